@@ -1,0 +1,21 @@
+import type { Context } from 'fabric-contract-api';
+import type { z } from 'zod';
+import type { EventSpec } from '../model/spec';
+import { encodeRecord } from './state';
+
+const emitted = new WeakSet<object>();
+
+/**
+ * Sets the transaction's chaincode event. Fabric keeps only the last event a
+ * transaction sets, so a second call is a programming error, not a silent overwrite.
+ */
+export function emitEvent<Payload extends z.ZodType>(
+  ctx: Context,
+  event: EventSpec<Payload>,
+  payload: z.input<Payload>,
+): void {
+  if (emitted.has(ctx.stub))
+    throw new Error(`a transaction emits one event; ${event.name} would replace an earlier one`);
+  emitted.add(ctx.stub);
+  ctx.stub.setEvent(event.name, encodeRecord(event.payload.parse(payload)));
+}

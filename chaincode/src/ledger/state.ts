@@ -1,0 +1,48 @@
+import type { Context } from 'fabric-contract-api';
+import type { z } from 'zod';
+import { canonicalJson } from '../model/canonical-json';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeRecord(value: unknown): Uint8Array {
+  return encoder.encode(canonicalJson(value));
+}
+
+export function decodeRecord<Schema extends z.ZodType>(schema: Schema, bytes: Uint8Array): z.output<Schema> {
+  return schema.parse(JSON.parse(decoder.decode(bytes)));
+}
+
+/** Reads and parses a committed record; undefined when the key is empty. */
+export async function readRecord<Schema extends z.ZodType>(
+  ctx: Context,
+  schema: Schema,
+  key: string,
+): Promise<z.output<Schema> | undefined> {
+  const bytes = await ctx.stub.getState(key);
+  if (bytes.length === 0) return undefined;
+  return decodeRecord(schema, bytes);
+}
+
+export async function writeRecord(ctx: Context, key: string, value: unknown): Promise<void> {
+  await ctx.stub.putState(key, encodeRecord(value));
+}
+
+/** Reads every record under a composite-key prefix, in key order. */
+export async function readByPartialKey<Schema extends z.ZodType>(
+  ctx: Context,
+  schema: Schema,
+  objectType: string,
+  attributes: string[],
+): Promise<{ key: string; value: z.output<Schema> }[]> {
+  const records: { key: string; value: z.output<Schema> }[] = [];
+  const iterator = await ctx.stub.getStateByPartialCompositeKey(objectType, attributes);
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      records.push({ key: next.value.key, value: decodeRecord(schema, next.value.value) });
+    }
+  } finally {
+    await iterator.close();
+  }
+  return records;
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** Caller-chosen id that makes a creating transaction safe to repeat. */
+export const requestIdSchema = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/** Hex SHA-256 digest. */
+export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (SHA-256)');
+
+/** ISO 8601 instant in UTC with a `Z` suffix, as produced by `Date.prototype.toISOString`. */
+export const isoInstantSchema = z.iso.datetime({ offset: false });

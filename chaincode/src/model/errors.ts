@@ -1,0 +1,66 @@
+/**
+ * Stable refusal codes shared by the chaincode, the gateway library and the API.
+ *
+ * The chaincode refuses a transaction with `CODE: sentence`; the gateway turns that
+ * text back into a typed error and the API maps the code's kind to a status, so the
+ * code is the contract and the sentence is for people.
+ */
+export const refusalKinds = ['validation', 'unauthenticated', 'forbidden', 'not-found', 'conflict', 'state'] as const;
+export type RefusalKind = (typeof refusalKinds)[number];
+
+export const refusalCatalogue = {
+  /** A transaction argument failed its schema. */
+  VALIDATION_FAILED: 'validation',
+  /** The caller's certificate lacks an attribute the transaction needs. */
+  IDENTITY_INCOMPLETE: 'unauthenticated',
+  /** The caller's role or organisation may not perform this transaction. */
+  FORBIDDEN: 'forbidden',
+  /** No record with that key. */
+  NOT_FOUND: 'not-found',
+  /** A record with that key (or that content hash) already exists. */
+  ALREADY_EXISTS: 'conflict',
+  /** A request id was reused for a different request. */
+  REQUEST_ID_REUSED: 'conflict',
+  /** The record is not in a state that allows this transition. */
+  INVALID_STATE: 'state',
+  /** A governance parameter needed by the transaction is missing or invalid. */
+  PARAMETER_INVALID: 'state',
+} as const satisfies Record<string, RefusalKind>;
+
+export type RefusalCode = keyof typeof refusalCatalogue;
+
+/** A refusal as it crosses the wire: code, the sentence, and the field at fault when one is. */
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly message: string;
+  readonly field?: string;
+}
+
+const refusalPattern = /\b([A-Z][A-Z0-9_]+)(?:\[([^\]]+)\])?: (.+)$/s;
+
+/** Formats a refusal the way the chaincode throws it: `CODE: sentence` or `CODE[field]: sentence`. */
+export function formatRefusal(refusal: Refusal): string {
+  const field = refusal.field === undefined ? '' : `[${refusal.field}]`;
+  return `${refusal.code}${field}: ${refusal.message}`;
+}
+
+/**
+ * Finds a refusal in text that may carry a transport prefix
+ * (e.g. `chaincode response 500, NOT_FOUND: agreement A-17 does not exist`).
+ * Returns undefined when the text names no known code.
+ */
+export function parseRefusal(text: string): Refusal | undefined {
+  const match = refusalPattern.exec(text);
+  if (!match) return undefined;
+  const [, code, field, message] = match;
+  if (code === undefined || message === undefined || !isRefusalCode(code)) return undefined;
+  return field === undefined ? { code, message } : { code, message, field };
+}
+
+export function isRefusalCode(value: string): value is RefusalCode {
+  return Object.prototype.hasOwnProperty.call(refusalCatalogue, value);
+}
+
+export function refusalKind(code: RefusalCode): RefusalKind {
+  return refusalCatalogue[code];
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** Roles carried in the `role` attribute of certificates issued by the organisations' CAs. */
+export const roles = [
+  'client',
+  'freelancer',
+  'auditor',
+  'hr',
+  'issuer',
+  'arbitrator',
+  'evaluator',
+  'settlement',
+  'admin',
+] as const;
+export const roleSchema = z.enum(roles);
+export type Role = z.infer<typeof roleSchema>;
+
+/** Certificate attribute names the chaincode reads. */
+export const identityAttributes = {
+  role: 'role',
+  userId: 'userId',
+} as const;
+
+/** Stable user id carried in the `userId` attribute: lowercase letters, digits, dot, dash, underscore. */
+export const userIdSchema = z
+  .string()
+  .min(3, 'must be at least 3 characters')
+  .max(64, 'must be at most 64 characters')
+  .regex(
+    /^[a-z0-9][a-z0-9._-]*$/,
+    'must be lowercase letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const mspIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9.-]+$/, 'must be an MSP id');
+
+/** The caller of a transaction as the chaincode sees it. */
+export const callerSchema = z.object({
+  mspId: z.string(),
+  /** Fabric's identity string: subject and issuer distinguished names. */
+  id: z.string(),
+  role: roleSchema.optional(),
+  userId: z.string().optional(),
+});
+export type Caller = z.infer<typeof callerSchema>;

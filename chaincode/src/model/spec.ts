@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * One chaincode transaction as both sides see it: which contract and function,
+ * whether it is submitted (ordered and committed) or only evaluated, and the
+ * schemas of its single JSON argument and of its result.
+ */
+export interface TransactionSpec<Request extends z.ZodType, Result extends z.ZodType> {
+  readonly contract: string;
+  readonly name: string;
+  readonly kind: 'submit' | 'evaluate';
+  readonly request: Request;
+  readonly result: Result;
+}
+
+export function transactionSpec<Request extends z.ZodType, Result extends z.ZodType>(
+  spec: TransactionSpec<Request, Result>,
+): TransactionSpec<Request, Result> {
+  return spec;
+}
+
+/** The fully qualified name a Fabric client calls: `contract:function`. */
+export function qualifiedName(spec: TransactionSpec<z.ZodType, z.ZodType>): string {
+  return `${spec.contract}:${spec.name}`;
+}
+
+export type RequestOf<S> = S extends TransactionSpec<infer Request, z.ZodType> ? z.input<Request> : never;
+export type ResultOf<S> = S extends TransactionSpec<z.ZodType, infer Result> ? z.output<Result> : never;
+
+/** A chaincode event as emitted: a name (`contract.EventName`) and a typed payload. */
+export interface EventSpec<Payload extends z.ZodType> {
+  readonly name: string;
+  readonly payload: Payload;
+}
+
+export function eventSpec<Payload extends z.ZodType>(spec: EventSpec<Payload>): EventSpec<Payload> {
+  return spec;
+}
+
+/** Request schema of transactions that take no argument; clients then send none. */
+export const noRequest = z.object({}).strict();
+
+export function takesArgument(spec: TransactionSpec<z.ZodType, z.ZodType>): boolean {
+  return spec.request !== noRequest;
+}
