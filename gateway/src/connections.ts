@@ -1,0 +1,79 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { ConnectionProfile, OrganizationProfile } from './connection-profile.js';
+
+/** A live gRPC connection to one organisation's peer, shared by every identity of that organisation. */
+export interface PeerConnection {
+  readonly organization: OrganizationProfile;
+  readonly client: grpc.Client;
+  /** SHA-256 of the TLS client certificate, which Fabric binds into signed requests. */
+  readonly tlsClientCertificateHash: Uint8Array;
+}
+
+/**
+ * One gRPC connection per peer endpoint, opened on first use and reused across
+ * identities and requests; fabric-gateway multiplexes calls over it.
+ */
+export class PeerConnections {
+  readonly #profile: ConnectionProfile;
+  readonly #connections = new Map<string, PeerConnection>();
+
+  constructor(profile: ConnectionProfile) {
+    this.#profile = profile;
+  }
+
+  get profile(): ConnectionProfile {
+    return this.#profile;
+  }
+
+  /**
+   * @throws Error when the profile has no organisation with that MSP id.
+   */
+  forMsp(mspId: string): PeerConnection {
+    const existing = this.#connections.get(mspId);
+    if (existing !== undefined) return existing;
+    const organization = this.#profile.organizations.find((org) => org.mspId === mspId);
+    if (organization === undefined) throw new Error(`the connection profile has no organisation ${mspId}`);
+    const clientCertificate = readFileSync(organization.tlsClient.cert);
+    const credentials = grpc.credentials.createSsl(
+      readFileSync(organization.peer.tlsRootCert),
+      readFileSync(organization.tlsClient.key),
+      clientCertificate,
+    );
+    const client = new grpc.Client(organization.peer.endpoint, credentials, {
+      'grpc.ssl_target_name_override': organization.peer.hostAlias,
+      'grpc.keepalive_time_ms': 120_000,
+      'grpc.max_receive_message_length': 100 * 1024 * 1024,
+    });
+    const connection: PeerConnection = {
+      organization,
+      client,
+      tlsClientCertificateHash: createHash('sha256').update(new X509Certificate(clientCertificate).raw).digest(),
+    };
+    this.#connections.set(mspId, connection);
+    return connection;
+  }
+
+  /** Waits until every organisation's peer accepts a connection, or the deadline passes. */
+  async waitForReady(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(
+      this.#profile.organizations.map(
+        (org) =>
+          new Promise<void>((resolve, reject) => {
+            this.forMsp(org.mspId).client.waitForReady(deadline, (error) => {
+              if (error)
+                reject(new Error(`peer of ${org.mspId} at ${org.peer.endpoint} is not reachable: ${error.message}`));
+              else resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  close(): void {
+    for (const connection of this.#connections.values()) connection.client.close();
+    this.#connections.clear();
+  }
+}

@@ -1,0 +1,77 @@
+import { parseRefusal, refusalKind, type RefusalCode, type RefusalKind } from '@gigledger/chaincode/model';
+
+/** Base of the errors the gateway library throws; every one names the transaction when it has one. */
+export class LedgerError extends Error {
+  readonly transactionId: string | undefined;
+
+  constructor(message: string, options: { transactionId?: string | undefined; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.transactionId = options.transactionId;
+  }
+}
+
+/** The chaincode refused the request with one of the shared refusal codes. */
+export class RefusedError extends LedgerError {
+  readonly code: RefusalCode;
+  readonly kind: RefusalKind;
+  readonly field: string | undefined;
+  readonly refusal: string;
+
+  constructor(
+    refusal: { code: RefusalCode; message: string; field?: string | undefined },
+    options: { transactionId?: string | undefined; cause?: unknown } = {},
+  ) {
+    super(`${refusal.code}: ${refusal.message}`, options);
+    this.code = refusal.code;
+    this.kind = refusalKind(refusal.code);
+    this.field = refusal.field;
+    this.refusal = refusal.message;
+  }
+}
+
+/** Endorsement failed for a reason other than a refusal: peers unreachable, policy unmet, timeout. */
+export class EndorsementError extends LedgerError {}
+
+/** The ordering service did not accept the endorsed transaction. */
+export class SubmissionError extends LedgerError {}
+
+/**
+ * The transaction was sent to ordering but its commit status could not be learned.
+ * It may or may not have committed: ask again with `transactionId`, never resubmit blindly.
+ */
+export class CommitStatusUnknownError extends LedgerError {}
+
+/** The transaction was ordered but the peers marked it invalid, e.g. MVCC_READ_CONFLICT. */
+export class CommitFailedError extends LedgerError {
+  readonly validationCode: string;
+
+  constructor(validationCode: string, options: { transactionId: string; cause?: unknown }) {
+    super(`transaction ${options.transactionId} was not committed: ${validationCode}`, options);
+    this.validationCode = validationCode;
+  }
+}
+
+/** The peer answered with something the transaction's result schema does not accept. */
+export class ResultFormatError extends LedgerError {}
+
+/**
+ * Finds a chaincode refusal in a fabric-gateway error: in its message (evaluate) or
+ * in the per-peer details (endorse).
+ */
+export function refusalIn(error: unknown): ReturnType<typeof parseRefusal> {
+  if (!(error instanceof Error)) return undefined;
+  const details = (error as { details?: { message?: string }[] }).details ?? [];
+  for (const text of [...details.map((detail) => detail.message ?? ''), error.message]) {
+    const refusal = parseRefusal(text);
+    if (refusal !== undefined) return refusal;
+  }
+  return undefined;
+}
+
+/** A readable summary of a fabric-gateway error, with each peer's detail. */
+export function describeGatewayError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const details = (error as { details?: { address?: string; message?: string }[] }).details ?? [];
+  return [error.message, ...details.map((detail) => `${detail.address ?? 'peer'}: ${detail.message ?? ''}`)].join('; ');
+}

@@ -1,0 +1,83 @@
+import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
+import type { CallOptions } from '@grpc/grpc-js';
+import type { PeerConnections } from './connections.js';
+import { ContractClient } from './contract-client.js';
+import { gatewayCredentials, type SigningIdentity } from './identity.js';
+import { ParameterClient } from './parameter-client.js';
+import { SystemClient } from './system-client.js';
+
+/** Deadlines for each stage of a transaction, in milliseconds. */
+export interface Deadlines {
+  readonly evaluateMs: number;
+  readonly endorseMs: number;
+  readonly submitMs: number;
+  readonly commitStatusMs: number;
+}
+
+export const defaultDeadlines: Deadlines = {
+  evaluateMs: 10_000,
+  endorseMs: 30_000,
+  submitMs: 10_000,
+  commitStatusMs: 60_000,
+};
+
+/** Typed access to the ledger for one signing identity, over its organisation's shared peer connection. */
+export interface LedgerSession {
+  readonly identity: SigningIdentity;
+  readonly contract: ContractClient;
+  readonly system: SystemClient;
+  readonly parameters: ParameterClient;
+  /** The underlying fabric-gateway Gateway, for events and block access. */
+  readonly gateway: Gateway;
+  close(): void;
+}
+
+/**
+ * Opens sessions for identities. Each session reuses the gRPC connection to its
+ * organisation's peer; only the signing identity differs.
+ */
+export class LedgerGateway {
+  readonly #connections: PeerConnections;
+  readonly #deadlines: Deadlines;
+
+  constructor(connections: PeerConnections, deadlines: Deadlines = defaultDeadlines) {
+    this.#connections = connections;
+    this.#deadlines = deadlines;
+  }
+
+  get connections(): PeerConnections {
+    return this.#connections;
+  }
+
+  /**
+   * @throws Error when the identity's organisation is not in the connection profile.
+   */
+  session(identity: SigningIdentity): LedgerSession {
+    const connection = this.#connections.forMsp(identity.mspId);
+    const { identity: gatewayIdentity, signer } = gatewayCredentials(identity);
+    const within = (ms: number) => (): CallOptions => ({ deadline: Date.now() + ms });
+    const gateway = connect({
+      client: connection.client,
+      identity: gatewayIdentity,
+      signer,
+      hash: hash.sha256,
+      tlsClientCertificateHash: connection.tlsClientCertificateHash,
+      evaluateOptions: within(this.#deadlines.evaluateMs),
+      endorseOptions: within(this.#deadlines.endorseMs),
+      submitOptions: within(this.#deadlines.submitMs),
+      commitStatusOptions: within(this.#deadlines.commitStatusMs),
+    });
+    const profile = this.#connections.profile;
+    const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode);
+    return {
+      identity,
+      contract,
+      system: new SystemClient(contract),
+      parameters: new ParameterClient(contract),
+      gateway,
+      close: () => {
+        gateway.close();
+      },
+    };
+  }
+}

@@ -1,0 +1,330 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NetworkConfig, PeerOrg } from '../config.js';
+import { ordererClientFlags, peerAdminEnv } from '../fabric/channel.js';
+import { chaincodeClientMaterial, chaincodeServerMaterial, peerMaterial } from '../fabric/layout.js';
+import { runCommand } from '../fabric/run-command.js';
+import { isAlive, type ProcessRecord, type ProcessRegistry } from '../processes/registry.js';
+import { isPortFree } from '../processes/ports.js';
+import { waitUntil } from '../processes/wait.js';
+import type { Toolchain } from '../toolchain/toolchain.js';
+import { deterministicTarGz } from './tar.js';
+
+/** The chaincode definition committed on the channel, as `querycommitted` reports it. */
+export interface CommittedDefinition {
+  readonly sequence: number;
+  readonly version: string;
+}
+
+/** What was deployed last, kept in `<home>/chaincode/deployment.json`. */
+export interface Deployment {
+  readonly sequence: number;
+  readonly version: string;
+  readonly label: string;
+  readonly packageId: string;
+  readonly sourceHash: string;
+  readonly port: number;
+}
+
+export interface DeployResult {
+  readonly deployment: Deployment;
+  readonly changed: boolean;
+}
+
+const builderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ccaas-builder.js');
+
+/** Writes the ccaas external builder the peers are configured with. */
+export function installBuilder(config: NetworkConfig): void {
+  const binDir = path.join(config.paths.builders, 'ccaas', 'bin');
+  mkdirSync(binDir, { recursive: true });
+  for (const phase of ['detect', 'build', 'release']) {
+    const file = path.join(binDir, phase);
+    writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${builderScript}" ${phase} "$@"\n`);
+    chmodSync(file, 0o755);
+  }
+}
+
+/**
+ * Hash of what the chaincode server runs: the compiled contracts, the manifest and
+ * the collection definitions. A new hash means a new package and a new sequence.
+ */
+export function chaincodeSourceHash(config: NetworkConfig): string {
+  const hash = createHash('sha256');
+  const distDir = path.join(config.chaincode.sourceDir, 'dist');
+  if (!existsSync(distDir)) throw new Error(`${distDir} is missing; run \`npm run build\` first`);
+  const files = listFiles(distDir).filter((file) => file.endsWith('.js') && !file.endsWith('.test.js'));
+  for (const file of [
+    ...files,
+    path.join(config.chaincode.sourceDir, 'package.json'),
+    config.chaincode.collectionsFile,
+  ]) {
+    if (!existsSync(file)) continue;
+    hash.update(path.relative(config.chaincode.sourceDir, file)).update('\u0000').update(readFileSync(file));
+  }
+  return hash.digest('hex');
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const full = path.join(dir, entry);
+      return statSync(full).isDirectory() ? listFiles(full) : [full];
+    });
+}
+
+function chaincodeVersion(config: NetworkConfig): string {
+  const manifest = JSON.parse(readFileSync(path.join(config.chaincode.sourceDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/** Builds the ccaas package for a server address; returns its file and package id. */
+export function buildPackage(config: NetworkConfig, label: string, port: number): { file: string; packageId: string } {
+  const server = chaincodeServerMaterial(config);
+  const client = chaincodeClientMaterial(config);
+  const connection = {
+    address: `127.0.0.1:${port}`,
+    dial_timeout: '10s',
+    tls_required: true,
+    client_auth_required: true,
+    client_key: readFileSync(client.tlsKey, 'utf8'),
+    client_cert: readFileSync(client.tlsCert, 'utf8'),
+    root_cert: readFileSync(server.tlsCa, 'utf8'),
+  };
+  const code = deterministicTarGz([
+    { name: 'connection.json', content: Buffer.from(JSON.stringify(connection, null, 2)) },
+  ]);
+  const metadata = { type: 'ccaas', label };
+  const packageBytes = deterministicTarGz([
+    { name: 'metadata.json', content: Buffer.from(JSON.stringify(metadata)) },
+    { name: 'code.tar.gz', content: code },
+  ]);
+  mkdirSync(config.paths.chaincodePackages, { recursive: true });
+  const file = path.join(config.paths.chaincodePackages, `${label}.tar.gz`);
+  writeFileSync(file, packageBytes);
+  return { file, packageId: `${label}:${createHash('sha256').update(packageBytes).digest('hex')}` };
+}
+
+function deploymentFile(config: NetworkConfig): string {
+  return path.join(config.paths.chaincodePackages, 'deployment.json');
+}
+
+export function readDeployment(config: NetworkConfig): Deployment | undefined {
+  const file = deploymentFile(config);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Deployment) : undefined;
+}
+
+export async function queryCommitted(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+): Promise<CommittedDefinition | undefined> {
+  try {
+    const { stdout } = await runCommand(
+      toolchain.bin('peer'),
+      [
+        'lifecycle',
+        'chaincode',
+        'querycommitted',
+        '--channelID',
+        config.channel,
+        '--name',
+        config.chaincode.name,
+        '--output',
+        'json',
+      ],
+      { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
+    );
+    const definition = JSON.parse(stdout) as { sequence: number; version: string };
+    return { sequence: definition.sequence, version: definition.version };
+  } catch (error) {
+    if (error instanceof Error && /namespace \S+ is not defined|not found/i.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+async function installedPackageIds(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): Promise<string[]> {
+  const { stdout } = await runCommand(
+    toolchain.bin('peer'),
+    ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'],
+    { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
+  );
+  const parsed = JSON.parse(stdout || '{}') as { installed_chaincodes?: { package_id: string }[] };
+  return (parsed.installed_chaincodes ?? []).map((entry) => entry.package_id);
+}
+
+function chaincodeServerName(port: number): string {
+  return `chaincode@${port}`;
+}
+
+/** Starts the chaincode server for a deployment unless it already runs. */
+export async function ensureChaincodeServer(
+  config: NetworkConfig,
+  registry: ProcessRegistry,
+  deployment: Deployment,
+): Promise<ProcessRecord> {
+  const name = chaincodeServerName(deployment.port);
+  const existing = registry.find(name);
+  if (existing !== undefined && isAlive(existing) && existing.details?.packageId === deployment.packageId) {
+    return existing;
+  }
+  if (existing !== undefined) await registry.stop(name);
+  const server = chaincodeServerMaterial(config);
+  const client = chaincodeClientMaterial(config);
+  const cli = path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli');
+  const record = registry.start({
+    name,
+    kind: 'chaincode',
+    command: process.execPath,
+    args: [
+      cli,
+      'server',
+      '--chaincode-address',
+      `127.0.0.1:${deployment.port}`,
+      '--chaincode-id',
+      deployment.packageId,
+      '--module-path',
+      config.chaincode.sourceDir,
+      '--chaincode-tls-cert-file',
+      server.tlsCert,
+      '--chaincode-tls-key-file',
+      server.tlsKey,
+      '--chaincode-tls-client-cacert-file',
+      client.tlsCa,
+    ],
+    cwd: config.chaincode.sourceDir,
+    ports: [deployment.port],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CORE_CHAINCODE_ID_NAME: deployment.packageId,
+      CORE_CHAINCODE_LOGGING_LEVEL: process.env.GIGLEDGER_CHAINCODE_LOGGING ?? 'info',
+    },
+    details: { packageId: deployment.packageId, sequence: String(deployment.sequence) },
+  });
+  await waitUntil(
+    `chaincode server on port ${deployment.port}`,
+    async () => {
+      if (!isAlive(record)) throw new Error(`the chaincode server exited; see ${record.log}`);
+      return (await isPortFree(deployment.port)) ? undefined : true;
+    },
+    { timeoutMs: 30_000 },
+  );
+  return record;
+}
+
+/**
+ * Deploys the chaincode when its build differs from the committed definition: builds
+ * a new package, installs it on every peer, starts its server beside the old one,
+ * approves and commits the next sequence, then stops the old server. Ledger state is
+ * kept; only the definition changes.
+ */
+export async function deployChaincode(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  registry: ProcessRegistry,
+  report: (line: string) => void,
+  { force = false }: { force?: boolean } = {},
+): Promise<DeployResult> {
+  const [firstOrg] = config.peerOrgs;
+  if (firstOrg === undefined) throw new Error('the network has no peer organisation');
+  const sourceHash = chaincodeSourceHash(config);
+  const previous = readDeployment(config);
+  const committed = await queryCommitted(config, toolchain, firstOrg);
+
+  if (
+    !force &&
+    previous !== undefined &&
+    committed !== undefined &&
+    committed.sequence === previous.sequence &&
+    previous.sourceHash === sourceHash
+  ) {
+    await ensureChaincodeServer(config, registry, previous);
+    return { deployment: previous, changed: false };
+  }
+
+  const sequence = (committed?.sequence ?? 0) + 1;
+  const [firstPort, secondPort] = config.chaincode.serverPorts;
+  const port = previous?.port === firstPort && committed !== undefined ? secondPort : firstPort;
+  const label = `${config.chaincode.name}_${sourceHash.slice(0, 12)}`;
+  const version = `${chaincodeVersion(config)}+${sourceHash.slice(0, 12)}`;
+  const built = buildPackage(config, label, port);
+  report(`Deploying chaincode ${config.chaincode.name} ${version} as sequence ${sequence} (server port ${port})`);
+
+  for (const org of config.peerOrgs) {
+    if ((await installedPackageIds(config, toolchain, org)).includes(built.packageId)) continue;
+    await runCommand(toolchain.bin('peer'), ['lifecycle', 'chaincode', 'install', built.file], {
+      env: { ...process.env, ...peerAdminEnv(config, toolchain, org) },
+    });
+    report(`  installed on ${org.peer.host}`);
+  }
+
+  const deployment: Deployment = { sequence, version, label, packageId: built.packageId, sourceHash, port };
+  await ensureChaincodeServer(config, registry, deployment);
+
+  const definitionFlags = [
+    '--channelID',
+    config.channel,
+    '--name',
+    config.chaincode.name,
+    '--version',
+    version,
+    '--sequence',
+    String(sequence),
+    ...(existsSync(config.chaincode.collectionsFile) ? ['--collections-config', config.chaincode.collectionsFile] : []),
+  ];
+  const orderer = config.ordererOrg.orderers[0];
+  if (orderer === undefined) throw new Error('the network has no orderer');
+  for (const org of config.peerOrgs) {
+    await runCommand(
+      toolchain.bin('peer'),
+      [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...ordererClientFlags(config, org, orderer),
+        ...definitionFlags,
+        '--package-id',
+        built.packageId,
+      ],
+      { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
+    );
+    report(`  approved by ${org.mspId}`);
+  }
+
+  const peerFlags = config.peerOrgs.flatMap((org) => [
+    '--peerAddresses',
+    `127.0.0.1:${org.peer.port}`,
+    '--tlsRootCertFiles',
+    peerMaterial(config, org).tlsCa,
+  ]);
+  await runCommand(
+    toolchain.bin('peer'),
+    [
+      'lifecycle',
+      'chaincode',
+      'commit',
+      ...ordererClientFlags(config, firstOrg, orderer),
+      ...definitionFlags,
+      ...peerFlags,
+    ],
+    { env: { ...process.env, ...peerAdminEnv(config, toolchain, firstOrg) } },
+  );
+  for (const org of config.peerOrgs) {
+    await waitUntil(`sequence ${sequence} committed on ${org.peer.host}`, async () => {
+      const definition = await queryCommitted(config, toolchain, org);
+      return definition?.sequence === sequence ? definition : undefined;
+    });
+  }
+  report(`  committed sequence ${sequence} on ${config.channel}`);
+
+  writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
+  if (previous !== undefined && previous.port !== port) {
+    await registry.stop(chaincodeServerName(previous.port));
+  }
+  return { deployment, changed: true };
+}

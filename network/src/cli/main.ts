@@ -1,0 +1,246 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadNetworkConfig, type NetworkConfig } from '../config.js';
+import { peerAdminEnv } from '../fabric/channel.js';
+import { LocalNetwork, type NetworkStatus } from '../network.js';
+import { startApi, stopApi } from './api-process.js';
+import { ordererTlsCa } from '../fabric/layout.js';
+import { ensureToolchain, isToolchainInstalled, toolchainAt, toolchainDir } from '../toolchain/toolchain.js';
+
+const usage = `Usage: node network/dist/cli/main.js <command> [options]
+
+  start               set up the toolchain, bring the network up, deploy the chaincode and run
+                      the API in the foreground; Ctrl-C stops everything this command started
+  setup               build the pinned Fabric binaries if they are missing
+  up                  start the network (CAs, orderers, peers, chaincode server) in the background
+  down                stop every network process; ledgers and keys are kept
+  clean               stop the network and delete everything generated for it
+  status [--json]     each process with PID, ports and health; channel height per peer
+  logs [name] [-f] [-n N]
+                      the last N lines (default 40) of every log, or of one process; -f follows
+  env <OrgName>       export lines that make the stock peer CLI act as that org's admin
+  deploy [--force]    redeploy the chaincode at the next sequence if its build changed
+
+Environment: GIGLEDGER_HOME (data directory), GIGLEDGER_PORT_OFFSET (shift every port),
+GIGLEDGER_TOOLCHAIN (binaries directory).`;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function networkFromEnvironment(): Promise<LocalNetwork> {
+  const config = loadNetworkConfig();
+  const { toolchain, built, seconds } = await ensureToolchain(say);
+  if (built) say(`Toolchain built in ${seconds}s`);
+  return new LocalNetwork(config, toolchain, say);
+}
+
+function existingNetwork(): LocalNetwork {
+  const config = loadNetworkConfig();
+  const toolchain = toolchainAt(toolchainDir());
+  if (!isToolchainInstalled(toolchain)) {
+    throw new Error('the Fabric toolchain is not installed yet; run `npm start` or `npm run setup`');
+  }
+  return new LocalNetwork(config, toolchain, say);
+}
+
+async function commandUp(): Promise<void> {
+  const started = Date.now();
+  const network = await networkFromEnvironment();
+  const result = await network.up();
+  if (result.alreadyRunning) say('The network was already running; nothing was restarted.');
+  printSummary(network, await network.status());
+  say(`Network ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop it with \`npm run network:down\`.`);
+}
+
+async function commandStart(): Promise<void> {
+  const started = Date.now();
+  const network = await networkFromEnvironment();
+  const wasRunning = network.isRunning();
+  const { started: startedNodes } = await network.up();
+  const api = await startApi(network);
+  printSummary(network, await network.status());
+  say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; /healthz, /readyz, /v1/system/version)`);
+  say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Press Ctrl-C to stop what this command started.`);
+  if (wasRunning) say('(The network was already running and will be left running.)');
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  say('\nStopping…');
+  await stopApi(network);
+  if (!wasRunning || startedNodes.length > 0) {
+    const stopped = await network.down();
+    say(`Stopped ${stopped.length} processes. Data is kept in ${network.config.home}.`);
+  }
+}
+
+function printSummary(network: LocalNetwork, status: NetworkStatus): void {
+  say('');
+  say(`Channel ${status.channel}, data in ${status.home}`);
+  printStatusTable(status);
+  say(`Connection profile: ${network.config.paths.connectionProfile}`);
+  say(`Logs:               npm run network:logs [-- <name> -f]`);
+  say(`Stop:               Ctrl-C (npm start) or npm run network:down`);
+}
+
+function printStatusTable(status: NetworkStatus): void {
+  const rows = status.processes.map((entry) => [
+    entry.name,
+    entry.kind,
+    entry.pid === undefined ? 'stopped' : String(entry.pid),
+    entry.ports.join(','),
+    entry.pid === undefined ? '-' : entry.healthy ? 'healthy' : 'unhealthy',
+    entry.pid === undefined ? '-' : `${Math.round(entry.rssKib / 1024)} MiB`,
+  ]);
+  const header = ['NAME', 'KIND', 'PID', 'PORTS', 'HEALTH', 'RSS'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  for (const row of [header, ...rows]) {
+    say(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  '));
+  }
+  for (const height of status.heights) {
+    say(`height ${height.peer}: ${height.height === undefined ? 'unavailable' : String(height.height)}`);
+  }
+  if (status.chaincode !== undefined) {
+    say(`chaincode: sequence ${status.chaincode.sequence}, version ${status.chaincode.version}`);
+  }
+  say(`total RSS: ${Math.round(status.totalRssKib / 1024)} MiB`);
+}
+
+async function commandStatus(json: boolean): Promise<void> {
+  const status = await existingNetwork().status();
+  if (json) say(JSON.stringify(status, null, 2));
+  else printStatusTable(status);
+}
+
+function commandEnv(config: NetworkConfig, orgName: string | undefined): void {
+  const org = config.peerOrgs.find((candidate) => candidate.name.toLowerCase() === orgName?.toLowerCase());
+  if (org === undefined) {
+    throw new Error(`name an organisation: ${config.peerOrgs.map((candidate) => candidate.name).join(', ')}`);
+  }
+  const toolchain = toolchainAt(toolchainDir());
+  const env = {
+    ...peerAdminEnv(config, toolchain, org),
+    ORDERER_ADDRESS: `127.0.0.1:${config.ordererOrg.orderers[0]?.port ?? 0}`,
+    ORDERER_CA: ordererTlsCa(config),
+    CHANNEL_NAME: config.channel,
+  };
+  say(`# ${org.name} admin on ${org.peer.host}; use: eval "$(npm run -s network:env -- ${org.name})"`);
+  say(`export PATH=${shellQuote(toolchain.binDir)}:"$PATH"`);
+  for (const [name, value] of Object.entries(env)) say(`export ${name}=${shellQuote(value)}`);
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+async function commandLogs(config: NetworkConfig, args: string[]): Promise<void> {
+  const follow = args.includes('-f');
+  const countIndex = args.indexOf('-n');
+  const count = countIndex >= 0 ? Number(args[countIndex + 1]) : 40;
+  if (!Number.isInteger(count) || count <= 0) throw new Error('-n takes a positive whole number of lines');
+  const name = args.find((arg, index) => !arg.startsWith('-') && args[index - 1] !== '-n');
+  const registry = new LocalNetwork(config, toolchainAt(toolchainDir())).registry;
+  const logDir = config.paths.logs;
+  const files = name === undefined ? listLogs(logDir) : [registry.logFile(name)];
+  if (files.length === 0 || !files.every((file) => existsSync(file))) {
+    throw new Error(
+      `no logs${name === undefined ? '' : ` for ${name}`} in ${logDir}; names: ${listLogs(logDir)
+        .map((file) => path.basename(file, '.log'))
+        .join(', ')}`,
+    );
+  }
+  for (const file of files) {
+    say(`==> ${path.basename(file, '.log')} <==`);
+    say(readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n'));
+  }
+  if (follow) await followFiles(files);
+}
+
+function listLogs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.log'))
+    .sort()
+    .map((file) => path.join(dir, file));
+}
+
+async function followFiles(files: string[]): Promise<void> {
+  const offsets = new Map(files.map((file) => [file, statSync(file).size]));
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const file of files) {
+      const size = statSync(file).size;
+      const offset = offsets.get(file) ?? 0;
+      if (size <= offset) continue;
+      const handle = openSync(file, 'r');
+      const buffer = Buffer.alloc(size - offset);
+      readSync(handle, buffer, 0, buffer.length, offset);
+      closeSync(handle);
+      offsets.set(file, size);
+      const prefix = files.length > 1 ? `[${path.basename(file, '.log')}] ` : '';
+      for (const line of buffer.toString().trimEnd().split('\n')) say(`${prefix}${line}`);
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start':
+      return commandStart();
+    case 'setup': {
+      const { toolchain, built, seconds } = await ensureToolchain(say);
+      say(
+        built
+          ? `Built the Fabric toolchain in ${seconds}s: ${toolchain.binDir}`
+          : `Toolchain present: ${toolchain.binDir}`,
+      );
+      return;
+    }
+    case 'up':
+      return commandUp();
+    case 'down': {
+      const stopped = await existingNetwork().down();
+      say(stopped.length === 0 ? 'Nothing was running.' : `Stopped ${stopped.join(', ')}.`);
+      return;
+    }
+    case 'clean': {
+      const config = loadNetworkConfig();
+      await new LocalNetwork(config, toolchainAt(toolchainDir()), say).clean();
+      say(`Removed ${config.home}.`);
+      return;
+    }
+    case 'status':
+      return commandStatus(args.includes('--json'));
+    case 'logs':
+      return commandLogs(loadNetworkConfig(), args);
+    case 'env':
+      commandEnv(loadNetworkConfig(), args[0]);
+      return;
+    case 'deploy': {
+      const network = await networkFromEnvironment();
+      const result = await network.deploy({ force: args.includes('--force') });
+      say(
+        result.changed
+          ? `Chaincode ${result.deployment.version} committed as sequence ${result.deployment.sequence}.`
+          : `Chaincode unchanged (sequence ${result.deployment.sequence}); use --force to redeploy anyway.`,
+      );
+      return;
+    }
+    default:
+      say(usage);
+      if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

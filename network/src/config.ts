@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const name = z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be letters and digits, starting with a letter');
+
+const networkFileSchema = z.object({
+  channel: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'must be a valid Fabric channel name'),
+  domain: z.string().regex(/^[a-z0-9.-]+$/),
+  batchTimeout: z.string().regex(/^\d+(ms|s)$/),
+  ordererOrg: z.object({
+    name,
+    mspId: name,
+    orderers: z
+      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, adminPort: port, operationsPort: port }))
+      .min(1),
+  }),
+  peerOrgs: z
+    .array(
+      z.object({
+        name,
+        mspId: name,
+        peer: z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, chaincodePort: port, operationsPort: port }),
+        ca: z.object({ port, operationsPort: port }),
+      }),
+    )
+    .min(1),
+  chaincode: z.object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+    path: z.string(),
+    collectionsFile: z.string(),
+    serverPorts: z.tuple([port, port]),
+  }),
+  api: z.object({ port }),
+  genesisParameters: z.record(z.string(), z.number()),
+});
+
+/** A listening process of the network and the ports it owns. */
+export interface PortAssignment {
+  readonly owner: string;
+  readonly port: number;
+  readonly purpose: string;
+}
+
+export interface OrdererNode {
+  readonly name: string;
+  /** Host name in certificates; every node listens on 127.0.0.1 and its certificate names both. */
+  readonly host: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly operationsPort: number;
+  readonly dir: string;
+}
+
+export interface PeerOrg {
+  readonly name: string;
+  readonly mspId: string;
+  readonly domain: string;
+  readonly peer: {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly chaincodePort: number;
+    readonly operationsPort: number;
+    readonly dir: string;
+  };
+  readonly ca: { readonly name: string; readonly port: number; readonly operationsPort: number; readonly dir: string };
+}
+
+/** The network as the setup, the operator commands and the tests use it: ports shifted, paths absolute. */
+export interface NetworkConfig {
+  readonly repoRoot: string;
+  /** Every generated file lives under this directory. */
+  readonly home: string;
+  readonly portOffset: number;
+  readonly channel: string;
+  readonly domain: string;
+  readonly batchTimeout: string;
+  readonly ordererOrg: {
+    readonly name: string;
+    readonly mspId: string;
+    readonly domain: string;
+    readonly orderers: readonly OrdererNode[];
+  };
+  readonly peerOrgs: readonly PeerOrg[];
+  readonly chaincode: {
+    readonly name: string;
+    readonly sourceDir: string;
+    readonly collectionsFile: string;
+    readonly serverPorts: readonly [number, number];
+  };
+  readonly apiPort: number;
+  readonly genesisParameters: Readonly<Record<string, number>>;
+  readonly paths: {
+    readonly config: string;
+    readonly crypto: string;
+    readonly channelArtifacts: string;
+    readonly logs: string;
+    readonly run: string;
+    readonly builders: string;
+    readonly chaincodePackages: string;
+    readonly identities: string;
+    readonly connectionProfile: string;
+  };
+}
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const networkConfigFile = path.join(repoRoot, 'network', 'network.config.json');
+
+export interface ConfigOverrides {
+  /** Defaults to GIGLEDGER_HOME, then `<repo>/.gigledger/network`. */
+  readonly home?: string;
+  /** Defaults to GIGLEDGER_PORT_OFFSET, then 0. */
+  readonly portOffset?: number;
+}
+
+/**
+ * Reads network/network.config.json and applies the port offset and home directory.
+ *
+ * @throws Error naming the field when the file does not match its schema.
+ */
+export function loadNetworkConfig(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): NetworkConfig {
+  const parsed = networkFileSchema.safeParse(JSON.parse(readFileSync(networkConfigFile, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${networkConfigFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const file = parsed.data;
+  const offset = overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET);
+  const home = path.resolve(overrides.home ?? env.GIGLEDGER_HOME ?? path.join(repoRoot, '.gigledger', 'network'));
+  const shift = (value: number): number => {
+    const shifted = value + offset;
+    if (shifted > 65535) throw new Error(`GIGLEDGER_PORT_OFFSET ${offset} moves port ${value} past 65535`);
+    return shifted;
+  };
+  const ordererDomain = `orderer.${file.domain}`;
+
+  return {
+    repoRoot,
+    home,
+    portOffset: offset,
+    channel: file.channel,
+    domain: file.domain,
+    batchTimeout: file.batchTimeout,
+    ordererOrg: {
+      name: file.ordererOrg.name,
+      mspId: file.ordererOrg.mspId,
+      domain: ordererDomain,
+      orderers: file.ordererOrg.orderers.map((node) => ({
+        name: node.name,
+        host: `${node.name}.${ordererDomain}`,
+        port: shift(node.port),
+        adminPort: shift(node.adminPort),
+        operationsPort: shift(node.operationsPort),
+        dir: path.join(home, 'orderers', node.name),
+      })),
+    },
+    peerOrgs: file.peerOrgs.map((org) => {
+      const domain = `${org.name.toLowerCase()}.${file.domain}`;
+      return {
+        name: org.name,
+        mspId: org.mspId,
+        domain,
+        peer: {
+          name: org.peer.name,
+          host: `${org.peer.name}.${domain}`,
+          port: shift(org.peer.port),
+          chaincodePort: shift(org.peer.chaincodePort),
+          operationsPort: shift(org.peer.operationsPort),
+          dir: path.join(home, 'peers', `${org.peer.name}.${domain}`),
+        },
+        ca: {
+          name: `ca-${org.name.toLowerCase()}`,
+          port: shift(org.ca.port),
+          operationsPort: shift(org.ca.operationsPort),
+          dir: path.join(home, 'cas', org.name),
+        },
+      };
+    }),
+    chaincode: {
+      name: file.chaincode.name,
+      sourceDir: path.resolve(repoRoot, file.chaincode.path),
+      collectionsFile: path.resolve(repoRoot, file.chaincode.collectionsFile),
+      serverPorts: [shift(file.chaincode.serverPorts[0]), shift(file.chaincode.serverPorts[1])],
+    },
+    apiPort: shift(file.api.port),
+    genesisParameters: file.genesisParameters,
+    paths: {
+      config: path.join(home, 'config'),
+      crypto: path.join(home, 'crypto'),
+      channelArtifacts: path.join(home, 'channel'),
+      logs: path.join(home, 'logs'),
+      run: path.join(home, 'run'),
+      builders: path.join(home, 'builders'),
+      chaincodePackages: path.join(home, 'chaincode'),
+      identities: path.join(home, 'identities'),
+      connectionProfile: path.join(home, 'connection-profile.json'),
+    },
+  };
+}
+
+function parseOffset(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  if (!/^\d+$/.test(text)) throw new Error(`GIGLEDGER_PORT_OFFSET must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** Every port the network listens on, with its owner, for the free-port check and the status table. */
+export function portAssignments(config: NetworkConfig): PortAssignment[] {
+  return [
+    ...config.peerOrgs.flatMap((org) => [
+      { owner: org.ca.name, port: org.ca.port, purpose: 'CA' },
+      { owner: org.ca.name, port: org.ca.operationsPort, purpose: 'CA operations' },
+    ]),
+    ...config.ordererOrg.orderers.flatMap((node) => [
+      { owner: node.name, port: node.port, purpose: 'orderer' },
+      { owner: node.name, port: node.adminPort, purpose: 'orderer admin' },
+      { owner: node.name, port: node.operationsPort, purpose: 'orderer operations' },
+    ]),
+    ...config.peerOrgs.flatMap((org) => [
+      { owner: `${org.peer.name}.${org.name}`, port: org.peer.port, purpose: 'peer' },
+      { owner: `${org.peer.name}.${org.name}`, port: org.peer.chaincodePort, purpose: 'peer chaincode' },
+      { owner: `${org.peer.name}.${org.name}`, port: org.peer.operationsPort, purpose: 'peer operations' },
+    ]),
+  ];
+}

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { NetworkConfig, OrdererNode, PeerOrg } from '../config.js';
+import type { StartRequest } from '../processes/registry.js';
+import type { Toolchain } from '../toolchain/toolchain.js';
+import {
+  caTlsMaterial,
+  ordererAdmin,
+  ordererMaterial,
+  ordererTlsCa,
+  orgSigningCa,
+  orgTlsCa,
+  peerMaterial,
+} from './layout.js';
+
+/** Fabric's slice-valued settings accept `[a,b]` in environment variables. */
+function list(values: readonly string[]): string {
+  return `[${values.join(',')}]`;
+}
+
+function baseEnv(toolchain: Toolchain): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    FABRIC_CFG_PATH: toolchain.configDir,
+    // gRPC's own INFO lines drown Fabric's; keep them to errors unless asked otherwise.
+    FABRIC_LOGGING_SPEC: process.env.GIGLEDGER_FABRIC_LOGGING ?? 'grpc=error:info',
+  };
+}
+
+function allTlsCas(config: NetworkConfig): string[] {
+  return [ordererTlsCa(config), ...config.peerOrgs.map((org) => orgTlsCa(config, org))];
+}
+
+export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node: OrdererNode): StartRequest {
+  const material = ordererMaterial(config, node);
+  const admin = ordererAdmin(config);
+  mkdirSync(node.dir, { recursive: true });
+  return {
+    name: node.name,
+    kind: 'orderer',
+    command: toolchain.bin('orderer'),
+    args: [],
+    cwd: node.dir,
+    ports: [node.port, node.adminPort, node.operationsPort],
+    env: {
+      ...baseEnv(toolchain),
+      ORDERER_GENERAL_LISTENADDRESS: '127.0.0.1',
+      ORDERER_GENERAL_LISTENPORT: String(node.port),
+      ORDERER_GENERAL_LOCALMSPID: config.ordererOrg.mspId,
+      ORDERER_GENERAL_LOCALMSPDIR: material.mspDir,
+      ORDERER_GENERAL_BOOTSTRAPMETHOD: 'none',
+      ORDERER_GENERAL_TLS_ENABLED: 'true',
+      ORDERER_GENERAL_TLS_CERTIFICATE: material.tlsCert,
+      ORDERER_GENERAL_TLS_PRIVATEKEY: material.tlsKey,
+      ORDERER_GENERAL_TLS_ROOTCAS: list([material.tlsCa]),
+      ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED: 'true',
+      ORDERER_GENERAL_TLS_CLIENTROOTCAS: list(allTlsCas(config)),
+      ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE: material.tlsCert,
+      ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY: material.tlsKey,
+      ORDERER_GENERAL_CLUSTER_ROOTCAS: list([material.tlsCa]),
+      ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
+      ORDERER_FILELEDGER_LOCATION: path.join(node.dir, 'ledger'),
+      ORDERER_CONSENSUS_WALDIR: path.join(node.dir, 'etcdraft', 'wal'),
+      ORDERER_CONSENSUS_SNAPDIR: path.join(node.dir, 'etcdraft', 'snapshot'),
+      ORDERER_ADMIN_LISTENADDRESS: `127.0.0.1:${node.adminPort}`,
+      ORDERER_ADMIN_TLS_ENABLED: 'true',
+      ORDERER_ADMIN_TLS_CERTIFICATE: material.tlsCert,
+      ORDERER_ADMIN_TLS_PRIVATEKEY: material.tlsKey,
+      ORDERER_ADMIN_TLS_ROOTCAS: list([material.tlsCa]),
+      ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
+      ORDERER_ADMIN_TLS_CLIENTROOTCAS: list([admin.tlsCa]),
+      ORDERER_OPERATIONS_LISTENADDRESS: `127.0.0.1:${node.operationsPort}`,
+      ORDERER_METRICS_PROVIDER: 'prometheus',
+    },
+  };
+}
+
+export function peerProcess(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): StartRequest {
+  const material = peerMaterial(config, org);
+  const address = `127.0.0.1:${org.peer.port}`;
+  mkdirSync(org.peer.dir, { recursive: true });
+  return {
+    name: `${org.peer.name}.${org.name}`,
+    kind: 'peer',
+    command: toolchain.bin('peer'),
+    args: ['node', 'start'],
+    cwd: org.peer.dir,
+    ports: [org.peer.port, org.peer.chaincodePort, org.peer.operationsPort],
+    env: {
+      ...baseEnv(toolchain),
+      CORE_PEER_ID: org.peer.host,
+      CORE_PEER_ADDRESS: address,
+      CORE_PEER_LISTENADDRESS: address,
+      CORE_PEER_CHAINCODEADDRESS: `127.0.0.1:${org.peer.chaincodePort}`,
+      CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${org.peer.chaincodePort}`,
+      CORE_PEER_GOSSIP_BOOTSTRAP: address,
+      CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
+      CORE_PEER_LOCALMSPID: org.mspId,
+      CORE_PEER_MSPCONFIGPATH: material.mspDir,
+      CORE_PEER_TLS_ENABLED: 'true',
+      CORE_PEER_TLS_CERT_FILE: material.tlsCert,
+      CORE_PEER_TLS_KEY_FILE: material.tlsKey,
+      CORE_PEER_TLS_ROOTCERT_FILE: material.tlsCa,
+      CORE_PEER_TLS_CLIENTAUTHREQUIRED: 'true',
+      CORE_PEER_TLS_CLIENTROOTCAS_FILES: allTlsCas(config).join(' '),
+      CORE_PEER_TLS_CLIENTCERT_FILE: material.tlsCert,
+      CORE_PEER_TLS_CLIENTKEY_FILE: material.tlsKey,
+      CORE_PEER_FILESYSTEMPATH: path.join(org.peer.dir, 'ledger'),
+      CORE_LEDGER_SNAPSHOTS_ROOTDIR: path.join(org.peer.dir, 'snapshots'),
+      CORE_PEER_GATEWAY_ENABLED: 'true',
+      CORE_OPERATIONS_LISTENADDRESS: `127.0.0.1:${org.peer.operationsPort}`,
+      CORE_METRICS_PROVIDER: 'prometheus',
+      // Present and empty: no Docker daemon; chaincode runs only through external builders.
+      CORE_VM_ENDPOINT: '',
+      CORE_CHAINCODE_EXTERNALBUILDERS: `[{name: ccaas, path: ${path.join(config.paths.builders, 'ccaas')}, propagateEnvironment: [HOME]}]`,
+    },
+  };
+}
+
+/** The CA's bootstrap registrar, generated once per network and kept beside the CA's database. */
+export interface Registrar {
+  readonly enrollmentId: string;
+  readonly secret: string;
+}
+
+export function registrarOf(org: PeerOrg): Registrar {
+  const file = path.join(org.ca.dir, 'registrar.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Registrar;
+  mkdirSync(org.ca.dir, { recursive: true });
+  const registrar: Registrar = { enrollmentId: 'registrar', secret: randomBytes(18).toString('base64url') };
+  writeFileSync(file, `${JSON.stringify(registrar, null, 2)}\n`, { mode: 0o600 });
+  return registrar;
+}
+
+export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): StartRequest {
+  const signing = orgSigningCa(config, org);
+  const tls = caTlsMaterial(config, org);
+  const registrar = registrarOf(org);
+  return {
+    name: org.ca.name,
+    kind: 'ca',
+    command: toolchain.bin('fabric-ca-server'),
+    args: [
+      'start',
+      '--home',
+      org.ca.dir,
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(org.ca.port),
+      '--ca.name',
+      org.ca.name,
+      '--ca.certfile',
+      signing.cert,
+      '--ca.keyfile',
+      signing.key,
+      '--tls.enabled',
+      '--tls.certfile',
+      tls.tlsCert,
+      '--tls.keyfile',
+      tls.tlsKey,
+      '--operations.listenaddress',
+      `127.0.0.1:${org.ca.operationsPort}`,
+      '--metrics.provider',
+      'prometheus',
+      '--registry.maxenrollments',
+      '-1',
+    ],
+    cwd: org.ca.dir,
+    ports: [org.ca.port, org.ca.operationsPort],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      FABRIC_CA_SERVER_HOME: org.ca.dir,
+      // Through the environment rather than --boot, so the secret is not in the process list.
+      FABRIC_CA_SERVER_BOOT: `${registrar.enrollmentId}:${registrar.secret}`,
+    },
+  };
+}
+
+/** GET /healthz on an operations port: true when the process reports itself healthy. */
+export function isHealthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Whether the orderer behind an operations port leads the Raft cluster of a channel,
+ * read from its Prometheus metrics; undefined when the metric is not there yet.
+ */
+export function isRaftLeader(operationsPort: number, channel: string): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get(
+      { host: '127.0.0.1', port: operationsPort, path: '/metrics', timeout: 2000 },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => {
+          const line = body
+            .split('\n')
+            .find((candidate) => candidate.startsWith(`consensus_etcdraft_is_leader{channel="${channel}"}`));
+          resolve(line === undefined ? undefined : line.trim().endsWith(' 1'));
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => {
+      resolve(undefined);
+    });
+  });
+}

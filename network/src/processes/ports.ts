@@ -1,0 +1,48 @@
+import net from 'node:net';
+import type { PortAssignment } from '../config.js';
+import { listeningPid, processCommandLine } from './proc.js';
+
+export interface PortConflict {
+  readonly assignment: PortAssignment;
+  readonly ownerPid: number | undefined;
+  readonly ownerCommand: string;
+}
+
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
+/** Ports of the assignment that something else already listens on, with who that is. */
+export async function findPortConflicts(assignments: readonly PortAssignment[]): Promise<PortConflict[]> {
+  const conflicts: PortConflict[] = [];
+  for (const assignment of assignments) {
+    if (await isPortFree(assignment.port)) continue;
+    const ownerPid = listeningPid(assignment.port);
+    conflicts.push({
+      assignment,
+      ownerPid,
+      ownerCommand: ownerPid === undefined ? 'unknown (not visible to this user)' : processCommandLine(ownerPid),
+    });
+  }
+  return conflicts;
+}
+
+export function describeConflicts(conflicts: readonly PortConflict[]): string {
+  return conflicts
+    .map(
+      ({ assignment, ownerPid, ownerCommand }) =>
+        `port ${assignment.port} (${assignment.purpose} of ${assignment.owner}) is already in use by ` +
+        (ownerPid === undefined ? ownerCommand : `PID ${ownerPid}: ${ownerCommand}`),
+    )
+    .join('\n');
+}

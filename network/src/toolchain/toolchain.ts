@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The pinned Fabric release. Fabric's module path has no major-version suffix, so its
+ * v3 tags are not Go versions: the proxy serves the release commit as a pseudo-version.
+ */
+export const fabricPin = {
+  release: '3.1.0',
+  module: 'github.com/hyperledger/fabric',
+  commit: '8f08391d840c1b105c6b62e8917687e81937695e',
+  moduleVersion: 'v1.4.0-rc1.0.20250318174348-8f08391d840c',
+  commands: ['peer', 'orderer', 'configtxgen', 'configtxlator', 'cryptogen', 'osnadmin'],
+} as const;
+
+export const fabricCaPin = {
+  release: '1.5.21',
+  module: 'github.com/hyperledger/fabric-ca',
+  moduleVersion: 'v1.5.21',
+  commands: ['fabric-ca-server', 'fabric-ca-client'],
+} as const;
+
+export type FabricCommand = (typeof fabricPin.commands)[number] | (typeof fabricCaPin.commands)[number];
+
+export interface Toolchain {
+  readonly dir: string;
+  readonly binDir: string;
+  /** Holds core.yaml and orderer.yaml taken from the pinned Fabric module's sampleconfig. */
+  readonly configDir: string;
+  bin(command: FabricCommand): string;
+}
+
+const pinKey = `fabric-${fabricPin.release}-ca-${fabricCaPin.release}`;
+
+/**
+ * Where the binaries live: GIGLEDGER_TOOLCHAIN, or a folder in the user's cache outside
+ * any clone, so that fresh clones and CI runs on the same machine build only once.
+ */
+export function toolchainDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GIGLEDGER_TOOLCHAIN) return path.resolve(env.GIGLEDGER_TOOLCHAIN);
+  const cacheRoot = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return path.join(cacheRoot, 'gigledger', 'toolchain', pinKey);
+}
+
+export function toolchainAt(dir: string): Toolchain {
+  const binDir = path.join(dir, 'bin');
+  return {
+    dir,
+    binDir,
+    configDir: path.join(dir, 'config'),
+    bin: (command) => path.join(binDir, command),
+  };
+}
+
+interface InstalledManifest {
+  readonly pinKey: string;
+  readonly fabricModuleVersion: string;
+  readonly fabricCaModuleVersion: string;
+}
+
+/** True when every pinned binary and the sample configuration are present for these pins. */
+export function isToolchainInstalled(toolchain: Toolchain): boolean {
+  const manifestFile = path.join(toolchain.dir, 'toolchain.json');
+  if (!existsSync(manifestFile)) return false;
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Partial<InstalledManifest>;
+  if (
+    manifest.fabricModuleVersion !== fabricPin.moduleVersion ||
+    manifest.fabricCaModuleVersion !== fabricCaPin.moduleVersion
+  ) {
+    return false;
+  }
+  const commands: FabricCommand[] = [...fabricPin.commands, ...fabricCaPin.commands];
+  return (
+    commands.every((command) => existsSync(toolchain.bin(command))) &&
+    ['core.yaml', 'orderer.yaml'].every((file) => existsSync(path.join(toolchain.configDir, file)))
+  );
+}
+
+export type ProgressReporter = (line: string) => void;
+
+/**
+ * Builds the pinned Fabric and Fabric CA commands from the Go module proxy, unless
+ * they are already installed.
+ *
+ * `go install module@version` would also ask the proxy for the module's version list
+ * (to report deprecation), which the proxy may refuse; building inside a small module
+ * that requires the pinned version asks only for that version.
+ *
+ * @throws Error with the failing go command and its output.
+ */
+export async function ensureToolchain(
+  report: ProgressReporter,
+  dir = toolchainDir(),
+): Promise<{ toolchain: Toolchain; built: boolean; seconds: number }> {
+  const toolchain = toolchainAt(dir);
+  if (isToolchainInstalled(toolchain)) return { toolchain, built: false, seconds: 0 };
+
+  const started = Date.now();
+  await requireGo();
+  mkdirSync(toolchain.binDir, { recursive: true });
+  mkdirSync(toolchain.configDir, { recursive: true });
+
+  report(`Building Hyperledger Fabric ${fabricPin.release} (${fabricPin.moduleVersion}) into ${toolchain.binDir}`);
+  const fabricModuleDir = await buildModule(toolchain, report, {
+    buildDir: path.join(dir, 'build', 'fabric'),
+    module: fabricPin.module,
+    moduleVersion: fabricPin.moduleVersion,
+    commands: fabricPin.commands.map((command) => `${fabricPin.module}/cmd/${command}`),
+    ldflags: [
+      `-X ${fabricPin.module}/common/metadata.Version=${fabricPin.release}`,
+      `-X ${fabricPin.module}/common/metadata.CommitSHA=${fabricPin.commit.slice(0, 7)}`,
+    ],
+    cgo: false,
+  });
+
+  report(`Building Hyperledger Fabric CA ${fabricCaPin.release} into ${toolchain.binDir}`);
+  await buildModule(toolchain, report, {
+    buildDir: path.join(dir, 'build', 'fabric-ca'),
+    module: fabricCaPin.module,
+    moduleVersion: fabricCaPin.moduleVersion,
+    commands: fabricCaPin.commands.map((command) => `${fabricCaPin.module}/cmd/${command}`),
+    ldflags: [`-X ${fabricCaPin.module}/lib/metadata.Version=${fabricCaPin.release}`],
+    // The CA's default SQLite database needs cgo.
+    cgo: true,
+  });
+
+  for (const file of ['core.yaml', 'orderer.yaml']) {
+    copyFileSync(path.join(fabricModuleDir, 'sampleconfig', file), path.join(toolchain.configDir, file));
+  }
+  const manifest: InstalledManifest = {
+    pinKey,
+    fabricModuleVersion: fabricPin.moduleVersion,
+    fabricCaModuleVersion: fabricCaPin.moduleVersion,
+  };
+  writeFileSync(path.join(dir, 'toolchain.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  rmSync(path.join(dir, 'build'), { recursive: true, force: true });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  report(`Fabric toolchain ready in ${seconds}s`);
+  return { toolchain, built: true, seconds };
+}
+
+interface ModuleBuild {
+  readonly buildDir: string;
+  readonly module: string;
+  readonly moduleVersion: string;
+  readonly commands: readonly string[];
+  readonly ldflags: readonly string[];
+  readonly cgo: boolean;
+}
+
+/** Returns the module's source directory in the Go module cache. */
+async function buildModule(toolchain: Toolchain, report: ProgressReporter, build: ModuleBuild): Promise<string> {
+  rmSync(build.buildDir, { recursive: true, force: true });
+  mkdirSync(build.buildDir, { recursive: true });
+  const moduleName = `gigledger.local/toolchain/${path.basename(build.buildDir)}`;
+  writeFileSync(
+    path.join(build.buildDir, 'go.mod'),
+    `module ${moduleName}\n\ngo 1.25\n\nrequire ${build.module} ${build.moduleVersion}\n`,
+  );
+  // A build-tagged file that imports the commands lets `go mod tidy` record exactly
+  // the dependencies they need, without compiling anything into this module.
+  writeFileSync(
+    path.join(build.buildDir, 'commands.go'),
+    `//go:build toolchain\n\npackage toolchain\n\nimport (\n${build.commands.map((command) => `\t_ "${command}"`).join('\n')}\n)\n`,
+  );
+  const env = { ...process.env, GOBIN: toolchain.binDir, CGO_ENABLED: build.cgo ? '1' : '0', GOFLAGS: '-mod=mod' };
+
+  report(`  resolving ${build.module}@${build.moduleVersion} and its dependencies`);
+  await runGo(['mod', 'tidy'], build.buildDir, env, report);
+  for (const command of build.commands) {
+    report(`  compiling ${path.basename(command)}`);
+    await runGo(
+      ['install', '-trimpath', '-buildvcs=false', '-ldflags', build.ldflags.join(' '), command],
+      build.buildDir,
+      env,
+      report,
+    );
+  }
+  const listed = await runGo(['list', '-m', '-f', '{{.Dir}}', build.module], build.buildDir, env, report);
+  return listed.trim();
+}
+
+async function requireGo(): Promise<void> {
+  try {
+    await runGo(['version'], process.cwd(), process.env, () => undefined);
+  } catch {
+    throw new Error('Go is needed to build the Fabric binaries (go 1.25 or newer on PATH); `go version` failed');
+  }
+}
+
+function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, report: ProgressReporter): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let downloads = 0;
+    let nextReport = 25;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr += text;
+      downloads += (text.match(/^go: downloading /gm) ?? []).length;
+      if (downloads >= nextReport) {
+        report(`    ${downloads} modules downloaded`);
+        nextReport += 25;
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`go ${args.join(' ')} (in ${cwd}) exited with ${code}:\n${stderr.slice(-4000)}`));
+    });
+  });
+}
