@@ -6,3 +6,4 @@ export * from './identity.js';
 export * from './ledger-gateway.js';
 export * from './parameter-client.js';
 export * from './system-client.js';
+export * from './certificate-authority.js';

@@ -64,19 +64,34 @@ async function commandStart(): Promise<void> {
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Press Ctrl-C to stop what this command started.`);
   if (wasRunning) say('(The network was already running and will be left running.)');
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await superviseUntilSignal(network);
   say('\nStopping…');
   await stopApi(network);
   if (!wasRunning || startedNodes.length > 0) {
     const stopped = await network.down();
     say(`Stopped ${stopped.length} processes. Data is kept in ${network.config.home}.`);
   }
+}
+
+/**
+ * Keeps the command in the foreground until Ctrl-C (or SIGTERM), reporting any
+ * process of the network that stops on its own meanwhile.
+ */
+async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
+  const reported = new Set<string>();
+  const watch = setInterval(() => {
+    const running = new Set(network.registry.running().map((record) => record.name));
+    for (const record of network.registry.list()) {
+      if (running.has(record.name) || reported.has(record.name)) continue;
+      reported.add(record.name);
+      say(`warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}`);
+    }
+  }, 5000);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(watch);
 }
 
 function printSummary(network: LocalNetwork, status: NetworkStatus): void {
@@ -189,6 +204,9 @@ async function followFiles(files: string[]): Promise<void> {
     }
   }
 }
+
+// A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
+process.stdout.on('error', () => undefined);
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;

@@ -1,0 +1,17 @@
+export * from './config.js';
+export {
+  deployChaincode,
+  queryCommitted,
+  readDeployment,
+  type Deployment,
+  type DeployResult,
+} from './chaincode/deploy.js';
+export { ordererChannelInfo, peerHeight, type OrdererChannelInfo } from './fabric/channel.js';
+export { LocalNetwork, type NetworkStatus, type ProcessStatus, type Reporter } from './network.js';
+export {
+  ensureToolchain,
+  isToolchainInstalled,
+  toolchainAt,
+  toolchainDir,
+  type Toolchain,
+} from './toolchain/toolchain.js';

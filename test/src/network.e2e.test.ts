@@ -1,0 +1,151 @@
+import { ordererChannelInfo, peerHeight, queryCommitted } from '@gigledger/network';
+import { RefusedError, type LedgerSession } from '@gigledger/gateway';
+import { openE2eContext, type E2eContext } from './support/ledger.js';
+
+async function eventually<T>(description: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('the local Fabric network', () => {
+  let context: E2eContext;
+
+  beforeAll(() => {
+    context = openE2eContext();
+  });
+
+  afterAll(() => {
+    context.close();
+  });
+
+  async function peerHeights(): Promise<number[]> {
+    return Promise.all(
+      context.config.peerOrgs.map((org) => peerHeight(context.config, context.network.toolchain, org)),
+    );
+  }
+
+  async function allPeersAt(minimum: number): Promise<number> {
+    return eventually(`all peers at height ${minimum} or more, and equal`, async () => {
+      const heights = await peerHeights();
+      const [first] = heights;
+      return first !== undefined && first >= minimum && heights.every((height) => height === first) ? first : undefined;
+    });
+  }
+
+  it('lets an identity of each organisation submit and evaluate, and every peer reaches the same height', async () => {
+    const admins: [string, LedgerSession][] = [];
+    for (const org of context.config.peerOrgs) {
+      admins.push([org.mspId, await context.enroll(org.name, 'admin')]);
+    }
+    let lastBlock = 0n;
+    for (const [index, [mspId, session]] of admins.entries()) {
+      const value = 4 + index;
+      const submitted = await session.parameters.set('maxRevisions', value);
+      expect(submitted.result).toMatchObject({ name: 'maxRevisions', value, updatedBy: mspId });
+      expect(submitted.transactionId).toMatch(/^[0-9a-f]{64}$/);
+      lastBlock = submitted.blockNumber;
+
+      const read = await session.parameters.get('maxRevisions');
+      expect(read).toEqual(submitted.result);
+    }
+    const height = await allPeersAt(Number(lastBlock) + 1);
+    expect(height).toBe(Number(lastBlock) + 1);
+  });
+
+  it('echoes the role and userId of an identity enrolled through the organisation CA', async () => {
+    const freelancer = await context.enroll('TalentOrg', 'freelancer', 'tara');
+
+    const caller = await freelancer.system.whoAmI();
+
+    expect(caller.mspId).toBe('TalentOrgMSP');
+    expect(caller.role).toBe('freelancer');
+    expect(caller.userId).toMatch(/^tara-[0-9a-f]{8}$/);
+    expect(caller.id).toContain(`CN=${caller.userId ?? ''}`);
+  });
+
+  it('refuses a parameter change from an identity without the admin role', async () => {
+    const client = await context.enroll('ClientOrg', 'client');
+    const before = await client.parameters.get('platformFeeBps');
+
+    await expect(client.parameters.set('platformFeeBps', 999)).rejects.toMatchObject({
+      name: 'RefusedError',
+      code: 'FORBIDDEN',
+    });
+    await expect(client.parameters.set('platformFeeBps', 999)).rejects.toBeInstanceOf(RefusedError);
+    expect(await client.parameters.get('platformFeeBps')).toEqual(before);
+  });
+
+  it('redeploys the chaincode at the next sequence and keeps the state written before', async () => {
+    const admin = await context.enroll('AuditOrg', 'admin');
+    const written = (await admin.parameters.set('defaultReviewWindowSeconds', 86_400)).result;
+    const [firstOrg] = context.config.peerOrgs;
+    const before = await queryCommitted(context.config, context.network.toolchain, firstOrg!);
+    const versionBefore = await admin.system.version();
+
+    const { deployment, changed } = await context.network.deploy({ force: true });
+
+    expect(changed).toBe(true);
+    expect(deployment.sequence).toBe((before?.sequence ?? 0) + 1);
+    for (const org of context.config.peerOrgs) {
+      expect((await queryCommitted(context.config, context.network.toolchain, org))?.sequence).toBe(
+        deployment.sequence,
+      );
+    }
+    const versionAfter = await eventually('the new chaincode package to answer', async () => {
+      const version = await admin.system.version();
+      return version.packageId === deployment.packageId ? version : undefined;
+    });
+    expect(versionAfter.packageId).not.toBe(versionBefore.packageId);
+    expect(await admin.parameters.get('defaultReviewWindowSeconds')).toEqual(written);
+  });
+});
+
+describe('with one of three orderers stopped', () => {
+  let context: E2eContext;
+
+  beforeAll(() => {
+    context = openE2eContext();
+  });
+
+  afterAll(async () => {
+    // Leave the network whole for the suites that follow, even if a test failed midway.
+    const stopped = context.network.registry.find('orderer1');
+    if (stopped === undefined) await context.network.startProcess('orderer1');
+    context.close();
+  });
+
+  it('still commits transactions, and the stopped orderer catches up after it restarts', async () => {
+    const { config, network } = context;
+    const admin = await context.enroll('ClientOrg', 'admin');
+    const [orderer0, orderer1] = config.ordererOrg.orderers;
+
+    await network.stopProcess('orderer1');
+    expect(network.registry.find('orderer1')).toBeUndefined();
+    await network.waitForRaftLeader();
+
+    const committed: bigint[] = [];
+    for (const value of [1, 2, 3]) {
+      committed.push((await admin.parameters.set('maxRevisions', value)).blockNumber);
+    }
+    expect(await admin.parameters.get('maxRevisions')).toMatchObject({ value: 3 });
+    const liveHeight = (await ordererChannelInfo(config, network.toolchain, orderer0!))?.height ?? 0;
+    expect(liveHeight).toBeGreaterThan(Number(committed.at(-1)));
+
+    await network.startProcess('orderer1');
+    const caughtUp = await eventually(
+      'orderer1 to catch up with the blocks committed while it was down',
+      async () => {
+        const info = await ordererChannelInfo(config, network.toolchain, orderer1!);
+        return info !== undefined && info.height >= liveHeight ? info : undefined;
+      },
+      60_000,
+    );
+    expect(caughtUp.height).toBeGreaterThanOrEqual(liveHeight);
+    expect(caughtUp.status).toBe('active');
+  });
+});

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import {
+  readConnectionProfile,
+  CertificateAuthority,
+  LedgerGateway,
+  PeerConnections,
+  type LedgerSession,
+} from '@gigledger/gateway';
+import { LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
+import type { Role } from '@gigledger/chaincode/model';
+import { e2eConfig } from './e2e-environment.js';
+
+/** What an e2e suite works with: the network, its gateway connections and each organisation's CA. */
+export interface E2eContext {
+  readonly config: NetworkConfig;
+  readonly network: LocalNetwork;
+  readonly ledger: LedgerGateway;
+  /** Registers and enrolls a fresh identity in an organisation and opens a session for it. */
+  enroll(orgName: string, role: Role, userIdPrefix?: string): Promise<LedgerSession>;
+  close(): void;
+}
+
+export function openE2eContext(): E2eContext {
+  const config = e2eConfig();
+  const network = new LocalNetwork(config, toolchainAt(toolchainDir()));
+  const profile = readConnectionProfile(config.paths.connectionProfile);
+  const connections = new PeerConnections(profile);
+  const ledger = new LedgerGateway(connections);
+  const authorities = new Map<string, CertificateAuthority>();
+  const sessions: LedgerSession[] = [];
+  return {
+    config,
+    network,
+    ledger,
+    async enroll(orgName, role, userIdPrefix = role) {
+      const organization = profile.organizations.find((org) => org.name === orgName);
+      if (organization === undefined) throw new Error(`no organisation ${orgName} in the connection profile`);
+      let authority = authorities.get(orgName);
+      if (authority === undefined) {
+        authority = new CertificateAuthority(organization);
+        authorities.set(orgName, authority);
+      }
+      const userId = `${userIdPrefix}-${randomBytes(4).toString('hex')}`;
+      const identity = await authority.registerAndEnroll({ enrollmentId: userId, role, userId });
+      const session = ledger.session(identity);
+      sessions.push(session);
+      return session;
+    },
+    close() {
+      for (const session of sessions) session.close();
+      connections.close();
+    },
+  };
+}
