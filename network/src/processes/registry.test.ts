@@ -1,0 +1,94 @@
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { findPortConflicts, isPortFree } from './ports.js';
+import { processStartTicks } from './proc.js';
+import { isAlive, NetworkLock, ProcessRegistry } from './registry.js';
+
+describe('ProcessRegistry', () => {
+  let registry: ProcessRegistry;
+
+  beforeEach(() => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-registry-'));
+    registry = new ProcessRegistry(path.join(dir, 'run'), path.join(dir, 'logs'));
+  });
+
+  it('starts a process detached, records it by PID and start time, and stops it by PID', async () => {
+    const record = registry.start({
+      name: 'sleeper',
+      kind: 'peer',
+      command: 'sleep',
+      args: ['30'],
+      env: process.env,
+      cwd: os.tmpdir(),
+      ports: [],
+    });
+
+    expect(isAlive(record)).toBe(true);
+    expect(record.startTicks).toBe(processStartTicks(record.pid));
+    expect(registry.running().map((entry) => entry.name)).toEqual(['sleeper']);
+    expect(() =>
+      registry.start({
+        name: 'sleeper',
+        kind: 'peer',
+        command: 'sleep',
+        args: ['1'],
+        env: process.env,
+        cwd: '/',
+        ports: [],
+      }),
+    ).toThrow(`sleeper is already running as PID ${record.pid}`);
+
+    await registry.stop('sleeper');
+
+    expect(isAlive(record)).toBe(false);
+    expect(registry.list()).toEqual([]);
+  });
+
+  it('never signals a process whose start time differs from the record (a reused PID)', async () => {
+    const record = registry.start({
+      name: 'sleeper',
+      kind: 'peer',
+      command: 'sleep',
+      args: ['30'],
+      env: process.env,
+      cwd: '/',
+      ports: [],
+    });
+    const impostor = { ...record, startTicks: '1' };
+
+    expect(isAlive(impostor)).toBe(false);
+    expect(isAlive(record)).toBe(true);
+    await registry.stop('sleeper');
+  });
+});
+
+describe('port checks', () => {
+  it('names the process that holds a port', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      expect(await isPortFree(port)).toBe(false);
+      const [conflict] = await findPortConflicts([{ owner: 'peer0', port, purpose: 'peer' }]);
+      expect(conflict?.ownerPid).toBe(process.pid);
+      expect(conflict?.ownerCommand).toContain('node');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await isPortFree(port)).toBe(true);
+  });
+});
+
+describe('NetworkLock', () => {
+  it('is free again after release and ignores a lock left by a dead process', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-lock-'));
+    const lock = new NetworkLock(dir);
+    lock.acquire('test');
+    expect(lock.holder()).toBeUndefined();
+    lock.release();
+    lock.acquire('again');
+    lock.release();
+  });
+});
