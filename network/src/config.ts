@@ -114,6 +114,8 @@ export interface ConfigOverrides {
   readonly home?: string;
   /** Defaults to GIGLEDGER_PORT_OFFSET, then 0. */
   readonly portOffset?: number;
+  /** Where the repository is, for configurations used inside containers. */
+  readonly repoRoot?: string;
 }
 
 /**
@@ -131,6 +133,7 @@ export function loadNetworkConfig(
     throw new Error(`${networkConfigFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const file = parsed.data;
+  const root = overrides.repoRoot ?? repoRoot;
   const offset = overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET);
   const home = path.resolve(overrides.home ?? env.GIGLEDGER_HOME ?? path.join(repoRoot, '.gigledger', 'network'));
   const shift = (value: number): number => {
@@ -141,7 +144,7 @@ export function loadNetworkConfig(
   const ordererDomain = `orderer.${file.domain}`;
 
   return {
-    repoRoot,
+    repoRoot: root,
     home,
     portOffset: offset,
     channel: file.channel,
@@ -184,8 +187,8 @@ export function loadNetworkConfig(
     }),
     chaincode: {
       name: file.chaincode.name,
-      sourceDir: path.resolve(repoRoot, file.chaincode.path),
-      collectionsFile: path.resolve(repoRoot, file.chaincode.collectionsFile),
+      sourceDir: path.resolve(root, file.chaincode.path),
+      collectionsFile: path.resolve(root, file.chaincode.collectionsFile),
       serverPorts: [shift(file.chaincode.serverPorts[0]), shift(file.chaincode.serverPorts[1])],
     },
     apiPort: shift(file.api.port),

@@ -15,7 +15,16 @@ import {
 } from './fabric/channel.js';
 import { generateCrypto, isCryptoGenerated } from './fabric/crypto.js';
 import { orgTlsCa, orgTlsClient, peerMaterial } from './fabric/layout.js';
-import { caProcess, isHealthy, isRaftLeader, ordererProcess, peerProcess } from './fabric/nodes.js';
+import {
+  caProcess,
+  ensureRegistrar,
+  isHealthy,
+  gossipPeersKnown,
+  isRaftLeader,
+  ordererProcess,
+  peerProcess,
+  registrarFile,
+} from './fabric/nodes.js';
 import { describeConflicts, findPortConflicts } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
 import { processRssKib } from './processes/proc.js';
@@ -71,35 +80,27 @@ export class LocalNetwork {
     const runningBefore = new Set(this.registry.running().map((record) => record.name));
     try {
       const alreadyRunning = this.isRunning();
-      const toStart = this.nodeProcesses().filter((request) => !runningBefore.has(request.name));
-      const assignments = portAssignments(this.config).filter((assignment) =>
-        toStart.some((request) => request.ports.includes(assignment.port)),
+      const portsToStart = new Set(
+        this.nodeProcesses()
+          .filter((request) => !runningBefore.has(request.name))
+          .flatMap((request) => request.ports),
       );
-      const conflicts = await findPortConflicts(assignments);
+      const conflicts = await findPortConflicts(
+        portAssignments(this.config).filter((assignment) => portsToStart.has(assignment.port)),
+      );
       if (conflicts.length > 0) {
         throw new Error(`cannot start the network:\n${describeConflicts(conflicts)}`);
       }
 
-      if (!isCryptoGenerated(this.config)) {
-        this.#report('Generating certificates and keys (cryptogen)');
-        await generateCrypto(this.config, this.toolchain);
-      }
-      if (!isGenesisBlockGenerated(this.config)) {
-        this.#report(`Generating the genesis block of channel ${this.config.channel} (configtxgen)`);
-        await generateGenesisBlock(this.config, this.toolchain);
-      }
-      installBuilder(this.config);
-
+      await this.generate();
+      // Built after generation: the CAs' start requests carry the registrar it creates.
+      const toStart = this.nodeProcesses().filter((request) => !runningBefore.has(request.name));
       await this.#startKind(toStart, 'ca', started);
       await this.#startKind(toStart, 'orderer', started);
       await this.#joinOrderers();
       await this.#startKind(toStart, 'peer', started);
       await this.#joinPeers();
-
-      const deploy = await deployChaincode(this.config, this.toolchain, this.registry, this.#report);
-      for (const org of this.config.peerOrgs) await enrollOperator(this.config, this.toolchain, org);
-      await setGenesisParameters(this.config, this.toolchain, this.#report);
-      this.writeConnectionProfile();
+      const deploy = await this.#deployAndBootstrap('managed');
       return { started, alreadyRunning, deploy };
     } catch (error) {
       // A failed up leaves nothing running that it started, chaincode servers included.
@@ -109,6 +110,49 @@ export class LocalNetwork {
     } finally {
       this.#lock.release();
     }
+  }
+
+  /**
+   * Generates what the network needs before any process starts, once: certificates
+   * and keys, the channel's genesis block, the CA registrars and the ccaas builder.
+   */
+  async generate(): Promise<void> {
+    if (!isCryptoGenerated(this.config)) {
+      this.#report('Generating certificates and keys (cryptogen)');
+      await generateCrypto(this.config, this.toolchain);
+    }
+    if (!isGenesisBlockGenerated(this.config)) {
+      this.#report(`Generating the genesis block of channel ${this.config.channel} (configtxgen)`);
+      await generateGenesisBlock(this.config, this.toolchain);
+    }
+    for (const org of this.config.peerOrgs) ensureRegistrar(org);
+    installBuilder(this.config);
+  }
+
+  /**
+   * Joins the channel, deploys the chaincode and sets the genesis parameters on nodes
+   * that something else started (the containers of docker-compose.yml), whose
+   * chaincode server runs on its own.
+   */
+  async bootstrapStartedNodes(): Promise<DeployResult> {
+    this.#lock.acquire('network bootstrap');
+    try {
+      await this.#joinOrderers();
+      await this.#joinPeers();
+      return await this.#deployAndBootstrap('external');
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  async #deployAndBootstrap(chaincodeServer: 'managed' | 'external'): Promise<DeployResult> {
+    const deploy = await deployChaincode(this.config, this.toolchain, this.registry, this.#report, {
+      chaincodeServer,
+    });
+    for (const org of this.config.peerOrgs) await enrollOperator(this.config, this.toolchain, org);
+    await setGenesisParameters(this.config, this.toolchain, this.#report);
+    this.writeConnectionProfile();
+    return deploy;
   }
 
   /** Redeploys the chaincode if its build changed (or always, with force). */
@@ -181,7 +225,7 @@ export class LocalNetwork {
             url: `https://127.0.0.1:${org.ca.port}`,
             caName: org.ca.name,
             tlsRootCert: orgTlsCa(config, org),
-            registrarFile: path.join(org.ca.dir, 'registrar.json'),
+            registrarFile: registrarFile(org),
           },
           operatorMspDir: path.join(config.paths.identities, org.name, `operator-${org.name.toLowerCase()}`, 'msp'),
         };
@@ -295,7 +339,7 @@ export class LocalNetwork {
     const running = new Set(this.registry.running().map((record) => record.name));
     return waitUntil(`a Raft leader for channel ${this.config.channel}`, async () => {
       for (const node of this.config.ordererOrg.orderers) {
-        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel)) === true) {
+        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel))) {
           return node.name;
         }
       }
@@ -308,6 +352,24 @@ export class LocalNetwork {
       if ((await peerChannels(this.config, this.toolchain, org)).includes(this.config.channel)) continue;
       await joinPeer(this.config, this.toolchain, org);
       this.#report(`Peer ${org.peer.host} joined channel ${this.config.channel}`);
+    }
+    await this.#waitForGossipMembership();
+  }
+
+  /**
+   * The gateway plans endorsements from what its peer learned through gossip; until
+   * every peer knows the others, transactions that need several organisations fail
+   * with "no combination of peers can be derived".
+   */
+  async #waitForGossipMembership(): Promise<void> {
+    const others = this.config.peerOrgs.length - 1;
+    for (const org of this.config.peerOrgs) {
+      await waitUntil(
+        `${org.peer.host} to know the channel's other ${others} peers through gossip`,
+        async () =>
+          (await gossipPeersKnown(org.peer.operationsPort, this.config.channel)) >= others ? true : undefined,
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
     }
   }
 }

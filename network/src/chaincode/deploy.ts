@@ -161,27 +161,17 @@ function chaincodeServerName(port: number): string {
   return `chaincode@${port}`;
 }
 
-/** Starts the chaincode server for a deployment unless it already runs. */
-export async function ensureChaincodeServer(
+/** How to run the chaincode server of a deployment: fabric-chaincode-node with mutual TLS. */
+export function chaincodeServerCommand(
   config: NetworkConfig,
-  registry: ProcessRegistry,
   deployment: Deployment,
-): Promise<ProcessRecord> {
-  const name = chaincodeServerName(deployment.port);
-  const existing = registry.find(name);
-  if (existing !== undefined && isAlive(existing) && existing.details?.packageId === deployment.packageId) {
-    return existing;
-  }
-  if (existing !== undefined) await registry.stop(name);
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const server = chaincodeServerMaterial(config);
   const client = chaincodeClientMaterial(config);
-  const cli = path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli');
-  const record = registry.start({
-    name,
-    kind: 'chaincode',
+  return {
     command: process.execPath,
     args: [
-      cli,
+      path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli'),
       'server',
       '--chaincode-address',
       `127.0.0.1:${deployment.port}`,
@@ -196,14 +186,33 @@ export async function ensureChaincodeServer(
       '--chaincode-tls-client-cacert-file',
       client.tlsCa,
     ],
-    cwd: config.chaincode.sourceDir,
-    ports: [deployment.port],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       CORE_CHAINCODE_ID_NAME: deployment.packageId,
       CORE_CHAINCODE_LOGGING_LEVEL: process.env.GIGLEDGER_CHAINCODE_LOGGING ?? 'info',
     },
+  };
+}
+
+/** Starts the chaincode server for a deployment unless it already runs. */
+export async function ensureChaincodeServer(
+  config: NetworkConfig,
+  registry: ProcessRegistry,
+  deployment: Deployment,
+): Promise<ProcessRecord> {
+  const name = chaincodeServerName(deployment.port);
+  const existing = registry.find(name);
+  if (existing !== undefined && isAlive(existing) && existing.details?.packageId === deployment.packageId) {
+    return existing;
+  }
+  if (existing !== undefined) await registry.stop(name);
+  const record = registry.start({
+    name,
+    kind: 'chaincode',
+    ...chaincodeServerCommand(config, deployment),
+    cwd: config.chaincode.sourceDir,
+    ports: [deployment.port],
     details: { packageId: deployment.packageId, sequence: String(deployment.sequence) },
   });
   await waitUntil(
@@ -228,7 +237,14 @@ export async function deployChaincode(
   toolchain: Toolchain,
   registry: ProcessRegistry,
   report: (line: string) => void,
-  { force = false }: { force?: boolean } = {},
+  {
+    force = false,
+    chaincodeServer = 'managed',
+  }: {
+    force?: boolean;
+    /** `managed`: this host starts and stops the chaincode server; `external`: it runs elsewhere (a container). */
+    chaincodeServer?: 'managed' | 'external';
+  } = {},
 ): Promise<DeployResult> {
   const [firstOrg] = config.peerOrgs;
   if (firstOrg === undefined) throw new Error('the network has no peer organisation');
@@ -243,7 +259,7 @@ export async function deployChaincode(
     committed.sequence === previous.sequence &&
     previous.sourceHash === sourceHash
   ) {
-    await ensureChaincodeServer(config, registry, previous);
+    if (chaincodeServer === 'managed') await ensureChaincodeServer(config, registry, previous);
     return { deployment: previous, changed: false };
   }
 
@@ -264,7 +280,12 @@ export async function deployChaincode(
   }
 
   const deployment: Deployment = { sequence, version, label, packageId: built.packageId, sourceHash, port };
-  await ensureChaincodeServer(config, registry, deployment);
+  if (chaincodeServer === 'managed') {
+    await ensureChaincodeServer(config, registry, deployment);
+  } else {
+    // The external server learns its package id from this file before it starts.
+    writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
+  }
 
   const definitionFlags = [
     '--channelID',
@@ -323,7 +344,15 @@ export async function deployChaincode(
   report(`  committed sequence ${sequence} on ${config.channel}`);
 
   writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
-  if (previous !== undefined && previous.port !== port) {
+  if (chaincodeServer === 'external') {
+    await waitUntil(
+      `the chaincode server at 127.0.0.1:${port}`,
+      async () => ((await isPortFree(port)) ? undefined : true),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+  } else if (previous !== undefined && previous.port !== port) {
     await registry.stop(chaincodeServerName(previous.port));
   }
   return { deployment, changed: true };

@@ -1,6 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadNetworkConfig, type NetworkConfig } from '../config.js';
+import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
+import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
+import { composeYaml } from '../docker/compose.js';
+import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
 import { startApi, stopApi } from './api-process.js';
@@ -20,6 +24,12 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       the last N lines (default 40) of every log, or of one process; -f follows
   env <OrgName>       export lines that make the stock peer CLI act as that org's admin
   deploy [--force]    redeploy the chaincode at the next sequence if its build changed
+  compose             regenerate docker-compose.yml from network.config.json
+
+Used by docker-compose.yml inside containers:
+  generate            certificates, genesis block and CA registrars only
+  bootstrap           join the channel, deploy the chaincode, set parameters on running nodes
+  serve-chaincode     wait for the deployment and run the chaincode server in the foreground
 
 Environment: GIGLEDGER_HOME (data directory), GIGLEDGER_PORT_OFFSET (shift every port),
 GIGLEDGER_TOOLCHAIN (binaries directory).`;
@@ -92,6 +102,24 @@ async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   clearInterval(watch);
+}
+
+/** Runs the chaincode server in the foreground once a deployment names its package id. */
+async function serveChaincode(config: NetworkConfig): Promise<void> {
+  const deployment = await waitUntil('a chaincode deployment', () => Promise.resolve(readDeployment(config)), {
+    timeoutMs: 600_000,
+    intervalMs: 1000,
+  });
+  const { command, args, env } = chaincodeServerCommand(config, deployment);
+  say(`Serving chaincode package ${deployment.packageId} on port ${deployment.port}`);
+  const child = spawn(command, args, { env, cwd: config.chaincode.sourceDir, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  await new Promise<void>((resolve) => {
+    child.on('exit', (code) => {
+      process.exitCode = code ?? 1;
+      resolve();
+    });
+  });
 }
 
 function printSummary(network: LocalNetwork, status: NetworkStatus): void {
@@ -252,6 +280,26 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'compose': {
+      const file = path.join(repoRoot, 'docker-compose.yml');
+      writeFileSync(file, composeYaml());
+      say(`Wrote ${file}`);
+      return;
+    }
+    case 'generate': {
+      const network = await networkFromEnvironment();
+      await network.generate();
+      say(`Material generated in ${network.config.home}`);
+      return;
+    }
+    case 'bootstrap': {
+      const network = existingNetwork();
+      const result = await network.bootstrapStartedNodes();
+      say(`Channel ${network.config.channel} ready; chaincode sequence ${result.deployment.sequence}.`);
+      return;
+    }
+    case 'serve-chaincode':
+      return serveChaincode(loadNetworkConfig());
     default:
       say(usage);
       if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;

@@ -5,7 +5,7 @@ import type { NetworkConfig, PeerOrg } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { ordererClientFlags, peerAdminEnv } from './channel.js';
 import { orgTlsCa, peerMaterial } from './layout.js';
-import { registrarOf } from './nodes.js';
+import { ensureRegistrar } from './nodes.js';
 import { runCommand } from './run-command.js';
 
 /** An identity enrolled from an organisation's Fabric CA into an MSP folder. */
@@ -37,7 +37,7 @@ export async function enrollRegistrar(
   toolchain: Toolchain,
   org: PeerOrg,
 ): Promise<EnrolledIdentity> {
-  const registrar = registrarOf(org);
+  const registrar = ensureRegistrar(org);
   const home = identityDir(config, org, registrar.enrollmentId);
   const mspDir = path.join(home, 'msp');
   if (!existsSync(path.join(mspDir, 'signcerts'))) {

@@ -37,7 +37,6 @@ function allTlsCas(config: NetworkConfig): string[] {
 export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node: OrdererNode): StartRequest {
   const material = ordererMaterial(config, node);
   const admin = ordererAdmin(config);
-  mkdirSync(node.dir, { recursive: true });
   return {
     name: node.name,
     kind: 'orderer',
@@ -78,10 +77,17 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
   };
 }
 
-export function peerProcess(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): StartRequest {
+/**
+ * @param builderDir folder of the ccaas external builder (its `bin/` holds detect, build, release).
+ */
+export function peerProcess(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  builderDir = path.join(config.paths.builders, 'ccaas'),
+): StartRequest {
   const material = peerMaterial(config, org);
   const address = `127.0.0.1:${org.peer.port}`;
-  mkdirSync(org.peer.dir, { recursive: true });
   return {
     name: `${org.peer.name}.${org.name}`,
     kind: 'peer',
@@ -98,6 +104,11 @@ export function peerProcess(config: NetworkConfig, toolchain: Toolchain, org: Pe
       CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${org.peer.chaincodePort}`,
       CORE_PEER_GOSSIP_BOOTSTRAP: address,
       CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
+      // Peers on one host find each other in milliseconds; Fabric's defaults are tuned
+      // for data centres and make a restarted network wait half a minute for gossip.
+      CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '1s',
+      CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT: '5s',
+      CORE_PEER_GOSSIP_RECONNECTINTERVAL: '2s',
       CORE_PEER_LOCALMSPID: org.mspId,
       CORE_PEER_MSPCONFIGPATH: material.mspDir,
       CORE_PEER_TLS_ENABLED: 'true',
@@ -115,7 +126,7 @@ export function peerProcess(config: NetworkConfig, toolchain: Toolchain, org: Pe
       CORE_METRICS_PROVIDER: 'prometheus',
       // Present and empty: no Docker daemon; chaincode runs only through external builders.
       CORE_VM_ENDPOINT: '',
-      CORE_CHAINCODE_EXTERNALBUILDERS: `[{name: ccaas, path: ${path.join(config.paths.builders, 'ccaas')}, propagateEnvironment: [HOME]}]`,
+      CORE_CHAINCODE_EXTERNALBUILDERS: `[{name: ccaas, path: ${builderDir}, propagateEnvironment: [HOME]}]`,
     },
   };
 }
@@ -126,19 +137,31 @@ export interface Registrar {
   readonly secret: string;
 }
 
-export function registrarOf(org: PeerOrg): Registrar {
-  const file = path.join(org.ca.dir, 'registrar.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Registrar;
+export function registrarFile(org: PeerOrg): string {
+  return path.join(org.ca.dir, 'registrar.json');
+}
+
+/** The registrar of an organisation's CA, or undefined before the network's material is generated. */
+export function readRegistrar(org: PeerOrg): Registrar | undefined {
+  const file = registrarFile(org);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Registrar) : undefined;
+}
+
+/** Creates the registrar's credentials once; its secret never leaves the CA's folder. */
+export function ensureRegistrar(org: PeerOrg): Registrar {
+  const existing = readRegistrar(org);
+  if (existing !== undefined) return existing;
   mkdirSync(org.ca.dir, { recursive: true });
   const registrar: Registrar = { enrollmentId: 'registrar', secret: randomBytes(18).toString('base64url') };
-  writeFileSync(file, `${JSON.stringify(registrar, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(registrarFile(org), `${JSON.stringify(registrar, null, 2)}\n`, { mode: 0o600 });
   return registrar;
 }
 
+/** The fabric-ca-server command line and environment, except the registrar secret. */
 export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): StartRequest {
   const signing = orgSigningCa(config, org);
   const tls = caTlsMaterial(config, org);
-  const registrar = registrarOf(org);
+  const registrar = readRegistrar(org);
   return {
     name: org.ca.name,
     kind: 'ca',
@@ -176,7 +199,7 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
       HOME: process.env.HOME,
       FABRIC_CA_SERVER_HOME: org.ca.dir,
       // Through the environment rather than --boot, so the secret is not in the process list.
-      FABRIC_CA_SERVER_BOOT: `${registrar.enrollmentId}:${registrar.secret}`,
+      ...(registrar === undefined ? {} : { FABRIC_CA_SERVER_BOOT: `${registrar.enrollmentId}:${registrar.secret}` }),
     },
   };
 }
@@ -196,10 +219,10 @@ export function isHealthy(port: number): Promise<boolean> {
 }
 
 /**
- * Whether the orderer behind an operations port leads the Raft cluster of a channel,
- * read from its Prometheus metrics; undefined when the metric is not there yet.
+ * Reads one Prometheus gauge of a process from its operations port; undefined when
+ * the process or the series is not there (yet).
  */
-export function isRaftLeader(operationsPort: number, channel: string): Promise<boolean | undefined> {
+export function readGauge(operationsPort: number, series: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const request = http.get(
       { host: '127.0.0.1', port: operationsPort, path: '/metrics', timeout: 2000 },
@@ -207,10 +230,8 @@ export function isRaftLeader(operationsPort: number, channel: string): Promise<b
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
         response.on('end', () => {
-          const line = body
-            .split('\n')
-            .find((candidate) => candidate.startsWith(`consensus_etcdraft_is_leader{channel="${channel}"}`));
-          resolve(line === undefined ? undefined : line.trim().endsWith(' 1'));
+          const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+          resolve(line === undefined ? undefined : Number(line.slice(series.length + 1)));
         });
       },
     );
@@ -219,4 +240,14 @@ export function isRaftLeader(operationsPort: number, channel: string): Promise<b
       resolve(undefined);
     });
   });
+}
+
+/** Whether the orderer behind an operations port leads the channel's Raft cluster. */
+export async function isRaftLeader(operationsPort: number, channel: string): Promise<boolean> {
+  return (await readGauge(operationsPort, `consensus_etcdraft_is_leader{channel="${channel}"}`)) === 1;
+}
+
+/** How many other peers of the channel a peer knows through gossip. */
+export async function gossipPeersKnown(operationsPort: number, channel: string): Promise<number> {
+  return (await readGauge(operationsPort, `gossip_membership_total_peers_known{channel="${channel}"}`)) ?? 0;
 }

@@ -74,6 +74,7 @@ export class ProcessRegistry {
       throw new Error(`${request.name} is already running as PID ${existing.pid}`);
     }
     mkdirSync(this.#logDir, { recursive: true });
+    mkdirSync(request.cwd, { recursive: true });
     const log = this.logFile(request.name);
     const logFd = openSync(log, 'a');
     try {
