@@ -25,6 +25,10 @@ export const refusalCatalogue = {
   INVALID_STATE: 'state',
   /** A governance parameter needed by the transaction is missing or invalid. */
   PARAMETER_INVALID: 'state',
+  /** The client has used every rejection the agreement allows for this milestone or task. */
+  REVISION_LIMIT_REACHED: 'state',
+  /** The terms document or hash given does not match the terms recorded on the agreement. */
+  TERMS_MISMATCH: 'conflict',
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof refusalCatalogue;

@@ -17,6 +17,10 @@ export interface CommittedTransaction {
   readonly timestampSeconds: number;
   readonly event?: { readonly name: string; readonly payload: unknown };
   readonly writes: readonly string[];
+  /** Keys the transaction read, as Fabric's read set records them for MVCC validation. */
+  readonly reads: readonly string[];
+  /** Key ranges the transaction iterated, re-checked by Fabric for phantom reads: [start, end). */
+  readonly rangeReads: readonly { readonly start: string; readonly end: string }[];
 }
 
 interface Version {
@@ -155,6 +159,8 @@ export class InMemoryLedger {
       txId: transaction.txId,
       timestampSeconds: transaction.timestampSeconds,
       writes: [...transaction.writes.keys()],
+      reads: [...transaction.reads],
+      rangeReads: [...transaction.rangeReads],
       ...(event === undefined
         ? {}
         : { event: { name: event.name, payload: JSON.parse(decoder.decode(event.payload)) as unknown } }),
@@ -196,6 +202,8 @@ class TransactionStub {
   readonly writes = new Map<string, Uint8Array | undefined>();
   readonly privateWrites = new Map<string, Map<string, Uint8Array | undefined>>();
   readonly validationParameterWrites = new Map<string, Uint8Array>();
+  readonly reads = new Set<string>();
+  readonly rangeReads: { start: string; end: string }[] = [];
   event: { name: string; payload: Uint8Array } | undefined;
   readonly #ledger: InMemoryLedger;
   readonly #identity: TestIdentity;
@@ -254,6 +262,7 @@ class TransactionStub {
   }
 
   getState(key: string): Promise<Uint8Array> {
+    this.reads.add(key);
     return Promise.resolve(this.#ledger.committedValue(key) ?? new Uint8Array());
   }
 
@@ -270,6 +279,7 @@ class TransactionStub {
 
   getStateByRange(startKey: string, endKey: string): Promise<Iterators.StateQueryIterator> {
     const end = endKey === '' ? maxUnicodeRune : endKey;
+    this.rangeReads.push({ start: startKey, end });
     const keys = this.#ledger
       .committedKeysInRange(startKey, end)
       .filter((key) => !key.startsWith(compositeKeyNamespace));
@@ -278,6 +288,7 @@ class TransactionStub {
 
   getStateByPartialCompositeKey(objectType: string, attributes: string[]): Promise<Iterators.StateQueryIterator> {
     const prefix = this.createCompositeKey(objectType, attributes);
+    this.rangeReads.push({ start: prefix, end: `${prefix}${maxUnicodeRune}` });
     return Promise.resolve(this.#iterate(this.#ledger.committedKeysInRange(prefix, `${prefix}${maxUnicodeRune}`)));
   }
 

@@ -1,0 +1,163 @@
+import { arbitrationMajority, arbitrationPanelSize } from '../../model/agreement';
+import { agreementEvents } from '../../model/agreement-events';
+import type { Dispute, DisputeVote, MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
+import { minorUnits } from '../../model/money';
+import { refuse } from '../../ledger/refusal';
+import { isParty, requireArbitrator, requireEitherSide } from './access';
+import { requireActive, requireStatus } from './guards';
+import { escrowOf, newInstruction, releaseInstruction } from './settlement';
+import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
+import { emitAgreementEvent, touched, type Tx } from './tx';
+
+interface MilestoneRef {
+  readonly agreementId: string;
+  readonly milestoneId: string;
+}
+
+function underReview(milestone: MilestoneRecord): boolean {
+  if (milestone.kind === 'deliverable') return milestone.status === 'submitted' || milestone.status === 'rejected';
+  // A batch stays `funded` while its tasks are worked on; it can be disputed once some
+  // task has been delivered, whether it now awaits review or was rejected.
+  const batch = milestone.batch;
+  return milestone.status === 'funded' && batch !== undefined && batch.submitted + batch.rejected > 0;
+}
+
+/**
+ * Freezes a submitted or rejected milestone until an arbitrator panel decides how
+ * to split its escrow.
+ *
+ * @throws RefusalError FORBIDDEN unless a party calls; INVALID_STATE unless the
+ *   milestone's delivery is under review or was rejected.
+ */
+export async function openDispute(tx: Tx, request: MilestoneRef & { reason: string }): Promise<MilestoneRecord> {
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  const label = milestoneLabel(agreement.agreementId, request.milestoneId);
+  const side = requireEitherSide(tx.caller, agreement, `open a dispute on ${label}`);
+  requireActive(agreement, request.milestoneId, 'disputed');
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  if (!underReview(milestone)) {
+    const what =
+      milestone.kind === 'batch' ? 'a funded batch with delivered tasks' : 'a submitted or rejected milestone';
+    refuse('INVALID_STATE', `only ${what} can be disputed; ${label} is ${milestone.status}`);
+  }
+  const dispute: Dispute = {
+    openedBy: side,
+    reason: request.reason,
+    openedAt: tx.at,
+    txId: tx.txId,
+    frozenStatus: milestone.status,
+    votes: [],
+  };
+  const disputed = touched(tx, { ...milestone, status: 'disputed' as const, dispute });
+  await writeMilestone(tx.ctx, disputed);
+  emitAgreementEvent(tx, agreementEvents.disputeOpened, agreement.agreementId, {
+    milestoneId: milestone.milestoneId,
+    milestone: disputed,
+    dispute,
+  });
+  return disputed;
+}
+
+/**
+ * Records an arbitrator's split of the escrow. The first arbitrators to vote form the
+ * panel; each may revise their vote, and as soon as a majority of the panel votes for
+ * the same split the dispute is decided and the refund and payout are requested.
+ *
+ * @throws RefusalError FORBIDDEN unless an arbitrator who is not a party calls;
+ *   INVALID_STATE unless disputed or when the panel is full; VALIDATION_FAILED when the
+ *   escrow amount voted on is not the milestone's.
+ */
+export async function castDisputeVote(
+  tx: Tx,
+  request: MilestoneRef & { escrowAmount: string; clientShare: string; freelancerShare: string; reason: string },
+): Promise<MilestoneRecord> {
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  const label = milestoneLabel(agreement.agreementId, request.milestoneId);
+  const arbitrator = requireArbitrator(tx.caller, agreement, `vote on the dispute over ${label}`);
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  requireStatus(milestone, ['disputed'], 'arbitrated');
+  const dispute = milestone.dispute;
+  if (dispute === undefined) throw new Error(`${label} is disputed without a dispute record`);
+  if (minorUnits(request.escrowAmount) !== escrowOf(milestone)) {
+    refuse(
+      'VALIDATION_FAILED',
+      `escrowAmount: the escrow of ${label} is ${milestone.amount} ${milestone.currency}, not ${request.escrowAmount}`,
+      'escrowAmount',
+    );
+  }
+  const others = dispute.votes.filter((vote) => !isParty(tx.caller, vote.arbitrator));
+  if (others.length === dispute.votes.length && dispute.votes.length >= arbitrationPanelSize) {
+    refuse('INVALID_STATE', `the arbitration panel of ${label} is full (${arbitrationPanelSize} arbitrators)`);
+  }
+  const vote: DisputeVote = {
+    arbitrator,
+    clientShare: request.clientShare,
+    freelancerShare: request.freelancerShare,
+    reason: request.reason,
+    at: tx.at,
+    txId: tx.txId,
+  };
+  // Revising replaces the arbitrator's earlier vote in place, keeping the panel's order.
+  const votes =
+    others.length === dispute.votes.length
+      ? [...dispute.votes, vote]
+      : dispute.votes.map((existing) => (isParty(tx.caller, existing.arbitrator) ? vote : existing));
+  const agreeing = votes.filter(
+    (candidate) => candidate.clientShare === vote.clientShare && candidate.freelancerShare === vote.freelancerShare,
+  );
+
+  if (agreeing.length < arbitrationMajority) {
+    const voted = touched(tx, { ...milestone, dispute: { ...dispute, votes } });
+    await writeMilestone(tx.ctx, voted);
+    emitAgreementEvent(tx, agreementEvents.disputeVoteCast, agreement.agreementId, {
+      milestoneId: milestone.milestoneId,
+      milestone: voted,
+      vote,
+    });
+    return voted;
+  }
+
+  const decision = {
+    clientShare: vote.clientShare,
+    freelancerShare: vote.freelancerShare,
+    majority: agreeing.map((candidate) => candidate.arbitrator),
+    at: tx.at,
+    txId: tx.txId,
+  };
+  const issued: SettlementInstruction[] = [];
+  const clientShare = minorUnits(vote.clientShare);
+  const freelancerShare = minorUnits(vote.freelancerShare);
+  if (clientShare > 0n) {
+    issued.push(
+      newInstruction(
+        tx,
+        agreement,
+        milestone,
+        [...milestone.instructions, ...issued],
+        'refund',
+        'dispute',
+        clientShare,
+      ),
+    );
+  }
+  if (freelancerShare > 0n) {
+    issued.push(
+      releaseInstruction(tx, agreement, milestone, [...milestone.instructions, ...issued], 'dispute', freelancerShare),
+    );
+  }
+  const resolved = touched(tx, {
+    ...milestone,
+    status: 'resolved' as const,
+    dispute: { ...dispute, votes, decision },
+    instructions: [...milestone.instructions, ...issued],
+  });
+  await writeMilestone(tx.ctx, resolved);
+  emitAgreementEvent(
+    tx,
+    agreementEvents.disputeDecided,
+    agreement.agreementId,
+    { milestoneId: milestone.milestoneId, milestone: resolved, vote, decision },
+    issued,
+  );
+  return resolved;
+}

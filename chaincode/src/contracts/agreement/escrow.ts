@@ -1,0 +1,151 @@
+import { agreementEvents } from '../../model/agreement-events';
+import type { MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
+import { requireRole } from '../../ledger/caller';
+import { refuse } from '../../ledger/refusal';
+import { requireEitherSide, requireSide } from './access';
+import { requireActive, requireStatus } from './guards';
+import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
+import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
+import { actorOf, emitAgreementEvent, touched, type Tx } from './tx';
+
+interface MilestoneRef {
+  readonly agreementId: string;
+  readonly milestoneId: string;
+}
+
+/**
+ * Asks the settlement provider to collect the milestone's amount into escrow. The
+ * milestone counts as funded only when the provider's confirmation is recorded.
+ *
+ * @throws RefusalError FORBIDDEN unless the client calls; INVALID_STATE unless the
+ *   agreement is active and the milestone unfunded.
+ */
+export async function fundMilestone(tx: Tx, request: MilestoneRef): Promise<MilestoneRecord> {
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  requireSide(tx.caller, agreement, 'client', `fund ${milestoneLabel(agreement.agreementId, request.milestoneId)}`);
+  requireActive(agreement, request.milestoneId, 'funded');
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  requireStatus(milestone, ['unfunded'], 'funded');
+  const instruction = newInstruction(
+    tx,
+    agreement,
+    milestone,
+    milestone.instructions,
+    'fund-escrow',
+    'funding',
+    escrowOf(milestone),
+  );
+  const funding = touched(tx, {
+    ...milestone,
+    status: 'funding' as const,
+    instructions: [...milestone.instructions, instruction],
+  });
+  await writeMilestone(tx.ctx, funding);
+  emitAgreementEvent(
+    tx,
+    agreementEvents.fundingRequested,
+    agreement.agreementId,
+    { milestoneId: milestone.milestoneId, milestone: funding },
+    [instruction],
+  );
+  return funding;
+}
+
+/**
+ * Records the settlement provider's answer to an instruction. A paid escrow funds the
+ * milestone and a failed one returns it to unfunded; once every payout of a release,
+ * dispute decision or refund is paid the milestone reaches its final status.
+ *
+ * @throws RefusalError FORBIDDEN without role settlement; NOT_FOUND for an unknown
+ *   instruction; INVALID_STATE when the instruction was already answered.
+ */
+export async function confirmSettlement(
+  tx: Tx,
+  request: MilestoneRef & {
+    instructionId: string;
+    outcome: 'paid' | 'failed';
+    providerReference: string;
+    reason?: string | undefined;
+  },
+): Promise<MilestoneRecord> {
+  const label = milestoneLabel(request.agreementId, request.milestoneId);
+  requireRole(tx.caller, ['settlement'], `confirm settlement of ${label}`);
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const instruction = milestone.instructions[index];
+  if (instruction === undefined) {
+    refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
+  }
+  if (instruction.status !== 'pending') {
+    refuse('INVALID_STATE', `settlement instruction ${instruction.instructionId} is already ${instruction.status}`);
+  }
+  const answered: SettlementInstruction = {
+    ...instruction,
+    status: request.outcome,
+    confirmation: {
+      outcome: request.outcome,
+      providerReference: request.providerReference,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      at: tx.at,
+      txId: tx.txId,
+      by: actorOf(tx.caller),
+    },
+  };
+  const instructions = milestone.instructions.map((existing, position) => (position === index ? answered : existing));
+  let next: MilestoneRecord = { ...milestone, instructions };
+  if (instruction.kind === 'fund-escrow') {
+    next =
+      request.outcome === 'paid' ? { ...next, status: 'funded', fundedAt: tx.at } : { ...next, status: 'unfunded' };
+  } else {
+    const settled = settledStatusOf[milestone.status];
+    const payouts = instructions.filter((candidate) => candidate.kind !== 'fund-escrow');
+    if (settled !== undefined && payouts.every((payout) => payout.status === 'paid')) {
+      next = { ...next, status: settled };
+    }
+  }
+  const updated = touched(tx, next);
+  await writeMilestone(tx.ctx, updated);
+  emitAgreementEvent(tx, agreementEvents.settlementConfirmed, agreement.agreementId, {
+    milestoneId: milestone.milestoneId,
+    milestone: updated,
+    instruction: answered,
+  });
+  return updated;
+}
+
+/**
+ * Asks the settlement provider to pay an accepted milestone's escrow to the freelancer,
+ * net of the platform fee, and records the instruction as pending.
+ *
+ * @throws RefusalError FORBIDDEN unless a party calls; INVALID_STATE unless accepted.
+ */
+export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<MilestoneRecord> {
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  requireEitherSide(tx.caller, agreement, `release ${milestoneLabel(agreement.agreementId, request.milestoneId)}`);
+  requireActive(agreement, request.milestoneId, 'released');
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  requireStatus(milestone, ['accepted'], 'released');
+  const instruction = releaseInstruction(
+    tx,
+    agreement,
+    milestone,
+    milestone.instructions,
+    'release',
+    escrowOf(milestone),
+  );
+  const released = touched(tx, {
+    ...milestone,
+    status: 'released' as const,
+    instructions: [...milestone.instructions, instruction],
+  });
+  await writeMilestone(tx.ctx, released);
+  emitAgreementEvent(
+    tx,
+    agreementEvents.milestoneReleased,
+    agreement.agreementId,
+    { milestoneId: milestone.milestoneId, milestone: released },
+    [instruction],
+  );
+  return released;
+}

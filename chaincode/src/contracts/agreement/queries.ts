@@ -1,0 +1,198 @@
+import {
+  agreementTermsCollection,
+  agreementTermsSchema,
+  agreementTermsSha256,
+  type AgreementTerms,
+  type AgreementView,
+  type MilestoneHistoryEntry,
+  type PartyQueryRole,
+  type TermsVerification,
+} from '../../model/agreement';
+import {
+  agreementRecordSchema,
+  milestoneRecordSchema,
+  type AgreementRecord,
+  type Party,
+  type TaskRecord,
+} from '../../model/agreement-records';
+import type { Caller } from '../../model/identity';
+import { refuse } from '../../ledger/refusal';
+import { decodeRecord } from '../../ledger/state';
+import type { Context } from 'fabric-contract-api';
+import { describeCaller, isParty, requireReader } from './access';
+import { finalStatuses } from './settlement';
+import {
+  agreementKey,
+  milestoneKey,
+  milestoneLabel,
+  readMilestones,
+  readPartyIndex,
+  readTasks,
+  requireAgreement,
+  requireMilestone,
+  termsKey,
+} from './store';
+
+interface Modification {
+  txId: string;
+  at: string;
+  isDelete: boolean;
+  value: Uint8Array;
+}
+
+/** Modifications of a key, newest first, from the peer's history database. */
+async function historyOf(ctx: Context, key: string): Promise<Modification[]> {
+  const modifications: Modification[] = [];
+  const iterator = await ctx.stub.getHistoryForKey(key);
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const { txId, isDelete, value, timestamp } = next.value;
+      const millis = Number(timestamp.seconds.toString()) * 1000 + Math.floor(timestamp.nanos / 1_000_000);
+      modifications.push({ txId, at: new Date(millis).toISOString(), isDelete, value });
+    }
+  } finally {
+    await iterator.close();
+  }
+  return modifications;
+}
+
+/**
+ * The agreement, its milestones and the history of the agreement record.
+ *
+ * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ */
+export async function getAgreement(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementView> {
+  const agreement = await requireAgreement(ctx, agreementId);
+  requireReader(caller, agreement, `read agreement ${agreementId}`);
+  const milestones = await readMilestones(ctx, agreement);
+  const history = (await historyOf(ctx, agreementKey(ctx, agreementId))).map((modification) => {
+    const status = modification.isDelete ? undefined : decodeRecord(agreementRecordSchema, modification.value).status;
+    return {
+      txId: modification.txId,
+      at: modification.at,
+      isDelete: modification.isDelete,
+      ...(status === undefined ? {} : { status }),
+    };
+  });
+  return {
+    agreement,
+    milestones,
+    completed: milestones.every((milestone) => finalStatuses.includes(milestone.status)),
+    history,
+  };
+}
+
+/**
+ * Agreements in which a party plays a role. A person may list their own; auditors and
+ * admins may list anyone's.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else.
+ */
+export async function listAgreementsByParty(
+  ctx: Context,
+  caller: Caller,
+  request: Party & { role?: PartyQueryRole | undefined },
+): Promise<{ role: PartyQueryRole; agreement: AgreementRecord }[]> {
+  if (!isParty(caller, request) && caller.role !== 'auditor' && caller.role !== 'admin') {
+    refuse(
+      'FORBIDDEN',
+      `only ${request.mspId} user ${request.userId}, an auditor or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,
+    );
+  }
+  const entries = await readPartyIndex(ctx, request, request.role);
+  const listed: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
+  for (const entry of entries)
+    listed.push({ role: entry.role, agreement: await requireAgreement(ctx, entry.agreementId) });
+  return listed;
+}
+
+/**
+ * Every version of a milestone record, newest first.
+ *
+ * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ */
+export async function getMilestoneHistory(
+  ctx: Context,
+  caller: Caller,
+  request: { agreementId: string; milestoneId: string },
+): Promise<MilestoneHistoryEntry[]> {
+  const agreement = await requireAgreement(ctx, request.agreementId);
+  requireReader(caller, agreement, `read the history of ${milestoneLabel(request.agreementId, request.milestoneId)}`);
+  await requireMilestone(ctx, agreement, request.milestoneId);
+  const history = await historyOf(ctx, milestoneKey(ctx, request.agreementId, request.milestoneId));
+  return history.map((modification) => ({
+    txId: modification.txId,
+    at: modification.at,
+    isDelete: modification.isDelete,
+    ...(modification.isDelete ? {} : { milestone: decodeRecord(milestoneRecordSchema, modification.value) }),
+  }));
+}
+
+/**
+ * The tasks of a batch milestone, in the client's order.
+ *
+ * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ */
+export async function listTasks(
+  ctx: Context,
+  caller: Caller,
+  request: { agreementId: string; milestoneId: string },
+): Promise<TaskRecord[]> {
+  const agreement = await requireAgreement(ctx, request.agreementId);
+  requireReader(caller, agreement, `list the tasks of ${milestoneLabel(request.agreementId, request.milestoneId)}`);
+  const milestone = await requireMilestone(ctx, agreement, request.milestoneId);
+  return readTasks(ctx, milestone);
+}
+
+/**
+ * The confidential terms, for the two parties only, read from their organisation's peer.
+ *
+ * @throws RefusalError FORBIDDEN unless a party calls; NOT_FOUND when this peer does not
+ *   hold the terms (its organisation is not a member of the collection).
+ */
+export async function getTerms(
+  ctx: Context,
+  caller: Caller,
+  agreementId: string,
+): Promise<{ agreementId: string; termsSha256: string; terms: AgreementTerms }> {
+  const agreement = await requireAgreement(ctx, agreementId);
+  // Identity alone decides: the terms are the parties' own, whichever certificate they use.
+  if (!isParty(caller, agreement.client) && !isParty(caller, agreement.freelancer)) {
+    refuse(
+      'FORBIDDEN',
+      `only the client or the freelancer may read the terms of agreement ${agreementId}; the caller is ${describeCaller(caller)}`,
+    );
+  }
+  const bytes = await ctx.stub.getPrivateData(agreementTermsCollection, termsKey(ctx, agreementId));
+  if (bytes.length === 0) {
+    refuse('NOT_FOUND', `this peer holds no terms of agreement ${agreementId}; ask a peer of a party's organisation`);
+  }
+  return { agreementId, termsSha256: agreement.termsSha256, terms: decodeRecord(agreementTermsSchema, bytes) };
+}
+
+/**
+ * Checks a terms document against the hash on the agreement and the collection's own
+ * hash, which every peer of the channel keeps whether or not it holds the terms.
+ *
+ * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ */
+export async function verifyTerms(
+  ctx: Context,
+  caller: Caller,
+  request: { agreementId: string; terms: AgreementTerms },
+): Promise<TermsVerification> {
+  const agreement = await requireAgreement(ctx, request.agreementId);
+  requireReader(caller, agreement, `verify the terms of agreement ${request.agreementId}`);
+  const documentSha256 = agreementTermsSha256(request.terms);
+  const collectionHash = await ctx.stub.getPrivateDataHash(
+    agreementTermsCollection,
+    termsKey(ctx, request.agreementId),
+  );
+  return {
+    agreementId: request.agreementId,
+    termsSha256: agreement.termsSha256,
+    documentSha256,
+    matches: documentSha256 === agreement.termsSha256,
+    privateDataHashMatches: Buffer.from(collectionHash).toString('hex') === documentSha256,
+  };
+}

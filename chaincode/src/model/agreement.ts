@@ -1,0 +1,439 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalJson } from './canonical-json';
+import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { currencySchema } from './currency';
+import { metricValuesSchema } from './metrics';
+import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
+import { parameterCatalogue } from './parameter';
+import { transactionSpec } from './spec';
+import {
+  acceptanceCriteriaSchema,
+  agreementContractName,
+  agreementIdSchema,
+  agreementRecordSchema,
+  artifactUriSchema,
+  milestoneIdSchema,
+  milestoneRecordSchema,
+  partySchema,
+  providerReferenceSchema,
+  reasonSchema,
+  settlementOutcomeSchema,
+  taskIdSchema,
+  taskRecordSchema,
+} from './agreement-records';
+
+/** Private data collection shared by the client's and the talent organisation. */
+export const agreementTermsCollection = 'agreementTerms';
+/** Transient-map key under which `draftAgreement` receives the confidential terms. */
+export const agreementTermsTransientKey = 'terms';
+
+/** Most milestones one agreement may have. */
+export const maxMilestonesPerAgreement = 50;
+/** Most tasks one batch milestone may have; also the most one bulk transaction handles. */
+export const maxTasksPerBatch = 500;
+/** Most tasks across all batches of one agreement, so that drafting stays one reasonable transaction. */
+export const maxTasksPerAgreement = 1000;
+/** Arbitrators on a dispute panel; a decision needs a majority of them voting for the same split. */
+export const arbitrationPanelSize = 3;
+export const arbitrationMajority = Math.floor(arbitrationPanelSize / 2) + 1;
+
+const nonBlank = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((text) => text.trim().length > 0, 'must not be blank');
+
+export const rateSchema = z.strictObject({
+  description: nonBlank(200),
+  amount: amountSchema,
+  currency: currencySchema,
+  per: z.enum(['hour', 'day', 'week', 'month', 'task', 'item', 'fixed']),
+});
+
+/**
+ * The confidential part of an agreement: kept in the `agreementTerms` private data
+ * collection, never on the channel ledger, which holds only its SHA-256. No field is
+ * trimmed or defaulted, so the hash is over exactly the document the parties hold.
+ */
+export const agreementTermsSchema = z.strictObject({
+  scope: nonBlank(20_000),
+  rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
+  /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
+  personalData: z
+    .record(z.string().min(1).max(64), z.string().max(2000))
+    .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
+    .optional(),
+  additionalTerms: z.string().max(20_000, 'must be at most 20000 characters').optional(),
+});
+export type AgreementTerms = z.output<typeof agreementTermsSchema>;
+
+/** Bytes the chaincode stores for the terms: their canonical JSON. */
+export function agreementTermsBytes(terms: AgreementTerms): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(terms));
+}
+
+/**
+ * SHA-256 of the terms' canonical JSON, as recorded on the agreement. It equals the
+ * private data hash Fabric keeps on every peer, so anyone on the channel can compare.
+ */
+export function agreementTermsSha256(terms: AgreementTerms): string {
+  return createHash('sha256').update(agreementTermsBytes(terms)).digest('hex');
+}
+
+const titleSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+const milestoneDraftFields = {
+  milestoneId: milestoneIdSchema,
+  title: titleSchema,
+  amount: amountSchema,
+  currency: currencySchema,
+  dueDate: isoInstantSchema,
+  /** Seconds the client has to review a delivery; the consortium default when left out. */
+  reviewWindowSeconds: parameterCatalogue.defaultReviewWindowSeconds.optional(),
+};
+
+export const deliverableMilestoneDraftSchema = z.strictObject({
+  kind: z.literal('deliverable'),
+  ...milestoneDraftFields,
+  acceptanceCriteria: acceptanceCriteriaSchema,
+});
+
+export const taskDraftSchema = z.strictObject({
+  taskId: taskIdSchema,
+  instructions: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  /** Hash of the item to label, when the task is about one data item. */
+  inputSha256: sha256HexSchema.optional(),
+});
+
+export const batchMilestoneDraftSchema = z
+  .strictObject({
+    kind: z.literal('batch'),
+    ...milestoneDraftFields,
+    acceptanceCriteria: z.strictObject({
+      description: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+    }),
+    /** Price of one task; the milestone amount must be exactly `taskAmount × tasks.length`. */
+    taskAmount: amountSchema,
+    tasks: z
+      .array(taskDraftSchema)
+      .min(1, 'must have at least one task')
+      .max(maxTasksPerBatch, `must have at most ${maxTasksPerBatch} tasks`),
+  })
+  .superRefine((batch, ctx) => {
+    const seen = new Set<string>();
+    batch.tasks.forEach((task, index) => {
+      if (seen.has(task.taskId)) {
+        ctx.addIssue({ code: 'custom', message: `repeats task id ${task.taskId}`, path: ['tasks', index, 'taskId'] });
+      }
+      seen.add(task.taskId);
+    });
+    const taskAmount = readMinorUnits(batch.taskAmount);
+    const amount = readMinorUnits(batch.amount);
+    if (taskAmount !== undefined && amount !== undefined && taskAmount * BigInt(batch.tasks.length) !== amount) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must equal taskAmount × number of tasks (${batch.taskAmount} × ${batch.tasks.length})`,
+        path: ['amount'],
+      });
+    }
+  });
+
+export const milestoneDraftSchema = z.discriminatedUnion('kind', [
+  deliverableMilestoneDraftSchema,
+  batchMilestoneDraftSchema,
+]);
+export type MilestoneDraft = z.output<typeof milestoneDraftSchema>;
+
+const samePerson = (a: { mspId: string; userId: string }, b: { mspId: string; userId: string }): boolean =>
+  a.mspId === b.mspId && a.userId === b.userId;
+
+export const draftAgreementRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    agreementId: agreementIdSchema,
+    title: titleSchema,
+    client: partySchema,
+    freelancer: partySchema,
+    /** Identity (e.g. the client's test harness) whose evaluation reports may accept milestones. */
+    evaluator: partySchema.optional(),
+    /** Rejections allowed per milestone; at most, and by default, the consortium's `maxRevisions`. */
+    maxRevisions: parameterCatalogue.maxRevisions.optional(),
+    milestones: z
+      .array(milestoneDraftSchema)
+      .min(1, 'must have at least one milestone')
+      .max(maxMilestonesPerAgreement, `must have at most ${maxMilestonesPerAgreement} milestones`),
+  })
+  .superRefine((draft, ctx) => {
+    if (samePerson(draft.client, draft.freelancer)) {
+      ctx.addIssue({ code: 'custom', message: 'must not be the client', path: ['freelancer'] });
+    }
+    if (
+      draft.evaluator !== undefined &&
+      (samePerson(draft.evaluator, draft.client) || samePerson(draft.evaluator, draft.freelancer))
+    ) {
+      ctx.addIssue({ code: 'custom', message: 'must not be a party to the agreement', path: ['evaluator'] });
+    }
+    const seen = new Set<string>();
+    let tasks = 0;
+    draft.milestones.forEach((milestone, index) => {
+      if (seen.has(milestone.milestoneId)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `repeats milestone id ${milestone.milestoneId}`,
+          path: ['milestones', index, 'milestoneId'],
+        });
+      }
+      seen.add(milestone.milestoneId);
+      if (milestone.kind === 'batch') tasks += milestone.tasks.length;
+    });
+    if (tasks > maxTasksPerAgreement) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have at most ${maxTasksPerAgreement} tasks across all batches`,
+        path: ['milestones'],
+      });
+    }
+  });
+export type DraftAgreementRequest = z.output<typeof draftAgreementRequestSchema>;
+
+const agreementRef = { agreementId: agreementIdSchema };
+const milestoneRef = { agreementId: agreementIdSchema, milestoneId: milestoneIdSchema };
+
+export const acceptAgreementRequestSchema = z.strictObject({
+  ...agreementRef,
+  /** Hash of the terms the freelancer read; acceptance binds them to exactly these terms. */
+  termsSha256: sha256HexSchema,
+});
+
+export const agreementReasonRequestSchema = z.strictObject({ ...agreementRef, reason: reasonSchema });
+
+export const milestoneRequestSchema = z.strictObject(milestoneRef);
+
+export const creatingMilestoneRequestSchema = z.strictObject({ requestId: requestIdSchema, ...milestoneRef });
+
+export const milestoneReasonRequestSchema = z.strictObject({ ...milestoneRef, reason: reasonSchema });
+
+export const confirmSettlementRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    ...milestoneRef,
+    instructionId: z.string().min(1).max(200),
+    outcome: settlementOutcomeSchema,
+    providerReference: providerReferenceSchema,
+    reason: reasonSchema.optional(),
+  })
+  .refine((request) => request.outcome === 'paid' || request.reason !== undefined, {
+    message: 'must say why the payment failed',
+    path: ['reason'],
+  });
+
+export const submitDeliverableRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  ...milestoneRef,
+  artifactSha256: sha256HexSchema,
+  uri: artifactUriSchema,
+  claimedMetrics: metricValuesSchema.default({}),
+  note: z.string().trim().min(1).max(2000, 'must be at most 2000 characters').optional(),
+});
+
+export const postEvaluationRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  ...milestoneRef,
+  /** The artifact the report is about; must be the milestone's latest delivery. */
+  artifactSha256: sha256HexSchema,
+  metrics: metricValuesSchema.refine((values) => Object.keys(values).length > 0, 'must measure at least one metric'),
+  /** Hash of the full signed report, kept off-chain. */
+  reportSha256: sha256HexSchema,
+  reportUri: artifactUriSchema.optional(),
+});
+
+export const openDisputeRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  ...milestoneRef,
+  reason: reasonSchema,
+});
+
+export const castDisputeVoteRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    ...milestoneRef,
+    /** The escrow being split, as the arbitrator saw it; it must match the ledger's. */
+    escrowAmount: amountSchema,
+    clientShare: shareAmountSchema,
+    freelancerShare: shareAmountSchema,
+    reason: reasonSchema,
+  })
+  .superRefine((vote, ctx) => {
+    const clientShare = readMinorUnits(vote.clientShare);
+    const freelancerShare = readMinorUnits(vote.freelancerShare);
+    const escrow = readMinorUnits(vote.escrowAmount);
+    // A share that failed its own format check is already reported.
+    if (clientShare === undefined || freelancerShare === undefined || escrow === undefined) return;
+    if (clientShare + freelancerShare !== escrow) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'clientShare and freelancerShare must add up to escrowAmount',
+        path: ['freelancerShare'],
+      });
+    }
+  });
+
+const taskListSchema = <T extends z.ZodType>(item: T, idOf: (value: z.output<T>) => string, what: string) =>
+  z
+    .array(item)
+    .max(maxTasksPerBatch, `must list at most ${maxTasksPerBatch} tasks`)
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((value, index) => {
+        const id = idOf(value);
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `repeats ${what} ${id}`, path: [index] });
+        seen.add(id);
+      });
+    });
+
+export const taskResultSchema = z.strictObject({
+  taskId: taskIdSchema,
+  resultSha256: sha256HexSchema,
+  uri: artifactUriSchema.optional(),
+});
+
+export const submitTasksRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  ...milestoneRef,
+  results: taskListSchema(taskResultSchema, (result) => result.taskId, 'task').refine(
+    (results) => results.length > 0,
+    'must list at least one task',
+  ),
+});
+
+export const taskRejectionSchema = z.strictObject({ taskId: taskIdSchema, reason: reasonSchema });
+
+export const reviewTasksRequestSchema = z
+  .strictObject({
+    ...milestoneRef,
+    accept: taskListSchema(taskIdSchema, (taskId) => taskId, 'task').default([]),
+    reject: taskListSchema(taskRejectionSchema, (rejection) => rejection.taskId, 'task').default([]),
+  })
+  .superRefine((review, ctx) => {
+    if (review.accept.length + review.reject.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must accept or reject at least one task', path: ['accept'] });
+    }
+    if (review.accept.length + review.reject.length > maxTasksPerBatch) {
+      ctx.addIssue({ code: 'custom', message: `must review at most ${maxTasksPerBatch} tasks`, path: ['reject'] });
+    }
+    const accepted = new Set(review.accept);
+    review.reject.forEach((rejection, index) => {
+      if (accepted.has(rejection.taskId)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `task ${rejection.taskId} is both accepted and rejected`,
+          path: ['reject', index, 'taskId'],
+        });
+      }
+    });
+  });
+
+export const partyQueryRoles = ['client', 'freelancer', 'evaluator'] as const;
+export const partyQueryRoleSchema = z.enum(partyQueryRoles);
+export type PartyQueryRole = z.infer<typeof partyQueryRoleSchema>;
+
+export const listAgreementsByPartyRequestSchema = z.strictObject({
+  ...partySchema.shape,
+  role: partyQueryRoleSchema.optional(),
+});
+
+export const verifyTermsRequestSchema = z.strictObject({ ...agreementRef, terms: agreementTermsSchema });
+
+/** An agreement with every milestone, in the client's order. */
+export const agreementDetailsSchema = z.object({
+  agreement: agreementRecordSchema,
+  milestones: z.array(milestoneRecordSchema),
+});
+export type AgreementDetails = z.output<typeof agreementDetailsSchema>;
+
+export const historyEntrySchema = z.object({
+  txId: z.string(),
+  at: z.string(),
+  isDelete: z.boolean(),
+});
+
+export const agreementViewSchema = agreementDetailsSchema.extend({
+  /** Every milestone has reached a final state (paid, settled, refunded or cancelled). */
+  completed: z.boolean(),
+  /** Modifications of the agreement record, newest first. */
+  history: z.array(historyEntrySchema.extend({ status: agreementRecordSchema.shape.status.optional() })),
+});
+export type AgreementView = z.output<typeof agreementViewSchema>;
+
+export const partyAgreementSchema = z.object({ role: partyQueryRoleSchema, agreement: agreementRecordSchema });
+
+export const milestoneHistoryEntrySchema = historyEntrySchema.extend({ milestone: milestoneRecordSchema.optional() });
+export type MilestoneHistoryEntry = z.output<typeof milestoneHistoryEntrySchema>;
+
+export const taskBatchResultSchema = z.object({
+  milestone: milestoneRecordSchema,
+  /** The tasks the transaction changed, in request order. */
+  tasks: z.array(taskRecordSchema),
+});
+export type TaskBatchResult = z.output<typeof taskBatchResultSchema>;
+
+export const agreementTermsResultSchema = z.object({
+  agreementId: z.string(),
+  termsSha256: z.string(),
+  terms: agreementTermsSchema,
+});
+
+export const termsVerificationSchema = z.object({
+  agreementId: z.string(),
+  /** Hash recorded on the agreement. */
+  termsSha256: z.string(),
+  /** Hash of the document given to the query. */
+  documentSha256: z.string(),
+  matches: z.boolean(),
+  /** The collection's own hash (kept by every peer, members or not) agrees with the document. */
+  privateDataHashMatches: z.boolean(),
+});
+export type TermsVerification = z.output<typeof termsVerificationSchema>;
+
+const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
+  transactionSpec({ contract: agreementContractName, name, kind: 'submit', request, result });
+const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
+  name: string,
+  request: Request,
+  result: Result,
+) => transactionSpec({ contract: agreementContractName, name, kind: 'evaluate', request, result });
+
+/**
+ * Every transaction of the `agreement` contract. `draftAgreement` also takes the
+ * confidential terms in the transient map under {@link agreementTermsTransientKey}.
+ */
+export const agreementTransactions = {
+  draftAgreement: submit('draftAgreement', draftAgreementRequestSchema, agreementDetailsSchema),
+  acceptAgreement: submit('acceptAgreement', acceptAgreementRequestSchema, agreementRecordSchema),
+  declineAgreement: submit('declineAgreement', agreementReasonRequestSchema, agreementRecordSchema),
+  cancelAgreement: submit('cancelAgreement', agreementReasonRequestSchema, agreementDetailsSchema),
+  fundMilestone: submit('fundMilestone', creatingMilestoneRequestSchema, milestoneRecordSchema),
+  confirmSettlement: submit('confirmSettlement', confirmSettlementRequestSchema, milestoneRecordSchema),
+  submitDeliverable: submit('submitDeliverable', submitDeliverableRequestSchema, milestoneRecordSchema),
+  acceptMilestone: submit('acceptMilestone', milestoneRequestSchema, milestoneRecordSchema),
+  rejectDeliverable: submit('rejectDeliverable', milestoneReasonRequestSchema, milestoneRecordSchema),
+  claimAcceptance: submit('claimAcceptance', milestoneRequestSchema, milestoneRecordSchema),
+  postEvaluation: submit('postEvaluation', postEvaluationRequestSchema, milestoneRecordSchema),
+  releaseMilestone: submit('releaseMilestone', creatingMilestoneRequestSchema, milestoneRecordSchema),
+  openDispute: submit('openDispute', openDisputeRequestSchema, milestoneRecordSchema),
+  castDisputeVote: submit('castDisputeVote', castDisputeVoteRequestSchema, milestoneRecordSchema),
+  submitTasks: submit('submitTasks', submitTasksRequestSchema, taskBatchResultSchema),
+  reviewTasks: submit('reviewTasks', reviewTasksRequestSchema, taskBatchResultSchema),
+  claimTasksAcceptance: submit('claimTasksAcceptance', milestoneRequestSchema, taskBatchResultSchema),
+  getAgreement: evaluate('getAgreement', z.strictObject(agreementRef), agreementViewSchema),
+  listAgreementsByParty: evaluate(
+    'listAgreementsByParty',
+    listAgreementsByPartyRequestSchema,
+    z.array(partyAgreementSchema),
+  ),
+  getMilestoneHistory: evaluate('getMilestoneHistory', milestoneRequestSchema, z.array(milestoneHistoryEntrySchema)),
+  listTasks: evaluate('listTasks', milestoneRequestSchema, z.array(taskRecordSchema)),
+  getTerms: evaluate('getTerms', z.strictObject(agreementRef), agreementTermsResultSchema),
+  verifyTerms: evaluate('verifyTerms', verifyTermsRequestSchema, termsVerificationSchema),
+} as const;

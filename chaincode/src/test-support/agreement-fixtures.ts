@@ -1,0 +1,392 @@
+import { createHash } from 'node:crypto';
+import type { Context } from 'fabric-contract-api';
+import { AgreementContract } from '../contracts/agreement-contract';
+import { ParameterContract } from '../contracts/parameter-contract';
+import { agreementTermsSha256, type AgreementTerms } from '../model/agreement';
+import type { MilestoneRecord } from '../model/agreement-records';
+import type { ParameterName } from '../model/parameter';
+import { InMemoryLedger, type TestIdentity } from './in-memory-ledger';
+
+export const client: TestIdentity = {
+  mspId: 'ClientOrgMSP',
+  name: 'carol',
+  attributes: { role: 'client', userId: 'carol' },
+};
+export const freelancer: TestIdentity = {
+  mspId: 'TalentOrgMSP',
+  name: 'tara',
+  attributes: { role: 'freelancer', userId: 'tara' },
+};
+export const evaluator: TestIdentity = {
+  mspId: 'ClientOrgMSP',
+  name: 'harness',
+  attributes: { role: 'evaluator', userId: 'eval-harness' },
+};
+export const otherClient: TestIdentity = {
+  mspId: 'ClientOrgMSP',
+  name: 'dave',
+  attributes: { role: 'client', userId: 'dave' },
+};
+export const otherFreelancer: TestIdentity = {
+  mspId: 'TalentOrgMSP',
+  name: 'tom',
+  attributes: { role: 'freelancer', userId: 'tom' },
+};
+/** Carol's userId in a certificate that carries the freelancer role. */
+export const clientAsFreelancer: TestIdentity = {
+  mspId: 'ClientOrgMSP',
+  name: 'carol-2',
+  attributes: { role: 'freelancer', userId: 'carol' },
+};
+export const noUserId: TestIdentity = { mspId: 'ClientOrgMSP', name: 'anon', attributes: { role: 'client' } };
+export const settlement: TestIdentity = {
+  mspId: 'AuditOrgMSP',
+  name: 'settler',
+  attributes: { role: 'settlement', userId: 'settlement-svc' },
+};
+export const auditor: TestIdentity = {
+  mspId: 'AuditOrgMSP',
+  name: 'audrey',
+  attributes: { role: 'auditor', userId: 'audrey' },
+};
+export const admin: TestIdentity = { mspId: 'ClientOrgMSP', name: 'ops', attributes: { role: 'admin', userId: 'ops' } };
+export const arbitrators: readonly TestIdentity[] = ['arb-ann', 'arb-ben', 'arb-cyd', 'arb-dot'].map((userId) => ({
+  mspId: 'AuditOrgMSP',
+  name: userId,
+  attributes: { role: 'arbitrator', userId },
+}));
+export const [arbitratorA, arbitratorB, arbitratorC, arbitratorD] = arbitrators as [
+  TestIdentity,
+  TestIdentity,
+  TestIdentity,
+  TestIdentity,
+];
+
+export const clientParty = { mspId: 'ClientOrgMSP', userId: 'carol' };
+export const freelancerParty = { mspId: 'TalentOrgMSP', userId: 'tara' };
+export const evaluatorParty = { mspId: 'ClientOrgMSP', userId: 'eval-harness' };
+
+export const agreementId = 'A-17';
+export const terms: AgreementTerms = {
+  scope: 'Fine-tune a defect classifier on the client data room; confidential scope text.',
+  rates: [{ description: 'Senior ML engineer', amount: '9500', currency: 'EUR', per: 'hour' }],
+  personalData: { freelancerLegalName: 'Tara Example' },
+};
+export const termsSha256 = agreementTermsSha256(terms);
+
+export const artifactA = 'a'.repeat(64);
+export const artifactB = 'b'.repeat(64);
+export const reportHash = 'c'.repeat(64);
+
+/** A deterministic hash of the data item a task is about. */
+export function inputHash(taskId: string): string {
+  return createHash('sha256').update(`input of ${taskId}`).digest('hex');
+}
+
+/** A deterministic result hash for a task. */
+export function resultHash(taskId: string, revision = 1): string {
+  return createHash('sha256').update(`${taskId}#${revision}`).digest('hex');
+}
+
+export const feeBps = 250;
+export const reviewWindowSeconds = 3 * 24 * 3600;
+export const defaultReviewWindowSeconds = 5 * 24 * 3600;
+export const maxRevisions = 2;
+
+const day = 24 * 3600;
+
+/** Instant `days` after the test ledger's start. */
+export function daysFrom(ledger: InMemoryLedger, days: number): string {
+  return new Date((ledger.nowSeconds + days * day) * 1000).toISOString();
+}
+
+/** The key Fabric builds for a composite key, for reading the ledger directly in assertions. */
+export function compositeKey(objectType: string, ...attributes: string[]): string {
+  return `\u0000${objectType}\u0000${attributes.map((attribute) => `${attribute}\u0000`).join('')}`;
+}
+
+export const agreementKey = (id = agreementId): string => compositeKey('agreement', id);
+export const milestoneKey = (milestoneId: string, id = agreementId): string =>
+  compositeKey('milestone', id, milestoneId);
+export const taskKey = (milestoneId: string, taskId: string, id = agreementId): string =>
+  compositeKey('task', id, milestoneId, taskId);
+
+/** A draft with two deliverable milestones (m1 with an accuracy threshold) and, optionally, a batch m3. */
+export function draftRequest(ledger: InMemoryLedger, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    requestId: 'draft-0001',
+    agreementId,
+    title: 'Defect classifier',
+    client: clientParty,
+    freelancer: freelancerParty,
+    evaluator: evaluatorParty,
+    milestones: [
+      {
+        kind: 'deliverable',
+        milestoneId: 'm1',
+        title: 'Baseline model',
+        amount: '150001',
+        currency: 'EUR',
+        dueDate: daysFrom(ledger, 14),
+        reviewWindowSeconds,
+        acceptanceCriteria: {
+          description: 'Accuracy on the client hold-out set',
+          thresholds: [{ metric: 'accuracy', operator: '>=', value: 0.92 }],
+          evaluationDataset: 'client hold-out set v3',
+        },
+      },
+      {
+        kind: 'deliverable',
+        milestoneId: 'm2',
+        title: 'Deployment package',
+        amount: '50000',
+        currency: 'EUR',
+        dueDate: daysFrom(ledger, 30),
+        acceptanceCriteria: { description: 'Container image passes the smoke test' },
+      },
+    ],
+    ...overrides,
+  };
+}
+
+export const batchMilestone = (ledger: InMemoryLedger, taskCount = 3): Record<string, unknown> => ({
+  kind: 'batch',
+  milestoneId: 'm3',
+  title: 'Label 3 images',
+  amount: String(1200 * taskCount),
+  currency: 'USD',
+  dueDate: daysFrom(ledger, 10),
+  reviewWindowSeconds,
+  acceptanceCriteria: { description: 'Bounding boxes match the guideline' },
+  taskAmount: '1200',
+  tasks: Array.from({ length: taskCount }, (_, index) => ({
+    taskId: `t${index + 1}`,
+    instructions: `Draw boxes around defects in image ${index + 1}`,
+    inputSha256: inputHash(`t${index + 1}`),
+  })),
+});
+
+/**
+ * Drives an agreement through the ledger the way the gateway would: one transaction per
+ * call, JSON arguments, the caller's identity and transient terms.
+ */
+export class AgreementDriver {
+  readonly contract = new AgreementContract();
+  readonly parameters = new ParameterContract();
+  #requests = 0;
+
+  constructor(readonly ledger: InMemoryLedger = new InMemoryLedger()) {}
+
+  nextRequestId(): string {
+    this.#requests += 1;
+    return `req-${String(this.#requests).padStart(6, '0')}`;
+  }
+
+  async setParameter(name: ParameterName, value: number): Promise<void> {
+    await this.ledger.invoke(admin, (ctx) => this.parameters.setParameter(ctx, JSON.stringify({ name, value })));
+  }
+
+  async setParameters(): Promise<void> {
+    await this.setParameter('platformFeeBps', feeBps);
+    await this.setParameter('defaultReviewWindowSeconds', defaultReviewWindowSeconds);
+    await this.setParameter('maxRevisions', maxRevisions);
+  }
+
+  call<Result>(
+    identity: TestIdentity,
+    body: (contract: AgreementContract, ctx: Context) => Promise<Result>,
+    transient?: Record<string, unknown>,
+  ): Promise<Result> {
+    return this.ledger.invoke(
+      identity,
+      (ctx) => body(this.contract, ctx),
+      transient === undefined ? {} : { transient },
+    );
+  }
+
+  draft(request: Record<string, unknown> = draftRequest(this.ledger), as = client, transient: unknown = terms) {
+    return this.call(as, (c, ctx) => c.draftAgreement(ctx, JSON.stringify(request)), { terms: transient });
+  }
+
+  accept(as = freelancer, hash = termsSha256, id = agreementId) {
+    return this.call(as, (c, ctx) => c.acceptAgreement(ctx, JSON.stringify({ agreementId: id, termsSha256: hash })));
+  }
+
+  /** Sets the parameters, drafts the standard agreement and has the freelancer accept it. */
+  async active(request: Record<string, unknown> = draftRequest(this.ledger)): Promise<void> {
+    await this.setParameters();
+    await this.draft(request);
+    await this.accept(freelancer, termsSha256, String(request.agreementId));
+  }
+
+  fund(milestoneId: string, as = client, id = agreementId) {
+    return this.call(as, (c, ctx) =>
+      c.fundMilestone(ctx, JSON.stringify({ requestId: this.nextRequestId(), agreementId: id, milestoneId })),
+    );
+  }
+
+  confirm(
+    milestoneId: string,
+    instructionId: string,
+    outcome: 'paid' | 'failed' = 'paid',
+    as = settlement,
+    id = agreementId,
+  ) {
+    return this.call(as, (c, ctx) =>
+      c.confirmSettlement(
+        ctx,
+        JSON.stringify({
+          requestId: this.nextRequestId(),
+          agreementId: id,
+          milestoneId,
+          instructionId,
+          outcome,
+          providerReference: `psp-${instructionId.replaceAll('/', '-')}`,
+          ...(outcome === 'failed' ? { reason: 'insufficient funds' } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Funds a milestone and records the provider's confirmation. */
+  async funded(milestoneId: string, id = agreementId): Promise<MilestoneRecord> {
+    const funding = await this.fund(milestoneId, client, id);
+    return this.confirm(milestoneId, funding.instructions.at(-1)!.instructionId, 'paid', settlement, id);
+  }
+
+  submit(
+    milestoneId: string,
+    artifact = artifactA,
+    as = freelancer,
+    extra: Record<string, unknown> = {},
+    id = agreementId,
+  ) {
+    return this.call(as, (c, ctx) =>
+      c.submitDeliverable(
+        ctx,
+        JSON.stringify({
+          requestId: this.nextRequestId(),
+          agreementId: id,
+          milestoneId,
+          artifactSha256: artifact,
+          uri: `https://artifacts.example.com/${milestoneId}/${artifact.slice(0, 8)}`,
+          claimedMetrics: { accuracy: 0.93 },
+          ...extra,
+        }),
+      ),
+    );
+  }
+
+  acceptMilestone(milestoneId: string, as = client, id = agreementId) {
+    return this.call(as, (c, ctx) => c.acceptMilestone(ctx, JSON.stringify({ agreementId: id, milestoneId })));
+  }
+
+  reject(milestoneId: string, reason = 'Accuracy is below the agreed threshold', as = client) {
+    return this.call(as, (c, ctx) => c.rejectDeliverable(ctx, JSON.stringify({ agreementId, milestoneId, reason })));
+  }
+
+  claim(milestoneId: string, as = freelancer) {
+    return this.call(as, (c, ctx) => c.claimAcceptance(ctx, JSON.stringify({ agreementId, milestoneId })));
+  }
+
+  evaluate(milestoneId: string, metrics: Record<string, number>, artifact = artifactA, as = evaluator) {
+    return this.call(as, (c, ctx) =>
+      c.postEvaluation(
+        ctx,
+        JSON.stringify({
+          requestId: this.nextRequestId(),
+          agreementId,
+          milestoneId,
+          artifactSha256: artifact,
+          metrics,
+          reportSha256: reportHash,
+          reportUri: 'https://evals.example.com/report/1',
+        }),
+      ),
+    );
+  }
+
+  release(milestoneId: string, as = client, id = agreementId) {
+    return this.call(as, (c, ctx) =>
+      c.releaseMilestone(ctx, JSON.stringify({ requestId: this.nextRequestId(), agreementId: id, milestoneId })),
+    );
+  }
+
+  dispute(milestoneId: string, as = freelancer, reason = 'The rejection ignores the agreed criteria') {
+    return this.call(as, (c, ctx) =>
+      c.openDispute(ctx, JSON.stringify({ requestId: this.nextRequestId(), agreementId, milestoneId, reason })),
+    );
+  }
+
+  vote(milestoneId: string, as: TestIdentity, clientShare: string, freelancerShare: string, escrowAmount?: string) {
+    return this.call(as, (c, ctx) =>
+      c.castDisputeVote(
+        ctx,
+        JSON.stringify({
+          requestId: this.nextRequestId(),
+          agreementId,
+          milestoneId,
+          escrowAmount: escrowAmount ?? (BigInt(clientShare) + BigInt(freelancerShare)).toString(),
+          clientShare,
+          freelancerShare,
+          reason: 'Partial delivery against the criteria',
+        }),
+      ),
+    );
+  }
+
+  cancel(as: TestIdentity, reason = 'Project stopped', id = agreementId) {
+    return this.call(as, (c, ctx) => c.cancelAgreement(ctx, JSON.stringify({ agreementId: id, reason })));
+  }
+
+  submitTasks(milestoneId: string, taskIds: readonly string[], as = freelancer) {
+    return this.call(as, (c, ctx) =>
+      c.submitTasks(
+        ctx,
+        JSON.stringify({
+          requestId: this.nextRequestId(),
+          agreementId,
+          milestoneId,
+          results: taskIds.map((taskId) => ({ taskId, resultSha256: resultHash(taskId) })),
+        }),
+      ),
+    );
+  }
+
+  reviewTasks(
+    milestoneId: string,
+    accept: readonly string[],
+    reject: readonly { taskId: string; reason: string }[] = [],
+    as = client,
+  ) {
+    return this.call(as, (c, ctx) => c.reviewTasks(ctx, JSON.stringify({ agreementId, milestoneId, accept, reject })));
+  }
+
+  claimTasks(milestoneId: string, as = freelancer) {
+    return this.call(as, (c, ctx) => c.claimTasksAcceptance(ctx, JSON.stringify({ agreementId, milestoneId })));
+  }
+
+  getAgreement(as: TestIdentity = client, id = agreementId) {
+    return this.call(as, (c, ctx) => c.getAgreement(ctx, JSON.stringify({ agreementId: id })));
+  }
+
+  /**
+   * Runs a transaction that must be refused and checks that it left the ledger exactly
+   * as it was: no committed transaction, no key, private entry or policy written.
+   */
+  async expectRefusal(promise: () => Promise<unknown>, expected: RegExp | string): Promise<void> {
+    const before = this.#snapshot();
+    await expect(promise()).rejects.toThrow(expected);
+    expect(this.#snapshot()).toEqual(before);
+  }
+
+  #snapshot(): { transactions: number; keys: string[]; values: unknown[]; terms: unknown } {
+    const keys = this.ledger.keys();
+    return {
+      transactions: this.ledger.transactions.length,
+      keys,
+      values: keys.map((key) => [this.ledger.read(key), this.ledger.committedValidationParameter(key)]),
+      terms: this.ledger.readPrivate('agreementTerms', compositeKey('terms', agreementId)),
+    };
+  }
+}
