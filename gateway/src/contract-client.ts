@@ -31,6 +31,8 @@ export interface SubmitOptions {
   readonly endorsingOrganizations?: readonly string[];
 }
 
+export type EvaluateOptions = Pick<SubmitOptions, 'transient'>;
+
 /** A committed transaction's parsed result and where it landed. */
 export interface Submitted<Result> {
   readonly result: Result;
@@ -68,7 +70,7 @@ export class ContractClient {
   async evaluate<Spec extends AnySpec>(
     spec: Spec,
     request: z.input<Spec['request']>,
-    options: Pick<SubmitOptions, 'transient'> = {},
+    options: EvaluateOptions = {},
   ): Promise<z.output<Spec['result']>> {
     const contract = this.#contract(spec);
     let bytes: Uint8Array;

@@ -4,6 +4,5 @@ export * from './contract-client.js';
 export * from './errors.js';
 export * from './identity.js';
 export * from './ledger-gateway.js';
-export * from './parameter-client.js';
-export * from './system-client.js';
+export * from './typed-contract.js';
 export * from './certificate-authority.js';

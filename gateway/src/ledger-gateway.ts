@@ -2,9 +2,9 @@ import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { ContractClient } from './contract-client.js';
+import { agreementTransactions, parameterTransactions, systemTransactions } from '@gigledger/chaincode/model';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
-import { ParameterClient } from './parameter-client.js';
-import { SystemClient } from './system-client.js';
+import { typedContract, type TypedContract } from './typed-contract.js';
 
 /** Deadlines for each stage of a transaction, in milliseconds. */
 export interface Deadlines {
@@ -25,8 +25,9 @@ export const defaultDeadlines: Deadlines = {
 export interface LedgerSession {
   readonly identity: SigningIdentity;
   readonly contract: ContractClient;
-  readonly system: SystemClient;
-  readonly parameters: ParameterClient;
+  readonly system: TypedContract<typeof systemTransactions>;
+  readonly parameters: TypedContract<typeof parameterTransactions>;
+  readonly agreements: TypedContract<typeof agreementTransactions>;
   /** The underlying fabric-gateway Gateway, for events and block access. */
   readonly gateway: Gateway;
   close(): void;
@@ -72,8 +73,9 @@ export class LedgerGateway {
     return {
       identity,
       contract,
-      system: new SystemClient(contract),
-      parameters: new ParameterClient(contract),
+      system: typedContract(contract, systemTransactions),
+      parameters: typedContract(contract, parameterTransactions),
+      agreements: typedContract(contract, agreementTransactions),
       gateway,
       close: () => {
         gateway.close();

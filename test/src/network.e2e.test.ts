@@ -45,12 +45,12 @@ describe('the local Fabric network', () => {
     let lastBlock = 0n;
     for (const [index, [mspId, session]] of admins.entries()) {
       const value = 4 + index;
-      const submitted = await session.parameters.set('maxRevisions', value);
+      const submitted = await session.parameters.setParameter({ name: 'maxRevisions', value: value });
       expect(submitted.result).toMatchObject({ name: 'maxRevisions', value, updatedBy: mspId });
       expect(submitted.transactionId).toMatch(/^[0-9a-f]{64}$/);
       lastBlock = submitted.blockNumber;
 
-      const read = await session.parameters.get('maxRevisions');
+      const read = await session.parameters.getParameter({ name: 'maxRevisions' });
       expect(read).toEqual(submitted.result);
     }
     const height = await allPeersAt(Number(lastBlock) + 1);
@@ -70,19 +70,21 @@ describe('the local Fabric network', () => {
 
   it('refuses a parameter change from an identity without the admin role', async () => {
     const client = await context.enroll('ClientOrg', 'client');
-    const before = await client.parameters.get('platformFeeBps');
+    const before = await client.parameters.getParameter({ name: 'platformFeeBps' });
 
-    await expect(client.parameters.set('platformFeeBps', 999)).rejects.toMatchObject({
+    await expect(client.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toMatchObject({
       name: 'RefusedError',
       code: 'FORBIDDEN',
     });
-    await expect(client.parameters.set('platformFeeBps', 999)).rejects.toBeInstanceOf(RefusedError);
-    expect(await client.parameters.get('platformFeeBps')).toEqual(before);
+    await expect(client.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toBeInstanceOf(
+      RefusedError,
+    );
+    expect(await client.parameters.getParameter({ name: 'platformFeeBps' })).toEqual(before);
   });
 
   it('redeploys the chaincode at the next sequence and keeps the state written before', async () => {
     const admin = await context.enroll('AuditOrg', 'admin');
-    const written = (await admin.parameters.set('defaultReviewWindowSeconds', 86_400)).result;
+    const written = (await admin.parameters.setParameter({ name: 'defaultReviewWindowSeconds', value: 86_400 })).result;
     const [firstOrg] = context.config.peerOrgs;
     const before = await queryCommitted(context.config, context.network.toolchain, firstOrg!);
     const versionBefore = await admin.system.version();
@@ -101,7 +103,7 @@ describe('the local Fabric network', () => {
       return version.packageId === deployment.packageId ? version : undefined;
     });
     expect(versionAfter.packageId).not.toBe(versionBefore.packageId);
-    expect(await admin.parameters.get('defaultReviewWindowSeconds')).toEqual(written);
+    expect(await admin.parameters.getParameter({ name: 'defaultReviewWindowSeconds' })).toEqual(written);
   });
 });
 
@@ -130,9 +132,9 @@ describe('with one of three orderers stopped', () => {
 
     const committed: bigint[] = [];
     for (const value of [1, 2, 3]) {
-      committed.push((await admin.parameters.set('maxRevisions', value)).blockNumber);
+      committed.push((await admin.parameters.setParameter({ name: 'maxRevisions', value: value })).blockNumber);
     }
-    expect(await admin.parameters.get('maxRevisions')).toMatchObject({ value: 3 });
+    expect(await admin.parameters.getParameter({ name: 'maxRevisions' })).toMatchObject({ value: 3 });
     const liveHeight = (await ordererChannelInfo(config, network.toolchain, orderer0!))?.height ?? 0;
     expect(liveHeight).toBeGreaterThan(Number(committed.at(-1)));
 

@@ -5,17 +5,23 @@ import { z } from 'zod';
  * whether it is submitted (ordered and committed) or only evaluated, and the
  * schemas of its single JSON argument and of its result.
  */
-export interface TransactionSpec<Request extends z.ZodType, Result extends z.ZodType> {
+export type TransactionKind = 'submit' | 'evaluate';
+
+export interface TransactionSpec<
+  Request extends z.ZodType,
+  Result extends z.ZodType,
+  Kind extends TransactionKind = TransactionKind,
+> {
   readonly contract: string;
   readonly name: string;
-  readonly kind: 'submit' | 'evaluate';
+  readonly kind: Kind;
   readonly request: Request;
   readonly result: Result;
 }
 
-export function transactionSpec<Request extends z.ZodType, Result extends z.ZodType>(
-  spec: TransactionSpec<Request, Result>,
-): TransactionSpec<Request, Result> {
+export function transactionSpec<Request extends z.ZodType, Result extends z.ZodType, Kind extends TransactionKind>(
+  spec: TransactionSpec<Request, Result, Kind>,
+): TransactionSpec<Request, Result, Kind> {
   return spec;
 }
 
