@@ -1,0 +1,197 @@
+/**
+ * Milestone completions on many agreements at once: each completion is the client's
+ * acceptance, the release and the settlement provider's confirmation, three committed
+ * transactions. Every agreement owns its keys, so concurrent completions should never
+ * meet an MVCC conflict. The same workload run one agreement at a time is the baseline.
+ *
+ * Usage: npm run bench:agreements [-- --agreements 50 --baseline 15]
+ */
+import { randomBytes } from 'node:crypto';
+import { CommitFailedError, type LedgerSession } from '@gigledger/gateway';
+import { machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+
+interface Parties {
+  client: LedgerSession;
+  clientId: string;
+  freelancer: LedgerSession;
+  freelancerId: string;
+  settlement: LedgerSession;
+}
+
+interface PhaseResult {
+  readonly agreements: number;
+  readonly transactions: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+  mvccConflicts: number;
+  readonly otherFailures: string[];
+}
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return value;
+}
+
+const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Drafts, accepts, funds and delivers one single-milestone agreement: ready for completion. */
+async function prepareAgreement(parties: Parties, agreementId: string): Promise<void> {
+  const milestone = { agreementId, milestoneId: 'm1' };
+  await parties.client.agreements.draftAgreement(
+    {
+      requestId: requestId(),
+      agreementId,
+      title: 'Label 10k images',
+      client: { mspId: 'ClientOrgMSP', userId: parties.clientId },
+      freelancer: { mspId: 'TalentOrgMSP', userId: parties.freelancerId },
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Labelled set',
+          amount: '50000',
+          currency: 'USD',
+          dueDate: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+          acceptanceCriteria: { description: 'inter-annotator agreement above 0.9' },
+        },
+      ],
+    },
+    { transient: { terms: { scope: `labelling work for ${agreementId}` } } },
+  );
+  const terms = await parties.freelancer.agreements.getTerms({ agreementId });
+  await parties.freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
+  const funding = await parties.client.agreements.fundMilestone({ requestId: requestId(), ...milestone });
+  const instruction = funding.result.instructions.at(-1);
+  if (instruction === undefined) throw new Error(`no funding instruction for ${agreementId}`);
+  await parties.settlement.agreements.confirmSettlement({
+    requestId: requestId(),
+    ...milestone,
+    instructionId: instruction.instructionId,
+    outcome: 'paid',
+    providerReference: `fund-${agreementId}`,
+  });
+  await parties.freelancer.agreements.submitDeliverable({
+    requestId: requestId(),
+    ...milestone,
+    artifactSha256: randomBytes(32).toString('hex'),
+    uri: `https://data.example.com/${agreementId}.tar`,
+  });
+}
+
+/** Accept, release, confirm payment: the three transactions of one completion. */
+async function complete(parties: Parties, agreementId: string, result: PhaseResult): Promise<void> {
+  const milestone = { agreementId, milestoneId: 'm1' };
+  const timed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    const started = performance.now();
+    try {
+      const value = await call();
+      result.latenciesMs.push(performance.now() - started);
+      return value;
+    } catch (error) {
+      if (
+        error instanceof CommitFailedError &&
+        (error.validationCode === 'MVCC_READ_CONFLICT' || error.validationCode === 'PHANTOM_READ_CONFLICT')
+      ) {
+        result.mvccConflicts += 1;
+      } else {
+        result.otherFailures.push(`${agreementId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return undefined;
+    }
+  };
+  if ((await timed(() => parties.client.agreements.acceptMilestone(milestone))) === undefined) return;
+  const released = await timed(() =>
+    parties.client.agreements.releaseMilestone({ requestId: requestId(), ...milestone }),
+  );
+  const release = released?.result.instructions.find((instruction) => instruction.kind === 'release');
+  if (release === undefined) return;
+  await timed(() =>
+    parties.settlement.agreements.confirmSettlement({
+      requestId: requestId(),
+      ...milestone,
+      instructionId: release.instructionId,
+      outcome: 'paid',
+      providerReference: `pay-${agreementId}`,
+    }),
+  );
+}
+
+async function runPhase(parties: Parties, agreementIds: string[], concurrency: number): Promise<PhaseResult> {
+  const result: PhaseResult = {
+    agreements: agreementIds.length,
+    transactions: agreementIds.length * 3,
+    seconds: 0,
+    latenciesMs: [],
+    mvccConflicts: 0,
+    otherFailures: [],
+  };
+  const started = performance.now();
+  await withConcurrency(
+    concurrency,
+    agreementIds.map((agreementId) => () => complete(parties, agreementId, result)),
+  );
+  return { ...result, seconds: (performance.now() - started) / 1000 };
+}
+
+function describe(label: string, phase: PhaseResult): string {
+  const committed = phase.latenciesMs.length;
+  return [
+    `${label}: ${phase.agreements} agreements, ${committed}/${phase.transactions} transactions committed in ${phase.seconds.toFixed(1)} s`,
+    `  throughput ${(committed / phase.seconds).toFixed(1)} tx/s, ${(phase.agreements / phase.seconds).toFixed(2)} completions/s`,
+    `  latency p50 ${percentile(phase.latenciesMs, 0.5).toFixed(0)} ms, p99 ${percentile(phase.latenciesMs, 0.99).toFixed(0)} ms`,
+    `  MVCC conflicts ${phase.mvccConflicts}, other failures ${phase.otherFailures.length}`,
+    ...phase.otherFailures.slice(0, 5).map((failure) => `    ${failure}`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const concurrent = option('agreements', 50);
+  const baseline = option('baseline', 15);
+  log(`machine: ${machineDescription()}`);
+  const bench = await openBenchNetwork(log);
+  try {
+    const client = await bench.enroll('ClientOrg', 'client', 'bench-client');
+    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'bench-talent');
+    const settlement = await bench.enroll('ClientOrg', 'settlement', 'bench-psp');
+    const parties: Parties = {
+      client: client.session,
+      clientId: client.userId,
+      freelancer: freelancer.session,
+      freelancerId: freelancer.userId,
+      settlement: settlement.session,
+    };
+    const run = randomBytes(3).toString('hex');
+    const ids = (prefix: string, count: number): string[] =>
+      Array.from({ length: count }, (_, index) => `${prefix}-${run}-${index}`);
+    const concurrentIds = ids('C', concurrent);
+    const baselineIds = ids('S', baseline);
+
+    const prepStarted = performance.now();
+    await withConcurrency(
+      10,
+      [...concurrentIds, ...baselineIds].map((agreementId) => () => prepareAgreement(parties, agreementId)),
+    );
+    log(`prepared ${concurrent + baseline} agreements in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s`);
+
+    const sequential = await runPhase(parties, baselineIds, 1);
+    const parallel = await runPhase(parties, concurrentIds, concurrent);
+    log('');
+    log(describe('baseline, one agreement at a time', sequential));
+    log(describe(`concurrent, ${concurrent} agreements at once`, parallel));
+    const ratio = parallel.latenciesMs.length / parallel.seconds / (sequential.latenciesMs.length / sequential.seconds);
+    log(`concurrent / baseline throughput: ${ratio.toFixed(2)}x`);
+    if (parallel.mvccConflicts > 0 || parallel.otherFailures.length > 0) process.exitCode = 1;
+  } finally {
+    await bench.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { rmSync } from 'node:fs';
+import {
+  CertificateAuthority,
+  LedgerGateway,
+  PeerConnections,
+  readConnectionProfile,
+  type LedgerSession,
+} from '@gigledger/gateway';
+import { ensureToolchain, loadNetworkConfig, LocalNetwork, repoRoot, type NetworkConfig } from '@gigledger/network';
+import type { Role } from '@gigledger/chaincode/model';
+
+/** A network for one benchmark run, with CA enrollment and gateway sessions. */
+export interface BenchNetwork {
+  readonly config: NetworkConfig;
+  readonly ledger: LedgerGateway;
+  enroll(orgName: string, role: Role, prefix: string): Promise<{ session: LedgerSession; userId: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fresh network in `.gigledger/bench` (ports +30000), or uses the one
+ * `npm start` runs when BENCH_REUSE_NETWORK=1.
+ */
+export async function openBenchNetwork(log: (line: string) => void): Promise<BenchNetwork> {
+  const reuse = process.env.BENCH_REUSE_NETWORK === '1';
+  const config = reuse
+    ? loadNetworkConfig()
+    : loadNetworkConfig({ home: path.join(repoRoot, '.gigledger', 'bench'), portOffset: 30000 });
+  const { toolchain } = await ensureToolchain(log);
+  const network = new LocalNetwork(config, toolchain, () => undefined);
+  if (!reuse) {
+    await network.down();
+    rmSync(config.home, { recursive: true, force: true });
+    log(`starting a fresh network in ${config.home}`);
+    await network.up();
+  } else if (!network.isRunning()) {
+    throw new Error('BENCH_REUSE_NETWORK=1 but no network is running; start one with `npm start`');
+  }
+  const profile = readConnectionProfile(config.paths.connectionProfile);
+  const connections = new PeerConnections(profile);
+  const ledger = new LedgerGateway(connections);
+  const authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
+  const sessions: LedgerSession[] = [];
+  return {
+    config,
+    ledger,
+    async enroll(orgName, role, prefix) {
+      const authority = authorities.get(orgName);
+      if (authority === undefined) throw new Error(`no organisation ${orgName}`);
+      const userId = `${prefix}-${randomBytes(4).toString('hex')}`;
+      const session = ledger.session(await authority.registerAndEnroll({ enrollmentId: userId, role, userId }));
+      sessions.push(session);
+      return { session, userId };
+    },
+    async close() {
+      for (const session of sessions) session.close();
+      connections.close();
+      if (!reuse) await network.down();
+    },
+  };
+}
+
+export function machineDescription(): string {
+  return `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}
+
+/** The value below which `fraction` of the sorted samples fall. */
+export function percentile(samples: readonly number[], fraction: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+export async function withConcurrency<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const index = next;
+      next += 1;
+      const task = tasks[index];
+      if (task !== undefined) results[index] = await task();
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
