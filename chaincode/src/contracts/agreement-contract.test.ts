@@ -680,8 +680,10 @@ describe('AgreementContract: queries', () => {
       'evaluator',
     ]);
     expect((await list(auditor, { ...clientParty, role: 'client' })).length).toBe(2);
+    const hrSystem = { mspId: 'AuditOrgMSP', name: 'hr-sync', attributes: { role: 'hr', userId: 'hr-sync' } };
+    expect((await list(hrSystem, { ...freelancerParty, role: 'freelancer' })).length).toBe(mine.length);
     await expect(list(otherClient, { ...clientParty })).rejects.toThrow(
-      /^FORBIDDEN: only ClientOrgMSP user carol, an auditor or an admin may list that user's agreements/,
+      /^FORBIDDEN: only ClientOrgMSP user carol, an auditor, an HR system or an admin may list that user's agreements/,
     );
     await expect(list(client, { ...clientParty, role: 'arbitrator' })).rejects.toThrow(/^VALIDATION_FAILED\[role\]/);
   });

@@ -93,10 +93,12 @@ export async function listAgreementsByParty(
   caller: Caller,
   request: Party & { role?: PartyQueryRole | undefined },
 ): Promise<{ role: PartyQueryRole; agreement: AgreementRecord }[]> {
-  if (!isParty(caller, request) && caller.role !== 'auditor' && caller.role !== 'admin') {
+  // HR systems verify a candidate's track record, so they may list anyone's agreements too.
+  const listers: readonly (string | undefined)[] = ['auditor', 'admin', 'hr'];
+  if (!isParty(caller, request) && !listers.includes(caller.role)) {
     refuse(
       'FORBIDDEN',
-      `only ${request.mspId} user ${request.userId}, an auditor or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,
+      `only ${request.mspId} user ${request.userId}, an auditor, an HR system or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,
     );
   }
   const entries = await readPartyIndex(ctx, request, request.role);
