@@ -1,37 +1,118 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import type { LedgerSession, PeerConnections } from '@gigledger/gateway';
-import { errorHandler } from './errors/error-handler.js';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import type { LedgerClient } from '@gigledger/gateway';
+import { adminRoutes } from './admin/admin-routes.js';
+import type { AccountService } from './auth/account-service.js';
+import { identifyCaller } from './auth/authenticate.js';
+import { authRoutes } from './auth/auth-routes.js';
+import type { PassportInstance } from './auth/passport-strategies.js';
+import type { TokenService } from './auth/tokens.js';
+import type { ApiConfig } from './config.js';
+import type { Db } from './db/database.js';
+import { ApiError } from './errors/api-error.js';
+import { errorBody, errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
-import { systemRouter } from './system/system-router.js';
+import { mountRoutes, type RouteSpec } from './http/route.js';
+import type { IdentityIssuer } from './identity/identity-issuer.js';
+import type { LedgerAccess } from './ledger/ledger-access.js';
+import type { Metrics } from './observability/metrics.js';
+import { openApiDocument } from './openapi/openapi.js';
+import { systemRoutes } from './system/system-routes.js';
 
+/** Everything the server needs, built by main.ts (or a test) and passed in. */
 export interface AppDependencies {
-  readonly connections: PeerConnections;
-  /** Session of the server's own service identity, for reads that need no user. */
-  readonly serviceSession: LedgerSession;
-  readonly log: (entry: Record<string, unknown>) => void;
+  readonly config: ApiConfig;
+  readonly db: Db;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly ledger: LedgerAccess;
+  readonly issuer: IdentityIssuer;
+  readonly accounts: AccountService;
+  readonly tokens: TokenService;
+  readonly passport: PassportInstance;
+  /** The server's own identity, for public reads such as the chaincode version. */
+  readonly serviceLedger: LedgerClient;
+}
+
+export const apiVersion = '0.1.0';
+
+/** Every REST operation, in the order the OpenAPI document lists them. */
+export function restRoutes(deps: AppDependencies): RouteSpec[] {
+  return [...systemRoutes(deps), ...authRoutes(deps), ...adminRoutes(deps)];
 }
 
 /** Builds the HTTP application from its dependencies; main.ts only parses config and listens. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
   app.use((request, response, next) => {
-    const requestId = request.get('x-request-id') ?? randomUUID();
+    const offered = request.get('x-request-id');
+    const requestId = offered !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
     response.locals.requestId = requestId;
+    response.locals.log = deps.log.child({ requestId });
     response.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const routePath = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      deps.metrics.httpRequestSeconds.observe(
+        { method: request.method, route: routePath, status: String(response.statusCode) },
+        seconds,
+      );
+      response.locals.log.info(
+        {
+          method: request.method,
+          path: request.path,
+          status: response.statusCode,
+          durationMs: Math.round(seconds * 1000),
+          principal: response.locals.principal?.id,
+        },
+        'request',
+      );
+    });
     next();
   });
+
+  app.use(healthRouter(deps));
+  const routes = restRoutes(deps);
+  const document = openApiDocument(routes, { version: apiVersion });
+  app.get('/openapi.json', (_request, response) => {
+    response.json(document);
+  });
+
   app.use(express.json({ limit: '1mb' }));
-  app.use(healthRouter(deps.connections));
-  app.use(systemRouter(deps.serviceSession));
-  app.use((request, response) => {
-    response.status(404).json({
-      status: 404,
-      code: 'ROUTE_NOT_FOUND',
-      message: `no route ${request.method} ${request.path}`,
-      requestId: response.locals.requestId as string,
-    });
+  app.use(identifyCaller(deps.passport));
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.config.rateLimitPerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (request, response) =>
+        response.locals.principal === undefined
+          ? `address:${ipKeyGenerator(request.ip ?? 'unknown')}`
+          : `principal:${response.locals.principal.kind}:${response.locals.principal.id}`,
+      handler: (_request, response) => {
+        const body = errorBody(
+          new ApiError(
+            429,
+            'RATE_LIMITED',
+            `at most ${deps.config.rateLimitPerMinute} requests a minute; try again later`,
+          ),
+          response.locals.requestId,
+        );
+        response.status(429).json(body);
+      },
+    }),
+  );
+  app.use(mountRoutes(routes));
+
+  app.use((request, _response, next) => {
+    next(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.path}`));
   });
   app.use(errorHandler(deps.log));
   return app;

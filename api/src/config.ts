@@ -1,21 +1,60 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+const optionalUrl = z.url().optional();
+
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   GIGLEDGER_CONNECTION_PROFILE: z.string().min(1, 'must name the connection profile the network wrote'),
   GIGLEDGER_DATA_DIR: z.string().default(path.resolve('.gigledger', 'api')),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** postgres://… selects PostgreSQL; otherwise SQLite in the data directory. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** HS256 secret for tokens the server issues itself; generated into the data directory when absent. */
+  GIGLEDGER_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  GIGLEDGER_JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /** An OIDC issuer whose tokens are accepted; its keys come from OIDC_JWKS_URL or the issuer's discovery document. */
+  OIDC_ISSUER: optionalUrl,
+  OIDC_JWKS_URL: optionalUrl,
+  OIDC_AUDIENCE: z.string().optional(),
+  /** Claims of an OIDC token that carry the GigLedger organisation and role. */
+  OIDC_ORG_CLAIM: z.string().default('gigledger_org'),
+  OIDC_ROLE_CLAIM: z.string().default('gigledger_role'),
+  /** Requests per minute per principal (or per address when anonymous). */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(30).default(8),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(50).default(5),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** The server's settings, parsed once from the environment at start-up. */
+export type Mode = 'development' | 'production' | 'test';
+
+/** The server's settings, parsed once from the environment at start-up and passed in. */
 export interface ApiConfig {
   readonly port: number;
   readonly host: string;
+  readonly mode: Mode;
   readonly connectionProfile: string;
   readonly dataDir: string;
-  readonly mode: 'development' | 'production' | 'test';
+  readonly database:
+    { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly jwt: {
+    readonly secret: string | undefined;
+    readonly ttlSeconds: number;
+    readonly oidc:
+      | { readonly issuer: string; readonly jwksUrl: string | undefined; readonly audience: string | undefined }
+      | undefined;
+    readonly orgClaim: string;
+    readonly roleClaim: string;
+  };
+  readonly rateLimitPerMinute: number;
+  readonly graphql: { readonly maxDepth: number; readonly maxCost: number; readonly maxBatch: number };
+  readonly logLevel: string;
 }
 
 /**
@@ -28,11 +67,29 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     throw new Error(`environment variable ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const value = parsed.data;
+  const dataDir = path.resolve(value.GIGLEDGER_DATA_DIR);
   return {
     port: value.PORT,
     host: value.HOST,
-    connectionProfile: path.resolve(value.GIGLEDGER_CONNECTION_PROFILE),
-    dataDir: path.resolve(value.GIGLEDGER_DATA_DIR),
     mode: value.NODE_ENV,
+    connectionProfile: path.resolve(value.GIGLEDGER_CONNECTION_PROFILE),
+    dataDir,
+    database:
+      value.DATABASE_URL === undefined
+        ? { kind: 'sqlite', file: path.join(dataDir, 'gigledger.sqlite') }
+        : { kind: 'postgres', url: value.DATABASE_URL },
+    jwt: {
+      secret: value.GIGLEDGER_JWT_SECRET,
+      ttlSeconds: value.GIGLEDGER_JWT_TTL_SECONDS,
+      oidc:
+        value.OIDC_ISSUER === undefined
+          ? undefined
+          : { issuer: value.OIDC_ISSUER, jwksUrl: value.OIDC_JWKS_URL, audience: value.OIDC_AUDIENCE },
+      orgClaim: value.OIDC_ORG_CLAIM,
+      roleClaim: value.OIDC_ROLE_CLAIM,
+    },
+    rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
+    graphql: { maxDepth: value.GRAPHQL_MAX_DEPTH, maxCost: value.GRAPHQL_MAX_COST, maxBatch: value.GRAPHQL_MAX_BATCH },
+    logLevel: value.LOG_LEVEL,
   };
 }

@@ -1,29 +1,76 @@
-import { LedgerGateway, PeerConnections, readConnectionProfile, readMspIdentity } from '@gigledger/gateway';
-import { createApp } from './app.js';
+import path from 'node:path';
+import {
+  LedgerGateway,
+  ledgerClient,
+  PeerConnections,
+  readConnectionProfile,
+  readMspIdentity,
+} from '@gigledger/gateway';
+import { apiVersion, createApp } from './app.js';
+import { AccountService } from './auth/account-service.js';
+import { createPassport } from './auth/passport-strategies.js';
+import { TokenService } from './auth/tokens.js';
 import { parseApiConfig } from './config.js';
-
-function log(entry: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-}
+import { openDatabase } from './db/database.js';
+import { FabricCaIssuer } from './identity/identity-issuer.js';
+import { loadOrCreateSecret } from './identity/secrets.js';
+import { Wallet } from './identity/wallet.js';
+import { GatewayLedgerAccess } from './ledger/ledger-access.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 
 const config = parseApiConfig(process.env);
+const log = createLogger(config.logLevel);
+const db = await openDatabase(config.database);
 const profile = readConnectionProfile(config.connectionProfile);
+const connections = new PeerConnections(profile);
+const gateway = new LedgerGateway(connections);
+const metrics = new Metrics();
+const wallet = new Wallet(
+  db,
+  process.env.GIGLEDGER_WALLET_KEY ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32),
+);
+const issuer = new FabricCaIssuer(profile);
+const accounts = new AccountService(db, wallet, issuer);
+const tokens = new TokenService(
+  config.jwt,
+  config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48),
+);
+const ledger = new GatewayLedgerAccess(gateway, connections, wallet, metrics);
 const [serviceOrg] = profile.organizations;
 if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');
-const connections = new PeerConnections(profile);
-const ledger = new LedgerGateway(connections);
-const serviceSession = ledger.session(readMspIdentity(serviceOrg.operatorMspDir, serviceOrg.mspId));
-const app = createApp({ connections, serviceSession, log });
+const serviceSession = gateway.session(readMspIdentity(serviceOrg.operatorMspDir, serviceOrg.mspId));
+
+const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
+if (bootstrap.created)
+  log.info({ file: bootstrap.file }, 'created the first administrator; its password is in the file');
+
+const app = createApp({
+  config,
+  db,
+  log,
+  metrics,
+  ledger,
+  issuer,
+  accounts,
+  tokens,
+  passport: createPassport(accounts, tokens),
+  serviceLedger: ledgerClient(serviceSession.contract),
+});
 const server = app.listen(config.port, config.host, () => {
-  log({ level: 'info', message: `GigLedger API listening on http://${config.host}:${config.port}` });
+  log.info(
+    { version: apiVersion, mode: config.mode },
+    `GigLedger API listening on http://${config.host}:${config.port}`,
+  );
 });
 
 function shutdown(signal: string): void {
-  log({ level: 'info', message: `${signal} received; closing` });
+  log.info(`${signal} received; closing`);
   server.close(() => {
+    ledger.close();
     serviceSession.close();
     connections.close();
-    process.exit(0);
+    void db.destroy().finally(() => process.exit(0));
   });
 }
 process.once('SIGTERM', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import FabricCAServices from 'fabric-ca-client';
 import { User } from 'fabric-common';
 import { z } from 'zod';
@@ -15,6 +16,13 @@ export interface RegistrationRequest {
   readonly userId: string;
   /** Chosen by the CA when absent. */
   readonly secret?: string;
+}
+
+function attributesOf(request: RegistrationRequest): { name: string; value: string; ecert: boolean }[] {
+  return [
+    { name: identityAttributes.role, value: request.role, ecert: true },
+    { name: identityAttributes.userId, value: request.userId, ecert: true },
+  ];
 }
 
 /** The CA already knows an identity by that enrollment id. */
@@ -64,10 +72,7 @@ export class CertificateAuthority {
           role: 'client',
           affiliation: '',
           maxEnrollments: -1,
-          attrs: [
-            { name: identityAttributes.role, value: request.role, ecert: true },
-            { name: identityAttributes.userId, value: request.userId, ecert: true },
-          ],
+          attrs: attributesOf(request),
         },
         registrar,
       );
@@ -77,6 +82,49 @@ export class CertificateAuthority {
       }
       throw error;
     }
+  }
+
+  /**
+   * Gives an existing registration a new secret and the attributes of `request`, for an
+   * identity whose secret was lost. Its earlier certificates stay valid.
+   */
+  async updateRegistration(request: RegistrationRequest & { secret: string }): Promise<void> {
+    const registrar = await this.#registrarUser();
+    const response = await this.#service.newIdentityService().update(
+      request.enrollmentId,
+      {
+        enrollmentID: request.enrollmentId,
+        affiliation: '',
+        enrollmentSecret: request.secret,
+        attrs: attributesOf(request),
+      },
+      registrar,
+    );
+    if (!response.success) {
+      throw new Error(`CA refused to update ${request.enrollmentId}: ${JSON.stringify(response.errors)}`);
+    }
+  }
+
+  /** Whether the CA answers its info endpoint over TLS. */
+  ping(timeoutMs = 3000): Promise<boolean> {
+    const url = new URL(
+      `/api/v1/cainfo?ca=${encodeURIComponent(this.#organization.ca.caName)}`,
+      this.#organization.ca.url,
+    );
+    return new Promise((resolve) => {
+      const request = https.get(
+        url,
+        { ca: readFileSync(this.#organization.ca.tlsRootCert), timeout: timeoutMs },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode === 200);
+        },
+      );
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => {
+        resolve(false);
+      });
+    });
   }
 
   /** Enrolls a registered identity: a new key pair and a certificate for it. */

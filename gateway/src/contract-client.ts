@@ -49,11 +49,28 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
+ * What typed contract clients call: the real {@link ContractClient}, or an in-process
+ * stand-in in tests of the layers above.
+ */
+export interface TransactionTransport {
+  evaluate<Spec extends AnySpec>(
+    spec: Spec,
+    request: z.input<Spec['request']>,
+    options?: EvaluateOptions,
+  ): Promise<z.output<Spec['result']>>;
+  submit<Spec extends AnySpec>(
+    spec: Spec,
+    request: z.input<Spec['request']>,
+    options?: SubmitOptions,
+  ): Promise<Submitted<z.output<Spec['result']>>>;
+}
+
+/**
  * Calls the transactions of one chaincode with the shared specs: arguments are
  * validated before sending, results parsed on the way back, and failures come back as
  * the library's typed errors.
  */
-export class ContractClient {
+export class ContractClient implements TransactionTransport {
   readonly #network: Network;
   readonly #chaincode: string;
 

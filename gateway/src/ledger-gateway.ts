@@ -1,7 +1,7 @@
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
-import { ContractClient } from './contract-client.js';
+import { ContractClient, type TransactionTransport } from './contract-client.js';
 import { agreementTransactions, parameterTransactions, systemTransactions } from '@gigledger/chaincode/model';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import { typedContract, type TypedContract } from './typed-contract.js';
@@ -21,13 +21,26 @@ export const defaultDeadlines: Deadlines = {
   commitStatusMs: 60_000,
 };
 
-/** Typed access to the ledger for one signing identity, over its organisation's shared peer connection. */
-export interface LedgerSession {
-  readonly identity: SigningIdentity;
-  readonly contract: ContractClient;
+/** The typed contracts of the chaincode, whatever carries the calls. */
+export interface LedgerClient {
   readonly system: TypedContract<typeof systemTransactions>;
   readonly parameters: TypedContract<typeof parameterTransactions>;
   readonly agreements: TypedContract<typeof agreementTransactions>;
+}
+
+/** Every typed contract over one transport. */
+export function ledgerClient(transport: TransactionTransport): LedgerClient {
+  return {
+    system: typedContract(transport, systemTransactions),
+    parameters: typedContract(transport, parameterTransactions),
+    agreements: typedContract(transport, agreementTransactions),
+  };
+}
+
+/** Typed access to the ledger for one signing identity, over its organisation's shared peer connection. */
+export interface LedgerSession extends LedgerClient {
+  readonly identity: SigningIdentity;
+  readonly contract: ContractClient;
   /** The underlying fabric-gateway Gateway, for events and block access. */
   readonly gateway: Gateway;
   close(): void;
@@ -73,9 +86,7 @@ export class LedgerGateway {
     return {
       identity,
       contract,
-      system: typedContract(contract, systemTransactions),
-      parameters: typedContract(contract, parameterTransactions),
-      agreements: typedContract(contract, agreementTransactions),
+      ...ledgerClient(contract),
       gateway,
       close: () => {
         gateway.close();

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { TransactionSpec } from '@gigledger/chaincode/model';
-import type { ContractClient, EvaluateOptions, SubmitOptions, Submitted } from './contract-client.js';
+import type { EvaluateOptions, SubmitOptions, Submitted, TransactionTransport } from './contract-client.js';
 
 type AnySpec = TransactionSpec<z.ZodType, z.ZodType>;
 
@@ -22,7 +22,7 @@ export type TypedContract<Specs extends Record<string, AnySpec>> = {
 };
 
 export function typedContract<Specs extends Record<string, AnySpec>>(
-  client: ContractClient,
+  client: TransactionTransport,
   specs: Specs,
 ): TypedContract<Specs> {
   const methods = Object.fromEntries(

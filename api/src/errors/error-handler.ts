@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -8,6 +8,7 @@ import {
   SubmissionError,
 } from '@gigledger/gateway';
 import type { RefusalKind } from '@gigledger/chaincode/model';
+import { ApiError } from './api-error.js';
 
 /** The one JSON shape of every REST error. */
 export interface ErrorBody {
@@ -21,15 +22,28 @@ export interface ErrorBody {
 
 const statusByKind: Record<RefusalKind, number> = {
   validation: 422,
-  unauthenticated: 401,
+  unauthenticated: 403,
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
   state: 409,
 };
 
-/** Maps an error to its status and body: the only place that does so. */
+/**
+ * Maps any error to its status and body: the only place that does so, for REST and
+ * (through `extensions`) GraphQL alike. Chaincode refusals keep their code and sentence;
+ * the stages of a failed transaction get codes of their own; anything else is a 500.
+ */
 export function errorBody(error: unknown, requestId: string): ErrorBody {
+  if (error instanceof ApiError) {
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.field === undefined ? {} : { field: error.field }),
+      requestId,
+    };
+  }
   if (error instanceof RefusedError) {
     return {
       status: statusByKind[error.kind],
@@ -40,43 +54,37 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
       ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
     };
   }
-  const transactionId =
-    error instanceof EndorsementError ||
-    error instanceof SubmissionError ||
-    error instanceof CommitStatusUnknownError ||
-    error instanceof CommitFailedError
-      ? error.transactionId
-      : undefined;
   const stage: [number, string, string] | undefined =
     error instanceof CommitFailedError
-      ? [409, 'COMMIT_FAILED', `the transaction was not committed: ${error.validationCode}`]
+      ? [409, 'COMMIT_FAILED', `the transaction was ordered but not committed: ${error.validationCode}`]
       : error instanceof CommitStatusUnknownError
-        ? [504, 'COMMIT_STATUS_UNKNOWN', 'the transaction was sent; its commit status is not known yet']
+        ? [504, 'COMMIT_STATUS_UNKNOWN', 'the transaction was sent for ordering; its commit status is not known yet']
         : error instanceof SubmissionError
-          ? [503, 'ORDERING_UNAVAILABLE', 'the ordering service did not accept the transaction']
+          ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
           : error instanceof EndorsementError
             ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
             : undefined;
   if (stage !== undefined) {
     const [status, code, message] = stage;
+    const transactionId = (error as { transactionId?: string }).transactionId;
     return { status, code, message, requestId, ...(transactionId === undefined ? {} : { transactionId }) };
+  }
+  if (isBodyParserError(error)) {
+    return { status: 400, code: 'MALFORMED_REQUEST', message: `the request body is not valid JSON`, requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
 }
 
-export function errorHandler(log: (entry: Record<string, unknown>) => void): ErrorRequestHandler {
+function isBodyParserError(error: unknown): boolean {
+  return error instanceof SyntaxError && (error as { type?: unknown }).type === 'entity.parse.failed';
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
-    const requestId = (response.locals.requestId as string | undefined) ?? randomUUID();
+    const requestId = response.locals.requestId;
     const body = errorBody(error, requestId);
     if (body.status >= 500) {
-      log({
-        level: 'error',
-        requestId,
-        method: request.method,
-        path: request.path,
-        error:
-          error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-      });
+      log.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
     }
     response.status(body.status).json(body);
   };

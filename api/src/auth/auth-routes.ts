@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { callerSchema, userIdSchema } from '@gigledger/chaincode/model';
+import { route, type RouteSpec } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { AccountService } from './account-service.js';
+import type { TokenService } from './tokens.js';
+
+const tokenResponseSchema = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().describe('Seconds until the token expires'),
+});
+
+const principalSchema = z.object({
+  kind: z.enum(['person', 'service']),
+  id: z.string(),
+  userId: z.string(),
+  org: z.string(),
+  mspId: z.string(),
+  role: z.string(),
+  scopes: z.array(z.string()),
+});
+
+/** Login for people with a password, and the caller's own identity. */
+export function authRoutes(deps: {
+  accounts: AccountService;
+  tokens: TokenService;
+  ledger: LedgerAccess;
+}): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/auth/token',
+      operationId: 'createToken',
+      summary: 'Exchange a user id and password for a bearer token',
+      tag: 'auth',
+      access: 'public',
+      body: z.strictObject({ userId: userIdSchema, password: z.string().min(1).max(200) }),
+      response: tokenResponseSchema,
+      handler: async ({ body }) => {
+        const principal = await deps.accounts.checkPassword(body.userId, body.password);
+        const { token, expiresIn } = await deps.tokens.issue(principal.userId);
+        return { accessToken: token, tokenType: 'Bearer' as const, expiresIn };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/me',
+      operationId: 'getMe',
+      summary: 'The caller, and its Fabric identity as the chaincode sees it',
+      tag: 'auth',
+      access: 'agreements:read',
+      response: z.object({ principal: principalSchema, ledgerIdentity: callerSchema }),
+      handler: async ({ principal, log }) => {
+        if (principal === undefined) throw new Error('unreachable: access needs a principal');
+        const client = await deps.ledger.clientFor(principal, log);
+        const { identityLabel: _label, ...visible } = principal;
+        return { principal: { ...visible, scopes: [...visible.scopes] }, ledgerIdentity: await client.system.whoAmI() };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,76 @@
+import type { Request } from 'express';
+import { Passport, type PassportStatic } from 'passport';
+
+/** A passport instance of our own, not the module's shared singleton. */
+export type PassportInstance = InstanceType<PassportStatic['Passport']>;
+import { Strategy as CustomStrategy } from 'passport-custom';
+import type { AccountService } from './account-service.js';
+import type { Principal } from './principal.js';
+import type { TokenService } from './tokens.js';
+
+export const bearerStrategy = 'gigledger-bearer';
+export const apiKeyStrategy = 'gigledger-api-key';
+
+/** The API key from `X-API-Key` or `Authorization: ApiKey <key>`. */
+function presentedApiKey(request: Request): string | undefined {
+  const header = request.get('x-api-key');
+  if (header !== undefined && header !== '') return header;
+  const match = /^ApiKey\s+(\S+)$/i.exec(request.get('authorization') ?? '');
+  return match?.[1];
+}
+
+function presentedBearer(request: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.get('authorization') ?? '')?.[1];
+}
+
+/**
+ * Passport with two strategies: bearer JWTs for people (issued by this server or an
+ * OIDC issuer) and API keys for services. Each resolves to a {@link Principal};
+ * `false` means "not this kind of credential" so the next strategy is tried.
+ */
+export function createPassport(accounts: AccountService, tokens: TokenService): PassportInstance {
+  const passport = new Passport();
+  passport.use(
+    bearerStrategy,
+    new CustomStrategy((request, done) => {
+      const token = presentedBearer(request);
+      if (token === undefined) {
+        done(null, false);
+        return;
+      }
+      tokens
+        .verify(token)
+        .then(async (verified): Promise<Principal | false> => {
+          if (verified.issuer === 'oidc') return accounts.oidcPrincipal(verified.subject, verified.org, verified.role);
+          return (await accounts.personPrincipal(verified.subject)) ?? false;
+        })
+        .then(
+          (principal) => {
+            done(null, principal);
+          },
+          () => {
+            done(null, false);
+          },
+        );
+    }),
+  );
+  passport.use(
+    apiKeyStrategy,
+    new CustomStrategy((request, done) => {
+      const key = presentedApiKey(request);
+      if (key === undefined) {
+        done(null, false);
+        return;
+      }
+      accounts.apiKeyPrincipal(key).then(
+        (principal) => {
+          done(null, principal ?? false);
+        },
+        (error: unknown) => {
+          done(error);
+        },
+      );
+    }),
+  );
+  return passport;
+}

@@ -1,0 +1,99 @@
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { ApiConfig } from '../config.js';
+
+const localIssuer = 'gigledger-api';
+const localAudience = 'gigledger';
+
+/** Claims a verified token contributes: whom it names and, for OIDC tokens, their organisation and role. */
+export interface VerifiedToken {
+  readonly subject: string;
+  readonly issuer: 'local' | 'oidc';
+  readonly org?: string;
+  readonly role?: string;
+}
+
+/**
+ * Issues HS256 tokens for people who log in with a password, and verifies those and,
+ * when configured, tokens of an OIDC issuer (keys from its JWKS).
+ */
+export class TokenService {
+  readonly #secret: Uint8Array;
+  readonly #ttlSeconds: number;
+  readonly #oidc: ApiConfig['jwt']['oidc'];
+  readonly #orgClaim: string;
+  readonly #roleClaim: string;
+  #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(jwt: ApiConfig['jwt'], secret: string) {
+    this.#secret = new TextEncoder().encode(secret);
+    this.#ttlSeconds = jwt.ttlSeconds;
+    this.#oidc = jwt.oidc;
+    this.#orgClaim = jwt.orgClaim;
+    this.#roleClaim = jwt.roleClaim;
+  }
+
+  async issue(userId: string): Promise<{ token: string; expiresIn: number }> {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(localIssuer)
+      .setAudience(localAudience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.#ttlSeconds}s`)
+      .sign(this.#secret);
+    return { token, expiresIn: this.#ttlSeconds };
+  }
+
+  /** @throws Error with the reason the token is not accepted. */
+  async verify(token: string): Promise<VerifiedToken> {
+    const issuer = peekIssuer(token);
+    if (issuer === localIssuer) {
+      const { payload } = await jwtVerify(token, this.#secret, {
+        issuer: localIssuer,
+        audience: localAudience,
+        algorithms: ['HS256'],
+      });
+      return { subject: requireSubject(payload), issuer: 'local' };
+    }
+    if (this.#oidc === undefined || issuer !== this.#oidc.issuer) throw new Error('token from an unknown issuer');
+    this.#jwks ??= createRemoteJWKSet(new URL(this.#oidc.jwksUrl ?? (await discoverJwksUrl(this.#oidc.issuer))));
+    const { payload } = await jwtVerify(token, this.#jwks, {
+      issuer: this.#oidc.issuer,
+      ...(this.#oidc.audience === undefined ? {} : { audience: this.#oidc.audience }),
+    });
+    const org = payload[this.#orgClaim];
+    const role = payload[this.#roleClaim];
+    return {
+      subject: requireSubject(payload),
+      issuer: 'oidc',
+      ...(typeof org === 'string' ? { org } : {}),
+      ...(typeof role === 'string' ? { role } : {}),
+    };
+  }
+}
+
+function requireSubject(payload: JWTPayload): string {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('token has no subject');
+  return payload.sub;
+}
+
+function peekIssuer(token: string): string | undefined {
+  const [, body] = token.split('.');
+  if (body === undefined) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function discoverJwksUrl(issuer: string): Promise<string> {
+  const response = await fetch(
+    new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`),
+  );
+  if (!response.ok) throw new Error(`OIDC discovery at ${issuer} answered ${response.status}`);
+  const document = (await response.json()) as { jwks_uri?: unknown };
+  if (typeof document.jwks_uri !== 'string') throw new Error(`OIDC discovery at ${issuer} names no jwks_uri`);
+  return document.jwks_uri;
+}

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { ApiConfig } from '../config.js';
+import { migrations } from './migrations.js';
+
+/** People who log in with a password or through the OIDC issuer. */
+export interface UsersTable {
+  user_id: string;
+  org: string;
+  role: string;
+  display_name: string | null;
+  password_hash: string | null;
+  source: 'local' | 'oidc';
+  disabled: number;
+  created_at: string;
+}
+
+/** The wallet: each principal's enrolled Fabric identity, private key encrypted at rest. */
+export interface IdentitiesTable {
+  label: string;
+  msp_id: string;
+  enrollment_id: string;
+  certificate: string;
+  private_key: string;
+  created_at: string;
+}
+
+/** API keys of services such as HR systems; only a hash of the secret is kept. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  org: string;
+  role: string;
+  scopes: string;
+  secret_hash: string;
+  identity_label: string;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Where each event consumer has got to, so a restart neither loses nor repeats events. */
+export interface CheckpointsTable {
+  name: string;
+  block_number: string;
+  transaction_id: string | null;
+  updated_at: string;
+}
+
+export interface DatabaseSchema {
+  users: UsersTable;
+  identities: IdentitiesTable;
+  api_keys: ApiKeysTable;
+  checkpoints: CheckpointsTable;
+}
+
+export type Db = Kysely<DatabaseSchema>;
+
+/** Opens SQLite (default) or PostgreSQL (DATABASE_URL) and brings the schema up to date. */
+export async function openDatabase(database: ApiConfig['database']): Promise<Db> {
+  let db: Db;
+  if (database.kind === 'sqlite') {
+    mkdirSync(path.dirname(database.file), { recursive: true });
+    const sqlite = new SQLite(database.file);
+    // WAL lets readers proceed while the event consumer writes checkpoints.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    db = new Kysely<DatabaseSchema>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 10 }) }),
+    });
+  }
+  await migrate(db);
+  return db;
+}
+
+class InCodeMigrations implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations);
+  }
+}
+
+async function migrate(db: Db): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: new InCodeMigrations() }).migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    const reason = error instanceof Error ? error.message : 'see the failed migration';
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}

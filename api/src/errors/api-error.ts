@@ -1,0 +1,31 @@
+/**
+ * An error the API answers with as it is: a status, a stable code, a sentence, and the
+ * field at fault when there is one.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export const unauthenticated = (message = 'authentication is required: a bearer token or an API key'): ApiError =>
+  new ApiError(401, 'UNAUTHENTICATED', message);
+
+export const forbidden = (message: string): ApiError => new ApiError(403, 'FORBIDDEN', message);
+
+export const notFound = (what: string): ApiError =>
+  new ApiError(404, 'NOT_FOUND', `${what} does not exist or is not visible to you`);
+
+export const invalidInput = (field: string, reason: string): ApiError =>
+  new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);
+
+export const conflict = (code: string, message: string, field?: string): ApiError =>
+  new ApiError(409, code, message, field);

@@ -1,0 +1,93 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { requirePrincipal } from '../auth/authenticate.js';
+import type { Principal, Scope } from '../auth/principal.js';
+import { ApiError } from '../errors/api-error.js';
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+
+/** What a handler receives: validated input and the caller. */
+export interface RouteInput<Params, Query, Body> {
+  readonly params: Params;
+  readonly query: Query;
+  readonly body: Body;
+  /** Undefined only on public routes. */
+  readonly principal: Principal | undefined;
+  readonly log: Logger;
+  readonly requestId: string;
+}
+
+/**
+ * One REST operation: its HTTP shape, who may call it, the schemas its input is
+ * validated with (and the OpenAPI document is generated from), and its handler.
+ */
+export interface RouteSpec<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Result extends z.ZodType = z.ZodType,
+> {
+  readonly method: Method;
+  /** Express path, e.g. `/v1/agreements/:agreementId`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** `public`, or the scope a principal needs. */
+  readonly access: 'public' | Scope;
+  readonly params?: Params;
+  readonly query?: Query;
+  readonly body?: Body;
+  readonly response: Result;
+  /** Success status; 200 unless it creates something. */
+  readonly status?: number;
+  /** Error statuses the operation may answer with besides 401/403/422/500. */
+  readonly errors?: readonly number[];
+  readonly handler: (input: RouteInput<z.output<Params>, z.output<Query>, z.output<Body>>) => Promise<z.input<Result>>;
+}
+
+/** Declares a route with its types inferred from its schemas. */
+export function route<
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+  Body extends z.ZodType,
+  Result extends z.ZodType,
+>(spec: RouteSpec<Params, Query, Body, Result>): RouteSpec {
+  return spec;
+}
+
+/**
+ * Validates one part of the request, naming the first field at fault as
+ * `<part>.<path>` (e.g. `body.milestones.0.amount`).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED.
+ */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown, part: string): z.output<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = [part, ...(issue?.path.map(String) ?? [])].join('.');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
+}
+
+/** Mounts every route on a router, with validation and access checks in front of each handler. */
+export function mountRoutes(routes: readonly RouteSpec[]): Router {
+  const router = Router();
+  for (const spec of routes) {
+    router[spec.method](spec.path, async (request: Request, response: Response) => {
+      const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
+      const input = {
+        params: spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path'),
+        query: spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query'),
+        body: spec.body === undefined ? undefined : parseInput(spec.body, request.body ?? {}, 'body'),
+        principal,
+        log: response.locals.log,
+        requestId: response.locals.requestId,
+      };
+      const result = await spec.handler(input);
+      response.status(spec.status ?? 200).json(result);
+    });
+  }
+  return router;
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AlreadyRegisteredError,
+  CertificateAuthority,
+  type ConnectionProfile,
+  type SigningIdentity,
+} from '@gigledger/gateway';
+import type { Role } from '@gigledger/chaincode/model';
+
+/** Issues Fabric identities carrying GigLedger's certificate attributes. */
+export interface IdentityIssuer {
+  /** Organisation names and MSP ids this issuer serves. */
+  readonly organizations: readonly { readonly name: string; readonly mspId: string }[];
+  /**
+   * Registers (or re-keys) `enrollmentId` in the organisation's CA with attributes
+   * `role` and `userId`, and enrolls it.
+   *
+   * @throws Error when the organisation is unknown or the CA refuses.
+   */
+  issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity>;
+  /** Whether every organisation's CA answers. */
+  ready(): Promise<boolean>;
+}
+
+/** Identities from the organisations' Fabric CAs, as listed in the connection profile. */
+export class FabricCaIssuer implements IdentityIssuer {
+  readonly organizations: readonly { readonly name: string; readonly mspId: string }[];
+  readonly #authorities: Map<string, CertificateAuthority>;
+
+  constructor(profile: ConnectionProfile) {
+    this.organizations = profile.organizations.map((org) => ({ name: org.name, mspId: org.mspId }));
+    this.#authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
+  }
+
+  async issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity> {
+    const authority = this.#authorities.get(request.org);
+    if (authority === undefined) throw new Error(`no certificate authority for organisation ${request.org}`);
+    const secret = randomBytes(18).toString('base64url');
+    const registration = { enrollmentId: request.enrollmentId, role: request.role, userId: request.userId, secret };
+    try {
+      await authority.register(registration);
+    } catch (error) {
+      if (!(error instanceof AlreadyRegisteredError)) throw error;
+      // Known to the CA but not to this server (e.g. its database was reset): new secret, same attributes.
+      await authority.updateRegistration(registration);
+    }
+    return authority.enroll(request.enrollmentId, secret);
+  }
+
+  async ready(): Promise<boolean> {
+    const answers = await Promise.all([...this.#authorities.values()].map((authority) => authority.ping()));
+    return answers.every(Boolean);
+  }
+}

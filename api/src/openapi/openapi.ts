@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { RouteSpec } from '../http/route.js';
+
+export const errorBodySchema = z
+  .object({
+    status: z.number().int(),
+    code: z.string().describe('Stable error code, e.g. VALIDATION_FAILED, FORBIDDEN, INVALID_STATE'),
+    message: z.string(),
+    field: z.string().optional().describe('The input field at fault, e.g. body.milestones.0.amount'),
+    requestId: z.string(),
+    transactionId: z.string().optional().describe('The Fabric transaction, when one was attempted'),
+  })
+  .meta({ id: 'Error' });
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Malformed request',
+  401: 'No valid bearer token or API key',
+  403: 'The caller may not do this',
+  404: 'No such object, or not visible to the caller',
+  409: 'Conflicts with the current state of the object',
+  422: 'Input fails validation; `field` names it',
+  429: 'Rate limit reached',
+  500: 'Unexpected error; quote the request id',
+  503: 'Endorsement or ordering failed',
+  504: 'Sent for ordering but the commit status is not known yet',
+};
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+  const { $schema: _dialect, ...rest } = converted as Record<string, unknown>;
+  return rest;
+}
+
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
+  if (schema === undefined) return [];
+  const converted = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(converted.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (converted.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+/**
+ * The OpenAPI 3.1 document of the REST API, generated from the same route specs and
+ * zod schemas the handlers validate with, so the two cannot disagree.
+ */
+export function openApiDocument(routes: readonly RouteSpec[], info: { version: string; serverUrl?: string }): unknown {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of routes) {
+    const responses: Record<string, unknown> = {
+      [String(spec.status ?? 200)]: {
+        description: 'Success',
+        content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } },
+      },
+    };
+    const statuses = new Set([
+      ...(spec.access === 'public' ? [] : [401, 403]),
+      ...(spec.body !== undefined || spec.params !== undefined || spec.query !== undefined ? [422] : []),
+      429,
+      500,
+      ...(spec.errors ?? []),
+    ]);
+    for (const status of [...statuses].sort()) {
+      responses[String(status)] = {
+        description: errorDescriptions[status] ?? 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
+    }
+    const operation = {
+      operationId: spec.operationId,
+      summary: spec.summary,
+      tags: [spec.tag],
+      ...(spec.access === 'public' ? { security: [] } : { 'x-required-scope': spec.access }),
+      parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+      ...(spec.body === undefined
+        ? {}
+        : {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } },
+            },
+          }),
+      responses,
+    };
+    const path = openApiPath(spec.path);
+    paths[path] = { ...paths[path], [spec.method]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'GigLedger API',
+      version: info.version,
+      description:
+        'Commands over REST; queries, mutations and subscriptions over GraphQL at /graphql. Errors share one shape (Error).',
+    },
+    ...(info.serverUrl === undefined ? {} : { servers: [{ url: info.serverUrl }] }),
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    security: [{ bearer: [] }, { apiKey: [] }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+    },
+    paths,
+  };
+}
