@@ -93,7 +93,7 @@ export class ContractClient implements TransactionTransport {
     let bytes: Uint8Array;
     try {
       bytes = await contract.evaluate(spec.name, {
-        arguments: argumentsFor(spec, request),
+        arguments: transactionArguments(spec, request),
         ...transientOption(options.transient),
       });
     } catch (error) {
@@ -115,7 +115,7 @@ export class ContractClient implements TransactionTransport {
     options: SubmitOptions = {},
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const proposal = this.#contract(spec).newProposal(spec.name, {
-      arguments: argumentsFor(spec, request),
+      arguments: transactionArguments(spec, request),
       ...transientOption(options.transient),
       ...(options.endorsingOrganizations === undefined
         ? {}
@@ -176,7 +176,13 @@ async function commitStatusOf(
   }
 }
 
-function argumentsFor(spec: AnySpec, request: unknown): string[] {
+/**
+ * The chaincode arguments of a transaction: none, or its request validated against
+ * the spec and serialised as JSON.
+ *
+ * @throws RefusedError VALIDATION_FAILED naming the field, before anything is sent.
+ */
+export function transactionArguments(spec: AnySpec, request: unknown): string[] {
   if (!takesArgument(spec)) return [];
   const parsed = spec.request.safeParse(request);
   if (!parsed.success) {

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Role } from '@gigledger/chaincode/model';
+import type { SigningIdentity } from '@gigledger/gateway';
+import { createApp, type AppDependencies } from '../app.js';
+import { AccountService } from '../auth/account-service.js';
+import { createPassport } from '../auth/passport-strategies.js';
+import type { Principal } from '../auth/principal.js';
+import { TokenService } from '../auth/tokens.js';
+import { parseApiConfig, type ApiConfig } from '../config.js';
+import { openDatabase, type Db } from '../db/database.js';
+import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import { Wallet } from '../identity/wallet.js';
+import { createLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
+
+export const testOrganizations = [
+  { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
+  { name: 'TalentOrg', mspId: 'TalentOrgMSP' },
+  { name: 'AuditOrg', mspId: 'AuditOrgMSP' },
+] as const;
+
+/**
+ * Issues stand-in identities: in API tests the in-memory ledger takes the caller's MSP
+ * id and attributes from the principal, so no certificate is ever parsed.
+ */
+class TestIssuer implements IdentityIssuer {
+  readonly organizations = testOrganizations;
+  readonly issued: { org: string; enrollmentId: string; role: Role; userId: string }[] = [];
+
+  issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity> {
+    const org = testOrganizations.find((candidate) => candidate.name === request.org);
+    if (org === undefined) return Promise.reject(new Error(`no organisation ${request.org}`));
+    this.issued.push(request);
+    return Promise.resolve({
+      mspId: org.mspId,
+      certificatePem: `test certificate of ${request.enrollmentId}`,
+      privateKeyPem: `test key of ${request.enrollmentId}`,
+    });
+  }
+
+  ready(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+}
+
+/** A running API on a real loopback socket, with a real database and the in-memory ledger. */
+export interface TestServer {
+  readonly url: string;
+  readonly db: Db;
+  readonly ledger: InMemoryLedgerAccess;
+  readonly accounts: AccountService;
+  readonly config: ApiConfig;
+  /** Creates a person and returns a bearer token for them. */
+  person(
+    userId: string,
+    org: string,
+    role: Role,
+  ): Promise<{ token: string; principal: Principal; party: { mspId: string; userId: string } }>;
+  /** Creates a service account and returns its API key. */
+  service(name: string, org: string, role: Role): Promise<{ key: string; id: string }>;
+  /** `fetch` against the server with JSON in and out. */
+  request(
+    method: string,
+    pathAndQuery: string,
+    options?: { token?: string; apiKey?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(environment: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-api-'));
+  const config = parseApiConfig({
+    GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
+    GIGLEDGER_DATA_DIR: dataDir,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '4000',
+    ...environment,
+  });
+  const db = await openDatabase(config.database);
+  const metrics = new Metrics();
+  const issuer = new TestIssuer();
+  const wallet = new Wallet(db, 'test wallet key');
+  const accounts = new AccountService(db, wallet, issuer);
+  const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
+  const ledger = new InMemoryLedgerAccess(metrics);
+  const log = createLogger(config.logLevel);
+  const operator: Principal = {
+    kind: 'service',
+    id: 'operator',
+    userId: 'operator',
+    org: 'ClientOrg',
+    mspId: 'ClientOrgMSP',
+    role: 'admin',
+    scopes: [],
+    identityLabel: 'service:operator',
+  };
+  const operatorLedger = await ledger.clientFor(operator, log);
+  for (const [name, value] of Object.entries({
+    platformFeeBps: 250,
+    defaultReviewWindowSeconds: 604_800,
+    maxRevisions: 3,
+  })) {
+    await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
+  }
+  const deps: AppDependencies = {
+    config,
+    db,
+    log,
+    metrics,
+    ledger,
+    issuer,
+    accounts,
+    tokens,
+    passport: createPassport(accounts, tokens),
+    serviceLedger: operatorLedger,
+  };
+  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    db,
+    ledger,
+    accounts,
+    config,
+    async person(userId, org, role) {
+      const password = `password of ${userId}`;
+      await accounts.createPerson({ userId, org, role, password });
+      const principal = await accounts.checkPassword(userId, password);
+      return { token: (await tokens.issue(userId)).token, principal, party: { mspId: principal.mspId, userId } };
+    },
+    async service(name, org, role) {
+      const { key, apiKey } = await accounts.createApiKey({ name, org, role }, 'test');
+      return { key, id: apiKey.id };
+    },
+    async request(method, pathAndQuery, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+      if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
+      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${url}${pathAndQuery}`, {
+        method,
+        headers,
+        ...(options.body === undefined
+          ? {}
+          : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+      });
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON (e.g. /metrics): keep the text.
+      }
+      return { status: response.status, body, headers: response.headers };
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await db.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

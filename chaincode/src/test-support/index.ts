@@ -1,0 +1,1 @@
+export { InMemoryLedger, type CommittedTransaction, type TestIdentity } from './in-memory-ledger';
