@@ -69,7 +69,7 @@ export class InMemoryLedgerAccess implements LedgerAccess {
           ...(transient === undefined ? {} : { transient: { ...transient } }),
         });
         // Through JSON as on the wire, then the result schema as the gateway does.
-        return spec.result.parse(JSON.parse(JSON.stringify(value ?? null))) as unknown;
+        return spec.result.parse(JSON.parse(JSON.stringify(value ?? null)));
       } catch (error) {
         const refusal = error instanceof Error ? parseRefusal(error.message) : undefined;
         if (refusal !== undefined) throw new RefusedError(refusal, { cause: error });

@@ -162,7 +162,7 @@ export async function startTestServer(environment: Record<string, string> = {}):
       return { status: response.status, body, headers: response.headers };
     },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       server.closeAllConnections();
       await db.destroy();
       rmSync(dataDir, { recursive: true, force: true });
