@@ -1,0 +1,95 @@
+import type { Party } from '../../model/agreement-records';
+import type { RegisterIssuerRequest } from '../../model/credential';
+import { credentialEvents } from '../../model/credential-events';
+import { credentialTypes, type IssuerRecord, type IssuerVersionRecord } from '../../model/credential-records';
+import { refuse } from '../../ledger/refusal';
+import { actorOf, type Tx } from '../agreement/tx';
+import { emitCredentialEvent } from './events';
+import { describeParty, readIssuer, writeIssuer } from './store';
+
+/**
+ * Registers an issuer, replaces the grant of an active one, or re-registers a removed
+ * one. Each call writes a new version of the grant; earlier versions stay readable.
+ *
+ * @throws RefusalError ALREADY_EXISTS when the issuer is already active with exactly this name and grant.
+ */
+export async function registerIssuer(tx: Tx, request: RegisterIssuerRequest): Promise<IssuerRecord> {
+  const current = await readIssuer(tx.ctx, request.issuer);
+  // Catalogue order, so that the same grant is always stored the same way.
+  const granted = credentialTypes.filter((type) => request.credentialTypes.includes(type));
+  if (
+    current?.status === 'active' &&
+    current.displayName === request.displayName &&
+    current.credentialTypes.join() === granted.join()
+  ) {
+    refuse(
+      'ALREADY_EXISTS',
+      `issuer ${describeParty(request.issuer)} is already active with exactly this name and grant (version ${current.version})`,
+      'issuer',
+    );
+  }
+  const version = (current?.version ?? 0) + 1;
+  const record: IssuerRecord = {
+    issuer: request.issuer,
+    displayName: request.displayName,
+    credentialTypes: granted,
+    status: 'active',
+    version,
+    registeredAt: current?.registeredAt ?? tx.at,
+    registeredTxId: current?.registeredTxId ?? tx.txId,
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  const versionRecord: IssuerVersionRecord = {
+    issuer: request.issuer,
+    version,
+    status: 'active',
+    displayName: request.displayName,
+    credentialTypes: granted,
+    by: actorOf(tx.caller),
+    at: tx.at,
+    txId: tx.txId,
+  };
+  await writeIssuer(tx.ctx, record, versionRecord);
+  emitCredentialEvent(tx, credentialEvents.issuerRegistered, { issuer: record, version: versionRecord });
+  return record;
+}
+
+/**
+ * Removes an issuer: from this transaction on it can issue nothing. Credentials it
+ * issued before stay valid, because it was authorised when it issued them.
+ *
+ * @throws RefusalError NOT_FOUND when the identity was never an issuer; INVALID_STATE when already removed.
+ */
+export async function removeIssuer(tx: Tx, request: { issuer: Party; reason: string }): Promise<IssuerRecord> {
+  const current = await readIssuer(tx.ctx, request.issuer);
+  if (current === undefined) {
+    refuse('NOT_FOUND', `${describeParty(request.issuer)} has no issuer record`, 'issuer');
+  }
+  if (current.status === 'removed') {
+    refuse('INVALID_STATE', `issuer ${describeParty(request.issuer)} was already removed at ${current.updatedAt}`);
+  }
+  const version = current.version + 1;
+  const record: IssuerRecord = {
+    ...current,
+    status: 'removed',
+    version,
+    removal: { reason: request.reason, at: tx.at, txId: tx.txId },
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  const versionRecord: IssuerVersionRecord = {
+    issuer: current.issuer,
+    version,
+    status: 'removed',
+    displayName: current.displayName,
+    credentialTypes: current.credentialTypes,
+    reason: request.reason,
+    by: actorOf(tx.caller),
+    at: tx.at,
+    txId: tx.txId,
+  };
+  await writeIssuer(tx.ctx, record, versionRecord);
+  emitCredentialEvent(tx, credentialEvents.issuerRemoved, { issuer: record, version: versionRecord });
+  return record;
+}

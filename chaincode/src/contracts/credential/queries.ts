@@ -1,0 +1,144 @@
+import type { Context } from 'fabric-contract-api';
+import type { Party } from '../../model/agreement-records';
+import type { IssuerDetails } from '../../model/credential';
+import type {
+  CredentialRecord,
+  CredentialStatus,
+  CredentialType,
+  IssuerRecord,
+  IssuerStatus,
+  SaltedClaim,
+} from '../../model/credential-records';
+import type { Caller, Role } from '../../model/identity';
+import { refuse } from '../../ledger/refusal';
+import { describeCaller, isParty } from '../agreement/access';
+import {
+  describeParty,
+  readCredentialsOfIssuer,
+  readCredentialsOfSubject,
+  readIssuer,
+  readIssuers,
+  readIssuerVersions,
+  readSecrets,
+  requireCredential,
+} from './store';
+
+/** Roles that may read any holder's or issuer's credential records (never claim values). */
+const overseerRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
+
+function requireOwnerOrOverseer(caller: Caller, owners: readonly Party[], action: string): void {
+  if (owners.some((owner) => isParty(caller, owner))) return;
+  if (caller.role !== undefined && overseerRoles.includes(caller.role)) return;
+  const named = owners.map(describeParty).join(' or ');
+  refuse(
+    'FORBIDDEN',
+    `only ${named}, or ${overseerRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
+  );
+}
+
+function matches(
+  credential: CredentialRecord,
+  filter: { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
+): boolean {
+  return (
+    (filter.type === undefined || credential.type === filter.type) &&
+    (filter.status === undefined || credential.status === filter.status)
+  );
+}
+
+/**
+ * One credential's channel record (commitments, never values).
+ *
+ * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller is its subject or issuer, or hr, auditor or admin.
+ */
+export async function getCredential(ctx: Context, caller: Caller, credentialId: string): Promise<CredentialRecord> {
+  const credential = await requireCredential(ctx, credentialId);
+  requireOwnerOrOverseer(caller, [credential.subject, credential.issuer], `read credential ${credentialId}`);
+  return credential;
+}
+
+/**
+ * The claims and salts of a credential, for its subject only (MSP id and userId), from
+ * a peer of an organisation that holds the `credentialSecrets` collection.
+ *
+ * @throws RefusalError NOT_FOUND when the credential does not exist or this peer holds
+ *   no claims for it; FORBIDDEN unless the subject calls.
+ */
+export async function getCredentialSecrets(
+  ctx: Context,
+  caller: Caller,
+  credentialId: string,
+): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
+  const credential = await requireCredential(ctx, credentialId);
+  // Identity alone decides: the claims are the holder's own, whichever role their certificate carries.
+  if (!isParty(caller, credential.subject)) {
+    refuse(
+      'FORBIDDEN',
+      `only the subject of credential ${credentialId} may read its claims; the caller is ${describeCaller(caller)}`,
+    );
+  }
+  const secrets = await readSecrets(ctx, credentialId);
+  if (secrets === undefined) {
+    refuse(
+      'NOT_FOUND',
+      `this peer holds no claims of credential ${credentialId}; ask a peer of a member organisation`,
+      'credentialId',
+    );
+  }
+  return { credentialId, claims: secrets.claims };
+}
+
+/**
+ * Credentials a person holds, optionally of one type or status.
+ *
+ * @throws RefusalError FORBIDDEN unless the caller is that person, or hr, auditor or admin.
+ */
+export async function listCredentialsBySubject(
+  ctx: Context,
+  caller: Caller,
+  request: Party & { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
+): Promise<CredentialRecord[]> {
+  const subject = { mspId: request.mspId, userId: request.userId };
+  requireOwnerOrOverseer(caller, [subject], `list the credentials of ${describeParty(subject)}`);
+  return (await readCredentialsOfSubject(ctx, subject)).filter((credential) => matches(credential, request));
+}
+
+/**
+ * Credentials an issuer issued, optionally of one type or status.
+ *
+ * @throws RefusalError FORBIDDEN unless the caller is that issuer, or hr, auditor or admin.
+ */
+export async function listCredentialsByIssuer(
+  ctx: Context,
+  caller: Caller,
+  request: Party & { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
+): Promise<CredentialRecord[]> {
+  const issuer = { mspId: request.mspId, userId: request.userId };
+  requireOwnerOrOverseer(caller, [issuer], `list the credentials issued by ${describeParty(issuer)}`);
+  return (await readCredentialsOfIssuer(ctx, issuer, request.type)).filter((credential) =>
+    matches(credential, request),
+  );
+}
+
+/**
+ * An issuer record with every version of its grant. Issuer records are public to the channel.
+ *
+ * @throws RefusalError NOT_FOUND when the identity was never an issuer.
+ */
+export async function getIssuer(ctx: Context, issuer: Party): Promise<IssuerDetails> {
+  const record = await readIssuer(ctx, issuer);
+  if (record === undefined) refuse('NOT_FOUND', `${describeParty(issuer)} has no issuer record`, 'userId');
+  return { issuer: record, versions: await readIssuerVersions(ctx, issuer) };
+}
+
+/** Issuer records in key order (MSP id, userId), optionally by status and by a type their record lists. */
+export async function listIssuers(
+  ctx: Context,
+  filter: { status?: IssuerStatus | undefined; credentialType?: CredentialType | undefined },
+): Promise<IssuerRecord[]> {
+  return (await readIssuers(ctx)).filter(
+    (record) =>
+      (filter.status === undefined || record.status === filter.status) &&
+      (filter.credentialType === undefined || record.credentialTypes.includes(filter.credentialType)),
+  );
+}

@@ -1,0 +1,181 @@
+import type { Context } from 'fabric-contract-api';
+import { z } from 'zod';
+import type { Party } from '../../model/agreement-records';
+import {
+  credentialRecordSchema,
+  credentialSecretsCollection,
+  credentialSecretsSchema,
+  issuerRecordSchema,
+  issuerVersionRecordSchema,
+  type CredentialRecord,
+  type CredentialSecrets,
+  type CredentialType,
+  type IssuerRecord,
+  type IssuerVersionRecord,
+} from '../../model/credential-records';
+import { refuse } from '../../ledger/refusal';
+import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+
+/*
+ * Key layout of the credential contract. Credential keys belong to one credential; the
+ * two index entries are written once, when the credential is issued, and never
+ * updated, so issuing and changing the status of different credentials never touch
+ * the same key.
+ *
+ *   issuer              [mspId, userId]                         current issuer record
+ *   issuerVersion       [mspId, userId, version (10 digits)]    one immutable version of the grant
+ *   credential          [credentialId]                          the credential: commitments, status
+ *   credentialBySubject [mspId, userId, credentialId]           index: credentials by holder
+ *   credentialByIssuer  [mspId, userId, type, credentialId]     index: credentials by issuer and type
+ *   credentialClaims    [credentialId]                          claims and salts, in the credentialSecrets collection
+ */
+const issuerObjectType = 'issuer';
+const issuerVersionObjectType = 'issuerVersion';
+const credentialObjectType = 'credential';
+const subjectIndexObjectType = 'credentialBySubject';
+const issuerIndexObjectType = 'credentialByIssuer';
+const claimsObjectType = 'credentialClaims';
+
+/** Zero-padded so that versions sort numerically in key order. */
+const versionAttribute = (version: number): string => String(version).padStart(10, '0');
+
+export function issuerKey(ctx: Context, issuer: Party): string {
+  return ctx.stub.createCompositeKey(issuerObjectType, [issuer.mspId, issuer.userId]);
+}
+
+export function issuerVersionKey(ctx: Context, issuer: Party, version: number): string {
+  return ctx.stub.createCompositeKey(issuerVersionObjectType, [issuer.mspId, issuer.userId, versionAttribute(version)]);
+}
+
+export function credentialKey(ctx: Context, credentialId: string): string {
+  return ctx.stub.createCompositeKey(credentialObjectType, [credentialId]);
+}
+
+function claimsKey(ctx: Context, credentialId: string): string {
+  return ctx.stub.createCompositeKey(claimsObjectType, [credentialId]);
+}
+
+export function sameParty(a: Party, b: Party): boolean {
+  return a.mspId === b.mspId && a.userId === b.userId;
+}
+
+export function describeParty(party: Party): string {
+  return `${party.mspId} user ${party.userId}`;
+}
+
+export async function readIssuer(ctx: Context, issuer: Party): Promise<IssuerRecord | undefined> {
+  return readRecord(ctx, issuerRecordSchema, issuerKey(ctx, issuer));
+}
+
+export async function readIssuerVersion(
+  ctx: Context,
+  issuer: Party,
+  version: number,
+): Promise<IssuerVersionRecord | undefined> {
+  return readRecord(ctx, issuerVersionRecordSchema, issuerVersionKey(ctx, issuer, version));
+}
+
+/** Writes the current issuer record and its new immutable version. */
+export async function writeIssuer(ctx: Context, record: IssuerRecord, version: IssuerVersionRecord): Promise<void> {
+  await writeRecord(ctx, issuerKey(ctx, record.issuer), record);
+  await writeRecord(ctx, issuerVersionKey(ctx, version.issuer, version.version), version);
+}
+
+export async function readIssuerVersions(ctx: Context, issuer: Party): Promise<IssuerVersionRecord[]> {
+  const records = await readByPartialKey(ctx, issuerVersionRecordSchema, issuerVersionObjectType, [
+    issuer.mspId,
+    issuer.userId,
+  ]);
+  return records.map((record) => record.value);
+}
+
+export async function readIssuers(ctx: Context): Promise<IssuerRecord[]> {
+  return (await readByPartialKey(ctx, issuerRecordSchema, issuerObjectType, [])).map((record) => record.value);
+}
+
+export async function readCredential(ctx: Context, credentialId: string): Promise<CredentialRecord | undefined> {
+  return readRecord(ctx, credentialRecordSchema, credentialKey(ctx, credentialId));
+}
+
+/**
+ * @throws RefusalError NOT_FOUND when no credential has the id.
+ */
+export async function requireCredential(ctx: Context, credentialId: string): Promise<CredentialRecord> {
+  const credential = await readCredential(ctx, credentialId);
+  if (credential === undefined) refuse('NOT_FOUND', `credential ${credentialId} does not exist`, 'credentialId');
+  return credential;
+}
+
+export async function credentialExists(ctx: Context, credentialId: string): Promise<boolean> {
+  return (await ctx.stub.getState(credentialKey(ctx, credentialId))).length > 0;
+}
+
+export async function writeCredential(ctx: Context, credential: CredentialRecord): Promise<void> {
+  await writeRecord(ctx, credentialKey(ctx, credential.credentialId), credential);
+}
+
+const indexEntrySchema = z.object({ credentialId: z.string() });
+
+/** Writes the two index entries of a new credential. The value is never empty: Fabric treats that as a delete. */
+export async function indexCredential(ctx: Context, credential: CredentialRecord): Promise<void> {
+  const entry = { credentialId: credential.credentialId };
+  const { subject, issuer } = credential;
+  await writeRecord(
+    ctx,
+    ctx.stub.createCompositeKey(subjectIndexObjectType, [subject.mspId, subject.userId, credential.credentialId]),
+    entry,
+  );
+  await writeRecord(
+    ctx,
+    ctx.stub.createCompositeKey(issuerIndexObjectType, [
+      issuer.mspId,
+      issuer.userId,
+      credential.type,
+      credential.credentialId,
+    ]),
+    entry,
+  );
+}
+
+async function readIndexed(ctx: Context, objectType: string, attributes: string[]): Promise<CredentialRecord[]> {
+  const entries = await readByPartialKey(ctx, indexEntrySchema, objectType, attributes);
+  const credentials: CredentialRecord[] = [];
+  for (const entry of entries) {
+    const credential = await readCredential(ctx, entry.value.credentialId);
+    if (credential === undefined) throw new Error(`index entry ${entry.key} names missing credential`);
+    credentials.push(credential);
+  }
+  return credentials;
+}
+
+/**
+ * Credentials held by `subject`, in credential id order. The range read covers only
+ * this subject's own index entries, which only issuance to this subject inserts.
+ */
+export async function readCredentialsOfSubject(ctx: Context, subject: Party): Promise<CredentialRecord[]> {
+  return readIndexed(ctx, subjectIndexObjectType, [subject.mspId, subject.userId]);
+}
+
+/** Credentials `issuer` issued, of one type or of every type. */
+export async function readCredentialsOfIssuer(
+  ctx: Context,
+  issuer: Party,
+  type: CredentialType | undefined,
+): Promise<CredentialRecord[]> {
+  const attributes = type === undefined ? [issuer.mspId, issuer.userId] : [issuer.mspId, issuer.userId, type];
+  return readIndexed(ctx, issuerIndexObjectType, attributes);
+}
+
+export async function writeSecrets(ctx: Context, secrets: CredentialSecrets): Promise<void> {
+  await ctx.stub.putPrivateData(
+    credentialSecretsCollection,
+    claimsKey(ctx, secrets.credentialId),
+    encodeRecord(secrets),
+  );
+}
+
+/** The claims and salts from this peer's copy of the collection; undefined when it holds none. */
+export async function readSecrets(ctx: Context, credentialId: string): Promise<CredentialSecrets | undefined> {
+  const bytes = await ctx.stub.getPrivateData(credentialSecretsCollection, claimsKey(ctx, credentialId));
+  return bytes.length === 0 ? undefined : decodeRecord(credentialSecretsSchema, bytes);
+}

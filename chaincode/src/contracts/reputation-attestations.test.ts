@@ -1,0 +1,253 @@
+import { reputationEvents } from '../model/reputation';
+import type { AttestationRecord } from '../model/reputation-records';
+import {
+  agreementId,
+  client,
+  clientAsFreelancer,
+  clientParty,
+  compositeKey,
+  freelancer,
+  freelancerParty,
+  otherClient,
+  otherFreelancer,
+} from '../test-support/agreement-fixtures';
+import { degreeClaims, registrarParty, daysAfterNow } from '../test-support/credential-fixtures';
+import {
+  ReputationDriver,
+  attestationKey,
+  singleMilestoneDraft,
+  tomParty,
+  zoe,
+} from '../test-support/reputation-fixtures';
+
+const day = 24 * 3600;
+
+describe('ReputationContract: attestations', () => {
+  let driver: ReputationDriver;
+
+  /** Tom, who worked for Carol on A-18 while Tara worked for her on A-17, vouches for Tara. */
+  const vouch = (overrides: Record<string, unknown> = {}, as = otherFreelancer) =>
+    driver.attest(as, {
+      subject: freelancerParty,
+      agreementId,
+      attesterAgreementId: 'A-18',
+      skill: 'pytorch',
+      level: 4,
+      comment: 'Shipped the data pipeline we both depended on',
+      ...overrides,
+    });
+
+  beforeEach(async () => {
+    driver = new ReputationDriver();
+    await driver.agreements.setParameters();
+    await driver.activeAgreement(agreementId, freelancer, {}, 30);
+    driver.ledger.advanceSeconds(day);
+    await driver.activeAgreement('A-18', otherFreelancer);
+  });
+
+  it('records the attestation with the attester weight and emits AttestationRecorded', async () => {
+    const attestation = await vouch();
+    const tx = driver.ledger.transactions.at(-1)!;
+    const at = new Date(tx.timestampSeconds * 1000).toISOString();
+
+    expect(attestation).toEqual({
+      subject: freelancerParty,
+      attester: tomParty,
+      agreementId,
+      attesterAgreementId: 'A-18',
+      client: clientParty,
+      skill: 'pytorch',
+      level: 4,
+      comment: 'Shipped the data pipeline we both depended on',
+      attesterActiveCredentials: 0,
+      weight: 1,
+      recordedAt: at,
+      txId: tx.txId,
+    } satisfies AttestationRecord);
+    const key = attestationKey(freelancerParty, tomParty, agreementId);
+    expect(driver.ledger.read(key)).toEqual(attestation);
+    expect(tx.writes.filter((written) => !written.startsWith(compositeKey('request')))).toEqual([key]);
+    expect(reputationEvents.attestationRecorded.payload.parse(driver.ledger.lastEvent!.payload).attestation).toEqual(
+      attestation,
+    );
+    expect(driver.ledger.lastEvent).toEqual({
+      name: 'reputation.AttestationRecorded',
+      payload: {
+        subject: freelancerParty,
+        at,
+        txId: tx.txId,
+        actor: { mspId: 'TalentOrgMSP', userId: 'tom', role: 'freelancer' },
+        attestation,
+      },
+    });
+  });
+
+  it('weighs by the attester active, unexpired credentials, read only from the attester own index', async () => {
+    const credentials = driver.credentials;
+    await credentials.registerIssuer(registrarParty, ['Certification', 'Course']);
+    for (const id of ['tom-1', 'tom-2', 'tom-3', 'tom-4']) {
+      await credentials.issue(
+        credentials.issueRequest({
+          credentialId: id,
+          subject: tomParty,
+          expirationDate: daysAfterNow(driver.ledger, id === 'tom-4' ? 2 : 365),
+        }),
+        degreeClaims,
+      );
+    }
+    await credentials.issue(credentials.issueRequest({ credentialId: 'tara-1' }), degreeClaims);
+    await credentials.revoke('tom-2');
+    await credentials.suspend('tom-3');
+    driver.ledger.advanceSeconds(3 * day);
+
+    const attestation = await vouch();
+    expect(attestation).toMatchObject({ attesterActiveCredentials: 1, weight: 1.25 });
+
+    const tx = driver.ledger.transactions.at(-1)!;
+    const ownIndex = compositeKey('credentialBySubject', 'TalentOrgMSP', 'tom');
+    expect(tx.rangeReads).toEqual([{ start: ownIndex, end: `${ownIndex}\u{10FFFF}` }]);
+    expect(tx.reads.filter((key) => key.startsWith(compositeKey('credential')) && !key.includes('tom-'))).toEqual([]);
+  });
+
+  it('returns the stored result for a repeated request id, and refuses a second attestation on the agreement', async () => {
+    const request = {
+      requestId: 'vouch-00000001',
+      subject: freelancerParty,
+      agreementId,
+      attesterAgreementId: 'A-18',
+      skill: 'pytorch',
+      level: 4,
+    };
+    const call = () =>
+      driver.ledger.invoke(otherFreelancer, (ctx) => driver.contract.attest(ctx, JSON.stringify(request)));
+    const first = await call();
+    expect(await call()).toEqual(first);
+    expect(driver.ledger.transactions.at(-1)!.writes).toEqual([]);
+    await driver.expectRefusal(
+      () => vouch({ skill: 'jax' }),
+      'ALREADY_EXISTS[agreementId]: TalentOrgMSP user tom has already vouched for TalentOrgMSP user tara on agreement A-17',
+    );
+  });
+
+  it.each([
+    ['a client', client, /^FORBIDDEN: only freelancer may attest a skill; the caller has role client$/],
+    ['the subject', freelancer, /^FORBIDDEN: a freelancer may not vouch for their own skill$/],
+    [
+      'a freelancer who was not the freelancer of the agreement named as theirs',
+      zoe,
+      /^FORBIDDEN\[attesterAgreementId\]: the attester TalentOrgMSP user zoe was not the freelancer of agreement A-18$/,
+    ],
+    [
+      'the client with a freelancer certificate',
+      clientAsFreelancer,
+      /^FORBIDDEN\[attesterAgreementId\]: the attester ClientOrgMSP user carol was not the freelancer of agreement A-18$/,
+    ],
+  ])('refuses %s attesting, writing nothing', async (_, identity, message) => {
+    await driver.expectRefusal(() => vouch({}, identity), message);
+  });
+
+  it('refuses naming an agreement on which the subject was not the freelancer', async () => {
+    await driver.expectRefusal(
+      () => vouch({ agreementId: 'A-18', attesterAgreementId: agreementId }),
+      'FORBIDDEN[agreementId]: TalentOrgMSP user tara was not the freelancer of agreement A-18',
+    );
+  });
+
+  it('refuses unknown agreements, naming the field', async () => {
+    await driver.expectRefusal(
+      () => vouch({ agreementId: 'A-404' }),
+      'NOT_FOUND[agreementId]: agreement A-404 does not exist',
+    );
+    await driver.expectRefusal(
+      () => vouch({ attesterAgreementId: 'A-404' }),
+      'NOT_FOUND[attesterAgreementId]: agreement A-404 does not exist',
+    );
+  });
+
+  it('refuses agreements with different clients', async () => {
+    await driver.activeAgreement(
+      'A-19',
+      otherFreelancer,
+      { client: { mspId: 'ClientOrgMSP', userId: 'dave' } },
+      14,
+      otherClient,
+    );
+    await driver.expectRefusal(
+      () => vouch({ attesterAgreementId: 'A-19' }),
+      'FORBIDDEN[attesterAgreementId]: agreements A-17 and A-19 have different clients, so the work was not shared',
+    );
+  });
+
+  it('refuses agreements whose work periods do not overlap', async () => {
+    driver.ledger.advanceSeconds(40 * day);
+    await driver.activeAgreement('A-20', otherFreelancer);
+    await driver.expectRefusal(
+      () => vouch({ attesterAgreementId: 'A-20' }),
+      'FORBIDDEN[attesterAgreementId]: the work periods of agreements A-17 and A-20 do not overlap, so the work was not shared',
+    );
+  });
+
+  it('ends a work period at the agreement cancellation', async () => {
+    await driver.agreements.cancel(client, 'Budget cut', agreementId);
+    driver.ledger.advanceSeconds(5 * day);
+    await driver.activeAgreement('A-21', otherFreelancer);
+    await driver.expectRefusal(() => vouch({ attesterAgreementId: 'A-21' }), /do not overlap/);
+    // A-18 began while A-17 was still running, so it still counts.
+    expect((await vouch()).attesterAgreementId).toBe('A-18');
+  });
+
+  it('refuses an agreement that was never accepted', async () => {
+    await driver.agreements.draft(singleMilestoneDraft(driver.ledger, 'A-22', tomParty), client);
+    await driver.expectRefusal(
+      () => vouch({ attesterAgreementId: 'A-22' }),
+      'INVALID_STATE: agreement A-22 is offered and was never accepted, so no work was shared on it',
+    );
+  });
+
+  it.each([
+    [{ attesterAgreementId: agreementId }, 'attesterAgreementId', "must be the attester's own agreement"],
+    [{ level: 0 }, 'level', 'must be 1 to 5'],
+    [{ level: 6 }, 'level', 'must be 1 to 5'],
+    [{ skill: 'PyTorch' }, 'skill', 'lowercase'],
+    [{ skill: '' }, 'skill', ''],
+    [{ comment: '  ' }, 'comment', 'must not be blank'],
+    [{ subject: { mspId: 'TalentOrgMSP' } }, 'subject.userId', ''],
+    [{ weight: 2 }, 'request', ''],
+  ])('refuses an invalid attestation %j, naming the field', async (overrides, field, message) => {
+    const escaped = field.replaceAll('.', '\\.');
+    await driver.expectRefusal(
+      () => vouch(overrides),
+      new RegExp(`^VALIDATION_FAILED\\[${escaped}\\]: ${escaped}: .*${message}`),
+    );
+  });
+
+  it('lists attestations and counts them in the score with their weight', async () => {
+    const attestation = await vouch({ level: 5 });
+    const listed = await driver.ledger.invoke(client, (ctx) =>
+      driver.contract.listAttestations(ctx, JSON.stringify(freelancerParty)),
+    );
+    expect(listed).toEqual([attestation]);
+
+    const reputation = await driver.reputationOf(freelancerParty);
+    // L = (3·3 + 1·5) / (3 + 1) = 3.5
+    expect(reputation.components.attestations).toEqual({
+      count: 1,
+      weightedLevel: 3.5,
+      effectiveWeight: 1,
+      skills: [{ skill: 'pytorch', count: 1, weightedLevel: 5 }],
+    });
+    expect(reputation.basis).toEqual([
+      {
+        kind: 'attestation',
+        objectType: 'attestation',
+        attributes: ['TalentOrgMSP', 'tara', 'TalentOrgMSP', 'tom', agreementId],
+        txId: attestation.txId,
+        recordedAt: attestation.recordedAt,
+        countedFrom: attestation.recordedAt,
+        recency: 1,
+      },
+    ]);
+    expect(reputation.score).toBe(52.5);
+    expect((await driver.reputationOf(tomParty)).score).toBe(50);
+  });
+});

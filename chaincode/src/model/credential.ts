@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isoInstantSchema, requestIdSchema } from './common';
+import { partySchema, reasonSchema } from './agreement-records';
+import { transactionSpec } from './spec';
+import {
+  credentialContractName,
+  credentialIdSchema,
+  credentialRecordSchema,
+  credentialStatusSchema,
+  credentialTypeSchema,
+  issuerRecordSchema,
+  issuerStatusSchema,
+  issuerVersionRecordSchema,
+  maxClaimsPerCredential,
+  saltedClaimSchema,
+  type CommittedClaim,
+  type SaltedClaim,
+} from './credential-records';
+
+/*
+ * Claim commitments
+ * =================
+ *
+ * The channel ledger holds, for each claim of a credential, only
+ *
+ *     commitment = lowercase hex( SHA-256( preimage ) )
+ *
+ * where the preimage is four length-prefixed fields, concatenated:
+ *
+ *     field(b) = uint32 big-endian byte length of b  ||  b
+ *     preimage = field(UTF-8 "gigledger/credential-claim/v1")   -- domain tag, 29 bytes
+ *             || field(salt bytes)                              -- the 32 bytes the 64 hex characters encode
+ *             || field(UTF-8 claim name)
+ *             || field(UTF-8 claim value)
+ *
+ * Every field carries its own length, so no choice of name and value can produce the
+ * preimage of another (salt, name, value); the name is inside the hash, so a salt and
+ * value moved to another claim name no longer match; the domain tag keeps these hashes
+ * apart from any other SHA-256 use. Strings are hashed exactly as given: UTF-8, no
+ * trimming, no Unicode normalisation. The salt is 32 random bytes the caller (the API)
+ * draws for each claim — chaincode must be deterministic and draws nothing.
+ *
+ * Test vector (checked by the unit tests against an independent computation): salt
+ * 000102…1f (the bytes 0 to 31), name `degree`, value `MSc Machine Learning` gives
+ * ae952ced708e3a5c67aafc3193b779e516cfbf5f31db28f133ca9caf3c2f883c.
+ */
+
+/** Domain tag, the first field of every claim commitment preimage. */
+export const claimCommitmentDomain = 'gigledger/credential-claim/v1';
+
+const encoder = new TextEncoder();
+
+function lengthPrefixed(bytes: Uint8Array): Uint8Array {
+  const field = new Uint8Array(4 + bytes.length);
+  new DataView(field.buffer).setUint32(0, bytes.length, false);
+  field.set(bytes, 4);
+  return field;
+}
+
+/**
+ * The exact bytes a claim commitment hashes; see the encoding described above.
+ *
+ * @throws Error when the salt is not 64 lowercase hex characters.
+ */
+export function claimCommitmentPreimage(claim: SaltedClaim): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(claim.salt)) throw new Error('a claim salt must be 64 lowercase hex characters');
+  const fields = [
+    encoder.encode(claimCommitmentDomain),
+    Uint8Array.from(Buffer.from(claim.salt, 'hex')),
+    encoder.encode(claim.name),
+    encoder.encode(claim.value),
+  ].map(lengthPrefixed);
+  const preimage = new Uint8Array(fields.reduce((total, field) => total + field.length, 0));
+  let offset = 0;
+  for (const field of fields) {
+    preimage.set(field, offset);
+    offset += field.length;
+  }
+  return preimage;
+}
+
+/**
+ * The salted SHA-256 commitment to one claim, as stored on the ledger and recomputed by
+ * verifiers (the chaincode, the API, an offline CLI). Pure: no Fabric, no randomness.
+ *
+ * @throws Error when the salt is not 64 lowercase hex characters.
+ */
+export function claimCommitment(claim: SaltedClaim): string {
+  return createHash('sha256').update(claimCommitmentPreimage(claim)).digest('hex');
+}
+
+/** Commitments of each claim, in the given order. */
+export function commitClaims(claims: readonly SaltedClaim[]): CommittedClaim[] {
+  return claims.map((claim) => ({ name: claim.name, commitment: claimCommitment(claim) }));
+}
+
+const nonBlank = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((text) => text.trim().length > 0, 'must not be blank');
+
+/** Adds an issue for every repeated value of `key` in a list. */
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string, what: string, ctx: z.RefinementCtx, path: string) {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const value = key(item);
+    if (seen.has(value)) ctx.addIssue({ code: 'custom', message: `repeats ${what} ${value}`, path: [index, path] });
+    seen.add(value);
+  });
+}
+
+/**
+ * The claims of a new credential, sent in the transient map under `claims` so that
+ * neither values nor salts reach the ordered transaction. Names and salts must not
+ * repeat: a repeated salt means the caller's random source is broken.
+ */
+export const credentialClaimsSchema = z
+  .array(saltedClaimSchema)
+  .min(1, 'must have at least one claim')
+  .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
+  .superRefine((claims, ctx) => {
+    uniqueBy(claims, (claim) => claim.name, 'claim name', ctx, 'name');
+    uniqueBy(claims, (claim) => claim.salt, 'the salt', ctx, 'salt');
+  });
+
+/** Types an issuer may issue: at least one, each once. */
+const grantedTypesSchema = z
+  .array(credentialTypeSchema)
+  .min(1, 'must grant at least one credential type')
+  .superRefine((types, ctx) => {
+    types.forEach((type, index) => {
+      if (types.indexOf(type) !== index) ctx.addIssue({ code: 'custom', message: `repeats ${type}`, path: [index] });
+    });
+  });
+
+export const registerIssuerRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  issuer: partySchema,
+  /** Name people see, e.g. "TU Delft, Faculty of EEMCS". */
+  displayName: nonBlank(200),
+  credentialTypes: grantedTypesSchema,
+});
+export type RegisterIssuerRequest = z.output<typeof registerIssuerRequestSchema>;
+
+export const removeIssuerRequestSchema = z.strictObject({ issuer: partySchema, reason: reasonSchema });
+
+export const issueCredentialRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    credentialId: credentialIdSchema,
+    /** The holder: a freelancer's MSP id and `userId`. */
+    subject: partySchema,
+    type: credentialTypeSchema,
+    /** When the credential takes effect; the transaction time when left out. Not after the transaction time. */
+    issuanceDate: isoInstantSchema.optional(),
+    /** Left out for credentials that never expire. Must be after the issuance date and the transaction time. */
+    expirationDate: isoInstantSchema.optional(),
+  })
+  .refine(
+    (request) =>
+      request.issuanceDate === undefined ||
+      request.expirationDate === undefined ||
+      Date.parse(request.expirationDate) > Date.parse(request.issuanceDate),
+    { message: 'must be after issuanceDate', path: ['expirationDate'] },
+  );
+export type IssueCredentialRequest = z.output<typeof issueCredentialRequestSchema>;
+
+export const credentialReasonRequestSchema = z.strictObject({ credentialId: credentialIdSchema, reason: reasonSchema });
+export const credentialRequestSchema = z.strictObject({ credentialId: credentialIdSchema });
+
+/*
+ * Verification
+ * ============
+ *
+ * A presentation names a credential and discloses some of its claims with their salts.
+ * Each disclosed claim is checked against its own commitment only. The verdict is
+ * `valid` when no reason is found; reasons accumulate, so an expired and revoked
+ * credential reports both. Reason codes are stable: clients switch on them.
+ *
+ * Hidden claims stay hidden: the verdict lists their names (which the channel record
+ * shows anyway) but never their values or commitments.
+ */
+export const verificationReasonCodes = [
+  /** No credential has the id. Nothing else is checked. */
+  'NOT_FOUND',
+  /** A disclosed value or salt does not open the commitment stored for that claim name (altered value, swapped salt). */
+  'CLAIM_MISMATCH',
+  /** A disclosed claim name is not in the credential. */
+  'UNKNOWN_CLAIM',
+  /** The credential's subject is not the one the verifier expected. */
+  'SUBJECT_MISMATCH',
+  /** The expiration date has passed, judged by the transaction timestamp. */
+  'EXPIRED',
+  /** The issuer revoked the credential. */
+  'REVOKED',
+  /** The issuer suspended the credential; it may be reinstated. */
+  'SUSPENDED',
+  /** The issuer record version the credential names did not authorise its type when it was issued. */
+  'ISSUER_NOT_AUTHORISED',
+] as const;
+export const verificationReasonCodeSchema = z.enum(verificationReasonCodes);
+export type VerificationReasonCode = z.infer<typeof verificationReasonCodeSchema>;
+
+export const verifyPresentationRequestSchema = z.strictObject({
+  credentialId: credentialIdSchema,
+  /** The claims the holder discloses; may be empty to check only status, expiry and issuer. */
+  revealedClaims: z
+    .array(saltedClaimSchema)
+    .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
+    .superRefine((claims, ctx) => {
+      uniqueBy(claims, (claim) => claim.name, 'claim name', ctx, 'name');
+    }),
+  /** The holder the verifier expects, e.g. the person applying for a job. */
+  expectedSubject: partySchema.optional(),
+});
+export type VerifyPresentationRequest = z.output<typeof verifyPresentationRequestSchema>;
+
+export const verificationReasonSchema = z.object({
+  code: verificationReasonCodeSchema,
+  message: z.string(),
+  /** The claim concerned, for CLAIM_MISMATCH and UNKNOWN_CLAIM. */
+  claim: z.string().optional(),
+});
+export type VerificationReason = z.output<typeof verificationReasonSchema>;
+
+export const disclosedClaimResultSchema = z.object({
+  name: z.string(),
+  value: z.string(),
+  /** The value and salt open the commitment stored for this name. */
+  verified: z.boolean(),
+});
+
+/** What a verifier learns about the credential besides the disclosed claims: no claim values, no commitments. */
+export const credentialSummarySchema = z.object({
+  credentialId: z.string(),
+  type: credentialTypeSchema,
+  issuer: partySchema,
+  issuerDisplayName: z.string().optional(),
+  issuerVersion: z.number().int(),
+  issuerVersionTxId: z.string(),
+  subject: partySchema,
+  issuanceDate: z.string(),
+  expirationDate: z.string().optional(),
+  status: credentialStatusSchema,
+  issuedAt: z.string(),
+  issuedTxId: z.string(),
+});
+export type CredentialSummary = z.output<typeof credentialSummarySchema>;
+
+export const presentationVerdictSchema = z.object({
+  credentialId: z.string(),
+  valid: z.boolean(),
+  /** Transaction timestamp the verdict was reached at (expiry is judged against it). */
+  checkedAt: z.string(),
+  /** Empty exactly when `valid`. */
+  reasons: z.array(verificationReasonSchema),
+  /** Absent when the credential does not exist. */
+  credential: credentialSummarySchema.optional(),
+  /** Each disclosed claim, in the order given. */
+  disclosedClaims: z.array(disclosedClaimResultSchema),
+  /** Names of the claims the holder did not disclose; their values and commitments are not returned. */
+  undisclosedClaims: z.array(z.string()),
+});
+export type PresentationVerdict = z.output<typeof presentationVerdictSchema>;
+
+export const issuerDetailsSchema = z.object({
+  issuer: issuerRecordSchema,
+  /** Every version of the grant, oldest first. */
+  versions: z.array(issuerVersionRecordSchema),
+});
+export type IssuerDetails = z.output<typeof issuerDetailsSchema>;
+
+export const listIssuersRequestSchema = z.strictObject({
+  status: issuerStatusSchema.optional(),
+  /** Only issuers whose current grant includes this type. */
+  credentialType: credentialTypeSchema.optional(),
+});
+
+export const listCredentialsBySubjectRequestSchema = z.strictObject({
+  ...partySchema.shape,
+  type: credentialTypeSchema.optional(),
+  status: credentialStatusSchema.optional(),
+});
+
+export const listCredentialsByIssuerRequestSchema = z.strictObject({
+  ...partySchema.shape,
+  type: credentialTypeSchema.optional(),
+  status: credentialStatusSchema.optional(),
+});
+
+export const credentialSecretsResultSchema = z.object({
+  credentialId: z.string(),
+  claims: z.array(saltedClaimSchema),
+});
+
+const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
+  transactionSpec({ contract: credentialContractName, name, kind: 'submit', request, result });
+const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
+  name: string,
+  request: Request,
+  result: Result,
+) => transactionSpec({ contract: credentialContractName, name, kind: 'evaluate', request, result });
+
+/**
+ * Every transaction of the `credential` contract. `issueCredential` also takes the
+ * claims with their salts in the transient map under `claims`
+ * ({@link credentialClaimsSchema}); its result carries only commitments, because a
+ * submitted transaction's result is written into the block with it.
+ */
+export const credentialTransactions = {
+  registerIssuer: submit('registerIssuer', registerIssuerRequestSchema, issuerRecordSchema),
+  removeIssuer: submit('removeIssuer', removeIssuerRequestSchema, issuerRecordSchema),
+  issueCredential: submit('issueCredential', issueCredentialRequestSchema, credentialRecordSchema),
+  suspendCredential: submit('suspendCredential', credentialReasonRequestSchema, credentialRecordSchema),
+  reinstateCredential: submit('reinstateCredential', credentialReasonRequestSchema, credentialRecordSchema),
+  revokeCredential: submit('revokeCredential', credentialReasonRequestSchema, credentialRecordSchema),
+  verifyPresentation: evaluate('verifyPresentation', verifyPresentationRequestSchema, presentationVerdictSchema),
+  getCredential: evaluate('getCredential', credentialRequestSchema, credentialRecordSchema),
+  getCredentialSecrets: evaluate('getCredentialSecrets', credentialRequestSchema, credentialSecretsResultSchema),
+  listCredentialsBySubject: evaluate(
+    'listCredentialsBySubject',
+    listCredentialsBySubjectRequestSchema,
+    z.array(credentialRecordSchema),
+  ),
+  listCredentialsByIssuer: evaluate(
+    'listCredentialsByIssuer',
+    listCredentialsByIssuerRequestSchema,
+    z.array(credentialRecordSchema),
+  ),
+  getIssuer: evaluate('getIssuer', z.strictObject(partySchema.shape), issuerDetailsSchema),
+  listIssuers: evaluate('listIssuers', listIssuersRequestSchema, z.array(issuerRecordSchema)),
+} as const;

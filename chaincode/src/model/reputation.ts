@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { requestIdSchema } from './common';
+import { actorSchema, agreementIdSchema, milestoneIdSchema, partySchema } from './agreement-records';
+import { eventSpec, transactionSpec } from './spec';
+import {
+  attestationRecordSchema,
+  completionRecordSchema,
+  ratingSchema,
+  reputationContractName,
+  skillLevelSchema,
+  skillSchema,
+} from './reputation-records';
+import { reputationSchema } from './reputation-score';
+
+/*
+ * The `reputation` contract's requests, events and transaction specs. What the records
+ * hold and when they may be written: `model/reputation-records.ts`. The score formula
+ * and its constants: `model/reputation-score.ts`.
+ */
+
+export const recordCompletionRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  agreementId: agreementIdSchema,
+  milestoneId: milestoneIdSchema,
+  rating: ratingSchema,
+});
+export type RecordCompletionRequest = z.output<typeof recordCompletionRequestSchema>;
+
+export const attestRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    /** Whose skill is vouched for. */
+    subject: partySchema,
+    /** An agreement on which the subject was the freelancer. */
+    agreementId: agreementIdSchema,
+    /** An agreement on which the attester was the freelancer, for the same client, overlapping in time. */
+    attesterAgreementId: agreementIdSchema,
+    skill: skillSchema,
+    level: skillLevelSchema,
+    comment: z
+      .string()
+      .max(1000, 'must be at most 1000 characters')
+      .refine((text) => text.trim().length > 0, 'must not be blank')
+      .optional(),
+  })
+  .refine((request) => request.agreementId !== request.attesterAgreementId, {
+    message: "must be the attester's own agreement, not the subject's",
+    path: ['attesterAgreementId'],
+  });
+export type AttestRequest = z.output<typeof attestRequestSchema>;
+
+export const subjectRequestSchema = z.strictObject(partySchema.shape);
+
+/** Fields every `reputation.*` event carries. */
+export const reputationEventBaseSchema = z.object({
+  /** Whose reputation the new record counts towards. */
+  subject: partySchema,
+  at: z.string(),
+  txId: z.string(),
+  actor: actorSchema,
+});
+export type ReputationEventBase = z.output<typeof reputationEventBaseSchema>;
+
+/** Every event of the `reputation` contract; a transaction emits exactly one. */
+export const reputationEvents = {
+  completionRecorded: eventSpec({
+    name: `${reputationContractName}.CompletionRecorded`,
+    payload: reputationEventBaseSchema.extend({ completion: completionRecordSchema }),
+  }),
+  attestationRecorded: eventSpec({
+    name: `${reputationContractName}.AttestationRecorded`,
+    payload: reputationEventBaseSchema.extend({ attestation: attestationRecordSchema }),
+  }),
+} as const;
+
+export const reputationEventNames: readonly string[] = Object.values(reputationEvents).map((event) => event.name);
+
+const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
+  transactionSpec({ contract: reputationContractName, name, kind: 'submit', request, result });
+const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
+  name: string,
+  request: Request,
+  result: Result,
+) => transactionSpec({ contract: reputationContractName, name, kind: 'evaluate', request, result });
+
+/** Every transaction of the `reputation` contract. */
+export const reputationTransactions = {
+  recordCompletion: submit('recordCompletion', recordCompletionRequestSchema, completionRecordSchema),
+  attest: submit('attest', attestRequestSchema, attestationRecordSchema),
+  reputationOf: evaluate('reputationOf', subjectRequestSchema, reputationSchema),
+  listCompletions: evaluate('listCompletions', subjectRequestSchema, z.array(completionRecordSchema)),
+  listAttestations: evaluate('listAttestations', subjectRequestSchema, z.array(attestationRecordSchema)),
+} as const;
