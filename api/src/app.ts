@@ -20,6 +20,10 @@ import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
 import { openApiDocument } from './openapi/openapi.js';
 import { systemRoutes } from './system/system-routes.js';
+import type { AgreementEventFeed } from './events/agreement-event-feed.js';
+import { baseSchema } from './graphql/base-schema.js';
+import type { SchemaModule } from './graphql/context.js';
+import { createGraphqlServer } from './graphql/graphql-server.js';
 
 /** Everything the server needs, built by main.ts (or a test) and passed in. */
 export interface AppDependencies {
@@ -34,6 +38,8 @@ export interface AppDependencies {
   readonly passport: PassportInstance;
   /** The server's own identity, for public reads such as the chaincode version. */
   readonly serviceLedger: LedgerClient;
+  /** Committed agreement events, for GraphQL subscriptions. */
+  readonly events: AgreementEventFeed;
 }
 
 export const apiVersion = '0.1.0';
@@ -41,6 +47,11 @@ export const apiVersion = '0.1.0';
 /** Every REST operation, in the order the OpenAPI document lists them. */
 export function restRoutes(deps: AppDependencies): RouteSpec[] {
   return [...systemRoutes(deps), ...authRoutes(deps), ...adminRoutes(deps)];
+}
+
+/** Every part of the GraphQL schema. */
+export function schemaModules(deps: AppDependencies): SchemaModule[] {
+  return [baseSchema(deps)];
 }
 
 /** Builds the HTTP application from its dependencies; main.ts only parses config and listens. */
@@ -84,7 +95,8 @@ export function createApp(deps: AppDependencies): Express {
     response.json(document);
   });
 
-  app.use(express.json({ limit: '1mb' }));
+  // GraphQL reads its own request bodies; only the REST routes take parsed JSON.
+  app.use('/v1', express.json({ limit: '1mb' }));
   app.use(identifyCaller(deps.passport));
   app.use(
     rateLimit({
@@ -110,6 +122,11 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(mountRoutes(routes));
+  const graphql = createGraphqlServer(deps.config, schemaModules(deps));
+  // Routed with `all`, not `use`, so the path reaches yoga unstripped.
+  app.all(graphql.graphqlEndpoint, (request, response) => {
+    void graphql(request, response, { req: request, res: response });
+  });
 
   app.use((request, _response, next) => {
     next(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.path}`));

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  ChaincodeEventFollower,
   LedgerGateway,
   ledgerClient,
   PeerConnections,
@@ -15,6 +16,8 @@ import { openDatabase } from './db/database.js';
 import { FabricCaIssuer } from './identity/identity-issuer.js';
 import { loadOrCreateSecret } from './identity/secrets.js';
 import { Wallet } from './identity/wallet.js';
+import { AgreementEventFeed } from './events/agreement-event-feed.js';
+import { DatabaseCheckpointer } from './events/database-checkpointer.js';
 import { GatewayLedgerAccess } from './ledger/ledger-access.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -41,6 +44,23 @@ const [serviceOrg] = profile.organizations;
 if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');
 const serviceSession = gateway.session(readMspIdentity(serviceOrg.operatorMspDir, serviceOrg.mspId));
 
+const events = new AgreementEventFeed();
+const follower = new ChaincodeEventFollower(
+  serviceSession.gateway.getNetwork(profile.channel),
+  profile.chaincode,
+  new DatabaseCheckpointer(db, 'agreement-event-feed'),
+  (event) => {
+    events.publish(event);
+    return Promise.resolve();
+  },
+  {
+    onStreamError: (error, attempt) => {
+      log.warn({ err: error, attempt }, 'chaincode event stream failed; reopening');
+    },
+  },
+);
+await follower.start();
+
 const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
 if (bootstrap.created)
   log.info({ file: bootstrap.file }, 'created the first administrator; its password is in the file');
@@ -56,6 +76,7 @@ const app = createApp({
   tokens,
   passport: createPassport(accounts, tokens),
   serviceLedger: ledgerClient(serviceSession.contract),
+  events,
 });
 const server = app.listen(config.port, config.host, () => {
   log.info(
@@ -67,11 +88,14 @@ const server = app.listen(config.port, config.host, () => {
 function shutdown(signal: string): void {
   log.info(`${signal} received; closing`);
   server.close(() => {
+    void follower.stop();
     ledger.close();
     serviceSession.close();
     connections.close();
     void db.destroy().finally(() => process.exit(0));
   });
+  // Subscriptions hold connections open; close them rather than wait.
+  server.closeAllConnections();
 }
 process.once('SIGTERM', () => {
   shutdown('SIGTERM');

@@ -6,3 +6,4 @@ export * from './identity.js';
 export * from './ledger-gateway.js';
 export * from './typed-contract.js';
 export * from './certificate-authority.js';
+export * from './event-follower.js';

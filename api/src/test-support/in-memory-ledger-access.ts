@@ -10,6 +10,7 @@ import {
   transactionArguments,
   type EvaluateOptions,
   type LedgerClient,
+  type LedgerEvent,
   type SubmitOptions,
   type Submitted,
   type TransactionTransport,
@@ -33,9 +34,17 @@ export class InMemoryLedgerAccess implements LedgerAccess {
   readonly #contracts: Map<string, Contract>;
   readonly #metrics: Metrics;
 
-  constructor(metrics: Metrics, ledger = new InMemoryLedger(Math.floor(Date.now() / 1000))) {
+  readonly #onEvent: (event: LedgerEvent) => void;
+
+  /** @param onEvent receives each committed transaction's chaincode event, as a block listener would. */
+  constructor(
+    metrics: Metrics,
+    onEvent: (event: LedgerEvent) => void = () => undefined,
+    ledger = new InMemoryLedger(Math.floor(Date.now() / 1000)),
+  ) {
     this.ledger = ledger;
     this.#metrics = metrics;
+    this.#onEvent = onEvent;
     this.#contracts = new Map(
       contracts.map((ContractClass) => {
         const instance = new ContractClass();
@@ -89,6 +98,14 @@ export class InMemoryLedgerAccess implements LedgerAccess {
       ): Promise<Submitted<z.output<Spec['result']>>> => {
         const result = (await call(spec, request, options?.transient)) as z.output<Spec['result']>;
         const committed = this.ledger.transactions.at(-1);
+        if (committed?.event !== undefined) {
+          this.#onEvent({
+            name: committed.event.name,
+            payload: committed.event.payload,
+            transactionId: committed.txId,
+            blockNumber: BigInt(this.ledger.transactions.length),
+          });
+        }
         return {
           result,
           transactionId: committed?.txId ?? 'unknown',

@@ -17,6 +17,7 @@ import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
+import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -88,7 +89,10 @@ export async function startTestServer(environment: Record<string, string> = {}):
   const wallet = new Wallet(db, 'test wallet key');
   const accounts = new AccountService(db, wallet, issuer);
   const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
-  const ledger = new InMemoryLedgerAccess(metrics);
+  const events = new AgreementEventFeed();
+  const ledger = new InMemoryLedgerAccess(metrics, (event) => {
+    events.publish(event);
+  });
   const log = createLogger(config.logLevel);
   const operator: Principal = {
     kind: 'service',
@@ -119,6 +123,7 @@ export async function startTestServer(environment: Record<string, string> = {}):
     tokens,
     passport: createPassport(accounts, tokens),
     serviceLedger: operatorLedger,
+    events,
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -162,7 +167,11 @@ export async function startTestServer(environment: Record<string, string> = {}):
       return { status: response.status, body, headers: response.headers };
     },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       server.closeAllConnections();
       await db.destroy();
       rmSync(dataDir, { recursive: true, force: true });

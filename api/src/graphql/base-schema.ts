@@ -1,0 +1,67 @@
+import type { LedgerClient } from '@gigledger/gateway';
+import type { AccountService } from '../auth/account-service.js';
+import type { TokenService } from '../auth/tokens.js';
+import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
+
+/** The root types every other module extends: the caller, the chaincode version, login. */
+export function baseSchema(deps: {
+  accounts: AccountService;
+  tokens: TokenService;
+  serviceLedger: LedgerClient;
+}): SchemaModule {
+  return {
+    typeDefs: /* GraphQL */ `
+      "Any JSON value; used for open-ended data such as claimed metrics."
+      scalar JSON
+
+      type Principal {
+        kind: String!
+        userId: String!
+        org: String!
+        mspId: String!
+        role: String!
+        scopes: [String!]!
+      }
+
+      type ChaincodeVersion {
+        name: String!
+        version: String!
+        packageId: String!
+      }
+
+      type Token {
+        accessToken: String!
+        tokenType: String!
+        expiresIn: Int!
+      }
+
+      type Query {
+        "The authenticated caller."
+        me: Principal!
+        "The chaincode version and package id, read through the ledger."
+        chaincodeVersion: ChaincodeVersion!
+      }
+
+      type Mutation {
+        "Exchange a user id and password for a bearer token."
+        createToken(userId: String!, password: String!): Token!
+      }
+    `,
+    resolvers: {
+      Query: {
+        me: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () => requireCaller(context, 'agreements:read')),
+        chaincodeVersion: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () => deps.serviceLedger.system.version()),
+      },
+      Mutation: {
+        createToken: (_parent: unknown, args: { userId: string; password: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const principal = await deps.accounts.checkPassword(args.userId, args.password);
+            const { token, expiresIn } = await deps.tokens.issue(principal.userId);
+            return { accessToken: token, tokenType: 'Bearer', expiresIn };
+          }),
+      },
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Principal, Scope } from '../auth/principal.js';
+import { GraphQLError } from 'graphql';
+import { forbidden, unauthenticated } from '../errors/api-error.js';
+import { errorBody } from '../errors/error-handler.js';
+
+/** What every resolver receives: the caller as the HTTP layer authenticated it. */
+export interface GraphqlContext {
+  readonly principal: Principal | undefined;
+  readonly log: Logger;
+  readonly requestId: string;
+}
+
+/**
+ * @throws ApiError 401 without a principal; 403 when it lacks the scope.
+ */
+export function requireCaller(context: GraphqlContext, scope: Scope): Principal {
+  const principal = context.principal;
+  if (principal === undefined) throw unauthenticated();
+  if (!principal.scopes.includes(scope)) {
+    throw forbidden(`this operation needs scope ${scope}; the caller (role ${principal.role}) does not have it`);
+  }
+  return principal;
+}
+
+/** A part of the schema: its SDL and its resolvers. */
+export interface SchemaModule {
+  readonly typeDefs: string;
+  readonly resolvers: Record<string, unknown>;
+}
+
+/**
+ * Runs a resolver body and turns any error into a GraphQLError carrying the same code,
+ * status and field a REST client would get, plus the request id. Unexpected errors are
+ * logged and answered as INTERNAL, never with their text.
+ */
+export async function resolveWith<T>(context: GraphqlContext, body: () => Promise<T> | T): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof GraphQLError) throw error;
+    const mapped = errorBody(error, context.requestId);
+    if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
+    throw new GraphQLError(mapped.message, {
+      extensions: {
+        code: mapped.code,
+        status: mapped.status,
+        requestId: context.requestId,
+        ...(mapped.field === undefined ? {} : { field: mapped.field }),
+        ...(mapped.transactionId === undefined ? {} : { transactionId: mapped.transactionId }),
+      },
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+interface GraphqlResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+describe('the GraphQL endpoint', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const graphql = async (query: string, options: { token?: string; variables?: Record<string, unknown> } = {}) => {
+    const response = await server.request('POST', '/graphql', {
+      ...(options.token === undefined ? {} : { token: options.token }),
+      body: { query, variables: options.variables ?? {} },
+    });
+    return { status: response.status, body: response.body as GraphqlResponse };
+  };
+
+  it('logs in through a mutation and answers who the caller is', async () => {
+    await server.accounts.createPerson({
+      userId: 'gina',
+      org: 'TalentOrg',
+      role: 'freelancer',
+      password: 'a long password 4',
+    });
+    const login = await graphql(
+      'mutation ($u: String!, $p: String!) { createToken(userId: $u, password: $p) { accessToken } }',
+      {
+        variables: { u: 'gina', p: 'a long password 4' },
+      },
+    );
+    const token = (login.body.data?.createToken as { accessToken: string }).accessToken;
+
+    const me = await graphql('{ me { userId mspId role } chaincodeVersion { name } }', { token });
+
+    expect(me.body.errors).toBeUndefined();
+    expect(me.body.data).toEqual({
+      me: { userId: 'gina', mspId: 'TalentOrgMSP', role: 'freelancer' },
+      chaincodeVersion: { name: 'gigledger' },
+    });
+  });
+
+  it('answers an unauthenticated query with extensions.code UNAUTHENTICATED', async () => {
+    const response = await graphql('{ me { userId } }');
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+  });
+
+  it('gives a wrong password the code UNAUTHENTICATED, not a stack trace', async () => {
+    const response = await graphql('mutation { createToken(userId: "nobody", password: "x") { accessToken } }');
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: 'wrong user id or password',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    expect(JSON.stringify(response.body)).not.toContain('at ');
+  });
+
+  it('refuses a query that costs more than the limit, before running it', async () => {
+    const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });
+    try {
+      const response = await frugal.request('POST', '/graphql', {
+        body: { query: '{ chaincodeVersion { name version packageId } me { userId mspId role kind org scopes } }' },
+      });
+      const body = response.body as GraphqlResponse;
+      expect(body.errors?.[0]?.message).toMatch(/cost/i);
+      expect(body.data ?? undefined).toBeUndefined();
+    } finally {
+      await frugal.close();
+    }
+  });
+
+  it('limits batched operations', async () => {
+    const batch = Array.from({ length: server.config.graphql.maxBatch + 1 }, () => ({
+      query: '{ chaincodeVersion { name } }',
+    }));
+    const response = await server.request('POST', '/graphql', { body: batch });
+    expect(JSON.stringify(response.body)).toMatch(/batch/i);
+    const allowed = await server.request('POST', '/graphql', { body: batch.slice(1) });
+    expect(Array.isArray(allowed.body)).toBe(true);
+  });
+});
