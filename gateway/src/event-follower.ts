@@ -1,3 +1,4 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChaincodeEvent, Checkpointer, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
 
@@ -106,4 +107,62 @@ function decode(event: ChaincodeEvent): LedgerEvent {
     // A payload that is not JSON is handed over as text.
   }
   return { name: event.eventName, payload, transactionId: event.transactionId, blockNumber: event.blockNumber };
+}
+
+/**
+ * A checkpoint in a JSON file, replaced atomically on every update, for consumers
+ * without a database.
+ */
+export class FileCheckpointer implements DurableCheckpointer {
+  readonly #file: string;
+  #blockNumber: bigint | undefined;
+  #transactionId: string | undefined;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const saved = JSON.parse(await readFile(this.#file, 'utf8')) as { blockNumber: string; transactionId?: string };
+      this.#blockNumber = BigInt(saved.blockNumber);
+      this.#transactionId = saved.transactionId;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  getBlockNumber(): bigint | undefined {
+    return this.#blockNumber;
+  }
+
+  getTransactionId(): string | undefined {
+    return this.#transactionId;
+  }
+
+  async checkpointBlock(blockNumber: bigint): Promise<void> {
+    await this.#save(blockNumber + 1n, undefined);
+  }
+
+  async checkpointTransaction(blockNumber: bigint, transactionId: string): Promise<void> {
+    await this.#save(blockNumber, transactionId);
+  }
+
+  async checkpointChaincodeEvent(event: ChaincodeEvent): Promise<void> {
+    await this.#save(event.blockNumber, event.transactionId);
+  }
+
+  async #save(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
+    const temporary = `${this.#file}.${process.pid}.tmp`;
+    await writeFile(
+      temporary,
+      JSON.stringify({
+        blockNumber: blockNumber.toString(),
+        ...(transactionId === undefined ? {} : { transactionId }),
+      }),
+    );
+    await rename(temporary, this.#file);
+    this.#blockNumber = blockNumber;
+    this.#transactionId = transactionId;
+  }
 }

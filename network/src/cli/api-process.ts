@@ -13,7 +13,7 @@ const apiProcessName = 'api';
  *
  * @throws Error when the port is taken or the server exits during start-up.
  */
-export async function startApi(network: LocalNetwork): Promise<{ port: number; pid: number }> {
+export async function startApi(network: LocalNetwork): Promise<{ port: number; pid: number; dataDir: string }> {
   const port = process.env.PORT === undefined ? network.config.apiPort : Number(process.env.PORT);
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new Error(`PORT must be a TCP port, got ${process.env.PORT ?? ''}`);
@@ -23,6 +23,7 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
   }
   const conflicts = await findPortConflicts([{ owner: 'api', port, purpose: 'API' }]);
   if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+  const dataDir = path.join(network.config.home, 'api');
   const record = network.registry.start({
     name: apiProcessName,
     kind: 'api',
@@ -35,14 +36,14 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
       PORT: String(port),
       HOST: '127.0.0.1',
       GIGLEDGER_CONNECTION_PROFILE: network.config.paths.connectionProfile,
-      GIGLEDGER_DATA_DIR: path.join(network.config.home, 'api'),
+      GIGLEDGER_DATA_DIR: dataDir,
     },
   });
   await waitUntil(`the API to answer on port ${port}`, async () => {
     if (!isAlive(record)) throw new Error(`the API exited; see ${record.log}`);
     return (await isHealthy(port)) ? true : undefined;
   });
-  return { port, pid: record.pid };
+  return { port, pid: record.pid, dataDir };
 }
 
 export async function stopApi(network: LocalNetwork): Promise<ProcessRecord | undefined> {

@@ -70,7 +70,10 @@ async function commandStart(): Promise<void> {
   const { started: startedNodes } = await network.up();
   const api = await startApi(network);
   printSummary(network, await network.status());
-  say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; /healthz, /readyz, /v1/system/version)`);
+  say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; REST under /v1, GraphQL at /graphql, /openapi.json)`);
+  say(
+    `Admin login: user "admin", password in ${path.join(api.dataDir, 'bootstrap-admin.json')} (README: Using the API)`,
+  );
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Press Ctrl-C to stop what this command started.`);
   if (wasRunning) say('(The network was already running and will be left running.)');
 
