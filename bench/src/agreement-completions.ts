@@ -104,20 +104,25 @@ async function complete(parties: Parties, agreementId: string, result: PhaseResu
       return undefined;
     }
   };
-  if ((await timed(() => parties.client.agreements.acceptMilestone(milestone))) === undefined) return;
+  // Conflicts are what this measures, so the client library must not retry them away.
+  const once = { conflictRetries: 0 };
+  if ((await timed(() => parties.client.agreements.acceptMilestone(milestone, once))) === undefined) return;
   const released = await timed(() =>
-    parties.client.agreements.releaseMilestone({ requestId: requestId(), ...milestone }),
+    parties.client.agreements.releaseMilestone({ requestId: requestId(), ...milestone }, once),
   );
   const release = released?.result.instructions.find((instruction) => instruction.kind === 'release');
   if (release === undefined) return;
   await timed(() =>
-    parties.settlement.agreements.confirmSettlement({
-      requestId: requestId(),
-      ...milestone,
-      instructionId: release.instructionId,
-      outcome: 'paid',
-      providerReference: `pay-${agreementId}`,
-    }),
+    parties.settlement.agreements.confirmSettlement(
+      {
+        requestId: requestId(),
+        ...milestone,
+        instructionId: release.instructionId,
+        outcome: 'paid',
+        providerReference: `pay-${agreementId}`,
+      },
+      once,
+    ),
   );
 }
 

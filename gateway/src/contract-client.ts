@@ -29,7 +29,15 @@ export interface SubmitOptions {
   readonly transient?: Readonly<Record<string, unknown>>;
   /** Endorse only with these organisations' peers instead of the gateway's plan. */
   readonly endorsingOrganizations?: readonly string[];
+  /**
+   * How often to endorse and submit again, with a new transaction id, after an MVCC or
+   * phantom read conflict (2 by default). Safe: an invalidated transaction changed
+   * nothing, and the new endorsement reads the current state.
+   */
+  readonly conflictRetries?: number;
 }
+
+const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
 
 export type EvaluateOptions = Pick<SubmitOptions, 'transient'>;
 
@@ -113,6 +121,23 @@ export class ContractClient implements TransactionTransport {
     spec: Spec,
     request: z.input<Spec['request']>,
     options: SubmitOptions = {},
+  ): Promise<Submitted<z.output<Spec['result']>>> {
+    const retries = options.conflictRetries ?? 2;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#submitOnce(spec, request, options);
+      } catch (error) {
+        if (!(error instanceof CommitFailedError && conflictCodes.has(error.validationCode)) || attempt >= retries) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  async #submitOnce<Spec extends AnySpec>(
+    spec: Spec,
+    request: z.input<Spec['request']>,
+    options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const proposal = this.#contract(spec).newProposal(spec.name, {
       arguments: transactionArguments(spec, request),
