@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { AccountService } from '../auth/account-service.js';
+import type { ApiConfig } from '../config.js';
+import { DatabaseCheckpointer } from '../events/database-checkpointer.js';
+import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import { Wallet } from '../identity/wallet.js';
+import { openDatabase, type Db } from './database.js';
+
+/**
+ * The same storage tests on SQLite and, when GIGLEDGER_TEST_DATABASE_URL names a
+ * PostgreSQL server (CI starts one), on a fresh PostgreSQL database of its own.
+ */
+const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL;
+
+interface Backend {
+  readonly name: string;
+  open(): Promise<{ database: ApiConfig['database']; drop: () => Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    open: () =>
+      Promise.resolve({
+        database: { kind: 'sqlite', file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-db-')), 'test.sqlite') },
+        drop: () => Promise.resolve(),
+      }),
+  },
+  ...(postgresServer === undefined
+    ? []
+    : [
+        {
+          name: 'PostgreSQL',
+          async open() {
+            const name = `gl_test_${randomBytes(6).toString('hex')}`;
+            const admin = new pg.Client({ connectionString: postgresServer });
+            await admin.connect();
+            await admin.query(`create database ${name}`);
+            await admin.end();
+            const url = new URL(postgresServer);
+            url.pathname = `/${name}`;
+            return {
+              database: { kind: 'postgres', url: url.toString() } as const,
+              drop: async () => {
+                const dropper = new pg.Client({ connectionString: postgresServer });
+                await dropper.connect();
+                await dropper.query(`drop database ${name} with (force)`);
+                await dropper.end();
+              },
+            };
+          },
+        },
+      ]),
+];
+
+const issuer: IdentityIssuer = {
+  organizations: [{ name: 'TalentOrg', mspId: 'TalentOrgMSP' }],
+  issue: (request) =>
+    Promise.resolve({
+      mspId: 'TalentOrgMSP',
+      certificatePem: `certificate of ${request.enrollmentId}`,
+      privateKeyPem: `-----BEGIN PRIVATE KEY-----\nkey of ${request.enrollmentId}\n-----END PRIVATE KEY-----`,
+    }),
+  ready: () => Promise.resolve(true),
+};
+
+describe.each(backends)('storage on $name', (backend) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  let database: ApiConfig['database'];
+
+  beforeAll(async () => {
+    ({ database, drop } = await backend.open());
+    db = await openDatabase(database);
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it('migrates once: opening the same database again finds the schema current', async () => {
+    const again = await openDatabase(database);
+    const applied = await again
+      .selectFrom('kysely_migration' as never)
+      .selectAll()
+      .execute();
+    expect(applied).toHaveLength(1);
+    await again.destroy();
+  });
+
+  it('keeps wallet keys sealed at rest and opens them with the same key only', async () => {
+    const wallet = new Wallet(db, 'wallet key one');
+    await wallet.put({
+      label: 'person:ivy',
+      mspId: 'TalentOrgMSP',
+      enrollmentId: 'ivy',
+      certificatePem: 'certificate',
+      privateKeyPem: 'the private key of ivy',
+    });
+
+    expect((await wallet.get('person:ivy'))?.privateKeyPem).toBe('the private key of ivy');
+    const row = await db
+      .selectFrom('identities')
+      .select('private_key')
+      .where('label', '=', 'person:ivy')
+      .executeTakeFirstOrThrow();
+    expect(row.private_key).not.toContain('ivy');
+    await expect(new Wallet(db, 'another key').get('person:ivy')).rejects.toThrow();
+  });
+
+  it('stores people and API keys; a revoked key no longer authenticates', async () => {
+    const accounts = new AccountService(db, new Wallet(db, 'k'), issuer);
+    await accounts.createPerson({
+      userId: 'jack',
+      org: 'TalentOrg',
+      role: 'freelancer',
+      password: 'a long password 5',
+    });
+    expect((await accounts.checkPassword('jack', 'a long password 5')).mspId).toBe('TalentOrgMSP');
+
+    const { key, apiKey } = await accounts.createApiKey({ name: 'hr-sync', org: 'TalentOrg', role: 'hr' }, 'jack');
+    expect((await accounts.apiKeyPrincipal(key))?.role).toBe('hr');
+    await accounts.revokeApiKey(apiKey.id);
+    expect(await accounts.apiKeyPrincipal(key)).toBeUndefined();
+  });
+
+  it('remembers an event checkpoint across reopening', async () => {
+    const first = new DatabaseCheckpointer(db, 'consumer');
+    await first.load();
+    expect(first.getBlockNumber()).toBeUndefined();
+    await first.checkpointTransaction(42n, 'tx-42');
+
+    const second = new DatabaseCheckpointer(db, 'consumer');
+    await second.load();
+    expect([second.getBlockNumber(), second.getTransactionId()]).toEqual([42n, 'tx-42']);
+    await second.checkpointBlock(42n);
+    const third = new DatabaseCheckpointer(db, 'consumer');
+    await third.load();
+    expect([third.getBlockNumber(), third.getTransactionId()]).toEqual([43n, undefined]);
+  });
+});
