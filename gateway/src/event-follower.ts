@@ -110,26 +110,20 @@ function decode(event: ChaincodeEvent): LedgerEvent {
 }
 
 /**
- * A checkpoint in a JSON file, replaced atomically on every update, for consumers
- * without a database.
+ * The bookkeeping every stored checkpoint shares; subclasses only read and write the
+ * position (block number, and the last transaction handled within that block).
  */
-export class FileCheckpointer implements DurableCheckpointer {
-  readonly #file: string;
+export abstract class StoredCheckpointer implements DurableCheckpointer {
   #blockNumber: bigint | undefined;
   #transactionId: string | undefined;
 
-  constructor(file: string) {
-    this.#file = file;
-  }
+  protected abstract read(): Promise<{ blockNumber: bigint; transactionId: string | undefined } | undefined>;
+  protected abstract write(blockNumber: bigint, transactionId: string | undefined): Promise<void>;
 
   async load(): Promise<void> {
-    try {
-      const saved = JSON.parse(await readFile(this.#file, 'utf8')) as { blockNumber: string; transactionId?: string };
-      this.#blockNumber = BigInt(saved.blockNumber);
-      this.#transactionId = saved.transactionId;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const saved = await this.read();
+    this.#blockNumber = saved?.blockNumber;
+    this.#transactionId = saved?.transactionId;
   }
 
   getBlockNumber(): bigint | undefined {
@@ -153,6 +147,35 @@ export class FileCheckpointer implements DurableCheckpointer {
   }
 
   async #save(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
+    await this.write(blockNumber, transactionId);
+    this.#blockNumber = blockNumber;
+    this.#transactionId = transactionId;
+  }
+}
+
+/**
+ * A checkpoint in a JSON file, replaced atomically on every update, for consumers
+ * without a database.
+ */
+export class FileCheckpointer extends StoredCheckpointer {
+  readonly #file: string;
+
+  constructor(file: string) {
+    super();
+    this.#file = file;
+  }
+
+  protected async read(): Promise<{ blockNumber: bigint; transactionId: string | undefined } | undefined> {
+    try {
+      const saved = JSON.parse(await readFile(this.#file, 'utf8')) as { blockNumber: string; transactionId?: string };
+      return { blockNumber: BigInt(saved.blockNumber), transactionId: saved.transactionId };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  protected async write(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
     const temporary = `${this.#file}.${process.pid}.tmp`;
     await writeFile(
       temporary,
@@ -162,7 +185,5 @@ export class FileCheckpointer implements DurableCheckpointer {
       }),
     );
     await rename(temporary, this.#file);
-    this.#blockNumber = blockNumber;
-    this.#transactionId = transactionId;
   }
 }
