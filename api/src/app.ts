@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import type { LedgerClient } from '@gigledger/gateway';
+import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
 import { adminRoutes } from './admin/admin-routes.js';
+import { agreementRoutes } from './agreements/agreement-routes.js';
+import { agreementSchema } from './agreements/graphql/agreement-schema.js';
 import type { AccountService } from './auth/account-service.js';
 import { identifyCaller } from './auth/authenticate.js';
 import { authRoutes } from './auth/auth-routes.js';
@@ -24,6 +26,11 @@ import type { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
+import { credentialSchema } from './credentials/credential-graphql.js';
+import { credentialRoutes } from './credentials/credential-routes.js';
+import type { LedgerBlocks } from '@gigledger/gateway';
+import { reputationSchema } from './reputation/reputation-graphql.js';
+import { reputationRoutes } from './reputation/reputation-routes.js';
 
 /** Everything the server needs, built by main.ts (or a test) and passed in. */
 export interface AppDependencies {
@@ -40,18 +47,29 @@ export interface AppDependencies {
   readonly serviceLedger: LedgerClient;
   /** Committed agreement events, for GraphQL subscriptions. */
   readonly events: AgreementEventFeed;
+  /** Block numbers and the channel height (qscc), for W3C credential exports and reputation statements; those answer 503 without it. */
+  readonly ledgerBlocks?: LedgerBlocks;
+  /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
+  readonly statementSigner?: SigningIdentity;
 }
 
 export const apiVersion = '0.1.0';
 
 /** Every REST operation, in the order the OpenAPI document lists them. */
 export function restRoutes(deps: AppDependencies): RouteSpec[] {
-  return [...systemRoutes(deps), ...authRoutes(deps), ...adminRoutes(deps)];
+  return [
+    ...systemRoutes(deps),
+    ...authRoutes(deps),
+    ...adminRoutes(deps),
+    ...agreementRoutes(deps),
+    ...credentialRoutes(deps),
+    ...reputationRoutes(deps),
+  ];
 }
 
 /** Every part of the GraphQL schema. */
 export function schemaModules(deps: AppDependencies): SchemaModule[] {
-  return [baseSchema(deps)];
+  return [baseSchema(deps), agreementSchema(deps), credentialSchema(deps), reputationSchema(deps)];
 }
 
 /** Builds the HTTP application from its dependencies; main.ts only parses config and listens. */

@@ -7,3 +7,4 @@ export * from './ledger-gateway.js';
 export * from './typed-contract.js';
 export * from './certificate-authority.js';
 export * from './event-follower.js';
+export * from './ledger-blocks.js';

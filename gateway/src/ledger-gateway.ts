@@ -2,7 +2,13 @@ import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { ContractClient, type TransactionTransport } from './contract-client.js';
-import { agreementTransactions, parameterTransactions, systemTransactions } from '@gigledger/chaincode/model';
+import {
+  agreementTransactions,
+  credentialTransactions,
+  parameterTransactions,
+  reputationTransactions,
+  systemTransactions,
+} from '@gigledger/chaincode/model';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import { typedContract, type TypedContract } from './typed-contract.js';
 
@@ -26,6 +32,8 @@ export interface LedgerClient {
   readonly system: TypedContract<typeof systemTransactions>;
   readonly parameters: TypedContract<typeof parameterTransactions>;
   readonly agreements: TypedContract<typeof agreementTransactions>;
+  readonly credentials: TypedContract<typeof credentialTransactions>;
+  readonly reputation: TypedContract<typeof reputationTransactions>;
 }
 
 /** Every typed contract over one transport. */
@@ -34,6 +42,8 @@ export function ledgerClient(transport: TransactionTransport): LedgerClient {
     system: typedContract(transport, systemTransactions),
     parameters: typedContract(transport, parameterTransactions),
     agreements: typedContract(transport, agreementTransactions),
+    credentials: typedContract(transport, credentialTransactions),
+    reputation: typedContract(transport, reputationTransactions),
   };
 }
 

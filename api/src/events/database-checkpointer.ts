@@ -33,13 +33,11 @@ export class DatabaseCheckpointer extends StoredCheckpointer {
       .insertInto('checkpoints')
       .values(row)
       .onConflict((conflict) =>
-        conflict
-          .column('name')
-          .doUpdateSet({
-            block_number: row.block_number,
-            transaction_id: row.transaction_id,
-            updated_at: row.updated_at,
-          }),
+        conflict.column('name').doUpdateSet({
+          block_number: row.block_number,
+          transaction_id: row.transaction_id,
+          updated_at: row.updated_at,
+        }),
       )
       .execute();
   }

@@ -16,6 +16,10 @@ export interface RouteInput<Params, Query, Body> {
   readonly principal: Principal | undefined;
   readonly log: Logger;
   readonly requestId: string;
+  /** A request header, e.g. `idempotency-key`. */
+  readonly header: (name: string) => string | undefined;
+  /** Sets a response header, e.g. `Location` of a created resource. */
+  readonly setHeader: (name: string, value: string) => void;
 }
 
 /**
@@ -42,6 +46,8 @@ export interface RouteSpec<
   readonly response: Result;
   /** Success status; 200 unless it creates something. */
   readonly status?: number;
+  /** Request headers the operation reads, for the OpenAPI document. */
+  readonly headers?: readonly { readonly name: string; readonly description: string }[];
   /** Error statuses the operation may answer with besides 401/403/422/500. */
   readonly errors?: readonly number[];
   readonly handler: (input: RouteInput<z.output<Params>, z.output<Query>, z.output<Body>>) => Promise<z.input<Result>>;
@@ -84,6 +90,10 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
         principal,
         log: response.locals.log,
         requestId: response.locals.requestId,
+        header: (name: string) => request.get(name),
+        setHeader: (name: string, value: string) => {
+          response.setHeader(name, value);
+        },
       };
       const result = await spec.handler(input);
       response.status(spec.status ?? 200).json(result);

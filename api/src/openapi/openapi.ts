@@ -77,7 +77,17 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
       summary: spec.summary,
       tags: [spec.tag],
       ...(spec.access === 'public' ? { security: [] } : { 'x-required-scope': spec.access }),
-      parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+      parameters: [
+        ...parameters(spec.params, 'path'),
+        ...parameters(spec.query, 'query'),
+        ...(spec.headers ?? []).map((header) => ({
+          name: header.name,
+          in: 'header',
+          required: false,
+          description: header.description,
+          schema: { type: 'string' },
+        })),
+      ],
       ...(spec.body === undefined
         ? {}
         : {

@@ -18,6 +18,8 @@ import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
+import { inMemoryLedgerBlocks } from '../credentials/in-memory-ledger-blocks.js';
+import { testStatementSigner } from '../reputation/test-certificates.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -124,6 +126,8 @@ export async function startTestServer(environment: Record<string, string> = {}):
     passport: createPassport(accounts, tokens),
     serviceLedger: operatorLedger,
     events,
+    ledgerBlocks: inMemoryLedgerBlocks(ledger.ledger),
+    statementSigner: testStatementSigner,
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));

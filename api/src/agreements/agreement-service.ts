@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import {
+  agreementTermsTransientKey,
+  type agreementTransactions,
+  type AgreementRecord,
+  type AgreementTerms,
+  type AgreementView,
+  type Party,
+  type PartyQueryRole,
+  type ResultOf,
+} from '@gigledger/chaincode/model';
+import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
+import type { Principal } from '../auth/principal.js';
+import { forbidden, notFound } from '../errors/api-error.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import {
+  isSameParty,
+  listerRoles,
+  partyOf,
+  requireCommandRole,
+  requireOneOfRoles,
+  type AgreementCommand,
+} from './agreement-gates.js';
+
+type Transactions = typeof agreementTransactions;
+/** A transaction's request after validation at the edge. */
+export type AgreementRequest<Name extends keyof Transactions> = z.output<Transactions[Name]['request']>;
+type Result<Name extends keyof Transactions> = ResultOf<Transactions[Name]>;
+
+/** Who is asking, and the request's logger. */
+export interface Requester {
+  readonly principal: Principal;
+  readonly log: Logger;
+}
+
+/** A committed command: what the chaincode returned and where the transaction landed. */
+export interface Committed<Value> {
+  /** The id that makes the request safe to repeat, for commands that take one (possibly server-generated). */
+  readonly requestId?: string;
+  readonly transactionId: string;
+  /** Block number as a decimal string: block heights outgrow JSON numbers. */
+  readonly blockNumber: string;
+  readonly result: Value;
+}
+
+/** Which agreements to list: a party's (the caller's own by default), in one role, completed or not. */
+export interface AgreementQuery {
+  readonly party?: Party | undefined;
+  readonly role?: PartyQueryRole | undefined;
+  /** Keep only agreements whose milestones are all final (true) or not (false). */
+  readonly completed?: boolean | undefined;
+}
+
+/** One listed agreement; `view` is present when completion had to be read to filter. */
+export interface ListedAgreement {
+  readonly role: PartyQueryRole;
+  readonly agreement: AgreementRecord;
+  readonly view?: AgreementView;
+}
+
+/**
+ * A request id for a creating command whose caller gave none. Retrying such a request
+ * creates a second object, so responses return the id for the caller to reuse.
+ */
+export function generateRequestId(): string {
+  return `srv-${randomUUID()}`;
+}
+
+/**
+ * Every agreement operation, for REST and GraphQL alike. Each call is signed with the
+ * caller's own Fabric identity, so the chaincode applies its rules to the real caller.
+ *
+ * Authorisation at the edge comes in two steps, both before anything is submitted:
+ * the caller's role must be one the chaincode could ever accept for the command
+ * (otherwise 403, without touching the ledger), and the agreement must be readable by
+ * the caller, checked by reading it as them (otherwise 404 whether it exists or not,
+ * so that ids cannot be probed).
+ */
+export class AgreementService {
+  readonly #ledger: LedgerAccess;
+
+  constructor(ledger: LedgerAccess) {
+    this.#ledger = ledger;
+  }
+
+  /**
+   * The agreement with its milestones, completion and history.
+   *
+   * @throws ApiError 404 when it does not exist or the caller may not read it.
+   */
+  async getAgreement(as: Requester, agreementId: string): Promise<AgreementView> {
+    return this.#readable(await this.#client(as), agreementId);
+  }
+
+  /**
+   * Agreements of a party: the caller's own, or anyone's for auditors, admins and HR systems.
+   *
+   * @throws ApiError 403 when the caller may not list that party's agreements.
+   */
+  async listAgreements(as: Requester, query: AgreementQuery): Promise<ListedAgreement[]> {
+    const party = query.party ?? partyOf(as.principal);
+    if (!isSameParty(party, partyOf(as.principal))) {
+      requireOneOfRoles(as.principal, listerRoles, "list another person's agreements");
+    }
+    const client = await this.#client(as);
+    const listed = await client.agreements.listAgreementsByParty({
+      mspId: party.mspId,
+      userId: party.userId,
+      ...(query.role === undefined ? {} : { role: query.role }),
+    });
+    const wanted = query.completed;
+    if (wanted === undefined) return listed;
+    // Completion is derived from every milestone, which only getAgreement reads.
+    const withViews = await Promise.all(
+      listed.map(async (entry) => ({
+        ...entry,
+        view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }),
+      })),
+    );
+    return withViews.filter((entry) => entry.view.completed === wanted);
+  }
+
+  /**
+   * Every version of a milestone, newest first.
+   *
+   * @throws ApiError 404 when the agreement is not visible or has no such milestone.
+   */
+  async milestoneHistory(
+    as: Requester,
+    request: AgreementRequest<'getMilestoneHistory'>,
+  ): Promise<Result<'getMilestoneHistory'>> {
+    const client = await this.#client(as);
+    await this.#milestoneOf(client, request.agreementId, request.milestoneId);
+    return client.agreements.getMilestoneHistory(request);
+  }
+
+  /**
+   * The tasks of a batch milestone.
+   *
+   * @throws ApiError 404 when the agreement is not visible or has no such milestone.
+   */
+  async listTasks(as: Requester, request: AgreementRequest<'listTasks'>): Promise<Result<'listTasks'>> {
+    const client = await this.#client(as);
+    await this.#milestoneOf(client, request.agreementId, request.milestoneId);
+    return client.agreements.listTasks(request);
+  }
+
+  /**
+   * The confidential terms; the chaincode gives them to the two parties only.
+   *
+   * @throws ApiError 404 when the agreement is not visible.
+   * @throws RefusedError FORBIDDEN (403) for a reader who is not a party.
+   */
+  async getTerms(as: Requester, agreementId: string): Promise<Result<'getTerms'>> {
+    const client = await this.#client(as);
+    await this.#readable(client, agreementId);
+    return client.agreements.getTerms({ agreementId });
+  }
+
+  /**
+   * Checks a terms document against the hash on the agreement.
+   *
+   * @throws ApiError 404 when the agreement is not visible.
+   */
+  async verifyTerms(as: Requester, request: AgreementRequest<'verifyTerms'>): Promise<Result<'verifyTerms'>> {
+    const client = await this.#client(as);
+    await this.#readable(client, request.agreementId);
+    return client.agreements.verifyTerms(request);
+  }
+
+  /**
+   * Drafts an agreement; the terms travel in the transient map only, so they are
+   * neither ordered nor written to the channel ledger (and never logged here).
+   *
+   * @throws ApiError 403 unless the caller has role client and is the client the draft names.
+   * @throws RefusedError from the chaincode, e.g. ALREADY_EXISTS, REQUEST_ID_REUSED (409).
+   */
+  async draftAgreement(
+    as: Requester,
+    request: AgreementRequest<'draftAgreement'>,
+    terms: AgreementTerms,
+  ): Promise<Committed<Result<'draftAgreement'>>> {
+    requireCommandRole(as.principal, 'draftAgreement');
+    if (!isSameParty(request.client, partyOf(as.principal))) {
+      throw forbidden(
+        `only the client named in the draft may draft it; the caller is ${as.principal.mspId} user ${as.principal.userId}`,
+      );
+    }
+    const client = await this.#client(as);
+    const submitted = await client.agreements.draftAgreement(request, {
+      transient: { [agreementTermsTransientKey]: terms },
+    });
+    return committed(submitted, request.requestId);
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  acceptAgreement(as: Requester, request: AgreementRequest<'acceptAgreement'>) {
+    return this.#command(as, 'acceptAgreement', request, (client) => client.agreements.acceptAgreement(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  declineAgreement(as: Requester, request: AgreementRequest<'declineAgreement'>) {
+    return this.#command(as, 'declineAgreement', request, (client) => client.agreements.declineAgreement(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  cancelAgreement(as: Requester, request: AgreementRequest<'cancelAgreement'>) {
+    return this.#command(as, 'cancelAgreement', request, (client) => client.agreements.cancelAgreement(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  fundMilestone(as: Requester, request: AgreementRequest<'fundMilestone'>) {
+    return this.#command(as, 'fundMilestone', request, (client) => client.agreements.fundMilestone(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  confirmSettlement(as: Requester, request: AgreementRequest<'confirmSettlement'>) {
+    return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  submitDeliverable(as: Requester, request: AgreementRequest<'submitDeliverable'>) {
+    return this.#command(as, 'submitDeliverable', request, (client) => client.agreements.submitDeliverable(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  acceptMilestone(as: Requester, request: AgreementRequest<'acceptMilestone'>) {
+    return this.#command(as, 'acceptMilestone', request, (client) => client.agreements.acceptMilestone(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  rejectDeliverable(as: Requester, request: AgreementRequest<'rejectDeliverable'>) {
+    return this.#command(as, 'rejectDeliverable', request, (client) => client.agreements.rejectDeliverable(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  claimAcceptance(as: Requester, request: AgreementRequest<'claimAcceptance'>) {
+    return this.#command(as, 'claimAcceptance', request, (client) => client.agreements.claimAcceptance(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  postEvaluation(as: Requester, request: AgreementRequest<'postEvaluation'>) {
+    return this.#command(as, 'postEvaluation', request, (client) => client.agreements.postEvaluation(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  releaseMilestone(as: Requester, request: AgreementRequest<'releaseMilestone'>) {
+    return this.#command(as, 'releaseMilestone', request, (client) => client.agreements.releaseMilestone(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  openDispute(as: Requester, request: AgreementRequest<'openDispute'>) {
+    return this.#command(as, 'openDispute', request, (client) => client.agreements.openDispute(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  castDisputeVote(as: Requester, request: AgreementRequest<'castDisputeVote'>) {
+    return this.#command(as, 'castDisputeVote', request, (client) => client.agreements.castDisputeVote(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  submitTasks(as: Requester, request: AgreementRequest<'submitTasks'>) {
+    return this.#command(as, 'submitTasks', request, (client) => client.agreements.submitTasks(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  reviewTasks(as: Requester, request: AgreementRequest<'reviewTasks'>) {
+    return this.#command(as, 'reviewTasks', request, (client) => client.agreements.reviewTasks(request));
+  }
+
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
+  claimTasksAcceptance(as: Requester, request: AgreementRequest<'claimTasksAcceptance'>) {
+    return this.#command(as, 'claimTasksAcceptance', request, (client) =>
+      client.agreements.claimTasksAcceptance(request),
+    );
+  }
+
+  /** Role gate, then visibility of the agreement (and milestone), then the submission. */
+  async #command<Value>(
+    as: Requester,
+    command: AgreementCommand,
+    target: { readonly agreementId: string; readonly milestoneId?: string; readonly requestId?: string },
+    send: (client: LedgerClient) => Promise<Submitted<Value>>,
+  ): Promise<Committed<Value>> {
+    requireCommandRole(as.principal, command);
+    const client = await this.#client(as);
+    if (target.milestoneId === undefined) await this.#readable(client, target.agreementId);
+    else await this.#milestoneOf(client, target.agreementId, target.milestoneId);
+    return committed(await send(client), target.requestId);
+  }
+
+  #client(as: Requester): Promise<LedgerClient> {
+    return this.#ledger.clientFor(as.principal, as.log);
+  }
+
+  /**
+   * Reads the agreement as the caller. A refusal to show it and its absence give the
+   * same answer, so a caller learns nothing about agreements it may not read.
+   */
+  async #readable(client: LedgerClient, agreementId: string): Promise<AgreementView> {
+    try {
+      return await client.agreements.getAgreement({ agreementId });
+    } catch (error) {
+      if (error instanceof RefusedError && (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')) {
+        throw notFound(`agreement ${agreementId}`);
+      }
+      throw error;
+    }
+  }
+
+  async #milestoneOf(client: LedgerClient, agreementId: string, milestoneId: string): Promise<AgreementView> {
+    const view = await this.#readable(client, agreementId);
+    // The caller may read the agreement, so saying the milestone is missing reveals nothing new.
+    if (!view.agreement.milestoneIds.includes(milestoneId)) {
+      throw notFound(`milestone ${milestoneId} of agreement ${agreementId}`);
+    }
+    return view;
+  }
+}
+
+function committed<Value>(submitted: Submitted<Value>, requestId: string | undefined): Committed<Value> {
+  return {
+    ...(requestId === undefined ? {} : { requestId }),
+    transactionId: submitted.transactionId,
+    blockNumber: submitted.blockNumber.toString(),
+    result: submitted.result,
+  };
+}

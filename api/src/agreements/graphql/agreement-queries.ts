@@ -1,0 +1,77 @@
+import {
+  agreementIdSchema,
+  agreementTermsSchema,
+  milestoneIdSchema,
+  partySchema,
+  type PartyQueryRole,
+} from '@gigledger/chaincode/model';
+import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
+import { parseInput } from '../../http/route.js';
+import type { AgreementService } from '../agreement-service.js';
+import { nodeOfView } from './agreement-nodes.js';
+import { requesterOf, withoutNulls } from './graphql-arguments.js';
+
+interface MilestoneArgs {
+  readonly agreementId: string;
+  readonly milestoneId: string;
+}
+
+/** @throws ApiError 422 naming the argument at fault. */
+function milestoneRef(args: MilestoneArgs): MilestoneArgs {
+  return {
+    agreementId: parseInput(agreementIdSchema, args.agreementId, 'agreementId'),
+    milestoneId: parseInput(milestoneIdSchema, args.milestoneId, 'milestoneId'),
+  };
+}
+
+/** The agreement queries; all need scope agreements:read and go through the service's visibility rules. */
+export function agreementQueryResolvers(service: AgreementService) {
+  return {
+    agreement: (_parent: unknown, args: { id: string }, context: GraphqlContext) =>
+      resolveWith(context, async () => {
+        const as = requesterOf(context, 'agreements:read');
+        return nodeOfView(await service.getAgreement(as, parseInput(agreementIdSchema, args.id, 'id')));
+      }),
+
+    agreements: (
+      _parent: unknown,
+      args: { party?: unknown; role?: PartyQueryRole | null; completed?: boolean | null },
+      context: GraphqlContext,
+    ) =>
+      resolveWith(context, async () => {
+        const as = requesterOf(context, 'agreements:read');
+        const party = args.party == null ? undefined : parseInput(partySchema, withoutNulls(args.party), 'party');
+        const listed = await service.listAgreements(as, {
+          party,
+          role: args.role ?? undefined,
+          completed: args.completed ?? undefined,
+        });
+        return listed.map((entry) => ({
+          role: entry.role,
+          agreement: entry.view === undefined ? entry.agreement : nodeOfView(entry.view),
+        }));
+      }),
+
+    milestoneHistory: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
+      resolveWith(context, () => service.milestoneHistory(requesterOf(context, 'agreements:read'), milestoneRef(args))),
+
+    tasks: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
+      resolveWith(context, () => service.listTasks(requesterOf(context, 'agreements:read'), milestoneRef(args))),
+
+    agreementTerms: (_parent: unknown, args: { agreementId: string }, context: GraphqlContext) =>
+      resolveWith(context, () =>
+        service.getTerms(
+          requesterOf(context, 'agreements:read'),
+          parseInput(agreementIdSchema, args.agreementId, 'agreementId'),
+        ),
+      ),
+
+    verifyAgreementTerms: (_parent: unknown, args: { agreementId: string; terms: unknown }, context: GraphqlContext) =>
+      resolveWith(context, () =>
+        service.verifyTerms(requesterOf(context, 'agreements:read'), {
+          agreementId: parseInput(agreementIdSchema, args.agreementId, 'agreementId'),
+          terms: parseInput(agreementTermsSchema, withoutNulls(args.terms), 'terms'),
+        }),
+      ),
+  };
+}

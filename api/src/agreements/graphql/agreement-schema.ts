@@ -1,0 +1,26 @@
+import type { AgreementEventFeed } from '../../events/agreement-event-feed.js';
+import type { SchemaModule } from '../../graphql/context.js';
+import type { LedgerAccess } from '../../ledger/ledger-access.js';
+import { AgreementService } from '../agreement-service.js';
+import { agreementEventSubscription } from './agreement-event-subscription.js';
+import { agreementMutationResolvers } from './agreement-mutations.js';
+import { agreementNodeResolvers } from './agreement-nodes.js';
+import { agreementQueryResolvers } from './agreement-queries.js';
+import { agreementTypeDefs } from './agreement-type-defs.js';
+
+/**
+ * Agreements over GraphQL: queries, mutations mirroring the REST commands through the
+ * same service, and `agreementEvents` subscriptions (served over SSE by yoga).
+ */
+export function agreementSchema(deps: { ledger: LedgerAccess; events: AgreementEventFeed }): SchemaModule {
+  const service = new AgreementService(deps.ledger);
+  return {
+    typeDefs: agreementTypeDefs,
+    resolvers: {
+      ...agreementNodeResolvers(service),
+      Query: agreementQueryResolvers(service),
+      Mutation: agreementMutationResolvers(service),
+      Subscription: { agreementEvents: agreementEventSubscription(service, deps.events) },
+    },
+  };
+}

@@ -1,0 +1,638 @@
+/**
+ * The agreement part of the GraphQL schema, written by hand to read well in tools.
+ * Money is a decimal string of minor units next to its ISO 4217 currency code;
+ * timestamps are ISO 8601 strings; enum values are the wire values, with `_` for `-`.
+ */
+export const agreementTypeDefs = /* GraphQL */ `
+  enum AgreementStatus {
+    offered
+    active
+    declined
+    cancelled
+  }
+
+  enum MilestoneStatus {
+    unfunded
+    funding
+    funded
+    submitted
+    rejected
+    accepted
+    disputed
+    released
+    paid
+    resolved
+    settled
+    refunding
+    refunded
+    cancelled
+  }
+
+  enum MilestoneKind {
+    deliverable
+    batch
+  }
+
+  enum TaskStatus {
+    open
+    submitted
+    accepted
+    rejected
+  }
+
+  enum PartySide {
+    client
+    freelancer
+  }
+
+  "The part a person plays in an agreement."
+  enum PartyRole {
+    client
+    freelancer
+    evaluator
+  }
+
+  enum AcceptanceMode {
+    client
+    review_window_lapsed
+    evaluation
+  }
+
+  enum InstructionKind {
+    fund_escrow
+    release
+    refund
+  }
+
+  enum SettlementCause {
+    funding
+    release
+    dispute
+    cancellation
+  }
+
+  enum InstructionStatus {
+    pending
+    paid
+    failed
+  }
+
+  enum SettlementOutcome {
+    paid
+    failed
+  }
+
+  enum RatePer {
+    hour
+    day
+    week
+    month
+    task
+    item
+    fixed
+  }
+
+  "A person or service: their organisation's MSP id and the userId in their certificate."
+  type Party {
+    mspId: String!
+    userId: String!
+  }
+
+  "Who performed a transition, as the ledger recorded it."
+  type Actor {
+    mspId: String!
+    userId: String
+    role: String
+  }
+
+  type Agreement {
+    agreementId: ID!
+    title: String!
+    client: Party!
+    freelancer: Party!
+    evaluator: Party
+    status: AgreementStatus!
+    "SHA-256 of the confidential terms kept off the channel ledger."
+    termsSha256: String!
+    milestoneIds: [String!]!
+    "Rejections the client may make per milestone or task."
+    revisionLimit: Int!
+    platformFeeBps: Int!
+    createdAt: String!
+    createdTxId: String!
+    acceptedAt: String
+    declined: Rejection
+    cancellationRequest: CancellationRequest
+    cancellation: Cancellation
+    updatedAt: String!
+    updatedTxId: String!
+    milestones: [Milestone!]!
+    "Every milestone has reached a final state (paid, settled, refunded or cancelled)."
+    completed: Boolean!
+    "Modifications of the agreement record, newest first."
+    history: [AgreementHistoryEntry!]!
+  }
+
+  type AgreementHistoryEntry {
+    txId: String!
+    at: String!
+    isDelete: Boolean!
+    status: AgreementStatus
+  }
+
+  type CancellationRequest {
+    by: PartySide!
+    reason: String!
+    at: String!
+    txId: String!
+  }
+
+  type Cancellation {
+    agreedBy: [PartySide!]!
+    reason: String!
+    at: String!
+    txId: String!
+  }
+
+  type Milestone {
+    agreementId: ID!
+    milestoneId: ID!
+    position: Int!
+    kind: MilestoneKind!
+    title: String!
+    "Minor units as a decimal string."
+    amount: String!
+    currency: String!
+    acceptanceCriteria: AcceptanceCriteria!
+    dueDate: String!
+    reviewWindowSeconds: Int!
+    status: MilestoneStatus!
+    fundedAt: String
+    submissions: [Submission!]!
+    rejectionCount: Int!
+    acceptance: Acceptance
+    dispute: Dispute
+    instructions: [SettlementInstruction!]!
+    batch: BatchProgress
+    createdAt: String!
+    updatedAt: String!
+    updatedTxId: String!
+  }
+
+  type AcceptanceCriteria {
+    description: String!
+    thresholds: [MetricThreshold!]!
+    evaluationDataset: String
+  }
+
+  type MetricThreshold {
+    metric: String!
+    "One of >=, >, <=, <."
+    operator: String!
+    value: Float!
+  }
+
+  type Submission {
+    number: Int!
+    artifactSha256: String!
+    uri: String!
+    "Metric name to claimed value."
+    claimedMetrics: JSON!
+    note: String
+    submittedAt: String!
+    txId: String!
+    reviewDeadline: String!
+    late: Boolean!
+    rejection: Rejection
+    evaluations: [Evaluation!]!
+  }
+
+  type Rejection {
+    reason: String!
+    at: String!
+    txId: String!
+  }
+
+  type Evaluation {
+    evaluator: Party!
+    artifactSha256: String!
+    "Metric name to measured value."
+    metrics: JSON!
+    reportSha256: String!
+    reportUri: String
+    results: [ThresholdResult!]!
+    allThresholdsMet: Boolean!
+    at: String!
+    txId: String!
+  }
+
+  type ThresholdResult {
+    metric: String!
+    operator: String!
+    threshold: Float!
+    measured: Float
+    met: Boolean!
+  }
+
+  type Acceptance {
+    by: AcceptanceMode!
+    at: String!
+    txId: String!
+  }
+
+  type Dispute {
+    openedBy: PartySide!
+    reason: String!
+    openedAt: String!
+    txId: String!
+    frozenStatus: MilestoneStatus!
+    votes: [DisputeVote!]!
+    decision: DisputeDecision
+  }
+
+  type DisputeVote {
+    arbitrator: Party!
+    clientShare: String!
+    freelancerShare: String!
+    reason: String!
+    at: String!
+    txId: String!
+  }
+
+  type DisputeDecision {
+    clientShare: String!
+    freelancerShare: String!
+    majority: [Party!]!
+    at: String!
+    txId: String!
+  }
+
+  "A payment the settlement provider is asked to make; payer is the client, payee the freelancer."
+  type SettlementInstruction {
+    instructionId: ID!
+    kind: InstructionKind!
+    cause: SettlementCause!
+    agreementId: ID!
+    milestoneId: ID!
+    payer: Party!
+    payee: Party!
+    amount: String!
+    platformFee: String!
+    currency: String!
+    status: InstructionStatus!
+    requestedAt: String!
+    requestTxId: String!
+    confirmation: SettlementConfirmation
+  }
+
+  type SettlementConfirmation {
+    outcome: SettlementOutcome!
+    providerReference: String!
+    reason: String
+    at: String!
+    txId: String!
+    by: Actor!
+  }
+
+  type BatchProgress {
+    taskAmount: String!
+    taskCount: Int!
+    submitted: Int!
+    accepted: Int!
+    rejected: Int!
+  }
+
+  type Task {
+    agreementId: ID!
+    milestoneId: ID!
+    taskId: ID!
+    position: Int!
+    instructions: String!
+    inputSha256: String
+    status: TaskStatus!
+    submissions: [TaskSubmission!]!
+    rejectionCount: Int!
+    acceptance: Acceptance
+    updatedAt: String!
+    updatedTxId: String!
+  }
+
+  type TaskSubmission {
+    number: Int!
+    resultSha256: String!
+    uri: String
+    submittedAt: String!
+    txId: String!
+    reviewDeadline: String!
+    rejection: Rejection
+  }
+
+  type PartyAgreement {
+    role: PartyRole!
+    agreement: Agreement!
+  }
+
+  type MilestoneHistoryEntry {
+    txId: String!
+    at: String!
+    isDelete: Boolean!
+    milestone: Milestone
+  }
+
+  type Rate {
+    description: String!
+    amount: String!
+    currency: String!
+    per: RatePer!
+  }
+
+  type Terms {
+    scope: String!
+    rates: [Rate!]
+    "Label to value."
+    personalData: JSON
+    additionalTerms: String
+  }
+
+  type AgreementTerms {
+    agreementId: ID!
+    termsSha256: String!
+    terms: Terms!
+  }
+
+  type TermsVerification {
+    agreementId: ID!
+    termsSha256: String!
+    documentSha256: String!
+    matches: Boolean!
+    privateDataHashMatches: Boolean!
+  }
+
+  "A committed agreement event."
+  type AgreementEvent {
+    "e.g. agreement.FundingRequested"
+    name: String!
+    agreementId: ID!
+    transactionId: String!
+    blockNumber: String!
+    actor: Actor!
+    "Instructions this transaction issued to the settlement provider."
+    settlementRequests: [SettlementInstruction!]!
+    "The whole event payload as the chaincode emitted it."
+    payload: JSON!
+  }
+
+  type AgreementPayload {
+    "The request id used, for creating commands; generated when none was given."
+    requestId: String
+    transactionId: String!
+    blockNumber: String!
+    agreement: Agreement!
+  }
+
+  type MilestonePayload {
+    requestId: String
+    transactionId: String!
+    blockNumber: String!
+    milestone: Milestone!
+  }
+
+  type TaskBatchPayload {
+    requestId: String
+    transactionId: String!
+    blockNumber: String!
+    milestone: Milestone!
+    "The tasks the transaction changed, in request order."
+    tasks: [Task!]!
+  }
+
+  input PartyInput {
+    mspId: String!
+    userId: String!
+  }
+
+  input RateInput {
+    description: String!
+    amount: String!
+    currency: String!
+    per: RatePer!
+  }
+
+  input AgreementTermsInput {
+    scope: String!
+    rates: [RateInput!]
+    "Label to value, e.g. legal names and tax ids."
+    personalData: JSON
+    additionalTerms: String
+  }
+
+  input MetricThresholdInput {
+    metric: String!
+    operator: String!
+    value: Float!
+  }
+
+  input AcceptanceCriteriaInput {
+    description: String!
+    "Deliverable milestones only."
+    thresholds: [MetricThresholdInput!]
+    evaluationDataset: String
+  }
+
+  input TaskDraftInput {
+    taskId: ID!
+    instructions: String!
+    inputSha256: String
+  }
+
+  "A deliverable milestone, or with kind batch a set of micro-tasks (taskAmount and tasks)."
+  input MilestoneDraftInput {
+    kind: MilestoneKind!
+    milestoneId: ID!
+    title: String!
+    amount: String!
+    currency: String!
+    dueDate: String!
+    reviewWindowSeconds: Int
+    acceptanceCriteria: AcceptanceCriteriaInput!
+    taskAmount: String
+    tasks: [TaskDraftInput!]
+  }
+
+  input DraftAgreementInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
+    agreementId: ID!
+    title: String!
+    client: PartyInput!
+    freelancer: PartyInput!
+    evaluator: PartyInput
+    maxRevisions: Int
+    milestones: [MilestoneDraftInput!]!
+    "Sent only to the parties' peers; the ledger keeps their SHA-256."
+    terms: AgreementTermsInput!
+  }
+
+  input AcceptAgreementInput {
+    agreementId: ID!
+    termsSha256: String!
+  }
+
+  input AgreementReasonInput {
+    agreementId: ID!
+    reason: String!
+  }
+
+  input MilestoneRefInput {
+    agreementId: ID!
+    milestoneId: ID!
+  }
+
+  input CreatingMilestoneInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+  }
+
+  input MilestoneReasonInput {
+    agreementId: ID!
+    milestoneId: ID!
+    reason: String!
+  }
+
+  input ConfirmSettlementInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    instructionId: ID!
+    outcome: SettlementOutcome!
+    providerReference: String!
+    "Required when the payment failed."
+    reason: String
+  }
+
+  input SubmitDeliverableInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    artifactSha256: String!
+    uri: String!
+    claimedMetrics: JSON
+    note: String
+  }
+
+  input PostEvaluationInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    artifactSha256: String!
+    metrics: JSON!
+    reportSha256: String!
+    reportUri: String
+  }
+
+  input OpenDisputeInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    reason: String!
+  }
+
+  input CastDisputeVoteInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    escrowAmount: String!
+    clientShare: String!
+    freelancerShare: String!
+    reason: String!
+  }
+
+  input TaskResultInput {
+    taskId: ID!
+    resultSha256: String!
+    uri: String
+  }
+
+  input SubmitTasksInput {
+    requestId: String
+    agreementId: ID!
+    milestoneId: ID!
+    results: [TaskResultInput!]!
+  }
+
+  input TaskRejectionInput {
+    taskId: ID!
+    reason: String!
+  }
+
+  input ReviewTasksInput {
+    agreementId: ID!
+    milestoneId: ID!
+    accept: [ID!]
+    reject: [TaskRejectionInput!]
+  }
+
+  extend type Query {
+    "One agreement the caller may read; NOT_FOUND otherwise, whether or not it exists."
+    agreement(id: ID!): Agreement
+    """
+    Agreements of a party: the caller's own when party is left out; anyone's for auditors,
+    admins and HR systems. completed keeps agreements whose milestones are all final (true) or not (false).
+    """
+    agreements(party: PartyInput, role: PartyRole, completed: Boolean): [PartyAgreement!]!
+    "Every version of a milestone, newest first."
+    milestoneHistory(agreementId: ID!, milestoneId: ID!): [MilestoneHistoryEntry!]!
+    "The micro-tasks of a batch milestone."
+    tasks(agreementId: ID!, milestoneId: ID!): [Task!]!
+    "The confidential terms, for the agreement's client and freelancer only."
+    agreementTerms(agreementId: ID!): AgreementTerms!
+    "Checks a terms document against the hash on the agreement; nothing is written."
+    verifyAgreementTerms(agreementId: ID!, terms: AgreementTermsInput!): TermsVerification!
+  }
+
+  extend type Mutation {
+    "Role client, naming themself as client."
+    draftAgreement(input: DraftAgreementInput!): AgreementPayload!
+    "Role freelancer, the one named."
+    acceptAgreement(input: AcceptAgreementInput!): AgreementPayload!
+    "Role freelancer, the one named."
+    declineAgreement(input: AgreementReasonInput!): AgreementPayload!
+    "Client or freelancer; once escrow is funded both must ask."
+    cancelAgreement(input: AgreementReasonInput!): AgreementPayload!
+    "Role client."
+    fundMilestone(input: CreatingMilestoneInput!): MilestonePayload!
+    "Role settlement, scope settlements:write."
+    confirmSettlement(input: ConfirmSettlementInput!): MilestonePayload!
+    "Role freelancer."
+    submitDeliverable(input: SubmitDeliverableInput!): MilestonePayload!
+    "Role client."
+    acceptMilestone(input: MilestoneRefInput!): MilestonePayload!
+    "Role client."
+    rejectDeliverable(input: MilestoneReasonInput!): MilestonePayload!
+    "Role freelancer, after the review window."
+    claimAcceptance(input: MilestoneRefInput!): MilestonePayload!
+    "Role evaluator, the agreement's."
+    postEvaluation(input: PostEvaluationInput!): MilestonePayload!
+    "Client or freelancer."
+    releaseMilestone(input: CreatingMilestoneInput!): MilestonePayload!
+    "Client or freelancer."
+    openDispute(input: OpenDisputeInput!): MilestonePayload!
+    "Role arbitrator."
+    castDisputeVote(input: CastDisputeVoteInput!): MilestonePayload!
+    "Role freelancer."
+    submitTasks(input: SubmitTasksInput!): TaskBatchPayload!
+    "Role client."
+    reviewTasks(input: ReviewTasksInput!): TaskBatchPayload!
+    "Role freelancer, after the review window."
+    claimTasksAcceptance(input: MilestoneRefInput!): TaskBatchPayload!
+  }
+
+  type Subscription {
+    """
+    Committed events of one agreement the caller may read, from now on; without
+    agreementId, of every agreement (auditors, admins and settlement services only).
+    """
+    agreementEvents(agreementId: ID): AgreementEvent!
+  }
+`;

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import {
+  credentialIdSchema,
+  credentialStatuses,
+  credentialStatusSchema,
+  credentialTypes,
+  credentialTypeSchema,
+  partySchema,
+  verifyPresentationRequestSchema,
+  type CredentialRecord,
+} from '@gigledger/chaincode/model';
+import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { parseInput } from '../http/route.js';
+import { CredentialService, type CredentialDependencies } from './credential-service.js';
+
+const holderSearchSchema = z.strictObject({
+  type: credentialTypeSchema,
+  issuer: partySchema.nullish(),
+  status: credentialStatusSchema.nullish(),
+  includeExpired: z.boolean(),
+  limit: z.number().int().min(1, 'must be 1 to 200').max(200, 'must be 1 to 200'),
+});
+
+const subjectArgsSchema = z.strictObject({
+  subject: partySchema,
+  type: credentialTypeSchema.nullish(),
+  status: credentialStatusSchema.nullish(),
+});
+
+/**
+ * Credentials for HR systems and verifiers. Claim values never appear here: a
+ * credential shows its claim names and commitments only, and values come back only in
+ * the verdict on a presentation the caller supplies.
+ */
+export function credentialSchema(deps: CredentialDependencies): SchemaModule {
+  const service = new CredentialService(deps);
+  return {
+    typeDefs: /* GraphQL */ `
+      enum CredentialType {
+        ${credentialTypes.join('\n        ')}
+      }
+
+      enum CredentialStatus {
+        ${credentialStatuses.join('\n        ')}
+      }
+
+      "An identity on the channel: an organisation's MSP id and the person's userId."
+      type Party {
+        mspId: String!
+        userId: String!
+      }
+
+      input PartyInput {
+        mspId: String!
+        userId: String!
+      }
+
+      "A claim as the ledger holds it: its name and salted SHA-256 commitment, never its value."
+      type ClaimCommitment {
+        name: String!
+        commitment: String!
+      }
+
+      type StatusChange {
+        from: CredentialStatus!
+        to: CredentialStatus!
+        reason: String!
+        at: String!
+        txId: String!
+      }
+
+      type VerificationReason {
+        "NOT_FOUND, CLAIM_MISMATCH, UNKNOWN_CLAIM, SUBJECT_MISMATCH, EXPIRED, REVOKED, SUSPENDED or ISSUER_NOT_AUTHORISED."
+        code: String!
+        message: String!
+        claim: String
+      }
+
+      "The ledger's verdict on a credential with no claim disclosed: status, expiry and issuer authorisation."
+      type CredentialCheck {
+        valid: Boolean!
+        checkedAt: String!
+        reasons: [VerificationReason!]!
+      }
+
+      type Credential {
+        credentialId: ID!
+        type: CredentialType!
+        issuer: Party!
+        issuerVersion: Int!
+        subject: Party!
+        issuanceDate: String!
+        expirationDate: String
+        status: CredentialStatus!
+        statusHistory: [StatusChange!]!
+        "Claim names and commitments; values are disclosed only by the holder, in a presentation."
+        claims: [ClaimCommitment!]!
+        issuedAt: String!
+        issuedTxId: String!
+        "Checked on the ledger when asked for."
+        verification: CredentialCheck!
+      }
+
+      "A person holding credentials that matched a search, with those credentials."
+      type FreelancerMatch {
+        subject: Party!
+        credentials: [Credential!]!
+      }
+
+      type DisclosedClaim {
+        name: String!
+        value: String!
+        "The value and salt open the commitment stored for this name."
+        verified: Boolean!
+      }
+
+      type CredentialSummary {
+        credentialId: ID!
+        type: CredentialType!
+        issuer: Party!
+        issuerDisplayName: String
+        issuerVersion: Int!
+        subject: Party!
+        issuanceDate: String!
+        expirationDate: String
+        status: CredentialStatus!
+        issuedAt: String!
+        issuedTxId: String!
+      }
+
+      type PresentationVerdict {
+        credentialId: ID!
+        valid: Boolean!
+        checkedAt: String!
+        reasons: [VerificationReason!]!
+        credential: CredentialSummary
+        disclosedClaims: [DisclosedClaim!]!
+        "Names of the claims the holder did not disclose."
+        undisclosedClaims: [String!]!
+      }
+
+      input RevealedClaimInput {
+        name: String!
+        value: String!
+        salt: String!
+      }
+
+      input PresentationInput {
+        credentialId: ID!
+        revealedClaims: [RevealedClaimInput!]!
+        "The person the verifier expects the credential to belong to."
+        expectedSubject: PartyInput
+      }
+
+      extend type Query {
+        "People holding credentials of a type (optionally from one issuer), active and unexpired unless told otherwise."
+        freelancersByCredential(
+          type: CredentialType!
+          issuer: PartyInput
+          status: CredentialStatus = active
+          includeExpired: Boolean = false
+          limit: Int = 50
+        ): [FreelancerMatch!]!
+        "One credential record; NOT_FOUND unless the caller is its subject or issuer, or hr, auditor or admin."
+        credential(credentialId: ID!): Credential!
+        "The credentials one person holds."
+        credentialsOf(subject: PartyInput!, type: CredentialType, status: CredentialStatus): [Credential!]!
+        "Checks a presentation on the ledger; open to anyone."
+        verifyPresentation(presentation: PresentationInput!): PresentationVerdict!
+      }
+    `,
+    resolvers: {
+      Query: {
+        freelancersByCredential: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () => {
+            const principal = requireCaller(context, 'credentials:read');
+            const query = parseInput(holderSearchSchema, args, 'args');
+            return service.findHolders(principal, context.log, {
+              type: query.type,
+              issuer: query.issuer ?? undefined,
+              status: query.status ?? undefined,
+              includeExpired: query.includeExpired,
+              limit: query.limit,
+            });
+          }),
+        credential: (_parent: unknown, args: { credentialId: string }, context: GraphqlContext) =>
+          resolveWith(context, () => {
+            const principal = requireCaller(context, 'credentials:read');
+            const credentialId = parseInput(credentialIdSchema, args.credentialId, 'args.credentialId');
+            return service.getCredential(principal, context.log, credentialId);
+          }),
+        credentialsOf: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () => {
+            const principal = requireCaller(context, 'credentials:read');
+            const query = parseInput(subjectArgsSchema, args, 'args');
+            return service.listOf(principal, context.log, query.subject, {
+              type: query.type ?? undefined,
+              status: query.status ?? undefined,
+            });
+          }),
+        verifyPresentation: (_parent: unknown, args: { presentation: unknown }, context: GraphqlContext) =>
+          resolveWith(context, () => {
+            const presentation = parseInput(
+              verifyPresentationRequestSchema,
+              withoutNulls(args.presentation),
+              'args.presentation',
+            );
+            return service.verify(context.principal, context.log, presentation);
+          }),
+      },
+      Credential: {
+        verification: (parent: CredentialRecord, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.verify(context.principal, context.log, { credentialId: parent.credentialId, revealedClaims: [] }),
+          ),
+      },
+    },
+  };
+}
+
+/** GraphQL passes an omitted optional input field as absent but an explicit null as null; the schemas want absent. */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== null));
+}

@@ -1,0 +1,518 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  claimNameSchema,
+  claimValueSchema,
+  credentialClaimsSchema,
+  credentialClaimsTransientKey,
+  credentialIdSchema,
+  credentialRecordSchema,
+  credentialStatusSchema,
+  credentialTypeSchema,
+  issueCredentialRequestSchema,
+  isoInstantSchema,
+  listIssuersRequestSchema,
+  maxClaimsPerCredential,
+  partySchema,
+  presentationVerdictSchema,
+  registerIssuerRequestSchema,
+  removeIssuerRequestSchema,
+  requestIdSchema,
+  saltedClaimSchema,
+  verificationReasonCodeSchema,
+  type CredentialRecord,
+  type CredentialStatus,
+  type CredentialType,
+  type IssuerDetails,
+  type IssuerRecord,
+  type Party,
+  type PresentationVerdict,
+  type SaltedClaim,
+  type VerifyPresentationRequest,
+} from '@gigledger/chaincode/model';
+import type { LedgerClient } from '@gigledger/gateway';
+import type { Principal } from '../auth/principal.js';
+import { ApiError, invalidInput } from '../errors/api-error.js';
+import { parseInput } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { LedgerBlocks } from '@gigledger/gateway';
+import { transactionOf, transactionRefSchema, visible, type TransactionRef } from './ledger-results.js';
+import {
+  documentMismatches,
+  partyOfUrn,
+  toVerifiableCredential,
+  type DocumentMismatch,
+  type VerifiableCredential,
+} from './w3c-credential.js';
+
+/** Names given in a list must not repeat. */
+function uniqueNames<T>(name: (item: T) => string, what: string) {
+  return (items: readonly T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      if (seen.has(name(item)))
+        ctx.addIssue({ code: 'custom', message: `repeats ${what} ${name(item)}`, path: [index] });
+      seen.add(name(item));
+    });
+  };
+}
+
+export const registerIssuerBodySchema = z.strictObject({
+  /** Makes the call safe to repeat; one is generated when left out. */
+  requestId: requestIdSchema.optional(),
+  displayName: registerIssuerRequestSchema.shape.displayName,
+  credentialTypes: registerIssuerRequestSchema.shape.credentialTypes,
+});
+
+export const removeIssuerBodySchema = z.strictObject({ reason: removeIssuerRequestSchema.shape.reason });
+
+/** The chaincode's own filter: by status, and by a type the current grant includes. */
+export const issuerFilterSchema = listIssuersRequestSchema;
+
+/** A claim as the issuer states it; the API adds the salt. */
+export const claimInputSchema = z.strictObject({ name: claimNameSchema, value: claimValueSchema });
+
+export const issueCredentialBodySchema = z.strictObject({
+  /**
+   * One is generated when left out. Salts are drawn afresh for every call, so repeating an
+   * issuance with the same request id is refused (409 REQUEST_ID_REUSED) rather than
+   * replayed; after a lost response, the subject can still read the claims of the
+   * credential that was issued.
+   */
+  requestId: requestIdSchema.optional(),
+  /** `urn:uuid:<random>` when left out. */
+  credentialId: credentialIdSchema.optional(),
+  subject: partySchema,
+  type: credentialTypeSchema,
+  issuanceDate: isoInstantSchema.optional(),
+  expirationDate: isoInstantSchema.optional(),
+  claims: z
+    .array(claimInputSchema)
+    .min(1, 'must have at least one claim')
+    .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
+    .superRefine(uniqueNames((claim) => claim.name, 'claim name')),
+});
+export type IssueCredentialBody = z.output<typeof issueCredentialBodySchema>;
+
+export const credentialListQuerySchema = z.strictObject({
+  /** Credentials the caller holds (default) or issued. */
+  as: z.enum(['holder', 'issuer']).default('holder'),
+  type: credentialTypeSchema.optional(),
+  status: credentialStatusSchema.optional(),
+});
+
+export const presentationBodySchema = z.strictObject({
+  /** Names of the claims to disclose; may be empty to prove only that the credential is valid. */
+  reveal: z
+    .array(claimNameSchema)
+    .max(maxClaimsPerCredential, `must name at most ${maxClaimsPerCredential} claims`)
+    .superRefine(uniqueNames((name) => name, 'claim name')),
+});
+
+export const issuedCredentialSchema = z.object({
+  /** The ledger record: commitments only. */
+  credential: credentialRecordSchema,
+  /** Every claim with its salt. Shown once; afterwards only the subject can read them again. */
+  claims: z.array(saltedClaimSchema),
+  transaction: transactionRefSchema,
+});
+export type IssuedCredential = z.output<typeof issuedCredentialSchema>;
+
+export const documentReasonSchema = z.object({
+  code: z.union([verificationReasonCodeSchema, z.literal('DOCUMENT_MISMATCH')]),
+  message: z.string(),
+  claim: z.string().optional(),
+  /** The property of the document at fault, for DOCUMENT_MISMATCH. */
+  field: z.string().optional(),
+});
+
+export const documentVerdictSchema = z.object({
+  credentialId: z.string(),
+  valid: z.boolean(),
+  checkedAt: z.string(),
+  /** The chaincode's reasons, then each document property that disagrees with the ledger record. */
+  reasons: z.array(documentReasonSchema),
+  /** The chaincode's verdict on the disclosed claims, status, expiry and issuer. */
+  presentation: presentationVerdictSchema,
+});
+export type DocumentVerdict = z.output<typeof documentVerdictSchema>;
+
+export type StatusAction = 'suspend' | 'reinstate' | 'revoke';
+
+/** What the credential features need from the application. */
+export interface CredentialDependencies {
+  readonly ledger: LedgerAccess;
+  /** The server's own identity (an organisation operator with role admin): for anonymous verifiers. */
+  readonly serviceLedger: LedgerClient;
+  /** Block lookups for W3C exports; without them exports answer 503. */
+  readonly ledgerBlocks?: LedgerBlocks | undefined;
+}
+
+/** Subjects holding credentials that matched a search, with those credentials. */
+export interface FreelancerMatch {
+  readonly subject: Party;
+  readonly credentials: readonly CredentialRecord[];
+}
+
+const credentialLabel = (credentialId: string) => `credential ${credentialId}`;
+
+/**
+ * Issuers, credentials, selective disclosure and W3C exports over the credential
+ * contract, for the REST routes and the GraphQL resolvers alike. Every call runs with
+ * the caller's own Fabric identity, so the chaincode decides who may do what; reads the
+ * chaincode refuses answer 404, as for an object that does not exist.
+ */
+export class CredentialService {
+  readonly #deps: CredentialDependencies;
+
+  constructor(deps: CredentialDependencies) {
+    this.#deps = deps;
+  }
+
+  /** The caller's ledger client; the server's own for anonymous calls to public operations. */
+  async client(principal: Principal | undefined, log: Logger): Promise<LedgerClient> {
+    return principal === undefined ? this.#deps.serviceLedger : this.#deps.ledger.clientFor(principal, log);
+  }
+
+  /**
+   * Registers an issuer or replaces its grant (a new version each time).
+   *
+   * @throws RefusedError FORBIDDEN unless an admin calls; ALREADY_EXISTS when nothing would change.
+   */
+  async registerIssuer(
+    principal: Principal,
+    log: Logger,
+    issuer: Party,
+    body: z.output<typeof registerIssuerBodySchema>,
+  ): Promise<{ issuer: IssuerRecord; transaction: TransactionRef }> {
+    const client = await this.client(principal, log);
+    const submitted = await client.credentials.registerIssuer({
+      requestId: body.requestId ?? randomUUID(),
+      issuer,
+      displayName: body.displayName,
+      credentialTypes: body.credentialTypes,
+    });
+    return { issuer: submitted.result, transaction: transactionOf(submitted) };
+  }
+
+  /**
+   * Removes an issuer; what it issued before stays valid.
+   *
+   * @throws RefusedError NOT_FOUND for an identity that was never an issuer; INVALID_STATE when already removed.
+   */
+  async removeIssuer(
+    principal: Principal,
+    log: Logger,
+    issuer: Party,
+    reason: string,
+  ): Promise<{ issuer: IssuerRecord; transaction: TransactionRef }> {
+    const client = await this.client(principal, log);
+    const submitted = await client.credentials.removeIssuer({ issuer, reason });
+    return { issuer: submitted.result, transaction: transactionOf(submitted) };
+  }
+
+  /** @throws RefusedError NOT_FOUND when the identity was never an issuer. */
+  async getIssuer(principal: Principal, log: Logger, issuer: Party): Promise<IssuerDetails> {
+    return (await this.client(principal, log)).credentials.getIssuer(issuer);
+  }
+
+  async listIssuers(
+    principal: Principal,
+    log: Logger,
+    filter: z.output<typeof issuerFilterSchema>,
+  ): Promise<IssuerRecord[]> {
+    return (await this.client(principal, log)).credentials.listIssuers(filter);
+  }
+
+  /**
+   * Issues a credential. The API draws a fresh 32-byte salt per claim from the operating
+   * system's CSPRNG (a commitment hides its value only while its salt cannot be guessed)
+   * and sends claims and salts in the transient map, so neither reaches the ordered
+   * transaction; the result carries them back to the issuer this once.
+   *
+   * @throws ApiError 422 naming the field when the dates are out of order.
+   * @throws RefusedError FORBIDDEN unless an active issuer whose grant includes the type calls.
+   */
+  async issue(principal: Principal, log: Logger, body: IssueCredentialBody): Promise<IssuedCredential> {
+    const request = parseInput(
+      issueCredentialRequestSchema,
+      {
+        requestId: body.requestId ?? randomUUID(),
+        credentialId: body.credentialId ?? `urn:uuid:${randomUUID()}`,
+        subject: body.subject,
+        type: body.type,
+        ...(body.issuanceDate === undefined ? {} : { issuanceDate: body.issuanceDate }),
+        ...(body.expirationDate === undefined ? {} : { expirationDate: body.expirationDate }),
+      },
+      'body',
+    );
+    const claims: SaltedClaim[] = parseInput(
+      credentialClaimsSchema,
+      body.claims.map((claim) => ({ name: claim.name, value: claim.value, salt: randomBytes(32).toString('hex') })),
+      'body.claims',
+    );
+    const client = await this.client(principal, log);
+    const submitted = await client.credentials.issueCredential(request, {
+      transient: { [credentialClaimsTransientKey]: claims },
+    });
+    return { credential: submitted.result, claims, transaction: transactionOf(submitted) };
+  }
+
+  /**
+   * Suspends, reinstates or revokes a credential with a reason.
+   *
+   * @throws ApiError 404 when the caller cannot read the credential.
+   * @throws RefusedError FORBIDDEN unless its issuer calls; INVALID_STATE when the status does not allow it.
+   */
+  async changeStatus(
+    principal: Principal,
+    log: Logger,
+    action: StatusAction,
+    credentialId: string,
+    reason: string,
+  ): Promise<{ credential: CredentialRecord; transaction: TransactionRef }> {
+    const client = await this.client(principal, log);
+    // Someone who may not even read the credential learns nothing, not even that it exists.
+    await visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
+    const transactions = {
+      suspend: client.credentials.suspendCredential,
+      reinstate: client.credentials.reinstateCredential,
+      revoke: client.credentials.revokeCredential,
+    };
+    const submitted = await transactions[action]({ credentialId, reason });
+    return { credential: submitted.result, transaction: transactionOf(submitted) };
+  }
+
+  /** @throws ApiError 404 unless the caller is its subject or issuer, or hr, auditor or admin. */
+  async getCredential(principal: Principal, log: Logger, credentialId: string): Promise<CredentialRecord> {
+    const client = await this.client(principal, log);
+    return visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
+  }
+
+  /** @throws ApiError 404 unless the caller is the credential's subject. */
+  async getClaims(
+    principal: Principal,
+    log: Logger,
+    credentialId: string,
+  ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
+    const client = await this.client(principal, log);
+    return visible(credentialLabel(credentialId), () => client.credentials.getCredentialSecrets({ credentialId }));
+  }
+
+  /** The caller's own credentials, as holder or as issuer. */
+  async listOwn(
+    principal: Principal,
+    log: Logger,
+    query: z.output<typeof credentialListQuerySchema>,
+  ): Promise<CredentialRecord[]> {
+    const client = await this.client(principal, log);
+    const request = {
+      mspId: principal.mspId,
+      userId: principal.userId,
+      ...(query.type === undefined ? {} : { type: query.type }),
+      ...(query.status === undefined ? {} : { status: query.status }),
+    };
+    return query.as === 'issuer'
+      ? client.credentials.listCredentialsByIssuer(request)
+      : client.credentials.listCredentialsBySubject(request);
+  }
+
+  /**
+   * Credentials of one person, for HR and auditors.
+   *
+   * @throws RefusedError FORBIDDEN unless the caller is that person, or hr, auditor or admin.
+   */
+  async listOf(
+    principal: Principal,
+    log: Logger,
+    subject: Party,
+    filter: { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
+  ): Promise<CredentialRecord[]> {
+    const client = await this.client(principal, log);
+    return client.credentials.listCredentialsBySubject({
+      ...subject,
+      ...(filter.type === undefined ? {} : { type: filter.type }),
+      ...(filter.status === undefined ? {} : { status: filter.status }),
+    });
+  }
+
+  /**
+   * The holder discloses a subset of their claims: the presentation to hand to a
+   * verifier, and the same as a W3C document with those claims revealed.
+   *
+   * @throws ApiError 404 unless the caller is the subject; 422 naming a claim the credential lacks.
+   */
+  async present(
+    principal: Principal,
+    log: Logger,
+    credentialId: string,
+    reveal: readonly string[],
+  ): Promise<{
+    presentation: { credentialId: string; revealedClaims: SaltedClaim[] };
+    undisclosedClaims: string[];
+    verifiableCredential: VerifiableCredential;
+  }> {
+    const client = await this.client(principal, log);
+    const secrets = await visible(credentialLabel(credentialId), () =>
+      client.credentials.getCredentialSecrets({ credentialId }),
+    );
+    const byName = new Map(secrets.claims.map((claim) => [claim.name, claim]));
+    const revealedClaims = reveal.map((name, index) => {
+      const claim = byName.get(name);
+      if (claim === undefined)
+        throw invalidInput(`body.reveal.${index}`, `credential ${credentialId} has no claim ${name}`);
+      return claim;
+    });
+    const credential = await client.credentials.getCredential({ credentialId });
+    return {
+      presentation: { credentialId, revealedClaims },
+      undisclosedClaims: secrets.claims.map((claim) => claim.name).filter((name) => !reveal.includes(name)),
+      verifiableCredential: await this.#document(client, log, credential, revealedClaims),
+    };
+  }
+
+  /** Checks a presentation on the ledger; never throws for a forged one, whose verdict lists the reasons. */
+  async verify(
+    principal: Principal | undefined,
+    log: Logger,
+    presentation: VerifyPresentationRequest,
+  ): Promise<PresentationVerdict> {
+    return (await this.client(principal, log)).credentials.verifyPresentation(presentation);
+  }
+
+  /**
+   * The credential as a W3C VCDM 2.0 document with its claim commitments.
+   *
+   * @throws ApiError 404 unless the caller may read the credential; 503 when blocks cannot be looked up.
+   */
+  async exportCredential(principal: Principal, log: Logger, credentialId: string): Promise<VerifiableCredential> {
+    const client = await this.client(principal, log);
+    const credential = await visible(credentialLabel(credentialId), () =>
+      client.credentials.getCredential({ credentialId }),
+    );
+    return this.#document(client, log, credential, undefined);
+  }
+
+  /**
+   * Verifies an imported W3C document: the chaincode checks the revealed claims, the
+   * subject the document names, expiry, status and issuer; then every property the
+   * ledger determines is compared with the document the ledger record gives.
+   *
+   * @throws ApiError 503 when blocks cannot be looked up.
+   */
+  async verifyDocument(
+    principal: Principal | undefined,
+    log: Logger,
+    document: VerifiableCredential,
+  ): Promise<DocumentVerdict> {
+    const client = await this.client(principal, log);
+    const credentialId = document.credentialStatus.credentialId;
+    const subject = partyOfUrn(document.credentialSubject.id);
+    const presentation = await client.credentials.verifyPresentation({
+      credentialId,
+      revealedClaims: document.credentialSubject.revealedClaims ?? [],
+      ...(subject === undefined ? {} : { expectedSubject: subject }),
+    });
+    let mismatches: DocumentMismatch[] = [];
+    if (presentation.credential !== undefined) {
+      // The whole record, hidden claims' commitments included, is read with the server's own
+      // identity: a verifier need not be allowed to read it, and learns only which properties differ.
+      const service = this.#deps.serviceLedger;
+      const record = await service.credentials.getCredential({ credentialId });
+      mismatches = documentMismatches(document, await this.#document(service, log, record, undefined));
+    }
+    const reasons = [...presentation.reasons, ...mismatches];
+    return {
+      credentialId,
+      valid: reasons.length === 0,
+      checkedAt: presentation.checkedAt,
+      reasons,
+      presentation,
+    };
+  }
+
+  /**
+   * Credential holders by type, optionally of one issuer, grouped by holder. Without an
+   * issuer every issuer record is searched, removed ones too, because what they issued
+   * while authorised stays valid.
+   *
+   * @throws RefusedError FORBIDDEN unless hr, auditor or admin (or the issuer itself) calls.
+   */
+  async findHolders(
+    principal: Principal,
+    log: Logger,
+    query: {
+      type: CredentialType;
+      issuer?: Party | undefined;
+      status?: CredentialStatus | undefined;
+      includeExpired: boolean;
+      limit: number;
+    },
+  ): Promise<FreelancerMatch[]> {
+    const client = await this.client(principal, log);
+    const issuers =
+      query.issuer === undefined
+        ? (await client.credentials.listIssuers({})).map((record) => record.issuer)
+        : [query.issuer];
+    const lists = await Promise.all(
+      issuers.map((issuer) =>
+        client.credentials.listCredentialsByIssuer({
+          ...issuer,
+          type: query.type,
+          ...(query.status === undefined ? {} : { status: query.status }),
+        }),
+      ),
+    );
+    const now = Date.now();
+    const bySubject = new Map<string, { subject: Party; credentials: CredentialRecord[] }>();
+    for (const credential of lists.flat()) {
+      if (
+        !query.includeExpired &&
+        credential.expirationDate !== undefined &&
+        Date.parse(credential.expirationDate) <= now
+      ) {
+        continue;
+      }
+      const key = `${credential.subject.mspId}\u0000${credential.subject.userId}`;
+      const entry = bySubject.get(key) ?? { subject: credential.subject, credentials: [] };
+      entry.credentials.push(credential);
+      bySubject.set(key, entry);
+    }
+    return [...bySubject.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, query.limit)
+      .map(([, match]) => match);
+  }
+
+  async #document(
+    client: LedgerClient,
+    log: Logger,
+    credential: CredentialRecord,
+    revealedClaims: readonly SaltedClaim[] | undefined,
+  ): Promise<VerifiableCredential> {
+    const blocks = this.#deps.ledgerBlocks;
+    if (blocks === undefined) {
+      throw new ApiError(503, 'LEDGER_BLOCKS_UNAVAILABLE', 'this server is not configured to look up blocks');
+    }
+    let blockNumber: bigint;
+    try {
+      blockNumber = await blocks.blockNumberOf(credential.issuedTxId);
+    } catch (error) {
+      log.error({ err: error, transactionId: credential.issuedTxId }, 'block lookup failed');
+      throw new ApiError(
+        503,
+        'LEDGER_BLOCKS_UNAVAILABLE',
+        `the block of transaction ${credential.issuedTxId} could not be looked up; try again later`,
+      );
+    }
+    const details = await client.credentials.getIssuer(credential.issuer);
+    const version = details.versions.find((candidate) => candidate.version === credential.issuerVersion);
+    return toVerifiableCredential({
+      credential,
+      issuerDisplayName: version?.displayName,
+      blockNumber,
+      ...(revealedClaims === undefined ? {} : { revealedClaims }),
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import { canonicalJson, type CredentialRecord, type Party, type SaltedClaim } from '@gigledger/chaincode/model';
+import type { Principal } from '../auth/principal.js';
+import type { TestServer } from '../test-support/test-server.js';
+import type { IssuedCredential } from './credential-service.js';
+
+/*
+ * Test support for the credential suites: people on a running test server, issuers
+ * registered and credentials issued through HTTP, and a view of the in-memory ledger for
+ * showing that a refused request wrote nothing.
+ */
+
+export interface Person {
+  readonly token: string;
+  readonly principal: Principal;
+  readonly party: Party;
+}
+
+export interface CredentialCast {
+  readonly admin: Person;
+  /** Active issuer of Certification and Course credentials. */
+  readonly registrar: Person;
+  /** Active issuer of Certification credentials only. */
+  readonly certBody: Person;
+  /** Holds role issuer but has no issuer record. */
+  readonly rogue: Person;
+  readonly freelancer: Person;
+  readonly otherFreelancer: Person;
+  readonly client: Person;
+  readonly auditor: Person;
+  /** No credential scope at all. */
+  readonly evaluator: Person;
+  /** An HR system's API key. */
+  readonly hrKey: string;
+}
+
+/** People with distinct user ids, prefixed so that several casts can share a server. */
+export async function credentialCast(server: TestServer, prefix = ''): Promise<CredentialCast> {
+  const person = (userId: string, org: string, role: Principal['role']) =>
+    server.person(`${prefix}${userId}`, org, role);
+  const cast: CredentialCast = {
+    admin: await person('cred-admin', 'ClientOrg', 'admin'),
+    registrar: await person('uni-registrar', 'AuditOrg', 'issuer'),
+    certBody: await person('cert-body', 'ClientOrg', 'issuer'),
+    rogue: await person('rogue-issuer', 'AuditOrg', 'issuer'),
+    freelancer: await person('tara', 'TalentOrg', 'freelancer'),
+    otherFreelancer: await person('tom', 'TalentOrg', 'freelancer'),
+    client: await person('carol', 'ClientOrg', 'client'),
+    auditor: await person('audrey', 'AuditOrg', 'auditor'),
+    evaluator: await person('harness', 'ClientOrg', 'evaluator'),
+    hrKey: (await server.service(`${prefix}acme-hr`, 'ClientOrg', 'hr')).key,
+  };
+  await registerIssuer(server, cast.admin, cast.registrar.party, 'TU Delft registrar', ['Certification', 'Course']);
+  await registerIssuer(server, cast.admin, cast.certBody.party, 'ML certification body', ['Certification']);
+  return cast;
+}
+
+/** Registers an issuer through the admin API. */
+export async function registerIssuer(
+  server: TestServer,
+  admin: Person,
+  issuer: Party,
+  displayName: string,
+  credentialTypes: readonly string[],
+): Promise<void> {
+  const response = await server.request('PUT', `/v1/admin/issuers/${issuer.mspId}/${issuer.userId}`, {
+    token: admin.token,
+    body: { displayName, credentialTypes },
+  });
+  if (response.status !== 200) throw new Error(`registering issuer failed: ${JSON.stringify(response.body)}`);
+}
+
+export const degreeClaims = [
+  { name: 'degree', value: 'MSc Machine Learning' },
+  { name: 'grade', value: 'distinction' },
+  { name: 'thesis', value: 'Robust vision transformers under label noise' },
+] as const;
+
+/** Instant `days` after the test ledger's transaction clock. */
+export function ledgerDaysFromNow(server: TestServer, days: number): string {
+  return new Date((server.ledger.ledger.nowSeconds + days * 24 * 3600) * 1000).toISOString();
+}
+
+/** Issues a credential through HTTP and returns the 201 body. */
+export async function issue(
+  server: TestServer,
+  issuer: Person,
+  subject: Party,
+  overrides: Record<string, unknown> = {},
+): Promise<IssuedCredential> {
+  const response = await server.request('POST', '/v1/credentials', {
+    token: issuer.token,
+    body: { subject, type: 'Certification', claims: degreeClaims, ...overrides },
+  });
+  if (response.status !== 201) throw new Error(`issuing failed: ${JSON.stringify(response.body)}`);
+  return response.body as IssuedCredential;
+}
+
+/** The claim of a given name from a list of salted claims. */
+export function claimNamed(claims: readonly SaltedClaim[], name: string): SaltedClaim {
+  const claim = claims.find((candidate) => candidate.name === name);
+  if (claim === undefined) throw new Error(`no claim ${name}`);
+  return claim;
+}
+
+/** Path segment of a credential id (they contain colons). */
+export const idPath = (credentialId: string): string => encodeURIComponent(credentialId);
+
+/** What the ledger holds, to show that a refused request wrote nothing. */
+export function ledgerState(server: TestServer): { writes: number; keys: string[]; values: string } {
+  const ledger = server.ledger.ledger;
+  const keys = ledger.keys();
+  return {
+    writes: ledger.transactions.filter((transaction) => transaction.writes.length > 0).length,
+    keys,
+    values: canonicalJson(keys.map((key) => ledger.read(key))),
+  };
+}
+
+/**
+ * Writes a credential record straight to state, as no issue transaction could, the way
+ * the chaincode's own tests forge records: under the key its store uses.
+ */
+export async function forgeCredential(server: TestServer, record: CredentialRecord): Promise<void> {
+  await server.ledger.ledger.invoke({ mspId: 'ClientOrgMSP', name: 'forger' }, async (ctx) => {
+    await ctx.stub.putState(
+      ctx.stub.createCompositeKey('credential', [record.credentialId]),
+      new TextEncoder().encode(canonicalJson(record)),
+    );
+  });
+}

@@ -1,0 +1,275 @@
+import { acceptedAgreement, completedMilestone } from '../reputation/reputation-test-kit.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import {
+  claimNamed,
+  credentialCast,
+  idPath,
+  issue,
+  ledgerDaysFromNow,
+  type CredentialCast,
+} from './credential-test-kit.js';
+
+interface GraphqlResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+interface Match {
+  subject: { mspId: string; userId: string };
+  credentials: {
+    credentialId: string;
+    type: string;
+    issuer: { userId: string };
+    status: string;
+    claims: { name: string; commitment: string }[];
+    verification: { valid: boolean; reasons: { code: string }[] };
+  }[];
+  reputation: {
+    score: number;
+    formulaVersion: string;
+    components: { completions: { count: number; meanRating: number | null }; onTime: { onTime: number } };
+    basis: { kind: string; txId: string }[];
+  };
+}
+
+const findQuery = /* GraphQL */ `
+  query Find($type: CredentialType!, $issuer: PartyInput) {
+    freelancersByCredential(type: $type, issuer: $issuer) {
+      subject {
+        mspId
+        userId
+      }
+      credentials {
+        credentialId
+        type
+        issuer {
+          userId
+        }
+        status
+        claims {
+          name
+          commitment
+        }
+        verification {
+          valid
+          reasons {
+            code
+          }
+        }
+      }
+      reputation {
+        score
+        formulaVersion
+        components {
+          completions {
+            count
+            meanRating
+          }
+          onTime {
+            onTime
+          }
+        }
+        basis {
+          kind
+          txId
+        }
+      }
+    }
+  }
+`;
+
+describe('GraphQL for HR systems: credentials and reputation', () => {
+  let server: TestServer;
+  let cast: CredentialCast;
+  const values = new Set<string>();
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    cast = await credentialCast(server);
+    const settlement = await server.person('settler', 'AuditOrg', 'settlement');
+    const lena = await server.person('lena', 'TalentOrg', 'freelancer');
+    for (const claim of [
+      ...(
+        await issue(server, cast.registrar, cast.freelancer.party, { expirationDate: ledgerDaysFromNow(server, 365) })
+      ).claims,
+      ...(await issue(server, cast.certBody, cast.otherFreelancer.party)).claims,
+      ...(await issue(server, cast.registrar, lena.party, { type: 'Course' })).claims,
+    ]) {
+      values.add(claim.value);
+    }
+    const revoked = await issue(server, cast.certBody, lena.party);
+    await server.request('POST', `/v1/credentials/${idPath(revoked.credential.credentialId)}/revoke`, {
+      token: cast.certBody.token,
+      body: { reason: 'Exam irregularity' },
+    });
+    await acceptedAgreement(server, { client: cast.client, freelancer: cast.freelancer }, 'A-1');
+    await completedMilestone(server, { client: cast.client, freelancer: cast.freelancer, settlement }, 'A-1');
+    await server.request('POST', '/v1/reputation/completions', {
+      token: cast.client.token,
+      body: { agreementId: 'A-1', milestoneId: 'm1', rating: 5 },
+    });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const graphql = async (
+    query: string,
+    options: { apiKey?: string; token?: string; variables?: Record<string, unknown> } = {},
+  ): Promise<GraphqlResponse> => {
+    const response = await server.request('POST', '/graphql', {
+      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      body: { query, variables: options.variables ?? {} },
+    });
+    return response.body as GraphqlResponse;
+  };
+
+  it('finds freelancers by credential type with an HR API key, and reads their reputation', async () => {
+    const result = await graphql(findQuery, { apiKey: cast.hrKey, variables: { type: 'Certification' } });
+    expect(result.errors).toBeUndefined();
+    const matches = result.data!.freelancersByCredential as Match[];
+    // Lena's Certification was revoked and her other credential is a Course: she is not found.
+    expect(matches.map((match) => match.subject.userId)).toEqual(['tara', 'tom']);
+    const [tara, tom] = matches as [Match, Match];
+    expect(tara.credentials).toEqual([
+      expect.objectContaining({
+        type: 'Certification',
+        issuer: { userId: 'uni-registrar' },
+        status: 'active',
+        verification: { valid: true, reasons: [] },
+      }),
+    ]);
+    expect(tara.credentials[0]!.claims.map((claim) => claim.name)).toEqual(['degree', 'grade', 'thesis']);
+    expect(tara.reputation).toMatchObject({
+      formulaVersion: 'gigledger-reputation/v1',
+      components: { completions: { count: 1, meanRating: 5 }, onTime: { onTime: 1 } },
+      basis: [{ kind: 'completion', txId: expect.stringMatching(/^tx/) as string }],
+    });
+    expect(tara.reputation.score).toBeGreaterThan(50);
+    expect(tom.reputation).toMatchObject({ score: 50, basis: [] });
+    // Claim values never leave the ledger this way.
+    const text = JSON.stringify(result);
+    for (const value of values) expect(text).not.toContain(value);
+  });
+
+  it('narrows the search to one issuer', async () => {
+    const result = await graphql(findQuery, {
+      apiKey: cast.hrKey,
+      variables: { type: 'Certification', issuer: cast.certBody.party },
+    });
+    expect((result.data!.freelancersByCredential as Match[]).map((match) => match.subject.userId)).toEqual(['tom']);
+  });
+
+  it('has no way to ask for claim values, only for commitments', async () => {
+    const result = await graphql(
+      '{ freelancersByCredential(type: Certification) { credentials { claims { value } } } }',
+      {
+        apiKey: cast.hrKey,
+      },
+    );
+    expect(result.errors?.[0]?.message).toMatch(/value/);
+    expect(result.data ?? undefined).toBeUndefined();
+  });
+
+  it('verifies a presentation the holder gave, showing only the disclosed values', async () => {
+    const presented = await server.request(
+      'POST',
+      `/v1/credentials/${idPath((await issue(server, cast.registrar, cast.freelancer.party)).credential.credentialId)}/presentations`,
+      { token: cast.freelancer.token, body: { reveal: ['degree'] } },
+    );
+    const { presentation } = presented.body as {
+      presentation: { credentialId: string; revealedClaims: { name: string; value: string; salt: string }[] };
+    };
+    const query = /* GraphQL */ `
+      query Verify($presentation: PresentationInput!) {
+        verifyPresentation(presentation: $presentation) {
+          valid
+          reasons {
+            code
+          }
+          disclosedClaims {
+            name
+            value
+            verified
+          }
+          undisclosedClaims
+          credential {
+            issuerDisplayName
+          }
+        }
+      }
+    `;
+    const verdict = await graphql(query, {
+      apiKey: cast.hrKey,
+      variables: { presentation: { ...presentation, expectedSubject: cast.freelancer.party } },
+    });
+    expect(verdict.errors).toBeUndefined();
+    expect(verdict.data!.verifyPresentation).toEqual({
+      valid: true,
+      reasons: [],
+      disclosedClaims: [{ name: 'degree', value: 'MSc Machine Learning', verified: true }],
+      undisclosedClaims: ['grade', 'thesis'],
+      credential: { issuerDisplayName: 'TU Delft registrar' },
+    });
+    const forged = await graphql(query, {
+      variables: {
+        presentation: {
+          credentialId: presentation.credentialId,
+          revealedClaims: [{ ...claimNamed(presentation.revealedClaims, 'degree'), value: 'PhD' }],
+        },
+      },
+    });
+    expect(forged.data!.verifyPresentation).toMatchObject({ valid: false, reasons: [{ code: 'CLAIM_MISMATCH' }] });
+  });
+
+  it('reads one person’s credentials and reputation, and refuses callers without the scope or the role', async () => {
+    const read = await graphql(
+      /* GraphQL */ `
+        query ($subject: PartyInput!) {
+          credentialsOf(subject: $subject) {
+            type
+            status
+          }
+          reputation(subject: $subject) {
+            score
+            parts {
+              rating
+            }
+          }
+        }
+      `,
+      { apiKey: cast.hrKey, variables: { subject: cast.freelancer.party } },
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.credentialsOf).toEqual(expect.arrayContaining([{ type: 'Certification', status: 'active' }]));
+    expect((read.data!.reputation as { score: number }).score).toBeGreaterThan(50);
+
+    const evaluator = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }', {
+      token: cast.evaluator.token,
+    });
+    expect(evaluator.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    // A freelancer holds credentials:read but may not search other people's credentials.
+    const freelancer = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }', {
+      token: cast.freelancer.token,
+    });
+    expect(freelancer.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    const anonymous = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }');
+    expect(anonymous.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+    const malformed = await graphql(
+      '{ reputation(subject: { mspId: "TalentOrgMSP", userId: "Not Valid" }) { score } }',
+      {
+        apiKey: cast.hrKey,
+      },
+    );
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'args.subject.userId',
+    });
+    const tooMany = await graphql('{ freelancersByCredential(type: Course, limit: 500) { subject { userId } } }', {
+      apiKey: cast.hrKey,
+    });
+    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'args.limit' });
+  });
+});

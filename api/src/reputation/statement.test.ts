@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { acceptedAgreement, completedMilestone } from './reputation-test-kit.js';
+import { signStatement, verifyStatement, type ReputationStatement } from './statement.js';
+import { createTestCa, issueTestIdentity, testOrganizationCa, testStatementSigner } from './test-certificates.js';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'verify-statement.js');
+
+/** A deep copy with one change, so every tampering starts from the signed original. */
+function tampered(statement: ReputationStatement, change: (copy: ReputationStatement) => void): ReputationStatement {
+  const copy = structuredClone(statement);
+  change(copy);
+  return copy;
+}
+
+describe('portable reputation statements', () => {
+  let server: TestServer;
+  let statement: ReputationStatement;
+  let workDir: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'gl-statement-'));
+    const carol = await server.person('carol', 'ClientOrg', 'client');
+    const tara = await server.person('tara', 'TalentOrg', 'freelancer');
+    const settlement = await server.person('settler', 'AuditOrg', 'settlement');
+    await acceptedAgreement(server, { client: carol, freelancer: tara }, 'A-1');
+    await completedMilestone(server, { client: carol, freelancer: tara, settlement }, 'A-1');
+    await server.request('POST', '/v1/reputation/completions', {
+      token: carol.token,
+      body: { agreementId: 'A-1', milestoneId: 'm1', rating: 4 },
+    });
+    const exported = await server.request('POST', '/v1/reputation/statements', { token: tara.token });
+    expect(exported.status).toBe(201);
+    statement = exported.body as ReputationStatement;
+  });
+
+  afterAll(async () => {
+    await server.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** Writes a file into the work directory and returns its path. */
+  const file = (name: string, content: string) => {
+    const target = path.join(workDir, name);
+    writeFileSync(target, content);
+    return target;
+  };
+  const caFile = () => file('org-ca.pem', testOrganizationCa.certificatePem);
+  const runCli = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const codes = (statementToCheck: unknown, caPem = testOrganizationCa.certificatePem) =>
+    verifyStatement(statementToCheck, caPem).reasons.map((reason) => reason.code);
+
+  it('rests on ledger records and verifies offline against the organisation CA', () => {
+    expect(statement.body.reputation.basis).toHaveLength(1);
+    expect(statement.body.reputation.basis[0]!.txId).toMatch(/^tx/);
+    expect(statement.signature.certificatePem).toBe(testStatementSigner.certificatePem);
+    const verdict = verifyStatement(JSON.parse(JSON.stringify(statement)), testOrganizationCa.certificatePem);
+    expect(verdict).toMatchObject({
+      valid: true,
+      reasons: [],
+      statement: { subject: { mspId: 'TalentOrgMSP', userId: 'tara' }, score: statement.body.reputation.score },
+      signer: { mspId: 'ClientOrgMSP' },
+    });
+  });
+
+  it('fails after any part of the statement is altered', () => {
+    const alterations: [string, (copy: ReputationStatement) => void][] = [
+      ['the score', (s) => (s.body.reputation.score += 10)],
+      ['a component', (s) => (s.body.reputation.components.completions.count += 1)],
+      ['a part', (s) => (s.body.reputation.parts.rating = 1)],
+      ['a formula constant', (s) => (s.body.reputation.formula.ratingShare = 0.9)],
+      ['a transaction it rests on', (s) => (s.body.reputation.basis[0]!.txId = 'tx999999')],
+      ['the block height', (s) => (s.body.ledger.blockHeight = '999999')],
+      ['the signing time', (s) => (s.body.issuedAt = new Date(Date.now() - 3_600_000).toISOString())],
+      ['the subject', (s) => (s.body.subject.userId = 'tom')],
+      ['an added field', (s) => Object.assign(s.body, { note: 'verified by hand' })],
+      ['the signature', (s) => (s.signature.value = Buffer.from('not a signature').toString('base64'))],
+    ];
+    for (const [what, alter] of alterations) {
+      expect([what, codes(tampered(statement, alter))]).toEqual([what, ['SIGNATURE_INVALID']]);
+    }
+    expect(codes(tampered(statement, (s) => (s.signature.mspId = 'TalentOrgMSP')))).toEqual(['SIGNER_MISMATCH']);
+    expect(codes(tampered(statement, (s) => (s.body.issuer.mspId = 'TalentOrgMSP')))).toEqual([
+      'SIGNER_MISMATCH',
+      'SIGNATURE_INVALID',
+    ]);
+  });
+
+  it("fails with another CA's certificate, even one with the same name", () => {
+    const impostor = createTestCa('ClientOrg');
+    expect(codes(statement, impostor.certificatePem)).toEqual(['CERTIFICATE_NOT_ISSUED_BY_CA']);
+    expect(codes(statement, createTestCa('TalentOrg').certificatePem)).toEqual(['CERTIFICATE_NOT_ISSUED_BY_CA']);
+    // A statement re-signed by an identity of the impostor CA carries a good signature but the wrong issuer.
+    const forged = signStatement(statement.body, issueTestIdentity(impostor, 'ClientOrgMSP', 'operator-clientorg'));
+    expect(codes(forged)).toEqual(['CERTIFICATE_NOT_ISSUED_BY_CA']);
+    expect(codes(forged, impostor.certificatePem)).toEqual([]);
+    expect(codes(statement, testStatementSigner.certificatePem)).toEqual(['CA_CERTIFICATE_INVALID']);
+    expect(codes(statement, 'not a certificate')).toEqual(['CA_CERTIFICATE_INVALID']);
+  });
+
+  it('fails when the signing certificate was not valid at the signing time', () => {
+    const lapsed = issueTestIdentity(testOrganizationCa, 'ClientOrgMSP', 'operator-old', {
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 5 * 86_400_000),
+    });
+    expect(codes(signStatement(statement.body, lapsed))).toEqual(['CERTIFICATE_NOT_VALID_AT_ISSUANCE']);
+  });
+
+  it('reports what is malformed instead of throwing', () => {
+    expect(verifyStatement({}, testOrganizationCa.certificatePem)).toMatchObject({
+      valid: false,
+      reasons: [{ code: 'MALFORMED_STATEMENT', message: expect.stringContaining('body') as string }],
+    });
+    expect(codes('just text')).toEqual(['MALFORMED_STATEMENT']);
+    expect(codes(tampered(statement, (s) => (s.signature.certificatePem = 'garbage')))).toEqual([
+      'CERTIFICATE_INVALID',
+    ]);
+  });
+
+  it('verifies with the command-line verifier, exiting 0 when valid and 1 otherwise', () => {
+    const ca = caFile();
+    const valid = runCli('--statement', file('statement.json', JSON.stringify(statement, null, 2)), '--ca', ca);
+    expect(valid.status).toBe(0);
+    expect(valid.stdout).toMatch(/^VALID reputation statement/);
+    expect(valid.stdout).toContain('tara (TalentOrgMSP)');
+    expect(valid.stdout).toContain(`score        ${statement.body.reputation.score}`);
+
+    const altered = tampered(statement, (s) => (s.body.reputation.components.onTime.late += 1));
+    const refused = runCli('--statement', file('altered.json', JSON.stringify(altered)), '--ca', ca);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toMatch(/^INVALID reputation statement/);
+    expect(refused.stdout).toContain('SIGNATURE_INVALID');
+
+    const otherCa = file('other-ca.pem', createTestCa('ClientOrg').certificatePem);
+    const wrongCa = runCli('--statement', path.join(workDir, 'statement.json'), '--ca', otherCa);
+    expect(wrongCa.status).toBe(1);
+    expect(wrongCa.stdout).toContain('CERTIFICATE_NOT_ISSUED_BY_CA');
+
+    const asJson = runCli('--statement', path.join(workDir, 'statement.json'), '--ca', ca, '--json');
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ valid: true, reasons: [] });
+
+    expect(runCli('--statement', path.join(workDir, 'statement.json')).status).toBe(1);
+    expect(runCli('--statement', path.join(workDir, 'missing.json'), '--ca', ca)).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('cannot read the statement') as string,
+    });
+    expect(runCli('--statement', file('not-json.json', '{'), '--ca', ca).status).toBe(1);
+  });
+});

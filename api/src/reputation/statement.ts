@@ -1,0 +1,236 @@
+import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import {
+  canonicalJson,
+  isoInstantSchema,
+  mspIdSchema,
+  partySchema,
+  reputationSchema,
+} from '@gigledger/chaincode/model';
+import type { SigningIdentity } from '@gigledger/gateway';
+
+/*
+ * Portable reputation statements
+ * ==============================
+ *
+ * A statement is `{ body, signature }`. The body holds the score with its components
+ * and the records it rests on (each with its transaction id), exactly as the
+ * reputation contract computed them, plus the ledger height read just after and the
+ * time the statement was signed. The signature is ECDSA P-256 over SHA-256 of the
+ * body's canonical JSON (keys sorted at every depth, no whitespace, strings and
+ * numbers as ECMAScript's JSON.stringify writes them), DER-encoded and base64, made with
+ * the key of the exporting organisation's operator, whose certificate travels in the
+ * statement. A verifier who holds that organisation's CA certificate needs nothing
+ * else: see README.md beside this file for the procedure with openssl.
+ *
+ * This file must stay free of I/O and of the ledger: the offline CLI runs it as it is.
+ */
+
+export const statementType = 'GigLedgerReputationStatement';
+export const statementVersion = 'gigledger-reputation-statement/v1';
+/** ECDSA on curve P-256 with SHA-256, signature DER-encoded (as openssl writes and reads it). */
+export const statementAlgorithm = 'ECDSA-P256-SHA256-DER';
+
+export const statementBodySchema = z.object({
+  type: z.literal(statementType),
+  version: z.literal(statementVersion),
+  statementId: z.string().min(1),
+  /** When the statement was signed (the server's clock). */
+  issuedAt: isoInstantSchema,
+  /** The organisation that signs it. */
+  issuer: z.object({ mspId: mspIdSchema }),
+  subject: partySchema,
+  /** Score, formula, components, parts and basis (every record with its transaction id), as the chaincode computed them. */
+  reputation: reputationSchema,
+  ledger: z.object({
+    /** Channel height read just after the score was computed: every record the score rests on is in a lower block. */
+    blockHeight: z.string().regex(/^\d+$/, 'must be a decimal block height'),
+  }),
+});
+export type StatementBody = z.output<typeof statementBodySchema>;
+
+export const statementSignatureSchema = z.object({
+  algorithm: z.literal(statementAlgorithm),
+  /** The signing organisation, as named in the body. */
+  mspId: mspIdSchema,
+  /** The signer's X.509 certificate, issued by the organisation's CA. */
+  certificatePem: z.string().min(1),
+  /** Base64 of the DER-encoded ECDSA signature over SHA-256 of the canonical body. */
+  value: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+});
+
+export const reputationStatementSchema = z.object({ body: statementBodySchema, signature: statementSignatureSchema });
+export type ReputationStatement = z.output<typeof reputationStatementSchema>;
+
+/** The exact bytes that are signed: the body's canonical JSON in UTF-8. */
+export function statementSigningBytes(body: unknown): Buffer {
+  return Buffer.from(canonicalJson(body), 'utf8');
+}
+
+function isP256(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+}
+
+/**
+ * Signs a statement body with an organisation operator's identity.
+ *
+ * @throws Error when the signer's key is not an ECDSA P-256 key.
+ */
+export function signStatement(body: StatementBody, signer: SigningIdentity): ReputationStatement {
+  const key = createPrivateKey(signer.privateKeyPem);
+  if (!isP256(key)) throw new Error(`the signing key of ${signer.mspId} is not an ECDSA P-256 key`);
+  return {
+    body,
+    signature: {
+      algorithm: statementAlgorithm,
+      mspId: signer.mspId,
+      certificatePem: signer.certificatePem,
+      value: sign('sha256', statementSigningBytes(body), key).toString('base64'),
+    },
+  };
+}
+
+export const statementFailureCodes = [
+  /** The statement is not JSON of the expected shape. */
+  'MALFORMED_STATEMENT',
+  /** The CA certificate given to the verifier cannot be read or is not a CA certificate. */
+  'CA_CERTIFICATE_INVALID',
+  /** The signer's certificate cannot be read, or its key is not ECDSA P-256. */
+  'CERTIFICATE_INVALID',
+  /** The signer's certificate was not issued (and signed) by the given CA. */
+  'CERTIFICATE_NOT_ISSUED_BY_CA',
+  /** The signer's certificate was not valid when the statement says it was signed. */
+  'CERTIFICATE_NOT_VALID_AT_ISSUANCE',
+  /** The signature names another organisation than the body. */
+  'SIGNER_MISMATCH',
+  /** The signature does not match the body: the statement was altered, or signed with another key. */
+  'SIGNATURE_INVALID',
+] as const;
+export type StatementFailureCode = (typeof statementFailureCodes)[number];
+
+export interface StatementVerdict {
+  readonly valid: boolean;
+  /** Empty exactly when valid. */
+  readonly reasons: readonly { readonly code: StatementFailureCode; readonly message: string }[];
+  /** Read from the statement when it has the expected shape, valid or not. */
+  readonly statement?: {
+    readonly statementId: string;
+    readonly subject: { readonly mspId: string; readonly userId: string };
+    readonly score: number;
+    readonly formula: string;
+    readonly asOf: string;
+    readonly issuedAt: string;
+    readonly blockHeight: string;
+    readonly records: number;
+  };
+  readonly signer?: { readonly mspId: string; readonly certificateSubject: string; readonly certificateIssuer: string };
+}
+
+function readCertificate(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+function signatureMatches(bytes: Buffer, key: KeyObject, base64: string): boolean {
+  try {
+    return verify('sha256', bytes, key, Buffer.from(base64, 'base64'));
+  } catch {
+    // OpenSSL rejects bytes that are not a DER signature at all; that is a mismatch too.
+    return false;
+  }
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is invalid'}`;
+}
+
+/**
+ * Verifies a reputation statement offline: pure, no network, no ledger. Checks that the
+ * signer's certificate was issued and signed by `caCertificatePem` and was valid when
+ * the statement was signed, that the signature names the body's organisation, and that
+ * the ECDSA signature matches the body's canonical JSON. Never throws for bad input:
+ * every failure is a reason.
+ *
+ * @param statement the parsed JSON of a statement, as received
+ * @param caCertificatePem the certificate of the CA the verifier trusts for the signing organisation
+ */
+export function verifyStatement(statement: unknown, caCertificatePem: string): StatementVerdict {
+  const parsed = reputationStatementSchema.safeParse(statement);
+  if (!parsed.success) {
+    return {
+      valid: false,
+      reasons: [{ code: 'MALFORMED_STATEMENT', message: `not a reputation statement: ${firstIssue(parsed.error)}` }],
+    };
+  }
+  const { body, signature } = parsed.data;
+  const summary = {
+    statementId: body.statementId,
+    subject: body.subject,
+    score: body.reputation.score,
+    formula: body.reputation.formula.version,
+    asOf: body.reputation.asOf,
+    issuedAt: body.issuedAt,
+    blockHeight: body.ledger.blockHeight,
+    records: body.reputation.basis.length,
+  };
+  const reasons: { code: StatementFailureCode; message: string }[] = [];
+  const fail = (code: StatementFailureCode, message: string) => {
+    reasons.push({ code, message });
+    return { valid: false, reasons, statement: summary };
+  };
+
+  const ca = readCertificate(caCertificatePem);
+  if (ca === undefined)
+    return fail('CA_CERTIFICATE_INVALID', 'the CA certificate cannot be read as a PEM X.509 certificate');
+  if (!ca.ca)
+    return fail('CA_CERTIFICATE_INVALID', `the certificate given as the CA (${ca.subject}) is not a CA certificate`);
+  const certificate = readCertificate(signature.certificatePem);
+  if (certificate === undefined) {
+    return fail('CERTIFICATE_INVALID', "the signer's certificate cannot be read as a PEM X.509 certificate");
+  }
+  const signer = {
+    mspId: signature.mspId,
+    certificateSubject: certificate.subject,
+    certificateIssuer: certificate.issuer,
+  };
+  const publicKey = certificate.publicKey;
+  if (!isP256(publicKey)) {
+    reasons.push({ code: 'CERTIFICATE_INVALID', message: "the signer's key is not an ECDSA P-256 key" });
+    return { valid: false, reasons, statement: summary, signer };
+  }
+
+  // Both checks: checkIssued compares names and key identifiers, verify the CA's signature.
+  if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) {
+    reasons.push({
+      code: 'CERTIFICATE_NOT_ISSUED_BY_CA',
+      message: `the signer's certificate (${certificate.subject}) was not issued by the given CA (${ca.subject})`,
+    });
+  }
+  const signedAt = Date.parse(body.issuedAt);
+  if (signedAt < Date.parse(certificate.validFrom) || signedAt > Date.parse(certificate.validTo)) {
+    reasons.push({
+      code: 'CERTIFICATE_NOT_VALID_AT_ISSUANCE',
+      message: `the signer's certificate is valid from ${certificate.validFrom} to ${certificate.validTo}, not at ${body.issuedAt}`,
+    });
+  }
+  if (signature.mspId !== body.issuer.mspId) {
+    reasons.push({
+      code: 'SIGNER_MISMATCH',
+      message: `the signature names ${signature.mspId} but the statement says ${body.issuer.mspId} issued it`,
+    });
+  }
+  // The bytes are rebuilt from the body as received, not from the parsed value, so a field
+  // the schema does not know still counts: adding one breaks the signature.
+  const bytes = statementSigningBytes((statement as { body: unknown }).body);
+  if (!signatureMatches(bytes, publicKey, signature.value)) {
+    reasons.push({
+      code: 'SIGNATURE_INVALID',
+      message: 'the signature does not match the statement: it was altered or signed with another key',
+    });
+  }
+  return { valid: reasons.length === 0, reasons, statement: summary, signer };
+}
