@@ -1,0 +1,132 @@
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  ChaincodeEventFollower,
+  LedgerGateway,
+  ledgerClient,
+  PeerConnections,
+  qsccLedgerBlocks,
+  readConnectionProfile,
+  readMspIdentity,
+} from '@gigledger/gateway';
+import { apiVersion, createApp, type AppDependencies } from './app.js';
+import { AccountService } from './auth/account-service.js';
+import { createPassport } from './auth/passport-strategies.js';
+import { TokenService } from './auth/tokens.js';
+import type { ApiConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { AgreementEventFeed } from './events/agreement-event-feed.js';
+import { DatabaseCheckpointer } from './events/database-checkpointer.js';
+import { FabricCaIssuer } from './identity/identity-issuer.js';
+import { loadOrCreateSecret } from './identity/secrets.js';
+import { Wallet } from './identity/wallet.js';
+import { GatewayLedgerAccess } from './ledger/ledger-access.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+
+/** A listening API server wired to a real network. */
+export interface RunningServer {
+  readonly url: string;
+  readonly deps: AppDependencies;
+  /** Where the first administrator's password was written, when it was created now. */
+  readonly bootstrapAdminFile: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds every dependency from the configuration (database, wallet, CA enrollment,
+ * gateway connections, the agreement event follower) and listens. Used by main.ts and
+ * by suites that run the API against a real network.
+ *
+ * @param walletKey seals private keys in the wallet; generated into the data directory when absent.
+ */
+export async function startApiServer(config: ApiConfig, walletKey?: string): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase(config.database);
+  const profile = readConnectionProfile(config.connectionProfile);
+  const connections = new PeerConnections(profile);
+  const gateway = new LedgerGateway(connections);
+  const metrics = new Metrics();
+  const wallet = new Wallet(db, walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32));
+  const issuer = new FabricCaIssuer(profile);
+  const accounts = new AccountService(db, wallet, issuer);
+  const tokens = new TokenService(
+    config.jwt,
+    config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48),
+  );
+  const ledger = new GatewayLedgerAccess(gateway, connections, wallet, metrics);
+  const [serviceOrg] = profile.organizations;
+  if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');
+  // The first organisation's operator reads public facts and signs portable statements.
+  const serviceIdentity = readMspIdentity(serviceOrg.operatorMspDir, serviceOrg.mspId);
+  const serviceSession = gateway.session(serviceIdentity);
+  const network = serviceSession.gateway.getNetwork(profile.channel);
+
+  const events = new AgreementEventFeed();
+  const follower = new ChaincodeEventFollower(
+    network,
+    profile.chaincode,
+    new DatabaseCheckpointer(db, 'agreement-event-feed'),
+    (event) => {
+      events.publish(event);
+      return Promise.resolve();
+    },
+    {
+      onStreamError: (error, attempt) => {
+        log.warn({ err: error, attempt }, 'chaincode event stream failed; reopening');
+      },
+    },
+  );
+  await follower.start();
+
+  const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
+  if (bootstrap.created)
+    log.info({ file: bootstrap.file }, 'created the first administrator; its password is in the file');
+
+  const deps: AppDependencies = {
+    config,
+    db,
+    log,
+    metrics,
+    ledger,
+    issuer,
+    accounts,
+    tokens,
+    passport: createPassport(accounts, tokens),
+    serviceLedger: ledgerClient(serviceSession.contract),
+    events,
+    ledgerBlocks: qsccLedgerBlocks(network),
+    statementSigner: serviceIdentity,
+  };
+  const server = createApp(deps).listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  log.info(
+    { version: apiVersion, mode: config.mode },
+    `GigLedger API listening on http://${config.host}:${address.port}`,
+  );
+
+  return {
+    url: `http://${config.host}:${address.port}`,
+    deps,
+    bootstrapAdminFile: bootstrap.created ? bootstrap.file : undefined,
+    async close() {
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      // Subscriptions hold connections open; close them rather than wait.
+      server.closeAllConnections();
+      await closed;
+      await follower.stop();
+      ledger.close();
+      serviceSession.close();
+      connections.close();
+      await db.destroy();
+    },
+  };
+}
