@@ -4,7 +4,8 @@ import { z } from 'zod';
 const optionalUrl = z.url().optional();
 
 const environmentSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+  // 0 asks the system for a free port (tests).
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   GIGLEDGER_CONNECTION_PROFILE: z.string().min(1, 'must name the connection profile the network wrote'),

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { MilestoneRecord } from '@gigledger/chaincode/model';
+import { e2eConfig } from './support/e2e-environment.js';
+import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { SseSubscription } from './support/sse.js';
+
+interface Committed<Result> {
+  transactionId: string;
+  blockNumber: string;
+  result: Result;
+}
+
+const sha256Of = (text: string): string => Buffer.from(text.padEnd(32, '#')).subarray(0, 32).toString('hex');
+
+describe('the API on the real network', () => {
+  let api: E2eApi;
+
+  beforeAll(async () => {
+    api = await startE2eApi(e2eConfig());
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('carries an agreement through REST, streams its events, and lets an auditor and an HR system read it', async () => {
+    const suffix = randomBytes(3).toString('hex');
+    const client = await api.person(`client-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`talent-${suffix}`, 'TalentOrg', 'freelancer');
+    const bank = await api.person(`psp-${suffix}`, 'ClientOrg', 'settlement');
+    const auditor = await api.person(`audit-${suffix}`, 'AuditOrg', 'auditor');
+    const keyResponse = await api.call('POST', '/v1/admin/api-keys', await api.adminToken(), {
+      name: `hr-${suffix}`,
+      org: 'AuditOrg',
+      role: 'hr',
+    });
+    expect(keyResponse.status).toBe(201);
+    const hr = { apiKey: (keyResponse.body as { key: string }).key };
+
+    const agreementId = `API-${suffix}`;
+    const base = `/v1/agreements/${agreementId}`;
+    const milestone = `${base}/milestones/m1`;
+    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+      agreementId,
+      title: 'Speech model evaluation',
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Evaluation report',
+          amount: '120000',
+          currency: 'GBP',
+          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'WER measured on the client test set' },
+        },
+      ],
+      terms: { scope: 'Evaluate the speech model on three accents and report WER.' },
+    });
+    expect(drafted.status).toBe(201);
+    expect(drafted.headers.get('location')).toBe(base);
+
+    const subscription = await SseSubscription.open(
+      api.url,
+      `subscription { agreementEvents(agreementId: "${agreementId}") { name transactionId blockNumber } }`,
+      { authorization: `Bearer ${freelancer.token}` },
+    );
+    const outsider = await api.person(`other-${suffix}`, 'TalentOrg', 'freelancer');
+    const peek = await api.call('GET', base, outsider.token);
+    expect(peek.status).toBe(404);
+    expect(JSON.stringify(peek.body)).not.toContain('Speech model');
+
+    try {
+      const terms = (await api.call('GET', `${base}/terms`, freelancer.token)).body as { termsSha256: string };
+      expect(
+        (await api.call('POST', `${base}/accept`, freelancer.token, { termsSha256: terms.termsSha256 })).status,
+      ).toBe(200);
+      const confirmPending = async (record: MilestoneRecord, reference: string) => {
+        for (const instruction of record.instructions.filter((candidate) => candidate.status === 'pending')) {
+          const confirmed = await api.call('POST', `${milestone}/settlement-confirmations`, bank.token, {
+            instructionId: instruction.instructionId,
+            outcome: 'paid',
+            providerReference: reference,
+          });
+          expect(confirmed.status).toBe(200);
+        }
+      };
+      const funded = await api.call('POST', `${milestone}/fund`, client.token, {});
+      await confirmPending((funded.body as Committed<MilestoneRecord>).result, `fund-${suffix}`);
+      const delivered = await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+        artifactSha256: sha256Of('report'),
+        uri: 'https://reports.example.com/wer.pdf',
+        claimedMetrics: { wer: 0.071 },
+      });
+      expect(delivered.status).toBe(200);
+      expect((await api.call('POST', `${milestone}/accept`, freelancer.token, {})).status).toBe(403);
+      expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+      const released = await api.call('POST', `${milestone}/release`, client.token, {});
+      await confirmPending((released.body as Committed<MilestoneRecord>).result, `pay-${suffix}`);
+
+      const view = (await api.call('GET', base, client.token)).body as {
+        completed: boolean;
+        milestones: { status: string }[];
+      };
+      expect(view).toMatchObject({ completed: true, milestones: [{ status: 'paid' }] });
+
+      const history = await api.call('GET', `${milestone}/history`, auditor.token);
+      expect(history.status).toBe(200);
+      const statuses = (history.body as { milestone?: { status: string } }[]).map((entry) => entry.milestone?.status);
+      expect(statuses).toEqual(expect.arrayContaining(['paid', 'released', 'accepted', 'submitted', 'funded']));
+
+      const hrView = await api.graphql<{ agreements: { agreement: { agreementId: string; status: string } }[] }>(
+        `query ($party: PartyInput!) { agreements(party: $party, role: freelancer, completed: true) { agreement { agreementId status } } }`,
+        hr,
+        { party: freelancer.party },
+      );
+      expect(hrView.agreements.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
+      const hrWrite = await api.call('POST', `${milestone}/accept`, hr, {});
+      expect(hrWrite.status).toBe(403);
+
+      const names: string[] = [];
+      for (;;) {
+        const message = (await subscription.next()) as { data?: { agreementEvents: { name: string } } } | undefined;
+        if (message?.data === undefined) break;
+        names.push(message.data.agreementEvents.name);
+        if (names.filter((name) => name === 'agreement.SettlementConfirmed').length === 2) break;
+      }
+      expect(names).toEqual([
+        'agreement.AgreementAccepted',
+        'agreement.FundingRequested',
+        'agreement.SettlementConfirmed',
+        'agreement.DeliverableSubmitted',
+        'agreement.MilestoneAccepted',
+        'agreement.MilestoneReleased',
+        'agreement.SettlementConfirmed',
+      ]);
+    } finally {
+      subscription.close();
+    }
+
+    const metrics = await fetch(`${api.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(
+      /gigledger_ledger_transaction_duration_seconds_count\{[^}]*transaction="releaseMilestone"[^}]*outcome="ok"/,
+    );
+    const ready = await api.call('GET', '/readyz');
+    expect(ready).toMatchObject({
+      status: 200,
+      body: { checks: { peers: true, certificateAuthorities: true, database: true } },
+    });
+  });
+});

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseApiConfig } from '@gigledger/api/config';
+import { startApiServer, type RunningServer } from '@gigledger/api/server';
+import type { NetworkConfig } from '@gigledger/network';
+
+/** An API server on a free loopback port, against the e2e network, with its own fresh database. */
+export interface E2eApi {
+  readonly running: RunningServer;
+  readonly url: string;
+  /** JSON over HTTP; `as` is a bearer token or `{ apiKey }`. */
+  call(
+    method: string,
+    pathAndQuery: string,
+    as?: string | { apiKey: string },
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  /** Bearer token of the bootstrap administrator. */
+  adminToken(): Promise<string>;
+  /** Creates a person through the admin API and logs them in. */
+  person(
+    userId: string,
+    org: string,
+    role: string,
+  ): Promise<{ token: string; party: { mspId: string; userId: string } }>;
+  /** A GraphQL operation; resolves to `data`, throwing on errors. */
+  graphql<T>(query: string, as: string | { apiKey: string }, variables?: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startE2eApi(network: NetworkConfig): Promise<E2eApi> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-api-'));
+  const running = await startApiServer(
+    parseApiConfig({
+      GIGLEDGER_CONNECTION_PROFILE: network.paths.connectionProfile,
+      GIGLEDGER_DATA_DIR: dataDir,
+      PORT: '0',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+    }),
+  );
+  const call: E2eApi['call'] = async (method, pathAndQuery, as, body) => {
+    const headers: Record<string, string> = {};
+    if (typeof as === 'string') headers.authorization = `Bearer ${as}`;
+    else if (as !== undefined) headers['x-api-key'] = as.apiKey;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${running.url}${pathAndQuery}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      headers: response.headers,
+    };
+  };
+  let admin: string | undefined;
+  const api: E2eApi = {
+    running,
+    url: running.url,
+    call,
+    async adminToken() {
+      if (admin !== undefined) return admin;
+      const { password } = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+        password: string;
+      };
+      const response = await call('POST', '/v1/auth/token', undefined, { userId: 'admin', password });
+      admin = (response.body as { accessToken: string }).accessToken;
+      return admin;
+    },
+    async person(userId, org, role) {
+      const password = `e2e password of ${userId}`;
+      const created = await call('POST', '/v1/admin/users', await api.adminToken(), { userId, org, role, password });
+      if (created.status !== 201) throw new Error(`creating ${userId} failed: ${JSON.stringify(created.body)}`);
+      const login = await call('POST', '/v1/auth/token', undefined, { userId, password });
+      return {
+        token: (login.body as { accessToken: string }).accessToken,
+        party: { mspId: (created.body as { mspId: string }).mspId, userId },
+      };
+    },
+    async graphql<T>(query: string, as: string | { apiKey: string }, variables: Record<string, unknown> = {}) {
+      const response = await call('POST', '/graphql', as, { query, variables });
+      const body = response.body as { data?: T; errors?: unknown[] };
+      if (body.errors !== undefined || body.data === undefined)
+        throw new Error(`GraphQL failed: ${JSON.stringify(body)}`);
+      return body.data;
+    },
+    close: () => running.close(),
+  };
+  return api;
+}
