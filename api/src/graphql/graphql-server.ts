@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, SchemaModule } from './context.js';
 
@@ -45,7 +45,20 @@ export function createGraphqlServer(
         maxDirectives: { n: 20 },
         blockFieldSuggestion: { enabled: production },
       }),
-      ...(production ? [useDisableIntrospection()] : []),
+      // In production the schema is not handed to strangers: introspection fails validation.
+      ...(production
+        ? [
+            {
+              onValidate({
+                addValidationRule,
+              }: {
+                addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void;
+              }) {
+                addValidationRule(NoSchemaIntrospectionCustomRule);
+              },
+            },
+          ]
+        : []),
     ],
     // Resolvers turn expected errors into GraphQLErrors with codes (see resolveWith);
     // anything else reaching here is masked.

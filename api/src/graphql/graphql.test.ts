@@ -76,6 +76,36 @@ describe('the GraphQL endpoint', () => {
     }
   });
 
+  it('answers introspection in development and refuses it in production', async () => {
+    const introspection = '{ __schema { queryType { name } } }';
+    expect((await graphql(introspection)).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const production = await startTestServer({ NODE_ENV: 'production' });
+    try {
+      const refused = await production.request('POST', '/graphql', { body: { query: introspection } });
+      expect((refused.body as GraphqlResponse).errors?.[0]?.message).toMatch(/introspection/i);
+    } finally {
+      await production.close();
+    }
+  });
+
+  it('limits requests per principal, not per server', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const first = await limited.person('rate-one', 'ClientOrg', 'client');
+      const second = await limited.person('rate-two', 'ClientOrg', 'client');
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        statuses.push((await limited.request('GET', '/v1/me', { token: first.token })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await limited.request('GET', '/v1/me', { token: first.token });
+      expect(refused.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      expect((await limited.request('GET', '/v1/me', { token: second.token })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('limits batched operations', async () => {
     const batch = Array.from({ length: server.config.graphql.maxBatch + 1 }, () => ({
       query: '{ chaincodeVersion { name } }',

@@ -1,0 +1,133 @@
+/**
+ * Many completions recorded for ONE freelancer at the same time: each is its own
+ * ledger record under its own key, and no transaction reads a key another one
+ * writes, so all of them should commit with zero MVCC or phantom read conflicts.
+ *
+ * Usage: npm run bench:reputation [-- --completions 100]
+ */
+import { randomBytes } from 'node:crypto';
+import { CommitFailedError } from '@gigledger/gateway';
+import { machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return value;
+}
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
+
+async function main(): Promise<void> {
+  const completions = option('completions', 100);
+  log(`machine: ${machineDescription()}`);
+  const bench = await openBenchNetwork(log);
+  try {
+    const client = await bench.enroll('ClientOrg', 'client', 'rc');
+    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'rf');
+    const settlement = await bench.enroll('ClientOrg', 'settlement', 'rs');
+    const run = randomBytes(3).toString('hex');
+    const agreementIds = Array.from({ length: completions }, (_, index) => `R-${run}-${index}`);
+
+    // Each agreement is taken to an accepted milestone: what a completion may rate.
+    const prepStarted = performance.now();
+    await withConcurrency(
+      20,
+      agreementIds.map((agreementId) => async () => {
+        const milestone = { agreementId, milestoneId: 'm1' };
+        await client.session.agreements.draftAgreement(
+          {
+            requestId: requestId(),
+            agreementId,
+            title: 'Feature engineering',
+            client: { mspId: 'ClientOrgMSP', userId: client.userId },
+            freelancer: { mspId: 'TalentOrgMSP', userId: freelancer.userId },
+            milestones: [
+              {
+                kind: 'deliverable',
+                milestoneId: 'm1',
+                title: 'Features',
+                amount: '30000',
+                currency: 'EUR',
+                dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+                acceptanceCriteria: { description: 'documented features' },
+              },
+            ],
+          },
+          { transient: { terms: { scope: `features for ${agreementId}` } } },
+        );
+        const terms = await freelancer.session.agreements.getTerms({ agreementId });
+        await freelancer.session.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
+        const funded = await client.session.agreements.fundMilestone({ requestId: requestId(), ...milestone });
+        const instruction = funded.result.instructions.at(-1);
+        if (instruction === undefined) throw new Error(`no funding instruction on ${agreementId}`);
+        await settlement.session.agreements.confirmSettlement({
+          requestId: requestId(),
+          ...milestone,
+          instructionId: instruction.instructionId,
+          outcome: 'paid',
+          providerReference: `fund-${agreementId}`,
+        });
+        await freelancer.session.agreements.submitDeliverable({
+          requestId: requestId(),
+          ...milestone,
+          artifactSha256: randomBytes(32).toString('hex'),
+          uri: `https://data.example.com/${agreementId}.parquet`,
+        });
+        await client.session.agreements.acceptMilestone(milestone);
+      }),
+    );
+    log(`prepared ${completions} accepted milestones in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s`);
+
+    const latencies: number[] = [];
+    let conflicts = 0;
+    const failures: string[] = [];
+    const started = performance.now();
+    await Promise.all(
+      agreementIds.map(async (agreementId, index) => {
+        const callStarted = performance.now();
+        try {
+          await client.session.reputation.recordCompletion(
+            { requestId: requestId(), agreementId, milestoneId: 'm1', rating: 1 + (index % 5) },
+            // Conflicts are what this measures: no retries.
+            { conflictRetries: 0 },
+          );
+          latencies.push(performance.now() - callStarted);
+        } catch (error) {
+          if (
+            error instanceof CommitFailedError &&
+            (error.validationCode === 'MVCC_READ_CONFLICT' || error.validationCode === 'PHANTOM_READ_CONFLICT')
+          ) {
+            conflicts += 1;
+          } else {
+            failures.push(`${agreementId}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const score = await client.session.reputation.reputationOf({ mspId: 'TalentOrgMSP', userId: freelancer.userId });
+
+    log('');
+    log(
+      `${completions} concurrent completions for one freelancer: ${latencies.length} committed in ${seconds.toFixed(1)} s`,
+    );
+    log(
+      `  throughput ${(latencies.length / seconds).toFixed(1)} tx/s, p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms`,
+    );
+    log(`  MVCC/phantom conflicts ${conflicts}, other failures ${failures.length}`);
+    for (const failure of failures.slice(0, 5)) log(`    ${failure}`);
+    log(`  reputation now rests on ${score.components.completions.count} completions, score ${score.score}`);
+    if (conflicts > 0 || failures.length > 0) process.exitCode = 1;
+  } finally {
+    await bench.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
