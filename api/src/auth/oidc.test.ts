@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+/** A stand-in identity provider on loopback: it publishes its signing key as a JWKS. */
+async function startIdentityProvider(): Promise<{
+  issuer: string;
+  sign: (claims: Record<string, unknown>, subject: string) => Promise<string>;
+  close: () => Promise<void>;
+}> {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+  const server: Server = createServer((request, response) => {
+    if (request.url === '/jwks.json') {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys: [jwk] }));
+      return;
+    }
+    response.statusCode = 404;
+    response.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    issuer,
+    sign: (claims, subject) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+        .setIssuer(issuer)
+        .setAudience('gigledger-test')
+        .setSubject(subject)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('tokens of an OIDC issuer', () => {
+  let provider: Awaited<ReturnType<typeof startIdentityProvider>>;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    provider = await startIdentityProvider();
+    server = await startTestServer({
+      OIDC_ISSUER: provider.issuer,
+      OIDC_JWKS_URL: `${provider.issuer}/jwks.json`,
+      OIDC_AUDIENCE: 'gigledger-test',
+    });
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await provider.close();
+  });
+
+  it('enrolls a person on first use with the organisation and role the token carries', async () => {
+    const token = await provider.sign({ gigledger_org: 'TalentOrg', gigledger_role: 'freelancer' }, 'oidc-olga');
+
+    const me = await server.request('GET', '/v1/me', { token });
+
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({
+      principal: { userId: 'oidc-olga', mspId: 'TalentOrgMSP', role: 'freelancer' },
+      ledgerIdentity: { mspId: 'TalentOrgMSP', role: 'freelancer', userId: 'oidc-olga' },
+    });
+    const stored = await server.db
+      .selectFrom('users')
+      .selectAll()
+      .where('user_id', '=', 'oidc-olga')
+      .executeTakeFirst();
+    expect(stored).toMatchObject({ source: 'oidc', password_hash: null });
+  });
+
+  it('refuses a token without an organisation and role, one for another audience, and a forged one', async () => {
+    const bare = await provider.sign({}, 'oidc-nobody');
+    expect((await server.request('GET', '/v1/me', { token: bare })).status).toBe(401);
+
+    const other = await startIdentityProvider();
+    try {
+      const foreign = await other.sign({ gigledger_org: 'ClientOrg', gigledger_role: 'admin' }, 'mallory');
+      // Same claims, but signed by a key the configured issuer does not publish.
+      const forged = `${foreign.split('.').slice(0, 2).join('.')}.${(await provider.sign({}, 'x')).split('.')[2] ?? ''}`;
+      expect((await server.request('GET', '/v1/me', { token: foreign })).status).toBe(401);
+      expect((await server.request('GET', '/v1/me', { token: forged })).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+    expect(
+      await server.db
+        .selectFrom('users')
+        .select('user_id')
+        .where('user_id', 'in', ['oidc-nobody', 'mallory'])
+        .execute(),
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,58 @@
+import {
+  CommitFailedError,
+  CommitStatusUnknownError,
+  EndorsementError,
+  RefusedError,
+  SubmissionError,
+} from '@gigledger/gateway';
+import { errorBody } from './error-handler.js';
+
+describe('errorBody', () => {
+  it('tells the stages of a failed transaction apart, each with its transaction id', () => {
+    const cases: [Error, number, string][] = [
+      [new EndorsementError('peers down', { transactionId: 'tx1' }), 503, 'ENDORSEMENT_FAILED'],
+      [new SubmissionError('orderers down', { transactionId: 'tx2' }), 503, 'ORDERING_FAILED'],
+      [new CommitStatusUnknownError('timed out', { transactionId: 'tx3' }), 504, 'COMMIT_STATUS_UNKNOWN'],
+      [new CommitFailedError('MVCC_READ_CONFLICT', { transactionId: 'tx4' }), 409, 'COMMIT_FAILED'],
+    ];
+    for (const [error, status, code] of cases) {
+      expect(errorBody(error, 'r1')).toMatchObject({
+        status,
+        code,
+        requestId: 'r1',
+        transactionId: (error as { transactionId?: string }).transactionId,
+      });
+    }
+  });
+
+  it('keeps a chaincode refusal’s code and sentence, with the status of its kind', () => {
+    expect(
+      errorBody(
+        new RefusedError({ code: 'INVALID_STATE', message: 'milestone m2 of A-17 is funded, not submitted' }),
+        'r2',
+      ),
+    ).toEqual({
+      status: 409,
+      code: 'INVALID_STATE',
+      message: 'milestone m2 of A-17 is funded, not submitted',
+      requestId: 'r2',
+    });
+    expect(errorBody(new RefusedError({ code: 'NOT_FOUND', message: 'no agreement A-1' }), 'r3').status).toBe(404);
+    expect(
+      errorBody(new RefusedError({ code: 'VALIDATION_FAILED', message: 'amount: bad', field: 'amount' }), 'r4'),
+    ).toMatchObject({
+      status: 422,
+      field: 'amount',
+    });
+  });
+
+  it('answers anything unexpected with a 500 that says nothing of the cause', () => {
+    const body = errorBody(new Error('connection string postgres://secret@db'), 'r5');
+    expect(body).toEqual({
+      status: 500,
+      code: 'INTERNAL',
+      message: 'an unexpected error occurred; quote the request id',
+      requestId: 'r5',
+    });
+  });
+});
