@@ -33,7 +33,12 @@ async function startIdentityProvider(): Promise<{
         .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }
 
