@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChaincodeEvent, Checkpointer, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
 
 /** A chaincode event with its payload decoded from JSON. */
 export interface LedgerEvent {
@@ -27,34 +28,31 @@ export interface FollowOptions {
 }
 
 /**
- * Follows a chaincode's events from a durable checkpoint: each event is handled, then
- * checkpointed, in commit order. After a restart (or a broken stream) reading resumes
- * just after the last checkpointed event, so nothing is lost and, as long as the
- * handler finished before its checkpoint, nothing is handled twice.
+ * Reads a stream from a durable checkpoint: each item is handled, then checkpointed,
+ * in commit order. After a restart (or a broken stream) reading resumes just after the
+ * last checkpointed item, so nothing is lost and, as long as the handler finished
+ * before its checkpoint, nothing is handled twice. Subclasses say what they stream.
  */
-export class ChaincodeEventFollower {
-  readonly #network: Network;
-  readonly #chaincode: string;
+abstract class CheckpointedFollower<Item, Handled> {
   readonly #checkpointer: DurableCheckpointer;
-  readonly #handle: (event: LedgerEvent) => Promise<void>;
+  readonly #handle: (item: Handled) => Promise<void>;
   readonly #options: FollowOptions;
-  #stream: CloseableAsyncIterable<ChaincodeEvent> | undefined;
+  #stream: CloseableAsyncIterable<Item> | undefined;
   #stopped = false;
   #running: Promise<void> | undefined;
 
-  constructor(
-    network: Network,
-    chaincode: string,
-    checkpointer: DurableCheckpointer,
-    handle: (event: LedgerEvent) => Promise<void>,
-    options: FollowOptions = {},
-  ) {
-    this.#network = network;
-    this.#chaincode = chaincode;
+  constructor(checkpointer: DurableCheckpointer, handle: (item: Handled) => Promise<void>, options: FollowOptions) {
     this.#checkpointer = checkpointer;
     this.#handle = handle;
     this.#options = options;
   }
+
+  protected abstract open(options: {
+    checkpoint: Checkpointer;
+    startBlock?: bigint;
+  }): Promise<CloseableAsyncIterable<Item>>;
+  protected abstract decode(item: Item): Handled;
+  protected abstract checkpoint(checkpointer: DurableCheckpointer, item: Item): Promise<void>;
 
   /** Starts following in the background; resolves once the checkpoint is loaded. */
   async start(): Promise<void> {
@@ -78,13 +76,13 @@ export class ChaincodeEventFollower {
     for (let attempt = 0; !this.#isStopped(); attempt += 1) {
       try {
         const resumable = this.#checkpointer.getBlockNumber() !== undefined;
-        this.#stream = await this.#network.getChaincodeEvents(this.#chaincode, {
+        this.#stream = await this.open({
           checkpoint: this.#checkpointer,
           ...(!resumable && this.#options.startBlock !== undefined ? { startBlock: this.#options.startBlock } : {}),
         });
-        for await (const event of this.#stream) {
-          await this.#handle(decode(event));
-          await this.#checkpointer.checkpointChaincodeEvent(event);
+        for await (const item of this.#stream) {
+          await this.#handle(this.decode(item));
+          await this.checkpoint(this.#checkpointer, item);
           attempt = 0;
         }
       } catch (error) {
@@ -96,6 +94,95 @@ export class ChaincodeEventFollower {
       }
     }
   }
+}
+
+/** Follows a chaincode's events (see {@link CheckpointedFollower} for the guarantees). */
+export class ChaincodeEventFollower extends CheckpointedFollower<ChaincodeEvent, LedgerEvent> {
+  readonly #network: Network;
+  readonly #chaincode: string;
+
+  constructor(
+    network: Network,
+    chaincode: string,
+    checkpointer: DurableCheckpointer,
+    handle: (event: LedgerEvent) => Promise<void>,
+    options: FollowOptions = {},
+  ) {
+    super(checkpointer, handle, options);
+    this.#network = network;
+    this.#chaincode = chaincode;
+  }
+
+  protected open(options: {
+    checkpoint: Checkpointer;
+    startBlock?: bigint;
+  }): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
+    return this.#network.getChaincodeEvents(this.#chaincode, options);
+  }
+
+  protected decode(event: ChaincodeEvent): LedgerEvent {
+    return decode(event);
+  }
+
+  protected checkpoint(checkpointer: DurableCheckpointer, event: ChaincodeEvent): Promise<void> {
+    return checkpointer.checkpointChaincodeEvent(event);
+  }
+}
+
+/** A committed block as an index or audit consumer needs it. */
+export interface LedgerBlock {
+  readonly blockNumber: bigint;
+  readonly transactions: readonly { readonly transactionId: string; readonly validationCode: number }[];
+  /** The block as the orderer cut it, for consumers that read more. */
+  readonly block: common.Block;
+}
+
+/** Follows every committed block of the channel (see {@link CheckpointedFollower} for the guarantees). */
+export class BlockEventFollower extends CheckpointedFollower<common.Block, LedgerBlock> {
+  readonly #network: Network;
+
+  constructor(
+    network: Network,
+    checkpointer: DurableCheckpointer,
+    handle: (block: LedgerBlock) => Promise<void>,
+    options: FollowOptions = {},
+  ) {
+    super(checkpointer, handle, options);
+    this.#network = network;
+  }
+
+  protected open(options: {
+    checkpoint: Checkpointer;
+    startBlock?: bigint;
+  }): Promise<CloseableAsyncIterable<common.Block>> {
+    return this.#network.getBlockEvents(options);
+  }
+
+  protected decode(block: common.Block): LedgerBlock {
+    return decodeBlock(block);
+  }
+
+  protected checkpoint(checkpointer: DurableCheckpointer, block: common.Block): Promise<void> {
+    return checkpointer.checkpointBlock(BigInt(block.getHeader()?.getNumber() ?? 0));
+  }
+}
+
+/** The block number and each transaction's id and validation code (from the block metadata). */
+export function decodeBlock(block: common.Block): LedgerBlock {
+  const header = block.getHeader();
+  if (header === undefined) throw new Error('a block without a header');
+  const validationCodes =
+    block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
+  const transactions = (block.getData()?.getDataList_asU8() ?? []).map((envelopeBytes, index) => {
+    const payload = common.Payload.deserializeBinary(
+      common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8(),
+    );
+    const channelHeader = common.ChannelHeader.deserializeBinary(
+      payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    );
+    return { transactionId: channelHeader.getTxId(), validationCode: validationCodes[index] ?? 254 };
+  });
+  return { blockNumber: BigInt(header.getNumber()), transactions, block };
 }
 
 function decode(event: ChaincodeEvent): LedgerEvent {

@@ -1,7 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChaincodeEventFollower, FileCheckpointer, type LedgerEvent, type LedgerSession } from '@gigledger/gateway';
+import {
+  BlockEventFollower,
+  ChaincodeEventFollower,
+  FileCheckpointer,
+  type LedgerBlock,
+  type LedgerEvent,
+  type LedgerSession,
+} from '@gigledger/gateway';
 import { openE2eContext, type E2eContext } from './support/ledger.js';
 
 describe('following chaincode events from a durable checkpoint', () => {
@@ -75,5 +82,39 @@ describe('following chaincode events from a durable checkpoint', () => {
     expect(delivered).toEqual(mine);
     expect(seen.slice(seenBeforeRestart).some((event) => before.includes(event.transactionId))).toBe(false);
     expect(seen.every((event) => event.name === 'parameter.ParameterSet')).toBe(true);
+  });
+
+  it('follows blocks the same way: consecutive numbers across a restart, each transaction with its validation code', async () => {
+    const checkpointFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-blocks-')), 'checkpoint.json');
+    const network = admin.gateway.getNetwork(context.config.channel);
+    const blocks: LedgerBlock[] = [];
+    const follow = () =>
+      new BlockEventFollower(network, new FileCheckpointer(checkpointFile), (block) => {
+        blocks.push(block);
+        return Promise.resolve();
+      });
+    const contains = (ids: string[]) => () =>
+      ids.every((id) =>
+        blocks.some((block) => block.transactions.some((transaction) => transaction.transactionId === id)),
+      );
+
+    const first = follow();
+    await first.start();
+    const before = await setParameters([2]);
+    await until(contains(before), 'the block of the first transaction');
+    await first.stop();
+    const whileStopped = await setParameters([3, 4]);
+    const second = follow();
+    await second.start();
+    await until(contains(whileStopped), 'the blocks committed while stopped');
+    await second.stop();
+
+    const numbers = blocks.map((block) => block.blockNumber);
+    const [firstNumber] = numbers;
+    expect(numbers).toEqual(numbers.map((_, index) => firstNumber! + BigInt(index)));
+    const mine = blocks
+      .flatMap((block) => block.transactions)
+      .filter((transaction) => [...before, ...whileStopped].includes(transaction.transactionId));
+    expect(mine.map((transaction) => transaction.validationCode)).toEqual([0, 0, 0]);
   });
 });
