@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CommitFailedError, type LedgerSession } from '@gigledger/gateway';
-import { machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
 
 interface Parties {
   client: LedgerSession;
@@ -27,17 +27,7 @@ interface PhaseResult {
   readonly otherFailures: string[];
 }
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return value;
-}
-
 const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
-const log = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 
 /** Drafts, accepts, funds and delivers one single-milestone agreement: ready for completion. */
 async function prepareAgreement(parties: Parties, agreementId: string): Promise<void> {

@@ -17,18 +17,8 @@ import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer } from '@gigledger/api/server';
 import type { LedgerSession } from '@gigledger/gateway';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
-import { machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return value;
-}
-
-const log = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
 
 /** One way of performing the workload's nine steps for one agreement. */

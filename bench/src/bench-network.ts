@@ -89,3 +89,15 @@ export async function withConcurrency<T>(limit: number, tasks: readonly (() => P
   await Promise.all(workers);
   return results;
 }
+
+/** A whole-number command-line option `--name N`, or the fallback. */
+export function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  return value;
+}
+
+export function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
