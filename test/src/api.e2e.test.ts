@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
-import { SseSubscription } from './support/sse.js';
+import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 
 interface Committed<Result> {
   transactionId: string;
