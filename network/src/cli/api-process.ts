@@ -8,6 +8,25 @@ import { waitUntil } from '../processes/wait.js';
 const apiProcessName = 'api';
 
 /**
+ * The API's port (PORT overrides the configured one), once it is known to be free and
+ * no API of this network runs; checked before the network starts as well.
+ *
+ * @throws Error naming the port and its owner, or the running API's PID.
+ */
+export async function checkApiCanStart(network: LocalNetwork): Promise<number> {
+  const port = process.env.PORT === undefined ? network.config.apiPort : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new Error(`PORT must be a TCP port, got ${process.env.PORT ?? ''}`);
+  const existing = network.registry.find(apiProcessName);
+  if (existing !== undefined && isAlive(existing)) {
+    throw new Error(`the API is already running as PID ${existing.pid}; stop it with \`npm run network:down\``);
+  }
+  const conflicts = await findPortConflicts([{ owner: 'the API', port, purpose: 'HTTP' }]);
+  if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+  return port;
+}
+
+/**
  * Starts the API server against the network's connection profile and waits until it
  * answers /healthz. PORT overrides the configured port.
  *

@@ -7,7 +7,7 @@ import { composeYaml } from '../docker/compose.js';
 import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
-import { startApi, stopApi } from './api-process.js';
+import { checkApiCanStart, startApi, stopApi } from './api-process.js';
 import { ordererTlsCa } from '../fabric/layout.js';
 import { ensureToolchain, isToolchainInstalled, toolchainAt, toolchainDir } from '../toolchain/toolchain.js';
 
@@ -67,8 +67,16 @@ async function commandStart(): Promise<void> {
   const started = Date.now();
   const network = await networkFromEnvironment();
   const wasRunning = network.isRunning();
+  await checkApiCanStart(network);
   const { started: startedNodes } = await network.up();
-  const api = await startApi(network);
+  let api: Awaited<ReturnType<typeof startApi>>;
+  try {
+    api = await startApi(network);
+  } catch (error) {
+    // Nothing this command started may outlive it, the network included.
+    if (!wasRunning) await network.down();
+    throw error;
+  }
   printSummary(network, await network.status());
   say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; REST under /v1, GraphQL at /graphql, /openapi.json)`);
   say(
