@@ -146,6 +146,7 @@ export class CertificateAuthority {
   }
 
   #registrarUser(): Promise<User> {
+    // Enrolled once and kept; a failure (e.g. the CA not up yet) is not kept, so the next call tries again.
     this.#registrar ??= (async () => {
       const registrar = registrarFileSchema.parse(
         JSON.parse(readFileSync(this.#organization.ca.registrarFile, 'utf8')),
@@ -158,7 +159,10 @@ export class CertificateAuthority {
         enrollment.certificatePem,
         enrollment.privateKeyPem,
       );
-    })();
+    })().catch((error: unknown) => {
+      this.#registrar = undefined;
+      throw error;
+    });
     return this.#registrar;
   }
 }

@@ -53,9 +53,12 @@ export const apiKeyViewSchema = z.object({
   scopes: z.array(scopeSchema),
   createdAt: z.string(),
   revokedAt: z.string().nullable(),
+  /** To the minute. */
   lastUsedAt: z.string().nullable(),
 });
 export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
+
+const lastUsedResolutionMs = 60_000;
 
 const keyPattern = /^glk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
@@ -254,11 +257,15 @@ export class AccountService {
     const expected = Buffer.from(row.secret_hash, 'hex');
     const actual = Buffer.from(hashSecret(match[2]), 'hex');
     if (!timingSafeEqual(expected, actual)) return undefined;
-    await this.#db
-      .updateTable('api_keys')
-      .set({ last_used_at: new Date().toISOString() })
-      .where('id', '=', row.id)
-      .execute();
+    // Recorded to the minute: a write on every request of a busy HR sync is not worth it.
+    const now = new Date();
+    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= lastUsedResolutionMs) {
+      await this.#db
+        .updateTable('api_keys')
+        .set({ last_used_at: now.toISOString() })
+        .where('id', '=', row.id)
+        .execute();
+    }
     return {
       kind: 'service',
       id: row.id,
