@@ -34,7 +34,7 @@ const networkFileSchema = z.object({
     serverPorts: z.tuple([port, port]),
   }),
   api: z.object({ port }),
-  genesisParameters: z.record(z.string(), z.number()),
+  genesisParameters: z.record(z.string(), z.union([z.number(), z.array(z.string())])),
 });
 
 /** A listening process of the network and the ports it owns. */
@@ -92,7 +92,7 @@ export interface NetworkConfig {
     readonly serverPorts: readonly [number, number];
   };
   readonly apiPort: number;
-  readonly genesisParameters: Readonly<Record<string, number>>;
+  readonly genesisParameters: Readonly<Record<string, number | readonly string[]>>;
   readonly paths: {
     readonly config: string;
     readonly crypto: string;

@@ -16,6 +16,7 @@ import {
   postEvaluationRequestSchema,
   requestIdSchema,
   reviewTasksRequestSchema,
+  retryHeldPayoutRequestSchema,
   submitDeliverableRequestSchema,
   submitTasksRequestSchema,
   userIdSchema,
@@ -71,6 +72,10 @@ const {
   ...confirmFields
 } = confirmSettlementRequestSchema.shape;
 export const confirmSettlementBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...confirmFields });
+
+export const retryHeldPayoutBodySchema = z.strictObject({
+  instructionId: retryHeldPayoutRequestSchema.shape.instructionId,
+});
 
 const {
   agreementId: _submitId,

@@ -17,6 +17,7 @@ import {
   openDisputeRequestSchema,
   partyAgreementSchema,
   postEvaluationRequestSchema,
+  retryHeldPayoutRequestSchema,
   reviewTasksRequestSchema,
   submitDeliverableRequestSchema,
   submitTasksRequestSchema,
@@ -44,6 +45,7 @@ import {
   milestoneReasonBodySchema,
   openDisputeBodySchema,
   postEvaluationBodySchema,
+  retryHeldPayoutBodySchema,
   reviewTasksBodySchema,
   submitDeliverableBodySchema,
   submitTasksBodySchema,
@@ -300,6 +302,20 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: bodyCommand(confirmSettlementRequestSchema, 'generate', (as, request) =>
         service.confirmSettlement(as, request),
       ),
+    }),
+    route({
+      method: 'post',
+      path: `${milestonePath}/held-payouts/retry`,
+      operationId: 'retryHeldPayout',
+      summary:
+        'Check a payout held for compliance again; once the payee holds a valid KYC credential it goes to the settlement provider (client, freelancer or settlement)',
+      tag,
+      access: 'agreements:write',
+      params: milestonePathSchema,
+      body: retryHeldPayoutBodySchema,
+      response: committedSchema(milestoneRecordSchema),
+      errors: commandErrors,
+      handler: bodyCommand(retryHeldPayoutRequestSchema, 'none', (as, request) => service.retryHeldPayout(as, request)),
     }),
     route({
       method: 'post',

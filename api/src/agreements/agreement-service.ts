@@ -220,6 +220,11 @@ export class AgreementService {
     return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
   }
 
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (COMPLIANCE_HOLD while still held). */
+  retryHeldPayout(as: Requester, request: AgreementRequest<'retryHeldPayout'>) {
+    return this.#command(as, 'retryHeldPayout', request, (client) => client.agreements.retryHeldPayout(request));
+  }
+
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
   submitDeliverable(as: Requester, request: AgreementRequest<'submitDeliverable'>) {
     return this.#command(as, 'submitDeliverable', request, (client) => client.agreements.submitDeliverable(request));

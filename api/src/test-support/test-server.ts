@@ -111,6 +111,8 @@ export async function startTestServer(environment: Record<string, string> = {}):
     platformFeeBps: 250,
     defaultReviewWindowSeconds: 604_800,
     maxRevisions: 3,
+    // Payout compliance is proven on the chaincode and on the real network.
+    kycCredentialTypes: [],
   })) {
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }

@@ -115,6 +115,7 @@ describe('AgreementContract: drafting', () => {
       txId: details.agreement.createdTxId,
       actor: { mspId: 'ClientOrgMSP', userId: 'carol', role: 'client' },
       settlementRequests: [],
+      heldPayouts: [],
       agreement: details.agreement,
       milestones: details.milestones,
     });

@@ -22,7 +22,7 @@ import { parseArgument } from '../ledger/refusal';
 import { runOnce } from '../ledger/requests';
 import { parseTransient } from '../ledger/transient';
 import { callerOf } from '../ledger/caller';
-import { confirmSettlement, fundMilestone, releaseMilestone } from './agreement/escrow';
+import { confirmSettlement, fundMilestone, releaseMilestone, retryHeldPayout } from './agreement/escrow';
 import { castDisputeVote, openDispute } from './agreement/disputes';
 import { acceptAgreement, cancelAgreement, checkDraft, declineAgreement, draftAgreement } from './agreement/lifecycle';
 import * as queries from './agreement/queries';
@@ -112,6 +112,17 @@ export class AgreementContract extends Contract {
     return runOnce(ctx, spec.confirmSettlement.name, request.requestId, request, spec.confirmSettlement.result, () =>
       confirmSettlement(tx, request),
     );
+  }
+
+  /**
+   * Checks a held payout again: once the payee holds a valid KYC credential it becomes
+   * a settlement request. Repeating it after success is refused as INVALID_STATE, so it
+   * needs no request id.
+   */
+  @Transaction()
+  async retryHeldPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    const request = parseArgument(spec.retryHeldPayout.request, requestJson);
+    return retryHeldPayout(txOf(ctx), request);
   }
 
   /** The freelancer delivers a milestone's artifact (hash, URI, claimed metrics). */

@@ -544,6 +544,13 @@ describe('AgreementContract: release and payment', () => {
       status: 'pending',
       requestedAt: instant(driver),
       requestTxId: driver.ledger.transactions.at(-1)!.txId,
+      compliance: {
+        outcome: 'cleared',
+        requiredTypes: [],
+        reason: 'the consortium requires no KYC credential for payouts',
+        at: instant(driver),
+        txId: driver.ledger.transactions.at(-1)!.txId,
+      },
     };
     expect(released.status).toBe('released');
     expect(released.instructions.at(-1)).toEqual(instruction);

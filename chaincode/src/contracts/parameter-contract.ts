@@ -8,6 +8,7 @@ import {
   parameterTransactions,
   type ParameterName,
   type ParameterRecord,
+  type ParameterValues,
 } from '../model/parameter';
 import { callerOf, requireRole } from '../ledger/caller';
 import { emitEvent } from '../ledger/events';
@@ -26,13 +27,15 @@ function parameterKey(ctx: Context, name: ParameterName): string {
  *
  * @throws RefusalError PARAMETER_INVALID when the parameter has never been set.
  */
-export async function readParameter(
+export async function readParameter<Name extends ParameterName>(
   ctx: Context,
-  name: ParameterName,
-): Promise<{ value: number; record: ParameterRecord }> {
+  name: Name,
+): Promise<{ value: ParameterValues[Name]; record: ParameterRecord }> {
   const record = await readRecord(ctx, parameterRecordSchema, parameterKey(ctx, name));
   if (record === undefined) refuse('PARAMETER_INVALID', `consortium parameter ${name} has not been set`);
-  return { value: parameterCatalogue[name].parse(record.value), record };
+  const value = parameterCatalogue[name].safeParse(record.value);
+  if (!value.success) refuse('PARAMETER_INVALID', `consortium parameter ${name} holds a value of the wrong shape`);
+  return { value: value.data as ParameterValues[Name], record };
 }
 
 @Info({ title: 'Parameters', description: 'Consortium parameters read by the other contracts' })

@@ -25,8 +25,10 @@ export const agreementEventBaseSchema = z.object({
   at: z.string(),
   txId: z.string(),
   actor: actorSchema,
-  /** Pending instructions this transaction issued, each identified by its `instructionId`. */
+  /** Pending instructions this transaction issued (or cleared), each identified by its `instructionId`. */
   settlementRequests: z.array(settlementInstructionSchema),
+  /** Payouts this transaction issued but the compliance check held; see each one's `compliance.reason`. */
+  heldPayouts: z.array(settlementInstructionSchema).default([]),
 });
 export type AgreementEventBase = z.output<typeof agreementEventBaseSchema>;
 
@@ -81,8 +83,10 @@ export const agreementEvents = {
   }),
   /** An evaluation report that did not meet every threshold; the client still decides. */
   evaluationRecorded: agreementEvent('EvaluationRecorded', { ...milestoneEventShape, evaluation: evaluationSchema }),
-  /** Carries the `release` request (net of the platform fee). */
+  /** Carries the `release` request (net of the platform fee), or lists it in `heldPayouts`. */
   milestoneReleased: agreementEvent('MilestoneReleased', milestoneEventShape),
+  /** A held payout passed the compliance check on retry; carries it as a settlement request. */
+  payoutCleared: agreementEvent('PayoutCleared', { ...milestoneEventShape, instruction: settlementInstructionSchema }),
   disputeOpened: agreementEvent('DisputeOpened', { ...milestoneEventShape, dispute: disputeSchema }),
   disputeVoteCast: agreementEvent('DisputeVoteCast', { ...milestoneEventShape, vote: disputeVoteSchema }),
   /** Carries the refund of the client's share and the release of the freelancer's share. */

@@ -116,7 +116,12 @@ export const settlementCauses = ['funding', 'release', 'dispute', 'cancellation'
 export const settlementCauseSchema = z.enum(settlementCauses);
 export type SettlementCause = z.infer<typeof settlementCauseSchema>;
 
-export const instructionStatuses = ['pending', 'paid', 'failed'] as const;
+/**
+ * `held`: a payout the compliance check stopped (the payee holds no valid KYC
+ * credential); it becomes `pending` once a retry finds one. Only `pending`
+ * instructions are handed to the settlement provider.
+ */
+export const instructionStatuses = ['held', 'pending', 'paid', 'failed'] as const;
 export const instructionStatusSchema = z.enum(instructionStatuses);
 
 export const settlementOutcomes = ['paid', 'failed'] as const;
@@ -137,6 +142,25 @@ export const settlementConfirmationSchema = z.object({
   txId: z.string(),
   by: actorSchema,
 });
+
+/**
+ * The payout compliance check as the transaction that ran it saw it: which credential
+ * cleared the payee, or why none did. Auditors read it to see the basis of every payout.
+ */
+export const complianceCheckSchema = z.object({
+  outcome: z.enum(['cleared', 'held']),
+  /** The credential types the consortium listed as KYC at the time (governed parameter `kycCredentialTypes`). */
+  requiredTypes: z.array(z.string()),
+  /** The credential that cleared the payee; absent when held, or when no type was required. */
+  credentialId: z.string().optional(),
+  credentialType: z.string().optional(),
+  credentialIssuer: partySchema.optional(),
+  /** Why the payout is held, or why it was cleared without a credential. */
+  reason: z.string(),
+  at: z.string(),
+  txId: z.string(),
+});
+export type ComplianceCheck = z.output<typeof complianceCheckSchema>;
 
 /**
  * A payment the settlement provider is asked to make. The payer is always the
@@ -160,6 +184,8 @@ export const settlementInstructionSchema = z.object({
   status: instructionStatusSchema,
   requestedAt: z.string(),
   requestTxId: z.string(),
+  /** On payouts to the freelancer: the latest compliance check (a held payout is checked again on retry). */
+  compliance: complianceCheckSchema.optional(),
   confirmation: settlementConfirmationSchema.optional(),
 });
 export type SettlementInstruction = z.output<typeof settlementInstructionSchema>;

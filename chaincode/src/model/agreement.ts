@@ -228,6 +228,11 @@ export const confirmSettlementRequestSchema = z
     path: ['reason'],
   });
 
+export const retryHeldPayoutRequestSchema = z.strictObject({
+  ...milestoneRef,
+  instructionId: z.string().min(1).max(200),
+});
+
 export const submitDeliverableRequestSchema = z.strictObject({
   requestId: requestIdSchema,
   ...milestoneRef,
@@ -415,6 +420,7 @@ export const agreementTransactions = {
   cancelAgreement: submit('cancelAgreement', agreementReasonRequestSchema, agreementDetailsSchema),
   fundMilestone: submit('fundMilestone', creatingMilestoneRequestSchema, milestoneRecordSchema),
   confirmSettlement: submit('confirmSettlement', confirmSettlementRequestSchema, milestoneRecordSchema),
+  retryHeldPayout: submit('retryHeldPayout', retryHeldPayoutRequestSchema, milestoneRecordSchema),
   submitDeliverable: submit('submitDeliverable', submitDeliverableRequestSchema, milestoneRecordSchema),
   acceptMilestone: submit('acceptMilestone', milestoneRequestSchema, milestoneRecordSchema),
   rejectDeliverable: submit('rejectDeliverable', milestoneReasonRequestSchema, milestoneRecordSchema),

@@ -27,6 +27,8 @@ export const refusalCatalogue = {
   PARAMETER_INVALID: 'state',
   /** The client has used every rejection the agreement allows for this milestone or task. */
   REVISION_LIMIT_REACHED: 'state',
+  /** A payout stays held: the payee holds no valid credential of a KYC type the consortium lists. */
+  COMPLIANCE_HOLD: 'state',
   /** The terms document or hash given does not match the terms recorded on the agreement. */
   TERMS_MISMATCH: 'conflict',
 } as const satisfies Record<string, RefusalKind>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { credentialTypeSchema } from './credential-records';
 import { noRequest, transactionSpec } from './spec';
 
 export const parameterContractName = 'parameter';
@@ -18,6 +19,12 @@ export const parameterCatalogue = {
     .max(90 * 24 * 3600),
   /** How many times a client may reject deliverables of one milestone, unless the agreement sets fewer. */
   maxRevisions: z.number().int().min(0).max(20),
+  /**
+   * Credential types that clear a payee for payouts (KYC). A release or dispute payout
+   * to a freelancer is held until they hold a valid credential of one of these types;
+   * an empty list means the consortium requires none.
+   */
+  kycCredentialTypes: z.array(credentialTypeSchema).max(10),
 } as const;
 
 export type ParameterName = keyof typeof parameterCatalogue;
@@ -25,14 +32,18 @@ export const parameterNames = Object.keys(parameterCatalogue) as ParameterName[]
 export const parameterNameSchema = z.enum(parameterNames as [ParameterName, ...ParameterName[]]);
 export type ParameterValues = { [Name in ParameterName]: z.infer<(typeof parameterCatalogue)[Name]> };
 
+/** What any parameter's value may be on the wire; the catalogue entry of its name says which. */
+export const parameterValueSchema = z.union([z.number(), z.array(z.string().max(64)).max(50)]);
+export type ParameterValue = z.infer<typeof parameterValueSchema>;
+
 export const setParameterRequestSchema = z.object({
   name: parameterNameSchema,
-  value: z.number(),
+  value: parameterValueSchema,
 });
 
 export const parameterRecordSchema = z.object({
   name: parameterNameSchema,
-  value: z.number(),
+  value: parameterValueSchema,
   updatedAt: z.string(),
   updatedBy: z.string(),
   txId: z.string(),

@@ -4,7 +4,7 @@ import { AgreementContract } from '../contracts/agreement-contract';
 import { ParameterContract } from '../contracts/parameter-contract';
 import { agreementTermsSha256, type AgreementTerms } from '../model/agreement';
 import type { MilestoneRecord } from '../model/agreement-records';
-import type { ParameterName } from '../model/parameter';
+import type { ParameterName, ParameterValue } from '../model/parameter';
 import { InMemoryLedger, type TestIdentity } from './in-memory-ledger';
 
 export const client: TestIdentity = {
@@ -182,7 +182,7 @@ export class AgreementDriver {
     return `req-${String(this.#requests).padStart(6, '0')}`;
   }
 
-  async setParameter(name: ParameterName, value: number): Promise<void> {
+  async setParameter(name: ParameterName, value: ParameterValue): Promise<void> {
     await this.ledger.invoke(admin, (ctx) => this.parameters.setParameter(ctx, JSON.stringify({ name, value })));
   }
 
@@ -190,6 +190,8 @@ export class AgreementDriver {
     await this.setParameter('platformFeeBps', feeBps);
     await this.setParameter('defaultReviewWindowSeconds', defaultReviewWindowSeconds);
     await this.setParameter('maxRevisions', maxRevisions);
+    // Payout compliance has its own suite; elsewhere the consortium requires no KYC type.
+    await this.setParameter('kycCredentialTypes', []);
   }
 
   call<Result>(

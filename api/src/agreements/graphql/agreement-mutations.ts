@@ -11,6 +11,7 @@ import {
   milestoneRequestSchema,
   openDisputeRequestSchema,
   postEvaluationRequestSchema,
+  retryHeldPayoutRequestSchema,
   reviewTasksRequestSchema,
   submitDeliverableRequestSchema,
   submitTasksRequestSchema,
@@ -115,6 +116,13 @@ export function agreementMutationResolvers(service: AgreementService) {
       milestoneReasonRequestSchema,
       'none',
       (as, request) => service.rejectDeliverable(as, request),
+      milestonePayload,
+    ),
+    retryHeldPayout: command(
+      write,
+      retryHeldPayoutRequestSchema,
+      'none',
+      (as, request) => service.retryHeldPayout(as, request),
       milestonePayload,
     ),
     claimAcceptance: command(

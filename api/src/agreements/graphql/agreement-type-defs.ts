@@ -72,6 +72,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   enum InstructionStatus {
+    "A payout the compliance check stopped: the payee holds no valid KYC credential."
+    held
     pending
     paid
     failed
@@ -282,7 +284,31 @@ export const agreementTypeDefs = /* GraphQL */ `
     status: InstructionStatus!
     requestedAt: String!
     requestTxId: String!
+    "On payouts to the freelancer: the latest compliance (KYC) check and the credential that cleared it."
+    compliance: ComplianceCheck
     confirmation: SettlementConfirmation
+  }
+
+  type ComplianceCheck {
+    outcome: ComplianceOutcome!
+    requiredTypes: [String!]!
+    credentialId: ID
+    credentialType: String
+    credentialIssuer: Party
+    reason: String!
+    at: String!
+    txId: String!
+  }
+
+  enum ComplianceOutcome {
+    cleared
+    held
+  }
+
+  input RetryHeldPayoutInput {
+    agreementId: ID!
+    milestoneId: ID!
+    instructionId: ID!
   }
 
   type SettlementConfirmation {
@@ -616,6 +642,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     postEvaluation(input: PostEvaluationInput!): MilestonePayload!
     "Client or freelancer."
     releaseMilestone(input: CreatingMilestoneInput!): MilestonePayload!
+    "Client, freelancer or settlement: check a held payout again."
+    retryHeldPayout(input: RetryHeldPayoutInput!): MilestonePayload!
     "Client or freelancer."
     openDispute(input: OpenDisputeInput!): MilestonePayload!
     "Role arbitrator."

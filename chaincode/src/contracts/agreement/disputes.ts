@@ -5,6 +5,7 @@ import { minorUnits } from '../../model/money';
 import { refuse } from '../../ledger/refusal';
 import { isParty, requireArbitrator, requireEitherSide } from './access';
 import { requireActive, requireStatus } from './guards';
+import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { emitAgreementEvent, touched, type Tx } from './tx';
@@ -124,7 +125,7 @@ export async function castDisputeVote(
     at: tx.at,
     txId: tx.txId,
   };
-  const issued: SettlementInstruction[] = [];
+  let issued: SettlementInstruction[] = [];
   const clientShare = minorUnits(vote.clientShare);
   const freelancerShare = minorUnits(vote.freelancerShare);
   if (clientShare > 0n) {
@@ -145,6 +146,7 @@ export async function castDisputeVote(
       releaseInstruction(tx, agreement, milestone, [...milestone.instructions, ...issued], 'dispute', freelancerShare),
     );
   }
+  issued = await screenPayouts(tx, issued);
   const resolved = touched(tx, {
     ...milestone,
     status: 'resolved' as const,

@@ -4,6 +4,7 @@ import { requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { requireEitherSide, requireSide } from './access';
 import { requireActive, requireStatus } from './guards';
+import { checkPayeeCompliance, screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { actorOf, emitAgreementEvent, touched, type Tx } from './tx';
@@ -116,7 +117,8 @@ export async function confirmSettlement(
 
 /**
  * Asks the settlement provider to pay an accepted milestone's escrow to the freelancer,
- * net of the platform fee, and records the instruction as pending.
+ * net of the platform fee. The instruction is pending when the freelancer passes the
+ * payout compliance check, held otherwise (see {@link retryHeldPayout}).
  *
  * @throws RefusalError FORBIDDEN unless a party calls; INVALID_STATE unless accepted.
  */
@@ -126,14 +128,10 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
   requireActive(agreement, request.milestoneId, 'released');
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   requireStatus(milestone, ['accepted'], 'released');
-  const instruction = releaseInstruction(
-    tx,
-    agreement,
-    milestone,
-    milestone.instructions,
-    'release',
-    escrowOf(milestone),
-  );
+  const [instruction] = await screenPayouts(tx, [
+    releaseInstruction(tx, agreement, milestone, milestone.instructions, 'release', escrowOf(milestone)),
+  ]);
+  if (instruction === undefined) throw new Error('screening dropped the release instruction');
   const released = touched(tx, {
     ...milestone,
     status: 'released' as const,
@@ -148,4 +146,49 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
     [instruction],
   );
   return released;
+}
+
+/**
+ * Runs the compliance check again on a held payout; once the payee holds a valid KYC
+ * credential the payout becomes pending and is handed to the settlement provider. The
+ * payee, the client, or the settlement service may ask.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown instruction;
+ *   INVALID_STATE when the instruction is not held; COMPLIANCE_HOLD (nothing changes)
+ *   while the payee still holds no valid credential.
+ */
+export async function retryHeldPayout(
+  tx: Tx,
+  request: MilestoneRef & { instructionId: string },
+): Promise<MilestoneRecord> {
+  const label = milestoneLabel(request.agreementId, request.milestoneId);
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  if (tx.caller.role !== 'settlement') requireEitherSide(tx.caller, agreement, `retry a held payout of ${label}`);
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const instruction = milestone.instructions[index];
+  if (instruction === undefined) {
+    refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
+  }
+  if (instruction.status !== 'held') {
+    refuse('INVALID_STATE', `settlement instruction ${instruction.instructionId} is ${instruction.status}, not held`);
+  }
+  const check = await checkPayeeCompliance(tx, instruction.payee);
+  if (check.outcome === 'held') {
+    refuse('COMPLIANCE_HOLD', `payout ${instruction.instructionId} stays held: ${check.reason}`);
+  }
+  const cleared: SettlementInstruction = { ...instruction, status: 'pending', compliance: check };
+  const updated = touched(tx, {
+    ...milestone,
+    instructions: milestone.instructions.map((existing, position) => (position === index ? cleared : existing)),
+  });
+  await writeMilestone(tx.ctx, updated);
+  emitAgreementEvent(
+    tx,
+    agreementEvents.payoutCleared,
+    agreement.agreementId,
+    { milestoneId: milestone.milestoneId, milestone: updated, instruction: cleared },
+    [cleared],
+  );
+  return updated;
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import type { z } from 'zod';
-import type { Actor } from '../../model/agreement-records';
+import type { Actor, SettlementInstruction } from '../../model/agreement-records';
 import type { AgreementEventBase } from '../../model/agreement-events';
 import type { Caller } from '../../model/identity';
 import type { EventSpec } from '../../model/spec';
@@ -46,20 +46,25 @@ export function touched<Record extends { updatedAt: string; updatedTxId: string 
 
 type EventBody<Payload extends z.ZodType> = Omit<z.input<Payload>, keyof AgreementEventBase>;
 
-/** Emits the transaction's one agreement event, filling in the fields every agreement event carries. */
+/**
+ * Emits the transaction's one agreement event, filling in the fields every agreement
+ * event carries. Of the instructions the transaction issued, only pending ones become
+ * settlement requests; held payouts are listed apart so nobody sends them.
+ */
 export function emitAgreementEvent<Payload extends z.ZodType>(
   tx: Tx,
   event: EventSpec<Payload>,
   agreementId: string,
   body: EventBody<Payload>,
-  settlementRequests: AgreementEventBase['settlementRequests'] = [],
+  issued: readonly SettlementInstruction[] = [],
 ): void {
   const base: AgreementEventBase = {
     agreementId,
     at: tx.at,
     txId: tx.txId,
     actor: actorOf(tx.caller),
-    settlementRequests,
+    settlementRequests: issued.filter((instruction) => instruction.status === 'pending'),
+    heldPayouts: issued.filter((instruction) => instruction.status === 'held'),
   };
   emitEvent(tx.ctx, event, { ...body, ...base } as z.input<Payload>);
 }
