@@ -16,7 +16,7 @@ import type { Db } from './db/database.js';
 import { ApiError } from './errors/api-error.js';
 import { errorBody, errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
-import { mountRoutes, type RouteSpec } from './http/route.js';
+import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
@@ -31,6 +31,8 @@ import { credentialRoutes } from './credentials/credential-routes.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
+import { settlementRoutes } from './settlement/settlement-routes.js';
+import type { SettlementRuntime } from './settlement/settlement-runtime.js';
 
 /** Everything the server needs, built by main.ts (or a test) and passed in. */
 export interface AppDependencies {
@@ -51,6 +53,8 @@ export interface AppDependencies {
   readonly ledgerBlocks?: LedgerBlocks;
   /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
   readonly statementSigner?: SigningIdentity;
+  /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
+  readonly settlement?: SettlementRuntime;
 }
 
 export const apiVersion = '0.1.0';
@@ -64,6 +68,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...agreementRoutes(deps),
     ...credentialRoutes(deps),
     ...reputationRoutes(deps),
+    ...settlementRoutes(deps),
   ];
 }
 
@@ -114,7 +119,16 @@ export function createApp(deps: AppDependencies): Express {
   });
 
   // GraphQL reads its own request bodies; only the REST routes take parsed JSON.
-  app.use('/v1', express.json({ limit: '1mb' }));
+  app.use(
+    '/v1',
+    express.json({
+      limit: '1mb',
+      // Provider callbacks are verified over the bytes that were signed, not a re-serialisation.
+      verify: (request, _response, buffer) => {
+        (request as RequestWithRawBody).rawBody = buffer;
+      },
+    }),
+  );
   app.use(identifyCaller(deps.passport));
   app.use(
     rateLimit({

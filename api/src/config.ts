@@ -30,6 +30,8 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(30).default(8),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
   GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(50).default(5),
+  /** JSON file naming the settlement providers; without it the server runs no settlement service. */
+  GIGLEDGER_SETTLEMENT_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -56,6 +58,8 @@ export interface ApiConfig {
   readonly rateLimitPerMinute: number;
   readonly graphql: { readonly maxDepth: number; readonly maxCost: number; readonly maxBatch: number };
   readonly logLevel: string;
+  /** Path of the settlement configuration file, when settlement is on. */
+  readonly settlementConfigFile: string | undefined;
 }
 
 /**
@@ -92,5 +96,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
     graphql: { maxDepth: value.GRAPHQL_MAX_DEPTH, maxCost: value.GRAPHQL_MAX_COST, maxBatch: value.GRAPHQL_MAX_BATCH },
     logLevel: value.LOG_LEVEL,
+    settlementConfigFile:
+      value.GIGLEDGER_SETTLEMENT_CONFIG === undefined ? undefined : path.resolve(value.GIGLEDGER_SETTLEMENT_CONFIG),
   };
 }

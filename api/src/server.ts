@@ -8,7 +8,10 @@ import {
   qsccLedgerBlocks,
   readConnectionProfile,
   readMspIdentity,
+  type LedgerSession,
+  type SigningIdentity,
 } from '@gigledger/gateway';
+import type { IdentityIssuer } from './identity/identity-issuer.js';
 import { apiVersion, createApp, type AppDependencies } from './app.js';
 import { AccountService } from './auth/account-service.js';
 import { createPassport } from './auth/passport-strategies.js';
@@ -23,6 +26,10 @@ import { Wallet } from './identity/wallet.js';
 import { GatewayLedgerAccess } from './ledger/ledger-access.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { PayoutAccountStore } from './settlement/payout-accounts.js';
+import { readSettlementConfig } from './settlement/settlement-config.js';
+import { createSettlementRuntime, type SettlementRuntime } from './settlement/settlement-runtime.js';
+import { crashPoints, type CrashPoint } from '@gigledger/settlement';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -62,6 +69,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   const serviceSession = gateway.session(serviceIdentity);
   const network = serviceSession.gateway.getNetwork(profile.channel);
 
+  const sessions: LedgerSession[] = [];
   const events = new AgreementEventFeed();
   const follower = new ChaincodeEventFollower(
     network,
@@ -78,6 +86,27 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     },
   );
   await follower.start();
+
+  let settlement: SettlementRuntime | undefined;
+  if (config.settlementConfigFile !== undefined) {
+    const settlementConfig = readSettlementConfig(config.settlementConfigFile);
+    const orgName = settlementConfig.settlementOrg ?? serviceOrg.name;
+    const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
+    sessions.push(settlementSession);
+    settlement = createSettlementRuntime({
+      config: settlementConfig,
+      db,
+      network,
+      chaincode: profile.chaincode,
+      ledger: settlementSession,
+      accounts: new PayoutAccountStore(db, wallet.sealer),
+      log,
+      metrics,
+      crash: crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT),
+    });
+    await settlement.service.start();
+    log.info({ providers: Object.keys(settlementConfig.providers) }, 'settlement service started');
+  }
 
   const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
   if (bootstrap.created)
@@ -97,6 +126,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     events,
     ledgerBlocks: qsccLedgerBlocks(network),
     statementSigner: serviceIdentity,
+    ...(settlement === undefined ? {} : { settlement }),
   };
   const server = createApp(deps).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -122,11 +152,46 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
       // Subscriptions hold connections open; close them rather than wait.
       server.closeAllConnections();
       await closed;
+      await settlement?.service.stop();
       await follower.stop();
+      for (const session of sessions) session.close();
       ledger.close();
       serviceSession.close();
       connections.close();
       await db.destroy();
     },
+  };
+}
+
+const settlementIdentityLabel = 'service:settlement-service';
+
+/** The organisation's `settlement` identity, enrolled once and kept in the wallet. */
+async function settlementIdentity(wallet: Wallet, issuer: IdentityIssuer, org: string): Promise<SigningIdentity> {
+  const stored = await wallet.get(settlementIdentityLabel);
+  if (stored !== undefined) return stored;
+  const enrollmentId = 'settlement-service';
+  const identity = await issuer.issue({ org, enrollmentId, role: 'settlement', userId: enrollmentId });
+  await wallet.put({ ...identity, label: settlementIdentityLabel, enrollmentId });
+  return identity;
+}
+
+/**
+ * `GIGLEDGER_SETTLEMENT_CRASH_AT=<point>:<n>` kills the process (SIGKILL, no clean-up)
+ * the n-th time the settlement service reaches that point, so tests can prove that no
+ * crash loses or repeats a payment. Never set in operation.
+ *
+ * @throws Error when the value names no crash point.
+ */
+function crashInjection(setting: string | undefined): ((point: CrashPoint) => void) | undefined {
+  if (setting === undefined || setting === '') return undefined;
+  const [point, count] = setting.split(':');
+  if (!crashPoints.includes(point as CrashPoint) || !/^[1-9][0-9]*$/.test(count ?? '')) {
+    throw new Error(`GIGLEDGER_SETTLEMENT_CRASH_AT must be <${crashPoints.join('|')}>:<n>, got ${setting}`);
+  }
+  let remaining = Number(count);
+  return (reached) => {
+    if (reached !== point) return;
+    remaining -= 1;
+    if (remaining === 0) process.kill(process.pid, 'SIGKILL');
   };
 }

@@ -153,6 +153,7 @@ async function main(): Promise<void> {
     const client = await bench.enroll('ClientOrg', 'client', 'bench-client');
     const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'bench-talent');
     const settlement = await bench.enroll('ClientOrg', 'settlement', 'bench-psp');
+    await bench.grantKyc([{ mspId: 'TalentOrgMSP', userId: freelancer.userId }]);
     const parties: Parties = {
       client: client.session,
       clientId: client.userId,

@@ -206,6 +206,11 @@ async function main(): Promise<void> {
     const client = await bench.enroll('ClientOrg', 'client', 'bc');
     const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'bf');
     const settlement = await bench.enroll('ClientOrg', 'settlement', 'bs');
+    const apiParties = { client: `ac-${run}`, freelancer: `af-${run}`, settlement: `as-${run}` };
+    await bench.grantKyc([
+      { mspId: 'TalentOrgMSP', userId: freelancer.userId },
+      { mspId: 'TalentOrgMSP', userId: apiParties.freelancer },
+    ]);
     const direct = gatewayPath(client.session, freelancer.session, settlement.session, {
       client: { mspId: 'ClientOrgMSP', userId: client.userId },
       freelancer: { mspId: 'TalentOrgMSP', userId: freelancer.userId },
@@ -235,7 +240,6 @@ async function main(): Promise<void> {
       await post('/v1/admin/users', { userId, org, role, password }, adminToken);
       return (await post<{ accessToken: string }>('/v1/auth/token', { userId, password })).accessToken;
     };
-    const apiParties = { client: `ac-${run}`, freelancer: `af-${run}`, settlement: `as-${run}` };
     const overApi = apiPath(
       server.url,
       {

@@ -9,7 +9,14 @@ import {
   readConnectionProfile,
   type LedgerSession,
 } from '@gigledger/gateway';
-import { ensureToolchain, loadNetworkConfig, LocalNetwork, repoRoot, type NetworkConfig } from '@gigledger/network';
+import {
+  ensureToolchain,
+  grantKyc,
+  loadNetworkConfig,
+  LocalNetwork,
+  repoRoot,
+  type NetworkConfig,
+} from '@gigledger/network';
 import type { Role } from '@gigledger/chaincode/model';
 
 /** A network for one benchmark run, with CA enrollment and gateway sessions. */
@@ -17,6 +24,8 @@ export interface BenchNetwork {
   readonly config: NetworkConfig;
   readonly ledger: LedgerGateway;
   enroll(orgName: string, role: Role, prefix: string): Promise<{ session: LedgerSession; userId: string }>;
+  /** Clears people for payouts: a fresh KYC issuer issues each a KYC credential. */
+  grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,16 +53,22 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
   const ledger = new LedgerGateway(connections);
   const authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
   const sessions: LedgerSession[] = [];
+  const enroll: BenchNetwork['enroll'] = async (orgName, role, prefix) => {
+    const authority = authorities.get(orgName);
+    if (authority === undefined) throw new Error(`no organisation ${orgName}`);
+    const userId = `${prefix}-${randomBytes(4).toString('hex')}`;
+    const session = ledger.session(await authority.registerAndEnroll({ enrollmentId: userId, role, userId }));
+    sessions.push(session);
+    return { session, userId };
+  };
   return {
     config,
     ledger,
-    async enroll(orgName, role, prefix) {
-      const authority = authorities.get(orgName);
-      if (authority === undefined) throw new Error(`no organisation ${orgName}`);
-      const userId = `${prefix}-${randomBytes(4).toString('hex')}`;
-      const session = ledger.session(await authority.registerAndEnroll({ enrollmentId: userId, role, userId }));
-      sessions.push(session);
-      return { session, userId };
+    enroll,
+    async grantKyc(people) {
+      const admin = await enroll('ClientOrg', 'admin', 'bench-admin');
+      const issuer = await enroll('AuditOrg', 'issuer', 'bench-kyc');
+      await grantKyc(admin.session, issuer.session, people);
     },
     async close() {
       for (const session of sessions) session.close();

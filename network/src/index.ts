@@ -1,4 +1,5 @@
 export * from './config.js';
+export { grantKyc } from './consortium/kyc.js';
 export {
   deployChaincode,
   queryCommitted,

@@ -170,7 +170,7 @@ export class LocalNetwork {
   async down(): Promise<string[]> {
     this.#lock.acquire('network down');
     try {
-      const order: ProcessRecord['kind'][] = ['api', 'chaincode', 'peer', 'orderer', 'ca'];
+      const order: ProcessRecord['kind'][] = ['api', 'settlement', 'chaincode', 'peer', 'orderer', 'ca'];
       const records = this.registry.list();
       const stopped: string[] = [];
       for (const kind of order) {

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ChaincodeEvent } from '@hyperledger/fabric-gateway';
 import { agreementTermsSha256, type AgreementTerms, type MilestoneRecord } from '@gigledger/chaincode/model';
-import { certificateCommonName, CommitFailedError, RefusedError, type LedgerSession } from '@gigledger/gateway';
+import { CommitFailedError, RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { peerHeight } from '@gigledger/network';
-import { openE2eContext, type E2eContext } from './support/ledger.js';
-
-function partyOf(session: LedgerSession): { mspId: string; userId: string } {
-  return { mspId: session.identity.mspId, userId: certificateCommonName(session.identity.certificatePem) };
-}
+import { grantKycTo, openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 function requestId(): string {
   return `req-${randomBytes(8).toString('hex')}`;
@@ -64,6 +60,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
       await context.enroll('TalentOrg', 'arbitrator', 'arb'),
     ];
     outsider = await context.enroll('TalentOrg', 'freelancer', 'mallory');
+    await grantKycTo(context, [partyOf(freelancer)]);
   });
 
   afterAll(() => {

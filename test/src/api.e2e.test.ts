@@ -36,6 +36,7 @@ describe('the API on the real network', () => {
     });
     expect(keyResponse.status).toBe(201);
     const hr = { apiKey: (keyResponse.body as { key: string }).key };
+    await api.grantKyc([freelancer.party]);
 
     const agreementId = `API-${suffix}`;
     const base = `/v1/agreements/${agreementId}`;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
+import type { SettlementTables } from '@gigledger/settlement';
 import type { ApiConfig } from '../config.js';
 import { migrations } from './migrations.js';
 
@@ -51,7 +52,7 @@ export interface CheckpointsTable {
   updated_at: string;
 }
 
-export interface DatabaseSchema {
+export interface DatabaseSchema extends SettlementTables {
   users: UsersTable;
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;

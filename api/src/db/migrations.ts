@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { settlementMigrations } from '@gigledger/settlement';
 
 /** Schema changes in order; names sort in the order they apply. Never edit one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  ...settlementMigrations,
 };

@@ -20,6 +20,15 @@ export interface RouteInput<Params, Query, Body> {
   readonly header: (name: string) => string | undefined;
   /** Sets a response header, e.g. `Location` of a created resource. */
   readonly setHeader: (name: string, value: string) => void;
+  /** The JSON body exactly as it arrived, for signature checks over its bytes. */
+  readonly rawBody: Buffer | undefined;
+  /** Every request header, for signature checks. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** What the JSON body parser keeps of the bytes it read. */
+export interface RequestWithRawBody {
+  rawBody?: Buffer;
 }
 
 /**
@@ -94,6 +103,8 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
         setHeader: (name: string, value: string) => {
           response.setHeader(name, value);
         },
+        rawBody: (request as RequestWithRawBody).rawBody,
+        headers: request.headers,
       };
       const result = await spec.handler(input);
       response.status(spec.status ?? 200).json(result);

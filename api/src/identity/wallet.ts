@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { SigningIdentity } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
+import { Sealer } from './sealer.js';
 
 /** An enrolled Fabric identity as the wallet keeps it. */
 export interface StoredIdentity extends SigningIdentity {
@@ -14,12 +14,17 @@ export interface StoredIdentity extends SigningIdentity {
  */
 export class Wallet {
   readonly #db: Db;
-  readonly #key: Buffer;
+  readonly #sealer: Sealer;
 
   /** @param walletKey any string; its SHA-256 is the AES key. */
   constructor(db: Db, walletKey: string) {
     this.#db = db;
-    this.#key = createHash('sha256').update(walletKey).digest();
+    this.#sealer = new Sealer(walletKey);
+  }
+
+  /** Seals other secrets the server keeps under the same key. */
+  get sealer(): Sealer {
+    return this.#sealer;
   }
 
   async put(identity: StoredIdentity): Promise<void> {
@@ -28,7 +33,7 @@ export class Wallet {
       msp_id: identity.mspId,
       enrollment_id: identity.enrollmentId,
       certificate: identity.certificatePem,
-      private_key: this.#seal(identity.privateKeyPem),
+      private_key: this.#sealer.seal(identity.privateKeyPem),
       created_at: new Date().toISOString(),
     };
     await this.#db
@@ -54,24 +59,7 @@ export class Wallet {
       mspId: row.msp_id,
       enrollmentId: row.enrollment_id,
       certificatePem: row.certificate,
-      privateKeyPem: this.#open(row.private_key),
+      privateKeyPem: this.#sealer.open(row.private_key),
     };
-  }
-
-  #seal(plaintext: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), sealed.toString('base64')].join(':');
-  }
-
-  #open(stored: string): string {
-    const [version, iv, tag, sealed] = stored.split(':');
-    if (version !== 'v1' || iv === undefined || tag === undefined || sealed === undefined) {
-      throw new Error('wallet entry is not in a format this server reads');
-    }
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64')), decipher.final()]).toString('utf8');
   }
 }

@@ -1,10 +1,21 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of the server: request and ledger transaction latency. */
+/** Settlement outbox figures as the service reports them. */
+export interface SettlementStats {
+  readonly byState: Readonly<Record<string, number>>;
+  readonly oldestOpenSeconds: number;
+  readonly held: number;
+}
+
+/** The server's Prometheus metrics, served at /metrics. */
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly ledgerTransactionSeconds: Histogram<'contract' | 'transaction' | 'kind' | 'outcome'>;
+  readonly settlementSends: Counter<'provider' | 'outcome'>;
+  readonly settlementCallbackRefusals: Counter<'provider' | 'code'>;
+  readonly settlementConfirmations: Counter<'outcome'>;
+  #settlementStats: (() => Promise<SettlementStats>) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gigledger_' });
@@ -22,5 +33,58 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    this.settlementSends = new Counter({
+      name: 'gigledger_settlement_send_attempts_total',
+      help: 'Attempts to hand a settlement instruction to its provider, by outcome (accepted, retry, rejected, dead)',
+      labelNames: ['provider', 'outcome'],
+      registers: [this.registry],
+    });
+    this.settlementCallbackRefusals = new Counter({
+      name: 'gigledger_settlement_callback_refusals_total',
+      help: 'Provider callbacks refused, by reason code',
+      labelNames: ['provider', 'code'],
+      registers: [this.registry],
+    });
+    this.settlementConfirmations = new Counter({
+      name: 'gigledger_settlement_confirmations_total',
+      help: 'Provider confirmations recorded on the ledger, by outcome',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    const stats = () => this.#settlementStats?.();
+    new Gauge({
+      name: 'gigledger_settlement_outbox_instructions',
+      help: 'Settlement outbox rows by state (dead = dead letters waiting for an operator)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const current = await stats();
+        if (current === undefined) return;
+        for (const [state, count] of Object.entries(current.byState)) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'gigledger_settlement_outbox_lag_seconds',
+      help: 'Age of the oldest settlement instruction not yet confirmed on the ledger',
+      registers: [this.registry],
+      async collect() {
+        const current = await stats();
+        if (current !== undefined) this.set(current.oldestOpenSeconds);
+      },
+    });
+    new Gauge({
+      name: 'gigledger_settlement_held_payouts',
+      help: 'Payouts held for compliance (no valid KYC credential) and not yet cleared',
+      registers: [this.registry],
+      async collect() {
+        const current = await stats();
+        if (current !== undefined) this.set(current.held);
+      },
+    });
+  }
+
+  /** Reads the settlement service's figures at each scrape. */
+  observeSettlement(stats: () => Promise<SettlementStats>): void {
+    this.#settlementStats = stats;
   }
 }

@@ -18,10 +18,9 @@ describe('AgreementContract: payout compliance (KYC)', () => {
   let credentials: CredentialDriver;
 
   const issueKyc = async (overrides: Record<string, unknown> = {}) => {
-    await credentials.issue(
-      credentials.issueRequest({ credentialId: kycId, type: 'KYC', ...overrides }),
-      [{ name: 'level', value: 'enhanced', salt: 'a'.repeat(64) }],
-    );
+    await credentials.issue(credentials.issueRequest({ credentialId: kycId, type: 'KYC', ...overrides }), [
+      { name: 'level', value: 'enhanced', salt: 'a'.repeat(64) },
+    ]);
   };
 
   beforeEach(async () => {
@@ -130,7 +129,11 @@ describe('AgreementContract: payout compliance (KYC)', () => {
     const released = await driver.release('m1');
     expect(released.instructions.at(-1)).toMatchObject({
       status: 'pending',
-      compliance: { outcome: 'cleared', requiredTypes: [], reason: 'the consortium requires no KYC credential for payouts' },
+      compliance: {
+        outcome: 'cleared',
+        requiredTypes: [],
+        reason: 'the consortium requires no KYC credential for payouts',
+      },
     });
   });
 

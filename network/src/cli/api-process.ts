@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isHealthy } from '../fabric/nodes.js';
 import type { LocalNetwork } from '../network.js';
@@ -43,6 +45,7 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
   const conflicts = await findPortConflicts([{ owner: 'api', port, purpose: 'API' }]);
   if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
   const dataDir = path.join(network.config.home, 'api');
+  const settlementConfig = await startSandboxProvider(network, port);
   const record = network.registry.start({
     name: apiProcessName,
     kind: 'api',
@@ -56,6 +59,7 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
       HOST: '127.0.0.1',
       GIGLEDGER_CONNECTION_PROFILE: network.config.paths.connectionProfile,
       GIGLEDGER_DATA_DIR: dataDir,
+      GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
     },
   });
   await waitUntil(`the API to answer on port ${port}`, async () => {
@@ -68,5 +72,83 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
 export async function stopApi(network: LocalNetwork): Promise<ProcessRecord | undefined> {
   const record = network.registry.find(apiProcessName);
   await network.registry.stop(apiProcessName);
+  await network.registry.stop(sandboxProcessName);
   return record;
+}
+
+const sandboxProcessName = 'sandbox-provider';
+
+/** Standard Webhooks secrets: `whsec_` and the base64 of 32 random bytes. */
+function webhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/**
+ * Starts the local payment provider every organisation is paid through by default
+ * (API port + 10), and writes the settlement configuration that points the API at it.
+ * The secrets are generated once and kept with the network's data (mode 0600).
+ *
+ * @returns the settlement configuration file for GIGLEDGER_SETTLEMENT_CONFIG.
+ * @throws Error when the port is taken or the provider does not come up.
+ */
+async function startSandboxProvider(network: LocalNetwork, apiPort: number): Promise<string> {
+  const port = apiPort + 10;
+  const settlementDir = path.join(network.config.home, 'settlement');
+  mkdirSync(settlementDir, { recursive: true });
+  const secretsFile = path.join(settlementDir, 'sandbox-secrets.json');
+  if (!existsSync(secretsFile)) {
+    const secrets = {
+      outboundSecret: webhookSecret(),
+      inboundSecret: webhookSecret(),
+      apiKey: randomBytes(24).toString('hex'),
+    };
+    writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as {
+    outboundSecret: string;
+    inboundSecret: string;
+    apiKey: string;
+  };
+  const existing = network.registry.find(sandboxProcessName);
+  if (existing === undefined || !isAlive(existing)) {
+    const conflicts = await findPortConflicts([{ owner: 'sandbox payment provider', port, purpose: 'HTTP' }]);
+    if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+    const record = network.registry.start({
+      name: sandboxProcessName,
+      kind: 'settlement',
+      command: process.execPath,
+      args: [path.join(network.config.repoRoot, 'settlement', 'dist', 'sandbox', 'main.js')],
+      cwd: network.config.repoRoot,
+      ports: [port],
+      env: {
+        ...process.env,
+        SANDBOX_PORT: String(port),
+        SANDBOX_OUTBOUND_SECRET: secrets.outboundSecret,
+        SANDBOX_CALLBACK_SECRET: secrets.inboundSecret,
+        SANDBOX_CALLBACK_URL: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
+        SANDBOX_API_KEY: secrets.apiKey,
+        SANDBOX_DATA_DIR: path.join(settlementDir, 'sandbox-data'),
+      },
+    });
+    await waitUntil(`the sandbox payment provider to answer on port ${port}`, async () => {
+      if (!isAlive(record)) throw new Error(`the sandbox payment provider exited; see ${record.log}`);
+      return (await isHealthy(port)) ? true : undefined;
+    });
+  }
+  const configFile = path.join(settlementDir, 'settlement.json');
+  const providerName = 'sandbox';
+  const config = {
+    providers: {
+      [providerName]: {
+        kind: 'webhook',
+        url: `http://127.0.0.1:${port}`,
+        outboundSecret: secrets.outboundSecret,
+        inboundSecret: secrets.inboundSecret,
+        apiKey: secrets.apiKey,
+      },
+    },
+    organisations: Object.fromEntries(network.config.peerOrgs.map((org) => [org.mspId, providerName])),
+  };
+  writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return configFile;
 }

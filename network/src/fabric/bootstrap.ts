@@ -225,6 +225,6 @@ export async function setGenesisParameters(
       ],
       { env },
     );
-    report(`  parameter ${name} = ${value}`);
+    report(`  parameter ${name} = ${JSON.stringify(value)}`);
   }
 }

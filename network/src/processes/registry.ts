@@ -4,7 +4,8 @@ import path from 'node:path';
 import { processStartTicks } from './proc.js';
 import { sleep } from './wait.js';
 
-export type ProcessKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'api';
+/** `settlement`: the payment provider the settlement service talks to (the local sandbox provider). */
+export type ProcessKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'api' | 'settlement';
 
 /** A process this network started, identified by PID and kernel start time. */
 export interface ProcessRecord {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +25,18 @@ export interface E2eApi {
     org: string,
     role: string,
   ): Promise<{ token: string; party: { mspId: string; userId: string } }>;
+  /**
+   * Clears people for payouts through the API: a KYC issuer (registered once per server
+   * by the administrator) issues each a KYC credential.
+   */
+  grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
   /** A GraphQL operation; resolves to `data`, throwing on errors. */
   graphql<T>(query: string, as: string | { apiKey: string }, variables?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
 }
 
-export async function startE2eApi(network: NetworkConfig): Promise<E2eApi> {
+/** @param env more settings, e.g. PORT or GIGLEDGER_SETTLEMENT_CONFIG. */
+export async function startE2eApi(network: NetworkConfig, env: Record<string, string> = {}): Promise<E2eApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-api-'));
   const running = await startApiServer(
     parseApiConfig({
@@ -38,6 +45,7 @@ export async function startE2eApi(network: NetworkConfig): Promise<E2eApi> {
       PORT: '0',
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
+      ...env,
     }),
   );
   const call: E2eApi['call'] = async (method, pathAndQuery, as, body) => {
@@ -58,6 +66,7 @@ export async function startE2eApi(network: NetworkConfig): Promise<E2eApi> {
     };
   };
   let admin: string | undefined;
+  let kycIssuer: string | undefined;
   const api: E2eApi = {
     running,
     url: running.url,
@@ -80,6 +89,32 @@ export async function startE2eApi(network: NetworkConfig): Promise<E2eApi> {
         token: (login.body as { accessToken: string }).accessToken,
         party: { mspId: (created.body as { mspId: string }).mspId, userId },
       };
+    },
+    async grantKyc(people) {
+      if (kycIssuer === undefined) {
+        const issuer = await api.person(`kyc-office-${randomBytes(3).toString('hex')}`, 'AuditOrg', 'issuer');
+        const registered = await call(
+          'PUT',
+          `/v1/admin/issuers/AuditOrgMSP/${issuer.party.userId}`,
+          await api.adminToken(),
+          {
+            displayName: 'KYC office',
+            credentialTypes: ['KYC'],
+          },
+        );
+        if (registered.status !== 200)
+          throw new Error(`registering the KYC issuer failed: ${JSON.stringify(registered.body)}`);
+        kycIssuer = issuer.token;
+      }
+      for (const subject of people) {
+        const issued = await call('POST', '/v1/credentials', kycIssuer, {
+          subject,
+          type: 'KYC',
+          claims: [{ name: 'level', value: 'verified' }],
+        });
+        if (issued.status !== 201)
+          throw new Error(`issuing KYC to ${subject.userId} failed: ${JSON.stringify(issued.body)}`);
+      }
     },
     async graphql<T>(query: string, as: string | { apiKey: string }, variables: Record<string, unknown> = {}) {
       const response = await call('POST', '/graphql', as, { query, variables });

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
+  certificateCommonName,
   readConnectionProfile,
   CertificateAuthority,
   LedgerGateway,
   PeerConnections,
   type LedgerSession,
 } from '@gigledger/gateway';
-import { LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
+import { grantKyc, LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
 import type { Role } from '@gigledger/chaincode/model';
 import { e2eConfig } from './e2e-environment.js';
 
@@ -51,4 +52,21 @@ export function openE2eContext(): E2eContext {
       connections.close();
     },
   };
+}
+
+/** Clears `people` for payouts through a fresh admin and KYC issuer (see {@link grantKyc}). */
+export async function grantKycTo(
+  context: E2eContext,
+  people: readonly { mspId: string; userId: string }[],
+): Promise<void> {
+  await grantKyc(
+    await context.enroll('ClientOrg', 'admin', 'kyc-admin'),
+    await context.enroll('AuditOrg', 'issuer', 'kyc-office'),
+    people,
+  );
+}
+
+/** The party a session acts as: its MSP id and the `userId` its certificate carries. */
+export function partyOf(session: LedgerSession): { mspId: string; userId: string } {
+  return { mspId: session.identity.mspId, userId: certificateCommonName(session.identity.certificatePem) };
 }

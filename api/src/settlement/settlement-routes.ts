@@ -1,0 +1,140 @@
+import { verifyProviderCallback } from '@gigledger/settlement/webhook';
+import { discrepancyKinds } from '@gigledger/settlement';
+import { z } from 'zod';
+import { ApiError, forbidden, invalidInput } from '../errors/api-error.js';
+import { route, type RouteSpec } from '../http/route.js';
+import type { Principal } from '../auth/principal.js';
+import { payoutAccountViewSchema, registerPayoutAccountSchema } from './payout-accounts.js';
+import type { SettlementRuntime } from './settlement-runtime.js';
+
+const tag = 'settlement';
+
+const providerPathSchema = z.strictObject({
+  provider: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a configured provider name'),
+});
+
+const reconciliationQuerySchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
+    to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
+  })
+  .refine((query) => Date.parse(query.from) < Date.parse(query.to), { message: 'must be after from', path: ['to'] });
+
+const reconciliationReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  checkedAt: z.string(),
+  counts: z.object({ ledger: z.number(), outbox: z.number(), provider: z.number() }),
+  discrepancies: z.array(z.object({ kind: z.enum(discrepancyKinds), instructionId: z.string(), detail: z.string() })),
+});
+
+const callbackAnswerSchema = z.object({
+  status: z
+    .enum(['accepted', 'duplicate'])
+    .describe('duplicate: this webhook id or instruction was answered before; nothing changed'),
+});
+
+/** Roles that may read the settlement reconciliation. */
+const reconcilerRoles = new Set(['admin', 'auditor', 'settlement']);
+
+function unavailable(): ApiError {
+  return new ApiError(503, 'SETTLEMENT_DISABLED', 'this server runs no settlement service');
+}
+
+function ownerOf(principal: Principal | undefined): { mspId: string; userId: string } {
+  if (principal?.kind !== 'person') throw forbidden('only a person registers where they are paid');
+  return { mspId: principal.mspId, userId: principal.userId };
+}
+
+/**
+ * Payout accounts, provider callbacks and reconciliation. Without a settlement
+ * configuration the routes exist (the OpenAPI document is the same) and answer 503.
+ */
+export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefined }): RouteSpec[] {
+  const runtime = (): SettlementRuntime => {
+    if (deps.settlement === undefined) throw unavailable();
+    return deps.settlement;
+  };
+  return [
+    route({
+      method: 'put',
+      path: '/v1/settlement/payout-accounts/me',
+      operationId: 'registerPayoutAccount',
+      summary:
+        'Register (or replace) where the caller is paid in a currency: IBAN + BIC (checked) or a provider account reference. The number is sealed off the ledger and only shown masked',
+      tag,
+      access: 'agreements:write',
+      body: registerPayoutAccountSchema,
+      response: payoutAccountViewSchema,
+      errors: [503],
+      handler: ({ body, principal }) => runtime().accounts.register(ownerOf(principal), body),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/settlement/payout-accounts/me',
+      operationId: 'listPayoutAccounts',
+      summary: "The caller's payout accounts, numbers masked",
+      tag,
+      access: 'agreements:read',
+      response: z.array(payoutAccountViewSchema),
+      errors: [503],
+      handler: ({ principal }) => runtime().accounts.list(ownerOf(principal)),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/settlement/callbacks/:provider',
+      operationId: 'receiveProviderCallback',
+      summary:
+        'A payment provider reports an instruction paid or failed. Signed per Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, webhook-signature); a repeated webhook id changes nothing',
+      tag,
+      access: 'public',
+      params: providerPathSchema,
+      body: z.record(z.string(), z.unknown()).describe('payment_order.paid or payment_order.failed message'),
+      response: callbackAnswerSchema,
+      errors: [400, 401, 404, 503],
+      handler: async ({ params, rawBody, headers, log }) => {
+        const settlement = runtime();
+        const provider = settlement.provider(params.provider);
+        if (provider?.inboundSecret === undefined) {
+          throw new ApiError(404, 'NOT_FOUND', `no webhook provider ${params.provider} is configured`, 'path.provider');
+        }
+        if (rawBody === undefined) throw invalidInput('body', 'must be a signed JSON message');
+        const verified = verifyProviderCallback({ headers, rawBody, secret: provider.inboundSecret });
+        if (!verified.ok) {
+          log.warn({ provider: params.provider, code: verified.code }, 'provider callback refused');
+          settlement.refused(params.provider, verified.code);
+          throw new ApiError(verified.status, verified.code, verified.message);
+        }
+        const result = await settlement.service.acceptConfirmation(
+          params.provider,
+          verified.webhookId,
+          verified.confirmation,
+        );
+        if (result.status === 'refused') {
+          log.warn({ provider: params.provider, code: result.code }, 'provider callback refused');
+          throw new ApiError(400, result.code, result.message);
+        }
+        return { status: result.status };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/settlement/reconciliation',
+      operationId: 'reconcileSettlement',
+      summary:
+        "Compare the ledger's settlement instructions, the outbox and the providers' statements for instructions requested in [from, to): missing, duplicated, mismatched or stuck ones (role admin, auditor or settlement)",
+      tag,
+      access: 'agreements:read',
+      query: reconciliationQuerySchema,
+      response: reconciliationReportSchema,
+      errors: [503],
+      handler: async ({ query, principal }) => {
+        if (principal === undefined || !reconcilerRoles.has(principal.role)) {
+          throw forbidden('reading the settlement reconciliation needs role admin, auditor or settlement');
+        }
+        const report = await runtime().reconcile(new Date(query.from), new Date(query.to));
+        return { ...report, discrepancies: [...report.discrepancies] };
+      },
+    }),
+  ];
+}

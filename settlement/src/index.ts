@@ -1,0 +1,4 @@
+export * from './provider.js';
+export * from './outbox/schema.js';
+export * from './settlement-service.js';
+export * from './reconciliation.js';

@@ -1,0 +1,233 @@
+import type { PaymentOrder } from '../provider.js';
+import { answerPain001, buildCamt054, parseCamt054, type Camt054EntryInput } from './camt054.js';
+import { buildPain001 } from './pain001.js';
+import { accounts, schemaErrors } from './test-support/xsd.js';
+
+const base = {
+  messageId: 'BANK-0001',
+  createdAt: '2026-03-02T06:00:00Z',
+  notificationId: 'NTF-0001',
+  accountIban: accounts.escrow.iban,
+};
+const booked: Camt054EntryInput = {
+  endToEndId: 'A-1/m1/release-1',
+  amountMinor: 150000n,
+  currency: 'EUR',
+  creditDebit: 'DBIT',
+  status: 'BOOK',
+  bookingDate: '2026-03-02',
+  accountServicerReference: 'REF-1',
+};
+
+describe('camt.054', () => {
+  it('builds notifications the official camt.054.001.08 schema accepts', async () => {
+    const xml = buildCamt054({
+      ...base,
+      entries: [
+        booked,
+        { ...booked, endToEndId: 'A-2', amountMinor: 5000n, currency: 'JPY', accountServicerReference: 'REF-2' },
+        {
+          ...booked,
+          endToEndId: 'A-3',
+          amountMinor: 1234n,
+          currency: 'BHD',
+          creditDebit: 'CRDT',
+          accountServicerReference: 'REF-3',
+          returnReason: { code: 'AC04', additionalInformation: 'Account closed <2026>' },
+        },
+        {
+          ...booked,
+          endToEndId: 'A-4',
+          status: 'PDNG',
+          accountServicerReference: 'REF-4',
+          remittanceInformation: ['Fish & chips'],
+        },
+      ],
+    });
+    expect(await schemaErrors(xml, 'camt.054.001.08')).toEqual([]);
+    expect(await schemaErrors(buildCamt054({ ...base, entries: [] }), 'camt.054.001.08')).toEqual([]);
+  });
+
+  it('reads booked debits as paid, returns and rejections as failed with the reason, the rest as pending', () => {
+    const xml = buildCamt054({
+      ...base,
+      entries: [
+        booked,
+        { ...booked, endToEndId: 'A-2', amountMinor: 5000n, currency: 'JPY', accountServicerReference: 'REF-2' },
+        {
+          ...booked,
+          endToEndId: 'A-3',
+          amountMinor: 1234n,
+          currency: 'BHD',
+          creditDebit: 'CRDT',
+          accountServicerReference: 'REF-3',
+          returnReason: { code: 'AC04', additionalInformation: 'Account closed' },
+        },
+        { ...booked, endToEndId: 'A-4', status: 'PDNG', accountServicerReference: 'REF-4' },
+        { ...booked, endToEndId: 'A-5', status: 'RJCT', accountServicerReference: 'REF-5' },
+      ],
+    });
+    const notification = parseCamt054(xml, 'n.xml');
+    expect(notification.messageId).toBe('BANK-0001');
+    expect(
+      notification.transactions.map(({ endToEndId, outcome, amountMinor, currency, reason, providerReference }) => ({
+        endToEndId,
+        outcome,
+        amountMinor,
+        currency,
+        reason,
+        providerReference,
+      })),
+    ).toEqual([
+      {
+        endToEndId: 'A-1/m1/release-1',
+        outcome: 'paid',
+        amountMinor: 150000n,
+        currency: 'EUR',
+        reason: undefined,
+        providerReference: 'REF-1',
+      },
+      {
+        endToEndId: 'A-2',
+        outcome: 'paid',
+        amountMinor: 5000n,
+        currency: 'JPY',
+        reason: undefined,
+        providerReference: 'REF-2',
+      },
+      {
+        endToEndId: 'A-3',
+        outcome: 'failed',
+        amountMinor: 1234n,
+        currency: 'BHD',
+        reason: 'returned by the bank: AC04 closed account; Account closed',
+        providerReference: 'REF-3',
+      },
+      {
+        endToEndId: 'A-4',
+        outcome: 'pending',
+        amountMinor: 150000n,
+        currency: 'EUR',
+        reason: undefined,
+        providerReference: 'REF-4',
+      },
+      {
+        endToEndId: 'A-5',
+        outcome: 'failed',
+        amountMinor: 150000n,
+        currency: 'EUR',
+        reason: 'rejected by the bank',
+        providerReference: 'REF-5',
+      },
+    ]);
+  });
+
+  it('reads a reversal and a batch entry written the way banks write them', () => {
+    const xml = `<?xml version="1.0"?>
+<ns:Document xmlns:ns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><ns:BkToCstmrDbtCdtNtfctn>
+  <ns:GrpHdr><ns:MsgId>M1</ns:MsgId><ns:CreDtTm>2026-03-02T06:00:00Z</ns:CreDtTm></ns:GrpHdr>
+  <ns:Ntfctn><ns:Id>N1</ns:Id><ns:Acct><ns:Id><ns:IBAN>${accounts.escrow.iban}</ns:IBAN></ns:Id></ns:Acct>
+    <ns:Ntry><ns:NtryRef>E1</ns:NtryRef><ns:Amt Ccy="EUR">10.00</ns:Amt><ns:CdtDbtInd>CRDT</ns:CdtDbtInd><ns:RvslInd>true</ns:RvslInd>
+      <ns:Sts><ns:Cd>BOOK</ns:Cd></ns:Sts><ns:BookgDt><ns:DtTm>2026-03-02T10:00:00Z</ns:DtTm></ns:BookgDt>
+      <ns:BkTxCd/><ns:NtryDtls><ns:TxDtls><ns:Refs><ns:EndToEndId>A-9</ns:EndToEndId></ns:Refs></ns:TxDtls></ns:NtryDtls></ns:Ntry>
+    <ns:Ntry><ns:Amt Ccy="JPY">300</ns:Amt><ns:CdtDbtInd>DBIT</ns:CdtDbtInd><ns:Sts><ns:Cd>BOOK</ns:Cd></ns:Sts><ns:AcctSvcrRef>B1</ns:AcctSvcrRef><ns:BkTxCd/>
+      <ns:NtryDtls><ns:TxDtls><ns:Refs><ns:EndToEndId>A-10</ns:EndToEndId></ns:Refs><ns:Amt Ccy="JPY">100</ns:Amt></ns:TxDtls>
+        <ns:TxDtls><ns:Refs><ns:EndToEndId>NOTPROVIDED</ns:EndToEndId></ns:Refs><ns:AmtDtls><ns:TxAmt><ns:Amt Ccy="JPY">200</ns:Amt></ns:TxAmt></ns:AmtDtls></ns:TxDtls></ns:NtryDtls></ns:Ntry>
+  </ns:Ntfctn></ns:BkToCstmrDbtCdtNtfctn></ns:Document>`;
+    expect(parseCamt054(xml).transactions).toEqual([
+      {
+        endToEndId: 'A-9',
+        creditDebit: 'CRDT',
+        amountMinor: 1000n,
+        currency: 'EUR',
+        outcome: 'failed',
+        reason: 'reversed by the bank',
+        providerReference: 'E1',
+        bookedAt: '2026-03-02T10:00:00Z',
+        returned: true,
+        remittanceInformation: [],
+      },
+      {
+        endToEndId: 'A-10',
+        creditDebit: 'DBIT',
+        amountMinor: 100n,
+        currency: 'JPY',
+        outcome: 'paid',
+        providerReference: 'B1/1',
+        bookedAt: '2026-03-02T06:00:00Z',
+        returned: false,
+        remittanceInformation: [],
+      },
+      {
+        endToEndId: undefined,
+        creditDebit: 'DBIT',
+        amountMinor: 200n,
+        currency: 'JPY',
+        outcome: 'paid',
+        providerReference: 'B1/2',
+        bookedAt: '2026-03-02T06:00:00Z',
+        returned: false,
+        remittanceInformation: [],
+      },
+    ]);
+  });
+
+  it('refuses an amount with more decimals than its currency, naming file and entry', () => {
+    const xml = buildCamt054({
+      ...base,
+      entries: [{ ...booked, currency: 'JPY', amountMinor: 5n, accountServicerReference: 'REF-JPY' }],
+    }).replace(/<Amt Ccy="JPY">5<\/Amt>/g, '<Amt Ccy="JPY">5.5</Amt>');
+    expect(xml).toContain('5.5');
+    expect(() => parseCamt054(xml, 'camt054-20260302.xml')).toThrow(
+      'INVALID_AMOUNT: camt054-20260302.xml: entry REF-JPY of notification NTF-0001: amount 5.5 JPY has more decimals than JPY allows (0)',
+    );
+  });
+
+  it('refuses files that are not camt.054, naming the file', () => {
+    expect(() => parseCamt054('<Document><BkToCstmrDbtCdtNtfctn>', 'broken.xml')).toThrow(
+      'MALFORMED_FILE: broken.xml: not well-formed XML at line 1',
+    );
+    expect(() => parseCamt054('<!DOCTYPE x [<!ENTITY a "b">]><x/>', 'dtd.xml')).toThrow(
+      'MALFORMED_FILE: dtd.xml: the document has a DTD',
+    );
+    expect(() =>
+      parseCamt054(
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt/></Document>',
+        'stmt.xml',
+      ),
+    ).toThrow(
+      'MALFORMED_FILE: stmt.xml: not a camt.054 BankToCustomerDebitCreditNotification (namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.08)',
+    );
+  });
+
+  it('answers a pain.001 file the way a bank would', async () => {
+    const order = (instructionId: string, amountMinor: bigint, currency: string): PaymentOrder => ({
+      instructionId,
+      direction: 'payout',
+      amountMinor,
+      currency,
+      counterparty: { kind: 'iban', holderName: 'Ada', ...accounts.netherlands },
+      remittanceInformation: 'Release',
+      requestedAt: '2026-03-01T00:00:00Z',
+    });
+    const pain = buildPain001([order('A-1', 100n, 'EUR'), order('A-2', 250n, 'BHD')], {
+      messageId: 'P1',
+      createdAt: '2026-03-01T09:00:00Z',
+      debtor: accounts.escrow,
+    });
+    const answer = answerPain001(pain.xml, {
+      messageId: 'BANK-P1',
+      createdAt: '2026-03-02T06:00:00Z',
+      bookingDate: '2026-03-02',
+      returns: { 'A-2': { code: 'AC01' } },
+    });
+    expect(await schemaErrors(answer, 'camt.054.001.08')).toEqual([]);
+    expect(
+      parseCamt054(answer).transactions.map((t) => [t.endToEndId, t.creditDebit, t.outcome, t.amountMinor]),
+    ).toEqual([
+      ['A-2', 'DBIT', 'paid', 250n],
+      ['A-2', 'CRDT', 'failed', 250n],
+      ['A-1', 'DBIT', 'paid', 100n],
+    ]);
+  });
+});

@@ -1,0 +1,213 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PaymentOrder } from '../provider.js';
+import { answerPain001 } from './camt054.js';
+import { Iso20022FileAdapter, ledgerFileName, type Iso20022FileAdapterOptions } from './file-adapter.js';
+import { endToEndIdFor } from './identifiers.js';
+import { readPain001 } from './pain001.js';
+import { accounts, schemaErrors } from './test-support/xsd.js';
+
+let root: string;
+let outbox: string;
+let inbox: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'iso20022-adapter-'));
+  outbox = join(root, 'outbox');
+  inbox = join(root, 'inbox');
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function adapter(overrides: Partial<Iso20022FileAdapterOptions> = {}): Iso20022FileAdapter {
+  let tick = 0;
+  return new Iso20022FileAdapter({
+    name: 'bank-files',
+    outbox,
+    inbox,
+    debtor: accounts.escrow,
+    batchSize: 10,
+    clock: () => new Date(Date.UTC(2026, 2, 1, 9, 30, tick++)),
+    ...overrides,
+  });
+}
+
+function payout(instructionId: string, amountMinor = 150000n, currency = 'EUR'): PaymentOrder {
+  return {
+    instructionId,
+    direction: 'payout',
+    amountMinor,
+    currency,
+    counterparty: { kind: 'iban', holderName: 'Ada Lovelace', ...accounts.germany },
+    remittanceInformation: `GigLedger ${instructionId}`,
+    requestedAt: '2026-03-01T09:00:00Z',
+  };
+}
+
+const painFiles = async (): Promise<string[]> => (await readdir(outbox)).filter((name) => name.endsWith('.xml')).sort();
+
+describe('Iso20022FileAdapter', () => {
+  it('writes one valid pain.001 per flush, and each instruction id only once', async () => {
+    const bank = adapter();
+    expect(await bank.send(payout('A-1/m1/release-1'))).toEqual({
+      status: 'accepted',
+      providerReference: 'A-1/m1/release-1',
+    });
+    expect(await bank.send(payout('A-2/m1/release-1', 5000n, 'JPY'))).toMatchObject({ status: 'accepted' });
+    expect(await bank.send(payout('A-1/m1/release-1'))).toMatchObject({ status: 'accepted' });
+    const first = await bank.flush();
+    expect(first?.instructionIds).toEqual(['A-1/m1/release-1', 'A-2/m1/release-1']);
+    expect(await bank.flush()).toBeUndefined();
+
+    // Retried after the file was written, by this instance and by a new one on the same outbox.
+    expect(await bank.send(payout('A-1/m1/release-1'))).toMatchObject({ status: 'accepted' });
+    const restarted = adapter();
+    expect(await restarted.send(payout('A-2/m1/release-1', 5000n, 'JPY'))).toMatchObject({ status: 'accepted' });
+    expect(await restarted.send(payout('A-3/m1/release-1'))).toMatchObject({ status: 'accepted' });
+    const second = await restarted.flush();
+    expect(second?.instructionIds).toEqual(['A-3/m1/release-1']);
+
+    const files = await painFiles();
+    expect(files).toHaveLength(2);
+    const written = await Promise.all(files.map(async (name) => readFile(join(outbox, name), 'utf8')));
+    for (const xml of written) expect(await schemaErrors(xml, 'pain.001.001.09')).toEqual([]);
+    expect(written.flatMap((xml) => readPain001(xml).transactions.map((t) => t.endToEndId)).sort()).toEqual([
+      'A-1/m1/release-1',
+      'A-2/m1/release-1',
+      'A-3/m1/release-1',
+    ]);
+    const ledger = JSON.parse(await readFile(join(outbox, ledgerFileName), 'utf8')) as {
+      written: Record<string, unknown>;
+    };
+    expect(Object.keys(ledger.written)).toHaveLength(3);
+  });
+
+  it('refuses an instruction id reused with different details', async () => {
+    const bank = adapter();
+    await bank.send(payout('A-1'));
+    expect(await bank.send(payout('A-1', 1n))).toEqual({
+      status: 'rejected',
+      reason: 'instruction A-1 was already sent with a different amount, currency or account',
+    });
+  });
+
+  it('writes the file by itself when the batch is full', async () => {
+    const bank = adapter({ batchSize: 2 });
+    await bank.send(payout('A-1'));
+    expect(await painFiles()).toEqual([]);
+    await bank.send(payout('A-2'));
+    expect(await painFiles()).toHaveLength(1);
+  });
+
+  it('keeps accepted orders across a restart until they are flushed', async () => {
+    await adapter().send(payout('A-1'));
+    const file = await adapter().flush();
+    expect(file?.instructionIds).toEqual(['A-1']);
+  });
+
+  it('refuses collections, provider accounts and accounts that are not IBANs', async () => {
+    const bank = adapter();
+    expect(await bank.send({ ...payout('A-1'), direction: 'collect' })).toEqual({
+      status: 'rejected',
+      reason: 'collections are not supported: ISO 20022 file payouts only (a pain.008 direct debit needs a mandate)',
+    });
+    expect(
+      await bank.send({
+        ...payout('A-2'),
+        counterparty: { kind: 'iban', holderName: 'Bob', iban: '0012345678', bic: 'COBADEFFXXX' },
+      }),
+    ).toEqual({
+      status: 'rejected',
+      reason: 'instruction A-2: counterparty account: iban does not start with a known IBAN country code',
+    });
+    expect(
+      await bank.send({ ...payout('A-3'), counterparty: { kind: 'provider', holderName: 'Bob', reference: 'w-1' } }),
+    ).toMatchObject({ status: 'rejected' });
+    expect(await bank.flush()).toBeUndefined();
+  });
+
+  it('round trip: send, flush, camt.054 in the inbox, confirmations, acknowledge', async () => {
+    const bank = adapter();
+    const long = `A-77/${'m'.repeat(60)}/release-1`;
+    await bank.send(payout('A-1/m1/release-1', 150000n, 'EUR'));
+    await bank.send(payout(long, 1234n, 'BHD'));
+    await bank.send(payout('A-3/m1/release-1', 5000n, 'JPY'));
+    const file = await bank.flush();
+    const painXml = await readFile(join(outbox, file!.fileName), 'utf8');
+
+    const camt = answerPain001(painXml, {
+      messageId: 'BANK-0001',
+      createdAt: '2026-03-02T06:00:00Z',
+      bookingDate: '2026-03-02',
+      returns: { 'A-3/m1/release-1': { code: 'AC04', additionalInformation: 'Account closed' } },
+    });
+    await mkdir(inbox, { recursive: true });
+    await writeFile(join(inbox, 'camt054-0001.xml'), camt);
+
+    const confirmations = await bank.pendingConfirmations();
+    expect(
+      confirmations.map(({ instructionId, outcome, amountMinor, currency, reason }) => ({
+        instructionId,
+        outcome,
+        amountMinor,
+        currency,
+        reason,
+      })),
+    ).toEqual([
+      { instructionId: long, outcome: 'paid', amountMinor: 1234n, currency: 'BHD', reason: undefined },
+      { instructionId: 'A-1/m1/release-1', outcome: 'paid', amountMinor: 150000n, currency: 'EUR', reason: undefined },
+      {
+        instructionId: 'A-3/m1/release-1',
+        outcome: 'failed',
+        amountMinor: 5000n,
+        currency: 'JPY',
+        reason: 'returned by the bank: AC04 closed account; Account closed',
+      },
+    ]);
+    expect(endToEndIdFor(long)).not.toBe(long);
+
+    // Handed out again until acknowledged; a partial acknowledgement keeps the file.
+    expect(await bank.pendingConfirmations()).toHaveLength(3);
+    await bank.acknowledge(confirmations.slice(0, 2));
+    expect(await readdir(inbox)).toContain('camt054-0001.xml');
+    expect(await bank.pendingConfirmations()).toHaveLength(3);
+    await bank.acknowledge(confirmations);
+    expect(await readdir(inbox)).not.toContain('camt054-0001.xml');
+    expect(await readdir(join(inbox, 'processed'))).toEqual(['camt054-0001.xml']);
+    expect(await bank.pendingConfirmations()).toEqual([]);
+
+    const statement = await bank.statement(new Date('2026-03-02T00:00:00Z'), new Date('2026-03-03T00:00:00Z'));
+    expect(
+      statement.map(({ instructionId, direction, status, amountMinor }) => [
+        instructionId,
+        direction,
+        status,
+        amountMinor,
+      ]),
+    ).toEqual([
+      [long, 'payout', 'paid', 1234n],
+      ['A-1/m1/release-1', 'payout', 'paid', 150000n],
+      ['A-3/m1/release-1', 'payout', 'paid', 5000n],
+      ['A-3/m1/release-1', 'payout', 'failed', 5000n],
+    ]);
+    expect(await bank.statement(new Date('2026-03-03T00:00:00Z'), new Date('2026-03-04T00:00:00Z'))).toEqual([]);
+  });
+
+  it('fails with an error naming a malformed camt file', async () => {
+    const bank = adapter();
+    await mkdir(inbox, { recursive: true });
+    await writeFile(
+      join(inbox, 'camt054-broken.xml'),
+      '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>',
+    );
+    await expect(bank.pendingConfirmations()).rejects.toMatchObject({
+      name: 'Camt054Error',
+      code: 'MALFORMED_FILE',
+      fileName: 'camt054-broken.xml',
+      message: expect.stringContaining('camt054-broken.xml: not well-formed XML') as unknown,
+    });
+  });
+});

@@ -1,0 +1,173 @@
+import type { Kysely, Migration } from 'kysely';
+
+/**
+ * Where an instruction stands between the ledger and the provider:
+ *
+ *   queued → sending → sent → confirming → confirmed
+ *                 ↘ retry ↗        (provider said paid/failed; ledger write pending)
+ *                 ↘ dead           (rejected, or out of attempts: an operator decides)
+ *
+ * `sending` left behind by a crash is sent again: the instruction id is the provider's
+ * idempotency key, so a second attempt never pays twice.
+ */
+export const outboxStates = ['queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'] as const;
+export type OutboxState = (typeof outboxStates)[number];
+
+/** One row per ledger settlement instruction, keyed by its instruction id. */
+export interface SettlementOutboxTable {
+  instruction_id: string;
+  agreement_id: string;
+  milestone_id: string;
+  /** Ledger kind: fund-escrow, release or refund. */
+  kind: string;
+  direction: 'collect' | 'payout';
+  /** Provider configuration name the instruction is routed to. */
+  provider: string;
+  counterparty_msp: string;
+  counterparty_user: string;
+  /** Integer minor units as a decimal string. */
+  amount: string;
+  platform_fee: string;
+  currency: string;
+  request_tx_id: string;
+  block_number: string;
+  requested_at: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  provider_reference: string | null;
+  outcome: 'paid' | 'failed' | null;
+  outcome_reason: string | null;
+  confirm_tx_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Payouts the ledger held for compliance, so the service can retry them when a credential arrives. */
+export interface SettlementHeldTable {
+  instruction_id: string;
+  agreement_id: string;
+  milestone_id: string;
+  payee_msp: string;
+  payee_user: string;
+  reason: string;
+  held_at: string;
+  /** Set when the ledger cleared it (PayoutCleared). */
+  cleared_at: string | null;
+  /** 1 when something happened that may clear it (a credential of the payee changed). */
+  retry_due: number;
+}
+
+/** Provider callbacks already taken, by Standard Webhooks `webhook-id`, so a replay changes nothing. */
+export interface SettlementWebhookReceiptsTable {
+  webhook_id: string;
+  provider: string;
+  instruction_id: string;
+  received_at: string;
+}
+
+/**
+ * Where a person is paid. The account details are sealed (AES-256-GCM) with the
+ * server's key; only a masked form is stored in clear. Nothing of it reaches the ledger.
+ */
+export interface PayoutAccountsTable {
+  account_id: string;
+  msp_id: string;
+  user_id: string;
+  currency: string;
+  kind: 'iban' | 'provider';
+  holder_name: string;
+  masked: string;
+  sealed_details: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SettlementTables {
+  settlement_outbox: SettlementOutboxTable;
+  settlement_held: SettlementHeldTable;
+  settlement_webhook_receipts: SettlementWebhookReceiptsTable;
+  payout_accounts: PayoutAccountsTable;
+  checkpoints: { name: string; block_number: string; transaction_id: string | null; updated_at: string };
+}
+
+export type SettlementDb = Kysely<SettlementTables>;
+
+/** Schema of the settlement tables, merged into the server's migrations; never edit one that shipped. */
+export const settlementMigrations: Record<string, Migration> = {
+  '2026-11-30-001-settlement': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('settlement_outbox')
+        .addColumn('instruction_id', 'varchar(200)', (column) => column.primaryKey())
+        .addColumn('agreement_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('milestone_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('kind', 'varchar(32)', (column) => column.notNull())
+        .addColumn('direction', 'varchar(16)', (column) => column.notNull())
+        .addColumn('provider', 'varchar(64)', (column) => column.notNull())
+        .addColumn('counterparty_msp', 'varchar(64)', (column) => column.notNull())
+        .addColumn('counterparty_user', 'varchar(64)', (column) => column.notNull())
+        .addColumn('amount', 'varchar(32)', (column) => column.notNull())
+        .addColumn('platform_fee', 'varchar(32)', (column) => column.notNull())
+        .addColumn('currency', 'varchar(3)', (column) => column.notNull())
+        .addColumn('request_tx_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('block_number', 'varchar(32)', (column) => column.notNull())
+        .addColumn('requested_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('state', 'varchar(16)', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'varchar(32)')
+        .addColumn('last_error', 'varchar(500)')
+        .addColumn('provider_reference', 'varchar(128)')
+        .addColumn('outcome', 'varchar(16)')
+        .addColumn('outcome_reason', 'varchar(500)')
+        .addColumn('confirm_tx_id', 'varchar(128)')
+        .addColumn('created_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('updated_at', 'varchar(32)', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('settlement_outbox_state')
+        .on('settlement_outbox')
+        .columns(['state', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createTable('settlement_held')
+        .addColumn('instruction_id', 'varchar(200)', (column) => column.primaryKey())
+        .addColumn('agreement_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('milestone_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('payee_msp', 'varchar(64)', (column) => column.notNull())
+        .addColumn('payee_user', 'varchar(64)', (column) => column.notNull())
+        .addColumn('reason', 'varchar(1000)', (column) => column.notNull())
+        .addColumn('held_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('cleared_at', 'varchar(32)')
+        .addColumn('retry_due', 'integer', (column) => column.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('settlement_held_payee')
+        .on('settlement_held')
+        .columns(['payee_msp', 'payee_user'])
+        .execute();
+      await db.schema
+        .createTable('settlement_webhook_receipts')
+        .addColumn('webhook_id', 'varchar(200)', (column) => column.primaryKey())
+        .addColumn('provider', 'varchar(64)', (column) => column.notNull())
+        .addColumn('instruction_id', 'varchar(200)', (column) => column.notNull())
+        .addColumn('received_at', 'varchar(32)', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('payout_accounts')
+        .addColumn('account_id', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('msp_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('user_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('currency', 'varchar(3)', (column) => column.notNull())
+        .addColumn('kind', 'varchar(16)', (column) => column.notNull())
+        .addColumn('holder_name', 'varchar(140)', (column) => column.notNull())
+        .addColumn('masked', 'varchar(64)', (column) => column.notNull())
+        .addColumn('sealed_details', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('updated_at', 'varchar(32)', (column) => column.notNull())
+        .addUniqueConstraint('payout_accounts_owner_currency', ['msp_id', 'user_id', 'currency'])
+        .execute();
+    },
+  },
+};

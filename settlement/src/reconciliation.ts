@@ -1,0 +1,175 @@
+import type { SettlementOutboxTable } from './outbox/schema.js';
+import type { StatementEntry } from './provider.js';
+
+/** An instruction as the ledger records it (replayed from committed chaincode events). */
+export interface LedgerInstructionView {
+  readonly instructionId: string;
+  /** Integer minor units. */
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly status: 'held' | 'pending' | 'paid' | 'failed';
+  readonly requestedAt: string;
+}
+
+export const discrepancyKinds = [
+  'missing-in-outbox',
+  'missing-at-provider',
+  'missing-on-ledger',
+  'duplicated-at-provider',
+  'amount-mismatch',
+  'currency-mismatch',
+  'status-mismatch',
+  'stuck',
+  'dead-letter',
+] as const;
+export type DiscrepancyKind = (typeof discrepancyKinds)[number];
+
+export interface Discrepancy {
+  readonly kind: DiscrepancyKind;
+  readonly instructionId: string;
+  readonly detail: string;
+}
+
+export interface ReconciliationReport {
+  readonly from: string;
+  readonly to: string;
+  readonly checkedAt: string;
+  readonly counts: { readonly ledger: number; readonly outbox: number; readonly provider: number };
+  /** Empty when ledger, outbox and provider statements agree. */
+  readonly discrepancies: readonly Discrepancy[];
+}
+
+/**
+ * Compares the three records of every instruction requested in `[from, to)`: the
+ * ledger's, the outbox's and the providers' statements. Reports what one side has and
+ * another lacks, an instruction a provider booked twice, amounts or currencies that
+ * differ, outcomes that disagree, and instructions open longer than `stuckAfterSeconds`.
+ */
+export function reconcile(input: {
+  readonly from: Date;
+  readonly to: Date;
+  readonly now: Date;
+  readonly ledger: readonly LedgerInstructionView[];
+  readonly outbox: readonly SettlementOutboxTable[];
+  readonly statements: readonly StatementEntry[];
+  readonly stuckAfterSeconds: number;
+}): ReconciliationReport {
+  const inWindow = (instant: string) => {
+    const time = Date.parse(instant);
+    return time >= input.from.getTime() && time < input.to.getTime();
+  };
+  const ledger = new Map(
+    input.ledger.filter((entry) => inWindow(entry.requestedAt)).map((entry) => [entry.instructionId, entry]),
+  );
+  const outbox = new Map(
+    input.outbox.filter((row) => inWindow(row.requested_at)).map((row) => [row.instruction_id, row]),
+  );
+  const booked = new Map<string, StatementEntry[]>();
+  for (const entry of input.statements) {
+    if (!ledger.has(entry.instructionId) && !outbox.has(entry.instructionId) && !inWindow(entry.bookedAt)) continue;
+    booked.set(entry.instructionId, [...(booked.get(entry.instructionId) ?? []), entry]);
+  }
+  const discrepancies: Discrepancy[] = [];
+  const report = (kind: DiscrepancyKind, instructionId: string, detail: string) => {
+    discrepancies.push({ kind, instructionId, detail });
+  };
+
+  for (const entry of ledger.values()) {
+    if (entry.status === 'held') continue;
+    const row = outbox.get(entry.instructionId);
+    if (row === undefined) {
+      report(
+        'missing-in-outbox',
+        entry.instructionId,
+        `on the ledger as ${entry.status} but never taken into the outbox`,
+      );
+      continue;
+    }
+    if (row.amount !== entry.amountMinor.toString()) {
+      report(
+        'amount-mismatch',
+        entry.instructionId,
+        `ledger ${entry.amountMinor.toString()}, outbox ${row.amount} (minor units)`,
+      );
+    }
+    if (row.currency !== entry.currency) {
+      report('currency-mismatch', entry.instructionId, `ledger ${entry.currency}, outbox ${row.currency}`);
+    }
+    if (row.state === 'confirmed' && row.outcome !== entry.status) {
+      report(
+        'status-mismatch',
+        entry.instructionId,
+        `outbox confirmed ${row.outcome ?? '?'}, ledger says ${entry.status}`,
+      );
+    }
+  }
+  for (const row of outbox.values()) {
+    if (!ledger.has(row.instruction_id)) {
+      report('missing-on-ledger', row.instruction_id, `in the outbox (${row.state}) but not requested on the ledger`);
+    }
+    if (row.state === 'dead') {
+      report(
+        'dead-letter',
+        row.instruction_id,
+        `gave up after ${row.attempts} attempts: ${row.last_error ?? 'rejected'}`,
+      );
+    }
+    const open = row.state !== 'confirmed' && row.state !== 'dead';
+    const age = (input.now.getTime() - Date.parse(row.created_at)) / 1000;
+    if (open && age > input.stuckAfterSeconds) {
+      report(
+        'stuck',
+        row.instruction_id,
+        `${row.state} for ${Math.round(age)} s${row.last_error === null ? '' : `: ${row.last_error}`}`,
+      );
+    }
+    const entries = booked.get(row.instruction_id) ?? [];
+    const sentToProvider = ['sent', 'confirming', 'confirmed'].includes(row.state);
+    if (entries.length === 0 && sentToProvider) {
+      report('missing-at-provider', row.instruction_id, `${row.state} here, absent from ${row.provider}'s statement`);
+    }
+    const executed = entries.filter((entry) => entry.status !== 'failed');
+    if (executed.length > 1) {
+      report('duplicated-at-provider', row.instruction_id, `${row.provider} booked it ${executed.length} times`);
+    }
+    for (const entry of entries) {
+      if (entry.amountMinor.toString() !== row.amount) {
+        report(
+          'amount-mismatch',
+          row.instruction_id,
+          `outbox ${row.amount}, ${row.provider} booked ${entry.amountMinor.toString()} (minor units)`,
+        );
+      }
+      if (entry.currency !== row.currency) {
+        report(
+          'currency-mismatch',
+          row.instruction_id,
+          `outbox ${row.currency}, ${row.provider} booked ${entry.currency}`,
+        );
+      }
+      if (row.state === 'confirmed' && entry.status !== 'pending' && entry.status !== row.outcome) {
+        report(
+          'status-mismatch',
+          row.instruction_id,
+          `ledger confirmed ${row.outcome ?? '?'}, ${row.provider} says ${entry.status}`,
+        );
+      }
+    }
+  }
+  for (const [instructionId, entries] of booked) {
+    if (!outbox.has(instructionId) && !ledger.has(instructionId)) {
+      report(
+        'missing-on-ledger',
+        instructionId,
+        `booked by ${entries[0]?.providerReference ?? 'the provider'} but unknown here`,
+      );
+    }
+  }
+  return {
+    from: input.from.toISOString(),
+    to: input.to.toISOString(),
+    checkedAt: input.now.toISOString(),
+    counts: { ledger: ledger.size, outbox: outbox.size, provider: booked.size },
+    discrepancies,
+  };
+}

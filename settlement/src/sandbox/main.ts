@@ -1,0 +1,26 @@
+import { parseSandboxConfig } from './sandbox-config.js';
+import { startSandboxProvider } from './sandbox-provider.js';
+
+const log = (line: string): void => {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+};
+
+const sandbox = await startSandboxProvider({ ...parseSandboxConfig(process.env), log });
+process.stdout.write(`sandbox provider listening on ${sandbox.url}\n`);
+
+function shutdown(signal: string): void {
+  log(`${signal} received; closing`);
+  sandbox.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+process.once('SIGTERM', () => {
+  shutdown('SIGTERM');
+});
+process.once('SIGINT', () => {
+  shutdown('SIGINT');
+});

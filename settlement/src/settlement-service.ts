@@ -1,0 +1,602 @@
+import { createHash } from 'node:crypto';
+import {
+  agreementEventBaseSchema,
+  credentialEventNames,
+  partySchema,
+  type Party,
+  type SettlementInstruction,
+} from '@gigledger/chaincode/model';
+import { RefusedError, StoredCheckpointer, type LedgerClient, type LedgerEvent } from '@gigledger/gateway';
+import { sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import type { OutboxState, SettlementDb, SettlementOutboxTable, SettlementTables } from './outbox/schema.js';
+import type { PayoutAccountDetails, PaymentOrder, ProviderAdapter, ProviderConfirmation } from './provider.js';
+import { nextAttemptDelayMs } from './webhook/webhook-adapter.js';
+
+/** Where a crash can be injected to prove exactly-once delivery (operators never set this). */
+export const crashPoints = ['after-event-read', 'after-outbox-write', 'after-send', 'after-callback'] as const;
+export type CrashPoint = (typeof crashPoints)[number];
+
+/** Looks up where a party is paid (or debited) in a currency; undefined when they registered nothing. */
+export interface PayoutAccountDirectory {
+  accountFor(party: Party, currency: string): Promise<PayoutAccountDetails | undefined>;
+}
+
+/** Starts following committed chaincode events from a checkpoint; the API wires it to the gateway. */
+export type EventFollowerFactory = (
+  checkpointer: StoredCheckpointer,
+  handle: (event: LedgerEvent) => Promise<void>,
+) => { start(): Promise<void>; stop(): Promise<void> };
+
+/** What the service reports to the server's metrics. */
+export interface SettlementObserver {
+  sendAttempted(provider: string, outcome: 'accepted' | 'retry' | 'rejected' | 'dead'): void;
+  callbackRefused(provider: string, code: string): void;
+  confirmationRecorded(outcome: 'paid' | 'failed'): void;
+}
+
+export interface SettlementServiceOptions {
+  readonly db: SettlementDb;
+  /** Signs as the organisation's `settlement` identity. */
+  readonly ledger: LedgerClient;
+  readonly follow: EventFollowerFactory;
+  /** The provider each instruction goes to, by the organisation of the person paid or debited. */
+  readonly providerFor: (counterparty: Party) => ProviderAdapter;
+  readonly accounts: PayoutAccountDirectory;
+  readonly log: {
+    info(object: object, message: string): void;
+    warn(object: object, message: string): void;
+    error(object: object, message: string): void;
+  };
+  readonly observer?: SettlementObserver;
+  /** Give up (dead letter) after this many attempts; default 8. */
+  readonly maxAttempts?: number;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** How often the outbox is swept for work when nothing wakes it; default 500 ms. */
+  readonly sweepIntervalMs?: number;
+  /** Injected crash for the exactly-once proofs; see {@link crashPoints}. */
+  readonly crash?: (point: CrashPoint, instructionId: string) => void;
+  readonly now?: () => Date;
+}
+
+/** What became of a verified provider callback. */
+export type CallbackResult =
+  | { readonly status: 'accepted' }
+  | { readonly status: 'duplicate' }
+  | {
+      readonly status: 'refused';
+      readonly code: 'UNKNOWN_INSTRUCTION' | 'CONFIRMATION_MISMATCH';
+      readonly message: string;
+    };
+
+const checkpointName = 'settlement-outbox';
+
+/** Reads and writes the service's event checkpoint in the `checkpoints` table. */
+class OutboxCheckpointer extends StoredCheckpointer {
+  readonly #db: SettlementDb;
+
+  constructor(db: SettlementDb) {
+    super();
+    this.#db = db;
+  }
+
+  protected async read(): Promise<{ blockNumber: bigint; transactionId: string | undefined } | undefined> {
+    const row = await this.#db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('name', '=', checkpointName)
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : { blockNumber: BigInt(row.block_number), transactionId: row.transaction_id ?? undefined };
+  }
+
+  protected async write(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
+    await saveCheckpoint(this.#db, blockNumber, transactionId);
+  }
+}
+
+async function saveCheckpoint(
+  db: SettlementDb | Transaction<SettlementTables>,
+  blockNumber: bigint,
+  transactionId: string | undefined,
+): Promise<void> {
+  const row = {
+    name: checkpointName,
+    block_number: blockNumber.toString(),
+    transaction_id: transactionId ?? null,
+    updated_at: new Date().toISOString(),
+  };
+  await db
+    .insertInto('checkpoints')
+    .values(row)
+    .onConflict((conflict) =>
+      conflict.column('name').doUpdateSet({
+        block_number: row.block_number,
+        transaction_id: row.transaction_id,
+        updated_at: row.updated_at,
+      }),
+    )
+    .execute();
+}
+
+const credentialSubjectSchema = z.object({ credential: z.object({ subject: partySchema }) });
+
+/** A deterministic request id, so a confirmation written twice (after a crash) is one ledger change. */
+export function confirmationRequestId(instructionId: string): string {
+  return `settle:${createHash('sha256').update(instructionId).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Moves money for committed settlement instructions, exactly once:
+ *
+ * 1. **Intake.** Follows committed chaincode events; each instruction an event carries
+ *    becomes an outbox row keyed by its instruction id, in the same database
+ *    transaction as the event checkpoint. A repeated event inserts nothing.
+ * 2. **Dispatch.** Sends queued rows to their provider (the instruction id is the
+ *    idempotency key), retrying with exponential backoff and jitter, and moves rows
+ *    the provider rejects or that run out of attempts to the dead-letter state.
+ * 3. **Confirmation.** A verified provider answer is stored on its row first and then
+ *    recorded on the ledger as the settlement identity with a request id derived from
+ *    the instruction id, so a crash between the two repeats nothing.
+ * 4. **Held payouts.** Payouts the ledger held for compliance are retried when a
+ *    credential of their payee is issued or reinstated.
+ */
+export class SettlementService {
+  readonly #options: SettlementServiceOptions;
+  readonly #db: SettlementDb;
+  readonly #inFlight = new Set<string>();
+  #follower: ReturnType<EventFollowerFactory> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: SettlementServiceOptions) {
+    this.#options = options;
+    this.#db = options.db;
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#follower = this.#options.follow(new OutboxCheckpointer(this.#db), (event) => this.#intake(event));
+    await this.#follower.start();
+    this.#timer = setInterval(() => {
+      this.wake();
+    }, this.#options.sweepIntervalMs ?? 500);
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#follower?.stop();
+    await this.#sweeping;
+  }
+
+  /** Runs a sweep of the outbox now (or right after the one running). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#sweeping !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#sweeping = this.#sweep()
+      .catch((error: unknown) => {
+        this.#options.log.error({ err: error }, 'settlement sweep failed');
+      })
+      .finally(() => {
+        this.#sweeping = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+
+  async #intake(event: LedgerEvent): Promise<void> {
+    if (credentialEventNames.includes(event.name)) {
+      await this.#credentialChanged(event);
+      return;
+    }
+    if (!event.name.startsWith('agreement.')) return;
+    const base = agreementEventBaseSchema.safeParse(event.payload);
+    if (!base.success) {
+      this.#options.log.warn({ event: event.name, txId: event.transactionId }, 'agreement event without its base');
+      return;
+    }
+    const { settlementRequests, heldPayouts } = base.data;
+    if (settlementRequests.length === 0 && heldPayouts.length === 0 && event.name !== 'agreement.PayoutCleared') return;
+    const first = settlementRequests[0]?.instructionId ?? heldPayouts[0]?.instructionId ?? event.transactionId;
+    this.#options.crash?.('after-event-read', first);
+    const now = this.#now().toISOString();
+    await this.#db.transaction().execute(async (trx) => {
+      for (const instruction of settlementRequests) {
+        await trx
+          .insertInto('settlement_outbox')
+          .values(this.#outboxRow(instruction, event.blockNumber, now))
+          .onConflict((conflict) => conflict.column('instruction_id').doNothing())
+          .execute();
+        await trx
+          .updateTable('settlement_held')
+          .set({ cleared_at: now, retry_due: 0 })
+          .where('instruction_id', '=', instruction.instructionId)
+          .execute();
+      }
+      for (const held of heldPayouts) {
+        await trx
+          .insertInto('settlement_held')
+          .values({
+            instruction_id: held.instructionId,
+            agreement_id: held.agreementId,
+            milestone_id: held.milestoneId,
+            payee_msp: held.payee.mspId,
+            payee_user: held.payee.userId,
+            reason: (held.compliance?.reason ?? 'held for compliance').slice(0, 1000),
+            held_at: held.requestedAt,
+            cleared_at: null,
+            retry_due: 0,
+          })
+          .onConflict((conflict) => conflict.column('instruction_id').doNothing())
+          .execute();
+      }
+      await saveCheckpoint(trx, event.blockNumber, event.transactionId);
+    });
+    this.#options.crash?.('after-outbox-write', first);
+    this.wake();
+  }
+
+  async #credentialChanged(event: LedgerEvent): Promise<void> {
+    if (!event.name.endsWith('.CredentialIssued') && !event.name.endsWith('.CredentialReinstated')) return;
+    const parsed = credentialSubjectSchema.safeParse(event.payload);
+    if (!parsed.success) return;
+    const { subject } = parsed.data.credential;
+    const updated = await this.#db
+      .updateTable('settlement_held')
+      .set({ retry_due: 1 })
+      .where('payee_msp', '=', subject.mspId)
+      .where('payee_user', '=', subject.userId)
+      .where('cleared_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) this.wake();
+  }
+
+  #outboxRow(instruction: SettlementInstruction, blockNumber: bigint, now: string): SettlementOutboxTable {
+    const direction = instruction.kind === 'fund-escrow' ? 'collect' : 'payout';
+    // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
+    const counterparty = instruction.kind === 'release' ? instruction.payee : instruction.payer;
+    return {
+      instruction_id: instruction.instructionId,
+      agreement_id: instruction.agreementId,
+      milestone_id: instruction.milestoneId,
+      kind: instruction.kind,
+      direction,
+      provider: this.#options.providerFor(counterparty).name,
+      counterparty_msp: counterparty.mspId,
+      counterparty_user: counterparty.userId,
+      amount: instruction.amount,
+      platform_fee: instruction.platformFee,
+      currency: instruction.currency,
+      request_tx_id: instruction.requestTxId,
+      block_number: blockNumber.toString(),
+      requested_at: instruction.requestedAt,
+      state: 'queued',
+      attempts: 0,
+      next_attempt_at: null,
+      last_error: null,
+      provider_reference: null,
+      outcome: null,
+      outcome_reason: null,
+      confirm_tx_id: null,
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  async #sweep(): Promise<void> {
+    await this.#retryHeld();
+    await this.#dispatch();
+    await this.#recordConfirmations();
+    await this.#collectFileConfirmations();
+  }
+
+  async #dispatch(): Promise<void> {
+    const now = this.#now().toISOString();
+    const rows = await this.#db
+      .selectFrom('settlement_outbox')
+      .selectAll()
+      .where((where) =>
+        where.or([
+          where('state', 'in', ['queued', 'sending']),
+          where.and([where('state', '=', 'retry'), where('next_attempt_at', '<=', now)]),
+        ]),
+      )
+      .orderBy('created_at')
+      .limit(100)
+      .execute();
+    await Promise.all(rows.filter((row) => !this.#inFlight.has(row.instruction_id)).map((row) => this.#send(row)));
+  }
+
+  async #send(row: SettlementOutboxTable): Promise<void> {
+    this.#inFlight.add(row.instruction_id);
+    try {
+      const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
+      const provider = this.#options.providerFor(counterparty);
+      const account = await this.#options.accounts.accountFor(counterparty, row.currency);
+      if (account === undefined) {
+        // Not an attempt: nothing was sent. The row waits (and shows as stuck) until the person registers an account.
+        await this.#move(row.instruction_id, [row.state], {
+          state: 'retry',
+          next_attempt_at: new Date(this.#now().getTime() + 30_000).toISOString(),
+          last_error: `${row.counterparty_msp} user ${row.counterparty_user} has no payout account in ${row.currency}`,
+        });
+        return;
+      }
+      const attempts = row.attempts + 1;
+      await this.#move(row.instruction_id, ['queued', 'sending', 'retry'], { state: 'sending', attempts });
+      const order: PaymentOrder = {
+        instructionId: row.instruction_id,
+        direction: row.direction,
+        amountMinor: BigInt(row.amount),
+        currency: row.currency,
+        counterparty: account,
+        remittanceInformation: `GigLedger ${row.agreement_id} ${row.milestone_id} ${row.kind}`.slice(0, 140),
+        requestedAt: row.requested_at,
+      };
+      const outcome = await provider.send(order);
+      this.#options.crash?.('after-send', row.instruction_id);
+      const maxAttempts = this.#options.maxAttempts ?? 8;
+      if (outcome.status === 'accepted') {
+        await this.#move(row.instruction_id, ['sending'], {
+          state: 'sent',
+          provider_reference: outcome.providerReference ?? null,
+          last_error: null,
+        });
+        this.#options.observer?.sendAttempted(provider.name, 'accepted');
+      } else if (outcome.status === 'rejected' || attempts >= maxAttempts) {
+        await this.#move(row.instruction_id, ['sending'], { state: 'dead', last_error: outcome.reason.slice(0, 500) });
+        this.#options.observer?.sendAttempted(provider.name, outcome.status === 'rejected' ? 'rejected' : 'dead');
+        this.#options.log.error(
+          { instructionId: row.instruction_id, provider: provider.name, attempts, reason: outcome.reason },
+          'settlement instruction moved to the dead letters',
+        );
+      } else {
+        const delay = nextAttemptDelayMs(attempts, this.#options.backoff ?? { baseMs: 500, maxMs: 60_000 });
+        await this.#move(row.instruction_id, ['sending'], {
+          state: 'retry',
+          next_attempt_at: new Date(this.#now().getTime() + delay).toISOString(),
+          last_error: outcome.reason.slice(0, 500),
+        });
+        this.#options.observer?.sendAttempted(provider.name, 'retry');
+      }
+    } finally {
+      this.#inFlight.delete(row.instruction_id);
+    }
+  }
+
+  /** Updates a row only while it is still in one of `from`, so a callback that overtook the send is not undone. */
+  async #move(
+    instructionId: string,
+    from: readonly OutboxState[],
+    values: Partial<SettlementOutboxTable>,
+  ): Promise<void> {
+    await this.#db
+      .updateTable('settlement_outbox')
+      .set({ ...values, updated_at: this.#now().toISOString() })
+      .where('instruction_id', '=', instructionId)
+      .where('state', 'in', [...from])
+      .execute();
+  }
+
+  /**
+   * Takes a provider's verified answer: stores it on the instruction's row (the webhook
+   * id with it, so a replay changes nothing), then records it on the ledger. Returns
+   * before the ledger write; the sweep finishes it even after a crash.
+   */
+  async acceptConfirmation(
+    provider: string,
+    webhookId: string,
+    confirmation: ProviderConfirmation,
+  ): Promise<CallbackResult> {
+    const now = this.#now().toISOString();
+    const result = await this.#db.transaction().execute(async (trx): Promise<CallbackResult> => {
+      const seen = await trx
+        .selectFrom('settlement_webhook_receipts')
+        .select('webhook_id')
+        .where('webhook_id', '=', webhookId)
+        .executeTakeFirst();
+      if (seen !== undefined) return { status: 'duplicate' };
+      const row = await trx
+        .selectFrom('settlement_outbox')
+        .selectAll()
+        .where('instruction_id', '=', confirmation.instructionId)
+        .executeTakeFirst();
+      if (row?.provider !== provider) {
+        return {
+          status: 'refused',
+          code: 'UNKNOWN_INSTRUCTION',
+          message: `provider ${provider} was sent no instruction ${confirmation.instructionId}`,
+        };
+      }
+      if (row.amount !== confirmation.amountMinor.toString() || row.currency !== confirmation.currency) {
+        return {
+          status: 'refused',
+          code: 'CONFIRMATION_MISMATCH',
+          message: `instruction ${row.instruction_id} is for ${row.amount} ${row.currency} (minor units), not ${confirmation.amountMinor.toString()} ${confirmation.currency}`,
+        };
+      }
+      await trx
+        .insertInto('settlement_webhook_receipts')
+        .values({ webhook_id: webhookId, provider, instruction_id: row.instruction_id, received_at: now })
+        .execute();
+      if (row.state === 'confirming' || row.state === 'confirmed') return { status: 'duplicate' };
+      await trx
+        .updateTable('settlement_outbox')
+        .set({
+          state: 'confirming',
+          outcome: confirmation.outcome,
+          outcome_reason: confirmation.reason?.slice(0, 500) ?? null,
+          provider_reference: confirmation.providerReference,
+          updated_at: now,
+        })
+        .where('instruction_id', '=', row.instruction_id)
+        .execute();
+      return { status: 'accepted' };
+    });
+    if (result.status === 'refused') this.#options.observer?.callbackRefused(provider, result.code);
+    if (result.status === 'accepted') {
+      this.#options.crash?.('after-callback', confirmation.instructionId);
+      this.wake();
+    }
+    return result;
+  }
+
+  async #recordConfirmations(): Promise<void> {
+    const rows = await this.#db
+      .selectFrom('settlement_outbox')
+      .selectAll()
+      .where('state', '=', 'confirming')
+      .orderBy('updated_at')
+      .limit(100)
+      .execute();
+    await Promise.all(rows.map((row) => this.#recordConfirmation(row)));
+  }
+
+  async #recordConfirmation(row: SettlementOutboxTable): Promise<void> {
+    if (row.outcome === null || row.provider_reference === null || this.#inFlight.has(row.instruction_id)) return;
+    this.#inFlight.add(row.instruction_id);
+    try {
+      let confirmTxId: string | null = null;
+      try {
+        const committed = await this.#options.ledger.agreements.confirmSettlement({
+          requestId: confirmationRequestId(row.instruction_id),
+          agreementId: row.agreement_id,
+          milestoneId: row.milestone_id,
+          instructionId: row.instruction_id,
+          outcome: row.outcome,
+          providerReference: providerReferenceOf(row.provider_reference),
+          ...(row.outcome === 'failed' ? { reason: row.outcome_reason ?? 'the provider reported a failure' } : {}),
+        });
+        confirmTxId = committed.transactionId;
+      } catch (error) {
+        // Answered already (e.g. by hand, or a write whose status was lost): the ledger is the record.
+        if (!(error instanceof RefusedError && error.code === 'INVALID_STATE')) {
+          this.#options.log.warn(
+            { err: error, instructionId: row.instruction_id },
+            'recording a settlement confirmation failed; will retry',
+          );
+          return;
+        }
+      }
+      await this.#move(row.instruction_id, ['confirming'], { state: 'confirmed', confirm_tx_id: confirmTxId });
+      this.#options.observer?.confirmationRecorded(row.outcome);
+    } finally {
+      this.#inFlight.delete(row.instruction_id);
+    }
+  }
+
+  async #collectFileConfirmations(): Promise<void> {
+    const providers = new Map<string, ProviderAdapter>();
+    const rows = await this.#db
+      .selectFrom('settlement_outbox')
+      .select(['counterparty_msp', 'counterparty_user'])
+      .where('state', '=', 'sent')
+      .groupBy(['counterparty_msp', 'counterparty_user'])
+      .execute();
+    for (const row of rows) {
+      const provider = this.#options.providerFor({ mspId: row.counterparty_msp, userId: row.counterparty_user });
+      if (provider.pendingConfirmations !== undefined) providers.set(provider.name, provider);
+    }
+    for (const provider of providers.values()) {
+      const confirmations = (await provider.pendingConfirmations?.()) ?? [];
+      for (const confirmation of confirmations) {
+        // A statement entry has no webhook id; the instruction id and outcome identify it.
+        await this.acceptConfirmation(
+          provider.name,
+          `file:${confirmation.instructionId}:${confirmation.outcome}`,
+          confirmation,
+        );
+      }
+      if (confirmations.length > 0) await provider.acknowledge?.(confirmations);
+    }
+  }
+
+  async #retryHeld(): Promise<void> {
+    const due = await this.#db
+      .selectFrom('settlement_held')
+      .selectAll()
+      .where('retry_due', '=', 1)
+      .where('cleared_at', 'is', null)
+      .limit(50)
+      .execute();
+    for (const held of due) {
+      try {
+        await this.#options.ledger.agreements.retryHeldPayout({
+          agreementId: held.agreement_id,
+          milestoneId: held.milestone_id,
+          instructionId: held.instruction_id,
+        });
+        // The PayoutCleared event brings the instruction into the outbox.
+        await this.#db
+          .updateTable('settlement_held')
+          .set({ retry_due: 0 })
+          .where('instruction_id', '=', held.instruction_id)
+          .execute();
+      } catch (error) {
+        const settled = error instanceof RefusedError && ['COMPLIANCE_HOLD', 'INVALID_STATE'].includes(error.code);
+        if (!settled) {
+          this.#options.log.warn({ err: error, instructionId: held.instruction_id }, 'retrying a held payout failed');
+          continue;
+        }
+        await this.#db
+          .updateTable('settlement_held')
+          .set({
+            retry_due: 0,
+            ...(error.code === 'INVALID_STATE' ? { cleared_at: this.#now().toISOString() } : {}),
+          })
+          .where('instruction_id', '=', held.instruction_id)
+          .execute();
+      }
+    }
+  }
+
+  /** Outbox rows per state and the age of the oldest unconfirmed one, for metrics and status. */
+  async stats(): Promise<{ byState: Record<OutboxState, number>; oldestOpenSeconds: number; held: number }> {
+    const counts = await this.#db
+      .selectFrom('settlement_outbox')
+      .select(['state', sql<string | number>`count(*)`.as('count')])
+      .groupBy('state')
+      .execute();
+    const byState = Object.fromEntries(
+      (['queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'] as const).map((state) => [state, 0]),
+    ) as Record<OutboxState, number>;
+    for (const row of counts) byState[row.state] = Number(row.count);
+    const oldest = await this.#db
+      .selectFrom('settlement_outbox')
+      .select('created_at')
+      .where('state', 'not in', ['confirmed', 'dead'])
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+    const held = await this.#db
+      .selectFrom('settlement_held')
+      .select(sql<string | number>`count(*)`.as('count'))
+      .where('cleared_at', 'is', null)
+      .executeTakeFirst();
+    return {
+      byState,
+      oldestOpenSeconds: oldest === undefined ? 0 : (this.#now().getTime() - Date.parse(oldest.created_at)) / 1000,
+      held: Number(held?.count ?? 0),
+    };
+  }
+}
+
+/** The ledger accepts references of letters, digits and `._:/-`; anything else a provider sends is replaced. */
+function providerReferenceOf(reference: string): string {
+  const cleaned = reference.replace(/[^A-Za-z0-9._:/-]/g, '-').slice(0, 128);
+  return cleaned.length > 0 ? cleaned : 'unknown';
+}

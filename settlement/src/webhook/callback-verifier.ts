@@ -1,0 +1,56 @@
+import type { ProviderConfirmation } from '../provider.js';
+import { confirmationFromCallback, describeFirstIssue, paymentOrderCallbackSchema } from './protocol.js';
+import { checkSignature, webhookSigner, type HeaderSource, type SignatureRefusalCode } from './signature.js';
+
+/** Why a callback was refused; the HTTP status to answer comes with it. */
+export type CallbackRefusalCode = SignatureRefusalCode | 'WEBHOOK_PAYLOAD_INVALID';
+
+/** A provider callback, as received by the callback endpoint. */
+export interface ProviderCallbackInput {
+  readonly headers: HeaderSource;
+  /** The body exactly as it arrived: the signature covers these bytes, not a re-serialisation. */
+  readonly rawBody: string | Uint8Array;
+  /** The provider's inbound secret (`whsec_…`). */
+  readonly secret: string;
+  /** The receiver's clock; the current time when absent. */
+  readonly now?: Date;
+}
+
+/** The confirmation of a genuine callback, or why it was refused and what to answer. */
+export type CallbackVerification =
+  | { readonly ok: true; readonly webhookId: string; readonly confirmation: ProviderConfirmation }
+  | { readonly ok: false; readonly status: 400 | 401; readonly code: CallbackRefusalCode; readonly message: string };
+
+/**
+ * Checks a provider's callback and reads the confirmation it carries. Refuses with 401
+ * when the message is unsigned (`WEBHOOK_SIGNATURE_MISSING`), altered or signed with
+ * another secret (`WEBHOOK_SIGNATURE_INVALID`), or timestamped more than five minutes
+ * from `now` (`WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE`); with 400 when it is signed but not
+ * a callback of the protocol (`WEBHOOK_PAYLOAD_INVALID`, the message names the field).
+ *
+ * Replays are not detected here: a provider delivers at least once, and a re-delivery
+ * keeps its `webhookId`. The caller records `webhookId` under a unique constraint in the
+ * same database transaction as the confirmation, and answers 2xx without acting again
+ * when it has seen the id before; otherwise the provider keeps re-delivering.
+ *
+ * @throws TypeError when `secret` is not a `whsec_` secret (a configuration error, not a
+ * bad callback).
+ */
+export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVerification {
+  const signature = checkSignature(webhookSigner(input.secret), input.headers, input.rawBody, input.now ?? new Date());
+  if (!signature.ok) return signature;
+  const text = typeof input.rawBody === 'string' ? input.rawBody : Buffer.from(input.rawBody).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return payloadInvalid('the body is not JSON');
+  }
+  const parsed = paymentOrderCallbackSchema.safeParse(json);
+  if (!parsed.success) return payloadInvalid(describeFirstIssue(parsed.error));
+  return { ok: true, webhookId: signature.webhookId, confirmation: confirmationFromCallback(parsed.data) };
+}
+
+function payloadInvalid(message: string): CallbackVerification {
+  return { ok: false, status: 400, code: 'WEBHOOK_PAYLOAD_INVALID', message };
+}

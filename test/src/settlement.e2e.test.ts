@@ -1,0 +1,330 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { MilestoneRecord } from '@gigledger/chaincode/model';
+import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
+import { webhookSigner } from '@gigledger/settlement/webhook';
+import { e2eConfig } from './support/e2e-environment.js';
+import { startE2eApi, type E2eApi } from './support/api-server.js';
+
+/** A free loopback port: the sandbox must know the API's callback URL before the API starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  return port;
+}
+
+const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+type Person = { token: string; party: { mspId: string; userId: string } };
+
+/**
+ * The money loop on the real network with the sandbox provider: nobody confirms a
+ * payment by hand; the settlement service inside the API sends each instruction, the
+ * provider calls back, and the service records the outcome on the ledger.
+ */
+describe('settlement: escrow to paid on its own, compliance at payout, signed callbacks', () => {
+  let api: E2eApi;
+  let sandbox: SandboxProvider;
+  const inboundSecret = secret();
+  const outboundSecret = secret();
+  let admin: string;
+
+  beforeAll(async () => {
+    const apiPort = await freePort();
+    sandbox = await startSandboxProvider({
+      port: 0,
+      outboundSecret,
+      callbackSecret: inboundSecret,
+      callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
+      apiKey: 'sandbox-statement-key-0001',
+      callbackDelayMs: 100,
+      duplicateEvery: 3,
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-'));
+    const configFile = path.join(dir, 'settlement.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        providers: {
+          sandbox: {
+            kind: 'webhook',
+            url: sandbox.url,
+            outboundSecret,
+            inboundSecret,
+            apiKey: 'sandbox-statement-key-0001',
+          },
+        },
+        organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox', AuditOrgMSP: 'sandbox' },
+      }),
+    );
+    api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+    admin = await api.adminToken();
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await sandbox.close();
+  });
+
+  const suffix = randomBytes(3).toString('hex');
+
+  async function milestoneOf(as: string, agreementId: string, milestoneId: string): Promise<MilestoneRecord> {
+    const response = await api.call('GET', `/v1/agreements/${agreementId}`, as);
+    const milestones = (response.body as { milestones: MilestoneRecord[] }).milestones;
+    const milestone = milestones.find((candidate) => candidate.milestoneId === milestoneId);
+    if (milestone === undefined) throw new Error(`no milestone ${milestoneId}`);
+    return milestone;
+  }
+
+  /** Polls until the milestone reaches `status`; no sleep decides the outcome, only the deadline. */
+  async function until(as: string, agreementId: string, milestoneId: string, status: string): Promise<MilestoneRecord> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const milestone = await milestoneOf(as, agreementId, milestoneId);
+      if (milestone.status === status) return milestone;
+      if (Date.now() > deadline)
+        throw new Error(`${agreementId}/${milestoneId} stayed ${milestone.status}, not ${status}`);
+      await delay(250);
+    }
+  }
+
+  async function account(person: Person, iban: string, bic: string) {
+    const response = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: person.party.userId,
+      iban,
+      bic,
+    });
+    expect(response.status).toBe(200);
+    return response.body as { masked: string };
+  }
+
+  async function activeAgreement(client: Person, freelancer: Person, agreementId: string, amount: string) {
+    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+      agreementId,
+      title: 'Churn model',
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Model',
+          amount,
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'AUC of at least 0.8' },
+        },
+      ],
+      terms: { scope: 'Train a churn model.' },
+    });
+    expect(drafted.status).toBe(201);
+    const terms = await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token);
+    const accepted = await api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
+      termsSha256: (terms.body as { termsSha256: string }).termsSha256,
+    });
+    expect(accepted.status).toBe(200);
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
+    await until(client.token, agreementId, 'm1', 'funded');
+    const delivered = await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+      artifactSha256: 'ab'.repeat(32),
+      uri: 'https://artifacts.example.com/churn/model.onnx',
+      claimedMetrics: { auc: 0.84 },
+    });
+    expect(delivered.status).toBe(200);
+    return milestone;
+  }
+
+  it('funds, releases and pays a milestone with no hand-made confirmation; payout accounts stay off the ledger', async () => {
+    const client = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
+    const masked = await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    expect(masked.masked).toBe('DE89 **** 3000');
+    await account(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.grantKyc([freelancer.party]);
+
+    const agreementId = `SET-${suffix}`;
+    const milestone = await activeAgreement(client, freelancer, agreementId, '250000');
+    expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+    expect((await api.call('POST', `${milestone}/release`, client.token, {})).status).toBe(200);
+    const paid = await until(freelancer.token, agreementId, 'm1', 'paid');
+
+    const release = paid.instructions.find((instruction) => instruction.kind === 'release')!;
+    expect(release).toMatchObject({ status: 'paid', amount: '243750', platformFee: '6250', currency: 'EUR' });
+    expect(release.compliance).toMatchObject({ outcome: 'cleared', credentialType: 'KYC' });
+    expect(release.confirmation?.by.role).toBe('settlement');
+    // Each instruction was executed once at the provider, though every third callback was delivered twice.
+    const executed = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${agreementId}/`));
+    expect(executed.map((payment) => [payment.instructionId, payment.executedCount])).toEqual(
+      expect.arrayContaining([
+        [`${agreementId}/m1/fund-escrow-1`, 1],
+        [`${agreementId}/m1/release-1`, 1],
+      ]),
+    );
+    // The ledger never saw the account numbers.
+    expect(JSON.stringify(await api.call('GET', `/v1/agreements/${agreementId}`, client.token))).not.toMatch(
+      /DE89370400440532013000|FR1420041010050500013M02606/,
+    );
+  });
+
+  it('holds a payout to a freelancer without KYC, then pays it once a credential is issued', async () => {
+    const client = await api.person(`dora-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
+    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    const agreementId = `HOLD-${suffix}`;
+    const milestone = await activeAgreement(client, freelancer, agreementId, '80000');
+    expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+    const released = await api.call('POST', `${milestone}/release`, client.token, {});
+    const held = (released.body as { result: MilestoneRecord }).result.instructions.at(-1)!;
+    expect(held).toMatchObject({
+      status: 'held',
+      compliance: { outcome: 'held', reason: 'the payee holds no KYC credential' },
+    });
+    const retried = await api.call('POST', `${milestone}/held-payouts/retry`, freelancer.token, {
+      instructionId: held.instructionId,
+    });
+    expect(retried.status).toBe(409);
+    expect(retried.body).toMatchObject({ code: 'COMPLIANCE_HOLD' });
+    expect(sandbox.payments().some((payment) => payment.instructionId === held.instructionId)).toBe(false);
+
+    // The service retries the held payout by itself when the credential commits.
+    await api.grantKyc([freelancer.party]);
+    const paid = await until(client.token, agreementId, 'm1', 'paid');
+    expect(paid.instructions.at(-1)).toMatchObject({ status: 'paid', compliance: { outcome: 'cleared' } });
+  });
+
+  it('pays both sides of a dispute split', async () => {
+    const client = await api.person(`erin-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
+    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    await api.grantKyc([freelancer.party]);
+    const arbitrators = [
+      await api.person(`arb1-${suffix}`, 'AuditOrg', 'arbitrator'),
+      await api.person(`arb2-${suffix}`, 'AuditOrg', 'arbitrator'),
+    ];
+    const agreementId = `DSP-${suffix}`;
+    const milestone = await activeAgreement(client, freelancer, agreementId, '100000');
+    expect(
+      (await api.call('POST', `${milestone}/disputes`, client.token, { reason: 'Model misses the AUC' })).status,
+    ).toBe(200);
+    for (const arbitrator of arbitrators) {
+      const voted = await api.call('POST', `${milestone}/dispute/votes`, arbitrator.token, {
+        escrowAmount: '100000',
+        clientShare: '40000',
+        freelancerShare: '60000',
+        reason: 'Partly delivered',
+      });
+      expect(voted.status).toBe(200);
+    }
+    const settled = await until(client.token, agreementId, 'm1', 'settled');
+    const payouts = settled.instructions.filter((instruction) => instruction.kind !== 'fund-escrow');
+    expect(payouts.map((instruction) => [instruction.kind, instruction.amount, instruction.status])).toEqual([
+      ['refund', '40000', 'paid'],
+      ['release', '58500', 'paid'],
+    ]);
+  });
+
+  it('refuses forged, altered, stale and unsigned callbacks and changes nothing; a replay is a no-op', async () => {
+    const real = sandbox.payments().find((payment) => payment.instructionId.startsWith(`SET-${suffix}/m1/release`))!;
+    const body = JSON.stringify({
+      type: 'payment_order.failed',
+      timestamp: new Date().toISOString(),
+      data: {
+        instructionId: real.instructionId,
+        providerReference: 'forged-1',
+        amount: real.amount,
+        currency: real.currency,
+        reason: 'forged',
+      },
+    });
+    const send = (headers: Record<string, string>, payload = body) =>
+      fetch(`${api.url}/v1/settlement/callbacks/sandbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: payload,
+      });
+    const signed = (signingSecret: string, at: Date, id = `msg_${randomBytes(8).toString('hex')}`) => {
+      const signature = webhookSigner(signingSecret).sign(id, at, body);
+      return {
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signature,
+      };
+    };
+    const before = await api.call('GET', `/v1/agreements/SET-${suffix}`, admin);
+
+    const attempts = [
+      { name: 'unsigned', response: await send({}), code: 'WEBHOOK_SIGNATURE_MISSING' },
+      { name: 'wrong secret', response: await send(signed(secret(), new Date())), code: 'WEBHOOK_SIGNATURE_INVALID' },
+      {
+        name: 'tampered body',
+        response: await send(signed(inboundSecret, new Date()), body.replace('forged-1', 'forged-2')),
+        code: 'WEBHOOK_SIGNATURE_INVALID',
+      },
+      {
+        name: '10 minutes old',
+        response: await send(signed(inboundSecret, new Date(Date.now() - 10 * 60_000))),
+        code: 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+      },
+    ];
+    for (const attempt of attempts) {
+      expect([attempt.name, attempt.response.status]).toEqual([attempt.name, 401]);
+      expect(((await attempt.response.json()) as { code: string }).code).toBe(attempt.code);
+    }
+    // Correctly signed, but for an instruction already answered: taken as a duplicate, the ledger keeps "paid".
+    const replay = await send(signed(inboundSecret, new Date()));
+    expect(replay.status).toBe(200);
+    expect(await api.call('GET', `/v1/agreements/SET-${suffix}`, admin)).toMatchObject({ body: before.body });
+
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /gigledger_settlement_callback_refusals_total\{provider="sandbox",code="WEBHOOK_SIGNATURE_INVALID"\} 2/,
+    );
+    expect(metrics).toMatch(/gigledger_settlement_outbox_instructions\{state="confirmed"\} [1-9]/);
+  });
+
+  it('reconciles ledger, outbox and provider statement with no discrepancy', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const report = await api.call('GET', `/v1/settlement/reconciliation?from=${from}&to=${to}`, admin);
+    expect(report.status).toBe(200);
+    const body = report.body as { counts: { outbox: number }; discrepancies: unknown[] };
+    expect(body.counts.outbox).toBe(7);
+    expect(body.discrepancies).toEqual([]);
+  });
+
+  it('refuses payout accounts with bad check digits or BIC, naming the field', async () => {
+    const person = await api.person(`gail-${suffix}`, 'TalentOrg', 'freelancer');
+    const badIban = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: 'Gail',
+      iban: 'DE89370400440532013001',
+      bic: 'COBADEFFXXX',
+    });
+    expect(badIban.status).toBe(422);
+    expect(badIban.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.iban' });
+    const badBic = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: 'Gail',
+      iban: 'DE89370400440532013000',
+      bic: 'NOT-A-BIC',
+    });
+    expect(badBic.status).toBe(422);
+    expect(badBic.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.bic' });
+  });
+});
