@@ -1,5 +1,6 @@
 export * from './config.js';
 export { grantKyc } from './consortium/kyc.js';
+export { freeLoopbackPort } from './processes/ports.js';
 export {
   deployChaincode,
   queryCommitted,

@@ -64,9 +64,17 @@ export function reconcile(input: {
   const outbox = new Map(
     input.outbox.filter((row) => inWindow(row.requested_at)).map((row) => [row.instruction_id, row]),
   );
+  // An instruction requested before the period but booked inside it belongs to the earlier period.
+  const knownAnywhere = new Set([
+    ...input.ledger.map((entry) => entry.instructionId),
+    ...input.outbox.map((row) => row.instruction_id),
+  ]);
   const booked = new Map<string, StatementEntry[]>();
   for (const entry of input.statements) {
-    if (!ledger.has(entry.instructionId) && !outbox.has(entry.instructionId) && !inWindow(entry.bookedAt)) continue;
+    const inPeriod = knownAnywhere.has(entry.instructionId)
+      ? ledger.has(entry.instructionId) || outbox.has(entry.instructionId)
+      : inWindow(entry.bookedAt);
+    if (!inPeriod) continue;
     booked.set(entry.instructionId, [...(booked.get(entry.instructionId) ?? []), entry]);
   }
   const discrepancies: Discrepancy[] = [];
@@ -161,7 +169,7 @@ export function reconcile(input: {
       report(
         'missing-on-ledger',
         instructionId,
-        `booked by ${entries[0]?.providerReference ?? 'the provider'} but unknown here`,
+        `booked by the provider as ${entries[0]?.providerReference ?? '?'} but unknown here`,
       );
     }
   }

@@ -269,13 +269,20 @@ export class SettlementService {
     const direction = instruction.kind === 'fund-escrow' ? 'collect' : 'payout';
     // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
     const counterparty = instruction.kind === 'release' ? instruction.payee : instruction.payer;
+    // An organisation without a provider must not stop the event stream: the row is a dead letter for an operator.
+    let routed: { provider: string; error?: string };
+    try {
+      routed = { provider: this.#options.providerFor(counterparty).name };
+    } catch (error) {
+      routed = { provider: 'unrouted', error: (error instanceof Error ? error.message : String(error)).slice(0, 500) };
+    }
     return {
       instruction_id: instruction.instructionId,
       agreement_id: instruction.agreementId,
       milestone_id: instruction.milestoneId,
       kind: instruction.kind,
       direction,
-      provider: this.#options.providerFor(counterparty).name,
+      provider: routed.provider,
       counterparty_msp: counterparty.mspId,
       counterparty_user: counterparty.userId,
       amount: instruction.amount,
@@ -284,10 +291,10 @@ export class SettlementService {
       request_tx_id: instruction.requestTxId,
       block_number: blockNumber.toString(),
       requested_at: instruction.requestedAt,
-      state: 'queued',
+      state: routed.error === undefined ? 'queued' : 'dead',
       attempts: 0,
       next_attempt_at: null,
-      last_error: null,
+      last_error: routed.error ?? null,
       provider_reference: null,
       outcome: null,
       outcome_reason: null,

@@ -1,27 +1,17 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
+import { freeLoopbackPort, repoRoot } from '@gigledger/network';
 import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
 import { webhookSigner } from '@gigledger/settlement/webhook';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
 
 /** A free loopback port: the sandbox must know the API's callback URL before the API starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  return port;
-}
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 type Person = { token: string; party: { mspId: string; userId: string } };
@@ -37,9 +27,11 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   const inboundSecret = secret();
   const outboundSecret = secret();
   let admin: string;
+  // Other suites settle on the same ledger through services of their own; reconcile only this suite's period.
+  const suiteStarted = new Date();
 
   beforeAll(async () => {
-    const apiPort = await freePort();
+    const apiPort = await freeLoopbackPort();
     sandbox = await startSandboxProvider({
       port: 0,
       outboundSecret,
@@ -297,13 +289,44 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   });
 
   it('reconciles ledger, outbox and provider statement with no discrepancy', async () => {
-    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const from = suiteStarted.toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const report = await api.call('GET', `/v1/settlement/reconciliation?from=${from}&to=${to}`, admin);
     expect(report.status).toBe(200);
     const body = report.body as { counts: { outbox: number }; discrepancies: unknown[] };
     expect(body.counts.outbox).toBe(7);
     expect(body.discrepancies).toEqual([]);
+  });
+
+  it('gives operators the same reconciliation from the command line, as the organisation operator', async () => {
+    const { config } = api.running.deps;
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'api', 'dist', 'cli', 'settlement-reconcile.js'),
+        '--json',
+        '--from',
+        suiteStarted.toISOString(),
+      ],
+      {
+        env: {
+          ...process.env,
+          GIGLEDGER_CONNECTION_PROFILE: config.connectionProfile,
+          GIGLEDGER_DATA_DIR: config.dataDir,
+          GIGLEDGER_SETTLEMENT_CONFIG: config.settlementConfigFile,
+        },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    const report = JSON.parse(output) as { counts: { outbox: number; provider: number }; discrepancies: unknown[] };
+    expect(report.counts.outbox).toBe(7);
+    expect(report.counts.provider).toBe(7);
+    expect(report.discrepancies).toEqual([]);
   });
 
   it('refuses payout accounts with bad check digits or BIC, naming the field', async () => {

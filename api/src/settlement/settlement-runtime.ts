@@ -120,24 +120,56 @@ export function createSettlementRuntime(deps: {
     refused: (provider, code) => {
       deps.metrics.settlementCallbackRefusals.inc({ provider, code });
     },
-    async reconcile(from, to) {
-      const [ledger, outbox] = await Promise.all([
-        ledgerInstructions(deps.network, deps.chaincode),
-        db.selectFrom('settlement_outbox').selectAll().execute(),
-      ]);
-      const statements: StatementEntry[] = [];
-      for (const { adapter } of providers.values()) statements.push(...(await adapter.statement(from, to)));
-      return reconcile({
+    reconcile: (from, to) =>
+      reconcileSettlement(
+        {
+          network: deps.network,
+          chaincode: deps.chaincode,
+          db,
+          config: deps.config,
+          adapters: [...providers.values()].map((provider) => provider.adapter),
+        },
         from,
         to,
-        now: new Date(),
-        ledger,
-        outbox,
-        statements,
-        stuckAfterSeconds: deps.config.stuckAfterSeconds,
-      });
-    },
+      ),
   };
+}
+
+/**
+ * Compares the ledger's instructions (replayed from committed events), the outbox and
+ * every provider's statement for instructions requested in `[from, to)`.
+ *
+ * @throws ProviderStatementError when a provider's statement cannot be read.
+ */
+export async function reconcileSettlement(
+  deps: {
+    readonly network: Network;
+    readonly chaincode: string;
+    readonly db: SettlementDb;
+    readonly config: SettlementConfig;
+    /** Built from `config` when left out. */
+    readonly adapters?: readonly ProviderAdapter[];
+  },
+  from: Date,
+  to: Date,
+): Promise<ReconciliationReport> {
+  const adapters =
+    deps.adapters ?? Object.entries(deps.config.providers).map(([name, provider]) => adapterFor(name, provider));
+  const [ledger, outbox] = await Promise.all([
+    ledgerInstructions(deps.network, deps.chaincode),
+    deps.db.selectFrom('settlement_outbox').selectAll().execute(),
+  ]);
+  const statements: StatementEntry[] = [];
+  for (const adapter of adapters) statements.push(...(await adapter.statement(from, to)));
+  return reconcile({
+    from,
+    to,
+    now: new Date(),
+    ledger,
+    outbox,
+    statements,
+    stuckAfterSeconds: deps.config.stuckAfterSeconds,
+  });
 }
 
 /**

@@ -24,6 +24,9 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       the last N lines (default 40) of every log, or of one process; -f follows
   env <OrgName>       export lines that make the stock peer CLI act as that org's admin
   deploy [--force]    redeploy the chaincode at the next sequence if its build changed
+  reconcile [--from ISO] [--to ISO] [--json]
+                      compare the ledger's settlement instructions, the API's outbox and the
+                      payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
 
 Used by docker-compose.yml inside containers:
@@ -244,6 +247,28 @@ async function followFiles(files: string[]): Promise<void> {
   }
 }
 
+/** Runs the API's reconciliation with the configuration `npm start` gave the API. */
+async function commandReconcile(config: NetworkConfig, args: string[]): Promise<void> {
+  const settlementConfig = path.join(config.home, 'settlement', 'settlement.json');
+  if (!existsSync(settlementConfig))
+    throw new Error(`no settlement configuration in ${settlementConfig}; run \`npm start\` first`);
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'api', 'dist', 'cli', 'settlement-reconcile.js'), ...args],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        GIGLEDGER_CONNECTION_PROFILE: config.paths.connectionProfile,
+        GIGLEDGER_DATA_DIR: path.join(config.home, 'api'),
+        GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
+      },
+    },
+  );
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  process.exitCode = code ?? 1;
+}
+
 // A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
 process.stdout.on('error', () => undefined);
 
@@ -291,6 +316,8 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'reconcile':
+      return commandReconcile(loadNetworkConfig(), args);
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());

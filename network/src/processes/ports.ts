@@ -46,3 +46,19 @@ export function describeConflicts(conflicts: readonly PortConflict[]): string {
     )
     .join('\n');
 }
+
+/**
+ * A loopback port nothing listens on now, for a server whose address another process
+ * must know before it starts (a payment provider calls the API back).
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  return port;
+}

@@ -1,0 +1,199 @@
+import {
+  discrepancyKinds,
+  reconcile,
+  type DiscrepancyKind,
+  type LedgerInstructionView,
+  type SettlementOutboxTable,
+  type StatementEntry,
+} from '@gigledger/settlement';
+
+const from = new Date('2026-03-01T00:00:00.000Z');
+const to = new Date('2026-03-02T00:00:00.000Z');
+const now = new Date('2026-03-01T12:00:00.000Z');
+const requestedAt = '2026-03-01T10:00:00.000Z';
+const id = 'A-7/m1/release-1';
+
+function onLedger(overrides: Partial<LedgerInstructionView> = {}): LedgerInstructionView {
+  return { instructionId: id, amountMinor: 146_250n, currency: 'EUR', status: 'paid', requestedAt, ...overrides };
+}
+
+function inOutbox(overrides: Partial<SettlementOutboxTable> = {}): SettlementOutboxTable {
+  return {
+    instruction_id: id,
+    agreement_id: 'A-7',
+    milestone_id: 'm1',
+    kind: 'release',
+    direction: 'payout',
+    provider: 'sandbox',
+    counterparty_msp: 'TalentOrgMSP',
+    counterparty_user: 'tara',
+    amount: '146250',
+    platform_fee: '3750',
+    currency: 'EUR',
+    request_tx_id: 'tx000042',
+    block_number: '42',
+    requested_at: requestedAt,
+    state: 'confirmed',
+    attempts: 1,
+    next_attempt_at: null,
+    last_error: null,
+    provider_reference: 'sbx_1',
+    outcome: 'paid',
+    outcome_reason: null,
+    confirm_tx_id: 'tx000050',
+    created_at: '2026-03-01T10:00:01.000Z',
+    updated_at: '2026-03-01T10:05:00.000Z',
+    ...overrides,
+  };
+}
+
+function booked(overrides: Partial<StatementEntry> = {}): StatementEntry {
+  return {
+    instructionId: id,
+    providerReference: 'sbx_1',
+    direction: 'payout',
+    amountMinor: 146_250n,
+    currency: 'EUR',
+    status: 'paid',
+    bookedAt: '2026-03-01T10:01:00.000Z',
+    ...overrides,
+  };
+}
+
+interface Sides {
+  readonly ledger: readonly LedgerInstructionView[];
+  readonly outbox: readonly SettlementOutboxTable[];
+  readonly statements: readonly StatementEntry[];
+}
+
+const check = (sides: Sides, stuckAfterSeconds = 3600) => reconcile({ from, to, now, stuckAfterSeconds, ...sides });
+
+describe('reconcile', () => {
+  it('reports nothing when ledger, outbox and statement agree, and ignores held payouts and other periods', () => {
+    const earlier = 'A-1/m1/release-1';
+    const report = check({
+      ledger: [
+        onLedger(),
+        onLedger({ instructionId: 'A-8/m1/release-1', status: 'held' }),
+        // Requested before the period: none of its absences are this report's business.
+        onLedger({ instructionId: earlier, status: 'pending', requestedAt: '2026-02-27T10:00:00.000Z' }),
+      ],
+      outbox: [inOutbox()],
+      statements: [booked(), booked({ instructionId: 'A-9/m1/fund-escrow-1', bookedAt: '2026-02-28T09:00:00.000Z' })],
+    });
+
+    expect(report).toEqual({
+      from: from.toISOString(),
+      to: to.toISOString(),
+      checkedAt: now.toISOString(),
+      counts: { ledger: 2, outbox: 1, provider: 1 },
+      discrepancies: [],
+    });
+  });
+
+  const cases: [DiscrepancyKind, string, Sides][] = [
+    [
+      'missing-in-outbox',
+      'requested on the ledger, never taken in',
+      { ledger: [onLedger({ status: 'pending' })], outbox: [], statements: [] },
+    ],
+    [
+      'missing-at-provider',
+      'sent, but absent from the statement',
+      {
+        ledger: [onLedger({ status: 'pending' })],
+        outbox: [inOutbox({ state: 'sent', outcome: null, created_at: '2026-03-01T11:59:00.000Z' })],
+        statements: [],
+      },
+    ],
+    ['missing-on-ledger', 'in the outbox only', { ledger: [], outbox: [inOutbox()], statements: [booked()] }],
+    ['missing-on-ledger', 'booked by the provider only', { ledger: [], outbox: [], statements: [booked()] }],
+    [
+      'duplicated-at-provider',
+      'booked twice',
+      { ledger: [onLedger()], outbox: [inOutbox()], statements: [booked(), booked({ providerReference: 'sbx_2' })] },
+    ],
+    [
+      'amount-mismatch',
+      'the outbox amount differs from the ledger',
+      { ledger: [onLedger({ amountMinor: 146_000n })], outbox: [inOutbox()], statements: [booked()] },
+    ],
+    [
+      'amount-mismatch',
+      'the provider booked another amount',
+      { ledger: [onLedger()], outbox: [inOutbox()], statements: [booked({ amountMinor: 146_249n })] },
+    ],
+    [
+      'currency-mismatch',
+      'the outbox currency differs from the ledger',
+      { ledger: [onLedger({ currency: 'USD' })], outbox: [inOutbox()], statements: [booked()] },
+    ],
+    [
+      'currency-mismatch',
+      'the provider booked another currency',
+      { ledger: [onLedger()], outbox: [inOutbox()], statements: [booked({ currency: 'CHF' })] },
+    ],
+    [
+      'status-mismatch',
+      'the ledger recorded another outcome',
+      { ledger: [onLedger({ status: 'failed' })], outbox: [inOutbox()], statements: [booked()] },
+    ],
+    [
+      'status-mismatch',
+      'the provider reports another outcome',
+      { ledger: [onLedger()], outbox: [inOutbox()], statements: [booked({ status: 'failed' })] },
+    ],
+    [
+      'stuck',
+      'open for longer than allowed',
+      {
+        ledger: [onLedger({ status: 'pending' })],
+        outbox: [inOutbox({ state: 'retry', outcome: null, last_error: 'HTTP 503' })],
+        statements: [],
+      },
+    ],
+    [
+      'dead-letter',
+      'given up on',
+      {
+        ledger: [onLedger({ status: 'pending' })],
+        outbox: [inOutbox({ state: 'dead', outcome: null, last_error: 'HTTP 422 ACCOUNT_CLOSED: closed' })],
+        statements: [],
+      },
+    ],
+  ];
+
+  it.each(cases)('reports %s when %s, and nothing else', (kind, _when, sides) => {
+    expect(check(sides).discrepancies).toEqual([{ kind, instructionId: id, detail: expect.any(String) as string }]);
+  });
+
+  it('has a case for every kind of discrepancy', () => {
+    expect(new Set(cases.map(([kind]) => kind))).toEqual(new Set(discrepancyKinds));
+  });
+
+  it('does not call an instruction requested before the period unknown because the provider booked it inside', () => {
+    // Requested just before midnight, executed just after: on the ledger and in the outbox, only out of scope.
+    const lateEvening = '2026-02-28T23:59:00.000Z';
+    const report = check({
+      ledger: [onLedger({ requestedAt: lateEvening })],
+      outbox: [inOutbox({ requested_at: lateEvening, created_at: lateEvening })],
+      statements: [booked({ bookedAt: '2026-03-01T00:01:00.000Z' })],
+    });
+    expect(report.discrepancies).toEqual([]);
+  });
+
+  it('says what differs in the detail', () => {
+    const [stuck] = check({
+      ledger: [onLedger({ status: 'pending' })],
+      outbox: [inOutbox({ state: 'retry', outcome: null, last_error: 'HTTP 503' })],
+      statements: [],
+    }).discrepancies;
+    expect(stuck?.detail).toBe('retry for 7199 s: HTTP 503');
+    const [amount] = check({
+      ledger: [onLedger()],
+      outbox: [inOutbox()],
+      statements: [booked({ amountMinor: 146_249n })],
+    }).discrepancies;
+    expect(amount?.detail).toBe('outbox 146250, sandbox booked 146249 (minor units)');
+  });
+});

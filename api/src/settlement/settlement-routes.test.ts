@@ -1,0 +1,423 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Network } from '@hyperledger/fabric-gateway';
+import type { SettlementOutboxTable } from '@gigledger/settlement';
+import { signatureHeaders, webhookSigner } from '@gigledger/settlement/webhook';
+import { createApp } from '../app.js';
+import { AccountService } from '../auth/account-service.js';
+import { createPassport } from '../auth/passport-strategies.js';
+import type { Principal } from '../auth/principal.js';
+import { TokenService } from '../auth/tokens.js';
+import { parseApiConfig } from '../config.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { AgreementEventFeed } from '../events/agreement-event-feed.js';
+import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import { Sealer } from '../identity/sealer.js';
+import { Wallet } from '../identity/wallet.js';
+import { Metrics } from '../observability/metrics.js';
+import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
+import { testOrganizations } from '../test-support/test-server.js';
+import { PayoutAccountStore } from './payout-accounts.js';
+import type { SettlementConfig } from './settlement-config.js';
+import { createSettlementRuntime, type SettlementRuntime } from './settlement-runtime.js';
+
+const inboundSecret = `whsec_${Buffer.from('inbound secret of the route tests, 32+').toString('base64')}`;
+const otherSecret = `whsec_${Buffer.from('a secret the provider never had, 32+!').toString('base64')}`;
+const iban = 'DE89370400440532013000';
+const providerReference = 'wallet-7731-0042-9981';
+
+const issuer: IdentityIssuer = {
+  organizations: testOrganizations,
+  issue: (request) => {
+    const org = testOrganizations.find((candidate) => candidate.name === request.org);
+    if (org === undefined) return Promise.reject(new Error(`no organisation ${request.org}`));
+    return Promise.resolve({
+      mspId: org.mspId,
+      certificatePem: `test certificate of ${request.enrollmentId}`,
+      privateKeyPem: `test key of ${request.enrollmentId}`,
+    });
+  },
+  ready: () => Promise.resolve(true),
+};
+
+/**
+ * Settlement routes never reach Fabric: the event stream and reconciliation are the only
+ * users of the network, and these tests start neither. Any use fails loudly.
+ */
+const unreachableNetwork = new Proxy(
+  {},
+  {
+    get: (_target, property) => {
+      throw new Error(`the route tests use no Fabric network (asked for ${String(property)})`);
+    },
+  },
+) as Network;
+
+interface Api {
+  readonly url: string;
+  readonly db: Db;
+  readonly logLines: string[];
+  readonly settlement: SettlementRuntime | undefined;
+  token(userId: string, org: string, role: Principal['role']): Promise<string>;
+  request(
+    method: string,
+    pathName: string,
+    options?: { token?: string; body?: string | object; headers?: Record<string, string> },
+  ): Promise<{ status: number; text: string; body: unknown }>;
+  close(): Promise<void>;
+}
+
+/** The API app on a loopback socket, with a settlement runtime unless `settlement` is false. */
+async function startApi(options: { settlement: boolean }): Promise<Api> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-settlement-routes-'));
+  const config = parseApiConfig({
+    GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
+    GIGLEDGER_DATA_DIR: dataDir,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'trace',
+    PORT: '4000',
+  });
+  const db = await openDatabase(config.database);
+  const logLines: string[] = [];
+  const log = pino(
+    { level: 'trace' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  const metrics = new Metrics();
+  const wallet = new Wallet(db, 'test wallet key');
+  const accounts = new AccountService(db, wallet, issuer);
+  const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
+  const ledger = new InMemoryLedgerAccess(metrics);
+  const operator: Principal = {
+    kind: 'service',
+    id: 'operator',
+    userId: 'operator',
+    org: 'ClientOrg',
+    mspId: 'ClientOrgMSP',
+    role: 'admin',
+    scopes: [],
+    identityLabel: 'service:operator',
+  };
+  const serviceLedger = await ledger.clientFor(operator, log);
+  const settlementConfig: SettlementConfig = {
+    providers: {
+      sandbox: {
+        kind: 'webhook',
+        // Nothing is sent in these tests: no order is dispatched.
+        url: 'http://127.0.0.1:9/',
+        outboundSecret: inboundSecret,
+        inboundSecret,
+        apiKey: 'sandbox-api-key-of-the-tests',
+      },
+    },
+    organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox' },
+    stuckAfterSeconds: 900,
+    maxAttempts: 8,
+  };
+  const settlement = options.settlement
+    ? createSettlementRuntime({
+        config: settlementConfig,
+        db,
+        network: unreachableNetwork,
+        chaincode: 'gigledger',
+        ledger: await ledger.clientFor(
+          { ...operator, id: 'settlement', userId: 'settlement-service', mspId: 'AuditOrgMSP', role: 'settlement' },
+          log,
+        ),
+        accounts: new PayoutAccountStore(db, new Sealer('test payout key')),
+        log,
+        metrics,
+      })
+    : undefined;
+  const server: Server = createApp({
+    config,
+    db,
+    log,
+    metrics,
+    ledger,
+    issuer,
+    accounts,
+    tokens,
+    passport: createPassport(accounts, tokens),
+    serviceLedger,
+    events: new AgreementEventFeed(),
+    ...(settlement === undefined ? {} : { settlement }),
+  }).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    db,
+    logLines,
+    settlement,
+    async token(userId, org, role) {
+      await accounts.createPerson({ userId, org, role, password: `password of ${userId}` });
+      return (await tokens.issue(userId)).token;
+    },
+    async request(method, pathName, requestOptions = {}) {
+      const headers: Record<string, string> = { ...requestOptions.headers };
+      if (requestOptions.token !== undefined) headers.authorization = `Bearer ${requestOptions.token}`;
+      if (requestOptions.body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${url}${pathName}`, {
+        method,
+        headers,
+        ...(requestOptions.body === undefined
+          ? {}
+          : {
+              body: typeof requestOptions.body === 'string' ? requestOptions.body : JSON.stringify(requestOptions.body),
+            }),
+      });
+      const text = await response.text();
+      return { status: response.status, text, body: JSON.parse(text) as unknown };
+    },
+    async close() {
+      await settlement?.service.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+      await db.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A `payment_order.paid` callback signed with `secret` at `signedAt`. */
+function signed(
+  data: Record<string, unknown>,
+  options: { secret?: string; signedAt?: Date; webhookId?: string } = {},
+): { headers: Record<string, string>; body: string } {
+  const signedAt = options.signedAt ?? new Date();
+  const body = JSON.stringify({ type: 'payment_order.paid', timestamp: signedAt.toISOString(), data });
+  const webhookId = options.webhookId ?? `msg_${Math.random().toString(36).slice(2)}`;
+  return {
+    headers: { ...signatureHeaders(webhookSigner(options.secret ?? inboundSecret), webhookId, signedAt, body) },
+    body,
+  };
+}
+
+const paidData = (instructionId: string) => ({
+  instructionId,
+  providerReference: 'sbx_ref_1',
+  amount: '150000',
+  currency: 'EUR',
+});
+
+describe('settlement routes over HTTP', () => {
+  describe('with a settlement runtime', () => {
+    let api: Api;
+    let taraToken: string;
+
+    beforeAll(async () => {
+      api = await startApi({ settlement: true });
+      taraToken = await api.token('tara', 'TalentOrg', 'freelancer');
+    });
+
+    afterAll(async () => {
+      await api.close();
+    });
+
+    describe('/v1/settlement/payout-accounts/me', () => {
+      it('registers a bank account, answers with it masked, and lists it masked', async () => {
+        const registered = await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token: taraToken,
+          body: { kind: 'iban', currency: 'EUR', holderName: 'Tara Example', iban, bic: 'COBADEFFXXX' },
+        });
+        expect(registered.status).toBe(200);
+        expect(registered.body).toMatchObject({
+          party: { mspId: 'TalentOrgMSP', userId: 'tara' },
+          currency: 'EUR',
+          kind: 'iban',
+          holderName: 'Tara Example',
+          masked: 'DE89 **** 3000',
+        });
+
+        const listed = await api.request('GET', '/v1/settlement/payout-accounts/me', { token: taraToken });
+        expect(listed.status).toBe(200);
+        expect(listed.body).toEqual([registered.body]);
+        for (const response of [registered, listed]) expect(response.text).not.toContain('370400440532');
+
+        // Sealed at rest, and still the account the provider is sent.
+        const row = await api.db
+          .selectFrom('payout_accounts')
+          .selectAll()
+          .where('user_id', '=', 'tara')
+          .executeTakeFirstOrThrow();
+        expect(row.sealed_details).not.toContain(iban);
+        expect(await api.settlement!.accounts.accountFor({ mspId: 'TalentOrgMSP', userId: 'tara' }, 'EUR')).toEqual({
+          kind: 'iban',
+          holderName: 'Tara Example',
+          iban,
+          bic: 'COBADEFFXXX',
+        });
+      });
+
+      it('replaces the account of a currency and keeps one per currency', async () => {
+        const replaced = await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token: taraToken,
+          body: { kind: 'provider', currency: 'EUR', holderName: 'Tara Example', reference: providerReference },
+        });
+        expect(replaced.status).toBe(200);
+        expect(replaced.body).toMatchObject({ kind: 'provider', masked: 'wall **** 9981' });
+        const listed = await api.request('GET', '/v1/settlement/payout-accounts/me', { token: taraToken });
+        expect(listed.body).toEqual([replaced.body]);
+        expect(listed.text).not.toContain(providerReference);
+      });
+
+      it.each([
+        ['body.iban', { iban: 'DE89370400440532013001' }],
+        ['body.iban', { iban: 'de89 3704 0044 0532 0130 00' }],
+        ['body.bic', { bic: 'COBA' }],
+        ['body.holderName', { holderName: '   ' }],
+      ])('refuses with 422 naming %s and stores nothing', async (field, change) => {
+        const before = await api.db.selectFrom('payout_accounts').selectAll().execute();
+        const refused = await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token: taraToken,
+          body: { kind: 'iban', currency: 'EUR', holderName: 'Tara Example', iban, bic: 'COBADEFFXXX', ...change },
+        });
+        expect(refused.status).toBe(422);
+        expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
+        expect(refused.text).not.toContain('370400440532');
+        expect(await api.db.selectFrom('payout_accounts').selectAll().execute()).toEqual(before);
+      });
+
+      it('never wrote an account number to the logs', () => {
+        const logs = api.logLines.join('');
+        expect(logs).toContain('/v1/settlement/payout-accounts/me');
+        for (const secret of ['370400440532', '3704 0044 0532', providerReference]) expect(logs).not.toContain(secret);
+      });
+    });
+
+    describe('/v1/settlement/callbacks/:provider', () => {
+      const post = (provider: string, message: { headers: Record<string, string>; body: string }) =>
+        api.request('POST', `/v1/settlement/callbacks/${provider}`, { headers: message.headers, body: message.body });
+
+      it.each([
+        [
+          'unsigned',
+          () => ({ headers: {}, body: signed(paidData('A-1/m1/fund-escrow-1')).body }),
+          'WEBHOOK_SIGNATURE_MISSING',
+        ],
+        [
+          'tampered',
+          () => {
+            const message = signed(paidData('A-1/m1/fund-escrow-1'));
+            return { headers: message.headers, body: message.body.replace('150000', '150001') };
+          },
+          'WEBHOOK_SIGNATURE_INVALID',
+        ],
+        [
+          'signed with another secret',
+          () => signed(paidData('A-1/m1/fund-escrow-1'), { secret: otherSecret }),
+          'WEBHOOK_SIGNATURE_INVALID',
+        ],
+        [
+          'stale',
+          () => signed(paidData('A-1/m1/fund-escrow-1'), { signedAt: new Date(Date.now() - 10 * 60_000) }),
+          'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+        ],
+      ])('refuses a callback that is %s with 401 %s', async (_label, message, code) => {
+        const answer = await post('sandbox', message());
+        expect(answer.status).toBe(401);
+        expect(answer.body).toMatchObject({ code });
+        expect(await api.db.selectFrom('settlement_webhook_receipts').selectAll().execute()).toEqual([]);
+      });
+
+      it('refuses a signed message that is not a callback with 400 WEBHOOK_PAYLOAD_INVALID', async () => {
+        const answer = await post('sandbox', signed({ instructionId: 'A-1/m1/fund-escrow-1', amount: 'lots' }));
+        expect(answer.status).toBe(400);
+        expect(answer.body).toMatchObject({ code: 'WEBHOOK_PAYLOAD_INVALID' });
+      });
+
+      it('answers 404 for a provider that is not configured', async () => {
+        const answer = await post('elsewhere', signed(paidData('A-1/m1/fund-escrow-1')));
+        expect(answer.status).toBe(404);
+        expect(answer.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.provider' });
+      });
+
+      it('hands a genuine callback to the service: unknown instructions are refused, known ones taken once', async () => {
+        const unknown = await post('sandbox', signed(paidData('A-1/m1/fund-escrow-9')));
+        expect(unknown.status).toBe(400);
+        expect(unknown.body).toMatchObject({ code: 'UNKNOWN_INSTRUCTION' });
+
+        const row: SettlementOutboxTable = {
+          instruction_id: 'A-1/m1/fund-escrow-1',
+          agreement_id: 'A-1',
+          milestone_id: 'm1',
+          kind: 'fund-escrow',
+          direction: 'collect',
+          provider: 'sandbox',
+          counterparty_msp: 'ClientOrgMSP',
+          counterparty_user: 'carol',
+          amount: '150000',
+          platform_fee: '0',
+          currency: 'EUR',
+          request_tx_id: 'tx000001',
+          block_number: '1',
+          requested_at: new Date().toISOString(),
+          state: 'sent',
+          attempts: 1,
+          next_attempt_at: null,
+          last_error: null,
+          provider_reference: 'sbx_ref_1',
+          outcome: null,
+          outcome_reason: null,
+          confirm_tx_id: null,
+          created_at: new Date().toISOString(),
+          updated_at: new Date().toISOString(),
+        };
+        await api.db.insertInto('settlement_outbox').values(row).execute();
+        const message = signed(paidData(row.instruction_id), { webhookId: 'msg_route_genuine' });
+        const first = await post('sandbox', message);
+        const again = await post('sandbox', message);
+
+        expect([first.status, first.body]).toEqual([200, { status: 'accepted' }]);
+        expect([again.status, again.body]).toEqual([200, { status: 'duplicate' }]);
+        expect(
+          await api.db.selectFrom('settlement_webhook_receipts').select(['webhook_id', 'instruction_id']).execute(),
+        ).toEqual([{ webhook_id: 'msg_route_genuine', instruction_id: row.instruction_id }]);
+      });
+    });
+  });
+
+  describe('without a settlement configuration', () => {
+    let api: Api;
+
+    beforeAll(async () => {
+      api = await startApi({ settlement: false });
+    });
+
+    afterAll(async () => {
+      await api.close();
+    });
+
+    it('answers 503 SETTLEMENT_DISABLED on every settlement route', async () => {
+      const token = await api.token('tara', 'TalentOrg', 'freelancer');
+      const answers = [
+        await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token,
+          body: { kind: 'iban', currency: 'EUR', holderName: 'Tara Example', iban, bic: 'COBADEFFXXX' },
+        }),
+        await api.request('GET', '/v1/settlement/payout-accounts/me', { token }),
+        await api.request('POST', '/v1/settlement/callbacks/sandbox', signed(paidData('A-1/m1/fund-escrow-1'))),
+      ];
+      for (const answer of answers) {
+        expect(answer.status).toBe(503);
+        expect(answer.body).toMatchObject({ code: 'SETTLEMENT_DISABLED' });
+      }
+      expect(await api.db.selectFrom('payout_accounts').selectAll().execute()).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,893 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pino } from 'pino';
+import {
+  agreementEvents,
+  agreementTermsTransientKey,
+  credentialClaimsTransientKey,
+  type MilestoneRecord,
+  type Party,
+  type Role,
+} from '@gigledger/chaincode/model';
+import type { LedgerClient, LedgerEvent } from '@gigledger/gateway';
+import {
+  SettlementService,
+  type CrashPoint,
+  type EventFollowerFactory,
+  type ProviderAdapter,
+  type SettlementDb,
+  type SettlementObserver,
+  type SettlementOutboxTable,
+  type SettlementServiceOptions,
+} from '@gigledger/settlement';
+import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
+import {
+  signatureHeaders,
+  verifyProviderCallback,
+  WebhookProviderAdapter,
+  webhookSigner,
+} from '@gigledger/settlement/webhook';
+import type { Principal } from '../auth/principal.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { Sealer } from '../identity/sealer.js';
+import { Metrics } from '../observability/metrics.js';
+import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
+import { PayoutAccountStore } from './payout-accounts.js';
+
+const silent = pino({ level: 'silent' });
+
+const outboundSecret = `whsec_${Buffer.from('outbound secret of the settlement tests!').toString('base64')}`;
+const callbackSecret = `whsec_${Buffer.from('callback secret of the settlement tests!').toString('base64')}`;
+const sandboxApiKey = 'sandbox-api-key-of-the-tests';
+
+function principal(userId: string, mspId: string, role: Role): Principal {
+  return { kind: 'person', id: userId, userId, org: mspId, mspId, role, scopes: [], identityLabel: `person:${userId}` };
+}
+
+const operator = principal('ops', 'ClientOrgMSP', 'admin');
+const settler = principal('settlement-service', 'AuditOrgMSP', 'settlement');
+const registrar = principal('kyc-registrar', 'AuditOrgMSP', 'issuer');
+const carol = principal('carol', 'ClientOrgMSP', 'client');
+const tara = principal('tara', 'TalentOrgMSP', 'freelancer');
+
+const partyOf = (person: Principal): Party => ({ mspId: person.mspId, userId: person.userId });
+
+/** Each wait's deadline; a scenario has several, so its own limit is larger. */
+const waitDeadlineMs = 10_000;
+const scenarioTimeoutMs = 60_000;
+
+/** Polls until `probe` yields a value; fails naming what was awaited once the deadline passes. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + waitDeadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+/**
+ * Committed chaincode events of the in-memory ledger, handed to the service's handle
+ * one at a time in commit order, as the gateway's event stream would.
+ */
+class LedgerEventFeed {
+  readonly events: LedgerEvent[] = [];
+  #handle: ((event: LedgerEvent) => Promise<void>) | undefined;
+  #next = 0;
+  #pumping: Promise<void> = Promise.resolve();
+
+  readonly publish = (event: LedgerEvent): void => {
+    this.events.push(event);
+    this.#pump();
+  };
+
+  readonly follow: EventFollowerFactory = (checkpointer, handle) => ({
+    start: async () => {
+      await checkpointer.load();
+      const saved = checkpointer.getBlockNumber();
+      // Resume after the stored checkpoint, or from now on when there is none.
+      this.#next =
+        saved === undefined ? this.events.length : this.events.filter((event) => event.blockNumber <= saved).length;
+      this.#handle = handle;
+      this.#pump();
+    },
+    stop: async () => {
+      this.#handle = undefined;
+      await this.#pumping;
+    },
+  });
+
+  /** Hands `event` to the running service once more, as a re-delivered stream would. */
+  async redeliver(event: LedgerEvent): Promise<void> {
+    const handle = this.#handle;
+    if (handle === undefined) throw new Error('no service follows the feed');
+    await this.#pumping;
+    await handle(event);
+  }
+
+  #pump(): void {
+    this.#pumping = this.#pumping.then(async () => {
+      while (this.#handle !== undefined && this.#next < this.events.length) {
+        const event = this.events[this.#next]!;
+        this.#next += 1;
+        await this.#handle(event);
+      }
+    });
+  }
+}
+
+interface ReceivedCallback {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  readonly status: number;
+  readonly answer: unknown;
+}
+
+/**
+ * The API's callback endpoint reduced to its two steps: verify the signature, then hand
+ * the confirmation to whichever service is running. While `down`, it answers 503 as a
+ * stopped server would, and the provider keeps re-delivering.
+ */
+class CallbackReceiver {
+  readonly received: ReceivedCallback[] = [];
+  service: SettlementService | undefined;
+  down = false;
+  readonly #server: Server;
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(): Promise<CallbackReceiver> {
+    const server = createServer();
+    const receiver = new CallbackReceiver(server);
+    server.on('request', (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        void receiver.#answer(request.headers, body).then(({ status, answer }) => {
+          receiver.received.push({ headers: request.headers, body, status, answer });
+          response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/settlement/callbacks/sandbox`;
+  }
+
+  /** POSTs a callback as a provider would, and returns the receiver's answer. */
+  async post(headers: Record<string, string>, body: string): Promise<{ status: number; answer: unknown }> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+    });
+    return { status: response.status, answer: await response.json() };
+  }
+
+  async #answer(headers: IncomingHttpHeaders, body: string): Promise<{ status: number; answer: unknown }> {
+    const service = this.service;
+    if (this.down || service === undefined) return { status: 503, answer: { code: 'SETTLEMENT_DISABLED' } };
+    const verified = verifyProviderCallback({ headers, rawBody: body, secret: callbackSecret });
+    if (!verified.ok) return { status: verified.status, answer: { code: verified.code } };
+    try {
+      const result = await service.acceptConfirmation('sandbox', verified.webhookId, verified.confirmation);
+      return result.status === 'refused' ? { status: 400, answer: result } : { status: 200, answer: result };
+    } catch (error) {
+      return { status: 500, answer: { code: 'INTERNAL', message: String(error) } };
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+      this.#server.closeAllConnections();
+    });
+  }
+}
+
+/** A signed `payment_order.*` callback, as a provider sends it. */
+function signedCallback(
+  webhookId: string,
+  data: { instructionId: string; providerReference: string; amount: string; currency: string },
+  type: 'payment_order.paid' | 'payment_order.failed' = 'payment_order.paid',
+): { headers: Record<string, string>; body: string } {
+  const now = new Date();
+  const body = JSON.stringify({ type, timestamp: now.toISOString(), data });
+  return { headers: { ...signatureHeaders(webhookSigner(callbackSecret), webhookId, now, body) }, body };
+}
+
+/** A stand-in provider that answers each payment order with the next scripted status. */
+interface ScriptedProvider {
+  readonly url: string;
+  readonly requests: { readonly idempotencyKey: string | undefined; readonly receivedAt: number }[];
+  /** The outbox row of each request's order as it stood when the request arrived. */
+  readonly rowsAtArrival: (SettlementOutboxTable | undefined)[];
+  close(): Promise<void>;
+}
+
+async function startScriptedProvider(
+  db: SettlementDb,
+  answer: (index: number) => { status: number; body: unknown },
+): Promise<ScriptedProvider> {
+  const requests: ScriptedProvider['requests'][number][] = [];
+  const rowsAtArrival: (SettlementOutboxTable | undefined)[] = [];
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const receivedAt = Date.now();
+      const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
+      void db
+        .selectFrom('settlement_outbox')
+        .selectAll()
+        .where('instruction_id', '=', idempotencyKey ?? '')
+        .executeTakeFirst()
+        .then((row) => {
+          rowsAtArrival.push(row);
+          requests.push({ idempotencyKey, receivedAt });
+          const { status, body } = answer(requests.length - 1);
+          response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    rowsAtArrival,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const validIban = 'DE89370400440532013000';
+const validBic = 'COBADEFFXXX';
+
+/**
+ * Everything a settlement service runs against, all real: a migrated SQLite database,
+ * the chaincode on the in-memory ledger, the sandbox provider over HTTP and a callback
+ * receiver. `startService` starts a service on it; calling it again after `stop()` is
+ * a restart on the same database.
+ */
+class Rig {
+  readonly feed = new LedgerEventFeed();
+  readonly ledger = new InMemoryLedgerAccess(new Metrics(), this.feed.publish);
+  readonly observed: { provider: string; outcome: string }[] = [];
+  service: SettlementService | undefined;
+  #agreements = 0;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly apiDb: Db,
+    readonly sandbox: SandboxProvider,
+    readonly receiver: CallbackReceiver,
+    readonly accounts: PayoutAccountStore,
+  ) {}
+
+  static async start(options: { kycCredentialTypes?: string[]; sandboxCallbackDelayMs?: number } = {}): Promise<Rig> {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-settlement-'));
+    const apiDb = await openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'api.sqlite') });
+    const receiver = await CallbackReceiver.start();
+    const sandbox = await startSandboxProvider({
+      port: 0,
+      outboundSecret,
+      callbackSecret,
+      callbackUrl: receiver.url,
+      apiKey: sandboxApiKey,
+      failAmountSuffixes: [],
+      callbackDelayMs: options.sandboxCallbackDelayMs ?? 10,
+      callbackRetry: { baseMs: 20, maxMs: 100 },
+    });
+    const rig = new Rig(dataDir, apiDb, sandbox, receiver, new PayoutAccountStore(apiDb, new Sealer('test key')));
+    const admin = await rig.as(operator);
+    for (const [name, value] of Object.entries({
+      platformFeeBps: 250,
+      defaultReviewWindowSeconds: 604_800,
+      maxRevisions: 3,
+      kycCredentialTypes: options.kycCredentialTypes ?? [],
+    })) {
+      await admin.parameters.setParameter({ name: name as 'platformFeeBps', value });
+    }
+    return rig;
+  }
+
+  get db(): SettlementDb {
+    // The settlement tables are part of the API's schema, as the runtime wires them.
+    return this.apiDb as unknown as SettlementDb;
+  }
+
+  adapter(overrides: { fetch?: typeof fetch } = {}): WebhookProviderAdapter {
+    return new WebhookProviderAdapter({
+      name: 'sandbox',
+      providerUrl: this.sandbox.url,
+      outboundSecret,
+      apiKey: sandboxApiKey,
+      ...overrides,
+    });
+  }
+
+  as(person: Principal): Promise<LedgerClient> {
+    return this.ledger.clientFor(person, silent);
+  }
+
+  async startService(overrides: Partial<SettlementServiceOptions> = {}): Promise<SettlementService> {
+    const adapter = this.adapter();
+    const observer: SettlementObserver = {
+      sendAttempted: (provider, outcome) => this.observed.push({ provider, outcome }),
+      callbackRefused: () => undefined,
+      confirmationRecorded: () => undefined,
+    };
+    const service = new SettlementService({
+      db: this.db,
+      ledger: await this.as(settler),
+      follow: this.feed.follow,
+      providerFor: () => adapter,
+      accounts: this.accounts,
+      log: silent,
+      observer,
+      backoff: { baseMs: 20, maxMs: 50 },
+      sweepIntervalMs: 25,
+      ...overrides,
+    });
+    await service.start();
+    this.service = service;
+    this.receiver.service = service;
+    return service;
+  }
+
+  async registerAccounts(...people: Principal[]): Promise<void> {
+    for (const person of people) {
+      await this.accounts.register(partyOf(person), {
+        kind: 'iban',
+        currency: 'EUR',
+        holderName: `${person.userId} Example`,
+        iban: validIban,
+        bic: validBic,
+      });
+    }
+  }
+
+  /** Drafts an agreement of one EUR 1 500.00 milestone between `client` and Tara, and has her accept it. */
+  async activeAgreement(client: Principal = carol): Promise<string> {
+    this.#agreements += 1;
+    const agreementId = `A-${String(this.#agreements).padStart(3, '0')}`;
+    const terms = { scope: `Fine-tune the defect classifier (${agreementId})` };
+    const drafted = await (
+      await this.as(client)
+    ).agreements.draftAgreement(
+      {
+        requestId: `draft-${agreementId}`,
+        agreementId,
+        title: `Defect classifier ${agreementId}`,
+        client: partyOf(client),
+        freelancer: partyOf(tara),
+        milestones: [
+          {
+            kind: 'deliverable',
+            milestoneId: 'm1',
+            title: 'Baseline model',
+            amount: '150000',
+            currency: 'EUR',
+            dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+            reviewWindowSeconds: 3600,
+            acceptanceCriteria: { description: 'Accuracy on the hold-out set' },
+          },
+        ],
+      },
+      { transient: { [agreementTermsTransientKey]: terms } },
+    );
+    await (
+      await this.as(tara)
+    ).agreements.acceptAgreement({ agreementId, termsSha256: drafted.result.agreement.termsSha256 });
+    return agreementId;
+  }
+
+  /** Asks for funding; returns the fund-escrow instruction id. */
+  async fund(agreementId: string, client: Principal = carol): Promise<string> {
+    const funding = await (
+      await this.as(client)
+    ).agreements.fundMilestone({ requestId: `fund-${agreementId}`, agreementId, milestoneId: 'm1' });
+    return funding.result.instructions.at(-1)!.instructionId;
+  }
+
+  /** Tara delivers, the client accepts and releases; returns the release instruction. */
+  async release(agreementId: string, client: Principal = carol): Promise<MilestoneRecord['instructions'][number]> {
+    await (
+      await this.as(tara)
+    ).agreements.submitDeliverable({
+      requestId: `submit-${agreementId}`,
+      agreementId,
+      milestoneId: 'm1',
+      artifactSha256: 'a'.repeat(64),
+      uri: 'https://models.example.com/defects/v1.safetensors',
+      claimedMetrics: { accuracy: 0.93 },
+    });
+    const buyer = await this.as(client);
+    await buyer.agreements.acceptMilestone({ agreementId, milestoneId: 'm1' });
+    const released = await buyer.agreements.releaseMilestone({
+      requestId: `release-${agreementId}`,
+      agreementId,
+      milestoneId: 'm1',
+    });
+    return released.result.instructions.at(-1)!;
+  }
+
+  async milestone(agreementId: string): Promise<MilestoneRecord> {
+    const view = await (await this.as(operator)).agreements.getAgreement({ agreementId });
+    return view.milestones[0]!;
+  }
+
+  row(instructionId: string): Promise<SettlementOutboxTable | undefined> {
+    return this.db
+      .selectFrom('settlement_outbox')
+      .selectAll()
+      .where('instruction_id', '=', instructionId)
+      .executeTakeFirst();
+  }
+
+  rowIn(instructionId: string, state: SettlementOutboxTable['state']): Promise<SettlementOutboxTable> {
+    return eventually(`${instructionId} to be ${state}`, async () => {
+      const row = await this.row(instructionId);
+      return row?.state === state ? row : undefined;
+    });
+  }
+
+  /** Committed ledger writes that recorded a confirmation of `instructionId`. */
+  confirmationsOnLedger(instructionId: string): { txId: string; actor: unknown }[] {
+    return this.ledger.ledger.transactions
+      .filter((transaction) => transaction.writes.length > 0)
+      .flatMap((transaction) => {
+        if (transaction.event?.name !== agreementEvents.settlementConfirmed.name) return [];
+        const payload = agreementEvents.settlementConfirmed.payload.parse(transaction.event.payload);
+        return payload.instruction.instructionId === instructionId
+          ? [{ txId: transaction.txId, actor: payload.actor }]
+          : [];
+      });
+  }
+
+  /** Transactions that wrote to the ledger, to show that something changed nothing. */
+  ledgerWrites(): number {
+    return this.ledger.ledger.transactions.filter((transaction) => transaction.writes.length > 0).length;
+  }
+
+  async close(): Promise<void> {
+    await this.service?.stop();
+    await this.sandbox.close();
+    await this.receiver.close();
+    await this.apiDb.destroy();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+describe('SettlementService against the chaincode, the sandbox provider and SQLite', () => {
+  const rigs: Rig[] = [];
+  const startRig = async (options?: Parameters<typeof Rig.start>[0]): Promise<Rig> => {
+    const rig = await Rig.start(options);
+    rigs.push(rig);
+    return rig;
+  };
+
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.close();
+  });
+
+  it(
+    'collects the escrow and pays the release through the provider, and the ledger records both from its callbacks',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      await rig.startService();
+      const agreementId = await rig.activeAgreement();
+
+      const fundId = await rig.fund(agreementId);
+      const funded = await rig.rowIn(fundId, 'confirmed');
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+
+      const release = await rig.release(agreementId);
+      expect(release).toMatchObject({ kind: 'release', status: 'pending' });
+      const paid = await rig.rowIn(release.instructionId, 'confirmed');
+      const milestone = await rig.milestone(agreementId);
+      expect(milestone.status).toBe('paid');
+
+      const payments = rig.sandbox.payments();
+      expect(payments.map((payment) => [payment.instructionId, payment.direction, payment.amount])).toEqual([
+        [fundId, 'collect', '150000'],
+        [release.instructionId, 'payout', release.amount],
+      ]);
+      for (const payment of payments) {
+        expect(payment).toMatchObject({ status: 'paid', receivedCount: 1, executedCount: 1 });
+      }
+      // Each ledger confirmation is the service's own, carrying the provider's reference.
+      for (const [row, payment] of [
+        [funded, payments[0]!],
+        [paid, payments[1]!],
+      ] as const) {
+        const recorded = rig.confirmationsOnLedger(row.instruction_id);
+        expect(recorded).toEqual([
+          { txId: row.confirm_tx_id, actor: expect.objectContaining(partyOf(settler)) as unknown },
+        ]);
+        expect(row).toMatchObject({ outcome: 'paid', provider_reference: payment.providerReference, attempts: 1 });
+      }
+      expect(milestone.instructions.map((instruction) => instruction.confirmation?.providerReference)).toEqual(
+        payments.map((payment) => payment.providerReference),
+      );
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'takes an event delivered twice into the outbox once, writing its checkpoint with it',
+    async () => {
+      const rig = await startRig();
+      // No payout account: the row stays undispatched, so only intake is observed.
+      await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      expect(await rig.db.selectFrom('checkpoints').selectAll().execute()).toEqual([]);
+
+      const fundId = await rig.fund(agreementId);
+      await rig.rowIn(fundId, 'retry');
+      const event = rig.feed.events.find((candidate) => candidate.name === agreementEvents.fundingRequested.name)!;
+      await rig.feed.redeliver(event);
+
+      const rows = await rig.db.selectFrom('settlement_outbox').selectAll().execute();
+      expect(rows.map((row) => row.instruction_id)).toEqual([fundId]);
+      expect(rows[0]).toMatchObject({
+        agreement_id: agreementId,
+        kind: 'fund-escrow',
+        direction: 'collect',
+        amount: '150000',
+        currency: 'EUR',
+        counterparty_msp: carol.mspId,
+        counterparty_user: carol.userId,
+        block_number: event.blockNumber.toString(),
+        request_tx_id: event.transactionId,
+        attempts: 0,
+      });
+      expect(
+        await rig.db.selectFrom('checkpoints').select(['name', 'block_number', 'transaction_id']).execute(),
+      ).toEqual([
+        { name: 'settlement-outbox', block_number: event.blockNumber.toString(), transaction_id: event.transactionId },
+      ]);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'retries a provider answering 503 with backoff until it takes the order, and dead-letters one answering 422',
+    async () => {
+      const rig = await startRig();
+      const dave = principal('dave', 'ClientOrgMSP', 'client');
+      await rig.registerAccounts(carol, dave);
+      const flaky = await startScriptedProvider(rig.db, (index) =>
+        index < 2
+          ? { status: 503, body: { code: 'UNAVAILABLE', message: 'maintenance' } }
+          : { status: 202, body: { providerReference: 'flaky-ref-1' } },
+      );
+      const closed = await startScriptedProvider(rig.db, () => ({
+        status: 422,
+        body: { code: 'ACCOUNT_CLOSED', message: 'the debtor account is closed' },
+      }));
+      try {
+        const adapters: Record<string, ProviderAdapter> = {
+          carol: new WebhookProviderAdapter({
+            name: 'flaky',
+            providerUrl: flaky.url,
+            outboundSecret,
+            apiKey: sandboxApiKey,
+          }),
+          dave: new WebhookProviderAdapter({
+            name: 'closed',
+            providerUrl: closed.url,
+            outboundSecret,
+            apiKey: sandboxApiKey,
+          }),
+        };
+        const service = await rig.startService({ providerFor: (party) => adapters[party.userId]! });
+
+        const flakyId = await rig.fund(await rig.activeAgreement(carol), carol);
+        const closedId = await rig.fund(await rig.activeAgreement(dave), dave);
+        const sent = await rig.rowIn(flakyId, 'sent');
+        const dead = await rig.rowIn(closedId, 'dead');
+
+        expect(flaky.requests.map((request) => request.idempotencyKey)).toEqual([flakyId, flakyId, flakyId]);
+        expect(sent).toMatchObject({
+          provider: 'flaky',
+          attempts: 3,
+          provider_reference: 'flaky-ref-1',
+          last_error: null,
+        });
+        // Each retry waited for the time the failure before it scheduled.
+        for (const index of [1, 2]) {
+          const row = flaky.rowsAtArrival[index]!;
+          expect(row).toMatchObject({ state: 'sending', attempts: index + 1 });
+          expect(row.last_error).toBe('HTTP 503 UNAVAILABLE: maintenance');
+          expect(flaky.requests[index]!.receivedAt).toBeGreaterThanOrEqual(Date.parse(row.next_attempt_at!));
+        }
+        expect(closed.requests).toHaveLength(1);
+        expect(dead).toMatchObject({
+          provider: 'closed',
+          attempts: 1,
+          last_error: 'HTTP 422 ACCOUNT_CLOSED: the debtor account is closed',
+        });
+        expect(rig.observed.filter((seen) => seen.provider === 'closed').map((seen) => seen.outcome)).toEqual([
+          'rejected',
+        ]);
+        expect(rig.observed.filter((seen) => seen.provider === 'flaky').map((seen) => seen.outcome)).toEqual([
+          'retry',
+          'retry',
+          'accepted',
+        ]);
+        const stats = await service.stats();
+        expect(stats.byState).toEqual({
+          queued: 0,
+          sending: 0,
+          retry: 0,
+          sent: 1,
+          confirming: 0,
+          confirmed: 0,
+          dead: 1,
+        });
+        expect(stats.held).toBe(0);
+      } finally {
+        await flaky.close();
+        await closed.close();
+      }
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'refuses callbacks for unknown instructions or other amounts, and takes a repeated webhook id once',
+    async () => {
+      // The sandbox takes the order but does not execute it during the test: every callback here is crafted.
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.registerAccounts(carol);
+      await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      const sent = await rig.rowIn(fundId, 'sent');
+      const reference = sent.provider_reference!;
+      const snapshot = async () => ({
+        outbox: await rig.db.selectFrom('settlement_outbox').selectAll().execute(),
+        receipts: await rig.db.selectFrom('settlement_webhook_receipts').selectAll().execute(),
+        ledgerWrites: rig.ledgerWrites(),
+      });
+      const before = await snapshot();
+
+      const refusals = [
+        [
+          { instructionId: `${agreementId}/m1/fund-escrow-9`, amount: '150000', currency: 'EUR' },
+          'UNKNOWN_INSTRUCTION',
+        ],
+        [{ instructionId: fundId, amount: '150001', currency: 'EUR' }, 'CONFIRMATION_MISMATCH'],
+        [{ instructionId: fundId, amount: '150000', currency: 'USD' }, 'CONFIRMATION_MISMATCH'],
+      ] as const;
+      for (const [index, [data, code]] of refusals.entries()) {
+        const callback = signedCallback(`msg_refused_${index}`, { ...data, providerReference: reference });
+        const answer = await rig.receiver.post(callback.headers, callback.body);
+        expect(answer).toEqual({
+          status: 400,
+          answer: expect.objectContaining({ status: 'refused', code }) as unknown,
+        });
+      }
+      expect(await snapshot()).toEqual(before);
+      expect((await rig.milestone(agreementId)).status).toBe('funding');
+
+      const genuine = signedCallback('msg_genuine', {
+        instructionId: fundId,
+        providerReference: reference,
+        amount: '150000',
+        currency: 'EUR',
+      });
+      expect(await rig.receiver.post(genuine.headers, genuine.body)).toEqual({
+        status: 200,
+        answer: { status: 'accepted' },
+      });
+      await rig.rowIn(fundId, 'confirmed');
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+      const afterGenuine = await snapshot();
+
+      expect(await rig.receiver.post(genuine.headers, genuine.body)).toEqual({
+        status: 200,
+        answer: { status: 'duplicate' },
+      });
+      expect(await snapshot()).toEqual(afterGenuine);
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'keeps a callback that overtakes the send: the send completing later does not undo confirming',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol);
+      // The provider's answer to the order is held back until its callback has been taken.
+      const slowAnswer: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        const instructionId = new Headers(init?.headers).get('idempotency-key')!;
+        await rig.rowIn(instructionId, 'confirming');
+        return response;
+      };
+      const adapter = rig.adapter({ fetch: slowAnswer });
+      await rig.startService({ providerFor: () => adapter });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+      expect(confirmed).toMatchObject({ outcome: 'paid', attempts: 1 });
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+      expect(rig.sandbox.payments()).toEqual([expect.objectContaining({ receivedCount: 1, executedCount: 1 })]);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'sends a row left sending by a crash again after a restart, with the same key, and the provider pays once',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol);
+      let crashed = false;
+      const crash = (point: CrashPoint): void => {
+        if (point !== 'after-send' || crashed) return;
+        crashed = true;
+        throw new Error('simulated crash between the send and its bookkeeping');
+      };
+      // The API is down with the crashed service: the provider's callbacks wait.
+      rig.receiver.down = true;
+      const first = await rig.startService({ crash, sweepIntervalMs: 3_600_000 });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      await eventually('the crash', () => (crashed ? true : undefined));
+      await first.stop();
+      expect(await rig.row(fundId)).toMatchObject({ state: 'sending', attempts: 1 });
+      expect(rig.sandbox.payments()).toEqual([expect.objectContaining({ instructionId: fundId, receivedCount: 1 })]);
+
+      await rig.startService();
+      await eventually('the order to be sent again', () =>
+        rig.sandbox.payments()[0]?.receivedCount === 2 ? true : undefined,
+      );
+      rig.receiver.down = false;
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+
+      expect(confirmed).toMatchObject({ attempts: 2, outcome: 'paid' });
+      // The sandbox keys orders by Idempotency-Key: one record received twice is one key sent twice.
+      expect(rig.sandbox.payments()).toEqual([
+        expect.objectContaining({ instructionId: fundId, receivedCount: 2, executedCount: 1, status: 'paid' }),
+      ]);
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'records a confirmation left confirming by a crash on the ledger after a restart, exactly once',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol);
+      let crashed = false;
+      const crash = (point: CrashPoint): void => {
+        if (point !== 'after-callback' || crashed) return;
+        crashed = true;
+        throw new Error('simulated crash between storing the callback and the ledger write');
+      };
+      rig.receiver.down = true;
+      const first = await rig.startService({ crash });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      await rig.rowIn(fundId, 'sent');
+      // Stopped, the service sweeps no more: the callback it takes is stored and left for the next one.
+      await first.stop();
+      rig.receiver.down = false;
+      await rig.rowIn(fundId, 'confirming');
+      expect(crashed).toBe(true);
+      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
+      expect((await rig.milestone(agreementId)).status).toBe('funding');
+
+      const second = await rig.startService();
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+      // Let the next service sweep and the provider re-deliver: neither may write a second time.
+      await eventually('the re-delivered callback to be answered as a duplicate', () =>
+        rig.receiver.received.some((received) => (received.answer as { status?: string }).status === 'duplicate')
+          ? true
+          : undefined,
+      );
+      second.wake();
+      await second.stop();
+
+      const recorded = rig.confirmationsOnLedger(fundId);
+      expect(recorded).toEqual([
+        { txId: confirmed.confirm_tx_id, actor: expect.objectContaining(partyOf(settler)) as unknown },
+      ]);
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+      expect(rig.sandbox.payments()).toEqual([expect.objectContaining({ executedCount: 1 })]);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'retries a payout held for KYC when the payee is issued a credential, then pays it',
+    async () => {
+      const rig = await startRig({ kycCredentialTypes: ['KYC'] });
+      await rig.registerAccounts(carol, tara);
+      await (
+        await rig.as(operator)
+      ).credentials.registerIssuer({
+        requestId: 'register-kyc-registrar',
+        issuer: partyOf(registrar),
+        displayName: 'KYC registrar',
+        credentialTypes: ['KYC'],
+      });
+      const service = await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+
+      const release = await rig.release(agreementId);
+      expect(release).toMatchObject({ status: 'held', compliance: { outcome: 'held' } });
+      await eventually('the held payout to be remembered', async () =>
+        (await service.stats()).held === 1 ? true : undefined,
+      );
+      expect(await rig.row(release.instructionId)).toBeUndefined();
+
+      await (
+        await rig.as(registrar)
+      ).credentials.issueCredential(
+        {
+          requestId: 'issue-kyc-tara',
+          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0de',
+          subject: partyOf(tara),
+          type: 'KYC',
+        },
+        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'a'.repeat(64) }] } },
+      );
+      const paid = await rig.rowIn(release.instructionId, 'confirmed');
+
+      expect(paid).toMatchObject({
+        kind: 'release',
+        direction: 'payout',
+        counterparty_user: tara.userId,
+        outcome: 'paid',
+      });
+      const milestone = await rig.milestone(agreementId);
+      expect(milestone.status).toBe('paid');
+      expect(milestone.instructions.at(-1)).toMatchObject({ status: 'paid', compliance: { outcome: 'cleared' } });
+      const cleared = rig.ledger.ledger.transactions.filter(
+        (transaction) => transaction.event?.name === agreementEvents.payoutCleared.name,
+      );
+      expect(cleared).toHaveLength(1);
+      expect(cleared[0]!.event!.payload).toMatchObject({ actor: partyOf(settler) });
+      expect(
+        await rig.db
+          .selectFrom('settlement_held')
+          .select(['instruction_id', 'retry_due'])
+          .where('cleared_at', 'is not', null)
+          .execute(),
+      ).toEqual([{ instruction_id: release.instructionId, retry_due: 0 }]);
+      expect((await service.stats()).held).toBe(0);
+      expect(rig.sandbox.payments().find((payment) => payment.instructionId === release.instructionId)).toMatchObject({
+        direction: 'payout',
+        executedCount: 1,
+      });
+    },
+    scenarioTimeoutMs,
+  );
+});

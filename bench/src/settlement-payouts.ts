@@ -1,0 +1,248 @@
+/**
+ * Releases settled by the settlement service at increasing load: batches of accepted
+ * milestones are released at once, and each payout is followed from the release's
+ * commit to its `SettlementConfirmed` event (release → outbox → sandbox provider →
+ * signed callback → ledger). Reports, per batch size, payouts per second, the outbox
+ * lag (p50/p99 release-to-paid), and every failure, until throughput stops rising.
+ *
+ * Usage: npm run bench:settlement [-- --batches 25,50,100,200]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseApiConfig } from '@gigledger/api/config';
+import { startApiServer } from '@gigledger/api/server';
+import type { LedgerSession } from '@gigledger/gateway';
+import { freeLoopbackPort } from '@gigledger/network';
+import { startSandboxProvider } from '@gigledger/settlement/sandbox';
+import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+
+const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
+
+function batchSizes(): number[] {
+  const index = process.argv.indexOf('--batches');
+  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '25,50,100,200';
+  const sizes = list.split(',').map(Number);
+  if (sizes.some((size) => !Number.isInteger(size) || size <= 0))
+    throw new Error('--batches takes whole numbers, e.g. 25,50,100');
+  return sizes;
+}
+
+async function main(): Promise<void> {
+  log(`machine: ${machineDescription()}`);
+  const bench = await openBenchNetwork(log);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-settlement-'));
+  const inboundSecret = secret();
+  const outboundSecret = secret();
+  const apiPort = await freeLoopbackPort();
+  const sandbox = await startSandboxProvider({
+    port: 0,
+    outboundSecret,
+    callbackSecret: inboundSecret,
+    callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
+    apiKey: 'bench-sandbox-statement-key',
+    callbackDelayMs: 50,
+  });
+  const settlementConfig = path.join(dataDir, 'settlement.json');
+  writeFileSync(
+    settlementConfig,
+    JSON.stringify({
+      providers: {
+        sandbox: {
+          kind: 'webhook',
+          url: sandbox.url,
+          outboundSecret,
+          inboundSecret,
+          apiKey: 'bench-sandbox-statement-key',
+        },
+      },
+      organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox', AuditOrgMSP: 'sandbox' },
+    }),
+  );
+  const server = await startApiServer(
+    parseApiConfig({
+      GIGLEDGER_CONNECTION_PROFILE: bench.config.paths.connectionProfile,
+      GIGLEDGER_DATA_DIR: path.join(dataDir, 'api'),
+      GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
+      PORT: String(apiPort),
+      LOG_LEVEL: 'error',
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    }),
+  );
+  const settlement = server.deps.settlement;
+  if (settlement === undefined) throw new Error('the API started without its settlement service');
+  try {
+    const client = await bench.enroll('ClientOrg', 'client', 'sc');
+    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'sf');
+    const clientParty = { mspId: 'ClientOrgMSP', userId: client.userId };
+    const freelancerParty = { mspId: 'TalentOrgMSP', userId: freelancer.userId };
+    await settlement.accounts.register(clientParty, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: 'Bench client',
+      iban: 'DE89370400440532013000',
+      bic: 'COBADEFFXXX',
+    });
+    await settlement.accounts.register(freelancerParty, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: 'Bench freelancer',
+      iban: 'NL91ABNA0417164300',
+      bic: 'ABNANL2AXXX',
+    });
+    await bench.grantKyc([freelancerParty]);
+
+    // Every committed SettlementConfirmed event, with when this process saw it.
+    const confirmedAt = new Map<string, number>();
+    const abort = new AbortController();
+    const watching = (async () => {
+      for await (const message of server.deps.events.subscribe(abort.signal)) {
+        if (message.name !== 'agreement.SettlementConfirmed') continue;
+        const instruction = (message.payload as { instruction?: { instructionId?: string; status?: string } })
+          .instruction;
+        if (instruction?.instructionId !== undefined) confirmedAt.set(instruction.instructionId, performance.now());
+      }
+    })();
+
+    const run = randomBytes(3).toString('hex');
+    const rows: string[] = [];
+    let best = 0;
+    for (const size of batchSizes()) {
+      const ids = Array.from({ length: size }, (_, index) => `SB-${run}-${size}-${index}`);
+      const failures: string[] = [];
+      await withConcurrency(
+        25,
+        ids.map(
+          (agreementId) => () => prepare(client.session, freelancer.session, clientParty, freelancerParty, agreementId),
+        ),
+      );
+      await waitFor(
+        ids.map((id) => `${id}/m1/fund-escrow-1`),
+        confirmedAt,
+        300_000,
+        failures,
+      );
+      await withConcurrency(
+        25,
+        ids.map((agreementId) => async () => {
+          const milestone = { agreementId, milestoneId: 'm1' };
+          await freelancer.session.agreements.submitDeliverable({
+            requestId: requestId(),
+            ...milestone,
+            artifactSha256: randomBytes(32).toString('hex'),
+            uri: 'https://artifacts.example.com/bench.bin',
+            claimedMetrics: {},
+          });
+          await client.session.agreements.acceptMilestone(milestone);
+        }),
+      );
+
+      const releasedAt = new Map<string, number>();
+      const started = performance.now();
+      await Promise.all(
+        ids.map(async (agreementId) => {
+          try {
+            await client.session.agreements.releaseMilestone({
+              requestId: requestId(),
+              agreementId,
+              milestoneId: 'm1',
+            });
+            releasedAt.set(`${agreementId}/m1/release-1`, performance.now());
+          } catch (error) {
+            failures.push(`release ${agreementId}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }),
+      );
+      await waitFor([...releasedAt.keys()], confirmedAt, 300_000, failures);
+      const lags = [...releasedAt].flatMap(([id, at]) => {
+        const paid = confirmedAt.get(id);
+        return paid === undefined ? [] : [paid - at];
+      });
+      const finished = Math.max(...[...releasedAt.keys()].map((id) => confirmedAt.get(id) ?? 0));
+      const seconds = (finished - started) / 1000;
+      const throughput = lags.length / seconds;
+      const stats = await settlement.service.stats();
+      const executedTwice = sandbox
+        .payments()
+        .filter((payment) => releasedAt.has(payment.instructionId) && payment.executedCount !== 1).length;
+      rows.push(
+        `| ${size} | ${lags.length} | ${throughput.toFixed(1)} payouts/s | ${percentile(lags, 0.5).toFixed(0)} / ${percentile(lags, 0.99).toFixed(0)} ms | ${failures.length + executedTwice} (dead letters ${stats.byState.dead}, executed twice ${executedTwice}) |`,
+      );
+      for (const failure of failures.slice(0, 5)) log(`  failure: ${failure}`);
+      log(rows.at(-1) ?? '');
+      if (throughput <= best * 1.05) {
+        log(`throughput stopped rising at ${size} releases per batch`);
+        break;
+      }
+      best = Math.max(best, throughput);
+    }
+    abort.abort();
+    await watching;
+    log('');
+    log('| releases at once | paid | payout throughput | release → paid p50 / p99 | failures |');
+    log('| --- | --- | --- | --- | --- |');
+    for (const row of rows) log(row);
+  } finally {
+    await server.close();
+    await sandbox.close();
+    await bench.close();
+  }
+}
+
+/** Drafts, accepts and funds one agreement; the settlement service confirms the funding. */
+async function prepare(
+  client: LedgerSession,
+  freelancer: LedgerSession,
+  clientParty: { mspId: string; userId: string },
+  freelancerParty: { mspId: string; userId: string },
+  agreementId: string,
+): Promise<void> {
+  await client.agreements.draftAgreement(
+    {
+      requestId: requestId(),
+      agreementId,
+      title: 'Label images',
+      client: clientParty,
+      freelancer: freelancerParty,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Labels',
+          amount: '40000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'agreement above 0.9' },
+        },
+      ],
+    },
+    { transient: { terms: { scope: `labelling for ${agreementId}` } } },
+  );
+  const terms = await freelancer.agreements.getTerms({ agreementId });
+  await freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
+  await client.agreements.fundMilestone({ requestId: requestId(), agreementId, milestoneId: 'm1' });
+}
+
+async function waitFor(
+  ids: readonly string[],
+  seen: Map<string, number>,
+  timeoutMs: number,
+  failures: string[],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (ids.some((id) => !seen.has(id))) {
+    if (Date.now() > deadline) {
+      failures.push(
+        ...ids.filter((id) => !seen.has(id)).map((id) => `${id} not confirmed within ${timeoutMs / 1000} s`),
+      );
+      return;
+    }
+    await delay(100);
+  }
+}
+
+await main();
