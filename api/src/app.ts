@@ -119,6 +119,18 @@ export function createApp(deps: AppDependencies): Express {
   });
 
   // GraphQL reads its own request bodies; only the REST routes take parsed JSON.
+  app.use('/v1', (request, _response, next) => {
+    // A body that is not JSON would otherwise reach the routes as an empty object.
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !request.is('application/json')) {
+      next(
+        new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)'),
+      );
+      return;
+    }
+    next();
+  });
   app.use(
     '/v1',
     express.json({

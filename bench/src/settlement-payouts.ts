@@ -5,7 +5,7 @@
  * signed callback → ledger). Reports, per batch size, payouts per second, the outbox
  * lag (p50/p99 release-to-paid), and every failure, until throughput stops rising.
  *
- * Usage: npm run bench:settlement [-- --batches 25,50,100,200]
+ * Usage: npm run bench:settlement [-- --batches 25,50,100,200,400,800,1600]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,17 +14,36 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer } from '@gigledger/api/server';
-import type { LedgerSession } from '@gigledger/gateway';
+import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { freeLoopbackPort } from '@gigledger/network';
 import { startSandboxProvider } from '@gigledger/settlement/sandbox';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/**
+ * Commands whose endorsing peer has not committed the previous step yet are refused
+ * with INVALID_STATE or NOT_FOUND (the cross-organisation read-your-writes gap); they are retried
+ * and counted, so the figures say how often it happened.
+ */
+let lagRetries = 0;
+async function afterPeersCatchUp<T>(command: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await command();
+    } catch (error) {
+      if (!(error instanceof RefusedError && ['INVALID_STATE', 'NOT_FOUND'].includes(error.code)) || attempt >= 10)
+        throw error;
+      lagRetries += 1;
+      await delay(200);
+    }
+  }
+}
 const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
 
 function batchSizes(): number[] {
   const index = process.argv.indexOf('--batches');
-  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '25,50,100,200';
+  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '25,50,100,200,400,800,1600';
   const sizes = list.split(',').map(Number);
   if (sizes.some((size) => !Number.isInteger(size) || size <= 0))
     throw new Error('--batches takes whole numbers, e.g. 25,50,100');
@@ -130,14 +149,15 @@ async function main(): Promise<void> {
         25,
         ids.map((agreementId) => async () => {
           const milestone = { agreementId, milestoneId: 'm1' };
-          await freelancer.session.agreements.submitDeliverable({
+          const delivery = {
             requestId: requestId(),
             ...milestone,
             artifactSha256: randomBytes(32).toString('hex'),
             uri: 'https://artifacts.example.com/bench.bin',
             claimedMetrics: {},
-          });
-          await client.session.agreements.acceptMilestone(milestone);
+          };
+          await afterPeersCatchUp(() => freelancer.session.agreements.submitDeliverable(delivery));
+          await afterPeersCatchUp(() => client.session.agreements.acceptMilestone(milestone));
         }),
       );
 
@@ -183,6 +203,7 @@ async function main(): Promise<void> {
     abort.abort();
     await watching;
     log('');
+    log(`commands retried because an endorsing peer lagged behind a commit (INVALID_STATE): ${lagRetries}`);
     log('| releases at once | paid | payout throughput | release → paid p50 / p99 | failures |');
     log('| --- | --- | --- | --- | --- |');
     for (const row of rows) log(row);
@@ -222,9 +243,10 @@ async function prepare(
     },
     { transient: { terms: { scope: `labelling for ${agreementId}` } } },
   );
-  const terms = await freelancer.agreements.getTerms({ agreementId });
-  await freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
-  await client.agreements.fundMilestone({ requestId: requestId(), agreementId, milestoneId: 'm1' });
+  const terms = await afterPeersCatchUp(() => freelancer.agreements.getTerms({ agreementId }));
+  await afterPeersCatchUp(() => freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 }));
+  const funding = { requestId: requestId(), agreementId, milestoneId: 'm1' };
+  await afterPeersCatchUp(() => client.agreements.fundMilestone(funding));
 }
 
 async function waitFor(

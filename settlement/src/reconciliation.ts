@@ -103,6 +103,19 @@ export function reconcile(input: {
     if (row.currency !== entry.currency) {
       report('currency-mismatch', entry.instructionId, `ledger ${entry.currency}, outbox ${row.currency}`);
     }
+    const answeredOnLedger = entry.status === 'paid' || entry.status === 'failed';
+    const answeredHere = row.state === 'confirming' || row.state === 'confirmed';
+    if (answeredOnLedger && !answeredHere) {
+      // Someone recorded an outcome on the ledger that no provider answer of ours backs.
+      report(
+        'status-mismatch',
+        entry.instructionId,
+        `ledger says ${entry.status}, but the outbox holds no provider answer (${row.state})`,
+      );
+      if (!['sent'].includes(row.state) && !booked.has(entry.instructionId)) {
+        report('missing-at-provider', entry.instructionId, `ledger says ${entry.status}, but no provider booked it`);
+      }
+    }
     if (row.state === 'confirmed' && row.outcome !== entry.status) {
       report(
         'status-mismatch',

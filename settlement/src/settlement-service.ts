@@ -17,9 +17,15 @@ import { nextAttemptDelayMs } from './webhook/webhook-adapter.js';
 export const crashPoints = ['after-event-read', 'after-outbox-write', 'after-send', 'after-callback'] as const;
 export type CrashPoint = (typeof crashPoints)[number];
 
+/** A registered account: its id (the only thing the ledger learns of it) and its details. */
+export interface RegisteredPayoutAccount {
+  readonly accountId: string;
+  readonly details: PayoutAccountDetails;
+}
+
 /** Looks up where a party is paid (or debited) in a currency; undefined when they registered nothing. */
 export interface PayoutAccountDirectory {
-  accountFor(party: Party, currency: string): Promise<PayoutAccountDetails | undefined>;
+  accountFor(party: Party, currency: string): Promise<RegisteredPayoutAccount | undefined>;
 }
 
 /** Starts following committed chaincode events from a checkpoint; the API wires it to the gateway. */
@@ -63,6 +69,8 @@ export interface SettlementServiceOptions {
 export type CallbackResult =
   | { readonly status: 'accepted' }
   | { readonly status: 'duplicate' }
+  /** Signed and well-formed, but contradicting the answer already taken; the first answer stands. */
+  | { readonly status: 'conflict'; readonly message: string }
   | {
       readonly status: 'refused';
       readonly code: 'UNKNOWN_INSTRUCTION' | 'CONFIRMATION_MISMATCH';
@@ -299,6 +307,7 @@ export class SettlementService {
       outcome: null,
       outcome_reason: null,
       confirm_tx_id: null,
+      payout_account_id: null,
       created_at: now,
       updated_at: now,
     };
@@ -344,13 +353,17 @@ export class SettlementService {
         return;
       }
       const attempts = row.attempts + 1;
-      await this.#move(row.instruction_id, ['queued', 'sending', 'retry'], { state: 'sending', attempts });
+      await this.#move(row.instruction_id, ['queued', 'sending', 'retry'], {
+        state: 'sending',
+        attempts,
+        payout_account_id: account.accountId,
+      });
       const order: PaymentOrder = {
         instructionId: row.instruction_id,
         direction: row.direction,
         amountMinor: BigInt(row.amount),
         currency: row.currency,
-        counterparty: account,
+        counterparty: account.details,
         remittanceInformation: `GigLedger ${row.agreement_id} ${row.milestone_id} ${row.kind}`.slice(0, 140),
         requestedAt: row.requested_at,
       };
@@ -440,7 +453,16 @@ export class SettlementService {
         .insertInto('settlement_webhook_receipts')
         .values({ webhook_id: webhookId, provider, instruction_id: row.instruction_id, received_at: now })
         .execute();
-      if (row.state === 'confirming' || row.state === 'confirmed') return { status: 'duplicate' };
+      if (row.state === 'confirming' || row.state === 'confirmed') {
+        if (row.outcome !== confirmation.outcome) {
+          // The provider contradicts its own earlier answer: nothing on the ledger changes, but an operator must look.
+          return {
+            status: 'conflict',
+            message: `instruction ${row.instruction_id} was already answered ${row.outcome ?? '?'}; the provider now says ${confirmation.outcome}`,
+          };
+        }
+        return { status: 'duplicate' };
+      }
       await trx
         .updateTable('settlement_outbox')
         .set({
@@ -455,6 +477,10 @@ export class SettlementService {
       return { status: 'accepted' };
     });
     if (result.status === 'refused') this.#options.observer?.callbackRefused(provider, result.code);
+    if (result.status === 'conflict') {
+      this.#options.observer?.callbackRefused(provider, 'CONFIRMATION_CONFLICT');
+      this.#options.log.error({ provider, instructionId: confirmation.instructionId }, result.message);
+    }
     if (result.status === 'accepted') {
       this.#options.crash?.('after-callback', confirmation.instructionId);
       this.wake();
@@ -486,6 +512,7 @@ export class SettlementService {
           instructionId: row.instruction_id,
           outcome: row.outcome,
           providerReference: providerReferenceOf(row.provider_reference),
+          ...(row.payout_account_id === null ? {} : { payoutAccountId: row.payout_account_id }),
           ...(row.outcome === 'failed' ? { reason: row.outcome_reason ?? 'the provider reported a failure' } : {}),
         });
         confirmTxId = committed.transactionId;
@@ -572,6 +599,21 @@ export class SettlementService {
   }
 
   /** Outbox rows per state and the age of the oldest unconfirmed one, for metrics and status. */
+  /**
+   * A party registered a payout account: instructions that waited for one are sent now
+   * rather than at their next scheduled attempt.
+   */
+  async accountRegistered(party: Party): Promise<void> {
+    await this.#db
+      .updateTable('settlement_outbox')
+      .set({ next_attempt_at: this.#now().toISOString() })
+      .where('state', '=', 'retry')
+      .where('counterparty_msp', '=', party.mspId)
+      .where('counterparty_user', '=', party.userId)
+      .execute();
+    this.wake();
+  }
+
   async stats(): Promise<{ byState: Record<OutboxState, number>; oldestOpenSeconds: number; held: number }> {
     const counts = await this.#db
       .selectFrom('settlement_outbox')

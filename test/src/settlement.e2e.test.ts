@@ -40,6 +40,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       apiKey: 'sandbox-statement-key-0001',
       callbackDelayMs: 100,
       duplicateEvery: 3,
+      // A bank account the provider refuses, as a closed account would be.
+      failPayees: ['GB33BUKB20201555555555'],
     });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-'));
     const configFile = path.join(dir, 'settlement.json');
@@ -89,7 +91,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     }
   }
 
-  async function account(person: Person, iban: string, bic: string) {
+  async function account(person: Person, iban: string, bic: string): Promise<{ masked: string; accountId: string }> {
     const response = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
       kind: 'iban',
       currency: 'EUR',
@@ -98,7 +100,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       bic,
     });
     expect(response.status).toBe(200);
-    return response.body as { masked: string };
+    return response.body as { masked: string; accountId: string };
   }
 
   async function activeAgreement(client: Person, freelancer: Person, agreementId: string, amount: string) {
@@ -143,7 +145,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     const freelancer = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
     const masked = await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
     expect(masked.masked).toBe('DE89 **** 3000');
-    await account(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    const payee = await account(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
 
     const agreementId = `SET-${suffix}`;
@@ -156,6 +158,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     expect(release).toMatchObject({ status: 'paid', amount: '243750', platformFee: '6250', currency: 'EUR' });
     expect(release.compliance).toMatchObject({ outcome: 'cleared', credentialType: 'KYC' });
     expect(release.confirmation?.by.role).toBe('settlement');
+    // The ledger names the account paid by its id only.
+    expect(release.confirmation?.payoutAccountId).toBe(payee.accountId);
     // Each instruction was executed once at the provider, though every third callback was delivered twice.
     const executed = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${agreementId}/`));
     expect(executed.map((payment) => [payment.instructionId, payment.executedCount])).toEqual(
@@ -195,6 +199,40 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     await api.grantKyc([freelancer.party]);
     const paid = await until(client.token, agreementId, 'm1', 'paid');
     expect(paid.instructions.at(-1)).toMatchObject({ status: 'paid', compliance: { outcome: 'cleared' } });
+  });
+
+  it('records a refused payout as failed, and pays its reissue after the payee fixes the account', async () => {
+    const client = await api.person(`ivan-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`hana-${suffix}`, 'TalentOrg', 'freelancer');
+    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await account(freelancer, 'GB33BUKB20201555555555', 'BUKBGB22XXX');
+    await api.grantKyc([freelancer.party]);
+    const agreementId = `FAIL-${suffix}`;
+    const milestone = await activeAgreement(client, freelancer, agreementId, '30000');
+    expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+    expect((await api.call('POST', `${milestone}/release`, client.token, {})).status).toBe(200);
+    const deadline = Date.now() + 60_000;
+    let failed: MilestoneRecord['instructions'][number] | undefined;
+    while (failed?.status !== 'failed' && Date.now() < deadline) {
+      await delay(250);
+      failed = (await milestoneOf(client.token, agreementId, 'm1')).instructions.find((i) => i.kind === 'release');
+    }
+    expect(failed).toMatchObject({
+      status: 'failed',
+      confirmation: { outcome: 'failed', reason: 'PAYEE_REFUSED_BY_SANDBOX' },
+    });
+    expect((await milestoneOf(client.token, agreementId, 'm1')).status).toBe('released');
+
+    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    const reissued = await api.call('POST', `${milestone}/failed-payouts/reissue`, freelancer.token, {
+      instructionId: failed!.instructionId,
+    });
+    expect(reissued.status).toBe(200);
+    const paid = await until(client.token, agreementId, 'm1', 'paid');
+    expect(paid.instructions.filter((i) => i.kind === 'release').map((i) => [i.instructionId, i.status])).toEqual([
+      [`${agreementId}/m1/release-1`, 'failed'],
+      [`${agreementId}/m1/release-2`, 'paid'],
+    ]);
   });
 
   it('pays both sides of a dispute split', async () => {
@@ -279,6 +317,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     // Correctly signed, but for an instruction already answered: taken as a duplicate, the ledger keeps "paid".
     const replay = await send(signed(inboundSecret, new Date()));
     expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ status: 'conflict' });
     expect(await api.call('GET', `/v1/agreements/SET-${suffix}`, admin)).toMatchObject({ body: before.body });
 
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
@@ -286,6 +325,25 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       /gigledger_settlement_callback_refusals_total\{provider="sandbox",code="WEBHOOK_SIGNATURE_INVALID"\} 2/,
     );
     expect(metrics).toMatch(/gigledger_settlement_outbox_instructions\{state="confirmed"\} [1-9]/);
+    expect(metrics).toMatch(
+      /gigledger_settlement_callback_refusals_total\{provider="sandbox",code="CONFIRMATION_CONFLICT"\} 1/,
+    );
+
+    // A settlement identity of an organisation the consortium does not list cannot speak for the provider.
+    const rogue = await api.person(`rogue-psp-${suffix}`, 'AuditOrg', 'settlement');
+    const forged = await api.call(
+      'POST',
+      `/v1/agreements/SET-${suffix}/milestones/m1/settlement-confirmations`,
+      rogue.token,
+      {
+        instructionId: real.instructionId,
+        outcome: 'failed',
+        providerReference: 'forged-3',
+        reason: 'forged',
+      },
+    );
+    expect([forged.status, (forged.body as { code: string }).code]).toEqual([403, 'FORBIDDEN']);
+    expect(await api.call('GET', `/v1/agreements/SET-${suffix}`, admin)).toMatchObject({ body: before.body });
   });
 
   it('reconciles ledger, outbox and provider statement with no discrepancy', async () => {
@@ -294,7 +352,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     const report = await api.call('GET', `/v1/settlement/reconciliation?from=${from}&to=${to}`, admin);
     expect(report.status).toBe(200);
     const body = report.body as { counts: { outbox: number }; discrepancies: unknown[] };
-    expect(body.counts.outbox).toBe(7);
+    expect(body.counts.outbox).toBe(10);
     expect(body.discrepancies).toEqual([]);
   });
 
@@ -324,8 +382,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     const report = JSON.parse(output) as { counts: { outbox: number; provider: number }; discrepancies: unknown[] };
-    expect(report.counts.outbox).toBe(7);
-    expect(report.counts.provider).toBe(7);
+    expect(report.counts.outbox).toBe(10);
+    expect(report.counts.provider).toBe(10);
     expect(report.discrepancies).toEqual([]);
   });
 

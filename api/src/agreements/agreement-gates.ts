@@ -28,6 +28,7 @@ export const commandGates: Readonly<Record<AgreementCommand, Gate>> = {
   fundMilestone: { roles: ['client'], action: 'fund a milestone' },
   confirmSettlement: { roles: ['settlement'], action: 'confirm a settlement' },
   retryHeldPayout: { roles: ['client', 'freelancer', 'settlement'], action: 'retry a held payout' },
+  reissueFailedPayout: { roles: ['client', 'freelancer', 'settlement'], action: 'reissue a failed payout' },
   submitDeliverable: { roles: ['freelancer'], action: 'submit a deliverable' },
   acceptMilestone: { roles: ['client'], action: 'accept a milestone' },
   rejectDeliverable: { roles: ['client'], action: 'reject a deliverable' },

@@ -319,6 +319,22 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
     }),
     route({
       method: 'post',
+      path: `${milestonePath}/failed-payouts/reissue`,
+      operationId: 'reissueFailedPayout',
+      summary:
+        'Issue a failed payout (release or refund) again as a new instruction, e.g. after the payee corrected their payout account (client, freelancer or settlement)',
+      tag,
+      access: 'agreements:write',
+      params: milestonePathSchema,
+      body: retryHeldPayoutBodySchema,
+      response: committedSchema(milestoneRecordSchema),
+      errors: commandErrors,
+      handler: bodyCommand(retryHeldPayoutRequestSchema, 'none', (as, request) =>
+        service.reissueFailedPayout(as, request),
+      ),
+    }),
+    route({
+      method: 'post',
       path: `${milestonePath}/deliverables`,
       operationId: 'submitDeliverable',
       summary: "Deliver the milestone's artifact: SHA-256, URI and claimed metrics (role freelancer, the one named)",

@@ -225,6 +225,13 @@ export class AgreementService {
     return this.#command(as, 'retryHeldPayout', request, (client) => client.agreements.retryHeldPayout(request));
   }
 
+  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (INVALID_STATE unless failed). */
+  reissueFailedPayout(as: Requester, request: AgreementRequest<'reissueFailedPayout'>) {
+    return this.#command(as, 'reissueFailedPayout', request, (client) =>
+      client.agreements.reissueFailedPayout(request),
+    );
+  }
+
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
   submitDeliverable(as: Requester, request: AgreementRequest<'submitDeliverable'>) {
     return this.#command(as, 'submitDeliverable', request, (client) => client.agreements.submitDeliverable(request));

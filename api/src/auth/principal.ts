@@ -21,7 +21,8 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
   freelancer: ['agreements:read', 'agreements:write', 'credentials:read', 'reputation:read', 'reputation:write'],
   evaluator: ['agreements:read', 'agreements:write'],
   arbitrator: ['agreements:read', 'agreements:write'],
-  settlement: ['agreements:read', 'settlements:write'],
+  // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
+  settlement: ['agreements:read', 'agreements:write', 'settlements:write'],
   auditor: ['agreements:read', 'credentials:read', 'reputation:read'],
   hr: ['agreements:read', 'credentials:read', 'reputation:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read'],

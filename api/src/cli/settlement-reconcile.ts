@@ -79,7 +79,10 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
+    const usageError = error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(
+      `error: ${error instanceof Error ? error.message : String(error)}\n${usageError ? `${usage}\n` : ''}`,
+    );
     process.exitCode = 2;
   },
 );

@@ -69,14 +69,36 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     const transactionId = (error as { transactionId?: string }).transactionId;
     return { status, code, message, requestId, ...(transactionId === undefined ? {} : { transactionId }) };
   }
-  if (isBodyParserError(error)) {
-    return { status: 400, code: 'MALFORMED_REQUEST', message: `the request body is not valid JSON`, requestId };
+  const refusedBody = bodyRefusal(error);
+  if (refusedBody !== undefined) {
+    const [status, code, message] = refusedBody;
+    return { status, code, message, requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
 }
 
-function isBodyParserError(error: unknown): boolean {
-  return error instanceof SyntaxError && (error as { type?: unknown }).type === 'entity.parse.failed';
+/**
+ * What the body parser refuses, by its error `type` (see body-parser's README): each a
+ * client error, never a 500.
+ */
+const bodyRefusals: Readonly<Record<string, [number, string, string]>> = {
+  'entity.parse.failed': [400, 'MALFORMED_REQUEST', 'the request body is not valid JSON'],
+  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1 MB'],
+  'entity.verify.failed': [400, 'MALFORMED_REQUEST', 'the request body could not be read'],
+  'request.aborted': [400, 'MALFORMED_REQUEST', 'the request body ended before its declared length'],
+  'request.size.invalid': [400, 'MALFORMED_REQUEST', 'the request body does not match its Content-Length'],
+  'encoding.unsupported': [
+    415,
+    'UNSUPPORTED_ENCODING',
+    'the Content-Encoding is not supported; send identity, gzip or deflate',
+  ],
+  'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'the charset is not supported; send UTF-8'],
+  'parameters.too.many': [413, 'PAYLOAD_TOO_LARGE', 'the request has too many parameters'],
+};
+
+function bodyRefusal(error: unknown): [number, string, string] | undefined {
+  const type = (error as { type?: unknown } | undefined)?.type;
+  return typeof type === 'string' ? bodyRefusals[type] : undefined;
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { currencySchema, type Party } from '@gigledger/chaincode/model';
-import type { PayoutAccountDetails, PayoutAccountDirectory } from '@gigledger/settlement';
+import type { PayoutAccountDetails, PayoutAccountDirectory, RegisteredPayoutAccount } from '@gigledger/settlement';
 import { validatePayoutAccount } from '@gigledger/settlement/iso20022';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
@@ -127,14 +127,19 @@ export class PayoutAccountStore implements PayoutAccountDirectory {
     }));
   }
 
-  async accountFor(party: Party, currency: string): Promise<PayoutAccountDetails | undefined> {
+  async accountFor(party: Party, currency: string): Promise<RegisteredPayoutAccount | undefined> {
     const row = await this.#db
       .selectFrom('payout_accounts')
-      .select('sealed_details')
+      .select(['account_id', 'sealed_details'])
       .where('msp_id', '=', party.mspId)
       .where('user_id', '=', party.userId)
       .where('currency', '=', currency)
       .executeTakeFirst();
-    return row === undefined ? undefined : sealedDetailsSchema.parse(JSON.parse(this.#sealer.open(row.sealed_details)));
+    return row === undefined
+      ? undefined
+      : {
+          accountId: row.account_id,
+          details: sealedDetailsSchema.parse(JSON.parse(this.#sealer.open(row.sealed_details))),
+        };
   }
 }

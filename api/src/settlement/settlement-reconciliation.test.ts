@@ -41,6 +41,7 @@ function inOutbox(overrides: Partial<SettlementOutboxTable> = {}): SettlementOut
     outcome: 'paid',
     outcome_reason: null,
     confirm_tx_id: 'tx000050',
+    payout_account_id: 'pa_test',
     created_at: '2026-03-01T10:00:01.000Z',
     updated_at: '2026-03-01T10:05:00.000Z',
     ...overrides,
@@ -195,5 +196,20 @@ describe('reconcile', () => {
       statements: [booked({ amountMinor: 146_249n })],
     }).discrepancies;
     expect(amount?.detail).toBe('outbox 146250, sandbox booked 146249 (minor units)');
+  });
+});
+
+describe('reconcile: outcomes no provider answer backs', () => {
+  it('flags a payment the ledger calls paid while the outbox never heard from the provider', () => {
+    const report = reconcile({
+      from,
+      to,
+      now,
+      ledger: [onLedger({ status: 'paid' })],
+      outbox: [inOutbox({ state: 'retry', outcome: null, provider_reference: null, confirm_tx_id: null })],
+      statements: [],
+      stuckAfterSeconds: 86_400,
+    });
+    expect(report.discrepancies.map((item) => item.kind)).toEqual(['status-mismatch', 'missing-at-provider']);
   });
 });

@@ -257,10 +257,8 @@ describe('settlement routes over HTTP', () => {
           .executeTakeFirstOrThrow();
         expect(row.sealed_details).not.toContain(iban);
         expect(await api.settlement!.accounts.accountFor({ mspId: 'TalentOrgMSP', userId: 'tara' }, 'EUR')).toEqual({
-          kind: 'iban',
-          holderName: 'Tara Example',
-          iban,
-          bic: 'COBADEFFXXX',
+          accountId: row.account_id,
+          details: { kind: 'iban', holderName: 'Tara Example', iban, bic: 'COBADEFFXXX' },
         });
       });
 
@@ -375,6 +373,7 @@ describe('settlement routes over HTTP', () => {
           outcome: null,
           outcome_reason: null,
           confirm_tx_id: null,
+          payout_account_id: null,
           created_at: new Date().toISOString(),
           updated_at: new Date().toISOString(),
         };

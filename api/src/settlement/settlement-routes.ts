@@ -1,4 +1,4 @@
-import { verifyProviderCallback } from '@gigledger/settlement/webhook';
+import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
 import { discrepancyKinds } from '@gigledger/settlement';
 import { z } from 'zod';
 import { ApiError, forbidden, invalidInput } from '../errors/api-error.js';
@@ -30,8 +30,10 @@ const reconciliationReportSchema = z.object({
 
 const callbackAnswerSchema = z.object({
   status: z
-    .enum(['accepted', 'duplicate'])
-    .describe('duplicate: this webhook id or instruction was answered before; nothing changed'),
+    .enum(['accepted', 'duplicate', 'conflict'])
+    .describe(
+      'duplicate: this webhook id or instruction was answered before; conflict: the instruction was answered otherwise before and that answer stands (operators are alerted). Either way nothing changed',
+    ),
 });
 
 /** Roles that may read the settlement reconciliation. */
@@ -67,7 +69,13 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
       body: registerPayoutAccountSchema,
       response: payoutAccountViewSchema,
       errors: [503],
-      handler: ({ body, principal }) => runtime().accounts.register(ownerOf(principal), body),
+      handler: async ({ body, principal }) => {
+        const settlement = runtime();
+        const owner = ownerOf(principal);
+        const registered = await settlement.accounts.register(owner, body);
+        await settlement.service.accountRegistered(owner);
+        return registered;
+      },
     }),
     route({
       method: 'get',
@@ -132,7 +140,19 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
         if (principal === undefined || !reconcilerRoles.has(principal.role)) {
           throw forbidden('reading the settlement reconciliation needs role admin, auditor or settlement');
         }
-        const report = await runtime().reconcile(new Date(query.from), new Date(query.to));
+        let report;
+        try {
+          report = await runtime().reconcile(new Date(query.from), new Date(query.to));
+        } catch (error) {
+          if (error instanceof ProviderStatementError) {
+            throw new ApiError(
+              503,
+              'PROVIDER_UNAVAILABLE',
+              `the statement of provider ${error.provider} could not be read; try again later`,
+            );
+          }
+          throw error;
+        }
         return { ...report, discrepancies: [...report.discrepancies] };
       },
     }),

@@ -302,6 +302,7 @@ class Rig {
       defaultReviewWindowSeconds: 604_800,
       maxRevisions: 3,
       kycCredentialTypes: options.kycCredentialTypes ?? [],
+      settlementOrganisations: ['AuditOrgMSP'],
     })) {
       await admin.parameters.setParameter({ name: name as 'platformFeeBps', value });
     }

@@ -113,6 +113,7 @@ export async function startTestServer(environment: Record<string, string> = {}):
     maxRevisions: 3,
     // Payout compliance is proven on the chaincode and on the real network.
     kycCredentialTypes: [],
+    settlementOrganisations: ['ClientOrgMSP', 'AuditOrgMSP'],
   })) {
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }

@@ -177,3 +177,17 @@ describe('AgreementContract: payout compliance (KYC)', () => {
     );
   });
 });
+
+describe('AgreementContract: who may speak for the payment provider', () => {
+  it('refuses a settlement identity of an organisation the consortium does not list, and changes nothing', async () => {
+    const driver = new AgreementDriver();
+    await driver.active();
+    const funding = await driver.fund('m1');
+    const foreignSettler = { ...settlement, mspId: 'TalentOrgMSP', name: 'rogue-psp' };
+    await driver.expectRefusal(
+      () => driver.confirm('m1', funding.instructions.at(-1)!.instructionId, 'paid', foreignSettler),
+      'FORBIDDEN: TalentOrgMSP may not confirm settlement of milestone m1 of agreement A-17: only the settlement identities of AuditOrgMSP (governed parameter settlementOrganisations) may',
+    );
+    expect((await driver.confirm('m1', funding.instructions.at(-1)!.instructionId)).status).toBe('funded');
+  });
+});

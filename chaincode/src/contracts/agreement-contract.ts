@@ -22,7 +22,13 @@ import { parseArgument } from '../ledger/refusal';
 import { runOnce } from '../ledger/requests';
 import { parseTransient } from '../ledger/transient';
 import { callerOf } from '../ledger/caller';
-import { confirmSettlement, fundMilestone, releaseMilestone, retryHeldPayout } from './agreement/escrow';
+import {
+  confirmSettlement,
+  fundMilestone,
+  reissueFailedPayout,
+  releaseMilestone,
+  retryHeldPayout,
+} from './agreement/escrow';
 import { castDisputeVote, openDispute } from './agreement/disputes';
 import { acceptAgreement, cancelAgreement, checkDraft, declineAgreement, draftAgreement } from './agreement/lifecycle';
 import * as queries from './agreement/queries';
@@ -123,6 +129,16 @@ export class AgreementContract extends Contract {
   async retryHeldPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.retryHeldPayout.request, requestJson);
     return retryHeldPayout(txOf(ctx), request);
+  }
+
+  /**
+   * Issues a failed payout again as a new instruction (after the payee fixed their
+   * account, say). Repeating it is refused as INVALID_STATE, so it needs no request id.
+   */
+  @Transaction()
+  async reissueFailedPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    const request = parseArgument(spec.reissueFailedPayout.request, requestJson);
+    return reissueFailedPayout(txOf(ctx), request);
   }
 
   /** The freelancer delivers a milestone's artifact (hash, URI, claimed metrics). */

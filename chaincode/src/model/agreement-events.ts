@@ -87,6 +87,12 @@ export const agreementEvents = {
   milestoneReleased: agreementEvent('MilestoneReleased', milestoneEventShape),
   /** A held payout passed the compliance check on retry; carries it as a settlement request. */
   payoutCleared: agreementEvent('PayoutCleared', { ...milestoneEventShape, instruction: settlementInstructionSchema }),
+  /** A failed payout was issued again; carries the replacement as a settlement request (or in `heldPayouts`). */
+  payoutReissued: agreementEvent('PayoutReissued', {
+    ...milestoneEventShape,
+    instruction: settlementInstructionSchema,
+    replaces: z.string(),
+  }),
   disputeOpened: agreementEvent('DisputeOpened', { ...milestoneEventShape, dispute: disputeSchema }),
   disputeVoteCast: agreementEvent('DisputeVoteCast', { ...milestoneEventShape, vote: disputeVoteSchema }),
   /** Carries the refund of the client's share and the release of the freelancer's share. */

@@ -134,9 +134,17 @@ export const providerReferenceSchema = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9._:/-]+$/, 'must be letters, digits, ".", "_", ":", "/" or "-"');
 
+/** The settlement service's id of the payout account it paid to (the account's number never reaches the ledger). */
+export const payoutAccountIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits, "_", ".", ":" or "-"');
+
 export const settlementConfirmationSchema = z.object({
   outcome: settlementOutcomeSchema,
   providerReference: z.string(),
+  payoutAccountId: z.string().optional(),
   reason: z.string().optional(),
   at: z.string(),
   txId: z.string(),
@@ -186,6 +194,10 @@ export const settlementInstructionSchema = z.object({
   requestTxId: z.string(),
   /** On payouts to the freelancer: the latest compliance check (a held payout is checked again on retry). */
   compliance: complianceCheckSchema.optional(),
+  /** On a failed payout that was issued again: the id of the instruction that replaces it. */
+  reissuedAs: z.string().optional(),
+  /** On a reissued payout: the failed instruction it replaces. */
+  reissueOf: z.string().optional(),
   confirmation: settlementConfirmationSchema.optional(),
 });
 export type SettlementInstruction = z.output<typeof settlementInstructionSchema>;

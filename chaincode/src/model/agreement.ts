@@ -18,6 +18,7 @@ import {
   partySchema,
   providerReferenceSchema,
   reasonSchema,
+  payoutAccountIdSchema,
   settlementOutcomeSchema,
   taskIdSchema,
   taskRecordSchema,
@@ -221,6 +222,7 @@ export const confirmSettlementRequestSchema = z
     instructionId: z.string().min(1).max(200),
     outcome: settlementOutcomeSchema,
     providerReference: providerReferenceSchema,
+    payoutAccountId: payoutAccountIdSchema.optional(),
     reason: reasonSchema.optional(),
   })
   .refine((request) => request.outcome === 'paid' || request.reason !== undefined, {
@@ -228,6 +230,7 @@ export const confirmSettlementRequestSchema = z
     path: ['reason'],
   });
 
+/** Names one settlement instruction of a milestone (retrying a held payout, reissuing a failed one). */
 export const retryHeldPayoutRequestSchema = z.strictObject({
   ...milestoneRef,
   instructionId: z.string().min(1).max(200),
@@ -421,6 +424,7 @@ export const agreementTransactions = {
   fundMilestone: submit('fundMilestone', creatingMilestoneRequestSchema, milestoneRecordSchema),
   confirmSettlement: submit('confirmSettlement', confirmSettlementRequestSchema, milestoneRecordSchema),
   retryHeldPayout: submit('retryHeldPayout', retryHeldPayoutRequestSchema, milestoneRecordSchema),
+  reissueFailedPayout: submit('reissueFailedPayout', retryHeldPayoutRequestSchema, milestoneRecordSchema),
   submitDeliverable: submit('submitDeliverable', submitDeliverableRequestSchema, milestoneRecordSchema),
   acceptMilestone: submit('acceptMilestone', milestoneRequestSchema, milestoneRecordSchema),
   rejectDeliverable: submit('rejectDeliverable', milestoneReasonRequestSchema, milestoneRecordSchema),

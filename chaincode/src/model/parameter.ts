@@ -25,6 +25,16 @@ export const parameterCatalogue = {
    * an empty list means the consortium requires none.
    */
   kycCredentialTypes: z.array(credentialTypeSchema).max(10),
+  /**
+   * MSP ids whose `settlement` identities may record provider confirmations (and act
+   * on held or failed payouts as the settlement service): the organisations that run
+   * the consortium's settlement service. A settlement identity of any other
+   * organisation is refused.
+   */
+  settlementOrganisations: z
+    .array(z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be MSP ids'))
+    .min(1, 'must name at least one organisation')
+    .max(20),
 } as const;
 
 export type ParameterName = keyof typeof parameterCatalogue;

@@ -192,6 +192,7 @@ export class AgreementDriver {
     await this.setParameter('maxRevisions', maxRevisions);
     // Payout compliance has its own suite; elsewhere the consortium requires no KYC type.
     await this.setParameter('kycCredentialTypes', []);
+    await this.setParameter('settlementOrganisations', [settlement.mspId]);
   }
 
   call<Result>(

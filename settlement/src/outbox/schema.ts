@@ -40,6 +40,8 @@ export interface SettlementOutboxTable {
   outcome: 'paid' | 'failed' | null;
   outcome_reason: string | null;
   confirm_tx_id: string | null;
+  /** The payout account the last attempt went to; recorded on the ledger with the confirmation. */
+  payout_account_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -168,6 +170,11 @@ export const settlementMigrations: Record<string, Migration> = {
         .addColumn('updated_at', 'varchar(32)', (column) => column.notNull())
         .addUniqueConstraint('payout_accounts_owner_currency', ['msp_id', 'user_id', 'currency'])
         .execute();
+    },
+  },
+  '2026-11-30-002-outbox-payout-account': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('settlement_outbox').addColumn('payout_account_id', 'varchar(64)').execute();
     },
   },
 };

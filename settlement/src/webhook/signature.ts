@@ -97,6 +97,10 @@ export function checkSignature(
     const absent = signatureHeaderNames.filter((name) => !headerValue(headers, name));
     return refuse('WEBHOOK_SIGNATURE_MISSING', `the message is not signed: ${absent.join(', ')} absent`);
   }
+  // Stored as the replay key (at most 200 characters); the spec's ids are far shorter.
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(webhookId)) {
+    return refuse('WEBHOOK_SIGNATURE_INVALID', 'webhook-id must be 1 to 200 letters, digits, "_", ".", ":" or "-"');
+  }
   if (!/^[0-9]{1,12}$/.test(timestampHeader)) {
     return refuse('WEBHOOK_SIGNATURE_INVALID', 'webhook-timestamp is not a Unix time in seconds');
   }

@@ -125,6 +125,13 @@ export function agreementMutationResolvers(service: AgreementService) {
       (as, request) => service.retryHeldPayout(as, request),
       milestonePayload,
     ),
+    reissueFailedPayout: command(
+      write,
+      retryHeldPayoutRequestSchema,
+      'none',
+      (as, request) => service.reissueFailedPayout(as, request),
+      milestonePayload,
+    ),
     claimAcceptance: command(
       write,
       milestoneRequestSchema,

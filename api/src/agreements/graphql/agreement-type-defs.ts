@@ -286,6 +286,10 @@ export const agreementTypeDefs = /* GraphQL */ `
     requestTxId: String!
     "On payouts to the freelancer: the latest compliance (KYC) check and the credential that cleared it."
     compliance: ComplianceCheck
+    "On a failed payout issued again: its replacement."
+    reissuedAs: ID
+    "On a reissued payout: the failed instruction it replaces."
+    reissueOf: ID
     confirmation: SettlementConfirmation
   }
 
@@ -314,6 +318,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   type SettlementConfirmation {
     outcome: SettlementOutcome!
     providerReference: String!
+    "The settlement service's id of the payout account paid; never the account number."
+    payoutAccountId: String
     reason: String
     at: String!
     txId: String!
@@ -533,6 +539,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     instructionId: ID!
     outcome: SettlementOutcome!
     providerReference: String!
+    "The settlement service's id of the payout account paid."
+    payoutAccountId: String
     "Required when the payment failed."
     reason: String
   }
@@ -644,6 +652,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     releaseMilestone(input: CreatingMilestoneInput!): MilestonePayload!
     "Client, freelancer or settlement: check a held payout again."
     retryHeldPayout(input: RetryHeldPayoutInput!): MilestonePayload!
+    "Client, freelancer or settlement: issue a failed payout again as a new instruction."
+    reissueFailedPayout(input: RetryHeldPayoutInput!): MilestonePayload!
     "Client or freelancer."
     openDispute(input: OpenDisputeInput!): MilestonePayload!
     "Role arbitrator."

@@ -1,6 +1,8 @@
 import { agreementEvents } from '../../model/agreement-events';
 import type { MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
 import { requireRole } from '../../ledger/caller';
+import { minorUnits } from '../../model/money';
+import { readParameter } from '../parameter-contract';
 import { refuse } from '../../ledger/refusal';
 import { requireEitherSide, requireSide } from './access';
 import { requireActive, requireStatus } from './guards';
@@ -8,6 +10,23 @@ import { checkPayeeCompliance, screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { actorOf, emitAgreementEvent, touched, type Tx } from './tx';
+
+/**
+ * Only the settlement service of an organisation the consortium lists may speak for
+ * the payment provider; a `settlement` certificate from any other organisation is not
+ * enough.
+ *
+ * @throws RefusalError FORBIDDEN naming the caller's organisation and the rule.
+ */
+async function requireSettlementOrganisation(tx: Tx, action: string): Promise<void> {
+  const allowed = (await readParameter(tx.ctx, 'settlementOrganisations')).value;
+  if (!allowed.includes(tx.caller.mspId)) {
+    refuse(
+      'FORBIDDEN',
+      `${tx.caller.mspId} may not ${action}: only the settlement identities of ${allowed.join(', ')} (governed parameter settlementOrganisations) may`,
+    );
+  }
+}
 
 interface MilestoneRef {
   readonly agreementId: string;
@@ -66,11 +85,13 @@ export async function confirmSettlement(
     instructionId: string;
     outcome: 'paid' | 'failed';
     providerReference: string;
+    payoutAccountId?: string | undefined;
     reason?: string | undefined;
   },
 ): Promise<MilestoneRecord> {
   const label = milestoneLabel(request.agreementId, request.milestoneId);
   requireRole(tx.caller, ['settlement'], `confirm settlement of ${label}`);
+  await requireSettlementOrganisation(tx, `confirm settlement of ${label}`);
   const agreement = await requireAgreement(tx.ctx, request.agreementId);
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
@@ -87,6 +108,7 @@ export async function confirmSettlement(
     confirmation: {
       outcome: request.outcome,
       providerReference: request.providerReference,
+      ...(request.payoutAccountId === undefined ? {} : { payoutAccountId: request.payoutAccountId }),
       ...(request.reason === undefined ? {} : { reason: request.reason }),
       at: tx.at,
       txId: tx.txId,
@@ -100,7 +122,10 @@ export async function confirmSettlement(
       request.outcome === 'paid' ? { ...next, status: 'funded', fundedAt: tx.at } : { ...next, status: 'unfunded' };
   } else {
     const settled = settledStatusOf[milestone.status];
-    const payouts = instructions.filter((candidate) => candidate.kind !== 'fund-escrow');
+    // A failed payout that was issued again is settled by its replacement.
+    const payouts = instructions.filter(
+      (candidate) => candidate.kind !== 'fund-escrow' && candidate.reissuedAs === undefined,
+    );
     if (settled !== undefined && payouts.every((payout) => payout.status === 'paid')) {
       next = { ...next, status: settled };
     }
@@ -163,7 +188,8 @@ export async function retryHeldPayout(
 ): Promise<MilestoneRecord> {
   const label = milestoneLabel(request.agreementId, request.milestoneId);
   const agreement = await requireAgreement(tx.ctx, request.agreementId);
-  if (tx.caller.role !== 'settlement') requireEitherSide(tx.caller, agreement, `retry a held payout of ${label}`);
+  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `retry a held payout of ${label}`);
+  else requireEitherSide(tx.caller, agreement, `retry a held payout of ${label}`);
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const instruction = milestone.instructions[index];
@@ -189,6 +215,81 @@ export async function retryHeldPayout(
     agreement.agreementId,
     { milestoneId: milestone.milestoneId, milestone: updated, instruction: cleared },
     [cleared],
+  );
+  return updated;
+}
+
+/**
+ * Issues a failed payout (release or refund) again, e.g. after the payee corrected
+ * their payout account: a new instruction for the same amount, fee and payee replaces
+ * the failed one, which keeps its failure and names its replacement. A release is
+ * screened for compliance again, so it may come out held. Either party or the
+ * settlement service may ask.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown
+ *   instruction; INVALID_STATE unless it is a failed payout not yet reissued on a
+ *   milestone still awaiting settlement.
+ */
+export async function reissueFailedPayout(
+  tx: Tx,
+  request: MilestoneRef & { instructionId: string },
+): Promise<MilestoneRecord> {
+  const label = milestoneLabel(request.agreementId, request.milestoneId);
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a failed payout of ${label}`);
+  else requireEitherSide(tx.caller, agreement, `reissue a failed payout of ${label}`);
+  const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
+  const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const failed = milestone.instructions[index];
+  if (failed === undefined) {
+    refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
+  }
+  if (failed.kind === 'fund-escrow') {
+    refuse('INVALID_STATE', `${failed.instructionId} is a funding instruction; fund the milestone again instead`);
+  }
+  if (failed.status !== 'failed') {
+    refuse('INVALID_STATE', `settlement instruction ${failed.instructionId} is ${failed.status}, not failed`);
+  }
+  if (failed.reissuedAs !== undefined) {
+    refuse(
+      'INVALID_STATE',
+      `settlement instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`,
+    );
+  }
+  if (settledStatusOf[milestone.status] === undefined) {
+    refuse('INVALID_STATE', `${label} is ${milestone.status}, not awaiting settlement`);
+  }
+  const fresh = newInstruction(
+    tx,
+    agreement,
+    milestone,
+    milestone.instructions,
+    failed.kind,
+    failed.cause,
+    minorUnits(failed.amount),
+    minorUnits(failed.platformFee),
+  );
+  const [replacement] = await screenPayouts(tx, [{ ...fresh, reissueOf: failed.instructionId }]);
+  if (replacement === undefined) throw new Error('screening dropped the reissued instruction');
+  const instructions = [
+    ...milestone.instructions.map((existing, position) =>
+      position === index ? { ...existing, reissuedAs: replacement.instructionId } : existing,
+    ),
+    replacement,
+  ];
+  const updated = touched(tx, { ...milestone, instructions });
+  await writeMilestone(tx.ctx, updated);
+  emitAgreementEvent(
+    tx,
+    agreementEvents.payoutReissued,
+    agreement.agreementId,
+    {
+      milestoneId: milestone.milestoneId,
+      milestone: updated,
+      instruction: replacement,
+      replaces: failed.instructionId,
+    },
+    [replacement],
   );
   return updated;
 }

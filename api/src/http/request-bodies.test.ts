@@ -1,0 +1,70 @@
+import { gzipSync } from 'node:zlib';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+/** Raw HTTP, because these requests are deliberately not what the JSON helpers send. */
+async function send(
+  server: TestServer,
+  path: string,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: { code?: string } }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+  });
+  return { status: response.status, body: (await response.json()) as { code?: string } };
+}
+
+describe('request bodies the framework refuses get their 4xx, never 500', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it.each([
+    [
+      'over the 1 MB limit',
+      JSON.stringify({ title: 'x'.repeat(1_100_000) }),
+      { 'content-type': 'application/json' },
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    ['not JSON at all', '{"title": ', { 'content-type': 'application/json' }, 400, 'MALFORMED_REQUEST'],
+    ['JSON sent as text/plain', '{"title":"x"}', { 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['form-encoded', 'title=x', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'in a charset other than UTF-8',
+      '{"title":"x"}',
+      { 'content-type': 'application/json; charset=latin1' },
+      415,
+      'UNSUPPORTED_CHARSET',
+    ],
+    [
+      'in an unknown content encoding',
+      '{"title":"x"}',
+      { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      415,
+      'UNSUPPORTED_ENCODING',
+    ],
+  ])('refuses a body %s', async (_case, body, headers, status, code) => {
+    for (const path of ['/v1/agreements', '/v1/settlement/callbacks/sandbox', '/v1/auth/token']) {
+      const answer = await send(server, path, body, headers);
+      expect([path, answer.status, answer.body.code]).toEqual([path, status, code]);
+    }
+  });
+
+  it('refuses a gzip body that inflates past the limit', async () => {
+    const inflated = gzipSync(Buffer.from(JSON.stringify({ title: 'y'.repeat(5_000_000) })));
+    const answer = await send(server, '/v1/auth/token', inflated, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    expect([answer.status, answer.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+});
