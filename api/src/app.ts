@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
 import { adminRoutes } from './admin/admin-routes.js';
@@ -14,17 +12,22 @@ import type { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db/database.js';
 import { ApiError } from './errors/api-error.js';
-import { errorBody, errorHandler } from './errors/error-handler.js';
+import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
+import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
+import { callerRateLimit } from './http/rate-limits.js';
+import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
+import { requestContext } from './observability/request-context.js';
 import { openApiDocument } from './openapi/openapi.js';
 import { systemRoutes } from './system/system-routes.js';
 import type { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
+import { graphqlRequestGate } from './graphql/graphql-http.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
 import { credentialRoutes } from './credentials/credential-routes.js';
@@ -83,33 +86,11 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.use((request, response, next) => {
-    const offered = request.get('x-request-id');
-    const requestId = offered !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
-    response.locals.requestId = requestId;
-    response.locals.log = deps.log.child({ requestId });
-    response.setHeader('x-request-id', requestId);
-    const started = process.hrtime.bigint();
-    response.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const routePath = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      deps.metrics.httpRequestSeconds.observe(
-        { method: request.method, route: routePath, status: String(response.statusCode) },
-        seconds,
-      );
-      response.locals.log.info(
-        {
-          method: request.method,
-          path: request.path,
-          status: response.statusCode,
-          durationMs: Math.round(seconds * 1000),
-          principal: response.locals.principal?.id,
-        },
-        'request',
-      );
-    });
-    next();
-  });
+  app.use(requestContext(deps));
+  app.use(securityHeaders());
+  // Every response may carry tokens, terms, claims or salts; none is worth caching.
+  app.use(noStore());
+  app.use(corsAllowList(deps.config.corsOrigins));
 
   app.use(healthRouter(deps));
   const routes = restRoutes(deps);
@@ -118,7 +99,7 @@ export function createApp(deps: AppDependencies): Express {
     response.json(document);
   });
 
-  // GraphQL reads its own request bodies; only the REST routes take parsed JSON.
+  // GraphQL reads its own request bodies (see graphqlRequestGate); only the REST routes take parsed JSON here.
   app.use('/v1', (request, _response, next) => {
     // A body that is not JSON would otherwise reach the routes as an empty object.
     const hasBody =
@@ -134,43 +115,34 @@ export function createApp(deps: AppDependencies): Express {
   app.use(
     '/v1',
     express.json({
-      limit: '1mb',
+      limit: maxRequestBodyBytes,
       // Provider callbacks are verified over the bytes that were signed, not a re-serialisation.
       verify: (request, _response, buffer) => {
         (request as RequestWithRawBody).rawBody = buffer;
       },
     }),
+    (request, _response, next) => {
+      assertJsonDepth(request.body, 'body');
+      next();
+    },
   );
   app.use(identifyCaller(deps.passport));
-  app.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.config.rateLimitPerMinute,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      keyGenerator: (request, response) =>
-        response.locals.principal === undefined
-          ? `address:${ipKeyGenerator(request.ip ?? 'unknown')}`
-          : `principal:${response.locals.principal.kind}:${response.locals.principal.id}`,
-      handler: (_request, response) => {
-        const body = errorBody(
-          new ApiError(
-            429,
-            'RATE_LIMITED',
-            `at most ${deps.config.rateLimitPerMinute} requests a minute; try again later`,
-          ),
-          response.locals.requestId,
-        );
-        response.status(429).json(body);
-      },
-    }),
-  );
+  const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
+  app.use(rateLimit.middleware);
   app.use(mountRoutes(routes));
   const graphql = createGraphqlServer(deps.config, schemaModules(deps));
   // Routed with `all`, not `use`, so the path reaches yoga unstripped.
-  app.all(graphql.graphqlEndpoint, (request, response) => {
-    void graphql(request, response, { req: request, res: response });
-  });
+  app.all(
+    graphql.graphqlEndpoint,
+    ...graphqlRequestGate({
+      graphiql: deps.config.graphql.graphiql,
+      rateLimit,
+      maxBatch: deps.config.graphql.maxBatch,
+    }),
+    (request, response) => {
+      void graphql(request, response, { req: request, res: response });
+    },
+  );
 
   app.use((request, _response, next) => {
     next(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.path}`));

@@ -3,6 +3,24 @@ import { z } from 'zod';
 
 const optionalUrl = z.url().optional();
 
+/** `true` or `false`, spelled out: anything else is a mistake worth refusing at start-up. */
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((value) => value === 'true');
+
+/** Origins as browsers send them (`https://app.example.com`), comma-separated; none by default. */
+const origins = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'each origin is scheme://host[:port], nothing more')));
+
 const environmentSchema = z.object({
   // 0 asks the system for a free port (tests).
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -27,9 +45,25 @@ const environmentSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().default('gigledger_role'),
   /** Requests per minute per principal (or per address when anonymous). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Failed credentials one client address, or failed logins one user id, may have per window before backing off. */
+  AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  AUTH_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How often an open subscription re-checks its caller's token, key and account. */
+  GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(30).default(8),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
   GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(50).default(5),
+  /** Schema introspection; off unless set, whatever NODE_ENV says. The depth limit applies to it too. */
+  GRAPHQL_INTROSPECTION: flag,
+  /** The GraphiQL page on GET /graphql; off unless set. */
+  GRAPHQL_GRAPHIQL: flag,
+  /** Browser origins allowed to call the API cross-origin; none unless listed. */
+  CORS_ORIGINS: origins,
+  /** When set, /metrics and /readyz answer only `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Requests per minute per address to /metrics and /readyz, which do work on each call. */
+  PROBE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** JSON file naming the settlement providers; without it the server runs no settlement service. */
   GIGLEDGER_SETTLEMENT_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,10 +90,27 @@ export interface ApiConfig {
     readonly roleClaim: string;
   };
   readonly rateLimitPerMinute: number;
-  readonly graphql: { readonly maxDepth: number; readonly maxCost: number; readonly maxBatch: number };
+  readonly graphql: {
+    readonly maxDepth: number;
+    readonly maxCost: number;
+    /** Operations in one batched request; each counts against the rate limit. */
+    readonly maxBatch: number;
+    readonly introspection: boolean;
+    readonly graphiql: boolean;
+  };
+  /** Exact origins answered with CORS headers; empty means no cross-origin access. */
+  readonly corsOrigins: readonly string[];
+  /** /metrics and /readyz: the bearer token they require, if any, and their own rate limit. */
+  readonly probes: { readonly token: string | undefined; readonly rateLimitPerMinute: number };
   readonly logLevel: string;
   /** Path of the settlement configuration file, when settlement is on. */
   readonly settlementConfigFile: string | undefined;
+  readonly credentialThrottle: {
+    readonly failuresPerAddress: number;
+    readonly failuresPerAccount: number;
+    readonly windowMs: number;
+  };
+  readonly subscriptionRecheckMs: number;
 }
 
 /**
@@ -72,6 +123,11 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     throw new Error(`environment variable ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const value = parsed.data;
+  if (value.OIDC_ISSUER !== undefined && value.OIDC_AUDIENCE === undefined) {
+    throw new Error(
+      'environment variable OIDC_AUDIENCE: must be set when OIDC_ISSUER is, so tokens meant for another service are refused',
+    );
+  }
   const dataDir = path.resolve(value.GIGLEDGER_DATA_DIR);
   return {
     port: value.PORT,
@@ -94,9 +150,23 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       roleClaim: value.OIDC_ROLE_CLAIM,
     },
     rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
-    graphql: { maxDepth: value.GRAPHQL_MAX_DEPTH, maxCost: value.GRAPHQL_MAX_COST, maxBatch: value.GRAPHQL_MAX_BATCH },
+    graphql: {
+      maxDepth: value.GRAPHQL_MAX_DEPTH,
+      maxCost: value.GRAPHQL_MAX_COST,
+      maxBatch: value.GRAPHQL_MAX_BATCH,
+      introspection: value.GRAPHQL_INTROSPECTION,
+      graphiql: value.GRAPHQL_GRAPHIQL,
+    },
+    corsOrigins: value.CORS_ORIGINS,
+    probes: { token: value.METRICS_TOKEN, rateLimitPerMinute: value.PROBE_RATE_LIMIT_PER_MINUTE },
     logLevel: value.LOG_LEVEL,
     settlementConfigFile:
       value.GIGLEDGER_SETTLEMENT_CONFIG === undefined ? undefined : path.resolve(value.GIGLEDGER_SETTLEMENT_CONFIG),
+    credentialThrottle: {
+      failuresPerAddress: value.AUTH_FAILURES_PER_ADDRESS,
+      failuresPerAccount: value.AUTH_FAILURES_PER_ACCOUNT,
+      windowMs: value.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
+    subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
   };
 }

@@ -56,7 +56,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   const metrics = new Metrics();
   const wallet = new Wallet(db, walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32));
   const issuer = new FabricCaIssuer(profile);
-  const accounts = new AccountService(db, wallet, issuer);
+  const accounts = new AccountService(db, wallet, issuer, { credentialThrottle: config.credentialThrottle });
   const tokens = new TokenService(
     config.jwt,
     config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48),
@@ -66,11 +66,13 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');
   // The first organisation's operator reads public facts and signs portable statements.
   const serviceIdentity = readMspIdentity(serviceOrg.operatorMspDir, serviceOrg.mspId);
+  // A command committed for one caller is visible to the next command and read on every peer.
+  gateway.enableReadYourWrites(serviceIdentity);
   const serviceSession = gateway.session(serviceIdentity);
   const network = serviceSession.gateway.getNetwork(profile.channel);
 
   const sessions: LedgerSession[] = [];
-  const events = new AgreementEventFeed();
+  const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   const follower = new ChaincodeEventFollower(
     network,
     profile.chaincode,
@@ -157,6 +159,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
       for (const session of sessions) session.close();
       ledger.close();
       serviceSession.close();
+      gateway.close();
       connections.close();
       await db.destroy();
     },
@@ -169,7 +172,8 @@ const settlementIdentityLabel = 'service:settlement-service';
 async function settlementIdentity(wallet: Wallet, issuer: IdentityIssuer, org: string): Promise<SigningIdentity> {
   const stored = await wallet.get(settlementIdentityLabel);
   if (stored !== undefined) return stored;
-  const enrollmentId = 'settlement-service';
+  // In the service namespace (`svc.`), which no person's user id may take.
+  const enrollmentId = 'svc.settlement-service';
   const identity = await issuer.issue({ org, enrollmentId, role: 'settlement', userId: enrollmentId });
   await wallet.put({ ...identity, label: settlementIdentityLabel, enrollmentId });
   return identity;

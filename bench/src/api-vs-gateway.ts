@@ -217,9 +217,9 @@ async function main(): Promise<void> {
     });
 
     // API path: people created through the admin API, logged in with passwords.
-    const adminPassword = (
-      JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as { password: string }
-    ).password;
+    const { admins } = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+      admins: Record<string, { userId: string; password: string }>;
+    };
     const post = async <T>(pathname: string, body: unknown, token?: string): Promise<T> => {
       const response = await fetch(`${server.url}${pathname}`, {
         method: 'POST',
@@ -232,12 +232,12 @@ async function main(): Promise<void> {
       if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
       return (await response.json()) as T;
     };
-    const adminToken = (
-      await post<{ accessToken: string }>('/v1/auth/token', { userId: 'admin', password: adminPassword })
-    ).accessToken;
+    // Each organisation's administrator creates its own people.
+    const adminToken = async (org: string): Promise<string> =>
+      (await post<{ accessToken: string }>('/v1/auth/token', admins[org])).accessToken;
     const person = async (userId: string, org: string, role: string): Promise<string> => {
       const password = `bench password ${userId}`;
-      await post('/v1/admin/users', { userId, org, role, password }, adminToken);
+      await post('/v1/admin/users', { userId, org, role, password }, await adminToken(org));
       return (await post<{ accessToken: string }>('/v1/auth/token', { userId, password })).accessToken;
     };
     const overApi = apiPath(

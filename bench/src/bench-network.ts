@@ -7,6 +7,7 @@ import {
   LedgerGateway,
   PeerConnections,
   readConnectionProfile,
+  readMspIdentity,
   type LedgerSession,
 } from '@gigledger/gateway';
 import {
@@ -51,6 +52,10 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
   const profile = readConnectionProfile(config.paths.connectionProfile);
   const connections = new PeerConnections(profile);
   const ledger = new LedgerGateway(connections);
+  const [operatorOrg] = profile.organizations;
+  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
+  // As the API does: a submit returns once every peer has the block.
+  ledger.enableReadYourWrites(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
   const authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
   const sessions: LedgerSession[] = [];
   const enroll: BenchNetwork['enroll'] = async (orgName, role, prefix) => {
@@ -72,6 +77,7 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
     },
     async close() {
       for (const session of sessions) session.close();
+      ledger.close();
       connections.close();
       if (!reuse) await network.down();
     },

@@ -34,6 +34,8 @@ export const connectionProfileSchema = z.object({
   channel: z.string(),
   chaincode: z.string(),
   organizations: z.array(organizationSchema).min(1),
+  /** Member MSP ids of each private data collection of the chaincode, by collection name. */
+  collections: z.record(z.string(), z.array(z.string())).default({}),
 });
 
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;

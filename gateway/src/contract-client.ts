@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import {
   CommitStatusError,
   EndorseError,
@@ -7,9 +8,11 @@ import {
   type Contract,
   type Network,
   type SubmittedTransaction,
+  type Transaction,
 } from '@hyperledger/fabric-gateway';
 import type { z } from 'zod';
 import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
+import type { PeerHeights } from './peer-heights.js';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -81,10 +84,12 @@ export interface TransactionTransport {
 export class ContractClient implements TransactionTransport {
   readonly #network: Network;
   readonly #chaincode: string;
+  readonly #options: ContractClientOptions;
 
-  constructor(network: Network, chaincode: string) {
+  constructor(network: Network, chaincode: string, options: ContractClientOptions = {}) {
     this.#network = network;
     this.#chaincode = chaincode;
+    this.#options = options;
   }
 
   /**
@@ -139,12 +144,11 @@ export class ContractClient implements TransactionTransport {
     request: z.input<Spec['request']>,
     options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
+    const endorsingOrganizations = options.endorsingOrganizations ?? this.#privateDataEndorsers(spec, options);
     const proposal = this.#contract(spec).newProposal(spec.name, {
       arguments: transactionArguments(spec, request),
       ...transientOption(options.transient),
-      ...(options.endorsingOrganizations === undefined
-        ? {}
-        : { endorsingOrganizations: [...options.endorsingOrganizations] }),
+      ...(endorsingOrganizations === undefined ? {} : { endorsingOrganizations: [...endorsingOrganizations] }),
     });
     const transactionId = proposal.getTransactionId();
     let transaction;
@@ -153,23 +157,13 @@ export class ContractClient implements TransactionTransport {
     } catch (error) {
       throw mapEndorseError(error, transactionId);
     }
-    let submitted: SubmittedTransaction;
-    try {
-      submitted = await transaction.submit();
-    } catch (error) {
-      // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
-      if (error instanceof GatewayError) {
-        throw new SubmissionError(`ordering refused transaction ${transactionId}: ${describeGatewayError(error)}`, {
-          transactionId,
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    const status = await commitStatusOf(submitted, transactionId);
+    const submitted = await this.#sendForOrdering(transaction, transactionId);
+    const status = await this.#commitStatus(transaction, submitted, transactionId);
     if (!status.successful) {
       throw new CommitFailedError(validationCodeNames.get(status.code) ?? `code ${status.code}`, { transactionId });
     }
+    // The caller's next command is endorsed by other peers too: let them see this block first.
+    await this.#options.peerHeights?.waitForBlock(status.blockNumber, this.#options.catchUpMs ?? 5000);
     return {
       result: parseResult(spec, transaction.getResult(), transactionId),
       transactionId,
@@ -177,28 +171,115 @@ export class ContractClient implements TransactionTransport {
     };
   }
 
+  /**
+   * Private data goes to member peers only: whatever the endorsement plan would pick
+   * (a replayed request writes nothing private, so the plan would not know), transient
+   * data of a collection is endorsed by its member organisations.
+   *
+   * @throws Error when the transaction names a collection whose members are unknown.
+   */
+  #privateDataEndorsers(spec: AnySpec, options: SubmitOptions): readonly string[] | undefined {
+    if (options.transient === undefined || spec.privateCollection === undefined) return undefined;
+    const members = this.#options.collectionMembers?.[spec.privateCollection];
+    if (members === undefined || members.length === 0) {
+      throw new Error(
+        `cannot send private data of ${spec.name}: no members are known for collection ${spec.privateCollection}`,
+      );
+    }
+    return members;
+  }
+
   #contract(spec: AnySpec): Contract {
     return this.#network.getContract(this.#chaincode, spec.contract);
   }
-}
 
-async function commitStatusOf(
-  submitted: SubmittedTransaction,
-  transactionId: string,
-): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await submitted.getStatus();
-    } catch (error) {
-      if (!(error instanceof CommitStatusError) || attempt >= commitStatusAttempts) {
-        throw new CommitStatusUnknownError(
-          `commit status of transaction ${transactionId} is unknown after ${attempt} attempts: ${describeGatewayError(error)}`,
-          { transactionId, cause: error },
-        );
+  /**
+   * Hands the endorsed transaction to the ordering service. While no orderer is
+   * reachable (a Raft leader just died and the peer tried it first), the same signed
+   * transaction is offered again for a while: it carries the same id, so it can be
+   * ordered at most once.
+   *
+   * @throws SubmissionError when the orderers refuse it, or stay unreachable.
+   */
+  async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
+    const deadline = Date.now() + (this.#options.orderingRetryMs ?? 20_000);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await transaction.submit();
+      } catch (error) {
+        // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
+        if (!(error instanceof GatewayError)) throw error;
+        if (error.code !== (grpcStatus.UNAVAILABLE as number) || Date.now() >= deadline) {
+          throw new SubmissionError(`ordering refused transaction ${transactionId}: ${describeGatewayError(error)}`, {
+            transactionId,
+            cause: error,
+          });
+        }
+        this.#options.onResubmit?.(transactionId);
+        await delay(Math.min(2000, 250 * attempt));
       }
-      await delay(500 * attempt);
     }
   }
+
+  /**
+   * Waits for the commit status, asking again with the same transaction id. When an
+   * answer does not come within the poll interval, the same signed transaction is sent
+   * for ordering again: an orderer that took it may have died before cutting a block
+   * (a Raft leader killed, say), and waiting out the whole deadline would stall the
+   * caller for nothing. A second copy is harmless: the ledger keeps the first
+   * occurrence of a transaction id and marks any later one DUPLICATE_TXID, and the
+   * status asked for by id is the first occurrence's.
+   */
+  async #commitStatus(
+    transaction: Transaction,
+    first: SubmittedTransaction,
+    transactionId: string,
+  ): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
+    const pollMs = this.#options.commitStatusPollMs ?? 4000;
+    const deadline = Date.now() + (this.#options.commitStatusTotalMs ?? 60_000);
+    let submitted = first;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await submitted.getStatus({ deadline: Date.now() + pollMs });
+      } catch (error) {
+        if (!(error instanceof CommitStatusError) || Date.now() >= deadline || attempt >= commitStatusAttempts * 4) {
+          throw new CommitStatusUnknownError(
+            `commit status of transaction ${transactionId} is unknown after ${attempt} attempts: ${describeGatewayError(error)}`,
+            { transactionId, cause: error },
+          );
+        }
+        if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) {
+          try {
+            submitted = await transaction.submit();
+            this.#options.onResubmit?.(transactionId);
+          } catch {
+            // No orderer took it this time either; ask for the status again, then retry.
+            await delay(500);
+          }
+        } else {
+          await delay(500 * Math.min(attempt, 4));
+        }
+      }
+    }
+  }
+}
+
+/** How a {@link ContractClient} waits for commits. */
+export interface ContractClientOptions {
+  /** When set, a submit returns only once every peer has the block (read-your-writes across organisations). */
+  readonly peerHeights?: PeerHeights;
+  /** Longest wait for the other peers to catch up; then the submit returns anyway. Default 5 000. */
+  readonly catchUpMs?: number;
+  /** How long one commit-status request may take before the transaction is sent again. Default 4 000. */
+  readonly commitStatusPollMs?: number;
+  /** How long to keep offering a transaction while no orderer is reachable. Default 20 000. */
+  readonly orderingRetryMs?: number;
+  /** Overall limit for a commit status. Default 60 000. */
+  readonly commitStatusTotalMs?: number;
+  /** Member MSP ids of each private data collection (from the connection profile). */
+  readonly collectionMembers?: Readonly<Record<string, readonly string[]>>;
+  /** Told each time a transaction is sent for ordering again (for metrics and tests). */
+  readonly onResubmit?: (transactionId: string) => void;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './typed-contract.js';
 export * from './certificate-authority.js';
 export * from './event-follower.js';
 export * from './ledger-blocks.js';
+export * from './peer-heights.js';

@@ -1,6 +1,7 @@
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
+import { PeerHeights } from './peer-heights.js';
 import { ContractClient, type TransactionTransport } from './contract-client.js';
 import {
   agreementTransactions,
@@ -63,6 +64,7 @@ export interface LedgerSession extends LedgerClient {
 export class LedgerGateway {
   readonly #connections: PeerConnections;
   readonly #deadlines: Deadlines;
+  #peerHeights: PeerHeights | undefined;
 
   constructor(connections: PeerConnections, deadlines: Deadlines = defaultDeadlines) {
     this.#connections = connections;
@@ -71,6 +73,26 @@ export class LedgerGateway {
 
   get connections(): PeerConnections {
     return this.#connections;
+  }
+
+  /**
+   * From now on every session's submit returns only once every organisation's peer has
+   * committed the block, so the caller's next command (endorsed by the counterparty's
+   * peer too) and the counterparty's next read see it. `reader` is any channel member;
+   * it only reads block headers.
+   */
+  enableReadYourWrites(reader: SigningIdentity): PeerHeights {
+    if (this.#peerHeights === undefined) {
+      this.#peerHeights = new PeerHeights(this.#connections, reader);
+      this.#peerHeights.start();
+    }
+    return this.#peerHeights;
+  }
+
+  /** Stops following peer heights; the connections stay open (they are the caller's). */
+  close(): void {
+    this.#peerHeights?.close();
+    this.#peerHeights = undefined;
   }
 
   /**
@@ -92,7 +114,10 @@ export class LedgerGateway {
       commitStatusOptions: within(this.#deadlines.commitStatusMs),
     });
     const profile = this.#connections.profile;
-    const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode);
+    const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode, {
+      collectionMembers: profile.collections,
+      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights }),
+    });
     return {
       identity,
       contract,

@@ -230,6 +230,7 @@ export class LocalNetwork {
           operatorMspDir: path.join(config.paths.identities, org.name, `operator-${org.name.toLowerCase()}`, 'msp'),
         };
       }),
+      collections: collectionMembers(config.chaincode.collectionsFile),
     };
   }
 
@@ -407,4 +408,23 @@ function operationsPortOf(request: Pick<StartRequest, 'kind' | 'ports'>): number
 function tail(file: string, lines = 20): string {
   if (!existsSync(file)) return '(no log)';
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Member MSP ids of each private data collection, read from the collection
+ * definitions' `policy` (`OR('ClientOrgMSP.member', …)`), for clients that must send
+ * private data to member peers only.
+ *
+ * @throws Error when a collection's policy names no member organisation.
+ */
+export function collectionMembers(collectionsFile: string): Record<string, string[]> {
+  if (!existsSync(collectionsFile)) return {};
+  const definitions = JSON.parse(readFileSync(collectionsFile, 'utf8')) as { name: string; policy: string }[];
+  return Object.fromEntries(
+    definitions.map((definition) => {
+      const members = [...definition.policy.matchAll(/'([A-Za-z0-9.-]+)\.member'/g)].map((match) => match[1] ?? '');
+      if (members.length === 0) throw new Error(`collection ${definition.name} names no member organisation`);
+      return [definition.name, members];
+    }),
+  );
 }

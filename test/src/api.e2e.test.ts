@@ -29,7 +29,7 @@ describe('the API on the real network', () => {
     const freelancer = await api.person(`talent-${suffix}`, 'TalentOrg', 'freelancer');
     const bank = await api.person(`psp-${suffix}`, 'ClientOrg', 'settlement');
     const auditor = await api.person(`audit-${suffix}`, 'AuditOrg', 'auditor');
-    const keyResponse = await api.call('POST', '/v1/admin/api-keys', await api.adminToken(), {
+    const keyResponse = await api.call('POST', '/v1/admin/api-keys', await api.adminToken('AuditOrg'), {
       name: `hr-${suffix}`,
       org: 'AuditOrg',
       role: 'hr',

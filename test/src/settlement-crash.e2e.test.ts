@@ -171,16 +171,23 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
       GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
     });
     await api.restart();
-    const { password } = JSON.parse(readFileSync(path.join(dataDir, 'api', 'bootstrap-admin.json'), 'utf8')) as {
-      password: string;
+    const { admins } = JSON.parse(readFileSync(path.join(dataDir, 'api', 'bootstrap-admin.json'), 'utf8')) as {
+      admins: Record<string, { userId: string; password: string }>;
     };
     const login = async (userId: string, secretWord: string): Promise<string> => {
       const response = await api.call('POST', '/v1/auth/token', undefined, { userId, password: secretWord });
       return (response.body as { accessToken: string }).accessToken;
     };
-    const admin = await login('admin', password);
+    // Each organisation's administrator manages its own people.
+    const adminOf = async (org: string) => login(admins[org]!.userId, admins[org]!.password);
+    const admin = await adminOf('ClientOrg');
     const person = async (userId: string, org: string, role: string) => {
-      await api.call('POST', '/v1/admin/users', admin, { userId, org, role, password: `p1 password ${userId}` });
+      await api.call('POST', '/v1/admin/users', await adminOf(org), {
+        userId,
+        org,
+        role,
+        password: `p1 password ${userId}`,
+      });
       return login(userId, `p1 password ${userId}`);
     };
     tokens = {

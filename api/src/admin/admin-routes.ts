@@ -7,38 +7,68 @@ import {
   personViewSchema as personSchema,
   type AccountService,
 } from '../auth/account-service.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../errors/api-error.js';
 
-/** People and service accounts, managed by administrators. */
+/** The administrator of a route whose access is `admin`. */
+function administrator(principal: Principal | undefined): Principal {
+  if (principal === undefined) throw new Error('unreachable: admin access needs a principal');
+  return principal;
+}
+
+/**
+ * @throws ApiError 403 FORBIDDEN (field `org`) when `org` is not the administrator's own organisation.
+ */
+function requireOwnOrganisation(admin: Principal, org: string): void {
+  if (org !== admin.org) {
+    throw new ApiError(
+      403,
+      'FORBIDDEN',
+      `an administrator of ${admin.org} manages only its own organisation's people and keys, not ${org}'s`,
+      'org',
+    );
+  }
+}
+
+/**
+ * People and service accounts, managed by administrators, each only within its own
+ * organisation: an administrator of one organisation neither creates, lists nor revokes
+ * accounts of another (whose keys look as if they did not exist).
+ */
 export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
   return [
     route({
       method: 'post',
       path: '/v1/admin/users',
       operationId: 'createUser',
-      summary: "Enroll a person in their organisation's CA with a role, and let them log in",
+      summary: "Enroll a person in the administrator's own organisation's CA with a role, and let them log in",
       tag: 'admin',
       access: 'admin',
       body: createPersonSchema,
       response: personSchema,
       status: 201,
       errors: [409],
-      handler: ({ body }) => deps.accounts.createPerson(body),
+      handler: ({ body, principal }) => {
+        requireOwnOrganisation(administrator(principal), body.org);
+        return deps.accounts.createPerson(body);
+      },
     }),
     route({
       method: 'get',
       path: '/v1/admin/users',
       operationId: 'listUsers',
-      summary: 'Every person the server knows',
+      summary: "Every person of the administrator's organisation",
       tag: 'admin',
       access: 'admin',
       response: z.array(personSchema),
-      handler: () => deps.accounts.listPeople(),
+      handler: ({ principal }) => deps.accounts.listPeople(administrator(principal).org),
     }),
     route({
       method: 'post',
       path: '/v1/admin/api-keys',
       operationId: 'createApiKey',
-      summary: 'Create a service account (e.g. an HR system) with its own Fabric identity; the key is shown once',
+      summary:
+        "Create a service account (e.g. an HR system) of the administrator's organisation with its own Fabric identity (userId svc.<name>); the key is shown once",
       tag: 'admin',
       access: 'admin',
       body: createApiKeySchema,
@@ -47,30 +77,35 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
         apiKey: apiKeySchema,
       }),
       status: 201,
-      handler: ({ body, principal }) => deps.accounts.createApiKey(body, principal?.id ?? 'unknown'),
+      errors: [409],
+      handler: ({ body, principal }) => {
+        const admin = administrator(principal);
+        requireOwnOrganisation(admin, body.org);
+        return deps.accounts.createApiKey(body, admin.id);
+      },
     }),
     route({
       method: 'get',
       path: '/v1/admin/api-keys',
       operationId: 'listApiKeys',
-      summary: 'Every API key, without secrets',
+      summary: "Every API key of the administrator's organisation, without secrets",
       tag: 'admin',
       access: 'admin',
       response: z.array(apiKeySchema),
-      handler: () => deps.accounts.listApiKeys(),
+      handler: ({ principal }) => deps.accounts.listApiKeys(administrator(principal).org),
     }),
     route({
       method: 'delete',
       path: '/v1/admin/api-keys/:keyId',
       operationId: 'revokeApiKey',
-      summary: 'Revoke an API key; it stops working at once',
+      summary: "Revoke an API key of the administrator's organisation; it stops working at once",
       tag: 'admin',
       access: 'admin',
       params: z.strictObject({ keyId: z.string().regex(/^[a-z0-9]{12}$/, 'must be a 12-character key id') }),
       response: z.object({ revoked: z.literal(true) }),
       errors: [404],
-      handler: async ({ params }) => {
-        await deps.accounts.revokeApiKey(params.keyId);
+      handler: async ({ params, principal }) => {
+        await deps.accounts.revokeApiKey(params.keyId, administrator(principal).org);
         return { revoked: true as const };
       },
     }),

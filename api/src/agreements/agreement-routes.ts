@@ -18,6 +18,7 @@ import {
   partyAgreementSchema,
   postEvaluationRequestSchema,
   retryHeldPayoutRequestSchema,
+  requestIdSchema,
   reviewTasksRequestSchema,
   submitDeliverableRequestSchema,
   submitTasksRequestSchema,
@@ -110,6 +111,7 @@ const idempotencyKeyHeader = {
   name: 'Idempotency-Key',
   description:
     'Request id when the body has no requestId; repeating it returns the stored result instead of acting twice. Without either, the server generates one and returns it.',
+  schema: requestIdSchema,
 };
 
 /** Statuses a command on an existing agreement can answer with besides 401/403/422. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { roleSchema, userIdSchema, type Role } from '@gigledger/chaincode/model';
@@ -7,18 +7,30 @@ import type { Db } from '../db/database.js';
 import { ApiError, conflict, invalidInput, notFound, unauthenticated } from '../errors/api-error.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import type { Wallet } from '../identity/wallet.js';
+import { CredentialThrottle, type CredentialThrottleOptions } from './credential-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import {
+  isServiceUserId,
+  legacyServiceIdentityLabel,
   personIdentityLabel,
   scopesByRole,
   scopeSchema,
   serviceIdentityLabel,
+  serviceUserId,
+  serviceUserIdPrefix,
+  standingCheck,
   type Principal,
   type Scope,
 } from './principal.js';
 
+/** A person's user id: never in the namespace of service identities. */
+export const personUserIdSchema = userIdSchema.refine(
+  (userId) => !isServiceUserId(userId),
+  `must not start with "${serviceUserIdPrefix}", which names services`,
+);
+
 export const createPersonSchema = z.strictObject({
-  userId: userIdSchema,
+  userId: personUserIdSchema,
   org: z.string().min(1),
   role: roleSchema,
   displayName: z.string().trim().min(1).max(200).optional(),
@@ -27,6 +39,7 @@ export const createPersonSchema = z.strictObject({
 export type CreatePerson = z.infer<typeof createPersonSchema>;
 
 export const createApiKeySchema = z.strictObject({
+  /** The key's Fabric identity carries the user id `svc.<name>`. */
   name: userIdSchema,
   org: z.string().min(1),
   role: roleSchema,
@@ -62,34 +75,69 @@ const lastUsedResolutionMs = 60_000;
 
 const keyPattern = /^glk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
+/** The bootstrap administrators and their passwords, as written to `bootstrap-admin.json`. */
+interface BootstrapFile {
+  /** The first organisation's administrator, `admin`. */
+  userId?: string;
+  password?: string;
+  /** Every organisation's bootstrap administrator, by organisation name. */
+  admins?: Record<string, { userId: string; password: string }>;
+}
+
 /**
  * People and service accounts, each bound to a Fabric identity enrolled from its
  * organisation's CA with the GigLedger attributes and kept in the wallet.
+ *
+ * People and services never share a user id on the ledger: a service identity's
+ * `userId` attribute is `svc.<key name>`, a prefix no person may have, so an API key
+ * cannot act as a person whatever it is called.
  */
 export class AccountService {
   readonly #db: Db;
   readonly #wallet: Wallet;
   readonly #issuer: IdentityIssuer;
+  /** Failed credentials per client address and per account, shared with the HTTP layer. */
+  readonly throttle: CredentialThrottle;
+  /** A hash no password matches, so that checking an unknown user costs what checking a known one does. */
+  #dummyHash: Promise<string> | undefined;
 
-  constructor(db: Db, wallet: Wallet, issuer: IdentityIssuer) {
+  constructor(
+    db: Db,
+    wallet: Wallet,
+    issuer: IdentityIssuer,
+    options: { readonly credentialThrottle?: CredentialThrottleOptions } = {},
+  ) {
     this.#db = db;
     this.#wallet = wallet;
     this.#issuer = issuer;
+    this.throttle = new CredentialThrottle(options.credentialThrottle);
   }
 
   /**
    * Registers and enrolls a person in their organisation's CA and records them.
+   * Administrators may only do this for their own organisation; callers check that.
    *
-   * @throws ApiError 422 for an unknown organisation; 409 USER_EXISTS when the userId is taken.
+   * @throws ApiError 422 for an unknown organisation or a user id in the service namespace;
+   *   409 USER_EXISTS when the userId is taken by a person or an API key's name.
    */
   async createPerson(request: CreatePerson, source: 'local' | 'oidc' = 'local'): Promise<PersonView> {
     const mspId = this.#mspIdOf(request.org);
+    if (isServiceUserId(request.userId)) {
+      throw invalidInput('userId', `must not start with "${serviceUserIdPrefix}", which names services`);
+    }
     const existing = await this.#db
       .selectFrom('users')
       .select('user_id')
       .where('user_id', '=', request.userId)
       .executeTakeFirst();
-    if (existing !== undefined) throw conflict('USER_EXISTS', `user ${request.userId} already exists`, 'userId');
+    const keyNamed = await this.#db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '=', request.userId)
+      .executeTakeFirst();
+    if (existing !== undefined || keyNamed !== undefined) {
+      throw conflict('USER_EXISTS', `user ${request.userId} already exists`, 'userId');
+    }
     const identity = await this.#issuer.issue({
       org: request.org,
       enrollmentId: request.userId,
@@ -120,42 +168,77 @@ export class AccountService {
     };
   }
 
-  /** @throws ApiError 401 for an unknown user, a wrong password or a disabled account, without saying which. */
+  /**
+   * Checks a password. Failures count against the user id and the client address of the
+   * request being served (see {@link CredentialThrottle.runFor}); an unknown user id costs
+   * one password hash like a known one, so the answer's timing does not tell them apart.
+   *
+   * @throws CredentialsThrottledError 429 when the user id or the address failed too often lately;
+   *   ApiError 401 for an unknown user, a wrong password or a disabled account, without saying which.
+   */
   async checkPassword(userId: string, password: string): Promise<Principal> {
+    const subject = { address: this.throttle.currentAddress(), account: userId };
+    this.throttle.assertMayTry(subject);
     const row = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    const valid = row?.password_hash != null && (await verifyPassword(password, row.password_hash));
-    if (row === undefined || !valid || row.disabled !== 0) throw unauthenticated('wrong user id or password');
+    const matches = await verifyPassword(password, row?.password_hash ?? (await this.#passwordlessHash()));
+    if (row === undefined || row.password_hash === null || !matches || row.disabled !== 0) {
+      this.throttle.recordFailure(subject);
+      throw unauthenticated('wrong user id or password');
+    }
+    this.throttle.recordSuccess(subject);
     return this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
   }
 
-  /** The principal of a person named by a verified token. */
-  async personPrincipal(userId: string): Promise<Principal | undefined> {
+  /**
+   * The principal of a person named by a verified token, when they are active and their
+   * account comes from the token's issuer: a local token never names an OIDC person, nor
+   * an OIDC token a local one.
+   */
+  async personPrincipal(userId: string, source: 'local' | 'oidc' = 'local'): Promise<Principal | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    if (row === undefined || row.disabled !== 0) return undefined;
+    if (row === undefined || row.disabled !== 0 || row.source !== source) return undefined;
     return this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
   }
 
   /**
    * A person known only to the OIDC issuer is enrolled on first use with the
-   * organisation and role its token carries.
+   * organisation and role its token carries. A subject that names a local account (say
+   * `admin`) is refused, never resolved to that account.
    *
-   * @throws ApiError 401 when the token lacks a valid organisation, role or user id.
+   * @throws ApiError 401 when the subject names a local or disabled account, or the token
+   *   lacks a valid organisation, role or user id.
    */
   async oidcPrincipal(subject: string, org: string | undefined, role: string | undefined): Promise<Principal> {
-    const known = await this.personPrincipal(subject);
-    if (known !== undefined) return known;
+    const existing = await this.#db
+      .selectFrom('users')
+      .select(['source', 'disabled'])
+      .where('user_id', '=', subject)
+      .executeTakeFirst();
+    if (existing !== undefined) {
+      const known = await this.personPrincipal(subject, 'oidc');
+      if (known === undefined) throw unauthenticated('the token does not name an account of its issuer');
+      return known;
+    }
     const request = createPersonSchema.safeParse({ userId: subject, org, role });
-    if (!request.success || !this.#issuer.organizations.some((candidate) => candidate.name === org)) {
+    const keyNamed = await this.#db.selectFrom('api_keys').select('id').where('name', '=', subject).executeTakeFirst();
+    if (
+      !request.success ||
+      keyNamed !== undefined ||
+      !this.#issuer.organizations.some((candidate) => candidate.name === org)
+    ) {
       throw unauthenticated('the token does not name a valid user id, organisation and role');
     }
     await this.createPerson(request.data, 'oidc');
-    const created = await this.personPrincipal(subject);
+    const created = await this.personPrincipal(subject, 'oidc');
     if (created === undefined) throw unauthenticated();
     return created;
   }
 
-  async listPeople(): Promise<PersonView[]> {
-    const rows = await this.#db.selectFrom('users').selectAll().orderBy('user_id').execute();
+  /** People, of one organisation when `org` is given (an administrator sees only its own). */
+  async listPeople(org?: string): Promise<PersonView[]> {
+    let query = this.#db.selectFrom('users').selectAll();
+    if (org !== undefined) query = query.where('org', '=', org);
+    const rows = await query.orderBy('user_id').execute();
     return rows.map((row) => ({
       userId: row.user_id,
       org: row.org,
@@ -167,9 +250,12 @@ export class AccountService {
   }
 
   /**
-   * Creates a service account: a Fabric identity enrolled for it and a key shown once.
+   * Creates a service account: a Fabric identity enrolled for it, whose `userId` attribute
+   * is `svc.<name>`, and a key shown once. Administrators may only do this for their own
+   * organisation; callers check that.
    *
-   * @throws ApiError 422 for an unknown organisation or a scope the role does not have.
+   * @throws ApiError 422 for an unknown organisation or a scope the role does not have;
+   *   409 NAME_TAKEN when a person has the name as user id.
    */
   async createApiKey(request: CreateApiKey, createdBy: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     this.#mspIdOf(request.org);
@@ -177,20 +263,20 @@ export class AccountService {
     const scopes: Scope[] = request.scopes ?? [...allowed];
     const outside = scopes.find((scope) => !allowed.includes(scope));
     if (outside !== undefined) throw invalidInput('scopes', `role ${request.role} cannot hold scope ${outside}`);
+    // The namespace already keeps them apart on the ledger; refusing the name keeps them apart for people too.
+    const person = await this.#db
+      .selectFrom('users')
+      .select('user_id')
+      .where('user_id', '=', request.name)
+      .executeTakeFirst();
+    if (person !== undefined) throw conflict('NAME_TAKEN', `a person has the user id ${request.name}`, 'name');
     const id = randomBytes(9)
       .toString('base64url')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '0')
       .slice(0, 12);
     const secret = randomBytes(32).toString('base64url');
-    const enrollmentId = `svc-${id}`;
-    const identity = await this.#issuer.issue({
-      org: request.org,
-      enrollmentId,
-      role: request.role,
-      userId: request.name,
-    });
-    await this.#wallet.put({ ...identity, label: serviceIdentityLabel(id), enrollmentId });
+    await this.#enrollService(id, request.org, request.role, request.name);
     const createdAt = new Date().toISOString();
     await this.#db
       .insertInto('api_keys')
@@ -223,8 +309,11 @@ export class AccountService {
     };
   }
 
-  async listApiKeys(): Promise<ApiKeyView[]> {
-    const rows = await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
+  /** API keys, of one organisation when `org` is given (an administrator sees only its own). */
+  async listApiKeys(org?: string): Promise<ApiKeyView[]> {
+    let query = this.#db.selectFrom('api_keys').selectAll();
+    if (org !== undefined) query = query.where('org', '=', org);
+    const rows = await query.orderBy('created_at').execute();
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
@@ -237,14 +326,20 @@ export class AccountService {
     }));
   }
 
-  /** @throws ApiError 404 when no such key exists. */
-  async revokeApiKey(id: string): Promise<void> {
-    const result = await this.#db
+  /**
+   * Revokes a key; with `org`, only a key of that organisation (another organisation's
+   * key looks as if it did not exist).
+   *
+   * @throws ApiError 404 when no such active key exists (in `org`).
+   */
+  async revokeApiKey(id: string, org?: string): Promise<void> {
+    let update = this.#db
       .updateTable('api_keys')
       .set({ revoked_at: new Date().toISOString() })
       .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+      .where('revoked_at', 'is', null);
+    if (org !== undefined) update = update.where('org', '=', org);
+    const result = await update.executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound(`active API key ${id}`);
   }
 
@@ -257,6 +352,14 @@ export class AccountService {
     const expected = Buffer.from(row.secret_hash, 'hex');
     const actual = Buffer.from(hashSecret(match[2]), 'hex');
     if (!timingSafeEqual(expected, actual)) return undefined;
+    const role = roleSchema.parse(row.role);
+    let identityLabel = row.identity_label;
+    if (identityLabel === legacyServiceIdentityLabel(row.id)) {
+      // Enrolled when the identity carried the bare key name as userId: re-enrolled into the service namespace.
+      identityLabel = await this.#enrollService(row.id, row.org, role, row.name);
+      await this.#db.updateTable('api_keys').set({ identity_label: identityLabel }).where('id', '=', row.id).execute();
+      await this.#wallet.delete(legacyServiceIdentityLabel(row.id));
+    }
     // Recorded to the minute: a write on every request of a busy HR sync is not worth it.
     const now = new Date();
     if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= lastUsedResolutionMs) {
@@ -266,38 +369,88 @@ export class AccountService {
         .where('id', '=', row.id)
         .execute();
     }
+    const keyId = row.id;
     return {
       kind: 'service',
-      id: row.id,
-      userId: row.name,
+      id: keyId,
+      userId: serviceUserId(row.name),
       org: row.org,
       mspId: this.#mspIdOf(row.org),
-      role: roleSchema.parse(row.role),
+      role,
       scopes: z.array(scopeSchema).parse(JSON.parse(row.scopes)),
-      identityLabel: row.identity_label,
+      identityLabel,
+      [standingCheck]: () => this.#keyStanding(keyId),
     };
   }
 
   /**
-   * Creates the first administrator when the server has none, with a generated
-   * password written to `<dataDir>/bootstrap-admin.json` (mode 0600).
+   * Gives every organisation without an administrator one, with a generated password
+   * written to `<dataDir>/bootstrap-admin.json` (mode 0600). Administrators act only
+   * within their own organisation, so one administrator for all would leave the other
+   * organisations unmanageable: the first organisation's is `admin` (top-level `userId`
+   * and `password` in the file), every other's `admin-<organisation>` (under `admins`,
+   * by organisation name, like the first). Entries already in the file are kept.
+   *
+   * @throws Error when there is no organisation; ApiError 409 when a bootstrap user id is taken by someone else.
    */
   async ensureBootstrapAdmin(dataDir: string): Promise<{ created: boolean; file: string }> {
     const file = path.join(dataDir, 'bootstrap-admin.json');
-    const admin = await this.#db.selectFrom('users').select('user_id').where('role', '=', 'admin').executeTakeFirst();
-    if (admin !== undefined) return { created: false, file };
     const [firstOrg] = this.#issuer.organizations;
     if (firstOrg === undefined) throw new Error('no organisation to enroll the administrator in');
-    const password = randomBytes(18).toString('base64url');
-    await this.createPerson({
-      userId: 'admin',
-      org: firstOrg.name,
-      role: 'admin',
-      displayName: 'Administrator',
-      password,
-    });
-    writeFileSync(file, `${JSON.stringify({ userId: 'admin', password }, null, 2)}\n`, { mode: 0o600 });
-    return { created: true, file };
+    const stored: BootstrapFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BootstrapFile) : {};
+    const admins = { ...stored.admins };
+    let created = false;
+    for (const org of this.#issuer.organizations) {
+      const admin = await this.#db
+        .selectFrom('users')
+        .select('user_id')
+        .where('role', '=', 'admin')
+        .where('org', '=', org.name)
+        .executeTakeFirst();
+      if (admin !== undefined) continue;
+      const userId = org === firstOrg ? 'admin' : bootstrapAdminId(org.name);
+      const password = randomBytes(18).toString('base64url');
+      await this.createPerson({
+        userId,
+        org: org.name,
+        role: 'admin',
+        displayName: `Administrator of ${org.name}`,
+        password,
+      });
+      admins[org.name] = { userId, password };
+      if (org === firstOrg) Object.assign(stored, { userId, password });
+      created = true;
+    }
+    if (created) writeFileSync(file, `${JSON.stringify({ ...stored, admins }, null, 2)}\n`, { mode: 0o600 });
+    return { created, file };
+  }
+
+  /**
+   * Why a principal this service resolved may no longer act (its account was disabled or
+   * removed, its key revoked), or undefined while it may.
+   */
+  async #personStanding(userId: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('users').select('disabled').where('user_id', '=', userId).executeTakeFirst();
+    return row === undefined || row.disabled !== 0 ? 'the account is disabled' : undefined;
+  }
+
+  async #keyStanding(keyId: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('api_keys').select('revoked_at').where('id', '=', keyId).executeTakeFirst();
+    return row === undefined || row.revoked_at !== null ? 'the API key was revoked' : undefined;
+  }
+
+  /** Enrolls (or re-enrolls) an API key's identity in the service namespace; returns its wallet label. */
+  async #enrollService(keyId: string, org: string, role: Role, name: string): Promise<string> {
+    const enrollmentId = `svc-${keyId}`;
+    const identity = await this.#issuer.issue({ org, enrollmentId, role, userId: serviceUserId(name) });
+    const label = serviceIdentityLabel(keyId);
+    await this.#wallet.put({ ...identity, label, enrollmentId });
+    return label;
+  }
+
+  #passwordlessHash(): Promise<string> {
+    this.#dummyHash ??= hashPassword(randomBytes(32).toString('base64url'));
+    return this.#dummyHash;
   }
 
   #personPrincipal(userId: string, org: string, role: Role): Principal {
@@ -310,6 +463,7 @@ export class AccountService {
       role,
       scopes: scopesByRole[role],
       identityLabel: personIdentityLabel(userId),
+      [standingCheck]: () => this.#personStanding(userId),
     };
   }
 
@@ -325,6 +479,11 @@ export class AccountService {
     }
     return found.mspId;
   }
+}
+
+/** `admin-<organisation>`, lowercased and with what a user id cannot hold replaced by `-`. */
+function bootstrapAdminId(org: string): string {
+  return `admin-${org.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`.slice(0, 64);
 }
 
 function hashSecret(secret: string): string {

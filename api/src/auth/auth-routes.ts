@@ -3,6 +3,7 @@ import { callerSchema, userIdSchema } from '@gigledger/chaincode/model';
 import { route, type RouteSpec } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { AccountService } from './account-service.js';
+import { CredentialsThrottledError } from './credential-throttle.js';
 import type { TokenService } from './tokens.js';
 
 const tokenResponseSchema = z.object({
@@ -37,8 +38,12 @@ export function authRoutes(deps: {
       access: 'public',
       body: z.strictObject({ userId: userIdSchema, password: z.string().min(1).max(200) }),
       response: tokenResponseSchema,
-      handler: async ({ body }) => {
-        const principal = await deps.accounts.checkPassword(body.userId, body.password);
+      errors: [401],
+      handler: async ({ body, setHeader }) => {
+        const principal = await deps.accounts.checkPassword(body.userId, body.password).catch((error: unknown) => {
+          if (error instanceof CredentialsThrottledError) setHeader('retry-after', String(error.retryAfterSeconds));
+          throw error;
+        });
         const { token, expiresIn } = await deps.tokens.issue(principal.userId);
         return { accessToken: token, tokenType: 'Bearer' as const, expiresIn };
       },

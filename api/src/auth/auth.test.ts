@@ -73,26 +73,29 @@ describe('authentication and accounts over HTTP', () => {
     const admin = await server.person('root-admin', 'ClientOrg', 'admin');
     const created = await server.request('POST', '/v1/admin/users', {
       token: admin.token,
-      body: { userId: 'tara', org: 'TalentOrg', role: 'freelancer', password: 'a long password 3' },
+      body: { userId: 'tara', org: 'ClientOrg', role: 'freelancer', password: 'a long password 3' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ userId: 'tara', mspId: 'TalentOrgMSP', role: 'freelancer' });
+    expect(created.body).toMatchObject({ userId: 'tara', mspId: 'ClientOrgMSP', role: 'freelancer' });
     const duplicate = await server.request('POST', '/v1/admin/users', {
       token: admin.token,
-      body: { userId: 'tara', org: 'TalentOrg', role: 'freelancer' },
+      body: { userId: 'tara', org: 'ClientOrg', role: 'freelancer' },
     });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
 
     const keyResponse = await server.request('POST', '/v1/admin/api-keys', {
       token: admin.token,
-      body: { name: 'acme-hr', org: 'AuditOrg', role: 'hr' },
+      body: { name: 'acme-hr', org: 'ClientOrg', role: 'hr' },
     });
     expect(keyResponse.status).toBe(201);
     const { key, apiKey } = keyResponse.body as { key: string; apiKey: { id: string; scopes: string[] } };
     expect(apiKey.scopes).toEqual(['agreements:read', 'credentials:read', 'reputation:read']);
     const asService = await server.request('GET', '/v1/me', { apiKey: key });
-    expect(asService.body).toMatchObject({ principal: { kind: 'service', userId: 'acme-hr', role: 'hr' } });
+    expect(asService.body).toMatchObject({
+      principal: { kind: 'service', userId: 'svc.acme-hr', role: 'hr' },
+      ledgerIdentity: { mspId: 'ClientOrgMSP', userId: 'svc.acme-hr' },
+    });
 
     const stored = await server.db
       .selectFrom('api_keys')
@@ -110,7 +113,7 @@ describe('authentication and accounts over HTTP', () => {
     );
   });
 
-  it('keeps administration to admins (403) and refuses a scope outside the role (422)', async () => {
+  it('keeps administration to admins of the organisation (403) and refuses a scope outside the role (422)', async () => {
     const client = await server.person('erin', 'ClientOrg', 'client');
     const admin = await server.person('second-admin', 'AuditOrg', 'admin');
     const refused = await server.request('POST', '/v1/admin/api-keys', {
@@ -128,8 +131,8 @@ describe('authentication and accounts over HTTP', () => {
       token: admin.token,
       body: { userId: 'frank', org: 'NoSuchOrg', role: 'client' },
     });
-    expect(unknownOrg.status).toBe(422);
-    expect(unknownOrg.body).toMatchObject({ field: 'org' });
+    expect(unknownOrg.status).toBe(403);
+    expect(unknownOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
     expect(
       await server.db.selectFrom('users').select('user_id').where('user_id', '=', 'frank').executeTakeFirst(),
     ).toBeUndefined();

@@ -1,7 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { PassportInstance } from './passport-strategies.js';
-import { forbidden, unauthenticated } from '../errors/api-error.js';
+import { ApiError, forbidden, unauthenticated } from '../errors/api-error.js';
+import { CredentialsThrottledError } from './credential-throttle.js';
 import { apiKeyStrategy, bearerStrategy } from './passport-strategies.js';
 import type { Principal, Scope } from './principal.js';
 
@@ -16,31 +18,56 @@ declare module 'express-serve-static-core' {
 /**
  * Resolves the caller, if any credential is presented, into `response.locals.principal`.
  * A presented but invalid credential is a 401 at once; no credential passes on as anonymous.
+ *
+ * Wrong credentials are counted per client address (with the password checks further
+ * on, which run with the address in context); once an address is over the limit, every
+ * credential it presents is answered 429 with `Retry-After` before being looked at, so
+ * that a correct guess is indistinguishable from a wrong one. A request presenting more
+ * than one credential (a bearer token and an API key) is refused even if one is valid:
+ * which of them would act is not the client's to leave open.
  */
 export function identifyCaller(passport: PassportInstance): RequestHandler {
+  const throttle = passport.credentialThrottle;
   return (request: Request, response: Response, next: NextFunction) => {
-    const presented = request.get('authorization') !== undefined || request.get('x-api-key') !== undefined;
-    if (!presented) {
-      next();
-      return;
-    }
-    const authenticate = passport.authenticate(
-      [bearerStrategy, apiKeyStrategy],
-      { session: false },
-      (error: unknown, principal: Principal | false) => {
-        if (error !== null && error !== undefined) {
-          next(error);
-          return;
-        }
-        if (principal === false) {
-          next(unauthenticated('the bearer token or API key is not valid'));
-          return;
-        }
-        response.locals.principal = principal;
+    const address = ipKeyGenerator(request.ip ?? 'unknown');
+    throttle.runFor(address, () => {
+      const presented =
+        (request.get('authorization') === undefined ? 0 : 1) + (request.get('x-api-key') === undefined ? 0 : 1);
+      if (presented === 0) {
         next();
-      },
-    ) as RequestHandler;
-    authenticate(request, response, next);
+        return;
+      }
+      try {
+        throttle.assertMayTry({ address });
+      } catch (error) {
+        if (error instanceof CredentialsThrottledError) response.setHeader('retry-after', error.retryAfterSeconds);
+        next(error);
+        return;
+      }
+      if (presented > 1) {
+        throttle.recordFailure({ address });
+        next(new ApiError(400, 'MALFORMED_REQUEST', 'present one credential, a bearer token or an API key, not both'));
+        return;
+      }
+      const authenticate = passport.authenticate(
+        [bearerStrategy, apiKeyStrategy],
+        { session: false },
+        (error: unknown, principal: Principal | false) => {
+          if (error !== null && error !== undefined) {
+            next(error);
+            return;
+          }
+          if (principal === false) {
+            throttle.recordFailure({ address });
+            next(unauthenticated('the bearer token or API key is not valid'));
+            return;
+          }
+          response.locals.principal = principal;
+          next();
+        },
+      ) as RequestHandler;
+      authenticate(request, response, next);
+    });
   };
 }
 

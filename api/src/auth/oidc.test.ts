@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { parseApiConfig } from '../config.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { TokenService } from './tokens.js';
 
 /** A stand-in identity provider on loopback: it publishes its signing key as a JWKS. */
 async function startIdentityProvider(): Promise<{
   issuer: string;
-  sign: (claims: Record<string, unknown>, subject: string) => Promise<string>;
+  sign: (claims: Record<string, unknown>, subject: string, audience?: string) => Promise<string>;
   close: () => Promise<void>;
 }> {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -24,11 +26,11 @@ async function startIdentityProvider(): Promise<{
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     issuer,
-    sign: (claims, subject) =>
+    sign: (claims, subject, audience = 'gigledger-test') =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
         .setIssuer(issuer)
-        .setAudience('gigledger-test')
+        .setAudience(audience)
         .setSubject(subject)
         .setIssuedAt()
         .setExpirationTime('5m')
@@ -99,5 +101,55 @@ describe('tokens of an OIDC issuer', () => {
         .where('user_id', 'in', ['oidc-nobody', 'mallory'])
         .execute(),
     ).toEqual([]);
+  });
+
+  it("never resolves a subject to a local account of the same name, nor to a service's", async () => {
+    await server.accounts.createPerson({
+      userId: 'boss',
+      org: 'ClientOrg',
+      role: 'admin',
+      password: 'a long password 7',
+    });
+    await server.service('oidc-sync', 'ClientOrg', 'hr');
+    const before = await server.db.selectFrom('users').selectAll().orderBy('user_id').execute();
+
+    for (const subject of ['boss', 'oidc-sync', 'svc.oidc-sync']) {
+      const token = await provider.sign({ gigledger_org: 'ClientOrg', gigledger_role: 'admin' }, subject);
+      const me = await server.request('GET', '/v1/me', { token });
+      expect(me.status).toBe(401);
+      expect(me.body).toMatchObject({ code: 'UNAUTHENTICATED' });
+      const admin = await server.request('GET', '/v1/admin/users', { token });
+      expect(admin.status).toBe(401);
+    }
+    expect(await server.db.selectFrom('users').selectAll().orderBy('user_id').execute()).toEqual(before);
+  });
+
+  it("refuses the issuer's tokens meant for another audience", async () => {
+    const token = await provider.sign(
+      { gigledger_org: 'TalentOrg', gigledger_role: 'freelancer' },
+      'oidc-elsewhere',
+      'another-app',
+    );
+    expect((await server.request('GET', '/v1/me', { token })).status).toBe(401);
+    expect(
+      await server.db.selectFrom('users').select('user_id').where('user_id', '=', 'oidc-elsewhere').executeTakeFirst(),
+    ).toBeUndefined();
+  });
+
+  it('will not start verifying OIDC tokens without an audience', () => {
+    // Refused when the configuration is read, naming the variable…
+    expect(() =>
+      parseApiConfig({
+        GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
+        OIDC_ISSUER: provider.issuer,
+        OIDC_JWKS_URL: `${provider.issuer}/jwks.json`,
+      }),
+    ).toThrow(/environment variable OIDC_AUDIENCE/);
+    // …and by the token service itself, for configurations built another way.
+    const config = parseApiConfig({ GIGLEDGER_CONNECTION_PROFILE: '/dev/null' });
+    const oidc = { issuer: provider.issuer, jwksUrl: `${provider.issuer}/jwks.json`, audience: undefined };
+    expect(
+      () => new TokenService({ ...config.jwt, oidc }, 'a test signing secret of more than thirty-two characters'),
+    ).toThrow(/OIDC_AUDIENCE/);
   });
 });

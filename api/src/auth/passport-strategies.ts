@@ -1,25 +1,31 @@
 import type { Request } from 'express';
 import { Passport, type PassportStatic } from 'passport';
-
-/** A passport instance of our own, not the module's shared singleton. */
-export type PassportInstance = InstanceType<PassportStatic['Passport']>;
 import { Strategy as CustomStrategy } from 'passport-custom';
 import type { AccountService } from './account-service.js';
+import type { CredentialThrottle } from './credential-throttle.js';
 import type { Principal } from './principal.js';
 import type { TokenService } from './tokens.js';
+
+/**
+ * A passport instance of our own, not the module's shared singleton, with the counter
+ * of failed credentials its strategies' callers share.
+ */
+export type PassportInstance = InstanceType<PassportStatic['Passport']> & {
+  readonly credentialThrottle: CredentialThrottle;
+};
 
 export const bearerStrategy = 'gigledger-bearer';
 export const apiKeyStrategy = 'gigledger-api-key';
 
 /** The API key from `X-API-Key` or `Authorization: ApiKey <key>`. */
-function presentedApiKey(request: Request): string | undefined {
+export function presentedApiKey(request: Request): string | undefined {
   const header = request.get('x-api-key');
   if (header !== undefined && header !== '') return header;
   const match = /^ApiKey\s+(\S+)$/i.exec(request.get('authorization') ?? '');
   return match?.[1];
 }
 
-function presentedBearer(request: Request): string | undefined {
+export function presentedBearer(request: Request): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.get('authorization') ?? '')?.[1];
 }
 
@@ -29,7 +35,7 @@ function presentedBearer(request: Request): string | undefined {
  * `false` means "not this kind of credential" so the next strategy is tried.
  */
 export function createPassport(accounts: AccountService, tokens: TokenService): PassportInstance {
-  const passport = new Passport();
+  const passport = Object.assign(new Passport(), { credentialThrottle: accounts.throttle });
   passport.use(
     bearerStrategy,
     new CustomStrategy((request, done) => {
@@ -41,8 +47,11 @@ export function createPassport(accounts: AccountService, tokens: TokenService): 
       tokens
         .verify(token)
         .then(async (verified): Promise<Principal | false> => {
-          if (verified.issuer === 'oidc') return accounts.oidcPrincipal(verified.subject, verified.org, verified.role);
-          return (await accounts.personPrincipal(verified.subject)) ?? false;
+          const principal =
+            verified.issuer === 'oidc'
+              ? await accounts.oidcPrincipal(verified.subject, verified.org, verified.role)
+              : await accounts.personPrincipal(verified.subject, 'local');
+          return principal === undefined ? false : { ...principal, expiresAt: verified.expiresAt };
         })
         .then(
           (principal) => {

@@ -29,6 +29,18 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
   admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'admin'],
 };
 
+/**
+ * Whether the credential a principal was resolved from still holds: `undefined` when it
+ * does, otherwise the reason it no longer does.
+ */
+export type StandingCheck = () => Promise<string | undefined>;
+
+/**
+ * Key of a principal's {@link StandingCheck}. A symbol, so that the check travels with
+ * copies of the principal but never reaches a response body or a log line.
+ */
+export const standingCheck: unique symbol = Symbol('gigledger.principal.standing');
+
 /** An authenticated caller: a person (JWT) or a service (API key), bound to one Fabric identity. */
 export interface Principal {
   readonly kind: 'person' | 'service';
@@ -42,12 +54,51 @@ export interface Principal {
   readonly scopes: readonly Scope[];
   /** Wallet label of the principal's Fabric identity. */
   readonly identityLabel: string;
+  /** When the credential stops being valid (epoch milliseconds); bearer tokens only. */
+  readonly expiresAt?: number;
+  /** Asks whether the account or key behind the principal is still active (long-lived requests). */
+  readonly [standingCheck]?: StandingCheck;
+}
+
+/**
+ * Why a principal may no longer act, or undefined while it may: its token has expired,
+ * or its account was disabled or its key revoked.
+ */
+export async function principalStanding(principal: Principal, now = Date.now()): Promise<string | undefined> {
+  if (principal.expiresAt !== undefined && now >= principal.expiresAt) return 'the bearer token has expired';
+  return principal[standingCheck]?.();
+}
+
+/**
+ * The `userId` attribute of every service identity starts with this. People's user ids
+ * cannot (see {@link isServiceUserId}), so no API key can ever act as a person.
+ */
+export const serviceUserIdPrefix = 'svc.';
+
+/** The `userId` attribute of the Fabric identity of the API key named `name`. */
+export function serviceUserId(name: string): string {
+  return `${serviceUserIdPrefix}${name}`;
+}
+
+/** Whether a user id lies in the namespace reserved for service identities. */
+export function isServiceUserId(userId: string): boolean {
+  return userId.startsWith(serviceUserIdPrefix);
 }
 
 export function personIdentityLabel(userId: string): string {
   return `person:${userId}`;
 }
 
+/**
+ * Wallet label of an API key's identity. Keys created before service user ids had their
+ * own namespace are labelled `service:<id>` and carry the bare key name; they are
+ * re-enrolled under this label on first use.
+ */
 export function serviceIdentityLabel(keyId: string): string {
+  return `service-account:${keyId}`;
+}
+
+/** The wallet label of an API key's identity enrolled before the service namespace existed. */
+export function legacyServiceIdentityLabel(keyId: string): string {
   return `service:${keyId}`;
 }

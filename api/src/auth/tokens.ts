@@ -10,6 +10,15 @@ export interface VerifiedToken {
   readonly issuer: 'local' | 'oidc';
   readonly org?: string;
   readonly role?: string;
+  /** When the token expires (epoch milliseconds). */
+  readonly expiresAt: number;
+}
+
+/** The OIDC issuer whose tokens are accepted; tokens must name `audience`. */
+interface OidcSettings {
+  readonly issuer: string;
+  readonly jwksUrl: string | undefined;
+  readonly audience: string;
 }
 
 /**
@@ -19,15 +28,25 @@ export interface VerifiedToken {
 export class TokenService {
   readonly #secret: Uint8Array;
   readonly #ttlSeconds: number;
-  readonly #oidc: ApiConfig['jwt']['oidc'];
+  readonly #oidc: OidcSettings | undefined;
   readonly #orgClaim: string;
   readonly #roleClaim: string;
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
+  /**
+   * @throws Error when an OIDC issuer is configured without an audience: any token that
+   *   issuer signs for any of its clients would otherwise be accepted here.
+   */
   constructor(jwt: ApiConfig['jwt'], secret: string) {
     this.#secret = new TextEncoder().encode(secret);
     this.#ttlSeconds = jwt.ttlSeconds;
-    this.#oidc = jwt.oidc;
+    if (jwt.oidc !== undefined) {
+      const { issuer, jwksUrl, audience } = jwt.oidc;
+      if (audience === undefined || audience === '') {
+        throw new Error('OIDC_AUDIENCE must be set when OIDC_ISSUER is: tokens must be meant for this API');
+      }
+      this.#oidc = { issuer, jwksUrl, audience };
+    }
     this.#orgClaim = jwt.orgClaim;
     this.#roleClaim = jwt.roleClaim;
   }
@@ -53,19 +72,20 @@ export class TokenService {
         audience: localAudience,
         algorithms: ['HS256'],
       });
-      return { subject: requireSubject(payload), issuer: 'local' };
+      return { subject: requireSubject(payload), issuer: 'local', expiresAt: requireExpiry(payload) };
     }
     if (this.#oidc === undefined || issuer !== this.#oidc.issuer) throw new Error('token from an unknown issuer');
     this.#jwks ??= createRemoteJWKSet(new URL(this.#oidc.jwksUrl ?? (await discoverJwksUrl(this.#oidc.issuer))));
     const { payload } = await jwtVerify(token, this.#jwks, {
       issuer: this.#oidc.issuer,
-      ...(this.#oidc.audience === undefined ? {} : { audience: this.#oidc.audience }),
+      audience: this.#oidc.audience,
     });
     const org = payload[this.#orgClaim];
     const role = payload[this.#roleClaim];
     return {
       subject: requireSubject(payload),
       issuer: 'oidc',
+      expiresAt: requireExpiry(payload),
       ...(typeof org === 'string' ? { org } : {}),
       ...(typeof role === 'string' ? { role } : {}),
     };
@@ -75,6 +95,12 @@ export class TokenService {
 function requireSubject(payload: JWTPayload): string {
   if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('token has no subject');
   return payload.sub;
+}
+
+/** A token that never expires would outlive a disabled account on a long-lived request. */
+function requireExpiry(payload: JWTPayload): number {
+  if (typeof payload.exp !== 'number') throw new Error('token has no expiry');
+  return payload.exp * 1000;
 }
 
 function peekIssuer(token: string): string | undefined {

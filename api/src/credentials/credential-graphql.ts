@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  canonicalInput,
   credentialIdSchema,
   credentialStatuses,
   credentialStatusSchema,
@@ -88,7 +89,8 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         type: CredentialType!
         issuer: Party!
         issuerVersion: Int!
-        subject: Party!
+        "The holder; only when the presentation is bound to them (a disclosed claim verified, or expectedSubject is the subject)."
+        subject: Party
         issuanceDate: String!
         expirationDate: String
         status: CredentialStatus!
@@ -120,7 +122,8 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         issuer: Party!
         issuerDisplayName: String
         issuerVersion: Int!
-        subject: Party!
+        "The holder; only when the presentation is bound to them (a disclosed claim verified, or expectedSubject is the subject)."
+        subject: Party
         issuanceDate: String!
         expirationDate: String
         status: CredentialStatus!
@@ -135,7 +138,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         reasons: [VerificationReason!]!
         credential: CredentialSummary
         disclosedClaims: [DisclosedClaim!]!
-        "Names of the claims the holder did not disclose."
+        "Names of the claims the holder did not disclose; empty unless the presentation is bound to the holder."
         undisclosedClaims: [String!]!
       }
 
@@ -201,7 +204,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         verifyPresentation: (_parent: unknown, args: { presentation: unknown }, context: GraphqlContext) =>
           resolveWith(context, () => {
             const presentation = parseInput(
-              verifyPresentationRequestSchema,
+              canonicalInput(verifyPresentationRequestSchema),
               withoutNulls(args.presentation),
               'args.presentation',
             );

@@ -97,6 +97,11 @@ const bodyRefusals: Readonly<Record<string, [number, string, string]>> = {
 };
 
 function bodyRefusal(error: unknown): [number, string, string] | undefined {
+  // The router's own refusal of a path parameter it cannot decode, on a route that
+  // did not check its parameters first.
+  if (error instanceof URIError && (error as { status?: unknown }).status === 400) {
+    return [400, 'MALFORMED_REQUEST', 'the request path is not valid percent-encoded UTF-8'];
+  }
   const type = (error as { type?: unknown } | undefined)?.type;
   return typeof type === 'string' ? bodyRefusals[type] : undefined;
 }

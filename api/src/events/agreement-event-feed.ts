@@ -19,8 +19,16 @@ export interface AgreementEventMessage {
  */
 export class AgreementEventFeed {
   readonly #emitter = new EventEmitter();
+  /**
+   * How often a live subscriber's credential is re-checked while no event arrives (it is
+   * re-checked on every event too), so that an idle stream also ends when its token
+   * expires, its key is revoked or its account is disabled.
+   */
+  readonly recheckIntervalMs: number;
 
-  constructor() {
+  /** @param options.recheckIntervalMs defaults to 30 s. */
+  constructor(options: { readonly recheckIntervalMs?: number } = {}) {
+    this.recheckIntervalMs = options.recheckIntervalMs ?? 30_000;
     // Every open subscription is a listener; the default warning threshold is far too low.
     this.#emitter.setMaxListeners(0);
   }

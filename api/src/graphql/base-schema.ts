@@ -2,6 +2,7 @@ import type { LedgerClient } from '@gigledger/gateway';
 import type { AccountService } from '../auth/account-service.js';
 import type { TokenService } from '../auth/tokens.js';
 import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
+import { jsonScalar } from './json-scalar.js';
 
 /** The root types every other module extends: the caller, the chaincode version, login. */
 export function baseSchema(deps: {
@@ -48,6 +49,7 @@ export function baseSchema(deps: {
       }
     `,
     resolvers: {
+      JSON: jsonScalar,
       Query: {
         me: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => requireCaller(context, 'agreements:read')),

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import { createSchema, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
@@ -11,16 +11,32 @@ interface ServerContext {
   res: Response;
 }
 
+/** Introspection fails validation, so the schema is not handed to strangers. */
+const noIntrospection: Plugin = {
+  onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};
+
+/** Yoga answers server-sent events with `no-cache`; what they carry must not be stored either. */
+const noStore: Plugin = {
+  onResponse({ response }) {
+    response.headers.set('cache-control', 'no-store');
+  },
+};
+
 /**
  * The GraphQL endpoint: the schema modules merged, the caller taken from the HTTP
- * layer's authentication, limits on depth, cost, aliases, tokens and batch size,
- * introspection and GraphiQL only outside production, and unexpected errors masked.
+ * layer's authentication, limits on depth (introspection included), cost, aliases,
+ * tokens and batch size, introspection and GraphiQL only when the configuration turns
+ * them on, no CORS of its own (the app's allow-list applies), and unexpected errors
+ * masked. What reaches it has passed `graphqlRequestGate`.
  */
 export function createGraphqlServer(
   config: ApiConfig,
   modules: readonly SchemaModule[],
 ): YogaServerInstance<ServerContext, GraphqlContext> {
-  const production = config.mode === 'production';
+  const { introspection, graphiql } = config.graphql;
   return createYoga<ServerContext, GraphqlContext>({
     graphqlEndpoint: '/graphql',
     schema: createSchema<ServerContext & GraphqlContext>({
@@ -32,33 +48,23 @@ export function createGraphqlServer(
       log: res.locals.log,
       requestId: res.locals.requestId,
     }),
-    graphiql: config.mode === 'development',
+    graphiql,
     landingPage: false,
+    cors: false,
     batching: { limit: config.graphql.maxBatch },
     logging: false,
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: config.graphql.maxDepth },
-        costLimit: { maxCost: config.graphql.maxCost },
+        maxDepth: { n: config.graphql.maxDepth, ignoreIntrospection: false },
+        costLimit: { maxCost: config.graphql.maxCost, ignoreIntrospection: false },
         maxAliases: { n: 15 },
         maxTokens: { n: 4000 },
         maxDirectives: { n: 20 },
-        blockFieldSuggestion: { enabled: production },
+        // Suggestions would spell out the schema that introspection keeps to itself.
+        blockFieldSuggestion: { enabled: !introspection },
       }),
-      // In production the schema is not handed to strangers: introspection fails validation.
-      ...(production
-        ? [
-            {
-              onValidate({
-                addValidationRule,
-              }: {
-                addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void;
-              }) {
-                addValidationRule(NoSchemaIntrospectionCustomRule);
-              },
-            },
-          ]
-        : []),
+      ...(introspection ? [] : [noIntrospection]),
+      noStore,
     ],
     // Resolvers turn expected errors into GraphQLErrors with codes (see resolveWith);
     // anything else reaching here is masked.

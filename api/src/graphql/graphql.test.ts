@@ -76,15 +76,42 @@ describe('the GraphQL endpoint', () => {
     }
   });
 
-  it('answers introspection in development and refuses it in production', async () => {
+  it('refuses introspection unless the configuration turns it on, whatever NODE_ENV says', async () => {
     const introspection = '{ __schema { queryType { name } } }';
-    expect((await graphql(introspection)).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
-    const production = await startTestServer({ NODE_ENV: 'production' });
+    for (const mode of ['development', 'test', 'production']) {
+      const closed = await startTestServer({ NODE_ENV: mode });
+      try {
+        const refused = await closed.request('POST', '/graphql', { body: { query: introspection } });
+        const body = refused.body as GraphqlResponse;
+        expect([mode, body.errors?.[0]?.message]).toEqual([mode, expect.stringMatching(/introspection/i)]);
+        expect(body.data ?? undefined).toBeUndefined();
+      } finally {
+        await closed.close();
+      }
+    }
+    const open = await startTestServer({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' });
     try {
-      const refused = await production.request('POST', '/graphql', { body: { query: introspection } });
-      expect((refused.body as GraphqlResponse).errors?.[0]?.message).toMatch(/introspection/i);
+      const answered = await open.request('POST', '/graphql', { body: { query: introspection } });
+      expect((answered.body as GraphqlResponse).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     } finally {
-      await production.close();
+      await open.close();
+    }
+  });
+
+  it('applies the depth limit to introspection queries too', async () => {
+    const open = await startTestServer({ GRAPHQL_INTROSPECTION: 'true', GRAPHQL_MAX_DEPTH: '4' });
+    try {
+      const deep = '{ __schema { types { fields { type { ofType { ofType { name } } } } } } }';
+      const refused = await open.request('POST', '/graphql', { body: { query: deep } });
+      const body = refused.body as GraphqlResponse;
+      expect(body.errors?.[0]?.message).toMatch(/depth/i);
+      expect(body.data ?? undefined).toBeUndefined();
+      const shallow = await open.request('POST', '/graphql', {
+        body: { query: '{ __schema { queryType { name } } }' },
+      });
+      expect((shallow.body as GraphqlResponse).errors).toBeUndefined();
+    } finally {
+      await open.close();
     }
   });
 

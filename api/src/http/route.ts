@@ -1,4 +1,5 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { match } from 'path-to-regexp';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
@@ -56,7 +57,12 @@ export interface RouteSpec<
   /** Success status; 200 unless it creates something. */
   readonly status?: number;
   /** Request headers the operation reads, for the OpenAPI document. */
-  readonly headers?: readonly { readonly name: string; readonly description: string }[];
+  readonly headers?: readonly {
+    readonly name: string;
+    readonly description: string;
+    /** What the server accepts, for the OpenAPI document; any string when absent. */
+    readonly schema?: z.ZodType;
+  }[];
   /** Error statuses the operation may answer with besides 401/403/422/500. */
   readonly errors?: readonly number[];
   readonly handler: (input: RouteInput<z.output<Params>, z.output<Query>, z.output<Body>>) => Promise<z.input<Result>>;
@@ -86,9 +92,47 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
 }
 
+/**
+ * Refuses a path whose parameter is not valid percent-encoding (e.g. `%E0%A4%A`) before
+ * the router tries to decode it, which fails with an error that names no parameter.
+ * Matched like the router matches: case-insensitive, a trailing slash allowed.
+ */
+function refuseUndecodableParameters(routes: readonly RouteSpec[]) {
+  const matchers = routes.map((spec) => match(spec.path, { decode: false, sensitive: false, end: true }));
+  return (request: Request, _response: Response, next: NextFunction) => {
+    if (!request.path.includes('%')) {
+      next();
+      return;
+    }
+    const requestPath = request.path.length > 1 ? request.path.replace(/\/$/, '') : request.path;
+    for (const matcher of matchers) {
+      const matched = matcher(requestPath);
+      if (matched === false) continue;
+      for (const [name, raw] of Object.entries(matched.params)) {
+        if (typeof raw === 'string' && !decodes(raw)) {
+          const field = `path.${name}`;
+          next(new ApiError(400, 'MALFORMED_REQUEST', `${field}: is not valid percent-encoded UTF-8`, field));
+          return;
+        }
+      }
+    }
+    next();
+  };
+}
+
+function decodes(raw: string): boolean {
+  try {
+    decodeURIComponent(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
 export function mountRoutes(routes: readonly RouteSpec[]): Router {
   const router = Router();
+  router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);

@@ -51,6 +51,11 @@ export class Wallet {
       .execute();
   }
 
+  /** Forgets an identity, e.g. one replaced by a re-enrollment; its key is then gone from the server. */
+  async delete(label: string): Promise<void> {
+    await this.#db.deleteFrom('identities').where('label', '=', label).execute();
+  }
+
   async get(label: string): Promise<StoredIdentity | undefined> {
     const row = await this.#db.selectFrom('identities').selectAll().where('label', '=', label).executeTakeFirst();
     if (row === undefined) return undefined;

@@ -10,24 +10,34 @@ export const errorBodySchema = z
     requestId: z.string(),
     transactionId: z.string().optional().describe('The Fabric transaction, when one was attempted'),
   })
-  .meta({ id: 'Error' });
+  .describe('The one shape of every error answer');
 
 const errorDescriptions: Record<number, string> = {
-  400: 'Malformed request',
+  400: 'Malformed request: a body that is not JSON, an undecodable path',
   401: 'No valid bearer token or API key',
   403: 'The caller may not do this',
   404: 'No such object, or not visible to the caller',
   409: 'Conflicts with the current state of the object',
   422: 'Input fails validation; `field` names it',
+  413: 'The request body is larger than 1 MB',
+  415: 'The request body is not JSON, or in an unsupported encoding or charset',
   429: 'Rate limit reached',
   500: 'Unexpected error; quote the request id',
   503: 'Endorsement or ordering failed',
   504: 'Sent for ordering but the commit status is not known yet',
 };
 
+/**
+ * A zod schema as JSON Schema for the document. Definitions zod puts in a schema's own
+ * `$defs` would be referred to as `#/$defs/…`, which resolves against the document's
+ * root in OpenAPI 3.1 and so would dangle: they are refused here rather than emitted.
+ *
+ * @throws Error when a schema carries definitions of its own.
+ */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
-  const { $schema: _dialect, ...rest } = converted as Record<string, unknown>;
+  const { $schema: _dialect, $defs, ...rest } = converted as Record<string, unknown>;
+  if ($defs !== undefined) throw new Error('a schema of the REST API carries $defs; inline it or make it a component');
   return rest;
 }
 
@@ -62,6 +72,9 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     const statuses = new Set([
       ...(spec.access === 'public' ? [] : [401, 403]),
       ...(spec.body !== undefined || spec.params !== undefined || spec.query !== undefined ? [422] : []),
+      // Malformed or oversized bodies and undecodable paths are refused before validation.
+      ...(spec.body !== undefined ? [400, 413, 415] : []),
+      ...(spec.params !== undefined ? [400] : []),
       429,
       500,
       ...(spec.errors ?? []),
@@ -85,7 +98,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
           in: 'header',
           required: false,
           description: header.description,
-          schema: { type: 'string' },
+          schema: header.schema === undefined ? { type: 'string' } : jsonSchema(header.schema, 'input'),
         })),
       ],
       ...(spec.body === undefined

@@ -1,4 +1,4 @@
-import { partySchema, reputationSchema } from '@gigledger/chaincode/model';
+import { canonicalInput, partySchema, reputationSchema } from '@gigledger/chaincode/model';
 import { route, type RouteSpec } from '../http/route.js';
 import { callerOf } from '../credentials/route-caller.js';
 import {
@@ -22,7 +22,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       summary: "The agreement's client rates a finished milestone from 1 to 5",
       tag: 'reputation',
       access: 'reputation:write',
-      body: completionBodySchema,
+      body: canonicalInput(completionBodySchema),
       response: recordedCompletionSchema,
       status: 201,
       errors: [404, 409],
@@ -35,7 +35,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       summary: "A freelancer vouches for another's skill on work they shared for the same client",
       tag: 'reputation',
       access: 'reputation:write',
-      body: attestationBodySchema,
+      body: canonicalInput(attestationBodySchema),
       response: recordedAttestationSchema,
       status: 201,
       errors: [404, 409],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { acceptedAgreement, completedMilestone } from './reputation-test-kit.js';
-import { signStatement, verifyStatement, type ReputationStatement } from './statement.js';
+import { signStatement, statementSigningBytes, verifyStatement, type ReputationStatement } from './statement.js';
 import { createTestCa, issueTestIdentity, testOrganizationCa, testStatementSigner } from './test-certificates.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'verify-statement.js');
@@ -150,5 +150,57 @@ describe('portable reputation statements', () => {
       stderr: expect.stringContaining('cannot read the statement') as string,
     });
     expect(runCli('--statement', file('not-json.json', '{'), '--ca', ca).status).toBe(1);
+  });
+
+  it('refuses a statement holding a __proto__ key or a lone surrogate as NOT_CANONICAL, naming the field', () => {
+    const withProto = JSON.parse(
+      JSON.stringify(statement).replace('"subject":{', '"subject":{"__proto__":{"userId":"mallory"},'),
+    ) as unknown;
+    expect(verifyStatement(withProto, testOrganizationCa.certificatePem)).toEqual({
+      valid: false,
+      reasons: [
+        {
+          code: 'NOT_CANONICAL',
+          field: 'body.subject.__proto__',
+          message: expect.stringContaining('__proto__') as string,
+        },
+      ],
+    });
+    const surrogate = tampered(statement, (s) => (s.body.statementId = 'urn:uuid:\ud800'));
+    expect(verifyStatement(surrogate, testOrganizationCa.certificatePem).reasons).toEqual([
+      {
+        code: 'NOT_CANONICAL',
+        field: 'body.statementId',
+        message: expect.stringContaining('lone surrogate') as string,
+      },
+    ]);
+    expect(() => statementSigningBytes(surrogate.body)).toThrow('body.statementId');
+  });
+
+  it('has the offline verifier refuse a statement with an added __proto__ field instead of verifying it', () => {
+    // The text a verifier receives: the signed statement plus a key that JSON.parse keeps
+    // but zod would strip, so a check of the parsed value alone would still pass.
+    const text = JSON.stringify(statement).replace('"subject":{', '"subject":{"__proto__":{"userId":"mallory"},');
+    const result = runCli('--statement', file('proto.json', text), '--ca', caFile(), '--json');
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      valid: false,
+      reasons: [{ code: 'NOT_CANONICAL', field: 'body.subject.__proto__' }],
+    });
+  });
+
+  it('signs the RFC 8785 bytes, which for every v1 body equal the sorted-key JSON of earlier releases', () => {
+    const body = JSON.parse(JSON.stringify(statement.body)) as Record<string, unknown>;
+    const sortedKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(sortedKeys)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.keys(value)
+                .sort()
+                .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+            )
+          : value;
+    expect(statementSigningBytes(body).toString('utf8')).toBe(JSON.stringify(sortedKeys(body)));
   });
 });

@@ -1,7 +1,9 @@
 import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import {
-  canonicalJson,
+  describePath,
+  findNonCanonical,
   isoInstantSchema,
   mspIdSchema,
   partySchema,
@@ -17,11 +19,19 @@ import type { SigningIdentity } from '@gigledger/gateway';
  * and the records it rests on (each with its transaction id), exactly as the
  * reputation contract computed them, plus the ledger height read just after and the
  * time the statement was signed. The signature is ECDSA P-256 over SHA-256 of the
- * body's canonical JSON (keys sorted at every depth, no whitespace, strings and
- * numbers as ECMAScript's JSON.stringify writes them), DER-encoded and base64, made with
- * the key of the exporting organisation's operator, whose certificate travels in the
- * statement. A verifier who holds that organisation's CA certificate needs nothing
- * else: see README.md beside this file for the procedure with openssl.
+ * body's RFC 8785 (JSON Canonicalization Scheme) encoding, DER-encoded and base64, made
+ * with the key of the exporting organisation's operator, whose certificate travels in
+ * the statement. A verifier who holds that organisation's CA certificate needs nothing
+ * else: see README.md beside this file for the procedure with openssl or any RFC 8785
+ * library.
+ *
+ * Format v1 was first defined as "keys sorted by UTF-16 code units, no whitespace,
+ * strings and numbers as ECMAScript's JSON.stringify writes them". For every body that
+ * can be encoded canonically (no lone surrogate, no non-finite number) those are the
+ * very bytes RFC 8785 prescribes, so every v1 statement already issued verifies
+ * unchanged and the version stays v1. A body that has no canonical encoding, or holds a
+ * `__proto__` key (which JavaScript parsers and schema libraries drop silently, so two
+ * verifiers could disagree), is refused, never signed or verified with a part left out.
  *
  * This file must stay free of I/O and of the ledger: the offline CLI runs it as it is.
  */
@@ -62,9 +72,30 @@ export const statementSignatureSchema = z.object({
 export const reputationStatementSchema = z.object({ body: statementBodySchema, signature: statementSignatureSchema });
 export type ReputationStatement = z.output<typeof reputationStatementSchema>;
 
-/** The exact bytes that are signed: the body's canonical JSON in UTF-8. */
+/** Thrown when a statement body has no canonical encoding; names the field at fault. */
+export class NonCanonicalStatementError extends Error {
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super(`${field}: ${problem}`);
+    this.name = 'NonCanonicalStatementError';
+    this.field = field;
+  }
+}
+
+/**
+ * The exact bytes that are signed: the body's RFC 8785 encoding, in UTF-8.
+ *
+ * @throws NonCanonicalStatementError when the body holds a `__proto__` key, a string that
+ *   is not well-formed Unicode, a number that is not finite, nesting deeper than the
+ *   canonical limit, or anything else with no JSON form.
+ */
 export function statementSigningBytes(body: unknown): Buffer {
-  return Buffer.from(canonicalJson(body), 'utf8');
+  const part = findNonCanonical(body);
+  if (part !== undefined) throw new NonCanonicalStatementError(describePath(['body', ...part.path]), part.message);
+  const text = canonicalize(body);
+  if (text === undefined) throw new NonCanonicalStatementError('body', 'has no JSON form');
+  return Buffer.from(text, 'utf8');
 }
 
 function isP256(key: KeyObject): boolean {
@@ -74,7 +105,8 @@ function isP256(key: KeyObject): boolean {
 /**
  * Signs a statement body with an organisation operator's identity.
  *
- * @throws Error when the signer's key is not an ECDSA P-256 key.
+ * @throws Error when the signer's key is not an ECDSA P-256 key; NonCanonicalStatementError when
+ *   the body has no canonical encoding.
  */
 export function signStatement(body: StatementBody, signer: SigningIdentity): ReputationStatement {
   const key = createPrivateKey(signer.privateKeyPem);
@@ -93,6 +125,12 @@ export function signStatement(body: StatementBody, signer: SigningIdentity): Rep
 export const statementFailureCodes = [
   /** The statement is not JSON of the expected shape. */
   'MALFORMED_STATEMENT',
+  /**
+   * The body holds a part with no canonical encoding (a `__proto__` key, a lone
+   * surrogate, a number that is not finite): it cannot have been signed as it is. The
+   * reason names the field.
+   */
+  'NOT_CANONICAL',
   /** The CA certificate given to the verifier cannot be read or is not a CA certificate. */
   'CA_CERTIFICATE_INVALID',
   /** The signer's certificate cannot be read, or its key is not ECDSA P-256. */
@@ -111,7 +149,12 @@ export type StatementFailureCode = (typeof statementFailureCodes)[number];
 export interface StatementVerdict {
   readonly valid: boolean;
   /** Empty exactly when valid. */
-  readonly reasons: readonly { readonly code: StatementFailureCode; readonly message: string }[];
+  readonly reasons: readonly {
+    readonly code: StatementFailureCode;
+    readonly message: string;
+    /** The field at fault, for NOT_CANONICAL. */
+    readonly field?: string;
+  }[];
   /** Read from the statement when it has the expected shape, valid or not. */
   readonly statement?: {
     readonly statementId: string;
@@ -152,13 +195,23 @@ function firstIssue(error: z.ZodError): string {
  * Verifies a reputation statement offline: pure, no network, no ledger. Checks that the
  * signer's certificate was issued and signed by `caCertificatePem` and was valid when
  * the statement was signed, that the signature names the body's organisation, and that
- * the ECDSA signature matches the body's canonical JSON. Never throws for bad input:
- * every failure is a reason.
+ * the ECDSA signature matches the body's RFC 8785 encoding. Never throws for bad input:
+ * every failure is a reason; a statement with a part that has no canonical encoding
+ * (a `__proto__` key, a lone surrogate) is NOT_CANONICAL, naming the field.
  *
  * @param statement the parsed JSON of a statement, as received
  * @param caCertificatePem the certificate of the CA the verifier trusts for the signing organisation
  */
 export function verifyStatement(statement: unknown, caCertificatePem: string): StatementVerdict {
+  // Checked before the schema, which would strip a `__proto__` key before anyone saw it.
+  const nonCanonical = findNonCanonical(statement);
+  if (nonCanonical !== undefined) {
+    const field = describePath(nonCanonical.path);
+    return {
+      valid: false,
+      reasons: [{ code: 'NOT_CANONICAL', field, message: `${field}: ${nonCanonical.message}` }],
+    };
+  }
   const parsed = reputationStatementSchema.safeParse(statement);
   if (!parsed.success) {
     return {

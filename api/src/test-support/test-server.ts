@@ -7,6 +7,7 @@ import type { Role } from '@gigledger/chaincode/model';
 import type { SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
 import { AccountService } from '../auth/account-service.js';
+import type { CredentialThrottleOptions } from '../auth/credential-throttle.js';
 import { createPassport } from '../auth/passport-strategies.js';
 import type { Principal } from '../auth/principal.js';
 import { TokenService } from '../auth/tokens.js';
@@ -58,6 +59,10 @@ export interface TestServer {
   readonly ledger: InMemoryLedgerAccess;
   readonly accounts: AccountService;
   readonly config: ApiConfig;
+  /** The feed GraphQL subscriptions read, to publish events into. */
+  readonly events: AgreementEventFeed;
+  /** The secret the server signs its own tokens with, to forge or shorten tokens in tests. */
+  readonly tokenSecret: string;
   /** Creates a person and returns a bearer token for them. */
   person(
     userId: string,
@@ -75,7 +80,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(environment: Record<string, string> = {}): Promise<TestServer> {
+/** Settings a test may change that the environment does not carry. */
+export interface TestServerOptions {
+  /** How often live subscriptions re-check their caller (default 30 s). */
+  readonly recheckIntervalMs?: number;
+  readonly credentialThrottle?: CredentialThrottleOptions;
+}
+
+export async function startTestServer(
+  environment: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-api-'));
   const config = parseApiConfig({
     GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
@@ -89,9 +104,14 @@ export async function startTestServer(environment: Record<string, string> = {}):
   const metrics = new Metrics();
   const issuer = new TestIssuer();
   const wallet = new Wallet(db, 'test wallet key');
-  const accounts = new AccountService(db, wallet, issuer);
-  const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
-  const events = new AgreementEventFeed();
+  const accounts = new AccountService(db, wallet, issuer, {
+    ...(options.credentialThrottle === undefined ? {} : { credentialThrottle: options.credentialThrottle }),
+  });
+  const tokenSecret = 'a test signing secret of more than thirty-two characters';
+  const tokens = new TokenService(config.jwt, tokenSecret);
+  const events = new AgreementEventFeed({
+    ...(options.recheckIntervalMs === undefined ? {} : { recheckIntervalMs: options.recheckIntervalMs }),
+  });
   const ledger = new InMemoryLedgerAccess(metrics, (event) => {
     events.publish(event);
   });
@@ -142,6 +162,8 @@ export async function startTestServer(environment: Record<string, string> = {}):
     ledger,
     accounts,
     config,
+    events,
+    tokenSecret,
     async person(userId, org, role) {
       const password = `password of ${userId}`;
       await accounts.createPerson({ userId, org, role, password });

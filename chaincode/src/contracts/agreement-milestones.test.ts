@@ -7,15 +7,16 @@ import {
   artifactA,
   artifactB,
   auditor,
-  clientParty,
   client,
   clientAsFreelancer,
+  clientParty,
   draftRequest,
   evaluator,
   evaluatorParty,
   freelancer,
   freelancerParty,
   milestoneKey,
+  missingAgreement,
   otherClient,
   otherFreelancer,
   reportHash,
@@ -122,10 +123,8 @@ describe('AgreementContract: funding escrow', () => {
       () => driver.fund('m1', freelancer),
       /^FORBIDDEN: only the client may fund milestone m1 of agreement A-17; the caller is TalentOrgMSP user tara with role freelancer$/,
     );
-    await driver.expectRefusal(
-      () => driver.fund('m1', otherClient),
-      /^FORBIDDEN: only the client may fund milestone m1/,
-    );
+    // Someone who may not read the agreement is answered as if it did not exist.
+    await driver.expectRefusal(() => driver.fund('m1', otherClient), missingAgreement());
     await driver.expectRefusal(() => driver.fund('m1', settlement), /^FORBIDDEN: only the client may fund/);
   });
 
@@ -321,10 +320,7 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
       () => driver.submit('m1', artifactA, client),
       /^FORBIDDEN: only the freelancer may submit a deliverable for milestone m1 of agreement A-17; the caller is ClientOrgMSP user carol with role client$/,
     );
-    await driver.expectRefusal(
-      () => driver.submit('m1', artifactA, otherFreelancer),
-      /^FORBIDDEN: only the freelancer/,
-    );
+    await driver.expectRefusal(() => driver.submit('m1', artifactA, otherFreelancer), missingAgreement());
     await driver.expectRefusal(
       () => driver.submit('m1', artifactA, clientAsFreelancer),
       /^FORBIDDEN: only the freelancer/,
@@ -363,10 +359,7 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
       () => driver.acceptMilestone('m1', freelancer),
       /^FORBIDDEN: only the client may accept milestone m1 of agreement A-17; the caller is TalentOrgMSP user tara/,
     );
-    await driver.expectRefusal(
-      () => driver.acceptMilestone('m1', otherClient),
-      /^FORBIDDEN: only the client may accept/,
-    );
+    await driver.expectRefusal(() => driver.acceptMilestone('m1', otherClient), missingAgreement());
     await driver.expectRefusal(() => driver.acceptMilestone('m1', evaluator), /^FORBIDDEN: only the client may accept/);
     await driver.expectRefusal(
       () => driver.reject('m1', 'no', freelancer),
@@ -465,9 +458,14 @@ describe('AgreementContract: evaluation reports', () => {
       /^FORBIDDEN: only the agreement's evaluator may post an evaluation of milestone m1 of agreement A-17; the caller is ClientOrgMSP user carol with role client$/,
     );
     const impostor = { mspId: 'TalentOrgMSP', name: 'h', attributes: { role: 'evaluator', userId: 'eval-harness' } };
+    // Same userId, another organisation: not the evaluator the agreement names, so not a reader.
     await driver.expectRefusal(
       () => driver.evaluate('m1', { accuracy: 0.99 }, artifactA, impostor),
-      /^FORBIDDEN: only the agreement's evaluator/,
+      missingAgreement(),
+    );
+    await driver.expectRefusal(
+      () => driver.evaluate('m1', { accuracy: 0.99 }, artifactA, auditor),
+      /^FORBIDDEN: only the agreement's evaluator may post an evaluation of milestone m1 of agreement A-17; the caller is AuditOrgMSP user audrey with role auditor$/,
     );
   });
 
@@ -476,9 +474,11 @@ describe('AgreementContract: evaluation reports', () => {
     await plain.active(draftRequest(plain.ledger, { evaluator: undefined }));
     await plain.funded('m1');
     await plain.submit('m1');
+    // An evaluator the agreement does not name may not read it.
+    await plain.expectRefusal(() => plain.evaluate('m1', { accuracy: 0.99 }), missingAgreement());
     await plain.expectRefusal(
-      () => plain.evaluate('m1', { accuracy: 0.99 }),
-      'FORBIDDEN: agreement A-17 names no evaluator, so nobody may post an evaluation of milestone m1 of agreement A-17',
+      () => plain.evaluate('m1', { accuracy: 0.99 }, artifactA, client),
+      /^FORBIDDEN: agreement A-17 names no evaluator, so nobody may post an evaluation of milestone m1 of agreement A-17$/,
     );
   });
 

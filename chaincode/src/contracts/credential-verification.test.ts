@@ -75,7 +75,12 @@ describe('CredentialContract: verifying presentations', () => {
     expect((await present([thesis, grade, degree])).valid).toBe(true);
     const bare = await present([]);
     expect(bare.valid).toBe(true);
-    expect(bare.undisclosedClaims).toEqual(['degree', 'grade', 'thesis']);
+    // Nothing binds a bare presentation to the holder: who holds it and what it holds stay hidden.
+    expect(bare.undisclosedClaims).toEqual([]);
+    expect(bare.credential).not.toHaveProperty('subject');
+    const named = await present([], { expectedSubject: { mspId: 'TalentOrgMSP', userId: 'tara' } });
+    expect(named.credential?.subject).toEqual({ mspId: 'TalentOrgMSP', userId: 'tara' });
+    expect(named.undisclosedClaims).toEqual(['degree', 'grade', 'thesis']);
   });
 
   it('is open to any caller, even one without role or userId, and writes nothing', async () => {
@@ -135,7 +140,7 @@ describe('CredentialContract: verifying presentations', () => {
     expect(verdict.reasons).toEqual([
       {
         code: 'SUBJECT_MISMATCH',
-        message: `credential ${credentialId} was issued to TalentOrgMSP user tara, not TalentOrgMSP user tom`,
+        message: `credential ${credentialId} was not issued to TalentOrgMSP user tom`,
       },
     ]);
     expect(codes(await present([degree], { expectedSubject: { mspId: 'ClientOrgMSP', userId: 'tara' } }))).toEqual([
@@ -158,9 +163,8 @@ describe('CredentialContract: verifying presentations', () => {
     const verdict = await present([degree]);
     expect(verdict.valid).toBe(false);
     expect(codes(verdict)).toEqual(['SUSPENDED']);
-    expect(verdict.reasons[0]!.message).toMatch(
-      new RegExp(`^credential ${credentialId} is suspended by its issuer at .*: Under investigation$`),
-    );
+    expect(verdict.reasons[0]!.message).toBe(`credential ${credentialId} is suspended by its issuer`);
+    expect(JSON.stringify(verdict)).not.toContain('Under investigation');
     expect(verdict.credential!.status).toBe('suspended');
     await driver.reinstate();
     expect((await present([degree])).valid).toBe(true);
@@ -170,7 +174,8 @@ describe('CredentialContract: verifying presentations', () => {
     await driver.revoke(credentialId, undefined, 'Degree rescinded');
     const verdict = await present([degree]);
     expect(codes(verdict)).toEqual(['REVOKED']);
-    expect(verdict.reasons[0]!.message).toMatch(/revoked by its issuer at .*: Degree rescinded$/);
+    expect(verdict.reasons[0]!.message).toBe(`credential ${credentialId} was revoked by its issuer`);
+    expect(JSON.stringify(verdict)).not.toContain('Degree rescinded');
   });
 
   it('lists every reason at once, in a fixed order', async () => {

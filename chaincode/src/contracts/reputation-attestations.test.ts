@@ -8,6 +8,7 @@ import {
   compositeKey,
   freelancer,
   freelancerParty,
+  missingAgreement,
   otherClient,
   otherFreelancer,
 } from '../test-support/agreement-fixtures';
@@ -132,10 +133,11 @@ describe('ReputationContract: attestations', () => {
   it.each([
     ['a client', client, /^FORBIDDEN: only freelancer may attest a skill; the caller has role client$/],
     ['the subject', freelancer, /^FORBIDDEN: a freelancer may not vouch for their own skill$/],
+    // Zoe has no part in A-18, so she is answered as if it did not exist.
     [
       'a freelancer who was not the freelancer of the agreement named as theirs',
       zoe,
-      /^FORBIDDEN\[attesterAgreementId\]: the attester TalentOrgMSP user zoe was not the freelancer of agreement A-18$/,
+      missingAgreement('A-18', 'attesterAgreementId'),
     ],
     [
       'the client with a freelancer certificate',
@@ -146,10 +148,28 @@ describe('ReputationContract: attestations', () => {
     await driver.expectRefusal(() => vouch({}, identity), message);
   });
 
-  it('refuses naming an agreement on which the subject was not the freelancer', async () => {
+  it('answers naming an agreement on which the subject was not the freelancer as if it did not exist', async () => {
+    // The attester's own agreement is checked first: naming Tara's A-17 as his, Tom is
+    // answered as if it did not exist.
     await driver.expectRefusal(
       () => vouch({ agreementId: 'A-18', attesterAgreementId: agreementId }),
-      'FORBIDDEN[agreementId]: TalentOrgMSP user tara was not the freelancer of agreement A-18',
+      missingAgreement(agreementId, 'attesterAgreementId'),
+    );
+    // Zoe's A-22 for Carol, which Tom may not read: the same answer as for no agreement.
+    await driver.activeAgreement('A-22', zoe);
+    await driver.expectRefusal(() => vouch({ agreementId: 'A-22' }), missingAgreement('A-22'));
+    await driver.expectRefusal(() => vouch({ agreementId: 'A-404' }), missingAgreement('A-404'));
+    // Carol holds a freelancer certificate too and may read both agreements, so she is told.
+    await driver.activeAgreement(
+      'A-23',
+      clientAsFreelancer,
+      { client: { mspId: 'ClientOrgMSP', userId: 'dave' } },
+      14,
+      otherClient,
+    );
+    await driver.expectRefusal(
+      () => vouch({ agreementId: 'A-22', attesterAgreementId: 'A-23' }, clientAsFreelancer),
+      /^FORBIDDEN\[agreementId\]: TalentOrgMSP user tara was not the freelancer of agreement A-22$/,
     );
   });
 
@@ -164,7 +184,7 @@ describe('ReputationContract: attestations', () => {
     );
   });
 
-  it('refuses agreements with different clients', async () => {
+  it('answers agreements with different clients as if the subject agreement did not exist, naming nobody', async () => {
     await driver.activeAgreement(
       'A-19',
       otherFreelancer,
@@ -174,16 +194,16 @@ describe('ReputationContract: attestations', () => {
     );
     await driver.expectRefusal(
       () => vouch({ attesterAgreementId: 'A-19' }),
-      'FORBIDDEN[attesterAgreementId]: agreements A-17 and A-19 have different clients, so the work was not shared',
+      'NOT_FOUND[agreementId]: agreement A-17 does not exist',
     );
   });
 
-  it('refuses agreements whose work periods do not overlap', async () => {
+  it('answers agreements whose work periods do not overlap as if the subject agreement did not exist', async () => {
     driver.ledger.advanceSeconds(40 * day);
     await driver.activeAgreement('A-20', otherFreelancer);
     await driver.expectRefusal(
       () => vouch({ attesterAgreementId: 'A-20' }),
-      'FORBIDDEN[attesterAgreementId]: the work periods of agreements A-17 and A-20 do not overlap, so the work was not shared',
+      'NOT_FOUND[agreementId]: agreement A-17 does not exist',
     );
   });
 
@@ -191,7 +211,10 @@ describe('ReputationContract: attestations', () => {
     await driver.agreements.cancel(client, 'Budget cut', agreementId);
     driver.ledger.advanceSeconds(5 * day);
     await driver.activeAgreement('A-21', otherFreelancer);
-    await driver.expectRefusal(() => vouch({ attesterAgreementId: 'A-21' }), /do not overlap/);
+    await driver.expectRefusal(
+      () => vouch({ attesterAgreementId: 'A-21' }),
+      'NOT_FOUND[agreementId]: agreement A-17 does not exist',
+    );
     // A-18 began while A-17 was still running, so it still counts.
     expect((await vouch()).attesterAgreementId).toBe('A-18');
   });

@@ -16,6 +16,7 @@ import {
   freelancer,
   freelancerParty,
   milestoneKey,
+  missingAgreement,
   noUserId,
   otherClient,
 } from '../test-support/agreement-fixtures';
@@ -184,13 +185,11 @@ describe('ReputationContract: completions', () => {
       freelancer,
       /^FORBIDDEN: only client may rate milestone m1 of agreement A-17; the caller has role freelancer$/,
     ],
-    [
-      'another client',
-      otherClient,
-      /^FORBIDDEN: only the client may rate milestone m1 of agreement A-17; the caller is ClientOrgMSP user dave with role client$/,
-    ],
+    // Another client may not read the agreement: answered as if it did not exist.
+    ['another client', otherClient, missingAgreement()],
     ['the evaluator', evaluator, /^FORBIDDEN: only client may rate /],
     ['an auditor', auditor, /^FORBIDDEN: only client may rate /],
+    // Refused before any record is read, so the same whether or not the agreement exists.
     [
       'an identity without userId',
       noUserId,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { describePath, findNonCanonical } from '../model/canonical-json';
 import { formatRefusal, type Refusal, type RefusalCode } from '../model/errors';
 
 /** Thrown to refuse a transaction; its message is the wire form `CODE[field]: sentence`. */
@@ -17,10 +18,28 @@ export function refuse(code: RefusalCode, message: string, field?: string): neve
 }
 
 /**
+ * Refuses to create a record under an id another record already holds. The answer is the
+ * same whether or not the caller may read that record, and says nothing about it beyond
+ * the id being taken: hiding the collision entirely would mean overwriting the record,
+ * and a NOT_FOUND would contradict itself, so the one fact given away is the one the
+ * caller cannot be kept from, that the id is in use.
+ *
+ * @throws RefusalError ALREADY_EXISTS, always.
+ */
+export function refuseIdTaken(what: string, id: string, field: string): never {
+  refuse('ALREADY_EXISTS', `the ${what} id ${id} is already taken; choose another id`, field);
+}
+
+/**
  * Parses a transaction's JSON argument against its schema before any state is read,
  * naming the first field at fault.
  *
- * @throws RefusalError VALIDATION_FAILED when the text is not JSON or does not match.
+ * Arguments are checked for canonical encoding before the schema sees them: zod would
+ * strip a `__proto__` key silently, and a lone surrogate would hash like U+FFFD, so a
+ * request fingerprint or a stored record would no longer match what the caller sent.
+ *
+ * @throws RefusalError VALIDATION_FAILED when the text is not JSON, holds a part with no
+ *   canonical encoding (a `__proto__` key, a lone surrogate, too deep) or does not match.
  */
 export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: string): z.output<Schema> {
   let raw: unknown;
@@ -28,6 +47,11 @@ export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: st
     raw = JSON.parse(json);
   } catch {
     refuse('VALIDATION_FAILED', 'the transaction argument is not valid JSON', 'request');
+  }
+  const nonCanonical = findNonCanonical(raw);
+  if (nonCanonical !== undefined) {
+    const field = nonCanonical.path.length === 0 ? 'request' : describePath(nonCanonical.path);
+    refuse('VALIDATION_FAILED', `${field}: ${nonCanonical.message}`, field);
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from './canonical-json';
+import { canonicalInput, canonicalJson } from './canonical-json';
 import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { currencySchema } from './currency';
 import { metricValuesSchema } from './metrics';
@@ -55,18 +55,22 @@ export const rateSchema = z.strictObject({
 /**
  * The confidential part of an agreement: kept in the `agreementTerms` private data
  * collection, never on the channel ledger, which holds only its SHA-256. No field is
- * trimmed or defaulted, so the hash is over exactly the document the parties hold.
+ * trimmed or defaulted, so the hash is over exactly the document the parties hold; a
+ * document with no canonical encoding (a `__proto__` key, a lone surrogate) is refused
+ * at the offending field rather than hashed without it.
  */
-export const agreementTermsSchema = z.strictObject({
-  scope: nonBlank(20_000),
-  rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
-  /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
-  personalData: z
-    .record(z.string().min(1).max(64), z.string().max(2000))
-    .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
-    .optional(),
-  additionalTerms: z.string().max(20_000, 'must be at most 20000 characters').optional(),
-});
+export const agreementTermsSchema = canonicalInput(
+  z.strictObject({
+    scope: nonBlank(20_000),
+    rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
+    /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
+    personalData: z
+      .record(z.string().min(1).max(64), z.string().max(2000))
+      .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
+      .optional(),
+    additionalTerms: z.string().max(20_000, 'must be at most 20000 characters').optional(),
+  }),
+);
 export type AgreementTerms = z.output<typeof agreementTermsSchema>;
 
 /** Bytes the chaincode stores for the terms: their canonical JSON. */
@@ -417,7 +421,10 @@ const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
  * confidential terms in the transient map under {@link agreementTermsTransientKey}.
  */
 export const agreementTransactions = {
-  draftAgreement: submit('draftAgreement', draftAgreementRequestSchema, agreementDetailsSchema),
+  draftAgreement: {
+    ...submit('draftAgreement', draftAgreementRequestSchema, agreementDetailsSchema),
+    privateCollection: agreementTermsCollection,
+  },
   acceptAgreement: submit('acceptAgreement', acceptAgreementRequestSchema, agreementRecordSchema),
   declineAgreement: submit('declineAgreement', agreementReasonRequestSchema, agreementRecordSchema),
   cancelAgreement: submit('cancelAgreement', agreementReasonRequestSchema, agreementDetailsSchema),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actorSchema, partySchema } from './agreement-records';
+import { wellFormedString } from './canonical-json';
 
 export const credentialContractName = 'credential';
 
@@ -36,7 +37,9 @@ export const claimNameSchema = z
  * Claim value. Hashed exactly as given (UTF-8, no trimming, no Unicode normalisation),
  * so a holder must disclose the very same string.
  */
-export const claimValueSchema = z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters');
+export const claimValueSchema = wellFormedString()
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters');
 
 /** A claim's salt: 32 random bytes written as 64 lowercase hex characters, chosen by the caller, never by the chaincode. */
 export const claimSaltSchema = z

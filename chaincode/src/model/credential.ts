@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalInput, isWellFormedText } from './canonical-json';
 import { isoInstantSchema, requestIdSchema } from './common';
 import { partySchema, reasonSchema } from './agreement-records';
 import { transactionSpec } from './spec';
@@ -61,10 +62,15 @@ function lengthPrefixed(bytes: Uint8Array): Uint8Array {
 /**
  * The exact bytes a claim commitment hashes; see the encoding described above.
  *
- * @throws Error when the salt is not 64 lowercase hex characters.
+ * @throws Error when the salt is not 64 lowercase hex characters, or the name or value
+ *   is not well-formed Unicode (UTF-8 would turn a lone surrogate into U+FFFD, so two
+ *   different values would share a commitment).
  */
 export function claimCommitmentPreimage(claim: SaltedClaim): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(claim.salt)) throw new Error('a claim salt must be 64 lowercase hex characters');
+  if (!isWellFormedText(claim.name) || !isWellFormedText(claim.value)) {
+    throw new Error('a claim name and value must be well-formed Unicode');
+  }
   const fields = [
     encoder.encode(claimCommitmentDomain),
     Uint8Array.from(Buffer.from(claim.salt, 'hex')),
@@ -116,14 +122,16 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string, what: string
  * neither values nor salts reach the ordered transaction. Names and salts must not
  * repeat: a repeated salt means the caller's random source is broken.
  */
-export const credentialClaimsSchema = z
-  .array(saltedClaimSchema)
-  .min(1, 'must have at least one claim')
-  .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
-  .superRefine((claims, ctx) => {
-    uniqueBy(claims, (claim) => claim.name, 'claim name', ctx, 'name');
-    uniqueBy(claims, (claim) => claim.salt, 'the salt', ctx, 'salt');
-  });
+export const credentialClaimsSchema = canonicalInput(
+  z
+    .array(saltedClaimSchema)
+    .min(1, 'must have at least one claim')
+    .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
+    .superRefine((claims, ctx) => {
+      uniqueBy(claims, (claim) => claim.name, 'claim name', ctx, 'name');
+      uniqueBy(claims, (claim) => claim.salt, 'the salt', ctx, 'salt');
+    }),
+);
 
 /** Types an issuer may issue: at least one, each once. */
 const grantedTypesSchema = z
@@ -179,8 +187,22 @@ export const credentialRequestSchema = z.strictObject({ credentialId: credential
  * `valid` when no reason is found; reasons accumulate, so an expired and revoked
  * credential reports both. Reason codes are stable: clients switch on them.
  *
- * Hidden claims stay hidden: the verdict lists their names (which the channel record
- * shows anyway) but never their values or commitments.
+ * Hidden claims stay hidden: never their values or commitments.
+ *
+ * What a verifier learns
+ * ----------------------
+ * Verification needs no account, so the verdict is written for a stranger who knows a
+ * credential id. It always gives: whether the presentation is valid; the stable reason
+ * codes, with sentences that name only the claims and the subject the verifier itself
+ * presented; for each disclosed claim whether it opens its commitment; and the
+ * credential's type, issuer (issuer records are public), dates, status and the
+ * transactions that issued and authorised it. It gives the holder's identity
+ * (`credential.subject`) and the names of the undisclosed claims only when the
+ * presentation is bound to the holder: at least one disclosed claim opened its
+ * commitment (only the holder has the salts), or `expectedSubject` was given and is the
+ * subject. A wrong `expectedSubject` is answered SUBJECT_MISMATCH without saying who
+ * the subject is. An issuer's free-text reason for a suspension or revocation is never
+ * given: the code and the status say what a verifier needs.
  */
 export const verificationReasonCodes = [
   /** No credential has the id. Nothing else is checked. */
@@ -240,7 +262,8 @@ export const credentialSummarySchema = z.object({
   issuerDisplayName: z.string().optional(),
   issuerVersion: z.number().int(),
   issuerVersionTxId: z.string(),
-  subject: partySchema,
+  /** The holder; only when the presentation is bound to them (a verified disclosed claim, or the expected subject). */
+  subject: partySchema.optional(),
   issuanceDate: z.string(),
   expirationDate: z.string().optional(),
   status: credentialStatusSchema,
@@ -260,7 +283,10 @@ export const presentationVerdictSchema = z.object({
   credential: credentialSummarySchema.optional(),
   /** Each disclosed claim, in the order given. */
   disclosedClaims: z.array(disclosedClaimResultSchema),
-  /** Names of the claims the holder did not disclose; their values and commitments are not returned. */
+  /**
+   * Names of the claims the holder did not disclose, when the presentation is bound to
+   * the holder (otherwise empty); their values and commitments are never returned.
+   */
   undisclosedClaims: z.array(z.string()),
 });
 export type PresentationVerdict = z.output<typeof presentationVerdictSchema>;

@@ -179,7 +179,9 @@ export function isCurrencyCode(value: string): value is CurrencyCode {
 export const currencySchema = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code of 3 uppercase letters')
-  .refine(isCurrencyCode, 'must be an active ISO 4217 currency code');
+  .refine(isCurrencyCode, 'must be an active ISO 4217 currency code')
+  // Published in JSON Schema (the OpenAPI document) so clients send only codes the server accepts.
+  .meta({ enum: currencyCodes });
 
 /** Decimal places of one major unit of the currency: 2 for EUR (cents), 0 for JPY, 3 for KWD. */
 export function minorUnitExponent(code: CurrencyCode): 0 | 2 | 3 {

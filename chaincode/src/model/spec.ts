@@ -17,6 +17,13 @@ export interface TransactionSpec<
   readonly kind: Kind;
   readonly request: Request;
   readonly result: Result;
+  /**
+   * The private data collection the transaction's transient data belongs to: clients
+   * send that data only to peers of the collection's member organisations, whatever
+   * the transaction ends up writing (a replayed request writes nothing private, and
+   * must not widen who receives the data).
+   */
+  readonly privateCollection?: string;
 }
 
 export function transactionSpec<Request extends z.ZodType, Result extends z.ZodType, Kind extends TransactionKind>(

@@ -74,6 +74,14 @@ export const terms: AgreementTerms = {
 };
 export const termsSha256 = agreementTermsSha256(terms);
 
+/**
+ * The one refusal for an agreement id the caller cannot rely on: the agreement does not
+ * exist, or exists and the caller may not read it. Matches the whole message.
+ */
+export function missingAgreement(id = agreementId, field = 'agreementId'): RegExp {
+  return new RegExp(`^NOT_FOUND\\[${field}\\]: agreement ${id} does not exist$`);
+}
+
 export const artifactA = 'a'.repeat(64);
 export const artifactB = 'b'.repeat(64);
 export const reportHash = 'c'.repeat(64);

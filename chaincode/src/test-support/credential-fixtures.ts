@@ -44,6 +44,15 @@ export const anonymous: TestIdentity = { mspId: 'ClientOrgMSP', name: 'anonymous
 
 export const credentialId = 'urn:uuid:0d4c3a52-7f1e-4a8e-9c61-2b7f3f6c9a01';
 
+/**
+ * The one refusal for a credential id the caller cannot rely on: no such credential, or
+ * one the caller may not read. Matches the whole message.
+ */
+export function missingCredential(id = credentialId): RegExp {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^NOT_FOUND\\[credentialId\\]: credential ${escaped} does not exist$`);
+}
+
 /** A deterministic salt for tests; the API draws real ones from a CSPRNG. */
 export function testSalt(label: string): string {
   return createHash('sha256').update(`salt of ${label}`).digest('hex');

@@ -17,8 +17,8 @@ export interface E2eApi {
     as?: string | { apiKey: string },
     body?: unknown,
   ): Promise<{ status: number; body: unknown; headers: Headers }>;
-  /** Bearer token of the bootstrap administrator. */
-  adminToken(): Promise<string>;
+  /** Bearer token of an organisation's bootstrap administrator (admins act within their own organisation). */
+  adminToken(org?: string): Promise<string>;
   /** Creates a person through the admin API and logs them in. */
   person(
     userId: string,
@@ -65,24 +65,28 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
       headers: response.headers,
     };
   };
-  let admin: string | undefined;
+  const admins = new Map<string, string>();
   let kycIssuer: string | undefined;
   const api: E2eApi = {
     running,
     url: running.url,
     call,
-    async adminToken() {
-      if (admin !== undefined) return admin;
-      const { password } = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
-        password: string;
+    async adminToken(org = 'ClientOrg') {
+      const cached = admins.get(org);
+      if (cached !== undefined) return cached;
+      const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+        admins: Record<string, { userId: string; password: string }>;
       };
-      const response = await call('POST', '/v1/auth/token', undefined, { userId: 'admin', password });
-      admin = (response.body as { accessToken: string }).accessToken;
-      return admin;
+      const credentials = bootstrap.admins[org];
+      if (credentials === undefined) throw new Error(`no bootstrap administrator for ${org}`);
+      const response = await call('POST', '/v1/auth/token', undefined, credentials);
+      const token = (response.body as { accessToken: string }).accessToken;
+      admins.set(org, token);
+      return token;
     },
     async person(userId, org, role) {
       const password = `e2e password of ${userId}`;
-      const created = await call('POST', '/v1/admin/users', await api.adminToken(), { userId, org, role, password });
+      const created = await call('POST', '/v1/admin/users', await api.adminToken(org), { userId, org, role, password });
       if (created.status !== 201) throw new Error(`creating ${userId} failed: ${JSON.stringify(created.body)}`);
       const login = await call('POST', '/v1/auth/token', undefined, { userId, password });
       return {
@@ -96,7 +100,7 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
         const registered = await call(
           'PUT',
           `/v1/admin/issuers/AuditOrgMSP/${issuer.party.userId}`,
-          await api.adminToken(),
+          await api.adminToken('AuditOrg'),
           {
             displayName: 'KYC office',
             credentialTypes: ['KYC'],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   certificateCommonName,
   readConnectionProfile,
+  readMspIdentity,
   CertificateAuthority,
   LedgerGateway,
   PeerConnections,
@@ -27,6 +28,10 @@ export function openE2eContext(): E2eContext {
   const profile = readConnectionProfile(config.paths.connectionProfile);
   const connections = new PeerConnections(profile);
   const ledger = new LedgerGateway(connections);
+  const [operatorOrg] = profile.organizations;
+  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
+  // As the API does: a submit returns once every peer has the block.
+  ledger.enableReadYourWrites(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
   const authorities = new Map<string, CertificateAuthority>();
   const sessions: LedgerSession[] = [];
   return {
@@ -49,6 +54,7 @@ export function openE2eContext(): E2eContext {
     },
     close() {
       for (const session of sessions) session.close();
+      ledger.close();
       connections.close();
     },
   };

@@ -16,6 +16,37 @@ export function isParty(caller: Caller, party: Party): boolean {
   return caller.mspId === party.mspId && caller.userId === party.userId;
 }
 
+/**
+ * Whether the caller may read the agreement: its parties, its evaluator, and the
+ * overseeing roles. Everyone else must not learn that it exists.
+ */
+export function canReadAgreement(caller: Caller, agreement: AgreementRecord): boolean {
+  const named = [agreement.client, agreement.freelancer, ...(agreement.evaluator ? [agreement.evaluator] : [])];
+  if (named.some((party) => isParty(caller, party))) return true;
+  return caller.role !== undefined && overseerRoles.includes(caller.role);
+}
+
+/**
+ * Refuses exactly as for an agreement id that names no record (same code, field and
+ * sentence as `requireAgreement`), so that a refusal never tells someone who may not
+ * read an agreement that it exists, or anything in it.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+export function refuseAsMissing(agreementId: string): never {
+  refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, 'agreementId');
+}
+
+/**
+ * Comes before every other check of the caller, even for a missing userId: any other
+ * refusal would differ from the one an agreement id naming nothing gets.
+ *
+ * @throws RefusalError NOT_FOUND, worded as for a missing agreement, unless the caller may read it.
+ */
+export function requireVisible(caller: Caller, agreement: AgreementRecord): void {
+  if (!canReadAgreement(caller, agreement)) refuseAsMissing(agreement.agreementId);
+}
+
 function sideOf(caller: Caller, agreement: AgreementRecord): PartySide | undefined {
   // The role must match as well: the same person holding, say, an arbitrator certificate
   // does not act as a party with it.
@@ -25,10 +56,12 @@ function sideOf(caller: Caller, agreement: AgreementRecord): PartySide | undefin
 }
 
 /**
- * @throws RefusalError IDENTITY_INCOMPLETE without a userId attribute; FORBIDDEN unless the
- *   caller is that party of the agreement, holding the matching role.
+ * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
+ *   it; IDENTITY_INCOMPLETE without a userId attribute; FORBIDDEN unless the caller is that
+ *   party of the agreement, holding the matching role.
  */
 export function requireSide(caller: Caller, agreement: AgreementRecord, side: PartySide, action: string): void {
+  requireVisible(caller, agreement);
   requireUserId(caller, action);
   if (sideOf(caller, agreement) !== side) {
     refuse('FORBIDDEN', `only the ${side} may ${action}; the caller is ${describeCaller(caller)}`);
@@ -36,10 +69,12 @@ export function requireSide(caller: Caller, agreement: AgreementRecord, side: Pa
 }
 
 /**
- * @throws RefusalError IDENTITY_INCOMPLETE without a userId attribute; FORBIDDEN unless the
- *   caller is the client or the freelancer of the agreement.
+ * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
+ *   it; IDENTITY_INCOMPLETE without a userId attribute; FORBIDDEN unless the caller is the
+ *   client or the freelancer of the agreement.
  */
 export function requireEitherSide(caller: Caller, agreement: AgreementRecord, action: string): PartySide {
+  requireVisible(caller, agreement);
   requireUserId(caller, action);
   const side = sideOf(caller, agreement);
   if (side === undefined) {
@@ -49,9 +84,11 @@ export function requireEitherSide(caller: Caller, agreement: AgreementRecord, ac
 }
 
 /**
- * @throws RefusalError FORBIDDEN unless the caller is the evaluator the agreement names, with role evaluator.
+ * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
+ *   it; FORBIDDEN unless the caller is the evaluator the agreement names, with role evaluator.
  */
 export function requireEvaluator(caller: Caller, agreement: AgreementRecord, action: string): Party {
+  requireVisible(caller, agreement);
   requireUserId(caller, action);
   const evaluator = agreement.evaluator;
   if (evaluator === undefined) {
@@ -64,9 +101,11 @@ export function requireEvaluator(caller: Caller, agreement: AgreementRecord, act
 }
 
 /**
- * @throws RefusalError FORBIDDEN unless the caller holds role arbitrator and is neither party.
+ * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
+ *   it; FORBIDDEN unless the caller holds role arbitrator and is neither party.
  */
 export function requireArbitrator(caller: Caller, agreement: AgreementRecord, action: string): Party {
+  requireVisible(caller, agreement);
   const userId = requireUserId(caller, action);
   requireRole(caller, ['arbitrator'], action);
   if (isParty(caller, agreement.client) || isParty(caller, agreement.freelancer)) {
@@ -77,16 +116,10 @@ export function requireArbitrator(caller: Caller, agreement: AgreementRecord, ac
 
 /**
  * Parties, the evaluator and overseeing roles may read an agreement; other clients and
- * freelancers on the channel may not browse each other's work.
+ * freelancers on the channel may not browse each other's work, nor learn that it exists.
  *
- * @throws RefusalError FORBIDDEN otherwise.
+ * @throws RefusalError NOT_FOUND, worded as for a missing agreement, otherwise.
  */
-export function requireReader(caller: Caller, agreement: AgreementRecord, action: string): void {
-  const named = [agreement.client, agreement.freelancer, ...(agreement.evaluator ? [agreement.evaluator] : [])];
-  if (named.some((party) => isParty(caller, party))) return;
-  if (caller.role !== undefined && overseerRoles.includes(caller.role)) return;
-  refuse(
-    'FORBIDDEN',
-    `only the parties, the evaluator or ${overseerRoles.join(', ')} may ${action}; the caller is ${describeCaller(caller)}`,
-  );
+export function requireReader(caller: Caller, agreement: AgreementRecord): void {
+  requireVisible(caller, agreement);
 }

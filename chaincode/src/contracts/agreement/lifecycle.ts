@@ -15,7 +15,7 @@ import type {
   TaskRecord,
 } from '../../model/agreement-records';
 import { requireUserId } from '../../ledger/caller';
-import { refuse } from '../../ledger/refusal';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { readParameter } from '../parameter-contract';
 import { describeCaller, isParty, requireEitherSide, requireSide } from './access';
 import { escrowHeldStatuses, escrowOf, newInstruction } from './settlement';
@@ -60,7 +60,8 @@ export function checkDraft(tx: Tx, request: DraftAgreementRequest): void {
  * Creates the agreement, its milestones and tasks, each bound to both parties'
  * organisations, the party index entries and the confidential terms.
  *
- * @throws RefusalError ALREADY_EXISTS for a taken id; PARAMETER_INVALID when a consortium
+ * @throws RefusalError ALREADY_EXISTS for a taken id (the same answer whether or not the
+ *   caller may read the agreement holding it); PARAMETER_INVALID when a consortium
  *   parameter is unset; VALIDATION_FAILED when maxRevisions exceeds the consortium's.
  */
 export async function draftAgreement(
@@ -71,7 +72,7 @@ export async function draftAgreement(
 ): Promise<AgreementDetails> {
   const { ctx } = tx;
   if (await agreementExists(ctx, request.agreementId)) {
-    refuse('ALREADY_EXISTS', `agreement ${request.agreementId} already exists`, 'agreementId');
+    refuseIdTaken('agreement', request.agreementId, 'agreementId');
   }
   const platformFeeBps = (await readParameter(ctx, 'platformFeeBps')).value;
   const defaultReviewWindowSeconds = (await readParameter(ctx, 'defaultReviewWindowSeconds')).value;

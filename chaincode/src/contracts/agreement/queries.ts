@@ -19,12 +19,11 @@ import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Context } from 'fabric-contract-api';
-import { describeCaller, isParty, requireReader } from './access';
+import { describeCaller, isParty, requireReader, requireVisible } from './access';
 import { finalStatuses } from './settlement';
 import {
   agreementKey,
   milestoneKey,
-  milestoneLabel,
   readMilestones,
   readPartyIndex,
   readTasks,
@@ -59,11 +58,11 @@ async function historyOf(ctx: Context, key: string): Promise<Modification[]> {
 /**
  * The agreement, its milestones and the history of the agreement record.
  *
- * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ * @throws RefusalError NOT_FOUND when the agreement does not exist or the caller may not read it (one answer for both).
  */
 export async function getAgreement(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementView> {
   const agreement = await requireAgreement(ctx, agreementId);
-  requireReader(caller, agreement, `read agreement ${agreementId}`);
+  requireReader(caller, agreement);
   const milestones = await readMilestones(ctx, agreement);
   const history = (await historyOf(ctx, agreementKey(ctx, agreementId))).map((modification) => {
     const status = modification.isDelete ? undefined : decodeRecord(agreementRecordSchema, modification.value).status;
@@ -111,7 +110,7 @@ export async function listAgreementsByParty(
 /**
  * Every version of a milestone record, newest first.
  *
- * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ * @throws RefusalError NOT_FOUND when the agreement does not exist or the caller may not read it (one answer for both).
  */
 export async function getMilestoneHistory(
   ctx: Context,
@@ -119,7 +118,7 @@ export async function getMilestoneHistory(
   request: { agreementId: string; milestoneId: string },
 ): Promise<MilestoneHistoryEntry[]> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement, `read the history of ${milestoneLabel(request.agreementId, request.milestoneId)}`);
+  requireReader(caller, agreement);
   await requireMilestone(ctx, agreement, request.milestoneId);
   const history = await historyOf(ctx, milestoneKey(ctx, request.agreementId, request.milestoneId));
   return history.map((modification) => ({
@@ -133,7 +132,7 @@ export async function getMilestoneHistory(
 /**
  * The tasks of a batch milestone, in the client's order.
  *
- * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ * @throws RefusalError NOT_FOUND when the agreement does not exist or the caller may not read it (one answer for both).
  */
 export async function listTasks(
   ctx: Context,
@@ -141,7 +140,7 @@ export async function listTasks(
   request: { agreementId: string; milestoneId: string },
 ): Promise<TaskRecord[]> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement, `list the tasks of ${milestoneLabel(request.agreementId, request.milestoneId)}`);
+  requireReader(caller, agreement);
   const milestone = await requireMilestone(ctx, agreement, request.milestoneId);
   return readTasks(ctx, milestone);
 }
@@ -149,8 +148,9 @@ export async function listTasks(
 /**
  * The confidential terms, for the two parties only, read from their organisation's peer.
  *
- * @throws RefusalError FORBIDDEN unless a party calls; NOT_FOUND when this peer does not
- *   hold the terms (its organisation is not a member of the collection).
+ * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
+ *   it, or when this peer does not hold the terms (its organisation is not a member of
+ *   the collection); FORBIDDEN when a reader who is not a party (evaluator, overseer) calls.
  */
 export async function getTerms(
   ctx: Context,
@@ -158,6 +158,7 @@ export async function getTerms(
   agreementId: string,
 ): Promise<{ agreementId: string; termsSha256: string; terms: AgreementTerms }> {
   const agreement = await requireAgreement(ctx, agreementId);
+  requireVisible(caller, agreement);
   // Identity alone decides: the terms are the parties' own, whichever certificate they use.
   if (!isParty(caller, agreement.client) && !isParty(caller, agreement.freelancer)) {
     refuse(
@@ -176,7 +177,7 @@ export async function getTerms(
  * Checks a terms document against the hash on the agreement and the collection's own
  * hash, which every peer of the channel keeps whether or not it holds the terms.
  *
- * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller may read the agreement.
+ * @throws RefusalError NOT_FOUND when the agreement does not exist or the caller may not read it (one answer for both).
  */
 export async function verifyTerms(
   ctx: Context,
@@ -184,7 +185,7 @@ export async function verifyTerms(
   request: { agreementId: string; terms: AgreementTerms },
 ): Promise<TermsVerification> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement, `verify the terms of agreement ${request.agreementId}`);
+  requireReader(caller, agreement);
   const documentSha256 = agreementTermsSha256(request.terms);
   const collectionHash = await ctx.stub.getPrivateDataHash(
     agreementTermsCollection,

@@ -2,7 +2,7 @@ import { commitClaims, type IssueCredentialRequest } from '../../model/credentia
 import { credentialEvents } from '../../model/credential-events';
 import type { CredentialRecord, SaltedClaim } from '../../model/credential-records';
 import { requireRole, requireUserId } from '../../ledger/caller';
-import { refuse } from '../../ledger/refusal';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { isParty } from '../agreement/access';
 import type { Tx } from '../agreement/tx';
 import { emitCredentialEvent } from './events';
@@ -40,7 +40,8 @@ export function checkIssue(tx: Tx, request: IssueCredentialRequest): string {
  * credential records the grant version it was issued under.
  *
  * @throws RefusalError FORBIDDEN when the caller has no active issuer record or its grant
- *   lacks the type; ALREADY_EXISTS for a taken credential id.
+ *   lacks the type; ALREADY_EXISTS for a taken credential id, worded the same whether
+ *   or not the caller may read the credential holding it.
  */
 export async function issueCredential(
   tx: Tx,
@@ -68,7 +69,7 @@ export async function issueCredential(
     );
   }
   if (await credentialExists(ctx, request.credentialId)) {
-    refuse('ALREADY_EXISTS', `credential ${request.credentialId} already exists`, 'credentialId');
+    refuseIdTaken('credential', request.credentialId, 'credentialId');
   }
 
   const credential: CredentialRecord = {

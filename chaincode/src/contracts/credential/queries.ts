@@ -9,7 +9,7 @@ import type {
   IssuerStatus,
   SaltedClaim,
 } from '../../model/credential-records';
-import type { Caller, Role } from '../../model/identity';
+import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { describeCaller, isParty } from '../agreement/access';
 import {
@@ -19,20 +19,23 @@ import {
   readIssuer,
   readIssuers,
   readIssuerVersions,
+  credentialOverseerRoles,
   readSecrets,
   requireCredential,
+  requireVisibleCredential,
 } from './store';
 
-/** Roles that may read any holder's or issuer's credential records (never claim values). */
-const overseerRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
-
+/**
+ * For listings, which are not records: refusing one tells nothing about what it would
+ * list, so a plain FORBIDDEN is given.
+ */
 function requireOwnerOrOverseer(caller: Caller, owners: readonly Party[], action: string): void {
   if (owners.some((owner) => isParty(caller, owner))) return;
-  if (caller.role !== undefined && overseerRoles.includes(caller.role)) return;
+  if (caller.role !== undefined && credentialOverseerRoles.includes(caller.role)) return;
   const named = owners.map(describeParty).join(' or ');
   refuse(
     'FORBIDDEN',
-    `only ${named}, or ${overseerRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
+    `only ${named}, or ${credentialOverseerRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
   );
 }
 
@@ -49,11 +52,12 @@ function matches(
 /**
  * One credential's channel record (commitments, never values).
  *
- * @throws RefusalError NOT_FOUND; FORBIDDEN unless the caller is its subject or issuer, or hr, auditor or admin.
+ * @throws RefusalError NOT_FOUND when it does not exist or the caller is neither its
+ *   subject nor its issuer, nor hr, auditor or admin (one answer for both).
  */
 export async function getCredential(ctx: Context, caller: Caller, credentialId: string): Promise<CredentialRecord> {
   const credential = await requireCredential(ctx, credentialId);
-  requireOwnerOrOverseer(caller, [credential.subject, credential.issuer], `read credential ${credentialId}`);
+  requireVisibleCredential(caller, credential);
   return credential;
 }
 
@@ -61,8 +65,9 @@ export async function getCredential(ctx: Context, caller: Caller, credentialId: 
  * The claims and salts of a credential, for its subject only (MSP id and userId), from
  * a peer of an organisation that holds the `credentialSecrets` collection.
  *
- * @throws RefusalError NOT_FOUND when the credential does not exist or this peer holds
- *   no claims for it; FORBIDDEN unless the subject calls.
+ * @throws RefusalError NOT_FOUND when the credential does not exist or the caller may not
+ *   read it (one answer for both), or this peer holds no claims for it; FORBIDDEN when a
+ *   reader other than the subject (its issuer, an overseer) calls.
  */
 export async function getCredentialSecrets(
   ctx: Context,
@@ -70,6 +75,7 @@ export async function getCredentialSecrets(
   credentialId: string,
 ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
   const credential = await requireCredential(ctx, credentialId);
+  requireVisibleCredential(caller, credential);
   // Identity alone decides: the claims are the holder's own, whichever role their certificate carries.
   if (!isParty(caller, credential.subject)) {
     refuse(

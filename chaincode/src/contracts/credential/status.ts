@@ -5,7 +5,7 @@ import { refuse } from '../../ledger/refusal';
 import { describeCaller, isParty } from '../agreement/access';
 import type { Tx } from '../agreement/tx';
 import { emitCredentialEvent } from './events';
-import { describeParty, readIssuer, requireCredential, writeCredential } from './store';
+import { describeParty, readIssuer, requireCredential, requireVisibleCredential, writeCredential } from './store';
 
 export type StatusAction = 'suspend' | 'reinstate' | 'revoke';
 
@@ -24,8 +24,9 @@ const transitions = {
  * still suspend or revoke what it issued (withdrawing trust stays possible) but may not
  * reinstate (restoring trust needs an active issuer).
  *
- * @throws RefusalError FORBIDDEN unless the credential's issuer calls (and, to reinstate,
- *   is still active); NOT_FOUND; INVALID_STATE when the credential's status does not
+ * @throws RefusalError NOT_FOUND when the credential does not exist or the caller may not
+ *   read it (one answer for both); FORBIDDEN unless the credential's issuer calls (and, to
+ *   reinstate, is still active); INVALID_STATE when the credential's status does not
  *   allow the change (a revoked credential never changes again).
  */
 export async function changeStatus(
@@ -37,11 +38,9 @@ export async function changeStatus(
   requireUserId(tx.caller, `${action} ${label}`);
   requireRole(tx.caller, ['issuer'], `${action} ${label}`);
   const credential = await requireCredential(tx.ctx, request.credentialId);
+  requireVisibleCredential(tx.caller, credential);
   if (!isParty(tx.caller, credential.issuer)) {
-    refuse(
-      'FORBIDDEN',
-      `only the issuer of ${label} (${describeParty(credential.issuer)}) may ${action} it; the caller is ${describeCaller(tx.caller)}`,
-    );
+    refuse('FORBIDDEN', `only the issuer of ${label} may ${action} it; the caller is ${describeCaller(tx.caller)}`);
   }
   const transition = transitions[action];
   const allowed: readonly CredentialStatus[] = transition.from;

@@ -13,8 +13,10 @@ import {
   type IssuerRecord,
   type IssuerVersionRecord,
 } from '../../model/credential-records';
+import type { Caller, Role } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { isParty } from '../agreement/access';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the
@@ -97,13 +99,39 @@ export async function readCredential(ctx: Context, credentialId: string): Promis
   return readRecord(ctx, credentialRecordSchema, credentialKey(ctx, credentialId));
 }
 
+/** Roles that may read any holder's or issuer's credential records (never claim values). */
+export const credentialOverseerRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
+
+/**
+ * Refuses exactly as for a credential id that names no record, so that a refusal never
+ * tells someone who may not read a credential that it exists, or anything in it.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+export function refuseCredentialAsMissing(credentialId: string): never {
+  refuse('NOT_FOUND', `credential ${credentialId} does not exist`, 'credentialId');
+}
+
 /**
  * @throws RefusalError NOT_FOUND when no credential has the id.
  */
 export async function requireCredential(ctx: Context, credentialId: string): Promise<CredentialRecord> {
   const credential = await readCredential(ctx, credentialId);
-  if (credential === undefined) refuse('NOT_FOUND', `credential ${credentialId} does not exist`, 'credentialId');
+  if (credential === undefined) refuseCredentialAsMissing(credentialId);
   return credential;
+}
+
+/** Whether the caller may read the credential's channel record: its subject, its issuer, hr, auditor or admin. */
+export function canReadCredential(caller: Caller, credential: CredentialRecord): boolean {
+  if (isParty(caller, credential.subject) || isParty(caller, credential.issuer)) return true;
+  return caller.role !== undefined && credentialOverseerRoles.includes(caller.role);
+}
+
+/**
+ * @throws RefusalError NOT_FOUND, worded as for a missing credential, unless the caller may read it.
+ */
+export function requireVisibleCredential(caller: Caller, credential: CredentialRecord): void {
+  if (!canReadCredential(caller, credential)) refuseCredentialAsMissing(credential.credentialId);
 }
 
 export async function credentialExists(ctx: Context, credentialId: string): Promise<boolean> {

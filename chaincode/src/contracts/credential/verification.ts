@@ -40,6 +40,14 @@ function authorisationFailure(
  * in this order: one CLAIM_MISMATCH or UNKNOWN_CLAIM per disclosed claim at fault (in
  * the order given), SUBJECT_MISMATCH, EXPIRED, REVOKED or SUSPENDED,
  * ISSUER_NOT_AUTHORISED; or NOT_FOUND alone.
+ *
+ * Anyone may call this, with no account (see `model/credential.ts` for what a verifier
+ * learns). The holder's identity and the names of the claims not disclosed are given
+ * only when the presentation is bound to the holder: a disclosed claim opened its
+ * commitment (only the holder has the salts) or the verifier named the subject it
+ * expected and that is the subject. Reason sentences name only what the verifier
+ * presented and what the summary shows; the issuer's free-text reasons for a
+ * suspension or revocation are never given.
  */
 export async function verifyPresentation(
   ctx: Context,
@@ -78,23 +86,24 @@ export async function verifyPresentation(
     return { name: claim.name, value: claim.value, verified };
   });
   const disclosed = new Set(request.revealedClaims.map((claim) => claim.name));
+  const subjectMatches =
+    request.expectedSubject !== undefined && sameParty(request.expectedSubject, credential.subject);
+  const bound = subjectMatches || disclosedClaims.some((claim) => claim.verified);
 
-  if (request.expectedSubject !== undefined && !sameParty(request.expectedSubject, credential.subject)) {
+  if (request.expectedSubject !== undefined && !subjectMatches) {
     reasons.push({
       code: 'SUBJECT_MISMATCH',
-      message: `${label} was issued to ${describeParty(credential.subject)}, not ${describeParty(request.expectedSubject)}`,
+      message: `${label} was not issued to ${describeParty(request.expectedSubject)}`,
     });
   }
   if (credential.expirationDate !== undefined && Date.parse(at) >= Date.parse(credential.expirationDate)) {
     reasons.push({ code: 'EXPIRED', message: `${label} expired at ${credential.expirationDate}` });
   }
-  const lastChange = credential.statusHistory.at(-1);
-  const because = lastChange === undefined ? '' : ` at ${lastChange.at}: ${lastChange.reason}`;
   if (credential.status === 'revoked') {
-    reasons.push({ code: 'REVOKED', message: `${label} was revoked by its issuer${because}` });
+    reasons.push({ code: 'REVOKED', message: `${label} was revoked by its issuer` });
   }
   if (credential.status === 'suspended') {
-    reasons.push({ code: 'SUSPENDED', message: `${label} is suspended by its issuer${because}` });
+    reasons.push({ code: 'SUSPENDED', message: `${label} is suspended by its issuer` });
   }
   const version = await readIssuerVersion(ctx, credential.issuer, credential.issuerVersion);
   const next = await readIssuerVersion(ctx, credential.issuer, credential.issuerVersion + 1);
@@ -113,7 +122,7 @@ export async function verifyPresentation(
       ...(version === undefined ? {} : { issuerDisplayName: version.displayName }),
       issuerVersion: credential.issuerVersion,
       issuerVersionTxId: credential.issuerVersionTxId,
-      subject: credential.subject,
+      ...(bound ? { subject: credential.subject } : {}),
       issuanceDate: credential.issuanceDate,
       ...(credential.expirationDate === undefined ? {} : { expirationDate: credential.expirationDate }),
       status: credential.status,
@@ -121,6 +130,6 @@ export async function verifyPresentation(
       issuedTxId: credential.issuedTxId,
     },
     disclosedClaims,
-    undisclosedClaims: credential.claims.map((claim) => claim.name).filter((name) => !disclosed.has(name)),
+    undisclosedClaims: bound ? credential.claims.map((claim) => claim.name).filter((name) => !disclosed.has(name)) : [],
   };
 }

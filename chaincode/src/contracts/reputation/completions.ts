@@ -24,8 +24,8 @@ import { completionKey, keyExists, writeCompletion } from './store';
  * write each other's keys and cannot conflict (no MVCC or phantom read conflicts), however
  * many are recorded for the same freelancer at once.
  *
- * @throws RefusalError NOT_FOUND for an unknown agreement or milestone; FORBIDDEN unless
- *   the agreement's client calls; INVALID_STATE unless the milestone's work is finished
+ * @throws RefusalError NOT_FOUND for an unknown agreement or milestone, or an agreement
+ *   the caller may not read (the same answer); FORBIDDEN unless the agreement's client calls; INVALID_STATE unless the milestone's work is finished
  *   (accepted, released, paid, or decided by arbitration); ALREADY_EXISTS when the
  *   milestone has been rated.
  */

@@ -1,0 +1,166 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { legacyServiceIdentityLabel } from '../auth/principal.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+describe('administrators and service accounts', () => {
+  let server: TestServer;
+  let clientAdmin: string;
+  let auditAdmin: string;
+
+  const keyCount = async () => (await server.db.selectFrom('api_keys').select('id').execute()).length;
+  const userCount = async () => (await server.db.selectFrom('users').select('user_id').execute()).length;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    clientAdmin = (await server.person('client-admin', 'ClientOrg', 'admin')).token;
+    auditAdmin = (await server.person('audit-admin', 'AuditOrg', 'admin')).token;
+    await server.person('tara', 'ClientOrg', 'freelancer');
+    await server.person('tom', 'TalentOrg', 'freelancer');
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("refuses an API key named after a person, in the admin's organisation or another, and changes nothing", async () => {
+    const [keysBefore, identitiesBefore] = [
+      await keyCount(),
+      await server.db.selectFrom('identities').select('label').execute(),
+    ];
+    const sameOrg = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'tara', org: 'ClientOrg', role: 'freelancer' },
+    });
+    expect(sameOrg.status).toBe(409);
+    expect(sameOrg.body).toMatchObject({ code: 'NAME_TAKEN', field: 'name' });
+    const otherOrg = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'tom', org: 'TalentOrg', role: 'freelancer' },
+    });
+    expect(otherOrg.status).toBe(403);
+    expect(otherOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expect(await keyCount()).toBe(keysBefore);
+    expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
+  });
+
+  it('gives every key a ledger user id in the service namespace, which no person can take', async () => {
+    const created = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'payroll', org: 'ClientOrg', role: 'client' },
+    });
+    expect(created.status).toBe(201);
+    const { key } = created.body as { key: string };
+    const me = await server.request('GET', '/v1/me', { apiKey: key });
+    expect(me.body).toMatchObject({
+      principal: { kind: 'service', userId: 'svc.payroll' },
+      ledgerIdentity: { mspId: 'ClientOrgMSP', userId: 'svc.payroll', role: 'client' },
+    });
+
+    const users = await userCount();
+    const taken = await server.request('POST', '/v1/admin/users', {
+      token: clientAdmin,
+      body: { userId: 'payroll', org: 'ClientOrg', role: 'client' },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
+    const namespaced = await server.request('POST', '/v1/admin/users', {
+      token: clientAdmin,
+      body: { userId: 'svc.payroll', org: 'ClientOrg', role: 'client', password: 'a long password 9' },
+    });
+    expect(namespaced.status).toBe(422);
+    expect(namespaced.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
+    expect(await userCount()).toBe(users);
+  });
+
+  it('keeps an admin to its own organisation: no people elsewhere, its own lists, no revoking of others', async () => {
+    const users = await userCount();
+    const elsewhere = await server.request('POST', '/v1/admin/users', {
+      token: auditAdmin,
+      body: { userId: 'mallory', org: 'ClientOrg', role: 'admin', password: 'a long password 8' },
+    });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expect(await userCount()).toBe(users);
+
+    const people = (await server.request('GET', '/v1/admin/users', { token: auditAdmin })).body as { org: string }[];
+    expect(people.length).toBeGreaterThan(0);
+    expect(people.every((person) => person.org === 'AuditOrg')).toBe(true);
+
+    const clientKey = await server.service('client-sync', 'ClientOrg', 'hr');
+    const keys = (await server.request('GET', '/v1/admin/api-keys', { token: auditAdmin })).body as { id: string }[];
+    expect(keys.map((listed) => listed.id)).not.toContain(clientKey.id);
+    const revoke = await server.request('DELETE', `/v1/admin/api-keys/${clientKey.id}`, { token: auditAdmin });
+    expect(revoke.status).toBe(404);
+    expect(revoke.body).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await server.request('GET', '/v1/me', { apiKey: clientKey.key })).status).toBe(200);
+  });
+
+  it('re-enrolls a key enrolled before the service namespace, before it acts', async () => {
+    const legacy = await server.service('old-sync', 'ClientOrg', 'hr');
+    // As such a key was stored: its identity under the old label, carrying the bare name.
+    const identity = await server.db
+      .selectFrom('identities')
+      .selectAll()
+      .where('enrollment_id', '=', `svc-${legacy.id}`)
+      .executeTakeFirstOrThrow();
+    await server.db
+      .updateTable('identities')
+      .set({ label: legacyServiceIdentityLabel(legacy.id) })
+      .where('label', '=', identity.label)
+      .execute();
+    await server.db
+      .updateTable('api_keys')
+      .set({ identity_label: legacyServiceIdentityLabel(legacy.id) })
+      .where('id', '=', legacy.id)
+      .execute();
+
+    const me = await server.request('GET', '/v1/me', { apiKey: legacy.key });
+
+    expect(me.body).toMatchObject({ ledgerIdentity: { userId: 'svc.old-sync' } });
+    const labels = (await server.db.selectFrom('identities').select('label').execute()).map((row) => row.label);
+    expect(labels).not.toContain(legacyServiceIdentityLabel(legacy.id));
+    expect(labels).toContain(identity.label);
+  });
+
+  it('bootstraps one administrator per organisation, each confined to it', async () => {
+    const fresh = await startTestServer();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-'));
+    try {
+      expect((await fresh.accounts.ensureBootstrapAdmin(dataDir)).created).toBe(true);
+      const file = path.join(dataDir, 'bootstrap-admin.json');
+      const written = JSON.parse(readFileSync(file, 'utf8')) as {
+        userId: string;
+        password: string;
+        admins: Record<string, { userId: string; password: string }>;
+      };
+      expect(written.userId).toBe('admin');
+      expect(Object.fromEntries(Object.entries(written.admins).map(([org, admin]) => [org, admin.userId]))).toEqual({
+        ClientOrg: 'admin',
+        TalentOrg: 'admin-talentorg',
+        AuditOrg: 'admin-auditorg',
+      });
+      expect(await fresh.accounts.ensureBootstrapAdmin(dataDir)).toMatchObject({ created: false });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(written);
+
+      const talent = written.admins.TalentOrg;
+      if (talent === undefined) throw new Error('no TalentOrg administrator');
+      const login = await fresh.request('POST', '/v1/auth/token', { body: talent });
+      const { accessToken } = login.body as { accessToken: string };
+      const refused = await fresh.request('POST', '/v1/admin/users', {
+        token: accessToken,
+        body: { userId: 'someone', org: 'ClientOrg', role: 'client' },
+      });
+      expect(refused.status).toBe(403);
+      const allowed = await fresh.request('POST', '/v1/admin/users', {
+        token: accessToken,
+        body: { userId: 'someone', org: 'TalentOrg', role: 'freelancer' },
+      });
+      expect(allowed.status).toBe(201);
+    } finally {
+      await fresh.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,143 @@
+import { SignJWT } from 'jose';
+import { SseSubscription } from '../test-support/sse-subscription.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+interface Streamed {
+  data?: { agreementEvents: { name: string; agreementId: string } } | null;
+  errors?: { message: string; extensions?: { code?: string; status?: number } }[];
+}
+
+const query = 'subscription { agreementEvents { name agreementId } }';
+
+let published = 0;
+function publish(server: TestServer, agreementId: string): void {
+  published += 1;
+  const transactionId = `tx-standing-${published}`;
+  server.events.publish({
+    name: 'agreement.AgreementAccepted',
+    transactionId,
+    blockNumber: BigInt(published),
+    payload: {
+      agreementId,
+      at: new Date().toISOString(),
+      txId: transactionId,
+      actor: { mspId: 'ClientOrgMSP', userId: 'someone', role: 'client' },
+      settlementRequests: [],
+    },
+  });
+}
+
+async function open(server: TestServer, headers: Record<string, string>) {
+  const subscription = await SseSubscription.open(server.url, query, headers);
+  return {
+    next: async (timeoutMs = 5000) => (await subscription.next(timeoutMs)) as Streamed | undefined,
+    close: () => {
+      subscription.close();
+    },
+  };
+}
+
+/** The stream's last message is an UNAUTHENTICATED error, and then it completes. */
+async function expectEnded(stream: Awaited<ReturnType<typeof open>>, reason: RegExp): Promise<void> {
+  const last = await stream.next();
+  expect(last?.data?.agreementEvents ?? null).toBeNull();
+  expect(last?.errors).toEqual([
+    expect.objectContaining({
+      message: expect.stringMatching(reason) as string,
+      extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', status: 401 }) as object,
+    }),
+  ]);
+  expect(await stream.next(2000)).toBeUndefined();
+}
+
+describe('a live subscription re-checks its caller', () => {
+  describe('on every event', () => {
+    let server: TestServer;
+
+    beforeAll(async () => {
+      // Far longer than any test: only the check on each event can end these streams.
+      server = await startTestServer({}, { recheckIntervalMs: 600_000 });
+    });
+
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it('ends when its API key is revoked, before the next event reaches it', async () => {
+      const admin = await server.person('events-admin', 'ClientOrg', 'admin');
+      const auditKey = await server.service('audit-feed', 'ClientOrg', 'auditor');
+      const stream = await open(server, { 'x-api-key': auditKey.key });
+      try {
+        publish(server, 'A-REVOKE-1');
+        expect((await stream.next())?.data?.agreementEvents).toEqual({
+          name: 'agreement.AgreementAccepted',
+          agreementId: 'A-REVOKE-1',
+        });
+        const revoked = await server.request('DELETE', `/v1/admin/api-keys/${auditKey.id}`, { token: admin.token });
+        expect(revoked.status).toBe(200);
+        publish(server, 'A-REVOKE-2');
+        await expectEnded(stream, /API key was revoked/);
+      } finally {
+        stream.close();
+      }
+    });
+
+    it('ends when its account is disabled, and a new one is refused', async () => {
+      const auditor = await server.person('events-auditor', 'AuditOrg', 'auditor');
+      const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
+      try {
+        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'events-auditor').execute();
+        publish(server, 'A-DISABLED-1');
+        await expectEnded(stream, /account is disabled/);
+        await expect(open(server, { authorization: `Bearer ${auditor.token}` })).rejects.toThrow(/401/);
+      } finally {
+        stream.close();
+      }
+    });
+  });
+
+  describe('while idle', () => {
+    let server: TestServer;
+
+    beforeAll(async () => {
+      server = await startTestServer({}, { recheckIntervalMs: 200 });
+    });
+
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it('ends when its bearer token expires, with no event arriving', async () => {
+      await server.person('short-lived', 'AuditOrg', 'auditor');
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject('short-lived')
+        .setIssuer('gigledger-api')
+        .setAudience('gigledger')
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+        .sign(new TextEncoder().encode(server.tokenSecret));
+      const stream = await open(server, { authorization: `Bearer ${token}` });
+      try {
+        const started = Date.now();
+        await expectEnded(stream, /token has expired/);
+        expect(Date.now() - started).toBeLessThan(4000);
+      } finally {
+        stream.close();
+      }
+    });
+
+    it('ends when its account is disabled, with no event arriving', async () => {
+      const auditor = await server.person('idle-auditor', 'AuditOrg', 'auditor');
+      const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
+      try {
+        publish(server, 'A-IDLE-1');
+        expect((await stream.next())?.data?.agreementEvents.agreementId).toBe('A-IDLE-1');
+        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'idle-auditor').execute();
+        await expectEnded(stream, /account is disabled/);
+      } finally {
+        stream.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,170 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { getOperationAST, parse } from 'graphql';
+import { ApiError } from '../errors/api-error.js';
+import { assertJsonDepth, maxRequestBodyBytes } from '../http/json-limits.js';
+import type { RateLimit } from '../http/rate-limits.js';
+import { documentNesting, maxDocumentNesting } from './document-nesting.js';
+import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
+
+/** Tokens a GET subscription's document may have; the same bound yoga's parser applies. */
+const maxDocumentTokens = 4000;
+
+function methodNotAllowed(message: string): ApiError {
+  return new ApiError(405, 'METHOD_NOT_ALLOWED', message);
+}
+
+function accepts(request: Request, type: string): boolean {
+  return (request.get('accept') ?? '').toLowerCase().includes(type);
+}
+
+/**
+ * Refuses a document nested deeper than the parser can take, naming its field
+ * (`query`, or `1.query` in a batch).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED.
+ */
+function assertDocumentNesting(query: unknown, field: string): void {
+  if (typeof query === 'string' && documentNesting(query) > maxDocumentNesting) {
+    throw new ApiError(
+      422,
+      'VALIDATION_FAILED',
+      `${field}: nests brackets deeper than ${String(maxDocumentNesting)} levels`,
+      field,
+    );
+  }
+}
+
+/**
+ * The operation a GET request names, or undefined when yoga should answer (it then
+ * executes nothing).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED when the document nests too deeply to parse.
+ */
+function getOperationType(request: Request): string | undefined {
+  const query = request.query.query;
+  if (typeof query !== 'string') return undefined;
+  assertDocumentNesting(query, 'query');
+  const operationName = typeof request.query.operationName === 'string' ? request.query.operationName : undefined;
+  try {
+    return getOperationAST(parse(query, { maxTokens: maxDocumentTokens }), operationName)?.operation;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lets through only what may execute: a JSON POST, or a GET that subscribes over
+ * server-sent events (what `EventSource` can send), or, when enabled, a browser asking
+ * for the GraphiQL page. A GET could otherwise run queries from a link or an `<img>`,
+ * and a form post mutations from any page, without a CORS preflight.
+ */
+function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
+  return (request, response, next) => {
+    if (request.method === 'POST') {
+      if (typeof request.is('application/json') !== 'string') {
+        next(
+          new ApiError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'GraphQL operations are sent as JSON (Content-Type: application/json)',
+          ),
+        );
+        return;
+      }
+      next();
+      return;
+    }
+    if (request.method === 'GET') {
+      if (options.graphiql && accepts(request, 'text/html') && request.query.query === undefined) {
+        response.setHeader('Content-Security-Policy', graphiqlContentSecurityPolicy);
+        next();
+        return;
+      }
+      if (accepts(request, 'text/event-stream')) {
+        let operation: string | undefined;
+        try {
+          operation = getOperationType(request);
+        } catch (error) {
+          next(error);
+          return;
+        }
+        if (operation === undefined || operation === 'subscription') {
+          next();
+          return;
+        }
+      }
+      response.setHeader('Allow', 'POST');
+      next(
+        methodNotAllowed(
+          'queries and mutations are sent as JSON POSTs; GET serves only subscriptions over server-sent events',
+        ),
+      );
+      return;
+    }
+    response.setHeader('Allow', 'GET, POST');
+    next(methodNotAllowed(`${request.method} is not a GraphQL method; send a JSON POST`));
+  };
+}
+
+/**
+ * Checks what the body parser read: a request or a batch of them, nesting no deeper
+ * than the API accepts, and charges every operation of a batch beyond the first
+ * against the caller's rate limit (the request itself was counted already).
+ */
+function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (request.method !== 'POST') {
+      next();
+      return;
+    }
+    const body: unknown = request.body;
+    const operations = Array.isArray(body) ? body.length : 1;
+    // An empty body would send yoga back to a stream the parser has already read.
+    if (body === null || typeof body !== 'object' || Object.keys(body).length === 0) {
+      next(new ApiError(400, 'MALFORMED_REQUEST', 'the body must be a GraphQL request or a non-empty batch of them'));
+      return;
+    }
+    try {
+      assertJsonDepth(body, '');
+      if (Array.isArray(body)) {
+        body.forEach((operation, index) => {
+          assertDocumentNesting((operation as { query?: unknown } | null)?.query, `${String(index)}.query`);
+        });
+      } else {
+        assertDocumentNesting((body as { query?: unknown }).query, 'query');
+      }
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // Over-long batches are refused by yoga before anything runs.
+    if (operations < 2 || operations > options.maxBatch) {
+      next();
+      return;
+    }
+    options.rateLimit.charge(request, response, operations - 1).then(() => {
+      next();
+    }, next);
+  };
+}
+
+/**
+ * What runs in front of yoga on /graphql: the method and media type, the body read with
+ * the REST limit before anything parses it (413 past it, also after inflating), its
+ * depth, and the rate limit per operation.
+ *
+ * Errors go to the central error handler: 405 METHOD_NOT_ALLOWED, 415
+ * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
+ * PAYLOAD_TOO_LARGE, 400 MALFORMED_REQUEST, 422 VALIDATION_FAILED, 429 RATE_LIMITED.
+ */
+export function graphqlRequestGate(options: {
+  readonly graphiql: boolean;
+  readonly rateLimit: RateLimit;
+  readonly maxBatch: number;
+}): RequestHandler[] {
+  return [
+    methodAndMediaType(options),
+    express.json({ limit: maxRequestBodyBytes, type: 'application/json' }),
+    parsedRequest(options),
+  ];
+}

@@ -1,0 +1,159 @@
+import { gzipSync } from 'node:zlib';
+import { AgreementKit, terms } from '../agreements/agreement-test-kit.js';
+import { maxJsonDepth, maxJsonValues } from '../http/json-limits.js';
+
+interface GraphqlResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string; status?: number } }[];
+}
+
+const draftDocument = `mutation ($input: DraftAgreementInput!) {
+  draftAgreement(input: $input) { agreement { agreementId } }
+}`;
+
+function nested(levels: number): unknown {
+  let value: unknown = 'x';
+  for (let level = 0; level < levels; level += 1) value = { a: value };
+  return value;
+}
+
+describe('GraphQL requests are bounded before they are parsed or executed', () => {
+  let kit: AgreementKit;
+
+  beforeAll(async () => {
+    kit = await AgreementKit.start();
+  });
+
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  const draftInput = (personalData: unknown = { freelancerLegalName: 'Tom Example' }) => ({
+    ...kit.draftRequest(kit.nextAgreementId()),
+    terms: { ...terms, personalData },
+  });
+
+  const post = async (body: string | Uint8Array, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${kit.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${kit.cast.client.token}`, ...headers },
+      body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('drafts through the same request when it keeps to the limits', async () => {
+    const before = kit.mark();
+    const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput() } }));
+    expect((response.body as GraphqlResponse).errors).toBeUndefined();
+    expect(kit.mark().writes).toBe(before.writes + 1);
+  });
+
+  it('answers a body over 1 MB with 413 and executes nothing', async () => {
+    const before = kit.mark();
+    const padded = { ...draftInput(), title: 'x'.repeat(1_100_000) };
+    const response = await post(JSON.stringify({ query: draftDocument, variables: { input: padded } }));
+    expect([response.status, response.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('answers an anonymous 30 MB body with 413 without reading it into the parser', async () => {
+    const response = await fetch(`${kit.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ chaincodeVersion { name } }', variables: { pad: 'x'.repeat(30_000_000) } }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers a streamed body without a length, and a gzip body that inflates past the limit, with 413', async () => {
+    const before = kit.mark();
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"query":"{ chaincodeVersion { name } }","pad":"'));
+      },
+      pull(controller) {
+        sent += chunk.length;
+        if (sent > 4_000_000) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const streamed = await fetch(`${kit.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect([streamed.status, ((await streamed.json()) as { code?: string }).code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+
+    const bomb = gzipSync(
+      Buffer.from(JSON.stringify({ query: draftDocument, variables: { input: draftInput('y'.repeat(5_000_000)) } })),
+    );
+    const inflated = await post(bomb, { 'content-encoding': 'gzip' });
+    expect([inflated.status, inflated.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it.each([
+    ['a charset other than UTF-8', { 'content-type': 'application/json; charset=latin1' }, 415, 'UNSUPPORTED_CHARSET'],
+    ['an unknown content encoding', { 'content-encoding': 'compress' }, 415, 'UNSUPPORTED_ENCODING'],
+  ])('refuses %s', async (_case, headers, status, code) => {
+    const before = kit.mark();
+    const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput() } }), headers);
+    expect([response.status, response.body.code]).toEqual([status, code]);
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('refuses variables nested past the limit with 422 naming the field, before resolving anything', async () => {
+    const before = kit.mark();
+    const response = await post(
+      JSON.stringify({ query: draftDocument, variables: { input: draftInput(nested(maxJsonDepth)) } }),
+    );
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: [
+        'variables',
+        'input',
+        'terms',
+        'personalData',
+        ...Array.from({ length: maxJsonDepth - 4 }, () => 'a'),
+      ].join('.'),
+    });
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('refuses a JSON scalar with too many values, naming the variable', async () => {
+    const before = kit.mark();
+    const many = Array.from({ length: maxJsonValues + 1 }, (_value, index) => index);
+    const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput(many) } }));
+    const error = (response.body as GraphqlResponse).errors?.[0];
+    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422 });
+    expect(error?.message).toMatch(/input\.terms\.personalData/);
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('refuses an inline JSON literal nested past the limit, and a very deep one, without a 500', async () => {
+    const before = kit.mark();
+    const deepLiteral = (levels: number) =>
+      `mutation { draftAgreement(input: { agreementId: "A-900", title: "t", client: { mspId: "ClientOrgMSP", userId: "carol" }, freelancer: { mspId: "TalentOrgMSP", userId: "tom" }, milestones: [], terms: { scope: "s", rates: [], personalData: ${'['.repeat(levels)}${']'.repeat(levels)} } }) { agreement { agreementId } } }`;
+    const shallow = await post(JSON.stringify({ query: deepLiteral(maxJsonDepth + 1) }));
+    const errors = (shallow.body as GraphqlResponse).errors ?? [];
+    expect(errors.map((error) => error.extensions?.code)).toContain('VALIDATION_FAILED');
+    expect(errors.map((error) => error.message).join(' ')).toMatch(/deeper than 32/);
+    // graphql-js's recursive parser runs out of stack on this, well inside the token limit.
+    const deep = await post(JSON.stringify({ query: deepLiteral(1990) }));
+    expect([deep.status, deep.body.code, deep.body.field]).toEqual([422, 'VALIDATION_FAILED', 'query']);
+    const inBatch = await post(JSON.stringify([{ query: '{ me { userId } }' }, { query: deepLiteral(1990) }]));
+    expect([inBatch.status, inBatch.body.field]).toEqual([422, '1.query']);
+    const subscription = await fetch(
+      `${kit.server.url}/graphql?query=${encodeURIComponent(`subscription { x(a: ${'['.repeat(1990)}${']'.repeat(1990)}) }`)}`,
+      { headers: { accept: 'text/event-stream' } },
+    );
+    expect(subscription.status).toBe(422);
+    expect(kit.mark()).toEqual(before);
+  });
+});

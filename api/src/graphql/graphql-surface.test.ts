@@ -1,0 +1,149 @@
+import { AgreementKit, terms } from '../agreements/agreement-test-kit.js';
+import { startTestServer } from '../test-support/test-server.js';
+
+const draftDocument = `mutation ($input: DraftAgreementInput!) {
+  draftAgreement(input: $input) { agreement { agreementId } }
+}`;
+
+describe('what the GraphQL endpoint lets through', () => {
+  let kit: AgreementKit;
+
+  beforeAll(async () => {
+    kit = await AgreementKit.start();
+  });
+
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  const draft = () => ({
+    query: draftDocument,
+    variables: { input: { ...kit.draftRequest(kit.nextAgreementId()), terms } },
+  });
+
+  const send = async (method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) => {
+    const response = await fetch(`${kit.server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${kit.cast.evaluator.token}`, ...init.headers },
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
+    };
+  };
+
+  it.each([
+    ['form-encoded', 'application/x-www-form-urlencoded', () => `query=${encodeURIComponent(draftDocument)}`],
+    [
+      'multipart',
+      'multipart/form-data; boundary=b',
+      () => `--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify(draft())}\r\n--b--\r\n`,
+    ],
+    ['text/plain', 'text/plain', () => JSON.stringify(draft())],
+    ['application/graphql', 'application/graphql', () => draftDocument],
+  ])('refuses a %s operation with 415 and runs nothing', async (_case, contentType, body) => {
+    const before = kit.mark();
+    const response = await send('POST', '/graphql', { body: body(), headers: { 'content-type': contentType } });
+    expect([response.status, response.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('refuses queries and mutations over GET, and other methods, with 405', async () => {
+    const before = kit.mark();
+    const mutation = `/graphql?query=${encodeURIComponent('mutation { createToken(userId: "carol", password: "x") { accessToken } }')}`;
+    const query = `/graphql?query=${encodeURIComponent('{ me { userId } }')}`;
+    for (const [method, path, accept] of [
+      ['GET', mutation, 'application/json'],
+      ['GET', query, 'application/json'],
+      ['GET', query, 'text/event-stream'],
+      ['GET', '/graphql', 'text/html'],
+      ['PUT', query, 'application/json'],
+      ['DELETE', '/graphql', 'application/json'],
+    ] as const) {
+      const response = await send(method, path, { headers: { accept } });
+      expect([method, path, accept, response.status, response.body.code]).toEqual([
+        method,
+        path,
+        accept,
+        405,
+        'METHOD_NOT_ALLOWED',
+      ]);
+      expect(response.headers.get('allow')).toMatch(/POST/);
+    }
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('counts every operation of a batch against the caller’s rate limit', async () => {
+    const limited = await AgreementKit.start({ RATE_LIMIT_PER_MINUTE: '4' });
+    try {
+      const batch = (size: number) =>
+        limited.server.request('POST', '/graphql', {
+          token: limited.cast.client.token,
+          body: Array.from({ length: size }, () => ({
+            query: draftDocument,
+            variables: { input: { ...limited.draftRequest(limited.nextAgreementId()), terms } },
+          })),
+        });
+      const first = await batch(3);
+      expect(first.status).toBe(200);
+      const before = limited.mark();
+      // Three operations were counted, not one request: two more take the caller past four.
+      const second = await batch(2);
+      expect([second.status, (second.body as { code?: string }).code]).toEqual([429, 'RATE_LIMITED']);
+      expect(limited.mark()).toEqual(before);
+      const other = await limited.server.request('POST', '/graphql', {
+        token: limited.cast.freelancer.token,
+        body: { query: '{ me { userId } }' },
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('serves GraphiQL only when configured, with its own content security policy', async () => {
+    const open = await startTestServer({ GRAPHQL_GRAPHIQL: 'true' });
+    try {
+      const page = await fetch(`${open.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/graphiql/i);
+      expect(page.headers.get('content-security-policy')).toMatch(/script-src [^;]*https:\/\/unpkg\.com/);
+      const api = await open.request('POST', '/graphql', { body: { query: '{ __typename }' } });
+      expect(api.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('answers CORS only to the configured origins', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/graphql`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,authorization',
+        },
+      });
+    const closed = await preflight(kit.server.url, 'https://app.example.com');
+    expect(closed.headers.get('access-control-allow-origin')).toBeNull();
+    const listed = await startTestServer({ CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' });
+    try {
+      const allowed = await preflight(listed.url, 'https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+      const other = await preflight(listed.url, 'https://evil.example.net');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      const simple = await listed.request('POST', '/graphql', {
+        body: { query: '{ __typename }' },
+        headers: { origin: 'https://evil.example.net' },
+      });
+      expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await listed.close();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { ApiError } from '../errors/api-error.js';
+
+/** Bytes of a JSON request body, REST or GraphQL, before or after inflating. */
+export const maxRequestBodyBytes = 1_048_576;
+
+/**
+ * Nesting a caller's JSON may have. Code downstream (validation, canonical encoding,
+ * hashing) walks values recursively, so deeper input could exhaust the stack; no
+ * document the API accepts comes near this.
+ */
+export const maxJsonDepth = 32;
+
+/** Values (objects, arrays and leaves) in one caller-supplied JSON scalar. */
+export const maxJsonValues = 10_000;
+
+/** Where a JSON value breaks a limit: the path to the value, and which limit. */
+export interface JsonLimitBreach {
+  readonly path: readonly string[];
+  readonly limit: 'depth' | 'values';
+}
+
+/**
+ * Walks a parsed JSON value without recursion (its depth is what is being checked) and
+ * answers the first place it nests deeper than `maxDepth` or holds more than
+ * `maxValues` values; undefined when it keeps to both.
+ */
+export function jsonLimitBreach(
+  value: unknown,
+  limits: { readonly maxDepth: number; readonly maxValues?: number },
+): JsonLimitBreach | undefined {
+  const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }];
+  let seen = 0;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    seen += 1;
+    if (limits.maxValues !== undefined && seen > limits.maxValues) return { path: next.path, limit: 'values' };
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.path.length >= limits.maxDepth) return { path: next.path, limit: 'depth' };
+    const entries = Array.isArray(next.value)
+      ? next.value.map((item, index): [string, unknown] => [String(index), item])
+      : Object.entries(next.value);
+    // Reversed so that the first member is checked first and named in the refusal.
+    for (let index = entries.length - 1; index >= 0; index -= 1) {
+      const [key, item] = entries[index] as [string, unknown];
+      pending.push({ value: item, path: [...next.path, key] });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a caller's JSON that nests deeper than {@link maxJsonDepth}, naming the field
+ * as `<part>.<path>` (e.g. `body.terms.scope.a.b`).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming the field.
+ */
+export function assertJsonDepth(value: unknown, part: string): void {
+  const breach = jsonLimitBreach(value, { maxDepth: maxJsonDepth });
+  if (breach === undefined) return;
+  const field = [part, ...breach.path].filter((segment) => segment !== '').join('.');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: nests deeper than ${String(maxJsonDepth)} levels`, field);
+}

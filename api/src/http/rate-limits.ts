@@ -1,0 +1,57 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
+import { ApiError } from '../errors/api-error.js';
+import { errorBody } from '../errors/error-handler.js';
+
+/** A per-minute limit whose middleware counts one per request, and which can charge more. */
+export interface RateLimit {
+  /** Counts the request and answers 429 RATE_LIMITED once the caller is over the limit. */
+  readonly middleware: RequestHandler;
+  /**
+   * Counts `count` more against the caller of a request the middleware already let
+   * through (e.g. the further operations of a GraphQL batch).
+   *
+   * @throws ApiError 429 RATE_LIMITED when that takes the caller over the limit.
+   */
+  charge(request: Request, response: Response, count: number): Promise<void>;
+}
+
+/** The principal when there is one, else the address (IPv6 by its /56). */
+function callerKey(request: Request, response: Response): string {
+  const principal = response.locals.principal;
+  return principal === undefined
+    ? `address:${ipKeyGenerator(request.ip ?? 'unknown')}`
+    : `principal:${principal.kind}:${principal.id}`;
+}
+
+function rateLimited(perMinute: number): ApiError {
+  return new ApiError(429, 'RATE_LIMITED', `at most ${String(perMinute)} requests a minute; try again later`);
+}
+
+/**
+ * A limit of `perMinute` requests per caller: per principal once the caller is
+ * identified, per address before that (or for anonymous callers).
+ */
+export function callerRateLimit(perMinute: number): RateLimit {
+  const store = new MemoryStore();
+  const middleware = rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    store,
+    keyGenerator: callerKey,
+    handler: (_request, response) => {
+      response.status(429).json(errorBody(rateLimited(perMinute), response.locals.requestId));
+    },
+  });
+  return {
+    middleware,
+    async charge(request, response, count) {
+      const key = callerKey(request, response);
+      let totalHits = 0;
+      for (let hit = 0; hit < count; hit += 1) totalHits = (await store.increment(key)).totalHits;
+      if (totalHits > perMinute) throw rateLimited(perMinute);
+    },
+  };
+}

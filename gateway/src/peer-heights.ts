@@ -1,0 +1,120 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { connect, hash, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
+import type { PeerConnections } from './connections.js';
+import { gatewayCredentials, type SigningIdentity } from './identity.js';
+
+/**
+ * Tracks the block height of every organisation's peer from its own block stream, so
+ * that a committed transaction can be waited for on the peers the next command will
+ * be endorsed by (and the counterparty will read through).
+ *
+ * Why: a command is endorsed by the peers of both parties, but its commit status comes
+ * from the submitting organisation's peer alone. The other peer may commit the same
+ * block a moment later; a command sent in that moment is endorsed against stale state
+ * and refused (`INVALID_STATE … submitted, not accepted`). Waiting for the block on
+ * every peer closes the gap without sleeping.
+ */
+export class PeerHeights {
+  readonly #connections: PeerConnections;
+  readonly #identity: SigningIdentity;
+  readonly #heights = new Map<string, bigint>();
+  readonly #waiters = new Set<() => void>();
+  readonly #gateways: Gateway[] = [];
+  readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
+  #closed = false;
+
+  /** @param identity any member of the channel; it only reads block headers. */
+  constructor(connections: PeerConnections, identity: SigningIdentity) {
+    this.#connections = connections;
+    this.#identity = identity;
+  }
+
+  /** Opens one block stream per peer, starting at the next block, and keeps it open until {@link close}. */
+  start(): void {
+    const { identity, signer } = gatewayCredentials(this.#identity);
+    for (const organization of this.#connections.profile.organizations) {
+      const connection = this.#connections.forMsp(organization.mspId);
+      const gateway = connect({
+        client: connection.client,
+        identity,
+        signer,
+        hash: hash.sha256,
+        tlsClientCertificateHash: connection.tlsClientCertificateHash,
+      });
+      this.#gateways.push(gateway);
+      void this.#follow(organization.mspId, gateway);
+    }
+  }
+
+  async #follow(mspId: string, gateway: Gateway): Promise<void> {
+    const network = gateway.getNetwork(this.#connections.profile.channel);
+    for (let attempt = 0; !this.#isClosed(); attempt += 1) {
+      try {
+        // The peer's current height first, so that a block committed before the stream opened still counts.
+        const info = common.BlockchainInfo.deserializeBinary(
+          await network.getContract('qscc').evaluateTransaction('GetChainInfo', network.getName()),
+        );
+        const height = BigInt(info.getHeight());
+        this.#record(mspId, height);
+        const stream = await network.getBlockEvents({ startBlock: height });
+        this.#streams.push(stream);
+        for await (const block of stream) {
+          this.#record(mspId, BigInt(block.getHeader()?.getNumber() ?? 0) + 1n);
+          attempt = 0;
+        }
+      } catch {
+        // A restarting peer: reopen after a short pause; waiters time out meanwhile.
+        if (!this.#isClosed()) await delay(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  // A method rather than the field, so the compiler does not treat the flag as unchanged across awaits.
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  #record(mspId: string, height: bigint): void {
+    if ((this.#heights.get(mspId) ?? 0n) >= height) return;
+    this.#heights.set(mspId, height);
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** The height of one organisation's peer as last seen; 0 before its first block. */
+  heightOf(mspId: string): bigint {
+    return this.#heights.get(mspId) ?? 0n;
+  }
+
+  /**
+   * Resolves once every organisation's peer has committed block `blockNumber`, or when
+   * `timeoutMs` passes (a peer that is down must not stall commands; the endorsement
+   * will then tell the truth). Returns whether every peer got there.
+   */
+  async waitForBlock(blockNumber: bigint, timeoutMs = 5000): Promise<boolean> {
+    const mspIds = this.#connections.profile.organizations.map((organization) => organization.mspId);
+    const reached = () => mspIds.every((mspId) => this.heightOf(mspId) > blockNumber);
+    if (reached() || this.#closed) return reached();
+    return new Promise<boolean>((resolve) => {
+      const finish = (outcome: boolean) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(outcome);
+      };
+      const check = () => {
+        if (reached()) finish(true);
+      };
+      const timer = setTimeout(() => {
+        finish(false);
+      }, timeoutMs);
+      this.#waiters.add(check);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const stream of this.#streams) stream.close();
+    for (const gateway of this.#gateways) gateway.close();
+    for (const wake of [...this.#waiters]) wake();
+  }
+}

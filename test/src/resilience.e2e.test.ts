@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { LedgerSession } from '@gigledger/gateway';
+import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
+import { e2eConfig } from './support/e2e-environment.js';
+import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
+
+const requestId = () => `req-${randomBytes(8).toString('hex')}`;
+
+function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSession) {
+  return client.agreements.draftAgreement(
+    {
+      requestId: requestId(),
+      agreementId,
+      title: 'Resilience',
+      client: partyOf(client),
+      freelancer: partyOf(freelancer),
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'M',
+          amount: '1000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'done' },
+        },
+      ],
+    },
+    { transient: { terms: { scope: `work ${agreementId}` } } },
+  );
+}
+
+/** The orderer that leads the channel's Raft cluster now, from its operations metrics. */
+async function raftLeader(context: E2eContext): Promise<string> {
+  for (const orderer of context.config.ordererOrg.orderers) {
+    const metrics = await (await fetch(`http://127.0.0.1:${orderer.operationsPort}/metrics`)).text();
+    if (/consensus_etcdraft_is_leader\{channel="[^"]+"\} 1\b/.test(metrics)) return orderer.name;
+  }
+  throw new Error('no orderer reports itself as the Raft leader');
+}
+
+describe('resilience on the real network', () => {
+  let context: E2eContext;
+  let client: LedgerSession;
+  let freelancer: LedgerSession;
+
+  beforeAll(async () => {
+    context = openE2eContext();
+    client = await context.enroll('ClientOrg', 'client', 'res-client');
+    freelancer = await context.enroll('TalentOrg', 'freelancer', 'res-talent');
+  });
+
+  afterAll(async () => {
+    // Whatever a test stopped is started again for the suites after it.
+    for (const name of [...context.config.ordererOrg.orderers.map((orderer) => orderer.name)]) {
+      const record = context.network.registry.find(name);
+      if (record === undefined || !context.network.registry.running().some((running) => running.name === name)) {
+        await context.network.startProcess(name);
+      }
+    }
+    context.close();
+  });
+
+  it('R1: commands in flight when the Raft leader is killed complete, none lost and none applied twice', async () => {
+    const run = randomBytes(3).toString('hex');
+    const ids = Array.from({ length: 200 }, (_, index) => `R1-${run}-${index}`);
+    const outcomes = new Map<string, { ok: boolean; finishedAt: number; error?: string }>();
+    let next = 0;
+    let killedAt = 0;
+    const leader = await raftLeader(context);
+    const workers = Array.from({ length: 20 }, async () => {
+      while (next < ids.length) {
+        const agreementId = ids[next]!;
+        next += 1;
+        if (next === 60) {
+          // Kill -9 mid-stream: no goodbye to the cluster, transactions it held are gone.
+          const record = context.network.registry.find(leader);
+          if (record !== undefined) process.kill(record.pid, 'SIGKILL');
+          killedAt = performance.now();
+        }
+        try {
+          await draft(agreementId, client, freelancer);
+          outcomes.set(agreementId, { ok: true, finishedAt: performance.now() });
+        } catch (error) {
+          outcomes.set(agreementId, { ok: false, finishedAt: performance.now(), error: String(error) });
+        }
+      }
+    });
+    await Promise.all(workers);
+    const failed = [...outcomes].filter(([, outcome]) => !outcome.ok);
+    expect(failed.map(([id, outcome]) => `${id}: ${outcome.error ?? ''}`)).toEqual([]);
+    // Every agreement exists, once: a draft applied twice would have been refused as ALREADY_EXISTS.
+    const stored = await Promise.all(ids.map((agreementId) => client.agreements.getAgreement({ agreementId })));
+    expect(stored.map((view) => view.agreement.agreementId)).toEqual(ids);
+    const slowest = Math.max(...[...outcomes.values()].map((outcome) => outcome.finishedAt - killedAt));
+    process.stdout.write(
+      `R1: leader ${leader} killed after 60 of 200 drafts were started; 200 committed, 0 lost, 0 duplicated; last one done ${(slowest / 1000).toFixed(1)} s after the kill\n`,
+    );
+    await context.network.startProcess(leader);
+  });
+
+  it('makes a command committed for one organisation visible to the next command endorsed by both', async () => {
+    // Accept, then release at once: the release is endorsed by the freelancer's peer too.
+    const failures: string[] = [];
+    const run = randomBytes(3).toString('hex');
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, index) => {
+        const agreementId = `RYW-${run}-${index}`;
+        const milestone = { agreementId, milestoneId: 'm1' };
+        try {
+          await draft(agreementId, client, freelancer);
+          const terms = await freelancer.agreements.getTerms({ agreementId });
+          await freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
+          await client.agreements.fundMilestone({ requestId: requestId(), ...milestone });
+        } catch (error) {
+          failures.push(`${agreementId}: ${String(error)}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+  });
+
+  it('delivers every agreement event exactly once to an open subscription across a restart of the API’s peer', async () => {
+    const api: E2eApi = await startE2eApi(e2eConfig());
+    try {
+      const suffix = randomBytes(3).toString('hex');
+      const carol = await api.person(`pr-client-${suffix}`, 'ClientOrg', 'client');
+      const tara = await api.person(`pr-talent-${suffix}`, 'TalentOrg', 'freelancer');
+      const agreementId = `PR-${suffix}`;
+      const drafted = await api.call('POST', '/v1/agreements', carol.token, {
+        agreementId,
+        title: 'Peer restart',
+        client: carol.party,
+        freelancer: tara.party,
+        milestones: [
+          {
+            kind: 'deliverable',
+            milestoneId: 'm1',
+            title: 'M',
+            amount: '1000',
+            currency: 'EUR',
+            dueDate: new Date(Date.now() + 86_400_000).toISOString(),
+            acceptanceCriteria: { description: 'done' },
+          },
+        ],
+        terms: { scope: 'restart' },
+      });
+      expect(drafted.status).toBe(201);
+      // A subscription sees what commits while it is open, and only agreements its caller may read.
+      const subscription = await SseSubscription.open(
+        api.url,
+        `subscription { agreementEvents(agreementId: "${agreementId}") { name transactionId } }`,
+        { authorization: `Bearer ${tara.token}` },
+      );
+
+      const peer = context.config.peerOrgs[0]!;
+      const peerName = `${peer.peer.name}.${peer.name}`;
+      await context.network.stopProcess(peerName);
+      await delay(1000);
+      await context.network.startProcess(peerName);
+
+      const committed: string[] = [];
+      const terms = await api.call('GET', `/v1/agreements/${agreementId}/terms`, tara.token);
+      // The API's peer has just come back: retry while its gateway reconnects.
+      for (const [as, path, body] of [
+        [
+          tara.token,
+          `/v1/agreements/${agreementId}/accept`,
+          { termsSha256: (terms.body as { termsSha256: string }).termsSha256 },
+        ],
+        [carol.token, `/v1/agreements/${agreementId}/milestones/m1/fund`, {}],
+      ] as const) {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const answer = await api.call('POST', path, as, body);
+          if (answer.status === 200) {
+            committed.push((answer.body as { transactionId: string }).transactionId);
+            break;
+          }
+          if (Date.now() > deadline) throw new Error(`${path} kept failing: ${JSON.stringify(answer.body)}`);
+          await delay(1000);
+        }
+      }
+
+      const received: string[] = [];
+      while (received.length < committed.length) {
+        const message = (await subscription.next(30_000)) as
+          { data?: { agreementEvents: { transactionId: string } } } | undefined;
+        if (message?.data === undefined) break;
+        received.push(message.data.agreementEvents.transactionId);
+      }
+      // Nothing more arrives: no event is repeated after the restart.
+      expect(await subscription.next(3000)).toBeUndefined();
+      expect(received).toEqual(committed);
+      subscription.close();
+    } finally {
+      await api.close();
+    }
+  });
+});
