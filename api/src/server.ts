@@ -14,6 +14,7 @@ import {
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import { apiVersion, createApp, type AppDependencies } from './app.js';
 import { AccountService } from './auth/account-service.js';
+import { serviceUserId } from './auth/principal.js';
 import { createPassport } from './auth/passport-strategies.js';
 import { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
@@ -172,8 +173,8 @@ const settlementIdentityLabel = 'service:settlement-service';
 async function settlementIdentity(wallet: Wallet, issuer: IdentityIssuer, org: string): Promise<SigningIdentity> {
   const stored = await wallet.get(settlementIdentityLabel);
   if (stored !== undefined) return stored;
-  // In the service namespace (`svc.`), which no person's user id may take.
-  const enrollmentId = 'svc.settlement-service';
+  // In the service namespace, under a name no person and no API key may take.
+  const enrollmentId = serviceUserId('settlement-service');
   const identity = await issuer.issue({ org, enrollmentId, role: 'settlement', userId: enrollmentId });
   await wallet.put({ ...identity, label: settlementIdentityLabel, enrollmentId });
   return identity;

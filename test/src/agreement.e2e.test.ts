@@ -157,9 +157,11 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
       claimedMetrics: { accuracy: 0.91 },
     });
 
+    // An outsider is answered as if the agreement did not exist.
     await expect(outsider.agreements.acceptMilestone({ agreementId, milestoneId: 'm1' })).rejects.toMatchObject({
       name: 'RefusedError',
-      code: 'FORBIDDEN',
+      code: 'NOT_FOUND',
+      refusal: `agreement ${agreementId} does not exist`,
     });
 
     // Endorsed by ClientOrg alone, the client's own acceptance breaks the key-level policy and changes nothing.

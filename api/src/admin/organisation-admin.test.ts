@@ -45,6 +45,26 @@ describe('administrators and service accounts', () => {
     expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
   });
 
+  it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
+    const keysBefore = await keyCount();
+    const reserved = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' },
+    });
+    expect([reserved.status, reserved.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
+    const first = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
+    });
+    expect(first.status).toBe(201);
+    const second = await server.request('POST', '/v1/admin/api-keys', {
+      token: clientAdmin,
+      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
+    });
+    expect([second.status, second.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
+    expect(await keyCount()).toBe(keysBefore + 1);
+  });
+
   it('gives every key a ledger user id in the service namespace, which no person can take', async () => {
     const created = await server.request('POST', '/v1/admin/api-keys', {
       token: clientAdmin,

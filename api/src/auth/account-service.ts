@@ -17,6 +17,7 @@ import {
   scopeSchema,
   serviceIdentityLabel,
   serviceUserId,
+  reservedServiceNames,
   serviceUserIdPrefix,
   standingCheck,
   type Principal,
@@ -270,6 +271,20 @@ export class AccountService {
       .where('user_id', '=', request.name)
       .executeTakeFirst();
     if (person !== undefined) throw conflict('NAME_TAKEN', `a person has the user id ${request.name}`, 'name');
+    if (reservedServiceNames.includes(request.name)) {
+      throw conflict('NAME_TAKEN', `${request.name} names one of the server's own services`, 'name');
+    }
+    // One active key per name and organisation: the name is the key's identity on the ledger.
+    const sameName = await this.#db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '=', request.name)
+      .where('org', '=', request.org)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (sameName !== undefined) {
+      throw conflict('NAME_TAKEN', `${request.org} already has an active API key named ${request.name}`, 'name');
+    }
     const id = randomBytes(9)
       .toString('base64url')
       .toLowerCase()

@@ -26,13 +26,23 @@ declare module 'express-serve-static-core' {
  * than one credential (a bearer token and an API key) is refused even if one is valid:
  * which of them would act is not the client's to leave open.
  */
+/** How many credential headers (Authorization, X-API-Key) a request carries, repeats included. */
+function credentialHeaderCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]?.toLowerCase();
+    if (name === 'authorization' || name === 'x-api-key') count += 1;
+  }
+  return count;
+}
+
 export function identifyCaller(passport: PassportInstance): RequestHandler {
   const throttle = passport.credentialThrottle;
   return (request: Request, response: Response, next: NextFunction) => {
     const address = ipKeyGenerator(request.ip ?? 'unknown');
     throttle.runFor(address, () => {
-      const presented =
-        (request.get('authorization') === undefined ? 0 : 1) + (request.get('x-api-key') === undefined ? 0 : 1);
+      // Counted from the raw headers: Node keeps only the first of repeated Authorization headers.
+      const presented = credentialHeaderCount(request.rawHeaders);
       if (presented === 0) {
         next();
         return;
@@ -46,7 +56,7 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
       }
       if (presented > 1) {
         throttle.recordFailure({ address });
-        next(new ApiError(400, 'MALFORMED_REQUEST', 'present one credential, a bearer token or an API key, not both'));
+        next(new ApiError(400, 'MALFORMED_REQUEST', 'present exactly one credential: one bearer token or one API key'));
         return;
       }
       const authenticate = passport.authenticate(

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
 const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJl';
@@ -137,6 +138,18 @@ describe('failed credentials are throttled', () => {
         headers: { authorization: `ApiKey ${service.key}`, 'x-api-key': service.key },
       });
       expect(twoWays.status).toBe(400);
+      // Two Authorization headers: Node would keep only the first, so they are counted on the raw request.
+      const other = await server.person('ivy-other', 'ClientOrg', 'client');
+      const twoBearers = await new Promise<number>((resolve, reject) => {
+        const request = http.request(`${server.url}/v1/me`, { method: 'GET' }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.setHeader('authorization', [`Bearer ${admin.token}`, `Bearer ${other.token}`]);
+        request.end();
+      });
+      expect(twoBearers).toBe(400);
       expect(await server.db.selectFrom('api_keys').select('id').execute()).toEqual(keysBefore);
     } finally {
       await server.close();

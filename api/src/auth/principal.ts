@@ -75,6 +75,9 @@ export async function principalStanding(principal: Principal, now = Date.now()):
  */
 export const serviceUserIdPrefix = 'svc.';
 
+/** Names of the server's own service identities; no API key may take one. */
+export const reservedServiceNames: readonly string[] = ['settlement-service'];
+
 /** The `userId` attribute of the Fabric identity of the API key named `name`. */
 export function serviceUserId(name: string): string {
   return `${serviceUserIdPrefix}${name}`;

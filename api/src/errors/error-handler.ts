@@ -102,8 +102,17 @@ function bodyRefusal(error: unknown): [number, string, string] | undefined {
   if (error instanceof URIError && (error as { status?: unknown }).status === 400) {
     return [400, 'MALFORMED_REQUEST', 'the request path is not valid percent-encoded UTF-8'];
   }
-  const type = (error as { type?: unknown } | undefined)?.type;
-  return typeof type === 'string' ? bodyRefusals[type] : undefined;
+  const fields = (error ?? {}) as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown };
+  const { type, expose } = fields;
+  if (typeof type === 'string' && bodyRefusals[type] !== undefined) return bodyRefusals[type];
+  // Other client errors the body parser passes on (a corrupt gzip or deflate stream, say) are still the client's.
+  const status = fields.status ?? fields.statusCode;
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) return [413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1 MB'];
+    if (status === 415) return [415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body is in an unsupported format'];
+    return [400, 'MALFORMED_REQUEST', 'the request body could not be read (a corrupt or truncated encoding?)'];
+  }
+  return undefined;
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {

@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped, type ValueNode } from 'graphql';
+import { findNonCanonical } from '@gigledger/chaincode/model';
 import { jsonLimitBreach, maxJsonDepth, maxJsonValues } from '../http/json-limits.js';
 
 function refusal(where: string, what: string): GraphQLError {
@@ -6,6 +7,9 @@ function refusal(where: string, what: string): GraphQLError {
 }
 
 function assertWithinLimits(value: unknown): void {
+  // Open-ended values end up hashed or stored: a part with no canonical encoding would be dropped or changed.
+  const part = findNonCanonical(value);
+  if (part !== undefined) throw refusal(['JSON value', ...part.path.map(String)].join('.'), part.message);
   const breach = jsonLimitBreach(value, { maxDepth: maxJsonDepth, maxValues: maxJsonValues });
   if (breach === undefined) return;
   const where = ['JSON value', ...breach.path].join('.');

@@ -59,6 +59,35 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     }
   });
 
+  it('refuses a corrupt or truncated compressed body as malformed', async () => {
+    const truncated = gzipSync(Buffer.from(JSON.stringify({ userId: 'x', password: 'y' }))).subarray(0, 12);
+    for (const [encoding, body] of [
+      ['gzip', Buffer.from('not gzip at all')],
+      ['deflate', Buffer.from('not deflate either')],
+      ['gzip', truncated],
+    ] as const) {
+      const answer = await send(server, '/v1/auth/token', body, {
+        'content-type': 'application/json',
+        'content-encoding': encoding,
+      });
+      expect([encoding, answer.status, answer.body.code]).toEqual([encoding, 400, 'MALFORMED_REQUEST']);
+    }
+  });
+
+  it('refuses a body with a key that has no canonical encoding, naming it, on any route', async () => {
+    const token = (await server.person('canon-client', 'ClientOrg', 'client')).token;
+    const answer = await fetch(`${server.url}/v1/agreements/A-1/milestones/m1/deliverables`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body:
+        '{"artifactSha256":"' +
+        'a'.repeat(64) +
+        '","uri":"https://a.example/x","claimedMetrics":{"__proto__":{"accuracy":1}}}',
+    });
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.claimedMetrics.__proto__' });
+  });
+
   it('refuses a gzip body that inflates past the limit', async () => {
     const inflated = gzipSync(Buffer.from(JSON.stringify({ title: 'y'.repeat(5_000_000) })));
     const answer = await send(server, '/v1/auth/token', inflated, {

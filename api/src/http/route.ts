@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
+import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -139,7 +140,7 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
       const input = {
         params: spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path'),
         query: spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query'),
-        body: spec.body === undefined ? undefined : parseInput(spec.body, request.body ?? {}, 'body'),
+        body: spec.body === undefined ? undefined : parseInput(spec.body, canonicalBody(request.body), 'body'),
         principal,
         log: response.locals.log,
         requestId: response.locals.requestId,
@@ -155,4 +156,18 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
     });
   }
   return router;
+}
+
+/**
+ * Refuses a body with parts that have no canonical encoding (a `__proto__` key, a lone
+ * surrogate) before any schema sees it: zod drops a `__proto__` key from records
+ * silently, so what is stored or hashed would differ from what the caller sent.
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
+ */
+function canonicalBody(body: unknown): unknown {
+  const part = findNonCanonical(body ?? {});
+  if (part === undefined) return body ?? {};
+  const field = ['body', ...part.path.map(String)].join('.');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${part.message}`, field);
 }

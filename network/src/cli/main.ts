@@ -83,7 +83,7 @@ async function commandStart(): Promise<void> {
   printSummary(network, await network.status());
   say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; REST under /v1, GraphQL at /graphql, /openapi.json)`);
   say(
-    `Admin login: user "admin", password in ${path.join(api.dataDir, 'bootstrap-admin.json')} (README: Using the API)`,
+    `Administrators: one per organisation, passwords in ${path.join(api.dataDir, 'bootstrap-admin.json')} (README: Using the API)`,
   );
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Press Ctrl-C to stop what this command started.`);
   if (wasRunning) say('(The network was already running and will be left running.)');
