@@ -424,12 +424,6 @@ export class SettlementService {
   ): Promise<CallbackResult> {
     const now = this.#now().toISOString();
     const result = await this.#db.transaction().execute(async (trx): Promise<CallbackResult> => {
-      const seen = await trx
-        .selectFrom('settlement_webhook_receipts')
-        .select('webhook_id')
-        .where('webhook_id', '=', webhookId)
-        .executeTakeFirst();
-      if (seen !== undefined) return { status: 'duplicate' };
       const row = await trx
         .selectFrom('settlement_outbox')
         .selectAll()
@@ -449,10 +443,13 @@ export class SettlementService {
           message: `instruction ${row.instruction_id} is for ${row.amount} ${row.currency} (minor units), not ${confirmation.amountMinor.toString()} ${confirmation.currency}`,
         };
       }
-      await trx
+      // Insert-or-nothing rather than look-then-insert: two deliveries of one message may arrive at once.
+      const receipt = await trx
         .insertInto('settlement_webhook_receipts')
         .values({ webhook_id: webhookId, provider, instruction_id: row.instruction_id, received_at: now })
-        .execute();
+        .onConflict((conflict) => conflict.column('webhook_id').doNothing())
+        .executeTakeFirst();
+      if (Number(receipt.numInsertedOrUpdatedRows ?? 0n) === 0) return { status: 'duplicate' };
       if (row.state === 'confirming' || row.state === 'confirmed') {
         if (row.outcome !== confirmation.outcome) {
           // The provider contradicts its own earlier answer: nothing on the ledger changes, but an operator must look.
