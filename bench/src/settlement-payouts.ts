@@ -16,7 +16,7 @@ import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer } from '@gigledger/api/server';
 import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { freeLoopbackPort } from '@gigledger/network';
-import { startSandboxProvider } from '@gigledger/settlement/sandbox';
+import { startSandboxProvider, webhookSettlementConfiguration } from '@gigledger/settlement/sandbox';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -68,18 +68,15 @@ async function main(): Promise<void> {
   const settlementConfig = path.join(dataDir, 'settlement.json');
   writeFileSync(
     settlementConfig,
-    JSON.stringify({
-      providers: {
-        sandbox: {
-          kind: 'webhook',
-          url: sandbox.url,
-          outboundSecret,
-          inboundSecret,
-          apiKey: 'bench-sandbox-statement-key',
-        },
-      },
-      organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox', AuditOrgMSP: 'sandbox' },
-    }),
+    JSON.stringify(
+      webhookSettlementConfiguration({
+        url: sandbox.url,
+        outboundSecret,
+        inboundSecret,
+        apiKey: 'bench-sandbox-statement-key',
+        mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+      }),
+    ),
   );
   const server = await startApiServer(
     parseApiConfig({

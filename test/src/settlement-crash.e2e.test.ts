@@ -7,7 +7,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { freeLoopbackPort, repoRoot } from '@gigledger/network';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
-import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
+import {
+  startSandboxProvider,
+  webhookSettlementConfiguration,
+  type SandboxProvider,
+} from '@gigledger/settlement/sandbox';
 import { e2eConfig } from './support/e2e-environment.js';
 
 /*
@@ -152,18 +156,15 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
     const settlementConfig = path.join(dataDir, 'settlement.json');
     writeFileSync(
       settlementConfig,
-      JSON.stringify({
-        providers: {
-          sandbox: {
-            kind: 'webhook',
-            url: sandbox.url,
-            outboundSecret,
-            inboundSecret,
-            apiKey: 'sandbox-statement-key-p1-0001',
-          },
-        },
-        organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox', AuditOrgMSP: 'sandbox' },
-      }),
+      JSON.stringify(
+        webhookSettlementConfiguration({
+          url: sandbox.url,
+          outboundSecret,
+          inboundSecret,
+          apiKey: 'sandbox-statement-key-p1-0001',
+          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+        }),
+      ),
     );
     api = new SupervisedApi(port, {
       GIGLEDGER_CONNECTION_PROFILE: config.paths.connectionProfile,

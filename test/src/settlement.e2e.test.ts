@@ -6,7 +6,11 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { freeLoopbackPort, repoRoot } from '@gigledger/network';
-import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
+import {
+  startSandboxProvider,
+  webhookSettlementConfiguration,
+  type SandboxProvider,
+} from '@gigledger/settlement/sandbox';
 import { webhookSigner } from '@gigledger/settlement/webhook';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
@@ -47,18 +51,15 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     const configFile = path.join(dir, 'settlement.json');
     writeFileSync(
       configFile,
-      JSON.stringify({
-        providers: {
-          sandbox: {
-            kind: 'webhook',
-            url: sandbox.url,
-            outboundSecret,
-            inboundSecret,
-            apiKey: 'sandbox-statement-key-0001',
-          },
-        },
-        organisations: { ClientOrgMSP: 'sandbox', TalentOrgMSP: 'sandbox', AuditOrgMSP: 'sandbox' },
-      }),
+      JSON.stringify(
+        webhookSettlementConfiguration({
+          url: sandbox.url,
+          outboundSecret,
+          inboundSecret,
+          apiKey: 'sandbox-statement-key-0001',
+          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+        }),
+      ),
     );
     api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
     admin = await api.adminToken();

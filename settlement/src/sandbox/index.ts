@@ -1,0 +1,2 @@
+export * from './sandbox-provider.js';
+export * from './settlement-configuration.js';
