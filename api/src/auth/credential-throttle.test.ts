@@ -84,7 +84,10 @@ describe('failed credentials are throttled', () => {
         const answer = await mutation(userId);
         expect(answer.body).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
       }
-      expect((await mutation('ghost-5')).body).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
+      const throttled = await mutation('ghost-5');
+      expect(throttled.body).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
       const rest = await login(server, 'gwen', 'gwen password 1');
       expect(rest.status).toBe(429);
     } finally {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal, Scope } from '../auth/principal.js';
+import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 import { errorBody } from '../errors/error-handler.js';
@@ -43,6 +44,10 @@ export async function resolveWith<T>(context: GraphqlContext, body: () => Promis
     if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
     throw new GraphQLError(mapped.message, {
       extensions: {
+        // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with Retry-After.
+        ...(error instanceof CredentialsThrottledError
+          ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
+          : {}),
         code: mapped.code,
         status: mapped.status,
         requestId: context.requestId,
