@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { legacyServiceIdentityLabel } from '../auth/principal.js';
@@ -142,6 +142,32 @@ describe('administrators and service accounts', () => {
     const labels = (await server.db.selectFrom('identities').select('label').execute()).map((row) => row.label);
     expect(labels).not.toContain(legacyServiceIdentityLabel(legacy.id));
     expect(labels).toContain(identity.label);
+  });
+
+  it('completes a bootstrap file written when only the first organisation had an administrator', async () => {
+    const upgraded = await startTestServer();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-old-'));
+    try {
+      await upgraded.accounts.createPerson({
+        userId: 'admin',
+        org: 'ClientOrg',
+        role: 'admin',
+        password: 'old admin pass',
+      });
+      const file = path.join(dataDir, 'bootstrap-admin.json');
+      writeFileSync(file, JSON.stringify({ userId: 'admin', password: 'old admin pass' }));
+      await upgraded.accounts.ensureBootstrapAdmin(dataDir);
+      const written = JSON.parse(readFileSync(file, 'utf8')) as {
+        admins: Record<string, { userId: string; password: string }>;
+      };
+      expect(written.admins.ClientOrg).toEqual({ userId: 'admin', password: 'old admin pass' });
+      expect(Object.keys(written.admins).sort()).toEqual(['AuditOrg', 'ClientOrg', 'TalentOrg']);
+      const login = await upgraded.request('POST', '/v1/auth/token', { body: written.admins.ClientOrg });
+      expect(login.status).toBe(200);
+    } finally {
+      await upgraded.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('bootstraps one administrator per organisation, each confined to it', async () => {

@@ -415,6 +415,12 @@ export class AccountService {
     const stored: BootstrapFile = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BootstrapFile) : {};
     const admins = { ...stored.admins };
     let created = false;
+    // A file written before there was one administrator per organisation names the first one only at its top level.
+    let rewrite = false;
+    if (admins[firstOrg.name] === undefined && stored.userId !== undefined && stored.password !== undefined) {
+      admins[firstOrg.name] = { userId: stored.userId, password: stored.password };
+      rewrite = true;
+    }
     for (const org of this.#issuer.organizations) {
       const admin = await this.#db
         .selectFrom('users')
@@ -436,7 +442,7 @@ export class AccountService {
       if (org === firstOrg) Object.assign(stored, { userId, password });
       created = true;
     }
-    if (created) writeFileSync(file, `${JSON.stringify({ ...stored, admins }, null, 2)}\n`, { mode: 0o600 });
+    if (created || rewrite) writeFileSync(file, `${JSON.stringify({ ...stored, admins }, null, 2)}\n`, { mode: 0o600 });
     return { created, file };
   }
 
