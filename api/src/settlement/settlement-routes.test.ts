@@ -21,7 +21,7 @@ import { Sealer } from '../identity/sealer.js';
 import { Wallet } from '../identity/wallet.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
-import { testOrganizations } from '../test-support/test-server.js';
+import { testOperator, testOrganizations } from '../test-support/test-server.js';
 import { PayoutAccountStore } from './payout-accounts.js';
 import type { SettlementConfig } from './settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement-runtime.js';
@@ -98,16 +98,7 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
   const accounts = new AccountService(db, wallet, issuer);
   const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
   const ledger = new InMemoryLedgerAccess(metrics);
-  const operator: Principal = {
-    kind: 'service',
-    id: 'operator',
-    userId: 'operator',
-    org: 'ClientOrg',
-    mspId: 'ClientOrgMSP',
-    role: 'admin',
-    scopes: [],
-    identityLabel: 'service:operator',
-  };
+  const operator = testOperator;
   const serviceLedger = await ledger.clientFor(operator, log);
   const settlementConfig: SettlementConfig = {
     providers: {

@@ -87,6 +87,18 @@ export interface TestServerOptions {
   readonly credentialThrottle?: CredentialThrottleOptions;
 }
 
+/** The organisation operator test servers act as for set-up (parameters) and public reads. */
+export const testOperator: Principal = {
+  kind: 'service',
+  id: 'operator',
+  userId: 'operator',
+  org: 'ClientOrg',
+  mspId: 'ClientOrgMSP',
+  role: 'admin',
+  scopes: [],
+  identityLabel: 'service:operator',
+};
+
 export async function startTestServer(
   environment: Record<string, string> = {},
   options: TestServerOptions = {},
@@ -116,16 +128,7 @@ export async function startTestServer(
     events.publish(event);
   });
   const log = createLogger(config.logLevel);
-  const operator: Principal = {
-    kind: 'service',
-    id: 'operator',
-    userId: 'operator',
-    org: 'ClientOrg',
-    mspId: 'ClientOrgMSP',
-    role: 'admin',
-    scopes: [],
-    identityLabel: 'service:operator',
-  };
+  const operator = testOperator;
   const operatorLedger = await ledger.clientFor(operator, log);
   for (const [name, value] of Object.entries({
     platformFeeBps: 250,
