@@ -40,7 +40,7 @@ import {
   submitDeliverable,
 } from './agreement/review';
 import { claimTasksAcceptance, reviewTasks, submitTasks } from './agreement/tasks';
-import { txOf } from './agreement/tx';
+import { txOf } from '../ledger/tx';
 
 /**
  * Work agreements between an enterprise client and an ML professional: milestones

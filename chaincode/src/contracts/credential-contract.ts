@@ -18,7 +18,7 @@ import { parseArgument } from '../ledger/refusal';
 import { runOnce } from '../ledger/requests';
 import { transactionInstant } from '../ledger/time';
 import { parseTransient } from '../ledger/transient';
-import { txOf } from './agreement/tx';
+import { txOf } from '../ledger/tx';
 import { checkIssue, issueCredential } from './credential/issuance';
 import { registerIssuer, removeIssuer } from './credential/issuers';
 import * as queries from './credential/queries';

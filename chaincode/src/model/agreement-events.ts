@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { eventSpec } from './spec';
 import {
   acceptanceModeSchema,
-  actorSchema,
   agreementRecordSchema,
   disputeDecisionSchema,
   disputeSchema,
@@ -13,6 +12,7 @@ import {
   settlementInstructionSchema,
   submissionSchema,
 } from './agreement-records';
+import { actorSchema } from './party';
 
 /**
  * Fields every `agreement.*` event carries. A consumer that only moves money (the

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sha256HexSchema } from './common';
 import { currencySchema } from './currency';
-import { mspIdSchema, roleSchema, userIdSchema } from './identity';
+import { actorSchema, partySchema } from './party';
 import { metricThresholdSchema, metricValuesSchema, thresholdResultSchema } from './metrics';
 import { amountSchema, basisPointsSchema, shareAmountSchema } from './money';
 
@@ -17,24 +17,9 @@ export const milestoneIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,
 /** Micro-task id, unique within its batch milestone. */
 export const taskIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, idMessage(64));
 
-/** A person or service in an agreement: their organisation's MSP id and the `userId` in their certificate. */
-export const partySchema = z.strictObject({ mspId: mspIdSchema, userId: userIdSchema });
-export type Party = z.infer<typeof partySchema>;
-
 export const partySides = ['client', 'freelancer'] as const;
 export const partySideSchema = z.enum(partySides);
 export type PartySide = z.infer<typeof partySideSchema>;
-
-/** Who performed a transition, as recorded: MSP id and the certificate attributes GigLedger reads. */
-export const actorSchema = z.object({
-  mspId: z.string(),
-  userId: z.string().optional(),
-  role: roleSchema.optional(),
-});
-export type Actor = z.infer<typeof actorSchema>;
-
-/** Free text a person gives for a decision (rejection, dispute, cancellation…). */
-export const reasonSchema = z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters');
 
 /** Where a deliverable can be fetched: an https, object-store or content-addressed URI. */
 export const artifactUriSchema = z

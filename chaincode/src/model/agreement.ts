@@ -15,14 +15,13 @@ import {
   artifactUriSchema,
   milestoneIdSchema,
   milestoneRecordSchema,
-  partySchema,
   providerReferenceSchema,
-  reasonSchema,
   payoutAccountIdSchema,
   settlementOutcomeSchema,
   taskIdSchema,
   taskRecordSchema,
 } from './agreement-records';
+import { partySchema, reasonSchema } from './party';
 
 /** Private data collection shared by the client's and the talent organisation. */
 export const agreementTermsCollection = 'agreementTerms';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorSchema } from './agreement-records';
+import { actorSchema } from './party';
 import { eventSpec } from './spec';
 import {
   credentialContractName,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorSchema, partySchema } from './agreement-records';
+import { actorSchema, partySchema } from './party';
 import { wellFormedString } from './canonical-json';
 
 export const credentialContractName = 'credential';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalInput, isWellFormedText } from './canonical-json';
 import { isoInstantSchema, requestIdSchema } from './common';
-import { partySchema, reasonSchema } from './agreement-records';
+import { partySchema, reasonSchema } from './party';
 import { transactionSpec } from './spec';
 import {
   credentialContractName,

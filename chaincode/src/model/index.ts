@@ -12,6 +12,7 @@ export * from './identity';
 export * from './metrics';
 export * from './money';
 export * from './parameter';
+export * from './party';
 export * from './reputation';
 export * from './reputation-records';
 export * from './reputation-score';

@@ -2,11 +2,10 @@ import { z } from 'zod';
 import {
   milestoneKindSchema,
   milestoneStatusSchema,
-  partySchema,
   type MilestoneRecord,
   type MilestoneStatus,
-  type Party,
 } from './agreement-records';
+import { partySchema, type Party } from './party';
 
 export const reputationContractName = 'reputation';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { partySchema, type Party } from './agreement-records';
+import { partySchema, type Party } from './party';
 import {
   attestationKeyAttributes,
   attestationObjectType,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requestIdSchema } from './common';
-import { actorSchema, agreementIdSchema, milestoneIdSchema, partySchema } from './agreement-records';
+import { agreementIdSchema, milestoneIdSchema } from './agreement-records';
+import { actorSchema, partySchema } from './party';
 import { eventSpec, transactionSpec } from './spec';
 import {
   attestationRecordSchema,

@@ -1,5 +1,5 @@
 import { ReputationContract } from '../contracts/reputation-contract';
-import type { Party } from '../model/agreement-records';
+import type { Party } from '../model/party';
 import {
   AgreementDriver,
   client,

@@ -1,20 +1,11 @@
-import type { AgreementRecord, Party, PartySide } from '../../model/agreement-records';
+import type { AgreementRecord, PartySide } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import type { Caller, Role } from '../../model/identity';
-import { requireRole, requireUserId } from '../../ledger/caller';
+import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 
 /** Roles that may read any agreement on the channel besides its own parties and evaluator. */
 const overseerRoles: readonly Role[] = ['auditor', 'admin', 'arbitrator', 'settlement', 'hr'];
-
-export function describeCaller(caller: Caller): string {
-  const user = caller.userId === undefined ? 'an identity without userId' : `user ${caller.userId}`;
-  const role = caller.role === undefined ? 'no role' : `role ${caller.role}`;
-  return `${caller.mspId} ${user} with ${role}`;
-}
-
-export function isParty(caller: Caller, party: Party): boolean {
-  return caller.mspId === party.mspId && caller.userId === party.userId;
-}
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, and the

@@ -1,8 +1,9 @@
-import type { ComplianceCheck, Party, SettlementInstruction } from '../../model/agreement-records';
+import type { ComplianceCheck, SettlementInstruction } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import { readCredentialsOfSubject } from '../credential/store';
 import { verifyPresentation } from '../credential/verification';
 import { readParameter } from '../parameter-contract';
-import type { Tx } from './tx';
+import type { Tx } from '../../ledger/tx';
 
 /**
  * Checks, at the transaction's time, whether `payee` may be paid: they must hold a

@@ -3,12 +3,14 @@ import { agreementEvents } from '../../model/agreement-events';
 import type { Dispute, DisputeVote, MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
 import { minorUnits } from '../../model/money';
 import { refuse } from '../../ledger/refusal';
-import { isParty, requireArbitrator, requireEitherSide } from './access';
+import { requireArbitrator, requireEitherSide } from './access';
+import { isParty } from '../../ledger/caller';
 import { requireActive, requireStatus } from './guards';
 import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
-import { emitAgreementEvent, touched, type Tx } from './tx';
+import { touched, type Tx } from '../../ledger/tx';
+import { emitAgreementEvent } from './events';
 
 interface MilestoneRef {
   readonly agreementId: string;

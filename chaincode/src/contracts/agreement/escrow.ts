@@ -9,7 +9,8 @@ import { requireActive, requireStatus } from './guards';
 import { checkPayeeCompliance, screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
-import { actorOf, emitAgreementEvent, touched, type Tx } from './tx';
+import { actorOf, touched, type Tx } from '../../ledger/tx';
+import { emitAgreementEvent } from './events';
 
 /**
  * Only the settlement service of an organisation the consortium lists may speak for

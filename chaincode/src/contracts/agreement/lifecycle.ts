@@ -14,10 +14,10 @@ import type {
   SettlementInstruction,
   TaskRecord,
 } from '../../model/agreement-records';
-import { requireUserId } from '../../ledger/caller';
+import { describeCaller, isParty, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { readParameter } from '../parameter-contract';
-import { describeCaller, isParty, requireEitherSide, requireSide } from './access';
+import { requireEitherSide, requireSide } from './access';
 import { escrowHeldStatuses, escrowOf, newInstruction } from './settlement';
 import {
   agreementExists,
@@ -33,7 +33,8 @@ import {
   writeAgreement,
   writeMilestone,
 } from './store';
-import { emitAgreementEvent, reached, touched, type Tx } from './tx';
+import { reached, touched, type Tx } from '../../ledger/tx';
+import { emitAgreementEvent } from './events';
 
 /**
  * Checks of a draft that need the caller and the transaction time but no state, so a

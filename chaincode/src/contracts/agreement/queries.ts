@@ -12,14 +12,15 @@ import {
   agreementRecordSchema,
   milestoneRecordSchema,
   type AgreementRecord,
-  type Party,
   type TaskRecord,
 } from '../../model/agreement-records';
+import { type Party } from '../../model/party';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Context } from 'fabric-contract-api';
-import { describeCaller, isParty, requireReader, requireVisible } from './access';
+import { requireReader, requireVisible } from './access';
+import { describeCaller, isParty } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
   agreementKey,

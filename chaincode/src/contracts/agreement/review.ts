@@ -5,7 +5,8 @@ import { refuse } from '../../ledger/refusal';
 import { requireEvaluator, requireSide } from './access';
 import { requireActive, requireKind, requireStatus } from './guards';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
-import { addSeconds, emitAgreementEvent, reached, touched, type Tx } from './tx';
+import { addSeconds, reached, touched, type Tx } from '../../ledger/tx';
+import { emitAgreementEvent } from './events';
 
 interface MilestoneRef {
   readonly agreementId: string;

@@ -7,7 +7,7 @@ import type {
   SettlementInstruction,
 } from '../../model/agreement-records';
 import { formatMinorUnits, minorUnits, splitPlatformFee } from '../../model/money';
-import type { Tx } from './tx';
+import type { Tx } from '../../ledger/tx';
 
 /** Pending-settlement statuses and the status each reaches once all its payouts are confirmed paid. */
 export const settledStatusOf: Partial<Record<MilestoneStatus, MilestoneStatus>> = {

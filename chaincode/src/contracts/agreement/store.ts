@@ -6,9 +6,9 @@ import {
   taskRecordSchema,
   type AgreementRecord,
   type MilestoneRecord,
-  type Party,
   type TaskRecord,
 } from '../../model/agreement-records';
+import { type Party } from '../../model/party';
 import type { PartyQueryRole } from '../../model/agreement';
 import { requireEndorsementByEvery } from '../../ledger/endorsement';
 import { refuse } from '../../ledger/refusal';

@@ -21,7 +21,8 @@ import {
   writeMilestone,
   writeTask,
 } from './store';
-import { addSeconds, emitAgreementEvent, reached, touched, type Tx } from './tx';
+import { addSeconds, reached, touched, type Tx } from '../../ledger/tx';
+import { emitAgreementEvent } from './events';
 
 interface MilestoneRef {
   readonly agreementId: string;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { CredentialEventBase } from '../../model/credential-events';
 import type { EventSpec } from '../../model/spec';
 import { emitEvent } from '../../ledger/events';
-import { actorOf, type Tx } from '../agreement/tx';
+import { actorOf, type Tx } from '../../ledger/tx';
 
 type EventBody<Payload extends z.ZodType> = Omit<z.input<Payload>, keyof CredentialEventBase>;
 

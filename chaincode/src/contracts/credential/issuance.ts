@@ -1,10 +1,9 @@
 import { commitClaims, type IssueCredentialRequest } from '../../model/credential';
 import { credentialEvents } from '../../model/credential-events';
 import type { CredentialRecord, SaltedClaim } from '../../model/credential-records';
-import { requireRole, requireUserId } from '../../ledger/caller';
+import { isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
-import { isParty } from '../agreement/access';
-import type { Tx } from '../agreement/tx';
+import type { Tx } from '../../ledger/tx';
 import { emitCredentialEvent } from './events';
 import { credentialExists, describeParty, indexCredential, readIssuer, writeCredential, writeSecrets } from './store';
 

@@ -1,9 +1,9 @@
-import type { Party } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import type { RegisterIssuerRequest } from '../../model/credential';
 import { credentialEvents } from '../../model/credential-events';
 import { credentialTypes, type IssuerRecord, type IssuerVersionRecord } from '../../model/credential-records';
 import { refuse } from '../../ledger/refusal';
-import { actorOf, type Tx } from '../agreement/tx';
+import { actorOf, type Tx } from '../../ledger/tx';
 import { emitCredentialEvent } from './events';
 import { describeParty, readIssuer, writeIssuer } from './store';
 

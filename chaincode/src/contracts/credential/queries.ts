@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import type { Party } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import type { IssuerDetails } from '../../model/credential';
 import type {
   CredentialRecord,
@@ -11,7 +11,7 @@ import type {
 } from '../../model/credential-records';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
-import { describeCaller, isParty } from '../agreement/access';
+import { describeCaller, isParty } from '../../ledger/caller';
 import {
   describeParty,
   readCredentialsOfIssuer,

@@ -1,9 +1,8 @@
 import { credentialEvents } from '../../model/credential-events';
 import type { CredentialRecord, CredentialStatus } from '../../model/credential-records';
-import { requireRole, requireUserId } from '../../ledger/caller';
+import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
-import { describeCaller, isParty } from '../agreement/access';
-import type { Tx } from '../agreement/tx';
+import type { Tx } from '../../ledger/tx';
 import { emitCredentialEvent } from './events';
 import { describeParty, readIssuer, requireCredential, requireVisibleCredential, writeCredential } from './store';
 

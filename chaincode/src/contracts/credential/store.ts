@@ -1,6 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import { z } from 'zod';
-import type { Party } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import {
   credentialRecordSchema,
   credentialSecretsCollection,
@@ -16,7 +16,7 @@ import {
 import type { Caller, Role } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
-import { isParty } from '../agreement/access';
+import { isParty } from '../../ledger/caller';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the

@@ -1,10 +1,6 @@
 import type { Context } from 'fabric-contract-api';
-import {
-  agreementRecordSchema,
-  milestoneRecordSchema,
-  type AgreementRecord,
-  type Party,
-} from '../../model/agreement-records';
+import { agreementRecordSchema, milestoneRecordSchema, type AgreementRecord } from '../../model/agreement-records';
+import { type Party } from '../../model/party';
 import { reputationEvents, type AttestRequest } from '../../model/reputation';
 import type { AttestationRecord } from '../../model/reputation-records';
 import { attesterWeight } from '../../model/reputation-score';
@@ -13,7 +9,7 @@ import { refuse } from '../../ledger/refusal';
 import { readRecord } from '../../ledger/state';
 import { canReadAgreement } from '../agreement/access';
 import { agreementKey, milestoneKey } from '../agreement/store';
-import type { Tx } from '../agreement/tx';
+import type { Tx } from '../../ledger/tx';
 import { describeParty, readCredentialsOfSubject, sameParty } from '../credential/store';
 import { emitReputationEvent } from './events';
 import { attestationKey, keyExists, writeAttestation } from './store';

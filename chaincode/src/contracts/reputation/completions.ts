@@ -10,7 +10,7 @@ import {
 import { refuse } from '../../ledger/refusal';
 import { requireSide } from '../agreement/access';
 import { milestoneLabel, requireAgreement, requireMilestone } from '../agreement/store';
-import type { Tx } from '../agreement/tx';
+import type { Tx } from '../../ledger/tx';
 import { emitReputationEvent } from './events';
 import { completionKey, keyExists, writeCompletion } from './store';
 

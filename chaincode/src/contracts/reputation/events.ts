@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { Party } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import type { ReputationEventBase } from '../../model/reputation';
 import type { EventSpec } from '../../model/spec';
 import { emitEvent } from '../../ledger/events';
-import { actorOf, type Tx } from '../agreement/tx';
+import { actorOf, type Tx } from '../../ledger/tx';
 
 type EventBody<Payload extends z.ZodType> = Omit<z.input<Payload>, keyof ReputationEventBase>;
 

@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import type { Party } from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import {
   attestationKeyAttributes,
   attestationObjectType,

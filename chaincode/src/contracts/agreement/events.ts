@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { SettlementInstruction } from '../../model/agreement-records';
+import type { AgreementEventBase } from '../../model/agreement-events';
+import type { EventSpec } from '../../model/spec';
+import { emitEvent } from '../../ledger/events';
+import { actorOf, type Tx } from '../../ledger/tx';
+
+type EventBody<Payload extends z.ZodType> = Omit<z.input<Payload>, keyof AgreementEventBase>;
+
+/**
+ * Emits the transaction's one agreement event, filling in the fields every agreement
+ * event carries. Of the instructions the transaction issued, only pending ones become
+ * settlement requests; held payouts are listed apart so nobody sends them.
+ */
+export function emitAgreementEvent<Payload extends z.ZodType>(
+  tx: Tx,
+  event: EventSpec<Payload>,
+  agreementId: string,
+  body: EventBody<Payload>,
+  issued: readonly SettlementInstruction[] = [],
+): void {
+  const base: AgreementEventBase = {
+    agreementId,
+    at: tx.at,
+    txId: tx.txId,
+    actor: actorOf(tx.caller),
+    settlementRequests: issued.filter((instruction) => instruction.status === 'pending'),
+    heldPayouts: issued.filter((instruction) => instruction.status === 'held'),
+  };
+  emitEvent(tx.ctx, event, { ...body, ...base } as z.input<Payload>);
+}
