@@ -10,23 +10,43 @@ export const scopes = [
   'credentials:write',
   'reputation:read',
   'reputation:write',
+  'governance:read',
+  'governance:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
 export const scopeSchema = z.enum(scopes);
 
 /** Scopes a person of each role has; an API key carries a subset of its role's scopes. */
+// Everyone may read the consortium's rules and how they were decided, and execute a
+// passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
 export const scopesByRole: Record<Role, readonly Scope[]> = {
-  client: ['agreements:read', 'agreements:write', 'credentials:read', 'reputation:read', 'reputation:write'],
-  freelancer: ['agreements:read', 'agreements:write', 'credentials:read', 'reputation:read', 'reputation:write'],
-  evaluator: ['agreements:read', 'agreements:write'],
-  arbitrator: ['agreements:read', 'agreements:write'],
+  client: [
+    'agreements:read',
+    'agreements:write',
+    'credentials:read',
+    'reputation:read',
+    'reputation:write',
+    'governance:read',
+  ],
+  freelancer: [
+    'agreements:read',
+    'agreements:write',
+    'credentials:read',
+    'reputation:read',
+    'reputation:write',
+    'governance:read',
+  ],
+  evaluator: ['agreements:read', 'agreements:write', 'governance:read'],
+  arbitrator: ['agreements:read', 'agreements:write', 'governance:read'],
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
-  settlement: ['agreements:read', 'agreements:write', 'settlements:write'],
-  auditor: ['agreements:read', 'credentials:read', 'reputation:read'],
-  hr: ['agreements:read', 'credentials:read', 'reputation:read'],
-  issuer: ['credentials:read', 'credentials:write', 'reputation:read'],
-  admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'admin'],
+  settlement: ['agreements:read', 'agreements:write', 'settlements:write', 'governance:read'],
+  // governance:write for the veto an auditing member organisation may hold.
+  auditor: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'governance:write'],
+  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read'],
+  issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
+  governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
+  admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'governance:read', 'admin'],
 };
 
 /**

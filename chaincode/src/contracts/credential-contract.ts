@@ -6,6 +6,7 @@ import {
   type IssuerDetails,
   type PresentationVerdict,
 } from '../model/credential';
+import { credentialEvents } from '../model/credential-events';
 import {
   credentialClaimsTransientKey,
   credentialContractName,
@@ -13,13 +14,15 @@ import {
   type IssuerRecord,
   type SaltedClaim,
 } from '../model/credential-records';
-import { callerOf, requireRole } from '../ledger/caller';
+import { callerOf } from '../ledger/caller';
 import { parseArgument } from '../ledger/refusal';
 import { runOnce } from '../ledger/requests';
 import { transactionInstant } from '../ledger/time';
 import { parseTransient } from '../ledger/transient';
 import { txOf } from '../ledger/tx';
+import { emitCredentialEvent } from './credential/events';
 import { checkIssue, issueCredential } from './credential/issuance';
+import { requireGenesisAdmin } from './governance/genesis';
 import { registerIssuer, removeIssuer } from './credential/issuers';
 import * as queries from './credential/queries';
 import { changeStatus } from './credential/status';
@@ -41,27 +44,32 @@ export class CredentialContract extends Contract {
   }
 
   /**
-   * An admin registers an issuer, changes the types it may issue, or re-registers a
-   * removed one; each call writes a new version of its grant. (Governance votes will
-   * replace the admin.) Repeating a request id returns the stored result.
+   * Genesis only: the bootstrap administrator registers an issuer, changes the types it
+   * may issue, or re-registers a removed one; each call writes a new version of its
+   * grant. After genesis this is a governance proposal's `registerIssuer` action.
+   * Repeating a request id returns the stored result.
    */
   @Transaction()
   async registerIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
     const request = parseArgument(spec.registerIssuer.request, requestJson);
     const tx = txOf(ctx);
-    requireRole(tx.caller, ['admin'], 'register issuers');
-    return runOnce(ctx, spec.registerIssuer.name, request.requestId, request, spec.registerIssuer.result, () =>
-      registerIssuer(tx, request),
-    );
+    const provenance = await requireGenesisAdmin(tx, 'register issuers');
+    return runOnce(ctx, spec.registerIssuer.name, request.requestId, request, spec.registerIssuer.result, async () => {
+      const change = await registerIssuer(tx, request, provenance);
+      emitCredentialEvent(tx, credentialEvents.issuerRegistered, change);
+      return change.issuer;
+    });
   }
 
-  /** An admin removes an issuer; credentials it issued before stay valid. */
+  /** Genesis only: the bootstrap administrator removes an issuer; credentials it issued before stay valid. */
   @Transaction()
   async removeIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
     const request = parseArgument(spec.removeIssuer.request, requestJson);
     const tx = txOf(ctx);
-    requireRole(tx.caller, ['admin'], 'remove issuers');
-    return removeIssuer(tx, request);
+    const provenance = await requireGenesisAdmin(tx, 'remove issuers');
+    const change = await removeIssuer(tx, request, provenance);
+    emitCredentialEvent(tx, credentialEvents.issuerRemoved, change);
+    return change.issuer;
   }
 
   /**

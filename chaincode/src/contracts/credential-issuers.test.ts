@@ -56,6 +56,12 @@ describe('CredentialContract: issuer records', () => {
       registeredTxId: tx.txId,
       updatedAt: new Date(tx.timestampSeconds * 1000).toISOString(),
       updatedTxId: tx.txId,
+      provenance: {
+        source: 'genesis',
+        by: { mspId: 'ClientOrgMSP', userId: 'ops', role: 'admin' },
+        at: record.updatedAt,
+        txId: tx.txId,
+      },
     } satisfies IssuerRecord);
     expect(driver.ledger.read(issuerKey(registrarParty))).toEqual(record);
     const version: IssuerVersionRecord = {
@@ -67,6 +73,7 @@ describe('CredentialContract: issuer records', () => {
       by: { mspId: 'ClientOrgMSP', userId: 'ops', role: 'admin' },
       at: record.updatedAt,
       txId: tx.txId,
+      provenance: record.provenance,
     };
     expect(driver.ledger.read(issuerVersionKey(registrarParty, 1))).toEqual(version);
     expect(driver.ledger.lastEvent!.name).toBe('credential.IssuerRegistered');

@@ -1,42 +1,15 @@
 import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
 import {
-  parameterCatalogue,
   parameterContractName,
   parameterEvents,
-  parameterNames,
-  parameterRecordSchema,
   parameterTransactions,
-  type ParameterName,
   type ParameterRecord,
-  type ParameterValues,
 } from '../model/parameter';
-import { callerOf, requireRole } from '../ledger/caller';
 import { emitEvent } from '../ledger/events';
-import { parseArgument, refuse } from '../ledger/refusal';
-import { readRecord, writeRecord } from '../ledger/state';
-import { transactionInstant } from '../ledger/time';
-
-const parameterObjectType = 'parameter';
-
-function parameterKey(ctx: Context, name: ParameterName): string {
-  return ctx.stub.createCompositeKey(parameterObjectType, [name]);
-}
-
-/**
- * Reads a consortium parameter for another contract.
- *
- * @throws RefusalError PARAMETER_INVALID when the parameter has never been set.
- */
-export async function readParameter<Name extends ParameterName>(
-  ctx: Context,
-  name: Name,
-): Promise<{ value: ParameterValues[Name]; record: ParameterRecord }> {
-  const record = await readRecord(ctx, parameterRecordSchema, parameterKey(ctx, name));
-  if (record === undefined) refuse('PARAMETER_INVALID', `consortium parameter ${name} has not been set`);
-  const value = parameterCatalogue[name].safeParse(record.value);
-  if (!value.success) refuse('PARAMETER_INVALID', `consortium parameter ${name} holds a value of the wrong shape`);
-  return { value: value.data as ParameterValues[Name], record };
-}
+import { parseArgument } from '../ledger/refusal';
+import { txOf } from '../ledger/tx';
+import { requireGenesisAdmin } from './governance/genesis';
+import { checkParameterValue, readParameter, readParameterRecords, writeParameter } from './parameter/store';
 
 @Info({ title: 'Parameters', description: 'Consortium parameters read by the other contracts' })
 export class ParameterContract extends Contract {
@@ -44,28 +17,17 @@ export class ParameterContract extends Contract {
     super(parameterContractName);
   }
 
-  /** Sets one parameter. Admins only until governance votes replace this. */
+  /**
+   * Genesis only: the bootstrap administrator sets a parameter. After genesis is sealed
+   * parameters change through governance proposals (`setParameter` actions).
+   */
   @Transaction()
   async setParameter(ctx: Context, requestJson: string): Promise<ParameterRecord> {
     const request = parseArgument(parameterTransactions.setParameter.request, requestJson);
-    const valueCheck = parameterCatalogue[request.name].safeParse(request.value);
-    if (!valueCheck.success) {
-      refuse(
-        'VALIDATION_FAILED',
-        `value: ${valueCheck.error.issues[0]?.message ?? 'is invalid'} for ${request.name}`,
-        'value',
-      );
-    }
-    const caller = callerOf(ctx);
-    requireRole(caller, ['admin'], `set parameter ${request.name}`);
-    const record: ParameterRecord = {
-      name: request.name,
-      value: request.value,
-      updatedAt: transactionInstant(ctx),
-      updatedBy: caller.mspId,
-      txId: ctx.stub.getTxID(),
-    };
-    await writeRecord(ctx, parameterKey(ctx, request.name), record);
+    checkParameterValue(request.name, request.value);
+    const tx = txOf(ctx);
+    const provenance = await requireGenesisAdmin(tx, `set parameter ${request.name}`);
+    const record = await writeParameter(tx, request.name, request.value, provenance);
     emitEvent(ctx, parameterEvents.parameterSet, record);
     return record;
   }
@@ -78,12 +40,7 @@ export class ParameterContract extends Contract {
 
   /** Every parameter that has been set, in catalogue order. */
   @Transaction(false)
-  async listParameters(ctx: Context): Promise<ParameterRecord[]> {
-    const records: ParameterRecord[] = [];
-    for (const name of parameterNames) {
-      const record = await readRecord(ctx, parameterRecordSchema, parameterKey(ctx, name));
-      if (record !== undefined) records.push(record);
-    }
-    return records;
+  listParameters(ctx: Context): Promise<ParameterRecord[]> {
+    return readParameterRecords(ctx);
   }
 }

@@ -256,6 +256,12 @@ export const disputeSchema = z.object({
   txId: z.string(),
   /** The status the milestone was frozen in. */
   frozenStatus: milestoneStatusSchema,
+  /**
+   * Arbitrators drawn when the dispute was opened, from the governed arbitrators of
+   * neither party's organisation; only they may vote. Absent on disputes opened before
+   * panels were drawn.
+   */
+  panel: z.array(partySchema).optional(),
   /** The latest vote of each arbitrator on the panel; an arbitrator may revise theirs until a majority decides. */
   votes: z.array(disputeVoteSchema),
   decision: disputeDecisionSchema.optional(),

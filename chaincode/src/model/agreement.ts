@@ -34,9 +34,16 @@ export const maxMilestonesPerAgreement = 50;
 export const maxTasksPerBatch = 500;
 /** Most tasks across all batches of one agreement, so that drafting stays one reasonable transaction. */
 export const maxTasksPerAgreement = 1000;
-/** Arbitrators on a dispute panel; a decision needs a majority of them voting for the same split. */
-export const arbitrationPanelSize = 3;
-export const arbitrationMajority = Math.floor(arbitrationPanelSize / 2) + 1;
+/**
+ * Arbitrators on a dispute panel drawn before panels came from governance, when the
+ * first arbitrators to vote formed it; newer disputes record their drawn panel.
+ */
+export const legacyArbitrationPanelSize = 3;
+
+/** Votes for the same split that decide a dispute: a majority of the panel. */
+export function arbitrationMajority(panelSize: number): number {
+  return Math.floor(panelSize / 2) + 1;
+}
 
 const nonBlank = (max: number) =>
   z

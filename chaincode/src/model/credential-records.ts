@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actorSchema, partySchema } from './party';
+import { ruleProvenanceSchema } from './provenance';
 import { wellFormedString } from './canonical-json';
 
 export const credentialContractName = 'credential';
@@ -86,6 +87,8 @@ export const issuerRecordSchema = z.object({
   removal: z.object({ reason: z.string(), at: z.string(), txId: z.string() }).optional(),
   updatedAt: z.string(),
   updatedTxId: z.string(),
+  /** Who decided the current version: genesis, or the executed governance proposal. */
+  provenance: ruleProvenanceSchema.optional(),
 });
 export type IssuerRecord = z.output<typeof issuerRecordSchema>;
 
@@ -101,6 +104,7 @@ export const issuerVersionRecordSchema = z.object({
   by: actorSchema,
   at: z.string(),
   txId: z.string(),
+  provenance: ruleProvenanceSchema.optional(),
 });
 export type IssuerVersionRecord = z.output<typeof issuerVersionRecordSchema>;
 

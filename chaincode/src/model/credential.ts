@@ -101,7 +101,7 @@ export function commitClaims(claims: readonly SaltedClaim[]): CommittedClaim[] {
   return claims.map((claim) => ({ name: claim.name, commitment: claimCommitment(claim) }));
 }
 
-const nonBlank = (max: number) =>
+export const nonBlank = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
@@ -134,7 +134,7 @@ export const credentialClaimsSchema = canonicalInput(
 );
 
 /** Types an issuer may issue: at least one, each once. */
-const grantedTypesSchema = z
+export const grantedTypesSchema = z
   .array(credentialTypeSchema)
   .min(1, 'must grant at least one credential type')
   .superRefine((types, ctx) => {

@@ -29,6 +29,16 @@ export const refusalCatalogue = {
   REVISION_LIMIT_REACHED: 'state',
   /** A payout stays held: the payee holds no valid credential of a KYC type the consortium lists. */
   COMPLIANCE_HOLD: 'state',
+  /** After genesis, consortium rules change only through an executed governance proposal. */
+  GOVERNANCE_REQUIRED: 'forbidden',
+  /** The caller's organisation already voted on the proposal through another identity. */
+  ALREADY_VOTED: 'conflict',
+  /** The proposal's voting window has closed. */
+  VOTING_CLOSED: 'state',
+  /** The proposal passed but its timelock has not run out. */
+  TIMELOCK_ACTIVE: 'state',
+  /** The proposal cannot be executed: it failed its vote, was vetoed or was already executed. */
+  PROPOSAL_NOT_EXECUTABLE: 'state',
   /** The terms document or hash given does not match the terms recorded on the agreement. */
   TERMS_MISMATCH: 'conflict',
 } as const satisfies Record<string, RefusalKind>;

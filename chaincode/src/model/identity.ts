@@ -10,6 +10,7 @@ export const roles = [
   'arbitrator',
   'evaluator',
   'settlement',
+  'governor',
   'admin',
 ] as const;
 export const roleSchema = z.enum(roles);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { credentialTypeSchema } from './credential-records';
+import { ruleProvenanceSchema } from './provenance';
 import { noRequest, transactionSpec } from './spec';
 
 export const parameterContractName = 'parameter';
@@ -35,6 +36,30 @@ export const parameterCatalogue = {
     .array(z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be MSP ids'))
     .min(1, 'must name at least one organisation')
     .max(20),
+  /** How many arbitrators are drawn for a dispute's panel (fewer when fewer are eligible). */
+  arbitrationPanelSize: z.number().int().min(1).max(9),
+  /**
+   * Share of the member organisations with a voting right that must cast a vote (yes,
+   * no or abstain) for a proposal to count, in basis points: 5001 is a majority.
+   */
+  governanceQuorumBps: z.number().int().min(1).max(10_000),
+  /**
+   * A proposal passes when its yes votes exceed this share of yes plus no votes, in
+   * basis points: 5000 is "more yes than no"; abstentions count only for the quorum.
+   */
+  governancePassThresholdBps: z.number().int().min(0).max(9_999),
+  /** Shortest voting window a proposal may ask for, in seconds. */
+  governanceMinVotingSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24 * 3600),
+  /** Shortest timelock between the end of voting and execution, during which a veto is possible, in seconds. */
+  governanceMinTimelockSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24 * 3600),
 } as const;
 
 export type ParameterName = keyof typeof parameterCatalogue;
@@ -57,6 +82,8 @@ export const parameterRecordSchema = z.object({
   updatedAt: z.string(),
   updatedBy: z.string(),
   txId: z.string(),
+  /** Who decided the value: genesis, or the executed governance proposal. */
+  provenance: ruleProvenanceSchema.optional(),
 });
 export type ParameterRecord = z.infer<typeof parameterRecordSchema>;
 

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { AgreementContract } from '../contracts/agreement-contract';
+import { GovernanceContract } from '../contracts/governance-contract';
 import { ParameterContract } from '../contracts/parameter-contract';
 import { agreementTermsSha256, type AgreementTerms } from '../model/agreement';
 import type { MilestoneRecord } from '../model/agreement-records';
+import type { GovernanceAction } from '../model/governance';
 import type { ParameterName, ParameterValue } from '../model/parameter';
 import { InMemoryLedger, type TestIdentity } from './in-memory-ledger';
 
@@ -181,6 +183,7 @@ export const batchMilestone = (ledger: InMemoryLedger, taskCount = 3): Record<st
 export class AgreementDriver {
   readonly contract = new AgreementContract();
   readonly parameters = new ParameterContract();
+  readonly governance = new GovernanceContract();
   #requests = 0;
 
   constructor(readonly ledger: InMemoryLedger = new InMemoryLedger()) {}
@@ -201,6 +204,24 @@ export class AgreementDriver {
     // Payout compliance has its own suite; elsewhere the consortium requires no KYC type.
     await this.setParameter('kycCredentialTypes', []);
     await this.setParameter('settlementOrganisations', [settlement.mspId]);
+    await this.setParameter('arbitrationPanelSize', 3);
+    await this.setParameter('governanceQuorumBps', 5001);
+    await this.setParameter('governancePassThresholdBps', 5000);
+    await this.setParameter('governanceMinVotingSeconds', 3600);
+    await this.setParameter('governanceMinTimelockSeconds', 3600);
+    // Three arbitrators of an organisation neither party belongs to: every panel is all three.
+    await this.applyGenesis(
+      [arbitratorA, arbitratorB, arbitratorC].map((arbitrator) => ({
+        type: 'addArbitrator' as const,
+        arbitrator: { mspId: arbitrator.mspId, userId: String(arbitrator.attributes?.userId) },
+        displayName: arbitrator.name,
+      })),
+    );
+  }
+
+  /** The bootstrap administrator's direct changes, before genesis is sealed. */
+  async applyGenesis(actions: readonly GovernanceAction[]): Promise<void> {
+    await this.ledger.invoke(admin, (ctx) => this.governance.applyGenesisActions(ctx, JSON.stringify({ actions })));
   }
 
   call<Result>(

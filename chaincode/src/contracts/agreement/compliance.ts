@@ -2,7 +2,7 @@ import type { ComplianceCheck, SettlementInstruction } from '../../model/agreeme
 import type { Party } from '../../model/party';
 import { readCredentialsOfSubject } from '../credential/store';
 import { verifyPresentation } from '../credential/verification';
-import { readParameter } from '../parameter-contract';
+import { readParameter } from '../parameter/store';
 import type { Tx } from '../../ledger/tx';
 
 /**

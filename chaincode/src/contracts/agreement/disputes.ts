@@ -1,11 +1,21 @@
-import { arbitrationMajority, arbitrationPanelSize } from '../../model/agreement';
+import { createHash } from 'node:crypto';
+import { arbitrationMajority, legacyArbitrationPanelSize } from '../../model/agreement';
 import { agreementEvents } from '../../model/agreement-events';
-import type { Dispute, DisputeVote, MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
+import type {
+  AgreementRecord,
+  Dispute,
+  DisputeVote,
+  MilestoneRecord,
+  SettlementInstruction,
+} from '../../model/agreement-records';
+import type { Party } from '../../model/party';
 import { minorUnits } from '../../model/money';
 import { refuse } from '../../ledger/refusal';
 import { requireArbitrator, requireEitherSide } from './access';
 import { isParty } from '../../ledger/caller';
 import { requireActive, requireStatus } from './guards';
+import { readParameter } from '../parameter/store';
+import { readArbitrators } from '../governance/store';
 import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
@@ -26,11 +36,40 @@ function underReview(milestone: MilestoneRecord): boolean {
 }
 
 /**
- * Freezes a submitted or rejected milestone until an arbitrator panel decides how
- * to split its escrow.
+ * Draws a dispute's panel from the governed arbitrators who belong to neither party's
+ * organisation: a Fisher–Yates shuffle of them in key order, driven by SHA-256 of the
+ * transaction id, so every endorsing peer draws the same panel and nobody can choose
+ * it without choosing the transaction id. Fewer than `arbitrationPanelSize` eligible
+ * arbitrators make a smaller panel.
+ *
+ * @throws RefusalError INVALID_STATE when no arbitrator is eligible.
+ */
+async function drawPanel(tx: Tx, agreement: AgreementRecord, label: string): Promise<Party[]> {
+  const excluded = new Set([agreement.client.mspId, agreement.freelancer.mspId]);
+  const eligible = (await readArbitrators(tx.ctx))
+    .filter((record) => record.status === 'active' && !excluded.has(record.arbitrator.mspId))
+    .map((record) => record.arbitrator);
+  if (eligible.length === 0) {
+    refuse(
+      'INVALID_STATE',
+      `no governed arbitrator outside ${[...excluded].join(' and ')} can hear a dispute over ${label}; the consortium must add one`,
+    );
+  }
+  const size = Math.min((await readParameter(tx.ctx, 'arbitrationPanelSize')).value, eligible.length);
+  for (let index = eligible.length - 1; index > 0; index -= 1) {
+    const digest = createHash('sha256').update(`${tx.txId}:panel:${index}`).digest();
+    const pick = digest.readUInt32BE(0) % (index + 1);
+    [eligible[index], eligible[pick]] = [eligible[pick] as Party, eligible[index] as Party];
+  }
+  return eligible.slice(0, size);
+}
+
+/**
+ * Freezes a submitted or rejected milestone until an arbitrator panel, drawn now,
+ * decides how to split its escrow.
  *
  * @throws RefusalError FORBIDDEN unless a party calls; INVALID_STATE unless the
- *   milestone's delivery is under review or was rejected.
+ *   milestone's delivery is under review or was rejected, or when no arbitrator is eligible.
  */
 export async function openDispute(tx: Tx, request: MilestoneRef & { reason: string }): Promise<MilestoneRecord> {
   const agreement = await requireAgreement(tx.ctx, request.agreementId);
@@ -49,6 +88,7 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
     openedAt: tx.at,
     txId: tx.txId,
     frozenStatus: milestone.status,
+    panel: await drawPanel(tx, agreement, label),
     votes: [],
   };
   const disputed = touched(tx, { ...milestone, status: 'disputed' as const, dispute });
@@ -62,13 +102,14 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
 }
 
 /**
- * Records an arbitrator's split of the escrow. The first arbitrators to vote form the
- * panel; each may revise their vote, and as soon as a majority of the panel votes for
- * the same split the dispute is decided and the refund and payout are requested.
+ * Records a panel arbitrator's split of the escrow. Each may revise their vote, and as
+ * soon as a majority of the panel votes for the same split the dispute is decided and
+ * the refund and payout are requested. (On disputes opened before panels were drawn,
+ * the first arbitrators to vote form the panel.)
  *
- * @throws RefusalError FORBIDDEN unless an arbitrator who is not a party calls;
- *   INVALID_STATE unless disputed or when the panel is full; VALIDATION_FAILED when the
- *   escrow amount voted on is not the milestone's.
+ * @throws RefusalError FORBIDDEN unless an arbitrator on the panel who is not a party
+ *   calls; INVALID_STATE unless disputed or when a legacy panel is full;
+ *   VALIDATION_FAILED when the escrow amount voted on is not the milestone's.
  */
 export async function castDisputeVote(
   tx: Tx,
@@ -89,8 +130,13 @@ export async function castDisputeVote(
     );
   }
   const others = dispute.votes.filter((vote) => !isParty(tx.caller, vote.arbitrator));
-  if (others.length === dispute.votes.length && dispute.votes.length >= arbitrationPanelSize) {
-    refuse('INVALID_STATE', `the arbitration panel of ${label} is full (${arbitrationPanelSize} arbitrators)`);
+  const panelSize = dispute.panel?.length ?? legacyArbitrationPanelSize;
+  if (dispute.panel !== undefined && !dispute.panel.some((member) => isParty(tx.caller, member))) {
+    const names = dispute.panel.map((member) => `${member.userId}@${member.mspId}`).join(', ');
+    refuse('FORBIDDEN', `only the panel drawn for ${label} (${names}) may vote on its dispute`);
+  }
+  if (others.length === dispute.votes.length && dispute.votes.length >= panelSize) {
+    refuse('INVALID_STATE', `the arbitration panel of ${label} is full (${panelSize} arbitrators)`);
   }
   const vote: DisputeVote = {
     arbitrator,
@@ -109,7 +155,7 @@ export async function castDisputeVote(
     (candidate) => candidate.clientShare === vote.clientShare && candidate.freelancerShare === vote.freelancerShare,
   );
 
-  if (agreeing.length < arbitrationMajority) {
+  if (agreeing.length < arbitrationMajority(panelSize)) {
     const voted = touched(tx, { ...milestone, dispute: { ...dispute, votes } });
     await writeMilestone(tx.ctx, voted);
     emitAgreementEvent(tx, agreementEvents.disputeVoteCast, agreement.agreementId, {

@@ -2,7 +2,7 @@ import { agreementEvents } from '../../model/agreement-events';
 import type { MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
 import { requireRole } from '../../ledger/caller';
 import { minorUnits } from '../../model/money';
-import { readParameter } from '../parameter-contract';
+import { readParameter } from '../parameter/store';
 import { refuse } from '../../ledger/refusal';
 import { requireEitherSide, requireSide } from './access';
 import { requireActive, requireStatus } from './guards';

@@ -16,7 +16,7 @@ import type {
 } from '../../model/agreement-records';
 import { describeCaller, isParty, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
-import { readParameter } from '../parameter-contract';
+import { readParameter } from '../parameter/store';
 import { requireEitherSide, requireSide } from './access';
 import { escrowHeldStatuses, escrowOf, newInstruction } from './settlement';
 import {

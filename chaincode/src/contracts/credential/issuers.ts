@@ -1,19 +1,33 @@
 import type { Party } from '../../model/party';
-import type { RegisterIssuerRequest } from '../../model/credential';
-import { credentialEvents } from '../../model/credential-events';
-import { credentialTypes, type IssuerRecord, type IssuerVersionRecord } from '../../model/credential-records';
+import {
+  credentialTypes,
+  type CredentialType,
+  type IssuerRecord,
+  type IssuerVersionRecord,
+} from '../../model/credential-records';
+import type { RuleProvenance } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
 import { actorOf, type Tx } from '../../ledger/tx';
-import { emitCredentialEvent } from './events';
 import { describeParty, readIssuer, writeIssuer } from './store';
+
+/** An issuer record as a change left it, with the version that records the change. */
+export interface IssuerChange {
+  readonly issuer: IssuerRecord;
+  readonly version: IssuerVersionRecord;
+}
 
 /**
  * Registers an issuer, replaces the grant of an active one, or re-registers a removed
  * one. Each call writes a new version of the grant; earlier versions stay readable.
+ * The caller emits the event (genesis and governance emit different ones).
  *
  * @throws RefusalError ALREADY_EXISTS when the issuer is already active with exactly this name and grant.
  */
-export async function registerIssuer(tx: Tx, request: RegisterIssuerRequest): Promise<IssuerRecord> {
+export async function registerIssuer(
+  tx: Tx,
+  request: { issuer: Party; displayName: string; credentialTypes: readonly CredentialType[] },
+  provenance: RuleProvenance,
+): Promise<IssuerChange> {
   const current = await readIssuer(tx.ctx, request.issuer);
   // Catalogue order, so that the same grant is always stored the same way.
   const granted = credentialTypes.filter((type) => request.credentialTypes.includes(type));
@@ -39,6 +53,7 @@ export async function registerIssuer(tx: Tx, request: RegisterIssuerRequest): Pr
     registeredTxId: current?.registeredTxId ?? tx.txId,
     updatedAt: tx.at,
     updatedTxId: tx.txId,
+    provenance,
   };
   const versionRecord: IssuerVersionRecord = {
     issuer: request.issuer,
@@ -49,10 +64,10 @@ export async function registerIssuer(tx: Tx, request: RegisterIssuerRequest): Pr
     by: actorOf(tx.caller),
     at: tx.at,
     txId: tx.txId,
+    provenance,
   };
   await writeIssuer(tx.ctx, record, versionRecord);
-  emitCredentialEvent(tx, credentialEvents.issuerRegistered, { issuer: record, version: versionRecord });
-  return record;
+  return { issuer: record, version: versionRecord };
 }
 
 /**
@@ -61,7 +76,11 @@ export async function registerIssuer(tx: Tx, request: RegisterIssuerRequest): Pr
  *
  * @throws RefusalError NOT_FOUND when the identity was never an issuer; INVALID_STATE when already removed.
  */
-export async function removeIssuer(tx: Tx, request: { issuer: Party; reason: string }): Promise<IssuerRecord> {
+export async function removeIssuer(
+  tx: Tx,
+  request: { issuer: Party; reason: string },
+  provenance: RuleProvenance,
+): Promise<IssuerChange> {
   const current = await readIssuer(tx.ctx, request.issuer);
   if (current === undefined) {
     refuse('NOT_FOUND', `${describeParty(request.issuer)} has no issuer record`, 'issuer');
@@ -77,6 +96,7 @@ export async function removeIssuer(tx: Tx, request: { issuer: Party; reason: str
     removal: { reason: request.reason, at: tx.at, txId: tx.txId },
     updatedAt: tx.at,
     updatedTxId: tx.txId,
+    provenance,
   };
   const versionRecord: IssuerVersionRecord = {
     issuer: current.issuer,
@@ -88,8 +108,8 @@ export async function removeIssuer(tx: Tx, request: { issuer: Party; reason: str
     by: actorOf(tx.caller),
     at: tx.at,
     txId: tx.txId,
+    provenance,
   };
   await writeIssuer(tx.ctx, record, versionRecord);
-  emitCredentialEvent(tx, credentialEvents.issuerRemoved, { issuer: record, version: versionRecord });
-  return record;
+  return { issuer: record, version: versionRecord };
 }

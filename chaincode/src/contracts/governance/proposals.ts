@@ -1,0 +1,269 @@
+import type {
+  ProposalPhase,
+  ProposalRecord,
+  ProposalView,
+  ProposeRequest,
+  Tally,
+  VoteChoice,
+  VoteRecord,
+} from '../../model/governance';
+import { describeCaller, requireRole, requireUserId } from '../../ledger/caller';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
+import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
+import { readParameter } from '../parameter/store';
+import { applyActions, checkActions } from './actions';
+import { readGenesis, readMember, readMembers, readProposal, readVotes, writeProposal, writeVote } from './store';
+
+/**
+ * Tallies on read, from one key per organisation's vote: votes of organisations that
+ * no longer hold a voting right do not count.
+ */
+async function tallyOf(tx: Tx, votes: readonly VoteRecord[]): Promise<{ tally: Tally; counted: VoteRecord[] }> {
+  const voting = new Set((await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId));
+  const counted = votes.filter((vote) => voting.has(vote.mspId));
+  const count = (choice: VoteChoice) => counted.filter((vote) => vote.choice === choice).length;
+  const [yes, no, abstain] = [count('yes'), count('no'), count('abstain')];
+  const quorumBps = (await readParameter(tx.ctx, 'governanceQuorumBps')).value;
+  const passBps = (await readParameter(tx.ctx, 'governancePassThresholdBps')).value;
+  const quorum = Math.max(1, Math.ceil((voting.size * quorumBps) / 10_000));
+  const quorumReached = counted.length >= quorum;
+  return {
+    tally: {
+      members: voting.size,
+      yes,
+      no,
+      abstain,
+      quorum,
+      quorumReached,
+      passed: quorumReached && yes * 10_000 > passBps * (yes + no),
+    },
+    counted,
+  };
+}
+
+function phaseOf(tx: Tx, proposal: ProposalRecord, tally: Tally): ProposalPhase {
+  if (proposal.status === 'vetoed') return 'vetoed';
+  if (proposal.status === 'executed') return 'executed';
+  if (!reached(tx, proposal.votingEndsAt)) return 'voting';
+  if (!tally.passed) return 'failed';
+  return reached(tx, proposal.executableAt) ? 'executable' : 'timelocked';
+}
+
+/**
+ * The proposal with its counted votes, tally and phase at this transaction's time.
+ * `votes` replaces the stored votes when this transaction has just written one (a
+ * transaction does not read its own writes).
+ */
+export async function viewProposal(
+  tx: Tx,
+  proposal: ProposalRecord,
+  votes?: readonly VoteRecord[],
+): Promise<ProposalView> {
+  const { tally, counted } = await tallyOf(tx, votes ?? (await readVotes(tx.ctx, proposal.proposalId)));
+  const final = proposal.execution?.tally ?? tally;
+  return { proposal, votes: counted, tally: final, phase: phaseOf(tx, proposal, final), asOf: tx.at };
+}
+
+/** @throws RefusalError NOT_FOUND when no proposal has the id. */
+export async function requireProposal(tx: Tx, proposalId: string): Promise<ProposalRecord> {
+  const proposal = await readProposal(tx.ctx, proposalId);
+  if (proposal === undefined) refuse('NOT_FOUND', `proposal ${proposalId} does not exist`, 'proposalId');
+  return proposal;
+}
+
+/**
+ * @throws RefusalError FORBIDDEN unless the caller holds role governor (or, where
+ *   `roles` says so, another role) in a member organisation with the right asked for.
+ */
+async function requireMemberRight(
+  tx: Tx,
+  right: 'voting' | 'veto',
+  roles: readonly ['governor', ...('auditor' | 'governor')[]],
+  action: string,
+) {
+  requireRole(tx.caller, roles, action);
+  requireUserId(tx.caller, action);
+  const member = await readMember(tx.ctx, tx.caller.mspId);
+  if (member === undefined || !member[right]) {
+    const what = right === 'voting' ? 'a voting right' : 'the veto right';
+    refuse(
+      'FORBIDDEN',
+      `only a ${roles.join(' or ')} of a member organisation with ${what} may ${action}; ${tx.caller.mspId} has none (the caller is ${describeCaller(tx.caller)})`,
+    );
+  }
+}
+
+/**
+ * A governor of a member organisation with a voting right proposes one or more
+ * actions, with the voting window and timelock it asks for (at least the governed minimums).
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE before genesis is
+ *   sealed; ALREADY_EXISTS when the id is taken; VALIDATION_FAILED for a window shorter
+ *   than the governed minimum or an action that cannot apply.
+ */
+export async function propose(tx: Tx, request: ProposeRequest): Promise<ProposalView> {
+  await requireMemberRight(tx, 'voting', ['governor'], 'propose a change to the consortium rules');
+  if (!(await readGenesis(tx.ctx)).sealed) {
+    refuse(
+      'INVALID_STATE',
+      'governance starts once genesis is sealed; until then the bootstrap administrator sets the rules',
+    );
+  }
+  if ((await readProposal(tx.ctx, request.proposalId)) !== undefined) {
+    refuseIdTaken('proposal', request.proposalId, 'proposalId');
+  }
+  checkActions(request.actions);
+  const minVoting = (await readParameter(tx.ctx, 'governanceMinVotingSeconds')).value;
+  const minTimelock = (await readParameter(tx.ctx, 'governanceMinTimelockSeconds')).value;
+  if (request.votingSeconds < minVoting) {
+    refuse(
+      'VALIDATION_FAILED',
+      `votingSeconds: must be at least ${minVoting} (governanceMinVotingSeconds)`,
+      'votingSeconds',
+    );
+  }
+  if (request.timelockSeconds < minTimelock) {
+    refuse(
+      'VALIDATION_FAILED',
+      `timelockSeconds: must be at least ${minTimelock} (governanceMinTimelockSeconds)`,
+      'timelockSeconds',
+    );
+  }
+  const votingEndsAt = addSeconds(tx.at, request.votingSeconds);
+  const proposal: ProposalRecord = {
+    proposalId: request.proposalId,
+    title: request.title,
+    text: request.text,
+    actions: request.actions,
+    proposer: actorOf(tx.caller),
+    proposedAt: tx.at,
+    txId: tx.txId,
+    votingEndsAt,
+    timelockSeconds: request.timelockSeconds,
+    executableAt: addSeconds(votingEndsAt, request.timelockSeconds),
+    status: 'open',
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  await writeProposal(tx.ctx, proposal);
+  return viewProposal(tx, proposal, []);
+}
+
+/**
+ * Casts or changes an organisation's vote. One organisation, one vote: the governor
+ * who cast it may change it until the window closes; another identity of the same
+ * organisation may not vote again.
+ *
+ * @throws RefusalError FORBIDDEN unless a governor of a voting member calls;
+ *   NOT_FOUND for an unknown proposal; VOTING_CLOSED after the window;
+ *   ALREADY_VOTED when the organisation voted through another identity.
+ */
+export async function vote(
+  tx: Tx,
+  request: { proposalId: string; choice: VoteChoice; reason?: string | undefined },
+): Promise<{ view: ProposalView; vote: VoteRecord }> {
+  await requireMemberRight(tx, 'voting', ['governor'], 'vote on proposals');
+  const proposal = await requireProposal(tx, request.proposalId);
+  if (proposal.status !== 'open' || reached(tx, proposal.votingEndsAt)) {
+    refuse('VOTING_CLOSED', `voting on proposal ${proposal.proposalId} closed at ${proposal.votingEndsAt}`);
+  }
+  const votes = await readVotes(tx.ctx, proposal.proposalId);
+  const earlier = votes.find((existing) => existing.mspId === tx.caller.mspId);
+  if (earlier !== undefined && earlier.voter.userId !== tx.caller.userId) {
+    refuse(
+      'ALREADY_VOTED',
+      `${tx.caller.mspId} already voted on proposal ${proposal.proposalId} through ${earlier.voter.userId ?? 'another identity'} at ${earlier.at}; an organisation has one vote, which only the governor who cast it may change`,
+    );
+  }
+  const cast: VoteRecord = {
+    proposalId: proposal.proposalId,
+    mspId: tx.caller.mspId,
+    choice: request.choice,
+    voter: actorOf(tx.caller),
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    at: tx.at,
+    txId: tx.txId,
+  };
+  await writeVote(tx.ctx, cast);
+  const view = await viewProposal(tx, proposal, [...votes.filter((existing) => existing !== earlier), cast]);
+  return { view, vote: cast };
+}
+
+/**
+ * An organisation holding the veto right stops a passed proposal during its timelock.
+ *
+ * @throws RefusalError FORBIDDEN unless a governor or auditor of a member with the veto
+ *   right calls; INVALID_STATE unless the proposal passed and its timelock is running.
+ */
+export async function veto(tx: Tx, request: { proposalId: string; reason: string }): Promise<ProposalView> {
+  await requireMemberRight(tx, 'veto', ['governor', 'auditor'], 'veto proposals');
+  const proposal = await requireProposal(tx, request.proposalId);
+  const view = await viewProposal(tx, proposal);
+  if (view.phase !== 'timelocked') {
+    refuse(
+      'INVALID_STATE',
+      `a veto is possible only while a passed proposal's timelock runs; proposal ${proposal.proposalId} is ${view.phase}`,
+    );
+  }
+  const vetoed = touched(tx, {
+    ...proposal,
+    status: 'vetoed' as const,
+    veto: { by: actorOf(tx.caller), reason: request.reason, at: tx.at, txId: tx.txId },
+  });
+  await writeProposal(tx.ctx, vetoed);
+  return { ...view, proposal: vetoed, phase: 'vetoed' };
+}
+
+/** @throws RefusalError TIMELOCK_ACTIVE or PROPOSAL_NOT_EXECUTABLE, naming the reason, unless the phase is `executable`. */
+function refuseUnlessExecutable(view: ProposalView): void {
+  const { proposal, tally } = view;
+  const id = proposal.proposalId;
+  if (view.phase === 'voting') {
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} is still being voted on until ${proposal.votingEndsAt}`);
+  }
+  if (view.phase === 'failed') {
+    const why = tally.quorumReached
+      ? `${tally.yes} yes against ${tally.no} no did not pass`
+      : `${tally.yes + tally.no + tally.abstain} of ${tally.members} members voted, short of the quorum of ${tally.quorum}`;
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} failed its vote: ${why}`);
+  }
+  if (view.phase === 'timelocked') {
+    refuse('TIMELOCK_ACTIVE', `proposal ${id} passed but its timelock runs until ${proposal.executableAt}`);
+  }
+  if (view.phase === 'vetoed' && proposal.veto !== undefined) {
+    const { by, at, reason } = proposal.veto;
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was vetoed by ${by.mspId} at ${at}: ${reason}`);
+  }
+  if (view.phase === 'executed' && proposal.execution !== undefined) {
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was already executed in transaction ${proposal.execution.txId}`);
+  }
+}
+
+/**
+ * Applies a passed proposal's actions once its timelock has run out. Anyone on the
+ * channel may execute it, so no single party can hold a decision back.
+ *
+ * @throws RefusalError TIMELOCK_ACTIVE before `executableAt`; PROPOSAL_NOT_EXECUTABLE
+ *   while voting, or when it failed, was vetoed or was executed; whatever an action
+ *   refuses (then nothing is applied).
+ */
+export async function execute(tx: Tx, request: { proposalId: string }): Promise<ProposalView> {
+  const proposal = await requireProposal(tx, request.proposalId);
+  const view = await viewProposal(tx, proposal);
+  const id = proposal.proposalId;
+  refuseUnlessExecutable(view);
+  await applyActions(tx, proposal.actions, {
+    source: 'proposal',
+    proposalId: id,
+    executedBy: actorOf(tx.caller),
+    at: tx.at,
+    txId: tx.txId,
+  });
+  const executed = touched(tx, {
+    ...proposal,
+    status: 'executed' as const,
+    execution: { by: actorOf(tx.caller), at: tx.at, txId: tx.txId, tally: view.tally },
+  });
+  await writeProposal(tx.ctx, executed);
+  return { ...view, proposal: executed, phase: 'executed' };
+}
