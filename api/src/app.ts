@@ -34,6 +34,8 @@ import { credentialRoutes } from './credentials/credential-routes.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
+import { governanceRoutes } from './governance/governance-routes.js';
+import { governanceSchema } from './governance/governance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
 
@@ -72,12 +74,19 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...credentialRoutes(deps),
     ...reputationRoutes(deps),
     ...settlementRoutes(deps),
+    ...governanceRoutes(deps),
   ];
 }
 
 /** Every part of the GraphQL schema. */
 export function schemaModules(deps: AppDependencies): SchemaModule[] {
-  return [baseSchema(deps), agreementSchema(deps), credentialSchema(deps), reputationSchema(deps)];
+  return [
+    baseSchema(deps),
+    agreementSchema(deps),
+    credentialSchema(deps),
+    reputationSchema(deps),
+    governanceSchema(deps),
+  ];
 }
 
 /** Builds the HTTP application from its dependencies; main.ts only parses config and listens. */

@@ -6,6 +6,7 @@ import { ContractClient, type TransactionTransport } from './contract-client.js'
 import {
   agreementTransactions,
   credentialTransactions,
+  governanceTransactions,
   parameterTransactions,
   reputationTransactions,
   systemTransactions,
@@ -28,24 +29,26 @@ export const defaultDeadlines: Deadlines = {
   commitStatusMs: 60_000,
 };
 
+/** The chaincode's contracts by the name clients use for them: the one list a new domain joins. */
+const contractTransactions = {
+  system: systemTransactions,
+  parameters: parameterTransactions,
+  agreements: agreementTransactions,
+  credentials: credentialTransactions,
+  reputation: reputationTransactions,
+  governance: governanceTransactions,
+} as const;
+
 /** The typed contracts of the chaincode, whatever carries the calls. */
-export interface LedgerClient {
-  readonly system: TypedContract<typeof systemTransactions>;
-  readonly parameters: TypedContract<typeof parameterTransactions>;
-  readonly agreements: TypedContract<typeof agreementTransactions>;
-  readonly credentials: TypedContract<typeof credentialTransactions>;
-  readonly reputation: TypedContract<typeof reputationTransactions>;
-}
+export type LedgerClient = {
+  readonly [Name in keyof typeof contractTransactions]: TypedContract<(typeof contractTransactions)[Name]>;
+};
 
 /** Every typed contract over one transport. */
 export function ledgerClient(transport: TransactionTransport): LedgerClient {
-  return {
-    system: typedContract(transport, systemTransactions),
-    parameters: typedContract(transport, parameterTransactions),
-    agreements: typedContract(transport, agreementTransactions),
-    credentials: typedContract(transport, credentialTransactions),
-    reputation: typedContract(transport, reputationTransactions),
-  };
+  return Object.fromEntries(
+    Object.entries(contractTransactions).map(([name, transactions]) => [name, typedContract(transport, transactions)]),
+  ) as LedgerClient;
 }
 
 /** Typed access to the ledger for one signing identity, over its organisation's shared peer connection. */

@@ -103,7 +103,7 @@ export class AgreementKit {
       arbitrators: [
         await person('arb-ann', 'AuditOrg', 'arbitrator'),
         await person('arb-ben', 'AuditOrg', 'arbitrator'),
-        await person('arb-cyd', 'TalentOrg', 'arbitrator'),
+        await person('arb-cyd', 'AuditOrg', 'arbitrator'),
       ],
       auditor: await person('audrey', 'AuditOrg', 'auditor'),
       issuer: await person('uni-registrar', 'AuditOrg', 'issuer'),
@@ -112,6 +112,14 @@ export class AgreementKit {
       otherEvaluator: await person('other-harness', 'ClientOrg', 'evaluator'),
       hrKey: (await server.service('acme-hr', 'AuditOrg', 'hr')).key,
     };
+    // The three arbitrators belong to neither party's organisation, so every dispute's panel is all three.
+    await server.genesis(
+      cast.arbitrators.map((arbitrator) => ({
+        type: 'addArbitrator' as const,
+        arbitrator: arbitrator.party,
+        displayName: arbitrator.party.userId,
+      })),
+    );
     return new AgreementKit(server, cast);
   }
 

@@ -1,5 +1,6 @@
 import { EventEmitter, on } from 'node:events';
-import { agreementEventBaseSchema, type AgreementEventBase } from '@gigledger/chaincode/model';
+import { z } from 'zod';
+import { actorSchema, agreementEventBaseSchema, type Actor, type AgreementEventBase } from '@gigledger/chaincode/model';
 import type { LedgerEvent } from '@gigledger/gateway';
 
 /** An agreement event as subscribers receive it. */
@@ -10,6 +11,36 @@ export interface AgreementEventMessage {
   readonly blockNumber: string;
   readonly base: AgreementEventBase;
   readonly payload: unknown;
+}
+
+/** A governance event as subscribers receive it. */
+export interface GovernanceEventMessage {
+  readonly name: string;
+  /** Absent on genesis events. */
+  readonly proposalId?: string;
+  readonly transactionId: string;
+  readonly blockNumber: string;
+  readonly at: string;
+  readonly actor: Actor;
+  readonly payload: unknown;
+}
+
+const governanceEventBaseSchema = z.object({ at: z.string(), actor: actorSchema, proposalId: z.string().optional() });
+
+/** One stream of messages that subscribers join and leave. */
+export interface EventTopic<Message> {
+  readonly recheckIntervalMs: number;
+  subscribe(signal: AbortSignal): AsyncGenerator<Message>;
+}
+
+async function* messagesOf<Message>(emitter: EventEmitter, name: string, signal: AbortSignal): AsyncGenerator<Message> {
+  try {
+    for await (const [message] of on(emitter, name, { signal })) {
+      yield message as Message;
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
 }
 
 /**
@@ -29,12 +60,23 @@ export class AgreementEventFeed {
   /** @param options.recheckIntervalMs defaults to 30 s. */
   constructor(options: { readonly recheckIntervalMs?: number } = {}) {
     this.recheckIntervalMs = options.recheckIntervalMs ?? 30_000;
+    this.governance = {
+      recheckIntervalMs: this.recheckIntervalMs,
+      subscribe: (signal) => messagesOf<GovernanceEventMessage>(this.#emitter, 'governance', signal),
+    };
     // Every open subscription is a listener; the default warning threshold is far too low.
     this.#emitter.setMaxListeners(0);
   }
 
-  /** Publishes a ledger event if it is an agreement event; others are ignored. */
+  /** Committed `governance.*` events: proposals, votes, vetoes, executions and genesis. */
+  readonly governance: EventTopic<GovernanceEventMessage>;
+
+  /** Publishes a ledger event to the topic its contract belongs to; events of other contracts are ignored. */
   publish(event: LedgerEvent): void {
+    if (event.name.startsWith('governance.')) {
+      this.#publishGovernance(event);
+      return;
+    }
     if (!event.name.startsWith('agreement.')) return;
     const base = agreementEventBaseSchema.safeParse(event.payload);
     if (!base.success) return;
@@ -49,14 +91,23 @@ export class AgreementEventFeed {
     this.#emitter.emit('event', message);
   }
 
+  #publishGovernance(event: LedgerEvent): void {
+    const base = governanceEventBaseSchema.safeParse(event.payload);
+    if (!base.success) return;
+    const message: GovernanceEventMessage = {
+      name: event.name,
+      ...(base.data.proposalId === undefined ? {} : { proposalId: base.data.proposalId }),
+      transactionId: event.transactionId,
+      blockNumber: event.blockNumber.toString(),
+      at: base.data.at,
+      actor: base.data.actor,
+      payload: event.payload,
+    };
+    this.#emitter.emit('governance', message);
+  }
+
   /** Agreement events from now on, until the signal aborts. */
-  async *subscribe(signal: AbortSignal): AsyncGenerator<AgreementEventMessage> {
-    try {
-      for await (const [message] of on(this.#emitter, 'event', { signal })) {
-        yield message as AgreementEventMessage;
-      }
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    }
+  subscribe(signal: AbortSignal): AsyncGenerator<AgreementEventMessage> {
+    return messagesOf<AgreementEventMessage>(this.#emitter, 'event', signal);
   }
 }

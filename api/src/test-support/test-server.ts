@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { Role } from '@gigledger/chaincode/model';
+import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import type { SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
 import { AccountService } from '../auth/account-service.js';
@@ -69,6 +69,10 @@ export interface TestServer {
     org: string,
     role: Role,
   ): Promise<{ token: string; principal: Principal; party: { mspId: string; userId: string } }>;
+  /** The bootstrap administrator's direct changes to the consortium rules, before genesis is sealed. */
+  genesis(actions: readonly GovernanceAction[]): Promise<void>;
+  /** Hands the rules to governance: from then on only executed proposals change them. */
+  sealGenesis(): Promise<void>;
   /** Creates a service account and returns its API key. */
   service(name: string, org: string, role: Role): Promise<{ key: string; id: string }>;
   /** `fetch` against the server with JSON in and out. */
@@ -137,6 +141,11 @@ export async function startTestServer(
     // Payout compliance is proven on the chaincode and on the real network.
     kycCredentialTypes: [],
     settlementOrganisations: ['ClientOrgMSP', 'AuditOrgMSP'],
+    arbitrationPanelSize: 3,
+    governanceQuorumBps: 5001,
+    governancePassThresholdBps: 5000,
+    governanceMinVotingSeconds: 3600,
+    governanceMinTimelockSeconds: 3600,
   })) {
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }
@@ -197,6 +206,12 @@ export async function startTestServer(
         // Not JSON (e.g. /metrics): keep the text.
       }
       return { status: response.status, body, headers: response.headers };
+    },
+    async genesis(actions) {
+      await operatorLedger.governance.applyGenesisActions({ actions: [...actions] });
+    },
+    async sealGenesis() {
+      await operatorLedger.governance.sealGenesis();
     },
     async close() {
       await new Promise<void>((resolve) =>

@@ -267,11 +267,11 @@ describe('GovernanceContract', () => {
     );
     await driver.expectRefusal(
       () => propose([{ type: 'setParameter', name: 'platformFeeBps', value: 20_000 }]),
-      /^VALIDATION_FAILED\[actions\[0\]\.value\]: actions\[0\]\.value: .* for platformFeeBps$/,
+      /^VALIDATION_FAILED\[actions\.0\.value\]: actions\.0\.value: .* for platformFeeBps$/,
     );
     await driver.expectRefusal(
       () => propose([addKycIssuer, { type: 'removeIssuer', issuer: kycOffice, reason: 'changed our mind' }]),
-      'VALIDATION_FAILED[actions[1]]: actions[1]: changes issuer AuditOrgMSP user kyc-office, which actions[0] already changes',
+      'VALIDATION_FAILED[actions.1]: actions.1: changes issuer AuditOrgMSP user kyc-office, which actions.0 already changes',
     );
   });
 

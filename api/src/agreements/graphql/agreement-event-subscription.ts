@@ -1,7 +1,7 @@
 import { agreementIdSchema } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
 import { unauthenticated } from '../../errors/api-error.js';
-import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
+import type { AgreementEventFeed, AgreementEventMessage, EventTopic } from '../../events/agreement-event-feed.js';
 import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
 import { overseerRoles, requireOneOfRoles } from '../agreement-gates.js';
@@ -24,15 +24,15 @@ export interface CallerLapsed {
  * expired, the key was revoked, the account was disabled) the stream yields a
  * {@link CallerLapsed} instead of any further event and ends.
  */
-export function liveAgreementEvents(
-  feed: AgreementEventFeed,
-  accept: (message: AgreementEventMessage) => boolean,
+export function liveAgreementEvents<Message = AgreementEventMessage>(
+  feed: EventTopic<Message>,
+  accept: (message: Message) => boolean,
   standing?: () => Promise<string | undefined>,
-): AsyncIterableIterator<AgreementEventMessage | CallerLapsed> {
+): AsyncIterableIterator<Message | CallerLapsed> {
   const controller = new AbortController();
   const source = feed.subscribe(controller.signal);
   // The generator runs to its first await, attaching its listener, inside this call.
-  let first: Promise<IteratorResult<AgreementEventMessage>> | undefined = source.next();
+  let first: Promise<IteratorResult<Message>> | undefined = source.next();
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
   let lapse: (reason: string) => void = () => undefined;

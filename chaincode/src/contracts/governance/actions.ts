@@ -32,14 +32,14 @@ function ruleOf(action: GovernanceAction): string {
 export function checkActions(actions: readonly GovernanceAction[]): void {
   const seen = new Map<string, number>();
   actions.forEach((action, index) => {
-    if (action.type === 'setParameter') checkParameterValue(action.name, action.value, `actions[${index}].value`);
+    if (action.type === 'setParameter') checkParameterValue(action.name, action.value, `actions.${index}.value`);
     const rule = ruleOf(action);
     const earlier = seen.get(rule);
     if (earlier !== undefined) {
       refuse(
         'VALIDATION_FAILED',
-        `actions[${index}]: changes ${rule}, which actions[${earlier}] already changes`,
-        `actions[${index}]`,
+        `actions.${index}: changes ${rule}, which actions.${earlier} already changes`,
+        `actions.${index}`,
       );
     }
     seen.set(rule, index);

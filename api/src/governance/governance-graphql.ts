@@ -1,0 +1,293 @@
+import { z } from 'zod';
+import {
+  mspIdSchema,
+  parameterNameSchema,
+  partySchema,
+  proposalIdSchema,
+  type ProposalView,
+  type RuleRef,
+} from '@gigledger/chaincode/model';
+import { principalStanding } from '../auth/principal.js';
+import { liveAgreementEvents, type CallerLapsed } from '../agreements/graphql/agreement-event-subscription.js';
+import { unauthenticated } from '../errors/api-error.js';
+import type { AgreementEventFeed, GovernanceEventMessage } from '../events/agreement-event-feed.js';
+import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { parseInput } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { fieldsUnder } from '../agreements/agreement-inputs.js';
+import { GovernanceService, proposeBodySchema, vetoBodySchema, voteBodySchema } from './governance-routes.js';
+
+/** A proposal as GraphQL shows it: the record's fields beside its phase, tally and votes. */
+function proposalNode(view: ProposalView) {
+  return { ...view.proposal, phase: view.phase, tally: view.tally, votes: view.votes, asOf: view.asOf };
+}
+
+function payload(submitted: { transactionId: string; blockNumber: bigint; result: ProposalView }) {
+  return {
+    transactionId: submitted.transactionId,
+    blockNumber: submitted.blockNumber.toString(),
+    proposal: proposalNode(submitted.result),
+  };
+}
+
+const proposalArgs = z.strictObject({ proposalId: proposalIdSchema });
+
+/**
+ * Governance for members, auditors and anyone who asks where a rule came from:
+ * proposals with their tallies, the commands (who may run each is the chaincode's
+ * rule), the provenance of parameters, issuers, arbitrators and members, and live
+ * governance events.
+ */
+export function governanceSchema(deps: { ledger: LedgerAccess; events: AgreementEventFeed }): SchemaModule {
+  const service = new GovernanceService(deps.ledger);
+  const reader = async (context: GraphqlContext) =>
+    service.client(requireCaller(context, 'governance:read'), context.log);
+  const writer = async (context: GraphqlContext) =>
+    service.client(requireCaller(context, 'governance:write'), context.log);
+  const describe = (context: GraphqlContext, rule: () => RuleRef) =>
+    resolveWith(context, async () => {
+      const description = await (await reader(context)).describeRule(rule());
+      return { ...description, proposal: description.proposal && proposalNode(description.proposal) };
+    });
+  return {
+    typeDefs: /* GraphQL */ `
+      enum VoteChoice {
+        yes
+        no
+        abstain
+      }
+
+      "Where a proposal stands: voting, then failed or timelocked (vetoable), then executable; vetoed and executed are final."
+      enum ProposalPhase {
+        voting
+        failed
+        timelocked
+        executable
+        vetoed
+        executed
+      }
+
+      "Tallied when read from one vote per member organisation with a voting right; frozen at execution."
+      type GovernanceTally {
+        members: Int!
+        yes: Int!
+        no: Int!
+        abstain: Int!
+        "Votes of any choice needed for the quorum."
+        quorum: Int!
+        quorumReached: Boolean!
+        passed: Boolean!
+      }
+
+      type GovernanceVote {
+        mspId: String!
+        choice: VoteChoice!
+        voter: Actor!
+        reason: String
+        at: String!
+        txId: String!
+      }
+
+      type ProposalVeto {
+        by: Actor!
+        reason: String!
+        at: String!
+        txId: String!
+      }
+
+      type ProposalExecution {
+        by: Actor!
+        at: String!
+        txId: String!
+        tally: GovernanceTally!
+      }
+
+      type Proposal {
+        proposalId: ID!
+        title: String!
+        text: String!
+        "The machine-readable actions, as in the REST API's ProposeRequest."
+        actions: JSON!
+        proposer: Actor!
+        proposedAt: String!
+        txId: String!
+        votingEndsAt: String!
+        timelockSeconds: Int!
+        executableAt: String!
+        phase: ProposalPhase!
+        tally: GovernanceTally!
+        votes: [GovernanceVote!]!
+        veto: ProposalVeto
+        execution: ProposalExecution
+        "The transaction time phase and tally were judged at."
+        asOf: String!
+      }
+
+      "Who put a rule in its current state: genesis (by the bootstrap administrator) or an executed proposal."
+      type RuleProvenance {
+        source: String!
+        proposalId: String
+        by: Actor
+        executedBy: Actor
+        at: String!
+        txId: String!
+      }
+
+      type GovernanceMember {
+        mspId: String!
+        voting: Boolean!
+        veto: Boolean!
+        updatedAt: String!
+        provenance: RuleProvenance!
+      }
+
+      type GovernedArbitrator {
+        arbitrator: Party!
+        displayName: String!
+        status: String!
+        updatedAt: String!
+        provenance: RuleProvenance!
+      }
+
+      type RuleDescription {
+        "The rule's current record (parameter, issuer, arbitrator or member)."
+        record: JSON!
+        provenance: RuleProvenance
+        "The proposal that put the rule there, with its votes; null for genesis values."
+        proposal: Proposal
+      }
+
+      type ProposalPayload {
+        transactionId: String!
+        blockNumber: String!
+        proposal: Proposal!
+      }
+
+      input ProposeInput {
+        proposalId: ID!
+        title: String!
+        text: String!
+        "A list of actions, e.g. [{type: \\"setParameter\\", name: \\"platformFeeBps\\", value: 200}]."
+        actions: JSON!
+        votingSeconds: Int!
+        timelockSeconds: Int!
+      }
+
+      type GovernanceEvent {
+        name: String!
+        proposalId: String
+        transactionId: String!
+        blockNumber: String!
+        at: String!
+        actor: Actor!
+        payload: JSON!
+      }
+
+      extend type Query {
+        proposals: [Proposal!]!
+        proposal(proposalId: ID!): Proposal!
+        governanceMembers: [GovernanceMember!]!
+        governedArbitrators: [GovernedArbitrator!]!
+        parameterRule(name: String!): RuleDescription!
+        issuerRule(issuer: PartyInput!): RuleDescription!
+        arbitratorRule(arbitrator: PartyInput!): RuleDescription!
+        memberRule(mspId: String!): RuleDescription!
+      }
+
+      extend type Mutation {
+        "Role governor of a member organisation with a voting right."
+        propose(input: ProposeInput!): ProposalPayload!
+        "Role governor; one vote per organisation."
+        voteOnProposal(proposalId: ID!, choice: VoteChoice!, reason: String): ProposalPayload!
+        "Governor or auditor of a member holding the veto right, during the timelock."
+        vetoProposal(proposalId: ID!, reason: String!): ProposalPayload!
+        "Anyone signed in, once the timelock has run out."
+        executeProposal(proposalId: ID!): ProposalPayload!
+      }
+
+      extend type Subscription {
+        "Committed governance events from now on: proposals, votes, vetoes, executions."
+        governanceEvents: GovernanceEvent!
+      }
+    `,
+    resolvers: {
+      Query: {
+        proposals: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await (await reader(context)).listProposals()).map(proposalNode)),
+        proposal: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            proposalNode(await (await reader(context)).getProposal(parseInput(proposalArgs, args, 'proposalId'))),
+          ),
+        governanceMembers: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).listMembers()),
+        governedArbitrators: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).listArbitrators()),
+        parameterRule: (_parent: unknown, args: { name: string }, context: GraphqlContext) =>
+          describe(context, () => ({ kind: 'parameter', name: parseInput(parameterNameSchema, args.name, 'name') })),
+        issuerRule: (_parent: unknown, args: { issuer: unknown }, context: GraphqlContext) =>
+          describe(context, () => ({ kind: 'issuer', issuer: parseInput(partySchema, args.issuer, 'issuer') })),
+        arbitratorRule: (_parent: unknown, args: { arbitrator: unknown }, context: GraphqlContext) =>
+          describe(context, () => ({
+            kind: 'arbitrator',
+            arbitrator: parseInput(partySchema, args.arbitrator, 'arbitrator'),
+          })),
+        memberRule: (_parent: unknown, args: { mspId: string }, context: GraphqlContext) =>
+          describe(context, () => ({ kind: 'member', mspId: parseInput(mspIdSchema, args.mspId, 'mspId') })),
+      },
+      Mutation: {
+        propose: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(proposeBodySchema, args.input, 'input');
+            const client = await writer(context);
+            return payload(await fieldsUnder('input', () => client.propose(request)));
+          }),
+        voteOnProposal: (
+          _parent: unknown,
+          args: { proposalId: string; choice: string; reason?: string | null },
+          context: GraphqlContext,
+        ) =>
+          resolveWith(context, async () => {
+            const { proposalId } = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
+            const body = parseInput(
+              voteBodySchema,
+              { choice: args.choice, ...(args.reason == null ? {} : { reason: args.reason }) },
+              'input',
+            );
+            const client = await writer(context);
+            return payload(await fieldsUnder('input', () => client.vote({ proposalId, ...body })));
+          }),
+        vetoProposal: (_parent: unknown, args: { proposalId: string; reason: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { proposalId } = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
+            const body = parseInput(vetoBodySchema, { reason: args.reason }, 'input');
+            const client = await writer(context);
+            return payload(await fieldsUnder('input', () => client.veto({ proposalId, ...body })));
+          }),
+        executeProposal: (_parent: unknown, args: { proposalId: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
+            return payload(await (await reader(context)).execute(request));
+          }),
+      },
+      Subscription: {
+        governanceEvents: {
+          subscribe: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+            resolveWith(context, () => {
+              const principal = requireCaller(context, 'governance:read');
+              return liveAgreementEvents<GovernanceEventMessage>(
+                deps.events.governance,
+                () => true,
+                () => principalStanding(principal),
+              );
+            }),
+          resolve: (message: GovernanceEventMessage | CallerLapsed, _args: unknown, context: GraphqlContext) =>
+            'lapsed' in message
+              ? resolveWith(context, () => {
+                  throw unauthenticated(`the subscription has ended: ${message.lapsed}`);
+                })
+              : message,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { z } from 'zod';
+import {
+  arbitratorRecordSchema,
+  canonicalInput,
+  genesisStateSchema,
+  memberRecordSchema,
+  mspIdSchema,
+  parameterNameSchema,
+  partySchema,
+  proposalIdSchema,
+  proposalViewSchema,
+  proposeRequestSchema,
+  reasonSchema,
+  ruleDescriptionSchema,
+  voteChoiceSchema,
+  type RuleRef,
+} from '@gigledger/chaincode/model';
+import type { Submitted } from '@gigledger/gateway';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import { fieldsUnder } from '../agreements/agreement-inputs.js';
+import { unauthenticated } from '../errors/api-error.js';
+import { route, type RouteSpec } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+
+const tag = 'governance';
+const proposalsPath = '/v1/governance/proposals';
+const proposalPath = `${proposalsPath}/:proposalId`;
+const proposalParams = z.strictObject({ proposalId: proposalIdSchema });
+
+/** A command's answer: the chaincode's result and the transaction that committed it. */
+function committedSchema<Result extends z.ZodType>(result: Result) {
+  return z.object({
+    transactionId: z.string(),
+    blockNumber: z.string().describe('Block of the transaction, as a decimal string'),
+    result,
+  });
+}
+
+function committed<Value>(submitted: Submitted<Value>) {
+  return {
+    transactionId: submitted.transactionId,
+    blockNumber: submitted.blockNumber.toString(),
+    result: submitted.result,
+  };
+}
+
+/** Proposal ids are chosen by the proposer, so repeating a proposal is refused by id rather than keyed by a header. */
+export const proposeBodySchema = canonicalInput(proposeRequestSchema);
+export const voteBodySchema = canonicalInput(
+  z.strictObject({ choice: voteChoiceSchema, reason: reasonSchema.optional() }),
+);
+export const vetoBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+const emptyBodySchema = z.strictObject({});
+
+/** Reaches the ledger as the caller; every route here needs a principal. */
+export class GovernanceService {
+  constructor(private readonly ledger: LedgerAccess) {}
+
+  async client(principal: Principal | undefined, log: Logger) {
+    if (principal === undefined) throw unauthenticated();
+    return (await this.ledger.clientFor(principal, log)).governance;
+  }
+
+  async describe(principal: Principal | undefined, log: Logger, rule: RuleRef) {
+    return (await this.client(principal, log)).describeRule(rule);
+  }
+}
+
+const commandErrors = [404, 409, 503, 504] as const;
+const readErrors = [404, 503] as const;
+
+/**
+ * Consortium governance over REST: proposals, one vote per member organisation, veto
+ * during the timelock, execution by anyone, and where every rule came from. The
+ * chaincode decides who may do what (governors of voting members propose and vote;
+ * governors or auditors of a member with the veto right veto); scopes only keep
+ * roles without any part in governance away from the commands.
+ */
+export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
+  const service = new GovernanceService(deps.ledger);
+  const describeRoute = <Params extends z.ZodType>(
+    path: string,
+    operationId: string,
+    summary: string,
+    params: Params,
+    ruleOf: (params: z.output<Params>) => RuleRef,
+  ) =>
+    route({
+      method: 'get',
+      path,
+      operationId,
+      summary,
+      tag,
+      access: 'governance:read',
+      params,
+      response: ruleDescriptionSchema,
+      errors: readErrors,
+      handler: ({ params: input, principal, log }) => service.describe(principal, log, ruleOf(input)),
+    });
+  return [
+    route({
+      method: 'get',
+      path: proposalsPath,
+      operationId: 'listProposals',
+      summary: 'Every proposal with its votes, tally and phase now',
+      tag,
+      access: 'governance:read',
+      response: z.array(proposalViewSchema),
+      errors: [503],
+      handler: async ({ principal, log }) => (await service.client(principal, log)).listProposals(),
+    }),
+    route({
+      method: 'post',
+      path: proposalsPath,
+      operationId: 'propose',
+      summary:
+        "Propose one or more changes to the consortium's rules (role governor of a member organisation with a voting right), with a voting window and a timelock of at least the governed minimums",
+      tag,
+      access: 'governance:write',
+      body: proposeBodySchema,
+      response: committedSchema(proposalViewSchema),
+      status: 201,
+      errors: [409, 503, 504],
+      handler: async ({ body, principal, log, setHeader }) => {
+        const client = await service.client(principal, log);
+        const submitted = await fieldsUnder('body', () => client.propose(body));
+        setHeader('Location', `${proposalsPath}/${encodeURIComponent(body.proposalId)}`);
+        return committed(submitted);
+      },
+    }),
+    route({
+      method: 'get',
+      path: proposalPath,
+      operationId: 'getProposal',
+      summary:
+        'One proposal with its votes, tally and phase (voting, failed, timelocked, executable, vetoed, executed)',
+      tag,
+      access: 'governance:read',
+      params: proposalParams,
+      response: proposalViewSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) => (await service.client(principal, log)).getProposal(params),
+    }),
+    route({
+      method: 'post',
+      path: `${proposalPath}/votes`,
+      operationId: 'voteOnProposal',
+      summary:
+        "Cast or change the caller's organisation's vote (role governor); one vote per organisation, changeable only by the governor who cast it, until the window closes",
+      tag,
+      access: 'governance:write',
+      params: proposalParams,
+      body: voteBodySchema,
+      response: committedSchema(proposalViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, body, principal, log }) => {
+        const client = await service.client(principal, log);
+        return committed(await fieldsUnder('body', () => client.vote({ ...body, ...params })));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${proposalPath}/veto`,
+      operationId: 'vetoProposal',
+      summary:
+        'Veto a passed proposal during its timelock, with a reason (role governor or auditor of a member organisation holding the veto right)',
+      tag,
+      access: 'governance:write',
+      params: proposalParams,
+      body: vetoBodySchema,
+      response: committedSchema(proposalViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, body, principal, log }) => {
+        const client = await service.client(principal, log);
+        return committed(await fieldsUnder('body', () => client.veto({ ...body, ...params })));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${proposalPath}/execution`,
+      operationId: 'executeProposal',
+      summary:
+        "Apply a passed proposal's actions once its timelock has run out; anyone signed in may, so no single party can hold a decision back",
+      tag,
+      access: 'governance:read',
+      params: proposalParams,
+      body: emptyBodySchema,
+      response: committedSchema(proposalViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, principal, log }) =>
+        committed(await (await service.client(principal, log)).execute(params)),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/governance/members',
+      operationId: 'listMembers',
+      summary: "Member organisations with their voting and veto rights, and each right's provenance",
+      tag,
+      access: 'governance:read',
+      response: z.array(memberRecordSchema),
+      errors: [503],
+      handler: async ({ principal, log }) => (await service.client(principal, log)).listMembers(),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/governance/arbitrators',
+      operationId: 'listArbitrators',
+      summary: 'Arbitrators dispute panels are drawn from (and those removed), with their provenance',
+      tag,
+      access: 'governance:read',
+      response: z.array(arbitratorRecordSchema),
+      errors: [503],
+      handler: async ({ principal, log }) => (await service.client(principal, log)).listArbitrators(),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/governance/genesis',
+      operationId: 'getGenesis',
+      summary: 'Whether the bootstrap administrator has handed the rules to governance, and when',
+      tag,
+      access: 'governance:read',
+      response: genesisStateSchema,
+      errors: [503],
+      handler: async ({ principal, log }) => (await service.client(principal, log)).getGenesis(),
+    }),
+    describeRoute(
+      '/v1/governance/rules/parameters/:name',
+      'describeParameterRule',
+      'A parameter with the proposal, votes and execution that set it, or its genesis',
+      z.strictObject({ name: parameterNameSchema }),
+      ({ name }) => ({ kind: 'parameter', name }),
+    ),
+    describeRoute(
+      '/v1/governance/rules/issuers/:mspId/:userId',
+      'describeIssuerRule',
+      "An issuer's current grant with the proposal, votes and execution that set it, or its genesis",
+      partySchema,
+      (issuer) => ({ kind: 'issuer', issuer }),
+    ),
+    describeRoute(
+      '/v1/governance/rules/arbitrators/:mspId/:userId',
+      'describeArbitratorRule',
+      'An arbitrator with the proposal, votes and execution that added or removed them, or their genesis',
+      partySchema,
+      (arbitrator) => ({ kind: 'arbitrator', arbitrator }),
+    ),
+    describeRoute(
+      '/v1/governance/rules/members/:mspId',
+      'describeMemberRule',
+      "A member organisation's rights with the proposal, votes and execution that set them, or their genesis",
+      z.strictObject({ mspId: mspIdSchema }),
+      ({ mspId }) => ({ kind: 'member', mspId }),
+    ),
+  ];
+}
