@@ -66,14 +66,19 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
     sessions.push(session);
     return { session, userId };
   };
+  let kycIssuer: LedgerSession | undefined;
   return {
     config,
     ledger,
     enroll,
     async grantKyc(people) {
-      const admin = await enroll('ClientOrg', 'admin', 'bench-admin');
-      const issuer = await enroll('AuditOrg', 'issuer', 'bench-kyc');
-      await grantKyc(admin.session, issuer.session, people);
+      if (kycIssuer === undefined) {
+        kycIssuer = (await enroll('AuditOrg', 'issuer', 'bench-kyc')).session;
+      }
+      const governors = await Promise.all(
+        profile.organizations.map(async (org) => (await enroll(org.name, 'governor', 'bench-gov')).session),
+      );
+      await grantKyc(governors, kycIssuer, people);
     },
     async close() {
       for (const session of sessions) session.close();

@@ -35,6 +35,8 @@ const networkFileSchema = z.object({
   }),
   api: z.object({ port }),
   genesisParameters: z.record(z.string(), z.union([z.number(), z.array(z.string())])),
+  /** Member organisations' rights at genesis, by organisation name; governance changes them afterwards. */
+  genesisMembers: z.record(z.string(), z.object({ voting: z.boolean(), veto: z.boolean() })),
 });
 
 /** A listening process of the network and the ports it owns. */
@@ -93,6 +95,8 @@ export interface NetworkConfig {
   };
   readonly apiPort: number;
   readonly genesisParameters: Readonly<Record<string, number | readonly string[]>>;
+  /** Member rights at genesis, by MSP id. */
+  readonly genesisMembers: Readonly<Record<string, { readonly voting: boolean; readonly veto: boolean }>>;
   readonly paths: {
     readonly config: string;
     readonly crypto: string;
@@ -193,6 +197,13 @@ export function loadNetworkConfig(
     },
     apiPort: shift(file.api.port),
     genesisParameters: file.genesisParameters,
+    genesisMembers: Object.fromEntries(
+      Object.entries(file.genesisMembers).map(([name, rights]) => {
+        const org = file.peerOrgs.find((candidate) => candidate.name === name);
+        if (org === undefined) throw new Error(`genesisMembers names ${name}, which is not a peer organisation`);
+        return [org.mspId, rights];
+      }),
+    ),
     paths: {
       config: path.join(home, 'config'),
       crypto: path.join(home, 'crypto'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ConnectionProfile } from '@gigledger/gateway';
 import { portAssignments, type NetworkConfig } from './config.js';
 import { deployChaincode, installBuilder, readDeployment, type DeployResult } from './chaincode/deploy.js';
-import { enrollOperator, setGenesisParameters } from './fabric/bootstrap.js';
+import { applyGenesis, enrollOperator } from './fabric/bootstrap.js';
 import {
   generateGenesisBlock,
   isGenesisBlockGenerated,
@@ -150,7 +150,7 @@ export class LocalNetwork {
       chaincodeServer,
     });
     for (const org of this.config.peerOrgs) await enrollOperator(this.config, this.toolchain, org);
-    await setGenesisParameters(this.config, this.toolchain, this.#report);
+    await applyGenesis(this.config, this.toolchain, this.#report);
     this.writeConnectionProfile();
     return deploy;
   }

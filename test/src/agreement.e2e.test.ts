@@ -3,6 +3,7 @@ import type { ChaincodeEvent } from '@hyperledger/fabric-gateway';
 import { agreementTermsSha256, type AgreementTerms, type MilestoneRecord } from '@gigledger/chaincode/model';
 import { CommitFailedError, RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { peerHeight } from '@gigledger/network';
+import { governArbitrators } from '@gigledger/network';
 import { grantKycTo, openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 function requestId(): string {
@@ -57,8 +58,10 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
     arbitrators = [
       await context.enroll('AuditOrg', 'arbitrator', 'arb'),
       await context.enroll('AuditOrg', 'arbitrator', 'arb'),
-      await context.enroll('TalentOrg', 'arbitrator', 'arb'),
+      await context.enroll('AuditOrg', 'arbitrator', 'arb'),
     ];
+    // Panels are drawn from the governed arbitrators: these three, and no one else.
+    await governArbitrators(await context.governors(), arbitrators.map(partyOf));
     outsider = await context.enroll('TalentOrg', 'freelancer', 'mallory');
     await grantKycTo(context, [partyOf(freelancer)]);
   });

@@ -27,16 +27,16 @@ describe('credentials and portable reputation on the real network', () => {
 
   it('issues a credential, verifies a selective disclosure, reflects revocation at once, and exports W3C anchored to its block', async () => {
     const suffix = randomBytes(3).toString('hex');
-    const admin = await api.adminToken();
     const university = await api.person(`uni-${suffix}`, 'AuditOrg', 'issuer');
     const holder = await api.person(`holder-${suffix}`, 'TalentOrg', 'freelancer');
-    const granted = await api.call(
-      'PUT',
-      `/v1/admin/issuers/${university.party.mspId}/${university.party.userId}`,
-      admin,
-      { displayName: 'University of Examples', credentialTypes: ['Certification', 'Course'] },
-    );
-    expect(granted.status).toBe(200);
+    await api.enact([
+      {
+        type: 'registerIssuer',
+        issuer: university.party,
+        displayName: 'University of Examples',
+        credentialTypes: ['Certification', 'Course'],
+      },
+    ]);
 
     const outsideGrant = await api.call('POST', '/v1/credentials', university.token, {
       subject: holder.party,

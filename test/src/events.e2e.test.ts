@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,21 +14,34 @@ import { openE2eContext, type E2eContext } from './support/ledger.js';
 
 describe('following chaincode events from a durable checkpoint', () => {
   let context: E2eContext;
-  let admin: LedgerSession;
+  let governor: LedgerSession;
+  let proposalId: string;
 
   beforeAll(async () => {
     context = openE2eContext();
-    admin = await context.enroll('TalentOrg', 'admin');
+    governor = await context.enroll('TalentOrg', 'governor');
+    // An open proposal: each vote (or change of vote) is a transaction with an event.
+    proposalId = `EVT-${randomBytes(4).toString('hex')}`;
+    await governor.governance.propose({
+      proposalId,
+      title: 'Event check',
+      text: 'A proposal the events suite votes on.',
+      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+      votingSeconds: 3600,
+      timelockSeconds: 600,
+    });
   });
 
   afterAll(() => {
     context.close();
   });
 
-  async function setParameters(values: number[]): Promise<string[]> {
+  async function castVotes(count: number): Promise<string[]> {
+    const choices = ['yes', 'no', 'abstain'] as const;
     const ids: string[] = [];
-    for (const value of values) {
-      ids.push((await admin.parameters.setParameter({ name: 'maxRevisions', value })).transactionId);
+    for (let index = 0; index < count; index += 1) {
+      const choice = choices[index % choices.length]!;
+      ids.push((await governor.governance.vote({ proposalId, choice })).transactionId);
     }
     return ids;
   }
@@ -42,7 +56,7 @@ describe('following chaincode events from a durable checkpoint', () => {
 
   it('resumes after a restart without losing or repeating an event', async () => {
     const checkpointFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-follow-')), 'checkpoint.json');
-    const network = admin.gateway.getNetwork(context.config.channel);
+    const network = governor.gateway.getNetwork(context.config.channel);
     const seen: LedgerEvent[] = [];
     const follow = () =>
       new ChaincodeEventFollower(
@@ -57,11 +71,11 @@ describe('following chaincode events from a durable checkpoint', () => {
 
     const first = follow();
     await first.start();
-    const before = await setParameters([1, 2, 3]);
+    const before = await castVotes(3);
     await until(() => before.every((id) => seen.some((event) => event.transactionId === id)), 'the first three events');
     await first.stop();
 
-    const whileStopped = await setParameters([4, 5, 6]);
+    const whileStopped = await castVotes(3);
     const seenBeforeRestart = seen.length;
 
     const second = follow();
@@ -70,7 +84,7 @@ describe('following chaincode events from a durable checkpoint', () => {
       () => whileStopped.every((id) => seen.some((event) => event.transactionId === id)),
       'the events committed while stopped',
     );
-    const after = await setParameters([7]);
+    const after = await castVotes(1);
     await until(
       () => after.every((id) => seen.some((event) => event.transactionId === id)),
       'a live event after restart',
@@ -81,12 +95,14 @@ describe('following chaincode events from a durable checkpoint', () => {
     const delivered = seen.map((event) => event.transactionId).filter((id) => mine.includes(id));
     expect(delivered).toEqual(mine);
     expect(seen.slice(seenBeforeRestart).some((event) => before.includes(event.transactionId))).toBe(false);
-    expect(seen.every((event) => event.name === 'parameter.ParameterSet')).toBe(true);
+    expect(
+      seen.filter((event) => mine.includes(event.transactionId)).every((event) => event.name === 'governance.VoteCast'),
+    ).toBe(true);
   });
 
   it('follows blocks the same way: consecutive numbers across a restart, each transaction with its validation code', async () => {
     const checkpointFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-blocks-')), 'checkpoint.json');
-    const network = admin.gateway.getNetwork(context.config.channel);
+    const network = governor.gateway.getNetwork(context.config.channel);
     const blocks: LedgerBlock[] = [];
     const follow = () =>
       new BlockEventFollower(network, new FileCheckpointer(checkpointFile), (block) => {
@@ -100,10 +116,10 @@ describe('following chaincode events from a durable checkpoint', () => {
 
     const first = follow();
     await first.start();
-    const before = await setParameters([2]);
+    const before = await castVotes(1);
     await until(contains(before), 'the block of the first transaction');
     await first.stop();
-    const whileStopped = await setParameters([3, 4]);
+    const whileStopped = await castVotes(2);
     const second = follow();
     await second.start();
     await until(contains(whileStopped), 'the blocks committed while stopped');

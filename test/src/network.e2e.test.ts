@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ordererChannelInfo, peerHeight, queryCommitted } from '@gigledger/network';
 import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { openE2eContext, type E2eContext } from './support/ledger.js';
@@ -37,21 +38,33 @@ describe('the local Fabric network', () => {
     });
   }
 
+  /** A proposal open for votes for ten minutes, as a transaction any governor can answer with a write. */
+  async function openProposal(proposer: LedgerSession): Promise<string> {
+    const proposalId = `NET-${randomBytes(4).toString('hex')}`;
+    await proposer.governance.propose({
+      proposalId,
+      title: 'Network check',
+      text: 'A proposal the network suite votes on.',
+      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+      votingSeconds: 600,
+      timelockSeconds: 600,
+    });
+    return proposalId;
+  }
+
   it('lets an identity of each organisation submit and evaluate, and every peer reaches the same height', async () => {
-    const admins: [string, LedgerSession][] = [];
-    for (const org of context.config.peerOrgs) {
-      admins.push([org.mspId, await context.enroll(org.name, 'admin')]);
-    }
+    const governors = await context.governors();
+    const proposalId = await openProposal(governors[0]!);
     let lastBlock = 0n;
-    for (const [index, [mspId, session]] of admins.entries()) {
-      const value = 4 + index;
-      const submitted = await session.parameters.setParameter({ name: 'maxRevisions', value: value });
-      expect(submitted.result).toMatchObject({ name: 'maxRevisions', value, updatedBy: mspId });
+    for (const [index, governor] of governors.entries()) {
+      const submitted = await governor.governance.vote({ proposalId, choice: 'abstain' });
+      expect(submitted.result.votes.map((vote) => vote.mspId)).toContain(governor.identity.mspId);
       expect(submitted.transactionId).toMatch(/^[0-9a-f]{64}$/);
       lastBlock = submitted.blockNumber;
 
-      const read = await session.parameters.getParameter({ name: 'maxRevisions' });
-      expect(read).toEqual(submitted.result);
+      const read = await governor.governance.getProposal({ proposalId });
+      expect(read.votes).toHaveLength(index + 1);
+      expect(read.proposal).toEqual(submitted.result.proposal);
     }
     const height = await allPeersAt(Number(lastBlock) + 1);
     expect(height).toBe(Number(lastBlock) + 1);
@@ -68,23 +81,44 @@ describe('the local Fabric network', () => {
     expect(caller.id).toContain(`CN=${caller.userId ?? ''}`);
   });
 
-  it('refuses a parameter change from an identity without the admin role', async () => {
+  it('lets no admin alone change a rule once genesis is sealed, and no one without the admin role at all', async () => {
+    const genesis = await (await context.enroll('ClientOrg', 'client')).governance.getGenesis();
+    expect(genesis.sealed).toBe(true);
+    for (const org of context.config.peerOrgs) {
+      const admin = await context.enroll(org.name, 'admin');
+      const before = await admin.parameters.getParameter({ name: 'platformFeeBps' });
+      await expect(admin.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toMatchObject({
+        name: 'RefusedError',
+        code: 'GOVERNANCE_REQUIRED',
+      });
+      await expect(
+        admin.credentials.registerIssuer({
+          requestId: `net-${randomBytes(6).toString('hex')}`,
+          issuer: { mspId: org.mspId, userId: 'self-appointed' },
+          displayName: 'Self-appointed issuer',
+          credentialTypes: ['KYC'],
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE_REQUIRED' });
+      await expect(
+        admin.governance.applyGenesisActions({
+          actions: [{ type: 'setMemberRights', mspId: org.mspId, voting: true, veto: true }],
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE_REQUIRED' });
+      expect(await admin.parameters.getParameter({ name: 'platformFeeBps' })).toEqual(before);
+    }
     const client = await context.enroll('ClientOrg', 'client');
-    const before = await client.parameters.getParameter({ name: 'platformFeeBps' });
-
-    await expect(client.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toMatchObject({
-      name: 'RefusedError',
-      code: 'FORBIDDEN',
-    });
     await expect(client.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toBeInstanceOf(
       RefusedError,
     );
-    expect(await client.parameters.getParameter({ name: 'platformFeeBps' })).toEqual(before);
+    await expect(client.parameters.setParameter({ name: 'platformFeeBps', value: 999 })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 
   it('redeploys the chaincode at the next sequence and keeps the state written before', async () => {
     const admin = await context.enroll('AuditOrg', 'admin');
-    const written = (await admin.parameters.setParameter({ name: 'defaultReviewWindowSeconds', value: 86_400 })).result;
+    const proposalId = await openProposal((await context.governors())[0]!);
+    const written = (await admin.governance.getProposal({ proposalId })).proposal;
     const [firstOrg] = context.config.peerOrgs;
     const before = await queryCommitted(context.config, context.network.toolchain, firstOrg!);
     const versionBefore = await admin.system.version();
@@ -103,7 +137,7 @@ describe('the local Fabric network', () => {
       return version.packageId === deployment.packageId ? version : undefined;
     });
     expect(versionAfter.packageId).not.toBe(versionBefore.packageId);
-    expect(await admin.parameters.getParameter({ name: 'defaultReviewWindowSeconds' })).toEqual(written);
+    expect((await admin.governance.getProposal({ proposalId })).proposal).toEqual(written);
   });
 });
 
@@ -123,7 +157,16 @@ describe('with one of three orderers stopped', () => {
 
   it('still commits transactions, and the stopped orderer catches up after it restarts', async () => {
     const { config, network } = context;
-    const admin = await context.enroll('ClientOrg', 'admin');
+    const [governor] = await context.governors();
+    const proposalId = `NET-${randomBytes(4).toString('hex')}`;
+    await governor!.governance.propose({
+      proposalId,
+      title: 'Orderer check',
+      text: 'A proposal voted on while an orderer is down.',
+      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+      votingSeconds: 600,
+      timelockSeconds: 600,
+    });
     const [orderer0, orderer1] = config.ordererOrg.orderers;
 
     await network.stopProcess('orderer1');
@@ -131,10 +174,10 @@ describe('with one of three orderers stopped', () => {
     await network.waitForRaftLeader();
 
     const committed: bigint[] = [];
-    for (const value of [1, 2, 3]) {
-      committed.push((await admin.parameters.setParameter({ name: 'maxRevisions', value: value })).blockNumber);
+    for (const choice of ['yes', 'no', 'abstain'] as const) {
+      committed.push((await governor!.governance.vote({ proposalId, choice })).blockNumber);
     }
-    expect(await admin.parameters.getParameter({ name: 'maxRevisions' })).toMatchObject({ value: 3 });
+    expect((await governor!.governance.getProposal({ proposalId })).votes).toMatchObject([{ choice: 'abstain' }]);
     const liveHeight = (await ordererChannelInfo(config, network.toolchain, orderer0!))?.height ?? 0;
     expect(liveHeight).toBeGreaterThan(Number(committed.at(-1)));
 

@@ -13,6 +13,7 @@ import {
   type SandboxProvider,
 } from '@gigledger/settlement/sandbox';
 import { e2eConfig } from './support/e2e-environment.js';
+import { openE2eContext } from './support/ledger.js';
 
 /*
  * P1: the API (and the settlement service inside it) is killed with SIGKILL at each of
@@ -214,10 +215,19 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
       expect(registered.status).toBe(200);
     }
     const issuer = await person(`p1kyc-${run}`, 'AuditOrg', 'issuer');
-    await api.call('PUT', `/v1/admin/issuers/AuditOrgMSP/p1kyc-${run}`, admin, {
-      displayName: 'KYC office',
-      credentialTypes: ['KYC'],
-    });
+    const governance = openE2eContext();
+    try {
+      await governance.enact([
+        {
+          type: 'registerIssuer',
+          issuer: { mspId: 'AuditOrgMSP', userId: `p1kyc-${run}` },
+          displayName: 'KYC office',
+          credentialTypes: ['KYC'],
+        },
+      ]);
+    } finally {
+      governance.close();
+    }
     const kyc = await api.call('POST', '/v1/credentials', issuer, {
       subject: parties.freelancer,
       type: 'KYC',

@@ -246,6 +246,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       await api.person(`arb1-${suffix}`, 'AuditOrg', 'arbitrator'),
       await api.person(`arb2-${suffix}`, 'AuditOrg', 'arbitrator'),
     ];
+    // Panels are drawn from the governed arbitrators: these two, and no one else.
+    await api.governArbitrators(arbitrators.map((arbitrator) => arbitrator.party));
     const agreementId = `DSP-${suffix}`;
     const milestone = await activeAgreement(client, freelancer, agreementId, '100000');
     expect(

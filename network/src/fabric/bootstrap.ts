@@ -170,10 +170,12 @@ function operatorEnv(
 }
 
 /**
- * Sets the consortium parameters from network.config.json that the ledger does not
- * hold yet, as the first organisation's operator.
+ * Genesis: as the first organisation's operator (an admin), sets the consortium
+ * parameters and member rights from network.config.json that the ledger does not hold
+ * yet, then seals genesis so that from then on only executed governance proposals
+ * change them. A network whose genesis is sealed is left as it is.
  */
-export async function setGenesisParameters(
+export async function applyGenesis(
   config: NetworkConfig,
   toolchain: Toolchain,
   report: (line: string) => void,
@@ -184,40 +186,30 @@ export async function setGenesisParameters(
     throw new Error('the network needs a peer organisation and an orderer');
   const operator = await enrollOperator(config, toolchain, org);
   const env = operatorEnv(config, toolchain, org, operator);
-  const { stdout } = await runCommand(
-    toolchain.bin('peer'),
-    [
-      'chaincode',
-      'query',
-      '-C',
-      config.channel,
-      '-n',
-      config.chaincode.name,
-      '-c',
-      '{"Args":["parameter:listParameters"]}',
-    ],
-    { env },
-  );
-  const present = new Set((JSON.parse(stdout) as { name: string }[]).map((record) => record.name));
+  const chaincodeFlags = ['-C', config.channel, '-n', config.chaincode.name];
+  const query = async (fn: string): Promise<unknown> => {
+    const { stdout } = await runCommand(
+      toolchain.bin('peer'),
+      ['chaincode', 'query', ...chaincodeFlags, '-c', JSON.stringify({ Args: [fn] })],
+      { env },
+    );
+    return JSON.parse(stdout) as unknown;
+  };
   const peerFlags = config.peerOrgs.flatMap((peerOrg) => [
     '--peerAddresses',
     `127.0.0.1:${peerOrg.peer.port}`,
     '--tlsRootCertFiles',
     peerMaterial(config, peerOrg).tlsCa,
   ]);
-  for (const [name, value] of Object.entries(config.genesisParameters)) {
-    if (present.has(name)) continue;
-    const call = { Args: ['parameter:setParameter', JSON.stringify({ name, value })] };
+  const invoke = async (fn: string, argument?: unknown): Promise<void> => {
+    const call = { Args: argument === undefined ? [fn] : [fn, JSON.stringify(argument)] };
     await runCommand(
       toolchain.bin('peer'),
       [
         'chaincode',
         'invoke',
         ...ordererClientFlags(config, org, orderer),
-        '-C',
-        config.channel,
-        '-n',
-        config.chaincode.name,
+        ...chaincodeFlags,
         ...peerFlags,
         '-c',
         JSON.stringify(call),
@@ -225,6 +217,26 @@ export async function setGenesisParameters(
       ],
       { env },
     );
+  };
+
+  const genesis = (await query('governance:getGenesis')) as { sealed: boolean };
+  if (genesis.sealed) return;
+  const present = new Set(
+    ((await query('parameter:listParameters')) as { name: string }[]).map((record) => record.name),
+  );
+  for (const [name, value] of Object.entries(config.genesisParameters)) {
+    if (present.has(name)) continue;
+    await invoke('parameter:setParameter', { name, value });
     report(`  parameter ${name} = ${JSON.stringify(value)}`);
   }
+  const members = Object.entries(config.genesisMembers).map(([mspId, rights]) => ({
+    type: 'setMemberRights',
+    mspId,
+    voting: rights.voting,
+    veto: rights.veto,
+  }));
+  await invoke('governance:applyGenesisActions', { actions: members });
+  report(`  members ${members.map((member) => `${member.mspId}${member.veto ? ' (veto)' : ''}`).join(', ')}`);
+  await invoke('governance:sealGenesis');
+  report('  genesis sealed: from now on the rules change only through governance proposals');
 }

@@ -26,10 +26,20 @@ export interface E2eApi {
     role: string,
   ): Promise<{ token: string; party: { mspId: string; userId: string } }>;
   /**
-   * Clears people for payouts through the API: a KYC issuer (registered once per server
-   * by the administrator) issues each a KYC credential.
+   * Clears people for payouts through the API: a KYC issuer (voted in once per server
+   * by the governors) issues each a KYC credential.
    */
   grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
+  /** Bearer tokens of one governor per organisation, created once per server. */
+  governors(): Promise<string[]>;
+  /**
+   * Changes the consortium's rules over REST as its members do: the first governor
+   * proposes with the shortest windows allowed, every governor votes yes, and once the
+   * timelock has run out the proposal is executed. Resolves to the execution's answer.
+   */
+  enact(actions: readonly unknown[]): Promise<{ transactionId: string; result: { proposal: { proposalId: string } } }>;
+  /** Makes `arbitrators` exactly the governed arbitrators dispute panels are drawn from, by one vote. */
+  governArbitrators(arbitrators: readonly { mspId: string; userId: string }[]): Promise<void>;
   /** A GraphQL operation; resolves to `data`, throwing on errors. */
   graphql<T>(query: string, as: string | { apiKey: string }, variables?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
@@ -67,6 +77,12 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
   };
   const admins = new Map<string, string>();
   let kycIssuer: string | undefined;
+  let governors: Promise<string[]> | undefined;
+  const expectStatus = (response: { status: number; body: unknown }, status: number, what: string) => {
+    if (response.status !== status)
+      throw new Error(`${what} failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  };
   const api: E2eApi = {
     running,
     url: running.url,
@@ -94,20 +110,76 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
         party: { mspId: (created.body as { mspId: string }).mspId, userId },
       };
     },
+    governors() {
+      governors ??= Promise.all(
+        ['ClientOrg', 'TalentOrg', 'AuditOrg'].map(
+          async (org) =>
+            (await api.person(`gov-${org.toLowerCase()}-${randomBytes(3).toString('hex')}`, org, 'governor')).token,
+        ),
+      );
+      return governors;
+    },
+    async enact(actions) {
+      const voters = await api.governors();
+      const [proposer] = voters;
+      if (proposer === undefined) throw new Error('no governor');
+      const minimum = async (name: string) =>
+        ((await call('GET', `/v1/governance/rules/parameters/${name}`, proposer)).body as { record: { value: number } })
+          .record.value;
+      const proposalId = `P-${randomBytes(6).toString('hex')}`;
+      const proposed = expectStatus(
+        await call('POST', '/v1/governance/proposals', proposer, {
+          proposalId,
+          title: 'Consortium change',
+          text: 'Proposed by the end-to-end suite.',
+          actions,
+          votingSeconds: await minimum('governanceMinVotingSeconds'),
+          timelockSeconds: await minimum('governanceMinTimelockSeconds'),
+        }),
+        201,
+        'proposing',
+      ) as { result: { proposal: { executableAt: string } } };
+      for (const governor of voters) {
+        expectStatus(
+          await call('POST', `/v1/governance/proposals/${proposalId}/votes`, governor, { choice: 'yes' }),
+          200,
+          'voting',
+        );
+      }
+      // Windows are judged by transaction timestamps, which clients take from their own clock.
+      const wait = Date.parse(proposed.result.proposal.executableAt) - Date.now() + 1000;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return expectStatus(
+        await call('POST', `/v1/governance/proposals/${proposalId}/execution`, proposer, {}),
+        200,
+        'executing',
+      ) as { transactionId: string; result: { proposal: { proposalId: string } } };
+    },
+    async governArbitrators(arbitrators) {
+      const [reader] = await api.governors();
+      const listed = (await call('GET', '/v1/governance/arbitrators', reader)).body as {
+        arbitrator: { mspId: string; userId: string };
+        status: string;
+      }[];
+      const key = (party: { mspId: string; userId: string }) => `${party.mspId}/${party.userId}`;
+      const wanted = new Set(arbitrators.map(key));
+      const active = listed.filter((record) => record.status === 'active');
+      const present = new Set(active.map((record) => key(record.arbitrator)));
+      await api.enact([
+        ...active
+          .filter((record) => !wanted.has(key(record.arbitrator)))
+          .map((record) => ({ type: 'removeArbitrator', arbitrator: record.arbitrator, reason: 'Roster replaced' })),
+        ...arbitrators
+          .filter((party) => !present.has(key(party)))
+          .map((party) => ({ type: 'addArbitrator', arbitrator: party, displayName: party.userId })),
+      ]);
+    },
     async grantKyc(people) {
       if (kycIssuer === undefined) {
         const issuer = await api.person(`kyc-office-${randomBytes(3).toString('hex')}`, 'AuditOrg', 'issuer');
-        const registered = await call(
-          'PUT',
-          `/v1/admin/issuers/AuditOrgMSP/${issuer.party.userId}`,
-          await api.adminToken('AuditOrg'),
-          {
-            displayName: 'KYC office',
-            credentialTypes: ['KYC'],
-          },
-        );
-        if (registered.status !== 200)
-          throw new Error(`registering the KYC issuer failed: ${JSON.stringify(registered.body)}`);
+        await api.enact([
+          { type: 'registerIssuer', issuer: issuer.party, displayName: 'KYC office', credentialTypes: ['KYC'] },
+        ]);
         kycIssuer = issuer.token;
       }
       for (const subject of people) {

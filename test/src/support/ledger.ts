@@ -8,8 +8,8 @@ import {
   PeerConnections,
   type LedgerSession,
 } from '@gigledger/gateway';
-import { grantKyc, LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
-import type { Role } from '@gigledger/chaincode/model';
+import { enactByVote, grantKyc, LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
+import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import { e2eConfig } from './e2e-environment.js';
 
 /** What an e2e suite works with: the network, its gateway connections and each organisation's CA. */
@@ -19,6 +19,10 @@ export interface E2eContext {
   readonly ledger: LedgerGateway;
   /** Registers and enrolls a fresh identity in an organisation and opens a session for it. */
   enroll(orgName: string, role: Role, userIdPrefix?: string): Promise<LedgerSession>;
+  /** A governor of every organisation (enrolled once), enough to pass any proposal. */
+  governors(): Promise<LedgerSession[]>;
+  /** Proposes `actions`, has every organisation vote yes, waits out the timelock and executes. */
+  enact(actions: readonly GovernanceAction[]): Promise<void>;
   close(): void;
 }
 
@@ -34,10 +38,18 @@ export function openE2eContext(): E2eContext {
   ledger.enableReadYourWrites(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
   const authorities = new Map<string, CertificateAuthority>();
   const sessions: LedgerSession[] = [];
-  return {
+  let governors: Promise<LedgerSession[]> | undefined;
+  const context: E2eContext = {
     config,
     network,
     ledger,
+    governors() {
+      governors ??= Promise.all(profile.organizations.map((org) => context.enroll(org.name, 'governor', 'gov')));
+      return governors;
+    },
+    async enact(actions) {
+      await enactByVote(await context.governors(), actions);
+    },
     async enroll(orgName, role, userIdPrefix = role) {
       const organization = profile.organizations.find((org) => org.name === orgName);
       if (organization === undefined) throw new Error(`no organisation ${orgName} in the connection profile`);
@@ -58,18 +70,15 @@ export function openE2eContext(): E2eContext {
       connections.close();
     },
   };
+  return context;
 }
 
-/** Clears `people` for payouts through a fresh admin and KYC issuer (see {@link grantKyc}). */
+/** Clears `people` for payouts through a KYC issuer the governors vote in (see {@link grantKyc}). */
 export async function grantKycTo(
   context: E2eContext,
   people: readonly { mspId: string; userId: string }[],
 ): Promise<void> {
-  await grantKyc(
-    await context.enroll('ClientOrg', 'admin', 'kyc-admin'),
-    await context.enroll('AuditOrg', 'issuer', 'kyc-office'),
-    people,
-  );
+  await grantKyc(await context.governors(), await context.enroll('AuditOrg', 'issuer', 'kyc-office'), people);
 }
 
 /** The party a session acts as: its MSP id and the `userId` its certificate carries. */
