@@ -17,26 +17,24 @@ export const scopes = [
 export type Scope = (typeof scopes)[number];
 export const scopeSchema = z.enum(scopes);
 
-/** Scopes a person of each role has; an API key carries a subset of its role's scopes. */
-// Everyone may read the consortium's rules and how they were decided, and execute a
-// passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
+/** Both sides of an agreement do the same kinds of things; the chaincode tells their commands apart. */
+const partyScopes: readonly Scope[] = [
+  'agreements:read',
+  'agreements:write',
+  'credentials:read',
+  'reputation:read',
+  'reputation:write',
+  'governance:read',
+];
+
+/**
+ * Scopes a person of each role has; an API key carries a subset of its role's scopes.
+ * Everyone may read the consortium's rules and how they were decided, and execute a
+ * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
+ */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
-  client: [
-    'agreements:read',
-    'agreements:write',
-    'credentials:read',
-    'reputation:read',
-    'reputation:write',
-    'governance:read',
-  ],
-  freelancer: [
-    'agreements:read',
-    'agreements:write',
-    'credentials:read',
-    'reputation:read',
-    'reputation:write',
-    'governance:read',
-  ],
+  client: partyScopes,
+  freelancer: partyScopes,
   evaluator: ['agreements:read', 'agreements:write', 'governance:read'],
   arbitrator: ['agreements:read', 'agreements:write', 'governance:read'],
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.

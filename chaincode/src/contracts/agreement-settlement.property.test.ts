@@ -183,7 +183,11 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('vote' as const),
       milestone: milestoneIndex,
-      arbitrator: fc.nat({ max: arbitrators.length - 1 }),
+      // Mostly the governed panel, sometimes the arbitrator who is on none.
+      arbitrator: fc.oneof(
+        { weight: 4, arbitrary: fc.nat({ max: panelSize - 1 }) },
+        { weight: 1, arbitrary: fc.constant(arbitrators.length - 1) },
+      ),
       // A few common splits make majorities form; the free split probes fee rounding.
       clientPerMille: fc.oneof(fc.constantFrom(0, 1000, 500), fc.integer({ min: 0, max: 1000 })),
     }),
@@ -351,7 +355,9 @@ class SettlementRun {
         // Arbitrators mostly agree on an even split so that majorities form within a short run.
         const splits = [500, 500, 500, 0, 1000, 333, 500, 1];
         const clientPerMille = splits[Math.floor(choice / 4) % splits.length]!;
-        return { kind: 'vote', milestone: index, arbitrator: choice % arbitrators.length, clientPerMille };
+        // One choice in eight tries the arbitrator who is on no panel.
+        const arbitrator = choice % 8 === 7 ? arbitrators.length - 1 : choice % panelSize;
+        return { kind: 'vote', milestone: index, arbitrator, clientPerMille };
       }
       case 'released':
       case 'resolved':

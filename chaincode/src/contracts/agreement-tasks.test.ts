@@ -7,7 +7,7 @@ import {
   auditor,
   batchMilestone,
   client,
-  draftRequest,
+  draftWithBatch,
   freelancer,
   milestoneKey,
   missingAgreement,
@@ -24,9 +24,8 @@ const storedTask = (driver: AgreementDriver, taskId: string): TaskRecord =>
 const instant = (driver: AgreementDriver, plusSeconds = 0): string =>
   new Date((driver.ledger.nowSeconds + plusSeconds) * 1000).toISOString();
 
-function batchDraft(driver: AgreementDriver, batch: Record<string, unknown> = batchMilestone(driver.ledger)) {
-  const request = draftRequest(driver.ledger);
-  return { ...request, milestones: [...(request.milestones as unknown[]), batch] };
+function batchDraft(driver: AgreementDriver, batch?: Record<string, unknown>) {
+  return draftWithBatch(driver.ledger, batch);
 }
 
 describe('AgreementContract: micro-task batches', () => {

@@ -6,7 +6,7 @@ import { currencySchema } from './currency';
 import { metricValuesSchema } from './metrics';
 import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
 import { parameterCatalogue } from './parameter';
-import { transactionSpec } from './spec';
+import { contractSpecs } from './spec';
 import {
   acceptanceCriteriaSchema,
   agreementContractName,
@@ -414,13 +414,7 @@ export const termsVerificationSchema = z.object({
 });
 export type TermsVerification = z.output<typeof termsVerificationSchema>;
 
-const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
-  transactionSpec({ contract: agreementContractName, name, kind: 'submit', request, result });
-const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
-  name: string,
-  request: Request,
-  result: Result,
-) => transactionSpec({ contract: agreementContractName, name, kind: 'evaluate', request, result });
+const { submit, evaluate } = contractSpecs(agreementContractName);
 
 /**
  * Every transaction of the `agreement` contract. `draftAgreement` also takes the

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { canonicalInput, isWellFormedText } from './canonical-json';
 import { isoInstantSchema, requestIdSchema } from './common';
 import { partySchema, reasonSchema } from './party';
-import { transactionSpec } from './spec';
+import { contractSpecs } from './spec';
 import {
   credentialContractName,
   credentialIdSchema,
@@ -321,13 +321,7 @@ export const credentialSecretsResultSchema = z.object({
   claims: z.array(saltedClaimSchema),
 });
 
-const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
-  transactionSpec({ contract: credentialContractName, name, kind: 'submit', request, result });
-const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
-  name: string,
-  request: Request,
-  result: Result,
-) => transactionSpec({ contract: credentialContractName, name, kind: 'evaluate', request, result });
+const { submit, evaluate } = contractSpecs(credentialContractName);
 
 /**
  * Every transaction of the `credential` contract. `issueCredential` also takes the

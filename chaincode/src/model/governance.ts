@@ -6,7 +6,7 @@ import { mspIdSchema } from './identity';
 import { parameterNameSchema, parameterRecordSchema, parameterValueSchema } from './parameter';
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { ruleProvenanceSchema } from './provenance';
-import { eventSpec, noRequest, transactionSpec } from './spec';
+import { contractSpecs, eventSpec, noRequest } from './spec';
 
 export const governanceContractName = 'governance';
 
@@ -210,13 +210,7 @@ export const ruleDescriptionSchema = z.object({
 });
 export type RuleDescription = z.output<typeof ruleDescriptionSchema>;
 
-const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
-  transactionSpec({ contract: governanceContractName, name, kind: 'submit', request, result });
-const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
-  name: string,
-  request: Request,
-  result: Result,
-) => transactionSpec({ contract: governanceContractName, name, kind: 'evaluate', request, result });
+const { submit, evaluate } = contractSpecs(governanceContractName);
 
 /** Every transaction of the `governance` contract. */
 export const governanceTransactions = {

@@ -1,3 +1,4 @@
+export * from './access-roles';
 export * from './agreement';
 export * from './agreement-events';
 export * from './agreement-records';

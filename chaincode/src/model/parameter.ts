@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { credentialTypeSchema } from './credential-records';
 import { ruleProvenanceSchema } from './provenance';
-import { noRequest, transactionSpec } from './spec';
+import { contractSpecs, noRequest } from './spec';
 
 export const parameterContractName = 'parameter';
 
@@ -87,28 +87,12 @@ export const parameterRecordSchema = z.object({
 });
 export type ParameterRecord = z.infer<typeof parameterRecordSchema>;
 
+const { submit, evaluate } = contractSpecs(parameterContractName);
+
 export const parameterTransactions = {
-  setParameter: transactionSpec({
-    contract: parameterContractName,
-    name: 'setParameter',
-    kind: 'submit',
-    request: setParameterRequestSchema,
-    result: parameterRecordSchema,
-  }),
-  getParameter: transactionSpec({
-    contract: parameterContractName,
-    name: 'getParameter',
-    kind: 'evaluate',
-    request: z.object({ name: parameterNameSchema }),
-    result: parameterRecordSchema,
-  }),
-  listParameters: transactionSpec({
-    contract: parameterContractName,
-    name: 'listParameters',
-    kind: 'evaluate',
-    request: noRequest,
-    result: z.array(parameterRecordSchema),
-  }),
+  setParameter: submit('setParameter', setParameterRequestSchema, parameterRecordSchema),
+  getParameter: evaluate('getParameter', z.object({ name: parameterNameSchema }), parameterRecordSchema),
+  listParameters: evaluate('listParameters', noRequest, z.array(parameterRecordSchema)),
 } as const;
 
 export const parameterEvents = {

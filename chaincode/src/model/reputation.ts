@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requestIdSchema } from './common';
 import { agreementIdSchema, milestoneIdSchema } from './agreement-records';
 import { actorSchema, partySchema } from './party';
-import { eventSpec, transactionSpec } from './spec';
+import { contractSpecs, eventSpec } from './spec';
 import {
   attestationRecordSchema,
   completionRecordSchema,
@@ -76,13 +76,7 @@ export const reputationEvents = {
 
 export const reputationEventNames: readonly string[] = Object.values(reputationEvents).map((event) => event.name);
 
-const submit = <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
-  transactionSpec({ contract: reputationContractName, name, kind: 'submit', request, result });
-const evaluate = <Request extends z.ZodType, Result extends z.ZodType>(
-  name: string,
-  request: Request,
-  result: Result,
-) => transactionSpec({ contract: reputationContractName, name, kind: 'evaluate', request, result });
+const { submit, evaluate } = contractSpecs(reputationContractName);
 
 /** Every transaction of the `reputation` contract. */
 export const reputationTransactions = {

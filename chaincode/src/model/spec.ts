@@ -32,6 +32,19 @@ export function transactionSpec<Request extends z.ZodType, Result extends z.ZodT
   return spec;
 }
 
+/**
+ * The two spec builders of one contract, so each domain declares its transactions as
+ * `submit(name, request, result)` and `evaluate(name, request, result)`.
+ */
+export function contractSpecs(contract: string) {
+  return {
+    submit: <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
+      transactionSpec({ contract, name, kind: 'submit', request, result }),
+    evaluate: <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
+      transactionSpec({ contract, name, kind: 'evaluate', request, result }),
+  };
+}
+
 /** The fully qualified name a Fabric client calls: `contract:function`. */
 export function qualifiedName(spec: TransactionSpec<z.ZodType, z.ZodType>): string {
   return `${spec.contract}:${spec.name}`;

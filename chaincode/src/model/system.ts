@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callerSchema } from './identity';
-import { noRequest, transactionSpec } from './spec';
+import { contractSpecs, noRequest } from './spec';
 
 export const systemContractName = 'system';
 
@@ -12,19 +12,9 @@ export const chaincodeVersionSchema = z.object({
 });
 export type ChaincodeVersion = z.infer<typeof chaincodeVersionSchema>;
 
+const { evaluate } = contractSpecs(systemContractName);
+
 export const systemTransactions = {
-  version: transactionSpec({
-    contract: systemContractName,
-    name: 'version',
-    kind: 'evaluate',
-    request: noRequest,
-    result: chaincodeVersionSchema,
-  }),
-  whoAmI: transactionSpec({
-    contract: systemContractName,
-    name: 'whoAmI',
-    kind: 'evaluate',
-    request: noRequest,
-    result: callerSchema,
-  }),
+  version: evaluate('version', noRequest, chaincodeVersionSchema),
+  whoAmI: evaluate('whoAmI', noRequest, callerSchema),
 } as const;

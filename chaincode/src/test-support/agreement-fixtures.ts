@@ -176,6 +176,15 @@ export const batchMilestone = (ledger: InMemoryLedger, taskCount = 3): Record<st
   })),
 });
 
+/** The standard draft with a batch milestone m3 added. */
+export function draftWithBatch(
+  ledger: InMemoryLedger,
+  batch: Record<string, unknown> = batchMilestone(ledger),
+): Record<string, unknown> {
+  const request = draftRequest(ledger);
+  return { ...request, milestones: [...(request.milestones as unknown[]), batch] };
+}
+
 /**
  * Drives an agreement through the ledger the way the gateway would: one transaction per
  * call, JSON arguments, the caller's identity and transient terms.

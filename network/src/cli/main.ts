@@ -31,7 +31,7 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
 
 Used by docker-compose.yml inside containers:
   generate            certificates, genesis block and CA registrars only
-  bootstrap           join the channel, deploy the chaincode, set parameters on running nodes
+  bootstrap           join the channel, deploy the chaincode, set the genesis rules and seal genesis on running nodes
   serve-chaincode     wait for the deployment and run the chaincode server in the foreground
 
 Environment: GIGLEDGER_HOME (data directory), GIGLEDGER_PORT_OFFSET (shift every port),

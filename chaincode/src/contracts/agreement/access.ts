@@ -1,11 +1,9 @@
 import type { AgreementRecord, PartySide } from '../../model/agreement-records';
 import type { Party } from '../../model/party';
-import type { Caller, Role } from '../../model/identity';
+import { agreementReaderRoles } from '../../model/access-roles';
+import type { Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
-
-/** Roles that may read any agreement on the channel besides its own parties and evaluator. */
-const overseerRoles: readonly Role[] = ['auditor', 'admin', 'arbitrator', 'settlement', 'hr'];
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, and the
@@ -14,7 +12,7 @@ const overseerRoles: readonly Role[] = ['auditor', 'admin', 'arbitrator', 'settl
 export function canReadAgreement(caller: Caller, agreement: AgreementRecord): boolean {
   const named = [agreement.client, agreement.freelancer, ...(agreement.evaluator ? [agreement.evaluator] : [])];
   if (named.some((party) => isParty(caller, party))) return true;
-  return caller.role !== undefined && overseerRoles.includes(caller.role);
+  return caller.role !== undefined && agreementReaderRoles.includes(caller.role);
 }
 
 /**

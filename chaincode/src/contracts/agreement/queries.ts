@@ -1,3 +1,4 @@
+import { agreementListerRoles } from '../../model/access-roles';
 import {
   agreementTermsCollection,
   agreementTermsSchema,
@@ -93,9 +94,7 @@ export async function listAgreementsByParty(
   caller: Caller,
   request: Party & { role?: PartyQueryRole | undefined },
 ): Promise<{ role: PartyQueryRole; agreement: AgreementRecord }[]> {
-  // HR systems verify a candidate's track record, so they may list anyone's agreements too.
-  const listers: readonly (string | undefined)[] = ['auditor', 'admin', 'hr'];
-  if (!isParty(caller, request) && !listers.includes(caller.role)) {
+  if (!isParty(caller, request) && !(caller.role !== undefined && agreementListerRoles.includes(caller.role))) {
     refuse(
       'FORBIDDEN',
       `only ${request.mspId} user ${request.userId}, an auditor, an HR system or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,

@@ -1,3 +1,4 @@
+import { credentialReaderRoles } from '../../model/access-roles';
 import type { Context } from 'fabric-contract-api';
 import type { Party } from '../../model/party';
 import type { IssuerDetails } from '../../model/credential';
@@ -19,7 +20,6 @@ import {
   readIssuer,
   readIssuers,
   readIssuerVersions,
-  credentialOverseerRoles,
   readSecrets,
   requireCredential,
   requireVisibleCredential,
@@ -31,11 +31,11 @@ import {
  */
 function requireOwnerOrOverseer(caller: Caller, owners: readonly Party[], action: string): void {
   if (owners.some((owner) => isParty(caller, owner))) return;
-  if (caller.role !== undefined && credentialOverseerRoles.includes(caller.role)) return;
+  if (caller.role !== undefined && credentialReaderRoles.includes(caller.role)) return;
   const named = owners.map(describeParty).join(' or ');
   refuse(
     'FORBIDDEN',
-    `only ${named}, or ${credentialOverseerRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
+    `only ${named}, or ${credentialReaderRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
   );
 }
 

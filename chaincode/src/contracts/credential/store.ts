@@ -1,3 +1,4 @@
+import { credentialReaderRoles } from '../../model/access-roles';
 import type { Context } from 'fabric-contract-api';
 import { z } from 'zod';
 import type { Party } from '../../model/party';
@@ -13,7 +14,7 @@ import {
   type IssuerRecord,
   type IssuerVersionRecord,
 } from '../../model/credential-records';
-import type { Caller, Role } from '../../model/identity';
+import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
 import { isParty } from '../../ledger/caller';
@@ -100,7 +101,6 @@ export async function readCredential(ctx: Context, credentialId: string): Promis
 }
 
 /** Roles that may read any holder's or issuer's credential records (never claim values). */
-export const credentialOverseerRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
 
 /**
  * Refuses exactly as for a credential id that names no record, so that a refusal never
@@ -124,7 +124,7 @@ export async function requireCredential(ctx: Context, credentialId: string): Pro
 /** Whether the caller may read the credential's channel record: its subject, its issuer, hr, auditor or admin. */
 export function canReadCredential(caller: Caller, credential: CredentialRecord): boolean {
   if (isParty(caller, credential.subject) || isParty(caller, credential.issuer)) return true;
-  return caller.role !== undefined && credentialOverseerRoles.includes(caller.role);
+  return caller.role !== undefined && credentialReaderRoles.includes(caller.role);
 }
 
 /**

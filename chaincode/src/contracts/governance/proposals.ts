@@ -7,6 +7,7 @@ import type {
   VoteChoice,
   VoteRecord,
 } from '../../model/governance';
+import type { Role } from '../../model/identity';
 import { describeCaller, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
@@ -78,9 +79,9 @@ export async function requireProposal(tx: Tx, proposalId: string): Promise<Propo
 async function requireMemberRight(
   tx: Tx,
   right: 'voting' | 'veto',
-  roles: readonly ['governor', ...('auditor' | 'governor')[]],
+  roles: readonly Role[],
   action: string,
-) {
+): Promise<void> {
   requireRole(tx.caller, roles, action);
   requireUserId(tx.caller, action);
   const member = await readMember(tx.ctx, tx.caller.mspId);

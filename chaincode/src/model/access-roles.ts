@@ -1,0 +1,50 @@
+import type { agreementTransactions } from './agreement';
+import type { Role } from './identity';
+
+type AgreementTransactions = typeof agreementTransactions;
+
+/** Names of the agreement transactions that change the ledger. */
+export type AgreementCommand = {
+  [Name in keyof AgreementTransactions]: AgreementTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof AgreementTransactions];
+
+/**
+ * The role a caller's certificate must carry for each agreement command. The chaincode
+ * refuses every other role (a test runs every command as every role), and checks
+ * beyond the role which person may act (the agreement's own client, freelancer,
+ * evaluator, a panel arbitrator, a settlement organisation). The API refuses other
+ * roles at its edge from this same table.
+ */
+export const agreementCommandRoles = {
+  draftAgreement: ['client'],
+  acceptAgreement: ['freelancer'],
+  declineAgreement: ['freelancer'],
+  cancelAgreement: ['client', 'freelancer'],
+  fundMilestone: ['client'],
+  confirmSettlement: ['settlement'],
+  retryHeldPayout: ['client', 'freelancer', 'settlement'],
+  reissueFailedPayout: ['client', 'freelancer', 'settlement'],
+  submitDeliverable: ['freelancer'],
+  acceptMilestone: ['client'],
+  rejectDeliverable: ['client'],
+  claimAcceptance: ['freelancer'],
+  postEvaluation: ['evaluator'],
+  releaseMilestone: ['client', 'freelancer'],
+  openDispute: ['client', 'freelancer'],
+  castDisputeVote: ['arbitrator'],
+  submitTasks: ['freelancer'],
+  reviewTasks: ['client'],
+  claimTasksAcceptance: ['freelancer'],
+} as const satisfies Record<AgreementCommand, readonly Role[]>;
+
+/** Roles that may read any agreement on the channel, besides its own parties and evaluator. */
+export const agreementReaderRoles: readonly Role[] = ['auditor', 'admin', 'arbitrator', 'settlement', 'hr'];
+
+/** Roles that may list another person's agreements (HR systems check a candidate's track record). */
+export const agreementListerRoles: readonly Role[] = ['auditor', 'admin', 'hr'];
+
+/** Roles that may follow the events of every agreement, not only of one they can read. */
+export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
+
+/** Roles that may read any credential's record, besides its issuer and subject. */
+export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
