@@ -19,8 +19,8 @@ import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
-import { inMemoryLedgerBlocks } from '../credentials/in-memory-ledger-blocks.js';
-import { testStatementSigner } from '../reputation/test-certificates.js';
+import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
+import { testStatementSigner } from './test-certificates.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -52,6 +52,13 @@ class TestIssuer implements IdentityIssuer {
   }
 }
 
+/** A person on a test server: a bearer token, the principal it stands for, and their place in agreements. */
+export interface Person {
+  readonly token: string;
+  readonly principal: Principal;
+  readonly party: { readonly mspId: string; readonly userId: string };
+}
+
 /** A running API on a real loopback socket, with a real database and the in-memory ledger. */
 export interface TestServer {
   readonly url: string;
@@ -64,11 +71,7 @@ export interface TestServer {
   /** The secret the server signs its own tokens with, to forge or shorten tokens in tests. */
   readonly tokenSecret: string;
   /** Creates a person and returns a bearer token for them. */
-  person(
-    userId: string,
-    org: string,
-    role: Role,
-  ): Promise<{ token: string; principal: Principal; party: { mspId: string; userId: string } }>;
+  person(userId: string, org: string, role: Role): Promise<Person>;
   /** Creates a service account and returns its API key. */
   service(name: string, org: string, role: Role): Promise<{ key: string; id: string }>;
   /** `fetch` against the server with JSON in and out. */

@@ -2,11 +2,10 @@ import { agreementIdSchema } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
 import { unauthenticated } from '../../errors/api-error.js';
 import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
-import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
+import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
 import { overseerRoles, requireOneOfRoles } from '../agreement-gates.js';
 import type { AgreementService } from '../agreement-service.js';
-import { requesterOf } from './graphql-arguments.js';
 
 /** The last item of a stream whose caller may no longer follow it, and why. */
 export interface CallerLapsed {
@@ -115,7 +114,7 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
   return {
     subscribe: (_parent: unknown, args: { agreementId?: string | null }, context: GraphqlContext) =>
       resolveWith(context, async () => {
-        const as = requesterOf(context, 'agreements:read');
+        const as = resolverRequester(context, 'agreements:read');
         const standing = () => principalStanding(as.principal);
         if (args.agreementId == null) {
           requireOneOfRoles(as.principal, overseerRoles, 'follow the events of every agreement');
