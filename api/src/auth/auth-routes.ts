@@ -20,6 +20,7 @@ const principalSchema = z.object({
   mspId: z.string(),
   role: z.string(),
   scopes: z.array(z.string()),
+  expiresAt: z.number().int().optional().describe('When the bearer token stops being valid (epoch milliseconds)'),
 });
 
 /** Login for people with a password, and the caller's own identity. */

@@ -6,6 +6,7 @@ import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
 import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
+import { declaredResponseChecks } from './response-check.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -130,9 +131,20 @@ function decodes(raw: string): boolean {
   }
 }
 
+/** How routes are mounted. */
+export interface MountOptions {
+  /**
+   * Check every success answer against the schema the route declares (and the OpenAPI
+   * document publishes), answering 500 RESPONSE_SCHEMA_MISMATCH naming the operation
+   * when it disagrees. For tests: it costs a validation per response.
+   */
+  readonly checkResponses?: boolean;
+}
+
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
-export function mountRoutes(routes: readonly RouteSpec[]): Router {
+export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions = {}): Router {
   const router = Router();
+  const checks = options.checkResponses === true ? declaredResponseChecks(routes) : undefined;
   router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
     router[spec.method](spec.path, async (request: Request, response: Response) => {
@@ -152,6 +164,7 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
         headers: request.headers,
       };
       const result = await spec.handler(input);
+      checks?.get(spec)?.(result);
       response.status(spec.status ?? 200).json(result);
     });
   }

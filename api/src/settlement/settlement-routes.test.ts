@@ -143,6 +143,7 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
     serviceLedger,
     events: new AgreementEventFeed(),
     ...(settlement === undefined ? {} : { settlement }),
+    checkResponses: true,
   }).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

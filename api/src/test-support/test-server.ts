@@ -157,6 +157,8 @@ export async function startTestServer(
     events,
     ledgerBlocks: inMemoryLedgerBlocks(ledger.ledger),
     statementSigner: testStatementSigner,
+    // Every answer of every API test is checked against the OpenAPI document.
+    checkResponses: true,
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
