@@ -174,19 +174,9 @@ describe('ContractClient', () => {
 
   it('turns a refusal in the endorsement details into a RefusedError with its code and field', async () => {
     const scripted = new ScriptedNetwork();
-    scripted.endorseFailure = new EndorseError({
-      code: grpcStatus.ABORTED,
-      details: [
-        {
-          address: '127.0.0.1:7051',
-          mspId: 'ClientOrgMSP',
-          message:
-            'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funded, not submitted',
-        },
-      ],
-      cause: serviceError(grpcStatus.ABORTED, 'failed to endorse transaction'),
-      transactionId: 'tx-1',
-    });
+    scripted.endorseFailure = endorseError([
+      'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funded, not submitted',
+    ]);
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     const refusal = await client
       .submit(setParameter, { name: 'maxRevisions', value: 3 })

@@ -7,6 +7,7 @@ import {
   BlockEventFollower,
   ChaincodeEventFollower,
   FileCheckpointer,
+  type FollowOptions,
   type LedgerBlock,
   type LedgerEvent,
 } from './event-follower.js';
@@ -54,6 +55,12 @@ function liveStream<Item>(items: readonly Item[], breakAfter: number | undefined
 
 class ScriptedChannel {
   readonly events: ChaincodeEvent[] = [];
+
+  /** @param events block number and transaction id of each committed event, in commit order. */
+  constructor(events: readonly (readonly [bigint, string])[] = []) {
+    for (const [blockNumber, transactionId] of events) this.addEvent(blockNumber, transactionId);
+  }
+
   readonly blocks: bigint[] = [];
   readonly opened: OpenRequest[] = [];
   /** The next stream opened breaks after this many items, once. */
@@ -110,6 +117,16 @@ function block(number: bigint): common.Block {
   return built;
 }
 
+/** A chaincode event follower on the channel, checkpointing to the file. */
+function followEvents(
+  channel: ScriptedChannel,
+  file: string,
+  handle: (event: LedgerEvent) => Promise<void>,
+  options: FollowOptions = {},
+): ChaincodeEventFollower {
+  return new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', new FileCheckpointer(file), handle, options);
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!condition()) {
@@ -132,12 +149,13 @@ describe('ChaincodeEventFollower', () => {
   });
 
   it('checkpoints each event after handling it and, after a restart, resumes just past the last one', async () => {
-    const channel = new ScriptedChannel();
-    channel.addEvent(3n, 'tx-a');
-    channel.addEvent(3n, 'tx-b');
-    channel.addEvent(4n, 'tx-c');
+    const channel = new ScriptedChannel([
+      [3n, 'tx-a'],
+      [3n, 'tx-b'],
+      [4n, 'tx-c'],
+    ]);
     const handled: LedgerEvent[] = [];
-    const first = new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', new FileCheckpointer(file), (event) => {
+    const first = followEvents(channel, file, (event) => {
       handled.push(event);
       return Promise.resolve();
     });
@@ -156,7 +174,7 @@ describe('ChaincodeEventFollower', () => {
     channel.addEvent(4n, 'tx-d');
     channel.addEvent(5n, 'tx-e');
     const afterRestart: string[] = [];
-    const second = new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', new FileCheckpointer(file), (event) => {
+    const second = followEvents(channel, file, (event) => {
       afterRestart.push(event.transactionId);
       return Promise.resolve();
     });
@@ -168,15 +186,15 @@ describe('ChaincodeEventFollower', () => {
   });
 
   it('starts at startBlock only while the checkpoint is empty', async () => {
-    const channel = new ScriptedChannel();
-    channel.addEvent(2n, 'tx-old');
-    channel.addEvent(7n, 'tx-new');
+    const channel = new ScriptedChannel([
+      [2n, 'tx-old'],
+      [7n, 'tx-new'],
+    ]);
     const handled: string[] = [];
     const follow = () =>
-      new ChaincodeEventFollower(
-        channel.asNetwork(),
-        'gigledger',
-        new FileCheckpointer(file),
+      followEvents(
+        channel,
+        file,
         (event) => {
           handled.push(event.transactionId);
           return Promise.resolve();
@@ -199,17 +217,17 @@ describe('ChaincodeEventFollower', () => {
   });
 
   it('hands an event whose handler failed over again, and never checkpoints it before it succeeds', async () => {
-    const channel = new ScriptedChannel();
-    channel.addEvent(1n, 'tx-1');
-    channel.addEvent(1n, 'tx-2');
-    channel.addEvent(2n, 'tx-3');
+    let failures = 1;
     const attempts: string[] = [];
     const errors: unknown[] = [];
-    let failures = 1;
-    const follower = new ChaincodeEventFollower(
-      channel.asNetwork(),
-      'gigledger',
-      new FileCheckpointer(file),
+    const channel = new ScriptedChannel([
+      [1n, 'tx-1'],
+      [1n, 'tx-2'],
+      [2n, 'tx-3'],
+    ]);
+    const follower = followEvents(
+      channel,
+      file,
       (event) => {
         attempts.push(event.transactionId);
         if (event.transactionId === 'tx-2' && failures > 0) {
@@ -230,21 +248,17 @@ describe('ChaincodeEventFollower', () => {
   });
 
   it('reopens a broken stream from the checkpoint, losing and repeating nothing', async () => {
-    const channel = new ScriptedChannel();
-    for (const [blockNumber, transactionId] of [
+    const channel = new ScriptedChannel([
       [1n, 'tx-1'],
       [2n, 'tx-2'],
       [2n, 'tx-3'],
-    ] as const) {
-      channel.addEvent(blockNumber, transactionId);
-    }
+    ]);
     channel.breakNextAfter = 2;
     const handled: string[] = [];
     const errors: unknown[] = [];
-    const follower = new ChaincodeEventFollower(
-      channel.asNetwork(),
-      'gigledger',
-      new FileCheckpointer(file),
+    const follower = followEvents(
+      channel,
+      file,
       (event) => {
         handled.push(event.transactionId);
         return Promise.resolve();
