@@ -1,4 +1,4 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 import { ApiError } from '../errors/api-error.js';
 import { successSchemaOf } from '../openapi/openapi.js';
@@ -10,26 +10,43 @@ const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.defaul
 /** Throws when a body is not what the route's OpenAPI operation says it answers. */
 export type ResponseCheck = (body: unknown) => void;
 
+let ajv: Ajv2020 | undefined;
+/** Compiled validators by their schema's JSON: compiling is slow, and every test server declares the same schemas. */
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorOf(schema: Record<string, unknown>): { validate: ValidateFunction; errorsText: () => string } {
+  if (ajv === undefined) {
+    ajv = new Ajv2020({ allErrors: false, strict: true });
+    addFormats(ajv);
+  }
+  const compiler = ajv;
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    validate = compiler.compile(schema);
+    compiled.set(key, validate);
+  }
+  const found = validate;
+  return { validate: found, errorsText: () => compiler.errorsText(found.errors) };
+}
+
 /**
- * A check per route of its success answer against the JSON Schema the OpenAPI document
+ * A check of a route's success answer against the JSON Schema the OpenAPI document
  * declares for it, the body taken as it goes on the wire (through JSON). Used under
- * tests, so that the document cannot drift from what the server sends.
+ * tests, so that the document cannot drift from what the server sends; the validator
+ * is compiled on the route's first answer.
+ *
+ * @throws ApiError 500 RESPONSE_SCHEMA_MISMATCH naming the operation and the first fault.
  */
-export function declaredResponseChecks(routes: readonly RouteSpec[]): Map<RouteSpec, ResponseCheck> {
-  const ajv = new Ajv2020({ allErrors: false, strict: true });
-  addFormats(ajv);
-  return new Map(
-    routes.map((spec) => {
-      const validate = ajv.compile(successSchemaOf(spec));
-      const check: ResponseCheck = (body) => {
-        if (validate(JSON.parse(JSON.stringify(body ?? null)))) return;
-        throw new ApiError(
-          500,
-          'RESPONSE_SCHEMA_MISMATCH',
-          `${spec.operationId} answered a body its declared response schema refuses: ${ajv.errorsText(validate.errors)}`,
-        );
-      };
-      return [spec, check];
-    }),
-  );
+export function declaredResponseCheck(spec: RouteSpec): ResponseCheck {
+  let validator: ReturnType<typeof validatorOf> | undefined;
+  return (body) => {
+    validator ??= validatorOf(successSchemaOf(spec));
+    if (validator.validate(JSON.parse(JSON.stringify(body ?? null)))) return;
+    throw new ApiError(
+      500,
+      'RESPONSE_SCHEMA_MISMATCH',
+      `${spec.operationId} answered a body its declared response schema refuses: ${validator.errorsText()}`,
+    );
+  };
 }

@@ -6,7 +6,7 @@ import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
 import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
-import { declaredResponseChecks } from './response-check.js';
+import { declaredResponseCheck } from './response-check.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -144,9 +144,10 @@ export interface MountOptions {
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
 export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions = {}): Router {
   const router = Router();
-  const checks = options.checkResponses === true ? declaredResponseChecks(routes) : undefined;
+  const check = (spec: RouteSpec) => (options.checkResponses === true ? declaredResponseCheck(spec) : undefined);
   router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
+    const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
       const input = {
@@ -164,7 +165,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         headers: request.headers,
       };
       const result = await spec.handler(input);
-      checks?.get(spec)?.(result);
+      checkResponse?.(result);
       response.status(spec.status ?? 200).json(result);
     });
   }
