@@ -1,6 +1,6 @@
 /*
  * The public surface of the gateway library: what the API, the settlement service, the
- * network tooling, the benchmarks and the end-to-end suites use. Helpers the modules
+ * network tooling, the benchmarks and the end-to-end suites use. Functions the modules
  * share among themselves (refusal parsing, block decoding, gateway credentials, the
  * typed-contract builder) stay inside the package.
  */
