@@ -61,8 +61,8 @@ export function authRoutes(deps: {
       handler: async (caller) => {
         const { principal, log } = routeRequester(caller);
         const client = await deps.ledger.clientFor(principal, log);
-        const { identityLabel: _label, ...visible } = principal;
-        return { principal: { ...visible, scopes: [...visible.scopes] }, ledgerIdentity: await client.system.whoAmI() };
+        const { identityLabel: _label, ...shown } = principal;
+        return { principal: { ...shown, scopes: [...shown.scopes] }, ledgerIdentity: await client.system.whoAmI() };
       },
     }),
   ];

@@ -97,18 +97,18 @@ export class InMemoryLedgerAccess implements LedgerAccess {
         options?: SubmitOptions,
       ): Promise<Submitted<z.output<Spec['result']>>> => {
         const result = (await call(spec, request, options?.transient)) as z.output<Spec['result']>;
-        const committed = this.ledger.transactions.at(-1);
-        if (committed?.event !== undefined) {
+        const last = this.ledger.transactions.at(-1);
+        if (last?.event !== undefined) {
           this.#onEvent({
-            name: committed.event.name,
-            payload: committed.event.payload,
-            transactionId: committed.txId,
+            name: last.event.name,
+            payload: last.event.payload,
+            transactionId: last.txId,
             blockNumber: BigInt(this.ledger.transactions.length),
           });
         }
         return {
           result,
-          transactionId: committed?.txId ?? 'unknown',
+          transactionId: last?.txId ?? 'unknown',
           blockNumber: BigInt(this.ledger.transactions.length),
         };
       },
