@@ -60,6 +60,8 @@ export interface AppDependencies {
   readonly statementSigner?: SigningIdentity;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
+  /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
+  readonly checkResponses?: boolean;
 }
 
 export const apiVersion = '0.1.0';
@@ -138,7 +140,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(identifyCaller(deps.passport));
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
   app.use(rateLimit.middleware);
-  app.use(mountRoutes(routes));
+  app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
   const graphql = createGraphqlServer(deps.config, schemaModules(deps));
   // Routed with `all`, not `use`, so the path reaches yoga unstripped.
   app.all(

@@ -8,7 +8,14 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
-import { CommitFailedError, RefusedError, SubmissionError } from './errors.js';
+import {
+  CommitFailedError,
+  CommitStatusUnknownError,
+  EndorsementError,
+  RefusedError,
+  ResultFormatError,
+  SubmissionError,
+} from './errors.js';
 
 /*
  * ContractClient against a stand-in for the few fabric-gateway calls it makes
@@ -21,13 +28,19 @@ function serviceError(code: grpcStatus, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }
 
-type StatusAnswer = { successful: boolean; code: number; blockNumber: bigint } | 'timeout';
+type StatusAnswer = { successful: boolean; code: number; blockNumber: bigint } | 'timeout' | 'unavailable';
 
 class ScriptedNetwork {
   readonly proposals: { name: string; options: ProposalOptions; transactionId: string }[] = [];
   submissions = 0;
   statusAnswers: StatusAnswer[] = [];
+  /** What the commit status answers once the script has run out. */
+  lastStatusAnswer: StatusAnswer = { successful: true, code: 0, blockNumber: 7n };
+  /** The transaction id of every commit-status request, in order. */
+  readonly statusAsks: string[] = [];
+  readonly evaluations: string[] = [];
   endorseFailure: Error | undefined;
+  evaluateFailure: Error | undefined;
   /** How many of the first submits find no orderer. */
   unreachableSubmits = 0;
   result = new TextEncoder().encode(
@@ -37,6 +50,11 @@ class ScriptedNetwork {
   asNetwork(): Network {
     const network = {
       getContract: () => ({
+        evaluate: (name: string) => {
+          this.evaluations.push(name);
+          if (this.evaluateFailure !== undefined) return Promise.reject(this.evaluateFailure);
+          return Promise.resolve(this.result);
+        },
         newProposal: (name: string, options: ProposalOptions = {}) => {
           const transactionId = `tx-${this.proposals.length + 1}`;
           this.proposals.push({ name, options, transactionId });
@@ -69,15 +87,12 @@ class ScriptedNetwork {
         }
         return Promise.resolve({
           getStatus: () => {
-            const answer = this.statusAnswers.shift() ?? { successful: true, code: 11, blockNumber: 7n };
-            if (answer === 'timeout') {
+            this.statusAsks.push(transactionId);
+            const answer = this.statusAnswers.shift() ?? this.lastStatusAnswer;
+            if (answer === 'timeout' || answer === 'unavailable') {
+              const code = answer === 'timeout' ? grpcStatus.DEADLINE_EXCEEDED : grpcStatus.UNAVAILABLE;
               return Promise.reject(
-                new CommitStatusError({
-                  code: grpcStatus.DEADLINE_EXCEEDED,
-                  details: [],
-                  cause: serviceError(grpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'),
-                  transactionId,
-                }),
+                new CommitStatusError({ code, details: [], cause: serviceError(code, answer), transactionId }),
               );
             }
             return Promise.resolve(answer);
@@ -90,6 +105,25 @@ class ScriptedNetwork {
 
 const setParameter = parameterTransactions.setParameter;
 const valid = { successful: true, code: 0, blockNumber: 9n };
+/** Validation codes of fabric's TxValidationCode. */
+const mvccReadConflict = { successful: false, code: 11, blockNumber: 5n };
+const phantomReadConflict = { successful: false, code: 12, blockNumber: 5n };
+const endorsementPolicyFailure = { successful: false, code: 10, blockNumber: 5n };
+const request = { name: 'maxRevisions' as const, value: 3 };
+
+/** An endorsement failure as fabric-gateway reports it, each peer's message in `details`. */
+function endorseError(messages: readonly string[]): EndorseError {
+  return new EndorseError({
+    code: grpcStatus.ABORTED,
+    details: messages.map((message, index) => ({
+      address: `127.0.0.1:${7051 + index}`,
+      mspId: 'ClientOrgMSP',
+      message,
+    })),
+    cause: serviceError(grpcStatus.ABORTED, 'failed to endorse transaction'),
+    transactionId: 'tx-1',
+  });
+}
 
 describe('ContractClient', () => {
   it('sends the same signed transaction again when its commit status does not come, and returns once it commits', async () => {
@@ -140,19 +174,9 @@ describe('ContractClient', () => {
 
   it('turns a refusal in the endorsement details into a RefusedError with its code and field', async () => {
     const scripted = new ScriptedNetwork();
-    scripted.endorseFailure = new EndorseError({
-      code: grpcStatus.ABORTED,
-      details: [
-        {
-          address: '127.0.0.1:7051',
-          mspId: 'ClientOrgMSP',
-          message:
-            'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funded, not submitted',
-        },
-      ],
-      cause: serviceError(grpcStatus.ABORTED, 'failed to endorse transaction'),
-      transactionId: 'tx-1',
-    });
+    scripted.endorseFailure = endorseError([
+      'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funded, not submitted',
+    ]);
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     const refusal = await client
       .submit(setParameter, { name: 'maxRevisions', value: 3 })
@@ -203,5 +227,138 @@ describe('ContractClient', () => {
       client.submit(agreementTransactions.draftAgreement, {} as never, { transient: { terms: { scope: 's' } } }),
     ).rejects.toThrow(/no members are known for collection agreementTerms/);
     expect(scripted.proposals).toHaveLength(0);
+  });
+  describe('commit status', () => {
+    it('asks again with the same transaction id after a failed status request, without sending or endorsing again', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.statusAnswers = ['unavailable', 'unavailable', valid];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const submitted = await client.submit(setParameter, request);
+      expect(submitted).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
+      expect(scripted.statusAsks).toEqual(['tx-1', 'tx-1', 'tx-1']);
+      expect([scripted.proposals.length, scripted.submissions]).toEqual([1, 1]);
+    });
+
+    it('gives up with CommitStatusUnknownError naming the transaction, never resubmitting it as a new one', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.lastStatusAnswer = 'timeout';
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+        commitStatusPollMs: 1,
+        commitStatusTotalMs: 200,
+      });
+      const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(CommitStatusUnknownError);
+      expect(failure).toMatchObject({ transactionId: 'tx-1' });
+      expect(scripted.proposals).toHaveLength(1);
+      expect(new Set(scripted.statusAsks)).toEqual(new Set(['tx-1']));
+    });
+  });
+
+  describe('invalidated transactions', () => {
+    it('endorses again with a new transaction id after a phantom read conflict', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.statusAnswers = [phantomReadConflict, mvccReadConflict, valid];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      expect((await client.submit(setParameter, request)).transactionId).toBe('tx-3');
+      expect(scripted.proposals.map((proposal) => proposal.transactionId)).toEqual(['tx-1', 'tx-2', 'tx-3']);
+      expect(scripted.statusAsks).toEqual(['tx-1', 'tx-2', 'tx-3']);
+    });
+
+    it('does not resubmit a transaction invalidated for any other reason, and names the code', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.statusAnswers = [endorsementPolicyFailure];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(CommitFailedError);
+      expect(failure).toMatchObject({ validationCode: 'ENDORSEMENT_POLICY_FAILURE', transactionId: 'tx-1' });
+      expect(scripted.proposals).toHaveLength(1);
+    });
+
+    it('resubmits conflicts only as often as conflictRetries allows', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.statusAnswers = [mvccReadConflict, valid];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const failure = await client
+        .submit(setParameter, request, { conflictRetries: 0 })
+        .catch((error: unknown) => error);
+      expect(failure).toMatchObject({ validationCode: 'MVCC_READ_CONFLICT', transactionId: 'tx-1' });
+      expect(scripted.proposals).toHaveLength(1);
+    });
+  });
+
+  describe('refusals and other endorsement failures', () => {
+    it('finds the refusal in whichever peer detail carries it', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.endorseFailure = endorseError([
+        'chaincode response 500, some peer-side failure',
+        'chaincode response 500, FORBIDDEN: only role admin may set a parameter',
+      ]);
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const refusal = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RefusedError);
+      expect(refusal).toMatchObject({
+        code: 'FORBIDDEN',
+        kind: 'forbidden',
+        field: undefined,
+        refusal: 'only role admin may set a parameter',
+        transactionId: 'tx-1',
+      });
+    });
+
+    it('reports an endorsement failure without a refusal as EndorsementError with the transaction and each peer', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.endorseFailure = endorseError(['peer unreachable']);
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(EndorsementError);
+      expect(failure).not.toBeInstanceOf(RefusedError);
+      expect(failure).toMatchObject({ transactionId: 'tx-1' });
+      expect((failure as Error).message).toContain('127.0.0.1:7051: peer unreachable');
+      expect(scripted.submissions).toBe(0);
+    });
+
+    it('turns a refused query into a RefusedError with no transaction', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.evaluateFailure = new GatewayError({
+        code: grpcStatus.ABORTED,
+        details: [
+          {
+            address: '127.0.0.1:7051',
+            mspId: 'ClientOrgMSP',
+            message: 'chaincode response 500, NOT_FOUND[name]: no x',
+          },
+        ],
+        cause: serviceError(grpcStatus.ABORTED, 'evaluate call to endorser returned error'),
+      });
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const refusal = await client
+        .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+        .catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RefusedError);
+      expect(refusal).toMatchObject({ code: 'NOT_FOUND', field: 'name', transactionId: undefined });
+    });
+  });
+
+  describe('requests and results', () => {
+    it('refuses a request its spec does not accept before anything is sent, naming the field', async () => {
+      const scripted = new ScriptedNetwork();
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const refusal = await client
+        .submit(setParameter, { name: 'maxRevisions', value: 'three' } as never)
+        .catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RefusedError);
+      expect(refusal).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect((refusal as RefusedError).field).toBeDefined();
+      expect(scripted.proposals).toHaveLength(0);
+    });
+
+    it('refuses a result its spec does not accept as ResultFormatError with the transaction id', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.result = new TextEncoder().encode('{"unexpected":true}');
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ResultFormatError);
+      expect(failure).toMatchObject({ transactionId: 'tx-1' });
+    });
   });
 });

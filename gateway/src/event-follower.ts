@@ -27,6 +27,12 @@ export interface FollowOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** Where a follower's stream starts: after the checkpoint, or at `startBlock` while it is empty. */
+interface StreamOptions {
+  readonly checkpoint: Checkpointer;
+  readonly startBlock?: bigint;
+}
+
 /**
  * Reads a stream from a durable checkpoint: each item is handled, then checkpointed,
  * in commit order. After a restart (or a broken stream) reading resumes just after the
@@ -47,10 +53,7 @@ abstract class CheckpointedFollower<Item, Handled> {
     this.#options = options;
   }
 
-  protected abstract open(options: {
-    checkpoint: Checkpointer;
-    startBlock?: bigint;
-  }): Promise<CloseableAsyncIterable<Item>>;
+  protected abstract open(options: StreamOptions): Promise<CloseableAsyncIterable<Item>>;
   protected abstract decode(item: Item): Handled;
   protected abstract checkpoint(checkpointer: DurableCheckpointer, item: Item): Promise<void>;
 
@@ -113,10 +116,7 @@ export class ChaincodeEventFollower extends CheckpointedFollower<ChaincodeEvent,
     this.#chaincode = chaincode;
   }
 
-  protected open(options: {
-    checkpoint: Checkpointer;
-    startBlock?: bigint;
-  }): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
+  protected open(options: StreamOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
     return this.#network.getChaincodeEvents(this.#chaincode, options);
   }
 
@@ -151,10 +151,7 @@ export class BlockEventFollower extends CheckpointedFollower<common.Block, Ledge
     this.#network = network;
   }
 
-  protected open(options: {
-    checkpoint: Checkpointer;
-    startBlock?: bigint;
-  }): Promise<CloseableAsyncIterable<common.Block>> {
+  protected open(options: StreamOptions): Promise<CloseableAsyncIterable<common.Block>> {
     return this.#network.getBlockEvents(options);
   }
 

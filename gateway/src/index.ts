@@ -1,11 +1,48 @@
-export * from './connection-profile.js';
-export * from './connections.js';
-export * from './contract-client.js';
-export * from './errors.js';
-export * from './identity.js';
-export * from './ledger-gateway.js';
-export * from './typed-contract.js';
-export * from './certificate-authority.js';
-export * from './event-follower.js';
-export * from './ledger-blocks.js';
-export * from './peer-heights.js';
+/*
+ * The public surface of the gateway library: what the API, the settlement service, the
+ * network tooling, the benchmarks and the end-to-end suites use. Functions the modules
+ * share among themselves (refusal parsing, block decoding, gateway credentials, the
+ * typed-contract builder) stay inside the package.
+ */
+export { readConnectionProfile, type ConnectionProfile, type OrganizationProfile } from './connection-profile.js';
+export { PeerConnections, type PeerConnection } from './connections.js';
+export {
+  ContractClient,
+  transactionArguments,
+  type ContractClientOptions,
+  type EvaluateOptions,
+  type SubmitOptions,
+  type Submitted,
+  type TransactionTransport,
+} from './contract-client.js';
+export {
+  CommitFailedError,
+  CommitStatusUnknownError,
+  EndorsementError,
+  LedgerError,
+  RefusedError,
+  ResultFormatError,
+  SubmissionError,
+} from './errors.js';
+export { certificateCommonName, readMspIdentity, type SigningIdentity } from './identity.js';
+export {
+  LedgerGateway,
+  ledgerClient,
+  type Deadlines,
+  type LedgerClient,
+  type LedgerSession,
+} from './ledger-gateway.js';
+export type { TypedContract } from './typed-contract.js';
+export { AlreadyRegisteredError, CertificateAuthority, type RegistrationRequest } from './certificate-authority.js';
+export {
+  BlockEventFollower,
+  ChaincodeEventFollower,
+  FileCheckpointer,
+  StoredCheckpointer,
+  type DurableCheckpointer,
+  type FollowOptions,
+  type LedgerBlock,
+  type LedgerEvent,
+} from './event-follower.js';
+export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
+export type { PeerHeights } from './peer-heights.js';

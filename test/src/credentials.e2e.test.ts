@@ -55,10 +55,16 @@ describe('credentials and portable reputation on the real network', () => {
       ],
     });
     expect(issued.status).toBe(201);
-    const { credential, transaction } = issued.body as {
-      credential: { credentialId: string };
-      transaction: { transactionId: string };
+    const {
+      requestId,
+      transactionId,
+      result: { credential },
+    } = issued.body as {
+      requestId: string;
+      transactionId: string;
+      result: { credential: { credentialId: string } };
     };
+    expect(requestId).toMatch(/^srv-/);
     const secrets = await api.call(
       'GET',
       `/v1/credentials/${encodeURIComponent(credential.credentialId)}/claims`,
@@ -84,7 +90,7 @@ describe('credentials and portable reputation on the real network', () => {
     };
     expect(presentation.revealedClaims.map((claim) => claim.name)).toEqual(['title']);
     expect(JSON.stringify(presented.body)).not.toContain('S-2231');
-    expect(JSON.stringify(verifiableCredential.proof)).toContain(transaction.transactionId);
+    expect(JSON.stringify(verifiableCredential.proof)).toContain(transactionId);
 
     // Anyone, without an account, verifies the disclosure; a forged value is caught.
     const verify = async (body: unknown) =>

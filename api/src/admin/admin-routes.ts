@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import {
   apiKeyViewSchema as apiKeySchema,
@@ -9,12 +10,6 @@ import {
 } from '../auth/account-service.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
-
-/** The administrator of a route whose access is `admin`. */
-function administrator(principal: Principal | undefined): Principal {
-  if (principal === undefined) throw new Error('unreachable: admin access needs a principal');
-  return principal;
-}
 
 /**
  * @throws ApiError 403 FORBIDDEN (field `org`) when `org` is not the administrator's own organisation.
@@ -48,8 +43,8 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       response: personSchema,
       status: 201,
       errors: [409],
-      handler: ({ body, principal }) => {
-        requireOwnOrganisation(administrator(principal), body.org);
+      handler: ({ body, ...caller }) => {
+        requireOwnOrganisation(routeRequester(caller).principal, body.org);
         return deps.accounts.createPerson(body);
       },
     }),
@@ -61,7 +56,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       tag: 'admin',
       access: 'admin',
       response: z.array(personSchema),
-      handler: ({ principal }) => deps.accounts.listPeople(administrator(principal).org),
+      handler: (caller) => deps.accounts.listPeople(routeRequester(caller).principal.org),
     }),
     route({
       method: 'post',
@@ -78,8 +73,8 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       }),
       status: 201,
       errors: [409],
-      handler: ({ body, principal }) => {
-        const admin = administrator(principal);
+      handler: ({ body, ...caller }) => {
+        const admin = routeRequester(caller).principal;
         requireOwnOrganisation(admin, body.org);
         return deps.accounts.createApiKey(body, admin.id);
       },
@@ -92,7 +87,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       tag: 'admin',
       access: 'admin',
       response: z.array(apiKeySchema),
-      handler: ({ principal }) => deps.accounts.listApiKeys(administrator(principal).org),
+      handler: (caller) => deps.accounts.listApiKeys(routeRequester(caller).principal.org),
     }),
     route({
       method: 'delete',
@@ -104,8 +99,8 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       params: z.strictObject({ keyId: z.string().regex(/^[a-z0-9]{12}$/, 'must be a 12-character key id') }),
       response: z.object({ revoked: z.literal(true) }),
       errors: [404],
-      handler: async ({ params, principal }) => {
-        await deps.accounts.revokeApiKey(params.keyId, administrator(principal).org);
+      handler: async ({ params, ...caller }) => {
+        await deps.accounts.revokeApiKey(params.keyId, routeRequester(caller).principal.org);
         return { revoked: true as const };
       },
     }),

@@ -1,4 +1,4 @@
-import { AgreementKit, terms, type Person } from './agreement-test-kit.js';
+import { AgreementKit, terms, type Person } from '../test-support/agreement-test-kit.js';
 
 /*
  * The terms of an agreement are hashed; a document the parties hold must hash to what

@@ -1,5 +1,12 @@
 import type { AgreementDetails, AgreementView, MilestoneRecord } from '@gigledger/chaincode/model';
-import { AgreementKit, artifactSha256, newRequestId, terms, termsSha256, type Person } from './agreement-test-kit.js';
+import {
+  AgreementKit,
+  artifactSha256,
+  newRequestId,
+  terms,
+  termsSha256,
+  type Person,
+} from '../test-support/agreement-test-kit.js';
 
 interface Committed<Result> {
   requestId?: string;

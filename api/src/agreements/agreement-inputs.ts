@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseInput } from '../http/route.js';
 import {
   acceptAgreementRequestSchema,
   agreementIdSchema,
@@ -14,7 +13,6 @@ import {
   openDisputeRequestSchema,
   partyQueryRoleSchema,
   postEvaluationRequestSchema,
-  requestIdSchema,
   reviewTasksRequestSchema,
   retryHeldPayoutRequestSchema,
   submitDeliverableRequestSchema,
@@ -22,9 +20,7 @@ import {
   userIdSchema,
   verifyTermsRequestSchema,
 } from '@gigledger/chaincode/model';
-import { RefusedError } from '@gigledger/gateway';
-import { invalidInput } from '../errors/api-error.js';
-import { generateRequestId } from './agreement-service.js';
+import { optionalRequestIdSchema } from '../http/request-ids.js';
 
 /*
  * REST bodies are the model's request schemas minus what the path carries, still
@@ -36,14 +32,6 @@ import { generateRequestId } from './agreement-service.js';
 
 export const agreementPathSchema = z.strictObject({ agreementId: agreementIdSchema });
 export const milestonePathSchema = z.strictObject({ agreementId: agreementIdSchema, milestoneId: milestoneIdSchema });
-
-/** A creating command's request id, which callers may leave out. */
-export const optionalRequestIdSchema = requestIdSchema
-  .optional()
-  .describe(
-    'Makes the request safe to repeat: the same id with the same body returns the stored result, with another body 409 REQUEST_ID_REUSED. ' +
-      'When left out the server generates one and returns it as `requestId`; reuse it to retry.',
-  );
 
 const { requestId: _draftRequestId, ...draftFields } = draftAgreementRequestSchema.shape;
 export const draftAgreementBodySchema = z.strictObject({
@@ -146,38 +134,3 @@ export const listAgreementsQuerySchema = z
     message: "must come with mspId: give both to list another person's agreements, neither for your own",
     path: ['userId'],
   });
-
-/**
- * Completes a command from its validated parts (path ids, body) with its request id:
- * the body's `requestId`, else the `Idempotency-Key` header, else a generated one the
- * response returns so the caller can retry with it.
- *
- * @throws ApiError 422 naming `header.idempotency-key` when the header is not a valid request id.
- */
-export function withRequestId<Fields extends { readonly requestId?: string | undefined }>(
-  fields: Fields,
-  idempotencyKey?: string,
-): Fields & { requestId: string } {
-  const fromHeader =
-    idempotencyKey === undefined ? undefined : parseInput(requestIdSchema, idempotencyKey, 'header.idempotency-key');
-  return { ...fields, requestId: fields.requestId ?? fromHeader ?? generateRequestId() };
-}
-
-/**
- * Runs a ledger call and reports a chaincode validation refusal under the input part
- * the caller sent (`body.milestones.0.dueDate`), as edge validation does.
- *
- * @throws ApiError 422 for a chaincode VALIDATION_FAILED that names a field; anything else as thrown.
- */
-export async function fieldsUnder<T>(part: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof RefusedError && error.code === 'VALIDATION_FAILED' && error.field !== undefined) {
-      const prefix = `${error.field}: `;
-      const reason = error.refusal.startsWith(prefix) ? error.refusal.slice(prefix.length) : error.refusal;
-      throw invalidInput(`${part}.${error.field}`, reason);
-    }
-    throw error;
-  }
-}

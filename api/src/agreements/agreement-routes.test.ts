@@ -9,7 +9,7 @@ import {
   type LedgerMark,
   type Person,
   type Target,
-} from './agreement-test-kit.js';
+} from '../test-support/agreement-test-kit.js';
 
 interface ErrorResponse {
   status: number;

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
   agreementTermsTransientKey,
@@ -11,10 +9,12 @@ import {
   type PartyQueryRole,
   type ResultOf,
 } from '@gigledger/chaincode/model';
-import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
-import type { Principal } from '../auth/principal.js';
+import type { LedgerClient, Submitted } from '@gigledger/gateway';
 import { forbidden, notFound } from '../errors/api-error.js';
+import { committed, type Committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
 import {
   isSameParty,
   listerRoles,
@@ -29,22 +29,6 @@ type Transactions = typeof agreementTransactions;
 export type AgreementRequest<Name extends keyof Transactions> = z.output<Transactions[Name]['request']>;
 type Result<Name extends keyof Transactions> = ResultOf<Transactions[Name]>;
 
-/** Who is asking, and the request's logger. */
-export interface Requester {
-  readonly principal: Principal;
-  readonly log: Logger;
-}
-
-/** A committed command: what the chaincode returned and where the transaction landed. */
-export interface Committed<Value> {
-  /** The id that makes the request safe to repeat, for commands that take one (possibly server-generated). */
-  readonly requestId?: string;
-  readonly transactionId: string;
-  /** Block number as a decimal string: block heights outgrow JSON numbers. */
-  readonly blockNumber: string;
-  readonly result: Value;
-}
-
 /** Which agreements to list: a party's (the caller's own by default), in one role, completed or not. */
 export interface AgreementQuery {
   readonly party?: Party | undefined;
@@ -58,14 +42,6 @@ export interface ListedAgreement {
   readonly role: PartyQueryRole;
   readonly agreement: AgreementRecord;
   readonly view?: AgreementView;
-}
-
-/**
- * A request id for a creating command whose caller gave none. Retrying such a request
- * creates a second object, so responses return the id for the caller to reuse.
- */
-export function generateRequestId(): string {
-  return `srv-${randomUUID()}`;
 }
 
 /**
@@ -311,15 +287,8 @@ export class AgreementService {
    * Reads the agreement as the caller. A refusal to show it and its absence give the
    * same answer, so a caller learns nothing about agreements it may not read.
    */
-  async #readable(client: LedgerClient, agreementId: string): Promise<AgreementView> {
-    try {
-      return await client.agreements.getAgreement({ agreementId });
-    } catch (error) {
-      if (error instanceof RefusedError && (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')) {
-        throw notFound(`agreement ${agreementId}`);
-      }
-      throw error;
-    }
+  #readable(client: LedgerClient, agreementId: string): Promise<AgreementView> {
+    return visible(`agreement ${agreementId}`, () => client.agreements.getAgreement({ agreementId }));
   }
 
   async #milestoneOf(client: LedgerClient, agreementId: string, milestoneId: string): Promise<AgreementView> {
@@ -330,13 +299,4 @@ export class AgreementService {
     }
     return view;
   }
-}
-
-function committed<Value>(submitted: Submitted<Value>, requestId: string | undefined): Committed<Value> {
-  return {
-    ...(requestId === undefined ? {} : { requestId }),
-    transactionId: submitted.transactionId,
-    blockNumber: submitted.blockNumber.toString(),
-    result: submitted.result,
-  };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { callerSchema, userIdSchema } from '@gigledger/chaincode/model';
+import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { AccountService } from './account-service.js';
@@ -20,6 +21,7 @@ const principalSchema = z.object({
   mspId: z.string(),
   role: z.string(),
   scopes: z.array(z.string()),
+  expiresAt: z.number().int().optional().describe('When the bearer token stops being valid (epoch milliseconds)'),
 });
 
 /** Login for people with a password, and the caller's own identity. */
@@ -56,11 +58,11 @@ export function authRoutes(deps: {
       tag: 'auth',
       access: 'agreements:read',
       response: z.object({ principal: principalSchema, ledgerIdentity: callerSchema }),
-      handler: async ({ principal, log }) => {
-        if (principal === undefined) throw new Error('unreachable: access needs a principal');
+      handler: async (caller) => {
+        const { principal, log } = routeRequester(caller);
         const client = await deps.ledger.clientFor(principal, log);
-        const { identityLabel: _label, ...visible } = principal;
-        return { principal: { ...visible, scopes: [...visible.scopes] }, ledgerIdentity: await client.system.whoAmI() };
+        const { identityLabel: _label, ...shown } = principal;
+        return { principal: { ...shown, scopes: [...shown.scopes] }, ledgerIdentity: await client.system.whoAmI() };
       },
     }),
   ];

@@ -10,7 +10,8 @@ import {
   verifyPresentationRequestSchema,
   type CredentialRecord,
 } from '@gigledger/chaincode/model';
-import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { withoutNulls } from '../graphql/input-arguments.js';
 import { parseInput } from '../http/route.js';
 import { CredentialService, type CredentialDependencies } from './credential-service.js';
 
@@ -176,9 +177,9 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       Query: {
         freelancersByCredential: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => {
-            const principal = requireCaller(context, 'credentials:read');
+            const as = resolverRequester(context, 'credentials:read');
             const query = parseInput(holderSearchSchema, args, 'args');
-            return service.findHolders(principal, context.log, {
+            return service.findHolders(as, {
               type: query.type,
               issuer: query.issuer ?? undefined,
               status: query.status ?? undefined,
@@ -188,15 +189,15 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
           }),
         credential: (_parent: unknown, args: { credentialId: string }, context: GraphqlContext) =>
           resolveWith(context, () => {
-            const principal = requireCaller(context, 'credentials:read');
+            const as = resolverRequester(context, 'credentials:read');
             const credentialId = parseInput(credentialIdSchema, args.credentialId, 'args.credentialId');
-            return service.getCredential(principal, context.log, credentialId);
+            return service.getCredential(as, credentialId);
           }),
         credentialsOf: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => {
-            const principal = requireCaller(context, 'credentials:read');
+            const as = resolverRequester(context, 'credentials:read');
             const query = parseInput(subjectArgsSchema, args, 'args');
-            return service.listOf(principal, context.log, query.subject, {
+            return service.listOf(as, query.subject, {
               type: query.type ?? undefined,
               status: query.status ?? undefined,
             });
@@ -208,21 +209,15 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
               withoutNulls(args.presentation),
               'args.presentation',
             );
-            return service.verify(context.principal, context.log, presentation);
+            return service.verify(context, presentation);
           }),
       },
       Credential: {
         verification: (parent: CredentialRecord, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
-            service.verify(context.principal, context.log, { credentialId: parent.credentialId, revealedClaims: [] }),
+            service.verify(context, { credentialId: parent.credentialId, revealedClaims: [] }),
           ),
       },
     },
   };
-}
-
-/** GraphQL passes an omitted optional input field as absent but an explicit null as null; the schemas want absent. */
-function withoutNulls(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== null));
 }

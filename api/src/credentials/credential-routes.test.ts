@@ -9,7 +9,7 @@ import {
   ledgerState,
   registerIssuer,
   type CredentialCast,
-} from './credential-test-kit.js';
+} from '../test-support/credential-test-kit.js';
 
 describe('credential issuance and administration over HTTP', () => {
   let server: TestServer;
@@ -34,18 +34,17 @@ describe('credential issuance and administration over HTTP', () => {
       });
       expect(created.status).toBe(200);
       expect(created.body).toMatchObject({
-        issuer: { issuer: party, credentialTypes: ['Course'], status: 'active', version: 1 },
-        transaction: {
-          transactionId: expect.any(String) as string,
-          blockNumber: expect.stringMatching(/^\d+$/) as string,
-        },
+        requestId: expect.stringMatching(/^srv-/) as string,
+        transactionId: expect.any(String) as string,
+        blockNumber: expect.stringMatching(/^\d+$/) as string,
+        result: { issuer: party, credentialTypes: ['Course'], status: 'active', version: 1 },
       });
 
       const widened = await server.request('PUT', path, {
         token: cast.admin.token,
         body: { displayName: 'ML bootcamp', credentialTypes: ['Course', 'Certification'] },
       });
-      expect((widened.body as { issuer: IssuerRecord }).issuer).toMatchObject({
+      expect((widened.body as { result: IssuerRecord }).result).toMatchObject({
         credentialTypes: ['Certification', 'Course'],
         version: 2,
       });
@@ -55,7 +54,8 @@ describe('credential issuance and administration over HTTP', () => {
         body: { reason: 'Accreditation lapsed' },
       });
       expect(removed.status).toBe(200);
-      expect((removed.body as { issuer: IssuerRecord }).issuer).toMatchObject({ status: 'removed', version: 3 });
+      expect(removed.body).not.toHaveProperty('requestId');
+      expect((removed.body as { result: IssuerRecord }).result).toMatchObject({ status: 'removed', version: 3 });
 
       const details = await server.request('GET', `/v1/issuers/${party.mspId}/${party.userId}`, {
         token: cast.freelancer.token,
@@ -109,10 +109,9 @@ describe('credential issuance and administration over HTTP', () => {
         },
       });
       expect(response.status).toBe(201);
-      const issued = response.body as {
-        credential: CredentialRecord;
-        claims: { name: string; value: string; salt: string }[];
-        transaction: { transactionId: string; blockNumber: string };
+      const { result: issued, transactionId } = response.body as {
+        transactionId: string;
+        result: { credential: CredentialRecord; claims: { name: string; value: string; salt: string }[] };
       };
       expect(issued.credential.credentialId).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
       expect(issued.claims.map((claim) => [claim.name, claim.value])).toEqual(
@@ -123,7 +122,7 @@ describe('credential issuance and administration over HTTP', () => {
       expect(issued.credential.claims).toEqual(
         issued.claims.map((claim) => ({ name: claim.name, commitment: claimCommitment(claim) })),
       );
-      expect(issued.transaction.transactionId).toBe(issued.credential.issuedTxId);
+      expect(transactionId).toBe(issued.credential.issuedTxId);
 
       // Neither values nor salts are anywhere in channel state or in the recorded events.
       const channel = JSON.stringify([ledgerState(server), server.ledger.ledger.transactions]);
@@ -216,6 +215,28 @@ describe('credential issuance and administration over HTTP', () => {
       expect(ledgerState(server)).toEqual(before);
     });
 
+    it('takes the request id from Idempotency-Key when the body has none, and returns it', async () => {
+      const body = {
+        credentialId: 'cert-keyed-1',
+        subject: cast.freelancer.party,
+        type: 'Course',
+        claims: degreeClaims,
+      };
+      const headers = { 'idempotency-key': 'issue-keyed-0001' };
+      const first = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body, headers });
+      expect(first).toMatchObject({ status: 201, body: { requestId: 'issue-keyed-0001' } });
+      const before = ledgerState(server);
+      const again = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body, headers });
+      expect(again).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
+      expect(ledgerState(server)).toEqual(before);
+      const malformed = await server.request('POST', '/v1/credentials', {
+        token: cast.registrar.token,
+        body: { ...body, credentialId: 'cert-keyed-2' },
+        headers: { 'idempotency-key': 'short' },
+      });
+      expect(malformed).toMatchObject({ status: 422, body: { field: 'header.idempotency-key' } });
+    });
+
     it('refuses to replay an issuance under the same request id, since its salts would differ', async () => {
       const body = {
         requestId: 'issue-replay-0001',
@@ -225,7 +246,7 @@ describe('credential issuance and administration over HTTP', () => {
         claims: degreeClaims,
       };
       const first = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body });
-      expect(first.status).toBe(201);
+      expect(first).toMatchObject({ status: 201, body: { requestId: 'issue-replay-0001' } });
       const before = ledgerState(server);
       const again = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body });
       expect(again).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
@@ -311,18 +332,19 @@ describe('credential issuance and administration over HTTP', () => {
         body: { reason: 'Under investigation' },
       });
       expect(suspended.status).toBe(200);
-      expect(suspended.body).toMatchObject({ credential: { status: 'suspended' } });
+      expect(suspended.body).toMatchObject({ result: { status: 'suspended' } });
+      expect(suspended.body).not.toHaveProperty('requestId');
       const reinstated = await server.request('POST', path('reinstate'), {
         token: cast.registrar.token,
         body: { reason: 'Investigation closed' },
       });
-      expect(reinstated.body).toMatchObject({ credential: { status: 'active' } });
+      expect(reinstated.body).toMatchObject({ result: { status: 'active' } });
       const revoked = await server.request('POST', path('revoke'), {
         token: cast.registrar.token,
         body: { reason: 'Degree rescinded' },
       });
       expect(revoked.body).toMatchObject({
-        credential: {
+        result: {
           status: 'revoked',
           statusHistory: [
             expect.objectContaining({ to: 'suspended', reason: 'Under investigation' }),

@@ -12,13 +12,16 @@ import {
   saltedClaimSchema,
   verifyPresentationRequestSchema,
 } from '@gigledger/chaincode/model';
+import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
+import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
+import { committedSchema } from '../ledger/committed.js';
 import {
   CredentialService,
   credentialListQuerySchema,
   documentVerdictSchema,
   issueCredentialBodySchema,
-  issuedCredentialSchema,
+  issuedCredentialCommandSchema,
   issuerFilterSchema,
   presentationBodySchema,
   registerIssuerBodySchema,
@@ -26,13 +29,11 @@ import {
   type CredentialDependencies,
   type StatusAction,
 } from './credential-service.js';
-import { transactionRefSchema } from './ledger-results.js';
-import { callerOf } from './route-caller.js';
 import { verifiableCredentialSchema } from './w3c-credential.js';
 
 const credentialParams = z.strictObject({ credentialId: credentialIdSchema });
-const issuerChange = z.object({ issuer: issuerRecordSchema, transaction: transactionRefSchema });
-const credentialChange = z.object({ credential: credentialRecordSchema, transaction: transactionRefSchema });
+const issuerChange = committedSchema(issuerRecordSchema);
+const credentialChange = committedSchema(credentialRecordSchema);
 
 const statusRoutes: readonly { action: StatusAction; operationId: string; summary: string }[] = [
   {
@@ -63,28 +64,31 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'put',
       path: '/v1/admin/issuers/:mspId/:userId',
       operationId: 'putIssuer',
-      summary: 'Register an issuer, or replace the credential types it may issue (each change is a new version)',
+      summary:
+        'Genesis only: register an issuer, or replace the credential types it may issue (each change is a new version). Once genesis is sealed this answers 403 GOVERNANCE_REQUIRED: propose a registerIssuer action instead',
       tag: 'issuers',
+      headers: [idempotencyKeyHeader],
       access: 'admin',
       params: partySchema,
       body: canonicalInput(registerIssuerBodySchema),
       response: issuerChange,
       errors: [409],
-      handler: ({ principal, log, params, body }) => service.registerIssuer(callerOf(principal), log, params, body),
+      handler: ({ params, body, header, ...caller }) =>
+        service.registerIssuer(routeRequester(caller), params, withRequestId(body, header('idempotency-key'))),
     }),
     route({
       method: 'post',
       path: '/v1/admin/issuers/:mspId/:userId/removal',
       operationId: 'removeIssuer',
-      summary: 'Remove an issuer with a reason; what it issued before stays valid',
+      summary:
+        'Genesis only: remove an issuer with a reason; what it issued before stays valid. Once genesis is sealed this answers 403 GOVERNANCE_REQUIRED: propose a removeIssuer action instead',
       tag: 'issuers',
       access: 'admin',
       params: partySchema,
       body: canonicalInput(removeIssuerBodySchema),
       response: issuerChange,
       errors: [404, 409],
-      handler: ({ principal, log, params, body }) =>
-        service.removeIssuer(callerOf(principal), log, params, body.reason),
+      handler: ({ params, body, ...caller }) => service.removeIssuer(routeRequester(caller), params, body.reason),
     }),
     route({
       method: 'get',
@@ -95,7 +99,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       access: 'credentials:read',
       query: issuerFilterSchema,
       response: z.array(issuerRecordSchema),
-      handler: ({ principal, log, query }) => service.listIssuers(callerOf(principal), log, query),
+      handler: ({ query, ...caller }) => service.listIssuers(routeRequester(caller), query),
     }),
     route({
       method: 'get',
@@ -107,7 +111,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       params: partySchema,
       response: issuerDetailsSchema,
       errors: [404],
-      handler: ({ principal, log, params }) => service.getIssuer(callerOf(principal), log, params),
+      handler: ({ params, ...caller }) => service.getIssuer(routeRequester(caller), params),
     }),
     route({
       method: 'post',
@@ -116,12 +120,14 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       summary:
         'An issuer issues a credential; the API salts each claim and returns the claims with their salts this once',
       tag: 'credentials',
+      headers: [idempotencyKeyHeader],
       access: 'credentials:write',
       body: canonicalInput(issueCredentialBodySchema),
-      response: issuedCredentialSchema,
+      response: issuedCredentialCommandSchema,
       status: 201,
       errors: [409],
-      handler: ({ principal, log, body }) => service.issue(callerOf(principal), log, body),
+      handler: ({ body, header, ...caller }) =>
+        service.issue(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
     }),
     route({
       method: 'get',
@@ -132,7 +138,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       access: 'credentials:read',
       query: credentialListQuerySchema,
       response: z.array(credentialRecordSchema),
-      handler: ({ principal, log, query }) => service.listOwn(callerOf(principal), log, query),
+      handler: ({ query, ...caller }) => service.listOwn(routeRequester(caller), query),
     }),
     route({
       method: 'get',
@@ -144,7 +150,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       params: credentialParams,
       response: credentialRecordSchema,
       errors: [404],
-      handler: ({ principal, log, params }) => service.getCredential(callerOf(principal), log, params.credentialId),
+      handler: ({ params, ...caller }) => service.getCredential(routeRequester(caller), params.credentialId),
     }),
     route({
       method: 'get',
@@ -156,7 +162,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       params: credentialParams,
       response: credentialSecretsResultSchema,
       errors: [404],
-      handler: ({ principal, log, params }) => service.getClaims(callerOf(principal), log, params.credentialId),
+      handler: ({ params, ...caller }) => service.getClaims(routeRequester(caller), params.credentialId),
     }),
     route({
       method: 'post',
@@ -174,8 +180,8 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
         verifiableCredential: verifiableCredentialSchema,
       }),
       errors: [404, 503],
-      handler: ({ principal, log, params, body }) =>
-        service.present(callerOf(principal), log, params.credentialId, body.reveal),
+      handler: ({ params, body, ...caller }) =>
+        service.present(routeRequester(caller), params.credentialId, body.reveal),
     }),
     route({
       method: 'get',
@@ -187,7 +193,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       params: credentialParams,
       response: verifiableCredentialSchema,
       errors: [404, 503],
-      handler: ({ principal, log, params }) => service.exportCredential(callerOf(principal), log, params.credentialId),
+      handler: ({ params, ...caller }) => service.exportCredential(routeRequester(caller), params.credentialId),
     }),
     ...statusRoutes.map((spec) =>
       route({
@@ -201,8 +207,8 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
         body: canonicalInput(z.strictObject({ reason: reasonSchema })),
         response: credentialChange,
         errors: [404, 409],
-        handler: ({ principal, log, params, body }) =>
-          service.changeStatus(callerOf(principal), log, spec.action, params.credentialId, body.reason),
+        handler: ({ params, body, ...caller }) =>
+          service.changeStatus(routeRequester(caller), spec.action, params.credentialId, body.reason),
       }),
     ),
     route({
@@ -216,7 +222,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       body: canonicalInput(verifyPresentationRequestSchema),
       response: presentationVerdictSchema,
       errors: [503],
-      handler: ({ principal, log, body }) => service.verify(principal, log, body),
+      handler: ({ body, ...caller }) => service.verify(caller, body),
     }),
     route({
       method: 'post',
@@ -228,7 +234,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       body: canonicalInput(verifiableCredentialSchema),
       response: documentVerdictSchema,
       errors: [503],
-      handler: ({ principal, log, body }) => service.verifyDocument(principal, log, body),
+      handler: ({ body, ...caller }) => service.verifyDocument(caller, body),
     }),
   ];
 }

@@ -18,7 +18,6 @@ import {
   presentationVerdictSchema,
   registerIssuerRequestSchema,
   removeIssuerRequestSchema,
-  requestIdSchema,
   saltedClaimSchema,
   verificationReasonCodeSchema,
   type CredentialRecord,
@@ -32,12 +31,14 @@ import {
   type VerifyPresentationRequest,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
-import type { Principal } from '../auth/principal.js';
-import { ApiError, invalidInput } from '../errors/api-error.js';
-import { parseInput } from '../http/route.js';
-import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
-import { transactionOf, transactionRefSchema, visible, type TransactionRef } from './ledger-results.js';
+import { ApiError, invalidInput } from '../errors/api-error.js';
+import { optionalRequestIdSchema } from '../http/request-ids.js';
+import { parseInput } from '../http/route.js';
+import { committed, committedSchema, type Committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { PublicRequester, Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
 import {
   documentMismatches,
   partyOfUrn,
@@ -59,8 +60,7 @@ function uniqueNames<T>(name: (item: T) => string, what: string) {
 }
 
 export const registerIssuerBodySchema = z.strictObject({
-  /** Makes the call safe to repeat; one is generated when left out. */
-  requestId: requestIdSchema.optional(),
+  requestId: optionalRequestIdSchema,
   displayName: registerIssuerRequestSchema.shape.displayName,
   credentialTypes: registerIssuerRequestSchema.shape.credentialTypes,
 });
@@ -75,12 +75,11 @@ export const claimInputSchema = z.strictObject({ name: claimNameSchema, value: c
 
 export const issueCredentialBodySchema = z.strictObject({
   /**
-   * One is generated when left out. Salts are drawn afresh for every call, so repeating an
-   * issuance with the same request id is refused (409 REQUEST_ID_REUSED) rather than
-   * replayed; after a lost response, the subject can still read the claims of the
-   * credential that was issued.
+   * Salts are drawn afresh for every call, so repeating an issuance with the same request
+   * id is refused (409 REQUEST_ID_REUSED) rather than replayed; after a lost response, the
+   * subject can still read the claims of the credential that was issued.
    */
-  requestId: requestIdSchema.optional(),
+  requestId: optionalRequestIdSchema,
   /** `urn:uuid:<random>` when left out. */
   credentialId: credentialIdSchema.optional(),
   subject: partySchema,
@@ -110,14 +109,15 @@ export const presentationBodySchema = z.strictObject({
     .superRefine(uniqueNames((name) => name, 'claim name')),
 });
 
+/** What issuing a credential returns: the ledger record and, this once, the claims with their salts. */
 export const issuedCredentialSchema = z.object({
   /** The ledger record: commitments only. */
   credential: credentialRecordSchema,
   /** Every claim with its salt. Shown once; afterwards only the subject can read them again. */
   claims: z.array(saltedClaimSchema),
-  transaction: transactionRefSchema,
 });
 export type IssuedCredential = z.output<typeof issuedCredentialSchema>;
+export const issuedCredentialCommandSchema = committedSchema(issuedCredentialSchema);
 
 export const documentReasonSchema = z.object({
   code: z.union([verificationReasonCodeSchema, z.literal('DOCUMENT_MISMATCH')]),
@@ -171,8 +171,8 @@ export class CredentialService {
   }
 
   /** The caller's ledger client; the server's own for anonymous calls to public operations. */
-  async client(principal: Principal | undefined, log: Logger): Promise<LedgerClient> {
-    return principal === undefined ? this.#deps.serviceLedger : this.#deps.ledger.clientFor(principal, log);
+  async client(as: PublicRequester): Promise<LedgerClient> {
+    return as.principal === undefined ? this.#deps.serviceLedger : this.#deps.ledger.clientFor(as.principal, as.log);
   }
 
   /**
@@ -181,19 +181,18 @@ export class CredentialService {
    * @throws RefusedError FORBIDDEN unless an admin calls; ALREADY_EXISTS when nothing would change.
    */
   async registerIssuer(
-    principal: Principal,
-    log: Logger,
+    as: Requester,
     issuer: Party,
-    body: z.output<typeof registerIssuerBodySchema>,
-  ): Promise<{ issuer: IssuerRecord; transaction: TransactionRef }> {
-    const client = await this.client(principal, log);
+    body: z.output<typeof registerIssuerBodySchema> & { requestId: string },
+  ): Promise<Committed<IssuerRecord>> {
+    const client = await this.client(as);
     const submitted = await client.credentials.registerIssuer({
-      requestId: body.requestId ?? randomUUID(),
+      requestId: body.requestId,
       issuer,
       displayName: body.displayName,
       credentialTypes: body.credentialTypes,
     });
-    return { issuer: submitted.result, transaction: transactionOf(submitted) };
+    return committed(submitted, body.requestId);
   }
 
   /**
@@ -201,28 +200,19 @@ export class CredentialService {
    *
    * @throws RefusedError NOT_FOUND for an identity that was never an issuer; INVALID_STATE when already removed.
    */
-  async removeIssuer(
-    principal: Principal,
-    log: Logger,
-    issuer: Party,
-    reason: string,
-  ): Promise<{ issuer: IssuerRecord; transaction: TransactionRef }> {
-    const client = await this.client(principal, log);
+  async removeIssuer(as: Requester, issuer: Party, reason: string): Promise<Committed<IssuerRecord>> {
+    const client = await this.client(as);
     const submitted = await client.credentials.removeIssuer({ issuer, reason });
-    return { issuer: submitted.result, transaction: transactionOf(submitted) };
+    return committed(submitted, undefined);
   }
 
   /** @throws RefusedError NOT_FOUND when the identity was never an issuer. */
-  async getIssuer(principal: Principal, log: Logger, issuer: Party): Promise<IssuerDetails> {
-    return (await this.client(principal, log)).credentials.getIssuer(issuer);
+  async getIssuer(as: Requester, issuer: Party): Promise<IssuerDetails> {
+    return (await this.client(as)).credentials.getIssuer(issuer);
   }
 
-  async listIssuers(
-    principal: Principal,
-    log: Logger,
-    filter: z.output<typeof issuerFilterSchema>,
-  ): Promise<IssuerRecord[]> {
-    return (await this.client(principal, log)).credentials.listIssuers(filter);
+  async listIssuers(as: Requester, filter: z.output<typeof issuerFilterSchema>): Promise<IssuerRecord[]> {
+    return (await this.client(as)).credentials.listIssuers(filter);
   }
 
   /**
@@ -234,11 +224,11 @@ export class CredentialService {
    * @throws ApiError 422 naming the field when the dates are out of order.
    * @throws RefusedError FORBIDDEN unless an active issuer whose grant includes the type calls.
    */
-  async issue(principal: Principal, log: Logger, body: IssueCredentialBody): Promise<IssuedCredential> {
+  async issue(as: Requester, body: IssueCredentialBody & { requestId: string }): Promise<Committed<IssuedCredential>> {
     const request = parseInput(
       issueCredentialRequestSchema,
       {
-        requestId: body.requestId ?? randomUUID(),
+        requestId: body.requestId,
         credentialId: body.credentialId ?? `urn:uuid:${randomUUID()}`,
         subject: body.subject,
         type: body.type,
@@ -252,11 +242,11 @@ export class CredentialService {
       body.claims.map((claim) => ({ name: claim.name, value: claim.value, salt: randomBytes(32).toString('hex') })),
       'body.claims',
     );
-    const client = await this.client(principal, log);
+    const client = await this.client(as);
     const submitted = await client.credentials.issueCredential(request, {
       transient: { [credentialClaimsTransientKey]: claims },
     });
-    return { credential: submitted.result, claims, transaction: transactionOf(submitted) };
+    return committed({ ...submitted, result: { credential: submitted.result, claims } }, request.requestId);
   }
 
   /**
@@ -266,13 +256,12 @@ export class CredentialService {
    * @throws RefusedError FORBIDDEN unless its issuer calls; INVALID_STATE when the status does not allow it.
    */
   async changeStatus(
-    principal: Principal,
-    log: Logger,
+    as: Requester,
     action: StatusAction,
     credentialId: string,
     reason: string,
-  ): Promise<{ credential: CredentialRecord; transaction: TransactionRef }> {
-    const client = await this.client(principal, log);
+  ): Promise<Committed<CredentialRecord>> {
+    const client = await this.client(as);
     // Someone who may not even read the credential learns nothing, not even that it exists.
     await visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
     const transactions = {
@@ -281,35 +270,27 @@ export class CredentialService {
       revoke: client.credentials.revokeCredential,
     };
     const submitted = await transactions[action]({ credentialId, reason });
-    return { credential: submitted.result, transaction: transactionOf(submitted) };
+    return committed(submitted, undefined);
   }
 
   /** @throws ApiError 404 unless the caller is its subject or issuer, or hr, auditor or admin. */
-  async getCredential(principal: Principal, log: Logger, credentialId: string): Promise<CredentialRecord> {
-    const client = await this.client(principal, log);
+  async getCredential(as: Requester, credentialId: string): Promise<CredentialRecord> {
+    const client = await this.client(as);
     return visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
   }
 
   /** @throws ApiError 404 unless the caller is the credential's subject. */
-  async getClaims(
-    principal: Principal,
-    log: Logger,
-    credentialId: string,
-  ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
-    const client = await this.client(principal, log);
+  async getClaims(as: Requester, credentialId: string): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
+    const client = await this.client(as);
     return visible(credentialLabel(credentialId), () => client.credentials.getCredentialSecrets({ credentialId }));
   }
 
   /** The caller's own credentials, as holder or as issuer. */
-  async listOwn(
-    principal: Principal,
-    log: Logger,
-    query: z.output<typeof credentialListQuerySchema>,
-  ): Promise<CredentialRecord[]> {
-    const client = await this.client(principal, log);
+  async listOwn(as: Requester, query: z.output<typeof credentialListQuerySchema>): Promise<CredentialRecord[]> {
+    const client = await this.client(as);
     const request = {
-      mspId: principal.mspId,
-      userId: principal.userId,
+      mspId: as.principal.mspId,
+      userId: as.principal.userId,
       ...(query.type === undefined ? {} : { type: query.type }),
       ...(query.status === undefined ? {} : { status: query.status }),
     };
@@ -324,12 +305,11 @@ export class CredentialService {
    * @throws RefusedError FORBIDDEN unless the caller is that person, or hr, auditor or admin.
    */
   async listOf(
-    principal: Principal,
-    log: Logger,
+    as: Requester,
     subject: Party,
     filter: { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
   ): Promise<CredentialRecord[]> {
-    const client = await this.client(principal, log);
+    const client = await this.client(as);
     return client.credentials.listCredentialsBySubject({
       ...subject,
       ...(filter.type === undefined ? {} : { type: filter.type }),
@@ -344,8 +324,7 @@ export class CredentialService {
    * @throws ApiError 404 unless the caller is the subject; 422 naming a claim the credential lacks.
    */
   async present(
-    principal: Principal,
-    log: Logger,
+    as: Requester,
     credentialId: string,
     reveal: readonly string[],
   ): Promise<{
@@ -353,7 +332,7 @@ export class CredentialService {
     undisclosedClaims: string[];
     verifiableCredential: VerifiableCredential;
   }> {
-    const client = await this.client(principal, log);
+    const client = await this.client(as);
     const secrets = await visible(credentialLabel(credentialId), () =>
       client.credentials.getCredentialSecrets({ credentialId }),
     );
@@ -368,17 +347,13 @@ export class CredentialService {
     return {
       presentation: { credentialId, revealedClaims },
       undisclosedClaims: secrets.claims.map((claim) => claim.name).filter((name) => !reveal.includes(name)),
-      verifiableCredential: await this.#document(client, log, credential, revealedClaims),
+      verifiableCredential: await this.#document(client, as.log, credential, revealedClaims),
     };
   }
 
   /** Checks a presentation on the ledger; never throws for a forged one, whose verdict lists the reasons. */
-  async verify(
-    principal: Principal | undefined,
-    log: Logger,
-    presentation: VerifyPresentationRequest,
-  ): Promise<PresentationVerdict> {
-    return (await this.client(principal, log)).credentials.verifyPresentation(presentation);
+  async verify(as: PublicRequester, presentation: VerifyPresentationRequest): Promise<PresentationVerdict> {
+    return (await this.client(as)).credentials.verifyPresentation(presentation);
   }
 
   /**
@@ -386,12 +361,12 @@ export class CredentialService {
    *
    * @throws ApiError 404 unless the caller may read the credential; 503 when blocks cannot be looked up.
    */
-  async exportCredential(principal: Principal, log: Logger, credentialId: string): Promise<VerifiableCredential> {
-    const client = await this.client(principal, log);
+  async exportCredential(as: Requester, credentialId: string): Promise<VerifiableCredential> {
+    const client = await this.client(as);
     const credential = await visible(credentialLabel(credentialId), () =>
       client.credentials.getCredential({ credentialId }),
     );
-    return this.#document(client, log, credential, undefined);
+    return this.#document(client, as.log, credential, undefined);
   }
 
   /**
@@ -401,12 +376,8 @@ export class CredentialService {
    *
    * @throws ApiError 503 when blocks cannot be looked up.
    */
-  async verifyDocument(
-    principal: Principal | undefined,
-    log: Logger,
-    document: VerifiableCredential,
-  ): Promise<DocumentVerdict> {
-    const client = await this.client(principal, log);
+  async verifyDocument(as: PublicRequester, document: VerifiableCredential): Promise<DocumentVerdict> {
+    const client = await this.client(as);
     const credentialId = document.credentialStatus.credentialId;
     const subject = partyOfUrn(document.credentialSubject.id);
     const presentation = await client.credentials.verifyPresentation({
@@ -420,7 +391,7 @@ export class CredentialService {
       // identity: a verifier need not be allowed to read it, and learns only which properties differ.
       const service = this.#deps.serviceLedger;
       const record = await service.credentials.getCredential({ credentialId });
-      mismatches = documentMismatches(document, await this.#document(service, log, record, undefined));
+      mismatches = documentMismatches(document, await this.#document(service, as.log, record, undefined));
     }
     const reasons = [...presentation.reasons, ...mismatches];
     return {
@@ -440,8 +411,7 @@ export class CredentialService {
    * @throws RefusedError FORBIDDEN unless hr, auditor or admin (or the issuer itself) calls.
    */
   async findHolders(
-    principal: Principal,
-    log: Logger,
+    as: Requester,
     query: {
       type: CredentialType;
       issuer?: Party | undefined;
@@ -450,7 +420,7 @@ export class CredentialService {
       limit: number;
     },
   ): Promise<FreelancerMatch[]> {
-    const client = await this.client(principal, log);
+    const client = await this.client(as);
     const issuers =
       query.issuer === undefined
         ? (await client.credentials.listIssuers({})).map((record) => record.issuer)

@@ -7,7 +7,7 @@ import {
   ledgerState,
   type CredentialCast,
   type Person,
-} from './credential-test-kit.js';
+} from '../test-support/credential-test-kit.js';
 
 /*
  * Over HTTP, a credential the caller may not read answers exactly like one that does not

@@ -10,7 +10,7 @@ import {
   ledgerDaysFromNow,
   ledgerState,
   type CredentialCast,
-} from './credential-test-kit.js';
+} from '../test-support/credential-test-kit.js';
 import type { VerifiableCredential } from './w3c-credential.js';
 
 interface Presented {
@@ -255,7 +255,7 @@ describe('selective disclosure and verification over HTTP', () => {
 
   describe('W3C Verifiable Credentials 2.0 export', () => {
     it('exports the commitments with the issuing transaction and block, and round-trips through import-verify', async () => {
-      const { credential, transaction } = await issue(server, cast.registrar, cast.freelancer.party, {
+      const { credential, blockNumber } = await issue(server, cast.registrar, cast.freelancer.party, {
         type: 'Course',
         expirationDate: ledgerDaysFromNow(server, 90),
       });
@@ -287,7 +287,7 @@ describe('selective disclosure and verification over HTTP', () => {
           created: credential.issuedAt,
           verificationMethod: 'urn:gigledger:party:AuditOrgMSP:uni-registrar#issuer-record-v1',
           transactionId: credential.issuedTxId,
-          blockNumber: transaction.blockNumber,
+          blockNumber,
           issuerVersion: 1,
           issuerVersionTxId: credential.issuerVersionTxId,
           commitmentScheme: 'gigledger/credential-claim/v1',

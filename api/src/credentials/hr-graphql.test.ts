@@ -1,4 +1,4 @@
-import { acceptedAgreement, completedMilestone } from '../reputation/reputation-test-kit.js';
+import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import {
   claimNamed,
@@ -7,7 +7,7 @@ import {
   issue,
   ledgerDaysFromNow,
   type CredentialCast,
-} from './credential-test-kit.js';
+} from '../test-support/credential-test-kit.js';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;

@@ -8,13 +8,19 @@ import {
   type RuleRef,
 } from '@gigledger/chaincode/model';
 import { principalStanding } from '../auth/principal.js';
-import { liveAgreementEvents, type CallerLapsed } from '../agreements/graphql/agreement-event-subscription.js';
+import { liveEvents, type CallerLapsed } from '../events/live-events.js';
 import { unauthenticated } from '../errors/api-error.js';
 import type { AgreementEventFeed, GovernanceEventMessage } from '../events/agreement-event-feed.js';
-import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import {
+  requireCaller,
+  resolverRequester,
+  resolveWith,
+  type GraphqlContext,
+  type SchemaModule,
+} from '../graphql/context.js';
 import { parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
-import { fieldsUnder } from '../agreements/agreement-inputs.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
 import { GovernanceService, proposeBodySchema, vetoBodySchema, voteBodySchema } from './governance-routes.js';
 
 /** A proposal as GraphQL shows it: the record's fields beside its phase, tally and votes. */
@@ -40,10 +46,8 @@ const proposalArgs = z.strictObject({ proposalId: proposalIdSchema });
  */
 export function governanceSchema(deps: { ledger: LedgerAccess; events: AgreementEventFeed }): SchemaModule {
   const service = new GovernanceService(deps.ledger);
-  const reader = async (context: GraphqlContext) =>
-    service.client(requireCaller(context, 'governance:read'), context.log);
-  const writer = async (context: GraphqlContext) =>
-    service.client(requireCaller(context, 'governance:write'), context.log);
+  const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'governance:read'));
+  const writer = (context: GraphqlContext) => service.client(resolverRequester(context, 'governance:write'));
   const describe = (context: GraphqlContext, rule: () => RuleRef) =>
     resolveWith(context, async () => {
       const description = await (await reader(context)).describeRule(rule());
@@ -63,11 +67,12 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         failed
         timelocked
         executable
+        expired
         vetoed
         executed
       }
 
-      "Tallied when read from one vote per member organisation with a voting right; frozen at execution."
+      "Tallied from one vote per organisation of the electorate (the voting members when the proposal was made)."
       type GovernanceTally {
         members: Int!
         yes: Int!
@@ -114,6 +119,9 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         votingEndsAt: String!
         timelockSeconds: Int!
         executableAt: String!
+        expiresAt: String!
+        "Member organisations with a voting right when the proposal was made; only they vote on it."
+        electorate: [String!]!
         phase: ProposalPhase!
         tally: GovernanceTally!
         votes: [GovernanceVote!]!
@@ -157,7 +165,9 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         proposal: Proposal
       }
 
-      type ProposalPayload {
+      type ProposalPayload implements CommandPayload {
+        "Governance commands are keyed by proposal id, so they carry no request id."
+        requestId: String
         transactionId: String!
         blockNumber: String!
         proposal: Proposal!
@@ -274,7 +284,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           subscribe: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
             resolveWith(context, () => {
               const principal = requireCaller(context, 'governance:read');
-              return liveAgreementEvents<GovernanceEventMessage>(
+              return liveEvents<GovernanceEventMessage>(
                 deps.events.governance,
                 () => true,
                 () => principalStanding(principal),

@@ -15,35 +15,17 @@ import {
   voteChoiceSchema,
   type RuleRef,
 } from '@gigledger/chaincode/model';
-import type { Submitted } from '@gigledger/gateway';
-import type { Logger } from 'pino';
-import type { Principal } from '../auth/principal.js';
-import { fieldsUnder } from '../agreements/agreement-inputs.js';
-import { unauthenticated } from '../errors/api-error.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
+import { committed, committedSchema } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { routeRequester } from '../http/route-requester.js';
 
 const tag = 'governance';
 const proposalsPath = '/v1/governance/proposals';
 const proposalPath = `${proposalsPath}/:proposalId`;
 const proposalParams = z.strictObject({ proposalId: proposalIdSchema });
-
-/** A command's answer: the chaincode's result and the transaction that committed it. */
-function committedSchema<Result extends z.ZodType>(result: Result) {
-  return z.object({
-    transactionId: z.string(),
-    blockNumber: z.string().describe('Block of the transaction, as a decimal string'),
-    result,
-  });
-}
-
-function committed<Value>(submitted: Submitted<Value>) {
-  return {
-    transactionId: submitted.transactionId,
-    blockNumber: submitted.blockNumber.toString(),
-    result: submitted.result,
-  };
-}
 
 /** Proposal ids are chosen by the proposer, so repeating a proposal is refused by id rather than keyed by a header. */
 export const proposeBodySchema = canonicalInput(proposeRequestSchema);
@@ -57,13 +39,12 @@ const emptyBodySchema = z.strictObject({});
 export class GovernanceService {
   constructor(private readonly ledger: LedgerAccess) {}
 
-  async client(principal: Principal | undefined, log: Logger) {
-    if (principal === undefined) throw unauthenticated();
-    return (await this.ledger.clientFor(principal, log)).governance;
+  async client(as: Requester) {
+    return (await this.ledger.clientFor(as.principal, as.log)).governance;
   }
 
-  async describe(principal: Principal | undefined, log: Logger, rule: RuleRef) {
-    return (await this.client(principal, log)).describeRule(rule);
+  async describe(as: Requester, rule: RuleRef) {
+    return (await this.client(as)).describeRule(rule);
   }
 }
 
@@ -96,7 +77,8 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       params,
       response: ruleDescriptionSchema,
       errors: readErrors,
-      handler: ({ params: input, principal, log }) => service.describe(principal, log, ruleOf(input)),
+      handler: ({ params: input, principal, log }) =>
+        service.describe(routeRequester({ principal, log }), ruleOf(input)),
     });
   return [
     route({
@@ -108,7 +90,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       access: 'governance:read',
       response: z.array(proposalViewSchema),
       errors: [503],
-      handler: async ({ principal, log }) => (await service.client(principal, log)).listProposals(),
+      handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listProposals(),
     }),
     route({
       method: 'post',
@@ -123,10 +105,10 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       status: 201,
       errors: [409, 503, 504],
       handler: async ({ body, principal, log, setHeader }) => {
-        const client = await service.client(principal, log);
+        const client = await service.client(routeRequester({ principal, log }));
         const submitted = await fieldsUnder('body', () => client.propose(body));
         setHeader('Location', `${proposalsPath}/${encodeURIComponent(body.proposalId)}`);
-        return committed(submitted);
+        return committed(submitted, undefined);
       },
     }),
     route({
@@ -140,7 +122,8 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       params: proposalParams,
       response: proposalViewSchema,
       errors: readErrors,
-      handler: async ({ params, principal, log }) => (await service.client(principal, log)).getProposal(params),
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).getProposal(params),
     }),
     route({
       method: 'post',
@@ -155,8 +138,8 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
       handler: async ({ params, body, principal, log }) => {
-        const client = await service.client(principal, log);
-        return committed(await fieldsUnder('body', () => client.vote({ ...body, ...params })));
+        const client = await service.client(routeRequester({ principal, log }));
+        return committed(await fieldsUnder('body', () => client.vote({ ...body, ...params })), undefined);
       },
     }),
     route({
@@ -172,8 +155,8 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
       handler: async ({ params, body, principal, log }) => {
-        const client = await service.client(principal, log);
-        return committed(await fieldsUnder('body', () => client.veto({ ...body, ...params })));
+        const client = await service.client(routeRequester({ principal, log }));
+        return committed(await fieldsUnder('body', () => client.veto({ ...body, ...params })), undefined);
       },
     }),
     route({
@@ -189,7 +172,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
       handler: async ({ params, principal, log }) =>
-        committed(await (await service.client(principal, log)).execute(params)),
+        committed(await (await service.client(routeRequester({ principal, log }))).execute(params), undefined),
     }),
     route({
       method: 'get',
@@ -200,7 +183,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       access: 'governance:read',
       response: z.array(memberRecordSchema),
       errors: [503],
-      handler: async ({ principal, log }) => (await service.client(principal, log)).listMembers(),
+      handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listMembers(),
     }),
     route({
       method: 'get',
@@ -211,7 +194,8 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       access: 'governance:read',
       response: z.array(arbitratorRecordSchema),
       errors: [503],
-      handler: async ({ principal, log }) => (await service.client(principal, log)).listArbitrators(),
+      handler: async ({ principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).listArbitrators(),
     }),
     route({
       method: 'get',
@@ -222,7 +206,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       access: 'governance:read',
       response: genesisStateSchema,
       errors: [503],
-      handler: async ({ principal, log }) => (await service.client(principal, log)).getGenesis(),
+      handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).getGenesis(),
     }),
     describeRoute(
       '/v1/governance/rules/parameters/:name',

@@ -30,6 +30,13 @@ export function baseSchema(deps: {
         packageId: String!
       }
 
+      "What every command mutation answers besides its result, as REST commands do: the request id it ran under (for commands that take one, generated when none was given), the transaction and its block (a decimal string)."
+      interface CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+      }
+
       type Token {
         accessToken: String!
         tokenType: String!

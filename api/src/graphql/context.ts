@@ -4,6 +4,7 @@ import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 import { errorBody } from '../errors/error-handler.js';
+import type { Requester } from '../ledger/requester.js';
 
 /** What every resolver receives: the caller as the HTTP layer authenticated it. */
 export interface GraphqlContext {
@@ -22,6 +23,15 @@ export function requireCaller(context: GraphqlContext, scope: Scope): Principal 
     throw forbidden(`this operation needs scope ${scope}; the caller (role ${principal.role}) does not have it`);
   }
   return principal;
+}
+
+/**
+ * The requester of a resolver, for the service layer.
+ *
+ * @throws ApiError 401 without a principal; 403 when it lacks the scope.
+ */
+export function resolverRequester(context: GraphqlContext, scope: Scope): Requester {
+  return { principal: requireCaller(context, scope), log: context.log };
 }
 
 /** A part of the schema: its SDL and its resolvers. */

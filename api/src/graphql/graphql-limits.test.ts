@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { AgreementKit, terms } from '../agreements/agreement-test-kit.js';
+import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
 import { maxJsonDepth, maxJsonValues } from '../http/json-limits.js';
 
 interface GraphqlResponse {

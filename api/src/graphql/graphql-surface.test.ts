@@ -1,4 +1,4 @@
-import { AgreementKit, terms } from '../agreements/agreement-test-kit.js';
+import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
 import { startTestServer } from '../test-support/test-server.js';
 
 const draftDocument = `mutation ($input: DraftAgreementInput!) {

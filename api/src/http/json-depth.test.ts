@@ -1,4 +1,4 @@
-import { AgreementKit, terms } from '../agreements/agreement-test-kit.js';
+import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
 import { jsonLimitBreach, maxJsonDepth } from './json-limits.js';
 
 /** `{"a":{"a":…{"a":leaf}}}` with `levels` objects, built without recursion. */

@@ -1,4 +1,4 @@
-import { AgreementKit } from '../agreements/agreement-test-kit.js';
+import { AgreementKit } from '../test-support/agreement-test-kit.js';
 
 interface ErrorResponse {
   status?: number;

@@ -6,6 +6,7 @@ import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
 import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
+import { declaredResponseCheck } from './response-check.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -130,11 +131,23 @@ function decodes(raw: string): boolean {
   }
 }
 
+/** How routes are mounted. */
+export interface MountOptions {
+  /**
+   * Check every success answer against the schema the route declares (and the OpenAPI
+   * document publishes), answering 500 RESPONSE_SCHEMA_MISMATCH naming the operation
+   * when it disagrees. For tests: it costs a validation per response.
+   */
+  readonly checkResponses?: boolean;
+}
+
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
-export function mountRoutes(routes: readonly RouteSpec[]): Router {
+export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions = {}): Router {
   const router = Router();
+  const check = (spec: RouteSpec) => (options.checkResponses === true ? declaredResponseCheck(spec) : undefined);
   router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
+    const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
       const input = {
@@ -152,6 +165,7 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
         headers: request.headers,
       };
       const result = await spec.handler(input);
+      checkResponse?.(result);
       response.status(spec.status ?? 200).json(result);
     });
   }

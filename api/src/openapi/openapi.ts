@@ -41,6 +41,11 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
+/** The JSON Schema of a route's success answer, exactly as the document declares it. */
+export function successSchemaOf(spec: RouteSpec): Record<string, unknown> {
+  return jsonSchema(spec.response, 'output');
+}
+
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
@@ -66,7 +71,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     const responses: Record<string, unknown> = {
       [String(spec.status ?? 200)]: {
         description: 'Success',
-        content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } },
+        content: { 'application/json': { schema: successSchemaOf(spec) } },
       },
     };
     const statuses = new Set([

@@ -1,5 +1,5 @@
 import { partySchema, type Party, type Reputation } from '@gigledger/chaincode/model';
-import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { parseInput } from '../http/route.js';
 import { ReputationService, type ReputationDependencies } from './reputation-service.js';
 
@@ -10,7 +10,7 @@ import { ReputationService, type ReputationDependencies } from './reputation-ser
 export function reputationSchema(deps: ReputationDependencies): SchemaModule {
   const service = new ReputationService(deps);
   const reputationOf = (subject: Party, context: GraphqlContext) =>
-    resolveWith(context, () => service.reputationOf(requireCaller(context, 'reputation:read'), context.log, subject));
+    resolveWith(context, () => service.reputationOf(resolverRequester(context, 'reputation:read'), subject));
   return {
     typeDefs: /* GraphQL */ `
       type ReputationCompletions {

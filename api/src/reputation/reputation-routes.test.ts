@@ -1,7 +1,7 @@
 import type { AttestationRecord, CompletionRecord, Reputation } from '@gigledger/chaincode/model';
-import { ledgerState } from '../credentials/credential-test-kit.js';
+import { ledgerState } from '../test-support/credential-test-kit.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { acceptedAgreement, completedMilestone, type Person } from './reputation-test-kit.js';
+import { acceptedAgreement, completedMilestone, type Person } from '../test-support/reputation-test-kit.js';
 import type { ReputationStatement } from './statement.js';
 
 describe('reputation over HTTP', () => {
@@ -47,17 +47,29 @@ describe('reputation over HTTP', () => {
     const empty = await reputationOf(tara);
     expect(empty).toMatchObject({ score: 50, basis: [], components: { completions: { count: 0 } } });
 
-    const response = await server.request('POST', '/v1/reputation/completions', {
+    const rating = {
       token: carol.token,
       body: { agreementId: 'A-1', milestoneId: 'm1', rating: 5 },
-    });
-    expect(response.status).toBe(201);
-    const { completion, transaction } = response.body as {
-      completion: CompletionRecord;
-      transaction: { transactionId: string };
+      headers: { 'idempotency-key': 'rate-A-1-m1-0001' },
     };
+    const response = await server.request('POST', '/v1/reputation/completions', rating);
+    expect(response.status).toBe(201);
+    const {
+      requestId,
+      transactionId,
+      result: completion,
+    } = response.body as {
+      requestId: string;
+      transactionId: string;
+      result: CompletionRecord;
+    };
+    expect(requestId).toBe('rate-A-1-m1-0001');
     expect(completion).toMatchObject({ subject: tara.party, client: carol.party, rating: 5, onTime: true });
-    expect(completion.txId).toBe(transaction.transactionId);
+    expect(completion.txId).toBe(transactionId);
+
+    // A retry under the same key answers the stored result instead of rating twice.
+    const retried = await server.request('POST', '/v1/reputation/completions', rating);
+    expect(retried).toMatchObject({ status: 201, body: { requestId, result: completion } });
 
     const scored = await reputationOf(tara);
     expect(scored.score).toBeGreaterThan(50);
@@ -111,7 +123,8 @@ describe('reputation over HTTP', () => {
       },
     });
     expect(response.status).toBe(201);
-    const { attestation } = response.body as { attestation: AttestationRecord };
+    const { requestId, result: attestation } = response.body as { requestId: string; result: AttestationRecord };
+    expect(requestId).toMatch(/^srv-/);
     expect(attestation).toMatchObject({ subject: tara.party, attester: tom.party, skill: 'pytorch', weight: 1 });
     const scored = await reputationOf(tara);
     expect(scored.components.attestations).toMatchObject({

@@ -1,6 +1,7 @@
 import { canonicalInput, partySchema, reputationSchema } from '@gigledger/chaincode/model';
+import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
+import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
-import { callerOf } from '../credentials/route-caller.js';
 import {
   attestationBodySchema,
   completionBodySchema,
@@ -21,12 +22,14 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       operationId: 'recordCompletion',
       summary: "The agreement's client rates a finished milestone from 1 to 5",
       tag: 'reputation',
+      headers: [idempotencyKeyHeader],
       access: 'reputation:write',
       body: canonicalInput(completionBodySchema),
       response: recordedCompletionSchema,
       status: 201,
       errors: [404, 409],
-      handler: ({ principal, log, body }) => service.recordCompletion(callerOf(principal), log, body),
+      handler: ({ body, header, ...caller }) =>
+        service.recordCompletion(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
     }),
     route({
       method: 'post',
@@ -34,12 +37,14 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       operationId: 'attestSkill',
       summary: "A freelancer vouches for another's skill on work they shared for the same client",
       tag: 'reputation',
+      headers: [idempotencyKeyHeader],
       access: 'reputation:write',
       body: canonicalInput(attestationBodySchema),
       response: recordedAttestationSchema,
       status: 201,
       errors: [404, 409],
-      handler: ({ principal, log, body }) => service.attest(callerOf(principal), log, body),
+      handler: ({ body, header, ...caller }) =>
+        service.attest(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
     }),
     route({
       method: 'get',
@@ -50,7 +55,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       access: 'reputation:read',
       params: partySchema,
       response: reputationSchema,
-      handler: ({ principal, log, params }) => service.reputationOf(callerOf(principal), log, params),
+      handler: ({ params, ...caller }) => service.reputationOf(routeRequester(caller), params),
     }),
     route({
       method: 'post',
@@ -63,7 +68,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       response: reputationStatementSchema,
       status: 201,
       errors: [503],
-      handler: ({ principal, log }) => service.exportStatement(callerOf(principal), log),
+      handler: (caller) => service.exportStatement(routeRequester(caller)),
     }),
   ];
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   agreementIdSchema,
@@ -9,31 +8,33 @@ import {
   milestoneIdSchema,
   partySchema,
   ratingSchema,
-  requestIdSchema,
   skillLevelSchema,
   skillSchema,
+  type AttestationRecord,
+  type CompletionRecord,
   type Party,
   type Reputation,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
-import type { Principal } from '../auth/principal.js';
-import { ApiError, forbidden } from '../errors/api-error.js';
-import { parseInput } from '../http/route.js';
-import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
-import { transactionOf, transactionRefSchema, visible } from '../credentials/ledger-results.js';
+import { ApiError, forbidden } from '../errors/api-error.js';
+import { optionalRequestIdSchema } from '../http/request-ids.js';
+import { parseInput } from '../http/route.js';
+import { committed, committedSchema, type Committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
 import { signStatement, statementType, statementVersion, type ReputationStatement } from './statement.js';
 
 export const completionBodySchema = z.strictObject({
-  /** Makes the call safe to repeat; one is generated when left out. */
-  requestId: requestIdSchema.optional(),
+  requestId: optionalRequestIdSchema,
   agreementId: agreementIdSchema,
   milestoneId: milestoneIdSchema,
   rating: ratingSchema,
 });
 
 export const attestationBodySchema = z.strictObject({
-  requestId: requestIdSchema.optional(),
+  requestId: optionalRequestIdSchema,
   subject: partySchema,
   agreementId: agreementIdSchema,
   attesterAgreementId: agreementIdSchema,
@@ -43,14 +44,8 @@ export const attestationBodySchema = z.strictObject({
   comment: z.string().optional(),
 });
 
-export const recordedCompletionSchema = z.object({
-  completion: completionRecordSchema,
-  transaction: transactionRefSchema,
-});
-export const recordedAttestationSchema = z.object({
-  attestation: attestationRecordSchema,
-  transaction: transactionRefSchema,
-});
+export const recordedCompletionSchema = committedSchema(completionRecordSchema);
+export const recordedAttestationSchema = committedSchema(attestationRecordSchema);
 
 /** What the reputation features need from the application. */
 export interface ReputationDependencies {
@@ -72,8 +67,8 @@ export class ReputationService {
     this.#deps = deps;
   }
 
-  async #client(principal: Principal, log: Logger): Promise<LedgerClient> {
-    return this.#deps.ledger.clientFor(principal, log);
+  async #client(as: Requester): Promise<LedgerClient> {
+    return this.#deps.ledger.clientFor(as.principal, as.log);
   }
 
   /**
@@ -84,17 +79,16 @@ export class ReputationService {
    *   the work is finished; ALREADY_EXISTS when already rated.
    */
   async recordCompletion(
-    principal: Principal,
-    log: Logger,
-    body: z.output<typeof completionBodySchema>,
-  ): Promise<z.output<typeof recordedCompletionSchema>> {
-    const client = await this.#client(principal, log);
+    as: Requester,
+    body: z.output<typeof completionBodySchema> & { requestId: string },
+  ): Promise<Committed<CompletionRecord>> {
+    const client = await this.#client(as);
     // Someone else's agreement is answered like a missing one.
     await visible(`agreement ${body.agreementId}`, () =>
       client.agreements.getAgreement({ agreementId: body.agreementId }),
     );
-    const submitted = await client.reputation.recordCompletion({ ...body, requestId: body.requestId ?? randomUUID() });
-    return { completion: submitted.result, transaction: transactionOf(submitted) };
+    const submitted = await client.reputation.recordCompletion(body);
+    return committed(submitted, body.requestId);
   }
 
   /**
@@ -104,14 +98,13 @@ export class ReputationService {
    * @throws RefusedError FORBIDDEN unless a freelancer calls and the work was shared.
    */
   async attest(
-    principal: Principal,
-    log: Logger,
-    body: z.output<typeof attestationBodySchema>,
-  ): Promise<z.output<typeof recordedAttestationSchema>> {
+    as: Requester,
+    body: z.output<typeof attestationBodySchema> & { requestId: string },
+  ): Promise<Committed<AttestationRecord>> {
     const request = parseInput(
       attestRequestSchema,
       {
-        requestId: body.requestId ?? randomUUID(),
+        requestId: body.requestId,
         subject: body.subject,
         agreementId: body.agreementId,
         attesterAgreementId: body.attesterAgreementId,
@@ -121,17 +114,17 @@ export class ReputationService {
       },
       'body',
     );
-    const client = await this.#client(principal, log);
+    const client = await this.#client(as);
     await visible(`agreement ${body.attesterAgreementId}`, () =>
       client.agreements.getAgreement({ agreementId: body.attesterAgreementId }),
     );
     const submitted = await client.reputation.attest(request);
-    return { attestation: submitted.result, transaction: transactionOf(submitted) };
+    return committed(submitted, request.requestId);
   }
 
   /** The score with its components and the records it rests on; reputation is open to every reader. */
-  async reputationOf(principal: Principal, log: Logger, subject: Party): Promise<Reputation> {
-    return (await this.#client(principal, log)).reputation.reputationOf(subject);
+  async reputationOf(as: Requester, subject: Party): Promise<Reputation> {
+    return (await this.#client(as)).reputation.reputationOf(subject);
   }
 
   /**
@@ -140,7 +133,8 @@ export class ReputationService {
    *
    * @throws ApiError 403 unless a freelancer calls; 503 when the server has no signer or cannot read the height.
    */
-  async exportStatement(principal: Principal, log: Logger): Promise<ReputationStatement> {
+  async exportStatement(as: Requester): Promise<ReputationStatement> {
+    const { principal, log } = as;
     if (principal.role !== 'freelancer') {
       throw forbidden(
         `reputation statements are exported by freelancers about themselves; the caller has role ${principal.role}`,
@@ -156,7 +150,7 @@ export class ReputationService {
       );
     }
     const subject = { mspId: principal.mspId, userId: principal.userId };
-    const reputation = await this.reputationOf(principal, log, subject);
+    const reputation = await this.reputationOf(as, subject);
     let height: bigint;
     try {
       // Read after the score, so every record the score rests on lies below this height.

@@ -4,9 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { acceptedAgreement, completedMilestone } from './reputation-test-kit.js';
+import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
 import { signStatement, statementSigningBytes, verifyStatement, type ReputationStatement } from './statement.js';
-import { createTestCa, issueTestIdentity, testOrganizationCa, testStatementSigner } from './test-certificates.js';
+import {
+  createTestCa,
+  issueTestIdentity,
+  testOrganizationCa,
+  testStatementSigner,
+} from '../test-support/test-certificates.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'verify-statement.js');
 

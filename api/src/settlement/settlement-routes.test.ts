@@ -1,27 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Network } from '@hyperledger/fabric-gateway';
 import type { SettlementOutboxTable } from '@gigledger/settlement';
 import { signatureHeaders, webhookSigner } from '@gigledger/settlement/webhook';
-import { createApp } from '../app.js';
-import { AccountService } from '../auth/account-service.js';
-import { createPassport } from '../auth/passport-strategies.js';
 import type { Principal } from '../auth/principal.js';
-import { TokenService } from '../auth/tokens.js';
-import { parseApiConfig } from '../config.js';
-import { openDatabase, type Db } from '../db/database.js';
-import { AgreementEventFeed } from '../events/agreement-event-feed.js';
-import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import type { Db } from '../db/database.js';
 import { Sealer } from '../identity/sealer.js';
-import { Wallet } from '../identity/wallet.js';
-import { Metrics } from '../observability/metrics.js';
-import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
-import { testOperator, testOrganizations } from '../test-support/test-server.js';
+import { startTestServer, testOperator } from '../test-support/test-server.js';
 import { PayoutAccountStore } from './payout-accounts.js';
 import type { SettlementConfig } from './settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement-runtime.js';
@@ -30,20 +15,6 @@ const inboundSecret = `whsec_${Buffer.from('inbound secret of the route tests, 3
 const otherSecret = `whsec_${Buffer.from('a secret the provider never had, 32+!').toString('base64')}`;
 const iban = 'DE89370400440532013000';
 const providerReference = 'wallet-7731-0042-9981';
-
-const issuer: IdentityIssuer = {
-  organizations: testOrganizations,
-  issue: (request) => {
-    const org = testOrganizations.find((candidate) => candidate.name === request.org);
-    if (org === undefined) return Promise.reject(new Error(`no organisation ${request.org}`));
-    return Promise.resolve({
-      mspId: org.mspId,
-      certificatePem: `test certificate of ${request.enrollmentId}`,
-      privateKeyPem: `test key of ${request.enrollmentId}`,
-    });
-  },
-  ready: () => Promise.resolve(true),
-};
 
 /**
  * Settlement routes never reach Fabric: the event stream and reconciliation are the only
@@ -72,17 +43,8 @@ interface Api {
   close(): Promise<void>;
 }
 
-/** The API app on a loopback socket, with a settlement runtime unless `settlement` is false. */
+/** The test server, logging into `logLines`, with a settlement runtime unless `settlement` is false. */
 async function startApi(options: { settlement: boolean }): Promise<Api> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-settlement-routes-'));
-  const config = parseApiConfig({
-    GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
-    GIGLEDGER_DATA_DIR: dataDir,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'trace',
-    PORT: '4000',
-  });
-  const db = await openDatabase(config.database);
   const logLines: string[] = [];
   const log = pino(
     { level: 'trace' },
@@ -93,13 +55,6 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
       },
     }),
   );
-  const metrics = new Metrics();
-  const wallet = new Wallet(db, 'test wallet key');
-  const accounts = new AccountService(db, wallet, issuer);
-  const tokens = new TokenService(config.jwt, 'a test signing secret of more than thirty-two characters');
-  const ledger = new InMemoryLedgerAccess(metrics);
-  const operator = testOperator;
-  const serviceLedger = await ledger.clientFor(operator, log);
   const settlementConfig: SettlementConfig = {
     providers: {
       sandbox: {
@@ -115,73 +70,49 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
     stuckAfterSeconds: 900,
     maxAttempts: 8,
   };
-  const settlement = options.settlement
-    ? createSettlementRuntime({
-        config: settlementConfig,
-        db,
-        network: unreachableNetwork,
-        chaincode: 'gigledger',
-        ledger: await ledger.clientFor(
-          { ...operator, id: 'settlement', userId: 'settlement-service', mspId: 'AuditOrgMSP', role: 'settlement' },
-          log,
-        ),
-        accounts: new PayoutAccountStore(db, new Sealer('test payout key')),
-        log,
-        metrics,
-      })
-    : undefined;
-  const server: Server = createApp({
-    config,
-    db,
-    log,
-    metrics,
-    ledger,
-    issuer,
-    accounts,
-    tokens,
-    passport: createPassport(accounts, tokens),
-    serviceLedger,
-    events: new AgreementEventFeed(),
-    ...(settlement === undefined ? {} : { settlement }),
-  }).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startTestServer(
+    {},
+    {
+      log,
+      ...(options.settlement
+        ? {
+            settlement: async ({ db, ledger, metrics }) =>
+              createSettlementRuntime({
+                config: settlementConfig,
+                db,
+                network: unreachableNetwork,
+                chaincode: 'gigledger',
+                ledger: await ledger.clientFor(
+                  {
+                    ...testOperator,
+                    id: 'settlement',
+                    userId: 'settlement-service',
+                    mspId: 'AuditOrgMSP',
+                    role: 'settlement',
+                  },
+                  log,
+                ),
+                accounts: new PayoutAccountStore(db, new Sealer('test payout key')),
+                log,
+                metrics,
+              }),
+          }
+        : {}),
+    },
+  );
   return {
-    url,
-    db,
+    url: server.url,
+    db: server.db,
     logLines,
-    settlement,
+    settlement: server.settlement,
     async token(userId, org, role) {
-      await accounts.createPerson({ userId, org, role, password: `password of ${userId}` });
-      return (await tokens.issue(userId)).token;
+      return (await server.person(userId, org, role)).token;
     },
     async request(method, pathName, requestOptions = {}) {
-      const headers: Record<string, string> = { ...requestOptions.headers };
-      if (requestOptions.token !== undefined) headers.authorization = `Bearer ${requestOptions.token}`;
-      if (requestOptions.body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${url}${pathName}`, {
-        method,
-        headers,
-        ...(requestOptions.body === undefined
-          ? {}
-          : {
-              body: typeof requestOptions.body === 'string' ? requestOptions.body : JSON.stringify(requestOptions.body),
-            }),
-      });
-      const text = await response.text();
-      return { status: response.status, text, body: JSON.parse(text) as unknown };
+      const answer = await server.request(method, pathName, requestOptions);
+      return { status: answer.status, text: answer.text, body: answer.body };
     },
-    async close() {
-      await settlement?.service.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      await db.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: () => server.close(),
   };
 }
 

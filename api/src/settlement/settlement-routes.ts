@@ -3,7 +3,8 @@ import { discrepancyKinds } from '@gigledger/settlement';
 import { z } from 'zod';
 import { ApiError, forbidden, invalidInput } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
-import type { Principal } from '../auth/principal.js';
+import { routeRequester } from '../http/route-requester.js';
+import type { Requester } from '../ledger/requester.js';
 import { payoutAccountViewSchema, registerPayoutAccountSchema } from './payout-accounts.js';
 import type { SettlementRuntime } from './settlement-runtime.js';
 
@@ -43,8 +44,9 @@ function unavailable(): ApiError {
   return new ApiError(503, 'SETTLEMENT_DISABLED', 'this server runs no settlement service');
 }
 
-function ownerOf(principal: Principal | undefined): { mspId: string; userId: string } {
-  if (principal?.kind !== 'person') throw forbidden('only a person registers where they are paid');
+function ownerOf(as: Requester): { mspId: string; userId: string } {
+  const principal = as.principal;
+  if (principal.kind !== 'person') throw forbidden('only a person registers where they are paid');
   return { mspId: principal.mspId, userId: principal.userId };
 }
 
@@ -69,9 +71,9 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
       body: registerPayoutAccountSchema,
       response: payoutAccountViewSchema,
       errors: [503],
-      handler: async ({ body, principal }) => {
+      handler: async ({ body, ...caller }) => {
         const settlement = runtime();
-        const owner = ownerOf(principal);
+        const owner = ownerOf(routeRequester(caller));
         const registered = await settlement.accounts.register(owner, body);
         await settlement.service.accountRegistered(owner);
         return registered;
@@ -86,7 +88,7 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
       access: 'agreements:read',
       response: z.array(payoutAccountViewSchema),
       errors: [503],
-      handler: ({ principal }) => runtime().accounts.list(ownerOf(principal)),
+      handler: (caller) => runtime().accounts.list(ownerOf(routeRequester(caller))),
     }),
     route({
       method: 'post',
@@ -136,8 +138,8 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
       query: reconciliationQuerySchema,
       response: reconciliationReportSchema,
       errors: [503],
-      handler: async ({ query, principal }) => {
-        if (principal === undefined || !reconcilerRoles.has(principal.role)) {
+      handler: async ({ query, ...caller }) => {
+        if (!reconcilerRoles.has(routeRequester(caller).principal.role)) {
           throw forbidden('reading the settlement reconciliation needs role admin, auditor or settlement');
         }
         let report;

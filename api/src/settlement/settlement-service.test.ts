@@ -10,7 +10,6 @@ import {
   agreementTermsTransientKey,
   credentialClaimsTransientKey,
   type MilestoneRecord,
-  type Party,
   type Role,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient, LedgerEvent } from '@gigledger/gateway';
@@ -31,6 +30,7 @@ import {
   WebhookProviderAdapter,
   webhookSigner,
 } from '@gigledger/settlement/webhook';
+import { partyOf } from '../agreements/agreement-gates.js';
 import type { Principal } from '../auth/principal.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { Sealer } from '../identity/sealer.js';
@@ -53,8 +53,6 @@ const settler = principal('settlement-service', 'AuditOrgMSP', 'settlement');
 const registrar = principal('kyc-registrar', 'AuditOrgMSP', 'issuer');
 const carol = principal('carol', 'ClientOrgMSP', 'client');
 const tara = principal('tara', 'TalentOrgMSP', 'freelancer');
-
-const partyOf = (person: Principal): Party => ({ mspId: person.mspId, userId: person.userId });
 
 /** Each wait's deadline; a scenario has several, so its own limit is larger. */
 const waitDeadlineMs = 10_000;

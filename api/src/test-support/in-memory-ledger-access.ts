@@ -26,8 +26,19 @@ type TransactionMethod = (ctx: unknown, ...args: string[]) => Promise<unknown>;
 /**
  * The ledger for API tests: the real chaincode contracts running in-process on an
  * in-memory stub, each principal calling with its own MSP id and attributes. Routes,
- * authorisation and error mapping are exercised exactly as against Fabric; only the
- * network is absent (end-to-end suites use the real one).
+ * authorisation, chaincode refusals and their mapping are exercised as against Fabric;
+ * the network is absent, and with it what only the network does:
+ *
+ * - no endorsement, ordering or commit stage: it never throws `EndorsementError`,
+ *   `SubmissionError`, `CommitStatusUnknownError` or `CommitFailedError`, so the 503 and
+ *   504 answers and conflict retries are proven by the gateway's unit tests and the
+ *   end-to-end suites instead;
+ * - transactions run one at a time, so there are no MVCC or phantom read conflicts;
+ * - endorsement policies (state-based endorsement, collection membership) are not
+ *   evaluated;
+ * - every call, queries included, runs as a transaction of its own (a query writes
+ *   nothing but takes a transaction id), the n-th in block n, and its chaincode event is
+ *   delivered as soon as the call returns.
  */
 export class InMemoryLedgerAccess implements LedgerAccess {
   readonly ledger: InMemoryLedger;
@@ -97,18 +108,18 @@ export class InMemoryLedgerAccess implements LedgerAccess {
         options?: SubmitOptions,
       ): Promise<Submitted<z.output<Spec['result']>>> => {
         const result = (await call(spec, request, options?.transient)) as z.output<Spec['result']>;
-        const committed = this.ledger.transactions.at(-1);
-        if (committed?.event !== undefined) {
+        const last = this.ledger.transactions.at(-1);
+        if (last?.event !== undefined) {
           this.#onEvent({
-            name: committed.event.name,
-            payload: committed.event.payload,
-            transactionId: committed.txId,
+            name: last.event.name,
+            payload: last.event.payload,
+            transactionId: last.txId,
             blockNumber: BigInt(this.ledger.transactions.length),
           });
         }
         return {
           result,
-          transactionId: committed?.txId ?? 'unknown',
+          transactionId: last?.txId ?? 'unknown',
           blockNumber: BigInt(this.ledger.transactions.length),
         };
       },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import type { SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
@@ -16,11 +17,12 @@ import { openDatabase, type Db } from '../db/database.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
+import type { SettlementRuntime } from '../settlement/settlement-runtime.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
-import { inMemoryLedgerBlocks } from '../credentials/in-memory-ledger-blocks.js';
-import { testStatementSigner } from '../reputation/test-certificates.js';
+import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
+import { testStatementSigner } from './test-certificates.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -52,6 +54,13 @@ class TestIssuer implements IdentityIssuer {
   }
 }
 
+/** A person on a test server: a bearer token, the principal it stands for, and their place in agreements. */
+export interface Person {
+  readonly token: string;
+  readonly principal: Principal;
+  readonly party: { readonly mspId: string; readonly userId: string };
+}
+
 /** A running API on a real loopback socket, with a real database and the in-memory ledger. */
 export interface TestServer {
   readonly url: string;
@@ -61,14 +70,12 @@ export interface TestServer {
   readonly config: ApiConfig;
   /** The feed GraphQL subscriptions read, to publish events into. */
   readonly events: AgreementEventFeed;
+  /** The settlement runtime, when the options gave one. */
+  readonly settlement: SettlementRuntime | undefined;
   /** The secret the server signs its own tokens with, to forge or shorten tokens in tests. */
   readonly tokenSecret: string;
   /** Creates a person and returns a bearer token for them. */
-  person(
-    userId: string,
-    org: string,
-    role: Role,
-  ): Promise<{ token: string; principal: Principal; party: { mspId: string; userId: string } }>;
+  person(userId: string, org: string, role: Role): Promise<Person>;
   /** The bootstrap administrator's direct changes to the consortium rules, before genesis is sealed. */
   genesis(actions: readonly GovernanceAction[]): Promise<void>;
   /** Hands the rules to governance: from then on only executed proposals change them. */
@@ -80,8 +87,16 @@ export interface TestServer {
     method: string,
     pathAndQuery: string,
     options?: { token?: string; apiKey?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  ): Promise<{ status: number; body: unknown; headers: Headers; text: string }>;
   close(): Promise<void>;
+}
+
+/** What a test's settlement runtime is built from: the server's own parts. */
+export interface TestServerParts {
+  readonly db: Db;
+  readonly ledger: InMemoryLedgerAccess;
+  readonly log: Logger;
+  readonly metrics: Metrics;
 }
 
 /** Settings a test may change that the environment does not carry. */
@@ -89,6 +104,10 @@ export interface TestServerOptions {
   /** How often live subscriptions re-check their caller (default 30 s). */
   readonly recheckIntervalMs?: number;
   readonly credentialThrottle?: CredentialThrottleOptions;
+  /** Where the server logs (silent by default), e.g. to read what it logged. */
+  readonly log?: Logger;
+  /** A settlement runtime for the settlement routes, which answer 503 without one; stopped on close. */
+  readonly settlement?: (parts: TestServerParts) => SettlementRuntime | Promise<SettlementRuntime>;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -131,7 +150,7 @@ export async function startTestServer(
   const ledger = new InMemoryLedgerAccess(metrics, (event) => {
     events.publish(event);
   });
-  const log = createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel);
   const operator = testOperator;
   const operatorLedger = await ledger.clientFor(operator, log);
   for (const [name, value] of Object.entries({
@@ -146,9 +165,11 @@ export async function startTestServer(
     governancePassThresholdBps: 5000,
     governanceMinVotingSeconds: 3600,
     governanceMinTimelockSeconds: 3600,
+    governanceExecutionWindowSeconds: 7 * 24 * 3600,
   })) {
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }
+  const settlement = await options.settlement?.({ db, ledger, log, metrics });
   const deps: AppDependencies = {
     config,
     db,
@@ -163,6 +184,9 @@ export async function startTestServer(
     events,
     ledgerBlocks: inMemoryLedgerBlocks(ledger.ledger),
     statementSigner: testStatementSigner,
+    ...(settlement === undefined ? {} : { settlement }),
+    // Every answer of every API test is checked against the OpenAPI document.
+    checkResponses: true,
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -175,6 +199,7 @@ export async function startTestServer(
     accounts,
     config,
     events,
+    settlement,
     tokenSecret,
     async person(userId, org, role) {
       const password = `password of ${userId}`;
@@ -205,7 +230,7 @@ export async function startTestServer(
       } catch {
         // Not JSON (e.g. /metrics): keep the text.
       }
-      return { status: response.status, body, headers: response.headers };
+      return { status: response.status, body, headers: response.headers, text };
     },
     async genesis(actions) {
       await operatorLedger.governance.applyGenesisActions({ actions: [...actions] });
@@ -214,6 +239,7 @@ export async function startTestServer(
       await operatorLedger.governance.sealGenesis();
     },
     async close() {
+      await settlement?.service.stop();
       await new Promise<void>((resolve) =>
         server.close(() => {
           resolve();

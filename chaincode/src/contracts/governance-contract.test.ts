@@ -275,15 +275,72 @@ describe('GovernanceContract', () => {
     );
   });
 
-  it('keeps at least one voting member', async () => {
-    const id = await passed([
-      { type: 'setMemberRights', mspId: 'ClientOrgMSP', voting: false, veto: false },
+  it('settles the outcome when voting closes: later changes of members or quorum do not change it', async () => {
+    await propose([{ type: 'setParameter', name: 'maxRevisions', value: 7 }]);
+    await vote('P-1', clientGovernor, 'yes');
+    const lowered = await passed([{ type: 'setParameter', name: 'governanceQuorumBps', value: 1 }]);
+    await execute(lowered);
+    expect((await call<ProposalView>(client, 'getProposal', { proposalId: 'P-1' })).phase).toBe('failed');
+    await driver.expectRefusal(() => execute('P-1'), /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 failed its vote/);
+
+    const { proposal } = await propose([addKycIssuer]);
+    await vote(proposal.proposalId, clientGovernor, 'yes');
+    await vote(proposal.proposalId, talentGovernor, 'yes');
+    driver.ledger.advanceSeconds(2 * hour);
+    const widened = await passed([
+      { type: 'setMemberRights', mspId: 'FourthOrgMSP', voting: true, veto: false },
       { type: 'setMemberRights', mspId: 'TalentOrgMSP', voting: false, veto: false },
-      { type: 'setMemberRights', mspId: 'AuditOrgMSP', voting: false, veto: false },
     ]);
+    await execute(widened);
+    const executed = await execute(proposal.proposalId);
+    expect(executed.tally).toMatchObject({ members: 3, yes: 2, passed: true });
+    // TalentOrg's vote stays in the record although it has no vote any more.
+    expect(executed.votes.map((cast) => cast.mspId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+    const fourth = governor('FourthOrgMSP', 'gov-fay');
+    await driver.expectRefusal(
+      () => vote(proposal.proposalId, fourth, 'no'),
+      /^FORBIDDEN: only the organisations that had a voting right when proposal P-3 was made/,
+    );
+  });
+
+  it('lets a passed proposal expire unexecuted after the execution window', async () => {
+    const id = await passed([{ type: 'setParameter', name: 'maxRevisions', value: 9 }]);
+    driver.ledger.advanceSeconds(7 * 24 * hour);
+    expect((await call<ProposalView>(client, 'getProposal', { proposalId: id })).phase).toBe('expired');
     await driver.expectRefusal(
       () => execute(id),
-      'INVALID_STATE: the consortium must keep at least one member organisation with a voting right',
+      /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 passed but expired unexecuted at /,
+    );
+  });
+
+  it('refuses, before anyone votes, actions that cannot apply to the rules as they stand', async () => {
+    await driver.expectRefusal(
+      () => propose([{ type: 'removeIssuer', issuer: { mspId: 'AuditOrgMSP', userId: 'nobody' }, reason: 'x' }]),
+      'VALIDATION_FAILED[actions.0.issuer]: actions.0.issuer: AuditOrgMSP user nobody has no issuer record',
+    );
+    await driver.expectRefusal(
+      () =>
+        propose([
+          { type: 'setMemberRights', mspId: 'ClientOrgMSP', voting: false, veto: false },
+          { type: 'setMemberRights', mspId: 'TalentOrgMSP', voting: false, veto: false },
+          { type: 'setMemberRights', mspId: 'AuditOrgMSP', voting: false, veto: false },
+        ]),
+      'VALIDATION_FAILED[actions]: actions: the consortium must keep at least one member organisation with a voting right',
+    );
+  });
+
+  it('refuses at execution an action the rules no longer allow, applying none of the proposal', async () => {
+    const first = await passed([addKycIssuer]);
+    await execute(first);
+    const removal = await passed([
+      { type: 'setParameter', name: 'maxRevisions', value: 5 },
+      { type: 'removeIssuer', issuer: kycOffice, reason: 'Accreditation lapsed' },
+    ]);
+    const sooner = await passed([{ type: 'removeIssuer', issuer: kycOffice, reason: 'Fraud' }]);
+    await execute(sooner);
+    await driver.expectRefusal(
+      () => execute(removal),
+      /^INVALID_STATE\[issuer\]: issuer AuditOrgMSP user kyc-office was already removed at /,
     );
   });
 

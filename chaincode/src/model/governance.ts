@@ -91,15 +91,23 @@ export const proposalStatusSchema = z.enum(proposalStatuses);
 /**
  * Where a proposal stands at a given transaction time:
  * `voting` until `votingEndsAt`; then `failed` (quorum or threshold missed) or
- * `timelocked` until `executableAt` (vetoable), then `executable`; `vetoed` and
- * `executed` are final.
+ * `timelocked` until `executableAt` (vetoable), then `executable` until `expiresAt`,
+ * then `expired`; `vetoed` and `executed` are final.
  */
-export const proposalPhases = ['voting', 'failed', 'timelocked', 'executable', 'vetoed', 'executed'] as const;
+export const proposalPhases = [
+  'voting',
+  'failed',
+  'timelocked',
+  'executable',
+  'expired',
+  'vetoed',
+  'executed',
+] as const;
 export const proposalPhaseSchema = z.enum(proposalPhases);
 export type ProposalPhase = z.infer<typeof proposalPhaseSchema>;
 
 export const tallySchema = z.object({
-  /** Member organisations with a voting right when tallied. */
+  /** Member organisations with a voting right when the proposal was made. */
   members: z.number().int(),
   yes: z.number().int(),
   no: z.number().int(),
@@ -123,9 +131,19 @@ export const proposalRecordSchema = z.object({
   votingEndsAt: z.string(),
   timelockSeconds: z.number().int(),
   executableAt: z.string(),
+  /** After this instant the proposal can no longer be executed (`governanceExecutionWindowSeconds`). */
+  expiresAt: z.string(),
+  /**
+   * Member organisations with a voting right when the proposal was made: only they vote
+   * on it, and they are its quorum's base, so later changes of members cannot change
+   * its outcome.
+   */
+  electorate: z.array(z.string()),
+  /** `governanceQuorumBps` and `governancePassThresholdBps` when the proposal was made, for the same reason. */
+  quorumBps: z.number().int(),
+  passThresholdBps: z.number().int(),
   status: proposalStatusSchema,
   veto: z.object({ by: actorSchema, reason: z.string(), at: z.string(), txId: z.string() }).optional(),
-  /** The tally as it stood when the proposal was executed, kept because members and parameters change later. */
   execution: z.object({ by: actorSchema, at: z.string(), txId: z.string(), tally: tallySchema }).optional(),
   updatedAt: z.string(),
   updatedTxId: z.string(),
@@ -146,7 +164,7 @@ export type VoteRecord = z.output<typeof voteRecordSchema>;
 
 export const proposalViewSchema = z.object({
   proposal: proposalRecordSchema,
-  /** Votes of current members with a voting right, by MSP id. */
+  /** The electorate's votes, by MSP id. */
   votes: z.array(voteRecordSchema),
   tally: tallySchema,
   phase: proposalPhaseSchema,

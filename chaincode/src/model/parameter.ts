@@ -54,6 +54,15 @@ export const parameterCatalogue = {
     .int()
     .min(1)
     .max(90 * 24 * 3600),
+  /**
+   * How long a passed proposal may be executed once its timelock has run out, in
+   * seconds; after that it has expired, so an old decision cannot be applied over newer ones.
+   */
+  governanceExecutionWindowSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 24 * 3600),
   /** Shortest timelock between the end of voting and execution, during which a veto is possible, in seconds. */
   governanceMinTimelockSeconds: z
     .number()

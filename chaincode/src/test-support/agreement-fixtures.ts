@@ -218,6 +218,7 @@ export class AgreementDriver {
     await this.setParameter('governancePassThresholdBps', 5000);
     await this.setParameter('governanceMinVotingSeconds', 3600);
     await this.setParameter('governanceMinTimelockSeconds', 3600);
+    await this.setParameter('governanceExecutionWindowSeconds', 7 * 24 * 3600);
     // Three arbitrators of an organisation neither party belongs to: every panel is all three.
     await this.applyGenesis(
       [arbitratorA, arbitratorB, arbitratorC].map((arbitrator) => ({

@@ -1,5 +1,5 @@
 import { AgreementEventFeed } from '../../events/agreement-event-feed.js';
-import { liveAgreementEvents } from './agreement-event-subscription.js';
+import { liveEvents } from '../../events/live-events.js';
 
 const event = (agreementId: string, blockNumber: bigint) => ({
   name: 'agreement.AgreementAccepted',
@@ -14,10 +14,10 @@ const event = (agreementId: string, blockNumber: bigint) => ({
   },
 });
 
-describe('liveAgreementEvents', () => {
+describe('liveEvents', () => {
   it('receives events published after it was created, before anything pulled, and skips the rejected ones', async () => {
     const feed = new AgreementEventFeed();
-    const stream = liveAgreementEvents(feed, (message) => message.agreementId === 'A-1');
+    const stream = liveEvents(feed, (message) => message.agreementId === 'A-1');
     feed.publish(event('A-2', 1n));
     feed.publish(event('A-1', 2n));
     const first = await stream.next();
@@ -28,7 +28,7 @@ describe('liveAgreementEvents', () => {
 
   it('ends a pull that is waiting for an event as soon as the consumer stops', async () => {
     const feed = new AgreementEventFeed();
-    const stream = liveAgreementEvents(feed, () => true);
+    const stream = liveEvents(feed, () => true);
     const waiting = stream.next();
     await stream.return?.();
     await expect(waiting).resolves.toEqual({ done: true, value: undefined });

@@ -1,4 +1,4 @@
-import { AgreementKit, newRequestId, termsSha256, type Person } from '../agreement-test-kit.js';
+import { AgreementKit, newRequestId, termsSha256, type Person } from '../../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../../test-support/sse-subscription.js';
 
 interface EventMessage {

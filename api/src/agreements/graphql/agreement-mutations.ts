@@ -17,12 +17,15 @@ import {
   submitTasksRequestSchema,
 } from '@gigledger/chaincode/model';
 import type { Scope } from '../../auth/principal.js';
-import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
+import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
-import { fieldsUnder } from '../agreement-inputs.js';
-import { generateRequestId, type AgreementService, type Committed, type Requester } from '../agreement-service.js';
+import { fieldsUnder } from '../../http/refusal-fields.js';
+import { generateRequestId } from '../../http/request-ids.js';
+import type { Committed } from '../../ledger/committed.js';
+import type { Requester } from '../../ledger/requester.js';
+import type { AgreementService } from '../agreement-service.js';
 import { agreementPayload, milestonePayload, taskBatchPayload } from './agreement-nodes.js';
-import { inputFields, requesterOf } from './graphql-arguments.js';
+import { inputFields } from '../../graphql/input-arguments.js';
 
 /** Whether the command takes a request id: creating ones do, generated when the caller gives none. */
 type RequestIds = 'none' | 'generate';
@@ -41,7 +44,7 @@ function command<Schema extends z.ZodType, Value, Payload>(
 ) {
   return (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
     resolveWith(context, async () => {
-      const as = requesterOf(context, scope);
+      const as = resolverRequester(context, scope);
       const fields = inputFields(args.input);
       if (requestIds === 'generate' && typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
       const request = parseInput(schema, fields, 'input');
@@ -55,7 +58,7 @@ export function agreementMutationResolvers(service: AgreementService) {
   return {
     draftAgreement: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
       resolveWith(context, async () => {
-        const as = requesterOf(context, write);
+        const as = resolverRequester(context, write);
         const { terms, ...fields } = inputFields(args.input);
         if (typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
         const request = parseInput(draftAgreementRequestSchema, fields, 'input');

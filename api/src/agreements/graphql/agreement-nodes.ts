@@ -1,7 +1,7 @@
 import type { AgreementDetails, AgreementRecord, AgreementView, MilestoneRecord } from '@gigledger/chaincode/model';
-import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
-import type { AgreementService, Committed } from '../agreement-service.js';
-import { requesterOf } from './graphql-arguments.js';
+import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
+import type { Committed } from '../../ledger/committed.js';
+import type { AgreementService } from '../agreement-service.js';
 
 /**
  * What a GraphQL `Agreement` resolves from: the record, plus whatever of the view the
@@ -53,7 +53,7 @@ export function agreementNodeResolvers(service: AgreementService) {
   const viewOf = (node: AgreementNode, context: GraphqlContext): Promise<AgreementView> => {
     let view = views.get(node);
     if (view === undefined) {
-      view = service.getAgreement(requesterOf(context, 'agreements:read'), node.agreementId);
+      view = service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId);
       views.set(node, view);
     }
     return view;

@@ -5,11 +5,11 @@ import {
   partySchema,
   type PartyQueryRole,
 } from '@gigledger/chaincode/model';
-import { resolveWith, type GraphqlContext } from '../../graphql/context.js';
+import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
 import type { AgreementService } from '../agreement-service.js';
 import { nodeOfView } from './agreement-nodes.js';
-import { requesterOf, withoutNulls } from './graphql-arguments.js';
+import { withoutNulls } from '../../graphql/input-arguments.js';
 
 interface MilestoneArgs {
   readonly agreementId: string;
@@ -29,7 +29,7 @@ export function agreementQueryResolvers(service: AgreementService) {
   return {
     agreement: (_parent: unknown, args: { id: string }, context: GraphqlContext) =>
       resolveWith(context, async () => {
-        const as = requesterOf(context, 'agreements:read');
+        const as = resolverRequester(context, 'agreements:read');
         return nodeOfView(await service.getAgreement(as, parseInput(agreementIdSchema, args.id, 'id')));
       }),
 
@@ -39,7 +39,7 @@ export function agreementQueryResolvers(service: AgreementService) {
       context: GraphqlContext,
     ) =>
       resolveWith(context, async () => {
-        const as = requesterOf(context, 'agreements:read');
+        const as = resolverRequester(context, 'agreements:read');
         const party = args.party == null ? undefined : parseInput(partySchema, withoutNulls(args.party), 'party');
         const listed = await service.listAgreements(as, {
           party,
@@ -53,22 +53,24 @@ export function agreementQueryResolvers(service: AgreementService) {
       }),
 
     milestoneHistory: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
-      resolveWith(context, () => service.milestoneHistory(requesterOf(context, 'agreements:read'), milestoneRef(args))),
+      resolveWith(context, () =>
+        service.milestoneHistory(resolverRequester(context, 'agreements:read'), milestoneRef(args)),
+      ),
 
     tasks: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
-      resolveWith(context, () => service.listTasks(requesterOf(context, 'agreements:read'), milestoneRef(args))),
+      resolveWith(context, () => service.listTasks(resolverRequester(context, 'agreements:read'), milestoneRef(args))),
 
     agreementTerms: (_parent: unknown, args: { agreementId: string }, context: GraphqlContext) =>
       resolveWith(context, () =>
         service.getTerms(
-          requesterOf(context, 'agreements:read'),
+          resolverRequester(context, 'agreements:read'),
           parseInput(agreementIdSchema, args.agreementId, 'agreementId'),
         ),
       ),
 
     verifyAgreementTerms: (_parent: unknown, args: { agreementId: string; terms: unknown }, context: GraphqlContext) =>
       resolveWith(context, () =>
-        service.verifyTerms(requesterOf(context, 'agreements:read'), {
+        service.verifyTerms(resolverRequester(context, 'agreements:read'), {
           agreementId: parseInput(agreementIdSchema, args.agreementId, 'agreementId'),
           terms: parseInput(agreementTermsSchema, withoutNulls(args.terms), 'terms'),
         }),

@@ -414,22 +414,21 @@ export const agreementTypeDefs = /* GraphQL */ `
     payload: JSON!
   }
 
-  type AgreementPayload {
-    "The request id used, for creating commands; generated when none was given."
+  type AgreementPayload implements CommandPayload {
     requestId: String
     transactionId: String!
     blockNumber: String!
     agreement: Agreement!
   }
 
-  type MilestonePayload {
+  type MilestonePayload implements CommandPayload {
     requestId: String
     transactionId: String!
     blockNumber: String!
     milestone: Milestone!
   }
 
-  type TaskBatchPayload {
+  type TaskBatchPayload implements CommandPayload {
     requestId: String
     transactionId: String!
     blockNumber: String!

@@ -1,9 +1,11 @@
+import { credentialTypes } from '../../model/credential-records';
+import type { RefusalCode } from '../../model/errors';
 import type { ArbitratorRecord, GovernanceAction, MemberRecord } from '../../model/governance';
 import type { RuleProvenance } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
 import { registerIssuer, removeIssuer } from '../credential/issuers';
-import { describeParty } from '../credential/store';
+import { describeParty, readIssuer } from '../credential/store';
 import { checkParameterValue, writeParameter } from '../parameter/store';
 import { readArbitrator, readMember, readMembers, writeArbitrator, writeMember } from './store';
 
@@ -23,13 +25,134 @@ function ruleOf(action: GovernanceAction): string {
   }
 }
 
+/** Why an action cannot apply to the ledger as it stands: the refusal it would get, and the action field at fault. */
+interface Obstacle {
+  readonly code: RefusalCode;
+  readonly message: string;
+  readonly field?: string;
+}
+
 /**
- * What can be judged before a vote: values that suit their parameter, and each rule
- * changed at most once.
- *
- * @throws RefusalError VALIDATION_FAILED naming the action's field.
+ * Whether the action fits the current rules. The same judgement refuses a proposal
+ * before anyone votes on it and, should the rules change meanwhile, its execution.
  */
-export function checkActions(actions: readonly GovernanceAction[]): void {
+async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | undefined> {
+  switch (action.type) {
+    case 'setParameter':
+      return undefined;
+    case 'registerIssuer': {
+      const current = await readIssuer(tx.ctx, action.issuer);
+      const granted = credentialTypes.filter((type) => action.credentialTypes.includes(type));
+      if (
+        current?.status === 'active' &&
+        current.displayName === action.displayName &&
+        current.credentialTypes.join() === granted.join()
+      ) {
+        return {
+          code: 'ALREADY_EXISTS',
+          message: `issuer ${describeParty(action.issuer)} is already active with exactly this name and grant (version ${current.version})`,
+          field: 'issuer',
+        };
+      }
+      return undefined;
+    }
+    case 'removeIssuer': {
+      const current = await readIssuer(tx.ctx, action.issuer);
+      if (current === undefined) {
+        return { code: 'NOT_FOUND', message: `${describeParty(action.issuer)} has no issuer record`, field: 'issuer' };
+      }
+      if (current.status === 'removed') {
+        return {
+          code: 'INVALID_STATE',
+          message: `issuer ${describeParty(action.issuer)} was already removed at ${current.updatedAt}`,
+          field: 'issuer',
+        };
+      }
+      return undefined;
+    }
+    case 'addArbitrator': {
+      const current = await readArbitrator(tx.ctx, action.arbitrator);
+      if (current?.status === 'active' && current.displayName === action.displayName) {
+        return {
+          code: 'ALREADY_EXISTS',
+          message: `${describeParty(action.arbitrator)} is already an active arbitrator`,
+          field: 'arbitrator',
+        };
+      }
+      return undefined;
+    }
+    case 'removeArbitrator': {
+      const current = await readArbitrator(tx.ctx, action.arbitrator);
+      if (current === undefined) {
+        return {
+          code: 'NOT_FOUND',
+          message: `${describeParty(action.arbitrator)} was never an arbitrator`,
+          field: 'arbitrator',
+        };
+      }
+      if (current.status === 'removed') {
+        return {
+          code: 'INVALID_STATE',
+          message: `arbitrator ${describeParty(action.arbitrator)} was already removed at ${current.updatedAt}`,
+          field: 'arbitrator',
+        };
+      }
+      return undefined;
+    }
+    case 'setMemberRights': {
+      const current = await readMember(tx.ctx, action.mspId);
+      if (current === undefined && !action.voting && !action.veto) {
+        return {
+          code: 'NOT_FOUND',
+          message: `${action.mspId} is not a member, so it has no rights to take away`,
+          field: 'mspId',
+        };
+      }
+      return undefined;
+    }
+  }
+}
+
+/**
+ * What the members would be after the actions: Fabric does not let a transaction read
+ * its own writes, so this is worked out before anything is written.
+ */
+async function refuseEmptyElectorate(tx: Tx, actions: readonly GovernanceAction[], field?: string): Promise<void> {
+  const memberChanges = actions.filter((action) => action.type === 'setMemberRights');
+  if (memberChanges.length === 0) return;
+  const voting = new Set((await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId));
+  for (const change of memberChanges) {
+    if (change.voting) voting.add(change.mspId);
+    else voting.delete(change.mspId);
+  }
+  if (voting.size === 0) {
+    const message = 'the consortium must keep at least one member organisation with a voting right';
+    if (field === undefined) refuse('INVALID_STATE', message);
+    refuse('VALIDATION_FAILED', `${field}: ${message}`, field);
+  }
+}
+
+/**
+ * What can be judged before a vote: values that suit their parameter, each rule
+ * changed at most once, and every action fitting the rules as they stand (a proposal
+ * that could not be executed today is refused rather than voted on).
+ *
+ * @throws RefusalError VALIDATION_FAILED naming the action's field (`actions.N…`).
+ */
+export async function checkActions(tx: Tx, actions: readonly GovernanceAction[]): Promise<void> {
+  checkActionShapes(actions);
+  for (const [index, action] of actions.entries()) {
+    const obstacle = await obstacleTo(tx, action);
+    if (obstacle !== undefined) {
+      const field = `actions.${index}${obstacle.field === undefined ? '' : `.${obstacle.field}`}`;
+      refuse('VALIDATION_FAILED', `${field}: ${obstacle.message}`, field);
+    }
+  }
+  await refuseEmptyElectorate(tx, actions, 'actions');
+}
+
+/** @throws RefusalError VALIDATION_FAILED for a value unfit for its parameter or a rule changed twice. */
+function checkActionShapes(actions: readonly GovernanceAction[]): void {
   const seen = new Map<string, number>();
   actions.forEach((action, index) => {
     if (action.type === 'setParameter') checkParameterValue(action.name, action.value, `actions.${index}.value`);
@@ -46,100 +169,27 @@ export function checkActions(actions: readonly GovernanceAction[]): void {
   });
 }
 
-async function addArbitrator(
-  tx: Tx,
-  action: Extract<GovernanceAction, { type: 'addArbitrator' }>,
-  provenance: RuleProvenance,
-): Promise<void> {
-  const current = await readArbitrator(tx.ctx, action.arbitrator);
-  if (current?.status === 'active' && current.displayName === action.displayName) {
-    refuse('ALREADY_EXISTS', `${describeParty(action.arbitrator)} is already an active arbitrator`, 'arbitrator');
-  }
-  const record: ArbitratorRecord = {
-    arbitrator: action.arbitrator,
-    displayName: action.displayName,
-    status: 'active',
-    updatedAt: tx.at,
-    updatedTxId: tx.txId,
-    provenance,
-  };
-  await writeArbitrator(tx.ctx, record);
-}
-
-async function removeArbitrator(
-  tx: Tx,
-  action: Extract<GovernanceAction, { type: 'removeArbitrator' }>,
-  provenance: RuleProvenance,
-): Promise<void> {
-  const current = await readArbitrator(tx.ctx, action.arbitrator);
-  if (current === undefined) {
-    refuse('NOT_FOUND', `${describeParty(action.arbitrator)} was never an arbitrator`, 'arbitrator');
-  }
-  if (current.status === 'removed') {
-    refuse(
-      'INVALID_STATE',
-      `arbitrator ${describeParty(action.arbitrator)} was already removed at ${current.updatedAt}`,
-    );
-  }
-  await writeArbitrator(tx.ctx, {
-    ...current,
-    status: 'removed',
-    removal: { reason: action.reason, at: tx.at, txId: tx.txId },
-    updatedAt: tx.at,
-    updatedTxId: tx.txId,
-    provenance,
-  });
-}
-
-async function setMemberRights(
-  tx: Tx,
-  action: Extract<GovernanceAction, { type: 'setMemberRights' }>,
-  provenance: RuleProvenance,
-): Promise<void> {
-  const current = await readMember(tx.ctx, action.mspId);
-  if (current === undefined && !action.voting && !action.veto) {
-    refuse('NOT_FOUND', `${action.mspId} is not a member, so it has no rights to take away`, 'mspId');
-  }
-  const record: MemberRecord = {
-    mspId: action.mspId,
-    voting: action.voting,
-    veto: action.veto,
-    updatedAt: tx.at,
-    updatedTxId: tx.txId,
-    provenance,
-  };
-  await writeMember(tx.ctx, record);
-}
-
 /**
  * Applies every action, in order, in this one transaction: either all of them change
  * the ledger or the transaction fails and none does. Emits nothing; the transaction's
  * own event (genesis or execution) lists the actions.
  *
  * @throws RefusalError VALIDATION_FAILED for a value that does not suit its parameter;
- *   NOT_FOUND, INVALID_STATE or ALREADY_EXISTS when an action does not fit the current
- *   rules (e.g. removing an issuer that was already removed); INVALID_STATE when no
- *   member with a voting right would be left.
+ *   NOT_FOUND, INVALID_STATE or ALREADY_EXISTS when an action no longer fits the rules
+ *   (e.g. removing an issuer that was removed since); INVALID_STATE when no member with
+ *   a voting right would be left.
  */
 export async function applyActions(
   tx: Tx,
   actions: readonly GovernanceAction[],
   provenance: RuleProvenance,
 ): Promise<void> {
-  checkActions(actions);
-  // Fabric does not let a transaction read its own writes, so the members this
-  // transaction leaves are worked out before anything is written.
-  const memberChanges = actions.filter((action) => action.type === 'setMemberRights');
-  if (memberChanges.length > 0) {
-    const voting = new Set((await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId));
-    for (const change of memberChanges) {
-      if (change.voting) voting.add(change.mspId);
-      else voting.delete(change.mspId);
-    }
-    if (voting.size === 0) {
-      refuse('INVALID_STATE', 'the consortium must keep at least one member organisation with a voting right');
-    }
+  checkActionShapes(actions);
+  for (const action of actions) {
+    const obstacle = await obstacleTo(tx, action);
+    if (obstacle !== undefined) refuse(obstacle.code, obstacle.message, obstacle.field);
   }
+  await refuseEmptyElectorate(tx, actions);
   for (const action of actions) {
     switch (action.type) {
       case 'setParameter':
@@ -151,15 +201,43 @@ export async function applyActions(
       case 'removeIssuer':
         await removeIssuer(tx, action, provenance);
         break;
-      case 'addArbitrator':
-        await addArbitrator(tx, action, provenance);
+      case 'addArbitrator': {
+        const record: ArbitratorRecord = {
+          arbitrator: action.arbitrator,
+          displayName: action.displayName,
+          status: 'active',
+          updatedAt: tx.at,
+          updatedTxId: tx.txId,
+          provenance,
+        };
+        await writeArbitrator(tx.ctx, record);
         break;
-      case 'removeArbitrator':
-        await removeArbitrator(tx, action, provenance);
+      }
+      case 'removeArbitrator': {
+        const current = await readArbitrator(tx.ctx, action.arbitrator);
+        if (current === undefined) throw new Error(`arbitrator ${describeParty(action.arbitrator)} vanished`);
+        await writeArbitrator(tx.ctx, {
+          ...current,
+          status: 'removed',
+          removal: { reason: action.reason, at: tx.at, txId: tx.txId },
+          updatedAt: tx.at,
+          updatedTxId: tx.txId,
+          provenance,
+        });
         break;
-      case 'setMemberRights':
-        await setMemberRights(tx, action, provenance);
+      }
+      case 'setMemberRights': {
+        const record: MemberRecord = {
+          mspId: action.mspId,
+          voting: action.voting,
+          veto: action.veto,
+          updatedAt: tx.at,
+          updatedTxId: tx.txId,
+          provenance,
+        };
+        await writeMember(tx.ctx, record);
         break;
+      }
     }
   }
 }

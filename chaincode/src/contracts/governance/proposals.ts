@@ -16,27 +16,26 @@ import { applyActions, checkActions } from './actions';
 import { readGenesis, readMember, readMembers, readProposal, readVotes, writeProposal, writeVote } from './store';
 
 /**
- * Tallies on read, from one key per organisation's vote: votes of organisations that
- * no longer hold a voting right do not count.
+ * Tallies from one key per organisation's vote, counting the electorate fixed when the
+ * proposal was made with the quorum and threshold of that moment: once voting closes
+ * nothing that happens later can change the outcome.
  */
-async function tallyOf(tx: Tx, votes: readonly VoteRecord[]): Promise<{ tally: Tally; counted: VoteRecord[] }> {
-  const voting = new Set((await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId));
-  const counted = votes.filter((vote) => voting.has(vote.mspId));
+function tallyOf(proposal: ProposalRecord, votes: readonly VoteRecord[]): { tally: Tally; counted: VoteRecord[] } {
+  const electorate = new Set(proposal.electorate);
+  const counted = votes.filter((vote) => electorate.has(vote.mspId));
   const count = (choice: VoteChoice) => counted.filter((vote) => vote.choice === choice).length;
   const [yes, no, abstain] = [count('yes'), count('no'), count('abstain')];
-  const quorumBps = (await readParameter(tx.ctx, 'governanceQuorumBps')).value;
-  const passBps = (await readParameter(tx.ctx, 'governancePassThresholdBps')).value;
-  const quorum = Math.max(1, Math.ceil((voting.size * quorumBps) / 10_000));
+  const quorum = Math.max(1, Math.ceil((electorate.size * proposal.quorumBps) / 10_000));
   const quorumReached = counted.length >= quorum;
   return {
     tally: {
-      members: voting.size,
+      members: electorate.size,
       yes,
       no,
       abstain,
       quorum,
       quorumReached,
-      passed: quorumReached && yes * 10_000 > passBps * (yes + no),
+      passed: quorumReached && yes * 10_000 > proposal.passThresholdBps * (yes + no),
     },
     counted,
   };
@@ -47,7 +46,8 @@ function phaseOf(tx: Tx, proposal: ProposalRecord, tally: Tally): ProposalPhase 
   if (proposal.status === 'executed') return 'executed';
   if (!reached(tx, proposal.votingEndsAt)) return 'voting';
   if (!tally.passed) return 'failed';
-  return reached(tx, proposal.executableAt) ? 'executable' : 'timelocked';
+  if (!reached(tx, proposal.executableAt)) return 'timelocked';
+  return reached(tx, proposal.expiresAt) ? 'expired' : 'executable';
 }
 
 /**
@@ -60,9 +60,8 @@ export async function viewProposal(
   proposal: ProposalRecord,
   votes?: readonly VoteRecord[],
 ): Promise<ProposalView> {
-  const { tally, counted } = await tallyOf(tx, votes ?? (await readVotes(tx.ctx, proposal.proposalId)));
-  const final = proposal.execution?.tally ?? tally;
-  return { proposal, votes: counted, tally: final, phase: phaseOf(tx, proposal, final), asOf: tx.at };
+  const { tally, counted } = tallyOf(proposal, votes ?? (await readVotes(tx.ctx, proposal.proposalId)));
+  return { proposal, votes: counted, tally, phase: phaseOf(tx, proposal, tally), asOf: tx.at };
 }
 
 /** @throws RefusalError NOT_FOUND when no proposal has the id. */
@@ -113,7 +112,7 @@ export async function propose(tx: Tx, request: ProposeRequest): Promise<Proposal
   if ((await readProposal(tx.ctx, request.proposalId)) !== undefined) {
     refuseIdTaken('proposal', request.proposalId, 'proposalId');
   }
-  checkActions(request.actions);
+  await checkActions(tx, request.actions);
   const minVoting = (await readParameter(tx.ctx, 'governanceMinVotingSeconds')).value;
   const minTimelock = (await readParameter(tx.ctx, 'governanceMinTimelockSeconds')).value;
   if (request.votingSeconds < minVoting) {
@@ -131,6 +130,9 @@ export async function propose(tx: Tx, request: ProposeRequest): Promise<Proposal
     );
   }
   const votingEndsAt = addSeconds(tx.at, request.votingSeconds);
+  const executableAt = addSeconds(votingEndsAt, request.timelockSeconds);
+  const executionWindow = (await readParameter(tx.ctx, 'governanceExecutionWindowSeconds')).value;
+  const electorate = (await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId);
   const proposal: ProposalRecord = {
     proposalId: request.proposalId,
     title: request.title,
@@ -141,7 +143,11 @@ export async function propose(tx: Tx, request: ProposeRequest): Promise<Proposal
     txId: tx.txId,
     votingEndsAt,
     timelockSeconds: request.timelockSeconds,
-    executableAt: addSeconds(votingEndsAt, request.timelockSeconds),
+    executableAt,
+    expiresAt: addSeconds(executableAt, executionWindow),
+    electorate,
+    quorumBps: (await readParameter(tx.ctx, 'governanceQuorumBps')).value,
+    passThresholdBps: (await readParameter(tx.ctx, 'governancePassThresholdBps')).value,
     status: 'open',
     updatedAt: tx.at,
     updatedTxId: tx.txId,
@@ -155,7 +161,7 @@ export async function propose(tx: Tx, request: ProposeRequest): Promise<Proposal
  * who cast it may change it until the window closes; another identity of the same
  * organisation may not vote again.
  *
- * @throws RefusalError FORBIDDEN unless a governor of a voting member calls;
+ * @throws RefusalError FORBIDDEN unless a governor of an organisation in the proposal's electorate calls;
  *   NOT_FOUND for an unknown proposal; VOTING_CLOSED after the window;
  *   ALREADY_VOTED when the organisation voted through another identity.
  */
@@ -163,8 +169,15 @@ export async function vote(
   tx: Tx,
   request: { proposalId: string; choice: VoteChoice; reason?: string | undefined },
 ): Promise<{ view: ProposalView; vote: VoteRecord }> {
-  await requireMemberRight(tx, 'voting', ['governor'], 'vote on proposals');
+  requireRole(tx.caller, ['governor'], 'vote on proposals');
+  requireUserId(tx.caller, 'vote on proposals');
   const proposal = await requireProposal(tx, request.proposalId);
+  if (!proposal.electorate.includes(tx.caller.mspId)) {
+    refuse(
+      'FORBIDDEN',
+      `only the organisations that had a voting right when proposal ${proposal.proposalId} was made (${proposal.electorate.join(', ')}) may vote on it; the caller is ${describeCaller(tx.caller)}`,
+    );
+  }
   if (proposal.status !== 'open' || reached(tx, proposal.votingEndsAt)) {
     refuse('VOTING_CLOSED', `voting on proposal ${proposal.proposalId} closed at ${proposal.votingEndsAt}`);
   }
@@ -234,6 +247,9 @@ function refuseUnlessExecutable(view: ProposalView): void {
   if (view.phase === 'vetoed' && proposal.veto !== undefined) {
     const { by, at, reason } = proposal.veto;
     refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was vetoed by ${by.mspId} at ${at}: ${reason}`);
+  }
+  if (view.phase === 'expired') {
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} passed but expired unexecuted at ${proposal.expiresAt}`);
   }
   if (view.phase === 'executed' && proposal.execution !== undefined) {
     refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was already executed in transaction ${proposal.execution.txId}`);

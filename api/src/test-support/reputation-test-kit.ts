@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { agreementTermsSha256, agreementTermsTransientKey, type Party } from '@gigledger/chaincode/model';
+import { agreementTermsSha256, agreementTermsTransientKey } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
-import type { Principal } from '../auth/principal.js';
-import type { TestServer } from '../test-support/test-server.js';
+import type { Person, TestServer } from './test-server.js';
 
 /*
  * Test support for the reputation suites: agreements put into a given state directly
@@ -11,11 +10,7 @@ import type { TestServer } from '../test-support/test-server.js';
  * drives only the reputation operation it is about through HTTP.
  */
 
-export interface Person {
-  readonly token: string;
-  readonly principal: Principal;
-  readonly party: Party;
-}
+export type { Person };
 
 const silent = pino({ level: 'silent' });
 const terms = { scope: 'Label defects and fine-tune a classifier; confidential scope text.' };

@@ -6,13 +6,11 @@ import {
   type AgreementTerms,
   type AgreementView,
   type MilestoneRecord,
-  type Party,
   type Role,
   type TaskRecord,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
-import type { Principal } from '../auth/principal.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { startTestServer, type Person, type TestServer } from './test-server.js';
 
 /*
  * Test support for the agreement suites: a cast of people on a running test server,
@@ -21,11 +19,7 @@ import { startTestServer, type TestServer } from '../test-support/test-server.js
  * is about through HTTP.
  */
 
-export interface Person {
-  readonly token: string;
-  readonly principal: Principal;
-  readonly party: Party;
-}
+export type { Person };
 
 export interface Cast {
   readonly client: Person;

@@ -1,16 +1,3 @@
-import type { Scope } from '../../auth/principal.js';
-import { requireCaller, type GraphqlContext } from '../../graphql/context.js';
-import type { Requester } from '../agreement-service.js';
-
-/**
- * The caller of a resolver, for the service.
- *
- * @throws ApiError 401 without a principal; 403 when it lacks the scope.
- */
-export function requesterOf(context: GraphqlContext, scope: Scope): Requester {
-  return { principal: requireCaller(context, scope), log: context.log };
-}
-
 /**
  * An input object as the model schemas expect it. GraphQL clients send `null` for an
  * optional field they leave empty, while the schemas accept a missing field but not

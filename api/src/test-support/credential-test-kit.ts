@@ -1,7 +1,8 @@
 import { canonicalJson, type CredentialRecord, type Party, type SaltedClaim } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
-import type { TestServer } from '../test-support/test-server.js';
-import type { IssuedCredential } from './credential-service.js';
+import type { Person, TestServer } from './test-server.js';
+import type { IssuedCredential } from '../credentials/credential-service.js';
+import type { Committed } from '../ledger/committed.js';
 
 /*
  * Test support for the credential suites: people on a running test server, issuers
@@ -9,11 +10,7 @@ import type { IssuedCredential } from './credential-service.js';
  * showing that a refused request wrote nothing.
  */
 
-export interface Person {
-  readonly token: string;
-  readonly principal: Principal;
-  readonly party: Party;
-}
+export type { Person };
 
 export interface CredentialCast {
   readonly admin: Person;
@@ -80,19 +77,23 @@ export function ledgerDaysFromNow(server: TestServer, days: number): string {
   return new Date((server.ledger.ledger.nowSeconds + days * 24 * 3600) * 1000).toISOString();
 }
 
-/** Issues a credential through HTTP and returns the 201 body. */
+/** A credential issued through HTTP: the command's result with the envelope's ids beside it. */
+export type IssuedThroughHttp = IssuedCredential & Omit<Required<Committed<IssuedCredential>>, 'result'>;
+
+/** Issues a credential through HTTP and returns the 201 body's result and transaction. */
 export async function issue(
   server: TestServer,
   issuer: Person,
   subject: Party,
   overrides: Record<string, unknown> = {},
-): Promise<IssuedCredential> {
+): Promise<IssuedThroughHttp> {
   const response = await server.request('POST', '/v1/credentials', {
     token: issuer.token,
     body: { subject, type: 'Certification', claims: degreeClaims, ...overrides },
   });
   if (response.status !== 201) throw new Error(`issuing failed: ${JSON.stringify(response.body)}`);
-  return response.body as IssuedCredential;
+  const { result, ...transaction } = response.body as Required<Committed<IssuedCredential>>;
+  return { ...result, ...transaction };
 }
 
 /** The claim of a given name from a list of salted claims. */

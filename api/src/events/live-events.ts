@@ -1,0 +1,84 @@
+import type { EventTopic } from './agreement-event-feed.js';
+
+/** The last item of a stream whose caller may no longer follow it, and why. */
+export interface CallerLapsed {
+  readonly lapsed: string;
+}
+
+/**
+ * Live events from the feed that pass `accept`, until the consumer stops. The feed is
+ * joined at once rather than on the first pull, so that once the subscription is
+ * acknowledged no committed event is missed; stopping leaves the feed at once too,
+ * even while no event is arriving.
+ *
+ * With `standing`, the caller is re-checked before every event it would receive and
+ * every `feed.recheckIntervalMs` while none arrives; once it answers a reason (the token
+ * expired, the key was revoked, the account was disabled) the stream yields a
+ * {@link CallerLapsed} instead of any further event and ends.
+ */
+export function liveEvents<Message>(
+  feed: EventTopic<Message>,
+  accept: (message: Message) => boolean,
+  standing?: () => Promise<string | undefined>,
+): AsyncIterableIterator<Message | CallerLapsed> {
+  const controller = new AbortController();
+  const source = feed.subscribe(controller.signal);
+  // The generator runs to its first await, attaching its listener, inside this call.
+  let first: Promise<IteratorResult<Message>> | undefined = source.next();
+  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+  let ended = false;
+  let lapse: (reason: string) => void = () => undefined;
+  const lapsed = new Promise<{ reason: string }>((resolve) => {
+    lapse = (reason) => {
+      resolve({ reason });
+    };
+  });
+  // A failed re-check ends the stream too: it cannot vouch for the caller any more.
+  const recheck = async (): Promise<string | undefined> =>
+    standing === undefined ? undefined : standing().catch(() => 'the credential could not be re-checked');
+  const timer =
+    standing === undefined
+      ? undefined
+      : setInterval(() => {
+          void recheck().then((reason) => {
+            if (reason !== undefined) lapse(reason);
+          });
+        }, feed.recheckIntervalMs);
+  timer?.unref();
+  const stop = (): void => {
+    ended = true;
+    clearInterval(timer);
+    controller.abort();
+  };
+  const end = (reason: string): IteratorYieldResult<CallerLapsed> => {
+    stop();
+    return { done: false, value: { lapsed: reason } };
+  };
+  return {
+    async next() {
+      if (ended) return done;
+      for (;;) {
+        const pending = first ?? source.next();
+        first = undefined;
+        const winner = await Promise.race([pending.then((step) => ({ step })), lapsed]);
+        if ('reason' in winner) return end(winner.reason);
+        const { step } = winner;
+        if (step.done === true) {
+          stop();
+          return done;
+        }
+        if (!accept(step.value)) continue;
+        const reason = await recheck();
+        if (reason !== undefined) return end(reason);
+        return step;
+      }
+    },
+    return() {
+      stop();
+      return Promise.resolve(done);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { RefusedError } from '@gigledger/gateway';
+import { notFound } from '../errors/api-error.js';
+
+/**
+ * Runs a read as the caller and answers 404 both when the object does not exist and
+ * when the chaincode refuses the caller, so a caller cannot tell someone else's object
+ * from a missing one, and the refusal's sentence (which may name the owner) is not
+ * passed on.
+ *
+ * @param what names the object in the 404, e.g. `agreement A-17`.
+ * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or FORBIDDEN refusal; any other error as it is.
+ */
+export async function visible<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
+      throw notFound(what);
+    }
+    throw error;
+  }
+}
