@@ -46,3 +46,5 @@ export {
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
 export type { PeerHeights } from './peer-heights.js';
+/** The channel handle of fabric-gateway, for callers that read events or blocks through a session. */
+export type { Network } from '@hyperledger/fabric-gateway';

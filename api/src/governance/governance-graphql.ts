@@ -141,10 +141,17 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         txId: String!
       }
 
+      type MemberRights {
+        voting: Boolean!
+        veto: Boolean!
+      }
+
       type GovernanceMember {
         mspId: String!
         voting: Boolean!
         veto: Boolean!
+        "Rights an executed proposal offered, in force once the organisation's governor accepts them."
+        invitation: MemberRights
         updatedAt: String!
         provenance: RuleProvenance!
       }
@@ -171,6 +178,13 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         transactionId: String!
         blockNumber: String!
         proposal: Proposal!
+      }
+
+      type MembershipPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        member: GovernanceMember!
       }
 
       input ProposeInput {
@@ -213,6 +227,8 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         vetoProposal(proposalId: ID!, reason: String!): ProposalPayload!
         "Anyone signed in, once the timelock has run out."
         executeProposal(proposalId: ID!): ProposalPayload!
+        "A governor of an organisation an executed proposal invited."
+        acceptMembership: MembershipPayload!
       }
 
       extend type Subscription {
@@ -277,6 +293,15 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           resolveWith(context, async () => {
             const request = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
             return payload(await (await reader(context)).execute(request));
+          }),
+        acceptMembership: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const submitted = await (await writer(context)).acceptMembership();
+            return {
+              transactionId: submitted.transactionId,
+              blockNumber: submitted.blockNumber.toString(),
+              member: submitted.result,
+            };
           }),
       },
       Subscription: {

@@ -186,6 +186,20 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listMembers(),
     }),
     route({
+      method: 'post',
+      path: '/v1/governance/members/acceptance',
+      operationId: 'acceptMembership',
+      summary:
+        "Take up the rights an executed proposal offered the caller's organisation (role governor of the invited organisation)",
+      tag,
+      access: 'governance:write',
+      body: emptyBodySchema,
+      response: committedSchema(memberRecordSchema),
+      errors: commandErrors,
+      handler: async ({ principal, log }) =>
+        committed(await (await service.client(routeRequester({ principal, log }))).acceptMembership(), undefined),
+    }),
+    route({
       method: 'get',
       path: '/v1/governance/arbitrators',
       operationId: 'listArbitrators',

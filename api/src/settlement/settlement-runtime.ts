@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { agreementEventBaseSchema, agreementEvents, type Party } from '@gigledger/chaincode/model';
-import { ChaincodeEventFollower, type LedgerClient, type LedgerEvent } from '@gigledger/gateway';
+import { ChaincodeEventFollower, type LedgerClient, type LedgerEvent, type Network } from '@gigledger/gateway';
 import {
   reconcile,
   SettlementService,
@@ -13,7 +13,6 @@ import {
 } from '@gigledger/settlement';
 import { Iso20022FileAdapter } from '@gigledger/settlement/iso20022';
 import { WebhookProviderAdapter } from '@gigledger/settlement/webhook';
-import type { Network } from '@hyperledger/fabric-gateway';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { Metrics } from '../observability/metrics.js';

@@ -19,7 +19,7 @@ import {
   type TaskRecord,
 } from '../model/agreement-records';
 import { parseArgument } from '../ledger/refusal';
-import { runOnce } from '../ledger/requests';
+import { runRequestOnce } from '../ledger/requests';
 import { parseTransient } from '../ledger/transient';
 import { callerOf } from '../ledger/caller';
 import {
@@ -69,14 +69,10 @@ export class AgreementContract extends Contract {
     const tx = txOf(ctx);
     checkDraft(tx, request);
     // The terms hash joins the fingerprint so that a retry with other terms is refused.
-    return runOnce(
-      ctx,
-      spec.draftAgreement.name,
-      request.requestId,
-      { request, termsSha256 },
-      spec.draftAgreement.result,
-      () => draftAgreement(tx, request, terms, termsSha256),
-    );
+    return runRequestOnce(ctx, spec.draftAgreement, request, () => draftAgreement(tx, request, terms, termsSha256), {
+      request,
+      termsSha256,
+    });
   }
 
   /** The freelancer accepts the offer, naming the hash of the terms they read. */
@@ -105,9 +101,7 @@ export class AgreementContract extends Contract {
   async fundMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.fundMilestone.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.fundMilestone.name, request.requestId, request, spec.fundMilestone.result, () =>
-      fundMilestone(tx, request),
-    );
+    return runRequestOnce(ctx, spec.fundMilestone, request, () => fundMilestone(tx, request));
   }
 
   /** The settlement service records a provider's confirmation or failure of an instruction. */
@@ -115,9 +109,7 @@ export class AgreementContract extends Contract {
   async confirmSettlement(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.confirmSettlement.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.confirmSettlement.name, request.requestId, request, spec.confirmSettlement.result, () =>
-      confirmSettlement(tx, request),
-    );
+    return runRequestOnce(ctx, spec.confirmSettlement, request, () => confirmSettlement(tx, request));
   }
 
   /**
@@ -146,9 +138,7 @@ export class AgreementContract extends Contract {
   async submitDeliverable(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.submitDeliverable.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.submitDeliverable.name, request.requestId, request, spec.submitDeliverable.result, () =>
-      submitDeliverable(tx, request),
-    );
+    return runRequestOnce(ctx, spec.submitDeliverable, request, () => submitDeliverable(tx, request));
   }
 
   /** The client accepts the latest delivery. */
@@ -177,9 +167,7 @@ export class AgreementContract extends Contract {
   async postEvaluation(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.postEvaluation.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.postEvaluation.name, request.requestId, request, spec.postEvaluation.result, () =>
-      postEvaluation(tx, request),
-    );
+    return runRequestOnce(ctx, spec.postEvaluation, request, () => postEvaluation(tx, request));
   }
 
   /** Either party releases an accepted milestone: emits the settlement request, net of the platform fee. */
@@ -187,9 +175,7 @@ export class AgreementContract extends Contract {
   async releaseMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.releaseMilestone.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.releaseMilestone.name, request.requestId, request, spec.releaseMilestone.result, () =>
-      releaseMilestone(tx, request),
-    );
+    return runRequestOnce(ctx, spec.releaseMilestone, request, () => releaseMilestone(tx, request));
   }
 
   /** Either party disputes a submitted or rejected milestone, freezing it. */
@@ -197,9 +183,7 @@ export class AgreementContract extends Contract {
   async openDispute(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.openDispute.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.openDispute.name, request.requestId, request, spec.openDispute.result, () =>
-      openDispute(tx, request),
-    );
+    return runRequestOnce(ctx, spec.openDispute, request, () => openDispute(tx, request));
   }
 
   /** An arbitrator votes a split of the escrow; a majority of the panel decides. */
@@ -207,9 +191,7 @@ export class AgreementContract extends Contract {
   async castDisputeVote(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
     const request = parseArgument(spec.castDisputeVote.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.castDisputeVote.name, request.requestId, request, spec.castDisputeVote.result, () =>
-      castDisputeVote(tx, request),
-    );
+    return runRequestOnce(ctx, spec.castDisputeVote, request, () => castDisputeVote(tx, request));
   }
 
   /** The freelancer delivers results for many tasks of a batch at once. */
@@ -217,9 +199,7 @@ export class AgreementContract extends Contract {
   async submitTasks(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
     const request = parseArgument(spec.submitTasks.request, requestJson);
     const tx = txOf(ctx);
-    return runOnce(ctx, spec.submitTasks.name, request.requestId, request, spec.submitTasks.result, () =>
-      submitTasks(tx, request),
-    );
+    return runRequestOnce(ctx, spec.submitTasks, request, () => submitTasks(tx, request));
   }
 
   /** The client accepts and rejects many delivered tasks at once. */

@@ -849,22 +849,39 @@ function summary(instruction: SettlementInstruction) {
 describe('AgreementContract: escrow and settlement under any order of events (Z1)', () => {
   it('never pays out more than was funded, never pays twice and never sends a held payout', async () => {
     const reached: Reached = { statuses: new Set(), heldThenPaid: 0, duplicatesRefused: 0, redelivered: 0 };
-    await fc.assert(
-      fc.asyncProperty(scenario, fc.context(), async (spec, context) => {
-        const run = new SettlementRun(spec, reached, (line) => {
-          context.log(line);
-        });
-        await run.setUp();
-        for (const command of spec.commands) await run.run(command);
-      }),
-      { numRuns: 1000 },
-    );
+    const endings: MilestoneStatus[] = [
+      'paid',
+      'settled',
+      'refunded',
+      'cancelled',
+      'resolved',
+      'released',
+      'refunding',
+    ];
+    const visitedAll = () =>
+      endings.every((status) => reached.statuses.has(status)) &&
+      reached.heldThenPaid > 0 &&
+      reached.duplicatesRefused > 0 &&
+      reached.redelivered > 0;
+    // Random scenarios reach the rarer endings (a dispute split paid on both sides, a
+    // cancellation refunded) in most batches of a thousand, not all: a batch that missed
+    // one is followed by another, up to three.
+    for (let batch = 0; batch < 3 && (batch === 0 || !visitedAll()); batch += 1) {
+      await fc.assert(
+        fc.asyncProperty(scenario, fc.context(), async (spec, context) => {
+          const run = new SettlementRun(spec, reached, (line) => {
+            context.log(line);
+          });
+          await run.setUp();
+          for (const command of spec.commands) await run.run(command);
+        }),
+        { numRuns: 1000 },
+      );
+    }
     // The property is only as good as the states it visits.
-    expect([...reached.statuses].sort()).toEqual(
-      expect.arrayContaining(['paid', 'settled', 'refunded', 'cancelled', 'resolved', 'released', 'refunding']),
-    );
+    expect([...reached.statuses].sort()).toEqual(expect.arrayContaining(endings));
     expect(reached.heldThenPaid).toBeGreaterThan(0);
     expect(reached.duplicatesRefused).toBeGreaterThan(0);
     expect(reached.redelivered).toBeGreaterThan(0);
-  }, 120_000);
+  }, 300_000);
 });

@@ -16,7 +16,7 @@ import {
 } from '../model/credential-records';
 import { callerOf } from '../ledger/caller';
 import { parseArgument } from '../ledger/refusal';
-import { runOnce } from '../ledger/requests';
+import { runRequestOnce } from '../ledger/requests';
 import { transactionInstant } from '../ledger/time';
 import { parseTransient } from '../ledger/transient';
 import { txOf } from '../ledger/tx';
@@ -54,7 +54,7 @@ export class CredentialContract extends Contract {
     const request = parseArgument(spec.registerIssuer.request, requestJson);
     const tx = txOf(ctx);
     const provenance = await requireGenesisAdmin(tx, 'register issuers');
-    return runOnce(ctx, spec.registerIssuer.name, request.requestId, request, spec.registerIssuer.result, async () => {
+    return runRequestOnce(ctx, spec.registerIssuer, request, async () => {
       const change = await registerIssuer(tx, request, provenance);
       emitCredentialEvent(tx, credentialEvents.issuerRegistered, change);
       return change.issuer;
@@ -86,13 +86,12 @@ export class CredentialContract extends Contract {
     const tx = txOf(ctx);
     const issuanceDate = checkIssue(tx, request);
     // The commitments join the fingerprint so that a retry with other claims or salts is refused.
-    return runOnce(
+    return runRequestOnce(
       ctx,
-      spec.issueCredential.name,
-      request.requestId,
-      { request, commitments: commitClaims(claims) },
-      spec.issueCredential.result,
+      spec.issueCredential,
+      request,
       () => issueCredential(tx, request, claims, issuanceDate),
+      { request, commitments: commitClaims(claims) },
     );
   }
 

@@ -303,6 +303,32 @@ describe('GovernanceContract', () => {
     );
   });
 
+  it('invites a newcomer: its rights count only once a governor of that organisation accepts them', async () => {
+    const id = await passed([{ type: 'setMemberRights', mspId: 'FourthOrgMSP', voting: true, veto: false }]);
+    await execute(id);
+    const members = await call<{ mspId: string; voting: boolean; invitation?: unknown }[]>(client, 'listMembers');
+    expect(members.find((member) => member.mspId === 'FourthOrgMSP')).toMatchObject({
+      voting: false,
+      invitation: { voting: true, veto: false },
+    });
+    // A mistyped or absent organisation never accepts, so it never counts for a quorum.
+    expect((await propose([addKycIssuer])).proposal.electorate).toEqual([
+      'AuditOrgMSP',
+      'ClientOrgMSP',
+      'TalentOrgMSP',
+    ]);
+    await driver.expectRefusal(
+      () => call(clientGovernor, 'acceptMembership'),
+      'NOT_FOUND: ClientOrgMSP has no invitation to accept',
+    );
+    const fourth = governor('FourthOrgMSP', 'gov-fay');
+    const accepted = await call<{ voting: boolean; invitation?: unknown }>(fourth, 'acceptMembership');
+    expect(accepted).toMatchObject({ voting: true });
+    expect(accepted.invitation).toBeUndefined();
+    expect(driver.ledger.lastEvent?.name).toBe(governanceEvents.membershipAccepted.name);
+    expect((await propose([addKycIssuer], fourth)).proposal.electorate).toContain('FourthOrgMSP');
+  });
+
   it('lets a passed proposal expire unexecuted after the execution window', async () => {
     const id = await passed([{ type: 'setParameter', name: 'maxRevisions', value: 9 }]);
     driver.ledger.advanceSeconds(7 * 24 * hour);

@@ -16,7 +16,7 @@ import { describeParty, readIssuer } from './credential/store';
 import { readParameterRecord } from './parameter/store';
 import { applyActions } from './governance/actions';
 import { requireGenesisAdmin } from './governance/genesis';
-import { execute, propose, requireProposal, veto, viewProposal, vote } from './governance/proposals';
+import { acceptMembership, execute, propose, requireProposal, veto, viewProposal, vote } from './governance/proposals';
 import {
   readArbitrator,
   readArbitrators,
@@ -123,6 +123,15 @@ export class GovernanceContract extends Contract {
       proposal: view,
     });
     return view;
+  }
+
+  /** A governor of an organisation invited by an executed proposal takes up its rights. */
+  @Transaction()
+  async acceptMembership(ctx: Context): Promise<MemberRecord> {
+    const tx = txOf(ctx);
+    const member = await acceptMembership(tx);
+    emitEvent(ctx, governanceEvents.membershipAccepted, { ...eventBase(tx), member });
+    return member;
   }
 
   @Transaction(false)

@@ -4,7 +4,7 @@ import { reputationContractName, type AttestationRecord, type CompletionRecord }
 import { computeReputation, type Reputation } from '../model/reputation-score';
 import { isParty, requireRole, requireUserId } from '../ledger/caller';
 import { parseArgument, refuse } from '../ledger/refusal';
-import { runOnce } from '../ledger/requests';
+import { runRequestOnce } from '../ledger/requests';
 import { transactionInstant } from '../ledger/time';
 import { txOf } from '../ledger/tx';
 import { attest } from './reputation/attestations';
@@ -37,9 +37,7 @@ export class ReputationContract extends Contract {
     const action = `rate milestone ${request.milestoneId} of agreement ${request.agreementId}`;
     requireUserId(tx.caller, action);
     requireRole(tx.caller, ['client'], action);
-    return runOnce(ctx, spec.recordCompletion.name, request.requestId, request, spec.recordCompletion.result, () =>
-      recordCompletion(tx, request),
-    );
+    return runRequestOnce(ctx, spec.recordCompletion, request, () => recordCompletion(tx, request));
   }
 
   /**
@@ -53,7 +51,7 @@ export class ReputationContract extends Contract {
     requireUserId(tx.caller, 'attest a skill');
     requireRole(tx.caller, ['freelancer'], 'attest a skill');
     if (isParty(tx.caller, request.subject)) refuse('FORBIDDEN', 'a freelancer may not vouch for their own skill');
-    return runOnce(ctx, spec.attest.name, request.requestId, request, spec.attest.result, () => attest(tx, request));
+    return runRequestOnce(ctx, spec.attest, request, () => attest(tx, request));
   }
 
   /** The subject's score with its components and the records it rests on, as of the transaction timestamp. */

@@ -40,7 +40,8 @@ export const governanceActionSchema = z.discriminatedUnion('type', [
   /**
    * Sets a member organisation's rights: `voting` (one vote per proposal, counted for
    * the quorum) and `veto` (may veto passed proposals during their timelock). Both
-   * false removes the member.
+   * false removes the member. An organisation holding no rights is invited: the rights
+   * take effect when its governor accepts them.
    */
   z.strictObject({ type: z.literal('setMemberRights'), mspId: mspIdSchema, voting: z.boolean(), veto: z.boolean() }),
 ]);
@@ -175,8 +176,15 @@ export type ProposalView = z.output<typeof proposalViewSchema>;
 
 export const memberRecordSchema = z.object({
   mspId: z.string(),
+  /** Rights in force. */
   voting: z.boolean(),
   veto: z.boolean(),
+  /**
+   * Rights offered to an organisation that holds none yet, in force once a governor of
+   * that organisation accepts them (`acceptMembership`): only an organisation on the
+   * channel can, so a mistyped MSP id never becomes a member that counts for a quorum.
+   */
+  invitation: z.object({ voting: z.boolean(), veto: z.boolean() }).optional(),
   updatedAt: z.string(),
   updatedTxId: z.string(),
   provenance: ruleProvenanceSchema,
@@ -238,6 +246,7 @@ export const governanceTransactions = {
   vote: submit('vote', voteRequestSchema, proposalViewSchema),
   veto: submit('veto', vetoRequestSchema, proposalViewSchema),
   execute: submit('execute', proposalRefSchema, proposalViewSchema),
+  acceptMembership: submit('acceptMembership', noRequest, memberRecordSchema),
   getProposal: evaluate('getProposal', proposalRefSchema, proposalViewSchema),
   listProposals: evaluate('listProposals', noRequest, z.array(proposalViewSchema)),
   listMembers: evaluate('listMembers', noRequest, z.array(memberRecordSchema)),
@@ -264,6 +273,7 @@ export const governanceEvents = {
   }),
   proposalVetoed: governanceEvent('ProposalVetoed', { proposalId: z.string(), proposal: proposalViewSchema }),
   proposalExecuted: governanceEvent('ProposalExecuted', { proposalId: z.string(), proposal: proposalViewSchema }),
+  membershipAccepted: governanceEvent('MembershipAccepted', { member: memberRecordSchema }),
 } as const;
 
 export const governanceEventNames: readonly string[] = Object.values(governanceEvents).map((event) => event.name);

@@ -113,6 +113,10 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
   }
 }
 
+function holdsRights(member: MemberRecord | undefined): boolean {
+  return member !== undefined && (member.voting || member.veto);
+}
+
 /**
  * What the members would be after the actions: Fabric does not let a transaction read
  * its own writes, so this is worked out before anything is written.
@@ -120,10 +124,12 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
 async function refuseEmptyElectorate(tx: Tx, actions: readonly GovernanceAction[], field?: string): Promise<void> {
   const memberChanges = actions.filter((action) => action.type === 'setMemberRights');
   if (memberChanges.length === 0) return;
-  const voting = new Set((await readMembers(tx.ctx)).filter((member) => member.voting).map((member) => member.mspId));
+  const members = await readMembers(tx.ctx);
+  const voting = new Set(members.filter((member) => member.voting).map((member) => member.mspId));
   for (const change of memberChanges) {
-    if (change.voting) voting.add(change.mspId);
-    else voting.delete(change.mspId);
+    // An invitation gives no vote until it is accepted.
+    if (change.voting && holdsRights(members.find((member) => member.mspId === change.mspId))) voting.add(change.mspId);
+    else if (!change.voting) voting.delete(change.mspId);
   }
   if (voting.size === 0) {
     const message = 'the consortium must keep at least one member organisation with a voting right';
@@ -189,7 +195,8 @@ export async function applyActions(
     const obstacle = await obstacleTo(tx, action);
     if (obstacle !== undefined) refuse(obstacle.code, obstacle.message, obstacle.field);
   }
-  await refuseEmptyElectorate(tx, actions);
+  // At genesis the members are being set up; sealing checks that one can vote.
+  if (provenance.source === 'proposal') await refuseEmptyElectorate(tx, actions);
   for (const action of actions) {
     switch (action.type) {
       case 'setParameter':
@@ -227,10 +234,15 @@ export async function applyActions(
         break;
       }
       case 'setMemberRights': {
+        const current = await readMember(tx.ctx, action.mspId);
+        const granting = action.voting || action.veto;
+        // Genesis members are the channel's own organisations; later newcomers accept first.
+        const invited = granting && !holdsRights(current) && provenance.source === 'proposal';
         const record: MemberRecord = {
           mspId: action.mspId,
-          voting: action.voting,
-          veto: action.veto,
+          voting: invited ? false : action.voting,
+          veto: invited ? false : action.veto,
+          ...(invited ? { invitation: { voting: action.voting, veto: action.veto } } : {}),
           updatedAt: tx.at,
           updatedTxId: tx.txId,
           provenance,

@@ -1,4 +1,5 @@
 import type {
+  MemberRecord,
   ProposalPhase,
   ProposalRecord,
   ProposalView,
@@ -13,7 +14,16 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
 import { readParameter } from '../parameter/store';
 import { applyActions, checkActions } from './actions';
-import { readGenesis, readMember, readMembers, readProposal, readVotes, writeProposal, writeVote } from './store';
+import {
+  readGenesis,
+  readMember,
+  readMembers,
+  readProposal,
+  readVotes,
+  writeMember,
+  writeProposal,
+  writeVote,
+} from './store';
 
 /**
  * Tallies from one key per organisation's vote, counting the electorate fixed when the
@@ -226,6 +236,31 @@ export async function veto(tx: Tx, request: { proposalId: string; reason: string
   });
   await writeProposal(tx.ctx, vetoed);
   return { ...view, proposal: vetoed, phase: 'vetoed' };
+}
+
+/**
+ * A governor of an invited organisation takes up the rights a proposal offered it.
+ *
+ * @throws RefusalError FORBIDDEN unless a governor calls; NOT_FOUND when the caller's
+ *   organisation has no invitation.
+ */
+export async function acceptMembership(tx: Tx): Promise<MemberRecord> {
+  requireRole(tx.caller, ['governor'], 'accept membership of the consortium');
+  requireUserId(tx.caller, 'accept membership of the consortium');
+  const member = await readMember(tx.ctx, tx.caller.mspId);
+  if (member?.invitation === undefined) {
+    refuse('NOT_FOUND', `${tx.caller.mspId} has no invitation to accept`);
+  }
+  const { invitation, ...rest } = member;
+  const accepted: MemberRecord = {
+    ...rest,
+    voting: invitation.voting,
+    veto: invitation.veto,
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  await writeMember(tx.ctx, accepted);
+  return accepted;
 }
 
 /** @throws RefusalError TIMELOCK_ACTIVE or PROPOSAL_NOT_EXECUTABLE, naming the reason, unless the phase is `executable`. */

@@ -1,0 +1,75 @@
+import {
+  acceptanceModes,
+  agreementStatuses,
+  complianceCheckSchema,
+  credentialStatuses,
+  credentialTypes,
+  instructionKinds,
+  instructionStatuses,
+  milestoneKinds,
+  milestoneStatuses,
+  partyQueryRoles,
+  partySides,
+  proposalPhases,
+  rateSchema,
+  settlementCauses,
+  settlementOutcomes,
+  taskStatuses,
+  voteChoices,
+} from '@gigledger/chaincode/model';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+/**
+ * The zod enum of the domain model each GraphQL enum mirrors. GraphQL names cannot hold
+ * "-", so `fund-escrow` is served as `fund_escrow`.
+ */
+const modelEnums: Readonly<Record<string, readonly string[]>> = {
+  AcceptanceMode: acceptanceModes,
+  AgreementStatus: agreementStatuses,
+  ComplianceOutcome: complianceCheckSchema.shape.outcome.options,
+  CredentialStatus: credentialStatuses,
+  CredentialType: credentialTypes,
+  InstructionKind: instructionKinds,
+  InstructionStatus: instructionStatuses,
+  MilestoneKind: milestoneKinds,
+  MilestoneStatus: milestoneStatuses,
+  PartyRole: partyQueryRoles,
+  PartySide: partySides,
+  ProposalPhase: proposalPhases,
+  RatePer: rateSchema.shape.per.options,
+  SettlementCause: settlementCauses,
+  SettlementOutcome: settlementOutcomes,
+  TaskStatus: taskStatuses,
+  VoteChoice: voteChoices,
+};
+
+describe('GraphQL enums and the domain model', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ GRAPHQL_INTROSPECTION: 'true' });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('serves every enum with exactly the values of the zod enum it mirrors', async () => {
+    const response = await server.request('POST', '/graphql', {
+      body: { query: '{ __schema { types { name kind enumValues { name } } } }' },
+    });
+    const types = (
+      response.body as {
+        data: { __schema: { types: { name: string; kind: string; enumValues: { name: string }[] }[] } };
+      }
+    ).data.__schema.types;
+    const served = types.filter((type) => type.kind === 'ENUM' && !type.name.startsWith('__'));
+    expect(served.map((type) => type.name).sort()).toEqual(Object.keys(modelEnums).sort());
+    for (const type of served) {
+      const expected = (modelEnums[type.name] ?? []).map((value) => value.replaceAll('-', '_'));
+      expect({ [type.name]: type.enumValues.map((value) => value.name).sort() }).toEqual({
+        [type.name]: [...expected].sort(),
+      });
+    }
+  });
+});
