@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import {
   type LedgerEvent,
   type LedgerSession,
 } from '@gigledger/gateway';
-import { openE2eContext, type E2eContext } from './support/ledger.js';
+import { openE2eContext, openProposal, type E2eContext } from './support/ledger.js';
 
 describe('following chaincode events from a durable checkpoint', () => {
   let context: E2eContext;
@@ -21,15 +20,7 @@ describe('following chaincode events from a durable checkpoint', () => {
     context = openE2eContext();
     governor = await context.enroll('TalentOrg', 'governor');
     // An open proposal: each vote (or change of vote) is a transaction with an event.
-    proposalId = `EVT-${randomBytes(4).toString('hex')}`;
-    await governor.governance.propose({
-      proposalId,
-      title: 'Event check',
-      text: 'A proposal the events suite votes on.',
-      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
-      votingSeconds: 3600,
-      timelockSeconds: 600,
-    });
+    proposalId = await openProposal(governor, 'Event check');
   });
 
   afterAll(() => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ordererChannelInfo, peerHeight, queryCommitted } from '@gigledger/network';
-import { RefusedError, type LedgerSession } from '@gigledger/gateway';
-import { openE2eContext, type E2eContext } from './support/ledger.js';
+import { RefusedError } from '@gigledger/gateway';
+import { openE2eContext, openProposal, type E2eContext } from './support/ledger.js';
 
 async function eventually<T>(description: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -36,20 +36,6 @@ describe('the local Fabric network', () => {
       const [first] = heights;
       return first !== undefined && first >= minimum && heights.every((height) => height === first) ? first : undefined;
     });
-  }
-
-  /** A proposal open for votes for ten minutes, as a transaction any governor can answer with a write. */
-  async function openProposal(proposer: LedgerSession): Promise<string> {
-    const proposalId = `NET-${randomBytes(4).toString('hex')}`;
-    await proposer.governance.propose({
-      proposalId,
-      title: 'Network check',
-      text: 'A proposal the network suite votes on.',
-      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
-      votingSeconds: 600,
-      timelockSeconds: 600,
-    });
-    return proposalId;
   }
 
   it('lets an identity of each organisation submit and evaluate, and every peer reaches the same height', async () => {
@@ -158,15 +144,7 @@ describe('with one of three orderers stopped', () => {
   it('still commits transactions, and the stopped orderer catches up after it restarts', async () => {
     const { config, network } = context;
     const [governor] = await context.governors();
-    const proposalId = `NET-${randomBytes(4).toString('hex')}`;
-    await governor!.governance.propose({
-      proposalId,
-      title: 'Orderer check',
-      text: 'A proposal voted on while an orderer is down.',
-      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
-      votingSeconds: 600,
-      timelockSeconds: 600,
-    });
+    const proposalId = await openProposal(governor!, 'Orderer check');
     const [orderer0, orderer1] = config.ordererOrg.orderers;
 
     await network.stopProcess('orderer1');

@@ -11,13 +11,9 @@ import {
   compositeKey,
   freelancer,
 } from '../test-support/agreement-fixtures';
-import type { TestIdentity } from '../test-support/in-memory-ledger';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 
-const governor = (mspId: string, userId: string): TestIdentity => ({
-  mspId,
-  name: userId,
-  attributes: { role: 'governor', userId },
-});
+const governor = (mspId: string, userId: string): TestIdentity => testIdentity(mspId, userId, 'governor');
 const clientGovernor = governor('ClientOrgMSP', 'gov-clara');
 const clientGovernor2 = governor('ClientOrgMSP', 'gov-chris');
 const talentGovernor = governor('TalentOrgMSP', 'gov-theo');

@@ -7,50 +7,18 @@ import { agreementTermsSha256, type AgreementTerms } from '../model/agreement';
 import type { MilestoneRecord } from '../model/agreement-records';
 import type { GovernanceAction } from '../model/governance';
 import type { ParameterName, ParameterValue } from '../model/parameter';
-import { InMemoryLedger, type TestIdentity } from './in-memory-ledger';
+import { InMemoryLedger, testIdentity, type TestIdentity } from './in-memory-ledger';
 
-export const client: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'carol',
-  attributes: { role: 'client', userId: 'carol' },
-};
-export const freelancer: TestIdentity = {
-  mspId: 'TalentOrgMSP',
-  name: 'tara',
-  attributes: { role: 'freelancer', userId: 'tara' },
-};
-export const evaluator: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'harness',
-  attributes: { role: 'evaluator', userId: 'eval-harness' },
-};
-export const otherClient: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'dave',
-  attributes: { role: 'client', userId: 'dave' },
-};
-export const otherFreelancer: TestIdentity = {
-  mspId: 'TalentOrgMSP',
-  name: 'tom',
-  attributes: { role: 'freelancer', userId: 'tom' },
-};
+export const client = testIdentity('ClientOrgMSP', 'carol', 'client');
+export const freelancer = testIdentity('TalentOrgMSP', 'tara', 'freelancer');
+export const evaluator = testIdentity('ClientOrgMSP', 'harness', 'evaluator', 'eval-harness');
+export const otherClient = testIdentity('ClientOrgMSP', 'dave', 'client');
+export const otherFreelancer = testIdentity('TalentOrgMSP', 'tom', 'freelancer');
 /** Carol's userId in a certificate that carries the freelancer role. */
-export const clientAsFreelancer: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'carol-2',
-  attributes: { role: 'freelancer', userId: 'carol' },
-};
+export const clientAsFreelancer = testIdentity('ClientOrgMSP', 'carol-2', 'freelancer', 'carol');
 export const noUserId: TestIdentity = { mspId: 'ClientOrgMSP', name: 'anon', attributes: { role: 'client' } };
-export const settlement: TestIdentity = {
-  mspId: 'AuditOrgMSP',
-  name: 'settler',
-  attributes: { role: 'settlement', userId: 'settlement-svc' },
-};
-export const auditor: TestIdentity = {
-  mspId: 'AuditOrgMSP',
-  name: 'audrey',
-  attributes: { role: 'auditor', userId: 'audrey' },
-};
+export const settlement = testIdentity('AuditOrgMSP', 'settler', 'settlement', 'settlement-svc');
+export const auditor = testIdentity('AuditOrgMSP', 'audrey', 'auditor');
 export const admin: TestIdentity = { mspId: 'ClientOrgMSP', name: 'ops', attributes: { role: 'admin', userId: 'ops' } };
 export const arbitrators: readonly TestIdentity[] = ['arb-ann', 'arb-ben', 'arb-cyd', 'arb-dot'].map((userId) => ({
   mspId: 'AuditOrgMSP',

@@ -3,43 +3,23 @@ import type { Context } from 'fabric-contract-api';
 import { CredentialContract } from '../contracts/credential-contract';
 import type { CredentialType, SaltedClaim } from '../model/credential-records';
 import { admin, compositeKey, freelancerParty } from './agreement-fixtures';
-import { InMemoryLedger, type TestIdentity } from './in-memory-ledger';
+import { InMemoryLedger, testIdentity, type TestIdentity } from './in-memory-ledger';
 
 /** A university registrar allowed to issue degrees and courses. */
-export const registrar: TestIdentity = {
-  mspId: 'AuditOrgMSP',
-  name: 'registrar',
-  attributes: { role: 'issuer', userId: 'uni-registrar' },
-};
+export const registrar = testIdentity('AuditOrgMSP', 'registrar', 'issuer', 'uni-registrar');
 export const registrarParty = { mspId: 'AuditOrgMSP', userId: 'uni-registrar' };
 
 /** A certification body, a second issuer. */
-export const certBody: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'certbody',
-  attributes: { role: 'issuer', userId: 'cert-body' },
-};
+export const certBody = testIdentity('ClientOrgMSP', 'certbody', 'issuer', 'cert-body');
 export const certBodyParty = { mspId: 'ClientOrgMSP', userId: 'cert-body' };
 
 /** Holds role issuer on its certificate but has no issuer record. */
-export const unregisteredIssuer: TestIdentity = {
-  mspId: 'AuditOrgMSP',
-  name: 'rogue',
-  attributes: { role: 'issuer', userId: 'rogue-issuer' },
-};
+export const unregisteredIssuer = testIdentity('AuditOrgMSP', 'rogue', 'issuer', 'rogue-issuer');
 
 /** The registrar's userId in a certificate without the issuer role. */
-export const registrarAsClient: TestIdentity = {
-  mspId: 'AuditOrgMSP',
-  name: 'registrar-2',
-  attributes: { role: 'client', userId: 'uni-registrar' },
-};
+export const registrarAsClient = testIdentity('AuditOrgMSP', 'registrar-2', 'client', 'uni-registrar');
 
-export const hr: TestIdentity = {
-  mspId: 'ClientOrgMSP',
-  name: 'hr-sync',
-  attributes: { role: 'hr', userId: 'hr-sync' },
-};
+export const hr = testIdentity('ClientOrgMSP', 'hr-sync', 'hr');
 export const anonymous: TestIdentity = { mspId: 'ClientOrgMSP', name: 'anonymous' };
 
 export const credentialId = 'urn:uuid:0d4c3a52-7f1e-4a8e-9c61-2b7f3f6c9a01';

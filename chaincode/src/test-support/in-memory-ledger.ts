@@ -12,6 +12,11 @@ export interface TestIdentity {
 }
 
 /** What one committed transaction left behind, for assertions. */
+/** A test identity: its organisation, a certificate name, and the GigLedger role and userId attributes it carries. */
+export function testIdentity(mspId: string, name: string, role: string, userId = name): TestIdentity {
+  return { mspId, name, attributes: { role, userId } };
+}
+
 export interface CommittedTransaction {
   readonly txId: string;
   readonly timestampSeconds: number;

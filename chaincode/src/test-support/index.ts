@@ -1,1 +1,1 @@
-export { InMemoryLedger, type CommittedTransaction, type TestIdentity } from './in-memory-ledger';
+export { InMemoryLedger, testIdentity, type CommittedTransaction, type TestIdentity } from './in-memory-ledger';

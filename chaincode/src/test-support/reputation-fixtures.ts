@@ -10,16 +10,12 @@ import {
   termsSha256,
 } from './agreement-fixtures';
 import { CredentialDriver } from './credential-fixtures';
-import type { InMemoryLedger, TestIdentity } from './in-memory-ledger';
+import { testIdentity, type InMemoryLedger, type TestIdentity } from './in-memory-ledger';
 
 export const tomParty = { mspId: 'TalentOrgMSP', userId: 'tom' };
 
 /** A third ML professional who shared no work with anyone. */
-export const zoe: TestIdentity = {
-  mspId: 'TalentOrgMSP',
-  name: 'zoe',
-  attributes: { role: 'freelancer', userId: 'zoe' },
-};
+export const zoe = testIdentity('TalentOrgMSP', 'zoe', 'freelancer');
 
 export const completionKey = (subject: Party, agreementId: string, milestoneId: string): string =>
   compositeKey('completion', subject.mspId, subject.userId, agreementId, milestoneId);

@@ -85,3 +85,20 @@ export async function grantKycTo(
 export function partyOf(session: LedgerSession): { mspId: string; userId: string } {
   return { mspId: session.identity.mspId, userId: certificateCommonName(session.identity.certificatePem) };
 }
+
+/**
+ * Has `proposer` (a governor) open a proposal that stays open for votes for ten minutes:
+ * a transaction any governor can answer with a write, for suites that need commits.
+ */
+export async function openProposal(proposer: LedgerSession, title = 'Network check'): Promise<string> {
+  const proposalId = `NET-${randomBytes(4).toString('hex')}`;
+  await proposer.governance.propose({
+    proposalId,
+    title,
+    text: `${title}: a proposal the suite votes on.`,
+    actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+    votingSeconds: 600,
+    timelockSeconds: 600,
+  });
+  return proposalId;
+}
