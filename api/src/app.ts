@@ -30,6 +30,7 @@ import type { SchemaModule } from './graphql/context.js';
 import { graphqlRequestGate } from './graphql/graphql-http.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
+import type { ClaimSalts } from './credentials/claim-salts.js';
 import { credentialRoutes } from './credentials/credential-routes.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import { reputationSchema } from './reputation/reputation-graphql.js';
@@ -56,6 +57,8 @@ export interface AppDependencies {
   readonly events: AgreementEventFeed;
   /** Block numbers and the channel height (qscc), for W3C credential exports and reputation statements; those answer 503 without it. */
   readonly ledgerBlocks?: LedgerBlocks;
+  /** Claim salts and credential ids derived per issuance request, so an issuance can be retried. */
+  readonly claimSalts: ClaimSalts;
   /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
   readonly statementSigner?: SigningIdentity;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */

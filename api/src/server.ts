@@ -22,6 +22,7 @@ import { openDatabase } from './db/database.js';
 import { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { DatabaseCheckpointer } from './events/database-checkpointer.js';
 import { FabricCaIssuer } from './identity/identity-issuer.js';
+import { ClaimSalts } from './credentials/claim-salts.js';
 import { loadOrCreateSecret } from './identity/secrets.js';
 import { Wallet } from './identity/wallet.js';
 import { GatewayLedgerAccess } from './ledger/ledger-access.js';
@@ -55,7 +56,8 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   const connections = new PeerConnections(profile);
   const gateway = new LedgerGateway(connections);
   const metrics = new Metrics();
-  const wallet = new Wallet(db, walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32));
+  const walletSecret = walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32);
+  const wallet = new Wallet(db, walletSecret);
   const issuer = new FabricCaIssuer(profile);
   const accounts = new AccountService(db, wallet, issuer, { credentialThrottle: config.credentialThrottle });
   const tokens = new TokenService(
@@ -129,6 +131,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     events,
     ledgerBlocks: qsccLedgerBlocks(network),
     statementSigner: serviceIdentity,
+    claimSalts: new ClaimSalts(walletSecret),
     ...(settlement === undefined ? {} : { settlement }),
   };
   const server = createApp(deps).listen(config.port, config.host);

@@ -227,7 +227,9 @@ describe('credential issuance and administration over HTTP', () => {
       expect(first).toMatchObject({ status: 201, body: { requestId: 'issue-keyed-0001' } });
       const before = ledgerState(server);
       const again = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body, headers });
-      expect(again).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
+      // A retry gets the stored result, claims and salts included, and issues nothing twice.
+      expect(again.status).toBe(201);
+      expect((again.body as { result: unknown }).result).toEqual((first.body as { result: unknown }).result);
       expect(ledgerState(server)).toEqual(before);
       const malformed = await server.request('POST', '/v1/credentials', {
         token: cast.registrar.token,
@@ -237,10 +239,10 @@ describe('credential issuance and administration over HTTP', () => {
       expect(malformed).toMatchObject({ status: 422, body: { field: 'header.idempotency-key' } });
     });
 
-    it('refuses to replay an issuance under the same request id, since its salts would differ', async () => {
+    it('answers a retry under the same request id with the same credential, and refuses the id for another request', async () => {
+      // No credentialId: the one derived from the request id is the same on the retry.
       const body = {
         requestId: 'issue-replay-0001',
-        credentialId: 'cert-replay-1',
         subject: cast.freelancer.party,
         type: 'Course',
         claims: degreeClaims,
@@ -249,7 +251,14 @@ describe('credential issuance and administration over HTTP', () => {
       expect(first).toMatchObject({ status: 201, body: { requestId: 'issue-replay-0001' } });
       const before = ledgerState(server);
       const again = await server.request('POST', '/v1/credentials', { token: cast.registrar.token, body });
-      expect(again).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
+      expect(again.status).toBe(201);
+      expect((again.body as { result: unknown }).result).toEqual((first.body as { result: unknown }).result);
+      expect(ledgerState(server)).toEqual(before);
+      const other = await server.request('POST', '/v1/credentials', {
+        token: cast.registrar.token,
+        body: { ...body, claims: [{ name: 'grade', value: 'A+' }] },
+      });
+      expect(other).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
       expect(ledgerState(server)).toEqual(before);
     });
   });

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ClaimSalts } from './claim-salts.js';
 import {
   claimNameSchema,
   claimValueSchema,
@@ -147,6 +147,8 @@ export interface CredentialDependencies {
   readonly serviceLedger: LedgerClient;
   /** Block lookups for W3C exports; without them exports answer 503. */
   readonly ledgerBlocks?: LedgerBlocks | undefined;
+  /** Salts and credential ids derived per request, so an issuance can be retried. */
+  readonly claimSalts: ClaimSalts;
 }
 
 /** Subjects holding credentials that matched a search, with those credentials. */
@@ -216,20 +218,21 @@ export class CredentialService {
   }
 
   /**
-   * Issues a credential. The API draws a fresh 32-byte salt per claim from the operating
-   * system's CSPRNG (a commitment hides its value only while its salt cannot be guessed)
-   * and sends claims and salts in the transient map, so neither reaches the ordered
-   * transaction; the result carries them back to the issuer this once.
+   * Issues a credential. The API derives a 32-byte salt per claim from the request id
+   * under a server secret ({@link ClaimSalts}: unguessable, and the same on a retry) and
+   * sends claims and salts in the transient map, so neither reaches the ordered
+   * transaction; the result carries them back to the issuer.
    *
    * @throws ApiError 422 naming the field when the dates are out of order.
    * @throws RefusedError FORBIDDEN unless an active issuer whose grant includes the type calls.
    */
   async issue(as: Requester, body: IssueCredentialBody & { requestId: string }): Promise<Committed<IssuedCredential>> {
+    const issuerKey = `${as.principal.mspId}/${as.principal.userId}`;
     const request = parseInput(
       issueCredentialRequestSchema,
       {
         requestId: body.requestId,
-        credentialId: body.credentialId ?? `urn:uuid:${randomUUID()}`,
+        credentialId: body.credentialId ?? this.#deps.claimSalts.credentialId(issuerKey, body.requestId),
         subject: body.subject,
         type: body.type,
         ...(body.issuanceDate === undefined ? {} : { issuanceDate: body.issuanceDate }),
@@ -239,7 +242,11 @@ export class CredentialService {
     );
     const claims: SaltedClaim[] = parseInput(
       credentialClaimsSchema,
-      body.claims.map((claim) => ({ name: claim.name, value: claim.value, salt: randomBytes(32).toString('hex') })),
+      body.claims.map((claim, index) => ({
+        name: claim.name,
+        value: claim.value,
+        salt: this.#deps.claimSalts.salt(issuerKey, request.requestId, index, claim.name),
+      })),
       'body.claims',
     );
     const client = await this.client(as);

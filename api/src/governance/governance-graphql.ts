@@ -122,6 +122,9 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         expiresAt: String!
         "Member organisations with a voting right when the proposal was made; only they vote on it."
         electorate: [String!]!
+        "The quorum and pass threshold in force when the proposal was made, in basis points."
+        quorumBps: Int!
+        passThresholdBps: Int!
         phase: ProposalPhase!
         tally: GovernanceTally!
         votes: [GovernanceVote!]!

@@ -132,6 +132,10 @@ describe('governance over HTTP', () => {
     expect(unknown.body).toMatchObject({ field: 'body.actions.0.type' });
     const notGovernor = await propose([{ type: 'setParameter', name: 'maxRevisions', value: 4 }], freelancer);
     expect(notGovernor.status).toBe(403);
+    const unknownQuery = await server.request('GET', '/v1/governance/proposals?phase=bogus', {
+      token: freelancer.token,
+    });
+    expect(unknownQuery.status).toBe(422);
   });
 
   it('vetoes over GraphQL during the timelock and streams each step on the governance feed', async () => {

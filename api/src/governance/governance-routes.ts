@@ -34,6 +34,8 @@ export const voteBodySchema = canonicalInput(
 );
 export const vetoBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
 const emptyBodySchema = z.strictObject({});
+/** The reads take no query parameters; an unknown one is refused rather than ignored. */
+const noQuery = z.strictObject({});
 
 /** Reaches the ledger as the caller; every route here needs a principal. */
 export class GovernanceService {
@@ -75,6 +77,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       tag,
       access: 'governance:read',
       params,
+      query: noQuery,
       response: ruleDescriptionSchema,
       errors: readErrors,
       handler: ({ params: input, principal, log }) =>
@@ -88,6 +91,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Every proposal with its votes, tally and phase now',
       tag,
       access: 'governance:read',
+      query: noQuery,
       response: z.array(proposalViewSchema),
       errors: [503],
       handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listProposals(),
@@ -119,6 +123,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'One proposal with its votes, tally and phase (voting, failed, timelocked, executable, vetoed, executed)',
       tag,
       access: 'governance:read',
+      query: noQuery,
       params: proposalParams,
       response: proposalViewSchema,
       errors: readErrors,
@@ -181,6 +186,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: "Member organisations with their voting and veto rights, and each right's provenance",
       tag,
       access: 'governance:read',
+      query: noQuery,
       response: z.array(memberRecordSchema),
       errors: [503],
       handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listMembers(),
@@ -206,6 +212,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Arbitrators dispute panels are drawn from (and those removed), with their provenance',
       tag,
       access: 'governance:read',
+      query: noQuery,
       response: z.array(arbitratorRecordSchema),
       errors: [503],
       handler: async ({ principal, log }) =>
@@ -218,6 +225,7 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Whether the bootstrap administrator has handed the rules to governance, and when',
       tag,
       access: 'governance:read',
+      query: noQuery,
       response: genesisStateSchema,
       errors: [503],
       handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).getGenesis(),

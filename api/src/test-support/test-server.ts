@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import type { SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
+import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
 import type { CredentialThrottleOptions } from '../auth/credential-throttle.js';
 import { createPassport } from '../auth/passport-strategies.js';
@@ -184,6 +185,7 @@ export async function startTestServer(
     events,
     ledgerBlocks: inMemoryLedgerBlocks(ledger.ledger),
     statementSigner: testStatementSigner,
+    claimSalts: new ClaimSalts('test wallet key'),
     ...(settlement === undefined ? {} : { settlement }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,

@@ -349,6 +349,10 @@ describe('GovernanceContract', () => {
         ]),
       'VALIDATION_FAILED[actions]: actions: the consortium must keep at least one member organisation with a voting right',
     );
+    await driver.expectRefusal(
+      () => propose([{ type: 'setMemberRights', mspId: 'ClientOrgMSP', voting: true, veto: false }]),
+      'VALIDATION_FAILED[actions.0.mspId]: actions.0.mspId: ClientOrgMSP holds exactly these rights (voting true, veto false)',
+    );
   });
 
   it('refuses at execution an action the rules no longer allow, applying none of the proposal', async () => {

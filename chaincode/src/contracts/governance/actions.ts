@@ -108,6 +108,15 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
           field: 'mspId',
         };
       }
+      const offered = current?.invitation ?? current;
+      if (offered !== undefined && offered.voting === action.voting && offered.veto === action.veto) {
+        const state = current?.invitation === undefined ? 'holds' : 'is already invited with';
+        return {
+          code: 'ALREADY_EXISTS',
+          message: `${action.mspId} ${state} exactly these rights (voting ${String(action.voting)}, veto ${String(action.veto)})`,
+          field: 'mspId',
+        };
+      }
       return undefined;
     }
   }
