@@ -32,6 +32,23 @@ interface Obstacle {
   readonly field?: string;
 }
 
+/** Removing an issuer or arbitrator needs one that exists and is still active. */
+function removalObstacle(
+  current: { readonly status: string; readonly updatedAt: string } | undefined,
+  role: 'issuer' | 'arbitrator',
+  who: string,
+): Obstacle | undefined {
+  if (current === undefined) return { code: 'NOT_FOUND', message: `${who} has no ${role} record`, field: role };
+  if (current.status === 'removed') {
+    return {
+      code: 'INVALID_STATE',
+      message: `${role} ${who} was already removed at ${current.updatedAt}`,
+      field: role,
+    };
+  }
+  return undefined;
+}
+
 /**
  * Whether the action fits the current rules. The same judgement refuses a proposal
  * before anyone votes on it and, should the rules change meanwhile, its execution.
@@ -56,20 +73,8 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
       }
       return undefined;
     }
-    case 'removeIssuer': {
-      const current = await readIssuer(tx.ctx, action.issuer);
-      if (current === undefined) {
-        return { code: 'NOT_FOUND', message: `${describeParty(action.issuer)} has no issuer record`, field: 'issuer' };
-      }
-      if (current.status === 'removed') {
-        return {
-          code: 'INVALID_STATE',
-          message: `issuer ${describeParty(action.issuer)} was already removed at ${current.updatedAt}`,
-          field: 'issuer',
-        };
-      }
-      return undefined;
-    }
+    case 'removeIssuer':
+      return removalObstacle(await readIssuer(tx.ctx, action.issuer), 'issuer', describeParty(action.issuer));
     case 'addArbitrator': {
       const current = await readArbitrator(tx.ctx, action.arbitrator);
       if (current?.status === 'active' && current.displayName === action.displayName) {
@@ -81,24 +86,12 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
       }
       return undefined;
     }
-    case 'removeArbitrator': {
-      const current = await readArbitrator(tx.ctx, action.arbitrator);
-      if (current === undefined) {
-        return {
-          code: 'NOT_FOUND',
-          message: `${describeParty(action.arbitrator)} was never an arbitrator`,
-          field: 'arbitrator',
-        };
-      }
-      if (current.status === 'removed') {
-        return {
-          code: 'INVALID_STATE',
-          message: `arbitrator ${describeParty(action.arbitrator)} was already removed at ${current.updatedAt}`,
-          field: 'arbitrator',
-        };
-      }
-      return undefined;
-    }
+    case 'removeArbitrator':
+      return removalObstacle(
+        await readArbitrator(tx.ctx, action.arbitrator),
+        'arbitrator',
+        describeParty(action.arbitrator),
+      );
     case 'setMemberRights': {
       const current = await readMember(tx.ctx, action.mspId);
       if (current === undefined && !action.voting && !action.veto) {
