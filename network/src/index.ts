@@ -1,5 +1,5 @@
 export * from './config.js';
-export { enactByVote, governArbitrators } from './consortium/governance.js';
+export { arbitratorRosterActions, enactByVote, governArbitrators } from './consortium/governance.js';
 export { grantKyc } from './consortium/kyc.js';
 export { freeLoopbackPort } from './processes/ports.js';
 export {

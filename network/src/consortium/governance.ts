@@ -47,30 +47,38 @@ export async function enactByVote(
 }
 
 /**
- * Makes `arbitrators` exactly the governed arbitrators dispute panels are drawn from:
- * adds those missing and removes every other active one, in one proposal.
+ * The actions that make `wanted` exactly the active governed arbitrators: remove every
+ * other active one, add those missing.
  */
+export function arbitratorRosterActions(
+  records: readonly { arbitrator: Party; status: string }[],
+  wanted: readonly Party[],
+): GovernanceAction[] {
+  const key = (party: Party) => `${party.mspId}/${party.userId}`;
+  const wantedKeys = new Set(wanted.map(key));
+  const active = records.filter((record) => record.status === 'active');
+  const present = new Set(active.map((record) => key(record.arbitrator)));
+  return [
+    ...active
+      .filter((record) => !wantedKeys.has(key(record.arbitrator)))
+      .map((record) => ({
+        type: 'removeArbitrator' as const,
+        arbitrator: record.arbitrator,
+        reason: 'Replaced on the panel roster',
+      })),
+    ...wanted
+      .filter((party) => !present.has(key(party)))
+      .map((party) => ({ type: 'addArbitrator' as const, arbitrator: party, displayName: party.userId })),
+  ];
+}
+
+/** Makes `arbitrators` exactly the governed arbitrators dispute panels are drawn from, by one vote. */
 export async function governArbitrators(
   governors: readonly LedgerSession[],
   arbitrators: readonly Party[],
 ): Promise<void> {
   const [reader] = governors;
   if (reader === undefined) throw new Error('governing arbitrators needs at least one governor');
-  const key = (party: Party) => `${party.mspId}/${party.userId}`;
-  const wanted = new Set(arbitrators.map(key));
-  const active = (await reader.governance.listArbitrators()).filter((record) => record.status === 'active');
-  const present = new Set(active.map((record) => key(record.arbitrator)));
-  const actions: GovernanceAction[] = [
-    ...active
-      .filter((record) => !wanted.has(key(record.arbitrator)))
-      .map((record) => ({
-        type: 'removeArbitrator' as const,
-        arbitrator: record.arbitrator,
-        reason: 'Replaced on the panel roster',
-      })),
-    ...arbitrators
-      .filter((party) => !present.has(key(party)))
-      .map((party) => ({ type: 'addArbitrator' as const, arbitrator: party, displayName: party.userId })),
-  ];
+  const actions = arbitratorRosterActions(await reader.governance.listArbitrators(), arbitrators);
   if (actions.length > 0) await enactByVote(governors, actions, 'Arbitrator roster');
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer, type RunningServer } from '@gigledger/api/server';
-import type { NetworkConfig } from '@gigledger/network';
+import type { ArbitratorRecord } from '@gigledger/chaincode/model';
+import { arbitratorRosterActions, type NetworkConfig } from '@gigledger/network';
 
 /** An API server on a free loopback port, against the e2e network, with its own fresh database. */
 export interface E2eApi {
@@ -157,22 +158,9 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
     },
     async governArbitrators(arbitrators) {
       const [reader] = await api.governors();
-      const listed = (await call('GET', '/v1/governance/arbitrators', reader)).body as {
-        arbitrator: { mspId: string; userId: string };
-        status: string;
-      }[];
-      const key = (party: { mspId: string; userId: string }) => `${party.mspId}/${party.userId}`;
-      const wanted = new Set(arbitrators.map(key));
-      const active = listed.filter((record) => record.status === 'active');
-      const present = new Set(active.map((record) => key(record.arbitrator)));
-      await api.enact([
-        ...active
-          .filter((record) => !wanted.has(key(record.arbitrator)))
-          .map((record) => ({ type: 'removeArbitrator', arbitrator: record.arbitrator, reason: 'Roster replaced' })),
-        ...arbitrators
-          .filter((party) => !present.has(key(party)))
-          .map((party) => ({ type: 'addArbitrator', arbitrator: party, displayName: party.userId })),
-      ]);
+      const listed = (await call('GET', '/v1/governance/arbitrators', reader)).body as ArbitratorRecord[];
+      const actions = arbitratorRosterActions(listed, arbitrators);
+      if (actions.length > 0) await api.enact(actions);
     },
     async grantKyc(people) {
       if (kycIssuer === undefined) {

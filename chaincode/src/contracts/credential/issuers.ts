@@ -17,6 +17,22 @@ export interface IssuerChange {
 }
 
 /**
+ * Whether the issuer is already active with exactly this name and grant (types compared
+ * in catalogue order, as they are stored): registering it again would change nothing.
+ */
+export function holdsExactGrant(
+  current: IssuerRecord | undefined,
+  request: { displayName: string; credentialTypes: readonly CredentialType[] },
+): boolean {
+  const granted = credentialTypes.filter((type) => request.credentialTypes.includes(type));
+  return (
+    current?.status === 'active' &&
+    current.displayName === request.displayName &&
+    current.credentialTypes.join() === granted.join()
+  );
+}
+
+/**
  * Registers an issuer, replaces the grant of an active one, or re-registers a removed
  * one. Each call writes a new version of the grant; earlier versions stay readable.
  * The caller emits the event (genesis and governance emit different ones).
@@ -31,14 +47,10 @@ export async function registerIssuer(
   const current = await readIssuer(tx.ctx, request.issuer);
   // Catalogue order, so that the same grant is always stored the same way.
   const granted = credentialTypes.filter((type) => request.credentialTypes.includes(type));
-  if (
-    current?.status === 'active' &&
-    current.displayName === request.displayName &&
-    current.credentialTypes.join() === granted.join()
-  ) {
+  if (holdsExactGrant(current, request)) {
     refuse(
       'ALREADY_EXISTS',
-      `issuer ${describeParty(request.issuer)} is already active with exactly this name and grant (version ${current.version})`,
+      `issuer ${describeParty(request.issuer)} is already active with exactly this name and grant (version ${String(current?.version)})`,
       'issuer',
     );
   }

@@ -1,10 +1,9 @@
-import { credentialTypes } from '../../model/credential-records';
 import type { RefusalCode } from '../../model/errors';
 import type { ArbitratorRecord, GovernanceAction, MemberRecord } from '../../model/governance';
 import type { RuleProvenance } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
-import { registerIssuer, removeIssuer } from '../credential/issuers';
+import { holdsExactGrant, registerIssuer, removeIssuer } from '../credential/issuers';
 import { describeParty, readIssuer } from '../credential/store';
 import { checkParameterValue, writeParameter } from '../parameter/store';
 import { readArbitrator, readMember, readMembers, writeArbitrator, writeMember } from './store';
@@ -59,15 +58,10 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
       return undefined;
     case 'registerIssuer': {
       const current = await readIssuer(tx.ctx, action.issuer);
-      const granted = credentialTypes.filter((type) => action.credentialTypes.includes(type));
-      if (
-        current?.status === 'active' &&
-        current.displayName === action.displayName &&
-        current.credentialTypes.join() === granted.join()
-      ) {
+      if (holdsExactGrant(current, action)) {
         return {
           code: 'ALREADY_EXISTS',
-          message: `issuer ${describeParty(action.issuer)} is already active with exactly this name and grant (version ${current.version})`,
+          message: `issuer ${describeParty(action.issuer)} is already active with exactly this name and grant (version ${String(current?.version)})`,
           field: 'issuer',
         };
       }
