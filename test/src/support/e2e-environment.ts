@@ -10,7 +10,17 @@ import { loadNetworkConfig, repoRoot, type NetworkConfig } from '@gigledger/netw
 export const reuseRunningNetwork = process.env.GIGLEDGER_E2E_REUSE_NETWORK === '1';
 
 const e2eHome = path.join(repoRoot, '.gigledger', 'e2e');
-const e2ePortOffset = 20000;
+/**
+ * Two checkouts on one machine can each run the suites at once when they pick
+ * different offsets through GIGLEDGER_E2E_PORT_OFFSET.
+ */
+const e2ePortOffset = parseE2ePortOffset(process.env.GIGLEDGER_E2E_PORT_OFFSET);
+
+function parseE2ePortOffset(text: string | undefined): number {
+  if (text === undefined || text === '') return 20000;
+  if (!/^\d+$/.test(text)) throw new Error(`GIGLEDGER_E2E_PORT_OFFSET must be a whole number, got "${text}"`);
+  return Number(text);
+}
 
 export function e2eConfig(): NetworkConfig {
   return reuseRunningNetwork ? loadNetworkConfig() : loadNetworkConfig({ home: e2eHome, portOffset: e2ePortOffset });
