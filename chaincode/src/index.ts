@@ -3,6 +3,7 @@ import { AgreementContract } from './contracts/agreement-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
 import { ParameterContract } from './contracts/parameter-contract';
+import { ProvenanceContract } from './contracts/provenance-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
 
@@ -11,6 +12,7 @@ export {
   CredentialContract,
   GovernanceContract,
   ParameterContract,
+  ProvenanceContract,
   ReputationContract,
   SystemContract,
 };
@@ -23,4 +25,5 @@ export const contracts = [
   CredentialContract,
   ReputationContract,
   GovernanceContract,
+  ProvenanceContract,
 ];

@@ -694,8 +694,8 @@ describe('AgreementContract: queries', () => {
     const getTerms = (as: typeof client) =>
       driver.call(as, (c, ctx) => c.getTerms(ctx, JSON.stringify({ agreementId })));
 
-    expect(await getTerms(client)).toEqual({ agreementId, termsSha256, terms });
-    expect(await getTerms(freelancer)).toEqual({ agreementId, termsSha256, terms });
+    expect(await getTerms(client)).toEqual({ status: 'held', agreementId, termsSha256, terms });
+    expect(await getTerms(freelancer)).toEqual({ status: 'held', agreementId, termsSha256, terms });
     // Readers of the agreement who are not parties are told why; others learn nothing.
     for (const reader of [auditor, evaluator]) {
       await expect(getTerms(reader)).rejects.toThrow(

@@ -6,6 +6,7 @@ import {
   agreementTransactions as spec,
   type AgreementDetails,
   type AgreementTerms,
+  type AgreementTermsResult,
   type AgreementView,
   type MilestoneHistoryEntry,
   type PartyQueryRole,
@@ -247,12 +248,9 @@ export class AgreementContract extends Contract {
     return queries.listTasks(ctx, callerOf(ctx), request);
   }
 
-  /** The confidential terms, for the parties, from a peer of a member organisation. */
+  /** The confidential terms, for the parties, from a peer of a member organisation; or that they were erased. */
   @Transaction(false)
-  async getTerms(
-    ctx: Context,
-    requestJson: string,
-  ): Promise<{ agreementId: string; termsSha256: string; terms: AgreementTerms }> {
+  async getTerms(ctx: Context, requestJson: string): Promise<AgreementTermsResult> {
     const request = parseArgument(spec.getTerms.request, requestJson);
     return queries.getTerms(ctx, callerOf(ctx), request.agreementId);
   }

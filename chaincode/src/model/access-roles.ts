@@ -1,4 +1,5 @@
 import type { agreementTransactions } from './agreement';
+import type { provenanceTransactions } from './provenance';
 import type { Role } from './identity';
 
 type AgreementTransactions = typeof agreementTransactions;
@@ -48,3 +49,31 @@ export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlem
 
 /** Roles that may read any credential's record, besides its issuer and subject. */
 export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
+
+type ProvenanceTransactions = typeof provenanceTransactions;
+
+/** Names of the provenance transactions that change the ledger. */
+export type ProvenanceCommand = {
+  [Name in keyof ProvenanceTransactions]: ProvenanceTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof ProvenanceTransactions];
+
+/**
+ * The role a caller's certificate must carry for each provenance command. Beyond the
+ * role, the chaincode checks the person: a dataset's controller grants and revokes
+ * access, a grant's grantee records its use, the data's controller requests erasure.
+ */
+export const provenanceCommandRoles = {
+  registerDataset: ['client', 'freelancer'],
+  registerModel: ['client', 'freelancer'],
+  grantAccess: ['client', 'freelancer'],
+  revokeAccess: ['client', 'freelancer'],
+  recordAccess: ['client', 'freelancer', 'evaluator', 'hr'],
+  requestErasure: ['client', 'freelancer'],
+} as const satisfies Record<ProvenanceCommand, readonly Role[]>;
+
+/**
+ * Roles that may read any dataset's access grants and access log and any erasure
+ * receipt, besides the dataset's controller (and, for receipts, the requester and the
+ * data subject).
+ */
+export const provenanceAuditorRoles: readonly Role[] = ['auditor', 'admin'];

@@ -396,11 +396,27 @@ export const taskBatchResultSchema = z.object({
 });
 export type TaskBatchResult = z.output<typeof taskBatchResultSchema>;
 
-export const agreementTermsResultSchema = z.object({
-  agreementId: z.string(),
-  termsSha256: z.string(),
-  terms: agreementTermsSchema,
-});
+/**
+ * An agreement's terms as a member peer holds them: `held` with the document, or
+ * `erased` (purged from the collection under GDPR Art. 17) with the erasure receipt's
+ * id; the hash on the agreement stays in both cases.
+ */
+export const agreementTermsResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('held'),
+    agreementId: z.string(),
+    termsSha256: z.string(),
+    terms: agreementTermsSchema,
+  }),
+  z.object({
+    status: z.literal('erased'),
+    agreementId: z.string(),
+    termsSha256: z.string(),
+    receiptId: z.string(),
+    erasedAt: z.string(),
+  }),
+]);
+export type AgreementTermsResult = z.output<typeof agreementTermsResultSchema>;
 
 export const termsVerificationSchema = z.object({
   agreementId: z.string(),

@@ -41,6 +41,16 @@ export const refusalCatalogue = {
   PROPOSAL_NOT_EXECUTABLE: 'state',
   /** The terms document or hash given does not match the terms recorded on the agreement. */
   TERMS_MISMATCH: 'conflict',
+  /** The dataset access grant has passed its expiry. */
+  ACCESS_GRANT_EXPIRED: 'state',
+  /** The dataset access grant was revoked by the dataset's controller. */
+  ACCESS_GRANT_REVOKED: 'state',
+  /** The caller is not the grant's grantee, or the grant does not cover the scope asked for. */
+  ACCESS_NOT_GRANTED: 'forbidden',
+  /** Only the controller of personal data (or of a dataset) may do this. */
+  NOT_CONTROLLER: 'forbidden',
+  /** The personal data was erased under GDPR Art. 17; its receipt says when and why. */
+  PERSONAL_DATA_ERASED: 'state',
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof refusalCatalogue;

@@ -26,6 +26,8 @@ export interface CommittedTransaction {
   readonly reads: readonly string[];
   /** Key ranges the transaction iterated, re-checked by Fabric for phantom reads: [start, end). */
   readonly rangeReads: readonly { readonly start: string; readonly end: string }[];
+  /** Private data keys the transaction purged. */
+  readonly purges: readonly { readonly collection: string; readonly key: string }[];
 }
 
 interface Version {
@@ -166,6 +168,7 @@ export class InMemoryLedger {
       writes: [...transaction.writes.keys()],
       reads: [...transaction.reads],
       rangeReads: [...transaction.rangeReads],
+      purges: [...transaction.purges],
       ...(event === undefined
         ? {}
         : { event: { name: event.name, payload: JSON.parse(decoder.decode(event.payload)) as unknown } }),
@@ -209,6 +212,7 @@ class TransactionStub {
   readonly validationParameterWrites = new Map<string, Uint8Array>();
   readonly reads = new Set<string>();
   readonly rangeReads: { start: string; end: string }[] = [];
+  readonly purges: { collection: string; key: string }[] = [];
   event: { name: string; payload: Uint8Array } | undefined;
   readonly #ledger: InMemoryLedger;
   readonly #identity: TestIdentity;
@@ -329,6 +333,18 @@ class TransactionStub {
     const writes = this.privateWrites.get(collection) ?? new Map<string, Uint8Array | undefined>();
     writes.set(key, value);
     this.privateWrites.set(collection, writes);
+    return Promise.resolve();
+  }
+
+  /**
+   * Fabric's purge (2.5+): at commit the key, its hash and every past version leave
+   * the collection on every peer; this ledger keeps no private history, so it deletes.
+   */
+  purgePrivateData(collection: string, key: string): Promise<void> {
+    const writes = this.privateWrites.get(collection) ?? new Map<string, Uint8Array | undefined>();
+    writes.set(key, undefined);
+    this.privateWrites.set(collection, writes);
+    this.purges.push({ collection, key });
     return Promise.resolve();
   }
 

@@ -4,6 +4,7 @@ import {
   agreementTermsSchema,
   agreementTermsSha256,
   type AgreementTerms,
+  type AgreementTermsResult,
   type AgreementView,
   type MilestoneHistoryEntry,
   type PartyQueryRole,
@@ -19,6 +20,7 @@ import { type Party } from '../../model/party';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
+import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
 import { requireReader, requireVisible } from './access';
 import { describeCaller, isParty } from '../../ledger/caller';
@@ -146,17 +148,14 @@ export async function listTasks(
 }
 
 /**
- * The confidential terms, for the two parties only, read from their organisation's peer.
+ * The confidential terms, for the two parties only, read from their organisation's peer;
+ * once erased (GDPR Art. 17), the answer says so and names the erasure receipt.
  *
  * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
  *   it, or when this peer does not hold the terms (its organisation is not a member of
  *   the collection); FORBIDDEN when a reader who is not a party (evaluator, overseer) calls.
  */
-export async function getTerms(
-  ctx: Context,
-  caller: Caller,
-  agreementId: string,
-): Promise<{ agreementId: string; termsSha256: string; terms: AgreementTerms }> {
+export async function getTerms(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementTermsResult> {
   const agreement = await requireAgreement(ctx, agreementId);
   requireVisible(caller, agreement);
   // Identity alone decides: the terms are the parties' own, whichever certificate they use.
@@ -166,11 +165,27 @@ export async function getTerms(
       `only the client or the freelancer may read the terms of agreement ${agreementId}; the caller is ${describeCaller(caller)}`,
     );
   }
-  const bytes = await ctx.stub.getPrivateData(agreementTermsCollection, termsKey(ctx, agreementId));
+  const key = termsKey(ctx, agreementId);
+  const erasure = await readErasureMarker(ctx, agreementTermsCollection, key);
+  if (erasure !== undefined) {
+    return {
+      status: 'erased',
+      agreementId,
+      termsSha256: agreement.termsSha256,
+      receiptId: erasure.receiptId,
+      erasedAt: erasure.at,
+    };
+  }
+  const bytes = await ctx.stub.getPrivateData(agreementTermsCollection, key);
   if (bytes.length === 0) {
     refuse('NOT_FOUND', `this peer holds no terms of agreement ${agreementId}; ask a peer of a party's organisation`);
   }
-  return { agreementId, termsSha256: agreement.termsSha256, terms: decodeRecord(agreementTermsSchema, bytes) };
+  return {
+    status: 'held',
+    agreementId,
+    termsSha256: agreement.termsSha256,
+    terms: decodeRecord(agreementTermsSchema, bytes),
+  };
 }
 
 /**

@@ -1,0 +1,224 @@
+import { provenanceAuditorRoles, provenanceCommandRoles } from '../../model/access-roles';
+import type { Caller } from '../../model/identity';
+import type { AccessGrantRecord, AccessLogEntry, AccessScope, DatasetRecord } from '../../model/provenance';
+import type { Party } from '../../model/party';
+import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
+import { actorOf, reached, type Tx } from '../../ledger/tx';
+import type { Context } from 'fabric-contract-api';
+import {
+  indexGrant,
+  readAccessLog,
+  readDatasetGrants,
+  readGrant,
+  requireProvenanceRecord,
+  writeAccess,
+  writeGrant,
+} from './store';
+
+function describeParty(party: Party): string {
+  return `${party.mspId}/${party.userId}`;
+}
+
+/** @throws RefusalError NOT_FOUND when the record is missing; VALIDATION_FAILED naming `field` when it is a model. */
+export async function requireDataset(ctx: Context, datasetId: string, field = 'datasetId'): Promise<DatasetRecord> {
+  const record = await requireProvenanceRecord(ctx, datasetId, field);
+  if (record.kind !== 'dataset') {
+    refuse('VALIDATION_FAILED', `${field}: ${datasetId} is a model, not a dataset`, field);
+  }
+  return record;
+}
+
+/** @throws RefusalError NOT_CONTROLLER unless the caller is the dataset's controller. */
+export function requireController(caller: Caller, dataset: DatasetRecord, action: string): void {
+  if (!isParty(caller, dataset.controller)) {
+    refuse(
+      'NOT_CONTROLLER',
+      `only the controller of dataset ${dataset.recordId} (${describeParty(dataset.controller)}) may ${action}; ` +
+        `the caller is ${describeCaller(caller)}`,
+    );
+  }
+}
+
+/** Controllers and auditors read every grant and use of a dataset; a grantee reads its own grant. */
+function mayOversee(caller: Caller, dataset: DatasetRecord): boolean {
+  return (
+    isParty(caller, dataset.controller) || (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role))
+  );
+}
+
+/** @throws RefusalError NOT_FOUND when no grant has that id. */
+async function requireGrant(ctx: Context, grantId: string): Promise<AccessGrantRecord> {
+  const grant = await readGrant(ctx, grantId);
+  if (grant === undefined) refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+  return grant;
+}
+
+/**
+ * The dataset's controller grants a party access for a purpose, scopes and until an expiry.
+ *
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND / VALIDATION_FAILED for a
+ *   missing dataset or a model; NOT_CONTROLLER; ALREADY_EXISTS for a taken grant id;
+ *   VALIDATION_FAILED when the expiry is not in the future or the grantee is the controller.
+ */
+export async function grantAccess(
+  tx: Tx,
+  request: {
+    grantId: string;
+    datasetId: string;
+    grantee: Party;
+    purpose: string;
+    scope: AccessScope[];
+    expiresAt: string;
+  },
+): Promise<AccessGrantRecord> {
+  requireRole(tx.caller, provenanceCommandRoles.grantAccess, 'grant access to a dataset');
+  const dataset = await requireDataset(tx.ctx, request.datasetId);
+  requireController(tx.caller, dataset, 'grant access to it');
+  if (reached(tx, request.expiresAt)) {
+    refuse('VALIDATION_FAILED', 'expiresAt: must be after the transaction time', 'expiresAt');
+  }
+  if (isParty(tx.caller, request.grantee)) {
+    refuse('VALIDATION_FAILED', 'grantee: the controller needs no grant to its own dataset', 'grantee');
+  }
+  if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
+    refuseIdTaken('access grant', request.grantId, 'grantId');
+  const grant: AccessGrantRecord = {
+    grantId: request.grantId,
+    datasetId: dataset.recordId,
+    controller: dataset.controller,
+    grantee: request.grantee,
+    purpose: request.purpose,
+    scope: request.scope,
+    expiresAt: request.expiresAt,
+    status: 'active',
+    grantedAt: tx.at,
+    txId: tx.txId,
+  };
+  await writeGrant(tx.ctx, grant);
+  await indexGrant(tx.ctx, grant);
+  return grant;
+}
+
+/**
+ * The dataset's controller revokes a grant; later uses are refused.
+ *
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND; NOT_CONTROLLER;
+ *   ACCESS_GRANT_REVOKED when already revoked.
+ */
+export async function revokeAccess(tx: Tx, request: { grantId: string; reason: string }): Promise<AccessGrantRecord> {
+  requireRole(tx.caller, provenanceCommandRoles.revokeAccess, 'revoke access to a dataset');
+  const grant = await requireGrant(tx.ctx, request.grantId);
+  const dataset = await requireDataset(tx.ctx, grant.datasetId);
+  requireController(tx.caller, dataset, 'revoke its access grants');
+  if (grant.status === 'revoked') {
+    refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was already revoked at ${grant.revocation?.at}`);
+  }
+  const revoked: AccessGrantRecord = {
+    ...grant,
+    status: 'revoked',
+    revocation: { at: tx.at, txId: tx.txId, by: actorOf(tx.caller), reason: request.reason },
+  };
+  await writeGrant(tx.ctx, revoked);
+  return revoked;
+}
+
+/**
+ * The grantee records one use of its grant, under its own key (the transaction id), so
+ * uses never contend for a shared key.
+ *
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND; ACCESS_NOT_GRANTED for a
+ *   caller other than the grantee or a scope the grant lacks; ACCESS_GRANT_REVOKED;
+ *   ACCESS_GRANT_EXPIRED at or after the expiry (transaction time).
+ */
+export async function recordAccess(
+  tx: Tx,
+  request: { grantId: string; scope: AccessScope; note?: string | undefined },
+): Promise<AccessLogEntry> {
+  requireRole(tx.caller, provenanceCommandRoles.recordAccess, 'use a dataset access grant');
+  const userId = requireUserId(tx.caller, 'using a dataset access grant');
+  const grant = await requireGrant(tx.ctx, request.grantId);
+  if (!isParty(tx.caller, grant.grantee)) {
+    refuse(
+      'ACCESS_NOT_GRANTED',
+      `access grant ${grant.grantId} is for ${describeParty(grant.grantee)}, not for ${describeCaller(tx.caller)}`,
+    );
+  }
+  if (grant.status === 'revoked') {
+    refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was revoked at ${grant.revocation?.at}`);
+  }
+  if (reached(tx, grant.expiresAt)) {
+    refuse('ACCESS_GRANT_EXPIRED', `access grant ${grant.grantId} expired at ${grant.expiresAt}`);
+  }
+  if (!grant.scope.includes(request.scope)) {
+    refuse(
+      'ACCESS_NOT_GRANTED',
+      `access grant ${grant.grantId} covers ${grant.scope.join(', ')}, not ${request.scope}`,
+      'scope',
+    );
+  }
+  const entry: AccessLogEntry = {
+    accessId: tx.txId,
+    grantId: grant.grantId,
+    datasetId: grant.datasetId,
+    accessor: { mspId: tx.caller.mspId, userId },
+    scope: request.scope,
+    ...(request.note === undefined ? {} : { note: request.note }),
+    at: tx.at,
+  };
+  await writeAccess(tx.ctx, entry);
+  return entry;
+}
+
+/**
+ * A grant, for the dataset's controller, its grantee and auditors.
+ *
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one answer).
+ */
+export async function getAccessGrant(ctx: Context, caller: Caller, grantId: string): Promise<AccessGrantRecord> {
+  const grant = await requireGrant(ctx, grantId);
+  const dataset = await requireDataset(ctx, grant.datasetId);
+  if (!mayOversee(caller, dataset) && !isParty(caller, grant.grantee)) {
+    refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+  }
+  return grant;
+}
+
+/**
+ * Every grant of a dataset, for its controller and auditors; a grantee sees only its own.
+ *
+ * @throws RefusalError NOT_FOUND for a missing dataset.
+ */
+export async function listAccessGrants(ctx: Context, caller: Caller, datasetId: string): Promise<AccessGrantRecord[]> {
+  const dataset = await requireDataset(ctx, datasetId);
+  const grants = await readDatasetGrants(ctx, datasetId);
+  return mayOversee(caller, dataset) ? grants : grants.filter((grant) => isParty(caller, grant.grantee));
+}
+
+/**
+ * The uses of a dataset's grants, for its controller and auditors only.
+ *
+ * @throws RefusalError NOT_FOUND for a missing dataset or grant of another dataset;
+ *   FORBIDDEN for anyone else, naming who may read the log.
+ */
+export async function listAccessLog(
+  ctx: Context,
+  caller: Caller,
+  request: { datasetId: string; grantId?: string | undefined },
+): Promise<AccessLogEntry[]> {
+  const dataset = await requireDataset(ctx, request.datasetId);
+  if (!mayOversee(caller, dataset)) {
+    refuse(
+      'FORBIDDEN',
+      `only the controller of dataset ${dataset.recordId} or an ${provenanceAuditorRoles.join(' or ')} may read its access log; ` +
+        `the caller is ${describeCaller(caller)}`,
+    );
+  }
+  if (request.grantId !== undefined) {
+    const grant = await readGrant(ctx, request.grantId);
+    if (grant?.datasetId !== dataset.recordId) {
+      refuse('NOT_FOUND', `dataset ${dataset.recordId} has no access grant ${request.grantId}`, 'grantId');
+    }
+  }
+  return readAccessLog(ctx, dataset.recordId, request.grantId);
+}

@@ -1,0 +1,215 @@
+import type { Context } from 'fabric-contract-api';
+import { provenanceAuditorRoles, provenanceCommandRoles } from '../../model/access-roles';
+import { agreementTermsCollection } from '../../model/agreement';
+import type { Caller } from '../../model/identity';
+import type { Party } from '../../model/party';
+import {
+  datasetSubjectDataCollection,
+  datasetSubjectDataSchema,
+  type DatasetRecord,
+  type ErasureReceipt,
+  type ErasureTarget,
+  type ErasureVerification,
+  type SubjectDataResult,
+} from '../../model/provenance';
+import { describeCaller, isParty, requireRole } from '../../ledger/caller';
+import { readErasureMarker, writeErasureMarker } from '../../ledger/erasures';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
+import { decodeRecord } from '../../ledger/state';
+import { actorOf, type Tx } from '../../ledger/tx';
+import { requireVisible } from '../agreement/access';
+import { requireAgreement, termsKey } from '../agreement/store';
+import { requireController, requireDataset } from './access';
+import { readReceipt, subjectDataKey, writeProvenanceRecord, writeReceipt } from './store';
+
+/** The private data a target names: its collection, key, and the hash the channel ledger keeps of it. */
+interface PrivateData {
+  readonly collection: string;
+  readonly key: string;
+  readonly sha256: string;
+  readonly dataset?: DatasetRecord;
+}
+
+/**
+ * Who may erase the target's personal data, and where it lies. Agreement terms are one
+ * document holding both parties' personal data, and Fabric purges whole keys: either
+ * party, as controller of the personal data it put in the terms, may have the whole
+ * document erased. A dataset's subject data is its controller's.
+ *
+ * @throws RefusalError NOT_FOUND (agreement hidden from the caller, dataset missing, or
+ *   no subject data); NOT_CONTROLLER.
+ */
+async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateData> {
+  if (target.kind === 'agreementTerms') {
+    const agreement = await requireAgreement(tx.ctx, target.agreementId);
+    requireVisible(tx.caller, agreement);
+    if (!isParty(tx.caller, agreement.client) && !isParty(tx.caller, agreement.freelancer)) {
+      refuse(
+        'NOT_CONTROLLER',
+        `only the client or the freelancer of agreement ${agreement.agreementId} may have its terms erased; ` +
+          `the caller is ${describeCaller(tx.caller)}`,
+      );
+    }
+    return {
+      collection: agreementTermsCollection,
+      key: termsKey(tx.ctx, agreement.agreementId),
+      sha256: agreement.termsSha256,
+    };
+  }
+  const dataset = await requireDataset(tx.ctx, target.datasetId, 'target.datasetId');
+  requireController(tx.caller, dataset, 'have its subject data erased');
+  if (dataset.subjectData === undefined) {
+    refuse('NOT_FOUND', `dataset ${dataset.recordId} holds no subject data`, 'target.datasetId');
+  }
+  return {
+    collection: datasetSubjectDataCollection,
+    key: subjectDataKey(tx.ctx, dataset.recordId),
+    sha256: dataset.subjectData.sha256,
+    dataset,
+  };
+}
+
+function describeTarget(target: ErasureTarget): string {
+  return target.kind === 'agreementTerms'
+    ? `the terms of agreement ${target.agreementId}`
+    : `the subject data of dataset ${target.datasetId}`;
+}
+
+/**
+ * Erases personal data on request of its controller (GDPR Art. 17): purges the key from
+ * the private data collection on every member peer (Fabric's purge, which also drops
+ * its past versions), keeps the hash on the channel ledger, marks the key as erased and
+ * records a receipt naming who asked, the legal ground, the data subject, what was
+ * purged, and this transaction. The block is where this transaction commits.
+ *
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND / NOT_CONTROLLER as
+ *   {@link controlledData}; PERSONAL_DATA_ERASED when already erased; ALREADY_EXISTS
+ *   for a taken receipt id.
+ */
+export async function requestErasure(
+  tx: Tx,
+  request: {
+    receiptId: string;
+    target: ErasureTarget;
+    dataSubject: Party;
+    ground: string;
+    reason?: string | undefined;
+  },
+): Promise<ErasureReceipt> {
+  requireRole(tx.caller, provenanceCommandRoles.requestErasure, 'request the erasure of personal data');
+  const data = await controlledData(tx, request.target);
+  const earlier = await readErasureMarker(tx.ctx, data.collection, data.key);
+  if (earlier !== undefined) {
+    refuse(
+      'PERSONAL_DATA_ERASED',
+      `${describeTarget(request.target)} were already erased at ${earlier.at} (receipt ${earlier.receiptId})`,
+    );
+  }
+  if ((await readReceipt(tx.ctx, request.receiptId)) !== undefined) {
+    refuseIdTaken('erasure receipt', request.receiptId, 'receiptId');
+  }
+  const { objectType, attributes } = tx.ctx.stub.splitCompositeKey(data.key);
+  const receipt: ErasureReceipt = {
+    receiptId: request.receiptId,
+    target: request.target,
+    requestedBy: actorOf(tx.caller),
+    dataSubject: request.dataSubject,
+    legalBasis: `GDPR Art. 17(1)(${request.ground})`,
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    purged: { collection: data.collection, objectType, keyAttributes: attributes, sha256: data.sha256 },
+    at: tx.at,
+    txId: tx.txId,
+  };
+  await tx.ctx.stub.purgePrivateData(data.collection, data.key);
+  await writeErasureMarker(tx.ctx, data.collection, data.key, {
+    receiptId: receipt.receiptId,
+    at: tx.at,
+    txId: tx.txId,
+  });
+  if (data.dataset !== undefined) {
+    await writeProvenanceRecord(tx.ctx, {
+      ...data.dataset,
+      subjectData: { status: 'erased', sha256: data.sha256, receiptId: receipt.receiptId, erasedAt: tx.at },
+    });
+  }
+  await writeReceipt(tx.ctx, receipt);
+  return receipt;
+}
+
+/**
+ * A receipt, for whoever asked, the data subject, and auditors.
+ *
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one answer).
+ */
+export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
+  const receipt = await readReceipt(ctx, receiptId);
+  const mayRead =
+    receipt !== undefined &&
+    ((caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) ||
+      isParty(caller, receipt.dataSubject) ||
+      (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)));
+  if (!mayRead) refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
+  return receipt;
+}
+
+/**
+ * Checks a receipt against the ledger now: the target's record still holds the hash the
+ * receipt names, the key is marked erased by this receipt, and the collection's hash of
+ * the key (kept by every peer of the channel while the data exists) is gone. Answers the
+ * same on any peer, member of the collection or not.
+ *
+ * @throws RefusalError NOT_FOUND as {@link getErasureReceipt}.
+ */
+export async function verifyErasure(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureVerification> {
+  const receipt = await getErasureReceipt(ctx, caller, receiptId);
+  const key = ctx.stub.createCompositeKey(receipt.purged.objectType, receipt.purged.keyAttributes);
+  const ledgerSha256 =
+    receipt.target.kind === 'agreementTerms'
+      ? (await requireAgreement(ctx, receipt.target.agreementId)).termsSha256
+      : ((await requireDataset(ctx, receipt.target.datasetId)).subjectData?.sha256 ?? '');
+  const marker = await readErasureMarker(ctx, receipt.purged.collection, key);
+  const privateHash = await ctx.stub.getPrivateDataHash(receipt.purged.collection, key);
+  const hashMatches = ledgerSha256 === receipt.purged.sha256;
+  const recordedAsErased = marker?.receiptId === receipt.receiptId && marker.txId === receipt.txId;
+  const privateDataAbsent = privateHash.length === 0;
+  return {
+    receipt,
+    ledgerSha256,
+    hashMatches,
+    recordedAsErased,
+    privateDataAbsent,
+    verified: hashMatches && recordedAsErased && privateDataAbsent,
+  };
+}
+
+/**
+ * A dataset's subject data, for its controller, from a member peer; or that it was erased.
+ *
+ * @throws RefusalError NOT_FOUND for a missing dataset, one without subject data, or a
+ *   peer that holds none (not a member of the collection); NOT_CONTROLLER.
+ */
+export async function getSubjectData(ctx: Context, caller: Caller, datasetId: string): Promise<SubjectDataResult> {
+  const dataset = await requireDataset(ctx, datasetId);
+  requireController(caller, dataset, 'read its subject data');
+  const state = dataset.subjectData;
+  if (state === undefined) refuse('NOT_FOUND', `dataset ${datasetId} holds no subject data`, 'datasetId');
+  if (state.status === 'erased') {
+    return {
+      status: 'erased' as const,
+      datasetId,
+      sha256: state.sha256,
+      receiptId: state.receiptId,
+      erasedAt: state.erasedAt,
+    };
+  }
+  const bytes = await ctx.stub.getPrivateData(datasetSubjectDataCollection, subjectDataKey(ctx, datasetId));
+  if (bytes.length === 0) {
+    refuse('NOT_FOUND', `this peer holds no subject data of dataset ${datasetId}; ask a peer of a member organisation`);
+  }
+  return {
+    status: 'held' as const,
+    datasetId,
+    sha256: state.sha256,
+    subjectData: decodeRecord(datasetSubjectDataSchema, bytes),
+  };
+}

@@ -1,0 +1,144 @@
+import type { Context } from 'fabric-contract-api';
+import { z } from 'zod';
+import {
+  accessGrantRecordSchema,
+  accessLogEntrySchema,
+  erasureReceiptSchema,
+  provenanceRecordSchema,
+  transformationSchema,
+  type AccessGrantRecord,
+  type AccessLogEntry,
+  type ErasureReceipt,
+  type ProvenanceRecord,
+} from '../../model/provenance';
+import { refuse } from '../../ledger/refusal';
+import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+
+/*
+ * Key layout. Records, grants and receipts are written once and changed only by
+ * transactions about that one record; indexes are one key per entry, written once,
+ * so registering a child, granting access or logging a use never rewrites a shared key.
+ *
+ *   provenanceRecord [recordId]                        a dataset or model record
+ *   provenanceHash   [contentSha256]                   index: the record that registered a content hash
+ *   provenanceChild  [parentId, childId]               index: one lineage edge, read for descendants
+ *   datasetGrant     [datasetId, grantId]              index: a dataset's access grants
+ *   accessGrant      [grantId]                         one access grant
+ *   datasetAccess    [datasetId, grantId, accessId]    one use of a grant (accessId = transaction id)
+ *   erasureReceipt   [receiptId]                       one GDPR erasure receipt
+ *   subjectData      [datasetId]                       subject data, in the datasetSubjectData collection
+ */
+const recordObjectType = 'provenanceRecord';
+const hashObjectType = 'provenanceHash';
+const childObjectType = 'provenanceChild';
+const datasetGrantObjectType = 'datasetGrant';
+const grantObjectType = 'accessGrant';
+const accessObjectType = 'datasetAccess';
+const receiptObjectType = 'erasureReceipt';
+export const subjectDataObjectType = 'subjectData';
+
+export function recordKey(ctx: Context, recordId: string): string {
+  return ctx.stub.createCompositeKey(recordObjectType, [recordId]);
+}
+
+export function subjectDataKey(ctx: Context, datasetId: string): string {
+  return ctx.stub.createCompositeKey(subjectDataObjectType, [datasetId]);
+}
+
+export function readProvenanceRecord(ctx: Context, recordId: string): Promise<ProvenanceRecord | undefined> {
+  return readRecord(ctx, provenanceRecordSchema, recordKey(ctx, recordId));
+}
+
+/** @throws RefusalError NOT_FOUND naming `field` when no record has that id. */
+export async function requireProvenanceRecord(
+  ctx: Context,
+  recordId: string,
+  field = 'recordId',
+): Promise<ProvenanceRecord> {
+  const record = await readProvenanceRecord(ctx, recordId);
+  if (record === undefined) refuse('NOT_FOUND', `provenance record ${recordId} does not exist`, field);
+  return record;
+}
+
+export async function writeProvenanceRecord(ctx: Context, record: ProvenanceRecord): Promise<void> {
+  await writeRecord(ctx, recordKey(ctx, record.recordId), record);
+}
+
+const hashEntrySchema = z.object({ recordId: z.string() });
+
+export async function readHashOwner(ctx: Context, contentSha256: string): Promise<string | undefined> {
+  const entry = await readRecord(ctx, hashEntrySchema, ctx.stub.createCompositeKey(hashObjectType, [contentSha256]));
+  return entry?.recordId;
+}
+
+export async function writeHashOwner(ctx: Context, contentSha256: string, recordId: string): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(hashObjectType, [contentSha256]), { recordId });
+}
+
+/** One lineage edge as the child index keeps it. */
+export const childEdgeSchema = z.object({
+  relation: z.enum(['derivedFrom', 'trainedOn']),
+  transformation: transformationSchema.optional(),
+});
+export type ChildEdge = z.output<typeof childEdgeSchema>;
+
+export async function writeChildEdge(ctx: Context, parentId: string, childId: string, edge: ChildEdge): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(childObjectType, [parentId, childId]), edge);
+}
+
+/** The children of a record, in id order, with how each was made from it. */
+export async function readChildren(ctx: Context, parentId: string): Promise<{ childId: string; edge: ChildEdge }[]> {
+  const entries = await readByPartialKey(ctx, childEdgeSchema, childObjectType, [parentId]);
+  return entries.map(({ key, value }) => ({
+    childId: ctx.stub.splitCompositeKey(key).attributes[1] ?? '',
+    edge: value,
+  }));
+}
+
+export function readGrant(ctx: Context, grantId: string): Promise<AccessGrantRecord | undefined> {
+  return readRecord(ctx, accessGrantRecordSchema, ctx.stub.createCompositeKey(grantObjectType, [grantId]));
+}
+
+export async function writeGrant(ctx: Context, grant: AccessGrantRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(grantObjectType, [grant.grantId]), grant);
+}
+
+const grantIndexSchema = z.object({ grantId: z.string() });
+
+export async function indexGrant(ctx: Context, grant: AccessGrantRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(datasetGrantObjectType, [grant.datasetId, grant.grantId]), {
+    grantId: grant.grantId,
+  });
+}
+
+export async function readDatasetGrants(ctx: Context, datasetId: string): Promise<AccessGrantRecord[]> {
+  const entries = await readByPartialKey(ctx, grantIndexSchema, datasetGrantObjectType, [datasetId]);
+  const grants: AccessGrantRecord[] = [];
+  for (const { value } of entries) {
+    const grant = await readGrant(ctx, value.grantId);
+    if (grant !== undefined) grants.push(grant);
+  }
+  return grants;
+}
+
+export async function writeAccess(ctx: Context, entry: AccessLogEntry): Promise<void> {
+  await writeRecord(
+    ctx,
+    ctx.stub.createCompositeKey(accessObjectType, [entry.datasetId, entry.grantId, entry.accessId]),
+    entry,
+  );
+}
+
+/** Uses of a dataset's grants (of one grant when given), in key order. */
+export async function readAccessLog(ctx: Context, datasetId: string, grantId?: string): Promise<AccessLogEntry[]> {
+  const prefix = grantId === undefined ? [datasetId] : [datasetId, grantId];
+  return (await readByPartialKey(ctx, accessLogEntrySchema, accessObjectType, prefix)).map(({ value }) => value);
+}
+
+export function readReceipt(ctx: Context, receiptId: string): Promise<ErasureReceipt | undefined> {
+  return readRecord(ctx, erasureReceiptSchema, ctx.stub.createCompositeKey(receiptObjectType, [receiptId]));
+}
+
+export async function writeReceipt(ctx: Context, receipt: ErasureReceipt): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(receiptObjectType, [receipt.receiptId]), receipt);
+}
