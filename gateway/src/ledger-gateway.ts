@@ -8,6 +8,7 @@ import {
   credentialTransactions,
   governanceTransactions,
   parameterTransactions,
+  provenanceTransactions,
   reputationTransactions,
   systemTransactions,
 } from '@gigledger/chaincode/model';
@@ -37,6 +38,7 @@ const contractTransactions = {
   credentials: credentialTransactions,
   reputation: reputationTransactions,
   governance: governanceTransactions,
+  provenance: provenanceTransactions,
 } as const;
 
 /** The typed contracts of the chaincode, whatever carries the calls. */

@@ -135,7 +135,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
 
     // The freelancer reads the confidential terms from the private collection and binds acceptance to them.
     const privateTerms = await freelancer.agreements.getTerms({ agreementId });
-    expect(privateTerms.terms).toEqual(terms);
+    expect(privateTerms).toMatchObject({ status: 'held', terms });
     await freelancer.agreements.acceptAgreement({ agreementId, termsSha256: privateTerms.termsSha256 });
 
     // AuditOrg holds no copy of the terms, yet can check a document against the hashes on its own peer.

@@ -152,7 +152,7 @@ describe('agreement REST routes', () => {
       prepare: () => kit.offered(),
       as: () => kit.cast.freelancer,
       verify: (target, body) => {
-        expect(body).toEqual({ agreementId: target.agreementId, termsSha256, terms });
+        expect(body).toEqual({ status: 'held', agreementId: target.agreementId, termsSha256, terms });
         return Promise.resolve();
       },
       wrongRole: () => kit.cast.issuer,

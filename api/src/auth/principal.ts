@@ -12,6 +12,8 @@ export const scopes = [
   'reputation:write',
   'governance:read',
   'governance:write',
+  'provenance:read',
+  'provenance:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -25,6 +27,8 @@ const partyScopes: readonly Scope[] = [
   'reputation:read',
   'reputation:write',
   'governance:read',
+  'provenance:read',
+  'provenance:write',
 ];
 
 /**
@@ -35,16 +39,32 @@ const partyScopes: readonly Scope[] = [
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
   freelancer: partyScopes,
-  evaluator: ['agreements:read', 'agreements:write', 'governance:read'],
+  // provenance:write for logging the use of a dataset access grant.
+  evaluator: ['agreements:read', 'agreements:write', 'governance:read', 'provenance:read', 'provenance:write'],
   arbitrator: ['agreements:read', 'agreements:write', 'governance:read'],
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
   settlement: ['agreements:read', 'agreements:write', 'settlements:write', 'governance:read'],
   // governance:write for the veto an auditing member organisation may hold.
-  auditor: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'governance:write'],
-  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read'],
+  auditor: [
+    'agreements:read',
+    'credentials:read',
+    'reputation:read',
+    'governance:read',
+    'governance:write',
+    'provenance:read',
+  ],
+  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
   governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
-  admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'governance:read', 'admin'],
+  admin: [
+    'agreements:read',
+    'credentials:read',
+    'credentials:write',
+    'reputation:read',
+    'governance:read',
+    'provenance:read',
+    'admin',
+  ],
 };
 
 /**

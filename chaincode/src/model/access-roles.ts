@@ -67,7 +67,7 @@ export const provenanceCommandRoles = {
   registerModel: ['client', 'freelancer'],
   grantAccess: ['client', 'freelancer'],
   revokeAccess: ['client', 'freelancer'],
-  recordAccess: ['client', 'freelancer', 'evaluator', 'hr'],
+  recordAccess: ['client', 'freelancer', 'evaluator'],
   requestErasure: ['client', 'freelancer'],
 } as const satisfies Record<ProvenanceCommand, readonly Role[]>;
 

@@ -386,10 +386,16 @@ export const agreementTypeDefs = /* GraphQL */ `
     additionalTerms: String
   }
 
+  "The terms as a member peer holds them, or, once erased under GDPR Art. 17, the erasure receipt's id."
   type AgreementTerms {
     agreementId: ID!
     termsSha256: String!
-    terms: Terms!
+    "held or erased"
+    status: String!
+    "Absent once erased."
+    terms: Terms
+    receiptId: ID
+    erasedAt: String
   }
 
   type TermsVerification {

@@ -1,0 +1,303 @@
+import { z } from 'zod';
+import { provenanceIdSchema } from '@gigledger/chaincode/model';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { withoutNulls } from '../graphql/input-arguments.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { withRequestId } from '../http/request-ids.js';
+import { parseInput } from '../http/route.js';
+import { committed, type Committed } from '../ledger/committed.js';
+import {
+  grantAccessBodySchema,
+  lineageQuerySchema,
+  recordAccessBodySchema,
+  registerDatasetBodySchema,
+  registerModelBodySchema,
+  requestErasureBodySchema,
+  revokeAccessBodySchema,
+} from './provenance-routes.js';
+import { ProvenanceService, type ProvenanceDependencies } from './provenance-service.js';
+
+const recordArgs = z.strictObject({ recordId: provenanceIdSchema });
+const datasetArgs = z.strictObject({ datasetId: provenanceIdSchema });
+const grantArgs = z.strictObject({ grantId: provenanceIdSchema });
+const receiptArgs = z.strictObject({ receiptId: provenanceIdSchema });
+const accessLogArgs = z.strictObject({ datasetId: provenanceIdSchema, grantId: provenanceIdSchema.optional() });
+
+/** A command's answer as every CommandPayload carries it, the result under `field`. */
+function payload<Value>(field: string, answer: Committed<Value>) {
+  return {
+    ...(answer.requestId === undefined ? {} : { requestId: answer.requestId }),
+    transactionId: answer.transactionId,
+    blockNumber: answer.blockNumber,
+    [field]: answer.result,
+  };
+}
+
+/**
+ * Provenance in GraphQL: records, lineage graphs, grants and their use log, erasure
+ * receipts and their verification, and the commands. Inputs that are documents
+ * (licence, retention, derivation, subject data) are JSON validated by the same
+ * schemas as REST, so errors name the same fields under `input`.
+ */
+export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
+  const service = new ProvenanceService(deps);
+  const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'provenance:read'));
+  const writer = (context: GraphqlContext) => resolverRequester(context, 'provenance:write');
+  return {
+    typeDefs: /* GraphQL */ `
+      "A dataset or model record. Dataset fields are null on models and model fields on datasets."
+      type ProvenanceRecord {
+        kind: String!
+        recordId: ID!
+        contentSha256: String!
+        title: String!
+        "SPDX expression or free text: {kind, expression | text}."
+        licence: JSON!
+        controller: Party!
+        "Parents and transformation (description, codeSha256) when derived."
+        derivedFrom: JSON
+        registeredAt: String!
+        txId: String!
+        source: String
+        "GDPR Art. 6(1) basis: consent, contract, legalObligation, vitalInterests, publicTask, legitimateInterests."
+        legalBasis: String
+        piiClass: String
+        retention: JSON
+        "held or erased, with the hash and, once erased, the receipt."
+        subjectData: JSON
+        trainedOn: [ID!]
+        trainingCodeSha256: [String!]
+      }
+
+      type LineageNode {
+        recordId: ID!
+        kind: String!
+        title: String!
+        contentSha256: String!
+        distance: Int!
+      }
+
+      "Always from parent to child."
+      type LineageEdge {
+        from: ID!
+        to: ID!
+        relation: String!
+        transformation: JSON
+      }
+
+      type LineageGraph {
+        root: ID!
+        direction: String!
+        depth: Int!
+        nodes: [LineageNode!]!
+        edges: [LineageEdge!]!
+        truncated: Boolean!
+      }
+
+      type AccessGrant {
+        grantId: ID!
+        datasetId: ID!
+        controller: Party!
+        grantee: Party!
+        purpose: String!
+        scope: [String!]!
+        expiresAt: String!
+        status: String!
+        grantedAt: String!
+        txId: String!
+        revocation: JSON
+      }
+
+      type AccessLogEntry {
+        accessId: ID!
+        grantId: ID!
+        datasetId: ID!
+        accessor: Party!
+        scope: String!
+        note: String
+        at: String!
+      }
+
+      type ErasureReceipt {
+        receiptId: ID!
+        target: JSON!
+        requestedBy: Actor!
+        dataSubject: Party!
+        legalBasis: String!
+        reason: String
+        "collection, objectType, keyAttributes and the sha256 kept on the ledger."
+        purged: JSON!
+        at: String!
+        txId: String!
+      }
+
+      type ErasureVerification {
+        receipt: ErasureReceipt!
+        ledgerSha256: String!
+        hashMatches: Boolean!
+        recordedAsErased: Boolean!
+        privateDataAbsent: Boolean!
+        verified: Boolean!
+        blockNumber: String!
+      }
+
+      type ProvenanceRecordPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        record: ProvenanceRecord!
+      }
+
+      type AccessGrantPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        grant: AccessGrant!
+      }
+
+      type AccessLogPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        access: AccessLogEntry!
+      }
+
+      type ErasurePayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        receipt: ErasureReceipt!
+      }
+
+      extend type Query {
+        provenanceRecord(recordId: ID!): ProvenanceRecord!
+        "direction: ancestors or descendants; depth 1 to 10, 3 when left out."
+        lineage(recordId: ID!, direction: String!, depth: Int): LineageGraph!
+        datasetGrants(datasetId: ID!): [AccessGrant!]!
+        datasetGrant(grantId: ID!): AccessGrant!
+        "For the dataset's controller and auditors only."
+        datasetAccessLog(datasetId: ID!, grantId: ID): [AccessLogEntry!]!
+        erasureReceipt(receiptId: ID!): ErasureReceipt!
+        verifyErasure(receiptId: ID!): ErasureVerification!
+      }
+
+      extend type Mutation {
+        "As POST /v1/provenance/datasets; subjectData goes to member peers in the transient map."
+        registerDataset(input: JSON!): ProvenanceRecordPayload!
+        registerModel(input: JSON!): ProvenanceRecordPayload!
+        grantDatasetAccess(datasetId: ID!, input: JSON!): AccessGrantPayload!
+        revokeDatasetAccess(grantId: ID!, reason: String!): AccessGrantPayload!
+        recordDatasetAccess(grantId: ID!, scope: String!, note: String, requestId: String): AccessLogPayload!
+        requestErasure(input: JSON!): ErasurePayload!
+      }
+    `,
+    resolvers: {
+      Query: {
+        provenanceRecord: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).getRecord(parseInput(recordArgs, args, 'recordId'))),
+        lineage: (
+          _parent: unknown,
+          args: { recordId: string; direction: string; depth?: number | null },
+          context: GraphqlContext,
+        ) =>
+          resolveWith(context, async () => {
+            const { recordId } = parseInput(recordArgs, { recordId: args.recordId }, 'recordId');
+            const query = parseInput(
+              lineageQuerySchema,
+              withoutNulls({ direction: args.direction, depth: args.depth }),
+              'input',
+            );
+            return (await reader(context)).getLineage({ recordId, ...query });
+          }),
+        datasetGrants: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).listAccessGrants(parseInput(datasetArgs, args, 'datasetId')),
+          ),
+        datasetGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.getGrant(
+              resolverRequester(context, 'provenance:read'),
+              parseInput(grantArgs, args, 'grantId').grantId,
+            ),
+          ),
+        datasetAccessLog: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).listAccessLog(parseInput(accessLogArgs, withoutNulls(args), 'input')),
+          ),
+        erasureReceipt: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.getReceipt(
+              resolverRequester(context, 'provenance:read'),
+              parseInput(receiptArgs, args, 'receiptId').receiptId,
+            ),
+          ),
+        verifyErasure: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.verifyReceipt(
+              resolverRequester(context, 'provenance:read'),
+              parseInput(receiptArgs, args, 'receiptId').receiptId,
+            ),
+          ),
+      },
+      Mutation: {
+        registerDataset: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { subjectData, ...fields } = withRequestId(
+              parseInput(registerDatasetBodySchema, withoutNulls(args.input), 'input'),
+            );
+            return payload('record', await service.registerDataset(writer(context), fields, subjectData, 'input'));
+          }),
+        registerModel: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = withRequestId(parseInput(registerModelBodySchema, withoutNulls(args.input), 'input'));
+            const client = await service.commandClient(writer(context), 'registerModel');
+            const submitted = await fieldsUnder('input', () => client.registerModel(request));
+            return payload('record', committed(submitted, request.requestId));
+          }),
+        grantDatasetAccess: (_parent: unknown, args: { datasetId: string; input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { datasetId } = parseInput(datasetArgs, { datasetId: args.datasetId }, 'datasetId');
+            const request = withRequestId({
+              ...parseInput(grantAccessBodySchema, withoutNulls(args.input), 'input'),
+              datasetId,
+            });
+            const client = await service.commandClient(writer(context), 'grantAccess');
+            const submitted = await fieldsUnder('input', () => client.grantAccess(request));
+            return payload('grant', committed(submitted, request.requestId));
+          }),
+        revokeDatasetAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
+            const body = parseInput(revokeAccessBodySchema, { reason: args.reason }, 'input');
+            const client = await service.commandClient(writer(context), 'revokeAccess');
+            const submitted = await fieldsUnder('input', () => client.revokeAccess({ grantId, ...body }));
+            return payload('grant', committed(submitted, undefined));
+          }),
+        recordDatasetAccess: (
+          _parent: unknown,
+          args: { grantId: string; scope: string; note?: string | null; requestId?: string | null },
+          context: GraphqlContext,
+        ) =>
+          resolveWith(context, async () => {
+            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
+            const body = parseInput(
+              recordAccessBodySchema,
+              withoutNulls({ scope: args.scope, note: args.note, requestId: args.requestId }),
+              'input',
+            );
+            const request = withRequestId({ ...body, grantId });
+            const client = await service.commandClient(writer(context), 'recordAccess');
+            const submitted = await fieldsUnder('input', () => client.recordAccess(request));
+            return payload('access', committed(submitted, request.requestId));
+          }),
+        requestErasure: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = withRequestId(parseInput(requestErasureBodySchema, withoutNulls(args.input), 'input'));
+            const client = await service.commandClient(writer(context), 'requestErasure');
+            const submitted = await fieldsUnder('input', () => client.requestErasure(request));
+            return payload('receipt', committed(submitted, request.requestId));
+          }),
+      },
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { LedgerBlocks } from '@gigledger/gateway';
+import {
+  datasetSubjectDataTransientKey,
+  provenanceCommandRoles,
+  type DatasetSubjectData,
+  type ProvenanceCommand,
+  type RequestOf,
+  type provenanceTransactions,
+} from '@gigledger/chaincode/model';
+import { requireOneOfRoles } from '../agreements/agreement-gates.js';
+import { ApiError } from '../errors/api-error.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
+
+type Spec = typeof provenanceTransactions;
+
+/** What each provenance command does, for the API's role refusal. */
+const commandActions: Readonly<Record<ProvenanceCommand, string>> = {
+  registerDataset: 'register a dataset',
+  registerModel: 'register a model',
+  grantAccess: 'grant access to a dataset',
+  revokeAccess: 'revoke access to a dataset',
+  recordAccess: 'use a dataset access grant',
+  requestErasure: 'request the erasure of personal data',
+};
+
+export interface ProvenanceDependencies {
+  readonly ledger: LedgerAccess;
+  /** Looks up the block of an erasure; verification answers 503 without it. */
+  readonly ledgerBlocks?: LedgerBlocks | undefined;
+}
+
+/**
+ * Provenance over the ledger as the caller. Commands are refused at the edge to roles
+ * the chaincode's table leaves out; the chaincode checks the person (controller,
+ * grantee). Grant and receipt reads answer 404 to whoever may not read them.
+ */
+export class ProvenanceService {
+  readonly #deps: ProvenanceDependencies;
+
+  constructor(deps: ProvenanceDependencies) {
+    this.#deps = deps;
+  }
+
+  async client(as: Requester) {
+    return (await this.#deps.ledger.clientFor(as.principal, as.log)).provenance;
+  }
+
+  /** @throws ApiError 403 naming the roles the command needs. */
+  async commandClient(as: Requester, command: ProvenanceCommand) {
+    requireOneOfRoles(as.principal, provenanceCommandRoles[command], commandActions[command]);
+    return this.client(as);
+  }
+
+  /**
+   * Registers a dataset; subject data travels in the transient map to member peers only.
+   * Chaincode validation is reported under `part` (`body` for REST, `input` for GraphQL).
+   */
+  async registerDataset(
+    as: Requester,
+    request: RequestOf<Spec['registerDataset']> & { requestId: string },
+    subjectData: DatasetSubjectData | undefined,
+    part = 'body',
+  ) {
+    const client = await this.commandClient(as, 'registerDataset');
+    const submitted = await fieldsUnder(part, () =>
+      client.registerDataset(
+        request,
+        subjectData === undefined ? {} : { transient: { [datasetSubjectDataTransientKey]: subjectData } },
+      ),
+    );
+    return committed(submitted, request.requestId);
+  }
+
+  async getGrant(as: Requester, grantId: string) {
+    const client = await this.client(as);
+    return visible(`access grant ${grantId}`, () => client.getAccessGrant({ grantId }));
+  }
+
+  async getReceipt(as: Requester, receiptId: string) {
+    const client = await this.client(as);
+    return visible(`erasure receipt ${receiptId}`, () => client.getErasureReceipt({ receiptId }));
+  }
+
+  /**
+   * A receipt checked against the ledger, with the block holding the erasure.
+   *
+   * @throws ApiError 404 unless the caller may read the receipt; 503 when blocks cannot be looked up.
+   */
+  async verifyReceipt(as: Requester, receiptId: string) {
+    const client = await this.client(as);
+    const verification = await visible(`erasure receipt ${receiptId}`, () => client.verifyErasure({ receiptId }));
+    const blocks = this.#deps.ledgerBlocks;
+    if (blocks === undefined) {
+      throw new ApiError(503, 'LEDGER_BLOCKS_UNAVAILABLE', 'this server is not configured to look up blocks');
+    }
+    const blockNumber = await blocks.blockNumberOf(verification.receipt.txId);
+    return { ...verification, blockNumber: blockNumber.toString() };
+  }
+}
