@@ -39,6 +39,8 @@ class ScriptedNetwork {
   /** The transaction id of every commit-status request, in order. */
   readonly statusAsks: string[] = [];
   readonly evaluations: string[] = [];
+  /** The options of every evaluation, in order. */
+  readonly evaluationOptions: ProposalOptions[] = [];
   endorseFailure: Error | undefined;
   evaluateFailure: Error | undefined;
   /** How many of the first submits find no orderer. */
@@ -50,8 +52,9 @@ class ScriptedNetwork {
   asNetwork(): Network {
     const network = {
       getContract: () => ({
-        evaluate: (name: string) => {
+        evaluate: (name: string, options: ProposalOptions = {}) => {
           this.evaluations.push(name);
+          this.evaluationOptions.push(options);
           if (this.evaluateFailure !== undefined) return Promise.reject(this.evaluateFailure);
           return Promise.resolve(this.result);
         },
@@ -337,6 +340,21 @@ describe('ContractClient', () => {
       expect(refusal).toBeInstanceOf(RefusedError);
       expect(refusal).toMatchObject({ code: 'NOT_FOUND', field: 'name', transactionId: undefined });
     });
+  });
+
+  it('evaluates on a peer of the organisations asked for, and leaves the choice to the gateway otherwise', async () => {
+    const scripted = new ScriptedNetwork();
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    await client.evaluate(
+      parameterTransactions.getParameter,
+      { name: 'maxRevisions' },
+      { organizations: ['TalentOrgMSP'] },
+    );
+    await client.evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' });
+    expect(scripted.evaluationOptions.map((options) => options.endorsingOrganizations)).toEqual([
+      ['TalentOrgMSP'],
+      undefined,
+    ]);
   });
 
   describe('requests and results', () => {

@@ -42,7 +42,14 @@ export interface SubmitOptions {
 
 const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
 
-export type EvaluateOptions = Pick<SubmitOptions, 'transient'>;
+export interface EvaluateOptions extends Pick<SubmitOptions, 'transient'> {
+  /**
+   * Evaluate on a peer of one of these organisations (the Gateway's target
+   * organisations) instead of the gateway's choice, e.g. to check what each member
+   * organisation's peer holds of a private data collection.
+   */
+  readonly organizations?: readonly string[];
+}
 
 /** A committed transaction's parsed result and where it landed. */
 export interface Submitted<Result> {
@@ -93,7 +100,7 @@ export class ContractClient implements TransactionTransport {
   }
 
   /**
-   * Evaluates a query on one peer.
+   * Evaluates a query on one peer: the gateway's choice, or one of `options.organizations`.
    *
    * @throws RefusedError when the chaincode refuses; EndorsementError when no peer answers.
    */
@@ -108,6 +115,7 @@ export class ContractClient implements TransactionTransport {
       bytes = await contract.evaluate(spec.name, {
         arguments: transactionArguments(spec, request),
         ...transientOption(options.transient),
+        ...(options.organizations === undefined ? {} : { endorsingOrganizations: [...options.organizations] }),
       });
     } catch (error) {
       throw mapEndorseError(error, undefined);

@@ -401,6 +401,7 @@ describe('ProvenanceContract', () => {
           hashMatches: true,
           recordedAsErased: true,
           privateDataAbsent: true,
+          privateDataOnPeer: 'absent',
           verified: true,
         });
       }
@@ -420,6 +421,7 @@ describe('ProvenanceContract', () => {
       );
       expect(await call(auditor, 'verifyErasure', { receiptId: 'ER-1' })).toMatchObject({
         privateDataAbsent: false,
+        privateDataOnPeer: 'present',
         verified: false,
       });
     });
@@ -465,10 +467,13 @@ describe('ProvenanceContract', () => {
         receiptId: 'ER-1',
         erasedAt: receipt.at,
       });
-      expect(await call(auditor, 'verifyErasure', { receiptId: 'ER-1' })).toMatchObject({
-        ledgerSha256: termsSha256,
-        verified: true,
-      });
+      // The freelancer asked; the client, the agreement's other controller, verifies too.
+      for (const verifier of [auditor, client]) {
+        expect(await call(verifier, 'verifyErasure', { receiptId: 'ER-1' })).toMatchObject({
+          ledgerSha256: termsSha256,
+          verified: true,
+        });
+      }
       await expect(erase({ kind: 'agreementTerms', agreementId }, client, 'ER-2')).rejects.toThrow(
         /^PERSONAL_DATA_ERASED: the terms of agreement A-17 were already erased/,
       );

@@ -404,6 +404,12 @@ export const erasureVerificationSchema = z.object({
   recordedAsErased: z.boolean(),
   /** The collection's hash of the key, which every peer keeps while the data exists, is gone. */
   privateDataAbsent: z.boolean(),
+  /**
+   * The data itself on the answering peer: `absent`, `present`, or `notReadable` when
+   * the peer's organisation is not a member of the collection (it never held the data)
+   * or the caller's organisation may not read it there.
+   */
+  privateDataOnPeer: z.enum(['absent', 'present', 'notReadable']),
   verified: z.boolean(),
 });
 export type ErasureVerification = z.output<typeof erasureVerificationSchema>;

@@ -196,7 +196,7 @@ export async function listAccessGrants(ctx: Context, caller: Caller, datasetId: 
 }
 
 /**
- * The uses of a dataset's grants, for its controller and auditors only.
+ * The uses of a dataset's grants in time order, for its controller and auditors only.
  *
  * @throws RefusalError NOT_FOUND for a missing dataset or grant of another dataset;
  *   FORBIDDEN for anyone else, naming who may read the log.
@@ -220,5 +220,8 @@ export async function listAccessLog(
       refuse('NOT_FOUND', `dataset ${dataset.recordId} has no access grant ${request.grantId}`, 'grantId');
     }
   }
-  return readAccessLog(ctx, dataset.recordId, request.grantId);
+  // Keys order uses by transaction id; people read them in time order.
+  return (await readAccessLog(ctx, dataset.recordId, request.grantId)).sort(
+    (a, b) => a.at.localeCompare(b.at) || a.accessId.localeCompare(b.accessId),
+  );
 }

@@ -137,26 +137,40 @@ export async function requestErasure(
 }
 
 /**
- * A receipt, for whoever asked, the data subject, and auditors.
+ * Whoever asked, the data subject, auditors, and the data's controllers: both parties of
+ * an agreement whose terms were erased, the controller of a dataset.
+ */
+async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureReceipt): Promise<boolean> {
+  if (caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) return true;
+  if (isParty(caller, receipt.dataSubject)) return true;
+  if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) return true;
+  if (receipt.target.kind === 'agreementTerms') {
+    const agreement = await requireAgreement(ctx, receipt.target.agreementId);
+    return isParty(caller, agreement.client) || isParty(caller, agreement.freelancer);
+  }
+  const dataset = await requireDataset(ctx, receipt.target.datasetId);
+  return isParty(caller, dataset.controller);
+}
+
+/**
+ * A receipt, for whoever asked, the data subject, auditors and the data's controllers.
  *
  * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one answer).
  */
 export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
   const receipt = await readReceipt(ctx, receiptId);
-  const mayRead =
-    receipt !== undefined &&
-    ((caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) ||
-      isParty(caller, receipt.dataSubject) ||
-      (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)));
-  if (!mayRead) refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
+  if (receipt === undefined || !(await mayReadReceipt(ctx, caller, receipt))) {
+    refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
+  }
   return receipt;
 }
 
 /**
- * Checks a receipt against the ledger now: the target's record still holds the hash the
- * receipt names, the key is marked erased by this receipt, and the collection's hash of
- * the key (kept by every peer of the channel while the data exists) is gone. Answers the
- * same on any peer, member of the collection or not.
+ * Checks a receipt against the ledger now, on the peer that answers: the target's record
+ * still holds the hash the receipt names, the key is marked erased by this receipt, the
+ * collection's hash of the key (kept by every peer of the channel while the data exists)
+ * is gone, and the peer no longer holds the data. A client checks every copy by asking
+ * a peer of each member organisation (the Gateway's target organisations).
  *
  * @throws RefusalError NOT_FOUND as {@link getErasureReceipt}.
  */
@@ -172,14 +186,33 @@ export async function verifyErasure(ctx: Context, caller: Caller, receiptId: str
   const hashMatches = ledgerSha256 === receipt.purged.sha256;
   const recordedAsErased = marker?.receiptId === receipt.receiptId && marker.txId === receipt.txId;
   const privateDataAbsent = privateHash.length === 0;
+  const privateDataOnPeer = await privateDataOn(ctx, receipt.purged.collection, key);
   return {
     receipt,
     ledgerSha256,
     hashMatches,
     recordedAsErased,
     privateDataAbsent,
-    verified: hashMatches && recordedAsErased && privateDataAbsent,
+    privateDataOnPeer,
+    verified: hashMatches && recordedAsErased && privateDataAbsent && privateDataOnPeer !== 'present',
   };
+}
+
+/**
+ * Whether the answering peer still holds the data itself. A peer outside the collection,
+ * or a caller whose organisation may not read it (`memberOnlyRead`), makes Fabric refuse
+ * the read; that peer never held the data, and its hash answers for it.
+ */
+async function privateDataOn(
+  ctx: Context,
+  collection: string,
+  key: string,
+): Promise<'absent' | 'present' | 'notReadable'> {
+  try {
+    return (await ctx.stub.getPrivateData(collection, key)).length === 0 ? 'absent' : 'present';
+  } catch {
+    return 'notReadable';
+  }
 }
 
 /**
