@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AgreementTerms } from '@gigledger/chaincode/model';
-import { RefusedError, type LedgerSession } from '@gigledger/gateway';
+import { qsccLedgerBlocks, RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -162,6 +162,11 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
       reason: 'Consent withdrawn',
     });
     expect(receipt.result).toMatchObject({ legalBasis: 'GDPR Art. 17(1)(a)', txId: receipt.transactionId });
+    // The receipt's transaction is found in the block it committed in, through each member's peer.
+    for (const session of [controller, grantee]) {
+      const blocks = qsccLedgerBlocks(session.gateway.getNetwork(context.config.channel));
+      expect(await blocks.blockNumberOf(receipt.result.txId)).toBe(receipt.blockNumber);
+    }
     expect(await controller.provenance.getSubjectData({ datasetId })).toEqual({
       status: 'erased',
       datasetId,

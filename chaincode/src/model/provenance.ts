@@ -280,7 +280,7 @@ export const lineageGraphSchema = z.object({
   depth: z.number().int(),
   nodes: z.array(lineageNodeSchema),
   edges: z.array(lineageEdgeSchema),
-  /** True when records lie beyond the depth or the node limit and were left out. */
+  /** True when edges (and the records they lead to) lie beyond the depth or the node limit and were left out. */
   truncated: z.boolean(),
 });
 export type LineageGraph = z.output<typeof lineageGraphSchema>;
