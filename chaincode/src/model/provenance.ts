@@ -110,6 +110,7 @@ export const licenceSchema = z.discriminatedUnion('kind', [
 ]);
 export type Licence = z.output<typeof licenceSchema>;
 
+// credential.ts has the same rule, but its records import rule provenance from this file.
 function nonBlankText(max: number) {
   return z
     .string()
