@@ -6,6 +6,13 @@ import { IpContract } from './contracts/ip-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
+import { describeContract } from './ledger/metadata';
+import { agreementTransactions } from './model/agreement';
+import { credentialTransactions } from './model/credential';
+import { governanceTransactions } from './model/governance';
+import { parameterTransactions } from './model/parameter';
+import { reputationTransactions } from './model/reputation';
+import { systemTransactions } from './model/system';
 
 export {
   AgreementContract,
@@ -17,12 +24,17 @@ export {
   SystemContract,
 };
 
+/** Each contract beside the transaction specs it implements, which `GetMetadata` then describes. */
+export const contractsWithSpecs = [
+  [SystemContract, systemTransactions],
+  [ParameterContract, parameterTransactions],
+  [AgreementContract, agreementTransactions],
+  [CredentialContract, credentialTransactions],
+  [ReputationContract, reputationTransactions],
+  [GovernanceContract, governanceTransactions],
+] as const;
+
+for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);
+
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
-export const contracts = [
-  SystemContract,
-  ParameterContract,
-  AgreementContract,
-  CredentialContract,
-  ReputationContract,
-  GovernanceContract,
-];
+export const contracts = contractsWithSpecs.map(([contract]) => contract);
