@@ -10,6 +10,7 @@ import { describeContract } from './ledger/metadata';
 import { agreementTransactions } from './model/agreement';
 import { credentialTransactions } from './model/credential';
 import { governanceTransactions } from './model/governance';
+import { ipTransactions } from './model/ip';
 import { parameterTransactions } from './model/parameter';
 import { reputationTransactions } from './model/reputation';
 import { systemTransactions } from './model/system';
@@ -32,6 +33,7 @@ export const contractsWithSpecs = [
   [CredentialContract, credentialTransactions],
   [ReputationContract, reputationTransactions],
   [GovernanceContract, governanceTransactions],
+  [IpContract, ipTransactions],
 ] as const;
 
 for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);

@@ -7,6 +7,7 @@ import {
   agreementTransactions,
   credentialTransactions,
   governanceTransactions,
+  ipTransactions,
   parameterTransactions,
   reputationTransactions,
   systemTransactions,
@@ -37,6 +38,7 @@ const contractTransactions = {
   credentials: credentialTransactions,
   reputation: reputationTransactions,
   governance: governanceTransactions,
+  ip: ipTransactions,
 } as const;
 
 /** The typed contracts of the chaincode, whatever carries the calls. */

@@ -12,6 +12,8 @@ export const scopes = [
   'reputation:write',
   'governance:read',
   'governance:write',
+  'ip:read',
+  'ip:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -25,12 +27,16 @@ const partyScopes: readonly Scope[] = [
   'reputation:read',
   'reputation:write',
   'governance:read',
+  'ip:read',
+  'ip:write',
 ];
 
 /**
  * Scopes a person of each role has; an API key carries a subset of its role's scopes.
  * Everyone may read the consortium's rules and how they were decided, and execute a
  * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
+ * Clients and freelancers register works and change their owners (ip:write); the IP
+ * registry is readable to anyone who checks priority or ownership (ip:read).
  */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
@@ -40,11 +46,19 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
   settlement: ['agreements:read', 'agreements:write', 'settlements:write', 'governance:read'],
   // governance:write for the veto an auditing member organisation may hold.
-  auditor: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'governance:write'],
-  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read'],
+  auditor: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'governance:write', 'ip:read'],
+  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
   governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
-  admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'governance:read', 'admin'],
+  admin: [
+    'agreements:read',
+    'credentials:read',
+    'credentials:write',
+    'reputation:read',
+    'governance:read',
+    'ip:read',
+    'admin',
+  ],
 };
 
 /**
