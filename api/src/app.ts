@@ -37,6 +37,8 @@ import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
 import { governanceRoutes } from './governance/governance-routes.js';
 import { governanceSchema } from './governance/governance-graphql.js';
+import { ipRoutes } from './ip/ip-routes.js';
+import { ipSchema } from './ip/ip-graphql.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
@@ -82,6 +84,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...reputationRoutes(deps),
     ...settlementRoutes(deps),
     ...governanceRoutes(deps),
+    ...ipRoutes(deps),
     ...provenanceRoutes(deps),
   ];
 }
@@ -94,6 +97,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     credentialSchema(deps),
     reputationSchema(deps),
     governanceSchema(deps),
+    ipSchema(deps),
     provenanceSchema(deps),
   ];
 }

@@ -2,28 +2,45 @@ import 'reflect-metadata';
 import { AgreementContract } from './contracts/agreement-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
+import { IpContract } from './contracts/ip-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ProvenanceContract } from './contracts/provenance-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
+import { describeContract } from './ledger/metadata';
+import { agreementTransactions } from './model/agreement';
+import { credentialTransactions } from './model/credential';
+import { governanceTransactions } from './model/governance';
+import { ipTransactions } from './model/ip';
+import { parameterTransactions } from './model/parameter';
+import { provenanceTransactions } from './model/provenance';
+import { reputationTransactions } from './model/reputation';
+import { systemTransactions } from './model/system';
 
 export {
   AgreementContract,
   CredentialContract,
   GovernanceContract,
+  IpContract,
   ParameterContract,
   ProvenanceContract,
   ReputationContract,
   SystemContract,
 };
 
+/** Each contract beside the transaction specs it implements, which `GetMetadata` then describes. */
+export const contractsWithSpecs = [
+  [SystemContract, systemTransactions],
+  [ParameterContract, parameterTransactions],
+  [AgreementContract, agreementTransactions],
+  [CredentialContract, credentialTransactions],
+  [ReputationContract, reputationTransactions],
+  [GovernanceContract, governanceTransactions],
+  [IpContract, ipTransactions],
+  [ProvenanceContract, provenanceTransactions],
+] as const;
+
+for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);
+
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
-export const contracts = [
-  SystemContract,
-  ParameterContract,
-  AgreementContract,
-  CredentialContract,
-  ReputationContract,
-  GovernanceContract,
-  ProvenanceContract,
-];
+export const contracts = contractsWithSpecs.map(([contract]) => contract);

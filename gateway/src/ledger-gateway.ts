@@ -7,6 +7,7 @@ import {
   agreementTransactions,
   credentialTransactions,
   governanceTransactions,
+  ipTransactions,
   parameterTransactions,
   provenanceTransactions,
   reputationTransactions,
@@ -38,6 +39,7 @@ const contractTransactions = {
   credentials: credentialTransactions,
   reputation: reputationTransactions,
   governance: governanceTransactions,
+  ip: ipTransactions,
   provenance: provenanceTransactions,
 } as const;
 

@@ -95,6 +95,7 @@ describe('authentication and accounts over HTTP', () => {
       'credentials:read',
       'reputation:read',
       'governance:read',
+      'ip:read',
       'provenance:read',
     ]);
     const asService = await server.request('GET', '/v1/me', { apiKey: key });

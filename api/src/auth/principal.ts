@@ -12,6 +12,8 @@ export const scopes = [
   'reputation:write',
   'governance:read',
   'governance:write',
+  'ip:read',
+  'ip:write',
   'provenance:read',
   'provenance:write',
   'admin',
@@ -27,6 +29,8 @@ const partyScopes: readonly Scope[] = [
   'reputation:read',
   'reputation:write',
   'governance:read',
+  'ip:read',
+  'ip:write',
   'provenance:read',
   'provenance:write',
 ];
@@ -35,6 +39,8 @@ const partyScopes: readonly Scope[] = [
  * Scopes a person of each role has; an API key carries a subset of its role's scopes.
  * Everyone may read the consortium's rules and how they were decided, and execute a
  * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
+ * Clients and freelancers register works and change their owners (ip:write); the IP
+ * registry is readable to anyone who checks priority or ownership (ip:read).
  */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
@@ -51,9 +57,10 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'reputation:read',
     'governance:read',
     'governance:write',
+    'ip:read',
     'provenance:read',
   ],
-  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'provenance:read'],
+  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
   governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
   admin: [
@@ -62,6 +69,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'credentials:write',
     'reputation:read',
     'governance:read',
+    'ip:read',
     'provenance:read',
     'admin',
   ],

@@ -5,9 +5,11 @@ import {
   credentialStatuses,
   credentialTypes,
   instructionKinds,
+  ipAssignments,
   instructionStatuses,
   milestoneKinds,
   milestoneStatuses,
+  ownershipChangeStatuses,
   partyQueryRoles,
   partySides,
   proposalPhases,
@@ -16,6 +18,7 @@ import {
   settlementOutcomes,
   taskStatuses,
   voteChoices,
+  workKinds,
 } from '@gigledger/chaincode/model';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
@@ -31,8 +34,10 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   CredentialType: credentialTypes,
   InstructionKind: instructionKinds,
   InstructionStatus: instructionStatuses,
+  IpAssignment: ipAssignments,
   MilestoneKind: milestoneKinds,
   MilestoneStatus: milestoneStatuses,
+  OwnershipChangeStatus: ownershipChangeStatuses,
   PartyRole: partyQueryRoles,
   PartySide: partySides,
   ProposalPhase: proposalPhases,
@@ -41,6 +46,7 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   SettlementOutcome: settlementOutcomes,
   TaskStatus: taskStatuses,
   VoteChoice: voteChoices,
+  WorkKind: workKinds,
 };
 
 describe('GraphQL enums and the domain model', () => {

@@ -1,6 +1,7 @@
 import type { agreementTransactions } from './agreement';
 import type { provenanceTransactions } from './provenance';
 import type { Role } from './identity';
+import type { ipTransactions } from './ip';
 
 type AgreementTransactions = typeof agreementTransactions;
 
@@ -50,6 +51,28 @@ export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlem
 /** Roles that may read any credential's record, besides its issuer and subject. */
 export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
 
+type IpTransactions = typeof ipTransactions;
+
+/** Names of the `ip` transactions that change the ledger. */
+export type IpCommand = {
+  [Name in keyof IpTransactions]: IpTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof IpTransactions];
+
+/**
+ * The role a caller's certificate must carry for each `ip` command; beyond the role the
+ * chaincode checks the person (a work's owner, the change's proposer). The API refuses
+ * other roles at its edge from this same table.
+ */
+export const ipCommandRoles = {
+  registerWork: ['client', 'freelancer'],
+  proposeOwnershipChange: ['client', 'freelancer'],
+  approveOwnershipChange: ['client', 'freelancer'],
+  declineOwnershipChange: ['client', 'freelancer'],
+  withdrawOwnershipChange: ['client', 'freelancer'],
+} as const satisfies Record<IpCommand, readonly Role[]>;
+
+/** Roles that may read any ownership change, besides the owners it concerns. Work records are public on the channel. */
+export const ipReaderRoles: readonly Role[] = ['auditor', 'admin'];
 type ProvenanceTransactions = typeof provenanceTransactions;
 
 /** Names of the provenance transactions that change the ledger. */
