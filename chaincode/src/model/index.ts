@@ -19,5 +19,6 @@ export * from './provenance';
 export * from './reputation';
 export * from './reputation-records';
 export * from './reputation-score';
+export * from './royalty';
 export * from './spec';
 export * from './system';
