@@ -21,14 +21,6 @@ export const partySides = ['client', 'freelancer'] as const;
 export const partySideSchema = z.enum(partySides);
 export type PartySide = z.infer<typeof partySideSchema>;
 
-/** Where a deliverable can be fetched: an https, object-store or content-addressed URI. */
-export const artifactUriSchema = z
-  .url({
-    protocol: /^(https|s3|gs|az|ipfs|ar|hf)$/,
-    error: 'must be an https, s3, gs, az, ipfs, ar or hf URI',
-  })
-  .max(2048, 'must be at most 2048 characters');
-
 export const agreementStatuses = ['offered', 'active', 'declined', 'cancelled'] as const;
 export const agreementStatusSchema = z.enum(agreementStatuses);
 export type AgreementStatus = z.infer<typeof agreementStatusSchema>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalInput, canonicalJson } from './canonical-json';
-import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { currencySchema } from './currency';
 import { metricValuesSchema } from './metrics';
 import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
@@ -12,7 +12,6 @@ import {
   agreementContractName,
   agreementIdSchema,
   agreementRecordSchema,
-  artifactUriSchema,
   milestoneIdSchema,
   milestoneRecordSchema,
   providerReferenceSchema,

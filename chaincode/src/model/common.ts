@@ -12,3 +12,11 @@ export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lo
 
 /** ISO 8601 instant in UTC with a `Z` suffix, as produced by `Date.prototype.toISOString`. */
 export const isoInstantSchema = z.iso.datetime({ offset: false });
+
+/** Where a deliverable or a registered work can be fetched: an https, object-store or content-addressed URI. */
+export const artifactUriSchema = z
+  .url({
+    protocol: /^(https|s3|gs|az|ipfs|ar|hf)$/,
+    error: 'must be an https, s3, gs, az, ipfs, ar or hf URI',
+  })
+  .max(2048, 'must be at most 2048 characters');

@@ -41,6 +41,12 @@ export const refusalCatalogue = {
   PROPOSAL_NOT_EXECUTABLE: 'state',
   /** The terms document or hash given does not match the terms recorded on the agreement. */
   TERMS_MISMATCH: 'conflict',
+  /** The content hash is already registered as another work; the earlier registrant keeps priority. */
+  ALREADY_REGISTERED: 'conflict',
+  /** The owner has already approved this ownership change. */
+  ALREADY_APPROVED: 'conflict',
+  /** The work's owners changed after the ownership change was proposed; it can no longer apply. */
+  OWNERSHIP_CHANGE_STALE: 'state',
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof refusalCatalogue;

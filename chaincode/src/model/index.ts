@@ -11,6 +11,7 @@ export * from './currency';
 export * from './errors';
 export * from './governance';
 export * from './identity';
+export * from './ip';
 export * from './metrics';
 export * from './money';
 export * from './parameter';
