@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { AgreementContract } from './contracts/agreement-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
+import { LicensingContract } from './contracts/licensing-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
@@ -10,6 +11,7 @@ export {
   AgreementContract,
   CredentialContract,
   GovernanceContract,
+  LicensingContract,
   ParameterContract,
   ReputationContract,
   SystemContract,
@@ -23,4 +25,5 @@ export const contracts = [
   CredentialContract,
   ReputationContract,
   GovernanceContract,
+  LicensingContract,
 ];

@@ -7,6 +7,7 @@ import {
   agreementTransactions,
   credentialTransactions,
   governanceTransactions,
+  licensingTransactions,
   parameterTransactions,
   reputationTransactions,
   systemTransactions,
@@ -37,6 +38,7 @@ const contractTransactions = {
   credentials: credentialTransactions,
   reputation: reputationTransactions,
   governance: governanceTransactions,
+  licensing: licensingTransactions,
 } as const;
 
 /** The typed contracts of the chaincode, whatever carries the calls. */

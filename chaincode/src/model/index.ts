@@ -12,6 +12,7 @@ export * from './errors';
 export * from './governance';
 export * from './identity';
 export * from './ip';
+export * from './licensing';
 export * from './metrics';
 export * from './money';
 export * from './parameter';

@@ -192,11 +192,7 @@ export const ipTransactions = {
     proposeOwnershipChangeRequestSchema,
     ownershipChangeViewSchema,
   ),
-  approveOwnershipChange: submit(
-    'approveOwnershipChange',
-    ownershipChangeRefRequestSchema,
-    ownershipChangeViewSchema,
-  ),
+  approveOwnershipChange: submit('approveOwnershipChange', ownershipChangeRefRequestSchema, ownershipChangeViewSchema),
   declineOwnershipChange: submit(
     'declineOwnershipChange',
     declineOwnershipChangeRequestSchema,

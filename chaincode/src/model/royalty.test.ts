@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { royaltyDue, splitRoyalty, type OwnerShare } from './royalty';
+import type { OwnerShare } from './ip';
+import { royaltyDue, splitRoyalty } from './royalty';
 
 const party = (index: number) => ({
   mspId: index % 2 === 0 ? 'TalentOrgMSP' : 'ClientOrgMSP',

@@ -1,12 +1,6 @@
-import type { Party } from './party';
+import type { OwnerShare } from './ip';
 
 const basisPointsPerUnit = 10_000n;
-
-/** A co-owner of a work and their share of it, in basis points (the shares of a work sum to 10 000). */
-export interface OwnerShare {
-  readonly party: Party;
-  readonly shareBps: number;
-}
 
 /** One co-owner's part of a royalty, in minor units of the royalty's currency. */
 export interface RoyaltyPayout extends OwnerShare {

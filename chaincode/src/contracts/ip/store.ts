@@ -126,9 +126,7 @@ export async function readOwnershipChange(tx: Tx, workId: string, changeId: stri
 }
 
 export async function readOwnershipChanges(ctx: Context, workId: string): Promise<OwnershipChangeRecord[]> {
-  return (await readByPartialKey(ctx, ownershipChangeRecordSchema, keys.change, [workId])).map(
-    (entry) => entry.value,
-  );
+  return (await readByPartialKey(ctx, ownershipChangeRecordSchema, keys.change, [workId])).map((entry) => entry.value);
 }
 
 export async function writeOwnershipChange(tx: Tx, change: OwnershipChangeRecord): Promise<void> {
