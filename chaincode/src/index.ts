@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { AgreementContract } from './contracts/agreement-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
+import { IpContract } from './contracts/ip-contract';
 import { LicensingContract } from './contracts/licensing-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ReputationContract } from './contracts/reputation-contract';
@@ -11,6 +12,7 @@ export {
   AgreementContract,
   CredentialContract,
   GovernanceContract,
+  IpContract,
   LicensingContract,
   ParameterContract,
   ReputationContract,

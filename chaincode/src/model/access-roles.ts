@@ -1,5 +1,6 @@
 import type { agreementTransactions } from './agreement';
 import type { Role } from './identity';
+import type { ipTransactions } from './ip';
 import type { licensingTransactions } from './licensing';
 
 type AgreementTransactions = typeof agreementTransactions;
@@ -77,3 +78,26 @@ export const licensingCommandRoles = {
 
 /** Roles that may read every licence offer, grant and royalty period, besides the work's owners and the licensee. */
 export const licensingReaderRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
+
+type IpTransactions = typeof ipTransactions;
+
+/** Names of the `ip` transactions that change the ledger. */
+export type IpCommand = {
+  [Name in keyof IpTransactions]: IpTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof IpTransactions];
+
+/**
+ * The role a caller's certificate must carry for each `ip` command; beyond the role the
+ * chaincode checks the person (a work's owner, the change's proposer). The API refuses
+ * other roles at its edge from this same table.
+ */
+export const ipCommandRoles = {
+  registerWork: ['client', 'freelancer'],
+  proposeOwnershipChange: ['client', 'freelancer'],
+  approveOwnershipChange: ['client', 'freelancer'],
+  declineOwnershipChange: ['client', 'freelancer'],
+  withdrawOwnershipChange: ['client', 'freelancer'],
+} as const satisfies Record<IpCommand, readonly Role[]>;
+
+/** Roles that may read any ownership change, besides the owners it concerns. Work records are public on the channel. */
+export const ipReaderRoles: readonly Role[] = ['auditor', 'admin'];

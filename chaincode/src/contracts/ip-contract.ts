@@ -1,0 +1,141 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import {
+  ipContractName,
+  ipEvents,
+  ipTransactions as spec,
+  type OwnershipChangeView,
+  type WorkRecord,
+} from '../model/ip';
+import { emitEvent } from '../ledger/events';
+import { parseArgument, refuse } from '../ledger/refusal';
+import { runRequestOnce } from '../ledger/requests';
+import { actorOf, txOf, type Tx } from '../ledger/tx';
+import { findWorkByHash, readOwnershipChange, readOwnershipChanges, readWork, readWorksByOwner } from './ip/store';
+import {
+  approveOwnershipChange,
+  declineOwnershipChange,
+  mayReadChange,
+  proposeOwnershipChange,
+  registerWork,
+  viewChange,
+  withdrawOwnershipChange,
+} from './ip/works';
+
+function eventBase(tx: Tx, workId: string) {
+  return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller), workId };
+}
+
+/**
+ * IP records. A work (model, weights, code, dataset…) is registered by the SHA-256 of
+ * its content with the transaction's timestamp as its priority date; one registration
+ * per hash. Owners hold shares in basis points summing to 10 000; a change of owners
+ * needs every current owner's approval, each in their own transaction, and the work's
+ * key carries an endorsement policy of every owner's organisation.
+ */
+@Info({
+  title: 'IP records',
+  description: 'Registration by content hash, co-ownership and consented ownership changes',
+})
+export class IpContract extends Contract {
+  constructor() {
+    super(ipContractName);
+  }
+
+  @Transaction()
+  async registerWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    const request = parseArgument(spec.registerWork.request, requestJson);
+    const tx = txOf(ctx);
+    return runRequestOnce(ctx, spec.registerWork, request, async () => {
+      const work = await registerWork(tx, request);
+      emitEvent(ctx, ipEvents.workRegistered, { ...eventBase(tx, work.workId), work });
+      return work;
+    });
+  }
+
+  @Transaction()
+  async proposeOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    const request = parseArgument(spec.proposeOwnershipChange.request, requestJson);
+    const tx = txOf(ctx);
+    return runRequestOnce(ctx, spec.proposeOwnershipChange, request, async () => {
+      const change = await proposeOwnershipChange(tx, request);
+      emitEvent(ctx, ipEvents.ownershipChangeProposed, { ...eventBase(tx, request.workId), change });
+      return change;
+    });
+  }
+
+  @Transaction()
+  async approveOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    const request = parseArgument(spec.approveOwnershipChange.request, requestJson);
+    const tx = txOf(ctx);
+    const change = await approveOwnershipChange(tx, request);
+    emitEvent(ctx, ipEvents.ownershipChangeApproved, { ...eventBase(tx, request.workId), change });
+    return change;
+  }
+
+  @Transaction()
+  async declineOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    const request = parseArgument(spec.declineOwnershipChange.request, requestJson);
+    const tx = txOf(ctx);
+    const change = await declineOwnershipChange(tx, request);
+    emitEvent(ctx, ipEvents.ownershipChangeDeclined, { ...eventBase(tx, request.workId), change });
+    return change;
+  }
+
+  @Transaction()
+  async withdrawOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    const request = parseArgument(spec.withdrawOwnershipChange.request, requestJson);
+    const tx = txOf(ctx);
+    const change = await withdrawOwnershipChange(tx, request);
+    emitEvent(ctx, ipEvents.ownershipChangeWithdrawn, { ...eventBase(tx, request.workId), change });
+    return change;
+  }
+
+  /** Any member of the channel reads a work: the registry exists so that priority can be checked. */
+  @Transaction(false)
+  async getWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    const request = parseArgument(spec.getWork.request, requestJson);
+    return readWork(txOf(ctx), request.workId);
+  }
+
+  /** The work registered first with a content hash. */
+  @Transaction(false)
+  async findWorkByContentHash(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    const request = parseArgument(spec.findWorkByContentHash.request, requestJson);
+    const work = await findWorkByHash(ctx, request.contentHash);
+    if (work === undefined) {
+      refuse('NOT_FOUND', `no work is registered with content hash ${request.contentHash}`, 'contentHash');
+    }
+    return work;
+  }
+
+  /** Works the person owns a share of now, in work id order. */
+  @Transaction(false)
+  async listWorksByOwner(ctx: Context, requestJson: string): Promise<WorkRecord[]> {
+    const request = parseArgument(spec.listWorksByOwner.request, requestJson);
+    return readWorksByOwner(ctx, request.owner);
+  }
+
+  /** An ownership change, to the owners it concerns and the consortium's readers; NOT_FOUND to anyone else. */
+  @Transaction(false)
+  async getOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    const request = parseArgument(spec.getOwnershipChange.request, requestJson);
+    const tx = txOf(ctx);
+    const work = await readWork(tx, request.workId);
+    const change = await readOwnershipChange(tx, request.workId, request.changeId);
+    if (!mayReadChange(tx, change, work)) {
+      refuse('NOT_FOUND', `work ${request.workId} has no ownership change ${request.changeId}`, 'changeId');
+    }
+    return viewChange(change, work);
+  }
+
+  /** The work's ownership changes the caller may read, in change id order. */
+  @Transaction(false)
+  async listOwnershipChanges(ctx: Context, requestJson: string): Promise<OwnershipChangeView[]> {
+    const request = parseArgument(spec.listOwnershipChanges.request, requestJson);
+    const tx = txOf(ctx);
+    const work = await readWork(tx, request.workId);
+    return (await readOwnershipChanges(ctx, request.workId))
+      .filter((change) => mayReadChange(tx, change, work))
+      .map((change) => viewChange(change, work));
+  }
+}
