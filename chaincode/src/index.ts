@@ -7,6 +7,14 @@ import { LicensingContract } from './contracts/licensing-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
+import { describeContract } from './ledger/metadata';
+import { agreementTransactions } from './model/agreement';
+import { credentialTransactions } from './model/credential';
+import { governanceTransactions } from './model/governance';
+import { licensingTransactions } from './model/licensing';
+import { parameterTransactions } from './model/parameter';
+import { reputationTransactions } from './model/reputation';
+import { systemTransactions } from './model/system';
 
 export {
   AgreementContract,
@@ -19,13 +27,18 @@ export {
   SystemContract,
 };
 
+/** Each contract beside the transaction specs it implements, which `GetMetadata` then describes. */
+export const contractsWithSpecs = [
+  [SystemContract, systemTransactions],
+  [ParameterContract, parameterTransactions],
+  [AgreementContract, agreementTransactions],
+  [CredentialContract, credentialTransactions],
+  [ReputationContract, reputationTransactions],
+  [GovernanceContract, governanceTransactions],
+  [LicensingContract, licensingTransactions],
+] as const;
+
+for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);
+
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
-export const contracts = [
-  SystemContract,
-  ParameterContract,
-  AgreementContract,
-  CredentialContract,
-  ReputationContract,
-  GovernanceContract,
-  LicensingContract,
-];
+export const contracts = contractsWithSpecs.map(([contract]) => contract);

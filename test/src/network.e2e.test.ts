@@ -67,6 +67,25 @@ describe('the local Fabric network', () => {
     expect(caller.id).toContain(`CN=${caller.userId ?? ''}`);
   });
 
+  it('describes what each transaction takes and returns to a stock Fabric client (GetMetadata)', async () => {
+    const auditor = await context.enroll('AuditOrg', 'auditor', 'meta');
+    const system = auditor.gateway
+      .getNetwork(context.config.channel)
+      .getContract(context.config.chaincode.name, 'org.hyperledger.fabric');
+
+    const metadata = JSON.parse(Buffer.from(await system.evaluateTransaction('GetMetadata')).toString('utf8')) as {
+      contracts: Record<string, { transactions: { name: string; parameters?: { description?: string }[] }[] }>;
+      components: { schemas: Record<string, { required?: string[] }> };
+    };
+
+    const fund = metadata.contracts.agreement?.transactions.find((transaction) => transaction.name === 'fundMilestone');
+    expect(fund?.parameters?.[0]?.description).toContain('agreement.fundMilestone.Request');
+    expect(metadata.components.schemas['agreement.fundMilestone.Request']?.required).toEqual(
+      expect.arrayContaining(['agreementId', 'milestoneId']),
+    );
+    expect(Object.keys(metadata.contracts)).toEqual(expect.arrayContaining(['agreement', 'credential', 'governance']));
+  });
+
   it('lets no admin alone change a rule once genesis is sealed, and no one without the admin role at all', async () => {
     const genesis = await (await context.enroll('ClientOrg', 'client')).governance.getGenesis();
     expect(genesis.sealed).toBe(true);

@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { agreementTransactions } from '../model/agreement';
+import { componentIds } from './metadata';
+
+interface ContractMetadata {
+  contracts: Record<
+    string,
+    {
+      transactions: {
+        name: string;
+        parameters?: { name: string; description?: string; schema: unknown }[];
+        returns?: { $ref?: string };
+      }[];
+    }
+  >;
+  components: {
+    schemas: Record<string, { $id: string; type?: string; properties?: Record<string, unknown>; required?: string[] }>;
+  };
+}
+
+interface ContractInfo {
+  contracts: unknown[];
+  serializers: unknown;
+  title: string;
+  version: string;
+}
+
+// The chaincode server's own start-up path (fabric-shim's contract SPI), which has no typings.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const Bootstrap = require('fabric-shim/lib/contract-spi/bootstrap') as {
+  getInfoFromContract(modulePath: string): ContractInfo;
+  loadAndValidateMetadata(metadataPath: string): unknown;
+};
+const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract') as new (
+  ...args: [unknown[], unknown, object, string, string]
+) => { contractImplementations: Record<string, { contractInstance: { metadata: unknown } }> };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const chaincodeRoot = path.resolve(__dirname, '..', '..');
+
+/** What `org.hyperledger.fabric:GetMetadata` answers, built the way the chaincode server builds it. */
+function servedMetadata(): ContractMetadata {
+  const { contracts, serializers, title, version } = Bootstrap.getInfoFromContract(chaincodeRoot);
+  const chaincode = new ChaincodeFromContract([...contracts], serializers, {}, title, version);
+  const system = chaincode.contractImplementations['org.hyperledger.fabric'];
+  if (system === undefined) throw new Error('fabric-shim registered no system contract');
+  return system.contractInstance.metadata as ContractMetadata;
+}
+
+describe('contract metadata (GetMetadata)', () => {
+  const metadata = servedMetadata();
+
+  it('describes the JSON argument and the result of every transaction with a schema', () => {
+    for (const [contractName, contract] of Object.entries(metadata.contracts)) {
+      if (contractName === 'org.hyperledger.fabric') continue;
+      for (const transaction of contract.transactions) {
+        const resultId = transaction.returns?.$ref?.replace('#/components/schemas/', '');
+        expect(resultId && metadata.components.schemas[resultId]).toBeDefined();
+        for (const parameter of transaction.parameters ?? []) {
+          const requestId = /`([^`]+)`/.exec(parameter.description ?? '')?.[1];
+          expect(requestId && metadata.components.schemas[requestId]?.$id).toBe(requestId);
+          expect(parameter.schema).toEqual({ type: 'string' });
+        }
+      }
+    }
+  });
+
+  it('shows an operator the fields a transaction takes and which are required', () => {
+    const ids = componentIds(agreementTransactions.fundMilestone);
+    const request = metadata.components.schemas[ids.request];
+    expect(request?.type).toBe('object');
+    expect(Object.keys(request?.properties ?? {})).toEqual(expect.arrayContaining(['agreementId', 'milestoneId']));
+    expect(request?.required).toEqual(expect.arrayContaining(['agreementId', 'milestoneId']));
+    const draft = metadata.contracts.agreement?.transactions.find(
+      (transaction) => transaction.name === 'draftAgreement',
+    );
+    expect(draft?.parameters?.[0]?.description).toContain('agreement.draftAgreement.Request');
+  });
+
+  it('passes the contract metadata schema that fabric-contract-api publishes', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'metadata-')), 'metadata.json');
+    writeFileSync(file, JSON.stringify(metadata));
+    expect(() => Bootstrap.loadAndValidateMetadata(file)).not.toThrow();
+  });
+});

@@ -1,0 +1,121 @@
+import 'reflect-metadata';
+import type { Contract } from 'fabric-contract-api';
+import { z } from 'zod';
+import { takesArgument, type TransactionSpec } from '../model/spec';
+
+/**
+ * What fabric-contract-api records for each `@Transaction` (the `fabric:transactions`
+ * metadata of a contract's prototype), and what `org.hyperledger.fabric:GetMetadata`
+ * answers. Shape: fabric-contract-api `schema/contract-schema.json`, `transaction`.
+ */
+interface FabricTransactionMetadata {
+  name: string;
+  tag?: string[];
+  parameters?: { name: string; description?: string; schema: Record<string, unknown> }[];
+  returns?: Record<string, unknown>;
+}
+
+type AnySpec = TransactionSpec<z.ZodType, z.ZodType>;
+
+// fabric-contract-api keeps the schemas of complex types (`fabric:objects`) on the global
+// object, where `GetMetadata` reads them as `components.schemas`.
+const componentRegistry = globalThis as unknown as object;
+
+// fabric-shim compiles every component schema with Ajv 6 when the chaincode starts,
+// and Ajv 6 refuses a schema naming a format it does not know; a format outside its
+// list stays readable in the description instead of stopping the chaincode.
+const ajv6Formats = new Set([
+  'date',
+  'time',
+  'date-time',
+  'uri',
+  'uri-reference',
+  'uri-template',
+  'url',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'regex',
+  'uuid',
+  'json-pointer',
+  'relative-json-pointer',
+]);
+
+function withKnownFormats(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withKnownFormats);
+  if (node === null || typeof node !== 'object') return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'format' && typeof value === 'string' && !ajv6Formats.has(value)) {
+      const description = (node as { description?: unknown }).description;
+      copy.description = typeof description === 'string' ? `${description} (format: ${value})` : `format: ${value}`;
+      continue;
+    }
+    if (key === 'description' && 'description' in copy) continue;
+    copy[key] = withKnownFormats(value);
+  }
+  return copy;
+}
+
+/** The JSON Schema (draft-07, which fabric-shim's Ajv 6 reads) of one side of a transaction. */
+export function transactionSchema(id: string, schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  const { $schema: _dialect, ...body } = withKnownFormats(generated) as Record<string, unknown>;
+  return { $id: id, ...body };
+}
+
+/** Component schema names of a transaction's request and result, e.g. `agreement.draftAgreement.Request`. */
+export function componentIds(spec: AnySpec): { request: string; result: string } {
+  const base = `${spec.contract}.${spec.name}`;
+  return { request: `${base}.Request`, result: `${base}.Result` };
+}
+
+/**
+ * Lets the chaincode's `GetMetadata` describe what each transaction takes and returns:
+ * every transaction of `contract` gets its spec's request schema (the JSON text its one
+ * string argument carries) and result schema as components, named by `componentIds`.
+ * The argument stays a string on the wire, so fabric-shim hands the transaction the
+ * same text as before and validation stays with the contract's own parser, which names
+ * the field and the reason.
+ *
+ * @throws Error when a decorated transaction has no spec, a spec has no decorated
+ *   transaction, or the spec's contract is not the contract's name: the two would
+ *   disagree about what the chaincode offers.
+ */
+export function describeContract(contract: new () => Contract, transactions: Readonly<Record<string, AnySpec>>): void {
+  const contractName = new contract().getName();
+  const prototype = contract.prototype as object;
+  const described = (Reflect.getMetadata('fabric:transactions', prototype) ?? []) as FabricTransactionMetadata[];
+  const specs = new Map(Object.values(transactions).map((spec) => [spec.name, spec]));
+  const components = (Reflect.getMetadata('fabric:objects', componentRegistry) ?? {}) as Record<string, unknown>;
+
+  for (const transaction of described) {
+    const spec = specs.get(transaction.name);
+    if (spec === undefined) throw new Error(`${contractName}:${transaction.name} has no transaction spec`);
+    if (spec.contract !== contractName) {
+      throw new Error(`spec ${spec.contract}:${spec.name} is declared for contract ${contractName}`);
+    }
+    const ids = componentIds(spec);
+    const [argument, ...extra] = transaction.parameters ?? [];
+    if (takesArgument(spec) !== (argument !== undefined) || extra.length > 0) {
+      throw new Error(
+        `${contractName}:${transaction.name} does not take exactly the one JSON argument its spec declares`,
+      );
+    }
+    if (argument !== undefined) {
+      argument.description = `JSON text of a \`${ids.request}\` (components.schemas), e.g. as a Fabric client's single string argument`;
+      components[ids.request] = transactionSchema(ids.request, spec.request, 'input');
+    }
+    transaction.returns = { $ref: `#/components/schemas/${ids.result}` };
+    components[ids.result] = transactionSchema(ids.result, spec.result, 'output');
+  }
+  const missing = [...specs.keys()].filter((name) => !described.some((transaction) => transaction.name === name));
+  if (missing.length > 0) throw new Error(`${contractName} has specs without a transaction: ${missing.join(', ')}`);
+
+  Reflect.defineMetadata('fabric:transactions', described, prototype);
+  Reflect.defineMetadata('fabric:objects', components, componentRegistry);
+}
