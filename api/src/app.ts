@@ -37,6 +37,7 @@ import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
 import { governanceRoutes } from './governance/governance-routes.js';
 import { governanceSchema } from './governance/governance-graphql.js';
+import { licensingRoutes } from './licensing/licensing-routes.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
 
@@ -80,6 +81,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...reputationRoutes(deps),
     ...settlementRoutes(deps),
     ...governanceRoutes(deps),
+    ...licensingRoutes(deps),
   ];
 }
 

@@ -12,6 +12,8 @@ export const scopes = [
   'reputation:write',
   'governance:read',
   'governance:write',
+  'licensing:read',
+  'licensing:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -25,6 +27,8 @@ const partyScopes: readonly Scope[] = [
   'reputation:read',
   'reputation:write',
   'governance:read',
+  'licensing:read',
+  'licensing:write',
 ];
 
 /**
@@ -38,13 +42,37 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
   evaluator: ['agreements:read', 'agreements:write', 'governance:read'],
   arbitrator: ['agreements:read', 'agreements:write', 'governance:read'],
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
-  settlement: ['agreements:read', 'agreements:write', 'settlements:write', 'governance:read'],
+  // licensing:write for closing ended royalty periods, as the auditor may too.
+  settlement: [
+    'agreements:read',
+    'agreements:write',
+    'settlements:write',
+    'governance:read',
+    'licensing:read',
+    'licensing:write',
+  ],
   // governance:write for the veto an auditing member organisation may hold.
-  auditor: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'governance:write'],
+  auditor: [
+    'agreements:read',
+    'credentials:read',
+    'reputation:read',
+    'governance:read',
+    'governance:write',
+    'licensing:read',
+    'licensing:write',
+  ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
   governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
-  admin: ['agreements:read', 'credentials:read', 'credentials:write', 'reputation:read', 'governance:read', 'admin'],
+  admin: [
+    'agreements:read',
+    'credentials:read',
+    'credentials:write',
+    'reputation:read',
+    'governance:read',
+    'licensing:read',
+    'admin',
+  ],
 };
 
 /**

@@ -1,11 +1,10 @@
+import { createHash } from 'node:crypto';
 import { licenceTermsSha256, licensingEvents, type LicenceTerms } from '../model/licensing';
-import type { WorkRecord } from '../model/ip';
 import type { Party } from '../model/party';
 import { parseRefusal } from '../model/errors';
 import { licensingCommandRoles, type LicensingCommand } from '../model/access-roles';
 import { roles } from '../model/identity';
-import { txOf } from '../ledger/tx';
-import { writeWork } from './ip/store';
+import { IpContract } from './ip-contract';
 import { LicensingContract } from './licensing-contract';
 import {
   AgreementDriver,
@@ -50,29 +49,23 @@ describe('LicensingContract', () => {
     return parseRefusal((error as Error).message);
   };
 
+  const ip = new IpContract();
   const registerWork = (workId: string, owners: { party: Party; shareBps: number }[]) =>
-    driver.ledger.invoke(freelancer, async (ctx) => {
-      const tx = txOf(ctx);
-      const work: WorkRecord = {
-        workId,
-        kind: 'model',
-        contentHash: workId
-          .padEnd(64, '0')
-          .replace(/[^0-9a-f]/g, 'a')
-          .slice(0, 64),
-        title: `Work ${workId}`,
-        uri: `https://models.example.com/${workId}`,
-        creators: owners.map((owner) => owner.party),
-        owners,
-        registrant: { mspId: tara.mspId, userId: tara.userId, role: 'freelancer' },
-        registeredAt: tx.at,
-        registrationTxId: tx.txId,
-        ownershipVersion: 1,
-        updatedAt: tx.at,
-        updatedTxId: tx.txId,
-      };
-      await writeWork(tx, work);
-    });
+    driver.ledger.invoke(freelancer, (ctx) =>
+      ip.registerWork(
+        ctx,
+        JSON.stringify({
+          requestId: `req-register-${workId}`,
+          workId,
+          kind: 'model',
+          contentHash: createHash('sha256').update(workId).digest('hex'),
+          title: `Work ${workId}`,
+          uri: `https://models.example.com/${workId}`,
+          creators: owners.map((owner) => owner.party),
+          owners,
+        }),
+      ),
+    );
 
   const offer = (as: TestIdentity, overrides: Record<string, unknown> = {}) => {
     requests += 1;

@@ -62,8 +62,8 @@ export type LicensingCommand = {
  * by the people who made them (freelancers) or by clients they passed to, and either may
  * take a licence; beyond the role the chaincode checks the person (an owner of the work,
  * the grant's licensee, a settlement organisation). A period that has ended may be closed
- * by whoever may read the grant (its licensee, an owner, the settlement service, an
- * auditor or admin): closing only turns what was reported into what is owed.
+ * by its licensee, an owner, the settlement service or an auditor: closing only turns
+ * what was reported into what is owed.
  */
 export const licensingCommandRoles = {
   offerLicence: ['client', 'freelancer'],
@@ -72,7 +72,7 @@ export const licensingCommandRoles = {
   acceptOffer: ['client', 'freelancer'],
   revokeGrant: ['client', 'freelancer'],
   reportUsage: ['client', 'freelancer'],
-  closeRoyaltyPeriod: ['client', 'freelancer', 'settlement', 'auditor', 'admin'],
+  closeRoyaltyPeriod: ['client', 'freelancer', 'settlement', 'auditor'],
   confirmRoyaltyPayout: ['settlement'],
 } as const satisfies Record<LicensingCommand, readonly Role[]>;
 

@@ -118,8 +118,8 @@ export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: Paramete
  * filed) is split among the work's owners as they are at closing, by their shares (see
  * `splitRoyalty`), and each non-zero part becomes a pending settlement instruction from
  * the licensee to that owner, which the settlement service pays. Its licensee, an owner,
- * or the settlement service (auditors and admins too) may close it; a revoked or
- * expired grant's ended periods still close.
+ * the settlement service or an auditor may close it; a revoked or expired grant's ended
+ * periods still close.
  *
  * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE until the period has
  *   ended (by the transaction time), when it lies outside the term, or when it is closed.
