@@ -37,6 +37,8 @@ import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
 import { governanceRoutes } from './governance/governance-routes.js';
 import { governanceSchema } from './governance/governance-graphql.js';
+import { ipRoutes } from './ip/ip-routes.js';
+import { ipSchema } from './ip/ip-graphql.js';
 import { licensingRoutes } from './licensing/licensing-routes.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
@@ -81,6 +83,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...reputationRoutes(deps),
     ...settlementRoutes(deps),
     ...governanceRoutes(deps),
+    ...ipRoutes(deps),
     ...licensingRoutes(deps),
   ];
 }
@@ -93,6 +96,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     credentialSchema(deps),
     reputationSchema(deps),
     governanceSchema(deps),
+    ipSchema(deps),
   ];
 }
 

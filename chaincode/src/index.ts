@@ -12,6 +12,7 @@ import { agreementTransactions } from './model/agreement';
 import { credentialTransactions } from './model/credential';
 import { governanceTransactions } from './model/governance';
 import { licensingTransactions } from './model/licensing';
+import { ipTransactions } from './model/ip';
 import { parameterTransactions } from './model/parameter';
 import { reputationTransactions } from './model/reputation';
 import { systemTransactions } from './model/system';
@@ -35,6 +36,7 @@ export const contractsWithSpecs = [
   [CredentialContract, credentialTransactions],
   [ReputationContract, reputationTransactions],
   [GovernanceContract, governanceTransactions],
+  [IpContract, ipTransactions],
   [LicensingContract, licensingTransactions],
 ] as const;
 

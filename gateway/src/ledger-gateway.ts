@@ -7,6 +7,7 @@ import {
   agreementTransactions,
   credentialTransactions,
   governanceTransactions,
+  ipTransactions,
   licensingTransactions,
   parameterTransactions,
   reputationTransactions,
@@ -38,6 +39,7 @@ const contractTransactions = {
   credentials: credentialTransactions,
   reputation: reputationTransactions,
   governance: governanceTransactions,
+  ip: ipTransactions,
   licensing: licensingTransactions,
 } as const;
 

@@ -90,7 +90,13 @@ describe('authentication and accounts over HTTP', () => {
     });
     expect(keyResponse.status).toBe(201);
     const { key, apiKey } = keyResponse.body as { key: string; apiKey: { id: string; scopes: string[] } };
-    expect(apiKey.scopes).toEqual(['agreements:read', 'credentials:read', 'reputation:read', 'governance:read']);
+    expect(apiKey.scopes).toEqual([
+      'agreements:read',
+      'credentials:read',
+      'reputation:read',
+      'governance:read',
+      'ip:read',
+    ]);
     const asService = await server.request('GET', '/v1/me', { apiKey: key });
     expect(asService.body).toMatchObject({
       principal: { kind: 'service', userId: 'svc.acme-hr', role: 'hr' },

@@ -14,6 +14,8 @@ export const scopes = [
   'governance:write',
   'licensing:read',
   'licensing:write',
+  'ip:read',
+  'ip:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -29,12 +31,16 @@ const partyScopes: readonly Scope[] = [
   'governance:read',
   'licensing:read',
   'licensing:write',
+  'ip:read',
+  'ip:write',
 ];
 
 /**
  * Scopes a person of each role has; an API key carries a subset of its role's scopes.
  * Everyone may read the consortium's rules and how they were decided, and execute a
  * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
+ * Clients and freelancers register works and change their owners (ip:write); the IP
+ * registry is readable to anyone who checks priority or ownership (ip:read).
  */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
@@ -60,8 +66,9 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'governance:write',
     'licensing:read',
     'licensing:write',
+    'ip:read',
   ],
-  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read'],
+  hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
   governor: ['governance:read', 'governance:write', 'credentials:read', 'reputation:read'],
   admin: [
@@ -71,6 +78,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'reputation:read',
     'governance:read',
     'licensing:read',
+    'ip:read',
     'admin',
   ],
 };

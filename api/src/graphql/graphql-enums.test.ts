@@ -8,6 +8,7 @@ import {
   instructionStatuses,
   milestoneKinds,
   milestoneStatuses,
+  ownershipChangeStatuses,
   partyQueryRoles,
   partySides,
   proposalPhases,
@@ -16,6 +17,7 @@ import {
   settlementOutcomes,
   taskStatuses,
   voteChoices,
+  workKinds,
 } from '@gigledger/chaincode/model';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
@@ -33,6 +35,7 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   InstructionStatus: instructionStatuses,
   MilestoneKind: milestoneKinds,
   MilestoneStatus: milestoneStatuses,
+  OwnershipChangeStatus: ownershipChangeStatuses,
   PartyRole: partyQueryRoles,
   PartySide: partySides,
   ProposalPhase: proposalPhases,
@@ -41,6 +44,7 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   SettlementOutcome: settlementOutcomes,
   TaskStatus: taskStatuses,
   VoteChoice: voteChoices,
+  WorkKind: workKinds,
 };
 
 describe('GraphQL enums and the domain model', () => {

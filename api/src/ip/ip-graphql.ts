@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import {
+  declineOwnershipChangeRequestSchema,
+  ownershipChangeRefRequestSchema,
+  partySchema,
+  proposeOwnershipChangeRequestSchema,
+  registerWorkRequestSchema,
+  sha256HexSchema,
+  workIdSchema,
+  type IpCommand,
+  type OwnershipChangeView,
+} from '@gigledger/chaincode/model';
+import type { Submitted } from '@gigledger/gateway';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { inputFields } from '../graphql/input-arguments.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { generateRequestId } from '../http/request-ids.js';
+import { parseInput } from '../http/route.js';
+import { committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { visible } from '../ledger/visible.js';
+import { IpService } from './ip-routes.js';
+
+/** An ownership change as GraphQL shows it: the record's fields beside what is awaited and the work now. */
+function changeNode(view: OwnershipChangeView) {
+  return { ...view.change, awaiting: view.awaiting, stale: view.stale, work: view.work };
+}
+
+function changePayload(submitted: Submitted<OwnershipChangeView>, requestId: string | undefined) {
+  const done = committed(submitted, requestId);
+  return { ...done, change: changeNode(done.result) };
+}
+
+const workArgs = z.strictObject({ workId: workIdSchema });
+
+/**
+ * IP records for the people who register and own works and for anyone checking
+ * priority: works by id, content hash or owner; registration; ownership changes and
+ * their approvals (who may run each is the chaincode's rule, mirrored at the edge).
+ */
+export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
+  const service = new IpService(deps.ledger);
+  const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'ip:read'));
+  const commander = (context: GraphqlContext, command: IpCommand) =>
+    service.commander(resolverRequester(context, 'ip:write'), command);
+  return {
+    typeDefs: /* GraphQL */ `
+      enum WorkKind {
+        model
+        weights
+        code
+        dataset
+        promptSet
+        report
+        other
+      }
+
+      enum OwnershipChangeStatus {
+        open
+        applied
+        declined
+        withdrawn
+      }
+
+      "One owner's share, in basis points; a work's shares sum to 10000."
+      type OwnerShare {
+        party: Party!
+        shareBps: Int!
+      }
+
+      input OwnerShareInput {
+        party: PartyInput!
+        shareBps: Int!
+      }
+
+      "Where a paid work-for-hire milestone moved the work to the client."
+      type WorkAssignment {
+        agreementId: String!
+        milestoneId: String!
+        txId: String!
+        at: String!
+        from: [OwnerShare!]!
+      }
+
+      "The milestone a work is delivered under; its payment moves the work to the client."
+      type WorkPledge {
+        agreementId: String!
+        milestoneId: String!
+        txId: String!
+      }
+
+      type Work {
+        workId: ID!
+        kind: WorkKind!
+        "SHA-256 of the content, 64 lowercase hex characters."
+        contentHash: String!
+        manifestHash: String
+        title: String!
+        uri: String!
+        creators: [Party!]!
+        owners: [OwnerShare!]!
+        registrant: Actor!
+        "The priority date: the registering transaction's timestamp."
+        registeredAt: String!
+        registrationTxId: String!
+        ownershipVersion: Int!
+        pledge: WorkPledge
+        assignment: WorkAssignment
+        updatedAt: String!
+      }
+
+      type OwnershipApproval {
+        owner: Party!
+        at: String!
+        txId: String!
+      }
+
+      type OwnershipDecision {
+        by: Party!
+        reason: String
+        at: String!
+        txId: String!
+      }
+
+      type OwnershipChange {
+        workId: ID!
+        changeId: ID!
+        proposer: Party!
+        "The owners when it was proposed; each must approve."
+        currentOwners: [OwnerShare!]!
+        proposedOwners: [OwnerShare!]!
+        reason: String
+        status: OwnershipChangeStatus!
+        approvals: [OwnershipApproval!]!
+        awaiting: [Party!]!
+        "Open, but the work's owners changed since: it can only be withdrawn or declined."
+        stale: Boolean!
+        decision: OwnershipDecision
+        proposedAt: String!
+        txId: String!
+        work: Work!
+      }
+
+      type WorkPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        work: Work!
+      }
+
+      type OwnershipChangePayload implements CommandPayload {
+        "Set for proposals, which take a request id; approvals and decisions are keyed by change id."
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        change: OwnershipChange!
+      }
+
+      input RegisterWorkInput {
+        requestId: String
+        workId: ID!
+        kind: WorkKind!
+        contentHash: String!
+        manifestHash: String
+        title: String!
+        uri: String!
+        creators: [PartyInput!]!
+        "Left out: the caller owns the work alone (10000 basis points)."
+        owners: [OwnerShareInput!]
+      }
+
+      input ProposeOwnershipChangeInput {
+        requestId: String
+        workId: ID!
+        changeId: ID!
+        owners: [OwnerShareInput!]!
+        reason: String
+      }
+
+      extend type Query {
+        work(workId: ID!): Work!
+        "The work registered first with this content hash."
+        workByContentHash(contentHash: String!): Work!
+        worksByOwner(owner: PartyInput!): [Work!]!
+        "Changes the caller may see: as an owner concerned, or an auditor."
+        ownershipChanges(workId: ID!): [OwnershipChange!]!
+        ownershipChange(workId: ID!, changeId: ID!): OwnershipChange!
+      }
+
+      extend type Mutation {
+        "Role client or freelancer; a duplicate content hash is refused naming the first registration."
+        registerWork(input: RegisterWorkInput!): WorkPayload!
+        "A current owner; counts as their approval."
+        proposeOwnershipChange(input: ProposeOwnershipChangeInput!): OwnershipChangePayload!
+        "A current owner, in their own transaction; the last approval applies the change."
+        approveOwnershipChange(workId: ID!, changeId: ID!): OwnershipChangePayload!
+        "A current owner other than the proposer."
+        declineOwnershipChange(workId: ID!, changeId: ID!, reason: String!): OwnershipChangePayload!
+        "The proposer, while the change is open."
+        withdrawOwnershipChange(workId: ID!, changeId: ID!): OwnershipChangePayload!
+      }
+    `,
+    resolvers: {
+      Query: {
+        work: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).getWork(parseInput(workArgs, args, 'workId'))),
+        workByContentHash: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).findWorkByContentHash(
+              parseInput(z.strictObject({ contentHash: sha256HexSchema }), args, 'contentHash'),
+            ),
+          ),
+        worksByOwner: (_parent: unknown, args: { owner: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).listWorksByOwner({ owner: parseInput(partySchema, args.owner, 'owner') }),
+          ),
+        ownershipChanges: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await (await reader(context)).listOwnershipChanges(parseInput(workArgs, args, 'workId'))).map(changeNode),
+          ),
+        ownershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            const client = await reader(context);
+            return changeNode(
+              await visible(`ownership change ${ref.changeId} of work ${ref.workId}`, () =>
+                client.getOwnershipChange(ref),
+              ),
+            );
+          }),
+      },
+      Mutation: {
+        registerWork: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const client = await commander(context, 'registerWork');
+            const fields = inputFields(args.input);
+            if (typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
+            const request = parseInput(registerWorkRequestSchema, fields, 'input');
+            const done = committed(await fieldsUnder('input', () => client.registerWork(request)), request.requestId);
+            return { ...done, work: done.result };
+          }),
+        proposeOwnershipChange: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const client = await commander(context, 'proposeOwnershipChange');
+            const fields = inputFields(args.input);
+            if (typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
+            const request = parseInput(proposeOwnershipChangeRequestSchema, fields, 'input');
+            return changePayload(
+              await fieldsUnder('input', () => client.proposeOwnershipChange(request)),
+              request.requestId,
+            );
+          }),
+        approveOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const client = await commander(context, 'approveOwnershipChange');
+            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            return changePayload(await client.approveOwnershipChange(ref), undefined);
+          }),
+        declineOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const client = await commander(context, 'declineOwnershipChange');
+            const request = parseInput(declineOwnershipChangeRequestSchema, args, 'input');
+            return changePayload(await fieldsUnder('input', () => client.declineOwnershipChange(request)), undefined);
+          }),
+        withdrawOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const client = await commander(context, 'withdrawOwnershipChange');
+            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            return changePayload(await client.withdrawOwnershipChange(ref), undefined);
+          }),
+      },
+    },
+  };
+}

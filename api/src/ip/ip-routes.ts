@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import {
+  canonicalInput,
+  ipCommandRoles,
+  ownershipChangeIdSchema,
+  ownershipChangeViewSchema,
+  partySchema,
+  proposeOwnershipChangeRequestSchema,
+  reasonSchema,
+  registerWorkRequestSchema,
+  sha256HexSchema,
+  workIdSchema,
+  workRecordSchema,
+  type IpCommand,
+} from '@gigledger/chaincode/model';
+import type { LedgerClient } from '@gigledger/gateway';
+import { requireOneOfRoles } from '../agreements/agreement-gates.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { idempotencyKeyHeader, optionalRequestIdSchema, withRequestId } from '../http/request-ids.js';
+import { routeRequester } from '../http/route-requester.js';
+import { route, type RouteSpec } from '../http/route.js';
+import { committed, committedSchema } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
+
+const tag = 'ip';
+const worksPath = '/v1/ip/works';
+const workPath = `${worksPath}/:workId`;
+const changesPath = `${workPath}/ownership-changes`;
+const changePath = `${changesPath}/:changeId`;
+const workParams = z.strictObject({ workId: workIdSchema });
+const changeParams = z.strictObject({ workId: workIdSchema, changeId: ownershipChangeIdSchema });
+/** The reads take no query parameters; an unknown one is refused rather than ignored. */
+const noQuery = z.strictObject({});
+
+/** Body of `POST /v1/ip/works`: the chaincode request, its request id optional (or in Idempotency-Key). */
+export const registerWorkBodySchema = canonicalInput(
+  registerWorkRequestSchema.omit({ requestId: true }).extend({ requestId: optionalRequestIdSchema }),
+);
+/** Body of a proposed ownership change; the work comes from the path. */
+export const proposeOwnershipChangeBodySchema = canonicalInput(
+  proposeOwnershipChangeRequestSchema
+    .omit({ requestId: true, workId: true })
+    .extend({ requestId: optionalRequestIdSchema }),
+);
+export const declineOwnershipChangeBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+const emptyBodySchema = z.strictObject({});
+
+/** What each command is, in words, for the 403 a caller of the wrong role gets. */
+const commandActions: Record<IpCommand, string> = {
+  registerWork: 'register a work',
+  proposeOwnershipChange: 'propose an ownership change',
+  approveOwnershipChange: 'approve an ownership change',
+  declineOwnershipChange: 'decline an ownership change',
+  withdrawOwnershipChange: 'withdraw an ownership change',
+};
+
+/** Reaches the `ip` contract as the caller. */
+export class IpService {
+  constructor(private readonly ledger: LedgerAccess) {}
+
+  async client(as: Requester): Promise<LedgerClient['ip']> {
+    return (await this.ledger.clientFor(as.principal, as.log)).ip;
+  }
+
+  /**
+   * The caller's client for a command, after the role gate the chaincode applies too.
+   *
+   * @throws ApiError 403 FORBIDDEN for a role the command's row in `ipCommandRoles` does not list.
+   */
+  async commander(as: Requester, command: IpCommand): Promise<LedgerClient['ip']> {
+    requireOneOfRoles(as.principal, ipCommandRoles[command], commandActions[command]);
+    return this.client(as);
+  }
+}
+
+const commandErrors = [404, 409, 503, 504] as const;
+
+/**
+ * IP records over REST: registration by content hash (a duplicate answers 409 naming the
+ * first registration), lookup by id, hash or owner, and ownership changes that apply
+ * once every current owner has approved. Work records are public to every signed-in
+ * caller, as a registry of priority must be; an ownership change is shown only to the
+ * owners it concerns and to auditors (404 to anyone else).
+ */
+export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
+  const service = new IpService(deps.ledger);
+  return [
+    route({
+      method: 'post',
+      path: worksPath,
+      operationId: 'registerWork',
+      summary:
+        "Register a work by the SHA-256 of its content (role client or freelancer); the ledger's timestamp is its priority date and the caller owns it alone or with the co-owners named (shares summing to 10000 basis points)",
+      tag,
+      headers: [idempotencyKeyHeader],
+      access: 'ip:write',
+      body: registerWorkBodySchema,
+      response: committedSchema(workRecordSchema),
+      status: 201,
+      errors: [409, 503, 504],
+      handler: async ({ body, header, principal, log, setHeader }) => {
+        const client = await service.commander(routeRequester({ principal, log }), 'registerWork');
+        const request = withRequestId(body, header('idempotency-key'));
+        const submitted = await fieldsUnder('body', () => client.registerWork(request));
+        setHeader('Location', `${worksPath}/${encodeURIComponent(body.workId)}`);
+        return committed(submitted, request.requestId);
+      },
+    }),
+    route({
+      method: 'get',
+      path: workPath,
+      operationId: 'getWork',
+      summary: 'One work: its content hash, priority date, registering transaction and current owners',
+      tag,
+      access: 'ip:read',
+      params: workParams,
+      query: noQuery,
+      response: workRecordSchema,
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).getWork(params),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/ip/content-hashes/:contentHash',
+      operationId: 'findWorkByContentHash',
+      summary: 'The work registered first with a content hash, to check priority before registering or licensing',
+      tag,
+      access: 'ip:read',
+      params: z.strictObject({ contentHash: sha256HexSchema }),
+      query: noQuery,
+      response: workRecordSchema,
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).findWorkByContentHash(params),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/ip/owners/:mspId/:userId/works',
+      operationId: 'listWorksByOwner',
+      summary: 'Works a person owns a share of now',
+      tag,
+      access: 'ip:read',
+      params: partySchema,
+      query: noQuery,
+      response: z.array(workRecordSchema),
+      errors: [503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).listWorksByOwner({ owner: params }),
+    }),
+    route({
+      method: 'post',
+      path: changesPath,
+      operationId: 'proposeOwnershipChange',
+      summary:
+        'An owner proposes new owners and shares (a transfer or a new split); it counts as their approval and applies once every current owner has approved',
+      tag,
+      headers: [idempotencyKeyHeader],
+      access: 'ip:write',
+      params: workParams,
+      body: proposeOwnershipChangeBodySchema,
+      response: committedSchema(ownershipChangeViewSchema),
+      status: 201,
+      errors: commandErrors,
+      handler: async ({ params, body, header, principal, log, setHeader }) => {
+        const client = await service.commander(routeRequester({ principal, log }), 'proposeOwnershipChange');
+        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
+        const submitted = await fieldsUnder('body', () => client.proposeOwnershipChange(request));
+        setHeader('Location', `${worksPath}/${encodeURIComponent(params.workId)}/ownership-changes/${body.changeId}`);
+        return committed(submitted, request.requestId);
+      },
+    }),
+    route({
+      method: 'get',
+      path: changesPath,
+      operationId: 'listOwnershipChanges',
+      summary: "The work's ownership changes the caller may see (as an owner concerned, or an auditor)",
+      tag,
+      access: 'ip:read',
+      params: workParams,
+      query: noQuery,
+      response: z.array(ownershipChangeViewSchema),
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).listOwnershipChanges(params),
+    }),
+    route({
+      method: 'get',
+      path: changePath,
+      operationId: 'getOwnershipChange',
+      summary: 'One ownership change with the approvals still awaited and whether it went stale',
+      tag,
+      access: 'ip:read',
+      params: changeParams,
+      query: noQuery,
+      response: ownershipChangeViewSchema,
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return visible(`ownership change ${params.changeId} of work ${params.workId}`, () =>
+          client.getOwnershipChange(params),
+        );
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${changePath}/approvals`,
+      operationId: 'approveOwnershipChange',
+      summary:
+        "A current owner approves, in their own transaction; the last approval applies the change and the work's endorsement policy moves to the new owners' organisations",
+      tag,
+      access: 'ip:write',
+      params: changeParams,
+      body: emptyBodySchema,
+      response: committedSchema(ownershipChangeViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.commander(routeRequester({ principal, log }), 'approveOwnershipChange');
+        return committed(await client.approveOwnershipChange(params), undefined);
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${changePath}/declination`,
+      operationId: 'declineOwnershipChange',
+      summary: 'A current owner other than the proposer refuses the change, with a reason, which closes it',
+      tag,
+      access: 'ip:write',
+      params: changeParams,
+      body: declineOwnershipChangeBodySchema,
+      response: committedSchema(ownershipChangeViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, body, principal, log }) => {
+        const client = await service.commander(routeRequester({ principal, log }), 'declineOwnershipChange');
+        return committed(
+          await fieldsUnder('body', () => client.declineOwnershipChange({ ...body, ...params })),
+          undefined,
+        );
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${changePath}/withdrawal`,
+      operationId: 'withdrawOwnershipChange',
+      summary: 'The proposer takes an open change back',
+      tag,
+      access: 'ip:write',
+      params: changeParams,
+      body: emptyBodySchema,
+      response: committedSchema(ownershipChangeViewSchema),
+      errors: commandErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.commander(routeRequester({ principal, log }), 'withdrawOwnershipChange');
+        return committed(await client.withdrawOwnershipChange(params), undefined);
+      },
+    }),
+  ];
+}
