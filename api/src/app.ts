@@ -39,6 +39,7 @@ import { governanceRoutes } from './governance/governance-routes.js';
 import { governanceSchema } from './governance/governance-graphql.js';
 import { ipRoutes } from './ip/ip-routes.js';
 import { ipSchema } from './ip/ip-graphql.js';
+import { licensingSchema } from './licensing/licensing-graphql.js';
 import { licensingRoutes } from './licensing/licensing-routes.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
@@ -97,6 +98,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     reputationSchema(deps),
     governanceSchema(deps),
     ipSchema(deps),
+    licensingSchema(deps),
   ];
 }
 

@@ -87,19 +87,22 @@ export class LicensingService {
   }
 
   /**
-   * Runs a command as the caller.
+   * Runs a command as the caller, reporting chaincode validation under the input part
+   * the caller sent (`body` for REST, `input` for GraphQL).
    *
-   * @throws ApiError 403 naming the role the command needs; RefusedError from the chaincode.
+   * @throws ApiError 403 naming the role the command needs; 422 naming the field;
+   *   RefusedError from the chaincode.
    */
   async command<Value>(
     as: Requester,
     name: LicensingCommand,
     requestId: string | undefined,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
+    part: 'body' | 'input' = 'body',
   ): Promise<Committed<Value>> {
     requireOneOfRoles(as.principal, licensingCommandRoles[name], commandActions[name]);
     const client = await this.client(as);
-    return committed(await fieldsUnder('body', () => run(client)), requestId);
+    return committed(await fieldsUnder(part, () => run(client)), requestId);
   }
 }
 
