@@ -177,8 +177,15 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         reason: String
       }
 
+      "The organisations whose peers must each endorse a change of a work (its owners' organisations)."
+      type WorkEndorsement {
+        workId: ID!
+        organisations: [String!]!
+      }
+
       extend type Query {
         work(workId: ID!): Work!
+        workEndorsement(workId: ID!): WorkEndorsement!
         "The work registered first with this content hash."
         workByContentHash(contentHash: String!): Work!
         worksByOwner(owner: PartyInput!): [Work!]!
@@ -204,6 +211,10 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       Query: {
         work: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => (await reader(context)).getWork(parseInput(workArgs, args, 'workId'))),
+        workEndorsement: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).getWorkEndorsement(parseInput(workArgs, args, 'workId')),
+          ),
         workByContentHash: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
             (await reader(context)).findWorkByContentHash(

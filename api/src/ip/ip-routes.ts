@@ -9,6 +9,7 @@ import {
   reasonSchema,
   registerWorkRequestSchema,
   sha256HexSchema,
+  workEndorsementSchema,
   workIdSchema,
   workRecordSchema,
   type IpCommand,
@@ -121,6 +122,21 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       errors: [404, 503],
       handler: async ({ params, principal, log }) =>
         (await service.client(routeRequester({ principal, log }))).getWork(params),
+    }),
+    route({
+      method: 'get',
+      path: `${workPath}/endorsement`,
+      operationId: 'getWorkEndorsement',
+      summary:
+        "The organisations whose peers must each endorse a change of the work: its owners' organisations, as the key's endorsement policy on the ledger names them",
+      tag,
+      access: 'ip:read',
+      params: workParams,
+      query: noQuery,
+      response: workEndorsementSchema,
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).getWorkEndorsement(params),
     }),
     route({
       method: 'get',

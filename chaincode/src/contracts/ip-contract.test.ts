@@ -204,6 +204,10 @@ describe('IpContract', () => {
       expect(view.work.owners).toEqual([{ party: bobParty, shareBps: 10_000 }]);
       expect(view.work.ownershipVersion).toBe(2);
       expect(policyOrganisations(ledger.committedValidationParameter(workKey('W-1'))!)).toEqual(['ClientOrgMSP']);
+      await expect(call(dave, 'getWorkEndorsement', { workId: 'W-1' })).resolves.toEqual({
+        workId: 'W-1',
+        organisations: ['ClientOrgMSP'],
+      });
       expect(await call<WorkRecord[]>(dave, 'listWorksByOwner', { owner: aliceParty })).toEqual([]);
       expect((await call<WorkRecord[]>(dave, 'listWorksByOwner', { owner: bobParty })).length).toBe(1);
     });

@@ -4,13 +4,22 @@ import {
   ipEvents,
   ipTransactions as spec,
   type OwnershipChangeView,
+  type WorkEndorsement,
   type WorkRecord,
 } from '../model/ip';
+import { policyOrganisations } from '../ledger/endorsement';
 import { emitEvent } from '../ledger/events';
 import { parseArgument, refuse } from '../ledger/refusal';
 import { runRequestOnce } from '../ledger/requests';
 import { actorOf, txOf, type Tx } from '../ledger/tx';
-import { findWorkByHash, readOwnershipChange, readOwnershipChanges, readWork, readWorksByOwner } from './ip/store';
+import {
+  findWorkByHash,
+  readOwnershipChange,
+  readOwnershipChanges,
+  readWork,
+  readWorksByOwner,
+  workKey,
+} from './ip/store';
 import {
   approveOwnershipChange,
   declineOwnershipChange,
@@ -95,6 +104,15 @@ export class IpContract extends Contract {
   async getWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
     const request = parseArgument(spec.getWork.request, requestJson);
     return readWork(txOf(ctx), request.workId);
+  }
+
+  /** Which organisations must endorse a change of the work: the key-level policy as the peer holds it. */
+  @Transaction(false)
+  async getWorkEndorsement(ctx: Context, requestJson: string): Promise<WorkEndorsement> {
+    const request = parseArgument(spec.getWorkEndorsement.request, requestJson);
+    const work = await readWork(txOf(ctx), request.workId);
+    const policy = await ctx.stub.getStateValidationParameter(workKey(ctx, work.workId));
+    return { workId: work.workId, organisations: policy.length === 0 ? [] : policyOrganisations(policy) };
   }
 
   /** The work registered first with a content hash. */

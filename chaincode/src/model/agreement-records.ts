@@ -211,6 +211,8 @@ export const submissionSchema = z.object({
   late: z.boolean(),
   rejection: rejectionSchema.optional(),
   evaluations: z.array(evaluationSchema),
+  /** The registered work (`ip` contract) this delivery is, for a milestone that assigns its IP to the client. */
+  workId: z.string().optional(),
 });
 export type Submission = z.output<typeof submissionSchema>;
 
@@ -270,6 +272,15 @@ export const batchProgressSchema = z.object({
 });
 export type BatchProgress = z.output<typeof batchProgressSchema>;
 
+/**
+ * Who owns the deliverable's IP once the milestone is paid: `none` leaves it with
+ * whoever owns it (the freelancer, by default); `client` makes the milestone work for
+ * hire, whose payment moves the delivered work's IP record to the client.
+ */
+export const ipAssignments = ['none', 'client'] as const;
+export const ipAssignmentSchema = z.enum(ipAssignments);
+export type IpAssignment = z.infer<typeof ipAssignmentSchema>;
+
 export const milestoneRecordSchema = z.object({
   agreementId: z.string(),
   milestoneId: z.string(),
@@ -282,6 +293,8 @@ export const milestoneRecordSchema = z.object({
   acceptanceCriteria: acceptanceCriteriaSchema,
   dueDate: z.string(),
   reviewWindowSeconds: z.number().int(),
+  /** Absent on milestones drafted without it, which assign nothing (`none`). */
+  ipAssignment: ipAssignmentSchema.optional(),
   status: milestoneStatusSchema,
   fundedAt: z.string().optional(),
   submissions: z.array(submissionSchema),

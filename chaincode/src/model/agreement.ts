@@ -5,6 +5,7 @@ import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema }
 import { currencySchema } from './currency';
 import { metricValuesSchema } from './metrics';
 import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
+import { workIdSchema } from './ip';
 import { parameterCatalogue } from './parameter';
 import { contractSpecs } from './spec';
 import {
@@ -12,6 +13,7 @@ import {
   agreementContractName,
   agreementIdSchema,
   agreementRecordSchema,
+  ipAssignmentSchema,
   milestoneIdSchema,
   milestoneRecordSchema,
   providerReferenceSchema,
@@ -107,6 +109,8 @@ export const deliverableMilestoneDraftSchema = z.strictObject({
   kind: z.literal('deliverable'),
   ...milestoneDraftFields,
   acceptanceCriteria: acceptanceCriteriaSchema,
+  /** `client` makes the milestone work for hire: its payment moves the delivered work's IP to the client. `none` when left out. */
+  ipAssignment: ipAssignmentSchema.optional(),
 });
 
 export const taskDraftSchema = z.strictObject({
@@ -252,6 +256,11 @@ export const submitDeliverableRequestSchema = z.strictObject({
   uri: artifactUriSchema,
   claimedMetrics: metricValuesSchema.default({}),
   note: z.string().trim().min(1).max(2000, 'must be at most 2000 characters').optional(),
+  /**
+   * The registered work this delivery is; required by, and only accepted for, a
+   * milestone that assigns its IP to the client. The freelancer must own it in full.
+   */
+  workId: workIdSchema.optional(),
 });
 
 export const postEvaluationRequestSchema = z.strictObject({

@@ -182,6 +182,10 @@ export const ownershipChangeViewSchema = z.object({
 });
 export type OwnershipChangeView = z.output<typeof ownershipChangeViewSchema>;
 
+/** The organisations whose peers must each endorse a change of the work, as its key's endorsement policy names them. */
+export const workEndorsementSchema = z.object({ workId: z.string(), organisations: z.array(z.string()) });
+export type WorkEndorsement = z.output<typeof workEndorsementSchema>;
+
 const { submit, evaluate } = contractSpecs(ipContractName);
 
 /** Every transaction of the `ip` contract. */
@@ -204,6 +208,7 @@ export const ipTransactions = {
     ownershipChangeViewSchema,
   ),
   getWork: evaluate('getWork', workRefRequestSchema, workRecordSchema),
+  getWorkEndorsement: evaluate('getWorkEndorsement', workRefRequestSchema, workEndorsementSchema),
   findWorkByContentHash: evaluate('findWorkByContentHash', contentHashRequestSchema, workRecordSchema),
   listWorksByOwner: evaluate('listWorksByOwner', worksByOwnerRequestSchema, z.array(workRecordSchema)),
   getOwnershipChange: evaluate('getOwnershipChange', ownershipChangeRefRequestSchema, ownershipChangeViewSchema),

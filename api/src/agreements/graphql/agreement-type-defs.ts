@@ -156,6 +156,12 @@ export const agreementTypeDefs = /* GraphQL */ `
     txId: String!
   }
 
+  "Who owns a milestone's delivered work once it is paid."
+  enum IpAssignment {
+    none
+    client
+  }
+
   type Milestone {
     agreementId: ID!
     milestoneId: ID!
@@ -168,6 +174,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     acceptanceCriteria: AcceptanceCriteria!
     dueDate: String!
     reviewWindowSeconds: Int!
+    "client: work for hire, the delivered work's IP passes to the client when the milestone is paid; null: none."
+    ipAssignment: IpAssignment
     status: MilestoneStatus!
     fundedAt: String
     submissions: [Submission!]!
@@ -207,6 +215,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     late: Boolean!
     rejection: Rejection
     evaluations: [Evaluation!]!
+    "The registered work delivered, on a work-for-hire milestone."
+    workId: String
   }
 
   type Rejection {
@@ -486,6 +496,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     dueDate: String!
     reviewWindowSeconds: Int
     acceptanceCriteria: AcceptanceCriteriaInput!
+    "Deliverable milestones only: client makes it work for hire."
+    ipAssignment: IpAssignment
     taskAmount: String
     tasks: [TaskDraftInput!]
   }
@@ -552,6 +564,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     uri: String!
     claimedMetrics: JSON
     note: String
+    "The registered work delivered; required by a work-for-hire milestone, which moves it to the client once paid."
+    workId: String
   }
 
   input PostEvaluationInput {

@@ -11,6 +11,7 @@ import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from '.
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { actorOf, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
+import { assignPaidWork } from '../ip/work-for-hire';
 
 interface MilestoneRef {
   readonly agreementId: string;
@@ -58,7 +59,9 @@ export async function fundMilestone(tx: Tx, request: MilestoneRef): Promise<Mile
 /**
  * Records the settlement provider's answer to an instruction. A paid escrow funds the
  * milestone and a failed one returns it to unfunded; once every payout of a release,
- * dispute decision or refund is paid the milestone reaches its final status.
+ * dispute decision or refund is paid the milestone reaches its final status. A
+ * work-for-hire milestone's delivered work moves to the client in the same transaction
+ * that makes the milestone paid.
  *
  * @throws RefusalError FORBIDDEN without role settlement; NOT_FOUND for an unknown
  *   instruction; INVALID_STATE when the instruction was already answered.
@@ -116,6 +119,7 @@ export async function confirmSettlement(
   }
   const updated = touched(tx, next);
   await writeMilestone(tx.ctx, updated);
+  if (milestone.status !== 'paid') await assignPaidWork(tx, updated, agreement.client);
   emitAgreementEvent(tx, agreementEvents.settlementConfirmed, agreement.agreementId, {
     milestoneId: milestone.milestoneId,
     milestone: updated,

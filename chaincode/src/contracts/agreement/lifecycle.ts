@@ -120,6 +120,7 @@ export async function draftAgreement(
           : { description: draft.acceptanceCriteria.description, thresholds: [] },
       dueDate: draft.dueDate,
       reviewWindowSeconds: draft.reviewWindowSeconds ?? defaultReviewWindowSeconds,
+      ...(draft.kind === 'deliverable' && draft.ipAssignment === 'client' ? { ipAssignment: 'client' as const } : {}),
       status: 'unfunded',
       submissions: [],
       rejectionCount: 0,

@@ -7,6 +7,7 @@ import { requireActive, requireKind, requireStatus } from './guards';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { addSeconds, reached, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
+import { pledgeDeliveredWork } from '../ip/work-for-hire';
 
 interface MilestoneRef {
   readonly agreementId: string;
@@ -31,7 +32,8 @@ function withLatest(milestone: MilestoneRecord, latest: Submission): Submission[
  * freelancer claims. A delivery after a rejection appends, keeping the history.
  *
  * @throws RefusalError FORBIDDEN unless the freelancer calls; INVALID_STATE unless the
- *   milestone is a funded or rejected single deliverable.
+ *   milestone is a funded or rejected single deliverable; for the work link, what
+ *   {@link pledgeDeliveredWork} refuses.
  */
 export async function submitDeliverable(
   tx: Tx,
@@ -40,6 +42,7 @@ export async function submitDeliverable(
     uri: string;
     claimedMetrics: MetricValues;
     note?: string | undefined;
+    workId?: string | undefined;
   },
 ): Promise<MilestoneRecord> {
   const agreement = await requireAgreement(tx.ctx, request.agreementId);
@@ -53,6 +56,7 @@ export async function submitDeliverable(
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   requireKind(milestone, 'deliverable', useTasks);
   requireStatus(milestone, ['funded', 'rejected'], 'submitted');
+  await pledgeDeliveredWork(tx, milestone, agreement.freelancer, request.workId);
   const submission: Submission = {
     number: milestone.submissions.length + 1,
     artifactSha256: request.artifactSha256,
@@ -64,6 +68,7 @@ export async function submitDeliverable(
     reviewDeadline: addSeconds(tx.at, milestone.reviewWindowSeconds),
     late: Date.parse(tx.at) > Date.parse(milestone.dueDate),
     evaluations: [],
+    ...(request.workId === undefined ? {} : { workId: request.workId }),
   };
   const submitted = touched(tx, {
     ...milestone,
