@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import {
   agreementEventBaseSchema,
   credentialEventNames,
+  licensingContractName,
   licensingEventBaseSchema,
-  licensingEvents,
   partySchema,
   type Party,
   type RoyaltyInstruction,
@@ -735,7 +735,7 @@ function instructionsOf(
       cleared: event.name === 'agreement.PayoutCleared',
     };
   }
-  if (event.name === licensingEvents.royaltyPeriodClosed.name) {
+  if (event.name.startsWith(`${licensingContractName}.`)) {
     const base = licensingEventBaseSchema.safeParse(event.payload);
     if (!base.success) return { malformed: 'licensing event without its base' };
     return { requests: base.data.settlementRequests.map(fromLicensing), held: [], cleared: false };

@@ -199,7 +199,7 @@ describe('licensing: licence, grant, usage, royalties split between co-owners an
       if (Date.now() > deadline) throw new Error(`royalty period stayed ${view.closed?.status ?? 'open'}`);
       await delay(250);
     }
-    expect(view.closed?.instructions.map((instruction) => instruction.confirmation?.by.role)).toEqual([
+    expect(view.closed.instructions.map((instruction) => instruction.confirmation?.by.role)).toEqual([
       'settlement',
       'settlement',
     ]);

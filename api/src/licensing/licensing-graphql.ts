@@ -6,6 +6,7 @@ import {
   offerIdSchema,
   offerLicenceRequestSchema,
   reportUsageRequestSchema,
+  royaltyInstructionRefSchema,
   royaltyPeriodIdSchema,
 } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
@@ -140,6 +141,9 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         requestedAt: String!
         "The provider's answer as recorded by the settlement service."
         confirmation: JSON
+        "On a failed payout issued again: the instruction that replaces it."
+        reissuedAs: String
+        reissueOf: String
       }
 
       type RoyaltyPeriodClosing {
@@ -254,6 +258,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         reportLicenceUsage(input: ReportLicenceUsageInput!): UsageReportPayload!
         "The licensee, an owner, the settlement service or an auditor, once the month has ended."
         closeRoyaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriodPayload!
+        "Its payee or the settlement service: a failed royalty payout issued again as a new instruction."
+        reissueRoyaltyPayout(grantId: ID!, periodId: String!, instructionId: ID!): RoyaltyPeriodPayload!
       }
     `,
     resolvers: {
@@ -384,6 +390,20 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
                 'closeRoyaltyPeriod',
                 undefined,
                 (client) => client.closeRoyaltyPeriod(request),
+                'input',
+              ),
+            );
+          }),
+        reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(royaltyInstructionRefSchema, args, 'input');
+            return payload(
+              'period',
+              await service.command(
+                writer(context),
+                'reissueRoyaltyPayout',
+                undefined,
+                (client) => client.reissueRoyaltyPayout(request),
                 'input',
               ),
             );

@@ -13,6 +13,7 @@ import {
   offerLicenceRequestSchema,
   reasonSchema,
   reportUsageRequestSchema,
+  royaltyInstructionRefSchema,
   royaltyPeriodIdSchema,
   royaltyPeriodRecordSchema,
   royaltyPeriodViewSchema,
@@ -65,6 +66,9 @@ export const usageBodySchema = canonicalInput(
   }),
 );
 export const reasonBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+export const reissueBodySchema = canonicalInput(
+  z.strictObject({ instructionId: royaltyInstructionRefSchema.shape.instructionId }),
+);
 
 /** What the caller of each command tries to do, for the refusal at the edge. */
 const commandActions: Readonly<Record<LicensingCommand, string>> = {
@@ -76,6 +80,7 @@ const commandActions: Readonly<Record<LicensingCommand, string>> = {
   reportUsage: 'report licence usage',
   closeRoyaltyPeriod: 'close a royalty period',
   confirmRoyaltyPayout: 'confirm a royalty payout',
+  reissueRoyaltyPayout: 'reissue a failed royalty payout',
 };
 
 /** Reaches the licensing contract as the caller; refuses roles the chaincode's table refuses before any call. */
@@ -324,6 +329,23 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: ({ params, principal, log }) =>
         service.command(routeRequester({ principal, log }), 'closeRoyaltyPeriod', undefined, (client) =>
           client.closeRoyaltyPeriod(params),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: `${periodPath}/failed-payouts/reissue`,
+      operationId: 'reissueRoyaltyPayout',
+      summary:
+        'Issue a failed royalty payout again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
+      tag,
+      access: 'licensing:write',
+      params: periodParams,
+      body: reissueBodySchema,
+      response: committedSchema(royaltyPeriodRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'reissueRoyaltyPayout', undefined, (client) =>
+          client.reissueRoyaltyPayout({ ...params, ...body }),
         ),
     }),
     route({

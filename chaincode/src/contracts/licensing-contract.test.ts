@@ -352,6 +352,52 @@ describe('LicensingContract', () => {
       expect(view.closed.instructions.map((instruction) => instruction.status)).toEqual(['paid', 'paid']);
     });
 
+    it('issues a failed payout again for its payee, and the month is paid once the replacement is', async () => {
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
+      const answer = (instructionId: string, outcome: 'paid' | 'failed', requestId: string) =>
+        call<{ status: string }>(settlement, 'confirmRoyaltyPayout', {
+          requestId,
+          grantId: 'G-1',
+          periodId: '2026-01',
+          instructionId,
+          outcome,
+          providerReference: `sbx-${requestId}`,
+          ...(outcome === 'failed' ? { reason: 'account closed' } : {}),
+        });
+      const reissue = (as: TestIdentity, instructionId: string) =>
+        call<{
+          instructions: {
+            instructionId: string;
+            status: string;
+            reissuedAs?: string;
+            reissueOf?: string;
+            amount: string;
+          }[];
+        }>(as, 'reissueRoyaltyPayout', { grantId: 'G-1', periodId: '2026-01', instructionId });
+      await answer('G-1/2026-01/royalty-1', 'paid', 'req-conf-a');
+      expect((await refusal(reissue(otherFreelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
+      await answer('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
+      expect((await refusal(reissue(freelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('FORBIDDEN');
+      const reissued = await reissue(otherFreelancer, 'G-1/2026-01/royalty-2');
+      expect(reissued.instructions.slice(1)).toMatchObject([
+        { instructionId: 'G-1/2026-01/royalty-2', status: 'failed', reissuedAs: 'G-1/2026-01/royalty-3' },
+        {
+          instructionId: 'G-1/2026-01/royalty-3',
+          status: 'pending',
+          reissueOf: 'G-1/2026-01/royalty-2',
+          amount: '30032',
+        },
+      ]);
+      const event = driver.ledger.lastEvent?.payload as { settlementRequests: { instructionId: string }[] };
+      expect(event.settlementRequests.map((instruction) => instruction.instructionId)).toEqual([
+        'G-1/2026-01/royalty-3',
+      ]);
+      expect((await refusal(reissue(settlement, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
+      expect(await answer('G-1/2026-01/royalty-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
+    });
+
     it('closes a period nobody reported as owing nothing', async () => {
       driver.ledger.advanceSeconds(27 * day);
       expect(await call(freelancer, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })).toMatchObject({
@@ -396,6 +442,7 @@ describe('LicensingContract', () => {
         currency: 'EUR',
       },
       closeRoyaltyPeriod: { grantId: 'G-1', periodId: '2026-01' },
+      reissueRoyaltyPayout: { grantId: 'G-1', periodId: '2026-01', instructionId: 'G-1/2026-01/royalty-1' },
       confirmRoyaltyPayout: {
         requestId: 'req-role-4',
         grantId: 'G-1',

@@ -22,7 +22,7 @@ import { actorOf, txOf, type Tx } from '../ledger/tx';
 import { acceptOffer, revokeGrant } from './licensing/grants';
 import { consentToOffer, offerLicence, withdrawOffer } from './licensing/offers';
 import { getGrant, getLicenceTerms, getOffer, getRoyaltyPeriod, listWorkLicences } from './licensing/queries';
-import { closeRoyaltyPeriod, confirmRoyaltyPayout, reportUsage } from './licensing/royalties';
+import { closeRoyaltyPeriod, confirmRoyaltyPayout, reissueRoyaltyPayout, reportUsage } from './licensing/royalties';
 
 function eventBase(tx: Tx) {
   return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller), settlementRequests: [] };
@@ -141,6 +141,25 @@ export class LicensingContract extends Contract {
       emitEvent(ctx, licensingEvents.royaltyPayoutConfirmed, { ...eventBase(tx), period, instruction });
       return period;
     });
+  }
+
+  /**
+   * Issues a failed royalty payout again as a new instruction. Repeating it is refused
+   * as INVALID_STATE, so it needs no request id.
+   */
+  @Transaction()
+  async reissueRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
+    const request = parseArgument(spec.reissueRoyaltyPayout.request, requestJson);
+    const tx = txOf(ctx);
+    const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
+    emitEvent(ctx, licensingEvents.royaltyPayoutReissued, {
+      ...eventBase(tx),
+      settlementRequests: [instruction],
+      period,
+      instruction,
+      replaces,
+    });
+    return period;
   }
 
   @Transaction(false)

@@ -74,6 +74,7 @@ export const licensingCommandRoles = {
   reportUsage: ['client', 'freelancer'],
   closeRoyaltyPeriod: ['client', 'freelancer', 'settlement', 'auditor'],
   confirmRoyaltyPayout: ['settlement'],
+  reissueRoyaltyPayout: ['client', 'freelancer', 'settlement'],
 } as const satisfies Record<LicensingCommand, readonly Role[]>;
 
 /** Roles that may read every licence offer, grant and royalty period, besides the work's owners and the licensee. */

@@ -187,6 +187,13 @@ export const confirmRoyaltyPayoutRequestSchema = z
   });
 export type ConfirmRoyaltyPayoutRequest = z.output<typeof confirmRoyaltyPayoutRequestSchema>;
 
+/** Names one royalty instruction of a closed period (issuing a failed payout again). */
+export const royaltyInstructionRefSchema = z.strictObject({
+  grantId: grantIdSchema,
+  periodId: royaltyPeriodIdSchema,
+  instructionId: z.string().min(1).max(200),
+});
+
 const consentSchema = z.object({ party: partySchema, at: z.string(), txId: z.string() });
 
 /**
@@ -276,7 +283,10 @@ export type UsageReportRecord = z.output<typeof usageReportRecordSchema>;
  * co-owner of the work, for one grant and period.
  */
 export const royaltyInstructionSchema = z.object({
-  /** `<grantId>/<periodId>/royalty-<n>`, n counting owners from 1 in owner order: unique and stable. */
+  /**
+   * `<grantId>/<periodId>/royalty-<n>`: n counts owners from 1 in owner order, then
+   * continues for payouts issued again; unique and stable.
+   */
   instructionId: z.string(),
   kind: z.literal('royalty'),
   grantId: z.string(),
@@ -293,10 +303,17 @@ export const royaltyInstructionSchema = z.object({
   requestedAt: z.string(),
   requestTxId: z.string(),
   confirmation: settlementConfirmationSchema.optional(),
+  /** On a failed payout that was issued again: the id of the instruction that replaces it. */
+  reissuedAs: z.string().optional(),
+  /** On a reissued payout: the failed instruction it replaces. */
+  reissueOf: z.string().optional(),
 });
 export type RoyaltyInstruction = z.output<typeof royaltyInstructionSchema>;
 
-/** `settling` until every instruction is confirmed paid; `paid` then; `nothing-due` when the period owed nothing. */
+/**
+ * `settling` until every instruction (other than failed ones issued again) is confirmed
+ * paid; `paid` then; `nothing-due` when the period owed nothing.
+ */
 export const royaltyPeriodStatuses = ['settling', 'paid', 'nothing-due'] as const;
 
 /** A closed royalty period of one grant: the royalty owed and the instructions that pay it. */
@@ -360,6 +377,7 @@ export const licensingTransactions = {
   reportUsage: submit('reportUsage', reportUsageRequestSchema, usageReportRecordSchema),
   closeRoyaltyPeriod: submit('closeRoyaltyPeriod', periodRefSchema, royaltyPeriodRecordSchema),
   confirmRoyaltyPayout: submit('confirmRoyaltyPayout', confirmRoyaltyPayoutRequestSchema, royaltyPeriodRecordSchema),
+  reissueRoyaltyPayout: submit('reissueRoyaltyPayout', royaltyInstructionRefSchema, royaltyPeriodRecordSchema),
   getOffer: evaluate('getOffer', offerRefSchema, licenceOfferRecordSchema),
   getGrant: evaluate('getGrant', grantRefSchema, licenceGrantRecordSchema),
   getRoyaltyPeriod: evaluate('getRoyaltyPeriod', periodRefSchema, royaltyPeriodViewSchema),
@@ -391,13 +409,17 @@ export const licensingEvents = {
   grantRevoked: licensingEvent('GrantRevoked', { grant: licenceGrantRecordSchema }),
   usageReported: licensingEvent('UsageReported', { report: usageReportRecordSchema }),
   royaltyPeriodClosed: licensingEvent('RoyaltyPeriodClosed', { period: royaltyPeriodRecordSchema }),
+  /** Carries the replacement in `settlementRequests`. */
+  royaltyPayoutReissued: licensingEvent('RoyaltyPayoutReissued', {
+    period: royaltyPeriodRecordSchema,
+    instruction: royaltyInstructionSchema,
+    replaces: z.string(),
+  }),
   royaltyPayoutConfirmed: licensingEvent('RoyaltyPayoutConfirmed', {
     period: royaltyPeriodRecordSchema,
     instruction: royaltyInstructionSchema,
   }),
 } as const;
-
-export const licensingEventNames: readonly string[] = Object.values(licensingEvents).map((event) => event.name);
 
 /** The parts of a licence that decide whether two licences of a work cover the same use. */
 export interface LicenceCoverage {

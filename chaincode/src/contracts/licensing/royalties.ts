@@ -221,11 +221,67 @@ export async function confirmRoyaltyPayout(
     },
   };
   const instructions = period.instructions.map((existing, position) => (position === index ? answered : existing));
-  const updated = touched(tx, {
-    ...period,
-    instructions,
-    status: instructions.every((candidate) => candidate.status === 'paid') ? ('paid' as const) : period.status,
-  });
+  const updated = touched(tx, { ...period, instructions, status: periodStatus(instructions, period.status) });
   await writePeriod(tx.ctx, updated);
   return { period: updated, instruction: answered };
+}
+
+/** A failed payout issued again is settled by its replacement. */
+function periodStatus(
+  instructions: readonly RoyaltyInstruction[],
+  current: RoyaltyPeriodRecord['status'],
+): RoyaltyPeriodRecord['status'] {
+  const outstanding = instructions.filter((instruction) => instruction.reissuedAs === undefined);
+  return outstanding.every((instruction) => instruction.status === 'paid') ? 'paid' : current;
+}
+
+/**
+ * Issues a failed royalty payout again (after the payee fixed their payout account,
+ * say): a new instruction for the same payee and amount replaces the failed one, which
+ * keeps its failure and names its replacement. The payee or the settlement service may ask.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown period or
+ *   instruction; INVALID_STATE unless the instruction failed and was not issued again.
+ */
+export async function reissueRoyaltyPayout(
+  tx: Tx,
+  request: { grantId: string; periodId: string; instructionId: string },
+): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; replaces: string }> {
+  const label = periodLabel(request.grantId, request.periodId);
+  requireRole(tx.caller, licensingCommandRoles.reissueRoyaltyPayout, `reissue a royalty payout of ${label}`);
+  const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
+  if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
+  const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const failed = period.instructions[index];
+  if (failed === undefined) {
+    refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
+  }
+  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
+  else if (!isParty(tx.caller, failed.payee)) {
+    refuse('FORBIDDEN', `only its payee or the settlement service may reissue royalty payout ${failed.instructionId}`);
+  }
+  if (failed.status !== 'failed') {
+    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} is ${failed.status}, not failed`);
+  }
+  if (failed.reissuedAs !== undefined) {
+    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`);
+  }
+  const { confirmation: _confirmation, ...terms } = failed;
+  const replacement: RoyaltyInstruction = {
+    ...terms,
+    instructionId: `${period.grantId}/${period.periodId}/royalty-${period.instructions.length + 1}`,
+    status: 'pending',
+    requestedAt: tx.at,
+    requestTxId: tx.txId,
+    reissueOf: failed.instructionId,
+  };
+  const instructions = [
+    ...period.instructions.map((existing, position) =>
+      position === index ? { ...existing, reissuedAs: replacement.instructionId } : existing,
+    ),
+    replacement,
+  ];
+  const updated = touched(tx, { ...period, instructions });
+  await writePeriod(tx.ctx, updated);
+  return { period: updated, instruction: replacement, replaces: failed.instructionId };
 }
