@@ -1,20 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
-import {
-  CertificateAuthority,
-  LedgerGateway,
-  PeerConnections,
-  readConnectionProfile,
-  readMspIdentity,
-  type LedgerSession,
-} from '@gigledger/gateway';
+import { certificateCommonName, type LedgerGateway, type LedgerSession } from '@gigledger/gateway';
 import {
   ensureToolchain,
   grantKyc,
   loadNetworkConfig,
   LocalNetwork,
+  openConsortiumLedger,
   repoRoot,
   type NetworkConfig,
 } from '@gigledger/network';
@@ -49,41 +42,22 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
   } else if (!network.isRunning()) {
     throw new Error('BENCH_REUSE_NETWORK=1 but no network is running; start one with `npm start`');
   }
-  const profile = readConnectionProfile(config.paths.connectionProfile);
-  const connections = new PeerConnections(profile);
-  const ledger = new LedgerGateway(connections);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  // As the API does: a submit returns once every peer has the block.
-  ledger.enableReadYourWrites(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
-  const authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
-  const sessions: LedgerSession[] = [];
+  const consortium = openConsortiumLedger(config);
   const enroll: BenchNetwork['enroll'] = async (orgName, role, prefix) => {
-    const authority = authorities.get(orgName);
-    if (authority === undefined) throw new Error(`no organisation ${orgName}`);
-    const userId = `${prefix}-${randomBytes(4).toString('hex')}`;
-    const session = ledger.session(await authority.registerAndEnroll({ enrollmentId: userId, role, userId }));
-    sessions.push(session);
-    return { session, userId };
+    const session = await consortium.enroll(orgName, role, prefix);
+    return { session, userId: certificateCommonName(session.identity.certificatePem) };
   };
   let kycIssuer: LedgerSession | undefined;
   return {
     config,
-    ledger,
+    ledger: consortium.ledger,
     enroll,
     async grantKyc(people) {
-      if (kycIssuer === undefined) {
-        kycIssuer = (await enroll('AuditOrg', 'issuer', 'bench-kyc')).session;
-      }
-      const governors = await Promise.all(
-        profile.organizations.map(async (org) => (await enroll(org.name, 'governor', 'bench-gov')).session),
-      );
-      await grantKyc(governors, kycIssuer, people);
+      kycIssuer ??= await consortium.enroll('AuditOrg', 'issuer', 'bench-kyc');
+      await grantKyc(await consortium.governors(), kycIssuer, people);
     },
     async close() {
-      for (const session of sessions) session.close();
-      ledger.close();
-      connections.close();
+      consortium.close();
       if (!reuse) await network.down();
     },
   };

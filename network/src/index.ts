@@ -1,5 +1,6 @@
 export * from './config.js';
 export { arbitratorRosterActions, enactByVote, governArbitrators } from './consortium/governance.js';
+export { openConsortiumLedger, type ConsortiumLedger } from './consortium/consortium-ledger.js';
 export { grantKyc } from './consortium/kyc.js';
 export { freeLoopbackPort } from './processes/ports.js';
 export {

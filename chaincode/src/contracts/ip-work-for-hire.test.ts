@@ -3,6 +3,8 @@ import type { OwnershipChangeView, WorkRecord } from '../model/ip';
 import {
   AgreementDriver,
   agreementId,
+  arbitratorA,
+  arbitratorB,
   client,
   clientParty,
   draftRequest,
@@ -113,6 +115,23 @@ describe('work for hire', () => {
     const released = await driver.release('m2');
     await driver.confirm('m2', released.instructions.at(-1)!.instructionId, 'failed', settlement);
     expect((await getWork()).owners).toEqual([{ party: freelancerParty, shareBps: 10_000 }]);
+  });
+
+  it('releases the work to the freelancer when a dispute split settles the milestone instead of a payment', async () => {
+    await driver.funded('m2');
+    await driver.submit('m2', modelHash, freelancer, { workId: 'W-1' });
+    await driver.reject('m2');
+    await driver.dispute('m2');
+    await driver.vote('m2', arbitratorA, '20000', '30000');
+    const decided = await driver.vote('m2', arbitratorB, '20000', '30000');
+    expect(decided.status).toBe('resolved');
+    for (const instruction of decided.instructions.filter((candidate) => candidate.status === 'pending')) {
+      await driver.confirm('m2', instruction.instructionId, 'paid', settlement);
+    }
+    const work = await getWork();
+    expect(work.pledge).toBeUndefined();
+    expect(work.owners).toEqual([{ party: freelancerParty, shareBps: 10_000 }]);
+    expect(work.assignment).toBeUndefined();
   });
 
   it('needs a work on a work-for-hire delivery and refuses one elsewhere', async () => {

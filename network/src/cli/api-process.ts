@@ -35,15 +35,8 @@ export async function checkApiCanStart(network: LocalNetwork): Promise<number> {
  * @throws Error when the port is taken or the server exits during start-up.
  */
 export async function startApi(network: LocalNetwork): Promise<{ port: number; pid: number; dataDir: string }> {
-  const port = process.env.PORT === undefined ? network.config.apiPort : Number(process.env.PORT);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535)
-    throw new Error(`PORT must be a TCP port, got ${process.env.PORT ?? ''}`);
-  const existing = network.registry.find(apiProcessName);
-  if (existing !== undefined && isAlive(existing)) {
-    throw new Error(`the API is already running as PID ${existing.pid}; stop it with \`npm run network:down\``);
-  }
-  const conflicts = await findPortConflicts([{ owner: 'api', port, purpose: 'API' }]);
-  if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+  // Checked again here: the port may have been taken while the network started.
+  const port = await checkApiCanStart(network);
   const dataDir = path.join(network.config.home, 'api');
   const settlementConfig = await startSandboxProvider(network, port);
   const record = network.registry.start({

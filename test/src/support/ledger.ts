@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { certificateCommonName, type LedgerGateway, type LedgerSession } from '@gigledger/gateway';
 import {
-  certificateCommonName,
-  readConnectionProfile,
-  readMspIdentity,
-  CertificateAuthority,
-  LedgerGateway,
-  PeerConnections,
-  type LedgerSession,
-} from '@gigledger/gateway';
-import { enactByVote, grantKyc, LocalNetwork, toolchainAt, toolchainDir, type NetworkConfig } from '@gigledger/network';
+  enactByVote,
+  grantKyc,
+  LocalNetwork,
+  openConsortiumLedger,
+  toolchainAt,
+  toolchainDir,
+  type NetworkConfig,
+} from '@gigledger/network';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import { e2eConfig } from './e2e-environment.js';
 
@@ -29,48 +29,20 @@ export interface E2eContext {
 export function openE2eContext(): E2eContext {
   const config = e2eConfig();
   const network = new LocalNetwork(config, toolchainAt(toolchainDir()));
-  const profile = readConnectionProfile(config.paths.connectionProfile);
-  const connections = new PeerConnections(profile);
-  const ledger = new LedgerGateway(connections);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  // As the API does: a submit returns once every peer has the block.
-  ledger.enableReadYourWrites(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
-  const authorities = new Map<string, CertificateAuthority>();
-  const sessions: LedgerSession[] = [];
-  let governors: Promise<LedgerSession[]> | undefined;
-  const context: E2eContext = {
+  const consortium = openConsortiumLedger(config);
+  return {
     config,
     network,
-    ledger,
-    governors() {
-      governors ??= Promise.all(profile.organizations.map((org) => context.enroll(org.name, 'governor', 'gov')));
-      return governors;
-    },
+    ledger: consortium.ledger,
+    governors: () => consortium.governors(),
+    enroll: (orgName, role, userIdPrefix) => consortium.enroll(orgName, role, userIdPrefix),
     async enact(actions) {
-      await enactByVote(await context.governors(), actions);
-    },
-    async enroll(orgName, role, userIdPrefix = role) {
-      const organization = profile.organizations.find((org) => org.name === orgName);
-      if (organization === undefined) throw new Error(`no organisation ${orgName} in the connection profile`);
-      let authority = authorities.get(orgName);
-      if (authority === undefined) {
-        authority = new CertificateAuthority(organization);
-        authorities.set(orgName, authority);
-      }
-      const userId = `${userIdPrefix}-${randomBytes(4).toString('hex')}`;
-      const identity = await authority.registerAndEnroll({ enrollmentId: userId, role, userId });
-      const session = ledger.session(identity);
-      sessions.push(session);
-      return session;
+      await enactByVote(await consortium.governors(), actions);
     },
     close() {
-      for (const session of sessions) session.close();
-      ledger.close();
-      connections.close();
+      consortium.close();
     },
   };
-  return context;
 }
 
 /** Clears `people` for payouts through a KYC issuer the governors vote in (see {@link grantKyc}). */

@@ -11,7 +11,7 @@ import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from '.
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { actorOf, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
-import { assignPaidWork } from '../ip/work-for-hire';
+import { settleWorkPledge } from '../ip/work-for-hire';
 
 interface MilestoneRef {
   readonly agreementId: string;
@@ -119,7 +119,7 @@ export async function confirmSettlement(
   }
   const updated = touched(tx, next);
   await writeMilestone(tx.ctx, updated);
-  if (milestone.status !== 'paid') await assignPaidWork(tx, updated, agreement.client);
+  if (updated.status !== milestone.status) await settleWorkPledge(tx, updated, agreement.client);
   emitAgreementEvent(tx, agreementEvents.settlementConfirmed, agreement.agreementId, {
     milestoneId: milestone.milestoneId,
     milestone: updated,

@@ -73,8 +73,10 @@ export async function pledgeDeliveredWork(
   const earlierWorkId = milestone.submissions.at(-1)?.workId;
   if (earlierWorkId !== undefined && earlierWorkId !== work.workId) {
     const earlier = await readWork(tx, earlierWorkId);
-    const { pledge: _released, ...rest } = earlier;
-    await writeWork(tx, touched(tx, rest));
+    const { pledge: heldFor, ...rest } = earlier;
+    if (heldFor?.agreementId === milestone.agreementId && heldFor.milestoneId === milestone.milestoneId) {
+      await writeWork(tx, touched(tx, rest));
+    }
   }
   if (pledged === undefined) {
     await writeWork(
@@ -88,18 +90,24 @@ export async function pledgeDeliveredWork(
 }
 
 /**
- * Moves a paid work-for-hire milestone's delivered work to the client, with a link to
- * the agreement, in the transaction that records the payment. The work key's policy
- * then names the client's organisation; this transaction is judged by the freelancer's.
- * A milestone that assigns nothing, or whose work is no longer pledged to it, is left alone.
+ * Settles a work-for-hire milestone's pledge once the milestone reaches a final status,
+ * in the transaction that records the provider's last confirmation. `paid` moves the
+ * work to the client, with a link to the agreement; `settled` (a dispute split) and
+ * `refunded` release the pledge and leave the work with the freelancer, since the
+ * client did not pay for the delivery as agreed. The work key's policy then names the
+ * new owners' organisations; this transaction is judged by the freelancer's.
  */
-export async function assignPaidWork(tx: Tx, milestone: MilestoneRecord, client: Party): Promise<void> {
-  if (milestone.ipAssignment !== 'client' || milestone.status !== 'paid') return;
+export async function settleWorkPledge(tx: Tx, milestone: MilestoneRecord, client: Party): Promise<void> {
+  if (milestone.ipAssignment !== 'client' || !['paid', 'settled', 'refunded'].includes(milestone.status)) return;
   const workId = milestone.submissions.at(-1)?.workId;
   if (workId === undefined) return;
   const work = await readWork(tx, workId);
   if (work.pledge?.agreementId !== milestone.agreementId || work.pledge.milestoneId !== milestone.milestoneId) return;
-  const { pledge: _fulfilled, ...rest } = work;
+  const { pledge: _settled, ...rest } = work;
+  if (milestone.status !== 'paid') {
+    await writeWork(tx, touched(tx, rest));
+    return;
+  }
   await writeWork(
     tx,
     touched(tx, {
