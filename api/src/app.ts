@@ -39,6 +39,8 @@ import { governanceRoutes } from './governance/governance-routes.js';
 import { governanceSchema } from './governance/governance-graphql.js';
 import { ipRoutes } from './ip/ip-routes.js';
 import { ipSchema } from './ip/ip-graphql.js';
+import { licensingSchema } from './licensing/licensing-graphql.js';
+import { licensingRoutes } from './licensing/licensing-routes.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
@@ -85,6 +87,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...settlementRoutes(deps),
     ...governanceRoutes(deps),
     ...ipRoutes(deps),
+    ...licensingRoutes(deps),
     ...provenanceRoutes(deps),
   ];
 }
@@ -98,6 +101,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     reputationSchema(deps),
     governanceSchema(deps),
     ipSchema(deps),
+    licensingSchema(deps),
     provenanceSchema(deps),
   ];
 }

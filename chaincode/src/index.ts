@@ -3,6 +3,7 @@ import { AgreementContract } from './contracts/agreement-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
 import { IpContract } from './contracts/ip-contract';
+import { LicensingContract } from './contracts/licensing-contract';
 import { ParameterContract } from './contracts/parameter-contract';
 import { ProvenanceContract } from './contracts/provenance-contract';
 import { ReputationContract } from './contracts/reputation-contract';
@@ -11,6 +12,7 @@ import { describeContract } from './ledger/metadata';
 import { agreementTransactions } from './model/agreement';
 import { credentialTransactions } from './model/credential';
 import { governanceTransactions } from './model/governance';
+import { licensingTransactions } from './model/licensing';
 import { ipTransactions } from './model/ip';
 import { parameterTransactions } from './model/parameter';
 import { provenanceTransactions } from './model/provenance';
@@ -22,6 +24,7 @@ export {
   CredentialContract,
   GovernanceContract,
   IpContract,
+  LicensingContract,
   ParameterContract,
   ProvenanceContract,
   ReputationContract,
@@ -37,6 +40,7 @@ export const contractsWithSpecs = [
   [ReputationContract, reputationTransactions],
   [GovernanceContract, governanceTransactions],
   [IpContract, ipTransactions],
+  [LicensingContract, licensingTransactions],
   [ProvenanceContract, provenanceTransactions],
 ] as const;
 

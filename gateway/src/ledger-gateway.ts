@@ -8,6 +8,7 @@ import {
   credentialTransactions,
   governanceTransactions,
   ipTransactions,
+  licensingTransactions,
   parameterTransactions,
   provenanceTransactions,
   reputationTransactions,
@@ -40,6 +41,7 @@ const contractTransactions = {
   reputation: reputationTransactions,
   governance: governanceTransactions,
   ip: ipTransactions,
+  licensing: licensingTransactions,
   provenance: provenanceTransactions,
 } as const;
 

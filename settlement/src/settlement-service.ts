@@ -2,14 +2,23 @@ import { createHash } from 'node:crypto';
 import {
   agreementEventBaseSchema,
   credentialEventNames,
+  licensingContractName,
+  licensingEventBaseSchema,
   partySchema,
   type Party,
+  type RoyaltyInstruction,
   type SettlementInstruction,
 } from '@gigledger/chaincode/model';
 import { RefusedError, StoredCheckpointer, type LedgerClient, type LedgerEvent } from '@gigledger/gateway';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import type { OutboxState, SettlementDb, SettlementOutboxTable, SettlementTables } from './outbox/schema.js';
+import type {
+  InstructionSource,
+  OutboxState,
+  SettlementDb,
+  SettlementOutboxTable,
+  SettlementTables,
+} from './outbox/schema.js';
 import type { PayoutAccountDetails, PaymentOrder, ProviderAdapter, ProviderConfirmation } from './provider.js';
 import { nextAttemptDelayMs } from './webhook/webhook-adapter.js';
 
@@ -139,14 +148,16 @@ export function confirmationRequestId(instructionId: string): string {
  * Moves money for committed settlement instructions, exactly once:
  *
  * 1. **Intake.** Follows committed chaincode events; each instruction an event carries
- *    becomes an outbox row keyed by its instruction id, in the same database
- *    transaction as the event checkpoint. A repeated event inserts nothing.
+ *    (agreement escrow, releases and refunds; licensing royalties) becomes an outbox row
+ *    keyed by its instruction id, in the same database transaction as the event
+ *    checkpoint. A repeated event inserts nothing.
  * 2. **Dispatch.** Sends queued rows to their provider (the instruction id is the
  *    idempotency key), retrying with exponential backoff and jitter, and moves rows
  *    the provider rejects or that run out of attempts to the dead-letter state.
  * 3. **Confirmation.** A verified provider answer is stored on its row first and then
- *    recorded on the ledger as the settlement identity with a request id derived from
- *    the instruction id, so a crash between the two repeats nothing.
+ *    recorded on the ledger as the settlement identity, by the contract that issued the
+ *    instruction, with a request id derived from the instruction id, so a crash between
+ *    the two repeats nothing.
  * 4. **Held payouts.** Payouts the ledger held for compliance are retried when a
  *    credential of their payee is issued or reinstated.
  */
@@ -211,19 +222,19 @@ export class SettlementService {
       await this.#credentialChanged(event);
       return;
     }
-    if (!event.name.startsWith('agreement.')) return;
-    const base = agreementEventBaseSchema.safeParse(event.payload);
-    if (!base.success) {
-      this.#options.log.warn({ event: event.name, txId: event.transactionId }, 'agreement event without its base');
+    const carried = instructionsOf(event);
+    if (carried === undefined) return;
+    if ('malformed' in carried) {
+      this.#options.log.warn({ event: event.name, txId: event.transactionId }, carried.malformed);
       return;
     }
-    const { settlementRequests, heldPayouts } = base.data;
-    if (settlementRequests.length === 0 && heldPayouts.length === 0 && event.name !== 'agreement.PayoutCleared') return;
-    const first = settlementRequests[0]?.instructionId ?? heldPayouts[0]?.instructionId ?? event.transactionId;
+    const { requests, held, cleared } = carried;
+    if (requests.length === 0 && held.length === 0 && !cleared) return;
+    const first = requests[0]?.instructionId ?? held[0]?.instructionId ?? event.transactionId;
     this.#options.crash?.('after-event-read', first);
     const now = this.#now().toISOString();
     await this.#db.transaction().execute(async (trx) => {
-      for (const instruction of settlementRequests) {
+      for (const instruction of requests) {
         await trx
           .insertInto('settlement_outbox')
           .values(this.#outboxRow(instruction, event.blockNumber, now))
@@ -235,17 +246,17 @@ export class SettlementService {
           .where('instruction_id', '=', instruction.instructionId)
           .execute();
       }
-      for (const held of heldPayouts) {
+      for (const instruction of held) {
         await trx
           .insertInto('settlement_held')
           .values({
-            instruction_id: held.instructionId,
-            agreement_id: held.agreementId,
-            milestone_id: held.milestoneId,
-            payee_msp: held.payee.mspId,
-            payee_user: held.payee.userId,
-            reason: (held.compliance?.reason ?? 'held for compliance').slice(0, 1000),
-            held_at: held.requestedAt,
+            instruction_id: instruction.instructionId,
+            agreement_id: instruction.agreementId,
+            milestone_id: instruction.milestoneId,
+            payee_msp: instruction.payee.mspId,
+            payee_user: instruction.payee.userId,
+            reason: (instruction.compliance?.reason ?? 'held for compliance').slice(0, 1000),
+            held_at: instruction.requestedAt,
             cleared_at: null,
             retry_due: 0,
           })
@@ -273,26 +284,24 @@ export class SettlementService {
     if (Number(updated.numUpdatedRows) > 0) this.wake();
   }
 
-  #outboxRow(instruction: SettlementInstruction, blockNumber: bigint, now: string): SettlementOutboxTable {
-    const direction = instruction.kind === 'fund-escrow' ? 'collect' : 'payout';
-    // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
-    const counterparty = instruction.kind === 'release' ? instruction.payee : instruction.payer;
+  #outboxRow(instruction: LedgerInstruction, blockNumber: bigint, now: string): SettlementOutboxTable {
     // An organisation without a provider must not stop the event stream: the row is a dead letter for an operator.
     let routed: { provider: string; error?: string };
     try {
-      routed = { provider: this.#options.providerFor(counterparty).name };
+      routed = { provider: this.#options.providerFor(instruction.counterparty).name };
     } catch (error) {
       routed = { provider: 'unrouted', error: (error instanceof Error ? error.message : String(error)).slice(0, 500) };
     }
     return {
       instruction_id: instruction.instructionId,
-      agreement_id: instruction.agreementId,
-      milestone_id: instruction.milestoneId,
+      source: instruction.source,
+      agreement_id: instruction.recordId,
+      milestone_id: instruction.itemId,
       kind: instruction.kind,
-      direction,
+      direction: instruction.direction,
       provider: routed.provider,
-      counterparty_msp: counterparty.mspId,
-      counterparty_user: counterparty.userId,
+      counterparty_msp: instruction.counterparty.mspId,
+      counterparty_user: instruction.counterparty.userId,
       amount: instruction.amount,
       platform_fee: instruction.platformFee,
       currency: instruction.currency,
@@ -502,16 +511,27 @@ export class SettlementService {
     try {
       let confirmTxId: string | null = null;
       try {
-        const committed = await this.#options.ledger.agreements.confirmSettlement({
+        const answer = {
           requestId: confirmationRequestId(row.instruction_id),
-          agreementId: row.agreement_id,
-          milestoneId: row.milestone_id,
           instructionId: row.instruction_id,
           outcome: row.outcome,
           providerReference: providerReferenceOf(row.provider_reference),
           ...(row.payout_account_id === null ? {} : { payoutAccountId: row.payout_account_id }),
           ...(row.outcome === 'failed' ? { reason: row.outcome_reason ?? 'the provider reported a failure' } : {}),
-        });
+        };
+        // The contract that issued the instruction records its answer.
+        const committed =
+          row.source === 'licensing'
+            ? await this.#options.ledger.licensing.confirmRoyaltyPayout({
+                ...answer,
+                grantId: row.agreement_id,
+                periodId: row.milestone_id,
+              })
+            : await this.#options.ledger.agreements.confirmSettlement({
+                ...answer,
+                agreementId: row.agreement_id,
+                milestoneId: row.milestone_id,
+              });
         confirmTxId = committed.transactionId;
       } catch (error) {
         // Answered already (e.g. by hand, or a write whose status was lost): the ledger is the record.
@@ -639,6 +659,88 @@ export class SettlementService {
       held: Number(held?.count ?? 0),
     };
   }
+}
+
+/** An instruction as the outbox takes it in, from whichever contract issued it. */
+interface LedgerInstruction {
+  readonly instructionId: string;
+  readonly source: InstructionSource;
+  /** Agreement id, or grant id for a royalty. */
+  readonly recordId: string;
+  /** Milestone id, or royalty period for a royalty. */
+  readonly itemId: string;
+  readonly kind: string;
+  readonly direction: 'collect' | 'payout';
+  /** Who is debited (a collection) or paid (a payout). */
+  readonly counterparty: Party;
+  readonly amount: string;
+  readonly platformFee: string;
+  readonly currency: string;
+  readonly requestTxId: string;
+  readonly requestedAt: string;
+}
+
+function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {
+  return {
+    instructionId: instruction.instructionId,
+    source: 'agreement',
+    recordId: instruction.agreementId,
+    itemId: instruction.milestoneId,
+    kind: instruction.kind,
+    // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
+    direction: instruction.kind === 'fund-escrow' ? 'collect' : 'payout',
+    counterparty: instruction.kind === 'release' ? instruction.payee : instruction.payer,
+    amount: instruction.amount,
+    platformFee: instruction.platformFee,
+    currency: instruction.currency,
+    requestTxId: instruction.requestTxId,
+    requestedAt: instruction.requestedAt,
+  };
+}
+
+function fromLicensing(instruction: RoyaltyInstruction): LedgerInstruction {
+  return {
+    instructionId: instruction.instructionId,
+    source: 'licensing',
+    recordId: instruction.grantId,
+    itemId: instruction.periodId,
+    kind: instruction.kind,
+    direction: 'payout',
+    counterparty: instruction.payee,
+    amount: instruction.amount,
+    platformFee: instruction.platformFee,
+    currency: instruction.currency,
+    requestTxId: instruction.requestTxId,
+    requestedAt: instruction.requestedAt,
+  };
+}
+
+/**
+ * The settlement work a committed event carries: instructions to send, payouts held for
+ * compliance (agreements only), and whether it cleared a held payout. Undefined for
+ * events of contracts that issue no instructions.
+ */
+function instructionsOf(
+  event: LedgerEvent,
+):
+  | { requests: LedgerInstruction[]; held: SettlementInstruction[]; cleared: boolean }
+  | { malformed: string }
+  | undefined {
+  if (event.name.startsWith('agreement.')) {
+    const base = agreementEventBaseSchema.safeParse(event.payload);
+    if (!base.success) return { malformed: 'agreement event without its base' };
+    return {
+      requests: base.data.settlementRequests.map(fromAgreement),
+      held: base.data.heldPayouts,
+      cleared: event.name === 'agreement.PayoutCleared',
+    };
+  }
+  if (event.name.startsWith(`${licensingContractName}.`)) {
+    const base = licensingEventBaseSchema.safeParse(event.payload);
+    if (!base.success) return { malformed: 'licensing event without its base' };
+    return { requests: base.data.settlementRequests.map(fromLicensing), held: [], cleared: false };
+  }
+  return undefined;
 }
 
 /** The ledger accepts references of letters, digits and `._:/-`; anything else a provider sends is replaced. */

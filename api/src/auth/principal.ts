@@ -12,6 +12,8 @@ export const scopes = [
   'reputation:write',
   'governance:read',
   'governance:write',
+  'licensing:read',
+  'licensing:write',
   'ip:read',
   'ip:write',
   'provenance:read',
@@ -29,6 +31,8 @@ const partyScopes: readonly Scope[] = [
   'reputation:read',
   'reputation:write',
   'governance:read',
+  'licensing:read',
+  'licensing:write',
   'ip:read',
   'ip:write',
   'provenance:read',
@@ -49,7 +53,15 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
   evaluator: ['agreements:read', 'agreements:write', 'governance:read', 'provenance:read', 'provenance:write'],
   arbitrator: ['agreements:read', 'agreements:write', 'governance:read'],
   // agreements:write for acting on held and failed payouts; the role gates keep every other command out of reach.
-  settlement: ['agreements:read', 'agreements:write', 'settlements:write', 'governance:read'],
+  // licensing:write for closing ended royalty periods, as the auditor may too.
+  settlement: [
+    'agreements:read',
+    'agreements:write',
+    'settlements:write',
+    'governance:read',
+    'licensing:read',
+    'licensing:write',
+  ],
   // governance:write for the veto an auditing member organisation may hold.
   auditor: [
     'agreements:read',
@@ -57,6 +69,8 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'reputation:read',
     'governance:read',
     'governance:write',
+    'licensing:read',
+    'licensing:write',
     'ip:read',
     'provenance:read',
   ],
@@ -69,6 +83,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'credentials:write',
     'reputation:read',
     'governance:read',
+    'licensing:read',
     'ip:read',
     'provenance:read',
     'admin',

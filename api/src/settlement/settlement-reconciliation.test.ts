@@ -20,6 +20,7 @@ function onLedger(overrides: Partial<LedgerInstructionView> = {}): LedgerInstruc
 function inOutbox(overrides: Partial<SettlementOutboxTable> = {}): SettlementOutboxTable {
   return {
     instruction_id: id,
+    source: 'agreement',
     agreement_id: 'A-7',
     milestone_id: 'm1',
     kind: 'release',

@@ -274,6 +274,7 @@ describe('settlement routes over HTTP', () => {
 
         const row: SettlementOutboxTable = {
           instruction_id: 'A-1/m1/fund-escrow-1',
+          source: 'agreement',
           agreement_id: 'A-1',
           milestone_id: 'm1',
           kind: 'fund-escrow',

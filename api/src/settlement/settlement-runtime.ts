@@ -1,5 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { agreementEventBaseSchema, agreementEvents, type Party } from '@gigledger/chaincode/model';
+import {
+  agreementEventBaseSchema,
+  agreementEvents,
+  licensingEventBaseSchema,
+  licensingEvents,
+  type Party,
+} from '@gigledger/chaincode/model';
 import { ChaincodeEventFollower, type LedgerClient, type LedgerEvent, type Network } from '@gigledger/gateway';
 import {
   reconcile,
@@ -172,8 +178,8 @@ export async function reconcileSettlement(
 }
 
 /**
- * Every settlement instruction the ledger holds, with its latest status, replayed from
- * the chaincode's committed events since block 0 — independent of what the outbox took
+ * Every settlement instruction the ledger holds (agreements' and royalties'), with its
+ * latest status, replayed from the chaincode's committed events since block 0 — independent of what the outbox took
  * in, which is the point of reconciling. The replay ends once no event has arrived for
  * a second (the stream has caught up with the chain).
  */
@@ -201,6 +207,17 @@ async function ledgerInstructions(network: Network, chaincode: string): Promise<
       const next = await Promise.race([iterator.next(), delay(1000).then(() => undefined)]);
       if (next === undefined || next.done === true) break;
       const event = next.value;
+      if (event.eventName.startsWith('licensing.')) {
+        const payload: unknown = JSON.parse(new TextDecoder().decode(event.payload));
+        const base = licensingEventBaseSchema.safeParse(payload);
+        if (!base.success) continue;
+        for (const instruction of base.data.settlementRequests) remember(instruction);
+        if (event.eventName === licensingEvents.royaltyPayoutConfirmed.name) {
+          const confirmed = licensingEvents.royaltyPayoutConfirmed.payload.safeParse(payload);
+          if (confirmed.success) remember(confirmed.data.instruction);
+        }
+        continue;
+      }
       if (!event.eventName.startsWith('agreement.')) continue;
       const payload: unknown = JSON.parse(new TextDecoder().decode(event.payload));
       const base = agreementEventBaseSchema.safeParse(payload);

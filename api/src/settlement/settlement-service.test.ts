@@ -9,6 +9,9 @@ import {
   agreementEvents,
   agreementTermsTransientKey,
   credentialClaimsTransientKey,
+  licenceTermsSha256,
+  licenceTermsTransientKey,
+  licensingEvents,
   type MilestoneRecord,
   type Role,
 } from '@gigledger/chaincode/model';
@@ -886,6 +889,93 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         direction: 'payout',
         executedCount: 1,
       });
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'pays a closed royalty month to each co-owner through the same outbox, and records each answer with the licensing contract',
+    async () => {
+      const rig = await startRig();
+      const tom = principal('tom', 'TalentOrgMSP', 'freelancer');
+      await rig.registerAccounts(tara, tom);
+      await rig.startService();
+      const owners = [
+        { party: partyOf(tara), shareBps: 6_000 },
+        { party: partyOf(tom), shareBps: 4_000 },
+      ];
+      const licensor = await rig.as(tara);
+      await licensor.ip.registerWork({
+        requestId: 'register-W-1',
+        workId: 'W-1',
+        kind: 'model',
+        contentHash: 'e'.repeat(64),
+        title: 'Fraud model',
+        uri: 'https://models.example.com/fraud',
+        creators: [partyOf(tara), partyOf(tom)],
+        owners,
+      });
+      const terms = { text: 'Fraud scoring of card payments.' };
+      await licensor.licensing.offerLicence(
+        {
+          requestId: 'offer-L-1',
+          offerId: 'L-1',
+          workId: 'W-1',
+          licensee: partyOf(carol),
+          scope: 'commercial',
+          fieldsOfUse: ['fraud-detection'],
+          territories: ['WORLD'],
+          exclusive: false,
+          termStart: '2026-01-01T00:00:00.000Z',
+          termEnd: '2099-01-01T00:00:00.000Z',
+          royaltyBps: 1_000,
+          perUnitAmount: '3',
+          currency: 'EUR',
+        },
+        { transient: { [licenceTermsTransientKey]: terms } },
+      );
+      await (await rig.as(tom)).licensing.consentToOffer({ offerId: 'L-1' });
+      const licensee = await rig.as(carol);
+      await licensee.licensing.acceptOffer({
+        requestId: 'accept-L-1',
+        offerId: 'L-1',
+        grantId: 'G-1',
+        termsSha256: licenceTermsSha256(terms),
+      });
+      // 10 % of 1 234 567 floors to 123 456; 7 units at 3 add 21: 123 477.
+      await licensee.licensing.reportUsage({
+        requestId: 'report-G-1-2026-01',
+        grantId: 'G-1',
+        periodId: '2026-01',
+        units: '7',
+        revenue: '1234567',
+        currency: 'EUR',
+      });
+      const closed = await licensee.licensing.closeRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
+      const [toTara, toTom] = closed.result.instructions;
+      expect([toTara?.amount, toTom?.amount]).toEqual(['74087', '49390']);
+
+      const rows = [
+        await rig.rowIn(toTara!.instructionId, 'confirmed'),
+        await rig.rowIn(toTom!.instructionId, 'confirmed'),
+      ];
+      expect(rows.map((row) => [row.source, row.kind, row.direction, row.counterparty_user, row.outcome])).toEqual([
+        ['licensing', 'royalty', 'payout', 'tara', 'paid'],
+        ['licensing', 'royalty', 'payout', 'tom', 'paid'],
+      ]);
+      const payments = rig.sandbox.payments();
+      expect(payments.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(123_477n);
+      const confirmations = rig.ledger.ledger.transactions.filter(
+        (transaction) => transaction.event?.name === licensingEvents.royaltyPayoutConfirmed.name,
+      );
+      expect(confirmations.map((transaction) => transaction.txId).sort()).toEqual(
+        rows.map((row) => row.confirm_tx_id).sort(),
+      );
+      const period = await licensee.licensing.getRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
+      expect(period.closed).toMatchObject({ status: 'paid', royalty: '123477' });
+      expect(period.closed?.instructions.map((instruction) => instruction.confirmation?.providerReference)).toEqual(
+        rows.map((row) => row.provider_reference),
+      );
     },
     scenarioTimeoutMs,
   );

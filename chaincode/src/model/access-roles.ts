@@ -2,8 +2,10 @@ import type { agreementTransactions } from './agreement';
 import type { provenanceTransactions } from './provenance';
 import type { Role } from './identity';
 import type { ipTransactions } from './ip';
+import type { licensingTransactions } from './licensing';
 
 type AgreementTransactions = typeof agreementTransactions;
+type LicensingTransactions = typeof licensingTransactions;
 
 /** Names of the agreement transactions that change the ledger. */
 export type AgreementCommand = {
@@ -50,6 +52,34 @@ export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlem
 
 /** Roles that may read any credential's record, besides its issuer and subject. */
 export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
+
+/** Names of the licensing transactions that change the ledger. */
+export type LicensingCommand = {
+  [Name in keyof LicensingTransactions]: LicensingTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof LicensingTransactions];
+
+/**
+ * The role a caller's certificate must carry for each licensing command. Works are owned
+ * by the people who made them (freelancers) or by clients they passed to, and either may
+ * take a licence; beyond the role the chaincode checks the person (an owner of the work,
+ * the grant's licensee, a settlement organisation). A period that has ended may be closed
+ * by its licensee, an owner, the settlement service or an auditor: closing only turns
+ * what was reported into what is owed.
+ */
+export const licensingCommandRoles = {
+  offerLicence: ['client', 'freelancer'],
+  consentToOffer: ['client', 'freelancer'],
+  withdrawOffer: ['client', 'freelancer'],
+  acceptOffer: ['client', 'freelancer'],
+  revokeGrant: ['client', 'freelancer'],
+  reportUsage: ['client', 'freelancer'],
+  closeRoyaltyPeriod: ['client', 'freelancer', 'settlement', 'auditor'],
+  confirmRoyaltyPayout: ['settlement'],
+  reissueRoyaltyPayout: ['client', 'freelancer', 'settlement'],
+} as const satisfies Record<LicensingCommand, readonly Role[]>;
+
+/** Roles that may read every licence offer, grant and royalty period, besides the work's owners and the licensee. */
+export const licensingReaderRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
 
 type IpTransactions = typeof ipTransactions;
 

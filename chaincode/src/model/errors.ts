@@ -47,6 +47,8 @@ export const refusalCatalogue = {
   ALREADY_APPROVED: 'conflict',
   /** The work's owners changed after the ownership change was proposed; it can no longer apply. */
   OWNERSHIP_CHANGE_STALE: 'state',
+  /** An exclusive licence would cover a use another live licence of the same work covers (or the reverse). */
+  LICENCE_CONFLICT: 'conflict',
   /** The dataset access grant has passed its expiry. */
   ACCESS_GRANT_EXPIRED: 'state',
   /** The dataset access grant was revoked by the dataset's controller. */

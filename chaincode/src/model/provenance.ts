@@ -346,7 +346,7 @@ export const accessLogRequestSchema = z.strictObject({
   grantId: provenanceIdSchema.optional(),
 });
 
-export const grantRefSchema = z.strictObject({ grantId: provenanceIdSchema });
+export const accessGrantRefSchema = z.strictObject({ grantId: provenanceIdSchema });
 export const datasetRefSchema = z.strictObject({ datasetId: provenanceIdSchema });
 
 /** GDPR Art. 17(1)(a)–(f): the grounds on which a data subject obtains erasure. */
@@ -451,7 +451,7 @@ export const provenanceTransactions = {
   requestErasure: provenanceSpecs.submit('requestErasure', requestErasureRequestSchema, erasureReceiptSchema),
   getRecord: provenanceSpecs.evaluate('getRecord', provenanceRecordRefSchema, provenanceRecordSchema),
   getLineage: provenanceSpecs.evaluate('getLineage', lineageRequestSchema, lineageGraphSchema),
-  getAccessGrant: provenanceSpecs.evaluate('getAccessGrant', grantRefSchema, accessGrantRecordSchema),
+  getAccessGrant: provenanceSpecs.evaluate('getAccessGrant', accessGrantRefSchema, accessGrantRecordSchema),
   listAccessGrants: provenanceSpecs.evaluate('listAccessGrants', datasetRefSchema, z.array(accessGrantRecordSchema)),
   listAccessLog: provenanceSpecs.evaluate('listAccessLog', accessLogRequestSchema, z.array(accessLogEntrySchema)),
   getSubjectData: provenanceSpecs.evaluate('getSubjectData', datasetRefSchema, subjectDataResultSchema),

@@ -13,12 +13,23 @@ import type { Kysely, Migration } from 'kysely';
 export const outboxStates = ['queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'] as const;
 export type OutboxState = (typeof outboxStates)[number];
 
+/**
+ * The contract that issued an instruction, and so records its confirmation: `agreement`
+ * (escrow, releases, refunds; `confirmSettlement`) or `licensing` (royalties;
+ * `confirmRoyaltyPayout`).
+ */
+export const instructionSources = ['agreement', 'licensing'] as const;
+export type InstructionSource = (typeof instructionSources)[number];
+
 /** One row per ledger settlement instruction, keyed by its instruction id. */
 export interface SettlementOutboxTable {
   instruction_id: string;
+  source: InstructionSource;
+  /** The record the instruction belongs to: the agreement, or for a royalty the licence grant. */
   agreement_id: string;
+  /** The part of it: the milestone, or for a royalty the period (`YYYY-MM`). */
   milestone_id: string;
-  /** Ledger kind: fund-escrow, release or refund. */
+  /** Ledger kind: fund-escrow, release, refund or royalty. */
   kind: string;
   direction: 'collect' | 'payout';
   /** Provider configuration name the instruction is routed to. */
@@ -175,6 +186,15 @@ export const settlementMigrations: Record<string, Migration> = {
   '2026-11-30-002-outbox-payout-account': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('settlement_outbox').addColumn('payout_account_id', 'varchar(64)').execute();
+    },
+  },
+  /** Royalties come from the licensing contract; every row before them came from agreements. */
+  '2026-11-30-003-outbox-source': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('settlement_outbox')
+        .addColumn('source', 'varchar(16)', (column) => column.notNull().defaultTo('agreement'))
+        .execute();
     },
   },
 };

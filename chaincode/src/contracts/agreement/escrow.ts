@@ -2,7 +2,7 @@ import { agreementEvents } from '../../model/agreement-events';
 import type { MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
 import { requireRole } from '../../ledger/caller';
 import { minorUnits } from '../../model/money';
-import { readParameter } from '../parameter/store';
+import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { refuse } from '../../ledger/refusal';
 import { requireEitherSide, requireSide } from './access';
 import { requireActive, requireStatus } from './guards';
@@ -12,23 +12,6 @@ import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } fr
 import { actorOf, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
 import { settleWorkPledge } from '../ip/work-for-hire';
-
-/**
- * Only the settlement service of an organisation the consortium lists may speak for
- * the payment provider; a `settlement` certificate from any other organisation is not
- * enough.
- *
- * @throws RefusalError FORBIDDEN naming the caller's organisation and the rule.
- */
-async function requireSettlementOrganisation(tx: Tx, action: string): Promise<void> {
-  const allowed = (await readParameter(tx.ctx, 'settlementOrganisations')).value;
-  if (!allowed.includes(tx.caller.mspId)) {
-    refuse(
-      'FORBIDDEN',
-      `${tx.caller.mspId} may not ${action}: only the settlement identities of ${allowed.join(', ')} (governed parameter settlementOrganisations) may`,
-    );
-  }
-}
 
 interface MilestoneRef {
   readonly agreementId: string;

@@ -1,0 +1,419 @@
+import { z } from 'zod';
+import {
+  grantIdSchema,
+  licenceTermsTransientKey,
+  licensedWorkIdSchema,
+  offerIdSchema,
+  offerLicenceRequestSchema,
+  reportUsageRequestSchema,
+  royaltyInstructionRefSchema,
+  royaltyPeriodIdSchema,
+} from '@gigledger/chaincode/model';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { withRequestId } from '../http/request-ids.js';
+import { parseInput } from '../http/route.js';
+import type { Committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { visible } from '../ledger/visible.js';
+import {
+  acceptBodySchema,
+  LicensingService,
+  offerBodySchema,
+  reasonBodySchema,
+  usageBodySchema,
+} from './licensing-routes.js';
+
+const offerArgs = z.strictObject({ offerId: offerIdSchema });
+const grantArgs = z.strictObject({ grantId: grantIdSchema });
+const periodArgs = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
+
+/** A command's envelope with its result under a typed name, as every GraphQL command payload has. */
+function payload<Value, Name extends string>(name: Name, done: Committed<Value>) {
+  return {
+    ...(done.requestId === undefined ? {} : { requestId: done.requestId }),
+    transactionId: done.transactionId,
+    blockNumber: done.blockNumber,
+    [name]: done.result,
+  } as { requestId?: string; transactionId: string; blockNumber: string } & Record<Name, Value>;
+}
+
+/**
+ * Licences and royalties over GraphQL, with the same rules as REST: offers (every owner
+ * consents), grants, revocation, monthly usage reports, closing a month into royalty
+ * payouts, and reads that show a record only to those with a stake in it.
+ */
+export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
+  const service = new LicensingService(deps.ledger);
+  const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
+  const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
+  return {
+    typeDefs: /* GraphQL */ `
+      type OwnerShare {
+        party: Party!
+        "Basis points; the shares of a work sum to 10 000."
+        shareBps: Int!
+      }
+
+      type OfferConsent {
+        party: Party!
+        at: String!
+        txId: String!
+      }
+
+      type LicenceOffer {
+        offerId: ID!
+        workId: String!
+        "Null for an open offer any non-owner may accept."
+        licensee: Party
+        "commercial, research or evaluation."
+        scope: String!
+        fieldsOfUse: [String!]!
+        territories: [String!]!
+        exclusive: Boolean!
+        termStart: String!
+        termEnd: String!
+        royaltyBps: Int
+        "Minor units per reported unit, as a decimal string."
+        perUnitAmount: String
+        currency: String!
+        termsSha256: String!
+        owners: [OwnerShare!]!
+        consents: [OfferConsent!]!
+        "awaiting-consent, open, accepted or withdrawn."
+        status: String!
+        offeredBy: Actor!
+        offeredAt: String!
+        txId: String!
+      }
+
+      type GrantRevocation {
+        by: Actor!
+        reason: String!
+        at: String!
+        txId: String!
+      }
+
+      type LicenceGrant {
+        grantId: ID!
+        offerId: String!
+        workId: String!
+        licensee: Party!
+        scope: String!
+        fieldsOfUse: [String!]!
+        territories: [String!]!
+        exclusive: Boolean!
+        termStart: String!
+        expiresAt: String!
+        royaltyBps: Int
+        perUnitAmount: String
+        currency: String!
+        termsSha256: String!
+        "active or revoked."
+        status: String!
+        acceptedAt: String!
+        txId: String!
+        revocation: GrantRevocation
+      }
+
+      type UsageReport {
+        grantId: String!
+        periodId: String!
+        units: String!
+        "Minor units of the licence currency."
+        revenue: String!
+        currency: String!
+        "What the report owes: floor of the royalty basis points of revenue, plus units times the per-unit amount."
+        royalty: String!
+        reportedBy: Actor!
+        at: String!
+        txId: String!
+      }
+
+      type RoyaltyInstruction {
+        instructionId: ID!
+        payer: Party!
+        payee: Party!
+        shareBps: Int!
+        amount: String!
+        currency: String!
+        "pending, paid or failed."
+        status: String!
+        requestedAt: String!
+        "The provider's answer as recorded by the settlement service."
+        confirmation: JSON
+        "On a failed payout issued again: the instruction that replaces it."
+        reissuedAs: String
+        reissueOf: String
+      }
+
+      type RoyaltyPeriodClosing {
+        royalty: String!
+        currency: String!
+        reported: Boolean!
+        instructions: [RoyaltyInstruction!]!
+        "settling, paid or nothing-due."
+        status: String!
+        closedBy: Actor!
+        closedAt: String!
+        txId: String!
+      }
+
+      type RoyaltyPeriod {
+        grantId: String!
+        "A calendar month in UTC, YYYY-MM."
+        periodId: String!
+        start: String!
+        end: String!
+        report: UsageReport
+        closed: RoyaltyPeriodClosing
+      }
+
+      type WorkLicences {
+        workId: String!
+        offers: [LicenceOffer!]!
+        grants: [LicenceGrant!]!
+      }
+
+      type LicenceOfferPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        offer: LicenceOffer!
+      }
+
+      type LicenceGrantPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        grant: LicenceGrant!
+      }
+
+      type UsageReportPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        report: UsageReport!
+      }
+
+      type RoyaltyPeriodPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        period: RoyaltyPeriodClosing!
+      }
+
+      "The fields of the REST API's offerLicence body, terms document included."
+      input OfferLicenceInput {
+        requestId: String
+        offerId: ID!
+        workId: String!
+        licensee: PartyInput
+        scope: String!
+        fieldsOfUse: [String!]!
+        territories: [String!]!
+        exclusive: Boolean!
+        termStart: String!
+        termEnd: String!
+        royaltyBps: Int
+        perUnitAmount: String
+        currency: String!
+        "The terms document, e.g. {text: \\"…\\"}; kept off the channel ledger."
+        terms: JSON!
+      }
+
+      input AcceptLicenceOfferInput {
+        requestId: String
+        offerId: ID!
+        grantId: ID!
+        termsSha256: String!
+      }
+
+      input ReportLicenceUsageInput {
+        requestId: String
+        grantId: ID!
+        periodId: String!
+        units: String!
+        revenue: String!
+        currency: String!
+      }
+
+      extend type Query {
+        licenceOffer(offerId: ID!): LicenceOffer!
+        licenceGrant(grantId: ID!): LicenceGrant!
+        royaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriod!
+        workLicences(workId: String!): WorkLicences!
+      }
+
+      extend type Mutation {
+        "An owner of the work; it opens once every owner consented."
+        offerLicence(input: OfferLicenceInput!): LicenceOfferPayload!
+        "A co-owner named on the offer."
+        consentToLicenceOffer(offerId: ID!): LicenceOfferPayload!
+        withdrawLicenceOffer(offerId: ID!, reason: String!): LicenceOfferPayload!
+        "The named licensee, or any non-owner for an open offer."
+        acceptLicenceOffer(input: AcceptLicenceOfferInput!): LicenceGrantPayload!
+        "An owner of the work, for cause."
+        revokeLicenceGrant(grantId: ID!, reason: String!): LicenceGrantPayload!
+        "The licensee, once per month."
+        reportLicenceUsage(input: ReportLicenceUsageInput!): UsageReportPayload!
+        "The licensee, an owner, the settlement service or an auditor, once the month has ended."
+        closeRoyaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriodPayload!
+        "Its payee or the settlement service: a failed royalty payout issued again as a new instruction."
+        reissueRoyaltyPayout(grantId: ID!, periodId: String!, instructionId: ID!): RoyaltyPeriodPayload!
+      }
+    `,
+    resolvers: {
+      Query: {
+        licenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(offerArgs, args, 'offerId');
+            const client = await reader(context);
+            return visible(`licence offer ${request.offerId}`, () => client.getOffer(request));
+          }),
+        licenceGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(grantArgs, args, 'grantId');
+            const client = await reader(context);
+            return visible(`licence grant ${request.grantId}`, () => client.getGrant(request));
+          }),
+        royaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(periodArgs, args, 'input');
+            const client = await reader(context);
+            return visible(`licence grant ${request.grantId}`, () => client.getRoyaltyPeriod(request));
+          }),
+        workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await reader(context)).listWorkLicences(
+              parseInput(z.strictObject({ workId: licensedWorkIdSchema }), args, 'workId'),
+            ),
+          ),
+      },
+      Mutation: {
+        offerLicence: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { terms, ...fields } = parseInput(offerBodySchema, withoutNulls(args.input), 'input');
+            const request = parseInput(offerLicenceRequestSchema, withRequestId(fields), 'input');
+            const done = await service.command(
+              writer(context),
+              'offerLicence',
+              request.requestId,
+              (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
+              'input',
+            );
+            return payload('offer', done);
+          }),
+        consentToLicenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(offerArgs, args, 'offerId');
+            return payload(
+              'offer',
+              await service.command(
+                writer(context),
+                'consentToOffer',
+                undefined,
+                (client) => client.consentToOffer(request),
+                'input',
+              ),
+            );
+          }),
+        withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { offerId } = parseInput(offerArgs, { offerId: args.offerId }, 'offerId');
+            const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
+            return payload(
+              'offer',
+              await service.command(
+                writer(context),
+                'withdrawOffer',
+                undefined,
+                (client) => client.withdrawOffer({ offerId, reason }),
+                'input',
+              ),
+            );
+          }),
+        acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { offerId, ...fields } = withoutNulls(args.input);
+            const body = parseInput(acceptBodySchema, fields, 'input');
+            const offer = parseInput(offerArgs, { offerId }, 'input');
+            const request = withRequestId({ ...body, ...offer });
+            return payload(
+              'grant',
+              await service.command(
+                writer(context),
+                'acceptOffer',
+                request.requestId,
+                (client) => client.acceptOffer(request),
+                'input',
+              ),
+            );
+          }),
+        revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
+            const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
+            return payload(
+              'grant',
+              await service.command(
+                writer(context),
+                'revokeGrant',
+                undefined,
+                (client) => client.revokeGrant({ grantId, reason }),
+                'input',
+              ),
+            );
+          }),
+        reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { grantId, ...fields } = withoutNulls(args.input);
+            const body = parseInput(usageBodySchema, fields, 'input');
+            const request = parseInput(reportUsageRequestSchema, withRequestId({ ...body, grantId }), 'input');
+            return payload(
+              'report',
+              await service.command(
+                writer(context),
+                'reportUsage',
+                request.requestId,
+                (client) => client.reportUsage(request),
+                'input',
+              ),
+            );
+          }),
+        closeRoyaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(periodArgs, args, 'input');
+            return payload(
+              'period',
+              await service.command(
+                writer(context),
+                'closeRoyaltyPeriod',
+                undefined,
+                (client) => client.closeRoyaltyPeriod(request),
+                'input',
+              ),
+            );
+          }),
+        reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseInput(royaltyInstructionRefSchema, args, 'input');
+            return payload(
+              'period',
+              await service.command(
+                writer(context),
+                'reissueRoyaltyPayout',
+                undefined,
+                (client) => client.reissueRoyaltyPayout(request),
+                'input',
+              ),
+            );
+          }),
+      },
+    },
+  };
+}
+
+/** GraphQL sends left-out optional input fields as absent but explicit nulls as null; the model knows no null. */
+function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
+}

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { licenceTermsSha256, type RoyaltyPeriodRecord } from '@gigledger/chaincode/model';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+
+type Person = Awaited<ReturnType<TestServer['person']>>;
+
+const terms = { text: 'Licensed for fraud scoring of card payments in the EU.' };
+
+describe('licensing over HTTP', () => {
+  let server: TestServer;
+  let tara: Person;
+  let tom: Person;
+  let carol: Person;
+  let dave: Person;
+  let hr: Person;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    tara = await server.person('tara', 'TalentOrg', 'freelancer');
+    tom = await server.person('tom', 'TalentOrg', 'freelancer');
+    carol = await server.person('carol', 'ClientOrg', 'client');
+    dave = await server.person('dave', 'ClientOrg', 'client');
+    hr = await server.person('hilda', 'AuditOrg', 'hr');
+    const registered = await server.request('POST', '/v1/ip/works', {
+      token: tara.token,
+      body: {
+        workId: 'W-1',
+        kind: 'model',
+        contentHash: createHash('sha256').update('licensed model').digest('hex'),
+        title: 'Fraud model',
+        uri: 'https://models.example.com/fraud',
+        creators: [
+          { mspId: 'TalentOrgMSP', userId: 'tara' },
+          { mspId: 'TalentOrgMSP', userId: 'tom' },
+        ],
+        owners: [
+          { party: { mspId: 'TalentOrgMSP', userId: 'tara' }, shareBps: 6_000 },
+          { party: { mspId: 'TalentOrgMSP', userId: 'tom' }, shareBps: 4_000 },
+        ],
+      },
+    });
+    expect(registered.status).toBe(201);
+    // Five enrolments and a registration: more than jest's default when the whole suite shares two cores.
+  }, 30_000);
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const offerBody = (offerId: string, overrides: Record<string, unknown> = {}) => ({
+    offerId,
+    workId: 'W-1',
+    licensee: { mspId: 'ClientOrgMSP', userId: 'carol' },
+    scope: 'commercial',
+    fieldsOfUse: ['fraud-detection'],
+    territories: ['DE', 'FR'],
+    exclusive: true,
+    termStart: '2026-01-01T00:00:00.000Z',
+    termEnd: '2099-01-01T00:00:00.000Z',
+    royaltyBps: 750,
+    currency: 'EUR',
+    terms,
+    ...overrides,
+  });
+
+  it('offers with every owner consenting, grants by Idempotency-Key, takes a report, and refuses what breaks a rule with its code', async () => {
+    const offered = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      headers: { 'Idempotency-Key': 'offer-L-1' },
+      body: offerBody('L-1'),
+    });
+    expect(offered.status).toBe(201);
+    expect(offered.headers.get('location')).toBe('/v1/licensing/offers/L-1');
+    expect(offered.body).toMatchObject({
+      requestId: 'offer-L-1',
+      result: { status: 'awaiting-consent', termsSha256: licenceTermsSha256(terms) },
+    });
+    const again = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      headers: { 'Idempotency-Key': 'offer-L-1' },
+      body: offerBody('L-1'),
+    });
+    expect(again.status).toBe(201);
+    expect((again.body as { result: unknown }).result).toEqual((offered.body as { result: unknown }).result);
+
+    const consented = await server.request('POST', '/v1/licensing/offers/L-1/consents', { token: tom.token, body: {} });
+    expect(consented.body).toMatchObject({ result: { status: 'open' } });
+
+    const overlapping = await server.request('POST', '/v1/licensing/offers', {
+      token: tom.token,
+      body: offerBody('L-2', { exclusive: false, territories: ['WORLD'], licensee: undefined }),
+    });
+    expect(overlapping.status).toBe(409);
+    expect(overlapping.body).toMatchObject({ code: 'LICENCE_CONFLICT' });
+    expect((overlapping.body as { message: string }).message).toContain('exclusive offer L-1');
+
+    const readTerms = await server.request('GET', '/v1/licensing/offers/L-1/terms', { token: carol.token });
+    expect(readTerms.body).toMatchObject({ terms, termsSha256: licenceTermsSha256(terms) });
+    const granted = await server.request('POST', '/v1/licensing/offers/L-1/grants', {
+      token: carol.token,
+      headers: { 'Idempotency-Key': 'accept-L-1' },
+      body: { grantId: 'G-1', termsSha256: licenceTermsSha256(terms) },
+    });
+    expect(granted.status).toBe(201);
+    expect(granted.body).toMatchObject({ requestId: 'accept-L-1', result: { grantId: 'G-1', status: 'active' } });
+
+    const wrongCurrency = await server.request('POST', '/v1/licensing/grants/G-1/usage-reports', {
+      token: carol.token,
+      body: { periodId: '2026-01', units: '10', revenue: '100000', currency: 'USD' },
+    });
+    expect(wrongCurrency.status).toBe(422);
+    expect(wrongCurrency.body).toMatchObject({ field: 'body.currency' });
+    const badUnits = await server.request('POST', '/v1/licensing/grants/G-1/usage-reports', {
+      token: carol.token,
+      body: { periodId: '2026-01', units: '-1', revenue: '100000', currency: 'EUR' },
+    });
+    expect(badUnits.status).toBe(422);
+    expect(badUnits.body).toMatchObject({ field: 'body.units' });
+    const reported = await server.request('POST', '/v1/licensing/grants/G-1/usage-reports', {
+      token: carol.token,
+      body: { periodId: '2026-01', units: '10', revenue: '100001', currency: 'EUR' },
+    });
+    expect(reported.status).toBe(201);
+    expect(reported.body).toMatchObject({ result: { royalty: '7500' } });
+
+    const closed = await server.request('POST', '/v1/licensing/grants/G-1/periods/2026-01/closing', {
+      token: tom.token,
+      body: {},
+    });
+    expect(closed.status).toBe(200);
+    const period = (closed.body as { result: RoyaltyPeriodRecord }).result;
+    expect(period.instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
+      ['tara', '4500'],
+      ['tom', '3000'],
+    ]);
+    const view = await server.request('GET', '/v1/licensing/grants/G-1/periods/2026-01', { token: carol.token });
+    expect(view.body).toMatchObject({ report: { royalty: '7500' }, closed: { status: 'settling' } });
+  });
+
+  it('hides grants from strangers as missing, and keeps roles without licensing scopes out', async () => {
+    const hidden = await server.request('GET', '/v1/licensing/grants/G-1', { token: dave.token });
+    expect(hidden.status).toBe(404);
+    const missing = await server.request('GET', '/v1/licensing/grants/G-404', { token: dave.token });
+    expect(missing.status).toBe(404);
+    expect(hidden.body).toMatchObject({ code: 'NOT_FOUND' });
+    expect(missing.body).toMatchObject({ code: 'NOT_FOUND' });
+    const noScope = await server.request('GET', '/v1/licensing/grants/G-1', { token: hr.token });
+    expect(noScope.status).toBe(403);
+    const wrongRole = await server.request('POST', '/v1/licensing/grants/G-1/revocation', {
+      token: carol.token,
+      body: { reason: 'not an owner' },
+    });
+    expect(wrongRole.status).toBe(403);
+  });
+
+  it('serves the same over GraphQL: reads that hide from strangers, commands with their payloads and refusals with their codes', async () => {
+    const graphql = async (as: Person, query: string, variables: Record<string, unknown> = {}) => {
+      const response = await server.request('POST', '/graphql', { token: as.token, body: { query, variables } });
+      return response.body as {
+        data?: Record<string, unknown> | null;
+        errors?: { message: string; extensions?: Record<string, unknown> }[];
+      };
+    };
+    const period = await graphql(
+      carol,
+      `
+        {
+          royaltyPeriod(grantId: "G-1", periodId: "2026-01") {
+            start
+            end
+            report {
+              royalty
+            }
+            closed {
+              status
+              instructions {
+                payee {
+                  userId
+                }
+                amount
+                status
+              }
+            }
+          }
+        }
+      `,
+    );
+    expect(period.data?.royaltyPeriod).toMatchObject({
+      start: '2026-01-01T00:00:00.000Z',
+      end: '2026-02-01T00:00:00.000Z',
+      report: { royalty: '7500' },
+      closed: {
+        status: 'settling',
+        instructions: [{ payee: { userId: 'tara' }, amount: '4500', status: 'pending' }, {}],
+      },
+    });
+    const hidden = await graphql(dave, '{ licenceGrant(grantId: "G-1") { grantId } }');
+    expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+
+    const offerMutation = `mutation($input: OfferLicenceInput!) {
+      offerLicence(input: $input) { requestId transactionId offer { offerId status owners { shareBps } } } }`;
+    const input = {
+      ...offerBody('L-g1', { exclusive: false, scope: 'research', licensee: null }),
+      requestId: 'gql-offer-1',
+    };
+    const offered = await graphql(tara, offerMutation, { input });
+    expect(offered.errors).toBeUndefined();
+    expect(offered.data?.offerLicence).toMatchObject({
+      requestId: 'gql-offer-1',
+      offer: { offerId: 'L-g1', status: 'awaiting-consent', owners: [{ shareBps: 6000 }, { shareBps: 4000 }] },
+    });
+    const clash = await graphql(tom, offerMutation, {
+      input: { ...offerBody('L-g2', { exclusive: false, licensee: null }) },
+    });
+    expect(clash.errors?.[0]?.extensions).toMatchObject({ code: 'LICENCE_CONFLICT', status: 409 });
+    const badTerritory = await graphql(tom, offerMutation, {
+      input: { ...offerBody('L-g3', { territories: ['Germany'] }) },
+    });
+    expect(badTerritory.errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'input.territories.0',
+    });
+    const consent = await graphql(tom, 'mutation { consentToLicenceOffer(offerId: "L-g1") { offer { status } } }');
+    expect(consent.data?.consentToLicenceOffer).toEqual({ offer: { status: 'open' } });
+  });
+});

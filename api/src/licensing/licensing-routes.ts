@@ -1,0 +1,366 @@
+import { z } from 'zod';
+import {
+  canonicalInput,
+  grantIdSchema,
+  licenceGrantRecordSchema,
+  licenceOfferRecordSchema,
+  licenceTermsResultSchema,
+  licenceTermsSchema,
+  licenceTermsTransientKey,
+  licensedWorkIdSchema,
+  licensingCommandRoles,
+  offerIdSchema,
+  offerLicenceRequestSchema,
+  reasonSchema,
+  reportUsageRequestSchema,
+  royaltyInstructionRefSchema,
+  royaltyPeriodIdSchema,
+  royaltyPeriodRecordSchema,
+  royaltyPeriodViewSchema,
+  usageReportRecordSchema,
+  workLicencesSchema,
+  type LicensingCommand,
+} from '@gigledger/chaincode/model';
+import type { Submitted } from '@gigledger/gateway';
+import { requireOneOfRoles } from '../agreements/agreement-gates.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { idempotencyKeyHeader, optionalRequestIdSchema, withRequestId } from '../http/request-ids.js';
+import { parseInput, route, type RouteSpec } from '../http/route.js';
+import { routeRequester } from '../http/route-requester.js';
+import { committed, committedSchema, type Committed } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
+
+const tag = 'licensing';
+const offersPath = '/v1/licensing/offers';
+const offerPath = `${offersPath}/:offerId`;
+const grantsPath = '/v1/licensing/grants';
+const grantPath = `${grantsPath}/:grantId`;
+const periodPath = `${grantPath}/periods/:periodId`;
+const offerParams = z.strictObject({ offerId: offerIdSchema });
+const grantParams = z.strictObject({ grantId: grantIdSchema });
+const periodParams = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
+const noQuery = z.strictObject({});
+const emptyBodySchema = z.strictObject({});
+
+/** An offer as posted: the licence fields, the terms document (kept private) and an optional request id. */
+export const offerBodySchema = canonicalInput(
+  z.strictObject({
+    ...offerLicenceRequestSchema.shape,
+    requestId: optionalRequestIdSchema,
+    terms: licenceTermsSchema,
+  }),
+);
+export const acceptBodySchema = canonicalInput(
+  z.strictObject({
+    requestId: optionalRequestIdSchema,
+    grantId: grantIdSchema,
+    termsSha256: z.string(),
+  }),
+);
+export const usageBodySchema = canonicalInput(
+  z.strictObject({
+    ...reportUsageRequestSchema.omit({ grantId: true }).shape,
+    requestId: optionalRequestIdSchema,
+  }),
+);
+export const reasonBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+export const reissueBodySchema = canonicalInput(
+  z.strictObject({ instructionId: royaltyInstructionRefSchema.shape.instructionId }),
+);
+
+/** What the caller of each command tries to do, for the refusal at the edge. */
+const commandActions: Readonly<Record<LicensingCommand, string>> = {
+  offerLicence: 'offer a licence',
+  consentToOffer: 'consent to a licence offer',
+  withdrawOffer: 'withdraw a licence offer',
+  acceptOffer: 'accept a licence offer',
+  revokeGrant: 'revoke a licence grant',
+  reportUsage: 'report licence usage',
+  closeRoyaltyPeriod: 'close a royalty period',
+  confirmRoyaltyPayout: 'confirm a royalty payout',
+  reissueRoyaltyPayout: 'reissue a failed royalty payout',
+};
+
+/** Reaches the licensing contract as the caller; refuses roles the chaincode's table refuses before any call. */
+export class LicensingService {
+  constructor(private readonly ledger: LedgerAccess) {}
+
+  async client(as: Requester) {
+    return (await this.ledger.clientFor(as.principal, as.log)).licensing;
+  }
+
+  /**
+   * Runs a command as the caller, reporting chaincode validation under the input part
+   * the caller sent (`body` for REST, `input` for GraphQL).
+   *
+   * @throws ApiError 403 naming the role the command needs; 422 naming the field;
+   *   RefusedError from the chaincode.
+   */
+  async command<Value>(
+    as: Requester,
+    name: LicensingCommand,
+    requestId: string | undefined,
+    run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
+    part: 'body' | 'input' = 'body',
+  ): Promise<Committed<Value>> {
+    requireOneOfRoles(as.principal, licensingCommandRoles[name], commandActions[name]);
+    const client = await this.client(as);
+    return committed(await fieldsUnder(part, () => run(client)), requestId);
+  }
+}
+
+const commandErrors = [404, 409, 503, 504] as const;
+const readErrors = [404, 503] as const;
+
+/**
+ * Licences and royalties over REST: offers by a work's owners (every owner consents),
+ * grants to licensees, revocation, monthly usage reports and the closing of a month into
+ * royalty payouts, which the settlement service pays. The chaincode decides who may act
+ * on which record; a read of a record the caller may not see answers 404 like a missing one.
+ */
+export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
+  const service = new LicensingService(deps.ledger);
+  return [
+    route({
+      method: 'post',
+      path: offersPath,
+      operationId: 'offerLicence',
+      summary:
+        'Offer a licence of a work the caller owns (role client or freelancer): licensee or open, scope, fields of use, territories, exclusivity, term, royalty; the terms document stays off the channel ledger',
+      tag,
+      headers: [idempotencyKeyHeader],
+      access: 'licensing:write',
+      body: offerBodySchema,
+      response: committedSchema(licenceOfferRecordSchema),
+      status: 201,
+      errors: [404, 409, 503, 504],
+      handler: async ({ body, header, setHeader, principal, log }) => {
+        const { terms, ...fields } = body;
+        const request = parseInput(offerLicenceRequestSchema, withRequestId(fields, header('idempotency-key')), 'body');
+        const made = await service.command(
+          routeRequester({ principal, log }),
+          'offerLicence',
+          request.requestId,
+          (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
+        );
+        setHeader('Location', `${offersPath}/${encodeURIComponent(request.offerId)}`);
+        return made;
+      },
+    }),
+    route({
+      method: 'get',
+      path: offerPath,
+      operationId: 'getLicenceOffer',
+      summary: 'One licence offer with its owners, consents and status',
+      tag,
+      access: 'licensing:read',
+      params: offerParams,
+      query: noQuery,
+      response: licenceOfferRecordSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return visible(`licence offer ${params.offerId}`, () => client.getOffer(params));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${offerPath}/terms`,
+      operationId: 'getLicenceTerms',
+      summary: "An offer's terms document and its SHA-256, for whoever may see the offer",
+      tag,
+      access: 'licensing:read',
+      params: offerParams,
+      query: noQuery,
+      response: licenceTermsResultSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return visible(`licence offer ${params.offerId}`, () => client.getLicenceTerms(params));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${offerPath}/consents`,
+      operationId: 'consentToLicenceOffer',
+      summary: 'Consent, as a co-owner named on the offer, to a licence offer; it opens when every owner has',
+      tag,
+      access: 'licensing:write',
+      params: offerParams,
+      body: emptyBodySchema,
+      response: committedSchema(licenceOfferRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'consentToOffer', undefined, (client) =>
+          client.consentToOffer(params),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: `${offerPath}/withdrawal`,
+      operationId: 'withdrawLicenceOffer',
+      summary: 'Withdraw an offer nobody has taken up, with a reason (an owner named on it)',
+      tag,
+      access: 'licensing:write',
+      params: offerParams,
+      body: reasonBodySchema,
+      response: committedSchema(licenceOfferRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'withdrawOffer', undefined, (client) =>
+          client.withdrawOffer({ ...params, ...body }),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: `${offerPath}/grants`,
+      operationId: 'acceptLicenceOffer',
+      summary:
+        'Accept an open offer as its licensee (any non-owner for an open offer), naming the SHA-256 of the terms read; the grant gets its own id and expires when the term ends',
+      tag,
+      headers: [idempotencyKeyHeader],
+      access: 'licensing:write',
+      params: offerParams,
+      body: acceptBodySchema,
+      response: committedSchema(licenceGrantRecordSchema),
+      status: 201,
+      errors: commandErrors,
+      handler: async ({ params, body, header, setHeader, principal, log }) => {
+        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
+        const granted = await service.command(
+          routeRequester({ principal, log }),
+          'acceptOffer',
+          request.requestId,
+          (client) => client.acceptOffer(request),
+        );
+        setHeader('Location', `${grantsPath}/${encodeURIComponent(body.grantId)}`);
+        return granted;
+      },
+    }),
+    route({
+      method: 'get',
+      path: grantPath,
+      operationId: 'getLicenceGrant',
+      summary: 'One grant (its licensee, the owners of the work, auditors, admins and the settlement service)',
+      tag,
+      access: 'licensing:read',
+      params: grantParams,
+      query: noQuery,
+      response: licenceGrantRecordSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return visible(`licence grant ${params.grantId}`, () => client.getGrant(params));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${grantPath}/revocation`,
+      operationId: 'revokeLicenceGrant',
+      summary:
+        'Revoke a grant for cause, with the reason (an owner of the work); no usage is reported on it afterwards',
+      tag,
+      access: 'licensing:write',
+      params: grantParams,
+      body: reasonBodySchema,
+      response: committedSchema(licenceGrantRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'revokeGrant', undefined, (client) =>
+          client.revokeGrant({ ...params, ...body }),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: `${grantPath}/usage-reports`,
+      operationId: 'reportLicenceUsage',
+      summary:
+        "Report a calendar month's usage (the licensee): units and revenue in minor units of the licence currency, once per month while the grant is in force",
+      tag,
+      headers: [idempotencyKeyHeader],
+      access: 'licensing:write',
+      params: grantParams,
+      body: usageBodySchema,
+      response: committedSchema(usageReportRecordSchema),
+      status: 201,
+      errors: commandErrors,
+      handler: ({ params, body, header, principal, log }) => {
+        const request = parseInput(
+          reportUsageRequestSchema,
+          withRequestId({ ...body, ...params }, header('idempotency-key')),
+          'body',
+        );
+        return service.command(routeRequester({ principal, log }), 'reportUsage', request.requestId, (client) =>
+          client.reportUsage(request),
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: periodPath,
+      operationId: 'getRoyaltyPeriod',
+      summary:
+        "A month of a grant: its usage report and, once closed, the royalty and each co-owner's payout (pending, paid, failed)",
+      tag,
+      access: 'licensing:read',
+      params: periodParams,
+      query: noQuery,
+      response: royaltyPeriodViewSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return visible(`licence grant ${params.grantId}`, () => client.getRoyaltyPeriod(params));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${periodPath}/closing`,
+      operationId: 'closeRoyaltyPeriod',
+      summary:
+        'Close an ended month (its licensee, an owner, the settlement service or an auditor): the royalty is split among the owners by share and paid through the settlement service',
+      tag,
+      access: 'licensing:write',
+      params: periodParams,
+      body: emptyBodySchema,
+      response: committedSchema(royaltyPeriodRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'closeRoyaltyPeriod', undefined, (client) =>
+          client.closeRoyaltyPeriod(params),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: `${periodPath}/failed-payouts/reissue`,
+      operationId: 'reissueRoyaltyPayout',
+      summary:
+        'Issue a failed royalty payout again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
+      tag,
+      access: 'licensing:write',
+      params: periodParams,
+      body: reissueBodySchema,
+      response: committedSchema(royaltyPeriodRecordSchema),
+      errors: commandErrors,
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'reissueRoyaltyPayout', undefined, (client) =>
+          client.reissueRoyaltyPayout({ ...params, ...body }),
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/licensing/works/:workId/licences',
+      operationId: 'listWorkLicences',
+      summary: 'The offers and grants of a work the caller may see',
+      tag,
+      access: 'licensing:read',
+      params: z.strictObject({ workId: licensedWorkIdSchema }),
+      query: noQuery,
+      response: workLicencesSchema,
+      errors: readErrors,
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).listWorkLicences(params),
+    }),
+  ];
+}

@@ -1,0 +1,467 @@
+import { createHash } from 'node:crypto';
+import { licenceTermsSha256, licensingEvents, type LicenceTerms } from '../model/licensing';
+import type { Party } from '../model/party';
+import { parseRefusal } from '../model/errors';
+import { licensingCommandRoles, type LicensingCommand } from '../model/access-roles';
+import { roles } from '../model/identity';
+import { IpContract } from './ip-contract';
+import { LicensingContract } from './licensing-contract';
+import {
+  AgreementDriver,
+  auditor,
+  client,
+  freelancer,
+  otherClient,
+  otherFreelancer,
+  settlement,
+} from '../test-support/agreement-fixtures';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+
+const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
+const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
+const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
+const day = 24 * 3600;
+const terms: LicenceTerms = { text: 'Licensed for fraud scoring of card payments in the EU.' };
+const termsSha256 = licenceTermsSha256(terms);
+const otherSettlement = testIdentity('ClientOrgMSP', 'settler-c', 'settlement', 'settlement-c');
+
+describe('LicensingContract', () => {
+  let driver: AgreementDriver;
+  const contract = new LicensingContract();
+  let requests = 0;
+
+  const call = <Result>(as: TestIdentity, name: string, request: unknown, transient?: Record<string, unknown>) =>
+    driver.ledger.invoke(
+      as,
+      (ctx) => {
+        const method = (contract as unknown as Record<string, (...args: unknown[]) => Promise<Result>>)[name]!;
+        return method.call(contract, ctx, JSON.stringify(request));
+      },
+      transient === undefined ? {} : { transient },
+    );
+
+  const refusal = async (promise: Promise<unknown>) => {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(Error);
+    return parseRefusal((error as Error).message);
+  };
+
+  const ip = new IpContract();
+  const registerWork = (workId: string, owners: { party: Party; shareBps: number }[]) =>
+    driver.ledger.invoke(freelancer, (ctx) =>
+      ip.registerWork(
+        ctx,
+        JSON.stringify({
+          requestId: `req-register-${workId}`,
+          workId,
+          kind: 'model',
+          contentHash: createHash('sha256').update(workId).digest('hex'),
+          title: `Work ${workId}`,
+          uri: `https://models.example.com/${workId}`,
+          creators: owners.map((owner) => owner.party),
+          owners,
+        }),
+      ),
+    );
+
+  const offer = (as: TestIdentity, overrides: Record<string, unknown> = {}) => {
+    requests += 1;
+    return call<Record<string, unknown>>(
+      as,
+      'offerLicence',
+      {
+        requestId: `req-offer-${requests}`,
+        offerId: `L-${requests}`,
+        workId: 'W-1',
+        licensee: carol,
+        scope: 'commercial',
+        fieldsOfUse: ['fraud-detection'],
+        territories: ['DE', 'FR'],
+        exclusive: false,
+        termStart: '2026-01-01T00:00:00.000Z',
+        termEnd: '2027-01-01T00:00:00.000Z',
+        royaltyBps: 750,
+        perUnitAmount: '2',
+        currency: 'EUR',
+        ...overrides,
+      },
+      { terms },
+    );
+  };
+
+  const accept = (as: TestIdentity, offerId: string, grantId = 'G-1', sha = termsSha256) => {
+    requests += 1;
+    return call<Record<string, unknown>>(as, 'acceptOffer', {
+      requestId: `req-accept-${requests}`,
+      offerId,
+      grantId,
+      termsSha256: sha,
+    });
+  };
+
+  const report = (as: TestIdentity, overrides: Record<string, unknown> = {}) => {
+    requests += 1;
+    return call<Record<string, unknown>>(as, 'reportUsage', {
+      requestId: `req-report-${requests}`,
+      grantId: 'G-1',
+      periodId: '2026-01',
+      units: '41',
+      revenue: '1000001',
+      currency: 'EUR',
+      ...overrides,
+    });
+  };
+
+  beforeEach(async () => {
+    driver = new AgreementDriver();
+    requests = 0;
+    await driver.setParameters();
+    // Tara holds 60 %, Tom 40 %: the split must give Tara the remainder.
+    await registerWork('W-1', [
+      { party: tara, shareBps: 6_000 },
+      { party: tom, shareBps: 4_000 },
+    ]);
+  });
+
+  async function openOffer(overrides: Record<string, unknown> = {}): Promise<string> {
+    const made = await offer(freelancer, overrides);
+    await call(otherFreelancer, 'consentToOffer', { offerId: made.offerId });
+    return made.offerId as string;
+  }
+
+  describe('offers', () => {
+    it('opens an offer once every owner consented, keeping the terms private and their hash on the ledger', async () => {
+      const made = await offer(freelancer);
+      expect(made).toMatchObject({
+        status: 'awaiting-consent',
+        termsSha256,
+        owners: [{ party: tara }, { party: tom }],
+      });
+      expect((await refusal(accept(client, 'L-1')))?.code).toBe('INVALID_STATE');
+      expect((await refusal(call(freelancer, 'consentToOffer', { offerId: 'L-1' })))?.code).toBe('ALREADY_EXISTS');
+      const opened = await call<Record<string, unknown>>(otherFreelancer, 'consentToOffer', { offerId: 'L-1' });
+      expect(opened.status).toBe('open');
+      const stored = JSON.stringify(driver.ledger.keys().map((key) => driver.ledger.read(key)));
+      expect(stored).not.toContain('fraud scoring of card payments');
+      expect(await call(client, 'getLicenceTerms', { offerId: 'L-1' })).toEqual({ offerId: 'L-1', termsSha256, terms });
+    });
+
+    it('opens at once for a sole owner', async () => {
+      await registerWork('W-2', [{ party: tara, shareBps: 10_000 }]);
+      expect(await offer(freelancer, { workId: 'W-2' })).toMatchObject({ status: 'open' });
+    });
+
+    it('refuses offers by non-owners, of unknown works, under a taken id, and malformed ones, naming the field', async () => {
+      expect((await refusal(offer(otherClient)))?.code).toBe('FORBIDDEN');
+      expect(await refusal(offer(freelancer, { workId: 'W-404' }))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'workId',
+      });
+      await offer(freelancer, { offerId: 'L-same' });
+      expect(await refusal(offer(freelancer, { offerId: 'L-same' }))).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'offerId',
+      });
+      expect(await refusal(offer(freelancer, { termEnd: '2025-06-01T00:00:00.000Z' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'termEnd',
+      });
+      expect(await refusal(offer(freelancer, { royaltyBps: undefined, perUnitAmount: undefined }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'royaltyBps',
+      });
+      expect(await refusal(offer(freelancer, { licensee: tom }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'licensee',
+      });
+      expect(await refusal(offer(freelancer, { territories: ['DE', 'DE'] }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'territories',
+      });
+    });
+
+    it('refuses an exclusive licence overlapping a live one, and any licence overlapping a live exclusive one, naming it', async () => {
+      await openOffer({ offerId: 'L-open', licensee: undefined, territories: ['FR'] });
+      const clash = await refusal(offer(freelancer, { exclusive: true, territories: ['WORLD'] }));
+      expect(clash?.code).toBe('LICENCE_CONFLICT');
+      expect(clash?.message).toContain('offer L-open');
+      // Another field of use, scope or a term that ends before does not overlap.
+      await offer(freelancer, {
+        offerId: 'L-excl',
+        exclusive: true,
+        fieldsOfUse: ['credit-scoring'],
+        territories: ['WORLD'],
+      });
+      await offer(freelancer, { exclusive: true, scope: 'research', territories: ['FR'] });
+      const reverse = await refusal(offer(freelancer, { fieldsOfUse: ['any'], territories: ['IT'] }));
+      expect(reverse?.code).toBe('LICENCE_CONFLICT');
+      expect(reverse?.message).toContain('exclusive offer L-excl');
+      // A withdrawn offer no longer conflicts.
+      await call(freelancer, 'withdrawOffer', { offerId: 'L-excl', reason: 'renegotiating' });
+      await offer(freelancer, { fieldsOfUse: ['any'], territories: ['IT'] });
+    });
+
+    it('keeps a grant from an exclusive offer exclusive after the offer is taken up', async () => {
+      const offerId = await openOffer({ exclusive: true });
+      await accept(client, offerId);
+      const clash = await refusal(offer(freelancer, { licensee: undefined, territories: ['DE'] }));
+      expect(clash?.message).toContain('exclusive grant G-1');
+    });
+  });
+
+  describe('grants', () => {
+    it('grants the named licensee the offer as read, once', async () => {
+      const offerId = await openOffer();
+      expect((await refusal(accept(otherClient, offerId)))?.code).toBe('FORBIDDEN');
+      expect(await refusal(accept(client, offerId, 'G-1', 'f'.repeat(64)))).toMatchObject({
+        code: 'TERMS_MISMATCH',
+        field: 'termsSha256',
+      });
+      const grant = await accept(client, offerId);
+      expect(grant).toMatchObject({
+        grantId: 'G-1',
+        licensee: carol,
+        status: 'active',
+        expiresAt: '2027-01-01T00:00:00.000Z',
+        royaltyBps: 750,
+        perUnitAmount: '2',
+      });
+      expect(driver.ledger.lastEvent?.name).toBe(licensingEvents.licenceGranted.name);
+      expect((await refusal(accept(client, offerId, 'G-2')))?.code).toBe('INVALID_STATE');
+    });
+
+    it('lets anyone but an owner take an open offer, each once', async () => {
+      const offerId = await openOffer({ licensee: undefined });
+      expect((await refusal(accept(freelancer, offerId)))?.code).toBe('FORBIDDEN');
+      await accept(client, offerId, 'G-1');
+      await accept(otherClient, offerId, 'G-2');
+      expect(await refusal(accept(client, offerId, 'G-3'))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'offerId' });
+      expect(await refusal(accept(otherClient, offerId, 'G-1'))).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'grantId',
+      });
+    });
+
+    it('revokes for cause by an owner only, after which no usage is reported', async () => {
+      await accept(client, await openOffer());
+      expect((await refusal(call(client, 'revokeGrant', { grantId: 'G-1', reason: 'mine' })))?.code).toBe('FORBIDDEN');
+      const revoked = await call<Record<string, unknown>>(otherFreelancer, 'revokeGrant', {
+        grantId: 'G-1',
+        reason: 'used outside the licensed territory',
+      });
+      expect(revoked).toMatchObject({
+        status: 'revoked',
+        revocation: { reason: 'used outside the licensed territory' },
+      });
+      expect((await refusal(report(client)))?.code).toBe('INVALID_STATE');
+    });
+
+    it('hides grants from people with no stake in them', async () => {
+      await accept(client, await openOffer());
+      expect(await refusal(call(otherClient, 'getGrant', { grantId: 'G-1' }))).toMatchObject({ code: 'NOT_FOUND' });
+      expect(await call(auditor, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
+      expect(await call(otherFreelancer, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
+      const listed = await call<{ grants: unknown[]; offers: unknown[] }>(otherClient, 'listWorkLicences', {
+        workId: 'W-1',
+      });
+      expect(listed).toEqual({ workId: 'W-1', offers: [], grants: [] });
+    });
+  });
+
+  describe('usage and royalties', () => {
+    beforeEach(async () => {
+      await accept(client, await openOffer());
+    });
+
+    it('takes one report per period from the licensee, in the licence currency, once the period has started', async () => {
+      expect((await refusal(report(otherClient)))?.code).toBe('FORBIDDEN');
+      expect(await refusal(report(client, { currency: 'USD' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'currency',
+      });
+      expect(await refusal(report(client, { periodId: '2026-02' }))).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'periodId',
+      });
+      expect(await refusal(report(client, { periodId: '2025-12' }))).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'periodId',
+      });
+      // 7.5 % of 1 000 001 floors to 75 000; 41 units at 2 add 82.
+      expect(await report(client)).toMatchObject({ royalty: '75082', units: '41', revenue: '1000001' });
+      expect(await refusal(report(client))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'periodId' });
+    });
+
+    it('closes an ended period into one instruction per owner split by shares, which the settlement service confirms', async () => {
+      await report(client);
+      expect(await refusal(call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' }))).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'periodId',
+      });
+      driver.ledger.advanceSeconds(27 * day);
+      expect(
+        (await refusal(call(otherClient, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })))?.code,
+      ).toBe('FORBIDDEN');
+      const period = await call<{ instructions: { amount: string; payee: Party; instructionId: string }[] }>(
+        settlement,
+        'closeRoyaltyPeriod',
+        { grantId: 'G-1', periodId: '2026-01' },
+      );
+      // 60 % of 75 082 is 45 049.2 and 40 % is 30 032.8: floors 45 049 + 30 032, the unit left over goes to Tara.
+      expect(period).toMatchObject({ royalty: '75082', status: 'settling', reported: true });
+      expect(period.instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
+        ['tara', '45050'],
+        ['tom', '30032'],
+      ]);
+      const event = driver.ledger.lastEvent;
+      expect(event?.name).toBe(licensingEvents.royaltyPeriodClosed.name);
+      expect((event?.payload as { settlementRequests: unknown[] }).settlementRequests).toEqual(period.instructions);
+      expect((await refusal(report(client, { periodId: '2026-01', requestId: 'req-late-1' })))?.code).toBe(
+        'INVALID_STATE',
+      );
+      expect((await refusal(call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })))?.code).toBe(
+        'INVALID_STATE',
+      );
+
+      const confirm = (as: TestIdentity, instructionId: string, requestId: string) =>
+        call<{ status: string }>(as, 'confirmRoyaltyPayout', {
+          requestId,
+          grantId: 'G-1',
+          periodId: '2026-01',
+          instructionId,
+          outcome: 'paid',
+          providerReference: `sbx-${requestId}`,
+        });
+      const [first, second] = period.instructions;
+      expect((await refusal(confirm(client, first!.instructionId, 'req-conf-0')))?.code).toBe('FORBIDDEN');
+      expect((await refusal(confirm(otherSettlement, first!.instructionId, 'req-conf-x')))?.code).toBe('FORBIDDEN');
+      expect(await confirm(settlement, first!.instructionId, 'req-conf-1')).toMatchObject({ status: 'settling' });
+      expect(await refusal(confirm(settlement, 'G-1/2026-01/royalty-9', 'req-conf-9'))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'instructionId',
+      });
+      expect((await refusal(confirm(settlement, first!.instructionId, 'req-conf-2')))?.code).toBe('INVALID_STATE');
+      expect(await confirm(settlement, second!.instructionId, 'req-conf-3')).toMatchObject({ status: 'paid' });
+      const view = await call<{ closed: { instructions: { status: string }[] } }>(client, 'getRoyaltyPeriod', {
+        grantId: 'G-1',
+        periodId: '2026-01',
+      });
+      expect(view.closed.instructions.map((instruction) => instruction.status)).toEqual(['paid', 'paid']);
+    });
+
+    it('issues a failed payout again for its payee, and the month is paid once the replacement is', async () => {
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
+      const answer = (instructionId: string, outcome: 'paid' | 'failed', requestId: string) =>
+        call<{ status: string }>(settlement, 'confirmRoyaltyPayout', {
+          requestId,
+          grantId: 'G-1',
+          periodId: '2026-01',
+          instructionId,
+          outcome,
+          providerReference: `sbx-${requestId}`,
+          ...(outcome === 'failed' ? { reason: 'account closed' } : {}),
+        });
+      const reissue = (as: TestIdentity, instructionId: string) =>
+        call<{
+          instructions: {
+            instructionId: string;
+            status: string;
+            reissuedAs?: string;
+            reissueOf?: string;
+            amount: string;
+          }[];
+        }>(as, 'reissueRoyaltyPayout', { grantId: 'G-1', periodId: '2026-01', instructionId });
+      await answer('G-1/2026-01/royalty-1', 'paid', 'req-conf-a');
+      expect((await refusal(reissue(otherFreelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
+      await answer('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
+      expect((await refusal(reissue(freelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('FORBIDDEN');
+      const reissued = await reissue(otherFreelancer, 'G-1/2026-01/royalty-2');
+      expect(reissued.instructions.slice(1)).toMatchObject([
+        { instructionId: 'G-1/2026-01/royalty-2', status: 'failed', reissuedAs: 'G-1/2026-01/royalty-3' },
+        {
+          instructionId: 'G-1/2026-01/royalty-3',
+          status: 'pending',
+          reissueOf: 'G-1/2026-01/royalty-2',
+          amount: '30032',
+        },
+      ]);
+      const event = driver.ledger.lastEvent?.payload as { settlementRequests: { instructionId: string }[] };
+      expect(event.settlementRequests.map((instruction) => instruction.instructionId)).toEqual([
+        'G-1/2026-01/royalty-3',
+      ]);
+      expect((await refusal(reissue(settlement, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
+      expect(await answer('G-1/2026-01/royalty-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
+    });
+
+    it('closes a period nobody reported as owing nothing', async () => {
+      driver.ledger.advanceSeconds(27 * day);
+      expect(await call(freelancer, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })).toMatchObject({
+        royalty: '0',
+        reported: false,
+        status: 'nothing-due',
+        instructions: [],
+      });
+    });
+
+    it('refuses reports once the grant has expired', async () => {
+      driver.ledger.advanceSeconds(365 * day);
+      expect((await refusal(report(client, { periodId: '2026-12' })))?.code).toBe('INVALID_STATE');
+    });
+  });
+
+  it('refuses every command to every role outside the role table', async () => {
+    const requestsOf: Record<LicensingCommand, Record<string, unknown>> = {
+      offerLicence: {
+        requestId: 'req-role-1',
+        offerId: 'L-r',
+        workId: 'W-1',
+        scope: 'research',
+        fieldsOfUse: ['any'],
+        territories: ['WORLD'],
+        exclusive: false,
+        termStart: '2026-01-01T00:00:00.000Z',
+        termEnd: '2027-01-01T00:00:00.000Z',
+        royaltyBps: 1,
+        currency: 'EUR',
+      },
+      consentToOffer: { offerId: 'L-1' },
+      withdrawOffer: { offerId: 'L-1', reason: 'no longer offered' },
+      acceptOffer: { requestId: 'req-role-2', offerId: 'L-1', grantId: 'G-r', termsSha256 },
+      revokeGrant: { grantId: 'G-1', reason: 'breach' },
+      reportUsage: {
+        requestId: 'req-role-3',
+        grantId: 'G-1',
+        periodId: '2026-01',
+        units: '1',
+        revenue: '1',
+        currency: 'EUR',
+      },
+      closeRoyaltyPeriod: { grantId: 'G-1', periodId: '2026-01' },
+      reissueRoyaltyPayout: { grantId: 'G-1', periodId: '2026-01', instructionId: 'G-1/2026-01/royalty-1' },
+      confirmRoyaltyPayout: {
+        requestId: 'req-role-4',
+        grantId: 'G-1',
+        periodId: '2026-01',
+        instructionId: 'G-1/2026-01/royalty-1',
+        outcome: 'paid',
+        providerReference: 'ref-1',
+      },
+    };
+    let tried = 0;
+    for (const [command, allowed] of Object.entries(licensingCommandRoles) as [LicensingCommand, readonly string[]][]) {
+      for (const role of roles.filter((candidate) => !allowed.includes(candidate))) {
+        const as = testIdentity('TalentOrgMSP', `tara-as-${role}`, role, 'tara');
+        const refused = await refusal(call(as, command, requestsOf[command], { terms }));
+        expect(refused?.code).toBe('FORBIDDEN');
+        expect(refused?.message).toContain(`the caller has role ${role}`);
+        tried += 1;
+      }
+    }
+    expect(tried).toBeGreaterThan(40);
+  });
+});

@@ -1,0 +1,127 @@
+import type { LicenceGrantRecord } from '../../model/licensing';
+import { licensingCommandRoles } from '../../model/access-roles';
+import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
+import { refuse, refuseIdTaken } from '../../ledger/refusal';
+import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
+import {
+  indexGrant,
+  readGrant,
+  readGrantOfLicensee,
+  requireGrant,
+  requireOffer,
+  writeGrant,
+  writeOffer,
+} from './store';
+import { isOwner, ownersOfWork, sameOwnership } from './works';
+
+/**
+ * The licensee accepts an open offer, binding themselves to the terms they read (by
+ * hash). An offer naming a licensee is accepted by that person only; an open offer by
+ * any person who does not own the work, once each. The grant takes the offer's terms
+ * and expires when the offer's term ends. An offer naming a licensee, or an exclusive
+ * one, is then `accepted` and takes no other grant.
+ *
+ * @throws RefusalError FORBIDDEN for an owner of the work or a person other than the
+ *   named licensee; INVALID_STATE unless the offer is open, its term not over and the
+ *   work still owned as offered; TERMS_MISMATCH for other terms than the recorded ones;
+ *   ALREADY_EXISTS when the grant id is taken or the caller already holds a grant of
+ *   the offer.
+ */
+export async function acceptOffer(
+  tx: Tx,
+  request: { offerId: string; grantId: string; termsSha256: string },
+): Promise<LicenceGrantRecord> {
+  requireRole(tx.caller, licensingCommandRoles.acceptOffer, 'accept a licence offer');
+  const userId = requireUserId(tx.caller, 'accepting a licence offer');
+  const licensee = { mspId: tx.caller.mspId, userId };
+  const offer = await requireOffer(tx.ctx, request.offerId);
+  if (offer.licensee !== undefined && !isParty(tx.caller, offer.licensee)) {
+    refuse(
+      'FORBIDDEN',
+      `licence offer ${offer.offerId} is made to ${offer.licensee.userId} of ${offer.licensee.mspId}, not to ${describeCaller(tx.caller)}`,
+    );
+  }
+  if (isOwner(tx.caller, offer.owners)) {
+    refuse('FORBIDDEN', `${userId} of ${tx.caller.mspId} owns work ${offer.workId} and needs no licence of it`);
+  }
+  if (offer.status !== 'open') refuse('INVALID_STATE', `licence offer ${offer.offerId} is ${offer.status}, not open`);
+  if (reached(tx, offer.termEnd))
+    refuse('INVALID_STATE', `the term of licence offer ${offer.offerId} ended at ${offer.termEnd}`);
+  if (request.termsSha256 !== offer.termsSha256) {
+    refuse(
+      'TERMS_MISMATCH',
+      `the terms accepted (${request.termsSha256}) are not the terms of licence offer ${offer.offerId} (${offer.termsSha256})`,
+      'termsSha256',
+    );
+  }
+  if (!sameOwnership(offer.owners, await ownersOfWork(tx, offer.workId))) {
+    refuse(
+      'INVALID_STATE',
+      `the owners of work ${offer.workId} changed since licence offer ${offer.offerId} was made; the owners must offer it again`,
+    );
+  }
+  if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
+    refuseIdTaken('licence grant', request.grantId, 'grantId');
+  const held = await readGrantOfLicensee(tx.ctx, offer.offerId, licensee);
+  if (held !== undefined) {
+    refuse(
+      'ALREADY_EXISTS',
+      `${userId} of ${tx.caller.mspId} already holds grant ${held} of licence offer ${offer.offerId}`,
+      'offerId',
+    );
+  }
+  const grant: LicenceGrantRecord = {
+    grantId: request.grantId,
+    offerId: offer.offerId,
+    workId: offer.workId,
+    licensee,
+    scope: offer.scope,
+    fieldsOfUse: offer.fieldsOfUse,
+    territories: offer.territories,
+    exclusive: offer.exclusive,
+    termStart: offer.termStart,
+    expiresAt: offer.termEnd,
+    ...(offer.royaltyBps === undefined ? {} : { royaltyBps: offer.royaltyBps }),
+    ...(offer.perUnitAmount === undefined ? {} : { perUnitAmount: offer.perUnitAmount }),
+    currency: offer.currency,
+    termsSha256: offer.termsSha256,
+    status: 'active',
+    acceptedAt: tx.at,
+    txId: tx.txId,
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  await writeGrant(tx.ctx, grant);
+  await indexGrant(tx.ctx, grant);
+  if (offer.licensee !== undefined || offer.exclusive) {
+    await writeOffer(tx.ctx, touched(tx, { ...offer, status: 'accepted' as const }));
+  }
+  return grant;
+}
+
+/**
+ * An owner of the work revokes a grant for cause, giving the reason. No usage may be
+ * reported on it afterwards; periods already ended can still be closed and paid.
+ *
+ * @throws RefusalError FORBIDDEN unless a current owner of the work calls; INVALID_STATE
+ *   when the grant is already revoked or has expired.
+ */
+export async function revokeGrant(tx: Tx, grantId: string, reason: string): Promise<LicenceGrantRecord> {
+  requireRole(tx.caller, licensingCommandRoles.revokeGrant, 'revoke a licence grant');
+  const grant = await requireGrant(tx.ctx, grantId);
+  if (!isOwner(tx.caller, await ownersOfWork(tx, grant.workId))) {
+    refuse(
+      'FORBIDDEN',
+      `only an owner of work ${grant.workId} may revoke grant ${grantId}; the caller is ${describeCaller(tx.caller)}`,
+    );
+  }
+  if (grant.status !== 'active') refuse('INVALID_STATE', `licence grant ${grantId} is already ${grant.status}`);
+  if (reached(tx, grant.expiresAt)) refuse('INVALID_STATE', `licence grant ${grantId} expired at ${grant.expiresAt}`);
+  const revoked = touched(tx, {
+    ...grant,
+    status: 'revoked' as const,
+    revocation: { by: actorOf(tx.caller), reason, at: tx.at, txId: tx.txId },
+  });
+  await writeGrant(tx.ctx, revoked);
+  return revoked;
+}

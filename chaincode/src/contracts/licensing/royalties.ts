@@ -1,0 +1,287 @@
+import {
+  royaltyPeriodBounds,
+  type ConfirmRoyaltyPayoutRequest,
+  type LicenceGrantRecord,
+  type ReportUsageRequest,
+  type RoyaltyInstruction,
+  type RoyaltyPeriodRecord,
+  type UsageReportRecord,
+} from '../../model/licensing';
+import { licensingCommandRoles, licensingReaderRoles } from '../../model/access-roles';
+import { formatMinorUnits, minorUnits } from '../../model/money';
+import { royaltyDue, splitRoyalty } from '../../model/royalty';
+import { describeCaller, isParty, requireRole } from '../../ledger/caller';
+import { refuse } from '../../ledger/refusal';
+import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
+import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
+import { readPeriod, readReport, requireGrant, writePeriod, writeReport } from './store';
+import { isOwner, ownersOfWork } from './works';
+
+function periodLabel(grantId: string, periodId: string): string {
+  return `period ${periodId} of grant ${grantId}`;
+}
+
+/** @throws RefusalError INVALID_STATE when the period lies wholly outside the grant's term. */
+function requireWithinTerm(grant: LicenceGrantRecord, periodId: string, bounds: { start: string; end: string }): void {
+  if (
+    Date.parse(bounds.end) <= Date.parse(grant.termStart) ||
+    Date.parse(bounds.start) >= Date.parse(grant.expiresAt)
+  ) {
+    refuse(
+      'INVALID_STATE',
+      `${periodLabel(grant.grantId, periodId)} lies outside its term (${grant.termStart} to ${grant.expiresAt})`,
+      'periodId',
+    );
+  }
+}
+
+/**
+ * The licensee reports a period's usage; the report owes `royaltyDue` of it (see the
+ * rounding rule there). One report per grant and period, on a key of its own.
+ *
+ * @throws RefusalError FORBIDDEN unless the licensee calls; VALIDATION_FAILED (currency)
+ *   when the revenue is not in the licence currency; INVALID_STATE when the grant is
+ *   revoked or expired, the period has not started, lies outside the term or is closed;
+ *   ALREADY_EXISTS when the period was reported already.
+ */
+export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<UsageReportRecord> {
+  requireRole(tx.caller, licensingCommandRoles.reportUsage, 'report licence usage');
+  const grant = await requireGrant(tx.ctx, request.grantId);
+  if (!isParty(tx.caller, grant.licensee)) {
+    refuse(
+      'FORBIDDEN',
+      `only the licensee of grant ${grant.grantId} may report its usage; the caller is ${describeCaller(tx.caller)}`,
+    );
+  }
+  if (grant.status !== 'active')
+    refuse('INVALID_STATE', `licence grant ${grant.grantId} is ${grant.status}; no usage is reported on it`);
+  if (reached(tx, grant.expiresAt))
+    refuse('INVALID_STATE', `licence grant ${grant.grantId} expired at ${grant.expiresAt}; no usage is reported on it`);
+  if (request.currency !== grant.currency) {
+    refuse(
+      'VALIDATION_FAILED',
+      `currency: revenue must be reported in the licence currency ${grant.currency}, not ${request.currency}`,
+      'currency',
+    );
+  }
+  const bounds = royaltyPeriodBounds(request.periodId);
+  requireWithinTerm(grant, request.periodId, bounds);
+  if (!reached(tx, bounds.start))
+    refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} starts at ${bounds.start}`, 'periodId');
+  if ((await readPeriod(tx.ctx, grant.grantId, request.periodId)) !== undefined) {
+    refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} is closed`, 'periodId');
+  }
+  const earlier = await readReport(tx.ctx, grant.grantId, request.periodId);
+  if (earlier !== undefined) {
+    refuse(
+      'ALREADY_EXISTS',
+      `${periodLabel(grant.grantId, request.periodId)} was reported in transaction ${earlier.txId}`,
+      'periodId',
+    );
+  }
+  const royalty = royaltyDue(
+    {
+      royaltyBps: grant.royaltyBps,
+      perUnitAmount: grant.perUnitAmount === undefined ? undefined : minorUnits(grant.perUnitAmount),
+    },
+    { units: BigInt(request.units), revenue: minorUnits(request.revenue) },
+  );
+  const report: UsageReportRecord = {
+    grantId: grant.grantId,
+    periodId: request.periodId,
+    units: request.units,
+    revenue: request.revenue,
+    currency: request.currency,
+    royalty: formatMinorUnits(royalty),
+    reportedBy: actorOf(tx.caller),
+    at: tx.at,
+    txId: tx.txId,
+  };
+  await writeReport(tx.ctx, report);
+  return report;
+}
+
+/**
+ * Whether the caller may see a grant and its periods: its licensee, an owner of the
+ * work now, or a reader role (auditor, admin, settlement).
+ */
+export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: Parameters<typeof isOwner>[1]): boolean {
+  return (
+    isParty(tx.caller, grant.licensee) ||
+    isOwner(tx.caller, owners) ||
+    (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role))
+  );
+}
+
+/**
+ * Closes an ended period of a grant: the royalty its report owes (nothing when none was
+ * filed) is split among the work's owners as they are at closing, by their shares (see
+ * `splitRoyalty`), and each non-zero part becomes a pending settlement instruction from
+ * the licensee to that owner, which the settlement service pays. Its licensee, an owner,
+ * the settlement service or an auditor may close it; a revoked or expired grant's ended
+ * periods still close.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE until the period has
+ *   ended (by the transaction time), when it lies outside the term, or when it is closed.
+ */
+export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodRecord> {
+  requireRole(tx.caller, licensingCommandRoles.closeRoyaltyPeriod, 'close a royalty period');
+  const grant = await requireGrant(tx.ctx, grantId);
+  const owners = await ownersOfWork(tx, grant.workId);
+  if (!canReadGrant(tx, grant, owners)) {
+    refuse(
+      'FORBIDDEN',
+      `only the licensee, an owner of work ${grant.workId} or the settlement service may close ${periodLabel(grantId, periodId)}`,
+    );
+  }
+  if (tx.caller.role === 'settlement')
+    await requireSettlementOrganisation(tx, `close ${periodLabel(grantId, periodId)}`);
+  const bounds = royaltyPeriodBounds(periodId);
+  requireWithinTerm(grant, periodId, bounds);
+  if (!reached(tx, bounds.end))
+    refuse('INVALID_STATE', `${periodLabel(grantId, periodId)} ends at ${bounds.end}`, 'periodId');
+  if ((await readPeriod(tx.ctx, grantId, periodId)) !== undefined) {
+    refuse('INVALID_STATE', `${periodLabel(grantId, periodId)} is already closed`, 'periodId');
+  }
+  const report = await readReport(tx.ctx, grantId, periodId);
+  const royalty = report === undefined ? 0n : minorUnits(report.royalty);
+  const instructions: RoyaltyInstruction[] = [];
+  splitRoyalty(royalty, owners).forEach((payout, index) => {
+    if (payout.amount === 0n) return;
+    instructions.push({
+      instructionId: `${grantId}/${periodId}/royalty-${index + 1}`,
+      kind: 'royalty',
+      grantId,
+      periodId,
+      payer: grant.licensee,
+      payee: payout.party,
+      shareBps: payout.shareBps,
+      amount: formatMinorUnits(payout.amount),
+      platformFee: '0',
+      currency: grant.currency,
+      status: 'pending',
+      requestedAt: tx.at,
+      requestTxId: tx.txId,
+    });
+  });
+  const period: RoyaltyPeriodRecord = {
+    grantId,
+    periodId,
+    workId: grant.workId,
+    royalty: formatMinorUnits(royalty),
+    currency: grant.currency,
+    reported: report !== undefined,
+    instructions,
+    status: instructions.length === 0 ? 'nothing-due' : 'settling',
+    closedBy: actorOf(tx.caller),
+    closedAt: tx.at,
+    txId: tx.txId,
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  await writePeriod(tx.ctx, period);
+  return period;
+}
+
+/**
+ * Records the settlement provider's answer to a royalty instruction; the period is
+ * `paid` once every instruction is.
+ *
+ * @throws RefusalError FORBIDDEN without role settlement of a settlement organisation;
+ *   NOT_FOUND for an unknown period or instruction; INVALID_STATE when the instruction
+ *   was already answered.
+ */
+export async function confirmRoyaltyPayout(
+  tx: Tx,
+  request: ConfirmRoyaltyPayoutRequest,
+): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction }> {
+  const label = periodLabel(request.grantId, request.periodId);
+  requireRole(tx.caller, licensingCommandRoles.confirmRoyaltyPayout, `confirm a royalty payout of ${label}`);
+  await requireSettlementOrganisation(tx, `confirm a royalty payout of ${label}`);
+  const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
+  if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
+  const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const instruction = period.instructions[index];
+  if (instruction === undefined)
+    refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
+  if (instruction.status !== 'pending') {
+    refuse('INVALID_STATE', `royalty instruction ${instruction.instructionId} is already ${instruction.status}`);
+  }
+  const answered: RoyaltyInstruction = {
+    ...instruction,
+    status: request.outcome,
+    confirmation: {
+      outcome: request.outcome,
+      providerReference: request.providerReference,
+      ...(request.payoutAccountId === undefined ? {} : { payoutAccountId: request.payoutAccountId }),
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      at: tx.at,
+      txId: tx.txId,
+      by: actorOf(tx.caller),
+    },
+  };
+  const instructions = period.instructions.map((existing, position) => (position === index ? answered : existing));
+  const updated = touched(tx, { ...period, instructions, status: periodStatus(instructions, period.status) });
+  await writePeriod(tx.ctx, updated);
+  return { period: updated, instruction: answered };
+}
+
+/** A failed payout issued again is settled by its replacement. */
+function periodStatus(
+  instructions: readonly RoyaltyInstruction[],
+  current: RoyaltyPeriodRecord['status'],
+): RoyaltyPeriodRecord['status'] {
+  const outstanding = instructions.filter((instruction) => instruction.reissuedAs === undefined);
+  return outstanding.every((instruction) => instruction.status === 'paid') ? 'paid' : current;
+}
+
+/**
+ * Issues a failed royalty payout again (after the payee fixed their payout account,
+ * say): a new instruction for the same payee and amount replaces the failed one, which
+ * keeps its failure and names its replacement. The payee or the settlement service may ask.
+ *
+ * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown period or
+ *   instruction; INVALID_STATE unless the instruction failed and was not issued again.
+ */
+export async function reissueRoyaltyPayout(
+  tx: Tx,
+  request: { grantId: string; periodId: string; instructionId: string },
+): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; replaces: string }> {
+  const label = periodLabel(request.grantId, request.periodId);
+  requireRole(tx.caller, licensingCommandRoles.reissueRoyaltyPayout, `reissue a royalty payout of ${label}`);
+  const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
+  if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
+  const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
+  const failed = period.instructions[index];
+  if (failed === undefined) {
+    refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
+  }
+  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
+  else if (!isParty(tx.caller, failed.payee)) {
+    refuse('FORBIDDEN', `only its payee or the settlement service may reissue royalty payout ${failed.instructionId}`);
+  }
+  if (failed.status !== 'failed') {
+    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} is ${failed.status}, not failed`);
+  }
+  if (failed.reissuedAs !== undefined) {
+    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`);
+  }
+  const { confirmation: _confirmation, ...terms } = failed;
+  const replacement: RoyaltyInstruction = {
+    ...terms,
+    instructionId: `${period.grantId}/${period.periodId}/royalty-${period.instructions.length + 1}`,
+    status: 'pending',
+    requestedAt: tx.at,
+    requestTxId: tx.txId,
+    reissueOf: failed.instructionId,
+  };
+  const instructions = [
+    ...period.instructions.map((existing, position) =>
+      position === index ? { ...existing, reissuedAs: replacement.instructionId } : existing,
+    ),
+    replacement,
+  ];
+  const updated = touched(tx, { ...period, instructions });
+  await writePeriod(tx.ctx, updated);
+  return { period: updated, instruction: replacement, replaces: failed.instructionId };
+}

@@ -1,0 +1,146 @@
+import type { Context } from 'fabric-contract-api';
+import { z } from 'zod';
+import {
+  licenceGrantRecordSchema,
+  licenceOfferRecordSchema,
+  licenceTermsCollection,
+  licenceTermsBytes,
+  royaltyPeriodRecordSchema,
+  usageReportRecordSchema,
+  type LicenceGrantRecord,
+  type LicenceOfferRecord,
+  type LicenceTerms,
+  type RoyaltyPeriodRecord,
+  type UsageReportRecord,
+} from '../../model/licensing';
+import type { Party } from '../../model/party';
+import { refuse } from '../../ledger/refusal';
+import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+
+/*
+ * Key layout. Every key belongs to one offer, one grant or one (grant, period); the
+ * indexes are written once, when the offer or grant is made, and never updated, so
+ * reports and closings of different grants and periods never touch the same key.
+ *
+ *   licenceOffer        [offerId]                      the offer
+ *   licenceGrant        [grantId]                      the grant
+ *   licenceGrantByOffer [offerId, mspId, userId]       index: one grant per licensee and offer
+ *   workLicence         [workId, 'offer'|'grant', id]  index: every offer and grant of a work
+ *   usageReport         [grantId, periodId]            one report per grant and period
+ *   royaltyPeriod       [grantId, periodId]            a closed period and its payouts
+ *   licenceTerms        [offerId]                      the terms document, in the licenceTerms collection
+ */
+const keys = {
+  offer: 'licenceOffer',
+  grant: 'licenceGrant',
+  grantByOffer: 'licenceGrantByOffer',
+  workLicence: 'workLicence',
+  report: 'usageReport',
+  period: 'royaltyPeriod',
+  terms: 'licenceTerms',
+} as const;
+
+const grantIndexSchema = z.object({ grantId: z.string() });
+const workLicenceSchema = z.object({ kind: z.enum(['offer', 'grant']), id: z.string() });
+
+export function readOffer(ctx: Context, offerId: string): Promise<LicenceOfferRecord | undefined> {
+  return readRecord(ctx, licenceOfferRecordSchema, ctx.stub.createCompositeKey(keys.offer, [offerId]));
+}
+
+/** @throws RefusalError NOT_FOUND when there is no such offer. */
+export async function requireOffer(ctx: Context, offerId: string): Promise<LicenceOfferRecord> {
+  const offer = await readOffer(ctx, offerId);
+  if (offer === undefined) refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
+  return offer;
+}
+
+export async function writeOffer(ctx: Context, offer: LicenceOfferRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.offer, [offer.offerId]), offer);
+}
+
+export function readGrant(ctx: Context, grantId: string): Promise<LicenceGrantRecord | undefined> {
+  return readRecord(ctx, licenceGrantRecordSchema, ctx.stub.createCompositeKey(keys.grant, [grantId]));
+}
+
+/** @throws RefusalError NOT_FOUND when there is no such grant. */
+export async function requireGrant(ctx: Context, grantId: string): Promise<LicenceGrantRecord> {
+  const grant = await readGrant(ctx, grantId);
+  if (grant === undefined) refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
+  return grant;
+}
+
+export async function writeGrant(ctx: Context, grant: LicenceGrantRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.grant, [grant.grantId]), grant);
+}
+
+export async function readGrantOfLicensee(ctx: Context, offerId: string, licensee: Party): Promise<string | undefined> {
+  const key = ctx.stub.createCompositeKey(keys.grantByOffer, [offerId, licensee.mspId, licensee.userId]);
+  return (await readRecord(ctx, grantIndexSchema, key))?.grantId;
+}
+
+export async function indexGrant(ctx: Context, grant: LicenceGrantRecord): Promise<void> {
+  const key = ctx.stub.createCompositeKey(keys.grantByOffer, [
+    grant.offerId,
+    grant.licensee.mspId,
+    grant.licensee.userId,
+  ]);
+  await writeRecord(ctx, key, { grantId: grant.grantId });
+  await indexWorkLicence(ctx, grant.workId, 'grant', grant.grantId);
+}
+
+export async function indexWorkLicence(
+  ctx: Context,
+  workId: string,
+  kind: 'offer' | 'grant',
+  id: string,
+): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.workLicence, [workId, kind, id]), { kind, id });
+}
+
+/** Every offer and grant ever made for a work, in key order (offers, then grants, by id). */
+export async function readWorkLicences(
+  ctx: Context,
+  workId: string,
+): Promise<{ offers: LicenceOfferRecord[]; grants: LicenceGrantRecord[] }> {
+  const entries = await readByPartialKey(ctx, workLicenceSchema, keys.workLicence, [workId]);
+  const offers: LicenceOfferRecord[] = [];
+  const grants: LicenceGrantRecord[] = [];
+  for (const { value } of entries) {
+    if (value.kind === 'offer') {
+      const offer = await readOffer(ctx, value.id);
+      if (offer !== undefined) offers.push(offer);
+    } else {
+      const grant = await readGrant(ctx, value.id);
+      if (grant !== undefined) grants.push(grant);
+    }
+  }
+  return { offers, grants };
+}
+
+export function readReport(ctx: Context, grantId: string, periodId: string): Promise<UsageReportRecord | undefined> {
+  return readRecord(ctx, usageReportRecordSchema, ctx.stub.createCompositeKey(keys.report, [grantId, periodId]));
+}
+
+export async function writeReport(ctx: Context, report: UsageReportRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.report, [report.grantId, report.periodId]), report);
+}
+
+export function readPeriod(ctx: Context, grantId: string, periodId: string): Promise<RoyaltyPeriodRecord | undefined> {
+  return readRecord(ctx, royaltyPeriodRecordSchema, ctx.stub.createCompositeKey(keys.period, [grantId, periodId]));
+}
+
+export async function writePeriod(ctx: Context, period: RoyaltyPeriodRecord): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.period, [period.grantId, period.periodId]), period);
+}
+
+export async function writeTerms(ctx: Context, offerId: string, terms: LicenceTerms): Promise<void> {
+  await ctx.stub.putPrivateData(
+    licenceTermsCollection,
+    ctx.stub.createCompositeKey(keys.terms, [offerId]),
+    licenceTermsBytes(terms),
+  );
+}
+
+export function readTermsBytes(ctx: Context, offerId: string): Promise<Uint8Array> {
+  return ctx.stub.getPrivateData(licenceTermsCollection, ctx.stub.createCompositeKey(keys.terms, [offerId]));
+}

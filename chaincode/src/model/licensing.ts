@@ -1,0 +1,450 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  settlementConfirmationSchema,
+  settlementOutcomeSchema,
+  providerReferenceSchema,
+  payoutAccountIdSchema,
+} from './agreement-records';
+import { canonicalInput, canonicalJson } from './canonical-json';
+import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { currencySchema } from './currency';
+import { amountSchema, basisPointsSchema, shareAmountSchema } from './money';
+import { actorSchema, partySchema, reasonSchema } from './party';
+import { contractSpecs, eventSpec } from './spec';
+
+export const licensingContractName = 'licensing';
+
+/**
+ * Private data collection holding licence terms documents. Its members are the
+ * organisations of the people who own works and license them (TalentOrg) and of the
+ * people who take licences (ClientOrg); AuditOrg's peers hold only the hash.
+ */
+export const licenceTermsCollection = 'licenceTerms';
+/** Transient-map key under which `offerLicence` receives the terms document. */
+export const licenceTermsTransientKey = 'terms';
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const idMessage = 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit';
+
+/** Caller-chosen licence offer id, unique on the channel, e.g. `L-2026-001`. */
+export const offerIdSchema = z.string().regex(idPattern, idMessage);
+/** Caller-chosen grant id, unique on the channel, e.g. `G-2026-001`. */
+export const grantIdSchema = z.string().regex(idPattern, idMessage);
+/** The id of an IP work record (see the `ip` contract). */
+export const licensedWorkIdSchema = z.string().min(1).max(128);
+
+/** What the licensee may do with the work. */
+export const licenceScopes = ['commercial', 'research', 'evaluation'] as const;
+export const licenceScopeSchema = z.enum(licenceScopes);
+export type LicenceScope = z.infer<typeof licenceScopeSchema>;
+
+/** A field of use covering every other, e.g. for a licence without restriction. */
+export const anyFieldOfUse = 'any';
+/** A territory covering every country. */
+export const worldwide = 'WORLD';
+
+const uniqueList = <Item extends z.ZodType>(item: Item, max: number) =>
+  z
+    .array(item)
+    .min(1, 'must name at least one')
+    .max(max, `must name at most ${max}`)
+    .refine((items) => new Set(items).size === items.length, 'must not repeat an entry');
+
+/** Fields of use as lowercase tokens (`medical-imaging`, `fraud-detection`), or `any`. */
+export const fieldsOfUseSchema = uniqueList(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a lowercase token of letters, digits and "-"'),
+  20,
+);
+/** Territories as ISO 3166-1 alpha-2 country codes, or `WORLD`. */
+export const territoriesSchema = uniqueList(
+  z.string().regex(/^([A-Z]{2}|WORLD)$/, 'must be an ISO 3166-1 alpha-2 country code or WORLD'),
+  250,
+);
+
+/**
+ * The licence terms document: kept in the {@link licenceTermsCollection} private data
+ * collection, never on the channel ledger, which holds only its SHA-256 (as agreement
+ * terms are). Nothing is trimmed or defaulted, so the hash is over exactly the document
+ * the parties hold.
+ */
+export const licenceTermsSchema = canonicalInput(
+  z.strictObject({
+    text: z
+      .string()
+      .max(50_000, 'must be at most 50000 characters')
+      .refine((text) => text.trim().length > 0, 'must not be blank'),
+    governingLaw: z.string().max(200, 'must be at most 200 characters').optional(),
+  }),
+);
+export type LicenceTerms = z.output<typeof licenceTermsSchema>;
+
+/** SHA-256 of the terms document's canonical JSON, as recorded on the offer and its grants. */
+export function licenceTermsSha256(terms: LicenceTerms): string {
+  return createHash('sha256').update(licenceTermsBytes(terms)).digest('hex');
+}
+
+/** Bytes the chaincode stores for the terms: their canonical JSON. */
+export function licenceTermsBytes(terms: LicenceTerms): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(terms));
+}
+
+/**
+ * What a licence allows and charges. A licence charges a royalty in basis points of the
+ * revenue a usage report declares, an amount per reported unit, or both; at least one.
+ */
+const licenceFields = {
+  workId: licensedWorkIdSchema,
+  /** The one person who may accept; absent for an open offer any eligible party may accept. */
+  licensee: partySchema.optional(),
+  scope: licenceScopeSchema,
+  fieldsOfUse: fieldsOfUseSchema,
+  territories: territoriesSchema,
+  exclusive: z.boolean(),
+  /** The licence term, `[termStart, termEnd)`; grants expire at `termEnd`. */
+  termStart: isoInstantSchema,
+  termEnd: isoInstantSchema,
+  royaltyBps: basisPointsSchema.optional(),
+  /** Integer minor units of `currency` owed per reported unit. */
+  perUnitAmount: amountSchema.optional(),
+  currency: currencySchema,
+};
+
+export const offerLicenceRequestSchema = z
+  .strictObject({ requestId: requestIdSchema, offerId: offerIdSchema, ...licenceFields })
+  .refine((offer) => Date.parse(offer.termEnd) > Date.parse(offer.termStart), {
+    message: 'must be after termStart',
+    path: ['termEnd'],
+  })
+  .refine((offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined, {
+    message: 'a licence charges a royalty in basis points of revenue, an amount per unit, or both',
+    path: ['royaltyBps'],
+  });
+export type OfferLicenceRequest = z.output<typeof offerLicenceRequestSchema>;
+
+export const offerRefSchema = z.strictObject({ offerId: offerIdSchema });
+export const withdrawOfferRequestSchema = z.strictObject({ offerId: offerIdSchema, reason: reasonSchema });
+export const acceptOfferRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  offerId: offerIdSchema,
+  grantId: grantIdSchema,
+  /** Hash of the terms document the licensee read; acceptance binds them to exactly these terms. */
+  termsSha256: sha256HexSchema,
+});
+export const grantRefSchema = z.strictObject({ grantId: grantIdSchema });
+export const revokeGrantRequestSchema = z.strictObject({ grantId: grantIdSchema, reason: reasonSchema });
+
+/**
+ * A royalty period: a calendar month in UTC, written `YYYY-MM`. It starts at 00:00 UTC
+ * on its first day and ends where the next month starts.
+ */
+export const royaltyPeriodIdSchema = z
+  .string()
+  .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month written YYYY-MM');
+
+/** First instant of a period (inclusive) and first instant after it, as ISO instants. */
+export function royaltyPeriodBounds(periodId: string): { start: string; end: string } {
+  const [year, month] = periodId.split('-').map(Number);
+  if (year === undefined || month === undefined) throw new Error(`not a royalty period: ${periodId}`);
+  return {
+    start: new Date(Date.UTC(year, month - 1, 1)).toISOString(),
+    end: new Date(Date.UTC(year, month, 1)).toISOString(),
+  };
+}
+
+/** Whole units as a decimal string, zero or more (at most 18 digits). */
+const unitsSchema = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a whole number of units written as a decimal string of at most 18 digits');
+
+export const reportUsageRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  grantId: grantIdSchema,
+  periodId: royaltyPeriodIdSchema,
+  units: unitsSchema,
+  /** Revenue earned with the work in the period, integer minor units; must be in the licence currency. */
+  revenue: shareAmountSchema,
+  currency: currencySchema,
+});
+export type ReportUsageRequest = z.output<typeof reportUsageRequestSchema>;
+
+export const periodRefSchema = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
+
+export const confirmRoyaltyPayoutRequestSchema = z
+  .strictObject({
+    requestId: requestIdSchema,
+    grantId: grantIdSchema,
+    periodId: royaltyPeriodIdSchema,
+    instructionId: z.string().min(1).max(200),
+    outcome: settlementOutcomeSchema,
+    providerReference: providerReferenceSchema,
+    payoutAccountId: payoutAccountIdSchema.optional(),
+    reason: reasonSchema.optional(),
+  })
+  .refine((request) => request.outcome === 'paid' || request.reason !== undefined, {
+    message: 'must say why the payment failed',
+    path: ['reason'],
+  });
+export type ConfirmRoyaltyPayoutRequest = z.output<typeof confirmRoyaltyPayoutRequestSchema>;
+
+/** Names one royalty instruction of a closed period (issuing a failed payout again). */
+export const royaltyInstructionRefSchema = z.strictObject({
+  grantId: grantIdSchema,
+  periodId: royaltyPeriodIdSchema,
+  instructionId: z.string().min(1).max(200),
+});
+
+const consentSchema = z.object({ party: partySchema, at: z.string(), txId: z.string() });
+
+/**
+ * `awaiting-consent` until every owner of the work (as recorded when it was offered)
+ * consented; then `open` for acceptance until its term ends. An offer naming a
+ * licensee, or an exclusive one, is `accepted` once a grant is made from it.
+ */
+export const offerStatuses = ['awaiting-consent', 'open', 'accepted', 'withdrawn'] as const;
+export const offerStatusSchema = z.enum(offerStatuses);
+export type OfferStatus = z.infer<typeof offerStatusSchema>;
+
+const ownerShareSchema = z.object({ party: partySchema, shareBps: z.number().int() });
+
+export const licenceOfferRecordSchema = z.object({
+  offerId: z.string(),
+  workId: z.string(),
+  licensee: partySchema.optional(),
+  scope: licenceScopeSchema,
+  fieldsOfUse: z.array(z.string()),
+  territories: z.array(z.string()),
+  exclusive: z.boolean(),
+  termStart: z.string(),
+  termEnd: z.string(),
+  royaltyBps: z.number().int().optional(),
+  perUnitAmount: z.string().optional(),
+  currency: currencySchema,
+  termsSha256: z.string(),
+  /** The work's owners when the offer was made: each must consent before it opens. */
+  owners: z.array(ownerShareSchema),
+  consents: z.array(consentSchema),
+  status: offerStatusSchema,
+  offeredBy: actorSchema,
+  offeredAt: z.string(),
+  txId: z.string(),
+  withdrawal: z.object({ by: actorSchema, reason: z.string(), at: z.string(), txId: z.string() }).optional(),
+  updatedAt: z.string(),
+  updatedTxId: z.string(),
+});
+export type LicenceOfferRecord = z.output<typeof licenceOfferRecordSchema>;
+
+export const grantStatuses = ['active', 'revoked'] as const;
+export const grantStatusSchema = z.enum(grantStatuses);
+
+/** A licence a licensee holds: the offer's terms, fixed at acceptance, with its own id and expiry. */
+export const licenceGrantRecordSchema = z.object({
+  grantId: z.string(),
+  offerId: z.string(),
+  workId: z.string(),
+  licensee: partySchema,
+  scope: licenceScopeSchema,
+  fieldsOfUse: z.array(z.string()),
+  territories: z.array(z.string()),
+  exclusive: z.boolean(),
+  termStart: z.string(),
+  /** The offer's `termEnd`: no usage is reported from this instant on. */
+  expiresAt: z.string(),
+  royaltyBps: z.number().int().optional(),
+  perUnitAmount: z.string().optional(),
+  currency: currencySchema,
+  termsSha256: z.string(),
+  status: grantStatusSchema,
+  acceptedAt: z.string(),
+  txId: z.string(),
+  revocation: z.object({ by: actorSchema, reason: z.string(), at: z.string(), txId: z.string() }).optional(),
+  updatedAt: z.string(),
+  updatedTxId: z.string(),
+});
+export type LicenceGrantRecord = z.output<typeof licenceGrantRecordSchema>;
+
+/** One usage report: one key per (grant, period), written once. */
+export const usageReportRecordSchema = z.object({
+  grantId: z.string(),
+  periodId: z.string(),
+  units: z.string(),
+  revenue: z.string(),
+  currency: z.string(),
+  /** What the report owes, minor units: see `royaltyDue` for the rounding rule. */
+  royalty: z.string(),
+  reportedBy: actorSchema,
+  at: z.string(),
+  txId: z.string(),
+});
+export type UsageReportRecord = z.output<typeof usageReportRecordSchema>;
+
+/**
+ * A royalty payment the settlement provider is asked to make: from the licensee to one
+ * co-owner of the work, for one grant and period.
+ */
+export const royaltyInstructionSchema = z.object({
+  /**
+   * `<grantId>/<periodId>/royalty-<n>`: n counts owners from 1 in owner order, then
+   * continues for payouts issued again; unique and stable.
+   */
+  instructionId: z.string(),
+  kind: z.literal('royalty'),
+  grantId: z.string(),
+  periodId: z.string(),
+  payer: partySchema,
+  payee: partySchema,
+  /** The payee's share of the work when the period was closed, in basis points. */
+  shareBps: z.number().int(),
+  amount: amountSchema,
+  /** Always zero: royalties carry no platform fee. Kept so every instruction has the same money fields. */
+  platformFee: shareAmountSchema,
+  currency: currencySchema,
+  status: z.enum(['pending', 'paid', 'failed']),
+  requestedAt: z.string(),
+  requestTxId: z.string(),
+  confirmation: settlementConfirmationSchema.optional(),
+  /** On a failed payout that was issued again: the id of the instruction that replaces it. */
+  reissuedAs: z.string().optional(),
+  /** On a reissued payout: the failed instruction it replaces. */
+  reissueOf: z.string().optional(),
+});
+export type RoyaltyInstruction = z.output<typeof royaltyInstructionSchema>;
+
+/**
+ * `settling` until every instruction (other than failed ones issued again) is confirmed
+ * paid; `paid` then; `nothing-due` when the period owed nothing.
+ */
+export const royaltyPeriodStatuses = ['settling', 'paid', 'nothing-due'] as const;
+
+/** A closed royalty period of one grant: the royalty owed and the instructions that pay it. */
+export const royaltyPeriodRecordSchema = z.object({
+  grantId: z.string(),
+  periodId: z.string(),
+  workId: z.string(),
+  royalty: z.string(),
+  currency: z.string(),
+  /** Whether a usage report was filed; a period closed without one owes nothing. */
+  reported: z.boolean(),
+  instructions: z.array(royaltyInstructionSchema),
+  status: z.enum(royaltyPeriodStatuses),
+  closedBy: actorSchema,
+  closedAt: z.string(),
+  txId: z.string(),
+  updatedAt: z.string(),
+  updatedTxId: z.string(),
+});
+export type RoyaltyPeriodRecord = z.output<typeof royaltyPeriodRecordSchema>;
+
+/** A period as read: the report (if any) and, once closed, the royalty's instructions. */
+export const royaltyPeriodViewSchema = z.object({
+  grantId: z.string(),
+  periodId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  report: usageReportRecordSchema.optional(),
+  closed: royaltyPeriodRecordSchema.optional(),
+});
+export type RoyaltyPeriodView = z.output<typeof royaltyPeriodViewSchema>;
+
+export const licenceTermsResultSchema = z.object({
+  offerId: z.string(),
+  termsSha256: z.string(),
+  terms: licenceTermsSchema,
+});
+
+export const workLicencesSchema = z.object({
+  workId: z.string(),
+  offers: z.array(licenceOfferRecordSchema),
+  grants: z.array(licenceGrantRecordSchema),
+});
+export type WorkLicences = z.output<typeof workLicencesSchema>;
+
+const { submit, evaluate } = contractSpecs(licensingContractName);
+
+/**
+ * Every transaction of the `licensing` contract. `offerLicence` also takes the terms
+ * document in the transient map under {@link licenceTermsTransientKey}.
+ */
+export const licensingTransactions = {
+  offerLicence: {
+    ...submit('offerLicence', offerLicenceRequestSchema, licenceOfferRecordSchema),
+    privateCollection: licenceTermsCollection,
+  },
+  consentToOffer: submit('consentToOffer', offerRefSchema, licenceOfferRecordSchema),
+  withdrawOffer: submit('withdrawOffer', withdrawOfferRequestSchema, licenceOfferRecordSchema),
+  acceptOffer: submit('acceptOffer', acceptOfferRequestSchema, licenceGrantRecordSchema),
+  revokeGrant: submit('revokeGrant', revokeGrantRequestSchema, licenceGrantRecordSchema),
+  reportUsage: submit('reportUsage', reportUsageRequestSchema, usageReportRecordSchema),
+  closeRoyaltyPeriod: submit('closeRoyaltyPeriod', periodRefSchema, royaltyPeriodRecordSchema),
+  confirmRoyaltyPayout: submit('confirmRoyaltyPayout', confirmRoyaltyPayoutRequestSchema, royaltyPeriodRecordSchema),
+  reissueRoyaltyPayout: submit('reissueRoyaltyPayout', royaltyInstructionRefSchema, royaltyPeriodRecordSchema),
+  getOffer: evaluate('getOffer', offerRefSchema, licenceOfferRecordSchema),
+  getGrant: evaluate('getGrant', grantRefSchema, licenceGrantRecordSchema),
+  getRoyaltyPeriod: evaluate('getRoyaltyPeriod', periodRefSchema, royaltyPeriodViewSchema),
+  listWorkLicences: evaluate('listWorkLicences', z.strictObject({ workId: licensedWorkIdSchema }), workLicencesSchema),
+  getLicenceTerms: evaluate('getLicenceTerms', offerRefSchema, licenceTermsResultSchema),
+} as const;
+
+/**
+ * Fields every `licensing.*` event carries. The settlement service parses any licensing
+ * event with this schema and sends each of its `settlementRequests` (empty when the
+ * transition moves no money), as it does for agreement events.
+ */
+export const licensingEventBaseSchema = z.object({
+  at: isoInstantSchema,
+  txId: z.string(),
+  actor: actorSchema,
+  settlementRequests: z.array(royaltyInstructionSchema).default([]),
+});
+
+const licensingEvent = <Shape extends z.ZodRawShape>(name: string, shape: Shape) =>
+  eventSpec({ name: `${licensingContractName}.${name}`, payload: licensingEventBaseSchema.extend(shape) });
+
+/** Every event of the `licensing` contract; a transaction emits exactly one. */
+export const licensingEvents = {
+  licenceOffered: licensingEvent('LicenceOffered', { offer: licenceOfferRecordSchema }),
+  offerConsented: licensingEvent('OfferConsented', { offer: licenceOfferRecordSchema }),
+  offerWithdrawn: licensingEvent('OfferWithdrawn', { offer: licenceOfferRecordSchema }),
+  licenceGranted: licensingEvent('LicenceGranted', { grant: licenceGrantRecordSchema }),
+  grantRevoked: licensingEvent('GrantRevoked', { grant: licenceGrantRecordSchema }),
+  usageReported: licensingEvent('UsageReported', { report: usageReportRecordSchema }),
+  royaltyPeriodClosed: licensingEvent('RoyaltyPeriodClosed', { period: royaltyPeriodRecordSchema }),
+  /** Carries the replacement in `settlementRequests`. */
+  royaltyPayoutReissued: licensingEvent('RoyaltyPayoutReissued', {
+    period: royaltyPeriodRecordSchema,
+    instruction: royaltyInstructionSchema,
+    replaces: z.string(),
+  }),
+  royaltyPayoutConfirmed: licensingEvent('RoyaltyPayoutConfirmed', {
+    period: royaltyPeriodRecordSchema,
+    instruction: royaltyInstructionSchema,
+  }),
+} as const;
+
+/** The parts of a licence that decide whether two licences of a work cover the same use. */
+export interface LicenceCoverage {
+  readonly scope: LicenceScope;
+  readonly fieldsOfUse: readonly string[];
+  readonly territories: readonly string[];
+  readonly termStart: string;
+  readonly termEnd: string;
+}
+
+const intersects = (a: readonly string[], b: readonly string[], everything: string) =>
+  a.includes(everything) || b.includes(everything) || a.some((item) => b.includes(item));
+
+/**
+ * Whether two licences of one work cover some use in common: the same scope, a field
+ * of use in common (`any` covers every field), a territory in common (`WORLD` covers
+ * every country) and terms that overlap (half-open `[start, end)`, so one term may
+ * begin where the other ends).
+ */
+export function licencesOverlap(a: LicenceCoverage, b: LicenceCoverage): boolean {
+  return (
+    a.scope === b.scope &&
+    intersects(a.fieldsOfUse, b.fieldsOfUse, anyFieldOfUse) &&
+    intersects(a.territories, b.territories, worldwide) &&
+    Date.parse(a.termStart) < Date.parse(b.termEnd) &&
+    Date.parse(b.termStart) < Date.parse(a.termEnd)
+  );
+}

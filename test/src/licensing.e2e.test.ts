@@ -1,0 +1,236 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RoyaltyPeriodRecord, RoyaltyPeriodView } from '@gigledger/chaincode/model';
+import { freeLoopbackPort } from '@gigledger/network';
+import {
+  startSandboxProvider,
+  webhookSettlementConfiguration,
+  type SandboxProvider,
+} from '@gigledger/settlement/sandbox';
+import { e2eConfig } from './support/e2e-environment.js';
+import { startE2eApi, type E2eApi } from './support/api-server.js';
+
+const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+type Person = { token: string; party: { mspId: string; userId: string } };
+
+/** The last calendar month before this one, `YYYY-MM` (UTC): ended, so it can be closed now. */
+function lastMonth(): string {
+  const now = new Date();
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return start.toISOString().slice(0, 7);
+}
+
+/**
+ * Licences and royalties on the real network: two co-owners license a work, the
+ * licensee reports a month's usage, the month is closed, and the settlement service
+ * inside the API pays each co-owner's share through the sandbox provider and records
+ * the provider's answers on the ledger, with nobody confirming anything by hand.
+ */
+describe('licensing: licence, grant, usage, royalties split between co-owners and paid', () => {
+  let api: E2eApi;
+  let sandbox: SandboxProvider;
+  const inboundSecret = secret();
+  const outboundSecret = secret();
+  const suffix = randomBytes(3).toString('hex');
+
+  beforeAll(async () => {
+    const apiPort = await freeLoopbackPort();
+    sandbox = await startSandboxProvider({
+      port: 0,
+      outboundSecret,
+      callbackSecret: inboundSecret,
+      callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
+      apiKey: 'sandbox-statement-key-0002',
+      callbackDelayMs: 100,
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-licensing-'));
+    const configFile = path.join(dir, 'settlement.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        webhookSettlementConfiguration({
+          url: sandbox.url,
+          outboundSecret,
+          inboundSecret,
+          apiKey: 'sandbox-statement-key-0002',
+          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+        }),
+      ),
+    );
+    api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await sandbox.close();
+  });
+
+  async function account(person: Person, iban: string, bic: string): Promise<void> {
+    const response = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: person.party.userId,
+      iban,
+      bic,
+    });
+    expect(response.status).toBe(200);
+  }
+
+  it('pays a closed month of royalties to two co-owners by their shares, and refuses an overlapping exclusive licence naming it', async () => {
+    const tara = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
+    const tom = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
+    const carol = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
+    await account(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await account(tom, 'DE89370400440532013000', 'COBADEFFXXX');
+
+    const workId = `W-${suffix}`;
+    const registered = await api.call('POST', '/v1/ip/works', tara.token, {
+      workId,
+      kind: 'model',
+      contentHash: createHash('sha256').update(`licensed model ${suffix}`).digest('hex'),
+      title: 'Fraud model',
+      uri: 'https://models.example.com/fraud',
+      creators: [tara.party, tom.party],
+      owners: [
+        { party: tara.party, shareBps: 6_500 },
+        { party: tom.party, shareBps: 3_500 },
+      ],
+    });
+    expect(registered.status).toBe(201);
+
+    const terms = { text: 'Exclusive licence for fraud scoring of card payments in the EU.' };
+    const offerId = `L-${suffix}`;
+    const offered = await api.call('POST', '/v1/licensing/offers', tara.token, {
+      offerId,
+      workId,
+      licensee: carol.party,
+      scope: 'commercial',
+      fieldsOfUse: ['fraud-detection'],
+      territories: ['DE', 'FR', 'NL'],
+      exclusive: true,
+      termStart: '2026-01-01T00:00:00.000Z',
+      termEnd: '2099-01-01T00:00:00.000Z',
+      royaltyBps: 1_250,
+      perUnitAmount: '5',
+      currency: 'EUR',
+      terms,
+    });
+    expect(offered.status).toBe(201);
+    expect(offered.body).toMatchObject({ result: { status: 'awaiting-consent' } });
+    const consented = await api.call('POST', `/v1/licensing/offers/${offerId}/consents`, tom.token, {});
+    expect(consented.body).toMatchObject({ result: { status: 'open' } });
+
+    // Tom may not offer the same use to anyone else while the exclusive offer stands.
+    const overlapping = await api.call('POST', '/v1/licensing/offers', tom.token, {
+      offerId: `L2-${suffix}`,
+      workId,
+      scope: 'commercial',
+      fieldsOfUse: ['any'],
+      territories: ['NL'],
+      exclusive: false,
+      termStart: '2026-06-01T00:00:00.000Z',
+      termEnd: '2027-06-01T00:00:00.000Z',
+      royaltyBps: 500,
+      currency: 'EUR',
+      terms: { text: 'Open licence.' },
+    });
+    expect(overlapping.status).toBe(409);
+    expect(overlapping.body).toMatchObject({ code: 'LICENCE_CONFLICT' });
+    expect((overlapping.body as { message: string }).message).toContain(`exclusive offer ${offerId}`);
+
+    const read = await api.call('GET', `/v1/licensing/offers/${offerId}/terms`, carol.token);
+    expect(read.body).toMatchObject({ terms });
+    const grantId = `G-${suffix}`;
+    const granted = await api.call('POST', `/v1/licensing/offers/${offerId}/grants`, carol.token, {
+      grantId,
+      termsSha256: (read.body as { termsSha256: string }).termsSha256,
+    });
+    expect(granted.status).toBe(201);
+    expect(granted.body).toMatchObject({
+      result: { grantId, status: 'active', expiresAt: '2099-01-01T00:00:00.000Z' },
+    });
+
+    // The exclusive grant, too, keeps an overlapping licence out.
+    const afterGrant = await api.call('POST', '/v1/licensing/offers', tara.token, {
+      offerId: `L3-${suffix}`,
+      workId,
+      scope: 'commercial',
+      fieldsOfUse: ['fraud-detection'],
+      territories: ['WORLD'],
+      exclusive: true,
+      termStart: '2030-01-01T00:00:00.000Z',
+      termEnd: '2031-01-01T00:00:00.000Z',
+      royaltyBps: 500,
+      currency: 'EUR',
+      terms: { text: 'Another exclusive licence.' },
+    });
+    expect(afterGrant.status).toBe(409);
+    expect((afterGrant.body as { message: string }).message).toContain(`exclusive grant ${grantId}`);
+
+    const periodId = lastMonth();
+    // 12.5 % of 9 876 543 floors to 1 234 567; 1 000 units at 5 add 5 000: 1 239 567.
+    const reported = await api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
+      periodId,
+      units: '1000',
+      revenue: '9876543',
+      currency: 'EUR',
+    });
+    expect(reported.status).toBe(201);
+    expect(reported.body).toMatchObject({ result: { royalty: '1239567' } });
+
+    const closed = await api.call('POST', `/v1/licensing/grants/${grantId}/periods/${periodId}/closing`, tom.token, {});
+    expect(closed.status).toBe(200);
+    const instructions = (closed.body as { result: RoyaltyPeriodRecord }).result.instructions;
+    // 65 % is 805 718.55 and 35 % is 433 848.45: floors 805 718 + 433 848, the unit left over to Tara.
+    expect(instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
+      [tara.party.userId, '805719'],
+      [tom.party.userId, '433848'],
+    ]);
+
+    const deadline = Date.now() + 90_000;
+    let view: RoyaltyPeriodView;
+    for (;;) {
+      view = (await api.call('GET', `/v1/licensing/grants/${grantId}/periods/${periodId}`, carol.token))
+        .body as RoyaltyPeriodView;
+      if (view.closed?.status === 'paid') break;
+      if (Date.now() > deadline) throw new Error(`royalty period stayed ${view.closed?.status ?? 'open'}`);
+      await delay(250);
+    }
+    expect(view.closed.instructions.map((instruction) => instruction.confirmation?.by.role)).toEqual([
+      'settlement',
+      'settlement',
+    ]);
+    const paid = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/`));
+    expect(
+      paid.map((payment) => [payment.instructionId, payment.direction, payment.amount, payment.status]).sort(),
+    ).toEqual([
+      [`${grantId}/${periodId}/royalty-1`, 'payout', '805719', 'paid'],
+      [`${grantId}/${periodId}/royalty-2`, 'payout', '433848', 'paid'],
+    ]);
+    expect(paid.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(1_239_567n);
+
+    // A second report for the month, or one from someone other than the licensee, is refused by its rule.
+    const again = await api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
+      periodId,
+      units: '1',
+      revenue: '1',
+      currency: 'EUR',
+    });
+    expect(again.status).toBe(409);
+    const revoked = await api.call('POST', `/v1/licensing/grants/${grantId}/revocation`, tom.token, {
+      reason: 'Used outside the licensed territories.',
+    });
+    expect(revoked.body).toMatchObject({ result: { status: 'revoked' } });
+    const afterRevocation = await api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
+      periodId: new Date().toISOString().slice(0, 7),
+      units: '1',
+      revenue: '1',
+      currency: 'EUR',
+    });
+    expect(afterRevocation.status).toBe(409);
+    expect(afterRevocation.body).toMatchObject({ code: 'INVALID_STATE' });
+  });
+});
