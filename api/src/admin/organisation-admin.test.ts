@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { legacyServiceIdentityLabel } from '../auth/principal.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 describe('administrators and service accounts', () => {
   let server: TestServer;
@@ -148,12 +149,7 @@ describe('administrators and service accounts', () => {
     const upgraded = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-old-'));
     try {
-      await upgraded.accounts.createPerson({
-        userId: 'admin',
-        org: 'ClientOrg',
-        role: 'admin',
-        password: 'old admin pass',
-      });
+      await createPasswordPerson(upgraded.accounts, 'admin', 'ClientOrg', 'admin', 'old admin pass');
       const file = path.join(dataDir, 'bootstrap-admin.json');
       writeFileSync(file, JSON.stringify({ userId: 'admin', password: 'old admin pass' }));
       await upgraded.accounts.ensureBootstrapAdmin(dataDir);

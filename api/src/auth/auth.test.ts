@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 describe('authentication and accounts over HTTP', () => {
   let server: TestServer;
@@ -12,12 +13,7 @@ describe('authentication and accounts over HTTP', () => {
   });
 
   it('exchanges a password for a bearer token that identifies the person to the ledger', async () => {
-    await server.accounts.createPerson({
-      userId: 'carol',
-      org: 'ClientOrg',
-      role: 'client',
-      password: 'a long password 1',
-    });
+    await createPasswordPerson(server.accounts, 'carol', 'ClientOrg', 'client', 'a long password 1');
 
     const issued = await server.request('POST', '/v1/auth/token', {
       body: { userId: 'carol', password: 'a long password 1' },
@@ -34,12 +30,7 @@ describe('authentication and accounts over HTTP', () => {
   });
 
   it('refuses a wrong password and an unknown user alike, with 401', async () => {
-    await server.accounts.createPerson({
-      userId: 'dave',
-      org: 'ClientOrg',
-      role: 'client',
-      password: 'a long password 2',
-    });
+    await createPasswordPerson(server.accounts, 'dave', 'ClientOrg', 'client', 'a long password 2');
     for (const body of [
       { userId: 'dave', password: 'wrong password!' },
       { userId: 'nobody', password: 'a long password 2' },

@@ -10,6 +10,7 @@ import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { migrations } from './migrations.js';
 import { openDatabase, type Db } from './database.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 /**
  * The same storage tests on SQLite and, when GIGLEDGER_TEST_DATABASE_URL names a
@@ -116,12 +117,7 @@ describe.each(backends)('storage on $name', (backend) => {
 
   it('stores people and API keys; a revoked key no longer authenticates', async () => {
     const accounts = new AccountService(db, new Wallet(db, 'k'), issuer);
-    await accounts.createPerson({
-      userId: 'jack',
-      org: 'TalentOrg',
-      role: 'freelancer',
-      password: 'a long password 5',
-    });
+    await createPasswordPerson(accounts, 'jack', 'TalentOrg', 'freelancer', 'a long password 5');
     expect((await accounts.checkPassword('jack', 'a long password 5')).mspId).toBe('TalentOrgMSP');
 
     const { key, apiKey } = await accounts.createApiKey({ name: 'hr-sync', org: 'TalentOrg', role: 'hr' }, 'jack');

@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
@@ -25,12 +26,7 @@ describe('the GraphQL endpoint', () => {
   };
 
   it('logs in through a mutation and answers who the caller is', async () => {
-    await server.accounts.createPerson({
-      userId: 'gina',
-      org: 'TalentOrg',
-      role: 'freelancer',
-      password: 'a long password 4',
-    });
+    await createPasswordPerson(server.accounts, 'gina', 'TalentOrg', 'freelancer', 'a long password 4');
     const login = await graphql(
       'mutation ($u: String!, $p: String!) { createToken(userId: $u, password: $p) { accessToken } }',
       {
