@@ -113,6 +113,20 @@ describe.each(backends)('storage on $name', (backend) => {
       .executeTakeFirstOrThrow();
     expect(row.private_key).not.toContain('ivy');
     await expect(new Wallet(db, 'another key').get('person:ivy')).rejects.toThrow();
+
+    // A re-enrollment stores the same label again: everything under it is replaced.
+    await wallet.put({
+      label: 'person:ivy',
+      mspId: 'TalentOrgMSP',
+      enrollmentId: 'ivy-2',
+      certificatePem: 'renewed certificate',
+      privateKeyPem: 'the new private key of ivy',
+    });
+    expect(await wallet.get('person:ivy')).toMatchObject({
+      enrollmentId: 'ivy-2',
+      certificatePem: 'renewed certificate',
+      privateKeyPem: 'the new private key of ivy',
+    });
   });
 
   it('stores people and API keys; a revoked key no longer authenticates', async () => {
