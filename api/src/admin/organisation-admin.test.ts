@@ -12,6 +12,11 @@ describe('administrators and service accounts', () => {
 
   const keyCount = async () => (await server.db.selectFrom('api_keys').select('id').execute()).length;
   const userCount = async () => (await server.db.selectFrom('users').select('user_id').execute()).length;
+  /** An administrator asks for an API key, or for a person, through the admin API. */
+  const createKey = (token: string, body: Record<string, unknown>) =>
+    server.request('POST', '/v1/admin/api-keys', { token, body });
+  const createUser = (token: string, body: Record<string, unknown>) =>
+    server.request('POST', '/v1/admin/users', { token, body });
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -30,16 +35,10 @@ describe('administrators and service accounts', () => {
       await keyCount(),
       await server.db.selectFrom('identities').select('label').execute(),
     ];
-    const sameOrg = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'tara', org: 'ClientOrg', role: 'freelancer' },
-    });
+    const sameOrg = await createKey(clientAdmin, { name: 'tara', org: 'ClientOrg', role: 'freelancer' });
     expect(sameOrg.status).toBe(409);
     expect(sameOrg.body).toMatchObject({ code: 'NAME_TAKEN', field: 'name' });
-    const otherOrg = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'tom', org: 'TalentOrg', role: 'freelancer' },
-    });
+    const otherOrg = await createKey(clientAdmin, { name: 'tom', org: 'TalentOrg', role: 'freelancer' });
     expect(otherOrg.status).toBe(403);
     expect(otherOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
     expect(await keyCount()).toBe(keysBefore);
@@ -48,29 +47,17 @@ describe('administrators and service accounts', () => {
 
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
     const keysBefore = await keyCount();
-    const reserved = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' },
-    });
+    const reserved = await createKey(clientAdmin, { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' });
     expect([reserved.status, reserved.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
-    const first = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
-    });
+    const first = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
     expect(first.status).toBe(201);
-    const second = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
-    });
+    const second = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
     expect([second.status, second.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
     expect(await keyCount()).toBe(keysBefore + 1);
   });
 
   it('gives every key a ledger user id in the service namespace, which no person can take', async () => {
-    const created = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'payroll', org: 'ClientOrg', role: 'client' },
-    });
+    const created = await createKey(clientAdmin, { name: 'payroll', org: 'ClientOrg', role: 'client' });
     expect(created.status).toBe(201);
     const { key } = created.body as { key: string };
     const me = await server.request('GET', '/v1/me', { apiKey: key });
@@ -80,15 +67,14 @@ describe('administrators and service accounts', () => {
     });
 
     const users = await userCount();
-    const taken = await server.request('POST', '/v1/admin/users', {
-      token: clientAdmin,
-      body: { userId: 'payroll', org: 'ClientOrg', role: 'client' },
-    });
+    const taken = await createUser(clientAdmin, { userId: 'payroll', org: 'ClientOrg', role: 'client' });
     expect(taken.status).toBe(409);
     expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
-    const namespaced = await server.request('POST', '/v1/admin/users', {
-      token: clientAdmin,
-      body: { userId: 'svc.payroll', org: 'ClientOrg', role: 'client', password: 'a long password 9' },
+    const namespaced = await createUser(clientAdmin, {
+      userId: 'svc.payroll',
+      org: 'ClientOrg',
+      role: 'client',
+      password: 'a long password 9',
     });
     expect(namespaced.status).toBe(422);
     expect(namespaced.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
@@ -97,9 +83,11 @@ describe('administrators and service accounts', () => {
 
   it('keeps an admin to its own organisation: no people elsewhere, its own lists, no revoking of others', async () => {
     const users = await userCount();
-    const elsewhere = await server.request('POST', '/v1/admin/users', {
-      token: auditAdmin,
-      body: { userId: 'mallory', org: 'ClientOrg', role: 'admin', password: 'a long password 8' },
+    const elsewhere = await createUser(auditAdmin, {
+      userId: 'mallory',
+      org: 'ClientOrg',
+      role: 'admin',
+      password: 'a long password 8',
     });
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
