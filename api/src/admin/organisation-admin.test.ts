@@ -12,6 +12,10 @@ describe('administrators and service accounts', () => {
 
   const keyCount = async () => (await server.db.selectFrom('api_keys').select('id').execute()).length;
   const userCount = async () => (await server.db.selectFrom('users').select('user_id').execute()).length;
+  /** The answer is a refusal with `status`, naming its rule (`code`) and the `field` at fault. */
+  const expectRefused = (answer: { status: number; body: unknown }, status: number, code: string, field: string) => {
+    expect([answer.status, answer.body]).toMatchObject([status, { code, field }]);
+  };
   /** An administrator asks for an API key, or for a person, through the admin API. */
   const createKey = (token: string, body: Record<string, unknown>) =>
     server.request('POST', '/v1/admin/api-keys', { token, body });
@@ -36,11 +40,9 @@ describe('administrators and service accounts', () => {
       await server.db.selectFrom('identities').select('label').execute(),
     ];
     const sameOrg = await createKey(clientAdmin, { name: 'tara', org: 'ClientOrg', role: 'freelancer' });
-    expect(sameOrg.status).toBe(409);
-    expect(sameOrg.body).toMatchObject({ code: 'NAME_TAKEN', field: 'name' });
+    expectRefused(sameOrg, 409, 'NAME_TAKEN', 'name');
     const otherOrg = await createKey(clientAdmin, { name: 'tom', org: 'TalentOrg', role: 'freelancer' });
-    expect(otherOrg.status).toBe(403);
-    expect(otherOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expectRefused(otherOrg, 403, 'FORBIDDEN', 'org');
     expect(await keyCount()).toBe(keysBefore);
     expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
   });
@@ -48,11 +50,11 @@ describe('administrators and service accounts', () => {
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
     const keysBefore = await keyCount();
     const reserved = await createKey(clientAdmin, { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' });
-    expect([reserved.status, reserved.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
+    expectRefused(reserved, 409, 'NAME_TAKEN', 'name');
     const first = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
     expect(first.status).toBe(201);
     const second = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
-    expect([second.status, second.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
+    expectRefused(second, 409, 'NAME_TAKEN', 'name');
     expect(await keyCount()).toBe(keysBefore + 1);
   });
 
@@ -68,16 +70,14 @@ describe('administrators and service accounts', () => {
 
     const users = await userCount();
     const taken = await createUser(clientAdmin, { userId: 'payroll', org: 'ClientOrg', role: 'client' });
-    expect(taken.status).toBe(409);
-    expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
+    expectRefused(taken, 409, 'USER_EXISTS', 'userId');
     const namespaced = await createUser(clientAdmin, {
       userId: 'svc.payroll',
       org: 'ClientOrg',
       role: 'client',
       password: 'a long password 9',
     });
-    expect(namespaced.status).toBe(422);
-    expect(namespaced.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
+    expectRefused(namespaced, 422, 'VALIDATION_FAILED', 'body.userId');
     expect(await userCount()).toBe(users);
   });
 
@@ -89,8 +89,7 @@ describe('administrators and service accounts', () => {
       role: 'admin',
       password: 'a long password 8',
     });
-    expect(elsewhere.status).toBe(403);
-    expect(elsewhere.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expectRefused(elsewhere, 403, 'FORBIDDEN', 'org');
     expect(await userCount()).toBe(users);
 
     const people = (await server.request('GET', '/v1/admin/users', { token: auditAdmin })).body as { org: string }[];
