@@ -7,16 +7,9 @@
  * Usage: npm run bench:agreements [-- --agreements 50 --baseline 15]
  */
 import { randomBytes } from 'node:crypto';
-import { CommitFailedError, type LedgerSession } from '@gigledger/gateway';
+import { CommitFailedError } from '@gigledger/gateway';
+import { benchRequestId, deliveredAgreement, enrollParties, type BenchParties } from './bench-agreements.js';
 import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
-
-interface Parties {
-  client: LedgerSession;
-  clientId: string;
-  freelancer: LedgerSession;
-  freelancerId: string;
-  settlement: LedgerSession;
-}
 
 interface PhaseResult {
   readonly agreements: number;
@@ -27,54 +20,21 @@ interface PhaseResult {
   readonly otherFailures: string[];
 }
 
-const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
-
 /** Drafts, accepts, funds and delivers one single-milestone agreement: ready for completion. */
-async function prepareAgreement(parties: Parties, agreementId: string): Promise<void> {
-  const milestone = { agreementId, milestoneId: 'm1' };
-  await parties.client.agreements.draftAgreement(
-    {
-      requestId: requestId(),
-      agreementId,
-      title: 'Label 10k images',
-      client: { mspId: 'ClientOrgMSP', userId: parties.clientId },
-      freelancer: { mspId: 'TalentOrgMSP', userId: parties.freelancerId },
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Labelled set',
-          amount: '50000',
-          currency: 'USD',
-          dueDate: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
-          acceptanceCriteria: { description: 'inter-annotator agreement above 0.9' },
-        },
-      ],
-    },
-    { transient: { terms: { scope: `labelling work for ${agreementId}` } } },
-  );
-  const terms = await parties.freelancer.agreements.getTerms({ agreementId });
-  await parties.freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
-  const funding = await parties.client.agreements.fundMilestone({ requestId: requestId(), ...milestone });
-  const instruction = funding.result.instructions.at(-1);
-  if (instruction === undefined) throw new Error(`no funding instruction for ${agreementId}`);
-  await parties.settlement.agreements.confirmSettlement({
-    requestId: requestId(),
-    ...milestone,
-    instructionId: instruction.instructionId,
-    outcome: 'paid',
-    providerReference: `fund-${agreementId}`,
-  });
-  await parties.freelancer.agreements.submitDeliverable({
-    requestId: requestId(),
-    ...milestone,
-    artifactSha256: randomBytes(32).toString('hex'),
-    uri: `https://data.example.com/${agreementId}.tar`,
+function prepareAgreement(parties: BenchParties, agreementId: string): Promise<void> {
+  return deliveredAgreement(parties, agreementId, {
+    title: 'Label 10k images',
+    milestoneTitle: 'Labelled set',
+    amount: '50000',
+    currency: 'USD',
+    acceptanceCriteria: 'inter-annotator agreement above 0.9',
+    scope: `labelling work for ${agreementId}`,
+    artifactUri: `https://data.example.com/${agreementId}.tar`,
   });
 }
 
 /** Accept, release, confirm payment: the three transactions of one completion. */
-async function complete(parties: Parties, agreementId: string, result: PhaseResult): Promise<void> {
+async function complete(parties: BenchParties, agreementId: string, result: PhaseResult): Promise<void> {
   const milestone = { agreementId, milestoneId: 'm1' };
   const timed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
     const started = performance.now();
@@ -98,14 +58,14 @@ async function complete(parties: Parties, agreementId: string, result: PhaseResu
   const once = { conflictRetries: 0 };
   if ((await timed(() => parties.client.agreements.acceptMilestone(milestone, once))) === undefined) return;
   const released = await timed(() =>
-    parties.client.agreements.releaseMilestone({ requestId: requestId(), ...milestone }, once),
+    parties.client.agreements.releaseMilestone({ requestId: benchRequestId(), ...milestone }, once),
   );
   const release = released?.result.instructions.find((instruction) => instruction.kind === 'release');
   if (release === undefined) return;
   await timed(() =>
     parties.settlement.agreements.confirmSettlement(
       {
-        requestId: requestId(),
+        requestId: benchRequestId(),
         ...milestone,
         instructionId: release.instructionId,
         outcome: 'paid',
@@ -116,7 +76,7 @@ async function complete(parties: Parties, agreementId: string, result: PhaseResu
   );
 }
 
-async function runPhase(parties: Parties, agreementIds: string[], concurrency: number): Promise<PhaseResult> {
+async function runPhase(parties: BenchParties, agreementIds: string[], concurrency: number): Promise<PhaseResult> {
   const result: PhaseResult = {
     agreements: agreementIds.length,
     transactions: agreementIds.length * 3,
@@ -150,17 +110,12 @@ async function main(): Promise<void> {
   log(`machine: ${machineDescription()}`);
   const bench = await openBenchNetwork(log);
   try {
-    const client = await bench.enroll('ClientOrg', 'client', 'bench-client');
-    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'bench-talent');
-    const settlement = await bench.enroll('ClientOrg', 'settlement', 'bench-psp');
-    await bench.grantKyc([{ mspId: 'TalentOrgMSP', userId: freelancer.userId }]);
-    const parties: Parties = {
-      client: client.session,
-      clientId: client.userId,
-      freelancer: freelancer.session,
-      freelancerId: freelancer.userId,
-      settlement: settlement.session,
-    };
+    const parties = await enrollParties(bench, {
+      client: 'bench-client',
+      freelancer: 'bench-talent',
+      settlement: 'bench-psp',
+    });
+    await bench.grantKyc([{ mspId: 'TalentOrgMSP', userId: parties.freelancerId }]);
     const run = randomBytes(3).toString('hex');
     const ids = (prefix: string, count: number): string[] =>
       Array.from({ length: count }, (_, index) => `${prefix}-${run}-${index}`);

@@ -18,8 +18,7 @@ import { startApiServer } from '@gigledger/api/server';
 import type { LedgerSession } from '@gigledger/gateway';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
-
-const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
+import { benchRequestId } from './bench-agreements.js';
 
 /** One way of performing the workload's nine steps for one agreement. */
 interface Path {
@@ -33,7 +32,7 @@ function draftBody(
   freelancer: { mspId: string; userId: string },
 ) {
   return {
-    requestId: requestId(),
+    requestId: benchRequestId(),
     agreementId,
     title: 'Annotate 5k clips',
     client,
@@ -69,18 +68,20 @@ function gatewayPath(
       );
       const terms = await time(() => freelancer.agreements.getTerms({ agreementId }));
       await time(() => freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 }));
-      const funded = await time(() => client.agreements.fundMilestone({ requestId: requestId(), ...milestone }));
+      const funded = await time(() => client.agreements.fundMilestone({ requestId: benchRequestId(), ...milestone }));
       await time(() => settlement.agreements.confirmSettlement(confirmation(milestone, funded.result)));
       await time(() =>
         freelancer.agreements.submitDeliverable({
-          requestId: requestId(),
+          requestId: benchRequestId(),
           ...milestone,
           artifactSha256: randomBytes(32).toString('hex'),
           uri: `https://data.example.com/${agreementId}.zip`,
         }),
       );
       await time(() => client.agreements.acceptMilestone(milestone));
-      const released = await time(() => client.agreements.releaseMilestone({ requestId: requestId(), ...milestone }));
+      const released = await time(() =>
+        client.agreements.releaseMilestone({ requestId: benchRequestId(), ...milestone }),
+      );
       await time(() => settlement.agreements.confirmSettlement(confirmation(milestone, released.result)));
     },
   };
@@ -90,7 +91,7 @@ function confirmation(milestone: { agreementId: string; milestoneId: string }, r
   const pending = record.instructions.find((instruction) => instruction.status === 'pending');
   if (pending === undefined) throw new Error(`no pending instruction on ${milestone.agreementId}`);
   return {
-    requestId: requestId(),
+    requestId: benchRequestId(),
     ...milestone,
     instructionId: pending.instructionId,
     outcome: 'paid' as const,

@@ -7,18 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CommitFailedError } from '@gigledger/gateway';
+import { benchRequestId, deliveredAgreement, enrollParties } from './bench-agreements.js';
 import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
-
-const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
 
 async function main(): Promise<void> {
   const completions = option('completions', 100);
   log(`machine: ${machineDescription()}`);
   const bench = await openBenchNetwork(log);
   try {
-    const client = await bench.enroll('ClientOrg', 'client', 'rc');
-    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'rf');
-    const settlement = await bench.enroll('ClientOrg', 'settlement', 'rs');
+    const parties = await enrollParties(bench, { client: 'rc', freelancer: 'rf', settlement: 'rs' });
     const run = randomBytes(3).toString('hex');
     const agreementIds = Array.from({ length: completions }, (_, index) => `R-${run}-${index}`);
 
@@ -27,47 +24,16 @@ async function main(): Promise<void> {
     await withConcurrency(
       20,
       agreementIds.map((agreementId) => async () => {
-        const milestone = { agreementId, milestoneId: 'm1' };
-        await client.session.agreements.draftAgreement(
-          {
-            requestId: requestId(),
-            agreementId,
-            title: 'Feature engineering',
-            client: { mspId: 'ClientOrgMSP', userId: client.userId },
-            freelancer: { mspId: 'TalentOrgMSP', userId: freelancer.userId },
-            milestones: [
-              {
-                kind: 'deliverable',
-                milestoneId: 'm1',
-                title: 'Features',
-                amount: '30000',
-                currency: 'EUR',
-                dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-                acceptanceCriteria: { description: 'documented features' },
-              },
-            ],
-          },
-          { transient: { terms: { scope: `features for ${agreementId}` } } },
-        );
-        const terms = await freelancer.session.agreements.getTerms({ agreementId });
-        await freelancer.session.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });
-        const funded = await client.session.agreements.fundMilestone({ requestId: requestId(), ...milestone });
-        const instruction = funded.result.instructions.at(-1);
-        if (instruction === undefined) throw new Error(`no funding instruction on ${agreementId}`);
-        await settlement.session.agreements.confirmSettlement({
-          requestId: requestId(),
-          ...milestone,
-          instructionId: instruction.instructionId,
-          outcome: 'paid',
-          providerReference: `fund-${agreementId}`,
+        await deliveredAgreement(parties, agreementId, {
+          title: 'Feature engineering',
+          milestoneTitle: 'Features',
+          amount: '30000',
+          currency: 'EUR',
+          acceptanceCriteria: 'documented features',
+          scope: `features for ${agreementId}`,
+          artifactUri: `https://data.example.com/${agreementId}.parquet`,
         });
-        await freelancer.session.agreements.submitDeliverable({
-          requestId: requestId(),
-          ...milestone,
-          artifactSha256: randomBytes(32).toString('hex'),
-          uri: `https://data.example.com/${agreementId}.parquet`,
-        });
-        await client.session.agreements.acceptMilestone(milestone);
+        await parties.client.agreements.acceptMilestone({ agreementId, milestoneId: 'm1' });
       }),
     );
     log(`prepared ${completions} accepted milestones in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s`);
@@ -80,8 +46,8 @@ async function main(): Promise<void> {
       agreementIds.map(async (agreementId, index) => {
         const callStarted = performance.now();
         try {
-          await client.session.reputation.recordCompletion(
-            { requestId: requestId(), agreementId, milestoneId: 'm1', rating: 1 + (index % 5) },
+          await parties.client.reputation.recordCompletion(
+            { requestId: benchRequestId(), agreementId, milestoneId: 'm1', rating: 1 + (index % 5) },
             // Conflicts are what this measures: no retries.
             { conflictRetries: 0 },
           );
@@ -99,7 +65,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const score = await client.session.reputation.reputationOf({ mspId: 'TalentOrgMSP', userId: freelancer.userId });
+    const score = await parties.client.reputation.reputationOf({ mspId: 'TalentOrgMSP', userId: parties.freelancerId });
 
     log('');
     log(

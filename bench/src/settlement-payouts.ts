@@ -18,6 +18,7 @@ import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { freeLoopbackPort } from '@gigledger/network';
 import { startSandboxProvider, webhookSettlementConfiguration } from '@gigledger/settlement/sandbox';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+import { benchRequestId } from './bench-agreements.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -39,8 +40,6 @@ async function afterPeersCatchUp<T>(command: () => Promise<T>): Promise<T> {
     }
   }
 }
-const requestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
-
 function batchSizes(): number[] {
   const index = process.argv.indexOf('--batches');
   const list = index >= 0 ? (process.argv[index + 1] ?? '') : '25,50,100,200,400,800,1600';
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
         ids.map((agreementId) => async () => {
           const milestone = { agreementId, milestoneId: 'm1' };
           const delivery = {
-            requestId: requestId(),
+            requestId: benchRequestId(),
             ...milestone,
             artifactSha256: randomBytes(32).toString('hex'),
             uri: 'https://artifacts.example.com/bench.bin',
@@ -164,7 +163,7 @@ async function main(): Promise<void> {
         ids.map(async (agreementId) => {
           try {
             await client.session.agreements.releaseMilestone({
-              requestId: requestId(),
+              requestId: benchRequestId(),
               agreementId,
               milestoneId: 'm1',
             });
@@ -221,7 +220,7 @@ async function prepare(
 ): Promise<void> {
   await client.agreements.draftAgreement(
     {
-      requestId: requestId(),
+      requestId: benchRequestId(),
       agreementId,
       title: 'Label images',
       client: clientParty,
@@ -242,7 +241,7 @@ async function prepare(
   );
   const terms = await afterPeersCatchUp(() => freelancer.agreements.getTerms({ agreementId }));
   await afterPeersCatchUp(() => freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 }));
-  const funding = { requestId: requestId(), agreementId, milestoneId: 'm1' };
+  const funding = { requestId: benchRequestId(), agreementId, milestoneId: 'm1' };
   await afterPeersCatchUp(() => client.agreements.fundMilestone(funding));
 }
 

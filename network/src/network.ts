@@ -245,26 +245,17 @@ export class LocalNetwork {
     const processes: ProcessStatus[] = [];
     for (const request of requests) {
       const record = records.find((candidate) => candidate.name === request.name);
-      const alive = record !== undefined && isAlive(record);
       const operationsPort = operationsPortOf(request);
-      processes.push({
-        name: request.name,
-        kind: request.kind,
-        pid: alive ? record.pid : undefined,
-        ports: request.ports,
-        rssKib: alive ? processRssKib(record.pid) : 0,
-        healthy: alive && operationsPort !== undefined ? await isHealthy(operationsPort) : false,
-      });
+      processes.push(
+        await processStatus(request, record, async (alive) =>
+          alive && operationsPort !== undefined ? await isHealthy(operationsPort) : false,
+        ),
+      );
     }
+    // Recorded processes the network does not start itself (e.g. the settlement service) count as healthy while alive.
     for (const record of records.filter((candidate) => !requests.some((request) => request.name === candidate.name))) {
-      const alive = isAlive(record);
       processes.push({
-        name: record.name,
-        kind: record.kind,
-        pid: alive ? record.pid : undefined,
-        ports: record.ports,
-        rssKib: alive ? processRssKib(record.pid) : 0,
-        healthy: alive,
+        ...(await processStatus(record, record, (alive) => Promise.resolve(alive))),
         ...(record.details === undefined ? {} : { details: record.details }),
       });
     }
@@ -383,6 +374,27 @@ export interface ProcessStatus {
   readonly rssKib: number;
   readonly healthy: boolean;
   readonly details?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The status of a process the network lists (`listed`), from its registry record when
+ * there is one: its pid and resident memory (KiB) only while it runs, and `healthy`
+ * as the caller's check says, given whether it runs.
+ */
+async function processStatus(
+  listed: Pick<ProcessStatus, 'name' | 'kind' | 'ports'>,
+  record: ProcessRecord | undefined,
+  healthy: (alive: boolean) => Promise<boolean>,
+): Promise<ProcessStatus> {
+  const alive = record !== undefined && isAlive(record);
+  return {
+    name: listed.name,
+    kind: listed.kind,
+    pid: alive ? record.pid : undefined,
+    ports: listed.ports,
+    rssKib: alive ? processRssKib(record.pid) : 0,
+    healthy: await healthy(alive),
+  };
 }
 
 export interface PeerHeight {

@@ -8,6 +8,21 @@ import { openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 const requestId = () => `req-${randomBytes(8).toString('hex')}`;
 
+/** A single EUR 10.00 deliverable due in a day: the agreements here only need to exist and move. */
+function oneMilestone() {
+  return [
+    {
+      kind: 'deliverable' as const,
+      milestoneId: 'm1',
+      title: 'M',
+      amount: '1000',
+      currency: 'EUR',
+      dueDate: new Date(Date.now() + 86_400_000).toISOString(),
+      acceptanceCriteria: { description: 'done' },
+    },
+  ];
+}
+
 function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSession) {
   return client.agreements.draftAgreement(
     {
@@ -16,17 +31,7 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
       title: 'Resilience',
       client: partyOf(client),
       freelancer: partyOf(freelancer),
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'M',
-          amount: '1000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'done' },
-        },
-      ],
+      milestones: oneMilestone(),
     },
     { transient: { terms: { scope: `work ${agreementId}` } } },
   );
@@ -134,17 +139,7 @@ describe('resilience on the real network', () => {
         title: 'Peer restart',
         client: carol.party,
         freelancer: tara.party,
-        milestones: [
-          {
-            kind: 'deliverable',
-            milestoneId: 'm1',
-            title: 'M',
-            amount: '1000',
-            currency: 'EUR',
-            dueDate: new Date(Date.now() + 86_400_000).toISOString(),
-            acceptanceCriteria: { description: 'done' },
-          },
-        ],
+        milestones: oneMilestone(),
         terms: { scope: 'restart' },
       });
       expect(drafted.status).toBe(201);

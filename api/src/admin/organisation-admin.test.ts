@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { legacyServiceIdentityLabel } from '../auth/principal.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 describe('administrators and service accounts', () => {
   let server: TestServer;
@@ -11,6 +12,15 @@ describe('administrators and service accounts', () => {
 
   const keyCount = async () => (await server.db.selectFrom('api_keys').select('id').execute()).length;
   const userCount = async () => (await server.db.selectFrom('users').select('user_id').execute()).length;
+  /** The answer is a refusal with `status`, naming its rule (`code`) and the `field` at fault. */
+  const expectRefused = (answer: { status: number; body: unknown }, status: number, code: string, field: string) => {
+    expect([answer.status, answer.body]).toMatchObject([status, { code, field }]);
+  };
+  /** An administrator asks for an API key, or for a person, through the admin API. */
+  const createKey = (token: string, body: Record<string, unknown>) =>
+    server.request('POST', '/v1/admin/api-keys', { token, body });
+  const createUser = (token: string, body: Record<string, unknown>) =>
+    server.request('POST', '/v1/admin/users', { token, body });
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -29,47 +39,27 @@ describe('administrators and service accounts', () => {
       await keyCount(),
       await server.db.selectFrom('identities').select('label').execute(),
     ];
-    const sameOrg = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'tara', org: 'ClientOrg', role: 'freelancer' },
-    });
-    expect(sameOrg.status).toBe(409);
-    expect(sameOrg.body).toMatchObject({ code: 'NAME_TAKEN', field: 'name' });
-    const otherOrg = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'tom', org: 'TalentOrg', role: 'freelancer' },
-    });
-    expect(otherOrg.status).toBe(403);
-    expect(otherOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    const sameOrg = await createKey(clientAdmin, { name: 'tara', org: 'ClientOrg', role: 'freelancer' });
+    expectRefused(sameOrg, 409, 'NAME_TAKEN', 'name');
+    const otherOrg = await createKey(clientAdmin, { name: 'tom', org: 'TalentOrg', role: 'freelancer' });
+    expectRefused(otherOrg, 403, 'FORBIDDEN', 'org');
     expect(await keyCount()).toBe(keysBefore);
     expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
   });
 
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
     const keysBefore = await keyCount();
-    const reserved = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' },
-    });
-    expect([reserved.status, reserved.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
-    const first = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
-    });
+    const reserved = await createKey(clientAdmin, { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' });
+    expectRefused(reserved, 409, 'NAME_TAKEN', 'name');
+    const first = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
     expect(first.status).toBe(201);
-    const second = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' },
-    });
-    expect([second.status, second.body]).toMatchObject([409, { code: 'NAME_TAKEN', field: 'name' }]);
+    const second = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
+    expectRefused(second, 409, 'NAME_TAKEN', 'name');
     expect(await keyCount()).toBe(keysBefore + 1);
   });
 
   it('gives every key a ledger user id in the service namespace, which no person can take', async () => {
-    const created = await server.request('POST', '/v1/admin/api-keys', {
-      token: clientAdmin,
-      body: { name: 'payroll', org: 'ClientOrg', role: 'client' },
-    });
+    const created = await createKey(clientAdmin, { name: 'payroll', org: 'ClientOrg', role: 'client' });
     expect(created.status).toBe(201);
     const { key } = created.body as { key: string };
     const me = await server.request('GET', '/v1/me', { apiKey: key });
@@ -79,29 +69,27 @@ describe('administrators and service accounts', () => {
     });
 
     const users = await userCount();
-    const taken = await server.request('POST', '/v1/admin/users', {
-      token: clientAdmin,
-      body: { userId: 'payroll', org: 'ClientOrg', role: 'client' },
+    const taken = await createUser(clientAdmin, { userId: 'payroll', org: 'ClientOrg', role: 'client' });
+    expectRefused(taken, 409, 'USER_EXISTS', 'userId');
+    const namespaced = await createUser(clientAdmin, {
+      userId: 'svc.payroll',
+      org: 'ClientOrg',
+      role: 'client',
+      password: 'a long password 9',
     });
-    expect(taken.status).toBe(409);
-    expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
-    const namespaced = await server.request('POST', '/v1/admin/users', {
-      token: clientAdmin,
-      body: { userId: 'svc.payroll', org: 'ClientOrg', role: 'client', password: 'a long password 9' },
-    });
-    expect(namespaced.status).toBe(422);
-    expect(namespaced.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
+    expectRefused(namespaced, 422, 'VALIDATION_FAILED', 'body.userId');
     expect(await userCount()).toBe(users);
   });
 
   it('keeps an admin to its own organisation: no people elsewhere, its own lists, no revoking of others', async () => {
     const users = await userCount();
-    const elsewhere = await server.request('POST', '/v1/admin/users', {
-      token: auditAdmin,
-      body: { userId: 'mallory', org: 'ClientOrg', role: 'admin', password: 'a long password 8' },
+    const elsewhere = await createUser(auditAdmin, {
+      userId: 'mallory',
+      org: 'ClientOrg',
+      role: 'admin',
+      password: 'a long password 8',
     });
-    expect(elsewhere.status).toBe(403);
-    expect(elsewhere.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expectRefused(elsewhere, 403, 'FORBIDDEN', 'org');
     expect(await userCount()).toBe(users);
 
     const people = (await server.request('GET', '/v1/admin/users', { token: auditAdmin })).body as { org: string }[];
@@ -148,12 +136,7 @@ describe('administrators and service accounts', () => {
     const upgraded = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-old-'));
     try {
-      await upgraded.accounts.createPerson({
-        userId: 'admin',
-        org: 'ClientOrg',
-        role: 'admin',
-        password: 'old admin pass',
-      });
+      await createPasswordPerson(upgraded.accounts, 'admin', 'ClientOrg', 'admin', 'old admin pass');
       const file = path.join(dataDir, 'bootstrap-admin.json');
       writeFileSync(file, JSON.stringify({ userId: 'admin', password: 'old admin pass' }));
       await upgraded.accounts.ensureBootstrapAdmin(dataDir);

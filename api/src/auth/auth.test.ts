@@ -1,30 +1,18 @@
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { suiteServer } from '../test-support/suite-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 describe('authentication and accounts over HTTP', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = suiteServer();
 
   it('exchanges a password for a bearer token that identifies the person to the ledger', async () => {
-    await server.accounts.createPerson({
-      userId: 'carol',
-      org: 'ClientOrg',
-      role: 'client',
-      password: 'a long password 1',
-    });
+    await createPasswordPerson(server().accounts, 'carol', 'ClientOrg', 'client', 'a long password 1');
 
-    const issued = await server.request('POST', '/v1/auth/token', {
+    const issued = await server().request('POST', '/v1/auth/token', {
       body: { userId: 'carol', password: 'a long password 1' },
     });
     expect(issued.status).toBe(200);
     const { accessToken } = issued.body as { accessToken: string };
-    const me = await server.request('GET', '/v1/me', { token: accessToken });
+    const me = await server().request('GET', '/v1/me', { token: accessToken });
 
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({
@@ -34,57 +22,52 @@ describe('authentication and accounts over HTTP', () => {
   });
 
   it('refuses a wrong password and an unknown user alike, with 401', async () => {
-    await server.accounts.createPerson({
-      userId: 'dave',
-      org: 'ClientOrg',
-      role: 'client',
-      password: 'a long password 2',
-    });
+    await createPasswordPerson(server().accounts, 'dave', 'ClientOrg', 'client', 'a long password 2');
     for (const body of [
       { userId: 'dave', password: 'wrong password!' },
       { userId: 'nobody', password: 'a long password 2' },
     ]) {
-      const response = await server.request('POST', '/v1/auth/token', { body });
+      const response = await server().request('POST', '/v1/auth/token', { body });
       expect(response.status).toBe(401);
       expect(response.body).toMatchObject({ code: 'UNAUTHENTICATED', message: 'wrong user id or password' });
     }
   });
 
   it('rejects a forged or expired-looking token with 401 and no credential with 401', async () => {
-    const forged = await server.request('GET', '/v1/me', {
+    const forged = await server().request('GET', '/v1/me', {
       token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJl',
     });
     expect(forged.status).toBe(401);
-    const none = await server.request('GET', '/v1/me');
+    const none = await server().request('GET', '/v1/me');
     expect(none.status).toBe(401);
     expect(none.body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', requestId: expect.any(String) as string });
   });
 
   it('names the field of malformed login input with 422', async () => {
-    const response = await server.request('POST', '/v1/auth/token', { body: { userId: 'Not Valid', password: 'x' } });
+    const response = await server().request('POST', '/v1/auth/token', { body: { userId: 'Not Valid', password: 'x' } });
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
-    const notJson = await server.request('POST', '/v1/auth/token', { body: '{"userId":' });
+    const notJson = await server().request('POST', '/v1/auth/token', { body: '{"userId":' });
     expect(notJson.status).toBe(400);
     expect(notJson.body).toMatchObject({ code: 'MALFORMED_REQUEST' });
   });
 
   it('lets an admin create people and API keys, and a revoked key stops working at once', async () => {
-    const admin = await server.person('root-admin', 'ClientOrg', 'admin');
-    const created = await server.request('POST', '/v1/admin/users', {
+    const admin = await server().person('root-admin', 'ClientOrg', 'admin');
+    const created = await server().request('POST', '/v1/admin/users', {
       token: admin.token,
       body: { userId: 'tara', org: 'ClientOrg', role: 'freelancer', password: 'a long password 3' },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ userId: 'tara', mspId: 'ClientOrgMSP', role: 'freelancer' });
-    const duplicate = await server.request('POST', '/v1/admin/users', {
+    const duplicate = await server().request('POST', '/v1/admin/users', {
       token: admin.token,
       body: { userId: 'tara', org: 'ClientOrg', role: 'freelancer' },
     });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
 
-    const keyResponse = await server.request('POST', '/v1/admin/api-keys', {
+    const keyResponse = await server().request('POST', '/v1/admin/api-keys', {
       token: admin.token,
       body: { name: 'acme-hr', org: 'ClientOrg', role: 'hr' },
     });
@@ -98,61 +81,61 @@ describe('authentication and accounts over HTTP', () => {
       'ip:read',
       'provenance:read',
     ]);
-    const asService = await server.request('GET', '/v1/me', { apiKey: key });
+    const asService = await server().request('GET', '/v1/me', { apiKey: key });
     expect(asService.body).toMatchObject({
       principal: { kind: 'service', userId: 'svc.acme-hr', role: 'hr' },
       ledgerIdentity: { mspId: 'ClientOrgMSP', userId: 'svc.acme-hr' },
     });
 
-    const stored = await server.db
-      .selectFrom('api_keys')
+    const stored = await server()
+      .db.selectFrom('api_keys')
       .select('secret_hash')
       .where('id', '=', apiKey.id)
       .executeTakeFirstOrThrow();
     expect(key).not.toContain(stored.secret_hash);
 
-    expect((await server.request('DELETE', `/v1/admin/api-keys/${apiKey.id}`, { token: admin.token })).status).toBe(
+    expect((await server().request('DELETE', `/v1/admin/api-keys/${apiKey.id}`, { token: admin.token })).status).toBe(
       200,
     );
-    expect((await server.request('GET', '/v1/me', { apiKey: key })).status).toBe(401);
-    expect((await server.request('DELETE', `/v1/admin/api-keys/${apiKey.id}`, { token: admin.token })).status).toBe(
+    expect((await server().request('GET', '/v1/me', { apiKey: key })).status).toBe(401);
+    expect((await server().request('DELETE', `/v1/admin/api-keys/${apiKey.id}`, { token: admin.token })).status).toBe(
       404,
     );
   });
 
   it('keeps administration to admins of the organisation (403) and refuses a scope outside the role (422)', async () => {
-    const client = await server.person('erin', 'ClientOrg', 'client');
-    const admin = await server.person('second-admin', 'AuditOrg', 'admin');
-    const refused = await server.request('POST', '/v1/admin/api-keys', {
+    const client = await server().person('erin', 'ClientOrg', 'client');
+    const admin = await server().person('second-admin', 'AuditOrg', 'admin');
+    const refused = await server().request('POST', '/v1/admin/api-keys', {
       token: client.token,
       body: { name: 'sneaky', org: 'ClientOrg', role: 'admin' },
     });
     expect(refused.status).toBe(403);
-    const tooBroad = await server.request('POST', '/v1/admin/api-keys', {
+    const tooBroad = await server().request('POST', '/v1/admin/api-keys', {
       token: admin.token,
       body: { name: 'hr-writer', org: 'AuditOrg', role: 'hr', scopes: ['agreements:write'] },
     });
     expect(tooBroad.status).toBe(422);
     expect(tooBroad.body).toMatchObject({ field: 'scopes' });
-    const unknownOrg = await server.request('POST', '/v1/admin/users', {
+    const unknownOrg = await server().request('POST', '/v1/admin/users', {
       token: admin.token,
       body: { userId: 'frank', org: 'NoSuchOrg', role: 'client' },
     });
     expect(unknownOrg.status).toBe(403);
     expect(unknownOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
     expect(
-      await server.db.selectFrom('users').select('user_id').where('user_id', '=', 'frank').executeTakeFirst(),
+      await server().db.selectFrom('users').select('user_id').where('user_id', '=', 'frank').executeTakeFirst(),
     ).toBeUndefined();
   });
 
   it('serves the OpenAPI document, health and Prometheus metrics', async () => {
-    const document = await server.request('GET', '/openapi.json');
+    const document = await server().request('GET', '/openapi.json');
     expect(document.body).toMatchObject({
       openapi: '3.1.0',
       paths: { '/v1/auth/token': { post: { operationId: 'createToken' } } },
     });
-    expect((await server.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
-    const metrics = await server.request('GET', '/metrics');
+    expect((await server().request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    const metrics = await server().request('GET', '/metrics');
     expect(metrics.body).toContain('gigledger_http_request_duration_seconds_bucket');
     expect(metrics.body).toContain('gigledger_ledger_transaction_duration_seconds_bucket');
   });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJl';
 
@@ -38,18 +39,8 @@ describe('failed credentials are throttled', () => {
   it("backs an account off after 10 wrong passwords, without issuing a token or touching others' logins", async () => {
     const server = await startTestServer();
     try {
-      await server.accounts.createPerson({
-        userId: 'dana',
-        org: 'ClientOrg',
-        role: 'client',
-        password: 'dana password 1',
-      });
-      await server.accounts.createPerson({
-        userId: 'eric',
-        org: 'ClientOrg',
-        role: 'client',
-        password: 'eric password 1',
-      });
+      await createPasswordPerson(server.accounts, 'dana', 'ClientOrg', 'client', 'dana password 1');
+      await createPasswordPerson(server.accounts, 'eric', 'ClientOrg', 'client', 'eric password 1');
       for (let attempt = 0; attempt < 10; attempt += 1) {
         const wrong = await login(server, 'dana', `guess number ${attempt}`);
         expect(wrong.status).toBe(401);
@@ -70,12 +61,7 @@ describe('failed credentials are throttled', () => {
   it('charges wrong GraphQL logins to the address too', async () => {
     const server = await startTestServer({}, { credentialThrottle: { failuresPerAddress: 4 } });
     try {
-      await server.accounts.createPerson({
-        userId: 'gwen',
-        org: 'ClientOrg',
-        role: 'client',
-        password: 'gwen password 1',
-      });
+      await createPasswordPerson(server.accounts, 'gwen', 'ClientOrg', 'client', 'gwen password 1');
       const mutation = (userId: string) =>
         server.request('POST', '/graphql', {
           body: { query: `mutation { createToken(userId: "${userId}", password: "wrong one") { accessToken } }` },
@@ -98,12 +84,7 @@ describe('failed credentials are throttled', () => {
   it('takes as long to refuse an unknown user as a known one', async () => {
     const server = await startTestServer({}, { credentialThrottle: { failuresPerAddress: 1000 } });
     try {
-      await server.accounts.createPerson({
-        userId: 'hana',
-        org: 'ClientOrg',
-        role: 'client',
-        password: 'hana password 1',
-      });
+      await createPasswordPerson(server.accounts, 'hana', 'ClientOrg', 'client', 'hana password 1');
       const timed = async (userId: string): Promise<number> => {
         const started = performance.now();
         expect((await login(server, userId, 'not the password')).status).toBe(401);

@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parseApiConfig } from '../config.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { TokenService } from './tokens.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 /** A stand-in identity provider on loopback: it publishes its signing key as a JWKS. */
 async function startIdentityProvider(): Promise<{
@@ -104,12 +105,7 @@ describe('tokens of an OIDC issuer', () => {
   });
 
   it("never resolves a subject to a local account of the same name, nor to a service's", async () => {
-    await server.accounts.createPerson({
-      userId: 'boss',
-      org: 'ClientOrg',
-      role: 'admin',
-      password: 'a long password 7',
-    });
+    await createPasswordPerson(server.accounts, 'boss', 'ClientOrg', 'admin', 'a long password 7');
     await server.service('oidc-sync', 'ClientOrg', 'hr');
     const before = await server.db.selectFrom('users').selectAll().orderBy('user_id').execute();
 

@@ -1,15 +1,14 @@
 import type { CredentialRecord, PresentationVerdict, SaltedClaim } from '@gigledger/chaincode/model';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { startTestServer } from '../test-support/test-server.js';
 import type { DocumentVerdict } from './credential-service.js';
 import {
   claimNamed,
-  credentialCast,
+  credentialSuite,
   forgeCredential,
   idPath,
   issue,
   ledgerDaysFromNow,
   ledgerState,
-  type CredentialCast,
 } from '../test-support/credential-test-kit.js';
 import type { VerifiableCredential } from './w3c-credential.js';
 
@@ -20,29 +19,19 @@ interface Presented {
 }
 
 describe('selective disclosure and verification over HTTP', () => {
-  let server: TestServer;
-  let cast: CredentialCast;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    cast = await credentialCast(server);
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
+  const { server, cast } = credentialSuite();
 
   /** Anyone, without an account. */
   const verify = async (presentation: Record<string, unknown>): Promise<PresentationVerdict> => {
-    const response = await server.request('POST', '/v1/credentials/verify', { body: presentation });
+    const response = await server().request('POST', '/v1/credentials/verify', { body: presentation });
     expect(response.status).toBe(200);
     return response.body as PresentationVerdict;
   };
   const codes = (verdict: { reasons: readonly { code: string }[] }) => verdict.reasons.map((reason) => reason.code);
 
   const present = async (credentialId: string, reveal: string[]): Promise<Presented> => {
-    const response = await server.request('POST', `/v1/credentials/${idPath(credentialId)}/presentations`, {
-      token: cast.freelancer.token,
+    const response = await server().request('POST', `/v1/credentials/${idPath(credentialId)}/presentations`, {
+      token: cast().freelancer.token,
       body: { reveal },
     });
     expect(response.status).toBe(200);
@@ -50,8 +39,8 @@ describe('selective disclosure and verification over HTTP', () => {
   };
 
   it('lets the holder disclose any subset of claims, and a verifier without an account check it', async () => {
-    const { credential, claims } = await issue(server, cast.registrar, cast.freelancer.party, {
-      expirationDate: ledgerDaysFromNow(server, 365),
+    const { credential, claims } = await issue(server(), cast().registrar, cast().freelancer.party, {
+      expirationDate: ledgerDaysFromNow(server(), 365),
     });
     const presented = await present(credential.credentialId, ['grade']);
     expect(presented.presentation).toEqual({
@@ -60,14 +49,14 @@ describe('selective disclosure and verification over HTTP', () => {
     });
     expect(presented.undisclosedClaims).toEqual(['degree', 'thesis']);
 
-    const verdict = await verify({ ...presented.presentation, expectedSubject: cast.freelancer.party });
+    const verdict = await verify({ ...presented.presentation, expectedSubject: cast().freelancer.party });
     expect(verdict).toMatchObject({
       credentialId: credential.credentialId,
       valid: true,
       reasons: [],
       disclosedClaims: [{ name: 'grade', value: 'distinction', verified: true }],
       undisclosedClaims: ['degree', 'thesis'],
-      credential: { type: 'Certification', issuer: cast.registrar.party, issuerDisplayName: 'TU Delft registrar' },
+      credential: { type: 'Certification', issuer: cast().registrar.party, issuerDisplayName: 'TU Delft registrar' },
     });
     // Undisclosed claims stay hidden: neither their values nor their commitments come back.
     const text = JSON.stringify(verdict);
@@ -81,27 +70,27 @@ describe('selective disclosure and verification over HTTP', () => {
   });
 
   it('lets only the subject build a presentation (404 for anyone else) and names an unknown claim with 422', async () => {
-    const { credential } = await issue(server, cast.registrar, cast.freelancer.party);
+    const { credential } = await issue(server(), cast().registrar, cast().freelancer.party);
     const path = `/v1/credentials/${idPath(credential.credentialId)}/presentations`;
     for (const auth of [
-      { token: cast.registrar.token },
-      { token: cast.otherFreelancer.token },
-      { apiKey: cast.hrKey },
+      { token: cast().registrar.token },
+      { token: cast().otherFreelancer.token },
+      { apiKey: cast().hrKey },
     ]) {
-      const response = await server.request('POST', path, { ...auth, body: { reveal: ['degree'] } });
+      const response = await server().request('POST', path, { ...auth, body: { reveal: ['degree'] } });
       expect(response.status).toBe(404);
       expect(JSON.stringify(response.body)).not.toContain('MSc');
     }
-    expect((await server.request('POST', path, { token: cast.evaluator.token, body: { reveal: [] } })).status).toBe(
+    expect((await server().request('POST', path, { token: cast().evaluator.token, body: { reveal: [] } })).status).toBe(
       403,
     );
     expect(
-      await server.request('POST', path, { token: cast.freelancer.token, body: { reveal: ['degree', 'gpa'] } }),
+      await server().request('POST', path, { token: cast().freelancer.token, body: { reveal: ['degree', 'gpa'] } }),
     ).toMatchObject({ status: 422, body: { field: 'body.reveal.1' } });
     expect(
-      await server.request('POST', path, { token: cast.freelancer.token, body: { reveal: ['degree', 'degree'] } }),
+      await server().request('POST', path, { token: cast().freelancer.token, body: { reveal: ['degree', 'degree'] } }),
     ).toMatchObject({ status: 422, body: { field: 'body.reveal.1' } });
-    expect(await server.request('POST', path, { token: cast.freelancer.token, body: {} })).toMatchObject({
+    expect(await server().request('POST', path, { token: cast().freelancer.token, body: {} })).toMatchObject({
       status: 422,
       body: { field: 'body.reveal' },
     });
@@ -112,8 +101,8 @@ describe('selective disclosure and verification over HTTP', () => {
     let claims: SaltedClaim[];
 
     beforeAll(async () => {
-      ({ credential, claims } = await issue(server, cast.registrar, cast.freelancer.party, {
-        expirationDate: ledgerDaysFromNow(server, 365),
+      ({ credential, claims } = await issue(server(), cast().registrar, cast().freelancer.party, {
+        expirationDate: ledgerDaysFromNow(server(), 365),
       }));
     });
 
@@ -150,7 +139,7 @@ describe('selective disclosure and verification over HTTP', () => {
       const verdict = await verify({
         credentialId: credential.credentialId,
         revealedClaims: [claimNamed(claims, 'degree')],
-        expectedSubject: cast.otherFreelancer.party,
+        expectedSubject: cast().otherFreelancer.party,
       });
       expect(codes(verdict)).toEqual(['SUBJECT_MISMATCH']);
     });
@@ -167,7 +156,7 @@ describe('selective disclosure and verification over HTTP', () => {
       // No issue transaction can write this record (the chaincode checks the grant), so it is
       // written straight to state: verification must not trust the record's own claim.
       const forgedId = `${credential.credentialId}-kyc`;
-      await forgeCredential(server, { ...credential, credentialId: forgedId, type: 'KYC' });
+      await forgeCredential(server(), { ...credential, credentialId: forgedId, type: 'KYC' });
       const verdict = await verify({ credentialId: forgedId, revealedClaims: [claimNamed(claims, 'degree')] });
       expect(verdict.reasons).toEqual([
         {
@@ -180,8 +169,8 @@ describe('selective disclosure and verification over HTTP', () => {
     it('a suspended credential: SUSPENDED at once, and valid again at once when reinstated', async () => {
       const presentation = { credentialId: credential.credentialId, revealedClaims: [claimNamed(claims, 'degree')] };
       const path = `/v1/credentials/${idPath(credential.credentialId)}`;
-      await server.request('POST', `${path}/suspend`, {
-        token: cast.registrar.token,
+      await server().request('POST', `${path}/suspend`, {
+        token: cast().registrar.token,
         body: { reason: 'Thesis under plagiarism review' },
       });
       const suspended = await verify(presentation);
@@ -189,13 +178,16 @@ describe('selective disclosure and verification over HTTP', () => {
       // The issuer's own words stay between the issuer and the holder; the code says enough.
       expect(suspended.reasons[0]!.message).toBe(`credential ${credential.credentialId} is suspended by its issuer`);
       expect(JSON.stringify(suspended)).not.toContain('plagiarism');
-      await server.request('POST', `${path}/reinstate`, { token: cast.registrar.token, body: { reason: 'Cleared' } });
+      await server().request('POST', `${path}/reinstate`, {
+        token: cast().registrar.token,
+        body: { reason: 'Cleared' },
+      });
       expect((await verify(presentation)).valid).toBe(true);
     });
 
     it('a revoked credential: REVOKED at once', async () => {
       const path = `/v1/credentials/${idPath(credential.credentialId)}/revoke`;
-      await server.request('POST', path, { token: cast.registrar.token, body: { reason: 'Degree rescinded' } });
+      await server().request('POST', path, { token: cast().registrar.token, body: { reason: 'Degree rescinded' } });
       const verdict = await verify({ credentialId: credential.credentialId, revealedClaims: [] });
       expect(verdict.reasons).toEqual([expect.objectContaining({ code: 'REVOKED' })]);
       expect(verdict.reasons[0]!.message).toBe(`credential ${credential.credentialId} was revoked by its issuer`);
@@ -203,15 +195,15 @@ describe('selective disclosure and verification over HTTP', () => {
     });
 
     it('an expired credential: EXPIRED, judged by the ledger clock', async () => {
-      const short = await issue(server, cast.certBody, cast.freelancer.party, {
-        expirationDate: ledgerDaysFromNow(server, 1),
+      const short = await issue(server(), cast().certBody, cast().freelancer.party, {
+        expirationDate: ledgerDaysFromNow(server(), 1),
       });
       const presentation = {
         credentialId: short.credential.credentialId,
         revealedClaims: [claimNamed(short.claims, 'degree')],
       };
       expect((await verify(presentation)).valid).toBe(true);
-      server.ledger.ledger.advanceSeconds(2 * 24 * 3600);
+      server().ledger.ledger.advanceSeconds(2 * 24 * 3600);
       expect(codes(await verify(presentation))).toEqual(['EXPIRED']);
     });
   });
@@ -230,8 +222,8 @@ describe('selective disclosure and verification over HTTP', () => {
       ],
     ];
     for (const [body, field] of cases) {
-      for (const auth of [{}, { token: cast.freelancer.token }]) {
-        const response = await server.request('POST', '/v1/credentials/verify', { ...auth, body });
+      for (const auth of [{}, { token: cast().freelancer.token }]) {
+        const response = await server().request('POST', '/v1/credentials/verify', { ...auth, body });
         expect([field, response.status]).toEqual([field, 422]);
         expect(response.body).toMatchObject({ field });
       }
@@ -255,12 +247,12 @@ describe('selective disclosure and verification over HTTP', () => {
 
   describe('W3C Verifiable Credentials 2.0 export', () => {
     it('exports the commitments with the issuing transaction and block, and round-trips through import-verify', async () => {
-      const { credential, blockNumber } = await issue(server, cast.registrar, cast.freelancer.party, {
+      const { credential, blockNumber } = await issue(server(), cast().registrar, cast().freelancer.party, {
         type: 'Course',
-        expirationDate: ledgerDaysFromNow(server, 90),
+        expirationDate: ledgerDaysFromNow(server(), 90),
       });
-      const exported = await server.request('GET', `/v1/credentials/${idPath(credential.credentialId)}/vc`, {
-        token: cast.freelancer.token,
+      const exported = await server().request('GET', `/v1/credentials/${idPath(credential.credentialId)}/vc`, {
+        token: cast().freelancer.token,
       });
       expect(exported.status).toBe(200);
       const document = exported.body as VerifiableCredential;
@@ -272,7 +264,7 @@ describe('selective disclosure and verification over HTTP', () => {
         validFrom: credential.issuanceDate,
         validUntil: credential.expirationDate,
         credentialSubject: {
-          id: `urn:gigledger:party:TalentOrgMSP:${cast.freelancer.party.userId}`,
+          id: `urn:gigledger:party:TalentOrgMSP:${cast().freelancer.party.userId}`,
           claimCommitments: credential.claims,
         },
         credentialStatus: {
@@ -294,7 +286,7 @@ describe('selective disclosure and verification over HTTP', () => {
         },
       });
 
-      const imported = await server.request('POST', '/v1/credentials/vc/verify', { body: document });
+      const imported = await server().request('POST', '/v1/credentials/vc/verify', { body: document });
       expect(imported.status).toBe(200);
       expect(imported.body).toMatchObject({ credentialId: credential.credentialId, valid: true, reasons: [] });
 
@@ -303,7 +295,7 @@ describe('selective disclosure and verification over HTTP', () => {
         'degree',
         'thesis',
       ]);
-      const withClaims = await server.request('POST', '/v1/credentials/vc/verify', {
+      const withClaims = await server().request('POST', '/v1/credentials/vc/verify', {
         body: presented.verifiableCredential,
       });
       expect(withClaims.body).toMatchObject({
@@ -319,8 +311,8 @@ describe('selective disclosure and verification over HTTP', () => {
     });
 
     it('fails a tampered export, naming what was changed', async () => {
-      const { credential } = await issue(server, cast.registrar, cast.freelancer.party, {
-        expirationDate: ledgerDaysFromNow(server, 30),
+      const { credential } = await issue(server(), cast().registrar, cast().freelancer.party, {
+        expirationDate: ledgerDaysFromNow(server(), 30),
       });
       const { verifiableCredential: original } = await present(credential.credentialId, ['degree']);
       const tamperings: [string, (document: VerifiableCredential) => VerifiableCredential, string[]][] = [
@@ -337,7 +329,7 @@ describe('selective disclosure and verification over HTTP', () => {
         ],
         [
           'the expiry',
-          (d) => ({ ...d, validUntil: ledgerDaysFromNow(server, 3650) }),
+          (d) => ({ ...d, validUntil: ledgerDaysFromNow(server(), 3650) }),
           ['DOCUMENT_MISMATCH:validUntil'],
         ],
         ['the type', (d) => ({ ...d, type: ['VerifiableCredential', 'Course'] }), ['DOCUMENT_MISMATCH:type']],
@@ -347,7 +339,7 @@ describe('selective disclosure and verification over HTTP', () => {
             ...d,
             credentialSubject: {
               ...d.credentialSubject,
-              id: `urn:gigledger:party:TalentOrgMSP:${cast.otherFreelancer.party.userId}`,
+              id: `urn:gigledger:party:TalentOrgMSP:${cast().otherFreelancer.party.userId}`,
             },
           }),
           ['SUBJECT_MISMATCH', 'DOCUMENT_MISMATCH:credentialSubject.id'],
@@ -370,7 +362,7 @@ describe('selective disclosure and verification over HTTP', () => {
         ['the id', (d) => ({ ...d, id: 'urn:uuid:11111111-1111-4111-8111-111111111111' }), ['DOCUMENT_MISMATCH:id']],
       ];
       for (const [what, tamper, expected] of tamperings) {
-        const response = await server.request('POST', '/v1/credentials/vc/verify', { body: tamper(original) });
+        const response = await server().request('POST', '/v1/credentials/vc/verify', { body: tamper(original) });
         expect([what, response.status]).toEqual([what, 200]);
         const verdict = response.body as DocumentVerdict;
         expect([what, verdict.valid]).toEqual([what, false]);
@@ -386,17 +378,17 @@ describe('selective disclosure and verification over HTTP', () => {
     });
 
     it('reports a revoked credential through import-verify, and refuses a malformed document with 422', async () => {
-      const { credential } = await issue(server, cast.registrar, cast.freelancer.party);
+      const { credential } = await issue(server(), cast().registrar, cast().freelancer.party);
       const exported = (
-        await server.request('GET', `/v1/credentials/${idPath(credential.credentialId)}/vc`, {
-          token: cast.freelancer.token,
+        await server().request('GET', `/v1/credentials/${idPath(credential.credentialId)}/vc`, {
+          token: cast().freelancer.token,
         })
       ).body as VerifiableCredential;
-      await server.request('POST', `/v1/credentials/${idPath(credential.credentialId)}/revoke`, {
-        token: cast.registrar.token,
+      await server().request('POST', `/v1/credentials/${idPath(credential.credentialId)}/revoke`, {
+        token: cast().registrar.token,
         body: { reason: 'Issued in error' },
       });
-      const verdict = (await server.request('POST', '/v1/credentials/vc/verify', { body: exported }))
+      const verdict = (await server().request('POST', '/v1/credentials/vc/verify', { body: exported }))
         .body as DocumentVerdict;
       expect(verdict.reasons.map((reason) => reason.code)).toEqual(['REVOKED']);
 
@@ -408,7 +400,7 @@ describe('selective disclosure and verification over HTTP', () => {
         ],
         [{ ...exported, type: ['VerifiableCredential', 'Degree'] }, 'body.type.1'],
       ] as const) {
-        expect(await server.request('POST', '/v1/credentials/vc/verify', { body })).toMatchObject({
+        expect(await server().request('POST', '/v1/credentials/vc/verify', { body })).toMatchObject({
           status: 422,
           body: { field },
         });
@@ -416,19 +408,19 @@ describe('selective disclosure and verification over HTTP', () => {
     });
 
     it('exports only to those who may read the credential', async () => {
-      const { credential } = await issue(server, cast.registrar, cast.freelancer.party);
+      const { credential } = await issue(server(), cast().registrar, cast().freelancer.party);
       const path = `/v1/credentials/${idPath(credential.credentialId)}/vc`;
-      expect((await server.request('GET', path, { token: cast.registrar.token })).status).toBe(200);
-      expect((await server.request('GET', path, { apiKey: cast.hrKey })).status).toBe(200);
-      expect((await server.request('GET', path, { token: cast.otherFreelancer.token })).status).toBe(404);
-      expect((await server.request('GET', path, { token: cast.evaluator.token })).status).toBe(403);
-      expect(await server.request('GET', '/v1/credentials/-x/vc', { token: cast.freelancer.token })).toMatchObject({
+      expect((await server().request('GET', path, { token: cast().registrar.token })).status).toBe(200);
+      expect((await server().request('GET', path, { apiKey: cast().hrKey })).status).toBe(200);
+      expect((await server().request('GET', path, { token: cast().otherFreelancer.token })).status).toBe(404);
+      expect((await server().request('GET', path, { token: cast().evaluator.token })).status).toBe(403);
+      expect(await server().request('GET', '/v1/credentials/-x/vc', { token: cast().freelancer.token })).toMatchObject({
         status: 422,
         body: { field: 'path.credentialId' },
       });
-      const before = ledgerState(server);
-      await server.request('GET', path, { token: cast.freelancer.token });
-      expect(ledgerState(server)).toEqual(before);
+      const before = ledgerState(server());
+      await server().request('GET', path, { token: cast().freelancer.token });
+      expect(ledgerState(server())).toEqual(before);
     });
   });
 });

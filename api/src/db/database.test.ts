@@ -10,6 +10,7 @@ import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { migrations } from './migrations.js';
 import { openDatabase, type Db } from './database.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 /**
  * The same storage tests on SQLite and, when GIGLEDGER_TEST_DATABASE_URL names a
@@ -112,16 +113,25 @@ describe.each(backends)('storage on $name', (backend) => {
       .executeTakeFirstOrThrow();
     expect(row.private_key).not.toContain('ivy');
     await expect(new Wallet(db, 'another key').get('person:ivy')).rejects.toThrow();
+
+    // A re-enrollment stores the same label again: everything under it is replaced.
+    await wallet.put({
+      label: 'person:ivy',
+      mspId: 'TalentOrgMSP',
+      enrollmentId: 'ivy-2',
+      certificatePem: 'renewed certificate',
+      privateKeyPem: 'the new private key of ivy',
+    });
+    expect(await wallet.get('person:ivy')).toMatchObject({
+      enrollmentId: 'ivy-2',
+      certificatePem: 'renewed certificate',
+      privateKeyPem: 'the new private key of ivy',
+    });
   });
 
   it('stores people and API keys; a revoked key no longer authenticates', async () => {
     const accounts = new AccountService(db, new Wallet(db, 'k'), issuer);
-    await accounts.createPerson({
-      userId: 'jack',
-      org: 'TalentOrg',
-      role: 'freelancer',
-      password: 'a long password 5',
-    });
+    await createPasswordPerson(accounts, 'jack', 'TalentOrg', 'freelancer', 'a long password 5');
     expect((await accounts.checkPassword('jack', 'a long password 5')).mspId).toBe('TalentOrgMSP');
 
     const { key, apiKey } = await accounts.createApiKey({ name: 'hr-sync', org: 'TalentOrg', role: 'hr' }, 'jack');

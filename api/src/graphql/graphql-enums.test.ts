@@ -20,7 +20,7 @@ import {
   voteChoices,
   workKinds,
 } from '@gigledger/chaincode/model';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { suiteServer } from '../test-support/suite-server.js';
 
 /**
  * The zod enum of the domain model each GraphQL enum mirrors. GraphQL names cannot hold
@@ -50,18 +50,10 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
 };
 
 describe('GraphQL enums and the domain model', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({ GRAPHQL_INTROSPECTION: 'true' });
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = suiteServer({ GRAPHQL_INTROSPECTION: 'true' });
 
   it('serves every enum with exactly the values of the zod enum it mirrors', async () => {
-    const response = await server.request('POST', '/graphql', {
+    const response = await server().request('POST', '/graphql', {
       body: { query: '{ __schema { types { name kind enumValues { name } } } }' },
     });
     const types = (

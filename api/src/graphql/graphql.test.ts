@@ -1,4 +1,6 @@
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { suiteServer } from '../test-support/suite-server.js';
+import { startTestServer } from '../test-support/test-server.js';
+import { createPasswordPerson } from '../test-support/password-people.js';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
@@ -6,18 +8,10 @@ interface GraphqlResponse {
 }
 
 describe('the GraphQL endpoint', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = suiteServer();
 
   const graphql = async (query: string, options: { token?: string; variables?: Record<string, unknown> } = {}) => {
-    const response = await server.request('POST', '/graphql', {
+    const response = await server().request('POST', '/graphql', {
       ...(options.token === undefined ? {} : { token: options.token }),
       body: { query, variables: options.variables ?? {} },
     });
@@ -25,12 +19,7 @@ describe('the GraphQL endpoint', () => {
   };
 
   it('logs in through a mutation and answers who the caller is', async () => {
-    await server.accounts.createPerson({
-      userId: 'gina',
-      org: 'TalentOrg',
-      role: 'freelancer',
-      password: 'a long password 4',
-    });
+    await createPasswordPerson(server().accounts, 'gina', 'TalentOrg', 'freelancer', 'a long password 4');
     const login = await graphql(
       'mutation ($u: String!, $p: String!) { createToken(userId: $u, password: $p) { accessToken } }',
       {
@@ -134,12 +123,12 @@ describe('the GraphQL endpoint', () => {
   });
 
   it('limits batched operations', async () => {
-    const batch = Array.from({ length: server.config.graphql.maxBatch + 1 }, () => ({
+    const batch = Array.from({ length: server().config.graphql.maxBatch + 1 }, () => ({
       query: '{ chaincodeVersion { name } }',
     }));
-    const response = await server.request('POST', '/graphql', { body: batch });
+    const response = await server().request('POST', '/graphql', { body: batch });
     expect(JSON.stringify(response.body)).toMatch(/batch/i);
-    const allowed = await server.request('POST', '/graphql', { body: batch.slice(1) });
+    const allowed = await server().request('POST', '/graphql', { body: batch.slice(1) });
     expect(Array.isArray(allowed.body)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { suiteServer } from '../test-support/suite-server.js';
+import type { TestServer } from '../test-support/test-server.js';
 
 /** Raw HTTP, because these requests are deliberately not what the JSON helpers send. */
 async function send(
@@ -17,15 +18,7 @@ async function send(
 }
 
 describe('request bodies the framework refuses get their 4xx, never 500', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = suiteServer();
 
   it.each([
     [
@@ -54,7 +47,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     ],
   ])('refuses a body %s', async (_case, body, headers, status, code) => {
     for (const path of ['/v1/agreements', '/v1/settlement/callbacks/sandbox', '/v1/auth/token']) {
-      const answer = await send(server, path, body, headers);
+      const answer = await send(server(), path, body, headers);
       expect([path, answer.status, answer.body.code]).toEqual([path, status, code]);
     }
   });
@@ -66,7 +59,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       ['deflate', Buffer.from('not deflate either')],
       ['gzip', truncated],
     ] as const) {
-      const answer = await send(server, '/v1/auth/token', body, {
+      const answer = await send(server(), '/v1/auth/token', body, {
         'content-type': 'application/json',
         'content-encoding': encoding,
       });
@@ -75,8 +68,8 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
   });
 
   it('refuses a body with a key that has no canonical encoding, naming it, on any route', async () => {
-    const token = (await server.person('canon-client', 'ClientOrg', 'client')).token;
-    const answer = await fetch(`${server.url}/v1/agreements/A-1/milestones/m1/deliverables`, {
+    const token = (await server().person('canon-client', 'ClientOrg', 'client')).token;
+    const answer = await fetch(`${server().url}/v1/agreements/A-1/milestones/m1/deliverables`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body:
@@ -90,7 +83,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
 
   it('refuses a gzip body that inflates past the limit', async () => {
     const inflated = gzipSync(Buffer.from(JSON.stringify({ title: 'y'.repeat(5_000_000) })));
-    const answer = await send(server, '/v1/auth/token', inflated, {
+    const answer = await send(server(), '/v1/auth/token', inflated, {
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });

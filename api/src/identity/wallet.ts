@@ -36,18 +36,12 @@ export class Wallet {
       private_key: this.#sealer.seal(identity.privateKeyPem),
       created_at: new Date().toISOString(),
     };
+    const { label: _label, ...stored } = row;
     await this.#db
       .insertInto('identities')
       .values(row)
-      .onConflict((conflict) =>
-        conflict.column('label').doUpdateSet({
-          msp_id: row.msp_id,
-          enrollment_id: row.enrollment_id,
-          certificate: row.certificate,
-          private_key: row.private_key,
-          created_at: row.created_at,
-        }),
-      )
+      // Storing a label again replaces everything stored under it.
+      .onConflict((conflict) => conflict.column('label').doUpdateSet(stored))
       .execute();
   }
 

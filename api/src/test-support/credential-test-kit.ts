@@ -1,5 +1,6 @@
 import { canonicalJson, type CredentialRecord, type Party, type SaltedClaim } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
+import { suiteServer } from './suite-server.js';
 import type { Person, TestServer } from './test-server.js';
 import type { IssuedCredential } from '../credentials/credential-service.js';
 import type { Committed } from '../ledger/committed.js';
@@ -49,6 +50,27 @@ export async function credentialCast(server: TestServer, prefix = ''): Promise<C
   await registerIssuer(server, cast.admin, cast.registrar.party, 'TU Delft registrar', ['Certification', 'Course']);
   await registerIssuer(server, cast.admin, cast.certBody.party, 'ML certification body', ['Certification']);
   return cast;
+}
+
+/**
+ * A test server with a credential cast for the enclosing `describe`: started and cast in
+ * its `beforeAll`, closed in its `afterAll` (see {@link suiteServer}).
+ *
+ * @throws Error when either function is called before the suite's `beforeAll` has run.
+ */
+export function credentialSuite(): { server: () => TestServer; cast: () => CredentialCast } {
+  const server = suiteServer();
+  let cast: CredentialCast | undefined;
+  beforeAll(async () => {
+    cast = await credentialCast(server());
+  });
+  return {
+    server,
+    cast: () => {
+      if (cast === undefined) throw new Error('the credential cast is made in beforeAll; ask for it inside a test');
+      return cast;
+    },
+  };
 }
 
 /** Registers an issuer through the admin API. */

@@ -13,6 +13,7 @@ import {
   otherFreelancer,
 } from '../test-support/agreement-fixtures';
 import { degreeClaims, registrarParty, daysAfterNow } from '../test-support/credential-fixtures';
+import type { TestIdentity } from '../test-support/in-memory-ledger';
 import {
   ReputationDriver,
   attestationKey,
@@ -37,6 +38,16 @@ describe('ReputationContract: attestations', () => {
       comment: 'Shipped the data pipeline we both depended on',
       ...overrides,
     });
+
+  /** An active agreement of Dave's, another client of the same organisation, with `freelancerIdentity`. */
+  const activeForDave = (agreementId: string, freelancerIdentity: TestIdentity) =>
+    driver.activeAgreement(
+      agreementId,
+      freelancerIdentity,
+      { client: { mspId: 'ClientOrgMSP', userId: 'dave' } },
+      14,
+      otherClient,
+    );
 
   beforeEach(async () => {
     driver = new ReputationDriver();
@@ -66,8 +77,7 @@ describe('ReputationContract: attestations', () => {
       txId: tx.txId,
     } satisfies AttestationRecord);
     const key = attestationKey(freelancerParty, tomParty, agreementId);
-    expect(driver.ledger.read(key)).toEqual(attestation);
-    expect(tx.writes.filter((written) => !written.startsWith(compositeKey('request')))).toEqual([key]);
+    driver.expectSoleWrite(key, attestation);
     expect(reputationEvents.attestationRecorded.payload.parse(driver.ledger.lastEvent!.payload).attestation).toEqual(
       attestation,
     );
@@ -160,13 +170,7 @@ describe('ReputationContract: attestations', () => {
     await driver.expectRefusal(() => vouch({ agreementId: 'A-22' }), missingAgreement('A-22'));
     await driver.expectRefusal(() => vouch({ agreementId: 'A-404' }), missingAgreement('A-404'));
     // Carol holds a freelancer certificate too and may read both agreements, so she is told.
-    await driver.activeAgreement(
-      'A-23',
-      clientAsFreelancer,
-      { client: { mspId: 'ClientOrgMSP', userId: 'dave' } },
-      14,
-      otherClient,
-    );
+    await activeForDave('A-23', clientAsFreelancer);
     await driver.expectRefusal(
       () => vouch({ agreementId: 'A-22', attesterAgreementId: 'A-23' }, clientAsFreelancer),
       /^FORBIDDEN\[agreementId\]: TalentOrgMSP user tara was not the freelancer of agreement A-22$/,
@@ -185,13 +189,7 @@ describe('ReputationContract: attestations', () => {
   });
 
   it('answers agreements with different clients as if the subject agreement did not exist, naming nobody', async () => {
-    await driver.activeAgreement(
-      'A-19',
-      otherFreelancer,
-      { client: { mspId: 'ClientOrgMSP', userId: 'dave' } },
-      14,
-      otherClient,
-    );
+    await activeForDave('A-19', otherFreelancer);
     await driver.expectRefusal(
       () => vouch({ attesterAgreementId: 'A-19' }),
       'NOT_FOUND[agreementId]: agreement A-17 does not exist',

@@ -81,8 +81,7 @@ describe('ReputationContract: completions', () => {
       txId: tx.txId,
     } satisfies CompletionRecord);
     const key = completionKey(freelancerParty, agreementId, 'm1');
-    expect(driver.ledger.read(key)).toEqual(completion);
-    expect(tx.writes.filter((written) => !written.startsWith(compositeKey('request')))).toEqual([key]);
+    driver.expectSoleWrite(key, completion);
     expect(driver.ledger.lastEvent!.name).toBe('reputation.CompletionRecorded');
     expect(reputationEvents.completionRecorded.payload.parse(driver.ledger.lastEvent!.payload)).toEqual({
       subject: freelancerParty,

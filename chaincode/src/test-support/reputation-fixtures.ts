@@ -105,6 +105,16 @@ export class ReputationDriver {
     return this.ledger.invoke(as, (ctx) => this.contract.reputationOf(ctx, JSON.stringify(subject)));
   }
 
+  /**
+   * Checks that the last transaction wrote `record` at `key` and nothing else besides the
+   * request record that makes its request id replayable.
+   */
+  expectSoleWrite(key: string, record: unknown): void {
+    expect(this.ledger.read(key)).toEqual(record);
+    const writes = this.ledger.transactions.at(-1)?.writes ?? [];
+    expect(writes.filter((written) => !written.startsWith(compositeKey('request')))).toEqual([key]);
+  }
+
   /** Runs a refused transaction and checks that it left the ledger as it was. */
   async expectRefusal(promise: () => Promise<unknown>, expected: RegExp | string): Promise<void> {
     const before = this.#snapshot();

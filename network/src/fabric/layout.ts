@@ -24,16 +24,16 @@ export function peerOrgDir(config: NetworkConfig, org: PeerOrg): string {
 
 export function ordererMaterial(config: NetworkConfig, node: OrdererNode): NodeMaterial {
   const dir = path.join(ordererOrgDir(config), 'orderers', node.host);
-  return serverMaterial(dir);
+  return tlsMaterial(dir, 'server');
 }
 
 export function peerMaterial(config: NetworkConfig, org: PeerOrg): NodeMaterial {
-  return serverMaterial(path.join(peerOrgDir(config, org), 'peers', org.peer.host));
+  return tlsMaterial(path.join(peerOrgDir(config, org), 'peers', org.peer.host), 'server');
 }
 
 /** TLS server certificate for the organisation's Fabric CA, issued by the organisation's TLS CA. */
 export function caTlsMaterial(config: NetworkConfig, org: PeerOrg): NodeMaterial {
-  return serverMaterial(path.join(peerOrgDir(config, org), 'peers', `ca.${org.domain}`));
+  return tlsMaterial(path.join(peerOrgDir(config, org), 'peers', `ca.${org.domain}`), 'server');
 }
 
 /** The organisation's signing CA: the Fabric CA server issues with this key so its users belong to the MSP. */
@@ -51,7 +51,7 @@ export function ordererTlsCa(config: NetworkConfig): string {
 }
 
 export function orgAdmin(config: NetworkConfig, org: PeerOrg): NodeMaterial {
-  return clientMaterial(path.join(peerOrgDir(config, org), 'users', `Admin@${org.domain}`));
+  return tlsMaterial(path.join(peerOrgDir(config, org), 'users', `Admin@${org.domain}`), 'client');
 }
 
 /**
@@ -59,11 +59,11 @@ export function orgAdmin(config: NetworkConfig, org: PeerOrg): NodeMaterial {
  * (gateway clients present it to peers that require client certificates).
  */
 export function orgTlsClient(config: NetworkConfig, org: PeerOrg): NodeMaterial {
-  return clientMaterial(path.join(peerOrgDir(config, org), 'users', `User1@${org.domain}`));
+  return tlsMaterial(path.join(peerOrgDir(config, org), 'users', `User1@${org.domain}`), 'client');
 }
 
 export function ordererAdmin(config: NetworkConfig): NodeMaterial {
-  return clientMaterial(path.join(ordererOrgDir(config), 'users', `Admin@${config.ordererOrg.domain}`));
+  return tlsMaterial(path.join(ordererOrgDir(config), 'users', `Admin@${config.ordererOrg.domain}`), 'client');
 }
 
 export function chaincodeServerDomain(config: NetworkConfig): string {
@@ -72,13 +72,16 @@ export function chaincodeServerDomain(config: NetworkConfig): string {
 
 export function chaincodeServerMaterial(config: NetworkConfig): NodeMaterial {
   const domain = chaincodeServerDomain(config);
-  return serverMaterial(path.join(config.paths.crypto, 'peerOrganizations', domain, 'peers', `server.${domain}`));
+  return tlsMaterial(
+    path.join(config.paths.crypto, 'peerOrganizations', domain, 'peers', `server.${domain}`),
+    'server',
+  );
 }
 
 /** The client identity peers present to the chaincode server. */
 export function chaincodeClientMaterial(config: NetworkConfig): NodeMaterial {
   const domain = chaincodeServerDomain(config);
-  return clientMaterial(path.join(config.paths.crypto, 'peerOrganizations', domain, 'users', `User1@${domain}`));
+  return tlsMaterial(path.join(config.paths.crypto, 'peerOrganizations', domain, 'users', `User1@${domain}`), 'client');
 }
 
 export function orgMspDir(config: NetworkConfig, org: PeerOrg): string {
@@ -108,20 +111,12 @@ export function signcertFile(mspDir: string): string {
   return path.join(dir, first);
 }
 
-function serverMaterial(dir: string): NodeMaterial {
+/** The MSP folder and TLS files of a node or user folder laid out by cryptogen (`tls/server.*` or `tls/client.*`). */
+function tlsMaterial(dir: string, side: 'server' | 'client'): NodeMaterial {
   return {
     mspDir: path.join(dir, 'msp'),
-    tlsCert: path.join(dir, 'tls', 'server.crt'),
-    tlsKey: path.join(dir, 'tls', 'server.key'),
-    tlsCa: path.join(dir, 'tls', 'ca.crt'),
-  };
-}
-
-function clientMaterial(dir: string): NodeMaterial {
-  return {
-    mspDir: path.join(dir, 'msp'),
-    tlsCert: path.join(dir, 'tls', 'client.crt'),
-    tlsKey: path.join(dir, 'tls', 'client.key'),
+    tlsCert: path.join(dir, 'tls', `${side}.crt`),
+    tlsKey: path.join(dir, 'tls', `${side}.key`),
     tlsCa: path.join(dir, 'tls', 'ca.crt'),
   };
 }

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { findPortConflicts, isPortFree } from './ports.js';
 import { processStartTicks } from './proc.js';
-import { isAlive, NetworkLock, ProcessRegistry } from './registry.js';
+import { isAlive, NetworkLock, ProcessRegistry, type StartRequest } from './registry.js';
+
+/** A stand-in node: `sleep` runs long enough to be recorded, found alive and stopped by PID. */
+function sleeper(seconds: string, cwd: string): StartRequest {
+  return { name: 'sleeper', kind: 'peer', command: 'sleep', args: [seconds], env: process.env, cwd, ports: [] };
+}
 
 describe('ProcessRegistry', () => {
   let registry: ProcessRegistry;
@@ -15,30 +20,12 @@ describe('ProcessRegistry', () => {
   });
 
   it('starts a process detached, records it by PID and start time, and stops it by PID', async () => {
-    const record = registry.start({
-      name: 'sleeper',
-      kind: 'peer',
-      command: 'sleep',
-      args: ['30'],
-      env: process.env,
-      cwd: os.tmpdir(),
-      ports: [],
-    });
+    const record = registry.start(sleeper('30', os.tmpdir()));
 
     expect(isAlive(record)).toBe(true);
     expect(record.startTicks).toBe(processStartTicks(record.pid));
     expect(registry.running().map((entry) => entry.name)).toEqual(['sleeper']);
-    expect(() =>
-      registry.start({
-        name: 'sleeper',
-        kind: 'peer',
-        command: 'sleep',
-        args: ['1'],
-        env: process.env,
-        cwd: '/',
-        ports: [],
-      }),
-    ).toThrow(`sleeper is already running as PID ${record.pid}`);
+    expect(() => registry.start(sleeper('1', '/'))).toThrow(`sleeper is already running as PID ${record.pid}`);
 
     await registry.stop('sleeper');
 
@@ -47,15 +34,7 @@ describe('ProcessRegistry', () => {
   });
 
   it('never signals a process whose start time differs from the record (a reused PID)', async () => {
-    const record = registry.start({
-      name: 'sleeper',
-      kind: 'peer',
-      command: 'sleep',
-      args: ['30'],
-      env: process.env,
-      cwd: '/',
-      ports: [],
-    });
+    const record = registry.start(sleeper('30', '/'));
     const impostor = { ...record, startTicks: '1' };
 
     expect(isAlive(impostor)).toBe(false);

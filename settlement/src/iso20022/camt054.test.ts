@@ -1,6 +1,6 @@
-import type { PaymentOrder } from '../provider.js';
 import { answerPain001, buildCamt054, parseCamt054, type Camt054EntryInput } from './camt054.js';
 import { buildPain001 } from './pain001.js';
+import { payout } from './test-support/payment-orders.js';
 import { accounts, schemaErrors } from './test-support/xsd.js';
 
 const base = {
@@ -18,6 +18,26 @@ const booked: Camt054EntryInput = {
   bookingDate: '2026-03-02',
   accountServicerReference: 'REF-1',
 };
+const paidJpy: Camt054EntryInput = {
+  ...booked,
+  endToEndId: 'A-2',
+  amountMinor: 5000n,
+  currency: 'JPY',
+  accountServicerReference: 'REF-2',
+};
+
+/** A credit that gives back a BHD payout the bank could not make (ISO reason AC04, account closed). */
+function returnedBhd(additionalInformation: string): Camt054EntryInput {
+  return {
+    ...booked,
+    endToEndId: 'A-3',
+    amountMinor: 1234n,
+    currency: 'BHD',
+    creditDebit: 'CRDT',
+    accountServicerReference: 'REF-3',
+    returnReason: { code: 'AC04', additionalInformation },
+  };
+}
 
 describe('camt.054', () => {
   it('builds notifications the official camt.054.001.08 schema accepts', async () => {
@@ -25,16 +45,8 @@ describe('camt.054', () => {
       ...base,
       entries: [
         booked,
-        { ...booked, endToEndId: 'A-2', amountMinor: 5000n, currency: 'JPY', accountServicerReference: 'REF-2' },
-        {
-          ...booked,
-          endToEndId: 'A-3',
-          amountMinor: 1234n,
-          currency: 'BHD',
-          creditDebit: 'CRDT',
-          accountServicerReference: 'REF-3',
-          returnReason: { code: 'AC04', additionalInformation: 'Account closed <2026>' },
-        },
+        paidJpy,
+        returnedBhd('Account closed <2026>'),
         {
           ...booked,
           endToEndId: 'A-4',
@@ -53,16 +65,8 @@ describe('camt.054', () => {
       ...base,
       entries: [
         booked,
-        { ...booked, endToEndId: 'A-2', amountMinor: 5000n, currency: 'JPY', accountServicerReference: 'REF-2' },
-        {
-          ...booked,
-          endToEndId: 'A-3',
-          amountMinor: 1234n,
-          currency: 'BHD',
-          creditDebit: 'CRDT',
-          accountServicerReference: 'REF-3',
-          returnReason: { code: 'AC04', additionalInformation: 'Account closed' },
-        },
+        paidJpy,
+        returnedBhd('Account closed'),
         { ...booked, endToEndId: 'A-4', status: 'PDNG', accountServicerReference: 'REF-4' },
         { ...booked, endToEndId: 'A-5', status: 'RJCT', accountServicerReference: 'REF-5' },
       ],
@@ -201,16 +205,7 @@ describe('camt.054', () => {
   });
 
   it('answers a pain.001 file the way a bank would', async () => {
-    const order = (instructionId: string, amountMinor: bigint, currency: string): PaymentOrder => ({
-      instructionId,
-      direction: 'payout',
-      amountMinor,
-      currency,
-      counterparty: { kind: 'iban', holderName: 'Ada', ...accounts.netherlands },
-      remittanceInformation: 'Release',
-      requestedAt: '2026-03-01T00:00:00Z',
-    });
-    const pain = buildPain001([order('A-1', 100n, 'EUR'), order('A-2', 250n, 'BHD')], {
+    const pain = buildPain001([payout('A-1', 100n, 'EUR'), payout('A-2', 250n, 'BHD')], {
       messageId: 'P1',
       createdAt: '2026-03-01T09:00:00Z',
       debtor: accounts.escrow,

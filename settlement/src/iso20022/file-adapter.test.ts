@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PaymentOrder } from '../provider.js';
 import { answerPain001 } from './camt054.js';
 import { Iso20022FileAdapter, ledgerFileName, type Iso20022FileAdapterOptions } from './file-adapter.js';
 import { endToEndIdFor } from './identifiers.js';
 import { readPain001 } from './pain001.js';
+import { payout } from './test-support/payment-orders.js';
 import { accounts, schemaErrors } from './test-support/xsd.js';
 
 let root: string;
@@ -33,18 +33,6 @@ function adapter(overrides: Partial<Iso20022FileAdapterOptions> = {}): Iso20022F
     clock: () => new Date(Date.UTC(2026, 2, 1, 9, 30, tick++)),
     ...overrides,
   });
-}
-
-function payout(instructionId: string, amountMinor = 150000n, currency = 'EUR'): PaymentOrder {
-  return {
-    instructionId,
-    direction: 'payout',
-    amountMinor,
-    currency,
-    counterparty: { kind: 'iban', holderName: 'Ada Lovelace', ...accounts.germany },
-    remittanceInformation: `GigLedger ${instructionId}`,
-    requestedAt: '2026-03-01T09:00:00Z',
-  };
 }
 
 const painFiles = async (): Promise<string[]> => (await readdir(outbox)).filter((name) => name.endsWith('.xml')).sort();

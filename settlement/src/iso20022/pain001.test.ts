@@ -1,6 +1,6 @@
-import type { PaymentOrder } from '../provider.js';
 import { endToEndIdFor } from './identifiers.js';
 import { buildPain001, readPain001, type Pain001Options } from './pain001.js';
+import { payout } from './test-support/payment-orders.js';
 import { accounts, schemaErrors } from './test-support/xsd.js';
 
 const options: Pain001Options = {
@@ -8,24 +8,6 @@ const options: Pain001Options = {
   createdAt: '2026-03-01T09:30:00Z',
   debtor: accounts.escrow,
 };
-
-function payout(
-  instructionId: string,
-  amountMinor: bigint,
-  currency: string,
-  overrides: Partial<PaymentOrder> = {},
-): PaymentOrder {
-  return {
-    instructionId,
-    direction: 'payout',
-    amountMinor,
-    currency,
-    counterparty: { kind: 'iban', holderName: 'Ada Lovelace', ...accounts.germany },
-    remittanceInformation: `GigLedger ${instructionId}`,
-    requestedAt: '2026-03-01T09:00:00Z',
-    ...overrides,
-  };
-}
 
 describe('buildPain001', () => {
   it('writes a file the official pain.001.001.09 schema accepts, with exponents per currency', async () => {

@@ -363,16 +363,8 @@ class SandboxProviderImpl implements SandboxProvider {
       .map((record) => ({ record, bookedAt: record.bookedAt ?? record.receivedAt }))
       .filter(({ bookedAt }) => Date.parse(bookedAt) >= from && Date.parse(bookedAt) <= to)
       .sort((a, b) => Date.parse(a.bookedAt) - Date.parse(b.bookedAt))
-      .map(({ record, bookedAt }) => ({
-        instructionId: record.instructionId,
-        providerReference: record.providerReference,
-        direction: record.direction,
-        amount: record.amount,
-        // The store only holds orders that passed the protocol's currency check.
-        currency: record.currency,
-        status: record.status,
-        bookedAt,
-      }));
+      // The store only holds orders that passed the protocol's currency check.
+      .map(({ record, bookedAt }) => ({ ...paymentOf(record), bookedAt }));
     return { entries };
   }
 
@@ -494,7 +486,10 @@ function fullyDelivered(record: PaymentRecord): boolean {
   return callback !== undefined && callback.deliveries >= (callback.duplicate ? 2 : 1);
 }
 
-function viewOf(record: PaymentRecord): SandboxPaymentView {
+/** What a statement line and a payment view both say of a payment: which order it is, its amount and where it stands. */
+function paymentOf(
+  record: PaymentRecord,
+): Pick<PaymentRecord, 'instructionId' | 'providerReference' | 'direction' | 'amount' | 'currency' | 'status'> {
   return {
     instructionId: record.instructionId,
     providerReference: record.providerReference,
@@ -502,6 +497,12 @@ function viewOf(record: PaymentRecord): SandboxPaymentView {
     amount: record.amount,
     currency: record.currency,
     status: record.status,
+  };
+}
+
+function viewOf(record: PaymentRecord): SandboxPaymentView {
+  return {
+    ...paymentOf(record),
     ...(record.reason === undefined ? {} : { reason: record.reason }),
     receivedCount: record.receivedCount,
     executedCount: record.executedCount,

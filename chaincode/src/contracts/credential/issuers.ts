@@ -67,19 +67,12 @@ export async function registerIssuer(
     updatedTxId: tx.txId,
     provenance,
   };
-  const versionRecord: IssuerVersionRecord = {
+  return commitIssuerChange(tx, record, {
     issuer: request.issuer,
-    version,
     status: 'active',
     displayName: request.displayName,
     credentialTypes: granted,
-    by: actorOf(tx.caller),
-    at: tx.at,
-    txId: tx.txId,
-    provenance,
-  };
-  await writeIssuer(tx.ctx, record, versionRecord);
-  return { issuer: record, version: versionRecord };
+  });
 }
 
 /**
@@ -110,18 +103,35 @@ export async function removeIssuer(
     updatedTxId: tx.txId,
     provenance,
   };
-  const versionRecord: IssuerVersionRecord = {
+  return commitIssuerChange(tx, record, {
     issuer: current.issuer,
-    version,
     status: 'removed',
     displayName: current.displayName,
     credentialTypes: current.credentialTypes,
     reason: request.reason,
+  });
+}
+
+/**
+ * Writes an issuer's new state with the version entry that records the change: the
+ * record's version number and rule provenance, the caller as author, the transaction's
+ * time and id. Fields keep the order they always had, so a version is stored the same way.
+ */
+async function commitIssuerChange(
+  tx: Tx,
+  record: IssuerRecord,
+  change: Omit<IssuerVersionRecord, 'version' | 'by' | 'at' | 'txId' | 'provenance'>,
+): Promise<IssuerChange> {
+  const { issuer, ...state } = change;
+  const version: IssuerVersionRecord = {
+    issuer,
+    version: record.version,
+    ...state,
     by: actorOf(tx.caller),
     at: tx.at,
     txId: tx.txId,
-    provenance,
+    provenance: record.provenance,
   };
-  await writeIssuer(tx.ctx, record, versionRecord);
-  return { issuer: record, version: versionRecord };
+  await writeIssuer(tx.ctx, record, version);
+  return { issuer: record, version };
 }
