@@ -1,19 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MilestoneRecord, OwnershipChangeView, WorkEndorsement, WorkRecord } from '@gigledger/chaincode/model';
-import { freeLoopbackPort } from '@gigledger/network';
-import {
-  startSandboxProvider,
-  webhookSettlementConfiguration,
-  type SandboxProvider,
-} from '@gigledger/settlement/sandbox';
-import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from './support/api-server.js';
 import { e2eConfig } from './support/e2e-environment.js';
 
-const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 interface Committed<Result> {
@@ -30,41 +20,16 @@ interface Committed<Result> {
  */
 describe('IP records on the real network', () => {
   let api: E2eApi;
-  let sandbox: SandboxProvider;
-  const inboundSecret = secret();
-  const outboundSecret = secret();
+  let moneyLoop: E2eApiWithSandbox;
   const suffix = randomBytes(3).toString('hex');
 
   beforeAll(async () => {
-    const apiPort = await freeLoopbackPort();
-    sandbox = await startSandboxProvider({
-      port: 0,
-      outboundSecret,
-      callbackSecret: inboundSecret,
-      callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
-      apiKey: 'sandbox-statement-key-0001',
-      callbackDelayMs: 100,
-    });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-ip-'));
-    const configFile = path.join(dir, 'settlement.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        webhookSettlementConfiguration({
-          url: sandbox.url,
-          outboundSecret,
-          inboundSecret,
-          apiKey: 'sandbox-statement-key-0001',
-          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
-        }),
-      ),
-    );
-    api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+    moneyLoop = await startE2eApiWithSandbox(e2eConfig());
+    ({ api } = moneyLoop);
   });
 
   afterAll(async () => {
-    await api.close();
-    await sandbox.close();
+    await moneyLoop.close();
   });
 
   const registerBody = (workId: string, contentHash: string, creator: { mspId: string; userId: string }) => ({

@@ -1,19 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RoyaltyPeriodRecord, RoyaltyPeriodView } from '@gigledger/chaincode/model';
-import { freeLoopbackPort } from '@gigledger/network';
-import {
-  startSandboxProvider,
-  webhookSettlementConfiguration,
-  type SandboxProvider,
-} from '@gigledger/settlement/sandbox';
+import type { SandboxProvider } from '@gigledger/settlement/sandbox';
 import { e2eConfig } from './support/e2e-environment.js';
-import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from './support/api-server.js';
 
-const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 type Person = { token: string; party: { mspId: string; userId: string } };
 
 /** The last calendar month before this one, `YYYY-MM` (UTC): ended, so it can be closed now. */
@@ -32,40 +23,16 @@ function lastMonth(): string {
 describe('licensing: licence, grant, usage, royalties split between co-owners and paid', () => {
   let api: E2eApi;
   let sandbox: SandboxProvider;
-  const inboundSecret = secret();
-  const outboundSecret = secret();
+  let moneyLoop: E2eApiWithSandbox;
   const suffix = randomBytes(3).toString('hex');
 
   beforeAll(async () => {
-    const apiPort = await freeLoopbackPort();
-    sandbox = await startSandboxProvider({
-      port: 0,
-      outboundSecret,
-      callbackSecret: inboundSecret,
-      callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
-      apiKey: 'sandbox-statement-key-0002',
-      callbackDelayMs: 100,
-    });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-licensing-'));
-    const configFile = path.join(dir, 'settlement.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        webhookSettlementConfiguration({
-          url: sandbox.url,
-          outboundSecret,
-          inboundSecret,
-          apiKey: 'sandbox-statement-key-0002',
-          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
-        }),
-      ),
-    );
-    api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+    moneyLoop = await startE2eApiWithSandbox(e2eConfig());
+    ({ api, sandbox } = moneyLoop);
   });
 
   afterAll(async () => {
-    await api.close();
-    await sandbox.close();
+    await moneyLoop.close();
   });
 
   async function account(person: Person, iban: string, bic: string): Promise<void> {

@@ -1,21 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
-import { freeLoopbackPort, repoRoot } from '@gigledger/network';
-import {
-  startSandboxProvider,
-  webhookSettlementConfiguration,
-  type SandboxProvider,
-} from '@gigledger/settlement/sandbox';
+import { repoRoot } from '@gigledger/network';
+import type { SandboxProvider } from '@gigledger/settlement/sandbox';
 import { webhookSigner } from '@gigledger/settlement/webhook';
 import { e2eConfig } from './support/e2e-environment.js';
-import { startE2eApi, type E2eApi } from './support/api-server.js';
-
-/** A free loopback port: the sandbox must know the API's callback URL before the API starts. */
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from './support/api-server.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 type Person = { token: string; party: { mspId: string; userId: string } };
@@ -28,46 +20,25 @@ type Person = { token: string; party: { mspId: string; userId: string } };
 describe('settlement: escrow to paid on its own, compliance at payout, signed callbacks', () => {
   let api: E2eApi;
   let sandbox: SandboxProvider;
-  const inboundSecret = secret();
-  const outboundSecret = secret();
+  let moneyLoop: E2eApiWithSandbox;
+  let inboundSecret: string;
   let admin: string;
   // Other suites settle on the same ledger through services of their own; reconcile only this suite's period.
   const suiteStarted = new Date();
 
   beforeAll(async () => {
-    const apiPort = await freeLoopbackPort();
-    sandbox = await startSandboxProvider({
-      port: 0,
-      outboundSecret,
-      callbackSecret: inboundSecret,
-      callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
-      apiKey: 'sandbox-statement-key-0001',
-      callbackDelayMs: 100,
+    moneyLoop = await startE2eApiWithSandbox(e2eConfig(), {
       duplicateEvery: 3,
       // A bank account the provider refuses, as a closed account would be.
       failPayees: ['GB33BUKB20201555555555'],
     });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-'));
-    const configFile = path.join(dir, 'settlement.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        webhookSettlementConfiguration({
-          url: sandbox.url,
-          outboundSecret,
-          inboundSecret,
-          apiKey: 'sandbox-statement-key-0001',
-          mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
-        }),
-      ),
-    );
-    api = await startE2eApi(e2eConfig(), { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+    ({ api, sandbox } = moneyLoop);
+    inboundSecret = moneyLoop.callbackSecret;
     admin = await api.adminToken();
   });
 
   afterAll(async () => {
-    await api.close();
-    await sandbox.close();
+    await moneyLoop.close();
   });
 
   const suffix = randomBytes(3).toString('hex');

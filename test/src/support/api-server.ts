@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer, type RunningServer } from '@gigledger/api/server';
 import type { ArbitratorRecord } from '@gigledger/chaincode/model';
-import { arbitratorRosterActions, type NetworkConfig } from '@gigledger/network';
+import { arbitratorRosterActions, freeLoopbackPort, type NetworkConfig } from '@gigledger/network';
+import {
+  startSandboxProvider,
+  webhookSettlementConfiguration,
+  type SandboxProvider,
+  type SandboxProviderOptions,
+} from '@gigledger/settlement/sandbox';
 
 /** An API server on a free loopback port, against the e2e network, with its own fresh database. */
 export interface E2eApi {
@@ -190,4 +196,66 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
     close: () => running.close(),
   };
   return api;
+}
+
+/** An e2e API whose settlement service pays through a sandbox provider of its own. */
+export interface E2eApiWithSandbox {
+  readonly api: E2eApi;
+  readonly sandbox: SandboxProvider;
+  /** The secret the sandbox signs its callbacks with, which the API verifies (Standard Webhooks). */
+  readonly callbackSecret: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a sandbox provider and an API whose settlement configuration sends every
+ * organisation's instructions to it as signed webhooks, with the callbacks coming back
+ * to the API: the money loop of `npm start`, one per suite.
+ *
+ * @param sandboxOptions provider behaviour (callback delay, payees it refuses, duplicates…).
+ */
+export async function startE2eApiWithSandbox(
+  network: NetworkConfig,
+  sandboxOptions: Partial<
+    Omit<SandboxProviderOptions, 'outboundSecret' | 'callbackSecret' | 'callbackUrl' | 'apiKey'>
+  > = {},
+): Promise<E2eApiWithSandbox> {
+  const webhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+  const outboundSecret = webhookSecret();
+  const callbackSecret = webhookSecret();
+  const apiKey = `sandbox-statement-key-${randomBytes(8).toString('hex')}`;
+  // The sandbox must know the API's callback URL before the API starts.
+  const apiPort = await freeLoopbackPort();
+  const sandbox = await startSandboxProvider({
+    port: 0,
+    callbackDelayMs: 100,
+    ...sandboxOptions,
+    outboundSecret,
+    callbackSecret,
+    callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
+    apiKey,
+  });
+  const configFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-')), 'settlement.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      webhookSettlementConfiguration({
+        url: sandbox.url,
+        outboundSecret,
+        inboundSecret: callbackSecret,
+        apiKey,
+        mspIds: network.peerOrgs.map((org) => org.mspId),
+      }),
+    ),
+  );
+  const api = await startE2eApi(network, { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+  return {
+    api,
+    sandbox,
+    callbackSecret,
+    async close() {
+      await api.close();
+      await sandbox.close();
+    },
+  };
 }

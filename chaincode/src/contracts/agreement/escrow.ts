@@ -9,8 +9,9 @@ import { requireActive, requireStatus } from './guards';
 import { checkPayeeCompliance, screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
-import { actorOf, touched, type Tx } from '../../ledger/tx';
+import { touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
+import { answerInstruction } from '../settlement/answers';
 import { settleWorkPledge } from '../ip/work-for-hire';
 
 interface MilestoneRef {
@@ -81,30 +82,9 @@ export async function confirmSettlement(
   await requireSettlementOrganisation(tx, `confirm settlement of ${label}`);
   const agreement = await requireAgreement(tx.ctx, request.agreementId);
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
-  const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
-  const instruction = milestone.instructions[index];
-  if (instruction === undefined) {
-    refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
-  }
-  if (instruction.status !== 'pending') {
-    refuse('INVALID_STATE', `settlement instruction ${instruction.instructionId} is already ${instruction.status}`);
-  }
-  const answered: SettlementInstruction = {
-    ...instruction,
-    status: request.outcome,
-    confirmation: {
-      outcome: request.outcome,
-      providerReference: request.providerReference,
-      ...(request.payoutAccountId === undefined ? {} : { payoutAccountId: request.payoutAccountId }),
-      ...(request.reason === undefined ? {} : { reason: request.reason }),
-      at: tx.at,
-      txId: tx.txId,
-      by: actorOf(tx.caller),
-    },
-  };
-  const instructions = milestone.instructions.map((existing, position) => (position === index ? answered : existing));
+  const { answered, instructions } = answerInstruction(tx, milestone.instructions, request, label);
   let next: MilestoneRecord = { ...milestone, instructions };
-  if (instruction.kind === 'fund-escrow') {
+  if (answered.kind === 'fund-escrow') {
     next =
       request.outcome === 'paid' ? { ...next, status: 'funded', fundedAt: tx.at } : { ...next, status: 'unfunded' };
   } else {

@@ -14,6 +14,7 @@ import { describeCaller, isParty, requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
+import { answerInstruction } from '../settlement/answers';
 import { readPeriod, readReport, requireGrant, writePeriod, writeReport } from './store';
 import { isOwner, ownersOfWork } from './works';
 
@@ -200,27 +201,7 @@ export async function confirmRoyaltyPayout(
   await requireSettlementOrganisation(tx, `confirm a royalty payout of ${label}`);
   const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
   if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
-  const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
-  const instruction = period.instructions[index];
-  if (instruction === undefined)
-    refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
-  if (instruction.status !== 'pending') {
-    refuse('INVALID_STATE', `royalty instruction ${instruction.instructionId} is already ${instruction.status}`);
-  }
-  const answered: RoyaltyInstruction = {
-    ...instruction,
-    status: request.outcome,
-    confirmation: {
-      outcome: request.outcome,
-      providerReference: request.providerReference,
-      ...(request.payoutAccountId === undefined ? {} : { payoutAccountId: request.payoutAccountId }),
-      ...(request.reason === undefined ? {} : { reason: request.reason }),
-      at: tx.at,
-      txId: tx.txId,
-      by: actorOf(tx.caller),
-    },
-  };
-  const instructions = period.instructions.map((existing, position) => (position === index ? answered : existing));
+  const { answered, instructions } = answerInstruction(tx, period.instructions, request, label);
   const updated = touched(tx, { ...period, instructions, status: periodStatus(instructions, period.status) });
   await writePeriod(tx.ctx, updated);
   return { period: updated, instruction: answered };
