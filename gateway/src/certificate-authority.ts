@@ -1,11 +1,22 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import FabricCAServices from 'fabric-ca-client';
-import { User } from 'fabric-common';
+import { User, Utils } from 'fabric-common';
 import { z } from 'zod';
 import { identityAttributes, type Role } from '@gigledger/chaincode/model';
 import type { OrganizationProfile } from './connection-profile.js';
 import type { SigningIdentity } from './identity.js';
+
+/**
+ * fabric-ca-client gives up on a CA request after 3 s of socket silence by default. A CA
+ * hashing secrets (bcrypt) on a busy host can take longer, and the request then fails
+ * though the CA would have answered; 30 s still reports a CA that is really down.
+ */
+const caRequestTimeoutMs = 30_000;
+(Utils as unknown as { setConfigSetting(name: string, value: unknown): void }).setConfigSetting(
+  'connection-timeout',
+  caRequestTimeoutMs,
+);
 
 const registrarFileSchema = z.object({ enrollmentId: z.string(), secret: z.string() });
 
@@ -23,6 +34,19 @@ function attributesOf(request: RegistrationRequest): { name: string; value: stri
     { name: identityAttributes.role, value: request.role, ecert: true },
     { name: identityAttributes.userId, value: request.userId, ecert: true },
   ];
+}
+
+/** The CA could not be reached or did not answer in time: nothing was decided, a retry may succeed. */
+export class CertificateAuthorityUnavailableError extends Error {
+  constructor(caName: string, options?: { cause?: unknown }) {
+    super(`certificate authority ${caName} did not answer`, options);
+    this.name = 'CertificateAuthorityUnavailableError';
+  }
+}
+
+/** fabric-ca-client reports transport failures (refused, reset, timed out) as `Calling <api> endpoint failed…`. */
+function isTransportFailure(error: unknown): boolean {
+  return error instanceof Error && /^Calling \w+ endpoint failed/.test(error.message);
 }
 
 /** The CA already knows an identity by that enrollment id. */
@@ -80,6 +104,8 @@ export class CertificateAuthority {
       if (error instanceof Error && /already registered/i.test(error.message)) {
         throw new AlreadyRegisteredError(request.enrollmentId, { cause: error });
       }
+      if (isTransportFailure(error))
+        throw new CertificateAuthorityUnavailableError(this.#organization.ca.caName, { cause: error });
       throw error;
     }
   }
@@ -129,7 +155,14 @@ export class CertificateAuthority {
 
   /** Enrolls a registered identity: a new key pair and a certificate for it. */
   async enroll(enrollmentId: string, secret: string): Promise<SigningIdentity> {
-    const response = await this.#service.enroll({ enrollmentID: enrollmentId, enrollmentSecret: secret });
+    const response = await this.#service
+      .enroll({ enrollmentID: enrollmentId, enrollmentSecret: secret })
+      .catch((error: unknown) => {
+        if (isTransportFailure(error)) {
+          throw new CertificateAuthorityUnavailableError(this.#organization.ca.caName, { cause: error });
+        }
+        throw error;
+      });
     return {
       mspId: this.#organization.mspId,
       certificatePem: response.certificate,
@@ -138,7 +171,8 @@ export class CertificateAuthority {
   }
 
   /**
-   * @throws AlreadyRegisteredError when the enrollment id is taken.
+   * @throws AlreadyRegisteredError when the enrollment id is taken;
+   *   CertificateAuthorityUnavailableError when the CA does not answer.
    */
   async registerAndEnroll(request: RegistrationRequest): Promise<SigningIdentity> {
     const secret = await this.register(request);

@@ -33,7 +33,12 @@ export {
   type LedgerSession,
 } from './ledger-gateway.js';
 export type { TypedContract } from './typed-contract.js';
-export { AlreadyRegisteredError, CertificateAuthority, type RegistrationRequest } from './certificate-authority.js';
+export {
+  AlreadyRegisteredError,
+  CertificateAuthority,
+  CertificateAuthorityUnavailableError,
+  type RegistrationRequest,
+} from './certificate-authority.js';
 export {
   BlockEventFollower,
   ChaincodeEventFollower,

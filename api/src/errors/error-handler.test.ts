@@ -1,4 +1,5 @@
 import {
+  CertificateAuthorityUnavailableError,
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
@@ -23,6 +24,15 @@ describe('errorBody', () => {
         transactionId: (error as { transactionId?: string }).transactionId,
       });
     }
+  });
+
+  it('answers 503 when an organisation CA does not answer, so a client retries instead of reporting a bug', () => {
+    expect(errorBody(new CertificateAuthorityUnavailableError('ca-clientorg'), 'r1')).toEqual({
+      status: 503,
+      code: 'CA_UNAVAILABLE',
+      message: "the organisation's certificate authority did not answer; try again",
+      requestId: 'r1',
+    });
   });
 
   it('keeps a chaincode refusal’s code and sentence, with the status of its kind', () => {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import {
+  CertificateAuthorityUnavailableError,
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
@@ -63,7 +64,9 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
           ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
           : error instanceof EndorsementError
             ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
-            : undefined;
+            : error instanceof CertificateAuthorityUnavailableError
+              ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
+              : undefined;
   if (stage !== undefined) {
     const [status, code, message] = stage;
     const transactionId = (error as { transactionId?: string }).transactionId;
