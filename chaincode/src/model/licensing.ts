@@ -127,13 +127,10 @@ export const offerLicenceRequestSchema = z
     message: 'must be after termStart',
     path: ['termEnd'],
   })
-  .refine(
-    (offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined || offer.fee !== undefined,
-    {
-      message: 'a licence charges a fee, a royalty in basis points of revenue, an amount per unit, or a combination',
-      path: ['royaltyBps'],
-    },
-  );
+  .refine((offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined || offer.fee !== undefined, {
+    message: 'a licence charges a fee, a royalty in basis points of revenue, an amount per unit, or a combination',
+    path: ['royaltyBps'],
+  });
 export type OfferLicenceRequest = z.output<typeof offerLicenceRequestSchema>;
 
 export const offerRefSchema = z.strictObject({ offerId: offerIdSchema });
