@@ -218,13 +218,22 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
       reason: 'Used outside the licensed territories.',
     });
     expect(revoked.body).toMatchObject({ result: { status: 'revoked' } });
+    // This month began before the revocation: its usage until then is still owed and reported.
     const afterRevocation = await api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
       periodId: new Date().toISOString().slice(0, 7),
       units: '1',
       revenue: '1',
       currency: 'EUR',
     });
-    expect(afterRevocation.status).toBe(409);
-    expect(afterRevocation.body).toMatchObject({ code: 'INVALID_STATE' });
+    expect(afterRevocation.status).toBe(201);
+    // Closing it early, before the month and its reporting window are over, is refused by its rule.
+    const early = await api.call(
+      'POST',
+      `/v1/licensing/grants/${grantId}/periods/${new Date().toISOString().slice(0, 7)}/closing`,
+      tara.token,
+      {},
+    );
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ code: 'INVALID_STATE' });
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../test-support/agreement-fixtures';
 import type { TestIdentity } from '../test-support/in-memory-ledger';
 import { IpContract } from './ip-contract';
+import { LicensingContract } from './licensing-contract';
 
 const workKey = (workId: string): string => `\u0000ipWork\u0000${workId}\u0000`;
 const modelHash = 'd'.repeat(64);
@@ -132,6 +133,37 @@ describe('work for hire', () => {
     expect(work.pledge).toBeUndefined();
     expect(work.owners).toEqual([{ party: freelancerParty, shareBps: 10_000 }]);
     expect(work.assignment).toBeUndefined();
+  });
+
+  it('keeps a pledged work from being licensed until its milestone ends, so the client receives it unencumbered', async () => {
+    const licensing = new LicensingContract();
+    const terms = { text: 'Exclusive commercial licence.' };
+    const offerLicence = () =>
+      driver.ledger.invoke(
+        freelancer,
+        (ctx) =>
+          licensing.offerLicence(
+            ctx,
+            JSON.stringify({
+              requestId: 'offer-pledged-1',
+              offerId: 'L-pledged',
+              workId: 'W-1',
+              licensee: clientParty,
+              scope: 'commercial',
+              fieldsOfUse: ['any'],
+              territories: ['WORLD'],
+              exclusive: true,
+              termStart: '2026-01-01T00:00:00.000Z',
+              termEnd: '2030-01-01T00:00:00.000Z',
+              royaltyBps: 1,
+              currency: 'EUR',
+            }),
+          ),
+        { transient: { terms } },
+      );
+    await driver.funded('m2');
+    await driver.submit('m2', modelHash, freelancer, { workId: 'W-1' });
+    await expect(offerLicence()).rejects.toThrow(/^INVALID_STATE\[workId\]: work W-1 is delivered for hire/);
   });
 
   it('needs a work on a work-for-hire delivery and refuses one elsewhere', async () => {

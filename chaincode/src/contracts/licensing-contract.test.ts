@@ -147,6 +147,9 @@ describe('LicensingContract', () => {
       const stored = JSON.stringify(driver.ledger.keys().map((key) => driver.ledger.read(key)));
       expect(stored).not.toContain('fraud scoring of card payments');
       expect(await call(client, 'getLicenceTerms', { offerId: 'L-1' })).toEqual({ offerId: 'L-1', termsSha256, terms });
+      // Reader roles see that the offer exists, never the parties' terms.
+      expect(await call(auditor, 'getOffer', { offerId: 'L-1' })).toMatchObject({ offerId: 'L-1' });
+      expect((await refusal(call(auditor, 'getLicenceTerms', { offerId: 'L-1' })))?.code).toBe('FORBIDDEN');
     });
 
     it('opens at once for a sole owner', async () => {
@@ -256,7 +259,13 @@ describe('LicensingContract', () => {
         status: 'revoked',
         revocation: { reason: 'used outside the licensed territory' },
       });
-      expect((await refusal(report(client)))?.code).toBe('INVALID_STATE');
+      // January began before the revocation, so its usage is still owed; February's is not.
+      expect(await report(client)).toMatchObject({ periodId: '2026-01' });
+      driver.ledger.advanceSeconds(31 * day);
+      expect(await refusal(report(client, { periodId: '2026-02' }))).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'periodId',
+      });
     });
 
     it('hides grants from people with no stake in them', async () => {
@@ -398,9 +407,13 @@ describe('LicensingContract', () => {
       expect(await answer('G-1/2026-01/royalty-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
     });
 
-    it('closes a period nobody reported as owing nothing', async () => {
+    it('closes a period nobody reported as owing nothing, only once its reporting window is over and not for its licensee', async () => {
       driver.ledger.advanceSeconds(27 * day);
-      expect(await call(freelancer, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })).toMatchObject({
+      const close = (as: TestIdentity) => call(as, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
+      expect(await refusal(close(freelancer))).toMatchObject({ code: 'INVALID_STATE', field: 'periodId' });
+      driver.ledger.advanceSeconds(30 * day);
+      expect((await refusal(close(client)))?.code).toBe('FORBIDDEN');
+      expect(await close(freelancer)).toMatchObject({
         royalty: '0',
         reported: false,
         status: 'nothing-due',
@@ -408,9 +421,10 @@ describe('LicensingContract', () => {
       });
     });
 
-    it('refuses reports once the grant has expired', async () => {
-      driver.ledger.advanceSeconds(365 * day);
-      expect((await refusal(report(client, { periodId: '2026-12' })))?.code).toBe('INVALID_STATE');
+    it('refuses reports of usage after the grant expired, and takes late reports of months before it', async () => {
+      driver.ledger.advanceSeconds(400 * day);
+      expect((await refusal(report(client, { periodId: '2027-01' })))?.code).toBe('INVALID_STATE');
+      expect(await report(client, { periodId: '2026-12' })).toMatchObject({ periodId: '2026-12' });
     });
   });
 
@@ -483,10 +497,22 @@ describe('LicensingContract', () => {
       const grant = await accept(client, await openOffer({ fee: { amount: '500' } }));
       expect(grant).toMatchObject({ royaltyBps: 750, perUnitAmount: '2', fee: { amount: '500' } });
       expect((await feeOf())?.payouts?.map((payout) => payout.amount)).toEqual(['300', '200']);
-      driver.ledger.advanceSeconds(40 * day);
-      expect(await call(freelancer, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })).toMatchObject({
-        status: 'nothing-due',
-      });
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      const month = await call<{ royalty: string; instructions: { instructionId: string; kind: string }[] }>(
+        freelancer,
+        'closeRoyaltyPeriod',
+        { grantId: 'G-1', periodId: '2026-01' },
+      );
+      expect(month.royalty).toBe('75082');
+      expect(month.instructions.map((instruction) => [instruction.instructionId, instruction.kind])).toEqual([
+        ['G-1/2026-01/royalty-1', 'royalty'],
+        ['G-1/2026-01/royalty-2', 'royalty'],
+      ]);
+      expect((await feeOf())?.payouts?.map((payout) => payout.instructionId)).toEqual([
+        'G-1/fee/fee-1',
+        'G-1/fee/fee-2',
+      ]);
     });
 
     it('records the settlement answers per owner, and the fee is paid once a failed part issued again is', async () => {

@@ -113,6 +113,15 @@ describe('ProvenanceContract', () => {
       expect(await call(client, 'getRecord', { recordId: 'DS-1' })).toEqual(record);
     });
 
+    it('refuses subject data from an organisation outside its collection, naming the collection, and writes nothing', async () => {
+      const auditOrgFreelancer = testIdentity('AuditOrgMSP', 'ada', 'freelancer');
+      await expect(registerDataset('DS-A', {}, auditOrgFreelancer, subjectData)).rejects.toThrow(
+        /^FORBIDDEN: AuditOrgMSP may not keep the subject data of dataset DS-A: that data is kept in private data collection datasetSubjectData, whose members are ClientOrgMSP, TalentOrgMSP/,
+      );
+      await expect(call(client, 'getRecord', { recordId: 'DS-A' })).rejects.toThrow(/^NOT_FOUND/);
+      expect(await registerDataset('DS-A', {}, auditOrgFreelancer)).toMatchObject({ recordId: 'DS-A' });
+    });
+
     it('refuses a content hash registered before, naming the earlier record', async () => {
       const first = await registerDataset('DS-1');
       await expect(registerDataset('DS-2', { contentSha256: sha('DS-1') }, client)).rejects.toThrow(
@@ -301,9 +310,11 @@ describe('ProvenanceContract', () => {
       const log = [first, second];
       expect(await call(freelancer, 'listAccessLog', { datasetId: 'DS-1' })).toEqual(log);
       expect(await call(auditor, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-1' })).toEqual(log);
-      await expect(call(grantee, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(
-        /^FORBIDDEN: only the controller of dataset DS-1 or an auditor or admin may read its access log/,
-      );
+      for (const outsider of [grantee, admin]) {
+        await expect(call(outsider, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(
+          /^FORBIDDEN: only the controller of dataset DS-1 or an auditor may read its access log/,
+        );
+      }
       await expect(call(freelancer, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-9' })).rejects.toThrow(
         'NOT_FOUND[grantId]: dataset DS-1 has no access grant G-9',
       );

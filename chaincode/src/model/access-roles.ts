@@ -126,7 +126,7 @@ export const provenanceCommandRoles = {
 
 /**
  * Roles that may read any dataset's access grants and access log and any erasure
- * receipt, besides the dataset's controller (and, for receipts, the requester and the
+ * receipt (auditors, whose reading is their job; not an organisation's admin), besides the dataset's controller (and, for receipts, the requester and the
  * data subject).
  */
-export const provenanceAuditorRoles: readonly Role[] = ['auditor', 'admin'];
+export const provenanceAuditorRoles: readonly Role[] = ['auditor'];

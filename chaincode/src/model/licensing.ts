@@ -149,6 +149,13 @@ export const revokeGrantRequestSchema = z.strictObject({ grantId: grantIdSchema,
  * A royalty period: a calendar month in UTC, written `YYYY-MM`. It starts at 00:00 UTC
  * on its first day and ends where the next month starts.
  */
+/**
+ * Days after a month ends during which its licensee may still report it. Until then a
+ * month without a report cannot be closed (it would close with nothing due); licence
+ * agreements commonly give 30 days for royalty statements.
+ */
+export const royaltyReportingWindowDays = 30;
+
 export const royaltyPeriodIdSchema = z
   .string()
   .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month written YYYY-MM');

@@ -35,6 +35,7 @@ import {
 } from './store';
 import { reached, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
+import { requireCollectionMember } from '../../ledger/collections';
 
 /**
  * Checks of a draft that need the caller and the transaction time but no state, so a
@@ -171,6 +172,7 @@ export async function draftAgreement(
   if (agreement.evaluator !== undefined) {
     await indexParty(ctx, agreement.evaluator, 'evaluator', agreement.agreementId);
   }
+  requireCollectionMember(ctx, agreementTermsCollection, `keep the terms of agreement ${agreement.agreementId}`);
   await ctx.stub.putPrivateData(
     agreementTermsCollection,
     termsKey(ctx, agreement.agreementId),

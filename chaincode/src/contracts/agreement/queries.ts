@@ -35,6 +35,7 @@ import {
   requireMilestone,
   termsKey,
 } from './store';
+import { requireCollectionMember } from '../../ledger/collections';
 
 interface Modification {
   txId: string;
@@ -176,6 +177,7 @@ export async function getTerms(ctx: Context, caller: Caller, agreementId: string
       erasedAt: erasure.at,
     };
   }
+  requireCollectionMember(ctx, agreementTermsCollection, `read the terms of agreement ${agreementId}`);
   const bytes = await ctx.stub.getPrivateData(agreementTermsCollection, key);
   if (bytes.length === 0) {
     refuse('NOT_FOUND', `this peer holds no terms of agreement ${agreementId}; ask a peer of a party's organisation`);

@@ -21,7 +21,7 @@ import {
   writeOffer,
   writePeriod,
 } from './store';
-import { isOwner, ownersOfWork, sameOwnership } from './works';
+import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works';
 
 /**
  * The licensee accepts an open offer, binding themselves to the terms they read (by
@@ -70,7 +70,7 @@ export async function acceptOffer(
       'termsSha256',
     );
   }
-  if (!sameOwnership(offer.owners, await ownersOfWork(tx, offer.workId))) {
+  if (!sameOwnership(offer.owners, await licensableOwners(tx, offer.workId, 'be licensed'))) {
     refuse(
       'INVALID_STATE',
       `the owners of work ${offer.workId} changed since licence offer ${offer.offerId} was made; the owners must offer it again`,

@@ -12,7 +12,7 @@ import { describeCaller, isParty, requireRole, requireUserId } from '../../ledge
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { indexWorkLicence, readOffer, readWorkLicences, requireOffer, writeOffer, writeTerms } from './store';
-import { isOwner, ownersOfWork } from './works';
+import { isOwner, licensableOwners } from './works';
 
 /** An offer still binds its owners: not withdrawn, not yet taken up by its one grant, and its term not over. */
 export function offerIsLive(tx: Tx, offer: LicenceOfferRecord): boolean {
@@ -73,7 +73,7 @@ export async function offerLicence(
 ): Promise<LicenceOfferRecord> {
   requireRole(tx.caller, licensingCommandRoles.offerLicence, 'offer a licence');
   const userId = requireUserId(tx.caller, 'offering a licence');
-  const owners = await ownersOfWork(tx, request.workId);
+  const owners = await licensableOwners(tx, request.workId, 'be licensed');
   if (!isOwner(tx.caller, owners)) {
     refuse(
       'FORBIDDEN',

@@ -9,7 +9,7 @@ import {
   type WorkLicences,
 } from '../../model/licensing';
 import { licensingReaderRoles } from '../../model/access-roles';
-import { isParty } from '../../ledger/caller';
+import { describeCaller, isParty } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Tx } from '../../ledger/tx';
@@ -21,13 +21,17 @@ import { isOwner, ownersOfWork } from './works';
  * An offer is seen by the owners it names, its named licensee, the reader roles, and,
  * while it is open to anyone, by everyone (that is how a licensee finds it).
  */
-function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
+/** The people an offer is made between: its owners and its licensee, or anyone for an open offer still open. */
+function isPartyToOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
   return (
     isOwner(tx.caller, offer.owners) ||
     (offer.licensee !== undefined && isParty(tx.caller, offer.licensee)) ||
-    (offer.licensee === undefined && offer.status === 'open') ||
-    (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role))
+    (offer.licensee === undefined && offer.status === 'open')
   );
+}
+
+function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
+  return isPartyToOffer(tx, offer) || (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role));
 }
 
 /** @throws RefusalError NOT_FOUND when there is no such offer or the caller may not see it (one answer for both). */
@@ -106,16 +110,24 @@ export async function listWorkLicences(tx: Tx, workId: string): Promise<WorkLice
 }
 
 /**
- * The terms document of an offer, for whoever may see the offer, from a peer of an
- * organisation in the licenceTerms collection.
+ * The terms document of an offer, for its owners and licensee (anyone, for an open
+ * offer), from a peer of an organisation in the licenceTerms collection.
  *
- * @throws RefusalError NOT_FOUND when the offer is unknown or hidden, or this peer holds no terms.
+ * @throws RefusalError NOT_FOUND when the offer is unknown or hidden, or this peer holds
+ *   no terms; FORBIDDEN for reader roles that are not parties to it.
  */
 export async function getLicenceTerms(
   tx: Tx,
   offerId: string,
 ): Promise<{ offerId: string; termsSha256: string; terms: LicenceTerms }> {
   const offer = await getOffer(tx, offerId);
+  // The terms are the parties' private bargain: reader roles see that an offer exists, not its terms.
+  if (!isPartyToOffer(tx, offer)) {
+    refuse(
+      'FORBIDDEN',
+      `only the owners and the licensee of licence offer ${offerId} may read its terms; the caller is ${describeCaller(tx.caller)}`,
+    );
+  }
   const bytes = await readTermsBytes(tx.ctx, offerId);
   if (bytes.length === 0) {
     refuse(

@@ -3,6 +3,7 @@ import {
   royaltyPeriodBounds,
   type ConfirmRoyaltyPayoutRequest,
   type LicenceGrantRecord,
+  royaltyReportingWindowDays,
   type ReportUsageRequest,
   type RoyaltyInstruction,
   type RoyaltyPeriodRecord,
@@ -13,7 +14,7 @@ import { formatMinorUnits, minorUnits } from '../../model/money';
 import { royaltyDue, splitRoyalty } from '../../model/royalty';
 import { describeCaller, isParty, requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
-import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
+import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
 import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { answerInstruction } from '../settlement/answers';
 import { readPeriod, readReport, requireGrant, writePeriod, writeReport } from './store';
@@ -55,10 +56,18 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
       `only the licensee of grant ${grant.grantId} may report its usage; the caller is ${describeCaller(tx.caller)}`,
     );
   }
-  if (grant.status !== 'active')
-    refuse('INVALID_STATE', `licence grant ${grant.grantId} is ${grant.status}; no usage is reported on it`);
-  if (reached(tx, grant.expiresAt))
-    refuse('INVALID_STATE', `licence grant ${grant.grantId} expired at ${grant.expiresAt}; no usage is reported on it`);
+  const bounds = royaltyPeriodBounds(request.periodId);
+  // Usage before a revocation or the expiry still owes its royalty, so those months stay reportable.
+  const licensedUntil = grant.revocation?.at ?? grant.expiresAt;
+  if (Date.parse(bounds.start) >= Date.parse(licensedUntil)) {
+    refuse(
+      'INVALID_STATE',
+      grant.revocation === undefined
+        ? `licence grant ${grant.grantId} expired at ${grant.expiresAt}; no usage after it is reported`
+        : `licence grant ${grant.grantId} was revoked at ${grant.revocation.at}; no usage after it is reported`,
+      'periodId',
+    );
+  }
   if (request.currency !== grant.currency) {
     refuse(
       'VALIDATION_FAILED',
@@ -66,7 +75,6 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
       'currency',
     );
   }
-  const bounds = royaltyPeriodBounds(request.periodId);
   requireWithinTerm(grant, request.periodId, bounds);
   if (!reached(tx, bounds.start))
     refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} starts at ${bounds.start}`, 'periodId');
@@ -116,12 +124,37 @@ export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: Paramete
 }
 
 /**
+ * A month nobody reported closes with nothing due, so it may not be closed while the
+ * licensee can still report it ({@link royaltyReportingWindowDays} after it ends), and
+ * never by the licensee, who would owe the royalty.
+ *
+ * @throws RefusalError FORBIDDEN for the licensee; INVALID_STATE within the window.
+ */
+function requireReportingWindowOver(tx: Tx, grant: LicenceGrantRecord, periodId: string, end: string): void {
+  if (isParty(tx.caller, grant.licensee)) {
+    refuse(
+      'FORBIDDEN',
+      `${periodLabel(grant.grantId, periodId)} has no usage report; its licensee reports it rather than closing it`,
+    );
+  }
+  const reportingEnds = addSeconds(end, royaltyReportingWindowDays * 86_400);
+  if (!reached(tx, reportingEnds)) {
+    refuse(
+      'INVALID_STATE',
+      `${periodLabel(grant.grantId, periodId)} has no usage report; the licensee may report it until ${reportingEnds}, and only then may it close without one`,
+      'periodId',
+    );
+  }
+}
+
+/**
  * Closes an ended period of a grant: the royalty its report owes (nothing when none was
  * filed) is split among the work's owners as they are at closing, by their shares (see
  * `splitRoyalty`), and each non-zero part becomes a pending settlement instruction from
  * the licensee to that owner, which the settlement service pays. Its licensee, an owner,
- * the settlement service or an auditor may close it; a revoked or expired grant's ended
- * periods still close.
+ * the settlement service or an auditor may close it once it is reported; a month
+ * without a report closes only after the reporting window (and not by its licensee). A
+ * revoked or expired grant's months before the revocation or expiry still close.
  *
  * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE until the period has
  *   ended (by the transaction time), when it lies outside the term, or when it is closed.
@@ -146,6 +179,7 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
     refuse('INVALID_STATE', `${periodLabel(grantId, periodId)} is already closed`, 'periodId');
   }
   const report = await readReport(tx.ctx, grantId, periodId);
+  if (report === undefined) requireReportingWindowOver(tx, grant, periodId, bounds.end);
   const royalty = report === undefined ? 0n : minorUnits(report.royalty);
   const instructions: RoyaltyInstruction[] = [];
   splitRoyalty(royalty, owners).forEach((payout, index) => {

@@ -16,6 +16,7 @@ import {
 import type { Party } from '../../model/party';
 import { refuse } from '../../ledger/refusal';
 import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { requireCollectionMember } from '../../ledger/collections';
 
 /*
  * Key layout. Every key belongs to one offer, one grant or one (grant, period); the
@@ -135,6 +136,7 @@ export async function writePeriod(ctx: Context, period: RoyaltyPeriodRecord): Pr
 }
 
 export async function writeTerms(ctx: Context, offerId: string, terms: LicenceTerms): Promise<void> {
+  requireCollectionMember(ctx, licenceTermsCollection, `keep the terms of licence offer ${offerId}`);
   await ctx.stub.putPrivateData(
     licenceTermsCollection,
     ctx.stub.createCompositeKey(keys.terms, [offerId]),
@@ -143,5 +145,6 @@ export async function writeTerms(ctx: Context, offerId: string, terms: LicenceTe
 }
 
 export function readTermsBytes(ctx: Context, offerId: string): Promise<Uint8Array> {
+  requireCollectionMember(ctx, licenceTermsCollection, `read the terms of licence offer ${offerId}`);
   return ctx.stub.getPrivateData(licenceTermsCollection, ctx.stub.createCompositeKey(keys.terms, [offerId]));
 }

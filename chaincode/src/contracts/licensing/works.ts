@@ -1,6 +1,7 @@
 import type { Caller } from '../../model/identity';
 import type { OwnerShare } from '../../model/ip';
 import { isParty } from '../../ledger/caller';
+import { refuse } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
 import { readWork } from '../ip/store';
 
@@ -12,6 +13,25 @@ import { readWork } from '../ip/store';
  */
 export async function ownersOfWork(tx: Tx, workId: string): Promise<OwnerShare[]> {
   const work = await readWork(tx, workId);
+  return work.owners.map((owner) => ({ party: owner.party, shareBps: owner.shareBps }));
+}
+
+/**
+ * The owners of a work that may be licensed now. A work delivered under a work-for-hire
+ * milestone is promised to the client: licensing it meanwhile would hand the client an
+ * encumbered work, so offers and acceptances wait until the milestone ends.
+ *
+ * @throws RefusalError NOT_FOUND for an unknown work; INVALID_STATE while it is pledged.
+ */
+export async function licensableOwners(tx: Tx, workId: string, action: string): Promise<OwnerShare[]> {
+  const work = await readWork(tx, workId);
+  if (work.pledge !== undefined) {
+    refuse(
+      'INVALID_STATE',
+      `work ${workId} is delivered for hire under milestone ${work.pledge.milestoneId} of agreement ${work.pledge.agreementId}; it cannot ${action} until that milestone ends`,
+      'workId',
+    );
+  }
   return work.owners.map((owner) => ({ party: owner.party, shareBps: owner.shareBps }));
 }
 

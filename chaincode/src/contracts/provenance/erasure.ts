@@ -21,6 +21,7 @@ import { requireVisible } from '../agreement/access';
 import { requireAgreement, termsKey } from '../agreement/store';
 import { requireController, requireDataset } from './access';
 import { readReceipt, subjectDataKey, writeProvenanceRecord, writeReceipt } from './store';
+import { requireCollectionMember } from '../../ledger/collections';
 
 /** The private data a target names: its collection, key, and the hash the channel ledger keeps of it. */
 interface PrivateData {
@@ -235,6 +236,7 @@ export async function getSubjectData(ctx: Context, caller: Caller, datasetId: st
       erasedAt: state.erasedAt,
     };
   }
+  requireCollectionMember(ctx, datasetSubjectDataCollection, `read the subject data of dataset ${datasetId}`);
   const bytes = await ctx.stub.getPrivateData(datasetSubjectDataCollection, subjectDataKey(ctx, datasetId));
   if (bytes.length === 0) {
     refuse('NOT_FOUND', `this peer holds no subject data of dataset ${datasetId}; ask a peer of a member organisation`);

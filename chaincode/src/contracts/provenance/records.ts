@@ -22,6 +22,7 @@ import {
   writeHashOwner,
   writeProvenanceRecord,
 } from './store';
+import { requireCollectionMember } from '../../ledger/collections';
 
 /** The caller as the controller of what they register. */
 function controllerOf(tx: Tx, action: string): Party {
@@ -122,6 +123,11 @@ export async function registerDataset(
   await writeHashOwner(tx.ctx, record.contentSha256, record.recordId);
   await indexDerivation(tx, record.recordId, record.derivedFrom);
   if (subjectData !== undefined) {
+    requireCollectionMember(
+      tx.ctx,
+      datasetSubjectDataCollection,
+      `keep the subject data of dataset ${record.recordId}`,
+    );
     await tx.ctx.stub.putPrivateData(
       datasetSubjectDataCollection,
       subjectDataKey(tx.ctx, record.recordId),
