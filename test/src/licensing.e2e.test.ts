@@ -15,12 +15,12 @@ function lastMonth(): string {
 }
 
 /**
- * Licences and royalties on the real network: two co-owners license a work, the
- * licensee reports a month's usage, the month is closed, and the settlement service
+ * Licences, fees and royalties on the real network: two co-owners license a work for a
+ * one-off fee and a royalty, the fee is paid to them on acceptance, the licensee reports a month's usage, the month is closed, and the settlement service
  * inside the API pays each co-owner's share through the sandbox provider and records
  * the provider's answers on the ledger, with nobody confirming anything by hand.
  */
-describe('licensing: licence, grant, usage, royalties split between co-owners and paid', () => {
+describe('licensing: licence, grant, fee and royalties split between co-owners and paid', () => {
   let api: E2eApi;
   let sandbox: SandboxProvider;
   let moneyLoop: E2eApiWithSandbox;
@@ -46,7 +46,7 @@ describe('licensing: licence, grant, usage, royalties split between co-owners an
     expect(response.status).toBe(200);
   }
 
-  it('pays a closed month of royalties to two co-owners by their shares, and refuses an overlapping exclusive licence naming it', async () => {
+  it('pays the fee on acceptance and a closed month of royalties to two co-owners by their shares, and refuses an overlapping exclusive licence naming it', async () => {
     const tara = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
     const tom = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
     const carol = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
@@ -82,6 +82,7 @@ describe('licensing: licence, grant, usage, royalties split between co-owners an
       termEnd: '2099-01-01T00:00:00.000Z',
       royaltyBps: 1_250,
       perUnitAmount: '5',
+      fee: { amount: '250001' },
       currency: 'EUR',
       terms,
     });
@@ -117,8 +118,34 @@ describe('licensing: licence, grant, usage, royalties split between co-owners an
     });
     expect(granted.status).toBe(201);
     expect(granted.body).toMatchObject({
-      result: { grantId, status: 'active', expiresAt: '2099-01-01T00:00:00.000Z' },
+      result: { grantId, status: 'active', expiresAt: '2099-01-01T00:00:00.000Z', fee: { amount: '250001' } },
     });
+
+    // The fee was issued by the grant's own transaction; the settlement service pays it unasked.
+    // 65 % of 250 001 is 162 500.65 and 35 % is 87 500.35: floors 162 500 + 87 500, the unit left over to Tara.
+    type FeeView = {
+      fee?: { status?: string; payouts?: { payee: { userId: string }; amount: string; status: string }[] };
+    };
+    const feeDeadline = Date.now() + 90_000;
+    let withFee: FeeView;
+    for (;;) {
+      withFee = (await api.call('GET', `/v1/licensing/grants/${grantId}`, tara.token)).body as FeeView;
+      if (withFee.fee?.status === 'paid') break;
+      if (Date.now() > feeDeadline) throw new Error(`licence fee stayed ${withFee.fee?.status ?? 'absent'}`);
+      await delay(250);
+    }
+    expect(withFee.fee.payouts?.map((payout) => [payout.payee.userId, payout.amount, payout.status])).toEqual([
+      [tara.party.userId, '162501', 'paid'],
+      [tom.party.userId, '87500', 'paid'],
+    ]);
+    const feePaid = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/fee/`));
+    expect(
+      feePaid.map((payment) => [payment.instructionId, payment.direction, payment.amount, payment.status]).sort(),
+    ).toEqual([
+      [`${grantId}/fee/fee-1`, 'payout', '162501', 'paid'],
+      [`${grantId}/fee/fee-2`, 'payout', '87500', 'paid'],
+    ]);
+    expect(feePaid.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(250_001n);
 
     // The exclusive grant, too, keeps an overlapping licence out.
     const afterGrant = await api.call('POST', '/v1/licensing/offers', tara.token, {
@@ -170,7 +197,7 @@ describe('licensing: licence, grant, usage, royalties split between co-owners an
       'settlement',
       'settlement',
     ]);
-    const paid = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/`));
+    const paid = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/${periodId}/`));
     expect(
       paid.map((payment) => [payment.instructionId, payment.direction, payment.amount, payment.status]).sort(),
     ).toEqual([

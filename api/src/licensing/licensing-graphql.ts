@@ -75,6 +75,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         royaltyBps: Int
         "Minor units per reported unit, as a decimal string."
         perUnitAmount: String
+        "Owed once, on acceptance."
+        fee: LicenceFee
         currency: String!
         termsSha256: String!
         owners: [OwnerShare!]!
@@ -84,6 +86,29 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         offeredBy: Actor!
         offeredAt: String!
         txId: String!
+      }
+
+      type LicenceFee {
+        "Minor units of the licence currency, as a decimal string."
+        amount: String!
+      }
+
+      type FeePayout {
+        instructionId: ID!
+        payee: Party!
+        shareBps: Int!
+        amount: String!
+        "pending, paid or failed."
+        status: String!
+        "On a failed part issued again: the instruction that replaces it."
+        reissuedAs: String
+      }
+
+      type GrantFee {
+        amount: String!
+        "settling until every outstanding part is paid, then paid."
+        status: String
+        payouts: [FeePayout!]
       }
 
       type GrantRevocation {
@@ -106,6 +131,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         expiresAt: String!
         royaltyBps: Int
         perUnitAmount: String
+        "The one-off fee and how each owner's part of it stands."
+        fee: GrantFee
         currency: String!
         termsSha256: String!
         "active or revoked."
@@ -131,6 +158,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
 
       type RoyaltyInstruction {
         instructionId: ID!
+        "royalty, or licence-fee for the one-off fee (period fee)."
+        kind: String!
         payer: Party!
         payee: Party!
         shareBps: Int!
@@ -216,9 +245,15 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         termEnd: String!
         royaltyBps: Int
         perUnitAmount: String
+        fee: LicenceFeeInput
         currency: String!
         "The terms document, e.g. {text: \\"…\\"}; kept off the channel ledger."
         terms: JSON!
+      }
+
+      input LicenceFeeInput {
+        "Minor units of the offer's currency, above zero, as a decimal string."
+        amount: String!
       }
 
       input AcceptLicenceOfferInput {
@@ -258,7 +293,7 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         reportLicenceUsage(input: ReportLicenceUsageInput!): UsageReportPayload!
         "The licensee, an owner, the settlement service or an auditor, once the month has ended."
         closeRoyaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriodPayload!
-        "Its payee or the settlement service: a failed royalty payout issued again as a new instruction."
+        "Its payee or the settlement service: a failed royalty payout (periodId a month) or fee payout (periodId fee) issued again as a new instruction."
         reissueRoyaltyPayout(grantId: ID!, periodId: String!, instructionId: ID!): RoyaltyPeriodPayload!
       }
     `,

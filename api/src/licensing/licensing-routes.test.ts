@@ -223,4 +223,73 @@ describe('licensing over HTTP', () => {
     const consent = await graphql(tom, 'mutation { consentToLicenceOffer(offerId: "L-g1") { offer { status } } }');
     expect(consent.data?.consentToLicenceOffer).toEqual({ offer: { status: 'open' } });
   });
+  it('charges a one-off fee on acceptance, split between the owners, readable on the grant over REST and GraphQL', async () => {
+    const noCharge = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      body: offerBody('L-f0', { scope: 'evaluation', exclusive: false, royaltyBps: undefined }),
+    });
+    expect(noCharge.status).toBe(422);
+    expect(noCharge.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.royaltyBps' });
+    const zeroFee = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      body: offerBody('L-f0', { scope: 'evaluation', exclusive: false, royaltyBps: undefined, fee: { amount: '0' } }),
+    });
+    expect(zeroFee.status).toBe(422);
+    expect(zeroFee.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.fee.amount' });
+
+    const offered = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      body: offerBody('L-f1', {
+        scope: 'evaluation',
+        exclusive: false,
+        royaltyBps: undefined,
+        fee: { amount: '1001' },
+      }),
+    });
+    expect(offered.status).toBe(201);
+    expect(offered.body).toMatchObject({ result: { fee: { amount: '1001' } } });
+    await server.request('POST', '/v1/licensing/offers/L-f1/consents', { token: tom.token, body: {} });
+    const granted = await server.request('POST', '/v1/licensing/offers/L-f1/grants', {
+      token: carol.token,
+      body: { grantId: 'G-f1', termsSha256: licenceTermsSha256(terms) },
+    });
+    expect(granted.status).toBe(201);
+    const read = await server.request('GET', '/v1/licensing/grants/G-f1', { token: tom.token });
+    // 60 % of 1 001 floors to 600 and 40 % to 400: the unit left over goes to Tara, the larger share.
+    expect(read.body).toMatchObject({
+      fee: {
+        amount: '1001',
+        status: 'settling',
+        payouts: [
+          { instructionId: 'G-f1/fee/fee-1', payee: { userId: 'tara' }, amount: '601', status: 'pending' },
+          { instructionId: 'G-f1/fee/fee-2', payee: { userId: 'tom' }, amount: '400', status: 'pending' },
+        ],
+      },
+    });
+    const notFailed = await server.request('POST', '/v1/licensing/grants/G-f1/periods/fee/failed-payouts/reissue', {
+      token: tom.token,
+      body: { instructionId: 'G-f1/fee/fee-2' },
+    });
+    expect(notFailed.status).toBe(409);
+    expect(notFailed.body).toMatchObject({ code: 'INVALID_STATE' });
+
+    const response = await server.request('POST', '/graphql', {
+      token: carol.token,
+      body: {
+        query: '{ licenceGrant(grantId: "G-f1") { fee { amount status payouts { payee { userId } amount status } } } }',
+      },
+    });
+    expect((response.body as { data: unknown }).data).toEqual({
+      licenceGrant: {
+        fee: {
+          amount: '1001',
+          status: 'settling',
+          payouts: [
+            { payee: { userId: 'tara' }, amount: '601', status: 'pending' },
+            { payee: { userId: 'tom' }, amount: '400', status: 'pending' },
+          ],
+        },
+      },
+    });
+  });
 });

@@ -11,6 +11,7 @@ import {
   licensingCommandRoles,
   offerIdSchema,
   offerLicenceRequestSchema,
+  payoutPeriodIdSchema,
   reasonSchema,
   reportUsageRequestSchema,
   royaltyInstructionRefSchema,
@@ -41,6 +42,8 @@ const periodPath = `${grantPath}/periods/:periodId`;
 const offerParams = z.strictObject({ offerId: offerIdSchema });
 const grantParams = z.strictObject({ grantId: grantIdSchema });
 const periodParams = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
+/** A month, or `fee` for the grant's one-off fee, whose failed payouts are issued again alike. */
+const payoutParams = z.strictObject({ grantId: grantIdSchema, periodId: payoutPeriodIdSchema });
 const noQuery = z.strictObject({});
 const emptyBodySchema = z.strictObject({});
 
@@ -128,7 +131,7 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       path: offersPath,
       operationId: 'offerLicence',
       summary:
-        'Offer a licence of a work the caller owns (role client or freelancer): licensee or open, scope, fields of use, territories, exclusivity, term, royalty; the terms document stays off the channel ledger',
+        'Offer a licence of a work the caller owns (role client or freelancer): licensee or open, scope, fields of use, territories, exclusivity, term, one-off fee and/or royalty; the terms document stays off the channel ledger',
       tag,
       headers: [idempotencyKeyHeader],
       access: 'licensing:write',
@@ -336,10 +339,10 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       path: `${periodPath}/failed-payouts/reissue`,
       operationId: 'reissueRoyaltyPayout',
       summary:
-        'Issue a failed royalty payout again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
+        'Issue a failed royalty payout (a month) or fee payout (period `fee`) again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
       tag,
       access: 'licensing:write',
-      params: periodParams,
+      params: payoutParams,
       body: reissueBodySchema,
       response: committedSchema(royaltyPeriodRecordSchema),
       errors: commandErrors,

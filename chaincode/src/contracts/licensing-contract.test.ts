@@ -428,6 +428,164 @@ describe('LicensingContract', () => {
     });
   });
 
+  describe('licence fees', () => {
+    interface FeeView {
+      fee?: {
+        amount: string;
+        status?: string;
+        payouts?: { instructionId: string; payee: Party; amount: string; status: string }[];
+      };
+    }
+    const feeOnly = { royaltyBps: undefined, perUnitAmount: undefined, fee: { amount: '100001' } };
+    const answer = (instructionId: string, outcome: 'paid' | 'failed', requestId: string) =>
+      call<{ status: string }>(settlement, 'confirmRoyaltyPayout', {
+        requestId,
+        grantId: 'G-1',
+        periodId: 'fee',
+        instructionId,
+        outcome,
+        providerReference: `sbx-${requestId}`,
+        ...(outcome === 'failed' ? { reason: 'account closed' } : {}),
+      });
+    const feeOf = async () => (await call<FeeView>(client, 'getGrant', { grantId: 'G-1' })).fee;
+
+    it('issues a fee on acceptance as one pending instruction per owner recorded on the offer, summing to the fee', async () => {
+      const grant = await accept(client, await openOffer(feeOnly));
+      expect(grant).toMatchObject({ fee: { amount: '100001' } });
+      expect(grant).not.toHaveProperty('royaltyBps');
+      const event = driver.ledger.lastEvent;
+      expect(event?.name).toBe(licensingEvents.licenceGranted.name);
+      const requests = (event?.payload as { settlementRequests: Record<string, unknown>[] }).settlementRequests;
+      // 60 % of 100 001 is 60 000.6 and 40 % is 40 000.4: floors 60 000 + 40 000, the unit left over goes to Tara.
+      expect(requests).toMatchObject([
+        {
+          instructionId: 'G-1/fee/fee-1',
+          kind: 'licence-fee',
+          periodId: 'fee',
+          payer: carol,
+          payee: tara,
+          amount: '60001',
+          shareBps: 6_000,
+          platformFee: '0',
+          currency: 'EUR',
+          status: 'pending',
+        },
+        {
+          instructionId: 'G-1/fee/fee-2',
+          kind: 'licence-fee',
+          periodId: 'fee',
+          payer: carol,
+          payee: tom,
+          amount: '40000',
+          shareBps: 4_000,
+          status: 'pending',
+        },
+      ]);
+      expect(await feeOf()).toEqual({
+        amount: '100001',
+        status: 'settling',
+        payouts: [
+          { instructionId: 'G-1/fee/fee-1', payee: tara, shareBps: 6_000, amount: '60001', status: 'pending' },
+          { instructionId: 'G-1/fee/fee-2', payee: tom, shareBps: 4_000, amount: '40000', status: 'pending' },
+        ],
+      });
+      const listed = await call<{ grants: FeeView[] }>(freelancer, 'listWorkLicences', { workId: 'W-1' });
+      expect(listed.grants[0]?.fee?.status).toBe('settling');
+    });
+
+    it('charges a fee beside a royalty, the month royalties keeping their own records', async () => {
+      const grant = await accept(client, await openOffer({ fee: { amount: '500' } }));
+      expect(grant).toMatchObject({ royaltyBps: 750, perUnitAmount: '2', fee: { amount: '500' } });
+      expect((await feeOf())?.payouts?.map((payout) => payout.amount)).toEqual(['300', '200']);
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      const month = await call<{ royalty: string; instructions: { instructionId: string; kind: string }[] }>(
+        freelancer,
+        'closeRoyaltyPeriod',
+        { grantId: 'G-1', periodId: '2026-01' },
+      );
+      expect(month.royalty).toBe('75082');
+      expect(month.instructions.map((instruction) => [instruction.instructionId, instruction.kind])).toEqual([
+        ['G-1/2026-01/royalty-1', 'royalty'],
+        ['G-1/2026-01/royalty-2', 'royalty'],
+      ]);
+      expect((await feeOf())?.payouts?.map((payout) => payout.instructionId)).toEqual([
+        'G-1/fee/fee-1',
+        'G-1/fee/fee-2',
+      ]);
+    });
+
+    it('records the settlement answers per owner, and the fee is paid once a failed part issued again is', async () => {
+      await accept(client, await openOffer(feeOnly));
+      expect(
+        (
+          await refusal(
+            call(client, 'confirmRoyaltyPayout', {
+              requestId: 'req-conf-0',
+              grantId: 'G-1',
+              periodId: 'fee',
+              instructionId: 'G-1/fee/fee-1',
+              outcome: 'paid',
+              providerReference: 'sbx-0',
+            }),
+          )
+        )?.code,
+      ).toBe('FORBIDDEN');
+      expect(await answer('G-1/fee/fee-1', 'paid', 'req-conf-a')).toMatchObject({ status: 'settling' });
+      expect((await refusal(answer('G-1/fee/fee-1', 'paid', 'req-conf-a2')))?.code).toBe('INVALID_STATE');
+      await answer('G-1/fee/fee-2', 'failed', 'req-conf-b');
+      expect((await feeOf())?.payouts?.map((payout) => payout.status)).toEqual(['paid', 'failed']);
+      const reissue = (as: TestIdentity) =>
+        call(as, 'reissueRoyaltyPayout', { grantId: 'G-1', periodId: 'fee', instructionId: 'G-1/fee/fee-2' });
+      expect((await refusal(reissue(freelancer)))?.code).toBe('FORBIDDEN');
+      await reissue(otherFreelancer);
+      expect((driver.ledger.lastEvent?.payload as { settlementRequests: unknown[] }).settlementRequests).toMatchObject([
+        {
+          instructionId: 'G-1/fee/fee-3',
+          kind: 'licence-fee',
+          payee: tom,
+          amount: '40000',
+          reissueOf: 'G-1/fee/fee-2',
+        },
+      ]);
+      expect((await refusal(reissue(otherFreelancer)))?.code).toBe('INVALID_STATE');
+      expect(await answer('G-1/fee/fee-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
+      const fee = await feeOf();
+      expect(fee?.status).toBe('paid');
+      expect(fee?.payouts?.map((payout) => [payout.instructionId, payout.status])).toEqual([
+        ['G-1/fee/fee-1', 'paid'],
+        ['G-1/fee/fee-2', 'failed'],
+        ['G-1/fee/fee-3', 'paid'],
+      ]);
+    });
+
+    it('issues nothing without a fee, and refuses a zero or malformed fee and fee periods where months belong', async () => {
+      const grant = await accept(client, await openOffer());
+      expect(grant).not.toHaveProperty('fee');
+      expect((driver.ledger.lastEvent?.payload as { settlementRequests: unknown[] }).settlementRequests).toEqual([]);
+      expect(await refusal(answer('G-1/fee/fee-1', 'paid', 'req-conf-z'))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'periodId',
+      });
+      expect(await refusal(offer(freelancer, { fee: { amount: '0' } }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'fee.amount',
+      });
+      expect(await refusal(offer(freelancer, { fee: { amount: '10', currency: 'USD' } }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'fee',
+      });
+      expect(await refusal(call(freelancer, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: 'fee' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'periodId',
+      });
+      expect(await refusal(report(client, { periodId: 'fee' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'periodId',
+      });
+    });
+  });
+
   it('refuses every command to every role outside the role table', async () => {
     const requestsOf: Record<LicensingCommand, Record<string, unknown>> = {
       offerLicence: {

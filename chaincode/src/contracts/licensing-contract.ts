@@ -91,8 +91,12 @@ export class LicensingContract extends Contract {
     const request = parseArgument(spec.acceptOffer.request, requestJson);
     const tx = txOf(ctx);
     return runRequestOnce(ctx, spec.acceptOffer, request, async () => {
-      const grant = await acceptOffer(tx, request);
-      emitEvent(ctx, licensingEvents.licenceGranted, { ...eventBase(tx), grant });
+      const { grant, feeInstructions } = await acceptOffer(tx, request);
+      emitEvent(ctx, licensingEvents.licenceGranted, {
+        ...eventBase(tx),
+        settlementRequests: feeInstructions,
+        grant,
+      });
       return grant;
     });
   }
@@ -131,7 +135,7 @@ export class LicensingContract extends Contract {
     return period;
   }
 
-  /** The settlement service records a provider's answer to a royalty instruction. */
+  /** The settlement service records a provider's answer to a royalty or fee instruction (period `fee`). */
   @Transaction()
   async confirmRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
     const request = parseArgument(spec.confirmRoyaltyPayout.request, requestJson);

@@ -90,8 +90,17 @@ export function licenceTermsBytes(terms: LicenceTerms): Uint8Array {
 }
 
 /**
- * What a licence allows and charges. A licence charges a royalty in basis points of the
- * revenue a usage report declares, an amount per reported unit, or both; at least one.
+ * A one-off licence fee: integer minor units of the offer's currency, above zero. The
+ * licensee owes it when accepting the offer; the grant's transaction issues it to the
+ * work's owners as recorded on the offer, split by their shares (see `splitRoyalty`).
+ */
+export const licenceFeeSchema = z.strictObject({ amount: amountSchema });
+export type LicenceFee = z.output<typeof licenceFeeSchema>;
+
+/**
+ * What a licence allows and charges. A licence charges a one-off fee on acceptance, a
+ * royalty in basis points of the revenue a usage report declares, an amount per
+ * reported unit, or any combination; at least one of them.
  */
 const licenceFields = {
   workId: licensedWorkIdSchema,
@@ -107,6 +116,8 @@ const licenceFields = {
   royaltyBps: basisPointsSchema.optional(),
   /** Integer minor units of `currency` owed per reported unit. */
   perUnitAmount: amountSchema.optional(),
+  /** Owed once, when the offer is accepted; in `currency`. */
+  fee: licenceFeeSchema.optional(),
   currency: currencySchema,
 };
 
@@ -116,8 +127,8 @@ export const offerLicenceRequestSchema = z
     message: 'must be after termStart',
     path: ['termEnd'],
   })
-  .refine((offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined, {
-    message: 'a licence charges a royalty in basis points of revenue, an amount per unit, or both',
+  .refine((offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined || offer.fee !== undefined, {
+    message: 'a licence charges a fee, a royalty in basis points of revenue, an amount per unit, or a combination',
     path: ['royaltyBps'],
   });
 export type OfferLicenceRequest = z.output<typeof offerLicenceRequestSchema>;
@@ -177,11 +188,20 @@ export type ReportUsageRequest = z.output<typeof reportUsageRequestSchema>;
 
 export const periodRefSchema = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
 
+/**
+ * The payout record of a grant's one-off fee sits beside its royalty periods under this
+ * period id (never a `YYYY-MM` month), so the fee is confirmed and reissued as royalties are.
+ */
+export const licenceFeePeriodId = 'fee';
+
+/** A royalty period, or {@link licenceFeePeriodId} for the fee: what a payout belongs to. */
+export const payoutPeriodIdSchema = z.union([royaltyPeriodIdSchema, z.literal(licenceFeePeriodId)]);
+
 export const confirmRoyaltyPayoutRequestSchema = z
   .strictObject({
     requestId: requestIdSchema,
     grantId: grantIdSchema,
-    periodId: royaltyPeriodIdSchema,
+    periodId: payoutPeriodIdSchema,
     instructionId: z.string().min(1).max(200),
     outcome: settlementOutcomeSchema,
     providerReference: providerReferenceSchema,
@@ -197,7 +217,7 @@ export type ConfirmRoyaltyPayoutRequest = z.output<typeof confirmRoyaltyPayoutRe
 /** Names one royalty instruction of a closed period (issuing a failed payout again). */
 export const royaltyInstructionRefSchema = z.strictObject({
   grantId: grantIdSchema,
-  periodId: royaltyPeriodIdSchema,
+  periodId: payoutPeriodIdSchema,
   instructionId: z.string().min(1).max(200),
 });
 
@@ -226,6 +246,7 @@ export const licenceOfferRecordSchema = z.object({
   termEnd: z.string(),
   royaltyBps: z.number().int().optional(),
   perUnitAmount: z.string().optional(),
+  fee: z.object({ amount: z.string() }).optional(),
   currency: currencySchema,
   termsSha256: z.string(),
   /** The work's owners when the offer was made: each must consent before it opens. */
@@ -242,6 +263,27 @@ export const licenceOfferRecordSchema = z.object({
 export type LicenceOfferRecord = z.output<typeof licenceOfferRecordSchema>;
 
 export const grantStatuses = ['active', 'revoked'] as const;
+
+/** One owner's part of a grant's fee and how its payment stands (failed parts issued again show their replacement). */
+export const feePayoutSchema = z.object({
+  instructionId: z.string(),
+  payee: partySchema,
+  shareBps: z.number().int(),
+  amount: z.string(),
+  status: z.enum(['pending', 'paid', 'failed']),
+  reissuedAs: z.string().optional(),
+});
+
+/**
+ * A grant's fee. The ledger stores `amount` only; reads add `status` (`settling` until
+ * every outstanding part is paid, then `paid`) and `payouts`, taken from the fee's payout
+ * record (period {@link licenceFeePeriodId}).
+ */
+export const grantFeeSchema = z.object({
+  amount: z.string(),
+  status: z.enum(['settling', 'paid']).optional(),
+  payouts: z.array(feePayoutSchema).optional(),
+});
 export const grantStatusSchema = z.enum(grantStatuses);
 
 /** A licence a licensee holds: the offer's terms, fixed at acceptance, with its own id and expiry. */
@@ -259,6 +301,7 @@ export const licenceGrantRecordSchema = z.object({
   expiresAt: z.string(),
   royaltyBps: z.number().int().optional(),
   perUnitAmount: z.string().optional(),
+  fee: grantFeeSchema.optional(),
   currency: currencySchema,
   termsSha256: z.string(),
   status: grantStatusSchema,
@@ -291,11 +334,12 @@ export type UsageReportRecord = z.output<typeof usageReportRecordSchema>;
  */
 export const royaltyInstructionSchema = z.object({
   /**
-   * `<grantId>/<periodId>/royalty-<n>`: n counts owners from 1 in owner order, then
-   * continues for payouts issued again; unique and stable.
+   * `<grantId>/<periodId>/royalty-<n>` (`<grantId>/fee/fee-<n>` for the fee): n counts
+   * owners from 1 in owner order, then continues for payouts issued again; unique and stable.
    */
   instructionId: z.string(),
-  kind: z.literal('royalty'),
+  /** `royalty` for a closed period's royalty; `licence-fee` for the one-off fee paid on acceptance. */
+  kind: z.enum(['royalty', 'licence-fee']),
   grantId: z.string(),
   periodId: z.string(),
   payer: partySchema,
@@ -323,7 +367,11 @@ export type RoyaltyInstruction = z.output<typeof royaltyInstructionSchema>;
  */
 export const royaltyPeriodStatuses = ['settling', 'paid', 'nothing-due'] as const;
 
-/** A closed royalty period of one grant: the royalty owed and the instructions that pay it. */
+/**
+ * A closed royalty period of one grant: the royalty owed and the instructions that pay
+ * it. The grant's fee has a record of the same shape under period `fee`, written when
+ * the grant is made: `royalty` is then the fee, `reported` false, `closedAt` the acceptance.
+ */
 export const royaltyPeriodRecordSchema = z.object({
   grantId: z.string(),
   periodId: z.string(),
@@ -412,6 +460,7 @@ export const licensingEvents = {
   licenceOffered: licensingEvent('LicenceOffered', { offer: licenceOfferRecordSchema }),
   offerConsented: licensingEvent('OfferConsented', { offer: licenceOfferRecordSchema }),
   offerWithdrawn: licensingEvent('OfferWithdrawn', { offer: licenceOfferRecordSchema }),
+  /** A grant with a fee carries the fee's instructions in `settlementRequests`. */
   licenceGranted: licensingEvent('LicenceGranted', { grant: licenceGrantRecordSchema }),
   grantRevoked: licensingEvent('GrantRevoked', { grant: licenceGrantRecordSchema }),
   usageReported: licensingEvent('UsageReported', { report: usageReportRecordSchema }),

@@ -27,9 +27,9 @@ export interface SettlementOutboxTable {
   source: InstructionSource;
   /** The record the instruction belongs to: the agreement, or for a royalty the licence grant. */
   agreement_id: string;
-  /** The part of it: the milestone, or for a royalty the period (`YYYY-MM`). */
+  /** The part of it: the milestone, or for a royalty the period (`YYYY-MM`); `fee` for a licence fee. */
   milestone_id: string;
-  /** Ledger kind: fund-escrow, release, refund or royalty. */
+  /** Ledger kind: fund-escrow, release, refund, royalty or licence-fee. */
   kind: string;
   direction: 'collect' | 'payout';
   /** Provider configuration name the instruction is routed to. */

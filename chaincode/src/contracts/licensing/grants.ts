@@ -1,4 +1,12 @@
-import type { LicenceGrantRecord } from '../../model/licensing';
+import {
+  licenceFeePeriodId,
+  type LicenceGrantRecord,
+  type LicenceOfferRecord,
+  type RoyaltyInstruction,
+  type RoyaltyPeriodRecord,
+} from '../../model/licensing';
+import { formatMinorUnits, minorUnits } from '../../model/money';
+import { splitRoyalty } from '../../model/royalty';
 import { licensingCommandRoles } from '../../model/access-roles';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
@@ -11,6 +19,7 @@ import {
   requireOffer,
   writeGrant,
   writeOffer,
+  writePeriod,
 } from './store';
 import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works';
 
@@ -21,6 +30,13 @@ import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works'
  * and expires when the offer's term ends. An offer naming a licensee, or an exclusive
  * one, is then `accepted` and takes no other grant.
  *
+ * An offer with a fee: the same transaction splits the fee among the owners recorded on
+ * the offer by their shares (`splitRoyalty`: the parts sum to the fee) and records each
+ * non-zero part as a pending `licence-fee` instruction from the licensee to that owner,
+ * in a payout record of the grant under period `fee`, which the settlement service pays
+ * and confirms as it does royalties.
+ *
+ * @returns the grant and the fee's instructions (empty without a fee).
  * @throws RefusalError FORBIDDEN for an owner of the work or a person other than the
  *   named licensee; INVALID_STATE unless the offer is open, its term not over and the
  *   work still owned as offered; TERMS_MISMATCH for other terms than the recorded ones;
@@ -30,7 +46,7 @@ import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works'
 export async function acceptOffer(
   tx: Tx,
   request: { offerId: string; grantId: string; termsSha256: string },
-): Promise<LicenceGrantRecord> {
+): Promise<{ grant: LicenceGrantRecord; feeInstructions: RoyaltyInstruction[] }> {
   requireRole(tx.caller, licensingCommandRoles.acceptOffer, 'accept a licence offer');
   const userId = requireUserId(tx.caller, 'accepting a licence offer');
   const licensee = { mspId: tx.caller.mspId, userId };
@@ -83,6 +99,7 @@ export async function acceptOffer(
     expiresAt: offer.termEnd,
     ...(offer.royaltyBps === undefined ? {} : { royaltyBps: offer.royaltyBps }),
     ...(offer.perUnitAmount === undefined ? {} : { perUnitAmount: offer.perUnitAmount }),
+    ...(offer.fee === undefined ? {} : { fee: { amount: offer.fee.amount } }),
     currency: offer.currency,
     termsSha256: offer.termsSha256,
     status: 'active',
@@ -96,7 +113,53 @@ export async function acceptOffer(
   if (offer.licensee !== undefined || offer.exclusive) {
     await writeOffer(tx.ctx, touched(tx, { ...offer, status: 'accepted' as const }));
   }
-  return grant;
+  const feeInstructions = offer.fee === undefined ? [] : await issueFee(tx, offer, grant, offer.fee.amount);
+  return { grant, feeInstructions };
+}
+
+/** Writes the fee's payout record (period `fee`) and returns its pending instructions. */
+async function issueFee(
+  tx: Tx,
+  offer: LicenceOfferRecord,
+  grant: LicenceGrantRecord,
+  fee: string,
+): Promise<RoyaltyInstruction[]> {
+  const instructions: RoyaltyInstruction[] = [];
+  splitRoyalty(minorUnits(fee), offer.owners).forEach((part, index) => {
+    if (part.amount === 0n) return;
+    instructions.push({
+      instructionId: `${grant.grantId}/${licenceFeePeriodId}/fee-${index + 1}`,
+      kind: 'licence-fee',
+      grantId: grant.grantId,
+      periodId: licenceFeePeriodId,
+      payer: grant.licensee,
+      payee: part.party,
+      shareBps: part.shareBps,
+      amount: formatMinorUnits(part.amount),
+      platformFee: '0',
+      currency: grant.currency,
+      status: 'pending',
+      requestedAt: tx.at,
+      requestTxId: tx.txId,
+    });
+  });
+  const record: RoyaltyPeriodRecord = {
+    grantId: grant.grantId,
+    periodId: licenceFeePeriodId,
+    workId: grant.workId,
+    royalty: fee,
+    currency: grant.currency,
+    reported: false,
+    instructions,
+    status: 'settling',
+    closedBy: actorOf(tx.caller),
+    closedAt: tx.at,
+    txId: tx.txId,
+    updatedAt: tx.at,
+    updatedTxId: tx.txId,
+  };
+  await writePeriod(tx.ctx, record);
+  return instructions;
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  licenceFeePeriodId,
   licenceTermsSchema,
   royaltyPeriodBounds,
   type LicenceGrantRecord,
@@ -41,13 +42,39 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
   return offer;
 }
 
-/** @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it (one answer for both). */
+/**
+ * A grant as read; one with a fee adds the fee's `status` and each owner's payout
+ * (pending, paid or failed) from the fee's payout record.
+ *
+ * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it (one answer for both).
+ */
 export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRecord> {
   const grant = await readGrant(tx.ctx, grantId);
   if (grant === undefined || !canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId))) {
     refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
   }
-  return grant;
+  return withFeeStatus(tx, grant);
+}
+
+async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<LicenceGrantRecord> {
+  if (grant.fee === undefined) return grant;
+  const record = await readPeriod(tx.ctx, grant.grantId, licenceFeePeriodId);
+  if (record === undefined) return grant;
+  return {
+    ...grant,
+    fee: {
+      amount: grant.fee.amount,
+      status: record.status === 'paid' ? 'paid' : 'settling',
+      payouts: record.instructions.map((instruction) => ({
+        instructionId: instruction.instructionId,
+        payee: instruction.payee,
+        shareBps: instruction.shareBps,
+        amount: instruction.amount,
+        status: instruction.status,
+        ...(instruction.reissuedAs === undefined ? {} : { reissuedAs: instruction.reissuedAs }),
+      })),
+    },
+  };
 }
 
 /**
@@ -76,7 +103,9 @@ export async function listWorkLicences(tx: Tx, workId: string): Promise<WorkLice
   return {
     workId,
     offers: offers.filter((offer) => canReadOffer(tx, offer)),
-    grants: grants.filter((grant) => canReadGrant(tx, grant, owners)),
+    grants: await Promise.all(
+      grants.filter((grant) => canReadGrant(tx, grant, owners)).map((grant) => withFeeStatus(tx, grant)),
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 import {
+  licenceFeePeriodId,
   royaltyPeriodBounds,
   type ConfirmRoyaltyPayoutRequest,
   type LicenceGrantRecord,
@@ -20,7 +21,7 @@ import { readPeriod, readReport, requireGrant, writePeriod, writeReport } from '
 import { isOwner, ownersOfWork } from './works';
 
 function periodLabel(grantId: string, periodId: string): string {
-  return `period ${periodId} of grant ${grantId}`;
+  return periodId === licenceFeePeriodId ? `the fee of grant ${grantId}` : `period ${periodId} of grant ${grantId}`;
 }
 
 /** @throws RefusalError INVALID_STATE when the period lies wholly outside the grant's term. */
@@ -219,8 +220,8 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
 }
 
 /**
- * Records the settlement provider's answer to a royalty instruction; the period is
- * `paid` once every instruction is.
+ * Records the settlement provider's answer to a royalty instruction, or to a fee
+ * instruction (period `fee`); the period (or fee) is `paid` once every instruction is.
  *
  * @throws RefusalError FORBIDDEN without role settlement of a settlement organisation;
  *   NOT_FOUND for an unknown period or instruction; INVALID_STATE when the instruction
@@ -251,7 +252,7 @@ function periodStatus(
 }
 
 /**
- * Issues a failed royalty payout again (after the payee fixed their payout account,
+ * Issues a failed royalty or fee payout again (after the payee fixed their payout account,
  * say): a new instruction for the same payee and amount replaces the failed one, which
  * keeps its failure and names its replacement. The payee or the settlement service may ask.
  *
@@ -284,7 +285,7 @@ export async function reissueRoyaltyPayout(
   const { confirmation: _confirmation, ...terms } = failed;
   const replacement: RoyaltyInstruction = {
     ...terms,
-    instructionId: `${period.grantId}/${period.periodId}/royalty-${period.instructions.length + 1}`,
+    instructionId: `${period.grantId}/${period.periodId}/${failed.kind === 'licence-fee' ? 'fee' : 'royalty'}-${period.instructions.length + 1}`,
     status: 'pending',
     requestedAt: tx.at,
     requestTxId: tx.txId,

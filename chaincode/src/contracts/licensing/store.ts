@@ -29,6 +29,7 @@ import { requireCollectionMember } from '../../ledger/collections';
  *   workLicence         [workId, 'offer'|'grant', id]  index: every offer and grant of a work
  *   usageReport         [grantId, periodId]            one report per grant and period
  *   royaltyPeriod       [grantId, periodId]            a closed period and its payouts
+ *   royaltyPeriod       [grantId, 'fee']               the grant's fee payouts, written with the grant
  *   licenceTerms        [offerId]                      the terms document, in the licenceTerms collection
  */
 const keys = {
