@@ -7,7 +7,7 @@ import { readWork, writeWork } from './store';
 import { describeOwners } from './works';
 
 /*
- * Work for hire (issue 12, point 3): a milestone drafted with `ipAssignment: 'client'`
+ * Work for hire: a milestone drafted with `ipAssignment: 'client'`
  * is delivered as a registered work the freelancer owns in full; the work is pledged to
  * the milestone (its owners cannot change meanwhile) and the transaction that records
  * the milestone's payment moves it to the client. Until then the freelancer owns it.
