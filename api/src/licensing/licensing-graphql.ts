@@ -1,3 +1,4 @@
+import type { Submitted } from '@gigledger/gateway';
 import { z } from 'zod';
 import {
   grantIdSchema,
@@ -46,6 +47,14 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
   const service = new LicensingService(deps.ledger);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
   const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
+  /** Runs a command as the caller and answers its payload, with chaincode validation reported under `input`. */
+  const command = async <Value, Name extends string>(
+    context: GraphqlContext,
+    payloadName: Name,
+    name: Parameters<LicensingService['command']>[1],
+    requestId: string | undefined,
+    run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
+  ) => payload(payloadName, await service.command(writer(context), name, requestId, run, 'input'));
   return {
     typeDefs: /* GraphQL */ `
       type OwnerShare {
@@ -329,42 +338,21 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           resolveWith(context, async () => {
             const { terms, ...fields } = parseInput(offerBodySchema, withoutNulls(args.input), 'input');
             const request = parseInput(offerLicenceRequestSchema, withRequestId(fields), 'input');
-            const done = await service.command(
-              writer(context),
-              'offerLicence',
-              request.requestId,
-              (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
-              'input',
+            return command(context, 'offer', 'offerLicence', request.requestId, (client) =>
+              client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
             );
-            return payload('offer', done);
           }),
         consentToLicenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const request = parseInput(offerArgs, args, 'offerId');
-            return payload(
-              'offer',
-              await service.command(
-                writer(context),
-                'consentToOffer',
-                undefined,
-                (client) => client.consentToOffer(request),
-                'input',
-              ),
-            );
+            return command(context, 'offer', 'consentToOffer', undefined, (client) => client.consentToOffer(request));
           }),
         withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { offerId } = parseInput(offerArgs, { offerId: args.offerId }, 'offerId');
             const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
-            return payload(
-              'offer',
-              await service.command(
-                writer(context),
-                'withdrawOffer',
-                undefined,
-                (client) => client.withdrawOffer({ offerId, reason }),
-                'input',
-              ),
+            return command(context, 'offer', 'withdrawOffer', undefined, (client) =>
+              client.withdrawOffer({ offerId, reason }),
             );
           }),
         acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
@@ -373,30 +361,14 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const body = parseInput(acceptBodySchema, fields, 'input');
             const offer = parseInput(offerArgs, { offerId }, 'input');
             const request = withRequestId({ ...body, ...offer });
-            return payload(
-              'grant',
-              await service.command(
-                writer(context),
-                'acceptOffer',
-                request.requestId,
-                (client) => client.acceptOffer(request),
-                'input',
-              ),
-            );
+            return command(context, 'grant', 'acceptOffer', request.requestId, (client) => client.acceptOffer(request));
           }),
         revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
             const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
-            return payload(
-              'grant',
-              await service.command(
-                writer(context),
-                'revokeGrant',
-                undefined,
-                (client) => client.revokeGrant({ grantId, reason }),
-                'input',
-              ),
+            return command(context, 'grant', 'revokeGrant', undefined, (client) =>
+              client.revokeGrant({ grantId, reason }),
             );
           }),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
@@ -404,43 +376,22 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const { grantId, ...fields } = withoutNulls(args.input);
             const body = parseInput(usageBodySchema, fields, 'input');
             const request = parseInput(reportUsageRequestSchema, withRequestId({ ...body, grantId }), 'input');
-            return payload(
-              'report',
-              await service.command(
-                writer(context),
-                'reportUsage',
-                request.requestId,
-                (client) => client.reportUsage(request),
-                'input',
-              ),
+            return command(context, 'report', 'reportUsage', request.requestId, (client) =>
+              client.reportUsage(request),
             );
           }),
         closeRoyaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const request = parseInput(periodArgs, args, 'input');
-            return payload(
-              'period',
-              await service.command(
-                writer(context),
-                'closeRoyaltyPeriod',
-                undefined,
-                (client) => client.closeRoyaltyPeriod(request),
-                'input',
-              ),
+            return command(context, 'period', 'closeRoyaltyPeriod', undefined, (client) =>
+              client.closeRoyaltyPeriod(request),
             );
           }),
         reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const request = parseInput(royaltyInstructionRefSchema, args, 'input');
-            return payload(
-              'period',
-              await service.command(
-                writer(context),
-                'reissueRoyaltyPayout',
-                undefined,
-                (client) => client.reissueRoyaltyPayout(request),
-                'input',
-              ),
+            return command(context, 'period', 'reissueRoyaltyPayout', undefined, (client) =>
+              client.reissueRoyaltyPayout(request),
             );
           }),
       },
