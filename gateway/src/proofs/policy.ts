@@ -89,7 +89,7 @@ export function evaluateConfigPolicy(
           : Math.floor(orgs.length / 2) + 1;
     return {
       satisfied: orgs.length > 0 && met >= needed,
-      description: `${path} = ${ruleNames[rule] ?? '?'} ${meta.getSubPolicy()} (${needed} of ${orgs.length} organisations; met by ${met}: ${outcomes.map((outcome) => outcome.description).join('; ')})`,
+      description: `${path} = ${ruleNames[rule] ?? '?'} ${meta.getSubPolicy()} (${needed} of ${orgs.length} organisations; met by ${met}: ${outcomes.map((outcome) => `${outcome.satisfied ? 'met' : 'not met'} ${outcome.description}`).join('; ')})`,
     };
   }
   return { satisfied: false, description: `${path} has a policy type this verifier does not evaluate` };
