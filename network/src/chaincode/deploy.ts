@@ -357,3 +357,63 @@ export async function deployChaincode(
   }
   return { deployment, changed: true };
 }
+
+/**
+ * Lets a newly joined organisation run the chaincode: installs the deployed package on
+ * its peer and approves the committed definition (same sequence, version and
+ * collections) for it. The definition itself does not change, so no other organisation
+ * approves again.
+ *
+ * @throws Error when nothing is deployed yet or the package file is missing.
+ */
+export async function approveForNewOrg(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  report: (line: string) => void,
+): Promise<Deployment> {
+  const deployment = readDeployment(config);
+  const [firstOrg] = config.peerOrgs;
+  const orderer = config.ordererOrg.orderers[0];
+  if (deployment === undefined || firstOrg === undefined || orderer === undefined) {
+    throw new Error('no chaincode is deployed on the channel yet');
+  }
+  const committed = await queryCommitted(config, toolchain, firstOrg);
+  if (committed?.sequence !== deployment.sequence) {
+    throw new Error(
+      `the channel holds sequence ${committed?.sequence ?? 'none'} but the last deployment here is ${deployment.sequence}`,
+    );
+  }
+  const file = path.join(config.paths.chaincodePackages, `${deployment.label}.tar.gz`);
+  if (!existsSync(file)) throw new Error(`the deployed package ${file} is missing`);
+  const env = { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } };
+  if (!(await installedPackageIds(config, toolchain, org)).includes(deployment.packageId)) {
+    await runCommand(toolchain.bin('peer'), ['lifecycle', 'chaincode', 'install', file], env);
+  }
+  report(`  installed ${deployment.label} on ${org.peer.host}`);
+  await runCommand(
+    toolchain.bin('peer'),
+    [
+      'lifecycle',
+      'chaincode',
+      'approveformyorg',
+      ...ordererClientFlags(config, org, orderer),
+      '--channelID',
+      config.channel,
+      '--name',
+      config.chaincode.name,
+      '--version',
+      committed.version,
+      '--sequence',
+      String(committed.sequence),
+      ...(existsSync(config.chaincode.collectionsFile)
+        ? ['--collections-config', config.chaincode.collectionsFile]
+        : []),
+      '--package-id',
+      deployment.packageId,
+    ],
+    env,
+  );
+  report(`  approved sequence ${committed.sequence} for ${org.mspId}`);
+  return deployment;
+}

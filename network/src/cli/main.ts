@@ -28,6 +28,11 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       compare the ledger's settlement instructions, the API's outbox and the
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
+  add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME]
+                      admit a new member organisation to the running channel: its CA, peer and
+                      identities, a configuration update signed by a majority of the members'
+                      admins, the peer's join and the chaincode approved for it; once genesis is
+                      sealed, only for an executed governance proposal giving it member rights
 
 Used by docker-compose.yml inside containers:
   generate            certificates, genesis block and CA registrars only
@@ -269,6 +274,38 @@ async function commandReconcile(config: NetworkConfig, args: string[]): Promise<
   process.exitCode = code ?? 1;
 }
 
+/** Reads `--flag value` pairs after the positional arguments. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const index = args.indexOf(flag);
+  if (index < 0) return undefined;
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+  return value;
+}
+
+async function commandAddOrg(args: string[]): Promise<void> {
+  const [name] = args;
+  if (name === undefined || name.startsWith('--')) throw new Error('usage: add-org <Name> [--proposal ID] …');
+  const network = existingNetwork();
+  const signers = flagValue(args, '--signers');
+  const mspId = flagValue(args, '--msp-id');
+  const proposalId = flagValue(args, '--proposal');
+  const orderer = flagValue(args, '--orderer');
+  say(`Adding ${name} to channel ${network.config.channel}`);
+  const result = await network.addOrg({
+    name,
+    ...(mspId === undefined ? {} : { mspId }),
+    ...(proposalId === undefined ? {} : { proposalId }),
+    ...(signers === undefined ? {} : { signers: signers.split(',') }),
+    ...(orderer === undefined ? {} : { orderer }),
+  });
+  say(
+    `${result.org.mspId} joined ${network.config.channel} in ${result.seconds.toFixed(1)}s: peer ${result.org.peer.host} ` +
+      `on port ${result.org.peer.port} at height ${result.height}, CA on port ${result.org.ca.port}; ` +
+      `signed by ${result.signedBy.join(', ')}${result.proposalId === undefined ? '' : `, for proposal ${result.proposalId}`}.`,
+  );
+}
+
 // A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
 process.stdout.on('error', () => undefined);
 
@@ -318,6 +355,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'reconcile':
       return commandReconcile(loadNetworkConfig(), args);
+    case 'add-org':
+      return commandAddOrg(args);
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());

@@ -240,3 +240,23 @@ export async function applyGenesis(
   await invoke('governance:sealGenesis');
   report('  genesis sealed: from now on the rules change only through governance proposals');
 }
+
+/** Whether governance's genesis is sealed, read by `org`'s operator: from then on only executed proposals change membership. */
+export async function readGenesisSealed(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): Promise<boolean> {
+  const operator = await enrollOperator(config, toolchain, org);
+  const { stdout } = await runCommand(
+    toolchain.bin('peer'),
+    [
+      'chaincode',
+      'query',
+      '-C',
+      config.channel,
+      '-n',
+      config.chaincode.name,
+      '-c',
+      JSON.stringify({ Args: ['governance:getGenesis'] }),
+    ],
+    { env: operatorEnv(config, toolchain, org, operator) },
+  );
+  return (JSON.parse(stdout) as { sealed: boolean }).sealed;
+}

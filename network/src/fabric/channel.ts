@@ -25,7 +25,7 @@ function implicitMeta(rule: string): { Type: string; Rule: string } {
   return { Type: 'ImplicitMeta', Rule: rule };
 }
 
-function peerOrgSection(config: NetworkConfig, org: PeerOrg): unknown {
+export function peerOrgSection(config: NetworkConfig, org: PeerOrg): unknown {
   const msp = org.mspId;
   return {
     Name: org.name,
@@ -97,7 +97,10 @@ export function channelSpec(config: NetworkConfig): unknown {
           Capabilities: { V2_0: true },
         },
         Application: {
-          Organizations: config.peerOrgs.map((org) => peerOrgSection(config, org)),
+          // Organisations added later reach the channel by configuration update, not genesis.
+          Organizations: config.peerOrgs
+            .filter((org) => org.admission === undefined)
+            .map((org) => peerOrgSection(config, org)),
           Policies: {
             ...channelPolicies,
             LifecycleEndorsement: implicitMeta('MAJORITY Endorsement'),
