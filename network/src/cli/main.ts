@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
 import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
 import { composeYaml } from '../docker/compose.js';
+import { kubernetesYaml } from '../kubernetes/manifests.js';
 import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
@@ -28,6 +39,7 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       compare the ledger's settlement instructions, the API's outbox and the
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
+  kubernetes          regenerate kubernetes/gigledger.yaml from the same process definitions
   add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME]
                       admit a new member organisation to the running channel: its CA, peer and
                       identities, a configuration update signed by a majority of the members'
@@ -360,6 +372,13 @@ async function main(argv: string[]): Promise<void> {
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());
+      say(`Wrote ${file}`);
+      return;
+    }
+    case 'kubernetes': {
+      const file = path.join(repoRoot, 'kubernetes', 'gigledger.yaml');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, kubernetesYaml());
       say(`Wrote ${file}`);
       return;
     }
