@@ -4,11 +4,21 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
+/** The local default address of every node. */
+export const loopback = '127.0.0.1';
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be letters and digits, starting with a letter');
+
+/** Where a node listens and others reach it: an IPv4 address or a DNS name; 127.0.0.1 when omitted. */
+const address = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+$/, 'must be an IPv4 address or a host name')
+  .default(loopback);
 
 const peerOrgSchema = z.object({
   name,
   mspId: name,
+  /** The host of the organisation's peer and CA. */
+  address,
   peer: z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, chaincodePort: port, operationsPort: port }),
   ca: z.object({ port, operationsPort: port }),
 });
@@ -34,7 +44,7 @@ const networkFileSchema = z.object({
     name,
     mspId: name,
     orderers: z
-      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, adminPort: port, operationsPort: port }))
+      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), address, port, adminPort: port, operationsPort: port }))
       .min(1),
   }),
   peerOrgs: z.array(peerOrgSchema).min(1),
@@ -42,6 +52,8 @@ const networkFileSchema = z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/),
     path: z.string(),
     collectionsFile: z.string(),
+    /** The host of the chaincode server, which every peer dials. */
+    address,
     serverPorts: z.tuple([port, port]),
   }),
   api: z.object({ port }),
@@ -53,14 +65,18 @@ const networkFileSchema = z.object({
 /** A listening process of the network and the ports it owns. */
 export interface PortAssignment {
   readonly owner: string;
+  /** The address the port is bound on. */
+  readonly address: string;
   readonly port: number;
   readonly purpose: string;
 }
 
 export interface OrdererNode {
   readonly name: string;
-  /** Host name in certificates; every node listens on 127.0.0.1 and its certificate names both. */
+  /** Host name in certificates, which also name `address`, 127.0.0.1 and localhost. */
   readonly host: string;
+  /** Where the node listens and the channel configuration says it is reached (network.config.json `address`). */
+  readonly address: string;
   readonly port: number;
   readonly adminPort: number;
   readonly operationsPort: number;
@@ -71,6 +87,8 @@ export interface PeerOrg {
   readonly name: string;
   readonly mspId: string;
   readonly domain: string;
+  /** Where the organisation's peer and CA listen and are reached (network.config.json `address`). */
+  readonly address: string;
   readonly peer: {
     readonly name: string;
     readonly host: string;
@@ -103,6 +121,8 @@ export interface NetworkConfig {
   readonly chaincode: {
     readonly name: string;
     readonly sourceDir: string;
+    /** Where the chaincode server listens and peers dial it. */
+    readonly address: string;
     readonly collectionsFile: string;
     readonly serverPorts: readonly [number, number];
   };
@@ -172,6 +192,7 @@ export function loadNetworkConfig(
       orderers: file.ordererOrg.orderers.map((node) => ({
         name: node.name,
         host: `${node.name}.${ordererDomain}`,
+        address: node.address,
         port: shift(node.port),
         adminPort: shift(node.adminPort),
         operationsPort: shift(node.operationsPort),
@@ -184,6 +205,7 @@ export function loadNetworkConfig(
     chaincode: {
       name: file.chaincode.name,
       sourceDir: path.resolve(root, file.chaincode.path),
+      address: file.chaincode.address,
       collectionsFile: path.resolve(root, file.chaincode.collectionsFile),
       serverPorts: [shift(file.chaincode.serverPorts[0]), shift(file.chaincode.serverPorts[1])],
     },
@@ -264,6 +286,7 @@ function peerOrgOf(
     name: org.name,
     mspId: org.mspId,
     domain,
+    address: org.address,
     peer: {
       name: org.peer.name,
       host: `${org.peer.name}.${domain}`,
@@ -305,18 +328,28 @@ function parseOffset(text: string | undefined): number {
 export function portAssignments(config: NetworkConfig): PortAssignment[] {
   return [
     ...config.peerOrgs.flatMap((org) => [
-      { owner: org.ca.name, port: org.ca.port, purpose: 'CA' },
-      { owner: org.ca.name, port: org.ca.operationsPort, purpose: 'CA operations' },
+      { owner: org.ca.name, address: org.address, port: org.ca.port, purpose: 'CA' },
+      { owner: org.ca.name, address: org.address, port: org.ca.operationsPort, purpose: 'CA operations' },
     ]),
     ...config.ordererOrg.orderers.flatMap((node) => [
-      { owner: node.name, port: node.port, purpose: 'orderer' },
-      { owner: node.name, port: node.adminPort, purpose: 'orderer admin' },
-      { owner: node.name, port: node.operationsPort, purpose: 'orderer operations' },
+      { owner: node.name, address: node.address, port: node.port, purpose: 'orderer' },
+      { owner: node.name, address: node.address, port: node.adminPort, purpose: 'orderer admin' },
+      { owner: node.name, address: node.address, port: node.operationsPort, purpose: 'orderer operations' },
     ]),
     ...config.peerOrgs.flatMap((org) => [
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.port, purpose: 'peer' },
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.chaincodePort, purpose: 'peer chaincode' },
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.operationsPort, purpose: 'peer operations' },
+      { owner: `${org.peer.name}.${org.name}`, address: org.address, port: org.peer.port, purpose: 'peer' },
+      {
+        owner: `${org.peer.name}.${org.name}`,
+        address: org.address,
+        port: org.peer.chaincodePort,
+        purpose: 'peer chaincode',
+      },
+      {
+        owner: `${org.peer.name}.${org.name}`,
+        address: org.address,
+        port: org.peer.operationsPort,
+        purpose: 'peer operations',
+      },
     ]),
   ];
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConnectionProfile } from '@gigledger/gateway';
 import {
   defaultOrgPorts,
+  loopback,
   portAssignments,
   readAddedOrgs,
   withAddedOrg,
@@ -52,7 +53,7 @@ import {
   peerProcess,
   registrarFile,
 } from './fabric/nodes.js';
-import { describeConflicts, findPortConflicts } from './processes/ports.js';
+import { describeConflicts, findPortConflicts, isPortFree } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
 import { processRssKib } from './processes/proc.js';
 import { waitUntil } from './processes/wait.js';
@@ -244,6 +245,7 @@ export class LocalNetwork {
         entry = {
           name: options.name,
           mspId: options.mspId ?? `${options.name}MSP`,
+          address: options.address ?? loopback,
           ...defaultOrgPorts(founders.length),
           admission: {
             ...(options.proposalId === undefined ? {} : { proposalId: options.proposalId }),
@@ -326,6 +328,13 @@ export class LocalNetwork {
           const record = this.registry.start(request);
           started.push(request.name);
           await this.#waitHealthy(request, record);
+          // The operations endpoint answers before the node's gRPC port listens.
+          const [listenPort] = request.ports;
+          if (listenPort !== undefined) {
+            await waitUntil(`${request.name} to listen on ${org.address}:${listenPort}`, async () =>
+              (await isPortFree(listenPort, org.address)) ? undefined : true,
+            );
+          }
         });
       }
       await admissionStep(`join ${org.peer.host} to ${config.channel}`, report, async () => {
@@ -418,13 +427,13 @@ export class LocalNetwork {
           name: org.name,
           mspId: org.mspId,
           peer: {
-            endpoint: `127.0.0.1:${org.peer.port}`,
+            endpoint: `${org.address}:${org.peer.port}`,
             hostAlias: org.peer.host,
             tlsRootCert: peerMaterial(config, org).tlsCa,
           },
           tlsClient: { cert: tlsClient.tlsCert, key: tlsClient.tlsKey },
           ca: {
-            url: `https://127.0.0.1:${org.ca.port}`,
+            url: `https://${org.address}:${org.ca.port}`,
             caName: org.ca.name,
             tlsRootCert: orgTlsCa(config, org),
             registrarFile: registrarFile(org),
@@ -450,7 +459,7 @@ export class LocalNetwork {
       const operationsPort = operationsPortOf(request);
       processes.push(
         await processStatus(request, record, async (alive) =>
-          alive && operationsPort !== undefined ? await isHealthy(operationsPort) : false,
+          alive && operationsPort !== undefined ? await isHealthy(operationsPort, request.address) : false,
         ),
       );
     }
@@ -507,7 +516,7 @@ export class LocalNetwork {
       async () => {
         if (!isAlive(record))
           throw new Error(`${request.name} exited; last lines of ${record.log}:\n${tail(record.log)}`);
-        return (await isHealthy(operationsPort)) ? true : undefined;
+        return (await isHealthy(operationsPort, request.address)) ? true : undefined;
       },
       { timeoutMs: 60_000 },
     );
@@ -533,7 +542,7 @@ export class LocalNetwork {
     const running = new Set(this.registry.running().map((record) => record.name));
     return waitUntil(`a Raft leader for channel ${this.config.channel}`, async () => {
       for (const node of this.config.ordererOrg.orderers) {
-        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel))) {
+        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel, node.address))) {
           return node.name;
         }
       }
@@ -561,7 +570,9 @@ export class LocalNetwork {
       await waitUntil(
         `${org.peer.host} to know the channel's other ${others} peers through gossip`,
         async () =>
-          (await gossipPeersKnown(org.peer.operationsPort, this.config.channel)) >= others ? true : undefined,
+          (await gossipPeersKnown(org.peer.operationsPort, this.config.channel, org.address)) >= others
+            ? true
+            : undefined,
         { timeoutMs: 90_000, intervalMs: 500 },
       );
     }
@@ -573,6 +584,8 @@ export interface AddOrgOptions {
   readonly name: string;
   /** Defaults to `<name>MSP`. */
   readonly mspId?: string;
+  /** Where its peer and CA listen and are reached; 127.0.0.1 by default. */
+  readonly address?: string;
   /** The executed governance proposal that admits the organisation; required once genesis is sealed. */
   readonly proposalId?: string;
   /** Names of the organisations whose admins sign; defaults to the smallest majority, in configuration order. */

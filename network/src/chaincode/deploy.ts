@@ -87,7 +87,7 @@ export function buildPackage(config: NetworkConfig, label: string, port: number)
   const server = chaincodeServerMaterial(config);
   const client = chaincodeClientMaterial(config);
   const connection = {
-    address: `127.0.0.1:${port}`,
+    address: `${config.chaincode.address}:${port}`,
     dial_timeout: '10s',
     tls_required: true,
     client_auth_required: true,
@@ -174,7 +174,7 @@ export function chaincodeServerCommand(
       path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli'),
       'server',
       '--chaincode-address',
-      `127.0.0.1:${deployment.port}`,
+      `${config.chaincode.address}:${deployment.port}`,
       '--chaincode-id',
       deployment.packageId,
       '--module-path',
@@ -219,7 +219,7 @@ export async function ensureChaincodeServer(
     `chaincode server on port ${deployment.port}`,
     async () => {
       if (!isAlive(record)) throw new Error(`the chaincode server exited; see ${record.log}`);
-      return (await isPortFree(deployment.port)) ? undefined : true;
+      return (await isPortFree(deployment.port, config.chaincode.address)) ? undefined : true;
     },
     { timeoutMs: 30_000 },
   );
@@ -319,7 +319,7 @@ export async function deployChaincode(
 
   const peerFlags = config.peerOrgs.flatMap((org) => [
     '--peerAddresses',
-    `127.0.0.1:${org.peer.port}`,
+    `${org.address}:${org.peer.port}`,
     '--tlsRootCertFiles',
     peerMaterial(config, org).tlsCa,
   ]);
@@ -346,8 +346,8 @@ export async function deployChaincode(
   writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
   if (chaincodeServer === 'external') {
     await waitUntil(
-      `the chaincode server at 127.0.0.1:${port}`,
-      async () => ((await isPortFree(port)) ? undefined : true),
+      `the chaincode server at ${config.chaincode.address}:${port}`,
+      async () => ((await isPortFree(port, config.chaincode.address)) ? undefined : true),
       {
         timeoutMs: 120_000,
       },

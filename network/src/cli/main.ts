@@ -40,7 +40,7 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
   kubernetes          regenerate kubernetes/gigledger.yaml from the same process definitions
-  add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME]
+  add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME] [--address HOST]
                       admit a new member organisation to the running channel: its CA, peer and
                       identities, a configuration update signed by a majority of the members'
                       admins, the peer's join and the chaincode approved for it; once genesis is
@@ -303,6 +303,7 @@ async function commandAddOrg(args: string[]): Promise<void> {
   const mspId = flagValue(args, '--msp-id');
   const proposalId = flagValue(args, '--proposal');
   const orderer = flagValue(args, '--orderer');
+  const address = flagValue(args, '--address');
   say(`Adding ${name} to channel ${network.config.channel}`);
   const result = await network.addOrg({
     name,
@@ -310,6 +311,7 @@ async function commandAddOrg(args: string[]): Promise<void> {
     ...(proposalId === undefined ? {} : { proposalId }),
     ...(signers === undefined ? {} : { signers: signers.split(',') }),
     ...(orderer === undefined ? {} : { orderer }),
+    ...(address === undefined ? {} : { address }),
   });
   say(
     `${result.org.mspId} joined ${network.config.channel} in ${result.seconds.toFixed(1)}s: peer ${result.org.peer.host} ` +

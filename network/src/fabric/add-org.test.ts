@@ -10,6 +10,7 @@ import { cryptoSpec } from './crypto.js';
 const labelOrg = {
   name: 'LabelOrg',
   mspId: 'LabelOrgMSP',
+  address: '127.0.0.1',
   ...defaultOrgPorts(3),
   admission: { proposalId: 'P-1', signedBy: ['ClientOrgMSP', 'TalentOrgMSP'], at: '2026-11-30T00:00:00.000Z' },
 };

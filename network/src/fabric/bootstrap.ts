@@ -16,7 +16,7 @@ export interface EnrolledIdentity {
 
 function caUrl(org: PeerOrg, enrollmentId?: string, secret?: string): string {
   const credentials = enrollmentId === undefined ? '' : `${enrollmentId}:${encodeURIComponent(secret ?? '')}@`;
-  return `https://${credentials}127.0.0.1:${org.ca.port}`;
+  return `https://${credentials}${org.address}:${org.ca.port}`;
 }
 
 function caClientArgs(config: NetworkConfig, org: PeerOrg): string[] {
@@ -197,7 +197,7 @@ export async function applyGenesis(
   };
   const peerFlags = config.peerOrgs.flatMap((peerOrg) => [
     '--peerAddresses',
-    `127.0.0.1:${peerOrg.peer.port}`,
+    `${peerOrg.address}:${peerOrg.peer.port}`,
     '--tlsRootCertFiles',
     peerMaterial(config, peerOrg).tlsCa,
   ]);
