@@ -67,6 +67,8 @@ export interface AppDependencies {
   readonly claimSalts: ClaimSalts;
   /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
   readonly statementSigner?: SigningIdentity;
+  /** CA certificates (PEM) of the consortium's organisations by MSP id, to verify statements; verification answers 503 without them. */
+  readonly statementAuthorities?: ReadonlyMap<string, string>;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
