@@ -12,6 +12,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db/database.js';
 import { ApiError } from './errors/api-error.js';
+import { consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
@@ -121,6 +122,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(corsAllowList(deps.config.corsOrigins));
 
   app.use(healthRouter(deps));
+  // Static files under their own policy, before authentication: the page signs in through the API itself.
+  app.use(consoleRouter(deps.config.consoleDir));
   const routes = restRoutes(deps);
   const document = openApiDocument(routes, { version: apiVersion });
   app.get('/openapi.json', (_request, response) => {
