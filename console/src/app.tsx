@@ -21,7 +21,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
 function Shell({ children }: { children: ReactNode }) {
   const { session, signOut } = useSession();
   const [location] = useLocation();
-  // Each page names itself in the tab and for screen readers moving between pages.
+  // After a page change, keyboard and screen-reader users start at the new content, not the old link.
   useEffect(() => {
     document.getElementById('main')?.focus();
   }, [location]);

@@ -1,7 +1,6 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { useMutation } from 'urql';
 import type { IssuerDetails } from '@gigledger/chaincode/model';
-import { useEffect } from 'react';
 import { graphql } from '../gql/index.js';
 import type { CredentialType } from '../gql/graphql.js';
 import { rest } from '../session/api-client.js';
@@ -43,7 +42,7 @@ export function IssuePage() {
   const { session } = useSession();
   const [types, setTypes] = useState<readonly string[] | undefined>(undefined);
   const [typesError, setTypesError] = useState<unknown>(undefined);
-  const [mspId, setMspId] = useState('TalentOrgMSP');
+  const [mspId, setMspId] = useState('');
   const [userId, setUserId] = useState('');
   const [type, setType] = useState('');
   const [expires, setExpires] = useState('');
