@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,8 @@ import { credentialClaimsTransientKey, type MilestoneRecord, type Party } from '
 import type { LedgerSession } from '@gigledger/gateway';
 import { repoRoot } from '@gigledger/network';
 import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } from './bench-network.js';
-import { benchRequestId } from './bench-agreements.js';
+import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { apiPeople, callApi as http } from './bench-api.js';
 import { failureCount, findKnee, type CallTimer, type LayerFigures, type Workload } from './saturation.js';
 
 /** The business steps one layer offers, whichever way it reaches the ledger. */
@@ -50,14 +51,14 @@ interface Cast {
   readonly holder: Party;
 }
 
-const milestoneDraft = () => ({
-  kind: 'deliverable' as const,
-  milestoneId: 'm1',
-  title: 'Annotated clips',
-  amount: '75000',
-  currency: 'USD',
-  dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-  acceptanceCriteria: { description: 'two-pass review' },
+/** The draft of a one-milestone agreement as REST and GraphQL take it, terms included. */
+const draftInput = (agreementId: string, cast: Cast) => ({
+  agreementId,
+  title: 'Annotate 5k clips',
+  client: cast.client,
+  freelancer: cast.freelancer,
+  milestones: [milestoneDraft()],
+  terms: { scope: `annotation work ${agreementId}` },
 });
 
 function pendingInstruction(agreementId: string, record: MilestoneRecord): string {
@@ -183,32 +184,11 @@ interface Tokens {
   readonly issuer: string;
 }
 
-async function http<T>(url: string, token: string, method: string, pathname: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${url}${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${pathname} answered ${response.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
-
 function restPath(url: string, tokens: Tokens, cast: Cast): BusinessPath {
   const milestone = (agreementId: string) => `/v1/agreements/${agreementId}/milestones/m1`;
   return {
     async draft(agreementId) {
-      await http(url, tokens.client, 'POST', '/v1/agreements', {
-        agreementId,
-        title: 'Annotate 5k clips',
-        client: cast.client,
-        freelancer: cast.freelancer,
-        milestones: [milestoneDraft()],
-        terms: { scope: `annotation work ${agreementId}` },
-      });
+      await http(url, tokens.client, 'POST', '/v1/agreements', draftInput(agreementId, cast));
     },
     async termsSha256(agreementId) {
       return (await http<{ termsSha256: string }>(url, tokens.freelancer, 'GET', `/v1/agreements/${agreementId}/terms`))
@@ -278,16 +258,7 @@ function graphqlPath(url: string, tokens: Tokens, cast: Cast): BusinessPath {
       await run(
         tokens.client,
         'mutation ($input: DraftAgreementInput!) { draftAgreement(input: $input) { transactionId } }',
-        {
-          input: {
-            agreementId,
-            title: 'Annotate 5k clips',
-            client: cast.client,
-            freelancer: cast.freelancer,
-            milestones: [milestoneDraft()],
-            terms: { scope: `annotation work ${agreementId}` },
-          },
-        },
+        { input: draftInput(agreementId, cast) },
       );
     },
     async termsSha256(agreementId) {
@@ -448,27 +419,7 @@ async function main(): Promise<void> {
     };
 
     // The API's people are created by each organisation's administrator and log in with passwords.
-    const { admins } = JSON.parse(readFileSync(path.join(api.dataDir, 'bootstrap-admin.json'), 'utf8')) as {
-      admins: Record<string, { userId: string; password: string }>;
-    };
-    const post = async <T>(pathname: string, body: unknown, token?: string): Promise<T> => {
-      const response = await fetch(`${api.url}${pathname}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
-      return (await response.json()) as T;
-    };
-    const person = async (userId: string, org: string, role: string): Promise<string> => {
-      const admin = (await post<{ accessToken: string }>('/v1/auth/token', admins[org])).accessToken;
-      const password = `bench password ${userId}`;
-      await post('/v1/admin/users', { userId, org, role, password }, admin);
-      return (await post<{ accessToken: string }>('/v1/auth/token', { userId, password })).accessToken;
-    };
+    const person = apiPeople(api.url, api.dataDir);
     const apiIds = { client: `lac-${run}`, freelancer: `laf-${run}`, settlement: `las-${run}`, issuer: `lai-${run}` };
     const tokens: Tokens = {
       client: await person(apiIds.client, 'ClientOrg', 'client'),
