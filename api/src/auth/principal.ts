@@ -18,6 +18,7 @@ export const scopes = [
   'ip:write',
   'provenance:read',
   'provenance:write',
+  'proofs:read',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -45,6 +46,7 @@ const partyScopes: readonly Scope[] = [
  * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
  * Clients and freelancers register works and change their owners (ip:write); the IP
  * registry is readable to anyone who checks priority or ownership (ip:read).
+ * Auditors and admins export proof bundles (proofs:read; see `proofReaderRoles`).
  */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
@@ -73,6 +75,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:write',
     'ip:read',
     'provenance:read',
+    'proofs:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
@@ -86,6 +89,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:read',
     'ip:read',
     'provenance:read',
+    'proofs:read',
     'admin',
   ],
 };
