@@ -3,6 +3,8 @@ import { useQuery } from 'urql';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+import { ProofDownload } from './proof-download.js';
 
 const agreementHistory = graphql(`
   query AgreementHistory($id: ID!) {
@@ -47,6 +49,7 @@ function MilestoneVersions({
   milestoneId: string;
   title: string;
 }) {
+  const { session } = useSession();
   const [{ data, error }] = useQuery({ query: milestoneHistory, variables: { agreementId, milestoneId } });
   return (
     <>
@@ -61,6 +64,7 @@ function MilestoneVersions({
               <th scope="col">When</th>
               <th scope="col">Status</th>
               <th scope="col">Transaction</th>
+              <th scope="col">Proof</th>
             </tr>
           </thead>
           <tbody>
@@ -71,6 +75,7 @@ function MilestoneVersions({
                 </td>
                 <td>{entry.isDelete ? 'deleted' : (entry.milestone?.status ?? '')}</td>
                 <td className="hash">{entry.txId}</td>
+                <td>{session === undefined ? null : <ProofDownload session={session} txId={entry.txId} />}</td>
               </tr>
             ))}
           </tbody>
@@ -86,6 +91,7 @@ function MilestoneVersions({
  * others only their own.
  */
 export function HistoryPage() {
+  const { session } = useSession();
   const [draft, setDraft] = useState('');
   const [agreementId, setAgreementId] = useState<string | undefined>(undefined);
   const [{ data, error, fetching }] = useQuery({
@@ -129,6 +135,7 @@ export function HistoryPage() {
                 <th scope="col">When</th>
                 <th scope="col">Status</th>
                 <th scope="col">Transaction</th>
+                <th scope="col">Proof</th>
               </tr>
             </thead>
             <tbody>
@@ -139,6 +146,7 @@ export function HistoryPage() {
                   </td>
                   <td>{entry.isDelete ? 'deleted' : (entry.status ?? '')}</td>
                   <td className="hash">{entry.txId}</td>
+                  <td>{session === undefined ? null : <ProofDownload session={session} txId={entry.txId} />}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
@@ -180,7 +181,7 @@ describe('the web console in Chromium against the real network and API', () => {
       expect(await seriousViolations(clientPage)).toEqual([]);
       await screenshot(clientPage, 'agreement');
 
-      // An auditor reads the record's history.
+      // An auditor reads the record's history and downloads a proof.
       const auditor = await api.person(`audra-${suffix}`, 'AuditOrg', 'auditor');
       const auditorSide = await openPage(browser);
       try {
@@ -193,6 +194,18 @@ describe('the web console in Chromium against the real network and API', () => {
         const statuses = await versions.locator('tbody tr td:nth-child(2)').allTextContents();
         expect(statuses[0]).toBe('paid');
         expect(statuses).toEqual(expect.arrayContaining(['unfunded', 'funded', 'submitted', 'accepted', 'released']));
+        // The proof of the payment's transaction, downloaded as a file.
+        const paidTx = (await versions.locator('tbody tr').first().locator('td.hash').textContent())!;
+        await versions.getByRole('button', { name: `Get proof of transaction ${paidTx.slice(0, 12)}` }).click();
+        const [download] = await Promise.all([
+          auditorSide.page.waitForEvent('download'),
+          versions.getByRole('link', { name: /^Save proof-/ }).click(),
+        ]);
+        expect(download.suggestedFilename()).toBe(`proof-${paidTx}.json`);
+        const saved = await download.path();
+        const bundle = JSON.parse(readFileSync(saved, 'utf8')) as { transactionId: string; block: { number: number } };
+        expect(bundle.transactionId).toBe(paidTx);
+        expect(bundle.block.number).toBeGreaterThan(0);
         expect(await seriousViolations(auditorSide.page)).toEqual([]);
         await screenshot(auditorSide.page, 'history');
         expect(auditorSide.policyViolations).toEqual([]);
