@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/*.mjs',
       '**/*.cjs',
       'jest.*.config.js',
+      'console/src/gql/**',
     ],
   },
   eslint.configs.recommended,

@@ -12,6 +12,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db/database.js';
 import { ApiError } from './errors/api-error.js';
+import { consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
@@ -70,6 +71,8 @@ export interface AppDependencies {
   readonly claimSalts: ClaimSalts;
   /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
   readonly statementSigner?: SigningIdentity;
+  /** CA certificates (PEM) of the consortium's organisations by MSP id, to verify statements; verification answers 503 without them. */
+  readonly statementAuthorities?: ReadonlyMap<string, string>;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
@@ -123,6 +126,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(corsAllowList(deps.config.corsOrigins));
 
   app.use(healthRouter(deps));
+  // Static files under their own policy, before authentication: the page signs in through the API itself.
+  app.use(consoleRouter(deps.config.consoleDir));
   const routes = restRoutes(deps);
   const document = openApiDocument(routes, { version: apiVersion });
   app.get('/openapi.json', (_request, response) => {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const optionalUrl = z.url().optional();
@@ -66,6 +67,11 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** JSON file naming the settlement providers; without it the server runs no settlement service. */
   GIGLEDGER_SETTLEMENT_CONFIG: z.string().min(1).optional(),
+  /** The web console's built assets, served at /console; the workspace's build output by default. */
+  GIGLEDGER_CONSOLE_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -111,6 +117,8 @@ export interface ApiConfig {
     readonly windowMs: number;
   };
   readonly subscriptionRecheckMs: number;
+  /** Directory of the web console's built assets (index.html and assets/); /console answers 404 while it has none. */
+  readonly consoleDir: string;
 }
 
 /**
@@ -168,5 +176,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       windowMs: value.AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
+    consoleDir: path.resolve(value.GIGLEDGER_CONSOLE_DIR),
   };
 }

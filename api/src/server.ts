@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
@@ -133,6 +134,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     ledgerBlocks: qsccLedgerBlocks(network),
     proofs: qsccProofExporter(network, profile.chaincode),
     statementSigner: serviceIdentity,
+    statementAuthorities: organisationCertificateAuthorities(profile.organizations),
     claimSalts: new ClaimSalts(walletSecret),
     ...(settlement === undefined ? {} : { settlement }),
   };
@@ -204,4 +206,22 @@ function crashInjection(setting: string | undefined): ((point: CrashPoint) => vo
     remaining -= 1;
     if (remaining === 0) process.kill(process.pid, 'SIGKILL');
   };
+}
+
+/**
+ * Each organisation's CA certificate (the first in its operator MSP's `cacerts`, the CA
+ * that issued its operator's certificate, which signs statements), by MSP id.
+ */
+function organisationCertificateAuthorities(
+  organizations: readonly { readonly mspId: string; readonly operatorMspDir: string }[],
+): Map<string, string> {
+  const authorities = new Map<string, string>();
+  for (const organization of organizations) {
+    const directory = path.join(organization.operatorMspDir, 'cacerts');
+    const [first] = readdirSync(directory)
+      .filter((name) => name.endsWith('.pem'))
+      .sort();
+    if (first !== undefined) authorities.set(organization.mspId, readFileSync(path.join(directory, first), 'utf8'));
+  }
+  return authorities;
 }

@@ -1,7 +1,7 @@
 import type { LedgerClient } from '@gigledger/gateway';
 import type { AccountService } from '../auth/account-service.js';
 import type { TokenService } from '../auth/tokens.js';
-import { requireCaller, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
+import { requireAuthenticated, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
 import { jsonScalar } from './json-scalar.js';
 
 /** The root types every other module extends: the caller, the chaincode version, login. */
@@ -58,8 +58,9 @@ export function baseSchema(deps: {
     resolvers: {
       JSON: jsonScalar,
       Query: {
+        // Every signed-in caller may know who they are, whatever their scopes (an issuer has no agreements:read).
         me: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
-          resolveWith(context, () => requireCaller(context, 'agreements:read')),
+          resolveWith(context, () => requireAuthenticated(context)),
         chaincodeVersion: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => deps.serviceLedger.system.version()),
       },

@@ -26,6 +26,16 @@ export function requireCaller(context: GraphqlContext, scope: Scope): Principal 
 }
 
 /**
+ * The caller, whatever their scopes.
+ *
+ * @throws ApiError 401 without a principal.
+ */
+export function requireAuthenticated(context: GraphqlContext): Principal {
+  if (context.principal === undefined) throw unauthenticated();
+  return context.principal;
+}
+
+/**
  * The requester of a resolver, for the service layer.
  *
  * @throws ApiError 401 without a principal; 403 when it lacks the scope.

@@ -192,4 +192,31 @@ describe('reputation over HTTP', () => {
     expect((await server.request('POST', '/v1/reputation/statements', { token: evaluator.token })).status).toBe(403);
     expect((await server.request('POST', '/v1/reputation/statements')).status).toBe(401);
   });
+
+  it('verifies a statement for anyone, signed in or not, against the CA of the organisation that signed it', async () => {
+    const statement = (await server.request('POST', '/v1/reputation/statements', { token: tara.token }))
+      .body as ReputationStatement;
+    const verify = (body: unknown) => server.request('POST', '/v1/reputation/statements/verification', { body });
+
+    const valid = await verify(statement);
+    expect(valid.status).toBe(200);
+    expect(valid.body).toMatchObject({
+      valid: true,
+      reasons: [],
+      statement: { statementId: statement.body.statementId, subject: tara.party },
+      signer: { mspId: 'ClientOrgMSP' },
+    });
+
+    const altered = await verify({ ...statement, body: { ...statement.body, statementId: 'forged' } });
+    expect(altered.body).toMatchObject({ valid: false, reasons: [{ code: 'SIGNATURE_INVALID' }] });
+    // A key the schema does not know still counts: the bytes as sent are what was signed.
+    const padded = await verify({ ...statement, body: { ...statement.body, bonus: 'points' } });
+    expect(padded.body).toMatchObject({ valid: false, reasons: [{ code: 'SIGNATURE_INVALID' }] });
+    const stranger = await verify({ ...statement, signature: { ...statement.signature, mspId: 'ElsewhereMSP' } });
+    expect(stranger.body).toMatchObject({ valid: false, reasons: [{ code: 'UNKNOWN_ORGANISATION' }] });
+
+    const malformed = await verify({ body: statement.body });
+    expect(malformed.status).toBe(422);
+    expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.signature' });
+  });
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { canonicalInput, partySchema, reputationSchema } from '@gigledger/chaincode/model';
 import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
 import { routeRequester } from '../http/route-requester.js';
@@ -10,7 +11,27 @@ import {
   ReputationService,
   type ReputationDependencies,
 } from './reputation-service.js';
-import { reputationStatementSchema } from './statement.js';
+import { reputationStatementSchema, statementFailureCodes } from './statement.js';
+
+const statementVerdictSchema = z.object({
+  valid: z.boolean(),
+  reasons: z.array(
+    z.object({ code: z.enum(statementFailureCodes), message: z.string(), field: z.string().optional() }),
+  ),
+  statement: z
+    .object({
+      statementId: z.string(),
+      subject: z.object({ mspId: z.string(), userId: z.string() }),
+      score: z.number(),
+      formula: z.string(),
+      asOf: z.string(),
+      issuedAt: z.string(),
+      blockHeight: z.string(),
+      records: z.number().int(),
+    })
+    .optional(),
+  signer: z.object({ mspId: z.string(), certificateSubject: z.string(), certificateIssuer: z.string() }).optional(),
+});
 
 /** Ratings, attestations, scores and portable signed statements. */
 export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
@@ -69,6 +90,23 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       status: 201,
       errors: [503],
       handler: (caller) => service.exportStatement(routeRequester(caller)),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/reputation/statements/verification',
+      operationId: 'verifyReputationStatement',
+      summary:
+        'Check a portable reputation statement against the CA of the organisation that signed it; no account needed',
+      tag: 'reputation',
+      access: 'public',
+      body: reputationStatementSchema,
+      response: statementVerdictSchema,
+      errors: [503],
+      // The bytes as sent: a key the schema would drop still breaks the signature.
+      handler: ({ rawBody }) => {
+        const verdict = service.verifyStatement(JSON.parse(rawBody?.toString('utf8') ?? 'null') as unknown);
+        return Promise.resolve({ ...verdict, reasons: [...verdict.reasons] });
+      },
     }),
   ];
 }

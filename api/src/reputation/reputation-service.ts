@@ -24,7 +24,14 @@ import { committed, committedSchema, type Committed } from '../ledger/committed.
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
-import { signStatement, statementType, statementVersion, type ReputationStatement } from './statement.js';
+import {
+  signStatement,
+  statementType,
+  statementVersion,
+  verifyStatement,
+  type ReputationStatement,
+  type StatementVerdict,
+} from './statement.js';
 
 export const completionBodySchema = z.strictObject({
   requestId: optionalRequestIdSchema,
@@ -54,6 +61,11 @@ export interface ReputationDependencies {
   readonly ledgerBlocks?: LedgerBlocks | undefined;
   /** The organisation operator's identity, which signs statements; without it statements answer 503. */
   readonly statementSigner?: SigningIdentity | undefined;
+  /**
+   * CA certificates (PEM) of the consortium's organisations by MSP id, which a statement's
+   * signer must chain to; without them statement verification answers 503.
+   */
+  readonly statementAuthorities?: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -133,6 +145,42 @@ export class ReputationService {
    *
    * @throws ApiError 403 unless a freelancer calls; 503 when the server has no signer or cannot read the height.
    */
+  /**
+   * Verifies a statement against the CA of the organisation its signature names, as
+   * `verify-statement` does offline with a CA file: for verifiers who would rather ask
+   * this server than hold the consortium's CA certificates.
+   *
+   * @param statement the statement exactly as received (keys the schema does not know
+   *   still count: they break the signature).
+   * @throws ApiError 503 when the server holds no organisation's CA certificate.
+   */
+  verifyStatement(statement: unknown): StatementVerdict {
+    const authorities = this.#deps.statementAuthorities;
+    if (authorities === undefined || authorities.size === 0) {
+      throw new ApiError(
+        503,
+        'STATEMENT_VERIFICATION_UNAVAILABLE',
+        'this server holds no CA certificate to verify with',
+      );
+    }
+    const signature = (statement as { signature?: { mspId?: unknown } } | null)?.signature;
+    const mspId = typeof signature?.mspId === 'string' ? signature.mspId : undefined;
+    const authority = mspId === undefined ? undefined : authorities.get(mspId);
+    if (mspId !== undefined && authority === undefined) {
+      return {
+        valid: false,
+        reasons: [
+          {
+            code: 'UNKNOWN_ORGANISATION',
+            message: `the signature names ${mspId}, which is not an organisation of this consortium`,
+          },
+        ],
+      };
+    }
+    // Without an MSP id the statement is malformed; any CA lets verifyStatement say so in its words.
+    return verifyStatement(statement, authority ?? [...authorities.values()][0] ?? '');
+  }
+
   async exportStatement(as: Requester): Promise<ReputationStatement> {
     const { principal, log } = as;
     if (principal.role !== 'freelancer') {

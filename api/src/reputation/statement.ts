@@ -141,6 +141,8 @@ export const statementFailureCodes = [
   'CERTIFICATE_NOT_VALID_AT_ISSUANCE',
   /** The signature names another organisation than the body. */
   'SIGNER_MISMATCH',
+  /** A verifier holding the CAs of known organisations (the API's) knows none by the MSP id the signature names. */
+  'UNKNOWN_ORGANISATION',
   /** The signature does not match the body: the statement was altered, or signed with another key. */
   'SIGNATURE_INVALID',
 ] as const;

@@ -23,7 +23,7 @@ import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
-import { testStatementSigner } from './test-certificates.js';
+import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -187,6 +187,7 @@ export async function startTestServer(
     events,
     ledgerBlocks: inMemoryLedgerBlocks(ledger.ledger),
     statementSigner: testStatementSigner,
+    statementAuthorities: new Map([['ClientOrgMSP', testOrganizationCa.certificatePem]]),
     claimSalts: new ClaimSalts('test wallet key'),
     ...(settlement === undefined ? {} : { settlement }),
     ...(options.proofs === undefined ? {} : { proofs: options.proofs }),

@@ -320,6 +320,7 @@ export const credentialSecretsResultSchema = z.object({
   credentialId: z.string(),
   claims: z.array(saltedClaimSchema),
 });
+export type CredentialSecretsResult = z.output<typeof credentialSecretsResultSchema>;
 
 const { submit, evaluate } = contractSpecs(credentialContractName);
 

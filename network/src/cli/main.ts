@@ -99,6 +99,7 @@ async function commandStart(): Promise<void> {
   }
   printSummary(network, await network.status());
   say(`API:        http://127.0.0.1:${api.port}  (PID ${api.pid}; REST under /v1, GraphQL at /graphql, /openapi.json)`);
+  say(`Console:    http://127.0.0.1:${api.port}/console  (sign in as an administrator or a person they created)`);
   say(
     `Administrators: one per organisation, passwords in ${path.join(api.dataDir, 'bootstrap-admin.json')} (README: Using the API)`,
   );

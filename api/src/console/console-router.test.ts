@@ -1,0 +1,59 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suiteServer } from '../test-support/suite-server.js';
+
+function builtConsole(): string {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'gl-console-'));
+  mkdirSync(path.join(directory, 'assets'));
+  writeFileSync(
+    path.join(directory, 'index.html'),
+    '<!doctype html><title>console</title><script type="module" src="/console/assets/app.js"></script>',
+  );
+  writeFileSync(path.join(directory, 'assets', 'app.js'), 'export {};\n');
+  return directory;
+}
+
+describe('the web console at /console', () => {
+  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: builtConsole() });
+
+  it('answers its page for every console path under a policy with no inline script and no other origin', async () => {
+    for (const page of ['/console', '/console/', '/console/agreements/A-1', '/console/verify']) {
+      const answer = await server().request('GET', page);
+      expect({ page, status: answer.status }).toEqual({ page, status: 200 });
+      expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(answer.text).toContain('/console/assets/app.js');
+      const policy = answer.headers.get('content-security-policy') ?? '';
+      expect(policy.split('; ')).toEqual(
+        expect.arrayContaining([
+          "default-src 'none'",
+          "script-src 'self'",
+          "connect-src 'self'",
+          "frame-ancestors 'none'",
+        ]),
+      );
+      expect(policy).not.toMatch(/unsafe-|https?:|\*/);
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('serves hashed assets as cacheable files and a missing one as 404, never the page', async () => {
+    const asset = await server().request('GET', '/console/assets/app.js');
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect(asset.headers.get('cache-control')).toMatch(/immutable/);
+    const missing = await server().request('GET', '/console/assets/gone.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+  });
+});
+
+describe('the web console before it is built', () => {
+  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: mkdtempSync(path.join(os.tmpdir(), 'gl-console-empty-')) });
+
+  it('answers 404 CONSOLE_NOT_BUILT rather than an empty page', async () => {
+    const answer = await server().request('GET', '/console/agreements');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ code: 'CONSOLE_NOT_BUILT' });
+  });
+});

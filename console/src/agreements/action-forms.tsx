@@ -1,0 +1,266 @@
+import { useId, useState, type SyntheticEvent } from 'react';
+import { useMutation, type AnyVariables, type TypedDocumentNode } from 'urql';
+import { Problem } from '../session/problem.js';
+import {
+  acceptAgreement,
+  acceptMilestone,
+  claimAcceptance,
+  declineAgreement,
+  fundMilestone,
+  openDispute,
+  rejectDeliverable,
+  releaseMilestone,
+  retryHeldPayout,
+  submitDeliverable,
+} from './agreement-mutations.js';
+import type { MilestoneAction } from './milestone-actions.js';
+import type { PageAgreement, PageMilestone } from './milestone-timeline.js';
+
+/** Runs one command mutation; resolves to the error in words' source, or undefined once committed. */
+function useCommand<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>) {
+  const [state, execute] = useMutation(document);
+  return {
+    busy: state.fetching,
+    error: state.error,
+    run: async (variables: Variables) => (await execute(variables)).error === undefined,
+  };
+}
+
+/** A button that sends a command at once. */
+function CommandButton<Data, Variables extends AnyVariables>(props: {
+  label: string;
+  document: TypedDocumentNode<Data, Variables>;
+  variables: Variables;
+  onDone: () => void;
+}) {
+  const command = useCommand(props.document);
+  return (
+    <div className="command">
+      <button
+        type="button"
+        disabled={command.busy}
+        onClick={() => {
+          void command.run(props.variables).then((ok) => {
+            if (ok) props.onDone();
+          });
+        }}
+      >
+        {props.label}
+      </button>
+      <Problem error={command.error} />
+    </div>
+  );
+}
+
+/** A command that needs a reason first (reject, dispute, decline). */
+function ReasonCommand<Data, Variables extends AnyVariables>(props: {
+  label: string;
+  document: TypedDocumentNode<Data, Variables>;
+  variables: (reason: string) => Variables;
+  onDone: () => void;
+}) {
+  const command = useCommand(props.document);
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const id = useId();
+  if (!open) {
+    return (
+      <div className="command">
+        <button
+          type="button"
+          onClick={() => {
+            setOpen(true);
+          }}
+        >
+          {props.label}…
+        </button>
+      </div>
+    );
+  }
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    void command.run(props.variables(reason)).then((ok) => {
+      if (ok) {
+        setOpen(false);
+        props.onDone();
+      }
+    });
+  };
+  return (
+    <form className="command" onSubmit={submit} aria-label={props.label}>
+      <label htmlFor={id}>Reason</label>
+      <input
+        id={id}
+        required
+        value={reason}
+        onChange={(e) => {
+          setReason(e.target.value);
+        }}
+      />
+      <button type="submit" disabled={command.busy}>
+        {props.label}
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          setOpen(false);
+        }}
+      >
+        Cancel
+      </button>
+      <Problem error={command.error} />
+    </form>
+  );
+}
+
+const sha256Pattern = '[0-9a-f]{64}';
+
+/** The freelancer's delivery: the artifact's SHA-256, where it lives, and a note. */
+function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone: () => void }) {
+  const command = useCommand(submitDeliverable);
+  const [artifactSha256, setArtifact] = useState('');
+  const [uri, setUri] = useState('');
+  const [note, setNote] = useState('');
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    void command
+      .run({
+        input: {
+          agreementId: milestone.agreementId,
+          milestoneId: milestone.milestoneId,
+          artifactSha256,
+          uri,
+          ...(note === '' ? {} : { note }),
+        },
+      })
+      .then((ok) => {
+        if (ok) onDone();
+      });
+  };
+  return (
+    <form className="command delivery" onSubmit={submit} aria-label={`Deliver ${milestone.title}`}>
+      <label>
+        Artifact SHA-256 (64 lowercase hex digits)
+        <input
+          name="artifactSha256"
+          required
+          pattern={sha256Pattern}
+          value={artifactSha256}
+          onChange={(e) => {
+            setArtifact(e.target.value.trim());
+          }}
+        />
+      </label>
+      <label>
+        Artifact URI
+        <input
+          name="uri"
+          required
+          value={uri}
+          onChange={(e) => {
+            setUri(e.target.value.trim());
+          }}
+        />
+      </label>
+      <label>
+        Note (optional)
+        <input
+          name="note"
+          value={note}
+          onChange={(e) => {
+            setNote(e.target.value);
+          }}
+        />
+      </label>
+      <button type="submit" disabled={command.busy}>
+        Submit deliverable
+      </button>
+      <Problem error={command.error} />
+    </form>
+  );
+}
+
+/** The freelancer's answer to an offered agreement. */
+export function AgreementActions(props: {
+  agreement: PageAgreement;
+  part: 'client' | 'freelancer' | undefined;
+  onDone: () => void;
+}) {
+  const { agreement, part, onDone } = props;
+  if (agreement.status !== 'offered' || part !== 'freelancer') return null;
+  return (
+    <div className="actions" role="group" aria-label="Your answer to this offer">
+      <CommandButton
+        label="Accept agreement"
+        document={acceptAgreement}
+        variables={{ input: { agreementId: agreement.agreementId, termsSha256: agreement.termsSha256 } }}
+        onDone={onDone}
+      />
+      <ReasonCommand
+        label="Decline agreement"
+        document={declineAgreement}
+        variables={(reason) => ({ input: { agreementId: agreement.agreementId, reason } })}
+        onDone={onDone}
+      />
+    </div>
+  );
+}
+
+/** The buttons for the actions the person may take on a milestone now, and nothing else. */
+export function MilestoneActions(props: {
+  agreement: PageAgreement;
+  milestone: PageMilestone;
+  actions: readonly MilestoneAction[];
+  onDone: () => void;
+}) {
+  const { milestone, actions, onDone } = props;
+  if (actions.length === 0) return null;
+  const ref = { agreementId: props.agreement.agreementId, milestoneId: milestone.milestoneId };
+  const held = milestone.instructions.find((instruction) => instruction.status === 'held');
+  return (
+    <div className="actions" role="group" aria-label={`Actions on ${milestone.title}`}>
+      {actions.includes('fund') ? (
+        <CommandButton label="Fund escrow" document={fundMilestone} variables={{ input: ref }} onDone={onDone} />
+      ) : null}
+      {actions.includes('submit') ? <DeliveryForm milestone={milestone} onDone={onDone} /> : null}
+      {actions.includes('accept') ? (
+        <CommandButton
+          label="Accept deliverable"
+          document={acceptMilestone}
+          variables={{ input: ref }}
+          onDone={onDone}
+        />
+      ) : null}
+      {actions.includes('reject') ? (
+        <ReasonCommand
+          label="Reject deliverable"
+          document={rejectDeliverable}
+          variables={(reason) => ({ input: { ...ref, reason } })}
+          onDone={onDone}
+        />
+      ) : null}
+      {actions.includes('claimAcceptance') ? (
+        <CommandButton label="Claim acceptance" document={claimAcceptance} variables={{ input: ref }} onDone={onDone} />
+      ) : null}
+      {actions.includes('release') ? (
+        <CommandButton label="Release payment" document={releaseMilestone} variables={{ input: ref }} onDone={onDone} />
+      ) : null}
+      {actions.includes('dispute') ? (
+        <ReasonCommand
+          label="Open dispute"
+          document={openDispute}
+          variables={(reason) => ({ input: { ...ref, reason } })}
+          onDone={onDone}
+        />
+      ) : null}
+      {actions.includes('retryHeldPayout') && held !== undefined ? (
+        <CommandButton
+          label="Check held payout again"
+          document={retryHeldPayout}
+          variables={{ input: { ...ref, instructionId: held.instructionId } }}
+          onDone={onDone}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+import { graphql } from '../gql/index.js';
+
+/** Everything the agreement page shows; refetched whole after each committed event. */
+export const agreementPage = graphql(`
+  query AgreementPage($id: ID!) {
+    agreement(id: $id) {
+      agreementId
+      title
+      status
+      termsSha256
+      revisionLimit
+      createdAt
+      acceptedAt
+      updatedAt
+      completed
+      client {
+        mspId
+        userId
+      }
+      freelancer {
+        mspId
+        userId
+      }
+      evaluator {
+        mspId
+        userId
+      }
+      declined {
+        reason
+        at
+      }
+      cancellation {
+        reason
+        at
+      }
+      milestones {
+        agreementId
+        milestoneId
+        position
+        kind
+        title
+        amount
+        currency
+        dueDate
+        reviewWindowSeconds
+        status
+        createdAt
+        fundedAt
+        rejectionCount
+        acceptanceCriteria {
+          description
+        }
+        submissions {
+          number
+          artifactSha256
+          uri
+          note
+          submittedAt
+          reviewDeadline
+          late
+          rejection {
+            reason
+            at
+          }
+        }
+        acceptance {
+          by
+          at
+        }
+        dispute {
+          openedBy
+          reason
+          openedAt
+          votes {
+            arbitrator {
+              userId
+            }
+            clientShare
+            freelancerShare
+            reason
+            at
+          }
+          decision {
+            clientShare
+            freelancerShare
+            at
+          }
+        }
+        instructions {
+          instructionId
+          kind
+          cause
+          amount
+          currency
+          status
+          requestedAt
+          compliance {
+            outcome
+            reason
+          }
+          confirmation {
+            outcome
+            reason
+            at
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const agreementEvents = graphql(`
+  subscription AgreementActivity($agreementId: ID!) {
+    agreementEvents(agreementId: $agreementId) {
+      name
+      transactionId
+      blockNumber
+      actor {
+        mspId
+        userId
+        role
+      }
+    }
+  }
+`);

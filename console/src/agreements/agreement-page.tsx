@@ -1,0 +1,147 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { Link } from 'wouter';
+import type { AgreementActivitySubscription } from '../gql/graphql.js';
+import { formatInstant, formatMoney } from '../format.js';
+import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+import { AgreementActions, MilestoneActions } from './action-forms.js';
+import { agreementEvents, agreementPage } from './agreement-fields.js';
+import { milestoneActions, partOf } from './milestone-actions.js';
+import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
+
+type Activity = AgreementActivitySubscription['agreementEvents'];
+
+function Timeline({ agreement, milestone }: { agreement: PageAgreement; milestone: PageMilestone }) {
+  return (
+    <ol className="timeline" aria-label={`Timeline of ${milestone.title}`}>
+      {milestoneTimeline(agreement, milestone).map((step, index) => (
+        <li key={`${step.label}-${String(index)}`}>
+          <span className="step">{step.label}</span> <time dateTime={step.at}>{formatInstant(step.at)}</time>
+          {step.detail === undefined ? null : <span className="detail"> — {step.detail}</span>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/**
+ * One agreement: parties, milestones with their timelines, the commands the signed-in
+ * person may send now, and each committed event as it arrives over the subscription
+ * feed, after which the page reads the agreement again.
+ */
+export function AgreementPage({ agreementId }: { agreementId: string }) {
+  const { session } = useSession();
+  const [{ data, error, fetching }, refetch] = useQuery({ query: agreementPage, variables: { id: agreementId } });
+  const reload = useCallback(() => {
+    refetch({ requestPolicy: 'network-only' });
+  }, [refetch]);
+  const [activity, setActivity] = useState<Activity[]>([]);
+  const [{ data: event, error: feedError }] = useSubscription({
+    query: agreementEvents,
+    variables: { agreementId },
+  });
+  useEffect(() => {
+    if (event === undefined) return;
+    setActivity((seen) =>
+      seen.some(
+        (known) =>
+          known.transactionId === event.agreementEvents.transactionId && known.name === event.agreementEvents.name,
+      )
+        ? seen
+        : [event.agreementEvents, ...seen],
+    );
+    reload();
+  }, [event, reload]);
+  // The review window of a delivery can lapse while the page is open.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => {
+      setNow(Date.now());
+    }, 15_000);
+    return () => {
+      clearInterval(timer);
+    };
+  }, []);
+
+  if (session === undefined) return null;
+  const agreement = data?.agreement;
+  if (agreement == null) {
+    return (
+      <section>
+        <h1>Agreement {agreementId}</h1>
+        <Problem error={error} />
+        {fetching ? <p aria-live="polite">Loading…</p> : null}
+        <p>
+          <Link href="/agreements">All agreements</Link>
+        </p>
+      </section>
+    );
+  }
+  const part = partOf(agreement, session.person);
+  return (
+    <section>
+      <p>
+        <Link href="/agreements">All agreements</Link>
+      </p>
+      <h1>
+        {agreement.title} <span className="id">({agreement.agreementId})</span>
+      </h1>
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd data-testid="agreement-status">{agreement.status}</dd>
+        <dt>Client</dt>
+        <dd>
+          {agreement.client.userId} ({agreement.client.mspId})
+        </dd>
+        <dt>Freelancer</dt>
+        <dd>
+          {agreement.freelancer.userId} ({agreement.freelancer.mspId})
+        </dd>
+        <dt>You are</dt>
+        <dd>{part ?? 'a reader'}</dd>
+        <dt>Terms SHA-256</dt>
+        <dd className="hash">{agreement.termsSha256}</dd>
+        {agreement.declined == null ? null : (
+          <>
+            <dt>Declined</dt>
+            <dd>{agreement.declined.reason}</dd>
+          </>
+        )}
+      </dl>
+      <Problem error={error} />
+      <AgreementActions agreement={agreement} part={part} onDone={reload} />
+      <h2>Milestones</h2>
+      {agreement.milestones.map((milestone) => (
+        <article key={milestone.milestoneId} className="milestone" aria-labelledby={`m-${milestone.milestoneId}`}>
+          <h3 id={`m-${milestone.milestoneId}`}>
+            {milestone.title} <span className="id">({milestone.milestoneId})</span>
+          </h3>
+          <p>
+            <strong data-testid={`milestone-status-${milestone.milestoneId}`}>{milestone.status}</strong> ·{' '}
+            {formatMoney(milestone.amount, milestone.currency)} · due {formatInstant(milestone.dueDate)} ·{' '}
+            {milestone.acceptanceCriteria.description}
+          </p>
+          <Timeline agreement={agreement} milestone={milestone} />
+          <MilestoneActions
+            agreement={agreement}
+            milestone={milestone}
+            actions={milestoneActions(agreement, milestone, part, now)}
+            onDone={reload}
+          />
+        </article>
+      ))}
+      <h2>Live activity</h2>
+      <Problem error={feedError} />
+      <ol className="activity" aria-live="polite" aria-label="Committed events since this page opened">
+        {activity.map((item) => (
+          <li key={`${item.transactionId}-${item.name}`}>
+            {item.name.replace(/^agreement\./, '')} by {item.actor.userId ?? item.actor.mspId} in block{' '}
+            {item.blockNumber}
+          </li>
+        ))}
+      </ol>
+      {activity.length === 0 ? <p className="hint">Events committed from now on appear here as they happen.</p> : null}
+    </section>
+  );
+}

@@ -1,0 +1,124 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
+import { Link } from 'wouter';
+import { graphql } from '../gql/index.js';
+import type { PartyRole } from '../gql/graphql.js';
+import { Problem } from '../session/problem.js';
+
+const myAgreements = graphql(`
+  query MyAgreements($role: PartyRole, $completed: Boolean) {
+    agreements(role: $role, completed: $completed) {
+      role
+      agreement {
+        agreementId
+        title
+        status
+        completed
+        updatedAt
+        client {
+          userId
+          mspId
+        }
+        freelancer {
+          userId
+          mspId
+        }
+        milestones {
+          milestoneId
+          status
+        }
+      }
+    }
+  }
+`);
+
+type Completion = 'any' | 'open' | 'completed';
+
+/** The signed-in person's agreements, filtered by their part and by completion. */
+export function AgreementsPage() {
+  const [role, setRole] = useState<PartyRole | 'any'>('any');
+  const [completion, setCompletion] = useState<Completion>('any');
+  const [{ data, fetching, error }] = useQuery({
+    query: myAgreements,
+    variables: {
+      role: role === 'any' ? null : role,
+      completed: completion === 'any' ? null : completion === 'completed',
+    },
+  });
+  return (
+    <section>
+      <h1>Agreements</h1>
+      <form
+        className="filters"
+        aria-label="Filter agreements"
+        onSubmit={(event) => {
+          event.preventDefault();
+        }}
+      >
+        <label>
+          My part
+          <select
+            value={role}
+            onChange={(event) => {
+              setRole(event.target.value as PartyRole | 'any');
+            }}
+          >
+            <option value="any">any</option>
+            <option value="client">client</option>
+            <option value="freelancer">freelancer</option>
+            <option value="evaluator">evaluator</option>
+          </select>
+        </label>
+        <label>
+          Milestones
+          <select
+            value={completion}
+            onChange={(event) => {
+              setCompletion(event.target.value as Completion);
+            }}
+          >
+            <option value="any">any</option>
+            <option value="open">some still open</option>
+            <option value="completed">all final</option>
+          </select>
+        </label>
+      </form>
+      <Problem error={error} />
+      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
+      {data !== undefined && data.agreements.length === 0 ? <p>No agreement matches.</p> : null}
+      {data !== undefined && data.agreements.length > 0 ? (
+        <table>
+          <caption className="visually-hidden">Your agreements</caption>
+          <thead>
+            <tr>
+              <th scope="col">Agreement</th>
+              <th scope="col">My part</th>
+              <th scope="col">Status</th>
+              <th scope="col">Client</th>
+              <th scope="col">Freelancer</th>
+              <th scope="col">Milestones</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.agreements.map(({ role: part, agreement }) => (
+              <tr key={agreement.agreementId}>
+                <td>
+                  <Link href={`/agreements/${encodeURIComponent(agreement.agreementId)}`}>
+                    {agreement.title} <span className="id">({agreement.agreementId})</span>
+                  </Link>
+                </td>
+                <td>{part}</td>
+                <td>{agreement.completed ? 'completed' : agreement.status}</td>
+                <td>{agreement.client.userId}</td>
+                <td>{agreement.freelancer.userId}</td>
+                <td>
+                  {agreement.milestones.map((milestone) => `${milestone.milestoneId}: ${milestone.status}`).join(', ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

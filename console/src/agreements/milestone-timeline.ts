@@ -1,0 +1,84 @@
+import type { AgreementPageQuery } from '../gql/graphql.js';
+
+export type PageAgreement = NonNullable<AgreementPageQuery['agreement']>;
+export type PageMilestone = PageAgreement['milestones'][number];
+
+/** One step of a milestone's life, as the ledger recorded it. */
+export interface TimelineStep {
+  readonly label: string;
+  readonly at: string;
+  readonly detail?: string;
+}
+
+/**
+ * A milestone's steps in the order they happened: drafted, agreement accepted, funded,
+ * each delivery and rejection, acceptance, dispute and votes, release, payment. Only
+ * steps the ledger holds appear; times are transaction timestamps.
+ */
+export function milestoneTimeline(agreement: PageAgreement, milestone: PageMilestone): TimelineStep[] {
+  const steps: TimelineStep[] = [{ label: 'Drafted', at: milestone.createdAt }];
+  if (agreement.acceptedAt != null) steps.push({ label: 'Agreement accepted', at: agreement.acceptedAt });
+  for (const instruction of milestone.instructions) {
+    if (instruction.kind === 'fund_escrow') {
+      steps.push({ label: 'Funding requested', at: instruction.requestedAt });
+    }
+  }
+  if (milestone.fundedAt != null) steps.push({ label: 'Funded', at: milestone.fundedAt });
+  for (const submission of milestone.submissions) {
+    steps.push({
+      label: `Delivered (#${String(submission.number)})`,
+      at: submission.submittedAt,
+      detail: `${submission.uri}${submission.late ? ', late' : ''}`,
+    });
+    if (submission.rejection != null) {
+      steps.push({ label: 'Rejected', at: submission.rejection.at, detail: submission.rejection.reason });
+    }
+  }
+  if (milestone.acceptance != null) {
+    const by = { client: 'by the client', review_window_lapsed: 'review window lapsed', evaluation: 'by evaluation' };
+    steps.push({ label: 'Accepted', at: milestone.acceptance.at, detail: by[milestone.acceptance.by] });
+  }
+  const dispute = milestone.dispute;
+  if (dispute != null) {
+    steps.push({
+      label: 'Dispute opened',
+      at: dispute.openedAt,
+      detail: `by the ${dispute.openedBy}: ${dispute.reason}`,
+    });
+    for (const vote of dispute.votes) {
+      steps.push({
+        label: 'Arbitrator voted',
+        at: vote.at,
+        detail: `${vote.arbitrator.userId}: client ${vote.clientShare}, freelancer ${vote.freelancerShare}`,
+      });
+    }
+    if (dispute.decision != null) {
+      steps.push({
+        label: 'Dispute decided',
+        at: dispute.decision.at,
+        detail: `client ${dispute.decision.clientShare}, freelancer ${dispute.decision.freelancerShare}`,
+      });
+    }
+  }
+  for (const instruction of milestone.instructions) {
+    if (instruction.kind === 'release') steps.push({ label: 'Released', at: instruction.requestedAt });
+    if (instruction.kind === 'refund') steps.push({ label: 'Refund requested', at: instruction.requestedAt });
+    if (instruction.compliance?.outcome === 'held') {
+      steps.push({ label: 'Payout held', at: instruction.requestedAt, detail: instruction.compliance.reason });
+    }
+    const confirmation = instruction.confirmation;
+    if (confirmation != null && instruction.kind !== 'fund_escrow') {
+      steps.push({
+        label:
+          confirmation.outcome === 'paid' ? (instruction.kind === 'refund' ? 'Refunded' : 'Paid') : 'Payment failed',
+        at: confirmation.at,
+        ...(confirmation.reason == null ? {} : { detail: confirmation.reason }),
+      });
+    }
+  }
+  // Stable: steps of one transaction keep the order above.
+  return steps
+    .map((step, index) => ({ step, index }))
+    .sort((a, b) => Date.parse(a.step.at) - Date.parse(b.step.at) || a.index - b.index)
+    .map(({ step }) => step);
+}

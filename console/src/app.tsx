@@ -1,0 +1,135 @@
+import { useEffect, type ReactNode } from 'react';
+import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
+import { AgreementPage } from './agreements/agreement-page.js';
+import { AgreementsPage } from './agreements/agreements-page.js';
+import { HistoryPage } from './audit/history-page.js';
+import { IssuePage } from './credentials/issue-page.js';
+import { WalletPage } from './credentials/wallet-page.js';
+import { SessionProvider, useSession } from './session/session.js';
+import { SignInPage } from './session/sign-in-page.js';
+import { VerifyPage } from './verify/verify-page.js';
+
+/** Pages a role sees in the navigation; the API refuses the rest anyway. */
+const navigation: readonly { href: string; label: string; roles: readonly string[] | 'all' }[] = [
+  { href: '/agreements', label: 'Agreements', roles: ['client', 'freelancer'] },
+  { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
+  { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
+  { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
+  { href: '/verify', label: 'Verify', roles: 'all' },
+];
+
+function Shell({ children }: { children: ReactNode }) {
+  const { session, signOut } = useSession();
+  const [location] = useLocation();
+  // After a page change, keyboard and screen-reader users start at the new content, not the old link.
+  useEffect(() => {
+    document.getElementById('main')?.focus();
+  }, [location]);
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">GigLedger</span>
+        <nav aria-label="Main">
+          <ul>
+            {navigation
+              .filter(
+                (item) => item.roles === 'all' || (session !== undefined && item.roles.includes(session.person.role)),
+              )
+              .map((item) => (
+                <li key={item.href}>
+                  <Link href={item.href} aria-current={location.startsWith(item.href) ? 'page' : undefined}>
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+          </ul>
+        </nav>
+        {session === undefined ? (
+          <Link href="/sign-in" className="account">
+            Sign in
+          </Link>
+        ) : (
+          <span className="account">
+            <span data-testid="signed-in-as">
+              {session.person.userId} · {session.person.role} · {session.person.org}
+            </span>
+            <button type="button" onClick={signOut}>
+              Sign out
+            </button>
+          </span>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
+
+/** Pages that need a signed-in person send everyone else to sign in first. */
+function SignedIn({ children }: { children: ReactNode }) {
+  const { session } = useSession();
+  const [location] = useLocation();
+  if (session === undefined) return <Redirect to={`/sign-in?next=${encodeURIComponent(location)}`} />;
+  return <>{children}</>;
+}
+
+function Home() {
+  const { session } = useSession();
+  if (session === undefined) return <Redirect to="/sign-in" />;
+  const first = navigation.find((item) => item.roles !== 'all' && item.roles.includes(session.person.role));
+  return <Redirect to={first?.href ?? '/verify'} />;
+}
+
+/** The console: pages under /console, routed in the page. */
+export function App() {
+  return (
+    <SessionProvider>
+      <Router base="/console">
+        <Shell>
+          <Switch>
+            <Route path="/" component={Home} />
+            <Route path="/sign-in" component={SignInPage} />
+            <Route path="/verify" component={VerifyPage} />
+            <Route path="/agreements">
+              <SignedIn>
+                <AgreementsPage />
+              </SignedIn>
+            </Route>
+            <Route path="/agreements/:agreementId">
+              {(params) => (
+                <SignedIn>
+                  <AgreementPage agreementId={decodeURIComponent(params.agreementId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/wallet">
+              <SignedIn>
+                <WalletPage />
+              </SignedIn>
+            </Route>
+            <Route path="/issue">
+              <SignedIn>
+                <IssuePage />
+              </SignedIn>
+            </Route>
+            <Route path="/history">
+              <SignedIn>
+                <HistoryPage />
+              </SignedIn>
+            </Route>
+            <Route>
+              <h1>Not found</h1>
+              <p>
+                There is no such page. <Link href="/">Back to the start</Link>
+              </p>
+            </Route>
+          </Switch>
+        </Shell>
+      </Router>
+    </SessionProvider>
+  );
+}

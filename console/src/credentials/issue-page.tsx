@@ -1,0 +1,201 @@
+import { useEffect, useState, type SyntheticEvent } from 'react';
+import { useMutation } from 'urql';
+import type { IssuerDetails } from '@gigledger/chaincode/model';
+import { graphql } from '../gql/index.js';
+import type { CredentialType } from '../gql/graphql.js';
+import { rest } from '../session/api-client.js';
+import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+import { DocumentOutput } from './document-output.js';
+
+const issueCredential = graphql(`
+  mutation IssueCredential($input: IssueCredentialInput!) {
+    issueCredential(input: $input) {
+      transactionId
+      blockNumber
+      credential {
+        credentialId
+        type
+        status
+      }
+      claims {
+        name
+        value
+        salt
+      }
+    }
+  }
+`);
+
+interface ClaimRow {
+  readonly key: number;
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * The issuer's form: a subject, one of the types governance accredited this issuer for,
+ * the claims, and an optional expiry. The answer carries the claims with their salts,
+ * which the issuer hands to the holder.
+ */
+export function IssuePage() {
+  const { session } = useSession();
+  const [types, setTypes] = useState<readonly string[] | undefined>(undefined);
+  const [typesError, setTypesError] = useState<unknown>(undefined);
+  const [mspId, setMspId] = useState('');
+  const [userId, setUserId] = useState('');
+  const [type, setType] = useState('');
+  const [expires, setExpires] = useState('');
+  const [rows, setRows] = useState<ClaimRow[]>([{ key: 0, name: '', value: '' }]);
+  const [state, issue] = useMutation(issueCredential);
+
+  useEffect(() => {
+    if (session === undefined) return;
+    const { mspId: ownMsp, userId: own } = session.person;
+    rest<IssuerDetails>('GET', `/v1/issuers/${encodeURIComponent(ownMsp)}/${encodeURIComponent(own)}`, session.token)
+      .then((details) => {
+        const granted = details.issuer.status === 'active' ? details.issuer.credentialTypes : [];
+        setTypes(granted);
+        setType(granted[0] ?? '');
+      })
+      .catch(setTypesError);
+  }, [session]);
+
+  if (session === undefined) return null;
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    void issue({
+      input: {
+        subject: { mspId, userId },
+        type: type as CredentialType,
+        claims: rows.map(({ name, value }) => ({ name, value })),
+        ...(expires === '' ? {} : { expirationDate: new Date(expires).toISOString() }),
+      },
+    });
+  };
+  const issued = state.data?.issueCredential;
+  return (
+    <section>
+      <h1>Issue a credential</h1>
+      <Problem error={typesError} />
+      {types !== undefined && types.length === 0 ? (
+        <p>Governance has not accredited you for any credential type, so there is nothing you may issue.</p>
+      ) : null}
+      <form onSubmit={submit}>
+        <fieldset>
+          <legend>Subject</legend>
+          <label>
+            Organisation MSP id
+            <input
+              name="subjectMspId"
+              required
+              value={mspId}
+              onChange={(e) => {
+                setMspId(e.target.value.trim());
+              }}
+            />
+          </label>
+          <label>
+            User id
+            <input
+              name="subjectUserId"
+              required
+              value={userId}
+              onChange={(e) => {
+                setUserId(e.target.value.trim());
+              }}
+            />
+          </label>
+        </fieldset>
+        <label>
+          Credential type
+          <select
+            name="type"
+            required
+            value={type}
+            onChange={(e) => {
+              setType(e.target.value);
+            }}
+          >
+            {(types ?? []).map((option) => (
+              <option key={option} value={option}>
+                {option}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>Claims</legend>
+          {rows.map((row, index) => (
+            <div key={row.key} className="claim-row">
+              <label>
+                Name of claim {index + 1}
+                <input
+                  required
+                  value={row.name}
+                  onChange={(e) => {
+                    setRows(rows.map((other) => (other.key === row.key ? { ...other, name: e.target.value } : other)));
+                  }}
+                />
+              </label>
+              <label>
+                Value of claim {index + 1}
+                <input
+                  required
+                  value={row.value}
+                  onChange={(e) => {
+                    setRows(rows.map((other) => (other.key === row.key ? { ...other, value: e.target.value } : other)));
+                  }}
+                />
+              </label>
+              {rows.length > 1 ? (
+                <button
+                  type="button"
+                  onClick={() => {
+                    setRows(rows.filter((other) => other.key !== row.key));
+                  }}
+                >
+                  Remove claim {index + 1}
+                </button>
+              ) : null}
+            </div>
+          ))}
+          <button
+            type="button"
+            onClick={() => {
+              setRows([...rows, { key: Math.max(...rows.map((row) => row.key)) + 1, name: '', value: '' }]);
+            }}
+          >
+            Add a claim
+          </button>
+        </fieldset>
+        <label>
+          Expires (optional)
+          <input
+            type="datetime-local"
+            name="expires"
+            value={expires}
+            onChange={(e) => {
+              setExpires(e.target.value);
+            }}
+          />
+        </label>
+        <button type="submit" disabled={state.fetching || types === undefined || types.length === 0}>
+          Issue credential
+        </button>
+      </form>
+      <Problem error={state.error} />
+      {issued === undefined ? null : (
+        <section aria-labelledby="issued-heading">
+          <div role="status">
+            <h2 id="issued-heading">
+              Issued {issued.credential.type} {issued.credential.credentialId} in block {issued.blockNumber}
+            </h2>
+          </div>
+          <p>The holder reads these claims and salts in their wallet too; the ledger keeps only their hashes.</p>
+          <DocumentOutput label="Claims with salts" fileName="claims.json" document={issued.claims} />
+        </section>
+      )}
+    </section>
+  );
+}

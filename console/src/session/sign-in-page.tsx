@@ -1,0 +1,101 @@
+import { useState, type SyntheticEvent } from 'react';
+import { useClient } from 'urql';
+import { useLocation, useSearch } from 'wouter';
+import { graphql } from '../gql/index.js';
+import { apiClient } from './api-client.js';
+import { Problem } from './problem.js';
+import { useSession } from './session.js';
+
+const createToken = graphql(`
+  mutation SignIn($userId: String!, $password: String!) {
+    createToken(userId: $userId, password: $password) {
+      accessToken
+      expiresIn
+    }
+  }
+`);
+
+const whoAmI = graphql(`
+  query WhoAmI {
+    me {
+      userId
+      mspId
+      org
+      role
+      scopes
+    }
+  }
+`);
+
+/** Sign in with the API's own login (user id and password). */
+export function SignInPage() {
+  const client = useClient();
+  const { signIn } = useSession();
+  const [, navigate] = useLocation();
+  const search = useSearch();
+  const [userId, setUserId] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: SyntheticEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const token = await client.mutation(createToken, { userId, password }).toPromise();
+      if (token.error !== undefined || token.data === undefined) throw token.error ?? new Error('no token');
+      const { accessToken, expiresIn } = token.data.createToken;
+      const me = await apiClient(accessToken).query(whoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
+      if (me.error !== undefined || me.data === undefined) throw me.error ?? new Error('no caller');
+      signIn({ token: accessToken, person: me.data.me, expiresAt: Date.now() + expiresIn * 1000 });
+      const next = new URLSearchParams(search).get('next');
+      // Only a path of this console, never another site.
+      navigate(next !== null && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+    } catch (problem) {
+      setError(problem);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="narrow">
+      <h1>Sign in</h1>
+      <form onSubmit={(event) => void submit(event)}>
+        <label>
+          User id
+          <input
+            name="userId"
+            autoComplete="username"
+            required
+            value={userId}
+            onChange={(e) => {
+              setUserId(e.target.value);
+            }}
+          />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => {
+              setPassword(e.target.value);
+            }}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+      <Problem error={error} />
+      <p className="hint">
+        Your session lasts until the token expires or you close this tab; nothing is stored in the browser.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import axe from 'axe-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium package; the suites never download a browser of their own. */
+export const chromiumPath = process.env.GIGLEDGER_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Headless Chromium for the console suites; close it in afterAll. */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Root in CI cannot use Chromium's user-namespace sandbox.
+    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+  });
+}
+
+/** A page in its own context (its own memory, so its own session), recording every policy violation the page reports. */
+export async function openPage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; policyViolations: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  const policyViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
+  page.on('pageerror', (error) => {
+    policyViolations.push(`page error: ${error.message}`);
+  });
+  return { context, page, policyViolations };
+}
+
+/** Signs in through the console's own sign-in page and waits for the navigation to name the person. */
+export async function signIn(page: Page, baseUrl: string, userId: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/console/sign-in`);
+  await page.getByLabel('User id').fill(userId);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('signed-in-as').filter({ hasText: userId }).waitFor();
+}
+
+/**
+ * axe-core's serious and critical violations of WCAG 2.x A and AA on the page as it is
+ * now. The script goes in through the DevTools protocol, which the page's policy does not
+ * govern, so the page's own policy stays as strict as in production.
+ */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const results = await page.evaluate(async () => {
+    const run = (globalThis as unknown as { axe: typeof axe }).axe.run;
+    const found = await run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return found.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact ?? null,
+      targets: violation.nodes.map((node) => node.target.join(' ')),
+    }));
+  });
+  return results
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact ?? ''}): ${violation.targets.join(', ')}`);
+}
+
+/**
+ * Saves a screenshot for the README when GIGLEDGER_CONSOLE_SCREENSHOTS names a directory
+ * (`npm run console:screenshots`); does nothing otherwise.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const directory = process.env.GIGLEDGER_CONSOLE_SCREENSHOTS;
+  if (directory === undefined || directory === '') return;
+  mkdirSync(directory, { recursive: true });
+  await page.screenshot({ path: path.join(directory, `${name}.png`), fullPage: false });
+}

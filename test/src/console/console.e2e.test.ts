@@ -1,0 +1,331 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
+import { e2eConfig } from '../support/e2e-environment.js';
+import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+
+/** Waits until the element with this test id reads exactly `text`; only the deadline fails the wait. */
+async function reads(page: Page, testId: string, text: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    ([id, expected]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === expected,
+    [testId, text] as const,
+    { timeout },
+  );
+}
+
+/** The live activity list of an agreement page shows a step taken by `userId`. */
+async function seesStepBy(page: Page, userId: string): Promise<void> {
+  await page
+    .getByRole('list', { name: 'Committed events since this page opened' })
+    .getByText(new RegExp(`by ${userId} in block`))
+    .first()
+    .waitFor({ timeout: 60_000 });
+}
+
+describe('the web console in Chromium against the real network and API', () => {
+  let moneyLoop: E2eApiWithSandbox;
+  let api: E2eApi;
+  let browser: Browser;
+  const suffix = randomBytes(3).toString('hex');
+  const password = (userId: string) => `e2e password of ${userId}`;
+
+  beforeAll(async () => {
+    moneyLoop = await startE2eApiWithSandbox(e2eConfig(), { callbackDelayMs: 100 });
+    api = moneyLoop.api;
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await moneyLoop.close();
+  });
+
+  it('serves the console under a policy that forbids inline scripts and other origins', async () => {
+    const page = await fetch(`${api.url}/console/agreements`);
+    expect(page.status).toBe(200);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    const html = await page.text();
+    // Every script is a file of this origin: none inline, none from a CDN.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc="\/console\/assets\/)[^>]*>/);
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const script = await fetch(`${api.url}${asset!}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toMatch(/immutable/);
+    expect((await fetch(`${api.url}/console/assets/missing.js`)).status).toBe(404);
+  });
+
+  it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
+    const client = await api.person(`cleo-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
+    for (const [person, iban, bic] of [
+      [client, 'DE89370400440532013000', 'COBADEFFXXX'],
+      [freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX'],
+    ] as const) {
+      const account = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+        kind: 'iban',
+        currency: 'EUR',
+        holderName: person.party.userId,
+        iban,
+        bic,
+      });
+      expect(account.status).toBe(200);
+    }
+    await api.grantKyc([freelancer.party]);
+    const agreementId = `CON-${suffix}`;
+    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+      agreementId,
+      title: 'Fraud model',
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Trained model',
+          amount: '125000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'Recall of at least 0.9' },
+        },
+      ],
+      terms: { scope: 'Train a fraud model.' },
+    });
+    expect(drafted.status).toBe(201);
+
+    const clientSide = await openPage(browser);
+    const freelancerSide = await openPage(browser);
+    const clientPage = clientSide.page;
+    const freelancerPage = freelancerSide.page;
+    try {
+      // A wrong password is refused in the API's words.
+      await clientPage.goto(`${api.url}/console/sign-in`);
+      await clientPage.getByLabel('User id').fill(client.party.userId);
+      await clientPage.getByLabel('Password').fill('not the password');
+      await clientPage.getByRole('button', { name: 'Sign in' }).click();
+      await clientPage.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
+      expect(await seriousViolations(clientPage)).toEqual([]);
+      await screenshot(clientPage, 'sign-in');
+
+      await signIn(clientPage, api.url, client.party.userId, password(client.party.userId));
+      await signIn(freelancerPage, api.url, freelancer.party.userId, password(freelancer.party.userId));
+      await clientPage.getByRole('link', { name: 'Agreements' }).click();
+      await clientPage.getByRole('link', { name: new RegExp(agreementId) }).waitFor();
+      expect(await seriousViolations(clientPage)).toEqual([]);
+      await screenshot(clientPage, 'agreements');
+      await clientPage.getByRole('link', { name: new RegExp(agreementId) }).click();
+      // Within the page only: the session lives in its memory, so a reload would sign out.
+      await freelancerPage.getByRole('link', { name: 'Agreements' }).click();
+      await freelancerPage.getByRole('link', { name: new RegExp(agreementId) }).click();
+      await reads(clientPage, 'agreement-status', 'offered');
+      await reads(freelancerPage, 'agreement-status', 'offered');
+
+      // Only the actions each may take now: the client cannot answer the offer, nor fund before it is accepted.
+      expect(await clientPage.getByRole('button', { name: 'Accept agreement' }).count()).toBe(0);
+      expect(await clientPage.getByRole('button', { name: 'Fund escrow' }).count()).toBe(0);
+
+      await freelancerPage.getByRole('button', { name: 'Accept agreement' }).click();
+      await reads(clientPage, 'agreement-status', 'active');
+      await seesStepBy(clientPage, freelancer.party.userId);
+
+      expect(await freelancerPage.getByRole('button', { name: 'Fund escrow' }).count()).toBe(0);
+      await clientPage.getByRole('button', { name: 'Fund escrow' }).click();
+      await seesStepBy(freelancerPage, client.party.userId);
+      // The sandbox provider confirms the escrow; both pages see it without reloading.
+      await reads(freelancerPage, 'milestone-status-m1', 'funded');
+      await reads(clientPage, 'milestone-status-m1', 'funded');
+
+      // A delivery the API refuses is explained in its words, naming the field.
+      const delivery = freelancerPage.getByRole('form', { name: 'Deliver Trained model' });
+      await delivery.getByLabel(/Artifact SHA-256/).fill('cd'.repeat(32));
+      await delivery.getByLabel('Artifact URI').fill('not a uri');
+      await delivery.getByRole('button', { name: 'Submit deliverable' }).click();
+      await delivery.getByRole('alert').filter({ hasText: /uri/ }).waitFor();
+      expect(await reads(freelancerPage, 'milestone-status-m1', 'funded').then(() => true)).toBe(true);
+
+      await delivery.getByLabel('Artifact URI').fill('https://artifacts.example.com/fraud/model.onnx');
+      await delivery.getByRole('button', { name: 'Submit deliverable' }).click();
+      await reads(clientPage, 'milestone-status-m1', 'submitted');
+      await clientPage.getByText('Delivered (#1)').waitFor();
+      expect(await freelancerPage.getByRole('button', { name: 'Accept deliverable' }).count()).toBe(0);
+      expect(await seriousViolations(clientPage)).toEqual([]);
+
+      await clientPage.getByRole('button', { name: 'Accept deliverable' }).click();
+      await reads(freelancerPage, 'milestone-status-m1', 'accepted');
+
+      await freelancerPage.getByRole('button', { name: 'Release payment' }).click();
+      await seesStepBy(clientPage, freelancer.party.userId);
+      await reads(clientPage, 'milestone-status-m1', 'paid');
+      await reads(freelancerPage, 'milestone-status-m1', 'paid');
+      const timeline = clientPage.getByRole('list', { name: 'Timeline of Trained model' });
+      const steps = await timeline.locator('.step').allTextContents();
+      expect(steps).toEqual(
+        expect.arrayContaining([
+          'Drafted',
+          'Agreement accepted',
+          'Funded',
+          'Delivered (#1)',
+          'Accepted',
+          'Released',
+          'Paid',
+        ]),
+      );
+      expect(steps.indexOf('Funded')).toBeLessThan(steps.indexOf('Delivered (#1)'));
+      expect(steps.indexOf('Released')).toBeLessThan(steps.indexOf('Paid'));
+      // Nothing is left to do on a paid milestone.
+      expect(await clientPage.getByRole('group', { name: 'Actions on Trained model' }).count()).toBe(0);
+      expect(await seriousViolations(clientPage)).toEqual([]);
+      await screenshot(clientPage, 'agreement');
+
+      // An auditor reads the record's history and downloads a proof.
+      const auditor = await api.person(`audra-${suffix}`, 'AuditOrg', 'auditor');
+      const auditorSide = await openPage(browser);
+      try {
+        await signIn(auditorSide.page, api.url, auditor.party.userId, password(auditor.party.userId));
+        await auditorSide.page.getByRole('link', { name: 'Record history' }).click();
+        await auditorSide.page.getByLabel('Agreement id').fill(agreementId);
+        await auditorSide.page.getByRole('button', { name: 'Show history' }).click();
+        const versions = auditorSide.page.getByRole('table', { name: /Milestone Trained model \(m1\)/ });
+        await versions.waitFor();
+        const statuses = await versions.locator('tbody tr td:nth-child(2)').allTextContents();
+        expect(statuses[0]).toBe('paid');
+        expect(statuses).toEqual(expect.arrayContaining(['unfunded', 'funded', 'submitted', 'accepted', 'released']));
+        // The proof of the payment's transaction, downloaded as a file.
+        const paidTx = (await versions.locator('tbody tr').first().locator('td.hash').textContent())!;
+        await versions.getByRole('button', { name: `Get proof of transaction ${paidTx.slice(0, 12)}` }).click();
+        const [download] = await Promise.all([
+          auditorSide.page.waitForEvent('download'),
+          versions.getByRole('link', { name: /^Save proof-/ }).click(),
+        ]);
+        expect(download.suggestedFilename()).toBe(`proof-${paidTx}.json`);
+        const saved = await download.path();
+        const bundle = JSON.parse(readFileSync(saved, 'utf8')) as { transactionId: string; block: { number: number } };
+        expect(bundle.transactionId).toBe(paidTx);
+        expect(bundle.block.number).toBeGreaterThan(0);
+        expect(await seriousViolations(auditorSide.page)).toEqual([]);
+        await screenshot(auditorSide.page, 'history');
+        expect(auditorSide.policyViolations).toEqual([]);
+      } finally {
+        await auditorSide.context.close();
+      }
+      expect(clientSide.policyViolations).toEqual([]);
+      expect(freelancerSide.policyViolations).toEqual([]);
+    } finally {
+      await clientSide.context.close();
+      await freelancerSide.context.close();
+    }
+  });
+
+  it('an issuer issues four claims, the holder discloses two, and the public verify page shows them valid, then invalid after revocation', async () => {
+    const issuer = await api.person(`ivy-${suffix}`, 'AuditOrg', 'issuer');
+    const holder = await api.person(`hal-${suffix}`, 'TalentOrg', 'freelancer');
+    await api.enact([
+      {
+        type: 'registerIssuer',
+        issuer: issuer.party,
+        displayName: 'Institute of Examples',
+        credentialTypes: ['Certification'],
+      },
+    ]);
+    const issuerSide = await openPage(browser);
+    const holderSide = await openPage(browser);
+    const verifierSide = await openPage(browser);
+    try {
+      const issuerPage = issuerSide.page;
+      await signIn(issuerPage, api.url, issuer.party.userId, password(issuer.party.userId));
+      await issuerPage.getByRole('link', { name: 'Issue a credential' }).click();
+      await issuerPage.getByLabel('User id').fill(holder.party.userId);
+      await issuerPage.getByLabel('Organisation MSP id').fill(holder.party.mspId);
+      await issuerPage.getByRole('option', { name: 'Certification' }).waitFor({ state: 'attached' });
+      const claims = [
+        ['title', 'Deep Learning Specialist'],
+        ['grade', 'A'],
+        ['studentNumber', 'S-2231'],
+        ['dateOfBirth', '1990-04-01'],
+      ] as const;
+      for (const [index, [name, value]] of claims.entries()) {
+        if (index > 0) await issuerPage.getByRole('button', { name: 'Add a claim' }).click();
+        await issuerPage.getByLabel(`Name of claim ${index + 1}`).fill(name);
+        await issuerPage.getByLabel(`Value of claim ${index + 1}`).fill(value);
+      }
+      expect(await seriousViolations(issuerPage)).toEqual([]);
+      await issuerPage.getByRole('button', { name: 'Issue credential' }).click();
+      const issued = await issuerPage.getByRole('heading', { name: /^Issued Certification / }).textContent();
+      const credentialId = /^Issued Certification (\S+) in block/.exec(issued ?? '')?.[1];
+      expect(credentialId).toBeDefined();
+      await screenshot(issuerPage, 'issue');
+
+      const holderPage = holderSide.page;
+      await signIn(holderPage, api.url, holder.party.userId, password(holder.party.userId));
+      await holderPage.getByRole('link', { name: 'Wallet' }).click();
+      const card = holderPage.getByRole('article').filter({ hasText: credentialId! });
+      await card.getByRole('button', { name: 'Choose claims to disclose' }).click();
+      await card.getByRole('checkbox', { name: /^title:/ }).check();
+      await card.getByRole('checkbox', { name: /^grade:/ }).check();
+      await card.getByRole('button', { name: 'Create presentation' }).click();
+      const presentationBox = card.getByLabel('Presentation', { exact: true });
+      await presentationBox.waitFor();
+      const presentation = await presentationBox.inputValue();
+      expect(JSON.parse(presentation)).toMatchObject({
+        credentialId,
+        revealedClaims: [{ name: 'title' }, { name: 'grade' }],
+      });
+      expect(presentation).not.toContain('S-2231');
+      expect(await seriousViolations(holderPage)).toEqual([]);
+      await screenshot(holderPage, 'wallet');
+
+      // The verifier is nobody: no sign-in on the verify page.
+      const verifierPage = verifierSide.page;
+      await verifierPage.goto(`${api.url}/console/verify`);
+      await verifierPage.getByLabel(/Presentation, W3C credential or reputation statement/).fill(presentation);
+      await verifierPage.getByRole('button', { name: 'Verify' }).click();
+      await verifierPage.getByTestId('verdict').filter({ hasText: 'Valid presentation' }).waitFor();
+      const disclosed = await verifierPage.getByTestId('disclosed-claim').allTextContents();
+      expect(disclosed).toEqual(['titleDeep Learning Specialistyes', 'gradeAyes']);
+      expect(await seriousViolations(verifierPage)).toEqual([]);
+      await screenshot(verifierPage, 'verify');
+
+      const revoked = await api.call(
+        'POST',
+        `/v1/credentials/${encodeURIComponent(credentialId!)}/revoke`,
+        issuer.token,
+        {
+          reason: 'issued in error',
+        },
+      );
+      expect(revoked.status).toBe(200);
+      await verifierPage.getByRole('button', { name: 'Verify' }).click();
+      await verifierPage.getByTestId('verdict').filter({ hasText: 'Not valid: presentation' }).waitFor();
+      expect(await verifierPage.getByTestId('verdict-reasons').textContent()).toContain('REVOKED');
+      expect(await seriousViolations(verifierPage)).toEqual([]);
+
+      // The same page checks a portable reputation statement, and catches an altered score.
+      const exported = await api.call('POST', '/v1/reputation/statements', holder.token);
+      expect(exported.status).toBe(201);
+      const statement = exported.body as { body: { reputation: { score: number } } };
+      const box = verifierPage.getByLabel(/Presentation, W3C credential or reputation statement/);
+      await box.fill(JSON.stringify(statement));
+      await verifierPage.getByRole('button', { name: 'Verify' }).click();
+      await verifierPage.getByTestId('verdict').filter({ hasText: 'Valid reputation statement' }).waitFor();
+      await box.fill(
+        JSON.stringify({
+          ...statement,
+          body: { ...statement.body, reputation: { ...statement.body.reputation, score: 99.5 } },
+        }),
+      );
+      await verifierPage.getByRole('button', { name: 'Verify' }).click();
+      await verifierPage.getByTestId('verdict').filter({ hasText: 'Not valid: reputation statement' }).waitFor();
+      expect(await verifierPage.getByTestId('verdict-reasons').textContent()).toContain('SIGNATURE_INVALID');
+
+      for (const side of [issuerSide, holderSide, verifierSide]) expect(side.policyViolations).toEqual([]);
+    } finally {
+      await issuerSide.context.close();
+      await holderSide.context.close();
+      await verifierSide.context.close();
+    }
+  });
+});
