@@ -44,6 +44,9 @@ import { licensingRoutes } from './licensing/licensing-routes.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
+import { auditIndexRoutes } from './audit-index/audit-index-routes.js';
+import { auditIndexSchema } from './audit-index/audit-index-graphql.js';
+import type { IndexFollower } from './audit-index/index-follower.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
 
 /** Everything the server needs, built by main.ts (or a test) and passed in. */
@@ -69,6 +72,8 @@ export interface AppDependencies {
   readonly statementSigner?: SigningIdentity;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
+  /** The audit index's block follower, when the server runs it (GIGLEDGER_AUDIT_INDEX); the index is read either way. */
+  readonly auditIndex?: IndexFollower;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }
@@ -89,6 +94,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...ipRoutes(deps),
     ...licensingRoutes(deps),
     ...provenanceRoutes(deps),
+    ...auditIndexRoutes(deps),
   ];
 }
 
@@ -103,6 +109,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     ipSchema(deps),
     licensingSchema(deps),
     provenanceSchema(deps),
+    auditIndexSchema(deps),
   ];
 }
 

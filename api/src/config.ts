@@ -66,6 +66,8 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** JSON file naming the settlement providers; without it the server runs no settlement service. */
   GIGLEDGER_SETTLEMENT_CONFIG: z.string().min(1).optional(),
+  /** The audit index's block follower inside the server: on unless set to off (e.g. when a separate process indexes). */
+  GIGLEDGER_AUDIT_INDEX: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -111,6 +113,8 @@ export interface ApiConfig {
     readonly windowMs: number;
   };
   readonly subscriptionRecheckMs: number;
+  /** Whether the server follows blocks into the audit index. */
+  readonly auditIndex: boolean;
 }
 
 /**
@@ -168,5 +172,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       windowMs: value.AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
+    auditIndex: value.GIGLEDGER_AUDIT_INDEX === 'on',
   };
 }

@@ -18,6 +18,8 @@ export const scopes = [
   'ip:write',
   'provenance:read',
   'provenance:write',
+  // The audit index's block explorer: blocks, transactions and the keys they touched.
+  'ledger:read',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -73,6 +75,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:write',
     'ip:read',
     'provenance:read',
+    'ledger:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
@@ -86,6 +89,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:read',
     'ip:read',
     'provenance:read',
+    'ledger:read',
     'admin',
   ],
 };
@@ -137,7 +141,7 @@ export async function principalStanding(principal: Principal, now = Date.now()):
 export const serviceUserIdPrefix = 'svc.';
 
 /** Names of the server's own service identities; no API key may take one. */
-export const reservedServiceNames: readonly string[] = ['settlement-service'];
+export const reservedServiceNames: readonly string[] = ['settlement-service', 'audit-index'];
 
 /** The `userId` attribute of the Fabric identity of the API key named `name`. */
 export function serviceUserId(name: string): string {
