@@ -10,6 +10,7 @@ import { openDatabase, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
+import { keyAccessNode } from './index-nodes.js';
 import { IndexQueries, pageSchema } from './index-queries.js';
 import {
   agreementWrites,
@@ -211,9 +212,17 @@ describe.each(backends)('audit index on $name', (backend) => {
       updated_tx_id: 'tx-draft-0',
     });
     const keys = await queries.transactionKeys(principal('auditor'), 0, 0);
-    expect(keys.map((row) => [row.key, row.access])).toEqual([
-      [compositeKey('agreement', ['A-00']), 'write'],
-      [compositeKey('milestone', ['A-00', 'm1']), 'write'],
+    expect(keys.map((row) => keyAccessNode(row))).toEqual([
+      expect.objectContaining({
+        key: compositeKey('agreement', ['A-00']),
+        keyParts: ['agreement', 'A-00'],
+        access: 'write',
+      }),
+      expect.objectContaining({
+        key: compositeKey('milestone', ['A-00', 'm1']),
+        keyParts: ['milestone', 'A-00', 'm1'],
+        access: 'write',
+      }),
     ]);
     expect(
       await queries.blocks(principal('admin'), { sort: 'NUMBER' }, firstPage).then((page) => page.totalCount()),

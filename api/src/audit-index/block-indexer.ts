@@ -1,7 +1,7 @@
 import type { BlockContents } from '@gigledger/gateway';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema, Db } from '../db/database.js';
-import { splitCompositeKey, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
+import { splitCompositeKey, storedKey, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 import { domainIndexers } from './domain-indexers.js';
 import { auditIndexTables } from './index-schema.js';
 
@@ -21,6 +21,7 @@ export interface BlockIndexerOptions {
 }
 
 const validCode = 0;
+const keysPerInsert = 500;
 
 /** The index's height: the number of blocks indexed (0 when empty). */
 export async function indexedHeight(db: Kysely<DatabaseSchema>): Promise<bigint> {
@@ -136,22 +137,22 @@ export class BlockIndexer {
           function_name: tx.function ?? null,
         })
         .execute();
-      if (tx.keys.length > 0) {
+      const keyRows = tx.keys.map((access, seq) => ({
+        block_number: blockNumber,
+        position: tx.position,
+        seq,
+        namespace: access.namespace,
+        collection: access.collection ?? null,
+        key: access.key === undefined ? null : storedKey(access.key),
+        key_hash: access.keyHash ?? null,
+        value_hash: access.valueHash ?? null,
+        access: access.access,
+      }));
+      // In slices, so a batch of thousands of tasks stays under the databases' bound-parameter limits.
+      for (let start = 0; start < keyRows.length; start += keysPerInsert) {
         await db
           .insertInto('ix_tx_keys')
-          .values(
-            tx.keys.map((access, seq) => ({
-              block_number: blockNumber,
-              position: tx.position,
-              seq,
-              namespace: access.namespace,
-              collection: access.collection ?? null,
-              key: access.key ?? null,
-              key_hash: access.keyHash ?? null,
-              value_hash: access.valueHash ?? null,
-              access: access.access,
-            })),
-          )
+          .values(keyRows.slice(start, start + keysPerInsert))
           .execute();
       }
       // An invalid transaction changed nothing on the ledger, so it changes no record here.

@@ -41,3 +41,16 @@ export function splitCompositeKey(key: string): { objectType: string; attributes
   if (objectType === undefined || objectType === '') return undefined;
   return { objectType, attributes };
 }
+
+/**
+ * A ledger key as the index stores it: JSON string escaping, so the U+0000 separators
+ * of composite keys become `\u0000` (PostgreSQL text cannot hold U+0000), reversibly.
+ */
+export function storedKey(key: string): string {
+  return JSON.stringify(key).slice(1, -1);
+}
+
+/** The ledger key a {@link storedKey} stands for. */
+export function ledgerKey(stored: string): string {
+  return JSON.parse(`"${stored}"`) as string;
+}

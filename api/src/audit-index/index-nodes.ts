@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { splitCompositeKey } from './domain-indexer.js';
+import { ledgerKey, splitCompositeKey } from './domain-indexer.js';
 
 /*
  * Rows of the audit index as the API answers them (GraphQL nodes and REST items alike).
@@ -235,7 +235,8 @@ export const keyAccessSchema = z.object({
 });
 
 export function keyAccessNode(row: Row): z.output<typeof keyAccessSchema> {
-  const key = optionalText(row, 'key');
+  const stored = optionalText(row, 'key');
+  const key = stored === null ? null : ledgerKey(stored);
   const parts = key === null ? undefined : splitCompositeKey(key);
   return {
     namespace: text(row, 'namespace'),

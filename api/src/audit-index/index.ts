@@ -7,3 +7,4 @@ export { IndexFollower } from './index-follower.js';
 export { IndexQueries } from './index-queries.js';
 export { domainIndexers } from './domain-indexers.js';
 export * from './synthetic-blocks.js';
+export { openDatabase, type Db } from '../db/database.js';

@@ -1,5 +1,5 @@
 import { attestationRecordSchema, completionRecordSchema } from '@gigledger/chaincode/model';
-import type { DomainIndexer } from './domain-indexer.js';
+import { storedKey, type DomainIndexer } from './domain-indexer.js';
 
 /** Rated completions and skill attestations, each written once under its own key. */
 export const reputationIndexer: DomainIndexer = {
@@ -7,7 +7,7 @@ export const reputationIndexer: DomainIndexer = {
   objectTypes: ['completion', 'attestation'],
   async apply(db, write) {
     if (write.value === undefined) return;
-    const common = { record_key: write.key, tx_id: write.transactionId };
+    const common = { record_key: storedKey(write.key), tx_id: write.transactionId };
     const row =
       write.objectType === 'completion'
         ? ((record) => ({
