@@ -21,7 +21,7 @@ export interface BlockIndexerOptions {
 }
 
 const validCode = 0;
-const keysPerInsert = 500;
+const rowsPerInsert = 500;
 
 /** The index's height: the number of blocks indexed (0 when empty). */
 export async function indexedHeight(db: Kysely<DatabaseSchema>): Promise<bigint> {
@@ -121,23 +121,20 @@ export class BlockIndexer {
         tx_count: block.transactions.length,
       })
       .execute();
-    for (const tx of block.transactions) {
-      await db
-        .insertInto('ix_transactions')
-        .values({
-          block_number: blockNumber,
-          position: tx.position,
-          tx_id: tx.transactionId,
-          header_type: tx.headerType,
-          creator_msp: tx.creatorMspId,
-          validation_code: tx.validationCode,
-          validation_name: tx.validationName,
-          timestamp: tx.timestamp ?? null,
-          chaincode: tx.chaincode ?? null,
-          function_name: tx.function ?? null,
-        })
-        .execute();
-      const keyRows = tx.keys.map((access, seq) => ({
+    const transactionRows = block.transactions.map((tx) => ({
+      block_number: blockNumber,
+      position: tx.position,
+      tx_id: tx.transactionId,
+      header_type: tx.headerType,
+      creator_msp: tx.creatorMspId,
+      validation_code: tx.validationCode,
+      validation_name: tx.validationName,
+      timestamp: tx.timestamp ?? null,
+      chaincode: tx.chaincode ?? null,
+      function_name: tx.function ?? null,
+    }));
+    const keyRows = block.transactions.flatMap((tx) =>
+      tx.keys.map((access, seq) => ({
         block_number: blockNumber,
         position: tx.position,
         seq,
@@ -147,14 +144,22 @@ export class BlockIndexer {
         key_hash: access.keyHash ?? null,
         value_hash: access.valueHash ?? null,
         access: access.access,
-      }));
-      // In slices, so a batch of thousands of tasks stays under the databases' bound-parameter limits.
-      for (let start = 0; start < keyRows.length; start += keysPerInsert) {
-        await db
-          .insertInto('ix_tx_keys')
-          .values(keyRows.slice(start, start + keysPerInsert))
-          .execute();
-      }
+      })),
+    );
+    // In slices, so a full block stays under the databases' bound-parameter limits.
+    for (let start = 0; start < transactionRows.length; start += rowsPerInsert) {
+      await db
+        .insertInto('ix_transactions')
+        .values(transactionRows.slice(start, start + rowsPerInsert))
+        .execute();
+    }
+    for (let start = 0; start < keyRows.length; start += rowsPerInsert) {
+      await db
+        .insertInto('ix_tx_keys')
+        .values(keyRows.slice(start, start + rowsPerInsert))
+        .execute();
+    }
+    for (const tx of block.transactions) {
       // An invalid transaction changed nothing on the ledger, so it changes no record here.
       if (tx.validationCode !== validCode) continue;
       const owned: { write: IndexedWrite; indexer: DomainIndexer; order: number }[] = [];
