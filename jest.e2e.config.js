@@ -8,5 +8,6 @@ export default {
   transform: {},
   globalSetup: '<rootDir>/test/dist/support/global-setup.js',
   globalTeardown: '<rootDir>/test/dist/support/global-teardown.js',
+  testSequencer: '<rootDir>/test/e2e-sequencer.cjs',
   testTimeout: 300000,
 };

@@ -8,5 +8,9 @@ export default {
   testMatch: ['**/dist/**/*.test.js'],
   testPathIgnorePatterns: ['/node_modules/'],
   testEnvironment: 'node',
+  // Set-ups start real HTTP servers and hash passwords with scrypt; on a busy 2-core host
+  // that can pass jest's 5 s default without anything being wrong. Timings are measured
+  // in bench/, never asserted here.
+  testTimeout: 30_000,
   transform: {},
 };

@@ -32,7 +32,7 @@ import { createGraphqlServer } from './graphql/graphql-server.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
 import type { ClaimSalts } from './credentials/claim-salts.js';
 import { credentialRoutes } from './credentials/credential-routes.js';
-import type { LedgerBlocks } from '@gigledger/gateway';
+import type { LedgerBlocks, ProofExporter } from '@gigledger/gateway';
 import { reputationSchema } from './reputation/reputation-graphql.js';
 import { reputationRoutes } from './reputation/reputation-routes.js';
 import { governanceRoutes } from './governance/governance-routes.js';
@@ -41,6 +41,7 @@ import { ipRoutes } from './ip/ip-routes.js';
 import { ipSchema } from './ip/ip-graphql.js';
 import { licensingSchema } from './licensing/licensing-graphql.js';
 import { licensingRoutes } from './licensing/licensing-routes.js';
+import { proofRoutes } from './proofs/proof-routes.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
@@ -66,6 +67,8 @@ export interface AppDependencies {
   readonly events: AgreementEventFeed;
   /** Block numbers and the channel height (qscc), for W3C credential exports and reputation statements; those answer 503 without it. */
   readonly ledgerBlocks?: LedgerBlocks;
+  /** Proof bundles of committed transactions, read from blocks; GET /v1/proofs answers 503 without it. */
+  readonly proofs?: ProofExporter;
   /** Claim salts and credential ids derived per issuance request, so an issuance can be retried. */
   readonly claimSalts: ClaimSalts;
   /** The organisation operator's identity, which signs portable reputation statements; they answer 503 without it. */
@@ -95,6 +98,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...licensingRoutes(deps),
     ...provenanceRoutes(deps),
     ...auditIndexRoutes(deps),
+    ...proofRoutes(deps),
   ];
 }
 

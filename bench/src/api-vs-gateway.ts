@@ -10,7 +10,7 @@
  * Usage: npm run bench:api [-- --agreements 20 --concurrency 10]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
@@ -18,7 +18,8 @@ import { startApiServer } from '@gigledger/api/server';
 import type { LedgerSession } from '@gigledger/gateway';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
-import { benchRequestId } from './bench-agreements.js';
+import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { apiPeople, callApi } from './bench-api.js';
 
 /** One way of performing the workload's nine steps for one agreement. */
 interface Path {
@@ -37,17 +38,7 @@ function draftBody(
     title: 'Annotate 5k clips',
     client,
     freelancer,
-    milestones: [
-      {
-        kind: 'deliverable' as const,
-        milestoneId: 'm1',
-        title: 'Annotated clips',
-        amount: '75000',
-        currency: 'USD',
-        dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-        acceptanceCriteria: { description: 'two-pass review' },
-      },
-    ],
+    milestones: [milestoneDraft()],
   };
 }
 
@@ -109,19 +100,8 @@ function apiPath(
   tokens: { client: string; freelancer: string; settlement: string },
   parties: Parties,
 ): Path {
-  const call = async <T>(token: string, method: string, pathname: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${url}${pathname}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${pathname} answered ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const call = <T>(token: string, method: string, pathname: string, body?: unknown): Promise<T> =>
+    callApi<T>(url, token, method, pathname, body);
   return {
     name: 'REST API',
     async run(agreementId, time) {
@@ -218,29 +198,7 @@ async function main(): Promise<void> {
     });
 
     // API path: people created through the admin API, logged in with passwords.
-    const { admins } = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
-      admins: Record<string, { userId: string; password: string }>;
-    };
-    const post = async <T>(pathname: string, body: unknown, token?: string): Promise<T> => {
-      const response = await fetch(`${server.url}${pathname}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
-      return (await response.json()) as T;
-    };
-    // Each organisation's administrator creates its own people.
-    const adminToken = async (org: string): Promise<string> =>
-      (await post<{ accessToken: string }>('/v1/auth/token', admins[org])).accessToken;
-    const person = async (userId: string, org: string, role: string): Promise<string> => {
-      const password = `bench password ${userId}`;
-      await post('/v1/admin/users', { userId, org, role, password }, await adminToken(org));
-      return (await post<{ accessToken: string }>('/v1/auth/token', { userId, password })).accessToken;
-    };
+    const person = apiPeople(server.url, dataDir);
     const overApi = apiPath(
       server.url,
       {

@@ -5,6 +5,17 @@ import type { BenchNetwork } from './bench-network.js';
 /** A fresh request id for each command a benchmark submits, so no command is a replay. */
 export const benchRequestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
 
+/** Milestone `m1` of a benchmark's API agreements: a 750.00 USD deliverable due in seven days. */
+export const milestoneDraft = () => ({
+  kind: 'deliverable' as const,
+  milestoneId: 'm1',
+  title: 'Annotated clips',
+  amount: '75000',
+  currency: 'USD',
+  dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+  acceptanceCriteria: { description: 'two-pass review' },
+});
+
 /** The people of a benchmark's agreements, with the user ids their certificates carry. */
 export interface BenchParties {
   readonly client: LedgerSession;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { certificateCommonName, type LedgerGateway, type LedgerSession } from '@gigledger/gateway';
 import {
+  enactByVote,
   ensureToolchain,
   grantKyc,
   loadNetworkConfig,
@@ -11,7 +12,7 @@ import {
   repoRoot,
   type NetworkConfig,
 } from '@gigledger/network';
-import type { Role } from '@gigledger/chaincode/model';
+import type { CredentialType, Party, Role } from '@gigledger/chaincode/model';
 
 /** A network for one benchmark run, with CA enrollment and gateway sessions. */
 export interface BenchNetwork {
@@ -20,18 +21,29 @@ export interface BenchNetwork {
   enroll(orgName: string, role: Role, prefix: string): Promise<{ session: LedgerSession; userId: string }>;
   /** Clears people for payouts: a fresh KYC issuer issues each a KYC credential. */
   grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
+  /** Accredits `issuers` for `credentialType` by a consortium vote of every organisation's governor. */
+  accreditIssuers(issuers: readonly Party[], credentialType: CredentialType): Promise<void>;
   close(): Promise<void>;
 }
 
+/** How far the benchmark network's ports sit from the defaults: BENCH_PORT_OFFSET, else 30000. */
+function benchPortOffset(): number {
+  const offset = Number(process.env.BENCH_PORT_OFFSET ?? '30000');
+  if (!Number.isInteger(offset) || offset < 0 || offset > 60000) {
+    throw new Error('BENCH_PORT_OFFSET must be a whole number from 0 to 60000');
+  }
+  return offset;
+}
+
 /**
- * Starts a fresh network in `.gigledger/bench` (ports +30000), or uses the one
- * `npm start` runs when BENCH_REUSE_NETWORK=1.
+ * Starts a fresh network in `.gigledger/bench` (ports +BENCH_PORT_OFFSET, 30000 by
+ * default), or uses the one `npm start` runs when BENCH_REUSE_NETWORK=1.
  */
 export async function openBenchNetwork(log: (line: string) => void): Promise<BenchNetwork> {
   const reuse = process.env.BENCH_REUSE_NETWORK === '1';
   const config = reuse
     ? loadNetworkConfig()
-    : loadNetworkConfig({ home: path.join(repoRoot, '.gigledger', 'bench'), portOffset: 30000 });
+    : loadNetworkConfig({ home: path.join(repoRoot, '.gigledger', 'bench'), portOffset: benchPortOffset() });
   const { toolchain } = await ensureToolchain(log);
   const network = new LocalNetwork(config, toolchain, () => undefined);
   if (!reuse) {
@@ -55,6 +67,18 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
     async grantKyc(people) {
       kycIssuer ??= await consortium.enroll('AuditOrg', 'issuer', 'bench-kyc');
       await grantKyc(await consortium.governors(), kycIssuer, people);
+    },
+    async accreditIssuers(issuers, credentialType) {
+      await enactByVote(
+        await consortium.governors(),
+        issuers.map((issuer) => ({
+          type: 'registerIssuer' as const,
+          issuer,
+          displayName: `Benchmark issuer ${issuer.userId}`,
+          credentialTypes: [credentialType],
+        })),
+        'Accredit benchmark issuers',
+      );
     },
     async close() {
       consortium.close();

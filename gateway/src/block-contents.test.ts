@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
-import { blockHeaderHash, decodeBlockContents, validationCodeName } from './block-contents.js';
+import { decodeBlockContents, validationCodeName } from './block-contents.js';
 
 /*
  * Blocks are assembled here from the same protobuf messages a peer delivers, so the
@@ -194,26 +194,30 @@ describe('block contents', () => {
   });
 
   it('hashes the header as ASN.1 DER (number, previous hash, data hash), as Fabric chains blocks', () => {
-    const header = new common.BlockHeader();
-    header.setNumber(1);
-    header.setPreviousHash(Buffer.alloc(32, 1));
-    header.setDataHash(Buffer.alloc(32, 2));
-    const der = Buffer.concat([
-      Buffer.from([0x30, 0x47, 0x02, 0x01, 0x01, 0x04, 0x20]),
-      Buffer.alloc(32, 1),
-      Buffer.from([0x04, 0x20]),
-      Buffer.alloc(32, 2),
-    ]);
-    // 0x30 0x47: the sequence holds 3 + 34 + 34 = 71 bytes.
-    expect(blockHeaderHash(header)).toBe(createHash('sha256').update(der).digest('hex'));
-    header.setNumber(200);
-    const wide = Buffer.concat([
-      Buffer.from([0x30, 0x48, 0x02, 0x02, 0x00, 0xc8, 0x04, 0x20]),
-      Buffer.alloc(32, 1),
-      Buffer.from([0x04, 0x20]),
-      Buffer.alloc(32, 2),
-    ]);
-    expect(blockHeaderHash(header)).toBe(createHash('sha256').update(wide).digest('hex'));
+    const hashOf = (number: number) => {
+      const header = new common.BlockHeader();
+      header.setNumber(number);
+      header.setPreviousHash(Buffer.alloc(32, 1));
+      header.setDataHash(Buffer.alloc(32, 2));
+      const wrapped = new common.Block();
+      wrapped.setHeader(header);
+      return decodeBlockContents(wrapped).hash;
+    };
+    const der = (numberBytes: number[]) =>
+      createHash('sha256')
+        .update(
+          Buffer.concat([
+            // SEQUENCE of the INTEGER and two 32-byte OCTET STRINGs.
+            Buffer.from([0x30, 2 + numberBytes.length + 68, 0x02, numberBytes.length, ...numberBytes, 0x04, 0x20]),
+            Buffer.alloc(32, 1),
+            Buffer.from([0x04, 0x20]),
+            Buffer.alloc(32, 2),
+          ]),
+        )
+        .digest('hex');
+    expect(hashOf(1)).toBe(der([0x01]));
+    // 200 has its top bit set, so DER puts a zero byte before it.
+    expect(hashOf(200)).toBe(der([0x00, 0xc8]));
   });
 
   it('names validation codes as Fabric does', () => {

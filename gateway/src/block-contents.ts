@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
+import { blockHeaderHash } from './proofs/block-hash.js';
 
 /** How a transaction touched one key: read, written, or deleted. */
 export type KeyAccessKind = 'read' | 'write' | 'delete';
@@ -69,43 +69,6 @@ export function validationCodeName(code: number): string {
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-
-/** DER length octets (X.690 8.1.3). */
-function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return Buffer.from([0x80 | octets.length, ...octets]);
-}
-
-function derElement(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
-}
-
-/** A non-negative DER INTEGER: big-endian, minimal, with a leading zero when the top bit is set. */
-function derInteger(value: bigint): Buffer {
-  let digits = value.toString(16);
-  if (digits.length % 2 === 1) digits = `0${digits}`;
-  let bytes = Buffer.from(digits, 'hex');
-  if ((bytes[0] ?? 0) & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return derElement(0x02, bytes);
-}
-
-/**
- * The block hash as Fabric computes it (`protoutil.BlockHeaderHash`): SHA-256 over the
- * ASN.1 DER sequence of number, previous hash and data hash.
- */
-export function blockHeaderHash(header: common.BlockHeader): string {
-  const sequence = derElement(
-    0x30,
-    Buffer.concat([
-      derInteger(BigInt(header.getNumber())),
-      derElement(0x04, Buffer.from(header.getPreviousHash_asU8())),
-      derElement(0x04, Buffer.from(header.getDataHash_asU8())),
-    ]),
-  );
-  return createHash('sha256').update(sequence).digest('hex');
-}
 
 /** What the channel header's google.protobuf.Timestamp offers (google-protobuf ships no types). */
 interface ProtobufTimestamp {
@@ -227,7 +190,11 @@ export function decodeBlockContents(block: common.Block): BlockContents {
   });
   return {
     blockNumber: BigInt(header.getNumber()),
-    hash: blockHeaderHash(header),
+    hash: blockHeaderHash({
+      number: BigInt(header.getNumber()),
+      previousHash: header.getPreviousHash_asU8(),
+      dataHash: header.getDataHash_asU8(),
+    }).toString('hex'),
     previousHash: hex(header.getPreviousHash_asU8()),
     dataHash: hex(header.getDataHash_asU8()),
     transactions,

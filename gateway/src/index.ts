@@ -51,7 +51,6 @@ export {
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
 export {
-  blockHeaderHash,
   decodeBlockContents,
   validationCodeName,
   type BlockContents,
@@ -63,3 +62,14 @@ export {
 export type { PeerHeights } from './peer-heights.js';
 /** The channel handle of fabric-gateway, for callers that read events or blocks through a session. */
 export type { Network } from '@hyperledger/fabric-gateway';
+export { qsccProofExporter, TransactionNotFoundError, type ProofExporter } from './proofs/export-proof.js';
+export {
+  binaryParts,
+  proofBundleSchema,
+  proofCreatorMspId,
+  proofFormat,
+  proofVersion,
+  type BinaryPart,
+  type ProofBundle,
+} from './proofs/proof-bundle.js';
+export { verifyProof, type ProofFailure, type ProofVerdict } from './proofs/verify-proof.js';

@@ -1,10 +1,40 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
+/** The local default address of every node. */
+export const loopback = '127.0.0.1';
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be letters and digits, starting with a letter');
+
+/** Where a node listens and others reach it: an IPv4 address or a DNS name; 127.0.0.1 when omitted. */
+const address = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+$/, 'must be an IPv4 address or a host name')
+  .default(loopback);
+
+const peerOrgSchema = z.object({
+  name,
+  mspId: name,
+  /** The host of the organisation's peer and CA. */
+  address,
+  peer: z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, chaincodePort: port, operationsPort: port }),
+  ca: z.object({ port, operationsPort: port }),
+});
+
+/** An organisation that joined the running channel (`network:add-org`), with how it was admitted. */
+const addedOrgSchema = peerOrgSchema.extend({
+  admission: z.object({
+    /** The executed governance proposal that admitted it. */
+    proposalId: z.string().optional(),
+    /** The MSP ids whose admins signed the channel configuration update. */
+    signedBy: z.array(z.string()),
+    at: z.string(),
+  }),
+});
+export type AddedOrgEntry = z.output<typeof addedOrgSchema>;
+const addedOrgsFileSchema = z.array(addedOrgSchema);
 
 const networkFileSchema = z.object({
   channel: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'must be a valid Fabric channel name'),
@@ -14,23 +44,16 @@ const networkFileSchema = z.object({
     name,
     mspId: name,
     orderers: z
-      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, adminPort: port, operationsPort: port }))
+      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), address, port, adminPort: port, operationsPort: port }))
       .min(1),
   }),
-  peerOrgs: z
-    .array(
-      z.object({
-        name,
-        mspId: name,
-        peer: z.object({ name: z.string().regex(/^[a-z0-9]+$/), port, chaincodePort: port, operationsPort: port }),
-        ca: z.object({ port, operationsPort: port }),
-      }),
-    )
-    .min(1),
+  peerOrgs: z.array(peerOrgSchema).min(1),
   chaincode: z.object({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/),
     path: z.string(),
     collectionsFile: z.string(),
+    /** The host of the chaincode server, which every peer dials. */
+    address,
     serverPorts: z.tuple([port, port]),
   }),
   api: z.object({ port }),
@@ -42,14 +65,18 @@ const networkFileSchema = z.object({
 /** A listening process of the network and the ports it owns. */
 export interface PortAssignment {
   readonly owner: string;
+  /** The address the port is bound on. */
+  readonly address: string;
   readonly port: number;
   readonly purpose: string;
 }
 
 export interface OrdererNode {
   readonly name: string;
-  /** Host name in certificates; every node listens on 127.0.0.1 and its certificate names both. */
+  /** Host name in certificates, which also name `address`, 127.0.0.1 and localhost. */
   readonly host: string;
+  /** Where the node listens and the channel configuration says it is reached (network.config.json `address`). */
+  readonly address: string;
   readonly port: number;
   readonly adminPort: number;
   readonly operationsPort: number;
@@ -60,6 +87,8 @@ export interface PeerOrg {
   readonly name: string;
   readonly mspId: string;
   readonly domain: string;
+  /** Where the organisation's peer and CA listen and are reached (network.config.json `address`). */
+  readonly address: string;
   readonly peer: {
     readonly name: string;
     readonly host: string;
@@ -69,6 +98,8 @@ export interface PeerOrg {
     readonly dir: string;
   };
   readonly ca: { readonly name: string; readonly port: number; readonly operationsPort: number; readonly dir: string };
+  /** Set for an organisation that joined the running channel rather than being in the genesis block. */
+  readonly admission?: AddedOrgEntry['admission'];
 }
 
 /** The network as the setup, the operator commands and the tests use it: ports shifted, paths absolute. */
@@ -90,6 +121,8 @@ export interface NetworkConfig {
   readonly chaincode: {
     readonly name: string;
     readonly sourceDir: string;
+    /** Where the chaincode server listens and peers dial it. */
+    readonly address: string;
     readonly collectionsFile: string;
     readonly serverPorts: readonly [number, number];
   };
@@ -107,6 +140,8 @@ export interface NetworkConfig {
     readonly chaincodePackages: string;
     readonly identities: string;
     readonly connectionProfile: string;
+    /** Organisations added to the running channel, kept with the network's data (see {@link AddedOrgEntry}). */
+    readonly addedOrgs: string;
   };
 }
 
@@ -140,11 +175,7 @@ export function loadNetworkConfig(
   const root = overrides.repoRoot ?? repoRoot;
   const offset = overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET);
   const home = path.resolve(overrides.home ?? env.GIGLEDGER_HOME ?? path.join(repoRoot, '.gigledger', 'network'));
-  const shift = (value: number): number => {
-    const shifted = value + offset;
-    if (shifted > 65535) throw new Error(`GIGLEDGER_PORT_OFFSET ${offset} moves port ${value} past 65535`);
-    return shifted;
-  };
+  const shift = shiftBy(offset);
   const ordererDomain = `orderer.${file.domain}`;
 
   return {
@@ -161,37 +192,20 @@ export function loadNetworkConfig(
       orderers: file.ordererOrg.orderers.map((node) => ({
         name: node.name,
         host: `${node.name}.${ordererDomain}`,
+        address: node.address,
         port: shift(node.port),
         adminPort: shift(node.adminPort),
         operationsPort: shift(node.operationsPort),
         dir: path.join(home, 'orderers', node.name),
       })),
     },
-    peerOrgs: file.peerOrgs.map((org) => {
-      const domain = `${org.name.toLowerCase()}.${file.domain}`;
-      return {
-        name: org.name,
-        mspId: org.mspId,
-        domain,
-        peer: {
-          name: org.peer.name,
-          host: `${org.peer.name}.${domain}`,
-          port: shift(org.peer.port),
-          chaincodePort: shift(org.peer.chaincodePort),
-          operationsPort: shift(org.peer.operationsPort),
-          dir: path.join(home, 'peers', `${org.peer.name}.${domain}`),
-        },
-        ca: {
-          name: `ca-${org.name.toLowerCase()}`,
-          port: shift(org.ca.port),
-          operationsPort: shift(org.ca.operationsPort),
-          dir: path.join(home, 'cas', org.name),
-        },
-      };
-    }),
+    peerOrgs: [...file.peerOrgs, ...readAddedOrgs(path.join(home, 'organisations.json'))].map((org) =>
+      peerOrgOf(org, file.domain, home, shift),
+    ),
     chaincode: {
       name: file.chaincode.name,
       sourceDir: path.resolve(root, file.chaincode.path),
+      address: file.chaincode.address,
       collectionsFile: path.resolve(root, file.chaincode.collectionsFile),
       serverPorts: [shift(file.chaincode.serverPorts[0]), shift(file.chaincode.serverPorts[1])],
     },
@@ -214,8 +228,94 @@ export function loadNetworkConfig(
       chaincodePackages: path.join(home, 'chaincode'),
       identities: path.join(home, 'identities'),
       connectionProfile: path.join(home, 'connection-profile.json'),
+      addedOrgs: path.join(home, 'organisations.json'),
     },
   };
+}
+
+/**
+ * The organisations added to the running channel, from `<home>/organisations.json`
+ * (none when the file is missing).
+ *
+ * @throws Error naming the field when the file does not match its schema.
+ */
+export function readAddedOrgs(file: string): AddedOrgEntry[] {
+  if (!existsSync(file)) return [];
+  const parsed = addedOrgsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Ports (before the offset) for the organisation at `index` of the peer organisations,
+ * following the pattern of network.config.json: peer 7051 + 1000·index, its chaincode
+ * port one above, the CA three above; operations ports 9443 + index and 9543 + index.
+ */
+export function defaultOrgPorts(index: number): Pick<AddedOrgEntry, 'peer' | 'ca'> {
+  return {
+    peer: {
+      name: 'peer0',
+      port: 7051 + 1000 * index,
+      chaincodePort: 7052 + 1000 * index,
+      operationsPort: 9443 + index,
+    },
+    ca: { port: 7054 + 1000 * index, operationsPort: 9543 + index },
+  };
+}
+
+function shiftBy(offset: number): (value: number) => number {
+  return (value) => {
+    const shifted = value + offset;
+    if (shifted > 65535) throw new Error(`GIGLEDGER_PORT_OFFSET ${offset} moves port ${value} past 65535`);
+    return shifted;
+  };
+}
+
+function peerOrgOf(
+  org: z.output<typeof peerOrgSchema> | AddedOrgEntry,
+  networkDomain: string,
+  home: string,
+  shift: (value: number) => number,
+): PeerOrg {
+  const domain = `${org.name.toLowerCase()}.${networkDomain}`;
+  return {
+    ...('admission' in org ? { admission: org.admission } : {}),
+    name: org.name,
+    mspId: org.mspId,
+    domain,
+    address: org.address,
+    peer: {
+      name: org.peer.name,
+      host: `${org.peer.name}.${domain}`,
+      port: shift(org.peer.port),
+      chaincodePort: shift(org.peer.chaincodePort),
+      operationsPort: shift(org.peer.operationsPort),
+      dir: path.join(home, 'peers', `${org.peer.name}.${domain}`),
+    },
+    ca: {
+      name: `ca-${org.name.toLowerCase()}`,
+      port: shift(org.ca.port),
+      operationsPort: shift(org.ca.operationsPort),
+      dir: path.join(home, 'cas', org.name),
+    },
+  };
+}
+
+/**
+ * The network with one more peer organisation, ports shifted and paths placed as
+ * {@link loadNetworkConfig} does, before the organisation is recorded in `organisations.json`.
+ *
+ * @throws Error when the name or MSP id is taken, or a port would pass 65535.
+ */
+export function withAddedOrg(config: NetworkConfig, entry: AddedOrgEntry): NetworkConfig {
+  const parsed = addedOrgSchema.parse(entry);
+  const taken = config.peerOrgs.find((org) => org.name === parsed.name || org.mspId === parsed.mspId);
+  if (taken !== undefined) throw new Error(`${taken.name} (${taken.mspId}) is already an organisation of the network`);
+  const org = peerOrgOf(parsed, config.domain, config.home, shiftBy(config.portOffset));
+  return { ...config, peerOrgs: [...config.peerOrgs, org] };
 }
 
 function parseOffset(text: string | undefined): number {
@@ -228,18 +328,28 @@ function parseOffset(text: string | undefined): number {
 export function portAssignments(config: NetworkConfig): PortAssignment[] {
   return [
     ...config.peerOrgs.flatMap((org) => [
-      { owner: org.ca.name, port: org.ca.port, purpose: 'CA' },
-      { owner: org.ca.name, port: org.ca.operationsPort, purpose: 'CA operations' },
+      { owner: org.ca.name, address: org.address, port: org.ca.port, purpose: 'CA' },
+      { owner: org.ca.name, address: org.address, port: org.ca.operationsPort, purpose: 'CA operations' },
     ]),
     ...config.ordererOrg.orderers.flatMap((node) => [
-      { owner: node.name, port: node.port, purpose: 'orderer' },
-      { owner: node.name, port: node.adminPort, purpose: 'orderer admin' },
-      { owner: node.name, port: node.operationsPort, purpose: 'orderer operations' },
+      { owner: node.name, address: node.address, port: node.port, purpose: 'orderer' },
+      { owner: node.name, address: node.address, port: node.adminPort, purpose: 'orderer admin' },
+      { owner: node.name, address: node.address, port: node.operationsPort, purpose: 'orderer operations' },
     ]),
     ...config.peerOrgs.flatMap((org) => [
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.port, purpose: 'peer' },
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.chaincodePort, purpose: 'peer chaincode' },
-      { owner: `${org.peer.name}.${org.name}`, port: org.peer.operationsPort, purpose: 'peer operations' },
+      { owner: `${org.peer.name}.${org.name}`, address: org.address, port: org.peer.port, purpose: 'peer' },
+      {
+        owner: `${org.peer.name}.${org.name}`,
+        address: org.address,
+        port: org.peer.chaincodePort,
+        purpose: 'peer chaincode',
+      },
+      {
+        owner: `${org.peer.name}.${org.name}`,
+        address: org.address,
+        port: org.peer.operationsPort,
+        purpose: 'peer operations',
+      },
     ]),
   ];
 }

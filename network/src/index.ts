@@ -11,7 +11,15 @@ export {
   type DeployResult,
 } from './chaincode/deploy.js';
 export { ordererChannelInfo, peerHeight, type OrdererChannelInfo } from './fabric/channel.js';
-export { LocalNetwork, type NetworkStatus, type ProcessStatus, type Reporter } from './network.js';
+export { applicationOrgNames, fetchChannelConfig, OrgAdmissionError } from './fabric/add-org.js';
+export {
+  LocalNetwork,
+  type AddOrgOptions,
+  type AddOrgResult,
+  type NetworkStatus,
+  type ProcessStatus,
+  type Reporter,
+} from './network.js';
 export {
   ensureToolchain,
   isToolchainInstalled,

@@ -1,9 +1,37 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConnectionProfile } from '@gigledger/gateway';
-import { portAssignments, type NetworkConfig } from './config.js';
-import { deployChaincode, installBuilder, readDeployment, type DeployResult } from './chaincode/deploy.js';
-import { applyGenesis, enrollOperator } from './fabric/bootstrap.js';
+import {
+  defaultOrgPorts,
+  loopback,
+  portAssignments,
+  readAddedOrgs,
+  withAddedOrg,
+  type AddedOrgEntry,
+  type NetworkConfig,
+  type PeerOrg,
+} from './config.js';
+import {
+  approveForNewOrg,
+  deployChaincode,
+  installBuilder,
+  readDeployment,
+  type DeployResult,
+} from './chaincode/deploy.js';
+import {
+  admissionDir,
+  admissionStep,
+  applicationOrgNames,
+  buildAdditionEnvelope,
+  checkAdmittingProposal,
+  extendCrypto,
+  fetchChannelConfig,
+  majorityOf,
+  OrgAdmissionError,
+  printOrgGroup,
+  signAndSubmit,
+} from './fabric/add-org.js';
+import { applyGenesis, enrollOperator, readGenesisSealed } from './fabric/bootstrap.js';
 import {
   generateGenesisBlock,
   isGenesisBlockGenerated,
@@ -25,7 +53,7 @@ import {
   peerProcess,
   registrarFile,
 } from './fabric/nodes.js';
-import { describeConflicts, findPortConflicts } from './processes/ports.js';
+import { describeConflicts, findPortConflicts, isPortFree } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
 import { processRssKib } from './processes/proc.js';
 import { waitUntil } from './processes/wait.js';
@@ -35,18 +63,23 @@ export type Reporter = (line: string) => void;
 
 /** A network on this host: its configuration, binaries and process records. */
 export class LocalNetwork {
-  readonly config: NetworkConfig;
+  #config: NetworkConfig;
   readonly toolchain: Toolchain;
   readonly registry: ProcessRegistry;
   readonly #lock: NetworkLock;
   readonly #report: Reporter;
 
   constructor(config: NetworkConfig, toolchain: Toolchain, report: Reporter = () => undefined) {
-    this.config = config;
+    this.#config = config;
     this.toolchain = toolchain;
     this.registry = new ProcessRegistry(config.paths.run, config.paths.logs);
     this.#lock = new NetworkLock(config.paths.run);
     this.#report = report;
+  }
+
+  /** The network's configuration; it grows when {@link addOrg} admits an organisation. */
+  get config(): NetworkConfig {
+    return this.#config;
   }
 
   /** The processes that make up the network (not the API), in start order. */
@@ -166,6 +199,184 @@ export class LocalNetwork {
     }
   }
 
+  /**
+   * Admits a new member organisation to the running channel: its certificates (cryptogen
+   * extend), a channel configuration update adding its MSP and anchor peer (configtxgen
+   * -printOrg, configtxlator compute_update) signed by a majority of the current
+   * organisations' admins and submitted to an orderer, then its CA and peer, the peer's
+   * join, and the chaincode installed and approved for it. Once governance's genesis is
+   * sealed the update runs only for an executed proposal that gives the organisation
+   * member rights; its id is recorded with the organisation in `organisations.json`.
+   *
+   * The configuration update is atomic: when a step up to and including its submission
+   * fails, the channel is unchanged and nothing of the organisation is started. A step
+   * after it (a peer that cannot reach the orderers) leaves the organisation recorded,
+   * so running the command again resumes from the join.
+   *
+   * @throws OrgAdmissionError naming the failed step and the reason.
+   */
+  async addOrg(options: AddOrgOptions): Promise<AddOrgResult> {
+    const report = this.#report;
+    this.#lock.acquire('add organisation');
+    const startedAt = Date.now();
+    const started: string[] = [];
+    try {
+      if (!this.isRunning()) {
+        throw new OrgAdmissionError(
+          'check the network',
+          'the network is not running; start it with `npm run network:up`',
+        );
+      }
+      const before = this.config;
+      const recorded = before.peerOrgs.find((org) => org.name === options.name && org.admission !== undefined);
+      let entry: AddedOrgEntry;
+      let config: NetworkConfig;
+      if (recorded !== undefined) {
+        report(`${recorded.name} is on the channel already; resuming after the configuration update`);
+        config = before;
+        entry = readAddedOrgs(before.paths.addedOrgs).find(
+          (candidate) => candidate.name === options.name,
+        ) as AddedOrgEntry;
+      } else {
+        const founders = before.peerOrgs;
+        const signerOrgs = await admissionStep('choose the signing admins', report, () =>
+          Promise.resolve(chooseSigners(founders, options.signers)),
+        );
+        entry = {
+          name: options.name,
+          mspId: options.mspId ?? `${options.name}MSP`,
+          address: options.address ?? loopback,
+          ...defaultOrgPorts(founders.length),
+          admission: {
+            ...(options.proposalId === undefined ? {} : { proposalId: options.proposalId }),
+            signedBy: signerOrgs.map((org) => org.mspId),
+            at: new Date().toISOString(),
+          },
+        };
+        config = await admissionStep('describe the organisation', report, () =>
+          Promise.resolve(withAddedOrg(before, entry)),
+        );
+        const org = lastOrg(config);
+        const [reader] = founders;
+        const orderer = pickOrderer(config, options.orderer);
+        if (reader === undefined) throw new OrgAdmissionError('check the network', 'the network has no organisation');
+        await admissionStep('check that the ports are free', report, async () => {
+          const ports = new Set([
+            org.peer.port,
+            org.peer.chaincodePort,
+            org.peer.operationsPort,
+            org.ca.port,
+            org.ca.operationsPort,
+          ]);
+          const conflicts = await findPortConflicts(portAssignments(config).filter((a) => ports.has(a.port)));
+          if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+        });
+        await admissionStep('check the governance decision', report, async () => {
+          const genesis = await readGenesisSealed(before, this.toolchain, reader);
+          if (options.proposalId === undefined) {
+            if (genesis) {
+              throw new Error(
+                'governance rules this consortium: pass --proposal <id> of an executed proposal that gives ' +
+                  `${entry.mspId} member rights (setMemberRights)`,
+              );
+            }
+            return;
+          }
+          await checkAdmittingProposal(before, this.toolchain, reader, entry.mspId, options.proposalId);
+        });
+        await admissionStep(`generate ${org.name}'s certificates (cryptogen extend)`, report, () =>
+          extendCrypto(config, this.toolchain),
+        );
+        const orgGroup = await admissionStep(
+          `describe ${org.mspId} for the channel (configtxgen -printOrg)`,
+          report,
+          () => printOrgGroup(config, this.toolchain, org),
+        );
+        const dir = admissionDir(config, org);
+        const current = await admissionStep(
+          `fetch the channel configuration from orderer ${orderer.name}`,
+          report,
+          () => fetchChannelConfig(config, this.toolchain, reader, orderer, dir),
+        );
+        if (applicationOrgNames(current).includes(org.name)) {
+          throw new OrgAdmissionError('compute the configuration update', `${org.name} is already on the channel`);
+        }
+        const envelope = await admissionStep('compute the configuration update (configtxlator)', report, () =>
+          buildAdditionEnvelope(config, this.toolchain, current, org, orgGroup, dir),
+        );
+        await signAndSubmit(config, this.toolchain, envelope, signerOrgs, orderer, report);
+        await admissionStep('confirm the new channel configuration', report, () =>
+          waitUntil(`${org.name} in the configuration of ${config.channel}`, async () => {
+            const after = await fetchChannelConfig(config, this.toolchain, reader, orderer, path.join(dir, 'after'));
+            return applicationOrgNames(after).includes(org.name) ? true : undefined;
+          }),
+        );
+        writeFileSync(
+          config.paths.addedOrgs,
+          `${JSON.stringify([...readAddedOrgs(config.paths.addedOrgs), entry], null, 2)}\n`,
+        );
+        this.#config = config;
+        report(`${org.mspId} is a member of channel ${config.channel}`);
+      }
+
+      const org = config.peerOrgs.find((candidate) => candidate.name === entry.name) as PeerOrg;
+      ensureRegistrar(org);
+      const running = new Set(this.registry.running().map((record) => record.name));
+      for (const request of [caProcess(config, this.toolchain, org), peerProcess(config, this.toolchain, org)]) {
+        if (running.has(request.name)) continue;
+        await admissionStep(`start ${request.name}`, report, async () => {
+          const record = this.registry.start(request);
+          started.push(request.name);
+          await this.#waitHealthy(request, record);
+          // The operations endpoint answers before the node's gRPC port listens.
+          const [listenPort] = request.ports;
+          if (listenPort !== undefined) {
+            await waitUntil(`${request.name} to listen on ${org.address}:${listenPort}`, async () =>
+              (await isPortFree(listenPort, org.address)) ? undefined : true,
+            );
+          }
+        });
+      }
+      await admissionStep(`join ${org.peer.host} to ${config.channel}`, report, async () => {
+        if (!(await peerChannels(config, this.toolchain, org)).includes(config.channel)) {
+          await joinPeer(config, this.toolchain, org);
+        }
+      });
+      const [first] = config.peerOrgs;
+      const height = await admissionStep(`catch ${org.peer.host} up with the channel`, report, async () => {
+        const target = await peerHeight(config, this.toolchain, first as PeerOrg);
+        return waitUntil(
+          `${org.peer.host} to reach height ${target}`,
+          async () => {
+            const reached = await peerHeight(config, this.toolchain, org);
+            return reached >= target ? reached : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 500 },
+        );
+      });
+      await admissionStep(`install and approve the chaincode for ${org.mspId}`, report, () =>
+        approveForNewOrg(config, this.toolchain, org, report),
+      );
+      await admissionStep(`enroll ${org.name}'s operator`, report, () => enrollOperator(config, this.toolchain, org));
+      this.writeConnectionProfile();
+      await admissionStep('wait until every peer knows the others through gossip', report, () =>
+        this.#waitForGossipMembership(),
+      );
+      return {
+        org,
+        ...(entry.admission.proposalId === undefined ? {} : { proposalId: entry.admission.proposalId }),
+        signedBy: entry.admission.signedBy,
+        height,
+        seconds: (Date.now() - startedAt) / 1000,
+      };
+    } catch (error) {
+      for (const name of started.reverse()) await this.registry.stop(name);
+      throw error;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
   /** Stops every recorded process, API and chaincode servers first; ledgers and keys stay. */
   async down(): Promise<string[]> {
     this.#lock.acquire('network down');
@@ -216,13 +427,13 @@ export class LocalNetwork {
           name: org.name,
           mspId: org.mspId,
           peer: {
-            endpoint: `127.0.0.1:${org.peer.port}`,
+            endpoint: `${org.address}:${org.peer.port}`,
             hostAlias: org.peer.host,
             tlsRootCert: peerMaterial(config, org).tlsCa,
           },
           tlsClient: { cert: tlsClient.tlsCert, key: tlsClient.tlsKey },
           ca: {
-            url: `https://127.0.0.1:${org.ca.port}`,
+            url: `https://${org.address}:${org.ca.port}`,
             caName: org.ca.name,
             tlsRootCert: orgTlsCa(config, org),
             registrarFile: registrarFile(org),
@@ -248,7 +459,7 @@ export class LocalNetwork {
       const operationsPort = operationsPortOf(request);
       processes.push(
         await processStatus(request, record, async (alive) =>
-          alive && operationsPort !== undefined ? await isHealthy(operationsPort) : false,
+          alive && operationsPort !== undefined ? await isHealthy(operationsPort, request.address) : false,
         ),
       );
     }
@@ -305,7 +516,7 @@ export class LocalNetwork {
       async () => {
         if (!isAlive(record))
           throw new Error(`${request.name} exited; last lines of ${record.log}:\n${tail(record.log)}`);
-        return (await isHealthy(operationsPort)) ? true : undefined;
+        return (await isHealthy(operationsPort, request.address)) ? true : undefined;
       },
       { timeoutMs: 60_000 },
     );
@@ -331,7 +542,7 @@ export class LocalNetwork {
     const running = new Set(this.registry.running().map((record) => record.name));
     return waitUntil(`a Raft leader for channel ${this.config.channel}`, async () => {
       for (const node of this.config.ordererOrg.orderers) {
-        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel))) {
+        if (running.has(node.name) && (await isRaftLeader(node.operationsPort, this.config.channel, node.address))) {
           return node.name;
         }
       }
@@ -359,11 +570,63 @@ export class LocalNetwork {
       await waitUntil(
         `${org.peer.host} to know the channel's other ${others} peers through gossip`,
         async () =>
-          (await gossipPeersKnown(org.peer.operationsPort, this.config.channel)) >= others ? true : undefined,
+          (await gossipPeersKnown(org.peer.operationsPort, this.config.channel, org.address)) >= others
+            ? true
+            : undefined,
         { timeoutMs: 90_000, intervalMs: 500 },
       );
     }
   }
+}
+
+export interface AddOrgOptions {
+  /** Organisation name: letters and digits, starting with a letter (e.g. `LabelOrg`). */
+  readonly name: string;
+  /** Defaults to `<name>MSP`. */
+  readonly mspId?: string;
+  /** Where its peer and CA listen and are reached; 127.0.0.1 by default. */
+  readonly address?: string;
+  /** The executed governance proposal that admits the organisation; required once genesis is sealed. */
+  readonly proposalId?: string;
+  /** Names of the organisations whose admins sign; defaults to the smallest majority, in configuration order. */
+  readonly signers?: readonly string[];
+  /** The orderer to fetch from and submit to (name); defaults to the first. */
+  readonly orderer?: string;
+}
+
+export interface AddOrgResult {
+  readonly org: PeerOrg;
+  readonly proposalId?: string;
+  /** MSP ids whose admins signed the configuration update. */
+  readonly signedBy: readonly string[];
+  /** The new peer's height once it caught up. */
+  readonly height: number;
+  readonly seconds: number;
+}
+
+function chooseSigners(orgs: readonly PeerOrg[], names: readonly string[] | undefined): PeerOrg[] {
+  if (names === undefined) return majorityOf(orgs);
+  return names.map((name) => {
+    const org = orgs.find((candidate) => candidate.name === name || candidate.mspId === name);
+    if (org === undefined) throw new Error(`${name} is not an organisation of the channel`);
+    return org;
+  });
+}
+
+function pickOrderer(config: NetworkConfig, name: string | undefined): NetworkConfig['ordererOrg']['orderers'][number] {
+  const orderer =
+    name === undefined
+      ? config.ordererOrg.orderers[0]
+      : config.ordererOrg.orderers.find((candidate) => candidate.name === name);
+  if (orderer === undefined)
+    throw new OrgAdmissionError('choose an orderer', `no orderer is called ${name ?? '(any)'}`);
+  return orderer;
+}
+
+function lastOrg(config: NetworkConfig): PeerOrg {
+  const org = config.peerOrgs.at(-1);
+  if (org === undefined) throw new Error('the network has no organisation');
+  return org;
 }
 
 export interface ProcessStatus {

@@ -74,15 +74,23 @@ describe('the local Fabric network', () => {
       .getContract(context.config.chaincode.name, 'org.hyperledger.fabric');
 
     const metadata = JSON.parse(Buffer.from(await system.evaluateTransaction('GetMetadata')).toString('utf8')) as {
-      contracts: Record<string, { transactions: { name: string; parameters?: { description?: string }[] }[] }>;
-      components: { schemas: Record<string, { required?: string[] }> };
+      contracts: Record<
+        string,
+        {
+          transactions: {
+            name: string;
+            parameters?: { description?: string }[];
+            requestSchema?: { required?: string[] };
+            resultSchema?: { title?: string };
+          }[];
+        }
+      >;
     };
 
     const fund = metadata.contracts.agreement?.transactions.find((transaction) => transaction.name === 'fundMilestone');
     expect(fund?.parameters?.[0]?.description).toContain('agreement.fundMilestone.Request');
-    expect(metadata.components.schemas['agreement.fundMilestone.Request']?.required).toEqual(
-      expect.arrayContaining(['agreementId', 'milestoneId']),
-    );
+    expect(fund?.requestSchema?.required).toEqual(expect.arrayContaining(['agreementId', 'milestoneId']));
+    expect(fund?.resultSchema?.title).toBe('agreement.fundMilestone.Result');
     expect(Object.keys(metadata.contracts)).toEqual(expect.arrayContaining(['agreement', 'credential', 'governance']));
   });
 

@@ -20,6 +20,7 @@ export const scopes = [
   'provenance:write',
   // The audit index's block explorer: blocks, transactions and the keys they touched.
   'ledger:read',
+  'proofs:read',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -47,6 +48,7 @@ const partyScopes: readonly Scope[] = [
  * passed proposal (execution is open to anyone); governance:write proposes, votes and vetoes.
  * Clients and freelancers register works and change their owners (ip:write); the IP
  * registry is readable to anyone who checks priority or ownership (ip:read).
+ * Auditors and admins export proof bundles (proofs:read; see `proofReaderRoles`).
  */
 export const scopesByRole: Record<Role, readonly Scope[]> = {
   client: partyScopes,
@@ -76,6 +78,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'ip:read',
     'provenance:read',
     'ledger:read',
+    'proofs:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
@@ -90,6 +93,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'ip:read',
     'provenance:read',
     'ledger:read',
+    'proofs:read',
     'admin',
   ],
 };

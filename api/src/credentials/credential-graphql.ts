@@ -13,7 +13,10 @@ import {
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { withoutNulls } from '../graphql/input-arguments.js';
 import { parseInput } from '../http/route.js';
-import { CredentialService, type CredentialDependencies } from './credential-service.js';
+import { withRequestId } from '../http/request-ids.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { inputFields } from '../graphql/input-arguments.js';
+import { CredentialService, issueCredentialBodySchema, type CredentialDependencies } from './credential-service.js';
 
 const holderSearchSchema = z.strictObject({
   type: credentialTypeSchema,
@@ -156,6 +159,45 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         expectedSubject: PartyInput
       }
 
+      input ClaimInput {
+        name: String!
+        value: String!
+      }
+
+      input IssueCredentialInput {
+        "Makes the request safe to repeat; generated when left out. A repeat with new claims is refused (REQUEST_ID_REUSED)."
+        requestId: String
+        "urn:uuid:<random> when left out."
+        credentialId: ID
+        subject: PartyInput!
+        type: CredentialType!
+        "ISO 8601 instant; the transaction time when left out."
+        issuanceDate: String
+        expirationDate: String
+        claims: [ClaimInput!]!
+      }
+
+      "A claim with the salt its ledger commitment was computed with."
+      type SaltedClaim {
+        name: String!
+        value: String!
+        salt: String!
+      }
+
+      type IssueCredentialPayload implements CommandPayload {
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        credential: Credential!
+        "Returned once, to the issuer, who hands them to the holder; the ledger keeps only their commitments."
+        claims: [SaltedClaim!]!
+      }
+
+      extend type Mutation {
+        "Role issuer, accredited by governance for the type; the same command as POST /v1/credentials."
+        issueCredential(input: IssueCredentialInput!): IssueCredentialPayload!
+      }
+
       extend type Query {
         "People holding credentials of a type (optionally from one issuer), active and unexpired unless told otherwise."
         freelancersByCredential(
@@ -174,6 +216,15 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       }
     `,
     resolvers: {
+      Mutation: {
+        issueCredential: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const as = resolverRequester(context, 'credentials:write');
+            const body = parseInput(canonicalInput(issueCredentialBodySchema), inputFields(args.input), 'input');
+            const { result, ...done } = await fieldsUnder('input', () => service.issue(as, withRequestId(body)));
+            return { ...done, credential: result.credential, claims: result.claims };
+          }),
+      },
       Query: {
         freelancersByCredential: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => {

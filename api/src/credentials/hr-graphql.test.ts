@@ -224,6 +224,86 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     expect(forged.data!.verifyPresentation).toMatchObject({ valid: false, reasons: [{ code: 'CLAIM_MISMATCH' }] });
   });
 
+  it('issues a credential with the issueCredential mutation, the same command as POST /v1/credentials', async () => {
+    const issueDocument = /* GraphQL */ `
+      mutation ($input: IssueCredentialInput!) {
+        issueCredential(input: $input) {
+          requestId
+          transactionId
+          blockNumber
+          credential {
+            credentialId
+            type
+            status
+            subject {
+              userId
+            }
+          }
+          claims {
+            name
+            value
+            salt
+          }
+        }
+      }
+    `;
+    const input = {
+      requestId: 'gql-issue-1',
+      subject: cast.otherFreelancer.party,
+      type: 'Course',
+      claims: [
+        { name: 'course', value: 'Applied ML' },
+        { name: 'grade', value: 'A' },
+      ],
+    };
+    const issued = await graphql(issueDocument, { token: cast.registrar.token, variables: { input } });
+    expect(issued.errors).toBeUndefined();
+    const payload = issued.data!.issueCredential as {
+      requestId: string;
+      transactionId: string;
+      credential: { credentialId: string; type: string; status: string; subject: { userId: string } };
+      claims: { name: string; value: string; salt: string }[];
+    };
+    expect(payload.requestId).toBe('gql-issue-1');
+    expect(payload.transactionId).toEqual(expect.any(String));
+    expect(payload.credential).toMatchObject({
+      type: 'Course',
+      status: 'active',
+      subject: { userId: cast.otherFreelancer.party.userId },
+    });
+    expect(payload.claims.map((claim) => claim.name)).toEqual(['course', 'grade']);
+
+    // The salted claims it returned disclose the credential to a verifier.
+    const verdict = await graphql(
+      'query ($p: PresentationInput!) { verifyPresentation(presentation: $p) { valid disclosedClaims { name value } } }',
+      {
+        variables: {
+          p: { credentialId: payload.credential.credentialId, revealedClaims: [payload.claims[1]] },
+        },
+      },
+    );
+    expect(verdict.data!.verifyPresentation).toEqual({ valid: true, disclosedClaims: [{ name: 'grade', value: 'A' }] });
+
+    // An issuer not accredited for the type, and a caller without the scope, are refused;
+    // a malformed claim is named.
+    const notAccredited = await graphql(issueDocument, {
+      token: cast.certBody.token,
+      variables: { input: { ...input, requestId: 'gql-issue-2' } },
+    });
+    expect(notAccredited.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    const withoutScope = await graphql(issueDocument, {
+      token: cast.evaluator.token,
+      variables: { input: { ...input, requestId: 'gql-issue-3' } },
+    });
+    expect(withoutScope.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    const malformed = await graphql(issueDocument, {
+      token: cast.registrar.token,
+      variables: { input: { ...input, requestId: 'gql-issue-4', claims: [{ name: 'Not A Name', value: 'x' }] } },
+    });
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ status: 422 });
+    expect(JSON.stringify(malformed.errors?.[0]?.extensions)).toContain('input.claims.0.name');
+  });
+
   it('reads one person’s credentials and reputation, and refuses callers without the scope or the role', async () => {
     const read = await graphql(
       /* GraphQL */ `

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
-import type { SigningIdentity } from '@gigledger/gateway';
+import type { ProofExporter, SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
 import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
@@ -109,6 +109,8 @@ export interface TestServerOptions {
   readonly log?: Logger;
   /** A settlement runtime for the settlement routes, which answer 503 without one; stopped on close. */
   readonly settlement?: (parts: TestServerParts) => SettlementRuntime | Promise<SettlementRuntime>;
+  /** Where proof bundles come from; GET /v1/proofs answers 503 without it. */
+  readonly proofs?: ProofExporter;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -187,6 +189,7 @@ export async function startTestServer(
     statementSigner: testStatementSigner,
     claimSalts: new ClaimSalts('test wallet key'),
     ...(settlement === undefined ? {} : { settlement }),
+    ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agreementTransactions } from '../model/agreement';
-import { componentIds } from './metadata';
+import { schemaTitles } from './metadata';
+
+interface ObjectSchema {
+  title?: string;
+  type?: string;
+  properties?: Record<string, unknown>;
+  required?: string[];
+}
 
 interface ContractMetadata {
   contracts: Record<
@@ -11,13 +18,12 @@ interface ContractMetadata {
       transactions: {
         name: string;
         parameters?: { name: string; description?: string; schema: unknown }[];
-        returns?: { $ref?: string };
+        requestSchema?: ObjectSchema;
+        resultSchema?: ObjectSchema;
       }[];
     }
   >;
-  components: {
-    schemas: Record<string, { $id: string; type?: string; properties?: Record<string, unknown>; required?: string[] }>;
-  };
+  components: { schemas: Record<string, unknown> };
 }
 
 interface ContractInfo {
@@ -56,20 +62,25 @@ describe('contract metadata (GetMetadata)', () => {
     for (const [contractName, contract] of Object.entries(metadata.contracts)) {
       if (contractName === 'org.hyperledger.fabric') continue;
       for (const transaction of contract.transactions) {
-        const resultId = transaction.returns?.$ref?.replace('#/components/schemas/', '');
-        expect(resultId && metadata.components.schemas[resultId]).toBeDefined();
+        expect(transaction.resultSchema?.title).toBe(`${contractName}.${transaction.name}.Result`);
         for (const parameter of transaction.parameters ?? []) {
-          const requestId = /`([^`]+)`/.exec(parameter.description ?? '')?.[1];
-          expect(requestId && metadata.components.schemas[requestId]?.$id).toBe(requestId);
+          const title = /`([^`]+)`/.exec(parameter.description ?? '')?.[1];
           expect(parameter.schema).toEqual({ type: 'string' });
+          expect(transaction.requestSchema?.title).toBe(title);
         }
       }
     }
   });
 
+  it('keeps components.schemas free of transaction schemas, which fabric-shim would serialise on every call', () => {
+    expect(Object.keys(metadata.components.schemas).filter((name) => /\.(Request|Result)$/.test(name))).toEqual([]);
+  });
+
   it('shows an operator the fields a transaction takes and which are required', () => {
-    const ids = componentIds(agreementTransactions.fundMilestone);
-    const request = metadata.components.schemas[ids.request];
+    const titles = schemaTitles(agreementTransactions.fundMilestone);
+    const fund = metadata.contracts.agreement?.transactions.find((transaction) => transaction.name === 'fundMilestone');
+    const request = fund?.requestSchema;
+    expect(request?.title).toBe(titles.request);
     expect(request?.type).toBe('object');
     expect(Object.keys(request?.properties ?? {})).toEqual(expect.arrayContaining(['agreementId', 'milestoneId']));
     expect(request?.required).toEqual(expect.arrayContaining(['agreementId', 'milestoneId']));

@@ -13,17 +13,16 @@ interface FabricTransactionMetadata {
   tag?: string[];
   parameters?: { name: string; description?: string; schema: Record<string, unknown> }[];
   returns?: Record<string, unknown>;
+  /** Ours: the JSON Schema of the argument's JSON text, and of the result. */
+  requestSchema?: Record<string, unknown>;
+  resultSchema?: Record<string, unknown>;
 }
 
 type AnySpec = TransactionSpec<z.ZodType, z.ZodType>;
 
-// fabric-contract-api keeps the schemas of complex types (`fabric:objects`) on the global
-// object, where `GetMetadata` reads them as `components.schemas`.
-const componentRegistry = globalThis as unknown as object;
-
-// fabric-shim compiles every component schema with Ajv 6 when the chaincode starts,
-// and Ajv 6 refuses a schema naming a format it does not know; a format outside its
-// list stays readable in the description instead of stopping the chaincode.
+// fabric-shim reads these schemas with Ajv 6, which refuses a schema naming a format it
+// does not know; a format outside its list stays readable in the description instead of
+// stopping the chaincode.
 const ajv6Formats = new Set([
   'date',
   'time',
@@ -58,29 +57,38 @@ function withKnownFormats(node: unknown): unknown {
   return copy;
 }
 
-/** The JSON Schema (draft-07, which fabric-shim's Ajv 6 reads) of one side of a transaction. */
-export function transactionSchema(id: string, schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+/** The JSON Schema (draft-07, which fabric-shim's Ajv 6 reads) of one side of a transaction, titled `title`. */
+export function transactionSchema(title: string, schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const generated = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' }) as Record<
     string,
     unknown
   >;
   const { $schema: _dialect, ...body } = withKnownFormats(generated) as Record<string, unknown>;
-  return { $id: id, ...body };
+  return { title, ...body };
 }
 
-/** Component schema names of a transaction's request and result, e.g. `agreement.draftAgreement.Request`. */
-export function componentIds(spec: AnySpec): { request: string; result: string } {
+/** Titles of a transaction's request and result schemas, e.g. `agreement.draftAgreement.Request`. */
+export function schemaTitles(spec: AnySpec): { request: string; result: string } {
   const base = `${spec.contract}.${spec.name}`;
   return { request: `${base}.Request`, result: `${base}.Result` };
 }
 
 /**
  * Lets the chaincode's `GetMetadata` describe what each transaction takes and returns:
- * every transaction of `contract` gets its spec's request schema (the JSON text its one
- * string argument carries) and result schema as components, named by `componentIds`.
- * The argument stays a string on the wire, so fabric-shim hands the transaction the
- * same text as before and validation stays with the contract's own parser, which names
- * the field and the reason.
+ * every transaction of `contract` carries its spec's request schema (of the JSON text its
+ * one string argument holds) as `requestSchema` and its result schema as `resultSchema`,
+ * titled by `schemaTitles`. The contract metadata schema fabric-contract-api publishes
+ * allows extra members on a transaction, but restricts a parameter's and a return's
+ * schema to a small vocabulary (no `anyOf`, no `contentSchema`), so the argument stays
+ * `{type: string}` and the full schemas sit beside it. The argument stays a string on the
+ * wire, so validation stays with the contract's own parser, which names the field and
+ * the reason.
+ *
+ * They are not put under `components.schemas`, where fabric-contract-api keeps complex
+ * types: fabric-shim's data marshall compiles, for every argument of every call, a schema
+ * that embeds all of `components.schemas`, and Ajv 6 serialises that whole schema to find
+ * its cache entry. With two hundred transaction schemas there, each call spent about
+ * 20 ms of chaincode CPU before the transaction ran.
  *
  * @throws Error when a decorated transaction has no spec, a spec has no decorated
  *   transaction, or the spec's contract is not the contract's name: the two would
@@ -91,7 +99,6 @@ export function describeContract(contract: new () => Contract, transactions: Rea
   const prototype = contract.prototype as object;
   const described = (Reflect.getMetadata('fabric:transactions', prototype) ?? []) as FabricTransactionMetadata[];
   const specs = new Map(Object.values(transactions).map((spec) => [spec.name, spec]));
-  const components = (Reflect.getMetadata('fabric:objects', componentRegistry) ?? {}) as Record<string, unknown>;
 
   for (const transaction of described) {
     const spec = specs.get(transaction.name);
@@ -99,7 +106,7 @@ export function describeContract(contract: new () => Contract, transactions: Rea
     if (spec.contract !== contractName) {
       throw new Error(`spec ${spec.contract}:${spec.name} is declared for contract ${contractName}`);
     }
-    const ids = componentIds(spec);
+    const titles = schemaTitles(spec);
     const [argument, ...extra] = transaction.parameters ?? [];
     if (takesArgument(spec) !== (argument !== undefined) || extra.length > 0) {
       throw new Error(
@@ -107,15 +114,14 @@ export function describeContract(contract: new () => Contract, transactions: Rea
       );
     }
     if (argument !== undefined) {
-      argument.description = `JSON text of a \`${ids.request}\` (components.schemas), e.g. as a Fabric client's single string argument`;
-      components[ids.request] = transactionSchema(ids.request, spec.request, 'input');
+      argument.description = `JSON text of a \`${titles.request}\` (the transaction's requestSchema), e.g. as a Fabric client's single string argument`;
+      transaction.requestSchema = transactionSchema(titles.request, spec.request, 'input');
     }
-    transaction.returns = { $ref: `#/components/schemas/${ids.result}` };
-    components[ids.result] = transactionSchema(ids.result, spec.result, 'output');
+    delete transaction.returns;
+    transaction.resultSchema = transactionSchema(titles.result, spec.result, 'output');
   }
   const missing = [...specs.keys()].filter((name) => !described.some((transaction) => transaction.name === name));
   if (missing.length > 0) throw new Error(`${contractName} has specs without a transaction: ${missing.join(', ')}`);
 
   Reflect.defineMetadata('fabric:transactions', described, prototype);
-  Reflect.defineMetadata('fabric:objects', components, componentRegistry);
 }

@@ -50,6 +50,14 @@ export const agreementListerRoles: readonly Role[] = ['auditor', 'admin', 'hr'];
 /** Roles that may follow the events of every agreement, not only of one they can read. */
 export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
 
+/**
+ * Roles that may export the proof bundle of a transaction (the API decides: proofs are
+ * read from blocks, not through the chaincode). A bundle carries the transaction's
+ * arguments in clear, so auditors may export any transaction's proof and an
+ * organisation's admin only those of transactions its own members created.
+ */
+export const proofReaderRoles: readonly Role[] = ['auditor', 'admin'];
+
 /** Roles that may read any credential's record, besides its issuer and subject. */
 export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
 

@@ -87,7 +87,7 @@ export function buildPackage(config: NetworkConfig, label: string, port: number)
   const server = chaincodeServerMaterial(config);
   const client = chaincodeClientMaterial(config);
   const connection = {
-    address: `127.0.0.1:${port}`,
+    address: `${config.chaincode.address}:${port}`,
     dial_timeout: '10s',
     tls_required: true,
     client_auth_required: true,
@@ -174,7 +174,7 @@ export function chaincodeServerCommand(
       path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli'),
       'server',
       '--chaincode-address',
-      `127.0.0.1:${deployment.port}`,
+      `${config.chaincode.address}:${deployment.port}`,
       '--chaincode-id',
       deployment.packageId,
       '--module-path',
@@ -219,7 +219,7 @@ export async function ensureChaincodeServer(
     `chaincode server on port ${deployment.port}`,
     async () => {
       if (!isAlive(record)) throw new Error(`the chaincode server exited; see ${record.log}`);
-      return (await isPortFree(deployment.port)) ? undefined : true;
+      return (await isPortFree(deployment.port, config.chaincode.address)) ? undefined : true;
     },
     { timeoutMs: 30_000 },
   );
@@ -319,7 +319,7 @@ export async function deployChaincode(
 
   const peerFlags = config.peerOrgs.flatMap((org) => [
     '--peerAddresses',
-    `127.0.0.1:${org.peer.port}`,
+    `${org.address}:${org.peer.port}`,
     '--tlsRootCertFiles',
     peerMaterial(config, org).tlsCa,
   ]);
@@ -346,8 +346,8 @@ export async function deployChaincode(
   writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
   if (chaincodeServer === 'external') {
     await waitUntil(
-      `the chaincode server at 127.0.0.1:${port}`,
-      async () => ((await isPortFree(port)) ? undefined : true),
+      `the chaincode server at ${config.chaincode.address}:${port}`,
+      async () => ((await isPortFree(port, config.chaincode.address)) ? undefined : true),
       {
         timeoutMs: 120_000,
       },
@@ -356,4 +356,64 @@ export async function deployChaincode(
     await registry.stop(chaincodeServerName(previous.port));
   }
   return { deployment, changed: true };
+}
+
+/**
+ * Lets a newly joined organisation run the chaincode: installs the deployed package on
+ * its peer and approves the committed definition (same sequence, version and
+ * collections) for it. The definition itself does not change, so no other organisation
+ * approves again.
+ *
+ * @throws Error when nothing is deployed yet or the package file is missing.
+ */
+export async function approveForNewOrg(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  report: (line: string) => void,
+): Promise<Deployment> {
+  const deployment = readDeployment(config);
+  const [firstOrg] = config.peerOrgs;
+  const orderer = config.ordererOrg.orderers[0];
+  if (deployment === undefined || firstOrg === undefined || orderer === undefined) {
+    throw new Error('no chaincode is deployed on the channel yet');
+  }
+  const committed = await queryCommitted(config, toolchain, firstOrg);
+  if (committed?.sequence !== deployment.sequence) {
+    throw new Error(
+      `the channel holds sequence ${committed?.sequence ?? 'none'} but the last deployment here is ${deployment.sequence}`,
+    );
+  }
+  const file = path.join(config.paths.chaincodePackages, `${deployment.label}.tar.gz`);
+  if (!existsSync(file)) throw new Error(`the deployed package ${file} is missing`);
+  const env = { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } };
+  if (!(await installedPackageIds(config, toolchain, org)).includes(deployment.packageId)) {
+    await runCommand(toolchain.bin('peer'), ['lifecycle', 'chaincode', 'install', file], env);
+  }
+  report(`  installed ${deployment.label} on ${org.peer.host}`);
+  await runCommand(
+    toolchain.bin('peer'),
+    [
+      'lifecycle',
+      'chaincode',
+      'approveformyorg',
+      ...ordererClientFlags(config, org, orderer),
+      '--channelID',
+      config.channel,
+      '--name',
+      config.chaincode.name,
+      '--version',
+      committed.version,
+      '--sequence',
+      String(committed.sequence),
+      ...(existsSync(config.chaincode.collectionsFile)
+        ? ['--collections-config', config.chaincode.collectionsFile]
+        : []),
+      '--package-id',
+      deployment.packageId,
+    ],
+    env,
+  );
+  report(`  approved sequence ${committed.sequence} for ${org.mspId}`);
+  return deployment;
 }

@@ -23,7 +23,7 @@ export async function checkApiCanStart(network: LocalNetwork): Promise<number> {
   if (existing !== undefined && isAlive(existing)) {
     throw new Error(`the API is already running as PID ${existing.pid}; stop it with \`npm run network:down\``);
   }
-  const conflicts = await findPortConflicts([{ owner: 'the API', port, purpose: 'HTTP' }]);
+  const conflicts = await findPortConflicts([{ owner: 'the API', address: '127.0.0.1', port, purpose: 'HTTP' }]);
   if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
   return port;
 }
@@ -104,7 +104,9 @@ async function startSandboxProvider(network: LocalNetwork, apiPort: number): Pro
   };
   const existing = network.registry.find(sandboxProcessName);
   if (existing === undefined || !isAlive(existing)) {
-    const conflicts = await findPortConflicts([{ owner: 'sandbox payment provider', port, purpose: 'HTTP' }]);
+    const conflicts = await findPortConflicts([
+      { owner: 'sandbox payment provider', address: '127.0.0.1', port, purpose: 'HTTP' },
+    ]);
     if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
     const record = network.registry.start({
       name: sandboxProcessName,

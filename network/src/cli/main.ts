@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
 import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
 import { composeYaml } from '../docker/compose.js';
+import { kubernetesYaml } from '../kubernetes/manifests.js';
 import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
@@ -28,6 +39,12 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       compare the ledger's settlement instructions, the API's outbox and the
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
+  kubernetes          regenerate kubernetes/gigledger.yaml from the same process definitions
+  add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME] [--address HOST]
+                      admit a new member organisation to the running channel: its CA, peer and
+                      identities, a configuration update signed by a majority of the members'
+                      admins, the peer's join and the chaincode approved for it; once genesis is
+                      sealed, only for an executed governance proposal giving it member rights
 
 Used by docker-compose.yml inside containers:
   generate            certificates, genesis block and CA registrars only
@@ -269,6 +286,40 @@ async function commandReconcile(config: NetworkConfig, args: string[]): Promise<
   process.exitCode = code ?? 1;
 }
 
+/** Reads `--flag value` pairs after the positional arguments. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const index = args.indexOf(flag);
+  if (index < 0) return undefined;
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+  return value;
+}
+
+async function commandAddOrg(args: string[]): Promise<void> {
+  const [name] = args;
+  if (name === undefined || name.startsWith('--')) throw new Error('usage: add-org <Name> [--proposal ID] …');
+  const network = existingNetwork();
+  const signers = flagValue(args, '--signers');
+  const mspId = flagValue(args, '--msp-id');
+  const proposalId = flagValue(args, '--proposal');
+  const orderer = flagValue(args, '--orderer');
+  const address = flagValue(args, '--address');
+  say(`Adding ${name} to channel ${network.config.channel}`);
+  const result = await network.addOrg({
+    name,
+    ...(mspId === undefined ? {} : { mspId }),
+    ...(proposalId === undefined ? {} : { proposalId }),
+    ...(signers === undefined ? {} : { signers: signers.split(',') }),
+    ...(orderer === undefined ? {} : { orderer }),
+    ...(address === undefined ? {} : { address }),
+  });
+  say(
+    `${result.org.mspId} joined ${network.config.channel} in ${result.seconds.toFixed(1)}s: peer ${result.org.peer.host} ` +
+      `on port ${result.org.peer.port} at height ${result.height}, CA on port ${result.org.ca.port}; ` +
+      `signed by ${result.signedBy.join(', ')}${result.proposalId === undefined ? '' : `, for proposal ${result.proposalId}`}.`,
+  );
+}
+
 // A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
 process.stdout.on('error', () => undefined);
 
@@ -318,9 +369,18 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'reconcile':
       return commandReconcile(loadNetworkConfig(), args);
+    case 'add-org':
+      return commandAddOrg(args);
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());
+      say(`Wrote ${file}`);
+      return;
+    }
+    case 'kubernetes': {
+      const file = path.join(repoRoot, 'kubernetes', 'gigledger.yaml');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, kubernetesYaml());
       say(`Wrote ${file}`);
       return;
     }

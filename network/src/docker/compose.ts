@@ -14,12 +14,12 @@ import type { Toolchain } from '../toolchain/toolchain.js';
 export const containerHome = '/var/hyperledger/gigledger';
 export const containerRepo = '/opt/gigledger';
 const hostMaterialDir = './.gigledger/docker';
-const fabricImageVersion = '3.1.0';
-const fabricCaImageVersion = '1.5';
-const appImage = 'gigledger/app:local';
+export const fabricImageVersion = '3.1.0';
+export const fabricCaImageVersion = '1.5';
+export const appImage = 'gigledger/app:local';
 
 /** The binaries of the official images are on their PATH; their configuration is in /etc/hyperledger/fabric. */
-const imageToolchain: Toolchain = {
+export const imageToolchain: Toolchain = {
   dir: '/',
   binDir: '/usr/local/bin',
   configDir: '/etc/hyperledger/fabric',
@@ -30,12 +30,12 @@ export function containerConfig(): NetworkConfig {
   return loadNetworkConfig({ home: containerHome, portOffset: 0, repoRoot: containerRepo }, {});
 }
 
-function serviceName(request: StartRequest): string {
+export function serviceName(request: StartRequest): string {
   return request.name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
 /** Environment without the host's PATH and HOME, which belong to the image. */
-function containerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+export function containerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(
       (entry): entry is [string, string] => entry[0] !== 'PATH' && entry[0] !== 'HOME' && entry[1] !== undefined,

@@ -16,7 +16,7 @@ export interface EnrolledIdentity {
 
 function caUrl(org: PeerOrg, enrollmentId?: string, secret?: string): string {
   const credentials = enrollmentId === undefined ? '' : `${enrollmentId}:${encodeURIComponent(secret ?? '')}@`;
-  return `https://${credentials}127.0.0.1:${org.ca.port}`;
+  return `https://${credentials}${org.address}:${org.ca.port}`;
 }
 
 function caClientArgs(config: NetworkConfig, org: PeerOrg): string[] {
@@ -197,7 +197,7 @@ export async function applyGenesis(
   };
   const peerFlags = config.peerOrgs.flatMap((peerOrg) => [
     '--peerAddresses',
-    `127.0.0.1:${peerOrg.peer.port}`,
+    `${peerOrg.address}:${peerOrg.peer.port}`,
     '--tlsRootCertFiles',
     peerMaterial(config, peerOrg).tlsCa,
   ]);
@@ -239,4 +239,24 @@ export async function applyGenesis(
   report(`  members ${members.map((member) => `${member.mspId}${member.veto ? ' (veto)' : ''}`).join(', ')}`);
   await invoke('governance:sealGenesis');
   report('  genesis sealed: from now on the rules change only through governance proposals');
+}
+
+/** Whether governance's genesis is sealed, read by `org`'s operator: from then on only executed proposals change membership. */
+export async function readGenesisSealed(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): Promise<boolean> {
+  const operator = await enrollOperator(config, toolchain, org);
+  const { stdout } = await runCommand(
+    toolchain.bin('peer'),
+    [
+      'chaincode',
+      'query',
+      '-C',
+      config.channel,
+      '-n',
+      config.chaincode.name,
+      '-c',
+      JSON.stringify({ Args: ['governance:getGenesis'] }),
+    ],
+    { env: operatorEnv(config, toolchain, org, operator) },
+  );
+  return (JSON.parse(stdout) as { sealed: boolean }).sealed;
 }

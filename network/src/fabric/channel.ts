@@ -25,7 +25,7 @@ function implicitMeta(rule: string): { Type: string; Rule: string } {
   return { Type: 'ImplicitMeta', Rule: rule };
 }
 
-function peerOrgSection(config: NetworkConfig, org: PeerOrg): unknown {
+export function peerOrgSection(config: NetworkConfig, org: PeerOrg): unknown {
   const msp = org.mspId;
   return {
     Name: org.name,
@@ -39,7 +39,7 @@ function peerOrgSection(config: NetworkConfig, org: PeerOrg): unknown {
     },
     // Anchor peers let the organisations' peers find each other through gossip,
     // which private data dissemination and the gateway's endorser discovery rely on.
-    AnchorPeers: [{ Host: '127.0.0.1', Port: org.peer.port }],
+    AnchorPeers: [{ Host: org.address, Port: org.peer.port }],
   };
 }
 
@@ -54,7 +54,7 @@ function ordererOrgSection(config: NetworkConfig): unknown {
       Writers: signature(`OR('${msp}.member')`),
       Admins: signature(`OR('${msp}.admin')`),
     },
-    OrdererEndpoints: config.ordererOrg.orderers.map((node) => `127.0.0.1:${node.port}`),
+    OrdererEndpoints: config.ordererOrg.orderers.map((node) => `${node.address}:${node.port}`),
   };
 }
 
@@ -78,7 +78,7 @@ export function channelSpec(config: NetworkConfig): unknown {
             Consenters: config.ordererOrg.orderers.map((node) => {
               const material = ordererMaterial(config, node);
               return {
-                Host: '127.0.0.1',
+                Host: node.address,
                 Port: node.port,
                 ClientTLSCert: material.tlsCert,
                 ServerTLSCert: material.tlsCert,
@@ -97,7 +97,10 @@ export function channelSpec(config: NetworkConfig): unknown {
           Capabilities: { V2_0: true },
         },
         Application: {
-          Organizations: config.peerOrgs.map((org) => peerOrgSection(config, org)),
+          // Organisations added later reach the channel by configuration update, not genesis.
+          Organizations: config.peerOrgs
+            .filter((org) => org.admission === undefined)
+            .map((org) => peerOrgSection(config, org)),
           Policies: {
             ...channelPolicies,
             LifecycleEndorsement: implicitMeta('MAJORITY Endorsement'),
@@ -139,7 +142,7 @@ function osnadminArgs(config: NetworkConfig, node: OrdererNode): string[] {
   const admin = ordererAdmin(config);
   return [
     '-o',
-    `127.0.0.1:${node.adminPort}`,
+    `${node.address}:${node.adminPort}`,
     '--ca-file',
     ordererTlsCa(config),
     '--client-cert',
@@ -205,7 +208,7 @@ export function peerAdminEnv(config: NetworkConfig, toolchain: Toolchain, org: P
     FABRIC_LOGGING_SPEC: 'WARNING',
     CORE_PEER_LOCALMSPID: org.mspId,
     CORE_PEER_MSPCONFIGPATH: admin.mspDir,
-    CORE_PEER_ADDRESS: `127.0.0.1:${org.peer.port}`,
+    CORE_PEER_ADDRESS: `${org.address}:${org.peer.port}`,
     CORE_PEER_TLS_ENABLED: 'true',
     CORE_PEER_TLS_ROOTCERT_FILE: peer.tlsCa,
     CORE_PEER_TLS_CLIENTAUTHREQUIRED: 'true',
@@ -219,7 +222,7 @@ export function ordererClientFlags(config: NetworkConfig, org: PeerOrg, node: Or
   const admin = orgAdmin(config, org);
   return [
     '-o',
-    `127.0.0.1:${node.port}`,
+    `${node.address}:${node.port}`,
     '--tls',
     '--cafile',
     ordererTlsCa(config),

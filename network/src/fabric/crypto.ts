@@ -6,9 +6,11 @@ import type { Toolchain } from '../toolchain/toolchain.js';
 import { chaincodeServerDomain, ordererOrgDir } from './layout.js';
 import { runCommand } from './run-command.js';
 
-// Every node listens on loopback; its certificate also names the host it has in
-// docker-compose.yml so the same material would serve containers.
-const loopbackNames = ['127.0.0.1', 'localhost'];
+// A certificate names the node's configured address besides loopback, so clients on
+// this host and on others both verify it; cryptogen adds the node's own host name.
+function sans(address: string): string[] {
+  return [...new Set([address, '127.0.0.1', 'localhost'])];
+}
 
 /** The cryptogen input for the whole network, as a plain object. */
 export function cryptoSpec(config: NetworkConfig): unknown {
@@ -18,7 +20,7 @@ export function cryptoSpec(config: NetworkConfig): unknown {
         Name: config.ordererOrg.name,
         Domain: config.ordererOrg.domain,
         EnableNodeOUs: true,
-        Specs: config.ordererOrg.orderers.map((node) => ({ Hostname: node.name, SANS: loopbackNames })),
+        Specs: config.ordererOrg.orderers.map((node) => ({ Hostname: node.name, SANS: sans(node.address) })),
       },
     ],
     PeerOrgs: [
@@ -27,9 +29,9 @@ export function cryptoSpec(config: NetworkConfig): unknown {
         Domain: org.domain,
         EnableNodeOUs: true,
         Specs: [
-          { Hostname: org.peer.name, SANS: loopbackNames },
+          { Hostname: org.peer.name, SANS: sans(org.address) },
           // Not a peer: the TLS server certificate of the organisation's Fabric CA.
-          { Hostname: 'ca', SANS: loopbackNames },
+          { Hostname: 'ca', SANS: sans(org.address) },
         ],
         // User1 is the organisation's TLS client identity for application connections.
         Users: { Count: 1 },
@@ -40,7 +42,7 @@ export function cryptoSpec(config: NetworkConfig): unknown {
         Name: 'ChaincodeServers',
         Domain: chaincodeServerDomain(config),
         EnableNodeOUs: false,
-        Specs: [{ Hostname: 'server', SANS: loopbackNames }],
+        Specs: [{ Hostname: 'server', SANS: sans(config.chaincode.address) }],
         Users: { Count: 1 },
       },
     ],

@@ -44,9 +44,10 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
     args: [],
     cwd: node.dir,
     ports: [node.port, node.adminPort, node.operationsPort],
+    address: node.address,
     env: {
       ...baseEnv(toolchain),
-      ORDERER_GENERAL_LISTENADDRESS: '127.0.0.1',
+      ORDERER_GENERAL_LISTENADDRESS: node.address,
       ORDERER_GENERAL_LISTENPORT: String(node.port),
       ORDERER_GENERAL_LOCALMSPID: config.ordererOrg.mspId,
       ORDERER_GENERAL_LOCALMSPDIR: material.mspDir,
@@ -64,14 +65,14 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
       ORDERER_FILELEDGER_LOCATION: path.join(node.dir, 'ledger'),
       ORDERER_CONSENSUS_WALDIR: path.join(node.dir, 'etcdraft', 'wal'),
       ORDERER_CONSENSUS_SNAPDIR: path.join(node.dir, 'etcdraft', 'snapshot'),
-      ORDERER_ADMIN_LISTENADDRESS: `127.0.0.1:${node.adminPort}`,
+      ORDERER_ADMIN_LISTENADDRESS: `${node.address}:${node.adminPort}`,
       ORDERER_ADMIN_TLS_ENABLED: 'true',
       ORDERER_ADMIN_TLS_CERTIFICATE: material.tlsCert,
       ORDERER_ADMIN_TLS_PRIVATEKEY: material.tlsKey,
       ORDERER_ADMIN_TLS_ROOTCAS: list([material.tlsCa]),
       ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
       ORDERER_ADMIN_TLS_CLIENTROOTCAS: list([admin.tlsCa]),
-      ORDERER_OPERATIONS_LISTENADDRESS: `127.0.0.1:${node.operationsPort}`,
+      ORDERER_OPERATIONS_LISTENADDRESS: `${node.address}:${node.operationsPort}`,
       ORDERER_METRICS_PROVIDER: 'prometheus',
     },
   };
@@ -87,7 +88,7 @@ export function peerProcess(
   builderDir = path.join(config.paths.builders, 'ccaas'),
 ): StartRequest {
   const material = peerMaterial(config, org);
-  const address = `127.0.0.1:${org.peer.port}`;
+  const address = `${org.address}:${org.peer.port}`;
   return {
     name: `${org.peer.name}.${org.name}`,
     kind: 'peer',
@@ -95,13 +96,14 @@ export function peerProcess(
     args: ['node', 'start'],
     cwd: org.peer.dir,
     ports: [org.peer.port, org.peer.chaincodePort, org.peer.operationsPort],
+    address: org.address,
     env: {
       ...baseEnv(toolchain),
       CORE_PEER_ID: org.peer.host,
       CORE_PEER_ADDRESS: address,
       CORE_PEER_LISTENADDRESS: address,
-      CORE_PEER_CHAINCODEADDRESS: `127.0.0.1:${org.peer.chaincodePort}`,
-      CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${org.peer.chaincodePort}`,
+      CORE_PEER_CHAINCODEADDRESS: `${org.address}:${org.peer.chaincodePort}`,
+      CORE_PEER_CHAINCODELISTENADDRESS: `${org.address}:${org.peer.chaincodePort}`,
       CORE_PEER_GOSSIP_BOOTSTRAP: address,
       CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
       // Peers on one host find each other in milliseconds; Fabric's defaults are tuned
@@ -122,7 +124,7 @@ export function peerProcess(
       CORE_PEER_FILESYSTEMPATH: path.join(org.peer.dir, 'ledger'),
       CORE_LEDGER_SNAPSHOTS_ROOTDIR: path.join(org.peer.dir, 'snapshots'),
       CORE_PEER_GATEWAY_ENABLED: 'true',
-      CORE_OPERATIONS_LISTENADDRESS: `127.0.0.1:${org.peer.operationsPort}`,
+      CORE_OPERATIONS_LISTENADDRESS: `${org.address}:${org.peer.operationsPort}`,
       CORE_METRICS_PROVIDER: 'prometheus',
       // Present and empty: no Docker daemon; chaincode runs only through external builders.
       CORE_VM_ENDPOINT: '',
@@ -171,7 +173,7 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
       '--home',
       org.ca.dir,
       '--address',
-      '127.0.0.1',
+      org.address,
       '--port',
       String(org.ca.port),
       '--ca.name',
@@ -186,7 +188,7 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
       '--tls.keyfile',
       tls.tlsKey,
       '--operations.listenaddress',
-      `127.0.0.1:${org.ca.operationsPort}`,
+      `${org.address}:${org.ca.operationsPort}`,
       '--metrics.provider',
       'prometheus',
       '--registry.maxenrollments',
@@ -194,6 +196,7 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
     ],
     cwd: org.ca.dir,
     ports: [org.ca.port, org.ca.operationsPort],
+    address: org.address,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -205,9 +208,9 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
 }
 
 /** GET /healthz on an operations port: true when the process reports itself healthy. */
-export function isHealthy(port: number): Promise<boolean> {
+export function isHealthy(port: number, address = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (response) => {
+    const request = http.get({ host: address, port, path: '/healthz', timeout: 2000 }, (response) => {
       response.resume();
       resolve(response.statusCode === 200);
     });
@@ -222,19 +225,16 @@ export function isHealthy(port: number): Promise<boolean> {
  * Reads one Prometheus gauge of a process from its operations port; undefined when
  * the process or the series is not there (yet).
  */
-export function readGauge(operationsPort: number, series: string): Promise<number | undefined> {
+export function readGauge(operationsPort: number, series: string, address = '127.0.0.1'): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const request = http.get(
-      { host: '127.0.0.1', port: operationsPort, path: '/metrics', timeout: 2000 },
-      (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => {
-          const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-          resolve(line === undefined ? undefined : Number(line.slice(series.length + 1)));
-        });
-      },
-    );
+    const request = http.get({ host: address, port: operationsPort, path: '/metrics', timeout: 2000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => {
+        const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        resolve(line === undefined ? undefined : Number(line.slice(series.length + 1)));
+      });
+    });
     request.on('timeout', () => request.destroy());
     request.on('error', () => {
       resolve(undefined);
@@ -243,11 +243,11 @@ export function readGauge(operationsPort: number, series: string): Promise<numbe
 }
 
 /** Whether the orderer behind an operations port leads the channel's Raft cluster. */
-export async function isRaftLeader(operationsPort: number, channel: string): Promise<boolean> {
-  return (await readGauge(operationsPort, `consensus_etcdraft_is_leader{channel="${channel}"}`)) === 1;
+export async function isRaftLeader(operationsPort: number, channel: string, address?: string): Promise<boolean> {
+  return (await readGauge(operationsPort, `consensus_etcdraft_is_leader{channel="${channel}"}`, address)) === 1;
 }
 
 /** How many other peers of the channel a peer knows through gossip. */
-export async function gossipPeersKnown(operationsPort: number, channel: string): Promise<number> {
-  return (await readGauge(operationsPort, `gossip_membership_total_peers_known{channel="${channel}"}`)) ?? 0;
+export async function gossipPeersKnown(operationsPort: number, channel: string, address?: string): Promise<number> {
+  return (await readGauge(operationsPort, `gossip_membership_total_peers_known{channel="${channel}"}`, address)) ?? 0;
 }

@@ -8,13 +8,14 @@ export interface PortConflict {
   readonly ownerCommand: string;
 }
 
-export function isPortFree(port: number): Promise<boolean> {
+/** Whether `port` can be bound on `address` (127.0.0.1 unless given). */
+export function isPortFree(port: number, address = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => {
       resolve(false);
     });
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+    server.listen({ port, host: address, exclusive: true }, () => {
       server.close(() => {
         resolve(true);
       });
@@ -26,7 +27,7 @@ export function isPortFree(port: number): Promise<boolean> {
 export async function findPortConflicts(assignments: readonly PortAssignment[]): Promise<PortConflict[]> {
   const conflicts: PortConflict[] = [];
   for (const assignment of assignments) {
-    if (await isPortFree(assignment.port)) continue;
+    if (await isPortFree(assignment.port, assignment.address)) continue;
     const ownerPid = listeningPid(assignment.port);
     conflicts.push({
       assignment,
@@ -41,7 +42,7 @@ export function describeConflicts(conflicts: readonly PortConflict[]): string {
   return conflicts
     .map(
       ({ assignment, ownerPid, ownerCommand }) =>
-        `port ${assignment.port} (${assignment.purpose} of ${assignment.owner}) is already in use by ` +
+        `port ${assignment.address}:${assignment.port} (${assignment.purpose} of ${assignment.owner}) is already in use by ` +
         (ownerPid === undefined ? ownerCommand : `PID ${ownerPid}: ${ownerCommand}`),
     )
     .join('\n');

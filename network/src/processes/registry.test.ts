@@ -50,7 +50,7 @@ describe('port checks', () => {
     const port = (server.address() as net.AddressInfo).port;
     try {
       expect(await isPortFree(port)).toBe(false);
-      const [conflict] = await findPortConflicts([{ owner: 'peer0', port, purpose: 'peer' }]);
+      const [conflict] = await findPortConflicts([{ owner: 'peer0', address: '127.0.0.1', port, purpose: 'peer' }]);
       expect(conflict?.ownerPid).toBe(process.pid);
       expect(conflict?.ownerCommand).toContain('node');
     } finally {

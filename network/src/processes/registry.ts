@@ -29,6 +29,8 @@ export interface StartRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly ports: readonly number[];
+  /** The address the ports are bound on; 127.0.0.1 when absent. */
+  readonly address?: string;
   readonly details?: Readonly<Record<string, string>>;
 }
 

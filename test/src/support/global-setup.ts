@@ -21,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
   rmSync(config.home, { recursive: true, force: true });
   const started = Date.now();
   report(`starting a fresh network in ${config.home} (ports +${config.portOffset})`);
-  await network.up();
+  // Read again now that the old data is gone: organisations a suite added are not part of a fresh network.
+  await new LocalNetwork(e2eConfig(), toolchain, report).up();
   report(`network ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { verifyProof, type ProofVerdict } from '@gigledger/gateway';
+
+/*
+ * Verifies a transaction proof bundle offline (no network, no ledger):
+ *
+ *     node api/dist/cli/verify-proof.js <bundle.json> [--json]
+ *
+ * Prints the verdict and exits 0 when the proof holds, 1 when it does not (the first
+ * failure's code, place and reason), 2 on bad usage or an unreadable file.
+ */
+
+const usage = 'usage: verify-proof <bundle.json> [--json]';
+
+function formatVerdict(verdict: ProofVerdict): string {
+  const lines = [verdict.valid ? 'VALID transaction proof' : 'INVALID transaction proof'];
+  for (const failure of verdict.failures) lines.push(`  ${failure.code} at ${failure.where}: ${failure.message}`);
+  const transaction = verdict.transaction;
+  if (transaction !== undefined) {
+    lines.push(
+      `  transaction  ${transaction.id}`,
+      `  channel      ${transaction.channel}, block ${transaction.block}, position ${transaction.index}, at ${transaction.timestamp}`,
+      `  created by   ${transaction.creatorMspId}, chaincode ${transaction.chaincode}`,
+      `  endorsed by  ${transaction.endorsers.join(', ')}`,
+      `  policy       ${verdict.endorsementPolicy ?? ''}`,
+    );
+  }
+  if (verdict.signedBlock !== undefined)
+    lines.push(
+      `  anchored on  block ${verdict.signedBlock.number}, signed by ${verdict.signedBlock.signers.join('; ')}`,
+      `  orderers     ${verdict.ordererPolicy ?? ''}`,
+    );
+  for (const anchor of verdict.trustAnchors ?? [])
+    lines.push(`  CA ${anchor.mspId.padEnd(12)} ${anchor.rootFingerprints.join(', ')}`);
+  lines.push('  not shown by this proof:', ...verdict.notChecked.map((item) => `    - ${item}`));
+  return lines.join('\n');
+}
+
+function run(args: string[]): number {
+  let parsed: ReturnType<typeof parseArgs<{ options: { json: { type: 'boolean' } }; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+  const [file] = parsed.positionals;
+  if (file === undefined || parsed.positionals.length !== 1) {
+    console.error(usage);
+    return 2;
+  }
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    console.error(`cannot read the bundle ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+  const verdict = verifyProof(bundle);
+  console.log(parsed.values.json === true ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
+  return verdict.valid ? 0 : 1;
+}
+
+process.exitCode = run(process.argv.slice(2));

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
+import { suiteServer } from '../test-support/suite-server.js';
+
+/*
+ * The exporter stands in for the peer with a bundle exported from the real network (a
+ * TalentOrg member's transaction); test/src/proofs runs the same routes against Fabric.
+ */
+const fixture = JSON.parse(
+  readFileSync(new URL('../../../gateway/test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
+) as ProofBundle;
+const unreachableId = 'f'.repeat(64);
+const exporter: ProofExporter = {
+  exportProof(transactionId) {
+    if (transactionId === fixture.transactionId) return Promise.resolve(structuredClone(fixture));
+    if (transactionId === unreachableId) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
+    return Promise.reject(new TransactionNotFoundError(transactionId));
+  },
+};
+
+describe('GET /v1/proofs/{transactionId}', () => {
+  const server = suiteServer({}, { proofs: exporter });
+  const proof = (id: string, token?: string) =>
+    server().request('GET', `/v1/proofs/${id}`, token === undefined ? {} : { token });
+
+  it('gives auditors of any organisation the bundle, which verifies offline', async () => {
+    const auditor = await server().person('audra', 'AuditOrg', 'auditor');
+    const answer = await proof(fixture.transactionId, auditor.token);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(fixture);
+    expect(verifyProof(answer.body).valid).toBe(true);
+  });
+
+  it("gives an admin the proofs of its own organisation's transactions only", async () => {
+    const own = await server().person('talent-ops', 'TalentOrg', 'admin');
+    expect((await proof(fixture.transactionId, own.token)).status).toBe(200);
+    const other = await server().person('client-ops', 'ClientOrg', 'admin');
+    const hidden = await proof(fixture.transactionId, other.token);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses parties and anonymous callers', async () => {
+    const freelancer = await server().person('tara', 'TalentOrg', 'freelancer');
+    expect((await proof(fixture.transactionId, freelancer.token)).status).toBe(403);
+    expect((await proof(fixture.transactionId)).status).toBe(401);
+  });
+
+  it('answers 404 for an unknown id, 422 naming the field for a malformed one, 503 when the peer cannot be read', async () => {
+    const auditor = await server().person('audrey', 'AuditOrg', 'auditor');
+    expect((await proof('0'.repeat(64), auditor.token)).body).toMatchObject({ code: 'NOT_FOUND' });
+    const malformed = await proof('ABC', auditor.token);
+    expect(malformed.status).toBe(422);
+    expect(malformed.body).toMatchObject({ field: 'path.transactionId' });
+    const unreachable = await proof(unreachableId, auditor.token);
+    expect(unreachable.status).toBe(503);
+    expect(unreachable.body).toMatchObject({ code: 'PROOFS_UNAVAILABLE' });
+  });
+
+  it('answers 404 for the proof of an agreement the caller cannot see', async () => {
+    const auditor = await server().person('audun', 'AuditOrg', 'auditor');
+    const missing = await server().request('GET', '/v1/proofs/records/agreement/A-none', { token: auditor.token });
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('GET /v1/proofs without an exporter', () => {
+  const server = suiteServer();
+
+  it('answers 503 PROOFS_UNAVAILABLE', async () => {
+    const auditor = await server().person('audra', 'AuditOrg', 'auditor');
+    const answer = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: auditor.token });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ code: 'PROOFS_UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,515 @@
+/**
+ * Every layer of the product in one run on one network, each driven until its
+ * throughput stops rising:
+ *
+ * - L1: submits of a transaction that writes nothing (`system:version`), straight through
+ *   the fabric-gateway library: the network's own ceiling on this machine;
+ * - L2: business commands through the project's gateway package (read-your-writes on):
+ *   one agreement's life (draft, read terms, accept, fund, confirm funding, deliver,
+ *   accept, release, confirm payment: eight commits) and one credential issuance;
+ * - L3: the same commands through the REST API, L4: through GraphQL (the API runs as its
+ *   own process, as in production);
+ * - R: reads of an agreement through the gateway package, REST and GraphQL.
+ *
+ * It prints each level (throughput, p50/p99 per call, failures by kind), each layer's
+ * knee, and the ratios L2/L1, L3/L2, L4/L2. Nothing is asserted.
+ *
+ * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { credentialClaimsTransientKey, type MilestoneRecord, type Party } from '@gigledger/chaincode/model';
+import type { LedgerSession } from '@gigledger/gateway';
+import { repoRoot } from '@gigledger/network';
+import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } from './bench-network.js';
+import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { apiPeople, callApi as http } from './bench-api.js';
+import { failureCount, findKnee, type CallTimer, type LayerFigures, type Workload } from './saturation.js';
+
+/** The business steps one layer offers, whichever way it reaches the ledger. */
+interface BusinessPath {
+  draft(agreementId: string): Promise<void>;
+  termsSha256(agreementId: string): Promise<string>;
+  accept(agreementId: string, termsSha256: string): Promise<void>;
+  fund(agreementId: string): Promise<MilestoneRecord>;
+  confirm(agreementId: string, instructionId: string): Promise<void>;
+  deliver(agreementId: string): Promise<void>;
+  acceptMilestone(agreementId: string): Promise<void>;
+  release(agreementId: string): Promise<MilestoneRecord>;
+  issueCredential(): Promise<void>;
+  read(agreementId: string): Promise<void>;
+}
+
+interface Cast {
+  readonly client: Party;
+  readonly freelancer: Party;
+  readonly holder: Party;
+}
+
+/** The draft of a one-milestone agreement as REST and GraphQL take it, terms included. */
+const draftInput = (agreementId: string, cast: Cast) => ({
+  agreementId,
+  title: 'Annotate 5k clips',
+  client: cast.client,
+  freelancer: cast.freelancer,
+  milestones: [milestoneDraft()],
+  terms: { scope: `annotation work ${agreementId}` },
+});
+
+function pendingInstruction(agreementId: string, record: MilestoneRecord): string {
+  const pending = record.instructions.find((instruction) => instruction.status === 'pending');
+  if (pending === undefined) throw new Error(`no pending instruction on ${agreementId}`);
+  return pending.instructionId;
+}
+
+const artifact = (agreementId: string) => ({
+  artifactSha256: randomBytes(32).toString('hex'),
+  uri: `https://data.example.com/${agreementId}.zip`,
+});
+
+const claims = () => [
+  { name: 'course', value: 'Applied ML' },
+  { name: 'grade', value: 'A' },
+];
+
+/**
+ * One agreement's whole life and one credential issuance: ten calls, nine commits. Each
+ * agreement drafted is added to `drafted`, for the reads that follow.
+ */
+function businessWorkload(layer: BusinessPath, prefix: string, drafted: string[]): Workload {
+  let next = 0;
+  return async (timer: CallTimer) => {
+    const agreementId = `${prefix}-${next}`;
+    next += 1;
+    await timer.call(1, () => layer.draft(agreementId));
+    drafted.push(agreementId);
+    const terms = await timer.call(0, () => layer.termsSha256(agreementId));
+    await timer.call(1, () => layer.accept(agreementId, terms));
+    const funded = await timer.call(1, () => layer.fund(agreementId));
+    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, funded)));
+    await timer.call(1, () => layer.deliver(agreementId));
+    await timer.call(1, () => layer.acceptMilestone(agreementId));
+    const released = await timer.call(1, () => layer.release(agreementId));
+    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, released)));
+    await timer.call(1, () => layer.issueCredential());
+  };
+}
+
+function readWorkload(layer: BusinessPath, agreementIds: readonly string[]): Workload {
+  return async (timer, worker, round) => {
+    const agreementId = agreementIds[(worker * 7919 + round) % agreementIds.length] ?? '';
+    await timer.call(0, () => layer.read(agreementId));
+  };
+}
+
+function gatewayPath(
+  sessions: { client: LedgerSession; freelancer: LedgerSession; settlement: LedgerSession; issuer: LedgerSession },
+  cast: Cast,
+): BusinessPath {
+  const { client, freelancer, settlement, issuer } = sessions;
+  const ref = (agreementId: string) => ({ agreementId, milestoneId: 'm1' });
+  return {
+    async draft(agreementId) {
+      await client.agreements.draftAgreement(
+        {
+          requestId: benchRequestId(),
+          agreementId,
+          title: 'Annotate 5k clips',
+          client: cast.client,
+          freelancer: cast.freelancer,
+          milestones: [milestoneDraft()],
+        },
+        { transient: { terms: { scope: `annotation work ${agreementId}` } } },
+      );
+    },
+    async termsSha256(agreementId) {
+      return (await freelancer.agreements.getTerms({ agreementId })).termsSha256;
+    },
+    async accept(agreementId, termsSha256) {
+      await freelancer.agreements.acceptAgreement({ agreementId, termsSha256 });
+    },
+    async fund(agreementId) {
+      return (await client.agreements.fundMilestone({ requestId: benchRequestId(), ...ref(agreementId) })).result;
+    },
+    async confirm(agreementId, instructionId) {
+      await settlement.agreements.confirmSettlement({
+        requestId: benchRequestId(),
+        ...ref(agreementId),
+        instructionId,
+        outcome: 'paid',
+        providerReference: `ref-${instructionId.replaceAll('/', '-')}`,
+      });
+    },
+    async deliver(agreementId) {
+      await freelancer.agreements.submitDeliverable({
+        requestId: benchRequestId(),
+        ...ref(agreementId),
+        ...artifact(agreementId),
+      });
+    },
+    async acceptMilestone(agreementId) {
+      await client.agreements.acceptMilestone(ref(agreementId));
+    },
+    async release(agreementId) {
+      return (await client.agreements.releaseMilestone({ requestId: benchRequestId(), ...ref(agreementId) })).result;
+    },
+    async issueCredential() {
+      await issuer.credentials.issueCredential(
+        { requestId: benchRequestId(), credentialId: `urn:uuid:${randomUUID()}`, subject: cast.holder, type: 'Course' },
+        {
+          transient: {
+            [credentialClaimsTransientKey]: claims().map((claim) => ({
+              ...claim,
+              salt: randomBytes(32).toString('hex'),
+            })),
+          },
+        },
+      );
+    },
+    async read(agreementId) {
+      await client.agreements.getAgreement({ agreementId });
+    },
+  };
+}
+
+interface Tokens {
+  readonly client: string;
+  readonly freelancer: string;
+  readonly settlement: string;
+  readonly issuer: string;
+}
+
+function restPath(url: string, tokens: Tokens, cast: Cast): BusinessPath {
+  const milestone = (agreementId: string) => `/v1/agreements/${agreementId}/milestones/m1`;
+  return {
+    async draft(agreementId) {
+      await http(url, tokens.client, 'POST', '/v1/agreements', draftInput(agreementId, cast));
+    },
+    async termsSha256(agreementId) {
+      return (await http<{ termsSha256: string }>(url, tokens.freelancer, 'GET', `/v1/agreements/${agreementId}/terms`))
+        .termsSha256;
+    },
+    async accept(agreementId, termsSha256) {
+      await http(url, tokens.freelancer, 'POST', `/v1/agreements/${agreementId}/accept`, { termsSha256 });
+    },
+    async fund(agreementId) {
+      return (await http<{ result: MilestoneRecord }>(url, tokens.client, 'POST', `${milestone(agreementId)}/fund`, {}))
+        .result;
+    },
+    async confirm(agreementId, instructionId) {
+      await http(url, tokens.settlement, 'POST', `${milestone(agreementId)}/settlement-confirmations`, {
+        instructionId,
+        outcome: 'paid',
+        providerReference: `ref-${instructionId.replaceAll('/', '-')}`,
+      });
+    },
+    async deliver(agreementId) {
+      await http(url, tokens.freelancer, 'POST', `${milestone(agreementId)}/deliverables`, artifact(agreementId));
+    },
+    async acceptMilestone(agreementId) {
+      await http(url, tokens.client, 'POST', `${milestone(agreementId)}/accept`, {});
+    },
+    async release(agreementId) {
+      return (
+        await http<{ result: MilestoneRecord }>(url, tokens.client, 'POST', `${milestone(agreementId)}/release`, {})
+      ).result;
+    },
+    async issueCredential() {
+      await http(url, tokens.issuer, 'POST', '/v1/credentials', {
+        subject: cast.holder,
+        type: 'Course',
+        claims: claims(),
+      });
+    },
+    async read(agreementId) {
+      await http(url, tokens.client, 'GET', `/v1/agreements/${agreementId}`);
+    },
+  };
+}
+
+function graphqlPath(url: string, tokens: Tokens, cast: Cast): BusinessPath {
+  const run = async <T>(token: string, query: string, variables: Record<string, unknown>): Promise<T> => {
+    const answer = await http<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>(
+      url,
+      token,
+      'POST',
+      '/graphql',
+      { query, variables },
+    );
+    const [error] = answer.errors ?? [];
+    if (error !== undefined || answer.data === undefined) {
+      throw new Error(
+        `GraphQL answered 200: {"code":"${error?.extensions?.code ?? 'NO_DATA'}"} ${error?.message ?? ''}`,
+      );
+    }
+    return answer.data;
+  };
+  const milestoneCommand = (name: string, input: string) =>
+    `mutation ($input: ${input}!) { ${name}(input: $input) { transactionId milestone { instructions { instructionId status kind } } } }`;
+  type MilestoneAnswer = Record<string, { milestone: MilestoneRecord }>;
+  const ref = (agreementId: string) => ({ agreementId, milestoneId: 'm1' });
+  return {
+    async draft(agreementId) {
+      await run(
+        tokens.client,
+        'mutation ($input: DraftAgreementInput!) { draftAgreement(input: $input) { transactionId } }',
+        { input: draftInput(agreementId, cast) },
+      );
+    },
+    async termsSha256(agreementId) {
+      const data = await run<{ agreementTerms: { termsSha256: string } }>(
+        tokens.freelancer,
+        'query ($id: ID!) { agreementTerms(agreementId: $id) { termsSha256 } }',
+        { id: agreementId },
+      );
+      return data.agreementTerms.termsSha256;
+    },
+    async accept(agreementId, termsSha256) {
+      await run(
+        tokens.freelancer,
+        'mutation ($input: AcceptAgreementInput!) { acceptAgreement(input: $input) { transactionId } }',
+        { input: { agreementId, termsSha256 } },
+      );
+    },
+    async fund(agreementId) {
+      const data = await run<MilestoneAnswer>(
+        tokens.client,
+        milestoneCommand('fundMilestone', 'CreatingMilestoneInput'),
+        {
+          input: ref(agreementId),
+        },
+      );
+      return data.fundMilestone?.milestone as MilestoneRecord;
+    },
+    async confirm(agreementId, instructionId) {
+      await run(tokens.settlement, milestoneCommand('confirmSettlement', 'ConfirmSettlementInput'), {
+        input: {
+          ...ref(agreementId),
+          instructionId,
+          outcome: 'paid',
+          providerReference: `ref-${instructionId.replaceAll('/', '-')}`,
+        },
+      });
+    },
+    async deliver(agreementId) {
+      await run(tokens.freelancer, milestoneCommand('submitDeliverable', 'SubmitDeliverableInput'), {
+        input: { ...ref(agreementId), ...artifact(agreementId) },
+      });
+    },
+    async acceptMilestone(agreementId) {
+      await run(tokens.client, milestoneCommand('acceptMilestone', 'MilestoneRefInput'), { input: ref(agreementId) });
+    },
+    async release(agreementId) {
+      const data = await run<MilestoneAnswer>(
+        tokens.client,
+        milestoneCommand('releaseMilestone', 'CreatingMilestoneInput'),
+        { input: ref(agreementId) },
+      );
+      return data.releaseMilestone?.milestone as MilestoneRecord;
+    },
+    async issueCredential() {
+      await run(
+        tokens.issuer,
+        'mutation ($input: IssueCredentialInput!) { issueCredential(input: $input) { transactionId } }',
+        { input: { subject: cast.holder, type: 'Course', claims: claims() } },
+      );
+    },
+    async read(agreementId) {
+      await run(tokens.client, 'query ($id: ID!) { agreement(id: $id) { agreementId status milestones { status } } }', {
+        id: agreementId,
+      });
+    },
+  };
+}
+
+/** A port the kernel says is free on the loopback address. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address === null || typeof address === 'string') reject(new Error('no port'));
+        else resolve(address.port);
+      });
+    });
+  });
+}
+
+/** The API as its own process (as `npm start` runs it), so it does not share the load generator's event loop. */
+async function startApiProcess(bench: BenchNetwork): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-layers-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(repoRoot, 'api', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      GIGLEDGER_CONNECTION_PROFILE: bench.config.paths.connectionProfile,
+      GIGLEDGER_DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      // Refusals are counted by the load generator; the server's own log would only repeat them.
+      LOG_LEVEL: 'error',
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 240; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode} while starting`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, dataDir, process: child };
+    } catch {
+      // not listening yet
+    }
+    await delay(500);
+  }
+  child.kill('SIGTERM');
+  throw new Error('the API did not answer /healthz within 120 s');
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<boolean>((resolve) =>
+    child.once('exit', () => {
+      resolve(true);
+    }),
+  );
+  child.kill('SIGTERM');
+  // A server that has not closed within 15 s is stopped by force, by its PID.
+  if (!(await Promise.race([exited, delay(15_000, false)]))) child.kill('SIGKILL');
+}
+
+function levelsOption(): number[] {
+  const index = process.argv.indexOf('--levels');
+  const text = index >= 0 ? (process.argv[index + 1] ?? '') : '8,16,32,64,128,256';
+  const levels = text.split(',').map(Number);
+  if (levels.length === 0 || levels.some((level) => !Number.isInteger(level) || level <= 0)) {
+    throw new Error('--levels takes comma-separated positive whole numbers, e.g. 8,16,32');
+  }
+  return levels;
+}
+
+async function main(): Promise<void> {
+  const seconds = option('seconds', 15);
+  const levels = levelsOption();
+  const machine = machineDescription();
+  log(`machine: ${machine}; ${seconds} s per level; levels ${levels.join(', ')} calls in flight`);
+  const bench = await openBenchNetwork(log);
+  const api = await startApiProcess(bench);
+  try {
+    const run = randomBytes(3).toString('hex');
+    const direct = {
+      client: await bench.enroll('ClientOrg', 'client', 'lc'),
+      freelancer: await bench.enroll('TalentOrg', 'freelancer', 'lf'),
+      settlement: await bench.enroll('ClientOrg', 'settlement', 'ls'),
+      issuer: await bench.enroll('AuditOrg', 'issuer', 'li'),
+    };
+    const holder = { mspId: 'TalentOrgMSP', userId: direct.freelancer.userId };
+    const directCast: Cast = {
+      client: { mspId: 'ClientOrgMSP', userId: direct.client.userId },
+      freelancer: holder,
+      holder,
+    };
+
+    // The API's people are created by each organisation's administrator and log in with passwords.
+    const person = apiPeople(api.url, api.dataDir);
+    const apiIds = { client: `lac-${run}`, freelancer: `laf-${run}`, settlement: `las-${run}`, issuer: `lai-${run}` };
+    const tokens: Tokens = {
+      client: await person(apiIds.client, 'ClientOrg', 'client'),
+      freelancer: await person(apiIds.freelancer, 'TalentOrg', 'freelancer'),
+      settlement: await person(apiIds.settlement, 'ClientOrg', 'settlement'),
+      issuer: await person(apiIds.issuer, 'AuditOrg', 'issuer'),
+    };
+    const apiHolder = { mspId: 'TalentOrgMSP', userId: apiIds.freelancer };
+    const apiCast: Cast = {
+      client: { mspId: 'ClientOrgMSP', userId: apiIds.client },
+      freelancer: apiHolder,
+      holder: apiHolder,
+    };
+    await bench.grantKyc([holder, apiHolder]);
+    await bench.accreditIssuers(
+      [
+        { mspId: 'AuditOrgMSP', userId: direct.issuer.userId },
+        { mspId: 'AuditOrgMSP', userId: apiIds.issuer },
+      ],
+      'Course',
+    );
+
+    const noOp = direct.client.session.gateway
+      .getNetwork(bench.config.channel)
+      .getContract(bench.config.chaincode.name);
+    const layers: LayerFigures[] = [];
+    const measure = async (name: string, unit: string, workload: Workload) => {
+      // A short warm-up, so no layer pays alone for first connections and compilation.
+      await findKnee(`${name} (warm-up)`, unit, workload, [2], 2, () => undefined);
+      const figures = await findKnee(name, unit, workload, levels, seconds, log);
+      log(
+        `${name.padEnd(26)} knee at ${figures.knee.inFlight} in flight: ${figures.knee.throughput.toFixed(1)} ${unit}`,
+      );
+      layers.push(figures);
+      return figures;
+    };
+
+    const l1 = await measure('L1 no-op submit (gateway)', 'tx/s', async (timer) => {
+      await timer.call(1, () => noOp.submitTransaction('system:version'));
+    });
+    const gatewayLayer = gatewayPath(
+      {
+        client: direct.client.session,
+        freelancer: direct.freelancer.session,
+        settlement: direct.settlement.session,
+        issuer: direct.issuer.session,
+      },
+      directCast,
+    );
+    const directAgreements: string[] = [];
+    const apiAgreements: string[] = [];
+    const l2 = await measure(
+      'L2 business (gateway)',
+      'tx/s',
+      businessWorkload(gatewayLayer, `L2-${run}`, directAgreements),
+    );
+    const restLayer = restPath(api.url, tokens, apiCast);
+    const l3 = await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements));
+    const graphqlLayer = graphqlPath(api.url, tokens, apiCast);
+    const l4 = await measure(
+      'L4 business (GraphQL)',
+      'tx/s',
+      businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements),
+    );
+
+    // Reads of agreements the business layers drafted, each by their own client.
+    await measure('R read (gateway)', 'reads/s', readWorkload(gatewayLayer, directAgreements));
+    await measure('R read (REST)', 'reads/s', readWorkload(restLayer, apiAgreements));
+    await measure('R read (GraphQL)', 'reads/s', readWorkload(graphqlLayer, apiAgreements));
+
+    log('');
+    log(`Summary (${machine}; one run, ${new Date().toISOString()}):`);
+    log('| layer | knee (in flight) | throughput | p50 / p99 per call | failures, all levels |');
+    log('| --- | --- | --- | --- | --- |');
+    for (const layer of layers) {
+      const failures = layer.levels.reduce((total, level) => total + failureCount(level), 0);
+      log(
+        `| ${layer.name} | ${layer.knee.inFlight} | ${layer.knee.throughput.toFixed(1)} ${layer.unit} | ` +
+          `${layer.knee.p50.toFixed(0)} / ${layer.knee.p99.toFixed(0)} ms | ${failures} |`,
+      );
+    }
+    const ratio = (a: LayerFigures, b: LayerFigures) => (a.knee.throughput / b.knee.throughput).toFixed(2);
+    log(`L2/L1 ${ratio(l2, l1)}; L3/L2 ${ratio(l3, l2)}; L4/L2 ${ratio(l4, l2)}`);
+  } finally {
+    await stopProcess(api.process);
+    await bench.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

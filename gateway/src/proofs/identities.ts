@@ -1,0 +1,81 @@
+import { X509Certificate } from 'node:crypto';
+import { msp } from '@hyperledger/fabric-protos';
+import type { ChannelMsp } from './channel-config.js';
+
+/** A signer as a verifier sees it: who it claims to be, and whether its certificate holds. */
+export interface CheckedIdentity {
+  readonly mspId: string;
+  readonly certificate: X509Certificate;
+  /** The MSP it chains to, when it does. */
+  readonly msp?: ChannelMsp;
+  /** Why the certificate is not trusted, when it is not. */
+  readonly untrusted?: string;
+}
+
+/**
+ * Decodes a `msp.SerializedIdentity` and checks its certificate against the channel's MSP
+ * of the same id: issued (signature checked) through the MSP's intermediates up to one of
+ * its root CA certificates, and within its validity period at `at`. Certificate
+ * revocation lists in the MSP are not consulted (see the chaincode README).
+ *
+ * @throws Error when the bytes are not a serialised identity with a PEM certificate.
+ */
+export function checkIdentity(serialized: Uint8Array, msps: readonly ChannelMsp[], at: Date): CheckedIdentity {
+  const identity = msp.SerializedIdentity.deserializeBinary(serialized);
+  const mspId = identity.getMspid();
+  const certificate = new X509Certificate(Buffer.from(identity.getIdBytes_asU8()));
+  const member = msps.find((candidate) => candidate.mspId === mspId);
+  if (member === undefined)
+    return { mspId, certificate, untrusted: `MSP ${mspId} is not in the channel configuration` };
+  const validFrom = new Date(certificate.validFrom);
+  const validTo = new Date(certificate.validTo);
+  if (at < validFrom || at > validTo)
+    return { mspId, certificate, untrusted: `certificate of ${mspId} was not valid at ${at.toISOString()}` };
+  let current = certificate;
+  for (let depth = 0; depth < 8; depth += 1) {
+    const root = member.roots.find(
+      (candidate) => current.checkIssued(candidate) && current.verify(candidate.publicKey),
+    );
+    if (root !== undefined) return { mspId, certificate, msp: member };
+    const intermediate = member.intermediates.find(
+      (candidate) => current.checkIssued(candidate) && current.verify(candidate.publicKey),
+    );
+    if (intermediate === undefined) break;
+    current = intermediate;
+  }
+  return { mspId, certificate, untrusted: `certificate of ${mspId} does not chain to a CA of MSP ${mspId}` };
+}
+
+/** The organisational units in a certificate's subject. */
+function organisationalUnits(certificate: X509Certificate): string[] {
+  return certificate.subject
+    .split('\n')
+    .filter((line) => line.startsWith('OU='))
+    .map((line) => line.slice(3));
+}
+
+/**
+ * Whether a trusted identity satisfies an `msp.MSPRole` principal, as Fabric's MSP does
+ * with NodeOUs: MEMBER is any valid identity of the MSP; CLIENT, PEER, ORDERER and ADMIN
+ * need the node OU in the certificate (ADMIN also matches a certificate in the MSP's admins).
+ */
+export function satisfiesRole(identity: CheckedIdentity, role: msp.MSPRole): boolean {
+  const member = identity.msp;
+  if (member === undefined || member.mspId !== role.getMspIdentifier()) return false;
+  const units = organisationalUnits(identity.certificate);
+  const hasOu = (ou: string | undefined) => ou !== undefined && ou !== '' && units.includes(ou);
+  switch (role.getRole()) {
+    case msp.MSPRole.MSPRoleType.MEMBER:
+      return true;
+    case msp.MSPRole.MSPRoleType.PEER:
+      return hasOu(member.nodeOus?.peer);
+    case msp.MSPRole.MSPRoleType.CLIENT:
+      return hasOu(member.nodeOus?.client);
+    case msp.MSPRole.MSPRoleType.ORDERER:
+      return hasOu(member.nodeOus?.orderer);
+    case msp.MSPRole.MSPRoleType.ADMIN:
+      return hasOu(member.nodeOus?.admin) || member.admins.some((admin) => admin.raw.equals(identity.certificate.raw));
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,119 @@
+import { common, msp } from '@hyperledger/fabric-protos';
+import { z } from 'zod';
+
+/** Standard base64 of binary Fabric structures (protobuf bytes as the ledger holds them). */
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64')
+  .refine((value) => value.length % 4 === 0, 'must be standard base64 (length a multiple of 4)');
+
+const blockNumber = z.number().int().nonnegative();
+
+/** The name the `format` field carries; a verifier refuses any other. */
+export const proofFormat = 'gigledger.fabric-transaction-proof';
+/** The one version of the format this code writes and reads. */
+export const proofVersion = 1;
+
+/**
+ * A proof that a transaction is on a Fabric channel's ledger, verifiable offline
+ * (version 1). Binary parts are standard base64 of the bytes the ledger holds:
+ *
+ * - `transaction.envelope`: the `common.Envelope` exactly as it sits in its block's data
+ *   (client signature, proposal, endorsements).
+ * - `block.header` / `block.data`: the `common.BlockHeader` and `common.BlockData` of the
+ *   block holding it; `block.signatures` is that block's `common.Metadata` at index
+ *   SIGNATURES. `block.validationCode` is the peer's `TxValidationCode` name for the
+ *   transaction: Fabric writes the TRANSACTIONS_FILTER after ordering and nobody signs it,
+ *   so the bundle carries only this transaction's flag, as the exporting peer recorded it.
+ * - `headers`: the `common.BlockHeader` of every block from `headers[0]` (the lower of the
+ *   transaction's block and the configuration block) to the signed block, in order.
+ * - `signedBlock.signatures`: the signed block's `common.Metadata` at index SIGNATURES
+ *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header).
+ * - `config.data`: the `common.BlockData` of the channel's latest configuration block,
+ *   whose MSPs (root and intermediate CA certificates, node OUs) and policies the verifier reads.
+ * - `endorsementPolicy`: the chaincode definition's validation parameter as read from
+ *   `_lifecycle` at export time. It is not covered by any hash in the bundle (it lives in
+ *   the peer's state): the verifier reports which policy it applied.
+ */
+export const proofBundleSchema = z.strictObject({
+  format: z.literal(proofFormat),
+  version: z.literal(proofVersion),
+  channel: z.string().min(1),
+  transactionId: z.string().regex(/^[0-9a-f]{64}$/),
+  exportedAt: z.iso.datetime(),
+  transaction: z.strictObject({ index: z.number().int().nonnegative(), envelope: base64 }),
+  block: z.strictObject({
+    number: blockNumber,
+    header: base64,
+    data: base64,
+    signatures: base64,
+    validationCode: z.string().min(1),
+  }),
+  headers: z.array(base64).min(1),
+  signedBlock: z.strictObject({ number: blockNumber, signatures: base64 }),
+  config: z.strictObject({ blockNumber, data: base64 }),
+  chaincode: z.strictObject({
+    name: z.string().min(1),
+    version: z.string(),
+    sequence: z.number().int().positive(),
+    endorsementPolicy: z.union([
+      z.strictObject({ channelConfigPolicyReference: z.string().min(1) }),
+      z.strictObject({ signaturePolicy: base64 }),
+    ]),
+  }),
+});
+
+/** A parsed proof bundle (see {@link proofBundleSchema} for each field). */
+export type ProofBundle = z.infer<typeof proofBundleSchema>;
+
+/** One binary field of a bundle, by its path, for tools that inspect or alter it. */
+export interface BinaryPart {
+  readonly path: string;
+  get(): string;
+  set(value: string): void;
+}
+
+/** Every binary field of a bundle (the parts a one-byte change must break). */
+export function binaryParts(bundle: ProofBundle): BinaryPart[] {
+  const { transaction, block, signedBlock, config } = bundle;
+  const parts: BinaryPart[] = [
+    { path: 'transaction.envelope', get: () => transaction.envelope, set: (value) => (transaction.envelope = value) },
+    { path: 'block.header', get: () => block.header, set: (value) => (block.header = value) },
+    { path: 'block.data', get: () => block.data, set: (value) => (block.data = value) },
+    { path: 'block.signatures', get: () => block.signatures, set: (value) => (block.signatures = value) },
+    {
+      path: 'signedBlock.signatures',
+      get: () => signedBlock.signatures,
+      set: (value) => (signedBlock.signatures = value),
+    },
+    { path: 'config.data', get: () => config.data, set: (value) => (config.data = value) },
+    ...bundle.headers.map((header, index) => ({
+      path: `headers.${index}`,
+      get: () => bundle.headers[index] ?? header,
+      set: (value: string) => (bundle.headers[index] = value),
+    })),
+  ];
+  const policy = bundle.chaincode.endorsementPolicy;
+  if ('signaturePolicy' in policy)
+    parts.push({
+      path: 'chaincode.endorsementPolicy.signaturePolicy',
+      get: () => policy.signaturePolicy,
+      set: (value) => (policy.signaturePolicy = value),
+    });
+  return parts;
+}
+
+/**
+ * The MSP id of the identity that created (signed) the bundle's transaction, read from
+ * its envelope's signature header without verifying anything.
+ *
+ * @throws Error when the envelope cannot be decoded.
+ */
+export function proofCreatorMspId(bundle: ProofBundle): string {
+  const envelope = common.Envelope.deserializeBinary(Buffer.from(bundle.transaction.envelope, 'base64'));
+  const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
+  const signatureHeader = common.SignatureHeader.deserializeBinary(
+    header?.getSignatureHeader_asU8() ?? new Uint8Array(),
+  );
+  return msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8()).getMspid();
+}

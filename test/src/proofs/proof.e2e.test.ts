@@ -1,0 +1,292 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { repoRoot } from '@gigledger/network';
+import { verifyProof, type ProofBundle } from '@gigledger/gateway';
+import { startE2eApi, type E2eApi } from '../support/api-server.js';
+import { e2eConfig } from '../support/e2e-environment.js';
+
+const run = promisify(execFile);
+
+/** Runs one of the API's command-line tools; resolves to its exit code and output. */
+async function cli(script: string, args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [path.join(repoRoot, 'api', 'dist', 'cli', script), ...args],
+      {
+        env: { ...process.env, ...env },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const copy = (bundle: ProofBundle): ProofBundle => structuredClone(bundle);
+
+function flipByte(base64: string, at: number): string {
+  const bytes = Buffer.from(base64, 'base64');
+  const position = at % bytes.length;
+  bytes[position] = (bytes[position] ?? 0) ^ 0x01;
+  return bytes.toString('base64');
+}
+
+/** Rewrites the transaction's envelope inside both the bundle's envelope and its block data. */
+function rewriteEnvelope(bundle: ProofBundle, change: (envelope: common.Envelope) => void): ProofBundle {
+  const tampered = copy(bundle);
+  const envelope = common.Envelope.deserializeBinary(Buffer.from(tampered.transaction.envelope, 'base64'));
+  change(envelope);
+  const bytes = envelope.serializeBinary();
+  tampered.transaction.envelope = Buffer.from(bytes).toString('base64');
+  const data = common.BlockData.deserializeBinary(Buffer.from(tampered.block.data, 'base64'));
+  const entries = data.getDataList_asU8();
+  entries[tampered.transaction.index] = bytes;
+  data.setDataList(entries);
+  tampered.block.data = Buffer.from(data.serializeBinary()).toString('base64');
+  return tampered;
+}
+
+/** Flips a bit of the first endorsement's signature. */
+function forgeEndorsement(envelope: common.Envelope): void {
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const action = transaction.getActionsList()[0]!;
+  const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+  const endorsement = actionPayload.getAction()!.getEndorsementsList()[0]!;
+  const signature = Buffer.from(endorsement.getSignature_asU8());
+  signature[signature.length - 1] = (signature[signature.length - 1] ?? 0) ^ 0x01;
+  endorsement.setSignature(signature);
+  action.setPayload(actionPayload.serializeBinary());
+  payload.setData(transaction.serializeBinary());
+  envelope.setPayload(payload.serializeBinary());
+}
+
+/** Replaces the root CA certificates of one MSP in the configuration with another MSP's. */
+function substituteCa(bundle: ProofBundle, victim: string, impostor: string): ProofBundle {
+  const tampered = copy(bundle);
+  const data = common.BlockData.deserializeBinary(Buffer.from(tampered.config.data, 'base64'));
+  const envelope = common.Envelope.deserializeBinary(data.getDataList_asU8()[0]!);
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const configEnvelope = common.ConfigEnvelope.deserializeBinary(payload.getData_asU8());
+  type Groups = {
+    get(key: string): common.ConfigGroup | undefined;
+    forEach(f: (group: common.ConfigGroup) => void): void;
+  };
+  const channelGroups = configEnvelope.getConfig()!.getChannelGroup()!.getGroupsMap() as unknown as Groups;
+  const application = channelGroups.get('Application')!;
+  const groups = application.getGroupsMap() as unknown as {
+    get(key: string): common.ConfigGroup | undefined;
+    forEach(f: (group: common.ConfigGroup) => void): void;
+  };
+  const fabricConfigOf = (group: common.ConfigGroup) => {
+    const value = (group.getValuesMap() as unknown as { get(key: string): common.ConfigValue }).get('MSP');
+    const mspConfig = msp.MSPConfig.deserializeBinary(value.getValue_asU8());
+    return { value, mspConfig, fabric: msp.FabricMSPConfig.deserializeBinary(mspConfig.getConfig_asU8()) };
+  };
+  let impostorRoots: Uint8Array[] = [];
+  groups.forEach((group) => {
+    const { fabric } = fabricConfigOf(group);
+    if (fabric.getName() === impostor) impostorRoots = fabric.getRootCertsList_asU8();
+  });
+  groups.forEach((group) => {
+    const { value, mspConfig, fabric } = fabricConfigOf(group);
+    if (fabric.getName() !== victim) return;
+    fabric.setRootCertsList(impostorRoots);
+    mspConfig.setConfig(fabric.serializeBinary());
+    value.setValue(mspConfig.serializeBinary());
+  });
+  payload.setData(configEnvelope.serializeBinary());
+  envelope.setPayload(payload.serializeBinary());
+  data.setDataList([envelope.serializeBinary()]);
+  tampered.config.data = Buffer.from(data.serializeBinary()).toString('base64');
+  return tampered;
+}
+
+describe('offline-verifiable proofs of transactions on the real network', () => {
+  let api: E2eApi;
+  const suffix = randomBytes(3).toString('hex');
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'gl-proofs-'));
+
+  beforeAll(async () => {
+    api = await startE2eApi(e2eConfig());
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('exports the proof of an agreement transaction over REST and the CLI, verifies it offline and refuses every tampered copy', async () => {
+    const client = await api.person(`proof-client-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`proof-talent-${suffix}`, 'TalentOrg', 'freelancer');
+    const auditor = await api.person(`proof-auditor-${suffix}`, 'AuditOrg', 'auditor');
+    const agreementId = `PROOF-${suffix}`;
+    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+      agreementId,
+      title: 'Proof of a labelling agreement',
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Labelled set',
+          amount: '50000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'inter-annotator agreement of at least 0.8' },
+        },
+      ],
+      terms: { scope: 'Label 10,000 images.' },
+    });
+    expect(drafted.status).toBe(201);
+    const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
+      termsSha256: string;
+    };
+    const accepted = await api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
+      termsSha256: terms.termsSha256,
+    });
+    expect(accepted.status).toBe(200);
+    const { transactionId, blockNumber } = accepted.body as { transactionId: string; blockNumber: string };
+
+    // Auditors may export any proof.
+    const started = Date.now();
+    const exported = await api.call('GET', `/v1/proofs/${transactionId}`, auditor.token);
+    const exportMs = Date.now() - started;
+    expect(exported.status).toBe(200);
+    const bundle = exported.body as ProofBundle;
+    expect(bundle).toMatchObject({ transactionId, block: { number: Number(blockNumber), validationCode: 'VALID' } });
+
+    const verifyStarted = Date.now();
+    const verdict = verifyProof(bundle);
+    const verifyMs = Date.now() - verifyStarted;
+    expect(verdict.failures).toEqual([]);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.transaction).toMatchObject({
+      id: transactionId,
+      creatorMspId: 'TalentOrgMSP',
+      chaincode: bundle.chaincode.name,
+    });
+    // The agreement's key-level policy asks both parties' organisations to endorse.
+    expect(verdict.transaction?.endorsers).toEqual(expect.arrayContaining(['ClientOrgMSP', 'TalentOrgMSP']));
+    expect(verdict.signedBlock?.number).toBeGreaterThanOrEqual(Number(blockNumber));
+    process.stdout.write(
+      `[proofs] export ${exportMs} ms (${JSON.stringify(bundle).length} bytes, ${bundle.headers.length} headers), offline verification ${verifyMs} ms\n`,
+    );
+
+    // The proof of the agreement record is the proof of the last transaction that wrote it.
+    const recordProof = await api.call('GET', `/v1/proofs/records/agreement/${agreementId}`, auditor.token);
+    expect(recordProof.status).toBe(200);
+    expect((recordProof.body as ProofBundle).transactionId).toBe(transactionId);
+    expect(verifyProof(recordProof.body).valid).toBe(true);
+    expect((await api.call('GET', '/v1/proofs/records/agreement/A-missing', auditor.token)).status).toBe(404);
+
+    // The creating organisation's admin may export it too; other organisations' admins see no such transaction.
+    expect((await api.call('GET', `/v1/proofs/${transactionId}`, await api.adminToken('TalentOrg'))).status).toBe(200);
+    const otherAdmin = await api.call('GET', `/v1/proofs/${transactionId}`, await api.adminToken('ClientOrg'));
+    expect(otherAdmin.status).toBe(404);
+    // Parties have no proofs:read scope; nobody without a token gets in.
+    expect((await api.call('GET', `/v1/proofs/${transactionId}`, freelancer.token)).status).toBe(403);
+    expect((await api.call('GET', `/v1/proofs/${transactionId}`)).status).toBe(401);
+    const unknown = await api.call('GET', `/v1/proofs/${'0'.repeat(64)}`, auditor.token);
+    expect(unknown.status).toBe(404);
+    const malformed = await api.call('GET', '/v1/proofs/not-a-transaction', auditor.token);
+    expect(malformed.status).toBe(422);
+    expect(malformed.body).toMatchObject({ field: 'path.transactionId' });
+
+    // The CLIs: export through the same code, verify offline, refuse a tampered file.
+    const exportedFile = path.join(workDir, 'proof.json');
+    const exportRun = await cli('export-proof.js', [transactionId, '--out', exportedFile], {
+      GIGLEDGER_CONNECTION_PROFILE: e2eConfig().paths.connectionProfile,
+      GIGLEDGER_DATA_DIR: workDir,
+    });
+    expect(exportRun.code).toBe(0);
+    const fromCli = JSON.parse(readFileSync(exportedFile, 'utf8')) as ProofBundle;
+    expect(fromCli.transaction).toEqual(bundle.transaction);
+    const valid = await cli('verify-proof.js', [exportedFile]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain('VALID transaction proof');
+    expect(valid.stdout).toContain(transactionId);
+
+    const tamperedFile = path.join(workDir, 'tampered.json');
+    const headerTampered = copy(bundle);
+    const middle = Math.floor(headerTampered.headers.length / 2);
+    headerTampered.headers[middle] = flipByte(headerTampered.headers[middle]!, 40);
+    writeFileSync(tamperedFile, JSON.stringify(headerTampered));
+    const refused = await cli('verify-proof.js', [tamperedFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('INVALID transaction proof');
+    expect(refused.stdout).toMatch(/HEADER_CHAIN|ENCODING/);
+
+    // Each kind of tampering is refused with its reason and place.
+    const failureOf = (tampered: ProofBundle) => {
+      const outcome = verifyProof(tampered);
+      expect(outcome.valid).toBe(false);
+      return outcome.failures[0]!;
+    };
+    const lastHeader = copy(bundle);
+    const signedIndex = lastHeader.headers.length - 1;
+    const signedHeader = common.BlockHeader.deserializeBinary(Buffer.from(lastHeader.headers[signedIndex]!, 'base64'));
+    const dataHash = Buffer.from(signedHeader.getDataHash_asU8());
+    dataHash[0] = (dataHash[0] ?? 0) ^ 0x01;
+    signedHeader.setDataHash(dataHash);
+    lastHeader.headers[signedIndex] = Buffer.from(signedHeader.serializeBinary()).toString('base64');
+    if (lastHeader.signedBlock.number === lastHeader.block.number)
+      lastHeader.block.header = lastHeader.headers[signedIndex]!;
+    // The newest header is the signed one: changing it breaks the orderers' signature (or, if it is the transaction's, its data hash).
+    expect(failureOf(lastHeader).code).toMatch(/ORDERER_SIGNATURE|DATA_HASH/);
+
+    const dataTampered = copy(bundle);
+    const data = common.BlockData.deserializeBinary(Buffer.from(dataTampered.block.data, 'base64'));
+    data.addData(Buffer.from('an extra transaction'));
+    dataTampered.block.data = Buffer.from(data.serializeBinary()).toString('base64');
+    expect(failureOf(dataTampered)).toMatchObject({
+      code: 'DATA_HASH',
+      where: `block ${bundle.block.number} data`,
+    });
+
+    expect(failureOf(rewriteEnvelope(bundle, forgeEndorsement))).toMatchObject({
+      code: 'ENDORSEMENT_SIGNATURE',
+      where: `transaction ${transactionId} endorsement 0`,
+    });
+    expect(
+      failureOf(
+        rewriteEnvelope(bundle, (envelope) => {
+          const signature = Buffer.from(envelope.getSignature_asU8());
+          signature[10] = (signature[10] ?? 0) ^ 0x01;
+          envelope.setSignature(signature);
+        }),
+      ),
+    ).toMatchObject({ code: 'CLIENT_SIGNATURE' });
+
+    const ordererSignature = copy(bundle);
+    const metadata = common.Metadata.deserializeBinary(Buffer.from(ordererSignature.signedBlock.signatures, 'base64'));
+    const first = metadata.getSignaturesList()[0]!;
+    const signatureBytes = Buffer.from(first.getSignature_asU8());
+    signatureBytes[signatureBytes.length - 1] = (signatureBytes[signatureBytes.length - 1] ?? 0) ^ 0x01;
+    first.setSignature(signatureBytes);
+    ordererSignature.signedBlock.signatures = Buffer.from(metadata.serializeBinary()).toString('base64');
+    expect(failureOf(ordererSignature)).toMatchObject({
+      code: 'ORDERER_SIGNATURE',
+      where: `block ${bundle.signedBlock.number} orderer signature 0`,
+    });
+
+    const substituted = failureOf(substituteCa(bundle, 'TalentOrgMSP', 'ClientOrgMSP'));
+    expect(substituted.code).toBe('CERTIFICATE');
+    expect(substituted.message).toContain('does not chain to a CA of MSP TalentOrgMSP');
+
+    const notValid = copy(bundle);
+    notValid.block.validationCode = 'MVCC_READ_CONFLICT';
+    expect(failureOf(notValid)).toMatchObject({ code: 'NOT_VALID' });
+
+    // A saved copy of this bundle lets the unit suite check the verifier without a network.
+    if (process.env.GIGLEDGER_PROOF_FIXTURE !== undefined)
+      writeFileSync(process.env.GIGLEDGER_PROOF_FIXTURE, `${JSON.stringify(bundle, null, 2)}\n`);
+  });
+});
