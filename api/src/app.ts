@@ -46,6 +46,9 @@ import { proofRoutes } from './proofs/proof-routes.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
+import { auditIndexRoutes } from './audit-index/audit-index-routes.js';
+import { auditIndexSchema } from './audit-index/audit-index-graphql.js';
+import type { IndexFollower } from './audit-index/index-follower.js';
 import type { SettlementRuntime } from './settlement/settlement-runtime.js';
 
 /** Everything the server needs, built by main.ts (or a test) and passed in. */
@@ -75,6 +78,8 @@ export interface AppDependencies {
   readonly statementAuthorities?: ReadonlyMap<string, string>;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
+  /** The audit index's block follower, when the server runs it (GIGLEDGER_AUDIT_INDEX); the index is read either way. */
+  readonly auditIndex?: IndexFollower;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }
@@ -95,6 +100,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...ipRoutes(deps),
     ...licensingRoutes(deps),
     ...provenanceRoutes(deps),
+    ...auditIndexRoutes(deps),
     ...proofRoutes(deps),
   ];
 }
@@ -110,6 +116,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     ipSchema(deps),
     licensingSchema(deps),
     provenanceSchema(deps),
+    auditIndexSchema(deps),
   ];
 }
 

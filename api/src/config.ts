@@ -72,6 +72,8 @@ const environmentSchema = z.object({
     .string()
     .min(1)
     .default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
+  /** The audit index's block follower inside the server: on unless set to off (e.g. when a separate process indexes). */
+  GIGLEDGER_AUDIT_INDEX: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,6 +121,8 @@ export interface ApiConfig {
   readonly subscriptionRecheckMs: number;
   /** Directory of the web console's built assets (index.html and assets/); /console answers 404 while it has none. */
   readonly consoleDir: string;
+  /** Whether the server follows blocks into the audit index. */
+  readonly auditIndex: boolean;
 }
 
 /**
@@ -177,5 +181,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     },
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
     consoleDir: path.resolve(value.GIGLEDGER_CONSOLE_DIR),
+    auditIndex: value.GIGLEDGER_AUDIT_INDEX === 'on',
   };
 }

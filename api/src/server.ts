@@ -34,6 +34,8 @@ import { PayoutAccountStore } from './settlement/payout-accounts.js';
 import { readSettlementConfig } from './settlement/settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement/settlement-runtime.js';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
+import { indexCrashInjection } from './audit-index/index-crash.js';
+import { IndexFollower } from './audit-index/index-follower.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -94,6 +96,16 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   );
   await follower.start();
 
+  // The audit index follows every block into the database, from its own height.
+  const auditIndex = config.auditIndex
+    ? new IndexFollower(network, db, {
+        chaincode: profile.chaincode,
+        log,
+        crash: indexCrashInjection(process.env.GIGLEDGER_INDEX_CRASH_AT),
+      })
+    : undefined;
+  await auditIndex?.start();
+
   let settlement: SettlementRuntime | undefined;
   if (config.settlementConfigFile !== undefined) {
     const settlementConfig = readSettlementConfig(config.settlementConfigFile);
@@ -137,6 +149,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     statementAuthorities: organisationCertificateAuthorities(profile.organizations),
     claimSalts: new ClaimSalts(walletSecret),
     ...(settlement === undefined ? {} : { settlement }),
+    ...(auditIndex === undefined ? {} : { auditIndex }),
   };
   const server = createApp(deps).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -164,6 +177,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
       await closed;
       await settlement?.service.stop();
       await follower.stop();
+      await auditIndex?.stop();
       for (const session of sessions) session.close();
       ledger.close();
       serviceSession.close();

@@ -50,6 +50,15 @@ export {
   type LedgerEvent,
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
+export {
+  decodeBlockContents,
+  validationCodeName,
+  type BlockContents,
+  type BlockTransaction,
+  type KeyAccess,
+  type KeyAccessKind,
+  type PublicWrite,
+} from './block-contents.js';
 export type { PeerHeights } from './peer-heights.js';
 /** The channel handle of fabric-gateway, for callers that read events or blocks through a session. */
 export type { Network } from '@hyperledger/fabric-gateway';

@@ -18,6 +18,8 @@ export const scopes = [
   'ip:write',
   'provenance:read',
   'provenance:write',
+  // The audit index's block explorer: blocks, transactions and the keys they touched.
+  'ledger:read',
   'proofs:read',
   'admin',
 ] as const;
@@ -75,6 +77,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:write',
     'ip:read',
     'provenance:read',
+    'ledger:read',
     'proofs:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
@@ -89,6 +92,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:read',
     'ip:read',
     'provenance:read',
+    'ledger:read',
     'proofs:read',
     'admin',
   ],
@@ -141,7 +145,7 @@ export async function principalStanding(principal: Principal, now = Date.now()):
 export const serviceUserIdPrefix = 'svc.';
 
 /** Names of the server's own service identities; no API key may take one. */
-export const reservedServiceNames: readonly string[] = ['settlement-service'];
+export const reservedServiceNames: readonly string[] = ['settlement-service', 'audit-index'];
 
 /** The `userId` attribute of the Fabric identity of the API key named `name`. */
 export function serviceUserId(name: string): string {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { SettlementTables } from '@gigledger/settlement';
 import type { ApiConfig } from '../config.js';
 import { migrations } from './migrations.js';
+import type { AuditIndexTables } from '../audit-index/index-schema.js';
 
 /** People who log in with a password or through the OIDC issuer. */
 export interface UsersTable {
@@ -52,7 +53,7 @@ export interface CheckpointsTable {
   updated_at: string;
 }
 
-export interface DatabaseSchema extends SettlementTables {
+export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
   users: UsersTable;
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 import { settlementMigrations } from '@gigledger/settlement';
+import { auditIndexMigrations } from '../audit-index/index-schema.js';
 
 /** Schema changes in order; names sort in the order they apply. Never edit one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
     },
   },
   ...settlementMigrations,
+  ...auditIndexMigrations,
 };

@@ -20,6 +20,13 @@ import {
   voteChoices,
   workKinds,
 } from '@gigledger/chaincode/model';
+import {
+  agreementFilterSchema,
+  credentialFilterSchema,
+  milestoneFilterSchema,
+  pageSchema,
+  payoutFilterSchema,
+} from '../audit-index/index-queries.js';
 import { suiteServer } from '../test-support/suite-server.js';
 
 /**
@@ -28,6 +35,11 @@ import { suiteServer } from '../test-support/suite-server.js';
  */
 const modelEnums: Readonly<Record<string, readonly string[]>> = {
   AcceptanceMode: acceptanceModes,
+  AgreementIndexSort: agreementFilterSchema.shape.sort.unwrap().options,
+  CredentialIndexSort: credentialFilterSchema.shape.sort.unwrap().options,
+  IndexSortDirection: pageSchema.shape.direction.unwrap().options,
+  MilestoneIndexSort: milestoneFilterSchema.shape.sort.unwrap().options,
+  PayoutIndexSort: payoutFilterSchema.shape.sort.unwrap().options,
   AgreementStatus: agreementStatuses,
   ComplianceOutcome: complianceCheckSchema.shape.outcome.options,
   CredentialStatus: credentialStatuses,

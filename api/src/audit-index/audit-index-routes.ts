@@ -1,0 +1,280 @@
+import { mspIdSchema, userIdSchema } from '@gigledger/chaincode/model';
+import type { LedgerBlocks } from '@gigledger/gateway';
+import { z } from 'zod';
+import type { Db } from '../db/database.js';
+import { notFound } from '../errors/api-error.js';
+import { route, type RouteSpec } from '../http/route.js';
+import {
+  agreementNode,
+  blockNode,
+  credentialNode,
+  indexedAgreementSchema,
+  indexedBlockSchema,
+  indexedCredentialSchema,
+  indexedPayoutSchema,
+  indexedTransactionSchema,
+  keyAccessNode,
+  keyAccessSchema,
+  payoutNode,
+  transactionNode,
+} from './index-nodes.js';
+import {
+  agreementFilterSchema,
+  credentialFilterSchema,
+  IndexQueries,
+  pageSchema,
+  payoutFilterSchema,
+  transactionFilterSchema,
+  type Connection,
+} from './index-queries.js';
+import { indexVisibility } from './index-visibility.js';
+
+const tag = 'audit-index';
+type Row = Record<string, unknown>;
+
+/** A page of a listing over REST: the items, where to go on, the total and the indexed height. */
+function pageResponse<Item extends z.ZodType>(item: Item) {
+  return z.object({
+    indexedHeight: z.string().describe('Blocks the index held when it answered'),
+    totalCount: z.number().int(),
+    items: z.array(item),
+    pageInfo: z.object({
+      hasNextPage: z.boolean(),
+      hasPreviousPage: z.boolean(),
+      startCursor: z.string().nullable(),
+      endCursor: z.string().nullable().describe('Pass as `after` for the next page'),
+    }),
+  });
+}
+
+async function pageOf<Node>(connection: Connection<Row>, node: (row: Row) => Node) {
+  return {
+    indexedHeight: connection.indexedHeight,
+    totalCount: await connection.totalCount(),
+    items: connection.edges.map((edge) => node(edge.node)),
+    pageInfo: connection.pageInfo,
+  };
+}
+
+/** A person named in query parameters as `<name>MspId` and `<name>UserId`, both or neither. */
+function personOf(mspId: string | undefined, userId: string | undefined) {
+  return mspId === undefined || userId === undefined ? undefined : { mspId, userId };
+}
+
+function bothOrNeither(name: string) {
+  return (query: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const msp = query[`${name}MspId`];
+    const user = query[`${name}UserId`];
+    if ((msp === undefined) !== (user === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name}MspId and ${name}UserId name one person together: give both or neither`,
+        path: [msp === undefined ? `${name}MspId` : `${name}UserId`],
+      });
+    }
+  };
+}
+
+const listQuery = { ...pageSchema.shape };
+
+const agreementsQuery = z
+  .strictObject({
+    ...listQuery,
+    ...agreementFilterSchema.omit({ party: true }).shape,
+    partyMspId: mspIdSchema.optional(),
+    partyUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('party'));
+const payoutsQuery = z
+  .strictObject({
+    ...listQuery,
+    ...payoutFilterSchema.omit({ party: true }).shape,
+    partyMspId: mspIdSchema.optional(),
+    partyUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('party'));
+const credentialsQuery = z
+  .strictObject({
+    ...listQuery,
+    ...credentialFilterSchema.omit({ subject: true, issuer: true }).shape,
+    subjectMspId: mspIdSchema.optional(),
+    subjectUserId: userIdSchema.optional(),
+    issuerMspId: mspIdSchema.optional(),
+    issuerUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('subject'))
+  .superRefine(bothOrNeither('issuer'));
+const transactionsQuery = z.strictObject({ ...listQuery, ...transactionFilterSchema.shape });
+
+const pageOptions = (query: { first: number; after?: string | undefined; direction: 'ASC' | 'DESC' }) => ({
+  first: query.first,
+  after: query.after,
+  direction: query.direction,
+});
+
+const transactionDetailSchema = indexedTransactionSchema.extend({ keys: z.array(keyAccessSchema) });
+const blockDetailSchema = indexedBlockSchema.extend({ transactions: z.array(indexedTransactionSchema) });
+const heightsSchema = z.object({
+  channelHeight: z.string().nullable().describe("The channel's height as the peer reports it; null when unreachable"),
+  indexedHeight: z.string(),
+});
+const noQuery = z.strictObject({});
+
+/**
+ * The audit index over REST, for the most common listings (agreements, payouts,
+ * credentials, transactions) and the block explorer. The same filters, sorts and
+ * cursors as GraphQL; visibility from `indexVisibility`.
+ */
+export function auditIndexRoutes(deps: { db: Db; ledgerBlocks?: LedgerBlocks }): RouteSpec[] {
+  const queries = new IndexQueries(deps.db);
+  return [
+    route({
+      method: 'get',
+      path: '/v1/index/agreements',
+      operationId: 'listIndexedAgreements',
+      summary:
+        'Agreements across the ledger from the audit index, filtered, sorted and paged; only those the caller may read through the chaincode',
+      tag,
+      access: 'agreements:read',
+      query: agreementsQuery,
+      response: pageResponse(indexedAgreementSchema),
+      handler: async ({ query, principal }) => {
+        const { partyMspId, partyUserId, first: _first, after: _after, direction: _direction, ...filter } = query;
+        const party = personOf(partyMspId, partyUserId);
+        return pageOf(
+          await queries.agreements(principal, { ...filter, ...(party && { party }) }, pageOptions(query), 'query'),
+          agreementNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/payouts',
+      operationId: 'listIndexedPayouts',
+      summary:
+        'Settlement instructions (escrow funding, payouts, refunds) with their compliance basis, filtered by party, organisation, status, currency, amount (minor units) and time',
+      tag,
+      access: 'agreements:read',
+      query: payoutsQuery,
+      response: pageResponse(indexedPayoutSchema),
+      handler: async ({ query, principal }) => {
+        const { partyMspId, partyUserId, first: _first, after: _after, direction: _direction, ...filter } = query;
+        const party = personOf(partyMspId, partyUserId);
+        return pageOf(
+          await queries.payouts(principal, { ...filter, ...(party && { party }) }, pageOptions(query), 'query'),
+          payoutNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/credentials',
+      operationId: 'listIndexedCredentials',
+      summary:
+        'Credentials by issuer, subject, organisation, type, status and issuance time (commitments, never claim values)',
+      tag,
+      access: 'credentials:read',
+      query: credentialsQuery,
+      response: pageResponse(indexedCredentialSchema),
+      handler: async ({ query, principal }) => {
+        const {
+          subjectMspId,
+          subjectUserId,
+          issuerMspId,
+          issuerUserId,
+          first: _first,
+          after: _after,
+          direction: _direction,
+          ...filter
+        } = query;
+        const subject = personOf(subjectMspId, subjectUserId);
+        const issuer = personOf(issuerMspId, issuerUserId);
+        return pageOf(
+          await queries.credentials(
+            principal,
+            { ...filter, ...(subject && { subject }), ...(issuer && { issuer }) },
+            pageOptions(query),
+            'query',
+          ),
+          credentialNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/transactions',
+      operationId: 'listIndexedTransactions',
+      summary:
+        'Block explorer (auditors and admins): transactions with creator, validation code, time and function; validation=INVALID lists the invalid ones',
+      tag,
+      access: 'ledger:read',
+      query: transactionsQuery,
+      response: pageResponse(indexedTransactionSchema),
+      handler: async ({ query, principal }) => {
+        const { first: _first, after: _after, direction: _direction, ...filter } = query;
+        return pageOf(await queries.transactions(principal, filter, pageOptions(query), 'query'), transactionNode);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/transactions/:transactionId',
+      operationId: 'getIndexedTransaction',
+      summary:
+        'Block explorer: one transaction with its read/write set summary (keys; private keys and values as hashes)',
+      tag,
+      access: 'ledger:read',
+      params: z.strictObject({ transactionId: z.string().min(1).max(128) }),
+      query: noQuery,
+      response: transactionDetailSchema,
+      errors: [404],
+      handler: async ({ params, principal }) => {
+        const found = await queries.transaction(principal, params.transactionId);
+        if (found === undefined) throw notFound(`transaction ${params.transactionId} in the index`);
+        const node = transactionNode(found);
+        const keys = await queries.transactionKeys(principal, Number(node.blockNumber), node.position);
+        return { ...node, keys: keys.map(keyAccessNode) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/blocks/:blockNumber',
+      operationId: 'getIndexedBlock',
+      summary: 'Block explorer: one block (hashes, chain link) with its transactions',
+      tag,
+      access: 'ledger:read',
+      params: z.strictObject({ blockNumber: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+      query: noQuery,
+      response: blockDetailSchema,
+      errors: [404],
+      handler: async ({ params, principal }) => {
+        const page = await queries.blocks(
+          principal,
+          { fromBlock: params.blockNumber, toBlock: params.blockNumber, sort: 'NUMBER' },
+          { first: 1, direction: 'ASC' },
+        );
+        const [edge] = page.edges;
+        if (edge === undefined) throw notFound(`block ${String(params.blockNumber)} in the index`);
+        const transactions = await queries.blockTransactions(principal, params.blockNumber);
+        return { ...blockNode(edge.node), transactions: transactions.map(transactionNode) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/height',
+      operationId: 'getIndexHeights',
+      summary: "Block explorer: the channel's height beside the index's (how far the index lags)",
+      tag,
+      access: 'ledger:read',
+      query: noQuery,
+      response: heightsSchema,
+      handler: async ({ principal }) => {
+        indexVisibility(principal, 'ledger');
+        const [indexed, channel] = await Promise.all([
+          queries.height(),
+          deps.ledgerBlocks?.height().catch(() => undefined),
+        ]);
+        return { indexedHeight: indexed.toString(), channelHeight: channel?.toString() ?? null };
+      },
+    }),
+  ];
+}

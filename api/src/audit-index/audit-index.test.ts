@@ -1,0 +1,406 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { agreementReaderRoles, credentialReaderRoles, roles, type Role } from '@gigledger/chaincode/model';
+import pg from 'pg';
+import { scopesByRole, type Principal } from '../auth/principal.js';
+import type { ApiConfig } from '../config.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { ApiError } from '../errors/api-error.js';
+import type { BlockContents } from '@gigledger/gateway';
+import { BlockIndexer } from './block-indexer.js';
+import { keyAccessNode } from './index-nodes.js';
+import { IndexQueries, pageSchema } from './index-queries.js';
+import {
+  agreementWrites,
+  completionRecord,
+  compositeKey,
+  credentialRecord,
+  milestoneRecord,
+  syntheticBlock,
+  syntheticTransaction,
+  type SyntheticAgreement,
+} from './synthetic-blocks.js';
+
+/*
+ * The indexer and the queries on a real database (SQLite, and PostgreSQL when
+ * GIGLEDGER_TEST_DATABASE_URL names a server), fed decoded blocks. The audit-index
+ * end-to-end suite feeds it the real network's blocks.
+ */
+
+const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL;
+const backends: {
+  name: string;
+  open: () => Promise<{ database: ApiConfig['database']; drop: () => Promise<void> }>;
+}[] = [
+  {
+    name: 'SQLite',
+    open: () =>
+      Promise.resolve({
+        database: { kind: 'sqlite', file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-')), 'index.sqlite') },
+        drop: () => Promise.resolve(),
+      }),
+  },
+  ...(postgresServer === undefined
+    ? []
+    : [
+        {
+          name: 'PostgreSQL',
+          async open() {
+            const name = `gl_ix_${randomBytes(6).toString('hex')}`;
+            const admin = new pg.Client({ connectionString: postgresServer });
+            await admin.connect();
+            await admin.query(`create database ${name}`);
+            await admin.end();
+            const url = new URL(postgresServer);
+            url.pathname = `/${name}`;
+            return {
+              database: { kind: 'postgres', url: url.toString() } as const,
+              drop: async () => {
+                const dropper = new pg.Client({ connectionString: postgresServer });
+                await dropper.connect();
+                await dropper.query(`drop database ${name} with (force)`);
+                await dropper.end();
+              },
+            };
+          },
+        },
+      ]),
+];
+
+const alice = { mspId: 'ClientOrgMSP', userId: 'alice' };
+const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
+const bob = { mspId: 'TalentOrgMSP', userId: 'bob' };
+const dave = { mspId: 'TalentOrgMSP', userId: 'dave' };
+const eve = { mspId: 'ClientOrgMSP', userId: 'eve.evaluator' };
+const issuer = { mspId: 'AuditOrgMSP', userId: 'university' };
+
+function principal(
+  role: Role,
+  who: { mspId: string; userId: string } = { mspId: 'AuditOrgMSP', userId: `${role}-1` },
+): Principal {
+  return {
+    kind: 'person',
+    id: who.userId,
+    userId: who.userId,
+    org: who.mspId.replace(/MSP$/, ''),
+    mspId: who.mspId,
+    role,
+    scopes: scopesByRole[role],
+    identityLabel: `person:${who.userId}`,
+  };
+}
+
+const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n)).toISOString();
+const firstPage = pageSchema.parse({});
+
+/** 30 agreements: alice–bob (even) and carol–dave (odd); every third in USD; amounts rise by 1000. */
+const agreements: SyntheticAgreement[] = Array.from({ length: 30 }, (_, index) => ({
+  agreementId: `A-${String(index).padStart(2, '0')}`,
+  client: index % 2 === 0 ? alice : carol,
+  freelancer: index % 2 === 0 ? bob : dave,
+  ...(index === 1 ? { evaluator: eve } : {}),
+  amount: String(1000 * (index + 1)),
+  currency: index % 3 === 0 ? 'USD' : 'EUR',
+  at: day(index),
+  txId: `tx-draft-${String(index)}`,
+}));
+
+/**
+ * Block 0: the drafts (one per transaction) and an invalid transaction that must change
+ * nothing; block 1: payouts on the first ten, a credential per freelancer, a completion.
+ */
+function chain(): BlockContents[] {
+  return [
+    syntheticBlock(0n, [
+      ...agreements.map((spec, position) => syntheticTransaction(position, spec.txId, agreementWrites(spec))),
+      syntheticTransaction(
+        agreements.length,
+        'tx-conflicted',
+        agreementWrites({ ...agreements[0]!, status: 'cancelled', txId: 'tx-conflicted' }),
+        { validationCode: 11, validationName: 'MVCC_READ_CONFLICT' },
+      ),
+    ]),
+    syntheticBlock(1n, [
+      ...agreements.slice(0, 10).map((spec, position) =>
+        syntheticTransaction(
+          position,
+          `tx-release-${spec.agreementId}`,
+          [
+            [
+              compositeKey('milestone', [spec.agreementId, 'm1']),
+              milestoneRecord({
+                ...spec,
+                milestoneStatus: 'released',
+                payout: position < 5 ? 'paid' : 'pending',
+                at: day(40 + position),
+                txId: `tx-release-${spec.agreementId}`,
+              }),
+            ],
+          ],
+          { fn: 'agreement:releaseMilestone' },
+        ),
+      ),
+      syntheticTransaction(10, 'tx-cred-bob', [
+        [
+          compositeKey('credential', ['C-bob']),
+          credentialRecord({
+            credentialId: 'C-bob',
+            issuer,
+            subject: bob,
+            type: 'KYC',
+            at: day(50),
+            txId: 'tx-cred-bob',
+          }),
+        ],
+      ]),
+      syntheticTransaction(11, 'tx-cred-dave', [
+        [
+          compositeKey('credential', ['C-dave']),
+          credentialRecord({ credentialId: 'C-dave', issuer, subject: dave, at: day(51), txId: 'tx-cred-dave' }),
+        ],
+      ]),
+      syntheticTransaction(12, 'tx-rate', [
+        [
+          compositeKey('completion', [bob.mspId, bob.userId, 'A-00', 'm1']),
+          completionRecord({ ...agreements[0]!, rating: 5, at: day(60), txId: 'tx-rate' }),
+        ],
+      ]),
+    ]),
+  ];
+}
+
+describe.each(backends)('audit index on $name', (backend) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  let indexer: BlockIndexer;
+  let queries: IndexQueries;
+
+  beforeAll(async () => {
+    const opened = await backend.open();
+    drop = opened.drop;
+    db = await openDatabase(opened.database);
+    indexer = new BlockIndexer(db, { chaincode: 'gigledger' });
+    queries = new IndexQueries(db);
+    for (const block of chain()) await indexer.index(block);
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it('indexes every block and transaction, with the keys written, and records only from valid transactions', async () => {
+    expect(await indexer.height()).toBe(2n);
+    const transactions = await queries.transactions(
+      principal('auditor'),
+      { sort: 'BLOCK', validation: 'INVALID' },
+      firstPage,
+    );
+    expect(transactions.edges.map((edge) => [edge.node.tx_id, edge.node.validation_name])).toEqual([
+      ['tx-conflicted', 'MVCC_READ_CONFLICT'],
+    ]);
+    const agreement = await queries.agreements(
+      principal('auditor'),
+      { sort: 'CREATED_AT' },
+      { ...firstPage, first: 1 },
+    );
+    expect(agreement.edges[0]?.node).toMatchObject({
+      agreement_id: 'A-00',
+      status: 'active',
+      updated_tx_id: 'tx-draft-0',
+    });
+    const keys = await queries.transactionKeys(principal('auditor'), 0, 0);
+    expect(keys.map((row) => keyAccessNode(row))).toEqual([
+      expect.objectContaining({
+        key: compositeKey('agreement', ['A-00']),
+        keyParts: ['agreement', 'A-00'],
+        access: 'write',
+      }),
+      expect.objectContaining({
+        key: compositeKey('milestone', ['A-00', 'm1']),
+        keyParts: ['milestone', 'A-00', 'm1'],
+        access: 'write',
+      }),
+    ]);
+    expect(
+      await queries.blocks(principal('admin'), { sort: 'NUMBER' }, firstPage).then((page) => page.totalCount()),
+    ).toBe(2);
+  });
+
+  it('indexes only the next block: one already indexed is skipped, one beyond is refused, and a bad record leaves nothing', async () => {
+    expect(await indexer.index(syntheticBlock(1n, []))).toBe('already-indexed');
+    await expect(indexer.index(syntheticBlock(5n, []))).rejects.toThrow(
+      'block 5 is not the next one: the index holds 2 blocks',
+    );
+    const broken = syntheticBlock(2n, [
+      syntheticTransaction(0, 'tx-new', agreementWrites({ ...agreements[0]!, agreementId: 'A-new', txId: 'tx-new' })),
+      syntheticTransaction(1, 'tx-broken', [[compositeKey('credential', ['C-broken']), { credentialId: 'C-broken' }]]),
+    ]);
+    await expect(indexer.index(broken)).rejects.toThrow();
+    expect(await indexer.height()).toBe(2n);
+    const after = await queries.agreements(principal('auditor'), { sort: 'CREATED_AT' }, firstPage);
+    expect(await after.totalCount()).toBe(30);
+    expect(
+      await queries
+        .blocks(principal('auditor'), { sort: 'NUMBER', fromBlock: 2 }, firstPage)
+        .then((page) => page.edges),
+    ).toEqual([]);
+  });
+
+  it('pages through a filtered listing by cursor, each row once, with the total and the indexed height', async () => {
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await queries.agreements(
+        principal('auditor'),
+        { sort: 'CREATED_AT', currency: 'EUR' },
+        { first: 7, direction: 'DESC', ...(after === undefined ? {} : { after }) },
+      );
+      expect(page.indexedHeight).toBe('2');
+      expect(await page.totalCount()).toBe(20);
+      seen.push(...page.edges.map((edge) => String(edge.node.agreement_id)));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor ?? undefined;
+    }
+    const expected = agreements
+      .filter((spec) => spec.currency === 'EUR')
+      .map((spec) => spec.agreementId)
+      .reverse();
+    expect(seen).toEqual(expected);
+  });
+
+  it('filters payouts by status, currency and amount range in minor units, sorted by amount', async () => {
+    const page = await queries.payouts(
+      principal('auditor'),
+      { sort: 'AMOUNT', currency: 'EUR', minAmount: '3000', maxAmount: '9000' },
+      firstPage,
+    );
+    expect(page.edges.map((edge) => [edge.node.instruction_id, edge.node.amount, edge.node.status])).toEqual([
+      ['A-02/m1/release-1', '3000', 'paid'],
+      ['A-04/m1/release-1', '5000', 'paid'],
+      ['A-05/m1/release-1', '6000', 'pending'],
+      ['A-07/m1/release-1', '8000', 'pending'],
+      ['A-08/m1/release-1', '9000', 'pending'],
+    ]);
+    const paidInUsd = await queries.payouts(
+      principal('auditor'),
+      { sort: 'AMOUNT', status: 'paid', currency: 'USD' },
+      firstPage,
+    );
+    expect(paidInUsd.edges.map((edge) => edge.node.instruction_id)).toEqual(['A-00/m1/release-1', 'A-03/m1/release-1']);
+    const byTime = await queries.milestones(
+      principal('auditor'),
+      { sort: 'DUE_DATE', from: day(13), to: day(15) },
+      firstPage,
+    );
+    expect(byTime.edges.map((edge) => edge.node.agreement_id)).toEqual(['A-13', 'A-14']);
+  });
+
+  it('refuses a cursor it did not give, naming the field', async () => {
+    await expect(
+      queries.agreements(
+        principal('auditor'),
+        { sort: 'CREATED_AT' },
+        { ...firstPage, after: 'bm90IGEgY3Vyc29y' },
+        'query',
+      ),
+    ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+  });
+
+  it('answers every role exactly the agreements, payouts and credentials the chaincode lets it read', async () => {
+    const people: Record<string, { mspId: string; userId: string }> = {
+      alice,
+      bob,
+      carol,
+      dave,
+      eve,
+      university: issuer,
+    };
+    for (const role of roles) {
+      for (const [name, who] of Object.entries(people)) {
+        const caller = principal(role, who);
+        const expectAgreements = agreements
+          .filter(
+            (spec) =>
+              agreementReaderRoles.includes(role) ||
+              [spec.client, spec.freelancer, spec.evaluator].some(
+                (party) => party?.mspId === who.mspId && party.userId === who.userId,
+              ),
+          )
+          .map((spec) => spec.agreementId);
+        if (caller.scopes.includes('agreements:read')) {
+          const page = await queries.agreements(caller, { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 100 });
+          expect([role, name, page.edges.map((edge) => edge.node.agreement_id)]).toEqual([
+            role,
+            name,
+            expectAgreements,
+          ]);
+          const payouts = await queries.payouts(caller, { sort: 'REQUESTED_AT' }, { ...firstPage, first: 100 });
+          expect(payouts.edges.every((edge) => expectAgreements.includes(String(edge.node.agreement_id)))).toBe(true);
+        } else {
+          await expect(queries.agreements(caller, { sort: 'AGREEMENT_ID' }, firstPage)).rejects.toBeInstanceOf(
+            ApiError,
+          );
+        }
+        if (caller.scopes.includes('credentials:read')) {
+          const expectCredentials = [
+            { id: 'C-bob', subject: bob },
+            { id: 'C-dave', subject: dave },
+          ]
+            .filter(
+              (credential) =>
+                credentialReaderRoles.includes(role) ||
+                [credential.subject, issuer].some((party) => party.mspId === who.mspId && party.userId === who.userId),
+            )
+            .map((credential) => credential.id);
+          const page = await queries.credentials(caller, { sort: 'ISSUED_AT' }, firstPage);
+          expect([role, name, page.edges.map((edge) => edge.node.credential_id)]).toEqual([
+            role,
+            name,
+            expectCredentials,
+          ]);
+        }
+        const explorer = queries.transactions(caller, { sort: 'BLOCK' }, firstPage);
+        if (role === 'auditor' || role === 'admin') expect((await explorer).edges.length).toBeGreaterThan(0);
+        else await expect(explorer).rejects.toMatchObject({ status: 403 });
+      }
+    }
+  });
+
+  it('keeps reputation records readable to every reader, by subject', async () => {
+    const page = await queries.reputation(principal('hr'), { sort: 'RECORDED_AT', subject: bob }, firstPage);
+    expect(page.edges.map((edge) => [edge.node.kind, edge.node.rating, edge.node.agreement_id])).toEqual([
+      ['completion', 5, 'A-00'],
+    ]);
+  });
+
+  it('empties for a rebuild, and indexing the same blocks again gives the same rows', async () => {
+    const snapshot = async () => ({
+      payouts: await db
+        .selectFrom('ix_payouts')
+        .select(['instruction_id', 'status'])
+        .orderBy('instruction_id')
+        .execute(),
+      milestones: await db
+        .selectFrom('ix_milestones')
+        .select(['agreement_id', 'status', 'updated_tx_id'])
+        .orderBy('agreement_id')
+        .execute(),
+      transactions: await db
+        .selectFrom('ix_transactions')
+        .select(['tx_id', 'block_number', 'position'])
+        .orderBy('block_number')
+        .orderBy('position')
+        .execute(),
+    });
+    const before = await snapshot();
+    expect(before.payouts).toHaveLength(10);
+    await indexer.clear();
+    expect(await indexer.height()).toBe(0n);
+    expect(await db.selectFrom('ix_agreements').selectAll().execute()).toEqual([]);
+    for (const block of chain()) await indexer.index(block);
+    expect(await snapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,524 @@
+import {
+  agreementStatusSchema,
+  credentialStatusSchema,
+  credentialTypeSchema,
+  currencySchema,
+  instructionKindSchema,
+  instructionStatusSchema,
+  milestoneStatusSchema,
+  partySchema,
+  shareAmountSchema,
+} from '@gigledger/chaincode/model';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/database.js';
+import { ApiError } from '../errors/api-error.js';
+import { indexedHeight } from './block-indexer.js';
+import { indexVisibility, type IndexedKind } from './index-visibility.js';
+
+/*
+ * Listings of the audit index: filters, a sort, keyset (cursor) pagination and a total,
+ * each answer stamped with the indexed height it reflects. The visible rows come from
+ * `indexVisibility`, the one place that rule lives.
+ */
+
+const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
+const blockNumber = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Page size and position; `after` is the `endCursor` of the previous page. */
+export const pageSchema = z.strictObject({
+  first: z.coerce.number().int().min(1, 'must be 1 to 100').max(100, 'must be 1 to 100').default(20),
+  after: z.string().max(512).optional(),
+  direction: z.enum(['ASC', 'DESC']).default('ASC'),
+});
+export type Page = z.output<typeof pageSchema>;
+
+const timeRange = { from: instant.optional(), to: instant.optional() };
+const amountRange = {
+  /** Minor units, inclusive. */
+  minAmount: shareAmountSchema.optional(),
+  maxAmount: shareAmountSchema.optional(),
+};
+
+export const agreementFilterSchema = z.strictObject({
+  /** Agreements naming this person as client, freelancer or evaluator. */
+  party: partySchema.optional(),
+  /** Agreements with either side in this organisation (MSP id). */
+  org: z.string().min(1).max(64).optional(),
+  status: agreementStatusSchema.optional(),
+  /** Agreements with a milestone in this currency. */
+  currency: currencySchema.optional(),
+  /** Creation time range. */
+  ...timeRange,
+  sort: z.enum(['CREATED_AT', 'UPDATED_AT', 'AGREEMENT_ID']).default('CREATED_AT'),
+});
+export const milestoneFilterSchema = z.strictObject({
+  party: partySchema.optional(),
+  org: z.string().min(1).max(64).optional(),
+  agreementId: z.string().min(1).max(64).optional(),
+  status: milestoneStatusSchema.optional(),
+  currency: currencySchema.optional(),
+  ...amountRange,
+  /** Due date range. */
+  ...timeRange,
+  sort: z.enum(['DUE_DATE', 'AMOUNT', 'UPDATED_AT']).default('DUE_DATE'),
+});
+export const payoutFilterSchema = z.strictObject({
+  /** Payouts of agreements naming this person, or paid to them. */
+  party: partySchema.optional(),
+  org: z.string().min(1).max(64).optional(),
+  agreementId: z.string().min(1).max(64).optional(),
+  kind: instructionKindSchema.optional(),
+  status: instructionStatusSchema.optional(),
+  currency: currencySchema.optional(),
+  ...amountRange,
+  /** Request time range. */
+  ...timeRange,
+  sort: z.enum(['REQUESTED_AT', 'AMOUNT']).default('REQUESTED_AT'),
+});
+export const credentialFilterSchema = z.strictObject({
+  subject: partySchema.optional(),
+  issuer: partySchema.optional(),
+  /** Credentials whose issuer or subject is in this organisation. */
+  org: z.string().min(1).max(64).optional(),
+  type: credentialTypeSchema.optional(),
+  status: credentialStatusSchema.optional(),
+  /** Issuance (transaction) time range. */
+  ...timeRange,
+  sort: z.enum(['ISSUED_AT', 'UPDATED_AT']).default('ISSUED_AT'),
+});
+export const reputationFilterSchema = z.strictObject({
+  subject: partySchema.optional(),
+  kind: z.enum(['completion', 'attestation']).optional(),
+  agreementId: z.string().min(1).max(64).optional(),
+  ...timeRange,
+  sort: z.enum(['RECORDED_AT']).default('RECORDED_AT'),
+});
+export const transactionFilterSchema = z.strictObject({
+  transactionId: z.string().min(1).max(128).optional(),
+  /** Creator organisation (MSP id). */
+  org: z.string().min(1).max(64).optional(),
+  /** `VALID`, `INVALID` (any other code) or one code's name, e.g. `MVCC_READ_CONFLICT`. */
+  validation: z
+    .string()
+    .regex(/^[A-Z_]{2,64}$/, 'must be VALID, INVALID or a validation code name such as MVCC_READ_CONFLICT')
+    .optional(),
+  /** The invoked function, e.g. `agreement:draftAgreement`. */
+  function: z.string().min(1).max(128).optional(),
+  fromBlock: blockNumber.optional(),
+  toBlock: blockNumber.optional(),
+  ...timeRange,
+  sort: z.enum(['BLOCK']).default('BLOCK'),
+});
+export const blockFilterSchema = z.strictObject({
+  fromBlock: blockNumber.optional(),
+  toBlock: blockNumber.optional(),
+  sort: z.enum(['NUMBER']).default('NUMBER'),
+});
+
+export type AgreementFilter = z.output<typeof agreementFilterSchema>;
+export type MilestoneFilter = z.output<typeof milestoneFilterSchema>;
+export type PayoutFilter = z.output<typeof payoutFilterSchema>;
+export type CredentialFilter = z.output<typeof credentialFilterSchema>;
+export type ReputationFilter = z.output<typeof reputationFilterSchema>;
+export type TransactionFilter = z.output<typeof transactionFilterSchema>;
+export type BlockFilter = z.output<typeof blockFilterSchema>;
+
+/** A Relay connection as both GraphQL and REST answer it. */
+export interface Connection<Node> {
+  readonly indexedHeight: string;
+  readonly edges: readonly { readonly node: Node; readonly cursor: string }[];
+  readonly pageInfo: {
+    readonly hasNextPage: boolean;
+    readonly hasPreviousPage: boolean;
+    readonly startCursor: string | null;
+    readonly endCursor: string | null;
+  };
+  /** Counted only when asked for (GraphQL calls it when the field is selected). */
+  readonly totalCount: () => Promise<number>;
+}
+
+type Row = Record<string, unknown>;
+
+interface Listing {
+  readonly table:
+    | 'ix_agreements'
+    | 'ix_milestones'
+    | 'ix_payouts'
+    | 'ix_credentials'
+    | 'ix_reputation'
+    | 'ix_transactions'
+    | 'ix_blocks';
+  readonly kind: IndexedKind;
+  /** Sort name → column, and whether the column is an integer. */
+  readonly sorts: Record<string, { column: string; integer: boolean }>;
+  /** Unique columns after the sort column, so every row has one position. */
+  readonly tiebreak: readonly string[];
+}
+
+const listings = {
+  agreements: {
+    table: 'ix_agreements',
+    kind: 'agreements',
+    sorts: {
+      CREATED_AT: { column: 'created_at', integer: false },
+      UPDATED_AT: { column: 'updated_at', integer: false },
+      AGREEMENT_ID: { column: 'agreement_id', integer: false },
+    },
+    tiebreak: ['agreement_id'],
+  },
+  milestones: {
+    table: 'ix_milestones',
+    kind: 'milestones',
+    sorts: {
+      DUE_DATE: { column: 'due_date', integer: false },
+      AMOUNT: { column: 'amount_minor', integer: true },
+      UPDATED_AT: { column: 'updated_at', integer: false },
+    },
+    tiebreak: ['agreement_id', 'milestone_id'],
+  },
+  payouts: {
+    table: 'ix_payouts',
+    kind: 'payouts',
+    sorts: {
+      REQUESTED_AT: { column: 'requested_at', integer: false },
+      AMOUNT: { column: 'amount_minor', integer: true },
+    },
+    tiebreak: ['instruction_id'],
+  },
+  credentials: {
+    table: 'ix_credentials',
+    kind: 'credentials',
+    sorts: {
+      ISSUED_AT: { column: 'issued_at', integer: false },
+      UPDATED_AT: { column: 'updated_at', integer: false },
+    },
+    tiebreak: ['credential_id'],
+  },
+  reputation: {
+    table: 'ix_reputation',
+    kind: 'reputation',
+    sorts: { RECORDED_AT: { column: 'recorded_at', integer: false } },
+    tiebreak: ['record_key'],
+  },
+  transactions: {
+    table: 'ix_transactions',
+    kind: 'ledger',
+    sorts: { BLOCK: { column: 'block_number', integer: true } },
+    tiebreak: ['position'],
+  },
+  blocks: {
+    table: 'ix_blocks',
+    kind: 'ledger',
+    sorts: { NUMBER: { column: 'block_number', integer: true } },
+    tiebreak: [],
+  },
+} as const satisfies Record<string, Listing>;
+
+const ref = (column: string) => sql.ref(column);
+const all = (conditions: readonly RawBuilder<SqlBool>[]): RawBuilder<SqlBool> =>
+  conditions.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(conditions, sql` and `)}`;
+const eq = (column: string, value: unknown) => sql<SqlBool>`${ref(column)} = ${value}`;
+
+function partyIs(party: { mspId: string; userId: string }, msp: string, user: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${ref(msp)} = ${party.mspId} and ${ref(user)} = ${party.userId})`;
+}
+
+const cursorSchema = z
+  .array(z.union([z.string().max(256), z.number()]))
+  .min(1)
+  .max(4);
+
+function encodeCursor(values: readonly unknown[]): string {
+  return Buffer.from(
+    JSON.stringify(values.map((value) => (typeof value === 'bigint' ? value.toString() : value))),
+  ).toString('base64url');
+}
+
+/** @throws ApiError 422 naming the `after` field when the cursor is not one this index gave. */
+function decodeCursor(cursor: string, field: string): unknown[] {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
+  }
+}
+
+/**
+ * One page of a listing: the visible rows matching `conditions`, in the chosen order,
+ * after the cursor.
+ */
+async function pageOf(
+  db: Db,
+  principal: Principal | undefined,
+  listing: Listing,
+  conditions: readonly RawBuilder<SqlBool>[],
+  sort: string,
+  page: Page,
+  pageField: string,
+): Promise<Connection<Row>> {
+  const visible = indexVisibility(principal, listing.kind);
+  const order = listing.sorts[sort];
+  if (order === undefined) throw new Error(`no sort ${sort} on ${listing.table}`);
+  const keyColumns = [order.column, ...listing.tiebreak];
+  const where = all([visible, ...conditions]);
+  const direction = page.direction === 'ASC' ? sql`asc` : sql`desc`;
+  let seek: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`;
+  if (page.after !== undefined) {
+    const values = decodeCursor(page.after, `${pageField}.after`);
+    if (values.length !== keyColumns.length) {
+      throw new ApiError(
+        422,
+        'VALIDATION_FAILED',
+        `${pageField}.after: is not a cursor of this listing`,
+        `${pageField}.after`,
+      );
+    }
+    const typed = values.map((value, index) => (index === 0 && order.integer ? BigInt(String(value)) : value));
+    const comparison = page.direction === 'ASC' ? sql`>` : sql`<`;
+    seek = sql<SqlBool>`(${sql.join(keyColumns.map(ref))}) ${comparison} (${sql.join(typed)})`;
+  }
+  const height = await indexedHeight(db);
+  const rows = (await db
+    .selectFrom(listing.table)
+    .selectAll()
+    .where(all([where, seek]))
+    .orderBy(sql`${sql.join(keyColumns.map((column) => sql`${ref(column)} ${direction}`))}`)
+    .limit(page.first + 1)
+    .execute()) as Row[];
+  const more = rows.length > page.first;
+  const shown = more ? rows.slice(0, page.first) : rows;
+  const edges = shown.map((row) => ({ node: row, cursor: encodeCursor(keyColumns.map((column) => row[column])) }));
+  return {
+    indexedHeight: height.toString(),
+    edges,
+    pageInfo: {
+      hasNextPage: more,
+      hasPreviousPage: page.after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: async () => {
+      const counted = await db
+        .selectFrom(listing.table)
+        .select(sql<number | string>`count(*)`.as('total'))
+        .where(where)
+        .executeTakeFirstOrThrow();
+      return Number(counted.total);
+    },
+  };
+}
+
+function timeBetween(column: string, filter: { from?: string | undefined; to?: string | undefined }) {
+  // Ledger times are UTC ISO strings of one length, so they compare as text.
+  const iso = (value: string) => new Date(value).toISOString();
+  return [
+    ...(filter.from === undefined ? [] : [sql<SqlBool>`${ref(column)} >= ${iso(filter.from)}`]),
+    ...(filter.to === undefined ? [] : [sql<SqlBool>`${ref(column)} < ${iso(filter.to)}`]),
+  ];
+}
+
+function amountBetween(filter: { minAmount?: string | undefined; maxAmount?: string | undefined }) {
+  return [
+    ...(filter.minAmount === undefined ? [] : [sql<SqlBool>`${ref('amount_minor')} >= ${BigInt(filter.minAmount)}`]),
+    ...(filter.maxAmount === undefined ? [] : [sql<SqlBool>`${ref('amount_minor')} <= ${BigInt(filter.maxAmount)}`]),
+  ];
+}
+
+function agreementParty(party: { mspId: string; userId: string }) {
+  return sql<SqlBool>`(${partyIs(party, 'client_msp', 'client_user')} or ${partyIs(
+    party,
+    'freelancer_msp',
+    'freelancer_user',
+  )} or ${partyIs(party, 'evaluator_msp', 'evaluator_user')})`;
+}
+
+const eitherOrg = (org: string) => sql<SqlBool>`(${eq('client_msp', org)} or ${eq('freelancer_msp', org)})`;
+
+/** Reads of the audit index, each filtered by the caller's visibility. */
+export class IndexQueries {
+  constructor(private readonly db: Db) {}
+
+  height(): Promise<bigint> {
+    return indexedHeight(this.db);
+  }
+
+  agreements(principal: Principal | undefined, filter: AgreementFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.agreements,
+      [
+        ...(filter.party === undefined ? [] : [agreementParty(filter.party)]),
+        ...(filter.org === undefined ? [] : [eitherOrg(filter.org)]),
+        ...(filter.status === undefined ? [] : [eq('status', filter.status)]),
+        ...(filter.currency === undefined
+          ? []
+          : [
+              sql<SqlBool>`exists (select 1 from ix_milestones m where m.agreement_id = ix_agreements.agreement_id and m.currency = ${filter.currency})`,
+            ]),
+        ...timeBetween('created_at', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  milestones(principal: Principal | undefined, filter: MilestoneFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.milestones,
+      [
+        ...(filter.party === undefined ? [] : [agreementParty(filter.party)]),
+        ...(filter.org === undefined ? [] : [eitherOrg(filter.org)]),
+        ...(filter.agreementId === undefined ? [] : [eq('agreement_id', filter.agreementId)]),
+        ...(filter.status === undefined ? [] : [eq('status', filter.status)]),
+        ...(filter.currency === undefined ? [] : [eq('currency', filter.currency)]),
+        ...amountBetween(filter),
+        ...timeBetween('due_date', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  payouts(principal: Principal | undefined, filter: PayoutFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.payouts,
+      [
+        ...(filter.party === undefined
+          ? []
+          : [sql<SqlBool>`(${agreementParty(filter.party)} or ${partyIs(filter.party, 'payee_msp', 'payee_user')})`]),
+        ...(filter.org === undefined ? [] : [eitherOrg(filter.org)]),
+        ...(filter.agreementId === undefined ? [] : [eq('agreement_id', filter.agreementId)]),
+        ...(filter.kind === undefined ? [] : [eq('kind', filter.kind)]),
+        ...(filter.status === undefined ? [] : [eq('status', filter.status)]),
+        ...(filter.currency === undefined ? [] : [eq('currency', filter.currency)]),
+        ...amountBetween(filter),
+        ...timeBetween('requested_at', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  credentials(principal: Principal | undefined, filter: CredentialFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.credentials,
+      [
+        ...(filter.subject === undefined ? [] : [partyIs(filter.subject, 'subject_msp', 'subject_user')]),
+        ...(filter.issuer === undefined ? [] : [partyIs(filter.issuer, 'issuer_msp', 'issuer_user')]),
+        ...(filter.org === undefined
+          ? []
+          : [sql<SqlBool>`(${eq('issuer_msp', filter.org)} or ${eq('subject_msp', filter.org)})`]),
+        ...(filter.type === undefined ? [] : [eq('type', filter.type)]),
+        ...(filter.status === undefined ? [] : [eq('status', filter.status)]),
+        ...timeBetween('issued_at', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  reputation(principal: Principal | undefined, filter: ReputationFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.reputation,
+      [
+        ...(filter.subject === undefined ? [] : [partyIs(filter.subject, 'subject_msp', 'subject_user')]),
+        ...(filter.kind === undefined ? [] : [eq('kind', filter.kind)]),
+        ...(filter.agreementId === undefined ? [] : [eq('agreement_id', filter.agreementId)]),
+        ...timeBetween('recorded_at', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  transactions(principal: Principal | undefined, filter: TransactionFilter, page: Page, field = 'page') {
+    const validation =
+      filter.validation === undefined
+        ? []
+        : filter.validation === 'INVALID'
+          ? [sql<SqlBool>`${ref('validation_code')} <> 0`]
+          : [eq('validation_name', filter.validation)];
+    return pageOf(
+      this.db,
+      principal,
+      listings.transactions,
+      [
+        ...(filter.transactionId === undefined ? [] : [eq('tx_id', filter.transactionId)]),
+        ...(filter.org === undefined ? [] : [eq('creator_msp', filter.org)]),
+        ...validation,
+        ...(filter.function === undefined ? [] : [eq('function_name', filter.function)]),
+        ...(filter.fromBlock === undefined ? [] : [sql<SqlBool>`${ref('block_number')} >= ${filter.fromBlock}`]),
+        ...(filter.toBlock === undefined ? [] : [sql<SqlBool>`${ref('block_number')} <= ${filter.toBlock}`]),
+        ...timeBetween('timestamp', filter),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  blocks(principal: Principal | undefined, filter: BlockFilter, page: Page, field = 'page') {
+    return pageOf(
+      this.db,
+      principal,
+      listings.blocks,
+      [
+        ...(filter.fromBlock === undefined ? [] : [sql<SqlBool>`${ref('block_number')} >= ${filter.fromBlock}`]),
+        ...(filter.toBlock === undefined ? [] : [sql<SqlBool>`${ref('block_number')} <= ${filter.toBlock}`]),
+      ],
+      filter.sort,
+      page,
+      field,
+    );
+  }
+
+  /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */
+  async transactionKeys(principal: Principal | undefined, blockNumberOfTx: number, position: number) {
+    const visible = indexVisibility(principal, 'ledger');
+    return this.db
+      .selectFrom('ix_tx_keys')
+      .selectAll()
+      .where(all([visible, eq('block_number', blockNumberOfTx), eq('position', position)]))
+      .orderBy('seq')
+      .execute();
+  }
+
+  /** One transaction by id: the valid one when the id was submitted more than once, else the first. */
+  async transaction(principal: Principal | undefined, transactionId: string): Promise<Row | undefined> {
+    const visible = indexVisibility(principal, 'ledger');
+    return this.db
+      .selectFrom('ix_transactions')
+      .selectAll()
+      .where(all([visible, eq('tx_id', transactionId)]))
+      .orderBy(sql`case when ${ref('validation_code')} = 0 then 0 else 1 end`)
+      .orderBy('block_number')
+      .executeTakeFirst();
+  }
+
+  /** Every transaction of one block, in block order. */
+  async blockTransactions(principal: Principal | undefined, number: number) {
+    const visible = indexVisibility(principal, 'ledger');
+    return this.db
+      .selectFrom('ix_transactions')
+      .selectAll()
+      .where(all([visible, eq('block_number', number)]))
+      .orderBy('position')
+      .execute();
+  }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  LedgerGateway,
+  PeerConnections,
+  qsccLedgerBlocks,
+  readConnectionProfile,
+  readMspIdentity,
+  type SigningIdentity,
+} from '@gigledger/gateway';
+import { checkIndex } from '../audit-index/index-check.js';
+import { indexCrashInjection } from '../audit-index/index-crash.js';
+import { IndexFollower } from '../audit-index/index-follower.js';
+import { serviceUserId } from '../auth/principal.js';
+import { parseApiConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { FabricCaIssuer } from '../identity/identity-issuer.js';
+import { loadOrCreateSecret } from '../identity/secrets.js';
+import { Wallet } from '../identity/wallet.js';
+import { createLogger } from '../observability/logger.js';
+
+/*
+ * The audit index for an operator, with the API's own configuration (the same
+ * environment variables: connection profile, data directory or DATABASE_URL).
+ *
+ *     node api/dist/cli/audit-index.js rebuild    empty the index and read the chain again from block 0
+ *     node api/dist/cli/audit-index.js catch-up   index from the checkpoint up to the channel's height
+ *     node api/dist/cli/audit-index.js check      catch up, then compare the index with the ledger [--json]
+ *
+ * Blocks are read as the first organisation's operator; `check` reads records through
+ * the chaincode as the consortium's audit-index service identity (role auditor, enrolled
+ * once at the auditing organisation's CA and kept in the wallet). Exits 0 when done (for
+ * check: no difference), 1 when check lists differences, 2 on bad usage or failure.
+ */
+
+const usage = 'usage: audit-index <rebuild|catch-up|check> [--json]';
+const auditorLabel = 'service:audit-index';
+
+async function auditorIdentity(wallet: Wallet, issuer: FabricCaIssuer, org: string): Promise<SigningIdentity> {
+  const stored = await wallet.get(auditorLabel);
+  if (stored !== undefined) return stored;
+  const enrollmentId = serviceUserId('audit-index');
+  const identity = await issuer.issue({ org, enrollmentId, role: 'auditor', userId: enrollmentId });
+  await wallet.put({ ...identity, label: auditorLabel, enrollmentId });
+  return identity;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  const [command] = positionals;
+  if (command !== 'rebuild' && command !== 'catch-up' && command !== 'check') {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  const config = parseApiConfig(process.env);
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase(config.database);
+  const profile = readConnectionProfile(config.connectionProfile);
+  const connections = new PeerConnections(profile);
+  const gateway = new LedgerGateway(connections);
+  const [operatorOrg] = profile.organizations;
+  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
+  const session = gateway.session(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
+  const network = session.gateway.getNetwork(profile.channel);
+  const closers: (() => void)[] = [];
+  try {
+    const follower = new IndexFollower(network, db, {
+      chaincode: profile.chaincode,
+      log,
+      crash: indexCrashInjection(process.env.GIGLEDGER_INDEX_CRASH_AT),
+    });
+    if (command === 'rebuild') await follower.indexer.clear();
+    const height = await qsccLedgerBlocks(network).height();
+    await follower.catchUp(height);
+    const indexed = await follower.indexer.height();
+    if (command !== 'check') {
+      process.stdout.write(
+        `The index holds blocks 0 to ${(indexed - 1n).toString()} (channel height ${height.toString()}).\n`,
+      );
+      return 0;
+    }
+    const auditOrg = profile.organizations.find((org) => org.name === 'AuditOrg') ?? operatorOrg;
+    const wallet = new Wallet(db, loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32));
+    const auditor = gateway.session(await auditorIdentity(wallet, new FabricCaIssuer(profile), auditOrg.name));
+    closers.push(() => {
+      auditor.close();
+    });
+    const report = await checkIndex(db, auditor, indexed);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const { checked } = report;
+      process.stdout.write(
+        `Index at height ${report.indexedHeight}: ${String(checked.agreements)} agreements, ${String(checked.milestones)} milestones, ${String(checked.payouts)} payouts, ${String(checked.credentials)} credentials, ${String(checked.reputation)} reputation records compared with the ledger.\n`,
+      );
+      if (report.differences.length === 0) process.stdout.write('No difference.\n');
+      for (const difference of report.differences) {
+        process.stdout.write(`  ${difference.kind}  ${difference.id}  ${difference.problem}  ${difference.detail}\n`);
+      }
+    }
+    return report.differences.length === 0 ? 0 : 1;
+  } finally {
+    for (const close of closers) close();
+    session.close();
+    gateway.close();
+    connections.close();
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`audit-index: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
