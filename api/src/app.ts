@@ -1,3 +1,9 @@
+import { auditSchema } from './audit/audit-graphql.js';
+import { auditRoutes, type ReadLogAnchoring } from './audit/audit-routes.js';
+import { AuditScopes } from './audit/audit-scopes.js';
+import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-log-capture.js';
+import { ReadLog } from './audit/read-log.js';
+import { ReadRecorder } from './audit/read-recorder.js';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
@@ -69,6 +75,8 @@ export interface AppDependencies {
   readonly statementSigner?: SigningIdentity;
   /** The settlement service, when the server is configured with providers; its routes answer 503 without it. */
   readonly settlement?: SettlementRuntime;
+  /** The read log's anchoring under the organisation's service identity; without it, anchoring and verification answer 503. */
+  readonly readLogAnchoring?: ReadLogAnchoring;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }
@@ -89,6 +97,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...ipRoutes(deps),
     ...licensingRoutes(deps),
     ...provenanceRoutes(deps),
+    ...auditRoutes(deps),
   ];
 }
 
@@ -103,6 +112,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     ipSchema(deps),
     licensingSchema(deps),
     provenanceSchema(deps),
+    auditSchema(deps),
   ];
 }
 
@@ -155,8 +165,13 @@ export function createApp(deps: AppDependencies): Express {
   app.use(identifyCaller(deps.passport));
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
   app.use(rateLimit.middleware);
+  // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
+  const readRecorder = new ReadRecorder(new ReadLog(deps.db), new AuditScopes(deps.ledger));
+  app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
-  const graphql = createGraphqlServer(deps.config, schemaModules(deps));
+  const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
+    graphqlReadLog(readRecorder),
+  ]);
   // Routed with `all`, not `use`, so the path reaches yoga unstripped.
   app.all(
     graphql.graphqlEndpoint,

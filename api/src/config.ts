@@ -66,6 +66,8 @@ const environmentSchema = z.object({
   PROBE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** JSON file naming the settlement providers; without it the server runs no settlement service. */
   GIGLEDGER_SETTLEMENT_CONFIG: z.string().min(1).optional(),
+  /** How often the read log's head is anchored on the ledger when it grew; 0 anchors only on demand. */
+  GIGLEDGER_READ_LOG_ANCHOR_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -111,6 +113,8 @@ export interface ApiConfig {
     readonly windowMs: number;
   };
   readonly subscriptionRecheckMs: number;
+  /** Interval of read-log anchoring; 0 anchors only on demand. */
+  readonly readLogAnchorMs: number;
 }
 
 /**
@@ -168,5 +172,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       windowMs: value.AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
+    readLogAnchorMs: value.GIGLEDGER_READ_LOG_ANCHOR_SECONDS * 1000,
   };
 }

@@ -18,6 +18,8 @@ export const scopes = [
   'ip:write',
   'provenance:read',
   'provenance:write',
+  'audit:read',
+  'audit:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -73,6 +75,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:write',
     'ip:read',
     'provenance:read',
+    'audit:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
@@ -86,6 +89,9 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'licensing:read',
     'ip:read',
     'provenance:read',
+    // audit:write grants and revokes auditors' access to the organisation's records.
+    'audit:read',
+    'audit:write',
     'admin',
   ],
 };
@@ -137,7 +143,7 @@ export async function principalStanding(principal: Principal, now = Date.now()):
 export const serviceUserIdPrefix = 'svc.';
 
 /** Names of the server's own service identities; no API key may take one. */
-export const reservedServiceNames: readonly string[] = ['settlement-service'];
+export const reservedServiceNames: readonly string[] = ['settlement-service', 'read-log-anchor'];
 
 /** The `userId` attribute of the Fabric identity of the API key named `name`. */
 export function serviceUserId(name: string): string {
