@@ -179,7 +179,7 @@ describe('auditor access over HTTP', () => {
       kinds: ['agreement', 'credential'],
       grants: [{ grantId: 'AG-gql-1' }],
     });
-    const page = await gql(talentAdmin, '{ readLog(first: 500) { entries { seq operation grants } nextAfter } }');
+    const page = await gql(talentAdmin, '{ readLog(first: 50) { entries { seq operation grants } nextAfter } }');
     const entries = (page.data?.readLog as { entries: { operation: string; grants: string[] }[] }).entries;
     expect(entries.map((entry) => entry.operation)).toContain('GET /v1/agreements/:agreementId');
     expect((await gql(auditor, '{ readLog { nextAfter } }')).errors?.[0]?.extensions.code).toBe('FORBIDDEN');

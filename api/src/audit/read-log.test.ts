@@ -77,10 +77,17 @@ describe('ReadLog', () => {
 
   it('is refused updates and deletes by the database', async () => {
     await fill(2);
-    await expect(sql.raw("UPDATE read_log SET operation = 'x' WHERE seq = 1").execute(db)).rejects.toThrow(
-      /read_log is append-only/,
-    );
-    await expect(sql.raw('DELETE FROM read_log WHERE seq = 2').execute(db)).rejects.toThrow(/read_log is append-only/);
+    const outcome = (statement: string) =>
+      sql
+        .raw(statement)
+        .execute(db)
+        .then(
+          () => 'accepted',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+    expect(await outcome("UPDATE read_log SET operation = 'x' WHERE seq = 1")).toMatch(/read_log is append-only/);
+    expect(await outcome('DELETE FROM read_log WHERE seq = 2')).toMatch(/read_log is append-only/);
+    expect((await log.verify([])).rows).toBe(2);
   });
 
   it('verifies against anchors, and names an edited row', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Logger } from 'pino';
-import type { AuditRecordKind, AuditScope, Role } from '@gigledger/chaincode/model';
+import { grantLive, type AuditRecordKind, type AuditScope, type Role } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
 import type { AuditScopes } from './audit-scopes.js';
@@ -80,15 +80,24 @@ export interface ObservedRead {
   readonly status: number;
 }
 
+/**
+ * The grants that can have let the read through: live now, naming one of its kinds and
+ * organisations, and opening records up to now (a range starting later covers no record
+ * yet). The record's own time is the chaincode's to judge, so a grant whose range misses
+ * it may still be named.
+ */
 function grantsCovering(
   scope: AuditScope | undefined,
   kinds: readonly AuditRecordKind[],
   organisations: readonly string[],
+  now: string,
 ) {
   if (scope === undefined) return [];
   return scope.grants
     .filter(
       (grant) =>
+        grantLive(grant, now) &&
+        (grant.from === undefined || grant.from <= now) &&
         kinds.some((kind) => grant.kinds.includes(kind)) &&
         (organisations.length === 0 || organisations.includes(grant.organisation)),
     )
@@ -127,17 +136,19 @@ export class ReadRecorder {
         count += found.count;
       }
       const orgs = [...organisations].sort();
-      let scope = await this.#scopes.scopeFor(read.principal, log);
-      let grants = grantsCovering(scope, read.kinds, orgs);
+      const at = new Date().toISOString();
+      // A refused read was under no grant: the ledger is not asked.
+      let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
+      let grants = grantsCovering(scope, read.kinds, orgs, at);
       // A read the chaincode answered was covered by some grant: a kept scope without one
       // predates that grant, so the ledger is asked again.
       if (scope !== undefined && grants.length === 0 && read.status < 400) {
         scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
-        grants = grantsCovering(scope, read.kinds, orgs);
+        grants = grantsCovering(scope, read.kinds, orgs, at);
       }
       const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
       return await this.#log.append({
-        at: new Date().toISOString(),
+        at,
         principal: {
           kind: read.principal.kind,
           id: read.principal.id,

@@ -1,6 +1,7 @@
 import {
   acceptanceModes,
   agreementStatuses,
+  auditRecordKinds,
   complianceCheckSchema,
   credentialStatuses,
   credentialTypes,
@@ -29,6 +30,7 @@ import { suiteServer } from '../test-support/suite-server.js';
 const modelEnums: Readonly<Record<string, readonly string[]>> = {
   AcceptanceMode: acceptanceModes,
   AgreementStatus: agreementStatuses,
+  AuditRecordKind: auditRecordKinds,
   ComplianceOutcome: complianceCheckSchema.shape.outcome.options,
   CredentialStatus: credentialStatuses,
   CredentialType: credentialTypes,
