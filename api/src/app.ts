@@ -1,3 +1,9 @@
+import { auditSchema } from './audit/audit-graphql.js';
+import { auditRoutes, type ReadLogAnchoring } from './audit/audit-routes.js';
+import { AuditScopes } from './audit/audit-scopes.js';
+import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-log-capture.js';
+import { ReadLog } from './audit/read-log.js';
+import { ReadRecorder } from './audit/read-recorder.js';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
@@ -80,6 +86,8 @@ export interface AppDependencies {
   readonly settlement?: SettlementRuntime;
   /** The audit index's block follower, when the server runs it (GIGLEDGER_AUDIT_INDEX); the index is read either way. */
   readonly auditIndex?: IndexFollower;
+  /** The read log's anchoring under the organisation's service identity; without it, anchoring and verification answer 503. */
+  readonly readLogAnchoring?: ReadLogAnchoring;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }
@@ -102,6 +110,7 @@ export function restRoutes(deps: AppDependencies): RouteSpec[] {
     ...provenanceRoutes(deps),
     ...auditIndexRoutes(deps),
     ...proofRoutes(deps),
+    ...auditRoutes(deps),
   ];
 }
 
@@ -117,6 +126,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     licensingSchema(deps),
     provenanceSchema(deps),
     auditIndexSchema(deps),
+    auditSchema(deps),
   ];
 }
 
@@ -171,8 +181,13 @@ export function createApp(deps: AppDependencies): Express {
   app.use(identifyCaller(deps.passport));
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
   app.use(rateLimit.middleware);
+  // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
+  const readRecorder = new ReadRecorder(new ReadLog(deps.db), new AuditScopes(deps.ledger));
+  app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
-  const graphql = createGraphqlServer(deps.config, schemaModules(deps));
+  const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
+    graphqlReadLog(readRecorder),
+  ]);
   // Routed with `all`, not `use`, so the path reaches yoga unstripped.
   app.all(
     graphql.graphqlEndpoint,

@@ -74,6 +74,8 @@ const environmentSchema = z.object({
     .default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
   /** The audit index's block follower inside the server: on unless set to off (e.g. when a separate process indexes). */
   GIGLEDGER_AUDIT_INDEX: z.enum(['on', 'off']).default('on'),
+  /** How often the read log's head is anchored on the ledger when it grew; 0 anchors only on demand. */
+  GIGLEDGER_READ_LOG_ANCHOR_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -123,6 +125,8 @@ export interface ApiConfig {
   readonly consoleDir: string;
   /** Whether the server follows blocks into the audit index. */
   readonly auditIndex: boolean;
+  /** Interval of read-log anchoring; 0 anchors only on demand. */
+  readonly readLogAnchorMs: number;
 }
 
 /**
@@ -182,5 +186,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,
     consoleDir: path.resolve(value.GIGLEDGER_CONSOLE_DIR),
     auditIndex: value.GIGLEDGER_AUDIT_INDEX === 'on',
+    readLogAnchorMs: value.GIGLEDGER_READ_LOG_ANCHOR_SECONDS * 1000,
   };
 }

@@ -33,6 +33,8 @@ import { Metrics } from './observability/metrics.js';
 import { PayoutAccountStore } from './settlement/payout-accounts.js';
 import { readSettlementConfig } from './settlement/settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement/settlement-runtime.js';
+import { ReadLog } from './audit/read-log.js';
+import { ReadLogAnchorer } from './audit/read-log-anchorer.js';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
 import { indexCrashInjection } from './audit-index/index-crash.js';
 import { IndexFollower } from './audit-index/index-follower.js';
@@ -127,6 +129,18 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     log.info({ providers: Object.keys(settlementConfig.providers) }, 'settlement service started');
   }
 
+  const anchorSession = gateway.session(
+    await enrolledServiceIdentity(wallet, issuer, serviceOrg.name, readLogAnchorIdentityLabel, 'read-log-anchor'),
+  );
+  sessions.push(anchorSession);
+  const anchorer = new ReadLogAnchorer({
+    readLog: new ReadLog(db),
+    ledger: ledgerClient(anchorSession.contract),
+    log,
+    intervalMs: config.readLogAnchorMs,
+  });
+  anchorer.start();
+
   const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
   if (bootstrap.created)
     log.info({ file: bootstrap.file }, 'created the first administrator; its password is in the file');
@@ -148,6 +162,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     statementSigner: serviceIdentity,
     statementAuthorities: organisationCertificateAuthorities(profile.organizations),
     claimSalts: new ClaimSalts(walletSecret),
+    readLogAnchoring: { anchorer, mspId: serviceOrg.mspId },
     ...(settlement === undefined ? {} : { settlement }),
     ...(auditIndex === undefined ? {} : { auditIndex }),
   };
@@ -175,6 +190,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
       // Subscriptions hold connections open; close them rather than wait.
       server.closeAllConnections();
       await closed;
+      anchorer.stop();
       await settlement?.service.stop();
       await follower.stop();
       await auditIndex?.stop();
@@ -189,15 +205,31 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
 }
 
 const settlementIdentityLabel = 'service:settlement-service';
+const readLogAnchorIdentityLabel = 'service:read-log-anchor';
 
 /** The organisation's `settlement` identity, enrolled once and kept in the wallet. */
-async function settlementIdentity(wallet: Wallet, issuer: IdentityIssuer, org: string): Promise<SigningIdentity> {
-  const stored = await wallet.get(settlementIdentityLabel);
+function settlementIdentity(wallet: Wallet, issuer: IdentityIssuer, org: string): Promise<SigningIdentity> {
+  return enrolledServiceIdentity(wallet, issuer, org, settlementIdentityLabel, 'settlement-service');
+}
+
+/**
+ * One of the server's own service identities (role `settlement`, the machines' role),
+ * enrolled once and kept in the wallet: the settlement service's, and the read-log
+ * anchorer's, which signs nothing but anchors.
+ */
+async function enrolledServiceIdentity(
+  wallet: Wallet,
+  issuer: IdentityIssuer,
+  org: string,
+  label: string,
+  name: string,
+): Promise<SigningIdentity> {
+  const stored = await wallet.get(label);
   if (stored !== undefined) return stored;
   // In the service namespace, under a name no person and no API key may take.
-  const enrollmentId = serviceUserId('settlement-service');
+  const enrollmentId = serviceUserId(name);
   const identity = await issuer.issue({ org, enrollmentId, role: 'settlement', userId: enrollmentId });
-  await wallet.put({ ...identity, label: settlementIdentityLabel, enrollmentId });
+  await wallet.put({ ...identity, label, enrollmentId });
   return identity;
 }
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { AgreementContract } from './contracts/agreement-contract';
+import { AuditContract } from './contracts/audit-contract';
 import { CredentialContract } from './contracts/credential-contract';
 import { GovernanceContract } from './contracts/governance-contract';
 import { IpContract } from './contracts/ip-contract';
@@ -10,6 +11,7 @@ import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
 import { describeContract } from './ledger/metadata';
 import { agreementTransactions } from './model/agreement';
+import { auditTransactions } from './model/audit';
 import { credentialTransactions } from './model/credential';
 import { governanceTransactions } from './model/governance';
 import { licensingTransactions } from './model/licensing';
@@ -21,6 +23,7 @@ import { systemTransactions } from './model/system';
 
 export {
   AgreementContract,
+  AuditContract,
   CredentialContract,
   GovernanceContract,
   IpContract,
@@ -42,6 +45,7 @@ export const contractsWithSpecs = [
   [IpContract, ipTransactions],
   [LicensingContract, licensingTransactions],
   [ProvenanceContract, provenanceTransactions],
+  [AuditContract, auditTransactions],
 ] as const;
 
 for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);

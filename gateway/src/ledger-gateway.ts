@@ -7,6 +7,7 @@ import {
   agreementTransactions,
   credentialTransactions,
   governanceTransactions,
+  auditTransactions,
   ipTransactions,
   licensingTransactions,
   parameterTransactions,
@@ -43,6 +44,7 @@ const contractTransactions = {
   ip: ipTransactions,
   licensing: licensingTransactions,
   provenance: provenanceTransactions,
+  audit: auditTransactions,
 } as const;
 
 /** The typed contracts of the chaincode, whatever carries the calls. */

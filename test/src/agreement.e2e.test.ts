@@ -4,7 +4,7 @@ import { agreementTermsSha256, type AgreementTerms, type MilestoneRecord } from 
 import { CommitFailedError, RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { peerHeight } from '@gigledger/network';
 import { governArbitrators } from '@gigledger/network';
-import { grantKycTo, openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
+import { grantAuditTo, grantKycTo, openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 function requestId(): string {
   return `req-${randomBytes(8).toString('hex')}`;
@@ -140,6 +140,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
 
     // AuditOrg holds no copy of the terms, yet can check a document against the hashes on its own peer.
     const auditor = await context.enroll('AuditOrg', 'auditor', 'audit');
+    await grantAuditTo(context, 'ClientOrg', auditor, ['agreement']);
     const verification = await auditor.agreements.verifyTerms({ agreementId, terms });
     expect(verification).toMatchObject({ matches: true, privateDataHashMatches: true });
     const tampered = await auditor.agreements.verifyTerms({

@@ -106,6 +106,14 @@ describe('the API on the real network', () => {
       };
       expect(view).toMatchObject({ completed: true, milestones: [{ status: 'paid' }] });
 
+      const granted = await api.call('POST', '/v1/audit/grants', await api.adminToken('ClientOrg'), {
+        grantId: `AG-${suffix}`,
+        auditor: auditor.party,
+        kinds: ['agreement'],
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        purpose: 'end-to-end suite',
+      });
+      expect(granted.status).toBe(201);
       const history = await api.call('GET', `${milestone}/history`, auditor.token);
       expect(history.status).toBe(200);
       const statuses = (history.body as { milestone?: { status: string } }[]).map((entry) => entry.milestone?.status);

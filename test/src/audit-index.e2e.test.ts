@@ -155,6 +155,7 @@ describe('the audit index, on the real network', () => {
     carol = await api.person(`ix-carol-${suffix}`, 'ClientOrg', 'client');
     bob = await api.person(`ix-bob-${suffix}`, 'TalentOrg', 'freelancer');
     auditor = await api.person(`ix-auditor-${suffix}`, 'AuditOrg', 'auditor');
+    await api.grantAuditEverywhere(auditor.party);
     hr = await api.person(`ix-hr-${suffix}`, 'ClientOrg', 'hr');
     adminToken = await api.adminToken('AuditOrg');
     for (const [index, amount] of amounts.entries()) {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AgreementTerms } from '@gigledger/chaincode/model';
 import { qsccLedgerBlocks, RefusedError, type LedgerSession } from '@gigledger/gateway';
-import { openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
+import { grantAuditTo, openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const requestId = (): string => `req-${randomBytes(8).toString('hex')}`;
@@ -34,6 +34,7 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
     grantee = await context.enroll('ClientOrg', 'client', 'gina');
     stranger = await context.enroll('ClientOrg', 'client', 'dave');
     auditor = await context.enroll('AuditOrg', 'auditor', 'audrey');
+    await grantAuditTo(context, 'TalentOrg', auditor, ['agreement', 'provenance']);
   });
 
   afterAll(() => {

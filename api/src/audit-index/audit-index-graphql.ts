@@ -1,3 +1,6 @@
+import type { Logger } from 'pino';
+import { AuditScopes } from '../audit/audit-scopes.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import type { z } from 'zod';
 import type { Db } from '../db/database.js';
@@ -27,7 +30,6 @@ import {
   transactionFilterSchema,
   type Connection,
 } from './index-queries.js';
-import { indexVisibility } from './index-visibility.js';
 
 type Row = Record<string, unknown>;
 
@@ -64,8 +66,14 @@ const connectionTypes = (name: string) => /* GraphQL */ `
  * explorer. Every listing is a Relay connection with a total and the indexed height; what
  * each caller sees is decided by `indexVisibility` alone.
  */
-export function auditIndexSchema(deps: { db: Db; ledgerBlocks?: LedgerBlocks }): SchemaModule {
-  const queries = new IndexQueries(deps.db);
+export function auditIndexSchema(deps: {
+  db: Db;
+  ledgerBlocks?: LedgerBlocks;
+  ledger: LedgerAccess;
+  log: Logger;
+}): SchemaModule {
+  const scopes = new AuditScopes(deps.ledger);
+  const queries = new IndexQueries(deps.db, (principal) => scopes.scopeFor(principal, deps.log));
   const list =
     <Filter extends z.ZodType, Node>(
       filterSchema: Filter,
@@ -90,7 +98,6 @@ export function auditIndexSchema(deps: { db: Db; ledgerBlocks?: LedgerBlocks }):
         );
         return connectionOf(await run(context, filter, page), node);
       });
-  const explorerGate = (context: GraphqlContext) => indexVisibility(context.principal, 'ledger');
   return {
     typeDefs: /* GraphQL */ `
       enum IndexSortDirection {
@@ -430,7 +437,7 @@ export function auditIndexSchema(deps: { db: Db; ledgerBlocks?: LedgerBlocks }):
           }),
         ledgerHeights: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            explorerGate(context);
+            await queries.visibility(context.principal, 'ledger');
             const [indexed, channel] = await Promise.all([
               queries.height(),
               deps.ledgerBlocks?.height().catch(() => undefined),

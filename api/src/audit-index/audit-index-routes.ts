@@ -1,3 +1,6 @@
+import type { Logger } from 'pino';
+import { AuditScopes } from '../audit/audit-scopes.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { mspIdSchema, userIdSchema } from '@gigledger/chaincode/model';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import { z } from 'zod';
@@ -27,7 +30,6 @@ import {
   transactionFilterSchema,
   type Connection,
 } from './index-queries.js';
-import { indexVisibility } from './index-visibility.js';
 
 const tag = 'audit-index';
 type Row = Record<string, unknown>;
@@ -125,8 +127,14 @@ const noQuery = z.strictObject({});
  * credentials, transactions) and the block explorer. The same filters, sorts and
  * cursors as GraphQL; visibility from `indexVisibility`.
  */
-export function auditIndexRoutes(deps: { db: Db; ledgerBlocks?: LedgerBlocks }): RouteSpec[] {
-  const queries = new IndexQueries(deps.db);
+export function auditIndexRoutes(deps: {
+  db: Db;
+  ledgerBlocks?: LedgerBlocks;
+  ledger: LedgerAccess;
+  log: Logger;
+}): RouteSpec[] {
+  const scopes = new AuditScopes(deps.ledger);
+  const queries = new IndexQueries(deps.db, (principal) => scopes.scopeFor(principal, deps.log));
   return [
     route({
       method: 'get',
@@ -268,7 +276,7 @@ export function auditIndexRoutes(deps: { db: Db; ledgerBlocks?: LedgerBlocks }):
       query: noQuery,
       response: heightsSchema,
       handler: async ({ principal }) => {
-        indexVisibility(principal, 'ledger');
+        await queries.visibility(principal, 'ledger');
         const [indexed, channel] = await Promise.all([
           queries.height(),
           deps.ledgerBlocks?.height().catch(() => undefined),

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { agreementReaderRoles, credentialReaderRoles, roles, type Role } from '@gigledger/chaincode/model';
+import {
+  agreementReaderRoles,
+  credentialReaderRoles,
+  roles,
+  type AuditGrantRecord,
+  type AuditRecordKind,
+  type AuditScope,
+  type Role,
+} from '@gigledger/chaincode/model';
 import pg from 'pg';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
@@ -367,6 +375,83 @@ describe.each(backends)('audit index on $name', (backend) => {
         else await expect(explorer).rejects.toMatchObject({ status: 403 });
       }
     }
+  });
+
+  it("scopes an auditor to their live grants as the chaincode does: the grantor's records of the kinds named, dated within the range", async () => {
+    const auditor = principal('auditor');
+    const grant = (
+      grantId: string,
+      organisation: string,
+      kinds: AuditRecordKind[],
+      range: { from?: string; to?: string } = {},
+    ): AuditGrantRecord => ({
+      grantId,
+      organisation,
+      auditor: { mspId: auditor.mspId },
+      kinds,
+      ...range,
+      expiresAt: day(400),
+      purpose: 'Statutory audit',
+      grantedBy: { mspId: organisation, userId: 'admin-1' },
+      grantedAt: day(0),
+      txId: `tx-${grantId}`,
+      status: 'active',
+      updatedAt: day(0),
+      updatedTxId: `tx-${grantId}`,
+    });
+    const scopeOf = (grants: AuditGrantRecord[]): AuditScope => ({
+      auditor: { mspId: auditor.mspId },
+      asOf: day(100),
+      grants,
+      organisations: [...new Set(grants.map((each) => each.organisation))],
+      kinds: [...new Set(grants.flatMap((each) => each.kinds))],
+    });
+    const allRows = { ...firstPage, first: 100 };
+
+    // Agreements of ClientOrg created in [day 10, day 20), with their payouts; no credentials, no explorer.
+    // The range is given without milliseconds, as people write it.
+    const agreementGrant = grant('G-1', 'ClientOrgMSP', ['agreement'], {
+      from: day(10).replace('.000Z', 'Z'),
+      to: day(20).replace('.000Z', 'Z'),
+    });
+    const scoped = new IndexQueries(db, () => Promise.resolve(scopeOf([agreementGrant])));
+    const visible = await scoped.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows);
+    const expected = agreements.slice(10, 20).map((spec) => spec.agreementId);
+    expect(visible.edges.map((edge) => edge.node.agreement_id)).toEqual(expected);
+    const agreementIdsOf = (page: Awaited<ReturnType<IndexQueries['payouts']>>) =>
+      page.edges.map((edge) => String(edge.node.agreement_id));
+    const everyPayout = agreementIdsOf(await queries.payouts(principal('admin'), { sort: 'REQUESTED_AT' }, allRows));
+    expect(agreementIdsOf(await scoped.payouts(auditor, { sort: 'REQUESTED_AT' }, allRows))).toEqual(
+      everyPayout.filter((agreementId) => expected.includes(agreementId)),
+    );
+    const milestones = await scoped.milestones(auditor, { sort: 'DUE_DATE' }, allRows);
+    expect(new Set(agreementIdsOf(milestones))).toEqual(new Set(expected));
+    expect((await scoped.credentials(auditor, { sort: 'ISSUED_AT' }, allRows)).edges).toEqual([]);
+    expect((await scoped.transactions(auditor, { sort: 'BLOCK' }, allRows)).edges).toEqual([]);
+
+    // A grant from another organisation opens nothing of ClientOrg's; a credential grant opens
+    // the credentials its organisation is subject or issuer of; a transaction grant, the explorer.
+    const elsewhere = new IndexQueries(db, () =>
+      Promise.resolve(
+        scopeOf([
+          grant('G-2', 'AuditOrgMSP', ['agreement']),
+          grant('G-3', 'TalentOrgMSP', ['credential']),
+          grant('G-4', 'AuditOrgMSP', ['transaction']),
+        ]),
+      ),
+    );
+    expect((await elsewhere.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows)).edges).toEqual([]);
+    expect(
+      (await elsewhere.credentials(auditor, { sort: 'ISSUED_AT' }, allRows)).edges.map(
+        (edge) => edge.node.credential_id,
+      ),
+    ).toEqual(['C-bob', 'C-dave']);
+    expect((await elsewhere.transactions(auditor, { sort: 'BLOCK' }, allRows)).edges.length).toBeGreaterThan(0);
+
+    // No live grant: nothing but what names the auditor; other roles are not limited by grants.
+    const none = new IndexQueries(db, (caller) => Promise.resolve(caller.role === 'auditor' ? scopeOf([]) : undefined));
+    expect((await none.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows)).edges).toEqual([]);
+    expect(await (await none.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, allRows)).totalCount()).toBe(30);
   });
 
   it('keeps reputation records readable to every reader, by subject', async () => {

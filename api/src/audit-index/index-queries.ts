@@ -9,6 +9,7 @@ import {
   partySchema,
   shareAmountSchema,
 } from '@gigledger/chaincode/model';
+import type { AuditScope } from '@gigledger/chaincode/model';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
@@ -251,14 +252,14 @@ function decodeCursor(cursor: string, field: string): unknown[] {
  */
 async function pageOf(
   db: Db,
-  principal: Principal | undefined,
+  visibility: (kind: IndexedKind) => Promise<RawBuilder<SqlBool>>,
   listing: Listing,
   conditions: readonly RawBuilder<SqlBool>[],
   sort: string,
   page: Page,
   pageField: string,
 ): Promise<Connection<Row>> {
-  const visible = indexVisibility(principal, listing.kind);
+  const visible = await visibility(listing.kind);
   const order = listing.sorts[sort];
   if (order === undefined) throw new Error(`no sort ${sort} on ${listing.table}`);
   const keyColumns = [order.column, ...listing.tiebreak];
@@ -336,9 +337,29 @@ function agreementParty(party: { mspId: string; userId: string }) {
 
 const eitherOrg = (org: string) => sql<SqlBool>`(${eq('client_msp', org)} or ${eq('freelancer_msp', org)})`;
 
+/** The live audit grants of an auditor, `undefined` for roles no grant limits (see `AuditScopes`). */
+export type AuditScopeLookup = (principal: Principal) => Promise<AuditScope | undefined>;
+
 /** Reads of the audit index, each filtered by the caller's visibility. */
 export class IndexQueries {
-  constructor(private readonly db: Db) {}
+  /**
+   * @param scopeOf the auditor's grants, from the ledger; without it (tools that read
+   *   the index as an operator) auditors see what their role alone allows.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly scopeOf?: AuditScopeLookup,
+  ) {}
+
+  /**
+   * The caller's visibility of `kind`, with an auditor's grants.
+   *
+   * @throws as `indexVisibility`; Error when the ledger cannot say what an auditor's grants are.
+   */
+  async visibility(principal: Principal | undefined, kind: IndexedKind): Promise<RawBuilder<SqlBool>> {
+    const scope = principal === undefined || this.scopeOf === undefined ? undefined : await this.scopeOf(principal);
+    return indexVisibility(principal, kind, scope);
+  }
 
   height(): Promise<bigint> {
     return indexedHeight(this.db);
@@ -347,7 +368,7 @@ export class IndexQueries {
   agreements(principal: Principal | undefined, filter: AgreementFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.agreements,
       [
         ...(filter.party === undefined ? [] : [agreementParty(filter.party)]),
@@ -369,7 +390,7 @@ export class IndexQueries {
   milestones(principal: Principal | undefined, filter: MilestoneFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.milestones,
       [
         ...(filter.party === undefined ? [] : [agreementParty(filter.party)]),
@@ -389,7 +410,7 @@ export class IndexQueries {
   payouts(principal: Principal | undefined, filter: PayoutFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.payouts,
       [
         ...(filter.party === undefined
@@ -412,7 +433,7 @@ export class IndexQueries {
   credentials(principal: Principal | undefined, filter: CredentialFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.credentials,
       [
         ...(filter.subject === undefined ? [] : [partyIs(filter.subject, 'subject_msp', 'subject_user')]),
@@ -433,7 +454,7 @@ export class IndexQueries {
   reputation(principal: Principal | undefined, filter: ReputationFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.reputation,
       [
         ...(filter.subject === undefined ? [] : [partyIs(filter.subject, 'subject_msp', 'subject_user')]),
@@ -456,7 +477,7 @@ export class IndexQueries {
           : [eq('validation_name', filter.validation)];
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.transactions,
       [
         ...(filter.transactionId === undefined ? [] : [eq('tx_id', filter.transactionId)]),
@@ -476,7 +497,7 @@ export class IndexQueries {
   blocks(principal: Principal | undefined, filter: BlockFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
-      principal,
+      (kind) => this.visibility(principal, kind),
       listings.blocks,
       [
         ...(filter.fromBlock === undefined ? [] : [sql<SqlBool>`${ref('block_number')} >= ${filter.fromBlock}`]),
@@ -490,7 +511,7 @@ export class IndexQueries {
 
   /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */
   async transactionKeys(principal: Principal | undefined, blockNumberOfTx: number, position: number) {
-    const visible = indexVisibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'ledger');
     return this.db
       .selectFrom('ix_tx_keys')
       .selectAll()
@@ -501,7 +522,7 @@ export class IndexQueries {
 
   /** One transaction by id: the valid one when the id was submitted more than once, else the first. */
   async transaction(principal: Principal | undefined, transactionId: string): Promise<Row | undefined> {
-    const visible = indexVisibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'ledger');
     return this.db
       .selectFrom('ix_transactions')
       .selectAll()
@@ -513,7 +534,7 @@ export class IndexQueries {
 
   /** Every transaction of one block, in block order. */
   async blockTransactions(principal: Principal | undefined, number: number) {
-    const visible = indexVisibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'ledger');
     return this.db
       .selectFrom('ix_transactions')
       .selectAll()

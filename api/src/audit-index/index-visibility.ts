@@ -1,4 +1,11 @@
-import { agreementReaderRoles, credentialReaderRoles, type Role } from '@gigledger/chaincode/model';
+import {
+  agreementReaderRoles,
+  credentialReaderRoles,
+  type AuditGrantRecord,
+  type AuditRecordKind,
+  type AuditScope,
+  type Role,
+} from '@gigledger/chaincode/model';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Principal, Scope } from '../auth/principal.js';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
@@ -30,6 +37,38 @@ function namedAs(principal: Principal, msp: string, user: string): RawBuilder<Sq
   return sql<SqlBool>`(${sql.ref(msp)} = ${principal.mspId} and ${sql.ref(user)} = ${principal.userId})`;
 }
 
+function anyOf(conditions: readonly RawBuilder<SqlBool>[]): RawBuilder<SqlBool> {
+  if (conditions.length === 0) return nothing;
+  return sql<SqlBool>`(${sql.join(conditions, sql` or `)})`;
+}
+
+// Record times are stored as the transaction's ISO 8601 instant (milliseconds, `Z`);
+// grant bounds are brought to the same form so that text order is time order.
+const instant = (value: string): string => new Date(value).toISOString();
+
+/**
+ * The rows some live grant covers, as `grantCovers` in the chaincode decides: one grant
+ * naming the kind, from one of the organisations the record concerns (`orgColumns`), with
+ * the record's time (`timeColumn`) in its `[from, to)`.
+ */
+function coveredByGrant(
+  grants: readonly AuditGrantRecord[],
+  kind: AuditRecordKind,
+  orgColumns: readonly string[],
+  timeColumn: string,
+): RawBuilder<SqlBool> {
+  return anyOf(
+    grants
+      .filter((grant) => grant.kinds.includes(kind))
+      .map((grant) => {
+        const parts = [anyOf(orgColumns.map((column) => sql<SqlBool>`${sql.ref(column)} = ${grant.organisation}`))];
+        if (grant.from !== undefined) parts.push(sql<SqlBool>`${sql.ref(timeColumn)} >= ${instant(grant.from)}`);
+        if (grant.to !== undefined) parts.push(sql<SqlBool>`${sql.ref(timeColumn)} < ${instant(grant.to)}`);
+        return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+      }),
+  );
+}
+
 /**
  * THE rule of what the audit index may answer a caller: the rows of `kind` the
  * principal could read through the chaincode, as an SQL condition over that kind's
@@ -44,36 +83,65 @@ function namedAs(principal: Principal, msp: string, user: string): RawBuilder<Sq
  * - reputation records: every row; the chaincode answers any signed-in reader;
  * - blocks and transactions: every row for {@link ledgerExplorerRoles}, none otherwise.
  *
+ * An auditor (`auditScope`, from `AuditScopes`) reads as the chaincode lets them: an agreement
+ * (with its milestones and payouts) or a credential it is not a party to only when one
+ * live grant covers it (`requireAuditGrant`: the kind, one of the organisations it
+ * concerns, its creation or issue time within the grant's range); the block explorer
+ * only with a live grant naming `transaction`.
+ *
  * The API scope that guards the same chaincode reads is required first.
  *
  * @throws ApiError 401 without a principal; 403 when the principal lacks the scope.
  */
-export function indexVisibility(principal: Principal | undefined, kind: IndexedKind): RawBuilder<SqlBool> {
+export function indexVisibility(
+  principal: Principal | undefined,
+  kind: IndexedKind,
+  auditScope?: AuditScope,
+): RawBuilder<SqlBool> {
   if (principal === undefined) throw unauthenticated();
-  const scope = scopeOf[kind];
-  if (!principal.scopes.includes(scope)) {
-    throw forbidden(`this operation needs scope ${scope}; the caller (role ${principal.role}) does not have it`);
+  const needed = scopeOf[kind];
+  if (!principal.scopes.includes(needed)) {
+    throw forbidden(`this operation needs scope ${needed}; the caller (role ${principal.role}) does not have it`);
   }
   switch (kind) {
     case 'agreements':
     case 'milestones':
-    case 'payouts':
+    case 'payouts': {
+      const party = anyOf([
+        namedAs(principal, 'client_msp', 'client_user'),
+        namedAs(principal, 'freelancer_msp', 'freelancer_user'),
+        namedAs(principal, 'evaluator_msp', 'evaluator_user'),
+      ]);
+      if (auditScope !== undefined) {
+        // Milestones and payouts date from their agreement, as the chaincode judges them.
+        const granted = coveredByGrant(auditScope.grants, 'agreement', ['client_msp', 'freelancer_msp'], 'created_at');
+        return anyOf([
+          party,
+          sql<SqlBool>`${sql.ref('agreement_id')} in (select agreement_id from ix_agreements where ${granted})`,
+        ]);
+      }
       if (agreementReaderRoles.includes(principal.role)) return everything;
-      return sql<SqlBool>`(${namedAs(principal, 'client_msp', 'client_user')} or ${namedAs(
-        principal,
-        'freelancer_msp',
-        'freelancer_user',
-      )} or ${namedAs(principal, 'evaluator_msp', 'evaluator_user')})`;
-    case 'credentials':
+      return party;
+    }
+    case 'credentials': {
+      const party = anyOf([
+        namedAs(principal, 'subject_msp', 'subject_user'),
+        namedAs(principal, 'issuer_msp', 'issuer_user'),
+      ]);
+      if (auditScope !== undefined) {
+        return anyOf([
+          party,
+          coveredByGrant(auditScope.grants, 'credential', ['subject_msp', 'issuer_msp'], 'issued_at'),
+        ]);
+      }
       if (credentialReaderRoles.includes(principal.role)) return everything;
-      return sql<SqlBool>`(${namedAs(principal, 'subject_msp', 'subject_user')} or ${namedAs(
-        principal,
-        'issuer_msp',
-        'issuer_user',
-      )})`;
+      return party;
+    }
     case 'reputation':
       return everything;
     case 'ledger':
-      return ledgerExplorerRoles.includes(principal.role) ? everything : nothing;
+      if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
+      if (auditScope !== undefined && !auditScope.kinds.includes('transaction')) return nothing;
+      return everything;
   }
 }

@@ -21,6 +21,8 @@ export const scopes = [
   // The audit index's block explorer: blocks, transactions and the keys they touched.
   'ledger:read',
   'proofs:read',
+  'audit:read',
+  'audit:write',
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -79,6 +81,7 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'provenance:read',
     'ledger:read',
     'proofs:read',
+    'audit:read',
   ],
   hr: ['agreements:read', 'credentials:read', 'reputation:read', 'governance:read', 'ip:read', 'provenance:read'],
   issuer: ['credentials:read', 'credentials:write', 'reputation:read', 'governance:read'],
@@ -94,6 +97,9 @@ export const scopesByRole: Record<Role, readonly Scope[]> = {
     'provenance:read',
     'ledger:read',
     'proofs:read',
+    // audit:write grants and revokes auditors' access to the organisation's records.
+    'audit:read',
+    'audit:write',
     'admin',
   ],
 };
@@ -145,7 +151,7 @@ export async function principalStanding(principal: Principal, now = Date.now()):
 export const serviceUserIdPrefix = 'svc.';
 
 /** Names of the server's own service identities; no API key may take one. */
-export const reservedServiceNames: readonly string[] = ['settlement-service', 'audit-index'];
+export const reservedServiceNames: readonly string[] = ['settlement-service', 'audit-index-check', 'read-log-anchor'];
 
 /** The `userId` attribute of the Fabric identity of the API key named `name`. */
 export function serviceUserId(name: string): string {

@@ -29,20 +29,21 @@ import { createLogger } from '../observability/logger.js';
  *     node api/dist/cli/audit-index.js check      catch up, then compare the index with the ledger [--json]
  *
  * Blocks are read as the first organisation's operator; `check` reads records through
- * the chaincode as the consortium's audit-index service identity (role auditor, enrolled
- * once at the auditing organisation's CA and kept in the wallet). Exits 0 when done (for
+ * the chaincode as the audit-index service identity (role admin, enrolled once at the
+ * auditing organisation's CA and kept in the wallet): an auditor reads only what the
+ * organisations granted it, while the check must see every record the index holds. Exits 0 when done (for
  * check: no difference), 1 when check lists differences, 2 on bad usage or failure.
  */
 
 const usage = 'usage: audit-index <rebuild|catch-up|check> [--json]';
-const auditorLabel = 'service:audit-index';
+const checkerLabel = 'service:audit-index-check';
 
-async function auditorIdentity(wallet: Wallet, issuer: FabricCaIssuer, org: string): Promise<SigningIdentity> {
-  const stored = await wallet.get(auditorLabel);
+async function checkerIdentity(wallet: Wallet, issuer: FabricCaIssuer, org: string): Promise<SigningIdentity> {
+  const stored = await wallet.get(checkerLabel);
   if (stored !== undefined) return stored;
-  const enrollmentId = serviceUserId('audit-index');
-  const identity = await issuer.issue({ org, enrollmentId, role: 'auditor', userId: enrollmentId });
-  await wallet.put({ ...identity, label: auditorLabel, enrollmentId });
+  const enrollmentId = serviceUserId('audit-index-check');
+  const identity = await issuer.issue({ org, enrollmentId, role: 'admin', userId: enrollmentId });
+  await wallet.put({ ...identity, label: checkerLabel, enrollmentId });
   return identity;
 }
 
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     }
     const auditOrg = profile.organizations.find((org) => org.name === 'AuditOrg') ?? operatorOrg;
     const wallet = new Wallet(db, loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32));
-    const auditor = gateway.session(await auditorIdentity(wallet, new FabricCaIssuer(profile), auditOrg.name));
+    const auditor = gateway.session(await checkerIdentity(wallet, new FabricCaIssuer(profile), auditOrg.name));
     closers.push(() => {
       auditor.close();
     });

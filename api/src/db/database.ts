@@ -53,7 +53,30 @@ export interface CheckpointsTable {
   updated_at: string;
 }
 
+/** One read by an auditor or HR system; rows are only ever inserted (see `audit/read-log.ts`). */
+export interface ReadLogTable {
+  /** 1-based position in the chain; bigint columns come back as strings from PostgreSQL. */
+  seq: number | string;
+  at: string;
+  principal_kind: string;
+  principal_id: string;
+  user_id: string;
+  msp_id: string;
+  role: string;
+  operation: string;
+  arguments_sha256: string;
+  /** JSON arrays. */
+  kinds: string;
+  organisations: string;
+  result_count: number;
+  status: number;
+  grants: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
+  read_log: ReadLogTable;
   users: UsersTable;
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;

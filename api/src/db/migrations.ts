@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, SqliteAdapter, type Kysely, type Migration } from 'kysely';
 import { settlementMigrations } from '@gigledger/settlement';
 import { auditIndexMigrations } from '../audit-index/index-schema.js';
 
@@ -51,4 +51,53 @@ export const migrations: Record<string, Migration> = {
   },
   ...settlementMigrations,
   ...auditIndexMigrations,
+  // After the audit index's tables, which databases created before it already hold.
+  '2026-12-01-010-read-log': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('read_log')
+        .addColumn('seq', 'bigint', (column) => column.primaryKey())
+        .addColumn('at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('principal_kind', 'varchar(16)', (column) => column.notNull())
+        .addColumn('principal_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('user_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('msp_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('role', 'varchar(32)', (column) => column.notNull())
+        .addColumn('operation', 'varchar(512)', (column) => column.notNull())
+        .addColumn('arguments_sha256', 'varchar(64)', (column) => column.notNull())
+        .addColumn('kinds', 'text', (column) => column.notNull())
+        .addColumn('organisations', 'text', (column) => column.notNull())
+        .addColumn('result_count', 'integer', (column) => column.notNull())
+        .addColumn('status', 'integer', (column) => column.notNull())
+        .addColumn('grants', 'text', (column) => column.notNull())
+        .addColumn('prev_hash', 'varchar(64)', (column) => column.notNull())
+        .addColumn('hash', 'varchar(64)', (column) => column.notNull())
+        .execute();
+      // The log is append-only: the database refuses changes too, so only someone who
+      // drops these triggers can edit a row, and the anchored hash chain then shows it.
+      if (db.getExecutor().adapter instanceof SqliteAdapter) {
+        for (const event of ['UPDATE', 'DELETE']) {
+          await sql
+            .raw(
+              `CREATE TRIGGER read_log_no_${event.toLowerCase()} BEFORE ${event} ON read_log ` +
+                `BEGIN SELECT RAISE(ABORT, 'read_log is append-only'); END`,
+            )
+            .execute(db);
+        }
+      } else {
+        await sql
+          .raw(
+            `CREATE FUNCTION read_log_append_only() RETURNS trigger LANGUAGE plpgsql AS ` +
+              `$$ BEGIN RAISE EXCEPTION 'read_log is append-only'; END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            'CREATE TRIGGER read_log_append_only BEFORE UPDATE OR DELETE ON read_log ' +
+              'FOR EACH ROW EXECUTE FUNCTION read_log_append_only()',
+          )
+          .execute(db);
+      }
+    },
+  },
 };

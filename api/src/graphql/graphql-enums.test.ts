@@ -1,6 +1,7 @@
 import {
   acceptanceModes,
   agreementStatuses,
+  auditRecordKinds,
   complianceCheckSchema,
   credentialStatuses,
   credentialTypes,
@@ -41,6 +42,7 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   MilestoneIndexSort: milestoneFilterSchema.shape.sort.unwrap().options,
   PayoutIndexSort: payoutFilterSchema.shape.sort.unwrap().options,
   AgreementStatus: agreementStatuses,
+  AuditRecordKind: auditRecordKinds,
   ComplianceOutcome: complianceCheckSchema.shape.outcome.options,
   CredentialStatus: credentialStatuses,
   CredentialType: credentialTypes,

@@ -35,6 +35,7 @@ const noStore: Plugin = {
 export function createGraphqlServer(
   config: ApiConfig,
   modules: readonly SchemaModule[],
+  plugins: readonly Plugin<GraphqlContext>[] = [],
 ): YogaServerInstance<ServerContext, GraphqlContext> {
   const { introspection, graphiql } = config.graphql;
   return createYoga<ServerContext, GraphqlContext>({
@@ -65,6 +66,7 @@ export function createGraphqlServer(
       }),
       ...(introspection ? [] : [noIntrospection]),
       noStore,
+      ...(plugins as Plugin[]),
     ],
     // Resolvers turn expected errors into GraphQLErrors with codes (see resolveWith);
     // anything else reaching here is masked.

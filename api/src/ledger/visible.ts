@@ -8,12 +8,15 @@ import { notFound } from '../errors/api-error.js';
  * passed on.
  *
  * @param what names the object in the 404, e.g. `agreement A-17`.
- * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or FORBIDDEN refusal; any other error as it is.
+ * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or FORBIDDEN refusal; any other error (NO_AUDIT_GRANT included) as it is.
  */
 export async function visible<T>(what: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    // An auditor outside their grants is told which grant is missing: their role already
+    // tells them such records exist, and a 404 would hide why the read failed.
+    if (error instanceof RefusedError && error.code === 'NO_AUDIT_GRANT') throw error;
     if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
       throw notFound(what);
     }

@@ -1,3 +1,4 @@
+import { grantAuditEverywhere } from './audit-grants.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import {
@@ -106,6 +107,7 @@ export class AgreementKit {
       otherEvaluator: await person('other-harness', 'ClientOrg', 'evaluator'),
       hrKey: (await server.service('acme-hr', 'AuditOrg', 'hr')).key,
     };
+    await grantAuditEverywhere(server, cast.auditor);
     // The three arbitrators belong to neither party's organisation, so every dispute's panel is all three.
     await server.genesis(
       cast.arbitrators.map((arbitrator) => ({

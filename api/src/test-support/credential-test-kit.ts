@@ -1,3 +1,4 @@
+import { grantAuditEverywhere } from './audit-grants.js';
 import { canonicalJson, type CredentialRecord, type Party, type SaltedClaim } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import { suiteServer } from './suite-server.js';
@@ -47,6 +48,7 @@ export async function credentialCast(server: TestServer, prefix = ''): Promise<C
     evaluator: await person('harness', 'ClientOrg', 'evaluator'),
     hrKey: (await server.service(`${prefix}acme-hr`, 'ClientOrg', 'hr')).key,
   };
+  await grantAuditEverywhere(server, cast.auditor);
   await registerIssuer(server, cast.admin, cast.registrar.party, 'TU Delft registrar', ['Certification', 'Course']);
   await registerIssuer(server, cast.admin, cast.certBody.party, 'ML certification body', ['Certification']);
   return cast;

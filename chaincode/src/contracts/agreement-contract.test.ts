@@ -639,6 +639,8 @@ describe('AgreementContract: queries', () => {
   beforeEach(async () => {
     driver = new AgreementDriver();
     await driver.active();
+    // Auditors read under a grant; the audit contract's suite covers reads without one.
+    await driver.grantAudit(['agreement']);
   });
 
   it('returns an agreement with its milestones and the history of its record', async () => {

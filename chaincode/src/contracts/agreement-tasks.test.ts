@@ -316,6 +316,7 @@ describe('AgreementContract: micro-task batches', () => {
 
   it('lists the tasks of a batch in order for readers of the agreement', async () => {
     await driver.submitTasks('m3', ['t2']);
+    await driver.grantAudit(['agreement']);
     const tasks = await driver.call(auditor, (c, ctx) =>
       c.listTasks(ctx, JSON.stringify({ agreementId, milestoneId: 'm3' })),
     );

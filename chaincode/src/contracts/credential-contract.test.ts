@@ -1,7 +1,9 @@
 import { claimCommitment } from '../model/credential';
 import { credentialEvents } from '../model/credential-events';
 import type { CredentialRecord } from '../model/credential-records';
+import { testIdentity } from '../test-support/in-memory-ledger';
 import {
+  AgreementDriver,
   admin,
   auditor,
   client,
@@ -409,6 +411,8 @@ describe('CredentialContract: suspension and revocation', () => {
   });
 });
 
+const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
+
 describe('CredentialContract: queries for HR systems', () => {
   let driver: CredentialDriver;
 
@@ -424,6 +428,8 @@ describe('CredentialContract: queries for HR systems', () => {
       certBody,
     );
     await driver.revoke('cred-2');
+    // Auditors read under a grant from the holder's organisation.
+    await new AgreementDriver(driver.ledger).grantAudit(['credential'], talentAdmin);
   });
 
   const ids = (records: CredentialRecord[]) => records.map((record) => record.credentialId);

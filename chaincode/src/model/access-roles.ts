@@ -1,4 +1,5 @@
 import type { agreementTransactions } from './agreement';
+import type { auditTransactions } from './audit';
 import type { provenanceTransactions } from './provenance';
 import type { Role } from './identity';
 import type { ipTransactions } from './ip';
@@ -138,3 +139,30 @@ export const provenanceCommandRoles = {
  * data subject).
  */
 export const provenanceAuditorRoles: readonly Role[] = ['auditor'];
+
+type AuditTransactions = typeof auditTransactions;
+
+/** Names of the `audit` transactions that change the ledger. */
+export type AuditCommand = {
+  [Name in keyof AuditTransactions]: AuditTransactions[Name]['kind'] extends 'submit' ? Name : never;
+}[keyof AuditTransactions];
+
+/**
+ * The role a caller's certificate must carry for each `audit` command. An organisation's
+ * admin grants and revokes auditors' access to that organisation's records. The read
+ * log's head is anchored by the organisation's API server under its service identity
+ * (role `settlement`, the one role given to machines rather than people), never by a
+ * person, so nobody can anchor a log they edited by hand.
+ */
+export const auditCommandRoles = {
+  grantAuditAccess: ['admin'],
+  revokeAuditAccess: ['admin'],
+  anchorReadLog: ['settlement'],
+} as const satisfies Record<AuditCommand, readonly Role[]>;
+
+/**
+ * Roles whose reads of other people's records an audit grant must cover. Auditors appear
+ * in the reader lists above; each read they make there also needs a live grant from an
+ * organisation the record concerns (`requireAuditGrant`).
+ */
+export const auditGrantedRoles: readonly Role[] = ['auditor'];

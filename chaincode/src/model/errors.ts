@@ -59,6 +59,10 @@ export const refusalCatalogue = {
   NOT_CONTROLLER: 'forbidden',
   /** The personal data was erased under GDPR Art. 17; its receipt says when and why. */
   PERSONAL_DATA_ERASED: 'state',
+  /** An auditor read a record no live audit grant covers (organisation, record kind, record time). */
+  NO_AUDIT_GRANT: 'forbidden',
+  /** A read-log anchor would go back, or would give another head hash for a sequence already anchored. */
+  READ_LOG_ANCHOR_CONFLICT: 'conflict',
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof refusalCatalogue;

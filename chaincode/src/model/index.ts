@@ -2,6 +2,7 @@ export * from './access-roles';
 export * from './agreement';
 export * from './agreement-events';
 export * from './agreement-records';
+export * from './audit';
 export * from './canonical-json';
 export * from './common';
 export * from './credential';

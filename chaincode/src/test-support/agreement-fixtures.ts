@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { AgreementContract } from '../contracts/agreement-contract';
+import { AuditContract } from '../contracts/audit-contract';
 import { GovernanceContract } from '../contracts/governance-contract';
 import { ParameterContract } from '../contracts/parameter-contract';
 import { agreementTermsSha256, type AgreementTerms } from '../model/agreement';
 import type { MilestoneRecord } from '../model/agreement-records';
+import type { AuditRecordKind } from '../model/audit';
 import type { GovernanceAction } from '../model/governance';
 import type { ParameterName, ParameterValue } from '../model/parameter';
 import { InMemoryLedger, testIdentity, type TestIdentity } from './in-memory-ledger';
@@ -161,13 +163,32 @@ export class AgreementDriver {
   readonly contract = new AgreementContract();
   readonly parameters = new ParameterContract();
   readonly governance = new GovernanceContract();
+  readonly audit = new AuditContract();
   #requests = 0;
+  #auditGrants = 0;
 
   constructor(readonly ledger: InMemoryLedger = new InMemoryLedger()) {}
 
   nextRequestId(): string {
     this.#requests += 1;
     return `req-${String(this.#requests).padStart(6, '0')}`;
+  }
+
+  /**
+   * An admin of `by`'s organisation (ClientOrg's by default) lets every auditor of
+   * AuditOrg read its records of these kinds, of any date, for a year.
+   */
+  async grantAudit(kinds: readonly AuditRecordKind[], by: TestIdentity = admin): Promise<string> {
+    this.#auditGrants += 1;
+    const grantId = `AG-${String(this.#auditGrants)}`;
+    const expiresAt = new Date((this.ledger.nowSeconds + 365 * 24 * 3600) * 1000).toISOString();
+    await this.ledger.invoke(by, (ctx) =>
+      this.audit.grantAuditAccess(
+        ctx,
+        JSON.stringify({ grantId, auditor: { mspId: auditor.mspId }, kinds, expiresAt, purpose: 'annual audit' }),
+      ),
+    );
+    return grantId;
   }
 
   async setParameter(name: ParameterName, value: ParameterValue): Promise<void> {

@@ -183,6 +183,7 @@ describe('the web console in Chromium against the real network and API', () => {
 
       // An auditor reads the record's history and downloads a proof.
       const auditor = await api.person(`audra-${suffix}`, 'AuditOrg', 'auditor');
+      await api.grantAuditEverywhere(auditor.party);
       const auditorSide = await openPage(browser);
       try {
         await signIn(auditorSide.page, api.url, auditor.party.userId, password(auditor.party.userId));

@@ -126,6 +126,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const client = await api.person(`proof-client-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`proof-talent-${suffix}`, 'TalentOrg', 'freelancer');
     const auditor = await api.person(`proof-auditor-${suffix}`, 'AuditOrg', 'auditor');
+    await api.grantAuditEverywhere(auditor.party);
     const agreementId = `PROOF-${suffix}`;
     const drafted = await api.call('POST', '/v1/agreements', client.token, {
       agreementId,

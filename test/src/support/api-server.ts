@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
 import { startApiServer, type RunningServer } from '@gigledger/api/server';
-import type { ArbitratorRecord } from '@gigledger/chaincode/model';
+import { auditRecordKinds, type ArbitratorRecord } from '@gigledger/chaincode/model';
 import { arbitratorRosterActions, freeLoopbackPort, type NetworkConfig } from '@gigledger/network';
 import {
   startSandboxProvider,
@@ -37,6 +37,11 @@ export interface E2eApi {
    * by the governors) issues each a KYC credential.
    */
   grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
+  /**
+   * Lets an auditor read every kind of record of every member organisation for an hour:
+   * each organisation's administrator grants it over REST (`POST /v1/audit/grants`).
+   */
+  grantAuditEverywhere(auditor: { mspId: string; userId: string }): Promise<void>;
   /** Bearer tokens of one governor per organisation, created once per server. */
   governors(): Promise<string[]>;
   /**
@@ -184,6 +189,18 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
         });
         if (issued.status !== 201)
           throw new Error(`issuing KYC to ${subject.userId} failed: ${JSON.stringify(issued.body)}`);
+      }
+    },
+    async grantAuditEverywhere(auditor) {
+      for (const org of ['ClientOrg', 'TalentOrg', 'AuditOrg']) {
+        const granted = await call('POST', '/v1/audit/grants', await api.adminToken(org), {
+          grantId: `AG-${org}-${randomBytes(4).toString('hex')}`,
+          auditor,
+          kinds: [...auditRecordKinds],
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          purpose: 'end-to-end suite',
+        });
+        if (granted.status !== 201) throw new Error(`${org} granting audit access failed: ${JSON.stringify(granted.body)}`);
       }
     },
     async graphql<T>(query: string, as: string | { apiKey: string }, variables: Record<string, unknown> = {}) {

@@ -9,7 +9,7 @@ import {
   toolchainDir,
   type NetworkConfig,
 } from '@gigledger/network';
-import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
+import type { AuditRecordKind, GovernanceAction, Role } from '@gigledger/chaincode/model';
 import { e2eConfig } from './e2e-environment.js';
 
 /** What an e2e suite works with: the network, its gateway connections and each organisation's CA. */
@@ -51,6 +51,30 @@ export async function grantKycTo(
   people: readonly { mspId: string; userId: string }[],
 ): Promise<void> {
   await grantKyc(await context.governors(), await context.enroll('AuditOrg', 'issuer', 'kyc-office'), people);
+}
+
+/**
+ * Lets `auditor` read the records of `orgName` of these kinds for an hour: an admin of
+ * that organisation grants it, as auditors read nothing without a grant.
+ */
+export async function grantAuditTo(
+  context: E2eContext,
+  orgName: string,
+  auditor: LedgerSession,
+  kinds: readonly AuditRecordKind[],
+): Promise<void> {
+  const admin = await context.enroll(orgName, 'admin', 'audit-ops');
+  try {
+    await admin.audit.grantAuditAccess({
+      grantId: `AG-${randomBytes(6).toString('hex')}`,
+      auditor: partyOf(auditor),
+      kinds: [...kinds],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      purpose: 'end-to-end suite',
+    });
+  } finally {
+    admin.close();
+  }
 }
 
 /** The party a session acts as: its MSP id and the `userId` its certificate carries. */

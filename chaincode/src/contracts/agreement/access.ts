@@ -1,9 +1,12 @@
+import type { Context } from 'fabric-contract-api';
 import type { AgreementRecord, PartySide } from '../../model/agreement-records';
+import type { AuditedRecord } from '../../model/audit';
 import type { Party } from '../../model/party';
 import { agreementReaderRoles } from '../../model/access-roles';
 import type { Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
+import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, and the
@@ -103,12 +106,34 @@ export function requireArbitrator(caller: Caller, agreement: AgreementRecord, ac
   return { mspId: caller.mspId, userId };
 }
 
+/** The agreement as an audit grant sees it: it concerns both parties' organisations and dates from its creation. */
+export function auditedAgreement(agreement: AgreementRecord): AuditedRecord {
+  return {
+    kind: 'agreement',
+    organisations: [...new Set([agreement.client.mspId, agreement.freelancer.mspId])],
+    at: agreement.createdAt,
+  };
+}
+
+function namedParties(agreement: AgreementRecord): Party[] {
+  return [agreement.client, agreement.freelancer, ...(agreement.evaluator ? [agreement.evaluator] : [])];
+}
+
+/** Whether an auditor's grants let them read the agreement (always true for other roles); lists drop the rest. */
+export function auditGrantCoversAgreement(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<boolean> {
+  return auditGrantAllows(ctx, caller, auditedAgreement(agreement), namedParties(agreement));
+}
+
 /**
  * Parties, the evaluator and overseeing roles may read an agreement; other clients and
  * freelancers on the channel may not browse each other's work, nor learn that it exists.
+ * An auditor also needs a live grant from the client's or the freelancer's organisation
+ * naming agreements and a time range holding the agreement's creation.
  *
- * @throws RefusalError NOT_FOUND, worded as for a missing agreement, otherwise.
+ * @throws RefusalError NOT_FOUND, worded as for a missing agreement, unless the caller's
+ *   role or part lets them read it; NO_AUDIT_GRANT when an auditor's grants do not cover it.
  */
-export function requireReader(caller: Caller, agreement: AgreementRecord): void {
+export async function requireReader(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<void> {
   requireVisible(caller, agreement);
+  await requireAuditGrant(ctx, caller, auditedAgreement(agreement), namedParties(agreement));
 }

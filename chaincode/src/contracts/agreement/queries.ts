@@ -22,7 +22,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
-import { requireReader, requireVisible } from './access';
+import { auditGrantCoversAgreement, requireReader, requireVisible } from './access';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
@@ -67,7 +67,7 @@ async function historyOf(ctx: Context, key: string): Promise<Modification[]> {
  */
 export async function getAgreement(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementView> {
   const agreement = await requireAgreement(ctx, agreementId);
-  requireReader(caller, agreement);
+  await requireReader(ctx, caller, agreement);
   const milestones = await readMilestones(ctx, agreement);
   const history = (await historyOf(ctx, agreementKey(ctx, agreementId))).map((modification) => {
     const status = modification.isDelete ? undefined : decodeRecord(agreementRecordSchema, modification.value).status;
@@ -88,7 +88,7 @@ export async function getAgreement(ctx: Context, caller: Caller, agreementId: st
 
 /**
  * Agreements in which a party plays a role. A person may list their own; auditors and
- * admins may list anyone's.
+ * admins may list anyone's, auditors seeing only the agreements their grants cover.
  *
  * @throws RefusalError FORBIDDEN for anyone else.
  */
@@ -105,8 +105,10 @@ export async function listAgreementsByParty(
   }
   const entries = await readPartyIndex(ctx, request, request.role);
   const listed: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
-  for (const entry of entries)
-    listed.push({ role: entry.role, agreement: await requireAgreement(ctx, entry.agreementId) });
+  for (const entry of entries) {
+    const agreement = await requireAgreement(ctx, entry.agreementId);
+    if (await auditGrantCoversAgreement(ctx, caller, agreement)) listed.push({ role: entry.role, agreement });
+  }
   return listed;
 }
 
@@ -121,7 +123,7 @@ export async function getMilestoneHistory(
   request: { agreementId: string; milestoneId: string },
 ): Promise<MilestoneHistoryEntry[]> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement);
+  await requireReader(ctx, caller, agreement);
   await requireMilestone(ctx, agreement, request.milestoneId);
   const history = await historyOf(ctx, milestoneKey(ctx, request.agreementId, request.milestoneId));
   return history.map((modification) => ({
@@ -143,7 +145,7 @@ export async function listTasks(
   request: { agreementId: string; milestoneId: string },
 ): Promise<TaskRecord[]> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement);
+  await requireReader(ctx, caller, agreement);
   const milestone = await requireMilestone(ctx, agreement, request.milestoneId);
   return readTasks(ctx, milestone);
 }
@@ -202,7 +204,7 @@ export async function verifyTerms(
   request: { agreementId: string; terms: AgreementTerms },
 ): Promise<TermsVerification> {
   const agreement = await requireAgreement(ctx, request.agreementId);
-  requireReader(caller, agreement);
+  await requireReader(ctx, caller, agreement);
   const documentSha256 = agreementTermsSha256(request.terms);
   const collectionHash = await ctx.stub.getPrivateDataHash(
     agreementTermsCollection,

@@ -22,7 +22,9 @@ import {
   readIssuerVersions,
   readSecrets,
   requireCredential,
+  requireReadableCredential,
   requireVisibleCredential,
+  auditGrantCoversCredential,
 } from './store';
 
 /**
@@ -37,6 +39,19 @@ function requireOwnerOrOverseer(caller: Caller, owners: readonly Party[], action
     'FORBIDDEN',
     `only ${named}, or ${credentialReaderRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
   );
+}
+
+/** An auditor's list keeps only the credentials their grants cover; other callers' lists are unchanged. */
+async function coveredForAuditor(
+  ctx: Context,
+  caller: Caller,
+  credentials: CredentialRecord[],
+): Promise<CredentialRecord[]> {
+  const covered: CredentialRecord[] = [];
+  for (const credential of credentials) {
+    if (await auditGrantCoversCredential(ctx, caller, credential)) covered.push(credential);
+  }
+  return covered;
 }
 
 function matches(
@@ -57,7 +72,7 @@ function matches(
  */
 export async function getCredential(ctx: Context, caller: Caller, credentialId: string): Promise<CredentialRecord> {
   const credential = await requireCredential(ctx, credentialId);
-  requireVisibleCredential(caller, credential);
+  await requireReadableCredential(ctx, caller, credential);
   return credential;
 }
 
@@ -106,7 +121,11 @@ export async function listCredentialsBySubject(
 ): Promise<CredentialRecord[]> {
   const subject = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [subject], `list the credentials of ${describeParty(subject)}`);
-  return (await readCredentialsOfSubject(ctx, subject)).filter((credential) => matches(credential, request));
+  return coveredForAuditor(
+    ctx,
+    caller,
+    (await readCredentialsOfSubject(ctx, subject)).filter((credential) => matches(credential, request)),
+  );
 }
 
 /**
@@ -121,8 +140,10 @@ export async function listCredentialsByIssuer(
 ): Promise<CredentialRecord[]> {
   const issuer = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [issuer], `list the credentials issued by ${describeParty(issuer)}`);
-  return (await readCredentialsOfIssuer(ctx, issuer, request.type)).filter((credential) =>
-    matches(credential, request),
+  return coveredForAuditor(
+    ctx,
+    caller,
+    (await readCredentialsOfIssuer(ctx, issuer, request.type)).filter((credential) => matches(credential, request)),
   );
 }
 

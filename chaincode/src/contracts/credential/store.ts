@@ -18,6 +18,8 @@ import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
 import { isParty } from '../../ledger/caller';
+import type { AuditedRecord } from '../../model/audit';
+import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the
@@ -132,6 +134,39 @@ export function canReadCredential(caller: Caller, credential: CredentialRecord):
  */
 export function requireVisibleCredential(caller: Caller, credential: CredentialRecord): void {
   if (!canReadCredential(caller, credential)) refuseCredentialAsMissing(credential.credentialId);
+}
+
+/** The credential as an audit grant sees it: it concerns its subject's and its issuer's organisations, dated at issue. */
+export function auditedCredential(credential: CredentialRecord): AuditedRecord {
+  return {
+    kind: 'credential',
+    organisations: [...new Set([credential.subject.mspId, credential.issuer.mspId])],
+    at: credential.issuedAt,
+  };
+}
+
+/** Whether an auditor's grants let them read the credential (always true for other roles); lists drop the rest. */
+export function auditGrantCoversCredential(
+  ctx: Context,
+  caller: Caller,
+  credential: CredentialRecord,
+): Promise<boolean> {
+  return auditGrantAllows(ctx, caller, auditedCredential(credential), [credential.subject, credential.issuer]);
+}
+
+/**
+ * {@link requireVisibleCredential}, and for an auditor a live grant from the subject's or
+ * the issuer's organisation naming credentials and a time range holding the issue.
+ *
+ * @throws RefusalError NOT_FOUND as there; NO_AUDIT_GRANT when an auditor's grants do not cover it.
+ */
+export async function requireReadableCredential(
+  ctx: Context,
+  caller: Caller,
+  credential: CredentialRecord,
+): Promise<void> {
+  requireVisibleCredential(caller, credential);
+  await requireAuditGrant(ctx, caller, auditedCredential(credential), [credential.subject, credential.issuer]);
 }
 
 export async function credentialExists(ctx: Context, credentialId: string): Promise<boolean> {

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { auditGrantIdSchema, type AuditGrantRecord } from '@gigledger/chaincode/model';
+import type { LedgerClient } from '@gigledger/gateway';
+import type { Db } from '../db/database.js';
+import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { parseInput } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import {
+  AuditService,
+  grantAuditAccessBodySchema,
+  readLogQuerySchema,
+  revokeAuditAccessBodySchema,
+  type ReadLogAnchoring,
+} from './audit-routes.js';
+
+const grantArgs = z.strictObject({ grantId: auditGrantIdSchema });
+
+function payload(submitted: { transactionId: string; blockNumber: bigint; result: AuditGrantRecord }) {
+  return {
+    transactionId: submitted.transactionId,
+    blockNumber: submitted.blockNumber.toString(),
+    grant: submitted.result,
+  };
+}
+
+/**
+ * Auditor access over GraphQL: grants given (admins) or held (auditors), an auditor's
+ * scope, the commands to grant and revoke, and the log of reads concerning the caller's
+ * organisation for its admins. The same rules as REST; the chaincode decides.
+ */
+export function auditSchema(deps: {
+  ledger: LedgerAccess;
+  db: Db;
+  serviceLedger: LedgerClient;
+  readLogAnchoring?: ReadLogAnchoring;
+}): SchemaModule {
+  const service = new AuditService(deps);
+  const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'audit:read'));
+  const writer = (context: GraphqlContext) => service.client(resolverRequester(context, 'audit:write'));
+  return {
+    typeDefs: /* GraphQL */ `
+      "A kind of record an audit grant names."
+      enum AuditRecordKind {
+        agreement
+        credential
+        reputation
+        ip
+        licensing
+        provenance
+        governance
+        settlement
+        transaction
+      }
+
+      "Who a grant lets read: one auditor, or (userId null) every auditor of the organisation."
+      type AuditorRef {
+        mspId: String!
+        userId: String
+      }
+
+      type AuditGrantRevocation {
+        by: Actor!
+        reason: String!
+        at: String!
+        txId: String!
+      }
+
+      type AuditGrant {
+        grantId: ID!
+        "The organisation whose records the grant opens: the grantor's."
+        organisation: String!
+        auditor: AuditorRef!
+        kinds: [AuditRecordKind!]!
+        "Records dated at or after this instant (their creation or issue)."
+        from: String
+        "Records dated before this instant."
+        to: String
+        expiresAt: String!
+        purpose: String!
+        grantedBy: Actor!
+        grantedAt: String!
+        txId: String!
+        status: String!
+        revocation: AuditGrantRevocation
+      }
+
+      "An auditor's live grants and what they open together."
+      type AuditScope {
+        asOf: String!
+        grants: [AuditGrant!]!
+        organisations: [String!]!
+        kinds: [AuditRecordKind!]!
+        from: String
+        to: String
+      }
+
+      type ReadLogPrincipal {
+        kind: String!
+        id: String!
+        userId: String!
+        mspId: String!
+        role: String!
+      }
+
+      "One read by an auditor or HR system, and its link in the hash chain."
+      type ReadLogEntry {
+        seq: Int!
+        at: String!
+        principal: ReadLogPrincipal!
+        operation: String!
+        argumentsSha256: String!
+        kinds: [AuditRecordKind!]!
+        organisations: [String!]!
+        resultCount: Int!
+        status: Int!
+        grants: [String!]!
+        prevHash: String!
+        hash: String!
+      }
+
+      type ReadLogPage {
+        entries: [ReadLogEntry!]!
+        "Pass as after for the next page; null on the last page."
+        nextAfter: Int
+      }
+
+      type AuditGrantPayload implements CommandPayload {
+        "Grants are keyed by grant id, so they carry no request id."
+        requestId: String
+        transactionId: String!
+        blockNumber: String!
+        grant: AuditGrant!
+      }
+
+      input AuditorInput {
+        mspId: String!
+        userId: String
+      }
+
+      input GrantAuditAccessInput {
+        grantId: ID!
+        auditor: AuditorInput!
+        kinds: [AuditRecordKind!]!
+        from: String
+        to: String
+        expiresAt: String!
+        purpose: String!
+      }
+
+      extend type Query {
+        "An admin's grants given by their organisation, or an auditor's grants held."
+        auditGrants: [AuditGrant!]!
+        "The calling auditor's live grants and their union."
+        auditScope: AuditScope!
+        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first."
+        readLog(after: Int, first: Int): ReadLogPage!
+      }
+
+      extend type Mutation {
+        "Role admin: let an auditor read the caller's organisation's records of these kinds."
+        grantAuditAccess(input: GrantAuditAccessInput!): AuditGrantPayload!
+        "Role admin of the granting organisation."
+        revokeAuditAccess(grantId: ID!, reason: String!): AuditGrantPayload!
+      }
+    `,
+    resolvers: {
+      Query: {
+        auditGrants: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).listAuditGrants()),
+        auditScope: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => (await reader(context)).getAuditScope()),
+        readLog: (_parent: unknown, args: { after?: number | null; first?: number | null }, context: GraphqlContext) =>
+          resolveWith(context, () => {
+            const requester = resolverRequester(context, 'admin');
+            const query = parseInput(
+              readLogQuerySchema,
+              {
+                ...(args.after == null ? {} : { after: args.after }),
+                ...(args.first == null ? {} : { limit: args.first }),
+              },
+              'args',
+            );
+            return service.readLogPage(requester, query.after, query.limit);
+          }),
+      },
+      Mutation: {
+        grantAuditAccess: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            // GraphQL gives absent optional fields as null; the chaincode's schema wants them left out.
+            const input = Object.fromEntries(Object.entries(args.input).filter(([, value]) => value != null));
+            if (typeof input.auditor === 'object' && input.auditor !== null) {
+              input.auditor = Object.fromEntries(Object.entries(input.auditor).filter(([, value]) => value != null));
+            }
+            const request = parseInput(grantAuditAccessBodySchema, input, 'input');
+            const client = await writer(context);
+            return payload(await fieldsUnder('input', () => client.grantAuditAccess(request)));
+          }),
+        revokeAuditAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
+            const body = parseInput(revokeAuditAccessBodySchema, { reason: args.reason }, 'input');
+            const client = await writer(context);
+            return payload(await fieldsUnder('input', () => client.revokeAuditAccess({ grantId, ...body })));
+          }),
+      },
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
+import { AgreementKit } from '../test-support/agreement-test-kit.js';
+import type { Person, TestServer } from '../test-support/test-server.js';
+
+interface ReadLogPage {
+  entries: {
+    seq: number;
+    principal: { id: string; mspId: string; role: string };
+    operation: string;
+    kinds: string[];
+    organisations: string[];
+    resultCount: number;
+    status: number;
+    grants: string[];
+    prevHash: string;
+    hash: string;
+  }[];
+  nextAfter?: number;
+}
+
+describe('auditor access over HTTP', () => {
+  let server: TestServer;
+  let kit: AgreementKit;
+  let clientAdmin: Person;
+  let talentAdmin: Person;
+  let auditor: Person;
+  let hr: Person;
+  let agreementId: string;
+
+  beforeAll(async () => {
+    kit = await AgreementKit.start();
+    server = kit.server;
+    clientAdmin = await server.person('client-ops', 'ClientOrg', 'admin');
+    talentAdmin = await server.person('talent-ops', 'TalentOrg', 'admin');
+    // Not the kit's auditor, who holds grants everywhere.
+    auditor = await server.person('audra', 'AuditOrg', 'auditor');
+    hr = await server.person('hr-sync', 'AuditOrg', 'hr');
+    agreementId = (await kit.active()).agreementId;
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const grant = (body: Record<string, unknown>, as: Person = clientAdmin) =>
+    server.request('POST', '/v1/audit/grants', {
+      token: as.token,
+      body: {
+        auditor: { mspId: 'AuditOrgMSP', userId: 'audra' },
+        kinds: ['agreement'],
+        expiresAt: kit.daysAhead(30),
+        purpose: 'statutory audit 2026',
+        ...body,
+      },
+    });
+  const readLog = (as: Person, query = '') =>
+    server
+      .request('GET', `/v1/audit/read-log${query}`, { token: as.token })
+      .then((answer) => answer.body as ReadLogPage);
+
+  it('refuses an auditor read without a grant with 403 NO_AUDIT_GRANT, and logs the refusal', async () => {
+    const answer = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+    expect((answer.body as { message: string }).message).toMatch(
+      /read agreement records of ClientOrgMSP or TalentOrgMSP/,
+    );
+    const [last] = (await readLog(talentAdmin)).entries.slice(-1);
+    // A refusal names no organisation from its answer, so it is logged for nobody's admin to read: the auditor's own org sees nothing either.
+    expect(last).toBeUndefined();
+  });
+
+  it('lets an admin grant access, then logs the auditor reads with the grant for the organisations concerned', async () => {
+    const granted = await grant({ grantId: 'AG-http-1' });
+    expect(granted.status).toBe(201);
+    expect(granted.headers.get('location')).toBe('/v1/audit/grants/AG-http-1');
+    expect((granted.body as { result: AuditGrantRecord }).result).toMatchObject({
+      organisation: 'ClientOrgMSP',
+      status: 'active',
+    });
+
+    const read = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
+    expect(read.status).toBe(200);
+    const page = await readLog(clientAdmin);
+    const entry = page.entries.at(-1);
+    expect(entry).toMatchObject({
+      principal: { id: 'audra', mspId: 'AuditOrgMSP', role: 'auditor' },
+      operation: 'GET /v1/agreements/:agreementId',
+      kinds: ['agreement'],
+      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+      resultCount: 1,
+      status: 200,
+      grants: ['AG-http-1'],
+    });
+    // The other party's organisation reads the same entry; an organisation not concerned does not.
+    expect((await readLog(talentAdmin)).entries.map((row) => row.seq)).toContain(entry?.seq);
+  });
+
+  it('logs GraphQL queries by HR systems through the same log', async () => {
+    const before = (await readLog(talentAdmin)).entries.length;
+    const answer = await server.request('POST', '/graphql', {
+      token: hr.token,
+      body: { query: `query { agreement(id: "${agreementId}") { agreementId } }` },
+    });
+    expect(answer.status).toBe(200);
+    const entries = (await readLog(talentAdmin)).entries;
+    expect(entries.length).toBe(before + 1);
+    expect(entries.at(-1)).toMatchObject({
+      principal: { role: 'hr' },
+      operation: 'graphql query agreement',
+      kinds: ['agreement'],
+      grants: [],
+    });
+  });
+
+  it('pages the log and keeps it chained', async () => {
+    const all = (await readLog(clientAdmin, '?limit=500')).entries;
+    const first = await readLog(clientAdmin, '?limit=1');
+    expect(first.entries.length).toBe(1);
+    expect(first.nextAfter).toBe(first.entries[0]?.seq);
+    const rest = await readLog(clientAdmin, `?after=${String(first.nextAfter)}&limit=500`);
+    expect([...first.entries, ...rest.entries]).toEqual(all);
+    expect(rest.nextAfter).toBeUndefined();
+    for (let i = 1; i < all.length; i += 1) {
+      if (all[i]!.seq === all[i - 1]!.seq + 1) expect(all[i]!.prevHash).toBe(all[i - 1]!.hash);
+    }
+    const refused = await server.request('GET', '/v1/audit/read-log?limit=0', { token: clientAdmin.token });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ field: 'query.limit' });
+    expect((await server.request('GET', '/v1/audit/read-log', { token: auditor.token })).status).toBe(403);
+  });
+
+  it('shows grants to their admins and auditors, gives the auditor a scope, and revokes', async () => {
+    const listed = await server.request('GET', '/v1/audit/grants', { token: auditor.token });
+    expect((listed.body as AuditGrantRecord[]).map((entry) => entry.grantId)).toEqual(['AG-http-1']);
+    const talentGrants = (await server.request('GET', '/v1/audit/grants', { token: talentAdmin.token }))
+      .body as AuditGrantRecord[];
+    expect(talentGrants.every((entry) => entry.organisation === 'TalentOrgMSP')).toBe(true);
+    expect(talentGrants.map((entry) => entry.grantId)).not.toContain('AG-http-1');
+    const scope = (await server.request('GET', '/v1/audit/scope', { token: auditor.token })).body as AuditScope;
+    expect(scope).toMatchObject({ organisations: ['ClientOrgMSP'], kinds: ['agreement'] });
+
+    const revoked = await server.request('POST', '/v1/audit/grants/AG-http-1/revocation', {
+      token: clientAdmin.token,
+      body: { reason: 'engagement ended' },
+    });
+    expect(revoked.status).toBe(200);
+    const after = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
+    expect(after.status).toBe(403);
+    expect(after.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+  });
+
+  it('grants, lists and pages the read log over GraphQL too', async () => {
+    const gql = (as: Person, query: string, variables: Record<string, unknown> = {}) =>
+      server
+        .request('POST', '/graphql', { token: as.token, body: { query, variables } })
+        .then(
+          (answer) => answer.body as { data?: Record<string, unknown>; errors?: { extensions: { code: string } }[] },
+        );
+    const granted = await gql(
+      talentAdmin,
+      `mutation ($input: GrantAuditAccessInput!) { grantAuditAccess(input: $input) { transactionId grant { grantId organisation kinds from } } }`,
+      {
+        input: {
+          grantId: 'AG-gql-1',
+          auditor: { mspId: 'AuditOrgMSP', userId: 'audra' },
+          kinds: ['agreement', 'credential'],
+          expiresAt: kit.daysAhead(10),
+          purpose: 'GraphQL grant',
+        },
+      },
+    );
+    expect(granted.data?.grantAuditAccess).toMatchObject({
+      grant: { grantId: 'AG-gql-1', organisation: 'TalentOrgMSP', kinds: ['agreement', 'credential'], from: null },
+    });
+    const scope = await gql(auditor, '{ auditScope { organisations kinds grants { grantId } } }');
+    expect(scope.data?.auditScope).toEqual({
+      organisations: ['TalentOrgMSP'],
+      kinds: ['agreement', 'credential'],
+      grants: [{ grantId: 'AG-gql-1' }],
+    });
+    const page = await gql(talentAdmin, '{ readLog(first: 50) { entries { seq operation grants } nextAfter } }');
+    const entries = (page.data?.readLog as { entries: { operation: string; grants: string[] }[] }).entries;
+    expect(entries.map((entry) => entry.operation)).toContain('GET /v1/agreements/:agreementId');
+    expect((await gql(auditor, '{ readLog { nextAfter } }')).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const revoked = await gql(
+      talentAdmin,
+      'mutation { revokeAuditAccess(grantId: "AG-gql-1", reason: "done") { grant { status } } }',
+    );
+    expect(revoked.data?.revokeAuditAccess).toEqual({ grant: { status: 'revoked' } });
+  });
+
+  it('refuses bad grants with 422 naming the field, and other roles with 403', async () => {
+    const bad = await grant({ grantId: 'AG-http-2', kinds: ['payroll'] });
+    expect(bad.status).toBe(422);
+    expect(bad.body).toMatchObject({ field: 'body.kinds.0' });
+    const past = await grant({ grantId: 'AG-http-3', expiresAt: '2020-01-01T00:00:00.000Z' });
+    expect(past.status).toBe(422);
+    expect(past.body).toMatchObject({ field: 'body.expiresAt' });
+    expect((await grant({ grantId: 'AG-http-4' }, auditor)).status).toBe(403);
+  });
+});

@@ -1,0 +1,251 @@
+import { z } from 'zod';
+import {
+  auditGrantIdSchema,
+  auditGrantRecordSchema,
+  auditRecordKindSchema,
+  auditScopeSchema,
+  canonicalInput,
+  grantAuditAccessRequestSchema,
+  readLogAnchorSchema,
+  reasonSchema,
+} from '@gigledger/chaincode/model';
+import type { LedgerClient } from '@gigledger/gateway';
+import type { Db } from '../db/database.js';
+import { ApiError } from '../errors/api-error.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
+import { route, type RouteSpec } from '../http/route.js';
+import { routeRequester } from '../http/route-requester.js';
+import { committed, committedSchema } from '../ledger/committed.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { Requester } from '../ledger/requester.js';
+import { ReadLog, type ReadLogRow } from './read-log.js';
+import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
+
+const tag = 'audit';
+const grantsPath = '/v1/audit/grants';
+const grantParams = z.strictObject({ grantId: auditGrantIdSchema });
+const noQuery = z.strictObject({});
+
+/** Grant ids are chosen by the granting admin, so repeating a grant is refused by id rather than keyed by a header. */
+export const grantAuditAccessBodySchema = canonicalInput(grantAuditAccessRequestSchema);
+export const revokeAuditAccessBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+
+export const readLogEntrySchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  principal: z.object({ kind: z.string(), id: z.string(), userId: z.string(), mspId: z.string(), role: z.string() }),
+  operation: z.string(),
+  argumentsSha256: z.string(),
+  kinds: z.array(auditRecordKindSchema),
+  organisations: z.array(z.string()),
+  resultCount: z.number().int(),
+  status: z.number().int(),
+  grants: z.array(z.string()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export const readLogPageSchema = z.object({
+  entries: z.array(readLogEntrySchema),
+  /** Pass as `after` for the next page; absent on the last page. */
+  nextAfter: z.number().int().optional(),
+});
+export const readLogQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const readLogVerificationSchema = z.object({
+  ok: z.boolean(),
+  rows: z.number().int(),
+  headHash: z.string(),
+  anchorsChecked: z.number().int(),
+  latestAnchor: z.object({ sequence: z.number().int(), headHash: z.string(), txId: z.string() }).optional(),
+  firstBadRow: z.object({ seq: z.number().int(), reason: z.string() }).optional(),
+});
+
+/** How this server anchors its read log: the anchorer (service identity) and the organisation the anchors are under. */
+export interface ReadLogAnchoring {
+  readonly anchorer: ReadLogAnchorer;
+  readonly mspId: string;
+}
+
+/** Audit grants as the caller, and the read log as the organisation's admins see it. */
+export class AuditService {
+  readonly #readLog: ReadLog;
+
+  constructor(
+    private readonly deps: {
+      ledger: LedgerAccess;
+      db: Db;
+      serviceLedger: LedgerClient;
+      readLogAnchoring?: ReadLogAnchoring;
+    },
+  ) {
+    this.#readLog = new ReadLog(deps.db);
+  }
+
+  async client(as: Requester) {
+    return (await this.deps.ledger.clientFor(as.principal, as.log)).audit;
+  }
+
+  /** Entries of the read log concerning the caller's organisation, oldest first. */
+  async readLogPage(
+    as: Requester,
+    after: number,
+    limit: number,
+  ): Promise<{ entries: ReadLogRow[]; nextAfter?: number }> {
+    const entries = await this.#readLog.concerning(as.principal.mspId, after, limit + 1);
+    const page = entries.slice(0, limit);
+    const last = page.at(-1);
+    return entries.length > limit && last !== undefined ? { entries: page, nextAfter: last.seq } : { entries: page };
+  }
+
+  #anchoring(): ReadLogAnchoring {
+    if (this.deps.readLogAnchoring === undefined) {
+      throw new ApiError(
+        503,
+        'READ_LOG_ANCHORING_UNAVAILABLE',
+        'this server has no identity to anchor its read log with',
+      );
+    }
+    return this.deps.readLogAnchoring;
+  }
+
+  verify() {
+    return verifyReadLog(this.#readLog, this.deps.serviceLedger, this.#anchoring().mspId);
+  }
+
+  anchorNow() {
+    return this.#anchoring().anchorer.anchorNow();
+  }
+}
+
+/**
+ * Auditor access over REST. An organisation's admin grants an auditor read access to
+ * the organisation's records (kinds, record time range, expiry) and revokes it; admins
+ * and auditors list the grants they gave or hold; an auditor reads their scope. The
+ * organisation's admins read the log of reads concerning it, verify the log against its
+ * anchors on the ledger, and anchor it on demand.
+ */
+export function auditRoutes(deps: {
+  ledger: LedgerAccess;
+  db: Db;
+  serviceLedger: LedgerClient;
+  readLogAnchoring?: ReadLogAnchoring;
+}): RouteSpec[] {
+  const service = new AuditService(deps);
+  return [
+    route({
+      method: 'post',
+      path: grantsPath,
+      operationId: 'grantAuditAccess',
+      summary:
+        "Let an auditor (a person, or every auditor of an organisation) read the caller's organisation's records of the named kinds, dated within from/to, until expiresAt (role admin)",
+      tag,
+      access: 'audit:write',
+      body: grantAuditAccessBodySchema,
+      response: committedSchema(auditGrantRecordSchema),
+      status: 201,
+      errors: [409, 503, 504],
+      handler: async ({ body, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const submitted = await fieldsUnder('body', () => client.grantAuditAccess(body));
+        setHeader('Location', `${grantsPath}/${encodeURIComponent(body.grantId)}`);
+        return committed(submitted, undefined);
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${grantsPath}/:grantId/revocation`,
+      operationId: 'revokeAuditAccess',
+      summary: "End an audit grant the caller's organisation gave (role admin); reads under it stop at once",
+      tag,
+      access: 'audit:write',
+      params: grantParams,
+      body: revokeAuditAccessBodySchema,
+      response: committedSchema(auditGrantRecordSchema),
+      errors: [404, 409, 503, 504],
+      handler: async ({ params, body, principal, log }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        return committed(await fieldsUnder('body', () => client.revokeAuditAccess({ ...params, ...body })), undefined);
+      },
+    }),
+    route({
+      method: 'get',
+      path: grantsPath,
+      operationId: 'listAuditGrants',
+      summary: "An admin's grants given by their organisation, or an auditor's grants received, live or not",
+      tag,
+      access: 'audit:read',
+      query: noQuery,
+      response: z.array(auditGrantRecordSchema),
+      errors: [503],
+      handler: async ({ principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).listAuditGrants(),
+    }),
+    route({
+      method: 'get',
+      path: `${grantsPath}/:grantId`,
+      operationId: 'getAuditGrant',
+      summary: 'One audit grant, for an admin of the granting organisation or an auditor it names',
+      tag,
+      access: 'audit:read',
+      params: grantParams,
+      query: noQuery,
+      response: auditGrantRecordSchema,
+      errors: [404, 503],
+      handler: async ({ params, principal, log }) =>
+        (await service.client(routeRequester({ principal, log }))).getAuditGrant(params),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/audit/scope',
+      operationId: 'getAuditScope',
+      summary:
+        "The calling auditor's live grants and what they open together (organisations, kinds, record time range)",
+      tag,
+      access: 'audit:read',
+      query: noQuery,
+      response: auditScopeSchema,
+      errors: [503],
+      handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).getAuditScope(),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/audit/read-log',
+      operationId: 'listReadLog',
+      summary:
+        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first, with the grants they were made under and their place in the hash chain",
+      tag,
+      access: 'admin',
+      query: readLogQuerySchema,
+      response: readLogPageSchema,
+      handler: ({ query, principal, log }) =>
+        service.readLogPage(routeRequester({ principal, log }), query.after, query.limit),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/audit/read-log/verification',
+      operationId: 'verifyReadLog',
+      summary:
+        "Recompute the read log's hash chain and compare it with its anchors on the ledger, naming the first row at fault (role admin)",
+      tag,
+      access: 'admin',
+      query: noQuery,
+      response: readLogVerificationSchema,
+      errors: [503],
+      handler: () => service.verify(),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/audit/read-log/anchors',
+      operationId: 'anchorReadLog',
+      summary:
+        "Anchor the read log's current head on the ledger now (role admin); answers the anchor, or null when already anchored",
+      tag,
+      access: 'admin',
+      response: readLogAnchorSchema.nullable(),
+      errors: [409, 503, 504],
+      handler: async () => (await service.anchorNow()) ?? null,
+    }),
+  ];
+}

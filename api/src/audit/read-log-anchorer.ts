@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { ReadLogAnchor } from '@gigledger/chaincode/model';
+import type { LedgerClient } from '@gigledger/gateway';
+import type { ReadLog, ReadLogVerification } from './read-log.js';
+
+/**
+ * Submits the read log's head to the ledger (`audit:anchorReadLog`) under the server's
+ * service identity, every `intervalMs` when the log grew, and on demand. Once a head is
+ * on the ledger, no row up to it can be edited or deleted without `verify` naming it.
+ */
+export class ReadLogAnchorer {
+  readonly #readLog: ReadLog;
+  readonly #ledger: LedgerClient;
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastSequence = -1;
+  #running: Promise<ReadLogAnchor | undefined> | undefined;
+
+  /**
+   * @param ledger signed by the organisation's service identity.
+   * @param intervalMs 0 anchors only on demand.
+   */
+  constructor(deps: { readLog: ReadLog; ledger: LedgerClient; log: Logger; intervalMs: number }) {
+    this.#readLog = deps.readLog;
+    this.#ledger = deps.ledger;
+    this.#log = deps.log.child({ component: 'read-log-anchorer' });
+    this.#intervalMs = deps.intervalMs;
+  }
+
+  start(): void {
+    if (this.#intervalMs === 0 || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.anchorNow().catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'anchoring the read log failed; the next interval tries again');
+      });
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Anchors the current head unless it is already anchored; one anchoring at a time.
+   * Answers the committed anchor, or undefined when the log is empty or unchanged.
+   *
+   * @throws LedgerError when the transaction is refused or not committed.
+   */
+  anchorNow(): Promise<ReadLogAnchor | undefined> {
+    this.#running ??= this.#anchor().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #anchor(): Promise<ReadLogAnchor | undefined> {
+    const head = await this.#readLog.head();
+    if (head.sequence === 0 || head.sequence === this.#lastSequence) return undefined;
+    const { result } = await this.#ledger.audit.anchorReadLog({ sequence: head.sequence, headHash: head.headHash });
+    this.#lastSequence = result.sequence;
+    this.#log.info({ sequence: result.sequence, txId: result.txId }, 'read log anchored');
+    return result;
+  }
+}
+
+/**
+ * Recomputes the read log's chain against the anchors the ledger holds for `mspId`.
+ *
+ * @param ledger any identity: anchors are readable by everyone on the channel.
+ */
+export async function verifyReadLog(
+  readLog: ReadLog,
+  ledger: LedgerClient,
+  mspId: string,
+): Promise<ReadLogVerification> {
+  return readLog.verify(await ledger.audit.listReadLogAnchors({ mspId }));
+}

@@ -1,0 +1,154 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  print,
+  type DefinitionNode,
+  type ExecutionArgs,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Principal } from '../auth/principal.js';
+import type { GraphqlContext, SchemaModule } from '../graphql/context.js';
+import { errorBody } from '../errors/error-handler.js';
+import { kindsOf, type ReadRecorder } from './read-recorder.js';
+
+/**
+ * Logs every REST read (GET under `/v1`) by an auditor or HR system, refusals included,
+ * before its answer leaves: `response.json` is held until the row is written, and a read
+ * that cannot be logged is answered 503 instead. One middleware for every route.
+ */
+export function restReadLog(recorder: ReadRecorder): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const principal: Principal | undefined = response.locals.principal;
+    if (request.method !== 'GET' || !recorder.logs(principal)) {
+      next();
+      return;
+    }
+    const send = response.json.bind(response);
+    response.json = (body: unknown) => {
+      const route: unknown = request.route;
+      const template =
+        typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string'
+          ? route.path
+          : undefined;
+      const path = `${request.baseUrl}${template ?? request.path}`;
+      const segments = path
+        .split('/')
+        .filter((segment) => segment !== '' && segment !== 'v1' && !segment.startsWith(':'));
+      const named = template === undefined ? segments.slice(0, 1) : segments;
+      recorder
+        .record(
+          {
+            principal,
+            operation: `GET ${path}`,
+            arguments: { path: request.path, query: request.query as unknown },
+            kinds: kindsOf(named),
+            answers: response.statusCode >= 400 ? [] : [body],
+            status: response.statusCode,
+          },
+          response.locals.log,
+        )
+        .then(
+          () => send(body),
+          (error: unknown) => {
+            const mapped = errorBody(error, response.locals.requestId);
+            response.status(mapped.status);
+            send(mapped);
+          },
+        );
+      return response;
+    };
+    next();
+  };
+}
+
+function rootFields(operation: OperationDefinitionNode): string[] {
+  return operation.selectionSet.selections.flatMap((selection) =>
+    selection.kind === Kind.FIELD ? [selection.name.value] : [],
+  );
+}
+
+// What each root query field's resolver returned, whole, per operation context: the
+// answer the caller sees holds only the fields it selected, and an auditor must not
+// keep a read out of an organisation's log by leaving its MSP id unselected.
+const rootResults = new WeakMap<object, unknown[]>();
+
+type Resolver = (parent: unknown, args: unknown, context: object, info: unknown) => unknown;
+
+/**
+ * The schema modules with every root query resolver wrapped to keep its whole result
+ * for {@link graphqlReadLog}.
+ */
+export function keepingRootResults(modules: readonly SchemaModule[]): SchemaModule[] {
+  return modules.map((module) => {
+    const query = module.resolvers.Query as Record<string, unknown> | undefined;
+    if (query === undefined) return module;
+    const wrapped = Object.fromEntries(
+      Object.entries(query).map(([name, resolver]) => [
+        name,
+        typeof resolver !== 'function'
+          ? resolver
+          : async (parent: unknown, args: unknown, context: object, info: unknown) => {
+              const result = await (resolver as Resolver)(parent, args, context, info);
+              rootResults.set(context, [...(rootResults.get(context) ?? []), result]);
+              return result;
+            },
+      ]),
+    );
+    return { ...module, resolvers: { ...module.resolvers, Query: wrapped } };
+  });
+}
+
+/**
+ * Logs every GraphQL query by an auditor or HR system once it has executed, with the
+ * operation's root fields, its document and variables (digested) and what it answered.
+ * When the row cannot be written the answer is replaced by the error.
+ */
+export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
+  return {
+    onExecute({ args: untyped }) {
+      const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
+      const context = args.contextValue;
+      const principal = context.principal;
+      const operation = args.document.definitions.find(
+        (definition: DefinitionNode): definition is OperationDefinitionNode =>
+          definition.kind === Kind.OPERATION_DEFINITION &&
+          (args.operationName == null || definition.name?.value === args.operationName),
+      );
+      if (operation?.operation !== OperationTypeNode.QUERY || !recorder.logs(principal)) return undefined;
+      const fields = rootFields(operation);
+      return {
+        async onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result) return;
+          const errors = (result.errors ?? []) as readonly GraphQLError[];
+          const declared = errors[0]?.extensions.status;
+          const status = errors.length === 0 ? 200 : typeof declared === 'number' ? declared : 400;
+          try {
+            await recorder.record(
+              {
+                principal,
+                operation: `graphql query ${fields.join(',')}`,
+                arguments: { document: print(operation), variables: args.variableValues ?? {} },
+                kinds: kindsOf(fields),
+                answers: rootResults.get(context) ?? Object.values(result.data ?? {}),
+                status,
+              },
+              context.log,
+            );
+          } catch (error) {
+            const mapped = errorBody(error, context.requestId);
+            setResult({
+              errors: [
+                new GraphQLError(mapped.message, {
+                  extensions: { code: mapped.code, status: mapped.status, requestId: context.requestId },
+                }),
+              ],
+            });
+          }
+        },
+      };
+    },
+  };
+}

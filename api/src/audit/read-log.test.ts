@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import type { ReadLogAnchor } from '@gigledger/chaincode/model';
+import { openDatabase, type Db } from '../db/database.js';
+import { genesisHash, ReadLog, rowHash, type ReadLogEntry } from './read-log.js';
+
+const entry = (n: number, overrides: Partial<ReadLogEntry> = {}): ReadLogEntry => ({
+  at: new Date(Date.UTC(2026, 10, 30, 12, 0, n)).toISOString(),
+  principal: { kind: 'person', id: 'audrey', userId: 'audrey', mspId: 'AuditOrgMSP', role: 'auditor' },
+  operation: 'GET /v1/agreements/:agreementId',
+  argumentsSha256: 'a'.repeat(64),
+  kinds: ['agreement'],
+  organisations: n % 2 === 0 ? ['ClientOrgMSP', 'TalentOrgMSP'] : ['TalentOrgMSP'],
+  resultCount: 1,
+  status: 200,
+  grants: ['AG-1'],
+  ...overrides,
+});
+
+const anchorOf = (sequence: number, headHash: string): ReadLogAnchor => ({
+  mspId: 'ClientOrgMSP',
+  sequence,
+  headHash,
+  anchoredBy: { mspId: 'ClientOrgMSP', userId: 'svc.read-log-anchor', role: 'settlement' },
+  at: '2026-11-30T12:00:00.000Z',
+  txId: `tx-${String(sequence)}`,
+});
+
+describe('ReadLog', () => {
+  let db: Db;
+  let log: ReadLog;
+
+  beforeEach(async () => {
+    db = await openDatabase({
+      kind: 'sqlite',
+      file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-rl-')), 'rl.sqlite'),
+    });
+    log = new ReadLog(db);
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+  });
+
+  const fill = async (rows: number) => {
+    for (let n = 1; n <= rows; n += 1) await log.append(entry(n));
+  };
+  // A database owner can drop the triggers; the chain and the anchors must still catch the edit.
+  const dropTriggers = async () => {
+    await sql.raw('DROP TRIGGER read_log_no_update').execute(db);
+    await sql.raw('DROP TRIGGER read_log_no_delete').execute(db);
+  };
+
+  it('chains each row to the one before with SHA-256 over the previous hash and the RFC 8785 JSON', async () => {
+    const first = await log.append(entry(1));
+    const second = await log.append(entry(2));
+    expect(first).toMatchObject({ seq: 1, prevHash: genesisHash });
+    const expected = createHash('sha256')
+      .update(genesisHash)
+      .update(canonicalize({ seq: 1, ...entry(1) }) ?? '')
+      .digest('hex');
+    expect(first.hash).toBe(expected);
+    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, hash: rowHash(first.hash, 2, entry(2)) });
+    expect(await log.head()).toEqual({ sequence: 2, headHash: second.hash });
+  });
+
+  it('keeps sequence and links when appends arrive together', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, n) => log.append(entry(n + 1))));
+    const verification = await log.verify([]);
+    expect(verification).toMatchObject({ ok: true, rows: 20 });
+  });
+
+  it('is refused updates and deletes by the database', async () => {
+    await fill(2);
+    const outcome = (statement: string) =>
+      sql
+        .raw(statement)
+        .execute(db)
+        .then(
+          () => 'accepted',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+    expect(await outcome("UPDATE read_log SET operation = 'x' WHERE seq = 1")).toMatch(/read_log is append-only/);
+    expect(await outcome('DELETE FROM read_log WHERE seq = 2')).toMatch(/read_log is append-only/);
+    expect((await log.verify([])).rows).toBe(2);
+  });
+
+  it('verifies against anchors, and names an edited row', async () => {
+    await fill(5);
+    const head = await log.head();
+    expect(await log.verify([anchorOf(5, head.headHash)])).toMatchObject({ ok: true, rows: 5, anchorsChecked: 1 });
+    await dropTriggers();
+    await sql.raw('UPDATE read_log SET result_count = 0 WHERE seq = 3').execute(db);
+    expect((await log.verify([anchorOf(5, head.headHash)])).firstBadRow).toEqual({
+      seq: 3,
+      reason: 'row 3 does not hash to its stored hash: its content was changed',
+    });
+  });
+
+  it('names a deleted row, a deleted tail and a chain recomputed under an anchor', async () => {
+    await fill(6);
+    const at4 = (await db.selectFrom('read_log').select('hash').where('seq', '=', 4).executeTakeFirstOrThrow()).hash;
+    const at6 = (await log.head()).headHash;
+    await dropTriggers();
+    await sql.raw('DELETE FROM read_log WHERE seq = 6').execute(db);
+    expect((await log.verify([anchorOf(4, at4), anchorOf(6, at6)])).firstBadRow).toMatchObject({
+      seq: 6,
+      reason: expect.stringMatching(
+        /^the ledger anchors row 6 \(transaction tx-6\) but the log ends at row 5/,
+      ) as unknown,
+    });
+    await sql.raw('DELETE FROM read_log WHERE seq = 2').execute(db);
+    expect((await log.verify([])).firstBadRow).toEqual({ seq: 2, reason: 'row 2 is missing (the next row is 3)' });
+
+    // Rewrite rows 1..5 consistently, as someone who knows the hashing would: only an anchor tells.
+    await sql.raw('DELETE FROM read_log').execute(db);
+    const forged = new ReadLog(db);
+    for (let n = 1; n <= 5; n += 1) await forged.append(entry(n, n === 3 ? { resultCount: 0 } : {}));
+    expect((await forged.verify([anchorOf(4, at4)])).firstBadRow).toMatchObject({
+      seq: 1,
+      reason: expect.stringMatching(
+        /^row 4 hashes to [0-9a-f]{64}, not to [0-9a-f]{64} as anchored in transaction tx-4: a row from 1 to 4/,
+      ) as unknown,
+    });
+  });
+
+  it('pages the rows concerning one organisation', async () => {
+    await fill(7);
+    const client = await log.concerning('ClientOrgMSP', 0, 2);
+    expect(client.map((row) => row.seq)).toEqual([2, 4]);
+    expect((await log.concerning('ClientOrgMSP', 4, 10)).map((row) => row.seq)).toEqual([6]);
+    expect((await log.concerning('TalentOrgMSP', 0, 100)).length).toBe(7);
+    expect(await log.concerning('AuditOrgMSP', 0, 100)).toEqual([]);
+  });
+
+  it('detects any single-field edit of any row', async () => {
+    await fill(4);
+    const anchor = anchorOf(4, (await log.head()).headHash);
+    await dropTriggers();
+    const columns = ['operation', 'principal_id', 'msp_id', 'organisations', 'grants', 'at'] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.constantFrom(...columns), async (seq, column) => {
+        const before = await db.selectFrom('read_log').select(column).where('seq', '=', seq).executeTakeFirstOrThrow();
+        await db
+          .updateTable('read_log')
+          .set({ [column]: `${before[column]}x` })
+          .where('seq', '=', seq)
+          .execute();
+        const verification = await log.verify([anchor]);
+        await db
+          .updateTable('read_log')
+          .set({ [column]: before[column] })
+          .where('seq', '=', seq)
+          .execute();
+        expect(verification.firstBadRow?.seq).toBe(seq);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});

@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
+import type { Db, ReadLogTable } from '../db/database.js';
+
+/** The hash before the first row: 64 zeros. */
+export const genesisHash = '0'.repeat(64);
+
+/** One read as it is recorded: who, what, when and under which grants. */
+export interface ReadLogEntry {
+  readonly at: string;
+  readonly principal: {
+    readonly kind: string;
+    readonly id: string;
+    readonly userId: string;
+    readonly mspId: string;
+    readonly role: string;
+  };
+  /** `GET /v1/agreements/:agreementId`, or `graphql query <root fields>`. */
+  readonly operation: string;
+  /** SHA-256 hex of the RFC 8785 canonical JSON of the arguments (path, query, GraphQL variables and document). */
+  readonly argumentsSha256: string;
+  readonly kinds: AuditRecordKind[];
+  /** MSP ids of the organisations the answer concerns. */
+  readonly organisations: string[];
+  /** Records in the answer: an array's length, 1 for one record, 0 for a refusal. */
+  readonly resultCount: number;
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** Ids of the auditor's live grants covering what was read. */
+  readonly grants: string[];
+}
+
+/** A stored row: the entry, its position and its link in the chain. */
+export interface ReadLogRow extends ReadLogEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/**
+ * The hash of a row: SHA-256 hex of the previous row's hash (as its hex text) followed
+ * by the RFC 8785 canonical JSON of the row's entry and sequence number.
+ */
+export function rowHash(prevHash: string, seq: number, entry: ReadLogEntry): string {
+  const content = canonicalize({ seq, ...entry });
+  if (content === undefined) throw new Error('a read-log entry has no canonical JSON');
+  return createHash('sha256').update(prevHash).update(content).digest('hex');
+}
+
+function toRow(record: ReadLogTable): ReadLogRow {
+  return {
+    seq: Number(record.seq),
+    at: record.at,
+    principal: {
+      kind: record.principal_kind,
+      id: record.principal_id,
+      userId: record.user_id,
+      mspId: record.msp_id,
+      role: record.role,
+    },
+    operation: record.operation,
+    argumentsSha256: record.arguments_sha256,
+    kinds: JSON.parse(record.kinds) as AuditRecordKind[],
+    organisations: JSON.parse(record.organisations) as string[],
+    resultCount: record.result_count,
+    status: record.status,
+    grants: JSON.parse(record.grants) as string[],
+    prevHash: record.prev_hash,
+    hash: record.hash,
+  };
+}
+
+/** Where the chain stops holding, and why. */
+export interface ChainBreak {
+  readonly seq: number;
+  readonly reason: string;
+}
+
+/** What `verify` found: rows and anchors checked, and the first row at fault if any. */
+export interface ReadLogVerification {
+  readonly ok: boolean;
+  readonly rows: number;
+  readonly headHash: string;
+  readonly anchorsChecked: number;
+  readonly latestAnchor?: { readonly sequence: number; readonly headHash: string; readonly txId: string };
+  readonly firstBadRow?: ChainBreak;
+}
+
+/**
+ * The append-only, hash-chained log of reads by auditors and HR systems. Rows are only
+ * inserted, one at a time in sequence order; the class offers no update or delete, and
+ * the database refuses them by trigger. Appends from this process are serialised, so
+ * each row links to the one before it.
+ */
+export class ReadLog {
+  readonly #db: Db;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Appends one entry after the current head. */
+  append(entry: ReadLogEntry): Promise<ReadLogRow> {
+    const appended = this.#tail.then(() => this.#append(entry));
+    this.#tail = appended.catch(() => undefined);
+    return appended;
+  }
+
+  async #append(entry: ReadLogEntry): Promise<ReadLogRow> {
+    const head = await this.head();
+    const seq = head.sequence + 1;
+    const hash = rowHash(head.headHash, seq, entry);
+    await this.#db
+      .insertInto('read_log')
+      .values({
+        seq,
+        at: entry.at,
+        principal_kind: entry.principal.kind,
+        principal_id: entry.principal.id,
+        user_id: entry.principal.userId,
+        msp_id: entry.principal.mspId,
+        role: entry.principal.role,
+        operation: entry.operation,
+        arguments_sha256: entry.argumentsSha256,
+        kinds: JSON.stringify(entry.kinds),
+        organisations: JSON.stringify(entry.organisations),
+        result_count: entry.resultCount,
+        status: entry.status,
+        grants: JSON.stringify(entry.grants),
+        prev_hash: head.headHash,
+        hash,
+      })
+      .execute();
+    return { ...entry, seq, prevHash: head.headHash, hash };
+  }
+
+  /** The number of rows and the last row's hash (the genesis hash for an empty log). */
+  async head(): Promise<{ sequence: number; headHash: string }> {
+    const last = await this.#db
+      .selectFrom('read_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return last === undefined
+      ? { sequence: 0, headHash: genesisHash }
+      : { sequence: Number(last.seq), headHash: last.hash };
+  }
+
+  /**
+   * Rows concerning an organisation, oldest first, after the `after` sequence number.
+   * Organisations are kept as a JSON array, so the match is on the quoted MSP id.
+   */
+  async concerning(mspId: string, after: number, limit: number): Promise<ReadLogRow[]> {
+    const rows = await this.#db
+      .selectFrom('read_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .where('organisations', 'like', `%${JSON.stringify(mspId)}%`)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRow);
+  }
+
+  /**
+   * Recomputes the chain from the first row and compares it with the anchors on the
+   * ledger, naming the first row at fault: a row whose stored link or hash does not
+   * recompute (edited without recomputing what follows), a gap in the sequence (a row
+   * deleted), or an anchored sequence whose row is missing or hashes differently (the
+   * rows up to it rewritten, links and all, or the tail deleted).
+   */
+  async verify(anchors: readonly ReadLogAnchor[]): Promise<ReadLogVerification> {
+    const ordered = [...anchors].sort((a, b) => a.sequence - b.sequence);
+    const latest = ordered.at(-1);
+    const hashes = new Map<number, string>();
+    let previous = genesisHash;
+    let expectedSeq = 1;
+    let firstBadRow: ChainBreak | undefined;
+    const pageSize = 1000;
+    for (let after = 0; firstBadRow === undefined;) {
+      const page = await this.#db
+        .selectFrom('read_log')
+        .selectAll()
+        .where('seq', '>', after)
+        .orderBy('seq', 'asc')
+        .limit(pageSize)
+        .execute();
+      for (const record of page) {
+        let row: ReadLogRow;
+        try {
+          row = toRow(record);
+        } catch {
+          firstBadRow = {
+            seq: Number(record.seq),
+            reason: `row ${String(record.seq)} cannot be read: its content was changed`,
+          };
+          break;
+        }
+        if (row.seq !== expectedSeq) {
+          firstBadRow = {
+            seq: expectedSeq,
+            reason: `row ${String(expectedSeq)} is missing (the next row is ${String(row.seq)})`,
+          };
+          break;
+        }
+        if (row.prevHash !== previous) {
+          firstBadRow = {
+            seq: row.seq,
+            reason: `row ${String(row.seq)} does not link to the hash of the row before it`,
+          };
+          break;
+        }
+        const { seq, prevHash, hash, ...entry } = row;
+        if (rowHash(prevHash, seq, entry) !== hash) {
+          firstBadRow = { seq, reason: `row ${String(seq)} does not hash to its stored hash: its content was changed` };
+          break;
+        }
+        hashes.set(seq, hash);
+        previous = hash;
+        expectedSeq += 1;
+      }
+      if (page.length < pageSize) break;
+      after = Number(page.at(-1)?.seq ?? after);
+    }
+    const rows = expectedSeq - 1;
+    let anchorsChecked = 0;
+    let goodUpTo = 0;
+    for (const anchor of ordered) {
+      if (anchor.sequence === 0) continue;
+      if (firstBadRow !== undefined && anchor.sequence >= firstBadRow.seq) break;
+      anchorsChecked += 1;
+      const hash = hashes.get(anchor.sequence);
+      if (hash === undefined) {
+        firstBadRow = {
+          seq: rows + 1,
+          reason: `the ledger anchors row ${String(anchor.sequence)} (transaction ${anchor.txId}) but the log ends at row ${String(rows)}: rows were deleted`,
+        };
+        break;
+      }
+      if (hash !== anchor.headHash) {
+        firstBadRow = {
+          seq: goodUpTo + 1,
+          reason:
+            `row ${String(anchor.sequence)} hashes to ${hash}, not to ${anchor.headHash} as anchored in transaction ${anchor.txId}: ` +
+            `a row from ${String(goodUpTo + 1)} to ${String(anchor.sequence)} was changed and the chain recomputed`,
+        };
+        break;
+      }
+      goodUpTo = anchor.sequence;
+    }
+    return {
+      ok: firstBadRow === undefined,
+      rows,
+      headHash: previous,
+      anchorsChecked,
+      ...(latest === undefined
+        ? {}
+        : { latestAnchor: { sequence: latest.sequence, headHash: latest.headHash, txId: latest.txId } }),
+      ...(firstBadRow === undefined ? {} : { firstBadRow }),
+    };
+  }
+}

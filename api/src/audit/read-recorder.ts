@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Logger } from 'pino';
+import { grantLive, type AuditRecordKind, type AuditScope, type Role } from '@gigledger/chaincode/model';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../errors/api-error.js';
+import type { AuditScopes } from './audit-scopes.js';
+import type { ReadLog, ReadLogRow } from './read-log.js';
+
+/** Roles whose every read is logged: the ones that read other organisations' records for a living. */
+export const loggedReaderRoles: readonly Role[] = ['auditor', 'hr'];
+
+/**
+ * Record kinds by the first path segment of a REST route or a word in a GraphQL root
+ * field, so both front doors log the same kinds.
+ */
+const kindPatterns: readonly [RegExp, AuditRecordKind][] = [
+  [/agreement|milestone|task/i, 'agreement'],
+  [/credential|issuer|presentation/i, 'credential'],
+  [/reputation|attestation|completion/i, 'reputation'],
+  [/licen[cs]|royalt|offer/i, 'licensing'],
+  [/provenance|dataset|lineage|erasure|subjectdata/i, 'provenance'],
+  [/governance|proposal|member|arbitrator|rule|parameter/i, 'governance'],
+  [/settlement|payout/i, 'settlement'],
+  [/^ip$|^ip\b|work|ownership/i, 'ip'],
+  [/transaction|block|proof|indexed/i, 'transaction'],
+];
+
+/** The record kinds the names (path segments, root fields) point at, in the model's order, without repeats. */
+export function kindsOf(names: readonly string[]): AuditRecordKind[] {
+  const kinds = new Set<AuditRecordKind>();
+  for (const name of names) {
+    const match = kindPatterns.find(([pattern]) => pattern.test(name));
+    if (match !== undefined) kinds.add(match[1]);
+  }
+  return [...kinds];
+}
+
+const maxWalk = 10_000;
+
+/**
+ * MSP ids in an answer (every `mspId` string at any depth) and its record count (an
+ * array's length, a connection's `edges`, else 1; 0 for nothing). Bounded, so a large
+ * answer costs a bounded walk.
+ */
+export function organisationsAndCount(value: unknown): { organisations: string[]; count: number } {
+  const organisations = new Set<string>();
+  let visited = 0;
+  const walk = (node: unknown): void => {
+    if (visited++ > maxWalk || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (key === 'mspId' && typeof child === 'string') organisations.add(child);
+      else walk(child);
+    }
+  };
+  walk(value);
+  const count = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    if (Array.isArray(node)) return node.length;
+    if (typeof node === 'object' && Array.isArray((node as { edges?: unknown }).edges)) {
+      return (node as { edges: unknown[] }).edges.length;
+    }
+    return 1;
+  };
+  return { organisations: [...organisations].sort(), count: count(value) };
+}
+
+/** One read as the front door saw it, before it is logged. */
+export interface ObservedRead {
+  readonly principal: Principal;
+  readonly operation: string;
+  readonly arguments: unknown;
+  readonly kinds: readonly AuditRecordKind[];
+  /** What the caller is about to receive; for GraphQL, the `data` of each root field. */
+  readonly answers: readonly unknown[];
+  readonly status: number;
+}
+
+/**
+ * The grants that can have let the read through: live now, naming one of its kinds and
+ * organisations, and opening records up to now (a range starting later covers no record
+ * yet). The record's own time is the chaincode's to judge, so a grant whose range misses
+ * it may still be named.
+ */
+function grantsCovering(
+  scope: AuditScope | undefined,
+  kinds: readonly AuditRecordKind[],
+  organisations: readonly string[],
+  now: string,
+) {
+  if (scope === undefined) return [];
+  return scope.grants
+    .filter(
+      (grant) =>
+        grantLive(grant, now) &&
+        (grant.from === undefined || grant.from <= now) &&
+        kinds.some((kind) => grant.kinds.includes(kind)) &&
+        (organisations.length === 0 || organisations.includes(grant.organisation)),
+    )
+    .map((grant) => grant.grantId);
+}
+
+/**
+ * Appends reads by auditors and HR systems to the read log, with the grants under
+ * which an auditor read. Used by the REST middleware and the GraphQL plugin alike.
+ */
+export class ReadRecorder {
+  readonly #log: ReadLog;
+  readonly #scopes: AuditScopes;
+
+  constructor(readLog: ReadLog, scopes: AuditScopes) {
+    this.#log = readLog;
+    this.#scopes = scopes;
+  }
+
+  /** Whether a principal's reads are logged. */
+  logs(principal: Principal | undefined): principal is Principal {
+    return principal !== undefined && loggedReaderRoles.includes(principal.role);
+  }
+
+  /**
+   * @throws ApiError 503 READ_LOG_UNAVAILABLE when the row cannot be written: a read that
+   *   cannot be accounted for is not answered.
+   */
+  async record(read: ObservedRead, log: Logger): Promise<ReadLogRow> {
+    try {
+      let organisations = new Set<string>();
+      let count = 0;
+      for (const answer of read.answers) {
+        const found = organisationsAndCount(answer);
+        organisations = new Set([...organisations, ...found.organisations]);
+        count += found.count;
+      }
+      const orgs = [...organisations].sort();
+      const at = new Date().toISOString();
+      // A refused read was under no grant: the ledger is not asked.
+      let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
+      let grants = grantsCovering(scope, read.kinds, orgs, at);
+      // A read the chaincode answered was covered by some grant: a kept scope without one
+      // predates that grant, so the ledger is asked again.
+      if (scope !== undefined && grants.length === 0 && read.status < 400) {
+        scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
+        grants = grantsCovering(scope, read.kinds, orgs, at);
+      }
+      const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
+      return await this.#log.append({
+        at,
+        principal: {
+          kind: read.principal.kind,
+          id: read.principal.id,
+          userId: read.principal.userId,
+          mspId: read.principal.mspId,
+          role: read.principal.role,
+        },
+        operation: read.operation.slice(0, 512),
+        argumentsSha256: createHash('sha256').update(argumentsJson).digest('hex'),
+        kinds: [...read.kinds],
+        organisations: orgs,
+        resultCount: read.status >= 400 ? 0 : count,
+        status: read.status,
+        grants,
+      });
+    } catch (error) {
+      log.error({ err: error }, 'a read could not be written to the read log');
+      throw new ApiError(503, 'READ_LOG_UNAVAILABLE', 'the read could not be logged, so it is not answered; try again');
+    }
+  }
+}

@@ -1,0 +1,240 @@
+import { auditEvents, type AuditGrantRecord, type AuditScope, type ReadLogAnchor } from '../model/audit';
+import {
+  AgreementDriver,
+  admin,
+  agreementId,
+  auditor,
+  client,
+  clientParty,
+  freelancer,
+  settlement,
+} from '../test-support/agreement-fixtures';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+
+const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
+const otherAuditor = testIdentity('AuditOrgMSP', 'otto', 'auditor');
+const outsideAuditor = testIdentity('OutsideOrgMSP', 'olga', 'auditor');
+const day = 24 * 3600;
+const headHash = (digit: string) => digit.repeat(64);
+
+describe('AuditContract', () => {
+  let driver: AgreementDriver;
+
+  const call = <Result>(as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
+    driver.ledger.invoke(as, (ctx) => {
+      const contract = driver.audit as unknown as Record<string, (...args: unknown[]) => Promise<Result>>;
+      const method = contract[name]!.bind(driver.audit);
+      return request === undefined ? method(ctx) : method(ctx, JSON.stringify(request));
+    });
+  const inDays = (days: number) => new Date((driver.ledger.nowSeconds + days * day) * 1000).toISOString();
+  const grant = (overrides: Record<string, unknown> = {}, as: TestIdentity = admin) =>
+    call<AuditGrantRecord>(as, 'grantAuditAccess', {
+      grantId: 'AG-1',
+      auditor: { mspId: 'AuditOrgMSP', userId: 'audrey' },
+      kinds: ['agreement'],
+      expiresAt: inDays(30),
+      purpose: 'statutory audit 2026',
+      ...overrides,
+    });
+  const readAgreement = (as: TestIdentity = auditor) => driver.getAgreement(as);
+
+  beforeEach(async () => {
+    driver = new AgreementDriver();
+    await driver.active();
+  });
+
+  describe('grants', () => {
+    it('records the grant for the admin organisation, with the transaction time, and emits it', async () => {
+      const granted = await grant({ kinds: ['agreement', 'credential'], from: '2026-01-01T00:00:00.000Z' });
+      expect(granted).toMatchObject({
+        grantId: 'AG-1',
+        organisation: 'ClientOrgMSP',
+        auditor: { mspId: 'AuditOrgMSP', userId: 'audrey' },
+        kinds: ['agreement', 'credential'],
+        from: '2026-01-01T00:00:00.000Z',
+        status: 'active',
+        grantedBy: { mspId: 'ClientOrgMSP', userId: 'ops', role: 'admin' },
+        grantedAt: new Date(driver.ledger.nowSeconds * 1000).toISOString(),
+      });
+      expect(driver.ledger.lastEvent).toEqual({
+        name: auditEvents.accessGranted.name,
+        payload: expect.objectContaining({ grant: granted }) as unknown,
+      });
+    });
+
+    it('refuses other roles, a taken id, a past expiry, an empty or repeated kind list and to before from', async () => {
+      await grant();
+      for (const as of [client, auditor, settlement]) {
+        await driver.expectRefusal(
+          () => grant({ grantId: 'AG-2' }, as),
+          /^FORBIDDEN: only admin may grant audit access/,
+        );
+      }
+      await driver.expectRefusal(
+        () => grant(),
+        'ALREADY_EXISTS[grantId]: the audit grant id AG-1 is already taken; choose another id',
+      );
+      await driver.expectRefusal(
+        () => grant({ grantId: 'AG-2', expiresAt: inDays(0) }),
+        /^VALIDATION_FAILED\[expiresAt\]: expiresAt: must be after the transaction time/,
+      );
+      await driver.expectRefusal(() => grant({ grantId: 'AG-2', kinds: [] }), /^VALIDATION_FAILED\[kinds\]/);
+      await driver.expectRefusal(
+        () => grant({ grantId: 'AG-2', kinds: ['ip', 'ip'] }),
+        /^VALIDATION_FAILED\[kinds\]: kinds: must not repeat a kind/,
+      );
+      await driver.expectRefusal(
+        () => grant({ grantId: 'AG-2', kinds: ['payroll'] }),
+        /^VALIDATION_FAILED\[kinds\.0\]/,
+      );
+      await driver.expectRefusal(
+        () => grant({ grantId: 'AG-2', from: '2026-02-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' }),
+        /^VALIDATION_FAILED\[to\]: to: must be after from/,
+      );
+    });
+
+    it('is revoked by an admin of the granting organisation only, once', async () => {
+      await grant();
+      await driver.expectRefusal(
+        () => call(talentAdmin, 'revokeAuditAccess', { grantId: 'AG-1', reason: 'not ours' }),
+        'NOT_FOUND[grantId]: audit grant AG-1 does not exist',
+      );
+      await driver.expectRefusal(
+        () => call(auditor, 'revokeAuditAccess', { grantId: 'AG-1', reason: 'done' }),
+        /^FORBIDDEN: only admin may revoke audit access/,
+      );
+      const revoked = await call<AuditGrantRecord>(admin, 'revokeAuditAccess', {
+        grantId: 'AG-1',
+        reason: 'engagement ended',
+      });
+      expect(revoked).toMatchObject({ status: 'revoked', revocation: { reason: 'engagement ended' } });
+      expect(driver.ledger.lastEvent?.name).toBe(auditEvents.accessRevoked.name);
+      await driver.expectRefusal(
+        () => call(admin, 'revokeAuditAccess', { grantId: 'AG-1', reason: 'again' }),
+        /^INVALID_STATE: audit grant AG-1 was already revoked at /,
+      );
+    });
+
+    it('lists grants given to the admin and received to the auditor, and nothing to others', async () => {
+      await grant();
+      await grant({ grantId: 'AG-2', auditor: { mspId: 'AuditOrgMSP' } }, talentAdmin);
+      await grant({ grantId: 'AG-3', auditor: { mspId: 'AuditOrgMSP', userId: 'otto' } });
+      const ids = (grants: AuditGrantRecord[]) => grants.map((entry) => entry.grantId);
+      expect(ids(await call(admin, 'listAuditGrants'))).toEqual(['AG-1', 'AG-3']);
+      expect(ids(await call(talentAdmin, 'listAuditGrants'))).toEqual(['AG-2']);
+      expect(ids(await call(auditor, 'listAuditGrants'))).toEqual(['AG-1', 'AG-2']);
+      expect(ids(await call(otherAuditor, 'listAuditGrants'))).toEqual(['AG-2', 'AG-3']);
+      expect(await call(outsideAuditor, 'listAuditGrants')).toEqual([]);
+      await expect(call(client, 'listAuditGrants')).rejects.toThrow(
+        /^FORBIDDEN: only admin or auditor may list audit grants/,
+      );
+      await expect(call(otherAuditor, 'getAuditGrant', { grantId: 'AG-1' })).rejects.toThrow(
+        'NOT_FOUND[grantId]: audit grant AG-1 does not exist',
+      );
+      expect((await call<AuditGrantRecord>(auditor, 'getAuditGrant', { grantId: 'AG-1' })).grantId).toBe('AG-1');
+    });
+
+    it('gives the auditor a scope of live grants only, with their union', async () => {
+      await grant({ to: inDays(10) });
+      await grant(
+        { grantId: 'AG-2', auditor: { mspId: 'AuditOrgMSP' }, kinds: ['credential'], from: inDays(-5), to: inDays(20) },
+        talentAdmin,
+      );
+      await grant({ grantId: 'AG-3', kinds: ['ip'], expiresAt: inDays(1) });
+      await grant({ grantId: 'AG-4', kinds: ['licensing'] });
+      await call(admin, 'revokeAuditAccess', { grantId: 'AG-4', reason: 'ended' });
+      driver.ledger.advanceSeconds(2 * day);
+      const scope = await call<AuditScope>(auditor, 'getAuditScope');
+      expect(scope.grants.map((entry) => entry.grantId)).toEqual(['AG-1', 'AG-2']);
+      expect(scope).toMatchObject({
+        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        kinds: ['agreement', 'credential'],
+      });
+      expect(scope.from).toBeUndefined();
+      expect(scope.to).toBe(inDays(18));
+      await expect(call(admin, 'getAuditScope')).rejects.toThrow(/^FORBIDDEN: only auditor may read an audit scope/);
+    });
+  });
+
+  describe('auditor reads', () => {
+    it('refuses an auditor without a grant, naming the kind and the organisations', async () => {
+      await driver.expectRefusal(
+        () => readAgreement(),
+        /^NO_AUDIT_GRANT: no live audit grant lets AuditOrgMSP user audrey with role auditor read agreement records of ClientOrgMSP or TalentOrgMSP dated /,
+      );
+      // Other overseeing roles read as before.
+      await expect(readAgreement(admin)).resolves.toMatchObject({ agreement: { agreementId } });
+    });
+
+    it('lets the named auditor read within the grant, and nobody else through it', async () => {
+      await grant();
+      await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
+      await expect(readAgreement(otherAuditor)).rejects.toThrow(/^NO_AUDIT_GRANT/);
+      await expect(readAgreement(outsideAuditor)).rejects.toThrow(/^NO_AUDIT_GRANT/);
+    });
+
+    it('covers the agreement from either party organisation, for every auditor of a named organisation', async () => {
+      await grant({ auditor: { mspId: 'AuditOrgMSP' } }, talentAdmin);
+      await expect(readAgreement(otherAuditor)).resolves.toMatchObject({ agreement: { agreementId } });
+    });
+
+    it('refuses another kind, a time range missing the record, an expired and a revoked grant', async () => {
+      await grant({ grantId: 'AG-kind', kinds: ['credential', 'ip'] });
+      await grant({ grantId: 'AG-later', from: inDays(1) });
+      await grant({ grantId: 'AG-earlier', to: inDays(-1) });
+      await grant({ grantId: 'AG-short', expiresAt: inDays(1) });
+      await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
+      driver.ledger.advanceSeconds(2 * day);
+      await expect(readAgreement()).rejects.toThrow(/^NO_AUDIT_GRANT/);
+
+      await grant({ grantId: 'AG-revoked' });
+      await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
+      await call(admin, 'revokeAuditAccess', { grantId: 'AG-revoked', reason: 'engagement ended' });
+      await expect(readAgreement()).rejects.toThrow(/^NO_AUDIT_GRANT/);
+    });
+
+    it('drops uncovered agreements from an auditor list rather than refusing it', async () => {
+      const list = () =>
+        driver.call(auditor, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty })));
+      expect(await list()).toEqual([]);
+      await grant();
+      expect((await list()).map((entry) => entry.agreement.agreementId)).toEqual([agreementId]);
+      // The parties themselves never need a grant.
+      await expect(driver.getAgreement(freelancer)).resolves.toMatchObject({ agreement: { agreementId } });
+    });
+  });
+
+  describe('read-log anchors', () => {
+    const anchor = (sequence: number, digit: string, as: TestIdentity = settlement) =>
+      call<ReadLogAnchor>(as, 'anchorReadLog', { sequence, headHash: headHash(digit) });
+
+    it('keeps each head of the service organisation and lists them in sequence order', async () => {
+      const first = await anchor(3, 'a');
+      expect(first).toMatchObject({ mspId: 'AuditOrgMSP', sequence: 3, headHash: headHash('a') });
+      expect(driver.ledger.lastEvent?.name).toBe(auditEvents.readLogAnchored.name);
+      await anchor(12, 'b');
+      // Repeating the latest head is answered with the stored anchor.
+      expect(await anchor(12, 'b')).toMatchObject({ sequence: 12, txId: expect.any(String) as unknown });
+      const anchors = await call<ReadLogAnchor[]>(client, 'listReadLogAnchors', { mspId: 'AuditOrgMSP' });
+      expect(anchors.map((entry) => entry.sequence)).toEqual([3, 12]);
+      expect(await call(client, 'listReadLogAnchors', { mspId: 'ClientOrgMSP' })).toEqual([]);
+    });
+
+    it('refuses a head that goes back or rewrites an anchored sequence, and people', async () => {
+      await anchor(5, 'a');
+      await driver.expectRefusal(
+        () => anchor(4, 'c'),
+        'READ_LOG_ANCHOR_CONFLICT[sequence]: the read log of AuditOrgMSP was anchored at sequence 5; a head at 4 would go back',
+      );
+      await driver.expectRefusal(
+        () => anchor(5, 'c'),
+        `READ_LOG_ANCHOR_CONFLICT[headHash]: sequence 5 of the read log of AuditOrgMSP is anchored with hash ${headHash('a')}, not ${headHash('c')}`,
+      );
+      await driver.expectRefusal(() => anchor(6, 'd', admin), /^FORBIDDEN: only settlement may anchor a read log/);
+      await driver.expectRefusal(
+        () => call(settlement, 'anchorReadLog', { sequence: 6, headHash: 'XYZ' }),
+        /^VALIDATION_FAILED\[headHash\]/,
+      );
+    });
+  });
+});

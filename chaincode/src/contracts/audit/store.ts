@@ -1,0 +1,76 @@
+import type { Context } from 'fabric-contract-api';
+import { z } from 'zod';
+import {
+  auditGrantRecordSchema,
+  readLogAnchorSchema,
+  type AuditGrantRecord,
+  type ReadLogAnchor,
+} from '../../model/audit';
+import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+
+// One key per grant and per anchor, plus index entries by auditor organisation and by
+// granting organisation: no key is written by every grant, so grants never conflict.
+const keys = {
+  grant: 'auditGrant',
+  byAuditor: 'auditGrantByAuditor',
+  byOrganisation: 'auditGrantByOrganisation',
+  anchor: 'readLogAnchor',
+  head: 'readLogHead',
+} as const;
+
+const indexEntrySchema = z.object({ grantId: z.string() });
+
+export function readGrant(ctx: Context, grantId: string): Promise<AuditGrantRecord | undefined> {
+  return readRecord(ctx, auditGrantRecordSchema, ctx.stub.createCompositeKey(keys.grant, [grantId]));
+}
+
+/** Writes the grant and, the first time, its two index entries. */
+export async function writeGrant(ctx: Context, grant: AuditGrantRecord, isNew: boolean): Promise<void> {
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.grant, [grant.grantId]), grant);
+  if (!isNew) return;
+  const entry = { grantId: grant.grantId };
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.byAuditor, [grant.auditor.mspId, grant.grantId]), entry);
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.byOrganisation, [grant.organisation, grant.grantId]), entry);
+}
+
+async function grantsOf(ctx: Context, index: string, mspId: string): Promise<AuditGrantRecord[]> {
+  const entries = await readByPartialKey(ctx, indexEntrySchema, index, [mspId]);
+  const grants: AuditGrantRecord[] = [];
+  for (const { value } of entries) {
+    const grant = await readGrant(ctx, value.grantId);
+    if (grant !== undefined) grants.push(grant);
+  }
+  return grants;
+}
+
+/** Every grant, live or not, naming an auditor of the organisation (the person or the whole organisation). */
+export function readGrantsToAuditorOrganisation(ctx: Context, mspId: string): Promise<AuditGrantRecord[]> {
+  return grantsOf(ctx, keys.byAuditor, mspId);
+}
+
+/** Every grant the organisation gave, live or not. */
+export function readGrantsByOrganisation(ctx: Context, mspId: string): Promise<AuditGrantRecord[]> {
+  return grantsOf(ctx, keys.byOrganisation, mspId);
+}
+
+// Zero-padded so that composite keys sort in sequence order.
+const sequenceKeyPart = (sequence: number): string => String(sequence).padStart(16, '0');
+
+export function readLatestAnchor(ctx: Context, mspId: string): Promise<ReadLogAnchor | undefined> {
+  return readRecord(ctx, readLogAnchorSchema, ctx.stub.createCompositeKey(keys.head, [mspId]));
+}
+
+/** Keeps the anchor under its own key and as the organisation's latest. */
+export async function writeAnchor(ctx: Context, anchor: ReadLogAnchor): Promise<void> {
+  await writeRecord(
+    ctx,
+    ctx.stub.createCompositeKey(keys.anchor, [anchor.mspId, sequenceKeyPart(anchor.sequence)]),
+    anchor,
+  );
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.head, [anchor.mspId]), anchor);
+}
+
+/** The organisation's anchors in sequence order. */
+export async function readAnchors(ctx: Context, mspId: string): Promise<ReadLogAnchor[]> {
+  return (await readByPartialKey(ctx, readLogAnchorSchema, keys.anchor, [mspId])).map(({ value }) => value);
+}

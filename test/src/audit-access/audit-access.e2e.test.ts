@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import type { AuditGrantRecord, ReadLogAnchor } from '@gigledger/chaincode/model';
+import { repoRoot } from '@gigledger/network';
+import { startE2eApi, type E2eApi } from '../support/api-server.js';
+import { e2eConfig } from '../support/e2e-environment.js';
+
+interface ReadLogRow {
+  seq: number;
+  principal: { id: string; mspId: string; role: string };
+  operation: string;
+  kinds: string[];
+  organisations: string[];
+  resultCount: number;
+  status: number;
+  grants: string[];
+}
+
+interface Verification {
+  ok: boolean;
+  rows: number;
+  anchorsChecked: number;
+  firstBadRow?: { seq: number; reason: string };
+}
+
+const run = promisify(execFile);
+const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('scoped and logged auditor access, on the real network', () => {
+  let api: E2eApi;
+  const suffix = randomBytes(3).toString('hex');
+  const agreementId = `AUD-${suffix}`;
+  let auditor: { token: string; party: { mspId: string; userId: string } };
+  let clientAdmin: string;
+
+  beforeAll(async () => {
+    // Anchoring on demand only, so the test decides when a head lands on the ledger.
+    api = await startE2eApi(e2eConfig(), { GIGLEDGER_READ_LOG_ANCHOR_SECONDS: '0' });
+    clientAdmin = await api.adminToken('ClientOrg');
+    const client = await api.person(`client-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`talent-${suffix}`, 'TalentOrg', 'freelancer');
+    auditor = await api.person(`audit-${suffix}`, 'AuditOrg', 'auditor');
+    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+      agreementId,
+      title: 'Fraud model review',
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Review report',
+          amount: '250000',
+          currency: 'EUR',
+          dueDate: inSeconds(14 * 86_400),
+          acceptanceCriteria: { description: 'Findings with severity' },
+        },
+      ],
+      terms: { scope: 'Review the fraud model for bias.' },
+    });
+    expect(drafted.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const grant = async (admin: string, grantId: string, body: Record<string, unknown> = {}) => {
+    const answer = await api.call('POST', '/v1/audit/grants', admin, {
+      grantId: `${grantId}-${suffix}`,
+      auditor: auditor.party,
+      kinds: ['agreement'],
+      expiresAt: inSeconds(3600),
+      purpose: 'end-to-end audit',
+      ...body,
+    });
+    expect(answer.status).toBe(201);
+    return (answer.body as { result: AuditGrantRecord }).result;
+  };
+  const read = () => api.call('GET', `/v1/agreements/${agreementId}`, auditor.token);
+  const expectRefused = async () => {
+    const answer = await read();
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+    expect((answer.body as { message: string }).message).toContain(
+      'read agreement records of ClientOrgMSP or TalentOrgMSP',
+    );
+  };
+
+  it('refuses the auditor without a grant, outside its organisations, kinds and time range, and once expired', async () => {
+    await expectRefused();
+    // Granted by an organisation the agreement does not concern.
+    await grant(await api.adminToken('AuditOrg'), 'AG-other-org');
+    await expectRefused();
+    await grant(clientAdmin, 'AG-other-kind', { kinds: ['credential', 'ip'] });
+    await expectRefused();
+    await grant(clientAdmin, 'AG-later', { from: inSeconds(86_400) });
+    await expectRefused();
+
+    const short = await grant(clientAdmin, 'AG-short', { expiresAt: inSeconds(8) });
+    expect((await read()).status).toBe(200);
+    await sleep(Date.parse(short.expiresAt) - Date.now() + 1000);
+    await expectRefused();
+  });
+
+  it('lets the auditor read within a grant over REST and GraphQL until it is revoked', async () => {
+    const main = await grant(clientAdmin, 'AG-main', { from: inSeconds(-3600) });
+    expect(main).toMatchObject({ organisation: 'ClientOrgMSP', status: 'active' });
+    const answer = await read();
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ agreement: { agreementId } });
+    const data = await api.graphql<{ agreement: { agreementId: string } }>(
+      `query { agreement(id: "${agreementId}") { agreementId } }`,
+      auditor.token,
+    );
+    expect(data.agreement.agreementId).toBe(agreementId);
+    const scope = await api.call('GET', '/v1/audit/scope', auditor.token);
+    expect((scope.body as { grants: AuditGrantRecord[] }).grants.map((entry) => entry.grantId)).toContain(main.grantId);
+
+    const revoked = await api.call('POST', `/v1/audit/grants/${main.grantId}/revocation`, clientAdmin, {
+      reason: 'engagement ended',
+    });
+    expect(revoked.status).toBe(200);
+    await expectRefused();
+  });
+
+  it('shows the audited organisation its log of reads with the grants, anchors the head, and catches an edited row', async () => {
+    const page = (await api.call('GET', '/v1/audit/read-log?limit=500', clientAdmin)).body as { entries: ReadLogRow[] };
+    const auditorReads = page.entries.filter(
+      (row) => row.principal.id === `audit-${suffix}` && row.kinds.includes('agreement'),
+    );
+    expect(auditorReads.map((row) => [row.operation, row.status, row.grants])).toEqual([
+      ['GET /v1/agreements/:agreementId', 200, [`AG-short-${suffix}`]],
+      ['GET /v1/agreements/:agreementId', 200, [`AG-main-${suffix}`]],
+      ['graphql query agreement', 200, [`AG-main-${suffix}`]],
+    ]);
+    expect(auditorReads[0]).toMatchObject({
+      kinds: ['agreement'],
+      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+      resultCount: 1,
+    });
+    // TalentOrg is concerned too; AuditOrg's admin sees no read about AuditOrg.
+    const talent = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('TalentOrg'))).body as {
+      entries: ReadLogRow[];
+    };
+    expect(talent.entries.filter((row) => row.kinds.includes('agreement')).map((row) => row.seq)).toEqual(
+      auditorReads.map((row) => row.seq),
+    );
+    const audit = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('AuditOrg'))).body as {
+      entries: ReadLogRow[];
+    };
+    expect(audit.entries.filter((row) => row.kinds.includes('agreement'))).toEqual([]);
+
+    const anchored = await api.call('POST', '/v1/audit/read-log/anchors', clientAdmin);
+    expect(anchored.status).toBe(200);
+    const anchor = anchored.body as ReadLogAnchor;
+    const onLedger = await api.running.deps.serviceLedger.audit.listReadLogAnchors({ mspId: anchor.mspId });
+    expect(onLedger.at(-1)).toMatchObject({ sequence: anchor.sequence, headHash: anchor.headHash, txId: anchor.txId });
+    expect(anchor.sequence).toBeGreaterThanOrEqual(8);
+
+    const verified = await api.call('GET', '/v1/audit/read-log/verification', clientAdmin);
+    expect(verified.body).toMatchObject({ ok: true, anchorsChecked: 1 });
+
+    // Someone with the database's full rights drops the append-only triggers and edits a row.
+    const edited = auditorReads[1]!.seq;
+    const db = api.running.deps.db;
+    await sql.raw('DROP TRIGGER read_log_no_update').execute(db);
+    await sql.raw(`UPDATE read_log SET grants = '[]' WHERE seq = ${String(edited)}`).execute(db);
+
+    const caught = (await api.call('GET', '/v1/audit/read-log/verification', clientAdmin)).body as Verification;
+    expect(caught).toMatchObject({
+      ok: false,
+      firstBadRow: {
+        seq: edited,
+        reason: `row ${String(edited)} does not hash to its stored hash: its content was changed`,
+      },
+    });
+
+    // The operator's command line says the same, from the server's configuration.
+    const config = api.running.deps.config;
+    const cli = await run(
+      process.execPath,
+      [path.join(repoRoot, 'api', 'dist', 'cli', 'read-log.js'), 'verify', '--json'],
+      {
+        env: {
+          ...process.env,
+          GIGLEDGER_CONNECTION_PROFILE: config.connectionProfile,
+          GIGLEDGER_DATA_DIR: config.dataDir,
+          LOG_LEVEL: 'silent',
+        },
+      },
+    ).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: unknown) => {
+        const failure = error as { code: number; stdout: string };
+        return { code: failure.code, stdout: failure.stdout };
+      },
+    );
+    expect(cli.code).toBe(1);
+    expect((JSON.parse(cli.stdout) as Verification).firstBadRow?.seq).toBe(edited);
+  });
+});
