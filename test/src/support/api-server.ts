@@ -200,7 +200,8 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
           expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
           purpose: 'end-to-end suite',
         });
-        if (granted.status !== 201) throw new Error(`${org} granting audit access failed: ${JSON.stringify(granted.body)}`);
+        if (granted.status !== 201)
+          throw new Error(`${org} granting audit access failed: ${JSON.stringify(granted.body)}`);
       }
     },
     async graphql<T>(query: string, as: string | { apiKey: string }, variables: Record<string, unknown> = {}) {
