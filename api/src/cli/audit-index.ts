@@ -19,6 +19,7 @@ import { FabricCaIssuer } from '../identity/identity-issuer.js';
 import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
+import { runToExitCode } from './exit-code.js';
 
 /*
  * The audit index for an operator, with the API's own configuration (the same
@@ -113,12 +114,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`audit-index: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+runToExitCode(main, 'audit-index: ');

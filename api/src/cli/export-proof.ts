@@ -11,6 +11,7 @@ import {
 } from '@gigledger/gateway';
 import { parseApiConfig } from '../config.js';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
+import { runToExitCode } from './exit-code.js';
 
 /*
  * Exports the proof bundle of a committed transaction, for an operator, with the API's
@@ -64,12 +65,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exitCode = 2;
-  },
-);
+runToExitCode(main);

@@ -15,6 +15,7 @@ import { openDatabase } from '../db/database.js';
 import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
+import { runToExitCode } from './exit-code.js';
 
 /*
  * The read log of auditors' and HR systems' reads, for an operator, with the API's own
@@ -93,12 +94,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+runToExitCode(main);

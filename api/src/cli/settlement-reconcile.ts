@@ -6,6 +6,7 @@ import { parseApiConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { readSettlementConfig } from '../settlement/settlement-config.js';
 import { reconcileSettlement } from '../settlement/settlement-runtime.js';
+import { runToExitCode } from './exit-code.js';
 
 /*
  * Reconciles settlement for an operator, with the API's own configuration (the same
@@ -74,15 +75,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usageError = error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(
-      `error: ${error instanceof Error ? error.message : String(error)}\n${usageError ? `${usage}\n` : ''}`,
-    );
-    process.exitCode = 2;
-  },
-);
+runToExitCode(main, 'error: ', usage);
