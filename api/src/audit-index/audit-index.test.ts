@@ -430,13 +430,14 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect((await scoped.transactions(auditor, { sort: 'BLOCK' }, allRows)).edges).toEqual([]);
 
     // A grant from another organisation opens nothing of ClientOrg's; a credential grant opens
-    // the credentials its organisation is subject or issuer of; a transaction grant, the explorer.
+    // the credentials its organisation is subject or issuer of; a transaction grant, the
+    // transactions its organisation's members created.
     const elsewhere = new IndexQueries(db, () =>
       Promise.resolve(
         scopeOf([
           grant('G-2', 'AuditOrgMSP', ['agreement']),
           grant('G-3', 'TalentOrgMSP', ['credential']),
-          grant('G-4', 'AuditOrgMSP', ['transaction']),
+          grant('G-4', 'ClientOrgMSP', ['transaction']),
         ]),
       ),
     );
@@ -446,7 +447,35 @@ describe.each(backends)('audit index on $name', (backend) => {
         (edge) => edge.node.credential_id,
       ),
     ).toEqual(['C-bob', 'C-dave']);
-    expect((await elsewhere.transactions(auditor, { sort: 'BLOCK' }, allRows)).edges.length).toBeGreaterThan(0);
+    const creators = async (lookup: IndexQueries, caller: Principal) =>
+      (await lookup.transactions(caller, { sort: 'BLOCK' }, allRows)).edges.map((edge) => edge.node.creator_msp);
+    const everyCreator = await creators(queries, principal('admin'));
+    expect(await creators(elsewhere, auditor)).toEqual(everyCreator.filter((msp) => msp === 'ClientOrgMSP'));
+    expect(await creators(elsewhere, auditor)).not.toEqual([]);
+    // A transaction grant from an organisation that created none opens the blocks, not others' transactions.
+    const ownOnly = new IndexQueries(db, () =>
+      Promise.resolve(scopeOf([grant('G-5', 'AuditOrgMSP', ['transaction'])])),
+    );
+    expect(await creators(ownOnly, auditor)).toEqual(everyCreator.filter((msp) => msp === 'AuditOrgMSP'));
+    expect(await (await ownOnly.blocks(auditor, { sort: 'NUMBER' }, allRows)).totalCount()).toBe(2);
+    const clientTransaction = (await queries.transactions(principal('admin'), { sort: 'BLOCK' }, allRows)).edges[0]
+      ?.node;
+    expect(
+      await ownOnly.transactionKeys(
+        auditor,
+        Number(clientTransaction?.block_number),
+        Number(clientTransaction?.position),
+      ),
+    ).toEqual([]);
+    expect(
+      (
+        await elsewhere.transactionKeys(
+          auditor,
+          Number(clientTransaction?.block_number),
+          Number(clientTransaction?.position),
+        )
+      ).length,
+    ).toBeGreaterThan(0);
 
     // No live grant: nothing but what names the auditor; other roles are not limited by grants.
     const none = new IndexQueries(db, (caller) => Promise.resolve(caller.role === 'auditor' ? scopeOf([]) : undefined));

@@ -205,7 +205,7 @@ const listings = {
   },
   transactions: {
     table: 'ix_transactions',
-    kind: 'ledger',
+    kind: 'transactions',
     sorts: { BLOCK: { column: 'block_number', integer: true } },
     tiebreak: ['position'],
   },
@@ -511,7 +511,7 @@ export class IndexQueries {
 
   /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */
   async transactionKeys(principal: Principal | undefined, blockNumberOfTx: number, position: number) {
-    const visible = await this.visibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'transactionKeys');
     return this.db
       .selectFrom('ix_tx_keys')
       .selectAll()
@@ -522,7 +522,7 @@ export class IndexQueries {
 
   /** One transaction by id: the valid one when the id was submitted more than once, else the first. */
   async transaction(principal: Principal | undefined, transactionId: string): Promise<Row | undefined> {
-    const visible = await this.visibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'transactions');
     return this.db
       .selectFrom('ix_transactions')
       .selectAll()
@@ -534,7 +534,7 @@ export class IndexQueries {
 
   /** Every transaction of one block, in block order. */
   async blockTransactions(principal: Principal | undefined, number: number) {
-    const visible = await this.visibility(principal, 'ledger');
+    const visible = await this.visibility(principal, 'transactions');
     return this.db
       .selectFrom('ix_transactions')
       .selectAll()

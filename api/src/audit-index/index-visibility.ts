@@ -11,7 +11,16 @@ import type { Principal, Scope } from '../auth/principal.js';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 
 /** What the index answers about, each read under its own rule. */
-export type IndexedKind = 'agreements' | 'milestones' | 'payouts' | 'credentials' | 'reputation' | 'ledger';
+export type IndexedKind =
+  | 'agreements'
+  | 'milestones'
+  | 'payouts'
+  | 'credentials'
+  | 'reputation'
+  /** Blocks and heights. */
+  | 'ledger'
+  | 'transactions'
+  | 'transactionKeys';
 
 /**
  * Roles that may browse the block explorer (blocks, transactions, their keys and
@@ -28,6 +37,8 @@ const scopeOf: Record<IndexedKind, Scope> = {
   credentials: 'credentials:read',
   reputation: 'reputation:read',
   ledger: 'ledger:read',
+  transactions: 'ledger:read',
+  transactionKeys: 'ledger:read',
 };
 
 const everything = sql<SqlBool>`1 = 1`;
@@ -87,7 +98,8 @@ function coveredByGrant(
  * (with its milestones and payouts) or a credential it is not a party to only when one
  * live grant covers it (`requireAuditGrant`: the kind, one of the organisations it
  * concerns, its creation or issue time within the grant's range); the block explorer
- * only with a live grant naming `transaction`.
+ * only with a live grant naming `transaction`, and of the transactions (with their keys)
+ * those created by a granting organisation's members at a time in the grant's range.
  *
  * The API scope that guards the same chaincode reads is required first.
  *
@@ -143,5 +155,15 @@ export function indexVisibility(
       if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
       if (auditScope !== undefined && !auditScope.kinds.includes('transaction')) return nothing;
       return everything;
+    case 'transactions':
+      if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
+      if (auditScope === undefined) return everything;
+      return coveredByGrant(auditScope.grants, 'transaction', ['creator_msp'], 'timestamp');
+    case 'transactionKeys': {
+      if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
+      if (auditScope === undefined) return everything;
+      const granted = coveredByGrant(auditScope.grants, 'transaction', ['creator_msp'], 'timestamp');
+      return sql<SqlBool>`exists (select 1 from ix_transactions where ix_transactions.block_number = ix_tx_keys.block_number and ix_transactions.position = ix_tx_keys.position and ${granted})`;
+    }
   }
 }
