@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
+import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { suiteServer } from '../test-support/suite-server.js';
 
 /*
@@ -23,8 +24,30 @@ describe('GET /v1/proofs/{transactionId}', () => {
   const proof = (id: string, token?: string) =>
     server().request('GET', `/v1/proofs/${id}`, token === undefined ? {} : { token });
 
-  it('gives auditors of any organisation the bundle, which verifies offline', async () => {
-    const auditor = await server().person('audra', 'AuditOrg', 'auditor');
+  it("gives an auditor the bundle, which verifies offline, only under a live transaction grant of the creator's organisation", async () => {
+    const ungranted = await server().person('audra', 'AuditOrg', 'auditor');
+    const refused = await proof(fixture.transactionId, ungranted.token);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+
+    // A grant of another organisation (the fixture is a TalentOrg member's transaction) opens nothing.
+    const clientGranted = await server().person('bea', 'AuditOrg', 'auditor');
+    const clientAdmin = await server().person('client-audit-ops', 'ClientOrg', 'admin');
+    const granted = await server().request('POST', '/v1/audit/grants', {
+      token: clientAdmin.token,
+      body: {
+        grantId: 'AG-proofs-1',
+        auditor: clientGranted.party,
+        kinds: ['transaction'],
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        purpose: 'proof test',
+      },
+    });
+    expect(granted.status).toBe(201);
+    expect((await proof(fixture.transactionId, clientGranted.token)).status).toBe(403);
+
+    const auditor = await server().person('cid', 'AuditOrg', 'auditor');
+    await grantAuditEverywhere(server(), auditor);
     const answer = await proof(fixture.transactionId, auditor.token);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual(fixture);

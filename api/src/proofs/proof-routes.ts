@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agreementIdSchema, proofReaderRoles } from '@gigledger/chaincode/model';
+import { agreementIdSchema, proofReaderRoles, type AuditScope } from '@gigledger/chaincode/model';
 import {
   proofBundleSchema,
   proofCreatorMspId,
@@ -14,6 +14,7 @@ import type { Principal } from '../auth/principal.js';
 import { AgreementService } from '../agreements/agreement-service.js';
 import { routeRequester } from '../http/route-requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { AuditScopes } from '../audit/audit-scopes.js';
 
 const tag = 'proofs';
 /** Fabric transaction ids are the hex SHA-256 of nonce and creator. */
@@ -36,13 +37,19 @@ function proofReader(principal: Principal | undefined): Principal {
 
 /**
  * Exports proof bundles for callers allowed to hold them. A bundle shows the
- * transaction's arguments in clear, so: auditors (any organisation) may export any
- * transaction's proof; an organisation's admin only those of transactions created by an
- * identity of its own MSP; for anyone else (and for unknown ids) the transaction does not
- * exist, so that the answer does not reveal which ids are on the ledger.
+ * transaction's arguments in clear, so: an auditor only proofs of transactions created by
+ * members of an organisation whose live audit grant names `transaction` (403
+ * NO_AUDIT_GRANT otherwise, as the chaincode answers an ungranted read); an
+ * organisation's admin only those of transactions created by an identity of its own
+ * MSP; for anyone else (and for unknown ids) the transaction does not exist, so that the
+ * answer does not reveal which ids are on the ledger.
  */
 export class ProofService {
-  constructor(private readonly exporter: ProofExporter | undefined) {}
+  /** @param scopeOf an auditor's live grants (`AuditScopes`); without it no auditor may export. */
+  constructor(
+    private readonly exporter: ProofExporter | undefined,
+    private readonly scopeOf?: (principal: Principal) => Promise<AuditScope | undefined>,
+  ) {}
 
   /**
    * @throws ApiError 401/403 for callers without a proof-reading role, 404 for an unknown
@@ -60,8 +67,22 @@ export class ProofService {
       log.error({ err: error, transactionId }, 'proof export failed');
       throw new ApiError(503, 'PROOFS_UNAVAILABLE', `the proof of ${transactionId} could not be read; try again later`);
     }
-    if (reader.role !== 'auditor' && proofCreatorMspId(bundle) !== reader.mspId)
+    const creator = proofCreatorMspId(bundle);
+    if (reader.role === 'auditor') {
+      const scope = await this.scopeOf?.(reader);
+      const granted = scope?.grants.some(
+        (grant) => grant.kinds.includes('transaction') && grant.organisation === creator,
+      );
+      if (granted !== true) {
+        throw new ApiError(
+          403,
+          'NO_AUDIT_GRANT',
+          `no live audit grant of ${creator} names transaction records; an admin of ${creator} grants it`,
+        );
+      }
+    } else if (creator !== reader.mspId) {
       throw notFound(`transaction ${transactionId}`);
+    }
     return bundle;
   }
 }
@@ -72,8 +93,13 @@ export class ProofService {
  * from the record's key history read as the caller, so a record the caller cannot read
  * is 404 as well).
  */
-export function proofRoutes(deps: { proofs?: ProofExporter | undefined; ledger: LedgerAccess }): RouteSpec[] {
-  const service = new ProofService(deps.proofs);
+export function proofRoutes(deps: {
+  proofs?: ProofExporter | undefined;
+  ledger: LedgerAccess;
+  log: Logger;
+}): RouteSpec[] {
+  const scopes = new AuditScopes(deps.ledger);
+  const service = new ProofService(deps.proofs, (principal) => scopes.scopeFor(principal, deps.log));
   const agreements = new AgreementService(deps.ledger);
   return [
     route({
