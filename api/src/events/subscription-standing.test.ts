@@ -65,7 +65,7 @@ describe('a live subscription re-checks its caller', () => {
 
     it('ends when its API key is revoked, before the next event reaches it', async () => {
       const admin = await server.person('events-admin', 'ClientOrg', 'admin');
-      const auditKey = await server.service('audit-feed', 'ClientOrg', 'auditor');
+      const auditKey = await server.service('audit-feed', 'ClientOrg', 'settlement');
       const stream = await open(server, { 'x-api-key': auditKey.key });
       try {
         publish(server, 'A-REVOKE-1');
@@ -83,7 +83,7 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its account is disabled, and a new one is refused', async () => {
-      const auditor = await server.person('events-auditor', 'AuditOrg', 'auditor');
+      const auditor = await server.person('events-auditor', 'AuditOrg', 'admin');
       const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
       try {
         await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'events-auditor').execute();
@@ -108,7 +108,7 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its bearer token expires, with no event arriving', async () => {
-      await server.person('short-lived', 'AuditOrg', 'auditor');
+      await server.person('short-lived', 'AuditOrg', 'admin');
       const token = await new SignJWT({})
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject('short-lived')
@@ -128,7 +128,7 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its account is disabled, with no event arriving', async () => {
-      const auditor = await server.person('idle-auditor', 'AuditOrg', 'auditor');
+      const auditor = await server.person('idle-auditor', 'AuditOrg', 'admin');
       const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
       try {
         publish(server, 'A-IDLE-1');

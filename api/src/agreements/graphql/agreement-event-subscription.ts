@@ -24,7 +24,9 @@ export function agreementEventView(message: AgreementEventMessage) {
 /**
  * `agreementEvents(agreementId)`: allowed when the caller may read that agreement
  * (checked once, at subscription: an agreement's parties never change), and without
- * an agreement only for roles that oversee every agreement. The caller's credential is
+ * an agreement only for roles that oversee every agreement, auditors excepted: an
+ * auditor reads only what organisations granted, decided per record, so an auditor
+ * follows one agreement at a time (its grant checked as for a read). The caller's credential is
  * re-checked for as long as the stream lasts: when it lapses, the stream's last message
  * is an UNAUTHENTICATED error and the stream completes.
  */
@@ -35,7 +37,11 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
         const as = resolverRequester(context, 'agreements:read');
         const standing = () => principalStanding(as.principal);
         if (args.agreementId == null) {
-          requireOneOfRoles(as.principal, overseerRoles, 'follow the events of every agreement');
+          requireOneOfRoles(
+            as.principal,
+            overseerRoles.filter((role) => role !== 'auditor'),
+            'follow the events of every agreement (an auditor follows one agreement at a time, under its grant)',
+          );
           return liveEvents(feed, () => true, standing);
         }
         const agreementId = parseInput(agreementIdSchema, args.agreementId, 'agreementId');

@@ -105,8 +105,12 @@ describe('agreement event subscriptions over SSE', () => {
     expect(kit.mark().writes).toBe(before.writes);
   });
 
-  it('streams every agreement to an auditor', async () => {
-    const stream = await openEvents(kit.server.url, kit.cast.auditor);
+  it('streams every agreement to an admin, and to an auditor only one agreement at a time, under its grant', async () => {
+    const auditorEverything = await openEvents(kit.server.url, kit.cast.auditor);
+    expect((await auditorEverything.next())?.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    auditorEverything.close();
+    const admin = await kit.server.person('feed-admin', 'ClientOrg', 'admin');
+    const stream = await openEvents(kit.server.url, admin);
     try {
       const first = await kit.offered();
       const second = await kit.offered();
