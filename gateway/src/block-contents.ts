@@ -63,6 +63,9 @@ const validationNames = new Map<number, string>(
   Object.entries(peer.TxValidationCode).map(([name, code]) => [code, name]),
 );
 
+/** Every name of Fabric's `TxValidationCode`, e.g. `VALID`, `MVCC_READ_CONFLICT`. */
+export const validationCodeNames: readonly string[] = Object.keys(peer.TxValidationCode);
+
 /** Fabric's name of a transaction validation code, e.g. 11 → `MVCC_READ_CONFLICT`. */
 export function validationCodeName(code: number): string {
   return validationNames.get(code) ?? `UNKNOWN_${String(code)}`;

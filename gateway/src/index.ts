@@ -53,6 +53,7 @@ export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
 export {
   decodeBlockContents,
   validationCodeName,
+  validationCodeNames,
   type BlockContents,
   type BlockTransaction,
   type KeyAccess,

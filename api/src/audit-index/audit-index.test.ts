@@ -19,7 +19,7 @@ import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
 import { keyAccessNode } from './index-nodes.js';
-import { IndexQueries, pageSchema } from './index-queries.js';
+import { IndexQueries, pageSchema, transactionFilterSchema } from './index-queries.js';
 import {
   agreementWrites,
   completionRecord,
@@ -315,6 +315,26 @@ describe.each(backends)('audit index on $name', (backend) => {
         'query',
       ),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+    // A real cursor of another listing, of another sort of the same listing, and a forged one.
+    const payoutCursor = (await queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 }))
+      .pageInfo.endCursor;
+    const byIdCursor = (
+      await queries.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 })
+    ).pageInfo.endCursor;
+    const forged = Buffer.from(JSON.stringify(['ix_payouts/AMOUNT', 'not a number', 'x'])).toString('base64url');
+    for (const [after, sort] of [
+      [payoutCursor, 'CREATED_AT'],
+      [byIdCursor, 'CREATED_AT'],
+    ] as const) {
+      await expect(
+        queries.agreements(principal('admin'), { sort }, { ...firstPage, after: after ?? '' }, 'query'),
+      ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+    }
+    await expect(
+      queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
+    ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+    expect(transactionFilterSchema.safeParse({ sort: 'BLOCK', validation: 'NOPE' }).success).toBe(false);
+    expect(transactionFilterSchema.safeParse({ sort: 'BLOCK', validation: 'MVCC_READ_CONFLICT' }).success).toBe(true);
   });
 
   it('answers every role exactly the agreements, payouts and credentials the chaincode lets it read', async () => {

@@ -10,6 +10,7 @@ import {
   shareAmountSchema,
 } from '@gigledger/chaincode/model';
 import type { AuditScope } from '@gigledger/chaincode/model';
+import { validationCodeNames } from '@gigledger/gateway';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
@@ -103,7 +104,10 @@ export const transactionFilterSchema = z.strictObject({
   /** `VALID`, `INVALID` (any other code) or one code's name, e.g. `MVCC_READ_CONFLICT`. */
   validation: z
     .string()
-    .regex(/^[A-Z_]{2,64}$/, 'must be VALID, INVALID or a validation code name such as MVCC_READ_CONFLICT')
+    .refine(
+      (value) => value === 'INVALID' || validationCodeNames.includes(value),
+      'must be VALID, INVALID or a Fabric validation code name such as MVCC_READ_CONFLICT',
+    )
     .optional(),
   /** The invoked function, e.g. `agreement:draftAgreement`. */
   function: z.string().min(1).max(128).optional(),
@@ -231,9 +235,13 @@ const cursorSchema = z
   .min(1)
   .max(4);
 
-function encodeCursor(values: readonly unknown[]): string {
+/**
+ * A cursor names its listing and sort before the row's key values, so a cursor of
+ * another listing or order is refused rather than silently paging from nowhere.
+ */
+function encodeCursor(listing: string, values: readonly unknown[]): string {
   return Buffer.from(
-    JSON.stringify(values.map((value) => (typeof value === 'bigint' ? value.toString() : value))),
+    JSON.stringify([listing, ...values.map((value) => (typeof value === 'bigint' ? value.toString() : value))]),
   ).toString('base64url');
 }
 
@@ -266,9 +274,15 @@ async function pageOf(
   const where = all([visible, ...conditions]);
   const direction = page.direction === 'ASC' ? sql`asc` : sql`desc`;
   let seek: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`;
+  const cursorListing = `${listing.table}/${sort}`;
   if (page.after !== undefined) {
-    const values = decodeCursor(page.after, `${pageField}.after`);
-    if (values.length !== keyColumns.length) {
+    const [tag, ...values] = decodeCursor(page.after, `${pageField}.after`);
+    const integerKey = values[0];
+    if (
+      tag !== cursorListing ||
+      values.length !== keyColumns.length ||
+      (order.integer && !/^-?\d{1,20}$/.test(String(integerKey)))
+    ) {
       throw new ApiError(
         422,
         'VALIDATION_FAILED',
@@ -290,7 +304,13 @@ async function pageOf(
     .execute()) as Row[];
   const more = rows.length > page.first;
   const shown = more ? rows.slice(0, page.first) : rows;
-  const edges = shown.map((row) => ({ node: row, cursor: encodeCursor(keyColumns.map((column) => row[column])) }));
+  const edges = shown.map((row) => ({
+    node: row,
+    cursor: encodeCursor(
+      cursorListing,
+      keyColumns.map((column) => row[column]),
+    ),
+  }));
   return {
     indexedHeight: height.toString(),
     edges,
