@@ -113,6 +113,16 @@ describe('auditor access over HTTP', () => {
     });
   });
 
+  it('refuses an anchoring request that sends fields, naming them', async () => {
+    const refused = await server.request('POST', '/v1/audit/read-log/anchors', {
+      token: clientAdmin.token,
+      body: { x: 1 },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(JSON.stringify(refused.body)).toContain('body');
+  });
+
   it('pages the log and keeps it chained', async () => {
     const all = (await readLog(clientAdmin, '?limit=500')).entries;
     const first = await readLog(clientAdmin, '?limit=1');

@@ -243,6 +243,8 @@ export function auditRoutes(deps: {
         "Anchor the read log's current head on the ledger now (role admin); answers the anchor, or null when already anchored",
       tag,
       access: 'admin',
+      // Nothing to send; a body with fields is refused rather than silently ignored.
+      body: z.strictObject({}),
       response: readLogAnchorSchema.nullable(),
       errors: [409, 503, 504],
       handler: async () => (await service.anchorNow()) ?? null,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -93,6 +93,12 @@ describe.each(backends)('storage on $name', (backend) => {
       .execute();
     expect(applied).toHaveLength(Object.keys(migrations).length);
     await again.destroy();
+  });
+
+  it('leaves a SQLite file readable by the server only', () => {
+    if (database.kind !== 'sqlite') return;
+    expect(statSync(database.file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(database.file)).mode & 0o077).toBe(0);
   });
 
   it('keeps wallet keys sealed at rest and opens them with the same key only', async () => {

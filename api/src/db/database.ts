@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
@@ -89,8 +89,11 @@ export type Db = Kysely<DatabaseSchema>;
 export async function openDatabase(database: ApiConfig['database']): Promise<Db> {
   let db: Db;
   if (database.kind === 'sqlite') {
-    mkdirSync(path.dirname(database.file), { recursive: true });
+    mkdirSync(path.dirname(database.file), { recursive: true, mode: 0o700 });
     const sqlite = new SQLite(database.file);
+    // Users, sealed keys, payout accounts and the read log: readable by the server's user only.
+    // SQLite gives its -wal and -shm files the main file's permissions.
+    chmodSync(database.file, 0o600);
     // WAL lets readers proceed while the event consumer writes checkpoints.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
