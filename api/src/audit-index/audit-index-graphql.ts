@@ -1,3 +1,4 @@
+import { transactionIdSchema } from '../proofs/proof-routes.js';
 import type { Logger } from 'pino';
 import { AuditScopes } from '../audit/audit-scopes.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -431,7 +432,8 @@ export function auditIndexSchema(deps: {
         ),
         indexedTransaction: (_parent: unknown, args: { transactionId: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const found = await queries.transaction(context.principal, args.transactionId);
+            const transactionId = parseInput(transactionIdSchema, args.transactionId, 'transactionId');
+            const found = await queries.transaction(context.principal, transactionId);
             if (found === undefined) throw notFound(`transaction ${args.transactionId} in the index`);
             return transactionNode(found);
           }),

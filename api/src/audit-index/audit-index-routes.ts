@@ -1,3 +1,4 @@
+import { transactionIdSchema } from '../proofs/proof-routes.js';
 import type { Logger } from 'pino';
 import { AuditScopes } from '../audit/audit-scopes.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -231,7 +232,7 @@ export function auditIndexRoutes(deps: {
         'Block explorer: one transaction with its read/write set summary (keys; private keys and values as hashes)',
       tag,
       access: 'ledger:read',
-      params: z.strictObject({ transactionId: z.string().min(1).max(128) }),
+      params: z.strictObject({ transactionId: transactionIdSchema }),
       query: noQuery,
       response: transactionDetailSchema,
       errors: [404],
