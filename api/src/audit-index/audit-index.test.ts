@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   agreementReaderRoles,
   credentialReaderRoles,
@@ -11,9 +7,8 @@ import {
   type AuditScope,
   type Role,
 } from '@gigledger/chaincode/model';
-import pg from 'pg';
 import { scopesByRole, type Principal } from '../auth/principal.js';
-import type { ApiConfig } from '../config.js';
+import { storageBackends } from '../test-support/storage-backends.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
@@ -37,45 +32,7 @@ import {
  * end-to-end suite feeds it the real network's blocks.
  */
 
-const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL;
-const backends: {
-  name: string;
-  open: () => Promise<{ database: ApiConfig['database']; drop: () => Promise<void> }>;
-}[] = [
-  {
-    name: 'SQLite',
-    open: () =>
-      Promise.resolve({
-        database: { kind: 'sqlite', file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-')), 'index.sqlite') },
-        drop: () => Promise.resolve(),
-      }),
-  },
-  ...(postgresServer === undefined
-    ? []
-    : [
-        {
-          name: 'PostgreSQL',
-          async open() {
-            const name = `gl_ix_${randomBytes(6).toString('hex')}`;
-            const admin = new pg.Client({ connectionString: postgresServer });
-            await admin.connect();
-            await admin.query(`create database ${name}`);
-            await admin.end();
-            const url = new URL(postgresServer);
-            url.pathname = `/${name}`;
-            return {
-              database: { kind: 'postgres', url: url.toString() } as const,
-              drop: async () => {
-                const dropper = new pg.Client({ connectionString: postgresServer });
-                await dropper.connect();
-                await dropper.query(`drop database ${name} with (force)`);
-                await dropper.end();
-              },
-            };
-          },
-        },
-      ]),
-];
+const backends = storageBackends('gl-ix');
 
 const alice = { mspId: 'ClientOrgMSP', userId: 'alice' };
 const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { AccountService } from '../auth/account-service.js';
 import type { ApiConfig } from '../config.js';
 import { DatabaseCheckpointer } from '../events/database-checkpointer.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { migrations } from './migrations.js';
+import { storageBackends } from '../test-support/storage-backends.js';
 import { openDatabase, type Db } from './database.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
 
@@ -16,48 +14,8 @@ import { createPasswordPerson } from '../test-support/password-people.js';
  * The same storage tests on SQLite and, when GIGLEDGER_TEST_DATABASE_URL names a
  * PostgreSQL server (CI starts one), on a fresh PostgreSQL database of its own.
  */
-const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL;
 
-interface Backend {
-  readonly name: string;
-  open(): Promise<{ database: ApiConfig['database']; drop: () => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    open: () =>
-      Promise.resolve({
-        database: { kind: 'sqlite', file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-db-')), 'test.sqlite') },
-        drop: () => Promise.resolve(),
-      }),
-  },
-  ...(postgresServer === undefined
-    ? []
-    : [
-        {
-          name: 'PostgreSQL',
-          async open() {
-            const name = `gl_test_${randomBytes(6).toString('hex')}`;
-            const admin = new pg.Client({ connectionString: postgresServer });
-            await admin.connect();
-            await admin.query(`create database ${name}`);
-            await admin.end();
-            const url = new URL(postgresServer);
-            url.pathname = `/${name}`;
-            return {
-              database: { kind: 'postgres', url: url.toString() } as const,
-              drop: async () => {
-                const dropper = new pg.Client({ connectionString: postgresServer });
-                await dropper.connect();
-                await dropper.query(`drop database ${name} with (force)`);
-                await dropper.end();
-              },
-            };
-          },
-        },
-      ]),
-];
+const backends = storageBackends('gl-db');
 
 const issuer: IdentityIssuer = {
   organizations: [{ name: 'TalentOrg', mspId: 'TalentOrgMSP' }],
