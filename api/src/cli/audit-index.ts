@@ -1,14 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  LedgerGateway,
-  PeerConnections,
-  qsccLedgerBlocks,
-  readConnectionProfile,
-  readMspIdentity,
-  type SigningIdentity,
-} from '@gigledger/gateway';
+import { qsccLedgerBlocks, type SigningIdentity } from '@gigledger/gateway';
 import { checkIndex } from '../audit-index/index-check.js';
 import { indexCrashInjection } from '../audit-index/index-crash.js';
 import { IndexFollower } from '../audit-index/index-follower.js';
@@ -20,6 +13,7 @@ import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
 import { runToExitCode } from './exit-code.js';
+import { openOperatorLedger } from './operator-ledger.js';
 
 /*
  * The audit index for an operator, with the API's own configuration (the same
@@ -61,12 +55,8 @@ async function main(): Promise<number> {
   const config = parseApiConfig(process.env);
   const log = createLogger(config.logLevel);
   const db = await openDatabase(config.database);
-  const profile = readConnectionProfile(config.connectionProfile);
-  const connections = new PeerConnections(profile);
-  const gateway = new LedgerGateway(connections);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  const session = gateway.session(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
+  const ledger = openOperatorLedger(config.connectionProfile);
+  const { profile, gateway, operatorOrg, operator: session } = ledger;
   const network = session.gateway.getNetwork(profile.channel);
   const closers: (() => void)[] = [];
   try {
@@ -107,9 +97,7 @@ async function main(): Promise<number> {
     return report.differences.length === 0 ? 0 : 1;
   } finally {
     for (const close of closers) close();
-    session.close();
-    gateway.close();
-    connections.close();
+    ledger.close();
     await db.destroy();
   }
 }

@@ -1,17 +1,11 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  LedgerGateway,
-  PeerConnections,
-  qsccProofExporter,
-  readConnectionProfile,
-  readMspIdentity,
-  TransactionNotFoundError,
-} from '@gigledger/gateway';
+import { qsccProofExporter, TransactionNotFoundError } from '@gigledger/gateway';
 import { parseApiConfig } from '../config.js';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
 import { runToExitCode } from './exit-code.js';
+import { openOperatorLedger } from './operator-ledger.js';
 
 /*
  * Exports the proof bundle of a committed transaction, for an operator, with the API's
@@ -34,13 +28,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = parseApiConfig(process.env);
-  const profile = readConnectionProfile(config.connectionProfile);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  const connections = new PeerConnections(profile);
-  const session = new LedgerGateway(connections).session(
-    readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId),
-  );
+  const ledger = openOperatorLedger(config.connectionProfile);
+  const { profile, operator: session } = ledger;
   try {
     const exporter = qsccProofExporter(session.gateway.getNetwork(profile.channel), profile.chaincode);
     const bundle = await exporter.exportProof(parsedId.data);
@@ -60,8 +49,7 @@ async function main(): Promise<number> {
     }
     throw error;
   } finally {
-    session.close();
-    connections.close();
+    ledger.close();
   }
 }
 

@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  LedgerGateway,
-  ledgerClient,
-  PeerConnections,
-  readConnectionProfile,
-  readMspIdentity,
-} from '@gigledger/gateway';
+import { ledgerClient } from '@gigledger/gateway';
 import { ReadLog } from '../audit/read-log.js';
 import { ReadLogAnchorer, verifyReadLog } from '../audit/read-log-anchorer.js';
 import { parseApiConfig } from '../config.js';
@@ -16,6 +10,7 @@ import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
 import { runToExitCode } from './exit-code.js';
+import { openOperatorLedger } from './operator-ledger.js';
 
 /*
  * The read log of auditors' and HR systems' reads, for an operator, with the API's own
@@ -42,12 +37,8 @@ async function main(): Promise<number> {
   if (command !== 'verify' && command !== 'anchor') throw new Error(usage);
   const config = parseApiConfig(process.env);
   const db = await openDatabase(config.database);
-  const profile = readConnectionProfile(config.connectionProfile);
-  const connections = new PeerConnections(profile);
-  const gateway = new LedgerGateway(connections);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  const operator = gateway.session(readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId));
+  const ledger = openOperatorLedger(config.connectionProfile);
+  const { gateway, operatorOrg, operator } = ledger;
   const readLog = new ReadLog(db);
   try {
     if (command === 'anchor') {
@@ -87,9 +78,7 @@ async function main(): Promise<number> {
     }
     return report.ok ? 0 : 1;
   } finally {
-    operator.close();
-    gateway.close();
-    connections.close();
+    ledger.close();
     await db.destroy();
   }
 }

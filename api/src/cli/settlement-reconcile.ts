@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { LedgerGateway, PeerConnections, readConnectionProfile, readMspIdentity } from '@gigledger/gateway';
 import type { SettlementDb } from '@gigledger/settlement';
 import { parseApiConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { readSettlementConfig } from '../settlement/settlement-config.js';
 import { reconcileSettlement } from '../settlement/settlement-runtime.js';
 import { runToExitCode } from './exit-code.js';
+import { openOperatorLedger } from './operator-ledger.js';
 
 /*
  * Reconciles settlement for an operator, with the API's own configuration (the same
@@ -39,13 +39,8 @@ async function main(): Promise<number> {
   if (config.settlementConfigFile === undefined) throw new Error('GIGLEDGER_SETTLEMENT_CONFIG is not set');
   const settlement = readSettlementConfig(config.settlementConfigFile);
   const db = await openDatabase(config.database);
-  const profile = readConnectionProfile(config.connectionProfile);
-  const connections = new PeerConnections(profile);
-  const [operatorOrg] = profile.organizations;
-  if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
-  const session = new LedgerGateway(connections).session(
-    readMspIdentity(operatorOrg.operatorMspDir, operatorOrg.mspId),
-  );
+  const ledger = openOperatorLedger(config.connectionProfile);
+  const { profile, operator: session } = ledger;
   try {
     const report = await reconcileSettlement(
       {
@@ -69,8 +64,7 @@ async function main(): Promise<number> {
     }
     return report.discrepancies.length === 0 ? 0 : 1;
   } finally {
-    session.close();
-    connections.close();
+    ledger.close();
     await db.destroy();
   }
 }
