@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   ensureToolchain,
+  isRaftLeader,
   LocalNetwork,
   loadNetworkConfig,
   networkConfigFile,
@@ -337,6 +338,12 @@ describeAsRoot('each organisation on its own host (network namespaces)', () => {
     const cut = hostOf(cutIndex);
     const before = await heightOn(toolchain, 'AuditOrg');
     expect(await heightOn(toolchain, 'ClientOrg')).toBe(before);
+    const { config } = orgConfig('ClientOrg');
+    const leaders = await Promise.all(
+      config.ordererOrg.orderers.map(async (node) =>
+        (await isRaftLeader(node.operationsPort, config.channel, node.address)) ? node.name : undefined,
+      ),
+    );
     await ip('link', 'set', cut.hostLink, 'down');
     const cutAt = Date.now();
     try {
@@ -347,7 +354,8 @@ describeAsRoot('each organisation on its own host (network namespaces)', () => {
       const talent = await heightOn(toolchain, 'TalentOrg');
       const audit = await heightOn(toolchain, 'AuditOrg');
       process.stdout.write(
-        `cut off: first commit ${firstCommitSeconds.toFixed(1)}s after the cut; heights ClientOrg ${client}, TalentOrg ${talent}, AuditOrg ${audit}\n`,
+        `cut off (Raft leader before the cut: ${leaders.filter(Boolean).join(', ') || 'none'}): ` +
+          `first commit ${firstCommitSeconds.toFixed(1)}s after the cut; heights ClientOrg ${client}, TalentOrg ${talent}, AuditOrg ${audit}\n`,
       );
       expect(client).toBeGreaterThanOrEqual(before + 2);
       expect(talent).toBe(client);
