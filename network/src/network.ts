@@ -9,6 +9,7 @@ import {
   withAddedOrg,
   type AddedOrgEntry,
   type NetworkConfig,
+  type OrdererNode,
   type PeerOrg,
 } from './config.js';
 import {
@@ -91,21 +92,18 @@ export class LocalNetwork {
   nodeProcesses(): StartRequest[] {
     const { config } = this;
     if (config.bundleOf !== undefined) return this.#hostedProcesses(hostedNodes(config, config.bundleOf));
-    return this.#hostedProcesses({
-      name: '',
-      peerOrg: undefined,
-      orderers: config.ordererOrg.orderers,
-      chaincodeServer: false,
-      peerOrgs: config.peerOrgs,
-    });
+    return this.#processesOf(config.peerOrgs, config.ordererOrg.orderers);
   }
 
-  #hostedProcesses(hosted: HostedNodes & { peerOrgs?: readonly PeerOrg[] }): StartRequest[] {
+  #hostedProcesses(hosted: HostedNodes): StartRequest[] {
+    return this.#processesOf(hosted.peerOrg === undefined ? [] : [hosted.peerOrg], hosted.orderers);
+  }
+
+  #processesOf(orgs: readonly PeerOrg[], orderers: readonly OrdererNode[]): StartRequest[] {
     const { config, toolchain } = this;
-    const orgs = hosted.peerOrgs ?? (hosted.peerOrg === undefined ? [] : [hosted.peerOrg]);
     return [
       ...orgs.map((org) => caProcess(config, toolchain, org)),
-      ...hosted.orderers.map((node) => ordererProcess(config, toolchain, node)),
+      ...orderers.map((node) => ordererProcess(config, toolchain, node)),
       ...orgs.map((org) => peerProcess(config, toolchain, org)),
     ];
   }

@@ -90,6 +90,11 @@ async function commandUp(): Promise<void> {
   say(`Network ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop it with \`npm run network:down\`.`);
 }
 
+/** A path the user typed, relative to where they ran `npm run` (npm runs scripts from the repository root). */
+function fromInvokingDirectory(file: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+}
+
 async function commandUpOrg(args: string[]): Promise<void> {
   const org = flagValue(args, '--org');
   if (org === undefined) throw new Error('--org needs an organisation name');
@@ -97,7 +102,7 @@ async function commandUpOrg(args: string[]): Promise<void> {
   const started = Date.now();
   if (bundle !== undefined) {
     const home = loadNetworkConfig().home;
-    const unpacked = unpackOrgBundle(path.resolve(bundle), home, org);
+    const unpacked = unpackOrgBundle(fromInvokingDirectory(bundle), home, org);
     say(
       `Unpacked ${unpacked.org}'s bundle (${unpacked.files.length} files, exported ${unpacked.exportedAt}) into ${home}`,
     );
@@ -123,7 +128,11 @@ async function commandExportOrg(args: string[]): Promise<void> {
     );
   }
   await network.generate();
-  const out = path.resolve(flagValue(args, '--out') ?? path.join(network.config.home, 'bundles', `${org}.bundle.json`));
+  const outFlag = flagValue(args, '--out');
+  const out =
+    outFlag === undefined
+      ? path.join(network.config.home, 'bundles', `${org}.bundle.json`)
+      : fromInvokingDirectory(outFlag);
   const bundle = exportOrgBundle(network.config, org, path.basename(out));
   writeOrgBundle(bundle, out);
   say(`Wrote ${org}'s bundle (${bundle.files.length} files; it holds ${org}'s private keys: mode 0600) to ${out}`);

@@ -71,6 +71,18 @@ describe('organisation bundles', () => {
     );
   });
 
+  it('leaves the orderers to the orderer organisation and the chaincode server to the first organisation by default', () => {
+    const local = loadNetworkConfig({ home: path.join(dir, 'local'), portOffset: 0 }, {});
+    expect(hostedNodes(local, 'OrdererOrg').orderers.map((node) => node.name)).toEqual([
+      'orderer0',
+      'orderer1',
+      'orderer2',
+    ]);
+    expect(hostedNodes(local, 'OrdererOrg').peerOrg).toBeUndefined();
+    expect(hostedNodes(local, 'ClientOrg')).toMatchObject({ orderers: [], chaincodeServer: true });
+    expect(hostedNodes(local, 'AuditOrg')).toMatchObject({ orderers: [], chaincodeServer: false });
+  });
+
   it('carries only the private keys of the nodes its host runs', () => {
     const bundle = JSON.parse(readFileSync(talentFile, 'utf8')) as { files: { path: string }[] };
     const keys = bundle.files.map((file) => file.path).filter((file) => /(_sk|\.key)$/.test(file));
