@@ -44,7 +44,17 @@ const networkFileSchema = z.object({
     name,
     mspId: name,
     orderers: z
-      .array(z.object({ name: z.string().regex(/^[a-z0-9]+$/), address, port, adminPort: port, operationsPort: port }))
+      .array(
+        z.object({
+          name: z.string().regex(/^[a-z0-9]+$/),
+          address,
+          /** The peer organisation whose host runs this orderer; the orderer organisation's own host when omitted. */
+          org: name.optional(),
+          port,
+          adminPort: port,
+          operationsPort: port,
+        }),
+      )
       .min(1),
   }),
   peerOrgs: z.array(peerOrgSchema).min(1),
@@ -54,13 +64,18 @@ const networkFileSchema = z.object({
     collectionsFile: z.string(),
     /** The host of the chaincode server, which every peer dials. */
     address,
+    /** The peer organisation whose host runs the chaincode server; the first one when omitted. */
+    org: name.optional(),
     serverPorts: z.tuple([port, port]),
   }),
   api: z.object({ port }),
   genesisParameters: z.record(z.string(), z.union([z.number(), z.array(z.string())])),
   /** Member organisations' rights at genesis, by organisation name; governance changes them afterwards. */
   genesisMembers: z.record(z.string(), z.object({ voting: z.boolean(), veto: z.boolean() })),
+  /** Set in the configuration an organisation bundle carries: its ports are final, GIGLEDGER_PORT_OFFSET does not apply. */
+  bundle: z.object({ org: name, exportedAt: z.string() }).optional(),
 });
+export type NetworkFile = z.output<typeof networkFileSchema>;
 
 /** A listening process of the network and the ports it owns. */
 export interface PortAssignment {
@@ -77,6 +92,8 @@ export interface OrdererNode {
   readonly host: string;
   /** Where the node listens and the channel configuration says it is reached (network.config.json `address`). */
   readonly address: string;
+  /** The peer organisation whose host runs it, or the orderer organisation's name. */
+  readonly org: string;
   readonly port: number;
   readonly adminPort: number;
   readonly operationsPort: number;
@@ -123,6 +140,8 @@ export interface NetworkConfig {
     readonly sourceDir: string;
     /** Where the chaincode server listens and peers dial it. */
     readonly address: string;
+    /** The peer organisation whose host runs the chaincode server. */
+    readonly org: string;
     readonly collectionsFile: string;
     readonly serverPorts: readonly [number, number];
   };
@@ -143,6 +162,10 @@ export interface NetworkConfig {
     /** Organisations added to the running channel, kept with the network's data (see {@link AddedOrgEntry}). */
     readonly addedOrgs: string;
   };
+  /** The network description file this configuration was read from. */
+  readonly sourceFile: string;
+  /** The organisation whose bundle this configuration came from (see `network:export-org`). */
+  readonly bundleOf?: string;
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -155,6 +178,32 @@ export interface ConfigOverrides {
   readonly portOffset?: number;
   /** Where the repository is, for configurations used inside containers. */
   readonly repoRoot?: string;
+  /**
+   * The network description to read. Defaults to GIGLEDGER_NETWORK_CONFIG, then the
+   * `network.config.json` an organisation bundle left in the home directory, then
+   * network/network.config.json.
+   */
+  readonly configFile?: string;
+}
+
+/** The configuration an unpacked organisation bundle leaves in its home directory. */
+export function bundledConfigFile(home: string): string {
+  return path.join(home, 'network.config.json');
+}
+
+/**
+ * Reads and checks a network description file.
+ *
+ * @throws Error naming the file and the field when it does not match the schema.
+ */
+export function readNetworkFile(file: string): NetworkFile {
+  if (!existsSync(file)) throw new Error(`${file} is missing`);
+  const parsed = networkFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
 }
 
 /**
@@ -166,15 +215,19 @@ export function loadNetworkConfig(
   overrides: ConfigOverrides = {},
   env: NodeJS.ProcessEnv = process.env,
 ): NetworkConfig {
-  const parsed = networkFileSchema.safeParse(JSON.parse(readFileSync(networkConfigFile, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${networkConfigFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  const file = parsed.data;
-  const root = overrides.repoRoot ?? repoRoot;
-  const offset = overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET);
   const home = path.resolve(overrides.home ?? env.GIGLEDGER_HOME ?? path.join(repoRoot, '.gigledger', 'network'));
+  const bundled = bundledConfigFile(home);
+  const sourceFile =
+    overrides.configFile ??
+    (env.GIGLEDGER_NETWORK_CONFIG !== undefined && env.GIGLEDGER_NETWORK_CONFIG !== ''
+      ? path.resolve(env.GIGLEDGER_NETWORK_CONFIG)
+      : existsSync(bundled)
+        ? bundled
+        : networkConfigFile);
+  const file = readNetworkFile(sourceFile);
+  const root = overrides.repoRoot ?? repoRoot;
+  // A bundle's ports were shifted when it was exported; shifting again would miss the other hosts.
+  const offset = file.bundle !== undefined ? 0 : (overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET));
   const shift = shiftBy(offset);
   const ordererDomain = `orderer.${file.domain}`;
 
@@ -193,6 +246,7 @@ export function loadNetworkConfig(
         name: node.name,
         host: `${node.name}.${ordererDomain}`,
         address: node.address,
+        org: node.org ?? file.ordererOrg.name,
         port: shift(node.port),
         adminPort: shift(node.adminPort),
         operationsPort: shift(node.operationsPort),
@@ -206,6 +260,7 @@ export function loadNetworkConfig(
       name: file.chaincode.name,
       sourceDir: path.resolve(root, file.chaincode.path),
       address: file.chaincode.address,
+      org: file.chaincode.org ?? file.peerOrgs[0]?.name ?? '',
       collectionsFile: path.resolve(root, file.chaincode.collectionsFile),
       serverPorts: [shift(file.chaincode.serverPorts[0]), shift(file.chaincode.serverPorts[1])],
     },
@@ -230,6 +285,8 @@ export function loadNetworkConfig(
       connectionProfile: path.join(home, 'connection-profile.json'),
       addedOrgs: path.join(home, 'organisations.json'),
     },
+    sourceFile,
+    ...(file.bundle === undefined ? {} : { bundleOf: file.bundle.org }),
   };
 }
 

@@ -10,7 +10,24 @@ export {
   type Deployment,
   type DeployResult,
 } from './chaincode/deploy.js';
-export { ordererChannelInfo, peerHeight, type OrdererChannelInfo } from './fabric/channel.js';
+export {
+  ordererChannelInfo,
+  ordererClientFlags,
+  peerAdminEnv,
+  peerHeight,
+  type OrdererChannelInfo,
+} from './fabric/channel.js';
+export { peerMaterial } from './fabric/layout.js';
+export { isRaftLeader } from './fabric/nodes.js';
+export {
+  exportOrgBundle,
+  hostedNodes,
+  missingMaterial,
+  unpackOrgBundle,
+  writeOrgBundle,
+  type HostedNodes,
+  type OrgBundle,
+} from './fabric/bundle.js';
 export { applicationOrgNames, fetchChannelConfig, OrgAdmissionError } from './fabric/add-org.js';
 export {
   LocalNetwork,

@@ -9,11 +9,13 @@ import {
   withAddedOrg,
   type AddedOrgEntry,
   type NetworkConfig,
+  type OrdererNode,
   type PeerOrg,
 } from './config.js';
 import {
   approveForNewOrg,
   deployChaincode,
+  deployOnOrgHost,
   installBuilder,
   readDeployment,
   type DeployResult,
@@ -32,6 +34,7 @@ import {
   signAndSubmit,
 } from './fabric/add-org.js';
 import { applyGenesis, enrollOperator, readGenesisSealed } from './fabric/bootstrap.js';
+import { hostedNodes, missingMaterial, type HostedNodes } from './fabric/bundle.js';
 import {
   generateGenesisBlock,
   isGenesisBlockGenerated,
@@ -82,13 +85,26 @@ export class LocalNetwork {
     return this.#config;
   }
 
-  /** The processes that make up the network (not the API), in start order. */
+  /**
+   * The processes that make up the network (not the API), in start order; on a host
+   * that runs one organisation's bundle, only that organisation's nodes.
+   */
   nodeProcesses(): StartRequest[] {
+    const { config } = this;
+    if (config.bundleOf !== undefined) return this.#hostedProcesses(hostedNodes(config, config.bundleOf));
+    return this.#processesOf(config.peerOrgs, config.ordererOrg.orderers);
+  }
+
+  #hostedProcesses(hosted: HostedNodes): StartRequest[] {
+    return this.#processesOf(hosted.peerOrg === undefined ? [] : [hosted.peerOrg], hosted.orderers);
+  }
+
+  #processesOf(orgs: readonly PeerOrg[], orderers: readonly OrdererNode[]): StartRequest[] {
     const { config, toolchain } = this;
     return [
-      ...config.peerOrgs.map((org) => caProcess(config, toolchain, org)),
-      ...config.ordererOrg.orderers.map((node) => ordererProcess(config, toolchain, node)),
-      ...config.peerOrgs.map((org) => peerProcess(config, toolchain, org)),
+      ...orgs.map((org) => caProcess(config, toolchain, org)),
+      ...orderers.map((node) => ordererProcess(config, toolchain, node)),
+      ...orgs.map((org) => peerProcess(config, toolchain, org)),
     ];
   }
 
@@ -107,6 +123,11 @@ export class LocalNetwork {
    * @throws Error before starting anything when a needed port is taken by another process.
    */
   async up(): Promise<{ started: string[]; alreadyRunning: boolean; deploy: DeployResult }> {
+    if (this.config.bundleOf !== undefined) {
+      throw new Error(
+        `${this.config.home} holds ${this.config.bundleOf}'s bundle; start its nodes with \`npm run network:up -- --org ${this.config.bundleOf}\``,
+      );
+    }
     this.#lock.acquire('network up');
     const started: string[] = [];
     this.registry.prune();
@@ -137,6 +158,105 @@ export class LocalNetwork {
       return { started, alreadyRunning, deploy };
     } catch (error) {
       // A failed up leaves nothing running that it started, chaincode servers included.
+      const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
+      for (const record of startedHere.reverse()) await this.registry.stop(record.name);
+      throw error;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  /**
+   * Starts one organisation's nodes on this host against orderers and peers elsewhere
+   * (every organisation on its own host, each from its bundle): its CA, the orderers
+   * that network.config.json assigns to it (`org`), its peer and, where `chaincode.org`
+   * names it, the chaincode server. Its orderers and peer join the channel from the
+   * genesis block; once a Raft leader exists (a majority of all orderers up, wherever
+   * they run) its peer gets the chaincode installed and approved for its MSP, the
+   * definition committed by the host whose approval completes a majority, and its
+   * operator enrolled. Safe to run again: what runs is left running.
+   *
+   * @returns the processes this call started and whether the chaincode is committed.
+   * @throws Error naming missing material (with the export command), a taken port, an
+   *   unknown organisation, or the step that failed; what this call started is stopped.
+   */
+  async upOrg(name: string): Promise<{ started: string[]; chaincodeCommitted: boolean | undefined }> {
+    const { config, toolchain } = this;
+    const report = this.#report;
+    const hosted = hostedNodes(config, name);
+    if (config.bundleOf !== undefined && config.bundleOf !== name) {
+      throw new Error(`${config.home} holds ${config.bundleOf}'s bundle, not ${name}'s`);
+    }
+    const missing = missingMaterial(config, hosted);
+    if (missing.length > 0) {
+      throw new Error(
+        `cannot start ${name}'s nodes; missing on this host:\n  ${missing.join('\n  ')}\n` +
+          `export the bundle on the host that generated the network (\`npm run network:export-org -- ${name}\`) ` +
+          `and pass it with --bundle`,
+      );
+    }
+    if (hosted.peerOrg === undefined && hosted.orderers.length === 0) {
+      throw new Error(`${name} runs no node: every orderer names a peer organisation in network.config.json`);
+    }
+    this.#lock.acquire(`network up --org ${name}`);
+    const started: string[] = [];
+    this.registry.prune();
+    const runningBefore = new Set(this.registry.running().map((record) => record.name));
+    try {
+      const requests = this.#hostedProcesses(hosted);
+      const portsToStart = new Set(
+        requests.filter((request) => !runningBefore.has(request.name)).flatMap((request) => request.ports),
+      );
+      const conflicts = await findPortConflicts(
+        portAssignments(config).filter((assignment) => portsToStart.has(assignment.port)),
+      );
+      if (conflicts.length > 0) throw new Error(`cannot start ${name}'s nodes:\n${describeConflicts(conflicts)}`);
+      if (hosted.peerOrg !== undefined) ensureRegistrar(hosted.peerOrg);
+      installBuilder(config);
+      // Built after the registrar exists: the CA's start request carries it.
+      const toStart = this.#hostedProcesses(hosted).filter((request) => !runningBefore.has(request.name));
+      await this.#startKind(toStart, 'ca', started);
+      await this.#startKind(toStart, 'orderer', started);
+      for (const node of hosted.orderers) {
+        if ((await ordererChannelInfo(config, toolchain, node)) !== undefined) continue;
+        await joinOrderer(config, toolchain, node);
+        report(`Orderer ${node.name} joined channel ${config.channel}`);
+      }
+      const org = hosted.peerOrg;
+      if (org === undefined) return { started, chaincodeCommitted: undefined };
+      await this.#startKind(toStart, 'peer', started);
+      await waitUntil(`${org.peer.name}.${org.name} to listen on ${org.address}:${org.peer.port}`, async () =>
+        (await isPortFree(org.peer.port, org.address)) ? undefined : true,
+      );
+      if (!(await peerChannels(config, toolchain, org)).includes(config.channel)) {
+        await joinPeer(config, toolchain, org);
+        report(`Peer ${org.peer.host} joined channel ${config.channel}`);
+      }
+      const leader = await waitUntil(
+        `a Raft leader for channel ${config.channel} among ${config.ordererOrg.orderers
+          .map((node) => `${node.name} (${node.address})`)
+          .join(', ')}; a majority of them must run`,
+        async () => {
+          for (const node of config.ordererOrg.orderers) {
+            if (await isRaftLeader(node.operationsPort, config.channel, node.address)) return node.name;
+          }
+          return undefined;
+        },
+        { timeoutMs: 600_000, intervalMs: 1000 },
+      );
+      report(`Raft leader of ${config.channel}: ${leader}`);
+      const { committed } = await deployOnOrgHost(
+        config,
+        toolchain,
+        this.registry,
+        org,
+        hosted.chaincodeServer,
+        report,
+      );
+      await enrollOperator(config, toolchain, org);
+      this.writeConnectionProfile();
+      return { started, chaincodeCommitted: committed };
+    } catch (error) {
       const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
       for (const record of startedHere.reverse()) await this.registry.stop(record.name);
       throw error;
@@ -421,26 +541,29 @@ export class LocalNetwork {
     return {
       channel: config.channel,
       chaincode: config.chaincode.name,
-      organizations: config.peerOrgs.map((org) => {
-        const tlsClient = orgTlsClient(config, org);
-        return {
-          name: org.name,
-          mspId: org.mspId,
-          peer: {
-            endpoint: `${org.address}:${org.peer.port}`,
-            hostAlias: org.peer.host,
-            tlsRootCert: peerMaterial(config, org).tlsCa,
-          },
-          tlsClient: { cert: tlsClient.tlsCert, key: tlsClient.tlsKey },
-          ca: {
-            url: `https://${org.address}:${org.ca.port}`,
-            caName: org.ca.name,
-            tlsRootCert: orgTlsCa(config, org),
-            registrarFile: registrarFile(org),
-          },
-          operatorMspDir: path.join(config.paths.identities, org.name, `operator-${org.name.toLowerCase()}`, 'msp'),
-        };
-      }),
+      // A bundle host holds the client keys of its own organisation only.
+      organizations: config.peerOrgs
+        .filter((org) => config.bundleOf === undefined || org.name === config.bundleOf)
+        .map((org) => {
+          const tlsClient = orgTlsClient(config, org);
+          return {
+            name: org.name,
+            mspId: org.mspId,
+            peer: {
+              endpoint: `${org.address}:${org.peer.port}`,
+              hostAlias: org.peer.host,
+              tlsRootCert: peerMaterial(config, org).tlsCa,
+            },
+            tlsClient: { cert: tlsClient.tlsCert, key: tlsClient.tlsKey },
+            ca: {
+              url: `https://${org.address}:${org.ca.port}`,
+              caName: org.ca.name,
+              tlsRootCert: orgTlsCa(config, org),
+              registrarFile: registrarFile(org),
+            },
+            operatorMspDir: path.join(config.paths.identities, org.name, `operator-${org.name.toLowerCase()}`, 'msp'),
+          };
+        }),
       collections: collectionMembers(config.chaincode.collectionsFile),
     };
   }
@@ -471,7 +594,9 @@ export class LocalNetwork {
       });
     }
     const heights: PeerHeight[] = [];
-    for (const org of this.config.peerOrgs) {
+    for (const org of this.config.peerOrgs.filter(
+      (candidate) => this.config.bundleOf === undefined || candidate.name === this.config.bundleOf,
+    )) {
       const peerRunning = processes.find((entry) => entry.name === `${org.peer.name}.${org.name}`)?.pid !== undefined;
       let height: number | undefined;
       if (peerRunning) {

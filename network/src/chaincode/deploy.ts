@@ -417,3 +417,172 @@ export async function approveForNewOrg(
   report(`  approved sequence ${committed.sequence} for ${org.mspId}`);
   return deployment;
 }
+
+/** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence. */
+function definitionFlagsOf(config: NetworkConfig, version: string, sequence: number): string[] {
+  return [
+    '--channelID',
+    config.channel,
+    '--name',
+    config.chaincode.name,
+    '--version',
+    version,
+    '--sequence',
+    String(sequence),
+    ...(existsSync(config.chaincode.collectionsFile) ? ['--collections-config', config.chaincode.collectionsFile] : []),
+  ];
+}
+
+/** MSP ids that approved a definition, from the organisation's peer (`checkcommitreadiness`). */
+async function approvalsOf(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  definitionFlags: readonly string[],
+): Promise<string[]> {
+  const { stdout } = await runCommand(
+    toolchain.bin('peer'),
+    ['lifecycle', 'chaincode', 'checkcommitreadiness', ...definitionFlags, '--output', 'json'],
+    { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
+  );
+  const { approvals } = JSON.parse(stdout) as { approvals: Record<string, boolean> };
+  return Object.entries(approvals)
+    .filter(([, approved]) => approved)
+    .map(([mspId]) => mspId);
+}
+
+/**
+ * The chaincode as one organisation's host brings it up (`network:up -- --org`), when
+ * every organisation runs on its own host: builds the same package as the others do
+ * (deterministic tar over the same build, server address and TLS files, so the package
+ * id agrees without exchanging files), installs it on the organisation's peer, approves
+ * sequence 1 (or the committed sequence when that carries this build's version) for its
+ * MSP, and commits the definition when its approval completes a majority, endorsed by
+ * the approving organisations' peers. The host named by `chaincode.org` also runs the
+ * chaincode server.
+ *
+ * @returns the deployment and whether the definition is committed on the channel.
+ * @throws Error when the channel carries a different build of the chaincode (the hosts
+ *   must build the same commit), or a peer command fails.
+ */
+export async function deployOnOrgHost(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  registry: ProcessRegistry,
+  org: PeerOrg,
+  runServer: boolean,
+  report: (line: string) => void,
+): Promise<{ deployment: Deployment; committed: boolean }> {
+  const orderer = config.ordererOrg.orderers.find((node) => node.org === org.name) ?? config.ordererOrg.orderers[0];
+  if (orderer === undefined) throw new Error('the network has no orderer');
+  const sourceHash = chaincodeSourceHash(config);
+  const label = `${config.chaincode.name}_${sourceHash.slice(0, 12)}`;
+  const version = `${chaincodeVersion(config)}+${sourceHash.slice(0, 12)}`;
+  const [port] = config.chaincode.serverPorts;
+  const built = buildPackage(config, label, port);
+  const env = { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } };
+  if (!(await installedPackageIds(config, toolchain, org)).includes(built.packageId)) {
+    await runCommand(toolchain.bin('peer'), ['lifecycle', 'chaincode', 'install', built.file], env);
+    report(`  installed ${label} on ${org.peer.host}`);
+  }
+  const committedVersion = async (): Promise<CommittedDefinition | undefined> => {
+    const definition = await queryCommitted(config, toolchain, org);
+    if (definition !== undefined && definition.version !== version) {
+      throw new Error(
+        `the channel runs chaincode ${definition.version} (sequence ${definition.sequence}) but this host built ${version}; ` +
+          'build the commit the other organisations run',
+      );
+    }
+    return definition;
+  };
+  const approve = async (sequence: number): Promise<void> => {
+    await runCommand(
+      toolchain.bin('peer'),
+      [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...ordererClientFlags(config, org, orderer),
+        ...definitionFlagsOf(config, version, sequence),
+        '--package-id',
+        built.packageId,
+      ],
+      env,
+    );
+    report(`  approved sequence ${sequence} for ${org.mspId}`);
+  };
+  /** The committed definition, approved for this organisation if it had not approved it yet. */
+  const joinCommitted = async (
+    definition: CommittedDefinition,
+  ): Promise<{ deployment: Deployment; committed: true }> => {
+    const approved = await runCommand(
+      toolchain.bin('peer'),
+      ['lifecycle', 'chaincode', 'queryapproved', '--channelID', config.channel, '--name', config.chaincode.name],
+      env,
+    ).then(
+      ({ stdout }) => stdout.includes(built.packageId) && stdout.includes(`sequence: ${definition.sequence},`),
+      () => false,
+    );
+    if (!approved) await approve(definition.sequence);
+    return { deployment: { ...deployment, sequence: definition.sequence }, committed: true };
+  };
+
+  const deployment: Deployment = { sequence: 1, version, label, packageId: built.packageId, sourceHash, port };
+  writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
+  if (runServer) await ensureChaincodeServer(config, registry, deployment);
+
+  const current = await committedVersion();
+  if (current !== undefined) return joinCommitted(current);
+  const sequence = 1;
+  const definitionFlags = definitionFlagsOf(config, version, sequence);
+  try {
+    if (!(await approvalsOf(config, toolchain, org, definitionFlags)).includes(org.mspId)) await approve(sequence);
+  } catch (error) {
+    // Another host committed sequence 1 meanwhile: readiness is then asked of sequence 2.
+    const now = await committedVersion();
+    if (now === undefined) throw error;
+    return joinCommitted(now);
+  }
+  const approvals = await approvalsOf(config, toolchain, org, definitionFlags).catch(async (error: unknown) => {
+    const now = await committedVersion();
+    if (now === undefined) throw error;
+    return now;
+  });
+  if (!Array.isArray(approvals)) return { deployment, committed: true };
+  if (approvals.length * 2 <= config.peerOrgs.length) {
+    report(
+      `  approved by ${approvals.join(', ')}; the definition is committed when a majority of the ` +
+        `${config.peerOrgs.length} organisations has approved (the host completing it commits)`,
+    );
+    return { deployment, committed: false };
+  }
+  const endorsers = config.peerOrgs.filter((candidate) => approvals.includes(candidate.mspId));
+  try {
+    await runCommand(
+      toolchain.bin('peer'),
+      [
+        'lifecycle',
+        'chaincode',
+        'commit',
+        ...ordererClientFlags(config, org, orderer),
+        ...definitionFlags,
+        ...endorsers.flatMap((endorser) => [
+          '--peerAddresses',
+          `${endorser.address}:${endorser.peer.port}`,
+          '--tlsRootCertFiles',
+          peerMaterial(config, endorser).tlsCa,
+        ]),
+      ],
+      env,
+    );
+  } catch (error) {
+    // Two hosts completing the majority at once both commit; the second finds it done.
+    if ((await queryCommitted(config, toolchain, org))?.sequence !== sequence) throw error;
+  }
+  await waitUntil(`sequence ${sequence} committed on ${org.peer.host}`, async () => {
+    const definition = await queryCommitted(config, toolchain, org);
+    return definition?.sequence === sequence ? definition : undefined;
+  });
+  report(`  committed sequence ${sequence} on ${config.channel}, endorsed by ${approvals.join(', ')}`);
+  return { deployment, committed: true };
+}

@@ -20,6 +20,7 @@ import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
 import { checkApiCanStart, startApi, stopApi } from './api-process.js';
 import { ordererTlsCa } from '../fabric/layout.js';
+import { exportOrgBundle, unpackOrgBundle, writeOrgBundle } from '../fabric/bundle.js';
 import { ensureToolchain, isToolchainInstalled, toolchainAt, toolchainDir } from '../toolchain/toolchain.js';
 
 const usage = `Usage: node network/dist/cli/main.js <command> [options]
@@ -28,6 +29,9 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       the API in the foreground; Ctrl-C stops everything this command started
   setup               build the pinned Fabric binaries if they are missing
   up                  start the network (CAs, orderers, peers, chaincode server) in the background
+  up --org <Org> [--bundle FILE]
+                      start only that organisation's nodes against orderers and peers elsewhere,
+                      from its bundle (unpacked into GIGLEDGER_HOME) or the material already there
   down                stop every network process; ledgers and keys are kept
   clean               stop the network and delete everything generated for it
   status [--json]     each process with PID, ports and health; channel height per peer
@@ -40,6 +44,9 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
   kubernetes          regenerate kubernetes/gigledger.yaml from the same process definitions
+  export-org <Org> [--out FILE]
+                      write one organisation's bundle: its keys, the others' public certificates,
+                      every node's address, the genesis block and its start command
   add-org <Name> [--proposal ID] [--msp-id ID] [--signers OrgA,OrgB] [--orderer NAME] [--address HOST]
                       admit a new member organisation to the running channel: its CA, peer and
                       identities, a configuration update signed by a majority of the members'
@@ -81,6 +88,55 @@ async function commandUp(): Promise<void> {
   if (result.alreadyRunning) say('The network was already running; nothing was restarted.');
   printSummary(network, await network.status());
   say(`Network ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop it with \`npm run network:down\`.`);
+}
+
+/** A path the user typed, relative to where they ran `npm run` (npm runs scripts from the repository root). */
+function fromInvokingDirectory(file: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+}
+
+async function commandUpOrg(args: string[]): Promise<void> {
+  const org = flagValue(args, '--org');
+  if (org === undefined) throw new Error('--org needs an organisation name');
+  const bundle = flagValue(args, '--bundle');
+  const started = Date.now();
+  if (bundle !== undefined) {
+    const home = loadNetworkConfig().home;
+    const unpacked = unpackOrgBundle(fromInvokingDirectory(bundle), home, org);
+    say(
+      `Unpacked ${unpacked.org}'s bundle (${unpacked.files.length} files, exported ${unpacked.exportedAt}) into ${home}`,
+    );
+  }
+  const network = await networkFromEnvironment();
+  const result = await network.upOrg(org);
+  printStatusTable(await network.status());
+  if (result.chaincodeCommitted === false) {
+    say('The chaincode is approved here and is committed once a majority of the organisations has approved.');
+  }
+  say(
+    `${org}'s nodes ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop them with \`npm run network:down\`.`,
+  );
+}
+
+async function commandExportOrg(args: string[]): Promise<void> {
+  const [org] = args;
+  if (org === undefined || org.startsWith('--')) throw new Error('usage: export-org <Org> [--out FILE]');
+  const network = await networkFromEnvironment();
+  if (network.config.bundleOf !== undefined) {
+    throw new Error(
+      `${network.config.home} holds ${network.config.bundleOf}'s bundle; export from the home that generated the network`,
+    );
+  }
+  await network.generate();
+  const outFlag = flagValue(args, '--out');
+  const out =
+    outFlag === undefined
+      ? path.join(network.config.home, 'bundles', `${org}.bundle.json`)
+      : fromInvokingDirectory(outFlag);
+  const bundle = exportOrgBundle(network.config, org, path.basename(out));
+  writeOrgBundle(bundle, out);
+  say(`Wrote ${org}'s bundle (${bundle.files.length} files; it holds ${org}'s private keys: mode 0600) to ${out}`);
+  say(`On ${org}'s host, in a checkout of the same commit with \`npm ci\` done: ${bundle.startCommand}`);
 }
 
 async function commandStart(): Promise<void> {
@@ -200,9 +256,10 @@ function commandEnv(config: NetworkConfig, orgName: string | undefined): void {
     throw new Error(`name an organisation: ${config.peerOrgs.map((candidate) => candidate.name).join(', ')}`);
   }
   const toolchain = toolchainAt(toolchainDir());
+  const orderer = config.ordererOrg.orderers.find((node) => node.org === org.name) ?? config.ordererOrg.orderers[0];
   const env = {
     ...peerAdminEnv(config, toolchain, org),
-    ORDERER_ADDRESS: `127.0.0.1:${config.ordererOrg.orderers[0]?.port ?? 0}`,
+    ORDERER_ADDRESS: `${orderer?.address ?? ''}:${orderer?.port ?? 0}`,
     ORDERER_CA: ordererTlsCa(config),
     CHANNEL_NAME: config.channel,
   };
@@ -339,7 +396,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'up':
-      return commandUp();
+      return args.includes('--org') ? commandUpOrg(args) : commandUp();
     case 'down': {
       const stopped = await existingNetwork().down();
       say(stopped.length === 0 ? 'Nothing was running.' : `Stopped ${stopped.join(', ')}.`);
@@ -372,6 +429,8 @@ async function main(argv: string[]): Promise<void> {
       return commandReconcile(loadNetworkConfig(), args);
     case 'add-org':
       return commandAddOrg(args);
+    case 'export-org':
+      return commandExportOrg(args);
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { loadNetworkConfig, type NetworkConfig } from '../config.js';
+import { loadNetworkConfig, loopback, type NetworkConfig } from '../config.js';
 import { caProcess, ordererProcess, peerProcess, registrarFile } from '../fabric/nodes.js';
 import type { StartRequest } from '../processes/registry.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
@@ -43,14 +43,14 @@ export function containerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-/** A health check that needs only bash, which the Ubuntu-based Fabric images have. */
-function healthCheck(port: number): Record<string, unknown> {
+/** A health check that needs only bash, which the Ubuntu-based Fabric images have; on the address the node binds. */
+function healthCheck(port: number, address = loopback): Record<string, unknown> {
   return {
     test: [
       'CMD',
       'bash',
       '-c',
-      `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
+      `exec 3<>/dev/tcp/${address}/${port} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
     ],
     interval: '2s',
     timeout: '2s',
@@ -93,7 +93,7 @@ function fabricService(
     environment: containerEnv(request.env),
     ...(entrypoint === undefined ? {} : { entrypoint }),
     command,
-    healthcheck: healthCheck(operationsPort),
+    healthcheck: healthCheck(operationsPort, request.address),
   };
 }
 

@@ -72,6 +72,8 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
       ORDERER_ADMIN_TLS_ROOTCAS: list([material.tlsCa]),
       ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
       ORDERER_ADMIN_TLS_CLIENTROOTCAS: list([admin.tlsCa]),
+      // Peers ping their block stream every 10 s (see peerProcess); the orderer must accept that rate.
+      ORDERER_GENERAL_KEEPALIVE_SERVERMININTERVAL: '5s',
       ORDERER_OPERATIONS_LISTENADDRESS: `${node.address}:${node.operationsPort}`,
       ORDERER_METRICS_PROVIDER: 'prometheus',
     },
@@ -111,6 +113,11 @@ export function peerProcess(
       CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '1s',
       CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT: '5s',
       CORE_PEER_GOSSIP_RECONNECTINTERVAL: '2s',
+      // A host that vanishes without a TCP reset (cable, link or machine down) leaves the
+      // peer's block stream from its orderer open; Fabric notices only when a keepalive
+      // ping goes unanswered: 60 s + 20 s by default, measured 80 s before commits went on.
+      CORE_PEER_KEEPALIVE_DELIVERYCLIENT_INTERVAL: '10s',
+      CORE_PEER_KEEPALIVE_DELIVERYCLIENT_TIMEOUT: '5s',
       CORE_PEER_LOCALMSPID: org.mspId,
       CORE_PEER_MSPCONFIGPATH: material.mspDir,
       CORE_PEER_TLS_ENABLED: 'true',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { loopback } from '../config.js';
 import { genesisBlockFile } from '../fabric/layout.js';
 import { caProcess, ordererProcess, peerProcess, registrarFile } from '../fabric/nodes.js';
 import type { StartRequest } from '../processes/registry.js';
@@ -76,14 +77,14 @@ function envList(env: NodeJS.ProcessEnv): IEnvVar[] {
   return Object.entries(containerEnv(env)).map(([name, value]) => ({ name, value }));
 }
 
-/** Healthy when the operations endpoint answers /healthz; the process listens on loopback only, so the probe runs inside. */
-function healthProbe(port: number): IProbe {
+/** Healthy when the operations endpoint answers /healthz on the address the node binds (loopback by default), probed from inside. */
+function healthProbe(port: number, address = loopback): IProbe {
   return {
     exec: {
       command: [
         'bash',
         '-c',
-        `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
+        `exec 3<>/dev/tcp/${address}/${port} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
       ],
     },
     periodSeconds: 5,
@@ -135,8 +136,8 @@ function nodeStatefulSet(
               env: envList(request.env),
               workingDir: request.cwd,
               volumeMounts: mounts,
-              readinessProbe: healthProbe(operationsPort),
-              livenessProbe: { ...healthProbe(operationsPort), initialDelaySeconds: 30 },
+              readinessProbe: healthProbe(operationsPort, request.address),
+              livenessProbe: { ...healthProbe(operationsPort, request.address), initialDelaySeconds: 30 },
             },
           ],
           { initContainers: [waitForFile(image, genesisBlockFile(containerConfig()))] },

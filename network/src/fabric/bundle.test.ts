@@ -1,0 +1,162 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadNetworkConfig, networkConfigFile, portAssignments, type NetworkConfig } from '../config.js';
+import { LocalNetwork } from '../network.js';
+import { toolchainAt } from '../toolchain/toolchain.js';
+import {
+  exportOrgBundle,
+  hostedNodes,
+  missingMaterial,
+  requiredFiles,
+  unpackOrgBundle,
+  writeOrgBundle,
+} from './bundle.js';
+import { peerMaterial } from './layout.js';
+
+const orgs = ['ClientOrg', 'TalentOrg', 'AuditOrg'];
+
+/** network.config.json with each organisation on its own address, running one orderer each. */
+function spreadConfigFile(dir: string): string {
+  const file = JSON.parse(readFileSync(networkConfigFile, 'utf8')) as {
+    ordererOrg: { orderers: Record<string, unknown>[] };
+    peerOrgs: Record<string, unknown>[];
+    chaincode: Record<string, unknown>;
+  };
+  file.peerOrgs = file.peerOrgs.map((org, index) => ({ ...org, address: `10.9.0.${index + 1}` }));
+  file.ordererOrg.orderers = file.ordererOrg.orderers.map((node, index) => ({
+    ...node,
+    address: `10.9.0.${index + 1}`,
+    org: orgs[index],
+  }));
+  file.chaincode = { ...file.chaincode, address: '10.9.0.1', org: 'ClientOrg' };
+  const target = path.join(dir, 'network.config.json');
+  writeFileSync(target, JSON.stringify(file));
+  return target;
+}
+
+/** Writes a placeholder at every path the material of every host needs, as cryptogen would lay it out. */
+function fakeMaterial(config: NetworkConfig): void {
+  const files = new Set(orgs.flatMap((org) => requiredFiles(config, hostedNodes(config, org))));
+  // Keys no other host needs: ClientOrg's user key, the chaincode domain's CA key.
+  const peerOrgs = path.join(config.paths.crypto, 'peerOrganizations');
+  files.add(
+    path.join(peerOrgs, 'clientorg.gigledger.local', 'users', 'User1@clientorg.gigledger.local', 'tls', 'client.key'),
+  );
+  files.add(path.join(peerOrgs, 'chaincode.gigledger.local', 'ca', 'priv_sk'));
+  for (const file of files) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `material ${path.basename(file)}\n`);
+  }
+}
+
+describe('organisation bundles', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gl-bundle-'));
+  const config = loadNetworkConfig(
+    { home: path.join(dir, 'consortium'), portOffset: 300, configFile: spreadConfigFile(dir) },
+    {},
+  );
+  fakeMaterial(config);
+  const talentFile = path.join(dir, 'TalentOrg.bundle.json');
+  writeOrgBundle(exportOrgBundle(config, 'TalentOrg', 'TalentOrg.bundle.json'), talentFile);
+
+  it('assigns each host its CA, peer, orderers and the chaincode server as network.config.json says', () => {
+    expect(hostedNodes(config, 'ClientOrg')).toMatchObject({ chaincodeServer: true });
+    const talent = hostedNodes(config, 'TalentOrg');
+    expect(talent.peerOrg?.name).toBe('TalentOrg');
+    expect(talent.orderers.map((node) => node.name)).toEqual(['orderer1']);
+    expect(talent.chaincodeServer).toBe(false);
+    expect(() => hostedNodes(config, 'LabelOrg')).toThrow(
+      'no organisation is called LabelOrg; the network has ClientOrg, TalentOrg, AuditOrg, OrdererOrg',
+    );
+  });
+
+  it('leaves the orderers to the orderer organisation and the chaincode server to the first organisation by default', () => {
+    const local = loadNetworkConfig({ home: path.join(dir, 'local'), portOffset: 0 }, {});
+    expect(hostedNodes(local, 'OrdererOrg').orderers.map((node) => node.name)).toEqual([
+      'orderer0',
+      'orderer1',
+      'orderer2',
+    ]);
+    expect(hostedNodes(local, 'OrdererOrg').peerOrg).toBeUndefined();
+    expect(hostedNodes(local, 'ClientOrg')).toMatchObject({ orderers: [], chaincodeServer: true });
+    expect(hostedNodes(local, 'AuditOrg')).toMatchObject({ orderers: [], chaincodeServer: false });
+  });
+
+  it('carries only the private keys of the nodes its host runs', () => {
+    const bundle = JSON.parse(readFileSync(talentFile, 'utf8')) as { files: { path: string }[] };
+    const keys = bundle.files.map((file) => file.path).filter((file) => /(_sk|\.key)$/.test(file));
+    expect(keys.sort()).toEqual(
+      [
+        'crypto/ordererOrganizations/orderer.gigledger.local/orderers/orderer1.orderer.gigledger.local/tls/server.key',
+        'crypto/ordererOrganizations/orderer.gigledger.local/users/Admin@orderer.gigledger.local/tls/client.key',
+        'crypto/peerOrganizations/chaincode.gigledger.local/users/User1@chaincode.gigledger.local/tls/client.key',
+        'crypto/peerOrganizations/talentorg.gigledger.local/ca/priv_sk',
+        'crypto/peerOrganizations/talentorg.gigledger.local/peers/ca.talentorg.gigledger.local/tls/server.key',
+        'crypto/peerOrganizations/talentorg.gigledger.local/peers/peer0.talentorg.gigledger.local/tls/server.key',
+        'crypto/peerOrganizations/talentorg.gigledger.local/users/Admin@talentorg.gigledger.local/tls/client.key',
+      ].sort(),
+    );
+    expect(readFileSync(talentFile).length).toBeGreaterThan(0);
+  });
+
+  it('unpacks into a home whose commands start that organisation only, on the exported ports', () => {
+    const home = path.join(dir, 'talent-host');
+    unpackOrgBundle(talentFile, home, 'TalentOrg');
+    // The bundle's ports are final: an offset on the receiving host does not move them.
+    const unpacked = loadNetworkConfig({ home }, { GIGLEDGER_PORT_OFFSET: '7' });
+    expect(unpacked.bundleOf).toBe('TalentOrg');
+    expect(portAssignments(unpacked)).toEqual(portAssignments(config));
+    expect(unpacked.peerOrgs.map((org) => `${org.address}:${org.peer.port}`)).toEqual(
+      config.peerOrgs.map((org) => `${org.address}:${org.peer.port}`),
+    );
+    expect(missingMaterial(unpacked, hostedNodes(unpacked, 'TalentOrg'))).toEqual([]);
+    // ClientOrg's peer key stayed behind, its TLS CA came along.
+    const client = unpacked.peerOrgs[0];
+    if (client === undefined) throw new Error('no ClientOrg');
+    expect(missingMaterial(unpacked, hostedNodes(unpacked, 'ClientOrg'))).toContain(
+      peerMaterial(unpacked, client).tlsKey,
+    );
+    const network = new LocalNetwork(unpacked, toolchainAt(path.join(dir, 'toolchain')));
+    expect(network.nodeProcesses().map((request) => request.name)).toEqual([
+      'ca-talentorg',
+      'orderer1',
+      'peer0.TalentOrg',
+    ]);
+    expect(network.nodeProcesses().every((request) => request.address === '10.9.0.2')).toBe(true);
+    expect(network.connectionProfile().organizations.map((org) => org.name)).toEqual(['TalentOrg']);
+  });
+
+  it('refuses another organisation in the same home, a foreign file and a path outside the home', () => {
+    const home = path.join(dir, 'talent-host-2');
+    unpackOrgBundle(talentFile, home, 'TalentOrg');
+    const clientFile = path.join(dir, 'ClientOrg.bundle.json');
+    writeOrgBundle(exportOrgBundle(config, 'ClientOrg', 'ClientOrg.bundle.json'), clientFile);
+    expect(() => unpackOrgBundle(clientFile, home, 'ClientOrg')).toThrow(
+      `${home} holds TalentOrg's nodes; unpack ClientOrg's bundle into another GIGLEDGER_HOME`,
+    );
+    expect(() => unpackOrgBundle(clientFile, home, 'TalentOrg')).toThrow(
+      `${clientFile} is ClientOrg's bundle, not TalentOrg's`,
+    );
+    const foreign = path.join(dir, 'foreign.json');
+    writeFileSync(foreign, JSON.stringify({ format: 'something-else' }));
+    expect(() => unpackOrgBundle(foreign, home, 'TalentOrg')).toThrow(/is not an organisation bundle: format: /);
+    const escaping = JSON.parse(readFileSync(talentFile, 'utf8')) as { files: { path: string }[] };
+    escaping.files = [{ ...(escaping.files[0] as { path: string }), path: '../outside' }];
+    const escapingFile = path.join(dir, 'escaping.json');
+    writeFileSync(escapingFile, JSON.stringify(escaping));
+    expect(() => unpackOrgBundle(escapingFile, path.join(dir, 'talent-host-3'), 'TalentOrg')).toThrow(
+      `${escapingFile}: ../outside points outside the home directory`,
+    );
+    expect(() => exportOrgBundle(loadNetworkConfig({ home }, {}), 'TalentOrg', 'x.json')).toThrow(
+      `${home} holds TalentOrg's bundle; export from the home that generated the network`,
+    );
+  });
+
+  it('names what is missing when the material was never generated', () => {
+    const empty = loadNetworkConfig({ home: path.join(dir, 'empty'), portOffset: 0 }, {});
+    expect(() => exportOrgBundle(empty, 'TalentOrg', 'x.json')).toThrow(
+      /the network's material is not generated \(missing .*gigledger\.block/,
+    );
+  });
+});
