@@ -32,6 +32,8 @@ const addedOrgSchema = peerOrgSchema.extend({
     signedBy: z.array(z.string()),
     at: z.string(),
   }),
+  /** Set when the organisation left the channel (`network:remove-org`); it is then no organisation of the network. */
+  removal: z.object({ proposalId: z.string().optional(), signedBy: z.array(z.string()), at: z.string() }).optional(),
 });
 export type AddedOrgEntry = z.output<typeof addedOrgSchema>;
 const addedOrgsFileSchema = z.array(addedOrgSchema);
@@ -253,9 +255,10 @@ export function loadNetworkConfig(
         dir: path.join(home, 'orderers', node.name),
       })),
     },
-    peerOrgs: [...file.peerOrgs, ...readAddedOrgs(path.join(home, 'organisations.json'))].map((org) =>
-      peerOrgOf(org, file.domain, home, shift),
-    ),
+    peerOrgs: [
+      ...file.peerOrgs,
+      ...readAddedOrgs(path.join(home, 'organisations.json')).filter((org) => org.removal === undefined),
+    ].map((org) => peerOrgOf(org, file.domain, home, shift)),
     chaincode: {
       name: file.chaincode.name,
       sourceDir: path.resolve(root, file.chaincode.path),

@@ -33,6 +33,8 @@ export {
   LocalNetwork,
   type AddOrgOptions,
   type AddOrgResult,
+  type RemoveOrgOptions,
+  type RemoveOrgResult,
   type NetworkStatus,
   type ProcessStatus,
   type Reporter,

@@ -13,7 +13,7 @@ import {
   type PeerOrg,
 } from './config.js';
 import {
-  approveForNewOrg,
+  currentCollections,
   deployChaincode,
   deployOnOrgHost,
   installBuilder,
@@ -25,6 +25,7 @@ import {
   admissionStep,
   applicationOrgNames,
   buildAdditionEnvelope,
+  buildUpdateEnvelope,
   checkAdmittingProposal,
   extendCrypto,
   fetchChannelConfig,
@@ -33,8 +34,10 @@ import {
   printOrgGroup,
   signAndSubmit,
 } from './fabric/add-org.js';
+import { membersOf } from './chaincode/membership.js';
 import { applyGenesis, enrollOperator, readGenesisSealed } from './fabric/bootstrap.js';
 import { hostedNodes, missingMaterial, type HostedNodes } from './fabric/bundle.js';
+import { checkRemovingProposal, chooseRemovalSigners, removalDir, withoutOrg } from './fabric/remove-org.js';
 import {
   generateGenesisBlock,
   isGenesisBlockGenerated,
@@ -355,7 +358,7 @@ export class LocalNetwork {
         report(`${recorded.name} is on the channel already; resuming after the configuration update`);
         config = before;
         entry = readAddedOrgs(before.paths.addedOrgs).find(
-          (candidate) => candidate.name === options.name,
+          (candidate) => candidate.name === options.name && candidate.removal === undefined,
         ) as AddedOrgEntry;
       } else {
         const founders = before.peerOrgs;
@@ -474,8 +477,10 @@ export class LocalNetwork {
           { timeoutMs: 120_000, intervalMs: 500 },
         );
       });
-      await admissionStep(`install and approve the chaincode for ${org.mspId}`, report, () =>
-        approveForNewOrg(config, this.toolchain, org, report),
+      // The consortium-wide collections take the organisation in, and the endorsement
+      // policy follows the new majority: a new sequence, approved by every member.
+      const deployed = await admissionStep(`commit a chaincode definition that includes ${org.mspId}`, report, () =>
+        deployChaincode(config, this.toolchain, this.registry, report),
       );
       await admissionStep(`enroll ${org.name}'s operator`, report, () => enrollOperator(config, this.toolchain, org));
       this.writeConnectionProfile();
@@ -487,11 +492,132 @@ export class LocalNetwork {
         ...(entry.admission.proposalId === undefined ? {} : { proposalId: entry.admission.proposalId }),
         signedBy: entry.admission.signedBy,
         height,
+        sequence: deployed.deployment.sequence,
         seconds: (Date.now() - startedAt) / 1000,
       };
     } catch (error) {
       for (const name of started.reverse()) await this.registry.stop(name);
       throw error;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  /**
+   * Removes a member organisation that joined with {@link addOrg} from the running
+   * channel: once governance's genesis is sealed only for an executed proposal that takes
+   * all its rights; a channel configuration update without its group, signed by a
+   * majority of the admins (the staying organisations first) and submitted to an orderer;
+   * then a chaincode definition without it (collections and endorsement policy) committed
+   * by the organisations that stay. Its nodes are not stopped (they are its own), but the
+   * orderers refuse its peer new blocks and every peer refuses its identities.
+   *
+   * The configuration update is atomic: when a step up to and including its submission
+   * fails, the channel and `organisations.json` are unchanged. A failure of the chaincode
+   * definition leaves the removal recorded; running the command again resumes there.
+   *
+   * @throws OrgAdmissionError naming the failed step and the reason.
+   */
+  async removeOrg(options: RemoveOrgOptions): Promise<RemoveOrgResult> {
+    const report = this.#report;
+    this.#lock.acquire('remove organisation');
+    const startedAt = Date.now();
+    try {
+      if (!this.isRunning()) {
+        throw new OrgAdmissionError(
+          'check the network',
+          'the network is not running; start it with `npm run network:up`',
+        );
+      }
+      const before = this.config;
+      const entries = readAddedOrgs(before.paths.addedOrgs);
+      const resumed = entries.find((entry) => entry.name === options.name && entry.removal !== undefined);
+      const org = before.peerOrgs.find((candidate) => candidate.name === options.name);
+      let removal: NonNullable<AddedOrgEntry['removal']>;
+      let config: NetworkConfig;
+      if (org === undefined && resumed?.removal !== undefined) {
+        report(`${options.name} has left the channel already; resuming at the chaincode definition`);
+        removal = resumed.removal;
+        config = before;
+      } else {
+        const leaving = await admissionStep('check the organisation', report, () => {
+          if (org === undefined) throw new Error(`${options.name} is no organisation of the network`);
+          if (org.admission === undefined) {
+            throw new Error(
+              `${org.name} is a founding organisation (network.config.json); only an organisation added with ` +
+                'network:add-org can be removed',
+            );
+          }
+          return Promise.resolve(org);
+        });
+        const staying = before.peerOrgs.filter((candidate) => candidate.name !== leaving.name);
+        const signerOrgs = await admissionStep('choose the signing admins', report, () =>
+          Promise.resolve(chooseRemovalSigners(before.peerOrgs, leaving, options.signers)),
+        );
+        const [reader] = staying;
+        const orderer = pickOrderer(before, options.orderer);
+        if (reader === undefined) {
+          throw new OrgAdmissionError('check the organisation', `${leaving.name} is the channel's only organisation`);
+        }
+        await admissionStep('check the governance decision', report, async () => {
+          const genesis = await readGenesisSealed(before, this.toolchain, reader);
+          if (options.proposalId === undefined) {
+            if (genesis) {
+              throw new Error(
+                'governance rules this consortium: pass --proposal <id> of an executed proposal that takes ' +
+                  `${leaving.mspId}'s member rights (setMemberRights with voting and veto false)`,
+              );
+            }
+            return;
+          }
+          await checkRemovingProposal(before, this.toolchain, reader, leaving.mspId, options.proposalId);
+        });
+        const dir = removalDir(before, leaving);
+        const current = await admissionStep(
+          `fetch the channel configuration from orderer ${orderer.name}`,
+          report,
+          () => fetchChannelConfig(before, this.toolchain, reader, orderer, dir),
+        );
+        const envelope = await admissionStep('compute the configuration update (configtxlator)', report, () =>
+          buildUpdateEnvelope(before, this.toolchain, current, withoutOrg(current, leaving.name), dir),
+        );
+        await signAndSubmit(before, this.toolchain, envelope, signerOrgs, orderer, report);
+        await admissionStep('confirm the new channel configuration', report, () =>
+          waitUntil(`${leaving.name} gone from the configuration of ${before.channel}`, async () => {
+            const after = await fetchChannelConfig(before, this.toolchain, reader, orderer, path.join(dir, 'after'));
+            return applicationOrgNames(after).includes(leaving.name) ? undefined : true;
+          }),
+        );
+        removal = {
+          ...(options.proposalId === undefined ? {} : { proposalId: options.proposalId }),
+          signedBy: signerOrgs.map((signer) => signer.mspId),
+          at: new Date().toISOString(),
+        };
+        writeFileSync(
+          before.paths.addedOrgs,
+          `${JSON.stringify(
+            entries.map((entry) =>
+              entry.name === leaving.name && entry.removal === undefined ? { ...entry, removal } : entry,
+            ),
+            null,
+            2,
+          )}\n`,
+        );
+        config = { ...before, peerOrgs: staying };
+        this.#config = config;
+        report(`${leaving.mspId} is no longer a member of channel ${before.channel}`);
+      }
+      const deployed = await admissionStep(`commit a chaincode definition without ${options.name}`, report, () =>
+        deployChaincode(config, this.toolchain, this.registry, report),
+      );
+      this.writeConnectionProfile();
+      return {
+        name: options.name,
+        ...(removal.proposalId === undefined ? {} : { proposalId: removal.proposalId }),
+        signedBy: removal.signedBy,
+        sequence: deployed.deployment.sequence,
+        seconds: (Date.now() - startedAt) / 1000,
+      };
     } finally {
       this.#lock.release();
     }
@@ -564,7 +690,9 @@ export class LocalNetwork {
             operatorMspDir: path.join(config.paths.identities, org.name, `operator-${org.name.toLowerCase()}`, 'msp'),
           };
         }),
-      collections: collectionMembers(config.chaincode.collectionsFile),
+      collections: Object.fromEntries(
+        (currentCollections(config) ?? []).map((collection) => [collection.name, membersOf(collection)]),
+      ),
     };
   }
 
@@ -726,6 +854,29 @@ export interface AddOrgResult {
   readonly signedBy: readonly string[];
   /** The new peer's height once it caught up. */
   readonly height: number;
+  /** The chaincode definition's sequence that includes the organisation. */
+  readonly sequence: number;
+  readonly seconds: number;
+}
+
+export interface RemoveOrgOptions {
+  /** Name of an organisation added with {@link LocalNetwork.addOrg}. */
+  readonly name: string;
+  /** The executed governance proposal that took its member rights; required once genesis is sealed. */
+  readonly proposalId?: string;
+  /** Names of the organisations whose admins sign; defaults to the first majority of those that stay. */
+  readonly signers?: readonly string[];
+  /** The orderer to fetch from and submit to (name); defaults to the first. */
+  readonly orderer?: string;
+}
+
+export interface RemoveOrgResult {
+  readonly name: string;
+  readonly proposalId?: string;
+  /** MSP ids whose admins signed the configuration update. */
+  readonly signedBy: readonly string[];
+  /** The chaincode definition's sequence without the organisation. */
+  readonly sequence: number;
   readonly seconds: number;
 }
 
@@ -808,23 +959,4 @@ function operationsPortOf(request: Pick<StartRequest, 'kind' | 'ports'>): number
 function tail(file: string, lines = 20): string {
   if (!existsSync(file)) return '(no log)';
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/**
- * Member MSP ids of each private data collection, read from the collection
- * definitions' `policy` (`OR('ClientOrgMSP.member', …)`), for clients that must send
- * private data to member peers only.
- *
- * @throws Error when a collection's policy names no member organisation.
- */
-export function collectionMembers(collectionsFile: string): Record<string, string[]> {
-  if (!existsSync(collectionsFile)) return {};
-  const definitions = JSON.parse(readFileSync(collectionsFile, 'utf8')) as { name: string; policy: string }[];
-  return Object.fromEntries(
-    definitions.map((definition) => {
-      const members = [...definition.policy.matchAll(/'([A-Za-z0-9.-]+)\.member'/g)].map((match) => match[1] ?? '');
-      if (members.length === 0) throw new Error(`collection ${definition.name} names no member organisation`);
-      return [definition.name, members];
-    }),
-  );
 }

@@ -1,5 +1,9 @@
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, hash, signers } from '@hyperledger/fabric-gateway';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import type { LedgerSession } from '@gigledger/gateway';
+import { PeerConnections, readConnectionProfile, type LedgerSession, type SigningIdentity } from '@gigledger/gateway';
+import type { AgreementTerms } from '@gigledger/chaincode/model';
 import {
   applicationOrgNames,
   enactByVote,
@@ -9,12 +13,14 @@ import {
   OrgAdmissionError,
   peerHeight,
   readAddedOrgs,
+  readDeployment,
   toolchainAt,
   toolchainDir,
   type ConsortiumLedger,
   type NetworkConfig,
 } from '@gigledger/network';
 import { e2eConfig, reuseRunningNetwork } from './support/e2e-environment.js';
+import { partyOf } from './support/ledger.js';
 
 // This suite changes the channel's membership for good, so the e2e sequencer runs it
 // last, and it leaves a network that the developer started (GIGLEDGER_E2E_REUSE_NETWORK) alone.
@@ -45,6 +51,99 @@ async function admissionFailure(attempt: Promise<unknown>): Promise<OrgAdmission
   return outcome;
 }
 
+/**
+ * Drafts an agreement with private terms, has the freelancer read and accept them, and
+ * funds the first milestone (escrow confirmed by the settlement identity): the flow whose
+ * private data only the client's and talent's peers may endorse.
+ *
+ * @returns the id of the drafting transaction.
+ */
+async function privateAgreementFlow(consortium: ConsortiumLedger): Promise<string> {
+  const client = await consortium.enroll('ClientOrg', 'client', 'carol');
+  const freelancer = await consortium.enroll('TalentOrg', 'freelancer', 'tara');
+  const settlement = await consortium.enroll('ClientOrg', 'settlement', 'bank');
+  const agreementId = `A-${randomBytes(4).toString('hex')}`;
+  const requestId = () => `R-${randomBytes(6).toString('hex')}`;
+  const terms: AgreementTerms = {
+    scope: 'Label ten thousand images for a defect detector.',
+    rates: [{ description: 'fixed price', amount: '90000', currency: 'EUR', per: 'fixed' }],
+    personalData: { freelancerLegalName: 'Tara Example' },
+  };
+  const drafted = await client.agreements.draftAgreement(
+    {
+      requestId: requestId(),
+      agreementId,
+      title: 'Defect labelling',
+      client: partyOf(client),
+      freelancer: partyOf(freelancer),
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Labels',
+          amount: '90000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString(),
+          acceptanceCriteria: { description: 'agreement of at least 0.95 with the reference labels' },
+        },
+      ],
+    },
+    { transient: { terms } },
+  );
+  const held = await freelancer.agreements.getTerms({ agreementId });
+  expect(held).toMatchObject({ status: 'held', terms });
+  await freelancer.agreements.acceptAgreement({ agreementId, termsSha256: held.termsSha256 });
+  const funding = await client.agreements.fundMilestone({ requestId: requestId(), agreementId, milestoneId: 'm1' });
+  let milestone = funding.result;
+  for (const instruction of milestone.instructions.filter((candidate) => candidate.status === 'pending')) {
+    milestone = (
+      await settlement.agreements.confirmSettlement({
+        requestId: requestId(),
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: instruction.instructionId,
+        outcome: 'paid',
+        providerReference: `psp:${instruction.instructionId}`,
+      })
+    ).result;
+  }
+  expect(milestone.status).toBe('funded');
+  return drafted.transactionId;
+}
+
+/** Evaluates and submits as `identity` through another organisation's peer; returns both refusals' texts. */
+async function refusalsThroughPeerOf(
+  config: NetworkConfig,
+  peerMspId: string,
+  identity: SigningIdentity,
+): Promise<string[]> {
+  const connections = new PeerConnections(readConnectionProfile(config.paths.connectionProfile));
+  const connection = connections.forMsp(peerMspId);
+  const gateway = connect({
+    client: connection.client,
+    identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(identity.privateKeyPem)),
+    hash: hash.sha256,
+    tlsClientCertificateHash: connection.tlsClientCertificateHash,
+  });
+  const describe = (error: unknown): string => {
+    const details = (error as { details?: { message?: string }[] }).details ?? [];
+    return [
+      error instanceof Error ? error.message : String(error),
+      ...details.map((detail) => detail.message ?? ''),
+    ].join(' | ');
+  };
+  try {
+    const contract = gateway.getNetwork(config.channel).getContract(config.chaincode.name);
+    const evaluated = await contract.evaluateTransaction('governance:listMembers').then(() => 'evaluated', describe);
+    const submitted = await contract.submitTransaction('governance:acceptMembership').then(() => 'submitted', describe);
+    return [evaluated, submitted];
+  } finally {
+    gateway.close();
+    connection.client.close();
+  }
+}
+
 /** MSP ids of the peers that endorsed a committed transaction, read back from the ledger through qscc. */
 async function endorsersOf(session: LedgerSession, channel: string, transactionId: string): Promise<string[]> {
   const qscc = session.gateway.getNetwork(channel).getContract('qscc');
@@ -68,6 +167,7 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
   let network: LocalNetwork;
   let founders: ConsortiumLedger;
   let proposalId: string;
+  let removalProposalId: string;
 
   beforeAll(() => {
     config = e2eConfig();
@@ -120,7 +220,10 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
 
   it('admits the organisation for the executed proposal: its member submits, its peer endorses, and it holds the same height', async () => {
     const started = Date.now();
+    const sequenceBefore = readDeployment(config)?.sequence ?? 0;
     const result = await network.addOrg({ name: newOrg, proposalId });
+    // The definition that takes the organisation in is the next sequence.
+    expect(result.sequence).toBe(sequenceBefore + 1);
     process.stdout.write(`[add-org] ${newMsp} joined in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     expect(result.signedBy).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
     expect(result.proposalId).toBe(proposalId);
@@ -161,8 +264,114 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
       });
       process.stdout.write(`[add-org] heights after the new member's transaction: ${heights.join(', ')}\n`);
       expect(heights).toHaveLength(4);
+
+      // The consortium-wide collection took the organisation in; the parties' collections did not.
+      const collections = network.connectionProfile().collections;
+      expect(collections['credentialSecrets']).toContain(newMsp);
+      expect(collections['agreementTerms']).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+
+      // Private terms reach the two parties' peers only, and that endorsement still commits with four members.
+      const started = Date.now();
+      const draftId = await privateAgreementFlow(consortium);
+      process.stdout.write(`[add-org] private agreement flow with four members in ${Date.now() - started} ms\n`);
+      expect((await endorsersOf(governor, grown.channel, draftId)).sort()).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
     } finally {
       consortium.close();
+    }
+  });
+
+  it('refuses a removal that no executed proposal decided, or that too few admins signed, and leaves the channel unchanged', async () => {
+    const grown = e2eConfig();
+    const consortium = openConsortiumLedger(grown);
+    try {
+      const failure = await admissionFailure(network.removeOrg({ name: newOrg }));
+      expect(failure.step).toBe('check the governance decision');
+      expect(failure.message).toMatch(
+        /pass --proposal <id> of an executed proposal that takes LabelOrgMSP's member rights/,
+      );
+
+      const founderFailure = await admissionFailure(network.removeOrg({ name: 'AuditOrg', proposalId: 'P-none' }));
+      expect(founderFailure.step).toBe('check the organisation');
+
+      const executed = await enactByVote(
+        await consortium.governors(),
+        [{ type: 'setMemberRights', mspId: newMsp, voting: false, veto: false }],
+        'Remove LabelOrg',
+      );
+      removalProposalId = executed.proposal.proposalId;
+      const members = await (await consortium.governors())[0]!.governance.listMembers();
+      expect(members.find((member) => member.mspId === newMsp && (member.voting || member.veto))).toBeUndefined();
+
+      // MAJORITY Admins of four is three: two signatures are refused by the orderer.
+      const refused = await admissionFailure(
+        network.removeOrg({ name: newOrg, proposalId: removalProposalId, signers: ['ClientOrg', 'TalentOrg'] }),
+      );
+      expect(refused.step).toBe('submit the channel configuration update as TalentOrgMSP admin to orderer orderer0');
+      expect(refused.message).toMatch(/policy|signature/i);
+      process.stdout.write(`[remove-org] refused as expected: ${refused.message.split('\n').slice(-2).join(' ')}\n`);
+      expect(await channelOrgs()).toEqual(['AuditOrg', 'ClientOrg', 'LabelOrg', 'TalentOrg']);
+      expect(readAddedOrgs(config.paths.addedOrgs).map((entry) => entry.removal)).toEqual([undefined]);
+    } finally {
+      consortium.close();
+    }
+  });
+
+  it('removes the organisation for the executed proposal: its peer gets no new blocks and its identities are refused', async () => {
+    const grown = e2eConfig();
+    const labelOrg = grown.peerOrgs.find((org) => org.name === newOrg)!;
+    const grownConsortium = openConsortiumLedger(grown);
+    const labelGovernor = await grownConsortium.enroll(newOrg, 'governor', 'label-gov');
+    grownConsortium.close();
+
+    const started = Date.now();
+    const sequenceBefore = readDeployment(config)?.sequence ?? 0;
+    const result = await network.removeOrg({ name: newOrg, proposalId: removalProposalId });
+    expect(result.sequence).toBe(sequenceBefore + 1);
+    process.stdout.write(`[remove-org] ${newMsp} removed in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    expect(result.signedBy).toEqual(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP']);
+    expect(await channelOrgs()).toEqual(['AuditOrg', 'ClientOrg', 'TalentOrg']);
+    expect(readAddedOrgs(config.paths.addedOrgs)[0]?.removal).toMatchObject({
+      proposalId: removalProposalId,
+      signedBy: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+    });
+    const shrunk = e2eConfig();
+    expect(shrunk.peerOrgs.map((org) => org.mspId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP']);
+    expect(network.connectionProfile().collections['credentialSecrets']).toEqual([
+      'ClientOrgMSP',
+      'TalentOrgMSP',
+      'AuditOrgMSP',
+    ]);
+
+    // The orderers deliver nothing more to the removed peer once the update is in force.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const frozen = await peerHeight(grown, network.toolchain, labelOrg);
+    const consortium = openConsortiumLedger(shrunk);
+    try {
+      await privateAgreementFlow(consortium);
+      const [clientOrg] = shrunk.peerOrgs;
+      const founderHeight = await eventually('the founders past the removed peer', async () => {
+        const height = await peerHeight(shrunk, network.toolchain, clientOrg!);
+        return height > frozen + 3 ? height : undefined;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const removedHeight = await peerHeight(grown, network.toolchain, labelOrg);
+      process.stdout.write(
+        `[remove-org] founders at height ${founderHeight}, removed peer stays at ${removedHeight}\n`,
+      );
+      expect(removedHeight).toBe(frozen);
+      const peerLog = network.registry.find(`peer0.${newOrg}`)?.log;
+      expect(peerLog).toBeDefined();
+      expect(readFileSync(peerLog!, 'utf8')).toMatch(/received bad status FORBIDDEN from orderer/);
+
+      // Its identities are refused by the peers of the organisations that stay.
+      const refusals = await refusalsThroughPeerOf(shrunk, 'ClientOrgMSP', labelGovernor.identity);
+      process.stdout.write(`[remove-org] evaluate: ${refusals[0]}\n[remove-org] submit: ${refusals[1]}\n`);
+      expect(refusals).not.toContain('evaluated');
+      expect(refusals).not.toContain('submitted');
+      for (const refusal of refusals) expect(refusal).toMatch(/access denied|creator org unknown|not authori[sz]ed/i);
+    } finally {
+      consortium.close();
+      labelGovernor.close();
     }
   });
 });

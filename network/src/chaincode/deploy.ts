@@ -11,6 +11,7 @@ import { isPortFree } from '../processes/ports.js';
 import { waitUntil } from '../processes/wait.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { deterministicTarGz } from './tar.js';
+import { collectionsForMembers, endorsementPolicyFor, type CollectionDefinition } from './membership.js';
 
 /** The chaincode definition committed on the channel, as `querycommitted` reports it. */
 export interface CommittedDefinition {
@@ -46,23 +47,71 @@ export function installBuilder(config: NetworkConfig): void {
   }
 }
 
+/** The parts of the chaincode definition that follow the channel's membership. */
+export interface MembershipDefinition {
+  /** The collections file the definition is approved with (written under `<home>/chaincode/`), if any. */
+  readonly collectionsFile?: string;
+  /** Signature policy, or undefined for the channel's `MAJORITY Endorsement`. */
+  readonly signaturePolicy?: string;
+}
+
 /**
- * Hash of what the chaincode server runs: the compiled contracts, the manifest and
- * the collection definitions. A new hash means a new package and a new sequence.
+ * Writes the collections of `chaincode/collections.json` as they apply to the network's
+ * organisations now (see {@link collectionsForMembers}) and derives the endorsement
+ * policy they need (see {@link endorsementPolicyFor}).
+ *
+ * @throws Error when a collection would be left without a member.
  */
-export function chaincodeSourceHash(config: NetworkConfig): string {
+export function membershipDefinition(config: NetworkConfig): MembershipDefinition {
+  const collections = currentCollections(config);
+  if (collections === undefined) return {};
+  const members = config.peerOrgs.map((org) => org.mspId);
+  mkdirSync(config.paths.chaincodePackages, { recursive: true });
+  const collectionsFile = path.join(config.paths.chaincodePackages, 'collections.json');
+  writeFileSync(collectionsFile, `${JSON.stringify(collections, null, 2)}\n`);
+  const signaturePolicy = endorsementPolicyFor(collections, members);
+  return { collectionsFile, ...(signaturePolicy === undefined ? {} : { signaturePolicy }) };
+}
+
+/**
+ * The repository's collections as they apply to the network's organisations now (see
+ * {@link collectionsForMembers}); undefined when the chaincode defines none.
+ */
+export function currentCollections(config: NetworkConfig): CollectionDefinition[] | undefined {
+  if (!existsSync(config.chaincode.collectionsFile)) return undefined;
+  const definitions = JSON.parse(readFileSync(config.chaincode.collectionsFile, 'utf8')) as CollectionDefinition[];
+  const founders = config.peerOrgs.filter((org) => org.admission === undefined).map((org) => org.mspId);
+  return collectionsForMembers(
+    definitions,
+    founders,
+    config.peerOrgs.map((org) => org.mspId),
+  );
+}
+
+function definitionFlagsOf(membership: MembershipDefinition): string[] {
+  return [
+    ...(membership.collectionsFile === undefined ? [] : ['--collections-config', membership.collectionsFile]),
+    ...(membership.signaturePolicy === undefined ? [] : ['--signature-policy', membership.signaturePolicy]),
+  ];
+}
+
+/**
+ * Hash of what the chaincode server runs and what its definition says: the compiled
+ * contracts, the manifest, the collections as they apply to the channel's members and
+ * the endorsement policy. A new hash means a new package and a new sequence.
+ */
+export function chaincodeSourceHash(config: NetworkConfig, membership: MembershipDefinition = {}): string {
   const hash = createHash('sha256');
+  if (membership.signaturePolicy !== undefined) hash.update(`policy\u0000${membership.signaturePolicy}\u0000`);
   const distDir = path.join(config.chaincode.sourceDir, 'dist');
   if (!existsSync(distDir)) throw new Error(`${distDir} is missing; run \`npm run build\` first`);
   const files = listFiles(distDir).filter((file) => file.endsWith('.js') && !file.endsWith('.test.js'));
-  for (const file of [
-    ...files,
-    path.join(config.chaincode.sourceDir, 'package.json'),
-    config.chaincode.collectionsFile,
-  ]) {
+  for (const file of [...files, path.join(config.chaincode.sourceDir, 'package.json')]) {
     if (!existsSync(file)) continue;
     hash.update(path.relative(config.chaincode.sourceDir, file)).update('\u0000').update(readFileSync(file));
   }
+  const collections = membership.collectionsFile ?? config.chaincode.collectionsFile;
+  if (existsSync(collections)) hash.update('collections.json\u0000').update(readFileSync(collections));
   return hash.digest('hex');
 }
 
@@ -248,7 +297,8 @@ export async function deployChaincode(
 ): Promise<DeployResult> {
   const [firstOrg] = config.peerOrgs;
   if (firstOrg === undefined) throw new Error('the network has no peer organisation');
-  const sourceHash = chaincodeSourceHash(config);
+  const membership = membershipDefinition(config);
+  const sourceHash = chaincodeSourceHash(config, membership);
   const previous = readDeployment(config);
   const committed = await queryCommitted(config, toolchain, firstOrg);
 
@@ -270,6 +320,7 @@ export async function deployChaincode(
   const version = `${chaincodeVersion(config)}+${sourceHash.slice(0, 12)}`;
   const built = buildPackage(config, label, port);
   report(`Deploying chaincode ${config.chaincode.name} ${version} as sequence ${sequence} (server port ${port})`);
+  report(`  endorsement policy: ${membership.signaturePolicy ?? 'the channel default (MAJORITY Endorsement)'}`);
 
   for (const org of config.peerOrgs) {
     if ((await installedPackageIds(config, toolchain, org)).includes(built.packageId)) continue;
@@ -296,7 +347,7 @@ export async function deployChaincode(
     version,
     '--sequence',
     String(sequence),
-    ...(existsSync(config.chaincode.collectionsFile) ? ['--collections-config', config.chaincode.collectionsFile] : []),
+    ...definitionFlagsOf(membership),
   ];
   const orderer = config.ordererOrg.orderers[0];
   if (orderer === undefined) throw new Error('the network has no orderer');
@@ -358,68 +409,13 @@ export async function deployChaincode(
   return { deployment, changed: true };
 }
 
-/**
- * Lets a newly joined organisation run the chaincode: installs the deployed package on
- * its peer and approves the committed definition (same sequence, version and
- * collections) for it. The definition itself does not change, so no other organisation
- * approves again.
- *
- * @throws Error when nothing is deployed yet or the package file is missing.
- */
-export async function approveForNewOrg(
+/** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence on an organisation's host. */
+function orgHostDefinitionFlags(
   config: NetworkConfig,
-  toolchain: Toolchain,
-  org: PeerOrg,
-  report: (line: string) => void,
-): Promise<Deployment> {
-  const deployment = readDeployment(config);
-  const [firstOrg] = config.peerOrgs;
-  const orderer = config.ordererOrg.orderers[0];
-  if (deployment === undefined || firstOrg === undefined || orderer === undefined) {
-    throw new Error('no chaincode is deployed on the channel yet');
-  }
-  const committed = await queryCommitted(config, toolchain, firstOrg);
-  if (committed?.sequence !== deployment.sequence) {
-    throw new Error(
-      `the channel holds sequence ${committed?.sequence ?? 'none'} but the last deployment here is ${deployment.sequence}`,
-    );
-  }
-  const file = path.join(config.paths.chaincodePackages, `${deployment.label}.tar.gz`);
-  if (!existsSync(file)) throw new Error(`the deployed package ${file} is missing`);
-  const env = { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } };
-  if (!(await installedPackageIds(config, toolchain, org)).includes(deployment.packageId)) {
-    await runCommand(toolchain.bin('peer'), ['lifecycle', 'chaincode', 'install', file], env);
-  }
-  report(`  installed ${deployment.label} on ${org.peer.host}`);
-  await runCommand(
-    toolchain.bin('peer'),
-    [
-      'lifecycle',
-      'chaincode',
-      'approveformyorg',
-      ...ordererClientFlags(config, org, orderer),
-      '--channelID',
-      config.channel,
-      '--name',
-      config.chaincode.name,
-      '--version',
-      committed.version,
-      '--sequence',
-      String(committed.sequence),
-      ...(existsSync(config.chaincode.collectionsFile)
-        ? ['--collections-config', config.chaincode.collectionsFile]
-        : []),
-      '--package-id',
-      deployment.packageId,
-    ],
-    env,
-  );
-  report(`  approved sequence ${committed.sequence} for ${org.mspId}`);
-  return deployment;
-}
-
-/** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence. */
-function definitionFlagsOf(config: NetworkConfig, version: string, sequence: number): string[] {
+  membership: MembershipDefinition,
+  version: string,
+  sequence: number,
+): string[] {
   return [
     '--channelID',
     config.channel,
@@ -429,7 +425,7 @@ function definitionFlagsOf(config: NetworkConfig, version: string, sequence: num
     version,
     '--sequence',
     String(sequence),
-    ...(existsSync(config.chaincode.collectionsFile) ? ['--collections-config', config.chaincode.collectionsFile] : []),
+    ...definitionFlagsOf(membership),
   ];
 }
 
@@ -475,7 +471,8 @@ export async function deployOnOrgHost(
 ): Promise<{ deployment: Deployment; committed: boolean }> {
   const orderer = config.ordererOrg.orderers.find((node) => node.org === org.name) ?? config.ordererOrg.orderers[0];
   if (orderer === undefined) throw new Error('the network has no orderer');
-  const sourceHash = chaincodeSourceHash(config);
+  const membership = membershipDefinition(config);
+  const sourceHash = chaincodeSourceHash(config, membership);
   const label = `${config.chaincode.name}_${sourceHash.slice(0, 12)}`;
   const version = `${chaincodeVersion(config)}+${sourceHash.slice(0, 12)}`;
   const [port] = config.chaincode.serverPorts;
@@ -503,7 +500,7 @@ export async function deployOnOrgHost(
         'chaincode',
         'approveformyorg',
         ...ordererClientFlags(config, org, orderer),
-        ...definitionFlagsOf(config, version, sequence),
+        ...orgHostDefinitionFlags(config, membership, version, sequence),
         '--package-id',
         built.packageId,
       ],
@@ -534,7 +531,7 @@ export async function deployOnOrgHost(
   const current = await committedVersion();
   if (current !== undefined) return joinCommitted(current);
   const sequence = 1;
-  const definitionFlags = definitionFlagsOf(config, version, sequence);
+  const definitionFlags = orgHostDefinitionFlags(config, membership, version, sequence);
   try {
     if (!(await approvalsOf(config, toolchain, org, definitionFlags)).includes(org.mspId)) await approve(sequence);
   } catch (error) {

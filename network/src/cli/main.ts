@@ -52,6 +52,8 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       identities, a configuration update signed by a majority of the members'
                       admins, the peer's join and the chaincode approved for it; once genesis is
                       sealed, only for an executed governance proposal giving it member rights
+  remove-org <Name> [--proposal ID] [--signers OrgA,OrgB,OrgC] [--orderer NAME]
+                      remove an added organisation from the channel for an executed proposal taking its rights
 
 Used by docker-compose.yml inside containers:
   generate            certificates, genesis block and CA registrars only
@@ -378,6 +380,26 @@ async function commandAddOrg(args: string[]): Promise<void> {
   );
 }
 
+async function commandRemoveOrg(args: string[]): Promise<void> {
+  const [name] = args;
+  if (name === undefined || name.startsWith('--')) throw new Error('usage: remove-org <Name> [--proposal ID] …');
+  const network = existingNetwork();
+  const signers = flagValue(args, '--signers');
+  const proposalId = flagValue(args, '--proposal');
+  const orderer = flagValue(args, '--orderer');
+  say(`Removing ${name} from channel ${network.config.channel}`);
+  const result = await network.removeOrg({
+    name,
+    ...(proposalId === undefined ? {} : { proposalId }),
+    ...(signers === undefined ? {} : { signers: signers.split(',') }),
+    ...(orderer === undefined ? {} : { orderer }),
+  });
+  say(
+    `${result.name} left ${network.config.channel} in ${result.seconds.toFixed(1)}s: signed by ${result.signedBy.join(', ')}` +
+      `${result.proposalId === undefined ? '' : `, for proposal ${result.proposalId}`}; chaincode sequence ${result.sequence}.`,
+  );
+}
+
 // A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
 process.stdout.on('error', () => undefined);
 
@@ -431,6 +453,8 @@ async function main(argv: string[]): Promise<void> {
       return commandAddOrg(args);
     case 'export-org':
       return commandExportOrg(args);
+    case 'remove-org':
+      return commandRemoveOrg(args);
     case 'compose': {
       const file = path.join(repoRoot, 'docker-compose.yml');
       writeFileSync(file, composeYaml());

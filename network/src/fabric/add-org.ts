@@ -9,7 +9,7 @@ import { enrollOperator } from './bootstrap.js';
 import { runCommand } from './run-command.js';
 
 /**
- * A step of adding an organisation failed. `step` names it as the command reports it;
+ * A step of adding (or removing, `remove-org.ts`) an organisation failed. `step` names it as the command reports it;
  * the message carries the reason (the orderer's or peer's own words).
  */
 export class OrgAdmissionError extends Error {
@@ -111,8 +111,7 @@ export function applicationOrgNames(channelConfig: ChannelConfigJson): string[] 
 
 /**
  * Writes the configuration update envelope that adds `orgGroup` as application
- * organisation `org.name`: configtxlator computes the difference between the current
- * configuration and the one with the group, and the envelope wraps it for signing.
+ * organisation `org.name` (see {@link buildUpdateEnvelope}).
  *
  * @returns the envelope file (`common.Envelope`, binary).
  */
@@ -126,6 +125,24 @@ export async function buildAdditionEnvelope(
 ): Promise<string> {
   const updated = structuredClone(current);
   updated.channel_group.groups.Application.groups[org.name] = orgGroup;
+  return buildUpdateEnvelope(config, toolchain, current, updated, dir);
+}
+
+/**
+ * Writes the configuration update envelope that turns `current` into `updated`:
+ * configtxlator computes the difference (`compute_update`) and the envelope (header
+ * type `CONFIG_UPDATE`) wraps it for signing. Intermediate files stay in `dir`.
+ *
+ * @returns the envelope file (`common.Envelope`, binary).
+ */
+export async function buildUpdateEnvelope(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  current: ChannelConfigJson,
+  updated: ChannelConfigJson,
+  dir: string,
+): Promise<string> {
+  mkdirSync(dir, { recursive: true });
   const file = (name: string) => path.join(dir, name);
   writeFileSync(file('original.json'), JSON.stringify(current));
   writeFileSync(file('updated.json'), JSON.stringify(updated));
@@ -238,6 +255,30 @@ export async function checkAdmittingProposal(
   mspId: string,
   proposalId: string,
 ): Promise<void> {
+  const view = await readProposal(config, toolchain, reader, proposalId);
+  if (view.phase !== 'executed') {
+    throw new Error(`proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal admits a member`);
+  }
+  const admits = view.proposal.actions.some(
+    (action) =>
+      action.type === 'setMemberRights' && action.mspId === mspId && (action.voting === true || action.veto === true),
+  );
+  if (!admits) throw new Error(`proposal ${proposalId} gives ${mspId} no member rights (setMemberRights)`);
+}
+
+/** A governance proposal as `governance:getProposal` answers, the fields membership changes read. */
+export interface ProposalView {
+  readonly phase: string;
+  readonly proposal: { actions: { type: string; mspId?: string; voting?: boolean; veto?: boolean }[] };
+}
+
+/** Reads a governance proposal through `reader`'s peer as its operator (`peer chaincode query`). */
+export async function readProposal(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  reader: PeerOrg,
+  proposalId: string,
+): Promise<ProposalView> {
   const operator = await enrollOperator(config, toolchain, reader);
   const { stdout } = await runCommand(
     toolchain.bin('peer'),
@@ -255,18 +296,7 @@ export async function checkAdmittingProposal(
       env: { ...process.env, ...peerAdminEnv(config, toolchain, reader), CORE_PEER_MSPCONFIGPATH: operator.mspDir },
     },
   );
-  const view = JSON.parse(stdout) as {
-    phase: string;
-    proposal: { actions: { type: string; mspId?: string; voting?: boolean; veto?: boolean }[] };
-  };
-  if (view.phase !== 'executed') {
-    throw new Error(`proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal admits a member`);
-  }
-  const admits = view.proposal.actions.some(
-    (action) =>
-      action.type === 'setMemberRights' && action.mspId === mspId && (action.voting === true || action.veto === true),
-  );
-  if (!admits) throw new Error(`proposal ${proposalId} gives ${mspId} no member rights (setMemberRights)`);
+  return JSON.parse(stdout) as ProposalView;
 }
 
 function configtxlator(toolchain: Toolchain, args: string[]): Promise<unknown> {
