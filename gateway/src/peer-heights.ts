@@ -111,6 +111,18 @@ export class PeerHeights {
     });
   }
 
+  /**
+   * Resolves once every organisation's peer has the highest block seen on any of them
+   * (peers that disagree about a key because one is a block behind agree again then),
+   * or when `timeoutMs` passes. Returns whether they got there.
+   */
+  async waitForEvenHeights(timeoutMs = 5000): Promise<boolean> {
+    let highest = 0n;
+    for (const height of this.#heights.values()) if (height > highest) highest = height;
+    if (highest === 0n) return true;
+    return this.waitForBlock(highest - 1n, timeoutMs);
+  }
+
   close(): void {
     this.#closed = true;
     for (const stream of this.#streams) stream.close();
