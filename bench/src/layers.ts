@@ -19,11 +19,13 @@
  * load generator itself, from /proc.
  *
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
- * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there.)
+ * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
+ * BENCH_BASELINE_API=path/to/api/dist/main.js runs a second build of the API beside this
+ * one and alternates L3 between the two.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -356,12 +358,15 @@ async function freePort(): Promise<number> {
 }
 
 /** The API as its own process (as `npm start` runs it), so it does not share the load generator's event loop. */
-async function startApiProcess(bench: BenchNetwork): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
+async function startApiProcess(
+  bench: BenchNetwork,
+  entry = path.join(repoRoot, 'api', 'dist', 'main.js'),
+): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-layers-'));
   const port = await freePort();
   const profileDir = process.env.BENCH_API_PROFILE_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const child = spawn(process.execPath, [...profile, path.join(repoRoot, 'api', 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...profile, entry], {
     env: {
       ...process.env,
       GIGLEDGER_CONNECTION_PROFILE: bench.config.paths.connectionProfile,
@@ -411,6 +416,40 @@ function levelsOption(): number[] {
   return levels;
 }
 
+/** An API process with its own people, each logged in, and the cast of its agreements. */
+async function apiPeopleOf(
+  api: { url: string; dataDir: string },
+  prefix: string,
+): Promise<{ tokens: Tokens; cast: Cast; issuer: Party }> {
+  // The API's people are created by each organisation's administrator and log in with passwords.
+  const person = apiPeople(api.url, api.dataDir);
+  const ids = { client: `${prefix}c`, freelancer: `${prefix}f`, settlement: `${prefix}s`, issuer: `${prefix}i` };
+  const tokens: Tokens = {
+    client: await person(ids.client, 'ClientOrg', 'client'),
+    freelancer: await person(ids.freelancer, 'TalentOrg', 'freelancer'),
+    settlement: await person(ids.settlement, 'ClientOrg', 'settlement'),
+    issuer: await person(ids.issuer, 'AuditOrg', 'issuer'),
+  };
+  const holder = { mspId: 'TalentOrgMSP', userId: ids.freelancer };
+  return {
+    tokens,
+    cast: { client: { mspId: 'ClientOrgMSP', userId: ids.client }, freelancer: holder, holder },
+    issuer: { mspId: 'AuditOrgMSP', userId: ids.issuer },
+  };
+}
+
+/**
+ * BENCH_BASELINE_API names the `api/dist/main.js` of another build (e.g. a checkout of
+ * main) to run beside this one: L3 then alternates between the two, level by level, so a
+ * change to the API is compared under the same load on the same network.
+ */
+function baselineApiOption(): string | undefined {
+  const entry = process.env.BENCH_BASELINE_API;
+  if (entry === undefined || entry === '') return undefined;
+  if (!existsSync(entry)) throw new Error(`BENCH_BASELINE_API: ${entry} does not exist`);
+  return entry;
+}
+
 const layerNames = ['L1', 'L2', 'L3', 'L4', 'R'] as const;
 type LayerName = (typeof layerNames)[number];
 
@@ -429,8 +468,10 @@ async function main(): Promise<void> {
   const wanted = layersOption();
   const machine = machineDescription();
   log(`machine: ${machine}; ${seconds} s per level; levels ${levels.join(', ')} calls in flight`);
+  const baselineEntry = baselineApiOption();
   const bench = await openBenchNetwork(log);
   const api = await startApiProcess(bench);
+  const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
   try {
     const run = randomBytes(3).toString('hex');
     const direct = {
@@ -446,26 +487,15 @@ async function main(): Promise<void> {
       holder,
     };
 
-    // The API's people are created by each organisation's administrator and log in with passwords.
-    const person = apiPeople(api.url, api.dataDir);
-    const apiIds = { client: `lac-${run}`, freelancer: `laf-${run}`, settlement: `las-${run}`, issuer: `lai-${run}` };
-    const tokens: Tokens = {
-      client: await person(apiIds.client, 'ClientOrg', 'client'),
-      freelancer: await person(apiIds.freelancer, 'TalentOrg', 'freelancer'),
-      settlement: await person(apiIds.settlement, 'ClientOrg', 'settlement'),
-      issuer: await person(apiIds.issuer, 'AuditOrg', 'issuer'),
-    };
-    const apiHolder = { mspId: 'TalentOrgMSP', userId: apiIds.freelancer };
-    const apiCast: Cast = {
-      client: { mspId: 'ClientOrgMSP', userId: apiIds.client },
-      freelancer: apiHolder,
-      holder: apiHolder,
-    };
-    await bench.grantKyc([holder, apiHolder]);
+    const { tokens, cast: apiCast, issuer: apiIssuer } = await apiPeopleOf(api, `la${run}`);
+    const baseline =
+      baselineApi === undefined ? undefined : { ...baselineApi, ...(await apiPeopleOf(baselineApi, `lb${run}`)) };
+    await bench.grantKyc([holder, apiCast.holder, ...(baseline === undefined ? [] : [baseline.cast.holder])]);
     await bench.accreditIssuers(
       [
         { mspId: 'AuditOrgMSP', userId: direct.issuer.userId },
-        { mspId: 'AuditOrgMSP', userId: apiIds.issuer },
+        apiIssuer,
+        ...(baseline === undefined ? [] : [baseline.issuer]),
       ],
       'Course',
     );
@@ -477,6 +507,7 @@ async function main(): Promise<void> {
     const watched = [
       ...networkProcesses(bench.config.home),
       ...(api.process.pid === undefined ? [] : [{ name: 'api', pid: api.process.pid }]),
+      ...(baselineApi?.process.pid === undefined ? [] : [{ name: 'baseline api', pid: baselineApi.process.pid }]),
       { name: 'load generator', pid: process.pid },
     ];
     const cpuProbe =
@@ -527,6 +558,18 @@ async function main(): Promise<void> {
     const l3 = wanted.has('L3')
       ? await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements))
       : undefined;
+    if (wanted.has('L3') && baseline !== undefined) {
+      // This build and the baseline in turn at each level, twice, so drift in the machine's load hits both.
+      const baselineLayer = restPath(baseline.url, baseline.tokens, baseline.cast);
+      const baselineAgreements: string[] = [];
+      const thisWorkload = businessWorkload(restLayer, `L3t-${run}`, apiAgreements);
+      const baselineWorkload = businessWorkload(baselineLayer, `L3b-${run}`, baselineAgreements);
+      await findKnee('L3 baseline (warm-up)', 'tx/s', baselineWorkload, [2], 2, () => undefined);
+      for (const inFlight of [...levels, ...levels]) {
+        await findKnee('L3 REST, this build', 'tx/s', thisWorkload, [inFlight], seconds, log, cpuProbe('tx'));
+        await findKnee('L3 REST, baseline', 'tx/s', baselineWorkload, [inFlight], seconds, log, cpuProbe('tx'));
+      }
+    }
     const graphqlLayer = graphqlPath(api.url, tokens, apiCast);
     const l4 = wanted.has('L4')
       ? await measure('L4 business (GraphQL)', 'tx/s', businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements))
@@ -558,6 +601,7 @@ async function main(): Promise<void> {
       a === undefined || b === undefined ? 'not measured' : (a.knee.throughput / b.knee.throughput).toFixed(2);
     log(`L2/L1 ${ratio(l2, l1)}; L3/L2 ${ratio(l3, l2)}; L4/L2 ${ratio(l4, l2)}`);
   } finally {
+    if (baselineApi !== undefined) await stopProcess(baselineApi.process);
     await stopProcess(api.process);
     await bench.close();
   }
