@@ -139,17 +139,21 @@ describe('AgreementService', () => {
         code: 'NOT_FOUND',
         message: 'agreement A-cmd does not exist or is not visible to you',
       };
-      await expect(service.fundMilestone(mallory, { requestId: 'req-cmd-0002', agreementId: 'A-cmd', milestoneId: 'm1' })).rejects.toMatchObject(
-        missing,
-      );
+      await expect(
+        service.fundMilestone(mallory, { requestId: 'req-cmd-0002', agreementId: 'A-cmd', milestoneId: 'm1' }),
+      ).rejects.toMatchObject(missing);
       await expect(service.cancelAgreement(mallory, { agreementId: 'A-cmd', reason: 'x' })).rejects.toMatchObject(
         missing,
       );
-      await expect(service.fundMilestone(carol, { requestId: 'req-cmd-0003', agreementId: 'A-none', milestoneId: 'm1' })).rejects.toMatchObject({
+      await expect(
+        service.fundMilestone(carol, { requestId: 'req-cmd-0003', agreementId: 'A-none', milestoneId: 'm1' }),
+      ).rejects.toMatchObject({
         status: 404,
         message: 'agreement A-none does not exist or is not visible to you',
       });
-      await expect(service.fundMilestone(carol, { requestId: 'req-cmd-0004', agreementId: 'A-cmd', milestoneId: 'm9' })).rejects.toMatchObject({
+      await expect(
+        service.fundMilestone(carol, { requestId: 'req-cmd-0004', agreementId: 'A-cmd', milestoneId: 'm9' }),
+      ).rejects.toMatchObject({
         status: 404,
         message: 'milestone m9 of agreement A-cmd does not exist or is not visible to you',
       });
