@@ -14,11 +14,18 @@
  * It prints each level (throughput, p50/p99 per call, failures by kind), each layer's
  * knee, and the ratios L2/L1, L3/L2, L4/L2. Nothing is asserted.
  *
- * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256]
+ * With every level it also prints the CPU time each process spent per committed
+ * transaction (per read for R): peers, orderers, chaincode server, CAs, the API and the
+ * load generator itself, from /proc.
+ *
+ * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
+ * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
+ * BENCH_BASELINE_API=path/to/api/dist/main.js runs a second build of the API beside this
+ * one and alternates L3 between the two.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +36,15 @@ import { repoRoot } from '@gigledger/network';
 import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } from './bench-network.js';
 import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 import { apiPeople, callApi as http } from './bench-api.js';
-import { failureCount, findKnee, type CallTimer, type LayerFigures, type Workload } from './saturation.js';
+import { formatCpuPerUnit, networkProcesses, startCpuWatch } from './process-cpu.js';
+import {
+  failureCount,
+  findKnee,
+  type CallTimer,
+  type LayerFigures,
+  type LevelProbe,
+  type Workload,
+} from './saturation.js';
 
 /** The business steps one layer offers, whichever way it reaches the ledger. */
 interface BusinessPath {
@@ -343,10 +358,15 @@ async function freePort(): Promise<number> {
 }
 
 /** The API as its own process (as `npm start` runs it), so it does not share the load generator's event loop. */
-async function startApiProcess(bench: BenchNetwork): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
+async function startApiProcess(
+  bench: BenchNetwork,
+  entry = path.join(repoRoot, 'api', 'dist', 'main.js'),
+): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-layers-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'api', 'dist', 'main.js')], {
+  const profileDir = process.env.BENCH_API_PROFILE_DIR;
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...profile, entry], {
     env: {
       ...process.env,
       GIGLEDGER_CONNECTION_PROFILE: bench.config.paths.connectionProfile,
@@ -396,13 +416,62 @@ function levelsOption(): number[] {
   return levels;
 }
 
+/** An API process with its own people, each logged in, and the cast of its agreements. */
+async function apiPeopleOf(
+  api: { url: string; dataDir: string },
+  prefix: string,
+): Promise<{ tokens: Tokens; cast: Cast; issuer: Party }> {
+  // The API's people are created by each organisation's administrator and log in with passwords.
+  const person = apiPeople(api.url, api.dataDir);
+  const ids = { client: `${prefix}c`, freelancer: `${prefix}f`, settlement: `${prefix}s`, issuer: `${prefix}i` };
+  const tokens: Tokens = {
+    client: await person(ids.client, 'ClientOrg', 'client'),
+    freelancer: await person(ids.freelancer, 'TalentOrg', 'freelancer'),
+    settlement: await person(ids.settlement, 'ClientOrg', 'settlement'),
+    issuer: await person(ids.issuer, 'AuditOrg', 'issuer'),
+  };
+  const holder = { mspId: 'TalentOrgMSP', userId: ids.freelancer };
+  return {
+    tokens,
+    cast: { client: { mspId: 'ClientOrgMSP', userId: ids.client }, freelancer: holder, holder },
+    issuer: { mspId: 'AuditOrgMSP', userId: ids.issuer },
+  };
+}
+
+/**
+ * BENCH_BASELINE_API names the `api/dist/main.js` of another build (e.g. a checkout of
+ * main) to run beside this one: L3 then alternates between the two, level by level, so a
+ * change to the API is compared under the same load on the same network.
+ */
+function baselineApiOption(): string | undefined {
+  const entry = process.env.BENCH_BASELINE_API;
+  if (entry === undefined || entry === '') return undefined;
+  if (!existsSync(entry)) throw new Error(`BENCH_BASELINE_API: ${entry} does not exist`);
+  return entry;
+}
+
+const layerNames = ['L1', 'L2', 'L3', 'L4', 'R'] as const;
+type LayerName = (typeof layerNames)[number];
+
+function layersOption(): Set<LayerName> {
+  const index = process.argv.indexOf('--layers');
+  if (index < 0) return new Set(layerNames);
+  const names = (process.argv[index + 1] ?? '').split(',');
+  const known = new Set<string>(layerNames);
+  if (names.some((name) => !known.has(name))) throw new Error(`--layers takes some of ${layerNames.join(',')}`);
+  return new Set(names as LayerName[]);
+}
+
 async function main(): Promise<void> {
   const seconds = option('seconds', 15);
   const levels = levelsOption();
+  const wanted = layersOption();
   const machine = machineDescription();
   log(`machine: ${machine}; ${seconds} s per level; levels ${levels.join(', ')} calls in flight`);
+  const baselineEntry = baselineApiOption();
   const bench = await openBenchNetwork(log);
   const api = await startApiProcess(bench);
+  const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
   try {
     const run = randomBytes(3).toString('hex');
     const direct = {
@@ -418,26 +487,15 @@ async function main(): Promise<void> {
       holder,
     };
 
-    // The API's people are created by each organisation's administrator and log in with passwords.
-    const person = apiPeople(api.url, api.dataDir);
-    const apiIds = { client: `lac-${run}`, freelancer: `laf-${run}`, settlement: `las-${run}`, issuer: `lai-${run}` };
-    const tokens: Tokens = {
-      client: await person(apiIds.client, 'ClientOrg', 'client'),
-      freelancer: await person(apiIds.freelancer, 'TalentOrg', 'freelancer'),
-      settlement: await person(apiIds.settlement, 'ClientOrg', 'settlement'),
-      issuer: await person(apiIds.issuer, 'AuditOrg', 'issuer'),
-    };
-    const apiHolder = { mspId: 'TalentOrgMSP', userId: apiIds.freelancer };
-    const apiCast: Cast = {
-      client: { mspId: 'ClientOrgMSP', userId: apiIds.client },
-      freelancer: apiHolder,
-      holder: apiHolder,
-    };
-    await bench.grantKyc([holder, apiHolder]);
+    const { tokens, cast: apiCast, issuer: apiIssuer } = await apiPeopleOf(api, `la${run}`);
+    const baseline =
+      baselineApi === undefined ? undefined : { ...baselineApi, ...(await apiPeopleOf(baselineApi, `lb${run}`)) };
+    await bench.grantKyc([holder, apiCast.holder, ...(baseline === undefined ? [] : [baseline.cast.holder])]);
     await bench.accreditIssuers(
       [
         { mspId: 'AuditOrgMSP', userId: direct.issuer.userId },
-        { mspId: 'AuditOrgMSP', userId: apiIds.issuer },
+        apiIssuer,
+        ...(baseline === undefined ? [] : [baseline.issuer]),
       ],
       'Course',
     );
@@ -446,10 +504,30 @@ async function main(): Promise<void> {
       .getNetwork(bench.config.channel)
       .getContract(bench.config.chaincode.name);
     const layers: LayerFigures[] = [];
+    const watched = [
+      ...networkProcesses(bench.config.home),
+      ...(api.process.pid === undefined ? [] : [{ name: 'api', pid: api.process.pid }]),
+      ...(baselineApi?.process.pid === undefined ? [] : [{ name: 'baseline api', pid: baselineApi.process.pid }]),
+      { name: 'load generator', pid: process.pid },
+    ];
+    const cpuProbe =
+      (unit: string): LevelProbe =>
+      () => {
+        const spent = startCpuWatch(watched);
+        return (figures) => formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
+      };
     const measure = async (name: string, unit: string, workload: Workload) => {
       // A short warm-up, so no layer pays alone for first connections and compilation.
       await findKnee(`${name} (warm-up)`, unit, workload, [2], 2, () => undefined);
-      const figures = await findKnee(name, unit, workload, levels, seconds, log);
+      const figures = await findKnee(
+        name,
+        unit,
+        workload,
+        levels,
+        seconds,
+        log,
+        cpuProbe(unit === 'tx/s' ? 'tx' : 'read'),
+      );
       log(
         `${name.padEnd(26)} knee at ${figures.knee.inFlight} in flight: ${figures.knee.throughput.toFixed(1)} ${unit}`,
       );
@@ -457,9 +535,11 @@ async function main(): Promise<void> {
       return figures;
     };
 
-    const l1 = await measure('L1 no-op submit (gateway)', 'tx/s', async (timer) => {
-      await timer.call(1, () => noOp.submitTransaction('system:version'));
-    });
+    const l1 = wanted.has('L1')
+      ? await measure('L1 no-op submit (gateway)', 'tx/s', async (timer) => {
+          await timer.call(1, () => noOp.submitTransaction('system:version'));
+        })
+      : undefined;
     const gatewayLayer = gatewayPath(
       {
         client: direct.client.session,
@@ -471,24 +551,40 @@ async function main(): Promise<void> {
     );
     const directAgreements: string[] = [];
     const apiAgreements: string[] = [];
-    const l2 = await measure(
-      'L2 business (gateway)',
-      'tx/s',
-      businessWorkload(gatewayLayer, `L2-${run}`, directAgreements),
-    );
+    const l2 = wanted.has('L2')
+      ? await measure('L2 business (gateway)', 'tx/s', businessWorkload(gatewayLayer, `L2-${run}`, directAgreements))
+      : undefined;
     const restLayer = restPath(api.url, tokens, apiCast);
-    const l3 = await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements));
+    const l3 = wanted.has('L3')
+      ? await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements))
+      : undefined;
+    if (wanted.has('L3') && baseline !== undefined) {
+      // This build and the baseline in turn at each level, twice, so drift in the machine's load hits both.
+      const baselineLayer = restPath(baseline.url, baseline.tokens, baseline.cast);
+      const baselineAgreements: string[] = [];
+      const thisWorkload = businessWorkload(restLayer, `L3t-${run}`, apiAgreements);
+      const baselineWorkload = businessWorkload(baselineLayer, `L3b-${run}`, baselineAgreements);
+      await findKnee('L3 baseline (warm-up)', 'tx/s', baselineWorkload, [2], 2, () => undefined);
+      for (const inFlight of [...levels, ...levels]) {
+        await findKnee('L3 REST, this build', 'tx/s', thisWorkload, [inFlight], seconds, log, cpuProbe('tx'));
+        await findKnee('L3 REST, baseline', 'tx/s', baselineWorkload, [inFlight], seconds, log, cpuProbe('tx'));
+      }
+    }
     const graphqlLayer = graphqlPath(api.url, tokens, apiCast);
-    const l4 = await measure(
-      'L4 business (GraphQL)',
-      'tx/s',
-      businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements),
-    );
+    const l4 = wanted.has('L4')
+      ? await measure('L4 business (GraphQL)', 'tx/s', businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements))
+      : undefined;
 
     // Reads of agreements the business layers drafted, each by their own client.
-    await measure('R read (gateway)', 'reads/s', readWorkload(gatewayLayer, directAgreements));
-    await measure('R read (REST)', 'reads/s', readWorkload(restLayer, apiAgreements));
-    await measure('R read (GraphQL)', 'reads/s', readWorkload(graphqlLayer, apiAgreements));
+    if (wanted.has('R')) {
+      if (directAgreements.length > 0) {
+        await measure('R read (gateway)', 'reads/s', readWorkload(gatewayLayer, directAgreements));
+      }
+      if (apiAgreements.length > 0) {
+        await measure('R read (REST)', 'reads/s', readWorkload(restLayer, apiAgreements));
+        await measure('R read (GraphQL)', 'reads/s', readWorkload(graphqlLayer, apiAgreements));
+      }
+    }
 
     log('');
     log(`Summary (${machine}; one run, ${new Date().toISOString()}):`);
@@ -501,9 +597,11 @@ async function main(): Promise<void> {
           `${layer.knee.p50.toFixed(0)} / ${layer.knee.p99.toFixed(0)} ms | ${failures} |`,
       );
     }
-    const ratio = (a: LayerFigures, b: LayerFigures) => (a.knee.throughput / b.knee.throughput).toFixed(2);
+    const ratio = (a: LayerFigures | undefined, b: LayerFigures | undefined) =>
+      a === undefined || b === undefined ? 'not measured' : (a.knee.throughput / b.knee.throughput).toFixed(2);
     log(`L2/L1 ${ratio(l2, l1)}; L3/L2 ${ratio(l3, l2)}; L4/L2 ${ratio(l4, l2)}`);
   } finally {
+    if (baselineApi !== undefined) await stopProcess(baselineApi.process);
     await stopProcess(api.process);
     await bench.close();
   }

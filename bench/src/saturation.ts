@@ -108,6 +108,13 @@ export interface LayerFigures {
 }
 
 /**
+ * Watches something else for the length of one level, e.g. CPU time per process: called
+ * as the level starts, it returns what to call with the level's figures as it ends,
+ * which answers a line to report (or undefined for none).
+ */
+export type LevelProbe = () => (figures: LevelFigures) => string | undefined;
+
+/**
  * Raises the number of calls in flight level by level until throughput stops rising:
  * two levels in a row that do not beat the best so far by 5%, or the last level.
  *
@@ -120,14 +127,18 @@ export async function findKnee(
   levels: readonly number[],
   seconds: number,
   report: (line: string) => void,
+  probe?: LevelProbe,
 ): Promise<LayerFigures> {
   const measured: LevelFigures[] = [];
   let best: LevelFigures | undefined;
   let flat = 0;
   for (const inFlight of levels) {
+    const finish = probe?.();
     const figures = await runLevel(workload, inFlight, seconds);
     measured.push(figures);
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
+    const probed = finish?.(figures);
+    if (probed !== undefined) report(`${''.padEnd(26)} ${probed}`);
     if (best === undefined || figures.throughput > best.throughput * 1.05) {
       flat = 0;
     } else {

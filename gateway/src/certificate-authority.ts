@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import FabricCAServices from 'fabric-ca-client';
 import { User, Utils } from 'fabric-common';
@@ -17,6 +18,25 @@ const caRequestTimeoutMs = 30_000;
   'connection-timeout',
   caRequestTimeoutMs,
 );
+
+/**
+ * fabric-ca-client adds a `timeout` listener to the socket of every request it makes and
+ * never removes it. Node's global HTTPS agent keeps sockets alive and reuses them, so on
+ * one socket the listeners pile up (MaxListenersExceededWarning after ten requests), each
+ * holding its finished request. Requests to the CA are few and slow (it hashes secrets),
+ * so a socket of their own costs nothing that matters.
+ */
+const socketPerRequest = new https.Agent({ keepAlive: false });
+
+function withSocketPerRequest(service: FabricCAServices): void {
+  const client = (service as unknown as { _fabricCAClient?: { _httpClient?: unknown } })._fabricCAClient;
+  // A fabric-ca-client whose internals differ is left as it is rather than broken.
+  if (client?._httpClient !== https) return;
+  client._httpClient = {
+    request: (options: https.RequestOptions, callback: (response: IncomingMessage) => void) =>
+      https.request({ ...options, agent: socketPerRequest }, callback),
+  };
+}
 
 const registrarFileSchema = z.object({ enrollmentId: z.string(), secret: z.string() });
 
@@ -74,6 +94,7 @@ export class CertificateAuthority {
       { trustedRoots: [readFileSync(organization.ca.tlsRootCert, 'utf8')], verify: true },
       organization.ca.caName,
     );
+    withSocketPerRequest(this.#service);
   }
 
   get mspId(): string {

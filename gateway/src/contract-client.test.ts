@@ -42,6 +42,8 @@ class ScriptedNetwork {
   /** The options of every evaluation, in order. */
   readonly evaluationOptions: ProposalOptions[] = [];
   endorseFailure: Error | undefined;
+  /** Failures the first endorsements meet, one each, before `endorseFailure` applies. */
+  endorseFailures: Error[] = [];
   evaluateFailure: Error | undefined;
   /** How many of the first submits find no orderer. */
   unreachableSubmits = 0;
@@ -64,6 +66,8 @@ class ScriptedNetwork {
           return {
             getTransactionId: () => transactionId,
             endorse: () => {
+              const next = this.endorseFailures.shift();
+              if (next !== undefined) return Promise.reject(next);
               if (this.endorseFailure !== undefined) return Promise.reject(this.endorseFailure);
               return Promise.resolve(this.#transaction(transactionId));
             },
@@ -173,6 +177,37 @@ describe('ContractClient', () => {
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     await expect(client.submit(setParameter, { name: 'maxRevisions', value: 3 })).rejects.toThrow(CommitFailedError);
     expect(scripted.proposals).toHaveLength(3);
+  });
+
+  it('endorses again with a new transaction id when the endorsing peers answered differently, and gives up after the retries', async () => {
+    // As a gateway peer reports an endorser that had not yet committed the block the first one read.
+    const mismatch = () =>
+      endorseError(['ProposalResponsePayloads do not match', 'ProposalResponsePayloads do not match']);
+    const scripted = new ScriptedNetwork();
+    scripted.endorseFailures = [mismatch()];
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    const submitted = await client.submit(setParameter, request);
+    expect(submitted.transactionId).toBe('tx-2');
+    expect(scripted.submissions).toBe(1);
+
+    const stubborn = new ScriptedNetwork();
+    stubborn.endorseFailure = mismatch();
+    const failure = await new ContractClient(stubborn.asNetwork(), 'gigledger')
+      .submit(setParameter, request)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(EndorsementError);
+    expect(stubborn.proposals).toHaveLength(3);
+    expect(stubborn.submissions).toBe(0);
+  });
+
+  it('does not endorse again when a peer is unreachable rather than in disagreement', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.endorseFailure = endorseError(['failed to connect to 127.0.0.1:7051']);
+    const failure = await new ContractClient(scripted.asNetwork(), 'gigledger')
+      .submit(setParameter, request)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(EndorsementError);
+    expect(scripted.proposals).toHaveLength(1);
   });
 
   it('turns a refusal in the endorsement details into a RefusedError with its code and field', async () => {

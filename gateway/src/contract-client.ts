@@ -34,13 +34,22 @@ export interface SubmitOptions {
   readonly endorsingOrganizations?: readonly string[];
   /**
    * How often to endorse and submit again, with a new transaction id, after an MVCC or
-   * phantom read conflict (2 by default). Safe: an invalidated transaction changed
-   * nothing, and the new endorsement reads the current state.
+   * phantom read conflict, or after endorsing peers answered differently because one of
+   * them had not yet committed the latest block (2 by default). Safe: an invalidated or
+   * unendorsed transaction changed nothing, and the new endorsement reads the current state.
    */
   readonly conflictRetries?: number;
 }
 
 const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
+
+/**
+ * What a Fabric gateway peer says of an endorser whose response differs from the first
+ * endorser's (fabric internal/pkg/gateway/endorsement.go). Under load one peer may
+ * commit a block a few hundred milliseconds after another; a command endorsed in that
+ * gap reads different keys on each, and the gateway refuses it with this detail.
+ */
+const responseMismatch = 'ProposalResponsePayloads do not match';
 
 export interface EvaluateOptions extends Pick<SubmitOptions, 'transient'> {
   /**
@@ -140,9 +149,11 @@ export class ContractClient implements TransactionTransport {
       try {
         return await this.#submitOnce(spec, request, options);
       } catch (error) {
-        if (!(error instanceof CommitFailedError && conflictCodes.has(error.validationCode)) || attempt >= retries) {
-          throw error;
-        }
+        const conflict = error instanceof CommitFailedError && conflictCodes.has(error.validationCode);
+        const mismatch = error instanceof EndorsementError && endorsersDisagreed(error.cause);
+        if (!(conflict || mismatch) || attempt >= retries) throw error;
+        // The lagging peer commits the block it misses within a moment; endorse again once it has.
+        if (mismatch) await this.#peersLevel();
       }
     }
   }
@@ -177,6 +188,16 @@ export class ContractClient implements TransactionTransport {
       transactionId,
       blockNumber: status.blockNumber,
     };
+  }
+
+  /** Waits until every peer has the newest block any of them has, or a short pause without read-your-writes. */
+  async #peersLevel(): Promise<void> {
+    const heights = this.#options.peerHeights;
+    if (heights === undefined) {
+      await delay(200);
+      return;
+    }
+    await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000);
   }
 
   /**
@@ -323,6 +344,12 @@ function transientOption(transient: Readonly<Record<string, unknown>> | undefine
       ]),
     ),
   };
+}
+
+/** Whether a fabric-gateway endorse failure is the endorsers disagreeing rather than one refusing or failing. */
+function endorsersDisagreed(cause: unknown): boolean {
+  if (!(cause instanceof EndorseError)) return false;
+  return cause.details.some((detail) => detail.message.includes(responseMismatch));
 }
 
 function mapEndorseError(error: unknown, transactionId: string | undefined): LedgerError {

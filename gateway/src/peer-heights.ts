@@ -20,7 +20,7 @@ export class PeerHeights {
   readonly #identity: SigningIdentity;
   readonly #heights = new Map<string, bigint>();
   readonly #waiters = new Set<() => void>();
-  readonly #gateways: Gateway[] = [];
+  readonly #gateways = new Map<string, Gateway>();
   readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
   #closed = false;
 
@@ -42,7 +42,7 @@ export class PeerHeights {
         hash: hash.sha256,
         tlsClientCertificateHash: connection.tlsClientCertificateHash,
       });
-      this.#gateways.push(gateway);
+      this.#gateways.set(organization.mspId, gateway);
       void this.#follow(organization.mspId, gateway);
     }
   }
@@ -52,10 +52,7 @@ export class PeerHeights {
     for (let attempt = 0; !this.#isClosed(); attempt += 1) {
       try {
         // The peer's current height first, so that a block committed before the stream opened still counts.
-        const info = common.BlockchainInfo.deserializeBinary(
-          await network.getContract('qscc').evaluateTransaction('GetChainInfo', network.getName()),
-        );
-        const height = BigInt(info.getHeight());
+        const height = await this.#askHeight(mspId);
         this.#record(mspId, height);
         const stream = await network.getBlockEvents({ startBlock: height });
         this.#streams.push(stream);
@@ -68,6 +65,17 @@ export class PeerHeights {
         if (!this.#isClosed()) await delay(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
       }
     }
+  }
+
+  /** The peer's own answer to how many blocks it has committed (qscc GetChainInfo). */
+  async #askHeight(mspId: string): Promise<bigint> {
+    const gateway = this.#gateways.get(mspId);
+    if (gateway === undefined) throw new Error(`no peer of ${mspId} is followed`);
+    const network = gateway.getNetwork(this.#connections.profile.channel);
+    const info = common.BlockchainInfo.deserializeBinary(
+      await network.getContract('qscc').evaluateTransaction('GetChainInfo', network.getName()),
+    );
+    return BigInt(info.getHeight());
   }
 
   // A method rather than the field, so the compiler does not treat the flag as unchanged across awaits.
@@ -111,10 +119,28 @@ export class PeerHeights {
     });
   }
 
+  /**
+   * Resolves once every organisation's peer has the highest block any of them has now,
+   * or when `timeoutMs` passes; returns whether they got there. Two peers that disagree
+   * about a key because one is a block behind agree again once that one has the block.
+   *
+   * The target is asked of the peers themselves (qscc GetChainInfo), since a block stream
+   * reports a block a little after its peer has it; the wait is on the block streams,
+   * whose reports come once a block's state is committed, which is what an endorsement reads.
+   */
+  async waitForEvenHeights(timeoutMs = 5000): Promise<boolean> {
+    const asked = await Promise.allSettled([...this.#gateways.keys()].map((mspId) => this.#askHeight(mspId)));
+    let highest = 0n;
+    for (const height of this.#heights.values()) if (height > highest) highest = height;
+    for (const answer of asked) if (answer.status === 'fulfilled' && answer.value > highest) highest = answer.value;
+    if (highest === 0n) return true;
+    return this.waitForBlock(highest - 1n, timeoutMs);
+  }
+
   close(): void {
     this.#closed = true;
     for (const stream of this.#streams) stream.close();
-    for (const gateway of this.#gateways) gateway.close();
+    for (const gateway of this.#gateways.values()) gateway.close();
     for (const wake of [...this.#waiters]) wake();
   }
 }

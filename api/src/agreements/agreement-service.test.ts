@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { agreementTermsSha256, draftAgreementRequestSchema, type AgreementTerms } from '@gigledger/chaincode/model';
+import type { TestIdentity } from '@gigledger/chaincode/test-support';
+import type { TransactionTransport } from '@gigledger/gateway';
 import type { Principal } from '../auth/principal.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
@@ -65,5 +67,103 @@ describe('AgreementService', () => {
     const written = lines.join('');
     expect(written).toContain(drafted.transactionId);
     expect(written).not.toContain('SECRET');
+  });
+
+  describe('commands', () => {
+    /** The in-memory ledger, counting the queries each call evaluates. */
+    class CountingLedger extends InMemoryLedgerAccess {
+      evaluations: string[] = [];
+
+      override transportFor(identity: TestIdentity): TransactionTransport {
+        const inner = super.transportFor(identity);
+        return {
+          evaluate: (spec, request, options) => {
+            this.evaluations.push(spec.name);
+            return inner.evaluate(spec, request, options);
+          },
+          submit: (spec, request, options) => inner.submit(spec, request, options),
+        };
+      }
+    }
+
+    const log = pino({ level: 'silent' });
+    const carol = { principal: principal('carol', 'ClientOrgMSP', 'client'), log };
+    const tara = { principal: principal('tara', 'TalentOrgMSP', 'freelancer'), log };
+    const mallory = { principal: principal('mallory', 'ClientOrgMSP', 'client'), log };
+
+    async function drafted(): Promise<{ ledger: CountingLedger; service: AgreementService }> {
+      const ledger = new CountingLedger(new Metrics());
+      const operator = await ledger.clientFor(principal('ops', 'ClientOrgMSP', 'admin'), log);
+      for (const [name, value] of [
+        ['platformFeeBps', 250],
+        ['defaultReviewWindowSeconds', 86_400],
+        ['maxRevisions', 2],
+      ] as const) {
+        await operator.parameters.setParameter({ name, value });
+      }
+      const service = new AgreementService(ledger);
+      const request = draftAgreementRequestSchema.parse({
+        requestId: 'req-cmd-0001',
+        agreementId: 'A-cmd',
+        title: 'Fraud model',
+        client: { mspId: 'ClientOrgMSP', userId: 'carol' },
+        freelancer: { mspId: 'TalentOrgMSP', userId: 'tara' },
+        milestones: [
+          {
+            kind: 'deliverable',
+            milestoneId: 'm1',
+            title: 'Model',
+            amount: '1000',
+            currency: 'EUR',
+            dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+            acceptanceCriteria: { description: 'Works' },
+          },
+        ],
+      });
+      await service.draftAgreement(carol, request, { scope: 'a fraud model' });
+      return { ledger, service };
+    }
+
+    it('submits an accepted command without reading the agreement first', async () => {
+      const { ledger, service } = await drafted();
+      const { termsSha256 } = await service.getTerms(tara, 'A-cmd');
+      ledger.evaluations = [];
+      await service.acceptAgreement(tara, { agreementId: 'A-cmd', termsSha256 });
+      expect(ledger.evaluations).toEqual([]);
+    });
+
+    it('answers a refused command as the read as the caller does: 404 for an agreement or milestone the caller cannot see', async () => {
+      const { service } = await drafted();
+      const missing = {
+        status: 404,
+        code: 'NOT_FOUND',
+        message: 'agreement A-cmd does not exist or is not visible to you',
+      };
+      await expect(
+        service.fundMilestone(mallory, { requestId: 'req-cmd-0002', agreementId: 'A-cmd', milestoneId: 'm1' }),
+      ).rejects.toMatchObject(missing);
+      await expect(service.cancelAgreement(mallory, { agreementId: 'A-cmd', reason: 'x' })).rejects.toMatchObject(
+        missing,
+      );
+      await expect(
+        service.fundMilestone(carol, { requestId: 'req-cmd-0003', agreementId: 'A-none', milestoneId: 'm1' }),
+      ).rejects.toMatchObject({
+        status: 404,
+        message: 'agreement A-none does not exist or is not visible to you',
+      });
+      await expect(
+        service.fundMilestone(carol, { requestId: 'req-cmd-0004', agreementId: 'A-cmd', milestoneId: 'm9' }),
+      ).rejects.toMatchObject({
+        status: 404,
+        message: 'milestone m9 of agreement A-cmd does not exist or is not visible to you',
+      });
+    });
+
+    it("passes on the chaincode's own refusal when the caller can see the agreement", async () => {
+      const { service } = await drafted();
+      await expect(service.acceptMilestone(carol, { agreementId: 'A-cmd', milestoneId: 'm1' })).rejects.toMatchObject({
+        code: 'INVALID_STATE',
+      });
+    });
   });
 });

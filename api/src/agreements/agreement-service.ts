@@ -9,7 +9,7 @@ import {
   type PartyQueryRole,
   type ResultOf,
 } from '@gigledger/chaincode/model';
-import type { LedgerClient, Submitted } from '@gigledger/gateway';
+import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
 import { forbidden, notFound } from '../errors/api-error.js';
 import { committed, type Committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -48,11 +48,12 @@ export interface ListedAgreement {
  * Every agreement operation, for REST and GraphQL alike. Each call is signed with the
  * caller's own Fabric identity, so the chaincode applies its rules to the real caller.
  *
- * Authorisation at the edge comes in two steps, both before anything is submitted:
- * the caller's role must be one the chaincode could ever accept for the command
- * (otherwise 403, without touching the ledger), and the agreement must be readable by
- * the caller, checked by reading it as them (otherwise 404 whether it exists or not,
- * so that ids cannot be probed).
+ * Authorisation at the edge comes in two steps: the caller's role must be one the
+ * chaincode could ever accept for the command (otherwise 403, without touching the
+ * ledger), and the agreement must be readable by the caller (otherwise 404 whether it
+ * exists or not, so that ids cannot be probed). The second is the chaincode's own
+ * first check of every command; a refused command is answered from a read of the
+ * agreement as the caller, as a query is.
  */
 export class AgreementService {
   readonly #ledger: LedgerAccess;
@@ -265,7 +266,16 @@ export class AgreementService {
     );
   }
 
-  /** Role gate, then visibility of the agreement (and milestone), then the submission. */
+  /**
+   * Role gate, then the submission; only when the chaincode refuses is the agreement
+   * (and milestone) read as the caller, so that the answer is the one the read gives
+   * (404 whether missing or not visible) whenever that read fails.
+   *
+   * Why not read first: every agreement command refuses in its chaincode exactly when
+   * that read would (it checks visibility before anything else, and resolves the
+   * milestone), so reading first would cost every accepted command one more
+   * evaluation for an answer that only a refused one needs.
+   */
   async #command<Value>(
     as: Requester,
     command: AgreementCommand,
@@ -274,9 +284,14 @@ export class AgreementService {
   ): Promise<Committed<Value>> {
     requireCommandRole(as.principal, command);
     const client = await this.#client(as);
-    if (target.milestoneId === undefined) await this.#readable(client, target.agreementId);
-    else await this.#milestoneOf(client, target.agreementId, target.milestoneId);
-    return committed(await send(client), target.requestId);
+    try {
+      return committed(await send(client), target.requestId);
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      if (target.milestoneId === undefined) await this.#readable(client, target.agreementId);
+      else await this.#milestoneOf(client, target.agreementId, target.milestoneId);
+      throw error;
+    }
   }
 
   #client(as: Requester): Promise<LedgerClient> {

@@ -118,6 +118,12 @@ export function peerProcess(
       // ping goes unanswered: 60 s + 20 s by default, measured 80 s before commits went on.
       CORE_PEER_KEEPALIVE_DELIVERYCLIENT_INTERVAL: '10s',
       CORE_PEER_KEEPALIVE_DELIVERYCLIENT_TIMEOUT: '5s',
+      // A transaction sent again after a lost commit status lands a second time as
+      // DUPLICATE_TXID; its private data left the transient store with the first copy,
+      // and by default the peer tries to pull it for pullRetryThreshold (60 s) before
+      // committing the block, stalling every commit on the channel meanwhile. Invalid
+      // transactions write nothing, so their private data is left to the reconciler.
+      CORE_PEER_GOSSIP_PVTDATA_SKIPPULLINGINVALIDTRANSACTIONSDURINGCOMMIT: 'true',
       CORE_PEER_LOCALMSPID: org.mspId,
       CORE_PEER_MSPCONFIGPATH: material.mspDir,
       CORE_PEER_TLS_ENABLED: 'true',
