@@ -143,9 +143,12 @@ export class ReadRecorder {
       }
       // A refusal or an empty answer names nobody; the organisations the read was about
       // still see it in their log (the records it asked for, the organisations it named).
+      // Malformed input (400, 422) asked for no record the ledger could name, and is
+      // answered without calling the ledger: only the organisations it named are kept.
       const about = read.subjects ?? { organisations: [], targets: [] };
+      const malformed = read.status === 400 || read.status === 422;
       const orgs =
-        organisations.size === 0 && this.#subjects !== undefined
+        organisations.size === 0 && this.#subjects !== undefined && !malformed
           ? await this.#subjects.organisationsOf(about, log)
           : [...new Set([...organisations, ...about.organisations])].sort();
       const at = new Date().toISOString();

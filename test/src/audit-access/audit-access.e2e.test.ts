@@ -91,6 +91,21 @@ describe('scoped and logged auditor access, on the real network', () => {
     );
   };
 
+  it('refuses a grant to an organisation that is no member of the consortium, naming the field', async () => {
+    const answer = await api.call('POST', '/v1/audit/grants', clientAdmin, {
+      grantId: `AG-nobody-${suffix}`,
+      auditor: { mspId: 'NoSuchOrgMSP' },
+      kinds: ['agreement'],
+      expiresAt: inSeconds(3600),
+      purpose: 'end-to-end audit',
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.auditor.mspId' });
+    expect((answer.body as { message: string }).message).toContain(
+      'NoSuchOrgMSP is no member organisation of the consortium; members are AuditOrgMSP, ClientOrgMSP, TalentOrgMSP',
+    );
+  });
+
   it('refuses the auditor without a grant, outside its organisations, kinds and time range, and once expired', async () => {
     await expectRefused();
     // Granted by an organisation the agreement does not concern.
