@@ -4,6 +4,7 @@ import { AuditScopes } from './audit/audit-scopes.js';
 import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-log-capture.js';
 import { ReadLog } from './audit/read-log.js';
 import { ReadRecorder } from './audit/read-recorder.js';
+import { ReadSubjectResolver } from './audit/read-subjects.js';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
@@ -182,7 +183,11 @@ export function createApp(deps: AppDependencies): Express {
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
   app.use(rateLimit.middleware);
   // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
-  const readRecorder = new ReadRecorder(new ReadLog(deps.db), new AuditScopes(deps.ledger));
+  const readRecorder = new ReadRecorder(
+    new ReadLog(deps.db),
+    new AuditScopes(deps.ledger),
+    new ReadSubjectResolver(deps.serviceLedger),
+  );
   app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
   const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [

@@ -65,9 +65,38 @@ describe('auditor access over HTTP', () => {
     expect((answer.body as { message: string }).message).toMatch(
       /read agreement records of ClientOrgMSP or TalentOrgMSP/,
     );
-    const [last] = (await readLog(talentAdmin)).entries.slice(-1);
-    // A refusal names no organisation from its answer, so it is logged for nobody's admin to read: the auditor's own org sees nothing either.
-    expect(last).toBeUndefined();
+    // The refusal names nobody, yet the read was about this agreement: both parties'
+    // organisations find it in their log, with no grant and no record counted.
+    for (const admin of [talentAdmin, clientAdmin]) {
+      const [last] = (await readLog(admin)).entries.slice(-1);
+      expect(last).toMatchObject({
+        principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
+        operation: 'GET /v1/agreements/:agreementId',
+        kinds: ['agreement'],
+        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        resultCount: 0,
+        status: 403,
+        grants: [],
+      });
+    }
+  });
+
+  it('logs a refused GraphQL read for the organisations of the record it asked for', async () => {
+    const answer = await server.request('POST', '/graphql', {
+      token: auditor.token,
+      body: {
+        query: 'query One($id: ID!) { agreement(id: $id) { agreementId } }',
+        variables: { id: agreementId },
+      },
+    });
+    expect(JSON.stringify(answer.body)).toContain('NO_AUDIT_GRANT');
+    const [last] = (await readLog(clientAdmin)).entries.slice(-1);
+    expect(last).toMatchObject({
+      operation: 'graphql query agreement',
+      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+      resultCount: 0,
+      grants: [],
+    });
   });
 
   it('lets an admin grant access, then logs the auditor reads with the grant for the organisations concerned', async () => {

@@ -7,12 +7,14 @@ import {
   type DefinitionNode,
   type ExecutionArgs,
   type OperationDefinitionNode,
+  valueFromASTUntyped,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import type { GraphqlContext, SchemaModule } from '../graphql/context.js';
 import { errorBody } from '../errors/error-handler.js';
 import { kindsOf, type ReadRecorder } from './read-recorder.js';
+import { subjectsOfRead } from './read-subjects.js';
 
 /**
  * Logs every REST read (GET under `/v1`) by an auditor or HR system, refusals included,
@@ -47,6 +49,7 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
             kinds: kindsOf(named),
             answers: response.statusCode >= 400 ? [] : [body],
             status: response.statusCode,
+            subjects: subjectsOfRead({ path: request.originalUrl.split('?')[0], arguments: request.query }),
           },
           response.locals.log,
         )
@@ -68,6 +71,30 @@ function rootFields(operation: OperationDefinitionNode): string[] {
   return operation.selectionSet.selections.flatMap((selection) =>
     selection.kind === Kind.FIELD ? [selection.name.value] : [],
   );
+}
+
+// Root field arguments whose plain name says less than the field does (`agreement(id:)`,
+// a licence's `grantId` beside a dataset's), named as `subjectsOfRead` knows them.
+const argumentNames: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  agreement: { id: 'agreementId' },
+  licenceGrant: { grantId: 'licenceGrantId' },
+  royaltyPeriod: { grantId: 'licenceGrantId' },
+};
+
+/** Each root field's arguments, variables filled in: what the read asked about, whatever it answered. */
+function rootArguments(operation: OperationDefinitionNode, variables: Record<string, unknown>): unknown[] {
+  return operation.selectionSet.selections.flatMap((selection) => {
+    if (selection.kind !== Kind.FIELD) return [];
+    const names = argumentNames[selection.name.value] ?? {};
+    return [
+      Object.fromEntries(
+        (selection.arguments ?? []).map((argument) => [
+          names[argument.name.value] ?? argument.name.value,
+          valueFromASTUntyped(argument.value, variables),
+        ]),
+      ),
+    ];
+  });
 }
 
 // What each root query field's resolver returned, whole, per operation context: the
@@ -134,6 +161,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
                 kinds: kindsOf(fields),
                 answers: rootResults.get(context) ?? Object.values(result.data ?? {}),
                 status,
+                subjects: subjectsOfRead({ arguments: rootArguments(operation, args.variableValues ?? {}) }),
               },
               context.log,
             );

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
 import type { AuditScopes } from './audit-scopes.js';
 import type { ReadLog, ReadLogRow } from './read-log.js';
+import type { ReadSubjectResolver, ReadSubjects } from './read-subjects.js';
 
 /** Roles whose every read is logged: the ones that read other organisations' records for a living. */
 export const loggedReaderRoles: readonly Role[] = ['auditor', 'hr'];
@@ -78,6 +79,8 @@ export interface ObservedRead {
   /** What the caller is about to receive; for GraphQL, the `data` of each root field. */
   readonly answers: readonly unknown[];
   readonly status: number;
+  /** What the read named before it was answered, for a refusal or an empty answer ({@link subjectsOfRead}). */
+  readonly subjects?: ReadSubjects;
 }
 
 /**
@@ -111,10 +114,13 @@ function grantsCovering(
 export class ReadRecorder {
   readonly #log: ReadLog;
   readonly #scopes: AuditScopes;
+  readonly #subjects: ReadSubjectResolver | undefined;
 
-  constructor(readLog: ReadLog, scopes: AuditScopes) {
+  /** @param subjects tells whom a read's records concern when its answer names nobody. */
+  constructor(readLog: ReadLog, scopes: AuditScopes, subjects?: ReadSubjectResolver) {
     this.#log = readLog;
     this.#scopes = scopes;
+    this.#subjects = subjects;
   }
 
   /** Whether a principal's reads are logged. */
@@ -135,7 +141,16 @@ export class ReadRecorder {
         organisations = new Set([...organisations, ...found.organisations]);
         count += found.count;
       }
-      const orgs = [...organisations].sort();
+      // A refusal or an empty answer names nobody; the organisations the read was about
+      // still see it in their log (the records it asked for, the organisations it named).
+      // Malformed input (400, 422) asked for no record the ledger could name, and is
+      // answered without calling the ledger: only the organisations it named are kept.
+      const about = read.subjects ?? { organisations: [], targets: [] };
+      const malformed = read.status === 400 || read.status === 422;
+      const orgs =
+        organisations.size === 0 && this.#subjects !== undefined && !malformed
+          ? await this.#subjects.organisationsOf(about, log)
+          : [...new Set([...organisations, ...about.organisations])].sort();
       const at = new Date().toISOString();
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);

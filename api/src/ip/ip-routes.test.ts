@@ -1,4 +1,5 @@
 import type { OwnershipChangeView, WorkRecord } from '@gigledger/chaincode/model';
+import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
 type Person = Awaited<ReturnType<TestServer['person']>>;
@@ -168,6 +169,13 @@ describe('IP records over HTTP', () => {
     expect(registered.body).toMatchObject({
       data: { registerWork: { work: { workId: 'W-5', owners: [{ party: { userId: 'carol' }, shareBps: 10000 }] } } },
     });
+    // Works are open to every member; ownership changes open to an auditor under a grant only.
+    const ungranted = await server.request('POST', '/graphql', {
+      token: auditor.token,
+      body: { query: 'query { ownershipChanges(workId: "W-4") { changeId status } }' },
+    });
+    expect(ungranted.body).toMatchObject({ data: { ownershipChanges: [] } });
+    await grantAuditEverywhere(server, auditor);
     const read = await server.request('POST', '/graphql', {
       token: auditor.token,
       body: {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
+import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
 type Person = Awaited<ReturnType<TestServer['person']>>;
@@ -150,6 +151,11 @@ describe('provenance and erasure over HTTP', () => {
 
     const log = (as: Person) => server.request('GET', '/v1/provenance/datasets/DS-G/access-log', { token: as.token });
     expect(((await log(tara)).body as unknown[]).length).toBe(1);
+    // An auditor reads it only under a grant from the controller's organisation.
+    const ungranted = await log(auditor);
+    expect(ungranted.status).toBe(403);
+    expect(ungranted.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+    await grantAuditEverywhere(server, auditor);
     expect(((await log(auditor)).body as unknown[]).length).toBe(1);
     expect((await log(gina)).status).toBe(403);
     expect((await server.request('GET', '/v1/provenance/grants/G-1', { token: dave.token })).status).toBe(404);

@@ -93,6 +93,31 @@ describe('AuditContract', () => {
       );
     });
 
+    it('refuses an auditor organisation that is no member of the consortium, naming the field', async () => {
+      await driver.applyGenesis(
+        ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
+          type: 'setMemberRights' as const,
+          mspId,
+          voting: true,
+          veto: false,
+        })),
+      );
+      await expect(grant({ auditor: { mspId: 'OutsideOrgMSP', userId: 'olga' } })).rejects.toThrow(
+        'VALIDATION_FAILED[auditor.mspId]: auditor.mspId: OutsideOrgMSP is no member organisation of the consortium; ' +
+          'members are AuditOrgMSP, ClientOrgMSP, TalentOrgMSP',
+      );
+      // An organisation whose rights were taken away is no member any more.
+      await driver.applyGenesis([{ type: 'setMemberRights', mspId: 'LabelOrgMSP', voting: true, veto: false }]);
+      expect(await grant({ grantId: 'AG-label', auditor: { mspId: 'LabelOrgMSP' } })).toMatchObject({
+        status: 'active',
+      });
+      await driver.applyGenesis([{ type: 'setMemberRights', mspId: 'LabelOrgMSP', voting: false, veto: false }]);
+      await expect(grant({ auditor: { mspId: 'LabelOrgMSP' } })).rejects.toThrow(
+        /^VALIDATION_FAILED\[auditor\.mspId\]/,
+      );
+      expect(await grant()).toMatchObject({ grantId: 'AG-1', auditor: { mspId: 'AuditOrgMSP', userId: 'audrey' } });
+    });
+
     it('is revoked by an admin of the granting organisation only, once', async () => {
       await grant();
       await driver.expectRefusal(

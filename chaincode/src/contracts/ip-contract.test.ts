@@ -3,6 +3,7 @@ import { ipCommandRoles } from '../model/access-roles';
 import { roles } from '../model/identity';
 import { ipEvents, type OwnershipChangeView, type WorkRecord } from '../model/ip';
 import { InMemoryLedger, testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+import { AuditContract } from './audit-contract';
 import { IpContract } from './ip-contract';
 
 const alice = testIdentity('TalentOrgMSP', 'alice', 'freelancer');
@@ -333,6 +334,21 @@ describe('IpContract', () => {
       await propose(alice, [{ party: aliceParty, shareBps: 10_000 }]);
       const ref = { workId: 'W-1', changeId: 'C1' };
       await expect(call(bob, 'getOwnershipChange', ref)).resolves.toMatchObject({ awaiting: [bobParty] });
+      await expect(call(auditor, 'getOwnershipChange', ref)).rejects.toThrow(
+        /^NO_AUDIT_GRANT: .* ip records of ClientOrgMSP or TalentOrgMSP/,
+      );
+      await ledger.invoke(testIdentity('ClientOrgMSP', 'ops', 'admin'), (ctx) =>
+        new AuditContract().grantAuditAccess(
+          ctx,
+          JSON.stringify({
+            grantId: 'AG-1',
+            auditor: { mspId: 'AuditOrgMSP' },
+            kinds: ['ip'],
+            expiresAt: new Date((ledger.nowSeconds + 86_400) * 1000).toISOString(),
+            purpose: 'ownership audit',
+          }),
+        ),
+      );
       await expect(call(auditor, 'getOwnershipChange', ref)).resolves.toMatchObject({ stale: false });
       await expect(call(dave, 'getOwnershipChange', ref)).rejects.toThrow(/^NOT_FOUND\[changeId\]/);
       expect(await call(dave, 'listOwnershipChanges', { workId: 'W-1' })).toEqual([]);

@@ -7,7 +7,9 @@ import {
   type WorkEndorsement,
   type WorkRecord,
 } from '../model/ip';
+import { auditGrantedRoles } from '../model/access-roles';
 import { policyOrganisations } from '../ledger/endorsement';
+import { requireAuditGrant } from './audit/scope';
 import { emitEvent } from '../ledger/events';
 import { parseArgument, refuse } from '../ledger/refusal';
 import { runRequestOnce } from '../ledger/requests';
@@ -23,6 +25,7 @@ import {
 import {
   approveOwnershipChange,
   declineOwnershipChange,
+  auditedChange,
   mayReadChange,
   proposeOwnershipChange,
   registerWork,
@@ -133,14 +136,20 @@ export class IpContract extends Contract {
     return readWorksByOwner(ctx, request.owner);
   }
 
-  /** An ownership change, to the owners it concerns and the consortium's readers; NOT_FOUND to anyone else. */
+  /**
+   * An ownership change, to the owners it concerns and the consortium's readers (an
+   * auditor under a live audit grant naming `ip`); NOT_FOUND to anyone else.
+   */
   @Transaction(false)
   async getOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
     const request = parseArgument(spec.getOwnershipChange.request, requestJson);
     const tx = txOf(ctx);
     const work = await readWork(tx, request.workId);
     const change = await readOwnershipChange(tx, request.workId, request.changeId);
-    if (!mayReadChange(tx, change, work)) {
+    if (!(await mayReadChange(tx, change, work))) {
+      if (tx.caller.role !== undefined && auditGrantedRoles.includes(tx.caller.role)) {
+        await requireAuditGrant(ctx, tx.caller, auditedChange(change, work));
+      }
       refuse('NOT_FOUND', `work ${request.workId} has no ownership change ${request.changeId}`, 'changeId');
     }
     return viewChange(change, work);
@@ -152,8 +161,8 @@ export class IpContract extends Contract {
     const request = parseArgument(spec.listOwnershipChanges.request, requestJson);
     const tx = txOf(ctx);
     const work = await readWork(tx, request.workId);
-    return (await readOwnershipChanges(ctx, request.workId))
-      .filter((change) => mayReadChange(tx, change, work))
-      .map((change) => viewChange(change, work));
+    const changes = await readOwnershipChanges(ctx, request.workId);
+    const readable = await Promise.all(changes.map((change) => mayReadChange(tx, change, work)));
+    return changes.filter((_, position) => readable[position]).map((change) => viewChange(change, work));
   }
 }

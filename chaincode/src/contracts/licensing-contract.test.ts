@@ -147,7 +147,8 @@ describe('LicensingContract', () => {
       const stored = JSON.stringify(driver.ledger.keys().map((key) => driver.ledger.read(key)));
       expect(stored).not.toContain('fraud scoring of card payments');
       expect(await call(client, 'getLicenceTerms', { offerId: 'L-1' })).toEqual({ offerId: 'L-1', termsSha256, terms });
-      // Reader roles see that the offer exists, never the parties' terms.
+      // Reader roles see that the offer exists, never the parties' terms; an auditor under an audit grant.
+      await driver.grantAudit(['licensing']);
       expect(await call(auditor, 'getOffer', { offerId: 'L-1' })).toMatchObject({ offerId: 'L-1' });
       expect((await refusal(call(auditor, 'getLicenceTerms', { offerId: 'L-1' })))?.code).toBe('FORBIDDEN');
     });
@@ -271,6 +272,7 @@ describe('LicensingContract', () => {
     it('hides grants from people with no stake in them', async () => {
       await accept(client, await openOffer());
       expect(await refusal(call(otherClient, 'getGrant', { grantId: 'G-1' }))).toMatchObject({ code: 'NOT_FOUND' });
+      await driver.grantAudit(['licensing']);
       expect(await call(auditor, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
       expect(await call(otherFreelancer, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
       const listed = await call<{ grants: unknown[]; offers: unknown[] }>(otherClient, 'listWorkLicences', {

@@ -35,6 +35,7 @@ const hour = 3600;
 const grantee = testIdentity('ClientOrgMSP', 'gina', 'client');
 const granteeParty = { mspId: 'ClientOrgMSP', userId: 'gina' };
 const subjectData = { contact: 'dpo@example.org', consentRecords: 'batch 2026-01, 412 forms' };
+const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
 
 describe('ProvenanceContract', () => {
   let driver: AgreementDriver;
@@ -309,6 +310,8 @@ describe('ProvenanceContract', () => {
       expect(writes).toContain(compositeKey('datasetAccess', 'DS-1', 'G-1', second.accessId));
       const log = [first, second];
       expect(await call(freelancer, 'listAccessLog', { datasetId: 'DS-1' })).toEqual(log);
+      // The dataset's controller is of TalentOrg: its admin opens it to auditors.
+      await driver.grantAudit(['provenance'], talentAdmin);
       expect(await call(auditor, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-1' })).toEqual(log);
       for (const outsider of [grantee, admin]) {
         await expect(call(outsider, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(
@@ -405,6 +408,7 @@ describe('ProvenanceContract', () => {
         receiptId: 'ER-1',
         erasedAt: receipt.at,
       });
+      await driver.grantAudit(['provenance']);
       for (const verifier of [grantee, auditor, freelancer]) {
         expect(await call<ErasureVerification>(verifier, 'verifyErasure', { receiptId: 'ER-1' })).toEqual({
           receipt,
@@ -430,6 +434,7 @@ describe('ProvenanceContract', () => {
       await driver.ledger.invoke(admin, (ctx) =>
         ctx.stub.putPrivateData('datasetSubjectData', compositeKey('subjectData', 'DS-1'), new Uint8Array([1])),
       );
+      await driver.grantAudit(['provenance']);
       expect(await call(auditor, 'verifyErasure', { receiptId: 'ER-1' })).toMatchObject({
         privateDataAbsent: false,
         privateDataOnPeer: 'present',
@@ -479,6 +484,7 @@ describe('ProvenanceContract', () => {
         erasedAt: receipt.at,
       });
       // The freelancer asked; the client, the agreement's other controller, verifies too.
+      await driver.grantAudit(['provenance']);
       for (const verifier of [auditor, client]) {
         expect(await call(verifier, 'verifyErasure', { receiptId: 'ER-1' })).toMatchObject({
           ledgerSha256: termsSha256,

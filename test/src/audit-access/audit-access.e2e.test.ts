@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
@@ -91,6 +91,21 @@ describe('scoped and logged auditor access, on the real network', () => {
     );
   };
 
+  it('refuses a grant to an organisation that is no member of the consortium, naming the field', async () => {
+    const answer = await api.call('POST', '/v1/audit/grants', clientAdmin, {
+      grantId: `AG-nobody-${suffix}`,
+      auditor: { mspId: 'NoSuchOrgMSP' },
+      kinds: ['agreement'],
+      expiresAt: inSeconds(3600),
+      purpose: 'end-to-end audit',
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.auditor.mspId' });
+    expect((answer.body as { message: string }).message).toContain(
+      'NoSuchOrgMSP is no member organisation of the consortium; members are AuditOrgMSP, ClientOrgMSP, TalentOrgMSP',
+    );
+  });
+
   it('refuses the auditor without a grant, outside its organisations, kinds and time range, and once expired', async () => {
     await expectRefused();
     // Granted by an organisation the agreement does not concern.
@@ -128,21 +143,117 @@ describe('scoped and logged auditor access, on the real network', () => {
     await expectRefused();
   });
 
+  it('scopes IP ownership changes and dataset access logs by grants, keeps works open, and logs refused reads for the organisation concerned', async () => {
+    const tara = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
+    // A co-owner of TalentOrg: the change concerns TalentOrg alone, which ClientOrg's grants do not open.
+    const tom = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
+    const talentAdmin = await api.adminToken('TalentOrg');
+    const workId = `W-AUD-${suffix}`;
+    const datasetId = `DS-AUD-${suffix}`;
+    const registered = await api.call('POST', '/v1/ip/works', tara.token, {
+      workId,
+      kind: 'model',
+      contentHash: createHash('sha256').update(workId).digest('hex'),
+      title: 'Fraud model weights',
+      uri: `https://models.example.com/${workId}`,
+      creators: [tara.party],
+    });
+    expect(registered.status).toBe(201);
+    const proposed = await api.call('POST', `/v1/ip/works/${workId}/ownership-changes`, tara.token, {
+      changeId: 'C1',
+      owners: [
+        { party: tara.party, shareBps: 5000 },
+        { party: tom.party, shareBps: 5000 },
+      ],
+    });
+    expect(proposed.status).toBe(201);
+    const dataset = await api.call('POST', '/v1/provenance/datasets', tara.token, {
+      recordId: datasetId,
+      contentSha256: createHash('sha256').update(datasetId).digest('hex'),
+      title: 'Card transactions, labelled',
+      licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
+      source: 'https://data.example.org/cards',
+      legalBasis: 'consent',
+      piiClass: 'none',
+      retention: { kind: 'period', period: 'P5Y' },
+    });
+    expect(dataset.status).toBe(201);
+
+    const change = () => api.call('GET', `/v1/ip/works/${workId}/ownership-changes/C1`, auditor.token);
+    const accessLog = () => api.call('GET', `/v1/provenance/datasets/${datasetId}/access-log`, auditor.token);
+    const expectBothRefused = async () => {
+      const [ip, provenance] = [await change(), await accessLog()];
+      expect([ip.status, provenance.status]).toEqual([403, 403]);
+      expect(ip.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+      expect((ip.body as { message: string }).message).toContain('read ip records of TalentOrgMSP');
+      expect(provenance.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+      expect((provenance.body as { message: string }).message).toContain('read provenance records of TalentOrgMSP');
+    };
+
+    await expectBothRefused();
+    // The registries themselves are open to every member: priority and lineage are checked by anyone.
+    expect((await api.call('GET', `/v1/ip/works/${workId}`, auditor.token)).status).toBe(200);
+    expect((await api.call('GET', `/v1/provenance/records/${datasetId}`, auditor.token)).status).toBe(200);
+
+    const granted = await grant(talentAdmin, 'AG-ip-prov', { kinds: ['ip', 'provenance'], from: inSeconds(-3600) });
+    expect(granted.organisation).toBe('TalentOrgMSP');
+    const [ip, provenance] = [await change(), await accessLog()];
+    expect(ip.status).toBe(200);
+    expect(ip.body).toMatchObject({ change: { changeId: 'C1' } });
+    expect(provenance.status).toBe(200);
+    expect(provenance.body).toEqual([]);
+
+    const revoked = await api.call('POST', `/v1/audit/grants/${granted.grantId}/revocation`, talentAdmin, {
+      reason: 'engagement ended',
+    });
+    expect(revoked.status).toBe(200);
+    await expectBothRefused();
+
+    // TalentOrg's admin sees every one of those reads, the refused ones included.
+    const page = (await api.call('GET', '/v1/audit/read-log?limit=500', talentAdmin)).body as { entries: ReadLogRow[] };
+    const reads = page.entries
+      .filter(
+        (row) =>
+          row.principal.id === `audit-${suffix}` && (row.kinds.includes('ip') || row.kinds.includes('provenance')),
+      )
+      .map((row) => [row.operation, row.status, row.organisations.includes('TalentOrgMSP'), row.grants]);
+    expect(reads).toEqual([
+      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 403, true, []],
+      ['GET /v1/provenance/datasets/:datasetId/access-log', 403, true, []],
+      ['GET /v1/ip/works/:workId', 200, true, []],
+      ['GET /v1/provenance/records/:recordId', 200, true, []],
+      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 200, true, [granted.grantId]],
+      ['GET /v1/provenance/datasets/:datasetId/access-log', 200, true, [granted.grantId]],
+      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 403, true, []],
+      ['GET /v1/provenance/datasets/:datasetId/access-log', 403, true, []],
+    ]);
+  });
+
   it('shows the audited organisation its log of reads with the grants, anchors the head, and catches an edited row', async () => {
     const page = (await api.call('GET', '/v1/audit/read-log?limit=500', clientAdmin)).body as { entries: ReadLogRow[] };
     const auditorReads = page.entries.filter(
       (row) => row.principal.id === `audit-${suffix}` && row.kinds.includes('agreement'),
     );
+    // Refused reads too: they were about this agreement, so its organisations see them.
+    const refused = ['GET /v1/agreements/:agreementId', 403, []];
     expect(auditorReads.map((row) => [row.operation, row.status, row.grants])).toEqual([
+      refused,
+      refused,
+      refused,
+      refused,
       ['GET /v1/agreements/:agreementId', 200, [`AG-short-${suffix}`]],
+      refused,
       ['GET /v1/agreements/:agreementId', 200, [`AG-main-${suffix}`]],
       ['graphql query agreement', 200, [`AG-main-${suffix}`]],
+      refused,
     ]);
-    expect(auditorReads[0]).toMatchObject({
-      kinds: ['agreement'],
-      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
-      resultCount: 1,
-    });
+    for (const row of auditorReads) {
+      expect(row).toMatchObject({
+        kinds: ['agreement'],
+        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        resultCount: row.status === 200 ? 1 : 0,
+      });
+    }
     // TalentOrg is concerned too; AuditOrg's admin sees no read about AuditOrg.
     const talent = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('TalentOrg'))).body as {
       entries: ReadLogRow[];
@@ -166,7 +277,7 @@ describe('scoped and logged auditor access, on the real network', () => {
     expect(verified.body).toMatchObject({ ok: true, anchorsChecked: 1 });
 
     // Someone with the database's full rights drops the append-only triggers and edits a row.
-    const edited = auditorReads[1]!.seq;
+    const edited = auditorReads.find((row) => row.grants.includes(`AG-main-${suffix}`))!.seq;
     const db = api.running.deps.db;
     await sql.raw('DROP TRIGGER read_log_no_update').execute(db);
     await sql.raw(`UPDATE read_log SET grants = '[]' WHERE seq = ${String(edited)}`).execute(db);

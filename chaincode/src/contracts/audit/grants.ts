@@ -9,21 +9,46 @@ import {
 import { requireRole } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
+import { readMembers } from '../governance/store';
 import { readGrant, readGrantsByOrganisation, readGrantsToAuditorOrganisation, writeGrant } from './store';
+
+/**
+ * Refuses an auditor organisation the consortium does not count among its members. Before
+ * governance's genesis records any member (a channel being bootstrapped), the chaincode
+ * knows no membership to check against and lets the grant through.
+ *
+ * @throws RefusalError VALIDATION_FAILED (field auditor.mspId) naming the members.
+ */
+async function requireMemberOrganisation(tx: Tx, mspId: string): Promise<void> {
+  const members = (await readMembers(tx.ctx)).filter((member) => member.voting || member.veto);
+  if (members.length === 0 || members.some((member) => member.mspId === mspId)) return;
+  refuse(
+    'VALIDATION_FAILED',
+    `auditor.mspId: ${mspId} is no member organisation of the consortium; members are ` +
+      members.map((member) => member.mspId).join(', '),
+    'auditor.mspId',
+  );
+}
 
 /**
  * An organisation's admin lets an auditor (or every auditor of an organisation) read the
  * organisation's records of the named kinds, dated within `[from, to)`, until `expiresAt`.
  *
+ * The auditor's organisation must be a member of the consortium as governance records it
+ * (rights in force), so a mistyped MSP id never holds a grant that a later organisation of
+ * that name would inherit. The grantee's role is a certificate attribute the ledger never
+ * sees: it is checked at each read instead, where only an `auditor` reads through grants.
+ *
  * @throws RefusalError FORBIDDEN unless the caller is an admin; VALIDATION_FAILED (field
- *   expiresAt) when the expiry is not after the transaction time; ALREADY_EXISTS when the
- *   grant id is taken.
+ *   expiresAt) when the expiry is not after the transaction time, (field auditor.mspId)
+ *   when the auditor's organisation is no member; ALREADY_EXISTS when the grant id is taken.
  */
 export async function grantAccess(tx: Tx, request: GrantAuditAccessRequest): Promise<AuditGrantRecord> {
   requireRole(tx.caller, auditCommandRoles.grantAuditAccess, 'grant audit access');
   if (reached(tx, request.expiresAt)) {
     refuse('VALIDATION_FAILED', `expiresAt: must be after the transaction time ${tx.at}`, 'expiresAt');
   }
+  await requireMemberOrganisation(tx, request.auditor.mspId);
   if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('audit grant', request.grantId, 'grantId');
   const grant: AuditGrantRecord = {

@@ -11,6 +11,8 @@ import {
   type WorkRecord,
 } from '../../model/ip';
 import type { Party } from '../../model/party';
+import type { AuditedRecord } from '../../model/audit';
+import { auditGrantAllows } from '../audit/scope';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, touched, type Tx } from '../../ledger/tx';
@@ -311,13 +313,29 @@ export async function withdrawOwnershipChange(
 }
 
 /**
- * Who may read an ownership change: the owners it was proposed to, the owners it
- * proposes, the work's owners now, and the consortium's readers (auditor, admin).
- * Work records themselves are public on the channel: anyone checks priority.
+ * An ownership change as an audit grant sees it: it concerns the organisations of the
+ * owners it was proposed to, of the owners it proposes and of the work's owners now, and
+ * dates from its proposal.
  */
-export function mayReadChange(tx: Tx, change: OwnershipChangeRecord, work: WorkRecord): boolean {
-  if (tx.caller.role !== undefined && ipReaderRoles.includes(tx.caller.role)) return true;
-  return [...change.currentOwners, ...change.proposedOwners, ...work.owners].some((owner) =>
-    isParty(tx.caller, owner.party),
-  );
+export function auditedChange(change: OwnershipChangeRecord, work: WorkRecord): AuditedRecord {
+  const organisations = changeParties(change, work).map((party) => party.mspId);
+  return { kind: 'ip', organisations: [...new Set(organisations)].sort(), at: change.proposedAt };
+}
+
+function changeParties(change: OwnershipChangeRecord, work: WorkRecord): Party[] {
+  return [...change.currentOwners, ...change.proposedOwners, ...work.owners].map((owner) => owner.party);
+}
+
+/**
+ * Who may read an ownership change: the owners it was proposed to, the owners it
+ * proposes, the work's owners now, and the consortium's readers (auditor, admin); an
+ * auditor only under a live audit grant naming `ip` from one of those owners'
+ * organisations (`requireAuditGrant`). Work records themselves are public on the
+ * channel: anyone checks priority.
+ */
+export async function mayReadChange(tx: Tx, change: OwnershipChangeRecord, work: WorkRecord): Promise<boolean> {
+  const parties = changeParties(change, work);
+  if (parties.some((party) => isParty(tx.caller, party))) return true;
+  if (tx.caller.role === undefined || !ipReaderRoles.includes(tx.caller.role)) return false;
+  return auditGrantAllows(tx.ctx, tx.caller, auditedChange(change, work), parties);
 }

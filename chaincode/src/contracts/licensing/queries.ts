@@ -16,6 +16,10 @@ import type { Tx } from '../../ledger/tx';
 import { canReadGrant } from './royalties';
 import { readGrant, readOffer, readPeriod, readReport, readTermsBytes, readWorkLicences } from './store';
 import { isOwner, ownersOfWork } from './works';
+import type { AuditedRecord } from '../../model/audit';
+import type { OwnerShare } from '../../model/ip';
+import type { Party } from '../../model/party';
+import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /**
  * An offer is seen by the owners it names, its named licensee, the reader roles, and,
@@ -34,11 +38,48 @@ function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
   return isPartyToOffer(tx, offer) || (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role));
 }
 
-/** @throws RefusalError NOT_FOUND when there is no such offer or the caller may not see it (one answer for both). */
+function offerParties(offer: LicenceOfferRecord): Party[] {
+  return [...offer.owners.map((owner) => owner.party), ...(offer.licensee === undefined ? [] : [offer.licensee])];
+}
+
+/** An offer as an audit grant sees it: it concerns its owners' and licensee's organisations and dates from the offer. */
+function auditedOffer(offer: LicenceOfferRecord): AuditedRecord {
+  const organisations = [...new Set(offerParties(offer).map((party) => party.mspId))].sort();
+  return { kind: 'licensing', organisations, at: offer.offeredAt };
+}
+
+/**
+ * A grant (with its fee and royalty periods) as an audit grant sees it: it concerns the
+ * work's owners' and the licensee's organisations and dates from its acceptance.
+ */
+function auditedGrant(grant: LicenceGrantRecord, owners: readonly OwnerShare[]): AuditedRecord {
+  const organisations = [...new Set([grant.licensee.mspId, ...owners.map((owner) => owner.party.mspId)])].sort();
+  return { kind: 'licensing', organisations, at: grant.acceptedAt };
+}
+
+function grantParties(grant: LicenceGrantRecord, owners: readonly OwnerShare[]): Party[] {
+  return [grant.licensee, ...owners.map((owner) => owner.party)];
+}
+
+/** Whether an auditor's audit grants let them read the offer (true for every other reader and for open offers). */
+function auditGrantCoversOffer(tx: Tx, offer: LicenceOfferRecord): Promise<boolean> {
+  if (isPartyToOffer(tx, offer)) return Promise.resolve(true);
+  return auditGrantAllows(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer));
+}
+
+/**
+ * An offer, for its owners, its licensee, everyone while it is open to anyone, and the
+ * reader roles (an auditor under a live audit grant naming `licensing` from an owner's or
+ * the licensee's organisation).
+ *
+ * @throws RefusalError NOT_FOUND when there is no such offer or the caller may not see it
+ *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
+ */
 export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
   const offer = await readOffer(tx.ctx, offerId);
   if (offer === undefined || !canReadOffer(tx, offer))
     refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
+  if (!isPartyToOffer(tx, offer)) await requireAuditGrant(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer));
   return offer;
 }
 
@@ -46,13 +87,19 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
  * A grant as read; one with a fee adds the fee's `status` and each owner's payout
  * (pending, paid or failed) from the fee's payout record.
  *
- * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it (one answer for both).
+ * An auditor reads it under a live audit grant naming `licensing` from an owner's or the
+ * licensee's organisation, with the acceptance in its range.
+ *
+ * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it
+ *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
  */
 export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRecord> {
   const grant = await readGrant(tx.ctx, grantId);
-  if (grant === undefined || !canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId))) {
+  const owners = grant === undefined ? [] : await ownersOfWork(tx, grant.workId);
+  if (grant === undefined || !canReadGrant(tx, grant, owners)) {
     refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
   }
+  await requireAuditGrant(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners));
   return withFeeStatus(tx, grant);
 }
 
@@ -81,7 +128,8 @@ async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<Licence
  * A period of a grant: its bounds, the usage report and, once closed, the royalty and
  * the state of each payout.
  *
- * @throws RefusalError NOT_FOUND when the grant does not exist or the caller may not see it.
+ * @throws RefusalError NOT_FOUND when the grant does not exist or the caller may not see it;
+ *   NO_AUDIT_GRANT when an auditor's audit grants do not cover the grant.
  */
 export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodView> {
   await getGrant(tx, grantId);
@@ -96,15 +144,28 @@ export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string
   };
 }
 
-/** The offers and grants of a work the caller may see. @throws RefusalError NOT_FOUND for an unknown work. */
+/**
+ * The offers and grants of a work the caller may see; an auditor's list leaves out what
+ * no live audit grant covers.
+ *
+ * @throws RefusalError NOT_FOUND for an unknown work.
+ */
 export async function listWorkLicences(tx: Tx, workId: string): Promise<WorkLicences> {
   const owners = await ownersOfWork(tx, workId);
   const { offers, grants } = await readWorkLicences(tx.ctx, workId);
+  const offersCovered = await Promise.all(offers.map((offer) => auditGrantCoversOffer(tx, offer)));
+  const grantsCovered = await Promise.all(
+    grants.map((grant) =>
+      auditGrantAllows(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners)),
+    ),
+  );
   return {
     workId,
-    offers: offers.filter((offer) => canReadOffer(tx, offer)),
+    offers: offers.filter((offer, position) => canReadOffer(tx, offer) && offersCovered[position] === true),
     grants: await Promise.all(
-      grants.filter((grant) => canReadGrant(tx, grant, owners)).map((grant) => withFeeStatus(tx, grant)),
+      grants
+        .filter((grant, position) => canReadGrant(tx, grant, owners) && grantsCovered[position] === true)
+        .map((grant) => withFeeStatus(tx, grant)),
     ),
   };
 }

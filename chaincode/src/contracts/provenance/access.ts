@@ -6,6 +6,8 @@ import { describeCaller, isParty, requireRole, requireUserId } from '../../ledge
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, type Tx } from '../../ledger/tx';
 import type { Context } from 'fabric-contract-api';
+import type { AuditedRecord } from '../../model/audit';
+import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 import {
   indexGrant,
   readAccessLog,
@@ -40,11 +42,23 @@ export function requireController(caller: Caller, dataset: DatasetRecord, action
   }
 }
 
-/** Controllers and auditors read every grant and use of a dataset; a grantee reads its own grant. */
-function mayOversee(caller: Caller, dataset: DatasetRecord): boolean {
-  return (
-    isParty(caller, dataset.controller) || (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role))
-  );
+/**
+ * A dataset's access grants and access log as an audit grant sees them: they concern the
+ * controller's organisation and date from the dataset's registration.
+ */
+export function auditedDataset(dataset: DatasetRecord): AuditedRecord {
+  return { kind: 'provenance', organisations: [dataset.controller.mspId], at: dataset.registeredAt };
+}
+
+/**
+ * Controllers and auditors read every grant and use of a dataset; a grantee reads its own
+ * grant. An auditor needs a live audit grant from the controller's organisation naming
+ * `provenance` and a range holding the dataset's registration.
+ */
+async function mayOversee(ctx: Context, caller: Caller, dataset: DatasetRecord): Promise<boolean> {
+  if (isParty(caller, dataset.controller)) return true;
+  if (caller.role === undefined || !provenanceAuditorRoles.includes(caller.role)) return false;
+  return auditGrantAllows(ctx, caller, auditedDataset(dataset), [dataset.controller]);
 }
 
 /** @throws RefusalError NOT_FOUND when no grant has that id. */
@@ -171,35 +185,39 @@ export async function recordAccess(
 }
 
 /**
- * A grant, for the dataset's controller, its grantee and auditors.
+ * A grant, for the dataset's controller, its grantee and auditors (under an audit grant).
  *
- * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one answer).
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one
+ *   answer); NO_AUDIT_GRANT when an auditor's audit grants do not cover the dataset.
  */
 export async function getAccessGrant(ctx: Context, caller: Caller, grantId: string): Promise<AccessGrantRecord> {
   const grant = await requireGrant(ctx, grantId);
   const dataset = await requireDataset(ctx, grant.datasetId);
-  if (!mayOversee(caller, dataset) && !isParty(caller, grant.grantee)) {
-    refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+  if (isParty(caller, grant.grantee) || (await mayOversee(ctx, caller, dataset))) return grant;
+  if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
+    await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
   }
-  return grant;
+  refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
 }
 
 /**
- * Every grant of a dataset, for its controller and auditors; a grantee sees only its own.
+ * Every grant of a dataset, for its controller and auditors under an audit grant; a
+ * grantee (or an auditor without one) sees only its own.
  *
  * @throws RefusalError NOT_FOUND for a missing dataset.
  */
 export async function listAccessGrants(ctx: Context, caller: Caller, datasetId: string): Promise<AccessGrantRecord[]> {
   const dataset = await requireDataset(ctx, datasetId);
   const grants = await readDatasetGrants(ctx, datasetId);
-  return mayOversee(caller, dataset) ? grants : grants.filter((grant) => isParty(caller, grant.grantee));
+  return (await mayOversee(ctx, caller, dataset)) ? grants : grants.filter((grant) => isParty(caller, grant.grantee));
 }
 
 /**
  * The uses of a dataset's grants in time order, for its controller and auditors only.
  *
  * @throws RefusalError NOT_FOUND for a missing dataset or grant of another dataset;
- *   FORBIDDEN for anyone else, naming who may read the log.
+ *   NO_AUDIT_GRANT when an auditor's audit grants do not cover the dataset; FORBIDDEN
+ *   for anyone else, naming who may read the log.
  */
 export async function listAccessLog(
   ctx: Context,
@@ -207,7 +225,10 @@ export async function listAccessLog(
   request: { datasetId: string; grantId?: string | undefined },
 ): Promise<AccessLogEntry[]> {
   const dataset = await requireDataset(ctx, request.datasetId);
-  if (!mayOversee(caller, dataset)) {
+  if (!(await mayOversee(ctx, caller, dataset))) {
+    if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
+      await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
+    }
     refuse(
       'FORBIDDEN',
       `only the controller of dataset ${dataset.recordId} or an ${provenanceAuditorRoles.join(' or ')} may read its access log; ` +

@@ -3,6 +3,8 @@ import { provenanceAuditorRoles, provenanceCommandRoles } from '../../model/acce
 import { agreementTermsCollection } from '../../model/agreement';
 import type { Caller } from '../../model/identity';
 import type { Party } from '../../model/party';
+import type { AuditedRecord } from '../../model/audit';
+import { requireAuditGrant } from '../audit/scope';
 import {
   datasetSubjectDataCollection,
   datasetSubjectDataSchema,
@@ -138,25 +140,42 @@ export async function requestErasure(
 }
 
 /**
- * Whoever asked, the data subject, auditors, and the data's controllers: both parties of
- * an agreement whose terms were erased, the controller of a dataset.
+ * Whoever asked, the data subject, the data's controllers (both parties of an agreement
+ * whose terms were erased, the controller of a dataset), and auditors under an audit grant.
+ *
+ * @throws RefusalError NO_AUDIT_GRANT when the caller is an auditor no live grant covers.
  */
 async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureReceipt): Promise<boolean> {
   if (caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) return true;
   if (isParty(caller, receipt.dataSubject)) return true;
-  if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) return true;
-  if (receipt.target.kind === 'agreementTerms') {
-    const agreement = await requireAgreement(ctx, receipt.target.agreementId);
-    return isParty(caller, agreement.client) || isParty(caller, agreement.freelancer);
-  }
-  const dataset = await requireDataset(ctx, receipt.target.datasetId);
-  return isParty(caller, dataset.controller);
+  const controllers =
+    receipt.target.kind === 'agreementTerms'
+      ? await requireAgreement(ctx, receipt.target.agreementId).then((agreement) => [
+          agreement.client,
+          agreement.freelancer,
+        ])
+      : [(await requireDataset(ctx, receipt.target.datasetId)).controller];
+  if (controllers.some((controller) => isParty(caller, controller))) return true;
+  if (caller.role === undefined || !provenanceAuditorRoles.includes(caller.role)) return false;
+  await requireAuditGrant(ctx, caller, auditedReceipt(receipt, controllers), [receipt.dataSubject, ...controllers]);
+  return true;
 }
 
 /**
- * A receipt, for whoever asked, the data subject, auditors and the data's controllers.
+ * An erasure receipt as an audit grant sees it: it concerns the data subject's and the
+ * data's controllers' organisations and dates from the erasure.
+ */
+function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Party[]): AuditedRecord {
+  const organisations = [receipt.requestedBy.mspId, receipt.dataSubject.mspId, ...controllers.map((c) => c.mspId)];
+  return { kind: 'provenance', organisations: [...new Set(organisations)], at: receipt.at };
+}
+
+/**
+ * A receipt, for whoever asked, the data subject, the data's controllers and auditors
+ * under a live audit grant naming `provenance`.
  *
- * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one answer).
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one
+ *   answer); NO_AUDIT_GRANT when an auditor's audit grants do not cover the receipt.
  */
 export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
   const receipt = await readReceipt(ctx, receiptId);

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import type { AuditRecordKind } from '../model/audit';
+import { AgreementDriver, auditor, client, freelancer, otherFreelancer } from '../test-support/agreement-fixtures';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+import { IpContract } from './ip-contract';
+import { LicensingContract } from './licensing-contract';
+import { ProvenanceContract } from './provenance-contract';
+import { ReputationContract } from './reputation-contract';
+import { GovernanceContract } from './governance-contract';
+
+const clientAdmin = testIdentity('ClientOrgMSP', 'ops', 'admin');
+const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
+const auditAdmin = testIdentity('AuditOrgMSP', 'audit-ops', 'admin');
+const hour = 3600;
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
+const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
+const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
+
+type Contracts = Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+/**
+ * The audit-grant rule for the domains beyond agreements and credentials: one record of
+ * each kind, read by an auditor under every way a grant can fail to cover it, then under
+ * one that does.
+ */
+describe('audit grants across domains', () => {
+  let driver: AgreementDriver;
+  let grants = 0;
+  const ip = new IpContract();
+  const licensing = new LicensingContract();
+  const provenance = new ProvenanceContract();
+
+  const invoke = <Result>(contract: object, as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
+    driver.ledger.invoke(as, (ctx) => {
+      const method = (contract as Contracts)[name]!.bind(contract);
+      return (request === undefined ? method(ctx) : method(ctx, JSON.stringify(request))) as Promise<Result>;
+    });
+  const at = (seconds: number) => new Date((driver.ledger.nowSeconds + seconds) * 1000).toISOString();
+  const grant = async (
+    by: TestIdentity,
+    kinds: readonly AuditRecordKind[],
+    bounds: { from?: string; to?: string; expiresAt?: string } = {},
+  ): Promise<string> => {
+    grants += 1;
+    const grantId = `AG-${String(grants)}`;
+    await invoke(driver.audit, by, 'grantAuditAccess', {
+      grantId,
+      auditor: { mspId: auditor.mspId, userId: 'audrey' },
+      kinds,
+      expiresAt: bounds.expiresAt ?? at(30 * 24 * hour),
+      purpose: 'annual audit',
+      ...(bounds.from === undefined ? {} : { from: bounds.from }),
+      ...(bounds.to === undefined ? {} : { to: bounds.to }),
+    });
+    return grantId;
+  };
+
+  const registerWork = (workId: string, owners: { party: typeof tara; shareBps: number }[]) =>
+    invoke(ip, freelancer, 'registerWork', {
+      requestId: `register-${workId}`,
+      workId,
+      kind: 'model',
+      contentHash: sha(workId),
+      title: `Work ${workId}`,
+      uri: `https://models.example.com/${workId}`,
+      creators: owners.map((owner) => owner.party),
+      owners,
+    });
+
+  beforeEach(async () => {
+    driver = new AgreementDriver();
+    grants = 0;
+    await driver.setParameters();
+  });
+
+  /**
+   * Each domain's record: how to create it (returns the organisation that may grant, and
+   * the kind), and the auditor's read of it.
+   */
+  const domains: {
+    name: string;
+    kind: AuditRecordKind;
+    grantor: TestIdentity;
+    setUp: () => Promise<void>;
+    read: () => Promise<unknown>;
+    list: () => Promise<unknown[]>;
+  }[] = [
+    {
+      name: 'an IP ownership change',
+      kind: 'ip',
+      grantor: talentAdmin,
+      setUp: async () => {
+        await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
+        await invoke(ip, freelancer, 'proposeOwnershipChange', {
+          requestId: 'req-propose-1',
+          workId: 'W-1',
+          changeId: 'C1',
+          owners: [
+            { party: tara, shareBps: 5_000 },
+            { party: tom, shareBps: 5_000 },
+          ],
+        });
+      },
+      read: () => invoke(ip, auditor, 'getOwnershipChange', { workId: 'W-1', changeId: 'C1' }),
+      list: () => invoke<unknown[]>(ip, auditor, 'listOwnershipChanges', { workId: 'W-1' }),
+    },
+    {
+      name: 'a licence grant',
+      kind: 'licensing',
+      grantor: clientAdmin,
+      setUp: async () => {
+        await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
+        const terms = { text: 'non-exclusive, fraud detection only' };
+        await driver.ledger.invoke(
+          freelancer,
+          (ctx) =>
+            licensing.offerLicence(
+              ctx,
+              JSON.stringify({
+                requestId: 'req-offer-1',
+                offerId: 'L-1',
+                workId: 'W-1',
+                licensee: carol,
+                scope: 'commercial',
+                fieldsOfUse: ['fraud-detection'],
+                territories: ['DE'],
+                exclusive: false,
+                termStart: '2026-01-01T00:00:00.000Z',
+                termEnd: '2027-01-01T00:00:00.000Z',
+                royaltyBps: 750,
+                perUnitAmount: '2',
+                currency: 'EUR',
+              }),
+            ),
+          { transient: { terms } },
+        );
+        const offer = await invoke<{ termsSha256: string }>(licensing, freelancer, 'getOffer', { offerId: 'L-1' });
+        await invoke(licensing, client, 'acceptOffer', {
+          requestId: 'req-accept-1',
+          offerId: 'L-1',
+          grantId: 'G-1',
+          termsSha256: offer.termsSha256,
+        });
+      },
+      read: () => invoke(licensing, auditor, 'getGrant', { grantId: 'G-1' }),
+      list: async () => {
+        const listed = await invoke<{ offers: unknown[]; grants: unknown[] }>(licensing, auditor, 'listWorkLicences', {
+          workId: 'W-1',
+        });
+        return [...listed.offers, ...listed.grants];
+      },
+    },
+    {
+      name: "a dataset's access log",
+      kind: 'provenance',
+      grantor: talentAdmin,
+      setUp: async () => {
+        await invoke(provenance, freelancer, 'registerDataset', {
+          requestId: 'dataset-1',
+          recordId: 'DS-1',
+          contentSha256: sha('DS-1'),
+          title: 'Defect images',
+          licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
+          source: 'https://data.example.org/defects',
+          legalBasis: 'consent',
+          piiClass: 'none',
+          retention: { kind: 'period', period: 'P5Y' },
+        });
+        await invoke(provenance, freelancer, 'grantAccess', {
+          requestId: 'req-access-1',
+          grantId: 'G-1',
+          datasetId: 'DS-1',
+          grantee: carol,
+          purpose: 'model training',
+          scope: ['read'],
+          expiresAt: at(90 * 24 * hour),
+        });
+      },
+      read: () => invoke(provenance, auditor, 'listAccessLog', { datasetId: 'DS-1' }),
+      list: () => invoke<unknown[]>(provenance, auditor, 'listAccessGrants', { datasetId: 'DS-1' }),
+    },
+  ];
+
+  describe.each(domains)('$name', ({ kind, grantor, setUp, read, list }) => {
+    let recordTime: string;
+
+    beforeEach(async () => {
+      recordTime = at(0);
+      await setUp();
+      driver.ledger.advanceSeconds(hour);
+    });
+
+    const refused = async () => {
+      await expect(read()).rejects.toThrow(new RegExp(`^NO_AUDIT_GRANT: .* read ${kind} records of `));
+      expect(await list()).toEqual([]);
+    };
+
+    it('is refused without a grant, naming the kind and the organisations', async () => {
+      await refused();
+    });
+
+    it('is refused under a grant naming other kinds', async () => {
+      await grant(grantor, kind === 'ip' ? ['agreement', 'licensing'] : ['agreement', 'ip']);
+      await refused();
+    });
+
+    it('is refused under a grant from an organisation the record does not concern', async () => {
+      await grant(auditAdmin, [kind]);
+      await refused();
+    });
+
+    it('is refused once the grant has expired', async () => {
+      await grant(grantor, [kind], { expiresAt: at(hour) });
+      await expect(read()).resolves.toBeDefined();
+      driver.ledger.advanceSeconds(2 * hour);
+      await refused();
+    });
+
+    it("is refused when the record's time is outside the grant's range", async () => {
+      await grant(grantor, [kind], { to: recordTime });
+      await grant(grantor, [kind], { from: new Date(Date.parse(recordTime) + 1).toISOString() });
+      await refused();
+    });
+
+    it('is refused once the grant is revoked', async () => {
+      const grantId = await grant(grantor, [kind]);
+      await invoke(driver.audit, grantor, 'revokeAuditAccess', { grantId, reason: 'audit closed' });
+      await refused();
+    });
+
+    it('is read under a live grant from an organisation it concerns, naming its kind, with its time in range', async () => {
+      await grant(grantor, [kind], { from: recordTime, to: at(hour) });
+      await expect(read()).resolves.toBeDefined();
+      expect((await list()).length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('consortium-public records', () => {
+    it('lets an auditor without any grant read works, provenance records and lineage, reputation and proposals', async () => {
+      await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
+      await invoke(provenance, freelancer, 'registerDataset', {
+        requestId: 'dataset-1',
+        recordId: 'DS-1',
+        contentSha256: sha('DS-1'),
+        title: 'Defect images',
+        licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
+        source: 'https://data.example.org/defects',
+        legalBasis: 'consent',
+        piiClass: 'none',
+        retention: { kind: 'period', period: 'P5Y' },
+      });
+      expect(await invoke(ip, auditor, 'getWork', { workId: 'W-1' })).toMatchObject({ workId: 'W-1' });
+      expect(await invoke(provenance, auditor, 'getRecord', { recordId: 'DS-1' })).toMatchObject({ recordId: 'DS-1' });
+      expect(
+        await invoke(provenance, auditor, 'getLineage', { recordId: 'DS-1', direction: 'ancestors' }),
+      ).toBeDefined();
+      expect(await invoke(new ReputationContract(), auditor, 'listCompletions', otherFreelancerParty)).toEqual([]);
+      expect(await invoke(new GovernanceContract(), auditor, 'listProposals')).toEqual([]);
+    });
+  });
+});
+
+const otherFreelancerParty = { mspId: otherFreelancer.mspId, userId: 'tom' };
