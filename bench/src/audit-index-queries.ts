@@ -1,56 +1,45 @@
 /**
  * Auditors' GraphQL queries on the audit index at 10,000 and 100,000 indexed agreements.
  *
- * The agreements are loaded through the index's own code: decoded blocks of draft
- * transactions (an agreement record and its milestone, a quarter of them with a
- * payout) go through BlockIndexer and the domain indexers into a fresh SQLite
- * database, as blocks from the network would. The API then serves it over HTTP with its
- * real authentication (a bearer token of an auditor), and each common query is sent at
- * rising concurrency: req/s, p50 and p99, and how p50 and p99 grow from 10k to 100k.
+ * The API runs in a process of its own (audit-index-server.ts): the agreements are
+ * loaded there through the index's own code (decoded blocks of draft transactions go
+ * through BlockIndexer and the domain indexers into a fresh SQLite database), and it
+ * serves them over HTTP with its real authentication (an auditor's bearer token) and
+ * read log. This process only sends the queries, so the server's CPU time per request
+ * is measured apart from the load generator's.
  *
- * No Fabric network is needed. Usage: npm run bench:audit-index [-- --requests 2000]
+ * Each common query runs in a closed loop at rising concurrency until throughput stops
+ * rising (two levels in a row not 5% above the best), printing req/s, p50, p99, failed
+ * requests and the server's CPU ms per request; then how p50 and p99 grow from 10k to
+ * 100k. No Fabric network is needed.
+ *
+ * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
+ *   --baseline <another built checkout>]
+ * `--profile` writes a V8 CPU profile of the server per size at the mixed load and prints
+ * its heaviest functions. `--baseline` runs that checkout's API side by side, level by
+ * level in turn, so the before/after ratio is measured under the same machine load.
  */
-import { performance } from 'node:perf_hooks';
-import {
-  agreementWrites,
-  BlockIndexer,
-  syntheticBlock,
-  syntheticTransaction,
-  type SyntheticAgreement,
-} from '@gigledger/api/audit-index';
-import { startTestServer } from '@gigledger/api/test-support/test-server';
-import { log, machineDescription, option, percentile, withConcurrency } from './bench-network.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { log, machineDescription } from './bench-network.js';
+import type { ServerCommand, ServerReply } from './audit-index-server.js';
+import { failureCount, runLevel, type LevelFigures, type Workload } from './saturation.js';
 
-const sizes = [10_000, 100_000];
-const concurrencies = [1, 8, 32, 64];
-const requests = option('requests', 2000);
-const perBlock = 500;
-const currencies = ['EUR', 'USD', 'GBP'] as const;
-const statuses = ['offered', 'active', 'active', 'cancelled'] as const;
-
-const clientOf = (n: number) => ({
-  mspId: n % 2 === 0 ? 'ClientOrgMSP' : 'AuditOrgMSP',
-  userId: `client-${String(n % 1000)}`,
-});
-const freelancerOf = (n: number) => ({ mspId: 'TalentOrgMSP', userId: `talent-${String(n % 2000)}` });
-const dayOf = (n: number) => new Date(Date.UTC(2026, 0, 1) + (n % 365) * 86_400_000 + n).toISOString();
-
-function agreement(n: number): SyntheticAgreement {
-  return {
-    agreementId: `B-${String(n).padStart(6, '0')}`,
-    client: clientOf(n),
-    freelancer: freelancerOf(n),
-    status: statuses[n % statuses.length] ?? 'active',
-    // A spread of amounts from EUR 10.00 to EUR 99,999.99, deterministic per agreement.
-    amount: String(1000 + ((n * 7919) % 9_999_000)),
-    currency: currencies[n % currencies.length] ?? 'EUR',
-    ...(n % 4 === 0
-      ? { milestoneStatus: 'released' as const, payout: n % 8 === 0 ? ('paid' as const) : ('pending' as const) }
-      : {}),
-    at: dayOf(n),
-    txId: `bench-tx-${String(n)}`,
-  };
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
 }
+
+const seconds = Number(flag('seconds') ?? 5);
+const sizes = (flag('sizes') ?? '10000,100000').split(',').map(Number);
+const profiling = process.argv.includes('--profile');
+const baselineCheckout = flag('baseline');
+const concurrencies = [1, 4, 16, 32, 64, 128, 256];
+const targetPerSecond = 1000;
+const targetP99 = 50;
 
 /** The common auditor queries: by party, by currency and amount, by status and quarter, by organisation. */
 const queries = [
@@ -72,91 +61,234 @@ const queries = [
   },
 ];
 
-interface Figure {
-  size: number;
-  query: string;
-  concurrency: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
+/** The API process of one checkout, driven over IPC. */
+class ApiProcess {
+  readonly #child: ChildProcess;
+  readonly #waiting: ((reply: ServerReply) => void)[] = [];
+  url = '';
+  token = '';
+  loadSeconds = 0;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on('message', (reply: ServerReply) => this.#waiting.shift()?.(reply));
+  }
+
+  static async start(script: string, size: number): Promise<ApiProcess> {
+    const child = fork(script, [String(size)], { env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'warning' } });
+    const api = new ApiProcess(child);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => {
+        reject(new Error(`the API process ${script} exited with ${String(code)}`));
+      }),
+    );
+    const ready = await Promise.race([api.#next(), exited]);
+    if (ready.kind !== 'ready') throw new Error(`the API process answered ${ready.kind} before it was ready`);
+    api.url = ready.url;
+    api.token = ready.token;
+    api.loadSeconds = ready.loadSeconds;
+    return api;
+  }
+
+  #next(): Promise<ServerReply> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  async ask(command: ServerCommand): Promise<ServerReply | undefined> {
+    const expectsReply = command.kind === 'cpu' || command.kind === 'profile-stop';
+    const reply = expectsReply ? this.#next() : undefined;
+    this.#child.send(command);
+    return reply;
+  }
+
+  async cpuMs(): Promise<number> {
+    const reply = await this.ask({ kind: 'cpu' });
+    if (reply?.kind !== 'cpu') throw new Error('the API process did not report its CPU time');
+    return reply.ms;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    this.#child.send({ kind: 'stop' } satisfies ServerCommand);
+    await exited;
+  }
+}
+
+/** One query sent by an auditor; refusals, GraphQL errors and HTTP errors count as failures. */
+function queryWorkload(api: ApiProcess, query: string): Workload {
+  return async (timer) => {
+    await timer.call(0, async () => {
+      const response = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      const text = await response.text();
+      const body = JSON.parse(text) as { errors?: unknown };
+      if (!response.ok || body.errors !== undefined) throw new Error(`answered ${String(response.status)} ${text}`);
+    });
+  };
+}
+
+interface Figure extends LevelFigures {
+  readonly size: number;
+  readonly checkout: string;
+  readonly query: string;
+  /** The API process's CPU time per answered request, in ms. */
+  readonly cpuPerRequest: number;
+}
+
+async function level(api: ApiProcess, workload: Workload, inFlight: number) {
+  const cpuBefore = await api.cpuMs();
+  const figures = await runLevel(workload, inFlight, seconds);
+  const cpuPerRequest = ((await api.cpuMs()) - cpuBefore) / Math.max(1, figures.calls + failureCount(figures));
+  return { ...figures, cpuPerRequest };
+}
+
+function line(figure: Figure): string {
+  const failures = [...figure.failures].map(([kind, count]) => `${String(count)}× ${kind}`).join('; ');
+  return (
+    `  ${String(figure.size).padStart(6)} ${figure.checkout.padEnd(8)} ${figure.query.padEnd(30)} c=${String(figure.inFlight).padStart(3)}  ` +
+    `${figure.throughput.toFixed(0).padStart(5)} req/s  p50 ${figure.p50.toFixed(1).padStart(6)} ms  p99 ${figure.p99.toFixed(1).padStart(6)} ms  ` +
+    `cpu ${figure.cpuPerRequest.toFixed(2)} ms/req  ${String(failureCount(figure))} failed${failures === '' ? '' : ` (${failures.slice(0, 300)})`}`
+  );
+}
+
+async function profile(api: ApiProcess, label: string, size: number): Promise<void> {
+  const file = path.join(os.tmpdir(), `audit-index-${label}-${String(size)}.cpuprofile`);
+  const mixed: Workload = async (timer, worker, round) => {
+    const query = queries[(worker + round) % queries.length]?.query ?? '';
+    await queryWorkload(api, query)(timer, worker, round);
+  };
+  await api.ask({ kind: 'profile-start' });
+  const cpuBefore = await api.cpuMs();
+  const figures = await runLevel(mixed, 32, seconds * 2);
+  const cpu = (await api.cpuMs()) - cpuBefore;
+  const reply = await api.ask({ kind: 'profile-stop', file });
+  if (reply?.kind !== 'profile') throw new Error('the API process did not return its profile');
+  log(
+    `Profile of the ${label} API at ${String(size)} agreements, mixed queries at 32 in flight: ${String(figures.calls)} requests, ` +
+      `${figures.throughput.toFixed(0)} req/s, ${String(failureCount(figures))} failed; process CPU ${(cpu / figures.calls).toFixed(2)} ms/req, ` +
+      `main thread busy ${(reply.busyMs / figures.calls).toFixed(2)} ms/req; written to ${file}`,
+  );
+  for (const { where, selfMs } of reply.top) {
+    log(
+      `    ${((selfMs / reply.busyMs) * 100).toFixed(1).padStart(5)}%  ${(selfMs / figures.calls).toFixed(3)} ms/req  ${where}`,
+    );
+  }
+}
+
+/** The server script of another built checkout: this one's, copied there if it has none. */
+function baselineScript(checkout: string): string {
+  const own = fileURLToPath(new URL('./audit-index-server.js', import.meta.url));
+  const theirs = path.join(checkout, 'bench', 'dist', 'audit-index-server.js');
+  if (!existsSync(theirs)) copyFileSync(own, theirs);
+  return theirs;
 }
 
 async function measure(size: number): Promise<Figure[]> {
-  const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '100000000' });
+  const checkouts: [string, string][] = [['this', fileURLToPath(new URL('./audit-index-server.js', import.meta.url))]];
+  if (baselineCheckout !== undefined) checkouts.unshift(['baseline', baselineScript(baselineCheckout)]);
+  const apis: [string, ApiProcess][] = [];
   try {
-    const indexer = new BlockIndexer(server.db, { chaincode: 'gigledger' });
-    const loadStarted = performance.now();
-    for (let first = 0, block = 0n; first < size; first += perBlock, block += 1n) {
-      const transactions = Array.from({ length: Math.min(perBlock, size - first) }, (_, position) => {
-        const spec = agreement(first + position);
-        return syntheticTransaction(position, spec.txId, agreementWrites(spec), { at: spec.at });
-      });
-      await indexer.index(syntheticBlock(block, transactions));
+    for (const [label, script] of checkouts) {
+      const api = await ApiProcess.start(script, size);
+      apis.push([label, api]);
+      log(
+        `${String(size)} agreements indexed through BlockIndexer by the ${label} API in ${api.loadSeconds.toFixed(1)} s ` +
+          `(${Math.round(size / api.loadSeconds).toString()} agreements/s)`,
+      );
     }
-    const loadSeconds = (performance.now() - loadStarted) / 1000;
-    log(
-      `${String(size)} agreements indexed through BlockIndexer in ${loadSeconds.toFixed(1)} s (${Math.round(size / loadSeconds).toString()} agreements/s)`,
-    );
-    const auditor = await server.person('bench-auditor', 'AuditOrg', 'auditor');
     const figures: Figure[] = [];
     for (const { name, query } of queries) {
-      const ask = async () => {
-        const started = performance.now();
-        const response = await fetch(`${server.url}/graphql`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${auditor.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ query }),
-        });
-        const body = (await response.json()) as { errors?: unknown };
-        if (!response.ok || body.errors !== undefined) throw new Error(`${name}: ${JSON.stringify(body)}`);
-        return performance.now() - started;
-      };
-      await withConcurrency(
-        8,
-        Array.from({ length: 50 }, () => ask),
-      );
-      for (const concurrency of concurrencies) {
-        const started = performance.now();
-        const latencies = await withConcurrency(
-          concurrency,
-          Array.from({ length: requests }, () => ask),
-        );
-        const seconds = (performance.now() - started) / 1000;
-        const figure = {
-          size,
-          query: name,
-          concurrency,
-          perSecond: requests / seconds,
-          p50: percentile(latencies, 0.5),
-          p99: percentile(latencies, 0.99),
-        };
-        figures.push(figure);
+      const state = apis.map(([label, api]) => ({
+        label,
+        api,
+        workload: queryWorkload(api, query),
+        best: 0,
+        flat: 0,
+      }));
+      for (const { workload } of state) await runLevel(workload, 8, 1);
+      for (const inFlight of concurrencies) {
+        // Levels of the checkouts in turn, so both see the same load from elsewhere.
+        for (const entry of state) {
+          if (entry.flat >= 2) continue;
+          const measured = await level(entry.api, entry.workload, inFlight);
+          const figure: Figure = { ...measured, size, checkout: entry.label, query: name };
+          figures.push(figure);
+          log(line(figure));
+          entry.flat = figure.throughput > entry.best * 1.05 ? 0 : entry.flat + 1;
+          entry.best = Math.max(entry.best, figure.throughput);
+        }
+        if (state.every((entry) => entry.flat >= 2)) break;
+      }
+    }
+    if (profiling) for (const [label, api] of apis) await profile(api, label, size);
+    return figures;
+  } finally {
+    for (const [, api] of apis) await api.stop();
+  }
+}
+
+function summary(figures: readonly Figure[]): void {
+  log(
+    `Per query: the highest throughput, and the highest with p99 <= ${String(targetP99)} ms (target ${String(targetPerSecond)} req/s):`,
+  );
+  for (const size of sizes) {
+    for (const { name } of queries) {
+      for (const checkout of ['baseline', 'this']) {
+        const mine = figures.filter((f) => f.size === size && f.query === name && f.checkout === checkout);
+        if (mine.length === 0) continue;
+        const best = mine.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+        const within = mine.filter((f) => f.p99 <= targetP99);
+        const bestWithin =
+          within.length === 0 ? undefined : within.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+        const failed = mine.reduce((total, f) => total + failureCount(f), 0);
         log(
-          `  ${String(size).padStart(6)}  ${name.padEnd(32)} c=${String(concurrency).padStart(2)}  ${figure.perSecond.toFixed(0).padStart(5)} req/s  p50 ${figure.p50.toFixed(1)} ms  p99 ${figure.p99.toFixed(1)} ms`,
+          `  ${String(size).padStart(6)} ${checkout.padEnd(8)} ${name.padEnd(30)} max ${best.throughput.toFixed(0).padStart(5)} req/s at c=${String(best.inFlight)} ` +
+            `(p99 ${best.p99.toFixed(1)} ms); within p99: ${bestWithin === undefined ? 'none' : `${bestWithin.throughput.toFixed(0)} req/s at c=${String(bestWithin.inFlight)}`}; ` +
+            `cpu ${best.cpuPerRequest.toFixed(2)} ms/req; ${String(failed)} failed in all levels`,
         );
       }
     }
-    return figures;
-  } finally {
-    await server.close();
+  }
+  const [small, large] = sizes;
+  if (small === undefined || large === undefined) return;
+  log(`Growth from ${String(small)} to ${String(large)} agreements (same query, checkout and concurrency):`);
+  for (const figure of figures.filter((candidate) => candidate.size === large)) {
+    const before = figures.find(
+      (candidate) =>
+        candidate.size === small &&
+        candidate.query === figure.query &&
+        candidate.checkout === figure.checkout &&
+        candidate.inFlight === figure.inFlight,
+    );
+    if (before === undefined) continue;
+    log(
+      `  ${figure.checkout.padEnd(8)} ${figure.query.padEnd(30)} c=${String(figure.inFlight).padStart(3)}  p50 x${(figure.p50 / before.p50).toFixed(2)}  ` +
+        `p99 x${(figure.p99 / before.p99).toFixed(2)}  req/s x${(figure.throughput / before.throughput).toFixed(2)}  cpu/req x${(figure.cpuPerRequest / before.cpuPerRequest).toFixed(2)}`,
+    );
   }
 }
 
 async function main(): Promise<void> {
-  log(`Audit index GraphQL queries, ${machineDescription()}, ${String(requests)} requests per level`);
+  log(
+    `Audit index GraphQL queries, ${machineDescription()}, load average ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}, ${String(seconds)} s per level`,
+  );
   const figures: Figure[] = [];
   for (const size of sizes) figures.push(...(await measure(size)));
-  log('Growth from 10,000 to 100,000 agreements (same query and concurrency):');
-  for (const figure of figures.filter((candidate) => candidate.size === sizes[1])) {
-    const small = figures.find(
-      (candidate) =>
-        candidate.size === sizes[0] && candidate.query === figure.query && candidate.concurrency === figure.concurrency,
-    );
-    if (small === undefined) continue;
-    log(
-      `  ${figure.query.padEnd(32)} c=${String(figure.concurrency).padStart(2)}  p50 x${(figure.p50 / small.p50).toFixed(2)}  p99 x${(figure.p99 / small.p99).toFixed(2)}  req/s x${(figure.perSecond / small.perSecond).toFixed(2)}`,
-    );
-  }
+  summary(figures);
+  const failed = figures.reduce((total, f) => total + failureCount(f), 0);
+  log(
+    `Failed requests in all: ${String(failed)}; load average now ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
+  if (failed > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

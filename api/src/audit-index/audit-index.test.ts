@@ -7,6 +7,11 @@ import {
   type AuditScope,
   type Role,
 } from '@gigledger/chaincode/model';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
 import { openDatabase, type Db } from '../db/database.js';
@@ -14,6 +19,7 @@ import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
 import { keyAccessNode } from './index-nodes.js';
+import { indexVisibility } from './index-visibility.js';
 import { IndexQueries, pageSchema, transactionFilterSchema } from './index-queries.js';
 import {
   agreementWrites,
@@ -493,5 +499,90 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(await db.selectFrom('ix_agreements').selectAll().execute()).toEqual([]);
     for (const block of chain()) await indexer.index(block);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('audit index query planning on SQLite', () => {
+  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-')), 'plan.sqlite');
+    const db = await openDatabase({ kind: 'sqlite', file });
+    try {
+      const indexer = new BlockIndexer(db, { chaincode: 'gigledger' });
+      const auditor = principal('auditor');
+      const perBlock = 40;
+      const specs: SyntheticAgreement[] = [];
+      for (let block = 0; block <= 50; block += 1) {
+        const transactions = Array.from({ length: perBlock }, (_, position) => {
+          const n = block * perBlock + position;
+          const spec: SyntheticAgreement = {
+            agreementId: `P-${String(n).padStart(5, '0')}`,
+            // The auditor is the client of a few, as an auditor may contract too.
+            client:
+              n % 97 === 0
+                ? { mspId: auditor.mspId, userId: auditor.userId }
+                : { mspId: 'ClientOrgMSP', userId: `client-${String(n % 50)}` },
+            freelancer: { mspId: 'TalentOrgMSP', userId: `talent-${String(n % 80)}` },
+            status: n % 2 === 0 ? 'active' : 'offered',
+            currency: 'EUR',
+            at: day(n % 365),
+            txId: `tx-plan-${String(n)}`,
+          };
+          specs.push(spec);
+          return syntheticTransaction(position, spec.txId, agreementWrites(spec), { at: spec.at });
+        });
+        await indexer.index(syntheticBlock(BigInt(block), transactions));
+      }
+      const statistics = await sql<{ idx: string }>`select idx from sqlite_stat1 where tbl = 'ix_agreements'`.execute(
+        db,
+      );
+      expect(statistics.rows.map((row) => row.idx)).toContain('ix_agreements_client');
+
+      // No grant: of the agreements the auditor reads only their own.
+      const scope: AuditScope = {
+        auditor: { mspId: auditor.mspId },
+        asOf: day(100),
+        grants: [],
+        organisations: [],
+        kinds: [],
+      };
+      const visible = indexVisibility(auditor, 'agreements', scope);
+      const query = db
+        .selectFrom('ix_agreements')
+        .selectAll()
+        .where(
+          sql<SqlBool>`${visible} and status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+        )
+        .orderBy('created_at')
+        .limit(21)
+        .compile();
+      const sqlite = new SQLite(file, { readonly: true });
+      try {
+        const details = sqlite
+          .prepare(`explain query plan ${query.sql}`)
+          .all(...query.parameters)
+          .map((row) => (row as { detail: string }).detail)
+          .join('\n');
+        expect(details).toContain('ix_agreements_client');
+        expect(details).not.toContain('ix_agreements_status');
+      } finally {
+        sqlite.close();
+      }
+      const queries = new IndexQueries(db, () => Promise.resolve(scope));
+      const own = await queries.agreements(
+        auditor,
+        { status: 'active', from: day(90), to: day(181), sort: 'CREATED_AT' },
+        pageSchema.parse({}),
+      );
+      const expected = specs
+        .filter((spec) => spec.client.userId === auditor.userId && spec.status === 'active')
+        .filter((spec) => spec.at >= day(90) && spec.at < day(181))
+        .map((spec) => spec.agreementId)
+        .sort();
+      expect(expected.length).toBeGreaterThan(0);
+      expect(own.edges.map((edge) => String(edge.node.agreement_id)).sort()).toEqual(expected);
+      expect(await own.totalCount()).toBe(expected.length);
+    } finally {
+      await db.destroy();
+    }
   });
 });

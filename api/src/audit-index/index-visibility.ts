@@ -124,6 +124,11 @@ export function indexVisibility(
         namedAs(principal, 'freelancer_msp', 'freelancer_user'),
         namedAs(principal, 'evaluator_msp', 'evaluator_user'),
       ]);
+      // Without a grant naming agreements the grant arm matches nothing; leaving it out
+      // lets SQLite answer from the party indexes instead of scanning the filter's range.
+      if (auditScope !== undefined && !auditScope.grants.some((grant) => grant.kinds.includes('agreement'))) {
+        return party;
+      }
       if (auditScope !== undefined) {
         // Milestones and payouts date from their agreement, as the chaincode judges them.
         const granted = coveredByGrant(auditScope.grants, 'agreement', ['client_msp', 'freelancer_msp'], 'created_at');
@@ -140,6 +145,9 @@ export function indexVisibility(
         namedAs(principal, 'subject_msp', 'subject_user'),
         namedAs(principal, 'issuer_msp', 'issuer_user'),
       ]);
+      if (auditScope !== undefined && !auditScope.grants.some((grant) => grant.kinds.includes('credential'))) {
+        return party;
+      }
       if (auditScope !== undefined) {
         return anyOf([
           party,

@@ -102,6 +102,19 @@ function rootArguments(operation: OperationDefinitionNode, variables: Record<str
 // keep a read out of an organisation's log by leaving its MSP id unselected.
 const rootResults = new WeakMap<object, unknown[]>();
 
+// Yoga's parser cache hands the same document object to every request with the same
+// query text, so each operation is printed once for the digest of its arguments.
+const printed = new WeakMap<OperationDefinitionNode, string>();
+
+function printedOnce(operation: OperationDefinitionNode): string {
+  let text = printed.get(operation);
+  if (text === undefined) {
+    text = print(operation);
+    printed.set(operation, text);
+  }
+  return text;
+}
+
 type Resolver = (parent: unknown, args: unknown, context: object, info: unknown) => unknown;
 
 /**
@@ -157,7 +170,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
               {
                 principal,
                 operation: `graphql query ${fields.join(',')}`,
-                arguments: { document: print(operation), variables: args.variableValues ?? {} },
+                arguments: { document: printedOnce(operation), variables: args.variableValues ?? {} },
                 kinds: kindsOf(fields),
                 answers: rootResults.get(context) ?? Object.values(result.data ?? {}),
                 status,

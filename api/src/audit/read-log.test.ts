@@ -75,6 +75,80 @@ describe('ReadLog', () => {
     expect(verification).toMatchObject({ ok: true, rows: 20 });
   });
 
+  it('chains appends that arrive during a write in arrival order, each answered with its committed row', async () => {
+    await log.append(entry(0));
+    const rows = await Promise.all(Array.from({ length: 600 }, (_, n) => log.append(entry(n + 1))));
+    // More than one batch's worth, so several group commits follow one another.
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 600 }, (_, n) => n + 2));
+    rows.forEach((row, n) => {
+      expect(row).toMatchObject(entry(n + 1));
+    });
+    const stored = await db.selectFrom('read_log').select(['seq', 'prev_hash', 'hash']).orderBy('seq').execute();
+    for (const row of rows) {
+      expect(stored[row.seq - 1]).toEqual({ seq: row.seq, prev_hash: row.prevHash, hash: row.hash });
+    }
+    expect(await log.verify([anchorOf(601, rows.at(-1)?.hash ?? '')])).toMatchObject({
+      ok: true,
+      rows: 601,
+      anchorsChecked: 1,
+    });
+  });
+
+  it('keeps the chain verifiable under concurrent appends of any sizes and timings', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.nat(3), { maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+        async (waves) => {
+          const before = (await log.head()).sequence;
+          let appended = 0;
+          // Waves of appends, some started while an earlier wave's commit is under way.
+          await Promise.all(
+            waves.map(async (delays, wave) => {
+              await new Promise((resolve) => setTimeout(resolve, wave));
+              await Promise.all(
+                delays.map(async (delay, n) => {
+                  await new Promise((resolve) => setImmediate(resolve));
+                  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+                  appended += 1;
+                  return log.append(entry(n));
+                }),
+              );
+            }),
+          );
+          const verification = await log.verify([]);
+          expect(verification).toMatchObject({ ok: true, rows: before + appended });
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('fails only the entry that has no canonical JSON, and chains the others past it', async () => {
+    const broken = entry(2, { resultCount: Number.NaN });
+    const outcomes = await Promise.allSettled([log.append(entry(1)), log.append(broken), log.append(entry(3))]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [, , third] = outcomes;
+    expect(third.status === 'fulfilled' ? third.value.seq : undefined).toBe(2);
+    expect(await log.verify([])).toMatchObject({ ok: true, rows: 2 });
+  });
+
+  it('writes none of a group whose commit fails, answers each of them with the failure, and goes on', async () => {
+    await log.append(entry(1));
+    // A row the database refuses (a duplicate sequence number) fails the whole transaction.
+    await sql
+      .raw(
+        `CREATE TRIGGER refuse_third BEFORE INSERT ON read_log WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      )
+      .execute(db);
+    const outcomes = await Promise.allSettled([log.append(entry(2)), log.append(entry(3)), log.append(entry(4))]);
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(await log.head()).toMatchObject({ sequence: 1 });
+    await sql.raw('DROP TRIGGER refuse_third').execute(db);
+    const next = await log.append(entry(5));
+    expect(next.seq).toBe(2);
+    expect(await log.verify([])).toMatchObject({ ok: true, rows: 2 });
+  });
+
   it('is refused updates and deletes by the database', async () => {
     await fill(2);
     const outcome = (statement: string) =>

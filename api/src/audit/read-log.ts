@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
-import type { Db, ReadLogTable } from '../db/database.js';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema, Db, ReadLogTable } from '../db/database.js';
 
 /** The hash before the first row: 64 zeros. */
 export const genesisHash = '0'.repeat(64);
@@ -71,6 +72,18 @@ function toRow(record: ReadLogTable): ReadLogRow {
   };
 }
 
+async function headOf(db: Kysely<DatabaseSchema>): Promise<{ sequence: number; headHash: string }> {
+  const last = await db
+    .selectFrom('read_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return last === undefined
+    ? { sequence: 0, headHash: genesisHash }
+    : { sequence: Number(last.seq), headHash: last.hash };
+}
+
 /** Where the chain stops holding, and why. */
 export interface ChainBreak {
   readonly seq: number;
@@ -87,66 +100,114 @@ export interface ReadLogVerification {
   readonly firstBadRow?: ChainBreak;
 }
 
+/** Entries appended in one transaction at most; 16 columns each stay far below SQLite's bound on parameters. */
+export const maxAppendBatch = 256;
+
+interface PendingAppend {
+  readonly entry: ReadLogEntry;
+  readonly resolve: (row: ReadLogRow) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function toRecord(row: ReadLogRow) {
+  return {
+    seq: row.seq,
+    at: row.at,
+    principal_kind: row.principal.kind,
+    principal_id: row.principal.id,
+    user_id: row.principal.userId,
+    msp_id: row.principal.mspId,
+    role: row.principal.role,
+    operation: row.operation,
+    arguments_sha256: row.argumentsSha256,
+    kinds: JSON.stringify(row.kinds),
+    organisations: JSON.stringify(row.organisations),
+    result_count: row.resultCount,
+    status: row.status,
+    grants: JSON.stringify(row.grants),
+    prev_hash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
 /**
  * The append-only, hash-chained log of reads by auditors and HR systems. Rows are only
- * inserted, one at a time in sequence order; the class offers no update or delete, and
- * the database refuses them by trigger. Appends from this process are serialised, so
- * each row links to the one before it.
+ * inserted, in sequence order; the class offers no update or delete, and the database
+ * refuses them by trigger.
+ *
+ * Appends from this process go through one writer, so each row links to the one before
+ * it. Appends that arrive while a write is under way are committed together in the next
+ * transaction (group commit): one head lookup, the rows chained in arrival order, one
+ * commit. Each `append` resolves only once the transaction holding its row has
+ * committed, so a read is still logged before it is answered; a failed commit rejects
+ * every append of that transaction and writes none of their rows.
  */
 export class ReadLog {
   readonly #db: Db;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #pending: PendingAppend[] = [];
+  #writing = false;
 
   constructor(db: Db) {
     this.#db = db;
   }
 
-  /** Appends one entry after the current head. */
+  /** Appends one entry after the current head; resolves once its row is committed. */
   append(entry: ReadLogEntry): Promise<ReadLogRow> {
-    const appended = this.#tail.then(() => this.#append(entry));
-    this.#tail = appended.catch(() => undefined);
-    return appended;
+    return new Promise<ReadLogRow>((resolve, reject) => {
+      this.#pending.push({ entry, resolve, reject });
+      if (!this.#writing) {
+        this.#writing = true;
+        // Started after the current task, so the appends of one tick share a transaction.
+        queueMicrotask(() => void this.#drain());
+      }
+    });
   }
 
-  async #append(entry: ReadLogEntry): Promise<ReadLogRow> {
-    const head = await this.head();
-    const seq = head.sequence + 1;
-    const hash = rowHash(head.headHash, seq, entry);
-    await this.#db
-      .insertInto('read_log')
-      .values({
-        seq,
-        at: entry.at,
-        principal_kind: entry.principal.kind,
-        principal_id: entry.principal.id,
-        user_id: entry.principal.userId,
-        msp_id: entry.principal.mspId,
-        role: entry.principal.role,
-        operation: entry.operation,
-        arguments_sha256: entry.argumentsSha256,
-        kinds: JSON.stringify(entry.kinds),
-        organisations: JSON.stringify(entry.organisations),
-        result_count: entry.resultCount,
-        status: entry.status,
-        grants: JSON.stringify(entry.grants),
-        prev_hash: head.headHash,
-        hash,
-      })
-      .execute();
-    return { ...entry, seq, prevHash: head.headHash, hash };
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, maxAppendBatch);
+        let written: { rows: ReadLogRow[]; appends: PendingAppend[] };
+        try {
+          written = await this.#db.transaction().execute(async (trx) => {
+            const head = await headOf(trx);
+            const rows: ReadLogRow[] = [];
+            const appends: PendingAppend[] = [];
+            let previous = head.headHash;
+            for (const pending of batch) {
+              const seq = head.sequence + rows.length + 1;
+              let hash: string;
+              try {
+                hash = rowHash(previous, seq, pending.entry);
+              } catch (error) {
+                // An entry without canonical JSON fails alone; the others keep their places.
+                pending.reject(error);
+                continue;
+              }
+              rows.push({ ...pending.entry, seq, prevHash: previous, hash });
+              appends.push(pending);
+              previous = hash;
+            }
+            if (rows.length > 0) await trx.insertInto('read_log').values(rows.map(toRecord)).execute();
+            return { rows, appends };
+          });
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+          continue;
+        }
+        written.appends.forEach((pending, position) => {
+          const row = written.rows[position];
+          if (row !== undefined) pending.resolve(row);
+        });
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   /** The number of rows and the last row's hash (the genesis hash for an empty log). */
-  async head(): Promise<{ sequence: number; headHash: string }> {
-    const last = await this.#db
-      .selectFrom('read_log')
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return last === undefined
-      ? { sequence: 0, headHash: genesisHash }
-      : { sequence: Number(last.seq), headHash: last.hash };
+  head(): Promise<{ sequence: number; headHash: string }> {
+    return headOf(this.#db);
   }
 
   /**

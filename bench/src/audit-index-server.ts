@@ -1,0 +1,166 @@
+/**
+ * The API side of the audit-index benchmark, in a process of its own so that the load
+ * generator's CPU is not counted as the server's: a test server (real authentication,
+ * real SQLite, in-memory ledger for grants) with `size` agreements loaded through
+ * BlockIndexer and the domain indexers, as blocks from the network would be.
+ *
+ * Driven over IPC by audit-index-queries.ts: it answers `ready` with the URL and an
+ * auditor's bearer token, `cpu` with its own CPU time so far (user + system, ms), and
+ * `profile-start`/`profile-stop` with a V8 CPU profile of the main thread (written as
+ * a .cpuprofile file that Chrome DevTools opens) and its heaviest functions by self time.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
+import {
+  agreementWrites,
+  BlockIndexer,
+  syntheticBlock,
+  syntheticTransaction,
+  type SyntheticAgreement,
+} from '@gigledger/api/audit-index';
+import { startTestServer } from '@gigledger/api/test-support/test-server';
+
+const perBlock = 500;
+const currencies = ['EUR', 'USD', 'GBP'] as const;
+const statuses = ['offered', 'active', 'active', 'cancelled'] as const;
+
+const clientOf = (n: number) => ({
+  mspId: n % 2 === 0 ? 'ClientOrgMSP' : 'AuditOrgMSP',
+  userId: `client-${String(n % 1000)}`,
+});
+const freelancerOf = (n: number) => ({ mspId: 'TalentOrgMSP', userId: `talent-${String(n % 2000)}` });
+const dayOf = (n: number) => new Date(Date.UTC(2026, 0, 1) + (n % 365) * 86_400_000 + n).toISOString();
+
+function agreement(n: number): SyntheticAgreement {
+  return {
+    agreementId: `B-${String(n).padStart(6, '0')}`,
+    client: clientOf(n),
+    freelancer: freelancerOf(n),
+    status: statuses[n % statuses.length] ?? 'active',
+    // A spread of amounts from EUR 10.00 to EUR 99,999.99, deterministic per agreement.
+    amount: String(1000 + ((n * 7919) % 9_999_000)),
+    currency: currencies[n % currencies.length] ?? 'EUR',
+    ...(n % 4 === 0
+      ? { milestoneStatus: 'released' as const, payout: n % 8 === 0 ? ('paid' as const) : ('pending' as const) }
+      : {}),
+    at: dayOf(n),
+    txId: `bench-tx-${String(n)}`,
+  };
+}
+
+/** Messages from the benchmark. */
+export type ServerCommand =
+  | { readonly kind: 'cpu' }
+  | { readonly kind: 'profile-start' }
+  | { readonly kind: 'profile-stop'; readonly file: string }
+  | { readonly kind: 'stop' };
+
+/** Messages to the benchmark. */
+export type ServerReply =
+  | { readonly kind: 'ready'; readonly url: string; readonly token: string; readonly loadSeconds: number }
+  | { readonly kind: 'cpu'; readonly ms: number }
+  | { readonly kind: 'profile'; readonly busyMs: number; readonly top: readonly ProfileLine[] };
+
+/** One function's share of a profile. */
+export interface ProfileLine {
+  readonly selfMs: number;
+  readonly where: string;
+}
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly children?: readonly number[];
+}
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** Where a frame lives, short: a package name and file, or the API's own file. */
+function placeOf(url: string): string {
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(url);
+  if (modules !== null) return `${modules[1] ?? ''}:${(modules[2] ?? '').split('/').at(-1) ?? ''}`;
+  const own = /\/(api|chaincode|gateway)\/dist\/(.*)$/.exec(url);
+  if (own !== null) return `${own[1] ?? ''}/${own[2] ?? ''}`;
+  return url === '' ? '(native)' : url.replace(/^.*\//, '');
+}
+
+/** Self time per function (ms), heaviest first, and the time the thread was not idle. */
+function summarise(profile: Profile): { busyMs: number; top: ProfileLine[] } {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  // Stopping the profiler (building the profile) is sampled too; it is not the server's work.
+  const profilerOwn = new Set<number>();
+  const markUnder = (node: ProfileNode | undefined, inside: boolean): void => {
+    if (node === undefined) return;
+    const own = inside || node.callFrame.url.includes('inspector');
+    if (own) profilerOwn.add(node.id);
+    for (const child of node.children ?? []) markUnder(byId.get(child), own);
+  };
+  markUnder(profile.nodes[0], false);
+  const self = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, position) => {
+    const node = byId.get(id);
+    const ms = (profile.timeDeltas[position] ?? 0) / 1000;
+    if (node === undefined) return;
+    const name = node.callFrame.functionName;
+    if (name === '(idle)' || name === '(program)' || profilerOwn.has(id)) return;
+    busy += ms;
+    const where = `${name === '' ? '(anonymous)' : name} ${placeOf(node.callFrame.url)}:${String(node.callFrame.lineNumber + 1)}`;
+    self.set(where, (self.get(where) ?? 0) + ms);
+  });
+  const top = [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 30)
+    .map(([where, selfMs]) => ({ where, selfMs }));
+  return { busyMs: busy, top };
+}
+
+async function main(): Promise<void> {
+  const size = Number(process.argv[2]);
+  if (!Number.isInteger(size) || size <= 0) throw new Error('usage: audit-index-server.js <agreements>');
+  const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '100000000' });
+  const indexer = new BlockIndexer(server.db, { chaincode: 'gigledger' });
+  const loadStarted = performance.now();
+  for (let first = 0, block = 0n; first < size; first += perBlock, block += 1n) {
+    const transactions = Array.from({ length: Math.min(perBlock, size - first) }, (_, position) => {
+      const spec = agreement(first + position);
+      return syntheticTransaction(position, spec.txId, agreementWrites(spec), { at: spec.at });
+    });
+    await indexer.index(syntheticBlock(block, transactions));
+  }
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const auditor = await server.person('bench-auditor', 'AuditOrg', 'auditor');
+  const session = new Session();
+  session.connect();
+  const send = (reply: ServerReply) => process.send?.(reply);
+  process.on('message', (command: ServerCommand) => {
+    void (async () => {
+      if (command.kind === 'cpu') {
+        const usage = process.cpuUsage();
+        send({ kind: 'cpu', ms: (usage.user + usage.system) / 1000 });
+      } else if (command.kind === 'profile-start') {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+        await session.post('Profiler.start');
+      } else if (command.kind === 'profile-stop') {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(command.file, JSON.stringify(profile));
+        send({ kind: 'profile', ...summarise(profile as unknown as Profile) });
+      } else {
+        session.disconnect();
+        await server.close();
+        process.disconnect();
+      }
+    })();
+  });
+  send({ kind: 'ready', url: server.url, token: auditor.token, loadSeconds });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
