@@ -4,6 +4,7 @@ import { AgreementPage } from './agreements/agreement-page.js';
 import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
+import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { SignInPage } from './session/sign-in-page.js';
@@ -15,6 +16,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
+  { href: '/explorer', label: 'Block explorer', roles: ['auditor', 'admin'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -119,6 +121,11 @@ export function App() {
             <Route path="/history">
               <SignedIn>
                 <HistoryPage />
+              </SignedIn>
+            </Route>
+            <Route path="/explorer/*?">
+              <SignedIn>
+                <ExplorerRoutes />
               </SignedIn>
             </Route>
             <Route>
