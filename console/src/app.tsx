@@ -4,6 +4,7 @@ import { AgreementPage } from './agreements/agreement-page.js';
 import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
+import { DraftPage } from './drafting/draft-page.js';
 import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { SessionProvider, useSession } from './session/session.js';
@@ -13,6 +14,7 @@ import { VerifyPage } from './verify/verify-page.js';
 /** Pages a role sees in the navigation; the API refuses the rest anyway. */
 const navigation: readonly { href: string; label: string; roles: readonly string[] | 'all' }[] = [
   { href: '/agreements', label: 'Agreements', roles: ['client', 'freelancer'] },
+  { href: '/draft', label: 'Draft an agreement', roles: ['client'] },
   { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
@@ -121,6 +123,11 @@ export function App() {
             <Route path="/history">
               <SignedIn>
                 <HistoryPage />
+              </SignedIn>
+            </Route>
+            <Route path="/draft">
+              <SignedIn>
+                <DraftPage />
               </SignedIn>
             </Route>
             <Route path="/explorer/*?">
