@@ -8,6 +8,7 @@ import { DraftPage } from './drafting/draft-page.js';
 import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { SessionProvider, useSession } from './session/session.js';
+import { OidcCallbackPage } from './session/oidc-callback-page.js';
 import { SignInPage } from './session/sign-in-page.js';
 import { VerifyPage } from './verify/verify-page.js';
 
@@ -97,6 +98,7 @@ export function App() {
           <Switch>
             <Route path="/" component={Home} />
             <Route path="/sign-in" component={SignInPage} />
+            <Route path="/oidc-callback" component={OidcCallbackPage} />
             <Route path="/verify" component={VerifyPage} />
             <Route path="/agreements">
               <SignedIn>
