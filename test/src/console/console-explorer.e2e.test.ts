@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import { freeLoopbackPort } from '@gigledger/network';
 import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
+import { startIdentityProvider } from '../support/identity-provider.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 const password = (userId: string) => `e2e password of ${userId}`;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('the console block explorer, drafting and revocation in Chromium against the real network and API', () => {
+describe('the console block explorer, drafting, revocation and OIDC sign-in in Chromium against the real network and API', () => {
   let api: E2eApi;
   let browser: Browser;
   const suffix = randomBytes(3).toString('hex');
@@ -301,6 +303,72 @@ describe('the console block explorer, drafting and revocation in Chromium agains
     } finally {
       await issuerSide.context.close();
       await verifierSide.context.close();
+    }
+  });
+
+  it("signs a person in through the identity provider's own login page (authorization code with PKCE), token in memory only", async () => {
+    const apiPort = await freeLoopbackPort();
+    const userId = `olga-${suffix}`;
+    const provider = await startIdentityProvider({
+      port: await freeLoopbackPort(),
+      clientId: 'gigledger-console',
+      redirectUri: `http://127.0.0.1:${String(apiPort)}/console/oidc-callback`,
+      audience: 'urn:gigledger:api',
+      person: { userId, org: 'ClientOrg', role: 'client' },
+    });
+    const oidcApi = await startE2eApi(e2eConfig(), {
+      PORT: String(apiPort),
+      OIDC_ISSUER: provider.issuer,
+      OIDC_AUDIENCE: 'urn:gigledger:api',
+      OIDC_CLIENT_ID: 'gigledger-console',
+    });
+    const side = await openPage(browser);
+    try {
+      const settings = await oidcApi.call('GET', '/v1/auth/oidc');
+      expect(settings.body).toMatchObject({ issuer: provider.issuer, clientId: 'gigledger-console' });
+      const { page } = side;
+      await page.goto(`${oidcApi.url}/console/sign-in`);
+      const policy = (await page.request.get(`${oidcApi.url}/console/sign-in`)).headers()['content-security-policy'];
+      expect(policy).toContain(`connect-src 'self' ${provider.issuer}`);
+      const signInWithIdp = page.getByRole('button', { name: `Sign in with ${new URL(provider.issuer).host}` });
+      expect(await seriousViolations(page)).toEqual([]);
+      await signInWithIdp.click();
+
+      // The provider's own pages: its login form, then its consent.
+      // A refusal on the way (discovery, policy) shows as an alert: fail with its words rather than a timeout.
+      await Promise.race([
+        page.waitForURL((url) => url.origin === provider.issuer, { timeout: 60_000 }),
+        page
+          .getByRole('alert')
+          .waitFor({ timeout: 60_000 })
+          .then(async () => {
+            throw new Error(`sign-in refused at ${page.url()}: ${(await page.getByRole('alert').textContent()) ?? ''}`);
+          }),
+      ]);
+      expect(new URL(page.url()).origin).toBe(provider.issuer);
+      await page.locator('input[name="login"]').fill(userId);
+      await page.locator('input[name="password"]').fill('any password: the local provider checks only the account');
+      await page.locator('button[type="submit"]').click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+
+      await page
+        .getByTestId('signed-in-as')
+        .filter({ hasText: `${userId} · client · ClientOrg` })
+        .waitFor({
+          timeout: 120_000,
+        });
+      expect(new URL(page.url()).pathname).toBe('/console/agreements');
+      // The provider's token is kept in memory: once back, no storage of the console's origin holds anything.
+      expect(
+        await page.evaluate(() => ({ local: Object.keys(localStorage), session: Object.keys(sessionStorage) })),
+      ).toEqual({ local: [], session: [] });
+      expect(side.policyViolations).toEqual([]);
+      // Without OIDC_CLIENT_ID the API offers no OIDC sign-in, and its sign-in page shows none.
+      expect((await api.call('GET', '/v1/auth/oidc')).status).toBe(404);
+    } finally {
+      await side.context.close();
+      await oidcApi.close();
+      await provider.close();
     }
   });
 });
