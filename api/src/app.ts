@@ -145,7 +145,8 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(healthRouter(deps));
   // Static files under their own policy, before authentication: the page signs in through the API itself.
-  app.use(consoleRouter(deps.config.consoleDir));
+  const oidc = deps.config.jwt.oidc;
+  app.use(consoleRouter(deps.config.consoleDir, oidc?.consoleClientId === undefined ? undefined : oidc.issuer));
   const routes = restRoutes(deps);
   const document = openApiDocument(routes, { version: apiVersion });
   app.get('/openapi.json', (_request, response) => {

@@ -44,6 +44,10 @@ const environmentSchema = z.object({
   /** Claims of an OIDC token that carry the GigLedger organisation and role. */
   OIDC_ORG_CLAIM: z.string().default('gigledger_org'),
   OIDC_ROLE_CLAIM: z.string().default('gigledger_role'),
+  /** The web console's client id at the OIDC issuer (a public client using PKCE); sign-in there is offered only with it. */
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Scopes the console asks for; an IdP that names the API by scope (Entra: `api://…/.default`) needs it here. */
+  OIDC_SCOPE: z.string().min(1).default('openid'),
   /** Requests per minute per principal (or per address when anonymous). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Failed credentials one client address, or failed logins one user id, may have per window before backing off. */
@@ -94,7 +98,14 @@ export interface ApiConfig {
     readonly secret: string | undefined;
     readonly ttlSeconds: number;
     readonly oidc:
-      | { readonly issuer: string; readonly jwksUrl: string | undefined; readonly audience: string | undefined }
+      | {
+          readonly issuer: string;
+          readonly jwksUrl: string | undefined;
+          readonly audience: string | undefined;
+          /** The console's public client at the issuer, when the console offers OIDC sign-in. */
+          readonly consoleClientId: string | undefined;
+          readonly consoleScope: string;
+        }
       | undefined;
     readonly orgClaim: string;
     readonly roleClaim: string;
@@ -161,7 +172,13 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       oidc:
         value.OIDC_ISSUER === undefined
           ? undefined
-          : { issuer: value.OIDC_ISSUER, jwksUrl: value.OIDC_JWKS_URL, audience: value.OIDC_AUDIENCE },
+          : {
+              issuer: value.OIDC_ISSUER,
+              jwksUrl: value.OIDC_JWKS_URL,
+              audience: value.OIDC_AUDIENCE,
+              consoleClientId: value.OIDC_CLIENT_ID,
+              consoleScope: value.OIDC_SCOPE,
+            },
       orgClaim: value.OIDC_ORG_CLAIM,
       roleClaim: value.OIDC_ROLE_CLAIM,
     },

@@ -4,17 +4,22 @@ import { AgreementPage } from './agreements/agreement-page.js';
 import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
+import { DraftPage } from './drafting/draft-page.js';
+import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { SessionProvider, useSession } from './session/session.js';
+import { OidcCallbackPage } from './session/oidc-callback-page.js';
 import { SignInPage } from './session/sign-in-page.js';
 import { VerifyPage } from './verify/verify-page.js';
 
 /** Pages a role sees in the navigation; the API refuses the rest anyway. */
 const navigation: readonly { href: string; label: string; roles: readonly string[] | 'all' }[] = [
   { href: '/agreements', label: 'Agreements', roles: ['client', 'freelancer'] },
+  { href: '/draft', label: 'Draft an agreement', roles: ['client'] },
   { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
+  { href: '/explorer', label: 'Block explorer', roles: ['auditor', 'admin'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -93,6 +98,7 @@ export function App() {
           <Switch>
             <Route path="/" component={Home} />
             <Route path="/sign-in" component={SignInPage} />
+            <Route path="/oidc-callback" component={OidcCallbackPage} />
             <Route path="/verify" component={VerifyPage} />
             <Route path="/agreements">
               <SignedIn>
@@ -119,6 +125,16 @@ export function App() {
             <Route path="/history">
               <SignedIn>
                 <HistoryPage />
+              </SignedIn>
+            </Route>
+            <Route path="/draft">
+              <SignedIn>
+                <DraftPage />
+              </SignedIn>
+            </Route>
+            <Route path="/explorer/*?">
+              <SignedIn>
+                <ExplorerRoutes />
               </SignedIn>
             </Route>
             <Route>

@@ -143,9 +143,69 @@ describe('tokens of an OIDC issuer', () => {
     ).toThrow(/environment variable OIDC_AUDIENCE/);
     // …and by the token service itself, for configurations built another way.
     const config = parseApiConfig({ GIGLEDGER_CONNECTION_PROFILE: '/dev/null' });
-    const oidc = { issuer: provider.issuer, jwksUrl: `${provider.issuer}/jwks.json`, audience: undefined };
+    const oidc = {
+      issuer: provider.issuer,
+      jwksUrl: `${provider.issuer}/jwks.json`,
+      audience: undefined,
+      consoleClientId: undefined,
+      consoleScope: 'openid',
+    };
     expect(
       () => new TokenService({ ...config.jwt, oidc }, 'a test signing secret of more than thirty-two characters'),
     ).toThrow(/OIDC_AUDIENCE/);
+  });
+});
+
+describe("the console's OIDC sign-in settings", () => {
+  it('are public when OIDC_CLIENT_ID is set, and the console may then call the issuer, no other origin', async () => {
+    const server = await startTestServer({
+      OIDC_ISSUER: 'https://login.example.com/realms/gigledger',
+      OIDC_AUDIENCE: 'gigledger-api',
+      OIDC_CLIENT_ID: 'gigledger-console',
+    });
+    try {
+      const settings = await server.request('GET', '/v1/auth/oidc');
+      expect(settings.status).toBe(200);
+      expect(settings.body).toEqual({
+        issuer: 'https://login.example.com/realms/gigledger',
+        clientId: 'gigledger-console',
+        audience: 'gigledger-api',
+        scope: 'openid',
+        redirectPath: '/console/oidc-callback',
+      });
+      const page = await server.request('GET', '/console/sign-in');
+      const policy = page.headers.get('content-security-policy') ?? '';
+      expect(policy.split('; ')).toContain("connect-src 'self' https://login.example.com");
+      expect(policy.split('; ')).toContain("script-src 'self'");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answer 404 OIDC_NOT_CONFIGURED without a client id, and the policy stays on this origin', async () => {
+    const server = await startTestServer({
+      OIDC_ISSUER: 'https://login.example.com/realms/gigledger',
+      OIDC_AUDIENCE: 'gigledger-api',
+    });
+    try {
+      const settings = await server.request('GET', '/v1/auth/oidc');
+      expect([settings.status, (settings.body as { code: string }).code]).toEqual([404, 'OIDC_NOT_CONFIGURED']);
+      const page = await server.request('GET', '/console/sign-in');
+      expect(page.headers.get('content-security-policy')).not.toContain('login.example.com');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('are listed in the OpenAPI document', async () => {
+    const server = await startTestServer({});
+    try {
+      const document = (await server.request('GET', '/openapi.json')).body as {
+        paths: Record<string, Record<string, { operationId: string }>>;
+      };
+      expect(document.paths['/v1/auth/oidc']?.get?.operationId).toBe('getOidcSignIn');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -6,20 +6,26 @@ import { ApiError } from '../errors/api-error.js';
 /**
  * The web console's policy: scripts, styles, images and API calls from this origin only,
  * no inline script or style and nothing from another origin, so an injected tag can
- * neither run nor send what the page holds elsewhere.
+ * neither run nor send what the page holds elsewhere. With OIDC sign-in the page may also
+ * call the issuer's origin, for its discovery document and token endpoint (the
+ * authorization request is a top-level navigation, which the policy does not govern).
+ *
+ * @param oidcIssuer the OIDC issuer the console signs in with, if any.
  */
-export const consoleContentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleContentSecurityPolicy(oidcIssuer?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    oidcIssuer === undefined ? "connect-src 'self'" : `connect-src 'self' ${new URL(oidcIssuer).origin}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /**
  * Serves the built web console at `/console`: its hashed assets (cacheable for a year,
@@ -29,12 +35,14 @@ export const consoleContentSecurityPolicy = [
  *
  * @param directory the console build output (`index.html`, `assets/`); while it holds no
  *   `index.html` (the console was not built) every console path answers 404 `CONSOLE_NOT_BUILT`.
+ * @param oidcIssuer the issuer of the console's OIDC sign-in, when offered.
  */
-export function consoleRouter(directory: string): Router {
+export function consoleRouter(directory: string, oidcIssuer?: string): Router {
   const router = express.Router();
+  const policy = consoleContentSecurityPolicy(oidcIssuer);
   const index = path.join(directory, 'index.html');
   router.use('/console', (_request, response, next) => {
-    response.setHeader('Content-Security-Policy', consoleContentSecurityPolicy);
+    response.setHeader('Content-Security-Policy', policy);
     if (!existsSync(index)) {
       next(new ApiError(404, 'CONSOLE_NOT_BUILT', 'the web console is not built here (npm run build)'));
       return;

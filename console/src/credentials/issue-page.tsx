@@ -6,6 +6,7 @@ import type { CredentialType } from '../gql/graphql.js';
 import { rest } from '../session/api-client.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
+import { RevokeForm } from '../revocation/revoke-form.js';
 import { DocumentOutput } from './document-output.js';
 
 const issueCredential = graphql(`
@@ -196,6 +197,7 @@ export function IssuePage() {
           <DocumentOutput label="Claims with salts" fileName="claims.json" document={issued.claims} />
         </section>
       )}
+      <RevokeForm session={session} suggestedId={issued?.credential.credentialId} />
     </section>
   );
 }

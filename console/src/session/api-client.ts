@@ -64,6 +64,7 @@ export class ApiProblem extends Error {
  * A REST call to the public API, for what GraphQL does not carry (a holder's claim salts,
  * presentations, W3C documents).
  *
+ * @param extraHeaders e.g. an Idempotency-Key for a command.
  * @throws ApiProblem with the API's code and message on any non-2xx answer.
  */
 export async function rest<T>(
@@ -71,8 +72,9 @@ export async function rest<T>(
   path: string,
   token: string | undefined,
   body?: unknown,
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {

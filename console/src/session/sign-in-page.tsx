@@ -1,8 +1,9 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { useClient } from 'urql';
 import { useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql/index.js';
 import { apiClient } from './api-client.js';
+import { oidcSettings, startOidcSignIn, type OidcSettings } from './oidc.js';
 import { Problem } from './problem.js';
 import { useSession } from './session.js';
 
@@ -27,7 +28,7 @@ const whoAmI = graphql(`
   }
 `);
 
-/** Sign in with the API's own login (user id and password). */
+/** Sign in with the API's own login (user id and password), or with the API's OIDC issuer when it offers one. */
 export function SignInPage() {
   const client = useClient();
   const { signIn } = useSession();
@@ -37,6 +38,11 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
+  const [oidc, setOidc] = useState<OidcSettings | undefined>(undefined);
+  useEffect(() => {
+    void oidcSettings().then(setOidc);
+  }, []);
+  const next = new URLSearchParams(search).get('next');
 
   async function submit(event: SyntheticEvent) {
     event.preventDefault();
@@ -49,7 +55,6 @@ export function SignInPage() {
       const me = await apiClient(accessToken).query(whoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
       if (me.error !== undefined || me.data === undefined) throw me.error ?? new Error('no caller');
       signIn({ token: accessToken, person: me.data.me, expiresAt: Date.now() + expiresIn * 1000 });
-      const next = new URLSearchParams(search).get('next');
       // Only a path of this console, never another site.
       navigate(next !== null && next.startsWith('/') && !next.startsWith('//') ? next : '/');
     } catch (problem) {
@@ -93,6 +98,25 @@ export function SignInPage() {
         </button>
       </form>
       <Problem error={error} />
+      {oidc === undefined ? null : (
+        <>
+          <h2>Or with your organisation's sign-in</h2>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              setBusy(true);
+              setError(undefined);
+              startOidcSignIn(oidc, next ?? '/').catch((problem: unknown) => {
+                setError(problem);
+                setBusy(false);
+              });
+            }}
+          >
+            Sign in with {new URL(oidc.issuer).host}
+          </button>
+        </>
+      )}
       <p className="hint">
         Your session lasts until the token expires or you close this tab; nothing is stored in the browser.
       </p>

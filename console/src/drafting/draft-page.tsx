@@ -1,0 +1,373 @@
+import { useId, useMemo, useState, type ReactNode, type SyntheticEvent } from 'react';
+import { useMutation, type CombinedError } from 'urql';
+import { Link } from 'wouter';
+import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+import { draftAgreement } from './draft-mutation.js';
+import { currencyOptions, minorUnitDigits, toMinorUnits } from './minor-units.js';
+
+interface MilestoneDraft {
+  readonly key: number;
+  title: string;
+  amount: string;
+  currency: string;
+  dueDate: string;
+  criteria: string;
+}
+
+/** Field path (as the API names it in a 422, e.g. `input.milestones.0.amount`) to the sentence shown beside it. */
+type FieldProblems = Readonly<Record<string, string>>;
+
+const newMilestone = (key: number, currency: string): MilestoneDraft => ({
+  key,
+  title: '',
+  amount: '',
+  currency,
+  dueDate: '',
+  criteria: '',
+});
+
+/** A fresh agreement id the client may change: `A-` and 8 random hex digits. */
+function proposedAgreementId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return `A-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The field the API named when it refused the draft, and its sentence without the field's prefix. */
+function fieldProblem(error: CombinedError): { field: string; message: string } | undefined {
+  const first = error.graphQLErrors[0];
+  const field = first?.extensions.field;
+  if (first === undefined || typeof field !== 'string') return undefined;
+  const code = first.extensions.code;
+  return { field, message: `${typeof code === 'string' ? `${code}: ` : ''}${first.message}` };
+}
+
+/** A labelled input with the API's or the form's problem for that field right beside it. */
+function Field({
+  label,
+  problem,
+  children,
+}: {
+  label: string;
+  problem: string | undefined;
+  children: (props: {
+    id: string;
+    'aria-invalid': true | undefined;
+    'aria-describedby': string | undefined;
+  }) => ReactNode;
+}) {
+  const id = useId();
+  const problemId = `${id}-problem`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children({
+        id,
+        'aria-invalid': problem === undefined ? undefined : true,
+        'aria-describedby': problem === undefined ? undefined : problemId,
+      })}
+      {problem === undefined ? null : (
+        <p className="problem" id={problemId} role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * A client drafts an agreement: the freelancer, a title, the scope and one or more
+ * milestones, each with an amount typed in major units (converted to the API's integer
+ * minor units for the chosen ISO 4217 currency), a due date and acceptance criteria.
+ * Sent with the `draftAgreement` mutation; a refusal naming a field shows beside it.
+ */
+export function DraftPage() {
+  const { session } = useSession();
+  const currencies = useMemo(currencyOptions, []);
+  const [agreementId, setAgreementId] = useState(proposedAgreementId);
+  const [title, setTitle] = useState('');
+  const [freelancerUserId, setFreelancerUserId] = useState('');
+  const [freelancerMspId, setFreelancerMspId] = useState('TalentOrgMSP');
+  const [scope, setScope] = useState('');
+  const [milestones, setMilestones] = useState<MilestoneDraft[]>([newMilestone(1, 'EUR')]);
+  // One request id per draft, so that sending again after a lost answer cannot draft twice.
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
+  const [problems, setProblems] = useState<FieldProblems>({});
+  const [unplaced, setUnplaced] = useState<unknown>(undefined);
+  const [drafted, setDrafted] = useState<{ agreementId: string; blockNumber: string } | undefined>(undefined);
+  const [{ fetching }, draft] = useMutation(draftAgreement);
+  if (session === undefined) return null;
+
+  const update = (key: number, change: Partial<MilestoneDraft>) => {
+    setMilestones((current) => current.map((m) => (m.key === key ? { ...m, ...change } : m)));
+  };
+
+  const submit = async (event: SyntheticEvent) => {
+    event.preventDefault();
+    setUnplaced(undefined);
+    const local: Record<string, string> = {};
+    const amounts = milestones.map((milestone, index) => {
+      const converted = toMinorUnits(milestone.amount, milestone.currency);
+      if ('problem' in converted) local[`input.milestones.${String(index)}.amount`] = converted.problem;
+      return 'minorUnits' in converted ? converted.minorUnits : '';
+    });
+    setProblems(local);
+    if (Object.keys(local).length > 0) return;
+    const result = await draft({
+      input: {
+        requestId,
+        agreementId: agreementId.trim(),
+        title: title.trim(),
+        client: { mspId: session.person.mspId, userId: session.person.userId },
+        freelancer: { mspId: freelancerMspId.trim(), userId: freelancerUserId.trim() },
+        terms: { scope: scope.trim() },
+        milestones: milestones.map((milestone, index) => ({
+          kind: 'deliverable',
+          milestoneId: `m${String(index + 1)}`,
+          title: milestone.title.trim(),
+          amount: amounts[index] ?? '',
+          currency: milestone.currency,
+          // A due date is the end of that day in UTC, the instant the ledger compares with.
+          dueDate: milestone.dueDate === '' ? '' : `${milestone.dueDate}T23:59:59.000Z`,
+          acceptanceCriteria: { description: milestone.criteria.trim() },
+        })),
+      },
+    });
+    if (result.error !== undefined) {
+      const named = fieldProblem(result.error);
+      if (named !== undefined && fieldNames(milestones.length).includes(named.field)) {
+        setProblems({ [named.field]: named.message });
+      } else {
+        setUnplaced(result.error);
+      }
+      return;
+    }
+    const payload = result.data?.draftAgreement;
+    if (payload !== undefined) {
+      setDrafted({ agreementId: payload.agreement.agreementId, blockNumber: payload.blockNumber });
+      setRequestId(crypto.randomUUID());
+    }
+  };
+
+  if (drafted !== undefined) {
+    return (
+      <section>
+        <h1>Agreement drafted</h1>
+        <p role="status">
+          Offered to {freelancerUserId} in block {drafted.blockNumber}.{' '}
+          <Link href={`/agreements/${encodeURIComponent(drafted.agreementId)}`}>Open {drafted.agreementId}</Link>
+        </p>
+      </section>
+    );
+  }
+
+  return (
+    <section>
+      <h1>Draft an agreement</h1>
+      <form
+        aria-label="Draft an agreement"
+        className="draft"
+        noValidate
+        onSubmit={(event) => {
+          void submit(event);
+        }}
+      >
+        <Field label="Agreement id" problem={problems['input.agreementId']}>
+          {(props) => (
+            <input
+              {...props}
+              value={agreementId}
+              onChange={(e) => {
+                setAgreementId(e.target.value);
+              }}
+            />
+          )}
+        </Field>
+        <Field label="Title" problem={problems['input.title']}>
+          {(props) => (
+            <input
+              {...props}
+              value={title}
+              onChange={(e) => {
+                setTitle(e.target.value);
+              }}
+            />
+          )}
+        </Field>
+        <fieldset>
+          <legend>Freelancer</legend>
+          <Field label="Freelancer user id" problem={problems['input.freelancer.userId']}>
+            {(props) => (
+              <input
+                {...props}
+                value={freelancerUserId}
+                onChange={(e) => {
+                  setFreelancerUserId(e.target.value);
+                }}
+              />
+            )}
+          </Field>
+          <Field label="Freelancer organisation MSP id" problem={problems['input.freelancer.mspId']}>
+            {(props) => (
+              <input
+                {...props}
+                value={freelancerMspId}
+                onChange={(e) => {
+                  setFreelancerMspId(e.target.value);
+                }}
+              />
+            )}
+          </Field>
+        </fieldset>
+        <Field label="Scope of work" problem={problems['input.terms.scope']}>
+          {(props) => (
+            <textarea
+              {...props}
+              rows={3}
+              value={scope}
+              onChange={(e) => {
+                setScope(e.target.value);
+              }}
+            />
+          )}
+        </Field>
+        {milestones.map((milestone, index) => {
+          const at = `input.milestones.${String(index)}`;
+          const digits = minorUnitDigits(milestone.currency);
+          return (
+            <fieldset key={milestone.key}>
+              <legend>Milestone {index + 1}</legend>
+              <Field label={`Title of milestone ${String(index + 1)}`} problem={problems[`${at}.title`]}>
+                {(props) => (
+                  <input
+                    {...props}
+                    value={milestone.title}
+                    onChange={(e) => {
+                      update(milestone.key, { title: e.target.value });
+                    }}
+                  />
+                )}
+              </Field>
+              <div className="claim-row">
+                <Field label={`Amount of milestone ${String(index + 1)}`} problem={problems[`${at}.amount`]}>
+                  {(props) => (
+                    <input
+                      {...props}
+                      inputMode="decimal"
+                      placeholder={digits === 0 ? '1250' : `1250.${'0'.repeat(digits)}`}
+                      value={milestone.amount}
+                      onChange={(e) => {
+                        update(milestone.key, { amount: e.target.value });
+                      }}
+                    />
+                  )}
+                </Field>
+                <Field label={`Currency of milestone ${String(index + 1)}`} problem={problems[`${at}.currency`]}>
+                  {(props) => (
+                    <select
+                      {...props}
+                      value={milestone.currency}
+                      onChange={(e) => {
+                        update(milestone.key, { currency: e.target.value });
+                      }}
+                    >
+                      {currencies.map((code) => (
+                        <option key={code} value={code}>
+                          {code}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+                <Field label={`Due date of milestone ${String(index + 1)}`} problem={problems[`${at}.dueDate`]}>
+                  {(props) => (
+                    <input
+                      {...props}
+                      type="date"
+                      value={milestone.dueDate}
+                      onChange={(e) => {
+                        update(milestone.key, { dueDate: e.target.value });
+                      }}
+                    />
+                  )}
+                </Field>
+              </div>
+              <Field
+                label={`Acceptance criteria of milestone ${String(index + 1)}`}
+                problem={problems[`${at}.acceptanceCriteria.description`]}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    value={milestone.criteria}
+                    onChange={(e) => {
+                      update(milestone.key, { criteria: e.target.value });
+                    }}
+                  />
+                )}
+              </Field>
+              {milestones.length > 1 ? (
+                <button
+                  type="button"
+                  onClick={() => {
+                    setMilestones((current) => current.filter((m) => m.key !== milestone.key));
+                  }}
+                >
+                  Remove milestone {index + 1}
+                </button>
+              ) : null}
+            </fieldset>
+          );
+        })}
+        <div className="actions">
+          <button
+            type="button"
+            onClick={() => {
+              setMilestones((current) => [
+                ...current,
+                newMilestone(
+                  Math.max(...current.map((m) => m.key)) + 1,
+                  current[current.length - 1]?.currency ?? 'EUR',
+                ),
+              ]);
+            }}
+          >
+            Add a milestone
+          </button>
+          <button type="submit" disabled={fetching}>
+            Draft agreement
+          </button>
+        </div>
+        <Problem error={unplaced} />
+        {Object.keys(problems).length > 0 ? (
+          <p className="problem" aria-live="polite">
+            {describeFieldCount(Object.keys(problems).length)}
+          </p>
+        ) : null}
+      </form>
+    </section>
+  );
+}
+
+function describeFieldCount(count: number): string {
+  return count === 1
+    ? 'One field needs a change before the draft can be sent.'
+    : `${String(count)} fields need a change.`;
+}
+
+/** Every field path this form can show a problem beside. */
+function fieldNames(milestoneCount: number): string[] {
+  const names = [
+    'input.agreementId',
+    'input.title',
+    'input.freelancer.userId',
+    'input.freelancer.mspId',
+    'input.terms.scope',
+  ];
+  for (let index = 0; index < milestoneCount; index += 1) {
+    for (const leaf of ['title', 'amount', 'currency', 'dueDate', 'acceptanceCriteria.description']) {
+      names.push(`input.milestones.${String(index)}.${leaf}`);
+    }
+  }
+  return names;
+}

@@ -1,0 +1,374 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { freeLoopbackPort } from '@gigledger/network';
+import { startE2eApi, type E2eApi } from '../support/api-server.js';
+import { e2eConfig } from '../support/e2e-environment.js';
+import { startIdentityProvider } from '../support/identity-provider.js';
+import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+
+const password = (userId: string) => `e2e password of ${userId}`;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the console block explorer, drafting, revocation and OIDC sign-in in Chromium against the real network and API', () => {
+  let api: E2eApi;
+  let browser: Browser;
+  const suffix = randomBytes(3).toString('hex');
+
+  beforeAll(async () => {
+    api = await startE2eApi(e2eConfig());
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await api.close();
+  });
+
+  /** Waits until the audit index holds every block the channel had when asked. */
+  async function indexCaughtUp(token: string): Promise<void> {
+    type Heights = { channelHeight: string | null; indexedHeight: string };
+    const target = BigInt(((await api.call('GET', '/v1/index/height', token)).body as Heights).channelHeight ?? '0');
+    for (let attempt = 0; attempt < 600; attempt += 1) {
+      const heights = (await api.call('GET', '/v1/index/height', token)).body as Heights;
+      if (BigInt(heights.indexedHeight) >= target) return;
+      await delay(100);
+    }
+    throw new Error('the index did not catch up with the channel');
+  }
+
+  async function draftByApi(token: string, client: { mspId: string; userId: string }, agreementId: string) {
+    const freelancer = await api.person(`fia-${agreementId.toLowerCase()}`, 'TalentOrg', 'freelancer');
+    const drafted = await api.call('POST', '/v1/agreements', token, {
+      agreementId,
+      title: 'Labelled images',
+      client,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'First batch',
+          amount: '50000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+          acceptanceCriteria: { description: 'All images labelled' },
+        },
+      ],
+      terms: { scope: 'Label images.' },
+    });
+    expect(drafted.status).toBe(201);
+    return drafted.body as { transactionId: string; blockNumber: string };
+  }
+
+  /** Pages through the explorer's block list, older and older, until the link to block `blockNumber` shows. */
+  async function findBlockLink(page: Page, blockNumber: string): Promise<void> {
+    const link = page.getByRole('link', { name: `Block ${blockNumber}`, exact: true });
+    await page.getByRole('table', { name: /^Blocks, newest first/ }).waitFor();
+    for (let pageNumber = 1; pageNumber < 100; pageNumber += 1) {
+      await page.getByRole('table', { name: new RegExp(`page ${String(pageNumber)}\\)$`) }).waitFor();
+      if ((await link.count()) > 0) return;
+      await page.getByRole('button', { name: 'Older blocks' }).click();
+    }
+    throw new Error(`block ${blockNumber} is not in the explorer's list`);
+  }
+
+  it('an auditor finds the block of a submitted transaction, opens it and the transaction, sees its keys and invalid neighbours, and downloads its proof', async () => {
+    const client = await api.person(`cora-${suffix}`, 'ClientOrg', 'client');
+    const auditor = await api.person(`aldo-${suffix}`, 'AuditOrg', 'auditor');
+    await api.grantAuditEverywhere(auditor.party);
+    const agreementId = `EXP-${suffix}`;
+    const drafted = await draftByApi(client.token, client.party, agreementId);
+    // Cancels racing on one agreement: one commits, the others are marked MVCC_READ_CONFLICT in their blocks.
+    const raced = `EXR-${suffix}`;
+    await draftByApi(client.token, client.party, raced);
+    await Promise.all(
+      [1, 2, 3].map((attempt) =>
+        api.call('POST', `/v1/agreements/${raced}/cancel`, client.token, { reason: `attempt ${String(attempt)}` }),
+      ),
+    );
+    await indexCaughtUp(auditor.token);
+    const invalid = await api.graphql<{
+      indexedTransactions: {
+        edges: { node: { transactionId: string; blockNumber: string; validationName: string } }[];
+      };
+    }>(
+      '{ indexedTransactions(filter: { validation: "INVALID", function: "agreement:cancelAgreement" }, direction: DESC, first: 1) { edges { node { transactionId blockNumber validationName } } } }',
+      auditor.token,
+    );
+    const conflict = invalid.indexedTransactions.edges[0]?.node;
+    expect(conflict?.validationName).toBe('MVCC_READ_CONFLICT');
+
+    const side = await openPage(browser);
+    const { page } = side;
+    try {
+      await signIn(page, api.url, auditor.party.userId, password(auditor.party.userId));
+      await page.getByRole('link', { name: 'Block explorer' }).click();
+      await page.getByRole('heading', { name: 'Block explorer' }).waitFor();
+      const channelHeight = BigInt((await page.getByTestId('channel-height').textContent()) ?? '0');
+      const indexedHeight = BigInt((await page.getByTestId('indexed-height').textContent()) ?? '0');
+      expect(channelHeight).toBeGreaterThan(BigInt(drafted.blockNumber));
+      expect(indexedHeight).toBeGreaterThan(BigInt(drafted.blockNumber));
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'explorer');
+
+      await findBlockLink(page, drafted.blockNumber);
+      await page.getByRole('link', { name: `Block ${drafted.blockNumber}`, exact: true }).click();
+      await page.getByRole('heading', { name: `Block ${drafted.blockNumber}` }).waitFor();
+      const row = page.getByRole('row').filter({ hasText: drafted.transactionId });
+      await row.waitFor();
+      expect(await row.getByRole('cell').nth(2).textContent()).toBe('ClientOrgMSP');
+      expect(await row.getByTestId('validation').textContent()).toBe('valid');
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await row.getByRole('link', { name: drafted.transactionId }).click();
+      await page.getByTestId('transaction-block').filter({ hasText: drafted.blockNumber }).waitFor();
+      expect(await page.getByTestId('transaction-creator').textContent()).toBe('ClientOrgMSP');
+      expect(await page.getByTestId('transaction-function').textContent()).toContain('draftAgreement');
+      const keys = await page.getByTestId('transaction-key').allTextContents();
+      expect(keys.some((key) => key.includes(agreementId))).toBe(true);
+      // Keys only: the confidential scope of work never shows.
+      expect(await page.locator('main').textContent()).not.toContain('Label images.');
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'explorer-transaction');
+
+      await page
+        .getByRole('button', { name: `Get proof of transaction ${drafted.transactionId.slice(0, 12)}` })
+        .click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: /^Save proof-/ }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`proof-${drafted.transactionId}.json`);
+      const bundle = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
+        transactionId: string;
+        block: { number: number };
+      };
+      expect(bundle.transactionId).toBe(drafted.transactionId);
+      expect(String(bundle.block.number)).toBe(drafted.blockNumber);
+
+      // The search by transaction id leads to the conflicting cancel, which its block marks invalid.
+      await page.getByRole('link', { name: 'Block explorer' }).first().click();
+      await page.getByLabel('Transaction id').fill(conflict!.transactionId);
+      await page.getByRole('button', { name: 'Find transaction' }).click();
+      await page.getByTestId('transaction-block').filter({ hasText: conflict!.blockNumber }).waitFor();
+      await page.getByRole('link', { name: `Block ${conflict!.blockNumber}` }).click();
+      const conflictRow = page.getByRole('row').filter({ hasText: conflict!.transactionId });
+      expect(await conflictRow.getByTestId('validation').textContent()).toBe('invalid: MVCC_READ_CONFLICT');
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
+  it('a client drafts an agreement in the console, with the API refusal shown beside its field, and the freelancer sees it offered', async () => {
+    const client = await api.person(`cyd-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`fey-${suffix}`, 'TalentOrg', 'freelancer');
+    const clientSide = await openPage(browser);
+    const freelancerSide = await openPage(browser);
+    try {
+      const page = clientSide.page;
+      await signIn(page, api.url, client.party.userId, password(client.party.userId));
+      await page.getByRole('link', { name: 'Draft an agreement' }).click();
+      const form = page.getByRole('form', { name: 'Draft an agreement' });
+      const agreementId = `DRF-${suffix}`;
+      await form.getByLabel('Agreement id').fill(agreementId);
+      await form.getByLabel('Title', { exact: true }).fill('Speech model evaluation');
+      await form.getByLabel('Freelancer user id').fill(freelancer.party.userId);
+      await form.getByLabel('Freelancer organisation MSP id').fill(freelancer.party.mspId);
+      await form.getByLabel('Scope of work').fill('Evaluate the speech model on the held-out set.');
+      await form.getByLabel('Title of milestone 1').fill('Evaluation report');
+      await form.getByLabel('Currency of milestone 1').selectOption('EUR');
+      await form.getByLabel('Amount of milestone 1').fill('0.00');
+      const due = new Date(Date.now() + 21 * 86_400_000).toISOString().slice(0, 10);
+      await form.getByLabel('Due date of milestone 1').fill(due);
+      await form.getByLabel('Acceptance criteria of milestone 1').fill('Word error rate reported per accent');
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'draft');
+
+      // Zero is no positive amount: the API's 422 names input.milestones.0.amount, shown beside that field.
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      const amount = form.getByLabel('Amount of milestone 1');
+      await page.waitForFunction(() => document.querySelector('[aria-invalid="true"]') !== null, undefined, {
+        timeout: 60_000,
+      });
+      expect(await amount.getAttribute('aria-invalid')).toBe('true');
+      const describedBy = (await amount.getAttribute('aria-describedby'))!;
+      const beside = await page.locator(`[id="${describedBy}"]`).textContent();
+      expect(beside).toMatch(/^VALIDATION_FAILED: .*positive whole number of minor units/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Major units typed with the currency's two decimals become 125050 minor units.
+      await amount.fill('1250.50');
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Offered to ${freelancer.party.userId} in block` })
+        .waitFor({
+          timeout: 120_000,
+        });
+      const stored = await api.call('GET', `/v1/agreements/${agreementId}`, client.token);
+      expect(stored.status).toBe(200);
+      expect(stored.body).toMatchObject({
+        agreement: {
+          status: 'offered',
+          client: client.party,
+          freelancer: freelancer.party,
+        },
+        milestones: [{ milestoneId: 'm1', amount: '125050', currency: 'EUR', dueDate: `${due}T23:59:59.000Z` }],
+      });
+
+      const offered = freelancerSide.page;
+      await signIn(offered, api.url, freelancer.party.userId, password(freelancer.party.userId));
+      await offered.getByRole('link', { name: 'Agreements' }).click();
+      await offered.getByRole('link', { name: new RegExp(agreementId) }).click();
+      await offered
+        .getByTestId('agreement-status')
+        .filter({ hasText: /^offered$/ })
+        .waitFor({ timeout: 60_000 });
+      await offered.getByRole('button', { name: 'Accept agreement' }).waitFor();
+      for (const side of [clientSide, freelancerSide]) expect(side.policyViolations).toEqual([]);
+    } finally {
+      await clientSide.context.close();
+      await freelancerSide.context.close();
+    }
+  });
+
+  it('an issuer revokes a credential from its page and the public verify page then shows it invalid', async () => {
+    const issuer = await api.person(`ira-${suffix}`, 'AuditOrg', 'issuer');
+    const holder = await api.person(`hob-${suffix}`, 'TalentOrg', 'freelancer');
+    await api.enact([
+      {
+        type: 'registerIssuer',
+        issuer: issuer.party,
+        displayName: 'Board of Examples',
+        credentialTypes: ['Certification'],
+      },
+    ]);
+    const issued = await api.call('POST', '/v1/credentials', issuer.token, {
+      subject: holder.party,
+      type: 'Certification',
+      claims: [
+        { name: 'title', value: 'Data Engineer' },
+        { name: 'level', value: 'senior' },
+      ],
+    });
+    expect(issued.status).toBe(201);
+    const credentialId = (issued.body as { result: { credential: { credentialId: string } } }).result.credential
+      .credentialId;
+    const presented = await api.call('POST', `/v1/credentials/${credentialId}/presentations`, holder.token, {
+      reveal: ['title'],
+    });
+    expect(presented.status).toBe(200);
+    const presentation = JSON.stringify((presented.body as { presentation: unknown }).presentation);
+
+    const issuerSide = await openPage(browser);
+    const verifierSide = await openPage(browser);
+    try {
+      const verifier = verifierSide.page;
+      await verifier.goto(`${api.url}/console/verify`);
+      await verifier.getByLabel(/Presentation, W3C credential or reputation statement/).fill(presentation);
+      await verifier.getByRole('button', { name: 'Verify' }).click();
+      await verifier.getByTestId('verdict').filter({ hasText: 'Valid presentation' }).waitFor();
+
+      const page = issuerSide.page;
+      await signIn(page, api.url, issuer.party.userId, password(issuer.party.userId));
+      await page.getByRole('link', { name: 'Issue a credential' }).click();
+      const revoke = page.getByRole('form', { name: 'Revoke a credential' });
+      // A revocation without a reason is refused by the API, in its words.
+      await revoke.getByLabel('Credential id to revoke').fill(credentialId);
+      await revoke.getByLabel('Reason for revoking').fill(' ');
+      await revoke.getByRole('button', { name: 'Revoke credential' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /VALIDATION_FAILED.*body\.reason/ })
+        .waitFor();
+      await revoke.getByLabel('Reason for revoking').fill('issued in error');
+      await revoke.getByRole('button', { name: 'Revoke credential' }).click();
+      await page
+        .getByTestId('revoked')
+        .filter({ hasText: `Revoked ${credentialId} in block` })
+        .waitFor({
+          timeout: 120_000,
+        });
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'revoke');
+
+      await verifier.getByRole('button', { name: 'Verify' }).click();
+      await verifier.getByTestId('verdict').filter({ hasText: 'Not valid: presentation' }).waitFor();
+      expect(await verifier.getByTestId('verdict-reasons').textContent()).toContain('REVOKED');
+      expect(await seriousViolations(verifier)).toEqual([]);
+      for (const side of [issuerSide, verifierSide]) expect(side.policyViolations).toEqual([]);
+    } finally {
+      await issuerSide.context.close();
+      await verifierSide.context.close();
+    }
+  });
+
+  it("signs a person in through the identity provider's own login page (authorization code with PKCE), token in memory only", async () => {
+    const apiPort = await freeLoopbackPort();
+    const userId = `olga-${suffix}`;
+    const provider = await startIdentityProvider({
+      port: await freeLoopbackPort(),
+      clientId: 'gigledger-console',
+      redirectUri: `http://127.0.0.1:${String(apiPort)}/console/oidc-callback`,
+      audience: 'urn:gigledger:api',
+      person: { userId, org: 'ClientOrg', role: 'client' },
+    });
+    const oidcApi = await startE2eApi(e2eConfig(), {
+      PORT: String(apiPort),
+      OIDC_ISSUER: provider.issuer,
+      OIDC_AUDIENCE: 'urn:gigledger:api',
+      OIDC_CLIENT_ID: 'gigledger-console',
+    });
+    const side = await openPage(browser);
+    try {
+      const settings = await oidcApi.call('GET', '/v1/auth/oidc');
+      expect(settings.body).toMatchObject({ issuer: provider.issuer, clientId: 'gigledger-console' });
+      const { page } = side;
+      await page.goto(`${oidcApi.url}/console/sign-in`);
+      const policy = (await page.request.get(`${oidcApi.url}/console/sign-in`)).headers()['content-security-policy'];
+      expect(policy).toContain(`connect-src 'self' ${provider.issuer}`);
+      const signInWithIdp = page.getByRole('button', { name: `Sign in with ${new URL(provider.issuer).host}` });
+      expect(await seriousViolations(page)).toEqual([]);
+      await signInWithIdp.click();
+
+      // The provider's own pages: its login form, then its consent.
+      // A refusal on the way (discovery, policy) shows as an alert: fail with its words rather than a timeout.
+      await Promise.race([
+        page.waitForURL((url) => url.origin === provider.issuer, { timeout: 60_000 }),
+        page
+          .getByRole('alert')
+          .waitFor({ timeout: 60_000 })
+          .then(async () => {
+            throw new Error(`sign-in refused at ${page.url()}: ${(await page.getByRole('alert').textContent()) ?? ''}`);
+          }),
+      ]);
+      expect(new URL(page.url()).origin).toBe(provider.issuer);
+      await page.locator('input[name="login"]').fill(userId);
+      await page.locator('input[name="password"]').fill('any password: the local provider checks only the account');
+      await page.locator('button[type="submit"]').click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+
+      await page
+        .getByTestId('signed-in-as')
+        .filter({ hasText: `${userId} · client · ClientOrg` })
+        .waitFor({
+          timeout: 120_000,
+        });
+      expect(new URL(page.url()).pathname).toBe('/console/agreements');
+      // The provider's token is kept in memory: once back, no storage of the console's origin holds anything.
+      expect(
+        await page.evaluate(() => ({ local: Object.keys(localStorage), session: Object.keys(sessionStorage) })),
+      ).toEqual({ local: [], session: [] });
+      expect(side.policyViolations).toEqual([]);
+      // Without OIDC_CLIENT_ID the API offers no OIDC sign-in, and its sign-in page shows none.
+      expect((await api.call('GET', '/v1/auth/oidc')).status).toBe(404);
+    } finally {
+      await side.context.close();
+      await oidcApi.close();
+      await provider.close();
+    }
+  });
+});
