@@ -5,6 +5,7 @@ import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
 import { WalletPage } from './credentials/wallet-page.js';
+import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { SignInPage } from './session/sign-in-page.js';
 import { VerifyPage } from './verify/verify-page.js';
@@ -15,6 +16,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
+  { href: '/provenance', label: 'Provenance', roles: ['client', 'freelancer', 'evaluator', 'auditor', 'hr', 'admin'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -120,6 +122,18 @@ export function App() {
               <SignedIn>
                 <HistoryPage />
               </SignedIn>
+            </Route>
+            <Route path="/provenance">
+              <SignedIn>
+                <ProvenancePage />
+              </SignedIn>
+            </Route>
+            <Route path="/provenance/:recordId">
+              {(params) => (
+                <SignedIn>
+                  <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                </SignedIn>
+              )}
             </Route>
             <Route>
               <h1>Not found</h1>
