@@ -5,6 +5,7 @@ import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
 import { WalletPage } from './credentials/wallet-page.js';
+import { ProposalPage, ProposalsPage } from './governance/governance-pages.js';
 import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { SignInPage } from './session/sign-in-page.js';
@@ -17,6 +18,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
   { href: '/provenance', label: 'Provenance', roles: ['client', 'freelancer', 'evaluator', 'auditor', 'hr', 'admin'] },
+  { href: '/governance', label: 'Governance', roles: ['governor', 'auditor', 'admin'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -132,6 +134,18 @@ export function App() {
               {(params) => (
                 <SignedIn>
                   <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/governance">
+              <SignedIn>
+                <ProposalsPage />
+              </SignedIn>
+            </Route>
+            <Route path="/governance/:proposalId">
+              {(params) => (
+                <SignedIn>
+                  <ProposalPage proposalId={decodeURIComponent(params.proposalId)} />
                 </SignedIn>
               )}
             </Route>

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+
+type Person = { token: string; party: { mspId: string; userId: string } };
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const password = (userId: string): string => `e2e password of ${userId}`;
@@ -150,6 +153,103 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       expect(side.policyViolations).toEqual([]);
     } finally {
       await side.context.close();
+    }
+  });
+
+  it('shows a proposal with its votes and tally; two organisations vote in two browsers and each sees the other vote', async () => {
+    const governors = await Promise.all(
+      (['ClientOrg', 'TalentOrg', 'AuditOrg'] as const).map((org) =>
+        api.person(id(`gov-${org.toLowerCase()}`), org, 'governor'),
+      ),
+    );
+    const [clientGovernor, talentGovernor, auditGovernor] = governors as [Person, Person, Person];
+    const minimum = async (name: string) =>
+      (
+        (await api.call('GET', `/v1/governance/rules/parameters/${name}`, clientGovernor.token)).body as {
+          record: { value: number };
+        }
+      ).record.value;
+    const proposalId = id('P-FEE');
+    const proposed = (await created(
+      api.call('POST', '/v1/governance/proposals', clientGovernor.token, {
+        proposalId,
+        title: 'Lower the platform fee to 2%',
+        text: 'A lower fee for every new agreement.',
+        actions: [{ type: 'setParameter', name: 'platformFeeBps', value: 200 }],
+        // Long enough for two browsers to vote on a busy machine, short enough to see it close.
+        votingSeconds: Math.max(await minimum('governanceMinVotingSeconds'), 90),
+        timelockSeconds: await minimum('governanceMinTimelockSeconds'),
+      }),
+      'proposal',
+    )) as { result: { proposal: { votingEndsAt: string } } };
+
+    const clientSide = await openPage(browser);
+    const talentSide = await openPage(browser);
+    const auditSide = await openPage(browser);
+    try {
+      const open = async (page: Page, who: Person) => {
+        await signIn(page, api.url, who.party.userId, password(who.party.userId));
+        await page.getByRole('link', { name: 'Governance' }).click();
+        await page.getByRole('link', { name: new RegExp(proposalId) }).click();
+        await page.getByTestId('proposal-phase').filter({ hasText: 'voting' }).waitFor();
+      };
+      await open(clientSide.page, clientGovernor);
+      await open(talentSide.page, talentGovernor);
+      expect(await seriousViolations(clientSide.page)).toEqual([]);
+
+      await clientSide.page.getByRole('button', { name: 'Vote yes' }).click();
+      // The other organisation's page takes the vote in from the event feed, without a reload.
+      await talentSide.page
+        .getByTestId('proposal-tally')
+        .filter({ hasText: /^1 yes, 0 no, 0 abstain of 3 members/ })
+        .waitFor();
+      // One vote per organisation: the client organisation's buttons are gone.
+      await clientSide.page.getByTestId('proposal-vote').filter({ hasText: 'ClientOrgMSP' }).waitFor();
+      expect(await clientSide.page.getByRole('button', { name: 'Vote yes' }).count()).toBe(0);
+
+      await talentSide.page.getByLabel('Reason (optional)').fill('The fee pays for the auditors');
+      await talentSide.page.getByRole('button', { name: 'Vote no' }).click();
+      await clientSide.page
+        .getByTestId('proposal-tally')
+        .filter({ hasText: /^1 yes, 1 no, 0 abstain of 3 members/ })
+        .waitFor();
+      const votes = await clientSide.page.getByTestId('proposal-vote').allTextContents();
+      expect(votes).toHaveLength(2);
+      expect(votes.join('\n')).toContain('The fee pays for the auditors');
+      expect(await seriousViolations(clientSide.page)).toEqual([]);
+      await screenshot(clientSide.page, 'proposal');
+
+      // The auditing organisation's governor opens the page while voting is open, and votes once it has closed:
+      // the API's refusal is shown in words.
+      await open(auditSide.page, auditGovernor);
+      const wait = Date.parse(proposed.result.proposal.votingEndsAt) - Date.now() + 1500;
+      if (wait > 0) await delay(wait);
+      await auditSide.page.getByRole('button', { name: 'Vote yes' }).click();
+      await auditSide.page
+        .getByRole('alert')
+        .filter({ hasText: /^VOTING_CLOSED: / })
+        .waitFor();
+
+      // Read again, the proposal has left voting, as the API judges it.
+      await auditSide.page.getByRole('link', { name: 'All proposals' }).click();
+      await auditSide.page.getByRole('link', { name: new RegExp(proposalId) }).click();
+      const phase = (
+        (await api.call('GET', `/v1/governance/proposals/${proposalId}`, auditGovernor.token)).body as {
+          phase: string;
+        }
+      ).phase;
+      expect(phase).not.toBe('voting');
+      await auditSide.page
+        .getByTestId('proposal-phase')
+        .filter({ hasText: new RegExp(`^${phase}$`) })
+        .waitFor();
+      expect(await auditSide.page.getByRole('button', { name: /^Vote / }).count()).toBe(0);
+      expect(await seriousViolations(auditSide.page)).toEqual([]);
+      for (const side of [clientSide, talentSide, auditSide]) expect(side.policyViolations).toEqual([]);
+    } finally {
+      await clientSide.context.close();
+      await talentSide.context.close();
+      await auditSide.context.close();
     }
   });
 
