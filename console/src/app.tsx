@@ -6,6 +6,7 @@ import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { ProposalPage, ProposalsPage } from './governance/governance-pages.js';
+import { WorkPage, WorksPage } from './ip/ip-pages.js';
 import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { SignInPage } from './session/sign-in-page.js';
@@ -18,6 +19,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
   { href: '/provenance', label: 'Provenance', roles: ['client', 'freelancer', 'evaluator', 'auditor', 'hr', 'admin'] },
+  { href: '/ip', label: 'IP records', roles: ['client', 'freelancer', 'auditor', 'hr', 'admin'] },
   { href: '/governance', label: 'Governance', roles: ['governor', 'auditor', 'admin'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
@@ -134,6 +136,18 @@ export function App() {
               {(params) => (
                 <SignedIn>
                   <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/ip">
+              <SignedIn>
+                <WorksPage />
+              </SignedIn>
+            </Route>
+            <Route path="/ip/:workId">
+              {(params) => (
+                <SignedIn>
+                  <WorkPage workId={decodeURIComponent(params.workId)} />
                 </SignedIn>
               )}
             </Route>

@@ -10,6 +10,12 @@ type Person = { token: string; party: { mspId: string; userId: string } };
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const password = (userId: string): string => `e2e password of ${userId}`;
 
+/** The last calendar month before this one, `YYYY-MM` (UTC): ended, so its royalties can be closed. */
+function lastMonth(): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+}
+
 /** Records and derivations the lineage picture draws: `recordId` of each box, `from>to` of each arrow. */
 async function drawn(page: Page): Promise<{ nodes: string[]; edges: string[] }> {
   const diagram = page.getByTestId('lineage-diagram');
@@ -48,6 +54,19 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       throw new Error(`${what} failed: ${String(answer.status)} ${JSON.stringify(answer.body)}`);
     }
     return answer.body;
+  }
+
+  async function payoutAccount(person: Person, iban: string, bic: string): Promise<void> {
+    await created(
+      api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+        kind: 'iban',
+        currency: 'EUR',
+        holderName: person.party.userId,
+        iban,
+        bic,
+      }),
+      `payout account of ${person.party.userId}`,
+    );
   }
 
   it('draws a lineage as a picture, one box per record and one arrow per derivation, each box opening its record', async () => {
@@ -250,6 +269,136 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       await clientSide.context.close();
       await talentSide.context.close();
       await auditSide.context.close();
+    }
+  });
+
+  it("shows a co-owned work's shares, its licences and royalties, money in each currency's minor units", async () => {
+    const tara = await api.person(id('tara-ip'), 'TalentOrg', 'freelancer');
+    const tom = await api.person(id('tom-ip'), 'TalentOrg', 'freelancer');
+    const carol = await api.person(id('carol-ip'), 'ClientOrg', 'client');
+    await payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await payoutAccount(tom, 'DE89370400440532013000', 'COBADEFFXXX');
+    const workId = id('W');
+    await created(
+      api.call('POST', '/v1/ip/works', tara.token, {
+        workId,
+        kind: 'model',
+        contentHash: sha(`console model ${suffix}`),
+        title: 'Fraud model',
+        uri: 'https://models.example.com/fraud',
+        creators: [tara.party, tom.party],
+        owners: [
+          { party: tara.party, shareBps: 6_500 },
+          { party: tom.party, shareBps: 3_500 },
+        ],
+      }),
+      'work',
+    );
+    const offerId = id('L');
+    await created(
+      api.call('POST', '/v1/licensing/offers', tara.token, {
+        offerId,
+        workId,
+        licensee: carol.party,
+        scope: 'commercial',
+        fieldsOfUse: ['fraud-detection'],
+        territories: ['DE', 'FR'],
+        exclusive: true,
+        termStart: '2026-01-01T00:00:00.000Z',
+        termEnd: '2099-01-01T00:00:00.000Z',
+        royaltyBps: 1_250,
+        perUnitAmount: '5',
+        fee: { amount: '250001' },
+        currency: 'EUR',
+        terms: { text: 'Exclusive licence for fraud scoring in Germany and France.' },
+      }),
+      'offer',
+    );
+    await created(api.call('POST', `/v1/licensing/offers/${offerId}/consents`, tom.token, {}), 'consent');
+    const terms = (await api.call('GET', `/v1/licensing/offers/${offerId}/terms`, carol.token)).body as {
+      termsSha256: string;
+    };
+    const grantId = id('G');
+    await created(
+      api.call('POST', `/v1/licensing/offers/${offerId}/grants`, carol.token, {
+        grantId,
+        termsSha256: terms.termsSha256,
+      }),
+      'grant',
+    );
+    // A yen offer: JPY has no minor unit, so 150 minor units are ¥150.
+    await created(
+      api.call('POST', '/v1/licensing/offers', tara.token, {
+        offerId: id('L-JP'),
+        workId,
+        scope: 'research',
+        fieldsOfUse: ['research'],
+        territories: ['JP'],
+        exclusive: false,
+        termStart: '2026-01-01T00:00:00.000Z',
+        termEnd: '2030-01-01T00:00:00.000Z',
+        perUnitAmount: '150',
+        currency: 'JPY',
+        terms: { text: 'Research licence in Japan.' },
+      }),
+      'yen offer',
+    );
+    const periodId = lastMonth();
+    // 12.5 % of 9 876 543 floors to 1 234 567; 1 000 units at 5 add 5 000: 1 239 567.
+    await created(
+      api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
+        periodId,
+        units: '1000',
+        revenue: '9876543',
+        currency: 'EUR',
+      }),
+      'usage report',
+    );
+    await created(
+      api.call('POST', `/v1/licensing/grants/${grantId}/periods/${periodId}/closing`, tom.token, {}),
+      'closing',
+    );
+
+    const side = await openPage(browser);
+    const { page } = side;
+    try {
+      await signIn(page, api.url, tara.party.userId, password(tara.party.userId));
+      await page.getByRole('link', { name: 'IP records' }).click();
+      await page.getByRole('link', { name: new RegExp(workId) }).click();
+      await page.getByRole('heading', { name: `Fraud model (${workId})` }).waitFor();
+      const owners = page.getByTestId('work-owner');
+      await owners.first().waitFor();
+      expect(await owners.allTextContents()).toEqual([
+        `${tara.party.userId} (TalentOrgMSP)65 %`,
+        `${tom.party.userId} (TalentOrgMSP)35 %`,
+      ]);
+      expect(await page.getByTestId(`charges-${grantId}`).textContent()).toBe(
+        '12.5 % of revenue + €0.05 per unit + €2,500.01 once',
+      );
+      // The fee's split: 65 % and 35 % of 250 001 floor to 162 500 and 87 500, the unit left over to the first owner.
+      const fee = page.getByTestId('fee-payout');
+      expect((await fee.allTextContents()).map((row) => row.replace(/(paid|pending|failed)$/, ''))).toEqual([
+        `${tara.party.userId} (TalentOrgMSP)65 %€1,625.01`,
+        `${tom.party.userId} (TalentOrgMSP)35 %€875.00`,
+      ]);
+      expect(await page.getByTestId(`offer-${id('L-JP')}`).textContent()).toContain('¥150 per unit');
+
+      const month = page.getByRole('form', { name: `Royalties of ${grantId}` });
+      await month.getByLabel('Month (YYYY-MM)').fill(periodId);
+      await month.getByRole('button', { name: 'Show royalties' }).click();
+      const royalty = page.getByTestId(`royalty-${grantId}-${periodId}`);
+      await royalty.waitFor();
+      expect(await royalty.locator('p').first().textContent()).toBe(
+        `${periodId}: 1000 units and €98,765.43 revenue reported; royalty owed €12,395.67`,
+      );
+      // 65 % of 1 239 567 is 805 718.55 and 35 % is 433 848.45: the unit left over goes to the first owner.
+      const payouts = await royalty.locator('tbody tr td:nth-child(3)').allTextContents();
+      expect(payouts).toEqual(['€8,057.19', '€4,338.48']);
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'work');
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
     }
   });
 
