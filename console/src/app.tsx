@@ -10,6 +10,7 @@ import { WorkPage, WorksPage } from './ip/ip-pages.js';
 import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { SignInPage } from './session/sign-in-page.js';
+import { ReconciliationPage } from './settlement/reconciliation-page.js';
 import { VerifyPage } from './verify/verify-page.js';
 
 /** Pages a role sees in the navigation; the API refuses the rest anyway. */
@@ -21,6 +22,7 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/provenance', label: 'Provenance', roles: ['client', 'freelancer', 'evaluator', 'auditor', 'hr', 'admin'] },
   { href: '/ip', label: 'IP records', roles: ['client', 'freelancer', 'auditor', 'hr', 'admin'] },
   { href: '/governance', label: 'Governance', roles: ['governor', 'auditor', 'admin'] },
+  { href: '/reconciliation', label: 'Reconciliation', roles: ['auditor', 'admin', 'settlement'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -162,6 +164,11 @@ export function App() {
                   <ProposalPage proposalId={decodeURIComponent(params.proposalId)} />
                 </SignedIn>
               )}
+            </Route>
+            <Route path="/reconciliation">
+              <SignedIn>
+                <ReconciliationPage />
+              </SignedIn>
             </Route>
             <Route>
               <h1>Not found</h1>

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
+import type { ReconciliationReport } from '@gigledger/api/wire-types';
+import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
@@ -402,4 +404,121 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     }
   });
 
+  it('shows auditors the settlement reconciliation for a range of days after a paid milestone', async () => {
+    const client = await api.person(id('cleo-rec'), 'ClientOrg', 'client');
+    const freelancer = await api.person(id('finn-rec'), 'TalentOrg', 'freelancer');
+    const auditor = await api.person(id('audra-rec'), 'AuditOrg', 'auditor');
+    await payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.grantKyc([freelancer.party]);
+    const agreementId = id('REC');
+    await created(
+      api.call('POST', '/v1/agreements', client.token, {
+        agreementId,
+        title: 'Churn model',
+        client: client.party,
+        freelancer: freelancer.party,
+        milestones: [
+          {
+            kind: 'deliverable',
+            milestoneId: 'm1',
+            title: 'Model',
+            amount: '250000',
+            currency: 'EUR',
+            dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
+            acceptanceCriteria: { description: 'AUC of at least 0.8' },
+          },
+        ],
+        terms: { scope: 'Train a churn model.' },
+      }),
+      'agreement',
+    );
+    const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
+      termsSha256: string;
+    };
+    await created(
+      api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, { termsSha256: terms.termsSha256 }),
+      'acceptance',
+    );
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    const until = async (status: string) => {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const agreement = (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
+          milestones: MilestoneRecord[];
+        };
+        if (agreement.milestones[0]?.status === status) return;
+        if (Date.now() > deadline) throw new Error(`milestone stayed ${agreement.milestones[0]?.status ?? 'absent'}`);
+        await delay(250);
+      }
+    };
+    await created(api.call('POST', `${milestone}/fund`, client.token, {}), 'funding');
+    await until('funded');
+    await created(
+      api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+        artifactSha256: 'ab'.repeat(32),
+        uri: 'https://artifacts.example.com/churn/model.onnx',
+      }),
+      'delivery',
+    );
+    await created(api.call('POST', `${milestone}/accept`, client.token, {}), 'acceptance of the delivery');
+    await created(api.call('POST', `${milestone}/release`, client.token, {}), 'release');
+    await until('paid');
+
+    const side = await openPage(browser);
+    const { page } = side;
+    try {
+      await signIn(page, api.url, auditor.party.userId, password(auditor.party.userId));
+      await page.getByRole('link', { name: 'Reconciliation' }).click();
+      // A range that ends before it starts is refused by the API, naming the field.
+      const today = new Date().toISOString().slice(0, 10);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      await page.getByLabel('From (UTC day)').fill(today);
+      await page.getByLabel('To (UTC day, included)').fill(yesterday);
+      await page.getByRole('button', { name: 'Reconcile' }).click();
+      await page.getByRole('alert').filter({ hasText: 'query.to' }).waitFor();
+
+      await page.getByLabel('To (UTC day, included)').fill(today);
+      await page.getByRole('button', { name: 'Reconcile' }).click();
+      await page.getByTestId('count-ledger').waitFor();
+      const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString();
+      const answer = await api.call(
+        'GET',
+        `/v1/settlement/reconciliation?${new URLSearchParams({ from: `${today}T00:00:00Z`, to: tomorrow }).toString()}`,
+        auditor.token,
+      );
+      expect(answer.status).toBe(200);
+      const report = answer.body as ReconciliationReport;
+      // The escrow funding and the release of this agreement at least.
+      expect(report.counts.ledger).toBeGreaterThanOrEqual(2);
+      expect(await page.getByTestId('count-ledger').textContent()).toBe(String(report.counts.ledger));
+      expect(await page.getByTestId('count-outbox').textContent()).toBe(String(report.counts.outbox));
+      expect(await page.getByTestId('count-provider').textContent()).toBe(String(report.counts.provider));
+      const kinds = [...new Set(report.discrepancies.map((discrepancy) => discrepancy.kind))];
+      for (const kind of kinds) {
+        const rows = page.getByTestId(`discrepancies-${kind}`).locator('tbody tr');
+        expect(await rows.count()).toBe(report.discrepancies.filter((discrepancy) => discrepancy.kind === kind).length);
+      }
+      if (kinds.length === 0) await page.getByTestId('reconciled').waitFor();
+      // The paid milestone's instructions agree everywhere.
+      expect(report.discrepancies.filter((discrepancy) => discrepancy.instructionId.startsWith(agreementId))).toEqual(
+        [],
+      );
+      expect(await page.locator('main').textContent()).not.toContain(`${agreementId}/m1/`);
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'reconciliation');
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+
+    // Parties to agreements are not offered the report.
+    const clientSide = await openPage(browser);
+    try {
+      await signIn(clientSide.page, api.url, client.party.userId, password(client.party.userId));
+      expect(await clientSide.page.getByRole('link', { name: 'Reconciliation' }).count()).toBe(0);
+    } finally {
+      await clientSide.context.close();
+    }
+  });
 });
