@@ -5,3 +5,4 @@
 export type { DocumentVerdict } from './credentials/credential-service.js';
 export type { VerifiableCredential } from './credentials/w3c-credential.js';
 export type { StatementVerdict } from './reputation/statement.js';
+export type { Discrepancy, DiscrepancyKind, ReconciliationReport } from '@gigledger/settlement';

@@ -7,9 +7,13 @@ import { IssuePage } from './credentials/issue-page.js';
 import { DraftPage } from './drafting/draft-page.js';
 import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
+import { ProposalPage, ProposalsPage } from './governance/governance-pages.js';
+import { WorkPage, WorksPage } from './ip/ip-pages.js';
+import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { OidcCallbackPage } from './session/oidc-callback-page.js';
 import { SignInPage } from './session/sign-in-page.js';
+import { ReconciliationPage } from './settlement/reconciliation-page.js';
 import { VerifyPage } from './verify/verify-page.js';
 
 /** Pages a role sees in the navigation; the API refuses the rest anyway. */
@@ -20,6 +24,10 @@ const navigation: readonly { href: string; label: string; roles: readonly string
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
   { href: '/explorer', label: 'Block explorer', roles: ['auditor', 'admin'] },
+  { href: '/provenance', label: 'Provenance', roles: ['client', 'freelancer', 'evaluator', 'auditor', 'hr', 'admin'] },
+  { href: '/ip', label: 'IP records', roles: ['client', 'freelancer', 'auditor', 'hr', 'admin'] },
+  { href: '/governance', label: 'Governance', roles: ['governor', 'auditor', 'admin'] },
+  { href: '/reconciliation', label: 'Reconciliation', roles: ['auditor', 'admin', 'settlement'] },
   { href: '/verify', label: 'Verify', roles: 'all' },
 ];
 
@@ -135,6 +143,47 @@ export function App() {
             <Route path="/explorer/*?">
               <SignedIn>
                 <ExplorerRoutes />
+              </SignedIn>
+            </Route>
+            <Route path="/provenance">
+              <SignedIn>
+                <ProvenancePage />
+              </SignedIn>
+            </Route>
+            <Route path="/provenance/:recordId">
+              {(params) => (
+                <SignedIn>
+                  <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/ip">
+              <SignedIn>
+                <WorksPage />
+              </SignedIn>
+            </Route>
+            <Route path="/ip/:workId">
+              {(params) => (
+                <SignedIn>
+                  <WorkPage workId={decodeURIComponent(params.workId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/governance">
+              <SignedIn>
+                <ProposalsPage />
+              </SignedIn>
+            </Route>
+            <Route path="/governance/:proposalId">
+              {(params) => (
+                <SignedIn>
+                  <ProposalPage proposalId={decodeURIComponent(params.proposalId)} />
+                </SignedIn>
+              )}
+            </Route>
+            <Route path="/reconciliation">
+              <SignedIn>
+                <ReconciliationPage />
               </SignedIn>
             </Route>
             <Route>

@@ -1,0 +1,356 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { Link } from 'wouter';
+import { formatInstant } from '../format.js';
+import { graphql } from '../gql/index.js';
+import type { VoteChoice } from '../gql/graphql.js';
+import { Problem } from '../session/problem.js';
+import { useSession, type Person } from '../session/session.js';
+
+const proposalList = graphql(`
+  query ProposalList {
+    proposals {
+      proposalId
+      title
+      phase
+      votingEndsAt
+      tally {
+        members
+        yes
+        no
+        abstain
+      }
+    }
+  }
+`);
+
+const proposalPage = graphql(`
+  query ProposalPage($proposalId: ID!) {
+    proposal(proposalId: $proposalId) {
+      proposalId
+      title
+      text
+      actions
+      proposer {
+        mspId
+        userId
+      }
+      proposedAt
+      votingEndsAt
+      executableAt
+      expiresAt
+      electorate
+      quorumBps
+      passThresholdBps
+      phase
+      asOf
+      tally {
+        members
+        yes
+        no
+        abstain
+        quorum
+        quorumReached
+        passed
+      }
+      votes {
+        mspId
+        choice
+        voter {
+          userId
+        }
+        reason
+        at
+        txId
+      }
+      veto {
+        by {
+          mspId
+          userId
+        }
+        reason
+        at
+      }
+      execution {
+        by {
+          mspId
+          userId
+        }
+        at
+        txId
+      }
+    }
+  }
+`);
+
+const governanceActivity = graphql(`
+  subscription GovernanceActivity {
+    governanceEvents {
+      name
+      proposalId
+      transactionId
+    }
+  }
+`);
+
+const voteOnProposal = graphql(`
+  mutation VoteOnProposal($proposalId: ID!, $choice: VoteChoice!, $reason: String) {
+    voteOnProposal(proposalId: $proposalId, choice: $choice, reason: $reason) {
+      transactionId
+    }
+  }
+`);
+
+const executeProposal = graphql(`
+  mutation ExecuteProposal($proposalId: ID!) {
+    executeProposal(proposalId: $proposalId) {
+      transactionId
+    }
+  }
+`);
+
+/** Basis points as a percentage, e.g. 5000 → 50 %. */
+function percent(bps: number): string {
+  return `${String(bps / 100)} %`;
+}
+
+/**
+ * Whether `person` may vote on a proposal now, after the governance contract's rule:
+ * a governor of an organisation in the proposal's electorate, while voting is open,
+ * once per organisation. The chaincode checks the same and has the last word.
+ */
+export function mayVote(
+  person: Person,
+  proposal: { phase: string; electorate: readonly string[]; votes: readonly { mspId: string }[] },
+): boolean {
+  return (
+    person.role === 'governor' &&
+    proposal.phase === 'voting' &&
+    proposal.electorate.includes(person.mspId) &&
+    !proposal.votes.some((vote) => vote.mspId === person.mspId)
+  );
+}
+
+/** Every proposal with its phase and tally, newest as the ledger lists them. */
+export function ProposalsPage() {
+  const [{ data, error, fetching }] = useQuery({ query: proposalList });
+  return (
+    <section>
+      <h1>Governance proposals</h1>
+      <Problem error={error} />
+      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
+      {data === undefined ? null : data.proposals.length === 0 ? (
+        <p>No proposal has been made.</p>
+      ) : (
+        <table>
+          <caption>Proposals to change the consortium's rules</caption>
+          <thead>
+            <tr>
+              <th scope="col">Proposal</th>
+              <th scope="col">Phase</th>
+              <th scope="col">Yes / no / abstain of members</th>
+              <th scope="col">Voting ends</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.proposals.map((proposal) => (
+              <tr key={proposal.proposalId}>
+                <td>
+                  <Link href={`/governance/${encodeURIComponent(proposal.proposalId)}`}>
+                    {proposal.title} <span className="id">({proposal.proposalId})</span>
+                  </Link>
+                </td>
+                <td>{proposal.phase}</td>
+                <td>
+                  {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
+                </td>
+                <td>
+                  <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/**
+ * One proposal: its text and actions, tally, votes, veto and execution. A governor of
+ * an organisation that has not voted yet gets the vote buttons; anyone signed in may
+ * execute it once executable. Committed governance events reload the page as they arrive.
+ */
+export function ProposalPage({ proposalId }: { proposalId: string }) {
+  const { session } = useSession();
+  const [{ data, error, fetching }, refetch] = useQuery({ query: proposalPage, variables: { proposalId } });
+  const reload = useCallback(() => {
+    refetch({ requestPolicy: 'network-only' });
+  }, [refetch]);
+  const [{ data: event }] = useSubscription({ query: governanceActivity });
+  useEffect(() => {
+    if (event?.governanceEvents.proposalId === proposalId) reload();
+  }, [event, proposalId, reload]);
+  const [voting, vote] = useMutation(voteOnProposal);
+  const [executing, execute] = useMutation(executeProposal);
+  const [reason, setReason] = useState('');
+  const [commandError, setCommandError] = useState<unknown>(undefined);
+
+  const proposal = data?.proposal;
+  if (session === undefined) return null;
+  if (proposal === undefined) {
+    return (
+      <section>
+        <h1>Proposal {proposalId}</h1>
+        <Problem error={error} />
+        {fetching ? <p aria-live="polite">Loading…</p> : null}
+        <p>
+          <Link href="/governance">All proposals</Link>
+        </p>
+      </section>
+    );
+  }
+  const cast = async (choice: VoteChoice) => {
+    setCommandError(undefined);
+    const answer = await vote({ proposalId, choice, ...(reason.trim() === '' ? {} : { reason: reason.trim() }) });
+    if (answer.error !== undefined) setCommandError(answer.error);
+    else reload();
+  };
+  const run = async () => {
+    setCommandError(undefined);
+    const answer = await execute({ proposalId });
+    if (answer.error !== undefined) setCommandError(answer.error);
+    else reload();
+  };
+  const { tally } = proposal;
+  return (
+    <section>
+      <p>
+        <Link href="/governance">All proposals</Link>
+      </p>
+      <h1>
+        {proposal.title} <span className="id">({proposal.proposalId})</span>
+      </h1>
+      <p>
+        Phase: <strong data-testid="proposal-phase">{proposal.phase}</strong>{' '}
+        <span className="hint">
+          (judged at <time dateTime={proposal.asOf}>{formatInstant(proposal.asOf)}</time>)
+        </span>
+      </p>
+      <p>{proposal.text}</p>
+      <dl className="facts">
+        <div>
+          <dt>Proposed by</dt>
+          <dd>
+            {proposal.proposer.userId ?? ''} ({proposal.proposer.mspId}),{' '}
+            <time dateTime={proposal.proposedAt}>{formatInstant(proposal.proposedAt)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Voting ends</dt>
+          <dd>
+            <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Executable from</dt>
+          <dd>
+            <time dateTime={proposal.executableAt}>{formatInstant(proposal.executableAt)}</time> until{' '}
+            <time dateTime={proposal.expiresAt}>{formatInstant(proposal.expiresAt)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Electorate</dt>
+          <dd>{proposal.electorate.join(', ')}</dd>
+        </div>
+        <div>
+          <dt>Quorum and threshold</dt>
+          <dd>
+            {percent(proposal.quorumBps)} of members must vote; yes must be more than{' '}
+            {percent(proposal.passThresholdBps)} of yes and no votes (abstentions count for the quorum only)
+          </dd>
+        </div>
+      </dl>
+      <h2>Actions</h2>
+      <pre className="document">{JSON.stringify(proposal.actions, null, 2)}</pre>
+      <h2>Tally</h2>
+      <p data-testid="proposal-tally">
+        {tally.yes} yes, {tally.no} no, {tally.abstain} abstain of {tally.members} members; quorum {tally.quorum}{' '}
+        {tally.quorumReached ? 'reached' : 'not reached'}; {tally.passed ? 'passing' : 'not passing'}
+      </p>
+      <table>
+        <caption>Votes, one per organisation</caption>
+        <thead>
+          <tr>
+            <th scope="col">Organisation</th>
+            <th scope="col">Choice</th>
+            <th scope="col">By</th>
+            <th scope="col">Reason</th>
+            <th scope="col">When</th>
+          </tr>
+        </thead>
+        <tbody>
+          {proposal.votes.length === 0 ? (
+            <tr>
+              <td colSpan={5}>No vote yet.</td>
+            </tr>
+          ) : (
+            proposal.votes.map((entry) => (
+              <tr key={entry.mspId} data-testid="proposal-vote">
+                <td>{entry.mspId}</td>
+                <td>{entry.choice}</td>
+                <td>{entry.voter.userId ?? ''}</td>
+                <td>{entry.reason ?? ''}</td>
+                <td>
+                  <time dateTime={entry.at}>{formatInstant(entry.at)}</time>
+                </td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+      {proposal.veto == null ? null : (
+        <p>
+          Vetoed by {proposal.veto.by.userId ?? ''} ({proposal.veto.by.mspId}): {proposal.veto.reason},{' '}
+          <time dateTime={proposal.veto.at}>{formatInstant(proposal.veto.at)}</time>
+        </p>
+      )}
+      {proposal.execution == null ? null : (
+        <p>
+          Executed by {proposal.execution.by.userId ?? ''} ({proposal.execution.by.mspId}),{' '}
+          <time dateTime={proposal.execution.at}>{formatInstant(proposal.execution.at)}</time>, in transaction{' '}
+          <span className="hash">{proposal.execution.txId}</span>
+        </p>
+      )}
+      {mayVote(session.person, proposal) ? (
+        <fieldset>
+          <legend>Vote for {session.person.mspId}</legend>
+          <label>
+            Reason (optional)
+            <input
+              value={reason}
+              onChange={(event) => {
+                setReason(event.target.value);
+              }}
+            />
+          </label>
+          <div className="actions">
+            {(['yes', 'no', 'abstain'] as const).map((choice) => (
+              <button key={choice} type="submit" disabled={voting.fetching} onClick={() => void cast(choice)}>
+                Vote {choice}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+      ) : null}
+      {proposal.phase === 'executable' ? (
+        <div className="actions">
+          <button type="submit" disabled={executing.fetching} onClick={() => void run()}>
+            Execute proposal
+          </button>
+        </div>
+      ) : null}
+      <Problem error={commandError} />
+    </section>
+  );
+}

@@ -1,0 +1,471 @@
+import { useState, type SyntheticEvent } from 'react';
+import { useQuery } from 'urql';
+import { Link, useLocation } from 'wouter';
+import { formatInstant, formatMoney } from '../format.js';
+import { graphql } from '../gql/index.js';
+import type { WorkPageQuery } from '../gql/graphql.js';
+import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+
+const worksOfMine = graphql(`
+  query WorksOfMine($owner: PartyInput!) {
+    worksByOwner(owner: $owner) {
+      workId
+      title
+      kind
+      registeredAt
+    }
+  }
+`);
+
+const workPage = graphql(`
+  query WorkPage($workId: ID!, $licencesOf: String!) {
+    work(workId: $workId) {
+      workId
+      kind
+      title
+      uri
+      contentHash
+      creators {
+        mspId
+        userId
+      }
+      owners {
+        party {
+          mspId
+          userId
+        }
+        shareBps
+      }
+      registrant {
+        mspId
+        userId
+      }
+      registeredAt
+      registrationTxId
+      ownershipVersion
+    }
+    workLicences(workId: $licencesOf) {
+      offers {
+        offerId
+        licensee {
+          mspId
+          userId
+        }
+        scope
+        fieldsOfUse
+        territories
+        exclusive
+        termStart
+        termEnd
+        royaltyBps
+        perUnitAmount
+        fee {
+          amount
+        }
+        currency
+        status
+      }
+      grants {
+        grantId
+        offerId
+        licensee {
+          mspId
+          userId
+        }
+        scope
+        fieldsOfUse
+        territories
+        exclusive
+        termStart
+        expiresAt
+        royaltyBps
+        perUnitAmount
+        currency
+        status
+        fee {
+          amount
+          status
+          payouts {
+            instructionId
+            payee {
+              mspId
+              userId
+            }
+            shareBps
+            amount
+            status
+          }
+        }
+      }
+    }
+  }
+`);
+
+const royaltyPeriod = graphql(`
+  query RoyaltyPeriodView($grantId: ID!, $periodId: String!) {
+    royaltyPeriod(grantId: $grantId, periodId: $periodId) {
+      periodId
+      report {
+        units
+        revenue
+        currency
+        royalty
+        at
+      }
+      closed {
+        royalty
+        currency
+        status
+        instructions {
+          instructionId
+          kind
+          payee {
+            mspId
+            userId
+          }
+          shareBps
+          amount
+          currency
+          status
+        }
+      }
+    }
+  }
+`);
+
+type Grant = NonNullable<WorkPageQuery['workLicences']>['grants'][number];
+
+/** Basis points as a percentage, e.g. 1250 → 12.5 %. */
+function percent(bps: number): string {
+  return `${String(bps / 100)} %`;
+}
+
+/** What a licence charges, in words: royalty share, per-unit amount and one-off fee. */
+function charges(licence: {
+  royaltyBps?: number | null;
+  perUnitAmount?: string | null;
+  fee?: { amount: string } | null;
+  currency: string;
+}): string {
+  const parts: string[] = [];
+  if (licence.royaltyBps != null) parts.push(`${percent(licence.royaltyBps)} of revenue`);
+  if (licence.perUnitAmount != null) parts.push(`${formatMoney(licence.perUnitAmount, licence.currency)} per unit`);
+  if (licence.fee != null) parts.push(`${formatMoney(licence.fee.amount, licence.currency)} once`);
+  return parts.length === 0 ? 'nothing' : parts.join(' + ');
+}
+
+/** The current calendar month in UTC, `YYYY-MM`, as royalty periods are named. */
+function thisMonth(): string {
+  return new Date().toISOString().slice(0, 7);
+}
+
+/** A month of a grant's royalties: the licensee's report, what it owes, and each owner's payout once closed. */
+function RoyaltyMonth({ grant }: { grant: Grant }) {
+  const [draft, setDraft] = useState(thisMonth);
+  const [periodId, setPeriodId] = useState<string | undefined>(undefined);
+  const [{ data, error, fetching }] = useQuery({
+    query: royaltyPeriod,
+    variables: { grantId: grant.grantId, periodId: periodId ?? '' },
+    pause: periodId === undefined,
+  });
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    setPeriodId(draft);
+  };
+  const period = data?.royaltyPeriod;
+  return (
+    <>
+      <form className="filters" onSubmit={submit} aria-label={`Royalties of ${grant.grantId}`}>
+        <label className="short">
+          Month (YYYY-MM)
+          <input
+            value={draft}
+            pattern="\d{4}-\d{2}"
+            required
+            onChange={(event) => {
+              setDraft(event.target.value);
+            }}
+          />
+        </label>
+        <button type="submit">Show royalties</button>
+      </form>
+      <Problem error={error} />
+      {fetching ? <p aria-live="polite">Loading…</p> : null}
+      {period === undefined ? null : (
+        <div data-testid={`royalty-${grant.grantId}-${period.periodId}`}>
+          {period.report == null ? (
+            <p>No usage reported for {period.periodId}.</p>
+          ) : (
+            <p>
+              {period.periodId}: {period.report.units} units and{' '}
+              {formatMoney(period.report.revenue, period.report.currency)} revenue reported; royalty owed{' '}
+              <strong>{formatMoney(period.report.royalty, period.report.currency)}</strong>
+            </p>
+          )}
+          {period.closed == null ? (
+            <p className="hint">The month is not closed yet, so nothing has been paid for it.</p>
+          ) : (
+            <table>
+              <caption>
+                Payouts of {period.periodId} ({period.closed.status})
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Payee</th>
+                  <th scope="col">Share</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {period.closed.instructions.map((instruction) => (
+                  <tr key={instruction.instructionId}>
+                    <td>
+                      {instruction.payee.userId} ({instruction.payee.mspId})
+                    </td>
+                    <td>{percent(instruction.shareBps)}</td>
+                    <td>{formatMoney(instruction.amount, instruction.currency)}</td>
+                    <td>{instruction.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </>
+  );
+}
+
+/** A licence granted on the work: its terms, its one-off fee split between the owners, and its royalties by month. */
+function GrantCard({ grant }: { grant: Grant }) {
+  return (
+    <article className="card" aria-labelledby={`grant-${grant.grantId}`}>
+      <h3 id={`grant-${grant.grantId}`}>
+        Licence {grant.grantId} to {grant.licensee.userId} ({grant.licensee.mspId}) — {grant.status}
+      </h3>
+      <dl className="facts">
+        <div>
+          <dt>Use</dt>
+          <dd>
+            {grant.scope}, {grant.exclusive ? 'exclusive' : 'non-exclusive'}, for {grant.fieldsOfUse.join(', ')} in{' '}
+            {grant.territories.join(', ')}
+          </dd>
+        </div>
+        <div>
+          <dt>Term</dt>
+          <dd>
+            <time dateTime={grant.termStart}>{formatInstant(grant.termStart)}</time> to{' '}
+            <time dateTime={grant.expiresAt}>{formatInstant(grant.expiresAt)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Charges</dt>
+          <dd data-testid={`charges-${grant.grantId}`}>{charges(grant)}</dd>
+        </div>
+      </dl>
+      {grant.fee?.payouts == null ? null : (
+        <table>
+          <caption>
+            Licence fee of {formatMoney(grant.fee.amount, grant.currency)} by owner ({grant.fee.status ?? 'settling'})
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Payee</th>
+              <th scope="col">Share</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {grant.fee.payouts.map((payout) => (
+              <tr key={payout.instructionId} data-testid="fee-payout">
+                <td>
+                  {payout.payee.userId} ({payout.payee.mspId})
+                </td>
+                <td>{percent(payout.shareBps)}</td>
+                <td>{formatMoney(payout.amount, grant.currency)}</td>
+                <td>{payout.status}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <RoyaltyMonth grant={grant} />
+    </article>
+  );
+}
+
+/**
+ * One registered work: its owners and their shares, the licences offered and granted on
+ * it with their charges, the fee's split between owners and each month's royalties.
+ * Money is shown in its currency's minor-unit digits (ISO 4217).
+ */
+export function WorkPage({ workId }: { workId: string }) {
+  const [{ data, error, fetching }] = useQuery({ query: workPage, variables: { workId, licencesOf: workId } });
+  const work = data?.work;
+  const licences = data?.workLicences;
+  return (
+    <section>
+      <p>
+        <Link href="/ip">All my works</Link>
+      </p>
+      <h1>
+        {work?.title ?? 'Work'} <span className="id">({workId})</span>
+      </h1>
+      <Problem error={error} />
+      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
+      {work === undefined ? null : (
+        <>
+          <dl className="facts">
+            <div>
+              <dt>Kind</dt>
+              <dd>{work.kind}</dd>
+            </div>
+            <div>
+              <dt>Where</dt>
+              <dd>{work.uri}</dd>
+            </div>
+            <div>
+              <dt>Content SHA-256</dt>
+              <dd className="hash">{work.contentHash}</dd>
+            </div>
+            <div>
+              <dt>Creators</dt>
+              <dd>{work.creators.map((creator) => `${creator.userId} (${creator.mspId})`).join(', ')}</dd>
+            </div>
+            <div>
+              <dt>Priority date</dt>
+              <dd>
+                <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>, registered by{' '}
+                {work.registrant.userId ?? ''} ({work.registrant.mspId}) in transaction{' '}
+                <span className="hash">{work.registrationTxId}</span>
+              </dd>
+            </div>
+          </dl>
+          <table>
+            <caption>Owners (ownership version {work.ownershipVersion})</caption>
+            <thead>
+              <tr>
+                <th scope="col">Owner</th>
+                <th scope="col">Share</th>
+              </tr>
+            </thead>
+            <tbody>
+              {work.owners.map((owner) => (
+                <tr key={`${owner.party.mspId}/${owner.party.userId}`} data-testid="work-owner">
+                  <td>
+                    {owner.party.userId} ({owner.party.mspId})
+                  </td>
+                  <td>{percent(owner.shareBps)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {licences === undefined ? null : (
+        <>
+          <h2>Licence offers</h2>
+          {licences.offers.length === 0 ? (
+            <p>No licence has been offered.</p>
+          ) : (
+            <table>
+              <caption>Offers on this work</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Offer</th>
+                  <th scope="col">To</th>
+                  <th scope="col">Use</th>
+                  <th scope="col">Charges</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {licences.offers.map((offer) => (
+                  <tr key={offer.offerId} data-testid={`offer-${offer.offerId}`}>
+                    <td>{offer.offerId}</td>
+                    <td>{offer.licensee == null ? 'anyone' : `${offer.licensee.userId} (${offer.licensee.mspId})`}</td>
+                    <td>
+                      {offer.scope}, {offer.exclusive ? 'exclusive' : 'non-exclusive'}, {offer.territories.join(', ')}
+                    </td>
+                    <td>{charges(offer)}</td>
+                    <td>{offer.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2>Licences granted</h2>
+          {licences.grants.length === 0 ? <p>No licence has been granted.</p> : null}
+          {licences.grants.map((grant) => (
+            <GrantCard key={grant.grantId} grant={grant} />
+          ))}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The works the signed-in person owns, and a way to open any work by its id. */
+export function WorksPage() {
+  const { session } = useSession();
+  const [, navigate] = useLocation();
+  const [draft, setDraft] = useState('');
+  const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
+  const [{ data, error }] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    navigate(`/ip/${encodeURIComponent(draft.trim())}`);
+  };
+  return (
+    <section>
+      <h1>IP records</h1>
+      <form onSubmit={submit} className="filters">
+        <label>
+          Work id
+          <input
+            name="workId"
+            required
+            value={draft}
+            onChange={(event) => {
+              setDraft(event.target.value);
+            }}
+          />
+        </label>
+        <button type="submit">Open work</button>
+      </form>
+      <Problem error={error} />
+      {data === undefined ? null : data.worksByOwner.length === 0 ? (
+        <p>You own no registered work.</p>
+      ) : (
+        <table>
+          <caption>Works you own</caption>
+          <thead>
+            <tr>
+              <th scope="col">Work</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Priority date</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.worksByOwner.map((work) => (
+              <tr key={work.workId}>
+                <td>
+                  <Link href={`/ip/${encodeURIComponent(work.workId)}`}>
+                    {work.title} <span className="id">({work.workId})</span>
+                  </Link>
+                </td>
+                <td>{work.kind}</td>
+                <td>
+                  <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

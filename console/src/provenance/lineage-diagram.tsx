@@ -1,0 +1,128 @@
+import { useId, useMemo, type MouseEvent } from 'react';
+import { useLocation, useRouter } from 'wouter';
+import { layoutLineage, type LineageEdgeInput, type LineageNodeInput } from './lineage-layout.js';
+
+/** How a relation reads in words, child first: a dataset is derived from its parents, a model trained on datasets. */
+const relationWords: Record<string, string> = { derivedFrom: 'is derived from', trainedOn: 'is trained on' };
+
+/** The page of one provenance record, inside the console's routes. */
+export function recordPath(recordId: string): string {
+  return `/provenance/${encodeURIComponent(recordId)}`;
+}
+
+/** A title cut to fit one line of a node's box, whole when it fits. */
+function fit(text: string, characters: number): string {
+  return text.length <= characters ? text : `${text.slice(0, characters - 1)}…`;
+}
+
+/**
+ * A lineage graph drawn as a picture: one box per record, one arrow per derivation
+ * (parent → child; dashed for a model trained on a dataset), laid out left to right.
+ * Each box is a link to its record, reachable by keyboard and named for screen readers;
+ * the same graph is also given as text (each derivation in a sentence) and tied to the
+ * drawing with aria-describedby.
+ */
+export function LineageDiagram({
+  root,
+  nodes,
+  edges,
+}: {
+  root: string;
+  nodes: readonly LineageNodeInput[];
+  edges: readonly LineageEdgeInput[];
+}) {
+  const layout = useMemo(() => layoutLineage(nodes, edges), [nodes, edges]);
+  const [, navigate] = useLocation();
+  const { base } = useRouter();
+  const textId = useId();
+  // useId's characters are not all allowed in a url(#…) reference.
+  const markerId = `arrow${useId().replace(/[^A-Za-z0-9_-]/g, '')}`;
+  const titleOf = new Map(nodes.map((node) => [node.recordId, node.title]));
+  const open = (recordId: string) => (event: MouseEvent) => {
+    // A full page load would lose the in-memory session: stay in the page.
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(recordPath(recordId));
+  };
+  return (
+    <figure className="lineage">
+      <svg
+        role="group"
+        aria-label={`Lineage diagram: ${String(nodes.length)} records, ${String(edges.length)} derivations`}
+        aria-describedby={textId}
+        viewBox={`0 0 ${String(layout.width)} ${String(layout.height)}`}
+        width={layout.width}
+        height={layout.height}
+        data-testid="lineage-diagram"
+      >
+        <defs>
+          <marker
+            id={markerId}
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="8"
+            markerHeight="8"
+            orient="auto-start-reverse"
+          >
+            <path d="M 0 0 L 10 5 L 0 10 z" className="lineage-arrow" />
+          </marker>
+        </defs>
+        {layout.edges.map(({ edge, points }) => (
+          <path
+            key={`${edge.from}>${edge.to}>${edge.relation}`}
+            className={`lineage-edge ${edge.relation}`}
+            data-from={edge.from}
+            data-to={edge.to}
+            data-relation={edge.relation}
+            d={points
+              .map((point, index) => `${index === 0 ? 'M' : 'L'} ${String(point.x)} ${String(point.y)}`)
+              .join(' ')}
+            markerEnd={`url(#${markerId})`}
+            aria-hidden="true"
+          />
+        ))}
+        {layout.nodes.map(({ node, x, y, width, height }) => (
+          <a
+            key={node.recordId}
+            href={`${base}${recordPath(node.recordId)}`}
+            onClick={open(node.recordId)}
+            className={node.recordId === root ? 'lineage-node root' : 'lineage-node'}
+            data-record-id={node.recordId}
+            aria-current={node.recordId === root ? 'page' : undefined}
+          >
+            <rect x={x} y={y} width={width} height={height} rx="6" />
+            {/* One text with a space between its lines, so the link's name is what the box shows. */}
+            <text>
+              <tspan x={x + 10} y={y + 24} className="lineage-title">
+                {fit(node.title, 24)}
+              </tspan>{' '}
+              <tspan x={x + 10} y={y + 46} className="lineage-id">
+                {fit(`${node.kind} ${node.recordId}`, 30)}
+              </tspan>
+            </text>
+          </a>
+        ))}
+      </svg>
+      <figcaption>
+        <div id={textId} className="visually-hidden">
+          {edges.length === 0 ? (
+            <p>No derivations: the record stands alone.</p>
+          ) : (
+            <ul>
+              {edges.map((edge) => (
+                <li key={`${edge.from}>${edge.to}>${edge.relation}`}>
+                  {titleOf.get(edge.to) ?? edge.to} ({edge.to}) {relationWords[edge.relation] ?? edge.relation}{' '}
+                  {titleOf.get(edge.from) ?? edge.from} ({edge.from})
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <span className="hint">
+          Parents on the left, what was made from them on the right; a dashed arrow is training.
+        </span>
+      </figcaption>
+    </figure>
+  );
+}

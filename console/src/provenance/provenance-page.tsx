@@ -1,0 +1,185 @@
+import { useMemo, useState, type SyntheticEvent } from 'react';
+import { useQuery } from 'urql';
+import { useLocation } from 'wouter';
+import { formatInstant } from '../format.js';
+import { graphql } from '../gql/index.js';
+import { Problem } from '../session/problem.js';
+import { LineageDiagram, recordPath } from './lineage-diagram.js';
+import { mergeLineage } from './lineage-layout.js';
+
+const provenanceRecord = graphql(`
+  query ProvenanceRecordPage($id: ID!, $depth: Int) {
+    provenanceRecord(recordId: $id) {
+      kind
+      recordId
+      title
+      contentSha256
+      licence
+      controller {
+        mspId
+        userId
+      }
+      registeredAt
+      txId
+      source
+      legalBasis
+      piiClass
+    }
+    ancestors: lineage(recordId: $id, direction: "ancestors", depth: $depth) {
+      nodes {
+        recordId
+        kind
+        title
+      }
+      edges {
+        from
+        to
+        relation
+      }
+      truncated
+    }
+    descendants: lineage(recordId: $id, direction: "descendants", depth: $depth) {
+      nodes {
+        recordId
+        kind
+        title
+      }
+      edges {
+        from
+        to
+        relation
+      }
+      truncated
+    }
+  }
+`);
+
+/** A licence as the record keeps it: an SPDX expression or free text. */
+function licenceText(licence: unknown): string {
+  const value = licence as { kind?: string; expression?: string; text?: string } | null;
+  return value?.expression ?? value?.text ?? JSON.stringify(licence);
+}
+
+/** Lineage depth the page asks for each way: the API allows 1 to 10. */
+const depths = [1, 2, 3, 5, 10] as const;
+
+/**
+ * One dataset or model record and its lineage drawn as a picture: ancestors and
+ * descendants up to the chosen depth, each record a link to its own page.
+ */
+export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
+  const [depth, setDepth] = useState<number>(3);
+  const [{ data, error, fetching }] = useQuery({ query: provenanceRecord, variables: { id: recordId, depth } });
+  const graph = useMemo(
+    () => (data === undefined ? undefined : mergeLineage([data.ancestors, data.descendants])),
+    [data],
+  );
+  const record = data?.provenanceRecord;
+  return (
+    <section>
+      <h1>
+        {record?.title ?? 'Provenance record'} <span className="id">({recordId})</span>
+      </h1>
+      <Problem error={error} />
+      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
+      {record === undefined ? null : (
+        <dl className="facts">
+          <div>
+            <dt>Kind</dt>
+            <dd>{record.kind}</dd>
+          </div>
+          <div>
+            <dt>Controller</dt>
+            <dd>
+              {record.controller.userId} ({record.controller.mspId})
+            </dd>
+          </div>
+          <div>
+            <dt>Licence</dt>
+            <dd>{licenceText(record.licence)}</dd>
+          </div>
+          {record.source == null ? null : (
+            <div>
+              <dt>Source</dt>
+              <dd>{record.source}</dd>
+            </div>
+          )}
+          {record.legalBasis == null ? null : (
+            <div>
+              <dt>Legal basis</dt>
+              <dd>
+                {record.legalBasis}
+                {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
+              </dd>
+            </div>
+          )}
+          <div>
+            <dt>Content SHA-256</dt>
+            <dd className="hash">{record.contentSha256}</dd>
+          </div>
+          <div>
+            <dt>Registered</dt>
+            <dd>
+              <time dateTime={record.registeredAt}>{formatInstant(record.registeredAt)}</time> in transaction{' '}
+              <span className="hash">{record.txId}</span>
+            </dd>
+          </div>
+        </dl>
+      )}
+      {graph === undefined || data === undefined ? null : (
+        <>
+          <h2>Lineage</h2>
+          <label className="short">
+            Generations each way
+            <select
+              value={depth}
+              onChange={(event) => {
+                setDepth(Number(event.target.value));
+              }}
+            >
+              {depths.map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                </option>
+              ))}
+            </select>
+          </label>
+          <LineageDiagram root={recordId} nodes={graph.nodes} edges={graph.edges} />
+          {data.ancestors.truncated || data.descendants.truncated ? (
+            <p className="hint">The lineage goes further than {depth} generations: choose more to see it.</p>
+          ) : null}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Opens a record by its id: the way into lineage for anyone holding an id from elsewhere. */
+export function ProvenancePage() {
+  const [, navigate] = useLocation();
+  const [draft, setDraft] = useState('');
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    navigate(recordPath(draft.trim()));
+  };
+  return (
+    <section>
+      <h1>Provenance</h1>
+      <p>A dataset or model record, with its lineage drawn: what it was derived from, and what was made from it.</p>
+      <form onSubmit={submit} className="filters">
+        <label>
+          Record id
+          <input
+            name="recordId"
+            required
+            value={draft}
+            onChange={(event) => {
+              setDraft(event.target.value);
+            }}
+          />
+        </label>
+        <button type="submit">Show lineage</button>
+      </form>
+    </section>
+  );
+}

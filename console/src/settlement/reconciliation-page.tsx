@@ -1,0 +1,155 @@
+import { useState, type SyntheticEvent } from 'react';
+import type { Discrepancy, ReconciliationReport } from '@gigledger/api/wire-types';
+import { formatInstant } from '../format.js';
+import { rest } from '../session/api-client.js';
+import { Problem } from '../session/problem.js';
+import { useSession } from '../session/session.js';
+
+/** What each kind of discrepancy means, after the settlement service's reconciliation. */
+const kindWords: Record<string, string> = {
+  'missing-in-outbox': 'On the ledger, never queued for a provider',
+  'missing-at-provider': 'Sent, but absent from the provider’s statement',
+  'missing-on-ledger': 'At the provider, unknown to the ledger',
+  'duplicated-at-provider': 'Booked twice by the provider',
+  'amount-mismatch': 'Amounts differ',
+  'currency-mismatch': 'Currencies differ',
+  'status-mismatch': 'Outcomes disagree',
+  stuck: 'Open longer than allowed',
+  'dead-letter': 'Given up after repeated failures',
+};
+
+/** A UTC calendar day, `YYYY-MM-DD`, `days` from today. */
+function day(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The day after a `YYYY-MM-DD` day, so the range includes its last day. */
+function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
+}
+
+/** Discrepancies grouped by kind, in the order the report first names each kind. */
+function byKind(discrepancies: readonly Discrepancy[]): [string, Discrepancy[]][] {
+  const groups = new Map<string, Discrepancy[]>();
+  for (const discrepancy of discrepancies) {
+    const group = groups.get(discrepancy.kind) ?? [];
+    group.push(discrepancy);
+    groups.set(discrepancy.kind, group);
+  }
+  return [...groups.entries()];
+}
+
+/**
+ * The settlement reconciliation for a range of UTC days (`GET /v1/settlement/reconciliation`,
+ * roles admin, auditor and settlement): how many instructions the ledger, the outbox and
+ * the providers' statements hold, and every discrepancy between them, grouped by kind.
+ */
+export function ReconciliationPage() {
+  const { session } = useSession();
+  const [from, setFrom] = useState(() => day(-7));
+  const [to, setTo] = useState(() => day(0));
+  const [report, setReport] = useState<ReconciliationReport | undefined>(undefined);
+  const [problem, setProblem] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: SyntheticEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const query = new URLSearchParams({ from: `${from}T00:00:00Z`, to: nextDay(to) });
+      setReport(
+        await rest<ReconciliationReport>('GET', `/v1/settlement/reconciliation?${query.toString()}`, session?.token),
+      );
+    } catch (error) {
+      setReport(undefined);
+      setProblem(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section>
+      <h1>Settlement reconciliation</h1>
+      <p>Compares the ledger’s settlement instructions, the outbox and the providers’ statements, day by day in UTC.</p>
+      <form className="filters" onSubmit={(event) => void submit(event)}>
+        <label>
+          From (UTC day)
+          <input
+            type="date"
+            required
+            value={from}
+            onChange={(event) => {
+              setFrom(event.target.value);
+            }}
+          />
+        </label>
+        <label>
+          To (UTC day, included)
+          <input
+            type="date"
+            required
+            value={to}
+            onChange={(event) => {
+              setTo(event.target.value);
+            }}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Reconcile
+        </button>
+      </form>
+      <Problem error={problem} />
+      {busy ? <p aria-live="polite">Reconciling…</p> : null}
+      {report === undefined ? null : (
+        <>
+          <h2>
+            Report for <time dateTime={report.from}>{formatInstant(report.from)}</time> to{' '}
+            <time dateTime={report.to}>{formatInstant(report.to)}</time>
+          </h2>
+          <p className="hint">
+            Checked <time dateTime={report.checkedAt}>{formatInstant(report.checkedAt)}</time>
+          </p>
+          <dl className="facts">
+            <div>
+              <dt>Instructions on the ledger</dt>
+              <dd data-testid="count-ledger">{report.counts.ledger}</dd>
+            </div>
+            <div>
+              <dt>In the outbox</dt>
+              <dd data-testid="count-outbox">{report.counts.outbox}</dd>
+            </div>
+            <div>
+              <dt>In providers’ statements</dt>
+              <dd data-testid="count-provider">{report.counts.provider}</dd>
+            </div>
+          </dl>
+          {report.discrepancies.length === 0 ? (
+            <p data-testid="reconciled">No discrepancies: the ledger, the outbox and the providers agree.</p>
+          ) : (
+            byKind(report.discrepancies).map(([kind, found]) => (
+              <table key={kind} data-testid={`discrepancies-${kind}`}>
+                <caption>
+                  {kindWords[kind] ?? kind} ({kind}): {found.length}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Instruction</th>
+                    <th scope="col">Detail</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {found.map((discrepancy, index) => (
+                    <tr key={`${discrepancy.instructionId}-${String(index)}`}>
+                      <td className="hash">{discrepancy.instructionId}</td>
+                      <td>{discrepancy.detail}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ))
+          )}
+        </>
+      )}
+    </section>
+  );
+}
