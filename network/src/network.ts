@@ -17,6 +17,7 @@ import {
   deployChaincode,
   deployOnOrgHost,
   installBuilder,
+  queryCommitted,
   readDeployment,
   type DeployResult,
 } from './chaincode/deploy.js';
@@ -203,6 +204,7 @@ export class LocalNetwork {
     }
     this.#lock.acquire(`network up --org ${name}`);
     const started: string[] = [];
+    let result: { started: string[]; chaincodeCommitted: boolean | undefined };
     this.registry.prune();
     const runningBefore = new Set(this.registry.running().map((record) => record.name));
     try {
@@ -258,13 +260,53 @@ export class LocalNetwork {
       );
       await enrollOperator(config, toolchain, org);
       this.writeConnectionProfile();
-      return { started, chaincodeCommitted: committed };
+      result = { started, chaincodeCommitted: committed };
     } catch (error) {
       const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
       for (const record of startedHere.reverse()) await this.registry.stop(record.name);
       throw error;
     } finally {
       this.#lock.release();
+    }
+    // Outside the start's clean-up: a genesis that cannot be written yet leaves the nodes running.
+    if (hosted.peerOrg !== undefined && hosted.peerOrg.name === config.peerOrgs[0]?.name) {
+      await this.#applyGenesisFromFirstHost(hosted.peerOrg);
+    }
+    return result;
+  }
+
+  /**
+   * The consortium's genesis (parameters, member rights, seal) written by the first
+   * organisation's operator, as on a single host. Other hosts may still be installing
+   * or approving the chaincode, and every peer endorses these transactions, so it is
+   * tried again until they answer; it is idempotent, so a later `up --org` completes it.
+   *
+   * @throws Error when the peers do not all answer within ten minutes; the nodes keep running.
+   */
+  async #applyGenesisFromFirstHost(org: PeerOrg): Promise<void> {
+    const { config, toolchain } = this;
+    let lastError = '';
+    try {
+      await waitUntil(
+        `the chaincode committed and every organisation's peer endorsing, to write the consortium's genesis`,
+        async () => {
+          if ((await queryCommitted(config, toolchain, org)) === undefined) return undefined;
+          return applyGenesis(config, toolchain, this.#report).then(
+            () => true,
+            (error: unknown) => {
+              lastError = error instanceof Error ? error.message : String(error);
+              return undefined;
+            },
+          );
+        },
+        { timeoutMs: 600_000, intervalMs: 3000 },
+      );
+    } catch (error) {
+      throw new Error(
+        `${org.name}'s nodes run, but the consortium's genesis is not written yet (${lastError || String(error)}); ` +
+          `run \`network:up -- --org ${org.name}\` again once every organisation's host is up`,
+        { cause: error },
+      );
     }
   }
 

@@ -193,17 +193,26 @@ async function eventually<T>(description: string, probe: () => Promise<T | undef
 }
 
 /**
- * Sets platformFeeBps as ClientOrg's operator on ClientOrg's host, endorsed by ClientOrg's
+ * Grants AuditOrg's auditors read access to ClientOrg's agreements as ClientOrg's operator
+ * (an admin; the genesis written by ClientOrg's host leaves parameters to governance) on
+ * ClientOrg's host, endorsed by ClientOrg's
  * and TalentOrg's peers and ordered through ClientOrg's orderer; returns the peers at
  * which the CLI saw the transaction committed VALID.
  */
-async function setFeeAcrossHosts(toolchain: Toolchain, value: number): Promise<{ txId: string; validAt: string[] }> {
+async function grantAcrossHosts(toolchain: Toolchain, serial: number): Promise<{ txId: string; validAt: string[] }> {
   const { config, peerOrg } = orgConfig('ClientOrg');
   const orderer = config.ordererOrg.orderers.find((node) => node.org === 'ClientOrg');
   if (orderer === undefined) throw new Error('ClientOrg runs no orderer');
   const endorsers = config.peerOrgs.filter((org) => org.name === 'ClientOrg' || org.name === 'TalentOrg');
   const operatorMsp = path.join(config.paths.identities, 'ClientOrg', 'operator-clientorg', 'msp');
-  const call = { Args: ['parameter:setParameter', JSON.stringify({ name: 'platformFeeBps', value })] };
+  const grant = {
+    grantId: `multi-host-${String(serial)}`,
+    auditor: { mspId: 'AuditOrgMSP' },
+    kinds: ['agreement'],
+    expiresAt: '2099-01-01T00:00:00.000Z',
+    purpose: 'A transaction across the hosts of the organisations',
+  };
+  const call = { Args: ['audit:grantAuditAccess', JSON.stringify(grant)] };
   const result = await onHost(
     orgs.indexOf('ClientOrg'),
     toolchain.bin('peer'),
@@ -306,6 +315,8 @@ describeAsRoot('each organisation on its own host (network namespaces)', () => {
       if (result.code !== 0) throw new Error(`up --org ${orgs[index]} failed:\n${result.output}`);
     });
     process.stdout.write(`three hosts up in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    // The first organisation's host writes the consortium's genesis once every peer endorses.
+    expect(upLogs.ClientOrg).toContain('genesis sealed');
 
     // Certificates name the address each node is reached at, and only that host's.
     const talentPeer = new X509Certificate(
@@ -318,7 +329,7 @@ describeAsRoot('each organisation on its own host (network namespaces)', () => {
     const before = await Promise.all(orgs.map((org) => heightOn(toolchain, org)));
     const { validAt } = await eventually(
       'a transaction endorsed on two hosts',
-      () => setFeeAcrossHosts(toolchain, 251),
+      () => grantAcrossHosts(toolchain, 251),
       180_000,
     );
     expect(validAt).toEqual([`${hostOf(0).address}:${7051 + offset}`, `${hostOf(1).address}:${8051 + offset}`]);
@@ -347,9 +358,9 @@ describeAsRoot('each organisation on its own host (network namespaces)', () => {
     await ip('link', 'set', cut.hostLink, 'down');
     const cutAt = Date.now();
     try {
-      await eventually('a transaction without AuditOrg', () => setFeeAcrossHosts(toolchain, 252), 180_000);
+      await eventually('a transaction without AuditOrg', () => grantAcrossHosts(toolchain, 252), 180_000);
       const firstCommitSeconds = (Date.now() - cutAt) / 1000;
-      await eventually('a second transaction without AuditOrg', () => setFeeAcrossHosts(toolchain, 253), 120_000);
+      await eventually('a second transaction without AuditOrg', () => grantAcrossHosts(toolchain, 253), 120_000);
       const client = await heightOn(toolchain, 'ClientOrg');
       const talent = await heightOn(toolchain, 'TalentOrg');
       const audit = await heightOn(toolchain, 'AuditOrg');
