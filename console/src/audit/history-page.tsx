@@ -1,5 +1,6 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useState } from 'react';
 import { useQuery } from 'urql';
+import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { Problem } from '../session/problem.js';
@@ -92,35 +93,17 @@ function MilestoneVersions({
  */
 export function HistoryPage() {
   const { session } = useSession();
-  const [draft, setDraft] = useState('');
   const [agreementId, setAgreementId] = useState<string | undefined>(undefined);
   const [{ data, error, fetching }] = useQuery({
     query: agreementHistory,
     variables: { id: agreementId ?? '' },
     pause: agreementId === undefined,
   });
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    setAgreementId(draft.trim());
-  };
   const agreement = data?.agreement;
   return (
     <section>
       <h1>Record history</h1>
-      <form onSubmit={submit} className="filters">
-        <label>
-          Agreement id
-          <input
-            name="agreementId"
-            required
-            value={draft}
-            onChange={(e) => {
-              setDraft(e.target.value);
-            }}
-          />
-        </label>
-        <button type="submit">Show history</button>
-      </form>
+      <IdLookupForm label="Agreement id" name="agreementId" action="Show history" onLookup={setAgreementId} />
       <Problem error={error} />
       {fetching ? <p aria-live="polite">Loading…</p> : null}
       {agreement == null ? null : (

@@ -1,6 +1,7 @@
 import { useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
+import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant, formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { WorkPageQuery } from '../gql/graphql.js';
@@ -412,30 +413,19 @@ export function WorkPage({ workId }: { workId: string }) {
 export function WorksPage() {
   const { session } = useSession();
   const [, navigate] = useLocation();
-  const [draft, setDraft] = useState('');
   const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
   const [{ data, error }] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    navigate(`/ip/${encodeURIComponent(draft.trim())}`);
-  };
   return (
     <section>
       <h1>IP records</h1>
-      <form onSubmit={submit} className="filters">
-        <label>
-          Work id
-          <input
-            name="workId"
-            required
-            value={draft}
-            onChange={(event) => {
-              setDraft(event.target.value);
-            }}
-          />
-        </label>
-        <button type="submit">Open work</button>
-      </form>
+      <IdLookupForm
+        label="Work id"
+        name="workId"
+        action="Open work"
+        onLookup={(workId) => {
+          navigate(`/ip/${encodeURIComponent(workId)}`);
+        }}
+      />
       <Problem error={error} />
       {data === undefined ? null : data.worksByOwner.length === 0 ? (
         <p>You own no registered work.</p>

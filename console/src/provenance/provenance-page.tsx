@@ -1,6 +1,7 @@
-import { useMemo, useState, type SyntheticEvent } from 'react';
+import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { useLocation } from 'wouter';
+import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { Problem } from '../session/problem.js';
@@ -157,29 +158,18 @@ export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
 /** Opens a record by its id: the way into lineage for anyone holding an id from elsewhere. */
 export function ProvenancePage() {
   const [, navigate] = useLocation();
-  const [draft, setDraft] = useState('');
-  const submit = (event: SyntheticEvent) => {
-    event.preventDefault();
-    navigate(recordPath(draft.trim()));
-  };
   return (
     <section>
       <h1>Provenance</h1>
       <p>A dataset or model record, with its lineage drawn: what it was derived from, and what was made from it.</p>
-      <form onSubmit={submit} className="filters">
-        <label>
-          Record id
-          <input
-            name="recordId"
-            required
-            value={draft}
-            onChange={(event) => {
-              setDraft(event.target.value);
-            }}
-          />
-        </label>
-        <button type="submit">Show lineage</button>
-      </form>
+      <IdLookupForm
+        label="Record id"
+        name="recordId"
+        action="Show lineage"
+        onLookup={(recordId) => {
+          navigate(recordPath(recordId));
+        }}
+      />
     </section>
   );
 }

@@ -338,17 +338,7 @@ export async function deployChaincode(
     writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
   }
 
-  const definitionFlags = [
-    '--channelID',
-    config.channel,
-    '--name',
-    config.chaincode.name,
-    '--version',
-    version,
-    '--sequence',
-    String(sequence),
-    ...definitionFlagsOf(membership),
-  ];
+  const definitionFlags = sequenceDefinitionFlags(config, membership, version, sequence);
   const orderer = config.ordererOrg.orderers[0];
   if (orderer === undefined) throw new Error('the network has no orderer');
   for (const org of config.peerOrgs) {
@@ -409,8 +399,8 @@ export async function deployChaincode(
   return { deployment, changed: true };
 }
 
-/** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence on an organisation's host. */
-function orgHostDefinitionFlags(
+/** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence. */
+function sequenceDefinitionFlags(
   config: NetworkConfig,
   membership: MembershipDefinition,
   version: string,
@@ -500,7 +490,7 @@ export async function deployOnOrgHost(
         'chaincode',
         'approveformyorg',
         ...ordererClientFlags(config, org, orderer),
-        ...orgHostDefinitionFlags(config, membership, version, sequence),
+        ...sequenceDefinitionFlags(config, membership, version, sequence),
         '--package-id',
         built.packageId,
       ],
@@ -531,7 +521,7 @@ export async function deployOnOrgHost(
   const current = await committedVersion();
   if (current !== undefined) return joinCommitted(current);
   const sequence = 1;
-  const definitionFlags = orgHostDefinitionFlags(config, membership, version, sequence);
+  const definitionFlags = sequenceDefinitionFlags(config, membership, version, sequence);
   try {
     if (!(await approvalsOf(config, toolchain, org, definitionFlags)).includes(org.mspId)) await approve(sequence);
   } catch (error) {
