@@ -1,5 +1,6 @@
 import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
 import { AgreementKit } from '../test-support/agreement-test-kit.js';
+import { SseSubscription } from '../test-support/sse-subscription.js';
 import type { Person, TestServer } from '../test-support/test-server.js';
 
 interface ReadLogPage {
@@ -237,5 +238,45 @@ describe('auditor access over HTTP', () => {
     expect(past.status).toBe(422);
     expect(past.body).toMatchObject({ field: 'body.expiresAt' });
     expect((await grant({ grantId: 'AG-http-4' }, auditor)).status).toBe(403);
+  });
+  it("ends an auditor's live agreement events once the grant is revoked", async () => {
+    expect((await grant({ grantId: 'AG-live-1' })).status).toBe(201);
+    const subscription = await SseSubscription.open(
+      server.url,
+      `subscription { agreementEvents(agreementId: "${agreementId}") { name agreementId } }`,
+      { authorization: `Bearer ${auditor.token}` },
+    );
+    const publish = (n: number) => {
+      server.events.publish({
+        name: 'agreement.AgreementAccepted',
+        transactionId: `tx-live-grant-${String(n)}`,
+        blockNumber: BigInt(900 + n),
+        payload: {
+          agreementId,
+          at: new Date().toISOString(),
+          txId: `tx-live-grant-${String(n)}`,
+          actor: { mspId: 'ClientOrgMSP', userId: 'someone', role: 'client' },
+          settlementRequests: [],
+        },
+      });
+    };
+    try {
+      publish(1);
+      expect(await subscription.next(5000)).toMatchObject({
+        data: { agreementEvents: { name: 'agreement.AgreementAccepted', agreementId } },
+      });
+      const revoked = await server.request('POST', '/v1/audit/grants/AG-live-1/revocation', {
+        token: clientAdmin.token,
+        body: { reason: 'engagement over' },
+      });
+      expect(revoked.status).toBe(200);
+      publish(2);
+      const last = (await subscription.next(5000)) as { data?: unknown; errors?: { message: string }[] };
+      expect(last.errors?.[0]?.message).toMatch(/no longer readable by the caller/);
+      expect(JSON.stringify(last)).not.toContain('tx-live-grant-2');
+      expect(await subscription.next(2000)).toBeUndefined();
+    } finally {
+      subscription.close();
+    }
   });
 });

@@ -26,9 +26,10 @@ export function agreementEventView(message: AgreementEventMessage) {
  * (checked once, at subscription: an agreement's parties never change), and without
  * an agreement only for roles that oversee every agreement, auditors excepted: an
  * auditor reads only what organisations granted, decided per record, so an auditor
- * follows one agreement at a time (its grant checked as for a read). The caller's credential is
- * re-checked for as long as the stream lasts: when it lapses, the stream's last message
- * is an UNAUTHENTICATED error and the stream completes.
+ * follows one agreement at a time (its grant checked as for a read, again before every
+ * event and at every re-check, so a revoked or expired grant ends the stream). The
+ * caller's credential is re-checked for as long as the stream lasts: when it lapses, the
+ * stream's last message is an UNAUTHENTICATED error and the stream completes.
  */
 export function agreementEventSubscription(service: AgreementService, feed: AgreementEventFeed) {
   return {
@@ -46,7 +47,22 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
         }
         const agreementId = parseInput(agreementIdSchema, args.agreementId, 'agreementId');
         await service.getAgreement(as, agreementId);
-        return liveEvents(feed, (message) => message.agreementId === agreementId, standing);
+        if (as.principal.role !== 'auditor') {
+          return liveEvents(feed, (message) => message.agreementId === agreementId, standing);
+        }
+        // An auditor's access is a grant the organisation may revoke or let expire at any
+        // time: the agreement is read again as the auditor at each re-check.
+        const stillReadable = (): Promise<string | undefined> =>
+          service.getAgreement(as, agreementId).then(
+            () => undefined,
+            (error: unknown) =>
+              `agreement ${agreementId} is no longer readable by the caller (${error instanceof Error ? error.message : String(error)})`,
+          );
+        return liveEvents(
+          feed,
+          (message) => message.agreementId === agreementId,
+          async () => (await standing()) ?? (await stillReadable()),
+        );
       }),
     resolve: (message: AgreementEventMessage | CallerLapsed, _args: unknown, context: GraphqlContext) =>
       'lapsed' in message
