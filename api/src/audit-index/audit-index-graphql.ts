@@ -25,6 +25,7 @@ import {
   credentialFilterSchema,
   IndexQueries,
   milestoneFilterSchema,
+  orderedRanges,
   pageSchema,
   payoutFilterSchema,
   reputationFilterSchema,
@@ -88,7 +89,7 @@ export function auditIndexSchema(deps: {
     (_parent: unknown, args: ListArgs, context: GraphqlContext) =>
       resolveWith(context, async () => {
         const filter = parseInput(
-          filterSchema,
+          filterSchema.superRefine(orderedRanges),
           { ...inputFields(args.filter), ...(args.sort == null ? {} : { sort: args.sort }) },
           'filter',
         );

@@ -12,3 +12,33 @@ describe('GET /v1/index/transactions/{transactionId}', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe('index listings refuse ranges given the wrong way round', () => {
+  const server = suiteServer();
+
+  it.each([
+    ['/v1/index/payouts?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    ['/v1/index/payouts?minAmount=5000&maxAmount=100', 'query.maxAmount'],
+    ['/v1/index/agreements?from=2026-06-01T00:00:00Z&to=2026-05-31T23:59:59Z', 'query.to'],
+    ['/v1/index/transactions?fromBlock=9&toBlock=3', 'query.toBlock'],
+  ])('GET %s → 422 naming %s', async (path, field) => {
+    const auditor = await server().person(
+      `range-auditor-${field.replace(/\W/g, '-')}-${String(path.length)}`,
+      'AuditOrg',
+      'auditor',
+    );
+    const answer = await server().request('GET', path, { token: auditor.token });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
+  });
+
+  it('over GraphQL too, naming the filter field', async () => {
+    const auditor = await server().person('range-auditor-gql', 'AuditOrg', 'auditor');
+    const answer = await server().request('POST', '/graphql', {
+      token: auditor.token,
+      body: { query: '{ indexedPayouts(filter: { minAmount: "900", maxAmount: "10" }) { totalCount } }' },
+    });
+    const errors = (answer.body as { errors?: { extensions?: { code?: string; field?: string } }[] }).errors;
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'filter.maxAmount' });
+  });
+});

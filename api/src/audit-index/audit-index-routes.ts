@@ -26,6 +26,7 @@ import {
   agreementFilterSchema,
   credentialFilterSchema,
   IndexQueries,
+  orderedRanges,
   pageSchema,
   payoutFilterSchema,
   transactionFilterSchema,
@@ -87,7 +88,8 @@ const agreementsQuery = z
     partyMspId: mspIdSchema.optional(),
     partyUserId: userIdSchema.optional(),
   })
-  .superRefine(bothOrNeither('party'));
+  .superRefine(bothOrNeither('party'))
+  .superRefine(orderedRanges);
 const payoutsQuery = z
   .strictObject({
     ...listQuery,
@@ -95,7 +97,8 @@ const payoutsQuery = z
     partyMspId: mspIdSchema.optional(),
     partyUserId: userIdSchema.optional(),
   })
-  .superRefine(bothOrNeither('party'));
+  .superRefine(bothOrNeither('party'))
+  .superRefine(orderedRanges);
 const credentialsQuery = z
   .strictObject({
     ...listQuery,
@@ -106,8 +109,9 @@ const credentialsQuery = z
     issuerUserId: userIdSchema.optional(),
   })
   .superRefine(bothOrNeither('subject'))
-  .superRefine(bothOrNeither('issuer'));
-const transactionsQuery = z.strictObject({ ...listQuery, ...transactionFilterSchema.shape });
+  .superRefine(bothOrNeither('issuer'))
+  .superRefine(orderedRanges);
+const transactionsQuery = z.strictObject({ ...listQuery, ...transactionFilterSchema.shape }).superRefine(orderedRanges);
 
 const pageOptions = (query: { first: number; after?: string | undefined; direction: 'ASC' | 'DESC' }) => ({
   first: query.first,

@@ -122,6 +122,27 @@ export const blockFilterSchema = z.strictObject({
   sort: z.enum(['NUMBER']).default('NUMBER'),
 });
 
+/**
+ * Refuses a range given the wrong way round (`to` before `from`, `maxAmount` below
+ * `minAmount`, `toBlock` below `fromBlock`), naming the upper bound: such a filter can
+ * only be a mistake, and an empty answer would hide it.
+ */
+export function orderedRanges(parsed: unknown, ctx: z.RefinementCtx): void {
+  if (typeof parsed !== 'object' || parsed === null) return;
+  const filter = parsed as Record<string, unknown>;
+  const reversed = (low: string, high: string, isReversed: (a: never, b: never) => boolean) => {
+    const a = filter[low];
+    const b = filter[high];
+    if (a === undefined || b === undefined || a === null || b === null) return;
+    if (isReversed(a as never, b as never)) {
+      ctx.addIssue({ code: 'custom', message: `must not be below ${low}`, path: [high] });
+    }
+  };
+  reversed('from', 'to', (a: string, b: string) => Date.parse(b) < Date.parse(a));
+  reversed('minAmount', 'maxAmount', (a: string, b: string) => BigInt(b) < BigInt(a));
+  reversed('fromBlock', 'toBlock', (a: number, b: number) => b < a);
+}
+
 export type AgreementFilter = z.output<typeof agreementFilterSchema>;
 export type MilestoneFilter = z.output<typeof milestoneFilterSchema>;
 export type PayoutFilter = z.output<typeof payoutFilterSchema>;

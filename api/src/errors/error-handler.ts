@@ -85,7 +85,11 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
  * client error, never a 500.
  */
 const bodyRefusals: Readonly<Record<string, [number, string, string]>> = {
-  'entity.parse.failed': [400, 'MALFORMED_REQUEST', 'the request body is not valid JSON'],
+  'entity.parse.failed': [
+    400,
+    'MALFORMED_REQUEST',
+    'the request body must be a JSON object or array: it is not valid JSON, or its top level is a bare value such as null',
+  ],
   'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1 MB'],
   'entity.verify.failed': [400, 'MALFORMED_REQUEST', 'the request body could not be read'],
   'request.aborted': [400, 'MALFORMED_REQUEST', 'the request body ended before its declared length'],

@@ -52,6 +52,19 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     }
   });
 
+  it('says a bare JSON value such as null is no object, rather than that it is not JSON', async () => {
+    const response = await fetch(`${server().url}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'null',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: 'MALFORMED_REQUEST',
+      message: expect.stringContaining('must be a JSON object or array') as string,
+    });
+  });
+
   it('refuses a corrupt or truncated compressed body as malformed', async () => {
     const truncated = gzipSync(Buffer.from(JSON.stringify({ userId: 'x', password: 'y' }))).subarray(0, 12);
     for (const [encoding, body] of [
