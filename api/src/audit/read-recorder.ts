@@ -40,10 +40,14 @@ export function kindsOf(names: readonly string[]): AuditRecordKind[] {
 const maxWalk = 10_000;
 
 /**
- * MSP ids in an answer (every `mspId` string at any depth) and its record count (an
- * array's length, a connection's `edges`, else 1; 0 for nothing). Bounded, so a large
+ * MSP ids in an answer (every `mspId`, and a transaction's `creatorMspId`, at any depth)
+ * and its record count (an array's length, a connection's `edges`, a REST page's
+ * `items`, else 1; 0 for nothing). Bounded, so a large
  * answer costs a bounded walk.
  */
+/** Keys whose string value is an organisation's MSP id. */
+const organisationKeys = new Set(['mspId', 'creatorMspId']);
+
 export function organisationsAndCount(value: unknown): { organisations: string[]; count: number } {
   const organisations = new Set<string>();
   let visited = 0;
@@ -54,7 +58,7 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
       return;
     }
     for (const [key, child] of Object.entries(node)) {
-      if (key === 'mspId' && typeof child === 'string') organisations.add(child);
+      if (organisationKeys.has(key) && typeof child === 'string') organisations.add(child);
       else walk(child);
     }
   };
@@ -64,6 +68,9 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
     if (Array.isArray(node)) return node.length;
     if (typeof node === 'object' && Array.isArray((node as { edges?: unknown }).edges)) {
       return (node as { edges: unknown[] }).edges.length;
+    }
+    if (typeof node === 'object' && Array.isArray((node as { items?: unknown }).items)) {
+      return (node as { items: unknown[] }).items.length;
     }
     return 1;
   };
