@@ -130,17 +130,24 @@ export const blockFilterSchema = z.strictObject({
 export function orderedRanges(parsed: unknown, ctx: z.RefinementCtx): void {
   if (typeof parsed !== 'object' || parsed === null) return;
   const filter = parsed as Record<string, unknown>;
-  const reversed = (low: string, high: string, isReversed: (a: never, b: never) => boolean) => {
+  const reversed = (low: string, high: string, isReversed: (a: unknown, b: unknown) => boolean) => {
     const a = filter[low];
     const b = filter[high];
     if (a === undefined || b === undefined || a === null || b === null) return;
-    if (isReversed(a as never, b as never)) {
+    if (isReversed(a, b)) {
       ctx.addIssue({ code: 'custom', message: `must not be below ${low}`, path: [high] });
     }
   };
-  reversed('from', 'to', (a: string, b: string) => Date.parse(b) < Date.parse(a));
-  reversed('minAmount', 'maxAmount', (a: string, b: string) => BigInt(b) < BigInt(a));
-  reversed('fromBlock', 'toBlock', (a: number, b: number) => b < a);
+  // Runs even when a bound failed its own check; such a bound has its issue already.
+  const wholeNumber = /^[0-9]+$/;
+  reversed('from', 'to', (a: unknown, b: unknown) => Date.parse(String(b)) < Date.parse(String(a)));
+  reversed(
+    'minAmount',
+    'maxAmount',
+    (a: unknown, b: unknown) =>
+      wholeNumber.test(String(a)) && wholeNumber.test(String(b)) && BigInt(String(b)) < BigInt(String(a)),
+  );
+  reversed('fromBlock', 'toBlock', (a: unknown, b: unknown) => Number(b) < Number(a));
 }
 
 export type AgreementFilter = z.output<typeof agreementFilterSchema>;
