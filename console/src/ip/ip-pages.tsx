@@ -207,35 +207,58 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
           {period.closed == null ? (
             <p className="hint">The month is not closed yet, so nothing has been paid for it.</p>
           ) : (
-            <table>
-              <caption>
-                Payouts of {period.periodId} ({period.closed.status})
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Payee</th>
-                  <th scope="col">Share</th>
-                  <th scope="col">Amount</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {period.closed.instructions.map((instruction) => (
-                  <tr key={instruction.instructionId}>
-                    <td>
-                      {instruction.payee.userId} ({instruction.payee.mspId})
-                    </td>
-                    <td>{percent(instruction.shareBps)}</td>
-                    <td>{formatMoney(instruction.amount, instruction.currency)}</td>
-                    <td>{instruction.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <PayoutTable
+              caption={`Payouts of ${period.periodId} (${period.closed.status})`}
+              payouts={period.closed.instructions}
+            />
           )}
         </div>
       )}
     </>
+  );
+}
+
+/** One payout instruction per owner: payee, share, amount in the currency's own decimals, status. */
+function PayoutTable({
+  caption,
+  payouts,
+  rowTestId,
+}: {
+  caption: string;
+  payouts: readonly {
+    instructionId: string;
+    payee: { userId: string; mspId: string };
+    shareBps: number;
+    amount: string;
+    currency: string;
+    status: string;
+  }[];
+  rowTestId?: string;
+}) {
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Payee</th>
+          <th scope="col">Share</th>
+          <th scope="col">Amount</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {payouts.map((payout) => (
+          <tr key={payout.instructionId} data-testid={rowTestId}>
+            <td>
+              {payout.payee.userId} ({payout.payee.mspId})
+            </td>
+            <td>{percent(payout.shareBps)}</td>
+            <td>{formatMoney(payout.amount, payout.currency)}</td>
+            <td>{payout.status}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -267,31 +290,11 @@ function GrantCard({ grant }: { grant: Grant }) {
         </div>
       </dl>
       {grant.fee?.payouts == null ? null : (
-        <table>
-          <caption>
-            Licence fee of {formatMoney(grant.fee.amount, grant.currency)} by owner ({grant.fee.status ?? 'settling'})
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Payee</th>
-              <th scope="col">Share</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {grant.fee.payouts.map((payout) => (
-              <tr key={payout.instructionId} data-testid="fee-payout">
-                <td>
-                  {payout.payee.userId} ({payout.payee.mspId})
-                </td>
-                <td>{percent(payout.shareBps)}</td>
-                <td>{formatMoney(payout.amount, grant.currency)}</td>
-                <td>{payout.status}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PayoutTable
+          caption={`Licence fee of ${formatMoney(grant.fee.amount, grant.currency)} by owner (${grant.fee.status ?? 'settling'})`}
+          payouts={grant.fee.payouts.map((payout) => ({ ...payout, currency: grant.currency }))}
+          rowTestId="fee-payout"
+        />
       )}
       <RoyaltyMonth grant={grant} />
     </article>
