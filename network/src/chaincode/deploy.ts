@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NetworkConfig, PeerOrg } from '../config.js';
+import type { NetworkConfig, OrdererNode, PeerOrg } from '../config.js';
 import { ordererClientFlags, peerAdminEnv } from '../fabric/channel.js';
 import { chaincodeClientMaterial, chaincodeServerMaterial, peerMaterial } from '../fabric/layout.js';
 import { runCommand } from '../fabric/run-command.js';
@@ -342,19 +342,7 @@ export async function deployChaincode(
   const orderer = config.ordererOrg.orderers[0];
   if (orderer === undefined) throw new Error('the network has no orderer');
   for (const org of config.peerOrgs) {
-    await runCommand(
-      toolchain.bin('peer'),
-      [
-        'lifecycle',
-        'chaincode',
-        'approveformyorg',
-        ...ordererClientFlags(config, org, orderer),
-        ...definitionFlags,
-        '--package-id',
-        built.packageId,
-      ],
-      { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
-    );
+    await approveForOrg(config, toolchain, org, orderer, definitionFlags, built.packageId);
     report(`  approved by ${org.mspId}`);
   }
 
@@ -397,6 +385,30 @@ export async function deployChaincode(
     await registry.stop(chaincodeServerName(previous.port));
   }
   return { deployment, changed: true };
+}
+
+/** `peer lifecycle chaincode approveformyorg` of one definition and package, as `org`'s admin. */
+async function approveForOrg(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  orderer: OrdererNode,
+  definitionFlags: readonly string[],
+  packageId: string,
+): Promise<void> {
+  await runCommand(
+    toolchain.bin('peer'),
+    [
+      'lifecycle',
+      'chaincode',
+      'approveformyorg',
+      ...ordererClientFlags(config, org, orderer),
+      ...definitionFlags,
+      '--package-id',
+      packageId,
+    ],
+    { env: { ...process.env, ...peerAdminEnv(config, toolchain, org) } },
+  );
 }
 
 /** The definition flags of `approveformyorg`, `checkcommitreadiness` and `commit` for one sequence. */
@@ -483,18 +495,13 @@ export async function deployOnOrgHost(
     return definition;
   };
   const approve = async (sequence: number): Promise<void> => {
-    await runCommand(
-      toolchain.bin('peer'),
-      [
-        'lifecycle',
-        'chaincode',
-        'approveformyorg',
-        ...ordererClientFlags(config, org, orderer),
-        ...sequenceDefinitionFlags(config, membership, version, sequence),
-        '--package-id',
-        built.packageId,
-      ],
-      env,
+    await approveForOrg(
+      config,
+      toolchain,
+      org,
+      orderer,
+      sequenceDefinitionFlags(config, membership, version, sequence),
+      built.packageId,
     );
     report(`  approved sequence ${sequence} for ${org.mspId}`);
   };
