@@ -12,6 +12,28 @@ function principal(userId: string, mspId: string, role: Principal['role']): Prin
   return { kind: 'person', id: userId, userId, org: mspId, mspId, role, scopes: [], identityLabel: `person:${userId}` };
 }
 
+/** Carol's draft of a one-milestone agreement with Tara, due in 30 days. */
+function fraudModelDraft(requestId: string, agreementId: string) {
+  return draftAgreementRequestSchema.parse({
+    requestId,
+    agreementId,
+    title: 'Fraud model',
+    client: { mspId: 'ClientOrgMSP', userId: 'carol' },
+    freelancer: { mspId: 'TalentOrgMSP', userId: 'tara' },
+    milestones: [
+      {
+        kind: 'deliverable',
+        milestoneId: 'm1',
+        title: 'Model',
+        amount: '1000',
+        currency: 'EUR',
+        dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        acceptanceCriteria: { description: 'Works' },
+      },
+    ],
+  });
+}
+
 describe('AgreementService', () => {
   it('never writes the confidential terms to its logs, at any level, on success or refusal', async () => {
     const lines: string[] = [];
@@ -39,24 +61,7 @@ describe('AgreementService', () => {
       scope: 'SECRET-SCOPE build a fraud model',
       personalData: { taxId: 'SECRET-TAX-ID-123' },
     };
-    const request = draftAgreementRequestSchema.parse({
-      requestId: 'req-terms-0001',
-      agreementId: 'A-terms',
-      title: 'Fraud model',
-      client: { mspId: 'ClientOrgMSP', userId: 'carol' },
-      freelancer: { mspId: 'TalentOrgMSP', userId: 'tara' },
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Model',
-          amount: '1000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'Works' },
-        },
-      ],
-    });
+    const request = fraudModelDraft('req-terms-0001', 'A-terms');
 
     const drafted = await service.draftAgreement({ principal: carol, log }, request, terms);
     expect(drafted.result.agreement.termsSha256).toBe(agreementTermsSha256(terms));
@@ -102,24 +107,7 @@ describe('AgreementService', () => {
         await operator.parameters.setParameter({ name, value });
       }
       const service = new AgreementService(ledger);
-      const request = draftAgreementRequestSchema.parse({
-        requestId: 'req-cmd-0001',
-        agreementId: 'A-cmd',
-        title: 'Fraud model',
-        client: { mspId: 'ClientOrgMSP', userId: 'carol' },
-        freelancer: { mspId: 'TalentOrgMSP', userId: 'tara' },
-        milestones: [
-          {
-            kind: 'deliverable',
-            milestoneId: 'm1',
-            title: 'Model',
-            amount: '1000',
-            currency: 'EUR',
-            dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-            acceptanceCriteria: { description: 'Works' },
-          },
-        ],
-      });
+      const request = fraudModelDraft('req-cmd-0001', 'A-cmd');
       await service.draftAgreement(carol, request, { scope: 'a fraud model' });
       return { ledger, service };
     }
