@@ -230,9 +230,6 @@ export class LocalNetwork {
       const org = hosted.peerOrg;
       if (org === undefined) return { started, chaincodeCommitted: undefined };
       await this.#startKind(toStart, 'peer', started);
-      await waitUntil(`${org.peer.name}.${org.name} to listen on ${org.address}:${org.peer.port}`, async () =>
-        (await isPortFree(org.peer.port, org.address)) ? undefined : true,
-      );
       if (!(await peerChannels(config, toolchain, org)).includes(config.channel)) {
         await joinPeer(config, toolchain, org);
         report(`Peer ${org.peer.host} joined channel ${config.channel}`);
@@ -493,13 +490,6 @@ export class LocalNetwork {
           const record = this.registry.start(request);
           started.push(request.name);
           await this.#waitHealthy(request, record);
-          // The operations endpoint answers before the node's gRPC port listens.
-          const [listenPort] = request.ports;
-          if (listenPort !== undefined) {
-            await waitUntil(`${request.name} to listen on ${org.address}:${listenPort}`, async () =>
-              (await isPortFree(listenPort, org.address)) ? undefined : true,
-            );
-          }
         });
       }
       await admissionStep(`join ${org.peer.host} to ${config.channel}`, report, async () => {
@@ -807,11 +797,15 @@ export class LocalNetwork {
     const operationsPort = operationsPortOf(request);
     if (operationsPort === undefined) return;
     await waitUntil(
-      `${request.name} to report healthy on port ${operationsPort}`,
+      `${request.name} to report healthy on port ${operationsPort} and listen on ${request.ports.join(', ')}`,
       async () => {
         if (!isAlive(record))
           throw new Error(`${request.name} exited; last lines of ${record.log}:\n${tail(record.log)}`);
-        return (await isHealthy(operationsPort, request.address)) ? true : undefined;
+        if (!(await isHealthy(operationsPort, request.address))) return undefined;
+        // The operations endpoint answers before the node's other ports listen (an
+        // orderer's admin endpoint, which osnadmin needs next; a peer's gRPC port).
+        for (const port of request.ports) if (await isPortFree(port, request.address)) return undefined;
+        return true;
       },
       { timeoutMs: 60_000 },
     );

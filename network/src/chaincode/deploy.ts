@@ -525,6 +525,23 @@ export async function deployOnOrgHost(
   writeFileSync(deploymentFile(config), `${JSON.stringify(deployment, null, 2)}\n`);
   if (runServer) await ensureChaincodeServer(config, registry, deployment);
 
+  /**
+   * After this host's approval or commit failed: whether another host committed meanwhile.
+   * This peer may learn of that block a moment after the orderer refused or invalidated
+   * ours, so it is asked for a while before the failure counts.
+   */
+  const committedElsewhere = async (failure: unknown): Promise<CommittedDefinition> => {
+    const seen = await waitUntil(
+      `a definition committed by another host after ${org.name}'s own attempt failed`,
+      () => queryCommitted(config, toolchain, org),
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    ).catch(() => undefined);
+    // Asked again so that a definition of another build is refused in words.
+    const definition = seen === undefined ? undefined : await committedVersion();
+    if (definition === undefined) throw failure;
+    return definition;
+  };
+
   const current = await committedVersion();
   if (current !== undefined) return joinCommitted(current);
   const sequence = 1;
@@ -533,15 +550,11 @@ export async function deployOnOrgHost(
     if (!(await approvalsOf(config, toolchain, org, definitionFlags)).includes(org.mspId)) await approve(sequence);
   } catch (error) {
     // Another host committed sequence 1 meanwhile: readiness is then asked of sequence 2.
-    const now = await committedVersion();
-    if (now === undefined) throw error;
-    return joinCommitted(now);
+    return joinCommitted(await committedElsewhere(error));
   }
-  const approvals = await approvalsOf(config, toolchain, org, definitionFlags).catch(async (error: unknown) => {
-    const now = await committedVersion();
-    if (now === undefined) throw error;
-    return now;
-  });
+  const approvals = await approvalsOf(config, toolchain, org, definitionFlags).catch((error: unknown) =>
+    committedElsewhere(error),
+  );
   if (!Array.isArray(approvals)) return { deployment, committed: true };
   if (approvals.length * 2 <= config.peerOrgs.length) {
     report(
@@ -571,7 +584,7 @@ export async function deployOnOrgHost(
     );
   } catch (error) {
     // Two hosts completing the majority at once both commit; the second finds it done.
-    if ((await queryCommitted(config, toolchain, org))?.sequence !== sequence) throw error;
+    if ((await committedElsewhere(error)).sequence !== sequence) throw error;
   }
   await waitUntil(`sequence ${sequence} committed on ${org.peer.host}`, async () => {
     const definition = await queryCommitted(config, toolchain, org);
