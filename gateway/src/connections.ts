@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { ConnectionProfile, OrganizationProfile } from './connection-profile.js';
+import { defaultGatewayCallsInFlight, gatewayCallLimit } from './gateway-call-limit.js';
 
 /** A live gRPC connection to one organisation's peer, shared by every identity of that organisation. */
 export interface PeerConnection {
@@ -18,9 +19,16 @@ export interface PeerConnection {
 export class PeerConnections {
   readonly #profile: ConnectionProfile;
   readonly #connections = new Map<string, PeerConnection>();
+  readonly #gatewayCallsInFlight: number;
 
-  constructor(profile: ConnectionProfile) {
+  /**
+   * @param options.gatewayCallsInFlight unary Gateway calls this process keeps in flight
+   *   per peer, the rest wait their turn; keep it below the peers'
+   *   `peer.limits.concurrency.gatewayService`. Default {@link defaultGatewayCallsInFlight}.
+   */
+  constructor(profile: ConnectionProfile, options: { gatewayCallsInFlight?: number } = {}) {
     this.#profile = profile;
+    this.#gatewayCallsInFlight = options.gatewayCallsInFlight ?? defaultGatewayCallsInFlight;
   }
 
   get profile(): ConnectionProfile {
@@ -45,6 +53,7 @@ export class PeerConnections {
       'grpc.ssl_target_name_override': organization.peer.hostAlias,
       'grpc.keepalive_time_ms': 120_000,
       'grpc.max_receive_message_length': 100 * 1024 * 1024,
+      interceptors: [gatewayCallLimit(this.#gatewayCallsInFlight)],
     });
     const connection: PeerConnection = {
       organization,
