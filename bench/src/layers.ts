@@ -20,6 +20,8 @@
  *
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
  * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
+ * BENCH_FABRIC_PROFILE_DIR=dir runs the peers and orderers with Go's profiler, writes a
+ * CPU profile of each per level there and prints the busiest functions at each knee;
  * BENCH_BASELINE_API=path/to/api/dist/main.js runs a second build of the API beside this
  * one and alternates L3 between the two.)
  */
@@ -36,6 +38,7 @@ import { repoRoot } from '@gigledger/network';
 import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } from './bench-network.js';
 import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 import { apiPeople, callApi as http } from './bench-api.js';
+import { FabricProfiles } from './fabric-profiles.js';
 import { formatCpuPerUnit, networkProcesses, startCpuWatch } from './process-cpu.js';
 import {
   failureCount,
@@ -469,7 +472,12 @@ async function main(): Promise<void> {
   const machine = machineDescription();
   log(`machine: ${machine}; ${seconds} s per level; levels ${levels.join(', ')} calls in flight`);
   const baselineEntry = baselineApiOption();
+  const fabricProfileDir = process.env.BENCH_FABRIC_PROFILE_DIR;
+  // Read by the network's node settings as the peers and orderers start.
+  if (fabricProfileDir !== undefined) process.env.GIGLEDGER_FABRIC_PROFILING = '1';
   const bench = await openBenchNetwork(log);
+  const fabricProfiles =
+    fabricProfileDir === undefined ? undefined : new FabricProfiles(bench.config, fabricProfileDir);
   const api = await startApiProcess(bench);
   const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
   try {
@@ -510,12 +518,20 @@ async function main(): Promise<void> {
       ...(baselineApi?.process.pid === undefined ? [] : [{ name: 'baseline api', pid: baselineApi.process.pid }]),
       { name: 'load generator', pid: process.pid },
     ];
+    let level = 0;
     const cpuProbe =
-      (unit: string): LevelProbe =>
+      (name: string, unit: string): LevelProbe =>
       () => {
         const spent = startCpuWatch(watched);
-        return (figures) => formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
+        level += 1;
+        const profiled = `${name.split(' ')[0] ?? name}-level${level}`;
+        fabricProfiles?.during(profiled, Math.max(1, seconds - 1));
+        return (figures) => {
+          profiledLevels.set(`${name}@${figures.inFlight}`, profiled);
+          return formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
+        };
       };
+    const profiledLevels = new Map<string, string>();
     const measure = async (name: string, unit: string, workload: Workload) => {
       // A short warm-up, so no layer pays alone for first connections and compilation.
       await findKnee(`${name} (warm-up)`, unit, workload, [2], 2, () => undefined);
@@ -526,11 +542,15 @@ async function main(): Promise<void> {
         levels,
         seconds,
         log,
-        cpuProbe(unit === 'tx/s' ? 'tx' : 'read'),
+        cpuProbe(name, unit === 'tx/s' ? 'tx' : 'read'),
       );
       log(
         `${name.padEnd(26)} knee at ${figures.knee.inFlight} in flight: ${figures.knee.throughput.toFixed(1)} ${unit}`,
       );
+      const kneeProfiles = profiledLevels.get(`${name}@${figures.knee.inFlight}`);
+      if (fabricProfiles !== undefined && kneeProfiles !== undefined) {
+        log(`Go CPU profiles of the nodes at the knee of ${name}:\n${await fabricProfiles.top(kneeProfiles)}`);
+      }
       layers.push(figures);
       return figures;
     };
@@ -566,8 +586,24 @@ async function main(): Promise<void> {
       const baselineWorkload = businessWorkload(baselineLayer, `L3b-${run}`, baselineAgreements);
       await findKnee('L3 baseline (warm-up)', 'tx/s', baselineWorkload, [2], 2, () => undefined);
       for (const inFlight of [...levels, ...levels]) {
-        await findKnee('L3 REST, this build', 'tx/s', thisWorkload, [inFlight], seconds, log, cpuProbe('tx'));
-        await findKnee('L3 REST, baseline', 'tx/s', baselineWorkload, [inFlight], seconds, log, cpuProbe('tx'));
+        await findKnee(
+          'L3 REST, this build',
+          'tx/s',
+          thisWorkload,
+          [inFlight],
+          seconds,
+          log,
+          cpuProbe('L3-this', 'tx'),
+        );
+        await findKnee(
+          'L3 REST, baseline',
+          'tx/s',
+          baselineWorkload,
+          [inFlight],
+          seconds,
+          log,
+          cpuProbe('L3-baseline', 'tx'),
+        );
       }
     }
     const graphqlLayer = graphqlPath(api.url, tokens, apiCast);

@@ -18,7 +18,7 @@ export {
   type OrdererChannelInfo,
 } from './fabric/channel.js';
 export { peerMaterial } from './fabric/layout.js';
-export { isRaftLeader } from './fabric/nodes.js';
+export { isFabricProfilingOn, isRaftLeader, profilingPort } from './fabric/nodes.js';
 export {
   exportOrgBundle,
   hostedNodes,

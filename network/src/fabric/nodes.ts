@@ -30,6 +30,30 @@ function baseEnv(toolchain: Toolchain): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Where a peer or orderer serves Go's pprof (`/debug/pprof/`) when the environment sets
+ * GIGLEDGER_FABRIC_PROFILING=1, as the benchmarks do to profile the nodes: its operations
+ * port less 3000, on its own address. Fabric's documentation keeps the profiler out of
+ * production, so nothing else turns it on.
+ */
+export function profilingPort(operationsPort: number): number {
+  return operationsPort - 3000;
+}
+
+export function isFabricProfilingOn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.GIGLEDGER_FABRIC_PROFILING === '1';
+}
+
+function profilingEnv(
+  enabledVariable: string,
+  addressVariable: string,
+  address: string,
+  operationsPort: number,
+): NodeJS.ProcessEnv {
+  if (!isFabricProfilingOn()) return {};
+  return { [enabledVariable]: 'true', [addressVariable]: `${address}:${profilingPort(operationsPort)}` };
+}
+
 function allTlsCas(config: NetworkConfig): string[] {
   return [ordererTlsCa(config), ...config.peerOrgs.map((org) => orgTlsCa(config, org))];
 }
@@ -76,6 +100,12 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
       ORDERER_GENERAL_KEEPALIVE_SERVERMININTERVAL: '5s',
       ORDERER_OPERATIONS_LISTENADDRESS: `${node.address}:${node.operationsPort}`,
       ORDERER_METRICS_PROVIDER: 'prometheus',
+      ...profilingEnv(
+        'ORDERER_GENERAL_PROFILE_ENABLED',
+        'ORDERER_GENERAL_PROFILE_ADDRESS',
+        node.address,
+        node.operationsPort,
+      ),
     },
   };
 }
@@ -139,6 +169,12 @@ export function peerProcess(
       CORE_PEER_GATEWAY_ENABLED: 'true',
       CORE_OPERATIONS_LISTENADDRESS: `${org.address}:${org.peer.operationsPort}`,
       CORE_METRICS_PROVIDER: 'prometheus',
+      ...profilingEnv(
+        'CORE_PEER_PROFILE_ENABLED',
+        'CORE_PEER_PROFILE_LISTENADDRESS',
+        org.address,
+        org.peer.operationsPort,
+      ),
       // Present and empty: no Docker daemon; chaincode runs only through external builders.
       CORE_VM_ENDPOINT: '',
       CORE_CHAINCODE_EXTERNALBUILDERS: `[{name: ccaas, path: ${builderDir}, propagateEnvironment: [HOME]}]`,
