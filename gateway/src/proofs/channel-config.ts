@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { common, msp } from '@hyperledger/fabric-protos';
+import { readRevocationList, type RevocationList } from './revocation.js';
 
 /** One organisation's MSP as the channel configuration defines it. */
 export interface ChannelMsp {
@@ -10,6 +11,8 @@ export interface ChannelMsp {
   readonly roots: readonly X509Certificate[];
   readonly intermediates: readonly X509Certificate[];
   readonly admins: readonly X509Certificate[];
+  /** The MSP's certificate revocation lists, each checked to be signed by one of its CAs. */
+  readonly revocationLists: readonly RevocationList[];
   /** Organisational unit of each node role when NodeOUs are enabled. */
   readonly nodeOus?: { client?: string; peer?: string; admin?: string; orderer?: string };
 }
@@ -46,13 +49,25 @@ function readMsp(group: common.ConfigGroup, path: string, kind: ChannelMsp['kind
   const fabric = msp.FabricMSPConfig.deserializeBinary(config.getConfig_asU8());
   const ous = fabric.getFabricNodeOus();
   const ou = (identifier: msp.FabricOUIdentifier | undefined) => identifier?.getOrganizationalUnitIdentifier();
+  const roots = pems(fabric.getRootCertsList_asU8());
+  const intermediates = pems(fabric.getIntermediateCertsList_asU8());
   return {
     mspId: fabric.getName(),
     group: path,
     kind,
-    roots: pems(fabric.getRootCertsList_asU8()),
-    intermediates: pems(fabric.getIntermediateCertsList_asU8()),
+    roots,
+    intermediates,
     admins: pems(fabric.getAdminsList_asU8()),
+    revocationLists: fabric.getRevocationListList_asU8().map((bytes, index) => {
+      try {
+        return readRevocationList(bytes, [...roots, ...intermediates]);
+      } catch (error) {
+        throw new Error(
+          `revocation list ${index} of MSP ${fabric.getName()}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+    }),
     ...(ous?.getEnable() === true
       ? {
           nodeOus: {

@@ -59,7 +59,7 @@ const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
   'key-level (state-based) endorsement policies live in the peers’ state and are not in the bundle; the chaincode-level policy was evaluated',
   'the endorsement policy is the chaincode definition at export time, read from _lifecycle, not bound by a hash',
-  'certificate revocation lists in the MSPs are not consulted',
+  'revocation is judged at the transaction’s time: a certificate an MSP’s revocation list names with a later date still counts',
 ];
 
 class Refusal extends Error {
