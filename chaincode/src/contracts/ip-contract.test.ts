@@ -107,32 +107,30 @@ describe('IpContract', () => {
       await expect(register(alice, { contentHash: hashB })).rejects.toThrow(/^ALREADY_EXISTS\[workId\]/);
     });
 
-    it('refuses owners whose shares do not sum to 10 000, naming the field', async () => {
-      await expect(
-        register(alice, {
-          owners: [
-            { party: aliceParty, shareBps: 6000 },
-            { party: bobParty, shareBps: 3000 },
-          ],
-        }),
-      ).rejects.toThrow('VALIDATION_FAILED[owners]: owners: shares must sum to 10000 basis points, not 9000');
-    });
-
-    it('refuses a duplicate owner, naming the later entry', async () => {
-      await expect(
-        register(alice, {
-          owners: [
-            { party: aliceParty, shareBps: 5000 },
-            { party: aliceParty, shareBps: 5000 },
-          ],
-        }),
-      ).rejects.toThrow('VALIDATION_FAILED[owners.1.party]: owners.1.party: names the same owner as entry 0');
-    });
-
-    it('refuses owners that leave out the registrant', async () => {
-      await expect(register(alice, { owners: [{ party: bobParty, shareBps: 10_000 }] })).rejects.toThrow(
-        /^VALIDATION_FAILED\[owners\]: owners: must include the registrant TalentOrgMSP\/alice/,
-      );
+    it.each([
+      {
+        what: 'whose shares do not sum to 10 000, naming the field',
+        owners: [
+          { party: aliceParty, shareBps: 6000 },
+          { party: bobParty, shareBps: 3000 },
+        ],
+        refusal: 'VALIDATION_FAILED[owners]: owners: shares must sum to 10000 basis points, not 9000',
+      },
+      {
+        what: 'that name one owner twice, naming the later entry',
+        owners: [
+          { party: aliceParty, shareBps: 5000 },
+          { party: aliceParty, shareBps: 5000 },
+        ],
+        refusal: 'VALIDATION_FAILED[owners.1.party]: owners.1.party: names the same owner as entry 0',
+      },
+      {
+        what: 'that leave out the registrant',
+        owners: [{ party: bobParty, shareBps: 10_000 }],
+        refusal: /^VALIDATION_FAILED\[owners\]: owners: must include the registrant TalentOrgMSP\/alice/,
+      },
+    ])('refuses owners $what', async ({ owners, refusal }) => {
+      await expect(register(alice, { owners })).rejects.toThrow(refusal);
     });
 
     it('refuses a hash that is not 64 lowercase hex characters', async () => {
