@@ -140,7 +140,7 @@ describe('IpContract', () => {
     });
 
     it('answers a repeated request id with the first result and refuses it for another request', async () => {
-      const first = await call<WorkRecord>(alice, 'registerWork', {
+      const request = {
         requestId: 'same-request',
         workId: 'W-9',
         kind: 'code',
@@ -148,28 +148,12 @@ describe('IpContract', () => {
         title: 'Tokenizer',
         uri: 'https://git.example.com/tok',
         creators: [aliceParty],
-      });
-      const again = await call<WorkRecord>(alice, 'registerWork', {
-        requestId: 'same-request',
-        workId: 'W-9',
-        kind: 'code',
-        contentHash: hashB,
-        title: 'Tokenizer',
-        uri: 'https://git.example.com/tok',
-        creators: [aliceParty],
-      });
-      expect(again).toEqual(first);
-      await expect(
-        call(alice, 'registerWork', {
-          requestId: 'same-request',
-          workId: 'W-10',
-          kind: 'code',
-          contentHash: hashA,
-          title: 'Tokenizer',
-          uri: 'https://git.example.com/tok',
-          creators: [aliceParty],
-        }),
-      ).rejects.toThrow(/^REQUEST_ID_REUSED/);
+      };
+      const first = await call<WorkRecord>(alice, 'registerWork', request);
+      expect(await call<WorkRecord>(alice, 'registerWork', request)).toEqual(first);
+      await expect(call(alice, 'registerWork', { ...request, workId: 'W-10', contentHash: hashA })).rejects.toThrow(
+        /^REQUEST_ID_REUSED/,
+      );
     });
 
     it.each(roles.filter((role) => !ipCommandRoles.registerWork.includes(role as 'client')))(
