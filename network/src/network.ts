@@ -361,6 +361,40 @@ export class LocalNetwork {
     }
   }
 
+  /** @throws OrgAdmissionError when the network is not running: membership changes run on a live channel. */
+  #requireRunningForMembership(): void {
+    if (!this.isRunning()) {
+      throw new OrgAdmissionError(
+        'check the network',
+        'the network is not running; start it with `npm run network:up`',
+      );
+    }
+  }
+
+  /**
+   * Refuses a membership change governance has not decided: once genesis is sealed the
+   * change needs the id of an executed proposal that `does` what it does, which `check`
+   * verifies; before that, an id is checked when given.
+   *
+   * @throws Error naming the proposal wanted, or as `check` does.
+   */
+  async #requireGovernanceDecision(
+    config: NetworkConfig,
+    reader: PeerOrg,
+    proposalId: string | undefined,
+    does: string,
+    check: (proposalId: string) => Promise<void>,
+  ): Promise<void> {
+    const sealed = await readGenesisSealed(config, this.toolchain, reader);
+    if (proposalId === undefined) {
+      if (sealed) {
+        throw new Error(`governance rules this consortium: pass --proposal <id> of an executed proposal that ${does}`);
+      }
+      return;
+    }
+    await check(proposalId);
+  }
+
   /**
    * Admits a new member organisation to the running channel: its certificates (cryptogen
    * extend), a channel configuration update adding its MSP and anchor peer (configtxgen
@@ -383,12 +417,7 @@ export class LocalNetwork {
     const startedAt = Date.now();
     const started: string[] = [];
     try {
-      if (!this.isRunning()) {
-        throw new OrgAdmissionError(
-          'check the network',
-          'the network is not running; start it with `npm run network:up`',
-        );
-      }
+      this.#requireRunningForMembership();
       const before = this.config;
       const recorded = before.peerOrgs.find((org) => org.name === options.name && org.admission !== undefined);
       let entry: AddedOrgEntry;
@@ -433,19 +462,15 @@ export class LocalNetwork {
           const conflicts = await findPortConflicts(portAssignments(config).filter((a) => ports.has(a.port)));
           if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
         });
-        await admissionStep('check the governance decision', report, async () => {
-          const genesis = await readGenesisSealed(before, this.toolchain, reader);
-          if (options.proposalId === undefined) {
-            if (genesis) {
-              throw new Error(
-                'governance rules this consortium: pass --proposal <id> of an executed proposal that gives ' +
-                  `${entry.mspId} member rights (setMemberRights)`,
-              );
-            }
-            return;
-          }
-          await checkAdmittingProposal(before, this.toolchain, reader, entry.mspId, options.proposalId);
-        });
+        await admissionStep('check the governance decision', report, () =>
+          this.#requireGovernanceDecision(
+            before,
+            reader,
+            options.proposalId,
+            `gives ${entry.mspId} member rights (setMemberRights)`,
+            (proposalId) => checkAdmittingProposal(before, this.toolchain, reader, entry.mspId, proposalId),
+          ),
+        );
         await admissionStep(`generate ${org.name}'s certificates (cryptogen extend)`, report, () =>
           extendCrypto(config, this.toolchain),
         );
@@ -555,12 +580,7 @@ export class LocalNetwork {
     this.#lock.acquire('remove organisation');
     const startedAt = Date.now();
     try {
-      if (!this.isRunning()) {
-        throw new OrgAdmissionError(
-          'check the network',
-          'the network is not running; start it with `npm run network:up`',
-        );
-      }
+      this.#requireRunningForMembership();
       const before = this.config;
       const entries = readAddedOrgs(before.paths.addedOrgs);
       const resumed = entries.find((entry) => entry.name === options.name && entry.removal !== undefined);
@@ -591,19 +611,15 @@ export class LocalNetwork {
         if (reader === undefined) {
           throw new OrgAdmissionError('check the organisation', `${leaving.name} is the channel's only organisation`);
         }
-        await admissionStep('check the governance decision', report, async () => {
-          const genesis = await readGenesisSealed(before, this.toolchain, reader);
-          if (options.proposalId === undefined) {
-            if (genesis) {
-              throw new Error(
-                'governance rules this consortium: pass --proposal <id> of an executed proposal that takes ' +
-                  `${leaving.mspId}'s member rights (setMemberRights with voting and veto false)`,
-              );
-            }
-            return;
-          }
-          await checkRemovingProposal(before, this.toolchain, reader, leaving.mspId, options.proposalId);
-        });
+        await admissionStep('check the governance decision', report, () =>
+          this.#requireGovernanceDecision(
+            before,
+            reader,
+            options.proposalId,
+            `takes ${leaving.mspId}'s member rights (setMemberRights with voting and veto false)`,
+            (proposalId) => checkRemovingProposal(before, this.toolchain, reader, leaving.mspId, proposalId),
+          ),
+        );
         const dir = removalDir(before, leaving);
         const current = await admissionStep(
           `fetch the channel configuration from orderer ${orderer.name}`,

@@ -7,13 +7,7 @@ import {
   termsSha256,
   type Person,
 } from '../test-support/agreement-test-kit.js';
-
-interface Committed<Result> {
-  requestId?: string;
-  transactionId: string;
-  blockNumber: string;
-  result: Result;
-}
+import type { Committed } from '../ledger/committed.js';
 
 /** A response whose body the test reads as the operation's documented shape. */
 interface Reply<Body> {

@@ -10,6 +10,7 @@ import {
   type Person,
   type Target,
 } from '../test-support/agreement-test-kit.js';
+import type { Committed } from '../ledger/committed.js';
 
 interface ErrorResponse {
   status: number;
@@ -17,13 +18,6 @@ interface ErrorResponse {
   message: string;
   field?: string;
   requestId: string;
-}
-
-interface Committed<Result> {
-  requestId?: string;
-  transactionId: string;
-  blockNumber: string;
-  result: Result;
 }
 
 /**

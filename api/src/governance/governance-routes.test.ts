@@ -1,14 +1,7 @@
 import type { ProposalView, RuleDescription } from '@gigledger/chaincode/model';
 import { SseSubscription } from '../test-support/sse-subscription.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-
-type Person = Awaited<ReturnType<TestServer['person']>>;
-
-interface Committed {
-  transactionId: string;
-  blockNumber: string;
-  result: ProposalView;
-}
+import type { Committed } from '../ledger/committed.js';
+import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
 const hour = 3600;
 const kycOffice = { mspId: 'AuditOrgMSP', userId: 'kyc-office' };
@@ -69,14 +62,14 @@ describe('governance over HTTP', () => {
     ]);
     expect(proposed.status).toBe(201);
     expect(proposed.headers.get('location')).toBe('/v1/governance/proposals/P-1');
-    expect((proposed.body as Committed).result.phase).toBe('voting');
+    expect((proposed.body as Committed<ProposalView>).result.phase).toBe('voting');
 
     expect((await vote('P-1', clientGovernor, 'yes')).status).toBe(200);
     const twice = await vote('P-1', clientGovernor2, 'yes');
     expect(twice.status).toBe(409);
     expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED' });
     const voted = await vote('P-1', talentGovernor, 'yes');
-    expect((voted.body as Committed).result.tally).toMatchObject({ yes: 2, passed: true });
+    expect((voted.body as Committed<ProposalView>).result.tally).toMatchObject({ yes: 2, passed: true });
 
     server.ledger.ledger.advanceSeconds(2 * hour);
     const early = await execute('P-1');
@@ -88,7 +81,7 @@ describe('governance over HTTP', () => {
     server.ledger.ledger.advanceSeconds(hour);
     const executed = await execute('P-1');
     expect(executed.status).toBe(200);
-    expect((executed.body as Committed).result.phase).toBe('executed');
+    expect((executed.body as Committed<ProposalView>).result.phase).toBe('executed');
 
     const rule = await server.request('GET', '/v1/governance/rules/issuers/AuditOrgMSP/kyc-office', {
       token: auditor.token,
@@ -98,7 +91,7 @@ describe('governance over HTTP', () => {
     expect(described.provenance).toMatchObject({
       source: 'proposal',
       proposalId: 'P-1',
-      txId: (executed.body as Committed).transactionId,
+      txId: (executed.body as Committed<ProposalView>).transactionId,
     });
     expect(described.proposal?.votes.map((cast) => cast.mspId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
 

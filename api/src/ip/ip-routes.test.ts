@@ -1,15 +1,7 @@
 import type { OwnershipChangeView, WorkRecord } from '@gigledger/chaincode/model';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-
-type Person = Awaited<ReturnType<TestServer['person']>>;
-
-interface Committed<Result> {
-  requestId?: string;
-  transactionId: string;
-  blockNumber: string;
-  result: Result;
-}
+import type { Committed } from '../ledger/committed.js';
+import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
 const hashA = '1'.repeat(64);
 const hashB = '2'.repeat(64);

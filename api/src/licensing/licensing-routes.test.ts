@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { licenceTermsSha256, type RoyaltyPeriodRecord } from '@gigledger/chaincode/model';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-
-type Person = Awaited<ReturnType<TestServer['person']>>;
+import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
 const terms = { text: 'Licensed for fraud scoring of card payments in the EU.' };
 

@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-
-type Person = Awaited<ReturnType<TestServer['person']>>;
-
-interface Committed<Result> {
-  requestId?: string;
-  transactionId: string;
-  blockNumber: string;
-  result: Result;
-}
+import type { Committed } from '../ledger/committed.js';
+import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const subjectData = { contact: 'dpo@example.org' };

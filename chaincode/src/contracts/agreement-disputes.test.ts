@@ -24,10 +24,7 @@ describe('AgreementContract: disputes', () => {
   let driver: AgreementDriver;
 
   beforeEach(async () => {
-    driver = new AgreementDriver();
-    await driver.active();
-    await driver.funded('m1');
-    await driver.submit('m1');
+    driver = await AgreementDriver.withSubmittedMilestone('m1');
   });
 
   it('lets the freelancer dispute a rejection, freezing the milestone', async () => {

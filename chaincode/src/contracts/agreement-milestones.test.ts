@@ -401,10 +401,7 @@ describe('AgreementContract: evaluation reports', () => {
   let driver: AgreementDriver;
 
   beforeEach(async () => {
-    driver = new AgreementDriver();
-    await driver.active();
-    await driver.funded('m1');
-    await driver.submit('m1');
+    driver = await AgreementDriver.withSubmittedMilestone('m1');
   });
 
   it('accepts the milestone at once when the report meets every threshold', async () => {
@@ -519,10 +516,7 @@ describe('AgreementContract: release and payment', () => {
   let driver: AgreementDriver;
 
   beforeEach(async () => {
-    driver = new AgreementDriver();
-    await driver.active();
-    await driver.funded('m1');
-    await driver.submit('m1');
+    driver = await AgreementDriver.withSubmittedMilestone('m1');
   });
 
   it('emits a settlement request net of the platform fee, floored, and records it as pending', async () => {

@@ -21,10 +21,7 @@ describe('AgreementContract: reissuing a failed payout', () => {
     );
 
   beforeEach(async () => {
-    driver = new AgreementDriver();
-    await driver.active();
-    await driver.funded('m1');
-    await driver.submit('m1');
+    driver = await AgreementDriver.withSubmittedMilestone('m1');
     await driver.acceptMilestone('m1');
     await driver.release('m1');
   });

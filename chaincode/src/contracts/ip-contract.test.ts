@@ -107,32 +107,30 @@ describe('IpContract', () => {
       await expect(register(alice, { contentHash: hashB })).rejects.toThrow(/^ALREADY_EXISTS\[workId\]/);
     });
 
-    it('refuses owners whose shares do not sum to 10 000, naming the field', async () => {
-      await expect(
-        register(alice, {
-          owners: [
-            { party: aliceParty, shareBps: 6000 },
-            { party: bobParty, shareBps: 3000 },
-          ],
-        }),
-      ).rejects.toThrow('VALIDATION_FAILED[owners]: owners: shares must sum to 10000 basis points, not 9000');
-    });
-
-    it('refuses a duplicate owner, naming the later entry', async () => {
-      await expect(
-        register(alice, {
-          owners: [
-            { party: aliceParty, shareBps: 5000 },
-            { party: aliceParty, shareBps: 5000 },
-          ],
-        }),
-      ).rejects.toThrow('VALIDATION_FAILED[owners.1.party]: owners.1.party: names the same owner as entry 0');
-    });
-
-    it('refuses owners that leave out the registrant', async () => {
-      await expect(register(alice, { owners: [{ party: bobParty, shareBps: 10_000 }] })).rejects.toThrow(
-        /^VALIDATION_FAILED\[owners\]: owners: must include the registrant TalentOrgMSP\/alice/,
-      );
+    it.each([
+      {
+        what: 'whose shares do not sum to 10 000, naming the field',
+        owners: [
+          { party: aliceParty, shareBps: 6000 },
+          { party: bobParty, shareBps: 3000 },
+        ],
+        refusal: 'VALIDATION_FAILED[owners]: owners: shares must sum to 10000 basis points, not 9000',
+      },
+      {
+        what: 'that name one owner twice, naming the later entry',
+        owners: [
+          { party: aliceParty, shareBps: 5000 },
+          { party: aliceParty, shareBps: 5000 },
+        ],
+        refusal: 'VALIDATION_FAILED[owners.1.party]: owners.1.party: names the same owner as entry 0',
+      },
+      {
+        what: 'that leave out the registrant',
+        owners: [{ party: bobParty, shareBps: 10_000 }],
+        refusal: /^VALIDATION_FAILED\[owners\]: owners: must include the registrant TalentOrgMSP\/alice/,
+      },
+    ])('refuses owners $what', async ({ owners, refusal }) => {
+      await expect(register(alice, { owners })).rejects.toThrow(refusal);
     });
 
     it('refuses a hash that is not 64 lowercase hex characters', async () => {
@@ -142,7 +140,7 @@ describe('IpContract', () => {
     });
 
     it('answers a repeated request id with the first result and refuses it for another request', async () => {
-      const first = await call<WorkRecord>(alice, 'registerWork', {
+      const request = {
         requestId: 'same-request',
         workId: 'W-9',
         kind: 'code',
@@ -150,28 +148,12 @@ describe('IpContract', () => {
         title: 'Tokenizer',
         uri: 'https://git.example.com/tok',
         creators: [aliceParty],
-      });
-      const again = await call<WorkRecord>(alice, 'registerWork', {
-        requestId: 'same-request',
-        workId: 'W-9',
-        kind: 'code',
-        contentHash: hashB,
-        title: 'Tokenizer',
-        uri: 'https://git.example.com/tok',
-        creators: [aliceParty],
-      });
-      expect(again).toEqual(first);
-      await expect(
-        call(alice, 'registerWork', {
-          requestId: 'same-request',
-          workId: 'W-10',
-          kind: 'code',
-          contentHash: hashA,
-          title: 'Tokenizer',
-          uri: 'https://git.example.com/tok',
-          creators: [aliceParty],
-        }),
-      ).rejects.toThrow(/^REQUEST_ID_REUSED/);
+      };
+      const first = await call<WorkRecord>(alice, 'registerWork', request);
+      expect(await call<WorkRecord>(alice, 'registerWork', request)).toEqual(first);
+      await expect(call(alice, 'registerWork', { ...request, workId: 'W-10', contentHash: hashA })).rejects.toThrow(
+        /^REQUEST_ID_REUSED/,
+      );
     });
 
     it.each(roles.filter((role) => !ipCommandRoles.registerWork.includes(role as 'client')))(

@@ -46,3 +46,35 @@ export async function readByPartialKey<Schema extends z.ZodType>(
   }
   return records;
 }
+
+/**
+ * The records of one object type, each under the composite key that its own attributes
+ * (`attributesOf`) name, parsed with `schema` on every read.
+ */
+export interface RecordStore<Value, Attributes extends readonly string[]> {
+  /** The composite key of the record with these attributes. */
+  key(ctx: Context, ...attributes: Attributes): string;
+  /** The record with these attributes; undefined when there is none. */
+  read(ctx: Context, ...attributes: Attributes): Promise<Value | undefined>;
+  /** Writes the record under the key its own attributes name. */
+  write(ctx: Context, value: Value): Promise<void>;
+  /** Every record whose leading key attributes are `prefix`, in key order. */
+  list(ctx: Context, ...prefix: string[]): Promise<Value[]>;
+}
+
+/** A {@link RecordStore} for `objectType`, whose keys hold `attributesOf(record)`. */
+export function recordStore<Schema extends z.ZodType, const Attributes extends readonly string[]>(
+  objectType: string,
+  schema: Schema,
+  attributesOf: (value: z.output<Schema>) => Attributes,
+): RecordStore<z.output<Schema>, Attributes> {
+  const key = (ctx: Context, ...attributes: Attributes): string =>
+    ctx.stub.createCompositeKey(objectType, [...attributes]);
+  return {
+    key,
+    read: (ctx, ...attributes) => readRecord(ctx, schema, key(ctx, ...attributes)),
+    write: (ctx, value) => writeRecord(ctx, key(ctx, ...attributesOf(value)), value),
+    list: async (ctx, ...prefix) =>
+      (await readByPartialKey(ctx, schema, objectType, prefix)).map((record) => record.value),
+  };
+}

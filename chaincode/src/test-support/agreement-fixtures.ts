@@ -243,6 +243,18 @@ export class AgreementDriver {
     return this.call(as, (c, ctx) => c.acceptAgreement(ctx, JSON.stringify({ agreementId: id, termsSha256: hash })));
   }
 
+  /**
+   * A driver on a fresh ledger whose standard agreement is active, with `milestoneId`
+   * funded and a deliverable submitted for it: where review, dispute and release begin.
+   */
+  static async withSubmittedMilestone(milestoneId: string): Promise<AgreementDriver> {
+    const driver = new AgreementDriver();
+    await driver.active();
+    await driver.funded(milestoneId);
+    await driver.submit(milestoneId);
+    return driver;
+  }
+
   /** Sets the parameters, drafts the standard agreement and has the freelancer accept it. */
   async active(request: Record<string, unknown> = draftRequest(this.ledger)): Promise<void> {
     await this.setParameters();

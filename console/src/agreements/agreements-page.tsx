@@ -3,7 +3,7 @@ import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql/index.js';
 import type { PartyRole } from '../gql/graphql.js';
-import { Problem } from '../session/problem.js';
+import { QueryAnswer } from '../query-answer.js';
 
 const myAgreements = graphql(`
   query MyAgreements($role: PartyRole, $completed: Boolean) {
@@ -38,7 +38,7 @@ type Completion = 'any' | 'open' | 'completed';
 export function AgreementsPage() {
   const [role, setRole] = useState<PartyRole | 'any'>('any');
   const [completion, setCompletion] = useState<Completion>('any');
-  const [{ data, fetching, error }] = useQuery({
+  const [state] = useQuery({
     query: myAgreements,
     variables: {
       role: role === 'any' ? null : role,
@@ -83,42 +83,43 @@ export function AgreementsPage() {
           </select>
         </label>
       </form>
-      <Problem error={error} />
-      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {data !== undefined && data.agreements.length === 0 ? <p>No agreement matches.</p> : null}
-      {data !== undefined && data.agreements.length > 0 ? (
-        <table>
-          <caption className="visually-hidden">Your agreements</caption>
-          <thead>
-            <tr>
-              <th scope="col">Agreement</th>
-              <th scope="col">My part</th>
-              <th scope="col">Status</th>
-              <th scope="col">Client</th>
-              <th scope="col">Freelancer</th>
-              <th scope="col">Milestones</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.agreements.map(({ role: part, agreement }) => (
-              <tr key={agreement.agreementId}>
-                <td>
-                  <Link href={`/agreements/${encodeURIComponent(agreement.agreementId)}`}>
-                    {agreement.title} <span className="id">({agreement.agreementId})</span>
-                  </Link>
-                </td>
-                <td>{part}</td>
-                <td>{agreement.completed ? 'completed' : agreement.status}</td>
-                <td>{agreement.client.userId}</td>
-                <td>{agreement.freelancer.userId}</td>
-                <td>
-                  {agreement.milestones.map((milestone) => `${milestone.milestoneId}: ${milestone.status}`).join(', ')}
-                </td>
+      <QueryAnswer state={state} select={(answer) => answer.agreements} empty={<p>No agreement matches.</p>}>
+        {(agreements) => (
+          <table>
+            <caption className="visually-hidden">Your agreements</caption>
+            <thead>
+              <tr>
+                <th scope="col">Agreement</th>
+                <th scope="col">My part</th>
+                <th scope="col">Status</th>
+                <th scope="col">Client</th>
+                <th scope="col">Freelancer</th>
+                <th scope="col">Milestones</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+            </thead>
+            <tbody>
+              {agreements.map(({ role: part, agreement }) => (
+                <tr key={agreement.agreementId}>
+                  <td>
+                    <Link href={`/agreements/${encodeURIComponent(agreement.agreementId)}`}>
+                      {agreement.title} <span className="id">({agreement.agreementId})</span>
+                    </Link>
+                  </td>
+                  <td>{part}</td>
+                  <td>{agreement.completed ? 'completed' : agreement.status}</td>
+                  <td>{agreement.client.userId}</td>
+                  <td>{agreement.freelancer.userId}</td>
+                  <td>
+                    {agreement.milestones
+                      .map((milestone) => `${milestone.milestoneId}: ${milestone.status}`)
+                      .join(', ')}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -1,9 +1,9 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useQuery } from 'urql';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
-import { Problem } from '../session/problem.js';
+import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { ProofDownload } from './proof-download.js';
 
@@ -41,6 +41,42 @@ const milestoneHistory = graphql(`
   }
 `);
 
+/** Versions of one record, newest first: when, its status then (or "deleted"), the transaction and its proof. */
+function VersionTable({
+  caption,
+  versions,
+}: {
+  caption: ReactNode;
+  versions: readonly { txId: string; at: string; status: string }[];
+}) {
+  const { session } = useSession();
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Status</th>
+          <th scope="col">Transaction</th>
+          <th scope="col">Proof</th>
+        </tr>
+      </thead>
+      <tbody>
+        {versions.map((version) => (
+          <tr key={version.txId}>
+            <td>
+              <time dateTime={version.at}>{formatInstant(version.at)}</time>
+            </td>
+            <td>{version.status}</td>
+            <td className="hash">{version.txId}</td>
+            <td>{session === undefined ? null : <ProofDownload session={session} txId={version.txId} />}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function MilestoneVersions({
   agreementId,
   milestoneId,
@@ -50,39 +86,19 @@ function MilestoneVersions({
   milestoneId: string;
   title: string;
 }) {
-  const { session } = useSession();
-  const [{ data, error }] = useQuery({ query: milestoneHistory, variables: { agreementId, milestoneId } });
+  const [state] = useQuery({ query: milestoneHistory, variables: { agreementId, milestoneId } });
   return (
-    <>
-      <Problem error={error} />
-      {data === undefined ? null : (
-        <table>
-          <caption>
-            Milestone {title} ({milestoneId}), newest first
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Status</th>
-              <th scope="col">Transaction</th>
-              <th scope="col">Proof</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.milestoneHistory.map((entry) => (
-              <tr key={entry.txId}>
-                <td>
-                  <time dateTime={entry.at}>{formatInstant(entry.at)}</time>
-                </td>
-                <td>{entry.isDelete ? 'deleted' : (entry.milestone?.status ?? '')}</td>
-                <td className="hash">{entry.txId}</td>
-                <td>{session === undefined ? null : <ProofDownload session={session} txId={entry.txId} />}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+    <QueryAnswer state={state} select={(answer) => answer.milestoneHistory}>
+      {(entries) => (
+        <VersionTable
+          caption={`Milestone ${title} (${milestoneId}), newest first`}
+          versions={entries.map((entry) => ({
+            ...entry,
+            status: entry.isDelete ? 'deleted' : (entry.milestone?.status ?? ''),
+          }))}
+        />
       )}
-    </>
+    </QueryAnswer>
   );
 }
 
@@ -92,58 +108,40 @@ function MilestoneVersions({
  * others only their own.
  */
 export function HistoryPage() {
-  const { session } = useSession();
   const [agreementId, setAgreementId] = useState<string | undefined>(undefined);
-  const [{ data, error, fetching }] = useQuery({
+  const [state] = useQuery({
     query: agreementHistory,
     variables: { id: agreementId ?? '' },
     pause: agreementId === undefined,
   });
-  const agreement = data?.agreement;
   return (
     <section>
       <h1>Record history</h1>
       <IdLookupForm label="Agreement id" name="agreementId" action="Show history" onLookup={setAgreementId} />
-      <Problem error={error} />
-      {fetching ? <p aria-live="polite">Loading…</p> : null}
-      {agreement == null ? null : (
-        <>
-          <h2>
-            {agreement.title} <span className="id">({agreement.agreementId})</span>
-          </h2>
-          <table>
-            <caption>Agreement record, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Status</th>
-                <th scope="col">Transaction</th>
-                <th scope="col">Proof</th>
-              </tr>
-            </thead>
-            <tbody>
-              {agreement.history.map((entry) => (
-                <tr key={entry.txId}>
-                  <td>
-                    <time dateTime={entry.at}>{formatInstant(entry.at)}</time>
-                  </td>
-                  <td>{entry.isDelete ? 'deleted' : (entry.status ?? '')}</td>
-                  <td className="hash">{entry.txId}</td>
-                  <td>{session === undefined ? null : <ProofDownload session={session} txId={entry.txId} />}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {agreement.milestones.map((milestone) => (
-            <MilestoneVersions
-              key={milestone.milestoneId}
-              agreementId={agreement.agreementId}
-              milestoneId={milestone.milestoneId}
-              title={milestone.title}
+      <QueryAnswer state={state} select={(answer) => answer.agreement} loadingOnEveryFetch>
+        {(agreement) => (
+          <>
+            <h2>
+              {agreement.title} <span className="id">({agreement.agreementId})</span>
+            </h2>
+            <VersionTable
+              caption="Agreement record, newest first"
+              versions={agreement.history.map((entry) => ({
+                ...entry,
+                status: entry.isDelete ? 'deleted' : (entry.status ?? ''),
+              }))}
             />
-          ))}
-        </>
-      )}
+            {agreement.milestones.map((milestone) => (
+              <MilestoneVersions
+                key={milestone.milestoneId}
+                agreementId={agreement.agreementId}
+                milestoneId={milestone.milestoneId}
+                title={milestone.title}
+              />
+            ))}
+          </>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -5,6 +5,7 @@ import type { VerifiableCredential } from '@gigledger/api/wire-types';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { rest } from '../session/api-client.js';
+import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { useSession, type Session } from '../session/session.js';
 import { DocumentOutput } from './document-output.js';
@@ -135,7 +136,7 @@ function Disclosure({ session, credentialId }: { session: Session; credentialId:
 export function WalletPage() {
   const { session } = useSession();
   const subject = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
-  const [{ data, error, fetching }] = useQuery({
+  const [state] = useQuery({
     query: myCredentials,
     variables: { subject },
     pause: session === undefined,
@@ -147,23 +148,28 @@ export function WalletPage() {
       <p className="hint">
         Credentials issued to you. The ledger holds only salted hashes of their claims; you choose which values to show.
       </p>
-      <Problem error={error} />
-      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {data !== undefined && data.credentialsOf.length === 0 ? <p>No credential has been issued to you yet.</p> : null}
-      {data?.credentialsOf.map((credential) => (
-        <article key={credential.credentialId} className="card" aria-labelledby={`c-${credential.credentialId}`}>
-          <h2 id={`c-${credential.credentialId}`}>
-            {credential.type} <span className="id">({credential.credentialId})</span>
-          </h2>
-          <p>
-            <span data-testid="credential-status">{credential.status}</span> · issued by {credential.issuer.userId} (
-            {credential.issuer.mspId}) on {formatInstant(credential.issuanceDate)}
-            {credential.expirationDate == null ? '' : ` · expires ${formatInstant(credential.expirationDate)}`} ·
-            claims: {credential.claims.map((claim) => claim.name).join(', ')}
-          </p>
-          <Disclosure session={session} credentialId={credential.credentialId} />
-        </article>
-      ))}
+      <QueryAnswer
+        state={state}
+        select={(answer) => answer.credentialsOf}
+        empty={<p>No credential has been issued to you yet.</p>}
+      >
+        {(credentials) =>
+          credentials.map((credential) => (
+            <article key={credential.credentialId} className="card" aria-labelledby={`c-${credential.credentialId}`}>
+              <h2 id={`c-${credential.credentialId}`}>
+                {credential.type} <span className="id">({credential.credentialId})</span>
+              </h2>
+              <p>
+                <span data-testid="credential-status">{credential.status}</span> · issued by {credential.issuer.userId}{' '}
+                ({credential.issuer.mspId}) on {formatInstant(credential.issuanceDate)}
+                {credential.expirationDate == null ? '' : ` · expires ${formatInstant(credential.expirationDate)}`} ·
+                claims: {credential.claims.map((claim) => claim.name).join(', ')}
+              </p>
+              <Disclosure session={session} credentialId={credential.credentialId} />
+            </article>
+          ))
+        }
+      </QueryAnswer>
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
+import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { blockPage, ledgerHeights } from './explorer-queries.js';
 
@@ -34,7 +35,6 @@ export function ExplorerPage() {
     setSearchError(undefined);
     navigate(`/explorer/transactions/${transactionId}`);
   };
-  const connection = blocks.data?.indexedBlocks;
   return (
     <section>
       <h1>Block explorer</h1>
@@ -71,60 +71,60 @@ export function ExplorerPage() {
           </p>
         )}
       </form>
-      <Problem error={blocks.error} />
-      {blocks.fetching && connection === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {connection === undefined ? null : (
-        <>
-          <table>
-            <caption>
-              Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Block</th>
-                <th scope="col">Transactions</th>
-                <th scope="col">Invalid</th>
-                <th scope="col">Hash</th>
-              </tr>
-            </thead>
-            <tbody>
-              {connection.edges.map(({ node }) => {
-                const invalid = node.transactions.filter((tx) => tx.validationName !== 'VALID').length;
-                return (
-                  <tr key={node.blockNumber}>
-                    <td>
-                      <Link href={`/explorer/blocks/${node.blockNumber}`}>Block {node.blockNumber}</Link>
-                    </td>
-                    <td>{node.transactionCount}</td>
-                    <td className={invalid > 0 ? 'validation invalid' : undefined}>{invalid}</td>
-                    <td className="hash">{node.hash}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <nav aria-label="Block pages" className="actions">
-            <button
-              type="button"
-              disabled={cursors.length === 1}
-              onClick={() => {
-                setCursors(cursors.slice(0, -1));
-              }}
-            >
-              Newer blocks
-            </button>
-            <button
-              type="button"
-              disabled={!connection.pageInfo.hasNextPage || connection.pageInfo.endCursor == null}
-              onClick={() => {
-                if (connection.pageInfo.endCursor != null) setCursors([...cursors, connection.pageInfo.endCursor]);
-              }}
-            >
-              Older blocks
-            </button>
-          </nav>
-        </>
-      )}
+      <QueryAnswer state={blocks} select={(answer) => answer.indexedBlocks}>
+        {(connection) => (
+          <>
+            <table>
+              <caption>
+                Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Block</th>
+                  <th scope="col">Transactions</th>
+                  <th scope="col">Invalid</th>
+                  <th scope="col">Hash</th>
+                </tr>
+              </thead>
+              <tbody>
+                {connection.edges.map(({ node }) => {
+                  const invalid = node.transactions.filter((tx) => tx.validationName !== 'VALID').length;
+                  return (
+                    <tr key={node.blockNumber}>
+                      <td>
+                        <Link href={`/explorer/blocks/${node.blockNumber}`}>Block {node.blockNumber}</Link>
+                      </td>
+                      <td>{node.transactionCount}</td>
+                      <td className={invalid > 0 ? 'validation invalid' : undefined}>{invalid}</td>
+                      <td className="hash">{node.hash}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            <nav aria-label="Block pages" className="actions">
+              <button
+                type="button"
+                disabled={cursors.length === 1}
+                onClick={() => {
+                  setCursors(cursors.slice(0, -1));
+                }}
+              >
+                Newer blocks
+              </button>
+              <button
+                type="button"
+                disabled={!connection.pageInfo.hasNextPage || connection.pageInfo.endCursor == null}
+                onClick={() => {
+                  if (connection.pageInfo.endCursor != null) setCursors([...cursors, connection.pageInfo.endCursor]);
+                }}
+              >
+                Older blocks
+              </button>
+            </nav>
+          </>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -36,6 +36,21 @@ export const blockPage = graphql(`
   }
 `);
 
+/** What the block and transaction pages show of every transaction. */
+export const transactionSummary = graphql(`
+  fragment TransactionSummary on IndexedTransaction {
+    transactionId
+    position
+    headerType
+    creatorMspId
+    validationCode
+    validationName
+    timestamp
+    chaincode
+    function
+  }
+`);
+
 /** One block with its transactions, found by number through the block filter. */
 export const blockByNumber = graphql(`
   query ExplorerBlock($blockNumber: Int!) {
@@ -48,15 +63,7 @@ export const blockByNumber = graphql(`
           dataHash
           transactionCount
           transactions {
-            transactionId
-            position
-            headerType
-            creatorMspId
-            validationCode
-            validationName
-            timestamp
-            chaincode
-            function
+            ...TransactionSummary
           }
         }
       }
@@ -68,16 +75,8 @@ export const blockByNumber = graphql(`
 export const transactionById = graphql(`
   query ExplorerTransaction($transactionId: ID!) {
     indexedTransaction(transactionId: $transactionId) {
-      transactionId
+      ...TransactionSummary
       blockNumber
-      position
-      headerType
-      creatorMspId
-      validationCode
-      validationName
-      timestamp
-      chaincode
-      function
       keys {
         namespace
         collection

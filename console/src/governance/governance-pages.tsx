@@ -4,6 +4,7 @@ import { Link } from 'wouter';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { VoteChoice } from '../gql/graphql.js';
+import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { useSession, type Person } from '../session/session.js';
 
@@ -133,45 +134,43 @@ export function mayVote(
 
 /** Every proposal with its phase and tally, newest as the ledger lists them. */
 export function ProposalsPage() {
-  const [{ data, error, fetching }] = useQuery({ query: proposalList });
+  const [state] = useQuery({ query: proposalList });
   return (
     <section>
       <h1>Governance proposals</h1>
-      <Problem error={error} />
-      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {data === undefined ? null : data.proposals.length === 0 ? (
-        <p>No proposal has been made.</p>
-      ) : (
-        <table>
-          <caption>Proposals to change the consortium's rules</caption>
-          <thead>
-            <tr>
-              <th scope="col">Proposal</th>
-              <th scope="col">Phase</th>
-              <th scope="col">Yes / no / abstain of members</th>
-              <th scope="col">Voting ends</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.proposals.map((proposal) => (
-              <tr key={proposal.proposalId}>
-                <td>
-                  <Link href={`/governance/${encodeURIComponent(proposal.proposalId)}`}>
-                    {proposal.title} <span className="id">({proposal.proposalId})</span>
-                  </Link>
-                </td>
-                <td>{proposal.phase}</td>
-                <td>
-                  {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
-                </td>
-                <td>
-                  <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
-                </td>
+      <QueryAnswer state={state} select={(answer) => answer.proposals} empty={<p>No proposal has been made.</p>}>
+        {(proposals) => (
+          <table>
+            <caption>Proposals to change the consortium's rules</caption>
+            <thead>
+              <tr>
+                <th scope="col">Proposal</th>
+                <th scope="col">Phase</th>
+                <th scope="col">Yes / no / abstain of members</th>
+                <th scope="col">Voting ends</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {proposals.map((proposal) => (
+                <tr key={proposal.proposalId}>
+                  <td>
+                    <Link href={`/governance/${encodeURIComponent(proposal.proposalId)}`}>
+                      {proposal.title} <span className="id">({proposal.proposalId})</span>
+                    </Link>
+                  </td>
+                  <td>{proposal.phase}</td>
+                  <td>
+                    {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
+                  </td>
+                  <td>
+                    <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant, formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { WorkPageQuery } from '../gql/graphql.js';
-import { Problem } from '../session/problem.js';
+import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 
 const worksOfMine = graphql(`
@@ -165,7 +165,7 @@ function thisMonth(): string {
 function RoyaltyMonth({ grant }: { grant: Grant }) {
   const [draft, setDraft] = useState(thisMonth);
   const [periodId, setPeriodId] = useState<string | undefined>(undefined);
-  const [{ data, error, fetching }] = useQuery({
+  const [state] = useQuery({
     query: royaltyPeriod,
     variables: { grantId: grant.grantId, periodId: periodId ?? '' },
     pause: periodId === undefined,
@@ -174,7 +174,6 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
     event.preventDefault();
     setPeriodId(draft);
   };
-  const period = data?.royaltyPeriod;
   return (
     <>
       <form className="filters" onSubmit={submit} aria-label={`Royalties of ${grant.grantId}`}>
@@ -191,29 +190,29 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
         </label>
         <button type="submit">Show royalties</button>
       </form>
-      <Problem error={error} />
-      {fetching ? <p aria-live="polite">Loading…</p> : null}
-      {period === undefined ? null : (
-        <div data-testid={`royalty-${grant.grantId}-${period.periodId}`}>
-          {period.report == null ? (
-            <p>No usage reported for {period.periodId}.</p>
-          ) : (
-            <p>
-              {period.periodId}: {period.report.units} units and{' '}
-              {formatMoney(period.report.revenue, period.report.currency)} revenue reported; royalty owed{' '}
-              <strong>{formatMoney(period.report.royalty, period.report.currency)}</strong>
-            </p>
-          )}
-          {period.closed == null ? (
-            <p className="hint">The month is not closed yet, so nothing has been paid for it.</p>
-          ) : (
-            <PayoutTable
-              caption={`Payouts of ${period.periodId} (${period.closed.status})`}
-              payouts={period.closed.instructions}
-            />
-          )}
-        </div>
-      )}
+      <QueryAnswer state={state} select={(answer) => answer.royaltyPeriod} loadingOnEveryFetch>
+        {(period) => (
+          <div data-testid={`royalty-${grant.grantId}-${period.periodId}`}>
+            {period.report == null ? (
+              <p>No usage reported for {period.periodId}.</p>
+            ) : (
+              <p>
+                {period.periodId}: {period.report.units} units and{' '}
+                {formatMoney(period.report.revenue, period.report.currency)} revenue reported; royalty owed{' '}
+                <strong>{formatMoney(period.report.royalty, period.report.currency)}</strong>
+              </p>
+            )}
+            {period.closed == null ? (
+              <p className="hint">The month is not closed yet, so nothing has been paid for it.</p>
+            ) : (
+              <PayoutTable
+                caption={`Payouts of ${period.periodId} (${period.closed.status})`}
+                payouts={period.closed.instructions}
+              />
+            )}
+          </div>
+        )}
+      </QueryAnswer>
     </>
   );
 }
@@ -307,68 +306,67 @@ function GrantCard({ grant }: { grant: Grant }) {
  * Money is shown in its currency's minor-unit digits (ISO 4217).
  */
 export function WorkPage({ workId }: { workId: string }) {
-  const [{ data, error, fetching }] = useQuery({ query: workPage, variables: { workId, licencesOf: workId } });
-  const work = data?.work;
-  const licences = data?.workLicences;
+  const [state] = useQuery({ query: workPage, variables: { workId, licencesOf: workId } });
+  const licences = state.data?.workLicences;
   return (
     <section>
       <p>
         <Link href="/ip">All my works</Link>
       </p>
       <h1>
-        {work?.title ?? 'Work'} <span className="id">({workId})</span>
+        {state.data?.work.title ?? 'Work'} <span className="id">({workId})</span>
       </h1>
-      <Problem error={error} />
-      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {work === undefined ? null : (
-        <>
-          <dl className="facts">
-            <div>
-              <dt>Kind</dt>
-              <dd>{work.kind}</dd>
-            </div>
-            <div>
-              <dt>Where</dt>
-              <dd>{work.uri}</dd>
-            </div>
-            <div>
-              <dt>Content SHA-256</dt>
-              <dd className="hash">{work.contentHash}</dd>
-            </div>
-            <div>
-              <dt>Creators</dt>
-              <dd>{work.creators.map((creator) => `${creator.userId} (${creator.mspId})`).join(', ')}</dd>
-            </div>
-            <div>
-              <dt>Priority date</dt>
-              <dd>
-                <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>, registered by{' '}
-                {work.registrant.userId ?? ''} ({work.registrant.mspId}) in transaction{' '}
-                <span className="hash">{work.registrationTxId}</span>
-              </dd>
-            </div>
-          </dl>
-          <table>
-            <caption>Owners (ownership version {work.ownershipVersion})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Share</th>
-              </tr>
-            </thead>
-            <tbody>
-              {work.owners.map((owner) => (
-                <tr key={`${owner.party.mspId}/${owner.party.userId}`} data-testid="work-owner">
-                  <td>
-                    {owner.party.userId} ({owner.party.mspId})
-                  </td>
-                  <td>{percent(owner.shareBps)}</td>
+      <QueryAnswer state={state} select={(answer) => answer.work}>
+        {(work) => (
+          <>
+            <dl className="facts">
+              <div>
+                <dt>Kind</dt>
+                <dd>{work.kind}</dd>
+              </div>
+              <div>
+                <dt>Where</dt>
+                <dd>{work.uri}</dd>
+              </div>
+              <div>
+                <dt>Content SHA-256</dt>
+                <dd className="hash">{work.contentHash}</dd>
+              </div>
+              <div>
+                <dt>Creators</dt>
+                <dd>{work.creators.map((creator) => `${creator.userId} (${creator.mspId})`).join(', ')}</dd>
+              </div>
+              <div>
+                <dt>Priority date</dt>
+                <dd>
+                  <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>, registered by{' '}
+                  {work.registrant.userId ?? ''} ({work.registrant.mspId}) in transaction{' '}
+                  <span className="hash">{work.registrationTxId}</span>
+                </dd>
+              </div>
+            </dl>
+            <table>
+              <caption>Owners (ownership version {work.ownershipVersion})</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Share</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+              </thead>
+              <tbody>
+                {work.owners.map((owner) => (
+                  <tr key={`${owner.party.mspId}/${owner.party.userId}`} data-testid="work-owner">
+                    <td>
+                      {owner.party.userId} ({owner.party.mspId})
+                    </td>
+                    <td>{percent(owner.shareBps)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </QueryAnswer>
       {licences === undefined ? null : (
         <>
           <h2>Licence offers</h2>
@@ -417,7 +415,7 @@ export function WorksPage() {
   const { session } = useSession();
   const [, navigate] = useLocation();
   const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
-  const [{ data, error }] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
+  const [state] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
   return (
     <section>
       <h1>IP records</h1>
@@ -429,36 +427,35 @@ export function WorksPage() {
           navigate(`/ip/${encodeURIComponent(workId)}`);
         }}
       />
-      <Problem error={error} />
-      {data === undefined ? null : data.worksByOwner.length === 0 ? (
-        <p>You own no registered work.</p>
-      ) : (
-        <table>
-          <caption>Works you own</caption>
-          <thead>
-            <tr>
-              <th scope="col">Work</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Priority date</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.worksByOwner.map((work) => (
-              <tr key={work.workId}>
-                <td>
-                  <Link href={`/ip/${encodeURIComponent(work.workId)}`}>
-                    {work.title} <span className="id">({work.workId})</span>
-                  </Link>
-                </td>
-                <td>{work.kind}</td>
-                <td>
-                  <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>
-                </td>
+      <QueryAnswer state={state} select={(answer) => answer.worksByOwner} empty={<p>You own no registered work.</p>}>
+        {(works) => (
+          <table>
+            <caption>Works you own</caption>
+            <thead>
+              <tr>
+                <th scope="col">Work</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Priority date</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {works.map((work) => (
+                <tr key={work.workId}>
+                  <td>
+                    <Link href={`/ip/${encodeURIComponent(work.workId)}`}>
+                      {work.title} <span className="id">({work.workId})</span>
+                    </Link>
+                  </td>
+                  <td>{work.kind}</td>
+                  <td>
+                    <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -4,9 +4,26 @@ import { useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
-import { Problem } from '../session/problem.js';
+import { QueryAnswer } from '../query-answer.js';
 import { LineageDiagram, recordPath } from './lineage-diagram.js';
 import { mergeLineage } from './lineage-layout.js';
+
+/** The records and edges of one direction of lineage, as the diagram draws them. */
+export const lineageParts = graphql(`
+  fragment LineageParts on LineageGraph {
+    nodes {
+      recordId
+      kind
+      title
+    }
+    edges {
+      from
+      to
+      relation
+    }
+    truncated
+  }
+`);
 
 const provenanceRecord = graphql(`
   query ProvenanceRecordPage($id: ID!, $depth: Int) {
@@ -27,30 +44,10 @@ const provenanceRecord = graphql(`
       piiClass
     }
     ancestors: lineage(recordId: $id, direction: "ancestors", depth: $depth) {
-      nodes {
-        recordId
-        kind
-        title
-      }
-      edges {
-        from
-        to
-        relation
-      }
-      truncated
+      ...LineageParts
     }
     descendants: lineage(recordId: $id, direction: "descendants", depth: $depth) {
-      nodes {
-        recordId
-        kind
-        title
-      }
-      edges {
-        from
-        to
-        relation
-      }
-      truncated
+      ...LineageParts
     }
   }
 `);
@@ -70,63 +67,63 @@ const depths = [1, 2, 3, 5, 10] as const;
  */
 export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
   const [depth, setDepth] = useState<number>(3);
-  const [{ data, error, fetching }] = useQuery({ query: provenanceRecord, variables: { id: recordId, depth } });
+  const [state] = useQuery({ query: provenanceRecord, variables: { id: recordId, depth } });
+  const data = state.data;
   const graph = useMemo(
     () => (data === undefined ? undefined : mergeLineage([data.ancestors, data.descendants])),
     [data],
   );
-  const record = data?.provenanceRecord;
   return (
     <section>
       <h1>
-        {record?.title ?? 'Provenance record'} <span className="id">({recordId})</span>
+        {data?.provenanceRecord.title ?? 'Provenance record'} <span className="id">({recordId})</span>
       </h1>
-      <Problem error={error} />
-      {fetching && data === undefined ? <p aria-live="polite">Loading…</p> : null}
-      {record === undefined ? null : (
-        <dl className="facts">
-          <div>
-            <dt>Kind</dt>
-            <dd>{record.kind}</dd>
-          </div>
-          <div>
-            <dt>Controller</dt>
-            <dd>
-              {record.controller.userId} ({record.controller.mspId})
-            </dd>
-          </div>
-          <div>
-            <dt>Licence</dt>
-            <dd>{licenceText(record.licence)}</dd>
-          </div>
-          {record.source == null ? null : (
+      <QueryAnswer state={state} select={(answer) => answer.provenanceRecord}>
+        {(record) => (
+          <dl className="facts">
             <div>
-              <dt>Source</dt>
-              <dd>{record.source}</dd>
+              <dt>Kind</dt>
+              <dd>{record.kind}</dd>
             </div>
-          )}
-          {record.legalBasis == null ? null : (
             <div>
-              <dt>Legal basis</dt>
+              <dt>Controller</dt>
               <dd>
-                {record.legalBasis}
-                {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
+                {record.controller.userId} ({record.controller.mspId})
               </dd>
             </div>
-          )}
-          <div>
-            <dt>Content SHA-256</dt>
-            <dd className="hash">{record.contentSha256}</dd>
-          </div>
-          <div>
-            <dt>Registered</dt>
-            <dd>
-              <time dateTime={record.registeredAt}>{formatInstant(record.registeredAt)}</time> in transaction{' '}
-              <span className="hash">{record.txId}</span>
-            </dd>
-          </div>
-        </dl>
-      )}
+            <div>
+              <dt>Licence</dt>
+              <dd>{licenceText(record.licence)}</dd>
+            </div>
+            {record.source == null ? null : (
+              <div>
+                <dt>Source</dt>
+                <dd>{record.source}</dd>
+              </div>
+            )}
+            {record.legalBasis == null ? null : (
+              <div>
+                <dt>Legal basis</dt>
+                <dd>
+                  {record.legalBasis}
+                  {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
+                </dd>
+              </div>
+            )}
+            <div>
+              <dt>Content SHA-256</dt>
+              <dd className="hash">{record.contentSha256}</dd>
+            </div>
+            <div>
+              <dt>Registered</dt>
+              <dd>
+                <time dateTime={record.registeredAt}>{formatInstant(record.registeredAt)}</time> in transaction{' '}
+                <span className="hash">{record.txId}</span>
+              </dd>
+            </div>
+          </dl>
+        )}
+      </QueryAnswer>
       {graph === undefined || data === undefined ? null : (
         <>
           <h2>Lineage</h2>

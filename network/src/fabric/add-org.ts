@@ -5,7 +5,7 @@ import type { NetworkConfig, OrdererNode, PeerOrg } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { ordererClientFlags, peerAdminEnv, peerOrgSection } from './channel.js';
 import { cryptoSpec } from './crypto.js';
-import { enrollOperator } from './bootstrap.js';
+import { queryAsOperator } from './bootstrap.js';
 import { runCommand } from './run-command.js';
 
 /**
@@ -279,24 +279,10 @@ export async function readProposal(
   reader: PeerOrg,
   proposalId: string,
 ): Promise<ProposalView> {
-  const operator = await enrollOperator(config, toolchain, reader);
-  const { stdout } = await runCommand(
-    toolchain.bin('peer'),
-    [
-      'chaincode',
-      'query',
-      '-C',
-      config.channel,
-      '-n',
-      config.chaincode.name,
-      '-c',
-      JSON.stringify({ Args: ['governance:getProposal', JSON.stringify({ proposalId })] }),
-    ],
-    {
-      env: { ...process.env, ...peerAdminEnv(config, toolchain, reader), CORE_PEER_MSPCONFIGPATH: operator.mspDir },
-    },
-  );
-  return JSON.parse(stdout) as ProposalView;
+  return (await queryAsOperator(config, toolchain, reader, [
+    'governance:getProposal',
+    JSON.stringify({ proposalId }),
+  ])) as ProposalView;
 }
 
 function configtxlator(toolchain: Toolchain, args: string[]): Promise<unknown> {

@@ -243,20 +243,27 @@ export async function applyGenesis(
 
 /** Whether governance's genesis is sealed, read by `org`'s operator: from then on only executed proposals change membership. */
 export async function readGenesisSealed(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): Promise<boolean> {
+  return ((await queryAsOperator(config, toolchain, org, ['governance:getGenesis'])) as { sealed: boolean }).sealed;
+}
+
+/**
+ * Evaluates a chaincode transaction (`Args`: its name, then its arguments) on `org`'s
+ * peer as the organisation's operator, with the stock `peer chaincode query`.
+ *
+ * @returns the transaction's JSON answer, parsed.
+ * @throws Error when the peer refuses or the command fails.
+ */
+export async function queryAsOperator(
+  config: NetworkConfig,
+  toolchain: Toolchain,
+  org: PeerOrg,
+  args: readonly string[],
+): Promise<unknown> {
   const operator = await enrollOperator(config, toolchain, org);
   const { stdout } = await runCommand(
     toolchain.bin('peer'),
-    [
-      'chaincode',
-      'query',
-      '-C',
-      config.channel,
-      '-n',
-      config.chaincode.name,
-      '-c',
-      JSON.stringify({ Args: ['governance:getGenesis'] }),
-    ],
+    ['chaincode', 'query', '-C', config.channel, '-n', config.chaincode.name, '-c', JSON.stringify({ Args: args })],
     { env: operatorEnv(config, toolchain, org, operator) },
   );
-  return (JSON.parse(stdout) as { sealed: boolean }).sealed;
+  return JSON.parse(stdout) as unknown;
 }

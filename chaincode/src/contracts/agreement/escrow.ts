@@ -41,20 +41,14 @@ export async function fundMilestone(tx: Tx, request: MilestoneRef): Promise<Mile
     'funding',
     escrowOf(milestone),
   );
-  const funding = touched(tx, {
-    ...milestone,
-    status: 'funding' as const,
-    instructions: [...milestone.instructions, instruction],
-  });
-  await writeMilestone(tx.ctx, funding);
-  emitAgreementEvent(
+  return issueInstruction(
     tx,
-    agreementEvents.fundingRequested,
     agreement.agreementId,
-    { milestoneId: milestone.milestoneId, milestone: funding },
-    [instruction],
+    milestone,
+    'funding',
+    instruction,
+    agreementEvents.fundingRequested,
   );
-  return funding;
 }
 
 /**
@@ -125,20 +119,33 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
     releaseInstruction(tx, agreement, milestone, milestone.instructions, 'release', escrowOf(milestone)),
   ]);
   if (instruction === undefined) throw new Error('screening dropped the release instruction');
-  const released = touched(tx, {
-    ...milestone,
-    status: 'released' as const,
-    instructions: [...milestone.instructions, instruction],
-  });
-  await writeMilestone(tx.ctx, released);
-  emitAgreementEvent(
+  return issueInstruction(
     tx,
-    agreementEvents.milestoneReleased,
     agreement.agreementId,
-    { milestoneId: milestone.milestoneId, milestone: released },
-    [instruction],
+    milestone,
+    'released',
+    instruction,
+    agreementEvents.milestoneReleased,
   );
-  return released;
+}
+
+/**
+ * Moves the milestone to `status` with `instruction` added to its instructions, writes
+ * it, and emits `event` carrying the instruction: as a settlement request when it is
+ * pending, as a held payout when compliance held it.
+ */
+async function issueInstruction(
+  tx: Tx,
+  agreementId: string,
+  milestone: MilestoneRecord,
+  status: 'funding' | 'released',
+  instruction: SettlementInstruction,
+  event: (typeof agreementEvents)['fundingRequested' | 'milestoneReleased'],
+): Promise<MilestoneRecord> {
+  const next = touched(tx, { ...milestone, status, instructions: [...milestone.instructions, instruction] });
+  await writeMilestone(tx.ctx, next);
+  emitAgreementEvent(tx, event, agreementId, { milestoneId: milestone.milestoneId, milestone: next }, [instruction]);
+  return next;
 }
 
 /**

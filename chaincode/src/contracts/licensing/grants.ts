@@ -13,13 +13,12 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import {
   indexGrant,
-  readGrant,
+  licenceGrants,
+  licenceOffers,
   readGrantOfLicensee,
   requireGrant,
   requireOffer,
-  writeGrant,
-  writeOffer,
-  writePeriod,
+  royaltyPeriods,
 } from './store';
 import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works';
 
@@ -76,7 +75,7 @@ export async function acceptOffer(
       `the owners of work ${offer.workId} changed since licence offer ${offer.offerId} was made; the owners must offer it again`,
     );
   }
-  if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
+  if ((await licenceGrants.read(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('licence grant', request.grantId, 'grantId');
   const held = await readGrantOfLicensee(tx.ctx, offer.offerId, licensee);
   if (held !== undefined) {
@@ -108,10 +107,10 @@ export async function acceptOffer(
     updatedAt: tx.at,
     updatedTxId: tx.txId,
   };
-  await writeGrant(tx.ctx, grant);
+  await licenceGrants.write(tx.ctx, grant);
   await indexGrant(tx.ctx, grant);
   if (offer.licensee !== undefined || offer.exclusive) {
-    await writeOffer(tx.ctx, touched(tx, { ...offer, status: 'accepted' as const }));
+    await licenceOffers.write(tx.ctx, touched(tx, { ...offer, status: 'accepted' as const }));
   }
   const feeInstructions = offer.fee === undefined ? [] : await issueFee(tx, offer, grant, offer.fee.amount);
   return { grant, feeInstructions };
@@ -158,7 +157,7 @@ async function issueFee(
     updatedAt: tx.at,
     updatedTxId: tx.txId,
   };
-  await writePeriod(tx.ctx, record);
+  await royaltyPeriods.write(tx.ctx, record);
   return instructions;
 }
 
@@ -185,6 +184,6 @@ export async function revokeGrant(tx: Tx, grantId: string, reason: string): Prom
     status: 'revoked' as const,
     revocation: { by: actorOf(tx.caller), reason, at: tx.at, txId: tx.txId },
   });
-  await writeGrant(tx.ctx, revoked);
+  await licenceGrants.write(tx.ctx, revoked);
   return revoked;
 }

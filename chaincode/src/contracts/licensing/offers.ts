@@ -11,7 +11,7 @@ import { samePerson } from '../../model/ip';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
-import { indexWorkLicence, readOffer, readWorkLicences, requireOffer, writeOffer, writeTerms } from './store';
+import { indexWorkLicence, licenceOffers, readWorkLicences, requireOffer, writeTerms } from './store';
 import { isOwner, licensableOwners } from './works';
 
 /** An offer still binds its owners: not withdrawn, not yet taken up by its one grant, and its term not over. */
@@ -80,7 +80,7 @@ export async function offerLicence(
       `only an owner of work ${request.workId} may offer a licence of it; the caller is ${describeCaller(tx.caller)}`,
     );
   }
-  if ((await readOffer(tx.ctx, request.offerId)) !== undefined)
+  if ((await licenceOffers.read(tx.ctx, request.offerId)) !== undefined)
     refuseIdTaken('licence offer', request.offerId, 'offerId');
   if (reached(tx, request.termEnd))
     refuse('VALIDATION_FAILED', `termEnd: ${request.termEnd} has already passed`, 'termEnd');
@@ -105,7 +105,7 @@ export async function offerLicence(
     updatedAt: tx.at,
     updatedTxId: tx.txId,
   };
-  await writeOffer(tx.ctx, offer);
+  await licenceOffers.write(tx.ctx, offer);
   await indexWorkLicence(tx.ctx, offer.workId, 'offer', offer.offerId);
   await writeTerms(tx.ctx, offer.offerId, terms);
   return offer;
@@ -141,7 +141,7 @@ export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOf
     consents.some((consent) => samePerson(consent.party, candidate.party)),
   );
   const updated = touched(tx, { ...offer, consents, status: everyone ? ('open' as const) : offer.status });
-  await writeOffer(tx.ctx, updated);
+  await licenceOffers.write(tx.ctx, updated);
   return updated;
 }
 
@@ -169,6 +169,6 @@ export async function withdrawOffer(tx: Tx, offerId: string, reason: string): Pr
     status: 'withdrawn' as const,
     withdrawal: { by: actorOf(tx.caller), reason, at: tx.at, txId: tx.txId },
   });
-  await writeOffer(tx.ctx, updated);
+  await licenceOffers.write(tx.ctx, updated);
   return updated;
 }

@@ -14,7 +14,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Tx } from '../../ledger/tx';
 import { canReadGrant } from './royalties';
-import { readGrant, readOffer, readPeriod, readReport, readTermsBytes, readWorkLicences } from './store';
+import { licenceGrants, licenceOffers, readTermsBytes, readWorkLicences, royaltyPeriods, usageReports } from './store';
 import { isOwner, ownersOfWork } from './works';
 import type { AuditedRecord } from '../../model/audit';
 import type { OwnerShare } from '../../model/ip';
@@ -76,7 +76,7 @@ function auditGrantCoversOffer(tx: Tx, offer: LicenceOfferRecord): Promise<boole
  *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
  */
 export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
-  const offer = await readOffer(tx.ctx, offerId);
+  const offer = await licenceOffers.read(tx.ctx, offerId);
   if (offer === undefined || !canReadOffer(tx, offer))
     refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
   if (!isPartyToOffer(tx, offer)) await requireAuditGrant(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer));
@@ -94,7 +94,7 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
  *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
  */
 export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRecord> {
-  const grant = await readGrant(tx.ctx, grantId);
+  const grant = await licenceGrants.read(tx.ctx, grantId);
   const owners = grant === undefined ? [] : await ownersOfWork(tx, grant.workId);
   if (grant === undefined || !canReadGrant(tx, grant, owners)) {
     refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
@@ -105,7 +105,7 @@ export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRec
 
 async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<LicenceGrantRecord> {
   if (grant.fee === undefined) return grant;
-  const record = await readPeriod(tx.ctx, grant.grantId, licenceFeePeriodId);
+  const record = await royaltyPeriods.read(tx.ctx, grant.grantId, licenceFeePeriodId);
   if (record === undefined) return grant;
   return {
     ...grant,
@@ -133,8 +133,8 @@ async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<Licence
  */
 export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodView> {
   await getGrant(tx, grantId);
-  const report = await readReport(tx.ctx, grantId, periodId);
-  const closed = await readPeriod(tx.ctx, grantId, periodId);
+  const report = await usageReports.read(tx.ctx, grantId, periodId);
+  const closed = await royaltyPeriods.read(tx.ctx, grantId, periodId);
   return {
     grantId,
     periodId,

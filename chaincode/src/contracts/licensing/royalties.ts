@@ -17,7 +17,7 @@ import { refuse } from '../../ledger/refusal';
 import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
 import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { answerInstruction } from '../settlement/answers';
-import { readPeriod, readReport, requireGrant, writePeriod, writeReport } from './store';
+import { requireGrant, royaltyPeriods, usageReports } from './store';
 import { isOwner, ownersOfWork } from './works';
 
 function periodLabel(grantId: string, periodId: string): string {
@@ -78,10 +78,10 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
   requireWithinTerm(grant, request.periodId, bounds);
   if (!reached(tx, bounds.start))
     refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} starts at ${bounds.start}`, 'periodId');
-  if ((await readPeriod(tx.ctx, grant.grantId, request.periodId)) !== undefined) {
+  if ((await royaltyPeriods.read(tx.ctx, grant.grantId, request.periodId)) !== undefined) {
     refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} is closed`, 'periodId');
   }
-  const earlier = await readReport(tx.ctx, grant.grantId, request.periodId);
+  const earlier = await usageReports.read(tx.ctx, grant.grantId, request.periodId);
   if (earlier !== undefined) {
     refuse(
       'ALREADY_EXISTS',
@@ -107,7 +107,7 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
     at: tx.at,
     txId: tx.txId,
   };
-  await writeReport(tx.ctx, report);
+  await usageReports.write(tx.ctx, report);
   return report;
 }
 
@@ -175,10 +175,10 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
   requireWithinTerm(grant, periodId, bounds);
   if (!reached(tx, bounds.end))
     refuse('INVALID_STATE', `${periodLabel(grantId, periodId)} ends at ${bounds.end}`, 'periodId');
-  if ((await readPeriod(tx.ctx, grantId, periodId)) !== undefined) {
+  if ((await royaltyPeriods.read(tx.ctx, grantId, periodId)) !== undefined) {
     refuse('INVALID_STATE', `${periodLabel(grantId, periodId)} is already closed`, 'periodId');
   }
-  const report = await readReport(tx.ctx, grantId, periodId);
+  const report = await usageReports.read(tx.ctx, grantId, periodId);
   if (report === undefined) requireReportingWindowOver(tx, grant, periodId, bounds.end);
   const royalty = report === undefined ? 0n : minorUnits(report.royalty);
   const instructions: RoyaltyInstruction[] = [];
@@ -215,7 +215,7 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
     updatedAt: tx.at,
     updatedTxId: tx.txId,
   };
-  await writePeriod(tx.ctx, period);
+  await royaltyPeriods.write(tx.ctx, period);
   return period;
 }
 
@@ -234,11 +234,11 @@ export async function confirmRoyaltyPayout(
   const label = periodLabel(request.grantId, request.periodId);
   requireRole(tx.caller, licensingCommandRoles.confirmRoyaltyPayout, `confirm a royalty payout of ${label}`);
   await requireSettlementOrganisation(tx, `confirm a royalty payout of ${label}`);
-  const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
+  const period = await royaltyPeriods.read(tx.ctx, request.grantId, request.periodId);
   if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
   const { answered, instructions } = answerInstruction(tx, period.instructions, request, label);
   const updated = touched(tx, { ...period, instructions, status: periodStatus(instructions, period.status) });
-  await writePeriod(tx.ctx, updated);
+  await royaltyPeriods.write(tx.ctx, updated);
   return { period: updated, instruction: answered };
 }
 
@@ -265,7 +265,7 @@ export async function reissueRoyaltyPayout(
 ): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; replaces: string }> {
   const label = periodLabel(request.grantId, request.periodId);
   requireRole(tx.caller, licensingCommandRoles.reissueRoyaltyPayout, `reissue a royalty payout of ${label}`);
-  const period = await readPeriod(tx.ctx, request.grantId, request.periodId);
+  const period = await royaltyPeriods.read(tx.ctx, request.grantId, request.periodId);
   if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
   const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const failed = period.instructions[index];
@@ -298,6 +298,6 @@ export async function reissueRoyaltyPayout(
     replacement,
   ];
   const updated = touched(tx, { ...period, instructions });
-  await writePeriod(tx.ctx, updated);
+  await royaltyPeriods.write(tx.ctx, updated);
   return { period: updated, instruction: replacement, replaces: failed.instructionId };
 }

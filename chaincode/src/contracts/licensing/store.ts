@@ -10,12 +10,10 @@ import {
   type LicenceGrantRecord,
   type LicenceOfferRecord,
   type LicenceTerms,
-  type RoyaltyPeriodRecord,
-  type UsageReportRecord,
 } from '../../model/licensing';
 import type { Party } from '../../model/party';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
 import { requireCollectionMember } from '../../ledger/collections';
 
 /*
@@ -45,34 +43,36 @@ const keys = {
 const grantIndexSchema = z.object({ grantId: z.string() });
 const workLicenceSchema = z.object({ kind: z.enum(['offer', 'grant']), id: z.string() });
 
-export function readOffer(ctx: Context, offerId: string): Promise<LicenceOfferRecord | undefined> {
-  return readRecord(ctx, licenceOfferRecordSchema, ctx.stub.createCompositeKey(keys.offer, [offerId]));
-}
+/** Licence offers, by id. */
+export const licenceOffers = recordStore(keys.offer, licenceOfferRecordSchema, (offer) => [offer.offerId]);
+
+/** Licence grants, by id. */
+export const licenceGrants = recordStore(keys.grant, licenceGrantRecordSchema, (grant) => [grant.grantId]);
+
+/** Usage reports, by grant and period. */
+export const usageReports = recordStore(keys.report, usageReportRecordSchema, (report) => [
+  report.grantId,
+  report.periodId,
+]);
+
+/** Closed royalty periods and fee payouts, by grant and period. */
+export const royaltyPeriods = recordStore(keys.period, royaltyPeriodRecordSchema, (period) => [
+  period.grantId,
+  period.periodId,
+]);
 
 /** @throws RefusalError NOT_FOUND when there is no such offer. */
 export async function requireOffer(ctx: Context, offerId: string): Promise<LicenceOfferRecord> {
-  const offer = await readOffer(ctx, offerId);
+  const offer = await licenceOffers.read(ctx, offerId);
   if (offer === undefined) refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
   return offer;
 }
 
-export async function writeOffer(ctx: Context, offer: LicenceOfferRecord): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.offer, [offer.offerId]), offer);
-}
-
-export function readGrant(ctx: Context, grantId: string): Promise<LicenceGrantRecord | undefined> {
-  return readRecord(ctx, licenceGrantRecordSchema, ctx.stub.createCompositeKey(keys.grant, [grantId]));
-}
-
 /** @throws RefusalError NOT_FOUND when there is no such grant. */
 export async function requireGrant(ctx: Context, grantId: string): Promise<LicenceGrantRecord> {
-  const grant = await readGrant(ctx, grantId);
+  const grant = await licenceGrants.read(ctx, grantId);
   if (grant === undefined) refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
   return grant;
-}
-
-export async function writeGrant(ctx: Context, grant: LicenceGrantRecord): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.grant, [grant.grantId]), grant);
 }
 
 export async function readGrantOfLicensee(ctx: Context, offerId: string, licensee: Party): Promise<string | undefined> {
@@ -109,30 +109,14 @@ export async function readWorkLicences(
   const grants: LicenceGrantRecord[] = [];
   for (const { value } of entries) {
     if (value.kind === 'offer') {
-      const offer = await readOffer(ctx, value.id);
+      const offer = await licenceOffers.read(ctx, value.id);
       if (offer !== undefined) offers.push(offer);
     } else {
-      const grant = await readGrant(ctx, value.id);
+      const grant = await licenceGrants.read(ctx, value.id);
       if (grant !== undefined) grants.push(grant);
     }
   }
   return { offers, grants };
-}
-
-export function readReport(ctx: Context, grantId: string, periodId: string): Promise<UsageReportRecord | undefined> {
-  return readRecord(ctx, usageReportRecordSchema, ctx.stub.createCompositeKey(keys.report, [grantId, periodId]));
-}
-
-export async function writeReport(ctx: Context, report: UsageReportRecord): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.report, [report.grantId, report.periodId]), report);
-}
-
-export function readPeriod(ctx: Context, grantId: string, periodId: string): Promise<RoyaltyPeriodRecord | undefined> {
-  return readRecord(ctx, royaltyPeriodRecordSchema, ctx.stub.createCompositeKey(keys.period, [grantId, periodId]));
-}
-
-export async function writePeriod(ctx: Context, period: RoyaltyPeriodRecord): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.period, [period.grantId, period.periodId]), period);
 }
 
 export async function writeTerms(ctx: Context, offerId: string, terms: LicenceTerms): Promise<void> {

@@ -9,13 +9,12 @@ import type { Context } from 'fabric-contract-api';
 import type { AuditedRecord } from '../../model/audit';
 import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 import {
+  accessGrants,
+  accessLog,
   indexGrant,
   readAccessLog,
   readDatasetGrants,
-  readGrant,
   requireProvenanceRecord,
-  writeAccess,
-  writeGrant,
 } from './store';
 
 function describeParty(party: Party): string {
@@ -63,7 +62,7 @@ async function mayOversee(ctx: Context, caller: Caller, dataset: DatasetRecord):
 
 /** @throws RefusalError NOT_FOUND when no grant has that id. */
 async function requireGrant(ctx: Context, grantId: string): Promise<AccessGrantRecord> {
-  const grant = await readGrant(ctx, grantId);
+  const grant = await accessGrants.read(ctx, grantId);
   if (grant === undefined) refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
   return grant;
 }
@@ -95,7 +94,7 @@ export async function grantAccess(
   if (isParty(tx.caller, request.grantee)) {
     refuse('VALIDATION_FAILED', 'grantee: the controller needs no grant to its own dataset', 'grantee');
   }
-  if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
+  if ((await accessGrants.read(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('access grant', request.grantId, 'grantId');
   const grant: AccessGrantRecord = {
     grantId: request.grantId,
@@ -109,7 +108,7 @@ export async function grantAccess(
     grantedAt: tx.at,
     txId: tx.txId,
   };
-  await writeGrant(tx.ctx, grant);
+  await accessGrants.write(tx.ctx, grant);
   await indexGrant(tx.ctx, grant);
   return grant;
 }
@@ -133,7 +132,7 @@ export async function revokeAccess(tx: Tx, request: { grantId: string; reason: s
     status: 'revoked',
     revocation: { at: tx.at, txId: tx.txId, by: actorOf(tx.caller), reason: request.reason },
   };
-  await writeGrant(tx.ctx, revoked);
+  await accessGrants.write(tx.ctx, revoked);
   return revoked;
 }
 
@@ -180,7 +179,7 @@ export async function recordAccess(
     ...(request.note === undefined ? {} : { note: request.note }),
     at: tx.at,
   };
-  await writeAccess(tx.ctx, entry);
+  await accessLog.write(tx.ctx, entry);
   return entry;
 }
 
@@ -236,7 +235,7 @@ export async function listAccessLog(
     );
   }
   if (request.grantId !== undefined) {
-    const grant = await readGrant(ctx, request.grantId);
+    const grant = await accessGrants.read(ctx, request.grantId);
     if (grant?.datasetId !== dataset.recordId) {
       refuse('NOT_FOUND', `dataset ${dataset.recordId} has no access grant ${request.grantId}`, 'grantId');
     }

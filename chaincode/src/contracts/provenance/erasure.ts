@@ -22,7 +22,7 @@ import { actorOf, type Tx } from '../../ledger/tx';
 import { requireVisible } from '../agreement/access';
 import { requireAgreement, termsKey } from '../agreement/store';
 import { requireController, requireDataset } from './access';
-import { readReceipt, subjectDataKey, writeProvenanceRecord, writeReceipt } from './store';
+import { erasureReceipts, provenanceRecords, subjectDataKey } from './store';
 import { requireCollectionMember } from '../../ledger/collections';
 
 /** The private data a target names: its collection, key, and the hash the channel ledger keeps of it. */
@@ -108,7 +108,7 @@ export async function requestErasure(
       `${describeTarget(request.target)} were already erased at ${earlier.at} (receipt ${earlier.receiptId})`,
     );
   }
-  if ((await readReceipt(tx.ctx, request.receiptId)) !== undefined) {
+  if ((await erasureReceipts.read(tx.ctx, request.receiptId)) !== undefined) {
     refuseIdTaken('erasure receipt', request.receiptId, 'receiptId');
   }
   const { objectType, attributes } = tx.ctx.stub.splitCompositeKey(data.key);
@@ -130,12 +130,12 @@ export async function requestErasure(
     txId: tx.txId,
   });
   if (data.dataset !== undefined) {
-    await writeProvenanceRecord(tx.ctx, {
+    await provenanceRecords.write(tx.ctx, {
       ...data.dataset,
       subjectData: { status: 'erased', sha256: data.sha256, receiptId: receipt.receiptId, erasedAt: tx.at },
     });
   }
-  await writeReceipt(tx.ctx, receipt);
+  await erasureReceipts.write(tx.ctx, receipt);
   return receipt;
 }
 
@@ -178,7 +178,7 @@ function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Party[]):
  *   answer); NO_AUDIT_GRANT when an auditor's audit grants do not cover the receipt.
  */
 export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
-  const receipt = await readReceipt(ctx, receiptId);
+  const receipt = await erasureReceipts.read(ctx, receiptId);
   if (receipt === undefined || !(await mayReadReceipt(ctx, caller, receipt))) {
     refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
   }

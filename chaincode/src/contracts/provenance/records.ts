@@ -14,13 +14,12 @@ import { requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
 import {
+  provenanceRecords,
   readHashOwner,
-  readProvenanceRecord,
   requireProvenanceRecord,
   subjectDataKey,
   writeChildEdge,
   writeHashOwner,
-  writeProvenanceRecord,
 } from './store';
 import { requireCollectionMember } from '../../ledger/collections';
 
@@ -37,7 +36,7 @@ function controllerOf(tx: Tx, action: string): Party {
  * @throws RefusalError ALREADY_EXISTS naming `recordId` or `contentSha256`.
  */
 async function requireNew(tx: Tx, recordId: string, contentSha256: string): Promise<void> {
-  if ((await readProvenanceRecord(tx.ctx, recordId)) !== undefined) {
+  if ((await provenanceRecords.read(tx.ctx, recordId)) !== undefined) {
     refuse('ALREADY_EXISTS', `provenance record ${recordId} already exists; choose another id`, 'recordId');
   }
   const earlierId = await readHashOwner(tx.ctx, contentSha256);
@@ -73,6 +72,34 @@ async function indexDerivation(tx: Tx, childId: string, derivation: Derivation |
   }
 }
 
+/** What every record takes from its registration request and transaction. */
+function registration(
+  tx: Tx,
+  request: Pick<ProvenanceRecord, 'recordId' | 'contentSha256' | 'title' | 'licence' | 'derivedFrom'>,
+  controller: Party,
+): Pick<
+  ProvenanceRecord,
+  'recordId' | 'contentSha256' | 'title' | 'licence' | 'controller' | 'derivedFrom' | 'registeredAt' | 'txId'
+> {
+  return {
+    recordId: request.recordId,
+    contentSha256: request.contentSha256,
+    title: request.title,
+    licence: request.licence,
+    controller,
+    ...(request.derivedFrom === undefined ? {} : { derivedFrom: request.derivedFrom }),
+    registeredAt: tx.at,
+    txId: tx.txId,
+  };
+}
+
+/** Writes a new record, claims its content hash for it and indexes it under its parents. */
+async function storeNewRecord(tx: Tx, record: ProvenanceRecord): Promise<void> {
+  await provenanceRecords.write(tx.ctx, record);
+  await writeHashOwner(tx.ctx, record.contentSha256, record.recordId);
+  await indexDerivation(tx, record.recordId, record.derivedFrom);
+}
+
 /**
  * Registers a dataset with the caller as its controller, and its subject data, when
  * given, in the `datasetSubjectData` collection (only the hash reaches the channel).
@@ -103,14 +130,7 @@ export async function registerDataset(
   await requireParents(tx, request.derivedFrom?.parents ?? [], 'derivedFrom.parents');
   const record: DatasetRecord = {
     kind: 'dataset',
-    recordId: request.recordId,
-    contentSha256: request.contentSha256,
-    title: request.title,
-    licence: request.licence,
-    controller,
-    ...(request.derivedFrom === undefined ? {} : { derivedFrom: request.derivedFrom }),
-    registeredAt: tx.at,
-    txId: tx.txId,
+    ...registration(tx, request, controller),
     source: request.source,
     legalBasis: request.legalBasis,
     piiClass: request.piiClass,
@@ -119,9 +139,7 @@ export async function registerDataset(
       ? {}
       : { subjectData: { status: 'held' as const, sha256: datasetSubjectDataSha256(subjectData) } }),
   };
-  await writeProvenanceRecord(tx.ctx, record);
-  await writeHashOwner(tx.ctx, record.contentSha256, record.recordId);
-  await indexDerivation(tx, record.recordId, record.derivedFrom);
+  await storeNewRecord(tx, record);
   if (subjectData !== undefined) {
     requireCollectionMember(
       tx.ctx,
@@ -163,20 +181,11 @@ export async function registerModel(
   await requireParents(tx, request.derivedFrom?.parents ?? [], 'derivedFrom.parents');
   const record: ModelRecord = {
     kind: 'model',
-    recordId: request.recordId,
-    contentSha256: request.contentSha256,
-    title: request.title,
-    licence: request.licence,
-    controller,
-    ...(request.derivedFrom === undefined ? {} : { derivedFrom: request.derivedFrom }),
-    registeredAt: tx.at,
-    txId: tx.txId,
+    ...registration(tx, request, controller),
     trainedOn: request.trainedOn,
     trainingCodeSha256: request.trainingCodeSha256,
   };
-  await writeProvenanceRecord(tx.ctx, record);
-  await writeHashOwner(tx.ctx, record.contentSha256, record.recordId);
-  await indexDerivation(tx, record.recordId, record.derivedFrom);
+  await storeNewRecord(tx, record);
   for (const datasetId of record.trainedOn) {
     if (record.derivedFrom?.parents.includes(datasetId)) continue;
     await writeChildEdge(tx.ctx, datasetId, record.recordId, { relation: 'trainedOn' });

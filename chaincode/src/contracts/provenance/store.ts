@@ -8,11 +8,10 @@ import {
   transformationSchema,
   type AccessGrantRecord,
   type AccessLogEntry,
-  type ErasureReceipt,
   type ProvenanceRecord,
 } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
 
 /*
  * Key layout. Records, grants and receipts are written once and changed only by
@@ -37,16 +36,24 @@ const accessObjectType = 'datasetAccess';
 const receiptObjectType = 'erasureReceipt';
 export const subjectDataObjectType = 'subjectData';
 
-export function recordKey(ctx: Context, recordId: string): string {
-  return ctx.stub.createCompositeKey(recordObjectType, [recordId]);
-}
+/** Dataset and model records, by id. */
+export const provenanceRecords = recordStore(recordObjectType, provenanceRecordSchema, (record) => [record.recordId]);
+
+/** Access grants, by id. */
+export const accessGrants = recordStore(grantObjectType, accessGrantRecordSchema, (grant) => [grant.grantId]);
+
+/** Uses of a dataset's grants, by dataset, grant and access id (the transaction id). */
+export const accessLog = recordStore(accessObjectType, accessLogEntrySchema, (entry) => [
+  entry.datasetId,
+  entry.grantId,
+  entry.accessId,
+]);
+
+/** GDPR erasure receipts, by id. */
+export const erasureReceipts = recordStore(receiptObjectType, erasureReceiptSchema, (receipt) => [receipt.receiptId]);
 
 export function subjectDataKey(ctx: Context, datasetId: string): string {
   return ctx.stub.createCompositeKey(subjectDataObjectType, [datasetId]);
-}
-
-export function readProvenanceRecord(ctx: Context, recordId: string): Promise<ProvenanceRecord | undefined> {
-  return readRecord(ctx, provenanceRecordSchema, recordKey(ctx, recordId));
 }
 
 /** @throws RefusalError NOT_FOUND naming `field` when no record has that id. */
@@ -55,13 +62,9 @@ export async function requireProvenanceRecord(
   recordId: string,
   field = 'recordId',
 ): Promise<ProvenanceRecord> {
-  const record = await readProvenanceRecord(ctx, recordId);
+  const record = await provenanceRecords.read(ctx, recordId);
   if (record === undefined) refuse('NOT_FOUND', `provenance record ${recordId} does not exist`, field);
   return record;
-}
-
-export async function writeProvenanceRecord(ctx: Context, record: ProvenanceRecord): Promise<void> {
-  await writeRecord(ctx, recordKey(ctx, record.recordId), record);
 }
 
 const hashEntrySchema = z.object({ recordId: z.string() });
@@ -95,14 +98,6 @@ export async function readChildren(ctx: Context, parentId: string): Promise<{ ch
   }));
 }
 
-export function readGrant(ctx: Context, grantId: string): Promise<AccessGrantRecord | undefined> {
-  return readRecord(ctx, accessGrantRecordSchema, ctx.stub.createCompositeKey(grantObjectType, [grantId]));
-}
-
-export async function writeGrant(ctx: Context, grant: AccessGrantRecord): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(grantObjectType, [grant.grantId]), grant);
-}
-
 const grantIndexSchema = z.object({ grantId: z.string() });
 
 export async function indexGrant(ctx: Context, grant: AccessGrantRecord): Promise<void> {
@@ -115,30 +110,13 @@ export async function readDatasetGrants(ctx: Context, datasetId: string): Promis
   const entries = await readByPartialKey(ctx, grantIndexSchema, datasetGrantObjectType, [datasetId]);
   const grants: AccessGrantRecord[] = [];
   for (const { value } of entries) {
-    const grant = await readGrant(ctx, value.grantId);
+    const grant = await accessGrants.read(ctx, value.grantId);
     if (grant !== undefined) grants.push(grant);
   }
   return grants;
 }
 
-export async function writeAccess(ctx: Context, entry: AccessLogEntry): Promise<void> {
-  await writeRecord(
-    ctx,
-    ctx.stub.createCompositeKey(accessObjectType, [entry.datasetId, entry.grantId, entry.accessId]),
-    entry,
-  );
-}
-
 /** Uses of a dataset's grants (of one grant when given), in key order. */
-export async function readAccessLog(ctx: Context, datasetId: string, grantId?: string): Promise<AccessLogEntry[]> {
-  const prefix = grantId === undefined ? [datasetId] : [datasetId, grantId];
-  return (await readByPartialKey(ctx, accessLogEntrySchema, accessObjectType, prefix)).map(({ value }) => value);
-}
-
-export function readReceipt(ctx: Context, receiptId: string): Promise<ErasureReceipt | undefined> {
-  return readRecord(ctx, erasureReceiptSchema, ctx.stub.createCompositeKey(receiptObjectType, [receiptId]));
-}
-
-export async function writeReceipt(ctx: Context, receipt: ErasureReceipt): Promise<void> {
-  await writeRecord(ctx, ctx.stub.createCompositeKey(receiptObjectType, [receipt.receiptId]), receipt);
+export function readAccessLog(ctx: Context, datasetId: string, grantId?: string): Promise<AccessLogEntry[]> {
+  return grantId === undefined ? accessLog.list(ctx, datasetId) : accessLog.list(ctx, datasetId, grantId);
 }
