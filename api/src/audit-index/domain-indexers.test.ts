@@ -9,6 +9,7 @@ import {
   type Role,
 } from '@gigledger/chaincode/model';
 import type { BlockContents } from '@gigledger/gateway';
+import { kindsOf } from '../audit/read-recorder.js';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { storageBackends } from '../test-support/storage-backends.js';
@@ -822,5 +823,29 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
     await expect(indexer.index(broken)).rejects.toThrow('access grant AG-9 written before its dataset DS-unknown');
     expect(await indexer.height()).toBe(2n);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('reads of the new listings in the read log', () => {
+  it.each([
+    ['indexedProposals', 'governance'],
+    ['indexedWorks', 'ip'],
+    ['indexedOwnershipChanges', 'ip'],
+    ['indexedLicenceOffers', 'licensing'],
+    ['indexedLicences', 'licensing'],
+    ['indexedRoyaltyPeriods', 'licensing'],
+    ['indexedProvenanceRecords', 'provenance'],
+    ['indexedLineageEdges', 'provenance'],
+    ['indexedDatasetAccessGrants', 'provenance'],
+    ['indexedDatasetAccessLog', 'provenance'],
+    ['indexedErasureReceipts', 'provenance'],
+    ['proposals', 'governance'],
+    ['works', 'ip'],
+    ['licences', 'licensing'],
+    ['royalty-periods', 'licensing'],
+    ['provenance-records', 'provenance'],
+    ['dataset-access-grants', 'provenance'],
+  ])('%s (a GraphQL root field or a REST path segment after /v1/index) is logged as a %s read', (name, kind) => {
+    expect(kindsOf(['index', name])).toEqual([kind]);
   });
 });
