@@ -331,9 +331,11 @@ export function indexVisibility(
     case 'royaltyPeriods': {
       const table = kind === 'licences' ? 'ix_licences' : 'ix_royalty_periods';
       const owners = workOwners(table);
+      // `work_id in (…)` rather than a correlated `exists`: each arm of the OR is then an
+      // index look-up (licensee, work), not a scan of every licence.
       const party = anyOf([
         namedAs(principal, `${table}.licensee_msp`, `${table}.licensee_user`),
-        namedIn(principal, 'ix_work_owners', 'owner_msp', 'owner_user', owners),
+        sql<SqlBool>`${sql.ref(`${table}.work_id`)} in (select work_id from ix_work_owners where ${namedAs(principal, 'owner_msp', 'owner_user')})`,
       ]);
       return partyOrReader(principal, licensingReaderRoles, party, auditScope, 'licensing', (grants) =>
         coveredByGrantOf(
