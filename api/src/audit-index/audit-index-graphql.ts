@@ -13,17 +13,40 @@ import {
   agreementNode,
   blockNode,
   credentialNode,
+  datasetAccessGrantNode,
+  datasetAccessNode,
+  erasureReceiptNode,
   keyAccessNode,
+  licenceNode,
+  licenceOfferNode,
+  lineageEdgeNode,
   milestoneNode,
+  ownershipChangeNode,
   payoutNode,
+  proposalNode,
+  proposalVoteNode,
+  provenanceRecordNode,
   reputationNode,
+  royaltyPeriodNode,
   transactionNode,
+  workNode,
 } from './index-nodes.js';
 import {
   agreementFilterSchema,
   blockFilterSchema,
   credentialFilterSchema,
+  datasetAccessGrantFilterSchema,
+  datasetAccessLogFilterSchema,
+  erasureReceiptFilterSchema,
   IndexQueries,
+  licenceFilterSchema,
+  licenceOfferFilterSchema,
+  lineageFilterSchema,
+  ownershipChangeFilterSchema,
+  proposalFilterSchema,
+  provenanceRecordFilterSchema,
+  royaltyPeriodFilterSchema,
+  workFilterSchema,
   milestoneFilterSchema,
   orderedRanges,
   pageSchema,
@@ -63,9 +86,11 @@ const connectionTypes = (name: string) => /* GraphQL */ `
 `;
 
 /**
- * The audit index over GraphQL: agreements, milestones, payouts, credentials and
- * reputation records across the ledger for auditors and HR systems, and the block
- * explorer. Every listing is a Relay connection with a total and the indexed height; what
+ * The audit index over GraphQL: agreements, milestones, payouts, credentials,
+ * reputation records, governance proposals, works and ownership changes, licence
+ * offers, licences and royalty periods, dataset and model records with their lineage,
+ * dataset access grants and uses, and erasure receipts across the ledger for auditors
+ * and HR systems, and the block explorer. Every listing is a Relay connection with a total and the indexed height; what
  * each caller sees is decided by `indexVisibility` alone.
  */
 export function auditIndexSchema(deps: {
@@ -242,7 +267,378 @@ export function auditIndexSchema(deps: {
         "Blocks in the index; the index lags the ledger by the difference."
         indexedHeight: String!
       }
-      ${['IndexedAgreement', 'IndexedMilestone', 'IndexedPayout', 'IndexedCredential', 'IndexedReputationRecord', 'IndexedTransaction', 'IndexedBlock'].map(connectionTypes).join('\n')}
+      "Who acted, as the ledger records it: an organisation, and the person when known."
+      type IndexActor {
+        mspId: String!
+        userId: String
+      }
+      type IndexOwnerShare {
+        party: IndexParty!
+        "Basis points of the whole (10000 = 100 %)."
+        shareBps: Int!
+      }
+      type IndexedProposal {
+        proposalId: ID!
+        title: String!
+        "Stored status: open, vetoed or executed (the phase follows from time and votes)."
+        status: String!
+        proposer: IndexActor!
+        "The types of its actions, e.g. registerIssuer, setParameter."
+        actionTypes: [String!]!
+        proposedAt: String!
+        votingEndsAt: String!
+        executableAt: String!
+        expiresAt: String!
+        txId: String!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        "One vote per organisation of its electorate that voted, the latest of each."
+        votes: [IndexedProposalVote!]!
+        record: JSON!
+      }
+      type IndexedProposalVote {
+        proposalId: ID!
+        mspId: String!
+        "yes, no or abstain"
+        choice: String!
+        voterUserId: String
+        at: String!
+        txId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedWork {
+        workId: ID!
+        kind: String!
+        contentHash: String!
+        title: String!
+        registrant: IndexActor!
+        "Owners now, with their shares."
+        owners: [IndexOwnerShare!]!
+        "The priority date: the registering transaction's time."
+        registeredAt: String!
+        registrationTxId: String!
+        ownershipVersion: Int!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedOwnershipChange {
+        workId: ID!
+        changeId: ID!
+        proposer: IndexParty!
+        "The owners it was proposed to: each must approve."
+        currentOwners: [IndexOwnerShare!]!
+        proposedOwners: [IndexOwnerShare!]!
+        "open, applied, declined or withdrawn"
+        status: String!
+        proposedAt: String!
+        txId: String!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedLicenceOffer {
+        offerId: ID!
+        workId: ID!
+        "Null for an offer any eligible party may accept."
+        licensee: IndexParty
+        "The work's owners when it was offered: each must consent."
+        owners: [IndexOwnerShare!]!
+        scope: String!
+        exclusive: Boolean!
+        termStart: String!
+        termEnd: String!
+        royaltyBps: Int
+        "Integer minor units per reported unit, as a decimal string."
+        perUnitAmount: String
+        "The one-off fee, integer minor units as a decimal string."
+        feeAmount: String
+        currency: String!
+        status: String!
+        offeredAt: String!
+        txId: String!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        "The offer as the ledger holds it; the terms document only as its hash."
+        record: JSON!
+      }
+      type IndexedLicence {
+        grantId: ID!
+        offerId: ID!
+        workId: ID!
+        licensee: IndexParty!
+        scope: String!
+        exclusive: Boolean!
+        termStart: String!
+        expiresAt: String!
+        royaltyBps: Int
+        perUnitAmount: String
+        "The one-off fee, integer minor units as a decimal string."
+        feeAmount: String
+        currency: String!
+        "active or revoked"
+        status: String!
+        acceptedAt: String!
+        txId: String!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedRoyaltyPeriod {
+        grantId: ID!
+        "A calendar month YYYY-MM, or fee for the licence's one-off fee."
+        periodId: String!
+        workId: ID!
+        licensee: IndexParty!
+        "What the period owes, integer minor units as a decimal string."
+        royalty: String!
+        currency: String!
+        reported: Boolean!
+        "settling, paid or nothing-due"
+        status: String!
+        closedAt: String!
+        txId: String!
+        updatedAt: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        "The period as the ledger holds it, with its payout instructions."
+        record: JSON!
+      }
+      type IndexedProvenanceRecord {
+        recordId: ID!
+        "dataset or model"
+        kind: String!
+        title: String!
+        contentSha256: String!
+        controller: IndexParty!
+        legalBasis: String
+        piiClass: String
+        "held or erased, for a dataset registered with subject data (which never reaches the ledger)."
+        subjectDataStatus: String
+        registeredAt: String!
+        txId: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      "A lineage edge, from parent to child."
+      type IndexedLineageEdge {
+        parentId: ID!
+        childId: ID!
+        "derivedFrom or trainedOn"
+        relation: String!
+        txId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedDatasetAccessGrant {
+        grantId: ID!
+        datasetId: ID!
+        controller: IndexParty!
+        grantee: IndexParty!
+        purpose: String!
+        scopes: [String!]!
+        expiresAt: String!
+        "active or revoked"
+        status: String!
+        grantedAt: String!
+        txId: String!
+        updatedTxId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      "One logged use of a dataset access grant."
+      type IndexedDatasetAccess {
+        "The id of the transaction that logged the use."
+        accessId: ID!
+        grantId: ID!
+        datasetId: ID!
+        controller: IndexParty!
+        accessor: IndexParty!
+        scope: String!
+        at: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      type IndexedErasureReceipt {
+        receiptId: ID!
+        "agreementTerms or datasetSubjectData"
+        targetKind: String!
+        "The agreement's or the dataset's id."
+        targetId: String!
+        requester: IndexActor!
+        dataSubject: IndexParty!
+        "The data's controllers: the dataset's controller, or the agreement's client and freelancer."
+        controllers: [IndexParty!]!
+        at: String!
+        txId: String!
+        updatedBlock: String!
+        record: JSON!
+      }
+      ${['IndexedAgreement', 'IndexedMilestone', 'IndexedPayout', 'IndexedCredential', 'IndexedReputationRecord', 'IndexedTransaction', 'IndexedBlock', 'IndexedProposal', 'IndexedWork', 'IndexedOwnershipChange', 'IndexedLicenceOffer', 'IndexedLicence', 'IndexedRoyaltyPeriod', 'IndexedProvenanceRecord', 'IndexedLineageEdge', 'IndexedDatasetAccessGrant', 'IndexedDatasetAccess', 'IndexedErasureReceipt'].map(connectionTypes).join('\n')}
+
+      enum ProposalIndexSort {
+        PROPOSED_AT
+        UPDATED_AT
+        PROPOSAL_ID
+      }
+      enum WorkIndexSort {
+        REGISTERED_AT
+        UPDATED_AT
+        WORK_ID
+      }
+      "FEE lists only the licences that charge a fee."
+      enum LicenceIndexSort {
+        ACCEPTED_AT
+        FEE
+      }
+      "FEE lists only the offers that charge a fee."
+      enum LicenceOfferIndexSort {
+        OFFERED_AT
+        FEE
+      }
+      enum RoyaltyPeriodIndexSort {
+        CLOSED_AT
+        AMOUNT
+      }
+      enum ProvenanceRecordIndexSort {
+        REGISTERED_AT
+        RECORD_ID
+      }
+      input ProposalIndexFilter {
+        "open, vetoed or executed"
+        status: String
+        "The proposer's organisation (MSP id)."
+        org: String
+        "Proposals with an action of this type, e.g. registerIssuer."
+        actionType: String
+        "Proposed at or after (ISO 8601)."
+        from: String
+        "Proposed before (ISO 8601)."
+        to: String
+      }
+      input WorkIndexFilter {
+        "Works this person owns a share of now."
+        owner: PartyInput
+        "Works with an owner in this organisation now."
+        org: String
+        kind: String
+        contentHash: String
+        "Registration time range."
+        from: String
+        to: String
+      }
+      input OwnershipChangeIndexFilter {
+        workId: ID
+        "Changes proposed to, or proposing, an owner in this organisation."
+        org: String
+        status: String
+        "Proposal time range."
+        from: String
+        to: String
+      }
+      input LicenceOfferIndexFilter {
+        workId: ID
+        "Offers of works with an owner (as the offer recorded them) in this organisation."
+        licensorOrg: String
+        licenseeOrg: String
+        status: String
+        currency: String
+        "The fee, minor units, inclusive, as a decimal string."
+        minAmount: String
+        maxAmount: String
+        "Offer time range."
+        from: String
+        to: String
+      }
+      input LicenceIndexFilter {
+        workId: ID
+        licensee: PartyInput
+        "Licences of works with an owner in this organisation now."
+        licensorOrg: String
+        licenseeOrg: String
+        "active or revoked"
+        status: String
+        currency: String
+        "The fee, minor units, inclusive, as a decimal string."
+        minAmount: String
+        maxAmount: String
+        "Acceptance time range."
+        from: String
+        to: String
+      }
+      input RoyaltyPeriodIndexFilter {
+        "The licence's grant id."
+        grantId: ID
+        workId: ID
+        licensorOrg: String
+        licenseeOrg: String
+        "settling, paid or nothing-due"
+        status: String
+        currency: String
+        "The royalty owed, minor units, inclusive, as a decimal string."
+        minAmount: String
+        maxAmount: String
+        "Closing time range."
+        from: String
+        to: String
+      }
+      input ProvenanceRecordIndexFilter {
+        "dataset or model"
+        kind: String
+        controller: PartyInput
+        "The controller's organisation."
+        org: String
+        piiClass: String
+        legalBasis: String
+        contentSha256: String
+        "Registration time range."
+        from: String
+        to: String
+      }
+      input LineageIndexFilter {
+        parentId: ID
+        childId: ID
+        "derivedFrom or trainedOn"
+        relation: String
+      }
+      input DatasetAccessGrantIndexFilter {
+        datasetId: ID
+        grantee: PartyInput
+        "Grants whose dataset's controller or grantee is in this organisation."
+        org: String
+        status: String
+        "Grant time range."
+        from: String
+        to: String
+      }
+      input DatasetAccessIndexFilter {
+        datasetId: ID
+        grantId: ID
+        accessor: PartyInput
+        "Uses whose dataset's controller or accessor is in this organisation."
+        org: String
+        scope: String
+        "Access time range."
+        from: String
+        to: String
+      }
+      input ErasureReceiptIndexFilter {
+        "agreementTerms or datasetSubjectData"
+        targetKind: String
+        targetId: ID
+        "Receipts concerning this organisation as requester, data subject or controller."
+        org: String
+        "Erasure time range."
+        from: String
+        to: String
+      }
 
       enum AgreementIndexSort {
         CREATED_AT
@@ -388,6 +784,89 @@ export function auditIndexSchema(deps: {
           first: Int
           after: String
         ): IndexedBlockConnection!
+        "Governance proposals with their votes; every member reads them."
+        indexedProposals(
+          filter: ProposalIndexFilter
+          sort: ProposalIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedProposalConnection!
+        "Registered works with their owners now; every member reads them."
+        indexedWorks(
+          filter: WorkIndexFilter
+          sort: WorkIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedWorkConnection!
+        "Ownership changes of works: the owners they concern, and auditors under a grant naming ip."
+        indexedOwnershipChanges(
+          filter: OwnershipChangeIndexFilter
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedOwnershipChangeConnection!
+        "Licence offers: their owners and licensee, offers open to anyone, and the licensing reader roles (auditors under a grant naming licensing)."
+        indexedLicenceOffers(
+          filter: LicenceOfferIndexFilter
+          sort: LicenceOfferIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedLicenceOfferConnection!
+        "Licences granted: their licensee, the work's owners, and the licensing reader roles (auditors under a grant naming licensing)."
+        indexedLicences(
+          filter: LicenceIndexFilter
+          sort: LicenceIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedLicenceConnection!
+        "Closed royalty periods and licence fees with their payouts, read as their licence."
+        indexedRoyaltyPeriods(
+          filter: RoyaltyPeriodIndexFilter
+          sort: RoyaltyPeriodIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedRoyaltyPeriodConnection!
+        "Dataset and model records; every member reads them."
+        indexedProvenanceRecords(
+          filter: ProvenanceRecordIndexFilter
+          sort: ProvenanceRecordIndexSort
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedProvenanceRecordConnection!
+        "Lineage edges between dataset and model records; every member reads them."
+        indexedLineageEdges(
+          filter: LineageIndexFilter
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedLineageEdgeConnection!
+        "Dataset access grants: the dataset's controller, the grantee, and auditors under a grant naming provenance."
+        indexedDatasetAccessGrants(
+          filter: DatasetAccessGrantIndexFilter
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedDatasetAccessGrantConnection!
+        "Logged uses of dataset access grants: the dataset's controller, and auditors under a grant naming provenance."
+        indexedDatasetAccessLog(
+          filter: DatasetAccessIndexFilter
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedDatasetAccessConnection!
+        "Erasure receipts: the requester, the data subject, the data's controllers, and auditors under a grant naming provenance."
+        indexedErasureReceipts(
+          filter: ErasureReceiptIndexFilter
+          direction: IndexSortDirection
+          first: Int
+          after: String
+        ): IndexedErasureReceiptConnection!
         "Block explorer: one transaction (the valid one when an id was submitted twice)."
         indexedTransaction(transactionId: ID!): IndexedTransaction!
         "Block explorer: the channel's height beside the index's."
@@ -431,6 +910,61 @@ export function auditIndexSchema(deps: {
           (context, filter, page) => queries.blocks(context.principal, filter, page),
           blockNode,
         ),
+        indexedProposals: list(
+          proposalFilterSchema,
+          (context, filter, page) => queries.proposals(context.principal, filter, page),
+          proposalNode,
+        ),
+        indexedWorks: list(
+          workFilterSchema,
+          (context, filter, page) => queries.works(context.principal, filter, page),
+          workNode,
+        ),
+        indexedOwnershipChanges: list(
+          ownershipChangeFilterSchema,
+          (context, filter, page) => queries.ownershipChanges(context.principal, filter, page),
+          ownershipChangeNode,
+        ),
+        indexedLicenceOffers: list(
+          licenceOfferFilterSchema,
+          (context, filter, page) => queries.licenceOffers(context.principal, filter, page),
+          licenceOfferNode,
+        ),
+        indexedLicences: list(
+          licenceFilterSchema,
+          (context, filter, page) => queries.licences(context.principal, filter, page),
+          licenceNode,
+        ),
+        indexedRoyaltyPeriods: list(
+          royaltyPeriodFilterSchema,
+          (context, filter, page) => queries.royaltyPeriods(context.principal, filter, page),
+          royaltyPeriodNode,
+        ),
+        indexedProvenanceRecords: list(
+          provenanceRecordFilterSchema,
+          (context, filter, page) => queries.provenanceRecords(context.principal, filter, page),
+          provenanceRecordNode,
+        ),
+        indexedLineageEdges: list(
+          lineageFilterSchema,
+          (context, filter, page) => queries.lineage(context.principal, filter, page),
+          lineageEdgeNode,
+        ),
+        indexedDatasetAccessGrants: list(
+          datasetAccessGrantFilterSchema,
+          (context, filter, page) => queries.datasetAccessGrants(context.principal, filter, page),
+          datasetAccessGrantNode,
+        ),
+        indexedDatasetAccessLog: list(
+          datasetAccessLogFilterSchema,
+          (context, filter, page) => queries.datasetAccessLog(context.principal, filter, page),
+          datasetAccessNode,
+        ),
+        indexedErasureReceipts: list(
+          erasureReceiptFilterSchema,
+          (context, filter, page) => queries.erasureReceipts(context.principal, filter, page),
+          erasureReceiptNode,
+        ),
         indexedTransaction: (_parent: unknown, args: { transactionId: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const transactionId = parseInput(transactionIdSchema, args.transactionId, 'transactionId');
@@ -454,6 +988,12 @@ export function auditIndexSchema(deps: {
             (await queries.transactionKeys(context.principal, Number(parent.blockNumber), parent.position)).map(
               keyAccessNode,
             ),
+          ),
+      },
+      IndexedProposal: {
+        votes: (parent: { proposalId: string }, _args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () =>
+            (await queries.proposalVotes(context.principal, parent.proposalId)).map(proposalVoteNode),
           ),
       },
       IndexedBlock: {

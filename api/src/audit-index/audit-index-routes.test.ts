@@ -24,6 +24,14 @@ describe('index listings refuse ranges given the wrong way round', () => {
     // A malformed bound is named for itself, and the range check does not trip over it.
     ['/v1/index/payouts?minAmount=(0|1)&maxAmount=(0|1)', 'query.minAmount'],
     ['/v1/index/payouts?from=yesterday&to=2026-01-01T00:00:00Z', 'query.from'],
+    ['/v1/index/licences?minAmount=5000&maxAmount=100', 'query.maxAmount'],
+    ['/v1/index/royalty-periods?minAmount=5000&maxAmount=100', 'query.maxAmount'],
+    ['/v1/index/proposals?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    ['/v1/index/works?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    ['/v1/index/provenance-records?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    ['/v1/index/dataset-access-grants?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
+    // A person is named by both halves or not at all.
+    ['/v1/index/works?ownerMspId=TalentOrgMSP', 'query.ownerUserId'],
   ])('GET %s → 422 naming %s', async (path, field) => {
     const auditor = await server().person(
       `range-auditor-${field.replace(/\W/g, '-')}-${String(path.length)}`,
@@ -43,5 +51,32 @@ describe('index listings refuse ranges given the wrong way round', () => {
     });
     const errors = (answer.body as { errors?: { extensions?: { code?: string; field?: string } }[] }).errors;
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'filter.maxAmount' });
+    const licences = await server().request('POST', '/graphql', {
+      token: auditor.token,
+      body: { query: '{ indexedRoyaltyPeriods(filter: { minAmount: "900", maxAmount: "10" }) { totalCount } }' },
+    });
+    const licenceErrors = (licences.body as { errors?: { extensions?: { code?: string; field?: string } }[] }).errors;
+    expect(licenceErrors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'filter.maxAmount' });
+  });
+
+  it('answers an empty index with the indexed height for every new listing, and 403 to a role without the scope', async () => {
+    const auditor = await server().person('empty-auditor', 'AuditOrg', 'auditor');
+    for (const path of [
+      '/v1/index/proposals',
+      '/v1/index/works',
+      '/v1/index/licences',
+      '/v1/index/royalty-periods',
+      '/v1/index/provenance-records',
+      '/v1/index/dataset-access-grants',
+    ]) {
+      const answer = await server().request('GET', path, { token: auditor.token });
+      const body = answer.body as { totalCount: number; items: unknown[]; indexedHeight: string };
+      expect([path, answer.status, body.totalCount, body.items]).toEqual([path, 200, 0, []]);
+      expect(body.indexedHeight).toMatch(/^[0-9]+$/);
+    }
+    // HR reads works and datasets, not licences (no licensing:read).
+    const hr = await server().person('index-hr', 'ClientOrg', 'hr');
+    expect((await server().request('GET', '/v1/index/works', { token: hr.token })).status).toBe(200);
+    expect((await server().request('GET', '/v1/index/licences', { token: hr.token })).status).toBe(403);
   });
 });

@@ -12,6 +12,18 @@ import {
   agreementNode,
   blockNode,
   credentialNode,
+  datasetAccessGrantNode,
+  indexedDatasetAccessGrantSchema,
+  indexedLicenceSchema,
+  indexedProposalSchema,
+  indexedProvenanceRecordSchema,
+  indexedRoyaltyPeriodSchema,
+  indexedWorkSchema,
+  licenceNode,
+  proposalNode,
+  provenanceRecordNode,
+  royaltyPeriodNode,
+  workNode,
   indexedAgreementSchema,
   indexedBlockSchema,
   indexedCredentialSchema,
@@ -25,7 +37,13 @@ import {
 import {
   agreementFilterSchema,
   credentialFilterSchema,
+  datasetAccessGrantFilterSchema,
   IndexQueries,
+  licenceFilterSchema,
+  proposalFilterSchema,
+  provenanceRecordFilterSchema,
+  royaltyPeriodFilterSchema,
+  workFilterSchema,
   orderedRanges,
   pageSchema,
   payoutFilterSchema,
@@ -111,6 +129,46 @@ const credentialsQuery = z
   .superRefine(bothOrNeither('subject'))
   .superRefine(bothOrNeither('issuer'))
   .superRefine(orderedRanges);
+const proposalsQuery = z.strictObject({ ...listQuery, ...proposalFilterSchema.shape }).superRefine(orderedRanges);
+const worksQuery = z
+  .strictObject({
+    ...listQuery,
+    ...workFilterSchema.omit({ owner: true }).shape,
+    ownerMspId: mspIdSchema.optional(),
+    ownerUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('owner'))
+  .superRefine(orderedRanges);
+const licencesQuery = z
+  .strictObject({
+    ...listQuery,
+    ...licenceFilterSchema.omit({ licensee: true }).shape,
+    licenseeMspId: mspIdSchema.optional(),
+    licenseeUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('licensee'))
+  .superRefine(orderedRanges);
+const royaltyPeriodsQuery = z
+  .strictObject({ ...listQuery, ...royaltyPeriodFilterSchema.shape })
+  .superRefine(orderedRanges);
+const provenanceRecordsQuery = z
+  .strictObject({
+    ...listQuery,
+    ...provenanceRecordFilterSchema.omit({ controller: true }).shape,
+    controllerMspId: mspIdSchema.optional(),
+    controllerUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('controller'))
+  .superRefine(orderedRanges);
+const datasetAccessGrantsQuery = z
+  .strictObject({
+    ...listQuery,
+    ...datasetAccessGrantFilterSchema.omit({ grantee: true }).shape,
+    granteeMspId: mspIdSchema.optional(),
+    granteeUserId: userIdSchema.optional(),
+  })
+  .superRefine(bothOrNeither('grantee'))
+  .superRefine(orderedRanges);
 const transactionsQuery = z.strictObject({ ...listQuery, ...transactionFilterSchema.shape }).superRefine(orderedRanges);
 
 const pageOptions = (query: { first: number; after?: string | undefined; direction: 'ASC' | 'DESC' }) => ({
@@ -129,7 +187,8 @@ const noQuery = z.strictObject({});
 
 /**
  * The audit index over REST, for the most common listings (agreements, payouts,
- * credentials, transactions) and the block explorer. The same filters, sorts and
+ * credentials, transactions, proposals, works, licences, royalty periods, dataset and
+ * model records, dataset access grants) and the block explorer. The same filters, sorts and
  * cursors as GraphQL; visibility from `indexVisibility`.
  */
 export function auditIndexRoutes(deps: {
@@ -210,6 +269,129 @@ export function auditIndexRoutes(deps: {
             'query',
           ),
           credentialNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/proposals',
+      operationId: 'listIndexedProposals',
+      summary:
+        'Governance proposals by status, proposer organisation, action type and proposal time; every member reads them',
+      tag,
+      access: 'governance:read',
+      query: proposalsQuery,
+      response: pageResponse(indexedProposalSchema),
+      handler: async ({ query, principal }) => {
+        const { first: _first, after: _after, direction: _direction, ...filter } = query;
+        return pageOf(await queries.proposals(principal, filter, pageOptions(query), 'query'), proposalNode);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/works',
+      operationId: 'listIndexedWorks',
+      summary:
+        'Registered works with their owners now, by owner, owner organisation, kind, content hash and registration time',
+      tag,
+      access: 'ip:read',
+      query: worksQuery,
+      response: pageResponse(indexedWorkSchema),
+      handler: async ({ query, principal }) => {
+        const { ownerMspId, ownerUserId, first: _first, after: _after, direction: _direction, ...filter } = query;
+        const owner = personOf(ownerMspId, ownerUserId);
+        return pageOf(
+          await queries.works(principal, { ...filter, ...(owner && { owner }) }, pageOptions(query), 'query'),
+          workNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/licences',
+      operationId: 'listIndexedLicences',
+      summary:
+        'Licences granted, by licensee, licensor or licensee organisation, work, status, currency, fee (minor units) and acceptance time; only those the caller may read through the chaincode',
+      tag,
+      access: 'licensing:read',
+      query: licencesQuery,
+      response: pageResponse(indexedLicenceSchema),
+      handler: async ({ query, principal }) => {
+        const { licenseeMspId, licenseeUserId, first: _first, after: _after, direction: _direction, ...filter } = query;
+        const licensee = personOf(licenseeMspId, licenseeUserId);
+        return pageOf(
+          await queries.licences(principal, { ...filter, ...(licensee && { licensee }) }, pageOptions(query), 'query'),
+          licenceNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/royalty-periods',
+      operationId: 'listIndexedRoyaltyPeriods',
+      summary:
+        'Closed royalty periods and licence fees with their payouts, by licence, work, organisation, status, currency, amount owed (minor units) and closing time',
+      tag,
+      access: 'licensing:read',
+      query: royaltyPeriodsQuery,
+      response: pageResponse(indexedRoyaltyPeriodSchema),
+      handler: async ({ query, principal }) => {
+        const { first: _first, after: _after, direction: _direction, ...filter } = query;
+        return pageOf(await queries.royaltyPeriods(principal, filter, pageOptions(query), 'query'), royaltyPeriodNode);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/provenance-records',
+      operationId: 'listIndexedProvenanceRecords',
+      summary:
+        'Dataset and model records by kind, controller, organisation, PII class, legal basis, content hash and registration time; every member reads them',
+      tag,
+      access: 'provenance:read',
+      query: provenanceRecordsQuery,
+      response: pageResponse(indexedProvenanceRecordSchema),
+      handler: async ({ query, principal }) => {
+        const {
+          controllerMspId,
+          controllerUserId,
+          first: _first,
+          after: _after,
+          direction: _direction,
+          ...filter
+        } = query;
+        const controller = personOf(controllerMspId, controllerUserId);
+        return pageOf(
+          await queries.provenanceRecords(
+            principal,
+            { ...filter, ...(controller && { controller }) },
+            pageOptions(query),
+            'query',
+          ),
+          provenanceRecordNode,
+        );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/index/dataset-access-grants',
+      operationId: 'listIndexedDatasetAccessGrants',
+      summary:
+        "Dataset access grants by dataset, grantee, organisation, status and grant time: the dataset's controller, the grantee, and auditors under a grant naming provenance",
+      tag,
+      access: 'provenance:read',
+      query: datasetAccessGrantsQuery,
+      response: pageResponse(indexedDatasetAccessGrantSchema),
+      handler: async ({ query, principal }) => {
+        const { granteeMspId, granteeUserId, first: _first, after: _after, direction: _direction, ...filter } = query;
+        const grantee = personOf(granteeMspId, granteeUserId);
+        return pageOf(
+          await queries.datasetAccessGrants(
+            principal,
+            { ...filter, ...(grantee && { grantee }) },
+            pageOptions(query),
+            'query',
+          ),
+          datasetAccessGrantNode,
         );
       },
     }),

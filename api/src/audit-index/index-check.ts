@@ -1,9 +1,14 @@
+import { royaltyPeriodRecordSchema, type LicenceGrantRecord } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 
 /** One way the index and the ledger's current state disagree. */
 export interface IndexDifference {
-  /** `agreement`, `milestone`, `payout`, `credential` or `reputation`. */
+  /**
+   * `agreement`, `milestone`, `payout`, `credential`, `reputation`, `proposal`, `vote`,
+   * `work`, `ownershipChange`, `licenceOffer`, `licence`, `royaltyPeriod`,
+   * `provenanceRecord` or `lineageEdge`.
+   */
   readonly kind: string;
   readonly id: string;
   /** `missing-in-index`, `missing-on-ledger` or `differs`. */
@@ -19,7 +24,22 @@ export interface IndexCheckReport {
     payouts: number;
     credentials: number;
     reputation: number;
+    proposals: number;
+    votes: number;
+    works: number;
+    ownershipChanges: number;
+    licenceOffers: number;
+    licences: number;
+    royaltyPeriods: number;
+    provenanceRecords: number;
+    lineageEdges: number;
   };
+  /**
+   * Index tables the check cannot compare: the chaincode lets only a dataset's
+   * controller, its grantee and auditors under a grant read access grants, uses and
+   * erasure receipts, and the checking identity is neither.
+   */
+  readonly notCompared: readonly string[];
   readonly differences: readonly IndexDifference[];
 }
 
@@ -32,6 +52,11 @@ const partyKey = (party: { mspId: string; userId: string }) => `${party.mspId}/$
  * indexed credential, every reputation record of every indexed subject; and, through
  * the listings by party, the ledger's records the index lacks. A record is compared by
  * its status and the transaction that last wrote it.
+ *
+ * Governance proposals with their votes, works with their owners and ownership changes,
+ * licence offers, licences and royalty periods, dataset and model records with their
+ * lineage are compared too; dataset access grants, uses and erasure receipts are not
+ * (see {@link IndexCheckReport.notCompared}).
  *
  * Records written after the index's height show as differences; run it on an index
  * that has caught up with the channel (the CLI does).
@@ -196,6 +221,11 @@ export async function checkIndex(db: Db, ledger: LedgerClient, indexedHeight: bi
   for (const id of indexedTxIds)
     if (!ledgerTxIds.has(id)) differ('reputation', id, 'missing-on-ledger', 'in the index only');
 
+  const governance = await checkGovernance(db, ledger, differ);
+  const ip = await checkIp(db, ledger, differ);
+  const licensing = await checkLicensing(db, ledger, differ);
+  const provenance = await checkProvenance(db, ledger, differ);
+
   return {
     indexedHeight: indexedHeight.toString(),
     checked: {
@@ -204,7 +234,243 @@ export async function checkIndex(db: Db, ledger: LedgerClient, indexedHeight: bi
       payouts: payouts.length,
       credentials: credentials.length,
       reputation: reputation.length,
+      ...governance,
+      ...ip,
+      ...licensing,
+      ...provenance,
     },
+    notCompared: ['ix_dataset_access_grants', 'ix_dataset_access_log', 'ix_erasure_receipts'],
     differences,
   };
+}
+
+type Differ = (kind: string, id: string, problem: IndexDifference['problem'], detail: string) => void;
+
+/** Compares two sets of records by id: each missing on either side, and each whose `state` differs. */
+function compareById<Ledger, Indexed>(
+  kind: string,
+  ledgerRecords: ReadonlyMap<string, Ledger>,
+  indexedRecords: ReadonlyMap<string, Indexed>,
+  ledgerState: (record: Ledger) => string,
+  indexedState: (record: Indexed) => string,
+  differ: Differ,
+): void {
+  for (const [id, record] of ledgerRecords) {
+    const indexed = indexedRecords.get(id);
+    if (indexed === undefined) differ(kind, id, 'missing-in-index', `ledger ${ledgerState(record)}`);
+    else if (ledgerState(record) !== indexedState(indexed)) {
+      differ(kind, id, 'differs', `ledger ${ledgerState(record)}, index ${indexedState(indexed)}`);
+    }
+  }
+  for (const [id, indexed] of indexedRecords) {
+    if (!ledgerRecords.has(id)) differ(kind, id, 'missing-on-ledger', `index ${indexedState(indexed)}`);
+  }
+}
+
+/** Every proposal on the ledger (the chaincode lists them all) with its votes. */
+async function checkGovernance(db: Db, ledger: LedgerClient, differ: Differ) {
+  const proposals = await db.selectFrom('ix_proposals').selectAll().execute();
+  const votes = await db.selectFrom('ix_proposal_votes').selectAll().execute();
+  const views = await ledger.governance.listProposals();
+  compareById(
+    'proposal',
+    new Map(views.map((view) => [view.proposal.proposalId, view.proposal])),
+    new Map(proposals.map((row) => [row.proposal_id, row])),
+    (proposal) => `${proposal.status} (tx ${proposal.updatedTxId})`,
+    (row) => `${row.status} (tx ${row.updated_tx_id})`,
+    differ,
+  );
+  compareById(
+    'vote',
+    new Map(views.flatMap((view) => view.votes.map((vote) => [`${vote.proposalId}/${vote.mspId}`, vote]))),
+    new Map(votes.map((row) => [`${row.proposal_id}/${row.msp_id}`, row])),
+    (vote) => `${vote.choice} (tx ${vote.txId})`,
+    (row) => `${row.choice} (tx ${row.tx_id})`,
+    differ,
+  );
+  return { proposals: proposals.length, votes: votes.length };
+}
+
+const ownersText = (owners: readonly { party: { mspId: string; userId: string }; shareBps: number }[]) =>
+  owners
+    .map((owner) => `${partyKey(owner.party)}:${String(owner.shareBps)}`)
+    .sort()
+    .join(',');
+
+/**
+ * Every indexed work and its ownership changes; the ledger's works the index lacks,
+ * through the listing of each indexed owner's works.
+ */
+async function checkIp(db: Db, ledger: LedgerClient, differ: Differ) {
+  const works = await db.selectFrom('ix_works').selectAll().orderBy('work_id').execute();
+  const owners = await db.selectFrom('ix_work_owners').selectAll().execute();
+  const changes = await db.selectFrom('ix_ownership_changes').selectAll().execute();
+  const ownersOf = (workId: string) =>
+    ownersText(
+      owners
+        .filter((row) => row.work_id === workId)
+        .map((row) => ({ party: { mspId: row.owner_msp, userId: row.owner_user }, shareBps: row.share_bps })),
+    );
+  const onLedger = new Map<string, { version: number; txId: string; owners: string }>();
+  const ledgerChanges = new Map<string, { status: string; updatedTxId: string }>();
+  for (const row of works) {
+    const work = await ledger.ip.getWork({ workId: row.work_id }).catch(() => undefined);
+    if (work === undefined) continue;
+    onLedger.set(work.workId, {
+      version: work.ownershipVersion,
+      txId: work.updatedTxId,
+      owners: ownersText(work.owners),
+    });
+    for (const view of await ledger.ip.listOwnershipChanges({ workId: work.workId })) {
+      ledgerChanges.set(`${view.change.workId}/${view.change.changeId}`, view.change);
+    }
+  }
+  const people = new Map(
+    owners.map((row) => [`${row.owner_msp}/${row.owner_user}`, { mspId: row.owner_msp, userId: row.owner_user }]),
+  );
+  for (const owner of people.values()) {
+    for (const work of await ledger.ip.listWorksByOwner({ owner })) {
+      if (!onLedger.has(work.workId)) {
+        onLedger.set(work.workId, {
+          version: work.ownershipVersion,
+          txId: work.updatedTxId,
+          owners: ownersText(work.owners),
+        });
+      }
+    }
+  }
+  compareById(
+    'work',
+    onLedger,
+    new Map(works.map((row) => [row.work_id, row])),
+    (work) => `version ${String(work.version)} owners ${work.owners} (tx ${work.txId})`,
+    (row) => `version ${String(row.ownership_version)} owners ${ownersOf(row.work_id)} (tx ${row.updated_tx_id})`,
+    differ,
+  );
+  compareById(
+    'ownershipChange',
+    ledgerChanges,
+    new Map(changes.map((row) => [`${row.work_id}/${row.change_id}`, row])),
+    (change) => `${change.status} (tx ${change.updatedTxId})`,
+    (row) => `${row.status} (tx ${row.updated_tx_id})`,
+    differ,
+  );
+  return { works: works.length, ownershipChanges: changes.length };
+}
+
+/**
+ * Every offer and licence of every indexed work (the chaincode lists them by work), the
+ * indexed royalty periods, and the fee record of every licence with a fee. Months
+ * closed on the ledger are found only from the index's side: the chaincode lists no
+ * grant's periods.
+ */
+async function checkLicensing(db: Db, ledger: LedgerClient, differ: Differ) {
+  const offers = await db.selectFrom('ix_licence_offers').selectAll().execute();
+  const licences = await db.selectFrom('ix_licences').selectAll().execute();
+  const periods = await db.selectFrom('ix_royalty_periods').selectAll().execute();
+  const workIds = new Set([
+    ...(await db.selectFrom('ix_works').select('work_id').execute()).map((row) => row.work_id),
+    ...offers.map((row) => row.work_id),
+    ...licences.map((row) => row.work_id),
+  ]);
+  const ledgerOffers = new Map<string, { status: string; updatedTxId: string }>();
+  const ledgerLicences = new Map<string, LicenceGrantRecord>();
+  for (const workId of workIds) {
+    const listed = await ledger.licensing.listWorkLicences({ workId }).catch(() => undefined);
+    for (const offer of listed?.offers ?? []) ledgerOffers.set(offer.offerId, offer);
+    for (const grant of listed?.grants ?? []) ledgerLicences.set(grant.grantId, grant);
+  }
+  compareById(
+    'licenceOffer',
+    ledgerOffers,
+    new Map(offers.map((row) => [row.offer_id, row])),
+    (offer) => `${offer.status} (tx ${offer.updatedTxId})`,
+    (row) => `${row.status} (tx ${row.updated_tx_id})`,
+    differ,
+  );
+  compareById(
+    'licence',
+    ledgerLicences,
+    new Map(licences.map((row) => [row.grant_id, row])),
+    (grant) => `${grant.status} (tx ${grant.updatedTxId})`,
+    (row) => `${row.status} (tx ${row.updated_tx_id})`,
+    differ,
+  );
+  // A licence's fee record is read through its licence (the chaincode adds the fee's
+  // payouts to it); a month, by its own key.
+  const feeState = (status: string, payouts: readonly { instructionId: string; status: string }[]) =>
+    `fee ${status} ${payouts.map((payout) => `${payout.instructionId}:${payout.status}`).join(',')}`;
+  const ledgerPeriods = new Map<string, string>();
+  for (const grant of ledgerLicences.values()) {
+    if (grant.fee?.status !== undefined) {
+      ledgerPeriods.set(`${grant.grantId}/fee`, feeState(grant.fee.status, grant.fee.payouts ?? []));
+    }
+  }
+  const indexedPeriods = new Map<string, string>();
+  for (const row of periods) {
+    const id = `${row.grant_id}/${row.period_id}`;
+    if (row.period_id === 'fee') {
+      const record = royaltyPeriodRecordSchema.parse(JSON.parse(row.record));
+      indexedPeriods.set(id, feeState(record.status === 'paid' ? 'paid' : 'settling', record.instructions));
+      continue;
+    }
+    indexedPeriods.set(id, `${row.status} (tx ${row.updated_tx_id})`);
+    const view = await ledger.licensing
+      .getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id })
+      .catch(() => undefined);
+    if (view?.closed !== undefined) ledgerPeriods.set(id, `${view.closed.status} (tx ${view.closed.updatedTxId})`);
+  }
+  compareById(
+    'royaltyPeriod',
+    ledgerPeriods,
+    indexedPeriods,
+    (state) => state,
+    (state) => state,
+    differ,
+  );
+  return { licenceOffers: offers.length, licences: licences.length, royaltyPeriods: periods.length };
+}
+
+/**
+ * Every indexed dataset and model record and the lineage edges from it; the ledger's
+ * records the index lacks, through those edges (a record registered from an indexed parent).
+ */
+async function checkProvenance(db: Db, ledger: LedgerClient, differ: Differ) {
+  const records = await db.selectFrom('ix_provenance_records').selectAll().orderBy('record_id').execute();
+  const edges = await db.selectFrom('ix_lineage_edges').selectAll().execute();
+  const state = (record: { kind: string; contentSha256: string; subjectData?: { status: string } | undefined }) =>
+    `${record.kind} ${record.contentSha256} subject data ${record.subjectData?.status ?? 'none'}`;
+  const ledgerRecords = new Map<string, string>();
+  const ledgerEdges = new Map<string, string>();
+  const pending = records.map((row) => row.record_id);
+  const visited = new Set<string>();
+  for (let recordId = pending.shift(); recordId !== undefined; recordId = pending.shift()) {
+    if (visited.has(recordId)) continue;
+    visited.add(recordId);
+    const record = await ledger.provenance.getRecord({ recordId }).catch(() => undefined);
+    if (record === undefined) continue;
+    ledgerRecords.set(record.recordId, state(record));
+    const lineage = await ledger.provenance.getLineage({ recordId, direction: 'descendants', depth: 1 });
+    for (const edge of lineage.edges) {
+      ledgerEdges.set(`${edge.from}/${edge.to}`, edge.relation);
+      pending.push(edge.to);
+    }
+  }
+  compareById(
+    'provenanceRecord',
+    ledgerRecords,
+    new Map(records.map((row) => [row.record_id, row])),
+    (text) => text,
+    (row) => `${row.kind} ${row.content_sha256} subject data ${row.subject_data_status ?? 'none'}`,
+    differ,
+  );
+  compareById(
+    'lineageEdge',
+    ledgerEdges,
+    new Map(edges.map((row) => [`${row.parent_id}/${row.child_id}`, row])),
+    (relation) => relation,
+    (row) => row.relation,
+    differ,
+  );
+  return { provenanceRecords: records.length, lineageEdges: edges.length };
 }

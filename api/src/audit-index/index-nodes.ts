@@ -266,3 +266,347 @@ export function blockNode(row: Row): z.output<typeof indexedBlockSchema> {
     transactionCount: Number(row.tx_count),
   };
 }
+
+/*
+ * Governance, IP, licensing and provenance rows. Parties named only by organisation on
+ * the ledger (an actor without userId) answer with a null userId.
+ */
+
+const actorNode = z.object({ mspId: z.string(), userId: z.string().nullable() });
+const actor = (row: Row, prefix: string) => ({
+  mspId: text(row, `${prefix}_msp`),
+  userId: optionalText(row, `${prefix}_user`),
+});
+const words = (row: Row, column: string) =>
+  text(row, column)
+    .split(' ')
+    .filter((word) => word !== '');
+const optionalNumber = (row: Row, column: string) => (row[column] == null ? null : Number(row[column]));
+const recordOf = <Schema extends z.ZodType>(row: Row, schema: Schema): z.output<Schema> => schema.parse(record(row));
+const ownerShareNode = z.object({ party: partyNode, shareBps: z.number().int() });
+const ownersOnRecord = z.object({ owners: z.array(ownerShareNode) });
+const block = { updatedBlock: z.string() };
+
+export const indexedProposalSchema = z.object({
+  proposalId: z.string(),
+  title: z.string(),
+  /** Stored status: open, vetoed or executed; the phase follows from time and votes. */
+  status: z.string(),
+  proposer: actorNode,
+  /** The types of the actions it carries, e.g. `registerIssuer`. */
+  actionTypes: z.array(z.string()),
+  proposedAt: z.string(),
+  votingEndsAt: z.string(),
+  executableAt: z.string(),
+  expiresAt: z.string(),
+  txId: z.string(),
+  ...changed,
+  record: unknownRecord,
+});
+
+export function proposalNode(row: Row): z.output<typeof indexedProposalSchema> {
+  return {
+    proposalId: text(row, 'proposal_id'),
+    title: text(row, 'title'),
+    status: text(row, 'status'),
+    proposer: actor(row, 'proposer'),
+    actionTypes: words(row, 'action_types'),
+    proposedAt: text(row, 'proposed_at'),
+    votingEndsAt: text(row, 'voting_ends_at'),
+    executableAt: text(row, 'executable_at'),
+    expiresAt: text(row, 'expires_at'),
+    txId: text(row, 'tx_id'),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export function proposalVoteNode(row: Row) {
+  return {
+    proposalId: text(row, 'proposal_id'),
+    mspId: text(row, 'msp_id'),
+    choice: text(row, 'choice'),
+    voterUserId: optionalText(row, 'voter_user'),
+    at: text(row, 'at'),
+    txId: text(row, 'tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export const indexedWorkSchema = z.object({
+  workId: z.string(),
+  kind: z.string(),
+  contentHash: z.string(),
+  title: z.string(),
+  registrant: actorNode,
+  /** Owners now, with their shares in basis points (summing to 10 000). */
+  owners: z.array(ownerShareNode),
+  registeredAt: z.string(),
+  registrationTxId: z.string(),
+  ownershipVersion: z.number().int(),
+  ...changed,
+  record: unknownRecord,
+});
+
+export function workNode(row: Row): z.output<typeof indexedWorkSchema> {
+  return {
+    workId: text(row, 'work_id'),
+    kind: text(row, 'kind'),
+    contentHash: text(row, 'content_hash'),
+    title: text(row, 'title'),
+    registrant: actor(row, 'registrant'),
+    owners: recordOf(row, ownersOnRecord).owners,
+    registeredAt: text(row, 'registered_at'),
+    registrationTxId: text(row, 'registration_tx_id'),
+    ownershipVersion: Number(row.ownership_version),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export function ownershipChangeNode(row: Row) {
+  const change = recordOf(
+    row,
+    z.object({ currentOwners: ownersOnRecord.shape.owners, proposedOwners: ownersOnRecord.shape.owners }),
+  );
+  return {
+    workId: text(row, 'work_id'),
+    changeId: text(row, 'change_id'),
+    proposer: party(row, 'proposer'),
+    currentOwners: change.currentOwners,
+    proposedOwners: change.proposedOwners,
+    status: text(row, 'status'),
+    proposedAt: text(row, 'proposed_at'),
+    txId: text(row, 'tx_id'),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+const licenceTermsNode = {
+  workId: z.string(),
+  scope: z.string(),
+  exclusive: z.boolean(),
+  termStart: z.string(),
+  royaltyBps: z.number().int().nullable(),
+  /** Minor units per reported unit, as a decimal string. */
+  perUnitAmount: z.string().nullable(),
+  /** The one-off fee, minor units as a decimal string. */
+  feeAmount: z.string().nullable(),
+  currency: z.string(),
+  status: z.string(),
+  txId: z.string(),
+};
+
+function licenceTerms(row: Row) {
+  return {
+    workId: text(row, 'work_id'),
+    scope: text(row, 'scope'),
+    exclusive: Number(row.exclusive) === 1,
+    termStart: text(row, 'term_start'),
+    royaltyBps: optionalNumber(row, 'royalty_bps'),
+    perUnitAmount: optionalText(row, 'per_unit_amount'),
+    feeAmount: optionalText(row, 'fee_amount'),
+    currency: text(row, 'currency'),
+    status: text(row, 'status'),
+    txId: text(row, 'tx_id'),
+  };
+}
+
+export function licenceOfferNode(row: Row) {
+  return {
+    ...licenceTerms(row),
+    offerId: text(row, 'offer_id'),
+    licensee: optionalParty(row, 'licensee'),
+    /** The work's owners when it was offered: each must consent. */
+    owners: recordOf(row, ownersOnRecord).owners,
+    termEnd: text(row, 'term_end'),
+    offeredAt: text(row, 'offered_at'),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export const indexedLicenceSchema = z.object({
+  ...licenceTermsNode,
+  grantId: z.string(),
+  offerId: z.string(),
+  licensee: partyNode,
+  expiresAt: z.string(),
+  acceptedAt: z.string(),
+  ...changed,
+  record: unknownRecord,
+});
+
+export function licenceNode(row: Row): z.output<typeof indexedLicenceSchema> {
+  return {
+    ...licenceTerms(row),
+    grantId: text(row, 'grant_id'),
+    offerId: text(row, 'offer_id'),
+    licensee: party(row, 'licensee'),
+    expiresAt: text(row, 'expires_at'),
+    acceptedAt: text(row, 'accepted_at'),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export const indexedRoyaltyPeriodSchema = z.object({
+  grantId: z.string(),
+  /** A calendar month `YYYY-MM`, or `fee` for the licence's one-off fee. */
+  periodId: z.string(),
+  workId: z.string(),
+  licensee: partyNode,
+  /** What the period owes, minor units as a decimal string. */
+  royalty: z.string(),
+  currency: z.string(),
+  reported: z.boolean(),
+  status: z.string(),
+  closedAt: z.string(),
+  txId: z.string(),
+  ...changed,
+  /** The period as the ledger holds it, with its payout instructions. */
+  record: unknownRecord,
+});
+
+export function royaltyPeriodNode(row: Row): z.output<typeof indexedRoyaltyPeriodSchema> {
+  return {
+    grantId: text(row, 'grant_id'),
+    periodId: text(row, 'period_id'),
+    workId: text(row, 'work_id'),
+    licensee: party(row, 'licensee'),
+    royalty: text(row, 'royalty'),
+    currency: text(row, 'currency'),
+    reported: Number(row.reported) === 1,
+    status: text(row, 'status'),
+    closedAt: text(row, 'closed_at'),
+    txId: text(row, 'tx_id'),
+    updatedAt: text(row, 'updated_at'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export const indexedProvenanceRecordSchema = z.object({
+  recordId: z.string(),
+  /** dataset or model. */
+  kind: z.string(),
+  title: z.string(),
+  contentSha256: z.string(),
+  controller: partyNode,
+  legalBasis: z.string().nullable(),
+  piiClass: z.string().nullable(),
+  /** held or erased for a dataset registered with subject data (which never leaves its private collection). */
+  subjectDataStatus: z.string().nullable(),
+  registeredAt: z.string(),
+  txId: z.string(),
+  updatedTxId: z.string(),
+  ...block,
+  record: unknownRecord,
+});
+
+export function provenanceRecordNode(row: Row): z.output<typeof indexedProvenanceRecordSchema> {
+  return {
+    recordId: text(row, 'record_id'),
+    kind: text(row, 'kind'),
+    title: text(row, 'title'),
+    contentSha256: text(row, 'content_sha256'),
+    controller: party(row, 'controller'),
+    legalBasis: optionalText(row, 'legal_basis'),
+    piiClass: optionalText(row, 'pii_class'),
+    subjectDataStatus: optionalText(row, 'subject_data_status'),
+    registeredAt: text(row, 'registered_at'),
+    txId: text(row, 'tx_id'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export function lineageEdgeNode(row: Row) {
+  return {
+    parentId: text(row, 'parent_id'),
+    childId: text(row, 'child_id'),
+    relation: text(row, 'relation'),
+    txId: text(row, 'tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export const indexedDatasetAccessGrantSchema = z.object({
+  grantId: z.string(),
+  datasetId: z.string(),
+  controller: partyNode,
+  grantee: partyNode,
+  purpose: z.string(),
+  scopes: z.array(z.string()),
+  expiresAt: z.string(),
+  status: z.string(),
+  grantedAt: z.string(),
+  txId: z.string(),
+  updatedTxId: z.string(),
+  ...block,
+  record: unknownRecord,
+});
+
+export function datasetAccessGrantNode(row: Row): z.output<typeof indexedDatasetAccessGrantSchema> {
+  return {
+    grantId: text(row, 'grant_id'),
+    datasetId: text(row, 'dataset_id'),
+    controller: party(row, 'controller'),
+    grantee: party(row, 'grantee'),
+    purpose: text(row, 'purpose'),
+    scopes: words(row, 'scopes'),
+    expiresAt: text(row, 'expires_at'),
+    status: text(row, 'status'),
+    grantedAt: text(row, 'granted_at'),
+    txId: text(row, 'tx_id'),
+    updatedTxId: text(row, 'updated_tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export function datasetAccessNode(row: Row) {
+  return {
+    /** The id of the transaction that logged the use. */
+    accessId: text(row, 'access_id'),
+    grantId: text(row, 'grant_id'),
+    datasetId: text(row, 'dataset_id'),
+    controller: party(row, 'controller'),
+    accessor: party(row, 'accessor'),
+    scope: text(row, 'scope'),
+    at: text(row, 'at'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}
+
+export function erasureReceiptNode(row: Row) {
+  return {
+    receiptId: text(row, 'receipt_id'),
+    targetKind: text(row, 'target_kind'),
+    targetId: text(row, 'target_id'),
+    requester: actor(row, 'requester'),
+    dataSubject: party(row, 'subject'),
+    /** The data's controllers: the dataset's controller, or the agreement's client and freelancer. */
+    controllers: [party(row, 'controller'), ...(row.controller2_msp == null ? [] : [party(row, 'controller2')])],
+    at: text(row, 'at'),
+    txId: text(row, 'tx_id'),
+    updatedBlock: text(row, 'updated_block'),
+    record: record(row),
+  };
+}

@@ -1,13 +1,24 @@
 import {
+  accessScopeSchema,
   agreementStatusSchema,
   credentialStatusSchema,
   credentialTypeSchema,
   currencySchema,
+  governanceActionTypes,
+  grantStatusSchema,
   instructionKindSchema,
   instructionStatusSchema,
+  legalBasisSchema,
   milestoneStatusSchema,
+  offerStatusSchema,
+  ownershipChangeStatusSchema,
   partySchema,
+  piiClassSchema,
+  proposalStatusSchema,
+  royaltyPeriodStatuses,
+  sha256HexSchema,
   shareAmountSchema,
+  workKindSchema,
 } from '@gigledger/chaincode/model';
 import type { AuditScope } from '@gigledger/chaincode/model';
 import { validationCodeNames } from '@gigledger/gateway';
@@ -116,6 +127,132 @@ export const transactionFilterSchema = z.strictObject({
   ...timeRange,
   sort: z.enum(['BLOCK']).default('BLOCK'),
 });
+const recordId = z.string().min(1).max(128);
+const organisation = z.string().min(1).max(64);
+
+export const proposalFilterSchema = z.strictObject({
+  /** Stored status: open, vetoed or executed. */
+  status: proposalStatusSchema.optional(),
+  /** The proposer's organisation (MSP id). */
+  org: organisation.optional(),
+  /** Proposals holding an action of this type, e.g. `registerIssuer`. */
+  actionType: z.enum(governanceActionTypes as [string, ...string[]]).optional(),
+  /** Proposal time range. */
+  ...timeRange,
+  sort: z.enum(['PROPOSED_AT', 'UPDATED_AT', 'PROPOSAL_ID']).default('PROPOSED_AT'),
+});
+export const workFilterSchema = z.strictObject({
+  /** Works this person owns a share of now. */
+  owner: partySchema.optional(),
+  /** Works with an owner in this organisation now. */
+  org: organisation.optional(),
+  kind: workKindSchema.optional(),
+  contentHash: sha256HexSchema.optional(),
+  /** Registration (priority) time range. */
+  ...timeRange,
+  sort: z.enum(['REGISTERED_AT', 'UPDATED_AT', 'WORK_ID']).default('REGISTERED_AT'),
+});
+export const ownershipChangeFilterSchema = z.strictObject({
+  workId: recordId.optional(),
+  /** Changes proposed to, or proposing, an owner in this organisation. */
+  org: organisation.optional(),
+  status: ownershipChangeStatusSchema.optional(),
+  /** Proposal time range. */
+  ...timeRange,
+  sort: z.enum(['PROPOSED_AT']).default('PROPOSED_AT'),
+});
+export const licenceOfferFilterSchema = z.strictObject({
+  workId: recordId.optional(),
+  /** Offers of works with an owner (as the offer recorded them) in this organisation. */
+  licensorOrg: organisation.optional(),
+  /** Offers naming a licensee in this organisation. */
+  licenseeOrg: organisation.optional(),
+  status: offerStatusSchema.optional(),
+  currency: currencySchema.optional(),
+  /** The one-off fee, minor units, inclusive. */
+  ...amountRange,
+  /** Offer time range. */
+  ...timeRange,
+  sort: z.enum(['OFFERED_AT', 'FEE']).default('OFFERED_AT'),
+});
+export const licenceFilterSchema = z.strictObject({
+  workId: recordId.optional(),
+  licensee: partySchema.optional(),
+  /** Licences of works with an owner in this organisation now. */
+  licensorOrg: organisation.optional(),
+  licenseeOrg: organisation.optional(),
+  status: grantStatusSchema.optional(),
+  currency: currencySchema.optional(),
+  /** The one-off fee, minor units, inclusive. */
+  ...amountRange,
+  /** Acceptance time range. */
+  ...timeRange,
+  sort: z.enum(['ACCEPTED_AT', 'FEE']).default('ACCEPTED_AT'),
+});
+export const royaltyPeriodFilterSchema = z.strictObject({
+  /** The licence (grant id). */
+  grantId: recordId.optional(),
+  workId: recordId.optional(),
+  licensorOrg: organisation.optional(),
+  licenseeOrg: organisation.optional(),
+  status: z.enum(royaltyPeriodStatuses).optional(),
+  currency: currencySchema.optional(),
+  /** The royalty (or fee) owed, minor units, inclusive. */
+  ...amountRange,
+  /** Closing time range. */
+  ...timeRange,
+  sort: z.enum(['CLOSED_AT', 'AMOUNT']).default('CLOSED_AT'),
+});
+export const provenanceRecordFilterSchema = z.strictObject({
+  kind: z.enum(['dataset', 'model']).optional(),
+  controller: partySchema.optional(),
+  /** The controller's organisation. */
+  org: organisation.optional(),
+  piiClass: piiClassSchema.optional(),
+  legalBasis: legalBasisSchema.optional(),
+  contentSha256: sha256HexSchema.optional(),
+  /** Registration time range. */
+  ...timeRange,
+  sort: z.enum(['REGISTERED_AT', 'RECORD_ID']).default('REGISTERED_AT'),
+});
+export const lineageFilterSchema = z.strictObject({
+  parentId: recordId.optional(),
+  childId: recordId.optional(),
+  relation: z.enum(['derivedFrom', 'trainedOn']).optional(),
+  sort: z.enum(['PARENT']).default('PARENT'),
+});
+export const datasetAccessGrantFilterSchema = z.strictObject({
+  datasetId: recordId.optional(),
+  grantee: partySchema.optional(),
+  /** Grants whose dataset's controller or grantee is in this organisation. */
+  org: organisation.optional(),
+  status: z.enum(['active', 'revoked']).optional(),
+  /** Grant time range. */
+  ...timeRange,
+  sort: z.enum(['GRANTED_AT']).default('GRANTED_AT'),
+});
+export const datasetAccessLogFilterSchema = z.strictObject({
+  datasetId: recordId.optional(),
+  grantId: recordId.optional(),
+  accessor: partySchema.optional(),
+  /** Uses whose dataset's controller or accessor is in this organisation. */
+  org: organisation.optional(),
+  scope: accessScopeSchema.optional(),
+  /** Access time range. */
+  ...timeRange,
+  sort: z.enum(['AT']).default('AT'),
+});
+export const erasureReceiptFilterSchema = z.strictObject({
+  targetKind: z.enum(['agreementTerms', 'datasetSubjectData']).optional(),
+  /** The agreement's or dataset's id. */
+  targetId: recordId.optional(),
+  /** Receipts concerning this organisation: requester, data subject or controller. */
+  org: organisation.optional(),
+  /** Erasure time range. */
+  ...timeRange,
+  sort: z.enum(['AT']).default('AT'),
+});
+
 export const blockFilterSchema = z.strictObject({
   fromBlock: blockNumber.optional(),
   toBlock: blockNumber.optional(),
@@ -157,6 +294,17 @@ export type CredentialFilter = z.output<typeof credentialFilterSchema>;
 export type ReputationFilter = z.output<typeof reputationFilterSchema>;
 export type TransactionFilter = z.output<typeof transactionFilterSchema>;
 export type BlockFilter = z.output<typeof blockFilterSchema>;
+export type ProposalFilter = z.output<typeof proposalFilterSchema>;
+export type WorkFilter = z.output<typeof workFilterSchema>;
+export type OwnershipChangeFilter = z.output<typeof ownershipChangeFilterSchema>;
+export type LicenceOfferFilter = z.output<typeof licenceOfferFilterSchema>;
+export type LicenceFilter = z.output<typeof licenceFilterSchema>;
+export type RoyaltyPeriodFilter = z.output<typeof royaltyPeriodFilterSchema>;
+export type ProvenanceRecordFilter = z.output<typeof provenanceRecordFilterSchema>;
+export type LineageFilter = z.output<typeof lineageFilterSchema>;
+export type DatasetAccessGrantFilter = z.output<typeof datasetAccessGrantFilterSchema>;
+export type DatasetAccessLogFilter = z.output<typeof datasetAccessLogFilterSchema>;
+export type ErasureReceiptFilter = z.output<typeof erasureReceiptFilterSchema>;
 
 /** A Relay connection as both GraphQL and REST answer it. */
 export interface Connection<Node> {
@@ -182,7 +330,18 @@ interface Listing {
     | 'ix_credentials'
     | 'ix_reputation'
     | 'ix_transactions'
-    | 'ix_blocks';
+    | 'ix_blocks'
+    | 'ix_proposals'
+    | 'ix_works'
+    | 'ix_ownership_changes'
+    | 'ix_licence_offers'
+    | 'ix_licences'
+    | 'ix_royalty_periods'
+    | 'ix_provenance_records'
+    | 'ix_lineage_edges'
+    | 'ix_dataset_access_grants'
+    | 'ix_dataset_access_log'
+    | 'ix_erasure_receipts';
   readonly kind: IndexedKind;
   /** Sort name → column, and whether the column is an integer. */
   readonly sorts: Record<string, { column: string; integer: boolean }>;
@@ -246,6 +405,92 @@ const listings = {
     kind: 'ledger',
     sorts: { NUMBER: { column: 'block_number', integer: true } },
     tiebreak: [],
+  },
+  proposals: {
+    table: 'ix_proposals',
+    kind: 'proposals',
+    sorts: {
+      PROPOSED_AT: { column: 'proposed_at', integer: false },
+      UPDATED_AT: { column: 'updated_at', integer: false },
+      PROPOSAL_ID: { column: 'proposal_id', integer: false },
+    },
+    tiebreak: ['proposal_id'],
+  },
+  works: {
+    table: 'ix_works',
+    kind: 'works',
+    sorts: {
+      REGISTERED_AT: { column: 'registered_at', integer: false },
+      UPDATED_AT: { column: 'updated_at', integer: false },
+      WORK_ID: { column: 'work_id', integer: false },
+    },
+    tiebreak: ['work_id'],
+  },
+  ownershipChanges: {
+    table: 'ix_ownership_changes',
+    kind: 'ownershipChanges',
+    sorts: { PROPOSED_AT: { column: 'proposed_at', integer: false } },
+    tiebreak: ['work_id', 'change_id'],
+  },
+  licenceOffers: {
+    table: 'ix_licence_offers',
+    kind: 'licenceOffers',
+    sorts: {
+      OFFERED_AT: { column: 'offered_at', integer: false },
+      FEE: { column: 'fee_minor', integer: true },
+    },
+    tiebreak: ['offer_id'],
+  },
+  licences: {
+    table: 'ix_licences',
+    kind: 'licences',
+    sorts: {
+      ACCEPTED_AT: { column: 'accepted_at', integer: false },
+      FEE: { column: 'fee_minor', integer: true },
+    },
+    tiebreak: ['grant_id'],
+  },
+  royaltyPeriods: {
+    table: 'ix_royalty_periods',
+    kind: 'royaltyPeriods',
+    sorts: {
+      CLOSED_AT: { column: 'closed_at', integer: false },
+      AMOUNT: { column: 'royalty_minor', integer: true },
+    },
+    tiebreak: ['grant_id', 'period_id'],
+  },
+  provenanceRecords: {
+    table: 'ix_provenance_records',
+    kind: 'provenanceRecords',
+    sorts: {
+      REGISTERED_AT: { column: 'registered_at', integer: false },
+      RECORD_ID: { column: 'record_id', integer: false },
+    },
+    tiebreak: ['record_id'],
+  },
+  lineage: {
+    table: 'ix_lineage_edges',
+    kind: 'lineage',
+    sorts: { PARENT: { column: 'parent_id', integer: false } },
+    tiebreak: ['child_id'],
+  },
+  datasetAccessGrants: {
+    table: 'ix_dataset_access_grants',
+    kind: 'datasetAccessGrants',
+    sorts: { GRANTED_AT: { column: 'granted_at', integer: false } },
+    tiebreak: ['grant_id'],
+  },
+  datasetAccessLog: {
+    table: 'ix_dataset_access_log',
+    kind: 'datasetAccessLog',
+    sorts: { AT: { column: 'at', integer: false } },
+    tiebreak: ['dataset_id', 'grant_id', 'access_id'],
+  },
+  erasureReceipts: {
+    table: 'ix_erasure_receipts',
+    kind: 'erasureReceipts',
+    sorts: { AT: { column: 'at', integer: false } },
+    tiebreak: ['receipt_id'],
   },
 } as const satisfies Record<string, Listing>;
 
@@ -374,6 +619,24 @@ function amountBetween(filter: { minAmount?: string | undefined; maxAmount?: str
     ...(filter.maxAmount === undefined ? [] : [sql<SqlBool>`${ref('amount_minor')} <= ${BigInt(filter.maxAmount)}`]),
   ];
 }
+
+/** Like `amountBetween`, over another integer column of minor units. */
+function minorBetween(column: string, filter: { minAmount?: string | undefined; maxAmount?: string | undefined }) {
+  return [
+    ...(filter.minAmount === undefined ? [] : [sql<SqlBool>`${ref(column)} >= ${BigInt(filter.minAmount)}`]),
+    ...(filter.maxAmount === undefined ? [] : [sql<SqlBool>`${ref(column)} <= ${BigInt(filter.maxAmount)}`]),
+  ];
+}
+
+/** Sorted by fee, a listing holds the licences that charge one: a row without a fee has no place in that order. */
+const feeSorted = (sort: string) => (sort === 'FEE' ? [sql<SqlBool>`${ref('fee_minor')} is not null`] : []);
+
+/** Rows of `table` naming a work whose owners now include an organisation. */
+const ownedByOrg = (table: string, org: string) =>
+  sql<SqlBool>`exists (select 1 from ix_work_owners o where o.work_id = ${sql.ref(`${table}.work_id`)} and o.owner_msp = ${org})`;
+
+const when = <Value>(value: Value | undefined, condition: (value: Value) => RawBuilder<SqlBool>) =>
+  value === undefined ? [] : [condition(value)];
 
 function agreementParty(party: { mspId: string; userId: string }) {
   return sql<SqlBool>`(${partyIs(party, 'client_msp', 'client_user')} or ${partyIs(
@@ -555,6 +818,162 @@ export class IndexQueries {
       page,
       field,
     );
+  }
+
+  proposals(principal: Principal | undefined, filter: ProposalFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.proposals, filter.sort, page, field, [
+      ...when(filter.status, (status) => eq('status', status)),
+      ...when(filter.org, (org) => eq('proposer_msp', org)),
+      ...when(filter.actionType, (type) => sql<SqlBool>`(' ' || ${ref('action_types')} || ' ') like ${`% ${type} %`}`),
+      ...timeBetween('proposed_at', filter),
+    ]);
+  }
+
+  /** The votes on one proposal, by organisation; readable by every member, as the proposal. */
+  async proposalVotes(principal: Principal | undefined, proposalId: string) {
+    await this.visibility(principal, 'proposals');
+    return this.db
+      .selectFrom('ix_proposal_votes')
+      .selectAll()
+      .where('proposal_id', '=', proposalId)
+      .orderBy('msp_id')
+      .execute();
+  }
+
+  works(principal: Principal | undefined, filter: WorkFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.works, filter.sort, page, field, [
+      ...when(
+        filter.owner,
+        (owner) =>
+          sql<SqlBool>`exists (select 1 from ix_work_owners o where o.work_id = ix_works.work_id and o.owner_msp = ${owner.mspId} and o.owner_user = ${owner.userId})`,
+      ),
+      ...when(filter.org, (org) => ownedByOrg('ix_works', org)),
+      ...when(filter.kind, (kind) => eq('kind', kind)),
+      ...when(filter.contentHash, (hash) => eq('content_hash', hash)),
+      ...timeBetween('registered_at', filter),
+    ]);
+  }
+
+  ownershipChanges(principal: Principal | undefined, filter: OwnershipChangeFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.ownershipChanges, filter.sort, page, field, [
+      ...when(filter.workId, (workId) => eq('work_id', workId)),
+      ...when(
+        filter.org,
+        (org) =>
+          sql<SqlBool>`exists (select 1 from ix_ownership_change_parties p where p.work_id = ix_ownership_changes.work_id and p.change_id = ix_ownership_changes.change_id and p.party_msp = ${org})`,
+      ),
+      ...when(filter.status, (status) => eq('status', status)),
+      ...timeBetween('proposed_at', filter),
+    ]);
+  }
+
+  licenceOffers(principal: Principal | undefined, filter: LicenceOfferFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.licenceOffers, filter.sort, page, field, [
+      ...when(filter.workId, (workId) => eq('work_id', workId)),
+      ...when(
+        filter.licensorOrg,
+        (org) =>
+          sql<SqlBool>`exists (select 1 from ix_licence_offer_owners o where o.offer_id = ix_licence_offers.offer_id and o.owner_msp = ${org})`,
+      ),
+      ...when(filter.licenseeOrg, (org) => eq('licensee_msp', org)),
+      ...when(filter.status, (status) => eq('status', status)),
+      ...when(filter.currency, (currency) => eq('currency', currency)),
+      ...minorBetween('fee_minor', filter),
+      ...feeSorted(filter.sort),
+      ...timeBetween('offered_at', filter),
+    ]);
+  }
+
+  licences(principal: Principal | undefined, filter: LicenceFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.licences, filter.sort, page, field, [
+      ...when(filter.workId, (workId) => eq('work_id', workId)),
+      ...when(filter.licensee, (licensee) => partyIs(licensee, 'licensee_msp', 'licensee_user')),
+      ...when(filter.licensorOrg, (org) => ownedByOrg('ix_licences', org)),
+      ...when(filter.licenseeOrg, (org) => eq('licensee_msp', org)),
+      ...when(filter.status, (status) => eq('status', status)),
+      ...when(filter.currency, (currency) => eq('currency', currency)),
+      ...minorBetween('fee_minor', filter),
+      ...feeSorted(filter.sort),
+      ...timeBetween('accepted_at', filter),
+    ]);
+  }
+
+  royaltyPeriods(principal: Principal | undefined, filter: RoyaltyPeriodFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.royaltyPeriods, filter.sort, page, field, [
+      ...when(filter.grantId, (grantId) => eq('grant_id', grantId)),
+      ...when(filter.workId, (workId) => eq('work_id', workId)),
+      ...when(filter.licensorOrg, (org) => ownedByOrg('ix_royalty_periods', org)),
+      ...when(filter.licenseeOrg, (org) => eq('licensee_msp', org)),
+      ...when(filter.status, (status) => eq('status', status)),
+      ...when(filter.currency, (currency) => eq('currency', currency)),
+      ...minorBetween('royalty_minor', filter),
+      ...timeBetween('closed_at', filter),
+    ]);
+  }
+
+  provenanceRecords(principal: Principal | undefined, filter: ProvenanceRecordFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.provenanceRecords, filter.sort, page, field, [
+      ...when(filter.kind, (kind) => eq('kind', kind)),
+      ...when(filter.controller, (controller) => partyIs(controller, 'controller_msp', 'controller_user')),
+      ...when(filter.org, (org) => eq('controller_msp', org)),
+      ...when(filter.piiClass, (piiClass) => eq('pii_class', piiClass)),
+      ...when(filter.legalBasis, (legalBasis) => eq('legal_basis', legalBasis)),
+      ...when(filter.contentSha256, (hash) => eq('content_sha256', hash)),
+      ...timeBetween('registered_at', filter),
+    ]);
+  }
+
+  lineage(principal: Principal | undefined, filter: LineageFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.lineage, filter.sort, page, field, [
+      ...when(filter.parentId, (parentId) => eq('parent_id', parentId)),
+      ...when(filter.childId, (childId) => eq('child_id', childId)),
+      ...when(filter.relation, (relation) => eq('relation', relation)),
+    ]);
+  }
+
+  datasetAccessGrants(principal: Principal | undefined, filter: DatasetAccessGrantFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.datasetAccessGrants, filter.sort, page, field, [
+      ...when(filter.datasetId, (datasetId) => eq('dataset_id', datasetId)),
+      ...when(filter.grantee, (grantee) => partyIs(grantee, 'grantee_msp', 'grantee_user')),
+      ...when(filter.org, (org) => sql<SqlBool>`(${eq('controller_msp', org)} or ${eq('grantee_msp', org)})`),
+      ...when(filter.status, (status) => eq('status', status)),
+      ...timeBetween('granted_at', filter),
+    ]);
+  }
+
+  datasetAccessLog(principal: Principal | undefined, filter: DatasetAccessLogFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.datasetAccessLog, filter.sort, page, field, [
+      ...when(filter.datasetId, (datasetId) => eq('dataset_id', datasetId)),
+      ...when(filter.grantId, (grantId) => eq('grant_id', grantId)),
+      ...when(filter.accessor, (accessor) => partyIs(accessor, 'accessor_msp', 'accessor_user')),
+      ...when(filter.org, (org) => sql<SqlBool>`(${eq('controller_msp', org)} or ${eq('accessor_msp', org)})`),
+      ...when(filter.scope, (scope) => eq('scope', scope)),
+      ...timeBetween('at', filter),
+    ]);
+  }
+
+  erasureReceipts(principal: Principal | undefined, filter: ErasureReceiptFilter, page: Page, field = 'page') {
+    return this.#list(principal, listings.erasureReceipts, filter.sort, page, field, [
+      ...when(filter.targetKind, (kind) => eq('target_kind', kind)),
+      ...when(filter.targetId, (targetId) => eq('target_id', targetId)),
+      ...when(
+        filter.org,
+        (org) =>
+          sql<SqlBool>`(${eq('requester_msp', org)} or ${eq('subject_msp', org)} or ${eq('controller_msp', org)} or ${eq('controller2_msp', org)})`,
+      ),
+      ...timeBetween('at', filter),
+    ]);
+  }
+
+  #list(
+    principal: Principal | undefined,
+    listing: Listing,
+    sort: string,
+    page: Page,
+    field: string,
+    conditions: readonly RawBuilder<SqlBool>[],
+  ) {
+    return pageOf(this.db, (kind) => this.visibility(principal, kind), listing, conditions, sort, page, field);
   }
 
   /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 
 /*
  * The audit index's tables. Every row is derived from committed blocks: the indexer
@@ -140,6 +140,260 @@ export interface IxReputationTable {
   record: string;
 }
 
+/*
+ * Governance, IP, licensing and provenance records (migration 2026-12-01-020). Each row
+ * carries the columns its visibility rule reads, copied from the record it depends on
+ * (a dataset's controller on its access grants), so that rule needs no join where the
+ * dependency never changes; where it does change (a work's owners), the rule reads
+ * `ix_work_owners`.
+ */
+
+/** A governance proposal; its votes are `ix_proposal_votes`. */
+export interface IxProposalsTable {
+  proposal_id: string;
+  title: string;
+  /** Stored status: open, vetoed or executed (the phase follows from time and votes). */
+  status: string;
+  proposer_msp: string;
+  proposer_user: string | null;
+  /** The action types, space-separated, e.g. `setParameter registerIssuer`. */
+  action_types: string;
+  proposed_at: string;
+  voting_ends_at: string;
+  executable_at: string;
+  expires_at: string;
+  tx_id: string;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+export interface IxProposalVotesTable {
+  proposal_id: string;
+  msp_id: string;
+  choice: string;
+  voter_user: string | null;
+  at: string;
+  tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+export interface IxWorksTable {
+  work_id: string;
+  kind: string;
+  content_hash: string;
+  title: string;
+  registrant_msp: string;
+  registrant_user: string | null;
+  registered_at: string;
+  registration_tx_id: string;
+  ownership_version: number;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** A work's current owners, replaced whenever the work is written. */
+export interface IxWorkOwnersTable {
+  work_id: string;
+  owner_msp: string;
+  owner_user: string;
+  share_bps: number;
+}
+
+export interface IxOwnershipChangesTable {
+  work_id: string;
+  change_id: string;
+  proposer_msp: string;
+  proposer_user: string;
+  status: string;
+  proposed_at: string;
+  tx_id: string;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** The owners a change was proposed to and the owners it proposes, once each. */
+export interface IxOwnershipChangePartiesTable {
+  work_id: string;
+  change_id: string;
+  party_msp: string;
+  party_user: string;
+}
+
+export interface IxLicenceOffersTable {
+  offer_id: string;
+  work_id: string;
+  /** Null for an open offer any eligible party may accept. */
+  licensee_msp: string | null;
+  licensee_user: string | null;
+  scope: string;
+  exclusive: number;
+  term_start: string;
+  term_end: string;
+  royalty_bps: number | null;
+  per_unit_amount: string | null;
+  fee_amount: string | null;
+  fee_minor: bigint | number | string | null;
+  currency: string;
+  status: string;
+  offered_at: string;
+  tx_id: string;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** The work's owners as the offer recorded them (each must consent). */
+export interface IxLicenceOfferOwnersTable {
+  offer_id: string;
+  owner_msp: string;
+  owner_user: string;
+  share_bps: number;
+}
+
+/** A licence granted (the ledger's `licenceGrant`). */
+export interface IxLicencesTable {
+  grant_id: string;
+  offer_id: string;
+  work_id: string;
+  licensee_msp: string;
+  licensee_user: string;
+  scope: string;
+  exclusive: number;
+  term_start: string;
+  expires_at: string;
+  royalty_bps: number | null;
+  per_unit_amount: string | null;
+  fee_amount: string | null;
+  fee_minor: bigint | number | string | null;
+  currency: string;
+  status: string;
+  accepted_at: string;
+  tx_id: string;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** A closed royalty period of a licence, or its fee's payout record (period `fee`). */
+export interface IxRoyaltyPeriodsTable {
+  grant_id: string;
+  period_id: string;
+  work_id: string;
+  licensee_msp: string;
+  licensee_user: string;
+  /** The licence's acceptance: the time an audit grant judges its periods by. */
+  licence_accepted_at: string;
+  royalty: string;
+  royalty_minor: bigint | number | string;
+  currency: string;
+  reported: number;
+  status: string;
+  closed_at: string;
+  tx_id: string;
+  updated_at: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** A dataset or model record. */
+export interface IxProvenanceRecordsTable {
+  record_id: string;
+  kind: string;
+  title: string;
+  content_sha256: string;
+  controller_msp: string;
+  controller_user: string;
+  /** Datasets only. */
+  legal_basis: string | null;
+  pii_class: string | null;
+  /** `held` or `erased` for a dataset registered with subject data, else null. */
+  subject_data_status: string | null;
+  registered_at: string;
+  tx_id: string;
+  /** The transaction that last wrote the record (an erasure rewrites it). */
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** One lineage edge, parent to child, as the ledger's child index keeps it. */
+export interface IxLineageEdgesTable {
+  parent_id: string;
+  child_id: string;
+  relation: string;
+  tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+export interface IxDatasetAccessGrantsTable {
+  grant_id: string;
+  dataset_id: string;
+  controller_msp: string;
+  controller_user: string;
+  /** The dataset's registration: the time an audit grant judges its access records by. */
+  dataset_registered_at: string;
+  grantee_msp: string;
+  grantee_user: string;
+  purpose: string;
+  /** Scopes, space-separated. */
+  scopes: string;
+  expires_at: string;
+  status: string;
+  granted_at: string;
+  tx_id: string;
+  updated_tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
+/** One use of a dataset access grant. */
+export interface IxDatasetAccessLogTable {
+  access_id: string;
+  grant_id: string;
+  dataset_id: string;
+  controller_msp: string;
+  controller_user: string;
+  dataset_registered_at: string;
+  accessor_msp: string;
+  accessor_user: string;
+  scope: string;
+  at: string;
+  updated_block: number;
+  record: string;
+}
+
+export interface IxErasureReceiptsTable {
+  receipt_id: string;
+  /** `agreementTerms` or `datasetSubjectData`. */
+  target_kind: string;
+  /** The agreement's or the dataset's id. */
+  target_id: string;
+  requester_msp: string;
+  requester_user: string | null;
+  subject_msp: string;
+  subject_user: string;
+  /** The data's controllers: a dataset's controller, or an agreement's client and freelancer. */
+  controller_msp: string;
+  controller_user: string;
+  controller2_msp: string | null;
+  controller2_user: string | null;
+  at: string;
+  tx_id: string;
+  updated_block: number;
+  record: string;
+}
+
 export interface AuditIndexTables {
   ix_blocks: IxBlocksTable;
   ix_transactions: IxTransactionsTable;
@@ -149,6 +403,21 @@ export interface AuditIndexTables {
   ix_payouts: IxPayoutsTable;
   ix_credentials: IxCredentialsTable;
   ix_reputation: IxReputationTable;
+  ix_proposals: IxProposalsTable;
+  ix_proposal_votes: IxProposalVotesTable;
+  ix_works: IxWorksTable;
+  ix_work_owners: IxWorkOwnersTable;
+  ix_ownership_changes: IxOwnershipChangesTable;
+  ix_ownership_change_parties: IxOwnershipChangePartiesTable;
+  ix_licence_offers: IxLicenceOffersTable;
+  ix_licence_offer_owners: IxLicenceOfferOwnersTable;
+  ix_licences: IxLicencesTable;
+  ix_royalty_periods: IxRoyaltyPeriodsTable;
+  ix_provenance_records: IxProvenanceRecordsTable;
+  ix_lineage_edges: IxLineageEdgesTable;
+  ix_dataset_access_grants: IxDatasetAccessGrantsTable;
+  ix_dataset_access_log: IxDatasetAccessLogTable;
+  ix_erasure_receipts: IxErasureReceiptsTable;
 }
 
 /** Every table a rebuild empties, children first. */
@@ -161,6 +430,21 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
   'ix_agreements',
   'ix_credentials',
   'ix_reputation',
+  'ix_proposal_votes',
+  'ix_proposals',
+  'ix_ownership_change_parties',
+  'ix_ownership_changes',
+  'ix_work_owners',
+  'ix_works',
+  'ix_royalty_periods',
+  'ix_licences',
+  'ix_licence_offer_owners',
+  'ix_licence_offers',
+  'ix_erasure_receipts',
+  'ix_dataset_access_log',
+  'ix_dataset_access_grants',
+  'ix_lineage_edges',
+  'ix_provenance_records',
 ];
 
 export const auditIndexMigrations: Record<string, Migration> = {
@@ -332,6 +616,261 @@ export const auditIndexMigrations: Record<string, Migration> = {
       ];
       for (const [name, table, columns] of indexes) {
         await db.schema.createIndex(name).on(table).columns(columns).execute();
+      }
+    },
+  },
+  '2026-12-01-020-audit-index-domains': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const table = (name: string) => db.schema.createTable(name);
+      const text = 'text';
+      const id = 'varchar(128)';
+      const msp = 'varchar(64)';
+      const user = 'varchar(128)';
+      const instant = 'varchar(32)';
+      const money = 'varchar(20)';
+      await table('ix_proposals')
+        .addColumn('proposal_id', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('title', text, (column) => column.notNull())
+        .addColumn('status', 'varchar(16)', (column) => column.notNull())
+        .addColumn('proposer_msp', msp, (column) => column.notNull())
+        .addColumn('proposer_user', user)
+        .addColumn('action_types', 'varchar(400)', (column) => column.notNull())
+        .addColumn('proposed_at', instant, (column) => column.notNull())
+        .addColumn('voting_ends_at', instant, (column) => column.notNull())
+        .addColumn('executable_at', instant, (column) => column.notNull())
+        .addColumn('expires_at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_at', instant, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .execute();
+      await table('ix_proposal_votes')
+        .addColumn('proposal_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('msp_id', msp, (column) => column.notNull())
+        .addColumn('choice', 'varchar(16)', (column) => column.notNull())
+        .addColumn('voter_user', user)
+        .addColumn('at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_proposal_votes_pk', ['proposal_id', 'msp_id'])
+        .execute();
+      await table('ix_works')
+        .addColumn('work_id', id, (column) => column.primaryKey())
+        .addColumn('kind', 'varchar(16)', (column) => column.notNull())
+        .addColumn('content_hash', 'varchar(64)', (column) => column.notNull())
+        .addColumn('title', text, (column) => column.notNull())
+        .addColumn('registrant_msp', msp, (column) => column.notNull())
+        .addColumn('registrant_user', user)
+        .addColumn('registered_at', instant, (column) => column.notNull())
+        .addColumn('registration_tx_id', id, (column) => column.notNull())
+        .addColumn('ownership_version', 'integer', (column) => column.notNull())
+        .addColumn('updated_at', instant, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .execute();
+      await table('ix_work_owners')
+        .addColumn('work_id', id, (column) => column.notNull())
+        .addColumn('owner_msp', msp, (column) => column.notNull())
+        .addColumn('owner_user', user, (column) => column.notNull())
+        .addColumn('share_bps', 'integer', (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_work_owners_pk', ['work_id', 'owner_msp', 'owner_user'])
+        .execute();
+      await table('ix_ownership_changes')
+        .addColumn('work_id', id, (column) => column.notNull())
+        .addColumn('change_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('proposer_msp', msp, (column) => column.notNull())
+        .addColumn('proposer_user', user, (column) => column.notNull())
+        .addColumn('status', 'varchar(16)', (column) => column.notNull())
+        .addColumn('proposed_at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_at', instant, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_ownership_changes_pk', ['work_id', 'change_id'])
+        .execute();
+      await table('ix_ownership_change_parties')
+        .addColumn('work_id', id, (column) => column.notNull())
+        .addColumn('change_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('party_msp', msp, (column) => column.notNull())
+        .addColumn('party_user', user, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_ownership_change_parties_pk', ['work_id', 'change_id', 'party_msp', 'party_user'])
+        .execute();
+      const licenceTerms = (builder: CreateTableBuilder<string, string>) =>
+        builder
+          .addColumn('work_id', id, (column) => column.notNull())
+          .addColumn('scope', 'varchar(16)', (column) => column.notNull())
+          .addColumn('exclusive', 'integer', (column) => column.notNull())
+          .addColumn('term_start', instant, (column) => column.notNull())
+          .addColumn('royalty_bps', 'integer')
+          .addColumn('per_unit_amount', money)
+          .addColumn('fee_amount', money)
+          .addColumn('fee_minor', 'bigint')
+          .addColumn('currency', 'varchar(3)', (column) => column.notNull())
+          .addColumn('status', 'varchar(16)', (column) => column.notNull())
+          .addColumn('tx_id', id, (column) => column.notNull())
+          .addColumn('updated_at', instant, (column) => column.notNull())
+          .addColumn('updated_tx_id', id, (column) => column.notNull())
+          .addColumn('updated_block', 'bigint', (column) => column.notNull())
+          .addColumn('record', text, (column) => column.notNull());
+      await licenceTerms(
+        table('ix_licence_offers').addColumn('offer_id', 'varchar(64)', (column) => column.primaryKey()),
+      )
+        .addColumn('licensee_msp', msp)
+        .addColumn('licensee_user', user)
+        .addColumn('term_end', instant, (column) => column.notNull())
+        .addColumn('offered_at', instant, (column) => column.notNull())
+        .execute();
+      await table('ix_licence_offer_owners')
+        .addColumn('offer_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('owner_msp', msp, (column) => column.notNull())
+        .addColumn('owner_user', user, (column) => column.notNull())
+        .addColumn('share_bps', 'integer', (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_licence_offer_owners_pk', ['offer_id', 'owner_msp', 'owner_user'])
+        .execute();
+      await licenceTerms(table('ix_licences').addColumn('grant_id', 'varchar(64)', (column) => column.primaryKey()))
+        .addColumn('offer_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('licensee_msp', msp, (column) => column.notNull())
+        .addColumn('licensee_user', user, (column) => column.notNull())
+        .addColumn('expires_at', instant, (column) => column.notNull())
+        .addColumn('accepted_at', instant, (column) => column.notNull())
+        .execute();
+      await table('ix_royalty_periods')
+        .addColumn('grant_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('period_id', 'varchar(8)', (column) => column.notNull())
+        .addColumn('work_id', id, (column) => column.notNull())
+        .addColumn('licensee_msp', msp, (column) => column.notNull())
+        .addColumn('licensee_user', user, (column) => column.notNull())
+        .addColumn('licence_accepted_at', instant, (column) => column.notNull())
+        .addColumn('royalty', money, (column) => column.notNull())
+        .addColumn('royalty_minor', 'bigint', (column) => column.notNull())
+        .addColumn('currency', 'varchar(3)', (column) => column.notNull())
+        .addColumn('reported', 'integer', (column) => column.notNull())
+        .addColumn('status', 'varchar(16)', (column) => column.notNull())
+        .addColumn('closed_at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_at', instant, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_royalty_periods_pk', ['grant_id', 'period_id'])
+        .execute();
+      await table('ix_provenance_records')
+        .addColumn('record_id', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('kind', 'varchar(16)', (column) => column.notNull())
+        .addColumn('title', text, (column) => column.notNull())
+        .addColumn('content_sha256', 'varchar(64)', (column) => column.notNull())
+        .addColumn('controller_msp', msp, (column) => column.notNull())
+        .addColumn('controller_user', user, (column) => column.notNull())
+        .addColumn('legal_basis', 'varchar(32)')
+        .addColumn('pii_class', 'varchar(32)')
+        .addColumn('subject_data_status', 'varchar(16)')
+        .addColumn('registered_at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .execute();
+      await table('ix_lineage_edges')
+        .addColumn('parent_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('child_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('relation', 'varchar(16)', (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_lineage_edges_pk', ['parent_id', 'child_id'])
+        .execute();
+      const datasetAccess = (name: string) =>
+        table(name)
+          .addColumn('grant_id', 'varchar(64)', (column) => column.notNull())
+          .addColumn('dataset_id', 'varchar(64)', (column) => column.notNull())
+          .addColumn('controller_msp', msp, (column) => column.notNull())
+          .addColumn('controller_user', user, (column) => column.notNull())
+          .addColumn('dataset_registered_at', instant, (column) => column.notNull())
+          .addColumn('updated_block', 'bigint', (column) => column.notNull())
+          .addColumn('record', text, (column) => column.notNull());
+      await datasetAccess('ix_dataset_access_grants')
+        .addColumn('grantee_msp', msp, (column) => column.notNull())
+        .addColumn('grantee_user', user, (column) => column.notNull())
+        .addColumn('purpose', text, (column) => column.notNull())
+        .addColumn('scopes', 'varchar(64)', (column) => column.notNull())
+        .addColumn('expires_at', instant, (column) => column.notNull())
+        .addColumn('status', 'varchar(16)', (column) => column.notNull())
+        .addColumn('granted_at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_tx_id', id, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_dataset_access_grants_pk', ['grant_id'])
+        .execute();
+      await datasetAccess('ix_dataset_access_log')
+        .addColumn('access_id', id, (column) => column.notNull())
+        .addColumn('accessor_msp', msp, (column) => column.notNull())
+        .addColumn('accessor_user', user, (column) => column.notNull())
+        .addColumn('scope', 'varchar(16)', (column) => column.notNull())
+        .addColumn('at', instant, (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_dataset_access_log_pk', ['dataset_id', 'grant_id', 'access_id'])
+        .execute();
+      await table('ix_erasure_receipts')
+        .addColumn('receipt_id', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('target_kind', 'varchar(32)', (column) => column.notNull())
+        .addColumn('target_id', 'varchar(64)', (column) => column.notNull())
+        .addColumn('requester_msp', msp, (column) => column.notNull())
+        .addColumn('requester_user', user)
+        .addColumn('subject_msp', msp, (column) => column.notNull())
+        .addColumn('subject_user', user, (column) => column.notNull())
+        .addColumn('controller_msp', msp, (column) => column.notNull())
+        .addColumn('controller_user', user, (column) => column.notNull())
+        .addColumn('controller2_msp', msp)
+        .addColumn('controller2_user', user)
+        .addColumn('at', instant, (column) => column.notNull())
+        .addColumn('tx_id', id, (column) => column.notNull())
+        .addColumn('updated_block', 'bigint', (column) => column.notNull())
+        .addColumn('record', text, (column) => column.notNull())
+        .execute();
+
+      // Each listing's filters with the sort key it pages by, and the look-ups the
+      // visibility rules make (a work's owners, an offer's owners, a change's parties).
+      const indexes: [string, string, string[]][] = [
+        ['ix_proposals_proposed', 'ix_proposals', ['proposed_at', 'proposal_id']],
+        ['ix_proposals_status', 'ix_proposals', ['status', 'proposed_at']],
+        ['ix_proposals_proposer', 'ix_proposals', ['proposer_msp', 'proposed_at']],
+        ['ix_works_registered', 'ix_works', ['registered_at', 'work_id']],
+        ['ix_works_kind', 'ix_works', ['kind', 'registered_at']],
+        ['ix_works_hash', 'ix_works', ['content_hash']],
+        ['ix_work_owners_owner', 'ix_work_owners', ['owner_msp', 'owner_user', 'work_id']],
+        ['ix_ownership_changes_proposed', 'ix_ownership_changes', ['proposed_at', 'work_id', 'change_id']],
+        ['ix_ownership_changes_status', 'ix_ownership_changes', ['status', 'proposed_at']],
+        ['ix_ownership_change_parties_party', 'ix_ownership_change_parties', ['party_msp', 'party_user']],
+        ['ix_licence_offers_offered', 'ix_licence_offers', ['offered_at', 'offer_id']],
+        ['ix_licence_offers_work', 'ix_licence_offers', ['work_id', 'offered_at']],
+        ['ix_licence_offers_licensee', 'ix_licence_offers', ['licensee_msp', 'licensee_user']],
+        ['ix_licence_offer_owners_owner', 'ix_licence_offer_owners', ['owner_msp', 'owner_user']],
+        ['ix_licences_accepted', 'ix_licences', ['accepted_at', 'grant_id']],
+        ['ix_licences_work', 'ix_licences', ['work_id', 'accepted_at']],
+        ['ix_licences_licensee', 'ix_licences', ['licensee_msp', 'licensee_user', 'accepted_at']],
+        ['ix_licences_currency', 'ix_licences', ['currency', 'fee_minor']],
+        ['ix_royalty_periods_closed', 'ix_royalty_periods', ['closed_at', 'grant_id', 'period_id']],
+        ['ix_royalty_periods_work', 'ix_royalty_periods', ['work_id', 'closed_at']],
+        ['ix_royalty_periods_licensee', 'ix_royalty_periods', ['licensee_msp', 'licensee_user']],
+        ['ix_royalty_periods_currency', 'ix_royalty_periods', ['currency', 'royalty_minor']],
+        ['ix_provenance_records_registered', 'ix_provenance_records', ['registered_at', 'record_id']],
+        ['ix_provenance_records_kind', 'ix_provenance_records', ['kind', 'registered_at']],
+        ['ix_provenance_records_controller', 'ix_provenance_records', ['controller_msp', 'controller_user']],
+        ['ix_provenance_records_hash', 'ix_provenance_records', ['content_sha256']],
+        ['ix_lineage_edges_child', 'ix_lineage_edges', ['child_id', 'parent_id']],
+        ['ix_dataset_access_grants_dataset', 'ix_dataset_access_grants', ['dataset_id', 'granted_at']],
+        ['ix_dataset_access_grants_granted', 'ix_dataset_access_grants', ['granted_at', 'grant_id']],
+        ['ix_dataset_access_grants_grantee', 'ix_dataset_access_grants', ['grantee_msp', 'grantee_user']],
+        ['ix_dataset_access_grants_controller', 'ix_dataset_access_grants', ['controller_msp', 'controller_user']],
+        ['ix_dataset_access_log_at', 'ix_dataset_access_log', ['at', 'dataset_id', 'grant_id', 'access_id']],
+        ['ix_dataset_access_log_controller', 'ix_dataset_access_log', ['controller_msp', 'controller_user']],
+        ['ix_erasure_receipts_at', 'ix_erasure_receipts', ['at', 'receipt_id']],
+        ['ix_erasure_receipts_target', 'ix_erasure_receipts', ['target_kind', 'target_id']],
+      ];
+      for (const [name, on, columns] of indexes) {
+        await db.schema.createIndex(name).on(on).columns(columns).execute();
       }
     },
   },

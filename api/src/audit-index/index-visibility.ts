@@ -1,6 +1,9 @@
 import {
   agreementReaderRoles,
   credentialReaderRoles,
+  ipReaderRoles,
+  licensingReaderRoles,
+  provenanceAuditorRoles,
   type AuditGrantRecord,
   type AuditRecordKind,
   type AuditScope,
@@ -20,7 +23,18 @@ export type IndexedKind =
   /** Blocks and heights. */
   | 'ledger'
   | 'transactions'
-  | 'transactionKeys';
+  | 'transactionKeys'
+  | 'proposals'
+  | 'works'
+  | 'ownershipChanges'
+  | 'licenceOffers'
+  | 'licences'
+  | 'royaltyPeriods'
+  | 'provenanceRecords'
+  | 'lineage'
+  | 'datasetAccessGrants'
+  | 'datasetAccessLog'
+  | 'erasureReceipts';
 
 /**
  * Roles that may browse the block explorer (blocks, transactions, their keys and
@@ -39,6 +53,17 @@ const scopeOf: Record<IndexedKind, Scope> = {
   ledger: 'ledger:read',
   transactions: 'ledger:read',
   transactionKeys: 'ledger:read',
+  proposals: 'governance:read',
+  works: 'ip:read',
+  ownershipChanges: 'ip:read',
+  licenceOffers: 'licensing:read',
+  licences: 'licensing:read',
+  royaltyPeriods: 'licensing:read',
+  provenanceRecords: 'provenance:read',
+  lineage: 'provenance:read',
+  datasetAccessGrants: 'provenance:read',
+  datasetAccessLog: 'provenance:read',
+  erasureReceipts: 'provenance:read',
 };
 
 const everything = sql<SqlBool>`1 = 1`;
@@ -68,16 +93,78 @@ function coveredByGrant(
   orgColumns: readonly string[],
   timeColumn: string,
 ): RawBuilder<SqlBool> {
+  return coveredByGrantOf(
+    grants,
+    kind,
+    (organisation) => anyOf(orgColumns.map((column) => sql<SqlBool>`${sql.ref(column)} = ${organisation}`)),
+    timeColumn,
+  );
+}
+
+/**
+ * As {@link coveredByGrant}, with whether a row concerns an organisation told by
+ * `concerns` (a condition that may look at other tables, such as a work's owners now).
+ */
+function coveredByGrantOf(
+  grants: readonly AuditGrantRecord[],
+  kind: AuditRecordKind,
+  concerns: (organisation: string) => RawBuilder<SqlBool>,
+  timeColumn: string,
+): RawBuilder<SqlBool> {
   return anyOf(
     grants
       .filter((grant) => grant.kinds.includes(kind))
       .map((grant) => {
-        const parts = [anyOf(orgColumns.map((column) => sql<SqlBool>`${sql.ref(column)} = ${grant.organisation}`))];
+        const parts = [concerns(grant.organisation)];
         if (grant.from !== undefined) parts.push(sql<SqlBool>`${sql.ref(timeColumn)} >= ${instant(grant.from)}`);
         if (grant.to !== undefined) parts.push(sql<SqlBool>`${sql.ref(timeColumn)} < ${instant(grant.to)}`);
         return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
       }),
   );
+}
+
+/** A person named by two columns of another table, in rows tied to this one by `link`. */
+function namedIn(
+  principal: Principal,
+  table: string,
+  msp: string,
+  user: string,
+  link: RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> {
+  return sql<SqlBool>`exists (select 1 from ${sql.table(table)} where ${link} and ${namedAs(principal, `${table}.${msp}`, `${table}.${user}`)})`;
+}
+
+/** Rows of another table, tied to this one by `link`, with an organisation in `msp`. */
+function organisationIn(table: string, msp: string, link: RawBuilder<SqlBool>, organisation: string) {
+  return sql<SqlBool>`exists (select 1 from ${sql.table(table)} where ${link} and ${sql.ref(`${table}.${msp}`)} = ${organisation})`;
+}
+
+const sameColumns = (table: string, outer: string, columns: readonly string[]) =>
+  sql<SqlBool>`${sql.join(
+    columns.map((column) => sql`${sql.ref(`${table}.${column}`)} = ${sql.ref(`${outer}.${column}`)}`),
+    sql` and `,
+  )}`;
+
+/** A work's owners now, for rows of `outer` that name the work in `work_id`. */
+const workOwners = (outer: string) => sameColumns('ix_work_owners', outer, ['work_id']);
+
+/**
+ * The rule shared by records that reader roles see whole and everyone else only when
+ * named in them: `party` for other roles; for an auditor (`auditScope`), `party` or what
+ * a live grant naming `kind` covers (`granted`); every row for reader roles no grant limits.
+ */
+function partyOrReader(
+  principal: Principal,
+  readers: readonly Role[],
+  party: RawBuilder<SqlBool>,
+  auditScope: AuditScope | undefined,
+  kind: AuditRecordKind,
+  granted: (grants: readonly AuditGrantRecord[]) => RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> {
+  if (!readers.includes(principal.role)) return party;
+  if (auditScope === undefined) return everything;
+  if (!auditScope.grants.some((grant) => grant.kinds.includes(kind))) return party;
+  return anyOf([party, granted(auditScope.grants)]);
 }
 
 /**
@@ -92,14 +179,36 @@ function coveredByGrant(
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
  *   or issuer is the caller (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
- * - blocks and transactions: every row for {@link ledgerExplorerRoles}, none otherwise.
+ * - blocks and transactions: every row for {@link ledgerExplorerRoles}, none otherwise;
+ * - governance proposals (with their votes), works, dataset and model records and their
+ *   lineage: every row; the chaincode answers any member of the channel;
+ * - ownership changes: every row for `ipReaderRoles`; otherwise those naming the caller
+ *   as an owner they were proposed to, an owner they propose, or an owner of the work
+ *   now (`mayReadChange` in `contracts/ip/works.ts`);
+ * - licence offers: every row for `licensingReaderRoles`; otherwise those naming the
+ *   caller as an owner or the licensee, and offers open to anyone while open
+ *   (`canReadOffer` in `contracts/licensing/queries.ts`);
+ * - licences and their royalty periods: every row for `licensingReaderRoles`; otherwise
+ *   those whose licensee is the caller or whose work the caller owns now (`canReadGrant`);
+ * - dataset access grants: every row for `provenanceAuditorRoles`; otherwise those
+ *   whose dataset the caller controls or that the caller holds; the access log: every
+ *   row for those roles, otherwise the uses of the caller's datasets
+ *   (`contracts/provenance/access.ts`); erasure receipts: every row for those roles,
+ *   otherwise those the caller asked for, is the data subject of or controls the data of.
  *
  * An auditor (`auditScope`, from `AuditScopes`) reads as the chaincode lets them: an agreement
  * (with its milestones and payouts) or a credential it is not a party to only when one
  * live grant covers it (`requireAuditGrant`: the kind, one of the organisations it
  * concerns, its creation or issue time within the grant's range); the block explorer
  * only with a live grant naming `transaction`, and of the transactions (with their keys)
- * those created by a granting organisation's members at a time in the grant's range.
+ * those created by a granting organisation's members at a time in the grant's range;
+ * ownership changes under a grant naming `ip` from an organisation of their owners (then
+ * or now), dated by the proposal; licence offers, licences and royalty periods under one
+ * naming `licensing` from the licensee's or an owner's organisation, dated by the offer
+ * or the licence's acceptance; dataset access grants and uses under one naming
+ * `provenance` from the controller's organisation, dated by the dataset's registration;
+ * erasure receipts under one naming `provenance` from the requester's, the data
+ * subject's or a controller's organisation, dated by the erasure.
  *
  * The API scope that guards the same chaincode reads is required first.
  *
@@ -172,6 +281,101 @@ export function indexVisibility(
       if (auditScope === undefined) return everything;
       const granted = coveredByGrant(auditScope.grants, 'transaction', ['creator_msp'], 'timestamp');
       return sql<SqlBool>`exists (select 1 from ix_transactions where ix_transactions.block_number = ix_tx_keys.block_number and ix_transactions.position = ix_tx_keys.position and ${granted})`;
+    }
+    case 'proposals':
+    case 'works':
+    case 'provenanceRecords':
+    case 'lineage':
+      return everything;
+    case 'ownershipChanges': {
+      const change = sameColumns('ix_ownership_change_parties', 'ix_ownership_changes', ['work_id', 'change_id']);
+      const owners = workOwners('ix_ownership_changes');
+      const party = anyOf([
+        namedIn(principal, 'ix_ownership_change_parties', 'party_msp', 'party_user', change),
+        namedIn(principal, 'ix_work_owners', 'owner_msp', 'owner_user', owners),
+      ]);
+      return partyOrReader(principal, ipReaderRoles, party, auditScope, 'ip', (grants) =>
+        coveredByGrantOf(
+          grants,
+          'ip',
+          (organisation) =>
+            anyOf([
+              organisationIn('ix_ownership_change_parties', 'party_msp', change, organisation),
+              organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
+            ]),
+          'ix_ownership_changes.proposed_at',
+        ),
+      );
+    }
+    case 'licenceOffers': {
+      const owners = sameColumns('ix_licence_offer_owners', 'ix_licence_offers', ['offer_id']);
+      const party = anyOf([
+        namedAs(principal, 'ix_licence_offers.licensee_msp', 'ix_licence_offers.licensee_user'),
+        namedIn(principal, 'ix_licence_offer_owners', 'owner_msp', 'owner_user', owners),
+        sql<SqlBool>`(${sql.ref('ix_licence_offers.licensee_msp')} is null and ${sql.ref('ix_licence_offers.status')} = ${'open'})`,
+      ]);
+      return partyOrReader(principal, licensingReaderRoles, party, auditScope, 'licensing', (grants) =>
+        coveredByGrantOf(
+          grants,
+          'licensing',
+          (organisation) =>
+            anyOf([
+              sql<SqlBool>`${sql.ref('ix_licence_offers.licensee_msp')} = ${organisation}`,
+              organisationIn('ix_licence_offer_owners', 'owner_msp', owners, organisation),
+            ]),
+          'ix_licence_offers.offered_at',
+        ),
+      );
+    }
+    case 'licences':
+    case 'royaltyPeriods': {
+      const table = kind === 'licences' ? 'ix_licences' : 'ix_royalty_periods';
+      const owners = workOwners(table);
+      // `work_id in (…)` rather than a correlated `exists`: each arm of the OR is then an
+      // index look-up (licensee, work), not a scan of every licence.
+      const party = anyOf([
+        namedAs(principal, `${table}.licensee_msp`, `${table}.licensee_user`),
+        sql<SqlBool>`${sql.ref(`${table}.work_id`)} in (select work_id from ix_work_owners where ${namedAs(principal, 'owner_msp', 'owner_user')})`,
+      ]);
+      return partyOrReader(principal, licensingReaderRoles, party, auditScope, 'licensing', (grants) =>
+        coveredByGrantOf(
+          grants,
+          'licensing',
+          (organisation) =>
+            anyOf([
+              sql<SqlBool>`${sql.ref(`${table}.licensee_msp`)} = ${organisation}`,
+              organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
+            ]),
+          kind === 'licences' ? `${table}.accepted_at` : `${table}.licence_accepted_at`,
+        ),
+      );
+    }
+    case 'datasetAccessGrants':
+    case 'datasetAccessLog': {
+      const controller = namedAs(principal, 'controller_msp', 'controller_user');
+      const party =
+        kind === 'datasetAccessGrants'
+          ? anyOf([controller, namedAs(principal, 'grantee_msp', 'grantee_user')])
+          : controller;
+      return partyOrReader(principal, provenanceAuditorRoles, party, auditScope, 'provenance', (grants) =>
+        coveredByGrant(grants, 'provenance', ['controller_msp'], 'dataset_registered_at'),
+      );
+    }
+    case 'erasureReceipts': {
+      const party = anyOf([
+        namedAs(principal, 'requester_msp', 'requester_user'),
+        namedAs(principal, 'subject_msp', 'subject_user'),
+        namedAs(principal, 'controller_msp', 'controller_user'),
+        namedAs(principal, 'controller2_msp', 'controller2_user'),
+      ]);
+      return partyOrReader(principal, provenanceAuditorRoles, party, auditScope, 'provenance', (grants) =>
+        coveredByGrant(
+          grants,
+          'provenance',
+          ['requester_msp', 'subject_msp', 'controller_msp', 'controller2_msp'],
+          'at',
+        ),
+      );
     }
   }
 }

@@ -87,7 +87,11 @@ async function main(): Promise<number> {
     } else {
       const { checked } = report;
       process.stdout.write(
-        `Index at height ${report.indexedHeight}: ${String(checked.agreements)} agreements, ${String(checked.milestones)} milestones, ${String(checked.payouts)} payouts, ${String(checked.credentials)} credentials, ${String(checked.reputation)} reputation records compared with the ledger.\n`,
+        `Index at height ${report.indexedHeight}: ${String(checked.agreements)} agreements, ${String(checked.milestones)} milestones, ${String(checked.payouts)} payouts, ${String(checked.credentials)} credentials, ${String(checked.reputation)} reputation records, ` +
+          `${String(checked.proposals)} proposals, ${String(checked.votes)} votes, ${String(checked.works)} works, ${String(checked.ownershipChanges)} ownership changes, ` +
+          `${String(checked.licenceOffers)} licence offers, ${String(checked.licences)} licences, ${String(checked.royaltyPeriods)} royalty periods, ` +
+          `${String(checked.provenanceRecords)} dataset and model records, ${String(checked.lineageEdges)} lineage edges compared with the ledger ` +
+          `(not compared: ${report.notCompared.join(', ')}).\n`,
       );
       if (report.differences.length === 0) process.stdout.write('No difference.\n');
       for (const difference of report.differences) {
