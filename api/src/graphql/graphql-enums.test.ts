@@ -24,9 +24,15 @@ import {
 import {
   agreementFilterSchema,
   credentialFilterSchema,
+  licenceFilterSchema,
+  licenceOfferFilterSchema,
   milestoneFilterSchema,
   pageSchema,
   payoutFilterSchema,
+  proposalFilterSchema,
+  provenanceRecordFilterSchema,
+  royaltyPeriodFilterSchema,
+  workFilterSchema,
 } from '../audit-index/index-queries.js';
 import { suiteServer } from '../test-support/suite-server.js';
 
@@ -41,6 +47,12 @@ const modelEnums: Readonly<Record<string, readonly string[]>> = {
   IndexSortDirection: pageSchema.shape.direction.unwrap().options,
   MilestoneIndexSort: milestoneFilterSchema.shape.sort.unwrap().options,
   PayoutIndexSort: payoutFilterSchema.shape.sort.unwrap().options,
+  ProposalIndexSort: proposalFilterSchema.shape.sort.unwrap().options,
+  WorkIndexSort: workFilterSchema.shape.sort.unwrap().options,
+  LicenceIndexSort: licenceFilterSchema.shape.sort.unwrap().options,
+  LicenceOfferIndexSort: licenceOfferFilterSchema.shape.sort.unwrap().options,
+  RoyaltyPeriodIndexSort: royaltyPeriodFilterSchema.shape.sort.unwrap().options,
+  ProvenanceRecordIndexSort: provenanceRecordFilterSchema.shape.sort.unwrap().options,
   AgreementStatus: agreementStatuses,
   AuditRecordKind: auditRecordKinds,
   ComplianceOutcome: complianceCheckSchema.shape.outcome.options,
