@@ -187,7 +187,7 @@ export function createApp(deps: AppDependencies): Express {
   const readRecorder = new ReadRecorder(
     new ReadLog(deps.db),
     new AuditScopes(deps.ledger),
-    new ReadSubjectResolver(deps.serviceLedger),
+    new ReadSubjectResolver(deps.serviceLedger, { proofs: deps.proofs, db: deps.db }),
   );
   app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));

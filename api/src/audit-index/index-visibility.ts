@@ -12,6 +12,7 @@ import {
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Principal, Scope } from '../auth/principal.js';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
+import { transactionReach, transactionReaderRoles, type TransactionReach } from '../proofs/transaction-reach.js';
 
 /** What the index answers about, each read under its own rule. */
 export type IndexedKind =
@@ -38,11 +39,10 @@ export type IndexedKind =
 
 /**
  * Roles that may browse the block explorer (blocks, transactions, their keys and
- * validation codes). Transactions name every key they touch, agreement ids included, so
- * the explorer is for those who may read every agreement and whose job is the ledger
- * itself: auditors, and administrators of a member organisation.
+ * validation codes): those that may export proofs, as both show what transactions did.
+ * Which transactions each sees is `transactionReach`.
  */
-export const ledgerExplorerRoles: readonly Role[] = ['auditor', 'admin'];
+export const ledgerExplorerRoles: readonly Role[] = transactionReaderRoles;
 
 const scopeOf: Record<IndexedKind, Scope> = {
   agreements: 'agreements:read',
@@ -168,6 +168,29 @@ function partyOrReader(
 }
 
 /**
+ * The transactions a caller's reach takes in (`reachesTransaction`), as an SQL condition.
+ * An auditor whose grants are unknown is a tool reading the index as an operator (see
+ * `IndexQueries`), which sees every transaction; the server always knows the grants.
+ */
+function reachedTransactions(
+  principal: Principal,
+  auditScope: AuditScope | undefined,
+  creatorColumn: string,
+  timeColumn: string,
+): RawBuilder<SqlBool> {
+  if (principal.role === 'auditor' && auditScope === undefined) return everything;
+  const reach: TransactionReach = transactionReach(principal, auditScope);
+  switch (reach.kind) {
+    case 'none':
+      return nothing;
+    case 'own':
+      return sql<SqlBool>`${sql.ref(creatorColumn)} = ${reach.mspId}`;
+    case 'granted':
+      return coveredByGrant(reach.grants, 'transaction', [creatorColumn], timeColumn);
+  }
+}
+
+/**
  * THE rule of what the audit index may answer a caller: the rows of `kind` the
  * principal could read through the chaincode, as an SQL condition over that kind's
  * table. Every index query (GraphQL and REST) filters with it and with nothing else.
@@ -179,7 +202,9 @@ function partyOrReader(
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
  *   or issuer is the caller (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
- * - blocks and transactions: every row for {@link ledgerExplorerRoles}, none otherwise;
+ * - blocks: every row for {@link ledgerExplorerRoles}, none otherwise; transactions (with
+ *   their keys): those `transactionReach` takes in, the rule proofs follow too: an admin
+ *   its own organisation's, an auditor those its grants cover;
  * - governance proposals (with their votes), works, dataset and model records and their
  *   lineage: every row; the chaincode answers any member of the channel;
  * - ownership changes: every row for `ipReaderRoles`; otherwise those naming the caller
@@ -273,14 +298,11 @@ export function indexVisibility(
       if (auditScope !== undefined && !auditScope.kinds.includes('transaction')) return nothing;
       return everything;
     case 'transactions':
-      if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
-      if (auditScope === undefined) return everything;
-      return coveredByGrant(auditScope.grants, 'transaction', ['creator_msp'], 'timestamp');
+      return reachedTransactions(principal, auditScope, 'creator_msp', 'timestamp');
     case 'transactionKeys': {
       if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
-      if (auditScope === undefined) return everything;
-      const granted = coveredByGrant(auditScope.grants, 'transaction', ['creator_msp'], 'timestamp');
-      return sql<SqlBool>`exists (select 1 from ix_transactions where ix_transactions.block_number = ix_tx_keys.block_number and ix_transactions.position = ix_tx_keys.position and ${granted})`;
+      const reached = reachedTransactions(principal, auditScope, 'creator_msp', 'timestamp');
+      return sql<SqlBool>`exists (select 1 from ix_transactions where ix_transactions.block_number = ix_tx_keys.block_number and ix_transactions.position = ix_tx_keys.position and ${reached})`;
     }
     case 'proposals':
     case 'works':

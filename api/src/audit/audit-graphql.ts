@@ -6,6 +6,7 @@ import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule 
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import type { AccountService } from '../auth/account-service.js';
 import {
   AuditService,
   grantAuditAccessBodySchema,
@@ -33,6 +34,7 @@ export function auditSchema(deps: {
   ledger: LedgerAccess;
   db: Db;
   serviceLedger: LedgerClient;
+  accounts: AccountService;
   readLogAnchoring?: ReadLogAnchoring;
 }): SchemaModule {
   const service = new AuditService(deps);
@@ -193,8 +195,7 @@ export function auditSchema(deps: {
               input.auditor = Object.fromEntries(Object.entries(input.auditor).filter(([, value]) => value != null));
             }
             const request = parseInput(grantAuditAccessBodySchema, input, 'input');
-            const client = await writer(context);
-            return payload(await fieldsUnder('input', () => client.grantAuditAccess(request)));
+            return payload(await service.grantAccess(resolverRequester(context, 'audit:write'), request, 'input'));
           }),
         revokeAuditAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {

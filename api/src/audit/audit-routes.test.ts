@@ -239,6 +239,154 @@ describe('auditor access over HTTP', () => {
     expect(past.body).toMatchObject({ field: 'body.expiresAt' });
     expect((await grant({ grantId: 'AG-http-4' }, auditor)).status).toBe(403);
   });
+
+  it('refuses an expiry later than auditGrantMaxSeconds allows with 422 naming body.expiresAt', async () => {
+    // Kind ip: the agreement reads of the other tests stay outside these grants.
+    const tooLate = await grant({ grantId: 'AG-http-long', kinds: ['ip'], expiresAt: kit.daysAhead(367) });
+    expect(tooLate.status).toBe(422);
+    expect(tooLate.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.expiresAt' });
+    expect((tooLate.body as { message: string }).message).toContain(
+      'must be at most 31622400 seconds (auditGrantMaxSeconds) after the transaction time',
+    );
+    expect((await grant({ grantId: 'AG-http-year', kinds: ['ip'], expiresAt: kit.daysAhead(366) })).status).toBe(201);
+  });
+
+  it('refuses a grant naming a person who is no auditor, over REST and GraphQL, naming the field', async () => {
+    await server.person('fran', 'AuditOrg', 'freelancer');
+    const toFreelancer = await grant({ grantId: 'AG-not-auditor', auditor: { mspId: 'AuditOrgMSP', userId: 'fran' } });
+    expect(toFreelancer.status).toBe(422);
+    expect(toFreelancer.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'body.auditor.userId',
+      message: 'body.auditor.userId: AuditOrgMSP/fran has role freelancer; a grant names an auditor',
+    });
+    // The user id is of another organisation's person: this organisation has nobody of that name.
+    const elsewhere = await grant({ grantId: 'AG-not-here', auditor: { mspId: 'TalentOrgMSP', userId: 'audra' } });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body).toMatchObject({
+      field: 'body.auditor.userId',
+      message: 'body.auditor.userId: TalentOrgMSP has no active identity audra on this server',
+    });
+    const viaGraphql = await server.request('POST', '/graphql', {
+      token: clientAdmin.token,
+      body: {
+        query: 'mutation ($input: GrantAuditAccessInput!) { grantAuditAccess(input: $input) { transactionId } }',
+        variables: {
+          input: {
+            grantId: 'AG-not-auditor-gql',
+            auditor: { mspId: 'AuditOrgMSP', userId: 'fran' },
+            kinds: ['agreement'],
+            expiresAt: kit.daysAhead(30),
+            purpose: 'statutory audit 2026',
+          },
+        },
+      },
+    });
+    expect((viaGraphql.body as { errors?: { extensions?: unknown }[] }).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'input.auditor.userId',
+    });
+    // An auditor's API key is an auditor too; a grant to every auditor of an organisation names no person.
+    const key = await server.service('audit-robot', 'AuditOrg', 'auditor');
+    expect(key.id).toBeDefined();
+    expect(
+      (
+        await grant({
+          grantId: 'AG-robot',
+          kinds: ['ip'],
+          auditor: { mspId: 'AuditOrgMSP', userId: 'svc.audit-robot' },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await grant({ grantId: 'AG-firm', kinds: ['ip'], auditor: { mspId: 'AuditOrgMSP' } })).status).toBe(201);
+    const grants = (await server.request('GET', '/v1/audit/grants', { token: clientAdmin.token }))
+      .body as AuditGrantRecord[];
+    expect(grants.map((entry) => entry.grantId)).not.toContain('AG-not-auditor');
+  });
+
+  describe("a dataset's access grants and access log", () => {
+    let dana: Person;
+    let gil: Person;
+    let datasetAuditor: Person;
+
+    beforeAll(async () => {
+      dana = await server.person('dana', 'TalentOrg', 'freelancer');
+      gil = await server.person('gil', 'ClientOrg', 'client');
+      datasetAuditor = await server.person('dora', 'AuditOrg', 'auditor');
+      const registered = await server.request('POST', '/v1/provenance/datasets', {
+        token: dana.token,
+        body: {
+          recordId: 'DS-log',
+          contentSha256: 'e'.repeat(64),
+          title: 'Claims history',
+          licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
+          source: 'https://data.example.org',
+          legalBasis: 'consent',
+          piiClass: 'personal',
+          retention: { kind: 'period', period: 'P2Y' },
+        },
+      });
+      expect(registered.status).toBe(201);
+      const granted = await server.request('POST', '/v1/provenance/datasets/DS-log/grants', {
+        token: dana.token,
+        body: {
+          grantId: 'DG-log',
+          grantee: gil.party,
+          purpose: 'Benchmark',
+          scope: ['read'],
+          expiresAt: kit.daysAhead(30),
+        },
+      });
+      expect(granted.status).toBe(201);
+      const used = await server.request('POST', '/v1/provenance/grants/DG-log/accesses', {
+        token: gil.token,
+        body: { scope: 'read' },
+      });
+      expect(used.status).toBe(201);
+    });
+
+    it('refuses an auditor without an audit grant the grant list with 403 NO_AUDIT_GRANT, as the access log', async () => {
+      for (const path of ['/v1/provenance/datasets/DS-log/grants', '/v1/provenance/datasets/DS-log/access-log']) {
+        const answer = await server.request('GET', path, { token: datasetAuditor.token });
+        expect([path, answer.status, answer.body]).toEqual([
+          path,
+          403,
+          expect.objectContaining({ code: 'NO_AUDIT_GRANT' }),
+        ]);
+      }
+      // The dataset's controller still reads them, and the grantee its own grant.
+      const own = await server.request('GET', '/v1/provenance/datasets/DS-log/grants', { token: gil.token });
+      expect((own.body as { grantId: string }[]).map((entry) => entry.grantId)).toEqual(['DG-log']);
+    });
+
+    it('logs a granted read of the access log for the controller and the accessor, with the grant that allowed it', async () => {
+      const talentGrant = await grant(
+        { grantId: 'AG-datasets', auditor: datasetAuditor.party, kinds: ['provenance'] },
+        talentAdmin,
+      );
+      expect(talentGrant.status).toBe(201);
+      // A grant of the accessor's organisation does not open the controller's dataset.
+      expect(
+        (await grant({ grantId: 'AG-accessor', auditor: datasetAuditor.party, kinds: ['provenance'] })).status,
+      ).toBe(201);
+      const answer = await server.request('GET', '/v1/provenance/datasets/DS-log/access-log', {
+        token: datasetAuditor.token,
+      });
+      expect(answer.status).toBe(200);
+      expect((answer.body as { accessor: { mspId: string } }[]).map((entry) => entry.accessor.mspId)).toEqual([
+        'ClientOrgMSP',
+      ]);
+      const [last] = (await readLog(talentAdmin)).entries.slice(-1);
+      expect(last).toMatchObject({
+        principal: { id: 'dora' },
+        operation: 'GET /v1/provenance/datasets/:datasetId/access-log',
+        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        resultCount: 1,
+        status: 200,
+        grants: ['AG-datasets'],
+      });
+    });
+  });
   it("ends an auditor's live agreement events once the grant is revoked", async () => {
     expect((await grant({ grantId: 'AG-live-1' })).status).toBe(201);
     const subscription = await SseSubscription.open(

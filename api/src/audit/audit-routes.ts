@@ -7,11 +7,13 @@ import {
   canonicalInput,
   grantAuditAccessRequestSchema,
   readLogAnchorSchema,
+  type GrantAuditAccessRequest,
   reasonSchema,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
-import { ApiError } from '../errors/api-error.js';
+import type { AccountService } from '../auth/account-service.js';
+import { ApiError, invalidInput } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
@@ -77,6 +79,7 @@ export class AuditService {
       ledger: LedgerAccess;
       db: Db;
       serviceLedger: LedgerClient;
+      accounts: AccountService;
       readLogAnchoring?: ReadLogAnchoring;
     },
   ) {
@@ -85,6 +88,38 @@ export class AuditService {
 
   async client(as: Requester) {
     return (await this.deps.ledger.clientFor(as.principal, as.log)).audit;
+  }
+
+  /**
+   * Grants access as the caller, once the grant names an auditor: a grant naming one
+   * person (`auditor.userId`) of an organisation this server enrols for must name an
+   * active identity with role `auditor` there. The ledger never sees a grantee's role (a
+   * certificate attribute), so this server's accounts are where it is known; a person of
+   * an organisation enrolled elsewhere is left to the chaincode, which lets only an
+   * `auditor` read through a grant. A grant to every auditor of an organisation names no
+   * person, so there is nobody else to check.
+   *
+   * @param part the input's name in refusals: `body` over REST, `input` over GraphQL.
+   * @throws ApiError 422 VALIDATION_FAILED `<part>.auditor.userId` naming the identity's
+   *   role, or saying the organisation has no such identity; the chaincode's refusals
+   *   (`<part>.<field>` for its validation).
+   */
+  async grantAccess(as: Requester, request: GrantAuditAccessRequest, part: 'body' | 'input') {
+    const { mspId, userId } = request.auditor;
+    if (userId !== undefined) {
+      const known = await this.deps.accounts.roleOfIdentity(mspId, userId);
+      if (known.served && known.role === undefined) {
+        throw invalidInput(`${part}.auditor.userId`, `${mspId} has no active identity ${userId} on this server`);
+      }
+      if (known.role !== undefined && known.role !== 'auditor') {
+        throw invalidInput(
+          `${part}.auditor.userId`,
+          `${mspId}/${userId} has role ${known.role}; a grant names an auditor`,
+        );
+      }
+    }
+    const client = await this.client(as);
+    return fieldsUnder(part, () => client.grantAuditAccess(request));
   }
 
   /** Entries of the read log concerning the caller's organisation, oldest first. */
@@ -130,6 +165,7 @@ export function auditRoutes(deps: {
   ledger: LedgerAccess;
   db: Db;
   serviceLedger: LedgerClient;
+  accounts: AccountService;
   readLogAnchoring?: ReadLogAnchoring;
 }): RouteSpec[] {
   const service = new AuditService(deps);
@@ -147,8 +183,7 @@ export function auditRoutes(deps: {
       status: 201,
       errors: [409, 503, 504],
       handler: async ({ body, principal, log, setHeader }) => {
-        const client = await service.client(routeRequester({ principal, log }));
-        const submitted = await fieldsUnder('body', () => client.grantAuditAccess(body));
+        const submitted = await service.grantAccess(routeRequester({ principal, log }), body, 'body');
         setHeader('Location', `${grantsPath}/${encodeURIComponent(body.grantId)}`);
         return committed(submitted, undefined);
       },

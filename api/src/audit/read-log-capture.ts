@@ -75,10 +75,12 @@ function rootFields(operation: OperationDefinitionNode): string[] {
 
 // Root field arguments whose plain name says less than the field does (`agreement(id:)`,
 // a licence's `grantId` beside a dataset's), named as `subjectsOfRead` knows them.
-const argumentNames: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+export const argumentNames: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   agreement: { id: 'agreementId' },
   licenceGrant: { grantId: 'licenceGrantId' },
   royaltyPeriod: { grantId: 'licenceGrantId' },
+  datasetGrant: { grantId: 'datasetGrantId' },
+  datasetAccessLog: { grantId: 'datasetGrantId' },
 };
 
 /** Each root field's arguments, variables filled in: what the read asked about, whatever it answered. */

@@ -86,7 +86,7 @@ export interface ObservedRead {
   /** What the caller is about to receive; for GraphQL, the `data` of each root field. */
   readonly answers: readonly unknown[];
   readonly status: number;
-  /** What the read named before it was answered, for a refusal or an empty answer ({@link subjectsOfRead}). */
+  /** What the read named before it was answered ({@link subjectsOfRead}): its records' organisations are logged whatever the answer. */
   readonly subjects?: ReadSubjects;
 }
 
@@ -123,7 +123,7 @@ export class ReadRecorder {
   readonly #scopes: AuditScopes;
   readonly #subjects: ReadSubjectResolver | undefined;
 
-  /** @param subjects tells whom a read's records concern when its answer names nobody. */
+  /** @param subjects tells whom the records a read names concern, whatever it answered. */
   constructor(readLog: ReadLog, scopes: AuditScopes, subjects?: ReadSubjectResolver) {
     this.#log = readLog;
     this.#scopes = scopes;
@@ -148,25 +148,31 @@ export class ReadRecorder {
         organisations = new Set([...organisations, ...found.organisations]);
         count += found.count;
       }
-      // A refusal or an empty answer names nobody; the organisations the read was about
-      // still see it in their log (the records it asked for, the organisations it named).
-      // Malformed input (400, 422) asked for no record the ledger could name, and is
-      // answered without calling the ledger: only the organisations it named are kept.
+      // The organisations a read was about see it in their log whatever it answered: the
+      // records it asked for are looked up (a refusal or an empty answer names nobody, and
+      // an answer names only the parties it shows, an access log its accessors rather than
+      // the dataset's controller), and the organisations it named are kept. Malformed
+      // input (400, 422) asked for no record the ledger could name, and is logged without
+      // calling the ledger: only the organisations it named are kept.
       const about = read.subjects ?? { organisations: [], targets: [] };
       const malformed = read.status === 400 || read.status === 422;
-      const orgs =
-        organisations.size === 0 && this.#subjects !== undefined && !malformed
+      const concerned =
+        this.#subjects !== undefined && !malformed
           ? await this.#subjects.organisationsOf(about, log)
-          : [...new Set([...organisations, ...about.organisations])].sort();
+          : [...about.organisations].sort();
+      const orgs = [...new Set([...organisations, ...concerned])].sort();
+      // The grant that let a read of named records through is one of those records'
+      // organisations', as the chaincode's check asks; a search is judged by what it answered.
+      const grantors = concerned.length > 0 ? concerned : orgs;
       const at = new Date().toISOString();
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
-      let grants = grantsCovering(scope, read.kinds, orgs, at);
+      let grants = grantsCovering(scope, read.kinds, grantors, at);
       // A read the chaincode answered was covered by some grant: a kept scope without one
       // predates that grant, so the ledger is asked again.
       if (scope !== undefined && grants.length === 0 && read.status < 400) {
         scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
-        grants = grantsCovering(scope, read.kinds, orgs, at);
+        grants = grantsCovering(scope, read.kinds, grantors, at);
       }
       const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
       return await this.#log.append({

@@ -1,4 +1,6 @@
-import { subjectsOfRead } from './read-subjects.js';
+import { readFileSync } from 'node:fs';
+import { proofCreatorMspId, type ProofBundle } from '@gigledger/gateway';
+import { organisationsOfTransaction, subjectsOfRead } from './read-subjects.js';
 
 describe('subjectsOfRead', () => {
   it('takes record ids from REST paths, decoded, and organisations from party paths', () => {
@@ -39,6 +41,54 @@ describe('subjectsOfRead', () => {
         { kind: 'work', id: 'W-1' },
       ],
     });
+  });
+
+  it('takes the records only the chaincode can name the organisations of, transactions and blocks from paths', () => {
+    const txId = 'a'.repeat(64);
+    expect(
+      [
+        '/v1/erasure-receipts/ER-1',
+        '/v1/erasure-receipts/ER-1/verification',
+        '/v1/provenance/grants/DG-1',
+        '/v1/audit/grants/AG-1',
+        `/v1/proofs/${txId}`,
+        `/v1/index/transactions/${txId}`,
+        '/v1/index/blocks/42',
+        `/v1/ip/content-hashes/${'c'.repeat(64)}`,
+      ].map((path) => subjectsOfRead({ path }).targets),
+    ).toEqual([
+      [{ kind: 'erasureReceipt', id: 'ER-1' }],
+      [{ kind: 'erasureReceipt', id: 'ER-1' }],
+      [{ kind: 'datasetAccessGrant', id: 'DG-1' }],
+      [{ kind: 'auditGrant', id: 'AG-1' }],
+      [{ kind: 'transaction', id: txId }],
+      [{ kind: 'transaction', id: txId }],
+      [{ kind: 'block', id: '42' }],
+      [{ kind: 'workByContentHash', id: 'c'.repeat(64) }],
+    ]);
+    // The proof of an agreement's last write names the agreement, not a transaction.
+    expect(subjectsOfRead({ path: '/v1/proofs/records/agreement/A-1' }).targets).toEqual([
+      { kind: 'agreement', id: 'A-1' },
+    ]);
+    expect(
+      subjectsOfRead({ arguments: [{ receiptId: 'ER-2', datasetGrantId: 'DG-2', filter: { org: 'ClientOrgMSP' } }] }),
+    ).toEqual({
+      organisations: ['ClientOrgMSP'],
+      targets: [
+        { kind: 'erasureReceipt', id: 'ER-2' },
+        { kind: 'datasetAccessGrant', id: 'DG-2' },
+      ],
+    });
+  });
+
+  it("names a transaction's creator and the organisations in the values it wrote", () => {
+    const bundle = JSON.parse(
+      readFileSync(new URL('../../../gateway/test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
+    ) as ProofBundle;
+    const organisations = organisationsOfTransaction(bundle);
+    expect(organisations).toContain(proofCreatorMspId(bundle));
+    expect(organisations).toEqual([...organisations].sort());
+    expect(organisations.every((mspId) => /MSP$/.test(mspId))).toBe(true);
   });
 
   it('finds nothing in a read that names no record and no organisation', () => {

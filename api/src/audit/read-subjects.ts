@@ -1,14 +1,28 @@
 import type { Logger } from 'pino';
-import type { LedgerClient } from '@gigledger/gateway';
+import type { SubjectRecordKind } from '@gigledger/chaincode/model';
+import type { LedgerClient, ProofBundle, ProofExporter } from '@gigledger/gateway';
+import type { Db } from '../db/database.js';
+import { bundleTransaction } from '../proofs/bundle-transaction.js';
+import { organisationsAndCount } from './read-recorder.js';
+
+/** Kinds of record a read can name by id (path segment or argument), each looked up its own way. */
+export type ReadTargetKind =
+  | 'agreement'
+  | 'credential'
+  | 'work'
+  | 'workByContentHash'
+  | 'dataset'
+  | 'licenceGrant'
+  | 'licenceOffer'
+  | 'transaction'
+  | 'block'
+  | SubjectRecordKind;
 
 /** A record a read asked for by its id, as far as its arguments tell. */
-export type ReadTarget =
-  | { readonly kind: 'agreement'; readonly id: string }
-  | { readonly kind: 'credential'; readonly id: string }
-  | { readonly kind: 'work'; readonly id: string }
-  | { readonly kind: 'dataset'; readonly id: string }
-  | { readonly kind: 'licenceGrant'; readonly id: string }
-  | { readonly kind: 'licenceOffer'; readonly id: string };
+export interface ReadTarget {
+  readonly kind: ReadTargetKind;
+  readonly id: string;
+}
 
 /** What a read was about before anyone answered it: organisations it named and records it asked for. */
 export interface ReadSubjects {
@@ -20,29 +34,43 @@ const noSubjects: ReadSubjects = { organisations: [], targets: [] };
 
 // Argument names (REST query parameters, GraphQL arguments and input fields) that hold a
 // record id, and the record they name.
-const idArguments: Readonly<Record<string, ReadTarget['kind']>> = {
+export const idArguments: Readonly<Record<string, ReadTargetKind>> = {
   agreementId: 'agreement',
   credentialId: 'credential',
   workId: 'work',
+  contentHash: 'workByContentHash',
   datasetId: 'dataset',
   recordId: 'dataset',
   offerId: 'licenceOffer',
   licenceGrantId: 'licenceGrant',
+  datasetGrantId: 'datasetAccessGrant',
+  receiptId: 'erasureReceipt',
+  auditGrantId: 'auditGrant',
+  transactionId: 'transaction',
+  blockNumber: 'block',
 };
 
 // Argument names that name an organisation outright (a filter's organisation, a party's MSP id).
-const organisationArgument = /^(mspId|organi[sz]ations?|\w+Msp(Id)?)$/;
+const organisationArgument = /^(mspId|org|organi[sz]ations?|\w+Msp(Id)?)$/;
 
 // REST paths whose first captured segment is a record id, or a party's MSP id, after `/v1`.
-const pathPatterns: readonly [RegExp, ReadTarget['kind'] | 'organisation'][] = [
+const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/agreements\/([^/]+)/, 'agreement'],
   [/^\/proofs\/records\/agreement\/([^/]+)/, 'agreement'],
+  [/^\/proofs\/(?!records\/)([^/]+)$/, 'transaction'],
+  [/^\/index\/transactions\/([^/]+)$/, 'transaction'],
+  [/^\/index\/blocks\/([^/]+)$/, 'block'],
   [/^\/credentials\/(?!verify$|vc$)([^/]+)/, 'credential'],
   [/^\/(?:ip|licensing)\/works\/([^/]+)/, 'work'],
+  [/^\/ip\/content-hashes\/([^/]+)$/, 'workByContentHash'],
   [/^\/licensing\/grants\/([^/]+)/, 'licenceGrant'],
   [/^\/licensing\/offers\/([^/]+)/, 'licenceOffer'],
   [/^\/provenance\/(?:datasets|records)\/([^/]+)/, 'dataset'],
-  [/^\/(?:reputation|issuers|ip\/owners)\/([^/]+)\//, 'organisation'],
+  [/^\/provenance\/grants\/([^/]+)$/, 'datasetAccessGrant'],
+  [/^\/erasure-receipts\/([^/]+)/, 'erasureReceipt'],
+  [/^\/audit\/grants\/([^/]+)$/, 'auditGrant'],
+  [/^\/(?:reputation|issuers|ip\/owners|governance\/rules\/(?:issuers|arbitrators))\/([^/]+)\//, 'organisation'],
+  [/^\/governance\/rules\/members\/([^/]+)$/, 'organisation'],
 ];
 
 const maxWalk = 1_000;
@@ -100,18 +128,53 @@ export function subjectsOfRead(read: { path?: string; arguments?: unknown }): Re
 
 const unique = (values: readonly string[]): string[] => [...new Set(values)];
 
+/** Transactions whose organisations are kept: a committed transaction never changes. */
+const transactionCacheSize = 1_000;
+
+/**
+ * The organisations a committed transaction concerns, from its proof bundle: its
+ * creator's, and every MSP id in the public values it wrote (the records it created or
+ * changed name their parties).
+ *
+ * @throws Error when the bundle's envelope cannot be decoded.
+ */
+export function organisationsOfTransaction(bundle: ProofBundle): string[] {
+  const transaction = bundleTransaction(bundle);
+  const written = transaction.writes.flatMap((write) => {
+    try {
+      return organisationsAndCount(JSON.parse(Buffer.from(write.value).toString('utf8'))).organisations;
+    } catch {
+      // A value that is not JSON (an index entry's placeholder) names nobody.
+      return [];
+    }
+  });
+  return unique([transaction.creatorMspId, ...written]).sort();
+}
+
 /**
  * Looks up the organisations each record concerns through the chaincode, under the API
- * server's own identity (its organisation's operator, which may read every agreement,
- * credential, work, dataset record and licence): the same organisations whose grants the
- * chaincode's check asks for, so the audited organisation sees the reads about its
- * records that were refused. A record the server cannot read names nobody.
+ * server's own identity (its organisation's operator, an admin): agreements, credentials,
+ * works, dataset records and licences as that identity reads them; dataset access grants,
+ * erasure receipts and audit grants, which it may not read, through `recordOrganisations`
+ * (MSP ids only); transactions from their block (creator and the records they wrote).
+ * These are the organisations whose grants the read checks ask for, so the audited
+ * organisation sees every read about its records, refused or not. A record nobody can
+ * find names nobody.
  */
 export class ReadSubjectResolver {
   readonly #ledger: LedgerClient;
+  readonly #proofs: ProofExporter | undefined;
+  readonly #db: Db | undefined;
+  readonly #transactions = new Map<string, string[]>();
 
-  constructor(ledger: LedgerClient) {
+  /**
+   * @param options.proofs reads a transaction's block; without it a transaction names nobody.
+   * @param options.db the audit index, whose transactions tell whose a block is; without it a block names nobody.
+   */
+  constructor(ledger: LedgerClient, options: { proofs?: ProofExporter | undefined; db?: Db | undefined } = {}) {
     this.#ledger = ledger;
+    this.#proofs = options.proofs;
+    this.#db = options.db;
   }
 
   /** The organisations the read named and those its records concern, sorted; never throws. */
@@ -129,6 +192,10 @@ export class ReadSubjectResolver {
 
   async #organisationsOfTarget(target: ReadTarget): Promise<string[]> {
     switch (target.kind) {
+      case 'datasetAccessGrant':
+      case 'erasureReceipt':
+      case 'auditGrant':
+        return this.#ledger.audit.recordOrganisations({ kind: target.kind, id: target.id });
       case 'agreement': {
         const { agreement } = await this.#ledger.agreements.getAgreement({ agreementId: target.id });
         return [agreement.client.mspId, agreement.freelancer.mspId];
@@ -139,6 +206,10 @@ export class ReadSubjectResolver {
       }
       case 'work': {
         const work = await this.#ledger.ip.getWork({ workId: target.id });
+        return work.owners.map((owner) => owner.party.mspId);
+      }
+      case 'workByContentHash': {
+        const work = await this.#ledger.ip.findWorkByContentHash({ contentHash: target.id });
         return work.owners.map((owner) => owner.party.mspId);
       }
       case 'dataset': {
@@ -154,6 +225,33 @@ export class ReadSubjectResolver {
         const offer = await this.#ledger.licensing.getOffer({ offerId: target.id });
         return [...offer.owners.map((owner) => owner.party.mspId), ...(offer.licensee ? [offer.licensee.mspId] : [])];
       }
+      case 'transaction':
+        return this.#organisationsOfTransaction(target.id);
+      case 'block': {
+        // A block concerns the organisations whose members created its transactions.
+        if (this.#db === undefined || !/^\d{1,15}$/.test(target.id)) return [];
+        const rows = await this.#db
+          .selectFrom('ix_transactions')
+          .select('creator_msp')
+          .distinct()
+          .where('block_number', '=', Number(target.id))
+          .execute();
+        return rows.map((row) => row.creator_msp).filter((mspId) => mspId !== '');
+      }
     }
+  }
+
+  async #organisationsOfTransaction(transactionId: string): Promise<string[]> {
+    // Only a transaction id can name a block; anything else is no transaction.
+    if (this.#proofs === undefined || !/^[0-9a-f]{64}$/.test(transactionId)) return [];
+    const kept = this.#transactions.get(transactionId);
+    if (kept !== undefined) return kept;
+    const organisations = organisationsOfTransaction(await this.#proofs.exportProof(transactionId));
+    if (this.#transactions.size >= transactionCacheSize) {
+      const [oldest] = this.#transactions.keys();
+      if (oldest !== undefined) this.#transactions.delete(oldest);
+    }
+    this.#transactions.set(transactionId, organisations);
+    return organisations;
   }
 }

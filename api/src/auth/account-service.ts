@@ -235,6 +235,37 @@ export class AccountService {
     return created;
   }
 
+  /**
+   * The role of the identity an organisation's CA issued through this server with the
+   * `userId` attribute `userId`: a person's, or an active API key's (`svc.<name>`).
+   * `served: false` when the organisation (by MSP id) is none this server enrols for, so
+   * it cannot know its people; `role: undefined` when it serves it and knows no such
+   * active identity.
+   */
+  async roleOfIdentity(mspId: string, userId: string): Promise<{ served: boolean; role?: Role }> {
+    const org = this.#issuer.organizations.find((candidate) => candidate.mspId === mspId)?.name;
+    if (org === undefined) return { served: false };
+    if (isServiceUserId(userId)) {
+      const key = await this.#db
+        .selectFrom('api_keys')
+        .select('role')
+        .where('name', '=', userId.slice(serviceUserIdPrefix.length))
+        .where('org', '=', org)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return key === undefined ? { served: true } : { served: true, role: roleSchema.parse(key.role) };
+    }
+    const person = await this.#db
+      .selectFrom('users')
+      .select(['role', 'disabled'])
+      .where('user_id', '=', userId)
+      .where('org', '=', org)
+      .executeTakeFirst();
+    return person === undefined || person.disabled !== 0
+      ? { served: true }
+      : { served: true, role: roleSchema.parse(person.role) };
+  }
+
   /** People, of one organisation when `org` is given (an administrator sees only its own). */
   async listPeople(org?: string): Promise<PersonView[]> {
     let query = this.#db.selectFrom('users').selectAll();

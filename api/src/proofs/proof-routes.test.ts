@@ -54,6 +54,29 @@ describe('GET /v1/proofs/{transactionId}', () => {
     expect(verifyProof(answer.body).valid).toBe(true);
   });
 
+  it("refuses an auditor whose transaction grant's record time range misses the transaction, as the explorer", async () => {
+    const auditor = await server().person('dita', 'AuditOrg', 'auditor');
+    const talentAdmin = await server().person('talent-audit-ops', 'TalentOrg', 'admin');
+    const granted = await server().request('POST', '/v1/audit/grants', {
+      token: talentAdmin.token,
+      body: {
+        grantId: 'AG-proofs-old',
+        auditor: auditor.party,
+        kinds: ['transaction'],
+        to: '2020-01-01T00:00:00.000Z',
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        purpose: 'the records of 2019',
+      },
+    });
+    expect(granted.status).toBe(201);
+    const refused = await proof(fixture.transactionId, auditor.token);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+    expect((refused.body as { message: string }).message).toMatch(
+      /^no live audit grant of TalentOrgMSP names transaction records dated 20/,
+    );
+  });
+
   it("gives an admin the proofs of its own organisation's transactions only", async () => {
     const own = await server().person('talent-ops', 'TalentOrg', 'admin');
     expect((await proof(fixture.transactionId, own.token)).status).toBe(200);

@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { agreementIdSchema, proofReaderRoles, type AuditScope } from '@gigledger/chaincode/model';
-import {
-  proofBundleSchema,
-  proofCreatorMspId,
-  TransactionNotFoundError,
-  type ProofBundle,
-  type ProofExporter,
-} from '@gigledger/gateway';
+import { proofBundleSchema, TransactionNotFoundError, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import type { Logger } from 'pino';
 import { ApiError, forbidden, notFound, unauthenticated } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
@@ -15,6 +9,8 @@ import { AgreementService } from '../agreements/agreement-service.js';
 import { routeRequester } from '../http/route-requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from '../audit/audit-scopes.js';
+import { bundleTransaction } from './bundle-transaction.js';
+import { reachesTransaction, transactionReach } from './transaction-reach.js';
 
 const tag = 'proofs';
 /** Fabric transaction ids are the hex SHA-256 of nonce and creator. */
@@ -36,10 +32,10 @@ function proofReader(principal: Principal | undefined): Principal {
 }
 
 /**
- * Exports proof bundles for callers allowed to hold them. A bundle shows the
- * transaction's arguments in clear, so: an auditor only proofs of transactions created by
- * members of an organisation whose live audit grant names `transaction` (403
- * NO_AUDIT_GRANT otherwise, as the chaincode answers an ungranted read); an
+ * Exports proof bundles for callers allowed to hold them, under the block explorer's
+ * rule (`transactionReach`): an auditor only proofs of transactions created by members of
+ * an organisation whose live audit grant names `transaction`, at a time within the grant's
+ * range (403 NO_AUDIT_GRANT otherwise, as the chaincode answers an ungranted read); an
  * organisation's admin only those of transactions created by an identity of its own
  * MSP; for anyone else (and for unknown ids) the transaction does not exist, so that the
  * answer does not reveal which ids are on the ledger.
@@ -67,23 +63,19 @@ export class ProofService {
       log.error({ err: error, transactionId }, 'proof export failed');
       throw new ApiError(503, 'PROOFS_UNAVAILABLE', `the proof of ${transactionId} could not be read; try again later`);
     }
-    const creator = proofCreatorMspId(bundle);
-    if (reader.role === 'auditor') {
-      const scope = await this.scopeOf?.(reader);
-      const granted = scope?.grants.some(
-        (grant) => grant.kinds.includes('transaction') && grant.organisation === creator,
+    const transaction = bundleTransaction(bundle);
+    const reach = transactionReach(reader, reader.role === 'auditor' ? await this.scopeOf?.(reader) : undefined);
+    if (reachesTransaction(reach, transaction)) return bundle;
+    if (reach.kind === 'granted') {
+      const creator = transaction.creatorMspId;
+      throw new ApiError(
+        403,
+        'NO_AUDIT_GRANT',
+        `no live audit grant of ${creator} names transaction records dated ${transaction.timestamp ?? 'unknown'}; ` +
+          `an admin of ${creator} grants it`,
       );
-      if (granted !== true) {
-        throw new ApiError(
-          403,
-          'NO_AUDIT_GRANT',
-          `no live audit grant of ${creator} names transaction records; an admin of ${creator} grants it`,
-        );
-      }
-    } else if (creator !== reader.mspId) {
-      throw notFound(`transaction ${transactionId}`);
     }
-    return bundle;
+    throw notFound(`transaction ${transactionId}`);
   }
 }
 

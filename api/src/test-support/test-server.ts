@@ -169,6 +169,7 @@ export async function startTestServer(
     governanceMinVotingSeconds: 3600,
     governanceMinTimelockSeconds: 3600,
     governanceExecutionWindowSeconds: 7 * 24 * 3600,
+    auditGrantMaxSeconds: 366 * 24 * 3600,
   })) {
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }

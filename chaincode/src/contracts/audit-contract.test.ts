@@ -93,6 +93,27 @@ describe('AuditContract', () => {
       );
     });
 
+    it('refuses an expiry later than auditGrantMaxSeconds after the transaction time, and follows the parameter', async () => {
+      const now = driver.ledger.nowSeconds;
+      const latest = new Date((now + 366 * day) * 1000).toISOString();
+      await driver.expectRefusal(
+        () => grant({ expiresAt: new Date((now + 366 * day + 1) * 1000).toISOString() }),
+        `VALIDATION_FAILED[expiresAt]: expiresAt: must be at most ${String(366 * day)} seconds ` +
+          `(auditGrantMaxSeconds) after the transaction time, no later than ${latest}`,
+      );
+      await driver.expectRefusal(
+        () => grant({ expiresAt: '2999-01-01T00:00:00.000Z' }),
+        /^VALIDATION_FAILED\[expiresAt\]: expiresAt: must be at most/,
+      );
+      expect(await grant({ expiresAt: latest })).toMatchObject({ expiresAt: latest, status: 'active' });
+      await driver.setParameter('auditGrantMaxSeconds', 30 * day);
+      await driver.expectRefusal(
+        () => grant({ grantId: 'AG-2', expiresAt: inDays(31) }),
+        /^VALIDATION_FAILED\[expiresAt\]: expiresAt: must be at most 2592000 seconds/,
+      );
+      expect(await grant({ grantId: 'AG-2', expiresAt: inDays(30) })).toMatchObject({ status: 'active' });
+    });
+
     it('refuses an auditor organisation that is no member of the consortium, naming the field', async () => {
       await driver.applyGenesis(
         ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({

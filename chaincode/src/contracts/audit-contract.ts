@@ -12,6 +12,7 @@ import { parseArgument } from '../ledger/refusal';
 import { actorOf, txOf, type Tx } from '../ledger/tx';
 import { anchor, listAnchors } from './audit/anchors';
 import { getGrant, grantAccess, listGrants, revokeAccess, scopeOfCaller } from './audit/grants';
+import { organisationsOfRecord } from './audit/subjects';
 
 function eventBase(tx: Tx) {
   return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller) };
@@ -82,5 +83,12 @@ export class AuditContract extends Contract {
   async listReadLogAnchors(ctx: Context, requestJson: string): Promise<ReadLogAnchor[]> {
     const request = parseArgument(spec.listReadLogAnchors.request, requestJson);
     return listAnchors(txOf(ctx), request.mspId);
+  }
+
+  /** The organisations a dataset access grant, erasure receipt or audit grant concerns, for the API server's read log. */
+  @Transaction(false)
+  async recordOrganisations(ctx: Context, requestJson: string): Promise<string[]> {
+    const request = parseArgument(spec.recordOrganisations.request, requestJson);
+    return organisationsOfRecord(txOf(ctx), request);
   }
 }

@@ -5,6 +5,7 @@ import { ipEvents, type OwnershipChangeView, type WorkRecord } from '../model/ip
 import { InMemoryLedger, testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { AuditContract } from './audit-contract';
 import { IpContract } from './ip-contract';
+import { ParameterContract } from './parameter-contract';
 
 const alice = testIdentity('TalentOrgMSP', 'alice', 'freelancer');
 const bob = testIdentity('ClientOrgMSP', 'bob', 'client');
@@ -319,7 +320,11 @@ describe('IpContract', () => {
       await expect(call(auditor, 'getOwnershipChange', ref)).rejects.toThrow(
         /^NO_AUDIT_GRANT: .* ip records of ClientOrgMSP or TalentOrgMSP/,
       );
-      await ledger.invoke(testIdentity('ClientOrgMSP', 'ops', 'admin'), (ctx) =>
+      const clientOps = testIdentity('ClientOrgMSP', 'ops', 'admin');
+      await ledger.invoke(clientOps, (ctx) =>
+        new ParameterContract().setParameter(ctx, JSON.stringify({ name: 'auditGrantMaxSeconds', value: 31_622_400 })),
+      );
+      await ledger.invoke(clientOps, (ctx) =>
         new AuditContract().grantAuditAccess(
           ctx,
           JSON.stringify({

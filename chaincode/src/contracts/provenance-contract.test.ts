@@ -328,6 +328,22 @@ describe('ProvenanceContract', () => {
       );
     });
 
+    it("refuses an auditor without an audit grant the dataset's grant list, as its access log and each grant", async () => {
+      await grant();
+      const refusal =
+        /^NO_AUDIT_GRANT: no live audit grant lets AuditOrgMSP user audrey with role auditor read provenance records of TalentOrgMSP/;
+      await expect(call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
+      await expect(call(auditor, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
+      await expect(call(auditor, 'getAccessGrant', { grantId: 'G-1' })).rejects.toThrow(refusal);
+      // A grant from an organisation the dataset does not concern opens nothing either.
+      await driver.grantAudit(['provenance'], admin);
+      await expect(call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
+      await driver.grantAudit(['provenance'], talentAdmin);
+      expect(await call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).toEqual([
+        expect.objectContaining({ grantId: 'G-1' }),
+      ]);
+    });
+
     it('refuses a use by anyone but the grantee, or outside its scope', async () => {
       await grant();
       await expect(use(otherClient)).rejects.toThrow(
@@ -426,6 +442,32 @@ describe('ProvenanceContract', () => {
       await expect(erase({ kind: 'datasetSubjectData', datasetId: 'DS-1' }, freelancer, 'ER-2')).rejects.toThrow(
         `PERSONAL_DATA_ERASED: the subject data of dataset DS-1 were already erased at ${receipt.at} (receipt ER-1)`,
       );
+    });
+
+    it("tells an admin which organisations a receipt and a dataset's grant concern, whoever may read them", async () => {
+      await registerDataset('DS-1', {}, freelancer, subjectData);
+      await erase({ kind: 'datasetSubjectData', datasetId: 'DS-1' });
+      await call(freelancer, 'grantAccess', {
+        requestId: requestId(),
+        grantId: 'G-1',
+        datasetId: 'DS-1',
+        grantee: granteeParty,
+        purpose: 'model training',
+        scope: ['read'],
+        expiresAt: new Date((driver.ledger.nowSeconds + 30 * 24 * hour) * 1000).toISOString(),
+      });
+      const organisationsOf = (as: TestIdentity, kind: string, id: string) =>
+        driver.ledger.invoke(as, (ctx) => driver.audit.recordOrganisations(ctx, JSON.stringify({ kind, id })));
+      // The admin of an organisation the records do not name cannot read them, yet learns whom they concern.
+      await expect(call(talentAdmin, 'getErasureReceipt', { receiptId: 'ER-1' })).rejects.toThrow(/^NOT_FOUND/);
+      expect(await organisationsOf(admin, 'erasureReceipt', 'ER-1')).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+      expect(await organisationsOf(admin, 'datasetAccessGrant', 'G-1')).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+      expect(await organisationsOf(admin, 'erasureReceipt', 'ER-9')).toEqual([]);
+      for (const as of [freelancer, auditor, grantee]) {
+        await expect(organisationsOf(as, 'erasureReceipt', 'ER-1')).rejects.toThrow(
+          /^FORBIDDEN: only admin may ask which organisations a record concerns/,
+        );
+      }
     });
 
     it('does not verify a receipt while the private data is still there', async () => {

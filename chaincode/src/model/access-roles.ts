@@ -161,6 +161,14 @@ export const auditCommandRoles = {
 } as const satisfies Record<AuditCommand, readonly Role[]>;
 
 /**
+ * Roles that may ask which organisations a record concerns (`recordOrganisations`),
+ * whoever may read the record itself: the API server asks under its organisation's
+ * operator (an admin) so that the read log names the audited organisations of a read that
+ * was refused. The answer is MSP ids only, never the record.
+ */
+export const recordOrganisationsRoles: readonly Role[] = ['admin'];
+
+/**
  * Roles whose reads of other people's records an audit grant must cover. Auditors appear
  * in the reader lists above; each read they make there also needs a live grant from an
  * organisation the record concerns (`requireAuditGrant`).

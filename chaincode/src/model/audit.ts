@@ -190,6 +190,19 @@ export const readLogAnchorSchema = z.object({
 export type ReadLogAnchor = z.output<typeof readLogAnchorSchema>;
 export const listReadLogAnchorsRequestSchema = z.strictObject({ mspId: mspIdSchema });
 
+/**
+ * Records an auditor or HR system may ask for by id whose readers the API server's own
+ * identity is not among, so their organisations come from `recordOrganisations`: a
+ * dataset's access grant, an erasure receipt, an audit grant.
+ */
+export const subjectRecordKinds = ['datasetAccessGrant', 'erasureReceipt', 'auditGrant'] as const;
+export const subjectRecordKindSchema = z.enum(subjectRecordKinds);
+export type SubjectRecordKind = z.infer<typeof subjectRecordKindSchema>;
+export const recordOrganisationsRequestSchema = z.strictObject({
+  kind: subjectRecordKindSchema,
+  id: z.string().min(1).max(128),
+});
+
 const { submit, evaluate } = contractSpecs(auditContractName);
 
 /** Every transaction of the `audit` contract. */
@@ -201,6 +214,7 @@ export const auditTransactions = {
   getAuditScope: evaluate('getAuditScope', noRequest, auditScopeSchema),
   anchorReadLog: submit('anchorReadLog', anchorReadLogRequestSchema, readLogAnchorSchema),
   listReadLogAnchors: evaluate('listReadLogAnchors', listReadLogAnchorsRequestSchema, z.array(readLogAnchorSchema)),
+  recordOrganisations: evaluate('recordOrganisations', recordOrganisationsRequestSchema, z.array(z.string())),
 } as const;
 
 const auditEvent = <Shape extends z.ZodRawShape>(name: string, shape: Shape) =>

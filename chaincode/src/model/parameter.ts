@@ -69,6 +69,16 @@ export const parameterCatalogue = {
     .int()
     .min(1)
     .max(90 * 24 * 3600),
+  /**
+   * Longest an auditor's grant may run, in seconds from the transaction that grants it:
+   * a grant's `expiresAt` later than that is refused, so access is renewed on purpose
+   * rather than left open for good. 366 days covers one audit year with its closing.
+   */
+  auditGrantMaxSeconds: z
+    .number()
+    .int()
+    .min(3600)
+    .max(5 * 366 * 24 * 3600),
 } as const;
 
 export type ParameterName = keyof typeof parameterCatalogue;

@@ -176,9 +176,13 @@ export class AgreementDriver {
 
   /**
    * An admin of `by`'s organisation (ClientOrg's by default) lets every auditor of
-   * AuditOrg read its records of these kinds, of any date, for a year.
+   * AuditOrg read its records of these kinds, of any date, for a year. The consortium's
+   * longest grant is set first when no suite set the parameters.
    */
   async grantAudit(kinds: readonly AuditRecordKind[], by: TestIdentity = admin): Promise<string> {
+    if (this.ledger.read(compositeKey('parameter', 'auditGrantMaxSeconds')) === undefined) {
+      await this.setParameter('auditGrantMaxSeconds', 366 * 24 * 3600);
+    }
     this.#auditGrants += 1;
     const grantId = `AG-${String(this.#auditGrants)}`;
     const expiresAt = new Date((this.ledger.nowSeconds + 365 * 24 * 3600) * 1000).toISOString();
@@ -208,6 +212,7 @@ export class AgreementDriver {
     await this.setParameter('governanceMinVotingSeconds', 3600);
     await this.setParameter('governanceMinTimelockSeconds', 3600);
     await this.setParameter('governanceExecutionWindowSeconds', 7 * 24 * 3600);
+    await this.setParameter('auditGrantMaxSeconds', 366 * 24 * 3600);
     // Three arbitrators of an organisation neither party belongs to: every panel is all three.
     await this.applyGenesis(
       [arbitratorA, arbitratorB, arbitratorC].map((arbitrator) => ({

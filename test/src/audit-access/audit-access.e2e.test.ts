@@ -229,6 +229,79 @@ describe('scoped and logged auditor access, on the real network', () => {
     ]);
   });
 
+  it('refuses a grant beyond auditGrantMaxSeconds or to a person who is no auditor, naming the field', async () => {
+    const tooLong = await api.call('POST', '/v1/audit/grants', clientAdmin, {
+      grantId: `AG-long-${suffix}`,
+      auditor: auditor.party,
+      kinds: ['agreement'],
+      expiresAt: inSeconds(367 * 86_400),
+      purpose: 'end-to-end audit',
+    });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.expiresAt' });
+    expect((tooLong.body as { message: string }).message).toContain('(auditGrantMaxSeconds)');
+    const freelancer = await api.person(`not-auditor-${suffix}`, 'AuditOrg', 'freelancer');
+    const toFreelancer = await api.call('POST', '/v1/audit/grants', clientAdmin, {
+      grantId: `AG-freelancer-${suffix}`,
+      auditor: freelancer.party,
+      kinds: ['agreement'],
+      expiresAt: inSeconds(3600),
+      purpose: 'end-to-end audit',
+    });
+    expect(toFreelancer.status).toBe(422);
+    expect(toFreelancer.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.auditor.userId' });
+  });
+
+  it("logs refused reads of an erasure receipt, a dataset's grants and a proof for the organisations they concern", async () => {
+    const tara = await api.person(`tara-er-${suffix}`, 'TalentOrg', 'freelancer');
+    const carol = await api.person(`carol-er-${suffix}`, 'ClientOrg', 'client');
+    const datasetId = `DS-ER-${suffix}`;
+    const registered = await api.call('POST', '/v1/provenance/datasets', tara.token, {
+      recordId: datasetId,
+      contentSha256: createHash('sha256').update(datasetId).digest('hex'),
+      title: 'Support tickets',
+      licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
+      source: 'https://data.example.org/tickets',
+      legalBasis: 'consent',
+      piiClass: 'personal',
+      retention: { kind: 'period', period: 'P1Y' },
+      subjectData: { contact: 'dpo@example.org' },
+    });
+    expect(registered.status).toBe(201);
+    const erased = await api.call('POST', '/v1/erasure-requests', tara.token, {
+      receiptId: `ER-${suffix}`,
+      target: { kind: 'datasetSubjectData', datasetId },
+      dataSubject: carol.party,
+      ground: 'a',
+    });
+    expect(erased.status).toBe(201);
+    const transactionId = (erased.body as { transactionId: string }).transactionId;
+
+    const reads = [
+      `/v1/erasure-receipts/ER-${suffix}`,
+      `/v1/erasure-receipts/ER-${suffix}/verification`,
+      `/v1/provenance/datasets/${datasetId}/grants`,
+      `/v1/proofs/${transactionId}`,
+    ];
+    for (const path of reads) {
+      const answer = await api.call('GET', path, auditor.token);
+      expect([path, answer.status, (answer.body as { code?: string }).code]).toEqual([path, 403, 'NO_AUDIT_GRANT']);
+    }
+    const page = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('TalentOrg'))).body as {
+      entries: ReadLogRow[];
+    };
+    const logged = page.entries
+      .filter((row) => row.principal.id === `audit-${suffix}` && row.status === 403)
+      .slice(-reads.length)
+      .map((row) => [row.operation, row.organisations]);
+    expect(logged).toEqual([
+      ['GET /v1/erasure-receipts/:receiptId', ['ClientOrgMSP', 'TalentOrgMSP']],
+      ['GET /v1/erasure-receipts/:receiptId/verification', ['ClientOrgMSP', 'TalentOrgMSP']],
+      ['GET /v1/provenance/datasets/:datasetId/grants', ['TalentOrgMSP']],
+      ['GET /v1/proofs/:transactionId', ['ClientOrgMSP', 'TalentOrgMSP']],
+    ]);
+  });
+
   it('shows the audited organisation its log of reads with the grants, anchors the head, and catches an edited row', async () => {
     const page = (await api.call('GET', '/v1/audit/read-log?limit=500', clientAdmin)).body as { entries: ReadLogRow[] };
     const auditorReads = page.entries.filter(

@@ -10,6 +10,7 @@ import { requireRole } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { readMembers } from '../governance/store';
+import { readParameter } from '../parameter/store';
 import { readGrant, readGrantsByOrganisation, readGrantsToAuditorOrganisation, writeGrant } from './store';
 
 /**
@@ -31,6 +32,29 @@ async function requireMemberOrganisation(tx: Tx, mspId: string): Promise<void> {
 }
 
 /**
+ * Refuses an expiry that is not after the transaction time, or later than the consortium
+ * lets a grant run (`auditGrantMaxSeconds` from the transaction time).
+ *
+ * @throws RefusalError VALIDATION_FAILED (field expiresAt) naming the bound;
+ *   PARAMETER_INVALID when the consortium has not set `auditGrantMaxSeconds`.
+ */
+async function requireExpiryInRange(tx: Tx, expiresAt: string): Promise<void> {
+  if (reached(tx, expiresAt)) {
+    refuse('VALIDATION_FAILED', `expiresAt: must be after the transaction time ${tx.at}`, 'expiresAt');
+  }
+  const maxSeconds = (await readParameter(tx.ctx, 'auditGrantMaxSeconds')).value;
+  const latest = new Date(Date.parse(tx.at) + maxSeconds * 1000).toISOString();
+  if (Date.parse(expiresAt) > Date.parse(latest)) {
+    refuse(
+      'VALIDATION_FAILED',
+      `expiresAt: must be at most ${String(maxSeconds)} seconds (auditGrantMaxSeconds) after the transaction time, ` +
+        `no later than ${latest}`,
+      'expiresAt',
+    );
+  }
+}
+
+/**
  * An organisation's admin lets an auditor (or every auditor of an organisation) read the
  * organisation's records of the named kinds, dated within `[from, to)`, until `expiresAt`.
  *
@@ -40,14 +64,13 @@ async function requireMemberOrganisation(tx: Tx, mspId: string): Promise<void> {
  * sees: it is checked at each read instead, where only an `auditor` reads through grants.
  *
  * @throws RefusalError FORBIDDEN unless the caller is an admin; VALIDATION_FAILED (field
- *   expiresAt) when the expiry is not after the transaction time, (field auditor.mspId)
- *   when the auditor's organisation is no member; ALREADY_EXISTS when the grant id is taken.
+ *   expiresAt) when the expiry is not after the transaction time or later than
+ *   `auditGrantMaxSeconds` after it, (field auditor.mspId) when the auditor's organisation
+ *   is no member; ALREADY_EXISTS when the grant id is taken.
  */
 export async function grantAccess(tx: Tx, request: GrantAuditAccessRequest): Promise<AuditGrantRecord> {
   requireRole(tx.caller, auditCommandRoles.grantAuditAccess, 'grant audit access');
-  if (reached(tx, request.expiresAt)) {
-    refuse('VALIDATION_FAILED', `expiresAt: must be after the transaction time ${tx.at}`, 'expiresAt');
-  }
+  await requireExpiryInRange(tx, request.expiresAt);
   await requireMemberOrganisation(tx, request.auditor.mspId);
   if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('audit grant', request.grantId, 'grantId');

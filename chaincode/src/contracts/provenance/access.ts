@@ -201,14 +201,23 @@ export async function getAccessGrant(ctx: Context, caller: Caller, grantId: stri
 
 /**
  * Every grant of a dataset, for its controller and auditors under an audit grant; a
- * grantee (or an auditor without one) sees only its own.
+ * grantee sees only its own. Every grant of one dataset concerns the same organisation
+ * (its controller's), so an auditor no audit grant covers is refused as for the dataset's
+ * access log and any one of its grants, rather than answered an empty list that reads as
+ * "no grants".
  *
- * @throws RefusalError NOT_FOUND for a missing dataset.
+ * @throws RefusalError NOT_FOUND for a missing dataset; NO_AUDIT_GRANT when the caller
+ *   is an auditor whom no live audit grant lets read the dataset and no grant names.
  */
 export async function listAccessGrants(ctx: Context, caller: Caller, datasetId: string): Promise<AccessGrantRecord[]> {
   const dataset = await requireDataset(ctx, datasetId);
   const grants = await readDatasetGrants(ctx, datasetId);
-  return (await mayOversee(ctx, caller, dataset)) ? grants : grants.filter((grant) => isParty(caller, grant.grantee));
+  if (await mayOversee(ctx, caller, dataset)) return grants;
+  const own = grants.filter((grant) => isParty(caller, grant.grantee));
+  if (own.length === 0 && caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
+    await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
+  }
+  return own;
 }
 
 /**

@@ -148,13 +148,7 @@ export async function requestErasure(
 async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureReceipt): Promise<boolean> {
   if (caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) return true;
   if (isParty(caller, receipt.dataSubject)) return true;
-  const controllers =
-    receipt.target.kind === 'agreementTerms'
-      ? await requireAgreement(ctx, receipt.target.agreementId).then((agreement) => [
-          agreement.client,
-          agreement.freelancer,
-        ])
-      : [(await requireDataset(ctx, receipt.target.datasetId)).controller];
+  const controllers = await receiptControllers(ctx, receipt);
   if (controllers.some((controller) => isParty(caller, controller))) return true;
   if (caller.role === undefined || !provenanceAuditorRoles.includes(caller.role)) return false;
   await requireAuditGrant(ctx, caller, auditedReceipt(receipt, controllers), [receipt.dataSubject, ...controllers]);
@@ -162,10 +156,24 @@ async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureRece
 }
 
 /**
+ * The controllers of the data a receipt erased: both parties of an agreement whose terms
+ * were erased, the controller of a dataset.
+ *
+ * @throws RefusalError NOT_FOUND when the agreement or dataset is gone.
+ */
+export async function receiptControllers(ctx: Context, receipt: ErasureReceipt): Promise<Party[]> {
+  if (receipt.target.kind === 'agreementTerms') {
+    const agreement = await requireAgreement(ctx, receipt.target.agreementId);
+    return [agreement.client, agreement.freelancer];
+  }
+  return [(await requireDataset(ctx, receipt.target.datasetId)).controller];
+}
+
+/**
  * An erasure receipt as an audit grant sees it: it concerns the data subject's and the
  * data's controllers' organisations and dates from the erasure.
  */
-function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Party[]): AuditedRecord {
+export function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Party[]): AuditedRecord {
   const organisations = [receipt.requestedBy.mspId, receipt.dataSubject.mspId, ...controllers.map((c) => c.mspId)];
   return { kind: 'provenance', organisations: [...new Set(organisations)], at: receipt.at };
 }
