@@ -16,11 +16,12 @@
  * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
  *   --baseline <another built checkout>]
  * `--profile` writes a V8 CPU profile of the server per size at the mixed load and prints
- * its heaviest functions. `--baseline` runs that checkout's API side by side, level by
- * level in turn, so the before/after ratio is measured under the same machine load.
+ * its heaviest functions. `--baseline` runs that checkout's API side by side (loaded by
+ * this checkout's server script, so with the same data and grants), level by level in
+ * turn, so the before/after ratio is measured under the same machine load.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,12 +179,28 @@ async function profile(api: ApiProcess, label: string, size: number): Promise<vo
   }
 }
 
-/** The server script of another built checkout: this one's, copied there if it has none. */
+/**
+ * This checkout's server script, copied into another built checkout so that it loads
+ * that checkout's API with the same agreements and the same grants.
+ */
 function baselineScript(checkout: string): string {
   const own = fileURLToPath(new URL('./audit-index-server.js', import.meta.url));
-  const theirs = path.join(checkout, 'bench', 'dist', 'audit-index-server.js');
-  if (!existsSync(theirs)) copyFileSync(own, theirs);
+  const theirs = path.join(checkout, 'bench', 'dist', 'audit-index-server.compared.js');
+  copyFileSync(own, theirs);
   return theirs;
+}
+
+/** How many rows the query's listing says the auditor may see, from one answer. */
+async function visibleTotal(api: ApiProcess, query: string): Promise<string> {
+  const response = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await response.json()) as { data?: Record<string, { totalCount?: number } | null> };
+  return Object.values(body.data ?? {})
+    .map((listing) => String(listing?.totalCount))
+    .join(', ');
 }
 
 async function measure(size: number): Promise<Figure[]> {
@@ -209,6 +226,8 @@ async function measure(size: number): Promise<Figure[]> {
         flat: 0,
       }));
       for (const { workload } of state) await runLevel(workload, 8, 1);
+      for (const { label, api } of state)
+        log(`  ${name}: the ${label} API answers totalCount ${await visibleTotal(api, query)}`);
       for (const inFlight of concurrencies) {
         // Levels of the checkouts in turn, so both see the same load from elsewhere.
         for (const entry of state) {

@@ -4,6 +4,10 @@
  * real SQLite, in-memory ledger for grants) with `size` agreements loaded through
  * BlockIndexer and the domain indexers, as blocks from the network would be.
  *
+ * The auditor reads under live grants of three organisations, as one engaged by them
+ * would (see `benchGrants`), so every query runs the grant condition over most of the
+ * index, not only the auditor's own (no) agreements.
+ *
  * Driven over IPC by audit-index-queries.ts: it answers `ready` with the URL and an
  * auditor's bearer token, `cpu` with its own CPU time so far (user + system, ms), and
  * `profile-start`/`profile-stop` with a V8 CPU profile of the main thread (written as
@@ -12,6 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import type { GrantAuditAccessRequest } from '@gigledger/chaincode/model';
 import {
   agreementWrites,
   BlockIndexer,
@@ -19,7 +25,7 @@ import {
   syntheticTransaction,
   type SyntheticAgreement,
 } from '@gigledger/api/audit-index';
-import { startTestServer } from '@gigledger/api/test-support/test-server';
+import { startTestServer, type TestServer } from '@gigledger/api/test-support/test-server';
 
 const perBlock = 500;
 const currencies = ['EUR', 'USD', 'GBP'] as const;
@@ -47,6 +53,60 @@ function agreement(n: number): SyntheticAgreement {
     at: dayOf(n),
     txId: `bench-tx-${String(n)}`,
   };
+}
+
+/**
+ * What an auditor engaged by all three organisations holds: ClientOrg opens its
+ * agreements and credentials of 2026, TalentOrg its agreements of the second and third
+ * quarters, AuditOrg its transactions only. About three quarters of the loaded agreements
+ * are visible, each through a grant with a time range, as a real engagement is bounded.
+ */
+const benchGrants: readonly (readonly [
+  organisation: readonly [org: string, mspId: string],
+  grant: Omit<GrantAuditAccessRequest, 'auditor' | 'expiresAt' | 'purpose'>,
+])[] = [
+  [
+    ['ClientOrg', 'ClientOrgMSP'],
+    {
+      grantId: 'AG-bench-client',
+      kinds: ['agreement', 'credential'],
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2027-01-01T00:00:00.000Z',
+    },
+  ],
+  [
+    ['TalentOrg', 'TalentOrgMSP'],
+    {
+      grantId: 'AG-bench-talent',
+      kinds: ['agreement'],
+      from: '2026-04-01T00:00:00.000Z',
+      to: '2026-10-01T00:00:00.000Z',
+    },
+  ],
+  [['AuditOrg', 'AuditOrgMSP'], { grantId: 'AG-bench-audit', kinds: ['transaction'] }],
+];
+
+/**
+ * Each organisation's admin grants the auditor its part of {@link benchGrants}, live for
+ * 90 days of ledger time, on the ledger directly (as the API tests' `grantAuditEverywhere`
+ * does; written out here so that a baseline checkout runs the same grants).
+ */
+async function grantAuditor(server: TestServer, auditor: { mspId: string; userId: string }): Promise<void> {
+  const expiresAt = new Date((server.ledger.ledger.nowSeconds + 90 * 86_400) * 1000).toISOString();
+  for (const [[org, mspId], grant] of benchGrants) {
+    const admin = {
+      kind: 'service',
+      id: `bench-audit-ops-${org}`,
+      userId: `bench-audit-ops-${org.toLowerCase()}`,
+      org,
+      mspId,
+      role: 'admin',
+      scopes: [],
+      identityLabel: `service:bench-audit-ops-${org}`,
+    } as const;
+    const ledger = await server.ledger.clientFor(admin, pino({ level: 'silent' }));
+    await ledger.audit.grantAuditAccess({ ...grant, auditor, expiresAt, purpose: 'audit index benchmark' });
+  }
 }
 
 /** Messages from the benchmark. */
@@ -134,6 +194,7 @@ async function main(): Promise<void> {
   }
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const auditor = await server.person('bench-auditor', 'AuditOrg', 'auditor');
+  await grantAuditor(server, auditor.party);
   const session = new Session();
   session.connect();
   const send = (reply: ServerReply) => process.send?.(reply);

@@ -1,12 +1,14 @@
 import {
   agreementReaderRoles,
   credentialReaderRoles,
+  grantCovers,
   roles,
   type AuditGrantRecord,
   type AuditRecordKind,
   type AuditScope,
   type Role,
 } from '@gigledger/chaincode/model';
+import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -475,6 +477,76 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(await (await none.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, allRows)).totalCount()).toBe(30);
   });
 
+  it('gives an auditor holding any set of grants the agreements, milestones and payouts some grant covers, as grantCovers decides', async () => {
+    const auditor = principal('auditor');
+    const allRows = { ...firstPage, first: 100 };
+    const everyPayout = (await queries.payouts(principal('admin'), { sort: 'REQUESTED_AT' }, allRows)).edges.map(
+      (edge) => String(edge.node.agreement_id),
+    );
+    const everyMilestone = (await queries.milestones(principal('admin'), { sort: 'DUE_DATE' }, allRows)).edges.map(
+      (edge) => String(edge.node.agreement_id),
+    );
+    const bound = fc.option(fc.integer({ min: 0, max: 32 }).map(day), { nil: undefined });
+    const grantArbitrary = fc.record({
+      organisation: fc.constantFrom('ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'),
+      kinds: fc.subarray(['agreement', 'credential', 'transaction'] as AuditRecordKind[]),
+      from: bound,
+      to: bound,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(grantArbitrary, { maxLength: 4 }), async (drawn) => {
+        const grants: AuditGrantRecord[] = drawn.map(({ organisation, kinds, from, to }, index) => ({
+          grantId: `G-${String(index)}`,
+          organisation,
+          auditor: { mspId: auditor.mspId },
+          kinds,
+          ...(from === undefined ? {} : { from }),
+          ...(to === undefined ? {} : { to }),
+          expiresAt: day(400),
+          purpose: 'Statutory audit',
+          grantedBy: { mspId: organisation, userId: 'admin-1' },
+          grantedAt: day(0),
+          txId: `tx-G-${String(index)}`,
+          status: 'active',
+          updatedAt: day(0),
+          updatedTxId: `tx-G-${String(index)}`,
+        }));
+        const scope: AuditScope = {
+          auditor: { mspId: auditor.mspId },
+          asOf: day(100),
+          grants,
+          organisations: [...new Set(grants.map((each) => each.organisation))],
+          kinds: [...new Set(grants.flatMap((each) => each.kinds))],
+        };
+        const covered = agreements
+          .filter((spec) =>
+            grants.some((grant) =>
+              grantCovers(grant, {
+                kind: 'agreement',
+                organisations: [spec.client.mspId, spec.freelancer.mspId],
+                at: spec.at,
+              }),
+            ),
+          )
+          .map((spec) => spec.agreementId);
+        const scoped = new IndexQueries(db, () => Promise.resolve(scope));
+        const agreementPage = await scoped.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows);
+        expect(agreementPage.edges.map((edge) => edge.node.agreement_id)).toEqual(covered);
+        expect(await agreementPage.totalCount()).toBe(covered.length);
+        const milestonePage = await scoped.milestones(auditor, { sort: 'DUE_DATE' }, allRows);
+        expect(milestonePage.edges.map((edge) => String(edge.node.agreement_id))).toEqual(
+          everyMilestone.filter((agreementId) => covered.includes(agreementId)),
+        );
+        const payoutPage = await scoped.payouts(auditor, { sort: 'REQUESTED_AT' }, allRows);
+        expect(payoutPage.edges.map((edge) => String(edge.node.agreement_id))).toEqual(
+          everyPayout.filter((agreementId) => covered.includes(agreementId)),
+        );
+        expect(await payoutPage.totalCount()).toBe(everyPayout.filter((id) => covered.includes(id)).length);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('keeps reputation records readable to every reader, by subject', async () => {
     const page = await queries.reputation(principal('hr'), { sort: 'RECORDED_AT', subject: bob }, firstPage);
     expect(page.edges.map((edge) => [edge.node.kind, edge.node.rating, edge.node.agreement_id])).toEqual([
@@ -512,7 +584,7 @@ describe.each(backends)('audit index on $name', (backend) => {
 });
 
 describe('audit index query planning on SQLite', () => {
-  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes', async () => {
+  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a payout looks its agreement up by key', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-')), 'plan.sqlite');
     const db = await openDatabase({ kind: 'sqlite', file });
     try {
@@ -565,14 +637,55 @@ describe('audit index query planning on SQLite', () => {
         .limit(21)
         .compile();
       const sqlite = new SQLite(file, { readonly: true });
-      try {
-        const details = sqlite
-          .prepare(`explain query plan ${query.sql}`)
-          .all(...query.parameters)
+      const explain = (compiled: { sql: string; parameters: readonly unknown[] }) =>
+        sqlite
+          .prepare(`explain query plan ${compiled.sql}`)
+          .all(...compiled.parameters)
           .map((row) => (row as { detail: string }).detail)
           .join('\n');
+      try {
+        const details = explain(query);
         expect(details).toContain('ix_agreements_client');
         expect(details).not.toContain('ix_agreements_status');
+        // Under a grant with a time range, a milestone or payout looks up its own agreement by
+        // key instead of each statement listing every agreement the grant opens.
+        const grantedScope: AuditScope = {
+          ...scope,
+          grants: [
+            {
+              grantId: 'G-plan',
+              organisation: 'ClientOrgMSP',
+              auditor: { mspId: auditor.mspId },
+              kinds: ['agreement'],
+              from: day(0),
+              to: day(300),
+              expiresAt: day(400),
+              purpose: 'Statutory audit',
+              grantedBy: { mspId: 'ClientOrgMSP', userId: 'admin-1' },
+              grantedAt: day(0),
+              txId: 'tx-G-plan',
+              status: 'active',
+              updatedAt: day(0),
+              updatedTxId: 'tx-G-plan',
+            },
+          ],
+          organisations: ['ClientOrgMSP'],
+          kinds: ['agreement'],
+        };
+        const plans = (['ix_milestones', 'ix_payouts'] as const).map((table) => {
+          const granted = indexVisibility(auditor, table === 'ix_milestones' ? 'milestones' : 'payouts', grantedScope);
+          const compiled = db
+            .selectFrom(table)
+            .select(sql<number>`count(*)`.as('total'))
+            .where(sql<SqlBool>`${granted} and currency = ${'EUR'}`)
+            .compile();
+          return explain(compiled);
+        });
+        for (const plan of plans) {
+          expect(plan).toContain('CORRELATED');
+          expect(plan).toContain('USING INDEX sqlite_autoindex_ix_agreements_1 (agreement_id=?)');
+          expect(plan).not.toContain('LIST SUBQUERY');
+        }
       } finally {
         sqlite.close();
       }

@@ -98,6 +98,11 @@ export async function openDatabase(database: ApiConfig['database']): Promise<Db>
     // WAL lets readers proceed while the event consumer writes checkpoints.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
+    // An auditor's count over a status or currency range visits thousands of rows spread
+    // over the file; read through a memory map and a 64 MiB page cache rather than the
+    // default 2 MiB, those visits stop costing a system call and a copy per page.
+    sqlite.pragma('mmap_size = 1073741824');
+    sqlite.pragma('cache_size = -65536');
     db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   } else {
     db = new Kysely<DatabaseSchema>({
