@@ -828,6 +828,10 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
 
 describe('reads of the new listings in the read log', () => {
   it.each([
+    ['indexedAgreements', 'agreement'],
+    ['indexedMilestones', 'agreement'],
+    ['indexedPayouts', 'agreement'],
+    ['payouts', 'agreement'],
     ['indexedProposals', 'governance'],
     ['indexedWorks', 'ip'],
     ['indexedOwnershipChanges', 'ip'],

@@ -16,13 +16,14 @@ export const loggedReaderRoles: readonly Role[] = ['auditor', 'hr'];
  * field, so both front doors log the same kinds.
  */
 const kindPatterns: readonly [RegExp, AuditRecordKind][] = [
-  [/agreement|milestone|task/i, 'agreement'],
+  // A payout is part of its agreement's record: a grant naming `agreement` opens it.
+  [/agreement|milestone|task|payout/i, 'agreement'],
   [/credential|issuer|presentation/i, 'credential'],
   [/reputation|attestation|completion/i, 'reputation'],
   [/licen[cs]|royalt|offer/i, 'licensing'],
   [/provenance|dataset|lineage|erasure|subjectdata/i, 'provenance'],
   [/governance|proposal|member|arbitrator|rule|parameter/i, 'governance'],
-  [/settlement|payout/i, 'settlement'],
+  [/settlement/i, 'settlement'],
   [/^ip$|^ip\b|work|ownership/i, 'ip'],
   [/transaction|block|proof|indexed/i, 'transaction'],
 ];

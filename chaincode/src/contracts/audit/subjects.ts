@@ -3,7 +3,7 @@ import type { SubjectRecordKind } from '../../model/audit';
 import { requireRole } from '../../ledger/caller';
 import type { Tx } from '../../ledger/tx';
 import { auditedReceipt, receiptControllers } from '../provenance/erasure';
-import { readGrant as readAccessGrant, readReceipt } from '../provenance/store';
+import { accessGrants, erasureReceipts } from '../provenance/store';
 import { readGrant as readAuditGrant } from './store';
 
 /**
@@ -23,12 +23,12 @@ export async function organisationsOfRecord(
   switch (request.kind) {
     case 'datasetAccessGrant': {
       // The grant keeps its dataset's controller: the organisation the audit check asks a grant of.
-      const grant = await readAccessGrant(tx.ctx, request.id);
+      const grant = await accessGrants.read(tx.ctx, request.id);
       if (grant !== undefined) found.push(grant.controller.mspId, grant.grantee.mspId);
       break;
     }
     case 'erasureReceipt': {
-      const receipt = await readReceipt(tx.ctx, request.id);
+      const receipt = await erasureReceipts.read(tx.ctx, request.id);
       if (receipt === undefined) break;
       found.push(...auditedReceipt(receipt, await receiptControllers(tx.ctx, receipt)).organisations);
       break;
