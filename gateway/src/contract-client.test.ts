@@ -136,17 +136,20 @@ describe('ContractClient', () => {
   it('sends the same signed transaction again when its commit status does not come, and returns once it commits', async () => {
     const scripted = new ScriptedNetwork();
     scripted.statusAnswers = ['timeout', 'timeout', valid];
-    const resent: string[] = [];
+    const resent: [string, string][] = [];
     const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
       commitStatusPollMs: 10,
-      onResubmit: (transactionId) => resent.push(transactionId),
+      onResubmit: (transactionId, reason) => resent.push([transactionId, reason]),
     });
     const submitted = await client.submit(setParameter, { name: 'maxRevisions', value: 3 });
     expect(submitted).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
     // One proposal, one transaction id: the copies are the same transaction, never a new one.
     expect(scripted.proposals).toHaveLength(1);
     expect(scripted.submissions).toBe(3);
-    expect(resent).toEqual(['tx-1', 'tx-1']);
+    expect(resent).toEqual([
+      ['tx-1', 'overdue'],
+      ['tx-1', 'overdue'],
+    ]);
   });
 
   it('offers the same transaction again while no orderer is reachable, and gives up with SubmissionError', async () => {

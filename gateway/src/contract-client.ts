@@ -13,6 +13,7 @@ import {
 import type { z } from 'zod';
 import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
 import type { PeerHeights } from './peer-heights.js';
+import type { ResubmitReason } from './resubmission.js';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -244,7 +245,7 @@ export class ContractClient implements TransactionTransport {
             cause: error,
           });
         }
-        this.#options.onResubmit?.(transactionId);
+        this.#options.onResubmit?.(transactionId, 'unreachable');
         await delay(Math.min(2000, 250 * attempt));
       }
     }
@@ -280,7 +281,7 @@ export class ContractClient implements TransactionTransport {
         if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) {
           try {
             submitted = await transaction.submit();
-            this.#options.onResubmit?.(transactionId);
+            this.#options.onResubmit?.(transactionId, 'overdue');
           } catch {
             // No orderer took it this time either; ask for the status again, then retry.
             await delay(500);
@@ -307,8 +308,8 @@ export interface ContractClientOptions {
   readonly commitStatusTotalMs?: number;
   /** Member MSP ids of each private data collection (from the connection profile). */
   readonly collectionMembers?: Readonly<Record<string, readonly string[]>>;
-  /** Told each time a transaction is sent for ordering again (for metrics and tests). */
-  readonly onResubmit?: (transactionId: string) => void;
+  /** Told each time a transaction is sent for ordering again, and why (for metrics and tests). */
+  readonly onResubmit?: (transactionId: string, reason: ResubmitReason) => void;
 }
 
 /**
