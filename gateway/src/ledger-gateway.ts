@@ -3,7 +3,7 @@ import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { PeerHeights } from './peer-heights.js';
 import { ContractClient, type TransactionTransport } from './contract-client.js';
-import type { ResubmitReason } from './resubmission.js';
+import { CommitLatencies, type ResubmitReason } from './resubmission.js';
 import {
   agreementTransactions,
   credentialTransactions,
@@ -77,6 +77,7 @@ export class LedgerGateway {
   readonly #connections: PeerConnections;
   readonly #deadlines: Deadlines;
   #peerHeights: PeerHeights | undefined;
+  readonly #commitLatencies = new CommitLatencies();
   readonly #resubmitListeners = new Set<(transactionId: string, reason: ResubmitReason) => void>();
 
   constructor(connections: PeerConnections, deadlines: Deadlines = defaultDeadlines) {
@@ -140,10 +141,12 @@ export class LedgerGateway {
     const profile = this.#connections.profile;
     const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode, {
       collectionMembers: profile.collections,
+      // Every session judges a missing commit status against the same recent latencies.
+      commitLatencies: this.#commitLatencies,
       onResubmit: (transactionId, reason) => {
         for (const listener of this.#resubmitListeners) listener(transactionId, reason);
       },
-      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights }),
+      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights, blockProgress: this.#peerHeights }),
     });
     return {
       identity,
