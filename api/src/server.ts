@@ -62,6 +62,9 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   const connections = new PeerConnections(profile);
   const gateway = new LedgerGateway(connections);
   const metrics = new Metrics();
+  gateway.onResubmit((_transactionId, reason) => {
+    metrics.ledgerResubmissions.inc({ reason });
+  });
   const walletSecret = walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32);
   const wallet = new Wallet(db, walletSecret);
   const issuer = new FabricCaIssuer(profile);

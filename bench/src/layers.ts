@@ -40,6 +40,7 @@ import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 import { apiPeople, callApi as http } from './bench-api.js';
 import { FabricProfiles } from './fabric-profiles.js';
 import { formatCpuPerUnit, networkProcesses, startCpuWatch } from './process-cpu.js';
+import { accumulate, formatWaste, LedgerWaste } from './ledger-waste.js';
 import {
   failureCount,
   findKnee,
@@ -480,6 +481,7 @@ async function main(): Promise<void> {
     fabricProfileDir === undefined ? undefined : new FabricProfiles(bench.config, fabricProfileDir);
   const api = await startApiProcess(bench);
   const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
+  let closeWaste: () => void = () => undefined;
   try {
     const run = randomBytes(3).toString('hex');
     const direct = {
@@ -518,21 +520,38 @@ async function main(): Promise<void> {
       ...(baselineApi?.process.pid === undefined ? [] : [{ name: 'baseline api', pid: baselineApi.process.pid }]),
       { name: 'load generator', pid: process.pid },
     ];
+    const waste = new LedgerWaste([
+      { name: 'api', url: api.url },
+      ...(baselineApi === undefined ? [] : [{ name: 'baseline api', url: baselineApi.url }]),
+    ]);
+    await waste.start(direct.client.session.gateway.getNetwork(bench.config.channel), bench.ledger);
+    closeWaste = () => {
+      waste.close();
+    };
+    /** Invalid transactions and re-sends of every level measured, by layer name. */
+    const wasted = new Map<string, Map<string, number>>();
     let level = 0;
+    const profiledLevels = new Map<string, string>();
     const cpuProbe =
-      (name: string, unit: string): LevelProbe =>
-      () => {
+      (unit: string, layer?: string): LevelProbe =>
+      async () => {
         const spent = startCpuWatch(watched);
+        const before = await waste.counts();
         level += 1;
-        const profiled = `${name.split(' ')[0] ?? name}-level${level}`;
+        const profiled = `${(layer ?? unit).split(' ')[0] ?? unit}-level${level}`;
         fabricProfiles?.during(profiled, Math.max(1, seconds - 1));
-        return (figures) => {
-          profiledLevels.set(`${name}@${figures.inFlight}`, profiled);
-          return formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
+        return async (figures) => {
+          const after = await waste.counts();
+          if (layer !== undefined) {
+            accumulate(wasted.get(layer) ?? new Map<string, number>(), before, after);
+            profiledLevels.set(`${layer}@${figures.inFlight}`, profiled);
+          }
+          const cpu = formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
+          return `${cpu}\n${''.padEnd(26)} ${formatWaste(before, after)}`;
         };
       };
-    const profiledLevels = new Map<string, string>();
     const measure = async (name: string, unit: string, workload: Workload) => {
+      wasted.set(name, new Map());
       // A short warm-up, so no layer pays alone for first connections and compilation.
       await findKnee(`${name} (warm-up)`, unit, workload, [2], 2, () => undefined);
       const figures = await findKnee(
@@ -542,7 +561,7 @@ async function main(): Promise<void> {
         levels,
         seconds,
         log,
-        cpuProbe(name, unit === 'tx/s' ? 'tx' : 'read'),
+        cpuProbe(unit === 'tx/s' ? 'tx' : 'read', name),
       );
       log(
         `${name.padEnd(26)} knee at ${figures.knee.inFlight} in flight: ${figures.knee.throughput.toFixed(1)} ${unit}`,
@@ -593,7 +612,7 @@ async function main(): Promise<void> {
           [inFlight],
           seconds,
           log,
-          cpuProbe('L3-this', 'tx'),
+          cpuProbe('tx', 'L3 REST, this build'),
         );
         await findKnee(
           'L3 REST, baseline',
@@ -602,7 +621,7 @@ async function main(): Promise<void> {
           [inFlight],
           seconds,
           log,
-          cpuProbe('L3-baseline', 'tx'),
+          cpuProbe('tx', 'L3 REST, baseline'),
         );
       }
     }
@@ -624,19 +643,23 @@ async function main(): Promise<void> {
 
     log('');
     log(`Summary (${machine}; one run, ${new Date().toISOString()}):`);
-    log('| layer | knee (in flight) | throughput | p50 / p99 per call | failures, all levels |');
-    log('| --- | --- | --- | --- | --- |');
+    log(
+      '| layer | knee (in flight) | throughput | p50 / p99 per call | failures, all levels | invalid and re-sent, all levels |',
+    );
+    log('| --- | --- | --- | --- | --- | --- |');
     for (const layer of layers) {
       const failures = layer.levels.reduce((total, level) => total + failureCount(level), 0);
+      const waste = [...(wasted.get(layer.name) ?? [])].map(([kind, count]) => `${count}× ${kind}`).join(', ');
       log(
         `| ${layer.name} | ${layer.knee.inFlight} | ${layer.knee.throughput.toFixed(1)} ${layer.unit} | ` +
-          `${layer.knee.p50.toFixed(0)} / ${layer.knee.p99.toFixed(0)} ms | ${failures} |`,
+          `${layer.knee.p50.toFixed(0)} / ${layer.knee.p99.toFixed(0)} ms | ${failures} | ${waste === '' ? 'none' : waste} |`,
       );
     }
     const ratio = (a: LayerFigures | undefined, b: LayerFigures | undefined) =>
       a === undefined || b === undefined ? 'not measured' : (a.knee.throughput / b.knee.throughput).toFixed(2);
     log(`L2/L1 ${ratio(l2, l1)}; L3/L2 ${ratio(l3, l2)}; L4/L2 ${ratio(l4, l2)}`);
   } finally {
+    closeWaste();
     if (baselineApi !== undefined) await stopProcess(baselineApi.process);
     await stopProcess(api.process);
     await bench.close();

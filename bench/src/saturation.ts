@@ -112,7 +112,7 @@ export interface LayerFigures {
  * as the level starts, it returns what to call with the level's figures as it ends,
  * which answers a line to report (or undefined for none).
  */
-export type LevelProbe = () => (figures: LevelFigures) => string | undefined;
+export type LevelProbe = () => Promise<(figures: LevelFigures) => Promise<string | undefined> | string | undefined>;
 
 /**
  * Raises the number of calls in flight level by level until throughput stops rising:
@@ -133,11 +133,11 @@ export async function findKnee(
   let best: LevelFigures | undefined;
   let flat = 0;
   for (const inFlight of levels) {
-    const finish = probe?.();
+    const finish = await probe?.();
     const figures = await runLevel(workload, inFlight, seconds);
     measured.push(figures);
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
-    const probed = finish?.(figures);
+    const probed = await finish?.(figures);
     if (probed !== undefined) report(`${''.padEnd(26)} ${probed}`);
     if (best === undefined || figures.throughput > best.throughput * 1.05) {
       flat = 0;

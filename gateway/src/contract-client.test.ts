@@ -8,6 +8,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
+import { CommitLatencies, type Clock, type ResubmitReason } from './resubmission.js';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -30,6 +31,21 @@ function serviceError(code: grpcStatus, details: string): ServiceError {
 
 type StatusAnswer = { successful: boolean; code: number; blockNumber: bigint } | 'timeout' | 'unavailable';
 
+/** A clock that moves only when the code under test sleeps or a status request runs out its deadline. */
+class FakeClock implements Clock {
+  #now = 1_000_000;
+  now(): number {
+    return this.#now;
+  }
+  sleep(ms: number): Promise<void> {
+    this.#now += ms;
+    return Promise.resolve();
+  }
+  advanceTo(at: number): void {
+    this.#now = Math.max(this.#now, at);
+  }
+}
+
 class ScriptedNetwork {
   readonly proposals: { name: string; options: ProposalOptions; transactionId: string }[] = [];
   submissions = 0;
@@ -47,6 +63,10 @@ class ScriptedNetwork {
   evaluateFailure: Error | undefined;
   /** How many of the first submits find no orderer. */
   unreachableSubmits = 0;
+  /** Which submits (counted from 1) find no orderer, besides the first `unreachableSubmits`. */
+  unreachableSubmitNumbers = new Set<number>();
+  /** When set, a status request that times out moves this clock to its deadline, as a real one would take that long. */
+  clock: FakeClock | undefined;
   result = new TextEncoder().encode(
     JSON.stringify({ name: 'maxRevisions', value: 3, updatedAt: 'x', updatedBy: 'y', txId: 'z' }),
   );
@@ -83,7 +103,7 @@ class ScriptedNetwork {
       getResult: () => this.result,
       submit: () => {
         this.submissions += 1;
-        if (this.submissions <= this.unreachableSubmits) {
+        if (this.submissions <= this.unreachableSubmits || this.unreachableSubmitNumbers.has(this.submissions)) {
           return Promise.reject(
             new GatewayError({
               code: grpcStatus.UNAVAILABLE,
@@ -93,9 +113,10 @@ class ScriptedNetwork {
           );
         }
         return Promise.resolve({
-          getStatus: () => {
+          getStatus: (options?: { deadline?: number }) => {
             this.statusAsks.push(transactionId);
             const answer = this.statusAnswers.shift() ?? this.lastStatusAnswer;
+            if (answer === 'timeout' && options?.deadline !== undefined) this.clock?.advanceTo(options.deadline);
             if (answer === 'timeout' || answer === 'unavailable') {
               const code = answer === 'timeout' ? grpcStatus.DEADLINE_EXCEEDED : grpcStatus.UNAVAILABLE;
               return Promise.reject(
@@ -133,22 +154,6 @@ function endorseError(messages: readonly string[]): EndorseError {
 }
 
 describe('ContractClient', () => {
-  it('sends the same signed transaction again when its commit status does not come, and returns once it commits', async () => {
-    const scripted = new ScriptedNetwork();
-    scripted.statusAnswers = ['timeout', 'timeout', valid];
-    const resent: string[] = [];
-    const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
-      commitStatusPollMs: 10,
-      onResubmit: (transactionId) => resent.push(transactionId),
-    });
-    const submitted = await client.submit(setParameter, { name: 'maxRevisions', value: 3 });
-    expect(submitted).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
-    // One proposal, one transaction id: the copies are the same transaction, never a new one.
-    expect(scripted.proposals).toHaveLength(1);
-    expect(scripted.submissions).toBe(3);
-    expect(resent).toEqual(['tx-1', 'tx-1']);
-  });
-
   it('offers the same transaction again while no orderer is reachable, and gives up with SubmissionError', async () => {
     const scripted = new ScriptedNetwork();
     scripted.unreachableSubmits = 2;
@@ -267,6 +272,100 @@ describe('ContractClient', () => {
     expect(scripted.proposals).toHaveLength(0);
   });
   describe('commit status', () => {
+    /** A client on a fake clock that records every re-send and why. */
+    function clientOn(
+      scripted: ScriptedNetwork,
+      options: { lastBlockAt?: () => number; commitLatencies?: CommitLatencies } = {},
+    ) {
+      const clock = new FakeClock();
+      scripted.clock = clock;
+      const resent: [string, ResubmitReason][] = [];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+        clock,
+        commitStatusPollMs: 4000,
+        ...(options.lastBlockAt === undefined ? {} : { blockProgress: { lastBlockAt: options.lastBlockAt } }),
+        ...(options.commitLatencies === undefined ? {} : { commitLatencies: options.commitLatencies }),
+        onResubmit: (transactionId, reason) => resent.push([transactionId, reason]),
+      });
+      return { client, clock, resent };
+    }
+
+    it('waits out a slow commit while blocks keep coming, sending no copy to land as DUPLICATE_TXID', async () => {
+      // Commits take 10 s on a busy machine; blocks keep being committed meanwhile.
+      const latencies = new CommitLatencies();
+      for (let index = 0; index < 50; index += 1) latencies.record(10_000);
+      let copies = 0;
+      for (let index = 0; index < 20; index += 1) {
+        const scripted = new ScriptedNetwork();
+        const { client, clock, resent } = clientOn(scripted, {
+          lastBlockAt: () => clock.now() - 500,
+          commitLatencies: latencies,
+        });
+        // Five polls of 4 s without a status (20 s, twice the usual latency), then the commit.
+        scripted.statusAnswers = ['timeout', 'timeout', 'timeout', 'timeout', 'timeout', valid];
+        expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
+        copies += scripted.submissions - 1;
+        expect(resent).toEqual([]);
+      }
+      // Each copy past the first of a transaction that was not lost is a DUPLICATE_TXID on every peer.
+      expect(copies).toBe(0);
+    });
+
+    it('sends the same signed transaction again once no peer has committed a block for a while, and returns once it commits', async () => {
+      // An orderer that took the transaction died: the channel goes quiet until Raft elects a new leader.
+      const scripted = new ScriptedNetwork();
+      const quietSince = 1_000_000;
+      const { client, resent } = clientOn(scripted, { lastBlockAt: () => quietSince });
+      scripted.statusAnswers = ['timeout', valid];
+      const submitted = await client.submit(setParameter, request);
+      expect(submitted).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
+      // One proposal, one transaction id: the copy is the same transaction, never a new one.
+      expect(scripted.proposals).toHaveLength(1);
+      expect(scripted.submissions).toBe(2);
+      expect(resent).toEqual([['tx-1', 'stalled']]);
+    });
+
+    it('keeps offering the copy while the quiet channel has no orderer to take it, then waits for the commit', async () => {
+      const scripted = new ScriptedNetwork();
+      const { client, resent } = clientOn(scripted, { lastBlockAt: () => 1_000_000 });
+      // The first submit is taken; the next two copies find no Raft leader yet; the third is taken.
+      scripted.unreachableSubmitNumbers = new Set([2, 3]);
+      scripted.statusAnswers = ['timeout', 'timeout', 'timeout', valid];
+      expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1' });
+      expect(scripted.submissions).toBe(4);
+      // Only the copy an orderer took is told as sent again.
+      expect(resent).toEqual([['tx-1', 'stalled']]);
+      expect(new Set(scripted.statusAsks)).toEqual(new Set(['tx-1']));
+    });
+
+    it('sends a copy when the status is overdue although blocks keep coming, judged against recent latencies', async () => {
+      // Blocks keep coming (other traffic) but this transaction was lost: a copy after three times the p99.
+      const latencies = new CommitLatencies();
+      for (let index = 0; index < 50; index += 1) latencies.record(5_000);
+      const scripted = new ScriptedNetwork();
+      const { client, clock, resent } = clientOn(scripted, {
+        lastBlockAt: () => clock.now() - 100,
+        commitLatencies: latencies,
+      });
+      const sentAt = clock.now();
+      scripted.statusAnswers = ['timeout', 'timeout', 'timeout', 'timeout', valid];
+      await client.submit(setParameter, request);
+      // Polls end at 4, 8, 12 and 16 s: the first past 15 s (3 × 5 s) sends the copy.
+      expect(resent).toEqual([['tx-1', 'overdue']]);
+      expect(clock.now() - sentAt).toBe(16_000);
+    });
+
+    it('without block progress, sends a copy only when the wait is overdue (12 s at least)', async () => {
+      const scripted = new ScriptedNetwork();
+      const { client, clock, resent } = clientOn(scripted);
+      const sentAt = clock.now();
+      scripted.statusAnswers = ['timeout', 'timeout', 'timeout', valid];
+      await client.submit(setParameter, request);
+      expect(resent).toEqual([['tx-1', 'overdue']]);
+      expect(clock.now() - sentAt).toBe(12_000);
+      expect(scripted.submissions).toBe(2);
+    });
+
     it('asks again with the same transaction id after a failed status request, without sending or endorsing again', async () => {
       const scripted = new ScriptedNetwork();
       scripted.statusAnswers = ['unavailable', 'unavailable', valid];
@@ -280,15 +379,22 @@ describe('ContractClient', () => {
     it('gives up with CommitStatusUnknownError naming the transaction, never resubmitting it as a new one', async () => {
       const scripted = new ScriptedNetwork();
       scripted.lastStatusAnswer = 'timeout';
+      const clock = new FakeClock();
+      scripted.clock = clock;
+      const started = clock.now();
       const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
-        commitStatusPollMs: 1,
-        commitStatusTotalMs: 200,
+        clock,
+        blockProgress: { lastBlockAt: () => started },
+        commitStatusTotalMs: 60_000,
       });
       const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(CommitStatusUnknownError);
       expect(failure).toMatchObject({ transactionId: 'tx-1' });
+      expect(clock.now() - started).toBe(60_000);
       expect(scripted.proposals).toHaveLength(1);
       expect(new Set(scripted.statusAsks)).toEqual(new Set(['tx-1']));
+      // A quiet channel: one copy per 4 s of quiet after the last one, the same transaction each time.
+      expect(scripted.submissions).toBe(15);
     });
   });
 

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
   CommitStatusError,
@@ -13,6 +12,14 @@ import {
 import type { z } from 'zod';
 import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
 import type { PeerHeights } from './peer-heights.js';
+import {
+  CommitLatencies,
+  resubmitReason,
+  systemClock,
+  type BlockProgress,
+  type Clock,
+  type ResubmitReason,
+} from './resubmission.js';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -71,7 +78,6 @@ const validationCodeNames = new Map<number, string>(
   Object.entries(StatusCode).map(([name, code]) => [code as number, name]),
 );
 
-const commitStatusAttempts = 5;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -101,11 +107,15 @@ export class ContractClient implements TransactionTransport {
   readonly #network: Network;
   readonly #chaincode: string;
   readonly #options: ContractClientOptions;
+  readonly #clock: Clock;
+  readonly #latencies: CommitLatencies;
 
   constructor(network: Network, chaincode: string, options: ContractClientOptions = {}) {
     this.#network = network;
     this.#chaincode = chaincode;
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#latencies = options.commitLatencies ?? new CommitLatencies();
   }
 
   /**
@@ -134,7 +144,9 @@ export class ContractClient implements TransactionTransport {
 
   /**
    * Endorses, orders and waits for the commit of a transaction. A lost commit status
-   * is asked for again with the same transaction id; the transaction is never re-sent.
+   * is asked for again with the same transaction id; the same signed transaction is sent
+   * for ordering again only when it may have been lost (see `#commitStatus`), never
+   * endorsed again as a new one except after a read conflict.
    *
    * @throws RefusedError when the chaincode refuses (nothing is ordered).
    * @throws EndorsementError, SubmissionError, CommitStatusUnknownError, CommitFailedError by stage.
@@ -194,7 +206,7 @@ export class ContractClient implements TransactionTransport {
   async #peersLevel(): Promise<void> {
     const heights = this.#options.peerHeights;
     if (heights === undefined) {
-      await delay(200);
+      await this.#clock.sleep(200);
       return;
     }
     await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000);
@@ -231,62 +243,86 @@ export class ContractClient implements TransactionTransport {
    * @throws SubmissionError when the orderers refuse it, or stay unreachable.
    */
   async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
-    const deadline = Date.now() + (this.#options.orderingRetryMs ?? 20_000);
+    const clock = this.#clock;
+    const deadline = clock.now() + (this.#options.orderingRetryMs ?? 20_000);
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await transaction.submit();
       } catch (error) {
         // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
         if (!(error instanceof GatewayError)) throw error;
-        if (error.code !== (grpcStatus.UNAVAILABLE as number) || Date.now() >= deadline) {
+        if (error.code !== (grpcStatus.UNAVAILABLE as number) || clock.now() >= deadline) {
           throw new SubmissionError(`ordering refused transaction ${transactionId}: ${describeGatewayError(error)}`, {
             transactionId,
             cause: error,
           });
         }
-        this.#options.onResubmit?.(transactionId);
-        await delay(Math.min(2000, 250 * attempt));
+        this.#options.onResubmit?.(transactionId, 'unreachable');
+        await clock.sleep(Math.min(2000, 250 * attempt));
       }
     }
   }
 
   /**
-   * Waits for the commit status, asking again with the same transaction id. When an
-   * answer does not come within the poll interval, the same signed transaction is sent
-   * for ordering again: an orderer that took it may have died before cutting a block
-   * (a Raft leader killed, say), and waiting out the whole deadline would stall the
-   * caller for nothing. A second copy is harmless: the ledger keeps the first
-   * occurrence of a transaction id and marks any later one DUPLICATE_TXID, and the
-   * status asked for by id is the first occurrence's.
+   * Waits for the commit status, asking again with the same transaction id every poll
+   * interval. The same signed transaction is sent for ordering again only when the wait
+   * is out of the ordinary ({@link resubmitReason}): the ordering service has stopped
+   * cutting blocks, or the wait is far beyond recent commit latencies. A copy is
+   * harmless (the ledger keeps the first occurrence of a transaction id, marks any later
+   * one DUPLICATE_TXID, and the status asked for by id is the first occurrence's) but
+   * not free, so a commit that is only slow because the peers are busy is waited for.
    */
   async #commitStatus(
     transaction: Transaction,
     first: SubmittedTransaction,
     transactionId: string,
   ): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
+    const clock = this.#clock;
     const pollMs = this.#options.commitStatusPollMs ?? 4000;
-    const deadline = Date.now() + (this.#options.commitStatusTotalMs ?? 60_000);
+    const started = clock.now();
+    const deadline = started + (this.#options.commitStatusTotalMs ?? 60_000);
+    const limits = {
+      stallMs: this.#options.orderingStallMs ?? 4000,
+      overdueFloorMs: this.#options.overdueFloorMs ?? 12_000,
+      overdueFactor: 3,
+      overdueCeilingMs: Math.max(this.#options.overdueFloorMs ?? 12_000, (deadline - started) / 2),
+    };
     let submitted = first;
+    let sentAt = started;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await submitted.getStatus({ deadline: Date.now() + pollMs });
+        const status = await submitted.getStatus({ deadline: clock.now() + pollMs });
+        this.#latencies.record(clock.now() - started);
+        return status;
       } catch (error) {
-        if (!(error instanceof CommitStatusError) || Date.now() >= deadline || attempt >= commitStatusAttempts * 4) {
+        if (!(error instanceof CommitStatusError) || clock.now() >= deadline) {
           throw new CommitStatusUnknownError(
             `commit status of transaction ${transactionId} is unknown after ${attempt} attempts: ${describeGatewayError(error)}`,
             { transactionId, cause: error },
           );
         }
-        if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) {
-          try {
-            submitted = await transaction.submit();
-            this.#options.onResubmit?.(transactionId);
-          } catch {
-            // No orderer took it this time either; ask for the status again, then retry.
-            await delay(500);
-          }
-        } else {
-          await delay(500 * Math.min(attempt, 4));
+        if (error.code !== (grpcStatus.DEADLINE_EXCEEDED as number)) {
+          // The peer did not answer (restarting, say): ask it again after a pause.
+          await clock.sleep(500 * Math.min(attempt, 4));
+          continue;
+        }
+        const reason = resubmitReason(
+          {
+            now: clock.now(),
+            sentAt,
+            lastBlockAt: this.#options.blockProgress?.lastBlockAt(),
+            recentP99: this.#latencies.p99(),
+          },
+          limits,
+        );
+        if (reason === undefined) continue;
+        try {
+          submitted = await transaction.submit();
+          sentAt = clock.now();
+          this.#options.onResubmit?.(transactionId, reason);
+        } catch {
+          // No orderer took it this time either (no Raft leader yet): ask for the status, then try again.
+          await clock.sleep(500);
         }
       }
     }
@@ -299,16 +335,36 @@ export interface ContractClientOptions {
   readonly peerHeights?: PeerHeights;
   /** Longest wait for the other peers to catch up; then the submit returns anyway. Default 5 000. */
   readonly catchUpMs?: number;
-  /** How long one commit-status request may take before the transaction is sent again. Default 4 000. */
+  /**
+   * How long one commit-status request waits before it is asked again (and whether to
+   * send the transaction again is decided). Default 4 000.
+   */
   readonly commitStatusPollMs?: number;
+  /**
+   * When any peer last committed a block (the {@link PeerHeights} of read-your-writes):
+   * without it a transaction is sent again only when `overdue`, never as `stalled`.
+   */
+  readonly blockProgress?: BlockProgress;
+  /** No block on any peer for this long while a commit status is awaited: send again. Default 4 000. */
+  readonly orderingStallMs?: number;
+  /**
+   * The shortest wait for a commit status, while blocks keep coming, before the
+   * transaction is sent again; longer when recent commits were slow (three times their
+   * p99, up to half of `commitStatusTotalMs`). Default 12 000.
+   */
+  readonly overdueFloorMs?: number;
+  /** Recent commit latencies, shared by the clients of one gateway; each client keeps its own when absent. */
+  readonly commitLatencies?: CommitLatencies;
+  /** The clock of the commit wait (tests pass a fake one). */
+  readonly clock?: Clock;
   /** How long to keep offering a transaction while no orderer is reachable. Default 20 000. */
   readonly orderingRetryMs?: number;
   /** Overall limit for a commit status. Default 60 000. */
   readonly commitStatusTotalMs?: number;
   /** Member MSP ids of each private data collection (from the connection profile). */
   readonly collectionMembers?: Readonly<Record<string, readonly string[]>>;
-  /** Told each time a transaction is sent for ordering again (for metrics and tests). */
-  readonly onResubmit?: (transactionId: string) => void;
+  /** Told each time a transaction is sent for ordering again, and why (for metrics and tests). */
+  readonly onResubmit?: (transactionId: string, reason: ResubmitReason) => void;
 }
 
 /**

@@ -61,6 +61,16 @@ export {
   type PublicWrite,
 } from './block-contents.js';
 export type { PeerHeights } from './peer-heights.js';
+export {
+  CommitLatencies,
+  resubmitReason,
+  systemClock,
+  type BlockProgress,
+  type Clock,
+  type CommitWait,
+  type ResubmitLimits,
+  type ResubmitReason,
+} from './resubmission.js';
 /** The channel handle of fabric-gateway, for callers that read events or blocks through a session. */
 export type { Network } from '@hyperledger/fabric-gateway';
 export { qsccProofExporter, TransactionNotFoundError, type ProofExporter } from './proofs/export-proof.js';

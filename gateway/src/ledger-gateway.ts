@@ -3,6 +3,7 @@ import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { PeerHeights } from './peer-heights.js';
 import { ContractClient, type TransactionTransport } from './contract-client.js';
+import { CommitLatencies, type ResubmitReason } from './resubmission.js';
 import {
   agreementTransactions,
   credentialTransactions,
@@ -76,6 +77,8 @@ export class LedgerGateway {
   readonly #connections: PeerConnections;
   readonly #deadlines: Deadlines;
   #peerHeights: PeerHeights | undefined;
+  readonly #commitLatencies = new CommitLatencies();
+  readonly #resubmitListeners = new Set<(transactionId: string, reason: ResubmitReason) => void>();
 
   constructor(connections: PeerConnections, deadlines: Deadlines = defaultDeadlines) {
     this.#connections = connections;
@@ -98,6 +101,17 @@ export class LedgerGateway {
       this.#peerHeights.start();
     }
     return this.#peerHeights;
+  }
+
+  /**
+   * Tells `listener` of every transaction any session sends for ordering again, and why
+   * (for metrics and benchmarks). Returns the function that stops telling it.
+   */
+  onResubmit(listener: (transactionId: string, reason: ResubmitReason) => void): () => void {
+    this.#resubmitListeners.add(listener);
+    return () => {
+      this.#resubmitListeners.delete(listener);
+    };
   }
 
   /** Stops following peer heights; the connections stay open (they are the caller's). */
@@ -127,7 +141,12 @@ export class LedgerGateway {
     const profile = this.#connections.profile;
     const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode, {
       collectionMembers: profile.collections,
-      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights }),
+      // Every session judges a missing commit status against the same recent latencies.
+      commitLatencies: this.#commitLatencies,
+      onResubmit: (transactionId, reason) => {
+        for (const listener of this.#resubmitListeners) listener(transactionId, reason);
+      },
+      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights, blockProgress: this.#peerHeights }),
     });
     return {
       identity,

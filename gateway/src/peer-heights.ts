@@ -3,6 +3,7 @@ import { connect, hash, type CloseableAsyncIterable, type Gateway } from '@hyper
 import { common } from '@hyperledger/fabric-protos';
 import type { PeerConnections } from './connections.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
+import type { BlockProgress } from './resubmission.js';
 
 /**
  * Tracks the block height of every organisation's peer from its own block stream, so
@@ -15,7 +16,7 @@ import { gatewayCredentials, type SigningIdentity } from './identity.js';
  * and refused (`INVALID_STATE … submitted, not accepted`). Waiting for the block on
  * every peer closes the gap without sleeping.
  */
-export class PeerHeights {
+export class PeerHeights implements BlockProgress {
   readonly #connections: PeerConnections;
   readonly #identity: SigningIdentity;
   readonly #heights = new Map<string, bigint>();
@@ -23,6 +24,7 @@ export class PeerHeights {
   readonly #gateways = new Map<string, Gateway>();
   readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
   #closed = false;
+  #lastBlockAt: number | undefined;
 
   /** @param identity any member of the channel; it only reads block headers. */
   constructor(connections: PeerConnections, identity: SigningIdentity) {
@@ -86,7 +88,17 @@ export class PeerHeights {
   #record(mspId: string, height: bigint): void {
     if ((this.#heights.get(mspId) ?? 0n) >= height) return;
     this.#heights.set(mspId, height);
+    this.#lastBlockAt = Date.now();
     for (const wake of [...this.#waiters]) wake();
+  }
+
+  /**
+   * When any peer's height last rose (Date.now() milliseconds); undefined before the
+   * first height is known. A channel whose peers all stop rising while transactions
+   * wait has stopped ordering.
+   */
+  lastBlockAt(): number | undefined {
+    return this.#lastBlockAt;
   }
 
   /** The height of one organisation's peer as last seen; 0 before its first block. */

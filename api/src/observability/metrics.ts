@@ -12,6 +12,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly ledgerTransactionSeconds: Histogram<'contract' | 'transaction' | 'kind' | 'outcome'>;
+  readonly ledgerResubmissions: Counter<'reason'>;
   readonly settlementSends: Counter<'provider' | 'outcome'>;
   readonly settlementCallbackRefusals: Counter<'provider' | 'code'>;
   readonly settlementConfirmations: Counter<'outcome'>;
@@ -31,6 +32,12 @@ export class Metrics {
       help: 'Fabric transaction latency (evaluate, or endorse to commit for submit) by outcome',
       labelNames: ['contract', 'transaction', 'kind', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.ledgerResubmissions = new Counter({
+      name: 'gigledger_ledger_resubmissions_total',
+      help: 'Signed transactions sent for ordering again with the same id, by reason (see ResubmitReason in gateway/)',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     this.settlementSends = new Counter({

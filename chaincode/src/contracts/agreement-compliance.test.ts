@@ -5,7 +5,9 @@ import {
   arbitratorB,
   auditor,
   client,
+  compositeKey,
   freelancer,
+  freelancerParty,
   missingAgreement,
   otherClient,
   settlement,
@@ -109,6 +111,73 @@ describe('AgreementContract: payout compliance (KYC)', () => {
     expect(released.instructions.at(-1)).toMatchObject({
       status: 'held',
       compliance: { outcome: 'held', reason: `no KYC credential of the payee is valid (${kycId}: ${reason})` },
+    });
+  });
+
+  it("reads only the payee's credentials of the listed types, so issuing the payee another type cannot invalidate the release", async () => {
+    await issueKyc();
+    await driver.release('m1');
+    const release = driver.ledger.transactions.at(-1)!;
+    const kycEntries = compositeKey('credentialBySubjectType', freelancerParty.mspId, freelancerParty.userId, 'KYC');
+    expect(release.rangeReads).toEqual([{ start: kycEntries, end: `${kycEntries}\u{10FFFF}` }]);
+
+    // Issued to the payee while the release is in flight: Fabric re-runs the release's range reads at validation.
+    await credentials.issue(
+      credentials.issueRequest({
+        credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-0000000000c1',
+        type: 'Certification',
+      }),
+    );
+    const issuance = driver.ledger.transactions.at(-1)!;
+    const phantoms = issuance.writes.filter((key) =>
+      release.rangeReads.some((range) => key >= range.start && key < range.end),
+    );
+    expect(phantoms).toEqual([]);
+    expect(issuance.writes.filter((key) => release.reads.includes(key))).toEqual([]);
+  });
+
+  it('clears a payee whose KYC credential predates the subject-and-type index, as on a ledger upgraded from an older chaincode', async () => {
+    await issueKyc();
+    // An older chaincode wrote the credential and its holder and issuer entries, but no entry by holder and type.
+    const typedEntry = compositeKey(
+      'credentialBySubjectType',
+      freelancerParty.mspId,
+      freelancerParty.userId,
+      'KYC',
+      kycId,
+    );
+    expect(driver.ledger.read(typedEntry)).toEqual({ credentialId: kycId });
+    await driver.call(client, (_contract, ctx) => ctx.stub.deleteState(typedEntry));
+    expect(driver.ledger.read(typedEntry)).toBeUndefined();
+
+    const released = await driver.release('m1');
+    expect(released.instructions.at(-1)).toMatchObject({
+      status: 'pending',
+      compliance: { outcome: 'cleared', credentialId: kycId, credentialType: 'KYC' },
+    });
+    // The typed range found nothing valid, so the payee's whole index was read as well.
+    const holderEntries = compositeKey('credentialBySubject', freelancerParty.mspId, freelancerParty.userId);
+    expect(driver.ledger.transactions.at(-1)!.rangeReads.map((range) => range.start)).toEqual([
+      compositeKey('credentialBySubjectType', freelancerParty.mspId, freelancerParty.userId, 'KYC'),
+      holderEntries,
+    ]);
+  });
+
+  it('names an older KYC credential that is no longer valid when it holds the payout', async () => {
+    await issueKyc();
+    await credentials.revoke(kycId);
+    const typedEntry = compositeKey(
+      'credentialBySubjectType',
+      freelancerParty.mspId,
+      freelancerParty.userId,
+      'KYC',
+      kycId,
+    );
+    await driver.call(client, (_contract, ctx) => ctx.stub.deleteState(typedEntry));
+    const released = await driver.release('m1');
+    expect(released.instructions.at(-1)).toMatchObject({
+      status: 'held',
+      compliance: { outcome: 'held', reason: `no KYC credential of the payee is valid (${kycId}: revoked)` },
     });
   });
 

@@ -1,6 +1,7 @@
 import type { ComplianceCheck, SettlementInstruction } from '../../model/agreement-records';
 import type { Party } from '../../model/party';
-import { readCredentialsOfSubject } from '../credential/store';
+import type { CredentialRecord } from '../../model/credential-records';
+import { readCredentialsOfSubjectByType, readOlderCredentialsOfSubject } from '../credential/store';
 import { verifyPresentation } from '../credential/verification';
 import { readParameter } from '../parameter/store';
 import type { Tx } from '../../ledger/tx';
@@ -9,8 +10,14 @@ import type { Tx } from '../../ledger/tx';
  * Checks, at the transaction's time, whether `payee` may be paid: they must hold a
  * credential of a type the consortium lists in `kycCredentialTypes` that is unexpired,
  * neither suspended nor revoked, and was issued by an issuer authorised for that type
- * when it was issued (the same rules as credential verification). Credentials are read
- * through the holder's own index, so the check reads only the payee's keys.
+ * when it was issued (the same rules as credential verification).
+ *
+ * Credentials are read through the payee's own index by type, one range per required
+ * type: a credential of another type issued to the payee while the release is in flight
+ * does not invalidate it (a phantom read conflict would). Only when none of those is
+ * valid are the payee's credentials from before that index existed looked for too,
+ * which ranges over all of the payee's credentials: on a ledger upgraded from an older
+ * chaincode version, a payee whose KYC credential predates the index is still cleared.
  *
  * @throws RefusalError PARAMETER_INVALID when `kycCredentialTypes` has never been set.
  */
@@ -20,32 +27,36 @@ export async function checkPayeeCompliance(tx: Tx, payee: Party): Promise<Compli
   if (requiredTypes.length === 0) {
     return { ...stamp, outcome: 'cleared', reason: 'the consortium requires no KYC credential for payouts' };
   }
-  const candidates = (await readCredentialsOfSubject(tx.ctx, payee)).filter((credential) =>
-    (requiredTypes as readonly string[]).includes(credential.type),
-  );
   const failures: string[] = [];
-  for (const credential of candidates) {
-    const verdict = await verifyPresentation(tx.ctx, tx.at, {
-      credentialId: credential.credentialId,
-      revealedClaims: [],
-      expectedSubject: payee,
-    });
-    if (verdict.valid) {
-      return {
-        ...stamp,
-        outcome: 'cleared',
+  const firstValid = async (credentials: readonly CredentialRecord[]) => {
+    for (const credential of credentials) {
+      const verdict = await verifyPresentation(tx.ctx, tx.at, {
         credentialId: credential.credentialId,
-        credentialType: credential.type,
-        credentialIssuer: credential.issuer,
-        reason: `credential ${credential.credentialId} (${credential.type}) is valid at ${tx.at}`,
-      };
+        revealedClaims: [],
+        expectedSubject: payee,
+      });
+      if (verdict.valid) return credential;
+      failures.push(
+        `${credential.credentialId}: ${verdict.reasons.map((reason) => reason.code.toLowerCase()).join(', ')}`,
+      );
     }
-    failures.push(
-      `${credential.credentialId}: ${verdict.reasons.map((reason) => reason.code.toLowerCase()).join(', ')}`,
-    );
+    return undefined;
+  };
+  const typed = await readCredentialsOfSubjectByType(tx.ctx, payee, requiredTypes);
+  const cleared =
+    (await firstValid(typed)) ?? (await firstValid(await readOlderCredentialsOfSubject(tx.ctx, payee, requiredTypes)));
+  if (cleared !== undefined) {
+    return {
+      ...stamp,
+      outcome: 'cleared',
+      credentialId: cleared.credentialId,
+      credentialType: cleared.type,
+      credentialIssuer: cleared.issuer,
+      reason: `credential ${cleared.credentialId} (${cleared.type}) is valid at ${tx.at}`,
+    };
   }
   const reason =
-    candidates.length === 0
+    failures.length === 0
       ? `the payee holds no ${requiredTypes.join(' or ')} credential`
       : `no ${requiredTypes.join(' or ')} credential of the payee is valid (${failures.join('; ')})`;
   return { ...stamp, outcome: 'held', reason };

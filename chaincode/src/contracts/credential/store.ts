@@ -23,21 +23,27 @@ import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the
- * two index entries are written once, when the credential is issued, and never
- * updated, so issuing and changing the status of different credentials never touch
- * the same key.
+ * index entries are written once, when the credential is issued, and never updated, so
+ * issuing and changing the status of different credentials never touch the same key.
  *
- *   issuer              [mspId, userId]                         current issuer record
- *   issuerVersion       [mspId, userId, version (10 digits)]    one immutable version of the grant
- *   credential          [credentialId]                          the credential: commitments, status
- *   credentialBySubject [mspId, userId, credentialId]           index: credentials by holder
- *   credentialByIssuer  [mspId, userId, type, credentialId]     index: credentials by issuer and type
- *   credentialClaims    [credentialId]                          claims and salts, in the credentialSecrets collection
+ *   issuer                  [mspId, userId]                         current issuer record
+ *   issuerVersion           [mspId, userId, version (10 digits)]    one immutable version of the grant
+ *   credential              [credentialId]                          the credential: commitments, status
+ *   credentialBySubject     [mspId, userId, credentialId]           index: credentials by holder
+ *   credentialBySubjectType [mspId, userId, type, credentialId]     index: credentials by holder and type
+ *   credentialByIssuer      [mspId, userId, type, credentialId]     index: credentials by issuer and type
+ *   credentialClaims        [credentialId]                          claims and salts, in the credentialSecrets collection
+ *
+ * `credentialBySubjectType` lets a command that needs one type of a holder's credentials
+ * (the payout compliance check) range over that type alone, so that issuing the holder a
+ * credential of another type does not invalidate it as a phantom read. Credentials
+ * issued before it existed have no entry there: see {@link readCredentialsOfSubjectOfTypes}.
  */
 const issuerObjectType = 'issuer';
 const issuerVersionObjectType = 'issuerVersion';
 const credentialObjectType = 'credential';
 const subjectIndexObjectType = 'credentialBySubject';
+const subjectTypeIndexObjectType = 'credentialBySubjectType';
 const issuerIndexObjectType = 'credentialByIssuer';
 const claimsObjectType = 'credentialClaims';
 
@@ -179,13 +185,23 @@ export async function writeCredential(ctx: Context, credential: CredentialRecord
 
 const indexEntrySchema = z.object({ credentialId: z.string() });
 
-/** Writes the two index entries of a new credential. The value is never empty: Fabric treats that as a delete. */
+/** Writes the three index entries of a new credential. The value is never empty: Fabric treats that as a delete. */
 export async function indexCredential(ctx: Context, credential: CredentialRecord): Promise<void> {
   const entry = { credentialId: credential.credentialId };
   const { subject, issuer } = credential;
   await writeRecord(
     ctx,
     ctx.stub.createCompositeKey(subjectIndexObjectType, [subject.mspId, subject.userId, credential.credentialId]),
+    entry,
+  );
+  await writeRecord(
+    ctx,
+    ctx.stub.createCompositeKey(subjectTypeIndexObjectType, [
+      subject.mspId,
+      subject.userId,
+      credential.type,
+      credential.credentialId,
+    ]),
     entry,
   );
   await writeRecord(
@@ -217,6 +233,53 @@ async function readIndexed(ctx: Context, objectType: string, attributes: string[
  */
 export async function readCredentialsOfSubject(ctx: Context, subject: Party): Promise<CredentialRecord[]> {
   return readIndexed(ctx, subjectIndexObjectType, [subject.mspId, subject.userId]);
+}
+
+/**
+ * The credentials of `types` held by `subject`, type by type in the order given, each in
+ * credential id order. Each type is one range over the holder's own entries of that
+ * type only, so issuing the holder a credential of any other type cannot conflict with
+ * the reading transaction (as it would through `credentialBySubject`).
+ *
+ * Credentials issued before the `credentialBySubjectType` index existed are not listed
+ * (see {@link readOlderCredentialsOfSubject}).
+ */
+export async function readCredentialsOfSubjectByType(
+  ctx: Context,
+  subject: Party,
+  types: readonly CredentialType[],
+): Promise<CredentialRecord[]> {
+  const credentials: CredentialRecord[] = [];
+  for (const type of new Set(types)) {
+    credentials.push(...(await readIndexed(ctx, subjectTypeIndexObjectType, [subject.mspId, subject.userId, type])));
+  }
+  return credentials;
+}
+
+/**
+ * The credentials of `types` held by `subject` that {@link readCredentialsOfSubjectByType}
+ * does not list: those issued by a chaincode version without the
+ * `credentialBySubjectType` index, which a ledger upgraded from it still holds (chaincode
+ * upgrades keep the world state). Reads the holder's whole `credentialBySubject` range,
+ * so a caller should need it only when the typed entries did not settle its question.
+ */
+export async function readOlderCredentialsOfSubject(
+  ctx: Context,
+  subject: Party,
+  types: readonly CredentialType[],
+): Promise<CredentialRecord[]> {
+  const older: CredentialRecord[] = [];
+  for (const credential of await readCredentialsOfSubject(ctx, subject)) {
+    if (!types.includes(credential.type)) continue;
+    const typedKey = ctx.stub.createCompositeKey(subjectTypeIndexObjectType, [
+      subject.mspId,
+      subject.userId,
+      credential.type,
+      credential.credentialId,
+    ]);
+    if ((await ctx.stub.getState(typedKey)).length === 0) older.push(credential);
+  }
+  return older;
 }
 
 /** Credentials `issuer` issued, of one type or of every type. */
