@@ -41,6 +41,9 @@ export const idArguments: Readonly<Record<string, ReadTargetKind>> = {
   contentHash: 'workByContentHash',
   datasetId: 'dataset',
   recordId: 'dataset',
+  // A lineage edge's ends are provenance records.
+  parentId: 'dataset',
+  childId: 'dataset',
   offerId: 'licenceOffer',
   licenceGrantId: 'licenceGrant',
   datasetGrantId: 'datasetAccessGrant',
@@ -51,7 +54,7 @@ export const idArguments: Readonly<Record<string, ReadTargetKind>> = {
 };
 
 // Argument names that name an organisation outright (a filter's organisation, a party's MSP id).
-const organisationArgument = /^(mspId|org|organi[sz]ations?|\w+Msp(Id)?)$/;
+const organisationArgument = /^(mspId|org|organi[sz]ations?|\w+Msp(Id)?|\w+Org)$/;
 
 // REST paths whose first captured segment is a record id, or a party's MSP id, after `/v1`.
 const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
