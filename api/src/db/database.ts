@@ -105,9 +105,12 @@ export async function openDatabase(database: ApiConfig['database']): Promise<Db>
     sqlite.pragma('cache_size = -65536');
     db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   } else {
-    db = new Kysely<DatabaseSchema>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    // An idle connection the server closes (a restart, a failover, an administrator's
+    // pg_terminate_backend) is reported on the pool; unheard, that event would end the
+    // process. The pool drops that connection itself and opens a new one when needed.
+    pool.on('error', () => undefined);
+    db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrate(db);
   return db;
