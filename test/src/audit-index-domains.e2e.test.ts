@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { openDatabase } from '@gigledger/api/audit-index';
-import { repoRoot } from '@gigledger/network';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { indexCaughtUp, runIndexCli, type Heights, type IndexReader as Person } from './support/audit-index.js';
 import { e2eConfig } from './support/e2e-environment.js';
 
 /*
@@ -18,38 +16,6 @@ import { e2eConfig } from './support/e2e-environment.js';
  * does; the operator's indexer, killed at its crash points, resumes to the rows a rebuild
  * from block 0 gives, and the check finds that index equal to the ledger.
  */
-
-interface Person {
-  token: string;
-  party: { mspId: string; userId: string };
-}
-
-interface Heights {
-  channelHeight: string | null;
-  indexedHeight: string;
-}
-
-const cli = path.join(repoRoot, 'api', 'dist', 'cli', 'audit-index.js');
-
-function runIndexCli(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** The tables of the governance, IP, licensing and provenance records, each row stamped with its block. */
 const domainTables = [
@@ -100,17 +66,7 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
     return response.body as { transactionId: string; result: Record<string, unknown> };
   };
 
-  const caughtUp = async (): Promise<Heights> => {
-    const target = BigInt(
-      ((await api.call('GET', '/v1/index/height', auditor.token)).body as Heights).channelHeight ?? '0',
-    );
-    for (let attempt = 0; attempt < 600; attempt += 1) {
-      const heights = (await api.call('GET', '/v1/index/height', auditor.token)).body as Heights;
-      if (BigInt(heights.indexedHeight) >= target) return heights;
-      await delay(100);
-    }
-    throw new Error('the index did not catch up with the channel');
-  };
+  const caughtUp = (): Promise<Heights> => indexCaughtUp(api, auditor);
 
   /** The block the explorer says a transaction is in. */
   const blockOf = async (transactionId: string) =>

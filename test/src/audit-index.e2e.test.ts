@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { openDatabase, type Db } from '@gigledger/api/audit-index';
-import { repoRoot } from '@gigledger/network';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
+import { indexCaughtUp, runIndexCli, type Heights, type IndexReader as Person } from './support/audit-index.js';
 import { e2eConfig } from './support/e2e-environment.js';
 
 /*
@@ -17,39 +15,6 @@ import { e2eConfig } from './support/e2e-environment.js';
  * to exactly the index a rebuild from block 0 gives, which the consistency check then
  * finds equal to the ledger.
  */
-
-interface Person {
-  token: string;
-  party: { mspId: string; userId: string };
-}
-
-interface Heights {
-  channelHeight: string | null;
-  indexedHeight: string;
-}
-
-const cli = path.join(repoRoot, 'api', 'dist', 'cli', 'audit-index.js');
-
-/** Runs the operator's index command; resolves to its exit code or the signal that killed it, and its output. */
-function runIndexCli(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** Every row the index holds below `height`, in a stable order, for comparing two indexes. */
 async function indexRows(db: Db, height: number) {
@@ -112,18 +77,7 @@ describe('the audit index, on the real network', () => {
     return response.body;
   };
 
-  /** Waits until the index has caught up with the channel as it stands now. */
-  const caughtUp = async (): Promise<Heights> => {
-    const target = BigInt(
-      ((await api.call('GET', '/v1/index/height', auditor.token)).body as Heights).channelHeight ?? '0',
-    );
-    for (let attempt = 0; attempt < 300; attempt += 1) {
-      const heights = (await api.call('GET', '/v1/index/height', auditor.token)).body as Heights;
-      if (BigInt(heights.indexedHeight) >= target) return heights;
-      await delay(100);
-    }
-    throw new Error('the index did not catch up with the channel');
-  };
+  const caughtUp = (): Promise<Heights> => indexCaughtUp(api, auditor);
 
   const draft = async (client: Person, id: string, amount: string, currency: string) =>
     expectStatus(

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { repoRoot } from '@gigledger/network';
+import type { E2eApi } from './api-server.js';
+
+/** A person of the e2e API: their token and the party their certificate makes them. */
+export interface IndexReader {
+  token: string;
+  party: { mspId: string; userId: string };
+}
+
+/** The channel's height and the height the audit index reflects, as `GET /v1/index/height` answers. */
+export interface Heights {
+  channelHeight: string | null;
+  indexedHeight: string;
+}
+
+const cli = path.join(repoRoot, 'api', 'dist', 'cli', 'audit-index.js');
+
+/** Runs the operator's index command; resolves to its exit code or the signal that killed it, and its output. */
+export function runIndexCli(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'error', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Waits until the API's index has caught up with the channel as it stands now, asking
+ * as `reader` every 100 ms for at most a minute.
+ *
+ * @throws Error when the index does not catch up in time.
+ */
+export async function indexCaughtUp(api: E2eApi, reader: IndexReader): Promise<Heights> {
+  const target = BigInt(
+    ((await api.call('GET', '/v1/index/height', reader.token)).body as Heights).channelHeight ?? '0',
+  );
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    const heights = (await api.call('GET', '/v1/index/height', reader.token)).body as Heights;
+    if (BigInt(heights.indexedHeight) >= target) return heights;
+    await delay(100);
+  }
+  throw new Error('the index did not catch up with the channel');
+}
