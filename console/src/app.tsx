@@ -1,5 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
+import { PageErrorBoundary } from './page-error-boundary.js';
 import { AgreementPage } from './agreements/agreement-page.js';
 import { AgreementsPage } from './agreements/agreements-page.js';
 import { HistoryPage } from './audit/history-page.js';
@@ -103,96 +104,98 @@ export function App() {
     <SessionProvider>
       <Router base="/console">
         <Shell>
-          <Switch>
-            <Route path="/" component={Home} />
-            <Route path="/sign-in" component={SignInPage} />
-            <Route path="/oidc-callback" component={OidcCallbackPage} />
-            <Route path="/verify" component={VerifyPage} />
-            <Route path="/agreements">
-              <SignedIn>
-                <AgreementsPage />
-              </SignedIn>
-            </Route>
-            <Route path="/agreements/:agreementId">
-              {(params) => (
+          <PageErrorBoundary>
+            <Switch>
+              <Route path="/" component={Home} />
+              <Route path="/sign-in" component={SignInPage} />
+              <Route path="/oidc-callback" component={OidcCallbackPage} />
+              <Route path="/verify" component={VerifyPage} />
+              <Route path="/agreements">
                 <SignedIn>
-                  <AgreementPage agreementId={decodeURIComponent(params.agreementId)} />
+                  <AgreementsPage />
                 </SignedIn>
-              )}
-            </Route>
-            <Route path="/wallet">
-              <SignedIn>
-                <WalletPage />
-              </SignedIn>
-            </Route>
-            <Route path="/issue">
-              <SignedIn>
-                <IssuePage />
-              </SignedIn>
-            </Route>
-            <Route path="/history">
-              <SignedIn>
-                <HistoryPage />
-              </SignedIn>
-            </Route>
-            <Route path="/draft">
-              <SignedIn>
-                <DraftPage />
-              </SignedIn>
-            </Route>
-            <Route path="/explorer/*?">
-              <SignedIn>
-                <ExplorerRoutes />
-              </SignedIn>
-            </Route>
-            <Route path="/provenance">
-              <SignedIn>
-                <ProvenancePage />
-              </SignedIn>
-            </Route>
-            <Route path="/provenance/:recordId">
-              {(params) => (
+              </Route>
+              <Route path="/agreements/:agreementId">
+                {(params) => (
+                  <SignedIn>
+                    <AgreementPage agreementId={decodeURIComponent(params.agreementId)} />
+                  </SignedIn>
+                )}
+              </Route>
+              <Route path="/wallet">
                 <SignedIn>
-                  <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                  <WalletPage />
                 </SignedIn>
-              )}
-            </Route>
-            <Route path="/ip">
-              <SignedIn>
-                <WorksPage />
-              </SignedIn>
-            </Route>
-            <Route path="/ip/:workId">
-              {(params) => (
+              </Route>
+              <Route path="/issue">
                 <SignedIn>
-                  <WorkPage workId={decodeURIComponent(params.workId)} />
+                  <IssuePage />
                 </SignedIn>
-              )}
-            </Route>
-            <Route path="/governance">
-              <SignedIn>
-                <ProposalsPage />
-              </SignedIn>
-            </Route>
-            <Route path="/governance/:proposalId">
-              {(params) => (
+              </Route>
+              <Route path="/history">
                 <SignedIn>
-                  <ProposalPage proposalId={decodeURIComponent(params.proposalId)} />
+                  <HistoryPage />
                 </SignedIn>
-              )}
-            </Route>
-            <Route path="/reconciliation">
-              <SignedIn>
-                <ReconciliationPage />
-              </SignedIn>
-            </Route>
-            <Route>
-              <h1>Not found</h1>
-              <p>
-                There is no such page. <Link href="/">Back to the start</Link>
-              </p>
-            </Route>
-          </Switch>
+              </Route>
+              <Route path="/draft">
+                <SignedIn>
+                  <DraftPage />
+                </SignedIn>
+              </Route>
+              <Route path="/explorer/*?">
+                <SignedIn>
+                  <ExplorerRoutes />
+                </SignedIn>
+              </Route>
+              <Route path="/provenance">
+                <SignedIn>
+                  <ProvenancePage />
+                </SignedIn>
+              </Route>
+              <Route path="/provenance/:recordId">
+                {(params) => (
+                  <SignedIn>
+                    <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                  </SignedIn>
+                )}
+              </Route>
+              <Route path="/ip">
+                <SignedIn>
+                  <WorksPage />
+                </SignedIn>
+              </Route>
+              <Route path="/ip/:workId">
+                {(params) => (
+                  <SignedIn>
+                    <WorkPage workId={decodeURIComponent(params.workId)} />
+                  </SignedIn>
+                )}
+              </Route>
+              <Route path="/governance">
+                <SignedIn>
+                  <ProposalsPage />
+                </SignedIn>
+              </Route>
+              <Route path="/governance/:proposalId">
+                {(params) => (
+                  <SignedIn>
+                    <ProposalPage proposalId={decodeURIComponent(params.proposalId)} />
+                  </SignedIn>
+                )}
+              </Route>
+              <Route path="/reconciliation">
+                <SignedIn>
+                  <ReconciliationPage />
+                </SignedIn>
+              </Route>
+              <Route>
+                <h1>Not found</h1>
+                <p>
+                  There is no such page. <Link href="/">Back to the start</Link>
+                </p>
+              </Route>
+            </Switch>
+          </PageErrorBoundary>
         </Shell>
       </Router>
     </SessionProvider>

@@ -32,6 +32,9 @@ describe('index listings refuse ranges given the wrong way round', () => {
     ['/v1/index/dataset-access-grants?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
     // A person is named by both halves or not at all.
     ['/v1/index/works?ownerMspId=TalentOrgMSP', 'query.ownerUserId'],
+    // Block numbers are decimal digits: not an exponent, not hexadecimal.
+    ['/v1/index/blocks/1e3', 'path.blockNumber'],
+    ['/v1/index/blocks/0x10', 'path.blockNumber'],
   ])('GET %s → 422 naming %s', async (path, field) => {
     const auditor = await server().person(
       `range-auditor-${field.replace(/\W/g, '-')}-${String(path.length)}`,

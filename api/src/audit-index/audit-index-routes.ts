@@ -36,6 +36,7 @@ import {
 } from './index-nodes.js';
 import {
   agreementFilterSchema,
+  blockNumberSchema,
   credentialFilterSchema,
   datasetAccessGrantFilterSchema,
   IndexQueries,
@@ -437,7 +438,7 @@ export function auditIndexRoutes(deps: {
       summary: 'Block explorer: one block (hashes, chain link) with its transactions',
       tag,
       access: 'ledger:read',
-      params: z.strictObject({ blockNumber: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+      params: z.strictObject({ blockNumber: blockNumberSchema }),
       query: noQuery,
       response: blockDetailSchema,
       errors: [404],

@@ -37,7 +37,12 @@ import { indexVisibility, type IndexedKind } from './index-visibility.js';
  */
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
-const blockNumber = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A block number: a JSON number, or decimal digits in a path or query string (never `1e3` or `0x10`). */
+export const blockNumberSchema = z
+  .union([z.number(), z.string().regex(/^\d{1,16}$/, 'must be a whole number written in decimal digits')])
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
+const blockNumber = blockNumberSchema;
 
 /** Page size and position; `after` is the `endCursor` of the previous page. */
 export const pageSchema = z.strictObject({

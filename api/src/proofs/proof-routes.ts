@@ -66,15 +66,8 @@ export class ProofService {
     const transaction = bundleTransaction(bundle);
     const reach = transactionReach(reader, reader.role === 'auditor' ? await this.scopeOf?.(reader) : undefined);
     if (reachesTransaction(reach, transaction)) return bundle;
-    if (reach.kind === 'granted') {
-      const creator = transaction.creatorMspId;
-      throw new ApiError(
-        403,
-        'NO_AUDIT_GRANT',
-        `no live audit grant of ${creator} names transaction records dated ${transaction.timestamp ?? 'unknown'}; ` +
-          `an admin of ${creator} grants it`,
-      );
-    }
+    // An auditor outside its grants meets the same 404 as for an unknown id, as in the
+    // explorer: a refusal naming the creator and the time would tell which ids exist.
     throw notFound(`transaction ${transactionId}`);
   }
 }
@@ -124,7 +117,15 @@ export function proofRoutes(deps: {
         const view = await agreements.getAgreement(routeRequester({ principal: reader, log }), params.agreementId);
         const [latest] = view.history;
         if (latest === undefined) throw notFound(`agreement ${params.agreementId}`);
-        return service.proofOf(reader, latest.txId, log);
+        try {
+          return await service.proofOf(reader, latest.txId, log);
+        } catch (error) {
+          // Named by the record the caller asked for, not by a transaction id it may not see.
+          if (error instanceof ApiError && error.status === 404) {
+            throw notFound(`the last transaction of agreement ${params.agreementId}`);
+          }
+          throw error;
+        }
       },
     }),
   ];

@@ -1,5 +1,5 @@
 import { createClient as createSseClient } from 'graphql-sse';
-import { cacheExchange, Client, fetchExchange, subscriptionExchange } from 'urql';
+import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 
 /** The API is the origin that served the console; the page talks to nothing else. */
 const graphqlPath = '/graphql';
@@ -19,6 +19,9 @@ export function apiClient(token: string | undefined): Client {
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
     exchanges: [
+      // A refused query answers `data: null` beside its errors; pages read "no data" as
+      // undefined, so they show the refusal instead of reading fields of null.
+      mapExchange({ onResult: (result) => (result.data === null ? { ...result, data: undefined } : result) }),
       cacheExchange,
       fetchExchange,
       subscriptionExchange({

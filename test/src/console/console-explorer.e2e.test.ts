@@ -155,6 +155,17 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await page.getByRole('link', { name: `Block ${conflict!.blockNumber}` }).click();
       const conflictRow = page.getByRole('row').filter({ hasText: conflict!.transactionId });
       expect(await conflictRow.getByTestId('validation').textContent()).toBe('invalid: MVCC_READ_CONFLICT');
+
+      // An id the index does not hold is refused in words; the page, its navigation and the session stay.
+      await page.getByRole('link', { name: 'Block explorer' }).first().click();
+      await page.getByLabel('Transaction id').fill('f'.repeat(64));
+      await page.getByRole('button', { name: 'Find transaction' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /NOT_FOUND|not found|not visible|does not exist/i })
+        .waitFor();
+      await page.getByRole('link', { name: 'Block explorer' }).first().click();
+      await page.getByTestId('channel-height').waitFor();
       expect(await seriousViolations(page)).toEqual([]);
       expect(side.policyViolations).toEqual([]);
     } finally {
