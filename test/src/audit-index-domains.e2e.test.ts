@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '@gigledger/api/audit-index';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
-import { indexCaughtUp, runIndexCli, type Heights, type IndexReader as Person } from './support/audit-index.js';
+import {
+  indexCaughtUp,
+  indexCliEnv,
+  killedAndRebuiltIndexes,
+  runIndexCli,
+  type Heights,
+  type IndexReader as Person,
+} from './support/audit-index.js';
 import { e2eConfig } from './support/e2e-environment.js';
 
 /*
@@ -370,21 +375,13 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
   it('resumes after kills inside a block, before one and after a commit into the rows a rebuild from block 0 gives, which the check finds equal to the ledger; it names a tampered licence', async () => {
     await caughtUp();
     const profile = e2eConfig().paths.connectionProfile;
-    const killedDir = mkdtempSync(path.join(os.tmpdir(), 'gl-ixd-killed-'));
-    const rebuiltDir = mkdtempSync(path.join(os.tmpdir(), 'gl-ixd-rebuilt-'));
-    const env = (dir: string, crash = '') => ({
-      GIGLEDGER_CONNECTION_PROFILE: profile,
-      GIGLEDGER_DATA_DIR: dir,
-      GIGLEDGER_INDEX_CRASH_AT: crash,
-    });
+    const env = (dir: string) => indexCliEnv(profile, dir);
     const started = Date.now();
-    for (const crash of ['inside-transaction:3', 'before-block:5', 'after-commit:4']) {
-      const killed = await runIndexCli(['catch-up'], env(killedDir, crash));
-      expect([crash, killed.signal]).toEqual([crash, 'SIGKILL']);
-    }
-    expect((await runIndexCli(['catch-up'], env(killedDir))).code).toBe(0);
-    const rebuilt = await runIndexCli(['rebuild'], env(rebuiltDir));
-    expect([rebuilt.code, rebuilt.stderr]).toEqual([0, '']);
+    const { killedDir, rebuiltDir } = await killedAndRebuiltIndexes(profile, [
+      'inside-transaction:3',
+      'before-block:5',
+      'after-commit:4',
+    ]);
     const check = await runIndexCli(['check'], env(rebuiltDir));
     process.stdout.write(
       `audit index domains: three kills, resume, rebuild and check took ${String(Date.now() - started)} ms\n${check.stdout}`,

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from '@gigledger/api/audit-index';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
-import { indexCaughtUp, runIndexCli, type Heights, type IndexReader as Person } from './support/audit-index.js';
+import {
+  indexCaughtUp,
+  indexCliEnv,
+  killedAndRebuiltIndexes,
+  runIndexCli,
+  type Heights,
+  type IndexReader as Person,
+} from './support/audit-index.js';
 import { e2eConfig } from './support/e2e-environment.js';
 
 /*
@@ -340,22 +345,14 @@ describe('the audit index, on the real network', () => {
   it('resumes exactly after kills before a block, inside its transaction and after a commit, equal to a rebuild from block 0, which the check finds equal to the ledger', async () => {
     await caughtUp();
     const profile = e2eConfig().paths.connectionProfile;
-    const killedDir = mkdtempSync(path.join(os.tmpdir(), 'gl-ix-killed-'));
-    const rebuiltDir = mkdtempSync(path.join(os.tmpdir(), 'gl-ix-rebuilt-'));
-    const env = (dir: string, crash = '') => ({
-      GIGLEDGER_CONNECTION_PROFILE: profile,
-      GIGLEDGER_DATA_DIR: dir,
-      GIGLEDGER_INDEX_CRASH_AT: crash,
-    });
+    const env = (dir: string) => indexCliEnv(profile, dir);
     const started = Date.now();
-    for (const crash of ['inside-transaction:2', 'before-block:3', 'after-commit:2', 'inside-transaction:4']) {
-      const killed = await runIndexCli(['catch-up'], env(killedDir, crash));
-      expect([crash, killed.signal]).toEqual([crash, 'SIGKILL']);
-    }
-    const finished = await runIndexCli(['catch-up'], env(killedDir));
-    expect(finished.code).toBe(0);
-    const rebuilt = await runIndexCli(['rebuild'], env(rebuiltDir));
-    expect(rebuilt.code).toBe(0);
+    const { killedDir, rebuiltDir } = await killedAndRebuiltIndexes(profile, [
+      'inside-transaction:2',
+      'before-block:3',
+      'after-commit:2',
+      'inside-transaction:4',
+    ]);
     process.stdout.write(`audit index: four kills, resume and a rebuild took ${String(Date.now() - started)} ms\n`);
 
     const killedDb = await openDatabase({ kind: 'sqlite', file: path.join(killedDir, 'gigledger.sqlite') });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { repoRoot } from '@gigledger/network';
@@ -55,4 +57,36 @@ export async function indexCaughtUp(api: E2eApi, reader: IndexReader): Promise<H
     await delay(100);
   }
   throw new Error('the index did not catch up with the channel');
+}
+
+/** Environment of the operator's index command on the e2e network, with its data in `dir`. */
+export function indexCliEnv(connectionProfile: string, dir: string, crashAt = ''): Record<string, string> {
+  return {
+    GIGLEDGER_CONNECTION_PROFILE: connectionProfile,
+    GIGLEDGER_DATA_DIR: dir,
+    GIGLEDGER_INDEX_CRASH_AT: crashAt,
+  };
+}
+
+/**
+ * Runs the operator's indexer into a fresh folder, killed (SIGKILL) at each crash point in
+ * turn and then resumed to the end, and a rebuild from block 0 into another fresh folder.
+ *
+ * @returns the two folders; throws (through `expect`) when a kill did not happen or a run failed.
+ */
+export async function killedAndRebuiltIndexes(
+  connectionProfile: string,
+  crashes: readonly string[],
+): Promise<{ killedDir: string; rebuiltDir: string }> {
+  const killedDir = mkdtempSync(path.join(os.tmpdir(), 'gl-index-killed-'));
+  const rebuiltDir = mkdtempSync(path.join(os.tmpdir(), 'gl-index-rebuilt-'));
+  for (const crash of crashes) {
+    const killed = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir, crash));
+    expect([crash, killed.signal]).toEqual([crash, 'SIGKILL']);
+  }
+  const finished = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir));
+  expect([finished.code, finished.stderr]).toEqual([0, '']);
+  const rebuilt = await runIndexCli(['rebuild'], indexCliEnv(connectionProfile, rebuiltDir));
+  expect([rebuilt.code, rebuilt.stderr]).toEqual([0, '']);
+  return { killedDir, rebuiltDir };
 }
