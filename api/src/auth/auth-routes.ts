@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { callerSchema, userIdSchema } from '@gigledger/chaincode/model';
 import type { ApiConfig } from '../config.js';
-import { ApiError } from '../errors/api-error.js';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -15,13 +14,21 @@ const tokenResponseSchema = z.object({
   expiresIn: z.number().int().describe('Seconds until the token expires'),
 });
 
-const oidcSignInSchema = z.object({
-  issuer: z.string().describe('The OIDC issuer (OIDC_ISSUER); its discovery document names the endpoints'),
-  clientId: z.string().describe("The console's public client id at the issuer (OIDC_CLIENT_ID)"),
-  audience: z.string().describe('The audience the API accepts in access tokens (OIDC_AUDIENCE)'),
-  scope: z.string().describe('Scopes to ask for (OIDC_SCOPE)'),
-  redirectPath: z.string().describe("Where the issuer sends the browser back, on this API's origin"),
-});
+const oidcSignInSchema = z.discriminatedUnion('enabled', [
+  z.object({
+    enabled: z
+      .literal(false)
+      .describe('This API offers no OIDC sign-in (OIDC_ISSUER, OIDC_AUDIENCE and OIDC_CLIENT_ID are not all set)'),
+  }),
+  z.object({
+    enabled: z.literal(true),
+    issuer: z.string().describe('The OIDC issuer (OIDC_ISSUER); its discovery document names the endpoints'),
+    clientId: z.string().describe("The console's public client id at the issuer (OIDC_CLIENT_ID)"),
+    audience: z.string().describe('The audience the API accepts in access tokens (OIDC_AUDIENCE)'),
+    scope: z.string().describe('Scopes to ask for (OIDC_SCOPE)'),
+    redirectPath: z.string().describe("Where the issuer sends the browser back, on this API's origin"),
+  }),
+]);
 
 /** The console's page that finishes an OIDC sign-in; the redirect URI to register at the issuer. */
 export const oidcRedirectPath = '/console/oidc-callback';
@@ -51,22 +58,16 @@ export function authRoutes(deps: {
       path: '/v1/auth/oidc',
       operationId: 'getOidcSignIn',
       summary:
-        'What a browser needs for OIDC sign-in (authorization code with PKCE, public client): the issuer, client id, audience and scope. 404 OIDC_NOT_CONFIGURED unless OIDC_ISSUER and OIDC_CLIENT_ID are set',
+        'Whether this API offers OIDC sign-in and, when it does, what a browser needs for it (authorization code with PKCE, public client): the issuer, client id, audience and scope. `enabled: false` unless OIDC_ISSUER, OIDC_AUDIENCE and OIDC_CLIENT_ID are set; a question every console asks on load, so it is not an error',
       tag: 'auth',
       access: 'public',
       response: oidcSignInSchema,
-      errors: [404],
       handler: () => {
         if (oidc?.consoleClientId === undefined || oidc.audience === undefined) {
-          return Promise.reject(
-            new ApiError(
-              404,
-              'OIDC_NOT_CONFIGURED',
-              'this API offers no OIDC sign-in (OIDC_ISSUER and OIDC_CLIENT_ID)',
-            ),
-          );
+          return Promise.resolve({ enabled: false as const });
         }
         return Promise.resolve({
+          enabled: true as const,
           issuer: oidc.issuer,
           clientId: oidc.consoleClientId,
           audience: oidc.audience,

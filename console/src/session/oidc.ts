@@ -23,10 +23,18 @@ interface PendingSignIn {
 
 const pendingKey = 'gigledger.oidc.pending';
 
-/** The API's OIDC settings, or undefined when it offers none (404 OIDC_NOT_CONFIGURED). */
+/**
+ * The API's OIDC settings, or undefined when it offers none (`enabled: false`) or cannot
+ * be asked; the password form works either way.
+ */
 export async function oidcSettings(): Promise<OidcSettings | undefined> {
   try {
-    return await rest<OidcSettings>('GET', '/v1/auth/oidc', undefined);
+    const answer = await rest<({ enabled: true } & OidcSettings) | { enabled: false }>(
+      'GET',
+      '/v1/auth/oidc',
+      undefined,
+    );
+    return answer.enabled ? answer : undefined;
   } catch {
     return undefined;
   }

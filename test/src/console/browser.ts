@@ -16,20 +16,25 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A page in its own context (its own memory, so its own session), recording every policy violation the page reports. */
+/**
+ * A page in its own context (its own memory, so its own session), recording every policy
+ * violation the page reports and every error the browser logs (a refused request logs one).
+ */
 export async function openPage(
   browser: Browser,
-): Promise<{ context: BrowserContext; page: Page; policyViolations: string[] }> {
+): Promise<{ context: BrowserContext; page: Page; policyViolations: string[]; loggedErrors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const page = await context.newPage();
   const policyViolations: string[] = [];
+  const loggedErrors: string[] = [];
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+    if (message.type() === 'error') loggedErrors.push(message.text());
   });
   page.on('pageerror', (error) => {
     policyViolations.push(`page error: ${error.message}`);
   });
-  return { context, page, policyViolations };
+  return { context, page, policyViolations, loggedErrors };
 }
 
 /** Signs in through the console's own sign-in page and waits for the navigation to name the person. */

@@ -113,6 +113,8 @@ describe('the web console in Chromium against the real network and API', () => {
 
       await signIn(clientPage, api.url, client.party.userId, password(client.party.userId));
       await signIn(freelancerPage, api.url, freelancer.party.userId, password(freelancer.party.userId));
+      // Signing in asks whether OIDC is offered; without it the answer is no error for the browser to log.
+      expect(freelancerSide.loggedErrors).toEqual([]);
       await clientPage.getByRole('link', { name: 'Agreements' }).click();
       await clientPage.getByRole('link', { name: new RegExp(agreementId) }).waitFor();
       expect(await seriousViolations(clientPage)).toEqual([]);
