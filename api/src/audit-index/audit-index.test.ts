@@ -280,20 +280,29 @@ describe.each(backends)('audit index on $name', (backend) => {
         'query',
       ),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
-    // A real cursor of another listing, of another sort of the same listing, and a forged one.
+    // A real cursor of another listing, of another sort or direction of the same listing, and a forged one.
     const payoutCursor = (await queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 }))
       .pageInfo.endCursor;
     const byIdCursor = (
       await queries.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 })
     ).pageInfo.endCursor;
-    const forged = Buffer.from(JSON.stringify(['ix_payouts/AMOUNT', 'not a number', 'x'])).toString('base64url');
-    for (const [after, sort] of [
-      [payoutCursor, 'CREATED_AT'],
-      [byIdCursor, 'CREATED_AT'],
+    const forged = Buffer.from(
+      JSON.stringify([`ix_payouts/AMOUNT/${firstPage.direction}`, 'not a number', 'x']),
+    ).toString('base64url');
+    const reversed = firstPage.direction === 'ASC' ? 'DESC' : 'ASC';
+    for (const [after, sort, direction] of [
+      [payoutCursor, 'CREATED_AT', firstPage.direction],
+      [byIdCursor, 'CREATED_AT', firstPage.direction],
+      [byIdCursor, 'AGREEMENT_ID', reversed],
     ] as const) {
-      await expect(
-        queries.agreements(principal('admin'), { sort }, { ...firstPage, after: after ?? '' }, 'query'),
-      ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+      const refused = queries.agreements(
+        principal('admin'),
+        { sort },
+        { ...firstPage, direction, after: after ?? '' },
+        'query',
+      );
+      await expect(refused).rejects.toMatchObject({ status: 422, field: 'query.after' });
+      await expect(refused).rejects.toThrow(/cursor of this listing, sort and direction/);
     }
     await expect(
       queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),

@@ -514,8 +514,9 @@ const cursorSchema = z
   .max(4);
 
 /**
- * A cursor names its listing and sort before the row's key values, so a cursor of
- * another listing or order is refused rather than silently paging from nowhere.
+ * A cursor names its listing, sort and direction before the row's key values, so a
+ * cursor of another listing or order is refused rather than silently paging from
+ * nowhere (a cursor read backwards would answer an empty page as if the listing ended).
  */
 function encodeCursor(listing: string, values: readonly unknown[]): string {
   return Buffer.from(
@@ -552,7 +553,7 @@ async function pageOf(
   const where = all([visible, ...conditions]);
   const direction = page.direction === 'ASC' ? sql`asc` : sql`desc`;
   let seek: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`;
-  const cursorListing = `${listing.table}/${sort}`;
+  const cursorListing = `${listing.table}/${sort}/${page.direction}`;
   if (page.after !== undefined) {
     const [tag, ...values] = decodeCursor(page.after, `${pageField}.after`);
     const integerKey = values[0];
@@ -564,7 +565,7 @@ async function pageOf(
       throw new ApiError(
         422,
         'VALIDATION_FAILED',
-        `${pageField}.after: is not a cursor of this listing`,
+        `${pageField}.after: is not a cursor of this listing, sort and direction`,
         `${pageField}.after`,
       );
     }
