@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 
 /**
  * The pinned Fabric release. Fabric's module path has no major-version suffix, so its
@@ -97,6 +98,28 @@ export async function ensureToolchain(
   const toolchain = toolchainAt(dir);
   if (isToolchainInstalled(toolchain)) return { toolchain, built: false, seconds: 0 };
 
+  // Clones on one machine share this folder: one builds while the others wait for it,
+  // rather than building into (and then removing) the same build folders at once.
+  mkdirSync(dir, { recursive: true });
+  const lockOptions = { lockfilePath: `${dir}.lock`, stale: 60_000, update: 10_000 };
+  const release = await lockfile.lock(dir, lockOptions).catch(async (error: unknown) => {
+    if ((error as { code?: string }).code !== 'ELOCKED') throw error;
+    report(`Another process is building the Fabric toolchain into ${dir}; waiting for it`);
+    return lockfile.lock(dir, { ...lockOptions, retries: { retries: 720, minTimeout: 5_000, maxTimeout: 5_000 } });
+  });
+  try {
+    if (isToolchainInstalled(toolchain)) return { toolchain, built: false, seconds: 0 };
+    return await buildToolchain(toolchain, dir, report);
+  } finally {
+    await release();
+  }
+}
+
+async function buildToolchain(
+  toolchain: Toolchain,
+  dir: string,
+  report: ProgressReporter,
+): Promise<{ toolchain: Toolchain; built: boolean; seconds: number }> {
   const started = Date.now();
   await requireGo();
   mkdirSync(toolchain.binDir, { recursive: true });
