@@ -1,22 +1,18 @@
+import { untilStopSignal } from '@gigledger/gateway';
 import { parseApiConfig } from './config.js';
 import { startApiServer } from './server.js';
 
 const config = parseApiConfig(process.env);
 const running = await startApiServer(config, process.env.GIGLEDGER_WALLET_KEY);
 
-function shutdown(signal: string): void {
-  running.deps.log.info(`${signal} received; closing`);
-  running.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      running.deps.log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
-}
-process.once('SIGTERM', () => {
-  shutdown('SIGTERM');
+const signal = await untilStopSignal((repeated) => {
+  running.deps.log.info(`${repeated} received; already closing`);
 });
-process.once('SIGINT', () => {
-  shutdown('SIGINT');
-});
+running.deps.log.info(`${signal} received; closing`);
+running.close().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    running.deps.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  },
+);

@@ -50,6 +50,7 @@ export {
   type LedgerEvent,
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
+export { untilStopSignal } from './stop-signals.js';
 export {
   decodeBlockContents,
   validationCodeName,

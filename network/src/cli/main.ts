@@ -15,6 +15,7 @@ import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
 import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
 import { composeYaml } from '../docker/compose.js';
 import { kubernetesYaml } from '../kubernetes/manifests.js';
+import { untilStopSignal } from '@gigledger/gateway';
 import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
@@ -174,7 +175,7 @@ async function commandStart(): Promise<void> {
 }
 
 /**
- * Keeps the command in the foreground until Ctrl-C (or SIGTERM), reporting any
+ * Keeps the command in the foreground until Ctrl-C (or SIGTERM, SIGHUP), reporting any
  * process of the network that stops on its own meanwhile.
  */
 async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
@@ -187,9 +188,8 @@ async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
       say(`warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}`);
     }
   }, 5000);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  await untilStopSignal((signal) => {
+    say(`(${signal}: already stopping what this command started; it ends by itself)`);
   });
   clearInterval(watch);
 }

@@ -1,3 +1,4 @@
+import { untilStopSignal } from '@gigledger/gateway';
 import { parseSandboxConfig } from './sandbox-config.js';
 import { startSandboxProvider } from './sandbox-provider.js';
 
@@ -8,19 +9,14 @@ const log = (line: string): void => {
 const sandbox = await startSandboxProvider({ ...parseSandboxConfig(process.env), log });
 process.stdout.write(`sandbox provider listening on ${sandbox.url}\n`);
 
-function shutdown(signal: string): void {
-  log(`${signal} received; closing`);
-  sandbox.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
-process.once('SIGTERM', () => {
-  shutdown('SIGTERM');
+const signal = await untilStopSignal((repeated) => {
+  log(`${repeated} received; already closing`);
 });
-process.once('SIGINT', () => {
-  shutdown('SIGINT');
-});
+log(`${signal} received; closing`);
+sandbox.close().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+/**
+ * A child process that waits for a stop signal, then takes a while to close, as a
+ * command stopping its network or an API flushing its work does.
+ */
+function closingChild(): { child: ReturnType<typeof spawn>; output: () => string } {
+  const helper = new URL('./stop-signals.js', import.meta.url).href;
+  const script = `
+    const { untilStopSignal } = await import(${JSON.stringify(helper)});
+    console.log('waiting');
+    const signal = await untilStopSignal((repeated) => console.log('again ' + repeated));
+    console.log('closing after ' + signal);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    console.log('closed');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { child, output: () => text };
+}
+
+async function untilPrinted(output: () => string, line: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!output().includes(line)) {
+    if (Date.now() > deadline) throw new Error(`the child never printed "${line}"; it printed: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('untilStopSignal', () => {
+  it('lets a command finish closing when Ctrl-C arrives twice (terminal and npm) and a SIGTERM follows', async () => {
+    const { child, output } = closingChild();
+    await untilPrinted(output, 'waiting');
+    child.kill('SIGINT');
+    await untilPrinted(output, 'closing after SIGINT');
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    expect([code, signal]).toEqual([0, null]);
+    expect(output().trim().split('\n')).toEqual([
+      'waiting',
+      'closing after SIGINT',
+      'again SIGINT',
+      'again SIGTERM',
+      'closed',
+    ]);
+  }, 20_000);
+});
