@@ -126,6 +126,28 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(kit.mark()).toEqual(before);
   });
 
+  it('names the field and the reason of a variable that does not fit its type, without echoing the value', async () => {
+    const before = kit.mark();
+    const padding = 'x'.repeat(200_000);
+    const response = await post(
+      JSON.stringify({ query: draftDocument, variables: { input: { ...draftInput(), surprise: padding } } }),
+    );
+    const error = (response.body as GraphqlResponse).errors?.[0];
+    expect(error?.message).toBe('Variable "$input": Field "surprise" is not defined by type "DraftAgreementInput".');
+    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422, field: 'variables.input' });
+    const wrongType = await post(
+      JSON.stringify({ query: draftDocument, variables: { input: { ...draftInput(), title: 42 } } }),
+    );
+    const typeError = (wrongType.body as GraphqlResponse).errors?.[0];
+    expect(typeError?.message).toMatch(
+      /^Variable "\$input" at "input\.title": String cannot represent a non string value/,
+    );
+    expect(typeError?.message).not.toContain('Tom Example');
+    expect(typeError?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'variables.input.title' });
+    expect(JSON.stringify(response.body).length).toBeLessThan(1000);
+    expect(kit.mark()).toEqual(before);
+  });
+
   it('refuses a JSON scalar with too many values, naming the variable', async () => {
     const before = kit.mark();
     const many = Array.from({ length: maxJsonValues + 1 }, (_value, index) => index);

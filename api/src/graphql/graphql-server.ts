@@ -5,6 +5,7 @@ import type { IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, SchemaModule } from './context.js';
+import { conciseVariableErrors } from './variable-errors.js';
 
 interface ServerContext {
   req: Request;
@@ -66,6 +67,7 @@ export function createGraphqlServer(
       }),
       ...(introspection ? [] : [noIntrospection]),
       noStore,
+      conciseVariableErrors,
       ...(plugins as Plugin[]),
     ],
     // Resolvers turn expected errors into GraphQLErrors with codes (see resolveWith);
