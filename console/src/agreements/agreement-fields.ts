@@ -123,3 +123,12 @@ export const agreementEvents = graphql(`
     }
   }
 `);
+
+/**
+ * Whether every milestone has reached a final state, in the words of the list's
+ * completion filter; shown beside the ledger's status, which stays `active` after the
+ * last payment.
+ */
+export function workState(completed: boolean): 'completed' | 'open' {
+  return completed ? 'completed' : 'open';
+}

@@ -6,7 +6,7 @@ import { formatInstant, formatMoney } from '../format.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { AgreementActions, MilestoneActions } from './action-forms.js';
-import { agreementEvents, agreementPage } from './agreement-fields.js';
+import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
 import { milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
 
@@ -90,6 +90,8 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
       <dl className="facts">
         <dt>Status</dt>
         <dd data-testid="agreement-status">{agreement.status}</dd>
+        <dt>Work</dt>
+        <dd data-testid="agreement-work">{workState(agreement.completed)}</dd>
         <dt>Client</dt>
         <dd>
           {agreement.client.userId} ({agreement.client.mspId})

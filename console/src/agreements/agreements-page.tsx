@@ -4,6 +4,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql/index.js';
 import type { PartyRole } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
+import { workState } from './agreement-fields.js';
 
 const myAgreements = graphql(`
   query MyAgreements($role: PartyRole, $completed: Boolean) {
@@ -92,6 +93,7 @@ export function AgreementsPage() {
                 <th scope="col">Agreement</th>
                 <th scope="col">My part</th>
                 <th scope="col">Status</th>
+                <th scope="col">Work</th>
                 <th scope="col">Client</th>
                 <th scope="col">Freelancer</th>
                 <th scope="col">Milestones</th>
@@ -106,7 +108,8 @@ export function AgreementsPage() {
                     </Link>
                   </td>
                   <td>{part}</td>
-                  <td>{agreement.completed ? 'completed' : agreement.status}</td>
+                  <td>{agreement.status}</td>
+                  <td>{workState(agreement.completed)}</td>
                   <td>{agreement.client.userId}</td>
                   <td>{agreement.freelancer.userId}</td>
                   <td>

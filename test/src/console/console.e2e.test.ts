@@ -163,6 +163,9 @@ describe('the web console in Chromium against the real network and API', () => {
       await seesStepBy(clientPage, freelancer.party.userId);
       await reads(clientPage, 'milestone-status-m1', 'paid');
       await reads(freelancerPage, 'milestone-status-m1', 'paid');
+      // Its only milestone is final: the work reads completed while the ledger's status stays active.
+      await reads(clientPage, 'agreement-work', 'completed');
+      await reads(clientPage, 'agreement-status', 'active');
       const timeline = clientPage.getByRole('list', { name: 'Timeline of Trained model' });
       const steps = await timeline.locator('.step').allTextContents();
       expect(steps).toEqual(
@@ -182,6 +185,11 @@ describe('the web console in Chromium against the real network and API', () => {
       expect(await clientPage.getByRole('group', { name: 'Actions on Trained model' }).count()).toBe(0);
       expect(await seriousViolations(clientPage)).toEqual([]);
       await screenshot(clientPage, 'agreement');
+      // The list says what the agreement's page says.
+      await clientPage.getByRole('link', { name: 'All agreements' }).click();
+      const listed = clientPage.getByRole('row', { name: new RegExp(agreementId) });
+      await listed.waitFor();
+      expect((await listed.locator('td').allTextContents()).slice(2, 4)).toEqual(['active', 'completed']);
 
       // An auditor reads the record's history and downloads a proof.
       const auditor = await api.person(`audra-${suffix}`, 'AuditOrg', 'auditor');
