@@ -51,9 +51,12 @@ function nativeEcdsaSigner(key: KeyObject): Signer {
       `private key: an EC key on P-256 or P-384 is required, not ${key.asymmetricKeyType ?? 'unknown'} ${curveName}`,
     );
   }
+  const order = curve.Point.Fn.ORDER;
   return (message) => {
     const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-    return Promise.resolve(curve.Signature.fromBytes(raw, 'compact').normalizeS().toBytes('der'));
+    const { r, s } = curve.Signature.fromBytes(raw, 'compact');
+    const lowS = s > order >> 1n ? order - s : s;
+    return Promise.resolve(new curve.Signature(r, lowS).toBytes('der'));
   };
 }
 
