@@ -3,8 +3,14 @@ import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, hash, signers, type Contract } from '@hyperledger/fabric-gateway';
-import type { SigningIdentity } from '@gigledger/gateway';
-import { ensureChaincodeServer, gossipPeersKnown, readDeployment, updateBatching } from '@gigledger/network';
+import { gatewayCredentials, type SigningIdentity } from '@gigledger/gateway';
+import {
+  ensureChaincodeServer,
+  gossipPeersKnown,
+  readDeployment,
+  updateBatching,
+  type Batching,
+} from '@gigledger/network';
 import type { BenchNetwork } from './bench-network.js';
 import { formatCpuPerUnit, startCpuWatch, type CpuSpent, type WatchedProcess } from './process-cpu.js';
 import { formatLevel, runLevel, type Workload } from './saturation.js';
@@ -30,10 +36,11 @@ export function javascriptSignerContract(bench: BenchNetwork, identity: SigningI
   const connection = bench.ledger.connections.forMsp(identity.mspId);
   const gateway = connect({
     client: connection.client,
-    identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
+    tlsClientCertificateHash: connection.tlsClientCertificateHash,
+    // The package's identity, fabric-gateway's signer, and the digest that signer expects.
+    ...gatewayCredentials(identity),
     signer: signers.newPrivateKeySigner(createPrivateKey(identity.privateKeyPem)),
     hash: hash.sha256,
-    tlsClientCertificateHash: connection.tlsClientCertificateHash,
   });
   return gateway.getNetwork(bench.config.channel).getContract(bench.config.chaincode.name);
 }
@@ -84,22 +91,6 @@ async function restartNodes(bench: BenchNetwork, kind: 'peer' | 'orderer'): Prom
   }
 }
 
-/** The chaincode server logging warnings only, rather than a line per transaction (fabric-shim's INFO). */
-function chaincodeLogs(bench: BenchNetwork): Lever {
-  let previous: Record<string, string | undefined> = {};
-  return {
-    name: 'chaincode-logs',
-    async apply() {
-      previous = setEnvironment({ GIGLEDGER_CHAINCODE_LOGGING: 'warning' });
-      await restartChaincodeServer(bench);
-    },
-    async revert() {
-      setEnvironment(previous);
-      await restartChaincodeServer(bench);
-    },
-  };
-}
-
 /** Restarts the chaincode server with the environment as it now is (GIGLEDGER_CHAINCODE_LOGGING). */
 async function restartChaincodeServer(bench: BenchNetwork): Promise<void> {
   const deployment = readDeployment(bench.config);
@@ -110,22 +101,22 @@ async function restartChaincodeServer(bench: BenchNetwork): Promise<void> {
   await ensureChaincodeServer(bench.config, bench.network.registry, deployment);
 }
 
-function envLever(
-  bench: BenchNetwork,
-  name: string,
-  settings: Record<string, string>,
-  kinds: readonly ('peer' | 'orderer')[],
-): Lever {
+/**
+ * A lever that sets environment variables the network reads as it starts a process, then
+ * runs `restart` so the processes concerned start again with them; `revert` restores the
+ * variables and restarts again.
+ */
+function environmentLever(name: string, settings: Record<string, string>, restart: () => Promise<void>): Lever {
   let previous: Record<string, string | undefined> = {};
   return {
     name,
     async apply() {
       previous = setEnvironment(settings);
-      for (const kind of kinds) await restartNodes(bench, kind);
+      await restart();
     },
     async revert() {
       setEnvironment(previous);
-      for (const kind of kinds) await restartNodes(bench, kind);
+      await restart();
     },
   };
 }
@@ -141,6 +132,22 @@ function setEnvironment(settings: Record<string, string | undefined>): Record<st
   return previous;
 }
 
+/** The channel's blocks cut by `batching` rather than by the network's configuration (MaxMessageCount 500). */
+function batchingLever(bench: BenchNetwork, name: string, batching: Batching): Lever {
+  return {
+    name,
+    async apply() {
+      await updateBatching(bench.config, bench.toolchain, batching);
+    },
+    async revert() {
+      await updateBatching(bench.config, bench.toolchain, {
+        batchTimeout: bench.config.batchTimeout,
+        maxMessageCount: 500,
+      });
+    },
+  };
+}
+
 /** The levers `--levers` tries, by name. */
 export function networkLevers(bench: BenchNetwork, defaultLogSpec: string): Map<string, Lever> {
   const quietLogs =
@@ -148,33 +155,17 @@ export function networkLevers(bench: BenchNetwork, defaultLogSpec: string): Map<
     'orderer.consensus.etcdraft=warn:kvledger=warn:gossip.privdata=warn:committer.txvalidator=warn:info';
   const levers: Lever[] = [
     { name: 'logs', apply: () => setLogSpec(bench, quietLogs), revert: () => setLogSpec(bench, defaultLogSpec) },
-    {
-      name: 'batch1s',
-      apply: async () => {
-        await updateBatching(bench.config, bench.toolchain, { batchTimeout: '1s', maxMessageCount: 1000 });
-      },
-      revert: async () => {
-        await updateBatching(bench.config, bench.toolchain, {
-          batchTimeout: bench.config.batchTimeout,
-          maxMessageCount: 500,
-        });
-      },
-    },
-    {
-      name: 'batch500ms',
-      apply: async () => {
-        await updateBatching(bench.config, bench.toolchain, { batchTimeout: '500ms', maxMessageCount: 500 });
-      },
-      revert: async () => {
-        await updateBatching(bench.config, bench.toolchain, {
-          batchTimeout: bench.config.batchTimeout,
-          maxMessageCount: 500,
-        });
-      },
-    },
-    chaincodeLogs(bench),
-    envLever(bench, 'gogc', { GIGLEDGER_PEER_GOGC: '400', GIGLEDGER_ORDERER_GOGC: '400' }, ['orderer', 'peer']),
-    envLever(bench, 'validators', { GIGLEDGER_PEER_CORE_PEER_VALIDATORPOOLSIZE: '1' }, ['peer']),
+    batchingLever(bench, 'batch1s', { batchTimeout: '1s', maxMessageCount: 1000 }),
+    batchingLever(bench, 'batch500ms', { batchTimeout: '500ms', maxMessageCount: 500 }),
+    // The chaincode server at warning rather than fabric-shim's INFO line per call.
+    environmentLever('chaincode-logs', { GIGLEDGER_CHAINCODE_LOGGING: 'warning' }, () => restartChaincodeServer(bench)),
+    environmentLever('gogc', { GIGLEDGER_PEER_GOGC: '400', GIGLEDGER_ORDERER_GOGC: '400' }, async () => {
+      await restartNodes(bench, 'orderer');
+      await restartNodes(bench, 'peer');
+    }),
+    environmentLever('validators', { GIGLEDGER_PEER_CORE_PEER_VALIDATORPOOLSIZE: '1' }, () =>
+      restartNodes(bench, 'peer'),
+    ),
   ];
   return new Map(levers.map((lever) => [lever.name, lever]));
 }

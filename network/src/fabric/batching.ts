@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { NetworkConfig } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { buildUpdateEnvelope, fetchChannelConfig, type ChannelConfigJson } from './add-org.js';
-import { ordererAdmin, ordererTlsCa } from './layout.js';
+import { channelUpdateArgs, ordererTlsFlags } from './channel.js';
+import { ordererAdmin } from './layout.js';
 import { runCommand } from './run-command.js';
 
 /** How the orderers cut blocks: Fabric's `Orderer.BatchTimeout` and `Orderer.BatchSize`. */
@@ -52,26 +53,7 @@ export async function updateBatching(
     const admin = ordererAdmin(config);
     await runCommand(
       toolchain.bin('peer'),
-      [
-        'channel',
-        'update',
-        '-f',
-        envelope,
-        '-c',
-        config.channel,
-        '-o',
-        `${orderer.address}:${orderer.port}`,
-        '--tls',
-        '--cafile',
-        ordererTlsCa(config),
-        '--clientauth',
-        '--certfile',
-        admin.tlsCert,
-        '--keyfile',
-        admin.tlsKey,
-        '--connTimeout',
-        '10s',
-      ],
+      channelUpdateArgs(config, envelope, ordererTlsFlags(config, orderer, admin)),
       {
         env: {
           ...process.env,
