@@ -11,6 +11,7 @@ import {
   openConsortiumLedger,
   repoRoot,
   type NetworkConfig,
+  type Toolchain,
 } from '@gigledger/network';
 import type { CredentialType, Party, Role } from '@gigledger/chaincode/model';
 
@@ -18,6 +19,9 @@ import type { CredentialType, Party, Role } from '@gigledger/chaincode/model';
 export interface BenchNetwork {
   readonly config: NetworkConfig;
   readonly ledger: LedgerGateway;
+  /** The running network's processes, for benchmarks that restart nodes with other settings. */
+  readonly network: LocalNetwork;
+  readonly toolchain: Toolchain;
   enroll(orgName: string, role: Role, prefix: string): Promise<{ session: LedgerSession; userId: string }>;
   /** Clears people for payouts: a fresh KYC issuer issues each a KYC credential. */
   grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
@@ -63,6 +67,8 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
   return {
     config,
     ledger: consortium.ledger,
+    network,
+    toolchain,
     enroll,
     async grantKyc(people) {
       kycIssuer ??= await consortium.enroll('AuditOrg', 'issuer', 'bench-kyc');

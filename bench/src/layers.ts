@@ -18,7 +18,13 @@
  * transaction (per read for R): peers, orderers, chaincode server, CAs, the API and the
  * load generator itself, from /proc.
  *
+ * At the end it prints a table of CPU milliseconds per transaction (per read for R) by
+ * process at each layer's knee.
+ *
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
+ * (--levers native-signer,logs,batch1s,batch500ms,gogc,validators [--lever-level 128] tries each
+ * setting against the product's own on L1 no-op submits at one level, alternating off, on,
+ * off, on in the same run, and prints CPU per transaction by process for each;
  * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
  * BENCH_FABRIC_PROFILE_DIR=dir runs the peers and orderers with Go's profiler, writes a
  * CPU profile of each per level there and prints the busiest functions at each knee;
@@ -39,11 +45,13 @@ import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } 
 import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 import { apiPeople, callApi as http } from './bench-api.js';
 import { FabricProfiles } from './fabric-profiles.js';
-import { formatCpuPerUnit, networkProcesses, startCpuWatch } from './process-cpu.js';
+import { formatCpuPerUnit, networkProcesses, startCpuWatch, type CpuSpent } from './process-cpu.js';
+import { compareLever, javascriptSignerContract, loadAverage, networkLevers } from './levers.js';
 import { accumulate, formatWaste, LedgerWaste } from './ledger-waste.js';
 import {
-  failureCount,
   findKnee,
+  formatCurve,
+  formatFailures,
   type CallTimer,
   type LayerFigures,
   type LevelProbe,
@@ -454,6 +462,35 @@ function baselineApiOption(): string | undefined {
   return entry;
 }
 
+/** `--levers a,b`: the levers to compare on L1, in order; none by default. */
+function leversOption(): string[] {
+  const index = process.argv.indexOf('--levers');
+  return index < 0 ? [] : (process.argv[index + 1] ?? '').split(',').filter((name) => name !== '');
+}
+
+/** Processes as rows, layers (at their knee) as columns, CPU ms per unit in the cells. */
+function cpuTable(
+  layers: readonly LayerFigures[],
+  cpuAtLevel: ReadonlyMap<string, { spent: CpuSpent; units: number }>,
+): string {
+  const columns = layers.map((layer) => ({ layer, cpu: cpuAtLevel.get(`${layer.name}@${layer.knee.inFlight}`) }));
+  const processes = [...new Set(columns.flatMap(({ cpu }) => [...(cpu?.spent.keys() ?? [])]))].sort();
+  const cell = (cpu: { spent: CpuSpent; units: number } | undefined, name: string) =>
+    cpu === undefined || cpu.units === 0 ? '' : ((cpu.spent.get(name) ?? 0) / cpu.units).toFixed(2);
+  const total = (cpu: { spent: CpuSpent; units: number } | undefined) => {
+    if (cpu === undefined || cpu.units === 0) return '';
+    let ms = 0;
+    for (const spent of cpu.spent.values()) ms += spent;
+    return (ms / cpu.units).toFixed(2);
+  };
+  const header = `| process | ${columns.map(({ layer }) => `${layer.name} @${layer.knee.inFlight}`).join(' | ')} |`;
+  const rule = `| --- | ${columns.map(() => '---').join(' | ')} |`;
+  const rows = processes.map((name) => `| ${name} | ${columns.map(({ cpu }) => cell(cpu, name)).join(' | ')} |`);
+  const totals = `| total | ${columns.map(({ cpu }) => total(cpu)).join(' | ')} |`;
+  const throughput = `| throughput | ${columns.map(({ layer }) => `${layer.knee.throughput.toFixed(1)} ${layer.unit}`).join(' | ')} |`;
+  return [header, rule, ...rows, totals, throughput].join('\n');
+}
+
 const layerNames = ['L1', 'L2', 'L3', 'L4', 'R'] as const;
 type LayerName = (typeof layerNames)[number];
 
@@ -514,7 +551,7 @@ async function main(): Promise<void> {
       .getNetwork(bench.config.channel)
       .getContract(bench.config.chaincode.name);
     const layers: LayerFigures[] = [];
-    const watched = [
+    const watched = () => [
       ...networkProcesses(bench.config.home),
       ...(api.process.pid === undefined ? [] : [{ name: 'api', pid: api.process.pid }]),
       ...(baselineApi?.process.pid === undefined ? [] : [{ name: 'baseline api', pid: baselineApi.process.pid }]),
@@ -532,10 +569,12 @@ async function main(): Promise<void> {
     const wasted = new Map<string, Map<string, number>>();
     let level = 0;
     const profiledLevels = new Map<string, string>();
+    /** CPU per process and the units it is charged to, of every level, by `layer@inFlight`. */
+    const cpuAtLevel = new Map<string, { spent: CpuSpent; units: number }>();
     const cpuProbe =
       (unit: string, layer?: string): LevelProbe =>
       async () => {
-        const spent = startCpuWatch(watched);
+        const spent = startCpuWatch(watched());
         const before = await waste.counts();
         level += 1;
         const profiled = `${(layer ?? unit).split(' ')[0] ?? unit}-level${level}`;
@@ -546,8 +585,11 @@ async function main(): Promise<void> {
             accumulate(wasted.get(layer) ?? new Map<string, number>(), before, after);
             profiledLevels.set(`${layer}@${figures.inFlight}`, profiled);
           }
-          const cpu = formatCpuPerUnit(spent(), figures.commits > 0 ? figures.commits : figures.calls, unit);
-          return `${cpu}\n${''.padEnd(26)} ${formatWaste(before, after)}`;
+          const cpuSpent = spent();
+          const units = figures.commits > 0 ? figures.commits : figures.calls;
+          if (layer !== undefined) cpuAtLevel.set(`${layer}@${figures.inFlight}`, { spent: cpuSpent, units });
+          const cpu = formatCpuPerUnit(cpuSpent, units, unit);
+          return `${cpu}; load average ${loadAverage()}\n${''.padEnd(26)} ${formatWaste(before, after)}`;
         };
       };
     const measure = async (name: string, unit: string, workload: Workload) => {
@@ -579,6 +621,31 @@ async function main(): Promise<void> {
           await timer.call(1, () => noOp.submitTransaction('system:version'));
         })
       : undefined;
+    const leverNames = leversOption();
+    if (leverNames.length > 0) {
+      const leverLevel = option('lever-level', 128);
+      const levers = networkLevers(bench, process.env.GIGLEDGER_FABRIC_LOGGING ?? 'grpc=error:info');
+      const javascriptSigner = javascriptSignerContract(bench, direct.client.session.identity);
+      const noOpWith = (contract: typeof noOp) => async (timer: CallTimer) => {
+        await timer.call(1, () => contract.submitTransaction('system:version'));
+      };
+      for (const name of leverNames) {
+        // The signer lever changes the load generator, not the network: off is fabric-gateway's own signer.
+        const lever =
+          name === 'native-signer'
+            ? { name, apply: () => Promise.resolve(), revert: () => Promise.resolve() }
+            : levers.get(name);
+        if (lever === undefined) throw new Error(`--levers: no lever ${name}`);
+        await compareLever(
+          lever,
+          (on) => noOpWith(name === 'native-signer' && !on ? javascriptSigner : noOp),
+          leverLevel,
+          seconds,
+          watched,
+          log,
+        );
+      }
+    }
     const gatewayLayer = gatewayPath(
       {
         client: direct.client.session,
@@ -648,16 +715,24 @@ async function main(): Promise<void> {
     );
     log('| --- | --- | --- | --- | --- | --- |');
     for (const layer of layers) {
-      const failures = layer.levels.reduce((total, level) => total + failureCount(level), 0);
+      const failures = formatFailures(layer);
       const waste = [...(wasted.get(layer.name) ?? [])].map(([kind, count]) => `${count}× ${kind}`).join(', ');
       log(
         `| ${layer.name} | ${layer.knee.inFlight} | ${layer.knee.throughput.toFixed(1)} ${layer.unit} | ` +
           `${layer.knee.p50.toFixed(0)} / ${layer.knee.p99.toFixed(0)} ms | ${failures} | ${waste === '' ? 'none' : waste} |`,
       );
     }
+    log('');
+    log(
+      `CPU milliseconds per transaction (per read for R) by process at each layer's knee; load average ${loadAverage()}:`,
+    );
+    log(cpuTable(layers, cpuAtLevel));
     const ratio = (a: LayerFigures | undefined, b: LayerFigures | undefined) =>
       a === undefined || b === undefined ? 'not measured' : (a.knee.throughput / b.knee.throughput).toFixed(2);
     log(`L2/L1 ${ratio(l2, l1)}; L3/L2 ${ratio(l3, l2)}; L4/L2 ${ratio(l4, l2)}`);
+    log('');
+    log('Every level measured (calls in flight: throughput):');
+    for (const layer of layers) log(`${layer.name.padEnd(26)} ${formatCurve(layer)}`);
   } finally {
     closeWaste();
     if (baselineApi !== undefined) await stopProcess(baselineApi.process);

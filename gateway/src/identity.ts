@@ -1,7 +1,8 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { signers, type Identity, type Signer } from '@hyperledger/fabric-gateway';
+import { hash, type Hash, type Identity, type Signer } from '@hyperledger/fabric-gateway';
+import { p256, p384 } from '@noble/curves/nist';
 
 /** An identity that signs transactions: its X.509 certificate and the matching private key. */
 export interface SigningIdentity {
@@ -10,16 +11,52 @@ export interface SigningIdentity {
   readonly privateKeyPem: string;
 }
 
-/** The pair fabric-gateway needs to act as a signing identity. */
+/**
+ * What fabric-gateway needs to act as a signing identity: pass all three to `connect`
+ * (the signer expects messages hashed by `hash`).
+ */
 export interface GatewayCredentials {
   readonly identity: Identity;
   readonly signer: Signer;
+  readonly hash: Hash;
 }
 
+/** Curves whose signatures Fabric accepts, by the name Node gives an EC key's curve. */
+const curves = { prime256v1: p256, secp384r1: p384 } as const;
+
+/**
+ * Credentials whose signer runs ECDSA in Node's OpenSSL: about ten times less CPU per
+ * signature than fabric-gateway's `signers.newPrivateKeySigner` (pure JavaScript), and
+ * every transaction is signed three times (proposal, envelope, commit-status request).
+ * Node cannot sign a digest it did not compute, so the signer gets the whole message
+ * (`hash.none`) and hashes it with SHA-256 as Fabric does. Fabric refuses signatures
+ * whose S is in the upper half of the curve order (`IsLowS` in its bccsp), which OpenSSL
+ * does not avoid; the signature is normalised to low S before DER encoding.
+ *
+ * @throws Error when the private key is not an EC key on P-256 or P-384.
+ */
 export function gatewayCredentials(identity: SigningIdentity): GatewayCredentials {
   return {
     identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
-    signer: signers.newPrivateKeySigner(createPrivateKey(identity.privateKeyPem)),
+    signer: nativeEcdsaSigner(createPrivateKey(identity.privateKeyPem)),
+    hash: hash.none,
+  };
+}
+
+function nativeEcdsaSigner(key: KeyObject): Signer {
+  const curveName = key.asymmetricKeyDetails?.namedCurve ?? '';
+  const curve = key.asymmetricKeyType === 'ec' ? curves[curveName as keyof typeof curves] : undefined;
+  if (curve === undefined) {
+    throw new Error(
+      `private key: an EC key on P-256 or P-384 is required, not ${key.asymmetricKeyType ?? 'unknown'} ${curveName}`,
+    );
+  }
+  const order = curve.Point.Fn.ORDER;
+  return (message) => {
+    const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+    const { r, s } = curve.Signature.fromBytes(raw, 'compact');
+    const lowS = s > order >> 1n ? order - s : s;
+    return Promise.resolve(new curve.Signature(r, lowS).toBytes('der'));
   };
 }
 

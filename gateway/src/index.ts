@@ -24,7 +24,13 @@ export {
   ResultFormatError,
   SubmissionError,
 } from './errors.js';
-export { certificateCommonName, readMspIdentity, type SigningIdentity } from './identity.js';
+export {
+  certificateCommonName,
+  gatewayCredentials,
+  readMspIdentity,
+  type GatewayCredentials,
+  type SigningIdentity,
+} from './identity.js';
 export {
   LedgerGateway,
   ledgerClient,

@@ -1,4 +1,4 @@
-import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { PeerHeights } from './peer-heights.js';
@@ -125,13 +125,13 @@ export class LedgerGateway {
    */
   session(identity: SigningIdentity): LedgerSession {
     const connection = this.#connections.forMsp(identity.mspId);
-    const { identity: gatewayIdentity, signer } = gatewayCredentials(identity);
+    const { identity: gatewayIdentity, signer, hash } = gatewayCredentials(identity);
     const within = (ms: number) => (): CallOptions => ({ deadline: Date.now() + ms });
     const gateway = connect({
       client: connection.client,
       identity: gatewayIdentity,
       signer,
-      hash: hash.sha256,
+      hash,
       tlsClientCertificateHash: connection.tlsClientCertificateHash,
       evaluateOptions: within(this.#deadlines.evaluateMs),
       endorseOptions: within(this.#deadlines.endorseMs),

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, hash, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { PeerConnections } from './connections.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
@@ -34,14 +34,14 @@ export class PeerHeights implements BlockProgress {
 
   /** Opens one block stream per peer, starting at the next block, and keeps it open until {@link close}. */
   start(): void {
-    const { identity, signer } = gatewayCredentials(this.#identity);
+    const { identity, signer, hash } = gatewayCredentials(this.#identity);
     for (const organization of this.#connections.profile.organizations) {
       const connection = this.#connections.forMsp(organization.mspId);
       const gateway = connect({
         client: connection.client,
         identity,
         signer,
-        hash: hash.sha256,
+        hash,
         tlsClientCertificateHash: connection.tlsClientCertificateHash,
       });
       this.#gateways.set(organization.mspId, gateway);

@@ -5,6 +5,7 @@ export { grantKyc } from './consortium/kyc.js';
 export { freeLoopbackPort } from './processes/ports.js';
 export {
   deployChaincode,
+  ensureChaincodeServer,
   queryCommitted,
   readDeployment,
   type Deployment,
@@ -18,7 +19,8 @@ export {
   type OrdererChannelInfo,
 } from './fabric/channel.js';
 export { peerMaterial } from './fabric/layout.js';
-export { isFabricProfilingOn, isRaftLeader, profilingPort } from './fabric/nodes.js';
+export { gossipPeersKnown, isFabricProfilingOn, isRaftLeader, nodeOverrides, profilingPort } from './fabric/nodes.js';
+export { updateBatching, type Batching } from './fabric/batching.js';
 export {
   exportOrgBundle,
   hostedNodes,

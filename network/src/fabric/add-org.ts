@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { NetworkConfig, OrdererNode, PeerOrg } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
-import { ordererClientFlags, peerAdminEnv, peerOrgSection } from './channel.js';
+import { channelUpdateArgs, ordererClientFlags, peerAdminEnv, peerOrgSection } from './channel.js';
 import { cryptoSpec } from './crypto.js';
 import { queryAsOperator } from './bootstrap.js';
 import { runCommand } from './run-command.js';
@@ -226,17 +226,7 @@ export async function signAndSubmit(
     () =>
       runCommand(
         toolchain.bin('peer'),
-        [
-          'channel',
-          'update',
-          '-f',
-          envelope,
-          '-c',
-          config.channel,
-          ...ordererClientFlags(config, submitter, orderer),
-          '--connTimeout',
-          '10s',
-        ],
+        channelUpdateArgs(config, envelope, ordererClientFlags(config, submitter, orderer)),
         { env: { ...process.env, ...peerAdminEnv(config, toolchain, submitter) } },
       ),
   );

@@ -217,9 +217,12 @@ export function peerAdminEnv(config: NetworkConfig, toolchain: Toolchain, org: P
   };
 }
 
-/** Flags that point the `peer` CLI at an orderer with mutual TLS. */
-export function ordererClientFlags(config: NetworkConfig, org: PeerOrg, node: OrdererNode): string[] {
-  const admin = orgAdmin(config, org);
+/** Flags that point the `peer` CLI at an orderer with mutual TLS, as `client` (its TLS certificate and key). */
+export function ordererTlsFlags(
+  config: NetworkConfig,
+  node: OrdererNode,
+  client: { readonly tlsCert: string; readonly tlsKey: string },
+): string[] {
   return [
     '-o',
     `${node.address}:${node.port}`,
@@ -228,10 +231,20 @@ export function ordererClientFlags(config: NetworkConfig, org: PeerOrg, node: Or
     ordererTlsCa(config),
     '--clientauth',
     '--certfile',
-    admin.tlsCert,
+    client.tlsCert,
     '--keyfile',
-    admin.tlsKey,
+    client.tlsKey,
   ];
+}
+
+/** Flags that point the `peer` CLI at an orderer with mutual TLS, as `org`'s admin. */
+export function ordererClientFlags(config: NetworkConfig, org: PeerOrg, node: OrdererNode): string[] {
+  return ordererTlsFlags(config, node, orgAdmin(config, org));
+}
+
+/** `peer channel update` arguments that submit a configuration update envelope with `ordererFlags`. */
+export function channelUpdateArgs(config: NetworkConfig, envelope: string, ordererFlags: readonly string[]): string[] {
+  return ['channel', 'update', '-f', envelope, '-c', config.channel, ...ordererFlags, '--connTimeout', '10s'];
 }
 
 export async function peerChannels(config: NetworkConfig, toolchain: Toolchain, org: PeerOrg): Promise<string[]> {

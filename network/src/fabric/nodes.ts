@@ -54,6 +54,24 @@ function profilingEnv(
   return { [enabledVariable]: 'true', [addressVariable]: `${address}:${profilingPort(operationsPort)}` };
 }
 
+/**
+ * Settings an operator adds to every peer or every orderer for a run: each variable
+ * `<prefix><NAME>` of the environment becomes `<NAME>` in the node's environment, e.g.
+ * `GIGLEDGER_PEER_GOGC=200` or `GIGLEDGER_PEER_CORE_PEER_VALIDATORPOOLSIZE=4`. They win
+ * over the values set here. A prefix rather than Fabric's own names, because a shell that
+ * points the `peer` CLI at a node (`npm run network:env`) holds CORE_PEER_* variables
+ * meant for the CLI, not for the nodes.
+ */
+export function nodeOverrides(prefix: 'GIGLEDGER_PEER_' | 'GIGLEDGER_ORDERER_', env = process.env): NodeJS.ProcessEnv {
+  const overrides: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(prefix) && name.length > prefix.length && value !== undefined) {
+      overrides[name.slice(prefix.length)] = value;
+    }
+  }
+  return overrides;
+}
+
 function allTlsCas(config: NetworkConfig): string[] {
   return [ordererTlsCa(config), ...config.peerOrgs.map((org) => orgTlsCa(config, org))];
 }
@@ -106,6 +124,7 @@ export function ordererProcess(config: NetworkConfig, toolchain: Toolchain, node
         node.address,
         node.operationsPort,
       ),
+      ...nodeOverrides('GIGLEDGER_ORDERER_'),
     },
   };
 }
@@ -178,6 +197,7 @@ export function peerProcess(
       // Present and empty: no Docker daemon; chaincode runs only through external builders.
       CORE_VM_ENDPOINT: '',
       CORE_CHAINCODE_EXTERNALBUILDERS: `[{name: ccaas, path: ${builderDir}, propagateEnvironment: [HOME]}]`,
+      ...nodeOverrides('GIGLEDGER_PEER_'),
     },
   };
 }
