@@ -42,7 +42,15 @@ async function indexMilestone(db: Kysely<DatabaseSchema>, write: IndexedWrite): 
   const milestone = milestoneRecordSchema.parse(write.value);
   const agreement = await db
     .selectFrom('ix_agreements')
-    .select(['client_msp', 'client_user', 'freelancer_msp', 'freelancer_user', 'evaluator_msp', 'evaluator_user'])
+    .select([
+      'client_msp',
+      'client_user',
+      'freelancer_msp',
+      'freelancer_user',
+      'evaluator_msp',
+      'evaluator_user',
+      'created_at as agreement_created_at',
+    ])
     .where('agreement_id', '=', milestone.agreementId)
     .executeTakeFirst();
   // The draft writes the agreement before its milestones, in the same transaction.

@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
 import { openDatabase, type Db } from '../db/database.js';
@@ -584,7 +584,7 @@ describe.each(backends)('audit index on $name', (backend) => {
 });
 
 describe('audit index query planning on SQLite', () => {
-  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a payout looks its agreement up by key', async () => {
+  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a range and its count from one covering index', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-')), 'plan.sqlite');
     const db = await openDatabase({ kind: 'sqlite', file });
     try {
@@ -604,7 +604,11 @@ describe('audit index query planning on SQLite', () => {
                 : { mspId: 'ClientOrgMSP', userId: `client-${String(n % 50)}` },
             freelancer: { mspId: 'TalentOrgMSP', userId: `talent-${String(n % 80)}` },
             status: n % 2 === 0 ? 'active' : 'offered',
-            currency: 'EUR',
+            currency: n % 4 === 1 ? 'USD' : 'EUR',
+            amount: String(100 + ((n * 7919) % 100_000)),
+            ...(n % 3 === 0
+              ? { milestoneStatus: 'released' as const, payout: n % 9 === 0 ? ('paid' as const) : ('pending' as const) }
+              : {}),
             at: day(n % 365),
             txId: `tx-plan-${String(n)}`,
           };
@@ -647,8 +651,9 @@ describe('audit index query planning on SQLite', () => {
         const details = explain(query);
         expect(details).toContain('ix_agreements_client');
         expect(details).not.toContain('ix_agreements_status');
-        // Under a grant with a time range, a milestone or payout looks up its own agreement by
-        // key instead of each statement listing every agreement the grant opens.
+        // Under a grant with a time range, the common range filters are answered from one
+        // covering index: a page and its count read neither the table's rows nor, for a
+        // milestone or payout, its agreement (the rows keep the agreement's date).
         const grantedScope: AuditScope = {
           ...scope,
           grants: [
@@ -672,20 +677,68 @@ describe('audit index query planning on SQLite', () => {
           organisations: ['ClientOrgMSP'],
           kinds: ['agreement'],
         };
-        const plans = (['ix_milestones', 'ix_payouts'] as const).map((table) => {
-          const granted = indexVisibility(auditor, table === 'ix_milestones' ? 'milestones' : 'payouts', grantedScope);
-          const compiled = db
-            .selectFrom(table)
-            .select(sql<number>`count(*)`.as('total'))
-            .where(sql<SqlBool>`${granted} and currency = ${'EUR'}`)
-            .compile();
-          return explain(compiled);
-        });
-        for (const plan of plans) {
-          expect(plan).toContain('CORRELATED');
-          expect(plan).toContain('USING INDEX sqlite_autoindex_ix_agreements_1 (agreement_id=?)');
-          expect(plan).not.toContain('LIST SUBQUERY');
-        }
+        const count = (
+          table: 'ix_agreements' | 'ix_milestones' | 'ix_payouts',
+          kind: 'agreements' | 'milestones' | 'payouts',
+          filter: RawBuilder<SqlBool>,
+        ) =>
+          explain(
+            db
+              .selectFrom(table)
+              .select(sql<number>`count(*)`.as('total'))
+              .where(sql<SqlBool>`${indexVisibility(auditor, kind, grantedScope)} and ${filter}`)
+              .compile(),
+          );
+        const plans: [string, string][] = [
+          [
+            count(
+              'ix_agreements',
+              'agreements',
+              sql<SqlBool>`status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+            ),
+            'USING COVERING INDEX ix_agreements_visible_by_status',
+          ],
+          [
+            count('ix_agreements', 'agreements', sql<SqlBool>`created_at >= ${day(90)} and created_at < ${day(181)}`),
+            'USING COVERING INDEX ix_agreements_visible_by_created',
+          ],
+          [
+            count('ix_payouts', 'payouts', sql<SqlBool>`currency = ${'EUR'} and amount_minor >= ${50_000}`),
+            'USING COVERING INDEX ix_payouts_visible_by_currency',
+          ],
+          [
+            count('ix_payouts', 'payouts', sql<SqlBool>`status = ${'paid'}`),
+            'USING COVERING INDEX ix_payouts_visible_by_status',
+          ],
+          [
+            count('ix_milestones', 'milestones', sql<SqlBool>`currency = ${'EUR'} and amount_minor >= ${50_000}`),
+            'USING COVERING INDEX ix_milestones_visible_by_currency',
+          ],
+          [
+            count('ix_milestones', 'milestones', sql<SqlBool>`status = ${'released'}`),
+            'USING COVERING INDEX ix_milestones_visible_by_status',
+          ],
+        ];
+        // Every plan that misses its covering index, or still visits the agreements.
+        expect(
+          plans.filter(
+            ([plan, index]) => !plan.includes(index) || plan.includes('CORRELATED') || plan.includes('LIST SUBQUERY'),
+          ),
+        ).toEqual([]);
+        // The page of a range is the same index in sort order: no sort step, no scan.
+        const page = explain(
+          db
+            .selectFrom('ix_agreements')
+            .selectAll()
+            .where(
+              sql<SqlBool>`${indexVisibility(auditor, 'agreements', grantedScope)} and status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+            )
+            .orderBy(sql`created_at asc, agreement_id asc`)
+            .limit(21)
+            .compile(),
+        );
+        expect(page).toContain('ix_agreements_visible_by_status');
+        expect(page).not.toContain('TEMP B-TREE');
       } finally {
         sqlite.close();
       }
