@@ -13,13 +13,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
+import { backfillAgreementDates } from './index-schema.js';
 import { keyAccessNode } from './index-nodes.js';
 import { indexVisibility } from './index-visibility.js';
 import { IndexQueries, pageSchema, transactionFilterSchema } from './index-queries.js';
@@ -552,6 +553,32 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(page.edges.map((edge) => [edge.node.kind, edge.node.rating, edge.node.agreement_id])).toEqual([
       ['completion', 5, 'A-00'],
     ]);
+  });
+
+  it("dates each milestone and payout by its agreement's creation, and gives rows indexed before that column their date", async () => {
+    const dates = async () => ({
+      milestones: await db
+        .selectFrom('ix_milestones as m')
+        .innerJoin('ix_agreements as a', 'a.agreement_id', 'm.agreement_id')
+        .select(['m.agreement_id', 'm.agreement_created_at', 'a.created_at'])
+        .orderBy('m.agreement_id')
+        .execute(),
+      payouts: await db
+        .selectFrom('ix_payouts as p')
+        .innerJoin('ix_agreements as a', 'a.agreement_id', 'p.agreement_id')
+        .select(['p.instruction_id', 'p.agreement_created_at', 'a.created_at'])
+        .orderBy('p.instruction_id')
+        .execute(),
+    });
+    const indexed = await dates();
+    expect(indexed.payouts).toHaveLength(10);
+    for (const row of [...indexed.milestones, ...indexed.payouts])
+      expect(row.agreement_created_at).toBe(row.created_at);
+    // As a database indexed before the column holds them after it was added: empty.
+    await db.updateTable('ix_milestones').set({ agreement_created_at: '' }).execute();
+    await db.updateTable('ix_payouts').set({ agreement_created_at: '' }).execute();
+    await backfillAgreementDates(db as unknown as Kysely<unknown>);
+    expect(await dates()).toEqual(indexed);
   });
 
   it('empties for a rebuild, and indexing the same blocks again gives the same rows', async () => {

@@ -451,6 +451,19 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
   'ix_provenance_records',
 ];
 
+/**
+ * Gives every milestone and payout row its agreement's creation time
+ * (`agreement_created_at`), for rows indexed before the column existed.
+ */
+export async function backfillAgreementDates(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['ix_milestones', 'ix_payouts']) {
+    const own = sql.ref(`${table}.agreement_id`);
+    await sql`update ${sql.table(table)} set agreement_created_at = (select a.created_at from ix_agreements a where a.agreement_id = ${own}) where exists (select 1 from ix_agreements a where a.agreement_id = ${own})`.execute(
+      db,
+    );
+  }
+}
+
 export const auditIndexMigrations: Record<string, Migration> = {
   '2026-12-01-001-audit-index': {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -889,10 +902,8 @@ export const auditIndexMigrations: Record<string, Migration> = {
           .alterTable(table)
           .addColumn('agreement_created_at', 'varchar(32)', (column) => column.notNull().defaultTo(''))
           .execute();
-        await sql`update ${sql.table(table)} set agreement_created_at = (select a.created_at from ix_agreements a where a.agreement_id = ${sql.ref(`${table}.agreement_id`)}) where exists (select 1 from ix_agreements a where a.agreement_id = ${sql.ref(`${table}.agreement_id`)})`.execute(
-          db,
-        );
       }
+      await backfillAgreementDates(db);
       // The common range filters, each followed by its sort key and then every column
       // the visibility rule reads (the parties, and the date a grant judges by): an
       // auditor's count and page over a range then read the index alone, never the
