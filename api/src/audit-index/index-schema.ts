@@ -52,6 +52,16 @@ export interface AgreementParties {
   evaluator_user: string | null;
 }
 
+/** The columns of {@link AgreementParties}, as the first audit-index migration created them. */
+export const agreementPartyColumns = [
+  'client_msp',
+  'client_user',
+  'freelancer_msp',
+  'freelancer_user',
+  'evaluator_msp',
+  'evaluator_user',
+] as const satisfies readonly (keyof AgreementParties)[];
+
 export interface IxAgreementsTable extends AgreementParties {
   agreement_id: string;
   title: string;
@@ -908,14 +918,7 @@ export const auditIndexMigrations: Record<string, Migration> = {
       // the visibility rule reads (the parties, and the date a grant judges by): an
       // auditor's count and page over a range then read the index alone, never the
       // table's rows with their JSON. Each replaces the narrower index it extends.
-      const visibility = [
-        'client_msp',
-        'client_user',
-        'freelancer_msp',
-        'freelancer_user',
-        'evaluator_msp',
-        'evaluator_user',
-      ];
+      const visibility = [...agreementPartyColumns];
       const replaced: [old: string, name: string, table: string, columns: string[]][] = [
         [
           'ix_agreements_status',
