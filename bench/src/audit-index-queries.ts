@@ -105,6 +105,7 @@ class ApiProcess {
   url = '';
   token = '';
   loadSeconds = 0;
+  agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -138,6 +139,12 @@ class ApiProcess {
     return reply;
   }
 
+  /** Closes the kept connections; the next requests open new ones. */
+  freshConnections(): void {
+    this.agent.destroy();
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  }
+
   async cpuMs(): Promise<number> {
     const reply = await this.ask({ kind: 'cpu' });
     if (reply?.kind !== 'cpu') throw new Error('the API process did not report its CPU time');
@@ -148,6 +155,7 @@ class ApiProcess {
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     this.#child.send({ kind: 'stop' } satisfies ServerCommand);
     await exited;
+    this.agent.destroy();
   }
 }
 
@@ -155,9 +163,10 @@ class ApiProcess {
  * The load generator's HTTP client: node:http over kept-alive connections, one per
  * request in flight (`--client http`, the default), or `fetch` (`--client fetch`), to
  * measure what the client itself costs: its CPU counts on a machine whose other core
- * is the API's.
+ * is the API's. Each level opens its connections afresh (`ApiProcess.freshConnections`):
+ * a connection left idle while the other checkout's level runs would outlive the server's
+ * keep-alive timeout (5 s), and the next request on it would meet a reset.
  */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 const client = flag('client') ?? 'http';
 if (client !== 'http' && client !== 'fetch') throw new Error('--client must be http or fetch');
 
@@ -180,7 +189,7 @@ async function postGraphql(
       `${api.url}/graphql`,
       {
         method: 'POST',
-        agent,
+        agent: api.agent,
         headers: {
           authorization: `Bearer ${api.token}`,
           'content-type': 'application/json',
@@ -226,6 +235,7 @@ interface Figure extends LevelFigures {
 }
 
 async function level(api: ApiProcess, workload: Workload, inFlight: number) {
+  api.freshConnections();
   const cpuBefore = await api.cpuMs();
   const ownBefore = process.cpuUsage();
   const figures = await runLevel(workload, inFlight, seconds);
@@ -250,6 +260,7 @@ async function profile(api: ApiProcess, label: string, size: number): Promise<vo
   const mixed: Workload = async (timer, worker, round) => {
     await workloads[(worker + round) % workloads.length]?.(timer, worker, round);
   };
+  api.freshConnections();
   await api.ask({ kind: 'profile-start' });
   const cpuBefore = await api.cpuMs();
   const figures = await runLevel(mixed, 32, seconds * 2);
