@@ -13,10 +13,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
-import { openDatabase, type Db } from '../db/database.js';
+import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
@@ -607,6 +607,33 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(await db.selectFrom('ix_agreements').selectAll().execute()).toEqual([]);
     for (const block of chain()) await indexer.index(block);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('the total of an index listing', () => {
+  it('is counted only when asked for: a page whose query does not select totalCount runs no count', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-count-')), 'count.sqlite');
+    const indexed = await openDatabase({ kind: 'sqlite', file });
+    await new BlockIndexer(indexed, { chaincode: 'gigledger' }).index(chain()[0]!);
+    await indexed.destroy();
+    const statements: string[] = [];
+    const db = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database: new SQLite(file) }),
+      log: (event) => {
+        statements.push(event.query.sql);
+      },
+    });
+    try {
+      const page = await new IndexQueries(db).agreements(principal('auditor'), { sort: 'CREATED_AT' }, firstPage);
+      expect(page.edges.length).toBeGreaterThan(0);
+      expect(statements.filter((text) => text.includes('count('))).toEqual([]);
+      // More rows than the page: the total is not the page's length.
+      expect(page.pageInfo.hasNextPage).toBe(true);
+      expect(await page.totalCount()).toBeGreaterThan(page.edges.length);
+      expect(statements.filter((text) => text.includes('count('))).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
   });
 });
 
