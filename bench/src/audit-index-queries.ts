@@ -14,7 +14,7 @@
  * 100k. No Fabric network is needed.
  *
  * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
- *   --baseline <another built checkout>]
+ *   --baseline <another built checkout> --client http|fetch --queries <names' first words>]
  * `--profile` writes a V8 CPU profile of the server per size at the mixed load and prints
  * its heaviest functions. `--baseline` runs that checkout's API side by side (loaded by
  * this checkout's server script, so with the same data and grants), level by level in
@@ -22,6 +22,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,25 +43,60 @@ const concurrencies = [1, 4, 16, 32, 64, 128, 256];
 const targetPerSecond = 1000;
 const targetP99 = 50;
 
-/** The common auditor queries: by party, by currency and amount, by status and quarter, by organisation. */
-const queries = [
+/** One request of a query: its variables drawn for this worker and round. */
+type Variables = Record<string, unknown>;
+
+const quarters = [
+  ['2026-01-01T00:00:00Z', '2026-04-01T00:00:00Z'],
+  ['2026-04-01T00:00:00Z', '2026-07-01T00:00:00Z'],
+  ['2026-07-01T00:00:00Z', '2026-10-01T00:00:00Z'],
+  ['2026-10-01T00:00:00Z', '2027-01-01T00:00:00Z'],
+] as const;
+const currencies = ['EUR', 'USD', 'GBP'] as const;
+// 10,000.00 to 75,000.00 in minor units: the range answers hold from a tenth to most of a currency's payouts.
+const thresholds = ['1000000', '2500000', '5000000', '7500000'] as const;
+const agreementStatuses = ['active', 'offered', 'cancelled'] as const;
+
+/** A value of `values` for request `n`, spread so that neighbouring requests differ. */
+const pick = <Value>(values: readonly Value[], n: number): Value => values[(n * 7 + 3) % values.length] as Value;
+
+/**
+ * The common auditor queries: by party, by currency and amount, by status and quarter, by
+ * freelancer. Every request draws its filter values (1,000 clients, 2,000 freelancers,
+ * three currencies and four thresholds, three statuses and four quarters) from its worker
+ * and round, so no answer is asked for twice in a row and no cache can carry the load;
+ * the documents are fixed and take variables, as a client application sends them.
+ */
+const allQueries: readonly { name: string; query: string; variables: (n: number) => Variables }[] = [
   {
     name: 'agreements of one client',
-    query: `{ indexedAgreements(filter: { party: { mspId: "ClientOrgMSP", userId: "client-42" } }, first: 20) { totalCount indexedHeight edges { cursor node { agreementId status } } } }`,
+    query: `query ($party: PartyInput!) { indexedAgreements(filter: { party: $party }, first: 20) { totalCount indexedHeight edges { cursor node { agreementId status } } } }`,
+    variables: (n) => ({
+      party: { mspId: n % 2 === 0 ? 'ClientOrgMSP' : 'AuditOrgMSP', userId: `client-${String((n * 37) % 1000)}` },
+    }),
   },
   {
-    name: 'EUR payouts over 10,000.00',
-    query: `{ indexedPayouts(filter: { currency: "EUR", minAmount: "1000000" }, sort: AMOUNT, direction: DESC, first: 20) { totalCount indexedHeight edges { node { instructionId amount status complianceOutcome } } } }`,
+    name: 'payouts over an amount',
+    query: `query ($currency: String!, $min: String!) { indexedPayouts(filter: { currency: $currency, minAmount: $min }, sort: AMOUNT, direction: DESC, first: 20) { totalCount indexedHeight edges { node { instructionId amount status complianceOutcome } } } }`,
+    variables: (n) => ({ currency: pick(currencies, n), min: pick(thresholds, Math.floor(n / 3)) }),
   },
   {
-    name: 'active agreements of a quarter',
-    query: `{ indexedAgreements(filter: { status: "active", from: "2026-04-01T00:00:00Z", to: "2026-07-01T00:00:00Z" }, first: 20) { totalCount indexedHeight edges { node { agreementId createdAt } } } }`,
+    name: 'agreements of a status, quarter',
+    query: `query ($status: String!, $from: String!, $to: String!) { indexedAgreements(filter: { status: $status, from: $from, to: $to }, first: 20) { totalCount indexedHeight edges { node { agreementId createdAt } } } }`,
+    variables: (n) => {
+      const [from, to] = pick(quarters, Math.floor(n / 3));
+      return { status: pick(agreementStatuses, n), from, to };
+    },
   },
   {
     name: 'milestones of one freelancer',
-    query: `{ indexedMilestones(filter: { party: { mspId: "TalentOrgMSP", userId: "talent-7" } }, sort: AMOUNT, first: 20) { totalCount indexedHeight edges { node { agreementId amount currency status } } } }`,
+    query: `query ($party: PartyInput!) { indexedMilestones(filter: { party: $party }, sort: AMOUNT, first: 20) { totalCount indexedHeight edges { node { agreementId amount currency status } } } }`,
+    variables: (n) => ({ party: { mspId: 'TalentOrgMSP', userId: `talent-${String((n * 53) % 2000)}` } }),
   },
 ];
+
+const chosen = flag('queries')?.split(',');
+const queries = allQueries.filter(({ name }) => chosen === undefined || chosen.some((word) => name.startsWith(word)));
 
 /** The API process of one checkout, driven over IPC. */
 class ApiProcess {
@@ -69,6 +105,7 @@ class ApiProcess {
   url = '';
   token = '';
   loadSeconds = 0;
+  agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -102,6 +139,12 @@ class ApiProcess {
     return reply;
   }
 
+  /** Closes the kept connections; the next requests open new ones. */
+  freshConnections(): void {
+    this.agent.destroy();
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  }
+
   async cpuMs(): Promise<number> {
     const reply = await this.ask({ kind: 'cpu' });
     if (reply?.kind !== 'cpu') throw new Error('the API process did not report its CPU time');
@@ -112,21 +155,71 @@ class ApiProcess {
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     this.#child.send({ kind: 'stop' } satisfies ServerCommand);
     await exited;
+    this.agent.destroy();
   }
 }
 
-/** One query sent by an auditor; refusals, GraphQL errors and HTTP errors count as failures. */
-function queryWorkload(api: ApiProcess, query: string): Workload {
-  return async (timer) => {
-    await timer.call(0, async () => {
-      const response = await fetch(`${api.url}/graphql`, {
+/**
+ * The load generator's HTTP client: node:http over kept-alive connections, one per
+ * request in flight (`--client http`, the default), or `fetch` (`--client fetch`), to
+ * measure what the client itself costs: its CPU counts on a machine whose other core
+ * is the API's. Each level opens its connections afresh (`ApiProcess.freshConnections`):
+ * a connection left idle while the other checkout's level runs would outlive the server's
+ * keep-alive timeout (5 s), and the next request on it would meet a reset.
+ */
+const client = flag('client') ?? 'http';
+if (client !== 'http' && client !== 'fetch') throw new Error('--client must be http or fetch');
+
+async function postGraphql(
+  api: ApiProcess,
+  query: string,
+  variables: Variables,
+): Promise<{ status: number; text: string }> {
+  const body = JSON.stringify({ query, variables });
+  if (client === 'fetch') {
+    const response = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  }
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${api.url}/graphql`,
+      {
         method: 'POST',
-        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ query }),
-      });
-      const text = await response.text();
+        agent: api.agent,
+        headers: {
+          authorization: `Bearer ${api.token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Request number `round` of worker `worker`, spread over the filter values. */
+const requestNumber = (worker: number, round: number) => round * 257 + worker;
+
+/** One query sent by an auditor; refusals, GraphQL errors and HTTP errors count as failures. */
+function queryWorkload(api: ApiProcess, spec: (typeof queries)[number]): Workload {
+  return async (timer, worker, round) => {
+    await timer.call(0, async () => {
+      const { status, text } = await postGraphql(api, spec.query, spec.variables(requestNumber(worker, round)));
       const body = JSON.parse(text) as { errors?: unknown };
-      if (!response.ok || body.errors !== undefined) throw new Error(`answered ${String(response.status)} ${text}`);
+      if (status !== 200 || body.errors !== undefined) throw new Error(`answered ${String(status)} ${text}`);
     });
   };
 }
@@ -137,13 +230,19 @@ interface Figure extends LevelFigures {
   readonly query: string;
   /** The API process's CPU time per answered request, in ms. */
   readonly cpuPerRequest: number;
+  /** This process's (the load generator's) CPU time per answered request, in ms. */
+  readonly loadCpuPerRequest: number;
 }
 
 async function level(api: ApiProcess, workload: Workload, inFlight: number) {
+  api.freshConnections();
   const cpuBefore = await api.cpuMs();
+  const ownBefore = process.cpuUsage();
   const figures = await runLevel(workload, inFlight, seconds);
-  const cpuPerRequest = ((await api.cpuMs()) - cpuBefore) / Math.max(1, figures.calls + failureCount(figures));
-  return { ...figures, cpuPerRequest };
+  const own = process.cpuUsage(ownBefore);
+  const requests = Math.max(1, figures.calls + failureCount(figures));
+  const cpuPerRequest = ((await api.cpuMs()) - cpuBefore) / requests;
+  return { ...figures, cpuPerRequest, loadCpuPerRequest: (own.user + own.system) / 1000 / requests };
 }
 
 function line(figure: Figure): string {
@@ -151,16 +250,17 @@ function line(figure: Figure): string {
   return (
     `  ${String(figure.size).padStart(6)} ${figure.checkout.padEnd(8)} ${figure.query.padEnd(30)} c=${String(figure.inFlight).padStart(3)}  ` +
     `${figure.throughput.toFixed(0).padStart(5)} req/s  p50 ${figure.p50.toFixed(1).padStart(6)} ms  p99 ${figure.p99.toFixed(1).padStart(6)} ms  ` +
-    `cpu ${figure.cpuPerRequest.toFixed(2)} ms/req  ${String(failureCount(figure))} failed${failures === '' ? '' : ` (${failures.slice(0, 300)})`}`
+    `cpu ${figure.cpuPerRequest.toFixed(2)} ms/req (load generator ${figure.loadCpuPerRequest.toFixed(2)})  ${String(failureCount(figure))} failed${failures === '' ? '' : ` (${failures.slice(0, 300)})`}`
   );
 }
 
 async function profile(api: ApiProcess, label: string, size: number): Promise<void> {
   const file = path.join(os.tmpdir(), `audit-index-${label}-${String(size)}.cpuprofile`);
+  const workloads = queries.map((spec) => queryWorkload(api, spec));
   const mixed: Workload = async (timer, worker, round) => {
-    const query = queries[(worker + round) % queries.length]?.query ?? '';
-    await queryWorkload(api, query)(timer, worker, round);
+    await workloads[(worker + round) % workloads.length]?.(timer, worker, round);
   };
+  api.freshConnections();
   await api.ask({ kind: 'profile-start' });
   const cpuBefore = await api.cpuMs();
   const figures = await runLevel(mixed, 32, seconds * 2);
@@ -191,13 +291,9 @@ function baselineScript(checkout: string): string {
 }
 
 /** How many rows the query's listing says the auditor may see, from one answer. */
-async function visibleTotal(api: ApiProcess, query: string): Promise<string> {
-  const response = await fetch(`${api.url}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await response.json()) as { data?: Record<string, { totalCount?: number } | null> };
+async function visibleTotal(api: ApiProcess, spec: (typeof queries)[number], n: number): Promise<string> {
+  const { text } = await postGraphql(api, spec.query, spec.variables(n));
+  const body = JSON.parse(text) as { data?: Record<string, { totalCount?: number } | null> };
   return Object.values(body.data ?? {})
     .map((listing) => String(listing?.totalCount))
     .join(', ');
@@ -217,17 +313,20 @@ async function measure(size: number): Promise<Figure[]> {
       );
     }
     const figures: Figure[] = [];
-    for (const { name, query } of queries) {
+    for (const spec of queries) {
+      const { name } = spec;
       const state = apis.map(([label, api]) => ({
         label,
         api,
-        workload: queryWorkload(api, query),
+        workload: queryWorkload(api, spec),
         best: 0,
         flat: 0,
       }));
       for (const { workload } of state) await runLevel(workload, 8, 1);
-      for (const { label, api } of state)
-        log(`  ${name}: the ${label} API answers totalCount ${await visibleTotal(api, query)}`);
+      for (const { label, api } of state) {
+        const totals = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => visibleTotal(api, spec, n)));
+        log(`  ${name}: the ${label} API answers totalCount ${totals.join(', ')} for the first six requests' values`);
+      }
       for (const inFlight of concurrencies) {
         // Levels of the checkouts in turn, so both see the same load from elsewhere.
         for (const entry of state) {

@@ -2,7 +2,7 @@ import { agreementRecordSchema, milestoneRecordSchema, type AgreementRecord } fr
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/database.js';
 import type { DomainIndexer, IndexedWrite } from './domain-indexer.js';
-import type { AgreementParties } from './index-schema.js';
+import { agreementPartyColumns, type AgreementParties } from './index-schema.js';
 
 function partiesOf(agreement: AgreementRecord): AgreementParties {
   return {
@@ -42,7 +42,7 @@ async function indexMilestone(db: Kysely<DatabaseSchema>, write: IndexedWrite): 
   const milestone = milestoneRecordSchema.parse(write.value);
   const agreement = await db
     .selectFrom('ix_agreements')
-    .select(['client_msp', 'client_user', 'freelancer_msp', 'freelancer_user', 'evaluator_msp', 'evaluator_user'])
+    .select([...agreementPartyColumns, 'created_at as agreement_created_at'])
     .where('agreement_id', '=', milestone.agreementId)
     .executeTakeFirst();
   // The draft writes the agreement before its milestones, in the same transaction.

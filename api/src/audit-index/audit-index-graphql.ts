@@ -101,20 +101,22 @@ export function auditIndexSchema(deps: {
 }): SchemaModule {
   const scopes = new AuditScopes(deps.ledger);
   const queries = new IndexQueries(deps.db, (principal) => scopes.scopeFor(principal, deps.log));
-  const list =
-    <Filter extends z.ZodType, Node>(
-      filterSchema: Filter,
-      run: (
-        context: GraphqlContext,
-        filter: z.output<Filter>,
-        page: z.output<typeof pageSchema>,
-      ) => Promise<Connection<Row>>,
-      node: (row: Row) => Node,
-    ) =>
-    (_parent: unknown, args: ListArgs, context: GraphqlContext) =>
+  const list = <Filter extends z.ZodType, Node>(
+    filterSchema: Filter,
+    run: (
+      context: GraphqlContext,
+      filter: z.output<Filter>,
+      page: z.output<typeof pageSchema>,
+    ) => Promise<Connection<Row>>,
+    node: (row: Row) => Node,
+  ) => {
+    // Built once per listing: a zod schema compiles itself on first use, and building it
+    // in the resolver cost every request that compilation.
+    const refined = filterSchema.superRefine(orderedRanges);
+    return (_parent: unknown, args: ListArgs, context: GraphqlContext) =>
       resolveWith(context, async () => {
         const filter = parseInput(
-          filterSchema.superRefine(orderedRanges),
+          refined,
           { ...inputFields(args.filter), ...(args.sort == null ? {} : { sort: args.sort }) },
           'filter',
         );
@@ -125,6 +127,7 @@ export function auditIndexSchema(deps: {
         );
         return connectionOf(await run(context, filter, page), node);
       });
+  };
   return {
     typeDefs: /* GraphQL */ `
       enum IndexSortDirection {

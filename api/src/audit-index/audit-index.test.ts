@@ -13,13 +13,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql, type SqlBool } from 'kysely';
+import { Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
-import { openDatabase, type Db } from '../db/database.js';
+import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
+import { backfillAgreementDates } from './index-schema.js';
 import { keyAccessNode } from './index-nodes.js';
 import { indexVisibility } from './index-visibility.js';
 import { IndexQueries, pageSchema, transactionFilterSchema } from './index-queries.js';
@@ -563,6 +564,32 @@ describe.each(backends)('audit index on $name', (backend) => {
     ]);
   });
 
+  it("dates each milestone and payout by its agreement's creation, and gives rows indexed before that column their date", async () => {
+    const dates = async () => ({
+      milestones: await db
+        .selectFrom('ix_milestones as m')
+        .innerJoin('ix_agreements as a', 'a.agreement_id', 'm.agreement_id')
+        .select(['m.agreement_id', 'm.agreement_created_at', 'a.created_at'])
+        .orderBy('m.agreement_id')
+        .execute(),
+      payouts: await db
+        .selectFrom('ix_payouts as p')
+        .innerJoin('ix_agreements as a', 'a.agreement_id', 'p.agreement_id')
+        .select(['p.instruction_id', 'p.agreement_created_at', 'a.created_at'])
+        .orderBy('p.instruction_id')
+        .execute(),
+    });
+    const indexed = await dates();
+    expect(indexed.payouts).toHaveLength(10);
+    for (const row of [...indexed.milestones, ...indexed.payouts])
+      expect(row.agreement_created_at).toBe(row.created_at);
+    // As a database indexed before the column holds them after it was added: empty.
+    await db.updateTable('ix_milestones').set({ agreement_created_at: '' }).execute();
+    await db.updateTable('ix_payouts').set({ agreement_created_at: '' }).execute();
+    await backfillAgreementDates(db as unknown as Kysely<unknown>);
+    expect(await dates()).toEqual(indexed);
+  });
+
   it('empties for a rebuild, and indexing the same blocks again gives the same rows', async () => {
     const snapshot = async () => ({
       payouts: await db
@@ -592,8 +619,35 @@ describe.each(backends)('audit index on $name', (backend) => {
   });
 });
 
+describe('the total of an index listing', () => {
+  it('is counted only when asked for: a page whose query does not select totalCount runs no count', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-count-')), 'count.sqlite');
+    const indexed = await openDatabase({ kind: 'sqlite', file });
+    await new BlockIndexer(indexed, { chaincode: 'gigledger' }).index(chain()[0]!);
+    await indexed.destroy();
+    const statements: string[] = [];
+    const db = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database: new SQLite(file) }),
+      log: (event) => {
+        statements.push(event.query.sql);
+      },
+    });
+    try {
+      const page = await new IndexQueries(db).agreements(principal('auditor'), { sort: 'CREATED_AT' }, firstPage);
+      expect(page.edges.length).toBeGreaterThan(0);
+      expect(statements.filter((text) => text.includes('count('))).toEqual([]);
+      // More rows than the page: the total is not the page's length.
+      expect(page.pageInfo.hasNextPage).toBe(true);
+      expect(await page.totalCount()).toBeGreaterThan(page.edges.length);
+      expect(statements.filter((text) => text.includes('count('))).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
 describe('audit index query planning on SQLite', () => {
-  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a payout looks its agreement up by key', async () => {
+  it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a range and its count from one covering index', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-')), 'plan.sqlite');
     const db = await openDatabase({ kind: 'sqlite', file });
     try {
@@ -613,7 +667,11 @@ describe('audit index query planning on SQLite', () => {
                 : { mspId: 'ClientOrgMSP', userId: `client-${String(n % 50)}` },
             freelancer: { mspId: 'TalentOrgMSP', userId: `talent-${String(n % 80)}` },
             status: n % 2 === 0 ? 'active' : 'offered',
-            currency: 'EUR',
+            currency: n % 4 === 1 ? 'USD' : 'EUR',
+            amount: String(100 + ((n * 7919) % 100_000)),
+            ...(n % 3 === 0
+              ? { milestoneStatus: 'released' as const, payout: n % 9 === 0 ? ('paid' as const) : ('pending' as const) }
+              : {}),
             at: day(n % 365),
             txId: `tx-plan-${String(n)}`,
           };
@@ -655,9 +713,10 @@ describe('audit index query planning on SQLite', () => {
       try {
         const details = explain(query);
         expect(details).toContain('ix_agreements_client');
-        expect(details).not.toContain('ix_agreements_status');
-        // Under a grant with a time range, a milestone or payout looks up its own agreement by
-        // key instead of each statement listing every agreement the grant opens.
+        expect(details).not.toContain('ix_agreements_visible_by_status');
+        // Under a grant with a time range, the common range filters are answered from one
+        // covering index: a page and its count read neither the table's rows nor, for a
+        // milestone or payout, its agreement (the rows keep the agreement's date).
         const grantedScope: AuditScope = {
           ...scope,
           grants: [
@@ -681,20 +740,68 @@ describe('audit index query planning on SQLite', () => {
           organisations: ['ClientOrgMSP'],
           kinds: ['agreement'],
         };
-        const plans = (['ix_milestones', 'ix_payouts'] as const).map((table) => {
-          const granted = indexVisibility(auditor, table === 'ix_milestones' ? 'milestones' : 'payouts', grantedScope);
-          const compiled = db
-            .selectFrom(table)
-            .select(sql<number>`count(*)`.as('total'))
-            .where(sql<SqlBool>`${granted} and currency = ${'EUR'}`)
-            .compile();
-          return explain(compiled);
-        });
-        for (const plan of plans) {
-          expect(plan).toContain('CORRELATED');
-          expect(plan).toContain('USING INDEX sqlite_autoindex_ix_agreements_1 (agreement_id=?)');
-          expect(plan).not.toContain('LIST SUBQUERY');
-        }
+        const count = (
+          table: 'ix_agreements' | 'ix_milestones' | 'ix_payouts',
+          kind: 'agreements' | 'milestones' | 'payouts',
+          filter: RawBuilder<SqlBool>,
+        ) =>
+          explain(
+            db
+              .selectFrom(table)
+              .select(sql<number>`count(*)`.as('total'))
+              .where(sql<SqlBool>`${indexVisibility(auditor, kind, grantedScope)} and ${filter}`)
+              .compile(),
+          );
+        const plans: [string, string][] = [
+          [
+            count(
+              'ix_agreements',
+              'agreements',
+              sql<SqlBool>`status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+            ),
+            'USING COVERING INDEX ix_agreements_visible_by_status',
+          ],
+          [
+            count('ix_agreements', 'agreements', sql<SqlBool>`created_at >= ${day(90)} and created_at < ${day(181)}`),
+            'USING COVERING INDEX ix_agreements_visible_by_created',
+          ],
+          [
+            count('ix_payouts', 'payouts', sql<SqlBool>`currency = ${'EUR'} and amount_minor >= ${50_000}`),
+            'USING COVERING INDEX ix_payouts_visible_by_currency',
+          ],
+          [
+            count('ix_payouts', 'payouts', sql<SqlBool>`status = ${'paid'}`),
+            'USING COVERING INDEX ix_payouts_visible_by_status',
+          ],
+          [
+            count('ix_milestones', 'milestones', sql<SqlBool>`currency = ${'EUR'} and amount_minor >= ${50_000}`),
+            'USING COVERING INDEX ix_milestones_visible_by_currency',
+          ],
+          [
+            count('ix_milestones', 'milestones', sql<SqlBool>`status = ${'released'}`),
+            'USING COVERING INDEX ix_milestones_visible_by_status',
+          ],
+        ];
+        // Every plan that misses its covering index, or still visits the agreements.
+        expect(
+          plans.filter(
+            ([plan, index]) => !plan.includes(index) || plan.includes('CORRELATED') || plan.includes('LIST SUBQUERY'),
+          ),
+        ).toEqual([]);
+        // The page of a range is the same index in sort order: no sort step, no scan.
+        const page = explain(
+          db
+            .selectFrom('ix_agreements')
+            .selectAll()
+            .where(
+              sql<SqlBool>`${indexVisibility(auditor, 'agreements', grantedScope)} and status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+            )
+            .orderBy(sql`created_at asc, agreement_id asc`)
+            .limit(21)
+            .compile(),
+        );
+        expect(page).toContain('ix_agreements_visible_by_status');
+        expect(page).not.toContain('TEMP B-TREE');
       } finally {
         sqlite.close();
       }

@@ -1,4 +1,4 @@
-import { type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 
 /*
  * The audit index's tables. Every row is derived from committed blocks: the indexer
@@ -52,6 +52,16 @@ export interface AgreementParties {
   evaluator_user: string | null;
 }
 
+/** The columns of {@link AgreementParties}, as the first audit-index migration created them. */
+export const agreementPartyColumns = [
+  'client_msp',
+  'client_user',
+  'freelancer_msp',
+  'freelancer_user',
+  'evaluator_msp',
+  'evaluator_user',
+] as const satisfies readonly (keyof AgreementParties)[];
+
 export interface IxAgreementsTable extends AgreementParties {
   agreement_id: string;
   title: string;
@@ -67,6 +77,8 @@ export interface IxAgreementsTable extends AgreementParties {
 
 export interface IxMilestonesTable extends AgreementParties {
   agreement_id: string;
+  /** The agreement's creation time, by which a grant dates the milestone (as the chaincode does). */
+  agreement_created_at: string;
   milestone_id: string;
   position: number;
   kind: string;
@@ -86,6 +98,8 @@ export interface IxMilestonesTable extends AgreementParties {
 export interface IxPayoutsTable extends AgreementParties {
   instruction_id: string;
   agreement_id: string;
+  /** The agreement's creation time, by which a grant dates the payout (as the chaincode does). */
+  agreement_created_at: string;
   milestone_id: string;
   kind: string;
   cause: string;
@@ -446,6 +460,19 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
   'ix_lineage_edges',
   'ix_provenance_records',
 ];
+
+/**
+ * Gives every milestone and payout row its agreement's creation time
+ * (`agreement_created_at`), for rows indexed before the column existed.
+ */
+export async function backfillAgreementDates(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['ix_milestones', 'ix_payouts']) {
+    const own = sql.ref(`${table}.agreement_id`);
+    await sql`update ${sql.table(table)} set agreement_created_at = (select a.created_at from ix_agreements a where a.agreement_id = ${own}) where exists (select 1 from ix_agreements a where a.agreement_id = ${own})`.execute(
+      db,
+    );
+  }
+}
 
 export const auditIndexMigrations: Record<string, Migration> = {
   '2026-12-01-001-audit-index': {
@@ -871,6 +898,74 @@ export const auditIndexMigrations: Record<string, Migration> = {
       ];
       for (const [name, on, columns] of indexes) {
         await db.schema.createIndex(name).on(on).columns(columns).execute();
+      }
+    },
+  },
+  '2026-12-01-030-audit-index-visible-counts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A milestone or payout is dated by its agreement's creation; kept on the row, an
+      // auditor's grant is judged without looking the agreement up row by row. Existing
+      // rows take it from their agreement; the default only satisfies NOT NULL on SQLite,
+      // which cannot add such a column without one.
+      for (const table of ['ix_milestones', 'ix_payouts']) {
+        await db.schema
+          .alterTable(table)
+          .addColumn('agreement_created_at', 'varchar(32)', (column) => column.notNull().defaultTo(''))
+          .execute();
+      }
+      await backfillAgreementDates(db);
+      // The common range filters, each followed by its sort key and then every column
+      // the visibility rule reads (the parties, and the date a grant judges by): an
+      // auditor's count and page over a range then read the index alone, never the
+      // table's rows with their JSON. Each replaces the narrower index it extends.
+      const visibility = [...agreementPartyColumns];
+      const replaced: [old: string, name: string, table: string, columns: string[]][] = [
+        [
+          'ix_agreements_status',
+          'ix_agreements_visible_by_status',
+          'ix_agreements',
+          ['status', 'created_at', 'agreement_id', ...visibility],
+        ],
+        [
+          'ix_agreements_created',
+          'ix_agreements_visible_by_created',
+          'ix_agreements',
+          ['created_at', 'agreement_id', ...visibility],
+        ],
+        [
+          'ix_milestones_currency',
+          'ix_milestones_visible_by_currency',
+          'ix_milestones',
+          ['currency', 'amount_minor', 'agreement_id', 'milestone_id', ...visibility, 'agreement_created_at'],
+        ],
+        [
+          'ix_milestones_status',
+          'ix_milestones_visible_by_status',
+          'ix_milestones',
+          ['status', 'currency', 'amount_minor', 'agreement_id', 'milestone_id', ...visibility, 'agreement_created_at'],
+        ],
+        [
+          'ix_payouts_currency',
+          'ix_payouts_visible_by_currency',
+          'ix_payouts',
+          ['currency', 'amount_minor', 'instruction_id', ...visibility, 'agreement_created_at'],
+        ],
+        [
+          'ix_payouts_status',
+          'ix_payouts_visible_by_status',
+          'ix_payouts',
+          ['status', 'requested_at', 'instruction_id', ...visibility, 'agreement_created_at'],
+        ],
+        [
+          'ix_payouts_requested',
+          'ix_payouts_visible_by_requested',
+          'ix_payouts',
+          ['requested_at', 'instruction_id', ...visibility, 'agreement_created_at'],
+        ],
+      ];
+      for (const [old, name, table, columns] of replaced) {
+        await db.schema.dropIndex(old).execute();
+        await db.schema.createIndex(name).on(table).columns(columns).execute();
       }
     },
   },

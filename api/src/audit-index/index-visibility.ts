@@ -264,26 +264,11 @@ export function indexVisibility(
         return party;
       }
       if (auditScope !== undefined) {
-        if (kind === 'agreements') {
-          return anyOf([
-            party,
-            coveredByGrant(auditScope.grants, 'agreement', ['client_msp', 'freelancer_msp'], 'created_at'),
-          ]);
-        }
-        // Milestones and payouts date from their agreement, as the chaincode judges them:
-        // one primary-key look-up of the row's own agreement. (An `in (select …)` over
-        // ix_agreements would build the list of every granted agreement for each
-        // statement, three quarters of the index for a broadly engaged auditor.)
-        const granted = coveredByGrant(
-          auditScope.grants,
-          'agreement',
-          ['granted.client_msp', 'granted.freelancer_msp'],
-          'granted.created_at',
-        );
-        return anyOf([
-          party,
-          sql<SqlBool>`exists (select 1 from ix_agreements as granted where granted.agreement_id = ${sql.ref(`${kind === 'milestones' ? 'ix_milestones' : 'ix_payouts'}.agreement_id`)} and ${granted})`,
-        ]);
+        // Milestones and payouts date from their agreement, as the chaincode judges them;
+        // each row keeps its agreement's parties and creation time, so the rule reads the
+        // row alone, and the covering indexes hold those columns: counts are index-only.
+        const dated = kind === 'agreements' ? 'created_at' : 'agreement_created_at';
+        return anyOf([party, coveredByGrant(auditScope.grants, 'agreement', ['client_msp', 'freelancer_msp'], dated)]);
       }
       if (agreementReaderRoles.includes(principal.role)) return everything;
       return party;

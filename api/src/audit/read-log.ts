@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
-import type { Kysely } from 'kysely';
+import { sql, SqliteAdapter, type Kysely } from 'kysely';
 import type { DatabaseSchema, Db, ReadLogTable } from '../db/database.js';
 
 /** The hash before the first row: 64 zeros. */
@@ -103,6 +103,37 @@ export interface ReadLogVerification {
 /** Entries appended in one transaction at most; 16 columns each stay far below SQLite's bound on parameters. */
 export const maxAppendBatch = 256;
 
+/** The PostgreSQL advisory lock that orders appends: the first 8 bytes of SHA-256("read_log"), as a signed integer. */
+const appendLockKey = createHash('sha256').update('read_log').digest().readBigInt64BE(0);
+
+/**
+ * Runs `work` in a transaction that holds the read log's write lock from its first
+ * statement, so that appends from several processes (the workers of an API cluster)
+ * queue for the head instead of reading the same one: SQLite's `BEGIN IMMEDIATE` (which
+ * waits up to the connection's busy timeout, 5 s), PostgreSQL's transaction-scoped
+ * advisory lock. A deferred transaction would read the head under a shared lock and fail
+ * to write once another process had appended (`SQLITE_BUSY`, or a duplicate `seq`).
+ */
+async function underAppendLock<T>(db: Db, work: (trx: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    return db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${appendLockKey.toString()}::bigint)`.execute(trx);
+    return work(trx);
+  });
+}
+
 interface PendingAppend {
   readonly entry: ReadLogEntry;
   readonly resolve: (row: ReadLogRow) => void;
@@ -135,8 +166,9 @@ function toRecord(row: ReadLogRow) {
  * inserted, in sequence order; the class offers no update or delete, and the database
  * refuses them by trigger.
  *
- * Appends from this process go through one writer, so each row links to the one before
- * it. Appends that arrive while a write is under way are committed together in the next
+ * Appends from this process go through one writer, and each append transaction holds
+ * the log's write lock from its start, so each row links to the one before it even when
+ * several processes share the database. Appends that arrive while a write is under way are committed together in the next
  * transaction (group commit): one head lookup, the rows chained in arrival order, one
  * commit. Each `append` resolves only once the transaction holding its row has
  * committed, so a read is still logged before it is answered; a failed commit rejects
@@ -169,7 +201,7 @@ export class ReadLog {
         const batch = this.#pending.splice(0, maxAppendBatch);
         let written: { rows: ReadLogRow[]; appends: PendingAppend[] };
         try {
-          written = await this.#db.transaction().execute(async (trx) => {
+          written = await underAppendLock(this.#db, async (trx) => {
             const head = await headOf(trx);
             const rows: ReadLogRow[] = [];
             const appends: PendingAppend[] = [];

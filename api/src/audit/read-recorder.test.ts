@@ -1,4 +1,14 @@
-import { organisationsAndCount } from './read-recorder.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
+import { scopesByRole, type Principal } from '../auth/principal.js';
+import { openDatabase } from '../db/database.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { AuditScopes } from './audit-scopes.js';
+import { ReadLog } from './read-log.js';
+import { kindsOf, organisationsAndCount, ReadRecorder } from './read-recorder.js';
 
 describe('what the read log counts of an answer', () => {
   it('counts a REST page by its items and a GraphQL connection by its edges, not as one record', () => {
@@ -24,5 +34,81 @@ describe('what the read log counts of an answer', () => {
       transactions: [{ creatorMspId: 'AuditOrgMSP' }, { creatorMspId: 'AuditOrgMSP' }],
     };
     expect(organisationsAndCount(block)).toEqual({ organisations: ['AuditOrgMSP'], count: 1 });
+  });
+});
+
+describe('the kind and grant a payout read is logged under', () => {
+  const grant: AuditGrantRecord = {
+    grantId: 'AG-agreements',
+    organisation: 'ClientOrgMSP',
+    auditor: { mspId: 'AuditOrgMSP' },
+    kinds: ['agreement'],
+    from: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2999-01-01T00:00:00.000Z',
+    purpose: 'Statutory audit',
+    grantedBy: { mspId: 'ClientOrgMSP', userId: 'admin-1' },
+    grantedAt: '2026-01-01T00:00:00.000Z',
+    txId: 'tx-AG-agreements',
+    status: 'active',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    updatedTxId: 'tx-AG-agreements',
+  };
+  const auditor: Principal = {
+    kind: 'person',
+    id: 'audrey',
+    userId: 'audrey',
+    org: 'AuditOrg',
+    mspId: 'AuditOrgMSP',
+    role: 'auditor',
+    scopes: scopesByRole.auditor,
+    identityLabel: 'person:audrey',
+  };
+
+  it('logs payouts as agreement reads, naming the agreement grant that opened them, with one scope look-up', async () => {
+    // A payout is part of its agreement's record: the chaincode opens it under a grant naming `agreement`.
+    expect(kindsOf(['indexedPayouts'])).toEqual(['agreement']);
+    expect(kindsOf(['index', 'payouts'])).toEqual(['agreement']);
+    const db = await openDatabase({
+      kind: 'sqlite',
+      file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-rr-')), 'rr.sqlite'),
+    });
+    try {
+      let lookups = 0;
+      const ledger = {
+        clientFor: () =>
+          Promise.resolve({
+            audit: {
+              getAuditScope: () => {
+                lookups += 1;
+                return Promise.resolve({
+                  auditor: { mspId: 'AuditOrgMSP' },
+                  asOf: '2026-06-01T00:00:00.000Z',
+                  grants: [grant],
+                  organisations: ['ClientOrgMSP'],
+                  kinds: ['agreement'],
+                } satisfies AuditScope);
+              },
+            },
+          }),
+      } as unknown as LedgerAccess;
+      const recorder = new ReadRecorder(new ReadLog(db), new AuditScopes(ledger));
+      const row = await recorder.record(
+        {
+          principal: auditor,
+          operation: 'graphql query indexedPayouts',
+          arguments: { query: '{ indexedPayouts { totalCount } }' },
+          kinds: kindsOf(['indexedPayouts']),
+          answers: [{ totalCount: 1, edges: [{ node: { instructionId: 'A-1/m1/release', amount: '1500000' } }] }],
+          status: 200,
+        },
+        pino({ level: 'silent' }),
+      );
+      expect(row.kinds).toEqual(['agreement']);
+      expect(row.grants).toEqual(['AG-agreements']);
+      // A covering grant was found in the kept scope: the ledger was not asked again.
+      expect(lookups).toBe(1);
+    } finally {
+      await db.destroy();
+    }
   });
 });
