@@ -41,12 +41,9 @@ describe('untilStopSignal', () => {
     child.kill('SIGTERM');
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
     expect([code, signal]).toEqual([0, null]);
-    expect(output().trim().split('\n')).toEqual([
-      'waiting',
-      'closing after SIGINT',
-      'again SIGINT',
-      'again SIGTERM',
-      'closed',
-    ]);
+    const lines = output().trim().split('\n');
+    expect([...lines.slice(0, 2), lines.at(-1)]).toEqual(['waiting', 'closing after SIGINT', 'closed']);
+    // Signals sent together may be handled in either order.
+    expect(lines.slice(2, -1).sort()).toEqual(['again SIGINT', 'again SIGTERM']);
   }, 20_000);
 });
