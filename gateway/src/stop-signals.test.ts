@@ -9,8 +9,9 @@ function closingChild(): { child: ReturnType<typeof spawn>; output: () => string
   const helper = new URL('./stop-signals.js', import.meta.url).href;
   const script = `
     const { untilStopSignal } = await import(${JSON.stringify(helper)});
+    const stopped = untilStopSignal((repeated) => console.log('again ' + repeated));
     console.log('waiting');
-    const signal = await untilStopSignal((repeated) => console.log('again ' + repeated));
+    const signal = await stopped;
     console.log('closing after ' + signal);
     await new Promise((resolve) => setTimeout(resolve, 400));
     console.log('closed');
