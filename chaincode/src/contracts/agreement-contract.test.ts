@@ -364,6 +364,19 @@ describe('AgreementContract: drafting', () => {
     );
   });
 
+  it('refuses a freelancer whose organisation cannot read the terms, naming the field', async () => {
+    for (const mspId of ['NoSuchMSP', 'LabelOrgMSP', 'AuditOrgMSP']) {
+      const request = draftRequest(driver.ledger);
+      request.freelancer = { ...(request.freelancer as Record<string, unknown>), mspId };
+      await driver.expectRefusal(
+        () => driver.draft(request),
+        new RegExp(
+          `^VALIDATION_FAILED\\[freelancer\\.mspId\\]: freelancer\\.mspId: ${mspId} is not a member of private data collection agreementTerms`,
+        ),
+      );
+    }
+  });
+
   it('refuses more revisions than the consortium allows', async () => {
     await driver.expectRefusal(
       () => driver.draft(draftRequest(driver.ledger, { maxRevisions: 3 })),

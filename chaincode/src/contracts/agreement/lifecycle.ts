@@ -35,7 +35,7 @@ import {
 } from './store';
 import { reached, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
-import { requireCollectionMember } from '../../ledger/collections';
+import { collectionMembers, requireCollectionMember } from '../../ledger/collections';
 
 /**
  * Checks of a draft that need the caller and the transaction time but no state, so a
@@ -64,7 +64,8 @@ export function checkDraft(tx: Tx, request: DraftAgreementRequest): void {
  *
  * @throws RefusalError ALREADY_EXISTS for a taken id (the same answer whether or not the
  *   caller may read the agreement holding it); PARAMETER_INVALID when a consortium
- *   parameter is unset; VALIDATION_FAILED when maxRevisions exceeds the consortium's.
+ *   parameter is unset; VALIDATION_FAILED when maxRevisions exceeds the consortium's,
+ *   or when the freelancer's organisation is outside the terms collection.
  */
 export async function draftAgreement(
   tx: Tx,
@@ -75,6 +76,18 @@ export async function draftAgreement(
   const { ctx } = tx;
   if (await agreementExists(ctx, request.agreementId)) {
     refuseIdTaken('agreement', request.agreementId, 'agreementId');
+  }
+  // The freelancer must read the confidential terms to accept and deliver; one of an
+  // organisation outside the terms collection (or of no organisation on the channel)
+  // could never act, so the agreement would stay offered for ever. The client is the
+  // caller, whose organisation is checked where the terms are written.
+  const termsReaders = collectionMembers(agreementTermsCollection);
+  if (!termsReaders.includes(request.freelancer.mspId)) {
+    refuse(
+      'VALIDATION_FAILED',
+      `freelancer.mspId: ${request.freelancer.mspId} is not a member of private data collection ${agreementTermsCollection} (${termsReaders.join(', ')}), so this freelancer could never read the agreement's terms`,
+      'freelancer.mspId',
+    );
   }
   const platformFeeBps = (await readParameter(ctx, 'platformFeeBps')).value;
   const defaultReviewWindowSeconds = (await readParameter(ctx, 'defaultReviewWindowSeconds')).value;
