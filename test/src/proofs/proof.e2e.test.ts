@@ -53,6 +53,28 @@ function rewriteEnvelope(bundle: ProofBundle, change: (envelope: common.Envelope
   return tampered;
 }
 
+/** Drops every endorsement of an organisation from the transaction's action. */
+function dropEndorsementsOf(mspId: string): (envelope: common.Envelope) => void {
+  return (envelope) => {
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+    const action = transaction.getActionsList()[0]!;
+    const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+    const endorsed = actionPayload.getAction()!;
+    endorsed.setEndorsementsList(
+      endorsed
+        .getEndorsementsList()
+        .filter(
+          (endorsement) =>
+            msp.SerializedIdentity.deserializeBinary(endorsement.getEndorser_asU8()).getMspid() !== mspId,
+        ),
+    );
+    action.setPayload(actionPayload.serializeBinary());
+    payload.setData(transaction.serializeBinary());
+    envelope.setPayload(payload.serializeBinary());
+  };
+}
+
 /** Flips a bit of the first endorsement's signature. */
 function forgeEndorsement(envelope: common.Envelope): void {
   const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
@@ -147,6 +169,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       terms: { scope: 'Label 10,000 images.' },
     });
     expect(drafted.status).toBe(201);
+    const draftTransactionId = (drafted.body as { transactionId: string }).transactionId;
     const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
       termsSha256: string;
     };
@@ -174,8 +197,12 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       creatorMspId: 'TalentOrgMSP',
       chaincode: bundle.chaincode.name,
     });
-    // The agreement's key-level policy asks both parties' organisations to endorse.
+    // The agreement's key-level policy asks both parties' organisations to endorse; the
+    // draft set it, so the bundle carries the draft's signed envelope as its source.
     expect(verdict.transaction?.endorsers).toEqual(expect.arrayContaining(['ClientOrgMSP', 'TalentOrgMSP']));
+    const agreementPolicy = bundle.keyPolicies?.find((entry) => entry.key.includes(agreementId));
+    expect(agreementPolicy?.setBy.transactionId).toBe(draftTransactionId);
+    expect(verdict.endorsementPolicy).toContain('2 of (ClientOrgMSP.member, TalentOrgMSP.member)');
     expect(verdict.signedBlock?.number).toBeGreaterThanOrEqual(Number(blockNumber));
     process.stdout.write(
       `[proofs] export ${exportMs} ms (${JSON.stringify(bundle).length} bytes, ${bundle.headers.length} headers), offline verification ${verifyMs} ms\n`,
@@ -252,6 +279,12 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       where: `block ${bundle.block.number} data`,
     });
 
+    // Without TalentOrg's endorsement the agreement key's own policy is not met.
+    const unendorsed = failureOf(rewriteEnvelope(bundle, dropEndorsementsOf('TalentOrgMSP')));
+    expect(unendorsed.code).toBe('ENDORSEMENT_POLICY');
+    expect(unendorsed.message).toContain(`the key-level policy of key ${JSON.stringify(agreementPolicy?.key)}`);
+    expect(unendorsed.message).toContain(draftTransactionId);
+
     expect(failureOf(rewriteEnvelope(bundle, forgeEndorsement))).toMatchObject({
       code: 'ENDORSEMENT_SIGNATURE',
       where: `transaction ${transactionId} endorsement 0`,
@@ -275,8 +308,35 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     ordererSignature.signedBlock.signatures = Buffer.from(metadata.serializeBinary()).toString('base64');
     expect(failureOf(ordererSignature)).toMatchObject({
       code: 'ORDERER_SIGNATURE',
-      where: `block ${bundle.signedBlock.number} orderer signature 0`,
+      where: `orderer signature 1 of block ${bundle.signedBlock.number}`,
     });
+    // A byte of the signature's DER structure (the SEQUENCE tag) is named as such.
+    const derBroken = copy(bundle);
+    const derMetadata = common.Metadata.deserializeBinary(Buffer.from(derBroken.signedBlock.signatures, 'base64'));
+    const derFirst = derMetadata.getSignaturesList()[0]!;
+    const derBytes = Buffer.from(derFirst.getSignature_asU8());
+    derBytes[0] = (derBytes[0] ?? 0) ^ 0x01;
+    derFirst.setSignature(derBytes);
+    derBroken.signedBlock.signatures = Buffer.from(derMetadata.serializeBinary()).toString('base64');
+    expect(failureOf(derBroken).message).toBe(
+      `orderer signature 1 of block ${bundle.signedBlock.number}: not a DER-encoded ECDSA signature (no SEQUENCE)`,
+    );
+    const derFile = path.join(workDir, 'der.json');
+    writeFileSync(derFile, JSON.stringify(derBroken));
+    const derRun = await cli('verify-proof.js', [derFile]);
+    expect(derRun.code).toBe(1);
+    expect(derRun.stdout).toContain(
+      `ORDERER_SIGNATURE  orderer signature 1 of block ${bundle.signedBlock.number}: not a DER-encoded ECDSA signature`,
+    );
+
+    // A file that is not a bundle: one line, exit code 2.
+    const notBundle = path.join(workDir, 'not-a-bundle.json');
+    writeFileSync(notBundle, JSON.stringify({ hello: 'world' }));
+    const notBundleRun = await cli('verify-proof.js', [notBundle]);
+    expect(notBundleRun.code).toBe(2);
+    expect(notBundleRun.stdout).toBe('');
+    expect(notBundleRun.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notBundleRun.stderr).toContain('is not a proof bundle');
 
     const substituted = failureOf(substituteCa(bundle, 'TalentOrgMSP', 'ClientOrgMSP'));
     expect(substituted.code).toBe('CERTIFICATE');
