@@ -32,6 +32,10 @@ function formatVerdict(verdict: ProofVerdict): string {
       `  policy       ${verdict.endorsementPolicy ?? ''}`,
     );
   }
+  if (verdict.record !== undefined)
+    lines.push(
+      `  record       ${verdict.record.kind} ${verdict.record.id}, key ${JSON.stringify(verdict.record.key)} (written by this transaction; that no later one wrote it is the exporter’s word)`,
+    );
   if (verdict.signedBlock !== undefined)
     lines.push(
       `  anchored on  block ${verdict.signedBlock.number}, signed by ${verdict.signedBlock.signers.join('; ')}`,

@@ -40,6 +40,9 @@ export const proofVersion = 1;
  *   (`VALIDATION_PARAMETER`), with its block number and position. The policy is read from
  *   that envelope, whose client and endorser signatures the verifier checks; bundles
  *   written before key-level policies were exported lack the field.
+ * - `record`: for the proof of a record (`GET /v1/proofs/records/{kind}/{id}`), which
+ *   record and which key of the chaincode's namespace holds it; the verifier checks that
+ *   the transaction wrote that key.
  */
 export const proofBundleSchema = z.strictObject({
   format: z.literal(proofFormat),
@@ -80,6 +83,9 @@ export const proofBundleSchema = z.strictObject({
         }),
       }),
     )
+    .optional(),
+  record: z
+    .strictObject({ kind: z.string().min(1), id: z.string().min(1), namespace: z.string().min(1), key: z.string() })
     .optional(),
 });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { binaryParts, proofCreatorMspId, type ProofBundle } from './proof-bundle.js';
 import { evaluateSignaturePolicy } from './policy.js';
+import { keepEndorsementsOf, rewriteEnvelope } from './tamper.js';
 import { verifyProof } from './verify-proof.js';
 import { readChannelConfig } from './channel-config.js';
 import { checkIdentity } from './identities.js';
@@ -20,39 +21,6 @@ const copy = () => structuredClone(fixture);
 /** What a failure may name: a block, a header, the transaction, an orderer signature, the configuration, a key policy. */
 const namedPart =
   /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.endorsementPolicy)/;
-
-/** Rewrites the transaction's envelope inside both the bundle's envelope and its block data. */
-function rewriteEnvelope(bundle: ProofBundle, change: (envelope: common.Envelope) => void): ProofBundle {
-  const envelope = common.Envelope.deserializeBinary(Buffer.from(bundle.transaction.envelope, 'base64'));
-  change(envelope);
-  const bytes = envelope.serializeBinary();
-  bundle.transaction.envelope = Buffer.from(bytes).toString('base64');
-  const data = common.BlockData.deserializeBinary(Buffer.from(bundle.block.data, 'base64'));
-  const entries = data.getDataList_asU8();
-  entries[bundle.transaction.index] = bytes;
-  data.setDataList(entries);
-  bundle.block.data = Buffer.from(data.serializeBinary()).toString('base64');
-  return bundle;
-}
-
-/** Keeps only the endorsements of the given organisations (the client's signature then no longer holds, and is checked last). */
-const keepEndorsementsOf = (mspIds: string[]) => (envelope: common.Envelope) => {
-  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
-  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
-  const action = transaction.getActionsList()[0]!;
-  const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-  const endorsed = actionPayload.getAction()!;
-  endorsed.setEndorsementsList(
-    endorsed
-      .getEndorsementsList()
-      .filter((endorsement) =>
-        mspIds.includes(msp.SerializedIdentity.deserializeBinary(endorsement.getEndorser_asU8()).getMspid()),
-      ),
-  );
-  action.setPayload(actionPayload.serializeBinary());
-  payload.setData(transaction.serializeBinary());
-  envelope.setPayload(payload.serializeBinary());
-};
 
 /** Flips bits of byte `at` of the first orderer signature of the signed block. */
 function flipOrdererSignature(bundle: ProofBundle, at: (length: number) => number, mask = 0x01): ProofBundle {

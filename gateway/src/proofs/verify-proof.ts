@@ -24,7 +24,8 @@ export interface ProofFailure {
     | 'CLIENT_SIGNATURE'
     | 'ENDORSEMENT_SIGNATURE'
     | 'ENDORSEMENT_POLICY'
-    | 'KEY_POLICY';
+    | 'KEY_POLICY'
+    | 'RECORD_KEY';
   /** Where, in words a reader can find in the bundle, e.g. `block 12 header`. */
   readonly where: string;
   readonly message: string;
@@ -48,6 +49,8 @@ export interface ProofVerdict {
   readonly signedBlock?: { readonly number: number; readonly signers: readonly string[] };
   readonly endorsementPolicy?: string;
   readonly ordererPolicy?: string;
+  /** For the proof of a record: the record, and the key the transaction wrote it under. */
+  readonly record?: { readonly kind: string; readonly id: string; readonly namespace: string; readonly key: string };
   /**
    * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration:
    * the trust anchors a third party compares with those it knows out of band.
@@ -507,6 +510,13 @@ function check(bundle: ProofBundle): Checked {
   const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
     keyPolicyOf(bundle, entry, index, written, config, data),
   );
+  const record = bundle.record;
+  if (record !== undefined && (record.namespace !== bundle.chaincode.name || !written.keys.includes(record.key)))
+    refuse(
+      'RECORD_KEY',
+      'record',
+      `record: ${txWhere} wrote no key ${JSON.stringify(record.key)} in namespace ${record.namespace}, so it does not prove ${record.kind} ${record.id}`,
+    );
   const covered = new Set(keyPolicies.map((entry) => entry.key));
   const chaincodePolicyApplies =
     written.privateWrites || written.keys.length === 0 || written.keys.some((key) => !covered.has(key));
@@ -746,6 +756,7 @@ export function verifyProof(input: unknown): ProofVerdict {
       transaction: checked.transaction,
       signedBlock: checked.signedBlock,
       endorsementPolicy: checked.endorsementPolicy,
+      ...(parsed.data.record === undefined ? {} : { record: parsed.data.record }),
       ordererPolicy: checked.ordererPolicy,
       trustAnchors: checked.config.msps.map((member) => ({
         mspId: member.mspId,
