@@ -50,6 +50,7 @@ import { ipSchema } from './ip/ip-graphql.js';
 import { licensingSchema } from './licensing/licensing-graphql.js';
 import { licensingRoutes } from './licensing/licensing-routes.js';
 import { proofRoutes } from './proofs/proof-routes.js';
+import { proofSchema } from './proofs/proof-graphql.js';
 import { provenanceRoutes } from './provenance/provenance-routes.js';
 import { provenanceSchema } from './provenance/provenance-graphql.js';
 import { settlementRoutes } from './settlement/settlement-routes.js';
@@ -128,6 +129,7 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
     provenanceSchema(deps),
     auditIndexSchema(deps),
     auditSchema(deps),
+    proofSchema(deps),
   ];
 }
 

@@ -91,3 +91,4 @@ export {
   type ProofBundle,
 } from './proofs/proof-bundle.js';
 export { verifyProof, type ProofFailure, type ProofVerdict } from './proofs/verify-proof.js';
+export { keepEndorsementsOf, rewriteEnvelope } from './proofs/tamper.js';

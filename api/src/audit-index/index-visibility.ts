@@ -202,7 +202,8 @@ function reachedTransactions(
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
  *   or issuer is the caller (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
- * - blocks: every row for {@link ledgerExplorerRoles}, none otherwise; transactions (with
+ * - blocks: every row for {@link ledgerExplorerRoles} but auditors, none otherwise; an
+ *   auditor only blocks holding a transaction it reaches (below); transactions (with
  *   their keys): those `transactionReach` takes in, the rule proofs follow too: an admin
  *   its own organisation's, an auditor those its grants cover;
  * - governance proposals (with their votes), works, dataset and model records and their
@@ -226,7 +227,8 @@ function reachedTransactions(
  * live grant covers it (`requireAuditGrant`: the kind, one of the organisations it
  * concerns, its creation or issue time within the grant's range); the block explorer
  * only with a live grant naming `transaction`, and of the transactions (with their keys)
- * those created by a granting organisation's members at a time in the grant's range;
+ * those created by a granting organisation's members at a time in the grant's range, and
+ * of the blocks those holding at least one such transaction;
  * ownership changes under a grant naming `ip` from an organisation of their owners (then
  * or now), dated by the proposal; licence offers, licences and royalty periods under one
  * naming `licensing` from the licensee's or an owner's organisation, dated by the offer
@@ -292,10 +294,21 @@ export function indexVisibility(
     }
     case 'reputation':
       return everything;
-    case 'ledger':
+    case 'ledger': {
       if (!ledgerExplorerRoles.includes(principal.role)) return nothing;
       if (auditScope !== undefined && !auditScope.kinds.includes('transaction')) return nothing;
-      return everything;
+      // An admin's peer holds every block of the channel, so its headers tell an admin
+      // nothing Fabric does not already give it; an auditor holds no peer and sees only
+      // blocks holding a transaction its grants cover (organisation and time).
+      if (principal.role !== 'auditor' || auditScope === undefined) return everything;
+      const reached = reachedTransactions(
+        principal,
+        auditScope,
+        'ix_transactions.creator_msp',
+        'ix_transactions.timestamp',
+      );
+      return sql<SqlBool>`exists (select 1 from ix_transactions where ix_transactions.block_number = ix_blocks.block_number and ${reached})`;
+    }
     case 'transactions':
       return reachedTransactions(principal, auditScope, 'creator_msp', 'timestamp');
     case 'transactionKeys': {

@@ -39,7 +39,10 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
       const segments = path
         .split('/')
         .filter((segment) => segment !== '' && segment !== 'v1' && !segment.startsWith(':'));
-      const named = template === undefined ? segments.slice(0, 1) : segments;
+      // A record proof's kind is a parameter (`/proofs/records/:kind/:id`): the record's kind is read too.
+      const kind = (request.params as Record<string, unknown>).kind;
+      const named =
+        template === undefined ? segments.slice(0, 1) : [...segments, ...(typeof kind === 'string' ? [kind] : [])];
       recorder
         .record(
           {
@@ -82,6 +85,14 @@ export const argumentNames: Readonly<Record<string, Readonly<Record<string, stri
   datasetGrant: { grantId: 'datasetGrantId' },
   datasetAccessLog: { grantId: 'datasetGrantId' },
 };
+
+/** The record kinds root fields name in a top-level `kind` argument (`recordProof(kind:)`). */
+function recordKindsOf(argumentsOfFields: unknown[]): string[] {
+  return argumentsOfFields.flatMap((each) => {
+    const kind = (each as { kind?: unknown }).kind;
+    return typeof kind === 'string' ? [kind] : [];
+  });
+}
 
 /** Each root field's arguments, variables filled in: what the read asked about, whatever it answered. */
 function rootArguments(operation: OperationDefinitionNode, variables: Record<string, unknown>): unknown[] {
@@ -173,7 +184,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
                 principal,
                 operation: `graphql query ${fields.join(',')}`,
                 arguments: { document: printedOnce(operation), variables: args.variableValues ?? {} },
-                kinds: kindsOf(fields),
+                kinds: kindsOf([...fields, ...recordKindsOf(rootArguments(operation, args.variableValues ?? {}))]),
                 answers: rootResults.get(context) ?? Object.values(result.data ?? {}),
                 status,
                 subjects: subjectsOfRead({ arguments: rootArguments(operation, args.variableValues ?? {}) }),

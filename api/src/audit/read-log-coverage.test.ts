@@ -233,6 +233,9 @@ describe('the read log names the organisations of every read an auditor or HR sy
       transactionId: fixture.transactionId,
       blockNumber: String(fixture.block.number),
       proposalId: 'P-walk',
+      // The proof of a record: an agreement's, which the walk's ledger holds.
+      kind: 'agreement',
+      id: 'A-walk',
       direction: 'descendants',
       name: 'platformFeeBps',
       type: 'Certification',
@@ -298,6 +301,7 @@ describe('the read log names the organisations of every read an auditor or HR sy
         'GET /v1/erasure-receipts/:receiptId/verification',
         'GET /v1/provenance/grants/:grantId',
         'GET /v1/proofs/:transactionId',
+        'GET /v1/proofs/records/:kind/:id',
         'GET /v1/index/blocks/:blockNumber',
       ]),
     );
@@ -325,7 +329,7 @@ describe('the read log names the organisations of every read an auditor or HR sy
     if (name === 'scope') return JSON.stringify('Write a report.');
     const value = name === 'grantId' ? grantIdFor(field) : name === 'id' ? ids.agreementId : ids[name];
     if (value === undefined) return undefined;
-    return named.name === 'CredentialType' ? value : JSON.stringify(value);
+    return named.name === 'CredentialType' || named.name === 'ProvableRecordKind' ? value : JSON.stringify(value);
   };
 
   it('for every GraphQL root query field', async () => {

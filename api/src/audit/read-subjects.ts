@@ -60,6 +60,12 @@ const organisationArgument = /^(mspId|org|organi[sz]ations?|\w+Msp(Id)?|\w+Org)$
 const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/agreements\/([^/]+)/, 'agreement'],
   [/^\/proofs\/records\/agreement\/([^/]+)/, 'agreement'],
+  [/^\/proofs\/records\/credential\/([^/]+)$/, 'credential'],
+  [/^\/proofs\/records\/work\/([^/]+)$/, 'work'],
+  [/^\/proofs\/records\/licence\/([^/]+)$/, 'licenceGrant'],
+  [/^\/proofs\/records\/licence-offer\/([^/]+)$/, 'licenceOffer'],
+  [/^\/proofs\/records\/provenance-record\/([^/]+)$/, 'dataset'],
+  [/^\/proofs\/records\/dataset-access-grant\/([^/]+)$/, 'datasetAccessGrant'],
   [/^\/proofs\/(?!records\/)([^/]+)$/, 'transaction'],
   [/^\/index\/transactions\/([^/]+)$/, 'transaction'],
   [/^\/index\/blocks\/([^/]+)$/, 'block'],
@@ -78,6 +84,17 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
 
 const maxWalk = 1_000;
 
+// The record a proof's `kind` names (GraphQL `recordProof(kind:, id:)`, enum values with "_" for "-").
+const proofKindTargets: Readonly<Record<string, ReadTargetKind>> = {
+  agreement: 'agreement',
+  credential: 'credential',
+  work: 'work',
+  licence: 'licenceGrant',
+  licence_offer: 'licenceOffer',
+  provenance_record: 'dataset',
+  dataset_access_grant: 'datasetAccessGrant',
+};
+
 function collect(value: unknown, into: { organisations: Set<string>; targets: Map<string, ReadTarget> }): void {
   let visited = 0;
   const walk = (node: unknown, key?: string): void => {
@@ -93,7 +110,12 @@ function collect(value: unknown, into: { organisations: Set<string>; targets: Ma
       for (const item of node) walk(item, key);
       return;
     }
-    if (typeof node === 'object') for (const [name, child] of Object.entries(node)) walk(child, name);
+    if (typeof node === 'object') {
+      const { kind, id } = node as { kind?: unknown; id?: unknown };
+      const target = typeof kind === 'string' ? proofKindTargets[kind.replaceAll('-', '_')] : undefined;
+      if (target !== undefined && typeof id === 'string') into.targets.set(`${target}:${id}`, { kind: target, id });
+      for (const [name, child] of Object.entries(node)) walk(child, name);
+    }
   };
   walk(value);
 }

@@ -9,14 +9,19 @@ import { verifyProof, type ProofVerdict } from '@gigledger/gateway';
  *     node api/dist/cli/verify-proof.js <bundle.json> [--json]
  *
  * Prints the verdict and exits 0 when the proof holds, 1 when it does not (the first
- * failure's code, place and reason), 2 on bad usage or an unreadable file.
+ * failure's code, place and reason), 2 on bad usage, an unreadable file or a file that
+ * is not a proof bundle (one line on standard error).
  */
 
 const usage = 'usage: verify-proof <bundle.json> [--json]';
 
 function formatVerdict(verdict: ProofVerdict): string {
   const lines = [verdict.valid ? 'VALID transaction proof' : 'INVALID transaction proof'];
-  for (const failure of verdict.failures) lines.push(`  ${failure.code} at ${failure.where}: ${failure.message}`);
+  for (const failure of verdict.failures) {
+    // Messages name their part; the place is added only where one does not.
+    const text = failure.message.includes(failure.where) ? failure.message : `${failure.where}: ${failure.message}`;
+    lines.push(`  ${failure.code}  ${text}`);
+  }
   const transaction = verdict.transaction;
   if (transaction !== undefined) {
     lines.push(
@@ -27,6 +32,10 @@ function formatVerdict(verdict: ProofVerdict): string {
       `  policy       ${verdict.endorsementPolicy ?? ''}`,
     );
   }
+  if (verdict.record !== undefined)
+    lines.push(
+      `  record       ${verdict.record.kind} ${verdict.record.id}, key ${JSON.stringify(verdict.record.key)} (written by this transaction; that no later one wrote it is the exporter’s word)`,
+    );
   if (verdict.signedBlock !== undefined)
     lines.push(
       `  anchored on  block ${verdict.signedBlock.number}, signed by ${verdict.signedBlock.signers.join('; ')}`,
@@ -59,6 +68,12 @@ function run(args: string[]): number {
     return 2;
   }
   const verdict = verifyProof(bundle);
+  const [format] = verdict.failures;
+  if (format?.code === 'BUNDLE_FORMAT') {
+    // Nothing was verified, so neither a verdict nor the list of what a proof cannot show applies.
+    console.error(`${file} is not a proof bundle (${format.message.replace(/^not a proof bundle: /, '')})`);
+    return 2;
+  }
   console.log(parsed.values.json === true ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
   return verdict.valid ? 0 : 1;
 }

@@ -34,6 +34,7 @@ import {
   royaltyPeriodFilterSchema,
   workFilterSchema,
 } from '../audit-index/index-queries.js';
+import { provableKindNames } from '../proofs/record-proofs.js';
 import { suiteServer } from '../test-support/suite-server.js';
 
 /**
@@ -42,6 +43,7 @@ import { suiteServer } from '../test-support/suite-server.js';
  */
 const modelEnums: Readonly<Record<string, readonly string[]>> = {
   AcceptanceMode: acceptanceModes,
+  ProvableRecordKind: provableKindNames,
   AgreementIndexSort: agreementFilterSchema.shape.sort.unwrap().options,
   CredentialIndexSort: credentialFilterSchema.shape.sort.unwrap().options,
   IndexSortDirection: pageSchema.shape.direction.unwrap().options,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { suiteServer } from '../test-support/suite-server.js';
+import { provableKindNames } from './record-proofs.js';
 
 /*
  * The exporter stands in for the peer with a bundle exported from the real network (a
@@ -107,10 +108,67 @@ describe('GET /v1/proofs/{transactionId}', () => {
     expect(unreachable.body).toMatchObject({ code: 'PROOFS_UNAVAILABLE' });
   });
 
+  it('answers 422 naming the field for an unknown record kind or a malformed id, 404 for an unknown record of every kind', async () => {
+    const auditor = await server().person('audny', 'AuditOrg', 'auditor');
+    const record = (path: string) => server().request('GET', `/v1/proofs/records/${path}`, { token: auditor.token });
+    const kind = await record('spaceship/S-1');
+    expect(kind.status).toBe(422);
+    expect(kind.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path.kind' });
+    const id = await record('credential/not%20an%20id!');
+    expect(id.status).toBe(422);
+    expect(id.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path.id' });
+    for (const each of provableKindNames) {
+      // Unknown and refused look alike: 404 NOT_FOUND naming the record asked for.
+      const missing = await record(`${each}/X-none`);
+      const body = missing.body as { code: string; message: string };
+      expect([each, missing.status, body.code, body.message.includes(`${each} X-none`)]).toEqual([
+        each,
+        404,
+        'NOT_FOUND',
+        true,
+      ]);
+    }
+    const freelancer = await server().person('tarik', 'TalentOrg', 'freelancer');
+    expect(
+      (await server().request('GET', '/v1/proofs/records/credential/C-1', { token: freelancer.token })).status,
+    ).toBe(403);
+  });
+
   it('answers 404 for the proof of an agreement the caller cannot see', async () => {
     const auditor = await server().person('audun', 'AuditOrg', 'auditor');
     const missing = await server().request('GET', '/v1/proofs/records/agreement/A-none', { token: auditor.token });
     expect(missing.status).toBe(404);
+  });
+});
+
+describe('proofs over GraphQL', () => {
+  const server = suiteServer({}, { proofs: exporter });
+  const gql = async (token: string, query: string, variables: Record<string, unknown> = {}) =>
+    (await server().request('POST', '/graphql', { token, body: { query, variables } })).body as {
+      data?: Record<string, unknown> | null;
+      errors?: { extensions?: { code?: string; field?: string } }[];
+    };
+
+  it('answers transactionProof under the REST rules, and recordProof NOT_FOUND for a record the caller cannot read', async () => {
+    const ungranted = await server().person('gql-audra', 'AuditOrg', 'auditor');
+    const auditor = await server().person('gql-cid', 'AuditOrg', 'auditor');
+    const query = 'query ($id: String!) { transactionProof(transactionId: $id) }';
+    const codeOf = async (token: string, text: string, variables: Record<string, unknown> = {}) =>
+      (await gql(token, text, variables)).errors?.[0]?.extensions?.code;
+    expect(await codeOf(ungranted.token, query, { id: fixture.transactionId })).toBe('NOT_FOUND');
+    await grantAuditEverywhere(server(), auditor);
+    const answer = await gql(auditor.token, query, { id: fixture.transactionId });
+    expect(answer.data?.transactionProof).toEqual(fixture);
+    expect(verifyProof(answer.data?.transactionProof).valid).toBe(true);
+    expect((await gql(auditor.token, query, { id: 'XYZ' })).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'transactionId',
+    });
+    expect(await codeOf(auditor.token, '{ recordProof(kind: licence_offer, id: "O-none") }')).toBe('NOT_FOUND');
+    const malformed = await gql(auditor.token, '{ recordProof(kind: credential, id: "not an id!") }');
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id' });
+    const freelancer = await server().person('gql-tara', 'TalentOrg', 'freelancer');
+    expect(await codeOf(freelancer.token, query, { id: fixture.transactionId })).toBe('FORBIDDEN');
   });
 });
 

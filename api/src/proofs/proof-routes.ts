@@ -1,15 +1,27 @@
 import { z } from 'zod';
-import { agreementIdSchema, proofReaderRoles, type AuditScope } from '@gigledger/chaincode/model';
-import { proofBundleSchema, TransactionNotFoundError, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
+import { proofReaderRoles, type AuditScope } from '@gigledger/chaincode/model';
+import {
+  proofBundleSchema,
+  TransactionNotFoundError,
+  type LedgerClient,
+  type ProofBundle,
+  type ProofExporter,
+} from '@gigledger/gateway';
 import type { Logger } from 'pino';
-import { ApiError, forbidden, notFound, unauthenticated } from '../errors/api-error.js';
+import { ApiError, forbidden, invalidInput, notFound, unauthenticated } from '../errors/api-error.js';
+import { errorBody } from '../errors/error-handler.js';
 import { route, type RouteSpec } from '../http/route.js';
 import type { Principal } from '../auth/principal.js';
-import { AgreementService } from '../agreements/agreement-service.js';
-import { routeRequester } from '../http/route-requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from '../audit/audit-scopes.js';
 import { bundleTransaction } from './bundle-transaction.js';
+import {
+  provableKindNames,
+  provableKinds,
+  withRecord,
+  type ProvableKindName,
+  type RecordWriter,
+} from './record-proofs.js';
 import { reachesTransaction, transactionReach } from './transaction-reach.js';
 
 const tag = 'proofs';
@@ -53,16 +65,7 @@ export class ProofService {
    */
   async proofOf(principal: Principal | undefined, transactionId: string, log: Logger): Promise<ProofBundle> {
     const reader = proofReader(principal);
-    if (this.exporter === undefined)
-      throw new ApiError(503, 'PROOFS_UNAVAILABLE', 'this server is not configured to read blocks');
-    let bundle: ProofBundle;
-    try {
-      bundle = await this.exporter.exportProof(transactionId);
-    } catch (error) {
-      if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`);
-      log.error({ err: error, transactionId }, 'proof export failed');
-      throw new ApiError(503, 'PROOFS_UNAVAILABLE', `the proof of ${transactionId} could not be read; try again later`);
-    }
+    const bundle = await this.exported(transactionId, log);
     const transaction = bundleTransaction(bundle);
     const reach = transactionReach(reader, reader.role === 'auditor' ? await this.scopeOf?.(reader) : undefined);
     if (reachesTransaction(reach, transaction)) return bundle;
@@ -70,22 +73,80 @@ export class ProofService {
     // explorer: a refusal naming the creator and the time would tell which ids exist.
     throw notFound(`transaction ${transactionId}`);
   }
+
+  /**
+   * The proof of the transaction that last wrote a record, for a caller that may read the
+   * record through the chaincode (the chaincode judges, audit grants included): the
+   * bundle's `record` names the record and the key it is held under. The record's own
+   * visibility governs, not the transaction's: what the bundle shows is that record's write.
+   *
+   * @throws ApiError 401/403 for callers without a proof-reading role, 404 for a record
+   * the caller cannot read or that does not exist (one answer for both), 503 as `proofOf`.
+   */
+  async proofOfRecord(
+    principal: Principal | undefined,
+    kind: ProvableKindName,
+    id: string,
+    client: (reader: Principal) => Promise<LedgerClient>,
+    log: Logger,
+  ): Promise<ProofBundle> {
+    const reader = proofReader(principal);
+    let writer: RecordWriter;
+    try {
+      writer = await provableKinds[kind].writer(await client(reader), id);
+    } catch (error) {
+      const { status } = errorBody(error, '');
+      // Refused and unknown alike: a refusal naming a grant would tell that the record exists.
+      if (status === 403 || status === 404) throw notFound(`${kind} ${id}`);
+      throw error;
+    }
+    const proven = withRecord(await this.exported(writer.transactionId, log), kind, id, writer);
+    if (proven === undefined) {
+      log.error({ kind, id, transactionId: writer.transactionId }, 'the record’s last writer holds no value of it');
+      throw new ApiError(
+        503,
+        'PROOFS_UNAVAILABLE',
+        `the proof of ${kind} ${id} could not be assembled; try again later`,
+      );
+    }
+    return proven;
+  }
+
+  /** @throws ApiError 404 for an unknown transaction, 503 without an exporter or a readable peer. */
+  private async exported(transactionId: string, log: Logger): Promise<ProofBundle> {
+    if (this.exporter === undefined)
+      throw new ApiError(503, 'PROOFS_UNAVAILABLE', 'this server is not configured to read blocks');
+    try {
+      return await this.exporter.exportProof(transactionId);
+    } catch (error) {
+      if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`);
+      log.error({ err: error, transactionId }, 'proof export failed');
+      throw new ApiError(503, 'PROOFS_UNAVAILABLE', `the proof of ${transactionId} could not be read; try again later`);
+    }
+  }
+}
+
+/** The proof service of an app: the exporter, and auditors' scopes read from their grants on the ledger. */
+export function proofService(deps: {
+  proofs?: ProofExporter | undefined;
+  ledger: LedgerAccess;
+  log: Logger;
+}): ProofService {
+  const scopes = new AuditScopes(deps.ledger);
+  return new ProofService(deps.proofs, (principal) => scopes.scopeFor(principal, deps.log));
 }
 
 /**
  * Proof bundles over REST: `GET /v1/proofs/{transactionId}`, and the proof of the last
- * transaction that wrote an agreement (`GET /v1/proofs/records/agreement/{agreementId}`,
- * from the record's key history read as the caller, so a record the caller cannot read
- * is 404 as well).
+ * transaction that wrote a record (`GET /v1/proofs/records/{kind}/{id}`, the record read
+ * through the chaincode as the caller, so a record the caller cannot read is 404 as well).
  */
 export function proofRoutes(deps: {
   proofs?: ProofExporter | undefined;
   ledger: LedgerAccess;
   log: Logger;
 }): RouteSpec[] {
-  const scopes = new AuditScopes(deps.ledger);
-  const service = new ProofService(deps.proofs, (principal) => scopes.scopeFor(principal, deps.log));
-  const agreements = new AgreementService(deps.ledger);
+  const service = proofService(deps);
   return [
     route({
       method: 'get',
@@ -103,29 +164,25 @@ export function proofRoutes(deps: {
     }),
     route({
       method: 'get',
-      path: '/v1/proofs/records/agreement/:agreementId',
-      operationId: 'getAgreementProof',
-      summary: 'The proof bundle of the last transaction that wrote an agreement (same rules as a transaction’s proof)',
+      path: '/v1/proofs/records/:kind/:id',
+      operationId: 'getRecordProof',
+      summary: `The proof bundle of the last transaction that wrote a record, with the key it wrote (\`record\`); kinds: ${provableKindNames.join(', ')}. Visible to those who may read the record (auditors under a grant covering it); otherwise 404`,
       tag,
       access: 'proofs:read',
-      params: z.strictObject({ agreementId: agreementIdSchema }),
+      params: z.strictObject({ kind: z.enum(provableKindNames), id: z.string().min(1).max(200) }),
       query: noQuery,
       response: proofBundleSchema,
-      errors: [404, 503],
+      errors: [404, 422, 503],
       handler: async ({ params, principal, log }) => {
-        const reader = proofReader(principal);
-        const view = await agreements.getAgreement(routeRequester({ principal: reader, log }), params.agreementId);
-        const [latest] = view.history;
-        if (latest === undefined) throw notFound(`agreement ${params.agreementId}`);
-        try {
-          return await service.proofOf(reader, latest.txId, log);
-        } catch (error) {
-          // Named by the record the caller asked for, not by a transaction id it may not see.
-          if (error instanceof ApiError && error.status === 404) {
-            throw notFound(`the last transaction of agreement ${params.agreementId}`);
-          }
-          throw error;
-        }
+        const id = provableKinds[params.kind].id.safeParse(params.id);
+        if (!id.success) throw invalidInput('path.id', id.error.issues[0]?.message ?? `not a ${params.kind} id`);
+        return service.proofOfRecord(
+          principal,
+          params.kind,
+          id.data,
+          (reader) => deps.ledger.clientFor(reader, log),
+          log,
+        );
       },
     }),
   ];

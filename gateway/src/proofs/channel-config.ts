@@ -38,26 +38,51 @@ const valuesOf = (group: common.ConfigGroup) => group.getValuesMap() as unknown 
 const policiesOf = (group: common.ConfigGroup) => group.getPoliciesMap() as unknown as ProtoMap<common.ConfigPolicy>;
 const groupsOf = (group: common.ConfigGroup) => group.getGroupsMap() as unknown as ProtoMap<common.ConfigGroup>;
 
-function pems(list: Uint8Array[]): X509Certificate[] {
-  return list.map((bytes) => new X509Certificate(Buffer.from(bytes)));
+/** Certificates of an MSP definition; a malformed one is named in words, not in OpenSSL's. */
+function pems(list: Uint8Array[], what: string): X509Certificate[] {
+  return list.map((bytes, index) => {
+    try {
+      return new X509Certificate(Buffer.from(bytes));
+    } catch (error) {
+      throw new Error(`${what} ${index + 1} is not a PEM-encoded X.509 certificate`, { cause: error });
+    }
+  });
+}
+
+/** Decodes a nested protobuf message, naming it when it does not decode. */
+function decoded<T>(bytes: Uint8Array, decode: (bytes: Uint8Array) => T, what: string): T {
+  try {
+    return decode(bytes);
+  } catch (error) {
+    throw new Error(`${what} is not a valid protobuf message`, { cause: error });
+  }
 }
 
 function readMsp(group: common.ConfigGroup, path: string, kind: ChannelMsp['kind']): ChannelMsp | undefined {
   const value = valuesOf(group).get('MSP');
   if (value === undefined) return undefined;
-  const config = msp.MSPConfig.deserializeBinary(value.getValue_asU8());
-  const fabric = msp.FabricMSPConfig.deserializeBinary(config.getConfig_asU8());
+  const config = decoded(
+    value.getValue_asU8(),
+    (bytes) => msp.MSPConfig.deserializeBinary(bytes),
+    `the MSP of ${path}`,
+  );
+  const fabric = decoded(
+    config.getConfig_asU8(),
+    (bytes) => msp.FabricMSPConfig.deserializeBinary(bytes),
+    `the Fabric MSP definition of ${path}`,
+  );
+  const name = `MSP ${fabric.getName()}`;
   const ous = fabric.getFabricNodeOus();
   const ou = (identifier: msp.FabricOUIdentifier | undefined) => identifier?.getOrganizationalUnitIdentifier();
-  const roots = pems(fabric.getRootCertsList_asU8());
-  const intermediates = pems(fabric.getIntermediateCertsList_asU8());
+  const roots = pems(fabric.getRootCertsList_asU8(), `root CA certificate of ${name}`);
+  const intermediates = pems(fabric.getIntermediateCertsList_asU8(), `intermediate CA certificate of ${name}`);
   return {
     mspId: fabric.getName(),
     group: path,
     kind,
     roots,
     intermediates,
-    admins: pems(fabric.getAdminsList_asU8()),
+    admins: pems(fabric.getAdminsList_asU8(), `admin certificate of ${name}`),
     revocationLists: fabric.getRevocationListList_asU8().map((bytes, index) => {
       try {
         return readRevocationList(bytes, [...roots, ...intermediates]);
@@ -91,12 +116,22 @@ export function readChannelConfig(blockData: common.BlockData): ChannelConfig {
   const [first] = blockData.getDataList_asU8();
   if (first === undefined || blockData.getDataList().length !== 1)
     throw new Error('a configuration block holds exactly one envelope');
-  const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(first).getPayload_asU8());
-  const header = common.ChannelHeader.deserializeBinary(
+  const payload = decoded(
+    decoded(first, (bytes) => common.Envelope.deserializeBinary(bytes), 'its envelope').getPayload_asU8(),
+    (bytes) => common.Payload.deserializeBinary(bytes),
+    'its envelope payload',
+  );
+  const header = decoded(
     payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
+    'its channel header',
   );
   if (header.getType() !== common.HeaderType.CONFIG) throw new Error('the envelope is not a CONFIG transaction');
-  const config = common.ConfigEnvelope.deserializeBinary(payload.getData_asU8()).getConfig();
+  const config = decoded(
+    payload.getData_asU8(),
+    (bytes) => common.ConfigEnvelope.deserializeBinary(bytes),
+    'its configuration envelope',
+  ).getConfig();
   const root = config?.getChannelGroup();
   if (config === undefined || root === undefined) throw new Error('the configuration envelope holds no channel group');
 

@@ -1,5 +1,6 @@
 import type { Network } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { endorserPayloadData, keyPolicyEvent, writtenKeys } from './key-policies.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
 
 /** The peer knows no committed transaction with this id. */
@@ -36,11 +37,68 @@ function validationCodeName(code: number): string {
   return Object.entries(peer.TxValidationCode).find(([, value]) => value === code)?.[0] ?? `CODE_${code}`;
 }
 
+type KeyPolicyEntry = NonNullable<ProofBundle['keyPolicies']>[number];
+
+/**
+ * The transactions that set the key-level policies in force for the keys a transaction
+ * wrote, found by walking the ledger backwards from it: for each key, the nearest earlier
+ * VALID transaction whose write set sets its `VALIDATION_PARAMETER` (an entry), clears it,
+ * deletes the key or creates it from an absent read (no policy: no entry). A key never
+ * touched so is searched down to block 0.
+ */
+async function keyPolicySetters(
+  block: common.Block,
+  index: number,
+  namespace: string,
+  payloadData: Uint8Array,
+  blockByNumber: (number: number) => Promise<common.Block>,
+): Promise<KeyPolicyEntry[]> {
+  const pending = new Set(writtenKeys(payloadData, namespace).keys);
+  const found: KeyPolicyEntry[] = [];
+  const visit = (each: common.Block, before: number) => {
+    const number = each.getHeader()?.getNumber() ?? 0;
+    const entries = each.getData()?.getDataList_asU8() ?? [];
+    const flags = each.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+    for (let position = Math.min(before, entries.length) - 1; position >= 0 && pending.size > 0; position -= 1) {
+      const envelope = entries[position];
+      if (envelope === undefined || flags?.[position] !== peer.TxValidationCode.VALID) continue;
+      const data = endorserPayloadData(envelope);
+      if (data === undefined) continue;
+      for (const key of [...pending]) {
+        const event = keyPolicyEvent(data, namespace, key);
+        if (event === undefined) continue;
+        pending.delete(key);
+        if (event.kind === 'set') {
+          const payload = common.Payload.deserializeBinary(
+            common.Envelope.deserializeBinary(envelope).getPayload_asU8(),
+          );
+          const transactionId = common.ChannelHeader.deserializeBinary(
+            payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+          ).getTxId();
+          found.push({
+            namespace,
+            key,
+            setBy: { transactionId, block: number, index: position, envelope: base64(envelope) },
+          });
+        }
+      }
+    }
+  };
+  visit(block, index);
+  for (let next = (block.getHeader()?.getNumber() ?? 0) - 1; next >= 0 && pending.size > 0; next -= headerBatch) {
+    const numbers = Array.from({ length: Math.min(headerBatch, next + 1) }, (_, at) => next - at);
+    const blocks = await Promise.all(numbers.map(blockByNumber));
+    for (const each of blocks) if (pending.size > 0) visit(each, Number.MAX_SAFE_INTEGER);
+  }
+  return found.sort((a, b) => a.key.localeCompare(b.key));
+}
+
 /**
  * Reads everything a proof needs through system chaincodes, evaluated on a peer with the
  * caller's identity: blocks and the channel height from `qscc` (GetBlockByTxID,
  * GetBlockByNumber, GetChainInfo), the chaincode definition's endorsement policy from
- * `_lifecycle` (QueryChaincodeDefinition). The latest configuration block is the one the
+ * `_lifecycle` (QueryChaincodeDefinition), and the transactions that set the key-level
+ * policies of the keys it wrote (see {@link keyPolicySetters}). The latest configuration block is the one the
  * newest block's orderer metadata names (`OrdererBlockMetadata.last_config`).
  */
 export function qsccProofExporter(network: Network, chaincodeName: string): ProofExporter {
@@ -84,6 +142,12 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
       const flag = flags?.[index];
       if (flag === undefined)
         throw new Error(`block ${header.getNumber()} has no validation flag for ${transactionId}`);
+
+      const payloadData = endorserPayloadData(envelope);
+      const keyPolicies =
+        payloadData === undefined
+          ? []
+          : await keyPolicySetters(block, index, chaincodeName, payloadData, blockByNumber);
 
       const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', channel));
       const signedNumber = info.getHeight() - 1;
@@ -147,6 +211,7 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
               ? { signaturePolicy: base64(signaturePolicy.serializeBinary()) }
               : { channelConfigPolicyReference: policy.getChannelConfigPolicyReference() },
         },
+        keyPolicies,
       };
     },
   };

@@ -65,6 +65,19 @@ export function evaluateConfigPolicy(
   path: string,
   signers: readonly CheckedIdentity[],
 ): PolicyOutcome {
+  try {
+    return evaluateConfigPolicyAt(config, path, signers);
+  } catch {
+    // A policy value that does not decode: the decoder's words ("Assertion failed") name nothing.
+    return { satisfied: false, description: `${path} in the channel configuration is not a valid policy` };
+  }
+}
+
+function evaluateConfigPolicyAt(
+  config: ChannelConfig,
+  path: string,
+  signers: readonly CheckedIdentity[],
+): PolicyOutcome {
   const policy = config.policies.get(path);
   if (policy === undefined) return { satisfied: false, description: `no policy ${path} in the channel configuration` };
   if (policy.getType() === common.Policy.PolicyType.SIGNATURE) {

@@ -34,6 +34,15 @@ export const proofVersion = 1;
  * - `endorsementPolicy`: the chaincode definition's validation parameter as read from
  *   `_lifecycle` at export time. It is not covered by any hash in the bundle (it lives in
  *   the peer's state): the verifier reports which policy it applied.
+ * - `keyPolicies`: for each public key of the chaincode's namespace the transaction wrote
+ *   that had a key-level (state-based) endorsement policy when it was validated, the
+ *   signed envelope of the transaction whose metadata write set that policy
+ *   (`VALIDATION_PARAMETER`), with its block number and position. The policy is read from
+ *   that envelope, whose client and endorser signatures the verifier checks; bundles
+ *   written before key-level policies were exported lack the field.
+ * - `record`: for the proof of a record (`GET /v1/proofs/records/{kind}/{id}`), which
+ *   record and which key of the chaincode's namespace holds it; the verifier checks that
+ *   the transaction wrote that key.
  */
 export const proofBundleSchema = z.strictObject({
   format: z.literal(proofFormat),
@@ -61,6 +70,23 @@ export const proofBundleSchema = z.strictObject({
       z.strictObject({ signaturePolicy: base64 }),
     ]),
   }),
+  keyPolicies: z
+    .array(
+      z.strictObject({
+        namespace: z.string().min(1),
+        key: z.string(),
+        setBy: z.strictObject({
+          transactionId: z.string().regex(/^[0-9a-f]{64}$/),
+          block: blockNumber,
+          index: z.number().int().nonnegative(),
+          envelope: base64,
+        }),
+      }),
+    )
+    .optional(),
+  record: z
+    .strictObject({ kind: z.string().min(1), id: z.string().min(1), namespace: z.string().min(1), key: z.string() })
+    .optional(),
 });
 
 /** A parsed proof bundle (see {@link proofBundleSchema} for each field). */
@@ -93,6 +119,13 @@ export function binaryParts(bundle: ProofBundle): BinaryPart[] {
       set: (value: string) => (bundle.headers[index] = value),
     })),
   ];
+  (bundle.keyPolicies ?? []).forEach((entry, index) =>
+    parts.push({
+      path: `keyPolicies.${index}.setBy.envelope`,
+      get: () => entry.setBy.envelope,
+      set: (value) => (entry.setBy.envelope = value),
+    }),
+  );
   const policy = bundle.chaincode.endorsementPolicy;
   if ('signaturePolicy' in policy)
     parts.push({

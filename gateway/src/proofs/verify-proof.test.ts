@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { common, msp } from '@hyperledger/fabric-protos';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { binaryParts, proofCreatorMspId, type ProofBundle } from './proof-bundle.js';
 import { evaluateSignaturePolicy } from './policy.js';
+import { keepEndorsementsOf, rewriteEnvelope } from './tamper.js';
 import { verifyProof } from './verify-proof.js';
 import { readChannelConfig } from './channel-config.js';
 import { checkIdentity } from './identities.js';
@@ -17,6 +18,22 @@ const fixture = JSON.parse(
 ) as ProofBundle;
 const copy = () => structuredClone(fixture);
 
+/** What a failure may name: a block, a header, the transaction, an orderer signature, the configuration, a key policy. */
+const namedPart =
+  /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.endorsementPolicy)/;
+
+/** Flips bits of byte `at` of the first orderer signature of the signed block. */
+function flipOrdererSignature(bundle: ProofBundle, at: (length: number) => number, mask = 0x01): ProofBundle {
+  const metadata = common.Metadata.deserializeBinary(Buffer.from(bundle.signedBlock.signatures, 'base64'));
+  const first = metadata.getSignaturesList()[0]!;
+  const signature = Buffer.from(first.getSignature_asU8());
+  const position = at(signature.length);
+  signature[position] = (signature[position] ?? 0) ^ mask;
+  first.setSignature(signature);
+  bundle.signedBlock.signatures = Buffer.from(metadata.serializeBinary()).toString('base64');
+  return bundle;
+}
+
 describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
   it('accepts the untouched bundle and says what it proves', () => {
     const verdict = verifyProof(copy());
@@ -27,7 +44,8 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
       block: fixture.block.number,
       creatorMspId: proofCreatorMspId(fixture),
     });
-    expect(verdict.endorsementPolicy).toContain('/Channel/Application/Endorsement');
+    // The acceptance wrote only the agreement's key, whose own policy replaces the chaincode's (as in Fabric's validator).
+    expect(verdict.endorsementPolicy).toMatch(/^key "\\u0000agreement\\u0000PROOF-[0-9a-f]+\\u0000": 2 of \(/);
     expect(verdict.ordererPolicy).toContain('/Channel/Orderer/BlockValidation');
     expect(verdict.trustAnchors?.map((anchor) => anchor.mspId)).toEqual(
       expect.arrayContaining(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP', 'OrdererMSP']),
@@ -46,7 +64,11 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
         part.set(bytes.toString('base64'));
         const verdict = verifyProof(bundle);
         expect(verdict.valid).toBe(false);
-        expect(verdict.failures[0]?.message.length).toBeGreaterThan(0);
+        const failure = verdict.failures[0];
+        // Every refusal names the part it is about, in words (never a decoder's "Assertion failed").
+        expect(failure?.message).toMatch(namedPart);
+        expect(failure?.where).toMatch(namedPart);
+        expect(failure?.message).not.toMatch(/Assertion failed|routines::|Failure:/);
       }),
       { numRuns: 400 },
     );
@@ -87,7 +109,8 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
   });
 
   it('refuses endorsements that do not satisfy a stricter signature policy', () => {
-    const bundle = copy();
+    // Without key-level policies the chaincode's policy governs every written key.
+    const { keyPolicies: _keyPolicies, ...bundle } = copy();
     const role = (mspId: string) => {
       const principal = new msp.MSPPrincipal();
       principal.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
@@ -119,6 +142,108 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     const failure = verifyProof(bundle).failures[0];
     expect(failure?.code).toBe('ENDORSEMENT_POLICY');
     expect(failure?.message).toContain('3 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer)');
+  });
+});
+
+describe('verifyProof names the part and the reason of a broken signature', () => {
+  const signed = fixture.signedBlock.number;
+
+  it('says an orderer signature whose DER structure is broken is not a DER-encoded ECDSA signature', () => {
+    const sequence = verifyProof(flipOrdererSignature(copy(), () => 0)).failures[0];
+    expect(sequence).toEqual({
+      code: 'ORDERER_SIGNATURE',
+      where: `orderer signature 1 of block ${signed}`,
+      message: `orderer signature 1 of block ${signed}: not a DER-encoded ECDSA signature (no SEQUENCE)`,
+    });
+    const length = verifyProof(flipOrdererSignature(copy(), () => 1)).failures[0];
+    expect(length?.message).toBe(
+      `orderer signature 1 of block ${signed}: not a DER-encoded ECDSA signature (the SEQUENCE length does not match)`,
+    );
+    const integer = verifyProof(flipOrdererSignature(copy(), () => 2)).failures[0];
+    expect(integer?.message).toBe(
+      `orderer signature 1 of block ${signed}: not a DER-encoded ECDSA signature (r is not an INTEGER)`,
+    );
+  });
+
+  it('says a DER signature with a changed value does not verify', () => {
+    const failure = verifyProof(flipOrdererSignature(copy(), (length) => length - 1)).failures[0];
+    expect(failure?.message).toBe(
+      `orderer signature 1 of block ${signed} does not verify over the metadata value, signature header and block header`,
+    );
+  });
+
+  it('says an endorsement signature whose DER structure is broken is not a DER-encoded ECDSA signature', () => {
+    const bundle = rewriteEnvelope(copy(), (envelope) => {
+      const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+      const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+      const action = transaction.getActionsList()[0]!;
+      const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+      const endorsement = actionPayload.getAction()!.getEndorsementsList()[0]!;
+      const signature = Buffer.from(endorsement.getSignature_asU8());
+      signature[0] = 0x31;
+      endorsement.setSignature(signature);
+      action.setPayload(actionPayload.serializeBinary());
+      payload.setData(transaction.serializeBinary());
+      envelope.setPayload(payload.serializeBinary());
+    });
+    expect(verifyProof(bundle).failures[0]).toEqual({
+      code: 'ENDORSEMENT_SIGNATURE',
+      where: `transaction ${fixture.transactionId} endorsement 0`,
+      message: `transaction ${fixture.transactionId} endorsement 0: not a DER-encoded ECDSA signature (no SEQUENCE)`,
+    });
+  });
+});
+
+describe('verifyProof applies the key-level endorsement policies a bundle carries', () => {
+  // The fixture accepts an agreement whose draft set the agreement key's policy (both parties' organisations).
+  const entries = fixture.keyPolicies ?? [];
+
+  it('carries the policy of the agreement key, set by an earlier transaction, and reports it', () => {
+    expect(entries.length).toBeGreaterThan(0);
+    const verdict = verifyProof(copy());
+    expect(verdict.valid).toBe(true);
+    for (const entry of entries) {
+      expect(entry.setBy.block).toBeLessThanOrEqual(fixture.block.number);
+      expect(verdict.endorsementPolicy).toContain(
+        `key ${JSON.stringify(entry.key)}: 2 of (ClientOrgMSP.member, TalentOrgMSP.member)`,
+      );
+      expect(verdict.endorsementPolicy).toContain(entry.setBy.transactionId);
+    }
+  });
+
+  it('refuses endorsements that do not satisfy a key-level policy, naming the key and the transaction that set it', () => {
+    const [entry] = entries;
+    const failure = verifyProof(rewriteEnvelope(copy(), keepEndorsementsOf(['ClientOrgMSP']))).failures[0];
+    expect(failure?.code).toBe('ENDORSEMENT_POLICY');
+    expect(failure?.message).toContain(`do not satisfy the key-level policy of key ${JSON.stringify(entry?.key)}`);
+    expect(failure?.message).toContain(`set by transaction ${entry?.setBy.transactionId ?? ''}`);
+  });
+
+  it('refuses a key policy of a key the transaction did not write, or set after it', () => {
+    const unwritten = copy();
+    unwritten.keyPolicies![0]!.key = 'a key nobody wrote';
+    expect(verifyProof(unwritten).failures[0]).toMatchObject({ code: 'KEY_POLICY', where: 'keyPolicies.0' });
+    const later = copy();
+    later.keyPolicies![0]!.setBy.block = fixture.block.number + 1;
+    const failure = verifyProof(later).failures[0];
+    expect(failure).toMatchObject({ code: 'KEY_POLICY', where: 'keyPolicies.0' });
+    expect(failure?.message).toContain('does not come before the transaction on the ledger');
+    // The proven transaction sets no policy of its own key before itself.
+    const itself = copy();
+    itself.keyPolicies![0]!.setBy = {
+      transactionId: fixture.transactionId,
+      block: fixture.block.number - 1,
+      index: 0,
+      envelope: fixture.transaction.envelope,
+    };
+    expect(verifyProof(itself).failures[0]).toMatchObject({ code: 'KEY_POLICY', where: 'keyPolicies.0' });
+  });
+
+  it('still verifies a bundle written before key-level policies were exported, under the chaincode policy', () => {
+    const { keyPolicies: _omitted, ...older } = copy();
+    const verdict = verifyProof(older);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.endorsementPolicy).toContain('/Channel/Application/Endorsement');
   });
 });
 

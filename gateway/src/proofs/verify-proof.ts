@@ -1,8 +1,9 @@
 import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type HeaderFields } from './block-hash.js';
 import { readChannelConfig, type ChannelConfig } from './channel-config.js';
 import { checkIdentity, type CheckedIdentity } from './identities.js';
+import { keyPolicyEvent, writtenKeys, type WrittenKeys } from './key-policies.js';
 import { evaluateConfigPolicy, evaluateSignaturePolicy, type PolicyOutcome } from './policy.js';
 import { proofBundleSchema, type ProofBundle } from './proof-bundle.js';
 
@@ -22,7 +23,9 @@ export interface ProofFailure {
     | 'ORDERER_POLICY'
     | 'CLIENT_SIGNATURE'
     | 'ENDORSEMENT_SIGNATURE'
-    | 'ENDORSEMENT_POLICY';
+    | 'ENDORSEMENT_POLICY'
+    | 'KEY_POLICY'
+    | 'RECORD_KEY';
   /** Where, in words a reader can find in the bundle, e.g. `block 12 header`. */
   readonly where: string;
   readonly message: string;
@@ -46,6 +49,8 @@ export interface ProofVerdict {
   readonly signedBlock?: { readonly number: number; readonly signers: readonly string[] };
   readonly endorsementPolicy?: string;
   readonly ordererPolicy?: string;
+  /** For the proof of a record: the record, and the key the transaction wrote it under. */
+  readonly record?: { readonly kind: string; readonly id: string; readonly namespace: string; readonly key: string };
   /**
    * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration:
    * the trust anchors a third party compares with those it knows out of band.
@@ -57,7 +62,7 @@ export interface ProofVerdict {
 
 const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
-  'key-level (state-based) endorsement policies live in the peers’ state and are not in the bundle; the chaincode-level policy was evaluated',
+  'a key-level (state-based) policy is read from the signed transaction that set it; that this transaction committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
   'the endorsement policy is the chaincode definition at export time, read from _lifecycle, not bound by a hash',
   'revocation is judged at the transaction’s time: a certificate an MSP’s revocation list names with a later date still counts',
 ];
@@ -88,16 +93,53 @@ function decodeExact<T extends { serializeBinary(): Uint8Array }>(
   let message: T;
   try {
     message = decode(bytes);
-  } catch (error) {
-    refuse(
-      'ENCODING',
-      where,
-      `${where} is not a valid protobuf message (${error instanceof Error ? error.message : String(error)})`,
-    );
+  } catch {
+    // The decoder's own words ("Assertion failed") name no part of the bundle.
+    refuse('ENCODING', where, `${where}: not a valid protobuf message`);
   }
   if (!Buffer.from(message.serializeBinary()).equals(Buffer.from(bytes)))
-    refuse('ENCODING', where, `${where} is not in its canonical encoding`);
+    refuse('ENCODING', where, `${where}: not in its canonical encoding`);
   return message;
+}
+
+/**
+ * Decodes protobuf bytes nested inside a part already decoded exactly (their bytes are
+ * bound by that part), naming the part when they do not decode.
+ */
+function decodePart<T>(bytes: Uint8Array, decode: (bytes: Uint8Array) => T, where: string, what: string): T {
+  try {
+    return decode(bytes);
+  } catch {
+    refuse('ENCODING', where, `${where}: not a valid ${what}`);
+  }
+}
+
+/**
+ * Why bytes are not an ASN.1 DER `ECDSA-Sig-Value` (SEQUENCE of two positive INTEGERs
+ * in minimal form), or undefined when they are. Fabric's signers write exactly this;
+ * OpenSSL's own message for anything else ("asn1 encoding routines" or a failed
+ * assertion) names no part of a bundle.
+ */
+function derSignatureProblem(signature: Uint8Array): string | undefined {
+  const bytes = Buffer.from(signature);
+  if (bytes.length < 8 || bytes[0] !== 0x30) return 'not a DER-encoded ECDSA signature (no SEQUENCE)';
+  const length = bytes[1] ?? 0;
+  // P-256 and P-384 signatures are shorter than 128 bytes: short-form lengths only.
+  if (length >= 0x80 || length !== bytes.length - 2)
+    return 'not a DER-encoded ECDSA signature (the SEQUENCE length does not match)';
+  let at = 2;
+  for (const name of ['r', 's']) {
+    if (bytes[at] !== 0x02) return `not a DER-encoded ECDSA signature (${name} is not an INTEGER)`;
+    const size = bytes[at + 1] ?? 0;
+    const first = bytes[at + 2];
+    if (size === 0 || size >= 0x80 || at + 2 + size > bytes.length || first === undefined)
+      return `not a DER-encoded ECDSA signature (the length of ${name} does not fit)`;
+    if ((first & 0x80) !== 0) return `not a DER-encoded ECDSA signature (${name} is negative)`;
+    if (first === 0 && size > 1 && ((bytes[at + 3] ?? 0) & 0x80) === 0)
+      return `not a DER-encoded ECDSA signature (${name} is not in minimal form)`;
+    at += 2 + size;
+  }
+  return at === bytes.length ? undefined : 'not a DER-encoded ECDSA signature (bytes after s)';
 }
 
 function fieldsOf(header: common.BlockHeader): HeaderFields {
@@ -108,7 +150,19 @@ function fieldsOf(header: common.BlockHeader): HeaderFields {
   };
 }
 
-function verifies(message: Uint8Array, signature: Uint8Array, certificate: X509Certificate): boolean {
+/**
+ * Whether a signature verifies, after insisting it is DER (refusing with `code` at
+ * `where` when it is not).
+ */
+function verifies(
+  message: Uint8Array,
+  signature: Uint8Array,
+  certificate: X509Certificate,
+  code: ProofFailure['code'],
+  where: string,
+): boolean {
+  const problem = derSignatureProblem(signature);
+  if (problem !== undefined) refuse(code, where, `${where}: ${problem}`);
   try {
     return verifySignature('sha256', message, certificate.publicKey, signature);
   } catch {
@@ -122,14 +176,12 @@ function trusted(identity: CheckedIdentity, where: string): CheckedIdentity {
 }
 
 function identityAt(serialized: Uint8Array, config: ChannelConfig, at: Date, where: string): CheckedIdentity {
+  decodePart(serialized, (bytes) => msp.SerializedIdentity.deserializeBinary(bytes), where, 'serialised identity');
   try {
     return checkIdentity(serialized, config.msps, at);
-  } catch (error) {
-    refuse(
-      'CERTIFICATE',
-      where,
-      `${where}: the identity cannot be read (${error instanceof Error ? error.message : String(error)})`,
-    );
+  } catch {
+    // OpenSSL's words ("asn1 encoding routines::wrong tag") name no part of the bundle.
+    refuse('CERTIFICATE', where, `${where}: the identity's certificate is not a PEM-encoded X.509 certificate`);
   }
 }
 
@@ -150,16 +202,22 @@ function ordererSigners(
   const signatures = metadata.getSignaturesList();
   if (signatures.length === 0) refuse('ORDERER_SIGNATURE', where, `${where} carries no orderer signature`);
   signatures.forEach((signature, index) => {
-    const place = `${where} orderer signature ${index}`;
+    // Counted from 1, as a reader counts them: "orderer signature 1 of block 57".
+    const place = `orderer signature ${index + 1} of ${where}`;
     const signatureHeader = signature.getSignatureHeader_asU8();
     if (signatureHeader.length === 0)
       refuse('ORDERER_SIGNATURE', place, `${place} has no signature header (BFT identifier headers are not supported)`);
-    const creator = common.SignatureHeader.deserializeBinary(signatureHeader).getCreator_asU8();
+    const creator = decodePart(
+      signatureHeader,
+      (bytes) => common.SignatureHeader.deserializeBinary(bytes),
+      place,
+      'signature header',
+    ).getCreator_asU8();
     const signer = trusted(identityAt(creator, config, at, place), place);
     if (signer.msp?.kind !== 'orderer')
       refuse('ORDERER_SIGNATURE', place, `${place} is by ${signer.mspId}, not an orderer organisation`);
     const signed = Buffer.concat([metadata.getValue_asU8(), signatureHeader, blockHeaderBytes(header)]);
-    if (!verifies(signed, signature.getSignature_asU8(), signer.certificate))
+    if (!verifies(signed, signature.getSignature_asU8(), signer.certificate, 'ORDERER_SIGNATURE', place))
       refuse(
         'ORDERER_SIGNATURE',
         place,
@@ -168,6 +226,173 @@ function ordererSigners(
     signers.push(signer);
   });
   return signers;
+}
+
+/**
+ * The endorsers of one endorsed action, each trusted by its MSP at `at` and with a
+ * signature over the proposal response payload and its identity that verifies.
+ */
+function checkedEndorsers(
+  endorsed: peer.ChaincodeEndorsedAction,
+  config: ChannelConfig,
+  at: Date,
+  txWhere: string,
+): CheckedIdentity[] {
+  const responsePayload = endorsed.getProposalResponsePayload_asU8();
+  return endorsed.getEndorsementsList().map((endorsement, index) => {
+    const where = `${txWhere} endorsement ${index}`;
+    const endorser = trusted(identityAt(endorsement.getEndorser_asU8(), config, at, where), where);
+    if (
+      !verifies(
+        Buffer.concat([responsePayload, endorsement.getEndorser_asU8()]),
+        endorsement.getSignature_asU8(),
+        endorser.certificate,
+        'ENDORSEMENT_SIGNATURE',
+        where,
+      )
+    )
+      refuse(
+        'ENDORSEMENT_SIGNATURE',
+        where,
+        `${where} (${endorser.mspId}): the signature over the proposal response payload and endorser does not verify`,
+      );
+    return endorser;
+  });
+}
+
+function timeOf(channelHeader: common.ChannelHeader): Date {
+  // google-protobuf's Timestamp typings are not installed; the two fields are all that is read.
+  const timestamp = channelHeader.getTimestamp() as unknown as { getSeconds(): number; getNanos(): number } | undefined;
+  return new Date((timestamp?.getSeconds() ?? 0) * 1000 + Math.floor((timestamp?.getNanos() ?? 0) / 1e6));
+}
+
+/** A key-level policy the verifier applies, read from the signed transaction that set it. */
+interface AppliedKeyPolicy {
+  readonly key: string;
+  readonly policy: common.SignaturePolicyEnvelope;
+  /** `transaction <id> (block <n>, position <i>)`. */
+  readonly setBy: string;
+}
+
+/**
+ * Reads and checks one `keyPolicies` entry: the key is one the transaction wrote; the
+ * setting transaction comes before it on the ledger (an earlier block, or an earlier entry
+ * of the same block's data), has the id its nonce and creator give, a client signature
+ * and endorsements that verify against the channel's MSPs, and a metadata write that sets
+ * the key's `VALIDATION_PARAMETER`.
+ */
+function keyPolicyOf(
+  bundle: ProofBundle,
+  entry: NonNullable<ProofBundle['keyPolicies']>[number],
+  index: number,
+  written: WrittenKeys,
+  config: ChannelConfig,
+  blockData: common.BlockData,
+): AppliedKeyPolicy {
+  const where = `keyPolicies.${index}`;
+  const setBy = `transaction ${entry.setBy.transactionId} (block ${entry.setBy.block}, position ${entry.setBy.index})`;
+  if (entry.namespace !== bundle.chaincode.name || !written.keys.includes(entry.key))
+    refuse(
+      'KEY_POLICY',
+      where,
+      `${where}: the transaction wrote no key ${JSON.stringify(entry.key)} in namespace ${entry.namespace}, so no policy of it applies`,
+    );
+  const envelopeBytes = bytesOf(entry.setBy.envelope);
+  const sameBlock = entry.setBy.block === bundle.block.number;
+  if (
+    entry.setBy.block > bundle.block.number ||
+    (sameBlock &&
+      (entry.setBy.index >= bundle.transaction.index ||
+        !Buffer.from(blockData.getDataList_asU8()[entry.setBy.index] ?? new Uint8Array()).equals(envelopeBytes)))
+  )
+    refuse('KEY_POLICY', where, `${where}: ${setBy} does not come before the transaction on the ledger`);
+  const envelope = decodeExact(
+    envelopeBytes,
+    (bytes) => common.Envelope.deserializeBinary(bytes),
+    `${where} setBy.envelope`,
+  );
+  const payload = decodePart(
+    envelope.getPayload_asU8(),
+    (bytes) => common.Payload.deserializeBinary(bytes),
+    `${where} setBy.envelope payload`,
+    'transaction payload',
+  );
+  const channelHeader = decodePart(
+    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
+    `${where} setBy.envelope channel header`,
+    'channel header',
+  );
+  const signatureHeader = decodePart(
+    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
+    `${where} setBy.envelope signature header`,
+    'signature header',
+  );
+  const computedId = createHash('sha256')
+    .update(signatureHeader.getNonce_asU8())
+    .update(signatureHeader.getCreator_asU8())
+    .digest('hex');
+  if (
+    channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION ||
+    channelHeader.getChannelId() !== bundle.channel ||
+    channelHeader.getTxId() !== entry.setBy.transactionId ||
+    computedId !== entry.setBy.transactionId
+  )
+    refuse(
+      'KEY_POLICY',
+      where,
+      `${where}: the setting envelope is not endorser transaction ${entry.setBy.transactionId} on channel ${bundle.channel}`,
+    );
+  const at = timeOf(channelHeader);
+  const creatorWhere = `${where} setBy creator`;
+  const creator = trusted(identityAt(signatureHeader.getCreator_asU8(), config, at, creatorWhere), creatorWhere);
+  if (
+    !verifies(
+      envelope.getPayload_asU8(),
+      envelope.getSignature_asU8(),
+      creator.certificate,
+      'KEY_POLICY',
+      `${where} setBy client signature`,
+    )
+  )
+    refuse('KEY_POLICY', where, `${where}: the client's signature over the setting envelope does not verify`);
+  const transaction = decodePart(
+    payload.getData_asU8(),
+    (bytes) => peer.Transaction.deserializeBinary(bytes),
+    `${where} setBy.envelope payload data`,
+    'endorser transaction',
+  );
+  transaction.getActionsList().forEach((action, actionIndex) => {
+    const endorsed = decodePart(
+      action.getPayload_asU8(),
+      (bytes) => peer.ChaincodeActionPayload.deserializeBinary(bytes),
+      `${where} setBy action ${actionIndex}`,
+      'chaincode action payload',
+    ).getAction();
+    if (endorsed === undefined)
+      refuse('KEY_POLICY', where, `${where}: the setting transaction's action ${actionIndex} has no endorsement`);
+    checkedEndorsers(endorsed, config, at, `${where} setBy`);
+  });
+  const event = decodePart(
+    payload.getData_asU8(),
+    (bytes) => keyPolicyEvent(bytes, entry.namespace, entry.key),
+    `${where} setBy read/write set`,
+    'read/write set',
+  );
+  if (event?.kind !== 'set')
+    refuse(
+      'KEY_POLICY',
+      where,
+      `${where}: ${setBy} does not set a key-level policy of key ${JSON.stringify(entry.key)}`,
+    );
+  const policy = decodePart(
+    event.policy,
+    (bytes) => common.SignaturePolicyEnvelope.deserializeBinary(bytes),
+    `${where} policy`,
+    'signature policy envelope',
+  );
+  return { key: entry.key, policy, setBy };
 }
 
 interface Checked {
@@ -222,12 +447,23 @@ function check(bundle: ProofBundle): Checked {
     (bytes) => common.Envelope.deserializeBinary(bytes),
     `${txWhere} envelope`,
   );
-  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
-  const channelHeader = common.ChannelHeader.deserializeBinary(
-    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+  const payload = decodePart(
+    envelope.getPayload_asU8(),
+    (bytes) => common.Payload.deserializeBinary(bytes),
+    `${txWhere} payload`,
+    'transaction payload',
   );
-  const signatureHeader = common.SignatureHeader.deserializeBinary(
+  const channelHeader = decodePart(
+    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
+    `${txWhere} channel header`,
+    'channel header',
+  );
+  const signatureHeader = decodePart(
     payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
+    `${txWhere} signature header`,
+    'signature header',
   );
   if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION)
     refuse('TRANSACTION_ID', txWhere, `${txWhere} is not an endorser transaction`);
@@ -254,13 +490,44 @@ function check(bundle: ProofBundle): Checked {
     identityAt(signatureHeader.getCreator_asU8(), config, at, `${txWhere} creator`),
     `${txWhere} creator`,
   );
-  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const transaction = decodePart(
+    payload.getData_asU8(),
+    (bytes) => peer.Transaction.deserializeBinary(bytes),
+    `${txWhere} payload data`,
+    'endorser transaction',
+  );
   const actions = transaction.getActionsList();
   if (actions.length === 0) refuse('ENDORSEMENT_POLICY', txWhere, `${txWhere} carries no chaincode action`);
   const endorserIds = new Set<string>();
   let policy: PolicyOutcome | undefined;
+  let keyDescriptions: string[] = [];
+  const written = decodePart(
+    payload.getData_asU8(),
+    (bytes) => writtenKeys(bytes, bundle.chaincode.name),
+    `${txWhere} read/write set`,
+    'read/write set',
+  );
+  const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
+    keyPolicyOf(bundle, entry, index, written, config, data),
+  );
+  const record = bundle.record;
+  if (record !== undefined && (record.namespace !== bundle.chaincode.name || !written.keys.includes(record.key)))
+    refuse(
+      'RECORD_KEY',
+      'record',
+      `record: ${txWhere} wrote no key ${JSON.stringify(record.key)} in namespace ${record.namespace}, so it does not prove ${record.kind} ${record.id}`,
+    );
+  const covered = new Set(keyPolicies.map((entry) => entry.key));
+  const chaincodePolicyApplies =
+    written.privateWrites || written.keys.length === 0 || written.keys.some((key) => !covered.has(key));
   actions.forEach((action, actionIndex) => {
-    const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction();
+    const actionWhere = `${txWhere} action ${actionIndex}`;
+    const endorsed = decodePart(
+      action.getPayload_asU8(),
+      (bytes) => peer.ChaincodeActionPayload.deserializeBinary(bytes),
+      actionWhere,
+      'chaincode action payload',
+    ).getAction();
     if (endorsed === undefined)
       refuse(
         'ENDORSEMENT_POLICY',
@@ -268,8 +535,16 @@ function check(bundle: ProofBundle): Checked {
         `${txWhere} action ${actionIndex} has no endorsed action`,
       );
     const responsePayload = endorsed.getProposalResponsePayload_asU8();
-    const chaincodeAction = peer.ChaincodeAction.deserializeBinary(
-      peer.ProposalResponsePayload.deserializeBinary(responsePayload).getExtension_asU8(),
+    const chaincodeAction = decodePart(
+      decodePart(
+        responsePayload,
+        (bytes) => peer.ProposalResponsePayload.deserializeBinary(bytes),
+        `${actionWhere} proposal response payload`,
+        'proposal response payload',
+      ).getExtension_asU8(),
+      (bytes) => peer.ChaincodeAction.deserializeBinary(bytes),
+      `${actionWhere} chaincode action`,
+      'chaincode action',
     );
     const chaincode = chaincodeAction.getChaincodeId()?.getName();
     if (chaincode !== bundle.chaincode.name)
@@ -278,30 +553,32 @@ function check(bundle: ProofBundle): Checked {
         `${txWhere} action ${actionIndex}`,
         `${txWhere} invokes chaincode ${chaincode ?? '(none)'}, the bundle's policy is for ${bundle.chaincode.name}`,
       );
-    const endorsers = endorsed.getEndorsementsList().map((endorsement, index) => {
-      const where = `${txWhere} endorsement ${index}`;
-      const endorser = trusted(identityAt(endorsement.getEndorser_asU8(), config, at, where), where);
-      if (
-        !verifies(
-          Buffer.concat([responsePayload, endorsement.getEndorser_asU8()]),
-          endorsement.getSignature_asU8(),
-          endorser.certificate,
-        )
-      )
+    const endorsers = checkedEndorsers(endorsed, config, at, txWhere);
+    endorsers.forEach((endorser) => endorserIds.add(endorser.mspId));
+    const keyOutcomes = keyPolicies.map((entry) => {
+      const outcome = evaluateSignaturePolicy(entry.policy, endorsers);
+      if (!outcome.satisfied)
         refuse(
-          'ENDORSEMENT_SIGNATURE',
-          where,
-          `${where} (${endorser.mspId}): the signature over the proposal response payload and endorser does not verify`,
+          'ENDORSEMENT_POLICY',
+          `${txWhere} action ${actionIndex}`,
+          `${txWhere}: the endorsements (${endorsers.map((endorser) => endorser.mspId).join(', ')}) do not satisfy the key-level policy of key ${JSON.stringify(entry.key)} (set by ${entry.setBy}): ${outcome.description}`,
         );
-      endorserIds.add(endorser.mspId);
-      return endorser;
+      return `key ${JSON.stringify(entry.key)}: ${outcome.description} (set by ${entry.setBy})`;
     });
+    keyDescriptions = keyOutcomes;
+    // Fabric's validator asks for the chaincode's policy only for written keys without their own.
+    if (!chaincodePolicyApplies) return;
     const required = bundle.chaincode.endorsementPolicy;
     policy =
       'channelConfigPolicyReference' in required
         ? evaluateConfigPolicy(config, required.channelConfigPolicyReference, endorsers)
         : evaluateSignaturePolicy(
-            common.SignaturePolicyEnvelope.deserializeBinary(bytesOf(required.signaturePolicy)),
+            decodePart(
+              bytesOf(required.signaturePolicy),
+              (bytes) => common.SignaturePolicyEnvelope.deserializeBinary(bytes),
+              'chaincode.endorsementPolicy.signaturePolicy',
+              'signature policy envelope',
+            ),
             endorsers,
           );
     if (!policy.satisfied)
@@ -312,7 +589,15 @@ function check(bundle: ProofBundle): Checked {
       );
   });
   // Last of the envelope, so that a changed endorsement is reported as such rather than as a broken client signature.
-  if (!verifies(envelope.getPayload_asU8(), envelope.getSignature_asU8(), creator.certificate))
+  if (
+    !verifies(
+      envelope.getPayload_asU8(),
+      envelope.getSignature_asU8(),
+      creator.certificate,
+      'CLIENT_SIGNATURE',
+      `${txWhere} client signature`,
+    )
+  )
     refuse(
       'CLIENT_SIGNATURE',
       `${txWhere} envelope`,
@@ -430,7 +715,7 @@ function check(bundle: ProofBundle): Checked {
       number: bundle.signedBlock.number,
       signers: signers.map((signer) => signer.certificate.subject.replaceAll('\n', ', ')),
     },
-    endorsementPolicy: policy?.description ?? '',
+    endorsementPolicy: [...(policy === undefined ? [] : [policy.description]), ...keyDescriptions].join('; '),
     ordererPolicy: ordererOutcome.description,
     config,
   };
@@ -471,6 +756,7 @@ export function verifyProof(input: unknown): ProofVerdict {
       transaction: checked.transaction,
       signedBlock: checked.signedBlock,
       endorsementPolicy: checked.endorsementPolicy,
+      ...(parsed.data.record === undefined ? {} : { record: parsed.data.record }),
       ordererPolicy: checked.ordererPolicy,
       trustAnchors: checked.config.msps.map((member) => ({
         mspId: member.mspId,
@@ -485,8 +771,8 @@ export function verifyProof(input: unknown): ProofVerdict {
       failures: [
         {
           code: 'ENCODING',
-          where: '',
-          message: `the bundle cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
+          where: 'bundle',
+          message: `bundle: cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
         },
       ],
       notChecked,

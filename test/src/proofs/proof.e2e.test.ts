@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { repoRoot } from '@gigledger/network';
-import { verifyProof, type ProofBundle } from '@gigledger/gateway';
+import { keepEndorsementsOf, rewriteEnvelope, verifyProof, type ProofBundle } from '@gigledger/gateway';
 import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 
@@ -31,26 +31,17 @@ async function cli(script: string, args: string[], env: Record<string, string> =
 
 const copy = (bundle: ProofBundle): ProofBundle => structuredClone(bundle);
 
+/** The API's configuration for the operator CLIs, against the suite's network. */
+const operatorEnv = (workDir: string) => ({
+  GIGLEDGER_CONNECTION_PROFILE: e2eConfig().paths.connectionProfile,
+  GIGLEDGER_DATA_DIR: workDir,
+});
+
 function flipByte(base64: string, at: number): string {
   const bytes = Buffer.from(base64, 'base64');
   const position = at % bytes.length;
   bytes[position] = (bytes[position] ?? 0) ^ 0x01;
   return bytes.toString('base64');
-}
-
-/** Rewrites the transaction's envelope inside both the bundle's envelope and its block data. */
-function rewriteEnvelope(bundle: ProofBundle, change: (envelope: common.Envelope) => void): ProofBundle {
-  const tampered = copy(bundle);
-  const envelope = common.Envelope.deserializeBinary(Buffer.from(tampered.transaction.envelope, 'base64'));
-  change(envelope);
-  const bytes = envelope.serializeBinary();
-  tampered.transaction.envelope = Buffer.from(bytes).toString('base64');
-  const data = common.BlockData.deserializeBinary(Buffer.from(tampered.block.data, 'base64'));
-  const entries = data.getDataList_asU8();
-  entries[tampered.transaction.index] = bytes;
-  data.setDataList(entries);
-  tampered.block.data = Buffer.from(data.serializeBinary()).toString('base64');
-  return tampered;
 }
 
 /** Flips a bit of the first endorsement's signature. */
@@ -147,6 +138,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       terms: { scope: 'Label 10,000 images.' },
     });
     expect(drafted.status).toBe(201);
+    const draftTransactionId = (drafted.body as { transactionId: string }).transactionId;
     const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
       termsSha256: string;
     };
@@ -174,8 +166,12 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       creatorMspId: 'TalentOrgMSP',
       chaincode: bundle.chaincode.name,
     });
-    // The agreement's key-level policy asks both parties' organisations to endorse.
+    // The agreement's key-level policy asks both parties' organisations to endorse; the
+    // draft set it, so the bundle carries the draft's signed envelope as its source.
     expect(verdict.transaction?.endorsers).toEqual(expect.arrayContaining(['ClientOrgMSP', 'TalentOrgMSP']));
+    const agreementPolicy = bundle.keyPolicies?.find((entry) => entry.key.includes(agreementId));
+    expect(agreementPolicy?.setBy.transactionId).toBe(draftTransactionId);
+    expect(verdict.endorsementPolicy).toContain('2 of (ClientOrgMSP.member, TalentOrgMSP.member)');
     expect(verdict.signedBlock?.number).toBeGreaterThanOrEqual(Number(blockNumber));
     process.stdout.write(
       `[proofs] export ${exportMs} ms (${JSON.stringify(bundle).length} bytes, ${bundle.headers.length} headers), offline verification ${verifyMs} ms\n`,
@@ -203,10 +199,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
 
     // The CLIs: export through the same code, verify offline, refuse a tampered file.
     const exportedFile = path.join(workDir, 'proof.json');
-    const exportRun = await cli('export-proof.js', [transactionId, '--out', exportedFile], {
-      GIGLEDGER_CONNECTION_PROFILE: e2eConfig().paths.connectionProfile,
-      GIGLEDGER_DATA_DIR: workDir,
-    });
+    const exportRun = await cli('export-proof.js', [transactionId, '--out', exportedFile], operatorEnv(workDir));
     expect(exportRun.code).toBe(0);
     const fromCli = JSON.parse(readFileSync(exportedFile, 'utf8')) as ProofBundle;
     expect(fromCli.transaction).toEqual(bundle.transaction);
@@ -252,6 +245,12 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       where: `block ${bundle.block.number} data`,
     });
 
+    // Without TalentOrg's endorsement the agreement key's own policy is not met.
+    const unendorsed = failureOf(rewriteEnvelope(bundle, keepEndorsementsOf(['ClientOrgMSP'])));
+    expect(unendorsed.code).toBe('ENDORSEMENT_POLICY');
+    expect(unendorsed.message).toContain(`the key-level policy of key ${JSON.stringify(agreementPolicy?.key)}`);
+    expect(unendorsed.message).toContain(draftTransactionId);
+
     expect(failureOf(rewriteEnvelope(bundle, forgeEndorsement))).toMatchObject({
       code: 'ENDORSEMENT_SIGNATURE',
       where: `transaction ${transactionId} endorsement 0`,
@@ -275,8 +274,35 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     ordererSignature.signedBlock.signatures = Buffer.from(metadata.serializeBinary()).toString('base64');
     expect(failureOf(ordererSignature)).toMatchObject({
       code: 'ORDERER_SIGNATURE',
-      where: `block ${bundle.signedBlock.number} orderer signature 0`,
+      where: `orderer signature 1 of block ${bundle.signedBlock.number}`,
     });
+    // A byte of the signature's DER structure (the SEQUENCE tag) is named as such.
+    const derBroken = copy(bundle);
+    const derMetadata = common.Metadata.deserializeBinary(Buffer.from(derBroken.signedBlock.signatures, 'base64'));
+    const derFirst = derMetadata.getSignaturesList()[0]!;
+    const derBytes = Buffer.from(derFirst.getSignature_asU8());
+    derBytes[0] = (derBytes[0] ?? 0) ^ 0x01;
+    derFirst.setSignature(derBytes);
+    derBroken.signedBlock.signatures = Buffer.from(derMetadata.serializeBinary()).toString('base64');
+    expect(failureOf(derBroken).message).toBe(
+      `orderer signature 1 of block ${bundle.signedBlock.number}: not a DER-encoded ECDSA signature (no SEQUENCE)`,
+    );
+    const derFile = path.join(workDir, 'der.json');
+    writeFileSync(derFile, JSON.stringify(derBroken));
+    const derRun = await cli('verify-proof.js', [derFile]);
+    expect(derRun.code).toBe(1);
+    expect(derRun.stdout).toContain(
+      `ORDERER_SIGNATURE  orderer signature 1 of block ${bundle.signedBlock.number}: not a DER-encoded ECDSA signature`,
+    );
+
+    // A file that is not a bundle: one line, exit code 2.
+    const notBundle = path.join(workDir, 'not-a-bundle.json');
+    writeFileSync(notBundle, JSON.stringify({ hello: 'world' }));
+    const notBundleRun = await cli('verify-proof.js', [notBundle]);
+    expect(notBundleRun.code).toBe(2);
+    expect(notBundleRun.stdout).toBe('');
+    expect(notBundleRun.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notBundleRun.stderr).toContain('is not a proof bundle');
 
     const substituted = failureOf(substituteCa(bundle, 'TalentOrgMSP', 'ClientOrgMSP'));
     expect(substituted.code).toBe('CERTIFICATE');
@@ -289,5 +315,97 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     // A saved copy of this bundle lets the unit suite check the verifier without a network.
     if (process.env.GIGLEDGER_PROOF_FIXTURE !== undefined)
       writeFileSync(process.env.GIGLEDGER_PROOF_FIXTURE, `${JSON.stringify(bundle, null, 2)}\n`);
+  });
+  it('proves the last write of a credential and of a work to an auditor under a grant of that kind, offline and through the CLI', async () => {
+    const university = await api.person(`proof-uni-${suffix}`, 'AuditOrg', 'issuer');
+    const holder = await api.person(`proof-holder-${suffix}`, 'TalentOrg', 'freelancer');
+    await api.enact([
+      {
+        type: 'registerIssuer',
+        issuer: university.party,
+        displayName: 'University of Proofs',
+        credentialTypes: ['Certification'],
+      },
+    ]);
+    const issued = await api.call('POST', '/v1/credentials', university.token, {
+      subject: holder.party,
+      type: 'Certification',
+      claims: [{ name: 'title', value: 'Proof Specialist' }],
+    });
+    expect(issued.status).toBe(201);
+    const issuedBody = issued.body as { transactionId: string; result: { credential: { credentialId: string } } };
+    const credentialId = issuedBody.result.credential.credentialId;
+    const workId = `W-PROOF-${suffix}`;
+    const registered = await api.call('POST', '/v1/ip/works', holder.token, {
+      workId,
+      kind: 'model',
+      contentHash: randomBytes(32).toString('hex'),
+      title: `Model ${workId}`,
+      uri: `https://models.example.com/${workId}`,
+      creators: [holder.party],
+      requestId: `register-proof-${suffix}`,
+    });
+    expect(registered.status).toBe(201);
+    const workTransaction = (registered.body as { transactionId: string }).transactionId;
+
+    // An auditor under a TalentOrg grant of credentials only: the credential's proof, not the work's.
+    const auditor = await api.person(`proof-record-auditor-${suffix}`, 'AuditOrg', 'auditor');
+    const granted = await api.call('POST', '/v1/audit/grants', await api.adminToken('TalentOrg'), {
+      grantId: `AG-proof-credential-${suffix}`,
+      auditor: auditor.party,
+      kinds: ['credential'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      purpose: 'credential proofs',
+    });
+    expect(granted.status).toBe(201);
+    const credentialProof = await api.call('GET', `/v1/proofs/records/credential/${credentialId}`, auditor.token);
+    expect(credentialProof.status).toBe(200);
+    const credentialBundle = credentialProof.body as ProofBundle;
+    expect(credentialBundle.transactionId).toBe(issuedBody.transactionId);
+    expect(credentialBundle.record).toMatchObject({ kind: 'credential', id: credentialId });
+    expect(credentialBundle.record?.key).toContain(credentialId);
+    const credentialVerdict = verifyProof(credentialBundle);
+    expect(credentialVerdict.failures).toEqual([]);
+    expect(credentialVerdict.record?.key).toBe(credentialBundle.record?.key);
+    // Without a credential grant the credential's proof is 404, as an unknown one; works the
+    // chaincode shows any member of the channel, so their proofs need no grant.
+    const ungranted = await api.person(`proof-ungranted-${suffix}`, 'AuditOrg', 'auditor');
+    const hidden = await api.call('GET', `/v1/proofs/records/credential/${credentialId}`, ungranted.token);
+    const unknown = await api.call('GET', `/v1/proofs/records/credential/C-none-${suffix}`, ungranted.token);
+    expect([hidden.status, unknown.status]).toEqual([404, 404]);
+    expect((await api.call('GET', `/v1/proofs/records/work/${workId}`, ungranted.token)).status).toBe(200);
+    // Naming another key than the one the transaction wrote is refused offline.
+    const wrongKey = copy(credentialBundle);
+    wrongKey.record = { ...wrongKey.record!, key: `${wrongKey.record!.key}x` };
+    expect(verifyProof(wrongKey).failures[0]).toMatchObject({ code: 'RECORD_KEY', where: 'record' });
+
+    // The read log of the credential's organisations names the proof read, under the grant.
+    const log = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('TalentOrg'))).body as {
+      entries: { principal: { id: string }; operation: string; organisations: string[]; grants: string[] }[];
+    };
+    const read = log.entries.filter(
+      (row) => row.principal.id === `proof-record-auditor-${suffix}` && row.operation.includes('/v1/proofs/records'),
+    );
+    expect(read[0]?.organisations).toEqual(expect.arrayContaining(['AuditOrgMSP', 'TalentOrgMSP']));
+    expect(read[0]?.grants).toContain(`AG-proof-credential-${suffix}`);
+
+    const workProof = await api.call('GET', `/v1/proofs/records/work/${workId}`, auditor.token);
+    expect(workProof.status).toBe(200);
+    const workBundle = workProof.body as ProofBundle;
+    expect(workBundle.transactionId).toBe(workTransaction);
+    expect(workBundle.record).toMatchObject({ kind: 'work', id: workId, namespace: workBundle.chaincode.name });
+    expect(verifyProof(workBundle).valid).toBe(true);
+
+    // The CLI exports the same record proof as the operator and verifies it offline.
+    const file = path.join(workDir, 'work-proof.json');
+    const exported = await cli('export-proof.js', ['work', workId, '--out', file], operatorEnv(workDir));
+    expect(exported.code).toBe(0);
+    const fromCli = JSON.parse(readFileSync(file, 'utf8')) as ProofBundle;
+    expect(fromCli.record).toEqual(workBundle.record);
+    const verified = await cli('verify-proof.js', [file]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain(`record       work ${workId}`);
+    const unknownCli = await cli('export-proof.js', ['work', `W-none-${suffix}`], operatorEnv(workDir));
+    expect(unknownCli.code).toBe(1);
   });
 });

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { ProofExporter } from '@gigledger/gateway';
+import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { parseInput } from '../http/route.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { proofService, transactionIdSchema } from './proof-routes.js';
+import { provableKindNames, provableKinds, type ProvableKindName } from './record-proofs.js';
+
+/** GraphQL enum values are names: `licence-offer` is served as `licence_offer`. */
+const enumValueOf = (kind: ProvableKindName) => kind.replaceAll('-', '_');
+
+/**
+ * Proofs over GraphQL, under the REST rules: `transactionProof` as
+ * `GET /v1/proofs/{transactionId}`, `recordProof` as `GET /v1/proofs/records/{kind}/{id}`.
+ * A bundle is one JSON document (the file `npm run verify-proof` reads), not a typed
+ * tree: its parts are bytes a verifier checks, not fields a query picks.
+ */
+export function proofSchema(deps: {
+  proofs?: ProofExporter | undefined;
+  ledger: LedgerAccess;
+  log: Logger;
+}): SchemaModule {
+  const service = proofService(deps);
+  return {
+    typeDefs: /* GraphQL */ `
+      "A kind of record whose last write can be proven."
+      enum ProvableRecordKind {
+        ${provableKindNames.map(enumValueOf).join('\n        ')}
+      }
+
+      extend type Query {
+        "The offline-verifiable proof bundle of a committed transaction (auditors under a grant naming transaction; admins, their organisation's); check it with npm run verify-proof."
+        transactionProof(transactionId: String!): JSON!
+        "The proof bundle of the last transaction that wrote a record, naming the key it wrote (record); for those who may read the record, otherwise NOT_FOUND."
+        recordProof(kind: ProvableRecordKind!, id: String!): JSON!
+      }
+    `,
+    resolvers: {
+      ProvableRecordKind: Object.fromEntries(provableKindNames.map((kind) => [enumValueOf(kind), kind])),
+      Query: {
+        transactionProof: (_parent: unknown, args: { transactionId: string }, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.proofOf(
+              context.principal,
+              parseInput(transactionIdSchema, args.transactionId, 'transactionId'),
+              context.log,
+            ),
+          ),
+        recordProof: (_parent: unknown, args: { kind: ProvableKindName; id: string }, context: GraphqlContext) =>
+          resolveWith(context, () =>
+            service.proofOfRecord(
+              context.principal,
+              args.kind,
+              parseInput(provableKinds[args.kind].id, args.id, 'id'),
+              (reader) => deps.ledger.clientFor(reader, context.log),
+              context.log,
+            ),
+          ),
+      },
+    },
+  };
+}
