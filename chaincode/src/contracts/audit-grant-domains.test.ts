@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecordKind } from '../model/audit';
 import { AgreementDriver, auditor, client, freelancer, otherFreelancer } from '../test-support/agreement-fixtures';
+import { datasetRegistration, workRegistration } from '../test-support/domain-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { IpContract } from './ip-contract';
 import { LicensingContract } from './licensing-contract';
@@ -57,16 +58,10 @@ describe('audit grants across domains', () => {
   };
 
   const registerWork = (workId: string, owners: { party: typeof tara; shareBps: number }[]) =>
-    invoke(ip, freelancer, 'registerWork', {
-      requestId: `register-${workId}`,
-      workId,
-      kind: 'model',
-      contentHash: sha(workId),
-      title: `Work ${workId}`,
-      uri: `https://models.example.com/${workId}`,
-      creators: owners.map((owner) => owner.party),
-      owners,
-    });
+    invoke(ip, freelancer, 'registerWork', { requestId: `register-${workId}`, ...workRegistration(workId, owners) });
+
+  const registerDataset = () =>
+    invoke(provenance, freelancer, 'registerDataset', { requestId: 'dataset-1', ...datasetRegistration('DS-1') });
 
   beforeEach(async () => {
     driver = new AgreementDriver();
@@ -159,17 +154,7 @@ describe('audit grants across domains', () => {
       kind: 'provenance',
       grantor: talentAdmin,
       setUp: async () => {
-        await invoke(provenance, freelancer, 'registerDataset', {
-          requestId: 'dataset-1',
-          recordId: 'DS-1',
-          contentSha256: sha('DS-1'),
-          title: 'Defect images',
-          licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-          source: 'https://data.example.org/defects',
-          legalBasis: 'consent',
-          piiClass: 'none',
-          retention: { kind: 'period', period: 'P5Y' },
-        });
+        await registerDataset();
         await invoke(provenance, freelancer, 'grantAccess', {
           requestId: 'req-access-1',
           grantId: 'G-1',
@@ -245,17 +230,7 @@ describe('audit grants across domains', () => {
   describe('consortium-public records', () => {
     it('lets an auditor without any grant read works, provenance records and lineage, reputation and proposals', async () => {
       await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
-      await invoke(provenance, freelancer, 'registerDataset', {
-        requestId: 'dataset-1',
-        recordId: 'DS-1',
-        contentSha256: sha('DS-1'),
-        title: 'Defect images',
-        licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-        source: 'https://data.example.org/defects',
-        legalBasis: 'consent',
-        piiClass: 'none',
-        retention: { kind: 'period', period: 'P5Y' },
-      });
+      await registerDataset();
       expect(await invoke(ip, auditor, 'getWork', { workId: 'W-1' })).toMatchObject({ workId: 'W-1' });
       expect(await invoke(provenance, auditor, 'getRecord', { recordId: 'DS-1' })).toMatchObject({ recordId: 'DS-1' });
       expect(

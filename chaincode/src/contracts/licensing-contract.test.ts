@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { licenceTermsSha256, licensingEvents, type LicenceTerms } from '../model/licensing';
 import type { Party } from '../model/party';
 import { parseRefusal } from '../model/errors';
@@ -16,6 +15,7 @@ import {
   settlement,
 } from '../test-support/agreement-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+import { workRegistration } from '../test-support/domain-fixtures';
 
 const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
 const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
@@ -54,16 +54,7 @@ describe('LicensingContract', () => {
     driver.ledger.invoke(freelancer, (ctx) =>
       ip.registerWork(
         ctx,
-        JSON.stringify({
-          requestId: `req-register-${workId}`,
-          workId,
-          kind: 'model',
-          contentHash: createHash('sha256').update(workId).digest('hex'),
-          title: `Work ${workId}`,
-          uri: `https://models.example.com/${workId}`,
-          creators: owners.map((owner) => owner.party),
-          owners,
-        }),
+        JSON.stringify({ requestId: `req-register-${workId}`, ...workRegistration(workId, owners) }),
       ),
     );
 
