@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { AuditRecordKind } from '../model/audit';
 import { AgreementDriver, auditor, client, freelancer, otherFreelancer } from '../test-support/agreement-fixtures';
-import { datasetRegistration, workRegistration } from '../test-support/domain-fixtures';
+import { datasetRegistration, licenceOfferFields, workRegistration } from '../test-support/domain-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { IpContract } from './ip-contract';
 import { LicensingContract } from './licensing-contract';
@@ -13,12 +12,9 @@ const clientAdmin = testIdentity('ClientOrgMSP', 'ops', 'admin');
 const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
 const auditAdmin = testIdentity('AuditOrgMSP', 'audit-ops', 'admin');
 const hour = 3600;
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
 const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
 const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
-
-type Contracts = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 /**
  * The audit-grant rule for the domains beyond agreements and credentials: one record of
@@ -33,10 +29,7 @@ describe('audit grants across domains', () => {
   const provenance = new ProvenanceContract();
 
   const invoke = <Result>(contract: object, as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
-    driver.ledger.invoke(as, (ctx) => {
-      const method = (contract as Contracts)[name]!.bind(contract);
-      return (request === undefined ? method(ctx) : method(ctx, JSON.stringify(request))) as Promise<Result>;
-    });
+    driver.ledger.transact(as, contract, name, request);
   const at = (seconds: number) => new Date((driver.ledger.nowSeconds + seconds) * 1000).toISOString();
   const grant = async (
     by: TestIdentity,
@@ -110,28 +103,12 @@ describe('audit grants across domains', () => {
       setUp: async () => {
         await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
         const terms = { text: 'non-exclusive, fraud detection only' };
-        await driver.ledger.invoke(
+        await driver.ledger.transact(
           freelancer,
-          (ctx) =>
-            licensing.offerLicence(
-              ctx,
-              JSON.stringify({
-                requestId: 'req-offer-1',
-                offerId: 'L-1',
-                workId: 'W-1',
-                licensee: carol,
-                scope: 'commercial',
-                fieldsOfUse: ['fraud-detection'],
-                territories: ['DE'],
-                exclusive: false,
-                termStart: '2026-01-01T00:00:00.000Z',
-                termEnd: '2027-01-01T00:00:00.000Z',
-                royaltyBps: 750,
-                perUnitAmount: '2',
-                currency: 'EUR',
-              }),
-            ),
-          { transient: { terms } },
+          licensing,
+          'offerLicence',
+          { requestId: 'req-offer-1', ...licenceOfferFields('L-1', 'W-1', { licensee: carol }) },
+          { terms },
         );
         const offer = await invoke<{ termsSha256: string }>(licensing, freelancer, 'getOffer', { offerId: 'L-1' });
         await invoke(licensing, client, 'acceptOffer', {

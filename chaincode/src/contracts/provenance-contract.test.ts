@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Context } from 'fabric-contract-api';
 import { provenanceCommandRoles } from '../model/access-roles';
 import { roles } from '../model/identity';
 import {
@@ -48,15 +47,7 @@ describe('ProvenanceContract', () => {
     name: keyof ProvenanceContract,
     request: unknown,
     transient?: Record<string, unknown>,
-  ): Promise<Result> =>
-    driver.ledger.invoke(
-      as,
-      (ctx: Context) => {
-        const method = (contract as unknown as Record<string, (c: Context, json: string) => Promise<Result>>)[name]!;
-        return method.call(contract, ctx, JSON.stringify(request));
-      },
-      transient === undefined ? {} : { transient },
-    );
+  ): Promise<Result> => driver.ledger.transact(as, contract, name, request, transient);
   const requestId = () => {
     requests += 1;
     return `req-prov-${requests}`;

@@ -43,3 +43,26 @@ export function datasetRegistration(recordId: string, overrides: Record<string, 
     ...overrides,
   };
 }
+
+/**
+ * The fields of a licence offer on `workId` (no `requestId`, no terms: those travel in
+ * the transient map): a non-exclusive commercial licence for fraud detection in Germany
+ * during 2026, 7.5 % royalty plus 2 EUR minor units a unit, open to anyone unless
+ * `overrides` names a licensee.
+ */
+export function licenceOfferFields(offerId: string, workId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    offerId,
+    workId,
+    scope: 'commercial',
+    fieldsOfUse: ['fraud-detection'],
+    territories: ['DE'],
+    exclusive: false,
+    termStart: '2026-01-01T00:00:00.000Z',
+    termEnd: '2027-01-01T00:00:00.000Z',
+    royaltyBps: 750,
+    perUnitAmount: '2',
+    currency: 'EUR',
+    ...overrides,
+  };
+}
