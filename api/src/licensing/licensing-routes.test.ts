@@ -220,6 +220,42 @@ describe('licensing over HTTP', () => {
     });
     const consent = await graphql(tom, 'mutation { consentToLicenceOffer(offerId: "L-g1") { offer { status } } }');
     expect(consent.data?.consentToLicenceOffer).toEqual({ offer: { status: 'open' } });
+
+    // Withdrawal and revocation take an id and a reason, each refused under its own name.
+    const withdraw = (offerId: string, reason: string) =>
+      graphql(
+        tara,
+        'mutation($offerId: ID!, $reason: String!) { withdrawLicenceOffer(offerId: $offerId, reason: $reason) { offer { status } } }',
+        { offerId, reason },
+      );
+    expect((await withdraw('L g1', 'no longer offered')).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: expect.stringMatching(/^offerId/),
+    });
+    expect((await withdraw('L-g1', '  ')).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: expect.stringMatching(/^reason/),
+    });
+    expect((await withdraw('L-g1', 'no longer offered')).data?.withdrawLicenceOffer).toEqual({
+      offer: { status: 'withdrawn' },
+    });
+    const revoke = (grantId: string, reason: string) =>
+      graphql(
+        tara,
+        'mutation($grantId: ID!, $reason: String!) { revokeLicenceGrant(grantId: $grantId, reason: $reason) { grant { grantId status } } }',
+        { grantId, reason },
+      );
+    expect((await revoke('G 1', 'breach')).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: expect.stringMatching(/^grantId/),
+    });
+    expect((await revoke('G-1', '')).errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: expect.stringMatching(/^reason/),
+    });
+    expect((await revoke('G-1', 'breach of the field of use')).data?.revokeLicenceGrant).toEqual({
+      grant: { grantId: 'G-1', status: 'revoked' },
+    });
   });
   it('charges a one-off fee on acceptance, split between the owners, readable on the grant over REST and GraphQL', async () => {
     const noCharge = await server.request('POST', '/v1/licensing/offers', {
