@@ -222,40 +222,38 @@ describe('licensing over HTTP', () => {
     expect(consent.data?.consentToLicenceOffer).toEqual({ offer: { status: 'open' } });
 
     // Withdrawal and revocation take an id and a reason, each refused under its own name.
-    const withdraw = (offerId: string, reason: string) =>
-      graphql(
-        tara,
-        'mutation($offerId: ID!, $reason: String!) { withdrawLicenceOffer(offerId: $offerId, reason: $reason) { offer { status } } }',
-        { offerId, reason },
-      );
-    expect((await withdraw('L g1', 'no longer offered')).errors?.[0]?.extensions).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      field: expect.stringMatching(/^offerId/),
-    });
-    expect((await withdraw('L-g1', '  ')).errors?.[0]?.extensions).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      field: expect.stringMatching(/^reason/),
-    });
-    expect((await withdraw('L-g1', 'no longer offered')).data?.withdrawLicenceOffer).toEqual({
-      offer: { status: 'withdrawn' },
-    });
-    const revoke = (grantId: string, reason: string) =>
-      graphql(
-        tara,
-        'mutation($grantId: ID!, $reason: String!) { revokeLicenceGrant(grantId: $grantId, reason: $reason) { grant { grantId status } } }',
-        { grantId, reason },
-      );
-    expect((await revoke('G 1', 'breach')).errors?.[0]?.extensions).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      field: expect.stringMatching(/^grantId/),
-    });
-    expect((await revoke('G-1', '')).errors?.[0]?.extensions).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      field: expect.stringMatching(/^reason/),
-    });
-    expect((await revoke('G-1', 'breach of the field of use')).data?.revokeLicenceGrant).toEqual({
-      grant: { grantId: 'G-1', status: 'revoked' },
-    });
+    for (const { mutation, idName, idType, id, answer } of [
+      {
+        mutation: 'withdrawLicenceOffer',
+        idName: 'offerId',
+        idType: 'offer',
+        id: 'L-g1',
+        answer: { offer: { status: 'withdrawn' } },
+      },
+      {
+        mutation: 'revokeLicenceGrant',
+        idName: 'grantId',
+        idType: 'grant',
+        id: 'G-1',
+        answer: { grant: { status: 'revoked' } },
+      },
+    ]) {
+      const run = (idValue: string, reason: string) =>
+        graphql(
+          tara,
+          `mutation($id: ID!, $reason: String!) { ${mutation}(${idName}: $id, reason: $reason) { ${idType} { status } } }`,
+          { id: idValue, reason },
+        );
+      for (const [idValue, reason, field] of [
+        [`${id} x`, 'no longer offered', idName],
+        [id, '  ', 'reason'],
+      ] as const) {
+        const refusal = (await run(idValue, reason)).errors?.[0]?.extensions;
+        expect(refusal?.code).toBe('VALIDATION_FAILED');
+        expect(String(refusal?.field)).toMatch(new RegExp(`^${field}`));
+      }
+      expect((await run(id, 'no longer offered')).data?.[mutation]).toEqual(answer);
+    }
   });
   it('charges a one-off fee on acceptance, split between the owners, readable on the grant over REST and GraphQL', async () => {
     const noCharge = await server.request('POST', '/v1/licensing/offers', {
