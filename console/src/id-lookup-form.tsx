@@ -1,4 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
+import { LabelledInput } from './text-input.js';
 
 /**
  * The form that opens one record by the id a person brought from elsewhere (an email, a
@@ -26,17 +27,7 @@ export function IdLookupForm({
   };
   return (
     <form onSubmit={submit} className="filters">
-      <label>
-        {label}
-        <input
-          name={name}
-          required
-          value={draft}
-          onChange={(event) => {
-            setDraft(event.target.value);
-          }}
-        />
-      </label>
+      <LabelledInput label={label} name={name} required value={draft} onValue={setDraft} />
       <button type="submit">{action}</button>
     </form>
   );

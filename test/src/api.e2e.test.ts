@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { e2eConfig } from './support/e2e-environment.js';
+import { oneMilestoneDraft } from './support/agreement-drafts.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
 import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 
@@ -41,24 +42,22 @@ describe('the API on the real network', () => {
     const agreementId = `API-${suffix}`;
     const base = `/v1/agreements/${agreementId}`;
     const milestone = `${base}/milestones/m1`;
-    const drafted = await api.call('POST', '/v1/agreements', client.token, {
-      agreementId,
-      title: 'Speech model evaluation',
-      client: client.party,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
+    const drafted = await api.call(
+      'POST',
+      '/v1/agreements',
+      client.token,
+      oneMilestoneDraft(client.party, freelancer.party, {
+        agreementId,
+        title: 'Speech model evaluation',
+        scope: 'Evaluate the speech model on three accents and report WER.',
+        milestone: {
           title: 'Evaluation report',
           amount: '120000',
+          criteria: 'WER measured on the client test set',
           currency: 'GBP',
-          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'WER measured on the client test set' },
         },
-      ],
-      terms: { scope: 'Evaluate the speech model on three accents and report WER.' },
-    });
+      }),
+    );
     expect(drafted.status).toBe(201);
     expect(drafted.headers.get('location')).toBe(base);
 

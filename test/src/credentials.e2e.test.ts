@@ -125,30 +125,18 @@ describe('credentials and portable reputation on the real network', () => {
     const bank = await api.person(`rb-${suffix}`, 'ClientOrg', 'settlement');
     const agreementId = `REP-${suffix}`;
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
-    await api.call('POST', '/v1/agreements', client.token, {
+    await api.draftOneMilestone(client, freelancer, {
       agreementId,
       title: 'Data cleaning',
-      client: client.party,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Clean set',
-          amount: '9000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'no duplicates' },
-        },
-      ],
-      terms: { scope: 'Deduplicate the customer table.' },
+      scope: 'Deduplicate the customer table.',
+      milestone: {
+        title: 'Clean set',
+        amount: '9000',
+        criteria: 'no duplicates',
+        dueDate: new Date(Date.now() + 86_400_000).toISOString(),
+      },
     });
-    const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
-      termsSha256: string;
-    };
-    await api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
-      termsSha256: terms.termsSha256,
-    });
+    await api.acceptTerms(freelancer, agreementId);
     const funded = (await api.call('POST', `${milestone}/fund`, client.token, {})).body as { result: MilestoneRecord };
     await api.call('POST', `${milestone}/settlement-confirmations`, bank.token, {
       instructionId: funded.result.instructions[0]!.instructionId,

@@ -131,19 +131,8 @@ describe('IP records on the real network', () => {
   it('moves a work-for-hire deliverable to the client when the sandbox provider pays the milestone', async () => {
     const client = await api.person(`carol-wfh-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`tara-wfh-${suffix}`, 'TalentOrg', 'freelancer');
-    for (const [person, iban, bic] of [
-      [client, 'DE89370400440532013000', 'COBADEFFXXX'],
-      [freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX'],
-    ] as const) {
-      const account = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-        kind: 'iban',
-        currency: 'EUR',
-        holderName: person.party.userId,
-        iban,
-        bic,
-      });
-      expect(account.status).toBe(200);
-    }
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
 
     const workId = `W-${suffix}-wfh`;
@@ -154,31 +143,13 @@ describe('IP records on the real network', () => {
     ).toBe(201);
 
     const agreementId = `IP-${suffix}`;
-    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+    await api.draftOneMilestone(client, freelancer, {
       agreementId,
       title: 'Fraud model, work for hire',
-      client: client.party,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Model',
-          amount: '120000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'Recall of at least 0.9' },
-          ipAssignment: 'client',
-        },
-      ],
-      terms: { scope: 'Train a fraud model; its IP passes to the client on payment.' },
+      scope: 'Train a fraud model; its IP passes to the client on payment.',
+      milestone: { title: 'Model', amount: '120000', criteria: 'Recall of at least 0.9', ipAssignment: 'client' },
     });
-    expect(drafted.status).toBe(201);
-    const terms = await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token);
-    const accepted = await api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
-      termsSha256: (terms.body as { termsSha256: string }).termsSha256,
-    });
-    expect(accepted.status).toBe(200);
+    await api.acceptTerms(freelancer, agreementId);
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
     expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
     await until(client.token, agreementId, 'funded');

@@ -5,8 +5,6 @@ import type { SandboxProvider } from '@gigledger/settlement/sandbox';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from './support/api-server.js';
 
-type Person = { token: string; party: { mspId: string; userId: string } };
-
 /** The last calendar month before this one, `YYYY-MM` (UTC): ended, so it can be closed now. */
 function lastMonth(): string {
   const now = new Date();
@@ -35,23 +33,12 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
     await moneyLoop.close();
   });
 
-  async function account(person: Person, iban: string, bic: string): Promise<void> {
-    const response = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-      kind: 'iban',
-      currency: 'EUR',
-      holderName: person.party.userId,
-      iban,
-      bic,
-    });
-    expect(response.status).toBe(200);
-  }
-
   it('pays the fee on acceptance and a closed month of royalties to two co-owners by their shares, and refuses an overlapping exclusive licence naming it', async () => {
     const tara = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
     const tom = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
     const carol = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
-    await account(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
-    await account(tom, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.payoutAccount(tom, 'DE89370400440532013000', 'COBADEFFXXX');
 
     const workId = `W-${suffix}`;
     const registered = await api.call('POST', '/v1/ip/works', tara.token, {

@@ -12,6 +12,7 @@ import {
   webhookSettlementConfiguration,
   type SandboxProvider,
 } from '@gigledger/settlement/sandbox';
+import { oneMilestoneDraft } from './support/agreement-drafts.js';
 import { e2eConfig } from './support/e2e-environment.js';
 import { openE2eContext } from './support/ledger.js';
 
@@ -268,24 +269,12 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
           'POST',
           '/v1/agreements',
           tokens.client,
-          {
+          oneMilestoneDraft(parties.client, parties.freelancer, {
             agreementId,
             title: 'Labelled set',
-            client: parties.client,
-            freelancer: parties.freelancer,
-            milestones: [
-              {
-                kind: 'deliverable',
-                milestoneId: 'm1',
-                title: 'Labels',
-                amount: '10000',
-                currency: 'EUR',
-                dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-                acceptanceCriteria: { description: 'Inter-annotator agreement at least 0.8' },
-              },
-            ],
-            terms: { scope: 'Label the images.' },
-          },
+            scope: 'Label the images.',
+            milestone: { title: 'Labels', amount: '10000', criteria: 'Inter-annotator agreement at least 0.8' },
+          }),
           `draft-${agreementId}`,
         );
         expect([201, 200]).toContain(drafted.status);

@@ -7,10 +7,9 @@ import { repoRoot } from '@gigledger/network';
 import type { SandboxProvider } from '@gigledger/settlement/sandbox';
 import { webhookSigner } from '@gigledger/settlement/webhook';
 import { e2eConfig } from './support/e2e-environment.js';
-import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from './support/api-server.js';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox, type E2ePerson } from './support/api-server.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
-type Person = { token: string; party: { mspId: string; userId: string } };
 
 /**
  * The money loop on the real network with the sandbox provider: nobody confirms a
@@ -63,43 +62,14 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     }
   }
 
-  async function account(person: Person, iban: string, bic: string): Promise<{ masked: string; accountId: string }> {
-    const response = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-      kind: 'iban',
-      currency: 'EUR',
-      holderName: person.party.userId,
-      iban,
-      bic,
-    });
-    expect(response.status).toBe(200);
-    return response.body as { masked: string; accountId: string };
-  }
-
-  async function activeAgreement(client: Person, freelancer: Person, agreementId: string, amount: string) {
-    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+  async function activeAgreement(client: E2ePerson, freelancer: E2ePerson, agreementId: string, amount: string) {
+    await api.draftOneMilestone(client, freelancer, {
       agreementId,
       title: 'Churn model',
-      client: client.party,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Model',
-          amount,
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'AUC of at least 0.8' },
-        },
-      ],
-      terms: { scope: 'Train a churn model.' },
+      scope: 'Train a churn model.',
+      milestone: { title: 'Model', amount, criteria: 'AUC of at least 0.8' },
     });
-    expect(drafted.status).toBe(201);
-    const terms = await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token);
-    const accepted = await api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
-      termsSha256: (terms.body as { termsSha256: string }).termsSha256,
-    });
-    expect(accepted.status).toBe(200);
+    await api.acceptTerms(freelancer, agreementId);
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
     expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
     await until(client.token, agreementId, 'm1', 'funded');
@@ -115,9 +85,9 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   it('funds, releases and pays a milestone with no hand-made confirmation; payout accounts stay off the ledger', async () => {
     const client = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`tara-${suffix}`, 'TalentOrg', 'freelancer');
-    const masked = await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    const masked = await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
     expect(masked.masked).toBe('DE89 **** 3000');
-    const payee = await account(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    const payee = await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
 
     const agreementId = `SET-${suffix}`;
@@ -149,8 +119,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   it('holds a payout to a freelancer without KYC, then pays it once a credential is issued', async () => {
     const client = await api.person(`dora-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`tom-${suffix}`, 'TalentOrg', 'freelancer');
-    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
     const agreementId = `HOLD-${suffix}`;
     const milestone = await activeAgreement(client, freelancer, agreementId, '80000');
     expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
@@ -176,8 +146,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   it('records a refused payout as failed, and pays its reissue after the payee fixes the account', async () => {
     const client = await api.person(`ivan-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`hana-${suffix}`, 'TalentOrg', 'freelancer');
-    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await account(freelancer, 'GB33BUKB20201555555555', 'BUKBGB22XXX');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'GB33BUKB20201555555555', 'BUKBGB22XXX');
     await api.grantKyc([freelancer.party]);
     const agreementId = `FAIL-${suffix}`;
     const milestone = await activeAgreement(client, freelancer, agreementId, '30000');
@@ -195,7 +165,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     });
     expect((await milestoneOf(client.token, agreementId, 'm1')).status).toBe('released');
 
-    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    await api.payoutAccount(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
     const reissued = await api.call('POST', `${milestone}/failed-payouts/reissue`, freelancer.token, {
       instructionId: failed!.instructionId,
     });
@@ -210,8 +180,8 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
   it('pays both sides of a dispute split', async () => {
     const client = await api.person(`erin-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
-    await account(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await account(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'NL91ABNA0417164300', 'ABNANL2AXXX');
     await api.grantKyc([freelancer.party]);
     const arbitrators = [
       await api.person(`arb1-${suffix}`, 'AuditOrg', 'arbitrator'),
@@ -363,23 +333,19 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
 
   it('refuses payout accounts with bad check digits or BIC, naming the field', async () => {
     const person = await api.person(`gail-${suffix}`, 'TalentOrg', 'freelancer');
-    const badIban = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-      kind: 'iban',
-      currency: 'EUR',
-      holderName: 'Gail',
-      iban: 'DE89370400440532013001',
-      bic: 'COBADEFFXXX',
-    });
-    expect(badIban.status).toBe(422);
-    expect(badIban.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.iban' });
-    const badBic = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-      kind: 'iban',
-      currency: 'EUR',
-      holderName: 'Gail',
-      iban: 'DE89370400440532013000',
-      bic: 'NOT-A-BIC',
-    });
-    expect(badBic.status).toBe(422);
-    expect(badBic.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.bic' });
+    for (const [field, iban, bic] of [
+      ['body.iban', 'DE89370400440532013001', 'COBADEFFXXX'],
+      ['body.bic', 'DE89370400440532013000', 'NOT-A-BIC'],
+    ] as const) {
+      const refused = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+        kind: 'iban',
+        currency: 'EUR',
+        holderName: 'Gail',
+        iban,
+        bic,
+      });
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { agreementTermsSha256, draftAgreementRequestSchema, type AgreementTerms } from '@gigledger/chaincode/model';
 import type { TestIdentity } from '@gigledger/chaincode/test-support';
 import type { TransactionTransport } from '@gigledger/gateway';
@@ -34,6 +34,18 @@ function fraudModelDraft(requestId: string, agreementId: string) {
   });
 }
 
+/** Sets the governed parameters drafting reads, as the operator does before genesis. */
+async function setAgreementParameters(ledger: InMemoryLedgerAccess, log: Logger): Promise<void> {
+  const operator = await ledger.clientFor(principal('ops', 'ClientOrgMSP', 'admin'), log);
+  for (const [name, value] of [
+    ['platformFeeBps', 250],
+    ['defaultReviewWindowSeconds', 86_400],
+    ['maxRevisions', 2],
+  ] as const) {
+    await operator.parameters.setParameter({ name, value });
+  }
+}
+
 describe('AgreementService', () => {
   it('never writes the confidential terms to its logs, at any level, on success or refusal', async () => {
     const lines: string[] = [];
@@ -47,14 +59,7 @@ describe('AgreementService', () => {
       }),
     );
     const ledger = new InMemoryLedgerAccess(new Metrics());
-    const operator = await ledger.clientFor(principal('ops', 'ClientOrgMSP', 'admin'), log);
-    for (const [name, value] of [
-      ['platformFeeBps', 250],
-      ['defaultReviewWindowSeconds', 86_400],
-      ['maxRevisions', 2],
-    ] as const) {
-      await operator.parameters.setParameter({ name, value });
-    }
+    await setAgreementParameters(ledger, log);
     const service = new AgreementService(ledger);
     const carol = principal('carol', 'ClientOrgMSP', 'client');
     const terms: AgreementTerms = {
@@ -98,14 +103,7 @@ describe('AgreementService', () => {
 
     async function drafted(): Promise<{ ledger: CountingLedger; service: AgreementService }> {
       const ledger = new CountingLedger(new Metrics());
-      const operator = await ledger.clientFor(principal('ops', 'ClientOrgMSP', 'admin'), log);
-      for (const [name, value] of [
-        ['platformFeeBps', 250],
-        ['defaultReviewWindowSeconds', 86_400],
-        ['maxRevisions', 2],
-      ] as const) {
-        await operator.parameters.setParameter({ name, value });
-      }
+      await setAgreementParameters(ledger, log);
       const service = new AgreementService(ledger);
       const request = fraudModelDraft('req-cmd-0001', 'A-cmd');
       await service.draftAgreement(carol, request, { scope: 'a fraud model' });

@@ -77,6 +77,17 @@ export class IpService {
 }
 
 const commandErrors = [404, 409, 503, 504] as const;
+/** What every read shares: a GET under scope ip:read without query parameters. */
+const ipRead = { method: 'get', tag, access: 'ip:read', query: noQuery, errors: [404, 503] } as const;
+/** What every command on an ownership change shares. */
+const changeCommand = {
+  method: 'post',
+  tag,
+  access: 'ip:write',
+  params: changeParams,
+  response: committedSchema(ownershipChangeViewSchema),
+  errors: commandErrors,
+} as const;
 
 /**
  * IP records over REST: registration by content hash (a duplicate answers 409 naming the
@@ -110,45 +121,33 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       },
     }),
     route({
-      method: 'get',
+      ...ipRead,
       path: workPath,
       operationId: 'getWork',
       summary: 'One work: its content hash, priority date, registering transaction and current owners',
-      tag,
-      access: 'ip:read',
       params: workParams,
-      query: noQuery,
       response: workRecordSchema,
-      errors: [404, 503],
       handler: async ({ params, principal, log }) =>
         (await service.client(routeRequester({ principal, log }))).getWork(params),
     }),
     route({
-      method: 'get',
+      ...ipRead,
       path: `${workPath}/endorsement`,
       operationId: 'getWorkEndorsement',
       summary:
         "The organisations whose peers must each endorse a change of the work: its owners' organisations, as the key's endorsement policy on the ledger names them",
-      tag,
-      access: 'ip:read',
       params: workParams,
-      query: noQuery,
       response: workEndorsementSchema,
-      errors: [404, 503],
       handler: async ({ params, principal, log }) =>
         (await service.client(routeRequester({ principal, log }))).getWorkEndorsement(params),
     }),
     route({
-      method: 'get',
+      ...ipRead,
       path: '/v1/ip/content-hashes/:contentHash',
       operationId: 'findWorkByContentHash',
       summary: 'The work registered first with a content hash, to check priority before registering or licensing',
-      tag,
-      access: 'ip:read',
       params: z.strictObject({ contentHash: sha256HexSchema }),
-      query: noQuery,
       response: workRecordSchema,
-      errors: [404, 503],
       handler: async ({ params, principal, log }) =>
         (await service.client(routeRequester({ principal, log }))).findWorkByContentHash(params),
     }),
@@ -189,30 +188,22 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       },
     }),
     route({
-      method: 'get',
+      ...ipRead,
       path: changesPath,
       operationId: 'listOwnershipChanges',
       summary: "The work's ownership changes the caller may see (as an owner concerned, or an auditor)",
-      tag,
-      access: 'ip:read',
       params: workParams,
-      query: noQuery,
       response: z.array(ownershipChangeViewSchema),
-      errors: [404, 503],
       handler: async ({ params, principal, log }) =>
         (await service.client(routeRequester({ principal, log }))).listOwnershipChanges(params),
     }),
     route({
-      method: 'get',
+      ...ipRead,
       path: changePath,
       operationId: 'getOwnershipChange',
       summary: 'One ownership change with the approvals still awaited and whether it went stale',
-      tag,
-      access: 'ip:read',
       params: changeParams,
-      query: noQuery,
       response: ownershipChangeViewSchema,
-      errors: [404, 503],
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
         return visible(`ownership change ${params.changeId} of work ${params.workId}`, () =>
@@ -221,33 +212,23 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       },
     }),
     route({
-      method: 'post',
+      ...changeCommand,
       path: `${changePath}/approvals`,
       operationId: 'approveOwnershipChange',
       summary:
         "A current owner approves, in their own transaction; the last approval applies the change and the work's endorsement policy moves to the new owners' organisations",
-      tag,
-      access: 'ip:write',
-      params: changeParams,
       body: emptyBodySchema,
-      response: committedSchema(ownershipChangeViewSchema),
-      errors: commandErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'approveOwnershipChange');
         return committed(await client.approveOwnershipChange(params), undefined);
       },
     }),
     route({
-      method: 'post',
+      ...changeCommand,
       path: `${changePath}/declination`,
       operationId: 'declineOwnershipChange',
       summary: 'A current owner other than the proposer refuses the change, with a reason, which closes it',
-      tag,
-      access: 'ip:write',
-      params: changeParams,
       body: declineOwnershipChangeBodySchema,
-      response: committedSchema(ownershipChangeViewSchema),
-      errors: commandErrors,
       handler: async ({ params, body, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'declineOwnershipChange');
         return committed(
@@ -257,16 +238,11 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       },
     }),
     route({
-      method: 'post',
+      ...changeCommand,
       path: `${changePath}/withdrawal`,
       operationId: 'withdrawOwnershipChange',
       summary: 'The proposer takes an open change back',
-      tag,
-      access: 'ip:write',
-      params: changeParams,
       body: emptyBodySchema,
-      response: committedSchema(ownershipChangeViewSchema),
-      errors: commandErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'withdrawOwnershipChange');
         return committed(await client.withdrawOwnershipChange(params), undefined);

@@ -26,6 +26,8 @@ import {
 
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
 const grantArgs = z.strictObject({ grantId: grantIdSchema });
+/** The reason a withdrawal or revocation gives, refused under `reason` when malformed. */
+const reasonOf = (args: { reason: string }) => parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
 const periodArgs = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
 
 /** A command's envelope with its result under a typed name, as every GraphQL command payload has. */
@@ -349,11 +351,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { offerId } = parseInput(offerArgs, { offerId: args.offerId }, 'offerId');
-            const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
-            return command(context, 'offer', 'withdrawOffer', undefined, (client) =>
-              client.withdrawOffer({ offerId, reason }),
-            );
+            const request = { ...parseInput(offerArgs, { offerId: args.offerId }, 'offerId'), ...reasonOf(args) };
+            return command(context, 'offer', 'withdrawOffer', undefined, (client) => client.withdrawOffer(request));
           }),
         acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
@@ -365,11 +364,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
-            const { reason } = parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
-            return command(context, 'grant', 'revokeGrant', undefined, (client) =>
-              client.revokeGrant({ grantId, reason }),
-            );
+            const request = { ...parseInput(grantArgs, { grantId: args.grantId }, 'grantId'), ...reasonOf(args) };
+            return command(context, 'grant', 'revokeGrant', undefined, (client) => client.revokeGrant(request));
           }),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {

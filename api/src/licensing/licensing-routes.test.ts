@@ -220,6 +220,40 @@ describe('licensing over HTTP', () => {
     });
     const consent = await graphql(tom, 'mutation { consentToLicenceOffer(offerId: "L-g1") { offer { status } } }');
     expect(consent.data?.consentToLicenceOffer).toEqual({ offer: { status: 'open' } });
+
+    // Withdrawal and revocation take an id and a reason, each refused under its own name.
+    for (const { mutation, idName, idType, id, answer } of [
+      {
+        mutation: 'withdrawLicenceOffer',
+        idName: 'offerId',
+        idType: 'offer',
+        id: 'L-g1',
+        answer: { offer: { status: 'withdrawn' } },
+      },
+      {
+        mutation: 'revokeLicenceGrant',
+        idName: 'grantId',
+        idType: 'grant',
+        id: 'G-1',
+        answer: { grant: { status: 'revoked' } },
+      },
+    ]) {
+      const run = (idValue: string, reason: string) =>
+        graphql(
+          tara,
+          `mutation($id: ID!, $reason: String!) { ${mutation}(${idName}: $id, reason: $reason) { ${idType} { status } } }`,
+          { id: idValue, reason },
+        );
+      for (const [idValue, reason, field] of [
+        [`${id} x`, 'no longer offered', idName],
+        [id, '  ', 'reason'],
+      ] as const) {
+        const refusal = (await run(idValue, reason)).errors?.[0]?.extensions;
+        expect(refusal?.code).toBe('VALIDATION_FAILED');
+        expect(String(refusal?.field)).toMatch(new RegExp(`^${field}`));
+      }
+      expect((await run(id, 'no longer offered')).data?.[mutation]).toEqual(answer);
+    }
   });
   it('charges a one-off fee on acceptance, split between the owners, readable on the grant over REST and GraphQL', async () => {
     const noCharge = await server.request('POST', '/v1/licensing/offers', {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
+import { datasetRegistration } from '@gigledger/chaincode/test-support';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import type { Committed } from '../ledger/committed.js';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
@@ -26,17 +27,13 @@ describe('provenance and erasure over HTTP', () => {
     await server.close();
   });
 
-  const dataset = (recordId: string, extra: Record<string, unknown> = {}) => ({
-    recordId,
-    contentSha256: sha(recordId),
-    title: `Dataset ${recordId}`,
-    licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-    source: 'https://data.example.org',
-    legalBasis: 'consent',
-    piiClass: 'personal',
-    retention: { kind: 'period', period: 'P2Y' },
-    ...extra,
-  });
+  const dataset = (recordId: string, extra: Record<string, unknown> = {}) =>
+    datasetRegistration(recordId, {
+      source: 'https://data.example.org',
+      piiClass: 'personal',
+      retention: { kind: 'period', period: 'P2Y' },
+      ...extra,
+    });
   const register = (body: unknown, as: Person = tara, headers: Record<string, string> = {}) =>
     server.request('POST', '/v1/provenance/datasets', { token: as.token, body, headers });
   const graphql = async (as: Person, query: string, variables: Record<string, unknown> = {}) =>

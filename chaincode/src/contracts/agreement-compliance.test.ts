@@ -20,6 +20,9 @@ describe('AgreementContract: payout compliance (KYC)', () => {
   let driver: AgreementDriver;
   let credentials: CredentialDriver;
 
+  /** The payee's index entry of the KYC credential by holder and type, which chaincode before that index did not write. */
+  const kycEntryByType = () =>
+    compositeKey('credentialBySubjectType', freelancerParty.mspId, freelancerParty.userId, 'KYC', kycId);
   const issueKyc = async (overrides: Record<string, unknown> = {}) => {
     await credentials.issue(credentials.issueRequest({ credentialId: kycId, type: 'KYC', ...overrides }), [
       { name: 'level', value: 'enhanced', salt: 'a'.repeat(64) },
@@ -139,13 +142,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
   it('clears a payee whose KYC credential predates the subject-and-type index, as on a ledger upgraded from an older chaincode', async () => {
     await issueKyc();
     // An older chaincode wrote the credential and its holder and issuer entries, but no entry by holder and type.
-    const typedEntry = compositeKey(
-      'credentialBySubjectType',
-      freelancerParty.mspId,
-      freelancerParty.userId,
-      'KYC',
-      kycId,
-    );
+    const typedEntry = kycEntryByType();
     expect(driver.ledger.read(typedEntry)).toEqual({ credentialId: kycId });
     await driver.call(client, (_contract, ctx) => ctx.stub.deleteState(typedEntry));
     expect(driver.ledger.read(typedEntry)).toBeUndefined();
@@ -166,13 +163,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
   it('names an older KYC credential that is no longer valid when it holds the payout', async () => {
     await issueKyc();
     await credentials.revoke(kycId);
-    const typedEntry = compositeKey(
-      'credentialBySubjectType',
-      freelancerParty.mspId,
-      freelancerParty.userId,
-      'KYC',
-      kycId,
-    );
+    const typedEntry = kycEntryByType();
     await driver.call(client, (_contract, ctx) => ctx.stub.deleteState(typedEntry));
     const released = await driver.release('m1');
     expect(released.instructions.at(-1)).toMatchObject({

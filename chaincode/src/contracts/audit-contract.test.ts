@@ -21,11 +21,7 @@ describe('AuditContract', () => {
   let driver: AgreementDriver;
 
   const call = <Result>(as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
-    driver.ledger.invoke(as, (ctx) => {
-      const contract = driver.audit as unknown as Record<string, (...args: unknown[]) => Promise<Result>>;
-      const method = contract[name]!.bind(driver.audit);
-      return request === undefined ? method(ctx) : method(ctx, JSON.stringify(request));
-    });
+    driver.ledger.transact(as, driver.audit, name, request);
   const inDays = (days: number) => new Date((driver.ledger.nowSeconds + days * day) * 1000).toISOString();
   const grant = (overrides: Record<string, unknown> = {}, as: TestIdentity = admin) =>
     call<AuditGrantRecord>(as, 'grantAuditAccess', {

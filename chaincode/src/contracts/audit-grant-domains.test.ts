@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { AuditRecordKind } from '../model/audit';
 import { AgreementDriver, auditor, client, freelancer, otherFreelancer } from '../test-support/agreement-fixtures';
+import { datasetRegistration, licenceOfferFields, workRegistration } from '../test-support/domain-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { IpContract } from './ip-contract';
 import { LicensingContract } from './licensing-contract';
@@ -12,12 +12,9 @@ const clientAdmin = testIdentity('ClientOrgMSP', 'ops', 'admin');
 const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
 const auditAdmin = testIdentity('AuditOrgMSP', 'audit-ops', 'admin');
 const hour = 3600;
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
 const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
 const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
-
-type Contracts = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 /**
  * The audit-grant rule for the domains beyond agreements and credentials: one record of
@@ -32,10 +29,7 @@ describe('audit grants across domains', () => {
   const provenance = new ProvenanceContract();
 
   const invoke = <Result>(contract: object, as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
-    driver.ledger.invoke(as, (ctx) => {
-      const method = (contract as Contracts)[name]!.bind(contract);
-      return (request === undefined ? method(ctx) : method(ctx, JSON.stringify(request))) as Promise<Result>;
-    });
+    driver.ledger.transact(as, contract, name, request);
   const at = (seconds: number) => new Date((driver.ledger.nowSeconds + seconds) * 1000).toISOString();
   const grant = async (
     by: TestIdentity,
@@ -57,16 +51,10 @@ describe('audit grants across domains', () => {
   };
 
   const registerWork = (workId: string, owners: { party: typeof tara; shareBps: number }[]) =>
-    invoke(ip, freelancer, 'registerWork', {
-      requestId: `register-${workId}`,
-      workId,
-      kind: 'model',
-      contentHash: sha(workId),
-      title: `Work ${workId}`,
-      uri: `https://models.example.com/${workId}`,
-      creators: owners.map((owner) => owner.party),
-      owners,
-    });
+    invoke(ip, freelancer, 'registerWork', { requestId: `register-${workId}`, ...workRegistration(workId, owners) });
+
+  const registerDataset = () =>
+    invoke(provenance, freelancer, 'registerDataset', { requestId: 'dataset-1', ...datasetRegistration('DS-1') });
 
   beforeEach(async () => {
     driver = new AgreementDriver();
@@ -115,28 +103,12 @@ describe('audit grants across domains', () => {
       setUp: async () => {
         await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
         const terms = { text: 'non-exclusive, fraud detection only' };
-        await driver.ledger.invoke(
+        await driver.ledger.transact(
           freelancer,
-          (ctx) =>
-            licensing.offerLicence(
-              ctx,
-              JSON.stringify({
-                requestId: 'req-offer-1',
-                offerId: 'L-1',
-                workId: 'W-1',
-                licensee: carol,
-                scope: 'commercial',
-                fieldsOfUse: ['fraud-detection'],
-                territories: ['DE'],
-                exclusive: false,
-                termStart: '2026-01-01T00:00:00.000Z',
-                termEnd: '2027-01-01T00:00:00.000Z',
-                royaltyBps: 750,
-                perUnitAmount: '2',
-                currency: 'EUR',
-              }),
-            ),
-          { transient: { terms } },
+          licensing,
+          'offerLicence',
+          { requestId: 'req-offer-1', ...licenceOfferFields('L-1', 'W-1', { licensee: carol }) },
+          { terms },
         );
         const offer = await invoke<{ termsSha256: string }>(licensing, freelancer, 'getOffer', { offerId: 'L-1' });
         await invoke(licensing, client, 'acceptOffer', {
@@ -159,17 +131,7 @@ describe('audit grants across domains', () => {
       kind: 'provenance',
       grantor: talentAdmin,
       setUp: async () => {
-        await invoke(provenance, freelancer, 'registerDataset', {
-          requestId: 'dataset-1',
-          recordId: 'DS-1',
-          contentSha256: sha('DS-1'),
-          title: 'Defect images',
-          licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-          source: 'https://data.example.org/defects',
-          legalBasis: 'consent',
-          piiClass: 'none',
-          retention: { kind: 'period', period: 'P5Y' },
-        });
+        await registerDataset();
         await invoke(provenance, freelancer, 'grantAccess', {
           requestId: 'req-access-1',
           grantId: 'G-1',
@@ -245,17 +207,7 @@ describe('audit grants across domains', () => {
   describe('consortium-public records', () => {
     it('lets an auditor without any grant read works, provenance records and lineage, reputation and proposals', async () => {
       await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
-      await invoke(provenance, freelancer, 'registerDataset', {
-        requestId: 'dataset-1',
-        recordId: 'DS-1',
-        contentSha256: sha('DS-1'),
-        title: 'Defect images',
-        licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-        source: 'https://data.example.org/defects',
-        legalBasis: 'consent',
-        piiClass: 'none',
-        retention: { kind: 'period', period: 'P5Y' },
-      });
+      await registerDataset();
       expect(await invoke(ip, auditor, 'getWork', { workId: 'W-1' })).toMatchObject({ workId: 'W-1' });
       expect(await invoke(provenance, auditor, 'getRecord', { recordId: 'DS-1' })).toMatchObject({ recordId: 'DS-1' });
       expect(

@@ -34,11 +34,7 @@ describe('GovernanceContract', () => {
   let proposals = 0;
 
   const call = <Result>(as: TestIdentity, name: string, request?: unknown): Promise<Result> =>
-    driver.ledger.invoke(as, (ctx) => {
-      const contract = driver.governance as unknown as Record<string, (...args: unknown[]) => Promise<Result>>;
-      const method = contract[name]!.bind(driver.governance);
-      return request === undefined ? method(ctx) : method(ctx, JSON.stringify(request));
-    });
+    driver.ledger.transact(as, driver.governance, name, request);
 
   const propose = (actions: GovernanceAction[], as = clientGovernor, overrides: Record<string, unknown> = {}) => {
     proposals += 1;

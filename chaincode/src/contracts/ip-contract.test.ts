@@ -26,10 +26,7 @@ describe('IpContract', () => {
   let requests = 0;
 
   const call = <Result>(as: TestIdentity, name: string, request: unknown): Promise<Result> =>
-    ledger.invoke(as, (ctx) => {
-      const method = (contract as unknown as Record<string, (ctx: unknown, json: string) => Promise<Result>>)[name]!;
-      return method.call(contract, ctx, JSON.stringify(request));
-    });
+    ledger.transact(as, contract, name, request);
 
   const register = (as: TestIdentity, overrides: Record<string, unknown> = {}) => {
     requests += 1;

@@ -16,6 +16,7 @@ import {
 import type { TestIdentity } from '../test-support/in-memory-ledger';
 import { IpContract } from './ip-contract';
 import { LicensingContract } from './licensing-contract';
+import { licenceOfferFields } from '../test-support/domain-fixtures';
 
 const workKey = (workId: string): string => `\u0000ipWork\u0000${workId}\u0000`;
 const modelHash = 'd'.repeat(64);
@@ -139,27 +140,21 @@ describe('work for hire', () => {
     const licensing = new LicensingContract();
     const terms = { text: 'Exclusive commercial licence.' };
     const offerLicence = () =>
-      driver.ledger.invoke(
+      driver.ledger.transact(
         freelancer,
-        (ctx) =>
-          licensing.offerLicence(
-            ctx,
-            JSON.stringify({
-              requestId: 'offer-pledged-1',
-              offerId: 'L-pledged',
-              workId: 'W-1',
-              licensee: clientParty,
-              scope: 'commercial',
-              fieldsOfUse: ['any'],
-              territories: ['WORLD'],
-              exclusive: true,
-              termStart: '2026-01-01T00:00:00.000Z',
-              termEnd: '2030-01-01T00:00:00.000Z',
-              royaltyBps: 1,
-              currency: 'EUR',
-            }),
-          ),
-        { transient: { terms } },
+        licensing,
+        'offerLicence',
+        {
+          requestId: 'offer-pledged-1',
+          ...licenceOfferFields('L-pledged', 'W-1', {
+            licensee: clientParty,
+            fieldsOfUse: ['any'],
+            territories: ['WORLD'],
+            exclusive: true,
+            termEnd: '2030-01-01T00:00:00.000Z',
+          }),
+        },
+        { terms },
       );
     await driver.funded('m2');
     await driver.submit('m2', modelHash, freelancer, { workId: 'W-1' });

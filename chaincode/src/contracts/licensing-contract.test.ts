@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { licenceTermsSha256, licensingEvents, type LicenceTerms } from '../model/licensing';
 import type { Party } from '../model/party';
 import { parseRefusal } from '../model/errors';
@@ -16,6 +15,7 @@ import {
   settlement,
 } from '../test-support/agreement-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
+import { licenceOfferFields, workRegistration } from '../test-support/domain-fixtures';
 
 const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
 const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
@@ -31,14 +31,7 @@ describe('LicensingContract', () => {
   let requests = 0;
 
   const call = <Result>(as: TestIdentity, name: string, request: unknown, transient?: Record<string, unknown>) =>
-    driver.ledger.invoke(
-      as,
-      (ctx) => {
-        const method = (contract as unknown as Record<string, (...args: unknown[]) => Promise<Result>>)[name]!;
-        return method.call(contract, ctx, JSON.stringify(request));
-      },
-      transient === undefined ? {} : { transient },
-    );
+    driver.ledger.transact<Result>(as, contract, name, request, transient);
 
   const refusal = async (promise: Promise<unknown>) => {
     const error = await promise.then(
@@ -54,16 +47,7 @@ describe('LicensingContract', () => {
     driver.ledger.invoke(freelancer, (ctx) =>
       ip.registerWork(
         ctx,
-        JSON.stringify({
-          requestId: `req-register-${workId}`,
-          workId,
-          kind: 'model',
-          contentHash: createHash('sha256').update(workId).digest('hex'),
-          title: `Work ${workId}`,
-          uri: `https://models.example.com/${workId}`,
-          creators: owners.map((owner) => owner.party),
-          owners,
-        }),
+        JSON.stringify({ requestId: `req-register-${workId}`, ...workRegistration(workId, owners) }),
       ),
     );
 
@@ -74,19 +58,7 @@ describe('LicensingContract', () => {
       'offerLicence',
       {
         requestId: `req-offer-${requests}`,
-        offerId: `L-${requests}`,
-        workId: 'W-1',
-        licensee: carol,
-        scope: 'commercial',
-        fieldsOfUse: ['fraud-detection'],
-        territories: ['DE', 'FR'],
-        exclusive: false,
-        termStart: '2026-01-01T00:00:00.000Z',
-        termEnd: '2027-01-01T00:00:00.000Z',
-        royaltyBps: 750,
-        perUnitAmount: '2',
-        currency: 'EUR',
-        ...overrides,
+        ...licenceOfferFields(`L-${requests}`, 'W-1', { licensee: carol, territories: ['DE', 'FR'], ...overrides }),
       },
       { terms },
     );
@@ -590,19 +562,7 @@ describe('LicensingContract', () => {
 
   it('refuses every command to every role outside the role table', async () => {
     const requestsOf: Record<LicensingCommand, Record<string, unknown>> = {
-      offerLicence: {
-        requestId: 'req-role-1',
-        offerId: 'L-r',
-        workId: 'W-1',
-        scope: 'research',
-        fieldsOfUse: ['any'],
-        territories: ['WORLD'],
-        exclusive: false,
-        termStart: '2026-01-01T00:00:00.000Z',
-        termEnd: '2027-01-01T00:00:00.000Z',
-        royaltyBps: 1,
-        currency: 'EUR',
-      },
+      offerLicence: { requestId: 'req-role-1', ...licenceOfferFields('L-r', 'W-1') },
       consentToOffer: { offerId: 'L-1' },
       withdrawOffer: { offerId: 'L-1', reason: 'no longer offered' },
       acceptOffer: { requestId: 'req-role-2', offerId: 'L-1', grantId: 'G-r', termsSha256 },

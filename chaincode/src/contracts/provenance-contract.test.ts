@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Context } from 'fabric-contract-api';
 import { provenanceCommandRoles } from '../model/access-roles';
 import { roles } from '../model/identity';
 import {
@@ -29,6 +28,7 @@ import {
 } from '../test-support/agreement-fixtures';
 import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { ProvenanceContract } from './provenance-contract';
+import { datasetRegistration } from '../test-support/domain-fixtures';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const hour = 3600;
@@ -47,15 +47,7 @@ describe('ProvenanceContract', () => {
     name: keyof ProvenanceContract,
     request: unknown,
     transient?: Record<string, unknown>,
-  ): Promise<Result> =>
-    driver.ledger.invoke(
-      as,
-      (ctx: Context) => {
-        const method = (contract as unknown as Record<string, (c: Context, json: string) => Promise<Result>>)[name]!;
-        return method.call(contract, ctx, JSON.stringify(request));
-      },
-      transient === undefined ? {} : { transient },
-    );
+  ): Promise<Result> => driver.ledger.transact(as, contract, name, request, transient);
   const requestId = () => {
     requests += 1;
     return `req-prov-${requests}`;
@@ -63,15 +55,7 @@ describe('ProvenanceContract', () => {
 
   const dataset = (recordId: string, overrides: Record<string, unknown> = {}) => ({
     requestId: requestId(),
-    recordId,
-    contentSha256: sha(recordId),
-    title: `Dataset ${recordId}`,
-    licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
-    source: 'https://data.example.org/defects',
-    legalBasis: 'consent',
-    piiClass: 'personal',
-    retention: { kind: 'period', period: 'P5Y' },
-    ...overrides,
+    ...datasetRegistration(recordId, { piiClass: 'personal', ...overrides }),
   });
   const registerDataset = (
     recordId: string,
@@ -85,6 +69,17 @@ describe('ProvenanceContract', () => {
       dataset(recordId, overrides),
       data === undefined ? undefined : { subjectData: data },
     );
+  /** A model trained on `trainedOn` by a script whose hash derives from the model's id. */
+  const model = (recordId: string, trainedOn: string[], overrides: Record<string, unknown> = {}) => ({
+    requestId: requestId(),
+    recordId,
+    contentSha256: sha(`weights of ${recordId}`),
+    title: `Model ${recordId}`,
+    licence: { kind: 'spdx', expression: 'MIT' },
+    trainedOn,
+    trainingCodeSha256: [sha(`training code of ${recordId}`)],
+    ...overrides,
+  });
   const derived = (parents: string[], step: string) => ({
     derivedFrom: { parents, transformation: { description: step, codeSha256: sha(`code of ${step}`) } },
   });
@@ -177,27 +172,13 @@ describe('ProvenanceContract', () => {
 
     it('registers a model from datasets and code hashes, and refuses a model named as training data', async () => {
       await registerDataset('DS-1');
-      const model = await call<ModelRecord>(client, 'registerModel', {
-        requestId: requestId(),
-        recordId: 'M-1',
-        contentSha256: sha('weights'),
-        title: 'Defect classifier',
-        licence: { kind: 'text', text: 'Internal use by the client only.' },
-        trainedOn: ['DS-1'],
-        trainingCodeSha256: [sha('train.py')],
-      });
-      expect(model).toMatchObject({ kind: 'model', controller: clientParty, trainedOn: ['DS-1'] });
-      await expect(
-        call(client, 'registerModel', {
-          requestId: requestId(),
-          recordId: 'M-2',
-          contentSha256: sha('weights 2'),
-          title: 'Distilled',
-          licence: { kind: 'spdx', expression: 'MIT' },
-          trainedOn: ['M-1'],
-          trainingCodeSha256: [sha('distil.py')],
-        }),
-      ).rejects.toThrow(
+      const registered = await call<ModelRecord>(
+        client,
+        'registerModel',
+        model('M-1', ['DS-1'], { licence: { kind: 'text', text: 'Internal use by the client only.' } }),
+      );
+      expect(registered).toMatchObject({ kind: 'model', controller: clientParty, trainedOn: ['DS-1'] });
+      await expect(call(client, 'registerModel', model('M-2', ['M-1']))).rejects.toThrow(
         'VALIDATION_FAILED[trainedOn.0]: trainedOn.0: M-1 is a model, not a dataset; name it in derivedFrom',
       );
     });
@@ -209,15 +190,11 @@ describe('ProvenanceContract', () => {
       await registerDataset('other-raw');
       await registerDataset('clean', derived(['raw', 'other-raw'], 'deduplicate and join'));
       await registerDataset('labelled', derived(['clean'], 'label'));
-      await call(client, 'registerModel', {
-        requestId: requestId(),
-        recordId: 'model',
-        contentSha256: sha('model weights'),
-        title: 'Model',
-        licence: { kind: 'spdx', expression: 'Apache-2.0' },
-        trainedOn: ['labelled'],
-        trainingCodeSha256: [sha('train.py')],
-      });
+      await call(
+        client,
+        'registerModel',
+        model('model', ['labelled'], { licence: { kind: 'spdx', expression: 'Apache-2.0' } }),
+      );
     });
 
     it('reads three generations of ancestors as a graph of parent-to-child edges', async () => {
@@ -542,15 +519,7 @@ describe('ProvenanceContract', () => {
   it('refuses every command to every role its table leaves out', async () => {
     const requestsByCommand: Record<keyof typeof provenanceCommandRoles, unknown> = {
       registerDataset: dataset('DS-1'),
-      registerModel: {
-        requestId: requestId(),
-        recordId: 'M-1',
-        contentSha256: sha('m'),
-        title: 'M',
-        licence: { kind: 'spdx', expression: 'MIT' },
-        trainedOn: ['DS-0'],
-        trainingCodeSha256: [sha('c')],
-      },
+      registerModel: model('M-1', ['DS-0']),
       grantAccess: {
         requestId: requestId(),
         grantId: 'G-1',

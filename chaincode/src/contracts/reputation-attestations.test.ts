@@ -78,19 +78,12 @@ describe('ReputationContract: attestations', () => {
     } satisfies AttestationRecord);
     const key = attestationKey(freelancerParty, tomParty, agreementId);
     driver.expectSoleWrite(key, attestation);
-    expect(reputationEvents.attestationRecorded.payload.parse(driver.ledger.lastEvent!.payload).attestation).toEqual(
-      attestation,
+    expect(driver.ledger.lastEvent!.name).toBe('reputation.AttestationRecorded');
+    driver.expectLastEvent(
+      reputationEvents.attestationRecorded,
+      { mspId: 'TalentOrgMSP', userId: 'tom', role: 'freelancer' },
+      { attestation },
     );
-    expect(driver.ledger.lastEvent).toEqual({
-      name: 'reputation.AttestationRecorded',
-      payload: {
-        subject: freelancerParty,
-        at,
-        txId: tx.txId,
-        actor: { mspId: 'TalentOrgMSP', userId: 'tom', role: 'freelancer' },
-        attestation,
-      },
-    });
   });
 
   it('weighs by the attester active, unexpired credentials, read only from the attester own index', async () => {

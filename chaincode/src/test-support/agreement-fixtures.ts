@@ -233,11 +233,7 @@ export class AgreementDriver {
     body: (contract: AgreementContract, ctx: Context) => Promise<Result>,
     transient?: Record<string, unknown>,
   ): Promise<Result> {
-    return this.ledger.invoke(
-      identity,
-      (ctx) => body(this.contract, ctx),
-      transient === undefined ? {} : { transient },
-    );
+    return this.ledger.invoke(identity, (ctx) => body(this.contract, ctx), { transient });
   }
 
   draft(request: Record<string, unknown> = draftRequest(this.ledger), as = client, transient: unknown = terms) {

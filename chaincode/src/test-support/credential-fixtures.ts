@@ -75,11 +75,7 @@ export class CredentialDriver {
     body: (contract: CredentialContract, ctx: Context) => Promise<Result>,
     transient?: Record<string, unknown>,
   ): Promise<Result> {
-    return this.ledger.invoke(
-      identity,
-      (ctx) => body(this.contract, ctx),
-      transient === undefined ? {} : { transient },
-    );
+    return this.ledger.invoke(identity, (ctx) => body(this.contract, ctx), { transient });
   }
 
   registerIssuer(

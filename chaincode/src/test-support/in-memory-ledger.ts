@@ -95,13 +95,37 @@ export class InMemoryLedger {
   }
 
   /**
+   * Runs the transaction `name` of `contract` as `identity`, the way a client submits it:
+   * `request` as its one JSON argument (none when undefined), `transient` as the
+   * transient map. Resolves to the transaction's result.
+   *
+   * @throws Error when `contract` has no method `name`; the transaction's own refusal otherwise.
+   */
+  transact<Result>(
+    identity: TestIdentity,
+    contract: object,
+    name: string,
+    request?: unknown,
+    transient?: Record<string, unknown>,
+  ): Promise<Result> {
+    const method = (contract as Record<string, unknown>)[name];
+    if (typeof method !== 'function') throw new Error(`${contract.constructor.name} has no transaction ${name}`);
+    const run = method as (this: object, ctx: Context, ...args: string[]) => Promise<Result>;
+    return this.invoke(
+      identity,
+      (ctx) => (request === undefined ? run.call(contract, ctx) : run.call(contract, ctx, JSON.stringify(request))),
+      { transient },
+    );
+  }
+
+  /**
    * Runs one transaction as `identity`. Its writes, private writes and event commit
    * only when `body` resolves.
    */
   async invoke<Result>(
     identity: TestIdentity,
     body: (ctx: Context) => Promise<Result>,
-    options: { transient?: Record<string, unknown> } = {},
+    options: { transient?: Record<string, unknown> | undefined } = {},
   ): Promise<Result> {
     this.#txCounter += 1;
     const transaction = new TransactionStub(

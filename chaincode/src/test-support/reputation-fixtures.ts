@@ -1,5 +1,7 @@
 import { ReputationContract } from '../contracts/reputation-contract';
-import type { Party } from '../model/party';
+import type { z } from 'zod';
+import type { Actor, Party } from '../model/party';
+import type { EventSpec } from '../model/spec';
 import {
   AgreementDriver,
   client,
@@ -7,6 +9,7 @@ import {
   daysFrom,
   draftRequest,
   freelancer,
+  freelancerParty,
   termsSha256,
 } from './agreement-fixtures';
 import { CredentialDriver } from './credential-fixtures';
@@ -113,6 +116,24 @@ export class ReputationDriver {
     expect(this.ledger.read(key)).toEqual(record);
     const writes = this.ledger.transactions.at(-1)?.writes ?? [];
     expect(writes.filter((written) => !written.startsWith(compositeKey('request')))).toEqual([key]);
+  }
+
+  /**
+   * Checks that the last transaction emitted `event` about the freelancer, by `actor`,
+   * carrying `body` beside the subject, time and transaction id every reputation event
+   * carries; the payload must also parse as the event's schema to the same value.
+   */
+  expectLastEvent(event: EventSpec<z.ZodType>, actor: Actor, body: Record<string, unknown>): void {
+    const tx = this.ledger.transactions.at(-1)!;
+    const payload = {
+      subject: freelancerParty,
+      at: new Date(tx.timestampSeconds * 1000).toISOString(),
+      txId: tx.txId,
+      actor,
+      ...body,
+    };
+    expect(this.ledger.lastEvent).toEqual({ name: event.name, payload });
+    expect(event.payload.parse(this.ledger.lastEvent!.payload)).toEqual(payload);
   }
 
   /** Runs a refused transaction and checks that it left the ledger as it was. */

@@ -15,6 +15,7 @@ import {
 } from './agreement-mutations.js';
 import type { MilestoneAction } from './milestone-actions.js';
 import type { PageAgreement, PageMilestone } from './milestone-timeline.js';
+import { LabelledInput, ValueInput } from '../text-input.js';
 
 /** Runs one command mutation; resolves to the error in words' source, or undefined once committed. */
 function useCommand<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>) {
@@ -89,14 +90,7 @@ function ReasonCommand<Data, Variables extends AnyVariables>(props: {
   return (
     <form className="command" onSubmit={submit} aria-label={props.label}>
       <label htmlFor={id}>Reason</label>
-      <input
-        id={id}
-        required
-        value={reason}
-        onChange={(e) => {
-          setReason(e.target.value);
-        }}
-      />
+      <ValueInput id={id} required value={reason} onValue={setReason} />
       <button type="submit" disabled={command.busy}>
         {props.label}
       </button>
@@ -139,39 +133,17 @@ function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone:
   };
   return (
     <form className="command delivery" onSubmit={submit} aria-label={`Deliver ${milestone.title}`}>
-      <label>
-        Artifact SHA-256 (64 lowercase hex digits)
-        <input
-          name="artifactSha256"
-          required
-          pattern={sha256Pattern}
-          value={artifactSha256}
-          onChange={(e) => {
-            setArtifact(e.target.value.trim());
-          }}
-        />
-      </label>
-      <label>
-        Artifact URI
-        <input
-          name="uri"
-          required
-          value={uri}
-          onChange={(e) => {
-            setUri(e.target.value.trim());
-          }}
-        />
-      </label>
-      <label>
-        Note (optional)
-        <input
-          name="note"
-          value={note}
-          onChange={(e) => {
-            setNote(e.target.value);
-          }}
-        />
-      </label>
+      <LabelledInput
+        label="Artifact SHA-256 (64 lowercase hex digits)"
+        name="artifactSha256"
+        required
+        pattern={sha256Pattern}
+        value={artifactSha256}
+        trim
+        onValue={setArtifact}
+      />
+      <LabelledInput label="Artifact URI" name="uri" required value={uri} trim onValue={setUri} />
+      <LabelledInput label="Note (optional)" name="note" value={note} onValue={setNote} />
       <button type="submit" disabled={command.busy}>
         Submit deliverable
       </button>

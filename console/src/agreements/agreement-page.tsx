@@ -9,6 +9,7 @@ import { AgreementActions, MilestoneActions } from './action-forms.js';
 import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
 import { milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
+import { Instant, TitledId } from '../record-labels.js';
 
 type Activity = AgreementActivitySubscription['agreementEvents'];
 
@@ -17,7 +18,7 @@ function Timeline({ agreement, milestone }: { agreement: PageAgreement; mileston
     <ol className="timeline" aria-label={`Timeline of ${milestone.title}`}>
       {milestoneTimeline(agreement, milestone).map((step, index) => (
         <li key={`${step.label}-${String(index)}`}>
-          <span className="step">{step.label}</span> <time dateTime={step.at}>{formatInstant(step.at)}</time>
+          <span className="step">{step.label}</span> <Instant at={step.at} />
           {step.detail === undefined ? null : <span className="detail"> — {step.detail}</span>}
         </li>
       ))}
@@ -85,7 +86,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
         <Link href="/agreements">All agreements</Link>
       </p>
       <h1>
-        {agreement.title} <span className="id">({agreement.agreementId})</span>
+        <TitledId title={agreement.title} id={agreement.agreementId} />
       </h1>
       <dl className="facts">
         <dt>Status</dt>
@@ -117,7 +118,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
       {agreement.milestones.map((milestone) => (
         <article key={milestone.milestoneId} className="milestone" aria-labelledby={`m-${milestone.milestoneId}`}>
           <h3 id={`m-${milestone.milestoneId}`}>
-            {milestone.title} <span className="id">({milestone.milestoneId})</span>
+            <TitledId title={milestone.title} id={milestone.milestoneId} />
           </h3>
           <p>
             <strong data-testid={`milestone-status-${milestone.milestoneId}`}>{milestone.status}</strong> ·{' '}

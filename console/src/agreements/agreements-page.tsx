@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { Link } from 'wouter';
 import { graphql } from '../gql/index.js';
 import type { PartyRole } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
+import { TableHead } from '../table-head.js';
+import { RecordLink } from '../record-labels.js';
 import { workState } from './agreement-fields.js';
 
 const myAgreements = graphql(`
@@ -88,24 +89,12 @@ export function AgreementsPage() {
         {(agreements) => (
           <table>
             <caption className="visually-hidden">Your agreements</caption>
-            <thead>
-              <tr>
-                <th scope="col">Agreement</th>
-                <th scope="col">My part</th>
-                <th scope="col">Status</th>
-                <th scope="col">Work</th>
-                <th scope="col">Client</th>
-                <th scope="col">Freelancer</th>
-                <th scope="col">Milestones</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Agreement', 'My part', 'Status', 'Work', 'Client', 'Freelancer', 'Milestones']} />
             <tbody>
               {agreements.map(({ role: part, agreement }) => (
                 <tr key={agreement.agreementId}>
                   <td>
-                    <Link href={`/agreements/${encodeURIComponent(agreement.agreementId)}`}>
-                      {agreement.title} <span className="id">({agreement.agreementId})</span>
-                    </Link>
+                    <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
                   </td>
                   <td>{part}</td>
                   <td>{agreement.status}</td>

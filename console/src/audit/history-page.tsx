@@ -1,11 +1,12 @@
 import { useState, type ReactNode } from 'react';
 import { useQuery } from 'urql';
 import { IdLookupForm } from '../id-lookup-form.js';
-import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { ProofDownload } from './proof-download.js';
+import { TableHead } from '../table-head.js';
+import { Instant, TitledId } from '../record-labels.js';
 
 const agreementHistory = graphql(`
   query AgreementHistory($id: ID!) {
@@ -53,19 +54,12 @@ function VersionTable({
   return (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Status</th>
-          <th scope="col">Transaction</th>
-          <th scope="col">Proof</th>
-        </tr>
-      </thead>
+      <TableHead columns={['When', 'Status', 'Transaction', 'Proof']} />
       <tbody>
         {versions.map((version) => (
           <tr key={version.txId}>
             <td>
-              <time dateTime={version.at}>{formatInstant(version.at)}</time>
+              <Instant at={version.at} />
             </td>
             <td>{version.status}</td>
             <td className="hash">{version.txId}</td>
@@ -122,7 +116,7 @@ export function HistoryPage() {
         {(agreement) => (
           <>
             <h2>
-              {agreement.title} <span className="id">({agreement.agreementId})</span>
+              <TitledId title={agreement.title} id={agreement.agreementId} />
             </h2>
             <VersionTable
               caption="Agreement record, newest first"

@@ -8,6 +8,7 @@ import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { RevokeForm } from '../revocation/revoke-form.js';
 import { DocumentOutput } from './document-output.js';
+import { LabelledInput } from '../text-input.js';
 
 const issueCredential = graphql(`
   mutation IssueCredential($input: IssueCredentialInput!) {
@@ -85,28 +86,15 @@ export function IssuePage() {
       <form onSubmit={submit}>
         <fieldset>
           <legend>Subject</legend>
-          <label>
-            Organisation MSP id
-            <input
-              name="subjectMspId"
-              required
-              value={mspId}
-              onChange={(e) => {
-                setMspId(e.target.value.trim());
-              }}
-            />
-          </label>
-          <label>
-            User id
-            <input
-              name="subjectUserId"
-              required
-              value={userId}
-              onChange={(e) => {
-                setUserId(e.target.value.trim());
-              }}
-            />
-          </label>
+          <LabelledInput
+            label="Organisation MSP id"
+            name="subjectMspId"
+            required
+            value={mspId}
+            trim
+            onValue={setMspId}
+          />
+          <LabelledInput label="User id" name="subjectUserId" required value={userId} trim onValue={setUserId} />
         </fieldset>
         <label>
           Credential type
@@ -129,26 +117,17 @@ export function IssuePage() {
           <legend>Claims</legend>
           {rows.map((row, index) => (
             <div key={row.key} className="claim-row">
-              <label>
-                Name of claim {index + 1}
-                <input
+              {(['name', 'value'] as const).map((part) => (
+                <LabelledInput
+                  key={part}
+                  label={`${part === 'name' ? 'Name' : 'Value'} of claim ${String(index + 1)}`}
                   required
-                  value={row.name}
-                  onChange={(e) => {
-                    setRows(rows.map((other) => (other.key === row.key ? { ...other, name: e.target.value } : other)));
+                  value={row[part]}
+                  onValue={(value) => {
+                    setRows(rows.map((other) => (other.key === row.key ? { ...other, [part]: value } : other)));
                   }}
                 />
-              </label>
-              <label>
-                Value of claim {index + 1}
-                <input
-                  required
-                  value={row.value}
-                  onChange={(e) => {
-                    setRows(rows.map((other) => (other.key === row.key ? { ...other, value: e.target.value } : other)));
-                  }}
-                />
-              </label>
+              ))}
               {rows.length > 1 ? (
                 <button
                   type="button"
@@ -170,17 +149,13 @@ export function IssuePage() {
             Add a claim
           </button>
         </fieldset>
-        <label>
-          Expires (optional)
-          <input
-            type="datetime-local"
-            name="expires"
-            value={expires}
-            onChange={(e) => {
-              setExpires(e.target.value);
-            }}
-          />
-        </label>
+        <LabelledInput
+          label="Expires (optional)"
+          type="datetime-local"
+          name="expires"
+          value={expires}
+          onValue={setExpires}
+        />
         <button type="submit" disabled={state.fetching || types === undefined || types.length === 0}>
           Issue credential
         </button>

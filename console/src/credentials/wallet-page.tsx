@@ -9,6 +9,7 @@ import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { useSession, type Session } from '../session/session.js';
 import { DocumentOutput } from './document-output.js';
+import { TitledId } from '../record-labels.js';
 
 const myCredentials = graphql(`
   query MyCredentials($subject: PartyInput!) {
@@ -157,7 +158,7 @@ export function WalletPage() {
           credentials.map((credential) => (
             <article key={credential.credentialId} className="card" aria-labelledby={`c-${credential.credentialId}`}>
               <h2 id={`c-${credential.credentialId}`}>
-                {credential.type} <span className="id">({credential.credentialId})</span>
+                <TitledId title={credential.type} id={credential.credentialId} />
               </h2>
               <p>
                 <span data-testid="credential-status">{credential.status}</span> · issued by {credential.issuer.userId}{' '}

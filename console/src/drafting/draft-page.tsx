@@ -5,6 +5,7 @@ import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { draftAgreement } from './draft-mutation.js';
 import { currencyOptions, minorUnitDigits, toMinorUnits } from './minor-units.js';
+import { ValueInput } from '../text-input.js';
 
 interface MilestoneDraft {
   readonly key: number;
@@ -173,50 +174,18 @@ export function DraftPage() {
         }}
       >
         <Field label="Agreement id" problem={problems['input.agreementId']}>
-          {(props) => (
-            <input
-              {...props}
-              value={agreementId}
-              onChange={(e) => {
-                setAgreementId(e.target.value);
-              }}
-            />
-          )}
+          {(props) => <ValueInput {...props} value={agreementId} onValue={setAgreementId} />}
         </Field>
         <Field label="Title" problem={problems['input.title']}>
-          {(props) => (
-            <input
-              {...props}
-              value={title}
-              onChange={(e) => {
-                setTitle(e.target.value);
-              }}
-            />
-          )}
+          {(props) => <ValueInput {...props} value={title} onValue={setTitle} />}
         </Field>
         <fieldset>
           <legend>Freelancer</legend>
           <Field label="Freelancer user id" problem={problems['input.freelancer.userId']}>
-            {(props) => (
-              <input
-                {...props}
-                value={freelancerUserId}
-                onChange={(e) => {
-                  setFreelancerUserId(e.target.value);
-                }}
-              />
-            )}
+            {(props) => <ValueInput {...props} value={freelancerUserId} onValue={setFreelancerUserId} />}
           </Field>
           <Field label="Freelancer organisation MSP id" problem={problems['input.freelancer.mspId']}>
-            {(props) => (
-              <input
-                {...props}
-                value={freelancerMspId}
-                onChange={(e) => {
-                  setFreelancerMspId(e.target.value);
-                }}
-              />
-            )}
+            {(props) => <ValueInput {...props} value={freelancerMspId} onValue={setFreelancerMspId} />}
           </Field>
         </fieldset>
         <Field label="Scope of work" problem={problems['input.terms.scope']}>
@@ -239,11 +208,11 @@ export function DraftPage() {
               <legend>Milestone {index + 1}</legend>
               <Field label={`Title of milestone ${String(index + 1)}`} problem={problems[`${at}.title`]}>
                 {(props) => (
-                  <input
+                  <ValueInput
                     {...props}
                     value={milestone.title}
-                    onChange={(e) => {
-                      update(milestone.key, { title: e.target.value });
+                    onValue={(value) => {
+                      update(milestone.key, { title: value });
                     }}
                   />
                 )}
@@ -251,13 +220,13 @@ export function DraftPage() {
               <div className="claim-row">
                 <Field label={`Amount of milestone ${String(index + 1)}`} problem={problems[`${at}.amount`]}>
                   {(props) => (
-                    <input
+                    <ValueInput
                       {...props}
                       inputMode="decimal"
                       placeholder={digits === 0 ? '1250' : `1250.${'0'.repeat(digits)}`}
                       value={milestone.amount}
-                      onChange={(e) => {
-                        update(milestone.key, { amount: e.target.value });
+                      onValue={(value) => {
+                        update(milestone.key, { amount: value });
                       }}
                     />
                   )}
@@ -281,12 +250,12 @@ export function DraftPage() {
                 </Field>
                 <Field label={`Due date of milestone ${String(index + 1)}`} problem={problems[`${at}.dueDate`]}>
                   {(props) => (
-                    <input
+                    <ValueInput
                       {...props}
                       type="date"
                       value={milestone.dueDate}
-                      onChange={(e) => {
-                        update(milestone.key, { dueDate: e.target.value });
+                      onValue={(value) => {
+                        update(milestone.key, { dueDate: value });
                       }}
                     />
                   )}
@@ -297,11 +266,11 @@ export function DraftPage() {
                 problem={problems[`${at}.acceptanceCriteria.description`]}
               >
                 {(props) => (
-                  <input
+                  <ValueInput
                     {...props}
                     value={milestone.criteria}
-                    onChange={(e) => {
-                      update(milestone.key, { criteria: e.target.value });
+                    onValue={(value) => {
+                      update(milestone.key, { criteria: value });
                     }}
                   />
                 )}

@@ -1,9 +1,10 @@
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
-import { formatInstant } from '../format.js';
 import { QueryAnswer } from '../query-answer.js';
 import { blockByNumber } from './explorer-queries.js';
 import { ValidationMark } from './validation-mark.js';
+import { TableHead } from '../table-head.js';
+import { Fact, Instant } from '../record-labels.js';
 
 /** One block: its hashes and its transactions in block order, invalid ones marked. */
 export function BlockPage({ blockNumber }: { blockNumber: string }) {
@@ -32,31 +33,19 @@ export function BlockPage({ blockNumber }: { blockNumber: string }) {
         {(block) => (
           <>
             <dl className="facts">
-              <div>
-                <dt>Hash</dt>
-                <dd className="hash">{block.hash}</dd>
-              </div>
-              <div>
-                <dt>Previous hash</dt>
-                <dd className="hash">{block.previousHash}</dd>
-              </div>
-              <div>
-                <dt>Data hash</dt>
-                <dd className="hash">{block.dataHash}</dd>
-              </div>
+              <Fact term="Hash" className="hash">
+                {block.hash}
+              </Fact>
+              <Fact term="Previous hash" className="hash">
+                {block.previousHash}
+              </Fact>
+              <Fact term="Data hash" className="hash">
+                {block.dataHash}
+              </Fact>
             </dl>
             <table>
               <caption>{block.transactionCount} transactions, in block order</caption>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Transaction</th>
-                  <th scope="col">Creator</th>
-                  <th scope="col">Function</th>
-                  <th scope="col">Validation</th>
-                  <th scope="col">When</th>
-                </tr>
-              </thead>
+              <TableHead columns={['#', 'Transaction', 'Creator', 'Function', 'Validation', 'When']} />
               <tbody>
                 {block.transactions.map((tx) => (
                   <tr key={`${tx.position}-${tx.transactionId}`}>
@@ -73,9 +62,7 @@ export function BlockPage({ blockNumber }: { blockNumber: string }) {
                     <td>
                       <ValidationMark name={tx.validationName} />
                     </td>
-                    <td>
-                      {tx.timestamp == null ? '' : <time dateTime={tx.timestamp}>{formatInstant(tx.timestamp)}</time>}
-                    </td>
+                    <td>{tx.timestamp == null ? '' : <Instant at={tx.timestamp} />}</td>
                   </tr>
                 ))}
               </tbody>

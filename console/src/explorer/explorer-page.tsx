@@ -4,6 +4,9 @@ import { Link, useLocation } from 'wouter';
 import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { blockPage, ledgerHeights } from './explorer-queries.js';
+import { LabelledInput } from '../text-input.js';
+import { TableHead } from '../table-head.js';
+import { Fact } from '../record-labels.js';
 
 /** Blocks per page; the index answers at most 100. */
 const pageSize = 10;
@@ -41,29 +44,23 @@ export function ExplorerPage() {
       <Problem error={heights.error} />
       {heights.data === undefined ? null : (
         <dl className="facts" aria-label="Heights">
-          <div>
-            <dt>Channel height</dt>
-            <dd data-testid="channel-height">{heights.data.ledgerHeights.channelHeight ?? 'peer not reachable'}</dd>
-          </div>
-          <div>
-            <dt>Indexed height</dt>
-            <dd data-testid="indexed-height">{heights.data.ledgerHeights.indexedHeight}</dd>
-          </div>
+          <Fact term="Channel height" data-testid="channel-height">
+            {heights.data.ledgerHeights.channelHeight ?? 'peer not reachable'}
+          </Fact>
+          <Fact term="Indexed height" data-testid="indexed-height">
+            {heights.data.ledgerHeights.indexedHeight}
+          </Fact>
         </dl>
       )}
       <form onSubmit={find} className="filters" aria-label="Find a transaction" noValidate>
-        <label>
-          Transaction id
-          <input
-            name="transactionId"
-            value={search}
-            aria-invalid={searchError === undefined ? undefined : true}
-            aria-describedby={searchError === undefined ? undefined : 'transaction-search-error'}
-            onChange={(event) => {
-              setSearch(event.target.value);
-            }}
-          />
-        </label>
+        <LabelledInput
+          label="Transaction id"
+          name="transactionId"
+          value={search}
+          aria-invalid={searchError === undefined ? undefined : true}
+          aria-describedby={searchError === undefined ? undefined : 'transaction-search-error'}
+          onValue={setSearch}
+        />
         <button type="submit">Find transaction</button>
         {searchError === undefined ? null : (
           <p role="alert" className="problem" id="transaction-search-error">
@@ -78,14 +75,7 @@ export function ExplorerPage() {
               <caption>
                 Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Block</th>
-                  <th scope="col">Transactions</th>
-                  <th scope="col">Invalid</th>
-                  <th scope="col">Hash</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Block', 'Transactions', 'Invalid', 'Hash']} />
               <tbody>
                 {connection.edges.map(({ node }) => {
                   const invalid = node.transactions.filter((tx) => tx.validationName !== 'VALID').length;

@@ -1,11 +1,12 @@
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { ProofDownload } from '../audit/proof-download.js';
-import { formatInstant } from '../format.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { transactionById } from './explorer-queries.js';
 import { ValidationMark } from './validation-mark.js';
+import { TableHead } from '../table-head.js';
+import { Fact, Instant } from '../record-labels.js';
 
 /**
  * One transaction: who created it, what it called, whether the peers found it valid, the
@@ -34,51 +35,27 @@ export function TransactionPage({ transactionId }: { transactionId: string }) {
         {(tx) => (
           <>
             <dl className="facts">
-              <div>
-                <dt>Block</dt>
-                <dd data-testid="transaction-block">{tx.blockNumber}</dd>
-              </div>
-              <div>
-                <dt>Position</dt>
-                <dd>{tx.position}</dd>
-              </div>
-              <div>
-                <dt>Creator MSP</dt>
-                <dd data-testid="transaction-creator">{tx.creatorMspId}</dd>
-              </div>
-              <div>
-                <dt>Validation</dt>
-                <dd>
-                  <ValidationMark name={tx.validationName} /> (code {tx.validationCode})
-                </dd>
-              </div>
-              <div>
-                <dt>Chaincode function</dt>
-                <dd data-testid="transaction-function">
-                  {tx.chaincode ?? ''} {tx.function ?? tx.headerType}
-                </dd>
-              </div>
-              <div>
-                <dt>When</dt>
-                <dd>
-                  {tx.timestamp == null ? '' : <time dateTime={tx.timestamp}>{formatInstant(tx.timestamp)}</time>}
-                </dd>
-              </div>
-              <div>
-                <dt>Proof</dt>
-                <dd>{session === undefined ? null : <ProofDownload session={session} txId={tx.transactionId} />}</dd>
-              </div>
+              <Fact term="Block" data-testid="transaction-block">
+                {tx.blockNumber}
+              </Fact>
+              <Fact term="Position">{tx.position}</Fact>
+              <Fact term="Creator MSP" data-testid="transaction-creator">
+                {tx.creatorMspId}
+              </Fact>
+              <Fact term="Validation">
+                <ValidationMark name={tx.validationName} /> (code {tx.validationCode})
+              </Fact>
+              <Fact term="Chaincode function" data-testid="transaction-function">
+                {tx.chaincode ?? ''} {tx.function ?? tx.headerType}
+              </Fact>
+              <Fact term="When">{tx.timestamp == null ? '' : <Instant at={tx.timestamp} />}</Fact>
+              <Fact term="Proof">
+                {session === undefined ? null : <ProofDownload session={session} txId={tx.transactionId} />}
+              </Fact>
             </dl>
             <table>
               <caption>Keys read and written ({tx.keys.length})</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Access</th>
-                  <th scope="col">Namespace</th>
-                  <th scope="col">Collection</th>
-                  <th scope="col">Key</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Access', 'Namespace', 'Collection', 'Key']} />
               <tbody>
                 {tx.keys.map((key, index) => (
                   <tr key={`${String(index)}-${key.access}`}>

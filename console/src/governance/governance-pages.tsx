@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
-import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { VoteChoice } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { useSession, type Person } from '../session/session.js';
+import { LabelledInput } from '../text-input.js';
+import { TableHead } from '../table-head.js';
+import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
 
 const proposalList = graphql(`
   query ProposalList {
@@ -142,28 +144,19 @@ export function ProposalsPage() {
         {(proposals) => (
           <table>
             <caption>Proposals to change the consortium's rules</caption>
-            <thead>
-              <tr>
-                <th scope="col">Proposal</th>
-                <th scope="col">Phase</th>
-                <th scope="col">Yes / no / abstain of members</th>
-                <th scope="col">Voting ends</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Proposal', 'Phase', 'Yes / no / abstain of members', 'Voting ends']} />
             <tbody>
               {proposals.map((proposal) => (
                 <tr key={proposal.proposalId}>
                   <td>
-                    <Link href={`/governance/${encodeURIComponent(proposal.proposalId)}`}>
-                      {proposal.title} <span className="id">({proposal.proposalId})</span>
-                    </Link>
+                    <RecordLink section="/governance" id={proposal.proposalId} title={proposal.title} />
                   </td>
                   <td>{proposal.phase}</td>
                   <td>
                     {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
                   </td>
                   <td>
-                    <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
+                    <Instant at={proposal.votingEndsAt} />
                   </td>
                 </tr>
               ))}
@@ -228,47 +221,30 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
         <Link href="/governance">All proposals</Link>
       </p>
       <h1>
-        {proposal.title} <span className="id">({proposal.proposalId})</span>
+        <TitledId title={proposal.title} id={proposal.proposalId} />
       </h1>
       <p>
         Phase: <strong data-testid="proposal-phase">{proposal.phase}</strong>{' '}
         <span className="hint">
-          (judged at <time dateTime={proposal.asOf}>{formatInstant(proposal.asOf)}</time>)
+          (judged at <Instant at={proposal.asOf} />)
         </span>
       </p>
       <p>{proposal.text}</p>
       <dl className="facts">
-        <div>
-          <dt>Proposed by</dt>
-          <dd>
-            {proposal.proposer.userId ?? ''} ({proposal.proposer.mspId}),{' '}
-            <time dateTime={proposal.proposedAt}>{formatInstant(proposal.proposedAt)}</time>
-          </dd>
-        </div>
-        <div>
-          <dt>Voting ends</dt>
-          <dd>
-            <time dateTime={proposal.votingEndsAt}>{formatInstant(proposal.votingEndsAt)}</time>
-          </dd>
-        </div>
-        <div>
-          <dt>Executable from</dt>
-          <dd>
-            <time dateTime={proposal.executableAt}>{formatInstant(proposal.executableAt)}</time> until{' '}
-            <time dateTime={proposal.expiresAt}>{formatInstant(proposal.expiresAt)}</time>
-          </dd>
-        </div>
-        <div>
-          <dt>Electorate</dt>
-          <dd>{proposal.electorate.join(', ')}</dd>
-        </div>
-        <div>
-          <dt>Quorum and threshold</dt>
-          <dd>
-            {percent(proposal.quorumBps)} of members must vote; yes must be more than{' '}
-            {percent(proposal.passThresholdBps)} of yes and no votes (abstentions count for the quorum only)
-          </dd>
-        </div>
+        <Fact term="Proposed by">
+          {proposal.proposer.userId ?? ''} ({proposal.proposer.mspId}), <Instant at={proposal.proposedAt} />
+        </Fact>
+        <Fact term="Voting ends">
+          <Instant at={proposal.votingEndsAt} />
+        </Fact>
+        <Fact term="Executable from">
+          <Instant at={proposal.executableAt} /> until <Instant at={proposal.expiresAt} />
+        </Fact>
+        <Fact term="Electorate">{proposal.electorate.join(', ')}</Fact>
+        <Fact term="Quorum and threshold">
+          {percent(proposal.quorumBps)} of members must vote; yes must be more than {percent(proposal.passThresholdBps)}{' '}
+          of yes and no votes (abstentions count for the quorum only)
+        </Fact>
       </dl>
       <h2>Actions</h2>
       <pre className="document">{JSON.stringify(proposal.actions, null, 2)}</pre>
@@ -279,15 +255,7 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
       </p>
       <table>
         <caption>Votes, one per organisation</caption>
-        <thead>
-          <tr>
-            <th scope="col">Organisation</th>
-            <th scope="col">Choice</th>
-            <th scope="col">By</th>
-            <th scope="col">Reason</th>
-            <th scope="col">When</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Organisation', 'Choice', 'By', 'Reason', 'When']} />
         <tbody>
           {proposal.votes.length === 0 ? (
             <tr>
@@ -301,7 +269,7 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
                 <td>{entry.voter.userId ?? ''}</td>
                 <td>{entry.reason ?? ''}</td>
                 <td>
-                  <time dateTime={entry.at}>{formatInstant(entry.at)}</time>
+                  <Instant at={entry.at} />
                 </td>
               </tr>
             ))
@@ -311,28 +279,19 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
       {proposal.veto == null ? null : (
         <p>
           Vetoed by {proposal.veto.by.userId ?? ''} ({proposal.veto.by.mspId}): {proposal.veto.reason},{' '}
-          <time dateTime={proposal.veto.at}>{formatInstant(proposal.veto.at)}</time>
+          <Instant at={proposal.veto.at} />
         </p>
       )}
       {proposal.execution == null ? null : (
         <p>
           Executed by {proposal.execution.by.userId ?? ''} ({proposal.execution.by.mspId}),{' '}
-          <time dateTime={proposal.execution.at}>{formatInstant(proposal.execution.at)}</time>, in transaction{' '}
-          <span className="hash">{proposal.execution.txId}</span>
+          <Instant at={proposal.execution.at} />, in transaction <span className="hash">{proposal.execution.txId}</span>
         </p>
       )}
       {mayVote(session.person, proposal) ? (
         <fieldset>
           <legend>Vote for {session.person.mspId}</legend>
-          <label>
-            Reason (optional)
-            <input
-              value={reason}
-              onChange={(event) => {
-                setReason(event.target.value);
-              }}
-            />
-          </label>
+          <LabelledInput label="Reason (optional)" value={reason} onValue={setReason} />
           <div className="actions">
             {(['yes', 'no', 'abstain'] as const).map((choice) => (
               <button key={choice} type="submit" disabled={voting.fetching} onClick={() => void cast(choice)}>

@@ -2,11 +2,14 @@ import { useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
-import { formatInstant, formatMoney } from '../format.js';
+import { formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { WorkPageQuery } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
+import { LabelledInput } from '../text-input.js';
+import { TableHead } from '../table-head.js';
+import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
 
 const worksOfMine = graphql(`
   query WorksOfMine($owner: PartyInput!) {
@@ -177,17 +180,14 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
   return (
     <>
       <form className="filters" onSubmit={submit} aria-label={`Royalties of ${grant.grantId}`}>
-        <label className="short">
-          Month (YYYY-MM)
-          <input
-            value={draft}
-            pattern="\d{4}-\d{2}"
-            required
-            onChange={(event) => {
-              setDraft(event.target.value);
-            }}
-          />
-        </label>
+        <LabelledInput
+          label="Month (YYYY-MM)"
+          labelClassName="short"
+          value={draft}
+          pattern="\d{4}-\d{2}"
+          required
+          onValue={setDraft}
+        />
         <button type="submit">Show royalties</button>
       </form>
       <QueryAnswer state={state} select={(answer) => answer.royaltyPeriod} loadingOnEveryFetch>
@@ -237,14 +237,7 @@ function PayoutTable({
   return (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Payee</th>
-          <th scope="col">Share</th>
-          <th scope="col">Amount</th>
-          <th scope="col">Status</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Payee', 'Share', 'Amount', 'Status']} />
       <tbody>
         {payouts.map((payout) => (
           <tr key={payout.instructionId} data-testid={rowTestId}>
@@ -269,24 +262,16 @@ function GrantCard({ grant }: { grant: Grant }) {
         Licence {grant.grantId} to {grant.licensee.userId} ({grant.licensee.mspId}) — {grant.status}
       </h3>
       <dl className="facts">
-        <div>
-          <dt>Use</dt>
-          <dd>
-            {grant.scope}, {grant.exclusive ? 'exclusive' : 'non-exclusive'}, for {grant.fieldsOfUse.join(', ')} in{' '}
-            {grant.territories.join(', ')}
-          </dd>
-        </div>
-        <div>
-          <dt>Term</dt>
-          <dd>
-            <time dateTime={grant.termStart}>{formatInstant(grant.termStart)}</time> to{' '}
-            <time dateTime={grant.expiresAt}>{formatInstant(grant.expiresAt)}</time>
-          </dd>
-        </div>
-        <div>
-          <dt>Charges</dt>
-          <dd data-testid={`charges-${grant.grantId}`}>{charges(grant)}</dd>
-        </div>
+        <Fact term="Use">
+          {grant.scope}, {grant.exclusive ? 'exclusive' : 'non-exclusive'}, for {grant.fieldsOfUse.join(', ')} in{' '}
+          {grant.territories.join(', ')}
+        </Fact>
+        <Fact term="Term">
+          <Instant at={grant.termStart} /> to <Instant at={grant.expiresAt} />
+        </Fact>
+        <Fact term="Charges" data-testid={`charges-${grant.grantId}`}>
+          {charges(grant)}
+        </Fact>
       </dl>
       {grant.fee?.payouts == null ? null : (
         <PayoutTable
@@ -314,45 +299,28 @@ export function WorkPage({ workId }: { workId: string }) {
         <Link href="/ip">All my works</Link>
       </p>
       <h1>
-        {state.data?.work.title ?? 'Work'} <span className="id">({workId})</span>
+        <TitledId title={state.data?.work.title ?? 'Work'} id={workId} />
       </h1>
       <QueryAnswer state={state} select={(answer) => answer.work}>
         {(work) => (
           <>
             <dl className="facts">
-              <div>
-                <dt>Kind</dt>
-                <dd>{work.kind}</dd>
-              </div>
-              <div>
-                <dt>Where</dt>
-                <dd>{work.uri}</dd>
-              </div>
-              <div>
-                <dt>Content SHA-256</dt>
-                <dd className="hash">{work.contentHash}</dd>
-              </div>
-              <div>
-                <dt>Creators</dt>
-                <dd>{work.creators.map((creator) => `${creator.userId} (${creator.mspId})`).join(', ')}</dd>
-              </div>
-              <div>
-                <dt>Priority date</dt>
-                <dd>
-                  <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>, registered by{' '}
-                  {work.registrant.userId ?? ''} ({work.registrant.mspId}) in transaction{' '}
-                  <span className="hash">{work.registrationTxId}</span>
-                </dd>
-              </div>
+              <Fact term="Kind">{work.kind}</Fact>
+              <Fact term="Where">{work.uri}</Fact>
+              <Fact term="Content SHA-256" className="hash">
+                {work.contentHash}
+              </Fact>
+              <Fact term="Creators">
+                {work.creators.map((creator) => `${creator.userId} (${creator.mspId})`).join(', ')}
+              </Fact>
+              <Fact term="Priority date">
+                <Instant at={work.registeredAt} />, registered by {work.registrant.userId ?? ''} (
+                {work.registrant.mspId}) in transaction <span className="hash">{work.registrationTxId}</span>
+              </Fact>
             </dl>
             <table>
               <caption>Owners (ownership version {work.ownershipVersion})</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Share</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Owner', 'Share']} />
               <tbody>
                 {work.owners.map((owner) => (
                   <tr key={`${owner.party.mspId}/${owner.party.userId}`} data-testid="work-owner">
@@ -375,15 +343,7 @@ export function WorkPage({ workId }: { workId: string }) {
           ) : (
             <table>
               <caption>Offers on this work</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Offer</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Use</th>
-                  <th scope="col">Charges</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Offer', 'To', 'Use', 'Charges', 'Status']} />
               <tbody>
                 {licences.offers.map((offer) => (
                   <tr key={offer.offerId} data-testid={`offer-${offer.offerId}`}>
@@ -431,24 +391,16 @@ export function WorksPage() {
         {(works) => (
           <table>
             <caption>Works you own</caption>
-            <thead>
-              <tr>
-                <th scope="col">Work</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Priority date</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Work', 'Kind', 'Priority date']} />
             <tbody>
               {works.map((work) => (
                 <tr key={work.workId}>
                   <td>
-                    <Link href={`/ip/${encodeURIComponent(work.workId)}`}>
-                      {work.title} <span className="id">({work.workId})</span>
-                    </Link>
+                    <RecordLink section="/ip" id={work.workId} title={work.title} />
                   </td>
                   <td>{work.kind}</td>
                   <td>
-                    <time dateTime={work.registeredAt}>{formatInstant(work.registeredAt)}</time>
+                    <Instant at={work.registeredAt} />
                   </td>
                 </tr>
               ))}

@@ -2,11 +2,11 @@ import { useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
-import { formatInstant } from '../format.js';
 import { graphql } from '../gql/index.js';
 import { QueryAnswer } from '../query-answer.js';
 import { LineageDiagram, recordPath } from './lineage-diagram.js';
 import { mergeLineage } from './lineage-layout.js';
+import { Fact, Instant, TitledId } from '../record-labels.js';
 
 /** The records and edges of one direction of lineage, as the diagram draws them. */
 export const lineageParts = graphql(`
@@ -76,51 +76,29 @@ export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
   return (
     <section>
       <h1>
-        {data?.provenanceRecord.title ?? 'Provenance record'} <span className="id">({recordId})</span>
+        <TitledId title={data?.provenanceRecord.title ?? 'Provenance record'} id={recordId} />
       </h1>
       <QueryAnswer state={state} select={(answer) => answer.provenanceRecord}>
         {(record) => (
           <dl className="facts">
-            <div>
-              <dt>Kind</dt>
-              <dd>{record.kind}</dd>
-            </div>
-            <div>
-              <dt>Controller</dt>
-              <dd>
-                {record.controller.userId} ({record.controller.mspId})
-              </dd>
-            </div>
-            <div>
-              <dt>Licence</dt>
-              <dd>{licenceText(record.licence)}</dd>
-            </div>
-            {record.source == null ? null : (
-              <div>
-                <dt>Source</dt>
-                <dd>{record.source}</dd>
-              </div>
-            )}
+            <Fact term="Kind">{record.kind}</Fact>
+            <Fact term="Controller">
+              {record.controller.userId} ({record.controller.mspId})
+            </Fact>
+            <Fact term="Licence">{licenceText(record.licence)}</Fact>
+            {record.source == null ? null : <Fact term="Source">{record.source}</Fact>}
             {record.legalBasis == null ? null : (
-              <div>
-                <dt>Legal basis</dt>
-                <dd>
-                  {record.legalBasis}
-                  {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
-                </dd>
-              </div>
+              <Fact term="Legal basis">
+                {record.legalBasis}
+                {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
+              </Fact>
             )}
-            <div>
-              <dt>Content SHA-256</dt>
-              <dd className="hash">{record.contentSha256}</dd>
-            </div>
-            <div>
-              <dt>Registered</dt>
-              <dd>
-                <time dateTime={record.registeredAt}>{formatInstant(record.registeredAt)}</time> in transaction{' '}
-                <span className="hash">{record.txId}</span>
-              </dd>
-            </div>
+            <Fact term="Content SHA-256" className="hash">
+              {record.contentSha256}
+            </Fact>
+            <Fact term="Registered">
+              <Instant at={record.registeredAt} /> in transaction <span className="hash">{record.txId}</span>
+            </Fact>
           </dl>
         )}
       </QueryAnswer>

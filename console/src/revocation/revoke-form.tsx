@@ -2,6 +2,7 @@ import { useId, useState, type SyntheticEvent } from 'react';
 import { rest } from '../session/api-client.js';
 import { Problem } from '../session/problem.js';
 import type { Session } from '../session/session.js';
+import { LabelledInput } from '../text-input.js';
 
 /** What `POST /v1/credentials/{id}/revoke` answers: the committed envelope. */
 interface Committed {
@@ -56,35 +57,24 @@ export function RevokeForm({ session, suggestedId }: { session: Session; suggest
       });
   };
 
+  // A changed request is a new request: it gets a new key, so the API does not answer it with the last one's result.
+  const edited = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setIdempotencyKey(crypto.randomUUID());
+  };
   return (
     <section aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>Revoke a credential</h2>
       <p>Revocation is final: verifiers see the credential as not valid, naming REVOKED.</p>
       <form onSubmit={submit} className="filters" aria-label="Revoke a credential">
-        <label>
-          Credential id to revoke
-          <input
-            name="credentialId"
-            required
-            value={credentialId}
-            onChange={(event) => {
-              setCredentialId(event.target.value);
-              setIdempotencyKey(crypto.randomUUID());
-            }}
-          />
-        </label>
-        <label>
-          Reason for revoking
-          <input
-            name="reason"
-            required
-            value={reason}
-            onChange={(event) => {
-              setReason(event.target.value);
-              setIdempotencyKey(crypto.randomUUID());
-            }}
-          />
-        </label>
+        <LabelledInput
+          label="Credential id to revoke"
+          name="credentialId"
+          required
+          value={credentialId}
+          onValue={edited(setCredentialId)}
+        />
+        <LabelledInput label="Reason for revoking" name="reason" required value={reason} onValue={edited(setReason)} />
         <button type="submit" disabled={busy}>
           Revoke credential
         </button>

@@ -6,6 +6,7 @@ import { apiClient } from './api-client.js';
 import { oidcSettings, startOidcSignIn, type OidcSettings } from './oidc.js';
 import { Problem } from './problem.js';
 import { useSession } from './session.js';
+import { LabelledInput } from '../text-input.js';
 
 const createToken = graphql(`
   mutation SignIn($userId: String!, $password: String!) {
@@ -68,31 +69,23 @@ export function SignInPage() {
     <section className="narrow">
       <h1>Sign in</h1>
       <form onSubmit={(event) => void submit(event)}>
-        <label>
-          User id
-          <input
-            name="userId"
-            autoComplete="username"
-            required
-            value={userId}
-            onChange={(e) => {
-              setUserId(e.target.value);
-            }}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => {
-              setPassword(e.target.value);
-            }}
-          />
-        </label>
+        <LabelledInput
+          label="User id"
+          name="userId"
+          autoComplete="username"
+          required
+          value={userId}
+          onValue={setUserId}
+        />
+        <LabelledInput
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
+        />
         <button type="submit" disabled={busy}>
           Sign in
         </button>

@@ -1,9 +1,11 @@
 import { useState, type SyntheticEvent } from 'react';
 import type { Discrepancy, ReconciliationReport } from '@gigledger/api/wire-types';
-import { formatInstant } from '../format.js';
 import { rest } from '../session/api-client.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
+import { LabelledInput } from '../text-input.js';
+import { TableHead } from '../table-head.js';
+import { Fact, Instant } from '../record-labels.js';
 
 /** What each kind of discrepancy means, after the settlement service's reconciliation. */
 const kindWords: Record<string, string> = {
@@ -72,28 +74,8 @@ export function ReconciliationPage() {
       <h1>Settlement reconciliation</h1>
       <p>Compares the ledger’s settlement instructions, the outbox and the providers’ statements, day by day in UTC.</p>
       <form className="filters" onSubmit={(event) => void submit(event)}>
-        <label>
-          From (UTC day)
-          <input
-            type="date"
-            required
-            value={from}
-            onChange={(event) => {
-              setFrom(event.target.value);
-            }}
-          />
-        </label>
-        <label>
-          To (UTC day, included)
-          <input
-            type="date"
-            required
-            value={to}
-            onChange={(event) => {
-              setTo(event.target.value);
-            }}
-          />
-        </label>
+        <LabelledInput label="From (UTC day)" type="date" required value={from} onValue={setFrom} />
+        <LabelledInput label="To (UTC day, included)" type="date" required value={to} onValue={setTo} />
         <button type="submit" disabled={busy}>
           Reconcile
         </button>
@@ -103,25 +85,21 @@ export function ReconciliationPage() {
       {report === undefined ? null : (
         <>
           <h2>
-            Report for <time dateTime={report.from}>{formatInstant(report.from)}</time> to{' '}
-            <time dateTime={report.to}>{formatInstant(report.to)}</time>
+            Report for <Instant at={report.from} /> to <Instant at={report.to} />
           </h2>
           <p className="hint">
-            Checked <time dateTime={report.checkedAt}>{formatInstant(report.checkedAt)}</time>
+            Checked <Instant at={report.checkedAt} />
           </p>
           <dl className="facts">
-            <div>
-              <dt>Instructions on the ledger</dt>
-              <dd data-testid="count-ledger">{report.counts.ledger}</dd>
-            </div>
-            <div>
-              <dt>In the outbox</dt>
-              <dd data-testid="count-outbox">{report.counts.outbox}</dd>
-            </div>
-            <div>
-              <dt>In providers’ statements</dt>
-              <dd data-testid="count-provider">{report.counts.provider}</dd>
-            </div>
+            <Fact term="Instructions on the ledger" data-testid="count-ledger">
+              {report.counts.ledger}
+            </Fact>
+            <Fact term="In the outbox" data-testid="count-outbox">
+              {report.counts.outbox}
+            </Fact>
+            <Fact term="In providers’ statements" data-testid="count-provider">
+              {report.counts.provider}
+            </Fact>
           </dl>
           {report.discrepancies.length === 0 ? (
             <p data-testid="reconciled">No discrepancies: the ledger, the outbox and the providers agree.</p>
@@ -131,12 +109,7 @@ export function ReconciliationPage() {
                 <caption>
                   {kindWords[kind] ?? kind} ({kind}): {found.length}
                 </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Instruction</th>
-                    <th scope="col">Detail</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Instruction', 'Detail']} />
                 <tbody>
                   {found.map((discrepancy, index) => (
                     <tr key={`${discrepancy.instructionId}-${String(index)}`}>

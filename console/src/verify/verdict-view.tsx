@@ -1,4 +1,5 @@
 import { formatInstant } from '../format.js';
+import { TableHead } from '../table-head.js';
 
 /** A verdict as every verifier route answers it, reduced to what a reader needs. */
 export interface ShownVerdict {
@@ -45,13 +46,7 @@ export function VerdictView({ verdict }: { verdict: ShownVerdict }) {
       {verdict.claims.length > 0 ? (
         <table>
           <caption>Disclosed claims</caption>
-          <thead>
-            <tr>
-              <th scope="col">Claim</th>
-              <th scope="col">Value</th>
-              <th scope="col">Matches the ledger</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Claim', 'Value', 'Matches the ledger']} />
           <tbody>
             {verdict.claims.map((claim) => (
               <tr key={claim.name} data-testid="disclosed-claim">

@@ -3,11 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import type { ReconciliationReport } from '@gigledger/api/wire-types';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
-import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox, type E2ePerson } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
-
-type Person = { token: string; party: { mspId: string; userId: string } };
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const password = (userId: string): string => `e2e password of ${userId}`;
@@ -56,19 +54,6 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       throw new Error(`${what} failed: ${String(answer.status)} ${JSON.stringify(answer.body)}`);
     }
     return answer.body;
-  }
-
-  async function payoutAccount(person: Person, iban: string, bic: string): Promise<void> {
-    await created(
-      api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-        kind: 'iban',
-        currency: 'EUR',
-        holderName: person.party.userId,
-        iban,
-        bic,
-      }),
-      `payout account of ${person.party.userId}`,
-    );
   }
 
   it('draws a lineage as a picture, one box per record and one arrow per derivation, each box opening its record', async () => {
@@ -183,7 +168,7 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
         api.person(id(`gov-${org.toLowerCase()}`), org, 'governor'),
       ),
     );
-    const [clientGovernor, talentGovernor, auditGovernor] = governors as [Person, Person, Person];
+    const [clientGovernor, talentGovernor, auditGovernor] = governors as [E2ePerson, E2ePerson, E2ePerson];
     const minimum = async (name: string) =>
       (
         (await api.call('GET', `/v1/governance/rules/parameters/${name}`, clientGovernor.token)).body as {
@@ -208,7 +193,7 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     const talentSide = await openPage(browser);
     const auditSide = await openPage(browser);
     try {
-      const open = async (page: Page, who: Person) => {
+      const open = async (page: Page, who: E2ePerson) => {
         await signIn(page, api.url, who.party.userId, password(who.party.userId));
         await page.getByRole('link', { name: 'Governance' }).click();
         await page.getByRole('link', { name: new RegExp(proposalId) }).click();
@@ -278,8 +263,8 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     const tara = await api.person(id('tara-ip'), 'TalentOrg', 'freelancer');
     const tom = await api.person(id('tom-ip'), 'TalentOrg', 'freelancer');
     const carol = await api.person(id('carol-ip'), 'ClientOrg', 'client');
-    await payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
-    await payoutAccount(tom, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.payoutAccount(tom, 'DE89370400440532013000', 'COBADEFFXXX');
     const workId = id('W');
     await created(
       api.call('POST', '/v1/ip/works', tara.token, {
@@ -408,38 +393,17 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     const client = await api.person(id('cleo-rec'), 'ClientOrg', 'client');
     const freelancer = await api.person(id('finn-rec'), 'TalentOrg', 'freelancer');
     const auditor = await api.person(id('audra-rec'), 'AuditOrg', 'auditor');
-    await payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
     const agreementId = id('REC');
-    await created(
-      api.call('POST', '/v1/agreements', client.token, {
-        agreementId,
-        title: 'Churn model',
-        client: client.party,
-        freelancer: freelancer.party,
-        milestones: [
-          {
-            kind: 'deliverable',
-            milestoneId: 'm1',
-            title: 'Model',
-            amount: '250000',
-            currency: 'EUR',
-            dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-            acceptanceCriteria: { description: 'AUC of at least 0.8' },
-          },
-        ],
-        terms: { scope: 'Train a churn model.' },
-      }),
-      'agreement',
-    );
-    const terms = (await api.call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token)).body as {
-      termsSha256: string;
-    };
-    await created(
-      api.call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, { termsSha256: terms.termsSha256 }),
-      'acceptance',
-    );
+    await api.draftOneMilestone(client, freelancer, {
+      agreementId,
+      title: 'Churn model',
+      scope: 'Train a churn model.',
+      milestone: { title: 'Model', amount: '250000', criteria: 'AUC of at least 0.8' },
+    });
+    await api.acceptTerms(freelancer, agreementId);
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
     const until = async (status: string) => {
       const deadline = Date.now() + 90_000;

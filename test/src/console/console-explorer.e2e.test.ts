@@ -39,26 +39,17 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
 
   async function draftByApi(token: string, client: { mspId: string; userId: string }, agreementId: string) {
     const freelancer = await api.person(`fia-${agreementId.toLowerCase()}`, 'TalentOrg', 'freelancer');
-    const drafted = await api.call('POST', '/v1/agreements', token, {
+    return api.draftOneMilestone({ token, party: client }, freelancer, {
       agreementId,
       title: 'Labelled images',
-      client,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'First batch',
-          amount: '50000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'All images labelled' },
-        },
-      ],
-      terms: { scope: 'Label images.' },
+      scope: 'Label images.',
+      milestone: {
+        title: 'First batch',
+        amount: '50000',
+        criteria: 'All images labelled',
+        dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+      },
     });
-    expect(drafted.status).toBe(201);
-    return drafted.body as { transactionId: string; blockNumber: string };
   }
 
   /** Pages through the explorer's block list, older and older, until the link to block `blockNumber` shows. */

@@ -62,40 +62,16 @@ describe('the web console in Chromium against the real network and API', () => {
   it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
     const client = await api.person(`cleo-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
-    for (const [person, iban, bic] of [
-      [client, 'DE89370400440532013000', 'COBADEFFXXX'],
-      [freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX'],
-    ] as const) {
-      const account = await api.call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
-        kind: 'iban',
-        currency: 'EUR',
-        holderName: person.party.userId,
-        iban,
-        bic,
-      });
-      expect(account.status).toBe(200);
-    }
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
     const agreementId = `CON-${suffix}`;
-    const drafted = await api.call('POST', '/v1/agreements', client.token, {
+    await api.draftOneMilestone(client, freelancer, {
       agreementId,
       title: 'Fraud model',
-      client: client.party,
-      freelancer: freelancer.party,
-      milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
-          title: 'Trained model',
-          amount: '125000',
-          currency: 'EUR',
-          dueDate: new Date(Date.now() + 14 * 86_400_000).toISOString(),
-          acceptanceCriteria: { description: 'Recall of at least 0.9' },
-        },
-      ],
-      terms: { scope: 'Train a fraud model.' },
+      scope: 'Train a fraud model.',
+      milestone: { title: 'Trained model', amount: '125000', criteria: 'Recall of at least 0.9' },
     });
-    expect(drafted.status).toBe(201);
 
     const clientSide = await openPage(browser);
     const freelancerSide = await openPage(browser);

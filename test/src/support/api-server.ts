@@ -12,8 +12,15 @@ import {
   type SandboxProvider,
   type SandboxProviderOptions,
 } from '@gigledger/settlement/sandbox';
+import { oneMilestoneDraft, type OneMilestoneDraft } from './agreement-drafts.js';
 
 /** An API server on a free loopback port, against the e2e network, with its own fresh database. */
+/** A person created through the admin API and logged in. */
+export interface E2ePerson {
+  readonly token: string;
+  readonly party: { mspId: string; userId: string };
+}
+
 export interface E2eApi {
   readonly running: RunningServer;
   readonly url: string;
@@ -27,11 +34,7 @@ export interface E2eApi {
   /** Bearer token of an organisation's bootstrap administrator (admins act within their own organisation). */
   adminToken(org?: string): Promise<string>;
   /** Creates a person through the admin API and logs them in. */
-  person(
-    userId: string,
-    org: string,
-    role: string,
-  ): Promise<{ token: string; party: { mspId: string; userId: string } }>;
+  person(userId: string, org: string, role: string): Promise<E2ePerson>;
   /**
    * Clears people for payouts through the API: a KYC issuer (voted in once per server
    * by the governors) issues each a KYC credential.
@@ -52,6 +55,20 @@ export interface E2eApi {
   enact(actions: readonly unknown[]): Promise<{ transactionId: string; result: { proposal: { proposalId: string } } }>;
   /** Makes `arbitrators` exactly the governed arbitrators dispute panels are drawn from, by one vote. */
   governArbitrators(arbitrators: readonly { mspId: string; userId: string }[]): Promise<void>;
+  /** Registers `person`'s EUR payout account (an IBAN and its BIC); resolves to what the API answers. */
+  payoutAccount(person: E2ePerson, iban: string, bic: string): Promise<{ masked: string; accountId: string }>;
+  /**
+   * Drafts, as `client`, an agreement with `freelancer` holding one deliverable milestone
+   * `m1` (EUR, due in 14 days, unless `draft.milestone` says otherwise); throws unless 201.
+   * Resolves to the command's transaction id and block.
+   */
+  draftOneMilestone(
+    client: E2ePerson,
+    freelancer: E2ePerson,
+    draft: OneMilestoneDraft,
+  ): Promise<{ transactionId: string; blockNumber: string }>;
+  /** `freelancer` reads the agreement's terms and accepts them by their hash; throws unless 200. */
+  acceptTerms(freelancer: E2ePerson, agreementId: string): Promise<void>;
   /** A GraphQL operation; resolves to `data`, throwing on errors. */
   graphql<T>(query: string, as: string | { apiKey: string }, variables?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
@@ -203,6 +220,40 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
         if (granted.status !== 201)
           throw new Error(`${org} granting audit access failed: ${JSON.stringify(granted.body)}`);
       }
+    },
+    async payoutAccount(person, iban, bic) {
+      return expectStatus(
+        await call('PUT', '/v1/settlement/payout-accounts/me', person.token, {
+          kind: 'iban',
+          currency: 'EUR',
+          holderName: person.party.userId,
+          iban,
+          bic,
+        }),
+        200,
+        `payout account of ${person.party.userId}`,
+      ) as { masked: string; accountId: string };
+    },
+    async draftOneMilestone(client, freelancer, draft) {
+      return expectStatus(
+        await call('POST', '/v1/agreements', client.token, oneMilestoneDraft(client.party, freelancer.party, draft)),
+        201,
+        `drafting ${draft.agreementId}`,
+      ) as { transactionId: string; blockNumber: string };
+    },
+    async acceptTerms(freelancer, agreementId) {
+      const terms = expectStatus(
+        await call('GET', `/v1/agreements/${agreementId}/terms`, freelancer.token),
+        200,
+        `reading the terms of ${agreementId}`,
+      ) as { termsSha256: string };
+      expectStatus(
+        await call('POST', `/v1/agreements/${agreementId}/accept`, freelancer.token, {
+          termsSha256: terms.termsSha256,
+        }),
+        200,
+        `accepting ${agreementId}`,
+      );
     },
     async graphql<T>(query: string, as: string | { apiKey: string }, variables: Record<string, unknown> = {}) {
       const response = await call('POST', '/graphql', as, { query, variables });

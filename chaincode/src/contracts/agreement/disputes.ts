@@ -18,9 +18,9 @@ import { readParameter } from '../parameter/store';
 import { readArbitrators } from '../governance/store';
 import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
-import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
+import { milestoneLabel, requireAgreement, requireMilestone } from './store';
 import { touched, type Tx } from '../../ledger/tx';
-import { emitAgreementEvent } from './events';
+import { commitMilestone } from './events';
 
 interface MilestoneRef {
   readonly agreementId: string;
@@ -92,13 +92,7 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
     votes: [],
   };
   const disputed = touched(tx, { ...milestone, status: 'disputed' as const, dispute });
-  await writeMilestone(tx.ctx, disputed);
-  emitAgreementEvent(tx, agreementEvents.disputeOpened, agreement.agreementId, {
-    milestoneId: milestone.milestoneId,
-    milestone: disputed,
-    dispute,
-  });
-  return disputed;
+  return commitMilestone(tx, disputed, agreementEvents.disputeOpened, { dispute });
 }
 
 /**
@@ -157,13 +151,7 @@ export async function castDisputeVote(
 
   if (agreeing.length < arbitrationMajority(panelSize)) {
     const voted = touched(tx, { ...milestone, dispute: { ...dispute, votes } });
-    await writeMilestone(tx.ctx, voted);
-    emitAgreementEvent(tx, agreementEvents.disputeVoteCast, agreement.agreementId, {
-      milestoneId: milestone.milestoneId,
-      milestone: voted,
-      vote,
-    });
-    return voted;
+    return commitMilestone(tx, voted, agreementEvents.disputeVoteCast, { vote });
   }
 
   const decision = {
@@ -201,13 +189,5 @@ export async function castDisputeVote(
     dispute: { ...dispute, votes, decision },
     instructions: [...milestone.instructions, ...issued],
   });
-  await writeMilestone(tx.ctx, resolved);
-  emitAgreementEvent(
-    tx,
-    agreementEvents.disputeDecided,
-    agreement.agreementId,
-    { milestoneId: milestone.milestoneId, milestone: resolved, vote, decision },
-    issued,
-  );
-  return resolved;
+  return commitMilestone(tx, resolved, agreementEvents.disputeDecided, { vote, decision }, issued);
 }

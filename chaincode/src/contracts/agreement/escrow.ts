@@ -10,7 +10,7 @@ import { checkPayeeCompliance, screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction, settledStatusOf } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
 import { touched, type Tx } from '../../ledger/tx';
-import { emitAgreementEvent } from './events';
+import { commitMilestone, emitAgreementEvent } from './events';
 import { answerInstruction } from '../settlement/answers';
 import { settleWorkPledge } from '../ip/work-for-hire';
 
@@ -41,14 +41,7 @@ export async function fundMilestone(tx: Tx, request: MilestoneRef): Promise<Mile
     'funding',
     escrowOf(milestone),
   );
-  return issueInstruction(
-    tx,
-    agreement.agreementId,
-    milestone,
-    'funding',
-    instruction,
-    agreementEvents.fundingRequested,
-  );
+  return issueInstruction(tx, milestone, 'funding', instruction, agreementEvents.fundingRequested);
 }
 
 /**
@@ -119,14 +112,7 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
     releaseInstruction(tx, agreement, milestone, milestone.instructions, 'release', escrowOf(milestone)),
   ]);
   if (instruction === undefined) throw new Error('screening dropped the release instruction');
-  return issueInstruction(
-    tx,
-    agreement.agreementId,
-    milestone,
-    'released',
-    instruction,
-    agreementEvents.milestoneReleased,
-  );
+  return issueInstruction(tx, milestone, 'released', instruction, agreementEvents.milestoneReleased);
 }
 
 /**
@@ -136,16 +122,13 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
  */
 async function issueInstruction(
   tx: Tx,
-  agreementId: string,
   milestone: MilestoneRecord,
   status: 'funding' | 'released',
   instruction: SettlementInstruction,
   event: (typeof agreementEvents)['fundingRequested' | 'milestoneReleased'],
 ): Promise<MilestoneRecord> {
   const next = touched(tx, { ...milestone, status, instructions: [...milestone.instructions, instruction] });
-  await writeMilestone(tx.ctx, next);
-  emitAgreementEvent(tx, event, agreementId, { milestoneId: milestone.milestoneId, milestone: next }, [instruction]);
-  return next;
+  return commitMilestone(tx, next, event, {}, [instruction]);
 }
 
 /**
@@ -183,15 +166,7 @@ export async function retryHeldPayout(
     ...milestone,
     instructions: milestone.instructions.map((existing, position) => (position === index ? cleared : existing)),
   });
-  await writeMilestone(tx.ctx, updated);
-  emitAgreementEvent(
-    tx,
-    agreementEvents.payoutCleared,
-    agreement.agreementId,
-    { milestoneId: milestone.milestoneId, milestone: updated, instruction: cleared },
-    [cleared],
-  );
-  return updated;
+  return commitMilestone(tx, updated, agreementEvents.payoutCleared, { instruction: cleared }, [cleared]);
 }
 
 /**

@@ -4,9 +4,9 @@ import { evaluateThresholds, type MetricValues } from '../../model/metrics';
 import { refuse } from '../../ledger/refusal';
 import { requireEvaluator, requireSide } from './access';
 import { requireActive, requireKind, requireStatus } from './guards';
-import { milestoneLabel, requireAgreement, requireMilestone, writeMilestone } from './store';
+import { milestoneLabel, requireAgreement, requireMilestone } from './store';
 import { addSeconds, reached, touched, type Tx } from '../../ledger/tx';
-import { emitAgreementEvent } from './events';
+import { commitMilestone } from './events';
 import { pledgeDeliveredWork } from '../ip/work-for-hire';
 
 interface MilestoneRef {
@@ -75,13 +75,7 @@ export async function submitDeliverable(
     status: 'submitted' as const,
     submissions: [...milestone.submissions, submission],
   });
-  await writeMilestone(tx.ctx, submitted);
-  emitAgreementEvent(tx, agreementEvents.deliverableSubmitted, agreement.agreementId, {
-    milestoneId: milestone.milestoneId,
-    milestone: submitted,
-    submission,
-  });
-  return submitted;
+  return commitMilestone(tx, submitted, agreementEvents.deliverableSubmitted, { submission });
 }
 
 async function accept(
@@ -97,14 +91,10 @@ async function accept(
     status: 'accepted' as const,
     acceptance: { by, at: tx.at, txId: tx.txId },
   });
-  await writeMilestone(tx.ctx, accepted);
-  emitAgreementEvent(tx, agreementEvents.milestoneAccepted, milestone.agreementId, {
-    milestoneId: milestone.milestoneId,
-    milestone: accepted,
+  return commitMilestone(tx, accepted, agreementEvents.milestoneAccepted, {
     acceptedBy: by,
     ...(evaluation === undefined ? {} : { evaluation }),
   });
-  return accepted;
 }
 
 /**
@@ -158,14 +148,7 @@ export async function rejectDeliverable(tx: Tx, request: MilestoneRef & { reason
       rejection: { reason: request.reason, at: tx.at, txId: tx.txId },
     }),
   });
-  await writeMilestone(tx.ctx, rejected);
-  emitAgreementEvent(tx, agreementEvents.deliverableRejected, agreement.agreementId, {
-    milestoneId: milestone.milestoneId,
-    milestone: rejected,
-    reason: request.reason,
-    rejectionCount,
-  });
-  return rejected;
+  return commitMilestone(tx, rejected, agreementEvents.deliverableRejected, { reason: request.reason, rejectionCount });
 }
 
 /**
@@ -240,11 +223,5 @@ export async function postEvaluation(
   const submissions = withLatest(milestone, { ...latest, evaluations: [...latest.evaluations, evaluation] });
   if (allMet) return accept(tx, milestone, 'evaluation', evaluation, submissions);
   const recorded = touched(tx, { ...milestone, submissions });
-  await writeMilestone(tx.ctx, recorded);
-  emitAgreementEvent(tx, agreementEvents.evaluationRecorded, agreement.agreementId, {
-    milestoneId: milestone.milestoneId,
-    milestone: recorded,
-    evaluation,
-  });
-  return recorded;
+  return commitMilestone(tx, recorded, agreementEvents.evaluationRecorded, { evaluation });
 }

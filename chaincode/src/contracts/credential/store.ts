@@ -187,33 +187,16 @@ const indexEntrySchema = z.object({ credentialId: z.string() });
 
 /** Writes the three index entries of a new credential. The value is never empty: Fabric treats that as a delete. */
 export async function indexCredential(ctx: Context, credential: CredentialRecord): Promise<void> {
-  const entry = { credentialId: credential.credentialId };
-  const { subject, issuer } = credential;
-  await writeRecord(
-    ctx,
-    ctx.stub.createCompositeKey(subjectIndexObjectType, [subject.mspId, subject.userId, credential.credentialId]),
-    entry,
-  );
-  await writeRecord(
-    ctx,
-    ctx.stub.createCompositeKey(subjectTypeIndexObjectType, [
-      subject.mspId,
-      subject.userId,
-      credential.type,
-      credential.credentialId,
-    ]),
-    entry,
-  );
-  await writeRecord(
-    ctx,
-    ctx.stub.createCompositeKey(issuerIndexObjectType, [
-      issuer.mspId,
-      issuer.userId,
-      credential.type,
-      credential.credentialId,
-    ]),
-    entry,
-  );
+  const { credentialId, type, subject, issuer } = credential;
+  const entry = { credentialId };
+  const indexKeys: [string, string[]][] = [
+    [subjectIndexObjectType, [subject.mspId, subject.userId, credentialId]],
+    [subjectTypeIndexObjectType, [subject.mspId, subject.userId, type, credentialId]],
+    [issuerIndexObjectType, [issuer.mspId, issuer.userId, type, credentialId]],
+  ];
+  for (const [objectType, attributes] of indexKeys) {
+    await writeRecord(ctx, ctx.stub.createCompositeKey(objectType, attributes), entry);
+  }
 }
 
 async function readIndexed(ctx: Context, objectType: string, attributes: string[]): Promise<CredentialRecord[]> {

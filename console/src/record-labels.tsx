@@ -1,0 +1,44 @@
+import type { HTMLAttributes, ReactNode } from 'react';
+import { Link } from 'wouter';
+import { formatInstant } from './format.js';
+
+/** An ISO 8601 instant shown in the reader's local time, the instant itself kept in `dateTime` for machines. */
+export function Instant({ at }: { at: string }) {
+  return <time dateTime={at}>{formatInstant(at)}</time>;
+}
+
+/** A record's title followed by its id in parentheses, the id styled as an identifier. */
+export function TitledId({ title, id }: { title: string; id: string }) {
+  return (
+    <>
+      {title} <span className="id">({id})</span>
+    </>
+  );
+}
+
+/**
+ * One term of a facts list (`<dl className="facts">`) with what it says, in the `<div>`
+ * that keeps them together on a line; `dd` attributes (a class, a test id) go to the
+ * description.
+ */
+export function Fact({
+  term,
+  children,
+  ...description
+}: { term: string; children: ReactNode } & HTMLAttributes<HTMLElement> & { 'data-testid'?: string }) {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd {...description}>{children}</dd>
+    </div>
+  );
+}
+
+/** A link to a record's page under `section` (e.g. `/ip`), named by the record's title and id. */
+export function RecordLink({ section, id, title }: { section: string; id: string; title: string }) {
+  return (
+    <Link href={`${section}/${encodeURIComponent(id)}`}>
+      <TitledId title={title} id={id} />
+    </Link>
+  );
+}
