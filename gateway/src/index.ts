@@ -20,6 +20,7 @@ export {
   CommitStatusUnknownError,
   EndorsementError,
   LedgerError,
+  NotMemberError,
   RefusedError,
   ResultFormatError,
   SubmissionError,
@@ -50,6 +51,7 @@ export {
   type LedgerEvent,
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
+export { qsccChannelMembers, type ChannelMembers } from './channel-members.js';
 export {
   decodeBlockContents,
   validationCodeName,
