@@ -6,6 +6,7 @@ import {
   LedgerGateway,
   ledgerClient,
   PeerConnections,
+  qsccChannelMembers,
   qsccLedgerBlocks,
   qsccProofExporter,
   readConnectionProfile,
@@ -16,6 +17,7 @@ import {
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import { apiVersion, createApp, type AppDependencies } from './app.js';
 import { AccountService } from './auth/account-service.js';
+import { ChannelMembership } from './auth/channel-membership.js';
 import { serviceUserId } from './auth/principal.js';
 import { createPassport } from './auth/passport-strategies.js';
 import { TokenService } from './auth/tokens.js';
@@ -68,7 +70,6 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   const walletSecret = walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32);
   const wallet = new Wallet(db, walletSecret);
   const issuer = new FabricCaIssuer(profile);
-  const accounts = new AccountService(db, wallet, issuer, { credentialThrottle: config.credentialThrottle });
   const tokens = new TokenService(
     config.jwt,
     config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48),
@@ -82,6 +83,11 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   gateway.enableReadYourWrites(serviceIdentity);
   const serviceSession = gateway.session(serviceIdentity);
   const network = serviceSession.gateway.getNetwork(profile.channel);
+  // Membership follows the channel configuration, so a removed organisation's people are refused without a restart.
+  const accounts = new AccountService(db, wallet, issuer, {
+    credentialThrottle: config.credentialThrottle,
+    membership: new ChannelMembership(qsccChannelMembers(network)),
+  });
 
   const sessions: LedgerSession[] = [];
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });

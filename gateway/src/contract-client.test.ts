@@ -13,6 +13,7 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  NotMemberError,
   RefusedError,
   ResultFormatError,
   SubmissionError,
@@ -227,6 +228,35 @@ describe('ContractClient', () => {
     expect(refusal).toBeInstanceOf(RefusedError);
     expect(refusal).toMatchObject({ code: 'INVALID_STATE', field: 'milestoneId', transactionId: 'tx-1' });
     expect(scripted.submissions).toBe(0);
+  });
+
+  it("answers the peers' refusal of a removed organisation's identity as NotMemberError, endorsing and evaluating alike", async () => {
+    // What the peers of the organisations that stay answered after network:remove-org.
+    const messages = [
+      'access denied: channel [gigledger] creator org unknown, creator is malformed',
+      'access denied: channel [gigledger] creator org [LabelOrgMSP]',
+    ];
+    for (const message of messages) {
+      const scripted = new ScriptedNetwork();
+      scripted.endorseFailure = endorseError([message]);
+      const submitted = await new ContractClient(scripted.asNetwork(), 'gigledger')
+        .submit(setParameter, request)
+        .catch((error: unknown) => error);
+      expect(submitted).toBeInstanceOf(NotMemberError);
+      expect(submitted).toMatchObject({ transactionId: 'tx-1' });
+      expect(scripted.proposals).toHaveLength(1);
+      expect(scripted.submissions).toBe(0);
+
+      scripted.evaluateFailure = new GatewayError({
+        code: grpcStatus.ABORTED,
+        details: [{ address: '127.0.0.1:7051', mspId: 'ClientOrgMSP', message }],
+        cause: serviceError(grpcStatus.ABORTED, 'evaluate call to endorser returned error'),
+      });
+      const evaluated = await new ContractClient(scripted.asNetwork(), 'gigledger')
+        .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+        .catch((error: unknown) => error);
+      expect(evaluated).toBeInstanceOf(NotMemberError);
+    }
   });
 
   it("sends a draft's confidential terms only to the terms collection's member organisations", async () => {

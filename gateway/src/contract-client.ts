@@ -25,7 +25,9 @@ import {
   CommitStatusUnknownError,
   describeGatewayError,
   EndorsementError,
+  isNonMemberRefusal,
   LedgerError,
+  NotMemberError,
   RefusedError,
   refusalIn,
   ResultFormatError,
@@ -412,6 +414,12 @@ function mapEndorseError(error: unknown, transactionId: string | undefined): Led
   const refusal = refusalIn(error);
   if (refusal !== undefined) return new RefusedError(refusal, { transactionId, cause: error });
   const id = transactionId ?? (error instanceof EndorseError ? error.transactionId : undefined);
+  if (isNonMemberRefusal(error)) {
+    return new NotMemberError(`the peers refused the caller's organisation: ${describeGatewayError(error)}`, {
+      transactionId: id,
+      cause: error,
+    });
+  }
   return new EndorsementError(`endorsement failed: ${describeGatewayError(error)}`, {
     transactionId: id,
     cause: error,

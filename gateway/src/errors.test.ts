@@ -1,4 +1,4 @@
-import { refusalIn } from './errors.js';
+import { isNonMemberRefusal, refusalIn } from './errors.js';
 
 describe('refusalIn', () => {
   it("reads a refusal from a peer's detail before the error's own message", () => {
@@ -22,5 +22,23 @@ describe('refusalIn', () => {
     expect(refusalIn(new Error('UNAVAILABLE: no peer answered'))).toBeUndefined();
     expect(refusalIn(Object.assign(new Error('failed'), { details: [{ address: 'peer0' }] }))).toBeUndefined();
     expect(refusalIn('FORBIDDEN: a string, not an error')).toBeUndefined();
+  });
+});
+
+describe('isNonMemberRefusal', () => {
+  it("recognises the peers' refusal of a creator whose organisation left the channel, in a detail or the message", () => {
+    const endorse = Object.assign(new Error('failed to endorse transaction, see attached details for more info'), {
+      details: [
+        { address: 'peer0', message: 'access denied: channel [gigledger] creator org unknown, creator is malformed' },
+      ],
+    });
+    expect(isNonMemberRefusal(endorse)).toBe(true);
+    expect(isNonMemberRefusal(new Error('access denied: channel [gigledger] creator org [LabelOrgMSP]'))).toBe(true);
+  });
+
+  it('leaves other endorsement failures and chaincode refusals alone', () => {
+    expect(isNonMemberRefusal(new Error('UNAVAILABLE: no peer answered'))).toBe(false);
+    expect(isNonMemberRefusal(new Error('chaincode response 500, FORBIDDEN: only the client may fund'))).toBe(false);
+    expect(isNonMemberRefusal('access denied: channel [x] creator org unknown')).toBe(false);
   });
 });

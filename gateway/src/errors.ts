@@ -33,6 +33,14 @@ export class RefusedError extends LedgerError {
 /** Endorsement failed for a reason other than a refusal: peers unreachable, policy unmet, timeout. */
 export class EndorsementError extends LedgerError {}
 
+/**
+ * The peers refused the caller's identity because its organisation is not a member of
+ * the channel (any more): `network:remove-org` took its MSP out of the channel
+ * configuration, so every peer answers its proposals with `access denied: channel [...]
+ * creator org ...`. Retrying cannot help; the caller must act through a member.
+ */
+export class NotMemberError extends LedgerError {}
+
 /** The ordering service did not accept the endorsed transaction. */
 export class SubmissionError extends LedgerError {}
 
@@ -67,6 +75,24 @@ export function refusalIn(error: unknown): ReturnType<typeof parseRefusal> {
     if (refusal !== undefined) return refusal;
   }
   return undefined;
+}
+
+/**
+ * Whether a fabric-gateway error (evaluate or endorse) is the peers refusing the
+ * creator's organisation as no member of the channel. A non-member's transaction never
+ * gets past endorsement, so this is where the refusal shows. The peer says so only in
+ * text (no gRPC code tells it apart from other endorsement failures): its ACL check
+ * answers `access denied: channel [<channel>] creator org unknown, creator is malformed`
+ * for an MSP the channel does not know, or `creator org [<MSP>]` for one its policies refuse.
+ *
+ * Source: Fabric `core/endorser/endorser.go` (preProcess, ACL check).
+ */
+export function isNonMemberRefusal(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const details = (error as { details?: { message?: string }[] }).details ?? [];
+  return [...details.map((detail) => detail.message ?? ''), error.message].some((text) =>
+    /access denied: channel \[[^\]]*\] creator org|creator org unknown/.test(text),
+  );
 }
 
 /** A readable summary of a fabric-gateway error, with each peer's detail. */

@@ -20,6 +20,7 @@ export {
   CommitStatusUnknownError,
   EndorsementError,
   LedgerError,
+  NotMemberError,
   RefusedError,
   ResultFormatError,
   SubmissionError,
@@ -57,6 +58,7 @@ export {
 } from './event-follower.js';
 export { qsccLedgerBlocks, type LedgerBlocks } from './ledger-blocks.js';
 export { untilStopSignal } from './stop-signals.js';
+export { qsccChannelMembers, type ChannelMembers } from './channel-members.js';
 export {
   decodeBlockContents,
   validationCodeName,

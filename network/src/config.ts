@@ -200,10 +200,34 @@ export function bundledConfigFile(home: string): string {
  */
 export function readNetworkFile(file: string): NetworkFile {
   if (!existsSync(file)) throw new Error(`${file} is missing`);
-  const parsed = networkFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parseNetworkFile(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+/**
+ * Checks a network description already read, e.g. the one a bundle carries.
+ *
+ * @param source names the description in the error (a file, or the bundle's field).
+ * @throws Error naming `source` and the field when it does not match the schema.
+ */
+export function parseNetworkFile(json: unknown, source: string): NetworkFile {
+  const parsed = networkFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Checks the list of organisations added at run time, e.g. the one a bundle carries.
+ *
+ * @throws Error naming `source` and the field when it does not match the schema.
+ */
+export function parseAddedOrgs(json: unknown, source: string): AddedOrgEntry[] {
+  const parsed = addedOrgsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }
@@ -301,12 +325,7 @@ export function loadNetworkConfig(
  */
 export function readAddedOrgs(file: string): AddedOrgEntry[] {
   if (!existsSync(file)) return [];
-  const parsed = addedOrgsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseAddedOrgs(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
 /**
@@ -376,6 +395,20 @@ export function withAddedOrg(config: NetworkConfig, entry: AddedOrgEntry): Netwo
   if (taken !== undefined) throw new Error(`${taken.name} (${taken.mspId}) is already an organisation of the network`);
   const org = peerOrgOf(parsed, config.domain, config.home, shiftBy(config.portOffset));
   return { ...config, peerOrgs: [...config.peerOrgs, org] };
+}
+
+/**
+ * The organisations `network:remove-org` took off the channel (and that did not join
+ * again), described like members so that their process names and ports can be told
+ * apart: on this host their CA and peer may still run, but they belong to no command's
+ * view of the network.
+ */
+export function removedOrgs(config: NetworkConfig): PeerOrg[] {
+  const shift = shiftBy(config.portOffset);
+  return readAddedOrgs(config.paths.addedOrgs)
+    .filter((entry) => entry.removal !== undefined)
+    .filter((entry) => !config.peerOrgs.some((org) => org.name === entry.name))
+    .map((entry) => peerOrgOf(entry, config.domain, config.home, shift));
 }
 
 function parseOffset(text: string | undefined): number {

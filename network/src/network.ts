@@ -6,6 +6,7 @@ import {
   loopback,
   portAssignments,
   readAddedOrgs,
+  removedOrgs,
   withAddedOrg,
   type AddedOrgEntry,
   type NetworkConfig,
@@ -762,8 +763,12 @@ export class LocalNetwork {
         ),
       );
     }
+    // A removed organisation's CA and peer are its own, not the network's, even while they still run here.
+    const removed = new Set(removedOrgs(this.config).flatMap((org) => [org.ca.name, `${org.peer.name}.${org.name}`]));
     // Recorded processes the network does not start itself (e.g. the settlement service) count as healthy while alive.
-    for (const record of records.filter((candidate) => !requests.some((request) => request.name === candidate.name))) {
+    for (const record of records.filter(
+      (candidate) => !removed.has(candidate.name) && !requests.some((request) => request.name === candidate.name),
+    )) {
       processes.push({
         ...(await processStatus(record, record, (alive) => Promise.resolve(alive))),
         ...(record.details === undefined ? {} : { details: record.details }),

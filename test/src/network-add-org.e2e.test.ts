@@ -1,13 +1,29 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { connect, hash, signers } from '@hyperledger/fabric-gateway';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { PeerConnections, readConnectionProfile, type LedgerSession, type SigningIdentity } from '@gigledger/gateway';
-import type { AgreementTerms } from '@gigledger/chaincode/model';
+import {
+  ContractClient,
+  NotMemberError,
+  PeerConnections,
+  qsccChannelMembers,
+  readConnectionProfile,
+  type LedgerSession,
+  type SigningIdentity,
+} from '@gigledger/gateway';
+import { governanceTransactions, type AgreementTerms } from '@gigledger/chaincode/model';
 import {
   applicationOrgNames,
   enactByVote,
+  exportOrgBundle,
   fetchChannelConfig,
+  hostedNodes,
+  loadNetworkConfig,
+  missingMaterial,
+  unpackOrgBundle,
+  writeOrgBundle,
   LocalNetwork,
   openConsortiumLedger,
   OrgAdmissionError,
@@ -111,6 +127,76 @@ async function privateAgreementFlow(consortium: ConsortiumLedger): Promise<strin
   return drafted.transactionId;
 }
 
+/**
+ * Drafts agreements with private terms one after another until `stop` resolves: each is
+ * endorsed by ClientOrg's and TalentOrg's peers alone (the terms collection's members) and
+ * writes new public keys, which fall under the chaincode endorsement policy. Records when
+ * each draft started and committed, and every failure. The sessions are enrolled before
+ * the membership change starts, so the drafting covers all of it.
+ */
+async function draftWhile(
+  client: LedgerSession,
+  freelancer: LedgerSession,
+  stop: Promise<unknown>,
+): Promise<{ drafts: { startedAt: number; committedAt: number }[]; failures: string[] }> {
+  const state = { stopped: false };
+  // The command's own outcome is asserted by the caller; here it only ends the drafting.
+  stop.then(
+    () => {
+      state.stopped = true;
+    },
+    () => {
+      state.stopped = true;
+    },
+  );
+  const drafts: { startedAt: number; committedAt: number }[] = [];
+  const failures: string[] = [];
+  while (!state.stopped) {
+    const startedAt = Date.now();
+    try {
+      await client.agreements.draftAgreement(
+        {
+          requestId: `R-${randomBytes(6).toString('hex')}`,
+          agreementId: `A-${randomBytes(4).toString('hex')}`,
+          title: 'Window check',
+          client: partyOf(client),
+          freelancer: partyOf(freelancer),
+          milestones: [
+            {
+              kind: 'deliverable',
+              milestoneId: 'm1',
+              title: 'Work',
+              amount: '1000',
+              currency: 'EUR',
+              dueDate: new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString(),
+              acceptanceCriteria: { description: 'done' },
+            },
+          ],
+        },
+        {
+          transient: {
+            terms: {
+              scope: 'Drafted while the channel membership changes.',
+              rates: [{ description: 'fixed price', amount: '1000', currency: 'EUR', per: 'fixed' }],
+            },
+          },
+        },
+      );
+      drafts.push({ startedAt, committedAt: Date.now() });
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return { drafts, failures };
+}
+
+/** When the network reported a line containing `text` (the first time), from `reported`. */
+function reportedAt(reported: readonly { line: string; at: number }[], text: string): number {
+  const entry = reported.find((candidate) => candidate.line.includes(text));
+  if (entry === undefined) throw new Error(`the network never reported "${text}"`);
+  return entry.at;
+}
+
 /** Evaluates and submits as `identity` through another organisation's peer; returns both refusals' texts. */
 async function refusalsThroughPeerOf(
   config: NetworkConfig,
@@ -137,6 +223,19 @@ async function refusalsThroughPeerOf(
     const contract = gateway.getNetwork(config.channel).getContract(config.chaincode.name);
     const evaluated = await contract.evaluateTransaction('governance:listMembers').then(() => 'evaluated', describe);
     const submitted = await contract.submitTransaction('governance:acceptMembership').then(() => 'submitted', describe);
+    // What the API sees of the same refusals through the gateway library: a typed error it answers with 403.
+    const client = new ContractClient(gateway.getNetwork(config.channel), config.chaincode.name);
+    const typed = [
+      await client.evaluate(governanceTransactions.listMembers, {}).then(
+        () => 'evaluated',
+        (error: unknown) => error,
+      ),
+      await client.submit(governanceTransactions.acceptMembership, {}).then(
+        () => 'submitted',
+        (error: unknown) => error,
+      ),
+    ];
+    for (const outcome of typed) expect(outcome).toBeInstanceOf(NotMemberError);
     return [evaluated, submitted];
   } finally {
     gateway.close();
@@ -168,10 +267,13 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
   let founders: ConsortiumLedger;
   let proposalId: string;
   let removalProposalId: string;
+  const reported: { line: string; at: number }[] = [];
 
   beforeAll(() => {
     config = e2eConfig();
-    network = new LocalNetwork(config, toolchainAt(toolchainDir()));
+    network = new LocalNetwork(config, toolchainAt(toolchainDir()), (line) => {
+      reported.push({ line, at: Date.now() });
+    });
     founders = openConsortiumLedger(config);
   });
 
@@ -221,10 +323,28 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
   it('admits the organisation for the executed proposal: its member submits, its peer endorses, and it holds the same height', async () => {
     const started = Date.now();
     const sequenceBefore = readDeployment(config)?.sequence ?? 0;
-    const result = await network.addOrg({ name: newOrg, proposalId });
+    reported.length = 0;
+    const draftingClient = await founders.enroll('ClientOrg', 'client', 'window');
+    const draftingFreelancer = await founders.enroll('TalentOrg', 'freelancer', 'window');
+    const adding = network.addOrg({ name: newOrg, proposalId });
+    const duringChange = draftWhile(draftingClient, draftingFreelancer, adding);
+    const result = await adding;
+    const finishedAt = Date.now();
     // The definition that takes the organisation in is the next sequence.
     expect(result.sequence).toBe(sequenceBefore + 1);
     process.stdout.write(`[add-org] ${newMsp} joined in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+
+    // Between the channel update (MAJORITY grows to 3 of 4) and the commit of the next
+    // definition, drafts endorsed by ClientOrg and TalentOrg alone keep committing.
+    const { drafts, failures } = await duringChange;
+    const memberAt = reportedAt(reported, `${newMsp} is a member of channel`);
+    const inWindow = drafts.filter((draft) => draft.startedAt >= memberAt && draft.committedAt <= finishedAt);
+    process.stdout.write(
+      `[add-org] ${drafts.length} drafts during add-org, ${inWindow.length} inside the ${((finishedAt - memberAt) / 1000).toFixed(1)} s ` +
+        `between the channel update and the new definition; failures: ${failures.length === 0 ? 'none' : failures.join(' / ')}\n`,
+    );
+    expect(failures).toEqual([]);
+    expect(inWindow.length).toBeGreaterThan(0);
     expect(result.signedBy).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
     expect(result.proposalId).toBe(proposalId);
     expect(await channelOrgs()).toEqual(['AuditOrg', 'ClientOrg', 'LabelOrg', 'TalentOrg']);
@@ -275,8 +395,36 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
       const draftId = await privateAgreementFlow(consortium);
       process.stdout.write(`[add-org] private agreement flow with four members in ${Date.now() - started} ms\n`);
       expect((await endorsersOf(governor, grown.channel, draftId)).sort()).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+
+      // The membership the API reads (latest configuration block through qscc) names the new organisation.
+      expect(await qsccChannelMembers(governor.gateway.getNetwork(grown.channel)).mspIds()).toEqual([
+        'AuditOrgMSP',
+        'ClientOrgMSP',
+        newMsp,
+        'TalentOrgMSP',
+      ]);
     } finally {
       consortium.close();
+    }
+  });
+
+  it('exports bundles after add-org, for a founder and for the added organisation, from the real material', () => {
+    const grown = e2eConfig();
+    const dir = mkdtempSync(path.join(tmpdir(), 'gl-e2e-bundles-'));
+    try {
+      for (const name of ['TalentOrg', newOrg]) {
+        const file = path.join(dir, `${name}.bundle.json`);
+        writeOrgBundle(exportOrgBundle(grown, name, path.basename(file)), file);
+        const home = path.join(dir, name);
+        unpackOrgBundle(file, home, name);
+        const unpacked = loadNetworkConfig({ home });
+        expect(unpacked.peerOrgs.map((org) => `${org.mspId}@${org.address}:${org.peer.port}`)).toEqual(
+          grown.peerOrgs.map((org) => `${org.mspId}@${org.address}:${org.peer.port}`),
+        );
+        expect(missingMaterial(unpacked, hostedNodes(unpacked, name))).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -325,9 +473,33 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
 
     const started = Date.now();
     const sequenceBefore = readDeployment(config)?.sequence ?? 0;
-    const result = await network.removeOrg({ name: newOrg, proposalId: removalProposalId });
+    reported.length = 0;
+    // Through the founders' connections: read-your-writes would otherwise wait for the removed peer, which gets no more blocks.
+    const draftingClient = await founders.enroll('ClientOrg', 'client', 'window');
+    const draftingFreelancer = await founders.enroll('TalentOrg', 'freelancer', 'window');
+    let finishedAt = Number.POSITIVE_INFINITY;
+    const removing = network.removeOrg({ name: newOrg, proposalId: removalProposalId }).finally(() => {
+      finishedAt = Date.now();
+    });
+    const duringChange = draftWhile(draftingClient, draftingFreelancer, removing);
+    const result = await removing;
     expect(result.sequence).toBe(sequenceBefore + 1);
     process.stdout.write(`[remove-org] ${newMsp} removed in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    const { drafts, failures } = await duringChange;
+    const goneAt = reportedAt(reported, `${newMsp} is no longer a member of channel`);
+    const inWindow = drafts.filter((draft) => draft.startedAt >= goneAt && draft.committedAt <= finishedAt);
+    process.stdout.write(
+      `[remove-org] ${drafts.length} drafts during remove-org, ${inWindow.length} between the channel update and the ` +
+        `new definition; failures: ${failures.length === 0 ? 'none' : failures.join(' / ')}\n`,
+    );
+    expect(failures).toEqual([]);
+    expect(inWindow.length).toBeGreaterThan(0);
+
+    // network:status counts only members: the removed organisation's CA and peer still run here but are its own.
+    expect(network.registry.running().map((record) => record.name)).toContain(`peer0.${newOrg}`);
+    const listed = (await network.status()).processes.map((entry) => entry.name);
+    expect(listed).not.toContain(`peer0.${newOrg}`);
+    expect(listed).not.toContain('ca-labelorg');
     expect(result.signedBy).toEqual(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP']);
     expect(await channelOrgs()).toEqual(['AuditOrg', 'ClientOrg', 'TalentOrg']);
     expect(readAddedOrgs(config.paths.addedOrgs)[0]?.removal).toMatchObject({
@@ -369,6 +541,17 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
       expect(refusals).not.toContain('evaluated');
       expect(refusals).not.toContain('submitted');
       for (const refusal of refusals) expect(refusal).toMatch(/access denied|creator org unknown|not authori[sz]ed/i);
+
+      const founder = await consortium.enroll('ClientOrg', 'client', 'members');
+      try {
+        expect(await qsccChannelMembers(founder.gateway.getNetwork(shrunk.channel)).mspIds()).toEqual([
+          'AuditOrgMSP',
+          'ClientOrgMSP',
+          'TalentOrgMSP',
+        ]);
+      } finally {
+        founder.close();
+      }
     } finally {
       consortium.close();
       labelGovernor.close();

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { roleSchema, userIdSchema, type Role } from '@gigledger/chaincode/model';
 import type { Db } from '../db/database.js';
-import { ApiError, conflict, invalidInput, notFound, unauthenticated } from '../errors/api-error.js';
+import { ApiError, conflict, invalidInput, notFound, notMember, unauthenticated } from '../errors/api-error.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import type { Wallet } from '../identity/wallet.js';
+import type { OrganisationMembership } from './channel-membership.js';
 import { CredentialThrottle, type CredentialThrottleOptions } from './credential-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import {
@@ -97,6 +98,7 @@ export class AccountService {
   readonly #db: Db;
   readonly #wallet: Wallet;
   readonly #issuer: IdentityIssuer;
+  readonly #membership: OrganisationMembership | undefined;
   /** Failed credentials per client address and per account, shared with the HTTP layer. */
   readonly throttle: CredentialThrottle;
   /** A hash no password matches, so that checking an unknown user costs what checking a known one does. */
@@ -106,11 +108,16 @@ export class AccountService {
     db: Db,
     wallet: Wallet,
     issuer: IdentityIssuer,
-    options: { readonly credentialThrottle?: CredentialThrottleOptions } = {},
+    options: {
+      readonly credentialThrottle?: CredentialThrottleOptions;
+      /** The channel's current members; without it every organisation of the connection profile counts as one. */
+      readonly membership?: OrganisationMembership;
+    } = {},
   ) {
     this.#db = db;
     this.#wallet = wallet;
     this.#issuer = issuer;
+    this.#membership = options.membership;
     this.throttle = new CredentialThrottle(options.credentialThrottle);
   }
 
@@ -175,7 +182,9 @@ export class AccountService {
    * one password hash like a known one, so the answer's timing does not tell them apart.
    *
    * @throws CredentialsThrottledError 429 when the user id or the address failed too often lately;
-   *   ApiError 401 for an unknown user, a wrong password or a disabled account, without saying which.
+   *   ApiError 401 for an unknown user, a wrong password or a disabled account, without saying which;
+   *   ApiError 403 ORGANISATION_NOT_MEMBER, after a right password only, when the person's
+   *   organisation is no longer a member of the channel.
    */
   async checkPassword(userId: string, password: string): Promise<Principal> {
     const subject = { address: this.throttle.currentAddress(), account: userId };
@@ -187,18 +196,24 @@ export class AccountService {
       throw unauthenticated('wrong user id or password');
     }
     this.throttle.recordSuccess(subject);
-    return this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
+    const principal = this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
+    await this.#assertMember(principal);
+    return principal;
   }
 
   /**
    * The principal of a person named by a verified token, when they are active and their
    * account comes from the token's issuer: a local token never names an OIDC person, nor
    * an OIDC token a local one.
+   *
+   * @throws ApiError 403 ORGANISATION_NOT_MEMBER when their organisation is no longer a member of the channel.
    */
   async personPrincipal(userId: string, source: 'local' | 'oidc' = 'local'): Promise<Principal | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
     if (row === undefined || row.disabled !== 0 || row.source !== source) return undefined;
-    return this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
+    const principal = this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
+    await this.#assertMember(principal);
+    return principal;
   }
 
   /**
@@ -389,7 +404,11 @@ export class AccountService {
     if (result.numUpdatedRows === 0n) throw notFound(`active API key ${id}`);
   }
 
-  /** The principal of a presented API key, or undefined when it is unknown, wrong or revoked. */
+  /**
+   * The principal of a presented API key, or undefined when it is unknown, wrong or revoked.
+   *
+   * @throws ApiError 403 ORGANISATION_NOT_MEMBER when the key's organisation is no longer a member of the channel.
+   */
   async apiKeyPrincipal(key: string): Promise<Principal | undefined> {
     const match = keyPattern.exec(key);
     if (match?.[1] === undefined || match[2] === undefined) return undefined;
@@ -416,17 +435,20 @@ export class AccountService {
         .execute();
     }
     const keyId = row.id;
-    return {
+    const mspId = this.#mspIdOf(row.org);
+    const principal: Principal = {
       kind: 'service',
       id: keyId,
       userId: serviceUserId(row.name),
       org: row.org,
-      mspId: this.#mspIdOf(row.org),
+      mspId,
       role,
       scopes: z.array(scopeSchema).parse(JSON.parse(row.scopes)),
       identityLabel,
-      [standingCheck]: () => this.#keyStanding(keyId),
+      [standingCheck]: async () => (await this.#keyStanding(keyId)) ?? (await this.#membershipStanding(row.org, mspId)),
     };
+    await this.#assertMember(principal);
+    return principal;
   }
 
   /**
@@ -486,6 +508,19 @@ export class AccountService {
     return row === undefined || row.disabled !== 0 ? 'the account is disabled' : undefined;
   }
 
+  /** Why an organisation's people and keys may no longer act: it left the channel. */
+  async #membershipStanding(org: string, mspId: string): Promise<string | undefined> {
+    if (this.#membership === undefined || (await this.#membership.isMember(mspId))) return undefined;
+    return notMember(org, mspId).message;
+  }
+
+  /** @throws ApiError 403 ORGANISATION_NOT_MEMBER when the principal's organisation left the channel. */
+  async #assertMember(principal: Principal): Promise<void> {
+    if (this.#membership !== undefined && !(await this.#membership.isMember(principal.mspId))) {
+      throw notMember(principal.org, principal.mspId);
+    }
+  }
+
   async #keyStanding(keyId: string): Promise<string | undefined> {
     const row = await this.#db.selectFrom('api_keys').select('revoked_at').where('id', '=', keyId).executeTakeFirst();
     return row === undefined || row.revoked_at !== null ? 'the API key was revoked' : undefined;
@@ -506,16 +541,17 @@ export class AccountService {
   }
 
   #personPrincipal(userId: string, org: string, role: Role): Principal {
+    const mspId = this.#mspIdOf(org);
     return {
       kind: 'person',
       id: userId,
       userId,
       org,
-      mspId: this.#mspIdOf(org),
+      mspId,
       role,
       scopes: scopesByRole[role],
       identityLabel: personIdentityLabel(userId),
-      [standingCheck]: () => this.#personStanding(userId),
+      [standingCheck]: async () => (await this.#personStanding(userId)) ?? (await this.#membershipStanding(org, mspId)),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Passport, type PassportStatic } from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
+import { ApiError, notMemberCode } from '../errors/api-error.js';
 import type { AccountService } from './account-service.js';
 import type { CredentialThrottle } from './credential-throttle.js';
 import type { Principal } from './principal.js';
@@ -57,8 +58,10 @@ export function createPassport(accounts: AccountService, tokens: TokenService): 
           (principal) => {
             done(null, principal);
           },
-          () => {
-            done(null, false);
+          (error: unknown) => {
+            // A valid token of a person whose organisation left the channel is answered as such, not as a bad token.
+            if (error instanceof ApiError && error.code === notMemberCode) done(error);
+            else done(null, false);
           },
         );
     }),

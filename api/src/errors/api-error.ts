@@ -29,3 +29,17 @@ export const invalidInput = (field: string, reason: string): ApiError =>
 
 export const conflict = (code: string, message: string, field?: string): ApiError =>
   new ApiError(409, code, message, field);
+
+/** Code of every answer to a caller whose organisation is not a member of the channel. */
+export const notMemberCode = 'ORGANISATION_NOT_MEMBER';
+
+/**
+ * 403 ORGANISATION_NOT_MEMBER: the caller's organisation left the channel
+ * (`network:remove-org`), so no peer accepts its identities any more.
+ */
+export const notMember = (org: string, mspId: string): ApiError =>
+  new ApiError(
+    403,
+    notMemberCode,
+    `organisation ${org} (${mspId}) is no longer a member of the channel; its people and keys cannot act`,
+  );

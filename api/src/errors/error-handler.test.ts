@@ -3,6 +3,7 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  NotMemberError,
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
@@ -24,6 +25,15 @@ describe('errorBody', () => {
         transactionId: (error as { transactionId?: string }).transactionId,
       });
     }
+  });
+
+  it("answers the peers' refusal of a removed organisation's identity as 403 ORGANISATION_NOT_MEMBER, not a retryable 503", () => {
+    expect(
+      errorBody(
+        new NotMemberError('access denied: channel [gigledger] creator org unknown', { transactionId: 'tx5' }),
+        'r1',
+      ),
+    ).toMatchObject({ status: 403, code: 'ORGANISATION_NOT_MEMBER', requestId: 'r1', transactionId: 'tx5' });
   });
 
   it('answers 503 when an organisation CA does not answer, so a client retries instead of reporting a bug', () => {

@@ -5,11 +5,12 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  NotMemberError,
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
 import type { RefusalKind } from '@gigledger/chaincode/model';
-import { ApiError } from './api-error.js';
+import { ApiError, notMemberCode } from './api-error.js';
 
 /** The one JSON shape of every REST error. */
 export interface ErrorBody {
@@ -60,13 +61,19 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
       ? [409, 'COMMIT_FAILED', `the transaction was ordered but not committed: ${error.validationCode}`]
       : error instanceof CommitStatusUnknownError
         ? [504, 'COMMIT_STATUS_UNKNOWN', 'the transaction was sent for ordering; its commit status is not known yet']
-        : error instanceof SubmissionError
-          ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
-          : error instanceof EndorsementError
-            ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
-            : error instanceof CertificateAuthorityUnavailableError
-              ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
-              : undefined;
+        : error instanceof NotMemberError
+          ? [
+              403,
+              notMemberCode,
+              "the peers refuse the caller's identity: its organisation is no longer a member of the channel",
+            ]
+          : error instanceof SubmissionError
+            ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
+            : error instanceof EndorsementError
+              ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
+              : error instanceof CertificateAuthorityUnavailableError
+                ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
+                : undefined;
   if (stage !== undefined) {
     const [status, code, message] = stage;
     const transactionId = (error as { transactionId?: string }).transactionId;

@@ -9,6 +9,7 @@ import type { ProofExporter, SigningIdentity } from '@gigledger/gateway';
 import { createApp, type AppDependencies } from '../app.js';
 import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
+import type { OrganisationMembership } from '../auth/channel-membership.js';
 import type { CredentialThrottleOptions } from '../auth/credential-throttle.js';
 import { createPassport } from '../auth/passport-strategies.js';
 import type { Principal } from '../auth/principal.js';
@@ -111,6 +112,8 @@ export interface TestServerOptions {
   readonly settlement?: (parts: TestServerParts) => SettlementRuntime | Promise<SettlementRuntime>;
   /** Where proof bundles come from; GET /v1/proofs answers 503 without it. */
   readonly proofs?: ProofExporter;
+  /** The channel's members; every test organisation is one without it. */
+  readonly membership?: OrganisationMembership;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -144,6 +147,7 @@ export async function startTestServer(
   const wallet = new Wallet(db, 'test wallet key');
   const accounts = new AccountService(db, wallet, issuer, {
     ...(options.credentialThrottle === undefined ? {} : { credentialThrottle: options.credentialThrottle }),
+    ...(options.membership === undefined ? {} : { membership: options.membership }),
   });
   const tokenSecret = 'a test signing secret of more than thirty-two characters';
   const tokens = new TokenService(config.jwt, tokenSecret);

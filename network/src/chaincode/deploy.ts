@@ -51,8 +51,8 @@ export function installBuilder(config: NetworkConfig): void {
 export interface MembershipDefinition {
   /** The collections file the definition is approved with (written under `<home>/chaincode/`), if any. */
   readonly collectionsFile?: string;
-  /** Signature policy, or undefined for the channel's `MAJORITY Endorsement`. */
-  readonly signaturePolicy?: string;
+  /** The signature policy naming the channel's organisations (see {@link endorsementPolicyFor}). */
+  readonly signaturePolicy: string;
 }
 
 /**
@@ -64,13 +64,15 @@ export interface MembershipDefinition {
  */
 export function membershipDefinition(config: NetworkConfig): MembershipDefinition {
   const collections = currentCollections(config);
-  if (collections === undefined) return {};
-  const members = config.peerOrgs.map((org) => org.mspId);
+  const signaturePolicy = endorsementPolicyFor(
+    collections ?? [],
+    config.peerOrgs.map((org) => org.mspId),
+  );
+  if (collections === undefined) return { signaturePolicy };
   mkdirSync(config.paths.chaincodePackages, { recursive: true });
   const collectionsFile = path.join(config.paths.chaincodePackages, 'collections.json');
   writeFileSync(collectionsFile, `${JSON.stringify(collections, null, 2)}\n`);
-  const signaturePolicy = endorsementPolicyFor(collections, members);
-  return { collectionsFile, ...(signaturePolicy === undefined ? {} : { signaturePolicy }) };
+  return { collectionsFile, signaturePolicy };
 }
 
 /**
@@ -91,7 +93,8 @@ export function currentCollections(config: NetworkConfig): CollectionDefinition[
 function definitionFlagsOf(membership: MembershipDefinition): string[] {
   return [
     ...(membership.collectionsFile === undefined ? [] : ['--collections-config', membership.collectionsFile]),
-    ...(membership.signaturePolicy === undefined ? [] : ['--signature-policy', membership.signaturePolicy]),
+    '--signature-policy',
+    membership.signaturePolicy,
   ];
 }
 
@@ -100,9 +103,9 @@ function definitionFlagsOf(membership: MembershipDefinition): string[] {
  * contracts, the manifest, the collections as they apply to the channel's members and
  * the endorsement policy. A new hash means a new package and a new sequence.
  */
-export function chaincodeSourceHash(config: NetworkConfig, membership: MembershipDefinition = {}): string {
+export function chaincodeSourceHash(config: NetworkConfig, membership?: MembershipDefinition): string {
   const hash = createHash('sha256');
-  if (membership.signaturePolicy !== undefined) hash.update(`policy\u0000${membership.signaturePolicy}\u0000`);
+  if (membership !== undefined) hash.update(`policy\u0000${membership.signaturePolicy}\u0000`);
   const distDir = path.join(config.chaincode.sourceDir, 'dist');
   if (!existsSync(distDir)) throw new Error(`${distDir} is missing; run \`npm run build\` first`);
   const files = listFiles(distDir).filter((file) => file.endsWith('.js') && !file.endsWith('.test.js'));
@@ -110,7 +113,7 @@ export function chaincodeSourceHash(config: NetworkConfig, membership: Membershi
     if (!existsSync(file)) continue;
     hash.update(path.relative(config.chaincode.sourceDir, file)).update('\u0000').update(readFileSync(file));
   }
-  const collections = membership.collectionsFile ?? config.chaincode.collectionsFile;
+  const collections = membership?.collectionsFile ?? config.chaincode.collectionsFile;
   if (existsSync(collections)) hash.update('collections.json\u0000').update(readFileSync(collections));
   return hash.digest('hex');
 }
@@ -320,7 +323,7 @@ export async function deployChaincode(
   const version = `${chaincodeVersion(config)}+${sourceHash.slice(0, 12)}`;
   const built = buildPackage(config, label, port);
   report(`Deploying chaincode ${config.chaincode.name} ${version} as sequence ${sequence} (server port ${port})`);
-  report(`  endorsement policy: ${membership.signaturePolicy ?? 'the channel default (MAJORITY Endorsement)'}`);
+  report(`  endorsement policy: ${membership.signaturePolicy}`);
 
   for (const org of config.peerOrgs) {
     if ((await installedPackageIds(config, toolchain, org)).includes(built.packageId)) continue;

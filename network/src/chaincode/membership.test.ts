@@ -55,10 +55,32 @@ describe('collectionsForMembers', () => {
 });
 
 describe('endorsementPolicyFor', () => {
-  it('keeps the channel default while every collection is a majority of the channel', () => {
+  it('names the founders explicitly while every collection is a majority of the channel', () => {
     expect(endorsementPolicyFor(collectionsForMembers(repositoryCollections, founders, founders), founders)).toBe(
-      undefined,
+      "OutOf(2,'ClientOrgMSP.peer','TalentOrgMSP.peer','AuditOrgMSP.peer')",
     );
+  });
+
+  it('leaves no window in add-org or remove-org: the committed policy holds for the parties before and after the channel update', () => {
+    // Between the configuration update and the commit of the next definition, the
+    // definition committed before is evaluated against the changed channel. A policy that
+    // names its organisations is the same policy on either side of the update.
+    const threePolicy = endorsementPolicyFor(
+      collectionsForMembers(repositoryCollections, founders, founders),
+      founders,
+    );
+    const fourPolicy = endorsementPolicyFor(
+      collectionsForMembers(repositoryCollections, founders, withLabel),
+      withLabel,
+    );
+    const parties = ['ClientOrgMSP', 'TalentOrgMSP'];
+    expect(satisfies(threePolicy, parties)).toBe(true);
+    expect(satisfies(fourPolicy, parties)).toBe(true);
+    // Removal: LabelOrg's peers no longer count, the four-member policy still admits the
+    // parties and the three organisations that stay.
+    expect(satisfies(fourPolicy, founders)).toBe(true);
+    expect(satisfies(fourPolicy, ['ClientOrgMSP', 'AuditOrgMSP'])).toBe(false);
+    expect(threePolicy).not.toMatch(/MAJORITY|Endorsement/);
   });
 
   it('lets the two parties endorse alone once they are two of four, and a majority otherwise', () => {
@@ -68,7 +90,7 @@ describe('endorsementPolicyFor', () => {
     );
   });
 
-  it('is needed exactly when some collection holds no majority, and then names each such member set', () => {
+  it('adds an alternative exactly when some collection holds no majority, and then names each such member set', () => {
     const channel = fc
       .integer({ min: 1, max: 9 })
       .map((size) => Array.from({ length: size }, (_, index) => `Org${index}MSP`));
@@ -90,10 +112,10 @@ describe('endorsementPolicyFor', () => {
             memberSets.filter((set) => set.length < majority).map((set) => [...set].sort().join()),
           );
           const policy = endorsementPolicyFor(collections, members);
-          if (minorities.size === 0) return policy === undefined;
+          const majorityPolicy = `OutOf(${majority},${members.map((mspId) => `'${mspId}.peer'`).join(',')})`;
+          if (minorities.size === 0) return policy === majorityPolicy;
           return (
-            policy !== undefined &&
-            policy.startsWith(`OR(OutOf(${majority},`) &&
+            policy.startsWith(`OR(${majorityPolicy},`) &&
             [...minorities].every((set) =>
               policy.includes(
                 set
@@ -108,3 +130,41 @@ describe('endorsementPolicyFor', () => {
     );
   });
 });
+
+/**
+ * Whether endorsements by `endorsers` satisfy a signature policy of the forms
+ * {@link endorsementPolicyFor} writes (OR, AND, OutOf over `'<MSP>.peer'`): a small
+ * evaluator so the test checks what the policy admits, not how it is spelled.
+ */
+function satisfies(policy: string, endorsers: readonly string[]): boolean {
+  let at = 0;
+  const expression = (): boolean => {
+    if (policy.startsWith("'", at)) {
+      const end = policy.indexOf("'", at + 1);
+      const principal = policy.slice(at + 1, end);
+      at = end + 1;
+      return endorsers.some((mspId) => principal === `${mspId}.peer`);
+    }
+    const open = policy.indexOf('(', at);
+    const operator = policy.slice(at, open);
+    at = open + 1;
+    let threshold: number | undefined;
+    if (operator === 'OutOf') {
+      const comma = policy.indexOf(',', at);
+      threshold = Number(policy.slice(at, comma));
+      at = comma + 1;
+    }
+    const results: boolean[] = [];
+    for (;;) {
+      results.push(expression());
+      const next = policy[at];
+      at += 1;
+      if (next === ')') break;
+    }
+    const met = results.filter(Boolean).length;
+    if (operator === 'OR') return met >= 1;
+    if (operator === 'AND') return met === results.length;
+    return met >= (threshold ?? Infinity);
+  };
+  return expression();
+}

@@ -52,25 +52,37 @@ export function collectionsForMembers(
 }
 
 /**
- * The chaincode endorsement policy for these collections, or `undefined` where the
- * channel's `MAJORITY Endorsement` serves.
+ * The chaincode endorsement policy for these collections and channel members: always an
+ * explicit signature policy, never a reference to the channel's `MAJORITY Endorsement`.
+ *
+ * A channel policy reference is evaluated against the organisations on the channel at
+ * validation time, so it changes the moment a configuration update adds or removes an
+ * organisation, about a minute before `network:add-org` or `network:remove-org` commits
+ * the next chaincode definition. In that window a transaction endorsed by ClientOrg and
+ * TalentOrg alone (2 of 3 before, 2 of 4 after) failed with ENDORSEMENT_POLICY_FAILURE.
+ * A signature policy names its organisations and holds unchanged until the new definition
+ * is committed, which leaves no such window.
  *
  * The gateway gives a transaction's private data (transient data) to the collection's
  * member peers only, so only they can endorse it; the public keys it writes without a
- * key-level policy (a new agreement) fall under the chaincode policy. While every
- * collection's members are a majority of the channel, the channel default suffices.
- * When one is not (2 parties of 4 organisations), the policy is "a majority of the
- * organisations' peers, or the peers of every member of such a collection":
- * `OR(OutOf(3,'A.peer',…,'D.peer'),AND('ClientOrgMSP.peer','TalentOrgMSP.peer'))`.
- * Key-level policies on existing agreement keys (both parties) apply as before.
+ * key-level policy (a new agreement) fall under the chaincode policy. The policy is "a
+ * majority of the organisations' peers, or the peers of every member of a collection
+ * that is no majority" (2 parties of 4 organisations):
+ * `OR(OutOf(3,'A.peer',…,'D.peer'),AND('ClientOrgMSP.peer','TalentOrgMSP.peer'))`; while
+ * every collection's members are a majority it is the majority alone,
+ * `OutOf(2,'A.peer','B.peer','C.peer')`. Key-level policies on existing agreement keys
+ * (both parties) apply as before.
  *
- * Source: Fabric "Private data" (endorsement of private data writes) and "Endorsement
- * policies" (signature policy syntax, `OutOf`).
+ * Source: Fabric "Private data" (endorsement of private data writes), "Endorsement
+ * policies" (signature policy syntax, `OutOf`) and "Channel configuration" (implicit meta
+ * policies are evaluated against the current organisations).
+ *
+ * @param channelMembers MSP ids of the organisations on the channel, in channel order (at least one)
  */
 export function endorsementPolicyFor(
   collections: readonly CollectionDefinition[],
   channelMembers: readonly string[],
-): string | undefined {
+): string {
   const majority = Math.floor(channelMembers.length / 2) + 1;
   const minorities = new Map<string, string[]>();
   for (const collection of collections) {
@@ -79,10 +91,11 @@ export function endorsementPolicyFor(
     const sorted = [...members].sort();
     minorities.set(sorted.join(','), sorted);
   }
-  if (minorities.size === 0) return undefined;
   const peers = (members: readonly string[]) => members.map((mspId) => `'${mspId}.peer'`).join(',');
+  const majorityPolicy = `OutOf(${majority},${peers(channelMembers)})`;
+  if (minorities.size === 0) return majorityPolicy;
   const alternatives = [...minorities.values()].map((members) =>
     members.length === 1 ? peers(members) : `AND(${peers(members)})`,
   );
-  return `OR(OutOf(${majority},${peers(channelMembers)}),${alternatives.join(',')})`;
+  return `OR(${majorityPolicy},${alternatives.join(',')})`;
 }

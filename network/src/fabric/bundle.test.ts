@@ -1,7 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadNetworkConfig, networkConfigFile, portAssignments, type NetworkConfig } from '../config.js';
+import {
+  defaultOrgPorts,
+  loadNetworkConfig,
+  networkConfigFile,
+  portAssignments,
+  type AddedOrgEntry,
+  type NetworkConfig,
+} from '../config.js';
 import { LocalNetwork } from '../network.js';
 import { toolchainAt } from '../toolchain/toolchain.js';
 import {
@@ -36,8 +43,8 @@ function spreadConfigFile(dir: string): string {
 }
 
 /** Writes a placeholder at every path the material of every host needs, as cryptogen would lay it out. */
-function fakeMaterial(config: NetworkConfig): void {
-  const files = new Set(orgs.flatMap((org) => requiredFiles(config, hostedNodes(config, org))));
+function fakeMaterial(config: NetworkConfig, hosts: readonly string[] = orgs): void {
+  const files = new Set(hosts.flatMap((org) => requiredFiles(config, hostedNodes(config, org))));
   // Keys no other host needs: ClientOrg's user key, the chaincode domain's CA key.
   const peerOrgs = path.join(config.paths.crypto, 'peerOrganizations');
   files.add(
@@ -153,10 +160,101 @@ describe('organisation bundles', () => {
     );
   });
 
+  it('checks every entry before writing any, so a refused bundle leaves nothing behind', () => {
+    const talent = JSON.parse(readFileSync(talentFile, 'utf8')) as { files: { path: string; mode: number }[] };
+    const [first] = talent.files;
+    if (first === undefined) throw new Error('the bundle holds no file');
+    const refusals: [{ path: string; mode: number }, string][] = [
+      [{ ...first, path: '../../escape.txt' }, '../../escape.txt points outside the home directory'],
+      [{ ...first, path: '/etc/escape.txt' }, '/etc/escape.txt points outside the home directory'],
+      [{ ...first, path: 'cas/../../escape.txt' }, 'cas/../../escape.txt points outside the home directory'],
+      [{ ...first, mode: 0o4755 }, `${first.path} has mode 4755, not a file mode of at most 0777`],
+      [first, `${first.path} appears more than once`],
+      [{ ...first, path: 'network.config.json' }, "network.config.json would replace the bundle's own network"],
+      [{ ...first, path: 'organisations.json', base64: 'bm90IGpzb24=' } as never, 'organisations.json is not JSON'],
+    ];
+    for (const [index, [entry, message]] of refusals.entries()) {
+      // The bad entry comes last: the valid ones before it (cas/, channel/, crypto/) must not be written either.
+      const file = path.join(dir, `refused-${index}.json`);
+      writeFileSync(file, JSON.stringify({ ...talent, files: [...talent.files, entry] }));
+      const home = path.join(dir, `refused-home-${index}`);
+      expect(() => unpackOrgBundle(file, home, 'TalentOrg')).toThrow(message);
+      expect(existsSync(home)).toBe(false);
+    }
+    const badNetwork = path.join(dir, 'refused-network.json');
+    writeFileSync(badNetwork, JSON.stringify({ ...talent, network: { channel: 'Not A Channel' } }));
+    expect(() => unpackOrgBundle(badNetwork, path.join(dir, 'refused-home-network'), 'TalentOrg')).toThrow(
+      `${badNetwork}: network: channel: must be a valid Fabric channel name`,
+    );
+    expect(existsSync(path.join(dir, 'refused-home-network'))).toBe(false);
+  });
+
+  it('refuses an entry that a symbolic link in the home would lead outside it, writing nothing', () => {
+    const home = path.join(dir, 'linked-home');
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(home, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    symlinkSync(elsewhere, path.join(home, 'crypto'));
+    expect(() => unpackOrgBundle(talentFile, home, 'TalentOrg')).toThrow(
+      /crypto\/.* points outside the home directory/,
+    );
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readdirSync(home)).toEqual(['crypto']);
+  });
+
   it('names what is missing when the material was never generated', () => {
     const empty = loadNetworkConfig({ home: path.join(dir, 'empty'), portOffset: 0 }, {});
     expect(() => exportOrgBundle(empty, 'TalentOrg', 'x.json')).toThrow(
       /the network's material is not generated \(missing .*gigledger\.block/,
     );
+  });
+});
+
+describe('organisation bundles after network:add-org', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gl-bundle-added-'));
+  const home = path.join(dir, 'consortium');
+  const label: AddedOrgEntry = {
+    name: 'LabelOrg',
+    mspId: 'LabelOrgMSP',
+    address: '10.9.0.4',
+    ...defaultOrgPorts(3),
+    admission: { proposalId: 'P-1', signedBy: ['ClientOrgMSP', 'TalentOrgMSP'], at: '2026-01-01T00:00:00.000Z' },
+  };
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'organisations.json'), JSON.stringify([label]));
+  const config = loadNetworkConfig({ home, portOffset: 300, configFile: spreadConfigFile(dir) }, {});
+  fakeMaterial(config, [...orgs, 'LabelOrg']);
+
+  it("exports a founder's bundle that knows the added organisation, its address, ports and admission", () => {
+    const file = path.join(dir, 'TalentOrg.bundle.json');
+    writeOrgBundle(exportOrgBundle(config, 'TalentOrg', 'TalentOrg.bundle.json'), file);
+    const talentHome = path.join(dir, 'talent-host');
+    unpackOrgBundle(file, talentHome, 'TalentOrg');
+    const unpacked = loadNetworkConfig({ home: talentHome }, {});
+    expect(unpacked.peerOrgs.map((org) => `${org.mspId}@${org.address}:${org.peer.port}`)).toEqual(
+      config.peerOrgs.map((org) => `${org.mspId}@${org.address}:${org.peer.port}`),
+    );
+    expect(unpacked.peerOrgs.at(-1)?.admission).toEqual(label.admission);
+    expect(portAssignments(unpacked)).toEqual(portAssignments(config));
+    expect(missingMaterial(unpacked, hostedNodes(unpacked, 'TalentOrg'))).toEqual([]);
+  });
+
+  it("exports the added organisation's own bundle with its keys, and its host starts its CA and peer only", () => {
+    const file = path.join(dir, 'LabelOrg.bundle.json');
+    const bundle = exportOrgBundle(config, 'LabelOrg', 'LabelOrg.bundle.json');
+    writeOrgBundle(bundle, file);
+    const keys = bundle.files.map((entry) => entry.path).filter((entry) => /(_sk|\.key)$/.test(entry));
+    expect(keys.filter((key) => key.includes('labelorg.gigledger.local')).length).toBeGreaterThan(0);
+    expect(keys.filter((key) => key.includes('talentorg.gigledger.local'))).toEqual([]);
+    const labelHome = path.join(dir, 'label-host');
+    unpackOrgBundle(file, labelHome, 'LabelOrg');
+    const unpacked = loadNetworkConfig({ home: labelHome }, {});
+    expect(unpacked.bundleOf).toBe('LabelOrg');
+    expect(missingMaterial(unpacked, hostedNodes(unpacked, 'LabelOrg'))).toEqual([]);
+    const network = new LocalNetwork(unpacked, toolchainAt(path.join(dir, 'toolchain')));
+    expect(network.nodeProcesses().map((request) => `${request.name}@${request.address ?? ''}`)).toEqual([
+      'ca-labelorg@10.9.0.4',
+      'peer0.LabelOrg@10.9.0.4',
+    ]);
   });
 });

@@ -1,9 +1,23 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
   bundledConfigFile,
+  parseAddedOrgs,
+  parseNetworkFile,
+  readAddedOrgs,
   readNetworkFile,
+  type AddedOrgEntry,
   type NetworkConfig,
   type NetworkFile,
   type OrdererNode,
@@ -187,13 +201,42 @@ function bundledNetworkFile(config: NetworkConfig, org: string, exportedAt: stri
 }
 
 /**
+ * `organisations.json` for an organisation's host: the organisations added at run time
+ * (and removed ones, which every command leaves out), ports shifted like the bundle's
+ * network description, so that every host describes the same channel members and derives
+ * the same chaincode definition (an added organisation is a member of consortium-wide
+ * collections, see `currentCollections`).
+ */
+function bundledAddedOrgs(config: NetworkConfig): AddedOrgEntry[] {
+  const shift = (port: number): number => port + config.portOffset;
+  return readAddedOrgs(config.paths.addedOrgs).map((entry) => ({
+    ...entry,
+    peer: {
+      ...entry.peer,
+      port: shift(entry.peer.port),
+      chaincodePort: shift(entry.peer.chaincodePort),
+      operationsPort: shift(entry.peer.operationsPort),
+    },
+    ca: { port: shift(entry.ca.port), operationsPort: shift(entry.ca.operationsPort) },
+  }));
+}
+
+/** Where a bundle keeps `organisations.json`, relative to the home directory. */
+const addedOrgsEntry = 'organisations.json';
+
+/**
  * One organisation's bundle: its crypto material (only its own private keys, see
  * {@link keyDirsFor}), the public certificates and TLS CAs of the others, the genesis
  * block its nodes join from, its CA's registrar, the network description with every
  * node's address, and the command that starts its nodes.
  *
- * @throws Error when the organisation is unknown, the network added organisations at
- *   run time (their bundles are not supported yet), or material is missing.
+ * Organisations added at run time (`network:add-org`) are covered like the founders: a
+ * founder's bundle lists them in `organisations.json` with their addresses and TLS CAs,
+ * and an added organisation's bundle carries its own keys (cryptogen extend put them
+ * beside the founders'). Every peer joins from the genesis block and reads the later
+ * configuration blocks, the one that admitted the organisation included, from the orderers.
+ *
+ * @throws Error when the organisation is unknown or material is missing.
  */
 export function exportOrgBundle(config: NetworkConfig, name: string, bundleFileName: string): OrgBundle {
   const hosted = hostedNodes(config, name);
@@ -201,9 +244,6 @@ export function exportOrgBundle(config: NetworkConfig, name: string, bundleFileN
     throw new Error(
       `${config.home} holds ${config.bundleOf}'s bundle; export from the home that generated the network`,
     );
-  }
-  if (config.peerOrgs.some((org) => org.admission !== undefined)) {
-    throw new Error('the network has organisations added at run time; bundles cover the genesis organisations only');
   }
   const missing = missingMaterial(config, hosted);
   if (missing.length > 0) {
@@ -224,16 +264,28 @@ export function exportOrgBundle(config: NetworkConfig, name: string, bundleFileN
       : []),
   ];
   const exportedAt = new Date().toISOString();
+  const added = bundledAddedOrgs(config);
   return {
     format: bundleFormat,
     org: name,
     exportedAt,
     network: bundledNetworkFile(config, name, exportedAt),
-    files: files.map((file) => ({
-      path: path.relative(config.home, file).split(path.sep).join('/'),
-      mode: statSync(file).mode & 0o777,
-      base64: readFileSync(file).toString('base64'),
-    })),
+    files: [
+      ...files.map((file) => ({
+        path: path.relative(config.home, file).split(path.sep).join('/'),
+        mode: statSync(file).mode & 0o777,
+        base64: readFileSync(file).toString('base64'),
+      })),
+      ...(added.length === 0
+        ? []
+        : [
+            {
+              path: addedOrgsEntry,
+              mode: 0o644,
+              base64: Buffer.from(`${JSON.stringify(added, null, 2)}\n`).toString('base64'),
+            },
+          ]),
+    ],
     startCommand: `GIGLEDGER_HOME=.gigledger/${name} npm run network:up -- --org ${name} --bundle ${bundleFileName}`,
   };
 }
@@ -250,8 +302,14 @@ export function writeOrgBundle(bundle: OrgBundle, file: string): void {
  * every later command run with that home reads. Unpacking the same organisation's
  * bundle again overwrites its files and keeps ledgers.
  *
+ * Every entry is checked before anything is written, so a refused bundle leaves the home
+ * as it was: a path must stay inside the home (no `..`, no absolute path, no symbolic
+ * link on the way that leads out), name a file once and have a file mode of at most 0777;
+ * the network description and `organisations.json` must match their schemas.
+ *
  * @param org the organisation `--org` names; must be the bundle's.
- * @throws Error when the file is no bundle, belongs to another organisation, or the home holds another organisation's bundle.
+ * @throws Error when the file is no bundle, belongs to another organisation, the home
+ *   holds another organisation's bundle, or an entry is refused (named in the message).
  */
 export function unpackOrgBundle(file: string, home: string, org: string): OrgBundle {
   if (!existsSync(file)) throw new Error(`bundle ${file} is missing`);
@@ -275,16 +333,70 @@ export function unpackOrgBundle(file: string, home: string, org: string): OrgBun
       throw new Error(`${home} holds ${present}'s nodes; unpack ${org}'s bundle into another GIGLEDGER_HOME`);
     }
   }
-  for (const entry of bundle.files) {
-    const target = path.resolve(home, entry.path);
-    if (!within(target, home)) throw new Error(`${file}: ${entry.path} points outside the home directory`);
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, Buffer.from(entry.base64, 'base64'), { mode: entry.mode });
-    chmodSync(target, entry.mode);
+  const network = parseNetworkFile(bundle.network, `${file}: network`);
+  const entries = bundle.files.map((entry) => ({
+    ...entry,
+    target: checkedEntryTarget(file, home, entry),
+    content: Buffer.from(entry.base64, 'base64'),
+  }));
+  const targets = new Set<string>();
+  for (const entry of entries) {
+    if (targets.has(entry.target)) throw new Error(`${file}: ${entry.path} appears more than once`);
+    if (entry.target === configFile) {
+      throw new Error(`${file}: ${entry.path} would replace the bundle's own network description`);
+    }
+    targets.add(entry.target);
+    if (entry.path === addedOrgsEntry) {
+      let added: unknown;
+      try {
+        added = JSON.parse(entry.content.toString('utf8'));
+      } catch {
+        throw new Error(`${file}: ${entry.path} is not JSON`);
+      }
+      parseAddedOrgs(added, `${file}: ${entry.path}`);
+    }
   }
+
   mkdirSync(home, { recursive: true });
-  writeFileSync(configFile, `${JSON.stringify(bundle.network, null, 2)}\n`);
-  // Checked after writing so the error names the field of the file the commands will read.
-  readNetworkFile(configFile);
+  for (const entry of entries) {
+    mkdirSync(path.dirname(entry.target), { recursive: true });
+    writeFileSync(entry.target, entry.content, { mode: entry.mode });
+    chmodSync(entry.target, entry.mode);
+  }
+  writeFileSync(configFile, `${JSON.stringify(network, null, 2)}\n`);
   return bundle;
+}
+
+/**
+ * Where a bundle entry goes under `home`, after checking that it stays there.
+ *
+ * @throws Error naming the entry when its path leaves the home directory, lexically or
+ *   through a symbolic link already in the home, or its mode is no file mode.
+ */
+function checkedEntryTarget(file: string, home: string, entry: { path: string; mode: number }): string {
+  const outside = new Error(`${file}: ${entry.path} points outside the home directory; nothing was unpacked`);
+  if (entry.path.includes('\0') || path.isAbsolute(entry.path) || entry.path.split(/[\\/]/).includes('..')) {
+    throw outside;
+  }
+  const target = path.resolve(home, entry.path);
+  if (!within(target, home)) throw outside;
+  if (entry.mode < 0 || entry.mode > 0o777) {
+    throw new Error(`${file}: ${entry.path} has mode ${entry.mode.toString(8)}, not a file mode of at most 0777`);
+  }
+  // A folder (or the file itself) that exists already may be a link leading elsewhere.
+  const realHome = existsSync(home) ? realpathSync(home) : undefined;
+  for (let at = target; realHome !== undefined && within(at, home); at = path.dirname(at)) {
+    if (!existsSync(at) && !isDanglingLink(at)) continue;
+    if (isDanglingLink(at) || !within(realpathSync(at), realHome)) throw outside;
+    break;
+  }
+  return target;
+}
+
+function isDanglingLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink() && !existsSync(file);
+  } catch {
+    return false;
+  }
 }
