@@ -23,31 +23,21 @@ export function conciseVariableError(error: GraphQLError): GraphQLError {
   });
 }
 
-function concise(result: ExecutionResult): ExecutionResult | undefined {
-  if (result.errors === undefined || !result.errors.some((error) => error.message.startsWith('Variable "$'))) {
-    return undefined;
-  }
-  return { ...result, errors: result.errors.map(conciseVariableError) };
+/** Replaces a finished (not streamed) result whose variables were refused. */
+function shortenRefusedVariables({
+  result,
+  setResult,
+}: {
+  result: ExecutionResult | AsyncIterable<ExecutionResult>;
+  setResult: (result: ExecutionResult) => void;
+}): void {
+  if (Symbol.asyncIterator in result) return;
+  if (result.errors === undefined || !result.errors.some((error) => error.message.startsWith('Variable "$'))) return;
+  setResult({ ...result, errors: result.errors.map(conciseVariableError) });
 }
 
 /** Applies {@link conciseVariableError} to queries, mutations and subscriptions alike. */
 export const conciseVariableErrors: Plugin = {
-  onExecute() {
-    return {
-      onExecuteDone({ result, setResult }) {
-        if (Symbol.asyncIterator in result) return;
-        const replaced = concise(result);
-        if (replaced !== undefined) setResult(replaced);
-      },
-    };
-  },
-  onSubscribe() {
-    return {
-      onSubscribeResult({ result, setResult }) {
-        if (Symbol.asyncIterator in result) return;
-        const replaced = concise(result);
-        if (replaced !== undefined) setResult(replaced);
-      },
-    };
-  },
+  onExecute: () => ({ onExecuteDone: shortenRefusedVariables }),
+  onSubscribe: () => ({ onSubscribeResult: shortenRefusedVariables }),
 };
