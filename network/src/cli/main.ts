@@ -144,6 +144,15 @@ async function commandExportOrg(args: string[]): Promise<void> {
 
 async function commandStart(): Promise<void> {
   const started = Date.now();
+  // Listening from the first moment: a Ctrl-C while nodes start must still stop them, so
+  // it waits for the start under way to finish and then stops what this command started.
+  let ready = false;
+  const stopSignal = untilStopSignal((signal) => {
+    say(`(${signal}: already stopping what this command started; it ends by itself)`);
+  });
+  void stopSignal.then((signal) => {
+    if (!ready) say(`(${signal}: stopping what this command started as soon as the nodes starting now are up)`);
+  });
   const network = await networkFromEnvironment();
   const wasRunning = network.isRunning();
   await checkApiCanStart(network);
@@ -165,20 +174,24 @@ async function commandStart(): Promise<void> {
   say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Press Ctrl-C to stop what this command started.`);
   if (wasRunning) say('(The network was already running and will be left running.)');
 
-  await superviseUntilSignal(network);
+  ready = true;
+  await superviseUntilSignal(network, stopSignal);
   say('\nStopping…');
-  await stopApi(network);
+  const stoppedApi = await stopApi(network);
   if (!wasRunning || startedNodes.length > 0) {
     const stopped = await network.down();
     say(`Stopped ${stopped.length} processes. Data is kept in ${network.config.home}.`);
+  } else {
+    const pid = stoppedApi === undefined ? '' : ` (PID ${stoppedApi.pid})`;
+    say(`Stopped the API${pid}; the network was running before and keeps running.`);
   }
 }
 
 /**
- * Keeps the command in the foreground until Ctrl-C (or SIGTERM, SIGHUP), reporting any
- * process of the network that stops on its own meanwhile.
+ * Keeps the command in the foreground until `stopSignal` (Ctrl-C, SIGTERM or SIGHUP)
+ * settles, reporting any process of the network that stops on its own meanwhile.
  */
-async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
+async function superviseUntilSignal(network: LocalNetwork, stopSignal: Promise<NodeJS.Signals>): Promise<void> {
   const reported = new Set<string>();
   const watch = setInterval(() => {
     const running = new Set(network.registry.running().map((record) => record.name));
@@ -188,9 +201,7 @@ async function superviseUntilSignal(network: LocalNetwork): Promise<void> {
       say(`warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}`);
     }
   }, 5000);
-  await untilStopSignal((signal) => {
-    say(`(${signal}: already stopping what this command started; it ends by itself)`);
-  });
+  await stopSignal;
   clearInterval(watch);
 }
 
