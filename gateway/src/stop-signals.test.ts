@@ -10,8 +10,11 @@ function closingChild(): { child: ReturnType<typeof spawn>; output: () => string
   const script = `
     const { untilStopSignal } = await import(${JSON.stringify(helper)});
     const stopped = untilStopSignal((repeated) => console.log('again ' + repeated));
+    // The child's own work holds its event loop, as a server's sockets do.
+    const work = setInterval(() => undefined, 60_000);
     console.log('waiting');
     const signal = await stopped;
+    clearInterval(work);
     console.log('closing after ' + signal);
     await new Promise((resolve) => setTimeout(resolve, 400));
     console.log('closed');
@@ -33,6 +36,17 @@ async function untilPrinted(output: () => string, line: string): Promise<void> {
 }
 
 describe('untilStopSignal', () => {
+  it('does not keep a process alive that has nothing else to do', async () => {
+    const helper = new URL('./stop-signals.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(helper)}); void m.untilStopSignal();`],
+      { stdio: 'ignore' },
+    );
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  }, 20_000);
+
   it('lets a command finish closing when Ctrl-C arrives twice (terminal and npm) and a SIGTERM follows', async () => {
     const { child, output } = closingChild();
     await untilPrinted(output, 'waiting');
