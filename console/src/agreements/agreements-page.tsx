@@ -46,6 +46,9 @@ export function AgreementsPage() {
       role: role === 'any' ? null : role,
       completed: completion === 'any' ? null : completion === 'completed',
     },
+    // Agreements move on while the person is on other pages: show what is cached at
+    // once, then what the ledger says now.
+    requestPolicy: 'cache-and-network',
   });
   return (
     <section>

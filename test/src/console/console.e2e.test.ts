@@ -165,7 +165,13 @@ describe('the web console in Chromium against the real network and API', () => {
       await clientPage.getByRole('link', { name: 'All agreements' }).click();
       const listed = clientPage.getByRole('row', { name: new RegExp(agreementId) });
       await listed.waitFor();
-      expect((await listed.locator('td').allTextContents()).slice(2, 4)).toEqual(['active', 'completed']);
+      // The list was first read while the agreement was offered; it shows the ledger's answer once it has it.
+      const statusAndWork = async () => (await listed.locator('td').allTextContents()).slice(2, 4).join(' ');
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        if ((await statusAndWork()) === 'active completed') break;
+        await clientPage.waitForTimeout(250);
+      }
+      expect(await statusAndWork()).toBe('active completed');
 
       // An auditor reads the record's history and downloads a proof.
       const auditor = await api.person(`audra-${suffix}`, 'AuditOrg', 'auditor');
