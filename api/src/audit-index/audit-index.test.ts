@@ -16,6 +16,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
+import { liveGrant, scopeOfGrants } from '../test-support/synthetic-grants.js';
 import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
@@ -383,28 +384,17 @@ describe.each(backends)('audit index on $name', (backend) => {
       organisation: string,
       kinds: AuditRecordKind[],
       range: { from?: string; to?: string } = {},
-    ): AuditGrantRecord => ({
-      grantId,
-      organisation,
-      auditor: { mspId: auditor.mspId },
-      kinds,
-      ...range,
-      expiresAt: day(400),
-      purpose: 'Statutory audit',
-      grantedBy: { mspId: organisation, userId: 'admin-1' },
-      grantedAt: day(0),
-      txId: `tx-${grantId}`,
-      status: 'active',
-      updatedAt: day(0),
-      updatedTxId: `tx-${grantId}`,
-    });
-    const scopeOf = (grants: AuditGrantRecord[]): AuditScope => ({
-      auditor: { mspId: auditor.mspId },
-      asOf: day(100),
-      grants,
-      organisations: [...new Set(grants.map((each) => each.organisation))],
-      kinds: [...new Set(grants.flatMap((each) => each.kinds))],
-    });
+    ): AuditGrantRecord =>
+      liveGrant({
+        grantId,
+        organisation,
+        auditorMspId: auditor.mspId,
+        kinds,
+        range,
+        grantedAt: day(0),
+        expiresAt: day(400),
+      });
+    const scopeOf = (grants: AuditGrantRecord[]): AuditScope => scopeOfGrants(auditor.mspId, day(100), grants);
     const allRows = { ...firstPage, first: 100 };
 
     // Agreements of ClientOrg created in [day 10, day 20), with their payouts; no credentials, no explorer.

@@ -2,6 +2,7 @@ import type { AuditGrantRecord, AuditRecordKind, AuditScope, Role } from '@gigle
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { storageBackends } from '../test-support/storage-backends.js';
+import { liveGrant, scopeOfGrants } from '../test-support/synthetic-grants.js';
 import { BlockIndexer } from './block-indexer.js';
 import { IndexQueries, pageSchema } from './index-queries.js';
 import { compositeKey, syntheticBlock, syntheticTransaction } from './synthetic-blocks.js';
@@ -30,35 +31,22 @@ function person(role: Role, mspId: string): Principal {
 
 const auditor = person('auditor', 'AuditOrgMSP');
 
-function grant(
+const grant = (
   organisation: string,
   kinds: AuditRecordKind[],
   range: { from?: string; to?: string } = {},
-): AuditGrantRecord {
-  return {
+): AuditGrantRecord =>
+  liveGrant({
     grantId: `G-${organisation}-${kinds.join('-')}-${range.from ?? ''}-${range.to ?? ''}`,
     organisation,
-    auditor: { mspId: auditor.mspId },
+    auditorMspId: auditor.mspId,
     kinds,
-    ...range,
-    expiresAt: day(400),
-    purpose: 'Statutory audit',
-    grantedBy: { mspId: organisation, userId: 'admin-1' },
+    range,
     grantedAt: day(0),
-    txId: 'tx-grant',
-    status: 'active',
-    updatedAt: day(0),
-    updatedTxId: 'tx-grant',
-  };
-}
+    expiresAt: day(400),
+  });
 
-const scopeOf = (grants: AuditGrantRecord[]): AuditScope => ({
-  auditor: { mspId: auditor.mspId },
-  asOf: day(100),
-  grants,
-  organisations: [...new Set(grants.map((each) => each.organisation))],
-  kinds: [...new Set(grants.flatMap((each) => each.kinds))],
-});
+const scopeOf = (grants: AuditGrantRecord[]): AuditScope => scopeOfGrants(auditor.mspId, day(100), grants);
 
 const tx = (position: number, id: string, creatorMspId: string, at: string) =>
   syntheticTransaction(position, id, [[compositeKey('note', [id]), { id }]], { creatorMspId, at, fn: 'note:write' });
