@@ -16,7 +16,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool } from 'kysely';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
-import { liveGrant, scopeOfGrants } from '../test-support/synthetic-grants.js';
+import { grantKit } from '../test-support/synthetic-grants.js';
 import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
@@ -379,22 +379,7 @@ describe.each(backends)('audit index on $name', (backend) => {
 
   it("scopes an auditor to their live grants as the chaincode does: the grantor's records of the kinds named, dated within the range", async () => {
     const auditor = principal('auditor');
-    const grant = (
-      grantId: string,
-      organisation: string,
-      kinds: AuditRecordKind[],
-      range: { from?: string; to?: string } = {},
-    ): AuditGrantRecord =>
-      liveGrant({
-        grantId,
-        organisation,
-        auditorMspId: auditor.mspId,
-        kinds,
-        range,
-        grantedAt: day(0),
-        expiresAt: day(400),
-      });
-    const scopeOf = (grants: AuditGrantRecord[]): AuditScope => scopeOfGrants(auditor.mspId, day(100), grants);
+    const { grant, scopeOf } = grantKit(auditor.mspId, { grantedAt: day(0), expiresAt: day(400), asOf: day(100) });
     const allRows = { ...firstPage, first: 100 };
 
     // Agreements of ClientOrg created in [day 10, day 20), with their payouts; no credentials, no explorer.

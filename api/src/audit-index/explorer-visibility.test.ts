@@ -1,8 +1,8 @@
-import type { AuditGrantRecord, AuditRecordKind, AuditScope, Role } from '@gigledger/chaincode/model';
+import type { AuditRecordKind, Role } from '@gigledger/chaincode/model';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { storageBackends } from '../test-support/storage-backends.js';
-import { liveGrant, scopeOfGrants } from '../test-support/synthetic-grants.js';
+import { grantKit } from '../test-support/synthetic-grants.js';
 import { BlockIndexer } from './block-indexer.js';
 import { IndexQueries, pageSchema } from './index-queries.js';
 import { compositeKey, syntheticBlock, syntheticTransaction } from './synthetic-blocks.js';
@@ -31,22 +31,15 @@ function person(role: Role, mspId: string): Principal {
 
 const auditor = person('auditor', 'AuditOrgMSP');
 
-const grant = (
-  organisation: string,
-  kinds: AuditRecordKind[],
-  range: { from?: string; to?: string } = {},
-): AuditGrantRecord =>
-  liveGrant({
-    grantId: `G-${organisation}-${kinds.join('-')}-${range.from ?? ''}-${range.to ?? ''}`,
+const grants = grantKit(auditor.mspId, { grantedAt: day(0), expiresAt: day(400), asOf: day(100) });
+const scopeOf = grants.scopeOf;
+const grant = (organisation: string, kinds: AuditRecordKind[], range: { from?: string; to?: string } = {}) =>
+  grants.grant(
+    `G-${organisation}-${kinds.join('-')}-${range.from ?? ''}-${range.to ?? ''}`,
     organisation,
-    auditorMspId: auditor.mspId,
     kinds,
     range,
-    grantedAt: day(0),
-    expiresAt: day(400),
-  });
-
-const scopeOf = (grants: AuditGrantRecord[]): AuditScope => scopeOfGrants(auditor.mspId, day(100), grants);
+  );
 
 const tx = (position: number, id: string, creatorMspId: string, at: string) =>
   syntheticTransaction(position, id, [[compositeKey('note', [id]), { id }]], { creatorMspId, at, fn: 'note:write' });

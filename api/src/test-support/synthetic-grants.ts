@@ -41,3 +41,16 @@ export function scopeOfGrants(auditorMspId: string, asOf: string, grants: AuditG
     kinds: [...new Set(grants.flatMap((each) => each.kinds))],
   };
 }
+
+/** {@link liveGrant} and {@link scopeOfGrants} bound to one auditor organisation and one set of dates. */
+export function grantKit(auditorMspId: string, dates: { grantedAt: string; expiresAt: string; asOf: string }) {
+  return {
+    grant: (
+      grantId: string,
+      organisation: string,
+      kinds: AuditRecordKind[],
+      range: { from?: string; to?: string } = {},
+    ): AuditGrantRecord => liveGrant({ grantId, organisation, auditorMspId, kinds, range, ...dates }),
+    scopeOf: (grants: AuditGrantRecord[]): AuditScope => scopeOfGrants(auditorMspId, dates.asOf, grants),
+  };
+}
