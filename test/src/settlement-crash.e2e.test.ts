@@ -141,6 +141,8 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
   let parties: { client: { mspId: string; userId: string }; freelancer: { mspId: string; userId: string } };
   const run = randomBytes(3).toString('hex');
   const figures: string[] = [];
+  const agreementsOf = (point: CrashPoint): string[] =>
+    Array.from({ length: releasesPerPoint }, (_, index) => `P1-${point}-${run}-${index}`);
 
   beforeAll(async () => {
     const port = await freeLoopbackPort();
@@ -235,7 +237,10 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
       claims: [{ name: 'level', value: 'verified' }],
     });
     expect(kyc.status).toBe(201);
-  });
+    // Every crash point's agreements are brought to "accepted" together, before any kill:
+    // the faults under test are in releasing and paying, and one batch commits in fewer blocks.
+    await accepted(crashPoints.flatMap(agreementsOf));
+  }, 900_000);
 
   afterAll(async () => {
     await api.stop();
@@ -311,9 +316,7 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
   it.each(crashPoints.map((point) => [point]))(
     'pays every release exactly once when killed %s',
     async (point) => {
-      const agreementIds = Array.from({ length: releasesPerPoint }, (_, index) => `P1-${point}-${run}-${index}`);
-      await api.restart();
-      await accepted(agreementIds);
+      const agreementIds = agreementsOf(point);
       const killsBefore = api.kills;
       const started = Date.now();
       await api.restart({ point, passes: killAt });

@@ -16,7 +16,8 @@ export interface StorageBackend {
  * names a server (CI starts one), each test file on its own new database `<prefix>_<hex>`.
  */
 export function storageBackends(prefix: string): StorageBackend[] {
-  const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL;
+  // An empty value means "not set", as a shell's `VAR=` does; pg would read it as localhost:5432.
+  const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL || undefined;
   const sqlite: StorageBackend = {
     name: 'SQLite',
     open: () =>
