@@ -9,6 +9,7 @@ import { networkConfigFile, repoRoot } from '../config.js';
 import { composeDocument } from '../docker/compose.js';
 import { channelSpec } from '../fabric/channel.js';
 import { cryptoSpec } from '../fabric/crypto.js';
+import { hostedNodes, requiredFiles } from '../fabric/bundle.js';
 import { kubernetesManifests, kubernetesNetworkConfig, kubernetesYaml } from './manifests.js';
 import { parsePlacement } from './placement.js';
 
@@ -206,6 +207,29 @@ describe('manifests for organisations spread over cluster nodes', () => {
       expect(unpack?.command).toContain(org);
     }
     for (const users of claimUsers.values()) expect(users.size).toBe(1);
+  });
+
+  it("name in each organisation's pods only private keys that its own bundle carries", () => {
+    const config = kubernetesNetworkConfig(configFile);
+    let keys = 0;
+    for (const manifest of spread()) {
+      const pod = podSpecOf(manifest);
+      if (pod === undefined) continue;
+      const org = manifest.metadata.labels?.['gigledger.io/org'] ?? '';
+      const own = new Set(requiredFiles(config, hostedNodes(config, org)));
+      const mentioned = JSON.stringify(pod).match(/\/var\/hyperledger\/gigledger\/[^\s"$,)\]]+/g) ?? [];
+      for (const file of mentioned.filter((candidate) => /(\.key|_sk)$/.test(candidate))) {
+        keys += 1;
+        expect(own).toContain(file);
+      }
+      // MSP folders hold their keystore: only the organisation's own (or the orderers' it runs).
+      for (const dir of mentioned.filter((candidate) => candidate.endsWith('/msp'))) {
+        expect(requiredFiles(config, hostedNodes(config, org)).some((file) => file.startsWith(path.dirname(dir)))).toBe(
+          true,
+        );
+      }
+    }
+    expect(keys).toBeGreaterThan(0);
   });
 
   it("advertise each node at its host's address, which its TLS certificate and the channel configuration name", () => {
