@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { NetworkConfig } from '../config.js';
+import { parseChecked, type NetworkConfig } from '../config.js';
 import { hostedNodes, type HostedNodes } from '../fabric/bundle.js';
 
 // Label keys and values as Kubernetes accepts them (apimachinery's IsQualifiedName / IsValidLabelValue).
@@ -62,14 +62,7 @@ export function readPlacementFile(file: string): PlacementFile {
  * @throws Error naming `source` and the field when it does not match the schema.
  */
 export function parsePlacement(json: unknown, source: string): PlacementFile {
-  const parsed = placementFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    // A refused record key carries the key schema's own message one level down.
-    const inner = issue !== undefined && 'issues' in issue ? (issue.issues as { message: string }[])[0] : undefined;
-    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${inner?.message ?? issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseChecked(placementFileSchema, json, source);
 }
 
 export function isLoopback(address: string): boolean {
