@@ -289,12 +289,23 @@ function bootstrapJob(context: Context, host: KubernetesHost): IJob {
   };
 }
 
+/** Waits for a file the host's bootstrap job writes (Kubernetes has no start order between workloads). */
+function waitForFile(file: string): IContainer {
+  return {
+    name: 'wait-for-bootstrap',
+    image: appImage,
+    command: ['bash', '-c', `until [ -f '${file}' ]; do sleep 2; done`],
+    volumeMounts: [homeMount],
+  };
+}
+
 function appDeployment(
   context: Context,
   host: KubernetesHost,
   name: string,
   command: string[],
   env: Record<string, string> = {},
+  waitFor?: string,
 ): IDeployment {
   const selector = { 'app.kubernetes.io/name': name };
   return {
@@ -309,7 +320,10 @@ function appDeployment(
       template: {
         metadata: { labels: { ...selector, 'app.kubernetes.io/part-of': 'gigledger', 'gigledger.io/org': host.name } },
         spec: hostPodSpec(host, operatorHome(host), [appContainer(name, command, env)], {
-          initContainers: [unpackContainer(host, [homeMount])],
+          initContainers: [
+            unpackContainer(host, [homeMount]),
+            ...(waitFor === undefined ? [] : [waitForFile(waitFor)]),
+          ],
         }),
       },
     },
@@ -411,13 +425,21 @@ export function kubernetesManifests(options: KubernetesOptions = {}): Manifest[]
   // The API serves the first organisation's people, on its host, as the genesis writer.
   const apiHost = hosts.find((host) => host.peerOrg !== undefined);
   if (apiHost?.peerOrg !== undefined) {
+    const connectionProfile = path.join(containerHome, 'connection-profile.json');
     manifests.push(
-      appDeployment(context, apiHost, 'api', ['node', 'api/dist/main.js'], {
-        PORT: String(config.apiPort),
-        HOST: apiHost.peerOrg.address,
-        GIGLEDGER_CONNECTION_PROFILE: path.join(containerHome, 'connection-profile.json'),
-        GIGLEDGER_DATA_DIR: path.join(containerHome, 'api'),
-      }),
+      appDeployment(
+        context,
+        apiHost,
+        'api',
+        ['node', 'api/dist/main.js'],
+        {
+          PORT: String(config.apiPort),
+          HOST: apiHost.peerOrg.address,
+          GIGLEDGER_CONNECTION_PROFILE: connectionProfile,
+          GIGLEDGER_DATA_DIR: path.join(containerHome, 'api'),
+        },
+        connectionProfile,
+      ),
     );
   }
   return manifests;
