@@ -210,12 +210,21 @@ export function readNetworkFile(file: string): NetworkFile {
  * @throws Error naming `source` and the field when it does not match the schema.
  */
 export function parseNetworkFile(json: unknown, source: string): NetworkFile {
-  const parsed = networkFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseChecked(networkFileSchema, json, source);
+}
+
+/**
+ * Parses `json` with `schema`, for a configuration file or a part of a bundle.
+ *
+ * @throws Error naming `source`, the path of the first refused field and why.
+ */
+export function parseChecked<T>(schema: z.ZodType<T>, json: unknown, source: string): T {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  // A refused record key carries the key schema's own message one level down.
+  const inner = issue !== undefined && 'issues' in issue ? (issue.issues as { message: string }[])[0] : undefined;
+  throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${inner?.message ?? issue?.message ?? 'invalid'}`);
 }
 
 /**
@@ -224,12 +233,7 @@ export function parseNetworkFile(json: unknown, source: string): NetworkFile {
  * @throws Error naming `source` and the field when it does not match the schema.
  */
 export function parseAddedOrgs(json: unknown, source: string): AddedOrgEntry[] {
-  const parsed = addedOrgsFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseChecked(addedOrgsFileSchema, json, source);
 }
 
 /**

@@ -181,11 +181,19 @@ export class LocalNetwork {
    * definition committed by the host whose approval completes a majority, and its
    * operator enrolled. Safe to run again: what runs is left running.
    *
+   * With `nodesStartedElsewhere` (Kubernetes, where each node is a pod of its own) it
+   * starts no process, the chaincode server included, and does the rest against the
+   * nodes at their configured addresses.
+   *
    * @returns the processes this call started and whether the chaincode is committed.
    * @throws Error naming missing material (with the export command), a taken port, an
    *   unknown organisation, or the step that failed; what this call started is stopped.
    */
-  async upOrg(name: string): Promise<{ started: string[]; chaincodeCommitted: boolean | undefined }> {
+  async upOrg(
+    name: string,
+    options: { nodesStartedElsewhere?: boolean } = {},
+  ): Promise<{ started: string[]; chaincodeCommitted: boolean | undefined }> {
+    const startsNodes = options.nodesStartedElsewhere !== true;
     const { config, toolchain } = this;
     const report = this.#report;
     const hosted = hostedNodes(config, name);
@@ -209,7 +217,7 @@ export class LocalNetwork {
     this.registry.prune();
     const runningBefore = new Set(this.registry.running().map((record) => record.name));
     try {
-      const requests = this.#hostedProcesses(hosted);
+      const requests = startsNodes ? this.#hostedProcesses(hosted) : [];
       const portsToStart = new Set(
         requests.filter((request) => !runningBefore.has(request.name)).flatMap((request) => request.ports),
       );
@@ -220,7 +228,9 @@ export class LocalNetwork {
       if (hosted.peerOrg !== undefined) ensureRegistrar(hosted.peerOrg);
       installBuilder(config);
       // Built after the registrar exists: the CA's start request carries it.
-      const toStart = this.#hostedProcesses(hosted).filter((request) => !runningBefore.has(request.name));
+      const toStart = startsNodes
+        ? this.#hostedProcesses(hosted).filter((request) => !runningBefore.has(request.name))
+        : [];
       await this.#startKind(toStart, 'ca', started);
       await this.#startKind(toStart, 'orderer', started);
       for (const node of hosted.orderers) {
@@ -253,7 +263,7 @@ export class LocalNetwork {
         toolchain,
         this.registry,
         org,
-        hosted.chaincodeServer,
+        hosted.chaincodeServer && startsNodes,
         report,
       );
       await enrollOperator(config, toolchain, org);

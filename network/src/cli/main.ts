@@ -15,6 +15,7 @@ import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
 import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
 import { composeYaml } from '../docker/compose.js';
 import { kubernetesYaml } from '../kubernetes/manifests.js';
+import { readPlacementFile } from '../kubernetes/placement.js';
 import { untilStopSignal } from '@gigledger/gateway';
 import { waitUntil } from '../processes/wait.js';
 import { peerAdminEnv } from '../fabric/channel.js';
@@ -44,7 +45,10 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       compare the ledger's settlement instructions, the API's outbox and the
                       payment providers' statements (exit 1 when they disagree)
   compose             regenerate docker-compose.yml from network.config.json
-  kubernetes          regenerate kubernetes/gigledger.yaml from the same process definitions
+  kubernetes [--config FILE] [--placement FILE] [--out FILE]
+                      write Kubernetes manifests (default kubernetes/gigledger.yaml) from the same process
+                      definitions, for the network description FILE (network.config.json) and a placement
+                      of each organisation's pods (namespace, storage class, node selectors)
   export-org <Org> [--out FILE]
                       write one organisation's bundle: its keys, the others' public certificates,
                       every node's address, the genesis block and its start command
@@ -59,6 +63,8 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
 Used by docker-compose.yml inside containers:
   generate            certificates, genesis block and CA registrars only
   bootstrap           join the channel, deploy the chaincode, set the genesis rules and seal genesis on running nodes
+  bootstrap --org <Org> [--bundle FILE]
+                      the same for one organisation's nodes running elsewhere (kubernetes/: one job per organisation)
   serve-chaincode     wait for the deployment and run the chaincode server in the foreground
 
 Environment: GIGLEDGER_HOME (data directory), GIGLEDGER_PORT_OFFSET (shift every port),
@@ -98,18 +104,22 @@ function fromInvokingDirectory(file: string): string {
   return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
 }
 
+/** Unpacks the bundle that `--bundle` names, if any, into GIGLEDGER_HOME. */
+function unpackBundleArgument(args: string[], org: string): void {
+  const bundle = flagValue(args, '--bundle');
+  if (bundle === undefined) return;
+  const home = loadNetworkConfig().home;
+  const unpacked = unpackOrgBundle(fromInvokingDirectory(bundle), home, org);
+  say(
+    `Unpacked ${unpacked.org}'s bundle (${unpacked.files.length} files, exported ${unpacked.exportedAt}) into ${home}`,
+  );
+}
+
 async function commandUpOrg(args: string[]): Promise<void> {
   const org = flagValue(args, '--org');
   if (org === undefined) throw new Error('--org needs an organisation name');
-  const bundle = flagValue(args, '--bundle');
   const started = Date.now();
-  if (bundle !== undefined) {
-    const home = loadNetworkConfig().home;
-    const unpacked = unpackOrgBundle(fromInvokingDirectory(bundle), home, org);
-    say(
-      `Unpacked ${unpacked.org}'s bundle (${unpacked.files.length} files, exported ${unpacked.exportedAt}) into ${home}`,
-    );
-  }
+  unpackBundleArgument(args, org);
   const network = await networkFromEnvironment();
   const result = await network.upOrg(org);
   printStatusTable(await network.status());
@@ -118,6 +128,23 @@ async function commandUpOrg(args: string[]): Promise<void> {
   }
   say(
     `${org}'s nodes ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop them with \`npm run network:down\`.`,
+  );
+}
+
+/**
+ * `bootstrap --org <Org> [--bundle FILE]`, what each organisation's Kubernetes job runs:
+ * `up --org` against nodes that run as pods of their own, so it starts none of them.
+ */
+async function commandBootstrapOrg(args: string[]): Promise<void> {
+  const org = flagValue(args, '--org');
+  if (org === undefined) throw new Error('--org needs an organisation name');
+  unpackBundleArgument(args, org);
+  const network = existingNetwork();
+  const result = await network.upOrg(org, { nodesStartedElsewhere: true });
+  say(
+    result.chaincodeCommitted === undefined
+      ? `${org}'s orderers joined channel ${network.config.channel}.`
+      : `${org} joined channel ${network.config.channel}; chaincode ${result.chaincodeCommitted ? 'committed' : 'approved, committed once a majority has approved'}.`,
   );
 }
 
@@ -473,9 +500,21 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'kubernetes': {
-      const file = path.join(repoRoot, 'kubernetes', 'gigledger.yaml');
+      const configFile = flagValue(args, '--config');
+      const placementFile = flagValue(args, '--placement');
+      const out = flagValue(args, '--out');
+      const file = out === undefined ? path.join(repoRoot, 'kubernetes', 'gigledger.yaml') : fromInvokingDirectory(out);
+      const yaml = kubernetesYaml(
+        {
+          ...(configFile === undefined ? {} : { configFile: fromInvokingDirectory(configFile) }),
+          ...(placementFile === undefined
+            ? {}
+            : { placement: readPlacementFile(fromInvokingDirectory(placementFile)) }),
+        },
+        configFile ?? 'network/network.config.json',
+      );
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, kubernetesYaml());
+      writeFileSync(file, yaml);
       say(`Wrote ${file}`);
       return;
     }
@@ -486,6 +525,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'bootstrap': {
+      if (flagValue(args, '--org') !== undefined) return commandBootstrapOrg(args);
       const network = existingNetwork();
       const result = await network.bootstrapStartedNodes();
       say(`Channel ${network.config.channel} ready; chaincode sequence ${result.deployment.sequence}.`);
