@@ -1,12 +1,31 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
-import FabricCAServices from 'fabric-ca-client';
-import { User, Utils } from 'fabric-common';
+import { createRequire } from 'node:module';
+import type FabricCAServicesClass from 'fabric-ca-client';
+import type * as FabricCommon from 'fabric-common';
+import type { User } from 'fabric-common';
 import { z } from 'zod';
 import { identityAttributes, type Role } from '@gigledger/chaincode/model';
 import type { OrganizationProfile } from './connection-profile.js';
 import type { SigningIdentity } from './identity.js';
+
+/**
+ * fabric-common reads the process's whole command line into its configuration when it is
+ * first loaded (nconf's `argv()` store, through yargs), and yargs answers `help`, `--help`
+ * or `--version` there by printing its own options and ending the process, so `gigledger
+ * help` showed yargs' help instead of ours. Every command of this project owns its command
+ * line: the libraries are loaded, and their configuration created, with it hidden.
+ */
+function withoutCommandLine<T>(load: () => T): T {
+  const commandLine = process.argv;
+  process.argv = commandLine.slice(0, 2);
+  try {
+    return load();
+  } finally {
+    process.argv = commandLine;
+  }
+}
 
 /**
  * fabric-ca-client gives up on a CA request after 3 s of socket silence by default. A CA
@@ -14,10 +33,21 @@ import type { SigningIdentity } from './identity.js';
  * though the CA would have answered; 30 s still reports a CA that is really down.
  */
 const caRequestTimeoutMs = 30_000;
-(Utils as unknown as { setConfigSetting(name: string, value: unknown): void }).setConfigSetting(
-  'connection-timeout',
-  caRequestTimeoutMs,
-);
+
+const requireCommonJs = createRequire(import.meta.url);
+const { FabricCAServices, FabricUser } = withoutCommandLine(() => {
+  const common = requireCommonJs('fabric-common') as typeof FabricCommon;
+  // The first setting written creates fabric-common's configuration (a singleton), so
+  // this is where the command line would be read.
+  (common.Utils as unknown as { setConfigSetting(name: string, value: unknown): void }).setConfigSetting(
+    'connection-timeout',
+    caRequestTimeoutMs,
+  );
+  return {
+    FabricCAServices: requireCommonJs('fabric-ca-client') as typeof FabricCAServicesClass,
+    FabricUser: common.User,
+  };
+});
 
 /**
  * fabric-ca-client adds a `timeout` listener to the socket of every request it makes and
@@ -28,7 +58,7 @@ const caRequestTimeoutMs = 30_000;
  */
 const socketPerRequest = new https.Agent({ keepAlive: false });
 
-function withSocketPerRequest(service: FabricCAServices): void {
+function withSocketPerRequest(service: FabricCAServicesClass): void {
   const client = (service as unknown as { _fabricCAClient?: { _httpClient?: unknown } })._fabricCAClient;
   // A fabric-ca-client whose internals differ is left as it is rather than broken.
   if (client?._httpClient !== https) return;
@@ -84,7 +114,7 @@ export class AlreadyRegisteredError extends Error {
  */
 export class CertificateAuthority {
   readonly #organization: OrganizationProfile;
-  readonly #service: FabricCAServices;
+  readonly #service: FabricCAServicesClass;
   #registrar: Promise<User> | undefined;
 
   constructor(organization: OrganizationProfile) {
@@ -207,7 +237,7 @@ export class CertificateAuthority {
         JSON.parse(readFileSync(this.#organization.ca.registrarFile, 'utf8')),
       );
       const enrollment = await this.enroll(registrar.enrollmentId, registrar.secret);
-      return User.createUser(
+      return FabricUser.createUser(
         registrar.enrollmentId,
         '',
         this.#organization.mspId,

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { qsccLedgerBlocks, type SigningIdentity } from '@gigledger/gateway';
 import { checkIndex } from '../audit-index/index-check.js';
 import { indexCrashInjection } from '../audit-index/index-crash.js';
@@ -12,6 +11,7 @@ import { FabricCaIssuer } from '../identity/identity-issuer.js';
 import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
+import { parseCommandLine, UsageError } from './command-line.js';
 import { runToExitCode } from './exit-code.js';
 import { openOperatorLedger } from './operator-ledger.js';
 
@@ -43,14 +43,13 @@ async function checkerIdentity(wallet: Wallet, issuer: FabricCaIssuer, org: stri
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine(usage, {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false } },
   });
   const [command] = positionals;
   if (command !== 'rebuild' && command !== 'catch-up' && command !== 'check') {
-    process.stderr.write(`${usage}\n`);
-    return 2;
+    throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`, usage);
   }
   const config = parseApiConfig(process.env);
   const log = createLogger(config.logLevel);

@@ -1,18 +1,24 @@
+import { HelpRequested, UsageError } from './command-line.js';
+
 /**
  * Runs a command-line tool's `main` and sets the process's exit code from what it
- * returns (0 done, 1 the check found something); when it throws, prints the message on
- * stderr after `prefix` (and `usage` for a malformed command line) and exits 2.
+ * returns (0 done, 1 the check found something). A request for help prints the usage on
+ * stdout and exits 0; a malformed command line prints the reason and the usage on stderr
+ * and exits 2, as does any other failure (its message after `prefix`).
  */
-export function runToExitCode(main: () => Promise<number>, prefix = '', usage?: string): void {
+export function runToExitCode(main: () => Promise<number>, prefix = ''): void {
   main().then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      const malformed =
-        error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+      if (error instanceof HelpRequested) {
+        process.stdout.write(`${error.usage}\n`);
+        process.exitCode = 0;
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`${prefix}${message}\n${malformed && usage !== undefined ? `${usage}\n` : ''}`);
+      process.stderr.write(`${prefix}${message}\n${error instanceof UsageError ? `${error.usage}\n` : ''}`);
       process.exitCode = 2;
     },
   );

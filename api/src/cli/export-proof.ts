@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { qsccProofExporter, RefusedError, TransactionNotFoundError, type ProofBundle } from '@gigledger/gateway';
 import { parseApiConfig } from '../config.js';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
@@ -11,6 +10,7 @@ import {
   type ProvableKindName,
   type RecordWriter,
 } from '../proofs/record-proofs.js';
+import { parseCommandLine } from './command-line.js';
 import { runToExitCode } from './exit-code.js';
 import { openOperatorLedger } from './operator-ledger.js';
 
@@ -51,7 +51,10 @@ function targetOf(positionals: string[]): Target | string {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseCommandLine(usage, {
+    options: { out: { type: 'string' } },
+    allowPositionals: true,
+  });
   const target = targetOf(positionals);
   if (typeof target === 'string') {
     console.error(`${target}\n${usage}`);

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ledgerClient } from '@gigledger/gateway';
 import { ReadLog } from '../audit/read-log.js';
 import { ReadLogAnchorer, verifyReadLog } from '../audit/read-log-anchorer.js';
@@ -9,6 +8,7 @@ import { openDatabase } from '../db/database.js';
 import { loadOrCreateSecret } from '../identity/secrets.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
+import { parseCommandLine, UsageError } from './command-line.js';
 import { runToExitCode } from './exit-code.js';
 import { openOperatorLedger } from './operator-ledger.js';
 
@@ -29,12 +29,14 @@ const usage = 'usage: read-log <verify|anchor> [--json]';
 const anchorIdentityLabel = 'service:read-log-anchor';
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine(usage, {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false } },
   });
   const [command] = positionals;
-  if (command !== 'verify' && command !== 'anchor') throw new Error(usage);
+  if (command !== 'verify' && command !== 'anchor') {
+    throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`, usage);
+  }
   const config = parseApiConfig(process.env);
   const db = await openDatabase(config.database);
   const ledger = openOperatorLedger(config.connectionProfile);

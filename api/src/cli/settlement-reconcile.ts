@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import type { SettlementDb } from '@gigledger/settlement';
 import { parseApiConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { readSettlementConfig } from '../settlement/settlement-config.js';
 import { reconcileSettlement } from '../settlement/settlement-runtime.js';
+import { parseCommandLine } from './command-line.js';
 import { runToExitCode } from './exit-code.js';
 import { openOperatorLedger } from './operator-ledger.js';
 
@@ -29,7 +29,7 @@ function instant(value: string | undefined, fallback: Date, name: string): Date 
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine(usage, {
     options: { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   const now = new Date();
@@ -69,4 +69,4 @@ async function main(): Promise<number> {
   }
 }
 
-runToExitCode(main, 'error: ', usage);
+runToExitCode(main, 'error: ');

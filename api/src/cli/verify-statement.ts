@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { HelpRequested, parseCommandLine } from './command-line.js';
 import { verifyStatement, type StatementVerdict } from '../reputation/statement.js';
 
 /*
@@ -50,12 +50,16 @@ function read(file: string, what: string): string | Error {
 function run(args: string[]): number {
   let options: { statement?: string | undefined; ca?: string | undefined; json?: boolean | undefined };
   try {
-    options = parseArgs({
+    options = parseCommandLine(usage, {
       args,
       options: { statement: { type: 'string' }, ca: { type: 'string' }, json: { type: 'boolean' } },
       strict: true,
     }).values;
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(usage);
+      return 0;
+    }
     console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
     return 1;
   }
