@@ -10,6 +10,7 @@ import { ProvenanceContract } from './contracts/provenance-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
 import { describeContract } from './ledger/metadata';
+import { exitOnStopSignals } from './server-exit';
 import { agreementTransactions } from './model/agreement';
 import { auditTransactions } from './model/audit';
 import { credentialTransactions } from './model/credential';
@@ -52,3 +53,5 @@ for (const [contract, transactions] of contractsWithSpecs) describeContract(cont
 
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
 export const contracts = contractsWithSpecs.map(([contract]) => contract);
+
+exitOnStopSignals();

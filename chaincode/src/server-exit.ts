@@ -1,0 +1,26 @@
+/**
+ * Makes the chaincode server end normally when it is asked to stop (SIGTERM from the
+ * network's process registry, `docker stop` or Kubernetes; SIGINT from a terminal).
+ *
+ * Node's default for these signals ends the process without running its exit path, so
+ * `node --cpu-prof` never writes the profile, and as PID 1 in a container Node ignores
+ * SIGTERM altogether until the runtime kills it. fabric-shim's CLI keeps its gRPC server
+ * to itself, so the server cannot be closed here; exiting closes its listening socket and
+ * the peers' streams, and a peer re-dials the next server on its next invocation.
+ *
+ * Installed only in the chaincode server process: Fabric starts every chaincode with
+ * `CORE_CHAINCODE_ID_NAME` set, and the unit tests and the API's in-memory ledger, which
+ * load the same contracts, never set it.
+ *
+ * @param env the process environment (shape: `CORE_CHAINCODE_ID_NAME` decides).
+ * @returns whether the handlers were installed.
+ */
+export function exitOnStopSignals(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.CORE_CHAINCODE_ID_NAME === undefined) return false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      process.exit(0);
+    });
+  }
+  return true;
+}
