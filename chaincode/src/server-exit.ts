@@ -7,20 +7,11 @@
  * SIGTERM altogether until the runtime kills it. fabric-shim's CLI keeps its gRPC server
  * to itself, so the server cannot be closed here; exiting closes its listening socket and
  * the peers' streams, and a peer re-dials the next server on its next invocation.
- *
- * Installed only in the chaincode server process: Fabric starts every chaincode with
- * `CORE_CHAINCODE_ID_NAME` set, and the unit tests and the API's in-memory ledger, which
- * load the same contracts, never set it.
- *
- * @param env the process environment (shape: `CORE_CHAINCODE_ID_NAME` decides).
- * @returns whether the handlers were installed.
  */
-export function exitOnStopSignals(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.CORE_CHAINCODE_ID_NAME === undefined) return false;
+export function exitOnStopSignals(): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       process.exit(0);
     });
   }
-  return true;
 }
