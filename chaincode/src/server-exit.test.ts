@@ -40,7 +40,11 @@ describe('exitOnStopSignals', () => {
           if (output.includes('ready\n')) resolve();
         });
       });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        child.once('exit', (code) => {
+          resolve(code);
+        }),
+      );
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'))).toHaveLength(1);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 /** The part of winston 3's `Logger` class this module relies on. */
 interface WinstonLogger {
   isLevelEnabled(level: string): boolean;
-  write(chunk: unknown, ...rest: unknown[]): boolean;
+  write: (this: WinstonLogger, chunk: unknown, ...rest: unknown[]) => boolean;
 }
 
 const levelSymbol = Symbol.for('level');
