@@ -26,7 +26,8 @@
  * setting against the product's own on L1 no-op submits at one level, alternating off, on,
  * off, on in the same run, and prints CPU per transaction by process for each;
  * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
- * BENCH_FABRIC_PROFILE_DIR=dir runs the peers and orderers with Go's profiler, writes a
+ * BENCH_CHAINCODE_PROFILE_DIR=dir writes one of the chaincode server for the whole run, on
+ * a fresh network; BENCH_FABRIC_PROFILE_DIR=dir runs the peers and orderers with Go's profiler, writes a
  * CPU profile of each per level there and prints the busiest functions at each knee;
  * BENCH_BASELINE_API=path/to/api/dist/main.js runs a second build of the API beside this
  * one and alternates L3 between the two.)
@@ -513,6 +514,13 @@ async function main(): Promise<void> {
   const fabricProfileDir = process.env.BENCH_FABRIC_PROFILE_DIR;
   // Read by the network's node settings as the peers and orderers start.
   if (fabricProfileDir !== undefined) process.env.GIGLEDGER_FABRIC_PROFILING = '1';
+  const chaincodeProfileDir = process.env.BENCH_CHAINCODE_PROFILE_DIR;
+  // Read by the network as it starts the chaincode server, which writes the profile when
+  // the network is stopped at the end (so not with BENCH_REUSE_NETWORK=1).
+  if (chaincodeProfileDir !== undefined) {
+    process.env.GIGLEDGER_CHAINCODE_PROFILE_DIR = path.resolve(chaincodeProfileDir);
+    log(`chaincode server CPU profile: written to ${process.env.GIGLEDGER_CHAINCODE_PROFILE_DIR} as the network stops`);
+  }
   const bench = await openBenchNetwork(log);
   const fabricProfiles =
     fabricProfileDir === undefined ? undefined : new FabricProfiles(bench.config, fabricProfileDir);

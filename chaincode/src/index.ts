@@ -10,6 +10,8 @@ import { ProvenanceContract } from './contracts/provenance-contract';
 import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
 import { describeContract } from './ledger/metadata';
+import { exitOnStopSignals } from './server-exit';
+import { skipDisabledLogLevels } from './server-logging';
 import { agreementTransactions } from './model/agreement';
 import { auditTransactions } from './model/audit';
 import { credentialTransactions } from './model/credential';
@@ -52,3 +54,11 @@ for (const [contract, transactions] of contractsWithSpecs) describeContract(cont
 
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
 export const contracts = contractsWithSpecs.map(([contract]) => contract);
+
+// Only in the chaincode server process: Fabric starts every chaincode with
+// CORE_CHAINCODE_ID_NAME set; the unit tests and the API's in-memory ledger, which load
+// the same contracts, never set it.
+if (process.env.CORE_CHAINCODE_ID_NAME !== undefined) {
+  exitOnStopSignals();
+  skipDisabledLogLevels();
+}

@@ -17,6 +17,7 @@ interface ContractMetadata {
     {
       transactions: {
         name: string;
+        tag?: string[];
         parameters?: { name: string; description?: string; schema: unknown }[];
         requestSchema?: ObjectSchema;
         resultSchema?: ObjectSchema;
@@ -41,22 +42,28 @@ const Bootstrap = require('fabric-shim/lib/contract-spi/bootstrap') as {
 };
 const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract') as new (
   ...args: [unknown[], unknown, object, string, string]
-) => { contractImplementations: Record<string, { contractInstance: { metadata: unknown } }> };
+) => {
+  contractImplementations: Record<string, { contractInstance: { metadata: unknown } }>;
+  metadata: ContractMetadata;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const chaincodeRoot = path.resolve(__dirname, '..', '..');
 
-/** What `org.hyperledger.fabric:GetMetadata` answers, built the way the chaincode server builds it. */
-function servedMetadata(): ContractMetadata {
+/**
+ * What `org.hyperledger.fabric:GetMetadata` answers, built the way the chaincode server
+ * builds it, and the metadata its invoke path looks each called transaction up in.
+ */
+function servedMetadata(): { served: ContractMetadata; invoked: ContractMetadata } {
   const { contracts, serializers, title, version } = Bootstrap.getInfoFromContract(chaincodeRoot);
   const chaincode = new ChaincodeFromContract([...contracts], serializers, {}, title, version);
   const system = chaincode.contractImplementations['org.hyperledger.fabric'];
   if (system === undefined) throw new Error('fabric-shim registered no system contract');
-  return system.contractInstance.metadata as ContractMetadata;
+  return { served: system.contractInstance.metadata as ContractMetadata, invoked: chaincode.metadata };
 }
 
 describe('contract metadata (GetMetadata)', () => {
-  const metadata = servedMetadata();
+  const { served: metadata, invoked } = servedMetadata();
 
   it('describes the JSON argument and the result of every transaction with a schema', () => {
     for (const [contractName, contract] of Object.entries(metadata.contracts)) {
@@ -74,6 +81,19 @@ describe('contract metadata (GetMetadata)', () => {
 
   it('keeps components.schemas free of transaction schemas, which fabric-shim would serialise on every call', () => {
     expect(Object.keys(metadata.components.schemas).filter((name) => /\.(Request|Result)$/.test(name))).toEqual([]);
+  });
+
+  it('serialises a transaction looked up for a call without its schemas, and the whole metadata with them', () => {
+    const draft = invoked.contracts.agreement?.transactions.find(
+      (transaction) => transaction.name === 'draftAgreement',
+    );
+    // What fabric-shim's invoke path writes into a DEBUG line on every call.
+    const alone = JSON.parse(JSON.stringify(draft)) as Record<string, unknown>;
+    expect(alone).toEqual({ name: 'draftAgreement', tag: draft?.tag, parameters: draft?.parameters });
+    const whole = JSON.parse(JSON.stringify(invoked)) as ContractMetadata;
+    const served = whole.contracts.agreement?.transactions.find((transaction) => transaction.name === 'draftAgreement');
+    expect(served?.requestSchema?.title).toBe('agreement.draftAgreement.Request');
+    expect(served?.resultSchema?.title).toBe('agreement.draftAgreement.Result');
   });
 
   it('shows an operator the fields a transaction takes and which are required', () => {

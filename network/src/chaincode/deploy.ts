@@ -220,9 +220,12 @@ export function chaincodeServerCommand(
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const server = chaincodeServerMaterial(config);
   const client = chaincodeClientMaterial(config);
+  // The benchmarks profile the server with V8; it writes the profile as it ends on SIGTERM.
+  const profileDir = process.env.GIGLEDGER_CHAINCODE_PROFILE_DIR;
   return {
     command: process.execPath,
     args: [
+      ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
       path.join(config.repoRoot, 'node_modules', 'fabric-shim', 'cli'),
       'server',
       '--chaincode-address',
