@@ -12,7 +12,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { withRequestId } from '../http/request-ids.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import type { Committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
@@ -27,7 +27,7 @@ import {
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
 const grantArgs = z.strictObject({ grantId: grantIdSchema });
 /** The reason a withdrawal or revocation gives, refused under `reason` when malformed. */
-const reasonOf = (args: { reason: string }) => parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
+const reasonOf = (args: { reason: string }) => parseArguments(reasonBodySchema, { reason: args.reason });
 const periodArgs = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
 
 /** A command's envelope with its result under a typed name, as every GraphQL command payload has. */
@@ -312,26 +312,26 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       Query: {
         licenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(offerArgs, args, 'offerId');
+            const request = parseArguments(offerArgs, args);
             const client = await reader(context);
             return visible(`licence offer ${request.offerId}`, () => client.getOffer(request));
           }),
         licenceGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(grantArgs, args, 'grantId');
+            const request = parseArguments(grantArgs, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getGrant(request));
           }),
         royaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(periodArgs, args, 'input');
+            const request = parseArguments(periodArgs, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getRoyaltyPeriod(request));
           }),
         workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
             (await reader(context)).listWorkLicences(
-              parseInput(z.strictObject({ workId: licensedWorkIdSchema }), args, 'workId'),
+              parseArguments(z.strictObject({ workId: licensedWorkIdSchema }), args),
             ),
           ),
       },
@@ -346,12 +346,12 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         consentToLicenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(offerArgs, args, 'offerId');
+            const request = parseArguments(offerArgs, args);
             return command(context, 'offer', 'consentToOffer', undefined, (client) => client.consentToOffer(request));
           }),
         withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = { ...parseInput(offerArgs, { offerId: args.offerId }, 'offerId'), ...reasonOf(args) };
+            const request = { ...parseArguments(offerArgs, { offerId: args.offerId }), ...reasonOf(args) };
             return command(context, 'offer', 'withdrawOffer', undefined, (client) => client.withdrawOffer(request));
           }),
         acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
@@ -364,7 +364,7 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = { ...parseInput(grantArgs, { grantId: args.grantId }, 'grantId'), ...reasonOf(args) };
+            const request = { ...parseArguments(grantArgs, { grantId: args.grantId }), ...reasonOf(args) };
             return command(context, 'grant', 'revokeGrant', undefined, (client) => client.revokeGrant(request));
           }),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
@@ -378,14 +378,14 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         closeRoyaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(periodArgs, args, 'input');
+            const request = parseArguments(periodArgs, args);
             return command(context, 'period', 'closeRoyaltyPeriod', undefined, (client) =>
               client.closeRoyaltyPeriod(request),
             );
           }),
         reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(royaltyInstructionRefSchema, args, 'input');
+            const request = parseArguments(royaltyInstructionRefSchema, args);
             return command(context, 'period', 'reissueRoyaltyPayout', undefined, (client) =>
               client.reissueRoyaltyPayout(request),
             );
