@@ -21,21 +21,16 @@ const talentOwner = { party: freelancerParty, shareBps: 10_000 };
 
 describe('parties of organisations outside the consortium', () => {
   let driver: AgreementDriver;
-  let requests = 0;
   const ip = new IpContract();
   const licensing = new LicensingContract();
   const provenance = new ProvenanceContract();
-  const requestId = () => {
-    requests += 1;
-    return `req-party-${requests}`;
-  };
   const transact = (
     as: TestIdentity,
     contract: IpContract | LicensingContract | ProvenanceContract,
     name: string,
     request: Record<string, unknown>,
     transient?: Record<string, unknown>,
-  ) => driver.ledger.transact(as, contract, name, { requestId: requestId(), ...request }, transient);
+  ) => driver.ledger.transact(as, contract, name, { requestId: driver.nextRequestId(), ...request }, transient);
   const registerWork = (workId: string, overrides: Record<string, unknown> = {}) =>
     transact(freelancer, ip, 'registerWork', workRegistration(workId, [talentOwner], overrides));
   const registerDataset = (recordId: string) =>
