@@ -50,6 +50,12 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
   const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
   /** Runs a command as the caller and answers its payload, with chaincode validation reported under `input`. */
+  const commandAt = async <Value, Name extends string>(
+    context: GraphqlContext,
+    payloadName: Name,
+    name: Parameters<LicensingService['command']>[1],
+    run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
+  ) => payload(payloadName, await service.command(writer(context), name, undefined, run, null));
   const command = async <Value, Name extends string>(
     context: GraphqlContext,
     payloadName: Name,
@@ -57,6 +63,23 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
     requestId: string | undefined,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
   ) => payload(payloadName, await service.command(writer(context), name, requestId, run, 'input'));
+  /**
+   * A mutation whose arguments are the whole request (ids, a reason): parsed by `parse`
+   * (refusals name the argument), run as the caller, chaincode validation reported under
+   * the argument's own name.
+   */
+  const argumentsCommand =
+    <Args, Request, Value, Name extends string>(
+      parse: (args: Args) => Request,
+      payloadName: Name,
+      name: Parameters<LicensingService['command']>[1],
+      run: (client: Awaited<ReturnType<LicensingService['client']>>, request: Request) => Promise<Submitted<Value>>,
+    ) =>
+    (_parent: unknown, args: Args, context: GraphqlContext) =>
+      resolveWith(context, () => {
+        const request = parse(args);
+        return commandAt(context, payloadName, name, (client) => run(client, request));
+      });
   return {
     typeDefs: /* GraphQL */ `
       type OwnerShare {
@@ -344,16 +367,21 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
               client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
             );
           }),
-        consentToLicenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseArguments(offerArgs, args);
-            return command(context, 'offer', 'consentToOffer', undefined, (client) => client.consentToOffer(request));
+        consentToLicenceOffer: argumentsCommand(
+          (args: unknown) => parseArguments(offerArgs, args),
+          'offer',
+          'consentToOffer',
+          (client, request) => client.consentToOffer(request),
+        ),
+        withdrawLicenceOffer: argumentsCommand(
+          (args: { offerId: string; reason: string }) => ({
+            ...parseArguments(offerArgs, { offerId: args.offerId }),
+            ...reasonOf(args),
           }),
-        withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = { ...parseArguments(offerArgs, { offerId: args.offerId }), ...reasonOf(args) };
-            return command(context, 'offer', 'withdrawOffer', undefined, (client) => client.withdrawOffer(request));
-          }),
+          'offer',
+          'withdrawOffer',
+          (client, request) => client.withdrawOffer(request),
+        ),
         acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { offerId, ...fields } = withoutNulls(args.input);
@@ -362,11 +390,15 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const request = withRequestId({ ...body, ...offer });
             return command(context, 'grant', 'acceptOffer', request.requestId, (client) => client.acceptOffer(request));
           }),
-        revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = { ...parseArguments(grantArgs, { grantId: args.grantId }), ...reasonOf(args) };
-            return command(context, 'grant', 'revokeGrant', undefined, (client) => client.revokeGrant(request));
+        revokeLicenceGrant: argumentsCommand(
+          (args: { grantId: string; reason: string }) => ({
+            ...parseArguments(grantArgs, { grantId: args.grantId }),
+            ...reasonOf(args),
           }),
+          'grant',
+          'revokeGrant',
+          (client, request) => client.revokeGrant(request),
+        ),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { grantId, ...fields } = withoutNulls(args.input);
@@ -376,20 +408,18 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
               client.reportUsage(request),
             );
           }),
-        closeRoyaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseArguments(periodArgs, args);
-            return command(context, 'period', 'closeRoyaltyPeriod', undefined, (client) =>
-              client.closeRoyaltyPeriod(request),
-            );
-          }),
-        reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseArguments(royaltyInstructionRefSchema, args);
-            return command(context, 'period', 'reissueRoyaltyPayout', undefined, (client) =>
-              client.reissueRoyaltyPayout(request),
-            );
-          }),
+        closeRoyaltyPeriod: argumentsCommand(
+          (args: unknown) => parseArguments(periodArgs, args),
+          'period',
+          'closeRoyaltyPeriod',
+          (client, request) => client.closeRoyaltyPeriod(request),
+        ),
+        reissueRoyaltyPayout: argumentsCommand(
+          (args: unknown) => parseArguments(royaltyInstructionRefSchema, args),
+          'period',
+          'reissueRoyaltyPayout',
+          (client, request) => client.reissueRoyaltyPayout(request),
+        ),
       },
     },
   };
