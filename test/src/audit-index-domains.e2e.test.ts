@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { openDatabase } from '@gigledger/api/audit-index';
+import type { Db } from '@gigledger/api/audit-index';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
 import {
   indexCaughtUp,
-  indexCliEnv,
-  killedAndRebuiltIndexes,
-  runIndexCli,
+  compareKilledAndRebuilt,
   type Heights,
   type IndexReader as Person,
 } from './support/audit-index.js';
@@ -374,37 +371,16 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
 
   it('resumes after kills inside a block, before one and after a commit into the rows a rebuild from block 0 gives, which the check finds equal to the ledger; it names a tampered licence', async () => {
     await caughtUp();
-    const profile = e2eConfig().paths.connectionProfile;
-    const env = (dir: string) => indexCliEnv(profile, dir);
-    const started = Date.now();
-    const { killedDir, rebuiltDir } = await killedAndRebuiltIndexes(profile, [
-      'inside-transaction:3',
-      'before-block:5',
-      'after-commit:4',
-    ]);
-    const check = await runIndexCli(['check'], env(rebuiltDir));
-    process.stdout.write(
-      `audit index domains: three kills, resume, rebuild and check took ${String(Date.now() - started)} ms\n${check.stdout}`,
-    );
-    expect([check.code, check.stdout]).toEqual([0, expect.stringContaining('No difference.')]);
-    expect(check.stdout).toMatch(/[1-9][0-9]* licences, [1-9][0-9]* royalty periods/);
-
-    const killedDb = await openDatabase({ kind: 'sqlite', file: path.join(killedDir, 'gigledger.sqlite') });
-    const rebuiltDb = await openDatabase({ kind: 'sqlite', file: path.join(rebuiltDir, 'gigledger.sqlite') });
-    try {
-      // Both caught up with the channel at their last run; compare below the lower height.
-      const heightOf = async (db: typeof killedDb) =>
-        Number(
-          (
-            await db
-              .selectFrom('checkpoints')
-              .select('block_number')
-              .where('name', '=', 'audit-index')
-              .executeTakeFirstOrThrow()
-          ).block_number,
-        );
-      const common = Math.min(await heightOf(killedDb), await heightOf(rebuiltDb));
-      const rows = async (db: typeof killedDb) =>
+    const crashes = ['inside-transaction:3', 'before-block:5', 'after-commit:4'];
+    const {
+      result,
+      tookMs,
+      checkRebuilt: checkAgain,
+    } = await compareKilledAndRebuilt(crashes, async ({ killedDb, rebuiltDb, common, checkRebuilt }) => {
+      const check = await checkRebuilt();
+      expect([check.code, check.stdout]).toEqual([0, expect.stringContaining('No difference.')]);
+      expect(check.stdout).toMatch(/[1-9][0-9]* licences, [1-9][0-9]* royalty periods/);
+      const rows = async (db: Db) =>
         Object.fromEntries(
           await Promise.all(
             domainTables.map(
@@ -427,11 +403,10 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
       expect(own('ix_dataset_access_log', 'dataset_id', datasetId)).toHaveLength(1);
 
       await rebuiltDb.updateTable('ix_licences').set({ status: 'revoked' }).where('grant_id', '=', grantId).execute();
-    } finally {
-      await killedDb.destroy();
-      await rebuiltDb.destroy();
-    }
-    const tampered = await runIndexCli(['check'], env(rebuiltDir));
+      return check.stdout;
+    });
+    process.stdout.write(`audit index domains: three kills, resume and rebuild took ${String(tookMs)} ms\n${result}`);
+    const tampered = await checkAgain();
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toContain(`licence  ${grantId}  differs  ledger active`);
   });

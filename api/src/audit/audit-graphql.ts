@@ -4,7 +4,7 @@ import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { AccountService } from '../auth/account-service.js';
 import {
@@ -199,10 +199,10 @@ export function auditSchema(deps: {
           }),
         revokeAuditAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
-            const body = parseInput(revokeAuditAccessBodySchema, { reason: args.reason }, 'input');
+            const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
+            const body = parseArguments(revokeAuditAccessBodySchema, { reason: args.reason });
             const client = await writer(context);
-            return payload(await fieldsUnder('input', () => client.revokeAuditAccess({ grantId, ...body })));
+            return payload(await fieldsUnder(null, () => client.revokeAuditAccess({ grantId, ...body })));
           }),
       },
     },

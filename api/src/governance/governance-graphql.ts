@@ -18,7 +18,7 @@ import {
   type GraphqlContext,
   type SchemaModule,
 } from '../graphql/context.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { GovernanceService, proposeBodySchema, vetoBodySchema, voteBodySchema } from './governance-routes.js';
@@ -245,7 +245,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           resolveWith(context, async () => (await (await reader(context)).listProposals()).map(proposalNode)),
         proposal: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            proposalNode(await (await reader(context)).getProposal(parseInput(proposalArgs, args, 'proposalId'))),
+            proposalNode(await (await reader(context)).getProposal(parseArguments(proposalArgs, args))),
           ),
         governanceMembers: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => (await reader(context)).listMembers()),
@@ -276,25 +276,24 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           context: GraphqlContext,
         ) =>
           resolveWith(context, async () => {
-            const { proposalId } = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
-            const body = parseInput(
-              voteBodySchema,
-              { choice: args.choice, ...(args.reason == null ? {} : { reason: args.reason }) },
-              'input',
-            );
+            const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
+            const body = parseArguments(voteBodySchema, {
+              choice: args.choice,
+              ...(args.reason == null ? {} : { reason: args.reason }),
+            });
             const client = await writer(context);
-            return payload(await fieldsUnder('input', () => client.vote({ proposalId, ...body })));
+            return payload(await fieldsUnder(null, () => client.vote({ proposalId, ...body })));
           }),
         vetoProposal: (_parent: unknown, args: { proposalId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { proposalId } = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
-            const body = parseInput(vetoBodySchema, { reason: args.reason }, 'input');
+            const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
+            const body = parseArguments(vetoBodySchema, { reason: args.reason });
             const client = await writer(context);
-            return payload(await fieldsUnder('input', () => client.veto({ proposalId, ...body })));
+            return payload(await fieldsUnder(null, () => client.veto({ proposalId, ...body })));
           }),
         executeProposal: (_parent: unknown, args: { proposalId: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(proposalArgs, { proposalId: args.proposalId }, 'proposalId');
+            const request = parseArguments(proposalArgs, { proposalId: args.proposalId });
             return payload(await (await reader(context)).execute(request));
           }),
         acceptMembership: (_parent: unknown, _args: unknown, context: GraphqlContext) =>

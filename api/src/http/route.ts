@@ -87,10 +87,31 @@ export function route<
  * @throws ApiError 422 VALIDATION_FAILED.
  */
 export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown, part: string): z.output<Schema> {
+  return parseAt(schema, value, [part]);
+}
+
+/**
+ * Validates a GraphQL field's arguments as one object, naming the first argument at
+ * fault by its own path (`offerId`, `owner.mspId`): the arguments are the top level of
+ * a GraphQL request, so no part name precedes them (a part name equal to the argument
+ * would name it twice, `offerId.offerId`).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED.
+ */
+export function parseArguments<Schema extends z.ZodType>(schema: Schema, args: unknown): z.output<Schema> {
+  return parseAt(schema, args, []);
+}
+
+function parseAt<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  prefix: readonly string[],
+): z.output<Schema> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = [part, ...(issue?.path.map(String) ?? [])].join('.');
+  const path = [...prefix, ...(issue?.path.map(String) ?? [])];
+  const field = path.length === 0 ? 'args' : path.join('.');
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
 }
 

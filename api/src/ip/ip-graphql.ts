@@ -15,7 +15,7 @@ import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule 
 import { inputFields } from '../graphql/input-arguments.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { generateRequestId } from '../http/request-ids.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import { committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
@@ -210,15 +210,13 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
     resolvers: {
       Query: {
         work: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => (await reader(context)).getWork(parseInput(workArgs, args, 'workId'))),
+          resolveWith(context, async () => (await reader(context)).getWork(parseArguments(workArgs, args))),
         workEndorsement: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await reader(context)).getWorkEndorsement(parseInput(workArgs, args, 'workId')),
-          ),
+          resolveWith(context, async () => (await reader(context)).getWorkEndorsement(parseArguments(workArgs, args))),
         workByContentHash: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
             (await reader(context)).findWorkByContentHash(
-              parseInput(z.strictObject({ contentHash: sha256HexSchema }), args, 'contentHash'),
+              parseArguments(z.strictObject({ contentHash: sha256HexSchema }), args),
             ),
           ),
         worksByOwner: (_parent: unknown, args: { owner: unknown }, context: GraphqlContext) =>
@@ -227,11 +225,11 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           ),
         ownershipChanges: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            (await (await reader(context)).listOwnershipChanges(parseInput(workArgs, args, 'workId'))).map(changeNode),
+            (await (await reader(context)).listOwnershipChanges(parseArguments(workArgs, args))).map(changeNode),
           ),
         ownershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            const ref = parseArguments(ownershipChangeRefRequestSchema, args);
             const client = await reader(context);
             return changeNode(
               await visible(`ownership change ${ref.changeId} of work ${ref.workId}`, () =>
@@ -264,19 +262,19 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         approveOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'approveOwnershipChange');
-            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            const ref = parseArguments(ownershipChangeRefRequestSchema, args);
             return changePayload(await client.approveOwnershipChange(ref), undefined);
           }),
         declineOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'declineOwnershipChange');
-            const request = parseInput(declineOwnershipChangeRequestSchema, args, 'input');
-            return changePayload(await fieldsUnder('input', () => client.declineOwnershipChange(request)), undefined);
+            const request = parseArguments(declineOwnershipChangeRequestSchema, args);
+            return changePayload(await fieldsUnder(null, () => client.declineOwnershipChange(request)), undefined);
           }),
         withdrawOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'withdrawOwnershipChange');
-            const ref = parseInput(ownershipChangeRefRequestSchema, args, 'changeId');
+            const ref = parseArguments(ownershipChangeRefRequestSchema, args);
             return changePayload(await client.withdrawOwnershipChange(ref), undefined);
           }),
       },

@@ -12,7 +12,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { withRequestId } from '../http/request-ids.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import type { Committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
@@ -27,7 +27,7 @@ import {
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
 const grantArgs = z.strictObject({ grantId: grantIdSchema });
 /** The reason a withdrawal or revocation gives, refused under `reason` when malformed. */
-const reasonOf = (args: { reason: string }) => parseInput(reasonBodySchema, { reason: args.reason }, 'reason');
+const reasonOf = (args: { reason: string }) => parseArguments(reasonBodySchema, { reason: args.reason });
 const periodArgs = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
 
 /** A command's envelope with its result under a typed name, as every GraphQL command payload has. */
@@ -50,6 +50,12 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
   const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
   /** Runs a command as the caller and answers its payload, with chaincode validation reported under `input`. */
+  const commandAt = async <Value, Name extends string>(
+    context: GraphqlContext,
+    payloadName: Name,
+    name: Parameters<LicensingService['command']>[1],
+    run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
+  ) => payload(payloadName, await service.command(writer(context), name, undefined, run, null));
   const command = async <Value, Name extends string>(
     context: GraphqlContext,
     payloadName: Name,
@@ -57,6 +63,23 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
     requestId: string | undefined,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
   ) => payload(payloadName, await service.command(writer(context), name, requestId, run, 'input'));
+  /**
+   * A mutation whose arguments are the whole request (ids, a reason): parsed by `parse`
+   * (refusals name the argument), run as the caller, chaincode validation reported under
+   * the argument's own name.
+   */
+  const argumentsCommand =
+    <Args, Request, Value, Name extends string>(
+      parse: (args: Args) => Request,
+      payloadName: Name,
+      name: Parameters<LicensingService['command']>[1],
+      run: (client: Awaited<ReturnType<LicensingService['client']>>, request: Request) => Promise<Submitted<Value>>,
+    ) =>
+    (_parent: unknown, args: Args, context: GraphqlContext) =>
+      resolveWith(context, () => {
+        const request = parse(args);
+        return commandAt(context, payloadName, name, (client) => run(client, request));
+      });
   return {
     typeDefs: /* GraphQL */ `
       type OwnerShare {
@@ -312,26 +335,26 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       Query: {
         licenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(offerArgs, args, 'offerId');
+            const request = parseArguments(offerArgs, args);
             const client = await reader(context);
             return visible(`licence offer ${request.offerId}`, () => client.getOffer(request));
           }),
         licenceGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(grantArgs, args, 'grantId');
+            const request = parseArguments(grantArgs, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getGrant(request));
           }),
         royaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(periodArgs, args, 'input');
+            const request = parseArguments(periodArgs, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getRoyaltyPeriod(request));
           }),
         workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
             (await reader(context)).listWorkLicences(
-              parseInput(z.strictObject({ workId: licensedWorkIdSchema }), args, 'workId'),
+              parseArguments(z.strictObject({ workId: licensedWorkIdSchema }), args),
             ),
           ),
       },
@@ -344,16 +367,21 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
               client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
             );
           }),
-        consentToLicenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseInput(offerArgs, args, 'offerId');
-            return command(context, 'offer', 'consentToOffer', undefined, (client) => client.consentToOffer(request));
+        consentToLicenceOffer: argumentsCommand(
+          (args: unknown) => parseArguments(offerArgs, args),
+          'offer',
+          'consentToOffer',
+          (client, request) => client.consentToOffer(request),
+        ),
+        withdrawLicenceOffer: argumentsCommand(
+          (args: { offerId: string; reason: string }) => ({
+            ...parseArguments(offerArgs, { offerId: args.offerId }),
+            ...reasonOf(args),
           }),
-        withdrawLicenceOffer: (_parent: unknown, args: { offerId: string; reason: string }, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = { ...parseInput(offerArgs, { offerId: args.offerId }, 'offerId'), ...reasonOf(args) };
-            return command(context, 'offer', 'withdrawOffer', undefined, (client) => client.withdrawOffer(request));
-          }),
+          'offer',
+          'withdrawOffer',
+          (client, request) => client.withdrawOffer(request),
+        ),
         acceptLicenceOffer: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { offerId, ...fields } = withoutNulls(args.input);
@@ -362,11 +390,15 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const request = withRequestId({ ...body, ...offer });
             return command(context, 'grant', 'acceptOffer', request.requestId, (client) => client.acceptOffer(request));
           }),
-        revokeLicenceGrant: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = { ...parseInput(grantArgs, { grantId: args.grantId }, 'grantId'), ...reasonOf(args) };
-            return command(context, 'grant', 'revokeGrant', undefined, (client) => client.revokeGrant(request));
+        revokeLicenceGrant: argumentsCommand(
+          (args: { grantId: string; reason: string }) => ({
+            ...parseArguments(grantArgs, { grantId: args.grantId }),
+            ...reasonOf(args),
           }),
+          'grant',
+          'revokeGrant',
+          (client, request) => client.revokeGrant(request),
+        ),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const { grantId, ...fields } = withoutNulls(args.input);
@@ -376,20 +408,18 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
               client.reportUsage(request),
             );
           }),
-        closeRoyaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseInput(periodArgs, args, 'input');
-            return command(context, 'period', 'closeRoyaltyPeriod', undefined, (client) =>
-              client.closeRoyaltyPeriod(request),
-            );
-          }),
-        reissueRoyaltyPayout: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => {
-            const request = parseInput(royaltyInstructionRefSchema, args, 'input');
-            return command(context, 'period', 'reissueRoyaltyPayout', undefined, (client) =>
-              client.reissueRoyaltyPayout(request),
-            );
-          }),
+        closeRoyaltyPeriod: argumentsCommand(
+          (args: unknown) => parseArguments(periodArgs, args),
+          'period',
+          'closeRoyaltyPeriod',
+          (client, request) => client.closeRoyaltyPeriod(request),
+        ),
+        reissueRoyaltyPayout: argumentsCommand(
+          (args: unknown) => parseArguments(royaltyInstructionRefSchema, args),
+          'period',
+          'reissueRoyaltyPayout',
+          (client, request) => client.reissueRoyaltyPayout(request),
+        ),
       },
     },
   };

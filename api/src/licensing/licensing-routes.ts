@@ -96,7 +96,7 @@ export class LicensingService {
 
   /**
    * Runs a command as the caller, reporting chaincode validation under the input part
-   * the caller sent (`body` for REST, `input` for GraphQL).
+   * the caller sent (`body` for REST, `input` for GraphQL, `null` for GraphQL arguments).
    *
    * @throws ApiError 403 naming the role the command needs; 422 naming the field;
    *   RefusedError from the chaincode.
@@ -106,7 +106,7 @@ export class LicensingService {
     name: LicensingCommand,
     requestId: string | undefined,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
-    part: 'body' | 'input' = 'body',
+    part: 'body' | 'input' | null = 'body',
   ): Promise<Committed<Value>> {
     requireOneOfRoles(as.principal, licensingCommandRoles[name], commandActions[name]);
     const client = await this.client(as);

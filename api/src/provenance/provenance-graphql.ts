@@ -4,7 +4,7 @@ import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule 
 import { withoutNulls } from '../graphql/input-arguments.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { withRequestId } from '../http/request-ids.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import { committed, type Committed } from '../ledger/committed.js';
 import {
   grantAccessBodySchema,
@@ -194,48 +194,42 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
     resolvers: {
       Query: {
         provenanceRecord: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => (await reader(context)).getRecord(parseInput(recordArgs, args, 'recordId'))),
+          resolveWith(context, async () => (await reader(context)).getRecord(parseArguments(recordArgs, args))),
         lineage: (
           _parent: unknown,
           args: { recordId: string; direction: string; depth?: number | null },
           context: GraphqlContext,
         ) =>
           resolveWith(context, async () => {
-            const { recordId } = parseInput(recordArgs, { recordId: args.recordId }, 'recordId');
-            const query = parseInput(
+            const { recordId } = parseArguments(recordArgs, { recordId: args.recordId });
+            const query = parseArguments(
               lineageQuerySchema,
               withoutNulls({ direction: args.direction, depth: args.depth }),
-              'input',
             );
             return (await reader(context)).getLineage({ recordId, ...query });
           }),
         datasetGrants: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await reader(context)).listAccessGrants(parseInput(datasetArgs, args, 'datasetId')),
-          ),
+          resolveWith(context, async () => (await reader(context)).listAccessGrants(parseArguments(datasetArgs, args))),
         datasetGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
-            service.getGrant(
-              resolverRequester(context, 'provenance:read'),
-              parseInput(grantArgs, args, 'grantId').grantId,
-            ),
+            service.getGrant(resolverRequester(context, 'provenance:read'), parseArguments(grantArgs, args).grantId),
           ),
         datasetAccessLog: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            (await reader(context)).listAccessLog(parseInput(accessLogArgs, withoutNulls(args), 'input')),
+            (await reader(context)).listAccessLog(parseArguments(accessLogArgs, withoutNulls(args))),
           ),
         erasureReceipt: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
             service.getReceipt(
               resolverRequester(context, 'provenance:read'),
-              parseInput(receiptArgs, args, 'receiptId').receiptId,
+              parseArguments(receiptArgs, args).receiptId,
             ),
           ),
         verifyErasure: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
             service.verifyReceipt(
               resolverRequester(context, 'provenance:read'),
-              parseInput(receiptArgs, args, 'receiptId').receiptId,
+              parseArguments(receiptArgs, args).receiptId,
             ),
           ),
       },
@@ -256,7 +250,7 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
           }),
         grantDatasetAccess: (_parent: unknown, args: { datasetId: string; input: unknown }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { datasetId } = parseInput(datasetArgs, { datasetId: args.datasetId }, 'datasetId');
+            const { datasetId } = parseArguments(datasetArgs, { datasetId: args.datasetId });
             const request = withRequestId({
               ...parseInput(grantAccessBodySchema, withoutNulls(args.input), 'input'),
               datasetId,
@@ -267,10 +261,10 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
           }),
         revokeDatasetAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
-            const body = parseInput(revokeAccessBodySchema, { reason: args.reason }, 'input');
+            const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
+            const body = parseArguments(revokeAccessBodySchema, { reason: args.reason });
             const client = await service.commandClient(writer(context), 'revokeAccess');
-            const submitted = await fieldsUnder('input', () => client.revokeAccess({ grantId, ...body }));
+            const submitted = await fieldsUnder(null, () => client.revokeAccess({ grantId, ...body }));
             return payload('grant', committed(submitted, undefined));
           }),
         recordDatasetAccess: (
@@ -279,15 +273,14 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
           context: GraphqlContext,
         ) =>
           resolveWith(context, async () => {
-            const { grantId } = parseInput(grantArgs, { grantId: args.grantId }, 'grantId');
-            const body = parseInput(
+            const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
+            const body = parseArguments(
               recordAccessBodySchema,
               withoutNulls({ scope: args.scope, note: args.note, requestId: args.requestId }),
-              'input',
             );
             const request = withRequestId({ ...body, grantId });
             const client = await service.commandClient(writer(context), 'recordAccess');
-            const submitted = await fieldsUnder('input', () => client.recordAccess(request));
+            const submitted = await fieldsUnder(null, () => client.recordAccess(request));
             return payload('access', committed(submitted, request.requestId));
           }),
         requestErasure: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>

@@ -3,7 +3,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql/index.js';
 import type { PartyRole } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { RecordLink } from '../record-labels.js';
 import { workState } from './agreement-fields.js';
 
@@ -90,29 +90,29 @@ export function AgreementsPage() {
       </form>
       <QueryAnswer state={state} select={(answer) => answer.agreements} empty={<p>No agreement matches.</p>}>
         {(agreements) => (
-          <table>
-            <caption className="visually-hidden">Your agreements</caption>
-            <TableHead columns={['Agreement', 'My part', 'Status', 'Work', 'Client', 'Freelancer', 'Milestones']} />
-            <tbody>
-              {agreements.map(({ role: part, agreement }) => (
-                <tr key={agreement.agreementId}>
-                  <td>
-                    <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
-                  </td>
-                  <td>{part}</td>
-                  <td>{agreement.status}</td>
-                  <td>{workState(agreement.completed)}</td>
-                  <td>{agreement.client.userId}</td>
-                  <td>{agreement.freelancer.userId}</td>
-                  <td>
-                    {agreement.milestones
-                      .map((milestone) => `${milestone.milestoneId}: ${milestone.status}`)
-                      .join(', ')}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RecordTable
+            caption="Your agreements"
+            hiddenCaption
+            columns={['Agreement', 'My part', 'Status', 'Work', 'Client', 'Freelancer', 'Milestones']}
+            rows={agreements}
+            rowKey={({ agreement }) => agreement.agreementId}
+          >
+            {({ role: part, agreement }) => (
+              <>
+                <td>
+                  <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
+                </td>
+                <td>{part}</td>
+                <td>{agreement.status}</td>
+                <td>{workState(agreement.completed)}</td>
+                <td>{agreement.client.userId}</td>
+                <td>{agreement.freelancer.userId}</td>
+                <td>
+                  {agreement.milestones.map((milestone) => `${milestone.milestoneId}: ${milestone.status}`).join(', ')}
+                </td>
+              </>
+            )}
+          </RecordTable>
         )}
       </QueryAnswer>
     </section>

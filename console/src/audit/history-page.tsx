@@ -5,7 +5,7 @@ import { graphql } from '../gql/index.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { ProofDownload } from './proof-download.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Instant, TitledId } from '../record-labels.js';
 
 const agreementHistory = graphql(`
@@ -52,22 +52,23 @@ function VersionTable({
 }) {
   const { session } = useSession();
   return (
-    <table>
-      <caption>{caption}</caption>
-      <TableHead columns={['When', 'Status', 'Transaction', 'Proof']} />
-      <tbody>
-        {versions.map((version) => (
-          <tr key={version.txId}>
-            <td>
-              <Instant at={version.at} />
-            </td>
-            <td>{version.status}</td>
-            <td className="hash">{version.txId}</td>
-            <td>{session === undefined ? null : <ProofDownload session={session} txId={version.txId} />}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <RecordTable
+      caption={caption}
+      columns={['When', 'Status', 'Transaction', 'Proof']}
+      rows={versions}
+      rowKey={(version) => version.txId}
+    >
+      {(version) => (
+        <>
+          <td>
+            <Instant at={version.at} />
+          </td>
+          <td>{version.status}</td>
+          <td className="hash">{version.txId}</td>
+          <td>{session === undefined ? null : <ProofDownload session={session} txId={version.txId} />}</td>
+        </>
+      )}
+    </RecordTable>
   );
 }
 

@@ -3,7 +3,7 @@ import { Link } from 'wouter';
 import { QueryAnswer } from '../query-answer.js';
 import { blockByNumber } from './explorer-queries.js';
 import { ValidationMark } from './validation-mark.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Fact, Instant } from '../record-labels.js';
 
 /** One block: its hashes and its transactions in block order, invalid ones marked. */
@@ -43,30 +43,31 @@ export function BlockPage({ blockNumber }: { blockNumber: string }) {
                 {block.dataHash}
               </Fact>
             </dl>
-            <table>
-              <caption>{block.transactionCount} transactions, in block order</caption>
-              <TableHead columns={['#', 'Transaction', 'Creator', 'Function', 'Validation', 'When']} />
-              <tbody>
-                {block.transactions.map((tx) => (
-                  <tr key={`${tx.position}-${tx.transactionId}`}>
-                    <td>{tx.position}</td>
-                    <td className="hash">
-                      {tx.transactionId === '' ? (
-                        tx.headerType
-                      ) : (
-                        <Link href={`/explorer/transactions/${tx.transactionId}`}>{tx.transactionId}</Link>
-                      )}
-                    </td>
-                    <td>{tx.creatorMspId}</td>
-                    <td>{tx.function ?? tx.headerType}</td>
-                    <td>
-                      <ValidationMark name={tx.validationName} />
-                    </td>
-                    <td>{tx.timestamp == null ? '' : <Instant at={tx.timestamp} />}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <RecordTable
+              caption={<>{block.transactionCount} transactions, in block order</>}
+              columns={['#', 'Transaction', 'Creator', 'Function', 'Validation', 'When']}
+              rows={block.transactions}
+              rowKey={(tx) => `${tx.position}-${tx.transactionId}`}
+            >
+              {(tx) => (
+                <>
+                  <td>{tx.position}</td>
+                  <td className="hash">
+                    {tx.transactionId === '' ? (
+                      tx.headerType
+                    ) : (
+                      <Link href={`/explorer/transactions/${tx.transactionId}`}>{tx.transactionId}</Link>
+                    )}
+                  </td>
+                  <td>{tx.creatorMspId}</td>
+                  <td>{tx.function ?? tx.headerType}</td>
+                  <td>
+                    <ValidationMark name={tx.validationName} />
+                  </td>
+                  <td>{tx.timestamp == null ? '' : <Instant at={tx.timestamp} />}</td>
+                </>
+              )}
+            </RecordTable>
           </>
         )}
       </QueryAnswer>

@@ -5,7 +5,7 @@ import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { blockPage, ledgerHeights } from './explorer-queries.js';
 import { LabelledInput } from '../text-input.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Fact } from '../record-labels.js';
 
 /** Blocks per page; the index answers at most 100. */
@@ -71,27 +71,30 @@ export function ExplorerPage() {
       <QueryAnswer state={blocks} select={(answer) => answer.indexedBlocks}>
         {(connection) => (
           <>
-            <table>
-              <caption>
-                Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
-              </caption>
-              <TableHead columns={['Block', 'Transactions', 'Invalid', 'Hash']} />
-              <tbody>
-                {connection.edges.map(({ node }) => {
-                  const invalid = node.transactions.filter((tx) => tx.validationName !== 'VALID').length;
-                  return (
-                    <tr key={node.blockNumber}>
-                      <td>
-                        <Link href={`/explorer/blocks/${node.blockNumber}`}>Block {node.blockNumber}</Link>
-                      </td>
-                      <td>{node.transactionCount}</td>
-                      <td className={invalid > 0 ? 'validation invalid' : undefined}>{invalid}</td>
-                      <td className="hash">{node.hash}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <RecordTable
+              caption={
+                <>
+                  Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
+                </>
+              }
+              columns={['Block', 'Transactions', 'Invalid', 'Hash']}
+              rows={connection.edges}
+              rowKey={({ node }) => node.blockNumber}
+            >
+              {({ node }) => {
+                const invalid = node.transactions.filter((tx) => tx.validationName !== 'VALID').length;
+                return (
+                  <>
+                    <td>
+                      <Link href={`/explorer/blocks/${node.blockNumber}`}>Block {node.blockNumber}</Link>
+                    </td>
+                    <td>{node.transactionCount}</td>
+                    <td className={invalid > 0 ? 'validation invalid' : undefined}>{invalid}</td>
+                    <td className="hash">{node.hash}</td>
+                  </>
+                );
+              }}
+            </RecordTable>
             <nav aria-label="Block pages" className="actions">
               <button
                 type="button"

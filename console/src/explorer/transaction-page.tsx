@@ -5,7 +5,7 @@ import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { transactionById } from './explorer-queries.js';
 import { ValidationMark } from './validation-mark.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Fact, Instant } from '../record-labels.js';
 
 /**
@@ -53,24 +53,25 @@ export function TransactionPage({ transactionId }: { transactionId: string }) {
                 {session === undefined ? null : <ProofDownload session={session} txId={tx.transactionId} />}
               </Fact>
             </dl>
-            <table>
-              <caption>Keys read and written ({tx.keys.length})</caption>
-              <TableHead columns={['Access', 'Namespace', 'Collection', 'Key']} />
-              <tbody>
-                {tx.keys.map((key, index) => (
-                  <tr key={`${String(index)}-${key.access}`}>
-                    <td>{key.access}</td>
-                    <td>{key.namespace}</td>
-                    <td>{key.collection ?? ''}</td>
-                    <td className="hash" data-testid="transaction-key">
-                      {key.keyParts != null && key.keyParts.length > 0
-                        ? key.keyParts.join(' / ')
-                        : (key.key ?? `hash ${key.keyHash ?? ''}`)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <RecordTable
+              caption={<>Keys read and written ({tx.keys.length})</>}
+              columns={['Access', 'Namespace', 'Collection', 'Key']}
+              rows={tx.keys}
+              rowKey={(key, index) => `${String(index)}-${key.access}`}
+            >
+              {(key) => (
+                <>
+                  <td>{key.access}</td>
+                  <td>{key.namespace}</td>
+                  <td>{key.collection ?? ''}</td>
+                  <td className="hash" data-testid="transaction-key">
+                    {key.keyParts != null && key.keyParts.length > 0
+                      ? key.keyParts.join(' / ')
+                      : (key.key ?? `hash ${key.keyHash ?? ''}`)}
+                  </td>
+                </>
+              )}
+            </RecordTable>
           </>
         )}
       </QueryAnswer>

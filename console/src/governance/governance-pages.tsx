@@ -7,7 +7,7 @@ import { QueryAnswer } from '../query-answer.js';
 import { Problem } from '../session/problem.js';
 import { useSession, type Person } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
 
 const proposalList = graphql(`
@@ -142,26 +142,27 @@ export function ProposalsPage() {
       <h1>Governance proposals</h1>
       <QueryAnswer state={state} select={(answer) => answer.proposals} empty={<p>No proposal has been made.</p>}>
         {(proposals) => (
-          <table>
-            <caption>Proposals to change the consortium's rules</caption>
-            <TableHead columns={['Proposal', 'Phase', 'Yes / no / abstain of members', 'Voting ends']} />
-            <tbody>
-              {proposals.map((proposal) => (
-                <tr key={proposal.proposalId}>
-                  <td>
-                    <RecordLink section="/governance" id={proposal.proposalId} title={proposal.title} />
-                  </td>
-                  <td>{proposal.phase}</td>
-                  <td>
-                    {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
-                  </td>
-                  <td>
-                    <Instant at={proposal.votingEndsAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RecordTable
+            caption="Proposals to change the consortium's rules"
+            columns={['Proposal', 'Phase', 'Yes / no / abstain of members', 'Voting ends']}
+            rows={proposals}
+            rowKey={(proposal) => proposal.proposalId}
+          >
+            {(proposal) => (
+              <>
+                <td>
+                  <RecordLink section="/governance" id={proposal.proposalId} title={proposal.title} />
+                </td>
+                <td>{proposal.phase}</td>
+                <td>
+                  {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
+                </td>
+                <td>
+                  <Instant at={proposal.votingEndsAt} />
+                </td>
+              </>
+            )}
+          </RecordTable>
         )}
       </QueryAnswer>
     </section>
@@ -253,29 +254,26 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
         {tally.yes} yes, {tally.no} no, {tally.abstain} abstain of {tally.members} members; quorum {tally.quorum}{' '}
         {tally.quorumReached ? 'reached' : 'not reached'}; {tally.passed ? 'passing' : 'not passing'}
       </p>
-      <table>
-        <caption>Votes, one per organisation</caption>
-        <TableHead columns={['Organisation', 'Choice', 'By', 'Reason', 'When']} />
-        <tbody>
-          {proposal.votes.length === 0 ? (
-            <tr>
-              <td colSpan={5}>No vote yet.</td>
-            </tr>
-          ) : (
-            proposal.votes.map((entry) => (
-              <tr key={entry.mspId} data-testid="proposal-vote">
-                <td>{entry.mspId}</td>
-                <td>{entry.choice}</td>
-                <td>{entry.voter.userId ?? ''}</td>
-                <td>{entry.reason ?? ''}</td>
-                <td>
-                  <Instant at={entry.at} />
-                </td>
-              </tr>
-            ))
-          )}
-        </tbody>
-      </table>
+      <RecordTable
+        caption="Votes, one per organisation"
+        columns={['Organisation', 'Choice', 'By', 'Reason', 'When']}
+        rows={proposal.votes}
+        rowKey={(entry) => entry.mspId}
+        rowTestId="proposal-vote"
+        empty="No vote yet."
+      >
+        {(entry) => (
+          <>
+            <td>{entry.mspId}</td>
+            <td>{entry.choice}</td>
+            <td>{entry.voter.userId ?? ''}</td>
+            <td>{entry.reason ?? ''}</td>
+            <td>
+              <Instant at={entry.at} />
+            </td>
+          </>
+        )}
+      </RecordTable>
       {proposal.veto == null ? null : (
         <p>
           Vetoed by {proposal.veto.by.userId ?? ''} ({proposal.veto.by.mspId}): {proposal.veto.reason},{' '}

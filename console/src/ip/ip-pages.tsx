@@ -8,7 +8,7 @@ import type { WorkPageQuery } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
 
 const worksOfMine = graphql(`
@@ -235,22 +235,24 @@ function PayoutTable({
   rowTestId?: string;
 }) {
   return (
-    <table>
-      <caption>{caption}</caption>
-      <TableHead columns={['Payee', 'Share', 'Amount', 'Status']} />
-      <tbody>
-        {payouts.map((payout) => (
-          <tr key={payout.instructionId} data-testid={rowTestId}>
-            <td>
-              {payout.payee.userId} ({payout.payee.mspId})
-            </td>
-            <td>{percent(payout.shareBps)}</td>
-            <td>{formatMoney(payout.amount, payout.currency)}</td>
-            <td>{payout.status}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <RecordTable
+      caption={caption}
+      columns={['Payee', 'Share', 'Amount', 'Status']}
+      rows={payouts}
+      rowKey={(payout) => payout.instructionId}
+      rowTestId={rowTestId}
+    >
+      {(payout) => (
+        <>
+          <td>
+            {payout.payee.userId} ({payout.payee.mspId})
+          </td>
+          <td>{percent(payout.shareBps)}</td>
+          <td>{formatMoney(payout.amount, payout.currency)}</td>
+          <td>{payout.status}</td>
+        </>
+      )}
+    </RecordTable>
   );
 }
 
@@ -318,20 +320,22 @@ export function WorkPage({ workId }: { workId: string }) {
                 {work.registrant.mspId}) in transaction <span className="hash">{work.registrationTxId}</span>
               </Fact>
             </dl>
-            <table>
-              <caption>Owners (ownership version {work.ownershipVersion})</caption>
-              <TableHead columns={['Owner', 'Share']} />
-              <tbody>
-                {work.owners.map((owner) => (
-                  <tr key={`${owner.party.mspId}/${owner.party.userId}`} data-testid="work-owner">
-                    <td>
-                      {owner.party.userId} ({owner.party.mspId})
-                    </td>
-                    <td>{percent(owner.shareBps)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <RecordTable
+              caption={<>Owners (ownership version {work.ownershipVersion})</>}
+              columns={['Owner', 'Share']}
+              rows={work.owners}
+              rowKey={(owner) => `${owner.party.mspId}/${owner.party.userId}`}
+              rowTestId="work-owner"
+            >
+              {(owner) => (
+                <>
+                  <td>
+                    {owner.party.userId} ({owner.party.mspId})
+                  </td>
+                  <td>{percent(owner.shareBps)}</td>
+                </>
+              )}
+            </RecordTable>
           </>
         )}
       </QueryAnswer>
@@ -341,23 +345,25 @@ export function WorkPage({ workId }: { workId: string }) {
           {licences.offers.length === 0 ? (
             <p>No licence has been offered.</p>
           ) : (
-            <table>
-              <caption>Offers on this work</caption>
-              <TableHead columns={['Offer', 'To', 'Use', 'Charges', 'Status']} />
-              <tbody>
-                {licences.offers.map((offer) => (
-                  <tr key={offer.offerId} data-testid={`offer-${offer.offerId}`}>
-                    <td>{offer.offerId}</td>
-                    <td>{offer.licensee == null ? 'anyone' : `${offer.licensee.userId} (${offer.licensee.mspId})`}</td>
-                    <td>
-                      {offer.scope}, {offer.exclusive ? 'exclusive' : 'non-exclusive'}, {offer.territories.join(', ')}
-                    </td>
-                    <td>{charges(offer)}</td>
-                    <td>{offer.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <RecordTable
+              caption="Offers on this work"
+              columns={['Offer', 'To', 'Use', 'Charges', 'Status']}
+              rows={licences.offers}
+              rowKey={(offer) => offer.offerId}
+              rowTestId={(offer) => `offer-${offer.offerId}`}
+            >
+              {(offer) => (
+                <>
+                  <td>{offer.offerId}</td>
+                  <td>{offer.licensee == null ? 'anyone' : `${offer.licensee.userId} (${offer.licensee.mspId})`}</td>
+                  <td>
+                    {offer.scope}, {offer.exclusive ? 'exclusive' : 'non-exclusive'}, {offer.territories.join(', ')}
+                  </td>
+                  <td>{charges(offer)}</td>
+                  <td>{offer.status}</td>
+                </>
+              )}
+            </RecordTable>
           )}
           <h2>Licences granted</h2>
           {licences.grants.length === 0 ? <p>No licence has been granted.</p> : null}
@@ -389,23 +395,24 @@ export function WorksPage() {
       />
       <QueryAnswer state={state} select={(answer) => answer.worksByOwner} empty={<p>You own no registered work.</p>}>
         {(works) => (
-          <table>
-            <caption>Works you own</caption>
-            <TableHead columns={['Work', 'Kind', 'Priority date']} />
-            <tbody>
-              {works.map((work) => (
-                <tr key={work.workId}>
-                  <td>
-                    <RecordLink section="/ip" id={work.workId} title={work.title} />
-                  </td>
-                  <td>{work.kind}</td>
-                  <td>
-                    <Instant at={work.registeredAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RecordTable
+            caption="Works you own"
+            columns={['Work', 'Kind', 'Priority date']}
+            rows={works}
+            rowKey={(work) => work.workId}
+          >
+            {(work) => (
+              <>
+                <td>
+                  <RecordLink section="/ip" id={work.workId} title={work.title} />
+                </td>
+                <td>{work.kind}</td>
+                <td>
+                  <Instant at={work.registeredAt} />
+                </td>
+              </>
+            )}
+          </RecordTable>
         )}
       </QueryAnswer>
     </section>

@@ -1,5 +1,5 @@
 import { formatInstant } from '../format.js';
-import { TableHead } from '../table-head.js';
+import { RecordTable } from '../record-table.js';
 
 /** A verdict as every verifier route answers it, reduced to what a reader needs. */
 export interface ShownVerdict {
@@ -44,19 +44,21 @@ export function VerdictView({ verdict }: { verdict: ShownVerdict }) {
         </dl>
       ) : null}
       {verdict.claims.length > 0 ? (
-        <table>
-          <caption>Disclosed claims</caption>
-          <TableHead columns={['Claim', 'Value', 'Matches the ledger']} />
-          <tbody>
-            {verdict.claims.map((claim) => (
-              <tr key={claim.name} data-testid="disclosed-claim">
-                <td>{claim.name}</td>
-                <td>{claim.value}</td>
-                <td>{claim.verified ? 'yes' : 'no'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RecordTable
+          caption="Disclosed claims"
+          columns={['Claim', 'Value', 'Matches the ledger']}
+          rows={verdict.claims}
+          rowKey={(claim) => claim.name}
+          rowTestId="disclosed-claim"
+        >
+          {(claim) => (
+            <>
+              <td>{claim.name}</td>
+              <td>{claim.value}</td>
+              <td>{claim.verified ? 'yes' : 'no'}</td>
+            </>
+          )}
+        </RecordTable>
       ) : null}
     </section>
   );

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
+import { e2eConfig } from '../support/e2e-environment.js';
 
 /** Debian's chromium package; the suites never download a browser of their own. */
 export const chromiumPath = process.env.GIGLEDGER_CHROMIUM ?? '/usr/bin/chromium';
@@ -14,6 +16,32 @@ export async function launchBrowser(): Promise<Browser> {
     // Root in CI cannot use Chromium's user-namespace sandbox.
     args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
   });
+}
+
+/**
+ * The e2e API, with the sandbox settlement provider confirming after 100 ms, and a
+ * Chromium for the enclosing `describe`: started in its `beforeAll`, closed in its
+ * `afterAll`. The returned function answers both inside the suite's tests and hooks.
+ *
+ * @throws Error when the returned function is called before the suite's `beforeAll` has run.
+ */
+export function consoleSuite(): () => { api: E2eApi; browser: Browser } {
+  let moneyLoop: E2eApiWithSandbox | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    moneyLoop = await startE2eApiWithSandbox(e2eConfig(), { callbackDelayMs: 100 });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await moneyLoop?.close();
+  });
+  return () => {
+    if (moneyLoop === undefined || browser === undefined) {
+      throw new Error('the console suite starts in beforeAll; ask for it inside a test or a later hook');
+    }
+    return { api: moneyLoop.api, browser };
+  };
 }
 
 /**

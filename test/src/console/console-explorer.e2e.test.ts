@@ -4,11 +4,11 @@ import type { Browser, Page } from 'playwright-core';
 import { freeLoopbackPort } from '@gigledger/network';
 import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
+import { indexCaughtUp } from '../support/audit-index.js';
 import { startIdentityProvider } from '../support/identity-provider.js';
 import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 const password = (userId: string) => `e2e password of ${userId}`;
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the console block explorer, drafting, revocation and OIDC sign-in in Chromium against the real network and API', () => {
   let api: E2eApi;
@@ -24,18 +24,6 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
     await browser.close();
     await api.close();
   });
-
-  /** Waits until the audit index holds every block the channel had when asked. */
-  async function indexCaughtUp(token: string): Promise<void> {
-    type Heights = { channelHeight: string | null; indexedHeight: string };
-    const target = BigInt(((await api.call('GET', '/v1/index/height', token)).body as Heights).channelHeight ?? '0');
-    for (let attempt = 0; attempt < 600; attempt += 1) {
-      const heights = (await api.call('GET', '/v1/index/height', token)).body as Heights;
-      if (BigInt(heights.indexedHeight) >= target) return;
-      await delay(100);
-    }
-    throw new Error('the index did not catch up with the channel');
-  }
 
   async function draftByApi(token: string, client: { mspId: string; userId: string }, agreementId: string) {
     const freelancer = await api.person(`fia-${agreementId.toLowerCase()}`, 'TalentOrg', 'freelancer');
@@ -78,7 +66,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         api.call('POST', `/v1/agreements/${raced}/cancel`, client.token, { reason: `attempt ${String(attempt)}` }),
       ),
     );
-    await indexCaughtUp(auditor.token);
+    await indexCaughtUp(api, auditor);
     const invalid = await api.graphql<{
       indexedTransactions: {
         edges: { node: { transactionId: string; blockNumber: string; validationName: string } }[];

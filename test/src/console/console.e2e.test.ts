@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox } from '../support/api-server.js';
-import { e2eConfig } from '../support/e2e-environment.js';
-import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import type { E2eApi } from '../support/api-server.js';
+import { consoleSuite, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 /** Waits until the element with this test id reads exactly `text`; only the deadline fails the wait. */
 async function reads(page: Page, testId: string, text: string, timeout = 60_000): Promise<void> {
@@ -24,21 +23,14 @@ async function seesStepBy(page: Page, userId: string): Promise<void> {
 }
 
 describe('the web console in Chromium against the real network and API', () => {
-  let moneyLoop: E2eApiWithSandbox;
   let api: E2eApi;
   let browser: Browser;
   const suffix = randomBytes(3).toString('hex');
   const password = (userId: string) => `e2e password of ${userId}`;
+  const suite = consoleSuite();
 
-  beforeAll(async () => {
-    moneyLoop = await startE2eApiWithSandbox(e2eConfig(), { callbackDelayMs: 100 });
-    api = moneyLoop.api;
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser.close();
-    await moneyLoop.close();
+  beforeAll(() => {
+    ({ api, browser } = suite());
   });
 
   it('serves the console under a policy that forbids inline scripts and other origins', async () => {

@@ -3,8 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { openDatabase, type Db } from '@gigledger/api/audit-index';
 import { repoRoot } from '@gigledger/network';
 import type { E2eApi } from './api-server.js';
+import { e2eConfig } from './e2e-environment.js';
 
 /** A person of the e2e API: their token and the party their certificate makes them. */
 export interface IndexReader {
@@ -89,4 +91,54 @@ export async function killedAndRebuiltIndexes(
   const rebuilt = await runIndexCli(['rebuild'], indexCliEnv(connectionProfile, rebuiltDir));
   expect([rebuilt.code, rebuilt.stderr]).toEqual([0, '']);
   return { killedDir, rebuiltDir };
+}
+
+/** Both indexes {@link killedAndRebuiltIndexes} made, open, and the height below which their rows must be equal. */
+export interface KilledAndRebuilt {
+  readonly killedDb: Db;
+  readonly rebuiltDb: Db;
+  /** The lower of their checkpoints: both caught up with the channel at their last run, which may differ. */
+  readonly common: number;
+  /** Runs the operator's `check` of the rebuilt index against the ledger. */
+  readonly checkRebuilt: () => ReturnType<typeof runIndexCli>;
+}
+
+/**
+ * {@link killedAndRebuiltIndexes} at `crashes` on the e2e network, then `compare` on the
+ * two indexes, which are closed after it whatever it does.
+ *
+ * @returns what `compare` returns, how long the kills, resume and rebuild took (ms), and
+ *   the `check` of the rebuilt index.
+ */
+export async function compareKilledAndRebuilt<Result>(
+  crashes: readonly string[],
+  compare: (indexes: KilledAndRebuilt) => Promise<Result>,
+): Promise<{ result: Result; tookMs: number; checkRebuilt: KilledAndRebuilt['checkRebuilt'] }> {
+  const profile = e2eConfig().paths.connectionProfile;
+  const started = Date.now();
+  const { killedDir, rebuiltDir } = await killedAndRebuiltIndexes(profile, crashes);
+  const checkRebuilt = () => runIndexCli(['check'], indexCliEnv(profile, rebuiltDir));
+  const tookMs = Date.now() - started;
+  const killedDb = await openDatabase({ kind: 'sqlite', file: path.join(killedDir, 'gigledger.sqlite') });
+  const rebuiltDb = await openDatabase({ kind: 'sqlite', file: path.join(rebuiltDir, 'gigledger.sqlite') });
+  try {
+    const heights = await Promise.all(
+      [killedDb, rebuiltDb].map(async (db) =>
+        Number(
+          (
+            await db
+              .selectFrom('checkpoints')
+              .select('block_number')
+              .where('name', '=', 'audit-index')
+              .executeTakeFirstOrThrow()
+          ).block_number,
+        ),
+      ),
+    );
+    const result = await compare({ killedDb, rebuiltDb, common: Math.min(...heights), checkRebuilt });
+    return { result, tookMs, checkRebuilt };
+  } finally {
+    await killedDb.destroy();
+    await rebuiltDb.destroy();
+  }
 }

@@ -36,6 +36,7 @@ import {
 import { reached, touched, type Tx } from '../../ledger/tx';
 import { emitAgreementEvent } from './events';
 import { collectionMembers, requireCollectionMember } from '../../ledger/collections';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 
 /**
  * Checks of a draft that need the caller and the transaction time but no state, so a
@@ -66,6 +67,7 @@ export function checkDraft(tx: Tx, request: DraftAgreementRequest): void {
  *   caller may read the agreement holding it); PARAMETER_INVALID when a consortium
  *   parameter is unset; VALIDATION_FAILED when maxRevisions exceeds the consortium's,
  *   or when the freelancer's organisation is outside the terms collection.
+ *   VALIDATION_FAILED (`evaluator.mspId`) for a party of an organisation outside the consortium.
  */
 export async function draftAgreement(
   tx: Tx,
@@ -88,6 +90,9 @@ export async function draftAgreement(
       `freelancer.mspId: ${request.freelancer.mspId} is not a member of private data collection ${agreementTermsCollection} (${termsReaders.join(', ')}), so this freelancer could never read the agreement's terms`,
       'freelancer.mspId',
     );
+  }
+  if (request.evaluator !== undefined) {
+    await requireMemberOrganisations(tx, [{ field: 'evaluator', party: request.evaluator }]);
   }
   const platformFeeBps = (await readParameter(ctx, 'platformFeeBps')).value;
   const defaultReviewWindowSeconds = (await readParameter(ctx, 'defaultReviewWindowSeconds')).value;

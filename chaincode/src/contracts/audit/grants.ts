@@ -9,27 +9,9 @@ import {
 import { requireRole } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
-import { readMembers } from '../governance/store';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 import { readParameter } from '../parameter/store';
 import { readGrant, readGrantsByOrganisation, readGrantsToAuditorOrganisation, writeGrant } from './store';
-
-/**
- * Refuses an auditor organisation the consortium does not count among its members. Before
- * governance's genesis records any member (a channel being bootstrapped), the chaincode
- * knows no membership to check against and lets the grant through.
- *
- * @throws RefusalError VALIDATION_FAILED (field auditor.mspId) naming the members.
- */
-async function requireMemberOrganisation(tx: Tx, mspId: string): Promise<void> {
-  const members = (await readMembers(tx.ctx)).filter((member) => member.voting || member.veto);
-  if (members.length === 0 || members.some((member) => member.mspId === mspId)) return;
-  refuse(
-    'VALIDATION_FAILED',
-    `auditor.mspId: ${mspId} is no member organisation of the consortium; members are ` +
-      members.map((member) => member.mspId).join(', '),
-    'auditor.mspId',
-  );
-}
 
 /**
  * Refuses an expiry that is not after the transaction time, or later than the consortium
@@ -71,7 +53,7 @@ async function requireExpiryInRange(tx: Tx, expiresAt: string): Promise<void> {
 export async function grantAccess(tx: Tx, request: GrantAuditAccessRequest): Promise<AuditGrantRecord> {
   requireRole(tx.caller, auditCommandRoles.grantAuditAccess, 'grant audit access');
   await requireExpiryInRange(tx, request.expiresAt);
-  await requireMemberOrganisation(tx, request.auditor.mspId);
+  await requireMemberOrganisations(tx, [{ field: 'auditor', party: request.auditor }]);
   if ((await readGrant(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('audit grant', request.grantId, 'grantId');
   const grant: AuditGrantRecord = {

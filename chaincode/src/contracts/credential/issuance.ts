@@ -6,6 +6,7 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
 import { emitCredentialEvent } from './events';
 import { credentialExists, describeParty, indexCredential, readIssuer, writeCredential, writeSecrets } from './store';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 
 /**
  * Checks of an issuance that need the caller and the transaction time but no state, so
@@ -41,6 +42,7 @@ export function checkIssue(tx: Tx, request: IssueCredentialRequest): string {
  * @throws RefusalError FORBIDDEN when the caller has no active issuer record or its grant
  *   lacks the type; ALREADY_EXISTS for a taken credential id, worded the same whether
  *   or not the caller may read the credential holding it.
+ *   VALIDATION_FAILED (`subject.mspId`) for a party of an organisation outside the consortium.
  */
 export async function issueCredential(
   tx: Tx,
@@ -70,6 +72,7 @@ export async function issueCredential(
   if (await credentialExists(ctx, request.credentialId)) {
     refuseIdTaken('credential', request.credentialId, 'credentialId');
   }
+  await requireMemberOrganisations(tx, [{ field: 'subject', party: request.subject }]);
 
   const credential: CredentialRecord = {
     credentialId: request.credentialId,

@@ -7,6 +7,7 @@ import { holdsExactGrant, registerIssuer, removeIssuer } from '../credential/iss
 import { describeParty, readIssuer } from '../credential/store';
 import { checkParameterValue, writeParameter } from '../parameter/store';
 import { readArbitrator, readMember, readMembers, writeArbitrator, writeMember } from './store';
+import { requireMemberOrganisations } from './member-organisations';
 
 /** The rule an action changes, so one proposal cannot change the same rule twice. */
 function ruleOf(action: GovernanceAction): string {
@@ -139,7 +140,8 @@ async function refuseEmptyElectorate(tx: Tx, actions: readonly GovernanceAction[
  * changed at most once, and every action fitting the rules as they stand (a proposal
  * that could not be executed today is refused rather than voted on).
  *
- * @throws RefusalError VALIDATION_FAILED naming the action's field (`actions.N…`).
+ * @throws RefusalError VALIDATION_FAILED naming the action's field (`actions.N…`), also when an
+ *   issuer or arbitrator it adds is of an organisation outside the consortium.
  */
 export async function checkActions(tx: Tx, actions: readonly GovernanceAction[]): Promise<void> {
   checkActionShapes(actions);
@@ -150,6 +152,16 @@ export async function checkActions(tx: Tx, actions: readonly GovernanceAction[])
       refuse('VALIDATION_FAILED', `${field}: ${obstacle.message}`, field);
     }
   }
+  await requireMemberOrganisations(
+    tx,
+    actions.flatMap((action, index) =>
+      action.type === 'registerIssuer'
+        ? [{ field: `actions.${index}.issuer`, party: action.issuer }]
+        : action.type === 'addArbitrator'
+          ? [{ field: `actions.${index}.arbitrator`, party: action.arbitrator }]
+          : [],
+    ),
+  );
   await refuseEmptyElectorate(tx, actions, 'actions');
 }
 

@@ -25,6 +25,7 @@ import {
   writeOwnershipChange,
   writeWork,
 } from './store';
+import { listedParties, requireMemberOrganisations } from '../governance/member-organisations';
 
 export function describeOwners(owners: readonly OwnerShare[]): string {
   return owners.map((owner) => `${owner.party.mspId}/${owner.party.userId} (${owner.shareBps} bps)`).join(', ');
@@ -45,6 +46,7 @@ function callerParty(tx: Tx, roles: readonly Role[], action: string): Party {
  *   VALIDATION_FAILED (`owners`) when the registrant is not among the owners;
  *   ALREADY_EXISTS when the work id is taken; ALREADY_REGISTERED when the content hash
  *   is already registered, naming the earlier work, its owners, transaction and time.
+ *   VALIDATION_FAILED (`owners.N.party.mspId`, `creators.N.mspId`) for a party of an organisation outside the consortium.
  */
 export async function registerWork(tx: Tx, request: RegisterWorkRequest): Promise<WorkRecord> {
   const registrant = callerParty(tx, ipCommandRoles.registerWork, 'register a work');
@@ -57,6 +59,10 @@ export async function registerWork(tx: Tx, request: RegisterWorkRequest): Promis
     );
   }
   if ((await findWork(tx.ctx, request.workId)) !== undefined) refuseIdTaken('work', request.workId, 'workId');
+  await requireMemberOrganisations(tx, [
+    ...listedParties('owners', request.owners, (owner) => owner.party, '.party'),
+    ...listedParties('creators', request.creators, (creator) => creator),
+  ]);
   const earlier = await findWorkByHash(tx.ctx, request.contentHash);
   if (earlier !== undefined) {
     refuse(
@@ -153,6 +159,7 @@ async function applyIfApproved(tx: Tx, change: OwnershipChangeRecord, work: Work
  *   NOT_FOUND for an unknown work; ALREADY_EXISTS when the change id is taken;
  *   VALIDATION_FAILED (`owners`) when the owners would not change; INVALID_STATE while
  *   the work is pledged to a work-for-hire milestone.
+ *   VALIDATION_FAILED (`owners.N.party.mspId`) for a party of an organisation outside the consortium.
  */
 export async function proposeOwnershipChange(
   tx: Tx,
@@ -168,6 +175,10 @@ export async function proposeOwnershipChange(
   if (sameOwners(work.owners, request.owners)) {
     refuse('VALIDATION_FAILED', 'owners: are the work’s current owners and shares; nothing would change', 'owners');
   }
+  await requireMemberOrganisations(
+    tx,
+    listedParties('owners', request.owners, (owner) => owner.party, '.party'),
+  );
   const change: OwnershipChangeRecord = {
     workId: work.workId,
     changeId: request.changeId,

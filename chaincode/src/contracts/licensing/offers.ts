@@ -13,6 +13,7 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { indexWorkLicence, licenceOffers, readWorkLicences, requireOffer, writeTerms } from './store';
 import { isOwner, licensableOwners } from './works';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 
 /** An offer still binds its owners: not withdrawn, not yet taken up by its one grant, and its term not over. */
 export function offerIsLive(tx: Tx, offer: LicenceOfferRecord): boolean {
@@ -64,6 +65,7 @@ export async function requireNoConflict(
  *   ALREADY_EXISTS when the offer id is taken; VALIDATION_FAILED (termEnd) when the term
  *   is already over; LICENCE_CONFLICT when it overlaps an exclusive live licence or is
  *   exclusive and overlaps any.
+ *   VALIDATION_FAILED (`licensee.mspId`) for a party of an organisation outside the consortium.
  */
 export async function offerLicence(
   tx: Tx,
@@ -89,6 +91,9 @@ export async function offerLicence(
     owners.some((owner) => request.licensee !== undefined && samePerson(request.licensee, owner.party))
   ) {
     refuse('VALIDATION_FAILED', 'licensee: an owner of the work needs no licence of it', 'licensee');
+  }
+  if (request.licensee !== undefined) {
+    await requireMemberOrganisations(tx, [{ field: 'licensee', party: request.licensee }]);
   }
   await requireNoConflict(tx, request.workId, request);
   const consent = { party: { mspId: tx.caller.mspId, userId }, at: tx.at, txId: tx.txId };

@@ -16,6 +16,7 @@ import {
   readDatasetGrants,
   requireProvenanceRecord,
 } from './store';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 
 function describeParty(party: Party): string {
   return `${party.mspId}/${party.userId}`;
@@ -73,6 +74,7 @@ async function requireGrant(ctx: Context, grantId: string): Promise<AccessGrantR
  * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND / VALIDATION_FAILED for a
  *   missing dataset or a model; NOT_CONTROLLER; ALREADY_EXISTS for a taken grant id;
  *   VALIDATION_FAILED when the expiry is not in the future or the grantee is the controller.
+ *   VALIDATION_FAILED (`grantee.mspId`) for a party of an organisation outside the consortium.
  */
 export async function grantAccess(
   tx: Tx,
@@ -94,6 +96,7 @@ export async function grantAccess(
   if (isParty(tx.caller, request.grantee)) {
     refuse('VALIDATION_FAILED', 'grantee: the controller needs no grant to its own dataset', 'grantee');
   }
+  await requireMemberOrganisations(tx, [{ field: 'grantee', party: request.grantee }]);
   if ((await accessGrants.read(tx.ctx, request.grantId)) !== undefined)
     refuseIdTaken('access grant', request.grantId, 'grantId');
   const grant: AccessGrantRecord = {

@@ -24,6 +24,7 @@ import { requireAgreement, termsKey } from '../agreement/store';
 import { requireController, requireDataset } from './access';
 import { erasureReceipts, provenanceRecords, subjectDataKey } from './store';
 import { requireCollectionMember } from '../../ledger/collections';
+import { requireMemberOrganisations } from '../governance/member-organisations';
 
 /** The private data a target names: its collection, key, and the hash the channel ledger keeps of it. */
 interface PrivateData {
@@ -88,6 +89,7 @@ function describeTarget(target: ErasureTarget): string {
  * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND / NOT_CONTROLLER as
  *   {@link controlledData}; PERSONAL_DATA_ERASED when already erased; ALREADY_EXISTS
  *   for a taken receipt id.
+ *   VALIDATION_FAILED (`dataSubject.mspId`) for a party of an organisation outside the consortium.
  */
 export async function requestErasure(
   tx: Tx,
@@ -101,6 +103,7 @@ export async function requestErasure(
 ): Promise<ErasureReceipt> {
   requireRole(tx.caller, provenanceCommandRoles.requestErasure, 'request the erasure of personal data');
   const data = await controlledData(tx, request.target);
+  await requireMemberOrganisations(tx, [{ field: 'dataSubject', party: request.dataSubject }]);
   const earlier = await readErasureMarker(tx.ctx, data.collection, data.key);
   if (earlier !== undefined) {
     refuse(
