@@ -23,11 +23,12 @@ import {
 import type { AuditScope } from '@gigledger/chaincode/model';
 import { validationCodeNames } from '@gigledger/gateway';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
-import { indexedHeight } from './block-indexer.js';
+import { auditIndexCheckpointName, indexedHeight } from './block-indexer.js';
 import { indexVisibility, type IndexedKind } from './index-visibility.js';
 
 /*
@@ -533,12 +534,39 @@ function decodeCursor(cursor: string, field: string): unknown[] {
   }
 }
 
+/** Totals kept, the least recently asked for dropped first. */
+export const keptTotals = 2_000;
+
+/** A total as counted, with the indexed height it was counted at. */
+interface CountedTotal {
+  readonly height: bigint;
+  readonly total: number;
+}
+
+/**
+ * Totals by their count statement (SQL text and parameters, which hold the filter and the
+ * caller's whole visibility: parties and grants). The index changes only by whole blocks,
+ * each committed with its new height, so a total counted at a height stays exact for that
+ * height; an entry counted at another height is counted again. Counting thousands of
+ * visible rows of a range was the heaviest part of a listing (see bench/README.md).
+ */
+export type TotalsCache = LRUCache<string, CountedTotal>;
+
+/** A cache of totals for one database; see {@link TotalsCache}. */
+export function totalsCache(capacity = keptTotals): TotalsCache {
+  return new LRUCache<string, CountedTotal>({ max: capacity });
+}
+
+const statementKey = (text: string, parameters: readonly unknown[]): string =>
+  `${text}\u0000${JSON.stringify(parameters, (_key, value: unknown) => (typeof value === 'bigint' ? ['bigint', value.toString()] : value))}`;
+
 /**
  * One page of a listing: the visible rows matching `conditions`, in the chosen order,
  * after the cursor.
  */
 async function pageOf(
   db: Db,
+  totals: TotalsCache,
   visibility: (kind: IndexedKind) => Promise<RawBuilder<SqlBool>>,
   listing: Listing,
   conditions: readonly RawBuilder<SqlBool>[],
@@ -600,12 +628,24 @@ async function pageOf(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount: async () => {
-      const counted = await db
+      // The height is read by the counting statement itself, so the pair is one snapshot.
+      const counting = db
         .selectFrom(listing.table)
-        .select(sql<number | string>`count(*)`.as('total'))
+        .select([
+          sql<number | string>`count(*)`.as('total'),
+          sql<
+            number | string | null
+          >`(select block_number from checkpoints where name = ${auditIndexCheckpointName})`.as('height'),
+        ])
         .where(where)
-        .executeTakeFirstOrThrow();
-      return Number(counted.total);
+        .compile();
+      const key = statementKey(counting.sql, counting.parameters);
+      const kept = totals.get(key);
+      if (kept !== undefined && kept.height === height) return kept.total;
+      const [counted] = (await db.executeQuery(counting)).rows;
+      const total = Number(counted?.total ?? 0);
+      totals.set(key, { height: counted?.height == null ? 0n : BigInt(counted.height), total });
+      return total;
     },
   };
 }
@@ -666,6 +706,7 @@ export class IndexQueries {
   constructor(
     private readonly db: Db,
     private readonly scopeOf?: AuditScopeLookup,
+    private readonly totals: TotalsCache = totalsCache(),
   ) {}
 
   /**
@@ -685,6 +726,7 @@ export class IndexQueries {
   agreements(principal: Principal | undefined, filter: AgreementFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.agreements,
       [
@@ -707,6 +749,7 @@ export class IndexQueries {
   milestones(principal: Principal | undefined, filter: MilestoneFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.milestones,
       [
@@ -727,6 +770,7 @@ export class IndexQueries {
   payouts(principal: Principal | undefined, filter: PayoutFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.payouts,
       [
@@ -750,6 +794,7 @@ export class IndexQueries {
   credentials(principal: Principal | undefined, filter: CredentialFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.credentials,
       [
@@ -771,6 +816,7 @@ export class IndexQueries {
   reputation(principal: Principal | undefined, filter: ReputationFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.reputation,
       [
@@ -794,6 +840,7 @@ export class IndexQueries {
           : [eq('validation_name', filter.validation)];
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.transactions,
       [
@@ -814,6 +861,7 @@ export class IndexQueries {
   blocks(principal: Principal | undefined, filter: BlockFilter, page: Page, field = 'page') {
     return pageOf(
       this.db,
+      this.totals,
       (kind) => this.visibility(principal, kind),
       listings.blocks,
       [
@@ -979,7 +1027,16 @@ export class IndexQueries {
     field: string,
     conditions: readonly RawBuilder<SqlBool>[],
   ) {
-    return pageOf(this.db, (kind) => this.visibility(principal, kind), listing, conditions, sort, page, field);
+    return pageOf(
+      this.db,
+      this.totals,
+      (kind) => this.visibility(principal, kind),
+      listing,
+      conditions,
+      sort,
+      page,
+      field,
+    );
   }
 
   /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */

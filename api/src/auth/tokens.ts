@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { ApiConfig } from '../config.js';
 
 const localIssuer = 'gigledger-api';
@@ -14,6 +15,15 @@ export interface VerifiedToken {
   readonly expiresAt: number;
 }
 
+/** Verified tokens kept, the least recently presented dropped first. */
+export const verifiedTokensKept = 10_000;
+
+/**
+ * How long an OIDC issuer's token stays verified without checking its signature again:
+ * a key the issuer withdraws from its JWKS stops opening the API within this time.
+ */
+export const oidcVerificationKeptMs = 5 * 60_000;
+
 /** The OIDC issuer whose tokens are accepted; tokens must name `audience`. */
 interface OidcSettings {
   readonly issuer: string;
@@ -24,6 +34,12 @@ interface OidcSettings {
 /**
  * Issues HS256 tokens for people who log in with a password, and verifies those and,
  * when configured, tokens of an OIDC issuer (keys from its JWKS).
+ *
+ * A verified token is kept, by its exact text, until it expires (an OIDC token at most
+ * {@link oidcVerificationKeptMs}): a client sends the same token with every request,
+ * and checking its signature each time was a measurable part of a read's cost (see
+ * bench/README.md, audit index). Whom it names is still looked up on every request, so
+ * a disabled account or a departed organisation is refused at once.
  */
 export class TokenService {
   readonly #secret: Uint8Array;
@@ -32,6 +48,7 @@ export class TokenService {
   readonly #orgClaim: string;
   readonly #roleClaim: string;
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  readonly #verified = new LRUCache<string, VerifiedToken>({ max: verifiedTokensKept });
 
   /**
    * @throws Error when an OIDC issuer is configured without an audience: any token that
@@ -65,6 +82,17 @@ export class TokenService {
 
   /** @throws Error with the reason the token is not accepted. */
   async verify(token: string): Promise<VerifiedToken> {
+    // An entry outlives neither its token nor its time to live (`get` drops it then).
+    const kept = this.#verified.get(token);
+    if (kept !== undefined) return kept;
+    const verified = await this.#verifySignature(token);
+    const untilExpiry = verified.expiresAt - Date.now();
+    const ttl = verified.issuer === 'oidc' ? Math.min(untilExpiry, oidcVerificationKeptMs) : untilExpiry;
+    if (ttl >= 1) this.#verified.set(token, verified, { ttl: Math.floor(ttl) });
+    return verified;
+  }
+
+  async #verifySignature(token: string): Promise<VerifiedToken> {
     const issuer = peekIssuer(token);
     if (issuer === localIssuer) {
       const { payload } = await jwtVerify(token, this.#secret, {
