@@ -249,9 +249,10 @@ function chaincodeVersion(payloadData: Uint8Array): string {
  * GetChainInfo), evaluated on a peer with the caller's identity: the transaction's block,
  * the `_lifecycle` transactions that committed the chaincode definition it was validated
  * under (see {@link definitionCommits}), the transactions that set the key-level policies
- * of the keys it wrote (see {@link keyPolicySetters}), and the header chain from the
- * lowest of those blocks and the latest configuration block (the one the newest block's
- * orderer metadata names, `OrdererBlockMetadata.last_config`) to the newest block.
+ * of the keys it wrote (see {@link keyPolicySetters}), the latest configuration block (the
+ * one the newest block's orderer metadata names, `OrdererBlockMetadata.last_config`) and
+ * the one in force at the transaction's block when that is another, and the header chain
+ * from the lowest of those blocks to the newest block.
  */
 export function qsccProofExporter(network: Network, chaincodeName: string): ProofExporter {
   const qscc = network.getContract('qscc');
@@ -312,8 +313,20 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
       const configNumber =
         common.OrdererBlockMetadata.deserializeBinary(signatures.getValue_asU8()).getLastConfig()?.getIndex() ?? 0;
       const configBlock = await blockByNumber(configNumber);
+      const inForce =
+        common.OrdererBlockMetadata.deserializeBinary(
+          common.Metadata.deserializeBinary(signaturesOf(block)).getValue_asU8(),
+        )
+          .getLastConfig()
+          ?.getIndex() ?? 0;
+      const transactionConfig = inForce === configNumber ? undefined : await blockByNumber(inForce);
 
-      const from = Math.min(header.getNumber(), configNumber, ...definition.entries.map((entry) => entry.block));
+      const from = Math.min(
+        header.getNumber(),
+        configNumber,
+        inForce,
+        ...definition.entries.map((entry) => entry.block),
+      );
       const headers: string[] = [];
       // A few blocks at a time: one query per block, without flooding the peer on a long chain.
       for (let start = from; start <= signedNumber; start += headerBatch) {
@@ -348,6 +361,14 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
           blockNumber: configNumber,
           data: base64(configBlock.getData()?.serializeBinary() ?? new Uint8Array()),
         },
+        ...(transactionConfig === undefined
+          ? {}
+          : {
+              transactionConfig: {
+                blockNumber: inForce,
+                data: base64(transactionConfig.getData()?.serializeBinary() ?? new Uint8Array()),
+              },
+            }),
         chaincode: {
           name: chaincodeName,
           version: chaincodeVersion(payloadData),

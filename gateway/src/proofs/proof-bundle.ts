@@ -35,6 +35,11 @@ export const proofVersion = 2;
  *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header).
  * - `config.data`: the `common.BlockData` of the channel's latest configuration block,
  *   whose MSPs (root and intermediate CA certificates, node OUs) and policies the verifier reads.
+ * - `transactionConfig`: when the configuration in force at the transaction's block (the
+ *   one its signed metadata names) is not the latest, that configuration block's
+ *   `common.BlockData`: the transaction's signers and a channel policy its definition
+ *   refers to are judged by the organisations of that time (an organisation removed since
+ *   still counts for what it endorsed while a member). The header chain reaches it.
  * - `chaincode.definition`: the `_lifecycle` transactions (CommitChaincodeDefinition)
  *   that committed the definition the transaction was validated under, newest first, each
  *   with its block's `common.BlockData` (hashed into that block's header in `headers`) and
@@ -72,6 +77,7 @@ export const proofBundleSchema = z.strictObject({
   headers: z.array(base64).min(1),
   signedBlock: z.strictObject({ number: blockNumber, signatures: base64 }),
   config: z.strictObject({ blockNumber, data: base64 }),
+  transactionConfig: z.strictObject({ blockNumber, data: base64 }).optional(),
   chaincode: z.strictObject({
     name: z.string().min(1),
     version: z.string(),
@@ -136,6 +142,13 @@ export function binaryParts(bundle: ProofBundle): BinaryPart[] {
       set: (value: string) => (bundle.headers[index] = value),
     })),
   ];
+  const transactionConfig = bundle.transactionConfig;
+  if (transactionConfig !== undefined)
+    parts.push({
+      path: 'transactionConfig.data',
+      get: () => transactionConfig.data,
+      set: (value) => (transactionConfig.data = value),
+    });
   (bundle.keyPolicies ?? []).forEach((entry, index) =>
     parts.push({
       path: `keyPolicies.${index}.setBy.envelope`,

@@ -232,6 +232,37 @@ describe('verifyProof reads the chaincode policy from the _lifecycle transaction
   });
 });
 
+describe('verifyProof judges the transaction by the configuration in force at its block', () => {
+  it('refuses a second configuration when the block names the latest as in force', () => {
+    const bundle = copy();
+    bundle.transactionConfig = { ...bundle.config };
+    const failure = verifyProof(bundle).failures[0];
+    expect(failure).toMatchObject({
+      code: 'CONFIG',
+      where: `transaction configuration block ${fixture.config.blockNumber} data`,
+    });
+    expect(failure?.message).toContain('no other belongs');
+  });
+
+  it('refuses a configuration the transaction block does not name, and one the signed block does not name as latest', () => {
+    const elsewhere = copy();
+    elsewhere.config.blockNumber = fixture.config.blockNumber + 1;
+    const failure = verifyProof(elsewhere).failures[0];
+    expect(failure).toMatchObject({ code: 'CONFIG', where: `block ${fixture.block.number} signatures` });
+    expect(failure?.message).toContain(
+      `name configuration block ${fixture.config.blockNumber} as in force, which the bundle does not carry`,
+    );
+    const carried = copy();
+    carried.config.blockNumber = fixture.config.blockNumber + 1;
+    carried.transactionConfig = { blockNumber: fixture.config.blockNumber, data: fixture.config.data };
+    // Block 0's data named as another block does not hash into that block's header.
+    expect(verifyProof(carried).failures[0]).toMatchObject({
+      code: 'DATA_HASH',
+      where: `configuration block ${fixture.config.blockNumber + 1} data`,
+    });
+  });
+});
+
 describe('verifyProof names the part and the reason of a broken signature', () => {
   const signed = fixture.signedBlock.number;
 

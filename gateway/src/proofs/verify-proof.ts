@@ -65,7 +65,8 @@ export interface ProofVerdict {
   /** For the proof of a record: the record, and the key the transaction wrote it under. */
   readonly record?: { readonly kind: string; readonly id: string; readonly namespace: string; readonly key: string };
   /**
-   * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration:
+   * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration (and
+   * in the one in force at the transaction's block, for an organisation removed since):
    * the trust anchors a third party compares with those it knows out of band.
    */
   readonly trustAnchors?: readonly { readonly mspId: string; readonly rootFingerprints: readonly string[] }[];
@@ -153,6 +154,24 @@ function derSignatureProblem(signature: Uint8Array): string | undefined {
     at += 2 + size;
   }
   return at === bytes.length ? undefined : 'not a DER-encoded ECDSA signature (bytes after s)';
+}
+
+/**
+ * The configuration block a block's SIGNATURES metadata names as in force
+ * (`OrdererBlockMetadata.last_config`), which the orderers' signatures cover.
+ */
+function lastConfigOf(metadataBytes: Uint8Array, where: string): number {
+  const metadata = decodeExact(metadataBytes, (bytes) => common.Metadata.deserializeBinary(bytes), where);
+  return (
+    decodePart(
+      metadata.getValue_asU8(),
+      (bytes) => common.OrdererBlockMetadata.deserializeBinary(bytes),
+      where,
+      'orderer block metadata',
+    )
+      .getLastConfig()
+      ?.getIndex() ?? 0
+  );
 }
 
 function fieldsOf(header: common.BlockHeader): HeaderFields {
@@ -549,7 +568,8 @@ interface Checked {
   endorsementPolicy: string;
   chaincodeDefinition: NonNullable<ProofVerdict['chaincodeDefinition']>;
   ordererPolicy: string;
-  config: ChannelConfig;
+  /** The latest configuration, and the one in force at the transaction's block when it differs. */
+  configs: readonly ChannelConfig[];
 }
 
 function check(bundle: ProofBundle): Checked {
@@ -568,6 +588,49 @@ function check(bundle: ProofBundle): Checked {
   }
   if (config.channel !== bundle.channel)
     refuse('CONFIG', configWhere, `${configWhere} is for channel ${config.channel}, not ${bundle.channel}`);
+  // The transaction is judged by the configuration in force at its block (the organisations
+  // and policies of that time, before a later add-org or remove-org): the one the orderers'
+  // signed metadata of that block names (its signatures are checked in step 5).
+  const inForce = lastConfigOf(bytesOf(bundle.block.signatures), `block ${bundle.block.number} signatures`);
+  const carried = bundle.transactionConfig;
+  let transactionConfig = config;
+  let transactionConfigData: common.BlockData | undefined;
+  const transactionConfigWhere = `transaction configuration block ${carried?.blockNumber ?? inForce} data`;
+  if (inForce === bundle.config.blockNumber) {
+    if (carried !== undefined)
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere}: block ${bundle.block.number} was validated under configuration block ${inForce}, the bundle's latest; no other belongs`,
+      );
+  } else {
+    if (carried?.blockNumber !== inForce)
+      refuse(
+        'CONFIG',
+        `block ${bundle.block.number} signatures`,
+        `block ${bundle.block.number} signatures name configuration block ${inForce} as in force, which the bundle does not carry`,
+      );
+    transactionConfigData = decodeExact(
+      bytesOf(carried.data),
+      (bytes) => common.BlockData.deserializeBinary(bytes),
+      transactionConfigWhere,
+    );
+    try {
+      transactionConfig = readChannelConfig(transactionConfigData);
+    } catch (error) {
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (transactionConfig.channel !== bundle.channel)
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere} is for channel ${transactionConfig.channel}, not ${bundle.channel}`,
+      );
+  }
   // The headers are decoded here for the parts that name their blocks; step 5 checks that they chain.
   const headers = bundle.headers.map((text, index) =>
     decodeExact(bytesOf(text), (bytes) => common.BlockHeader.deserializeBinary(bytes), `headers.${index}`),
@@ -651,7 +714,7 @@ function check(bundle: ProofBundle): Checked {
   const timestamp = channelHeader.getTimestamp() as unknown as { getSeconds(): number; getNanos(): number } | undefined;
   const at = new Date((timestamp?.getSeconds() ?? 0) * 1000 + Math.floor((timestamp?.getNanos() ?? 0) / 1e6));
   const creator = trusted(
-    identityAt(signatureHeader.getCreator_asU8(), config, at, `${txWhere} creator`),
+    identityAt(signatureHeader.getCreator_asU8(), transactionConfig, at, `${txWhere} creator`),
     `${txWhere} creator`,
   );
   const transaction = decodePart(
@@ -672,7 +735,7 @@ function check(bundle: ProofBundle): Checked {
     'read/write set',
   );
   const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
-    keyPolicyOf(bundle, entry, index, written, config, data),
+    keyPolicyOf(bundle, entry, index, written, transactionConfig, data),
   );
   const record = bundle.record;
   if (record !== undefined && (record.namespace !== bundle.chaincode.name || !written.keys.includes(record.key)))
@@ -726,7 +789,7 @@ function check(bundle: ProofBundle): Checked {
         `${txWhere} action ${actionIndex}`,
         `${txWhere}: its endorsers ran version ${version} of chaincode ${bundle.chaincode.name}, not ${bundle.chaincode.version} as the bundle says`,
       );
-    const endorsers = checkedEndorsers(endorsed, config, at, txWhere);
+    const endorsers = checkedEndorsers(endorsed, transactionConfig, at, txWhere);
     endorsers.forEach((endorser) => endorserIds.add(endorser.mspId));
     const keyOutcomes = keyPolicies.map((entry) => {
       const outcome = evaluateSignaturePolicy(entry.policy, endorsers);
@@ -746,7 +809,7 @@ function check(bundle: ProofBundle): Checked {
     policy =
       signaturePolicy !== undefined
         ? evaluateSignaturePolicy(signaturePolicy, endorsers)
-        : evaluateConfigPolicy(config, required.getChannelConfigPolicyReference(), endorsers);
+        : evaluateConfigPolicy(transactionConfig, required.getChannelConfigPolicyReference(), endorsers);
     if (!policy.satisfied)
       refuse(
         'ENDORSEMENT_POLICY',
@@ -833,6 +896,17 @@ function check(bundle: ProofBundle): Checked {
     )
   )
     refuse('DATA_HASH', configWhere, `${configWhere}: SHA-256 of the data does not match the data_hash of its header`);
+  if (
+    transactionConfigData !== undefined &&
+    !blockDataHash(transactionConfigData.getDataList_asU8()).equals(
+      Buffer.from(headerOf(inForce, transactionConfigWhere).getDataHash_asU8()),
+    )
+  )
+    refuse(
+      'DATA_HASH',
+      transactionConfigWhere,
+      `${transactionConfigWhere}: SHA-256 of the data does not match the data_hash of its header`,
+    );
 
   // 6. The orderers signed the newest block (and with it, through the chain, every earlier header).
   const signedWhere = `block ${bundle.signedBlock.number}`;
@@ -845,6 +919,13 @@ function check(bundle: ProofBundle): Checked {
     new Date(bundle.exportedAt),
     signedWhere,
   );
+  const latest = lastConfigOf(bytesOf(bundle.signedBlock.signatures), `${signedWhere} signatures`);
+  if (latest !== bundle.config.blockNumber)
+    refuse(
+      'CONFIG',
+      configWhere,
+      `${configWhere}: ${signedWhere} names configuration block ${latest} as the latest, not ${bundle.config.blockNumber}`,
+    );
   const ordererOutcome = evaluateConfigPolicy(config, ordererPolicyPath, signers);
   if (!ordererOutcome.satisfied)
     refuse(
@@ -876,7 +957,7 @@ function check(bundle: ProofBundle): Checked {
       policySetBy: definition.policySetBy,
     },
     ordererPolicy: ordererOutcome.description,
-    config,
+    configs: transactionConfig === config ? [config] : [config, transactionConfig],
   };
 }
 
@@ -885,6 +966,19 @@ function olderVersion(input: unknown): number | undefined {
   if (typeof input !== 'object' || input === null) return undefined;
   const { format, version } = input as { format?: unknown; version?: unknown };
   return format === proofFormat && version === 1 ? version : undefined;
+}
+
+/** The root CA fingerprints of every MSP of the configurations, each MSP once (the latest configuration's first). */
+function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVerdict['trustAnchors']> {
+  const anchors = new Map<string, string[]>();
+  for (const config of configs)
+    for (const member of config.msps)
+      if (!anchors.has(member.mspId))
+        anchors.set(
+          member.mspId,
+          member.roots.map((root) => root.fingerprint256),
+        );
+  return [...anchors].map(([mspId, rootFingerprints]) => ({ mspId, rootFingerprints }));
 }
 
 /**
@@ -941,10 +1035,7 @@ export function verifyProof(input: unknown): ProofVerdict {
       chaincodeDefinition: checked.chaincodeDefinition,
       ...(parsed.data.record === undefined ? {} : { record: parsed.data.record }),
       ordererPolicy: checked.ordererPolicy,
-      trustAnchors: checked.config.msps.map((member) => ({
-        mspId: member.mspId,
-        rootFingerprints: member.roots.map((root) => root.fingerprint256),
-      })),
+      trustAnchors: trustAnchorsOf(checked.configs),
       notChecked,
     };
   } catch (error) {
