@@ -25,6 +25,17 @@ const copy = () => structuredClone(fixture);
 const namedPart =
   /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.definition\.\d+)/;
 
+/** A copy of the fixture with bits `mask` of one byte (`position` modulo its length) of a binary part flipped. */
+function flipped(path: string, position: number, mask: number): ProofBundle {
+  const bundle = copy();
+  const part = binaryParts(bundle).find((candidate) => candidate.path === path)!;
+  const bytes = Buffer.from(part.get(), 'base64');
+  const at = position % bytes.length;
+  bytes[at] = (bytes[at] ?? 0) ^ mask;
+  part.set(bytes.toString('base64'));
+  return bundle;
+}
+
 /** Flips bits of byte `at` of the first orderer signature of the signed block. */
 function flipOrdererSignature(bundle: ProofBundle, at: (length: number) => number, mask = 0x01): ProofBundle {
   const metadata = common.Metadata.deserializeBinary(Buffer.from(bundle.signedBlock.signatures, 'base64'));
@@ -59,13 +70,7 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     const parts = binaryParts(copy()).map((part) => part.path);
     fc.assert(
       fc.property(fc.constantFrom(...parts), fc.nat(), fc.integer({ min: 1, max: 255 }), (path, position, mask) => {
-        const bundle = copy();
-        const part = binaryParts(bundle).find((candidate) => candidate.path === path)!;
-        const bytes = Buffer.from(part.get(), 'base64');
-        const at = position % bytes.length;
-        bytes[at] = (bytes[at] ?? 0) ^ mask;
-        part.set(bytes.toString('base64'));
-        const verdict = verifyProof(bundle);
+        const verdict = verifyProof(flipped(path, position, mask));
         expect(verdict.valid).toBe(false);
         const failure = verdict.failures[0];
         // Every refusal names the part it is about, in words (never a decoder's "Assertion failed").
@@ -84,13 +89,7 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     expect(parts.length).toBeGreaterThan(0);
     fc.assert(
       fc.property(fc.constantFrom(...parts), fc.nat(), fc.integer({ min: 1, max: 255 }), (path, position, mask) => {
-        const bundle = copy();
-        const part = binaryParts(bundle).find((candidate) => candidate.path === path)!;
-        const bytes = Buffer.from(part.get(), 'base64');
-        const at = position % bytes.length;
-        bytes[at] = (bytes[at] ?? 0) ^ mask;
-        part.set(bytes.toString('base64'));
-        const verdict = verifyProof(bundle);
+        const verdict = verifyProof(flipped(path, position, mask));
         expect(verdict.valid).toBe(false);
         const entry = path.slice(0, path.lastIndexOf('.'));
         expect(verdict.failures[0]?.where).toContain(entry);

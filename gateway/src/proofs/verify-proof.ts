@@ -174,6 +174,41 @@ function lastConfigOf(metadataBytes: Uint8Array, where: string): number {
   );
 }
 
+/** The headers of a decoded envelope, and the id its nonce and creator give (`SHA-256(nonce ‖ creator)`). */
+interface EnvelopeHeaders {
+  readonly payload: common.Payload;
+  readonly channelHeader: common.ChannelHeader;
+  readonly signatureHeader: common.SignatureHeader;
+  readonly computedId: string;
+}
+
+/** Decodes an envelope's payload and headers, naming `where` when one does not decode. */
+function headersOf(envelope: common.Envelope, where: string): EnvelopeHeaders {
+  const payload = decodePart(
+    envelope.getPayload_asU8(),
+    (bytes) => common.Payload.deserializeBinary(bytes),
+    `${where} payload`,
+    'transaction payload',
+  );
+  const channelHeader = decodePart(
+    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
+    `${where} channel header`,
+    'channel header',
+  );
+  const signatureHeader = decodePart(
+    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
+    `${where} signature header`,
+    'signature header',
+  );
+  const computedId = createHash('sha256')
+    .update(signatureHeader.getNonce_asU8())
+    .update(signatureHeader.getCreator_asU8())
+    .digest('hex');
+  return { payload, channelHeader, signatureHeader, computedId };
+}
+
 function fieldsOf(header: common.BlockHeader): HeaderFields {
   return {
     number: BigInt(header.getNumber()),
@@ -343,28 +378,7 @@ function keyPolicyOf(
     (bytes) => common.Envelope.deserializeBinary(bytes),
     `${where} setBy.envelope`,
   );
-  const payload = decodePart(
-    envelope.getPayload_asU8(),
-    (bytes) => common.Payload.deserializeBinary(bytes),
-    `${where} setBy.envelope payload`,
-    'transaction payload',
-  );
-  const channelHeader = decodePart(
-    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
-    `${where} setBy.envelope channel header`,
-    'channel header',
-  );
-  const signatureHeader = decodePart(
-    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
-    `${where} setBy.envelope signature header`,
-    'signature header',
-  );
-  const computedId = createHash('sha256')
-    .update(signatureHeader.getNonce_asU8())
-    .update(signatureHeader.getCreator_asU8())
-    .digest('hex');
+  const { payload, channelHeader, signatureHeader, computedId } = headersOf(envelope, `${where} setBy.envelope`);
   if (
     channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION ||
     channelHeader.getChannelId() !== bundle.channel ||
@@ -492,28 +506,7 @@ function definitionOf(
     if (envelopeBytes === undefined)
       refuse('CHAINCODE_DEFINITION', where, `${where}: block ${entry.block} has no entry at position ${entry.index}`);
     const envelope = decodePart(envelopeBytes, (bytes) => common.Envelope.deserializeBinary(bytes), where, 'envelope');
-    const payload = decodePart(
-      envelope.getPayload_asU8(),
-      (bytes) => common.Payload.deserializeBinary(bytes),
-      `${where} payload`,
-      'transaction payload',
-    );
-    const channelHeader = decodePart(
-      payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-      (bytes) => common.ChannelHeader.deserializeBinary(bytes),
-      `${where} channel header`,
-      'channel header',
-    );
-    const signatureHeader = decodePart(
-      payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
-      (bytes) => common.SignatureHeader.deserializeBinary(bytes),
-      `${where} signature header`,
-      'signature header',
-    );
-    const computedId = createHash('sha256')
-      .update(signatureHeader.getNonce_asU8())
-      .update(signatureHeader.getCreator_asU8())
-      .digest('hex');
+    const { payload, channelHeader, computedId } = headersOf(envelope, where);
     if (
       channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION ||
       channelHeader.getChannelId() !== bundle.channel ||
@@ -674,30 +667,9 @@ function check(bundle: ProofBundle): Checked {
     (bytes) => common.Envelope.deserializeBinary(bytes),
     `${txWhere} envelope`,
   );
-  const payload = decodePart(
-    envelope.getPayload_asU8(),
-    (bytes) => common.Payload.deserializeBinary(bytes),
-    `${txWhere} payload`,
-    'transaction payload',
-  );
-  const channelHeader = decodePart(
-    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
-    `${txWhere} channel header`,
-    'channel header',
-  );
-  const signatureHeader = decodePart(
-    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
-    `${txWhere} signature header`,
-    'signature header',
-  );
+  const { payload, channelHeader, signatureHeader, computedId } = headersOf(envelope, txWhere);
   if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION)
     refuse('TRANSACTION_ID', txWhere, `${txWhere} is not an endorser transaction`);
-  const computedId = createHash('sha256')
-    .update(signatureHeader.getNonce_asU8())
-    .update(signatureHeader.getCreator_asU8())
-    .digest('hex');
   if (channelHeader.getTxId() !== bundle.transactionId || computedId !== bundle.transactionId)
     refuse(
       'TRANSACTION_ID',
