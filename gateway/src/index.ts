@@ -82,7 +82,12 @@ export {
 } from './resubmission.js';
 /** The channel handle of fabric-gateway, for callers that read events or blocks through a session. */
 export type { Network } from '@hyperledger/fabric-gateway';
-export { qsccProofExporter, TransactionNotFoundError, type ProofExporter } from './proofs/export-proof.js';
+export {
+  qsccProofExporter,
+  TransactionNotFoundError,
+  UnprovableTransactionError,
+  type ProofExporter,
+} from './proofs/export-proof.js';
 export {
   binaryParts,
   proofBundleSchema,

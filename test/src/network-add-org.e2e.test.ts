@@ -9,7 +9,9 @@ import {
   NotMemberError,
   PeerConnections,
   qsccChannelMembers,
+  qsccProofExporter,
   readConnectionProfile,
+  verifyProof,
   type LedgerSession,
   type SigningIdentity,
 } from '@gigledger/gateway';
@@ -267,6 +269,8 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
   let founders: ConsortiumLedger;
   let proposalId: string;
   let removalProposalId: string;
+  /** A transaction LabelOrg's peer endorsed while a member, proved again after its removal. */
+  let labelEndorsed: string | undefined;
   const reported: { line: string; at: number }[] = [];
 
   beforeAll(() => {
@@ -326,6 +330,25 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
     reported.length = 0;
     const draftingClient = await founders.enroll('ClientOrg', 'client', 'window');
     const draftingFreelancer = await founders.enroll('TalentOrg', 'freelancer', 'window');
+    // A transaction the founders' policy admits (ClientOrg and AuditOrg, two of three) and
+    // the definition that takes the organisation in would not: its proof must hold after.
+    const [proposer] = await founders.governors();
+    if (proposer === undefined) throw new Error('the network has no governor');
+    const earlier = await proposer.governance.propose(
+      {
+        proposalId: `P-proof-${randomBytes(4).toString('hex')}`,
+        title: 'Proved before add-org',
+        text: 'A proposal whose proof is exported before and after add-org.',
+        actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+        votingSeconds: 600,
+        timelockSeconds: 600,
+      },
+      { endorsingOrganizations: ['ClientOrgMSP', 'AuditOrgMSP'] },
+    );
+    const founderProofs = qsccProofExporter(proposer.gateway.getNetwork(config.channel), config.chaincode.name);
+    const before = verifyProof(await founderProofs.exportProof(earlier.transactionId));
+    expect(before.failures).toEqual([]);
+    expect(before.transaction?.endorsers).toEqual(['AuditOrgMSP', 'ClientOrgMSP']);
     const adding = network.addOrg({ name: newOrg, proposalId });
     const duringChange = draftWhile(draftingClient, draftingFreelancer, adding);
     const result = await adding;
@@ -333,6 +356,14 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
     // The definition that takes the organisation in is the next sequence.
     expect(result.sequence).toBe(sequenceBefore + 1);
     process.stdout.write(`[add-org] ${newMsp} joined in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+
+    // Exported again after add-org, the earlier proof holds under the definition it was validated under.
+    const after = verifyProof(await founderProofs.exportProof(earlier.transactionId));
+    expect(after.failures).toEqual([]);
+    expect(after.chaincodeDefinition?.sequence).toBe(before.chaincodeDefinition?.sequence);
+    expect(after.chaincodeDefinition?.committedBy).toBe(before.chaincodeDefinition?.committedBy);
+    expect(after.endorsementPolicy).toBe('2 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer)');
+    expect(after.trustAnchors?.map((anchor) => anchor.mspId)).toContain(newMsp);
 
     // Between the channel update (MAJORITY grows to 3 of 4) and the commit of the next
     // definition, drafts endorsed by ClientOrg and TalentOrg alone keep committing.
@@ -370,6 +401,18 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
         newMsp,
         'TalentOrgMSP',
       ]);
+      // A transaction after add-org proves against the definition that takes the organisation in.
+      const acceptedProof = verifyProof(
+        await qsccProofExporter(governor.gateway.getNetwork(grown.channel), grown.chaincode.name).exportProof(
+          accepted.transactionId,
+        ),
+      );
+      expect(acceptedProof.failures).toEqual([]);
+      labelEndorsed = accepted.transactionId;
+      expect(acceptedProof.chaincodeDefinition?.sequence).toBe(result.sequence);
+      expect(acceptedProof.endorsementPolicy).toContain(
+        `3 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer, ${newMsp}.peer)`,
+      );
 
       const members = await governor.governance.listMembers();
       expect(members.find((member) => member.mspId === newMsp)).toMatchObject({ voting: true });
@@ -544,6 +587,18 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
 
       const founder = await consortium.enroll('ClientOrg', 'client', 'members');
       try {
+        // What LabelOrg endorsed while a member still proves: its signers are judged by the
+        // configuration in force at that block, which the bundle carries beside the latest.
+        if (labelEndorsed === undefined) throw new Error('the add-org test proved no transaction LabelOrg endorsed');
+        const memberTime = await qsccProofExporter(
+          founder.gateway.getNetwork(shrunk.channel),
+          shrunk.chaincode.name,
+        ).exportProof(labelEndorsed);
+        expect(memberTime.transactionConfig?.blockNumber).toBeLessThan(memberTime.config.blockNumber);
+        const stillValid = verifyProof(memberTime);
+        expect(stillValid.failures).toEqual([]);
+        expect(stillValid.transaction?.endorsers).toContain(newMsp);
+        expect(stillValid.trustAnchors?.map((anchor) => anchor.mspId)).toContain(newMsp);
         expect(await qsccChannelMembers(founder.gateway.getNetwork(shrunk.channel)).mspIds()).toEqual([
           'AuditOrgMSP',
           'ClientOrgMSP',

@@ -32,6 +32,12 @@ function formatVerdict(verdict: ProofVerdict): string {
       `  policy       ${verdict.endorsementPolicy ?? ''}`,
     );
   }
+  const definition = verdict.chaincodeDefinition;
+  if (definition !== undefined)
+    lines.push(
+      `  definition   ${definition.name} ${definition.version}, sequence ${definition.sequence}, committed by ${definition.committedBy}`,
+      `               its policy written by ${definition.policySetBy}`,
+    );
   if (verdict.record !== undefined)
     lines.push(
       `  record       ${verdict.record.kind} ${verdict.record.id}, key ${JSON.stringify(verdict.record.key)} (written by this transaction; that no later one wrote it is the exporter’s word)`,

@@ -3,6 +3,7 @@ import { proofReaderRoles, type AuditScope } from '@gigledger/chaincode/model';
 import {
   proofBundleSchema,
   TransactionNotFoundError,
+  UnprovableTransactionError,
   type LedgerClient,
   type ProofBundle,
   type ProofExporter,
@@ -112,7 +113,7 @@ export class ProofService {
     return proven;
   }
 
-  /** @throws ApiError 404 for an unknown transaction, 503 without an exporter or a readable peer. */
+  /** @throws ApiError 404 for an unknown transaction, 422 for one no proof of the chaincode covers, 503 without an exporter or a readable peer. */
   private async exported(transactionId: string, log: Logger): Promise<ProofBundle> {
     if (this.exporter === undefined)
       throw new ApiError(503, 'PROOFS_UNAVAILABLE', 'this server is not configured to read blocks');
@@ -120,6 +121,8 @@ export class ProofService {
       return await this.exporter.exportProof(transactionId);
     } catch (error) {
       if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`);
+      if (error instanceof UnprovableTransactionError)
+        throw new ApiError(422, 'TRANSACTION_NOT_PROVABLE', error.message, 'path.transactionId');
       log.error({ err: error, transactionId }, 'proof export failed');
       throw new ApiError(503, 'PROOFS_UNAVAILABLE', `the proof of ${transactionId} could not be read; try again later`);
     }

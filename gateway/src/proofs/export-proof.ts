@@ -1,6 +1,13 @@
 import type { Network } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { endorserPayloadData, keyPolicyEvent, writtenKeys } from './key-policies.js';
+import {
+  definitionFieldKey,
+  definitionWrites,
+  lifecycleNamespace,
+  readVersion,
+  type LedgerVersion,
+} from './lifecycle.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
 
 /** The peer knows no committed transaction with this id. */
@@ -14,6 +21,21 @@ export class TransactionNotFoundError extends Error {
   }
 }
 
+/**
+ * The transaction is on the channel but no proof of this chaincode can be made of it: it
+ * is no endorser transaction (a configuration update), or it read no committed
+ * definition of the chaincode (a `_lifecycle` or other chaincode's transaction).
+ */
+export class UnprovableTransactionError extends Error {
+  constructor(
+    readonly transactionId: string,
+    readonly reason: string,
+  ) {
+    super(`transaction ${transactionId} cannot be proven: ${reason}`);
+    this.name = 'UnprovableTransactionError';
+  }
+}
+
 /** Exports proof bundles for committed transactions of one chaincode. */
 export interface ProofExporter {
   /**
@@ -21,6 +43,7 @@ export interface ProofExporter {
    * on the channel's newest block.
    *
    * @throws TransactionNotFoundError when the peer knows no such transaction.
+   * @throws UnprovableTransactionError when it is no endorser transaction of the chaincode.
    * @throws Error when the peer cannot be reached or answers something unexpected.
    */
   exportProof(transactionId: string): Promise<ProofBundle>;
@@ -38,80 +61,219 @@ function validationCodeName(code: number): string {
 }
 
 type KeyPolicyEntry = NonNullable<ProofBundle['keyPolicies']>[number];
+type DefinitionEntry = ProofBundle['chaincode']['definition'][number];
+
+/** Reads blocks by number through qscc, each at most once per export. */
+type BlockReader = (number: number) => Promise<common.Block>;
+
+function transactionIdOf(envelope: Uint8Array): string {
+  const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelope).getPayload_asU8());
+  return common.ChannelHeader.deserializeBinary(
+    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+  ).getTxId();
+}
+
+function isValidAt(block: common.Block, position: number): boolean {
+  const flags = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+  return flags?.[position] === peer.TxValidationCode.VALID;
+}
+
+/** The endorser payload data of the transaction at a ledger version, or undefined when there is none. */
+async function transactionAt(
+  version: LedgerVersion,
+  blockByNumber: BlockReader,
+): Promise<{ block: common.Block; envelope: Uint8Array; data: Uint8Array } | undefined> {
+  const block = await blockByNumber(version.block);
+  const envelope = block.getData()?.getDataList_asU8()[version.index];
+  const data = envelope === undefined ? undefined : endorserPayloadData(envelope);
+  return envelope === undefined || data === undefined ? undefined : { block, envelope, data };
+}
 
 /**
- * The transactions that set the key-level policies in force for the keys a transaction
- * wrote, found by walking the ledger backwards from it: for each key, the nearest earlier
- * VALID transaction whose write set sets its `VALIDATION_PARAMETER` (an entry), clears it,
- * deletes the key or creates it from an absent read (no policy: no entry). A key never
- * touched so is searched down to block 0.
+ * The key-level policy setters of `keys`, found by walking the ledger backwards from a
+ * position: for each key, the nearest earlier VALID transaction whose write set sets its
+ * `VALIDATION_PARAMETER` (an entry), clears it, deletes the key or creates it from an
+ * absent read (no policy: no entry). A key never touched so is searched down to block 0;
+ * {@link keyPolicySetters} comes here only for keys written without being read.
  */
-async function keyPolicySetters(
-  block: common.Block,
-  index: number,
+async function scanForKeyPolicies(
+  keys: readonly string[],
+  from: LedgerVersion,
   namespace: string,
-  payloadData: Uint8Array,
-  blockByNumber: (number: number) => Promise<common.Block>,
+  blockByNumber: BlockReader,
 ): Promise<KeyPolicyEntry[]> {
-  const pending = new Set(writtenKeys(payloadData, namespace).keys);
+  const pending = new Set(keys);
   const found: KeyPolicyEntry[] = [];
   const visit = (each: common.Block, before: number) => {
     const number = each.getHeader()?.getNumber() ?? 0;
     const entries = each.getData()?.getDataList_asU8() ?? [];
-    const flags = each.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
     for (let position = Math.min(before, entries.length) - 1; position >= 0 && pending.size > 0; position -= 1) {
       const envelope = entries[position];
-      if (envelope === undefined || flags?.[position] !== peer.TxValidationCode.VALID) continue;
+      if (envelope === undefined || !isValidAt(each, position)) continue;
       const data = endorserPayloadData(envelope);
       if (data === undefined) continue;
       for (const key of [...pending]) {
         const event = keyPolicyEvent(data, namespace, key);
         if (event === undefined) continue;
         pending.delete(key);
-        if (event.kind === 'set') {
-          const payload = common.Payload.deserializeBinary(
-            common.Envelope.deserializeBinary(envelope).getPayload_asU8(),
-          );
-          const transactionId = common.ChannelHeader.deserializeBinary(
-            payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-          ).getTxId();
+        if (event.kind === 'set')
           found.push({
             namespace,
             key,
-            setBy: { transactionId, block: number, index: position, envelope: base64(envelope) },
+            setBy: {
+              transactionId: transactionIdOf(envelope),
+              block: number,
+              index: position,
+              envelope: base64(envelope),
+            },
           });
-        }
       }
     }
   };
-  visit(block, index);
-  for (let next = (block.getHeader()?.getNumber() ?? 0) - 1; next >= 0 && pending.size > 0; next -= headerBatch) {
+  visit(await blockByNumber(from.block), from.index);
+  for (let next = from.block - 1; next >= 0 && pending.size > 0; next -= headerBatch) {
     const numbers = Array.from({ length: Math.min(headerBatch, next + 1) }, (_, at) => next - at);
     const blocks = await Promise.all(numbers.map(blockByNumber));
     for (const each of blocks) if (pending.size > 0) visit(each, Number.MAX_SAFE_INTEGER);
   }
+  return found;
+}
+
+/**
+ * The transactions that set the key-level policies in force for the keys a transaction
+ * wrote. Each key is followed along its own history: the transaction read it at the
+ * version (block, position) of its last writer, which Fabric's MVCC check held current
+ * when the transaction committed VALID; a writer that set, cleared or created the key's
+ * policy ends the walk, one that only wrote the value kept the metadata and read the key
+ * in turn. So the walk reads one block per earlier write of the key, however high the
+ * ledger; only a key written without being read falls back to scanning every block down
+ * from its writer (see {@link scanForKeyPolicies}).
+ */
+async function keyPolicySetters(
+  position: LedgerVersion,
+  namespace: string,
+  payloadData: Uint8Array,
+  blockByNumber: BlockReader,
+): Promise<KeyPolicyEntry[]> {
+  const found: KeyPolicyEntry[] = [];
+  const unread: { key: string; from: LedgerVersion }[] = [];
+  for (const key of writtenKeys(payloadData, namespace).keys) {
+    let version = readVersion(payloadData, namespace, key);
+    let from = position;
+    while (version !== undefined && version !== null) {
+      const writer = await transactionAt(version, blockByNumber);
+      if (writer === undefined)
+        throw new Error(
+          `no endorser transaction at block ${version.block} position ${version.index}, which last wrote key ${JSON.stringify(key)}`,
+        );
+      const event = keyPolicyEvent(writer.data, namespace, key);
+      if (event?.kind === 'set')
+        found.push({
+          namespace,
+          key,
+          setBy: {
+            transactionId: transactionIdOf(writer.envelope),
+            block: version.block,
+            index: version.index,
+            envelope: base64(writer.envelope),
+          },
+        });
+      if (event !== undefined) break;
+      from = version;
+      version = readVersion(writer.data, namespace, key);
+    }
+    if (version === undefined) unread.push({ key, from });
+  }
+  for (const { key, from } of unread) found.push(...(await scanForKeyPolicies([key], from, namespace, blockByNumber)));
   return found.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /**
- * Reads everything a proof needs through system chaincodes, evaluated on a peer with the
- * caller's identity: blocks and the channel height from `qscc` (GetBlockByTxID,
- * GetBlockByNumber, GetChainInfo), the chaincode definition's endorsement policy from
- * `_lifecycle` (QueryChaincodeDefinition), and the transactions that set the key-level
- * policies of the keys it wrote (see {@link keyPolicySetters}). The latest configuration block is the one the
- * newest block's orderer metadata names (`OrdererBlockMetadata.last_config`).
+ * The `_lifecycle` transactions that committed the chaincode definition a transaction was
+ * validated under, newest first. The transaction read the definition's sequence key, at
+ * the version of the CommitChaincodeDefinition that wrote it; when that commit kept the
+ * validation parameter of the previous sequence (it writes only the fields that changed),
+ * its own read of the sequence leads to the previous commit, until one wrote it.
+ *
+ * @throws UnprovableTransactionError when the transaction read no committed definition of the chaincode.
+ */
+async function definitionCommits(
+  transactionId: string,
+  payloadData: Uint8Array,
+  chaincodeName: string,
+  blockByNumber: BlockReader,
+): Promise<{ entries: DefinitionEntry[]; sequence: number }> {
+  const sequenceKey = definitionFieldKey(chaincodeName, 'Sequence');
+  let version = readVersion(payloadData, lifecycleNamespace, sequenceKey);
+  const entries: DefinitionEntry[] = [];
+  let sequence: number | undefined;
+  while (version !== undefined && version !== null) {
+    const commit = await transactionAt(version, blockByNumber);
+    if (commit === undefined) break;
+    entries.push({
+      transactionId: transactionIdOf(commit.envelope),
+      block: version.block,
+      index: version.index,
+      data: base64(commit.block.getData()?.serializeBinary() ?? new Uint8Array()),
+    });
+    const writes = definitionWrites(commit.data, chaincodeName);
+    sequence ??= writes.sequence;
+    if (writes.policy !== undefined && sequence !== undefined) return { entries, sequence };
+    version = readVersion(commit.data, lifecycleNamespace, sequenceKey);
+  }
+  throw new UnprovableTransactionError(
+    transactionId,
+    `it read no committed definition of chaincode ${chaincodeName} from ${lifecycleNamespace} that leads to an endorsement policy`,
+  );
+}
+
+/** The chaincode id version the first action of an endorser transaction names (its definition's version). */
+function chaincodeVersion(payloadData: Uint8Array): string {
+  const action = peer.Transaction.deserializeBinary(payloadData).getActionsList()[0];
+  const endorsed = peer.ChaincodeActionPayload.deserializeBinary(
+    action?.getPayload_asU8() ?? new Uint8Array(),
+  ).getAction();
+  return (
+    peer.ChaincodeAction.deserializeBinary(
+      peer.ProposalResponsePayload.deserializeBinary(
+        endorsed?.getProposalResponsePayload_asU8() ?? new Uint8Array(),
+      ).getExtension_asU8(),
+    )
+      .getChaincodeId()
+      ?.getVersion() ?? ''
+  );
+}
+
+/**
+ * Reads everything a proof needs through qscc (GetBlockByTxID, GetBlockByNumber,
+ * GetChainInfo), evaluated on a peer with the caller's identity: the transaction's block,
+ * the `_lifecycle` transactions that committed the chaincode definition it was validated
+ * under (see {@link definitionCommits}), the transactions that set the key-level policies
+ * of the keys it wrote (see {@link keyPolicySetters}), the latest configuration block (the
+ * one the newest block's orderer metadata names, `OrdererBlockMetadata.last_config`) and
+ * the one in force at the transaction's block when that is another, and the header chain
+ * from the lowest of those blocks to the newest block.
  */
 export function qsccProofExporter(network: Network, chaincodeName: string): ProofExporter {
   const qscc = network.getContract('qscc');
-  const lifecycle = network.getContract('_lifecycle');
   const channel = network.getName();
-  const blockByNumber = async (number: number) =>
-    common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', channel, String(number)));
   const signaturesOf = (block: common.Block) =>
     block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES] ?? new Uint8Array();
 
   return {
     async exportProof(transactionId) {
+      // One export reads a block once, however many parts of the bundle come from it.
+      const read = new Map<number, Promise<common.Block>>();
+      const blockByNumber: BlockReader = (number) => {
+        let block = read.get(number);
+        if (block === undefined) {
+          block = qscc
+            .evaluateTransaction('GetBlockByNumber', channel, String(number))
+            .then((bytes) => common.Block.deserializeBinary(bytes));
+          read.set(number, block);
+        }
+        return block;
+      };
       let blockBytes: Uint8Array;
       try {
         blockBytes = await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId);
@@ -127,15 +289,9 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
       const data = block.getData();
       if (header === undefined || data === undefined)
         throw new Error(`the block of ${transactionId} has no header or data`);
+      read.set(header.getNumber(), Promise.resolve(block));
       const entries = data.getDataList_asU8();
-      const index = entries.findIndex((entry) => {
-        const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(entry).getPayload_asU8());
-        return (
-          common.ChannelHeader.deserializeBinary(
-            payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-          ).getTxId() === transactionId
-        );
-      });
+      const index = entries.findIndex((entry) => transactionIdOf(entry) === transactionId);
       const envelope = entries[index];
       if (envelope === undefined) throw new TransactionNotFoundError(transactionId);
       const flags = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
@@ -144,44 +300,47 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
         throw new Error(`block ${header.getNumber()} has no validation flag for ${transactionId}`);
 
       const payloadData = endorserPayloadData(envelope);
-      const keyPolicies =
-        payloadData === undefined
-          ? []
-          : await keyPolicySetters(block, index, chaincodeName, payloadData, blockByNumber);
+      if (payloadData === undefined)
+        throw new UnprovableTransactionError(transactionId, 'it is not an endorser transaction');
+      const position = { block: header.getNumber(), index };
+      const keyPolicies = await keyPolicySetters(position, chaincodeName, payloadData, blockByNumber);
+      const definition = await definitionCommits(transactionId, payloadData, chaincodeName, blockByNumber);
 
       const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', channel));
       const signedNumber = info.getHeight() - 1;
-      const signed = signedNumber === header.getNumber() ? block : await blockByNumber(signedNumber);
+      const signed = await blockByNumber(signedNumber);
       const signatures = common.Metadata.deserializeBinary(signaturesOf(signed));
       const configNumber =
         common.OrdererBlockMetadata.deserializeBinary(signatures.getValue_asU8()).getLastConfig()?.getIndex() ?? 0;
       const configBlock = await blockByNumber(configNumber);
+      const inForce =
+        common.OrdererBlockMetadata.deserializeBinary(
+          common.Metadata.deserializeBinary(signaturesOf(block)).getValue_asU8(),
+        )
+          .getLastConfig()
+          ?.getIndex() ?? 0;
+      const transactionConfig = inForce === configNumber ? undefined : await blockByNumber(inForce);
 
-      const from = Math.min(header.getNumber(), configNumber);
-      const known = new Map([
-        [header.getNumber(), block],
-        [configNumber, configBlock],
-        [signedNumber, signed],
-      ]);
+      const from = Math.min(
+        header.getNumber(),
+        configNumber,
+        inForce,
+        ...definition.entries.map((entry) => entry.block),
+      );
       const headers: string[] = [];
       // A few blocks at a time: one query per block, without flooding the peer on a long chain.
       for (let start = from; start <= signedNumber; start += headerBatch) {
         const numbers = Array.from({ length: Math.min(headerBatch, signedNumber - start + 1) }, (_, at) => start + at);
-        const blocks = await Promise.all(numbers.map(async (number) => known.get(number) ?? blockByNumber(number)));
+        const blocks = await Promise.all(numbers.map(blockByNumber));
         blocks.forEach((each, at) => {
           const eachHeader = each.getHeader();
           if (eachHeader === undefined) throw new Error(`block ${start + at} has no header`);
           headers.push(base64(eachHeader.serializeBinary()));
         });
+        // Headers are all that is kept of the blocks between the parts.
+        for (const number of numbers) read.delete(number);
       }
 
-      const query = new peer.lifecycle.QueryChaincodeDefinitionArgs();
-      query.setName(chaincodeName);
-      const definition = peer.lifecycle.QueryChaincodeDefinitionResult.deserializeBinary(
-        await lifecycle.evaluateTransaction('QueryChaincodeDefinition', query.serializeBinary()),
-      );
-      const policy = peer.ApplicationPolicy.deserializeBinary(definition.getValidationParameter_asU8());
-      const signaturePolicy = policy.getSignaturePolicy();
       return {
         format: proofFormat,
         version: proofVersion,
@@ -202,14 +361,19 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
           blockNumber: configNumber,
           data: base64(configBlock.getData()?.serializeBinary() ?? new Uint8Array()),
         },
+        ...(transactionConfig === undefined
+          ? {}
+          : {
+              transactionConfig: {
+                blockNumber: inForce,
+                data: base64(transactionConfig.getData()?.serializeBinary() ?? new Uint8Array()),
+              },
+            }),
         chaincode: {
           name: chaincodeName,
-          version: definition.getVersion(),
-          sequence: definition.getSequence(),
-          endorsementPolicy:
-            signaturePolicy !== undefined
-              ? { signaturePolicy: base64(signaturePolicy.serializeBinary()) }
-              : { channelConfigPolicyReference: policy.getChannelConfigPolicyReference() },
+          version: chaincodeVersion(payloadData),
+          sequence: definition.sequence,
+          definition: definition.entries,
         },
         keyPolicies,
       };

@@ -26,7 +26,7 @@ export interface WrittenKeys {
  *
  * @throws Error when a nested message does not decode.
  */
-function namespaceSets(payloadData: Uint8Array, namespace: string): ledger.rwset.NsReadWriteSet[] {
+export function namespaceSets(payloadData: Uint8Array, namespace: string): ledger.rwset.NsReadWriteSet[] {
   return peer.Transaction.deserializeBinary(payloadData)
     .getActionsList()
     .flatMap((action) => {

@@ -11,8 +11,12 @@ const blockNumber = z.number().int().nonnegative();
 
 /** The name the `format` field carries; a verifier refuses any other. */
 export const proofFormat = 'gigledger.fabric-transaction-proof';
-/** The one version of the format this code writes and reads. */
-export const proofVersion = 1;
+/**
+ * The one version of the format this code writes and reads. Version 1 carried the chaincode
+ * policy as read from the peer's state at export time, bound by no hash; its bundles are
+ * refused with that reason (export them again).
+ */
+export const proofVersion = 2;
 
 /**
  * A proof that a transaction is on a Fabric channel's ledger, verifiable offline
@@ -31,9 +35,21 @@ export const proofVersion = 1;
  *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header).
  * - `config.data`: the `common.BlockData` of the channel's latest configuration block,
  *   whose MSPs (root and intermediate CA certificates, node OUs) and policies the verifier reads.
- * - `endorsementPolicy`: the chaincode definition's validation parameter as read from
- *   `_lifecycle` at export time. It is not covered by any hash in the bundle (it lives in
- *   the peer's state): the verifier reports which policy it applied.
+ * - `transactionConfig`: when the configuration in force at the transaction's block (the
+ *   one its signed metadata names) is not the latest, that configuration block's
+ *   `common.BlockData`: the transaction's signers and a channel policy its definition
+ *   refers to are judged by the organisations of that time (an organisation removed since
+ *   still counts for what it endorsed while a member). The header chain reaches it.
+ * - `chaincode.definition`: the `_lifecycle` transactions (CommitChaincodeDefinition)
+ *   that committed the definition the transaction was validated under, newest first, each
+ *   with its block's `common.BlockData` (hashed into that block's header in `headers`) and
+ *   its position there. The first is the one that wrote the definition's sequence key at
+ *   the version the transaction read it (Fabric adds that read to every invocation, and
+ *   its MVCC check held it current at commit); each next one is where the previous one
+ *   read the sequence, up to the commit that wrote the validation parameter (a commit
+ *   writes only the fields that changed). The policy is read from that write set, and
+ *   `chaincode.sequence` is the sequence the first one wrote; `chaincode.version` is the
+ *   version the endorsers named in their response.
  * - `keyPolicies`: for each public key of the chaincode's namespace the transaction wrote
  *   that had a key-level (state-based) endorsement policy when it was validated, the
  *   signed envelope of the transaction whose metadata write set that policy
@@ -61,14 +77,21 @@ export const proofBundleSchema = z.strictObject({
   headers: z.array(base64).min(1),
   signedBlock: z.strictObject({ number: blockNumber, signatures: base64 }),
   config: z.strictObject({ blockNumber, data: base64 }),
+  transactionConfig: z.strictObject({ blockNumber, data: base64 }).optional(),
   chaincode: z.strictObject({
     name: z.string().min(1),
     version: z.string(),
     sequence: z.number().int().positive(),
-    endorsementPolicy: z.union([
-      z.strictObject({ channelConfigPolicyReference: z.string().min(1) }),
-      z.strictObject({ signaturePolicy: base64 }),
-    ]),
+    definition: z
+      .array(
+        z.strictObject({
+          transactionId: z.string().regex(/^[0-9a-f]{64}$/),
+          block: blockNumber,
+          index: z.number().int().nonnegative(),
+          data: base64,
+        }),
+      )
+      .min(1),
   }),
   keyPolicies: z
     .array(
@@ -119,6 +142,13 @@ export function binaryParts(bundle: ProofBundle): BinaryPart[] {
       set: (value: string) => (bundle.headers[index] = value),
     })),
   ];
+  const transactionConfig = bundle.transactionConfig;
+  if (transactionConfig !== undefined)
+    parts.push({
+      path: 'transactionConfig.data',
+      get: () => transactionConfig.data,
+      set: (value) => (transactionConfig.data = value),
+    });
   (bundle.keyPolicies ?? []).forEach((entry, index) =>
     parts.push({
       path: `keyPolicies.${index}.setBy.envelope`,
@@ -126,13 +156,13 @@ export function binaryParts(bundle: ProofBundle): BinaryPart[] {
       set: (value) => (entry.setBy.envelope = value),
     }),
   );
-  const policy = bundle.chaincode.endorsementPolicy;
-  if ('signaturePolicy' in policy)
+  bundle.chaincode.definition.forEach((entry, index) =>
     parts.push({
-      path: 'chaincode.endorsementPolicy.signaturePolicy',
-      get: () => policy.signaturePolicy,
-      set: (value) => (policy.signaturePolicy = value),
-    });
+      path: `chaincode.definition.${index}.data`,
+      get: () => entry.data,
+      set: (value) => (entry.data = value),
+    }),
+  );
   return parts;
 }
 

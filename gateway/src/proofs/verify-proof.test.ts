@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { binaryParts, proofCreatorMspId, type ProofBundle } from './proof-bundle.js';
 import { evaluateSignaturePolicy } from './policy.js';
-import { keepEndorsementsOf, rewriteEnvelope } from './tamper.js';
+import { keepEndorsementsOf, rewriteDefinitionPolicy, rewriteEnvelope } from './tamper.js';
 import { verifyProof } from './verify-proof.js';
 import { readChannelConfig } from './channel-config.js';
 import { checkIdentity } from './identities.js';
@@ -18,9 +18,23 @@ const fixture = JSON.parse(
 ) as ProofBundle;
 const copy = () => structuredClone(fixture);
 
-/** What a failure may name: a block, a header, the transaction, an orderer signature, the configuration, a key policy. */
+/**
+ * What a failure may name: a block, a header, the transaction, an orderer signature, the
+ * configuration, a key policy, a commit of the chaincode definition.
+ */
 const namedPart =
-  /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.endorsementPolicy)/;
+  /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.definition\.\d+)/;
+
+/** A copy of the fixture with bits `mask` of one byte (`position` modulo its length) of a binary part flipped. */
+function flipped(path: string, position: number, mask: number): ProofBundle {
+  const bundle = copy();
+  const part = binaryParts(bundle).find((candidate) => candidate.path === path)!;
+  const bytes = Buffer.from(part.get(), 'base64');
+  const at = position % bytes.length;
+  bytes[at] = (bytes[at] ?? 0) ^ mask;
+  part.set(bytes.toString('base64'));
+  return bundle;
+}
 
 /** Flips bits of byte `at` of the first orderer signature of the signed block. */
 function flipOrdererSignature(bundle: ProofBundle, at: (length: number) => number, mask = 0x01): ProofBundle {
@@ -56,13 +70,7 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     const parts = binaryParts(copy()).map((part) => part.path);
     fc.assert(
       fc.property(fc.constantFrom(...parts), fc.nat(), fc.integer({ min: 1, max: 255 }), (path, position, mask) => {
-        const bundle = copy();
-        const part = binaryParts(bundle).find((candidate) => candidate.path === path)!;
-        const bytes = Buffer.from(part.get(), 'base64');
-        const at = position % bytes.length;
-        bytes[at] = (bytes[at] ?? 0) ^ mask;
-        part.set(bytes.toString('base64'));
-        const verdict = verifyProof(bundle);
+        const verdict = verifyProof(flipped(path, position, mask));
         expect(verdict.valid).toBe(false);
         const failure = verdict.failures[0];
         // Every refusal names the part it is about, in words (never a decoder's "Assertion failed").
@@ -71,6 +79,23 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
         expect(failure?.message).not.toMatch(/Assertion failed|routines::|Failure:/);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('refuses a one-byte change in a commit of the chaincode definition, naming that commit', () => {
+    const parts = binaryParts(copy())
+      .map((part) => part.path)
+      .filter((path) => path.startsWith('chaincode.definition.'));
+    expect(parts.length).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.constantFrom(...parts), fc.nat(), fc.integer({ min: 1, max: 255 }), (path, position, mask) => {
+        const verdict = verifyProof(flipped(path, position, mask));
+        expect(verdict.valid).toBe(false);
+        const entry = path.slice(0, path.lastIndexOf('.'));
+        expect(verdict.failures[0]?.where).toContain(entry);
+        expect(verdict.failures[0]?.message).toContain(entry);
+      }),
+      { numRuns: 200 },
     );
   });
 
@@ -101,17 +126,37 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     short.signedBlock.number -= 1;
     expect(verifyProof(short).valid).toBe(false);
 
-    expect(verifyProof({ ...copy(), version: 2 }).failures[0]).toMatchObject({
+    expect(verifyProof({ ...copy(), version: 3 }).failures[0]).toMatchObject({
       code: 'BUNDLE_FORMAT',
       where: 'version',
     });
     expect(verifyProof('not a bundle').failures[0]).toMatchObject({ code: 'BUNDLE_FORMAT' });
   });
 
-  it('refuses endorsements that do not satisfy a stricter signature policy', () => {
-    // Without key-level policies the chaincode's policy governs every written key.
-    const { keyPolicies: _keyPolicies, ...bundle } = copy();
-    const role = (mspId: string) => {
+  it('refuses a version 1 bundle, whose chaincode policy no hash binds, saying to export it again', () => {
+    const failure = verifyProof({ ...copy(), version: 1 }).failures[0];
+    expect(failure).toMatchObject({ code: 'BUNDLE_FORMAT', where: 'version' });
+    expect(failure?.message).toContain('bound to no ledger transaction; export the proof again');
+  });
+});
+
+/** `OutOf(n, '<msp>.peer', …)` as a `peer.ApplicationPolicy`. */
+function outOf(n: number, mspIds: readonly string[]): peer.ApplicationPolicy {
+  const rules = new common.SignaturePolicy.NOutOf();
+  rules.setN(n);
+  rules.setRulesList(
+    mspIds.map((_, index) => {
+      const rule = new common.SignaturePolicy();
+      rule.setSignedBy(index);
+      return rule;
+    }),
+  );
+  const rule = new common.SignaturePolicy();
+  rule.setNOutOf(rules);
+  const envelope = new common.SignaturePolicyEnvelope();
+  envelope.setRule(rule);
+  envelope.setIdentitiesList(
+    mspIds.map((mspId) => {
       const principal = new msp.MSPPrincipal();
       principal.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
       const mspRole = new msp.MSPRole();
@@ -119,29 +164,101 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
       mspRole.setRole(msp.MSPRole.MSPRoleType.PEER);
       principal.setPrincipal(mspRole.serializeBinary());
       return principal;
-    };
-    const all = new common.SignaturePolicy.NOutOf();
-    all.setN(3);
-    all.setRulesList(
-      [0, 1, 2].map((index) => {
-        const rule = new common.SignaturePolicy();
-        rule.setSignedBy(index);
-        return rule;
-      }),
+    }),
+  );
+  const policy = new peer.ApplicationPolicy();
+  policy.setSignaturePolicy(envelope);
+  return policy;
+}
+
+describe('verifyProof reads the chaincode policy from the _lifecycle transaction that committed it', () => {
+  const founders = ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'];
+
+  it('names the commit the transaction read, its sequence and the policy it wrote', () => {
+    const verdict = verifyProof(copy());
+    const [commit] = fixture.chaincode.definition;
+    expect(verdict.chaincodeDefinition).toMatchObject({
+      name: fixture.chaincode.name,
+      sequence: fixture.chaincode.sequence,
+      committedBy: `_lifecycle transaction ${commit?.transactionId ?? ''} (block ${commit?.block ?? ''}, position ${commit?.index ?? ''})`,
+    });
+    // The definition commit comes before the transaction, inside the header chain.
+    expect(commit?.block).toBeLessThan(fixture.block.number);
+  });
+
+  it('refuses a changed policy in the commit as not hashing into its block, and with a re-hashed header as a broken chain', () => {
+    const stricter = outOf(3, founders);
+    const changed = verifyProof(rewriteDefinitionPolicy(copy(), stricter)).failures[0];
+    const last = fixture.chaincode.definition.length - 1;
+    expect(changed).toMatchObject({ code: 'DATA_HASH', where: `chaincode.definition.${last} data` });
+    expect(changed?.message).toContain(
+      `does not match the data_hash of block ${fixture.chaincode.definition[last]?.block ?? ''}`,
     );
-    const rule = new common.SignaturePolicy();
-    rule.setNOutOf(all);
-    const envelope = new common.SignaturePolicyEnvelope();
-    envelope.setRule(rule);
-    envelope.setIdentitiesList([role('ClientOrgMSP'), role('TalentOrgMSP'), role('AuditOrgMSP')]);
-    bundle.chaincode.endorsementPolicy = {
-      signaturePolicy: Buffer.from(envelope.serializeBinary()).toString('base64'),
-    };
+    const rehashed = verifyProof(rewriteDefinitionPolicy(copy(), stricter, { rehashHeader: true })).failures[0];
+    expect(rehashed?.code).toBe('HEADER_CHAIN');
+    expect(rehashed?.message).toMatch(/previous_hash does not match the hash of block \d+/);
+  });
+
+  it('refuses a commit that is not the one the transaction read, or a sequence it did not commit', () => {
+    const moved = copy();
+    moved.chaincode.definition[0]!.block -= 1;
+    const failure = verifyProof(moved).failures[0];
+    expect(failure).toMatchObject({ code: 'CHAINCODE_DEFINITION', where: 'chaincode.definition.0' });
+    expect(failure?.message).toContain(`read the definition of chaincode ${fixture.chaincode.name} committed at block`);
+    const sequence = copy();
+    sequence.chaincode.sequence += 1;
+    expect(verifyProof(sequence).failures[0]?.message).toContain(`expected ${fixture.chaincode.sequence + 1}`);
+    const version = copy();
+    version.chaincode.version = `${version.chaincode.version}-other`;
+    expect(verifyProof(version).failures[0]).toMatchObject({ code: 'CHAINCODE_DEFINITION' });
+  });
+
+  it('evaluates a stricter policy as unmet by the endorsers the fixture has', () => {
+    const envelope = common.Envelope.deserializeBinary(Buffer.from(fixture.transaction.envelope, 'base64'));
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    const action = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList()[0]!;
+    const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction()!;
+    const config = readChannelConfig(common.BlockData.deserializeBinary(Buffer.from(fixture.config.data, 'base64')));
+    const endorsers = endorsed
+      .getEndorsementsList()
+      .map((endorsement) => checkIdentity(endorsement.getEndorser_asU8(), config.msps, new Date(fixture.exportedAt)));
     // The fixture's agreement was endorsed by its parties' organisations only (ClientOrg, TalentOrg).
     expect(verifyProof(copy()).transaction?.endorsers).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+    const outcome = evaluateSignaturePolicy(outOf(3, founders).getSignaturePolicy()!, endorsers);
+    expect(outcome.satisfied).toBe(false);
+    expect(outcome.description).toContain('3 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer)');
+    expect(evaluateSignaturePolicy(outOf(2, founders).getSignaturePolicy()!, endorsers).satisfied).toBe(true);
+  });
+});
+
+describe('verifyProof judges the transaction by the configuration in force at its block', () => {
+  it('refuses a second configuration when the block names the latest as in force', () => {
+    const bundle = copy();
+    bundle.transactionConfig = { ...bundle.config };
     const failure = verifyProof(bundle).failures[0];
-    expect(failure?.code).toBe('ENDORSEMENT_POLICY');
-    expect(failure?.message).toContain('3 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer)');
+    expect(failure).toMatchObject({
+      code: 'CONFIG',
+      where: `transaction configuration block ${fixture.config.blockNumber} data`,
+    });
+    expect(failure?.message).toContain('no other belongs');
+  });
+
+  it('refuses a configuration the transaction block does not name, and one the signed block does not name as latest', () => {
+    const elsewhere = copy();
+    elsewhere.config.blockNumber = fixture.config.blockNumber + 1;
+    const failure = verifyProof(elsewhere).failures[0];
+    expect(failure).toMatchObject({ code: 'CONFIG', where: `block ${fixture.block.number} signatures` });
+    expect(failure?.message).toContain(
+      `name configuration block ${fixture.config.blockNumber} as in force, which the bundle does not carry`,
+    );
+    const carried = copy();
+    carried.config.blockNumber = fixture.config.blockNumber + 1;
+    carried.transactionConfig = { blockNumber: fixture.config.blockNumber, data: fixture.config.data };
+    // Block 0's data named as another block does not hash into that block's header.
+    expect(verifyProof(carried).failures[0]).toMatchObject({
+      code: 'DATA_HASH',
+      where: `configuration block ${fixture.config.blockNumber + 1} data`,
+    });
   });
 });
 
@@ -239,11 +356,12 @@ describe('verifyProof applies the key-level endorsement policies a bundle carrie
     expect(verifyProof(itself).failures[0]).toMatchObject({ code: 'KEY_POLICY', where: 'keyPolicies.0' });
   });
 
-  it('still verifies a bundle written before key-level policies were exported, under the chaincode policy', () => {
+  it('without the key-level policies applies the chaincode policy the definition commit wrote', () => {
     const { keyPolicies: _omitted, ...older } = copy();
     const verdict = verifyProof(older);
     expect(verdict.valid).toBe(true);
-    expect(verdict.endorsementPolicy).toContain('/Channel/Application/Endorsement');
+    // The network's definition names its three founders: any two of their peers.
+    expect(verdict.endorsementPolicy).toContain('2 of (ClientOrgMSP.peer, TalentOrgMSP.peer, AuditOrgMSP.peer)');
   });
 });
 

@@ -4,8 +4,9 @@ import { blockDataHash, blockHeaderBytes, blockHeaderHash, type HeaderFields } f
 import { readChannelConfig, type ChannelConfig } from './channel-config.js';
 import { checkIdentity, type CheckedIdentity } from './identities.js';
 import { keyPolicyEvent, writtenKeys, type WrittenKeys } from './key-policies.js';
+import { definitionFieldKey, definitionWrites, lifecycleNamespace, readVersion } from './lifecycle.js';
 import { evaluateConfigPolicy, evaluateSignaturePolicy, type PolicyOutcome } from './policy.js';
-import { proofBundleSchema, type ProofBundle } from './proof-bundle.js';
+import { proofBundleSchema, proofFormat, type ProofBundle } from './proof-bundle.js';
 
 /** Why a proof does not hold: a stable code, where in the bundle, and a sentence. */
 export interface ProofFailure {
@@ -25,6 +26,7 @@ export interface ProofFailure {
     | 'ENDORSEMENT_SIGNATURE'
     | 'ENDORSEMENT_POLICY'
     | 'KEY_POLICY'
+    | 'CHAINCODE_DEFINITION'
     | 'RECORD_KEY';
   /** Where, in words a reader can find in the bundle, e.g. `block 12 header`. */
   readonly where: string;
@@ -48,11 +50,23 @@ export interface ProofVerdict {
   /** The block whose orderer signatures anchor the chain, and who signed it. */
   readonly signedBlock?: { readonly number: number; readonly signers: readonly string[] };
   readonly endorsementPolicy?: string;
+  /**
+   * The chaincode definition the transaction was validated under, and the `_lifecycle`
+   * transaction that committed it (block and position), from which its policy was read.
+   */
+  readonly chaincodeDefinition?: {
+    readonly name: string;
+    readonly version: string;
+    readonly sequence: number;
+    readonly committedBy: string;
+    readonly policySetBy: string;
+  };
   readonly ordererPolicy?: string;
   /** For the proof of a record: the record, and the key the transaction wrote it under. */
   readonly record?: { readonly kind: string; readonly id: string; readonly namespace: string; readonly key: string };
   /**
-   * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration:
+   * SHA-256 fingerprints of the root CA certificates of each MSP in the configuration (and
+   * in the one in force at the transaction's block, for an organisation removed since):
    * the trust anchors a third party compares with those it knows out of band.
    */
   readonly trustAnchors?: readonly { readonly mspId: string; readonly rootFingerprints: readonly string[] }[];
@@ -63,7 +77,7 @@ export interface ProofVerdict {
 const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
   'a key-level (state-based) policy is read from the signed transaction that set it; that this transaction committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
-  'the endorsement policy is the chaincode definition at export time, read from _lifecycle, not bound by a hash',
+  'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into the chain; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
   'revocation is judged at the transaction’s time: a certificate an MSP’s revocation list names with a later date still counts',
 ];
 
@@ -140,6 +154,59 @@ function derSignatureProblem(signature: Uint8Array): string | undefined {
     at += 2 + size;
   }
   return at === bytes.length ? undefined : 'not a DER-encoded ECDSA signature (bytes after s)';
+}
+
+/**
+ * The configuration block a block's SIGNATURES metadata names as in force
+ * (`OrdererBlockMetadata.last_config`), which the orderers' signatures cover.
+ */
+function lastConfigOf(metadataBytes: Uint8Array, where: string): number {
+  const metadata = decodeExact(metadataBytes, (bytes) => common.Metadata.deserializeBinary(bytes), where);
+  return (
+    decodePart(
+      metadata.getValue_asU8(),
+      (bytes) => common.OrdererBlockMetadata.deserializeBinary(bytes),
+      where,
+      'orderer block metadata',
+    )
+      .getLastConfig()
+      ?.getIndex() ?? 0
+  );
+}
+
+/** The headers of a decoded envelope, and the id its nonce and creator give (`SHA-256(nonce ‖ creator)`). */
+interface EnvelopeHeaders {
+  readonly payload: common.Payload;
+  readonly channelHeader: common.ChannelHeader;
+  readonly signatureHeader: common.SignatureHeader;
+  readonly computedId: string;
+}
+
+/** Decodes an envelope's payload and headers, naming `where` when one does not decode. */
+function headersOf(envelope: common.Envelope, where: string): EnvelopeHeaders {
+  const payload = decodePart(
+    envelope.getPayload_asU8(),
+    (bytes) => common.Payload.deserializeBinary(bytes),
+    `${where} payload`,
+    'transaction payload',
+  );
+  const channelHeader = decodePart(
+    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
+    `${where} channel header`,
+    'channel header',
+  );
+  const signatureHeader = decodePart(
+    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
+    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
+    `${where} signature header`,
+    'signature header',
+  );
+  const computedId = createHash('sha256')
+    .update(signatureHeader.getNonce_asU8())
+    .update(signatureHeader.getCreator_asU8())
+    .digest('hex');
+  return { payload, channelHeader, signatureHeader, computedId };
 }
 
 function fieldsOf(header: common.BlockHeader): HeaderFields {
@@ -311,28 +378,7 @@ function keyPolicyOf(
     (bytes) => common.Envelope.deserializeBinary(bytes),
     `${where} setBy.envelope`,
   );
-  const payload = decodePart(
-    envelope.getPayload_asU8(),
-    (bytes) => common.Payload.deserializeBinary(bytes),
-    `${where} setBy.envelope payload`,
-    'transaction payload',
-  );
-  const channelHeader = decodePart(
-    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
-    `${where} setBy.envelope channel header`,
-    'channel header',
-  );
-  const signatureHeader = decodePart(
-    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
-    `${where} setBy.envelope signature header`,
-    'signature header',
-  );
-  const computedId = createHash('sha256')
-    .update(signatureHeader.getNonce_asU8())
-    .update(signatureHeader.getCreator_asU8())
-    .digest('hex');
+  const { payload, channelHeader, signatureHeader, computedId } = headersOf(envelope, `${where} setBy.envelope`);
   if (
     channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION ||
     channelHeader.getChannelId() !== bundle.channel ||
@@ -395,12 +441,128 @@ function keyPolicyOf(
   return { key: entry.key, policy, setBy };
 }
 
+/** The chaincode definition a transaction was validated under, as {@link definitionOf} read it from the ledger. */
+interface AppliedDefinition {
+  readonly policy: peer.ApplicationPolicy;
+  readonly committedBy: string;
+  readonly policySetBy: string;
+}
+
+/**
+ * Reads the chaincode policy from the `_lifecycle` transactions of `chaincode.definition`
+ * and binds each of them to the ledger: its block's data hashes into that block's header
+ * in the chain (checked in step 5 with the rest of the chain), it is the entry its
+ * position names, an endorser transaction whose id its nonce and creator give, and it is
+ * where the previous link read the definition's sequence (the proven transaction for the
+ * first). The first wrote `chaincode.sequence`; each next one the sequence before; the
+ * last, and only the last, wrote the validation parameter.
+ */
+function definitionOf(
+  bundle: ProofBundle,
+  provenPayloadData: Uint8Array,
+  headerOf: (number: number, what: string) => common.BlockHeader,
+  txWhere: string,
+): AppliedDefinition {
+  const name = bundle.chaincode.name;
+  const sequenceKey = definitionFieldKey(name, 'Sequence');
+  const described = (entry: ProofBundle['chaincode']['definition'][number]) =>
+    `_lifecycle transaction ${entry.transactionId} (block ${entry.block}, position ${entry.index})`;
+  let readerData = provenPayloadData;
+  let readerWhere = txWhere;
+  let expectedSequence = bundle.chaincode.sequence;
+  const entries = bundle.chaincode.definition;
+  for (const [index, entry] of entries.entries()) {
+    const where = `chaincode.definition.${index}`;
+    const read = decodePart(
+      readerData,
+      (bytes) => readVersion(bytes, lifecycleNamespace, sequenceKey),
+      `${readerWhere} read/write set`,
+      'read/write set',
+    );
+    if (read === undefined || read === null)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        readerWhere,
+        `${readerWhere} read no committed definition of chaincode ${name} (no version of ${lifecycleNamespace} key ${sequenceKey}), so the policy it was validated under is not on the ledger`,
+      );
+    if (read.block !== entry.block || read.index !== entry.index)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        where,
+        `${where}: ${readerWhere} read the definition of chaincode ${name} committed at block ${read.block} position ${read.index}, not at block ${entry.block} position ${entry.index}`,
+      );
+    const data = decodeExact(
+      bytesOf(entry.data),
+      (bytes) => common.BlockData.deserializeBinary(bytes),
+      `${where} data`,
+    );
+    if (!blockDataHash(data.getDataList_asU8()).equals(Buffer.from(headerOf(entry.block, where).getDataHash_asU8())))
+      refuse(
+        'DATA_HASH',
+        `${where} data`,
+        `${where} data: SHA-256 of the data does not match the data_hash of block ${entry.block} in the header chain`,
+      );
+    const envelopeBytes = data.getDataList_asU8()[entry.index];
+    if (envelopeBytes === undefined)
+      refuse('CHAINCODE_DEFINITION', where, `${where}: block ${entry.block} has no entry at position ${entry.index}`);
+    const envelope = decodePart(envelopeBytes, (bytes) => common.Envelope.deserializeBinary(bytes), where, 'envelope');
+    const { payload, channelHeader, computedId } = headersOf(envelope, where);
+    if (
+      channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION ||
+      channelHeader.getChannelId() !== bundle.channel ||
+      channelHeader.getTxId() !== entry.transactionId ||
+      computedId !== entry.transactionId
+    )
+      refuse(
+        'CHAINCODE_DEFINITION',
+        where,
+        `${where}: entry ${entry.index} of block ${entry.block} is not endorser transaction ${entry.transactionId} on channel ${bundle.channel}`,
+      );
+    const writes = decodePart(
+      payload.getData_asU8(),
+      (bytes) => definitionWrites(bytes, name),
+      `${where} read/write set`,
+      'chaincode definition write set',
+    );
+    if (writes.sequence !== expectedSequence)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        where,
+        `${where}: ${described(entry)} committed sequence ${writes.sequence ?? '(none)'} of chaincode ${name}, expected ${expectedSequence}`,
+      );
+    const last = index === entries.length - 1;
+    if (writes.policy !== undefined && !last)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        where,
+        `${where}: ${described(entry)} wrote the policy of chaincode ${name}; the commits after it in the bundle do not belong`,
+      );
+    if (writes.policy !== undefined) {
+      const first = entries[0] ?? entry;
+      return { policy: writes.policy, committedBy: described(first), policySetBy: described(entry) };
+    }
+    if (last)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        where,
+        `${where}: ${described(entry)} kept the policy of sequence ${expectedSequence - 1}, whose commit the bundle does not carry`,
+      );
+    readerData = payload.getData_asU8();
+    readerWhere = where;
+    expectedSequence -= 1;
+  }
+  // The schema requires at least one entry, and the loop returns or refuses at the last.
+  refuse('CHAINCODE_DEFINITION', 'chaincode.definition', 'chaincode.definition: no commit of the chaincode definition');
+}
+
 interface Checked {
   transaction: NonNullable<ProofVerdict['transaction']>;
   signedBlock: NonNullable<ProofVerdict['signedBlock']>;
   endorsementPolicy: string;
+  chaincodeDefinition: NonNullable<ProofVerdict['chaincodeDefinition']>;
   ordererPolicy: string;
-  config: ChannelConfig;
+  /** The latest configuration, and the one in force at the transaction's block when it differs. */
+  configs: readonly ChannelConfig[];
 }
 
 function check(bundle: ProofBundle): Checked {
@@ -419,6 +581,64 @@ function check(bundle: ProofBundle): Checked {
   }
   if (config.channel !== bundle.channel)
     refuse('CONFIG', configWhere, `${configWhere} is for channel ${config.channel}, not ${bundle.channel}`);
+  // The transaction is judged by the configuration in force at its block (the organisations
+  // and policies of that time, before a later add-org or remove-org): the one the orderers'
+  // signed metadata of that block names (its signatures are checked in step 5).
+  const inForce = lastConfigOf(bytesOf(bundle.block.signatures), `block ${bundle.block.number} signatures`);
+  const carried = bundle.transactionConfig;
+  let transactionConfig = config;
+  let transactionConfigData: common.BlockData | undefined;
+  const transactionConfigWhere = `transaction configuration block ${carried?.blockNumber ?? inForce} data`;
+  if (inForce === bundle.config.blockNumber) {
+    if (carried !== undefined)
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere}: block ${bundle.block.number} was validated under configuration block ${inForce}, the bundle's latest; no other belongs`,
+      );
+  } else {
+    if (carried?.blockNumber !== inForce)
+      refuse(
+        'CONFIG',
+        `block ${bundle.block.number} signatures`,
+        `block ${bundle.block.number} signatures name configuration block ${inForce} as in force, which the bundle does not carry`,
+      );
+    transactionConfigData = decodeExact(
+      bytesOf(carried.data),
+      (bytes) => common.BlockData.deserializeBinary(bytes),
+      transactionConfigWhere,
+    );
+    try {
+      transactionConfig = readChannelConfig(transactionConfigData);
+    } catch (error) {
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (transactionConfig.channel !== bundle.channel)
+      refuse(
+        'CONFIG',
+        transactionConfigWhere,
+        `${transactionConfigWhere} is for channel ${transactionConfig.channel}, not ${bundle.channel}`,
+      );
+  }
+  // The headers are decoded here for the parts that name their blocks; step 5 checks that they chain.
+  const headers = bundle.headers.map((text, index) =>
+    decodeExact(bytesOf(text), (bytes) => common.BlockHeader.deserializeBinary(bytes), `headers.${index}`),
+  );
+  const first = headers[0]?.getNumber() ?? 0;
+  const headerOf = (number: number, what: string): common.BlockHeader => {
+    const header = headers[number - first];
+    if (header === undefined)
+      refuse(
+        'HEADER_CHAIN',
+        what,
+        `${what}: block ${number} is not in the header chain (blocks ${first}–${first + headers.length - 1})`,
+      );
+    return header;
+  };
   // 2. The transaction: in its block's data, flagged VALID by the peer.
   const blockWhere = `block ${bundle.block.number}`;
   const data = decodeExact(
@@ -447,30 +667,9 @@ function check(bundle: ProofBundle): Checked {
     (bytes) => common.Envelope.deserializeBinary(bytes),
     `${txWhere} envelope`,
   );
-  const payload = decodePart(
-    envelope.getPayload_asU8(),
-    (bytes) => common.Payload.deserializeBinary(bytes),
-    `${txWhere} payload`,
-    'transaction payload',
-  );
-  const channelHeader = decodePart(
-    payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.ChannelHeader.deserializeBinary(bytes),
-    `${txWhere} channel header`,
-    'channel header',
-  );
-  const signatureHeader = decodePart(
-    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
-    (bytes) => common.SignatureHeader.deserializeBinary(bytes),
-    `${txWhere} signature header`,
-    'signature header',
-  );
+  const { payload, channelHeader, signatureHeader, computedId } = headersOf(envelope, txWhere);
   if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION)
     refuse('TRANSACTION_ID', txWhere, `${txWhere} is not an endorser transaction`);
-  const computedId = createHash('sha256')
-    .update(signatureHeader.getNonce_asU8())
-    .update(signatureHeader.getCreator_asU8())
-    .digest('hex');
   if (channelHeader.getTxId() !== bundle.transactionId || computedId !== bundle.transactionId)
     refuse(
       'TRANSACTION_ID',
@@ -487,7 +686,7 @@ function check(bundle: ProofBundle): Checked {
   const timestamp = channelHeader.getTimestamp() as unknown as { getSeconds(): number; getNanos(): number } | undefined;
   const at = new Date((timestamp?.getSeconds() ?? 0) * 1000 + Math.floor((timestamp?.getNanos() ?? 0) / 1e6));
   const creator = trusted(
-    identityAt(signatureHeader.getCreator_asU8(), config, at, `${txWhere} creator`),
+    identityAt(signatureHeader.getCreator_asU8(), transactionConfig, at, `${txWhere} creator`),
     `${txWhere} creator`,
   );
   const transaction = decodePart(
@@ -508,7 +707,7 @@ function check(bundle: ProofBundle): Checked {
     'read/write set',
   );
   const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
-    keyPolicyOf(bundle, entry, index, written, config, data),
+    keyPolicyOf(bundle, entry, index, written, transactionConfig, data),
   );
   const record = bundle.record;
   if (record !== undefined && (record.namespace !== bundle.chaincode.name || !written.keys.includes(record.key)))
@@ -517,6 +716,8 @@ function check(bundle: ProofBundle): Checked {
       'record',
       `record: ${txWhere} wrote no key ${JSON.stringify(record.key)} in namespace ${record.namespace}, so it does not prove ${record.kind} ${record.id}`,
     );
+  // The chaincode's policy is bound to the ledger whether or not a key-level policy replaces it here.
+  const definition = definitionOf(bundle, payload.getData_asU8(), headerOf, txWhere);
   const covered = new Set(keyPolicies.map((entry) => entry.key));
   const chaincodePolicyApplies =
     written.privateWrites || written.keys.length === 0 || written.keys.some((key) => !covered.has(key));
@@ -553,7 +754,14 @@ function check(bundle: ProofBundle): Checked {
         `${txWhere} action ${actionIndex}`,
         `${txWhere} invokes chaincode ${chaincode ?? '(none)'}, the bundle's policy is for ${bundle.chaincode.name}`,
       );
-    const endorsers = checkedEndorsers(endorsed, config, at, txWhere);
+    const version = chaincodeAction.getChaincodeId()?.getVersion() ?? '';
+    if (version !== bundle.chaincode.version)
+      refuse(
+        'CHAINCODE_DEFINITION',
+        `${txWhere} action ${actionIndex}`,
+        `${txWhere}: its endorsers ran version ${version} of chaincode ${bundle.chaincode.name}, not ${bundle.chaincode.version} as the bundle says`,
+      );
+    const endorsers = checkedEndorsers(endorsed, transactionConfig, at, txWhere);
     endorsers.forEach((endorser) => endorserIds.add(endorser.mspId));
     const keyOutcomes = keyPolicies.map((entry) => {
       const outcome = evaluateSignaturePolicy(entry.policy, endorsers);
@@ -568,19 +776,12 @@ function check(bundle: ProofBundle): Checked {
     keyDescriptions = keyOutcomes;
     // Fabric's validator asks for the chaincode's policy only for written keys without their own.
     if (!chaincodePolicyApplies) return;
-    const required = bundle.chaincode.endorsementPolicy;
+    const required = definition.policy;
+    const signaturePolicy = required.getSignaturePolicy();
     policy =
-      'channelConfigPolicyReference' in required
-        ? evaluateConfigPolicy(config, required.channelConfigPolicyReference, endorsers)
-        : evaluateSignaturePolicy(
-            decodePart(
-              bytesOf(required.signaturePolicy),
-              (bytes) => common.SignaturePolicyEnvelope.deserializeBinary(bytes),
-              'chaincode.endorsementPolicy.signaturePolicy',
-              'signature policy envelope',
-            ),
-            endorsers,
-          );
+      signaturePolicy !== undefined
+        ? evaluateSignaturePolicy(signaturePolicy, endorsers)
+        : evaluateConfigPolicy(transactionConfig, required.getChannelConfigPolicyReference(), endorsers);
     if (!policy.satisfied)
       refuse(
         'ENDORSEMENT_POLICY',
@@ -617,21 +818,7 @@ function check(bundle: ProofBundle): Checked {
       `${blockWhere} data: SHA-256 of the data does not match the header's data_hash`,
     );
 
-  // 5. The header chain, from its first block to the signed block, holding the block and the configuration.
-  const headers = bundle.headers.map((text, index) =>
-    decodeExact(bytesOf(text), (bytes) => common.BlockHeader.deserializeBinary(bytes), `headers.${index}`),
-  );
-  const first = headers[0]?.getNumber() ?? 0;
-  const headerOf = (number: number, what: string): common.BlockHeader => {
-    const header = headers[number - first];
-    if (header === undefined)
-      refuse(
-        'HEADER_CHAIN',
-        what,
-        `${what}: block ${number} is not in the header chain (blocks ${first}–${first + headers.length - 1})`,
-      );
-    return header;
-  };
+  // 5. The header chain, from its first block to the signed block, holding the block, the configuration and the chaincode definition.
   headers.forEach((header, index) => {
     if (header.getNumber() !== first + index)
       refuse(
@@ -681,6 +868,17 @@ function check(bundle: ProofBundle): Checked {
     )
   )
     refuse('DATA_HASH', configWhere, `${configWhere}: SHA-256 of the data does not match the data_hash of its header`);
+  if (
+    transactionConfigData !== undefined &&
+    !blockDataHash(transactionConfigData.getDataList_asU8()).equals(
+      Buffer.from(headerOf(inForce, transactionConfigWhere).getDataHash_asU8()),
+    )
+  )
+    refuse(
+      'DATA_HASH',
+      transactionConfigWhere,
+      `${transactionConfigWhere}: SHA-256 of the data does not match the data_hash of its header`,
+    );
 
   // 6. The orderers signed the newest block (and with it, through the chain, every earlier header).
   const signedWhere = `block ${bundle.signedBlock.number}`;
@@ -693,6 +891,13 @@ function check(bundle: ProofBundle): Checked {
     new Date(bundle.exportedAt),
     signedWhere,
   );
+  const latest = lastConfigOf(bytesOf(bundle.signedBlock.signatures), `${signedWhere} signatures`);
+  if (latest !== bundle.config.blockNumber)
+    refuse(
+      'CONFIG',
+      configWhere,
+      `${configWhere}: ${signedWhere} names configuration block ${latest} as the latest, not ${bundle.config.blockNumber}`,
+    );
   const ordererOutcome = evaluateConfigPolicy(config, ordererPolicyPath, signers);
   if (!ordererOutcome.satisfied)
     refuse(
@@ -716,9 +921,36 @@ function check(bundle: ProofBundle): Checked {
       signers: signers.map((signer) => signer.certificate.subject.replaceAll('\n', ', ')),
     },
     endorsementPolicy: [...(policy === undefined ? [] : [policy.description]), ...keyDescriptions].join('; '),
+    chaincodeDefinition: {
+      name: bundle.chaincode.name,
+      version: bundle.chaincode.version,
+      sequence: bundle.chaincode.sequence,
+      committedBy: definition.committedBy,
+      policySetBy: definition.policySetBy,
+    },
     ordererPolicy: ordererOutcome.description,
-    config,
+    configs: transactionConfig === config ? [config] : [config, transactionConfig],
   };
+}
+
+/** The version of a bundle of this format older than the one this code reads, if it is one. */
+function olderVersion(input: unknown): number | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { format, version } = input as { format?: unknown; version?: unknown };
+  return format === proofFormat && version === 1 ? version : undefined;
+}
+
+/** The root CA fingerprints of every MSP of the configurations, each MSP once (the latest configuration's first). */
+function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVerdict['trustAnchors']> {
+  const anchors = new Map<string, string[]>();
+  for (const config of configs)
+    for (const member of config.msps)
+      if (!anchors.has(member.mspId))
+        anchors.set(
+          member.mspId,
+          member.roots.map((root) => root.fingerprint256),
+        );
+  return [...anchors].map(([mspId, rootFingerprints]) => ({ mspId, rootFingerprints }));
 }
 
 /**
@@ -727,12 +959,28 @@ function check(bundle: ProofBundle): Checked {
  * configuration and the transaction's block hashed into that chain, the transaction in
  * its block with a VALID flag, the client's signature, every endorsement's signature,
  * each signer's certificate chaining to its MSP in the configuration, and the
- * endorsements satisfying the chaincode's endorsement policy. Stops at the first failure.
+ * endorsements satisfying the endorsement policy of the chaincode definition they were
+ * validated under, read from the `_lifecycle` transaction that committed it (hashed into
+ * the same chain), and the key-level policies of the keys they wrote. A version 1 bundle is
+ * refused (its chaincode policy is bound to nothing). Stops at the first failure.
  *
  * @param input - the parsed JSON of a bundle (see `proofBundleSchema`); never throws on bad input.
  * @returns the verdict, with the failure's code, place and reason when it does not hold.
  */
 export function verifyProof(input: unknown): ProofVerdict {
+  const older = olderVersion(input);
+  if (older !== undefined)
+    return {
+      valid: false,
+      failures: [
+        {
+          code: 'BUNDLE_FORMAT',
+          where: 'version',
+          message: `version: a version ${older} bundle carries the chaincode policy as the peer's state held it at export, bound to no ledger transaction; export the proof again`,
+        },
+      ],
+      notChecked,
+    };
   const parsed = proofBundleSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -756,12 +1004,10 @@ export function verifyProof(input: unknown): ProofVerdict {
       transaction: checked.transaction,
       signedBlock: checked.signedBlock,
       endorsementPolicy: checked.endorsementPolicy,
+      chaincodeDefinition: checked.chaincodeDefinition,
       ...(parsed.data.record === undefined ? {} : { record: parsed.data.record }),
       ordererPolicy: checked.ordererPolicy,
-      trustAnchors: checked.config.msps.map((member) => ({
-        mspId: member.mspId,
-        rootFingerprints: member.roots.map((root) => root.fingerprint256),
-      })),
+      trustAnchors: trustAnchorsOf(checked.configs),
       notChecked,
     };
   } catch (error) {

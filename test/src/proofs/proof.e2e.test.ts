@@ -173,6 +173,15 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(agreementPolicy?.setBy.transactionId).toBe(draftTransactionId);
     expect(verdict.endorsementPolicy).toContain('2 of (ClientOrgMSP.member, TalentOrgMSP.member)');
     expect(verdict.signedBlock?.number).toBeGreaterThanOrEqual(Number(blockNumber));
+    // The chaincode policy comes from the _lifecycle commit the transaction read, inside the chain.
+    const [commit] = bundle.chaincode.definition;
+    expect(commit?.block).toBeLessThan(Number(blockNumber));
+    expect(verdict.chaincodeDefinition).toMatchObject({
+      name: bundle.chaincode.name,
+      sequence: bundle.chaincode.sequence,
+    });
+    expect(verdict.chaincodeDefinition?.committedBy).toContain(`_lifecycle transaction ${commit?.transactionId ?? ''}`);
+    expect(verdict.endorsementPolicy).not.toContain('/Channel/Application/Endorsement');
     process.stdout.write(
       `[proofs] export ${exportMs} ms (${JSON.stringify(bundle).length} bytes, ${bundle.headers.length} headers), offline verification ${verifyMs} ms\n`,
     );
@@ -207,6 +216,16 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('VALID transaction proof');
     expect(valid.stdout).toContain(transactionId);
+    expect(valid.stdout).toContain(`definition   ${bundle.chaincode.name} ${bundle.chaincode.version}, sequence`);
+
+    // A policy changed inside the definition commit's block is refused, naming that commit.
+    const definitionTampered = copy(bundle);
+    definitionTampered.chaincode.definition[0]!.data = flipByte(definitionTampered.chaincode.definition[0]!.data, 200);
+    const definitionFile = path.join(workDir, 'definition.json');
+    writeFileSync(definitionFile, JSON.stringify(definitionTampered));
+    const definitionRun = await cli('verify-proof.js', [definitionFile]);
+    expect(definitionRun.code).toBe(1);
+    expect(definitionRun.stdout).toMatch(/(DATA_HASH|ENCODING) +chaincode\.definition\.0/);
 
     const tamperedFile = path.join(workDir, 'tampered.json');
     const headerTampered = copy(bundle);
