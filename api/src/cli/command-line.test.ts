@@ -32,7 +32,7 @@ describe('parseCommandLine', () => {
 });
 
 describe('every API command-line tool', () => {
-  const tools = ['audit-index', 'export-proof', 'read-log', 'settlement-reconcile', 'verify-statement'];
+  const tools = ['audit-index', 'export-proof', 'read-log', 'settlement-reconcile', 'verify-proof', 'verify-statement'];
 
   it.each(tools)(
     '%s prints its usage on stdout and exits 0 for --help, and exits non-zero naming an unknown option',

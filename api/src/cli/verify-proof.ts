@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { verifyProof, type ProofVerdict } from '@gigledger/gateway';
+import { HelpRequested, parseCommandLine } from './command-line.js';
 
 /*
  * Verifies a transaction proof bundle offline (no network, no ledger):
@@ -54,10 +54,14 @@ function formatVerdict(verdict: ProofVerdict): string {
 }
 
 function run(args: string[]): number {
-  let parsed: ReturnType<typeof parseArgs<{ options: { json: { type: 'boolean' } }; allowPositionals: true }>>;
+  let parsed: { positionals: string[]; values: { json?: boolean | undefined } };
   try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseCommandLine(usage, { args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(usage);
+      return 0;
+    }
     console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
     return 2;
   }
