@@ -8,7 +8,7 @@ import type { Db } from '../db/database.js';
 import { notFound } from '../errors/api-error.js';
 import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { inputFields } from '../graphql/input-arguments.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import {
   agreementNode,
   blockNode,
@@ -120,10 +120,10 @@ export function auditIndexSchema(deps: {
           { ...inputFields(args.filter), ...(args.sort == null ? {} : { sort: args.sort }) },
           'filter',
         );
-        const page = parseInput(
+        // first, after and direction are arguments of their own, named as the client wrote them.
+        const page = parseArguments(
           pageSchema,
           inputFields({ first: args.first, after: args.after, direction: args.direction }),
-          'page',
         );
         return connectionOf(await run(context, filter, page), node);
       });

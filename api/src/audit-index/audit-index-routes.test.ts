@@ -62,6 +62,17 @@ describe('index listings refuse ranges given the wrong way round', () => {
     expect(licenceErrors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'filter.maxAmount' });
   });
 
+  it.each([
+    ['{ indexedPayouts(after: "not-a-cursor") { totalCount } }', 'after'],
+    ['{ indexedPayouts(first: 0) { totalCount } }', 'first'],
+    ['{ indexedAgreements(first: 101) { totalCount } }', 'first'],
+  ])('names a page argument over GraphQL as the client wrote it: %s → %s', async (query, field) => {
+    const auditor = await server().person(`page-auditor-${field}-${String(query.length)}`, 'AuditOrg', 'auditor');
+    const answer = await server().request('POST', '/graphql', { token: auditor.token, body: { query } });
+    const errors = (answer.body as { errors?: { extensions?: { code?: string; field?: string } }[] }).errors;
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field });
+  });
+
   it('answers an empty index with the indexed height for every new listing, and 403 to a role without the scope', async () => {
     const auditor = await server().person('empty-auditor', 'AuditOrg', 'auditor');
     for (const path of [

@@ -562,7 +562,8 @@ const statementKey = (text: string, parameters: readonly unknown[]): string =>
 
 /**
  * One page of a listing: the visible rows matching `conditions`, in the chosen order,
- * after the cursor.
+ * after the cursor. `pageField` is where the caller sent the page's bounds, for naming
+ * a refused cursor: `query` over REST, '' for GraphQL's top-level arguments.
  */
 async function pageOf(
   db: Db,
@@ -583,7 +584,9 @@ async function pageOf(
   let seek: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`;
   const cursorListing = `${listing.table}/${sort}/${page.direction}`;
   if (page.after !== undefined) {
-    const [tag, ...values] = decodeCursor(page.after, `${pageField}.after`);
+    // REST sends the cursor in the query string (`query.after`); GraphQL as an argument of its own (`after`).
+    const afterField = pageField === '' ? 'after' : `${pageField}.after`;
+    const [tag, ...values] = decodeCursor(page.after, afterField);
     const integerKey = values[0];
     if (
       tag !== cursorListing ||
@@ -593,8 +596,8 @@ async function pageOf(
       throw new ApiError(
         422,
         'VALIDATION_FAILED',
-        `${pageField}.after: is not a cursor of this listing, sort and direction`,
-        `${pageField}.after`,
+        `${afterField}: is not a cursor of this listing, sort and direction`,
+        afterField,
       );
     }
     const typed = values.map((value, index) => (index === 0 && order.integer ? BigInt(String(value)) : value));
@@ -723,7 +726,7 @@ export class IndexQueries {
     return indexedHeight(this.db);
   }
 
-  agreements(principal: Principal | undefined, filter: AgreementFilter, page: Page, field = 'page') {
+  agreements(principal: Principal | undefined, filter: AgreementFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -746,7 +749,7 @@ export class IndexQueries {
     );
   }
 
-  milestones(principal: Principal | undefined, filter: MilestoneFilter, page: Page, field = 'page') {
+  milestones(principal: Principal | undefined, filter: MilestoneFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -767,7 +770,7 @@ export class IndexQueries {
     );
   }
 
-  payouts(principal: Principal | undefined, filter: PayoutFilter, page: Page, field = 'page') {
+  payouts(principal: Principal | undefined, filter: PayoutFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -791,7 +794,7 @@ export class IndexQueries {
     );
   }
 
-  credentials(principal: Principal | undefined, filter: CredentialFilter, page: Page, field = 'page') {
+  credentials(principal: Principal | undefined, filter: CredentialFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -813,7 +816,7 @@ export class IndexQueries {
     );
   }
 
-  reputation(principal: Principal | undefined, filter: ReputationFilter, page: Page, field = 'page') {
+  reputation(principal: Principal | undefined, filter: ReputationFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -831,7 +834,7 @@ export class IndexQueries {
     );
   }
 
-  transactions(principal: Principal | undefined, filter: TransactionFilter, page: Page, field = 'page') {
+  transactions(principal: Principal | undefined, filter: TransactionFilter, page: Page, field = '') {
     const validation =
       filter.validation === undefined
         ? []
@@ -858,7 +861,7 @@ export class IndexQueries {
     );
   }
 
-  blocks(principal: Principal | undefined, filter: BlockFilter, page: Page, field = 'page') {
+  blocks(principal: Principal | undefined, filter: BlockFilter, page: Page, field = '') {
     return pageOf(
       this.db,
       this.totals,
@@ -874,7 +877,7 @@ export class IndexQueries {
     );
   }
 
-  proposals(principal: Principal | undefined, filter: ProposalFilter, page: Page, field = 'page') {
+  proposals(principal: Principal | undefined, filter: ProposalFilter, page: Page, field = '') {
     return this.#list(principal, listings.proposals, filter.sort, page, field, [
       ...when(filter.status, (status) => eq('status', status)),
       ...when(filter.org, (org) => eq('proposer_msp', org)),
@@ -894,7 +897,7 @@ export class IndexQueries {
       .execute();
   }
 
-  works(principal: Principal | undefined, filter: WorkFilter, page: Page, field = 'page') {
+  works(principal: Principal | undefined, filter: WorkFilter, page: Page, field = '') {
     return this.#list(principal, listings.works, filter.sort, page, field, [
       ...when(
         filter.owner,
@@ -908,7 +911,7 @@ export class IndexQueries {
     ]);
   }
 
-  ownershipChanges(principal: Principal | undefined, filter: OwnershipChangeFilter, page: Page, field = 'page') {
+  ownershipChanges(principal: Principal | undefined, filter: OwnershipChangeFilter, page: Page, field = '') {
     return this.#list(principal, listings.ownershipChanges, filter.sort, page, field, [
       ...when(filter.workId, (workId) => eq('work_id', workId)),
       ...when(
@@ -921,7 +924,7 @@ export class IndexQueries {
     ]);
   }
 
-  licenceOffers(principal: Principal | undefined, filter: LicenceOfferFilter, page: Page, field = 'page') {
+  licenceOffers(principal: Principal | undefined, filter: LicenceOfferFilter, page: Page, field = '') {
     return this.#list(principal, listings.licenceOffers, filter.sort, page, field, [
       ...when(filter.workId, (workId) => eq('work_id', workId)),
       ...when(
@@ -938,7 +941,7 @@ export class IndexQueries {
     ]);
   }
 
-  licences(principal: Principal | undefined, filter: LicenceFilter, page: Page, field = 'page') {
+  licences(principal: Principal | undefined, filter: LicenceFilter, page: Page, field = '') {
     return this.#list(principal, listings.licences, filter.sort, page, field, [
       ...when(filter.workId, (workId) => eq('work_id', workId)),
       ...when(filter.licensee, (licensee) => partyIs(licensee, 'licensee_msp', 'licensee_user')),
@@ -952,7 +955,7 @@ export class IndexQueries {
     ]);
   }
 
-  royaltyPeriods(principal: Principal | undefined, filter: RoyaltyPeriodFilter, page: Page, field = 'page') {
+  royaltyPeriods(principal: Principal | undefined, filter: RoyaltyPeriodFilter, page: Page, field = '') {
     return this.#list(principal, listings.royaltyPeriods, filter.sort, page, field, [
       ...when(filter.grantId, (grantId) => eq('grant_id', grantId)),
       ...when(filter.workId, (workId) => eq('work_id', workId)),
@@ -965,7 +968,7 @@ export class IndexQueries {
     ]);
   }
 
-  provenanceRecords(principal: Principal | undefined, filter: ProvenanceRecordFilter, page: Page, field = 'page') {
+  provenanceRecords(principal: Principal | undefined, filter: ProvenanceRecordFilter, page: Page, field = '') {
     return this.#list(principal, listings.provenanceRecords, filter.sort, page, field, [
       ...when(filter.kind, (kind) => eq('kind', kind)),
       ...when(filter.controller, (controller) => partyIs(controller, 'controller_msp', 'controller_user')),
@@ -977,7 +980,7 @@ export class IndexQueries {
     ]);
   }
 
-  lineage(principal: Principal | undefined, filter: LineageFilter, page: Page, field = 'page') {
+  lineage(principal: Principal | undefined, filter: LineageFilter, page: Page, field = '') {
     return this.#list(principal, listings.lineage, filter.sort, page, field, [
       ...when(filter.parentId, (parentId) => eq('parent_id', parentId)),
       ...when(filter.childId, (childId) => eq('child_id', childId)),
@@ -985,7 +988,7 @@ export class IndexQueries {
     ]);
   }
 
-  datasetAccessGrants(principal: Principal | undefined, filter: DatasetAccessGrantFilter, page: Page, field = 'page') {
+  datasetAccessGrants(principal: Principal | undefined, filter: DatasetAccessGrantFilter, page: Page, field = '') {
     return this.#list(principal, listings.datasetAccessGrants, filter.sort, page, field, [
       ...when(filter.datasetId, (datasetId) => eq('dataset_id', datasetId)),
       ...when(filter.grantee, (grantee) => partyIs(grantee, 'grantee_msp', 'grantee_user')),
@@ -995,7 +998,7 @@ export class IndexQueries {
     ]);
   }
 
-  datasetAccessLog(principal: Principal | undefined, filter: DatasetAccessLogFilter, page: Page, field = 'page') {
+  datasetAccessLog(principal: Principal | undefined, filter: DatasetAccessLogFilter, page: Page, field = '') {
     return this.#list(principal, listings.datasetAccessLog, filter.sort, page, field, [
       ...when(filter.datasetId, (datasetId) => eq('dataset_id', datasetId)),
       ...when(filter.grantId, (grantId) => eq('grant_id', grantId)),
@@ -1006,7 +1009,7 @@ export class IndexQueries {
     ]);
   }
 
-  erasureReceipts(principal: Principal | undefined, filter: ErasureReceiptFilter, page: Page, field = 'page') {
+  erasureReceipts(principal: Principal | undefined, filter: ErasureReceiptFilter, page: Page, field = '') {
     return this.#list(principal, listings.erasureReceipts, filter.sort, page, field, [
       ...when(filter.targetKind, (kind) => eq('target_kind', kind)),
       ...when(filter.targetId, (targetId) => eq('target_id', targetId)),

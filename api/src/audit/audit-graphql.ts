@@ -15,6 +15,12 @@ import {
   type ReadLogAnchoring,
 } from './audit-routes.js';
 
+/** GraphQL's `readLog(after, first)`: the REST query's bounds, with the page size under GraphQL's name. */
+const readLogArgumentsSchema = z.strictObject({
+  after: readLogQuerySchema.shape.after,
+  first: readLogQuerySchema.shape.limit,
+});
+
 const grantArgs = z.strictObject({ grantId: auditGrantIdSchema });
 
 function payload(submitted: { transactionId: string; blockNumber: bigint; result: AuditGrantRecord }) {
@@ -175,15 +181,12 @@ export function auditSchema(deps: {
         readLog: (_parent: unknown, args: { after?: number | null; first?: number | null }, context: GraphqlContext) =>
           resolveWith(context, () => {
             const requester = resolverRequester(context, 'admin');
-            const query = parseInput(
-              readLogQuerySchema,
-              {
-                ...(args.after == null ? {} : { after: args.after }),
-                ...(args.first == null ? {} : { limit: args.first }),
-              },
-              'args',
-            );
-            return service.readLogPage(requester, query.after, query.limit);
+            // The REST query calls the page size `limit`; GraphQL's argument is `first`.
+            const query = parseArguments(readLogArgumentsSchema, {
+              ...(args.after == null ? {} : { after: args.after }),
+              ...(args.first == null ? {} : { first: args.first }),
+            });
+            return service.readLogPage(requester, query.after, query.first);
           }),
       },
       Mutation: {

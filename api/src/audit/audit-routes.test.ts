@@ -223,6 +223,9 @@ describe('auditor access over HTTP', () => {
     const entries = (page.data?.readLog as { entries: { operation: string; grants: string[] }[] }).entries;
     expect(entries.map((entry) => entry.operation)).toContain('GET /v1/agreements/:agreementId');
     expect((await gql(auditor, '{ readLog { nextAfter } }')).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    // GraphQL's page size is `first` (REST's `limit`); a refusal names the argument the client sent.
+    const tooLarge = await gql(talentAdmin, '{ readLog(first: 501) { nextAfter } }');
+    expect(tooLarge.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
     const revoked = await gql(
       talentAdmin,
       'mutation { revokeAuditAccess(grantId: "AG-gql-1", reason: "done") { grant { status } } }',

@@ -12,7 +12,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { withoutNulls } from '../graphql/input-arguments.js';
-import { parseInput } from '../http/route.js';
+import { parseArguments, parseInput } from '../http/route.js';
 import { withRequestId } from '../http/request-ids.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { inputFields } from '../graphql/input-arguments.js';
@@ -229,7 +229,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         freelancersByCredential: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => {
             const as = resolverRequester(context, 'credentials:read');
-            const query = parseInput(holderSearchSchema, args, 'args');
+            const query = parseArguments(holderSearchSchema, args);
             return service.findHolders(as, {
               type: query.type,
               issuer: query.issuer ?? undefined,
@@ -241,13 +241,13 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         credential: (_parent: unknown, args: { credentialId: string }, context: GraphqlContext) =>
           resolveWith(context, () => {
             const as = resolverRequester(context, 'credentials:read');
-            const credentialId = parseInput(credentialIdSchema, args.credentialId, 'args.credentialId');
+            const credentialId = parseInput(credentialIdSchema, args.credentialId, 'credentialId');
             return service.getCredential(as, credentialId);
           }),
         credentialsOf: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => {
             const as = resolverRequester(context, 'credentials:read');
-            const query = parseInput(subjectArgsSchema, args, 'args');
+            const query = parseArguments(subjectArgsSchema, args);
             return service.listOf(as, query.subject, {
               type: query.type ?? undefined,
               status: query.status ?? undefined,
@@ -258,7 +258,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
             const presentation = parseInput(
               canonicalInput(verifyPresentationRequestSchema),
               withoutNulls(args.presentation),
-              'args.presentation',
+              'presentation',
             );
             return service.verify(context, presentation);
           }),

@@ -345,11 +345,11 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     );
     expect(malformed.errors?.[0]?.extensions).toMatchObject({
       code: 'VALIDATION_FAILED',
-      field: 'args.subject.userId',
+      field: 'subject.userId',
     });
     const tooMany = await graphql('{ freelancersByCredential(type: Course, limit: 500) { subject { userId } } }', {
       apiKey: cast.hrKey,
     });
-    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'args.limit' });
+    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'limit' });
   });
 });

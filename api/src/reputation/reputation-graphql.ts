@@ -102,7 +102,7 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
     resolvers: {
       Query: {
         reputation: (_parent: unknown, args: { subject: unknown }, context: GraphqlContext) =>
-          resolveWith(context, () => reputationOf(parseInput(partySchema, args.subject, 'args.subject'), context)),
+          resolveWith(context, () => reputationOf(parseInput(partySchema, args.subject, 'subject'), context)),
       },
       FreelancerMatch: {
         reputation: (parent: { subject: Party }, _args: unknown, context: GraphqlContext) =>
