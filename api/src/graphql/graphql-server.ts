@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import { createSchema, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -25,6 +25,25 @@ const noStore: Plugin = {
     response.headers.set('cache-control', 'no-store');
   },
 };
+
+/** Which of the document limits a refused query went past, as its error's `extensions.limit` names it. */
+type DocumentLimit = 'depth' | 'cost' | 'aliases' | 'tokens' | 'directives';
+
+/**
+ * graphql-armor refuses a document over a limit with `Syntax Error: <what>` and no code,
+ * which reads as if the query were malformed. Its `onReject` hook (called before it
+ * throws) throws this instead: the limit's own words, code QUERY_LIMIT_EXCEEDED, 400, and
+ * which limit, so a client can tell "ask for less" from "fix the syntax".
+ */
+function refuseOver(limit: DocumentLimit) {
+  return [
+    (_context: unknown, refusal: GraphQLError): never => {
+      throw new GraphQLError(refusal.message.replace(/^Syntax Error: /, ''), {
+        extensions: { code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit },
+      });
+    },
+  ];
+}
 
 /**
  * The GraphQL endpoint: the schema modules merged, the caller taken from the HTTP
@@ -57,11 +76,11 @@ export function createGraphqlServer(
     logging: false,
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: config.graphql.maxDepth, ignoreIntrospection: false },
-        costLimit: { maxCost: config.graphql.maxCost, ignoreIntrospection: false },
-        maxAliases: { n: 15 },
-        maxTokens: { n: 4000 },
-        maxDirectives: { n: 20 },
+        maxDepth: { n: config.graphql.maxDepth, ignoreIntrospection: false, onReject: refuseOver('depth') },
+        costLimit: { maxCost: config.graphql.maxCost, ignoreIntrospection: false, onReject: refuseOver('cost') },
+        maxAliases: { n: 15, onReject: refuseOver('aliases') },
+        maxTokens: { n: 4000, onReject: refuseOver('tokens') },
+        maxDirectives: { n: 20, onReject: refuseOver('directives') },
         // Suggestions would spell out the schema that introspection keeps to itself.
         blockFieldSuggestion: { enabled: !introspection },
       }),

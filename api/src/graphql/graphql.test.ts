@@ -58,11 +58,25 @@ describe('the GraphQL endpoint', () => {
         body: { query: '{ chaincodeVersion { name version packageId } me { userId mspId role kind org scopes } }' },
       });
       const body = response.body as GraphqlResponse;
-      expect(body.errors?.[0]?.message).toMatch(/cost/i);
+      expect(body.errors?.[0]?.message).toMatch(/^Query Cost limit of 10 exceeded/);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit: 'cost' });
       expect(body.data ?? undefined).toBeUndefined();
     } finally {
       await frugal.close();
     }
+  });
+
+  it.each([
+    ['depth', '{ me { userId } }'.replace('userId', 'a { b { c { d { e { f { g { h { i } } } } } } } }')],
+    ['aliases', `{ ${Array.from({ length: 16 }, (_, index) => `a${String(index)}: me { userId }`).join(' ')} }`],
+    ['tokens', `{ me { ${'userId '.repeat(4001)}} }`],
+    ['directives', `{ me { userId ${'@include(if: true) '.repeat(21)}} }`],
+  ])('names the %s limit a query went past, with its own code, not as a syntax error', async (limit, query) => {
+    const response = await graphql(query);
+    const error = response.body.errors?.[0];
+    expect(error?.message).not.toMatch(/Syntax Error/);
+    expect(error?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit });
+    expect(response.body.data ?? undefined).toBeUndefined();
   });
 
   it('refuses introspection unless the configuration turns it on, whatever NODE_ENV says', async () => {
