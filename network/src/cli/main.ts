@@ -441,8 +441,74 @@ async function commandRemoveOrg(args: string[]): Promise<void> {
 // A reader that went away (e.g. a pipe closed by Ctrl-C) must not stop the shutdown.
 process.stdout.on('error', () => undefined);
 
+/**
+ * What each command accepts besides its positionals: options that take a value and
+ * switches. A command is refused before it does anything when its command line names
+ * anything else, so `add-org -h` can never start a channel change for an organisation
+ * called "-h", nor `kubernetes --bogus` overwrite the manifests.
+ */
+const commandOptions: Record<string, { readonly values?: readonly string[]; readonly switches?: readonly string[] }> = {
+  start: {},
+  setup: {},
+  up: { values: ['--org', '--bundle'] },
+  down: {},
+  clean: {},
+  status: { switches: ['--json'] },
+  logs: { values: ['-n'], switches: ['-f'] },
+  env: {},
+  deploy: { switches: ['--force'] },
+  reconcile: { values: ['--from', '--to'], switches: ['--json'] },
+  compose: {},
+  kubernetes: { values: ['--config', '--placement', '--out'] },
+  'export-org': { values: ['--out'] },
+  'add-org': { values: ['--proposal', '--msp-id', '--signers', '--orderer', '--address'] },
+  'remove-org': { values: ['--proposal', '--signers', '--orderer'] },
+  generate: {},
+  bootstrap: { values: ['--org', '--bundle'] },
+  'serve-chaincode': {},
+};
+
+const isHelp = (word: string): boolean => word === '--help' || word === '-h' || word === 'help';
+
+/** Thrown for a command line that does not fit: the message, then the usage, exit 2. */
+class UsageError extends Error {}
+
+/**
+ * Checks a command's words against {@link commandOptions}.
+ *
+ * @returns whether the command line asks for help.
+ * @throws UsageError naming the unknown command or option.
+ */
+function checkCommandLine(command: string | undefined, args: readonly string[]): 'help' | 'run' {
+  if (command === undefined || isHelp(command)) return 'help';
+  const accepted = commandOptions[command];
+  if (accepted === undefined) throw new UsageError(`unknown command '${command}'`);
+  if (args.some((word) => word === '--help' || word === '-h')) return 'help';
+  for (let index = 0; index < args.length; index += 1) {
+    const word = args[index] ?? '';
+    if (accepted.values?.includes(word)) index += 1;
+    else if (word.startsWith('-') && !accepted.switches?.includes(word)) {
+      throw new UsageError(`${command}: unknown option '${word}'`);
+    }
+  }
+  return 'run';
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
+  let wanted: 'help' | 'run';
+  try {
+    wanted = checkCommandLine(command, args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (wanted === 'help') {
+    say(usage);
+    return;
+  }
   switch (command) {
     case 'start':
       return commandStart();
@@ -533,9 +599,6 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'serve-chaincode':
       return serveChaincode(loadNetworkConfig());
-    default:
-      say(usage);
-      if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
   }
 }
 
