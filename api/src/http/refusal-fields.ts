@@ -20,3 +20,37 @@ export async function fieldsUnder<T>(part: string | null, call: () => Promise<T>
     throw error;
   }
 }
+
+const hasKey = (value: unknown, key: string): boolean =>
+  typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, key);
+
+/**
+ * Runs a REST handler and names a chaincode VALIDATION_FAILED refusal under the part of
+ * the request its field came from (`body.subject.mspId`, `path.agreementId`), found by
+ * the field's first segment among what the caller sent; a field none of them holds is
+ * left as the chaincode named it. Handlers that already name the part (`fieldsUnder`)
+ * throw ApiError, which passes through unchanged.
+ *
+ * @throws ApiError 422 for such a refusal; anything else as thrown.
+ */
+export async function refusalsUnderSentParts<T>(
+  sent: { readonly body?: unknown; readonly params?: unknown; readonly query?: unknown },
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof RefusedError && error.code === 'VALIDATION_FAILED' && error.field !== undefined) {
+      const first = error.field.split('.')[0] ?? '';
+      const part = hasKey(sent.body, first)
+        ? 'body'
+        : hasKey(sent.params, first)
+          ? 'path'
+          : hasKey(sent.query, first)
+            ? 'query'
+            : undefined;
+      if (part !== undefined) return fieldsUnder(part, () => Promise.reject(error));
+    }
+    throw error;
+  }
+}

@@ -7,6 +7,7 @@ import type { Principal, Scope } from '../auth/principal.js';
 import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
+import { refusalsUnderSentParts } from './refusal-fields.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -185,7 +186,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         rawBody: (request as RequestWithRawBody).rawBody,
         headers: request.headers,
       };
-      const result = await spec.handler(input);
+      const result = await refusalsUnderSentParts(input, () => spec.handler(input));
       checkResponse?.(result);
       response.status(spec.status ?? 200).json(result);
     });
