@@ -19,7 +19,6 @@ import { emitEvent } from '../ledger/events';
 import { runTransaction } from '../ledger/transaction';
 import { parseTransient } from '../ledger/transient';
 import { actorOf, type Tx } from '../ledger/tx';
-import { callerOf } from '../ledger/caller';
 import * as access from './provenance/access';
 import * as erasure from './provenance/erasure';
 import { readLineage } from './provenance/lineage';

@@ -48,4 +48,3 @@ export async function runOnce<Result>(
   await writeRecord(ctx, key, { fingerprint, result, txId: ctx.stub.getTxID() });
   return result;
 }
-
