@@ -32,6 +32,18 @@ function eventBase(tx: Tx) {
   return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller) };
 }
 
+/** A proposal step whose event carries the proposal id and the proposal as it now stands. */
+function announced<Request extends { proposalId: string }>(
+  event: typeof governanceEvents.proposalSubmitted,
+  step: (tx: Tx, request: Request) => Promise<ProposalView>,
+): (tx: Tx, request: Request) => Promise<ProposalView> {
+  return async (tx, request) => {
+    const proposal = await step(tx, request);
+    emitEvent(tx.ctx, event, { ...eventBase(tx), proposalId: request.proposalId, proposal });
+    return proposal;
+  };
+}
+
 /**
  * Consortium governance. Member organisations' governors propose changes to the rules
  * (parameters, issuers, arbitrators, members' rights); each organisation has one vote;
@@ -75,15 +87,7 @@ export class GovernanceContract extends Contract {
 
   @Transaction()
   propose(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.propose, requestJson, async (tx, request) => {
-      const view = await propose(tx, request);
-      emitEvent(ctx, governanceEvents.proposalSubmitted, {
-        ...eventBase(tx),
-        proposalId: request.proposalId,
-        proposal: view,
-      });
-      return view;
-    });
+    return runTransaction(ctx, spec.propose, requestJson, announced(governanceEvents.proposalSubmitted, propose));
   }
 
   @Transaction()
@@ -102,28 +106,12 @@ export class GovernanceContract extends Contract {
 
   @Transaction()
   veto(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.veto, requestJson, async (tx, request) => {
-      const view = await veto(tx, request);
-      emitEvent(ctx, governanceEvents.proposalVetoed, {
-        ...eventBase(tx),
-        proposalId: request.proposalId,
-        proposal: view,
-      });
-      return view;
-    });
+    return runTransaction(ctx, spec.veto, requestJson, announced(governanceEvents.proposalVetoed, veto));
   }
 
   @Transaction()
   execute(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.execute, requestJson, async (tx, request) => {
-      const view = await execute(tx, request);
-      emitEvent(ctx, governanceEvents.proposalExecuted, {
-        ...eventBase(tx),
-        proposalId: request.proposalId,
-        proposal: view,
-      });
-      return view;
-    });
+    return runTransaction(ctx, spec.execute, requestJson, announced(governanceEvents.proposalExecuted, execute));
   }
 
   /** A governor of an organisation invited by an executed proposal takes up its rights. */
