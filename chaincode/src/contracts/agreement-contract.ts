@@ -19,10 +19,7 @@ import {
   type MilestoneRecord,
   type TaskRecord,
 } from '../model/agreement-records';
-import { parseArgument } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
 import { parseTransient } from '../ledger/transient';
-import { callerOf } from '../ledger/caller';
 import {
   confirmSettlement,
   fundMilestone,
@@ -41,7 +38,7 @@ import {
   submitDeliverable,
 } from './agreement/review';
 import { claimTasksAcceptance, reviewTasks, submitTasks } from './agreement/tasks';
-import { txOf } from '../ledger/tx';
+import { runTransaction } from '../ledger/transaction';
 
 /**
  * Work agreements between an enterprise client and an ML professional: milestones
@@ -63,54 +60,46 @@ export class AgreementContract extends Contract {
    * Repeating a request id returns the stored result.
    */
   @Transaction()
-  async draftAgreement(ctx: Context, requestJson: string): Promise<AgreementDetails> {
-    const request = parseArgument(spec.draftAgreement.request, requestJson);
-    const terms: AgreementTerms = parseTransient(ctx, agreementTermsTransientKey, agreementTermsSchema);
-    const termsSha256 = agreementTermsSha256(terms);
-    const tx = txOf(ctx);
-    checkDraft(tx, request);
-    // The terms hash joins the fingerprint so that a retry with other terms is refused.
-    return runRequestOnce(ctx, spec.draftAgreement, request, () => draftAgreement(tx, request, terms, termsSha256), {
-      request,
-      termsSha256,
+  draftAgreement(ctx: Context, requestJson: string): Promise<AgreementDetails> {
+    return runTransaction(ctx, spec.draftAgreement, requestJson, {
+      prepare: (tx, request) => {
+        const terms: AgreementTerms = parseTransient(ctx, agreementTermsTransientKey, agreementTermsSchema);
+        checkDraft(tx, request);
+        return { terms, termsSha256: agreementTermsSha256(terms) };
+      },
+      // The terms hash joins the fingerprint so that a retry with other terms is refused.
+      fingerprint: (request, { termsSha256 }) => ({ request, termsSha256 }),
+      run: (tx, request, { terms, termsSha256 }) => draftAgreement(tx, request, terms, termsSha256),
     });
   }
-
   /** The freelancer accepts the offer, naming the hash of the terms they read. */
   @Transaction()
-  async acceptAgreement(ctx: Context, requestJson: string): Promise<AgreementRecord> {
-    const request = parseArgument(spec.acceptAgreement.request, requestJson);
-    return acceptAgreement(txOf(ctx), request);
+  acceptAgreement(ctx: Context, requestJson: string): Promise<AgreementRecord> {
+    return runTransaction(ctx, spec.acceptAgreement, requestJson, acceptAgreement);
   }
 
   /** The freelancer declines the offer. */
   @Transaction()
-  async declineAgreement(ctx: Context, requestJson: string): Promise<AgreementRecord> {
-    const request = parseArgument(spec.declineAgreement.request, requestJson);
-    return declineAgreement(txOf(ctx), request);
+  declineAgreement(ctx: Context, requestJson: string): Promise<AgreementRecord> {
+    return runTransaction(ctx, spec.declineAgreement, requestJson, declineAgreement);
   }
 
   /** Either party cancels before funding; after funding both must call, and held escrow is refunded. */
   @Transaction()
-  async cancelAgreement(ctx: Context, requestJson: string): Promise<AgreementDetails> {
-    const request = parseArgument(spec.cancelAgreement.request, requestJson);
-    return cancelAgreement(txOf(ctx), request);
+  cancelAgreement(ctx: Context, requestJson: string): Promise<AgreementDetails> {
+    return runTransaction(ctx, spec.cancelAgreement, requestJson, cancelAgreement);
   }
 
   /** The client asks the settlement provider to fund a milestone's escrow. */
   @Transaction()
-  async fundMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.fundMilestone.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.fundMilestone, request, () => fundMilestone(tx, request));
+  fundMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.fundMilestone, requestJson, fundMilestone);
   }
 
   /** The settlement service records a provider's confirmation or failure of an instruction. */
   @Transaction()
-  async confirmSettlement(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.confirmSettlement.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.confirmSettlement, request, () => confirmSettlement(tx, request));
+  confirmSettlement(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.confirmSettlement, requestJson, confirmSettlement);
   }
 
   /**
@@ -119,9 +108,8 @@ export class AgreementContract extends Contract {
    * needs no request id.
    */
   @Transaction()
-  async retryHeldPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.retryHeldPayout.request, requestJson);
-    return retryHeldPayout(txOf(ctx), request);
+  retryHeldPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.retryHeldPayout, requestJson, retryHeldPayout);
   }
 
   /**
@@ -129,136 +117,124 @@ export class AgreementContract extends Contract {
    * account, say). Repeating it is refused as INVALID_STATE, so it needs no request id.
    */
   @Transaction()
-  async reissueFailedPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.reissueFailedPayout.request, requestJson);
-    return reissueFailedPayout(txOf(ctx), request);
+  reissueFailedPayout(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.reissueFailedPayout, requestJson, reissueFailedPayout);
   }
 
   /** The freelancer delivers a milestone's artifact (hash, URI, claimed metrics). */
   @Transaction()
-  async submitDeliverable(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.submitDeliverable.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.submitDeliverable, request, () => submitDeliverable(tx, request));
+  submitDeliverable(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.submitDeliverable, requestJson, submitDeliverable);
   }
 
   /** The client accepts the latest delivery. */
   @Transaction()
-  async acceptMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.acceptMilestone.request, requestJson);
-    return acceptMilestone(txOf(ctx), request);
+  acceptMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.acceptMilestone, requestJson, acceptMilestone);
   }
 
   /** The client rejects the latest delivery with a reason. */
   @Transaction()
-  async rejectDeliverable(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.rejectDeliverable.request, requestJson);
-    return rejectDeliverable(txOf(ctx), request);
+  rejectDeliverable(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.rejectDeliverable, requestJson, rejectDeliverable);
   }
 
   /** The freelancer claims acceptance once the review window has closed unanswered. */
   @Transaction()
-  async claimAcceptance(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.claimAcceptance.request, requestJson);
-    return claimAcceptance(txOf(ctx), request);
+  claimAcceptance(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.claimAcceptance, requestJson, claimAcceptance);
   }
 
   /** The agreement's evaluator posts a report; meeting every threshold accepts the milestone. */
   @Transaction()
-  async postEvaluation(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.postEvaluation.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.postEvaluation, request, () => postEvaluation(tx, request));
+  postEvaluation(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.postEvaluation, requestJson, postEvaluation);
   }
 
   /** Either party releases an accepted milestone: emits the settlement request, net of the platform fee. */
   @Transaction()
-  async releaseMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.releaseMilestone.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.releaseMilestone, request, () => releaseMilestone(tx, request));
+  releaseMilestone(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.releaseMilestone, requestJson, releaseMilestone);
   }
 
   /** Either party disputes a submitted or rejected milestone, freezing it. */
   @Transaction()
-  async openDispute(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.openDispute.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.openDispute, request, () => openDispute(tx, request));
+  openDispute(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.openDispute, requestJson, openDispute);
   }
 
   /** An arbitrator votes a split of the escrow; a majority of the panel decides. */
   @Transaction()
-  async castDisputeVote(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
-    const request = parseArgument(spec.castDisputeVote.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.castDisputeVote, request, () => castDisputeVote(tx, request));
+  castDisputeVote(ctx: Context, requestJson: string): Promise<MilestoneRecord> {
+    return runTransaction(ctx, spec.castDisputeVote, requestJson, castDisputeVote);
   }
 
   /** The freelancer delivers results for many tasks of a batch at once. */
   @Transaction()
-  async submitTasks(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
-    const request = parseArgument(spec.submitTasks.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.submitTasks, request, () => submitTasks(tx, request));
+  submitTasks(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
+    return runTransaction(ctx, spec.submitTasks, requestJson, submitTasks);
   }
 
   /** The client accepts and rejects many delivered tasks at once. */
   @Transaction()
-  async reviewTasks(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
-    const request = parseArgument(spec.reviewTasks.request, requestJson);
-    return reviewTasks(txOf(ctx), request);
+  reviewTasks(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
+    return runTransaction(ctx, spec.reviewTasks, requestJson, reviewTasks);
   }
 
   /** The freelancer claims acceptance of every delivered task whose review window has closed. */
   @Transaction()
-  async claimTasksAcceptance(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
-    const request = parseArgument(spec.claimTasksAcceptance.request, requestJson);
-    return claimTasksAcceptance(txOf(ctx), request);
+  claimTasksAcceptance(ctx: Context, requestJson: string): Promise<TaskBatchResult> {
+    return runTransaction(ctx, spec.claimTasksAcceptance, requestJson, claimTasksAcceptance);
   }
 
   /** One agreement with its milestones and the history of its record. */
   @Transaction(false)
-  async getAgreement(ctx: Context, requestJson: string): Promise<AgreementView> {
-    const request = parseArgument(spec.getAgreement.request, requestJson);
-    return queries.getAgreement(ctx, callerOf(ctx), request.agreementId);
+  getAgreement(ctx: Context, requestJson: string): Promise<AgreementView> {
+    return runTransaction(ctx, spec.getAgreement, requestJson, (tx, request) =>
+      queries.getAgreement(tx.ctx, tx.caller, request.agreementId),
+    );
   }
 
   /** Agreements in which a person is client, freelancer or evaluator. */
   @Transaction(false)
-  async listAgreementsByParty(
+  listAgreementsByParty(
     ctx: Context,
     requestJson: string,
   ): Promise<{ role: PartyQueryRole; agreement: AgreementRecord }[]> {
-    const request = parseArgument(spec.listAgreementsByParty.request, requestJson);
-    return queries.listAgreementsByParty(ctx, callerOf(ctx), request);
+    return runTransaction(ctx, spec.listAgreementsByParty, requestJson, (tx, request) =>
+      queries.listAgreementsByParty(tx.ctx, tx.caller, request),
+    );
   }
 
   /** Every version of a milestone, newest first, from the ledger's history. */
   @Transaction(false)
-  async getMilestoneHistory(ctx: Context, requestJson: string): Promise<MilestoneHistoryEntry[]> {
-    const request = parseArgument(spec.getMilestoneHistory.request, requestJson);
-    return queries.getMilestoneHistory(ctx, callerOf(ctx), request);
+  getMilestoneHistory(ctx: Context, requestJson: string): Promise<MilestoneHistoryEntry[]> {
+    return runTransaction(ctx, spec.getMilestoneHistory, requestJson, (tx, request) =>
+      queries.getMilestoneHistory(tx.ctx, tx.caller, request),
+    );
   }
 
   /** The tasks of a batch milestone. */
   @Transaction(false)
-  async listTasks(ctx: Context, requestJson: string): Promise<TaskRecord[]> {
-    const request = parseArgument(spec.listTasks.request, requestJson);
-    return queries.listTasks(ctx, callerOf(ctx), request);
+  listTasks(ctx: Context, requestJson: string): Promise<TaskRecord[]> {
+    return runTransaction(ctx, spec.listTasks, requestJson, (tx, request) =>
+      queries.listTasks(tx.ctx, tx.caller, request),
+    );
   }
 
   /** The confidential terms, for the parties, from a peer of a member organisation; or that they were erased. */
   @Transaction(false)
-  async getTerms(ctx: Context, requestJson: string): Promise<AgreementTermsResult> {
-    const request = parseArgument(spec.getTerms.request, requestJson);
-    return queries.getTerms(ctx, callerOf(ctx), request.agreementId);
+  getTerms(ctx: Context, requestJson: string): Promise<AgreementTermsResult> {
+    return runTransaction(ctx, spec.getTerms, requestJson, (tx, request) =>
+      queries.getTerms(tx.ctx, tx.caller, request.agreementId),
+    );
   }
 
   /** Checks a terms document against the hash recorded on the agreement. */
   @Transaction(false)
-  async verifyTerms(ctx: Context, requestJson: string): Promise<TermsVerification> {
-    const request = parseArgument(spec.verifyTerms.request, requestJson);
-    return queries.verifyTerms(ctx, callerOf(ctx), request);
+  verifyTerms(ctx: Context, requestJson: string): Promise<TermsVerification> {
+    return runTransaction(ctx, spec.verifyTerms, requestJson, (tx, request) =>
+      queries.verifyTerms(tx.ctx, tx.caller, request),
+    );
   }
 }

@@ -8,7 +8,7 @@ import {
   type ReadLogAnchor,
 } from '../model/audit';
 import { emitEvent } from '../ledger/events';
-import { parseArgument } from '../ledger/refusal';
+import { runTransaction } from '../ledger/transaction';
 import { actorOf, txOf, type Tx } from '../ledger/tx';
 import { anchor, listAnchors } from './audit/anchors';
 import { getGrant, grantAccess, listGrants, revokeAccess, scopeOfCaller } from './audit/grants';
@@ -33,28 +33,27 @@ export class AuditContract extends Contract {
   }
 
   @Transaction()
-  async grantAuditAccess(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
-    const request = parseArgument(spec.grantAuditAccess.request, requestJson);
-    const tx = txOf(ctx);
-    const grant = await grantAccess(tx, request);
-    emitEvent(ctx, auditEvents.accessGranted, { ...eventBase(tx), grant });
-    return grant;
+  grantAuditAccess(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
+    return runTransaction(ctx, spec.grantAuditAccess, requestJson, async (tx, request) => {
+      const grant = await grantAccess(tx, request);
+      emitEvent(ctx, auditEvents.accessGranted, { ...eventBase(tx), grant });
+      return grant;
+    });
   }
 
   @Transaction()
-  async revokeAuditAccess(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
-    const request = parseArgument(spec.revokeAuditAccess.request, requestJson);
-    const tx = txOf(ctx);
-    const grant = await revokeAccess(tx, request);
-    emitEvent(ctx, auditEvents.accessRevoked, { ...eventBase(tx), grant });
-    return grant;
+  revokeAuditAccess(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
+    return runTransaction(ctx, spec.revokeAuditAccess, requestJson, async (tx, request) => {
+      const grant = await revokeAccess(tx, request);
+      emitEvent(ctx, auditEvents.accessRevoked, { ...eventBase(tx), grant });
+      return grant;
+    });
   }
 
   /** One grant, for an admin of the granting organisation or an auditor it names. */
   @Transaction(false)
-  async getAuditGrant(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
-    const request = parseArgument(spec.getAuditGrant.request, requestJson);
-    return getGrant(txOf(ctx), request.grantId);
+  getAuditGrant(ctx: Context, requestJson: string): Promise<AuditGrantRecord> {
+    return runTransaction(ctx, spec.getAuditGrant, requestJson, (tx, request) => getGrant(tx, request.grantId));
   }
 
   /** An admin's grants given, or an auditor's grants received. */
@@ -70,25 +69,23 @@ export class AuditContract extends Contract {
   }
 
   @Transaction()
-  async anchorReadLog(ctx: Context, requestJson: string): Promise<ReadLogAnchor> {
-    const request = parseArgument(spec.anchorReadLog.request, requestJson);
-    const tx = txOf(ctx);
-    const anchored = await anchor(tx, request);
-    emitEvent(ctx, auditEvents.readLogAnchored, { ...eventBase(tx), anchor: anchored });
-    return anchored;
+  anchorReadLog(ctx: Context, requestJson: string): Promise<ReadLogAnchor> {
+    return runTransaction(ctx, spec.anchorReadLog, requestJson, async (tx, request) => {
+      const anchored = await anchor(tx, request);
+      emitEvent(ctx, auditEvents.readLogAnchored, { ...eventBase(tx), anchor: anchored });
+      return anchored;
+    });
   }
 
   /** An organisation's read-log anchors, in sequence order. */
   @Transaction(false)
-  async listReadLogAnchors(ctx: Context, requestJson: string): Promise<ReadLogAnchor[]> {
-    const request = parseArgument(spec.listReadLogAnchors.request, requestJson);
-    return listAnchors(txOf(ctx), request.mspId);
+  listReadLogAnchors(ctx: Context, requestJson: string): Promise<ReadLogAnchor[]> {
+    return runTransaction(ctx, spec.listReadLogAnchors, requestJson, (tx, request) => listAnchors(tx, request.mspId));
   }
 
   /** The organisations a dataset access grant, erasure receipt or audit grant concerns, for the API server's read log. */
   @Transaction(false)
-  async recordOrganisations(ctx: Context, requestJson: string): Promise<string[]> {
-    const request = parseArgument(spec.recordOrganisations.request, requestJson);
-    return organisationsOfRecord(txOf(ctx), request);
+  recordOrganisations(ctx: Context, requestJson: string): Promise<string[]> {
+    return runTransaction(ctx, spec.recordOrganisations, requestJson, organisationsOfRecord);
   }
 }

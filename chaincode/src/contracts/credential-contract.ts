@@ -14,12 +14,8 @@ import {
   type IssuerRecord,
   type SaltedClaim,
 } from '../model/credential-records';
-import { callerOf } from '../ledger/caller';
-import { parseArgument } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
-import { transactionInstant } from '../ledger/time';
 import { parseTransient } from '../ledger/transient';
-import { txOf } from '../ledger/tx';
+import { runTransaction } from '../ledger/transaction';
 import { emitCredentialEvent } from './credential/events';
 import { checkIssue, issueCredential } from './credential/issuance';
 import { requireGenesisAdmin } from './governance/genesis';
@@ -50,26 +46,25 @@ export class CredentialContract extends Contract {
    * Repeating a request id returns the stored result.
    */
   @Transaction()
-  async registerIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
-    const request = parseArgument(spec.registerIssuer.request, requestJson);
-    const tx = txOf(ctx);
-    const provenance = await requireGenesisAdmin(tx, 'register issuers');
-    return runRequestOnce(ctx, spec.registerIssuer, request, async () => {
-      const change = await registerIssuer(tx, request, provenance);
-      emitCredentialEvent(tx, credentialEvents.issuerRegistered, change);
-      return change.issuer;
+  registerIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
+    return runTransaction(ctx, spec.registerIssuer, requestJson, {
+      prepare: (tx) => requireGenesisAdmin(tx, 'register issuers'),
+      run: async (tx, request, provenance) => {
+        const change = await registerIssuer(tx, request, provenance);
+        emitCredentialEvent(tx, credentialEvents.issuerRegistered, change);
+        return change.issuer;
+      },
     });
   }
 
   /** Genesis only: the bootstrap administrator removes an issuer; credentials it issued before stay valid. */
   @Transaction()
-  async removeIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
-    const request = parseArgument(spec.removeIssuer.request, requestJson);
-    const tx = txOf(ctx);
-    const provenance = await requireGenesisAdmin(tx, 'remove issuers');
-    const change = await removeIssuer(tx, request, provenance);
-    emitCredentialEvent(tx, credentialEvents.issuerRemoved, change);
-    return change.issuer;
+  removeIssuer(ctx: Context, requestJson: string): Promise<IssuerRecord> {
+    return runTransaction(ctx, spec.removeIssuer, requestJson, async (tx, request) => {
+      const change = await removeIssuer(tx, request, await requireGenesisAdmin(tx, 'remove issuers'));
+      emitCredentialEvent(tx, credentialEvents.issuerRemoved, change);
+      return change.issuer;
+    });
   }
 
   /**
@@ -80,40 +75,40 @@ export class CredentialContract extends Contract {
    * block, and the caller already holds the claims and salts it sent.
    */
   @Transaction()
-  async issueCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
-    const request = parseArgument(spec.issueCredential.request, requestJson);
-    const claims: SaltedClaim[] = parseTransient(ctx, credentialClaimsTransientKey, credentialClaimsSchema);
-    const tx = txOf(ctx);
-    const issuanceDate = checkIssue(tx, request);
-    // The commitments join the fingerprint so that a retry with other claims or salts is refused.
-    return runRequestOnce(
-      ctx,
-      spec.issueCredential,
-      request,
-      () => issueCredential(tx, request, claims, issuanceDate),
-      { request, commitments: commitClaims(claims) },
-    );
+  issueCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
+    return runTransaction(ctx, spec.issueCredential, requestJson, {
+      prepare: (tx, request) => {
+        const claims: SaltedClaim[] = parseTransient(ctx, credentialClaimsTransientKey, credentialClaimsSchema);
+        return { claims, issuanceDate: checkIssue(tx, request) };
+      },
+      // The commitments join the fingerprint so that a retry with other claims or salts is refused.
+      fingerprint: (request, { claims }) => ({ request, commitments: commitClaims(claims) }),
+      run: (tx, request, { claims, issuanceDate }) => issueCredential(tx, request, claims, issuanceDate),
+    });
   }
 
   /** The issuer suspends a credential with a reason; verification reports SUSPENDED at once. */
   @Transaction()
-  async suspendCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
-    const request = parseArgument(spec.suspendCredential.request, requestJson);
-    return changeStatus(txOf(ctx), 'suspend', request);
+  suspendCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
+    return runTransaction(ctx, spec.suspendCredential, requestJson, (tx, request) =>
+      changeStatus(tx, 'suspend', request),
+    );
   }
 
   /** The issuer, while still active, lifts a suspension with a reason. */
   @Transaction()
-  async reinstateCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
-    const request = parseArgument(spec.reinstateCredential.request, requestJson);
-    return changeStatus(txOf(ctx), 'reinstate', request);
+  reinstateCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
+    return runTransaction(ctx, spec.reinstateCredential, requestJson, (tx, request) =>
+      changeStatus(tx, 'reinstate', request),
+    );
   }
 
   /** The issuer revokes a credential for good, with a reason. */
   @Transaction()
-  async revokeCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
-    const request = parseArgument(spec.revokeCredential.request, requestJson);
-    return changeStatus(txOf(ctx), 'revoke', request);
+  revokeCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
+    return runTransaction(ctx, spec.revokeCredential, requestJson, (tx, request) =>
+      changeStatus(tx, 'revoke', request),
+    );
   }
 
   /**
@@ -121,53 +116,53 @@ export class CredentialContract extends Contract {
    * returns a verdict with a reason code per failure. Open to any caller.
    */
   @Transaction(false)
-  async verifyPresentation(ctx: Context, requestJson: string): Promise<PresentationVerdict> {
-    const request = parseArgument(spec.verifyPresentation.request, requestJson);
-    return verifyPresentation(ctx, transactionInstant(ctx), request);
+  verifyPresentation(ctx: Context, requestJson: string): Promise<PresentationVerdict> {
+    return runTransaction(ctx, spec.verifyPresentation, requestJson, (tx, request) =>
+      verifyPresentation(tx.ctx, tx.at, request),
+    );
   }
 
   /** One credential's channel record, for its subject, its issuer, hr, auditors and admins. */
   @Transaction(false)
-  async getCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
-    const request = parseArgument(spec.getCredential.request, requestJson);
-    return queries.getCredential(ctx, callerOf(ctx), request.credentialId);
+  getCredential(ctx: Context, requestJson: string): Promise<CredentialRecord> {
+    return runTransaction(ctx, spec.getCredential, requestJson, (tx, request) =>
+      queries.getCredential(tx.ctx, tx.caller, request.credentialId),
+    );
   }
 
   /** The claims and salts of a credential, for its subject only. */
   @Transaction(false)
-  async getCredentialSecrets(
-    ctx: Context,
-    requestJson: string,
-  ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
-    const request = parseArgument(spec.getCredentialSecrets.request, requestJson);
-    return queries.getCredentialSecrets(ctx, callerOf(ctx), request.credentialId);
+  getCredentialSecrets(ctx: Context, requestJson: string): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
+    return runTransaction(ctx, spec.getCredentialSecrets, requestJson, (tx, request) =>
+      queries.getCredentialSecrets(tx.ctx, tx.caller, request.credentialId),
+    );
   }
 
   /** Credentials a person holds. */
   @Transaction(false)
-  async listCredentialsBySubject(ctx: Context, requestJson: string): Promise<CredentialRecord[]> {
-    const request = parseArgument(spec.listCredentialsBySubject.request, requestJson);
-    return queries.listCredentialsBySubject(ctx, callerOf(ctx), request);
+  listCredentialsBySubject(ctx: Context, requestJson: string): Promise<CredentialRecord[]> {
+    return runTransaction(ctx, spec.listCredentialsBySubject, requestJson, (tx, request) =>
+      queries.listCredentialsBySubject(tx.ctx, tx.caller, request),
+    );
   }
 
   /** Credentials an issuer issued, optionally of one type. */
   @Transaction(false)
-  async listCredentialsByIssuer(ctx: Context, requestJson: string): Promise<CredentialRecord[]> {
-    const request = parseArgument(spec.listCredentialsByIssuer.request, requestJson);
-    return queries.listCredentialsByIssuer(ctx, callerOf(ctx), request);
+  listCredentialsByIssuer(ctx: Context, requestJson: string): Promise<CredentialRecord[]> {
+    return runTransaction(ctx, spec.listCredentialsByIssuer, requestJson, (tx, request) =>
+      queries.listCredentialsByIssuer(tx.ctx, tx.caller, request),
+    );
   }
 
   /** An issuer record and every version of its grant. */
   @Transaction(false)
-  async getIssuer(ctx: Context, requestJson: string): Promise<IssuerDetails> {
-    const request = parseArgument(spec.getIssuer.request, requestJson);
-    return queries.getIssuer(ctx, request);
+  getIssuer(ctx: Context, requestJson: string): Promise<IssuerDetails> {
+    return runTransaction(ctx, spec.getIssuer, requestJson, (tx, request) => queries.getIssuer(tx.ctx, request));
   }
 
   /** Issuer records, optionally by status or by a credential type they may issue. */
   @Transaction(false)
-  async listIssuers(ctx: Context, requestJson: string): Promise<IssuerRecord[]> {
-    const request = parseArgument(spec.listIssuers.request, requestJson);
-    return queries.listIssuers(ctx, request);
+  listIssuers(ctx: Context, requestJson: string): Promise<IssuerRecord[]> {
+    return runTransaction(ctx, spec.listIssuers, requestJson, (tx, request) => queries.listIssuers(tx.ctx, request));
   }
 }

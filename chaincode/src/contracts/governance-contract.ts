@@ -10,7 +10,8 @@ import {
   type RuleDescription,
 } from '../model/governance';
 import { emitEvent } from '../ledger/events';
-import { parseArgument, refuse } from '../ledger/refusal';
+import { refuse } from '../ledger/refusal';
+import { runTransaction } from '../ledger/transaction';
 import { actorOf, txOf, type Tx } from '../ledger/tx';
 import { describeParty, readIssuer } from './credential/store';
 import { readParameterRecord } from './parameter/store';
@@ -31,6 +32,18 @@ function eventBase(tx: Tx) {
   return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller) };
 }
 
+/** A proposal step whose event carries the proposal id and the proposal as it now stands. */
+function announced<Request extends { proposalId: string }>(
+  event: typeof governanceEvents.proposalSubmitted,
+  step: (tx: Tx, request: Request) => Promise<ProposalView>,
+): (tx: Tx, request: Request) => Promise<ProposalView> {
+  return async (tx, request) => {
+    const proposal = await step(tx, request);
+    emitEvent(tx.ctx, event, { ...eventBase(tx), proposalId: request.proposalId, proposal });
+    return proposal;
+  };
+}
+
 /**
  * Consortium governance. Member organisations' governors propose changes to the rules
  * (parameters, issuers, arbitrators, members' rights); each organisation has one vote;
@@ -49,13 +62,13 @@ export class GovernanceContract extends Contract {
 
   /** Genesis only: the bootstrap administrator applies actions directly (members, arbitrators, …). */
   @Transaction()
-  async applyGenesisActions(ctx: Context, requestJson: string): Promise<GenesisState> {
-    const request = parseArgument(spec.applyGenesisActions.request, requestJson);
-    const tx = txOf(ctx);
-    const provenance = await requireGenesisAdmin(tx, 'change the consortium rules');
-    await applyActions(tx, request.actions, provenance);
-    emitEvent(ctx, governanceEvents.genesisApplied, { ...eventBase(tx), actions: request.actions });
-    return { sealed: false };
+  applyGenesisActions(ctx: Context, requestJson: string): Promise<GenesisState> {
+    return runTransaction(ctx, spec.applyGenesisActions, requestJson, async (tx, request) => {
+      const provenance = await requireGenesisAdmin(tx, 'change the consortium rules');
+      await applyActions(tx, request.actions, provenance);
+      emitEvent(ctx, governanceEvents.genesisApplied, { ...eventBase(tx), actions: request.actions });
+      return { sealed: false };
+    });
   }
 
   /** Ends genesis: from this transaction on, rules change only through executed proposals. */
@@ -73,56 +86,32 @@ export class GovernanceContract extends Contract {
   }
 
   @Transaction()
-  async propose(ctx: Context, requestJson: string): Promise<ProposalView> {
-    const request = parseArgument(spec.propose.request, requestJson);
-    const tx = txOf(ctx);
-    const view = await propose(tx, request);
-    emitEvent(ctx, governanceEvents.proposalSubmitted, {
-      ...eventBase(tx),
-      proposalId: request.proposalId,
-      proposal: view,
-    });
-    return view;
+  propose(ctx: Context, requestJson: string): Promise<ProposalView> {
+    return runTransaction(ctx, spec.propose, requestJson, announced(governanceEvents.proposalSubmitted, propose));
   }
 
   @Transaction()
-  async vote(ctx: Context, requestJson: string): Promise<ProposalView> {
-    const request = parseArgument(spec.vote.request, requestJson);
-    const tx = txOf(ctx);
-    const { view, vote: cast } = await vote(tx, request);
-    emitEvent(ctx, governanceEvents.voteCast, {
-      ...eventBase(tx),
-      proposalId: request.proposalId,
-      vote: cast,
-      proposal: view,
+  vote(ctx: Context, requestJson: string): Promise<ProposalView> {
+    return runTransaction(ctx, spec.vote, requestJson, async (tx, request) => {
+      const { view, vote: cast } = await vote(tx, request);
+      emitEvent(ctx, governanceEvents.voteCast, {
+        ...eventBase(tx),
+        proposalId: request.proposalId,
+        vote: cast,
+        proposal: view,
+      });
+      return view;
     });
-    return view;
   }
 
   @Transaction()
-  async veto(ctx: Context, requestJson: string): Promise<ProposalView> {
-    const request = parseArgument(spec.veto.request, requestJson);
-    const tx = txOf(ctx);
-    const view = await veto(tx, request);
-    emitEvent(ctx, governanceEvents.proposalVetoed, {
-      ...eventBase(tx),
-      proposalId: request.proposalId,
-      proposal: view,
-    });
-    return view;
+  veto(ctx: Context, requestJson: string): Promise<ProposalView> {
+    return runTransaction(ctx, spec.veto, requestJson, announced(governanceEvents.proposalVetoed, veto));
   }
 
   @Transaction()
-  async execute(ctx: Context, requestJson: string): Promise<ProposalView> {
-    const request = parseArgument(spec.execute.request, requestJson);
-    const tx = txOf(ctx);
-    const view = await execute(tx, request);
-    emitEvent(ctx, governanceEvents.proposalExecuted, {
-      ...eventBase(tx),
-      proposalId: request.proposalId,
-      proposal: view,
-    });
-    return view;
+  execute(ctx: Context, requestJson: string): Promise<ProposalView> {
+    return runTransaction(ctx, spec.execute, requestJson, announced(governanceEvents.proposalExecuted, execute));
   }
 
   /** A governor of an organisation invited by an executed proposal takes up its rights. */
@@ -135,10 +124,10 @@ export class GovernanceContract extends Contract {
   }
 
   @Transaction(false)
-  async getProposal(ctx: Context, requestJson: string): Promise<ProposalView> {
-    const request = parseArgument(spec.getProposal.request, requestJson);
-    const tx = txOf(ctx);
-    return viewProposal(tx, await requireProposal(tx, request.proposalId));
+  getProposal(ctx: Context, requestJson: string): Promise<ProposalView> {
+    return runTransaction(ctx, spec.getProposal, requestJson, async (tx, request) =>
+      viewProposal(tx, await requireProposal(tx, request.proposalId)),
+    );
   }
 
   /** Every proposal, in id order, with its tally and phase now. */
@@ -168,33 +157,33 @@ export class GovernanceContract extends Contract {
 
   /** A rule's current record, with the proposal, votes and execution that put it there, or its genesis. */
   @Transaction(false)
-  async describeRule(ctx: Context, requestJson: string): Promise<RuleDescription> {
-    const rule = parseArgument(spec.describeRule.request, requestJson);
-    const tx = txOf(ctx);
-    const record = await (async () => {
-      switch (rule.kind) {
-        case 'parameter':
-          return readParameterRecord(ctx, rule.name);
-        case 'issuer':
-          return readIssuer(ctx, rule.issuer);
-        case 'arbitrator':
-          return readArbitrator(ctx, rule.arbitrator);
-        case 'member':
-          return readMember(ctx, rule.mspId);
+  describeRule(ctx: Context, requestJson: string): Promise<RuleDescription> {
+    return runTransaction(ctx, spec.describeRule, requestJson, async (tx, rule) => {
+      const record = await (async () => {
+        switch (rule.kind) {
+          case 'parameter':
+            return readParameterRecord(ctx, rule.name);
+          case 'issuer':
+            return readIssuer(ctx, rule.issuer);
+          case 'arbitrator':
+            return readArbitrator(ctx, rule.arbitrator);
+          case 'member':
+            return readMember(ctx, rule.mspId);
+        }
+      })();
+      if (record === undefined) {
+        const what =
+          rule.kind === 'parameter'
+            ? `parameter ${rule.name} has not been set`
+            : rule.kind === 'member'
+              ? `${rule.mspId} has never been a member`
+              : `${describeParty(rule.kind === 'issuer' ? rule.issuer : rule.arbitrator)} has no ${rule.kind} record`;
+        refuse('NOT_FOUND', what, rule.kind === 'parameter' ? 'name' : rule.kind === 'member' ? 'mspId' : rule.kind);
       }
-    })();
-    if (record === undefined) {
-      const what =
-        rule.kind === 'parameter'
-          ? `parameter ${rule.name} has not been set`
-          : rule.kind === 'member'
-            ? `${rule.mspId} has never been a member`
-            : `${describeParty(rule.kind === 'issuer' ? rule.issuer : rule.arbitrator)} has no ${rule.kind} record`;
-      refuse('NOT_FOUND', what, rule.kind === 'parameter' ? 'name' : rule.kind === 'member' ? 'mspId' : rule.kind);
-    }
-    const provenance = record.provenance;
-    if (provenance?.source !== 'proposal') return { rule, record, ...(provenance ? { provenance } : {}) };
-    const proposal = await viewProposal(tx, await requireProposal(tx, provenance.proposalId));
-    return { rule, record, provenance, proposal };
+      const provenance = record.provenance;
+      if (provenance?.source !== 'proposal') return { rule, record, ...(provenance ? { provenance } : {}) };
+      const proposal = await viewProposal(tx, await requireProposal(tx, provenance.proposalId));
+      return { rule, record, provenance, proposal };
+    });
   }
 }

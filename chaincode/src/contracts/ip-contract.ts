@@ -11,9 +11,9 @@ import { auditGrantedRoles } from '../model/access-roles';
 import { policyOrganisations } from '../ledger/endorsement';
 import { requireAuditGrant } from './audit/scope';
 import { emitEvent } from '../ledger/events';
-import { parseArgument, refuse } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
-import { actorOf, txOf, type Tx } from '../ledger/tx';
+import { refuse } from '../ledger/refusal';
+import { runTransaction } from '../ledger/transaction';
+import { actorOf, type Tx } from '../ledger/tx';
 import {
   findWorkByHash,
   readOwnershipChange,
@@ -54,10 +54,8 @@ export class IpContract extends Contract {
   }
 
   @Transaction()
-  async registerWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
-    const request = parseArgument(spec.registerWork.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.registerWork, request, async () => {
+  registerWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    return runTransaction(ctx, spec.registerWork, requestJson, async (tx, request) => {
       const work = await registerWork(tx, request);
       emitEvent(ctx, ipEvents.workRegistered, { ...eventBase(tx, work.workId), work });
       return work;
@@ -65,10 +63,8 @@ export class IpContract extends Contract {
   }
 
   @Transaction()
-  async proposeOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
-    const request = parseArgument(spec.proposeOwnershipChange.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.proposeOwnershipChange, request, async () => {
+  proposeOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    return runTransaction(ctx, spec.proposeOwnershipChange, requestJson, async (tx, request) => {
       const change = await proposeOwnershipChange(tx, request);
       emitEvent(ctx, ipEvents.ownershipChangeProposed, { ...eventBase(tx, request.workId), change });
       return change;
@@ -76,64 +72,66 @@ export class IpContract extends Contract {
   }
 
   @Transaction()
-  async approveOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
-    const request = parseArgument(spec.approveOwnershipChange.request, requestJson);
-    const tx = txOf(ctx);
-    const change = await approveOwnershipChange(tx, request);
-    emitEvent(ctx, ipEvents.ownershipChangeApproved, { ...eventBase(tx, request.workId), change });
-    return change;
+  approveOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    return runTransaction(ctx, spec.approveOwnershipChange, requestJson, async (tx, request) => {
+      const change = await approveOwnershipChange(tx, request);
+      emitEvent(ctx, ipEvents.ownershipChangeApproved, { ...eventBase(tx, request.workId), change });
+      return change;
+    });
   }
 
   @Transaction()
-  async declineOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
-    const request = parseArgument(spec.declineOwnershipChange.request, requestJson);
-    const tx = txOf(ctx);
-    const change = await declineOwnershipChange(tx, request);
-    emitEvent(ctx, ipEvents.ownershipChangeDeclined, { ...eventBase(tx, request.workId), change });
-    return change;
+  declineOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    return runTransaction(ctx, spec.declineOwnershipChange, requestJson, async (tx, request) => {
+      const change = await declineOwnershipChange(tx, request);
+      emitEvent(ctx, ipEvents.ownershipChangeDeclined, { ...eventBase(tx, request.workId), change });
+      return change;
+    });
   }
 
   @Transaction()
-  async withdrawOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
-    const request = parseArgument(spec.withdrawOwnershipChange.request, requestJson);
-    const tx = txOf(ctx);
-    const change = await withdrawOwnershipChange(tx, request);
-    emitEvent(ctx, ipEvents.ownershipChangeWithdrawn, { ...eventBase(tx, request.workId), change });
-    return change;
+  withdrawOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    return runTransaction(ctx, spec.withdrawOwnershipChange, requestJson, async (tx, request) => {
+      const change = await withdrawOwnershipChange(tx, request);
+      emitEvent(ctx, ipEvents.ownershipChangeWithdrawn, { ...eventBase(tx, request.workId), change });
+      return change;
+    });
   }
 
   /** Any member of the channel reads a work: the registry exists so that priority can be checked. */
   @Transaction(false)
-  async getWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
-    const request = parseArgument(spec.getWork.request, requestJson);
-    return readWork(txOf(ctx), request.workId);
+  getWork(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    return runTransaction(ctx, spec.getWork, requestJson, (tx, request) => readWork(tx, request.workId));
   }
 
   /** Which organisations must endorse a change of the work: the key-level policy as the peer holds it. */
   @Transaction(false)
-  async getWorkEndorsement(ctx: Context, requestJson: string): Promise<WorkEndorsement> {
-    const request = parseArgument(spec.getWorkEndorsement.request, requestJson);
-    const work = await readWork(txOf(ctx), request.workId);
-    const policy = await ctx.stub.getStateValidationParameter(workKey(ctx, work.workId));
-    return { workId: work.workId, organisations: policy.length === 0 ? [] : policyOrganisations(policy) };
+  getWorkEndorsement(ctx: Context, requestJson: string): Promise<WorkEndorsement> {
+    return runTransaction(ctx, spec.getWorkEndorsement, requestJson, async (tx, request) => {
+      const work = await readWork(tx, request.workId);
+      const policy = await ctx.stub.getStateValidationParameter(workKey(ctx, work.workId));
+      return { workId: work.workId, organisations: policy.length === 0 ? [] : policyOrganisations(policy) };
+    });
   }
 
   /** The work registered first with a content hash. */
   @Transaction(false)
-  async findWorkByContentHash(ctx: Context, requestJson: string): Promise<WorkRecord> {
-    const request = parseArgument(spec.findWorkByContentHash.request, requestJson);
-    const work = await findWorkByHash(ctx, request.contentHash);
-    if (work === undefined) {
-      refuse('NOT_FOUND', `no work is registered with content hash ${request.contentHash}`, 'contentHash');
-    }
-    return work;
+  findWorkByContentHash(ctx: Context, requestJson: string): Promise<WorkRecord> {
+    return runTransaction(ctx, spec.findWorkByContentHash, requestJson, async (tx, request) => {
+      const work = await findWorkByHash(ctx, request.contentHash);
+      if (work === undefined) {
+        refuse('NOT_FOUND', `no work is registered with content hash ${request.contentHash}`, 'contentHash');
+      }
+      return work;
+    });
   }
 
   /** Works the person owns a share of now, in work id order. */
   @Transaction(false)
-  async listWorksByOwner(ctx: Context, requestJson: string): Promise<WorkRecord[]> {
-    const request = parseArgument(spec.listWorksByOwner.request, requestJson);
-    return readWorksByOwner(ctx, request.owner);
+  listWorksByOwner(ctx: Context, requestJson: string): Promise<WorkRecord[]> {
+    return runTransaction(ctx, spec.listWorksByOwner, requestJson, (tx, request) =>
+      readWorksByOwner(tx.ctx, request.owner),
+    );
   }
 
   /**
@@ -141,28 +139,28 @@ export class IpContract extends Contract {
    * auditor under a live audit grant naming `ip`); NOT_FOUND to anyone else.
    */
   @Transaction(false)
-  async getOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
-    const request = parseArgument(spec.getOwnershipChange.request, requestJson);
-    const tx = txOf(ctx);
-    const work = await readWork(tx, request.workId);
-    const change = await readOwnershipChange(tx, request.workId, request.changeId);
-    if (!(await mayReadChange(tx, change, work))) {
-      if (tx.caller.role !== undefined && auditGrantedRoles.includes(tx.caller.role)) {
-        await requireAuditGrant(ctx, tx.caller, auditedChange(change, work));
+  getOwnershipChange(ctx: Context, requestJson: string): Promise<OwnershipChangeView> {
+    return runTransaction(ctx, spec.getOwnershipChange, requestJson, async (tx, request) => {
+      const work = await readWork(tx, request.workId);
+      const change = await readOwnershipChange(tx, request.workId, request.changeId);
+      if (!(await mayReadChange(tx, change, work))) {
+        if (tx.caller.role !== undefined && auditGrantedRoles.includes(tx.caller.role)) {
+          await requireAuditGrant(ctx, tx.caller, auditedChange(change, work));
+        }
+        refuse('NOT_FOUND', `work ${request.workId} has no ownership change ${request.changeId}`, 'changeId');
       }
-      refuse('NOT_FOUND', `work ${request.workId} has no ownership change ${request.changeId}`, 'changeId');
-    }
-    return viewChange(change, work);
+      return viewChange(change, work);
+    });
   }
 
   /** The work's ownership changes the caller may read, in change id order. */
   @Transaction(false)
-  async listOwnershipChanges(ctx: Context, requestJson: string): Promise<OwnershipChangeView[]> {
-    const request = parseArgument(spec.listOwnershipChanges.request, requestJson);
-    const tx = txOf(ctx);
-    const work = await readWork(tx, request.workId);
-    const changes = await readOwnershipChanges(ctx, request.workId);
-    const readable = await Promise.all(changes.map((change) => mayReadChange(tx, change, work)));
-    return changes.filter((_, position) => readable[position]).map((change) => viewChange(change, work));
+  listOwnershipChanges(ctx: Context, requestJson: string): Promise<OwnershipChangeView[]> {
+    return runTransaction(ctx, spec.listOwnershipChanges, requestJson, async (tx, request) => {
+      const work = await readWork(tx, request.workId);
+      const changes = await readOwnershipChanges(ctx, request.workId);
+      const readable = await Promise.all(changes.map((change) => mayReadChange(tx, change, work)));
+      return changes.filter((_, position) => readable[position]).map((change) => viewChange(change, work));
+    });
   }
 }

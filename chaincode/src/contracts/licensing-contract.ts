@@ -15,10 +15,9 @@ import {
   type WorkLicences,
 } from '../model/licensing';
 import { emitEvent } from '../ledger/events';
-import { parseArgument } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
+import { runTransaction } from '../ledger/transaction';
 import { parseTransient } from '../ledger/transient';
-import { actorOf, txOf, type Tx } from '../ledger/tx';
+import { actorOf, type Tx } from '../ledger/tx';
 import { acceptOffer, revokeGrant } from './licensing/grants';
 import { consentToOffer, offerLicence, withdrawOffer } from './licensing/offers';
 import { getGrant, getLicenceTerms, getOffer, getRoyaltyPeriod, listWorkLicences } from './licensing/queries';
@@ -49,48 +48,43 @@ export class LicensingContract extends Contract {
    * under `terms`; only its SHA-256 is on the channel.
    */
   @Transaction()
-  async offerLicence(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    const request = parseArgument(spec.offerLicence.request, requestJson);
-    const terms: LicenceTerms = parseTransient(ctx, licenceTermsTransientKey, licenceTermsSchema);
-    const termsSha256 = licenceTermsSha256(terms);
-    const tx = txOf(ctx);
-    // The terms hash joins the fingerprint so that a retry with other terms is refused.
-    return runRequestOnce(
-      ctx,
-      spec.offerLicence,
-      request,
-      async () => {
+  offerLicence(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
+    return runTransaction(ctx, spec.offerLicence, requestJson, {
+      prepare: () => {
+        const terms: LicenceTerms = parseTransient(ctx, licenceTermsTransientKey, licenceTermsSchema);
+        return { terms, termsSha256: licenceTermsSha256(terms) };
+      },
+      // The terms hash joins the fingerprint so that a retry with other terms is refused.
+      fingerprint: (request, { termsSha256 }) => ({ request, termsSha256 }),
+      run: async (tx, request, { terms, termsSha256 }) => {
         const offer = await offerLicence(tx, request, terms, termsSha256);
         emitEvent(ctx, licensingEvents.licenceOffered, { ...eventBase(tx), offer });
         return offer;
       },
-      { request, termsSha256 },
-    );
+    });
   }
 
   @Transaction()
-  async consentToOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    const request = parseArgument(spec.consentToOffer.request, requestJson);
-    const tx = txOf(ctx);
-    const offer = await consentToOffer(tx, request.offerId);
-    emitEvent(ctx, licensingEvents.offerConsented, { ...eventBase(tx), offer });
-    return offer;
+  consentToOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
+    return runTransaction(ctx, spec.consentToOffer, requestJson, async (tx, request) => {
+      const offer = await consentToOffer(tx, request.offerId);
+      emitEvent(ctx, licensingEvents.offerConsented, { ...eventBase(tx), offer });
+      return offer;
+    });
   }
 
   @Transaction()
-  async withdrawOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    const request = parseArgument(spec.withdrawOffer.request, requestJson);
-    const tx = txOf(ctx);
-    const offer = await withdrawOffer(tx, request.offerId, request.reason);
-    emitEvent(ctx, licensingEvents.offerWithdrawn, { ...eventBase(tx), offer });
-    return offer;
+  withdrawOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
+    return runTransaction(ctx, spec.withdrawOffer, requestJson, async (tx, request) => {
+      const offer = await withdrawOffer(tx, request.offerId, request.reason);
+      emitEvent(ctx, licensingEvents.offerWithdrawn, { ...eventBase(tx), offer });
+      return offer;
+    });
   }
 
   @Transaction()
-  async acceptOffer(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    const request = parseArgument(spec.acceptOffer.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.acceptOffer, request, async () => {
+  acceptOffer(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
+    return runTransaction(ctx, spec.acceptOffer, requestJson, async (tx, request) => {
       const { grant, feeInstructions } = await acceptOffer(tx, request);
       emitEvent(ctx, licensingEvents.licenceGranted, {
         ...eventBase(tx),
@@ -102,19 +96,17 @@ export class LicensingContract extends Contract {
   }
 
   @Transaction()
-  async revokeGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    const request = parseArgument(spec.revokeGrant.request, requestJson);
-    const tx = txOf(ctx);
-    const grant = await revokeGrant(tx, request.grantId, request.reason);
-    emitEvent(ctx, licensingEvents.grantRevoked, { ...eventBase(tx), grant });
-    return grant;
+  revokeGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
+    return runTransaction(ctx, spec.revokeGrant, requestJson, async (tx, request) => {
+      const grant = await revokeGrant(tx, request.grantId, request.reason);
+      emitEvent(ctx, licensingEvents.grantRevoked, { ...eventBase(tx), grant });
+      return grant;
+    });
   }
 
   @Transaction()
-  async reportUsage(ctx: Context, requestJson: string): Promise<UsageReportRecord> {
-    const request = parseArgument(spec.reportUsage.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.reportUsage, request, async () => {
+  reportUsage(ctx: Context, requestJson: string): Promise<UsageReportRecord> {
+    return runTransaction(ctx, spec.reportUsage, requestJson, async (tx, request) => {
       const report = await reportUsage(tx, request);
       emitEvent(ctx, licensingEvents.usageReported, { ...eventBase(tx), report });
       return report;
@@ -123,24 +115,22 @@ export class LicensingContract extends Contract {
 
   /** Closing twice is refused as INVALID_STATE, so it needs no request id. */
   @Transaction()
-  async closeRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    const request = parseArgument(spec.closeRoyaltyPeriod.request, requestJson);
-    const tx = txOf(ctx);
-    const period = await closeRoyaltyPeriod(tx, request.grantId, request.periodId);
-    emitEvent(ctx, licensingEvents.royaltyPeriodClosed, {
-      ...eventBase(tx),
-      settlementRequests: period.instructions,
-      period,
+  closeRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
+    return runTransaction(ctx, spec.closeRoyaltyPeriod, requestJson, async (tx, request) => {
+      const period = await closeRoyaltyPeriod(tx, request.grantId, request.periodId);
+      emitEvent(ctx, licensingEvents.royaltyPeriodClosed, {
+        ...eventBase(tx),
+        settlementRequests: period.instructions,
+        period,
+      });
+      return period;
     });
-    return period;
   }
 
   /** The settlement service records a provider's answer to a royalty or fee instruction (period `fee`). */
   @Transaction()
-  async confirmRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    const request = parseArgument(spec.confirmRoyaltyPayout.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.confirmRoyaltyPayout, request, async () => {
+  confirmRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
+    return runTransaction(ctx, spec.confirmRoyaltyPayout, requestJson, async (tx, request) => {
       const { period, instruction } = await confirmRoyaltyPayout(tx, request);
       emitEvent(ctx, licensingEvents.royaltyPayoutConfirmed, { ...eventBase(tx), period, instruction });
       return period;
@@ -152,50 +142,51 @@ export class LicensingContract extends Contract {
    * as INVALID_STATE, so it needs no request id.
    */
   @Transaction()
-  async reissueRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    const request = parseArgument(spec.reissueRoyaltyPayout.request, requestJson);
-    const tx = txOf(ctx);
-    const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
-    emitEvent(ctx, licensingEvents.royaltyPayoutReissued, {
-      ...eventBase(tx),
-      settlementRequests: [instruction],
-      period,
-      instruction,
-      replaces,
+  reissueRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
+    return runTransaction(ctx, spec.reissueRoyaltyPayout, requestJson, async (tx, request) => {
+      const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
+      emitEvent(ctx, licensingEvents.royaltyPayoutReissued, {
+        ...eventBase(tx),
+        settlementRequests: [instruction],
+        period,
+        instruction,
+        replaces,
+      });
+      return period;
     });
-    return period;
   }
 
   @Transaction(false)
-  async getOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    const request = parseArgument(spec.getOffer.request, requestJson);
-    return getOffer(txOf(ctx), request.offerId);
+  getOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
+    return runTransaction(ctx, spec.getOffer, requestJson, (tx, request) => getOffer(tx, request.offerId));
   }
 
   @Transaction(false)
-  async getGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    const request = parseArgument(spec.getGrant.request, requestJson);
-    return getGrant(txOf(ctx), request.grantId);
+  getGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
+    return runTransaction(ctx, spec.getGrant, requestJson, (tx, request) => getGrant(tx, request.grantId));
   }
 
   @Transaction(false)
-  async getRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodView> {
-    const request = parseArgument(spec.getRoyaltyPeriod.request, requestJson);
-    return getRoyaltyPeriod(txOf(ctx), request.grantId, request.periodId);
+  getRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodView> {
+    return runTransaction(ctx, spec.getRoyaltyPeriod, requestJson, (tx, request) =>
+      getRoyaltyPeriod(tx, request.grantId, request.periodId),
+    );
   }
 
   @Transaction(false)
-  async listWorkLicences(ctx: Context, requestJson: string): Promise<WorkLicences> {
-    const request = parseArgument(spec.listWorkLicences.request, requestJson);
-    return listWorkLicences(txOf(ctx), request.workId);
+  listWorkLicences(ctx: Context, requestJson: string): Promise<WorkLicences> {
+    return runTransaction(ctx, spec.listWorkLicences, requestJson, (tx, request) =>
+      listWorkLicences(tx, request.workId),
+    );
   }
 
   @Transaction(false)
-  async getLicenceTerms(
+  getLicenceTerms(
     ctx: Context,
     requestJson: string,
   ): Promise<{ offerId: string; termsSha256: string; terms: LicenceTerms }> {
-    const request = parseArgument(spec.getLicenceTerms.request, requestJson);
-    return getLicenceTerms(txOf(ctx), request.offerId);
+    return runTransaction(ctx, spec.getLicenceTerms, requestJson, (tx, request) =>
+      getLicenceTerms(tx, request.offerId),
+    );
   }
 }

@@ -6,8 +6,7 @@ import {
   type ParameterRecord,
 } from '../model/parameter';
 import { emitEvent } from '../ledger/events';
-import { parseArgument } from '../ledger/refusal';
-import { txOf } from '../ledger/tx';
+import { runTransaction } from '../ledger/transaction';
 import { requireGenesisAdmin } from './governance/genesis';
 import { checkParameterValue, readParameter, readParameterRecords, writeParameter } from './parameter/store';
 
@@ -22,20 +21,24 @@ export class ParameterContract extends Contract {
    * parameters change through governance proposals (`setParameter` actions).
    */
   @Transaction()
-  async setParameter(ctx: Context, requestJson: string): Promise<ParameterRecord> {
-    const request = parseArgument(parameterTransactions.setParameter.request, requestJson);
-    checkParameterValue(request.name, request.value);
-    const tx = txOf(ctx);
-    const provenance = await requireGenesisAdmin(tx, `set parameter ${request.name}`);
-    const record = await writeParameter(tx, request.name, request.value, provenance);
-    emitEvent(ctx, parameterEvents.parameterSet, record);
-    return record;
+  setParameter(ctx: Context, requestJson: string): Promise<ParameterRecord> {
+    return runTransaction(ctx, parameterTransactions.setParameter, requestJson, async (tx, request) => {
+      checkParameterValue(request.name, request.value);
+      const provenance = await requireGenesisAdmin(tx, `set parameter ${request.name}`);
+      const record = await writeParameter(tx, request.name, request.value, provenance);
+      emitEvent(ctx, parameterEvents.parameterSet, record);
+      return record;
+    });
   }
 
   @Transaction(false)
-  async getParameter(ctx: Context, requestJson: string): Promise<ParameterRecord> {
-    const request = parseArgument(parameterTransactions.getParameter.request, requestJson);
-    return (await readParameter(ctx, request.name)).record;
+  getParameter(ctx: Context, requestJson: string): Promise<ParameterRecord> {
+    return runTransaction(
+      ctx,
+      parameterTransactions.getParameter,
+      requestJson,
+      async (tx, request) => (await readParameter(ctx, request.name)).record,
+    );
   }
 
   /** Every parameter that has been set, in catalogue order. */

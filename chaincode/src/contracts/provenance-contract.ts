@@ -16,11 +16,9 @@ import {
   type SubjectDataResult,
 } from '../model/provenance';
 import { emitEvent } from '../ledger/events';
-import { parseArgument } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
+import { runTransaction } from '../ledger/transaction';
 import { parseTransient } from '../ledger/transient';
-import { actorOf, txOf, type Tx } from '../ledger/tx';
-import { callerOf } from '../ledger/caller';
+import { actorOf, type Tx } from '../ledger/tx';
 import * as access from './provenance/access';
 import * as erasure from './provenance/erasure';
 import { readLineage } from './provenance/lineage';
@@ -51,30 +49,24 @@ export class ProvenanceContract extends Contract {
    * in the transient map under `subjectData` and only its hash reaches the channel.
    */
   @Transaction()
-  async registerDataset(ctx: Context, requestJson: string): Promise<DatasetRecord> {
-    const request = parseArgument(spec.registerDataset.request, requestJson);
-    const subjectData = ctx.stub.getTransient().has(datasetSubjectDataTransientKey)
-      ? parseTransient(ctx, datasetSubjectDataTransientKey, datasetSubjectDataSchema)
-      : undefined;
-    const tx = txOf(ctx);
-    return runRequestOnce(
-      ctx,
-      spec.registerDataset,
-      request,
-      async () => {
+  registerDataset(ctx: Context, requestJson: string): Promise<DatasetRecord> {
+    return runTransaction(ctx, spec.registerDataset, requestJson, {
+      prepare: () =>
+        ctx.stub.getTransient().has(datasetSubjectDataTransientKey)
+          ? parseTransient(ctx, datasetSubjectDataTransientKey, datasetSubjectDataSchema)
+          : undefined,
+      fingerprint: (request, subjectData) => ({ request, subjectData: subjectData ?? null }),
+      run: async (tx, request, subjectData) => {
         const record = await registerDataset(tx, request, subjectData);
         emitEvent(ctx, provenanceEvents.datasetRegistered, { ...eventBase(tx), record });
         return record;
       },
-      { request, subjectData: subjectData ?? null },
-    );
+    });
   }
 
   @Transaction()
-  async registerModel(ctx: Context, requestJson: string): Promise<ModelRecord> {
-    const request = parseArgument(spec.registerModel.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.registerModel, request, async () => {
+  registerModel(ctx: Context, requestJson: string): Promise<ModelRecord> {
+    return runTransaction(ctx, spec.registerModel, requestJson, async (tx, request) => {
       const record = await registerModel(tx, request);
       emitEvent(ctx, provenanceEvents.modelRegistered, { ...eventBase(tx), record });
       return record;
@@ -82,10 +74,8 @@ export class ProvenanceContract extends Contract {
   }
 
   @Transaction()
-  async grantAccess(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
-    const request = parseArgument(spec.grantAccess.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.grantAccess, request, async () => {
+  grantAccess(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
+    return runTransaction(ctx, spec.grantAccess, requestJson, async (tx, request) => {
       const grant = await access.grantAccess(tx, request);
       emitEvent(ctx, provenanceEvents.accessGranted, { ...eventBase(tx), grant });
       return grant;
@@ -93,20 +83,18 @@ export class ProvenanceContract extends Contract {
   }
 
   @Transaction()
-  async revokeAccess(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
-    const request = parseArgument(spec.revokeAccess.request, requestJson);
-    const tx = txOf(ctx);
-    const grant = await access.revokeAccess(tx, request);
-    emitEvent(ctx, provenanceEvents.accessRevoked, { ...eventBase(tx), grant });
-    return grant;
+  revokeAccess(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
+    return runTransaction(ctx, spec.revokeAccess, requestJson, async (tx, request) => {
+      const grant = await access.revokeAccess(tx, request);
+      emitEvent(ctx, provenanceEvents.accessRevoked, { ...eventBase(tx), grant });
+      return grant;
+    });
   }
 
   /** The grantee logs one use of its grant; the access id is this transaction's id. */
   @Transaction()
-  async recordAccess(ctx: Context, requestJson: string): Promise<AccessLogEntry> {
-    const request = parseArgument(spec.recordAccess.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.recordAccess, request, async () => {
+  recordAccess(ctx: Context, requestJson: string): Promise<AccessLogEntry> {
+    return runTransaction(ctx, spec.recordAccess, requestJson, async (tx, request) => {
       const entry = await access.recordAccess(tx, request);
       emitEvent(ctx, provenanceEvents.accessRecorded, { ...eventBase(tx), access: entry });
       return entry;
@@ -115,10 +103,8 @@ export class ProvenanceContract extends Contract {
 
   /** GDPR Art. 17 erasure of agreement terms or dataset subject data, with a receipt. */
   @Transaction()
-  async requestErasure(ctx: Context, requestJson: string): Promise<ErasureReceipt> {
-    const request = parseArgument(spec.requestErasure.request, requestJson);
-    const tx = txOf(ctx);
-    return runRequestOnce(ctx, spec.requestErasure, request, async () => {
+  requestErasure(ctx: Context, requestJson: string): Promise<ErasureReceipt> {
+    return runTransaction(ctx, spec.requestErasure, requestJson, async (tx, request) => {
       const receipt = await erasure.requestErasure(tx, request);
       emitEvent(ctx, provenanceEvents.personalDataErased, { ...eventBase(tx), receipt });
       return receipt;
@@ -127,53 +113,61 @@ export class ProvenanceContract extends Contract {
 
   /** A dataset or model record; provenance records are open to every member of the channel. */
   @Transaction(false)
-  async getRecord(ctx: Context, requestJson: string): Promise<ProvenanceRecord> {
-    const request = parseArgument(spec.getRecord.request, requestJson);
-    return requireProvenanceRecord(ctx, request.recordId);
+  getRecord(ctx: Context, requestJson: string): Promise<ProvenanceRecord> {
+    return runTransaction(ctx, spec.getRecord, requestJson, (tx, request) =>
+      requireProvenanceRecord(tx.ctx, request.recordId),
+    );
   }
 
   /** Ancestors or descendants of a record as a graph, up to a depth (3 by default, at most 10). */
   @Transaction(false)
-  async getLineage(ctx: Context, requestJson: string): Promise<LineageGraph> {
-    const request = parseArgument(spec.getLineage.request, requestJson);
-    return readLineage(ctx, { ...request, depth: request.depth ?? 3 });
+  getLineage(ctx: Context, requestJson: string): Promise<LineageGraph> {
+    return runTransaction(ctx, spec.getLineage, requestJson, (tx, request) =>
+      readLineage(tx.ctx, { ...request, depth: request.depth ?? 3 }),
+    );
   }
 
   @Transaction(false)
-  async getAccessGrant(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
-    const request = parseArgument(spec.getAccessGrant.request, requestJson);
-    return access.getAccessGrant(ctx, callerOf(ctx), request.grantId);
+  getAccessGrant(ctx: Context, requestJson: string): Promise<AccessGrantRecord> {
+    return runTransaction(ctx, spec.getAccessGrant, requestJson, (tx, request) =>
+      access.getAccessGrant(tx.ctx, tx.caller, request.grantId),
+    );
   }
 
   @Transaction(false)
-  async listAccessGrants(ctx: Context, requestJson: string): Promise<AccessGrantRecord[]> {
-    const request = parseArgument(spec.listAccessGrants.request, requestJson);
-    return access.listAccessGrants(ctx, callerOf(ctx), request.datasetId);
+  listAccessGrants(ctx: Context, requestJson: string): Promise<AccessGrantRecord[]> {
+    return runTransaction(ctx, spec.listAccessGrants, requestJson, (tx, request) =>
+      access.listAccessGrants(tx.ctx, tx.caller, request.datasetId),
+    );
   }
 
   /** Every logged use of a dataset's grants, for its controller and auditors. */
   @Transaction(false)
-  async listAccessLog(ctx: Context, requestJson: string): Promise<AccessLogEntry[]> {
-    const request = parseArgument(spec.listAccessLog.request, requestJson);
-    return access.listAccessLog(ctx, callerOf(ctx), request);
+  listAccessLog(ctx: Context, requestJson: string): Promise<AccessLogEntry[]> {
+    return runTransaction(ctx, spec.listAccessLog, requestJson, (tx, request) =>
+      access.listAccessLog(tx.ctx, tx.caller, request),
+    );
   }
 
   @Transaction(false)
-  async getSubjectData(ctx: Context, requestJson: string): Promise<SubjectDataResult> {
-    const request = parseArgument(spec.getSubjectData.request, requestJson);
-    return erasure.getSubjectData(ctx, callerOf(ctx), request.datasetId);
+  getSubjectData(ctx: Context, requestJson: string): Promise<SubjectDataResult> {
+    return runTransaction(ctx, spec.getSubjectData, requestJson, (tx, request) =>
+      erasure.getSubjectData(tx.ctx, tx.caller, request.datasetId),
+    );
   }
 
   @Transaction(false)
-  async getErasureReceipt(ctx: Context, requestJson: string): Promise<ErasureReceipt> {
-    const request = parseArgument(spec.getErasureReceipt.request, requestJson);
-    return erasure.getErasureReceipt(ctx, callerOf(ctx), request.receiptId);
+  getErasureReceipt(ctx: Context, requestJson: string): Promise<ErasureReceipt> {
+    return runTransaction(ctx, spec.getErasureReceipt, requestJson, (tx, request) =>
+      erasure.getErasureReceipt(tx.ctx, tx.caller, request.receiptId),
+    );
   }
 
   /** Checks an erasure receipt against the ledger as it is now. */
   @Transaction(false)
-  async verifyErasure(ctx: Context, requestJson: string): Promise<ErasureVerification> {
-    const request = parseArgument(spec.verifyErasure.request, requestJson);
-    return erasure.verifyErasure(ctx, callerOf(ctx), request.receiptId);
+  verifyErasure(ctx: Context, requestJson: string): Promise<ErasureVerification> {
+    return runTransaction(ctx, spec.verifyErasure, requestJson, (tx, request) =>
+      erasure.verifyErasure(tx.ctx, tx.caller, request.receiptId),
+    );
   }
 }

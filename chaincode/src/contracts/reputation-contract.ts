@@ -3,10 +3,8 @@ import { reputationTransactions as spec } from '../model/reputation';
 import { reputationContractName, type AttestationRecord, type CompletionRecord } from '../model/reputation-records';
 import { computeReputation, type Reputation } from '../model/reputation-score';
 import { isParty, requireRole, requireUserId } from '../ledger/caller';
-import { parseArgument, refuse } from '../ledger/refusal';
-import { runRequestOnce } from '../ledger/requests';
-import { transactionInstant } from '../ledger/time';
-import { txOf } from '../ledger/tx';
+import { refuse } from '../ledger/refusal';
+import { runTransaction } from '../ledger/transaction';
 import { attest } from './reputation/attestations';
 import { recordCompletion } from './reputation/completions';
 import { readAttestations, readCompletions } from './reputation/store';
@@ -31,13 +29,15 @@ export class ReputationContract extends Contract {
    * same milestone again with another request id is refused.
    */
   @Transaction()
-  async recordCompletion(ctx: Context, requestJson: string): Promise<CompletionRecord> {
-    const request = parseArgument(spec.recordCompletion.request, requestJson);
-    const tx = txOf(ctx);
-    const action = `rate milestone ${request.milestoneId} of agreement ${request.agreementId}`;
-    requireUserId(tx.caller, action);
-    requireRole(tx.caller, ['client'], action);
-    return runRequestOnce(ctx, spec.recordCompletion, request, () => recordCompletion(tx, request));
+  recordCompletion(ctx: Context, requestJson: string): Promise<CompletionRecord> {
+    return runTransaction(ctx, spec.recordCompletion, requestJson, {
+      prepare: (tx, request) => {
+        const action = `rate milestone ${request.milestoneId} of agreement ${request.agreementId}`;
+        requireUserId(tx.caller, action);
+        requireRole(tx.caller, ['client'], action);
+      },
+      run: recordCompletion,
+    });
   }
 
   /**
@@ -45,38 +45,39 @@ export class ReputationContract extends Contract {
    * same client. Repeating a request id returns the stored result.
    */
   @Transaction()
-  async attest(ctx: Context, requestJson: string): Promise<AttestationRecord> {
-    const request = parseArgument(spec.attest.request, requestJson);
-    const tx = txOf(ctx);
-    requireUserId(tx.caller, 'attest a skill');
-    requireRole(tx.caller, ['freelancer'], 'attest a skill');
-    if (isParty(tx.caller, request.subject)) refuse('FORBIDDEN', 'a freelancer may not vouch for their own skill');
-    return runRequestOnce(ctx, spec.attest, request, () => attest(tx, request));
+  attest(ctx: Context, requestJson: string): Promise<AttestationRecord> {
+    return runTransaction(ctx, spec.attest, requestJson, {
+      prepare: (tx, request) => {
+        requireUserId(tx.caller, 'attest a skill');
+        requireRole(tx.caller, ['freelancer'], 'attest a skill');
+        if (isParty(tx.caller, request.subject)) refuse('FORBIDDEN', 'a freelancer may not vouch for their own skill');
+      },
+      run: attest,
+    });
   }
 
   /** The subject's score with its components and the records it rests on, as of the transaction timestamp. */
   @Transaction(false)
-  async reputationOf(ctx: Context, requestJson: string): Promise<Reputation> {
-    const subject = parseArgument(spec.reputationOf.request, requestJson);
-    return computeReputation({
-      subject,
-      asOf: transactionInstant(ctx),
-      completions: await readCompletions(ctx, subject),
-      attestations: await readAttestations(ctx, subject),
-    });
+  reputationOf(ctx: Context, requestJson: string): Promise<Reputation> {
+    return runTransaction(ctx, spec.reputationOf, requestJson, async (tx, subject) =>
+      computeReputation({
+        subject,
+        asOf: tx.at,
+        completions: await readCompletions(ctx, subject),
+        attestations: await readAttestations(ctx, subject),
+      }),
+    );
   }
 
   /** The subject's rated completions, by agreement and milestone. */
   @Transaction(false)
-  async listCompletions(ctx: Context, requestJson: string): Promise<CompletionRecord[]> {
-    const subject = parseArgument(spec.listCompletions.request, requestJson);
-    return readCompletions(ctx, subject);
+  listCompletions(ctx: Context, requestJson: string): Promise<CompletionRecord[]> {
+    return runTransaction(ctx, spec.listCompletions, requestJson, (tx, request) => readCompletions(tx.ctx, request));
   }
 
   /** Attestations of the subject's skills, by attester and agreement. */
   @Transaction(false)
-  async listAttestations(ctx: Context, requestJson: string): Promise<AttestationRecord[]> {
-    const subject = parseArgument(spec.listAttestations.request, requestJson);
-    return readAttestations(ctx, subject);
+  listAttestations(ctx: Context, requestJson: string): Promise<AttestationRecord[]> {
+    return runTransaction(ctx, spec.listAttestations, requestJson, (tx, request) => readAttestations(tx.ctx, request));
   }
 }

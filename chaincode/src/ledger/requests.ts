@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
-import type { TransactionSpec } from '../model/spec';
 import { readRecord, writeRecord } from './state';
 import { refuse } from './refusal';
 
@@ -48,23 +47,4 @@ export async function runOnce<Result>(
   const result = await run();
   await writeRecord(ctx, key, { fingerprint, result, txId: ctx.stub.getTxID() });
   return result;
-}
-
-/**
- * {@link runOnce} for a transaction whose request carries its own `requestId`: the
- * operation is the transaction's name and the stored result is parsed with its result
- * schema. `fingerprinted` is what must match on a retry: the request, or the request
- * with whatever else the transaction received (terms, claims) that a retry must repeat.
- *
- * @throws RefusalError REQUEST_ID_REUSED when the id was used for a different request.
- */
-export function runRequestOnce<Result extends z.ZodType>(
-  ctx: Context,
-  spec: TransactionSpec<z.ZodType, Result>,
-  request: { readonly requestId: string },
-  run: () => Promise<z.output<Result>>,
-  fingerprinted: unknown = request,
-): Promise<z.output<Result>> {
-  const resultSchema = spec.result as z.ZodType<z.output<Result>>;
-  return runOnce(ctx, spec.name, request.requestId, fingerprinted, resultSchema, run);
 }
