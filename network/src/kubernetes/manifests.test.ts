@@ -11,7 +11,7 @@ import { channelSpec } from '../fabric/channel.js';
 import { cryptoSpec } from '../fabric/crypto.js';
 import { hostedNodes, requiredFiles } from '../fabric/bundle.js';
 import { kubernetesManifests, kubernetesNetworkConfig, kubernetesYaml } from './manifests.js';
-import { parsePlacement } from './placement.js';
+import { parsePlacement, readPlacementFile } from './placement.js';
 
 const committed = readFileSync(path.join(repoRoot, 'kubernetes', 'gigledger.yaml'), 'utf8');
 
@@ -353,11 +353,31 @@ describe('manifests for organisations spread over cluster nodes', () => {
     expect(() =>
       kubernetesManifests({
         configFile,
-        placement: parsePlacement({ hosts: { OrdererOrg: { nodeSelector: {} } } }, 'p'),
+        placement: parsePlacement({ hosts: { OrdererOrg: { nodeSelector: { 'kubernetes.io/hostname': 'o' } } } }, 'p'),
       }),
     ).toThrow(/OrdererOrg, which runs no node/);
     expect(() => parsePlacement({ hosts: { ClientOrg: { nodeSelector: { 'bad key!': 'x' } } } }, 'p.json')).toThrow(
       /p\.json: hosts\.ClientOrg\.nodeSelector\.bad key!: must be a Kubernetes label key/,
+    );
+  });
+
+  it('refuse a placement that would lose a setting or leave a host unpinned, naming the file and the field', () => {
+    expect(() => parsePlacement({ hosts: { ClientOrg: { nodeSelector: {} } } }, 'p.json')).toThrow(
+      /p\.json: hosts\.ClientOrg\.nodeSelector: must name at least one label/,
+    );
+    expect(() => parsePlacement({ storageClass: 'fast-ssd' }, 'p.json')).toThrow(/p\.json.*storageClass/);
+    expect(() => parsePlacement({ hosts: { ClientOrg: { nodeSelector: { a: 'b' }, zone: 'x' } } }, 'p.json')).toThrow(
+      /p\.json.*zone/,
+    );
+    const notJson = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-placement-')), 'placement.json');
+    writeFileSync(notJson, 'not json');
+    expect(() => readPlacementFile(notJson)).toThrow(`${notJson} is not JSON`);
+  });
+
+  it('refuse two hosts with different addresses on one node selector', () => {
+    const sameNode = { nodeSelector: { 'kubernetes.io/hostname': 'one' } };
+    expect(() => spread({ hosts: { ClientOrg: sameNode, TalentOrg: sameNode } })).toThrow(
+      /ClientOrg and TalentOrg are placed on the same nodes .* but bind different addresses/,
     );
   });
 });

@@ -16,7 +16,8 @@ const labelValue = z
   .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
 const quantity = z.string().regex(/^[1-9][0-9]*(Mi|Gi|Ti)$/, 'must be a size such as 5Gi');
 
-const placementFileSchema = z.object({
+// Strict: a misspelt key (`storageClass`) would otherwise be dropped without a word.
+const placementFileSchema = z.strictObject({
   $comment: z.string().optional(),
   /** The namespace every object goes into. */
   namespace: z
@@ -28,7 +29,17 @@ const placementFileSchema = z.object({
   /** Each orderer's and peer's ledger claim. */
   ledgerSize: quantity.default('5Gi'),
   /** By organisation name: the node selector of the pods its host runs. */
-  hosts: z.record(z.string(), z.object({ nodeSelector: z.record(labelKey, labelValue) })).default({}),
+  hosts: z
+    .record(
+      z.string(),
+      z.strictObject({
+        // An empty selector lets any cluster node run the host, whose addresses belong to one.
+        nodeSelector: z
+          .record(labelKey, labelValue)
+          .refine((selector) => Object.keys(selector).length > 0, 'must name at least one label'),
+      }),
+    )
+    .default({}),
 });
 export type PlacementFile = z.output<typeof placementFileSchema>;
 
@@ -53,7 +64,15 @@ export interface KubernetesHost extends HostedNodes {
  */
 export function readPlacementFile(file: string): PlacementFile {
   if (!existsSync(file)) throw new Error(`${file} is missing`);
-  return parsePlacement(JSON.parse(readFileSync(file, 'utf8')), file);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return parsePlacement(json, file);
 }
 
 /**
@@ -127,6 +146,22 @@ export function kubernetesHosts(config: NetworkConfig, placement: PlacementFile)
     };
     return { ...host, nodeSelector, bundleSecret: `gigledger-bundle-${host.slug}` };
   });
+  // One selector picks one cluster node, which has one address (loopback aside).
+  for (const [index, host] of hosts.entries()) {
+    const other = hosts.find(
+      (earlier, at) =>
+        at < index &&
+        groupOf(at) !== groupOf(index) &&
+        selectorKey(earlier.nodeSelector) === selectorKey(host.nodeSelector),
+    );
+    if (other !== undefined && !(allLoopback && other.addresses.every(isLoopback))) {
+      throw new Error(
+        `${other.name} and ${host.name} are placed on the same nodes (${selectorKey(host.nodeSelector)}) but bind ` +
+          `different addresses (${other.addresses.join(', ')} and ${host.addresses.join(', ')}); give each the ` +
+          'selector of the cluster node that has its address',
+      );
+    }
+  }
   for (const [index, host] of hosts.entries()) {
     const first = hosts[groupOf(index)];
     if (first === undefined || selectorKey(first.nodeSelector) === selectorKey(host.nodeSelector)) continue;
