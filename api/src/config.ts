@@ -27,7 +27,12 @@ const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  GIGLEDGER_CONNECTION_PROFILE: z.string().min(1, 'must name the connection profile the network wrote'),
+  GIGLEDGER_CONNECTION_PROFILE: z
+    .string({
+      error:
+        "is not set: name the network's connection profile (.gigledger/network/connection-profile.json after npm start)",
+    })
+    .min(1, 'must name the connection profile the network wrote'),
   GIGLEDGER_DATA_DIR: z.string().default(path.resolve('.gigledger', 'api')),
   /** postgres://… selects PostgreSQL; otherwise SQLite in the data directory. */
   DATABASE_URL: z
