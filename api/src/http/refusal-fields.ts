@@ -12,13 +12,24 @@ export async function fieldsUnder<T>(part: string | null, call: () => Promise<T>
   try {
     return await call();
   } catch (error) {
-    if (error instanceof RefusedError && error.code === 'VALIDATION_FAILED' && error.field !== undefined) {
-      const prefix = `${error.field}: `;
-      const reason = error.refusal.startsWith(prefix) ? error.refusal.slice(prefix.length) : error.refusal;
-      throw invalidInput(part === null ? error.field : `${part}.${error.field}`, reason);
-    }
+    const refusal = fieldRefusal(error);
+    if (refusal !== undefined) throw refusalNamedUnder(part, refusal);
     throw error;
   }
+}
+
+/** The error when it is a chaincode VALIDATION_FAILED refusal naming a field. */
+function fieldRefusal(error: unknown): { readonly field: string; readonly refusal: string } | undefined {
+  return error instanceof RefusedError && error.code === 'VALIDATION_FAILED' && error.field !== undefined
+    ? { field: error.field, refusal: error.refusal }
+    : undefined;
+}
+
+/** The refusal as edge validation would answer it, its field under `part` (none: `null`). */
+function refusalNamedUnder(part: string | null, { field, refusal }: { field: string; refusal: string }): Error {
+  const prefix = `${field}: `;
+  const reason = refusal.startsWith(prefix) ? refusal.slice(prefix.length) : refusal;
+  return invalidInput(part === null ? field : `${part}.${field}`, reason);
 }
 
 const hasKey = (value: unknown, key: string): boolean =>
@@ -40,8 +51,9 @@ export async function refusalsUnderSentParts<T>(
   try {
     return await call();
   } catch (error) {
-    if (error instanceof RefusedError && error.code === 'VALIDATION_FAILED' && error.field !== undefined) {
-      const first = error.field.split('.')[0] ?? '';
+    const refusal = fieldRefusal(error);
+    if (refusal !== undefined) {
+      const first = refusal.field.split('.')[0] ?? '';
       const part = hasKey(sent.body, first)
         ? 'body'
         : hasKey(sent.params, first)
@@ -49,7 +61,7 @@ export async function refusalsUnderSentParts<T>(
           : hasKey(sent.query, first)
             ? 'query'
             : undefined;
-      if (part !== undefined) return fieldsUnder(part, () => Promise.reject(error));
+      if (part !== undefined) throw refusalNamedUnder(part, refusal);
     }
     throw error;
   }
