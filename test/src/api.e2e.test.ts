@@ -73,9 +73,21 @@ describe('the API on the real network', () => {
 
     try {
       const terms = (await api.call('GET', `${base}/terms`, freelancer.token)).body as { termsSha256: string };
-      expect(
-        (await api.call('POST', `${base}/accept`, freelancer.token, { termsSha256: terms.termsSha256 })).status,
-      ).toBe(200);
+      const accept = { requestId: `accept-${suffix}`, termsSha256: terms.termsSha256 };
+      const accepted = await api.call('POST', `${base}/accept`, freelancer.token, accept);
+      expect(accepted.status).toBe(200);
+      // A retry after a lost answer gets the stored result, not "already accepted"; the
+      // same id for another request is refused.
+      const retried = await api.call('POST', `${base}/accept`, freelancer.token, accept);
+      expect([retried.status, retried.body]).toEqual([
+        200,
+        expect.objectContaining({ requestId: accept.requestId, result: (accepted.body as Committed<unknown>).result }),
+      ]);
+      const reused = await api.call('POST', `${base}/accept`, freelancer.token, {
+        ...accept,
+        termsSha256: sha256Of('other terms'),
+      });
+      expect([reused.status, (reused.body as { code: string }).code]).toEqual([409, 'REQUEST_ID_REUSED']);
       const confirmPending = async (record: MilestoneRecord, reference: string) => {
         for (const instruction of record.instructions.filter((candidate) => candidate.status === 'pending')) {
           const confirmed = await api.call('POST', `${milestone}/settlement-confirmations`, bank.token, {
@@ -95,7 +107,16 @@ describe('the API on the real network', () => {
       });
       expect(delivered.status).toBe(200);
       expect((await api.call('POST', `${milestone}/accept`, freelancer.token, {})).status).toBe(403);
-      expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+      const milestoneAccepted = await api.call('POST', `${milestone}/accept`, client.token, {});
+      expect(milestoneAccepted.status).toBe(200);
+      // Without a request id the server made one and says which, so the client can retry with it.
+      const generated = (milestoneAccepted.body as { requestId: string }).requestId;
+      expect(generated).toMatch(/^srv-/);
+      const acceptedAgain = await api.call('POST', `${milestone}/accept`, client.token, { requestId: generated });
+      expect([acceptedAgain.status, (acceptedAgain.body as Committed<MilestoneRecord>).result.status]).toEqual([
+        200,
+        'accepted',
+      ]);
       const released = await api.call('POST', `${milestone}/release`, client.token, {});
       await confirmPending((released.body as Committed<MilestoneRecord>).result, `pay-${suffix}`);
 

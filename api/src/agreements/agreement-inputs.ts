@@ -1,33 +1,22 @@
 import { z } from 'zod';
 import {
-  acceptAgreementRequestSchema,
   agreementIdSchema,
-  agreementReasonRequestSchema,
   agreementTermsSchema,
-  castDisputeVoteRequestSchema,
-  confirmSettlementRequestSchema,
+  agreementTransactions,
   draftAgreementRequestSchema,
   milestoneIdSchema,
-  milestoneReasonRequestSchema,
   mspIdSchema,
-  openDisputeRequestSchema,
   partyQueryRoleSchema,
-  postEvaluationRequestSchema,
-  reviewTasksRequestSchema,
-  retryHeldPayoutRequestSchema,
-  submitDeliverableRequestSchema,
-  submitTasksRequestSchema,
   userIdSchema,
   verifyTermsRequestSchema,
 } from '@gigledger/chaincode/model';
-import { optionalRequestIdSchema } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 
 /*
- * REST bodies are the model's request schemas minus what the path carries, still
- * strict so that an unknown field is a 422. Some model schemas carry cross-field
- * refinements, which zod will not `.omit()`; their shapes are copied instead and the
- * refinements run when the completed request is parsed with the model schema itself
- * (see `completeRequest`).
+ * REST bodies are the transactions' request schemas minus what the path carries, still
+ * strict so that an unknown field is a 422 (`commandBodySchema`); cross-field
+ * refinements run when the body joined with the path is parsed with the request schema
+ * itself.
  */
 
 export const agreementPathSchema = z.strictObject({ agreementId: agreementIdSchema });
@@ -42,78 +31,24 @@ export const draftAgreementBodySchema = z.strictObject({
   ),
 });
 
-const { agreementId: _acceptId, ...acceptFields } = acceptAgreementRequestSchema.shape;
-export const acceptAgreementBodySchema = z.strictObject(acceptFields);
+const commands = agreementTransactions;
+const agreementFields = ['agreementId'] as const;
+const milestoneFields = ['agreementId', 'milestoneId'] as const;
 
-const { agreementId: _reasonId, ...agreementReasonFields } = agreementReasonRequestSchema.shape;
-export const agreementReasonBodySchema = z.strictObject(agreementReasonFields);
-
-export const creatingMilestoneBodySchema = z.strictObject({ requestId: optionalRequestIdSchema });
-
-/** Commands whose path says everything. */
-export const emptyBodySchema = z.strictObject({});
-
-const {
-  agreementId: _confirmId,
-  milestoneId: _confirmMilestone,
-  requestId: _confirmRequestId,
-  ...confirmFields
-} = confirmSettlementRequestSchema.shape;
-export const confirmSettlementBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...confirmFields });
-
-export const retryHeldPayoutBodySchema = z.strictObject({
-  instructionId: retryHeldPayoutRequestSchema.shape.instructionId,
-});
-
-const {
-  agreementId: _submitId,
-  milestoneId: _submitMilestone,
-  requestId: _submitRequestId,
-  ...submitFields
-} = submitDeliverableRequestSchema.shape;
-export const submitDeliverableBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...submitFields });
-
-const {
-  agreementId: _rejectId,
-  milestoneId: _rejectMilestone,
-  ...milestoneReasonFields
-} = milestoneReasonRequestSchema.shape;
-export const milestoneReasonBodySchema = z.strictObject(milestoneReasonFields);
-
-const {
-  agreementId: _evaluationId,
-  milestoneId: _evaluationMilestone,
-  requestId: _evaluationRequestId,
-  ...evaluationFields
-} = postEvaluationRequestSchema.shape;
-export const postEvaluationBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...evaluationFields });
-
-const {
-  agreementId: _disputeId,
-  milestoneId: _disputeMilestone,
-  requestId: _disputeRequestId,
-  ...disputeFields
-} = openDisputeRequestSchema.shape;
-export const openDisputeBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...disputeFields });
-
-const {
-  agreementId: _voteId,
-  milestoneId: _voteMilestone,
-  requestId: _voteRequestId,
-  ...voteFields
-} = castDisputeVoteRequestSchema.shape;
-export const castDisputeVoteBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...voteFields });
-
-const {
-  agreementId: _tasksId,
-  milestoneId: _tasksMilestone,
-  requestId: _tasksRequestId,
-  ...submitTasksFields
-} = submitTasksRequestSchema.shape;
-export const submitTasksBodySchema = z.strictObject({ requestId: optionalRequestIdSchema, ...submitTasksFields });
-
-const { agreementId: _reviewId, milestoneId: _reviewMilestone, ...reviewFields } = reviewTasksRequestSchema.shape;
-export const reviewTasksBodySchema = z.strictObject(reviewFields);
+export const acceptAgreementBodySchema = commandBodySchema(commands.acceptAgreement.request, agreementFields);
+export const agreementReasonBodySchema = commandBodySchema(commands.declineAgreement.request, agreementFields);
+export const creatingMilestoneBodySchema = commandBodySchema(commands.fundMilestone.request, milestoneFields);
+/** Commands whose path says everything but the request id. */
+export const milestoneCommandBodySchema = commandBodySchema(commands.acceptMilestone.request, milestoneFields);
+export const confirmSettlementBodySchema = commandBodySchema(commands.confirmSettlement.request, milestoneFields);
+export const retryHeldPayoutBodySchema = commandBodySchema(commands.retryHeldPayout.request, milestoneFields);
+export const submitDeliverableBodySchema = commandBodySchema(commands.submitDeliverable.request, milestoneFields);
+export const milestoneReasonBodySchema = commandBodySchema(commands.rejectDeliverable.request, milestoneFields);
+export const postEvaluationBodySchema = commandBodySchema(commands.postEvaluation.request, milestoneFields);
+export const openDisputeBodySchema = commandBodySchema(commands.openDispute.request, milestoneFields);
+export const castDisputeVoteBodySchema = commandBodySchema(commands.castDisputeVote.request, milestoneFields);
+export const submitTasksBodySchema = commandBodySchema(commands.submitTasks.request, milestoneFields);
+export const reviewTasksBodySchema = commandBodySchema(commands.reviewTasks.request, milestoneFields);
 
 const { agreementId: _verifyId, ...verifyFields } = verifyTermsRequestSchema.shape;
 export const verifyTermsBodySchema = z.strictObject(verifyFields);

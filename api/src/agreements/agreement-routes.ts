@@ -1,35 +1,23 @@
 import { z } from 'zod';
 import {
-  acceptAgreementRequestSchema,
   agreementDetailsSchema,
-  agreementReasonRequestSchema,
   agreementRecordSchema,
   agreementTermsResultSchema,
+  agreementTransactions as commands,
   agreementViewSchema,
-  castDisputeVoteRequestSchema,
-  confirmSettlementRequestSchema,
-  creatingMilestoneRequestSchema,
   draftAgreementRequestSchema,
   milestoneHistoryEntrySchema,
   milestoneRecordSchema,
-  milestoneReasonRequestSchema,
-  openDisputeRequestSchema,
   partyAgreementSchema,
-  postEvaluationRequestSchema,
-  retryHeldPayoutRequestSchema,
-  reviewTasksRequestSchema,
-  submitDeliverableRequestSchema,
-  submitTasksRequestSchema,
   taskBatchResultSchema,
   taskRecordSchema,
   termsVerificationSchema,
   verifyTermsRequestSchema,
 } from '@gigledger/chaincode/model';
-import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
 import { routeRequester } from '../http/route-requester.js';
-import { fieldsUnder } from '../http/refusal-fields.js';
 import { parseInput, route, type RouteInput, type RouteSpec } from '../http/route.js';
-import { committedSchema, type Committed } from '../ledger/committed.js';
+import { committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
+import { withRequestId } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import {
@@ -40,7 +28,7 @@ import {
   confirmSettlementBodySchema,
   creatingMilestoneBodySchema,
   draftAgreementBodySchema,
-  emptyBodySchema,
+  milestoneCommandBodySchema,
   listAgreementsQuerySchema,
   milestonePathSchema,
   milestoneReasonBodySchema,
@@ -60,25 +48,16 @@ const milestonePath = `${agreementPath}/milestones/:milestoneId`;
 const tag = 'agreements';
 
 /**
- * The handler of a command with a body: the body joined with the path ids (and a
- * request id when the command takes one and the caller gave none), validated with
- * the model's own request schema, then the service call. Chaincode validation
- * refusals come back naming the body field.
+ * The handler of a command: the body (with the request id `mountRoutes` settled) joined
+ * with the path ids, validated with the transaction's own request schema, then the
+ * service call.
  */
-function bodyCommand<Schema extends z.ZodType, Value>(
+function bodyCommand<Schema extends z.ZodType<{ readonly requestId?: string | undefined }>, Value>(
   schema: Schema,
-  requestIds: 'none' | 'generate',
-  run: (as: Requester, request: z.output<Schema>) => Promise<Committed<Value>>,
+  run: (as: Requester, request: CommandRequest<z.output<Schema>>) => Promise<Committed<Value>>,
 ) {
-  return (input: RouteInput<object, unknown, object>) => {
-    const fields = { ...input.body, ...input.params };
-    const request = parseInput(
-      schema,
-      requestIds === 'generate' ? withRequestId(fields, input.header('idempotency-key')) : fields,
-      'body',
-    );
-    return fieldsUnder('body', () => run(routeRequester(input), request));
-  };
+  return (input: RouteInput<object, unknown, object>) =>
+    run(routeRequester(input), withRequestId(parseInput(schema, { ...input.body, ...input.params }, 'body')));
 }
 
 /** Statuses a command on an existing agreement can answer with besides 401/403/422. */
@@ -92,9 +71,8 @@ const milestoneCommand = {
   access: 'agreements:write',
   params: milestonePathSchema,
   errors: commandErrors,
+  command: true,
 } as const;
-/** The same, for commands that take a request id (body `requestId` or `Idempotency-Key`). */
-const milestoneKeyedCommand = { ...milestoneCommand, headers: [idempotencyKeyHeader] } as const;
 const committedMilestone = committedSchema(milestoneRecordSchema);
 
 /**
@@ -135,20 +113,16 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         'Draft an agreement and offer it to the freelancer (role client, naming themself as client); the confidential terms never reach the channel ledger',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'agreements:write',
       body: draftAgreementBodySchema,
       response: committedSchema(agreementDetailsSchema),
       status: 201,
       errors: [409, 503, 504],
-      handler: async ({ body, header, setHeader, ...caller }) => {
+      handler: async ({ body, setHeader, ...caller }) => {
         const { terms, ...fields } = body;
-        const request = parseInput(
-          draftAgreementRequestSchema,
-          withRequestId(fields, header('idempotency-key')),
-          'body',
-        );
-        const drafted = await fieldsUnder('body', () => service.draftAgreement(routeRequester(caller), request, terms));
+        const request = parseInput(draftAgreementRequestSchema, fields, 'body');
+        const drafted = await service.draftAgreement(routeRequester(caller), request, terms);
         setHeader('Location', `${agreementsPath}/${encodeURIComponent(request.agreementId)}`);
         return drafted;
       },
@@ -171,12 +145,13 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       operationId: 'acceptAgreement',
       summary: 'Accept the offer, binding it to the hash of the terms read (role freelancer, the one named)',
       tag,
+      command: true,
       access: 'agreements:write',
       params: agreementPathSchema,
       body: acceptAgreementBodySchema,
       response: committedSchema(agreementRecordSchema),
       errors: commandErrors,
-      handler: bodyCommand(acceptAgreementRequestSchema, 'none', (as, request) => service.acceptAgreement(as, request)),
+      handler: bodyCommand(commands.acceptAgreement.request, (as, request) => service.acceptAgreement(as, request)),
     }),
     route({
       method: 'post',
@@ -184,14 +159,13 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       operationId: 'declineAgreement',
       summary: 'Decline the offer with a reason (role freelancer, the one named)',
       tag,
+      command: true,
       access: 'agreements:write',
       params: agreementPathSchema,
       body: agreementReasonBodySchema,
       response: committedSchema(agreementRecordSchema),
       errors: commandErrors,
-      handler: bodyCommand(agreementReasonRequestSchema, 'none', (as, request) =>
-        service.declineAgreement(as, request),
-      ),
+      handler: bodyCommand(commands.declineAgreement.request, (as, request) => service.declineAgreement(as, request)),
     }),
     route({
       method: 'post',
@@ -200,12 +174,13 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         'Cancel the agreement (client or freelancer); once escrow is funded both must ask, and held escrow is refunded',
       tag,
+      command: true,
       access: 'agreements:write',
       params: agreementPathSchema,
       body: agreementReasonBodySchema,
       response: committedSchema(agreementDetailsSchema),
       errors: commandErrors,
-      handler: bodyCommand(agreementReasonRequestSchema, 'none', (as, request) => service.cancelAgreement(as, request)),
+      handler: bodyCommand(commands.cancelAgreement.request, (as, request) => service.cancelAgreement(as, request)),
     }),
     route({
       method: 'get',
@@ -250,18 +225,16 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: ({ params, ...caller }) => service.milestoneHistory(routeRequester(caller), params),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/fund`,
       operationId: 'fundMilestone',
       summary: "Ask the settlement provider to collect the milestone's amount into escrow (role client, the one named)",
       body: creatingMilestoneBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(creatingMilestoneRequestSchema, 'generate', (as, request) =>
-        service.fundMilestone(as, request),
-      ),
+      handler: bodyCommand(commands.fundMilestone.request, (as, request) => service.fundMilestone(as, request)),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/settlement-confirmations`,
       operationId: 'confirmSettlement',
       summary:
@@ -269,9 +242,7 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       access: 'settlements:write',
       body: confirmSettlementBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(confirmSettlementRequestSchema, 'generate', (as, request) =>
-        service.confirmSettlement(as, request),
-      ),
+      handler: bodyCommand(commands.confirmSettlement.request, (as, request) => service.confirmSettlement(as, request)),
     }),
     route({
       ...milestoneCommand,
@@ -281,7 +252,7 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Check a payout held for compliance again; once the payee holds a valid KYC credential it goes to the settlement provider (client, freelancer or settlement)',
       body: retryHeldPayoutBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(retryHeldPayoutRequestSchema, 'none', (as, request) => service.retryHeldPayout(as, request)),
+      handler: bodyCommand(commands.retryHeldPayout.request, (as, request) => service.retryHeldPayout(as, request)),
     }),
     route({
       ...milestoneCommand,
@@ -291,29 +262,27 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Issue a failed payout (release or refund) again as a new instruction, e.g. after the payee corrected their payout account (client, freelancer or settlement)',
       body: retryHeldPayoutBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(retryHeldPayoutRequestSchema, 'none', (as, request) =>
+      handler: bodyCommand(commands.reissueFailedPayout.request, (as, request) =>
         service.reissueFailedPayout(as, request),
       ),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/deliverables`,
       operationId: 'submitDeliverable',
       summary: "Deliver the milestone's artifact: SHA-256, URI and claimed metrics (role freelancer, the one named)",
       body: submitDeliverableBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(submitDeliverableRequestSchema, 'generate', (as, request) =>
-        service.submitDeliverable(as, request),
-      ),
+      handler: bodyCommand(commands.submitDeliverable.request, (as, request) => service.submitDeliverable(as, request)),
     }),
     route({
       ...milestoneCommand,
       path: `${milestonePath}/accept`,
       operationId: 'acceptMilestone',
       summary: 'Accept the latest delivery (role client, the one named)',
-      body: emptyBodySchema,
+      body: milestoneCommandBodySchema,
       response: committedMilestone,
-      handler: ({ params, ...caller }) => service.acceptMilestone(routeRequester(caller), params),
+      handler: bodyCommand(commands.acceptMilestone.request, (as, request) => service.acceptMilestone(as, request)),
     }),
     route({
       ...milestoneCommand,
@@ -322,63 +291,55 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Reject the latest delivery with a reason, within the revision limit (role client, the one named)',
       body: milestoneReasonBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(milestoneReasonRequestSchema, 'none', (as, request) =>
-        service.rejectDeliverable(as, request),
-      ),
+      handler: bodyCommand(commands.rejectDeliverable.request, (as, request) => service.rejectDeliverable(as, request)),
     }),
     route({
       ...milestoneCommand,
       path: `${milestonePath}/claim-acceptance`,
       operationId: 'claimAcceptance',
       summary: "Claim acceptance once the client's review window has passed unanswered (role freelancer)",
-      body: emptyBodySchema,
+      body: milestoneCommandBodySchema,
       response: committedMilestone,
-      handler: ({ params, ...caller }) => service.claimAcceptance(routeRequester(caller), params),
+      handler: bodyCommand(commands.claimAcceptance.request, (as, request) => service.claimAcceptance(as, request)),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/evaluations`,
       operationId: 'postEvaluation',
       summary:
         "Post an evaluation report of the latest delivery; meeting every threshold accepts the milestone (role evaluator, the agreement's)",
       body: postEvaluationBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(postEvaluationRequestSchema, 'generate', (as, request) =>
-        service.postEvaluation(as, request),
-      ),
+      handler: bodyCommand(commands.postEvaluation.request, (as, request) => service.postEvaluation(as, request)),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/release`,
       operationId: 'releaseMilestone',
       summary:
         'Release an accepted milestone: the payout, net of the platform fee, goes to the settlement provider (client or freelancer)',
       body: creatingMilestoneBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(creatingMilestoneRequestSchema, 'generate', (as, request) =>
-        service.releaseMilestone(as, request),
-      ),
+      handler: bodyCommand(commands.releaseMilestone.request, (as, request) => service.releaseMilestone(as, request)),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/disputes`,
       operationId: 'openDispute',
       summary:
         'Dispute a delivered or rejected milestone, freezing its escrow until arbitrators decide (client or freelancer)',
       body: openDisputeBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(openDisputeRequestSchema, 'generate', (as, request) => service.openDispute(as, request)),
+      handler: bodyCommand(commands.openDispute.request, (as, request) => service.openDispute(as, request)),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/dispute/votes`,
       operationId: 'castDisputeVote',
       summary: "Vote a split of a disputed milestone's escrow; a majority of the panel decides (role arbitrator)",
       body: castDisputeVoteBodySchema,
       response: committedMilestone,
-      handler: bodyCommand(castDisputeVoteRequestSchema, 'generate', (as, request) =>
-        service.castDisputeVote(as, request),
-      ),
+      handler: bodyCommand(commands.castDisputeVote.request, (as, request) => service.castDisputeVote(as, request)),
     }),
     route({
       method: 'get',
@@ -393,13 +354,13 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: ({ params, ...caller }) => service.listTasks(routeRequester(caller), params),
     }),
     route({
-      ...milestoneKeyedCommand,
+      ...milestoneCommand,
       path: `${milestonePath}/tasks/submissions`,
       operationId: 'submitTasks',
       summary: 'Deliver results for many tasks of a batch at once (role freelancer, the one named)',
       body: submitTasksBodySchema,
       response: committedSchema(taskBatchResultSchema),
-      handler: bodyCommand(submitTasksRequestSchema, 'generate', (as, request) => service.submitTasks(as, request)),
+      handler: bodyCommand(commands.submitTasks.request, (as, request) => service.submitTasks(as, request)),
     }),
     route({
       ...milestoneCommand,
@@ -408,16 +369,18 @@ export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Accept and reject delivered tasks at once (role client, the one named)',
       body: reviewTasksBodySchema,
       response: committedSchema(taskBatchResultSchema),
-      handler: bodyCommand(reviewTasksRequestSchema, 'none', (as, request) => service.reviewTasks(as, request)),
+      handler: bodyCommand(commands.reviewTasks.request, (as, request) => service.reviewTasks(as, request)),
     }),
     route({
       ...milestoneCommand,
       path: `${milestonePath}/tasks/claim-acceptance`,
       operationId: 'claimTasksAcceptance',
       summary: 'Claim acceptance of every delivered task whose review window has passed (role freelancer)',
-      body: emptyBodySchema,
+      body: milestoneCommandBodySchema,
       response: committedSchema(taskBatchResultSchema),
-      handler: ({ params, ...caller }) => service.claimTasksAcceptance(routeRequester(caller), params),
+      handler: bodyCommand(commands.claimTasksAcceptance.request, (as, request) =>
+        service.claimTasksAcceptance(as, request),
+      ),
     }),
   ];
 }

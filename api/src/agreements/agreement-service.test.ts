@@ -114,7 +114,7 @@ describe('AgreementService', () => {
       const { ledger, service } = await drafted();
       const { termsSha256 } = await service.getTerms(tara, 'A-cmd');
       ledger.evaluations = [];
-      await service.acceptAgreement(tara, { agreementId: 'A-cmd', termsSha256 });
+      await service.acceptAgreement(tara, { requestId: 'req-cmd-0005', agreementId: 'A-cmd', termsSha256 });
       expect(ledger.evaluations).toEqual([]);
     });
 
@@ -128,9 +128,9 @@ describe('AgreementService', () => {
       await expect(
         service.fundMilestone(mallory, { requestId: 'req-cmd-0002', agreementId: 'A-cmd', milestoneId: 'm1' }),
       ).rejects.toMatchObject(missing);
-      await expect(service.cancelAgreement(mallory, { agreementId: 'A-cmd', reason: 'x' })).rejects.toMatchObject(
-        missing,
-      );
+      await expect(
+        service.cancelAgreement(mallory, { requestId: 'req-cmd-0006', agreementId: 'A-cmd', reason: 'x' }),
+      ).rejects.toMatchObject(missing);
       await expect(
         service.fundMilestone(carol, { requestId: 'req-cmd-0003', agreementId: 'A-none', milestoneId: 'm1' }),
       ).rejects.toMatchObject({
@@ -147,7 +147,9 @@ describe('AgreementService', () => {
 
     it("passes on the chaincode's own refusal when the caller can see the agreement", async () => {
       const { service } = await drafted();
-      await expect(service.acceptMilestone(carol, { agreementId: 'A-cmd', milestoneId: 'm1' })).rejects.toMatchObject({
+      await expect(
+        service.acceptMilestone(carol, { requestId: 'req-cmd-0007', agreementId: 'A-cmd', milestoneId: 'm1' }),
+      ).rejects.toMatchObject({
         code: 'INVALID_STATE',
       });
     });

@@ -11,7 +11,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
 import { forbidden, notFound } from '../errors/api-error.js';
-import { committed, type Committed } from '../ledger/committed.js';
+import { committed, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
@@ -26,7 +26,10 @@ import {
 
 type Transactions = typeof agreementTransactions;
 /** A transaction's request after validation at the edge. */
-export type AgreementRequest<Name extends keyof Transactions> = z.output<Transactions[Name]['request']>;
+/** A transaction's request as the service takes it: a command's with its request id settled. */
+export type AgreementRequest<Name extends keyof Transactions> = Transactions[Name]['kind'] extends 'submit'
+  ? CommandRequest<z.output<Transactions[Name]['request']>>
+  : z.output<Transactions[Name]['request']>;
 type Result<Name extends keyof Transactions> = ResultOf<Transactions[Name]>;
 
 /** Which agreements to list: a party's (the caller's own by default), in one role, completed or not. */
@@ -279,7 +282,7 @@ export class AgreementService {
   async #command<Value>(
     as: Requester,
     command: AgreementCommand,
-    target: { readonly agreementId: string; readonly milestoneId?: string; readonly requestId?: string },
+    target: { readonly agreementId: string; readonly milestoneId?: string; readonly requestId: string },
     send: (client: LedgerClient) => Promise<Submitted<Value>>,
   ): Promise<Committed<Value>> {
     requireCommandRole(as.principal, command);

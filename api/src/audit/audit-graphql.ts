@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { auditGrantIdSchema, type AuditGrantRecord } from '@gigledger/chaincode/model';
-import type { LedgerClient } from '@gigledger/gateway';
+import type { LedgerClient, Submitted } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { committed } from '../ledger/committed.js';
+import { withRequestId } from '../http/request-ids.js';
 import type { AccountService } from '../auth/account-service.js';
 import {
   AuditService,
@@ -23,12 +25,9 @@ const readLogArgumentsSchema = z.strictObject({
 
 const grantArgs = z.strictObject({ grantId: auditGrantIdSchema });
 
-function payload(submitted: { transactionId: string; blockNumber: bigint; result: AuditGrantRecord }) {
-  return {
-    transactionId: submitted.transactionId,
-    blockNumber: submitted.blockNumber.toString(),
-    grant: submitted.result,
-  };
+function payload(submitted: Submitted<AuditGrantRecord>, requestId: string) {
+  const { result, ...done } = committed(submitted, requestId);
+  return { ...done, grant: result };
 }
 
 /**
@@ -134,8 +133,7 @@ export function auditSchema(deps: {
       }
 
       type AuditGrantPayload implements CommandPayload {
-        "Grants are keyed by grant id, so they carry no request id."
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         grant: AuditGrant!
@@ -147,6 +145,8 @@ export function auditSchema(deps: {
       }
 
       input GrantAuditAccessInput {
+        "Makes the request safe to repeat; generated when left out."
+        requestId: String
         grantId: ID!
         auditor: AuditorInput!
         kinds: [AuditRecordKind!]!
@@ -169,7 +169,12 @@ export function auditSchema(deps: {
         "Role admin: let an auditor read the caller's organisation's records of these kinds."
         grantAuditAccess(input: GrantAuditAccessInput!): AuditGrantPayload!
         "Role admin of the granting organisation."
-        revokeAuditAccess(grantId: ID!, reason: String!): AuditGrantPayload!
+        revokeAuditAccess(
+          grantId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): AuditGrantPayload!
       }
     `,
     resolvers: {
@@ -197,15 +202,30 @@ export function auditSchema(deps: {
             if (typeof input.auditor === 'object' && input.auditor !== null) {
               input.auditor = Object.fromEntries(Object.entries(input.auditor).filter(([, value]) => value != null));
             }
-            const request = parseInput(grantAuditAccessBodySchema, input, 'input');
-            return payload(await service.grantAccess(resolverRequester(context, 'audit:write'), request, 'input'));
+            const request = withRequestId(parseInput(grantAuditAccessBodySchema, input, 'input'));
+            return payload(
+              await service.grantAccess(resolverRequester(context, 'audit:write'), request, 'input'),
+              request.requestId,
+            );
           }),
-        revokeAuditAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
+        revokeAuditAccess: (
+          _parent: unknown,
+          args: { grantId: string; reason: string; requestId?: string | null },
+          context: GraphqlContext,
+        ) =>
           resolveWith(context, async () => {
             const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
-            const body = parseArguments(revokeAuditAccessBodySchema, { reason: args.reason });
+            const body = withRequestId(
+              parseArguments(revokeAuditAccessBodySchema, {
+                reason: args.reason,
+                ...(args.requestId == null ? {} : { requestId: args.requestId }),
+              }),
+            );
             const client = await writer(context);
-            return payload(await fieldsUnder(null, () => client.revokeAuditAccess({ grantId, ...body })));
+            return payload(
+              await fieldsUnder(null, () => client.revokeAuditAccess({ grantId, ...body })),
+              body.requestId,
+            );
           }),
       },
     },

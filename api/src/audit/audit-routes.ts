@@ -5,9 +5,8 @@ import {
   auditRecordKindSchema,
   auditScopeSchema,
   canonicalInput,
-  grantAuditAccessRequestSchema,
+  auditTransactions,
   readLogAnchorSchema,
-  type GrantAuditAccessRequest,
   reasonSchema,
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
@@ -17,7 +16,8 @@ import { ApiError, invalidInput } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
-import { committed, committedSchema } from '../ledger/committed.js';
+import { committed, committedSchema, type CommandRequest } from '../ledger/committed.js';
+import { optionalRequestIdSchema } from '../http/request-ids.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { ReadLog, type ReadLogRow } from './read-log.js';
@@ -29,8 +29,10 @@ const grantParams = z.strictObject({ grantId: auditGrantIdSchema });
 const noQuery = z.strictObject({});
 
 /** Grant ids are chosen by the granting admin, so repeating a grant is refused by id rather than keyed by a header. */
-export const grantAuditAccessBodySchema = canonicalInput(grantAuditAccessRequestSchema);
-export const revokeAuditAccessBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
+export const grantAuditAccessBodySchema = canonicalInput(auditTransactions.grantAuditAccess.request);
+export const revokeAuditAccessBodySchema = canonicalInput(
+  z.strictObject({ requestId: optionalRequestIdSchema, reason: reasonSchema }),
+);
 
 export const readLogEntrySchema = z.object({
   seq: z.number().int(),
@@ -104,7 +106,11 @@ export class AuditService {
    *   role, or saying the organisation has no such identity; the chaincode's refusals
    *   (`<part>.<field>` for its validation).
    */
-  async grantAccess(as: Requester, request: GrantAuditAccessRequest, part: 'body' | 'input') {
+  async grantAccess(
+    as: Requester,
+    request: CommandRequest<z.output<typeof auditTransactions.grantAuditAccess.request>>,
+    part: 'body' | 'input',
+  ) {
     const { mspId, userId } = request.auditor;
     if (userId !== undefined) {
       const known = await this.deps.accounts.roleOfIdentity(mspId, userId);
@@ -178,6 +184,7 @@ export function auditRoutes(deps: {
         "Let an auditor (a person, or every auditor of an organisation) read the caller's organisation's records of the named kinds, dated within from/to, until expiresAt (role admin)",
       tag,
       access: 'audit:write',
+      command: true,
       body: grantAuditAccessBodySchema,
       response: committedSchema(auditGrantRecordSchema),
       status: 201,
@@ -185,7 +192,7 @@ export function auditRoutes(deps: {
       handler: async ({ body, principal, log, setHeader }) => {
         const submitted = await service.grantAccess(routeRequester({ principal, log }), body, 'body');
         setHeader('Location', `${grantsPath}/${encodeURIComponent(body.grantId)}`);
-        return committed(submitted, undefined);
+        return committed(submitted, body.requestId);
       },
     }),
     route({
@@ -196,12 +203,13 @@ export function auditRoutes(deps: {
       tag,
       access: 'audit:write',
       params: grantParams,
+      command: true,
       body: revokeAuditAccessBodySchema,
       response: committedSchema(auditGrantRecordSchema),
       errors: [404, 409, 503, 504],
       handler: async ({ params, body, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return committed(await fieldsUnder('body', () => client.revokeAuditAccess({ ...params, ...body })), undefined);
+        return committed(await client.revokeAuditAccess({ ...params, ...body }), body.requestId);
       },
     }),
     route({

@@ -185,7 +185,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       }
 
       type IssueCredentialPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         credential: Credential!

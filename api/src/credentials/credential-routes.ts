@@ -8,11 +8,9 @@ import {
   issuerRecordSchema,
   partySchema,
   presentationVerdictSchema,
-  reasonSchema,
   saltedClaimSchema,
   verifyPresentationRequestSchema,
 } from '@gigledger/chaincode/model';
-import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { committedSchema } from '../ledger/committed.js';
@@ -26,6 +24,7 @@ import {
   presentationBodySchema,
   registerIssuerBodySchema,
   removeIssuerBodySchema,
+  statusChangeBodySchema,
   type CredentialDependencies,
   type StatusAction,
 } from './credential-service.js';
@@ -67,14 +66,13 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       summary:
         'Genesis only: register an issuer, or replace the credential types it may issue (each change is a new version). Once genesis is sealed this answers 403 GOVERNANCE_REQUIRED: propose a registerIssuer action instead',
       tag: 'issuers',
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'admin',
       params: partySchema,
       body: canonicalInput(registerIssuerBodySchema),
       response: issuerChange,
       errors: [409],
-      handler: ({ params, body, header, ...caller }) =>
-        service.registerIssuer(routeRequester(caller), params, withRequestId(body, header('idempotency-key'))),
+      handler: ({ params, body, ...caller }) => service.registerIssuer(routeRequester(caller), params, body),
     }),
     route({
       method: 'post',
@@ -84,11 +82,12 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
         'Genesis only: remove an issuer with a reason; what it issued before stays valid. Once genesis is sealed this answers 403 GOVERNANCE_REQUIRED: propose a removeIssuer action instead',
       tag: 'issuers',
       access: 'admin',
+      command: true,
       params: partySchema,
       body: canonicalInput(removeIssuerBodySchema),
       response: issuerChange,
       errors: [404, 409],
-      handler: ({ params, body, ...caller }) => service.removeIssuer(routeRequester(caller), params, body.reason),
+      handler: ({ params, body, ...caller }) => service.removeIssuer(routeRequester(caller), params, body),
     }),
     route({
       method: 'get',
@@ -120,14 +119,13 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       summary:
         'An issuer issues a credential; the API salts each claim and returns the claims with their salts this once',
       tag: 'credentials',
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'credentials:write',
       body: canonicalInput(issueCredentialBodySchema),
       response: issuedCredentialCommandSchema,
       status: 201,
       errors: [409],
-      handler: ({ body, header, ...caller }) =>
-        service.issue(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
+      handler: ({ body, ...caller }) => service.issue(routeRequester(caller), body),
     }),
     route({
       method: 'get',
@@ -203,12 +201,13 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
         summary: spec.summary,
         tag: 'credentials',
         access: 'credentials:write',
+        command: true,
         params: credentialParams,
-        body: canonicalInput(z.strictObject({ reason: reasonSchema })),
+        body: canonicalInput(statusChangeBodySchema),
         response: credentialChange,
         errors: [404, 409],
         handler: ({ params, body, ...caller }) =>
-          service.changeStatus(routeRequester(caller), spec.action, params.credentialId, body.reason),
+          service.changeStatus(routeRequester(caller), spec.action, params.credentialId, body),
       }),
     ),
     route({

@@ -17,7 +17,7 @@ import {
   partySchema,
   presentationVerdictSchema,
   registerIssuerRequestSchema,
-  removeIssuerRequestSchema,
+  credentialTransactions,
   saltedClaimSchema,
   verificationReasonCodeSchema,
   type CredentialRecord,
@@ -33,9 +33,9 @@ import {
 import type { LedgerClient } from '@gigledger/gateway';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import { ApiError, invalidInput } from '../errors/api-error.js';
-import { optionalRequestIdSchema } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { parseInput } from '../http/route.js';
-import { committed, committedSchema, type Committed } from '../ledger/committed.js';
+import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { PublicRequester, Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
@@ -65,7 +65,12 @@ export const registerIssuerBodySchema = z.strictObject({
   credentialTypes: registerIssuerRequestSchema.shape.credentialTypes,
 });
 
-export const removeIssuerBodySchema = z.strictObject({ reason: removeIssuerRequestSchema.shape.reason });
+export const removeIssuerBodySchema = commandBodySchema(credentialTransactions.removeIssuer.request, ['issuer']);
+
+/** A status change's body: why, and the request id that makes it safe to repeat. */
+export const statusChangeBodySchema = commandBodySchema(credentialTransactions.suspendCredential.request, [
+  'credentialId',
+]);
 
 /** The chaincode's own filter: by status, and by a type the current grant includes. */
 export const issuerFilterSchema = listIssuersRequestSchema;
@@ -202,10 +207,14 @@ export class CredentialService {
    *
    * @throws RefusedError NOT_FOUND for an identity that was never an issuer; INVALID_STATE when already removed.
    */
-  async removeIssuer(as: Requester, issuer: Party, reason: string): Promise<Committed<IssuerRecord>> {
+  async removeIssuer(
+    as: Requester,
+    issuer: Party,
+    body: CommandRequest<z.output<typeof removeIssuerBodySchema>>,
+  ): Promise<Committed<IssuerRecord>> {
     const client = await this.client(as);
-    const submitted = await client.credentials.removeIssuer({ issuer, reason });
-    return committed(submitted, undefined);
+    const submitted = await client.credentials.removeIssuer({ requestId: body.requestId, issuer, reason: body.reason });
+    return committed(submitted, body.requestId);
   }
 
   /** @throws RefusedError NOT_FOUND when the identity was never an issuer. */
@@ -266,7 +275,7 @@ export class CredentialService {
     as: Requester,
     action: StatusAction,
     credentialId: string,
-    reason: string,
+    body: CommandRequest<z.output<typeof statusChangeBodySchema>>,
   ): Promise<Committed<CredentialRecord>> {
     const client = await this.client(as);
     // Someone who may not even read the credential learns nothing, not even that it exists.
@@ -276,8 +285,8 @@ export class CredentialService {
       reinstate: client.credentials.reinstateCredential,
       revoke: client.credentials.revokeCredential,
     };
-    const submitted = await transactions[action]({ credentialId, reason });
-    return committed(submitted, undefined);
+    const submitted = await transactions[action]({ requestId: body.requestId, credentialId, reason: body.reason });
+    return committed(submitted, body.requestId);
   }
 
   /** @throws ApiError 404 unless the caller is its subject or issuer, or hr, auditor or admin. */

@@ -21,19 +21,27 @@ import {
 import { parseArguments, parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { GovernanceService, proposeBodySchema, vetoBodySchema, voteBodySchema } from './governance-routes.js';
+import {
+  acceptMembershipBodySchema,
+  executeBodySchema,
+  GovernanceService,
+  proposeBodySchema,
+  vetoBodySchema,
+  voteBodySchema,
+} from './governance-routes.js';
+import { committed } from '../ledger/committed.js';
+import { withRequestId } from '../http/request-ids.js';
+import { inputFields } from '../graphql/input-arguments.js';
+import type { Submitted } from '@gigledger/gateway';
 
 /** A proposal as GraphQL shows it: the record's fields beside its phase, tally and votes. */
 function proposalNode(view: ProposalView) {
   return { ...view.proposal, phase: view.phase, tally: view.tally, votes: view.votes, asOf: view.asOf };
 }
 
-function payload(submitted: { transactionId: string; blockNumber: bigint; result: ProposalView }) {
-  return {
-    transactionId: submitted.transactionId,
-    blockNumber: submitted.blockNumber.toString(),
-    proposal: proposalNode(submitted.result),
-  };
+function payload(submitted: Submitted<ProposalView>, requestId: string) {
+  const { result, ...done } = committed(submitted, requestId);
+  return { ...done, proposal: proposalNode(result) };
 }
 
 const proposalArgs = z.strictObject({ proposalId: proposalIdSchema });
@@ -176,21 +184,22 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
       }
 
       type ProposalPayload implements CommandPayload {
-        "Governance commands are keyed by proposal id, so they carry no request id."
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         proposal: Proposal!
       }
 
       type MembershipPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         member: GovernanceMember!
       }
 
       input ProposeInput {
+        "Makes the request safe to repeat; generated when left out."
+        requestId: String
         proposalId: ID!
         title: String!
         text: String!
@@ -225,13 +234,31 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         "Role governor of a member organisation with a voting right."
         propose(input: ProposeInput!): ProposalPayload!
         "Role governor; one vote per organisation."
-        voteOnProposal(proposalId: ID!, choice: VoteChoice!, reason: String): ProposalPayload!
+        voteOnProposal(
+          proposalId: ID!
+          choice: VoteChoice!
+          reason: String
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): ProposalPayload!
         "Governor or auditor of a member holding the veto right, during the timelock."
-        vetoProposal(proposalId: ID!, reason: String!): ProposalPayload!
+        vetoProposal(
+          proposalId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): ProposalPayload!
         "Anyone signed in, once the timelock has run out."
-        executeProposal(proposalId: ID!): ProposalPayload!
+        executeProposal(
+          proposalId: ID!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): ProposalPayload!
         "A governor of an organisation an executed proposal invited."
-        acceptMembership: MembershipPayload!
+        acceptMembership(
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): MembershipPayload!
       }
 
       extend type Subscription {
@@ -266,44 +293,51 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
       Mutation: {
         propose: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseInput(proposeBodySchema, args.input, 'input');
+            const request = withRequestId(parseInput(proposeBodySchema, inputFields(args.input), 'input'));
             const client = await writer(context);
-            return payload(await fieldsUnder('input', () => client.propose(request)));
+            return payload(await fieldsUnder('input', () => client.propose(request)), request.requestId);
           }),
         voteOnProposal: (
           _parent: unknown,
-          args: { proposalId: string; choice: string; reason?: string | null },
+          args: { proposalId: string; choice: string; reason?: string | null; requestId?: string | null },
           context: GraphqlContext,
         ) =>
           resolveWith(context, async () => {
             const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
-            const body = parseArguments(voteBodySchema, {
-              choice: args.choice,
-              ...(args.reason == null ? {} : { reason: args.reason }),
-            });
+            const { choice, reason, requestId } = args;
+            const body = withRequestId(parseArguments(voteBodySchema, inputFields({ choice, reason, requestId })));
             const client = await writer(context);
-            return payload(await fieldsUnder(null, () => client.vote({ proposalId, ...body })));
+            return payload(await fieldsUnder(null, () => client.vote({ proposalId, ...body })), body.requestId);
           }),
-        vetoProposal: (_parent: unknown, args: { proposalId: string; reason: string }, context: GraphqlContext) =>
+        vetoProposal: (
+          _parent: unknown,
+          args: { proposalId: string; reason: string; requestId?: string | null },
+          context: GraphqlContext,
+        ) =>
           resolveWith(context, async () => {
             const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
-            const body = parseArguments(vetoBodySchema, { reason: args.reason });
+            const { reason, requestId } = args;
+            const body = withRequestId(parseArguments(vetoBodySchema, inputFields({ reason, requestId })));
             const client = await writer(context);
-            return payload(await fieldsUnder(null, () => client.veto({ proposalId, ...body })));
+            return payload(await fieldsUnder(null, () => client.veto({ proposalId, ...body })), body.requestId);
           }),
-        executeProposal: (_parent: unknown, args: { proposalId: string }, context: GraphqlContext) =>
+        executeProposal: (
+          _parent: unknown,
+          args: { proposalId: string; requestId?: string | null },
+          context: GraphqlContext,
+        ) =>
           resolveWith(context, async () => {
-            const request = parseArguments(proposalArgs, { proposalId: args.proposalId });
-            return payload(await (await reader(context)).execute(request));
+            const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
+            const body = withRequestId(parseArguments(executeBodySchema, inputFields({ requestId: args.requestId })));
+            return payload(await (await reader(context)).execute({ proposalId, ...body }), body.requestId);
           }),
-        acceptMembership: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
+        acceptMembership: (_parent: unknown, args: { requestId?: string | null }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const submitted = await (await writer(context)).acceptMembership();
-            return {
-              transactionId: submitted.transactionId,
-              blockNumber: submitted.blockNumber.toString(),
-              member: submitted.result,
-            };
+            const body = withRequestId(
+              parseArguments(acceptMembershipBodySchema, inputFields({ requestId: args.requestId })),
+            );
+            const { result, ...done } = committed(await (await writer(context)).acceptMembership(body), body.requestId);
+            return { ...done, member: result };
           }),
       },
       Subscription: {

@@ -3,19 +3,17 @@ import {
   arbitratorRecordSchema,
   canonicalInput,
   genesisStateSchema,
+  governanceTransactions,
   memberRecordSchema,
   mspIdSchema,
   parameterNameSchema,
   partySchema,
   proposalIdSchema,
   proposalViewSchema,
-  proposeRequestSchema,
-  reasonSchema,
   ruleDescriptionSchema,
-  voteChoiceSchema,
   type RuleRef,
 } from '@gigledger/chaincode/model';
-import { fieldsUnder } from '../http/refusal-fields.js';
+import { commandBodySchema } from '../http/request-ids.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { committed, committedSchema } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -27,13 +25,12 @@ const proposalsPath = '/v1/governance/proposals';
 const proposalPath = `${proposalsPath}/:proposalId`;
 const proposalParams = z.strictObject({ proposalId: proposalIdSchema });
 
-/** Proposal ids are chosen by the proposer, so repeating a proposal is refused by id rather than keyed by a header. */
-export const proposeBodySchema = canonicalInput(proposeRequestSchema);
-export const voteBodySchema = canonicalInput(
-  z.strictObject({ choice: voteChoiceSchema, reason: reasonSchema.optional() }),
-);
-export const vetoBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
-const emptyBodySchema = z.strictObject({});
+const commands = governanceTransactions;
+export const proposeBodySchema = canonicalInput(commandBodySchema(commands.propose.request, []));
+export const voteBodySchema = canonicalInput(commandBodySchema(commands.vote.request, ['proposalId']));
+export const vetoBodySchema = canonicalInput(commandBodySchema(commands.veto.request, ['proposalId']));
+export const executeBodySchema = commandBodySchema(commands.execute.request, ['proposalId']);
+export const acceptMembershipBodySchema = commandBodySchema(commands.acceptMembership.request, []);
 /** The reads take no query parameters; an unknown one is refused rather than ignored. */
 const noQuery = z.strictObject({});
 
@@ -104,15 +101,16 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         "Propose one or more changes to the consortium's rules (role governor of a member organisation with a voting right), with a voting window and a timelock of at least the governed minimums",
       tag,
       access: 'governance:write',
+      command: true,
       body: proposeBodySchema,
       response: committedSchema(proposalViewSchema),
       status: 201,
       errors: [409, 503, 504],
       handler: async ({ body, principal, log, setHeader }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        const submitted = await fieldsUnder('body', () => client.propose(body));
+        const submitted = await client.propose(body);
         setHeader('Location', `${proposalsPath}/${encodeURIComponent(body.proposalId)}`);
-        return committed(submitted, undefined);
+        return committed(submitted, body.requestId);
       },
     }),
     route({
@@ -138,13 +136,14 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         "Cast or change the caller's organisation's vote (role governor); one vote per organisation, changeable only by the governor who cast it, until the window closes",
       tag,
       access: 'governance:write',
+      command: true,
       params: proposalParams,
       body: voteBodySchema,
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
       handler: async ({ params, body, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return committed(await fieldsUnder('body', () => client.vote({ ...body, ...params })), undefined);
+        return committed(await client.vote({ ...body, ...params }), body.requestId);
       },
     }),
     route({
@@ -155,13 +154,14 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Veto a passed proposal during its timelock, with a reason (role governor or auditor of a member organisation holding the veto right)',
       tag,
       access: 'governance:write',
+      command: true,
       params: proposalParams,
       body: vetoBodySchema,
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
       handler: async ({ params, body, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return committed(await fieldsUnder('body', () => client.veto({ ...body, ...params })), undefined);
+        return committed(await client.veto({ ...body, ...params }), body.requestId);
       },
     }),
     route({
@@ -172,12 +172,16 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         "Apply a passed proposal's actions once its timelock has run out; anyone signed in may, so no single party can hold a decision back",
       tag,
       access: 'governance:read',
+      command: true,
       params: proposalParams,
-      body: emptyBodySchema,
+      body: executeBodySchema,
       response: committedSchema(proposalViewSchema),
       errors: commandErrors,
-      handler: async ({ params, principal, log }) =>
-        committed(await (await service.client(routeRequester({ principal, log }))).execute(params), undefined),
+      handler: async ({ params, body, principal, log }) =>
+        committed(
+          await (await service.client(routeRequester({ principal, log }))).execute({ ...body, ...params }),
+          body.requestId,
+        ),
     }),
     route({
       method: 'get',
@@ -199,11 +203,15 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         "Take up the rights an executed proposal offered the caller's organisation (role governor of the invited organisation)",
       tag,
       access: 'governance:write',
-      body: emptyBodySchema,
+      command: true,
+      body: acceptMembershipBodySchema,
       response: committedSchema(memberRecordSchema),
       errors: commandErrors,
-      handler: async ({ principal, log }) =>
-        committed(await (await service.client(routeRequester({ principal, log }))).acceptMembership(), undefined),
+      handler: async ({ body, principal, log }) =>
+        committed(
+          await (await service.client(routeRequester({ principal, log }))).acceptMembership(body),
+          body.requestId,
+        ),
     }),
     route({
       method: 'get',

@@ -30,9 +30,9 @@ export function baseSchema(deps: {
         packageId: String!
       }
 
-      "What every command mutation answers besides its result, as REST commands do: the request id it ran under (for commands that take one, generated when none was given), the transaction and its block (a decimal string)."
+      "What every command mutation answers besides its result, as REST commands do: the request id it ran under (the input's, or one generated when none was given), the transaction and its block (a decimal string)."
       interface CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
       }

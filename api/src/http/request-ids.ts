@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { requestIdSchema } from '@gigledger/chaincode/model';
-import { parseInput } from './route.js';
+import { parseArguments, parseInput } from './route.js';
+import type { CommandRequest } from '../ledger/committed.js';
 
 /** A command's request id, which callers may leave out of the body. */
 export const optionalRequestIdSchema = requestIdSchema
@@ -40,4 +42,42 @@ export function withRequestId<Fields extends { readonly requestId?: string | und
   const fromHeader =
     idempotencyKey === undefined ? undefined : parseInput(requestIdSchema, idempotencyKey, 'header.idempotency-key');
   return { ...fields, requestId: fields.requestId ?? fromHeader ?? generateRequestId() };
+}
+
+/**
+ * The REST body of a command: its chaincode request's fields less those the path
+ * carries, with `requestId` optional (the server fills it in, see `RouteSpec.command`).
+ * Built from the shape because zod will not `.omit()` an object with refinements; the
+ * request schema itself still validates the body joined with the path.
+ *
+ * @param request The transaction's request schema (`spec.request`, which has a `requestId`).
+ * @param pathFields Fields the route takes from its path, e.g. `['agreementId', 'milestoneId']`.
+ */
+export function commandBodySchema<Shape extends z.core.$ZodShape, PathField extends keyof Shape & string>(
+  request: z.ZodObject<Shape>,
+  pathFields: readonly PathField[],
+) {
+  const omitted = new Set<string>([...pathFields, 'requestId']);
+  const fields = Object.fromEntries(Object.entries(request.shape).filter(([name]) => !omitted.has(name)));
+  return z.strictObject({
+    requestId: optionalRequestIdSchema,
+    ...(fields as Omit<Shape, PathField | 'requestId'>),
+  });
+}
+
+/**
+ * Parses a command's input (a GraphQL input object, or the arguments themselves when
+ * `part` is null) with a schema that may require a request id, generating one when the
+ * caller gave none.
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming `<part>.<field>` (or the argument).
+ */
+export function parseCommand<Schema extends z.ZodType<{ readonly requestId?: string | undefined }>>(
+  schema: Schema,
+  fields: Readonly<Record<string, unknown>>,
+  part: string | null,
+): CommandRequest<z.output<Schema>> {
+  const keyed = { ...fields, requestId: fields.requestId ?? generateRequestId() };
+  const parsed = part === null ? parseArguments(schema, keyed) : parseInput(schema, keyed, part);
+  return withRequestId(parsed);
 }

@@ -8,6 +8,7 @@ import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
+import { idempotencyKeyHeader, withRequestId } from './request-ids.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -44,6 +45,7 @@ export interface RouteSpec<
   Query extends z.ZodType = z.ZodType,
   Body extends z.ZodType = z.ZodType,
   Result extends z.ZodType = z.ZodType,
+  IsCommand extends boolean = boolean,
 > {
   readonly method: Method;
   /** Express path, e.g. `/v1/agreements/:agreementId`. */
@@ -68,7 +70,20 @@ export interface RouteSpec<
   }[];
   /** Error statuses the operation may answer with besides 401/403/422/500. */
   readonly errors?: readonly number[];
-  readonly handler: (input: RouteInput<z.output<Params>, z.output<Query>, z.output<Body>>) => Promise<z.input<Result>>;
+  /**
+   * A command that submits a transaction: its body takes an optional `requestId`, the
+   * `Idempotency-Key` header stands in for it, and when neither is sent the server
+   * generates one. The handler finds the id used in `body.requestId`; the answer
+   * (`committedSchema`) returns it, so any command can be retried safely.
+   */
+  readonly command?: IsCommand;
+  readonly handler: (
+    input: RouteInput<
+      z.output<Params>,
+      z.output<Query>,
+      IsCommand extends true ? z.output<Body> & { readonly requestId: string } : z.output<Body>
+    >,
+  ) => Promise<z.input<Result>>;
 }
 
 /** Declares a route with its types inferred from its schemas. */
@@ -77,8 +92,10 @@ export function route<
   Query extends z.ZodType,
   Body extends z.ZodType,
   Result extends z.ZodType,
->(spec: RouteSpec<Params, Query, Body, Result>): RouteSpec {
-  return spec;
+  IsCommand extends boolean = false,
+>(spec: RouteSpec<Params, Query, Body, Result, IsCommand>): RouteSpec {
+  if (spec.command !== true) return spec;
+  return { ...spec, headers: [idempotencyKeyHeader, ...(spec.headers ?? [])] } as RouteSpec;
 }
 
 /**
@@ -172,10 +189,14 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
     const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
+      const params: unknown = spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path');
+      const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
+      const body: unknown =
+        spec.body === undefined ? undefined : parseInput(spec.body, canonicalBody(request.body), 'body');
       const input = {
-        params: spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path'),
-        query: spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query'),
-        body: spec.body === undefined ? undefined : parseInput(spec.body, canonicalBody(request.body), 'body'),
+        params,
+        query,
+        body: spec.command === true ? commandBody(body, request.get('idempotency-key')) : body,
         principal,
         log: response.locals.log,
         requestId: response.locals.requestId,
@@ -192,6 +213,11 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
     });
   }
   return router;
+}
+
+/** A command's body with the request id it runs under (see {@link RouteSpec.command}). */
+function commandBody(body: unknown, idempotencyKey: string | undefined): { readonly requestId: string } {
+  return withRequestId((body ?? {}) as { readonly requestId?: string }, idempotencyKey);
 }
 
 /**

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import {
-  declineOwnershipChangeRequestSchema,
+  ipTransactions as commands,
   ownershipChangeRefRequestSchema,
   partySchema,
-  proposeOwnershipChangeRequestSchema,
-  registerWorkRequestSchema,
   sha256HexSchema,
   workIdSchema,
   type IpCommand,
@@ -14,7 +12,7 @@ import type { Submitted } from '@gigledger/gateway';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { generateRequestId } from '../http/request-ids.js';
+import { parseCommand } from '../http/request-ids.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import { committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -26,7 +24,7 @@ function changeNode(view: OwnershipChangeView) {
   return { ...view.change, awaiting: view.awaiting, stale: view.stale, work: view.work };
 }
 
-function changePayload(submitted: Submitted<OwnershipChangeView>, requestId: string | undefined) {
+function changePayload(submitted: Submitted<OwnershipChangeView>, requestId: string) {
   const done = committed(submitted, requestId);
   return { ...done, change: changeNode(done.result) };
 }
@@ -142,15 +140,14 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       }
 
       type WorkPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         work: Work!
       }
 
       type OwnershipChangePayload implements CommandPayload {
-        "Set for proposals, which take a request id; approvals and decisions are keyed by change id."
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         change: OwnershipChange!
@@ -200,11 +197,27 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         "A current owner; counts as their approval."
         proposeOwnershipChange(input: ProposeOwnershipChangeInput!): OwnershipChangePayload!
         "A current owner, in their own transaction; the last approval applies the change."
-        approveOwnershipChange(workId: ID!, changeId: ID!): OwnershipChangePayload!
+        approveOwnershipChange(
+          workId: ID!
+          changeId: ID!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): OwnershipChangePayload!
         "A current owner other than the proposer."
-        declineOwnershipChange(workId: ID!, changeId: ID!, reason: String!): OwnershipChangePayload!
+        declineOwnershipChange(
+          workId: ID!
+          changeId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): OwnershipChangePayload!
         "The proposer, while the change is open."
-        withdrawOwnershipChange(workId: ID!, changeId: ID!): OwnershipChangePayload!
+        withdrawOwnershipChange(
+          workId: ID!
+          changeId: ID!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): OwnershipChangePayload!
       }
     `,
     resolvers: {
@@ -242,18 +255,14 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         registerWork: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'registerWork');
-            const fields = inputFields(args.input);
-            if (typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
-            const request = parseInput(registerWorkRequestSchema, fields, 'input');
+            const request = parseCommand(commands.registerWork.request, inputFields(args.input), 'input');
             const done = committed(await fieldsUnder('input', () => client.registerWork(request)), request.requestId);
             return { ...done, work: done.result };
           }),
         proposeOwnershipChange: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'proposeOwnershipChange');
-            const fields = inputFields(args.input);
-            if (typeof fields.requestId !== 'string') fields.requestId = generateRequestId();
-            const request = parseInput(proposeOwnershipChangeRequestSchema, fields, 'input');
+            const request = parseCommand(commands.proposeOwnershipChange.request, inputFields(args.input), 'input');
             return changePayload(
               await fieldsUnder('input', () => client.proposeOwnershipChange(request)),
               request.requestId,
@@ -262,20 +271,23 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         approveOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'approveOwnershipChange');
-            const ref = parseArguments(ownershipChangeRefRequestSchema, args);
-            return changePayload(await client.approveOwnershipChange(ref), undefined);
+            const request = parseCommand(commands.approveOwnershipChange.request, inputFields(args), null);
+            return changePayload(await client.approveOwnershipChange(request), request.requestId);
           }),
         declineOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'declineOwnershipChange');
-            const request = parseArguments(declineOwnershipChangeRequestSchema, args);
-            return changePayload(await fieldsUnder(null, () => client.declineOwnershipChange(request)), undefined);
+            const request = parseCommand(commands.declineOwnershipChange.request, inputFields(args), null);
+            return changePayload(
+              await fieldsUnder(null, () => client.declineOwnershipChange(request)),
+              request.requestId,
+            );
           }),
         withdrawOwnershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const client = await commander(context, 'withdrawOwnershipChange');
-            const ref = parseArguments(ownershipChangeRefRequestSchema, args);
-            return changePayload(await client.withdrawOwnershipChange(ref), undefined);
+            const request = parseCommand(commands.withdrawOwnershipChange.request, inputFields(args), null);
+            return changePayload(await client.withdrawOwnershipChange(request), request.requestId);
           }),
       },
     },

@@ -2,12 +2,10 @@ import { z } from 'zod';
 import {
   canonicalInput,
   ipCommandRoles,
+  ipTransactions,
   ownershipChangeIdSchema,
   ownershipChangeViewSchema,
   partySchema,
-  proposeOwnershipChangeRequestSchema,
-  reasonSchema,
-  registerWorkRequestSchema,
   sha256HexSchema,
   workEndorsementSchema,
   workIdSchema,
@@ -16,8 +14,7 @@ import {
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
-import { fieldsUnder } from '../http/refusal-fields.js';
-import { idempotencyKeyHeader, optionalRequestIdSchema, withRequestId } from '../http/request-ids.js';
+import { commandBodySchema } from '../http/request-ids.js';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { committed, committedSchema } from '../ledger/committed.js';
@@ -35,18 +32,19 @@ const changeParams = z.strictObject({ workId: workIdSchema, changeId: ownershipC
 /** The reads take no query parameters; an unknown one is refused rather than ignored. */
 const noQuery = z.strictObject({});
 
-/** Body of `POST /v1/ip/works`: the chaincode request, its request id optional (or in Idempotency-Key). */
-export const registerWorkBodySchema = canonicalInput(
-  registerWorkRequestSchema.omit({ requestId: true }).extend({ requestId: optionalRequestIdSchema }),
-);
+export const registerWorkBodySchema = canonicalInput(commandBodySchema(ipTransactions.registerWork.request, []));
 /** Body of a proposed ownership change; the work comes from the path. */
 export const proposeOwnershipChangeBodySchema = canonicalInput(
-  proposeOwnershipChangeRequestSchema
-    .omit({ requestId: true, workId: true })
-    .extend({ requestId: optionalRequestIdSchema }),
+  commandBodySchema(ipTransactions.proposeOwnershipChange.request, ['workId']),
 );
-export const declineOwnershipChangeBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
-const emptyBodySchema = z.strictObject({});
+export const declineOwnershipChangeBodySchema = canonicalInput(
+  commandBodySchema(ipTransactions.declineOwnershipChange.request, ['workId', 'changeId']),
+);
+/** Approval and withdrawal: the path names the change, the body only the request id. */
+export const ownershipChangeCommandBodySchema = commandBodySchema(ipTransactions.approveOwnershipChange.request, [
+  'workId',
+  'changeId',
+]);
 
 /** What each command is, in words, for the 403 a caller of the wrong role gets. */
 const commandActions: Record<IpCommand, string> = {
@@ -87,6 +85,7 @@ const changeCommand = {
   params: changeParams,
   response: committedSchema(ownershipChangeViewSchema),
   errors: commandErrors,
+  command: true,
 } as const;
 
 /**
@@ -106,18 +105,17 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         "Register a work by the SHA-256 of its content (role client or freelancer); the ledger's timestamp is its priority date and the caller owns it alone or with the co-owners named (shares summing to 10000 basis points)",
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'ip:write',
       body: registerWorkBodySchema,
       response: committedSchema(workRecordSchema),
       status: 201,
       errors: [409, 503, 504],
-      handler: async ({ body, header, principal, log, setHeader }) => {
+      handler: async ({ body, principal, log, setHeader }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'registerWork');
-        const request = withRequestId(body, header('idempotency-key'));
-        const submitted = await fieldsUnder('body', () => client.registerWork(request));
+        const submitted = await client.registerWork(body);
         setHeader('Location', `${worksPath}/${encodeURIComponent(body.workId)}`);
-        return committed(submitted, request.requestId);
+        return committed(submitted, body.requestId);
       },
     }),
     route({
@@ -172,17 +170,17 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         'An owner proposes new owners and shares (a transfer or a new split); it counts as their approval and applies once every current owner has approved',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'ip:write',
       params: workParams,
       body: proposeOwnershipChangeBodySchema,
       response: committedSchema(ownershipChangeViewSchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ params, body, header, principal, log, setHeader }) => {
+      handler: async ({ params, body, principal, log, setHeader }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'proposeOwnershipChange');
-        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
-        const submitted = await fieldsUnder('body', () => client.proposeOwnershipChange(request));
+        const request = { ...body, ...params };
+        const submitted = await client.proposeOwnershipChange(request);
         setHeader('Location', `${worksPath}/${encodeURIComponent(params.workId)}/ownership-changes/${body.changeId}`);
         return committed(submitted, request.requestId);
       },
@@ -217,10 +215,10 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       operationId: 'approveOwnershipChange',
       summary:
         "A current owner approves, in their own transaction; the last approval applies the change and the work's endorsement policy moves to the new owners' organisations",
-      body: emptyBodySchema,
-      handler: async ({ params, principal, log }) => {
+      body: ownershipChangeCommandBodySchema,
+      handler: async ({ params, body, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'approveOwnershipChange');
-        return committed(await client.approveOwnershipChange(params), undefined);
+        return committed(await client.approveOwnershipChange({ ...body, ...params }), body.requestId);
       },
     }),
     route({
@@ -231,10 +229,7 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       body: declineOwnershipChangeBodySchema,
       handler: async ({ params, body, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'declineOwnershipChange');
-        return committed(
-          await fieldsUnder('body', () => client.declineOwnershipChange({ ...body, ...params })),
-          undefined,
-        );
+        return committed(await client.declineOwnershipChange({ ...body, ...params }), body.requestId);
       },
     }),
     route({
@@ -242,10 +237,10 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       path: `${changePath}/withdrawal`,
       operationId: 'withdrawOwnershipChange',
       summary: 'The proposer takes an open change back',
-      body: emptyBodySchema,
-      handler: async ({ params, principal, log }) => {
+      body: ownershipChangeCommandBodySchema,
+      handler: async ({ params, body, principal, log }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'withdrawOwnershipChange');
-        return committed(await client.withdrawOwnershipChange(params), undefined);
+        return committed(await client.withdrawOwnershipChange({ ...body, ...params }), body.requestId);
       },
     }),
   ];

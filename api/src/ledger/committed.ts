@@ -2,17 +2,15 @@ import { z } from 'zod';
 import type { Submitted } from '@gigledger/gateway';
 
 /**
- * The answer to every command, in every domain: what the command returned and the
- * transaction that committed it, with the request id it ran under when the chaincode
- * request takes one.
+ * The answer to every command, in every domain: what the command returned, the
+ * transaction that committed it, and the request id it ran under.
  */
 export function committedSchema<Result extends z.ZodType>(result: Result) {
   return z.object({
     requestId: z
       .string()
-      .optional()
       .describe(
-        "For commands that take one: the request id used (the body's, the Idempotency-Key header's, or one the server generated); repeat it to retry safely",
+        "The request id used (the body's, the Idempotency-Key header's, or one the server generated); repeat it to retry safely",
       ),
     transactionId: z.string(),
     blockNumber: z.string().describe('Block of the transaction, as a decimal string'),
@@ -22,20 +20,26 @@ export function committedSchema<Result extends z.ZodType>(result: Result) {
 
 /** A committed command: what the chaincode returned and where the transaction landed. */
 export interface Committed<Value> {
-  /** The id that makes the request safe to repeat, for commands that take one (possibly server-generated). */
-  readonly requestId?: string;
+  /** The id that makes the request safe to repeat (possibly server-generated). */
+  readonly requestId: string;
   readonly transactionId: string;
   /** Block number as a decimal string: block heights outgrow JSON numbers. */
   readonly blockNumber: string;
   readonly result: Value;
 }
 
-/** The envelope of a submitted transaction, with the request id it was sent with, if any. */
-export function committed<Value>(submitted: Submitted<Value>, requestId: string | undefined): Committed<Value> {
+/** The envelope of a submitted transaction, with the request id it was sent with. */
+export function committed<Value>(submitted: Submitted<Value>, requestId: string): Committed<Value> {
   return {
-    ...(requestId === undefined ? {} : { requestId }),
+    requestId,
     transactionId: submitted.transactionId,
     blockNumber: submitted.blockNumber.toString(),
     result: submitted.result,
   };
 }
+
+/**
+ * A command's request as services take it: with the request id settled (the caller's,
+ * or one the server generated), so every answer can return it.
+ */
+export type CommandRequest<Request> = Request & { readonly requestId: string };

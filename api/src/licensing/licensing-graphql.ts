@@ -1,43 +1,32 @@
 import type { Submitted } from '@gigledger/gateway';
 import { z } from 'zod';
 import {
-  grantIdSchema,
+  licensingTransactions as commands,
   licenceTermsTransientKey,
   licensedWorkIdSchema,
   offerIdSchema,
   offerLicenceRequestSchema,
   reportUsageRequestSchema,
-  royaltyInstructionRefSchema,
-  royaltyPeriodIdSchema,
 } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
-import { withRequestId } from '../http/request-ids.js';
+import { parseCommand, withRequestId } from '../http/request-ids.js';
 import { parseArguments, parseInput } from '../http/route.js';
-import type { Committed } from '../ledger/committed.js';
+import type { Committed, CommandRequest } from '../ledger/committed.js';
+import { inputFields } from '../graphql/input-arguments.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
-import {
-  acceptBodySchema,
-  LicensingService,
-  offerBodySchema,
-  reasonBodySchema,
-  usageBodySchema,
-} from './licensing-routes.js';
+import { acceptBodySchema, LicensingService, offerBodySchema, usageBodySchema } from './licensing-routes.js';
 
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
-const grantArgs = z.strictObject({ grantId: grantIdSchema });
-/** The reason a withdrawal or revocation gives, refused under `reason` when malformed. */
-const reasonOf = (args: { reason: string }) => parseArguments(reasonBodySchema, { reason: args.reason });
-const periodArgs = z.strictObject({ grantId: grantIdSchema, periodId: royaltyPeriodIdSchema });
 
 /** A command's envelope with its result under a typed name, as every GraphQL command payload has. */
 function payload<Value, Name extends string>(name: Name, done: Committed<Value>) {
   return {
-    ...(done.requestId === undefined ? {} : { requestId: done.requestId }),
+    requestId: done.requestId,
     transactionId: done.transactionId,
     blockNumber: done.blockNumber,
     [name]: done.result,
-  } as { requestId?: string; transactionId: string; blockNumber: string } & Record<Name, Value>;
+  } as { requestId: string; transactionId: string; blockNumber: string } & Record<Name, Value>;
 }
 
 /**
@@ -54,31 +43,36 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
     context: GraphqlContext,
     payloadName: Name,
     name: Parameters<LicensingService['command']>[1],
+    requestId: string,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
-  ) => payload(payloadName, await service.command(writer(context), name, undefined, run, null));
+  ) => payload(payloadName, await service.command(writer(context), name, requestId, run, null));
   const command = async <Value, Name extends string>(
     context: GraphqlContext,
     payloadName: Name,
     name: Parameters<LicensingService['command']>[1],
-    requestId: string | undefined,
+    requestId: string,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
   ) => payload(payloadName, await service.command(writer(context), name, requestId, run, 'input'));
   /**
-   * A mutation whose arguments are the whole request (ids, a reason): parsed by `parse`
-   * (refusals name the argument), run as the caller, chaincode validation reported under
-   * the argument's own name.
+   * A mutation whose arguments are the whole request (ids, a reason, a request id):
+   * parsed with the transaction's request schema (refusals name the argument), run as
+   * the caller under the request id given or one generated, chaincode validation
+   * reported under the argument's own name.
    */
   const argumentsCommand =
-    <Args, Request, Value, Name extends string>(
-      parse: (args: Args) => Request,
+    <Schema extends z.ZodType<{ readonly requestId?: string | undefined }>, Value, Name extends string>(
+      schema: Schema,
       payloadName: Name,
       name: Parameters<LicensingService['command']>[1],
-      run: (client: Awaited<ReturnType<LicensingService['client']>>, request: Request) => Promise<Submitted<Value>>,
+      run: (
+        client: Awaited<ReturnType<LicensingService['client']>>,
+        request: CommandRequest<z.output<Schema>>,
+      ) => Promise<Submitted<Value>>,
     ) =>
-    (_parent: unknown, args: Args, context: GraphqlContext) =>
+    (_parent: unknown, args: unknown, context: GraphqlContext) =>
       resolveWith(context, () => {
-        const request = parse(args);
-        return commandAt(context, payloadName, name, (client) => run(client, request));
+        const request = parseCommand(schema, inputFields(args), null);
+        return commandAt(context, payloadName, name, request.requestId, (client) => run(client, request));
       });
   return {
     typeDefs: /* GraphQL */ `
@@ -238,28 +232,28 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       }
 
       type LicenceOfferPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         offer: LicenceOffer!
       }
 
       type LicenceGrantPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         grant: LicenceGrant!
       }
 
       type UsageReportPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         report: UsageReport!
       }
 
       type RoyaltyPeriodPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         period: RoyaltyPeriodClosing!
@@ -317,18 +311,43 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         "An owner of the work; it opens once every owner consented."
         offerLicence(input: OfferLicenceInput!): LicenceOfferPayload!
         "A co-owner named on the offer."
-        consentToLicenceOffer(offerId: ID!): LicenceOfferPayload!
-        withdrawLicenceOffer(offerId: ID!, reason: String!): LicenceOfferPayload!
+        consentToLicenceOffer(
+          offerId: ID!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): LicenceOfferPayload!
+        withdrawLicenceOffer(
+          offerId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): LicenceOfferPayload!
         "The named licensee, or any non-owner for an open offer."
         acceptLicenceOffer(input: AcceptLicenceOfferInput!): LicenceGrantPayload!
         "An owner of the work, for cause."
-        revokeLicenceGrant(grantId: ID!, reason: String!): LicenceGrantPayload!
+        revokeLicenceGrant(
+          grantId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): LicenceGrantPayload!
         "The licensee, once per month."
         reportLicenceUsage(input: ReportLicenceUsageInput!): UsageReportPayload!
         "The licensee, an owner, the settlement service or an auditor, once the month has ended."
-        closeRoyaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriodPayload!
+        closeRoyaltyPeriod(
+          grantId: ID!
+          periodId: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): RoyaltyPeriodPayload!
         "Its payee or the settlement service: a failed royalty payout (periodId a month) or fee payout (periodId fee) issued again as a new instruction."
-        reissueRoyaltyPayout(grantId: ID!, periodId: String!, instructionId: ID!): RoyaltyPeriodPayload!
+        reissueRoyaltyPayout(
+          grantId: ID!
+          periodId: String!
+          instructionId: ID!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): RoyaltyPeriodPayload!
       }
     `,
     resolvers: {
@@ -341,13 +360,13 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           }),
         licenceGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseArguments(grantArgs, args);
+            const request = parseArguments(commands.getGrant.request, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getGrant(request));
           }),
         royaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = parseArguments(periodArgs, args);
+            const request = parseArguments(commands.getRoyaltyPeriod.request, args);
             const client = await reader(context);
             return visible(`licence grant ${request.grantId}`, () => client.getRoyaltyPeriod(request));
           }),
@@ -368,16 +387,13 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             );
           }),
         consentToLicenceOffer: argumentsCommand(
-          (args: unknown) => parseArguments(offerArgs, args),
+          commands.consentToOffer.request,
           'offer',
           'consentToOffer',
           (client, request) => client.consentToOffer(request),
         ),
         withdrawLicenceOffer: argumentsCommand(
-          (args: { offerId: string; reason: string }) => ({
-            ...parseArguments(offerArgs, { offerId: args.offerId }),
-            ...reasonOf(args),
-          }),
+          commands.withdrawOffer.request,
           'offer',
           'withdrawOffer',
           (client, request) => client.withdrawOffer(request),
@@ -390,14 +406,8 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const request = withRequestId({ ...body, ...offer });
             return command(context, 'grant', 'acceptOffer', request.requestId, (client) => client.acceptOffer(request));
           }),
-        revokeLicenceGrant: argumentsCommand(
-          (args: { grantId: string; reason: string }) => ({
-            ...parseArguments(grantArgs, { grantId: args.grantId }),
-            ...reasonOf(args),
-          }),
-          'grant',
-          'revokeGrant',
-          (client, request) => client.revokeGrant(request),
+        revokeLicenceGrant: argumentsCommand(commands.revokeGrant.request, 'grant', 'revokeGrant', (client, request) =>
+          client.revokeGrant(request),
         ),
         reportLicenceUsage: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
@@ -409,13 +419,13 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             );
           }),
         closeRoyaltyPeriod: argumentsCommand(
-          (args: unknown) => parseArguments(periodArgs, args),
+          commands.closeRoyaltyPeriod.request,
           'period',
           'closeRoyaltyPeriod',
           (client, request) => client.closeRoyaltyPeriod(request),
         ),
         reissueRoyaltyPayout: argumentsCommand(
-          (args: unknown) => parseArguments(royaltyInstructionRefSchema, args),
+          commands.reissueRoyaltyPayout.request,
           'period',
           'reissueRoyaltyPayout',
           (client, request) => client.reissueRoyaltyPayout(request),

@@ -9,12 +9,11 @@ import {
   licenceTermsTransientKey,
   licensedWorkIdSchema,
   licensingCommandRoles,
+  licensingTransactions,
   offerIdSchema,
   offerLicenceRequestSchema,
   payoutPeriodIdSchema,
-  reasonSchema,
   reportUsageRequestSchema,
-  royaltyInstructionRefSchema,
   royaltyPeriodIdSchema,
   royaltyPeriodRecordSchema,
   royaltyPeriodViewSchema,
@@ -25,7 +24,7 @@ import {
 import type { Submitted } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { idempotencyKeyHeader, optionalRequestIdSchema, withRequestId } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { parseInput, route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
 import { committed, committedSchema, type Committed } from '../ledger/committed.js';
@@ -45,7 +44,6 @@ const periodParams = z.strictObject({ grantId: grantIdSchema, periodId: royaltyP
 /** A month, or `fee` for the grant's one-off fee, whose failed payouts are issued again alike. */
 const payoutParams = z.strictObject({ grantId: grantIdSchema, periodId: payoutPeriodIdSchema });
 const noQuery = z.strictObject({});
-const emptyBodySchema = z.strictObject({});
 
 /** An offer as posted: the licence fields, the terms document (kept private) and an optional request id. */
 export const offerBodySchema = canonicalInput(
@@ -68,9 +66,13 @@ export const usageBodySchema = canonicalInput(
     requestId: optionalRequestIdSchema,
   }),
 );
-export const reasonBodySchema = canonicalInput(z.strictObject({ reason: reasonSchema }));
-export const reissueBodySchema = canonicalInput(
-  z.strictObject({ instructionId: royaltyInstructionRefSchema.shape.instructionId }),
+const commands = licensingTransactions;
+const consentBodySchema = commandBodySchema(commands.consentToOffer.request, ['offerId']);
+const withdrawBodySchema = canonicalInput(commandBodySchema(commands.withdrawOffer.request, ['offerId']));
+const revokeBodySchema = canonicalInput(commandBodySchema(commands.revokeGrant.request, ['grantId']));
+const closeBodySchema = commandBodySchema(commands.closeRoyaltyPeriod.request, ['grantId', 'periodId']);
+const reissueBodySchema = canonicalInput(
+  commandBodySchema(commands.reissueRoyaltyPayout.request, ['grantId', 'periodId']),
 );
 
 /** What the caller of each command tries to do, for the refusal at the edge. */
@@ -104,7 +106,7 @@ export class LicensingService {
   async command<Value>(
     as: Requester,
     name: LicensingCommand,
-    requestId: string | undefined,
+    requestId: string,
     run: (client: Awaited<ReturnType<LicensingService['client']>>) => Promise<Submitted<Value>>,
     part: 'body' | 'input' | null = 'body',
   ): Promise<Committed<Value>> {
@@ -133,15 +135,15 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         'Offer a licence of a work the caller owns (role client or freelancer): licensee or open, scope, fields of use, territories, exclusivity, term, one-off fee and/or royalty; the terms document stays off the channel ledger',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'licensing:write',
       body: offerBodySchema,
       response: committedSchema(licenceOfferRecordSchema),
       status: 201,
       errors: [404, 409, 503, 504],
-      handler: async ({ body, header, setHeader, principal, log }) => {
+      handler: async ({ body, setHeader, principal, log }) => {
         const { terms, ...fields } = body;
-        const request = parseInput(offerLicenceRequestSchema, withRequestId(fields, header('idempotency-key')), 'body');
+        const request = parseInput(offerLicenceRequestSchema, fields, 'body');
         const made = await service.command(
           routeRequester({ principal, log }),
           'offerLicence',
@@ -191,13 +193,14 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Consent, as a co-owner named on the offer, to a licence offer; it opens when every owner has',
       tag,
       access: 'licensing:write',
+      command: true,
       params: offerParams,
-      body: emptyBodySchema,
+      body: consentBodySchema,
       response: committedSchema(licenceOfferRecordSchema),
       errors: commandErrors,
-      handler: ({ params, principal, log }) =>
-        service.command(routeRequester({ principal, log }), 'consentToOffer', undefined, (client) =>
-          client.consentToOffer(params),
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'consentToOffer', body.requestId, (client) =>
+          client.consentToOffer({ ...body, ...params }),
         ),
     }),
     route({
@@ -207,12 +210,13 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary: 'Withdraw an offer nobody has taken up, with a reason (an owner named on it)',
       tag,
       access: 'licensing:write',
+      command: true,
       params: offerParams,
-      body: reasonBodySchema,
+      body: withdrawBodySchema,
       response: committedSchema(licenceOfferRecordSchema),
       errors: commandErrors,
       handler: ({ params, body, principal, log }) =>
-        service.command(routeRequester({ principal, log }), 'withdrawOffer', undefined, (client) =>
+        service.command(routeRequester({ principal, log }), 'withdrawOffer', body.requestId, (client) =>
           client.withdrawOffer({ ...params, ...body }),
         ),
     }),
@@ -223,15 +227,15 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         'Accept an open offer as its licensee (any non-owner for an open offer), naming the SHA-256 of the terms read; the grant gets its own id and expires when the term ends',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'licensing:write',
       params: offerParams,
       body: acceptBodySchema,
       response: committedSchema(licenceGrantRecordSchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ params, body, header, setHeader, principal, log }) => {
-        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
+      handler: async ({ params, body, setHeader, principal, log }) => {
+        const request = { ...body, ...params };
         const granted = await service.command(
           routeRequester({ principal, log }),
           'acceptOffer',
@@ -266,12 +270,13 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Revoke a grant for cause, with the reason (an owner of the work); no usage is reported on it afterwards',
       tag,
       access: 'licensing:write',
+      command: true,
       params: grantParams,
-      body: reasonBodySchema,
+      body: revokeBodySchema,
       response: committedSchema(licenceGrantRecordSchema),
       errors: commandErrors,
       handler: ({ params, body, principal, log }) =>
-        service.command(routeRequester({ principal, log }), 'revokeGrant', undefined, (client) =>
+        service.command(routeRequester({ principal, log }), 'revokeGrant', body.requestId, (client) =>
           client.revokeGrant({ ...params, ...body }),
         ),
     }),
@@ -282,19 +287,15 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       summary:
         "Report a calendar month's usage (the licensee): units and revenue in minor units of the licence currency, once per month while the grant is in force",
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'licensing:write',
       params: grantParams,
       body: usageBodySchema,
       response: committedSchema(usageReportRecordSchema),
       status: 201,
       errors: commandErrors,
-      handler: ({ params, body, header, principal, log }) => {
-        const request = parseInput(
-          reportUsageRequestSchema,
-          withRequestId({ ...body, ...params }, header('idempotency-key')),
-          'body',
-        );
+      handler: ({ params, body, principal, log }) => {
+        const request = parseInput(reportUsageRequestSchema, { ...body, ...params }, 'body');
         return service.command(routeRequester({ principal, log }), 'reportUsage', request.requestId, (client) =>
           client.reportUsage(request),
         );
@@ -325,13 +326,14 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Close an ended month (its licensee, an owner, the settlement service or an auditor): the royalty is split among the owners by share and paid through the settlement service',
       tag,
       access: 'licensing:write',
+      command: true,
       params: periodParams,
-      body: emptyBodySchema,
+      body: closeBodySchema,
       response: committedSchema(royaltyPeriodRecordSchema),
       errors: commandErrors,
-      handler: ({ params, principal, log }) =>
-        service.command(routeRequester({ principal, log }), 'closeRoyaltyPeriod', undefined, (client) =>
-          client.closeRoyaltyPeriod(params),
+      handler: ({ params, body, principal, log }) =>
+        service.command(routeRequester({ principal, log }), 'closeRoyaltyPeriod', body.requestId, (client) =>
+          client.closeRoyaltyPeriod({ ...body, ...params }),
         ),
     }),
     route({
@@ -342,12 +344,13 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         'Issue a failed royalty payout (a month) or fee payout (period `fee`) again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
       tag,
       access: 'licensing:write',
+      command: true,
       params: payoutParams,
       body: reissueBodySchema,
       response: committedSchema(royaltyPeriodRecordSchema),
       errors: commandErrors,
       handler: ({ params, body, principal, log }) =>
-        service.command(routeRequester({ principal, log }), 'reissueRoyaltyPayout', undefined, (client) =>
+        service.command(routeRequester({ principal, log }), 'reissueRoyaltyPayout', body.requestId, (client) =>
           client.reissueRoyaltyPayout({ ...params, ...body }),
         ),
     }),

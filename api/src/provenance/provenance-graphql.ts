@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { provenanceIdSchema } from '@gigledger/chaincode/model';
+import { provenanceIdSchema, provenanceTransactions } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
-import { withoutNulls } from '../graphql/input-arguments.js';
+import { inputFields, withoutNulls } from '../graphql/input-arguments.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { withRequestId } from '../http/request-ids.js';
+import { parseCommand, withRequestId } from '../http/request-ids.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import { committed, type Committed } from '../ledger/committed.js';
 import {
@@ -13,7 +13,6 @@ import {
   registerDatasetBodySchema,
   registerModelBodySchema,
   requestErasureBodySchema,
-  revokeAccessBodySchema,
 } from './provenance-routes.js';
 import { ProvenanceService, type ProvenanceDependencies } from './provenance-service.js';
 
@@ -26,7 +25,7 @@ const accessLogArgs = z.strictObject({ datasetId: provenanceIdSchema, grantId: p
 /** A command's answer as every CommandPayload carries it, the result under `field`. */
 function payload<Value>(field: string, answer: Committed<Value>) {
   return {
-    ...(answer.requestId === undefined ? {} : { requestId: answer.requestId }),
+    requestId: answer.requestId,
     transactionId: answer.transactionId,
     blockNumber: answer.blockNumber,
     [field]: answer.result,
@@ -142,28 +141,28 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
       }
 
       type ProvenanceRecordPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         record: ProvenanceRecord!
       }
 
       type AccessGrantPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         grant: AccessGrant!
       }
 
       type AccessLogPayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         access: AccessLogEntry!
       }
 
       type ErasurePayload implements CommandPayload {
-        requestId: String
+        requestId: String!
         transactionId: String!
         blockNumber: String!
         receipt: ErasureReceipt!
@@ -186,7 +185,12 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         registerDataset(input: JSON!): ProvenanceRecordPayload!
         registerModel(input: JSON!): ProvenanceRecordPayload!
         grantDatasetAccess(datasetId: ID!, input: JSON!): AccessGrantPayload!
-        revokeDatasetAccess(grantId: ID!, reason: String!): AccessGrantPayload!
+        revokeDatasetAccess(
+          grantId: ID!
+          reason: String!
+          "Makes the request safe to repeat; generated when left out."
+          requestId: String
+        ): AccessGrantPayload!
         recordDatasetAccess(grantId: ID!, scope: String!, note: String, requestId: String): AccessLogPayload!
         requestErasure(input: JSON!): ErasurePayload!
       }
@@ -259,13 +263,12 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
             const submitted = await fieldsUnder('input', () => client.grantAccess(request));
             return payload('grant', committed(submitted, request.requestId));
           }),
-        revokeDatasetAccess: (_parent: unknown, args: { grantId: string; reason: string }, context: GraphqlContext) =>
+        revokeDatasetAccess: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
-            const body = parseArguments(revokeAccessBodySchema, { reason: args.reason });
+            const request = parseCommand(provenanceTransactions.revokeAccess.request, inputFields(args), null);
             const client = await service.commandClient(writer(context), 'revokeAccess');
-            const submitted = await fieldsUnder(null, () => client.revokeAccess({ grantId, ...body }));
-            return payload('grant', committed(submitted, undefined));
+            const submitted = await fieldsUnder(null, () => client.revokeAccess(request));
+            return payload('grant', committed(submitted, request.requestId));
           }),
         recordDatasetAccess: (
           _parent: unknown,

@@ -17,12 +17,12 @@ import {
   registerDatasetRequestSchema,
   registerModelRequestSchema,
   requestErasureRequestSchema,
-  revokeAccessRequestSchema,
+  provenanceTransactions,
   subjectDataResultSchema,
   canonicalInput,
 } from '@gigledger/chaincode/model';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { idempotencyKeyHeader, optionalRequestIdSchema, withRequestId } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
 import { committed, committedSchema } from '../ledger/committed.js';
@@ -44,7 +44,9 @@ export const registerModelBodySchema = canonicalInput(
 export const grantAccessBodySchema = canonicalInput(
   grantAccessRequestSchema.omit({ datasetId: true }).extend({ requestId: optionalRequestIdSchema }),
 );
-export const revokeAccessBodySchema = canonicalInput(revokeAccessRequestSchema.omit({ grantId: true }));
+export const revokeAccessBodySchema = canonicalInput(
+  commandBodySchema(provenanceTransactions.revokeAccess.request, ['grantId']),
+);
 export const recordAccessBodySchema = canonicalInput(
   recordAccessRequestSchema.omit({ grantId: true }).extend({ requestId: optionalRequestIdSchema }),
 );
@@ -91,14 +93,14 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       summary:
         'Register a dataset (role client or freelancer; the caller becomes its controller): content SHA-256, source, licence, GDPR Art. 6 basis, PII class, retention, and parents with the transformation when derived. A content hash registered before is refused 409 naming the earlier record',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'provenance:write',
       body: registerDatasetBodySchema,
       response: committedSchema(datasetRecordSchema),
       status: 201,
       errors: commandErrors,
-      handler: ({ body, header, setHeader, ...caller }) => {
-        const { subjectData, ...fields } = withRequestId(body, header('idempotency-key'));
+      handler: ({ body, setHeader, ...caller }) => {
+        const { subjectData, ...fields } = body;
         setHeader('Location', `${base}/records/${encodeURIComponent(fields.recordId)}`);
         return service.registerDataset(routeRequester(caller), fields, subjectData);
       },
@@ -110,14 +112,14 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       summary:
         'Register a model trained from registered datasets with code of the given SHA-256 hashes (role client or freelancer)',
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'provenance:write',
       body: registerModelBodySchema,
       response: committedSchema(modelRecordSchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ body, header, setHeader, ...caller }) => {
-        const request = withRequestId(body, header('idempotency-key'));
+      handler: async ({ body, setHeader, ...caller }) => {
+        const request = body;
         const client = await service.commandClient(routeRequester(caller), 'registerModel');
         setHeader('Location', `${base}/records/${encodeURIComponent(request.recordId)}`);
         return committed(await fieldsUnder('body', () => client.registerModel(request)), request.requestId);
@@ -156,15 +158,15 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       operationId: 'grantDatasetAccess',
       summary: "The dataset's controller grants a party access for a purpose and scopes until an expiry",
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'provenance:write',
       params: datasetParams,
       body: grantAccessBodySchema,
       response: committedSchema(accessGrantRecordSchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ params, body, header, ...caller }) => {
-        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
+      handler: async ({ params, body, ...caller }) => {
+        const request = { ...body, ...params };
         const client = await service.commandClient(routeRequester(caller), 'grantAccess');
         return committed(await fieldsUnder('body', () => client.grantAccess(request)), request.requestId);
       },
@@ -202,13 +204,14 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       summary: "The dataset's controller revokes a grant with a reason; later uses are refused",
       tag,
       access: 'provenance:write',
+      command: true,
       params: grantParams,
       body: revokeAccessBodySchema,
       response: committedSchema(accessGrantRecordSchema),
       errors: commandErrors,
       handler: async ({ params, body, ...caller }) => {
         const client = await service.commandClient(routeRequester(caller), 'revokeAccess');
-        return committed(await fieldsUnder('body', () => client.revokeAccess({ ...body, ...params })), undefined);
+        return committed(await client.revokeAccess({ ...body, ...params }), body.requestId);
       },
     }),
     route({
@@ -218,15 +221,15 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       summary:
         "The grantee logs one use of its grant in one of the grant's scopes; refused after expiry or revocation, and for anyone else",
       tag,
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'provenance:write',
       params: grantParams,
       body: recordAccessBodySchema,
       response: committedSchema(accessLogEntrySchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ params, body, header, ...caller }) => {
-        const request = withRequestId({ ...body, ...params }, header('idempotency-key'));
+      handler: async ({ params, body, ...caller }) => {
+        const request = { ...body, ...params };
         const client = await service.commandClient(routeRequester(caller), 'recordAccess');
         return committed(await fieldsUnder('body', () => client.recordAccess(request)), request.requestId);
       },
@@ -267,14 +270,14 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       summary:
         "GDPR Art. 17 erasure by the data's controller (either party for agreement terms, the controller for dataset subject data): purges the private data on every member peer, keeps its hash, and answers the receipt",
       tag: 'erasure',
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'provenance:write',
       body: requestErasureBodySchema,
       response: committedSchema(erasureReceiptSchema),
       status: 201,
       errors: commandErrors,
-      handler: async ({ body, header, setHeader, ...caller }) => {
-        const request = withRequestId(body, header('idempotency-key'));
+      handler: async ({ body, setHeader, ...caller }) => {
+        const request = body;
         const client = await service.commandClient(routeRequester(caller), 'requestErasure');
         const submitted = await fieldsUnder('body', () => client.requestErasure(request));
         setHeader('Location', `/v1/erasure-receipts/${encodeURIComponent(request.receiptId)}`);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { canonicalInput, partySchema, reputationSchema } from '@gigledger/chaincode/model';
-import { idempotencyKeyHeader, withRequestId } from '../http/request-ids.js';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import {
@@ -43,14 +42,13 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       operationId: 'recordCompletion',
       summary: "The agreement's client rates a finished milestone from 1 to 5",
       tag: 'reputation',
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'reputation:write',
       body: canonicalInput(completionBodySchema),
       response: recordedCompletionSchema,
       status: 201,
       errors: [404, 409],
-      handler: ({ body, header, ...caller }) =>
-        service.recordCompletion(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
+      handler: ({ body, ...caller }) => service.recordCompletion(routeRequester(caller), body),
     }),
     route({
       method: 'post',
@@ -58,14 +56,13 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       operationId: 'attestSkill',
       summary: "A freelancer vouches for another's skill on work they shared for the same client",
       tag: 'reputation',
-      headers: [idempotencyKeyHeader],
+      command: true,
       access: 'reputation:write',
       body: canonicalInput(attestationBodySchema),
       response: recordedAttestationSchema,
       status: 201,
       errors: [404, 409],
-      handler: ({ body, header, ...caller }) =>
-        service.attest(routeRequester(caller), withRequestId(body, header('idempotency-key'))),
+      handler: ({ body, ...caller }) => service.attest(routeRequester(caller), body),
     }),
     route({
       method: 'get',

@@ -310,14 +310,19 @@ describe('GovernanceContract', () => {
       'TalentOrgMSP',
     ]);
     await driver.expectRefusal(
-      () => call(clientGovernor, 'acceptMembership'),
+      () => call(clientGovernor, 'acceptMembership', {}),
       'NOT_FOUND: ClientOrgMSP has no invitation to accept',
     );
     const fourth = governor('FourthOrgMSP', 'gov-fay');
-    const accepted = await call<{ voting: boolean; invitation?: unknown }>(fourth, 'acceptMembership');
+    const request = { requestId: 'accept-membership-1' };
+    const accepted = await call<{ voting: boolean; invitation?: unknown }>(fourth, 'acceptMembership', request);
     expect(accepted).toMatchObject({ voting: true });
     expect(accepted.invitation).toBeUndefined();
     expect(driver.ledger.lastEvent?.name).toBe(governanceEvents.membershipAccepted.name);
+    // Asked again with the same request id (its answer lost), it answers the acceptance
+    // instead of "no invitation to accept", and announces nothing twice.
+    await expect(call(fourth, 'acceptMembership', request)).resolves.toEqual(accepted);
+    expect(driver.ledger.lastEvent).toBeUndefined();
     expect((await propose([addKycIssuer], fourth)).proposal.electorate).toContain('FourthOrgMSP');
   });
 

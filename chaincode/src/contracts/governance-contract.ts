@@ -116,11 +116,12 @@ export class GovernanceContract extends Contract {
 
   /** A governor of an organisation invited by an executed proposal takes up its rights. */
   @Transaction()
-  async acceptMembership(ctx: Context): Promise<MemberRecord> {
-    const tx = txOf(ctx);
-    const member = await acceptMembership(tx);
-    emitEvent(ctx, governanceEvents.membershipAccepted, { ...eventBase(tx), member });
-    return member;
+  acceptMembership(ctx: Context, requestJson: string): Promise<MemberRecord> {
+    return runTransaction(ctx, spec.acceptMembership, requestJson, async (tx) => {
+      const member = await acceptMembership(tx);
+      emitEvent(ctx, governanceEvents.membershipAccepted, { ...eventBase(tx), member });
+      return member;
+    });
   }
 
   @Transaction(false)

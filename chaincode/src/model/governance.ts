@@ -6,7 +6,7 @@ import { mspIdSchema } from './identity';
 import { parameterNameSchema, parameterRecordSchema, parameterValueSchema } from './parameter';
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { ruleProvenanceSchema } from './provenance';
-import { contractSpecs, eventSpec, noRequest } from './spec';
+import { contractSpecs, eventSpec, noRequest, stateChangeRequestIdSchema } from './spec';
 
 export const governanceContractName = 'governance';
 
@@ -246,7 +246,11 @@ export const governanceTransactions = {
   vote: submit('vote', voteRequestSchema, proposalViewSchema),
   veto: submit('veto', vetoRequestSchema, proposalViewSchema),
   execute: submit('execute', proposalRefSchema, proposalViewSchema),
-  acceptMembership: submit('acceptMembership', noRequest, memberRecordSchema),
+  acceptMembership: submit(
+    'acceptMembership',
+    z.strictObject({ requestId: stateChangeRequestIdSchema }),
+    memberRecordSchema,
+  ),
   getProposal: evaluate('getProposal', proposalRefSchema, proposalViewSchema),
   listProposals: evaluate('listProposals', noRequest, z.array(proposalViewSchema)),
   listMembers: evaluate('listMembers', noRequest, z.array(memberRecordSchema)),

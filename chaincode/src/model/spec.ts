@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestIdSchema } from './common';
 
 /**
  * One chaincode transaction as both sides see it: which contract and function,
@@ -33,13 +34,47 @@ export function transactionSpec<Request extends z.ZodType, Result extends z.ZodT
 }
 
 /**
+ * The request id a state change takes when its request names none of its own: optional,
+ * so Fabric clients that send none keep working, while one that sends it (the API always
+ * does) gets the stored result on a retry instead of a refusal such as "already accepted".
+ */
+export const stateChangeRequestIdSchema = requestIdSchema
+  .optional()
+  .describe('Makes the change safe to repeat: the same id with the same request answers the stored result');
+
+type WithRequestId<Request extends z.ZodType> =
+  Request extends z.ZodObject<infer Shape, infer Config>
+    ? [keyof Shape] extends [never]
+      ? Request
+      : 'requestId' extends keyof Shape
+        ? Request
+        : z.ZodObject<Shape & { requestId: typeof stateChangeRequestIdSchema }, Config>
+    : Request;
+
+/**
+ * Every submitted transaction's request carries a request id, so any command can be
+ * retried after a lost commit status: creating transactions declare theirs (required,
+ * since it names what they create); every other object request gets
+ * {@link stateChangeRequestIdSchema} here. A transaction taking no argument
+ * ({@link noRequest}) stays without one; one that is worth retrying declares
+ * `{ requestId: stateChangeRequestIdSchema }` as its request.
+ */
+function withRequestId<Request extends z.ZodType>(request: Request): WithRequestId<Request> {
+  if (!(request instanceof z.ZodObject) || Object.keys(request.shape).length === 0 || 'requestId' in request.shape) {
+    return request as WithRequestId<Request>;
+  }
+  return request.safeExtend({ requestId: stateChangeRequestIdSchema }) as unknown as WithRequestId<Request>;
+}
+
+/**
  * The two spec builders of one contract, so each domain declares its transactions as
- * `submit(name, request, result)` and `evaluate(name, request, result)`.
+ * `submit(name, request, result)` and `evaluate(name, request, result)`. A submitted
+ * transaction's request takes a request id (see {@link withRequestId}).
  */
 export function contractSpecs(contract: string) {
   return {
     submit: <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
-      transactionSpec({ contract, name, kind: 'submit', request, result }),
+      transactionSpec({ contract, name, kind: 'submit', request: withRequestId(request), result }),
     evaluate: <Request extends z.ZodType, Result extends z.ZodType>(name: string, request: Request, result: Result) =>
       transactionSpec({ contract, name, kind: 'evaluate', request, result }),
   };

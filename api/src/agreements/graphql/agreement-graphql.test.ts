@@ -692,7 +692,15 @@ describe('agreements over GraphQL', () => {
       artifactSha256,
       uri: 'hf://acme/defects-v1',
     });
-    await step(kit.cast.client, milestoneMutation('acceptMilestone', 'MilestoneRefInput'), milestone);
+    const acceptance = { ...milestone, requestId: `accept-${agreementId}` };
+    const accepted = await step(kit.cast.client, milestoneMutation('acceptMilestone', 'MilestoneRefInput'), acceptance);
+    // The same request id again (an answer lost on the way) answers the acceptance, not INVALID_STATE.
+    const again = await step(kit.cast.client, milestoneMutation('acceptMilestone', 'MilestoneRefInput'), acceptance);
+    expect(again.acceptMilestone).toMatchObject({
+      requestId: acceptance.requestId,
+      milestone: { milestoneId: 'm1', status: 'accepted' },
+    });
+    expect(again.acceptMilestone?.transactionId).not.toBe(accepted.acceptMilestone?.transactionId);
     const released = await step(
       kit.cast.client,
       milestoneMutation('releaseMilestone', 'CreatingMilestoneInput'),

@@ -320,6 +320,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   input RetryHeldPayoutInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     milestoneId: ID!
     instructionId: ID!
@@ -431,21 +433,21 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   type AgreementPayload implements CommandPayload {
-    requestId: String
+    requestId: String!
     transactionId: String!
     blockNumber: String!
     agreement: Agreement!
   }
 
   type MilestonePayload implements CommandPayload {
-    requestId: String
+    requestId: String!
     transactionId: String!
     blockNumber: String!
     milestone: Milestone!
   }
 
   type TaskBatchPayload implements CommandPayload {
-    requestId: String
+    requestId: String!
     transactionId: String!
     blockNumber: String!
     milestone: Milestone!
@@ -523,16 +525,22 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   input AcceptAgreementInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     termsSha256: String!
   }
 
   input AgreementReasonInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     reason: String!
   }
 
   input MilestoneRefInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     milestoneId: ID!
   }
@@ -544,6 +552,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   input MilestoneReasonInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     milestoneId: ID!
     reason: String!
@@ -620,6 +630,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   }
 
   input ReviewTasksInput {
+    "Makes the request safe to repeat; generated when left out."
+    requestId: String
     agreementId: ID!
     milestoneId: ID!
     accept: [ID!]
