@@ -309,6 +309,29 @@ describe.each(backends)('audit index on $name', (backend) => {
     await expect(
       queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
+    // A cursor of the same listing and order asked under other filter values: paging from
+    // it would answer a page of another listing (often an empty one, as if it had ended).
+    const eurCursor = (
+      await queries.agreements(principal('admin'), { sort: 'CREATED_AT', currency: 'EUR' }, { ...firstPage, first: 1 })
+    ).pageInfo.endCursor;
+    expect(eurCursor).not.toBeNull();
+    for (const [filter, field] of [
+      [{ sort: 'CREATED_AT', currency: 'USD' }, 'query'],
+      [{ sort: 'CREATED_AT' }, ''],
+      [{ sort: 'CREATED_AT', currency: 'EUR', status: 'active' }, 'query'],
+    ] as const) {
+      const refused = queries.agreements(principal('admin'), filter, { ...firstPage, after: eurCursor ?? '' }, field);
+      const named = field === '' ? 'after' : 'query.after';
+      await expect(refused).rejects.toMatchObject({ status: 422, code: 'VALIDATION_FAILED', field: named });
+      await expect(refused).rejects.toThrow(/was given for other filter values/);
+    }
+    const next = await queries.agreements(
+      principal('admin'),
+      { sort: 'CREATED_AT', currency: 'EUR' },
+      { ...firstPage, after: eurCursor ?? '' },
+      'query',
+    );
+    expect(next.edges.length).toBeGreaterThan(0);
     expect(transactionFilterSchema.safeParse({ sort: 'BLOCK', validation: 'NOPE' }).success).toBe(false);
     expect(transactionFilterSchema.safeParse({ sort: 'BLOCK', validation: 'MVCC_READ_CONFLICT' }).success).toBe(true);
   });
@@ -658,7 +681,7 @@ describe('audit index query planning on SQLite', () => {
       const statistics = await sql<{ idx: string }>`select idx from sqlite_stat1 where tbl = 'ix_agreements'`.execute(
         db,
       );
-      expect(statistics.rows.map((row) => row.idx)).toContain('ix_agreements_client');
+      expect(statistics.rows.map((row) => row.idx)).toContain('ix_agreements_visible_by_client');
 
       // No grant: of the agreements the auditor reads only their own.
       const scope: AuditScope = {
@@ -687,7 +710,7 @@ describe('audit index query planning on SQLite', () => {
           .join('\n');
       try {
         const details = explain(query);
-        expect(details).toContain('ix_agreements_client');
+        expect(details).toContain('ix_agreements_visible_by_client');
         expect(details).not.toContain('ix_agreements_visible_by_status');
         // Under a grant with a time range, the common range filters are answered from one
         // covering index: a page and its count read neither the table's rows nor, for a
@@ -777,6 +800,36 @@ describe('audit index query planning on SQLite', () => {
         );
         expect(page).toContain('ix_agreements_visible_by_status');
         expect(page).not.toContain('TEMP B-TREE');
+        // A party's listing under grants: each arm of "client or freelancer or evaluator"
+        // (and payee, for payouts) counts from its party index alone, never the table.
+        const someone = { mspId: 'ClientOrgMSP', userId: 'client-7' };
+        const partyArms = (...parties: string[]) =>
+          sql<SqlBool>`(${sql.join(
+            parties.map(
+              (party) =>
+                sql`(${sql.ref(`${party}_msp`)} = ${someone.mspId} and ${sql.ref(`${party}_user`)} = ${someone.userId})`,
+            ),
+            sql` or `,
+          )})`;
+        const agreementArms = ['client', 'freelancer', 'evaluator'];
+        const partyPlans: [string, string[]][] = [
+          [
+            count('ix_agreements', 'agreements', partyArms(...agreementArms)),
+            agreementArms.map((party) => `ix_agreements_visible_by_${party}`),
+          ],
+          [
+            count('ix_milestones', 'milestones', partyArms(...agreementArms)),
+            agreementArms.map((party) => `ix_milestones_visible_by_${party}`),
+          ],
+          [
+            count('ix_payouts', 'payouts', partyArms(...agreementArms, 'payee')),
+            [...agreementArms, 'payee'].map((party) => `ix_payouts_visible_by_${party}`),
+          ],
+        ];
+        for (const [plan, indexes] of partyPlans) {
+          expect(plan).toContain('MULTI-INDEX OR');
+          for (const index of indexes) expect(plan).toContain(`USING COVERING INDEX ${index} `);
+        }
       } finally {
         sqlite.close();
       }

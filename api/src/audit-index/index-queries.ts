@@ -21,6 +21,7 @@ import {
   workKindSchema,
 } from '@gigledger/chaincode/model';
 import type { AuditScope } from '@gigledger/chaincode/model';
+import { createHash } from 'node:crypto';
 import { validationCodeNames } from '@gigledger/gateway';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { LRUCache } from 'lru-cache';
@@ -515,9 +516,10 @@ const cursorSchema = z
   .max(4);
 
 /**
- * A cursor names its listing, sort and direction before the row's key values, so a
- * cursor of another listing or order is refused rather than silently paging from
- * nowhere (a cursor read backwards would answer an empty page as if the listing ended).
+ * A cursor names its listing, sort, direction and filter before the row's key values, so
+ * a cursor of another listing, order or filter is refused rather than silently paging
+ * from nowhere (a cursor read backwards, or past the last row of a narrower filter,
+ * would answer an empty page as if the listing ended).
  */
 function encodeCursor(listing: string, values: readonly unknown[]): string {
   return Buffer.from(
@@ -532,6 +534,15 @@ function decodeCursor(cursor: string, field: string): unknown[] {
   } catch {
     throw new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
   }
+}
+
+/**
+ * A short digest of a listing's filter conditions (SQL and values, without the caller's
+ * visibility, which may change between pages as grants do), carried in its cursors.
+ */
+function filterDigest(db: Db, conditions: readonly RawBuilder<SqlBool>[]): string {
+  const compiled = all(conditions).compile(db);
+  return createHash('sha256').update(statementKey(compiled.sql, compiled.parameters)).digest('base64url').slice(0, 16);
 }
 
 /** Totals kept, the least recently asked for dropped first. */
@@ -582,12 +593,24 @@ async function pageOf(
   const where = all([visible, ...conditions]);
   const direction = page.direction === 'ASC' ? sql`asc` : sql`desc`;
   let seek: RawBuilder<SqlBool> = sql<SqlBool>`1 = 1`;
-  const cursorListing = `${listing.table}/${sort}/${page.direction}`;
+  const cursorListing = `${listing.table}/${sort}/${page.direction}/${filterDigest(db, conditions)}`;
   if (page.after !== undefined) {
     // REST sends the cursor in the query string (`query.after`); GraphQL as an argument of its own (`after`).
     const afterField = pageField === '' ? 'after' : `${pageField}.after`;
     const [tag, ...values] = decodeCursor(page.after, afterField);
     const integerKey = values[0];
+    if (
+      typeof tag === 'string' &&
+      tag !== cursorListing &&
+      tag.startsWith(`${listing.table}/${sort}/${page.direction}/`)
+    ) {
+      throw new ApiError(
+        422,
+        'VALIDATION_FAILED',
+        `${afterField}: was given for other filter values; send the filter the cursor's page was asked with, or start again without ${afterField}`,
+        afterField,
+      );
+    }
     if (
       tag !== cursorListing ||
       values.length !== keyColumns.length ||

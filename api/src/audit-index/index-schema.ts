@@ -969,4 +969,76 @@ export const auditIndexMigrations: Record<string, Migration> = {
       }
     },
   },
+  '2026-12-01-040-audit-index-party-visibility': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A party filter ("client or freelancer or evaluator", and the payee for payouts) is
+      // answered arm by arm from the party indexes. Each now also holds the sort keys and
+      // every column the visibility rule reads, so a party's count, and the keys of its
+      // page, are read from the indexes alone; only the page's own rows are then fetched.
+      const others = (own: string): string[] =>
+        ['client', 'freelancer', 'evaluator']
+          .filter((party) => party !== own)
+          .flatMap((party) => [`${party}_msp`, `${party}_user`]);
+      const replaced: [old: string, name: string, table: string, columns: string[]][] = [];
+      for (const party of ['client', 'freelancer', 'evaluator']) {
+        const named = [`${party}_msp`, `${party}_user`];
+        replaced.push(
+          [
+            `ix_agreements_${party}`,
+            `ix_agreements_visible_by_${party}`,
+            'ix_agreements',
+            [...named, 'created_at', 'agreement_id', ...others(party)],
+          ],
+          [
+            `ix_milestones_${party}`,
+            `ix_milestones_visible_by_${party}`,
+            'ix_milestones',
+            [
+              ...named,
+              'due_date',
+              'amount_minor',
+              'agreement_id',
+              'milestone_id',
+              ...others(party),
+              'agreement_created_at',
+            ],
+          ],
+          [
+            `ix_payouts_${party}`,
+            `ix_payouts_visible_by_${party}`,
+            'ix_payouts',
+            // The payee too: SQLite's OR plan reads every column of the filter's arms from each index.
+            [
+              ...named,
+              'requested_at',
+              'amount_minor',
+              'instruction_id',
+              ...others(party),
+              'payee_msp',
+              'payee_user',
+              'agreement_created_at',
+            ],
+          ],
+        );
+      }
+      replaced.push([
+        'ix_payouts_payee',
+        'ix_payouts_visible_by_payee',
+        'ix_payouts',
+        [
+          'payee_msp',
+          'payee_user',
+          'requested_at',
+          'amount_minor',
+          'instruction_id',
+          ...agreementPartyColumns,
+          'agreement_created_at',
+        ],
+      ]);
+      for (const [old, name, table, columns] of replaced) {
+        await db.schema.dropIndex(old).execute();
+        await db.schema.createIndex(name).on(table).columns(columns).execute();
+      }
+    },
+  },
 };

@@ -1,7 +1,11 @@
 import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
+import { pino } from 'pino';
 import { AgreementKit } from '../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../test-support/sse-subscription.js';
-import type { Person, TestServer } from '../test-support/test-server.js';
+import { testOperator, type Person, type TestServer } from '../test-support/test-server.js';
+import { ReadLog } from './read-log.js';
+import { ReadLogAnchorer } from './read-log-anchorer.js';
+import { AuditService } from './audit-routes.js';
 
 interface ReadLogPage {
   entries: {
@@ -390,6 +394,46 @@ describe('auditor access over HTTP', () => {
       });
     });
   });
+  it("shows a read that concerned no organisation to the admins of the server's own organisation, which wrote it", async () => {
+    const answer = await server.request('POST', '/graphql', {
+      token: auditor.token,
+      body: { query: '{ __typename }' },
+    });
+    expect(answer.status).toBe(200);
+    const silent = pino({ level: 'silent' });
+    const serviceLedger = await server.ledger.clientFor(testOperator, silent);
+    // The server's organisation is the one its read log is anchored under.
+    const service = new AuditService({
+      ledger: server.ledger,
+      db: server.db,
+      serviceLedger,
+      accounts: server.accounts,
+      readLogAnchoring: {
+        anchorer: new ReadLogAnchorer({
+          readLog: new ReadLog(server.db),
+          ledger: serviceLedger,
+          log: silent,
+          intervalMs: 0,
+        }),
+        mspId: 'ClientOrgMSP',
+      },
+    });
+    const unattributed = (page: {
+      entries: readonly { principal: { id: string }; operation: string; organisations: string[] }[];
+    }) =>
+      page.entries.filter(
+        (entry) =>
+          entry.principal.id === 'audra' &&
+          entry.operation === 'graphql query __typename' &&
+          entry.organisations.length === 0,
+      );
+    const [read] = unattributed(await service.readLogPage({ principal: clientAdmin.principal, log: silent }, 0, 500));
+    expect(read).toMatchObject({ status: 200, grants: [] });
+    expect(unattributed(await service.readLogPage({ principal: talentAdmin.principal, log: silent }, 0, 500))).toEqual(
+      [],
+    );
+  });
+
   it("ends an auditor's live agreement events once the grant is revoked", async () => {
     expect((await grant({ grantId: 'AG-live-1' })).status).toBe(201);
     const subscription = await SseSubscription.open(

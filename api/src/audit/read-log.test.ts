@@ -212,6 +212,17 @@ describe('ReadLog', () => {
     expect(await log.concerning('AuditOrgMSP', 0, 100)).toEqual([]);
   });
 
+  it("gives the rows that concern no organisation to the writing organisation's reader alone", async () => {
+    await fill(3);
+    await log.append(entry(4, { organisations: [], resultCount: 0, operation: 'graphql query __typename' }));
+    await log.append(entry(5, { organisations: ['AuditOrgMSP'] }));
+    const seqs = (rows: readonly { seq: number }[]) => rows.map((row) => row.seq);
+    expect(seqs(await log.concerning('ClientOrgMSP', 0, 100))).toEqual([2]);
+    expect(seqs(await log.concerning('ClientOrgMSP', 0, 100, { unattributed: true }))).toEqual([2, 4]);
+    expect(seqs(await log.concerning('AuditOrgMSP', 0, 100, { unattributed: true }))).toEqual([4, 5]);
+    expect(seqs(await log.concerning('ClientOrgMSP', 2, 1, { unattributed: true }))).toEqual([4]);
+  });
+
   it('detects any single-field edit of any row', async () => {
     await fill(4);
     const anchor = anchorOf(4, (await log.head()).headHash);

@@ -244,14 +244,25 @@ export class ReadLog {
 
   /**
    * Rows concerning an organisation, oldest first, after the `after` sequence number.
-   * Organisations are kept as a JSON array, so the match is on the quoted MSP id.
+   * Organisations are kept as a JSON array, so the match is on the quoted MSP id. With
+   * `unattributed`, also the rows that concern no organisation (`[]`: an empty answer,
+   * a read of nothing but the schema), which belong to the organisation that wrote them.
    */
-  async concerning(mspId: string, after: number, limit: number): Promise<ReadLogRow[]> {
+  async concerning(
+    mspId: string,
+    after: number,
+    limit: number,
+    options: { readonly unattributed?: boolean } = {},
+  ): Promise<ReadLogRow[]> {
     const rows = await this.#db
       .selectFrom('read_log')
       .selectAll()
       .where('seq', '>', after)
-      .where('organisations', 'like', `%${JSON.stringify(mspId)}%`)
+      .where((row) =>
+        options.unattributed === true
+          ? row.or([row('organisations', 'like', `%${JSON.stringify(mspId)}%`), row('organisations', '=', '[]')])
+          : row('organisations', 'like', `%${JSON.stringify(mspId)}%`),
+      )
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();

@@ -87,3 +87,18 @@ describe('mountRoutes with checkResponses', () => {
     }
   });
 });
+
+describe('mountRoutes outside its routes', () => {
+  it('passes a request under no route prefix on untouched, and still matches prefixes without regard to case', async () => {
+    const { url, server } = await serve(false);
+    try {
+      expect(await get(`${url}/V1/kept`)).toEqual({ status: 200, body: { count: '1' } });
+      // Nothing after the routes answers, so the error handler's 404 comes from Express itself.
+      const elsewhere = await fetch(`${url}/graphql`);
+      expect(elsewhere.status).toBe(404);
+      expect(await elsewhere.text()).toContain('Cannot GET /graphql');
+    } finally {
+      server.close();
+    }
+  });
+});

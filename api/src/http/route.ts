@@ -212,7 +212,21 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
       response.status(spec.status ?? 200).json(result);
     });
   }
-  return router;
+  // The router tries every route's pattern in turn; a request under none of the routes'
+  // first path segments (every GraphQL request) skips them all at once. Express matches
+  // paths without regard to case, and so does this.
+  const firstSegment = (path: string) => (path.split('/')[1] ?? '').toLowerCase();
+  const segments = new Set(routes.map((spec) => firstSegment(spec.path)));
+  if ([...segments].some((segment) => segment.startsWith(':') || segment === '')) return router;
+  const outer = Router();
+  outer.use((request, response, next) => {
+    if (segments.has(firstSegment(request.path))) {
+      router(request, response, next);
+      return;
+    }
+    next();
+  });
+  return outer;
 }
 
 /** A command's body with the request id it runs under (see {@link RouteSpec.command}). */
