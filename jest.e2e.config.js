@@ -10,4 +10,6 @@ export default {
   globalTeardown: '<rootDir>/test/dist/support/global-teardown.js',
   testSequencer: '<rootDir>/test/e2e-sequencer.cjs',
   testTimeout: 300000,
+  // Each test's duration in the log shows where a slow run spends its time.
+  verbose: true,
 };
