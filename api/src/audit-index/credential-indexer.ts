@@ -1,5 +1,5 @@
 import { credentialRecordSchema } from '@gigledger/chaincode/model';
-import { written, type DomainIndexer } from './domain-indexer.js';
+import { oneRow, written, type DomainIndexer } from './domain-indexer.js';
 
 /**
  * Credentials as the channel holds them: issuer, subject, type, dates, status and claim
@@ -10,25 +10,22 @@ export const credentialIndexer: DomainIndexer = {
   records: [
     [
       'credential',
-      (write, rows) => {
-        const credential = credentialRecordSchema.parse(write.value);
-        rows.upsert('ix_credentials', ['credential_id'], {
-          credential_id: credential.credentialId,
-          type: credential.type,
-          issuer_msp: credential.issuer.mspId,
-          issuer_user: credential.issuer.userId,
-          subject_msp: credential.subject.mspId,
-          subject_user: credential.subject.userId,
-          status: credential.status,
-          issuance_date: credential.issuanceDate,
-          expiration_date: credential.expirationDate ?? null,
-          issued_at: credential.issuedAt,
-          issued_tx_id: credential.issuedTxId,
-          updated_at: credential.updatedAt,
-          updated_tx_id: credential.updatedTxId,
-          ...written(write, credential),
-        });
-      },
+      oneRow(credentialRecordSchema, 'ix_credentials', ['credential_id'], (credential, write) => ({
+        credential_id: credential.credentialId,
+        type: credential.type,
+        issuer_msp: credential.issuer.mspId,
+        issuer_user: credential.issuer.userId,
+        subject_msp: credential.subject.mspId,
+        subject_user: credential.subject.userId,
+        status: credential.status,
+        issuance_date: credential.issuanceDate,
+        expiration_date: credential.expirationDate ?? null,
+        issued_at: credential.issuedAt,
+        issued_tx_id: credential.issuedTxId,
+        updated_at: credential.updatedAt,
+        updated_tx_id: credential.updatedTxId,
+        ...written(write, credential),
+      })),
     ],
   ],
 };

@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import type { z } from 'zod';
 import type { AuditIndexTables } from './index-schema.js';
 
 /** A public write of a VALID transaction whose key is a composite key. */
@@ -61,6 +62,21 @@ export interface DomainIndexer {
    * record before the records that refer to it).
    */
   readonly records: readonly (readonly [objectType: string, index: RecordIndexer])[];
+}
+
+/**
+ * The indexer of a record kept as one row of `table`: the value parsed by `schema`, then
+ * upserted on `key` as `row` makes it.
+ */
+export function oneRow<S extends z.ZodType, T extends IndexTable>(
+  schema: S,
+  table: T,
+  key: readonly IndexColumn<T>[],
+  row: (record: z.output<S>, write: IndexedWrite) => IndexRow<T>,
+): RecordIndexer {
+  return (write, rows) => {
+    rows.upsert(table, key, row(schema.parse(write.value), write));
+  };
 }
 
 /** The columns every domain row ends with: the block that last wrote it and the record as JSON. */

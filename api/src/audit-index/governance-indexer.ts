@@ -1,5 +1,5 @@
 import { proposalRecordSchema, voteRecordSchema } from '@gigledger/chaincode/model';
-import { written, type DomainIndexer } from './domain-indexer.js';
+import { oneRow, written, type DomainIndexer } from './domain-indexer.js';
 
 /**
  * Governance proposals and their votes, from the governance contract's keys (see
@@ -11,40 +11,34 @@ export const governanceIndexer: DomainIndexer = {
   records: [
     [
       'proposal',
-      (write, rows) => {
-        const proposal = proposalRecordSchema.parse(write.value);
-        rows.upsert('ix_proposals', ['proposal_id'], {
-          proposal_id: proposal.proposalId,
-          title: proposal.title,
-          status: proposal.status,
-          proposer_msp: proposal.proposer.mspId,
-          proposer_user: proposal.proposer.userId ?? null,
-          action_types: [...new Set(proposal.actions.map((action) => action.type))].join(' '),
-          proposed_at: proposal.proposedAt,
-          voting_ends_at: proposal.votingEndsAt,
-          executable_at: proposal.executableAt,
-          expires_at: proposal.expiresAt,
-          tx_id: proposal.txId,
-          updated_at: proposal.updatedAt,
-          updated_tx_id: proposal.updatedTxId,
-          ...written(write, proposal),
-        });
-      },
+      oneRow(proposalRecordSchema, 'ix_proposals', ['proposal_id'], (proposal, write) => ({
+        proposal_id: proposal.proposalId,
+        title: proposal.title,
+        status: proposal.status,
+        proposer_msp: proposal.proposer.mspId,
+        proposer_user: proposal.proposer.userId ?? null,
+        action_types: [...new Set(proposal.actions.map((action) => action.type))].join(' '),
+        proposed_at: proposal.proposedAt,
+        voting_ends_at: proposal.votingEndsAt,
+        executable_at: proposal.executableAt,
+        expires_at: proposal.expiresAt,
+        tx_id: proposal.txId,
+        updated_at: proposal.updatedAt,
+        updated_tx_id: proposal.updatedTxId,
+        ...written(write, proposal),
+      })),
     ],
     [
       'proposalVote',
-      (write, rows) => {
-        const vote = voteRecordSchema.parse(write.value);
-        rows.upsert('ix_proposal_votes', ['proposal_id', 'msp_id'], {
-          proposal_id: vote.proposalId,
-          msp_id: vote.mspId,
-          choice: vote.choice,
-          voter_user: vote.voter.userId ?? null,
-          at: vote.at,
-          tx_id: vote.txId,
-          ...written(write, vote),
-        });
-      },
+      oneRow(voteRecordSchema, 'ix_proposal_votes', ['proposal_id', 'msp_id'], (vote, write) => ({
+        proposal_id: vote.proposalId,
+        msp_id: vote.mspId,
+        choice: vote.choice,
+        voter_user: vote.voter.userId ?? null,
+        at: vote.at,
+        tx_id: vote.txId,
+        ...written(write, vote),
+      })),
     ],
   ],
 };
