@@ -228,7 +228,7 @@ export class BlockIndexer {
 /** Rows per statement: a few fixed sizes, so a handful of SQL texts serve every block (prepared once each). */
 const statementSizes = [64, 8, 1];
 
-/** `count` split into the fixed statement sizes, largest first. */
+/** `items` in chunks of the fixed statement sizes, largest first. */
 function statementChunks<T>(items: readonly T[]): T[][] {
   const chunks: T[][] = [];
   let start = 0;
