@@ -524,10 +524,14 @@ async function main(): Promise<void> {
   const bench = await openBenchNetwork(log);
   const fabricProfiles =
     fabricProfileDir === undefined ? undefined : new FabricProfiles(bench.config, fabricProfileDir);
-  const api = await startApiProcess(bench);
-  const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
+  // Started inside the try, so that an API which fails to start still leaves no network behind.
+  const apis: ChildProcess[] = [];
   let closeWaste: () => void = () => undefined;
   try {
+    const api = await startApiProcess(bench);
+    apis.push(api.process);
+    const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
+    if (baselineApi !== undefined) apis.push(baselineApi.process);
     const run = randomBytes(3).toString('hex');
     const direct = {
       client: await bench.enroll('ClientOrg', 'client', 'lc'),
@@ -743,8 +747,7 @@ async function main(): Promise<void> {
     for (const layer of layers) log(`${layer.name.padEnd(26)} ${formatCurve(layer)}`);
   } finally {
     closeWaste();
-    if (baselineApi !== undefined) await stopProcess(baselineApi.process);
-    await stopProcess(api.process);
+    for (const child of apis.reverse()) await stopProcess(child);
     await bench.close();
   }
 }

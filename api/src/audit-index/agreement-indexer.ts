@@ -1,7 +1,5 @@
 import { agreementRecordSchema, milestoneRecordSchema, type AgreementRecord } from '@gigledger/chaincode/model';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../db/database.js';
-import type { DomainIndexer, IndexedWrite } from './domain-indexer.js';
+import { written, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 import { agreementPartyColumns, type AgreementParties } from './index-schema.js';
 
 function partiesOf(agreement: AgreementRecord): AgreementParties {
@@ -15,9 +13,9 @@ function partiesOf(agreement: AgreementRecord): AgreementParties {
   };
 }
 
-async function indexAgreement(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexAgreement(write: IndexedWrite, rows: BlockRows): void {
   const agreement = agreementRecordSchema.parse(write.value);
-  const row = {
+  rows.upsert('ix_agreements', ['agreement_id'], {
     ...partiesOf(agreement),
     agreement_id: agreement.agreementId,
     title: agreement.title,
@@ -27,29 +25,31 @@ async function indexAgreement(db: Kysely<DatabaseSchema>, write: IndexedWrite): 
     created_tx_id: agreement.createdTxId,
     updated_at: agreement.updatedAt,
     updated_tx_id: agreement.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(agreement),
-  };
-  await db
-    .insertInto('ix_agreements')
-    .values(row)
-    .onConflict((conflict) => conflict.column('agreement_id').doUpdateSet(row))
-    .execute();
+    ...written(write, agreement),
+  });
 }
 
 /** A milestone row and one row per settlement instruction it holds (payouts, funding, refunds). */
-async function indexMilestone(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+async function indexMilestone(write: IndexedWrite, rows: BlockRows): Promise<void> {
   const milestone = milestoneRecordSchema.parse(write.value);
-  const agreement = await db
-    .selectFrom('ix_agreements')
-    .select([...agreementPartyColumns, 'created_at as agreement_created_at'])
-    .where('agreement_id', '=', milestone.agreementId)
-    .executeTakeFirst();
+  const found = await rows.find('ix_agreements', { agreement_id: milestone.agreementId }, [
+    ...agreementPartyColumns,
+    'created_at',
+  ]);
   // The draft writes the agreement before its milestones, in the same transaction.
-  if (agreement === undefined) {
+  if (found === undefined) {
     throw new Error(`milestone ${milestone.milestoneId} of ${milestone.agreementId} written before its agreement`);
   }
-  const row = {
+  const agreement: AgreementParties & { agreement_created_at: string } = {
+    client_msp: found.client_msp,
+    client_user: found.client_user,
+    freelancer_msp: found.freelancer_msp,
+    freelancer_user: found.freelancer_user,
+    evaluator_msp: found.evaluator_msp ?? null,
+    evaluator_user: found.evaluator_user ?? null,
+    agreement_created_at: found.created_at,
+  };
+  rows.upsert('ix_milestones', ['agreement_id', 'milestone_id'], {
     ...agreement,
     agreement_id: milestone.agreementId,
     milestone_id: milestone.milestoneId,
@@ -64,45 +64,32 @@ async function indexMilestone(db: Kysely<DatabaseSchema>, write: IndexedWrite): 
     created_at: milestone.createdAt,
     updated_at: milestone.updatedAt,
     updated_tx_id: milestone.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(milestone),
-  };
-  await db
-    .insertInto('ix_milestones')
-    .values(row)
-    .onConflict((conflict) => conflict.columns(['agreement_id', 'milestone_id']).doUpdateSet(row))
-    .execute();
-  await db
-    .deleteFrom('ix_payouts')
-    .where('agreement_id', '=', milestone.agreementId)
-    .where('milestone_id', '=', milestone.milestoneId)
-    .execute();
-  if (milestone.instructions.length === 0) return;
-  await db
-    .insertInto('ix_payouts')
-    .values(
-      milestone.instructions.map((instruction) => ({
-        ...agreement,
-        instruction_id: instruction.instructionId,
-        agreement_id: instruction.agreementId,
-        milestone_id: instruction.milestoneId,
-        kind: instruction.kind,
-        cause: instruction.cause,
-        status: instruction.status,
-        amount: instruction.amount,
-        amount_minor: BigInt(instruction.amount),
-        platform_fee: instruction.platformFee,
-        currency: instruction.currency,
-        payee_msp: instruction.payee.mspId,
-        payee_user: instruction.payee.userId,
-        requested_at: instruction.requestedAt,
-        request_tx_id: instruction.requestTxId,
-        compliance_outcome: instruction.compliance?.outcome ?? null,
-        compliance_credential_id: instruction.compliance?.credentialId ?? null,
-        record: JSON.stringify(instruction),
-      })),
-    )
-    .execute();
+    ...written(write, milestone),
+  });
+  rows.replace(
+    'ix_payouts',
+    { agreement_id: milestone.agreementId, milestone_id: milestone.milestoneId },
+    milestone.instructions.map((instruction) => ({
+      ...agreement,
+      instruction_id: instruction.instructionId,
+      agreement_id: instruction.agreementId,
+      milestone_id: instruction.milestoneId,
+      kind: instruction.kind,
+      cause: instruction.cause,
+      status: instruction.status,
+      amount: instruction.amount,
+      amount_minor: BigInt(instruction.amount),
+      platform_fee: instruction.platformFee,
+      currency: instruction.currency,
+      payee_msp: instruction.payee.mspId,
+      payee_user: instruction.payee.userId,
+      requested_at: instruction.requestedAt,
+      request_tx_id: instruction.requestTxId,
+      compliance_outcome: instruction.compliance?.outcome ?? null,
+      compliance_credential_id: instruction.compliance?.credentialId ?? null,
+      record: JSON.stringify(instruction),
+    })),
+  );
 }
 
 /**
@@ -111,9 +98,8 @@ async function indexMilestone(db: Kysely<DatabaseSchema>, write: IndexedWrite): 
  */
 export const agreementIndexer: DomainIndexer = {
   domain: 'agreement',
-  objectTypes: ['agreement', 'milestone'],
-  apply(db, write) {
-    if (write.value === undefined) return Promise.resolve();
-    return write.objectType === 'agreement' ? indexAgreement(db, write) : indexMilestone(db, write);
-  },
+  records: [
+    ['agreement', indexAgreement],
+    ['milestone', indexMilestone],
+  ],
 };

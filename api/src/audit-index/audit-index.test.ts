@@ -33,6 +33,7 @@ import {
   milestoneRecord,
   syntheticBlock,
   syntheticTransaction,
+  workRecord,
   type SyntheticAgreement,
 } from './synthetic-blocks.js';
 
@@ -614,6 +615,82 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(await db.selectFrom('ix_agreements').selectAll().execute()).toEqual([]);
     for (const block of chain()) await indexer.index(block);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe.each(backends)('a block written as one batch on $name', (backend) => {
+  const spec: SyntheticAgreement = {
+    agreementId: 'B-1',
+    client: alice,
+    freelancer: bob,
+    at: day(1),
+    txId: 'tx-b-draft',
+  };
+  const step = (txId: string, n: number, payout: 'pending' | 'paid', owners: string[]) =>
+    [
+      [
+        compositeKey('milestone', ['B-1', 'm1']),
+        milestoneRecord({ ...spec, milestoneStatus: 'released', payout, at: day(n), txId }),
+      ],
+      [
+        compositeKey('credential', ['C-b']),
+        credentialRecord({ credentialId: 'C-b', issuer, subject: bob, at: day(n), txId }),
+      ],
+      [
+        compositeKey('ipWork', ['W-b']),
+        workRecord({
+          workId: 'W-b',
+          owners: owners.map((userId, index) => ({
+            party: { mspId: 'TalentOrgMSP', userId },
+            shareBps: index === 0 ? 10_000 - 1_000 * (owners.length - 1) : 1_000,
+          })),
+          registeredAt: day(1),
+          at: day(n),
+          txId,
+        }),
+      ],
+    ] as const;
+  /** A draft, then the same milestone, credential and work written again twice (payouts and owners replaced). */
+  const transactions = [
+    syntheticTransaction(0, 'tx-b-draft', agreementWrites(spec)),
+    syntheticTransaction(1, 'tx-b-2', step('tx-b-2', 2, 'pending', ['bob', 'dave'])),
+    syntheticTransaction(2, 'tx-b-3', step('tx-b-3', 3, 'paid', ['dave'])),
+  ];
+  const domainRows = (db: Db) =>
+    Promise.all(
+      (['ix_agreements', 'ix_milestones', 'ix_payouts', 'ix_credentials', 'ix_works', 'ix_work_owners'] as const).map(
+        async (table) =>
+          (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows
+            // The block number differs between the two chains by construction.
+            .map(({ updated_block: _block, ...row }) => row)
+            .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      ),
+    );
+
+  it('gives the rows one block per transaction gives: the last write of a key stands, and a row finds what an earlier write of its block made', async () => {
+    const one = await backend.open();
+    const each = await backend.open();
+    const oneDb = await openDatabase(one.database);
+    const eachDb = await openDatabase(each.database);
+    try {
+      await new BlockIndexer(oneDb, { chaincode: 'gigledger' }).index(syntheticBlock(0n, transactions));
+      const perTransaction = new BlockIndexer(eachDb, { chaincode: 'gigledger' });
+      for (const [number, tx] of transactions.entries()) {
+        await perTransaction.index(syntheticBlock(BigInt(number), [{ ...tx, position: 0 }]));
+      }
+      const rows = await domainRows(oneDb);
+      expect(rows).toEqual(await domainRows(eachDb));
+      const [, milestones, payouts, credentials, , owners] = rows;
+      expect(milestones).toEqual([expect.objectContaining({ client_user: 'alice', updated_tx_id: 'tx-b-3' })]);
+      expect(payouts).toEqual([expect.objectContaining({ status: 'paid', client_user: 'alice' })]);
+      expect(credentials).toEqual([expect.objectContaining({ updated_tx_id: 'tx-b-3' })]);
+      expect(owners).toEqual([expect.objectContaining({ owner_user: 'dave', share_bps: 10_000 })]);
+    } finally {
+      await oneDb.destroy();
+      await eachDb.destroy();
+      await one.drop();
+      await each.drop();
+    }
   });
 });
 

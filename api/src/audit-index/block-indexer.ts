@@ -1,9 +1,18 @@
 import type { BlockContents } from '@gigledger/gateway';
-import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import { CompiledQuery, sql, SqliteAdapter, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema, Db } from '../db/database.js';
-import { splitCompositeKey, storedKey, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
+import {
+  splitCompositeKey,
+  storedKey,
+  type BlockRows,
+  type DomainIndexer,
+  type IndexColumn,
+  type IndexRow,
+  type IndexTable,
+  type RecordIndexer,
+} from './domain-indexer.js';
 import { domainIndexers } from './domain-indexers.js';
-import { auditIndexTables } from './index-schema.js';
+import { auditIndexTables, type AuditIndexTables } from './index-schema.js';
 
 /** Name of the index's row in the `checkpoints` table: the next block to index (the indexed height). */
 export const auditIndexCheckpointName = 'audit-index';
@@ -57,9 +66,10 @@ export async function refreshPlannerStatistics(db: Kysely<DatabaseSchema>): Prom
 export class BlockIndexer {
   readonly #db: Db;
   readonly #indexers: readonly DomainIndexer[];
-  readonly #owner: Map<string, { indexer: DomainIndexer; order: number }>;
+  readonly #owner: Map<string, { index: RecordIndexer; order: number }>;
   readonly #chaincode: string | undefined;
   readonly #crash: (point: IndexCrashPoint) => void;
+  readonly #statements = new Map<string, string>();
 
   constructor(db: Db, options: BlockIndexerOptions = {}) {
     this.#db = db;
@@ -68,9 +78,9 @@ export class BlockIndexer {
     this.#crash = options.crash ?? (() => undefined);
     this.#owner = new Map();
     this.#indexers.forEach((indexer, indexerOrder) => {
-      indexer.objectTypes.forEach((objectType, typeOrder) => {
+      indexer.records.forEach(([objectType, index], typeOrder) => {
         if (this.#owner.has(objectType)) throw new Error(`two domain indexers claim object type ${objectType}`);
-        this.#owner.set(objectType, { indexer, order: indexerOrder * 1000 + typeOrder });
+        this.#owner.set(objectType, { index, order: indexerOrder * 1000 + typeOrder });
       });
     });
   }
@@ -177,30 +187,193 @@ export class BlockIndexer {
         .values(keyRows.slice(start, start + rowsPerInsert))
         .execute();
     }
+    const rows = new PendingRows(db, this.#statements);
     for (const tx of block.transactions) {
       // An invalid transaction changed nothing on the ledger, so it changes no record here.
       if (tx.validationCode !== validCode) continue;
-      const owned: { write: IndexedWrite; indexer: DomainIndexer; order: number }[] = [];
+      const owned: {
+        index: RecordIndexer;
+        order: number;
+        objectType: string;
+        attributes: string[];
+        key: string;
+        value: Uint8Array;
+      }[] = [];
       for (const written of tx.writes) {
         if (this.#chaincode !== undefined && written.namespace !== this.#chaincode) continue;
         const parts = splitCompositeKey(written.key);
         const owner = parts && this.#owner.get(parts.objectType);
         if (parts === undefined || owner === undefined) continue;
-        owned.push({
-          indexer: owner.indexer,
-          order: owner.order,
-          write: {
-            objectType: parts.objectType,
-            attributes: parts.attributes,
-            key: written.key,
-            value: JSON.parse(Buffer.from(written.value).toString('utf8')) as unknown,
+        owned.push({ ...owner, ...parts, key: written.key, value: written.value });
+      }
+      owned.sort((a, b) => a.order - b.order);
+      for (const { index, objectType, attributes, key, value } of owned) {
+        await index(
+          {
+            objectType,
+            attributes,
+            key,
+            value: JSON.parse(Buffer.from(value).toString('utf8')) as unknown,
             transactionId: tx.transactionId,
             blockNumber,
           },
-        });
+          rows,
+        );
       }
-      owned.sort((a, b) => a.order - b.order);
-      for (const { indexer, write } of owned) await indexer.apply(db, write);
+    }
+    await rows.flush();
+  }
+}
+
+/** Rows per statement: a few fixed sizes, so a handful of SQL texts serve every block (prepared once each). */
+const statementSizes = [64, 8, 1];
+
+/** `items` in chunks of the fixed statement sizes, largest first. */
+function statementChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let start = 0;
+  for (const size of statementSizes) {
+    while (items.length - start >= size) {
+      chunks.push(items.slice(start, start + size));
+      start += size;
     }
   }
+  return chunks;
+}
+
+type AnyRow = Readonly<Record<string, unknown>>;
+
+/**
+ * The {@link BlockRows} of one block, written by {@link PendingRows.flush} inside the
+ * block's database transaction. Upserts of one key are merged (the last stands), so each
+ * multi-row statement touches a row once, as PostgreSQL's ON CONFLICT requires.
+ */
+class PendingRows implements BlockRows {
+  readonly #db: Kysely<DatabaseSchema>;
+  readonly #upserts = new Map<IndexTable, { key: readonly string[]; rows: Map<string, AnyRow> }>();
+  readonly #replaced = new Map<IndexTable, { parents: Map<string, AnyRow>; rows: Map<string, readonly AnyRow[]> }>();
+  readonly #texts: Map<string, string>;
+  /** Rows read from the index in this block, by table and key. */
+  readonly #read = new Map<string, AnyRow | undefined>();
+
+  /** @param texts SQL texts by statement shape, kept from block to block by the caller (one database, one dialect). */
+  constructor(db: Kysely<DatabaseSchema>, texts: Map<string, string>) {
+    this.#db = db;
+    this.#texts = texts;
+  }
+
+  upsert<T extends IndexTable>(table: T, key: readonly string[], row: IndexRow<T>): void {
+    const pending = this.#upserts.get(table) ?? { key, rows: new Map<string, AnyRow>() };
+    this.#upserts.set(table, pending);
+    const id = keyOf(key, row);
+    pending.rows.delete(id);
+    pending.rows.set(id, row);
+  }
+
+  replace<T extends IndexTable>(table: T, parent: Partial<IndexRow<T>>, rows: readonly IndexRow<T>[]): void {
+    const pending = this.#replaced.get(table) ?? { parents: new Map<string, AnyRow>(), rows: new Map() };
+    this.#replaced.set(table, pending);
+    const id = keyOf(Object.keys(parent), parent);
+    pending.parents.set(id, parent);
+    pending.rows.set(id, rows);
+  }
+
+  async find<T extends IndexTable, C extends IndexColumn<T>>(
+    table: T,
+    key: Partial<IndexRow<T>>,
+    columns: readonly C[],
+  ): Promise<Pick<AuditIndexTables[T], C> | undefined> {
+    const pending = this.#upserts.get(table);
+    const keyRow: AnyRow = key;
+    const written = pending?.rows.get(keyOf(pending.key, keyRow));
+    if (written !== undefined) return written as Pick<AuditIndexTables[T], C>;
+    const keyColumns = Object.keys(key);
+    const id = `${table} ${keyOf(keyColumns, keyRow)}`;
+    if (!this.#read.has(id)) {
+      const [found] = await this.#run(
+        `select ${table} ${columns.join()} ${keyColumns.join()}`,
+        [keyRow],
+        keyColumns,
+        () => {
+          const where = keyColumns.map((column) => sql`${sql.ref(column)} = ${keyRow[column]}`);
+          return sql`select ${sql.join(columns.map((column) => sql.ref(column)))} from ${sql.table(table)} where ${sql.join(where, sql` and `)}`;
+        },
+      );
+      this.#read.set(id, found);
+    }
+    return this.#read.get(id) as Pick<AuditIndexTables[T], C> | undefined;
+  }
+
+  /** Writes every gathered row: each replaced set's old rows deleted, then all inserts and upserts. */
+  async flush(): Promise<void> {
+    for (const [table, { parents, rows }] of this.#replaced) {
+      const columns = Object.keys(parents.values().next().value ?? {});
+      for (const chunk of statementChunks([...parents.values()])) {
+        await this.#run(
+          `delete ${table} ${columns.join()} ${chunk.length}`,
+          chunk,
+          columns,
+          (tuples) =>
+            sql`delete from ${sql.table(table)} where (${sql.join(columns.map((column) => sql.ref(column)))}) in (${tuples})`,
+        );
+      }
+      await this.#insert(table, [...rows.values()].flat(), []);
+    }
+    for (const [table, { key, rows }] of this.#upserts) await this.#insert(table, [...rows.values()], key);
+  }
+
+  /** Inserts rows (upserts them on `key` when it is given), grouped by the columns they fill. */
+  async #insert(table: IndexTable, rows: readonly AnyRow[], key: readonly string[]): Promise<void> {
+    const byColumns = new Map<string, AnyRow[]>();
+    for (const row of rows) {
+      const shape = Object.keys(row).join();
+      byColumns.set(shape, [...(byColumns.get(shape) ?? []), row]);
+    }
+    for (const [shape, sameShape] of byColumns) {
+      const columns = Object.keys(sameShape[0] ?? {});
+      const names = sql.join(columns.map((column) => sql.ref(column)));
+      const updates = columns
+        .filter((column) => !key.includes(column))
+        .map((column) => sql`${sql.ref(column)} = excluded.${sql.ref(column)}`);
+      const onConflict =
+        key.length === 0
+          ? sql``
+          : sql` on conflict (${sql.join(key.map((column) => sql.ref(column)))}) do update set ${sql.join(updates)}`;
+      for (const chunk of statementChunks(sameShape)) {
+        await this.#run(
+          `insert ${table} ${shape} ${key.join()} ${chunk.length}`,
+          chunk,
+          columns,
+          (tuples) => sql`insert into ${sql.table(table)} (${names}) values ${tuples}${onConflict}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Runs a statement over `rows` (each a tuple of `columns`), building its SQL text once
+   * per shape: Kysely's builder costs more than the statement itself here.
+   */
+  async #run(
+    shape: string,
+    rows: readonly AnyRow[],
+    columns: readonly string[],
+    statement: (tuples: RawBuilder<unknown>) => RawBuilder<unknown>,
+  ): Promise<AnyRow[]> {
+    const parameters = rows.flatMap((row) => columns.map((column) => row[column] ?? null));
+    let text = this.#texts.get(shape);
+    if (text === undefined) {
+      const tuples = sql.join(rows.map((row) => sql`(${sql.join(columns.map((column) => row[column] ?? null))})`));
+      text = statement(tuples).compile(this.#db).sql;
+      this.#texts.set(shape, text);
+    }
+    return (await this.#db.executeQuery<AnyRow>(CompiledQuery.raw(text, parameters))).rows;
+  }
+}
+
+function keyOf(columns: readonly string[], row: AnyRow): string {
+  return JSON.stringify(
+    columns.map((column) => row[column] ?? null),
+    (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
+  );
 }

@@ -1,5 +1,5 @@
 import { credentialRecordSchema } from '@gigledger/chaincode/model';
-import type { DomainIndexer } from './domain-indexer.js';
+import { oneRow, written, type DomainIndexer } from './domain-indexer.js';
 
 /**
  * Credentials as the channel holds them: issuer, subject, type, dates, status and claim
@@ -7,31 +7,25 @@ import type { DomainIndexer } from './domain-indexer.js';
  */
 export const credentialIndexer: DomainIndexer = {
   domain: 'credential',
-  objectTypes: ['credential'],
-  async apply(db, write) {
-    if (write.value === undefined) return;
-    const credential = credentialRecordSchema.parse(write.value);
-    const row = {
-      credential_id: credential.credentialId,
-      type: credential.type,
-      issuer_msp: credential.issuer.mspId,
-      issuer_user: credential.issuer.userId,
-      subject_msp: credential.subject.mspId,
-      subject_user: credential.subject.userId,
-      status: credential.status,
-      issuance_date: credential.issuanceDate,
-      expiration_date: credential.expirationDate ?? null,
-      issued_at: credential.issuedAt,
-      issued_tx_id: credential.issuedTxId,
-      updated_at: credential.updatedAt,
-      updated_tx_id: credential.updatedTxId,
-      updated_block: write.blockNumber,
-      record: JSON.stringify(credential),
-    };
-    await db
-      .insertInto('ix_credentials')
-      .values(row)
-      .onConflict((conflict) => conflict.column('credential_id').doUpdateSet(row))
-      .execute();
-  },
+  records: [
+    [
+      'credential',
+      oneRow(credentialRecordSchema, 'ix_credentials', ['credential_id'], (credential, write) => ({
+        credential_id: credential.credentialId,
+        type: credential.type,
+        issuer_msp: credential.issuer.mspId,
+        issuer_user: credential.issuer.userId,
+        subject_msp: credential.subject.mspId,
+        subject_user: credential.subject.userId,
+        status: credential.status,
+        issuance_date: credential.issuanceDate,
+        expiration_date: credential.expirationDate ?? null,
+        issued_at: credential.issuedAt,
+        issued_tx_id: credential.issuedTxId,
+        updated_at: credential.updatedAt,
+        updated_tx_id: credential.updatedTxId,
+        ...written(write, credential),
+      })),
+    ],
+  ],
 };

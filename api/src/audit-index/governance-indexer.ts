@@ -1,5 +1,5 @@
 import { proposalRecordSchema, voteRecordSchema } from '@gigledger/chaincode/model';
-import type { DomainIndexer } from './domain-indexer.js';
+import { oneRow, written, type DomainIndexer } from './domain-indexer.js';
 
 /**
  * Governance proposals and their votes, from the governance contract's keys (see
@@ -8,12 +8,10 @@ import type { DomainIndexer } from './domain-indexer.js';
  */
 export const governanceIndexer: DomainIndexer = {
   domain: 'governance',
-  objectTypes: ['proposal', 'proposalVote'],
-  async apply(db, write) {
-    if (write.value === undefined) return;
-    if (write.objectType === 'proposal') {
-      const proposal = proposalRecordSchema.parse(write.value);
-      const row = {
+  records: [
+    [
+      'proposal',
+      oneRow(proposalRecordSchema, 'ix_proposals', ['proposal_id'], (proposal, write) => ({
         proposal_id: proposal.proposalId,
         title: proposal.title,
         status: proposal.status,
@@ -27,31 +25,20 @@ export const governanceIndexer: DomainIndexer = {
         tx_id: proposal.txId,
         updated_at: proposal.updatedAt,
         updated_tx_id: proposal.updatedTxId,
-        updated_block: write.blockNumber,
-        record: JSON.stringify(proposal),
-      };
-      await db
-        .insertInto('ix_proposals')
-        .values(row)
-        .onConflict((conflict) => conflict.column('proposal_id').doUpdateSet(row))
-        .execute();
-      return;
-    }
-    const vote = voteRecordSchema.parse(write.value);
-    const row = {
-      proposal_id: vote.proposalId,
-      msp_id: vote.mspId,
-      choice: vote.choice,
-      voter_user: vote.voter.userId ?? null,
-      at: vote.at,
-      tx_id: vote.txId,
-      updated_block: write.blockNumber,
-      record: JSON.stringify(vote),
-    };
-    await db
-      .insertInto('ix_proposal_votes')
-      .values(row)
-      .onConflict((conflict) => conflict.columns(['proposal_id', 'msp_id']).doUpdateSet(row))
-      .execute();
-  },
+        ...written(write, proposal),
+      })),
+    ],
+    [
+      'proposalVote',
+      oneRow(voteRecordSchema, 'ix_proposal_votes', ['proposal_id', 'msp_id'], (vote, write) => ({
+        proposal_id: vote.proposalId,
+        msp_id: vote.mspId,
+        choice: vote.choice,
+        voter_user: vote.voter.userId ?? null,
+        at: vote.at,
+        tx_id: vote.txId,
+        ...written(write, vote),
+      })),
+    ],
+  ],
 };

@@ -1,11 +1,26 @@
-import { ownershipChangeRecordSchema, samePerson, workRecordSchema, type Party } from '@gigledger/chaincode/model';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../db/database.js';
-import type { DomainIndexer, IndexedWrite } from './domain-indexer.js';
+import {
+  ownershipChangeRecordSchema,
+  samePerson,
+  workRecordSchema,
+  type OwnerShare,
+  type Party,
+} from '@gigledger/chaincode/model';
+import { written, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 
-async function indexWork(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+/** The owner columns of a work's owners, also kept for each licence offer of the work. */
+export function ownerRows(
+  owners: readonly OwnerShare[],
+): { owner_msp: string; owner_user: string; share_bps: number }[] {
+  return owners.map((owner) => ({
+    owner_msp: owner.party.mspId,
+    owner_user: owner.party.userId,
+    share_bps: owner.shareBps,
+  }));
+}
+
+function indexWork(write: IndexedWrite, rows: BlockRows): void {
   const work = workRecordSchema.parse(write.value);
-  const row = {
+  rows.upsert('ix_works', ['work_id'], {
     work_id: work.workId,
     kind: work.kind,
     content_hash: work.contentHash,
@@ -17,32 +32,19 @@ async function indexWork(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promi
     ownership_version: work.ownershipVersion,
     updated_at: work.updatedAt,
     updated_tx_id: work.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(work),
-  };
-  await db
-    .insertInto('ix_works')
-    .values(row)
-    .onConflict((conflict) => conflict.column('work_id').doUpdateSet(row))
-    .execute();
+    ...written(write, work),
+  });
   // The owners now: who reads the work's licences and ownership changes follows them.
-  await db.deleteFrom('ix_work_owners').where('work_id', '=', work.workId).execute();
-  await db
-    .insertInto('ix_work_owners')
-    .values(
-      work.owners.map((owner) => ({
-        work_id: work.workId,
-        owner_msp: owner.party.mspId,
-        owner_user: owner.party.userId,
-        share_bps: owner.shareBps,
-      })),
-    )
-    .execute();
+  rows.replace(
+    'ix_work_owners',
+    { work_id: work.workId },
+    ownerRows(work.owners).map((owner) => ({ work_id: work.workId, ...owner })),
+  );
 }
 
-async function indexOwnershipChange(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexOwnershipChange(write: IndexedWrite, rows: BlockRows): void {
   const change = ownershipChangeRecordSchema.parse(write.value);
-  const row = {
+  rows.upsert('ix_ownership_changes', ['work_id', 'change_id'], {
     work_id: change.workId,
     change_id: change.changeId,
     proposer_msp: change.proposer.mspId,
@@ -52,34 +54,22 @@ async function indexOwnershipChange(db: Kysely<DatabaseSchema>, write: IndexedWr
     tx_id: change.txId,
     updated_at: change.updatedAt,
     updated_tx_id: change.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(change),
-  };
-  await db
-    .insertInto('ix_ownership_changes')
-    .values(row)
-    .onConflict((conflict) => conflict.columns(['work_id', 'change_id']).doUpdateSet(row))
-    .execute();
+    ...written(write, change),
+  });
   const parties: Party[] = [];
   for (const { party } of [...change.currentOwners, ...change.proposedOwners]) {
     if (!parties.some((known) => samePerson(known, party))) parties.push(party);
   }
-  await db
-    .deleteFrom('ix_ownership_change_parties')
-    .where('work_id', '=', change.workId)
-    .where('change_id', '=', change.changeId)
-    .execute();
-  await db
-    .insertInto('ix_ownership_change_parties')
-    .values(
-      parties.map((party) => ({
-        work_id: change.workId,
-        change_id: change.changeId,
-        party_msp: party.mspId,
-        party_user: party.userId,
-      })),
-    )
-    .execute();
+  rows.replace(
+    'ix_ownership_change_parties',
+    { work_id: change.workId, change_id: change.changeId },
+    parties.map((party) => ({
+      work_id: change.workId,
+      change_id: change.changeId,
+      party_msp: party.mspId,
+      party_user: party.userId,
+    })),
+  );
 }
 
 /**
@@ -89,9 +79,8 @@ async function indexOwnershipChange(db: Kysely<DatabaseSchema>, write: IndexedWr
  */
 export const ipIndexer: DomainIndexer = {
   domain: 'ip',
-  objectTypes: ['ipWork', 'ipOwnershipChange'],
-  apply(db, write) {
-    if (write.value === undefined) return Promise.resolve();
-    return write.objectType === 'ipWork' ? indexWork(db, write) : indexOwnershipChange(db, write);
-  },
+  records: [
+    ['ipWork', indexWork],
+    ['ipOwnershipChange', indexOwnershipChange],
+  ],
 };

@@ -3,9 +3,8 @@ import {
   licenceOfferRecordSchema,
   royaltyPeriodRecordSchema,
 } from '@gigledger/chaincode/model';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../db/database.js';
-import type { DomainIndexer, IndexedWrite } from './domain-indexer.js';
+import { ownerRows } from './ip-indexer.js';
+import { written, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 
 /** Money terms both an offer and a grant carry. */
 function terms(record: {
@@ -31,9 +30,9 @@ function terms(record: {
   };
 }
 
-async function indexOffer(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexOffer(write: IndexedWrite, rows: BlockRows): void {
   const offer = licenceOfferRecordSchema.parse(write.value);
-  const row = {
+  rows.upsert('ix_licence_offers', ['offer_id'], {
     ...terms(offer),
     offer_id: offer.offerId,
     licensee_msp: offer.licensee?.mspId ?? null,
@@ -44,32 +43,18 @@ async function indexOffer(db: Kysely<DatabaseSchema>, write: IndexedWrite): Prom
     tx_id: offer.txId,
     updated_at: offer.updatedAt,
     updated_tx_id: offer.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(offer),
-  };
-  await db
-    .insertInto('ix_licence_offers')
-    .values(row)
-    .onConflict((conflict) => conflict.column('offer_id').doUpdateSet(row))
-    .execute();
-  await db.deleteFrom('ix_licence_offer_owners').where('offer_id', '=', offer.offerId).execute();
-  if (offer.owners.length === 0) return;
-  await db
-    .insertInto('ix_licence_offer_owners')
-    .values(
-      offer.owners.map((owner) => ({
-        offer_id: offer.offerId,
-        owner_msp: owner.party.mspId,
-        owner_user: owner.party.userId,
-        share_bps: owner.shareBps,
-      })),
-    )
-    .execute();
+    ...written(write, offer),
+  });
+  rows.replace(
+    'ix_licence_offer_owners',
+    { offer_id: offer.offerId },
+    ownerRows(offer.owners).map((owner) => ({ offer_id: offer.offerId, ...owner })),
+  );
 }
 
-async function indexGrant(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexGrant(write: IndexedWrite, rows: BlockRows): void {
   const grant = licenceGrantRecordSchema.parse(write.value);
-  const row = {
+  rows.upsert('ix_licences', ['grant_id'], {
     ...terms(grant),
     grant_id: grant.grantId,
     offer_id: grant.offerId,
@@ -81,28 +66,22 @@ async function indexGrant(db: Kysely<DatabaseSchema>, write: IndexedWrite): Prom
     tx_id: grant.txId,
     updated_at: grant.updatedAt,
     updated_tx_id: grant.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(grant),
-  };
-  await db
-    .insertInto('ix_licences')
-    .values(row)
-    .onConflict((conflict) => conflict.column('grant_id').doUpdateSet(row))
-    .execute();
+    ...written(write, grant),
+  });
 }
 
-async function indexPeriod(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+async function indexPeriod(write: IndexedWrite, rows: BlockRows): Promise<void> {
   const period = royaltyPeriodRecordSchema.parse(write.value);
-  const licence = await db
-    .selectFrom('ix_licences')
-    .select(['licensee_msp', 'licensee_user', 'accepted_at'])
-    .where('grant_id', '=', period.grantId)
-    .executeTakeFirst();
+  const licence = await rows.find('ix_licences', { grant_id: period.grantId }, [
+    'licensee_msp',
+    'licensee_user',
+    'accepted_at',
+  ]);
   // The fee's record is written with its grant, which the indexer applies first.
   if (licence === undefined) {
     throw new Error(`royalty period ${period.periodId} of ${period.grantId} written before its licence`);
   }
-  const row = {
+  rows.upsert('ix_royalty_periods', ['grant_id', 'period_id'], {
     grant_id: period.grantId,
     period_id: period.periodId,
     work_id: period.workId,
@@ -118,14 +97,8 @@ async function indexPeriod(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pro
     tx_id: period.txId,
     updated_at: period.updatedAt,
     updated_tx_id: period.updatedTxId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(period),
-  };
-  await db
-    .insertInto('ix_royalty_periods')
-    .values(row)
-    .onConflict((conflict) => conflict.columns(['grant_id', 'period_id']).doUpdateSet(row))
-    .execute();
+    ...written(write, period),
+  });
 }
 
 /**
@@ -136,11 +109,9 @@ async function indexPeriod(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pro
  */
 export const licensingIndexer: DomainIndexer = {
   domain: 'licensing',
-  objectTypes: ['licenceOffer', 'licenceGrant', 'royaltyPeriod'],
-  apply(db, write) {
-    if (write.value === undefined) return Promise.resolve();
-    if (write.objectType === 'licenceOffer') return indexOffer(db, write);
-    if (write.objectType === 'licenceGrant') return indexGrant(db, write);
-    return indexPeriod(db, write);
-  },
+  records: [
+    ['licenceOffer', indexOffer],
+    ['licenceGrant', indexGrant],
+    ['royaltyPeriod', indexPeriod],
+  ],
 };

@@ -5,10 +5,8 @@ import {
   provenanceRecordSchema,
   transformationSchema,
 } from '@gigledger/chaincode/model';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { DatabaseSchema } from '../db/database.js';
-import type { DomainIndexer, IndexedWrite } from './domain-indexer.js';
+import { written, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 
 /** A lineage edge as the ledger's child index keeps it (`contracts/provenance/store.ts`). */
 const childEdgeSchema = z.object({
@@ -16,10 +14,10 @@ const childEdgeSchema = z.object({
   transformation: transformationSchema.optional(),
 });
 
-async function indexRecord(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexRecord(write: IndexedWrite, rows: BlockRows): void {
   const record = provenanceRecordSchema.parse(write.value);
   const dataset = record.kind === 'dataset' ? record : undefined;
-  const row = {
+  rows.upsert('ix_provenance_records', ['record_id'], {
     record_id: record.recordId,
     kind: record.kind,
     title: record.title,
@@ -32,35 +30,23 @@ async function indexRecord(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pro
     registered_at: record.registeredAt,
     tx_id: record.txId,
     updated_tx_id: write.transactionId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(record),
-  };
-  await db
-    .insertInto('ix_provenance_records')
-    .values(row)
-    .onConflict((conflict) => conflict.column('record_id').doUpdateSet(row))
-    .execute();
+    ...written(write, record),
+  });
 }
 
-async function indexEdge(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+function indexEdge(write: IndexedWrite, rows: BlockRows): void {
   const edge = childEdgeSchema.parse(write.value);
   const [parentId, childId] = write.attributes;
   if (parentId === undefined || childId === undefined) {
     throw new Error(`lineage key of transaction ${write.transactionId} names no parent and child`);
   }
-  const row = {
+  rows.upsert('ix_lineage_edges', ['parent_id', 'child_id'], {
     parent_id: parentId,
     child_id: childId,
     relation: edge.relation,
     tx_id: write.transactionId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(edge),
-  };
-  await db
-    .insertInto('ix_lineage_edges')
-    .values(row)
-    .onConflict((conflict) => conflict.columns(['parent_id', 'child_id']).doUpdateSet(row))
-    .execute();
+    ...written(write, edge),
+  });
 }
 
 /**
@@ -68,12 +54,12 @@ async function indexEdge(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promi
  * grants and log (`mayOversee` in `contracts/provenance/access.ts`); a dataset is
  * registered in an earlier transaction than any grant of it.
  */
-async function datasetOf(db: Kysely<DatabaseSchema>, datasetId: string, what: string) {
-  const dataset = await db
-    .selectFrom('ix_provenance_records')
-    .select(['controller_msp', 'controller_user', 'registered_at'])
-    .where('record_id', '=', datasetId)
-    .executeTakeFirst();
+async function datasetOf(rows: BlockRows, datasetId: string, what: string) {
+  const dataset = await rows.find('ix_provenance_records', { record_id: datasetId }, [
+    'controller_msp',
+    'controller_user',
+    'registered_at',
+  ]);
   if (dataset === undefined) throw new Error(`${what} written before its dataset ${datasetId}`);
   return {
     controller_msp: dataset.controller_msp,
@@ -82,10 +68,10 @@ async function datasetOf(db: Kysely<DatabaseSchema>, datasetId: string, what: st
   };
 }
 
-async function indexAccessGrant(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+async function indexAccessGrant(write: IndexedWrite, rows: BlockRows): Promise<void> {
   const grant = accessGrantRecordSchema.parse(write.value);
-  const row = {
-    ...(await datasetOf(db, grant.datasetId, `access grant ${grant.grantId}`)),
+  rows.upsert('ix_dataset_access_grants', ['grant_id'], {
+    ...(await datasetOf(rows, grant.datasetId, `access grant ${grant.grantId}`)),
     grant_id: grant.grantId,
     dataset_id: grant.datasetId,
     grantee_msp: grant.grantee.mspId,
@@ -97,20 +83,14 @@ async function indexAccessGrant(db: Kysely<DatabaseSchema>, write: IndexedWrite)
     granted_at: grant.grantedAt,
     tx_id: grant.txId,
     updated_tx_id: write.transactionId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(grant),
-  };
-  await db
-    .insertInto('ix_dataset_access_grants')
-    .values(row)
-    .onConflict((conflict) => conflict.column('grant_id').doUpdateSet(row))
-    .execute();
+    ...written(write, grant),
+  });
 }
 
-async function indexAccess(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+async function indexAccess(write: IndexedWrite, rows: BlockRows): Promise<void> {
   const entry = accessLogEntrySchema.parse(write.value);
-  const row = {
-    ...(await datasetOf(db, entry.datasetId, `access ${entry.accessId}`)),
+  rows.upsert('ix_dataset_access_log', ['dataset_id', 'grant_id', 'access_id'], {
+    ...(await datasetOf(rows, entry.datasetId, `access ${entry.accessId}`)),
     access_id: entry.accessId,
     grant_id: entry.grantId,
     dataset_id: entry.datasetId,
@@ -118,33 +98,28 @@ async function indexAccess(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pro
     accessor_user: entry.accessor.userId,
     scope: entry.scope,
     at: entry.at,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(entry),
-  };
-  await db
-    .insertInto('ix_dataset_access_log')
-    .values(row)
-    .onConflict((conflict) => conflict.columns(['dataset_id', 'grant_id', 'access_id']).doUpdateSet(row))
-    .execute();
+    ...written(write, entry),
+  });
 }
 
 /** The data's controllers, as `mayReadReceipt` in `contracts/provenance/erasure.ts` finds them. */
-async function controllersOf(db: Kysely<DatabaseSchema>, target: z.output<typeof erasureReceiptSchema>['target']) {
+async function controllersOf(rows: BlockRows, target: z.output<typeof erasureReceiptSchema>['target']) {
   if (target.kind === 'datasetSubjectData') {
-    const dataset = await datasetOf(db, target.datasetId, 'erasure receipt');
+    const { controller_msp, controller_user } = await datasetOf(rows, target.datasetId, 'erasure receipt');
     return {
       target_id: target.datasetId,
-      controller_msp: dataset.controller_msp,
-      controller_user: dataset.controller_user,
+      controller_msp,
+      controller_user,
       controller2_msp: null,
       controller2_user: null,
     };
   }
-  const agreement = await db
-    .selectFrom('ix_agreements')
-    .select(['client_msp', 'client_user', 'freelancer_msp', 'freelancer_user'])
-    .where('agreement_id', '=', target.agreementId)
-    .executeTakeFirst();
+  const agreement = await rows.find('ix_agreements', { agreement_id: target.agreementId }, [
+    'client_msp',
+    'client_user',
+    'freelancer_msp',
+    'freelancer_user',
+  ]);
   if (agreement === undefined) throw new Error(`erasure receipt written before its agreement ${target.agreementId}`);
   return {
     target_id: target.agreementId,
@@ -155,10 +130,10 @@ async function controllersOf(db: Kysely<DatabaseSchema>, target: z.output<typeof
   };
 }
 
-async function indexReceipt(db: Kysely<DatabaseSchema>, write: IndexedWrite): Promise<void> {
+async function indexReceipt(write: IndexedWrite, rows: BlockRows): Promise<void> {
   const receipt = erasureReceiptSchema.parse(write.value);
-  const row = {
-    ...(await controllersOf(db, receipt.target)),
+  rows.upsert('ix_erasure_receipts', ['receipt_id'], {
+    ...(await controllersOf(rows, receipt.target)),
     receipt_id: receipt.receiptId,
     target_kind: receipt.target.kind,
     requester_msp: receipt.requestedBy.mspId,
@@ -167,14 +142,8 @@ async function indexReceipt(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pr
     subject_user: receipt.dataSubject.userId,
     at: receipt.at,
     tx_id: receipt.txId,
-    updated_block: write.blockNumber,
-    record: JSON.stringify(receipt),
-  };
-  await db
-    .insertInto('ix_erasure_receipts')
-    .values(row)
-    .onConflict((conflict) => conflict.column('receipt_id').doUpdateSet(row))
-    .execute();
+    ...written(write, receipt),
+  });
 }
 
 /**
@@ -185,20 +154,11 @@ async function indexReceipt(db: Kysely<DatabaseSchema>, write: IndexedWrite): Pr
  */
 export const provenanceIndexer: DomainIndexer = {
   domain: 'provenance',
-  objectTypes: ['provenanceRecord', 'provenanceChild', 'accessGrant', 'datasetAccess', 'erasureReceipt'],
-  apply(db, write) {
-    if (write.value === undefined) return Promise.resolve();
-    switch (write.objectType) {
-      case 'provenanceRecord':
-        return indexRecord(db, write);
-      case 'provenanceChild':
-        return indexEdge(db, write);
-      case 'accessGrant':
-        return indexAccessGrant(db, write);
-      case 'datasetAccess':
-        return indexAccess(db, write);
-      default:
-        return indexReceipt(db, write);
-    }
-  },
+  records: [
+    ['provenanceRecord', indexRecord],
+    ['provenanceChild', indexEdge],
+    ['accessGrant', indexAccessGrant],
+    ['datasetAccess', indexAccess],
+    ['erasureReceipt', indexReceipt],
+  ],
 };

@@ -1,49 +1,53 @@
-import { attestationRecordSchema, completionRecordSchema } from '@gigledger/chaincode/model';
-import { storedKey, type DomainIndexer } from './domain-indexer.js';
+import { attestationRecordSchema, completionRecordSchema, type Party } from '@gigledger/chaincode/model';
+import { storedKey, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
+
+/** What a completion and an attestation both say: who is rated, by whom, on which agreement, when. */
+interface ReputationEvent {
+  readonly subject: Party;
+  readonly agreementId: string;
+  readonly recordedAt: string;
+}
+
+function upsertEvent(
+  write: IndexedWrite,
+  rows: BlockRows,
+  record: ReputationEvent,
+  by: Party,
+  own: { kind: string; milestone_id: string | null; rating: number | null; skill: string | null; level: number | null },
+): void {
+  rows.upsert('ix_reputation', ['record_key'], {
+    record_key: storedKey(write.key),
+    tx_id: write.transactionId,
+    subject_msp: record.subject.mspId,
+    subject_user: record.subject.userId,
+    by_msp: by.mspId,
+    by_user: by.userId,
+    agreement_id: record.agreementId,
+    recorded_at: record.recordedAt,
+    ...own,
+    record: JSON.stringify(record),
+  });
+}
 
 /** Rated completions and skill attestations, each written once under its own key. */
 export const reputationIndexer: DomainIndexer = {
   domain: 'reputation',
-  objectTypes: ['completion', 'attestation'],
-  async apply(db, write) {
-    if (write.value === undefined) return;
-    const common = { record_key: storedKey(write.key), tx_id: write.transactionId };
-    const row =
-      write.objectType === 'completion'
-        ? ((record) => ({
-            ...common,
-            kind: 'completion',
-            subject_msp: record.subject.mspId,
-            subject_user: record.subject.userId,
-            by_msp: record.client.mspId,
-            by_user: record.client.userId,
-            agreement_id: record.agreementId,
-            milestone_id: record.milestoneId,
-            rating: record.rating,
-            skill: null,
-            level: null,
-            recorded_at: record.recordedAt,
-            record: JSON.stringify(record),
-          }))(completionRecordSchema.parse(write.value))
-        : ((record) => ({
-            ...common,
-            kind: 'attestation',
-            subject_msp: record.subject.mspId,
-            subject_user: record.subject.userId,
-            by_msp: record.attester.mspId,
-            by_user: record.attester.userId,
-            agreement_id: record.agreementId,
-            milestone_id: null,
-            rating: null,
-            skill: record.skill,
-            level: record.level,
-            recorded_at: record.recordedAt,
-            record: JSON.stringify(record),
-          }))(attestationRecordSchema.parse(write.value));
-    await db
-      .insertInto('ix_reputation')
-      .values(row)
-      .onConflict((conflict) => conflict.column('record_key').doUpdateSet(row))
-      .execute();
-  },
+  records: [
+    [
+      'completion',
+      (write, rows) => {
+        const record = completionRecordSchema.parse(write.value);
+        const own = { kind: 'completion', milestone_id: record.milestoneId, rating: record.rating };
+        upsertEvent(write, rows, record, record.client, { ...own, skill: null, level: null });
+      },
+    ],
+    [
+      'attestation',
+      (write, rows) => {
+        const record = attestationRecordSchema.parse(write.value);
+        const own = { kind: 'attestation', milestone_id: null, rating: null };
+        upsertEvent(write, rows, record, record.attester, { ...own, skill: record.skill, level: record.level });
+      },
+    ],
+  ],
 };
