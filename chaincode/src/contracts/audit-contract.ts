@@ -1,7 +1,7 @@
 import { Info } from 'fabric-contract-api';
 import { auditContractName, auditEvents, auditTransactions as spec } from '../model/audit';
 import { contractClass, transaction } from '../ledger/contract-class';
-import { emitEvent, eventBase } from '../ledger/events';
+import { announcing } from '../ledger/events';
 import { anchor, listAnchors } from './audit/anchors';
 import { getGrant, grantAccess, listGrants, revokeAccess, scopeOfCaller } from './audit/grants';
 import { organisationsOfRecord } from './audit/subjects';
@@ -16,27 +16,24 @@ import { organisationsOfRecord } from './audit/subjects';
  */
 @Info({ title: 'Audit', description: 'Auditor access grants and read-log anchors' })
 export class AuditContract extends contractClass(auditContractName, {
-  grantAuditAccess: transaction(spec.grantAuditAccess, async (tx, request) => {
-    const grant = await grantAccess(tx, request);
-    emitEvent(tx.ctx, auditEvents.accessGranted, { ...eventBase(tx), grant });
-    return grant;
-  }),
-  revokeAuditAccess: transaction(spec.revokeAuditAccess, async (tx, request) => {
-    const grant = await revokeAccess(tx, request);
-    emitEvent(tx.ctx, auditEvents.accessRevoked, { ...eventBase(tx), grant });
-    return grant;
-  }),
+  grantAuditAccess: transaction(
+    spec.grantAuditAccess,
+    announcing(auditEvents.accessGranted, grantAccess, (grant) => ({ grant })),
+  ),
+  revokeAuditAccess: transaction(
+    spec.revokeAuditAccess,
+    announcing(auditEvents.accessRevoked, revokeAccess, (grant) => ({ grant })),
+  ),
   /** One grant, for an admin of the granting organisation or an auditor it names. */
   getAuditGrant: transaction(spec.getAuditGrant, (tx, request) => getGrant(tx, request.grantId)),
   /** An admin's grants given, or an auditor's grants received. */
   listAuditGrants: transaction(spec.listAuditGrants, listGrants),
   /** The calling auditor's live grants and what they open together. */
   getAuditScope: transaction(spec.getAuditScope, scopeOfCaller),
-  anchorReadLog: transaction(spec.anchorReadLog, async (tx, request) => {
-    const anchored = await anchor(tx, request);
-    emitEvent(tx.ctx, auditEvents.readLogAnchored, { ...eventBase(tx), anchor: anchored });
-    return anchored;
-  }),
+  anchorReadLog: transaction(
+    spec.anchorReadLog,
+    announcing(auditEvents.readLogAnchored, anchor, (anchored) => ({ anchor: anchored })),
+  ),
   /** An organisation's read-log anchors, in sequence order. */
   listReadLogAnchors: transaction(spec.listReadLogAnchors, (tx, request) => listAnchors(tx, request.mspId)),
   /** The organisations a dataset access grant, erasure receipt or audit grant concerns, for the API server's read log. */

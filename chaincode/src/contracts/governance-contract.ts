@@ -5,7 +5,7 @@ import {
   governanceTransactions as spec,
   type ProposalView,
 } from '../model/governance';
-import { emitEvent, eventBase } from '../ledger/events';
+import { announcing, emitEvent, eventBase } from '../ledger/events';
 import { refuse } from '../ledger/refusal';
 import { contractClass, transaction } from '../ledger/contract-class';
 import { actorOf, type Tx } from '../ledger/tx';
@@ -29,11 +29,7 @@ function announced<Request extends { proposalId: string }>(
   event: typeof governanceEvents.proposalSubmitted,
   step: (tx: Tx, request: Request) => Promise<ProposalView>,
 ): (tx: Tx, request: Request) => Promise<ProposalView> {
-  return async (tx, request) => {
-    const proposal = await step(tx, request);
-    emitEvent(tx.ctx, event, { ...eventBase(tx), proposalId: request.proposalId, proposal });
-    return proposal;
-  };
+  return announcing(event, step, (proposal, request) => ({ proposalId: request.proposalId, proposal }));
 }
 
 /**

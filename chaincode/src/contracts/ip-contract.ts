@@ -1,9 +1,10 @@
 import { Info } from 'fabric-contract-api';
-import { ipContractName, ipEvents, ipTransactions as spec } from '../model/ip';
+import { ipContractName, ipEvents, ipTransactions as spec, type OwnershipChangeView } from '../model/ip';
 import { auditGrantedRoles } from '../model/access-roles';
 import { policyOrganisations } from '../ledger/endorsement';
 import { requireAuditGrant } from './audit/scope';
-import { emitEvent, eventBase } from '../ledger/events';
+import { announcing } from '../ledger/events';
+import type { Tx } from '../ledger/tx';
 import { refuse } from '../ledger/refusal';
 import { contractClass, transaction } from '../ledger/contract-class';
 import {
@@ -25,6 +26,14 @@ import {
   withdrawOwnershipChange,
 } from './ip/works';
 
+/** An ownership-change step whose event names the work and the change as it now stands. */
+function changeAnnounced<Request extends { workId: string }>(
+  event: typeof ipEvents.ownershipChangeProposed,
+  step: (tx: Tx, request: Request) => Promise<OwnershipChangeView>,
+): (tx: Tx, request: Request) => Promise<OwnershipChangeView> {
+  return announcing(event, step, (change, request) => ({ workId: request.workId, change }));
+}
+
 /**
  * IP records. A work (model, weights, code, dataset…) is registered by the SHA-256 of
  * its content with the transaction's timestamp as its priority date; one registration
@@ -37,35 +46,30 @@ import {
   description: 'Registration by content hash, co-ownership and consented ownership changes',
 })
 export class IpContract extends contractClass(ipContractName, {
-  registerWork: transaction(spec.registerWork, async (tx, request) => {
-    const work = await registerWork(tx, request);
-    emitEvent(tx.ctx, ipEvents.workRegistered, { ...eventBase(tx), workId: work.workId, work });
-    return work;
-  }),
+  registerWork: transaction(
+    spec.registerWork,
+    announcing(ipEvents.workRegistered, registerWork, (work) => ({ workId: work.workId, work })),
+  ),
 
-  proposeOwnershipChange: transaction(spec.proposeOwnershipChange, async (tx, request) => {
-    const change = await proposeOwnershipChange(tx, request);
-    emitEvent(tx.ctx, ipEvents.ownershipChangeProposed, { ...eventBase(tx), workId: request.workId, change });
-    return change;
-  }),
+  proposeOwnershipChange: transaction(
+    spec.proposeOwnershipChange,
+    changeAnnounced(ipEvents.ownershipChangeProposed, proposeOwnershipChange),
+  ),
 
-  approveOwnershipChange: transaction(spec.approveOwnershipChange, async (tx, request) => {
-    const change = await approveOwnershipChange(tx, request);
-    emitEvent(tx.ctx, ipEvents.ownershipChangeApproved, { ...eventBase(tx), workId: request.workId, change });
-    return change;
-  }),
+  approveOwnershipChange: transaction(
+    spec.approveOwnershipChange,
+    changeAnnounced(ipEvents.ownershipChangeApproved, approveOwnershipChange),
+  ),
 
-  declineOwnershipChange: transaction(spec.declineOwnershipChange, async (tx, request) => {
-    const change = await declineOwnershipChange(tx, request);
-    emitEvent(tx.ctx, ipEvents.ownershipChangeDeclined, { ...eventBase(tx), workId: request.workId, change });
-    return change;
-  }),
+  declineOwnershipChange: transaction(
+    spec.declineOwnershipChange,
+    changeAnnounced(ipEvents.ownershipChangeDeclined, declineOwnershipChange),
+  ),
 
-  withdrawOwnershipChange: transaction(spec.withdrawOwnershipChange, async (tx, request) => {
-    const change = await withdrawOwnershipChange(tx, request);
-    emitEvent(tx.ctx, ipEvents.ownershipChangeWithdrawn, { ...eventBase(tx), workId: request.workId, change });
-    return change;
-  }),
+  withdrawOwnershipChange: transaction(
+    spec.withdrawOwnershipChange,
+    changeAnnounced(ipEvents.ownershipChangeWithdrawn, withdrawOwnershipChange),
+  ),
 
   /** Any member of the channel reads a work: the registry exists so that priority can be checked. */
   getWork: transaction(spec.getWork, (tx, request) => readWork(tx, request.workId)),

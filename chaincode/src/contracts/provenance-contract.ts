@@ -7,7 +7,7 @@ import {
   provenanceTransactions as spec,
 } from '../model/provenance';
 import { contractClass, transaction } from '../ledger/contract-class';
-import { emitEvent, eventBase } from '../ledger/events';
+import { announcing, emitEvent, eventBase } from '../ledger/events';
 import { parseTransient } from '../ledger/transient';
 import * as access from './provenance/access';
 import * as erasure from './provenance/erasure';
@@ -42,33 +42,28 @@ export class ProvenanceContract extends contractClass(provenanceContractName, {
       return record;
     },
   }),
-  registerModel: transaction(spec.registerModel, async (tx, request) => {
-    const record = await registerModel(tx, request);
-    emitEvent(tx.ctx, provenanceEvents.modelRegistered, { ...eventBase(tx), record });
-    return record;
-  }),
-  grantAccess: transaction(spec.grantAccess, async (tx, request) => {
-    const grant = await access.grantAccess(tx, request);
-    emitEvent(tx.ctx, provenanceEvents.accessGranted, { ...eventBase(tx), grant });
-    return grant;
-  }),
-  revokeAccess: transaction(spec.revokeAccess, async (tx, request) => {
-    const grant = await access.revokeAccess(tx, request);
-    emitEvent(tx.ctx, provenanceEvents.accessRevoked, { ...eventBase(tx), grant });
-    return grant;
-  }),
+  registerModel: transaction(
+    spec.registerModel,
+    announcing(provenanceEvents.modelRegistered, registerModel, (record) => ({ record })),
+  ),
+  grantAccess: transaction(
+    spec.grantAccess,
+    announcing(provenanceEvents.accessGranted, access.grantAccess, (grant) => ({ grant })),
+  ),
+  revokeAccess: transaction(
+    spec.revokeAccess,
+    announcing(provenanceEvents.accessRevoked, access.revokeAccess, (grant) => ({ grant })),
+  ),
   /** The grantee logs one use of its grant; the access id is this transaction's id. */
-  recordAccess: transaction(spec.recordAccess, async (tx, request) => {
-    const entry = await access.recordAccess(tx, request);
-    emitEvent(tx.ctx, provenanceEvents.accessRecorded, { ...eventBase(tx), access: entry });
-    return entry;
-  }),
+  recordAccess: transaction(
+    spec.recordAccess,
+    announcing(provenanceEvents.accessRecorded, access.recordAccess, (entry) => ({ access: entry })),
+  ),
   /** GDPR Art. 17 erasure of agreement terms or dataset subject data, with a receipt. */
-  requestErasure: transaction(spec.requestErasure, async (tx, request) => {
-    const receipt = await erasure.requestErasure(tx, request);
-    emitEvent(tx.ctx, provenanceEvents.personalDataErased, { ...eventBase(tx), receipt });
-    return receipt;
-  }),
+  requestErasure: transaction(
+    spec.requestErasure,
+    announcing(provenanceEvents.personalDataErased, erasure.requestErasure, (receipt) => ({ receipt })),
+  ),
   /** A dataset or model record; provenance records are open to every member of the channel. */
   getRecord: transaction(spec.getRecord, (tx, request) => requireProvenanceRecord(tx.ctx, request.recordId)),
   /** Ancestors or descendants of a record as a graph, up to a depth (3 by default, at most 10). */

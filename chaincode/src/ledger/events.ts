@@ -26,3 +26,20 @@ export function emitEvent<Payload extends z.ZodType>(
 export function eventBase(tx: Tx): { at: string; txId: string; actor: Actor } {
   return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller) };
 }
+
+/**
+ * A transaction step that emits `event` once `step` has succeeded: the payload is the
+ * {@link eventBase} and what `fields` makes of the step's result and request. It answers
+ * the step's result.
+ */
+export function announcing<Request, Result, Payload extends z.ZodType>(
+  event: EventSpec<Payload>,
+  step: (tx: Tx, request: Request) => Promise<Result>,
+  fields: (result: Result, request: Request) => Omit<z.input<Payload>, 'at' | 'txId' | 'actor'>,
+): (tx: Tx, request: Request) => Promise<Result> {
+  return async (tx, request) => {
+    const result = await step(tx, request);
+    emitEvent(tx.ctx, event, { ...eventBase(tx), ...fields(result, request) } as z.input<Payload>);
+    return result;
+  };
+}
