@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { NetworkConfig, PeerOrg } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
-import { majorityOf, readProposal, type ChannelConfigJson } from './add-org.js';
+import { checkMemberRightsProposal, majorityOf, type ChannelConfigJson } from './add-org.js';
 
 /** Files of one removal, kept for the operator under `<home>/channel/remove-<Org>/`. */
 export function removalDir(config: NetworkConfig, org: PeerOrg): string {
@@ -66,17 +66,9 @@ export async function checkRemovingProposal(
   mspId: string,
   proposalId: string,
 ): Promise<void> {
-  const view = await readProposal(config, toolchain, reader, proposalId);
-  if (view.phase !== 'executed') {
-    throw new Error(
-      `proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal removes a member`,
-    );
-  }
-  const removes = view.proposal.actions.some(
-    (action) =>
-      action.type === 'setMemberRights' && action.mspId === mspId && action.voting === false && action.veto === false,
-  );
-  if (!removes) {
-    throw new Error(`proposal ${proposalId} does not remove ${mspId} (setMemberRights with voting and veto false)`);
-  }
+  await checkMemberRightsProposal(config, toolchain, reader, mspId, proposalId, {
+    verb: 'removes',
+    rights: (action) => action.voting === false && action.veto === false,
+    missing: `does not remove ${mspId} (setMemberRights with voting and veto false)`,
+  });
 }
