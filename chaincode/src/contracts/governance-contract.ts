@@ -8,7 +8,7 @@ import {
 import { announcing, emitEvent, eventBase } from '../ledger/events';
 import { refuse } from '../ledger/refusal';
 import { contractClass, transaction } from '../ledger/contract-class';
-import { actorOf, type Tx } from '../ledger/tx';
+import { actorOf } from '../ledger/tx';
 import { describeParty, readIssuer } from './credential/store';
 import { readParameterRecord } from './parameter/store';
 import { applyActions } from './governance/actions';
@@ -24,12 +24,9 @@ import {
   writeGenesisSeal,
 } from './governance/store';
 
-/** A proposal step whose event carries the proposal id and the proposal as it now stands. */
-function announced<Request extends { proposalId: string }>(
-  event: typeof governanceEvents.proposalSubmitted,
-  step: (tx: Tx, request: Request) => Promise<ProposalView>,
-): (tx: Tx, request: Request) => Promise<ProposalView> {
-  return announcing(event, step, (proposal, request) => ({ proposalId: request.proposalId, proposal }));
+/** What a proposal step's event says: the proposal id, and the proposal as it now stands. */
+function proposalFields(proposal: ProposalView, request: { proposalId: string }) {
+  return { proposalId: request.proposalId, proposal };
 }
 
 /**
@@ -64,7 +61,7 @@ export class GovernanceContract extends contractClass(governanceContractName, {
     return { sealed: true as const, seal };
   }),
 
-  propose: transaction(spec.propose, announced(governanceEvents.proposalSubmitted, propose)),
+  propose: transaction(spec.propose, announcing(governanceEvents.proposalSubmitted, propose, proposalFields)),
 
   vote: transaction(spec.vote, async (tx, request) => {
     const { view, vote: cast } = await vote(tx, request);
@@ -77,9 +74,9 @@ export class GovernanceContract extends contractClass(governanceContractName, {
     return view;
   }),
 
-  veto: transaction(spec.veto, announced(governanceEvents.proposalVetoed, veto)),
+  veto: transaction(spec.veto, announcing(governanceEvents.proposalVetoed, veto, proposalFields)),
 
-  execute: transaction(spec.execute, announced(governanceEvents.proposalExecuted, execute)),
+  execute: transaction(spec.execute, announcing(governanceEvents.proposalExecuted, execute, proposalFields)),
 
   /** A governor of an organisation invited by an executed proposal takes up its rights. */
   acceptMembership: transaction(spec.acceptMembership, async (tx) => {

@@ -4,7 +4,6 @@ import { auditGrantedRoles } from '../model/access-roles';
 import { policyOrganisations } from '../ledger/endorsement';
 import { requireAuditGrant } from './audit/scope';
 import { announcing } from '../ledger/events';
-import type { Tx } from '../ledger/tx';
 import { refuse } from '../ledger/refusal';
 import { contractClass, transaction } from '../ledger/contract-class';
 import {
@@ -26,12 +25,9 @@ import {
   withdrawOwnershipChange,
 } from './ip/works';
 
-/** An ownership-change step whose event names the work and the change as it now stands. */
-function changeAnnounced<Request extends { workId: string }>(
-  event: typeof ipEvents.ownershipChangeProposed,
-  step: (tx: Tx, request: Request) => Promise<OwnershipChangeView>,
-): (tx: Tx, request: Request) => Promise<OwnershipChangeView> {
-  return announcing(event, step, (change, request) => ({ workId: request.workId, change }));
+/** What an ownership change's event says: the work, and the change as it now stands. */
+function changeFields(change: OwnershipChangeView, request: { workId: string }) {
+  return { workId: request.workId, change };
 }
 
 /**
@@ -53,22 +49,22 @@ export class IpContract extends contractClass(ipContractName, {
 
   proposeOwnershipChange: transaction(
     spec.proposeOwnershipChange,
-    changeAnnounced(ipEvents.ownershipChangeProposed, proposeOwnershipChange),
+    announcing(ipEvents.ownershipChangeProposed, proposeOwnershipChange, changeFields),
   ),
 
   approveOwnershipChange: transaction(
     spec.approveOwnershipChange,
-    changeAnnounced(ipEvents.ownershipChangeApproved, approveOwnershipChange),
+    announcing(ipEvents.ownershipChangeApproved, approveOwnershipChange, changeFields),
   ),
 
   declineOwnershipChange: transaction(
     spec.declineOwnershipChange,
-    changeAnnounced(ipEvents.ownershipChangeDeclined, declineOwnershipChange),
+    announcing(ipEvents.ownershipChangeDeclined, declineOwnershipChange, changeFields),
   ),
 
   withdrawOwnershipChange: transaction(
     spec.withdrawOwnershipChange,
-    changeAnnounced(ipEvents.ownershipChangeWithdrawn, withdrawOwnershipChange),
+    announcing(ipEvents.ownershipChangeWithdrawn, withdrawOwnershipChange, changeFields),
   ),
 
   /** Any member of the channel reads a work: the registry exists so that priority can be checked. */

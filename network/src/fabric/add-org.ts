@@ -232,25 +232,12 @@ export async function signAndSubmit(
   );
 }
 
-/**
- * Checks that governance admitted the organisation: the proposal was executed and
- * offers `mspId` a voting or veto right (`setMemberRights`). Read by `reader`'s operator.
- *
- * @throws Error when the proposal is unknown, not executed, or admits no such member.
- */
-export async function checkAdmittingProposal(
-  config: NetworkConfig,
-  toolchain: Toolchain,
-  reader: PeerOrg,
-  mspId: string,
-  proposalId: string,
-): Promise<void> {
-  await checkMemberRightsProposal(config, toolchain, reader, mspId, proposalId, {
-    verb: 'admits',
-    rights: (action) => action.voting === true || action.veto === true,
-    missing: `gives ${mspId} no member rights (setMemberRights)`,
-  });
-}
+/** Governance admitted an organisation: a `setMemberRights` action offers it a voting or veto right. */
+export const memberAdmission: MemberRightsDecision = {
+  verb: 'admits',
+  rights: (action) => action.voting === true || action.veto === true,
+  missing: (mspId) => `gives ${mspId} no member rights (setMemberRights)`,
+};
 
 /** The `setMemberRights` decision a membership change needs, and how its absence is told. */
 export interface MemberRightsDecision {
@@ -258,8 +245,8 @@ export interface MemberRightsDecision {
   readonly verb: string;
   /** Whether an action's rights are the ones the change needs. */
   readonly rights: (action: { voting?: boolean; veto?: boolean }) => boolean;
-  /** The end of the refusal when no action fits, after `proposal <id> `. */
-  readonly missing: string;
+  /** The end of the refusal when no action for `mspId` fits, after `proposal <id> `. */
+  readonly missing: (mspId: string) => string;
 }
 
 /**
@@ -286,7 +273,7 @@ export async function checkMemberRightsProposal(
   const decided = view.proposal.actions.some(
     (action) => action.type === 'setMemberRights' && action.mspId === mspId && decision.rights(action),
   );
-  if (!decided) throw new Error(`proposal ${proposalId} ${decision.missing}`);
+  if (!decided) throw new Error(`proposal ${proposalId} ${decision.missing(mspId)}`);
 }
 
 /** A governance proposal as `governance:getProposal` answers, the fields membership changes read. */

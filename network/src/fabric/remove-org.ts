@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { NetworkConfig, PeerOrg } from '../config.js';
-import type { Toolchain } from '../toolchain/toolchain.js';
-import { checkMemberRightsProposal, majorityOf, type ChannelConfigJson } from './add-org.js';
+import { majorityOf, type ChannelConfigJson, type MemberRightsDecision } from './add-org.js';
 
 /** Files of one removal, kept for the operator under `<home>/channel/remove-<Org>/`. */
 export function removalDir(config: NetworkConfig, org: PeerOrg): string {
@@ -53,22 +52,11 @@ export function chooseRemovalSigners(
 }
 
 /**
- * Checks that governance decided the removal: the proposal was executed and takes every
- * right from `mspId` (`setMemberRights` with voting and veto false), which also took the
- * organisation off the governance member list. Read by `reader`'s operator.
- *
- * @throws Error when the proposal is unknown, not executed, or removes no such member.
+ * Governance decided a removal: a `setMemberRights` action takes every right from the
+ * organisation (voting and veto false), which also took it off the governance member list.
  */
-export async function checkRemovingProposal(
-  config: NetworkConfig,
-  toolchain: Toolchain,
-  reader: PeerOrg,
-  mspId: string,
-  proposalId: string,
-): Promise<void> {
-  await checkMemberRightsProposal(config, toolchain, reader, mspId, proposalId, {
-    verb: 'removes',
-    rights: (action) => action.voting === false && action.veto === false,
-    missing: `does not remove ${mspId} (setMemberRights with voting and veto false)`,
-  });
-}
+export const memberRemoval: MemberRightsDecision = {
+  verb: 'removes',
+  rights: (action) => action.voting === false && action.veto === false,
+  missing: (mspId) => `does not remove ${mspId} (setMemberRights with voting and veto false)`,
+};
