@@ -5,8 +5,13 @@ import type { BenchNetwork } from './bench-network.js';
 /** A fresh request id for each command a benchmark submits, so no command is a replay. */
 export const benchRequestId = (): string => `bench-${randomBytes(8).toString('hex')}`;
 
-/** Milestone `m1` of a benchmark's API agreements: a 750.00 USD deliverable due in seven days. */
-export const milestoneDraft = () => ({
+/**
+ * Milestone `m1` of a benchmark's agreements: by default a 750.00 USD deliverable due in
+ * seven days; `overrides` change its title, amount (minor units), currency or criteria.
+ */
+export const milestoneDraft = (
+  overrides: { title?: string; amount?: string; currency?: string; acceptanceCriteria?: { description: string } } = {},
+) => ({
   kind: 'deliverable' as const,
   milestoneId: 'm1',
   title: 'Annotated clips',
@@ -14,6 +19,7 @@ export const milestoneDraft = () => ({
   currency: 'USD',
   dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
   acceptanceCriteria: { description: 'two-pass review' },
+  ...overrides,
 });
 
 /** The people of a benchmark's agreements, with the user ids their certificates carry. */

@@ -18,7 +18,7 @@ import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { freeLoopbackPort } from '@gigledger/network';
 import { startSandboxProvider, webhookSettlementConfiguration } from '@gigledger/settlement/sandbox';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
-import { benchRequestId } from './bench-agreements.js';
+import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -226,15 +226,12 @@ async function prepare(
       client: clientParty,
       freelancer: freelancerParty,
       milestones: [
-        {
-          kind: 'deliverable',
-          milestoneId: 'm1',
+        milestoneDraft({
           title: 'Labels',
           amount: '40000',
           currency: 'EUR',
-          dueDate: new Date(Date.now() + 7 * 86_400_000).toISOString(),
           acceptanceCriteria: { description: 'agreement above 0.9' },
-        },
+        }),
       ],
     },
     { transient: { terms: { scope: `labelling for ${agreementId}` } } },

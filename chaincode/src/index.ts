@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Contract } from 'fabric-contract-api';
 import { AgreementContract } from './contracts/agreement-contract';
 import { AuditContract } from './contracts/audit-contract';
 import { CredentialContract } from './contracts/credential-contract';
@@ -53,7 +54,7 @@ export const contractsWithSpecs = [
 for (const [contract, transactions] of contractsWithSpecs) describeContract(contract, transactions);
 
 /** The contracts the chaincode server exposes; fabric-chaincode-node reads this export. */
-export const contracts = contractsWithSpecs.map(([contract]) => contract);
+export const contracts: readonly (new () => Contract)[] = contractsWithSpecs.map(([contract]) => contract);
 
 // Only in the chaincode server process: Fabric starts every chaincode with
 // CORE_CHAINCODE_ID_NAME set; the unit tests and the API's in-memory ledger, which load

@@ -35,6 +35,8 @@ export {
   LocalNetwork,
   type AddOrgOptions,
   type AddOrgResult,
+  type OrgChangeOptions,
+  type OrgChangeResult,
   type RemoveOrgOptions,
   type RemoveOrgResult,
   type NetworkStatus,

@@ -28,7 +28,8 @@ import {
   applicationOrgNames,
   buildAdditionEnvelope,
   buildUpdateEnvelope,
-  checkAdmittingProposal,
+  memberAdmission,
+  checkMemberRightsProposal,
   extendCrypto,
   fetchChannelConfig,
   majorityOf,
@@ -39,7 +40,7 @@ import {
 import { membersOf } from './chaincode/membership.js';
 import { applyGenesis, enrollOperator, readGenesisSealed } from './fabric/bootstrap.js';
 import { hostedNodes, missingMaterial, type HostedNodes } from './fabric/bundle.js';
-import { checkRemovingProposal, chooseRemovalSigners, removalDir, withoutOrg } from './fabric/remove-org.js';
+import { chooseRemovalSigners, memberRemoval, removalDir, withoutOrg } from './fabric/remove-org.js';
 import {
   generateGenesisBlock,
   isGenesisBlockGenerated,
@@ -163,8 +164,7 @@ export class LocalNetwork {
       return { started, alreadyRunning, deploy };
     } catch (error) {
       // A failed up leaves nothing running that it started, chaincode servers included.
-      const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
-      for (const record of startedHere.reverse()) await this.registry.stop(record.name);
+      await this.#stopStartedSince(runningBefore);
       throw error;
     } finally {
       this.#lock.release();
@@ -270,8 +270,7 @@ export class LocalNetwork {
       this.writeConnectionProfile();
       result = { started, chaincodeCommitted: committed };
     } catch (error) {
-      const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
-      for (const record of startedHere.reverse()) await this.registry.stop(record.name);
+      await this.#stopStartedSince(runningBefore);
       throw error;
     } finally {
       this.#lock.release();
@@ -291,6 +290,12 @@ export class LocalNetwork {
    *
    * @throws Error when the peers do not all answer within ten minutes; the nodes keep running.
    */
+  /** Stops, newest first, every process started since `runningBefore` was taken, so a failed start leaves none behind. */
+  async #stopStartedSince(runningBefore: ReadonlySet<string>): Promise<void> {
+    const startedHere = this.registry.list().filter((record) => !runningBefore.has(record.name));
+    for (const record of startedHere.reverse()) await this.registry.stop(record.name);
+  }
+
   async #applyGenesisFromFirstHost(org: PeerOrg): Promise<void> {
     const { config, toolchain } = this;
     let lastError = '';
@@ -479,7 +484,8 @@ export class LocalNetwork {
             reader,
             options.proposalId,
             `gives ${entry.mspId} member rights (setMemberRights)`,
-            (proposalId) => checkAdmittingProposal(before, this.toolchain, reader, entry.mspId, proposalId),
+            (proposalId) =>
+              checkMemberRightsProposal(before, this.toolchain, reader, entry.mspId, proposalId, memberAdmission),
           ),
         );
         await admissionStep(`generate ${org.name}'s certificates (cryptogen extend)`, report, () =>
@@ -628,7 +634,8 @@ export class LocalNetwork {
             reader,
             options.proposalId,
             `takes ${leaving.mspId}'s member rights (setMemberRights with voting and veto false)`,
-            (proposalId) => checkRemovingProposal(before, this.toolchain, reader, leaving.mspId, proposalId),
+            (proposalId) =>
+              checkMemberRightsProposal(before, this.toolchain, reader, leaving.mspId, proposalId, memberRemoval),
           ),
         );
         const dir = removalDir(before, leaving);
@@ -899,52 +906,51 @@ export class LocalNetwork {
   }
 }
 
-export interface AddOrgOptions {
+/** How a configuration update that adds or removes an organisation is decided, signed and sent. */
+export interface OrgChangeOptions {
+  /** The executed governance proposal that decided the change; required once genesis is sealed. */
+  readonly proposalId?: string;
+  /**
+   * Names of the organisations whose admins sign; defaults to the smallest majority of the
+   * members, in configuration order (of those that stay, when one leaves).
+   */
+  readonly signers?: readonly string[];
+  /** The orderer to fetch from and submit to (name); defaults to the first. */
+  readonly orderer?: string;
+}
+
+/** What a configuration update that adds or removes an organisation did. */
+export interface OrgChangeResult {
+  readonly proposalId?: string;
+  /** MSP ids whose admins signed the configuration update. */
+  readonly signedBy: readonly string[];
+  /** The chaincode definition's sequence that includes the organisation, or no longer does. */
+  readonly sequence: number;
+  readonly seconds: number;
+}
+
+export interface AddOrgOptions extends OrgChangeOptions {
   /** Organisation name: letters and digits, starting with a letter (e.g. `LabelOrg`). */
   readonly name: string;
   /** Defaults to `<name>MSP`. */
   readonly mspId?: string;
   /** Where its peer and CA listen and are reached; 127.0.0.1 by default. */
   readonly address?: string;
-  /** The executed governance proposal that admits the organisation; required once genesis is sealed. */
-  readonly proposalId?: string;
-  /** Names of the organisations whose admins sign; defaults to the smallest majority, in configuration order. */
-  readonly signers?: readonly string[];
-  /** The orderer to fetch from and submit to (name); defaults to the first. */
-  readonly orderer?: string;
 }
 
-export interface AddOrgResult {
+export interface AddOrgResult extends OrgChangeResult {
   readonly org: PeerOrg;
-  readonly proposalId?: string;
-  /** MSP ids whose admins signed the configuration update. */
-  readonly signedBy: readonly string[];
   /** The new peer's height once it caught up. */
   readonly height: number;
-  /** The chaincode definition's sequence that includes the organisation. */
-  readonly sequence: number;
-  readonly seconds: number;
 }
 
-export interface RemoveOrgOptions {
+export interface RemoveOrgOptions extends OrgChangeOptions {
   /** Name of an organisation added with {@link LocalNetwork.addOrg}. */
   readonly name: string;
-  /** The executed governance proposal that took its member rights; required once genesis is sealed. */
-  readonly proposalId?: string;
-  /** Names of the organisations whose admins sign; defaults to the first majority of those that stay. */
-  readonly signers?: readonly string[];
-  /** The orderer to fetch from and submit to (name); defaults to the first. */
-  readonly orderer?: string;
 }
 
-export interface RemoveOrgResult {
+export interface RemoveOrgResult extends OrgChangeResult {
   readonly name: string;
-  readonly proposalId?: string;
-  /** MSP ids whose admins signed the configuration update. */
-  readonly signedBy: readonly string[];
-  /** The chaincode definition's sequence without the organisation. */
-  readonly sequence: number;
-  readonly seconds: number;
 }
 
 function chooseSigners(orgs: readonly PeerOrg[], names: readonly string[] | undefined): PeerOrg[] {

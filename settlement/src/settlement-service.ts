@@ -680,38 +680,32 @@ interface LedgerInstruction {
   readonly requestedAt: string;
 }
 
+/** What an agreement's and a licence's instructions both say: the order, its kind and money, and the request that made it. */
+function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
+  const { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt } = instruction;
+  return { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt };
+}
+
 function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {
   return {
-    instructionId: instruction.instructionId,
+    ...orderOf(instruction),
     source: 'agreement',
     recordId: instruction.agreementId,
     itemId: instruction.milestoneId,
-    kind: instruction.kind,
     // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
     direction: instruction.kind === 'fund-escrow' ? 'collect' : 'payout',
     counterparty: instruction.kind === 'release' ? instruction.payee : instruction.payer,
-    amount: instruction.amount,
-    platformFee: instruction.platformFee,
-    currency: instruction.currency,
-    requestTxId: instruction.requestTxId,
-    requestedAt: instruction.requestedAt,
   };
 }
 
 function fromLicensing(instruction: RoyaltyInstruction): LedgerInstruction {
   return {
-    instructionId: instruction.instructionId,
+    ...orderOf(instruction),
     source: 'licensing',
     recordId: instruction.grantId,
     itemId: instruction.periodId,
-    kind: instruction.kind,
     direction: 'payout',
     counterparty: instruction.payee,
-    amount: instruction.amount,
-    platformFee: instruction.platformFee,
-    currency: instruction.currency,
-    requestTxId: instruction.requestTxId,
-    requestedAt: instruction.requestedAt,
   };
 }
 

@@ -1,18 +1,14 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Info } from 'fabric-contract-api';
 import {
   governanceContractName,
   governanceEvents,
   governanceTransactions as spec,
-  type ArbitratorRecord,
-  type GenesisState,
-  type MemberRecord,
   type ProposalView,
-  type RuleDescription,
 } from '../model/governance';
-import { emitEvent } from '../ledger/events';
+import { announcing, emitEvent, eventBase } from '../ledger/events';
 import { refuse } from '../ledger/refusal';
-import { runTransaction } from '../ledger/transaction';
-import { actorOf, txOf, type Tx } from '../ledger/tx';
+import { contractClass, transaction } from '../ledger/contract-class';
+import { actorOf } from '../ledger/tx';
 import { describeParty, readIssuer } from './credential/store';
 import { readParameterRecord } from './parameter/store';
 import { applyActions } from './governance/actions';
@@ -28,20 +24,9 @@ import {
   writeGenesisSeal,
 } from './governance/store';
 
-function eventBase(tx: Tx) {
-  return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller) };
-}
-
-/** A proposal step whose event carries the proposal id and the proposal as it now stands. */
-function announced<Request extends { proposalId: string }>(
-  event: typeof governanceEvents.proposalSubmitted,
-  step: (tx: Tx, request: Request) => Promise<ProposalView>,
-): (tx: Tx, request: Request) => Promise<ProposalView> {
-  return async (tx, request) => {
-    const proposal = await step(tx, request);
-    emitEvent(tx.ctx, event, { ...eventBase(tx), proposalId: request.proposalId, proposal });
-    return proposal;
-  };
+/** What a proposal step's event says: the proposal id, and the proposal as it now stands. */
+function proposalFields(proposal: ProposalView, request: { proposalId: string }) {
+  return { proposalId: request.proposalId, proposal };
 }
 
 /**
@@ -55,136 +40,92 @@ function announced<Request extends { proposalId: string }>(
  * organisation) and tallies are computed when read.
  */
 @Info({ title: 'Governance', description: 'Proposals, votes, timelock, veto and the provenance of every rule' })
-export class GovernanceContract extends Contract {
-  constructor() {
-    super(governanceContractName);
-  }
-
+export class GovernanceContract extends contractClass(governanceContractName, {
   /** Genesis only: the bootstrap administrator applies actions directly (members, arbitrators, …). */
-  @Transaction()
-  applyGenesisActions(ctx: Context, requestJson: string): Promise<GenesisState> {
-    return runTransaction(ctx, spec.applyGenesisActions, requestJson, async (tx, request) => {
-      const provenance = await requireGenesisAdmin(tx, 'change the consortium rules');
-      await applyActions(tx, request.actions, provenance);
-      emitEvent(ctx, governanceEvents.genesisApplied, { ...eventBase(tx), actions: request.actions });
-      return { sealed: false };
-    });
-  }
+  applyGenesisActions: transaction(spec.applyGenesisActions, async (tx, request) => {
+    const provenance = await requireGenesisAdmin(tx, 'change the consortium rules');
+    await applyActions(tx, request.actions, provenance);
+    emitEvent(tx.ctx, governanceEvents.genesisApplied, { ...eventBase(tx), actions: request.actions });
+    return { sealed: false };
+  }),
 
   /** Ends genesis: from this transaction on, rules change only through executed proposals. */
-  @Transaction()
-  async sealGenesis(ctx: Context): Promise<GenesisState> {
-    const tx = txOf(ctx);
+  sealGenesis: transaction(spec.sealGenesis, async (tx) => {
     await requireGenesisAdmin(tx, 'seal genesis');
-    if (!(await readMembers(ctx)).some((member) => member.voting)) {
+    if (!(await readMembers(tx.ctx)).some((member) => member.voting)) {
       refuse('INVALID_STATE', 'genesis needs at least one member organisation with a voting right before it is sealed');
     }
     const seal = { sealedAt: tx.at, txId: tx.txId, by: actorOf(tx.caller) };
-    await writeGenesisSeal(ctx, seal);
-    emitEvent(ctx, governanceEvents.genesisSealed, { ...eventBase(tx), seal });
-    return { sealed: true, seal };
-  }
+    await writeGenesisSeal(tx.ctx, seal);
+    emitEvent(tx.ctx, governanceEvents.genesisSealed, { ...eventBase(tx), seal });
+    return { sealed: true as const, seal };
+  }),
 
-  @Transaction()
-  propose(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.propose, requestJson, announced(governanceEvents.proposalSubmitted, propose));
-  }
+  propose: transaction(spec.propose, announcing(governanceEvents.proposalSubmitted, propose, proposalFields)),
 
-  @Transaction()
-  vote(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.vote, requestJson, async (tx, request) => {
-      const { view, vote: cast } = await vote(tx, request);
-      emitEvent(ctx, governanceEvents.voteCast, {
-        ...eventBase(tx),
-        proposalId: request.proposalId,
-        vote: cast,
-        proposal: view,
-      });
-      return view;
+  vote: transaction(spec.vote, async (tx, request) => {
+    const { view, vote: cast } = await vote(tx, request);
+    emitEvent(tx.ctx, governanceEvents.voteCast, {
+      ...eventBase(tx),
+      proposalId: request.proposalId,
+      vote: cast,
+      proposal: view,
     });
-  }
+    return view;
+  }),
 
-  @Transaction()
-  veto(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.veto, requestJson, announced(governanceEvents.proposalVetoed, veto));
-  }
+  veto: transaction(spec.veto, announcing(governanceEvents.proposalVetoed, veto, proposalFields)),
 
-  @Transaction()
-  execute(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.execute, requestJson, announced(governanceEvents.proposalExecuted, execute));
-  }
+  execute: transaction(spec.execute, announcing(governanceEvents.proposalExecuted, execute, proposalFields)),
 
   /** A governor of an organisation invited by an executed proposal takes up its rights. */
-  @Transaction()
-  acceptMembership(ctx: Context, requestJson: string): Promise<MemberRecord> {
-    return runTransaction(ctx, spec.acceptMembership, requestJson, async (tx) => {
-      const member = await acceptMembership(tx);
-      emitEvent(ctx, governanceEvents.membershipAccepted, { ...eventBase(tx), member });
-      return member;
-    });
-  }
+  acceptMembership: transaction(spec.acceptMembership, async (tx) => {
+    const member = await acceptMembership(tx);
+    emitEvent(tx.ctx, governanceEvents.membershipAccepted, { ...eventBase(tx), member });
+    return member;
+  }),
 
-  @Transaction(false)
-  getProposal(ctx: Context, requestJson: string): Promise<ProposalView> {
-    return runTransaction(ctx, spec.getProposal, requestJson, async (tx, request) =>
-      viewProposal(tx, await requireProposal(tx, request.proposalId)),
-    );
-  }
+  getProposal: transaction(spec.getProposal, async (tx, request) =>
+    viewProposal(tx, await requireProposal(tx, request.proposalId)),
+  ),
 
   /** Every proposal, in id order, with its tally and phase now. */
-  @Transaction(false)
-  async listProposals(ctx: Context): Promise<ProposalView[]> {
-    const tx = txOf(ctx);
+  listProposals: transaction(spec.listProposals, async (tx) => {
     const views: ProposalView[] = [];
-    for (const proposal of await readProposals(ctx)) views.push(await viewProposal(tx, proposal));
+    for (const proposal of await readProposals(tx.ctx)) views.push(await viewProposal(tx, proposal));
     return views;
-  }
-
-  @Transaction(false)
-  listMembers(ctx: Context): Promise<MemberRecord[]> {
-    return readMembers(ctx);
-  }
-
+  }),
+  listMembers: transaction(spec.listMembers, (tx) => readMembers(tx.ctx)),
   /** Every arbitrator ever added, active or removed. */
-  @Transaction(false)
-  listArbitrators(ctx: Context): Promise<ArbitratorRecord[]> {
-    return readArbitrators(ctx);
-  }
-
-  @Transaction(false)
-  getGenesis(ctx: Context): Promise<GenesisState> {
-    return readGenesis(ctx);
-  }
+  listArbitrators: transaction(spec.listArbitrators, (tx) => readArbitrators(tx.ctx)),
+  getGenesis: transaction(spec.getGenesis, (tx) => readGenesis(tx.ctx)),
 
   /** A rule's current record, with the proposal, votes and execution that put it there, or its genesis. */
-  @Transaction(false)
-  describeRule(ctx: Context, requestJson: string): Promise<RuleDescription> {
-    return runTransaction(ctx, spec.describeRule, requestJson, async (tx, rule) => {
-      const record = await (async () => {
-        switch (rule.kind) {
-          case 'parameter':
-            return readParameterRecord(ctx, rule.name);
-          case 'issuer':
-            return readIssuer(ctx, rule.issuer);
-          case 'arbitrator':
-            return readArbitrator(ctx, rule.arbitrator);
-          case 'member':
-            return readMember(ctx, rule.mspId);
-        }
-      })();
-      if (record === undefined) {
-        const what =
-          rule.kind === 'parameter'
-            ? `parameter ${rule.name} has not been set`
-            : rule.kind === 'member'
-              ? `${rule.mspId} has never been a member`
-              : `${describeParty(rule.kind === 'issuer' ? rule.issuer : rule.arbitrator)} has no ${rule.kind} record`;
-        refuse('NOT_FOUND', what, rule.kind === 'parameter' ? 'name' : rule.kind === 'member' ? 'mspId' : rule.kind);
+  describeRule: transaction(spec.describeRule, async (tx, rule) => {
+    const record = await (async () => {
+      switch (rule.kind) {
+        case 'parameter':
+          return readParameterRecord(tx.ctx, rule.name);
+        case 'issuer':
+          return readIssuer(tx.ctx, rule.issuer);
+        case 'arbitrator':
+          return readArbitrator(tx.ctx, rule.arbitrator);
+        case 'member':
+          return readMember(tx.ctx, rule.mspId);
       }
-      const provenance = record.provenance;
-      if (provenance?.source !== 'proposal') return { rule, record, ...(provenance ? { provenance } : {}) };
-      const proposal = await viewProposal(tx, await requireProposal(tx, provenance.proposalId));
-      return { rule, record, provenance, proposal };
-    });
-  }
-}
+    })();
+    if (record === undefined) {
+      const what =
+        rule.kind === 'parameter'
+          ? `parameter ${rule.name} has not been set`
+          : rule.kind === 'member'
+            ? `${rule.mspId} has never been a member`
+            : `${describeParty(rule.kind === 'issuer' ? rule.issuer : rule.arbitrator)} has no ${rule.kind} record`;
+      refuse('NOT_FOUND', what, rule.kind === 'parameter' ? 'name' : rule.kind === 'member' ? 'mspId' : rule.kind);
+    }
+    const provenance = record.provenance;
+    if (provenance?.source !== 'proposal') return { rule, record, ...(provenance ? { provenance } : {}) };
+    const proposal = await viewProposal(tx, await requireProposal(tx, provenance.proposalId));
+    return { rule, record, provenance, proposal };
+  }),
+}) {}

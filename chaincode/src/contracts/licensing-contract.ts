@@ -1,4 +1,4 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Info } from 'fabric-contract-api';
 import {
   licenceTermsSchema,
   licenceTermsSha256,
@@ -6,25 +6,20 @@ import {
   licensingContractName,
   licensingEvents,
   licensingTransactions as spec,
-  type LicenceGrantRecord,
-  type LicenceOfferRecord,
   type LicenceTerms,
-  type RoyaltyPeriodRecord,
-  type RoyaltyPeriodView,
-  type UsageReportRecord,
-  type WorkLicences,
 } from '../model/licensing';
-import { emitEvent } from '../ledger/events';
-import { runTransaction } from '../ledger/transaction';
+import { emitEvent, eventBase as ledgerEventBase } from '../ledger/events';
+import { contractClass, transaction } from '../ledger/contract-class';
 import { parseTransient } from '../ledger/transient';
-import { actorOf, type Tx } from '../ledger/tx';
+import type { Tx } from '../ledger/tx';
 import { acceptOffer, revokeGrant } from './licensing/grants';
 import { consentToOffer, offerLicence, withdrawOffer } from './licensing/offers';
 import { getGrant, getLicenceTerms, getOffer, getRoyaltyPeriod, listWorkLicences } from './licensing/queries';
 import { closeRoyaltyPeriod, confirmRoyaltyPayout, reissueRoyaltyPayout, reportUsage } from './licensing/royalties';
 
+/** Licensing events list the settlement requests a transaction makes; most make none. */
 function eventBase(tx: Tx) {
-  return { at: tx.at, txId: tx.txId, actor: actorOf(tx.caller), settlementRequests: [] };
+  return { ...ledgerEventBase(tx), settlementRequests: [] };
 }
 
 /**
@@ -38,155 +33,102 @@ function eventBase(tx: Tx) {
  * (grant, month).
  */
 @Info({ title: 'Licensing', description: 'Licence offers and grants of IP works, usage reports and royalty payouts' })
-export class LicensingContract extends Contract {
-  constructor() {
-    super(licensingContractName);
-  }
-
+export class LicensingContract extends contractClass(licensingContractName, {
   /**
    * An owner offers a licence of a work. The terms document comes in the transient map
    * under `terms`; only its SHA-256 is on the channel.
    */
-  @Transaction()
-  offerLicence(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    return runTransaction(ctx, spec.offerLicence, requestJson, {
-      prepare: () => {
-        const terms: LicenceTerms = parseTransient(ctx, licenceTermsTransientKey, licenceTermsSchema);
-        return { terms, termsSha256: licenceTermsSha256(terms) };
-      },
-      // The terms hash joins the fingerprint so that a retry with other terms is refused.
-      fingerprint: (request, { termsSha256 }) => ({ request, termsSha256 }),
-      run: async (tx, request, { terms, termsSha256 }) => {
-        const offer = await offerLicence(tx, request, terms, termsSha256);
-        emitEvent(ctx, licensingEvents.licenceOffered, { ...eventBase(tx), offer });
-        return offer;
-      },
-    });
-  }
-
-  @Transaction()
-  consentToOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    return runTransaction(ctx, spec.consentToOffer, requestJson, async (tx, request) => {
-      const offer = await consentToOffer(tx, request.offerId);
-      emitEvent(ctx, licensingEvents.offerConsented, { ...eventBase(tx), offer });
+  offerLicence: transaction(spec.offerLicence, {
+    prepare: (tx) => {
+      const terms: LicenceTerms = parseTransient(tx.ctx, licenceTermsTransientKey, licenceTermsSchema);
+      return { terms, termsSha256: licenceTermsSha256(terms) };
+    },
+    // The terms hash joins the fingerprint so that a retry with other terms is refused.
+    fingerprint: (request, { termsSha256 }) => ({ request, termsSha256 }),
+    run: async (tx, request, { terms, termsSha256 }) => {
+      const offer = await offerLicence(tx, request, terms, termsSha256);
+      emitEvent(tx.ctx, licensingEvents.licenceOffered, { ...eventBase(tx), offer });
       return offer;
-    });
-  }
+    },
+  }),
 
-  @Transaction()
-  withdrawOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    return runTransaction(ctx, spec.withdrawOffer, requestJson, async (tx, request) => {
-      const offer = await withdrawOffer(tx, request.offerId, request.reason);
-      emitEvent(ctx, licensingEvents.offerWithdrawn, { ...eventBase(tx), offer });
-      return offer;
-    });
-  }
+  consentToOffer: transaction(spec.consentToOffer, async (tx, request) => {
+    const offer = await consentToOffer(tx, request.offerId);
+    emitEvent(tx.ctx, licensingEvents.offerConsented, { ...eventBase(tx), offer });
+    return offer;
+  }),
 
-  @Transaction()
-  acceptOffer(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    return runTransaction(ctx, spec.acceptOffer, requestJson, async (tx, request) => {
-      const { grant, feeInstructions } = await acceptOffer(tx, request);
-      emitEvent(ctx, licensingEvents.licenceGranted, {
-        ...eventBase(tx),
-        settlementRequests: feeInstructions,
-        grant,
-      });
-      return grant;
-    });
-  }
+  withdrawOffer: transaction(spec.withdrawOffer, async (tx, request) => {
+    const offer = await withdrawOffer(tx, request.offerId, request.reason);
+    emitEvent(tx.ctx, licensingEvents.offerWithdrawn, { ...eventBase(tx), offer });
+    return offer;
+  }),
 
-  @Transaction()
-  revokeGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    return runTransaction(ctx, spec.revokeGrant, requestJson, async (tx, request) => {
-      const grant = await revokeGrant(tx, request.grantId, request.reason);
-      emitEvent(ctx, licensingEvents.grantRevoked, { ...eventBase(tx), grant });
-      return grant;
+  acceptOffer: transaction(spec.acceptOffer, async (tx, request) => {
+    const { grant, feeInstructions } = await acceptOffer(tx, request);
+    emitEvent(tx.ctx, licensingEvents.licenceGranted, {
+      ...eventBase(tx),
+      settlementRequests: feeInstructions,
+      grant,
     });
-  }
+    return grant;
+  }),
 
-  @Transaction()
-  reportUsage(ctx: Context, requestJson: string): Promise<UsageReportRecord> {
-    return runTransaction(ctx, spec.reportUsage, requestJson, async (tx, request) => {
-      const report = await reportUsage(tx, request);
-      emitEvent(ctx, licensingEvents.usageReported, { ...eventBase(tx), report });
-      return report;
-    });
-  }
+  revokeGrant: transaction(spec.revokeGrant, async (tx, request) => {
+    const grant = await revokeGrant(tx, request.grantId, request.reason);
+    emitEvent(tx.ctx, licensingEvents.grantRevoked, { ...eventBase(tx), grant });
+    return grant;
+  }),
+
+  reportUsage: transaction(spec.reportUsage, async (tx, request) => {
+    const report = await reportUsage(tx, request);
+    emitEvent(tx.ctx, licensingEvents.usageReported, { ...eventBase(tx), report });
+    return report;
+  }),
 
   /** Closing twice is refused as INVALID_STATE, so it needs no request id. */
-  @Transaction()
-  closeRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    return runTransaction(ctx, spec.closeRoyaltyPeriod, requestJson, async (tx, request) => {
-      const period = await closeRoyaltyPeriod(tx, request.grantId, request.periodId);
-      emitEvent(ctx, licensingEvents.royaltyPeriodClosed, {
-        ...eventBase(tx),
-        settlementRequests: period.instructions,
-        period,
-      });
-      return period;
+  closeRoyaltyPeriod: transaction(spec.closeRoyaltyPeriod, async (tx, request) => {
+    const period = await closeRoyaltyPeriod(tx, request.grantId, request.periodId);
+    emitEvent(tx.ctx, licensingEvents.royaltyPeriodClosed, {
+      ...eventBase(tx),
+      settlementRequests: period.instructions,
+      period,
     });
-  }
+    return period;
+  }),
 
   /** The settlement service records a provider's answer to a royalty or fee instruction (period `fee`). */
-  @Transaction()
-  confirmRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    return runTransaction(ctx, spec.confirmRoyaltyPayout, requestJson, async (tx, request) => {
-      const { period, instruction } = await confirmRoyaltyPayout(tx, request);
-      emitEvent(ctx, licensingEvents.royaltyPayoutConfirmed, { ...eventBase(tx), period, instruction });
-      return period;
-    });
-  }
+  confirmRoyaltyPayout: transaction(spec.confirmRoyaltyPayout, async (tx, request) => {
+    const { period, instruction } = await confirmRoyaltyPayout(tx, request);
+    emitEvent(tx.ctx, licensingEvents.royaltyPayoutConfirmed, { ...eventBase(tx), period, instruction });
+    return period;
+  }),
 
   /**
    * Issues a failed royalty payout again as a new instruction. Repeating it is refused
    * as INVALID_STATE, so it needs no request id.
    */
-  @Transaction()
-  reissueRoyaltyPayout(ctx: Context, requestJson: string): Promise<RoyaltyPeriodRecord> {
-    return runTransaction(ctx, spec.reissueRoyaltyPayout, requestJson, async (tx, request) => {
-      const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
-      emitEvent(ctx, licensingEvents.royaltyPayoutReissued, {
-        ...eventBase(tx),
-        settlementRequests: [instruction],
-        period,
-        instruction,
-        replaces,
-      });
-      return period;
+  reissueRoyaltyPayout: transaction(spec.reissueRoyaltyPayout, async (tx, request) => {
+    const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
+    emitEvent(tx.ctx, licensingEvents.royaltyPayoutReissued, {
+      ...eventBase(tx),
+      settlementRequests: [instruction],
+      period,
+      instruction,
+      replaces,
     });
-  }
+    return period;
+  }),
 
-  @Transaction(false)
-  getOffer(ctx: Context, requestJson: string): Promise<LicenceOfferRecord> {
-    return runTransaction(ctx, spec.getOffer, requestJson, (tx, request) => getOffer(tx, request.offerId));
-  }
+  getOffer: transaction(spec.getOffer, (tx, request) => getOffer(tx, request.offerId)),
 
-  @Transaction(false)
-  getGrant(ctx: Context, requestJson: string): Promise<LicenceGrantRecord> {
-    return runTransaction(ctx, spec.getGrant, requestJson, (tx, request) => getGrant(tx, request.grantId));
-  }
+  getGrant: transaction(spec.getGrant, (tx, request) => getGrant(tx, request.grantId)),
 
-  @Transaction(false)
-  getRoyaltyPeriod(ctx: Context, requestJson: string): Promise<RoyaltyPeriodView> {
-    return runTransaction(ctx, spec.getRoyaltyPeriod, requestJson, (tx, request) =>
-      getRoyaltyPeriod(tx, request.grantId, request.periodId),
-    );
-  }
+  getRoyaltyPeriod: transaction(spec.getRoyaltyPeriod, (tx, request) =>
+    getRoyaltyPeriod(tx, request.grantId, request.periodId),
+  ),
 
-  @Transaction(false)
-  listWorkLicences(ctx: Context, requestJson: string): Promise<WorkLicences> {
-    return runTransaction(ctx, spec.listWorkLicences, requestJson, (tx, request) =>
-      listWorkLicences(tx, request.workId),
-    );
-  }
+  listWorkLicences: transaction(spec.listWorkLicences, (tx, request) => listWorkLicences(tx, request.workId)),
 
-  @Transaction(false)
-  getLicenceTerms(
-    ctx: Context,
-    requestJson: string,
-  ): Promise<{ offerId: string; termsSha256: string; terms: LicenceTerms }> {
-    return runTransaction(ctx, spec.getLicenceTerms, requestJson, (tx, request) =>
-      getLicenceTerms(tx, request.offerId),
-    );
-  }
-}
+  getLicenceTerms: transaction(spec.getLicenceTerms, (tx, request) => getLicenceTerms(tx, request.offerId)),
+}) {}

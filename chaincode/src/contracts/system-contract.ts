@@ -1,8 +1,6 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
-import type { ChaincodeVersion } from '../model/system';
-import { systemContractName } from '../model/system';
-import type { Caller } from '../model/identity';
-import { callerOf } from '../ledger/caller';
+import { Info } from 'fabric-contract-api';
+import { systemContractName, systemTransactions as spec } from '../model/system';
+import { contractClass, transaction } from '../ledger/contract-class';
 
 // Read once when the server starts: the package id is fixed for the life of the process.
 const packageId = process.env.CORE_CHAINCODE_ID_NAME ?? 'unknown';
@@ -11,20 +9,11 @@ const packageId = process.env.CORE_CHAINCODE_ID_NAME ?? 'unknown';
 const chaincodeVersion = (require('../../package.json') as { version: string }).version;
 
 @Info({ title: 'System', description: 'Chaincode version and caller identity' })
-export class SystemContract extends Contract {
-  constructor() {
-    super(systemContractName);
-  }
-
+export class SystemContract extends contractClass(systemContractName, {
   /** The chaincode's name, version and the package id this server runs as. */
-  @Transaction(false)
-  version(_ctx: Context): Promise<ChaincodeVersion> {
-    return Promise.resolve({ name: 'gigledger', version: chaincodeVersion, packageId });
-  }
-
+  version: transaction(spec.version, () =>
+    Promise.resolve({ name: 'gigledger', version: chaincodeVersion, packageId }),
+  ),
   /** The caller's MSP id, identity and GigLedger attributes, as the chaincode sees them. */
-  @Transaction(false)
-  whoAmI(ctx: Context): Promise<Caller> {
-    return Promise.resolve(callerOf(ctx));
-  }
-}
+  whoAmI: transaction(spec.whoAmI, (tx) => Promise.resolve(tx.caller)),
+}) {}

@@ -38,8 +38,7 @@ function hasRequestId(request: unknown): request is { readonly requestId: string
  * the spec's request schema before any state is read, and, when the parsed request
  * carries a `requestId`, runs the step at most once per (caller, transaction, request
  * id), answering a retry with the stored result parsed by the spec's result schema (see
- * `runOnce`). A contract method is then its `@Transaction` decorator, its signature (which
- * fabric-contract-api reads for `GetMetadata`) and one call of this.
+ * `runOnce`). Every method `contractClass` (`contract-class.ts`) makes is one call of this.
  *
  * @param spec The transaction's spec (`model/<domain>.ts`): its name keys the stored
  *   result, its schemas parse the argument and a replayed result.

@@ -232,28 +232,48 @@ export async function signAndSubmit(
   );
 }
 
+/** Governance admitted an organisation: a `setMemberRights` action offers it a voting or veto right. */
+export const memberAdmission: MemberRightsDecision = {
+  verb: 'admits',
+  rights: (action) => action.voting === true || action.veto === true,
+  missing: (mspId) => `gives ${mspId} no member rights (setMemberRights)`,
+};
+
+/** The `setMemberRights` decision a membership change needs, and how its absence is told. */
+export interface MemberRightsDecision {
+  /** What an executed proposal does to a member: `admits`, `removes`. */
+  readonly verb: string;
+  /** Whether an action's rights are the ones the change needs. */
+  readonly rights: (action: { voting?: boolean; veto?: boolean }) => boolean;
+  /** The end of the refusal when no action for `mspId` fits, after `proposal <id> `. */
+  readonly missing: (mspId: string) => string;
+}
+
 /**
- * Checks that governance admitted the organisation: the proposal was executed and
- * offers `mspId` a voting or veto right (`setMemberRights`). Read by `reader`'s operator.
+ * Checks that a governance proposal decided a membership change: it was executed and
+ * holds a `setMemberRights` action for `mspId` whose rights `decision` accepts. Read by
+ * `reader`'s operator.
  *
- * @throws OrgAdmissionError when the proposal is unknown, not executed, or admits no such member.
+ * @throws Error when the proposal is unknown, not executed, or holds no such action.
  */
-export async function checkAdmittingProposal(
+export async function checkMemberRightsProposal(
   config: NetworkConfig,
   toolchain: Toolchain,
   reader: PeerOrg,
   mspId: string,
   proposalId: string,
+  decision: MemberRightsDecision,
 ): Promise<void> {
   const view = await readProposal(config, toolchain, reader, proposalId);
   if (view.phase !== 'executed') {
-    throw new Error(`proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal admits a member`);
+    throw new Error(
+      `proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal ${decision.verb} a member`,
+    );
   }
-  const admits = view.proposal.actions.some(
-    (action) =>
-      action.type === 'setMemberRights' && action.mspId === mspId && (action.voting === true || action.veto === true),
+  const decided = view.proposal.actions.some(
+    (action) => action.type === 'setMemberRights' && action.mspId === mspId && decision.rights(action),
   );
-  if (!admits) throw new Error(`proposal ${proposalId} gives ${mspId} no member rights (setMemberRights)`);
+  if (!decided) throw new Error(`proposal ${proposalId} ${decision.missing(mspId)}`);
 }
 
 /** A governance proposal as `governance:getProposal` answers, the fields membership changes read. */

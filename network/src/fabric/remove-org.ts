@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { NetworkConfig, PeerOrg } from '../config.js';
-import type { Toolchain } from '../toolchain/toolchain.js';
-import { majorityOf, readProposal, type ChannelConfigJson } from './add-org.js';
+import { majorityOf, type ChannelConfigJson, type MemberRightsDecision } from './add-org.js';
 
 /** Files of one removal, kept for the operator under `<home>/channel/remove-<Org>/`. */
 export function removalDir(config: NetworkConfig, org: PeerOrg): string {
@@ -53,30 +52,11 @@ export function chooseRemovalSigners(
 }
 
 /**
- * Checks that governance decided the removal: the proposal was executed and takes every
- * right from `mspId` (`setMemberRights` with voting and veto false), which also took the
- * organisation off the governance member list. Read by `reader`'s operator.
- *
- * @throws Error when the proposal is unknown, not executed, or removes no such member.
+ * Governance decided a removal: a `setMemberRights` action takes every right from the
+ * organisation (voting and veto false), which also took it off the governance member list.
  */
-export async function checkRemovingProposal(
-  config: NetworkConfig,
-  toolchain: Toolchain,
-  reader: PeerOrg,
-  mspId: string,
-  proposalId: string,
-): Promise<void> {
-  const view = await readProposal(config, toolchain, reader, proposalId);
-  if (view.phase !== 'executed') {
-    throw new Error(
-      `proposal ${proposalId} is ${view.phase}, not executed; only an executed proposal removes a member`,
-    );
-  }
-  const removes = view.proposal.actions.some(
-    (action) =>
-      action.type === 'setMemberRights' && action.mspId === mspId && action.voting === false && action.veto === false,
-  );
-  if (!removes) {
-    throw new Error(`proposal ${proposalId} does not remove ${mspId} (setMemberRights with voting and veto false)`);
-  }
-}
+export const memberRemoval: MemberRightsDecision = {
+  verb: 'removes',
+  rights: (action) => action.voting === false && action.veto === false,
+  missing: (mspId) => `does not remove ${mspId} (setMemberRights with voting and veto false)`,
+};
