@@ -72,5 +72,6 @@ describe.each(storageBackends('gl-rl-processes'))('the read log shared by severa
       await db.destroy();
       await drop();
     }
-  });
+    // Four Node processes starting and appending 600 rows take tens of seconds on two busy cores.
+  }, 120_000);
 });
