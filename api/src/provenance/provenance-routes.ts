@@ -21,7 +21,6 @@ import {
   subjectDataResultSchema,
   canonicalInput,
 } from '@gigledger/chaincode/model';
-import { fieldsUnder } from '../http/refusal-fields.js';
 import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
@@ -122,7 +121,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
         const request = body;
         const client = await service.commandClient(routeRequester(caller), 'registerModel');
         setHeader('Location', `${base}/records/${encodeURIComponent(request.recordId)}`);
-        return committed(await fieldsUnder('body', () => client.registerModel(request)), request.requestId);
+        return committed(await client.registerModel(request), request.requestId);
       },
     }),
     route({
@@ -168,7 +167,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       handler: async ({ params, body, ...caller }) => {
         const request = { ...body, ...params };
         const client = await service.commandClient(routeRequester(caller), 'grantAccess');
-        return committed(await fieldsUnder('body', () => client.grantAccess(request)), request.requestId);
+        return committed(await client.grantAccess(request), request.requestId);
       },
     }),
     route({
@@ -231,7 +230,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       handler: async ({ params, body, ...caller }) => {
         const request = { ...body, ...params };
         const client = await service.commandClient(routeRequester(caller), 'recordAccess');
-        return committed(await fieldsUnder('body', () => client.recordAccess(request)), request.requestId);
+        return committed(await client.recordAccess(request), request.requestId);
       },
     }),
     route({
@@ -279,7 +278,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       handler: async ({ body, setHeader, ...caller }) => {
         const request = body;
         const client = await service.commandClient(routeRequester(caller), 'requestErasure');
-        const submitted = await fieldsUnder('body', () => client.requestErasure(request));
+        const submitted = await client.requestErasure(request);
         setHeader('Location', `/v1/erasure-receipts/${encodeURIComponent(request.receiptId)}`);
         return committed(submitted, request.requestId);
       },
