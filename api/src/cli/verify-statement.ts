@@ -9,8 +9,9 @@ import { verifyStatement, type StatementVerdict } from '../reputation/statement.
  *
  *     node api/dist/cli/verify-statement.js --statement statement.json --ca org-ca.pem [--json]
  *
- * Prints the verdict and exits 0 when the statement is valid, 1 otherwise (including
- * when a file cannot be read). Needs no network and no ledger.
+ * Prints the verdict and exits 0 when the statement is valid, 1 when it is not, and 2
+ * (as the other tools do) for a wrong command line or a file that cannot be read or is
+ * not JSON, since then nothing was verified. Needs no network and no ledger.
  */
 
 const usage = 'usage: verify-statement --statement <statement.json> --ca <organisation-ca.pem> [--json]';
@@ -61,11 +62,11 @@ function run(args: string[]): number {
       return 0;
     }
     console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
-    return 1;
+    return 2;
   }
   if (options.statement === undefined || options.ca === undefined) {
     console.error(usage);
-    return 1;
+    return 2;
   }
   const statementText = read(options.statement, 'statement');
   const ca = read(options.ca, 'CA certificate');
@@ -76,14 +77,14 @@ function run(args: string[]): number {
         .map((error) => error.message)
         .join('\n'),
     );
-    return 1;
+    return 2;
   }
   let statement: unknown;
   try {
     statement = JSON.parse(statementText);
   } catch {
     console.error(`the statement ${options.statement} is not JSON`);
-    return 1;
+    return 2;
   }
   const verdict = verifyStatement(statement, ca);
   console.log(options.json === true ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
