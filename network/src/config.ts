@@ -176,7 +176,7 @@ export const networkConfigFile = path.join(repoRoot, 'network', 'network.config.
 export interface ConfigOverrides {
   /** Defaults to GIGLEDGER_HOME, then `<repo>/.gigledger/network`. */
   readonly home?: string;
-  /** Defaults to GIGLEDGER_PORT_OFFSET, then 0. */
+  /** Defaults to GIGLEDGER_PORT_OFFSET, then the offset the home was generated with, then 0. */
   readonly portOffset?: number;
   /** Where the repository is, for configurations used inside containers. */
   readonly repoRoot?: string;
@@ -257,7 +257,13 @@ export function loadNetworkConfig(
   const file = readNetworkFile(sourceFile);
   const root = overrides.repoRoot ?? repoRoot;
   // A bundle's ports were shifted when it was exported; shifting again would miss the other hosts.
-  const offset = file.bundle !== undefined ? 0 : (overrides.portOffset ?? parseOffset(env.GIGLEDGER_PORT_OFFSET));
+  const offset =
+    file.bundle !== undefined
+      ? 0
+      : (overrides.portOffset ??
+        (env.GIGLEDGER_PORT_OFFSET !== undefined && env.GIGLEDGER_PORT_OFFSET !== ''
+          ? parseOffset(env.GIGLEDGER_PORT_OFFSET)
+          : (recordedPortOffset(home) ?? 0)));
   const shift = shiftBy(offset);
   const ordererDomain = `orderer.${file.domain}`;
 
@@ -413,6 +419,24 @@ export function removedOrgs(config: NetworkConfig): PeerOrg[] {
     .filter((entry) => entry.removal !== undefined)
     .filter((entry) => !config.peerOrgs.some((org) => org.name === entry.name))
     .map((entry) => peerOrgOf(entry, config.domain, config.home, shift));
+}
+
+/**
+ * Where a network's home keeps the port offset its certificates, genesis block and node
+ * configuration were generated with, so that later commands (`status`, `logs`, `down`)
+ * find the nodes without being told the offset again.
+ */
+export function portOffsetFile(home: string): string {
+  return path.join(home, 'port-offset');
+}
+
+/** The offset recorded in `home`, or undefined for a home generated before it was recorded. */
+export function recordedPortOffset(home: string): number | undefined {
+  const file = portOffsetFile(home);
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8').trim();
+  if (!/^\d+$/.test(text)) throw new Error(`${file} must hold the port offset as a whole number, got "${text}"`);
+  return Number(text);
 }
 
 function parseOffset(text: string | undefined): number {

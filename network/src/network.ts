@@ -4,8 +4,10 @@ import type { ConnectionProfile } from '@gigledger/gateway';
 import {
   defaultOrgPorts,
   loopback,
+  portOffsetFile,
   portAssignments,
   readAddedOrgs,
+  recordedPortOffset,
   removedOrgs,
   withAddedOrg,
   type AddedOrgEntry,
@@ -328,6 +330,13 @@ export class LocalNetwork {
    * and keys, the channel's genesis block, the CA registrars and the ccaas builder.
    */
   async generate(): Promise<void> {
+    const recorded = recordedPortOffset(this.config.home);
+    if (recorded !== undefined && recorded !== this.config.portOffset) {
+      throw new Error(
+        `the network in ${this.config.home} was generated with port offset ${String(recorded)}, not ${String(this.config.portOffset)}: ` +
+          `run it with GIGLEDGER_PORT_OFFSET=${String(recorded)} (or unset), or \`npm run network:clean\` first`,
+      );
+    }
     if (!isCryptoGenerated(this.config)) {
       this.#report('Generating certificates and keys (cryptogen)');
       await generateCrypto(this.config, this.toolchain);
@@ -336,6 +345,7 @@ export class LocalNetwork {
       this.#report(`Generating the genesis block of channel ${this.config.channel} (configtxgen)`);
       await generateGenesisBlock(this.config, this.toolchain);
     }
+    if (recorded === undefined) writeFileSync(portOffsetFile(this.config.home), `${String(this.config.portOffset)}\n`);
     for (const org of this.config.peerOrgs) ensureRegistrar(org);
     installBuilder(this.config);
   }
