@@ -64,7 +64,7 @@ describe('credentials and portable reputation on the real network', () => {
       transactionId: string;
       result: { credential: { credentialId: string } };
     };
-    expect(requestId).toMatch(/^srv-/);
+    expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const secrets = await api.call(
       'GET',
       `/v1/credentials/${encodeURIComponent(credential.credentialId)}/claims`,

@@ -87,6 +87,53 @@ describe('agreements over REST, end to end', () => {
       expect(badKey.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'header.idempotency-key' });
     });
 
+    it('refuses a body requestId and a different Idempotency-Key, which of the two was meant being unknowable', async () => {
+      const before = kit.mark();
+      const both = await kit.server.request('POST', '/v1/agreements', {
+        token: kit.cast.client.token,
+        body: { ...kit.draftRequest(kit.nextAgreementId()), requestId: newRequestId(), terms },
+        headers: { 'idempotency-key': newRequestId() },
+      });
+      expect(both.status).toBe(422);
+      expect(both.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'header.idempotency-key' });
+      expect((both.body as { message: string }).message).toMatch(/differs from body\.requestId/);
+      expect(kit.mark()).toEqual(before);
+    });
+
+    it("runs a command given no request id under the request's own id, which its answers name, a refusal's included", async () => {
+      const agreementId = kit.nextAgreementId();
+      const { requestId: _none, ...draft } = kit.draftRequest(agreementId);
+      const first = await kit.server.request('POST', '/v1/agreements', {
+        token: kit.cast.client.token,
+        body: { ...draft, terms },
+      });
+      const used = (first.body as Committed<unknown>).requestId;
+      expect([first.status, used]).toEqual([201, first.headers.get('x-request-id')]);
+      // Retrying with that id (say the answer was lost) answers the stored draft.
+      const retried = await kit.server.request('POST', '/v1/agreements', {
+        token: kit.cast.client.token,
+        body: { ...draft, terms },
+        headers: { 'idempotency-key': used },
+      });
+      expect([retried.status, (retried.body as Committed<unknown>).result]).toEqual([
+        201,
+        (first.body as Committed<unknown>).result,
+      ]);
+      // A refused command's answer names the id it ran under too.
+      const refused = await kit.server.request('POST', `/v1/agreements/${agreementId}/accept`, {
+        token: kit.cast.freelancer.token,
+        body: { termsSha256: '0'.repeat(64) },
+      });
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect((refused.body as { requestId: string }).requestId).toBe(refused.headers.get('x-request-id'));
+      const again = await kit.server.request('POST', `/v1/agreements/${agreementId}/accept`, {
+        token: kit.cast.freelancer.token,
+        body: { termsSha256: '0'.repeat(64) },
+        headers: { 'idempotency-key': (refused.body as { requestId: string }).requestId },
+      });
+      expect(again.status).toBe(refused.status);
+    });
+
     it('creates the agreement with 201, keeps the terms off the channel ledger and gives them to the parties', async () => {
       const agreementId = kit.nextAgreementId();
       const { requestId: _generated, ...draft } = kit.draftRequest(agreementId);
@@ -96,7 +143,7 @@ describe('agreements over REST, end to end', () => {
       });
 
       expect(response.status).toBe(201);
-      expect(response.body.requestId).toMatch(/^srv-/);
+      expect(response.body.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(response.body.result.agreement).toMatchObject({ agreementId, status: 'offered', termsSha256 });
       expect(response.body.transactionId).toEqual(expect.any(String));
       const view = await kit.view(agreementId);

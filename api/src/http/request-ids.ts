@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { requestIdSchema } from '@gigledger/chaincode/model';
 import { parseArguments, parseInput } from './route.js';
 import type { CommandRequest } from '../ledger/committed.js';
+import { invalidInput } from '../errors/api-error.js';
 
 /** A command's request id, which callers may leave out of the body. */
 export const optionalRequestIdSchema = requestIdSchema
@@ -16,7 +17,7 @@ export const optionalRequestIdSchema = requestIdSchema
 export const idempotencyKeyHeader = {
   name: 'Idempotency-Key',
   description:
-    'Request id when the body has no requestId; repeating it returns the stored result instead of acting twice. Without either, the server generates one and returns it.',
+    "The request id, as the body's requestId is (when both are sent they must be the same); repeating it returns the stored result instead of acting twice. Without either, the command runs under the x-request-id of its answer, which every answer, an error's included, names as requestId.",
   schema: requestIdSchema,
 };
 
@@ -30,18 +31,30 @@ export function generateRequestId(): string {
 
 /**
  * Completes a command's fields with its request id: the body's `requestId`, else the
- * `Idempotency-Key` header, else a generated one the response returns so the caller
- * can retry with it.
+ * `Idempotency-Key` header, else `generated` (by default a new `srv-<uuid>`) that the
+ * response returns so the caller can retry with it.
  *
- * @throws ApiError 422 naming `header.idempotency-key` when the header is not a valid request id.
+ * @param generated The id to run under when the caller gave none; REST passes the
+ *   request's own correlation id (`x-request-id`), so an error answer's `requestId` is
+ *   the id to retry with.
+ * @throws ApiError 422 naming `header.idempotency-key` when the header is not a valid
+ *   request id, or differs from the body's `requestId` (which of the two was meant is
+ *   not for the server to guess).
  */
 export function withRequestId<Fields extends { readonly requestId?: string | undefined }>(
   fields: Fields,
   idempotencyKey?: string,
+  generated: () => string = generateRequestId,
 ): Fields & { requestId: string } {
   const fromHeader =
     idempotencyKey === undefined ? undefined : parseInput(requestIdSchema, idempotencyKey, 'header.idempotency-key');
-  return { ...fields, requestId: fields.requestId ?? fromHeader ?? generateRequestId() };
+  if (fromHeader !== undefined && fields.requestId !== undefined && fromHeader !== fields.requestId) {
+    throw invalidInput(
+      'header.idempotency-key',
+      `differs from body.requestId (${fields.requestId}): send the request id once, or the same in both`,
+    );
+  }
+  return { ...fields, requestId: fields.requestId ?? fromHeader ?? generated() };
 }
 
 /**

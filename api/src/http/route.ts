@@ -196,7 +196,8 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
       const input = {
         params,
         query,
-        body: spec.command === true ? commandBody(body, request.get('idempotency-key')) : body,
+        body:
+          spec.command === true ? commandBody(body, request.get('idempotency-key'), response.locals.requestId) : body,
         principal,
         log: response.locals.log,
         requestId: response.locals.requestId,
@@ -229,9 +230,17 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
   return outer;
 }
 
-/** A command's body with the request id it runs under (see {@link RouteSpec.command}). */
-function commandBody(body: unknown, idempotencyKey: string | undefined): { readonly requestId: string } {
-  return withRequestId((body ?? {}) as { readonly requestId?: string }, idempotencyKey);
+/**
+ * A command's body with the request id it runs under (see {@link RouteSpec.command}):
+ * when the caller gave none, the request's own correlation id, so that every answer,
+ * an error's included, names the id a retry must repeat.
+ */
+function commandBody(
+  body: unknown,
+  idempotencyKey: string | undefined,
+  correlationId: string,
+): { readonly requestId: string } {
+  return withRequestId((body ?? {}) as { readonly requestId?: string }, idempotencyKey, () => correlationId);
 }
 
 /**

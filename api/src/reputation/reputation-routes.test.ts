@@ -124,7 +124,7 @@ describe('reputation over HTTP', () => {
     });
     expect(response.status).toBe(201);
     const { requestId, result: attestation } = response.body as { requestId: string; result: AttestationRecord };
-    expect(requestId).toMatch(/^srv-/);
+    expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(attestation).toMatchObject({ subject: tara.party, attester: tom.party, skill: 'pytorch', weight: 1 });
     const scored = await reputationOf(tara);
     expect(scored.components.attestations).toMatchObject({
