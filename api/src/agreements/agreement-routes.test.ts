@@ -198,7 +198,9 @@ describe('agreement REST routes', () => {
       body: () => ({}),
       verify: async (target, body) => {
         // No request id given: the server generated one and says which, for retries.
-        expect((body as Committed<unknown>).requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        expect((body as Committed<unknown>).requestId).toMatch(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        );
         const milestone = await kit.milestone(target);
         expect(milestone.status).toBe('funding');
         expect(milestone.instructions).toMatchObject([{ kind: 'fund-escrow', amount: '150000', status: 'pending' }]);

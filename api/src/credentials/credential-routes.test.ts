@@ -42,7 +42,10 @@ describe('credential issuance and administration over HTTP', () => {
         body: { reason: 'Accreditation lapsed' },
       });
       expect(removed.status).toBe(200);
-      expect(removed.body).toHaveProperty('requestId', expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
+      expect(removed.body).toHaveProperty(
+        'requestId',
+        expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      );
       expect((removed.body as { result: IssuerRecord }).result).toMatchObject({ status: 'removed', version: 3 });
 
       const details = await server().request('GET', `/v1/issuers/${party.mspId}/${party.userId}`, {
@@ -345,7 +348,10 @@ describe('credential issuance and administration over HTTP', () => {
       });
       expect(suspended.status).toBe(200);
       expect(suspended.body).toMatchObject({ result: { status: 'suspended' } });
-      expect(suspended.body).toHaveProperty('requestId', expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
+      expect(suspended.body).toHaveProperty(
+        'requestId',
+        expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      );
       const reinstated = await server().request('POST', path('reinstate'), {
         token: cast().registrar.token,
         body: { reason: 'Investigation closed' },
