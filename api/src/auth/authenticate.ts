@@ -36,6 +36,13 @@ function credentialHeaderCount(rawHeaders: readonly string[]): number {
   return count;
 }
 
+/** Whether the one credential header is blank: `Authorization: Bearer` with no token, or an empty API key. */
+function carriesNoCredential(request: Request): boolean {
+  const authorization = request.get('authorization');
+  if (authorization !== undefined) return /^\s*(bearer)?\s*$/i.test(authorization);
+  return (request.get('x-api-key') ?? '').trim() === '';
+}
+
 export function identifyCaller(passport: PassportInstance): RequestHandler {
   const throttle = passport.credentialThrottle;
   return (request: Request, response: Response, next: NextFunction) => {
@@ -45,6 +52,12 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
       const presented = credentialHeaderCount(request.rawHeaders);
       if (presented === 0) {
         next();
+        return;
+      }
+      if (presented === 1 && carriesNoCredential(request)) {
+        // Nothing was guessed (e.g. a shell variable left empty), so nothing is counted
+        // against the address; counting it would lock the sender out for the window.
+        next(unauthenticated('the Authorization or X-API-Key header is empty: send a bearer token or an API key'));
         return;
       }
       try {

@@ -13,6 +13,27 @@ function median(values: number[]): number {
 }
 
 describe('failed credentials are throttled', () => {
+  it('does not count an empty Authorization or X-API-Key header as a failed credential', async () => {
+    const server = await startTestServer();
+    try {
+      const { token } = await server.person('cleo', 'ClientOrg', 'client');
+      for (let attempt = 0; attempt < 25; attempt += 1) {
+        const blanks: Record<string, string>[] = [
+          { authorization: 'Bearer ' },
+          { authorization: 'Bearer' },
+          { 'x-api-key': '' },
+        ];
+        for (const headers of blanks) {
+          const blank = await server.request('GET', '/v1/me', { headers });
+          expect([blank.status, (blank.body as { code: string }).code]).toEqual([401, 'UNAUTHENTICATED']);
+        }
+      }
+      expect((await server.request('GET', '/v1/me', { token })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers 429 with Retry-After once an address has presented 20 wrong tokens or keys, even to a right one', async () => {
     const server = await startTestServer();
     try {
