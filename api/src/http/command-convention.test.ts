@@ -1,18 +1,7 @@
 import { buildSchema, getNamedType, isInputObjectType, isObjectType, type GraphQLField } from 'graphql';
 import { z } from 'zod';
-import {
-  agreementTransactions,
-  auditTransactions,
-  credentialTransactions,
-  governanceTransactions,
-  ipTransactions,
-  licensingTransactions,
-  parameterTransactions,
-  provenanceTransactions,
-  reputationTransactions,
-  systemTransactions,
-  type TransactionSpec,
-} from '@gigledger/chaincode/model';
+import * as model from '@gigledger/chaincode/model';
+import { agreementTransactions, type TransactionSpec } from '@gigledger/chaincode/model';
 import { apiSchemaSdl } from '../cli/print-schema.js';
 import { startTestServer } from '../test-support/test-server.js';
 
@@ -22,21 +11,13 @@ import { startTestServer } from '../test-support/test-server.js';
  * answers with it, and every GraphQL command mutation takes it and answers with it.
  */
 
-const contracts = {
-  agreementTransactions,
-  auditTransactions,
-  credentialTransactions,
-  governanceTransactions,
-  ipTransactions,
-  licensingTransactions,
-  parameterTransactions,
-  provenanceTransactions,
-  reputationTransactions,
-  systemTransactions,
-};
+/** Every contract's transaction table the model exports (`agreementTransactions`, …). */
+const contracts = Object.entries(model)
+  .filter(([name]) => name.endsWith('Transactions'))
+  .map(([, transactions]) => transactions);
 
 function submitted(): TransactionSpec<z.ZodType, z.ZodType>[] {
-  return Object.values(contracts).flatMap((transactions) =>
+  return contracts.flatMap((transactions) =>
     Object.values(transactions as Record<string, TransactionSpec<z.ZodType, z.ZodType>>).filter(
       (spec) => spec.kind === 'submit',
     ),
