@@ -4,6 +4,7 @@ import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 import { errorBody } from '../errors/error-handler.js';
+import { withSettledRequestId } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 
 /** What every resolver receives: the caller as the HTTP layer authenticated it. */
@@ -52,28 +53,32 @@ export interface SchemaModule {
 
 /**
  * Runs a resolver body and turns any error into a GraphQLError carrying the same code,
- * status and field a REST client would get, plus the request id. Unexpected errors are
- * logged and answered as INTERNAL, never with their text.
+ * status and field a REST client would get, plus the request id and, for a command
+ * mutation that got as far as settling its own request id, that id as
+ * `commandRequestId`. Unexpected errors are logged and answered as INTERNAL, never with
+ * their text.
  */
 export async function resolveWith<T>(context: GraphqlContext, body: () => Promise<T> | T): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof GraphQLError) throw error;
-    const mapped = errorBody(error, context.requestId);
-    if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
-    throw new GraphQLError(mapped.message, {
-      extensions: {
-        // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with Retry-After.
-        ...(error instanceof CredentialsThrottledError
-          ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
-          : {}),
-        code: mapped.code,
-        status: mapped.status,
-        requestId: context.requestId,
-        ...(mapped.field === undefined ? {} : { field: mapped.field }),
-        ...(mapped.transactionId === undefined ? {} : { transactionId: mapped.transactionId }),
-      },
-    });
-  }
+  const outcome = await withSettledRequestId(body);
+  if ('value' in outcome) return outcome.value;
+  const { error, requestId: commandRequestId } = outcome;
+  if (error instanceof GraphQLError) throw error;
+  const mapped = errorBody(error, context.requestId);
+  if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
+  throw new GraphQLError(mapped.message, {
+    extensions: {
+      // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with Retry-After.
+      ...(error instanceof CredentialsThrottledError
+        ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
+        : {}),
+      code: mapped.code,
+      status: mapped.status,
+      requestId: context.requestId,
+      // A command mutation's own request id (its argument's, or one generated): the id to
+      // retry with after ORDERING_FAILED or COMMIT_STATUS_UNKNOWN.
+      ...(commandRequestId === undefined ? {} : { commandRequestId }),
+      ...(mapped.field === undefined ? {} : { field: mapped.field }),
+      ...(mapped.transactionId === undefined ? {} : { transactionId: mapped.transactionId }),
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { requestIdSchema } from '@gigledger/chaincode/model';
@@ -41,6 +42,27 @@ export function generateRequestId(): string {
  *   request id, or differs from the body's `requestId` (which of the two was meant is
  *   not for the server to guess).
  */
+/** Where a GraphQL field's resolver keeps the request id its command settled, for its error answer. */
+const settledRequestIds = new AsyncLocalStorage<{ requestId?: string }>();
+
+/**
+ * Runs a resolver body, returning with its outcome the request id a command in it
+ * settled (see {@link withRequestId}), so a failed mutation's error can name the id a
+ * retry must repeat even when the server generated it.
+ */
+export async function withSettledRequestId<T>(
+  body: () => Promise<T> | T,
+): Promise<{ readonly value: T } | { readonly error: unknown; readonly requestId?: string }> {
+  const settled: { requestId?: string } = {};
+  return settledRequestIds.run(settled, async () => {
+    try {
+      return { value: await body() };
+    } catch (error) {
+      return settled.requestId === undefined ? { error } : { error, requestId: settled.requestId };
+    }
+  });
+}
+
 export function withRequestId<Fields extends { readonly requestId?: string | undefined }>(
   fields: Fields,
   idempotencyKey?: string,
@@ -54,7 +76,10 @@ export function withRequestId<Fields extends { readonly requestId?: string | und
       `differs from body.requestId (${fields.requestId}): send the request id once, or the same in both`,
     );
   }
-  return { ...fields, requestId: fields.requestId ?? fromHeader ?? generated() };
+  const requestId = fields.requestId ?? fromHeader ?? generated();
+  const settled = settledRequestIds.getStore();
+  if (settled !== undefined) settled.requestId = requestId;
+  return { ...fields, requestId };
 }
 
 /**

@@ -723,6 +723,24 @@ describe('agreements over GraphQL', () => {
     expect(final.data?.agreement).toEqual({ completed: true, milestones: [{ status: 'paid' }] });
   });
 
+  it("names a refused command mutation's own request id in the error, generated or given, for a safe retry", async () => {
+    const target = await kit.active();
+    const document = milestoneMutation('acceptMilestone', 'MilestoneRefInput');
+    const ref = { agreementId: target.agreementId, milestoneId: target.milestoneId };
+    // Nothing delivered yet: the chaincode refuses after the request id was settled.
+    const generated = await graphql(kit.cast.client, document, { input: ref });
+    expect(generated.errors?.[0]?.extensions).toMatchObject({
+      code: 'INVALID_STATE',
+      commandRequestId: expect.stringMatching(/^srv-/) as string,
+    });
+    const given = await graphql(kit.cast.client, document, { input: { ...ref, requestId: 'accept-early-0001' } });
+    expect(given.errors?.[0]?.extensions).toMatchObject({ commandRequestId: 'accept-early-0001' });
+    // A refusal before any request id was settled names none.
+    const malformed = await graphql(kit.cast.client, document, { input: { ...ref, requestId: 'x' } });
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(malformed.errors?.[0]?.extensions).not.toHaveProperty('commandRequestId');
+  });
+
   it('refuses a query nested deeper than the configured limit before running it', async () => {
     const shallow = await AgreementKit.start({ GRAPHQL_MAX_DEPTH: '3' });
     try {
