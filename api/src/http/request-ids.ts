@@ -30,18 +30,6 @@ export function generateRequestId(): string {
   return `srv-${randomUUID()}`;
 }
 
-/**
- * Completes a command's fields with its request id: the body's `requestId`, else the
- * `Idempotency-Key` header, else `generated` (by default a new `srv-<uuid>`) that the
- * response returns so the caller can retry with it.
- *
- * @param generated The id to run under when the caller gave none; REST passes the
- *   request's own correlation id (`x-request-id`), so an error answer's `requestId` is
- *   the id to retry with.
- * @throws ApiError 422 naming `header.idempotency-key` when the header is not a valid
- *   request id, or differs from the body's `requestId` (which of the two was meant is
- *   not for the server to guess).
- */
 /** Where a GraphQL field's resolver keeps the request id its command settled, for its error answer. */
 const settledRequestIds = new AsyncLocalStorage<{ requestId?: string }>();
 
@@ -63,6 +51,19 @@ export async function withSettledRequestId<T>(
   });
 }
 
+/**
+ * Completes a command's fields with its request id: the body's `requestId`, else the
+ * `Idempotency-Key` header, else `generated` (by default a new `srv-<uuid>`) that the
+ * response returns so the caller can retry with it. Inside {@link withSettledRequestId}
+ * (every GraphQL resolver) the id is also kept for the error answer.
+ *
+ * @param generated The id to run under when the caller gave none; REST passes the
+ *   request's own correlation id (`x-request-id`), so an error answer's `requestId` is
+ *   the id to retry with.
+ * @throws ApiError 422 naming `header.idempotency-key` when the header is not a valid
+ *   request id, or differs from the body's `requestId` (which of the two was meant is
+ *   not for the server to guess).
+ */
 export function withRequestId<Fields extends { readonly requestId?: string | undefined }>(
   fields: Fields,
   idempotencyKey?: string,

@@ -72,9 +72,9 @@ export interface RouteSpec<
   readonly errors?: readonly number[];
   /**
    * A command that submits a transaction: its body takes an optional `requestId`, the
-   * `Idempotency-Key` header stands in for it, and when neither is sent the server
-   * generates one. The handler finds the id used in `body.requestId`; the answer
-   * (`committedSchema`) returns it, so any command can be retried safely.
+   * `Idempotency-Key` header stands in for it, and when neither is sent it runs under the
+   * request's own id (`x-request-id`). The handler finds the id used in `body.requestId`;
+   * the answer (`committedSchema`) returns it, so any command can be retried safely.
    */
   readonly command?: IsCommand;
   readonly handler: (
