@@ -127,7 +127,7 @@ describe('portable reputation statements', () => {
     ]);
   });
 
-  it('verifies with the command-line verifier, exiting 0 when valid and 1 otherwise', () => {
+  it('verifies with the command-line verifier, exiting 0 when valid, 1 when not, 2 when it could not check', () => {
     const ca = caFile();
     const valid = runCli('--statement', file('statement.json', JSON.stringify(statement, null, 2)), '--ca', ca);
     expect(valid.status).toBe(0);
@@ -149,12 +149,13 @@ describe('portable reputation statements', () => {
     const asJson = runCli('--statement', path.join(workDir, 'statement.json'), '--ca', ca, '--json');
     expect(JSON.parse(asJson.stdout)).toMatchObject({ valid: true, reasons: [] });
 
-    expect(runCli('--statement', path.join(workDir, 'statement.json')).status).toBe(1);
+    // Nothing verified: a wrong command line or an unreadable statement exits 2, not 1.
+    expect(runCli('--statement', path.join(workDir, 'statement.json')).status).toBe(2);
     expect(runCli('--statement', path.join(workDir, 'missing.json'), '--ca', ca)).toMatchObject({
-      status: 1,
+      status: 2,
       stderr: expect.stringContaining('cannot read the statement') as string,
     });
-    expect(runCli('--statement', file('not-json.json', '{'), '--ca', ca).status).toBe(1);
+    expect(runCli('--statement', file('not-json.json', '{'), '--ca', ca).status).toBe(2);
   });
 
   it('refuses a statement holding a __proto__ key or a lone surrogate as NOT_CANONICAL, naming the field', () => {
