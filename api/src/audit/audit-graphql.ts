@@ -4,10 +4,11 @@ import type { LedgerClient, Submitted } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { parseArguments, parseInput } from '../http/route.js';
+import { parseArguments } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { committed } from '../ledger/committed.js';
-import { withRequestId } from '../http/request-ids.js';
+import { parseCommand } from '../http/request-ids.js';
+import { inputFields } from '../graphql/input-arguments.js';
 import type { AccountService } from '../auth/account-service.js';
 import {
   AuditService,
@@ -202,7 +203,7 @@ export function auditSchema(deps: {
             if (typeof input.auditor === 'object' && input.auditor !== null) {
               input.auditor = Object.fromEntries(Object.entries(input.auditor).filter(([, value]) => value != null));
             }
-            const request = withRequestId(parseInput(grantAuditAccessBodySchema, input, 'input'));
+            const request = parseCommand(grantAuditAccessBodySchema, input, 'input');
             return payload(
               await service.grantAccess(resolverRequester(context, 'audit:write'), request, 'input'),
               request.requestId,
@@ -215,12 +216,8 @@ export function auditSchema(deps: {
         ) =>
           resolveWith(context, async () => {
             const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
-            const body = withRequestId(
-              parseArguments(revokeAuditAccessBodySchema, {
-                reason: args.reason,
-                ...(args.requestId == null ? {} : { requestId: args.requestId }),
-              }),
-            );
+            const { reason, requestId } = args;
+            const body = parseCommand(revokeAuditAccessBodySchema, inputFields({ reason, requestId }), null);
             const client = await writer(context);
             return payload(
               await fieldsUnder(null, () => client.revokeAuditAccess({ grantId, ...body })),

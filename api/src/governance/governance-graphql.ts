@@ -30,7 +30,7 @@ import {
   voteBodySchema,
 } from './governance-routes.js';
 import { committed } from '../ledger/committed.js';
-import { withRequestId } from '../http/request-ids.js';
+import { parseCommand } from '../http/request-ids.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import type { Submitted } from '@gigledger/gateway';
 
@@ -293,7 +293,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
       Mutation: {
         propose: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const request = withRequestId(parseInput(proposeBodySchema, inputFields(args.input), 'input'));
+            const request = parseCommand(proposeBodySchema, inputFields(args.input), 'input');
             const client = await writer(context);
             return payload(await fieldsUnder('input', () => client.propose(request)), request.requestId);
           }),
@@ -305,7 +305,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           resolveWith(context, async () => {
             const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
             const { choice, reason, requestId } = args;
-            const body = withRequestId(parseArguments(voteBodySchema, inputFields({ choice, reason, requestId })));
+            const body = parseCommand(voteBodySchema, inputFields({ choice, reason, requestId }), null);
             const client = await writer(context);
             return payload(await fieldsUnder(null, () => client.vote({ proposalId, ...body })), body.requestId);
           }),
@@ -317,7 +317,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
           resolveWith(context, async () => {
             const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
             const { reason, requestId } = args;
-            const body = withRequestId(parseArguments(vetoBodySchema, inputFields({ reason, requestId })));
+            const body = parseCommand(vetoBodySchema, inputFields({ reason, requestId }), null);
             const client = await writer(context);
             return payload(await fieldsUnder(null, () => client.veto({ proposalId, ...body })), body.requestId);
           }),
@@ -328,14 +328,12 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         ) =>
           resolveWith(context, async () => {
             const { proposalId } = parseArguments(proposalArgs, { proposalId: args.proposalId });
-            const body = withRequestId(parseArguments(executeBodySchema, inputFields({ requestId: args.requestId })));
+            const body = parseCommand(executeBodySchema, inputFields({ requestId: args.requestId }), null);
             return payload(await (await reader(context)).execute({ proposalId, ...body }), body.requestId);
           }),
         acceptMembership: (_parent: unknown, args: { requestId?: string | null }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const body = withRequestId(
-              parseArguments(acceptMembershipBodySchema, inputFields({ requestId: args.requestId })),
-            );
+            const body = parseCommand(acceptMembershipBodySchema, inputFields({ requestId: args.requestId }), null);
             const { result, ...done } = committed(await (await writer(context)).acceptMembership(body), body.requestId);
             return { ...done, member: result };
           }),
