@@ -10,6 +10,10 @@ export default {
   globalTeardown: '<rootDir>/test/dist/support/global-teardown.js',
   testSequencer: '<rootDir>/test/e2e-sequencer.cjs',
   testTimeout: 300000,
+  // A suite that fails half-way can leave a network client open (a gRPC channel, a CA
+  // session); the global teardown has stopped the network by then, so the run ends with its
+  // result instead of waiting on that client until CI's time limit.
+  forceExit: true,
   // Each test's duration in the log shows where a slow run spends its time.
   verbose: true,
 };

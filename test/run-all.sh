@@ -7,18 +7,28 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# Each side normally ends in under half an hour. A side that still runs after this long
+# is stopped and fails the run, so a hang reports itself well inside CI's 90 minutes
+# instead of using them up with no result.
+side_limit=${GIGLEDGER_TEST_SIDE_LIMIT:-60m}
+
 unit_log=$(mktemp)
 trap 'rm -f "$unit_log"' EXIT
 (
   unit_status=0
-  npm run test:unit --silent -- --maxWorkers=1 || unit_status=$?
+  timeout --kill-after=30s "$side_limit" npm run test:unit --silent -- --maxWorkers=1 || unit_status=$?
+  if [ "$unit_status" -eq 124 ] || [ "$unit_status" -eq 137 ]; then echo "== the unit tests did not end within $side_limit"; fi
   echo "== $(date -u +%H:%M:%S) unit tests done (exit $unit_status)"
   exit "$unit_status"
 ) >"$unit_log" 2>&1 &
 unit_pid=$!
 
 e2e_status=0
-npm run test:e2e --silent || e2e_status=$?
+timeout --kill-after=30s "$side_limit" npm run test:e2e --silent || e2e_status=$?
+if [ "$e2e_status" -eq 124 ] || [ "$e2e_status" -eq 137 ]; then
+  echo "== the end-to-end suites did not end within $side_limit; stopping their network"
+  node --input-type=module -e "import('./test/dist/support/global-teardown.js').then((teardown) => teardown.default())"
+fi
 echo "== $(date -u +%H:%M:%S) end-to-end suites done (exit $e2e_status)"
 unit_status=0
 wait "$unit_pid" || unit_status=$?

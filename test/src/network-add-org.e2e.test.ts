@@ -511,8 +511,9 @@ describeOnFreshNetwork('a fourth organisation joins the running channel', () => 
     const grown = e2eConfig();
     const labelOrg = grown.peerOrgs.find((org) => org.name === newOrg)!;
     const grownConsortium = openConsortiumLedger(grown);
-    const labelGovernor = await grownConsortium.enroll(newOrg, 'governor', 'label-gov');
-    grownConsortium.close();
+    const labelGovernor = await grownConsortium.enroll(newOrg, 'governor', 'label-gov').finally(() => {
+      grownConsortium.close();
+    });
 
     const started = Date.now();
     const sequenceBefore = readDeployment(config)?.sequence ?? 0;

@@ -276,7 +276,9 @@ export async function ensureChaincodeServer(
       if (!isAlive(record)) throw new Error(`the chaincode server exited; see ${record.log}`);
       return (await isPortFree(deployment.port, config.chaincode.address)) ? undefined : true;
     },
-    { timeoutMs: 30_000 },
+    // Loading the contracts takes about a second on a quiet host; a host busy with a build
+    // or a test run beside it has been seen to take over half a minute.
+    { timeoutMs: 120_000 },
   );
   return record;
 }
