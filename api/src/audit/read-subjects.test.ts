@@ -70,6 +70,17 @@ describe('subjectsOfRead', () => {
     expect(subjectsOfRead({ path: '/v1/proofs/records/agreement/A-1' }).targets).toEqual([
       { kind: 'agreement', id: 'A-1' },
     ]);
+    // A milestone's and a payout's proofs name their agreement, whether the slash was encoded or not.
+    for (const path of [
+      '/v1/proofs/records/milestone/A-1%2Fm1',
+      '/v1/proofs/records/payout/A-1%2fm1%2Frelease-1',
+      '/v1/proofs/records/payout/A-1/m1/release-1',
+    ]) {
+      expect([path, subjectsOfRead({ path }).targets]).toEqual([path, [{ kind: 'agreement', id: 'A-1' }]]);
+    }
+    expect(subjectsOfRead({ path: '/v1/proofs/records/audit-grant/AG-1' }).targets).toEqual([
+      { kind: 'auditGrant', id: 'AG-1' },
+    ]);
     expect(
       subjectsOfRead({ arguments: [{ receiptId: 'ER-2', datasetGrantId: 'DG-2', filter: { org: 'ClientOrgMSP' } }] }),
     ).toEqual({

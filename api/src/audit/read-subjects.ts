@@ -66,6 +66,9 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/proofs\/records\/licence-offer\/([^/]+)$/, 'licenceOffer'],
   [/^\/proofs\/records\/provenance-record\/([^/]+)$/, 'dataset'],
   [/^\/proofs\/records\/dataset-access-grant\/([^/]+)$/, 'datasetAccessGrant'],
+  // A milestone's and a payout's ids start with their agreement's (`<agreementId>/…`, its slash sent as %2F).
+  [/^\/proofs\/records\/(?:milestone|payout)\/([^/%]+)(?:%2F|\/)/i, 'agreement'],
+  [/^\/proofs\/records\/audit-grant\/([^/]+)$/, 'auditGrant'],
   [/^\/proofs\/(?!records\/)([^/]+)$/, 'transaction'],
   [/^\/index\/transactions\/([^/]+)$/, 'transaction'],
   [/^\/index\/blocks\/([^/]+)$/, 'block'],

@@ -117,17 +117,42 @@ describe('GET /v1/proofs/{transactionId}', () => {
     const id = await record('credential/not%20an%20id!');
     expect(id.status).toBe(422);
     expect(id.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path.id' });
-    for (const each of provableKindNames) {
+    const milestone = await record('milestone/A-1');
+    const milestoneRefusal = milestone.body as { field: string; message: string };
+    expect(milestoneRefusal.field).toBe('path.id');
+    expect(milestoneRefusal.message).toMatch(/<agreementId>\/<milestoneId>/);
+    const payout = await record(`payout/${encodeURIComponent('A-1/m1/bonus-1')}`);
+    const payoutRefusal = payout.body as { field: string; message: string };
+    expect(payoutRefusal.field).toBe('path.id');
+    expect(payoutRefusal.message).toMatch(/fund-escrow, release, refund/);
+    // Every governed parameter has a value from genesis on, so no parameter is unknown.
+    const missingIds: Record<Exclude<(typeof provableKindNames)[number], 'parameter'>, string> = {
+      agreement: 'X-none',
+      milestone: 'X-none/m1',
+      payout: 'X-none/m1/release-1',
+      credential: 'X-none',
+      proposal: 'X-none',
+      work: 'X-none',
+      'licence-offer': 'X-none',
+      licence: 'X-none',
+      'provenance-record': 'X-none',
+      'dataset-access-grant': 'X-none',
+      'audit-grant': 'X-none',
+    };
+    expect(Object.keys(missingIds).sort()).toEqual(provableKindNames.filter((each) => each !== 'parameter').sort());
+    for (const [each, id] of Object.entries(missingIds)) {
       // Unknown and refused look alike: 404 NOT_FOUND naming the record asked for.
-      const missing = await record(`${each}/X-none`);
+      const missing = await record(`${each}/${encodeURIComponent(id)}`);
       const body = missing.body as { code: string; message: string };
-      expect([each, missing.status, body.code, body.message.includes(`${each} X-none`)]).toEqual([
+      expect([each, missing.status, body.code, body.message.includes(`${each} ${id}`)]).toEqual([
         each,
         404,
         'NOT_FOUND',
         true,
       ]);
     }
+    const unknownParameter = await record('parameter/notAParameter');
+    expect(unknownParameter.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'path.id' });
     const freelancer = await server().person('tarik', 'TalentOrg', 'freelancer');
     expect(
       (await server().request('GET', '/v1/proofs/records/credential/C-1', { token: freelancer.token })).status,

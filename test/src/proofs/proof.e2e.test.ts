@@ -193,6 +193,56 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(verifyProof(recordProof.body).valid).toBe(true);
     expect((await api.call('GET', '/v1/proofs/records/agreement/A-missing', auditor.token)).status).toBe(404);
 
+    // A payout lives in its milestone's record: funding writes the instruction, and the
+    // proofs of the milestone and of the payout are that write, naming the milestone's key.
+    const funded = await api.call('POST', `/v1/agreements/${agreementId}/milestones/m1/fund`, client.token, {});
+    expect(funded.status).toBe(200);
+    const fundedMilestone = (funded.body as { result: { instructions: { instructionId: string }[] } }).result;
+    const [instruction] = fundedMilestone.instructions;
+    if (instruction === undefined) throw new Error('funding wrote no settlement instruction');
+    const milestoneRecord = (await api.call('GET', `/v1/agreements/${agreementId}`, auditor.token)).body as {
+      milestones: { milestoneId: string; updatedTxId: string }[];
+    };
+    const lastMilestoneWrite = milestoneRecord.milestones.find((each) => each.milestoneId === 'm1')?.updatedTxId;
+    for (const [kind, id] of [
+      ['milestone', `${agreementId}/m1`],
+      ['payout', instruction.instructionId],
+    ] as const) {
+      const proved = await api.call('GET', `/v1/proofs/records/${kind}/${encodeURIComponent(id)}`, auditor.token);
+      expect([kind, proved.status]).toEqual([kind, 200]);
+      const provedBundle = proved.body as ProofBundle;
+      expect(provedBundle.transactionId).toBe(lastMilestoneWrite);
+      expect(provedBundle.record).toMatchObject({ kind, id });
+      expect(provedBundle.record?.key).toContain(agreementId);
+      expect(provedBundle.record?.key).toContain('m1');
+      expect(verifyProof(provedBundle).failures).toEqual([]);
+    }
+    const unknownPayout = `${agreementId}/m1/refund-9`;
+    expect(
+      (await api.call('GET', `/v1/proofs/records/payout/${encodeURIComponent(unknownPayout)}`, auditor.token)).status,
+    ).toBe(404);
+
+    // The auditor's own grant and a governed parameter are records too.
+    const grantId = `AG-proof-${suffix}`;
+    const granted = await api.call('POST', '/v1/audit/grants', await api.adminToken('ClientOrg'), {
+      grantId,
+      auditor: auditor.party,
+      kinds: ['agreement'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      purpose: 'proof of a grant',
+    });
+    expect(granted.status).toBe(201);
+    const grantProof = await api.call('GET', `/v1/proofs/records/audit-grant/${grantId}`, auditor.token);
+    expect(grantProof.status).toBe(200);
+    expect((grantProof.body as ProofBundle).transactionId).toBe(
+      (granted.body as { transactionId: string }).transactionId,
+    );
+    expect(verifyProof(grantProof.body).failures).toEqual([]);
+    const parameterProof = await api.call('GET', '/v1/proofs/records/parameter/platformFeeBps', auditor.token);
+    expect(parameterProof.status).toBe(200);
+    expect((parameterProof.body as ProofBundle).record).toMatchObject({ kind: 'parameter', id: 'platformFeeBps' });
+    expect(verifyProof(parameterProof.body).failures).toEqual([]);
+
     // The creating organisation's admin may export it too; other organisations' admins see no such transaction.
     expect((await api.call('GET', `/v1/proofs/${transactionId}`, await api.adminToken('TalentOrg'))).status).toBe(200);
     const otherAdmin = await api.call('GET', `/v1/proofs/${transactionId}`, await api.adminToken('ClientOrg'));
