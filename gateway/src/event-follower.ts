@@ -192,7 +192,7 @@ abstract class BlockStreamFollower<Handled> extends CheckpointedFollower<common.
     network: Network,
     checkpointer: DurableCheckpointer,
     handle: (block: Handled) => Promise<void>,
-    options: FollowOptions,
+    options: FollowOptions = {},
   ) {
     super(checkpointer, handle, options);
     this.#network = network;
@@ -216,15 +216,6 @@ abstract class BlockStreamFollower<Handled> extends CheckpointedFollower<common.
  * validation codes (see {@link CheckpointedFollower} for the guarantees).
  */
 export class BlockEventFollower extends BlockStreamFollower<LedgerBlock> {
-  constructor(
-    network: Network,
-    checkpointer: DurableCheckpointer,
-    handle: (block: LedgerBlock) => Promise<void>,
-    options: FollowOptions = {},
-  ) {
-    super(network, checkpointer, handle, options);
-  }
-
   protected decode(block: common.Block): LedgerBlock {
     return decodeBlock(block);
   }
@@ -236,15 +227,6 @@ export class BlockEventFollower extends BlockStreamFollower<LedgerBlock> {
  * what transactions did (see {@link CheckpointedFollower} for the guarantees).
  */
 export class BlockContentsFollower extends BlockStreamFollower<BlockContents> {
-  constructor(
-    network: Network,
-    checkpointer: DurableCheckpointer,
-    handle: (block: BlockContents) => Promise<void>,
-    options: FollowOptions = {},
-  ) {
-    super(network, checkpointer, handle, options);
-  }
-
   protected decode(block: common.Block): BlockContents {
     return decodeBlockContents(block);
   }
