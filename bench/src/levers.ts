@@ -1,6 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, hash, signers, type Contract } from '@hyperledger/fabric-gateway';
 import { gatewayCredentials, type SigningIdentity } from '@gigledger/gateway';
@@ -91,14 +93,45 @@ async function restartNodes(bench: BenchNetwork, kind: 'peer' | 'orderer'): Prom
   }
 }
 
-/** Restarts the chaincode server with the environment as it now is (GIGLEDGER_CHAINCODE_LOGGING). */
-async function restartChaincodeServer(bench: BenchNetwork): Promise<void> {
+/**
+ * Restarts the chaincode server with the environment as it now is (GIGLEDGER_CHAINCODE_LOGGING),
+ * from this checkout or, with `checkout`, from another one's build (`<checkout>/chaincode`,
+ * with that checkout's fabric-shim): the package id is the peers' name for the server's
+ * address, not for its code, so the peers call whichever build listens there.
+ */
+async function restartChaincodeServer(bench: BenchNetwork, checkout?: string): Promise<void> {
   const deployment = readDeployment(bench.config);
   if (deployment === undefined) throw new Error('the network has no chaincode deployment');
   for (const record of bench.network.registry.running().filter((candidate) => candidate.kind === 'chaincode')) {
     await bench.network.registry.stop(record.name);
   }
-  await ensureChaincodeServer(bench.config, bench.network.registry, deployment);
+  const config =
+    checkout === undefined
+      ? bench.config
+      : {
+          ...bench.config,
+          repoRoot: checkout,
+          chaincode: { ...bench.config.chaincode, sourceDir: path.join(checkout, 'chaincode') },
+        };
+  await ensureChaincodeServer(config, bench.network.registry, deployment);
+}
+
+/**
+ * `baseline-chaincode`: this checkout's chaincode server (off) against the build of the
+ * checkout `BENCH_BASELINE_CHAINCODE` names (on), restarted between, on the same network.
+ */
+function baselineChaincodeLever(bench: BenchNetwork): Lever {
+  return {
+    name: 'baseline-chaincode',
+    async apply() {
+      const checkout = process.env.BENCH_BASELINE_CHAINCODE;
+      if (checkout === undefined || !existsSync(path.join(checkout, 'chaincode', 'dist', 'index.js'))) {
+        throw new Error('baseline-chaincode: BENCH_BASELINE_CHAINCODE must name a checkout with a built chaincode');
+      }
+      await restartChaincodeServer(bench, path.resolve(checkout));
+    },
+    revert: () => restartChaincodeServer(bench),
+  };
 }
 
 /**
@@ -163,6 +196,7 @@ export function networkLevers(bench: BenchNetwork, defaultLogSpec: string): Map<
       await restartNodes(bench, 'orderer');
       await restartNodes(bench, 'peer');
     }),
+    baselineChaincodeLever(bench),
     environmentLever('validators', { GIGLEDGER_PEER_CORE_PEER_VALIDATORPOOLSIZE: '1' }, () =>
       restartNodes(bench, 'peer'),
     ),

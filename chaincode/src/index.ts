@@ -12,6 +12,7 @@ import { ReputationContract } from './contracts/reputation-contract';
 import { SystemContract } from './contracts/system-contract';
 import { describeContract } from './ledger/metadata';
 import { exitOnStopSignals } from './server-exit';
+import { reuseParsedCertificates } from './server-identity';
 import { skipDisabledLogLevels } from './server-logging';
 import { agreementTransactions } from './model/agreement';
 import { auditTransactions } from './model/audit';
@@ -62,4 +63,5 @@ export const contracts: readonly (new () => Contract)[] = contractsWithSpecs.map
 if (process.env.CORE_CHAINCODE_ID_NAME !== undefined) {
   exitOnStopSignals();
   skipDisabledLogLevels();
+  reuseParsedCertificates();
 }

@@ -1,12 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChaincodeEvent, Checkpointer, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
+import { decodeBlockContents, type BlockContents } from './block-contents.js';
 import {
+  BlockContentsFollower,
   BlockEventFollower,
   ChaincodeEventFollower,
   FileCheckpointer,
+  StoredCheckpointer,
   type FollowOptions,
   type LedgerBlock,
   type LedgerEvent,
@@ -117,6 +120,42 @@ function block(number: bigint): common.Block {
   return built;
 }
 
+/**
+ * A durable store that outlives a follower, as a database outlives a killed process: the
+ * effects handled, and the position the follower resumes from. Once `dead`, nothing more
+ * reaches it.
+ */
+class PositionStore {
+  readonly effects: string[] = [];
+  /** Every checkpoint the follower wrote, as `block/transaction`. */
+  readonly writes: string[] = [];
+  position: { blockNumber: bigint; transactionId: string | undefined } | undefined;
+  dead = false;
+
+  /** An effect stored together with its position, in one write. */
+  commit(transactionId: string, blockNumber: bigint): void {
+    this.effects.push(transactionId);
+    this.position = { blockNumber, transactionId };
+  }
+
+  checkpointer(): StoredCheckpointer {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the checkpointer reads and writes this store
+    const store = this;
+    return new (class extends StoredCheckpointer {
+      protected read() {
+        return Promise.resolve(store.position);
+      }
+
+      protected write(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
+        if (store.dead) return Promise.reject(new Error('killed'));
+        store.writes.push(`${blockNumber.toString()}/${transactionId ?? ''}`);
+        store.position = { blockNumber, transactionId };
+        return Promise.resolve();
+      }
+    })();
+  }
+}
+
 /** A chaincode event follower on the channel, checkpointing to the file. */
 function followEvents(
   channel: ScriptedChannel,
@@ -185,6 +224,66 @@ describe('ChaincodeEventFollower', () => {
     expect(channel.opened.at(-1)).toEqual({ blockNumber: 4n, transactionId: 'tx-c', startBlock: undefined });
   });
 
+  it('writes one checkpoint per block, naming its last event, without waiting for the next block', async () => {
+    const channel = new ScriptedChannel([
+      [1n, 'tx-1'],
+      [1n, 'tx-2'],
+      [1n, 'tx-3'],
+      [2n, 'tx-4'],
+      [3n, 'tx-5'],
+      [3n, 'tx-6'],
+    ]);
+    const store = new PositionStore();
+    const handled: string[] = [];
+    const follower = new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', store.checkpointer(), (event) => {
+      handled.push(event.transactionId);
+      return Promise.resolve();
+    });
+    await follower.start();
+    await until(() => store.writes.length === 3, 'three checkpoints are written');
+    expect(handled).toEqual(['tx-1', 'tx-2', 'tx-3', 'tx-4', 'tx-5', 'tx-6']);
+    // Block 3's checkpoint was written while the stream stayed open with nothing more to read.
+    expect(store.writes).toEqual(['1/tx-3', '2/tx-4', '3/tx-6']);
+    await follower.stop();
+    expect(store.writes).toEqual(['1/tx-3', '2/tx-4', '3/tx-6']);
+  });
+
+  it('after the process dies between two events of one block, a handler that stores its position with its effects sees each event once', async () => {
+    const channel = new ScriptedChannel([
+      [1n, 'tx-1'],
+      [2n, 'tx-2'],
+      [2n, 'tx-3'],
+      [2n, 'tx-4'],
+      [3n, 'tx-5'],
+    ]);
+    const store = new PositionStore();
+    // Like the settlement outbox: the effect and the position in one write.
+    const handler = (event: LedgerEvent): Promise<void> => {
+      if (store.dead) return Promise.reject(new Error('killed'));
+      store.commit(event.transactionId, event.blockNumber);
+      if (event.transactionId === 'tx-3') store.dead = true;
+      return Promise.resolve();
+    };
+    const dying = new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', store.checkpointer(), handler, {
+      maxBackoffMs: 5,
+      onStreamError: () => undefined,
+    });
+    await dying.start();
+    await until(() => store.dead, 'the process dies after tx-3');
+    await dying.stop();
+    // Only block 1's checkpoint reached the store: block 2 was cut short by the death.
+    expect(store.writes).toEqual(['1/tx-1']);
+    expect(store.effects).toEqual(['tx-1', 'tx-2', 'tx-3']);
+
+    store.dead = false;
+    const restarted = new ChaincodeEventFollower(channel.asNetwork(), 'gigledger', store.checkpointer(), handler);
+    await restarted.start();
+    await until(() => store.effects.length === 5, 'the rest is handled');
+    await restarted.stop();
+    expect(store.effects).toEqual(['tx-1', 'tx-2', 'tx-3', 'tx-4', 'tx-5']);
+    expect(channel.opened.at(-1)).toEqual({ blockNumber: 2n, transactionId: 'tx-3', startBlock: undefined });
+  });
+
   it('starts at startBlock only while the checkpoint is empty', async () => {
     const channel = new ScriptedChannel([
       [2n, 'tx-old'],
@@ -232,7 +331,8 @@ describe('ChaincodeEventFollower', () => {
         attempts.push(event.transactionId);
         if (event.transactionId === 'tx-2' && failures > 0) {
           failures -= 1;
-          expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ blockNumber: '1', transactionId: 'tx-1' });
+          // tx-1 of the same block is handled but waits for its block's checkpoint.
+          expect(existsSync(file)).toBe(false);
           return Promise.reject(new Error('database unavailable'));
         }
         return Promise.resolve();
@@ -244,6 +344,7 @@ describe('ChaincodeEventFollower', () => {
     await follower.stop();
     expect(attempts).toEqual(['tx-1', 'tx-2', 'tx-2', 'tx-3']);
     expect(errors).toEqual([new Error('database unavailable')]);
+    // The event handled before the failure is checkpointed before the stream reopens, so it is not repeated.
     expect(channel.opened[1]).toEqual({ blockNumber: 1n, transactionId: 'tx-1', startBlock: undefined });
   });
 
@@ -272,6 +373,24 @@ describe('ChaincodeEventFollower', () => {
     expect(errors).toEqual([[new Error('stream broken'), 0]]);
     expect(channel.opened).toHaveLength(2);
     expect(channel.opened[1]).toEqual({ blockNumber: 2n, transactionId: 'tx-2', startBlock: undefined });
+  });
+});
+
+describe('BlockContentsFollower', () => {
+  it('hands over each block decoded once, whole, and checkpoints the next block', async () => {
+    const channel = new ScriptedChannel();
+    channel.blocks.push(0n, 1n);
+    const store = new PositionStore();
+    const handled: BlockContents[] = [];
+    const follower = new BlockContentsFollower(channel.asNetwork(), store.checkpointer(), (contents) => {
+      handled.push(contents);
+      return Promise.resolve();
+    });
+    await follower.start();
+    await until(() => store.writes.length === 2, 'both blocks are checkpointed');
+    await follower.stop();
+    expect(handled).toEqual([decodeBlockContents(block(0n)), decodeBlockContents(block(1n))]);
+    expect(store.writes).toEqual(['1/', '2/']);
   });
 });
 

@@ -1,7 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate } from 'node:timers/promises';
 import type { ChaincodeEvent, Checkpointer, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
+import { decodeBlockContents, type BlockContents } from './block-contents.js';
 
 /** A chaincode event with its payload decoded from JSON. */
 export interface LedgerEvent {
@@ -33,11 +34,24 @@ interface StreamOptions {
   readonly startBlock?: bigint;
 }
 
+/** What a stream's next item is while it has not arrived. */
+const notReady = Symbol('not ready');
+
 /**
- * Reads a stream from a durable checkpoint: each item is handled, then checkpointed,
- * in commit order. After a restart (or a broken stream) reading resumes just after the
- * last checkpointed item, so nothing is lost and, as long as the handler finished
- * before its checkpoint, nothing is handled twice. Subclasses say what they stream.
+ * Reads a stream from a durable checkpoint: items are handled one at a time in commit
+ * order, and the checkpoint is written once per block, naming the last item handled:
+ * when the next item is of a later block, when none has arrived yet (so a quiet stream
+ * is never behind), when the stream fails or a handler fails (after the items before
+ * it), and on `stop()`. A checkpoint is a database write; the events of one block
+ * arrive together, so one write serves them all.
+ *
+ * After a restart (or a broken stream) reading resumes just after the last checkpointed
+ * item, so nothing is lost. Nothing is handled twice as long as a handler's lasting
+ * effects are in place by the checkpoint that covers them: an item whose handler failed
+ * is never checkpointed; and if the process dies between two items of one block, the
+ * block's items handled so far are handed over again, so a handler whose effects outlive
+ * the process writes its own position with them in one transaction (as the settlement
+ * outbox does) or applies them idempotently. Subclasses say what they stream.
  */
 abstract class CheckpointedFollower<Item, Handled> {
   readonly #checkpointer: DurableCheckpointer;
@@ -56,6 +70,8 @@ abstract class CheckpointedFollower<Item, Handled> {
   protected abstract open(options: StreamOptions): Promise<CloseableAsyncIterable<Item>>;
   protected abstract decode(item: Item): Handled;
   protected abstract checkpoint(checkpointer: DurableCheckpointer, item: Item): Promise<void>;
+  /** The number of the block the item belongs to. */
+  protected abstract blockOf(item: Item): bigint;
 
   /** Starts following in the background; resolves once the checkpoint is loaded. */
   async start(): Promise<void> {
@@ -77,18 +93,45 @@ abstract class CheckpointedFollower<Item, Handled> {
 
   async #run(): Promise<void> {
     for (let attempt = 0; !this.#isStopped(); attempt += 1) {
+      // Handled, and not yet checkpointed: the checkpoint is written once per block.
+      let pending: Item | undefined;
+      const flush = async (): Promise<void> => {
+        if (pending === undefined) return;
+        const item = pending;
+        pending = undefined;
+        await this.checkpoint(this.#checkpointer, item);
+      };
       try {
         const resumable = this.#checkpointer.getBlockNumber() !== undefined;
         this.#stream = await this.open({
           checkpoint: this.#checkpointer,
           ...(!resumable && this.#options.startBlock !== undefined ? { startBlock: this.#options.startBlock } : {}),
         });
-        for await (const item of this.#stream) {
-          await this.#handle(this.decode(item));
-          await this.checkpoint(this.#checkpointer, item);
+        const items = this.#stream[Symbol.asyncIterator]();
+        for (;;) {
+          const next = items.next();
+          if (pending !== undefined) {
+            // Kept from rejecting unobserved while the checkpoint is written; awaited below.
+            next.catch(() => undefined);
+            const ready = await Promise.race([next, setImmediate().then((): typeof notReady => notReady)]);
+            if (ready === notReady || ready.done === true || this.blockOf(ready.value) !== this.blockOf(pending)) {
+              await flush();
+            }
+          }
+          const step = await next;
+          if (step.done === true) break;
+          await this.#handle(this.decode(step.value));
+          pending = step.value;
           attempt = 0;
         }
+        await flush();
       } catch (error) {
+        // What was handled before the failure is not handed over again when the stream reopens.
+        try {
+          await flush();
+        } catch (checkpointError) {
+          this.#options.onStreamError?.(checkpointError, attempt);
+        }
         if (this.#isStopped()) return;
         this.#options.onStreamError?.(error, attempt);
         await delay(Math.min(this.#options.maxBackoffMs ?? 10_000, 250 * 2 ** Math.min(attempt, 8)));
@@ -127,6 +170,10 @@ export class ChaincodeEventFollower extends CheckpointedFollower<ChaincodeEvent,
   protected checkpoint(checkpointer: DurableCheckpointer, event: ChaincodeEvent): Promise<void> {
     return checkpointer.checkpointChaincodeEvent(event);
   }
+
+  protected blockOf(event: ChaincodeEvent): bigint {
+    return event.blockNumber;
+  }
 }
 
 /** A committed block as an index or audit consumer needs it. */
@@ -137,14 +184,14 @@ export interface LedgerBlock {
   readonly block: common.Block;
 }
 
-/** Follows every committed block of the channel (see {@link CheckpointedFollower} for the guarantees). */
-export class BlockEventFollower extends CheckpointedFollower<common.Block, LedgerBlock> {
+/** A follower of the channel's blocks; subclasses say how a block is decoded for the handler. */
+abstract class BlockStreamFollower<Handled> extends CheckpointedFollower<common.Block, Handled> {
   readonly #network: Network;
 
   constructor(
     network: Network,
     checkpointer: DurableCheckpointer,
-    handle: (block: LedgerBlock) => Promise<void>,
+    handle: (block: Handled) => Promise<void>,
     options: FollowOptions = {},
   ) {
     super(checkpointer, handle, options);
@@ -155,12 +202,33 @@ export class BlockEventFollower extends CheckpointedFollower<common.Block, Ledge
     return this.#network.getBlockEvents(options);
   }
 
+  protected checkpoint(checkpointer: DurableCheckpointer, block: common.Block): Promise<void> {
+    return checkpointer.checkpointBlock(this.blockOf(block));
+  }
+
+  protected blockOf(block: common.Block): bigint {
+    return BigInt(block.getHeader()?.getNumber() ?? 0);
+  }
+}
+
+/**
+ * Follows every committed block of the channel, handing over its transactions' ids and
+ * validation codes (see {@link CheckpointedFollower} for the guarantees).
+ */
+export class BlockEventFollower extends BlockStreamFollower<LedgerBlock> {
   protected decode(block: common.Block): LedgerBlock {
     return decodeBlock(block);
   }
+}
 
-  protected checkpoint(checkpointer: DurableCheckpointer, block: common.Block): Promise<void> {
-    return checkpointer.checkpointBlock(BigInt(block.getHeader()?.getNumber() ?? 0));
+/**
+ * Follows every committed block of the channel, handing over its whole contents
+ * ({@link decodeBlockContents}): each block is decoded once, for consumers that index
+ * what transactions did (see {@link CheckpointedFollower} for the guarantees).
+ */
+export class BlockContentsFollower extends BlockStreamFollower<BlockContents> {
+  protected decode(block: common.Block): BlockContents {
+    return decodeBlockContents(block);
   }
 }
 

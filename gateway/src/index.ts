@@ -47,6 +47,7 @@ export {
   type RegistrationRequest,
 } from './certificate-authority.js';
 export {
+  BlockContentsFollower,
   BlockEventFollower,
   ChaincodeEventFollower,
   FileCheckpointer,

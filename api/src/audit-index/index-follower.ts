@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { BlockEventFollower, decodeBlockContents, StoredCheckpointer, type Network } from '@gigledger/gateway';
+import { BlockContentsFollower, StoredCheckpointer, type Network } from '@gigledger/gateway';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import { BlockIndexer, indexedHeight, type BlockIndexerOptions } from './block-indexer.js';
@@ -33,16 +33,16 @@ export interface IndexFollowerOptions extends BlockIndexerOptions {
 /** Follows the channel's blocks into the audit index, from its height (block 0 when empty). */
 export class IndexFollower {
   readonly indexer: BlockIndexer;
-  readonly #follower: BlockEventFollower;
+  readonly #follower: BlockContentsFollower;
 
   constructor(network: Network, db: Db, options: IndexFollowerOptions = {}) {
     this.indexer = new BlockIndexer(db, options);
     const log = options.log;
-    this.#follower = new BlockEventFollower(
+    this.#follower = new BlockContentsFollower(
       network,
       new IndexHeightCheckpointer(db),
       async (block) => {
-        await this.indexer.index(decodeBlockContents(block.block));
+        await this.indexer.index(block);
       },
       {
         startBlock: 0n,
