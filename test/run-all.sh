@@ -16,7 +16,7 @@ unit_log=$(mktemp)
 trap 'rm -f "$unit_log"' EXIT
 (
   unit_status=0
-  timeout --kill-after=30s "$side_limit" npm run test:unit --silent -- --maxWorkers=1 || unit_status=$?
+  timeout --kill-after=30s "$side_limit" npm run test:unit --silent -- --maxWorkers=1 --forceExit || unit_status=$?
   if [ "$unit_status" -eq 124 ] || [ "$unit_status" -eq 137 ]; then echo "== the unit tests did not end within $side_limit"; fi
   echo "== $(date -u +%H:%M:%S) unit tests done (exit $unit_status)"
   exit "$unit_status"

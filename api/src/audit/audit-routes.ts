@@ -64,6 +64,12 @@ export const readLogVerificationSchema = z.object({
   anchorsChecked: z.number().int(),
   latestAnchor: z.object({ sequence: z.number().int(), headHash: z.string(), txId: z.string() }).optional(),
   firstBadRow: z.object({ seq: z.number().int(), reason: z.string() }).optional(),
+  otherLogs: z
+    .array(z.object({ logId: z.string(), sequence: z.number().int(), txId: z.string() }))
+    .optional()
+    .describe(
+      "The organisation's other read logs anchored on the ledger (other API deployments), each at its latest anchor",
+    ),
 });
 
 /** How this server anchors its read log: the anchorer (service identity) and the organisation the anchors are under. */

@@ -59,7 +59,12 @@ export class ReadLogAnchorer {
   async #anchor(): Promise<ReadLogAnchor | undefined> {
     const head = await this.#readLog.head();
     if (head.sequence === 0 || head.sequence === this.#lastSequence) return undefined;
-    const { result } = await this.#ledger.audit.anchorReadLog({ sequence: head.sequence, headHash: head.headHash });
+    const logId = await this.#readLog.logId();
+    const { result } = await this.#ledger.audit.anchorReadLog({
+      sequence: head.sequence,
+      headHash: head.headHash,
+      ...(logId === undefined ? {} : { logId }),
+    });
     this.#lastSequence = result.sequence;
     this.#log.info({ sequence: result.sequence, txId: result.txId }, 'read log anchored');
     return result;
@@ -67,7 +72,9 @@ export class ReadLogAnchorer {
 }
 
 /**
- * Recomputes the read log's chain against the anchors the ledger holds for `mspId`.
+ * Recomputes the read log's chain against its anchors on the ledger, and names the
+ * organisation's other logs anchored there. Anchors made before logs had ids (no
+ * `logId`) count as this log's, as they did then.
  *
  * @param ledger any identity: anchors are readable by everyone on the channel.
  */
@@ -76,5 +83,22 @@ export async function verifyReadLog(
   ledger: LedgerClient,
   mspId: string,
 ): Promise<ReadLogVerification> {
-  return readLog.verify(await ledger.audit.listReadLogAnchors({ mspId }));
+  const [anchors, logId] = await Promise.all([ledger.audit.listReadLogAnchors({ mspId }), readLog.logId()]);
+  const own = anchors.filter((anchor) => anchor.logId === undefined || anchor.logId === logId);
+  const latestOfOthers = new Map<string, ReadLogAnchor>();
+  for (const anchor of anchors) {
+    if (anchor.logId === undefined || anchor.logId === logId) continue;
+    const known = latestOfOthers.get(anchor.logId);
+    if (known === undefined || known.sequence < anchor.sequence) latestOfOthers.set(anchor.logId, anchor);
+  }
+  const verification = await readLog.verify(own);
+  if (latestOfOthers.size === 0) return verification;
+  return {
+    ...verification,
+    otherLogs: [...latestOfOthers.values()].map((anchor) => ({
+      logId: anchor.logId ?? '',
+      sequence: anchor.sequence,
+      txId: anchor.txId,
+    })),
+  };
 }

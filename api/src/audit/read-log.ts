@@ -98,6 +98,12 @@ export interface ReadLogVerification {
   readonly anchorsChecked: number;
   readonly latestAnchor?: { readonly sequence: number; readonly headHash: string; readonly txId: string };
   readonly firstBadRow?: ChainBreak;
+  /**
+   * The organisation's other read logs anchored on the ledger (other deployments of the
+   * API), each with its latest anchor. An organisation running one deployment should see
+   * none: a log whose first row was rewritten shows here as another log, its rows missing.
+   */
+  readonly otherLogs?: { readonly logId: string; readonly sequence: number; readonly txId: string }[];
 }
 
 /** Entries appended in one transaction at most; 16 columns each stay far below SQLite's bound on parameters. */
@@ -240,6 +246,16 @@ export class ReadLog {
   /** The number of rows and the last row's hash (the genesis hash for an empty log). */
   head(): Promise<{ sequence: number; headHash: string }> {
     return headOf(this.#db);
+  }
+
+  /**
+   * The log's id among its organisation's read logs on the ledger: its first row's hash
+   * (each row's hash covers its entry's time and request id, so two logs never share it).
+   * Undefined while the log is empty.
+   */
+  async logId(): Promise<string | undefined> {
+    const first = await this.#db.selectFrom('read_log').select('hash').where('seq', '=', 1).executeTakeFirst();
+    return first?.hash;
   }
 
   /**

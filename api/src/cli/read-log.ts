@@ -77,6 +77,10 @@ async function main(): Promise<number> {
           ? `VALID read log: ${String(report.rows)} row(s), head ${report.headHash}, ${String(report.anchorsChecked)} anchor(s) checked\n`
           : `INVALID read log: first bad row ${String(report.firstBadRow?.seq)}: ${report.firstBadRow?.reason ?? ''}\n`,
       );
+      for (const other of report.otherLogs ?? [])
+        process.stdout.write(
+          `another read log of ${operatorOrg.mspId} is anchored: ${other.logId}, row ${String(other.sequence)} in transaction ${other.txId}\n`,
+        );
     }
     return report.ok ? 0 : 1;
   } finally {

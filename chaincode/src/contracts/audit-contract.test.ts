@@ -262,6 +262,34 @@ describe('AuditContract', () => {
       expect(await call(client, 'listReadLogAnchors', { mspId: 'ClientOrgMSP' })).toEqual([]);
     });
 
+    it("keeps each of an organisation's read logs apart: one log's head does not hold another's back", async () => {
+      const logA = headHash('e');
+      const logB = headHash('f');
+      const anchorOf = (logId: string, sequence: number, digit: string) =>
+        call<ReadLogAnchor>(settlement, 'anchorReadLog', { sequence, headHash: headHash(digit), logId });
+      expect(await anchorOf(logA, 40, 'a')).toMatchObject({ logId: logA, sequence: 40 });
+      // A second deployment's log starts from its own first rows.
+      expect(await anchorOf(logB, 3, 'b')).toMatchObject({ logId: logB, sequence: 3 });
+      await anchorOf(logB, 7, 'c');
+      await driver.expectRefusal(
+        () => anchorOf(logA, 39, 'd'),
+        `READ_LOG_ANCHOR_CONFLICT[sequence]: the read log ${logA.slice(0, 12)} of AuditOrgMSP was anchored at sequence 40; a head at 39 would go back`,
+      );
+      // An anchor from before logs had ids keeps its own head.
+      await anchor(2, 'd');
+      const list = (logId?: string) =>
+        call<ReadLogAnchor[]>(client, 'listReadLogAnchors', {
+          mspId: 'AuditOrgMSP',
+          ...(logId === undefined ? {} : { logId }),
+        });
+      expect((await list(logB)).map((entry) => [entry.logId, entry.sequence])).toEqual([
+        [logB, 3],
+        [logB, 7],
+      ]);
+      expect((await list(logA)).map((entry) => entry.sequence)).toEqual([40]);
+      expect((await list()).map((entry) => entry.sequence).sort((a, b) => a - b)).toEqual([2, 3, 7, 40]);
+    });
+
     it('refuses a head that goes back or rewrites an anchored sequence, and people', async () => {
       await anchor(5, 'a');
       await driver.expectRefusal(
@@ -273,6 +301,10 @@ describe('AuditContract', () => {
         `READ_LOG_ANCHOR_CONFLICT[headHash]: sequence 5 of the read log of AuditOrgMSP is anchored with hash ${headHash('a')}, not ${headHash('c')}`,
       );
       await driver.expectRefusal(() => anchor(6, 'd', admin), /^FORBIDDEN: only settlement may anchor a read log/);
+      await driver.expectRefusal(
+        () => call(settlement, 'anchorReadLog', { sequence: 6, headHash: headHash('d'), logId: 'not-a-hash' }),
+        /^VALIDATION_FAILED\[logId\]/,
+      );
       await driver.expectRefusal(
         () => call(settlement, 'anchorReadLog', { sequence: 6, headHash: 'XYZ' }),
         /^VALIDATION_FAILED\[headHash\]/,

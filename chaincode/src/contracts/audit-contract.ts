@@ -35,7 +35,9 @@ export class AuditContract extends contractClass(auditContractName, {
     announcing(auditEvents.readLogAnchored, anchor, (anchored) => ({ anchor: anchored })),
   ),
   /** An organisation's read-log anchors, in sequence order. */
-  listReadLogAnchors: transaction(spec.listReadLogAnchors, (tx, request) => listAnchors(tx, request.mspId)),
+  listReadLogAnchors: transaction(spec.listReadLogAnchors, (tx, request) =>
+    listAnchors(tx, request.mspId, request.logId),
+  ),
   /** The organisations a dataset access grant, erasure receipt or audit grant concerns, for the API server's read log. */
   recordOrganisations: transaction(spec.recordOrganisations, organisationsOfRecord),
 }) {}

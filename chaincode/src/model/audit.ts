@@ -174,13 +174,23 @@ export function scopeOf(
  * canonical JSON). Once on the ledger, a row edited or deleted before `sequence` makes
  * the recomputed chain disagree with the anchor.
  */
+/**
+ * Which of an organisation's read logs an anchor is of: the SHA-256 of the log's first
+ * row. An organisation may run several API deployments, each with a log of its own, and
+ * each log's head moves forward on its own.
+ */
+export const readLogIdSchema = sha256HexSchema;
+
 export const anchorReadLogRequestSchema = z.strictObject({
   /** Rows in the log, the last being number `sequence` (1-based); 0 for an empty log. */
   sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   headHash: sha256HexSchema,
+  /** Absent on anchors from before logs were told apart: those share one head per organisation. */
+  logId: readLogIdSchema.optional(),
 });
 export const readLogAnchorSchema = z.object({
   mspId: z.string(),
+  logId: z.string().optional(),
   sequence: z.number().int(),
   headHash: z.string(),
   anchoredBy: actorSchema,
@@ -188,7 +198,11 @@ export const readLogAnchorSchema = z.object({
   txId: z.string(),
 });
 export type ReadLogAnchor = z.output<typeof readLogAnchorSchema>;
-export const listReadLogAnchorsRequestSchema = z.strictObject({ mspId: mspIdSchema });
+/** Without `logId`: every anchor of the organisation, of every log. */
+export const listReadLogAnchorsRequestSchema = z.strictObject({
+  mspId: mspIdSchema,
+  logId: readLogIdSchema.optional(),
+});
 
 /**
  * Records an auditor or HR system may ask for by id whose readers the API server's own

@@ -6,23 +6,28 @@ import { actorOf, type Tx } from '../../ledger/tx';
 import { readAnchors, readLatestAnchor, writeAnchor } from './store';
 
 /**
- * Records the head of the caller organisation's read log. A head never goes back, and a
- * sequence already anchored keeps its hash: a different hash for it means rows before it
- * changed, which is what anchoring exists to expose. Repeating the latest anchor is a
- * no-op answered with the stored anchor.
+ * Records the head of one of the caller organisation's read logs (`logId`; each API
+ * deployment keeps its own). A log's head never goes back, and a sequence already
+ * anchored keeps its hash: a different hash for it means rows before it changed, which is
+ * what anchoring exists to expose. Repeating the latest anchor is a no-op answered with
+ * the stored anchor.
  *
  * @throws RefusalError FORBIDDEN unless the caller holds the service role;
  *   READ_LOG_ANCHOR_CONFLICT when the sequence is below the latest anchor's, or equal to
  *   it with another hash.
  */
-export async function anchor(tx: Tx, request: { sequence: number; headHash: string }): Promise<ReadLogAnchor> {
+export async function anchor(
+  tx: Tx,
+  request: { sequence: number; headHash: string; logId?: string | undefined },
+): Promise<ReadLogAnchor> {
   requireRole(tx.caller, auditCommandRoles.anchorReadLog, 'anchor a read log');
-  const latest = await readLatestAnchor(tx.ctx, tx.caller.mspId);
+  const latest = await readLatestAnchor(tx.ctx, tx.caller.mspId, request.logId);
+  const which = request.logId === undefined ? '' : ` ${request.logId.slice(0, 12)}`;
   if (latest !== undefined) {
     if (request.sequence < latest.sequence) {
       refuse(
         'READ_LOG_ANCHOR_CONFLICT',
-        `the read log of ${tx.caller.mspId} was anchored at sequence ${String(latest.sequence)}; a head at ${String(request.sequence)} would go back`,
+        `the read log${which} of ${tx.caller.mspId} was anchored at sequence ${String(latest.sequence)}; a head at ${String(request.sequence)} would go back`,
         'sequence',
       );
     }
@@ -30,13 +35,14 @@ export async function anchor(tx: Tx, request: { sequence: number; headHash: stri
       if (request.headHash === latest.headHash) return latest;
       refuse(
         'READ_LOG_ANCHOR_CONFLICT',
-        `sequence ${String(latest.sequence)} of the read log of ${tx.caller.mspId} is anchored with hash ${latest.headHash}, not ${request.headHash}`,
+        `sequence ${String(latest.sequence)} of the read log${which} of ${tx.caller.mspId} is anchored with hash ${latest.headHash}, not ${request.headHash}`,
         'headHash',
       );
     }
   }
   const anchored: ReadLogAnchor = {
     mspId: tx.caller.mspId,
+    ...(request.logId === undefined ? {} : { logId: request.logId }),
     sequence: request.sequence,
     headHash: request.headHash,
     anchoredBy: actorOf(tx.caller),
@@ -47,7 +53,7 @@ export async function anchor(tx: Tx, request: { sequence: number; headHash: stri
   return anchored;
 }
 
-/** An organisation's anchors in sequence order; public to the channel, as they reveal only counts and hashes. */
-export function listAnchors(tx: Tx, mspId: string): Promise<ReadLogAnchor[]> {
-  return readAnchors(tx.ctx, mspId);
+/** An organisation's anchors (of one log, or of all), in sequence order; public to the channel, as they reveal only counts and hashes. */
+export function listAnchors(tx: Tx, mspId: string, logId?: string): Promise<ReadLogAnchor[]> {
+  return readAnchors(tx.ctx, mspId, logId);
 }

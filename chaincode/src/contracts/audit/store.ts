@@ -56,21 +56,32 @@ export function readGrantsByOrganisation(ctx: Context, mspId: string): Promise<A
 // Zero-padded so that composite keys sort in sequence order.
 const sequenceKeyPart = (sequence: number): string => String(sequence).padStart(16, '0');
 
-export function readLatestAnchor(ctx: Context, mspId: string): Promise<ReadLogAnchor | undefined> {
-  return readRecord(ctx, readLogAnchorSchema, ctx.stub.createCompositeKey(keys.head, [mspId]));
+/** The key attributes of a log's anchors: the organisation, then the log unless the anchor predates log ids. */
+const logKeyParts = (mspId: string, logId: string | undefined): string[] =>
+  logId === undefined ? [mspId] : [mspId, logId];
+
+/** The latest anchor of one of the organisation's read logs (`logId` absent: of the log anchored before logs had ids). */
+export function readLatestAnchor(
+  ctx: Context,
+  mspId: string,
+  logId: string | undefined,
+): Promise<ReadLogAnchor | undefined> {
+  return readRecord(ctx, readLogAnchorSchema, ctx.stub.createCompositeKey(keys.head, logKeyParts(mspId, logId)));
 }
 
-/** Keeps the anchor under its own key and as the organisation's latest. */
+/** Keeps the anchor under its own key and as its log's latest. */
 export async function writeAnchor(ctx: Context, anchor: ReadLogAnchor): Promise<void> {
-  await writeRecord(
-    ctx,
-    ctx.stub.createCompositeKey(keys.anchor, [anchor.mspId, sequenceKeyPart(anchor.sequence)]),
-    anchor,
-  );
-  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.head, [anchor.mspId]), anchor);
+  const log = logKeyParts(anchor.mspId, anchor.logId);
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.anchor, [...log, sequenceKeyPart(anchor.sequence)]), anchor);
+  await writeRecord(ctx, ctx.stub.createCompositeKey(keys.head, log), anchor);
 }
 
-/** The organisation's anchors in sequence order. */
-export async function readAnchors(ctx: Context, mspId: string): Promise<ReadLogAnchor[]> {
-  return (await readByPartialKey(ctx, readLogAnchorSchema, keys.anchor, [mspId])).map(({ value }) => value);
+/**
+ * One log's anchors in sequence order, or with `logId` absent every anchor of the
+ * organisation (each log's in sequence order, the logs one after another).
+ */
+export async function readAnchors(ctx: Context, mspId: string, logId?: string): Promise<ReadLogAnchor[]> {
+  return (await readByPartialKey(ctx, readLogAnchorSchema, keys.anchor, logKeyParts(mspId, logId))).map(
+    ({ value }) => value,
+  );
 }
