@@ -161,7 +161,7 @@ interface Singletons {
 
 /** @param onEvent also told of every committed chaincode event (the primary passes them to its workers). */
 async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent) => void): Promise<Singletons> {
-  const { config, db, log, network, profile, gateway, wallet, issuer, serviceOrg, metrics, sessions } = parts;
+  const { config, db, log, network, profile, gateway, wallet, issuer, serviceOrg, sessions } = parts;
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   const follower = new ChaincodeEventFollower(
     network,
@@ -190,25 +190,10 @@ async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent
     : undefined;
   await auditIndex?.start();
 
-  let settlement: SettlementRuntime | undefined;
-  if (config.settlementConfigFile !== undefined) {
-    const settlementConfig = readSettlementConfig(config.settlementConfigFile);
-    const orgName = settlementConfig.settlementOrg ?? serviceOrg.name;
-    const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
-    sessions.push(settlementSession);
-    settlement = createSettlementRuntime({
-      config: settlementConfig,
-      db,
-      network,
-      chaincode: profile.chaincode,
-      ledger: settlementSession,
-      accounts: new PayoutAccountStore(db, wallet.sealer),
-      log,
-      metrics,
-      crash: crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT),
-    });
+  const settlement = await settlementRuntime(parts, crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT));
+  if (settlement !== undefined) {
     await settlement.service.start();
-    log.info({ providers: Object.keys(settlementConfig.providers) }, 'settlement service started');
+    log.info({ providers: Object.keys(settlement.config.providers) }, 'settlement service started');
   }
 
   const anchorSession = gateway.session(
@@ -240,6 +225,30 @@ async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent
       await auditIndex?.stop();
     },
   };
+}
+
+/** The settlement service over the parts, under the organisation's `settlement` identity, when settlement is configured. */
+async function settlementRuntime(
+  parts: ServerParts,
+  crash?: (point: CrashPoint) => void,
+): Promise<SettlementRuntime | undefined> {
+  const { config, db, wallet, issuer, gateway } = parts;
+  if (config.settlementConfigFile === undefined) return undefined;
+  const settlementConfig = readSettlementConfig(config.settlementConfigFile);
+  const orgName = settlementConfig.settlementOrg ?? parts.serviceOrg.name;
+  const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
+  parts.sessions.push(settlementSession);
+  return createSettlementRuntime({
+    config: settlementConfig,
+    db,
+    network: parts.network,
+    chaincode: parts.profile.chaincode,
+    ledger: settlementSession,
+    accounts: new PayoutAccountStore(db, wallet.sealer),
+    log: parts.log,
+    metrics: parts.metrics,
+    ...(crash === undefined ? {} : { crash }),
+  });
 }
 
 /** The HTTP side: the app over the parts, listening on the configured address. */
@@ -384,23 +393,9 @@ export async function startApiWorker(
   shareCredentialThrottle(parts.accounts.throttle, link);
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   followPrimaryEvents(events, link);
-  let settlement: SettlementRuntime | undefined;
-  if (config.settlementConfigFile !== undefined) {
-    const settlementConfig = readSettlementConfig(config.settlementConfigFile);
-    const orgName = settlementConfig.settlementOrg ?? parts.serviceOrg.name;
-    // Enrolled by the primary before it forked the workers; read from the wallet here.
-    const settlementSession = parts.gateway.session(await settlementIdentity(parts.wallet, parts.issuer, orgName));
-    parts.sessions.push(settlementSession);
-    settlement = createSettlementRuntime({
-      config: settlementConfig,
-      db: parts.db,
-      network: parts.network,
-      chaincode: parts.profile.chaincode,
-      ledger: settlementSession,
-      accounts: new PayoutAccountStore(parts.db, parts.wallet.sealer),
-      log,
-      metrics: parts.metrics,
-    });
+  // The settlement identity was enrolled by the primary before it forked the workers; read from the wallet here.
+  const settlement = await settlementRuntime(parts);
+  if (settlement !== undefined) {
     // Never started here: one sweeper per outbox. What the routes change in the outbox wakes the primary's.
     settlement.service.wake = () => {
       link.request(wakeSettlementRequest).catch((error: unknown) => {
