@@ -6,6 +6,7 @@ import { ReadLog } from './audit/read-log.js';
 import { ReadRecorder } from './audit/read-recorder.js';
 import { ReadSubjectResolver } from './audit/read-subjects.js';
 import express, { type Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
 import { adminRoutes } from './admin/admin-routes.js';
@@ -90,6 +91,8 @@ export interface AppDependencies {
   readonly auditIndex?: IndexFollower;
   /** The read log's anchoring under the organisation's service identity; without it, anchoring and verification answer 503. */
   readonly readLogAnchoring?: ReadLogAnchoring;
+  /** Where each rate limit (`requests`, `probes`) counts: the cluster primary's store in an HTTP worker; memory without it. */
+  readonly rateLimitStore?: (name: string) => Store;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }
@@ -183,7 +186,7 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
   app.use(identifyCaller(deps.passport));
-  const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute);
+  const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });
   app.use(rateLimit.middleware);
   // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
   const readRecorder = new ReadRecorder(

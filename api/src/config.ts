@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -85,6 +86,20 @@ const environmentSchema = z.object({
   GIGLEDGER_AUDIT_INDEX: z.enum(['on', 'off']).default('on'),
   /** How often the read log's head is anchored on the ledger when it grew; 0 anchors only on demand. */
   GIGLEDGER_READ_LOG_ANCHOR_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * HTTP worker processes: an integer from 1 or `auto` (one per available core). 1 serves
+   * from the one process as before; more runs a primary that does the singleton work and
+   * that many workers that serve HTTP.
+   */
+  API_WORKERS: z
+    .string()
+    .default('1')
+    .transform((value, context) => {
+      if (value === 'auto') return os.availableParallelism();
+      if (/^[1-9][0-9]{0,2}$/.test(value)) return Number(value);
+      context.addIssue({ code: 'custom', message: `must be an integer from 1 to 999 or auto, got ${value}` });
+      return z.NEVER;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -143,6 +158,8 @@ export interface ApiConfig {
   readonly auditIndex: boolean;
   /** Interval of read-log anchoring; 0 anchors only on demand. */
   readonly readLogAnchorMs: number;
+  /** HTTP worker processes (API_WORKERS); 1 means no cluster: one process does everything. */
+  readonly workers: number;
 }
 
 /**
@@ -209,5 +226,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     consoleDir: path.resolve(value.GIGLEDGER_CONSOLE_DIR),
     auditIndex: value.GIGLEDGER_AUDIT_INDEX === 'on',
     readLogAnchorMs: value.GIGLEDGER_READ_LOG_ANCHOR_SECONDS * 1000,
+    workers: value.API_WORKERS,
   };
 }

@@ -1,9 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import {
   ChaincodeEventFollower,
   LedgerGateway,
+  type ConnectionProfile,
+  type LedgerEvent,
   ledgerClient,
   PeerConnections,
   qsccChannelMembers,
@@ -22,7 +26,7 @@ import { serviceUserId } from './auth/principal.js';
 import { createPassport } from './auth/passport-strategies.js';
 import { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type Db } from './db/database.js';
 import { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { DatabaseCheckpointer } from './events/database-checkpointer.js';
 import { FabricCaIssuer } from './identity/identity-issuer.js';
@@ -40,6 +44,9 @@ import { ReadLogAnchorer } from './audit/read-log-anchorer.js';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
 import { indexCrashInjection } from './audit-index/index-crash.js';
 import { IndexFollower } from './audit-index/index-follower.js';
+import type { PrimaryLink } from './cluster/primary-link.js';
+import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
+import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -51,14 +58,33 @@ export interface RunningServer {
 }
 
 /**
- * Builds every dependency from the configuration (database, wallet, CA enrollment,
- * gateway connections, the agreement event follower) and listens. Used by main.ts and
- * by suites that run the API against a real network.
- *
- * @param walletKey seals private keys in the wallet; generated into the data directory when absent.
+ * What every API process opens from the configuration: the database, the wallet, the
+ * CA, the gateway connections with read-your-writes, the accounts. An HTTP worker of a
+ * cluster opens its own (its own gRPC connections); the primary opens them too.
  */
-export async function startApiServer(config: ApiConfig, walletKey?: string): Promise<RunningServer> {
-  const log = createLogger(config.logLevel);
+interface ServerParts {
+  readonly config: ApiConfig;
+  readonly log: Logger;
+  readonly db: Db;
+  readonly profile: ConnectionProfile;
+  readonly connections: PeerConnections;
+  readonly gateway: LedgerGateway;
+  readonly metrics: Metrics;
+  readonly walletSecret: string;
+  readonly wallet: Wallet;
+  readonly issuer: FabricCaIssuer;
+  readonly tokens: TokenService;
+  readonly ledger: GatewayLedgerAccess;
+  readonly serviceOrg: ConnectionProfile['organizations'][number];
+  readonly serviceIdentity: SigningIdentity;
+  readonly serviceSession: LedgerSession;
+  readonly network: ReturnType<LedgerSession['gateway']['getNetwork']>;
+  readonly accounts: AccountService;
+  readonly sessions: LedgerSession[];
+  close(): Promise<void>;
+}
+
+async function openParts(config: ApiConfig, walletKey: string | undefined, log: Logger): Promise<ServerParts> {
   const db = await openDatabase(config.database);
   const profile = readConnectionProfile(config.connectionProfile);
   const connections = new PeerConnections(profile);
@@ -88,8 +114,54 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     credentialThrottle: config.credentialThrottle,
     membership: new ChannelMembership(qsccChannelMembers(network)),
   });
-
   const sessions: LedgerSession[] = [];
+  return {
+    config,
+    log,
+    db,
+    profile,
+    connections,
+    gateway,
+    metrics,
+    walletSecret,
+    wallet,
+    issuer,
+    tokens,
+    ledger,
+    serviceOrg,
+    serviceIdentity,
+    serviceSession,
+    network,
+    accounts,
+    sessions,
+    async close() {
+      for (const session of sessions) session.close();
+      ledger.close();
+      serviceSession.close();
+      gateway.close();
+      connections.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * The work exactly one process of a deployment does: the chaincode event follower that
+ * feeds subscriptions, the audit index's block follower, the settlement service with its
+ * outbox, the read log's anchoring, the first administrator.
+ */
+interface Singletons {
+  readonly events: AgreementEventFeed;
+  readonly settlement: SettlementRuntime | undefined;
+  readonly auditIndex: IndexFollower | undefined;
+  readonly anchorer: ReadLogAnchorer;
+  readonly bootstrap: { readonly created: boolean; readonly file: string };
+  stop(): Promise<void>;
+}
+
+/** @param onEvent also told of every committed chaincode event (the primary passes them to its workers). */
+async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent) => void): Promise<Singletons> {
+  const { config, db, log, network, profile, gateway, wallet, issuer, serviceOrg, sessions } = parts;
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   const follower = new ChaincodeEventFollower(
     network,
@@ -97,6 +169,7 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     new DatabaseCheckpointer(db, 'agreement-event-feed'),
     (event) => {
       events.publish(event);
+      onEvent?.(event);
       return Promise.resolve();
     },
     {
@@ -117,25 +190,10 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     : undefined;
   await auditIndex?.start();
 
-  let settlement: SettlementRuntime | undefined;
-  if (config.settlementConfigFile !== undefined) {
-    const settlementConfig = readSettlementConfig(config.settlementConfigFile);
-    const orgName = settlementConfig.settlementOrg ?? serviceOrg.name;
-    const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
-    sessions.push(settlementSession);
-    settlement = createSettlementRuntime({
-      config: settlementConfig,
-      db,
-      network,
-      chaincode: profile.chaincode,
-      ledger: settlementSession,
-      accounts: new PayoutAccountStore(db, wallet.sealer),
-      log,
-      metrics,
-      crash: crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT),
-    });
+  const settlement = await settlementRuntime(parts, crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT));
+  if (settlement !== undefined) {
     await settlement.service.start();
-    log.info({ providers: Object.keys(settlementConfig.providers) }, 'settlement service started');
+    log.info({ providers: Object.keys(settlement.config.providers) }, 'settlement service started');
   }
 
   const anchorSession = gateway.session(
@@ -150,10 +208,55 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
   });
   anchorer.start();
 
-  const bootstrap = await accounts.ensureBootstrapAdmin(config.dataDir);
+  const bootstrap = await parts.accounts.ensureBootstrapAdmin(config.dataDir);
   if (bootstrap.created)
     log.info({ file: bootstrap.file }, 'created the first administrator; its password is in the file');
 
+  return {
+    events,
+    settlement,
+    auditIndex,
+    anchorer,
+    bootstrap,
+    async stop() {
+      anchorer.stop();
+      await settlement?.service.stop();
+      await follower.stop();
+      await auditIndex?.stop();
+    },
+  };
+}
+
+/** The settlement service over the parts, under the organisation's `settlement` identity, when settlement is configured. */
+async function settlementRuntime(
+  parts: ServerParts,
+  crash?: (point: CrashPoint) => void,
+): Promise<SettlementRuntime | undefined> {
+  const { config, db, wallet, issuer, gateway } = parts;
+  if (config.settlementConfigFile === undefined) return undefined;
+  const settlementConfig = readSettlementConfig(config.settlementConfigFile);
+  const orgName = settlementConfig.settlementOrg ?? parts.serviceOrg.name;
+  const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
+  parts.sessions.push(settlementSession);
+  return createSettlementRuntime({
+    config: settlementConfig,
+    db,
+    network: parts.network,
+    chaincode: parts.profile.chaincode,
+    ledger: settlementSession,
+    accounts: new PayoutAccountStore(db, wallet.sealer),
+    log: parts.log,
+    metrics: parts.metrics,
+    ...(crash === undefined ? {} : { crash }),
+  });
+}
+
+/** The HTTP side: the app over the parts, listening on the configured address. */
+async function listen(
+  parts: ServerParts,
+  extra: Pick<AppDependencies, 'events' | 'settlement' | 'auditIndex' | 'readLogAnchoring' | 'rateLimitStore'>,
+): Promise<{ url: string; deps: AppDependencies; close(): Promise<void> }> {
+  const { config, db, log, metrics, ledger, issuer, accounts, tokens, network, profile, serviceSession } = parts;
   const deps: AppDependencies = {
     config,
     db,
@@ -165,15 +268,12 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     tokens,
     passport: createPassport(accounts, tokens),
     serviceLedger: ledgerClient(serviceSession.contract),
-    events,
     ledgerBlocks: qsccLedgerBlocks(network),
     proofs: qsccProofExporter(network, profile.chaincode),
-    statementSigner: serviceIdentity,
+    statementSigner: parts.serviceIdentity,
     statementAuthorities: organisationCertificateAuthorities(profile.organizations),
-    claimSalts: new ClaimSalts(walletSecret),
-    readLogAnchoring: { anchorer, mspId: serviceOrg.mspId },
-    ...(settlement === undefined ? {} : { settlement }),
-    ...(auditIndex === undefined ? {} : { auditIndex }),
+    claimSalts: new ClaimSalts(parts.walletSecret),
+    ...extra,
   };
   const server = createApp(deps).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -185,11 +285,9 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
     { version: apiVersion, mode: config.mode },
     `GigLedger API listening on http://${config.host}:${address.port}`,
   );
-
   return {
     url: `http://${config.host}:${address.port}`,
     deps,
-    bootstrapAdminFile: bootstrap.created ? bootstrap.file : undefined,
     async close() {
       const closed = new Promise<void>((resolve) =>
         server.close(() => {
@@ -199,16 +297,128 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
       // Subscriptions hold connections open; close them rather than wait.
       server.closeAllConnections();
       await closed;
-      anchorer.stop();
-      await settlement?.service.stop();
-      await follower.stop();
-      await auditIndex?.stop();
-      for (const session of sessions) session.close();
-      ledger.close();
-      serviceSession.close();
-      gateway.close();
-      connections.close();
-      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Builds every dependency from the configuration (database, wallet, CA enrollment,
+ * gateway connections, the agreement event follower) and listens: the whole API in one
+ * process. Used by main.ts (API_WORKERS=1) and by suites that run the API against a
+ * real network.
+ *
+ * @param walletKey seals private keys in the wallet; generated into the data directory when absent.
+ */
+export async function startApiServer(config: ApiConfig, walletKey?: string): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  const parts = await openParts(config, walletKey, log);
+  const singletons = await startSingletons(parts);
+  const http = await listen(parts, {
+    events: singletons.events,
+    readLogAnchoring: { anchorer: singletons.anchorer, mspId: parts.serviceOrg.mspId },
+    ...(singletons.settlement === undefined ? {} : { settlement: singletons.settlement }),
+    ...(singletons.auditIndex === undefined ? {} : { auditIndex: singletons.auditIndex }),
+  });
+  return {
+    url: http.url,
+    deps: http.deps,
+    bootstrapAdminFile: singletons.bootstrap.created ? singletons.bootstrap.file : undefined,
+    async close() {
+      await http.close();
+      await singletons.stop();
+      await parts.close();
+    },
+  };
+}
+
+/** The primary of an API cluster: the singleton work, no HTTP. */
+export interface RunningPrimary {
+  readonly log: Logger;
+  /** Where the first administrator's password was written, when it was created now. */
+  readonly bootstrapAdminFile: string | undefined;
+  /** What workers may ask of the primary: anchoring the read log now, waking the settlement service. */
+  readonly handlers: Readonly<Record<string, (payload: unknown) => Promise<unknown>>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the singleton work of an API cluster's primary (migrating the database first,
+ * so that workers open a current schema, and enrolling the service identities workers
+ * then find in the wallet). Every committed chaincode event is passed to `onEvent`.
+ */
+export async function startApiPrimary(
+  config: ApiConfig,
+  walletKey: string | undefined,
+  onEvent: (event: LedgerEvent) => void,
+): Promise<RunningPrimary> {
+  const log = createLogger(config.logLevel).child({ process: 'primary' });
+  const parts = await openParts(config, walletKey, log);
+  const singletons = await startSingletons(parts, onEvent);
+  return {
+    log,
+    bootstrapAdminFile: singletons.bootstrap.created ? singletons.bootstrap.file : undefined,
+    handlers: {
+      [anchorReadLogRequest]: () => singletons.anchorer.anchorNow(),
+      [wakeSettlementRequest]: () => {
+        singletons.settlement?.service.wake();
+        return Promise.resolve(null);
+      },
+    },
+    async close() {
+      await singletons.stop();
+      await parts.close();
+    },
+  };
+}
+
+const anchorReadLogRequest = 'anchor-read-log';
+const wakeSettlementRequest = 'wake-settlement';
+
+/**
+ * An HTTP worker of an API cluster: its own gateway connections and app, listening on
+ * the shared port. What must be one per deployment is the primary's: committed events
+ * arrive from the primary's follower, on-demand anchoring runs there, the settlement
+ * service sweeps there (a callback or a payout account registered here only wakes it),
+ * rate limits count there, failed-credential counts are replayed through it.
+ */
+export async function startApiWorker(
+  config: ApiConfig,
+  walletKey: string | undefined,
+  link: PrimaryLink,
+  workerId: number,
+): Promise<RunningServer> {
+  // Each request's line names the worker that served it, so operators (and tests) can tell them apart.
+  const log = createLogger(config.logLevel).child({ worker: workerId });
+  const parts = await openParts(config, walletKey, log);
+  shareCredentialThrottle(parts.accounts.throttle, link);
+  const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
+  followPrimaryEvents(events, link);
+  // The settlement identity was enrolled by the primary before it forked the workers; read from the wallet here.
+  const settlement = await settlementRuntime(parts);
+  if (settlement !== undefined) {
+    // Never started here: one sweeper per outbox. What the routes change in the outbox wakes the primary's.
+    settlement.service.wake = () => {
+      link.request(wakeSettlementRequest).catch((error: unknown) => {
+        log.warn({ err: error }, 'could not wake the settlement service; its next sweep finds the change');
+      });
+    };
+  }
+  const http = await listen(parts, {
+    events,
+    rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+    readLogAnchoring: {
+      anchorer: { anchorNow: () => link.request(anchorReadLogRequest) as Promise<ReadLogAnchor | undefined> },
+      mspId: parts.serviceOrg.mspId,
+    },
+    ...(settlement === undefined ? {} : { settlement }),
+  });
+  return {
+    url: http.url,
+    deps: http.deps,
+    bootstrapAdminFile: undefined,
+    async close() {
+      await http.close();
+      await parts.close();
     },
   };
 }

@@ -14,15 +14,19 @@
  * 100k. No Fabric network is needed.
  *
  * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
- *   --baseline <another built checkout> --client http|fetch --queries <names' first words>]
+ *   --baseline <another built checkout> --client http|fetch --queries <names' first words>
+ *   --workers 1,2]
  * `--queries fixed` measures a bare `{ __typename }` instead, what any request costs.
  * `--profile` writes a V8 CPU profile of the server per size at the mixed load and prints
  * its heaviest functions. `--baseline` runs that checkout's API side by side (loaded by
  * this checkout's server script, so with the same data and grants), level by level in
- * turn, so the before/after ratio is measured under the same machine load.
+ * turn, so the before/after ratio is measured under the same machine load. `--workers 1,2`
+ * runs this checkout's API as one process and as a cluster of 2 HTTP workers (node:cluster,
+ * the API's own supervisor) over the same loaded database, level by level in turn; the
+ * CPU per request then sums the primary and its workers.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +44,11 @@ const seconds = Number(flag('seconds') ?? 5);
 const sizes = (flag('sizes') ?? '10000,100000').split(',').map(Number);
 const profiling = process.argv.includes('--profile');
 const baselineCheckout = flag('baseline');
+/** `--workers 1,2`: this checkout's API as one process and as a cluster of 2 HTTP workers, levels in turn. */
+const workerCounts = (flag('workers') ?? '1').split(',').map(Number);
+if (workerCounts.some((count) => !Number.isInteger(count) || count < 1)) {
+  throw new Error('--workers takes counts from 1, comma-separated (e.g. 1,2)');
+}
 const concurrencies = [1, 4, 16, 32, 64, 128, 256];
 const targetPerSecond = 1000;
 const targetP99 = 50;
@@ -123,8 +132,11 @@ class ApiProcess {
     child.on('message', (reply: ServerReply) => this.#waiting.shift()?.(reply));
   }
 
-  static async start(script: string, size: number): Promise<ApiProcess> {
-    const child = fork(script, [String(size)], { env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'warning' } });
+  /** @param args after the size: the worker count, the data directory, `reuse` (see audit-index-server.ts). */
+  static async start(script: string, size: number, args: readonly string[] = []): Promise<ApiProcess> {
+    const child = fork(script, [String(size), ...args], {
+      env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'warning' },
+    });
     const api = new ApiProcess(child);
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code) => {
@@ -310,17 +322,29 @@ async function visibleTotal(api: ApiProcess, spec: (typeof queries)[number], n: 
     .join(', ');
 }
 
+/** How a label names this checkout's API with `workers` HTTP workers. */
+const workersLabel = (workers: number): string => (workerCounts.length === 1 ? 'this' : `${String(workers)}w`);
+
 async function measure(size: number): Promise<Figure[]> {
-  const checkouts: [string, string][] = [['this', fileURLToPath(new URL('./audit-index-server.js', import.meta.url))]];
-  if (baselineCheckout !== undefined) checkouts.unshift(['baseline', baselineScript(baselineCheckout)]);
+  const own = fileURLToPath(new URL('./audit-index-server.js', import.meta.url));
+  // Every API of this checkout reads the agreements the first one loaded (loading 100k takes minutes on a busy machine).
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-index-'));
+  const checkouts: [string, string, string[]][] = workerCounts.map((workers, position) => [
+    workersLabel(workers),
+    own,
+    [String(workers), dataDir, position === 0 ? 'load' : 'reuse'],
+  ]);
+  if (baselineCheckout !== undefined) checkouts.unshift(['baseline', baselineScript(baselineCheckout), []]);
   const apis: [string, ApiProcess][] = [];
   try {
-    for (const [label, script] of checkouts) {
-      const api = await ApiProcess.start(script, size);
+    for (const [label, script, args] of checkouts) {
+      const api = await ApiProcess.start(script, size, args);
       apis.push([label, api]);
       log(
-        `${String(size)} agreements indexed through BlockIndexer by the ${label} API in ${api.loadSeconds.toFixed(1)} s ` +
-          `(${Math.round(size / api.loadSeconds).toString()} agreements/s)`,
+        args.includes('reuse')
+          ? `${String(size)} agreements: the ${label} API reads the database the first one loaded`
+          : `${String(size)} agreements indexed through BlockIndexer by the ${label} API in ${api.loadSeconds.toFixed(1)} s ` +
+              `(${Math.round(size / api.loadSeconds).toString()} agreements/s)`,
       );
     }
     const figures: Figure[] = [];
@@ -352,10 +376,14 @@ async function measure(size: number): Promise<Figure[]> {
         if (state.every((entry) => entry.flat >= 2)) break;
       }
     }
-    if (profiling) for (const [label, api] of apis) await profile(api, label, size);
+    // The profile is of one process's main thread: of an API cluster it would show the primary only.
+    if (profiling)
+      for (const [label, api] of apis)
+        if (label === 'this' || label === '1w' || label === 'baseline') await profile(api, label, size);
     return figures;
   } finally {
     for (const [, api] of apis) await api.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -365,7 +393,7 @@ function summary(figures: readonly Figure[]): void {
   );
   for (const size of sizes) {
     for (const { name } of queries) {
-      for (const checkout of ['baseline', 'this']) {
+      for (const checkout of ['baseline', ...workerCounts.map(workersLabel)]) {
         const mine = figures.filter((f) => f.size === size && f.query === name && f.checkout === checkout);
         if (mine.length === 0) continue;
         const best = mine.reduce((a, b) => (b.throughput > a.throughput ? b : a));

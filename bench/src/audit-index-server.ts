@@ -13,7 +13,8 @@
  * `profile-start`/`profile-stop` with a V8 CPU profile of the main thread (written as
  * a .cpuprofile file that Chrome DevTools opens) and its heaviest functions by self time.
  */
-import { writeFileSync } from 'node:fs';
+import cluster from 'node:cluster';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -179,10 +180,31 @@ function summarise(profile: Profile): { busyMs: number; top: ProfileLine[] } {
   return { busyMs: busy, top };
 }
 
-async function main(): Promise<void> {
-  const size = Number(process.argv[2]);
-  if (!Number.isInteger(size) || size <= 0) throw new Error('usage: audit-index-server.js <agreements>');
-  const server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '100000000' });
+/** What the primary of a cluster (or the one process) hands its parent once it serves. */
+interface Serving {
+  readonly url: string;
+  readonly token: string;
+  readonly loadSeconds: number;
+  /** This process's CPU time and its workers', user + system, ms. */
+  cpuMs(): number;
+  close(): Promise<void>;
+}
+
+/** CPU time (user + system, ms) of another process, from /proc (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    // After the command's closing parenthesis: utime and stime are the 12th and 13th fields.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Loads `size` agreements through BlockIndexer into the server's database. */
+async function load(server: TestServer, size: number): Promise<number> {
   const indexer = new BlockIndexer(server.db, { chaincode: 'gigledger' });
   const loadStarted = performance.now();
   for (let first = 0, block = 0n; first < size; first += perBlock, block += 1n) {
@@ -192,17 +214,102 @@ async function main(): Promise<void> {
     });
     await indexer.index(syntheticBlock(block, transactions));
   }
-  const loadSeconds = (performance.now() - loadStarted) / 1000;
-  const auditor = await server.person('bench-auditor', 'AuditOrg', 'auditor');
-  await grantAuditor(server, auditor.party);
+  return (performance.now() - loadStarted) / 1000;
+}
+
+const environment = (dataDir: string | undefined) => ({
+  RATE_LIMIT_PER_MINUTE: '100000000',
+  ...(dataDir === undefined ? {} : { GIGLEDGER_DATA_DIR: dataDir }),
+});
+
+/**
+ * The API as one process (workers = 1, as before), or as a cluster of `workers` HTTP
+ * workers under the API's own supervisor (rate limits counted in the primary, failed
+ * credentials replayed through it), each a test server over the same SQLite file with
+ * the auditor's grants on its own in-memory ledger. The primary loads the agreements
+ * (unless `reuse`: another benchmark server loaded them into `dataDir` already) and
+ * creates the auditor; the workers only serve.
+ */
+async function serve(size: number, workers: number, dataDir: string | undefined, reuse: boolean): Promise<Serving> {
+  const server = await startTestServer(environment(dataDir));
+  const loadSeconds = reuse ? 0 : await load(server, size);
+  const auditorId = workers === 1 ? 'bench-auditor' : `bench-auditor-${String(workers)}w`;
+  const auditor = await server.person(auditorId, 'AuditOrg', 'auditor');
+  if (workers === 1) {
+    await grantAuditor(server, auditor.party);
+    return {
+      url: server.url,
+      token: auditor.token,
+      loadSeconds,
+      cpuMs: () => {
+        const usage = process.cpuUsage();
+        return (usage.user + usage.system) / 1000;
+      },
+      close: () => server.close(),
+    };
+  }
+  // Imported here so that a --baseline checkout without the cluster still runs this script with one worker.
+  const { superviseWorkers } = await import('@gigledger/api/cluster');
+  cluster.setupPrimary({ args: [String(size), String(workers), server.config.dataDir, auditorId] });
+  const supervisor = superviseWorkers({
+    workers,
+    log: pino({ level: 'warn' }),
+    onCrashLoop: (error) => {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    },
+  });
+  const [url] = await supervisor.ready;
+  if (url === undefined) throw new Error('no worker listens');
+  return {
+    url,
+    token: auditor.token,
+    loadSeconds,
+    cpuMs: () => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1000 + supervisor.pids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
+    },
+    async close() {
+      await supervisor.stop();
+      await server.close();
+    },
+  };
+}
+
+/** An HTTP worker of the benchmark's cluster: a test server over the primary's database. */
+async function worker(dataDir: string, auditorId: string): Promise<void> {
+  const { PrimaryLink, PrimaryRateLimitStore, shareCredentialThrottle } = await import('@gigledger/api/cluster');
+  const link = new PrimaryLink();
+  const server = await startTestServer(environment(dataDir), {
+    rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+  });
+  shareCredentialThrottle(server.accounts.throttle, link);
+  await grantAuditor(server, { mspId: 'AuditOrgMSP', userId: auditorId });
+  link.on('stop', () => {
+    void server.close().then(() => process.exit(0));
+  });
+  link.send({ gigledger: 'listening', url: server.url });
+}
+
+async function main(): Promise<void> {
+  const [sizeText, workersText = '1', dataDirText = '', mode = ''] = process.argv.slice(2);
+  if (cluster.isWorker) {
+    await worker(dataDirText, mode);
+    return;
+  }
+  const size = Number(sizeText);
+  const workers = Number(workersText);
+  if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(workers) || workers <= 0) {
+    throw new Error('usage: audit-index-server.js <agreements> [<workers> [<data dir> [reuse]]]');
+  }
+  const serving = await serve(size, workers, dataDirText === '' ? undefined : dataDirText, mode === 'reuse');
   const session = new Session();
   session.connect();
   const send = (reply: ServerReply) => process.send?.(reply);
   process.on('message', (command: ServerCommand) => {
     void (async () => {
       if (command.kind === 'cpu') {
-        const usage = process.cpuUsage();
-        send({ kind: 'cpu', ms: (usage.user + usage.system) / 1000 });
+        send({ kind: 'cpu', ms: serving.cpuMs() });
       } else if (command.kind === 'profile-start') {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: 200 });
@@ -213,12 +320,12 @@ async function main(): Promise<void> {
         send({ kind: 'profile', ...summarise(profile as unknown as Profile) });
       } else {
         session.disconnect();
-        await server.close();
+        await serving.close();
         process.disconnect();
       }
     })();
   });
-  send({ kind: 'ready', url: server.url, token: auditor.token, loadSeconds });
+  send({ kind: 'ready', url: serving.url, token: serving.token, loadSeconds: serving.loadSeconds });
 }
 
 main().catch((error: unknown) => {

@@ -74,7 +74,8 @@ export const readLogVerificationSchema = z.object({
 
 /** How this server anchors its read log: the anchorer (service identity) and the organisation the anchors are under. */
 export interface ReadLogAnchoring {
-  readonly anchorer: ReadLogAnchorer;
+  /** In an HTTP worker of a cluster, the primary's anchorer, asked over IPC. */
+  readonly anchorer: Pick<ReadLogAnchorer, 'anchorNow'>;
   readonly mspId: string;
 }
 

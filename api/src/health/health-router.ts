@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
+import type { Store } from 'express-rate-limit';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { unauthenticated } from '../errors/api-error.js';
@@ -31,12 +32,15 @@ export function healthRouter(deps: {
   db: Db;
   metrics: Metrics;
   config: { readonly probes: { readonly token: string | undefined; readonly rateLimitPerMinute: number } };
+  rateLimitStore?: ((name: string) => Store) | undefined;
 }): Router {
   const router = Router();
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
-  const guarded: RequestHandler[] = [callerRateLimit(deps.config.probes.rateLimitPerMinute).middleware];
+  const guarded: RequestHandler[] = [
+    callerRateLimit(deps.config.probes.rateLimitPerMinute, { store: deps.rateLimitStore?.('probes') }).middleware,
+  ];
   if (deps.config.probes.token !== undefined) guarded.push(bearerTokenIs(deps.config.probes.token));
   router.get('/readyz', ...guarded, async (_request, response) => {
     const [peers, certificateAuthorities, database] = await Promise.all([

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { ApiError } from '../errors/api-error.js';
 import { errorBody } from '../errors/error-handler.js';
 
@@ -28,12 +28,21 @@ function rateLimited(perMinute: number): ApiError {
   return new ApiError(429, 'RATE_LIMITED', `at most ${String(perMinute)} requests a minute; try again later`);
 }
 
+/** Where a limit's counts live. */
+export interface RateLimitStoreOptions {
+  /**
+   * The counts' store: in an HTTP worker of the API cluster, the primary's (so that N
+   * workers are not N times more permissive); this process's memory without one.
+   */
+  readonly store?: Store | undefined;
+}
+
 /**
  * A limit of `perMinute` requests per caller: per principal once the caller is
  * identified, per address before that (or for anonymous callers).
  */
-export function callerRateLimit(perMinute: number): RateLimit {
-  const store = new MemoryStore();
+export function callerRateLimit(perMinute: number, options: RateLimitStoreOptions = {}): RateLimit {
+  const store: Store = options.store ?? new MemoryStore();
   const middleware = rateLimit({
     windowMs: 60_000,
     limit: perMinute,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import type { ProofExporter, SigningIdentity } from '@gigledger/gateway';
@@ -114,6 +115,8 @@ export interface TestServerOptions {
   readonly proofs?: ProofExporter;
   /** The channel's members; every test organisation is one without it. */
   readonly membership?: OrganisationMembership;
+  /** Where rate limits count (the cluster primary's store, for a test server run as an HTTP worker); memory by default. */
+  readonly rateLimitStore?: (name: string) => Store;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -196,6 +199,7 @@ export async function startTestServer(
     claimSalts: new ClaimSalts('test wallet key'),
     ...(settlement === undefined ? {} : { settlement }),
     ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
+    ...(options.rateLimitStore === undefined ? {} : { rateLimitStore: options.rateLimitStore }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };

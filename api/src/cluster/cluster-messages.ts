@@ -1,0 +1,60 @@
+/**
+ * What the primary and its HTTP workers say to each other over the cluster's IPC channel
+ * (structured clone, so bigints and dates cross as they are). Every message carries
+ * `gigledger` so that other users of the channel (the rate-limit store) are told apart.
+ */
+import type { LedgerEvent } from '@gigledger/gateway';
+import type { CredentialSubject } from '../auth/credential-throttle.js';
+
+/** A worker asks the primary to do something only the primary may do, and waits for the answer. */
+export interface WorkerRequest {
+  readonly gigledger: 'request';
+  readonly id: number;
+  readonly kind: string;
+  readonly payload: unknown;
+}
+
+/** The primary's answer to one {@link WorkerRequest}. */
+export type PrimaryAnswer =
+  | { readonly gigledger: 'answer'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | {
+      readonly gigledger: 'answer';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly name: string; readonly message: string; readonly detail?: unknown };
+    };
+
+/** A change to the failed-credential counts, made in one worker and replayed in the others. */
+export interface ThrottleChange {
+  readonly gigledger: 'throttle';
+  readonly change: 'failure' | 'success';
+  readonly subject: CredentialSubject;
+}
+
+/** A committed chaincode event the primary's follower read, for every worker's subscribers. */
+export interface LedgerEventMessage {
+  readonly gigledger: 'ledger-event';
+  readonly event: LedgerEvent;
+}
+
+/** The primary tells a worker to finish its requests, close and exit. */
+export interface StopMessage {
+  readonly gigledger: 'stop';
+}
+
+/** A worker tells the primary it listens (and where), or that it could not start. */
+export interface WorkerStateMessage {
+  readonly gigledger: 'listening';
+  readonly url: string;
+}
+
+export type ClusterMessage =
+  WorkerRequest | PrimaryAnswer | ThrottleChange | LedgerEventMessage | StopMessage | WorkerStateMessage;
+
+/** Whether `message` is one of ours, of kind `kind`. */
+export function isClusterMessage<Kind extends ClusterMessage['gigledger']>(
+  message: unknown,
+  kind: Kind,
+): message is Extract<ClusterMessage, { gigledger: Kind }> {
+  return typeof message === 'object' && message !== null && (message as { gigledger?: unknown }).gigledger === kind;
+}

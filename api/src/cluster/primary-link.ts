@@ -1,0 +1,114 @@
+import cluster from 'node:cluster';
+import {
+  CommitFailedError,
+  CommitStatusUnknownError,
+  EndorsementError,
+  LedgerError,
+  NotMemberError,
+  RefusedError,
+  SubmissionError,
+} from '@gigledger/gateway';
+import type { RefusalCode } from '@gigledger/chaincode/model';
+import { isClusterMessage, type ClusterMessage } from './cluster-messages.js';
+
+type ClusterMessageKind = ClusterMessage['gigledger'];
+
+/**
+ * A worker's end of the IPC channel to its primary: requests that only the primary
+ * serves (answered or failed with the primary's error, rebuilt here), and messages the
+ * primary sends unasked (ledger events, credential-throttle changes, stop).
+ */
+export class PrimaryLink {
+  #next = 0;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  readonly #handlers = new Map<ClusterMessageKind, ((message: ClusterMessage) => void)[]>();
+
+  /** @throws Error when this process is not a cluster worker. */
+  constructor() {
+    if (!cluster.isWorker || process.send === undefined) throw new Error('a PrimaryLink lives in a cluster worker');
+    process.on('message', (message: unknown) => {
+      if (isClusterMessage(message, 'answer')) {
+        const pending = this.#pending.get(message.id);
+        if (pending === undefined) return;
+        this.#pending.delete(message.id);
+        if (message.ok) pending.resolve(message.value);
+        else pending.reject(rebuildError(message.error));
+        return;
+      }
+      const kind = (message as { gigledger?: unknown } | null)?.gigledger;
+      if (typeof kind !== 'string') return;
+      for (const handler of this.#handlers.get(kind as ClusterMessageKind) ?? []) handler(message as ClusterMessage);
+    });
+    // No answer comes once the primary is gone; the worker is closing then (see runApiCluster).
+    process.once('disconnect', () => {
+      for (const [id, pending] of this.#pending) {
+        this.#pending.delete(id);
+        pending.reject(new Error('the cluster primary went away before it answered'));
+      }
+    });
+  }
+
+  /** Sends a message to the primary, without waiting for anything. */
+  send(message: ClusterMessage): void {
+    process.send?.(message);
+  }
+
+  /**
+   * Asks the primary to run its handler of `kind` and resolves with what it answered.
+   *
+   * @throws the primary's error, rebuilt as a gateway error class when it was one (so the
+   *   error handler maps it as it would in the primary), else as an Error of its message.
+   */
+  request(kind: string, payload: unknown = null): Promise<unknown> {
+    const id = (this.#next += 1);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      process.send?.({ gigledger: 'request', id, kind, payload } satisfies ClusterMessage);
+    });
+  }
+
+  /** Calls `handler` with every message of `kind` the primary sends. */
+  on<Kind extends ClusterMessageKind>(
+    kind: Kind,
+    handler: (message: Extract<ClusterMessage, { gigledger: Kind }>) => void,
+  ): void {
+    const handlers = this.#handlers.get(kind) ?? [];
+    handlers.push(handler as (message: ClusterMessage) => void);
+    this.#handlers.set(kind, handlers);
+  }
+}
+
+const ledgerErrors: Readonly<
+  Record<string, new (message: string, options: { transactionId?: string }) => LedgerError>
+> = {
+  LedgerError,
+  EndorsementError,
+  NotMemberError,
+  SubmissionError,
+  CommitStatusUnknownError,
+};
+
+/** The primary's error as the worker's error handler expects it: the same class where it matters. */
+function rebuildError(error: { readonly name: string; readonly message: string; readonly detail?: unknown }): Error {
+  const detail = (error.detail ?? {}) as Record<string, unknown>;
+  const transactionId = typeof detail.transactionId === 'string' ? detail.transactionId : undefined;
+  const options = transactionId === undefined ? {} : { transactionId };
+  if (error.name === 'RefusedError' && typeof detail.code === 'string' && typeof detail.refusal === 'string') {
+    return new RefusedError(
+      {
+        code: detail.code as RefusalCode,
+        message: detail.refusal,
+        ...(typeof detail.field === 'string' ? { field: detail.field } : {}),
+      },
+      options,
+    );
+  }
+  if (error.name === 'CommitFailedError' && typeof detail.validationCode === 'string' && transactionId !== undefined) {
+    return new CommitFailedError(detail.validationCode, { transactionId });
+  }
+  const LedgerClass = ledgerErrors[error.name];
+  if (LedgerClass !== undefined) return new LedgerClass(error.message, options);
+  const rebuilt = new Error(error.message);
+  rebuilt.name = error.name;
+  return rebuilt;
+}

@@ -1,0 +1,174 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ReadLog } from '../audit/read-log.js';
+import { openDatabase } from '../db/database.js';
+
+const fixture = fileURLToPath(new URL('../test-support/cluster-test-server.js', import.meta.url));
+
+interface Cluster {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly auditorToken: string;
+  readonly pids: readonly number[];
+  readonly dataDir: string;
+  /** Every JSON line the primary and its workers wrote so far. */
+  lines(): Record<string, unknown>[];
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts a cluster of test servers and waits until every worker listens. */
+async function startCluster(workers: number, env: Record<string, string> = {}, mode = ''): Promise<Cluster> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-cluster-'));
+  const child = fork(fixture, [String(workers), dataDir, mode], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const ready = await Promise.race([
+    new Promise<{ url: string; auditorToken: string; pids: number[] }>((resolve) =>
+      child.once('message', (message) => {
+        resolve(message as { url: string; auditorToken: string; pids: number[] });
+      }),
+    ),
+    exited.then((code) => ({ code })),
+  ]);
+  const lines = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  if ('code' in ready) return { child, url: '', auditorToken: '', pids: [], dataDir, lines, exited };
+  return { child, ...ready, dataDir, lines, exited };
+}
+
+async function stopCluster(running: Cluster): Promise<number | null> {
+  if (running.child.exitCode === null) running.child.kill('SIGTERM');
+  const code = await running.exited;
+  rmSync(running.dataDir, { recursive: true, force: true });
+  return code;
+}
+
+/** Which workers logged a finished request. */
+function servingWorkers(running: Cluster): Set<unknown> {
+  return new Set(
+    running
+      .lines()
+      .filter((line) => line.msg === 'request')
+      .map((line) => line.worker),
+  );
+}
+
+const query = `query ($status: String!) { indexedAgreements(filter: { status: $status }, first: 5) { totalCount indexedHeight } }`;
+
+function graphql(running: Cluster, n: number): Promise<Response> {
+  return fetch(`${running.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${running.auditorToken}`,
+      'content-type': 'application/json',
+      connection: 'close',
+    },
+    body: JSON.stringify({ query, variables: { status: ['active', 'offered', 'cancelled'][n % 3] } }),
+  });
+}
+
+describe('the API cluster (node:cluster HTTP workers)', () => {
+  it('serves through both workers, and the read log stays one verifiable chain after concurrent reads through them', async () => {
+    const running = await startCluster(2);
+    try {
+      expect(running.pids).toHaveLength(2);
+      const reads = 60;
+      const answers = await Promise.all(Array.from({ length: reads }, (_, n) => graphql(running, n)));
+      const bodies = await Promise.all(
+        answers.map(async (answer) => ({
+          status: answer.status,
+          body: (await answer.json()) as { data?: { indexedAgreements?: { totalCount: number } }; errors?: unknown },
+        })),
+      );
+      expect(running.lines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+      for (const answer of bodies) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.errors).toBeUndefined();
+        expect(answer.body.data?.indexedAgreements?.totalCount).toBe(0);
+      }
+      expect(servingWorkers(running)).toEqual(new Set([1, 2]));
+      const db = await openDatabase({ kind: 'sqlite', file: path.join(running.dataDir, 'gigledger.sqlite') });
+      try {
+        const verification = await new ReadLog(db).verify([]);
+        expect(verification.firstBadRow).toBeUndefined();
+        expect(verification.ok).toBe(true);
+        expect(verification.rows).toBe(reads);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      expect(await stopCluster(running)).toBe(0);
+    }
+  }, 120_000);
+
+  it('counts rate limits and failed credentials once for all workers, not once per worker', async () => {
+    const running = await startCluster(2, { RATE_LIMIT_PER_MINUTE: '20', AUTH_FAILURES_PER_ADDRESS: '6' });
+    try {
+      const statuses: number[] = [];
+      for (let n = 0; n < 40; n += 1) statuses.push((await graphql(running, n)).status);
+      expect(servingWorkers(running)).toEqual(new Set([1, 2]));
+      // One process's memory would let 20 through each worker: 40.
+      expect(statuses.filter((status) => status === 200)).toHaveLength(20);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(20);
+
+      const wrong: number[] = [];
+      for (let n = 0; n < 14; n += 1) {
+        const answer = await fetch(`${running.url}/v1/audit/scope`, {
+          headers: { authorization: 'Bearer not-a-token', connection: 'close' },
+        });
+        wrong.push(answer.status);
+      }
+      // Each worker counting alone would examine 6 wrong tokens in each: 12. The replay between
+      // workers lags by one IPC hop, which may let one more through when the machine stalls.
+      const examined = wrong.filter((status) => status === 401).length;
+      expect(examined).toBeGreaterThanOrEqual(6);
+      expect(examined).toBeLessThanOrEqual(7);
+      expect(wrong.filter((status) => status === 429)).toHaveLength(14 - examined);
+    } finally {
+      expect(await stopCluster(running)).toBe(0);
+    }
+  }, 120_000);
+
+  it('restarts a worker that dies without dropping the primary, and stops in order on SIGTERM', async () => {
+    const running = await startCluster(2);
+    try {
+      const [victim] = running.pids;
+      process.kill(victim ?? 0, 'SIGKILL');
+      await waitFor(() => running.lines().some((line) => line.msg === 'worker exited; starting another'));
+      await waitFor(() => running.lines().filter((line) => line.msg === 'worker listening').length === 3);
+      for (let n = 0; n < 6; n += 1) expect((await graphql(running, n)).status).toBe(200);
+      expect(running.child.exitCode).toBeNull();
+    } finally {
+      expect(await stopCluster(running)).toBe(0);
+    }
+    const messages = running.lines().map((line) => line.msg);
+    expect(messages.indexOf('stopped')).toBeGreaterThan(messages.indexOf('SIGTERM received; draining the workers'));
+  }, 120_000);
+
+  it('exits nonzero when the workers crash in a loop', async () => {
+    const running = await startCluster(2, {}, 'fail');
+    const code = await running.exited;
+    rmSync(running.dataDir, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(running.lines().some((line) => String(line.msg).includes('giving up'))).toBe(true);
+  }, 120_000);
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

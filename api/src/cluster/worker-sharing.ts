@@ -1,0 +1,39 @@
+import type { CredentialSubject, CredentialThrottle } from '../auth/credential-throttle.js';
+import type { AgreementEventFeed } from '../events/agreement-event-feed.js';
+import type { PrimaryLink } from './primary-link.js';
+
+/**
+ * Makes the workers' failed-credential counts one count: every failure or success a
+ * worker records is replayed in every other worker (relayed by the primary), so each
+ * worker's throttle holds the whole cluster's failures and N workers are not N times
+ * more permissive. The throttle's checks stay synchronous and local; the replay lags by
+ * one IPC hop (well under a millisecond on one host), so guesses racing each other
+ * through different workers within that hop may each be examined, no more. The policy
+ * (windows, limits) stays the throttle's own: only where its counts come from changes.
+ */
+export function shareCredentialThrottle(throttle: CredentialThrottle, link: PrimaryLink): void {
+  const recordFailure = throttle.recordFailure.bind(throttle);
+  const recordSuccess = throttle.recordSuccess.bind(throttle);
+  const publish = (change: 'failure' | 'success', subject: CredentialSubject): void => {
+    link.send({ gigledger: 'throttle', change, subject: { address: subject.address, account: subject.account } });
+  };
+  throttle.recordFailure = (subject) => {
+    recordFailure(subject);
+    publish('failure', subject);
+  };
+  throttle.recordSuccess = (subject) => {
+    recordSuccess(subject);
+    publish('success', subject);
+  };
+  link.on('throttle', (message) => {
+    if (message.change === 'failure') recordFailure(message.subject);
+    else recordSuccess(message.subject);
+  });
+}
+
+/** Publishes the committed events the primary's one chaincode event follower reads to this worker's subscribers. */
+export function followPrimaryEvents(events: AgreementEventFeed, link: PrimaryLink): void {
+  link.on('ledger-event', (message) => {
+    events.publish(message.event);
+  });
+}

@@ -1,0 +1,170 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { rateLimitCounts, rateLimitRequest } from './primary-rate-limit-store.js';
+import { isClusterMessage, type ClusterMessage, type PrimaryAnswer } from './cluster-messages.js';
+
+/** What a worker may ask of the primary, by request kind: the answer is sent back as it is. */
+export type PrimaryHandlers = Readonly<Record<string, (payload: unknown) => Promise<unknown>>>;
+
+/** How the primary runs its HTTP workers. */
+export interface WorkerSupervisorOptions {
+  readonly workers: number;
+  readonly log: Logger;
+  /** Requests workers may make of the primary (anchoring the read log, waking the settlement service). */
+  readonly handlers?: PrimaryHandlers;
+  /** Worker exits (other than on stop) within `crashWindowMs` that make a crash loop (default 5 in 60 s). */
+  readonly maxCrashes?: number;
+  readonly crashWindowMs?: number;
+  /** How long a stopping worker may take to finish its requests before it is killed (default 30 s). */
+  readonly stopTimeoutMs?: number;
+  /** Called once when the workers crash in a loop; the caller stops the singletons and exits nonzero. */
+  readonly onCrashLoop: (error: Error) => void;
+}
+
+/** The primary's handle on its workers. */
+export interface WorkerSupervisor {
+  /** The URL each first worker listens on, once all listen; rejects on a crash loop before that. */
+  readonly ready: Promise<readonly string[]>;
+  /** Sends `message` to every live worker (e.g. a committed ledger event). */
+  broadcast(message: ClusterMessage): void;
+  /** Process ids of the live workers. */
+  pids(): number[];
+  /**
+   * Tells every worker to finish its requests and exit, and resolves once all have
+   * exited; a worker still running after the stop timeout is killed.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks `workers` HTTP workers (the same entry script, `cluster.isWorker` true there),
+ * restarts one that exits unasked, and gives up (`onCrashLoop`) when they keep exiting.
+ * It also carries what the workers share through the primary: the rate-limit counts
+ * (kept here, see `PrimaryRateLimitStore`), failed-credential changes
+ * (relayed from the worker that saw them to the others) and requests only the primary
+ * may serve (`handlers`).
+ *
+ * @throws Error when called outside a cluster primary.
+ */
+export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSupervisor {
+  if (!cluster.isPrimary) throw new Error('superviseWorkers runs in the cluster primary only');
+  const log = options.log.child({ component: 'cluster' });
+  const maxCrashes = options.maxCrashes ?? 5;
+  const crashWindowMs = options.crashWindowMs ?? 60_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  // Structured clone: ledger events carry bigints and rate-limit counts carry dates.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const handlers: PrimaryHandlers = { [rateLimitRequest]: rateLimitCounts(), ...options.handlers };
+
+  const live = new Set<Worker>();
+  const crashes: number[] = [];
+  let stopping = false;
+  let gaveUp = false;
+  let resolveReady: (urls: readonly string[]) => void = () => undefined;
+  let rejectReady: (error: Error) => void = () => undefined;
+  const ready = new Promise<readonly string[]>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  // A failed start is reported through onCrashLoop as well; nobody need await `ready` to learn of it.
+  ready.catch(() => undefined);
+  const firstUrls = new Map<number, string>();
+
+  const send = (worker: Worker, message: ClusterMessage): void => {
+    if (worker.isConnected()) worker.send(message);
+  };
+
+  const answer = async (worker: Worker, id: number, kind: string, payload: unknown): Promise<void> => {
+    const handler = handlers[kind];
+    let reply: PrimaryAnswer;
+    try {
+      if (handler === undefined) throw new Error(`the primary serves no request ${kind}`);
+      reply = { gigledger: 'answer', id, ok: true, value: await handler(payload) };
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      reply = {
+        gigledger: 'answer',
+        id,
+        ok: false,
+        // Only the error's own plain fields (code, field, transaction id): they rebuild its class in the worker.
+        error: {
+          name: failure.name,
+          message: failure.message,
+          detail: Object.fromEntries(
+            Object.entries(failure).filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value)),
+          ),
+        },
+      };
+    }
+    send(worker, reply);
+  };
+
+  const fork = (): void => {
+    const worker = cluster.fork();
+    live.add(worker);
+    worker.on('message', (message: unknown) => {
+      if (isClusterMessage(message, 'request')) {
+        void answer(worker, message.id, message.kind, message.payload);
+      } else if (isClusterMessage(message, 'throttle')) {
+        for (const other of live) if (other !== worker) send(other, message);
+      } else if (isClusterMessage(message, 'listening')) {
+        log.info({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
+        if (firstUrls.size < options.workers) firstUrls.set(worker.id, message.url);
+        if (firstUrls.size === options.workers) resolveReady([...firstUrls.values()]);
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      live.delete(worker);
+      if (stopping || gaveUp) return;
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length > 0 && (crashes[0] ?? 0) <= now - crashWindowMs) crashes.shift();
+      if (crashes.length >= maxCrashes) {
+        gaveUp = true;
+        const error = new Error(
+          `HTTP workers exited ${String(crashes.length)} times within ${String(crashWindowMs / 1000)} s; giving up`,
+        );
+        log.error({ worker: worker.id, code, signal }, error.message);
+        rejectReady(error);
+        options.onCrashLoop(error);
+        return;
+      }
+      log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+      fork();
+    });
+  };
+  for (let n = 0; n < options.workers; n += 1) fork();
+
+  return {
+    ready,
+    broadcast(message) {
+      for (const worker of live) send(worker, message);
+    },
+    pids() {
+      return [...live].flatMap((worker) => (worker.process.pid === undefined ? [] : [worker.process.pid]));
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...live].map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              if (worker.isDead()) {
+                resolve();
+                return;
+              }
+              const timer = setTimeout(() => {
+                log.warn({ worker: worker.id }, 'worker did not stop in time; killing it');
+                worker.process.kill('SIGKILL');
+              }, stopTimeoutMs);
+              worker.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              send(worker, { gigledger: 'stop' });
+            }),
+        ),
+      );
+    },
+  };
+}

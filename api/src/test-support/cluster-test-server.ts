@@ -1,0 +1,72 @@
+/**
+ * An API cluster of test servers, for the cluster's real-socket tests: `node
+ * cluster-test-server.js <workers> <data dir> [fail]`. The primary runs the real
+ * supervisor (rate-limit counts, credential-throttle relay, restarts, crash-loop exit,
+ * drain on SIGTERM) over workers that are test servers (real HTTP, authentication, SQLite
+ * shared through `<data dir>`, the in-memory ledger with the same audit grants in each).
+ * Workers log every request as JSON on stdout, naming the worker; the tests read those
+ * lines to see which worker served what. Once all workers listen the primary tells its
+ * parent `{ url, auditorToken, pids }`; with `fail`, workers exit at start instead.
+ */
+import cluster from 'node:cluster';
+import { pino } from 'pino';
+import { PrimaryLink } from '../cluster/primary-link.js';
+import { PrimaryRateLimitStore } from '../cluster/primary-rate-limit-store.js';
+import { shareCredentialThrottle } from '../cluster/worker-sharing.js';
+import { superviseWorkers } from '../cluster/worker-supervisor.js';
+import { grantAuditEverywhere } from './audit-grants.js';
+import { startTestServer, type Person } from './test-server.js';
+
+const [workersText, dataDir, mode] = process.argv.slice(2);
+const environment = {
+  GIGLEDGER_DATA_DIR: dataDir ?? '',
+  RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '600',
+};
+const credentialThrottle = { failuresPerAddress: Number(process.env.AUTH_FAILURES_PER_ADDRESS ?? '20') };
+const auditor = { party: { mspId: 'AuditOrgMSP', userId: 'cluster-auditor' } } as Person;
+
+if (cluster.isPrimary) {
+  const log = pino({ base: { process: 'primary' } });
+  // The primary's own test server migrates the shared database and creates the auditor before any worker starts.
+  const primary = await startTestServer(environment, { credentialThrottle });
+  const person = await primary.person(auditor.party.userId, 'AuditOrg', 'auditor');
+  const supervisor = superviseWorkers({
+    workers: Number(workersText),
+    log,
+    maxCrashes: 3,
+    stopTimeoutMs: 10_000,
+    onCrashLoop: () => {
+      void primary.close().then(() => process.exit(1));
+    },
+  });
+  const urls = await supervisor.ready;
+  process.send?.({ url: urls[0], auditorToken: person.token, pids: supervisor.pids() });
+  process.on('message', (message) => {
+    if (message === 'pids') process.send?.({ pids: supervisor.pids() });
+  });
+  process.once('SIGTERM', () => {
+    log.info('SIGTERM received; draining the workers');
+    void supervisor
+      .stop()
+      .then(() => primary.close())
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
+  });
+} else {
+  if (mode === 'fail') process.exit(3);
+  const link = new PrimaryLink();
+  const log = pino({ base: { worker: cluster.worker?.id } });
+  const server = await startTestServer(environment, {
+    log,
+    credentialThrottle,
+    rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+  });
+  shareCredentialThrottle(server.accounts.throttle, link);
+  await grantAuditEverywhere(server, auditor);
+  link.on('stop', () => {
+    void server.close().then(() => process.exit(0));
+  });
+  link.send({ gigledger: 'listening', url: server.url });
+}

@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
+import { freeLoopbackPort, repoRoot } from '@gigledger/network';
+import { e2eConfig } from './support/e2e-environment.js';
+
+/*
+ * The API as an operator runs it with API_WORKERS=2 (`node api/dist/main.js`): a primary
+ * with the one chaincode event follower, index follower and read-log anchorer, two HTTP
+ * workers with their own gateway connections. Which worker served a request is read
+ * from the request lines the workers log (each names its worker), nothing in the API.
+ */
+describe('the API cluster on the real network (API_WORKERS=2)', () => {
+  const config = e2eConfig();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-cluster-'));
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let url = '';
+  let output = '';
+  const lines = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  const call = async (method: string, pathname: string, token?: string, body?: unknown) => {
+    const response = await fetch(`${url}${pathname}`, {
+      method,
+      headers: {
+        connection: 'close',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  };
+
+  beforeAll(async () => {
+    const port = await freeLoopbackPort();
+    url = `http://127.0.0.1:${String(port)}`;
+    child = spawn(process.execPath, [path.join(repoRoot, 'api', 'dist', 'main.js')], {
+      env: {
+        ...process.env,
+        API_WORKERS: '2',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        GIGLEDGER_CONNECTION_PROFILE: config.paths.connectionProfile,
+        GIGLEDGER_DATA_DIR: dataDir,
+        GIGLEDGER_READ_LOG_ANCHOR_SECONDS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    exited = new Promise((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 240_000;
+    while (!lines().some((line) => line.msg === 'API cluster serving')) {
+      if (child.exitCode !== null) throw new Error(`the API cluster exited ${String(child.exitCode)}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`the API cluster did not come up: ${output}`);
+      await delay(200);
+    }
+  }, 300_000);
+
+  afterAll(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves from both workers, feeds both workers' subscribers from the one follower, anchors through the primary, and drains on SIGTERM", async () => {
+    const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+      admins: Record<string, { userId: string; password: string }>;
+    };
+    const adminLogin = await call('POST', '/v1/auth/token', undefined, bootstrap.admins.ClientOrg);
+    expect(adminLogin.status).toBe(200);
+    const admin = (adminLogin.body as { accessToken: string }).accessToken;
+    const governorId = `cluster-gov-${String(Date.now())}`;
+    const password = 'e2e password of a cluster governor';
+    expect(
+      (
+        await call('POST', '/v1/admin/users', admin, {
+          userId: governorId,
+          org: 'ClientOrg',
+          role: 'governor',
+          password,
+        })
+      ).status,
+    ).toBe(201);
+    const governor = (
+      (await call('POST', '/v1/auth/token', undefined, { userId: governorId, password })).body as {
+        accessToken: string;
+      }
+    ).accessToken;
+
+    // Two streams on two connections: the primary hands connections to the workers in turn.
+    const query = 'subscription { governanceEvents { name proposalId transactionId } }';
+    const subscriptions = [
+      await SseSubscription.open(url, query, { authorization: `Bearer ${governor}` }),
+      await SseSubscription.open(url, query, { authorization: `Bearer ${governor}` }),
+    ];
+    const proposalId = `P-cluster-${String(Date.now())}`;
+    const minimum = async (name: string) =>
+      ((await call('GET', `/v1/governance/rules/parameters/${name}`, governor)).body as { record: { value: number } })
+        .record.value;
+    const proposed = await call('POST', '/v1/governance/proposals', governor, {
+      proposalId,
+      title: 'Cluster check',
+      text: 'Proposed by the cluster suite.',
+      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+      votingSeconds: await minimum('governanceMinVotingSeconds'),
+      timelockSeconds: await minimum('governanceMinTimelockSeconds'),
+    });
+    expect(proposed.status).toBe(201);
+    for (const subscription of subscriptions) {
+      let event: { data?: { governanceEvents?: { proposalId?: string; name?: string } } } | undefined;
+      do {
+        event = (await subscription.next(60_000)) as typeof event;
+      } while (event !== undefined && event.data?.governanceEvents?.proposalId !== proposalId);
+      expect(event?.data?.governanceEvents?.name).toBe('governance.ProposalSubmitted');
+    }
+    for (const subscription of subscriptions) subscription.close();
+
+    // An auditor's read puts a row in the log; the primary anchors the head when a worker is asked to.
+    const auditAdmin = (
+      (await call('POST', '/v1/auth/token', undefined, bootstrap.admins.AuditOrg)).body as { accessToken: string }
+    ).accessToken;
+    const auditorId = `cluster-auditor-${String(Date.now())}`;
+    expect(
+      (
+        await call('POST', '/v1/admin/users', auditAdmin, {
+          userId: auditorId,
+          org: 'AuditOrg',
+          role: 'auditor',
+          password,
+        })
+      ).status,
+    ).toBe(201);
+    const auditor = (
+      (await call('POST', '/v1/auth/token', undefined, { userId: auditorId, password })).body as { accessToken: string }
+    ).accessToken;
+    const read = await call('POST', '/graphql', auditor, { query: '{ indexedAgreements(first: 1) { totalCount } }' });
+    expect(read.status).toBe(200);
+    const anchored = await call('POST', '/v1/audit/read-log/anchors', admin);
+    expect(anchored.status).toBe(200);
+    expect((anchored.body as { sequence: number }).sequence).toBeGreaterThanOrEqual(1);
+    const verified = await call('GET', '/v1/audit/read-log/verification', admin);
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ ok: true });
+
+    for (let n = 0; n < 8; n += 1) expect((await call('GET', '/v1/governance/proposals', governor)).status).toBe(200);
+    await delay(500);
+    const workers = new Set(
+      lines()
+        .filter((line) => line.msg === 'request')
+        .map((line) => line.worker),
+    );
+    expect(workers).toEqual(new Set([1, 2]));
+    // One follower: the primary's. No worker opened a chaincode event stream of its own.
+    expect(lines().filter((line) => line.msg === 'worker listening')).toHaveLength(2);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const messages = lines().map((line) => String(line.msg));
+    expect(messages.some((message) => message.includes('draining the workers'))).toBe(true);
+    expect(messages.filter((message) => message === 'worker exited; starting another')).toEqual([]);
+  }, 300_000);
+});
