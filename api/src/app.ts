@@ -137,7 +137,8 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Decides request.ip, which every per-address limit counts under.
+  app.set('trust proxy', deps.config.trustProxy);
 
   app.use(requestContext(deps));
   app.use(securityHeaders());
