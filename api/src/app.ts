@@ -26,6 +26,7 @@ import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
+import { unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
@@ -197,9 +198,14 @@ export function createApp(deps: AppDependencies): Express {
   const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
     graphqlReadLog(readRecorder),
   ]);
-  // Routed with `all`, not `use`, so the path reaches yoga unstripped.
+  // Routed with `all`, not `use`, so the path reaches yoga unstripped. Express matches
+  // without regard to case, yoga does not and answers a wrong case with an empty 404:
+  // such a path is left to the JSON 404 below.
   app.all(
     graphql.graphqlEndpoint,
+    (request, _response, next) => {
+      next(request.path.replace(/\/$/, '') === graphql.graphqlEndpoint ? undefined : 'route');
+    },
     ...graphqlRequestGate({
       graphiql: deps.config.graphql.graphiql,
       rateLimit,
@@ -210,9 +216,12 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
-  app.use((request, _response, next) => {
-    next(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.path}`));
-  });
+  app.use(
+    unknownRoute([
+      ...routes,
+      ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
+    ]),
+  );
   app.use(errorHandler(deps.log));
   return app;
 }
