@@ -529,11 +529,34 @@ function encodeCursor(listing: string, values: readonly unknown[]): string {
 
 /** @throws ApiError 422 naming the `after` field when the cursor is not one this index gave. */
 function decodeCursor(cursor: string, field: string): unknown[] {
+  const refused = () => new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node's decoder skips characters outside the alphabet; only the exact encoding this index writes is one of its cursors.
+  if (bytes.toString('base64url') !== cursor) throw refused();
   try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return cursorSchema.parse(JSON.parse(bytes.toString('utf8')));
   } catch {
-    throw new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
+    throw refused();
   }
+}
+
+/** Key columns, other than integer sorts, that hold integers; every other key column holds text. */
+const integerKeyColumns: ReadonlySet<string> = new Set(['position']);
+
+const int64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+/**
+ * A cursor's key value as the column compares it, or undefined when it is not of the
+ * column's type: SQL compares a number with text without complaint (SQLite orders every
+ * number before every text), so a number where a text sort value belongs would seek from
+ * the first row and page the listing again from its start.
+ */
+function keyValue(value: unknown, integer: boolean): unknown {
+  if (!integer) return typeof value === 'string' ? value : undefined;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (typeof value !== 'string' || !/^-?\d{1,19}$/.test(value)) return undefined;
+  const integerValue = BigInt(value);
+  return integerValue >= int64.min && integerValue <= int64.max ? integerValue : undefined;
 }
 
 /**
@@ -598,7 +621,6 @@ async function pageOf(
     // REST sends the cursor in the query string (`query.after`); GraphQL as an argument of its own (`after`).
     const afterField = pageField === '' ? 'after' : `${pageField}.after`;
     const [tag, ...values] = decodeCursor(page.after, afterField);
-    const integerKey = values[0];
     if (
       typeof tag === 'string' &&
       tag !== cursorListing &&
@@ -611,11 +633,10 @@ async function pageOf(
         afterField,
       );
     }
-    if (
-      tag !== cursorListing ||
-      values.length !== keyColumns.length ||
-      (order.integer && !/^-?\d{1,20}$/.test(String(integerKey)))
-    ) {
+    const typed = values.map((value, index) =>
+      keyValue(value, index === 0 ? order.integer : integerKeyColumns.has(keyColumns[index] ?? '')),
+    );
+    if (tag !== cursorListing || values.length !== keyColumns.length || typed.includes(undefined)) {
       throw new ApiError(
         422,
         'VALIDATION_FAILED',
@@ -623,7 +644,6 @@ async function pageOf(
         afterField,
       );
     }
-    const typed = values.map((value, index) => (index === 0 && order.integer ? BigInt(String(value)) : value));
     const comparison = page.direction === 'ASC' ? sql`>` : sql`<`;
     seek = sql<SqlBool>`(${sql.join(keyColumns.map(ref))}) ${comparison} (${sql.join(typed)})`;
   }
