@@ -10,6 +10,7 @@ import { createApp, type AppDependencies } from '../app.js';
 import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
 import type { OrganisationMembership } from '../auth/channel-membership.js';
+import type { ReadLogAnchoring } from '../audit/audit-routes.js';
 import type { CredentialThrottleOptions } from '../auth/credential-throttle.js';
 import { createPassport } from '../auth/passport-strategies.js';
 import type { Principal } from '../auth/principal.js';
@@ -114,6 +115,8 @@ export interface TestServerOptions {
   readonly proofs?: ProofExporter;
   /** The channel's members; every test organisation is one without it. */
   readonly membership?: OrganisationMembership;
+  /** The read log's anchoring; anchoring and verification answer 503 without it. */
+  readonly readLogAnchoring?: (parts: TestServerParts) => ReadLogAnchoring | Promise<ReadLogAnchoring>;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -178,6 +181,7 @@ export async function startTestServer(
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }
   const settlement = await options.settlement?.({ db, ledger, log, metrics });
+  const readLogAnchoring = await options.readLogAnchoring?.({ db, ledger, log, metrics });
   const deps: AppDependencies = {
     config,
     db,
@@ -196,6 +200,7 @@ export async function startTestServer(
     claimSalts: new ClaimSalts('test wallet key'),
     ...(settlement === undefined ? {} : { settlement }),
     ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
+    ...(readLogAnchoring === undefined ? {} : { readLogAnchoring }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };

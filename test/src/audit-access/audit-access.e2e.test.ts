@@ -343,7 +343,8 @@ describe('scoped and logged auditor access, on the real network', () => {
 
     const anchored = await api.call('POST', '/v1/audit/read-log/anchors', clientAdmin);
     expect(anchored.status).toBe(200);
-    const anchor = anchored.body as ReadLogAnchor;
+    const { result: anchor, transactionId } = anchored.body as { result: ReadLogAnchor; transactionId: string };
+    expect(anchor.txId).toBe(transactionId);
     const onLedger = await api.running.deps.serviceLedger.audit.listReadLogAnchors({ mspId: anchor.mspId });
     expect(onLedger.at(-1)).toMatchObject({ sequence: anchor.sequence, headHash: anchor.headHash, txId: anchor.txId });
     expect(anchor.sequence).toBeGreaterThanOrEqual(8);
