@@ -38,6 +38,7 @@ import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
 import { graphqlRequestGate } from './graphql/graphql-http.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
+import { idempotencyKeyPlugin } from './graphql/idempotency-key.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
 import type { ClaimSalts } from './credentials/claim-salts.js';
 import { credentialRoutes } from './credentials/credential-routes.js';
@@ -197,6 +198,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
   const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
     graphqlReadLog(readRecorder),
+    idempotencyKeyPlugin,
   ]);
   // Routed with `all`, not `use`, so the path reaches yoga unstripped. Express matches
   // without regard to case, yoga does not and answers a wrong case with an empty 404:
