@@ -399,6 +399,16 @@ describe.each(backends)('audit index on $name', (backend) => {
             'query',
           ),
       ],
+      [
+        'position beyond 32 bits',
+        () =>
+          queries.transactions(
+            principal('auditor'),
+            { sort: 'BLOCK' },
+            { ...firstPage, after: encode([blockTag, blockNumber, 2 ** 40]) },
+            'query',
+          ),
+      ],
       // The same cursor with a character the base64url alphabet lacks, which the decoder would skip.
       [
         'not the exact encoding',

@@ -540,23 +540,32 @@ function decodeCursor(cursor: string, field: string): unknown[] {
   }
 }
 
-/** Key columns, other than integer sorts, that hold integers; every other key column holds text. */
-const integerKeyColumns: ReadonlySet<string> = new Set(['position']);
+/** What a key column holds: text, or an integer of 64 or 32 bits. */
+type KeyType = 'text' | 'int64' | 'int32';
 
-const int64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+/** Key columns, other than integer sorts (64 bits), that hold integers; every other key column holds text. */
+const integerKeyColumns: ReadonlyMap<string, KeyType> = new Map([['position', 'int32']]);
+
+const integerRanges = {
+  int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
+  int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n },
+} as const;
 
 /**
  * A cursor's key value as the column compares it, or undefined when it is not of the
  * column's type: SQL compares a number with text without complaint (SQLite orders every
  * number before every text), so a number where a text sort value belongs would seek from
- * the first row and page the listing again from its start.
+ * the first row and page the listing again from its start; an integer beyond the
+ * column's range would fail the query on PostgreSQL.
  */
-function keyValue(value: unknown, integer: boolean): unknown {
-  if (!integer) return typeof value === 'string' ? value : undefined;
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined;
-  if (typeof value !== 'string' || !/^-?\d{1,19}$/.test(value)) return undefined;
-  const integerValue = BigInt(value);
-  return integerValue >= int64.min && integerValue <= int64.max ? integerValue : undefined;
+function keyValue(value: unknown, type: KeyType): unknown {
+  if (type === 'text') return typeof value === 'string' ? value : undefined;
+  let integer: bigint;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) integer = BigInt(value);
+  else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) integer = BigInt(value);
+  else return undefined;
+  const range = integerRanges[type];
+  return integer >= range.min && integer <= range.max ? integer : undefined;
 }
 
 /**
@@ -634,7 +643,10 @@ async function pageOf(
       );
     }
     const typed = values.map((value, index) =>
-      keyValue(value, index === 0 ? order.integer : integerKeyColumns.has(keyColumns[index] ?? '')),
+      keyValue(
+        value,
+        index === 0 && order.integer ? 'int64' : (integerKeyColumns.get(keyColumns[index] ?? '') ?? 'text'),
+      ),
     );
     if (tag !== cursorListing || values.length !== keyColumns.length || typed.includes(undefined)) {
       throw new ApiError(
