@@ -518,7 +518,8 @@ describe('POST /v1/audit/read-log/anchors', () => {
         requestId: 'anchor-request-1',
         transactionId: expect.any(String) as string,
         blockNumber: expect.stringMatching(/^\d+$/) as string,
-        result: { mspId: 'ClientOrgMSP', sequence: 1 },
+        // Under its log's id, as the anchors the server makes on its own.
+        result: { mspId: 'ClientOrgMSP', sequence: 1, logId: expect.stringMatching(/^[0-9a-f]{64}$/) as string },
       });
       const stored = (first.body as { result: { txId: string } }).result;
       expect(stored.txId).toBe((first.body as { transactionId: string }).transactionId);

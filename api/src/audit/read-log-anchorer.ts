@@ -69,10 +69,12 @@ export class ReadLogAnchorer {
     head: { readonly sequence: number; readonly headHash: string },
     requestId: string,
   ): Promise<Submitted<ReadLogAnchor>> {
+    const logId = await this.#readLog.logId();
     const submitted = await this.#ledger.audit.anchorReadLog({
       requestId,
       sequence: head.sequence,
       headHash: head.headHash,
+      ...(logId === undefined ? {} : { logId }),
     });
     this.#lastSequence = Math.max(this.#lastSequence, submitted.result.sequence);
     this.#log.info(
