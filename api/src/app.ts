@@ -27,6 +27,7 @@ import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
+import { unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
@@ -38,6 +39,7 @@ import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
 import { graphqlRequestGate } from './graphql/graphql-http.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
+import { idempotencyKeyPlugin } from './graphql/idempotency-key.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
 import type { ClaimSalts } from './credentials/claim-salts.js';
 import { credentialRoutes } from './credentials/credential-routes.js';
@@ -140,7 +142,8 @@ export function schemaModules(deps: AppDependencies): SchemaModule[] {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Decides request.ip, which every per-address limit counts under.
+  app.set('trust proxy', deps.config.trustProxy);
 
   app.use(requestContext(deps));
   app.use(securityHeaders());
@@ -198,10 +201,16 @@ export function createApp(deps: AppDependencies): Express {
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
   const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
     graphqlReadLog(readRecorder),
+    idempotencyKeyPlugin,
   ]);
-  // Routed with `all`, not `use`, so the path reaches yoga unstripped.
+  // Routed with `all`, not `use`, so the path reaches yoga unstripped. Express matches
+  // without regard to case, yoga does not and answers a wrong case with an empty 404:
+  // such a path is left to the JSON 404 below.
   app.all(
     graphql.graphqlEndpoint,
+    (request, _response, next) => {
+      next(request.path.replace(/\/$/, '') === graphql.graphqlEndpoint ? undefined : 'route');
+    },
     ...graphqlRequestGate({
       graphiql: deps.config.graphql.graphiql,
       rateLimit,
@@ -212,9 +221,12 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
-  app.use((request, _response, next) => {
-    next(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.path}`));
-  });
+  app.use(
+    unknownRoute([
+      ...routes,
+      ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
+    ]),
+  );
   app.use(errorHandler(deps.log));
   return app;
 }

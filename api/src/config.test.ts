@@ -23,4 +23,41 @@ describe('parseApiConfig', () => {
       );
     }
   });
+
+  const base = { GIGLEDGER_CONNECTION_PROFILE: '/dev/null' };
+
+  it("reads TRUST_PROXY in Express's syntax, off by default", () => {
+    expect(parseApiConfig(base).trustProxy).toBe(false);
+    expect(parseApiConfig({ ...base, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(parseApiConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(parseApiConfig({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+  });
+
+  it('refuses a TRUST_PROXY Express could not use, or one that trusts every client, naming the variable', () => {
+    expect(() => parseApiConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(
+      /^environment variable TRUST_PROXY: true would trust any X-Forwarded-For/,
+    );
+    expect(() => parseApiConfig({ ...base, TRUST_PROXY: 'loopback,10.0.0.300' })).toThrow(
+      /^environment variable TRUST_PROXY: invalid IP address: 10\.0\.0\.300; expected false, a hop count/,
+    );
+    expect(() => parseApiConfig({ ...base, TRUST_PROXY: '10.0.0.0/99' })).toThrow(
+      /^environment variable TRUST_PROXY: invalid range on address: 10\.0\.0\.0\/99/,
+    );
+    expect(() => parseApiConfig({ ...base, TRUST_PROXY: 'my-proxy' })).toThrow(/^environment variable TRUST_PROXY: /);
+  });
+
+  it('refuses an account-wide failure ceiling that one address could reach', () => {
+    expect(() =>
+      parseApiConfig({ ...base, AUTH_FAILURES_PER_ADDRESS: '20', AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES: '20' }),
+    ).toThrow(/^environment variable AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES: must be above AUTH_FAILURES_PER_ADDRESS/);
+    expect(parseApiConfig(base).credentialThrottle).toMatchObject({
+      failuresPerAddress: 20,
+      failuresPerAccount: 10,
+      failuresPerAccountAllAddresses: 100,
+    });
+  });
 });

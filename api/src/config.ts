@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import express from 'express';
 import { z } from 'zod';
 
 const optionalUrl = z.url().optional();
@@ -22,6 +23,42 @@ const origins = z
       .filter((origin) => origin !== ''),
   )
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'each origin is scheme://host[:port], nothing more')));
+
+/**
+ * Which proxies in front of the server are believed about the client's address
+ * (X-Forwarded-For), in Express's `trust proxy` syntax: `false` (default: the socket's
+ * peer is the client), a hop count, or a comma-separated list of addresses, CIDR ranges
+ * and the names `loopback`, `linklocal`, `uniquelocal`. `true` is refused: it would let
+ * every client name its own address and so escape the per-address limits.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value, context): false | number | string[] => {
+    const text = value.trim();
+    if (text === 'false' || text === '') return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    const entries = text.split(',').map((entry) => entry.trim());
+    if (entries.some((entry) => entry === 'true')) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'true would trust any X-Forwarded-For a client sends; name the hop count (e.g. 1) or the proxies (loopback, 10.0.0.0/8, …)',
+      });
+      return z.NEVER;
+    }
+    try {
+      // Express compiles the setting the way it will use it, and says which entry it cannot read.
+      express().set('trust proxy', entries);
+    } catch (error) {
+      context.addIssue({
+        code: 'custom',
+        message: `${error instanceof Error ? error.message : String(error)}; expected false, a hop count, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const environmentSchema = z.object({
   // 0 asks the system for a free port (tests).
@@ -56,9 +93,14 @@ const environmentSchema = z.object({
   OIDC_SCOPE: z.string().min(1).default('openid'),
   /** Requests per minute per principal (or per address when anonymous). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  /** Failed credentials one client address, or failed logins one user id, may have per window before backing off. */
+  /** Which proxies are believed about the client address (Express `trust proxy` syntax); none by default. */
+  TRUST_PROXY: trustProxy,
+  /** Failed credentials one client address may have per window before backing off. */
   AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  /** Failed logins for one user id from one client address per window. */
   AUTH_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  /** Failed logins for one user id from all addresses together per window; above AUTH_FAILURES_PER_ADDRESS. */
+  AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES: z.coerce.number().int().min(1).default(100),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** How often an open subscription re-checks its caller's token, key and account. */
   GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
@@ -131,6 +173,8 @@ export interface ApiConfig {
     readonly roleClaim: string;
   };
   readonly rateLimitPerMinute: number;
+  /** Express's `trust proxy`: false, a hop count, or the trusted proxies' addresses and ranges. */
+  readonly trustProxy: false | number | readonly string[];
   readonly graphql: {
     readonly maxDepth: number;
     readonly maxCost: number;
@@ -149,6 +193,7 @@ export interface ApiConfig {
   readonly credentialThrottle: {
     readonly failuresPerAddress: number;
     readonly failuresPerAccount: number;
+    readonly failuresPerAccountAllAddresses: number;
     readonly windowMs: number;
   };
   readonly subscriptionRecheckMs: number;
@@ -175,6 +220,11 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
   if (value.OIDC_ISSUER !== undefined && value.OIDC_AUDIENCE === undefined) {
     throw new Error(
       'environment variable OIDC_AUDIENCE: must be set when OIDC_ISSUER is, so tokens meant for another service are refused',
+    );
+  }
+  if (value.AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES <= value.AUTH_FAILURES_PER_ADDRESS) {
+    throw new Error(
+      'environment variable AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES: must be above AUTH_FAILURES_PER_ADDRESS, or one address could lock an account for everyone',
     );
   }
   const dataDir = path.resolve(value.GIGLEDGER_DATA_DIR);
@@ -205,6 +255,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       roleClaim: value.OIDC_ROLE_CLAIM,
     },
     rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
+    trustProxy: value.TRUST_PROXY,
     graphql: {
       maxDepth: value.GRAPHQL_MAX_DEPTH,
       maxCost: value.GRAPHQL_MAX_COST,
@@ -220,6 +271,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     credentialThrottle: {
       failuresPerAddress: value.AUTH_FAILURES_PER_ADDRESS,
       failuresPerAccount: value.AUTH_FAILURES_PER_ACCOUNT,
+      failuresPerAccountAllAddresses: value.AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES,
       windowMs: value.AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     subscriptionRecheckMs: value.GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS * 1000,

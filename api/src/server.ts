@@ -17,6 +17,7 @@ import {
   readMspIdentity,
   type LedgerSession,
   type SigningIdentity,
+  type Submitted,
 } from '@gigledger/gateway';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import { apiVersion, createApp, type AppDependencies } from './app.js';
@@ -358,7 +359,10 @@ export async function startApiPrimary(
     log,
     bootstrapAdminFile: singletons.bootstrap.created ? singletons.bootstrap.file : undefined,
     handlers: {
-      [anchorReadLogRequest]: () => singletons.anchorer.anchorNow(),
+      [anchorReadLogRequest]: (payload) => {
+        const { head, requestId } = payload as AnchorReadLogRequest;
+        return singletons.anchorer.anchorHead(head, requestId);
+      },
       [wakeSettlementRequest]: () => {
         singletons.settlement?.service.wake();
         return Promise.resolve(null);
@@ -372,6 +376,11 @@ export async function startApiPrimary(
 }
 
 const anchorReadLogRequest = 'anchor-read-log';
+/** What a worker sends the primary to anchor the read log's head on a client's request. */
+interface AnchorReadLogRequest {
+  readonly head: { readonly sequence: number; readonly headHash: string };
+  readonly requestId: string;
+}
 const wakeSettlementRequest = 'wake-settlement';
 
 /**
@@ -407,7 +416,12 @@ export async function startApiWorker(
     events,
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
     readLogAnchoring: {
-      anchorer: { anchorNow: () => link.request(anchorReadLogRequest) as Promise<ReadLogAnchor | undefined> },
+      anchorer: {
+        anchorHead: (head, requestId) =>
+          link.request(anchorReadLogRequest, { head, requestId } satisfies AnchorReadLogRequest) as Promise<
+            Submitted<ReadLogAnchor>
+          >,
+      },
       mspId: parts.serviceOrg.mspId,
     },
     ...(settlement === undefined ? {} : { settlement }),

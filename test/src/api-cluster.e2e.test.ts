@@ -146,9 +146,17 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     ).accessToken;
     const read = await call('POST', '/graphql', auditor, { query: '{ indexedAgreements(first: 1) { totalCount } }' });
     expect(read.status).toBe(200);
-    const anchored = await call('POST', '/v1/audit/read-log/anchors', admin);
+    const anchorRequest = { requestId: `cluster-anchor-${String(Date.now())}` };
+    const anchored = await call('POST', '/v1/audit/read-log/anchors', admin, anchorRequest);
     expect(anchored.status).toBe(200);
-    expect((anchored.body as { sequence: number }).sequence).toBeGreaterThanOrEqual(1);
+    const anchor = anchored.body as { requestId: string; result: { sequence: number; logId?: string } };
+    expect(anchor.requestId).toBe(anchorRequest.requestId);
+    expect(anchor.result.sequence).toBeGreaterThanOrEqual(1);
+    expect(anchor.result.logId).toMatch(/^[0-9a-f]{64}$/);
+    // A retry, whichever worker takes it, is answered the stored anchor.
+    const retried = await call('POST', '/v1/audit/read-log/anchors', admin, anchorRequest);
+    expect(retried.status).toBe(200);
+    expect((retried.body as { result: unknown }).result).toEqual(anchor.result);
     const verified = await call('GET', '/v1/audit/read-log/verification', admin);
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ ok: true });

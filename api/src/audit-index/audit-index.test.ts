@@ -337,6 +337,157 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(transactionFilterSchema.safeParse({ sort: 'BLOCK', validation: 'MVCC_READ_CONFLICT' }).success).toBe(true);
   });
 
+  it("refuses a cursor whose key values are not of their columns' types, rather than paging from the start", async () => {
+    const decode = (cursor: string | null): unknown[] =>
+      JSON.parse(Buffer.from(cursor ?? '', 'base64url').toString('utf8')) as unknown[];
+    const encode = (values: readonly unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const created = await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 3 });
+    const [tag, createdAt, agreementId] = decode(created.pageInfo.endCursor);
+    const byAmount = await queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 });
+    const [payoutTag, , instructionId] = decode(byAmount.pageInfo.endCursor);
+    const blocks = await queries.transactions(principal('auditor'), { sort: 'BLOCK' }, { ...firstPage, first: 1 });
+    const [blockTag, blockNumber] = decode(blocks.pageInfo.endCursor);
+    const refusals: [string, () => Promise<unknown>][] = [
+      // A number where the time belongs: SQL ranks it before every text, so the first row came back.
+      [
+        'time as number',
+        () =>
+          queries.agreements(
+            principal('admin'),
+            { sort: 'CREATED_AT' },
+            { ...firstPage, after: encode([tag, 0, agreementId]) },
+            'query',
+          ),
+      ],
+      [
+        'tiebreak as number',
+        () =>
+          queries.agreements(
+            principal('admin'),
+            { sort: 'CREATED_AT' },
+            { ...firstPage, after: encode([tag, createdAt, 7]) },
+            'query',
+          ),
+      ],
+      [
+        'amount out of int64',
+        () =>
+          queries.payouts(
+            principal('admin'),
+            { sort: 'AMOUNT' },
+            { ...firstPage, after: encode([payoutTag, '99999999999999999999', instructionId]) },
+            'query',
+          ),
+      ],
+      [
+        'amount as fraction',
+        () =>
+          queries.payouts(
+            principal('admin'),
+            { sort: 'AMOUNT' },
+            { ...firstPage, after: encode([payoutTag, 1.5, instructionId]) },
+            'query',
+          ),
+      ],
+      [
+        'position as text',
+        () =>
+          queries.transactions(
+            principal('auditor'),
+            { sort: 'BLOCK' },
+            { ...firstPage, after: encode([blockTag, blockNumber, 'first']) },
+            'query',
+          ),
+      ],
+      [
+        'position beyond 32 bits',
+        () =>
+          queries.transactions(
+            principal('auditor'),
+            { sort: 'BLOCK' },
+            { ...firstPage, after: encode([blockTag, blockNumber, 2 ** 40]) },
+            'query',
+          ),
+      ],
+      // The same cursor with a character the base64url alphabet lacks, which the decoder would skip.
+      [
+        'not the exact encoding',
+        () =>
+          queries.agreements(
+            principal('admin'),
+            { sort: 'CREATED_AT' },
+            { ...firstPage, after: `${created.pageInfo.endCursor ?? ''}!` },
+            'query',
+          ),
+      ],
+    ];
+    for (const [name, refused] of refusals) {
+      const outcome = await refused().then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof ApiError ? [error.status, error.field] : error),
+      );
+      expect([name, outcome]).toEqual([name, [422, 'query.after']]);
+    }
+    // The cursor as given still pages on.
+    const next = await queries.agreements(
+      principal('admin'),
+      { sort: 'CREATED_AT' },
+      { ...firstPage, first: 3, after: encode([tag, createdAt, agreementId]) },
+      'query',
+    );
+    expect(next.edges[0]?.node.agreement_id).not.toBe(created.edges[0]?.node.agreement_id);
+  });
+
+  it('answers any string sent as a cursor with a page after it or a 422 naming the field, never another error or the first page', async () => {
+    const [tag] = JSON.parse(
+      Buffer.from(
+        (await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 })).pageInfo
+          .endCursor ?? '',
+        'base64url',
+      ).toString('utf8'),
+    ) as [string];
+    const first = await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 });
+    const firstId = first.edges[0]?.node.agreement_id;
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.bigInt().map(String),
+    );
+    const cursor = fc.oneof(
+      fc.string(),
+      fc.base64String(),
+      fc.array(value, { maxLength: 5 }).map((values) => Buffer.from(JSON.stringify(values)).toString('base64url')),
+      // Our own listing's tag with arbitrary key values: the forgeries that come closest.
+      fc
+        .array(value, { maxLength: 3 })
+        .map((values) => Buffer.from(JSON.stringify([tag, ...values])).toString('base64url')),
+    );
+    await fc.assert(
+      fc.asyncProperty(cursor, async (after) => {
+        const outcome: { accepted: unknown } | { refused: unknown } = await queries
+          .agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1, after }, 'query')
+          .then(
+            (page) => ({ accepted: page.edges[0]?.node.agreement_id }),
+            (error: unknown) => ({ refused: error instanceof ApiError ? [error.status, error.field] : error }),
+          );
+        if ('accepted' in outcome) {
+          // Only a cursor of this listing with text key values is taken, and it seeks past its own key.
+          const [, createdAt, agreementId] = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as unknown[];
+          expect([typeof createdAt, typeof agreementId]).toEqual(['string', 'string']);
+          if (outcome.accepted !== undefined && String(createdAt) > String(first.edges[0]?.node.created_at)) {
+            expect(outcome.accepted).not.toBe(firstId);
+          }
+        } else {
+          expect(outcome.refused).toEqual([422, 'query.after']);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('answers every role exactly the agreements, payouts and credentials the chaincode lets it read', async () => {
     const people: Record<string, { mspId: string; userId: string }> = {
       alice,

@@ -529,11 +529,43 @@ function encodeCursor(listing: string, values: readonly unknown[]): string {
 
 /** @throws ApiError 422 naming the `after` field when the cursor is not one this index gave. */
 function decodeCursor(cursor: string, field: string): unknown[] {
+  const refused = () => new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node's decoder skips characters outside the alphabet; only the exact encoding this index writes is one of its cursors.
+  if (bytes.toString('base64url') !== cursor) throw refused();
   try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return cursorSchema.parse(JSON.parse(bytes.toString('utf8')));
   } catch {
-    throw new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor this index gave`, field);
+    throw refused();
   }
+}
+
+/** What a key column holds: text, or an integer of 64 or 32 bits. */
+type KeyType = 'text' | 'int64' | 'int32';
+
+/** Key columns, other than integer sorts (64 bits), that hold integers; every other key column holds text. */
+const integerKeyColumns: ReadonlyMap<string, KeyType> = new Map([['position', 'int32']]);
+
+const integerRanges = {
+  int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
+  int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n },
+} as const;
+
+/**
+ * A cursor's key value as the column compares it, or undefined when it is not of the
+ * column's type: SQL compares a number with text without complaint (SQLite orders every
+ * number before every text), so a number where a text sort value belongs would seek from
+ * the first row and page the listing again from its start; an integer beyond the
+ * column's range would fail the query on PostgreSQL.
+ */
+function keyValue(value: unknown, type: KeyType): unknown {
+  if (type === 'text') return typeof value === 'string' ? value : undefined;
+  let integer: bigint;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) integer = BigInt(value);
+  else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) integer = BigInt(value);
+  else return undefined;
+  const range = integerRanges[type];
+  return integer >= range.min && integer <= range.max ? integer : undefined;
 }
 
 /**
@@ -598,7 +630,6 @@ async function pageOf(
     // REST sends the cursor in the query string (`query.after`); GraphQL as an argument of its own (`after`).
     const afterField = pageField === '' ? 'after' : `${pageField}.after`;
     const [tag, ...values] = decodeCursor(page.after, afterField);
-    const integerKey = values[0];
     if (
       typeof tag === 'string' &&
       tag !== cursorListing &&
@@ -611,11 +642,13 @@ async function pageOf(
         afterField,
       );
     }
-    if (
-      tag !== cursorListing ||
-      values.length !== keyColumns.length ||
-      (order.integer && !/^-?\d{1,20}$/.test(String(integerKey)))
-    ) {
+    const typed = values.map((value, index) =>
+      keyValue(
+        value,
+        index === 0 && order.integer ? 'int64' : (integerKeyColumns.get(keyColumns[index] ?? '') ?? 'text'),
+      ),
+    );
+    if (tag !== cursorListing || values.length !== keyColumns.length || typed.includes(undefined)) {
       throw new ApiError(
         422,
         'VALIDATION_FAILED',
@@ -623,7 +656,6 @@ async function pageOf(
         afterField,
       );
     }
-    const typed = values.map((value, index) => (index === 0 && order.integer ? BigInt(String(value)) : value));
     const comparison = page.direction === 'ASC' ? sql`>` : sql`<`;
     seek = sql<SqlBool>`(${sql.join(keyColumns.map(ref))}) ${comparison} (${sql.join(typed)})`;
   }

@@ -2,7 +2,7 @@ import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
 import { pino } from 'pino';
 import { AgreementKit } from '../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../test-support/sse-subscription.js';
-import { testOperator, type Person, type TestServer } from '../test-support/test-server.js';
+import { startTestServer, testOperator, type Person, type TestServer } from '../test-support/test-server.js';
 import { ReadLog } from './read-log.js';
 import { ReadLogAnchorer } from './read-log-anchorer.js';
 import { AuditService } from './audit-routes.js';
@@ -472,6 +472,83 @@ describe('auditor access over HTTP', () => {
       expect(await subscription.next(2000)).toBeUndefined();
     } finally {
       subscription.close();
+    }
+  });
+});
+
+describe('POST /v1/audit/read-log/anchors', () => {
+  it('is a command: request id from the body, Idempotency-Key or x-request-id, the command envelope, and a retry answered the stored anchor', async () => {
+    const server = await startTestServer(
+      {},
+      {
+        readLogAnchoring: async ({ db, ledger, log }) => ({
+          anchorer: new ReadLogAnchorer({
+            readLog: new ReadLog(db),
+            ledger: await ledger.clientFor(
+              { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
+              log,
+            ),
+            log,
+            intervalMs: 0,
+          }),
+          mspId: 'ClientOrgMSP',
+        }),
+      },
+    );
+    try {
+      const admin = await server.person('anchor-ops', 'ClientOrg', 'admin');
+      const auditor = await server.person('anchor-auditor', 'AuditOrg', 'auditor');
+      const anchor = (options: { body?: unknown; headers?: Record<string, string> } = {}) =>
+        server.request('POST', '/v1/audit/read-log/anchors', { token: admin.token, ...options });
+      const logARead = async () => {
+        const read = await server.request('POST', '/graphql', {
+          token: auditor.token,
+          body: { query: '{ __typename }' },
+        });
+        expect(read.status).toBe(200);
+      };
+
+      const empty = await anchor({ body: {} });
+      expect([empty.status, (empty.body as { code: string }).code]).toEqual([409, 'READ_LOG_EMPTY']);
+
+      await logARead();
+      const first = await anchor({ body: { requestId: 'anchor-request-1' } });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({
+        requestId: 'anchor-request-1',
+        transactionId: expect.any(String) as string,
+        blockNumber: expect.stringMatching(/^\d+$/) as string,
+        // Under its log's id, as the anchors the server makes on its own.
+        result: { mspId: 'ClientOrgMSP', sequence: 1, logId: expect.stringMatching(/^[0-9a-f]{64}$/) as string },
+      });
+      const stored = (first.body as { result: { txId: string } }).result;
+      expect(stored.txId).toBe((first.body as { transactionId: string }).transactionId);
+
+      // The log grows; a retry under the same id is answered the anchor it made, not a new one.
+      await logARead();
+      const retried = await anchor({ headers: { 'idempotency-key': 'anchor-request-1' } });
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ requestId: 'anchor-request-1', result: stored });
+
+      const byHeader = await anchor({ headers: { 'idempotency-key': 'anchor-request-2' } });
+      expect(byHeader.body).toMatchObject({ requestId: 'anchor-request-2', result: { sequence: 2 } });
+
+      const both = await anchor({
+        body: { requestId: 'anchor-request-3' },
+        headers: { 'idempotency-key': 'anchor-request-4' },
+      });
+      expect([both.status, (both.body as { field?: string }).field]).toEqual([422, 'header.idempotency-key']);
+
+      await logARead();
+      const unnamed = await anchor();
+      expect(unnamed.status).toBe(200);
+      expect((unnamed.body as { requestId: string }).requestId).toBe(unnamed.headers.get('x-request-id'));
+      expect(unnamed.body).toMatchObject({ result: { sequence: 3 } });
+
+      const verified = await server.request('GET', '/v1/audit/read-log/verification', { token: admin.token });
+      expect(verified.body).toMatchObject({ ok: true });
+    } finally {
+      await server.close();
     }
   });
 });

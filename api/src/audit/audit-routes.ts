@@ -16,10 +16,12 @@ import { ApiError, invalidInput } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
-import { committed, committedSchema, type CommandRequest } from '../ledger/committed.js';
+import { committed, committedSchema, type CommandRequest, type Committed } from '../ledger/committed.js';
 import { optionalRequestIdSchema } from '../http/request-ids.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
+import { LRUCache } from 'lru-cache';
+import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import { ReadLog, type ReadLogRow } from './read-log.js';
 import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
 
@@ -75,13 +77,15 @@ export const readLogVerificationSchema = z.object({
 /** How this server anchors its read log: the anchorer (service identity) and the organisation the anchors are under. */
 export interface ReadLogAnchoring {
   /** In an HTTP worker of a cluster, the primary's anchorer, asked over IPC. */
-  readonly anchorer: Pick<ReadLogAnchorer, 'anchorNow'>;
+  readonly anchorer: Pick<ReadLogAnchorer, 'anchorHead'>;
   readonly mspId: string;
 }
 
 /** Audit grants as the caller, and the read log as the organisation's admins see it. */
 export class AuditService {
   readonly #readLog: ReadLog;
+  /** The head each recent anchoring request id was sent with; see {@link anchorNow}. */
+  readonly #anchoredHeads = new LRUCache<string, { sequence: number; headHash: string }>({ max: 10_000 });
 
   constructor(
     private readonly deps: {
@@ -168,8 +172,23 @@ export class AuditService {
     return verifyReadLog(this.#readLog, this.deps.serviceLedger, this.#anchoring().mspId);
   }
 
-  anchorNow() {
-    return this.#anchoring().anchorer.anchorNow();
+  /**
+   * Anchors the read log's head now, as the command `requestId`. The head a request id
+   * was first sent with is kept (in memory, for the last 10,000 ids), so a retry sends
+   * the same head even after the log grew and is answered the stored anchor; after a
+   * restart such a retry is refused 409 REQUEST_ID_REUSED rather than anchoring twice.
+   *
+   * @throws ApiError 503 READ_LOG_ANCHORING_UNAVAILABLE without an anchoring identity;
+   *   409 READ_LOG_EMPTY before the first read is logged; the chaincode's refusals.
+   */
+  async anchorNow(requestId: string): Promise<Committed<ReadLogAnchor>> {
+    const { anchorer } = this.#anchoring();
+    const head = this.#anchoredHeads.get(requestId) ?? (await this.#readLog.head());
+    if (head.sequence === 0) {
+      throw new ApiError(409, 'READ_LOG_EMPTY', 'the read log has no rows yet: there is nothing to anchor');
+    }
+    this.#anchoredHeads.set(requestId, head);
+    return committed(await anchorer.anchorHead(head, requestId), requestId);
   }
 }
 
@@ -296,14 +315,15 @@ export function auditRoutes(deps: {
       path: '/v1/audit/read-log/anchors',
       operationId: 'anchorReadLog',
       summary:
-        "Anchor the read log's current head on the ledger now (role admin); answers the anchor, or null when already anchored",
+        "Anchor the read log's current head on the ledger now (role admin); answers the anchor, the latest one when the head was already anchored. A command: a retry with the same request id answers the same anchor",
       tag,
       access: 'admin',
-      // Nothing to send; a body with fields is refused rather than silently ignored.
-      body: z.strictObject({}),
-      response: readLogAnchorSchema.nullable(),
+      command: true,
+      // Nothing to send but the request id; other fields are refused rather than silently ignored.
+      body: z.strictObject({ requestId: optionalRequestIdSchema }),
+      response: committedSchema(readLogAnchorSchema),
       errors: [409, 503, 504],
-      handler: async () => (await service.anchorNow()) ?? null,
+      handler: ({ body }) => service.anchorNow(body.requestId),
     }),
   ];
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
-import type { LedgerClient } from '@gigledger/gateway';
+import type { LedgerClient, Submitted } from '@gigledger/gateway';
 import type { ReadLog, ReadLogVerification } from './read-log.js';
 
 /**
@@ -54,6 +54,34 @@ export class ReadLogAnchorer {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /**
+   * Anchors `head` as the command `requestId`: the chaincode answers a repeat of the
+   * same id and head with the anchor it stored, and the latest anchor when the head is
+   * already anchored.
+   *
+   * @throws LedgerError when the transaction is refused (REQUEST_ID_REUSED for the same id
+   *   with another head, READ_LOG_ANCHOR_CONFLICT for a head behind the latest anchor) or
+   *   not committed.
+   */
+  async anchorHead(
+    head: { readonly sequence: number; readonly headHash: string },
+    requestId: string,
+  ): Promise<Submitted<ReadLogAnchor>> {
+    const logId = await this.#readLog.logId();
+    const submitted = await this.#ledger.audit.anchorReadLog({
+      requestId,
+      sequence: head.sequence,
+      headHash: head.headHash,
+      ...(logId === undefined ? {} : { logId }),
+    });
+    this.#lastSequence = Math.max(this.#lastSequence, submitted.result.sequence);
+    this.#log.info(
+      { sequence: submitted.result.sequence, txId: submitted.transactionId, requestId },
+      'read log anchored on request',
+    );
+    return submitted;
   }
 
   async #anchor(): Promise<ReadLogAnchor | undefined> {

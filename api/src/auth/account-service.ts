@@ -181,21 +181,22 @@ export class AccountService {
    * request being served (see {@link CredentialThrottle.runFor}); an unknown user id costs
    * one password hash like a known one, so the answer's timing does not tell them apart.
    *
-   * @throws CredentialsThrottledError 429 when the user id or the address failed too often lately;
+   * @throws CredentialsThrottledError 429 when the address, the user id from this address, or the user id
+   *   from all addresses failed too often lately (see {@link CredentialThrottle});
    *   ApiError 401 for an unknown user, a wrong password or a disabled account, without saying which;
    *   ApiError 403 ORGANISATION_NOT_MEMBER, after a right password only, when the person's
    *   organisation is no longer a member of the channel.
    */
   async checkPassword(userId: string, password: string): Promise<Principal> {
     const subject = { address: this.throttle.currentAddress(), account: userId };
-    this.throttle.assertMayTry(subject);
+    await this.throttle.assertMayTry(subject);
     const row = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
     const matches = await verifyPassword(password, row?.password_hash ?? (await this.#passwordlessHash()));
     if (row === undefined || row.password_hash === null || !matches || row.disabled !== 0) {
-      this.throttle.recordFailure(subject);
+      await this.throttle.recordFailure(subject);
       throw unauthenticated('wrong user id or password');
     }
-    this.throttle.recordSuccess(subject);
+    await this.throttle.recordSuccess(subject);
     const principal = this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
     await this.#assertMember(principal);
     return principal;

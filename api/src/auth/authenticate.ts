@@ -60,36 +60,41 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         next(unauthenticated('the Authorization or X-API-Key header is empty: send a bearer token or an API key'));
         return;
       }
-      try {
-        throttle.assertMayTry({ address });
-      } catch (error) {
-        if (error instanceof CredentialsThrottledError) response.setHeader('retry-after', error.retryAfterSeconds);
-        next(error);
-        return;
-      }
-      if (presented > 1) {
-        throttle.recordFailure({ address });
-        next(new ApiError(400, 'MALFORMED_REQUEST', 'present exactly one credential: one bearer token or one API key'));
-        return;
-      }
-      const authenticate = passport.authenticate(
-        [bearerStrategy, apiKeyStrategy],
-        { session: false },
-        (error: unknown, principal: Principal | false) => {
-          if (error !== null && error !== undefined) {
-            next(error);
-            return;
-          }
-          if (principal === false) {
-            throttle.recordFailure({ address });
-            next(unauthenticated('the bearer token or API key is not valid'));
-            return;
-          }
-          response.locals.principal = principal;
-          next();
-        },
-      ) as RequestHandler;
-      authenticate(request, response, next);
+      void (async () => {
+        try {
+          await throttle.assertMayTry({ address });
+        } catch (error) {
+          if (error instanceof CredentialsThrottledError) response.setHeader('retry-after', error.retryAfterSeconds);
+          next(error);
+          return;
+        }
+        if (presented > 1) {
+          await throttle.recordFailure({ address });
+          next(
+            new ApiError(400, 'MALFORMED_REQUEST', 'present exactly one credential: one bearer token or one API key'),
+          );
+          return;
+        }
+        const authenticate = passport.authenticate(
+          [bearerStrategy, apiKeyStrategy],
+          { session: false },
+          (error: unknown, principal: Principal | false) => {
+            if (error !== null && error !== undefined) {
+              next(error);
+              return;
+            }
+            if (principal === false) {
+              void throttle.recordFailure({ address }).then(() => {
+                next(unauthenticated('the bearer token or API key is not valid'));
+              });
+              return;
+            }
+            response.locals.principal = principal;
+            next();
+          },
+        ) as RequestHandler;
+        authenticate(request, response, next);
+      })();
     });
   };
 }

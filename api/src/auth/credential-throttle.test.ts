@@ -7,6 +7,39 @@ const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJl';
 const login = (server: TestServer, userId: string, password: string) =>
   server.request('POST', '/v1/auth/token', { body: { userId, password } });
 
+/** A request over a real socket from `localAddress` (any 127.x.y.z reaches the test server on Linux), so the server sees another client. */
+function fromAddress(
+  server: TestServer,
+  localAddress: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${server.url}${path}`,
+      {
+        method,
+        localAddress,
+        headers: { ...options.headers, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      },
+      (answer) => {
+        let text = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => (text += chunk));
+        answer.on('end', () => {
+          resolve({ status: answer.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
+}
+
+const loginFrom = (server: TestServer, localAddress: string, userId: string, password: string) =>
+  fromAddress(server, localAddress, 'POST', '/v1/auth/token', { body: { userId, password } });
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -57,7 +90,7 @@ describe('failed credentials are throttled', () => {
     }
   });
 
-  it("backs an account off after 10 wrong passwords, without issuing a token or touching others' logins", async () => {
+  it("backs an account off from one address after 10 wrong passwords there, without issuing a token or touching others' logins", async () => {
     const server = await startTestServer();
     try {
       await createPasswordPerson(server.accounts, 'dana', 'ClientOrg', 'client', 'dana password 1');
@@ -77,6 +110,81 @@ describe('failed credentials are throttled', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('keeps an account open to a clean address while another address hammers it with wrong passwords', async () => {
+    const server = await startTestServer();
+    try {
+      await createPasswordPerson(server.accounts, 'fern', 'ClientOrg', 'client', 'fern password 1');
+      const attacker = '127.0.0.2';
+      const owner = '127.0.0.3';
+      const attempts: number[] = [];
+      for (let attempt = 0; attempt < 15; attempt += 1) {
+        attempts.push((await loginFrom(server, attacker, 'fern', `guess ${attempt}`)).status);
+      }
+      expect(attempts).toEqual([...Array<number>(10).fill(401), ...Array<number>(5).fill(429)]);
+      // The attacker's own right guess is not even looked at.
+      expect((await loginFrom(server, attacker, 'fern', 'fern password 1')).status).toBe(429);
+
+      const ownLogin = await loginFrom(server, owner, 'fern', 'fern password 1');
+      expect(ownLogin.status).toBe(200);
+      expect(ownLogin.body).toHaveProperty('accessToken');
+      // Still hammering: refused attempts are not counted, and the owner keeps logging in.
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        expect((await loginFrom(server, attacker, 'fern', `more ${attempt}`)).status).toBe(429);
+        expect((await loginFrom(server, owner, 'fern', 'fern password 1')).status).toBe(200);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes password login to every address once wrong passwords from all addresses reach the account ceiling', async () => {
+    const server = await startTestServer(
+      {},
+      { credentialThrottle: { failuresPerAccount: 5, failuresPerAccountAllAddresses: 12 } },
+    );
+    try {
+      await createPasswordPerson(server.accounts, 'gail', 'ClientOrg', 'client', 'gail password 1');
+      await createPasswordPerson(server.accounts, 'hugo', 'ClientOrg', 'client', 'hugo password 1');
+      const statuses: number[] = [];
+      for (const address of ['127.0.0.4', '127.0.0.5', '127.0.0.6']) {
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          statuses.push((await loginFrom(server, address, 'gail', `guess ${attempt}`)).status);
+        }
+      }
+      // 5 + 5 from the first two addresses, then the ceiling of 12 stops the third after two.
+      expect(statuses).toEqual([...Array<number>(12).fill(401), 429, 429, 429]);
+      const clean = await loginFrom(server, '127.0.0.7', 'gail', 'gail password 1');
+      expect(clean.status).toBe(429);
+      expect(clean.body).toMatchObject({ code: 'RATE_LIMITED' });
+      // Other accounts, even from the same addresses, are untouched.
+      expect((await loginFrom(server, '127.0.0.4', 'hugo', 'hugo password 1')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts two clients behind a trusted proxy apart, and together when the proxy is not trusted', async () => {
+    const forgedFrom = (server: TestServer, client: string) =>
+      fromAddress(server, '127.0.0.1', 'GET', '/v1/me', {
+        headers: { authorization: `Bearer ${forged}`, 'x-forwarded-for': client },
+      });
+    const run = async (environment: Record<string, string>): Promise<number[]> => {
+      const server = await startTestServer(environment, { credentialThrottle: { failuresPerAddress: 3 } });
+      try {
+        const statuses: number[] = [];
+        for (let attempt = 0; attempt < 4; attempt += 1)
+          statuses.push((await forgedFrom(server, '203.0.113.7')).status);
+        statuses.push((await forgedFrom(server, '198.51.100.9')).status);
+        return statuses;
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await run({ TRUST_PROXY: 'loopback' })).toEqual([401, 401, 401, 429, 401]);
+    expect(await run({ TRUST_PROXY: '1' })).toEqual([401, 401, 401, 429, 401]);
+    expect(await run({})).toEqual([401, 401, 401, 429, 429]);
   });
 
   it('charges wrong GraphQL logins to the address too', async () => {

@@ -1,18 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../errors/api-error.js';
 
 /** How many failed credentials a client address or an account may present within a window. */
 export interface CredentialThrottleOptions {
-  /** Failures one client address may have within the window before it must wait (default 20). */
+  /** Failures (tokens, API keys, passwords) one client address may have within the window before it must wait (default 20). */
   readonly failuresPerAddress?: number;
-  /** Failed logins one user id may have within the window before it must wait (default 10). */
+  /** Failed logins for one user id from one client address within the window before that pair must wait (default 10). */
   readonly failuresPerAccount?: number;
-  /** Length of the sliding window in milliseconds (default 15 minutes). */
+  /**
+   * Failed logins for one user id from all addresses together within the window before every
+   * password login of that user id must wait (default 100): the ceiling against guessing
+   * spread over many addresses. Much higher than the per-address limits, so that no single
+   * address can reach it.
+   */
+  readonly failuresPerAccountAllAddresses?: number;
+  /** Length of the window in milliseconds, counted from the first failure in it (default 15 minutes). */
   readonly windowMs?: number;
-  /** Most keys (addresses and accounts) remembered at once (default 100,000). */
-  readonly maxTracked?: number;
-  /** The clock, for tests. */
-  readonly now?: () => number;
 }
 
 /** A refusal to look at a credential because too many wrong ones came from the same place. */
@@ -34,32 +38,47 @@ export interface CredentialSubject {
 }
 
 /**
- * Counts failed credentials (bearer tokens, API keys, passwords) per client address and
- * per account over a sliding window, and refuses to examine further credentials from
- * either once it is over its limit, until the oldest failure leaves the window. A
- * refused attempt is not examined at all, so a guess that happens to be right gets the
- * same 429 as a wrong one and guessing gains nothing. Refused attempts are not counted
- * either: an attacker hammering someone's account keeps it closed no longer than the
- * window.
+ * Counts failed credentials with three counters, as OWASP's Authentication Cheat Sheet
+ * ("Account Lockout") advises so that lockout cannot be turned against a user:
  *
- * Held in memory, per process: behind a load balancer each instance counts on its own.
+ * - per client address: every wrong bearer token, API key or password;
+ * - per (user id, client address): wrong passwords for one account from one address, so
+ *   that an address guessing at an account locks only itself out of it;
+ * - per user id over all addresses: a much higher ceiling against guessing one account
+ *   from many addresses.
+ *
+ * Once a counter is full, credentials under it are refused 429 before being examined, so a
+ * guess that happens to be right gets the same answer as a wrong one and guessing gains
+ * nothing. Refused attempts are not counted, so hammering keeps a counter full no longer
+ * than the window that its first failure opened. A correct password clears its
+ * (user id, address) counter only.
+ *
+ * Held in memory, per process (rate-limiter-flexible's memory store; keys expire with
+ * their window): behind a load balancer each instance counts on its own.
  */
 export class CredentialThrottle {
-  readonly #perAddress: number;
-  readonly #perAccount: number;
-  readonly #windowMs: number;
-  readonly #maxTracked: number;
-  readonly #now: () => number;
-  /** Failure times per key, oldest first, at most the key's limit of them. */
-  readonly #failures = new Map<string, number[]>();
+  readonly #perAddress: RateLimiterMemory;
+  readonly #perAccountAndAddress: RateLimiterMemory;
+  readonly #perAccount: RateLimiterMemory;
   readonly #requestAddress = new AsyncLocalStorage<string>();
 
   constructor(options: CredentialThrottleOptions = {}) {
-    this.#perAddress = options.failuresPerAddress ?? 20;
-    this.#perAccount = options.failuresPerAccount ?? 10;
-    this.#windowMs = options.windowMs ?? 15 * 60_000;
-    this.#maxTracked = options.maxTracked ?? 100_000;
-    this.#now = options.now ?? Date.now;
+    const duration = (options.windowMs ?? 15 * 60_000) / 1000;
+    this.#perAddress = new RateLimiterMemory({
+      keyPrefix: 'address',
+      points: options.failuresPerAddress ?? 20,
+      duration,
+    });
+    this.#perAccountAndAddress = new RateLimiterMemory({
+      keyPrefix: 'account-address',
+      points: options.failuresPerAccount ?? 10,
+      duration,
+    });
+    this.#perAccount = new RateLimiterMemory({
+      keyPrefix: 'account',
+      points: options.failuresPerAccountAllAddresses ?? 100,
+      duration,
+    });
   }
 
   /**
@@ -77,78 +96,59 @@ export class CredentialThrottle {
   }
 
   /**
-   * @throws CredentialsThrottledError when the address or the account has failed too often within the window.
+   * @throws CredentialsThrottledError when the address, the account from this address, or
+   *   the account from all addresses has failed too often within the window.
    */
-  assertMayTry(subject: CredentialSubject): void {
-    const wait = Math.max(
-      this.#waitMs(addressKey(subject.address), this.#perAddress),
-      this.#waitMs(accountKey(subject.account), this.#perAccount),
+  async assertMayTry(subject: CredentialSubject): Promise<void> {
+    const waits = await Promise.all(
+      this.#counters(subject).map(async ([limiter, key]) => waitMs(limiter, await limiter.get(key))),
     );
+    const wait = Math.max(0, ...waits);
     if (wait > 0) throw new CredentialsThrottledError(Math.max(1, Math.ceil(wait / 1000)));
   }
 
-  /** Counts one failed credential against the address and the account. */
-  recordFailure(subject: CredentialSubject): void {
-    this.#record(addressKey(subject.address), this.#perAddress);
-    this.#record(accountKey(subject.account), this.#perAccount);
-  }
-
-  /** A correct password clears its account's failures (not its address's: those are anyone's). */
-  recordSuccess(subject: CredentialSubject): void {
-    const key = accountKey(subject.account);
-    if (key !== undefined) this.#failures.delete(key);
-  }
-
-  #waitMs(key: string | undefined, limit: number): number {
-    if (key === undefined) return 0;
-    const times = this.#recent(key);
-    if (times === undefined || times.length < limit) return 0;
-    // Full: the oldest failure still in the window decides when there is room again.
-    return (times[0] ?? 0) + this.#windowMs - this.#now();
-  }
-
-  #record(key: string | undefined, limit: number): void {
-    if (key === undefined) return;
-    const times = this.#recent(key) ?? [];
-    times.push(this.#now());
-    if (times.length > limit) times.splice(0, times.length - limit);
-    // Re-inserted so that the map's order is least recently failed first.
-    this.#failures.delete(key);
-    this.#failures.set(key, times);
-    if (this.#failures.size > this.#maxTracked) this.#evict();
-  }
-
-  #recent(key: string): number[] | undefined {
-    const times = this.#failures.get(key);
-    if (times === undefined) return undefined;
-    const horizon = this.#now() - this.#windowMs;
-    while (times.length > 0 && (times[0] ?? 0) <= horizon) times.shift();
-    if (times.length === 0) {
-      this.#failures.delete(key);
-      return undefined;
-    }
-    return times;
+  /** Counts one failed credential against every counter of the subject. */
+  async recordFailure(subject: CredentialSubject): Promise<void> {
+    await Promise.all(
+      this.#counters(subject).map(([limiter, key]) =>
+        // A rejection only says the counter is now full, which assertMayTry reads next time.
+        limiter.consume(key).catch(() => undefined),
+      ),
+    );
   }
 
   /**
-   * Bounds memory when many addresses or user ids fail: forgets expired keys, then the
-   * stalest, down to nine tenths of the bound so that the sweep is not repeated on every
-   * further failure.
+   * A correct password clears its account's failures from this address, not those from
+   * other addresses nor the address's own: those may be someone else's.
    */
-  #evict(): void {
-    const target = Math.floor(this.#maxTracked * 0.9);
-    for (const key of [...this.#failures.keys()]) this.#recent(key);
-    for (const key of this.#failures.keys()) {
-      if (this.#failures.size <= target) break;
-      this.#failures.delete(key);
-    }
+  async recordSuccess(subject: CredentialSubject): Promise<void> {
+    const key = accountAddressKey(subject);
+    if (key !== undefined) await this.#perAccountAndAddress.delete(key);
+  }
+
+  #counters(subject: CredentialSubject): [RateLimiterMemory, string][] {
+    const counters: [RateLimiterMemory, string][] = [];
+    if (present(subject.address)) counters.push([this.#perAddress, subject.address]);
+    const pair = accountAddressKey(subject);
+    if (pair !== undefined) counters.push([this.#perAccountAndAddress, pair]);
+    if (present(subject.account)) counters.push([this.#perAccount, subject.account]);
+    return counters;
   }
 }
 
-function addressKey(address: string | undefined): string | undefined {
-  return address === undefined || address === '' ? undefined : `address:${address}`;
+function present(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
 }
 
-function accountKey(account: string | undefined): string | undefined {
-  return account === undefined || account === '' ? undefined : `account:${account}`;
+/** The account with the address it was tried from; a login outside any request counts as from nowhere in particular. */
+function accountAddressKey(subject: CredentialSubject): string | undefined {
+  if (!present(subject.account)) return undefined;
+  // JSON keeps a user id containing the separator from posing as another pair.
+  return JSON.stringify([subject.account, subject.address ?? '']);
+}
+
+/** How long a counter is still full, 0 when it has room. */
+function waitMs(limiter: RateLimiterMemory, state: RateLimiterRes | null): number {
+  if (state === null || state.consumedPoints < limiter.points) return 0;
+  return Math.max(1, state.msBeforeNext);
 }

@@ -17,17 +17,17 @@ export function shareCredentialThrottle(throttle: CredentialThrottle, link: Prim
   const publish = (change: 'failure' | 'success', subject: CredentialSubject): void => {
     link.send({ gigledger: 'throttle', change, subject: { address: subject.address, account: subject.account } });
   };
-  throttle.recordFailure = (subject) => {
-    recordFailure(subject);
+  throttle.recordFailure = async (subject) => {
     publish('failure', subject);
+    await recordFailure(subject);
   };
-  throttle.recordSuccess = (subject) => {
-    recordSuccess(subject);
+  throttle.recordSuccess = async (subject) => {
     publish('success', subject);
+    await recordSuccess(subject);
   };
   link.on('throttle', (message) => {
-    if (message.change === 'failure') recordFailure(message.subject);
-    else recordSuccess(message.subject);
+    // Counting in memory does not fail; a replay that did would only leave this worker's count one short.
+    void (message.change === 'failure' ? recordFailure(message.subject) : recordSuccess(message.subject));
   });
 }
 

@@ -4,7 +4,7 @@ import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 import { errorBody } from '../errors/error-handler.js';
-import { withSettledRequestId } from '../http/request-ids.js';
+import { withSettledRequestId, type IdempotencyKeyHeader } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 
 /** What every resolver receives: the caller as the HTTP layer authenticated it. */
@@ -12,6 +12,8 @@ export interface GraphqlContext {
   readonly principal: Principal | undefined;
   readonly log: Logger;
   readonly requestId: string;
+  /** The request's Idempotency-Key, when the operation holds exactly one command mutation to take it (see idempotencyKeyPlugin). */
+  readonly idempotencyKey?: IdempotencyKeyHeader;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface SchemaModule {
  * their text.
  */
 export async function resolveWith<T>(context: GraphqlContext, body: () => Promise<T> | T): Promise<T> {
-  const outcome = await withSettledRequestId(body);
+  const outcome = await withSettledRequestId(body, context.idempotencyKey);
   if ('value' in outcome) return outcome.value;
   const { error, requestId: commandRequestId } = outcome;
   if (error instanceof GraphQLError) throw error;

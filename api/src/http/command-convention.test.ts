@@ -133,6 +133,33 @@ describe('every REST command in the OpenAPI document', () => {
     });
     expect(faults).toEqual([]);
   });
+
+  it('covers every operation that submits a transaction: the others change no ledger state a client asks for', () => {
+    const others = operations
+      .filter((operation) => !answersEnvelope(operation))
+      .map((operation) => operation.operationId);
+    // Read-log anchoring submits a transaction for the caller, so it is a command, not one of these.
+    expect(others).not.toContain('anchorReadLog');
+    expect(others.sort()).toEqual(
+      [
+        // Accounts and keys (the server's database and its CA).
+        'createToken',
+        'createUser',
+        'createApiKey',
+        'revokeApiKey',
+        // Reads and checks sent as POST bodies.
+        'verifyAgreementTerms',
+        'createPresentation',
+        'verifyPresentation',
+        'verifyCredentialDocument',
+        'exportReputationStatement',
+        'verifyReputationStatement',
+        // Off the ledger (payout accounts never reach it), and a provider's signed callback, idempotent by its own webhook id.
+        'registerPayoutAccount',
+        'receiveProviderCallback',
+      ].sort(),
+    );
+  });
 });
 
 describe('every GraphQL command mutation', () => {

@@ -30,18 +30,35 @@ export function generateRequestId(): string {
   return `srv-${randomUUID()}`;
 }
 
-/** Where a GraphQL field's resolver keeps the request id its command settled, for its error answer. */
-const settledRequestIds = new AsyncLocalStorage<{ requestId?: string }>();
+/**
+ * A GraphQL operation's `Idempotency-Key` header, handed to its one command mutation, with
+ * the name under which that mutation takes a request id (`requestId` or `input.requestId`)
+ * for naming a conflict.
+ */
+export interface IdempotencyKeyHeader {
+  readonly key: string;
+  readonly requestIdField: string;
+}
+
+/**
+ * Where a GraphQL field's resolver keeps the request id its command settled, for its
+ * error answer, and the operation's Idempotency-Key header when it has one.
+ */
+const settledRequestIds = new AsyncLocalStorage<{ requestId?: string; header?: IdempotencyKeyHeader }>();
 
 /**
  * Runs a resolver body, returning with its outcome the request id a command in it
  * settled (see {@link withRequestId}), so a failed mutation's error can name the id a
  * retry must repeat even when the server generated it.
+ *
+ * @param header the operation's Idempotency-Key, which a command settling its request id
+ *   inside takes when its own arguments carry none.
  */
 export async function withSettledRequestId<T>(
   body: () => Promise<T> | T,
+  header?: IdempotencyKeyHeader,
 ): Promise<{ readonly value: T } | { readonly error: unknown; readonly requestId?: string }> {
-  const settled: { requestId?: string } = {};
+  const settled: { requestId?: string; header?: IdempotencyKeyHeader } = header === undefined ? {} : { header };
   return settledRequestIds.run(settled, async () => {
     try {
       return { value: await body() };
@@ -52,8 +69,26 @@ export async function withSettledRequestId<T>(
 }
 
 /**
+ * The Idempotency-Key header a request id is settled against: REST's, given as an
+ * argument, else the GraphQL operation's (see {@link withSettledRequestId}).
+ *
+ * @throws ApiError 422 naming `header.idempotency-key` when it is not a valid request id.
+ */
+function headerRequestId(idempotencyKey: string | undefined): { id: string; conflictsWith: string } | undefined {
+  const header =
+    idempotencyKey === undefined
+      ? settledRequestIds.getStore()?.header
+      : { key: idempotencyKey, requestIdField: 'body.requestId' };
+  if (header === undefined) return undefined;
+  return {
+    id: parseInput(requestIdSchema, header.key, 'header.idempotency-key'),
+    conflictsWith: header.requestIdField,
+  };
+}
+
+/**
  * Completes a command's fields with its request id: the body's `requestId`, else the
- * `Idempotency-Key` header, else `generated` (by default a new `srv-<uuid>`) that the
+ * `Idempotency-Key` header (REST's, or a GraphQL operation's), else `generated` (by default a new `srv-<uuid>`) that the
  * response returns so the caller can retry with it. Inside {@link withSettledRequestId}
  * (every GraphQL resolver) the id is also kept for the error answer.
  *
@@ -69,15 +104,14 @@ export function withRequestId<Fields extends { readonly requestId?: string | und
   idempotencyKey?: string,
   generated: () => string = generateRequestId,
 ): Fields & { requestId: string } {
-  const fromHeader =
-    idempotencyKey === undefined ? undefined : parseInput(requestIdSchema, idempotencyKey, 'header.idempotency-key');
-  if (fromHeader !== undefined && fields.requestId !== undefined && fromHeader !== fields.requestId) {
+  const header = headerRequestId(idempotencyKey);
+  if (header !== undefined && fields.requestId !== undefined && header.id !== fields.requestId) {
     throw invalidInput(
       'header.idempotency-key',
-      `differs from body.requestId (${fields.requestId}): send the request id once, or the same in both`,
+      `differs from ${header.conflictsWith} (${fields.requestId}): send the request id once, or the same in both`,
     );
   }
-  const requestId = fields.requestId ?? fromHeader ?? generated();
+  const requestId = fields.requestId ?? header?.id ?? generated();
   const settled = settledRequestIds.getStore();
   if (settled !== undefined) settled.requestId = requestId;
   return { ...fields, requestId };
@@ -106,17 +140,20 @@ export function commandBodySchema<Shape extends z.core.$ZodShape, PathField exte
 
 /**
  * Parses a command's input (a GraphQL input object, or the arguments themselves when
- * `part` is null) with a schema that may require a request id, generating one when the
- * caller gave none.
+ * `part` is null) with a schema that may require a request id; without one in the input,
+ * the operation's Idempotency-Key header gives it (see {@link withSettledRequestId}), else
+ * one is generated.
  *
- * @throws ApiError 422 VALIDATION_FAILED naming `<part>.<field>` (or the argument).
+ * @throws ApiError 422 VALIDATION_FAILED naming `<part>.<field>` (or the argument), or
+ *   `header.idempotency-key` for a header that is no request id or differs from the input's.
  */
 export function parseCommand<Schema extends z.ZodType<{ readonly requestId?: string | undefined }>>(
   schema: Schema,
   fields: Readonly<Record<string, unknown>>,
   part: string | null,
 ): CommandRequest<z.output<Schema>> {
-  const keyed = { ...fields, requestId: fields.requestId ?? generateRequestId() };
+  // The header is checked first, so a bad one is named for itself rather than as the argument.
+  const keyed = { ...fields, requestId: fields.requestId ?? headerRequestId(undefined)?.id ?? generateRequestId() };
   const parsed = part === null ? parseArguments(schema, keyed) : parseInput(schema, keyed, part);
   return withRequestId(parsed);
 }

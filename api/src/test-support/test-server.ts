@@ -11,6 +11,7 @@ import { createApp, type AppDependencies } from '../app.js';
 import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
 import type { OrganisationMembership } from '../auth/channel-membership.js';
+import type { ReadLogAnchoring } from '../audit/audit-routes.js';
 import type { CredentialThrottleOptions } from '../auth/credential-throttle.js';
 import { createPassport } from '../auth/passport-strategies.js';
 import type { Principal } from '../auth/principal.js';
@@ -117,6 +118,8 @@ export interface TestServerOptions {
   readonly membership?: OrganisationMembership;
   /** Where rate limits count (the cluster primary's store, for a test server run as an HTTP worker); memory by default. */
   readonly rateLimitStore?: (name: string) => Store;
+  /** The read log's anchoring; anchoring and verification answer 503 without it. */
+  readonly readLogAnchoring?: (parts: TestServerParts) => ReadLogAnchoring | Promise<ReadLogAnchoring>;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -181,6 +184,7 @@ export async function startTestServer(
     await operatorLedger.parameters.setParameter({ name: name as 'platformFeeBps', value });
   }
   const settlement = await options.settlement?.({ db, ledger, log, metrics });
+  const readLogAnchoring = await options.readLogAnchoring?.({ db, ledger, log, metrics });
   const deps: AppDependencies = {
     config,
     db,
@@ -200,6 +204,7 @@ export async function startTestServer(
     ...(settlement === undefined ? {} : { settlement }),
     ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
     ...(options.rateLimitStore === undefined ? {} : { rateLimitStore: options.rateLimitStore }),
+    ...(readLogAnchoring === undefined ? {} : { readLogAnchoring }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };

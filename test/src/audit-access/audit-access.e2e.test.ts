@@ -343,8 +343,12 @@ describe('scoped and logged auditor access, on the real network', () => {
 
     const anchored = await api.call('POST', '/v1/audit/read-log/anchors', clientAdmin);
     expect(anchored.status).toBe(200);
-    const anchor = anchored.body as ReadLogAnchor;
-    const onLedger = await api.running.deps.serviceLedger.audit.listReadLogAnchors({ mspId: anchor.mspId });
+    const { result: anchor, transactionId } = anchored.body as { result: ReadLogAnchor; transactionId: string };
+    expect(anchor.txId).toBe(transactionId);
+    const onLedger = await api.running.deps.serviceLedger.audit.listReadLogAnchors({
+      mspId: anchor.mspId,
+      ...(anchor.logId === undefined ? {} : { logId: anchor.logId }),
+    });
     expect(onLedger.at(-1)).toMatchObject({ sequence: anchor.sequence, headHash: anchor.headHash, txId: anchor.txId });
     expect(anchor.sequence).toBeGreaterThanOrEqual(8);
 
@@ -388,5 +392,44 @@ describe('scoped and logged auditor access, on the real network', () => {
     );
     expect(cli.code).toBe(1);
     expect((JSON.parse(cli.stdout) as Verification).firstBadRow?.seq).toBe(edited);
+  });
+
+  it("anchors a second deployment's read log of the same organisation on its own, and each names the other", async () => {
+    const deployments = [
+      await startE2eApi(e2eConfig(), { GIGLEDGER_READ_LOG_ANCHOR_SECONDS: '0' }),
+      await startE2eApi(e2eConfig(), { GIGLEDGER_READ_LOG_ANCHOR_SECONDS: '0' }),
+    ] as const;
+    try {
+      const anchors: ReadLogAnchor[] = [];
+      // The first log is anchored further on than the second will ever be: each head moves on its own.
+      for (const [index, deployment] of deployments.entries()) {
+        const reader = await deployment.person(`audit-${suffix}-deployment-${String(index)}`, 'AuditOrg', 'auditor');
+        for (let read = 0; read < (index === 0 ? 4 : 1); read += 1) {
+          expect((await deployment.call('GET', `/v1/agreements/${agreementId}`, reader.token)).status).toBe(403);
+        }
+        const anchored = await deployment.call(
+          'POST',
+          '/v1/audit/read-log/anchors',
+          await deployment.adminToken('ClientOrg'),
+        );
+        expect([index, anchored.status]).toEqual([index, 200]);
+        anchors.push((anchored.body as { result: ReadLogAnchor }).result);
+      }
+      const [first, second] = anchors;
+      expect(first?.logId).toMatch(/^[0-9a-f]{64}$/);
+      expect(second?.logId).toMatch(/^[0-9a-f]{64}$/);
+      expect(second?.logId).not.toBe(first?.logId);
+      expect(second!.sequence).toBeLessThan(first!.sequence);
+      for (const [index, deployment] of deployments.entries()) {
+        const verification = (
+          await deployment.call('GET', '/v1/audit/read-log/verification', await deployment.adminToken('ClientOrg'))
+        ).body as Verification & { otherLogs?: { logId: string }[] };
+        const other = anchors[1 - index]!;
+        expect([index, verification.ok, verification.anchorsChecked]).toEqual([index, true, 1]);
+        expect(verification.otherLogs?.map((log) => log.logId)).toContain(other.logId);
+      }
+    } finally {
+      await Promise.all(deployments.map((deployment) => deployment.close()));
+    }
   });
 });
