@@ -18,3 +18,17 @@ export function bundleTransaction(bundle: ProofBundle): BlockTransaction {
   if (transaction === undefined) throw new Error(`the bundle of ${bundle.transactionId} holds no transaction`);
   return transaction;
 }
+
+/**
+ * Every transaction of the bundle's block (creator, time), decoded from the block data the
+ * bundle carries whole: Fabric's block data hash is one SHA-256 over all the block's
+ * envelopes, so no transaction of it can be proved without handing over the others.
+ *
+ * @throws Error when the bundle's header or block data cannot be decoded.
+ */
+export function bundleBlockTransactions(bundle: ProofBundle): readonly BlockTransaction[] {
+  const block = new common.Block();
+  block.setHeader(common.BlockHeader.deserializeBinary(Buffer.from(bundle.block.header, 'base64')));
+  block.setData(common.BlockData.deserializeBinary(Buffer.from(bundle.block.data, 'base64')));
+  return decodeBlockContents(block).transactions;
+}

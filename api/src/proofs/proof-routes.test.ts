@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { common, msp } from '@hyperledger/fabric-protos';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { suiteServer } from '../test-support/suite-server.js';
@@ -194,6 +195,74 @@ describe('proofs over GraphQL', () => {
     expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id' });
     const freelancer = await server().person('gql-tara', 'TalentOrg', 'freelancer');
     expect(await codeOf(freelancer.token, query, { id: fixture.transactionId })).toBe('FORBIDDEN');
+  });
+});
+
+/**
+ * The fixture with a second transaction in its block: the fixture's envelope again with
+ * ClientOrgMSP as its creator, so the block holds a TalentOrg and a ClientOrg transaction.
+ */
+function withClientOrgTransactionInBlock(bundle: ProofBundle): ProofBundle {
+  const mixed = structuredClone(bundle);
+  const envelope = common.Envelope.deserializeBinary(Buffer.from(bundle.transaction.envelope, 'base64'));
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const header = payload.getHeader()!;
+  const signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
+  const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
+  creator.setMspid('ClientOrgMSP');
+  signatureHeader.setCreator(creator.serializeBinary());
+  header.setSignatureHeader(signatureHeader.serializeBinary());
+  payload.setHeader(header);
+  envelope.setPayload(payload.serializeBinary());
+  const data = common.BlockData.deserializeBinary(Buffer.from(bundle.block.data, 'base64'));
+  data.setDataList([...data.getDataList_asU8(), envelope.serializeBinary()]);
+  mixed.block.data = Buffer.from(data.serializeBinary()).toString('base64');
+  return mixed;
+}
+
+describe("proofs of a block that holds other organisations' transactions", () => {
+  const mixed = withClientOrgTransactionInBlock(fixture);
+  const server = suiteServer(
+    {},
+    {
+      proofs: {
+        exportProof: (transactionId) =>
+          transactionId === fixture.transactionId
+            ? Promise.resolve(structuredClone(mixed))
+            : Promise.reject(new TransactionNotFoundError(transactionId)),
+      },
+    },
+  );
+
+  it("refuses the bundle, which would show the other transaction, to an admin of the creator's organisation and to an auditor granted only that organisation", async () => {
+    const own = await server().person('mixed-talent-ops', 'TalentOrg', 'admin');
+    const refused = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: own.token });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'BLOCK_NOT_COVERED' });
+    expect((refused.body as { message: string }).message).not.toContain('ClientOrg');
+
+    const auditor = await server().person('mixed-auditor', 'AuditOrg', 'auditor');
+    const talentAdmin = await server().person('mixed-talent-grants', 'TalentOrg', 'admin');
+    const granted = await server().request('POST', '/v1/audit/grants', {
+      token: talentAdmin.token,
+      body: {
+        grantId: 'AG-mixed-talent',
+        auditor: auditor.party,
+        kinds: ['transaction'],
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        purpose: 'talent transactions only',
+      },
+    });
+    expect(granted.status).toBe(201);
+    const partly = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: auditor.token });
+    expect(partly.status).toBe(403);
+    expect(partly.body).toMatchObject({ code: 'BLOCK_NOT_COVERED' });
+
+    // Granted every organisation's transactions, the auditor holds the whole block.
+    const everywhere = await server().person('mixed-auditor-all', 'AuditOrg', 'auditor');
+    await grantAuditEverywhere(server(), everywhere);
+    const whole = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: everywhere.token });
+    expect(whole.status).toBe(200);
   });
 });
 

@@ -15,7 +15,7 @@ import { route, type RouteSpec } from '../http/route.js';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from '../audit/audit-scopes.js';
-import { bundleTransaction } from './bundle-transaction.js';
+import { bundleBlockTransactions, bundleTransaction } from './bundle-transaction.js';
 import {
   provableKindNames,
   provableKinds,
@@ -23,7 +23,7 @@ import {
   type ProvableKindName,
   type RecordWriter,
 } from './record-proofs.js';
-import { reachesTransaction, transactionReach } from './transaction-reach.js';
+import { reachesTransaction, transactionReach, type TransactionReach } from './transaction-reach.js';
 
 const tag = 'proofs';
 /** Fabric transaction ids are the hex SHA-256 of nonce and creator. */
@@ -42,6 +42,26 @@ function proofReader(principal: Principal | undefined): Principal {
   if (!proofReaderRoles.includes(principal.role))
     throw forbidden(`role ${principal.role} may not export proofs (roles: ${proofReaderRoles.join(', ')})`);
   return principal;
+}
+
+/**
+ * Refuses a bundle whose block holds a transaction outside the caller's reach. A bundle
+ * carries its whole block's data (Fabric hashes a block's envelopes as one), so handing it
+ * over shows every transaction of the block, arguments and public writes in clear.
+ *
+ * @throws ApiError 403 BLOCK_NOT_COVERED naming the block, not whose transactions it holds.
+ */
+function assertBlockWithinReach(bundle: ProofBundle, reach: TransactionReach): void {
+  const outside = bundleBlockTransactions(bundle).filter((transaction) => !reachesTransaction(reach, transaction));
+  if (outside.length === 0) return;
+  throw new ApiError(
+    403,
+    'BLOCK_NOT_COVERED',
+    `the proof carries the whole of block ${String(bundle.block.number)}, and ${String(outside.length)} of its transactions are outside what you may read` +
+      (reach.kind === 'granted'
+        ? ' (your live grants naming transaction do not cover their organisations and times)'
+        : ' (an admin reads only its own organisation’s transactions)'),
+  );
 }
 
 /**
@@ -68,11 +88,16 @@ export class ProofService {
     const reader = proofReader(principal);
     const bundle = await this.exported(transactionId, log);
     const transaction = bundleTransaction(bundle);
-    const reach = transactionReach(reader, reader.role === 'auditor' ? await this.scopeOf?.(reader) : undefined);
-    if (reachesTransaction(reach, transaction)) return bundle;
+    const reach = await this.reachOf(reader);
     // An auditor outside its grants meets the same 404 as for an unknown id, as in the
     // explorer: a refusal naming the creator and the time would tell which ids exist.
-    throw notFound(`transaction ${transactionId}`);
+    if (!reachesTransaction(reach, transaction)) throw notFound(`transaction ${transactionId}`);
+    assertBlockWithinReach(bundle, reach);
+    return bundle;
+  }
+
+  private async reachOf(reader: Principal): Promise<TransactionReach> {
+    return transactionReach(reader, reader.role === 'auditor' ? await this.scopeOf?.(reader) : undefined);
   }
 
   /**
@@ -101,7 +126,10 @@ export class ProofService {
       if (status === 403 || status === 404) throw notFound(`${kind} ${id}`);
       throw error;
     }
-    const proven = withRecord(await this.exported(writer.transactionId, log), kind, id, writer);
+    const bundle = await this.exported(writer.transactionId, log);
+    // The record's visibility lets the caller see the record; the bundle shows its whole block besides.
+    assertBlockWithinReach(bundle, await this.reachOf(reader));
+    const proven = withRecord(bundle, kind, id, writer);
     if (proven === undefined) {
       log.error({ kind, id, transactionId: writer.transactionId }, 'the record’s last writer holds no value of it');
       throw new ApiError(
@@ -156,26 +184,26 @@ export function proofRoutes(deps: {
       path: '/v1/proofs/:transactionId',
       operationId: 'getTransactionProof',
       summary:
-        'The offline-verifiable proof bundle of a committed transaction (auditors: any; admins: their organisation’s); check it with `npm run verify-proof`',
+        'The offline-verifiable proof bundle of a committed transaction (auditors: under grants naming transaction; admins: their organisation’s); it carries the whole block, so 403 BLOCK_NOT_COVERED unless the caller may read every transaction of it; check it with `npm run verify-proof`',
       tag,
       access: 'proofs:read',
       params: z.strictObject({ transactionId: transactionIdSchema }),
       query: noQuery,
       response: proofBundleSchema,
-      errors: [404, 503],
+      errors: [403, 404, 503],
       handler: ({ params, principal, log }) => service.proofOf(principal, params.transactionId, log),
     }),
     route({
       method: 'get',
       path: '/v1/proofs/records/:kind/:id',
       operationId: 'getRecordProof',
-      summary: `The proof bundle of the last transaction that wrote a record, with the key it wrote (\`record\`); kinds: ${provableKindNames.join(', ')}. Visible to those who may read the record (auditors under a grant covering it); otherwise 404`,
+      summary: `The proof bundle of the last transaction that wrote a record, with the key it wrote (\`record\`); kinds: ${provableKindNames.join(', ')}. Visible to those who may read the record (auditors under a grant covering it); otherwise 404. Like every bundle it carries its whole block, so it is refused 403 BLOCK_NOT_COVERED unless the caller may read every transaction of that block`,
       tag,
       access: 'proofs:read',
       params: z.strictObject({ kind: z.enum(provableKindNames), id: z.string().min(1).max(200) }),
       query: noQuery,
       response: proofBundleSchema,
-      errors: [404, 422, 503],
+      errors: [403, 404, 422, 503],
       handler: async ({ params, principal, log }) => {
         const id = provableKinds[params.kind].id.safeParse(params.id);
         if (!id.success) throw invalidInput('path.id', id.error.issues[0]?.message ?? `not a ${params.kind} id`);

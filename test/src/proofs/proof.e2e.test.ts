@@ -417,16 +417,24 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(registered.status).toBe(201);
     const workTransaction = (registered.body as { transactionId: string }).transactionId;
 
-    // An auditor under a TalentOrg grant of credentials only: the credential's proof, not the work's.
+    // A bundle carries its whole block, so an auditor needs grants naming `transaction` for
+    // the organisations whose transactions are in it (the issuer's AuditOrg, the holder's
+    // TalentOrg), besides a grant covering the record itself (TalentOrg's credentials).
     const auditor = await api.person(`proof-record-auditor-${suffix}`, 'AuditOrg', 'auditor');
-    const granted = await api.call('POST', '/v1/audit/grants', await api.adminToken('TalentOrg'), {
-      grantId: `AG-proof-credential-${suffix}`,
-      auditor: auditor.party,
-      kinds: ['credential'],
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      purpose: 'credential proofs',
-    });
-    expect(granted.status).toBe(201);
+    const grants = [
+      ['TalentOrg', `AG-proof-credential-${suffix}`, ['credential', 'transaction']],
+      ['AuditOrg', `AG-proof-issuer-${suffix}`, ['transaction']],
+    ] as const;
+    for (const [org, grantId, kinds] of grants) {
+      const granted = await api.call('POST', '/v1/audit/grants', await api.adminToken(org), {
+        grantId,
+        auditor: auditor.party,
+        kinds,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        purpose: 'record proofs',
+      });
+      expect([org, granted.status]).toEqual([org, 201]);
+    }
     const credentialProof = await api.call('GET', `/v1/proofs/records/credential/${credentialId}`, auditor.token);
     expect(credentialProof.status).toBe(200);
     const credentialBundle = credentialProof.body as ProofBundle;
@@ -436,13 +444,18 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const credentialVerdict = verifyProof(credentialBundle);
     expect(credentialVerdict.failures).toEqual([]);
     expect(credentialVerdict.record?.key).toBe(credentialBundle.record?.key);
-    // Without a credential grant the credential's proof is 404, as an unknown one; works the
-    // chaincode shows any member of the channel, so their proofs need no grant.
+    // Without a credential grant the credential's proof is 404, as an unknown one. Works the
+    // chaincode shows any member of the channel, but the bundle would show the block's
+    // transactions too, so without a transaction grant it is refused.
     const ungranted = await api.person(`proof-ungranted-${suffix}`, 'AuditOrg', 'auditor');
     const hidden = await api.call('GET', `/v1/proofs/records/credential/${credentialId}`, ungranted.token);
     const unknown = await api.call('GET', `/v1/proofs/records/credential/C-none-${suffix}`, ungranted.token);
     expect([hidden.status, unknown.status]).toEqual([404, 404]);
-    expect((await api.call('GET', `/v1/proofs/records/work/${workId}`, ungranted.token)).status).toBe(200);
+    const uncovered = await api.call('GET', `/v1/proofs/records/work/${workId}`, ungranted.token);
+    expect([uncovered.status, (uncovered.body as { code: string }).code]).toEqual([403, 'BLOCK_NOT_COVERED']);
+    // An admin of another organisation holds no transaction of TalentOrg's, so no bundle of one either.
+    const otherAdmin = await api.call('GET', `/v1/proofs/records/work/${workId}`, await api.adminToken('ClientOrg'));
+    expect(otherAdmin.status).toBe(403);
     // Naming another key than the one the transaction wrote is refused offline.
     const wrongKey = copy(credentialBundle);
     wrongKey.record = { ...wrongKey.record!, key: `${wrongKey.record!.key}x` };
