@@ -241,6 +241,16 @@ describe('credential issuance and administration over HTTP', () => {
         headers: { 'idempotency-key': 'short' },
       });
       expect(malformed).toMatchObject({ status: 422, body: { field: 'header.idempotency-key' } });
+      // The key for another request is refused naming the header it came in, not the body.
+      const reused = await server().request('POST', '/v1/credentials', {
+        token: cast().registrar.token,
+        body: { ...body, claims: [{ name: 'grade', value: 'B' }] },
+        headers,
+      });
+      expect(reused).toMatchObject({
+        status: 409,
+        body: { code: 'REQUEST_ID_REUSED', field: 'header.idempotency-key' },
+      });
     });
 
     it('answers a retry under the same request id with the same credential, and refuses the id for another request', async () => {
@@ -262,7 +272,7 @@ describe('credential issuance and administration over HTTP', () => {
         token: cast().registrar.token,
         body: { ...body, claims: [{ name: 'grade', value: 'A+' }] },
       });
-      expect(other).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED' } });
+      expect(other).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED', field: 'requestId' } });
       expect(ledgerState(server())).toEqual(before);
     });
   });

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { requestIdSchema } from '@gigledger/chaincode/model';
+import { RefusedError } from '@gigledger/gateway';
 import { parseArguments, parseInput } from './route.js';
 import type { CommandRequest } from '../ledger/committed.js';
 import { invalidInput } from '../errors/api-error.js';
@@ -156,4 +157,16 @@ export function parseCommand<Schema extends z.ZodType<{ readonly requestId?: str
   const keyed = { ...fields, requestId: fields.requestId ?? headerRequestId(undefined)?.id ?? generateRequestId() };
   const parsed = part === null ? parseArguments(schema, keyed) : parseInput(schema, keyed, part);
   return withRequestId(parsed);
+}
+
+/**
+ * A chaincode refusal of the request id (REQUEST_ID_REUSED: the id ran another request)
+ * named after the header the id came in, when the caller sent it as `Idempotency-Key`.
+ */
+export function requestIdRefusalUnderHeader(error: unknown): unknown {
+  if (!(error instanceof RefusedError) || error.field !== 'requestId') return error;
+  return new RefusedError(
+    { code: error.code, message: error.refusal, field: 'header.idempotency-key' },
+    { transactionId: error.transactionId, cause: error },
+  );
 }

@@ -8,7 +8,7 @@ import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
-import { idempotencyKeyHeader, withRequestId } from './request-ids.js';
+import { idempotencyKeyHeader, requestIdRefusalUnderHeader, withRequestId } from './request-ids.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -208,7 +208,14 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         rawBody: (request as RequestWithRawBody).rawBody,
         headers: request.headers,
       };
-      const result = await refusalsUnderSentParts(input, () => spec.handler(input));
+      // An id sent only as Idempotency-Key is named after the header when the ledger refuses it.
+      const idFromHeader =
+        spec.command === true &&
+        request.get('idempotency-key') !== undefined &&
+        (body as { readonly requestId?: string } | undefined)?.requestId === undefined;
+      const result = await refusalsUnderSentParts(input, () => spec.handler(input)).catch((error: unknown) => {
+        throw idFromHeader ? requestIdRefusalUnderHeader(error) : error;
+      });
       checkResponse?.(result);
       response.status(spec.status ?? 200).json(result);
     });
