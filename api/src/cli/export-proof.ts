@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { qsccProofExporter, RefusedError, TransactionNotFoundError, type ProofBundle } from '@gigledger/gateway';
 import { parseApiConfig } from '../config.js';
+import { ApiError } from '../errors/api-error.js';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
 import {
   provableKindNames,
@@ -74,6 +75,11 @@ async function main(): Promise<number> {
       } catch (error) {
         if (error instanceof RefusedError) {
           console.error(`${target.kind} ${target.id}: ${error.refusal}`);
+          return 1;
+        }
+        // A milestone or payout the agreement does not hold.
+        if (error instanceof ApiError && error.status === 404) {
+          console.error(`${target.kind} ${target.id}: ${error.message}`);
           return 1;
         }
         throw error;

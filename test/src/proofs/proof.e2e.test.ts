@@ -221,6 +221,9 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(
       (await api.call('GET', `/v1/proofs/records/payout/${encodeURIComponent(unknownPayout)}`, auditor.token)).status,
     ).toBe(404);
+    // The operator's CLI says unknown with exit 1, as for any record.
+    const unknownPayoutCli = await cli('export-proof.js', ['payout', unknownPayout], operatorEnv(workDir));
+    expect([unknownPayoutCli.code, unknownPayoutCli.stderr]).toEqual([1, expect.stringContaining(unknownPayout)]);
 
     // The auditor's own grant and a governed parameter are records too.
     const grantId = `AG-proof-${suffix}`;
