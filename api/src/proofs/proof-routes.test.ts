@@ -3,6 +3,7 @@ import { common, msp } from '@hyperledger/fabric-protos';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import { suiteServer } from '../test-support/suite-server.js';
+import type { Person, TestServer } from '../test-support/test-server.js';
 import { provableKindNames } from './record-proofs.js';
 
 /*
@@ -20,6 +21,29 @@ const exporter: ProofExporter = {
     return Promise.reject(new TransactionNotFoundError(transactionId));
   },
 };
+
+/**
+ * Has `admin` grant `auditor` the reading of its organisation's transactions for an hour
+ * (within `to`, when given) over REST, and checks the grant was made.
+ */
+async function grantTransactions(
+  server: TestServer,
+  admin: Person,
+  auditor: Person,
+  grant: { readonly grantId: string; readonly to?: string },
+): Promise<void> {
+  const granted = await server.request('POST', '/v1/audit/grants', {
+    token: admin.token,
+    body: {
+      ...grant,
+      auditor: auditor.party,
+      kinds: ['transaction'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      purpose: 'proof test',
+    },
+  });
+  expect(granted.status).toBe(201);
+}
 
 describe('GET /v1/proofs/{transactionId}', () => {
   const server = suiteServer({}, { proofs: exporter });
@@ -42,17 +66,7 @@ describe('GET /v1/proofs/{transactionId}', () => {
     // A grant of another organisation (the fixture is a TalentOrg member's transaction) opens nothing.
     const clientGranted = await server().person('bea', 'AuditOrg', 'auditor');
     const clientAdmin = await server().person('client-audit-ops', 'ClientOrg', 'admin');
-    const granted = await server().request('POST', '/v1/audit/grants', {
-      token: clientAdmin.token,
-      body: {
-        grantId: 'AG-proofs-1',
-        auditor: clientGranted.party,
-        kinds: ['transaction'],
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-        purpose: 'proof test',
-      },
-    });
-    expect(granted.status).toBe(201);
+    await grantTransactions(server(), clientAdmin, clientGranted, { grantId: 'AG-proofs-1' });
     expect((await proof(fixture.transactionId, clientGranted.token)).status).toBe(404);
 
     const auditor = await server().person('cid', 'AuditOrg', 'auditor');
@@ -66,18 +80,10 @@ describe('GET /v1/proofs/{transactionId}', () => {
   it("refuses an auditor whose transaction grant's record time range misses the transaction, as the explorer", async () => {
     const auditor = await server().person('dita', 'AuditOrg', 'auditor');
     const talentAdmin = await server().person('talent-audit-ops', 'TalentOrg', 'admin');
-    const granted = await server().request('POST', '/v1/audit/grants', {
-      token: talentAdmin.token,
-      body: {
-        grantId: 'AG-proofs-old',
-        auditor: auditor.party,
-        kinds: ['transaction'],
-        to: '2020-01-01T00:00:00.000Z',
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-        purpose: 'the records of 2019',
-      },
+    await grantTransactions(server(), talentAdmin, auditor, {
+      grantId: 'AG-proofs-old',
+      to: '2020-01-01T00:00:00.000Z',
     });
-    expect(granted.status).toBe(201);
     const refused = await proof(fixture.transactionId, auditor.token);
     expect(refused.status).toBe(404);
     expect(refused.body).toMatchObject({ code: 'NOT_FOUND' });
@@ -243,17 +249,7 @@ describe("proofs of a block that holds other organisations' transactions", () =>
 
     const auditor = await server().person('mixed-auditor', 'AuditOrg', 'auditor');
     const talentAdmin = await server().person('mixed-talent-grants', 'TalentOrg', 'admin');
-    const granted = await server().request('POST', '/v1/audit/grants', {
-      token: talentAdmin.token,
-      body: {
-        grantId: 'AG-mixed-talent',
-        auditor: auditor.party,
-        kinds: ['transaction'],
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-        purpose: 'talent transactions only',
-      },
-    });
-    expect(granted.status).toBe(201);
+    await grantTransactions(server(), talentAdmin, auditor, { grantId: 'AG-mixed-talent' });
     const partly = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: auditor.token });
     expect(partly.status).toBe(403);
     expect(partly.body).toMatchObject({ code: 'BLOCK_NOT_COVERED' });
