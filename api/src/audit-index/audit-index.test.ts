@@ -359,6 +359,17 @@ describe.each(backends)('audit index on $name', (backend) => {
             'query',
           ),
       ],
+      // Text that is no instant: it sorts among real times and would page from where no row is.
+      [
+        'impossible time',
+        () =>
+          queries.agreements(
+            principal('admin'),
+            { sort: 'CREATED_AT' },
+            { ...firstPage, after: encode([tag, '2026-13-45T99:99:99Z', agreementId]) },
+            'query',
+          ),
+      ],
       [
         'tiebreak as number',
         () =>
@@ -919,7 +930,9 @@ describe('audit index query planning on SQLite', () => {
         organisations: [],
         kinds: [],
       };
-      const visible = indexVisibility(auditor, 'agreements', scope);
+      // The conditions as the API writes them for SQLite (`IndexQueries` does so by itself).
+      const onSqlite = { sqlite: true } as const;
+      const visible = indexVisibility(auditor, 'agreements', scope, onSqlite);
       const query = db
         .selectFrom('ix_agreements')
         .selectAll()
@@ -975,7 +988,7 @@ describe('audit index query planning on SQLite', () => {
             db
               .selectFrom(table)
               .select(sql<number>`count(*)`.as('total'))
-              .where(sql<SqlBool>`${indexVisibility(auditor, kind, grantedScope)} and ${filter}`)
+              .where(sql<SqlBool>`${indexVisibility(auditor, kind, grantedScope, onSqlite)} and ${filter}`)
               .compile(),
           );
         const plans: [string, string][] = [
@@ -1020,7 +1033,7 @@ describe('audit index query planning on SQLite', () => {
             .selectFrom('ix_agreements')
             .selectAll()
             .where(
-              sql<SqlBool>`${indexVisibility(auditor, 'agreements', grantedScope)} and status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
+              sql<SqlBool>`${indexVisibility(auditor, 'agreements', grantedScope, onSqlite)} and status = ${'active'} and created_at >= ${day(90)} and created_at < ${day(181)}`,
             )
             .orderBy(sql`created_at asc, agreement_id asc`)
             .limit(21)
@@ -1058,6 +1071,29 @@ describe('audit index query planning on SQLite', () => {
           expect(plan).toContain('MULTI-INDEX OR');
           for (const index of indexes) expect(plan).toContain(`USING COVERING INDEX ${index} `);
         }
+        // The grant arm read through SQLite's unary `+` answers exactly the rows the plain
+        // condition does, for each kind and a party's, a range's and an amount's filter.
+        const rowsOf = async (sqliteOptions: { sqlite: boolean }) => {
+          const answers: string[][] = [];
+          for (const [table, kind, key, filter] of [
+            ['ix_agreements', 'agreements', 'agreement_id', sql<SqlBool>`client_user = ${'client-7'}`],
+            ['ix_agreements', 'agreements', 'agreement_id', sql<SqlBool>`created_at >= ${day(90)}`],
+            ['ix_milestones', 'milestones', 'milestone_id', sql<SqlBool>`freelancer_user = ${'talent-3'}`],
+            ['ix_payouts', 'payouts', 'instruction_id', sql<SqlBool>`amount_minor >= ${50_000}`],
+          ] as const) {
+            const rows = await db
+              .selectFrom(table)
+              .select(sql<string>`${sql.ref(key)} || '@' || agreement_id`.as('id'))
+              .where(sql<SqlBool>`${indexVisibility(auditor, kind, grantedScope, sqliteOptions)} and ${filter}`)
+              .orderBy('id')
+              .execute();
+            answers.push(rows.map((row) => row.id));
+          }
+          return answers;
+        };
+        const plainRows = await rowsOf({ sqlite: false });
+        expect(plainRows.every((ids) => ids.length > 0)).toBe(true);
+        expect(await rowsOf({ sqlite: true })).toEqual(plainRows);
       } finally {
         sqlite.close();
       }

@@ -602,6 +602,38 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
     ).toEqual(['R-1/DS-1/carol/frank']);
   });
 
+  it('pages on from a cursor of every time-sorted listing: the instants and as many tiebreaks as the index keeps are what its cursors accept', async () => {
+    const admin = principal('admin');
+    const auditor = principal('auditor');
+    const listings: [string, (after?: string) => Promise<{ pageInfo: { endCursor: string | null } }>][] = [
+      ['proposals', (after) => queries.proposals(auditor, { sort: 'PROPOSED_AT' }, { ...allRows, first: 1, after })],
+      ['works', (after) => queries.works(admin, { sort: 'REGISTERED_AT' }, { ...allRows, first: 1, after })],
+      ['changes', (after) => queries.ownershipChanges(admin, { sort: 'PROPOSED_AT' }, { ...allRows, first: 1, after })],
+      ['offers', (after) => queries.licenceOffers(admin, { sort: 'OFFERED_AT' }, { ...allRows, first: 1, after })],
+      ['licences', (after) => queries.licences(admin, { sort: 'ACCEPTED_AT' }, { ...allRows, first: 1, after })],
+      ['periods', (after) => queries.royaltyPeriods(admin, { sort: 'CLOSED_AT' }, { ...allRows, first: 1, after })],
+      [
+        'records',
+        (after) => queries.provenanceRecords(auditor, { sort: 'REGISTERED_AT' }, { ...allRows, first: 1, after }),
+      ],
+      [
+        'grants',
+        (after) => queries.datasetAccessGrants(auditor, { sort: 'GRANTED_AT' }, { ...allRows, first: 1, after }),
+      ],
+      ['uses', (after) => queries.datasetAccessLog(auditor, { sort: 'AT' }, { ...allRows, first: 1, after })],
+      ['erasures', (after) => queries.erasureReceipts(auditor, { sort: 'AT' }, { ...allRows, first: 1, after })],
+    ];
+    for (const [name, page] of listings) {
+      const first = await page();
+      expect([name, first.pageInfo.endCursor]).not.toEqual([name, null]);
+      const next = await page(first.pageInfo.endCursor ?? undefined).then(
+        () => 'paged on',
+        (error: unknown) => String(error),
+      );
+      expect([name, next]).toEqual([name, 'paged on']);
+    }
+  });
+
   it('answers every role exactly what the chaincode lets it read', async () => {
     const people = { alice, carol, bob, dave, frank };
     for (const role of roles) {

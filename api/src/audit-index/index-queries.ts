@@ -23,14 +23,14 @@ import {
 import type { AuditScope } from '@gigledger/chaincode/model';
 import { createHash } from 'node:crypto';
 import { validationCodeNames } from '@gigledger/gateway';
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, SqliteAdapter, type RawBuilder, type SqlBool } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import { auditIndexCheckpointName, indexedHeight } from './block-indexer.js';
-import { indexVisibility, type IndexedKind } from './index-visibility.js';
+import { indexVisibility, type IndexedKind, type VisibilityOptions } from './index-visibility.js';
 
 /*
  * Listings of the audit index: filters, a sort, keyset (cursor) pagination and a total,
@@ -510,10 +510,14 @@ function partyIs(party: { mspId: string; userId: string }, msp: string, user: st
   return sql<SqlBool>`(${ref(msp)} = ${party.mspId} and ${ref(user)} = ${party.userId})`;
 }
 
+/** The most key columns of any listing: its sort column and its tiebreaks. */
+const mostKeyColumns = Math.max(...Object.values(listings).map((listing) => 1 + listing.tiebreak.length));
+
+// The listing's tag, then its key values.
 const cursorSchema = z
   .array(z.union([z.string().max(256), z.number()]))
   .min(1)
-  .max(4);
+  .max(1 + mostKeyColumns);
 
 /**
  * A cursor names its listing, sort, direction and filter before the row's key values, so
@@ -540,11 +544,35 @@ function decodeCursor(cursor: string, field: string): unknown[] {
   }
 }
 
-/** What a key column holds: text, or an integer of 64 or 32 bits. */
-type KeyType = 'text' | 'int64' | 'int32';
+/** What a key column holds: text, an ISO 8601 instant, or an integer of 64 or 32 bits. */
+type KeyType = 'text' | 'instant' | 'int64' | 'int32';
 
-/** Key columns, other than integer sorts (64 bits), that hold integers; every other key column holds text. */
-const integerKeyColumns: ReadonlyMap<string, KeyType> = new Map([['position', 'int32']]);
+/**
+ * Key columns, other than integer sorts (64 bits), that hold integers or instants (every
+ * one written from a transaction's timestamp or a record's validated ISO 8601 instant,
+ * none nullable); every other key column holds text.
+ */
+const typedKeyColumns: ReadonlyMap<string, KeyType> = new Map([
+  ['position', 'int32'],
+  ...[
+    'created_at',
+    'updated_at',
+    'due_date',
+    'requested_at',
+    'issued_at',
+    'recorded_at',
+    'proposed_at',
+    'registered_at',
+    'offered_at',
+    'accepted_at',
+    'closed_at',
+    'granted_at',
+    'at',
+  ].map((column) => [column, 'instant'] as const),
+]);
+
+/** As the chaincode validates instants (`isoInstantSchema`): a real date and time, UTC. */
+const instantKey = z.iso.datetime({ offset: false });
 
 const integerRanges = {
   int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
@@ -560,6 +588,9 @@ const integerRanges = {
  */
 function keyValue(value: unknown, type: KeyType): unknown {
   if (type === 'text') return typeof value === 'string' ? value : undefined;
+  // An impossible date (month 13, hour 99) sorts among real ones as text and would seek
+  // from a place no row holds, answering a page as if the listing went on from there.
+  if (type === 'instant') return instantKey.safeParse(value).success ? value : undefined;
   let integer: bigint;
   if (typeof value === 'number' && Number.isSafeInteger(value)) integer = BigInt(value);
   else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) integer = BigInt(value);
@@ -645,7 +676,7 @@ async function pageOf(
     const typed = values.map((value, index) =>
       keyValue(
         value,
-        index === 0 && order.integer ? 'int64' : (integerKeyColumns.get(keyColumns[index] ?? '') ?? 'text'),
+        index === 0 && order.integer ? 'int64' : (typedKeyColumns.get(keyColumns[index] ?? '') ?? 'text'),
       ),
     );
     if (tag !== cursorListing || values.length !== keyColumns.length || typed.includes(undefined)) {
@@ -757,6 +788,8 @@ export type AuditScopeLookup = (principal: Principal) => Promise<AuditScope | un
 
 /** Reads of the audit index, each filtered by the caller's visibility. */
 export class IndexQueries {
+  #visibilityOptions: VisibilityOptions | undefined;
+
   /**
    * @param scopeOf the auditor's grants, from the ledger; without it (tools that read
    *   the index as an operator) auditors see what their role alone allows.
@@ -774,7 +807,9 @@ export class IndexQueries {
    */
   async visibility(principal: Principal | undefined, kind: IndexedKind): Promise<RawBuilder<SqlBool>> {
     const scope = principal === undefined || this.scopeOf === undefined ? undefined : await this.scopeOf(principal);
-    return indexVisibility(principal, kind, scope);
+    // Asked on first use: the schema is also built without a database, to print it.
+    this.#visibilityOptions ??= { sqlite: this.db.getExecutor().adapter instanceof SqliteAdapter };
+    return indexVisibility(principal, kind, scope, this.#visibilityOptions);
   }
 
   height(): Promise<bigint> {
