@@ -64,10 +64,8 @@ describe('the kind and grant a payout read is logged under', () => {
     identityLabel: 'person:audrey',
   };
 
-  it('logs payouts as agreement reads, naming the agreement grant that opened them, with one scope look-up', async () => {
-    // A payout is part of its agreement's record: the chaincode opens it under a grant naming `agreement`.
-    expect(kindsOf(['indexedPayouts'])).toEqual(['agreement']);
-    expect(kindsOf(['index', 'payouts'])).toEqual(['agreement']);
+  /** A recorder over a fresh database whose ledger answers `grant` and counts its look-ups. */
+  async function withRecorder(test: (recorder: ReadRecorder, lookups: () => number) => Promise<void>): Promise<void> {
     const db = await openDatabase({
       kind: 'sqlite',
       file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-rr-')), 'rr.sqlite'),
@@ -91,7 +89,18 @@ describe('the kind and grant a payout read is logged under', () => {
             },
           }),
       } as unknown as LedgerAccess;
-      const recorder = new ReadRecorder(new ReadLog(db), new AuditScopes(ledger));
+      await test(new ReadRecorder(new ReadLog(db), new AuditScopes(ledger)), () => lookups);
+    } finally {
+      await db.destroy();
+    }
+  }
+  const silent = pino({ level: 'silent' });
+
+  it('logs payouts as agreement reads, naming the agreement grant that opened them, with one scope look-up', async () => {
+    // A payout is part of its agreement's record: the chaincode opens it under a grant naming `agreement`.
+    expect(kindsOf(['indexedPayouts'])).toEqual(['agreement']);
+    expect(kindsOf(['index', 'payouts'])).toEqual(['agreement']);
+    await withRecorder(async (recorder, lookups) => {
       const row = await recorder.record(
         {
           principal: auditor,
@@ -101,14 +110,59 @@ describe('the kind and grant a payout read is logged under', () => {
           answers: [{ totalCount: 1, edges: [{ node: { instructionId: 'A-1/m1/release', amount: '1500000' } }] }],
           status: 200,
         },
-        pino({ level: 'silent' }),
+        silent,
       );
       expect(row.kinds).toEqual(['agreement']);
       expect(row.grants).toEqual(['AG-agreements']);
       // A covering grant was found in the kept scope: the ledger was not asked again.
-      expect(lookups).toBe(1);
-    } finally {
-      await db.destroy();
-    }
+      expect(lookups()).toBe(1);
+    });
+  });
+
+  it('asks the ledger again only for a read that answered records no kept grant covers', async () => {
+    await withRecorder(async (recorder, lookups) => {
+      // Reads of no record kind, and searches that found nothing, needed no grant: the kept scope stands.
+      for (let n = 0; n < 5; n += 1) {
+        const typename = await recorder.record(
+          {
+            principal: auditor,
+            operation: 'graphql query __typename',
+            arguments: {},
+            kinds: [],
+            answers: [{}],
+            status: 200,
+          },
+          silent,
+        );
+        expect(typename.grants).toEqual([]);
+        const empty = await recorder.record(
+          {
+            principal: auditor,
+            operation: 'graphql query indexedCredentials',
+            arguments: {},
+            kinds: kindsOf(['indexedCredentials']),
+            answers: [{ totalCount: 0, edges: [] }],
+            status: 200,
+          },
+          silent,
+        );
+        expect(empty.grants).toEqual([]);
+      }
+      expect(lookups()).toBe(1);
+      // A credential answered under no kept grant: the kept scope may predate its grant, so the ledger is asked.
+      const answered = await recorder.record(
+        {
+          principal: auditor,
+          operation: 'graphql query indexedCredentials',
+          arguments: {},
+          kinds: kindsOf(['indexedCredentials']),
+          answers: [{ totalCount: 1, edges: [{ node: { subject: { mspId: 'TalentOrgMSP', userId: 'tara' } } }] }],
+          status: 200,
+        },
+        silent,
+      );
+      expect(answered.organisations).toEqual(['TalentOrgMSP']);
+      expect(lookups()).toBe(2);
+    });
   });
 });

@@ -169,9 +169,12 @@ export class ReadRecorder {
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
       let grants = grantsCovering(scope, read.kinds, grantors, at);
-      // A read the chaincode answered was covered by some grant: a kept scope without one
-      // predates that grant, so the ledger is asked again.
-      if (scope !== undefined && grants.length === 0 && read.status < 400) {
+      // A read that answered records of some kind was covered by some grant: a kept scope
+      // without one predates that grant, so the ledger is asked again. A read of no record
+      // kind (`{ __typename }`) or that found nothing needed no grant, and asking the
+      // ledger on each of those would cost an evaluate per request.
+      const answeredRecords = read.kinds.length > 0 && (count > 0 || concerned.length > 0);
+      if (scope !== undefined && grants.length === 0 && read.status < 400 && answeredRecords) {
         scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
         grants = grantsCovering(scope, read.kinds, grantors, at);
       }
