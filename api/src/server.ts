@@ -359,9 +359,10 @@ export async function startApiPrimary(
     log,
     bootstrapAdminFile: singletons.bootstrap.created ? singletons.bootstrap.file : undefined,
     handlers: {
-      [anchorReadLogRequest]: (payload) => {
-        const { head, requestId } = payload as AnchorReadLogRequest;
-        return singletons.anchorer.anchorHead(head, requestId);
+      [anchorReadLogRequest]: async (payload) => {
+        const { requestId } = payload as AnchorReadLogRequest;
+        // null crosses the IPC channel where undefined would vanish: the log is still empty.
+        return (await singletons.anchorer.anchorRequested(requestId)) ?? null;
       },
       [wakeSettlementRequest]: () => {
         singletons.settlement?.service.wake();
@@ -378,7 +379,6 @@ export async function startApiPrimary(
 const anchorReadLogRequest = 'anchor-read-log';
 /** What a worker sends the primary to anchor the read log's head on a client's request. */
 interface AnchorReadLogRequest {
-  readonly head: { readonly sequence: number; readonly headHash: string };
   readonly requestId: string;
 }
 const wakeSettlementRequest = 'wake-settlement';
@@ -417,10 +417,10 @@ export async function startApiWorker(
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
     readLogAnchoring: {
       anchorer: {
-        anchorHead: (head, requestId) =>
-          link.request(anchorReadLogRequest, { head, requestId } satisfies AnchorReadLogRequest) as Promise<
-            Submitted<ReadLogAnchor>
-          >,
+        anchorRequested: async (requestId) =>
+          ((await link.request(anchorReadLogRequest, {
+            requestId,
+          } satisfies AnchorReadLogRequest)) as Submitted<ReadLogAnchor> | null) ?? undefined,
       },
       mspId: parts.serviceOrg.mspId,
     },

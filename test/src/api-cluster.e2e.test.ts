@@ -153,10 +153,22 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     expect(anchor.requestId).toBe(anchorRequest.requestId);
     expect(anchor.result.sequence).toBeGreaterThanOrEqual(1);
     expect(anchor.result.logId).toMatch(/^[0-9a-f]{64}$/);
-    // A retry, whichever worker takes it, is answered the stored anchor.
-    const retried = await call('POST', '/v1/audit/read-log/anchors', admin, anchorRequest);
-    expect(retried.status).toBe(200);
-    expect((retried.body as { result: unknown }).result).toEqual(anchor.result);
+    // The log grows; retries, whichever workers take them (the primary hands connections
+    // to its workers in turn), are answered the stored anchor, not refused for a newer head.
+    expect(
+      (await call('POST', '/graphql', auditor, { query: '{ indexedAgreements(first: 1) { totalCount } }' })).status,
+    ).toBe(200);
+    for (let n = 0; n < 4; n += 1) {
+      const retried = await call('POST', '/v1/audit/read-log/anchors', admin, anchorRequest);
+      expect([retried.status, (retried.body as { result: unknown }).result]).toEqual([200, anchor.result]);
+    }
+    await delay(300);
+    const anchoringWorkers = new Set(
+      lines()
+        .filter((line) => line.msg === 'request' && line.path === '/v1/audit/read-log/anchors')
+        .map((line) => line.worker),
+    );
+    expect(anchoringWorkers).toEqual(new Set([1, 2]));
     const verified = await call('GET', '/v1/audit/read-log/verification', admin);
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ ok: true });

@@ -20,7 +20,6 @@ import { committed, committedSchema, type CommandRequest, type Committed } from 
 import { optionalRequestIdSchema } from '../http/request-ids.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
-import { LRUCache } from 'lru-cache';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import { ReadLog, type ReadLogRow } from './read-log.js';
 import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
@@ -77,15 +76,13 @@ export const readLogVerificationSchema = z.object({
 /** How this server anchors its read log: the anchorer (service identity) and the organisation the anchors are under. */
 export interface ReadLogAnchoring {
   /** In an HTTP worker of a cluster, the primary's anchorer, asked over IPC. */
-  readonly anchorer: Pick<ReadLogAnchorer, 'anchorHead'>;
+  readonly anchorer: Pick<ReadLogAnchorer, 'anchorRequested'>;
   readonly mspId: string;
 }
 
 /** Audit grants as the caller, and the read log as the organisation's admins see it. */
 export class AuditService {
   readonly #readLog: ReadLog;
-  /** The head each recent anchoring request id was sent with; see {@link anchorNow}. */
-  readonly #anchoredHeads = new LRUCache<string, { sequence: number; headHash: string }>({ max: 10_000 });
 
   constructor(
     private readonly deps: {
@@ -173,22 +170,19 @@ export class AuditService {
   }
 
   /**
-   * Anchors the read log's head now, as the command `requestId`. The head a request id
-   * was first sent with is kept (in memory, for the last 10,000 ids), so a retry sends
-   * the same head even after the log grew and is answered the stored anchor; after a
-   * restart such a retry is refused 409 REQUEST_ID_REUSED rather than anchoring twice.
+   * Anchors the read log's head now, as the command `requestId`; a retry is answered the
+   * stored anchor even after the log grew (see `ReadLogAnchorer.anchorRequested`).
    *
    * @throws ApiError 503 READ_LOG_ANCHORING_UNAVAILABLE without an anchoring identity;
    *   409 READ_LOG_EMPTY before the first read is logged; the chaincode's refusals.
    */
   async anchorNow(requestId: string): Promise<Committed<ReadLogAnchor>> {
     const { anchorer } = this.#anchoring();
-    const head = this.#anchoredHeads.get(requestId) ?? (await this.#readLog.head());
-    if (head.sequence === 0) {
+    const submitted = await anchorer.anchorRequested(requestId);
+    if (submitted == null) {
       throw new ApiError(409, 'READ_LOG_EMPTY', 'the read log has no rows yet: there is nothing to anchor');
     }
-    this.#anchoredHeads.set(requestId, head);
-    return committed(await anchorer.anchorHead(head, requestId), requestId);
+    return committed(submitted, requestId);
   }
 }
 
