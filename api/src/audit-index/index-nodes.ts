@@ -21,6 +21,11 @@ const party = (row: Row, prefix: string) => ({
   userId: text(row, `${prefix}_user`),
 });
 const optionalParty = (row: Row, prefix: string) => (row[`${prefix}_msp`] == null ? null : party(row, prefix));
+/**
+ * The row's ledger record, parsed when read: nodes expose it as a getter, so that a
+ * GraphQL selection without `record` (most of an auditor's listings) does not parse
+ * every row's JSON; REST's JSON answer reads it like any other property.
+ */
 const record = (row: Row): unknown => JSON.parse(text(row, 'record'));
 
 const partyNode = z.object({ mspId: z.string(), userId: z.string() });
@@ -60,7 +65,9 @@ export function agreementNode(row: Row): z.output<typeof indexedAgreementSchema>
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -97,7 +104,9 @@ export function milestoneNode(row: Row): z.output<typeof indexedMilestoneSchema>
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -140,7 +149,9 @@ export function payoutNode(row: Row): z.output<typeof indexedPayoutSchema> {
     requestTxId: text(row, 'request_tx_id'),
     complianceOutcome: optionalText(row, 'compliance_outcome'),
     complianceCredentialId: optionalText(row, 'compliance_credential_id'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -172,7 +183,9 @@ export function credentialNode(row: Row): z.output<typeof indexedCredentialSchem
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -189,7 +202,9 @@ export function reputationNode(row: Row) {
     level: row.level == null ? null : Number(row.level),
     recordedAt: text(row, 'recorded_at'),
     txId: text(row, 'tx_id'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -319,7 +334,9 @@ export function proposalNode(row: Row): z.output<typeof indexedProposalSchema> {
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -332,7 +349,9 @@ export function proposalVoteNode(row: Row) {
     at: text(row, 'at'),
     txId: text(row, 'tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -365,7 +384,9 @@ export function workNode(row: Row): z.output<typeof indexedWorkSchema> {
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -386,7 +407,9 @@ export function ownershipChangeNode(row: Row) {
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -432,7 +455,9 @@ export function licenceOfferNode(row: Row) {
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -458,7 +483,9 @@ export function licenceNode(row: Row): z.output<typeof indexedLicenceSchema> {
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -495,7 +522,9 @@ export function royaltyPeriodNode(row: Row): z.output<typeof indexedRoyaltyPerio
     updatedAt: text(row, 'updated_at'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -531,7 +560,9 @@ export function provenanceRecordNode(row: Row): z.output<typeof indexedProvenanc
     txId: text(row, 'tx_id'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -542,7 +573,9 @@ export function lineageEdgeNode(row: Row) {
     relation: text(row, 'relation'),
     txId: text(row, 'tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -576,7 +609,9 @@ export function datasetAccessGrantNode(row: Row): z.output<typeof indexedDataset
     txId: text(row, 'tx_id'),
     updatedTxId: text(row, 'updated_tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -591,7 +626,9 @@ export function datasetAccessNode(row: Row) {
     scope: text(row, 'scope'),
     at: text(row, 'at'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
 
@@ -607,6 +644,8 @@ export function erasureReceiptNode(row: Row) {
     at: text(row, 'at'),
     txId: text(row, 'tx_id'),
     updatedBlock: text(row, 'updated_block'),
-    record: record(row),
+    get record() {
+      return record(row);
+    },
   };
 }
