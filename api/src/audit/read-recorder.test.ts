@@ -149,6 +149,27 @@ describe('the kind and grant a payout read is logged under', () => {
         expect(empty.grants).toEqual([]);
       }
       expect(lookups()).toBe(1);
+      // A search naming a party of an organisation that granted nothing: the rows it
+      // answered were opened by their other party's organisation's grant, kept already.
+      const byParty = await recorder.record(
+        {
+          principal: auditor,
+          operation: 'graphql query indexedAgreements',
+          arguments: {},
+          kinds: kindsOf(['indexedAgreements']),
+          answers: [
+            {
+              totalCount: 1,
+              edges: [{ node: { client: { mspId: 'AuditOrgMSP' }, freelancer: { mspId: 'ClientOrgMSP' } } }],
+            },
+          ],
+          status: 200,
+          subjects: { organisations: ['AuditOrgMSP'], targets: [] },
+        },
+        silent,
+      );
+      expect([byParty.organisations, byParty.grants]).toEqual([['AuditOrgMSP', 'ClientOrgMSP'], ['AG-agreements']]);
+      expect(lookups()).toBe(1);
       // A credential answered under no kept grant: the kept scope may predate its grant, so the ledger is asked.
       const answered = await recorder.record(
         {

@@ -162,21 +162,26 @@ export class ReadRecorder {
           ? await this.#subjects.organisationsOf(about, log)
           : [...about.organisations].sort();
       const orgs = [...new Set([...organisations, ...concerned])].sort();
-      // The grant that let a read of named records through is one of those records'
-      // organisations', as the chaincode's check asks; a search is judged by what it answered.
-      const grantors = concerned.length > 0 ? concerned : orgs;
       const at = new Date().toISOString();
+      // The grant that let a read of named records through is one of those records'
+      // organisations', as the chaincode's check asks; a search is judged by what it
+      // answered, and so is a search naming a party whose organisation granted nothing:
+      // the rows it answered were opened by grants of their other parties' organisations.
+      const covering = (scope: AuditScope | undefined) => {
+        const named = grantsCovering(scope, read.kinds, concerned.length > 0 ? concerned : orgs, at);
+        return named.length > 0 || concerned.length === 0 ? named : grantsCovering(scope, read.kinds, orgs, at);
+      };
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
-      let grants = grantsCovering(scope, read.kinds, grantors, at);
+      let grants = covering(scope);
       // A read that answered records of some kind was covered by some grant: a kept scope
       // without one predates that grant, so the ledger is asked again. A read of no record
       // kind (`{ __typename }`) or that found nothing needed no grant, and asking the
       // ledger on each of those would cost an evaluate per request.
-      const answeredRecords = read.kinds.length > 0 && (count > 0 || concerned.length > 0);
+      const answeredRecords = read.kinds.length > 0 && count > 0;
       if (scope !== undefined && grants.length === 0 && read.status < 400 && answeredRecords) {
         scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
-        grants = grantsCovering(scope, read.kinds, grantors, at);
+        grants = covering(scope);
       }
       const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
       return await this.#log.append({
