@@ -21,12 +21,18 @@ const party = (row: Row, prefix: string) => ({
   userId: text(row, `${prefix}_user`),
 });
 const optionalParty = (row: Row, prefix: string) => (row[`${prefix}_msp`] == null ? null : party(row, prefix));
+const parsedRecords = new WeakMap<Row, unknown>();
+
 /**
- * The row's ledger record, parsed when read: nodes expose it as a getter, so that a
- * GraphQL selection without `record` (most of an auditor's listings) does not parse
- * every row's JSON; REST's JSON answer reads it like any other property.
+ * The row's ledger record, parsed when first read and kept with the row: nodes expose it
+ * as a getter, so that an answer that never reads it (a GraphQL selection without
+ * `record` by a caller whose reads are not logged) parses no row's JSON, and one read
+ * twice (walked by the read log, then selected) parses it once.
  */
-const record = (row: Row): unknown => JSON.parse(text(row, 'record'));
+function record(row: Row): unknown {
+  if (!parsedRecords.has(row)) parsedRecords.set(row, JSON.parse(text(row, 'record')));
+  return parsedRecords.get(row);
+}
 
 const partyNode = z.object({ mspId: z.string(), userId: z.string() });
 const changed = {
