@@ -180,6 +180,11 @@ describe('AgreementService', () => {
         status: 404,
         message: 'agreement A-none does not exist or is not visible to you',
       });
+      // A reader who is not a party (an administrator) may see the agreement but not its terms.
+      const adam = { principal: principal('adam', 'ClientOrgMSP', 'admin'), log };
+      ledger.evaluations = [];
+      await expect(service.getTerms(adam, 'A-terms')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(ledger.evaluations).toEqual(['getTerms', 'getAgreement']);
       // An auditor is told which grant is missing, as a read of the agreement tells them.
       await expect(service.getTerms(audra, 'A-terms')).rejects.toMatchObject({ code: 'NO_AUDIT_GRANT' });
     });
