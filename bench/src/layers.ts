@@ -690,7 +690,7 @@ async function main(): Promise<void> {
      * load hits both; which goes first alternates pair by pair, so a load that rises or
      * falls through the run favours neither. The baseline is first driven through the same
      * levels for as long as this build's own layer ran, so neither is measured while its
-     * JIT and session caches are still cold.
+     * JIT and per-identity gateway connections are still cold.
      */
     const sideBySide = async (name: string, unit: string, own: Workload, baselines: Workload) => {
       await findKnee(`${name} baseline (warm-up)`, unit, baselines, levels, seconds, () => undefined);
