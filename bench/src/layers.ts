@@ -32,7 +32,7 @@
  * a fresh network; BENCH_FABRIC_PROFILE_DIR=dir runs the peers and orderers with Go's profiler, writes a
  * CPU profile of each per level there and prints the busiest functions at each knee;
  * BENCH_BASELINE_API=path/to/api/dist/main.js runs a second build of the API beside this
- * one and alternates L3 between the two.)
+ * one and alternates L3 (and with R the freelancer's reads of terms) between the two.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -134,6 +134,13 @@ function readWorkload(layer: BusinessPath, agreementIds: readonly string[]): Wor
   return async (timer, worker, round) => {
     const agreementId = agreementIds[(worker * 7919 + round) % agreementIds.length] ?? '';
     await timer.call(0, () => layer.read(agreementId));
+  };
+}
+
+function termsWorkload(layer: BusinessPath, agreementIds: readonly string[]): Workload {
+  return async (timer, worker, round) => {
+    const agreementId = agreementIds[(worker * 7919 + round) % agreementIds.length] ?? '';
+    await timer.call(0, () => layer.termsSha256(agreementId));
   };
 }
 
@@ -678,33 +685,42 @@ async function main(): Promise<void> {
     const l3 = wanted.has('L3')
       ? await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements))
       : undefined;
-    if (wanted.has('L3') && baseline !== undefined) {
-      // This build and the baseline in turn at each level, twice, so drift in the machine's load hits both.
-      const baselineLayer = restPath(baseline.url, baseline.tokens, baseline.cast);
-      const baselineAgreements: string[] = [];
-      const thisWorkload = businessWorkload(restLayer, `L3t-${run}`, apiAgreements);
-      const baselineWorkload = businessWorkload(baselineLayer, `L3b-${run}`, baselineAgreements);
-      await findKnee('L3 baseline (warm-up)', 'tx/s', baselineWorkload, [2], 2, () => undefined);
-      for (const inFlight of [...levels, ...levels]) {
-        await findKnee(
-          'L3 REST, this build',
-          'tx/s',
-          thisWorkload,
-          [inFlight],
-          seconds,
-          log,
-          cpuProbe('tx', 'L3 REST, this build'),
-        );
-        await findKnee(
-          'L3 REST, baseline',
-          'tx/s',
-          baselineWorkload,
-          [inFlight],
-          seconds,
-          log,
-          cpuProbe('tx', 'L3 REST, baseline'),
-        );
+    /**
+     * This build and the baseline in turn at each level, twice, so drift in the machine's
+     * load hits both; which goes first alternates pair by pair, so a load that rises or
+     * falls through the run favours neither. The baseline is first driven through the same
+     * levels for as long as this build's own layer ran, so neither is measured while its
+     * JIT and per-identity gateway connections are still cold.
+     */
+    const sideBySide = async (name: string, unit: string, own: Workload, baselines: Workload) => {
+      await findKnee(`${name} baseline (warm-up)`, unit, baselines, levels, seconds, () => undefined);
+      const sides = [
+        { name: `${name}, this build`, workload: own },
+        { name: `${name}, baseline`, workload: baselines },
+      ];
+      for (const [pair, inFlight] of [...levels, ...levels].entries()) {
+        for (const side of pair % 2 === 0 ? sides : [...sides].reverse()) {
+          await findKnee(
+            side.name,
+            unit,
+            side.workload,
+            [inFlight],
+            seconds,
+            log,
+            cpuProbe(unit === 'tx/s' ? 'tx' : 'read', side.name),
+          );
+        }
       }
+    };
+    const baselineLayer = baseline === undefined ? undefined : restPath(baseline.url, baseline.tokens, baseline.cast);
+    const baselineAgreements: string[] = [];
+    if (wanted.has('L3') && baselineLayer !== undefined) {
+      await sideBySide(
+        'L3 REST',
+        'tx/s',
+        businessWorkload(restLayer, `L3t-${run}`, apiAgreements),
+        businessWorkload(baselineLayer, `L3b-${run}`, baselineAgreements),
+      );
     }
     const graphqlLayer = graphqlPath(api.url, tokens, apiCast);
     const l4 = wanted.has('L4')
@@ -719,6 +735,15 @@ async function main(): Promise<void> {
       if (apiAgreements.length > 0) {
         await measure('R read (REST)', 'reads/s', readWorkload(restLayer, apiAgreements));
         await measure('R read (GraphQL)', 'reads/s', readWorkload(graphqlLayer, apiAgreements));
+      }
+      if (baselineLayer !== undefined && apiAgreements.length > 0 && baselineAgreements.length > 0) {
+        // The freelancer reading an agreement's terms, the one read of the business mix.
+        await sideBySide(
+          'R terms (REST)',
+          'reads/s',
+          termsWorkload(restLayer, apiAgreements),
+          termsWorkload(baselineLayer, baselineAgreements),
+        );
       }
     }
 

@@ -46,6 +46,28 @@ async function setAgreementParameters(ledger: InMemoryLedgerAccess, log: Logger)
   }
 }
 
+/** The in-memory ledger, counting the queries each call evaluates. */
+class CountingLedger extends InMemoryLedgerAccess {
+  evaluations: string[] = [];
+
+  override transportFor(identity: TestIdentity): TransactionTransport {
+    const inner = super.transportFor(identity);
+    return {
+      evaluate: (spec, request, options) => {
+        this.evaluations.push(spec.name);
+        return inner.evaluate(spec, request, options);
+      },
+      submit: (spec, request, options) => inner.submit(spec, request, options),
+    };
+  }
+}
+
+const log = pino({ level: 'silent' });
+const carol = { principal: principal('carol', 'ClientOrgMSP', 'client'), log };
+const tara = { principal: principal('tara', 'TalentOrgMSP', 'freelancer'), log };
+const mallory = { principal: principal('mallory', 'ClientOrgMSP', 'client'), log };
+const audra = { principal: principal('audra', 'AuditOrgMSP', 'auditor'), log };
+
 describe('AgreementService', () => {
   it('never writes the confidential terms to its logs, at any level, on success or refusal', async () => {
     const lines: string[] = [];
@@ -80,27 +102,6 @@ describe('AgreementService', () => {
   });
 
   describe('commands', () => {
-    /** The in-memory ledger, counting the queries each call evaluates. */
-    class CountingLedger extends InMemoryLedgerAccess {
-      evaluations: string[] = [];
-
-      override transportFor(identity: TestIdentity): TransactionTransport {
-        const inner = super.transportFor(identity);
-        return {
-          evaluate: (spec, request, options) => {
-            this.evaluations.push(spec.name);
-            return inner.evaluate(spec, request, options);
-          },
-          submit: (spec, request, options) => inner.submit(spec, request, options),
-        };
-      }
-    }
-
-    const log = pino({ level: 'silent' });
-    const carol = { principal: principal('carol', 'ClientOrgMSP', 'client'), log };
-    const tara = { principal: principal('tara', 'TalentOrgMSP', 'freelancer'), log };
-    const mallory = { principal: principal('mallory', 'ClientOrgMSP', 'client'), log };
-
     async function drafted(): Promise<{ ledger: CountingLedger; service: AgreementService }> {
       const ledger = new CountingLedger(new Metrics());
       await setAgreementParameters(ledger, log);
@@ -152,6 +153,40 @@ describe('AgreementService', () => {
       ).rejects.toMatchObject({
         code: 'INVALID_STATE',
       });
+    });
+  });
+
+  describe('terms', () => {
+    it('gives a party the terms with one evaluation, and anyone else the answer the read as the caller gives', async () => {
+      const ledger = new CountingLedger(new Metrics());
+      await setAgreementParameters(ledger, log);
+      const service = new AgreementService(ledger);
+      await service.draftAgreement(carol, fraudModelDraft('req-terms-0002', 'A-terms'), { scope: 'a fraud model' });
+      ledger.evaluations = [];
+
+      await expect(service.getTerms(tara, 'A-terms')).resolves.toMatchObject({
+        status: 'held',
+        terms: { scope: 'a fraud model' },
+      });
+      expect(ledger.evaluations).toEqual(['getTerms']);
+
+      const missing = {
+        status: 404,
+        code: 'NOT_FOUND',
+        message: 'agreement A-terms does not exist or is not visible to you',
+      };
+      await expect(service.getTerms(mallory, 'A-terms')).rejects.toMatchObject(missing);
+      await expect(service.getTerms(carol, 'A-none')).rejects.toMatchObject({
+        status: 404,
+        message: 'agreement A-none does not exist or is not visible to you',
+      });
+      // A reader who is not a party (an administrator) may see the agreement but not its terms.
+      const adam = { principal: principal('adam', 'ClientOrgMSP', 'admin'), log };
+      ledger.evaluations = [];
+      await expect(service.getTerms(adam, 'A-terms')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(ledger.evaluations).toEqual(['getTerms', 'getAgreement']);
+      // An auditor is told which grant is missing, as a read of the agreement tells them.
+      await expect(service.getTerms(audra, 'A-terms')).rejects.toMatchObject({ code: 'NO_AUDIT_GRANT' });
     });
   });
 });

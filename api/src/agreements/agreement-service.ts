@@ -135,8 +135,9 @@ export class AgreementService {
    */
   async getTerms(as: Requester, agreementId: string): Promise<Result<'getTerms'>> {
     const client = await this.#client(as);
-    await this.#readable(client, agreementId);
-    return client.agreements.getTerms({ agreementId });
+    // The terms go to the two parties only, who may always read the agreement: a read
+    // before would cost every answer one more evaluation, so it runs only after a refusal.
+    return this.#answeredAsRead(client, { agreementId }, () => client.agreements.getTerms({ agreementId }));
   }
 
   /**
@@ -287,8 +288,22 @@ export class AgreementService {
   ): Promise<Committed<Value>> {
     requireCommandRole(as.principal, command);
     const client = await this.#client(as);
+    return committed(await this.#answeredAsRead(client, target, () => send(client)), target.requestId);
+  }
+
+  /**
+   * Runs a call whose refusals the chaincode makes exactly when reading the agreement
+   * (and milestone) as the caller would fail, or later; after a refusal that read decides
+   * the answer (404 whether missing or not visible, NO_AUDIT_GRANT as it is), and the
+   * call's own refusal stands when the read succeeds.
+   */
+  async #answeredAsRead<Value>(
+    client: LedgerClient,
+    target: { readonly agreementId: string; readonly milestoneId?: string },
+    call: () => Promise<Value>,
+  ): Promise<Value> {
     try {
-      return committed(await send(client), target.requestId);
+      return await call();
     } catch (error) {
       if (!(error instanceof RefusedError)) throw error;
       if (target.milestoneId === undefined) await this.#readable(client, target.agreementId);
