@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { namedOrganisations, organisationsInJson, type NamedOrganisations } from '../audit/answer-organisations.js';
 import { ledgerKey, splitCompositeKey } from './domain-indexer.js';
 
 /*
@@ -21,6 +22,11 @@ const party = (row: Row, prefix: string) => ({
   userId: text(row, `${prefix}_user`),
 });
 const optionalParty = (row: Row, prefix: string) => (row[`${prefix}_msp`] == null ? null : party(row, prefix));
+/** What the read log's walk takes of a node's record: the MSP ids its JSON text names, unparsed. */
+const recordOrganisations = (row: Row): { readonly [namedOrganisations]: NamedOrganisations } => ({
+  [namedOrganisations]: { keys: ['record'], organisations: () => organisationsInJson(text(row, 'record')) },
+});
+
 const parsedRecords = new WeakMap<Row, unknown>();
 
 /**
@@ -74,6 +80,7 @@ export function agreementNode(row: Row): z.output<typeof indexedAgreementSchema>
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -113,6 +120,7 @@ export function milestoneNode(row: Row): z.output<typeof indexedMilestoneSchema>
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -158,6 +166,7 @@ export function payoutNode(row: Row): z.output<typeof indexedPayoutSchema> {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -192,6 +201,7 @@ export function credentialNode(row: Row): z.output<typeof indexedCredentialSchem
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -211,6 +221,7 @@ export function reputationNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -343,6 +354,7 @@ export function proposalNode(row: Row): z.output<typeof indexedProposalSchema> {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -358,6 +370,7 @@ export function proposalVoteNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -393,6 +406,7 @@ export function workNode(row: Row): z.output<typeof indexedWorkSchema> {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -416,6 +430,7 @@ export function ownershipChangeNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -464,6 +479,7 @@ export function licenceOfferNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -492,6 +508,7 @@ export function licenceNode(row: Row): z.output<typeof indexedLicenceSchema> {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -531,6 +548,7 @@ export function royaltyPeriodNode(row: Row): z.output<typeof indexedRoyaltyPerio
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -569,6 +587,7 @@ export function provenanceRecordNode(row: Row): z.output<typeof indexedProvenanc
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -582,6 +601,7 @@ export function lineageEdgeNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -618,6 +638,7 @@ export function datasetAccessGrantNode(row: Row): z.output<typeof indexedDataset
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -635,6 +656,7 @@ export function datasetAccessNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }
 
@@ -653,5 +675,6 @@ export function erasureReceiptNode(row: Row) {
     get record() {
       return record(row);
     },
+    ...recordOrganisations(row),
   };
 }

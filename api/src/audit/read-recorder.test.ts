@@ -8,6 +8,8 @@ import { openDatabase } from '../db/database.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from './audit-scopes.js';
 import { ReadLog } from './read-log.js';
+import { agreementNode } from '../audit-index/index-nodes.js';
+import { organisationsInJson } from './answer-organisations.js';
 import { kindsOf, organisationsAndCount, ReadRecorder } from './read-recorder.js';
 
 describe('what the read log counts of an answer', () => {
@@ -26,6 +28,42 @@ describe('what the read log counts of an answer', () => {
       organisations: ['ClientOrgMSP'],
       count: 1,
     });
+  });
+
+  it("names the organisations an index node's record holds, read from its JSON text as a walk of it would", () => {
+    const record = {
+      agreementId: 'A-1',
+      client: { mspId: 'ClientOrgMSP', userId: 'ann' },
+      // A quoted key inside a string value is no key: neither the walk nor the text scan takes it.
+      title: 'about "mspId":"NotAnOrgMSP"',
+      dispute: {
+        arbitrator: { mspId: 'ArbiterOrgMSP', userId: 'judge \u00e9' },
+        votes: [{ creatorMspId: 'AuditOrgMSP' }],
+      },
+    };
+    const node = agreementNode({
+      agreement_id: 'A-1',
+      title: 'T',
+      status: 'active',
+      client_msp: 'ClientOrgMSP',
+      client_user: 'ann',
+      freelancer_msp: 'TalentOrgMSP',
+      freelancer_user: 'tom',
+      evaluator_msp: null,
+      evaluator_user: null,
+      milestone_count: 1,
+      created_at: '2026-01-01T00:00:00.000Z',
+      created_tx_id: 'tx-1',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      updated_tx_id: 'tx-1',
+      updated_block: 3,
+      record: JSON.stringify(record, null, 1),
+    });
+    const answer = { edges: [{ node }] };
+    const walked = organisationsAndCount(JSON.parse(JSON.stringify(answer)));
+    expect(walked.organisations).toEqual(['ArbiterOrgMSP', 'AuditOrgMSP', 'ClientOrgMSP', 'TalentOrgMSP']);
+    expect(organisationsAndCount(answer)).toEqual(walked);
+    expect(organisationsInJson(JSON.stringify({ mspId: 'A\\"B', x: '"mspId":"C"' }))).toEqual(['A\\"B']);
   });
 
   it('names the organisations of a block explorer answer by the transactions it shows', () => {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { grantLive, type AuditRecordKind, type AuditScope, type Role } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
+import { namedOrganisations, organisationKeys, type NamedOrganisations } from './answer-organisations.js';
 import type { AuditScopes } from './audit-scopes.js';
 import type { ReadLog, ReadLogRow } from './read-log.js';
 import type { ReadSubjectResolver, ReadSubjects } from './read-subjects.js';
@@ -46,9 +47,6 @@ const maxWalk = 10_000;
  * `items`, else 1; 0 for nothing). Bounded, so a large
  * answer costs a bounded walk.
  */
-/** Keys whose string value is an organisation's MSP id. */
-const organisationKeys = new Set(['mspId', 'creatorMspId']);
-
 export function organisationsAndCount(value: unknown): { organisations: string[]; count: number } {
   const organisations = new Set<string>();
   let visited = 0;
@@ -58,7 +56,10 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
       for (const item of node) walk(item);
       return;
     }
+    const named = (node as { [namedOrganisations]?: NamedOrganisations })[namedOrganisations];
+    if (named !== undefined) for (const organisation of named.organisations()) organisations.add(organisation);
     for (const [key, child] of Object.entries(node)) {
+      if (named?.keys.includes(key) === true) continue;
       if (organisationKeys.has(key) && typeof child === 'string') organisations.add(child);
       else walk(child);
     }
