@@ -612,6 +612,9 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
       ['offers', (after) => queries.licenceOffers(admin, { sort: 'OFFERED_AT' }, { ...allRows, first: 1, after })],
       ['licences', (after) => queries.licences(admin, { sort: 'ACCEPTED_AT' }, { ...allRows, first: 1, after })],
       ['periods', (after) => queries.royaltyPeriods(admin, { sort: 'CLOSED_AT' }, { ...allRows, first: 1, after })],
+      // Sorted by fee, a listing holds only rows that charge one: no cursor carries a missing fee.
+      ['offers by fee', (after) => queries.licenceOffers(admin, { sort: 'FEE' }, { ...allRows, first: 1, after })],
+      ['licences by fee', (after) => queries.licences(admin, { sort: 'FEE' }, { ...allRows, first: 1, after })],
       [
         'records',
         (after) => queries.provenanceRecords(auditor, { sort: 'REGISTERED_AT' }, { ...allRows, first: 1, after }),
