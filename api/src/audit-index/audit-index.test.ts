@@ -390,6 +390,27 @@ describe.each(backends)('audit index on $name', (backend) => {
             'query',
           ),
       ],
+      // Another spelling of an amount the index never writes: a sign, leading zeros.
+      [
+        'negative amount',
+        () =>
+          queries.payouts(
+            principal('admin'),
+            { sort: 'AMOUNT' },
+            { ...firstPage, after: encode([payoutTag, '-5', instructionId]) },
+            'query',
+          ),
+      ],
+      [
+        'amount with leading zeros',
+        () =>
+          queries.payouts(
+            principal('admin'),
+            { sort: 'AMOUNT' },
+            { ...firstPage, after: encode([payoutTag, '00087750', instructionId]) },
+            'query',
+          ),
+      ],
       [
         'amount as fraction',
         () =>

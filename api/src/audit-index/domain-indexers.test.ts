@@ -9,7 +9,7 @@ import {
   type Role,
 } from '@gigledger/chaincode/model';
 import type { BlockContents } from '@gigledger/gateway';
-import { kindsOf } from '../audit/read-recorder.js';
+import { kindsOf, organisationsAndCount } from '../audit/read-recorder.js';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { storageBackends } from '../test-support/storage-backends.js';
@@ -23,7 +23,14 @@ import {
   royaltyPeriodFilterSchema,
   type Connection,
 } from './index-queries.js';
-import { licenceNode, proposalNode, workNode } from './index-nodes.js';
+import {
+  blockNode,
+  licenceNode,
+  ownershipChangeNode,
+  proposalNode,
+  royaltyPeriodNode,
+  workNode,
+} from './index-nodes.js';
 import {
   accessGrantRecord,
   accessLogEntry,
@@ -635,6 +642,34 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
       );
       expect([name, next]).toEqual([name, 'paged on']);
     }
+  });
+
+  it("names in the read log the organisations a listing's rows concern beyond their record: a work's owners now, a block's transaction creators", async () => {
+    const admin = principal('admin');
+    const ownersOf = async (workId: string) =>
+      (await db.selectFrom('ix_work_owners').select('owner_msp').where('work_id', '=', workId).execute()).map(
+        (row) => row.owner_msp,
+      );
+    const pages = [
+      [await queries.licences(admin, { sort: 'ACCEPTED_AT' }, allRows), licenceNode],
+      [await queries.royaltyPeriods(admin, { sort: 'CLOSED_AT' }, allRows), royaltyPeriodNode],
+      [await queries.ownershipChanges(admin, { sort: 'PROPOSED_AT' }, allRows), ownershipChangeNode],
+    ] as const;
+    for (const [page, node] of pages) {
+      expect(page.edges.length).toBeGreaterThan(0);
+      for (const { node: row } of page.edges) {
+        const owners = await ownersOf(String(row.work_id));
+        expect(owners.length).toBeGreaterThan(0);
+        const logged = organisationsAndCount({ edges: [{ node: node(row) }] }).organisations;
+        expect(owners.filter((owner) => !logged.includes(owner))).toEqual([]);
+      }
+    }
+    const blocks = await queries.blocks(admin, { sort: 'NUMBER' }, allRows);
+    const creators = new Set(
+      (await db.selectFrom('ix_transactions').select('creator_msp').execute()).map((row) => row.creator_msp),
+    );
+    const logged = organisationsAndCount({ edges: blocks.edges.map(({ node: row }) => ({ node: blockNode(row) })) });
+    expect(logged.organisations).toEqual([...creators].sort());
   });
 
   it('answers every role exactly what the chaincode lets it read', async () => {

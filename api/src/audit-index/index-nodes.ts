@@ -22,9 +22,23 @@ const party = (row: Row, prefix: string) => ({
   userId: text(row, `${prefix}_user`),
 });
 const optionalParty = (row: Row, prefix: string) => (row[`${prefix}_msp`] == null ? null : party(row, prefix));
-/** What the read log's walk takes of a node's record: the MSP ids its JSON text names, unparsed. */
+/**
+ * Set by a listing on the rows it answers: organisations a row concerns that neither its
+ * columns nor its record name, but that the visibility rule credits (a licence's or an
+ * ownership change's work owners now, a block's transaction creators), so that the read
+ * log names them and their grants.
+ */
+export const concernedOrganisations = Symbol('organisations a row concerns beyond its own');
+
+const concernedBy = (row: Row): readonly string[] =>
+  (row as { [concernedOrganisations]?: readonly string[] })[concernedOrganisations] ?? [];
+
+/** What the read log's walk takes of a node's record: the MSP ids its JSON text names, unparsed, and those the listing found. */
 const recordOrganisations = (row: Row): { readonly [namedOrganisations]: NamedOrganisations } => ({
-  [namedOrganisations]: { keys: ['record'], organisations: () => organisationsInJson(text(row, 'record')) },
+  [namedOrganisations]: {
+    keys: ['record'],
+    organisations: () => [...organisationsInJson(text(row, 'record')), ...concernedBy(row)],
+  },
 });
 
 const parsedRecords = new WeakMap<Row, unknown>();
@@ -296,6 +310,8 @@ export function blockNode(row: Row): z.output<typeof indexedBlockSchema> {
     previousHash: text(row, 'previous_hash'),
     dataHash: text(row, 'data_hash'),
     transactionCount: Number(row.tx_count),
+    // A block names no organisation itself: the read log names its transactions' creators.
+    ...{ [namedOrganisations]: { keys: [], organisations: () => concernedBy(row) } satisfies NamedOrganisations },
   };
 }
 

@@ -30,6 +30,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import { auditIndexCheckpointName, indexedHeight } from './block-indexer.js';
+import { concernedOrganisations } from './index-nodes.js';
 import { indexVisibility, type IndexedKind, type VisibilityOptions } from './index-visibility.js';
 
 /*
@@ -354,6 +355,12 @@ interface Listing {
   readonly sorts: Record<string, { column: string; integer: boolean }>;
   /** Unique columns after the sort column, so every row has one position. */
   readonly tiebreak: readonly string[];
+  /**
+   * Organisations the rows concern beyond their columns and record, which the visibility
+   * rule credits: the owners now of the work a row names, or the creators of a block's
+   * transactions. Set on each answered row as `concernedOrganisations` for the read log.
+   */
+  readonly concerns?: 'workOwners' | 'blockCreators';
 }
 
 const listings = {
@@ -412,6 +419,7 @@ const listings = {
     kind: 'ledger',
     sorts: { NUMBER: { column: 'block_number', integer: true } },
     tiebreak: [],
+    concerns: 'blockCreators',
   },
   proposals: {
     table: 'ix_proposals',
@@ -438,6 +446,7 @@ const listings = {
     kind: 'ownershipChanges',
     sorts: { PROPOSED_AT: { column: 'proposed_at', integer: false } },
     tiebreak: ['work_id', 'change_id'],
+    concerns: 'workOwners',
   },
   licenceOffers: {
     table: 'ix_licence_offers',
@@ -456,6 +465,7 @@ const listings = {
       FEE: { column: 'fee_minor', integer: true },
     },
     tiebreak: ['grant_id'],
+    concerns: 'workOwners',
   },
   royaltyPeriods: {
     table: 'ix_royalty_periods',
@@ -465,6 +475,7 @@ const listings = {
       AMOUNT: { column: 'royalty_minor', integer: true },
     },
     tiebreak: ['grant_id', 'period_id'],
+    concerns: 'workOwners',
   },
   provenanceRecords: {
     table: 'ix_provenance_records',
@@ -574,9 +585,11 @@ const typedKeyColumns: ReadonlyMap<string, KeyType> = new Map([
 /** As the chaincode validates instants (`isoInstantSchema`): a real date and time, UTC. */
 const instantKey = z.iso.datetime({ offset: false });
 
+// Every integer key column counts up from 0: amounts and fees in minor units, block
+// numbers, positions in a block.
 const integerRanges = {
-  int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
-  int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n },
+  int64: { min: 0n, max: 2n ** 63n - 1n },
+  int32: { min: 0n, max: 2n ** 31n - 1n },
 } as const;
 
 /**
@@ -593,7 +606,9 @@ function keyValue(value: unknown, type: KeyType): unknown {
   if (type === 'instant') return instantKey.safeParse(value).success ? value : undefined;
   let integer: bigint;
   if (typeof value === 'number' && Number.isSafeInteger(value)) integer = BigInt(value);
-  else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) integer = BigInt(value);
+  // Only the decimal form the index writes (no sign, no leading zeros): another spelling of
+  // the same number is no cursor it gave.
+  else if (typeof value === 'string' && /^(?:0|[1-9]\d{0,18})$/.test(value)) integer = BigInt(value);
   else return undefined;
   const range = integerRanges[type];
   return integer >= range.min && integer <= range.max ? integer : undefined;
@@ -700,6 +715,7 @@ async function pageOf(
     .execute()) as Row[];
   const more = rows.length > page.first;
   const shown = more ? rows.slice(0, page.first) : rows;
+  if (listing.concerns !== undefined) await markConcerned(db, listing.concerns, shown);
   const edges = shown.map((row) => ({
     node: row,
     cursor: encodeCursor(
@@ -737,6 +753,44 @@ async function pageOf(
       return total;
     },
   };
+}
+
+/**
+ * Sets `concernedOrganisations` on each row: the owners now of the work it names, or the
+ * creators of its block's transactions, read for the whole page in one statement.
+ */
+async function markConcerned(db: Db, concerns: 'workOwners' | 'blockCreators', rows: readonly Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const [keyColumn, pairs] =
+    concerns === 'workOwners'
+      ? ([
+          'work_id',
+          await db
+            .selectFrom('ix_work_owners')
+            .select(['work_id as key', 'owner_msp as organisation'])
+            .where('work_id', 'in', [...new Set(rows.map((row) => String(row.work_id)))])
+            .execute(),
+        ] as const)
+      : ([
+          'block_number',
+          await db
+            .selectFrom('ix_transactions')
+            .select(['block_number as key', 'creator_msp as organisation'])
+            .where('block_number', 'in', [...new Set(rows.map((row) => Number(row.block_number)))])
+            .execute(),
+        ] as const);
+  const byKey = new Map<string, Set<string>>();
+  for (const { key, organisation } of pairs) {
+    if (organisation === '') continue;
+    const organisations = byKey.get(String(key)) ?? new Set<string>();
+    organisations.add(organisation);
+    byKey.set(String(key), organisations);
+  }
+  for (const row of rows) {
+    (row as { [concernedOrganisations]?: readonly string[] })[concernedOrganisations] = [
+      ...(byKey.get(String(row[keyColumn])) ?? []),
+    ];
+  }
 }
 
 function timeBetween(column: string, filter: { from?: string | undefined; to?: string | undefined }) {
