@@ -191,6 +191,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
       const params: unknown = spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path');
       const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
+      if (spec.body === undefined) refuseAnyBody(request.body);
       const body: unknown =
         spec.body === undefined ? undefined : parseInput(spec.body, canonicalBody(request.body), 'body');
       const input = {
@@ -257,6 +258,20 @@ function commandBody(
  *
  * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
  */
+/**
+ * An operation that declares no body takes none: an empty JSON object at most. Anything
+ * else is refused rather than ignored, as an unknown field of a declared body is.
+ *
+ * @throws ApiError 422 naming `body`.
+ */
+function refuseAnyBody(body: unknown): void {
+  const empty =
+    body === undefined ||
+    (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (empty) return;
+  throw new ApiError(422, 'VALIDATION_FAILED', 'body: this operation takes no body; send none or {}', 'body');
+}
+
 function canonicalBody(body: unknown): unknown {
   const part = findNonCanonical(body ?? {});
   if (part === undefined) return body ?? {};

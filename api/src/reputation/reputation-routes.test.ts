@@ -191,6 +191,14 @@ describe('reputation over HTTP', () => {
     expect((await server.request('POST', '/v1/reputation/statements', { apiKey: hrKey })).status).toBe(403);
     expect((await server.request('POST', '/v1/reputation/statements', { token: evaluator.token })).status).toBe(403);
     expect((await server.request('POST', '/v1/reputation/statements')).status).toBe(401);
+    // The operation takes no body: an empty object passes, anything else is refused, not ignored.
+    expect((await server.request('POST', '/v1/reputation/statements', { token: tara.token, body: {} })).status).toBe(
+      201,
+    );
+    for (const body of [[], { bogus: 1 }, JSON.parse('{"__proto__":{"admin":true}}') as unknown]) {
+      const refused = await server.request('POST', '/v1/reputation/statements', { token: tara.token, body });
+      expect([refused.status, (refused.body as { field?: string }).field]).toEqual([422, 'body']);
+    }
   });
 
   it('verifies a statement for anyone, signed in or not, against the CA of the organisation that signed it', async () => {
