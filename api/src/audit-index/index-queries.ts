@@ -360,7 +360,7 @@ interface Listing {
    * rule credits: the owners now of the work a row names, or the creators of a block's
    * transactions. Set on each answered row as `concernedOrganisations` for the read log.
    */
-  readonly concerns?: 'workOwners' | 'blockCreators';
+  readonly concerns?: keyof typeof concernSources;
 }
 
 const listings = {
@@ -755,40 +755,32 @@ async function pageOf(
   };
 }
 
+/** Where a listing's rows find the organisations they concern: a table keyed by a column the rows share. */
+const concernSources = {
+  workOwners: { table: 'ix_work_owners', key: 'work_id', organisation: 'owner_msp' },
+  blockCreators: { table: 'ix_transactions', key: 'block_number', organisation: 'creator_msp' },
+} as const;
+
 /**
  * Sets `concernedOrganisations` on each row: the owners now of the work it names, or the
  * creators of its block's transactions, read for the whole page in one statement.
  */
-async function markConcerned(db: Db, concerns: 'workOwners' | 'blockCreators', rows: readonly Row[]): Promise<void> {
+async function markConcerned(db: Db, concerns: keyof typeof concernSources, rows: readonly Row[]): Promise<void> {
   if (rows.length === 0) return;
-  const [keyColumn, pairs] =
-    concerns === 'workOwners'
-      ? ([
-          'work_id',
-          await db
-            .selectFrom('ix_work_owners')
-            .select(['work_id as key', 'owner_msp as organisation'])
-            .where('work_id', 'in', [...new Set(rows.map((row) => String(row.work_id)))])
-            .execute(),
-        ] as const)
-      : ([
-          'block_number',
-          await db
-            .selectFrom('ix_transactions')
-            .select(['block_number as key', 'creator_msp as organisation'])
-            .where('block_number', 'in', [...new Set(rows.map((row) => Number(row.block_number)))])
-            .execute(),
-        ] as const);
+  const source = concernSources[concerns];
+  const keys = [...new Set(rows.map((row) => row[source.key]))];
+  const { rows: pairs } = await sql<{ key: unknown; organisation: string }>`select ${ref(source.key)} as key, ${ref(
+    source.organisation,
+  )} as organisation from ${sql.table(source.table)} where ${ref(source.key)} in (${sql.join(keys)})`.execute(db);
   const byKey = new Map<string, Set<string>>();
   for (const { key, organisation } of pairs) {
-    if (organisation === '') continue;
     const organisations = byKey.get(String(key)) ?? new Set<string>();
     organisations.add(organisation);
     byKey.set(String(key), organisations);
   }
   for (const row of rows) {
     (row as { [concernedOrganisations]?: readonly string[] })[concernedOrganisations] = [
-      ...(byKey.get(String(row[keyColumn])) ?? []),
+      ...(byKey.get(String(row[source.key])) ?? []),
     ];
   }
 }
