@@ -162,10 +162,32 @@ class ApiProcess {
     return reply;
   }
 
-  /** Closes the kept connections; the next requests open new ones. */
-  freshConnections(): void {
+  /**
+   * Closes the kept connections and opens `count` new ones (one `/healthz` each, all at
+   * once, untimed), so that a level measures requests, not connection set-up. Node
+   * accepts one connection per turn of its event loop (libuv 1.45, "don't accept()
+   * connections in a loop"), and a turn of a saturated API serves every ready request
+   * first: connections opened while the API is saturated waited in the accept queue
+   * about 200 ms per queued connection (52 queued took 4 s), which made every level's
+   * p99 from 32 in flight up the set-up time of its own connections.
+   */
+  async freshConnections(count: number): Promise<void> {
     this.agent.destroy();
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+    await Promise.all(
+      Array.from(
+        { length: count },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            http
+              .get(`${this.url}/healthz`, { agent: this.agent }, (response) => {
+                response.resume();
+                response.on('end', resolve);
+              })
+              .on('error', reject);
+          }),
+      ),
+    );
   }
 
   async cpuMs(): Promise<number> {
@@ -186,7 +208,8 @@ class ApiProcess {
  * The load generator's HTTP client: node:http over kept-alive connections, one per
  * request in flight (`--client http`, the default), or `fetch` (`--client fetch`), to
  * measure what the client itself costs: its CPU counts on a machine whose other core
- * is the API's. Each level opens its connections afresh (`ApiProcess.freshConnections`):
+ * is the API's. Each level opens its connections afresh, before its clock starts
+ * (`ApiProcess.freshConnections`):
  * a connection left idle while the other checkout's level runs would outlive the server's
  * keep-alive timeout (5 s), and the next request on it would meet a reset.
  */
@@ -258,7 +281,7 @@ interface Figure extends LevelFigures {
 }
 
 async function level(api: ApiProcess, workload: Workload, inFlight: number) {
-  api.freshConnections();
+  await api.freshConnections(inFlight);
   const cpuBefore = await api.cpuMs();
   const ownBefore = process.cpuUsage();
   const figures = await runLevel(workload, inFlight, seconds);
@@ -283,7 +306,7 @@ async function profile(api: ApiProcess, label: string, size: number): Promise<vo
   const mixed: Workload = async (timer, worker, round) => {
     await workloads[(worker + round) % workloads.length]?.(timer, worker, round);
   };
-  api.freshConnections();
+  await api.freshConnections(32);
   await api.ask({ kind: 'profile-start' });
   const cpuBefore = await api.cpuMs();
   const figures = await runLevel(mixed, 32, seconds * 2);
