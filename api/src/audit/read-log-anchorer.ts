@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import type { LedgerClient, Submitted } from '@gigledger/gateway';
@@ -17,8 +16,6 @@ export class ReadLogAnchorer {
   #timer: NodeJS.Timeout | undefined;
   #lastSequence = -1;
   #running: Promise<ReadLogAnchor | undefined> | undefined;
-  /** The head each recent anchoring request id was first sent with; see {@link anchorRequested}. */
-  readonly #requestedHeads = new LRUCache<string, { sequence: number; headHash: string }>({ max: 10_000 });
 
   /**
    * @param ledger signed by the organisation's service identity.
@@ -61,18 +58,16 @@ export class ReadLogAnchorer {
 
   /**
    * Anchors the read log's head on a client's request, as the command `requestId`. The
-   * head a request id was first sent with is kept (in memory, for the last 10,000 ids), so
-   * a retry sends the same head even after the log grew and is answered the stored anchor.
-   * The anchorer is one per deployment (an API cluster's primary), so a retry is answered
-   * whichever HTTP worker takes it; after a restart such a retry is refused
-   * REQUEST_ID_REUSED rather than anchoring twice. Answers undefined while the log is empty.
+   * head a request id was first sent with is kept in the database
+   * (`ReadLog.headOfAnchorRequest`), so a retry sends the same head even after the log
+   * grew, whichever HTTP worker takes it and after a restart, and is answered the stored
+   * anchor. Answers undefined while the log is empty.
    *
    * @throws as {@link anchorHead}.
    */
   async anchorRequested(requestId: string): Promise<Submitted<ReadLogAnchor> | undefined> {
-    const head = this.#requestedHeads.get(requestId) ?? (await this.#readLog.head());
+    const head = await this.#readLog.headOfAnchorRequest(requestId);
     if (head.sequence === 0) return undefined;
-    this.#requestedHeads.set(requestId, head);
     return this.anchorHead(head, requestId);
   }
 

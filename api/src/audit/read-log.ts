@@ -249,6 +249,39 @@ export class ReadLog {
   }
 
   /**
+   * The head to anchor for the anchoring request `requestId`: the head it was first sent
+   * with, kept in the database from its first use, so that a retry after the log grew,
+   * through another process or after a restart, sends the same head again (and the
+   * chaincode answers it the anchor it stored); the current head for a new id. The
+   * genesis head (an empty log) is not kept.
+   */
+  async headOfAnchorRequest(requestId: string): Promise<{ sequence: number; headHash: string }> {
+    const kept = () =>
+      this.#db
+        .selectFrom('read_log_anchor_requests')
+        .select(['sequence', 'head_hash'])
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+    const first = await kept();
+    if (first !== undefined) return { sequence: Number(first.sequence), headHash: first.head_hash };
+    const head = await this.head();
+    if (head.sequence === 0) return head;
+    await this.#db
+      .insertInto('read_log_anchor_requests')
+      .values({
+        request_id: requestId,
+        sequence: head.sequence,
+        head_hash: head.headHash,
+        requested_at: new Date().toISOString(),
+      })
+      .onConflict((conflict) => conflict.column('request_id').doNothing())
+      .execute();
+    // Another process may have kept this id first; its head is the one to send.
+    const stored = await kept();
+    return stored === undefined ? head : { sequence: Number(stored.sequence), headHash: stored.head_hash };
+  }
+
+  /**
    * The log's id among its organisation's read logs on the ledger: its first row's hash
    * (each row's hash covers its entry's time and request id, so two logs never share it).
    * Undefined while the log is empty.

@@ -76,8 +76,18 @@ export interface ReadLogTable {
   hash: string;
 }
 
+/** The head an anchoring request id was first sent with (see `ReadLog.headOfAnchorRequest`). */
+export interface ReadLogAnchorRequestsTable {
+  request_id: string;
+  /** bigint: a string from PostgreSQL. */
+  sequence: number | string;
+  head_hash: string;
+  requested_at: string;
+}
+
 export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
   read_log: ReadLogTable;
+  read_log_anchor_requests: ReadLogAnchorRequestsTable;
   users: UsersTable;
   identities: IdentitiesTable;
   api_keys: ApiKeysTable;

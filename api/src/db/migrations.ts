@@ -100,4 +100,17 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026-12-02-001-read-log-anchor-requests': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The head each anchoring request id was first sent with, so that a retry after the
+      // log grew, or after a restart, sends the same head and is answered the stored anchor.
+      await db.schema
+        .createTable('read_log_anchor_requests')
+        .addColumn('request_id', 'varchar(128)', (column) => column.primaryKey())
+        .addColumn('sequence', 'bigint', (column) => column.notNull())
+        .addColumn('head_hash', 'varchar(64)', (column) => column.notNull())
+        .addColumn('requested_at', 'varchar(32)', (column) => column.notNull())
+        .execute();
+    },
+  },
 };

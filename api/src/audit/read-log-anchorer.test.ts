@@ -1,0 +1,50 @@
+import { pino } from 'pino';
+import { startTestServer, testOperator } from '../test-support/test-server.js';
+import { ReadLog, type ReadLogEntry } from './read-log.js';
+import { ReadLogAnchorer } from './read-log-anchorer.js';
+
+const entry = (n: number): ReadLogEntry => ({
+  at: new Date(Date.UTC(2026, 11, 2, 0, 0, n)).toISOString(),
+  principal: { kind: 'user', id: 'anchor-auditor', userId: 'anchor-auditor', mspId: 'AuditOrgMSP', role: 'auditor' },
+  operation: 'graphql query __typename',
+  argumentsSha256: '0'.repeat(64),
+  kinds: [],
+  organisations: [],
+  resultCount: 0,
+  status: 200,
+  grants: [],
+});
+
+describe('ReadLogAnchorer.anchorRequested', () => {
+  it('answers a retry the anchor its request id made, after the log grew and after a restart (a new anchorer on the same database)', async () => {
+    const server = await startTestServer();
+    try {
+      const silent = pino({ level: 'silent' });
+      const ledger = await server.ledger.clientFor(
+        { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
+        silent,
+      );
+      const anchorer = () =>
+        new ReadLogAnchorer({ readLog: new ReadLog(server.db), ledger, log: silent, intervalMs: 0 });
+      const readLog = new ReadLog(server.db);
+
+      expect(await anchorer().anchorRequested('before-any-read')).toBeUndefined();
+      await readLog.append(entry(1));
+      await readLog.append(entry(2));
+      const first = await anchorer().anchorRequested('anchor-after-two');
+      expect(first?.result).toMatchObject({ sequence: 2 });
+
+      await readLog.append(entry(3));
+      // A restarted server holds nothing in memory: a new anchorer over the same database.
+      const retried = await anchorer().anchorRequested('anchor-after-two');
+      expect(retried?.result).toEqual(first?.result);
+
+      const newer = await anchorer().anchorRequested('anchor-after-three');
+      expect(newer?.result).toMatchObject({ sequence: 3 });
+      // An id first used on an empty log keeps nothing: it anchors the head it finds now.
+      expect((await anchorer().anchorRequested('before-any-read'))?.result).toMatchObject({ sequence: 3 });
+    } finally {
+      await server.close();
+    }
+  });
+});
