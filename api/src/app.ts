@@ -95,6 +95,8 @@ export interface AppDependencies {
   readonly readLogAnchoring?: ReadLogAnchoring;
   /** Where each rate limit (`requests`, `probes`) counts: the cluster primary's store in an HTTP worker; memory without it. */
   readonly rateLimitStore?: (name: string) => Store;
+  /** The Prometheus text `/metrics` answers: the whole cluster's, through the primary, in an HTTP worker; this process's registry without it. */
+  readonly metricsText?: () => Promise<string>;
   /** Check every REST answer against its declared schema (tests; see `MountOptions`). */
   readonly checkResponses?: boolean;
 }

@@ -42,11 +42,13 @@ import { readSettlementConfig } from './settlement/settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement/settlement-runtime.js';
 import { ReadLog } from './audit/read-log.js';
 import { ReadLogAnchorer } from './audit/read-log-anchorer.js';
+import { instrumentedTransport } from './ledger/instrumented-transport.js';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
 import { indexCrashInjection } from './audit-index/index-crash.js';
 import { IndexFollower } from './audit-index/index-follower.js';
 import type { PrimaryLink } from './cluster/primary-link.js';
 import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
+import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 
 /** A listening API server wired to a real network. */
@@ -162,7 +164,7 @@ interface Singletons {
 
 /** @param onEvent also told of every committed chaincode event (the primary passes them to its workers). */
 async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent) => void): Promise<Singletons> {
-  const { config, db, log, network, profile, gateway, wallet, issuer, serviceOrg, sessions } = parts;
+  const { config, db, log, metrics, network, profile, gateway, wallet, issuer, serviceOrg, sessions } = parts;
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   const follower = new ChaincodeEventFollower(
     network,
@@ -203,7 +205,8 @@ async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent
   sessions.push(anchorSession);
   const anchorer = new ReadLogAnchorer({
     readLog: new ReadLog(db),
-    ledger: ledgerClient(anchorSession.contract),
+    // Instrumented as every caller's client is, so the anchoring shows in the ledger metrics.
+    ledger: ledgerClient(instrumentedTransport(anchorSession.contract, metrics, log)),
     log,
     intervalMs: config.readLogAnchorMs,
   });
@@ -255,7 +258,10 @@ async function settlementRuntime(
 /** The HTTP side: the app over the parts, listening on the configured address. */
 async function listen(
   parts: ServerParts,
-  extra: Pick<AppDependencies, 'events' | 'settlement' | 'auditIndex' | 'readLogAnchoring' | 'rateLimitStore'>,
+  extra: Pick<
+    AppDependencies,
+    'events' | 'settlement' | 'auditIndex' | 'readLogAnchoring' | 'rateLimitStore' | 'metricsText'
+  >,
 ): Promise<{ url: string; deps: AppDependencies; close(): Promise<void> }> {
   const { config, db, log, metrics, ledger, issuer, accounts, tokens, network, profile, serviceSession } = parts;
   const deps: AppDependencies = {
@@ -268,7 +274,7 @@ async function listen(
     accounts,
     tokens,
     passport: createPassport(accounts, tokens),
-    serviceLedger: ledgerClient(serviceSession.contract),
+    serviceLedger: ledgerClient(instrumentedTransport(serviceSession.contract, metrics, log)),
     ledgerBlocks: qsccLedgerBlocks(network),
     proofs: qsccProofExporter(network, profile.chaincode),
     statementSigner: parts.serviceIdentity,
@@ -335,6 +341,8 @@ export async function startApiServer(config: ApiConfig, walletKey?: string): Pro
 /** The primary of an API cluster: the singleton work, no HTTP. */
 export interface RunningPrimary {
   readonly log: Logger;
+  /** The primary's own metrics, which `/metrics` adds to the workers'. */
+  readonly metrics: Metrics;
   /** Where the first administrator's password was written, when it was created now. */
   readonly bootstrapAdminFile: string | undefined;
   /** What workers may ask of the primary: anchoring the read log now, waking the settlement service. */
@@ -357,6 +365,7 @@ export async function startApiPrimary(
   const singletons = await startSingletons(parts, onEvent);
   return {
     log,
+    metrics: parts.metrics,
     bootstrapAdminFile: singletons.bootstrap.created ? singletons.bootstrap.file : undefined,
     handlers: {
       [anchorReadLogRequest]: async (payload) => {
@@ -400,6 +409,7 @@ export async function startApiWorker(
   const log = createLogger(config.logLevel).child({ worker: workerId });
   const parts = await openParts(config, walletKey, log);
   shareCredentialThrottle(parts.accounts.throttle, link);
+  answerMetricsQuestions(link, parts.metrics.registry);
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });
   followPrimaryEvents(events, link);
   // The settlement identity was enrolled by the primary before it forked the workers; read from the wallet here.
@@ -415,6 +425,7 @@ export async function startApiWorker(
   const http = await listen(parts, {
     events,
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+    metricsText: async () => String(await link.request(clusterMetricsRequest)),
     readLogAnchoring: {
       anchorer: {
         anchorRequested: async (requestId) =>

@@ -181,6 +181,37 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
         .map((line) => line.worker),
     );
     expect(workers).toEqual(new Set([1, 2]));
+    // Scrapes on new connections reach both workers; each answers the whole cluster's
+    // metrics: the workers' requests summed, and the anchoring only the primary sent.
+    const scrapes: string[] = [];
+    for (let n = 0; n < 4; n += 1) {
+      const scraped = await fetch(`${url}/metrics`, { headers: { connection: 'close' } });
+      expect(scraped.status).toBe(200);
+      scrapes.push(await scraped.text());
+    }
+    const proposalListings = scrapes.map((text) =>
+      sampleSum(text, 'gigledger_http_request_duration_seconds_count', 'method="GET"', 'proposals"', 'status="200"'),
+    );
+    expect(proposalListings).toEqual([8, 8, 8, 8]);
+    // Only the primary anchors (the first request and each retry send the head again).
+    const anchorings = scrapes.map((text) =>
+      sampleSum(
+        text,
+        'gigledger_ledger_transaction_duration_seconds_count',
+        'transaction="anchorReadLog"',
+        'outcome="ok"',
+      ),
+    );
+    expect(anchorings[0]).toBeGreaterThanOrEqual(1);
+    expect(new Set(anchorings).size).toBe(1);
+    await delay(300);
+    expect(
+      new Set(
+        lines()
+          .filter((line) => line.msg === 'request' && line.path === '/metrics')
+          .map((line) => line.worker),
+      ),
+    ).toEqual(new Set([1, 2]));
     // One follower: the primary's. No worker opened a chaincode event stream of its own.
     expect(lines().filter((line) => line.msg === 'worker listening')).toHaveLength(2);
 
@@ -191,3 +222,11 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     expect(messages.filter((message) => message === 'worker exited; starting another')).toEqual([]);
   }, 300_000);
 });
+
+/** The sum of a Prometheus text's samples of `name` whose labels include every one of `labels`. */
+function sampleSum(text: string, name: string, ...labels: string[]): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}

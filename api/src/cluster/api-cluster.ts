@@ -3,6 +3,7 @@ import { untilStopSignal } from '@gigledger/gateway';
 import type { ApiConfig } from '../config.js';
 import { startApiPrimary, startApiWorker } from '../server.js';
 import type { ClusterMessage } from './cluster-messages.js';
+import { clusterMetricsRequest, clusterMetricsText } from './cluster-metrics.js';
 import { PrimaryLink } from './primary-link.js';
 import { superviseWorkers, type WorkerSupervisor } from './worker-supervisor.js';
 
@@ -47,7 +48,10 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
   const supervisor: WorkerSupervisor = superviseWorkers({
     workers: config.workers,
     log,
-    handlers: primary.handlers,
+    handlers: {
+      ...primary.handlers,
+      [clusterMetricsRequest]: () => clusterMetricsText(primary.metrics.registry, supervisor),
+    },
     onCrashLoop: () => {
       void shutdown(1);
     },

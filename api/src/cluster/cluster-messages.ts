@@ -48,8 +48,29 @@ export interface WorkerStateMessage {
   readonly url: string;
 }
 
+/** The primary asks every worker for something each holds (its metrics), and gathers the answers. */
+export interface PrimaryQuestion {
+  readonly gigledger: 'question';
+  readonly id: number;
+  readonly kind: string;
+}
+
+/** A worker's answer to one {@link PrimaryQuestion}. */
+export interface WorkerReply {
+  readonly gigledger: 'reply';
+  readonly id: number;
+  readonly value: unknown;
+}
+
 export type ClusterMessage =
-  WorkerRequest | PrimaryAnswer | ThrottleChange | LedgerEventMessage | StopMessage | WorkerStateMessage;
+  | WorkerRequest
+  | PrimaryAnswer
+  | ThrottleChange
+  | LedgerEventMessage
+  | StopMessage
+  | WorkerStateMessage
+  | PrimaryQuestion
+  | WorkerReply;
 
 /** Whether `message` is one of ours, of kind `kind`. */
 export function isClusterMessage<Kind extends ClusterMessage['gigledger']>(

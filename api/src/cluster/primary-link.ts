@@ -67,6 +67,23 @@ export class PrimaryLink {
     });
   }
 
+  /**
+   * Answers the primary's questions of `kind` (see `WorkerSupervisor.askWorkers`) with
+   * what `answer` resolves to; one that fails is not answered, and the primary goes on
+   * without this worker's part once it stops waiting.
+   */
+  answer(kind: string, answer: () => Promise<unknown>): void {
+    this.on('question', (question) => {
+      if (question.kind !== kind) return;
+      answer().then(
+        (value) => {
+          this.send({ gigledger: 'reply', id: question.id, value });
+        },
+        () => undefined,
+      );
+    });
+  }
+
   /** Calls `handler` with every message of `kind` the primary sends. */
   on<Kind extends ClusterMessageKind>(
     kind: Kind,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReadLog } from '../audit/read-log.js';
 import { openDatabase } from '../db/database.js';
+import { startTestServer } from '../test-support/test-server.js';
 
 const fixture = fileURLToPath(new URL('../test-support/cluster-test-server.js', import.meta.url));
 
@@ -112,6 +113,48 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
     }
   }, 120_000);
 
+  it('answers /metrics for the whole cluster, whichever worker takes the scrape: every worker and the primary summed', async () => {
+    // A lone server records the ledger calls of its own set-up; the primary and each worker are such servers.
+    const lone = await startTestServer();
+    const setUpCalls = sampleSum(
+      await lone.metrics.registry.metrics(),
+      'gigledger_ledger_transaction_duration_seconds_count',
+      'transaction="setParameter"',
+    );
+    await lone.close();
+    expect(setUpCalls).toBeGreaterThan(0);
+    const running = await startCluster(2);
+    try {
+      const posts = async () => {
+        const answers = await Promise.all(Array.from({ length: 6 }, () => scrape(running)));
+        return answers.map((text) => sampleSum(text, 'gigledger_http_request_duration_seconds_count', 'method="POST"'));
+      };
+      const before = await posts();
+      const reads = 30;
+      for (const answer of await Promise.all(Array.from({ length: reads }, (_, n) => graphql(running, n)))) {
+        expect(answer.status).toBe(200);
+      }
+      const after = await posts();
+      const scrapedBy = new Set(
+        running
+          .lines()
+          .filter((line) => line.msg === 'request' && line.path === '/metrics')
+          .map((line) => line.worker),
+      );
+      expect(scrapedBy).toEqual(new Set([1, 2]));
+      // Each worker's own registry would show only the reads it served.
+      expect(new Set(before)).toEqual(new Set([before[0]]));
+      expect(after).toEqual(after.map(() => (before[0] ?? 0) + reads));
+      const text = await scrape(running);
+      expect(sampleSum(text, 'gigledger_ledger_transaction_duration_seconds_count', 'transaction="setParameter"')).toBe(
+        3 * setUpCalls,
+      );
+      expect(text).toMatch(/^gigledger_process_cpu_user_seconds_total \d/m);
+    } finally {
+      expect(await stopCluster(running)).toBe(0);
+    }
+  }, 120_000);
+
   it('counts rate limits and failed credentials once for all workers, not once per worker', async () => {
     const running = await startCluster(2, { RATE_LIMIT_PER_MINUTE: '20', AUTH_FAILURES_PER_ADDRESS: '6' });
     try {
@@ -148,6 +191,10 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
       await waitFor(() => running.lines().some((line) => line.msg === 'worker exited; starting another'));
       await waitFor(() => running.lines().filter((line) => line.msg === 'worker listening').length === 3);
       for (let n = 0; n < 6; n += 1) expect((await graphql(running, n)).status).toBe(200);
+      // The dead worker's counts are gone with it; the scrape still answers from the living.
+      expect(sampleSum(await scrape(running), 'gigledger_http_request_duration_seconds_count', 'method="POST"')).toBe(
+        6,
+      );
       expect(running.child.exitCode).toBeNull();
     } finally {
       expect(await stopCluster(running)).toBe(0);
@@ -164,6 +211,21 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
     expect(running.lines().some((line) => String(line.msg).includes('giving up'))).toBe(true);
   }, 120_000);
 });
+
+/** `/metrics` of whichever worker takes a new connection. */
+async function scrape(running: Cluster): Promise<string> {
+  const answer = await fetch(`${running.url}/metrics`, { headers: { connection: 'close' } });
+  expect(answer.status).toBe(200);
+  return answer.text();
+}
+
+/** The sum of a Prometheus text's samples of `name` whose labels include `label`. */
+function sampleSum(text: string, name: string, label: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(label))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;

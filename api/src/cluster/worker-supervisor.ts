@@ -30,6 +30,12 @@ export interface WorkerSupervisor {
   /** Process ids of the live workers. */
   pids(): number[];
   /**
+   * Asks every live worker the question `kind` (answered by `PrimaryLink.answer`) and
+   * resolves with the answers that came within `timeoutMs`, in no particular order: a
+   * worker starting, stopping or stuck is left out rather than holding the caller.
+   */
+  askWorkers(kind: string, timeoutMs: number): Promise<unknown[]>;
+  /**
    * Tells every worker to finish its requests and exit, and resolves once all have
    * exited; a worker still running after the stop timeout is killed.
    */
@@ -70,6 +76,10 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   ready.catch(() => undefined);
   const firstUrls = new Map<number, string>();
 
+  let questions = 0;
+  /** Questions to the workers awaiting replies: what each has gathered, and who has still to answer. */
+  const asked = new Map<number, { readonly replies: unknown[]; readonly waiting: Set<Worker>; done(): void }>();
+
   const send = (worker: Worker, message: ClusterMessage): void => {
     if (worker.isConnected()) worker.send(message);
   };
@@ -105,6 +115,11 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     worker.on('message', (message: unknown) => {
       if (isClusterMessage(message, 'request')) {
         void answer(worker, message.id, message.kind, message.payload);
+      } else if (isClusterMessage(message, 'reply')) {
+        const question = asked.get(message.id);
+        if (question?.waiting.delete(worker) !== true) return;
+        question.replies.push(message.value);
+        if (question.waiting.size === 0) question.done();
       } else if (isClusterMessage(message, 'throttle')) {
         for (const other of live) if (other !== worker) send(other, message);
       } else if (isClusterMessage(message, 'listening')) {
@@ -115,6 +130,9 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
+      for (const question of asked.values()) {
+        if (question.waiting.delete(worker) && question.waiting.size === 0) question.done();
+      }
       if (stopping || gaveUp) return;
       const now = Date.now();
       crashes.push(now);
@@ -142,6 +160,27 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     },
     pids() {
       return [...live].flatMap((worker) => (worker.process.pid === undefined ? [] : [worker.process.pid]));
+    },
+    askWorkers(kind, timeoutMs) {
+      const id = (questions += 1);
+      const waiting = new Set([...live].filter((worker) => worker.isConnected()));
+      return new Promise((resolve) => {
+        const replies: unknown[] = [];
+        const timer = setTimeout(() => {
+          done();
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          asked.delete(id);
+          resolve(replies);
+        };
+        if (waiting.size === 0) {
+          done();
+          return;
+        }
+        asked.set(id, { replies, waiting, done });
+        for (const worker of waiting) send(worker, { gigledger: 'question', id, kind });
+      });
     },
     async stop() {
       stopping = true;

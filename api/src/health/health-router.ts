@@ -22,7 +22,7 @@ function bearerTokenIs(token: string): RequestHandler {
 
 /**
  * /healthz: the process serves requests. /readyz: the peers, the CAs and the database
- * answer. /metrics: Prometheus text. /readyz and /metrics do work on every call and
+ * answer. /metrics: Prometheus text (in an API cluster, every process's summed). /readyz and /metrics do work on every call and
  * describe the deployment, so they are rate-limited per address and, when
  * `probes.token` is set, answer only that bearer token (401 UNAUTHENTICATED otherwise).
  */
@@ -33,6 +33,7 @@ export function healthRouter(deps: {
   metrics: Metrics;
   config: { readonly probes: { readonly token: string | undefined; readonly rateLimitPerMinute: number } };
   rateLimitStore?: ((name: string) => Store) | undefined;
+  metricsText?: (() => Promise<string>) | undefined;
 }): Router {
   const router = Router();
   router.get('/healthz', (_request, response) => {
@@ -56,7 +57,8 @@ export function healthRouter(deps: {
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   router.get('/metrics', ...guarded, async (_request, response) => {
-    response.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    const text = await (deps.metricsText ?? (() => deps.metrics.registry.metrics()))();
+    response.type(deps.metrics.registry.contentType).send(text);
   });
   return router;
 }

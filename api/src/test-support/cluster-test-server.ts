@@ -4,12 +4,13 @@
  * supervisor (rate-limit counts, credential-throttle relay, restarts, crash-loop exit,
  * drain on SIGTERM) over workers that are test servers (real HTTP, authentication, SQLite
  * shared through `<data dir>`, the in-memory ledger with the same audit grants in each).
- * Workers log every request as JSON on stdout, naming the worker; the tests read those
+ * `/metrics` on any worker answers the whole cluster's through the primary. Workers log every request as JSON on stdout, naming the worker; the tests read those
  * lines to see which worker served what. Once all workers listen the primary tells its
  * parent `{ url, auditorToken, pids }`; with `fail`, workers exit at start instead.
  */
 import cluster from 'node:cluster';
 import { pino } from 'pino';
+import { answerMetricsQuestions, clusterMetricsRequest, clusterMetricsText } from '../cluster/cluster-metrics.js';
 import { PrimaryLink } from '../cluster/primary-link.js';
 import { PrimaryRateLimitStore } from '../cluster/primary-rate-limit-store.js';
 import { shareCredentialThrottle } from '../cluster/worker-sharing.js';
@@ -33,6 +34,7 @@ if (cluster.isPrimary) {
   const supervisor = superviseWorkers({
     workers: Number(workersText),
     log,
+    handlers: { [clusterMetricsRequest]: () => clusterMetricsText(primary.metrics.registry, supervisor) },
     maxCrashes: 3,
     stopTimeoutMs: 10_000,
     onCrashLoop: () => {
@@ -62,8 +64,10 @@ if (cluster.isPrimary) {
     log,
     credentialThrottle,
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+    metricsText: async () => String(await link.request(clusterMetricsRequest)),
   });
   shareCredentialThrottle(server.accounts.throttle, link);
+  answerMetricsQuestions(link, server.metrics.registry);
   await grantAuditEverywhere(server, auditor);
   link.on('stop', () => {
     void server.close().then(() => process.exit(0));

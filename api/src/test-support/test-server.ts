@@ -78,6 +78,8 @@ export interface TestServer {
   readonly settlement: SettlementRuntime | undefined;
   /** The secret the server signs its own tokens with, to forge or shorten tokens in tests. */
   readonly tokenSecret: string;
+  /** The server's own metrics registry. */
+  readonly metrics: Metrics;
   /** Creates a person and returns a bearer token for them. */
   person(userId: string, org: string, role: Role): Promise<Person>;
   /** The bootstrap administrator's direct changes to the consortium rules, before genesis is sealed. */
@@ -120,6 +122,8 @@ export interface TestServerOptions {
   readonly rateLimitStore?: (name: string) => Store;
   /** The read log's anchoring; anchoring and verification answer 503 without it. */
   readonly readLogAnchoring?: (parts: TestServerParts) => ReadLogAnchoring | Promise<ReadLogAnchoring>;
+  /** What `/metrics` answers (the cluster's, through the primary, for a test server run as an HTTP worker); this server's registry by default. */
+  readonly metricsText?: () => Promise<string>;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -205,6 +209,7 @@ export async function startTestServer(
     ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
     ...(options.rateLimitStore === undefined ? {} : { rateLimitStore: options.rateLimitStore }),
     ...(readLogAnchoring === undefined ? {} : { readLogAnchoring }),
+    ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }),
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };
@@ -221,6 +226,7 @@ export async function startTestServer(
     events,
     settlement,
     tokenSecret,
+    metrics,
     async person(userId, org, role) {
       const password = `password of ${userId}`;
       await accounts.createPerson({ userId, org, role, password });
