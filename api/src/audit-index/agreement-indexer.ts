@@ -1,4 +1,9 @@
-import { agreementRecordSchema, milestoneRecordSchema, type AgreementRecord } from '@gigledger/chaincode/model';
+import {
+  agreementRecordSchema,
+  milestoneRecordSchema,
+  type AgreementRecord,
+  type SettlementInstruction,
+} from '@gigledger/chaincode/model';
 import { written, type BlockRows, type DomainIndexer, type IndexedWrite } from './domain-indexer.js';
 import { agreementPartyColumns, type AgreementParties } from './index-schema.js';
 
@@ -27,6 +32,17 @@ function indexAgreement(write: IndexedWrite, rows: BlockRows): void {
     updated_tx_id: agreement.updatedTxId,
     ...written(write, agreement),
   });
+}
+
+/**
+ * The party an instruction's money goes to, as the index's payee: the record names the
+ * client as payer and the freelancer as payee whichever way the money moves (its `kind`
+ * says which), so a refund pays its payer. Escrow funding stays with the freelancer it is
+ * held for.
+ */
+function paidParty(instruction: SettlementInstruction): { payee_msp: string; payee_user: string } {
+  const paid = instruction.kind === 'refund' ? instruction.payer : instruction.payee;
+  return { payee_msp: paid.mspId, payee_user: paid.userId };
 }
 
 /** A milestone row and one row per settlement instruction it holds (payouts, funding, refunds). */
@@ -81,8 +97,7 @@ async function indexMilestone(write: IndexedWrite, rows: BlockRows): Promise<voi
       amount_minor: BigInt(instruction.amount),
       platform_fee: instruction.platformFee,
       currency: instruction.currency,
-      payee_msp: instruction.payee.mspId,
-      payee_user: instruction.payee.userId,
+      ...paidParty(instruction),
       requested_at: instruction.requestedAt,
       request_tx_id: instruction.requestTxId,
       compliance_outcome: instruction.compliance?.outcome ?? null,

@@ -192,6 +192,7 @@ export function auditIndexSchema(deps: {
         platformFee: String!
         currency: String!
         client: IndexParty!
+        "The party the money goes to: the freelancer on a release (and on escrow funding, held for them), the client on a refund."
         payee: IndexParty!
         requestedAt: String!
         requestTxId: String!

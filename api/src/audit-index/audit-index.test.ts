@@ -7,6 +7,7 @@ import {
   type AuditRecordKind,
   type AuditScope,
   type Role,
+  type SettlementInstruction,
 } from '@gigledger/chaincode/model';
 import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
@@ -21,8 +22,8 @@ import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
-import { backfillAgreementDates } from './index-schema.js';
-import { keyAccessNode } from './index-nodes.js';
+import { backfillAgreementDates, refundPayeesToClients } from './index-schema.js';
+import { keyAccessNode, payoutNode } from './index-nodes.js';
 import { indexVisibility } from './index-visibility.js';
 import { IndexQueries, pageSchema, totalsCache, transactionFilterSchema } from './index-queries.js';
 import {
@@ -798,6 +799,52 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(await db.selectFrom('ix_agreements').selectAll().execute()).toEqual([]);
     for (const block of chain()) await indexer.index(block);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('names the client as the payee of a refund (the record names the freelancer as payee whichever way money moves), also for rows indexed before', async () => {
+    const spec = agreements[2]!;
+    const cancelled = milestoneRecord({ ...spec, milestoneStatus: 'refunding', at: day(60), txId: 'tx-cancel-A-02' });
+    const refund: SettlementInstruction = {
+      instructionId: `${spec.agreementId}/m1/refund-1`,
+      kind: 'refund',
+      cause: 'cancellation',
+      agreementId: spec.agreementId,
+      milestoneId: 'm1',
+      payer: spec.client,
+      payee: spec.freelancer,
+      amount: cancelled.amount,
+      platformFee: '0',
+      currency: cancelled.currency,
+      status: 'pending',
+      requestedAt: day(60),
+      requestTxId: 'tx-cancel-A-02',
+    };
+    await indexer.index(
+      syntheticBlock(2n, [
+        syntheticTransaction(
+          0,
+          'tx-cancel-A-02',
+          [[compositeKey('milestone', [spec.agreementId, 'm1']), { ...cancelled, instructions: [refund] }]],
+          { fn: 'agreement:cancelAgreement' },
+        ),
+      ]),
+    );
+    const refunds = async () =>
+      (await queries.payouts(principal('auditor'), { kind: 'refund', sort: 'REQUESTED_AT' }, firstPage)).edges.map(
+        (edge) => payoutNode(edge.node),
+      );
+    const [indexed] = await refunds();
+    expect(indexed).toMatchObject({ kind: 'refund', amount: '3000', client: alice, payee: alice });
+    expect((indexed?.record as { payee: unknown }).payee).toEqual(bob);
+    // As an index filled before the payee of a refund was its client holds it: the freelancer.
+    await db
+      .updateTable('ix_payouts')
+      .set({ payee_msp: bob.mspId, payee_user: bob.userId })
+      .where('kind', '=', 'refund')
+      .execute();
+    await refundPayeesToClients(db as unknown as Kysely<unknown>);
+    // The nodes' read-log hook is a function of each row: compare what they serialise to.
+    expect(JSON.stringify(await refunds())).toBe(JSON.stringify([indexed]));
   });
 });
 

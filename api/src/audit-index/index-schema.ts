@@ -465,6 +465,16 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
  * Gives every milestone and payout row its agreement's creation time
  * (`agreement_created_at`), for rows indexed before the column existed.
  */
+/**
+ * Names the client as the payee of every indexed refund. A settlement instruction's
+ * record always names the agreement's client as `payer` and its freelancer as `payee`
+ * (its `kind` says which way the money moves), so rows indexed before the index named
+ * the party a refund pays gave the freelancer.
+ */
+export async function refundPayeesToClients(db: Kysely<unknown>): Promise<void> {
+  await sql`update ix_payouts set payee_msp = client_msp, payee_user = client_user where kind = 'refund'`.execute(db);
+}
+
 export async function backfillAgreementDates(db: Kysely<unknown>): Promise<void> {
   for (const table of ['ix_milestones', 'ix_payouts']) {
     const own = sql.ref(`${table}.agreement_id`);
@@ -1040,5 +1050,8 @@ export const auditIndexMigrations: Record<string, Migration> = {
         await db.schema.createIndex(name).on(table).columns(columns).execute();
       }
     },
+  },
+  '2026-12-02-002-audit-index-refund-payee': {
+    up: refundPayeesToClients,
   },
 };
