@@ -26,6 +26,7 @@ import {
 import {
   blockNode,
   licenceNode,
+  lineageEdgeNode,
   ownershipChangeNode,
   proposalNode,
   royaltyPeriodNode,
@@ -644,7 +645,7 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
     }
   });
 
-  it("names in the read log the organisations a listing's rows concern beyond their record: a work's owners now, a block's transaction creators", async () => {
+  it("names in the read log the organisations a listing's rows concern beyond their record: a work's owners now, a block's transaction creators, a lineage edge's record controllers", async () => {
     const admin = principal('admin');
     const ownersOf = async (workId: string) =>
       (await db.selectFrom('ix_work_owners').select('owner_msp').where('work_id', '=', workId).execute()).map(
@@ -670,6 +671,23 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
     );
     const logged = organisationsAndCount({ edges: blocks.edges.map(({ node: row }) => ({ node: blockNode(row) })) });
     expect(logged.organisations).toEqual([...creators].sort());
+    // A lineage edge's record names only dataset ids: the controllers of both records it joins.
+    const controllerOf = async (recordId: string) =>
+      (
+        await db
+          .selectFrom('ix_provenance_records')
+          .select('controller_msp')
+          .where('record_id', '=', recordId)
+          .executeTakeFirstOrThrow()
+      ).controller_msp;
+    const edges = await queries.lineage(admin, { sort: 'PARENT' }, allRows);
+    expect(edges.edges.length).toBeGreaterThan(0);
+    for (const { node: row } of edges.edges) {
+      const controllers = [await controllerOf(String(row.parent_id)), await controllerOf(String(row.child_id))];
+      expect(organisationsAndCount({ edges: [{ node: lineageEdgeNode(row) }] }).organisations).toEqual(
+        [...new Set(controllers)].sort(),
+      );
+    }
   });
 
   it('answers every role exactly what the chaincode lets it read', async () => {

@@ -358,7 +358,7 @@ interface Listing {
   /**
    * Organisations the rows concern beyond their columns and record, which the visibility
    * rule credits: the owners now of the work a row names, or the creators of a block's
-   * transactions. Set on each answered row as `concernedOrganisations` for the read log.
+   * transactions, or the controllers of the records a lineage edge joins. Set on each answered row as `concernedOrganisations` for the read log.
    */
   readonly concerns?: keyof typeof concernSources;
 }
@@ -491,6 +491,7 @@ const listings = {
     kind: 'lineage',
     sorts: { PARENT: { column: 'parent_id', integer: false } },
     tiebreak: ['child_id'],
+    concerns: 'recordControllers',
   },
   datasetAccessGrants: {
     table: 'ix_dataset_access_grants',
@@ -755,20 +756,33 @@ async function pageOf(
   };
 }
 
-/** Where a listing's rows find the organisations they concern: a table keyed by a column the rows share. */
+/** Where a listing's rows find the organisations they concern: a table keyed by the values of the rows' `rowKeys` columns. */
 const concernSources = {
-  workOwners: { table: 'ix_work_owners', key: 'work_id', organisation: 'owner_msp' },
-  blockCreators: { table: 'ix_transactions', key: 'block_number', organisation: 'creator_msp' },
+  workOwners: { table: 'ix_work_owners', key: 'work_id', rowKeys: ['work_id'], organisation: 'owner_msp' },
+  blockCreators: {
+    table: 'ix_transactions',
+    key: 'block_number',
+    rowKeys: ['block_number'],
+    organisation: 'creator_msp',
+  },
+  // A lineage edge joins two provenance records; each one's controller is concerned.
+  recordControllers: {
+    table: 'ix_provenance_records',
+    key: 'record_id',
+    rowKeys: ['parent_id', 'child_id'],
+    organisation: 'controller_msp',
+  },
 } as const;
 
 /**
- * Sets `concernedOrganisations` on each row: the owners now of the work it names, or the
- * creators of its block's transactions, read for the whole page in one statement.
+ * Sets `concernedOrganisations` on each row: the owners now of the work it names, the
+ * creators of its block's transactions, or the controllers of the records a lineage edge
+ * joins, read for the whole page in one statement.
  */
 async function markConcerned(db: Db, concerns: keyof typeof concernSources, rows: readonly Row[]): Promise<void> {
   if (rows.length === 0) return;
   const source = concernSources[concerns];
-  const keys = [...new Set(rows.map((row) => row[source.key]))];
+  const keys = [...new Set(rows.flatMap((row) => source.rowKeys.map((column) => row[column])))];
   const { rows: pairs } = await sql<{ key: unknown; organisation: string }>`select ${ref(source.key)} as key, ${ref(
     source.organisation,
   )} as organisation from ${sql.table(source.table)} where ${ref(source.key)} in (${sql.join(keys)})`.execute(db);
@@ -780,7 +794,7 @@ async function markConcerned(db: Db, concerns: keyof typeof concernSources, rows
   }
   for (const row of rows) {
     (row as { [concernedOrganisations]?: readonly string[] })[concernedOrganisations] = [
-      ...(byKey.get(String(row[source.key])) ?? []),
+      ...new Set(source.rowKeys.flatMap((column) => [...(byKey.get(String(row[column])) ?? [])])),
     ];
   }
 }
