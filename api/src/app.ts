@@ -170,7 +170,12 @@ export function createApp(deps: AppDependencies): Express {
       request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
     if (hasBody && !request.is('application/json')) {
       next(
-        new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)'),
+        new ApiError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'header.content-type: the request body must be JSON (Content-Type: application/json)',
+          'header.content-type',
+        ),
       );
       return;
     }

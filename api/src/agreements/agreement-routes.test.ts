@@ -552,7 +552,7 @@ describe('agreement REST routes', () => {
       agreementId: 'A-other',
     });
     expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body' });
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.agreementId' });
     expect((response.body as ErrorResponse).message).toContain('agreementId');
     expect(kit.mark()).toEqual(before);
   });

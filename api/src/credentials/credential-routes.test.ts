@@ -182,7 +182,7 @@ describe('credential issuance and administration over HTTP', () => {
         [{ ...good, claims: [] }, 'body.claims'],
         [{ ...good, claims: [{ name: '1st', value: 'x' }] }, 'body.claims.0.name'],
         [{ ...good, claims: [degreeClaims[0], degreeClaims[0]] }, 'body.claims.1'],
-        [{ ...good, claims: [{ name: 'degree', value: 'x', salt: '00'.repeat(32) }] }, 'body.claims.0'],
+        [{ ...good, claims: [{ name: 'degree', value: 'x', salt: '00'.repeat(32) }] }, 'body.claims.0.salt'],
         [
           {
             ...good,

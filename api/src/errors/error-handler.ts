@@ -82,7 +82,8 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
   const refusedBody = bodyRefusal(error);
   if (refusedBody !== undefined) {
     const [status, code, message] = refusedBody;
-    return { status, code, message, requestId };
+    // Every refusal but an undecodable path's is of the body as a whole.
+    return { status, code, message, ...(error instanceof URIError ? {} : { field: 'body' }), requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
 }

@@ -8,13 +8,13 @@ async function send(
   path: string,
   body: string | Uint8Array,
   headers: Record<string, string>,
-): Promise<{ status: number; body: { code?: string } }> {
+): Promise<{ status: number; body: { code?: string; field?: string } }> {
   const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers,
     body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
   });
-  return { status: response.status, body: (await response.json()) as { code?: string } };
+  return { status: response.status, body: (await response.json()) as { code?: string; field?: string } };
 }
 
 describe('request bodies the framework refuses get their 4xx, never 500', () => {
@@ -45,24 +45,28 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       415,
       'UNSUPPORTED_ENCODING',
     ],
-  ])('refuses a body %s', async (_case, body, headers, status, code) => {
+  ])('refuses a body %s, naming the body or the header at fault', async (_case, body, headers, status, code) => {
+    const field = code === 'UNSUPPORTED_MEDIA_TYPE' ? 'header.content-type' : 'body';
     for (const path of ['/v1/agreements', '/v1/settlement/callbacks/sandbox', '/v1/auth/token']) {
       const answer = await send(server(), path, body, headers);
-      expect([path, answer.status, answer.body.code]).toEqual([path, status, code]);
+      expect([path, answer.status, answer.body.code, answer.body.field]).toEqual([path, status, code, field]);
     }
   });
 
-  it('says a bare JSON value such as null is no object, rather than that it is not JSON', async () => {
-    const response = await fetch(`${server().url}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: 'null',
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({
-      code: 'MALFORMED_REQUEST',
-      message: expect.stringContaining('must be a JSON object or array') as string,
-    });
+  it('says a bare JSON value such as null is no object, rather than that it is not JSON, naming the body', async () => {
+    for (const body of ['null', '1', '"x"', 'true']) {
+      const response = await fetch(`${server().url}/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect([body, response.status]).toEqual([body, 400]);
+      expect(await response.json()).toMatchObject({
+        code: 'MALFORMED_REQUEST',
+        field: 'body',
+        message: expect.stringContaining('must be a JSON object or array') as string,
+      });
+    }
   });
 
   it('refuses a corrupt or truncated compressed body as malformed', async () => {

@@ -128,7 +128,9 @@ function parseAt<Schema extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const path = [...prefix, ...(issue?.path.map(String) ?? [])];
+  // An unknown key is named by its own path, as a known one at fault is: `body.agreementId`, not `body`.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = [...prefix, ...(issue?.path.map(String) ?? []), ...unknownKey];
   const field = path.length === 0 ? 'args' : path.join('.');
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
 }
@@ -190,6 +192,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
       const params: unknown = spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path');
+      if (spec.query === undefined) refuseAnyQuery(request.query);
       const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
       if (spec.body === undefined) refuseAnyBody(request.body);
       const body: unknown =
@@ -252,13 +255,6 @@ function commandBody(
 }
 
 /**
- * Refuses a body with parts that have no canonical encoding (a `__proto__` key, a lone
- * surrogate) before any schema sees it: zod drops a `__proto__` key from records
- * silently, so what is stored or hashed would differ from what the caller sent.
- *
- * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
- */
-/**
  * An operation that declares no body takes none: an empty JSON object at most. Anything
  * else is refused rather than ignored, as an unknown field of a declared body is.
  *
@@ -272,6 +268,26 @@ function refuseAnyBody(body: unknown): void {
   throw new ApiError(422, 'VALIDATION_FAILED', 'body: this operation takes no body; send none or {}', 'body');
 }
 
+/**
+ * An operation that declares no query parameters takes none: one sent is refused rather
+ * than ignored, as an unknown parameter of a declared query is.
+ *
+ * @throws ApiError 422 naming `query.<parameter>`.
+ */
+function refuseAnyQuery(query: unknown): void {
+  const [name] = Object.keys(query ?? {});
+  if (name === undefined) return;
+  const field = `query.${name}`;
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: this operation takes no query parameters`, field);
+}
+
+/**
+ * Refuses a body with parts that have no canonical encoding (a `__proto__` key, a lone
+ * surrogate) before any schema sees it: zod drops a `__proto__` key from records
+ * silently, so what is stored or hashed would differ from what the caller sent.
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
+ */
 function canonicalBody(body: unknown): unknown {
   const part = findNonCanonical(body ?? {});
   if (part === undefined) return body ?? {};

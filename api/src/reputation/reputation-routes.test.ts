@@ -199,6 +199,9 @@ describe('reputation over HTTP', () => {
       const refused = await server.request('POST', '/v1/reputation/statements', { token: tara.token, body });
       expect([refused.status, (refused.body as { field?: string }).field]).toEqual([422, 'body']);
     }
+    // Nor query parameters: one sent is refused, naming it, not ignored.
+    const withQuery = await server.request('POST', '/v1/reputation/statements?bogus=1', { token: tara.token });
+    expect([withQuery.status, (withQuery.body as { field?: string }).field]).toEqual([422, 'query.bogus']);
   });
 
   it('verifies a statement for anyone, signed in or not, against the CA of the organisation that signed it', async () => {
