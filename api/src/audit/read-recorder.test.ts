@@ -157,6 +157,23 @@ describe('the kind and grant a payout read is logged under', () => {
     });
   });
 
+  it('names no grant for a read that found nothing and named nobody (its row goes to the log owner, not to the grantors)', async () => {
+    await withRecorder(async (recorder) => {
+      const row = await recorder.record(
+        {
+          principal: auditor,
+          operation: 'graphql query indexedPayouts',
+          arguments: { query: '{ indexedPayouts { totalCount } }' },
+          kinds: kindsOf(['indexedPayouts']),
+          answers: [{ totalCount: 0, edges: [] }],
+          status: 200,
+        },
+        silent,
+      );
+      expect([row.organisations, row.resultCount, row.grants]).toEqual([[], 0, []]);
+    });
+  });
+
   it('asks the ledger again only for a read that answered records no kept grant covers', async () => {
     await withRecorder(async (recorder, lookups) => {
       // Reads of no record kind, and searches that found nothing, needed no grant: the kept scope stands.

@@ -174,7 +174,10 @@ export class ReadRecorder {
       };
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
-      let grants = covering(scope);
+      // A read that found nothing and named nobody was opened by no grant: its row goes to the
+      // log's own organisation, which must not learn the ids of grants others gave.
+      const openedNothing = count === 0 && orgs.length === 0;
+      let grants = openedNothing ? [] : covering(scope);
       // A read that answered records of some kind was covered by some grant: a kept scope
       // without one predates that grant, so the ledger is asked again. A read of no record
       // kind (`{ __typename }`) or that found nothing needed no grant, and asking the
