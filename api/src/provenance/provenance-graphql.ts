@@ -73,6 +73,8 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         kind: String!
         title: String!
         contentSha256: String!
+        "Who controls the record; the read log names each node's organisation."
+        controller: Party!
         distance: Int!
       }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
 import { datasetRegistration } from '@gigledger/chaincode/test-support';
+import { organisationsAndCount } from '../audit/read-recorder.js';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
 import type { Committed } from '../ledger/committed.js';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
@@ -66,7 +67,8 @@ describe('provenance and erasure over HTTP', () => {
       derivedFrom: { parents, transformation: { description: what, codeSha256: sha(what) } },
     });
     expect((await register(dataset('clean', step(['raw'], 'clean')))).status).toBe(201);
-    expect((await register(dataset('labelled', step(['clean'], 'label')))).status).toBe(201);
+    // Derived by another organisation's member: the graph spans two controllers.
+    expect((await register(dataset('labelled', step(['clean'], 'label')), gina)).status).toBe(201);
 
     const graph = await server.request('GET', '/v1/provenance/records/raw/lineage?direction=descendants&depth=2', {
       token: auditor.token,
@@ -75,6 +77,13 @@ describe('provenance and erasure over HTTP', () => {
     const lineage = graph.body as LineageGraph;
     expect(lineage.nodes.map((node) => node.recordId)).toEqual(['raw', 'clean', 'labelled']);
     expect(lineage.edges.map((edge) => `${edge.from}>${edge.to}`)).toEqual(['raw>clean', 'clean>labelled']);
+    // Each node names its controller, so the read log names every organisation whose record the graph shows.
+    expect(lineage.nodes.map((node) => [node.recordId, node.controller])).toEqual([
+      ['raw', tara.party],
+      ['clean', tara.party],
+      ['labelled', gina.party],
+    ]);
+    expect(organisationsAndCount(lineage).organisations).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
 
     const tooDeep = await server.request('GET', '/v1/provenance/records/raw/lineage?direction=descendants&depth=11', {
       token: auditor.token,

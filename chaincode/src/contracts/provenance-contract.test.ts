@@ -205,6 +205,11 @@ describe('ProvenanceContract', () => {
         ['raw', 2],
         ['other-raw', 2],
       ]);
+      // Each node names its controller, as its record does (so a read of the graph is logged for their organisations).
+      for (const node of graph.nodes) {
+        const record = await call<{ controller: unknown }>(auditor, 'getRecord', { recordId: node.recordId });
+        expect([node.recordId, node.controller]).toEqual([node.recordId, record.controller]);
+      }
       expect(graph.edges).toEqual([
         {
           from: 'clean',

@@ -263,6 +263,8 @@ export const lineageNodeSchema = z.object({
   kind: z.enum(['dataset', 'model']),
   title: z.string(),
   contentSha256: z.string(),
+  /** Who controls the record, as its own record says (open to every member, as the record is). */
+  controller: partySchema,
   /** Edges between this node and the queried record. */
   distance: z.number().int(),
 });

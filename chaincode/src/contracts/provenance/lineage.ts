@@ -26,6 +26,7 @@ function nodeOf(record: ProvenanceRecord, distance: number): Node {
     kind: record.kind,
     title: record.title,
     contentSha256: record.contentSha256,
+    controller: record.controller,
     distance,
   };
 }
