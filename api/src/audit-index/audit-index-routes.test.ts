@@ -15,8 +15,9 @@ describe('GET /v1/index/transactions/{transactionId}', () => {
 
 describe('index listings refuse ranges given the wrong way round', () => {
   const server = suiteServer();
+  let callers = 0;
 
-  it.each([
+  it.each<[string, string, ('auditor' | 'admin')?]>([
     ['/v1/index/payouts?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
     ['/v1/index/payouts?minAmount=5000&maxAmount=100', 'query.maxAmount'],
     ['/v1/index/agreements?from=2026-06-01T00:00:00Z&to=2026-05-31T23:59:59Z', 'query.to'],
@@ -35,13 +36,20 @@ describe('index listings refuse ranges given the wrong way round', () => {
     // Block numbers are decimal digits: not an exponent, not hexadecimal.
     ['/v1/index/blocks/1e3', 'path.blockNumber'],
     ['/v1/index/blocks/0x10', 'path.blockNumber'],
-  ])('GET %s → 422 naming %s', async (path, field) => {
-    const auditor = await server().person(
-      `range-auditor-${field.replace(/\W/g, '-')}-${String(path.length)}`,
-      'AuditOrg',
-      'auditor',
-    );
-    const answer = await server().request('GET', path, { token: auditor.token });
+    // So are page sizes and positions, anywhere a query string carries a whole number.
+    ...['0x10', '1e1', '%2B5', '%205', '10.', ''].map((first): [string, string] => [
+      `/v1/index/payouts?first=${first}`,
+      'query.first',
+    ]),
+    ['/v1/index/payouts?first=1&first=2', 'query.first'],
+    ['/v1/provenance/records/DS-1/lineage?direction=ancestors&depth=0x3', 'query.depth'],
+    ['/v1/audit/read-log?after=0x10', 'query.after', 'admin'],
+    ['/v1/audit/read-log?after=', 'query.after', 'admin'],
+    ['/v1/audit/read-log?limit=1e0', 'query.limit', 'admin'],
+  ])('GET %s → 422 naming %s', async (path, field, role = 'auditor') => {
+    callers += 1;
+    const caller = await server().person(`range-caller-${String(callers)}`, 'AuditOrg', role);
+    const answer = await server().request('GET', path, { token: caller.token });
     expect(answer.status).toBe(422);
     expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
   });

@@ -31,6 +31,7 @@ import type { Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import { auditIndexCheckpointName, indexedHeight } from './block-indexer.js';
 import { concernedOrganisations } from './index-nodes.js';
+import { wholeNumber } from '../http/whole-number.js';
 import { indexVisibility, type IndexedKind, type VisibilityOptions } from './index-visibility.js';
 
 /*
@@ -41,15 +42,12 @@ import { indexVisibility, type IndexedKind, type VisibilityOptions } from './ind
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
 /** A block number: a JSON number, or decimal digits in a path or query string (never `1e3` or `0x10`). */
-export const blockNumberSchema = z
-  .union([z.number(), z.string().regex(/^\d{1,16}$/, 'must be a whole number written in decimal digits')])
-  .transform(Number)
-  .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
+export const blockNumberSchema = wholeNumber(z.number().min(0).max(Number.MAX_SAFE_INTEGER));
 const blockNumber = blockNumberSchema;
 
 /** Page size and position; `after` is the `endCursor` of the previous page. */
 export const pageSchema = z.strictObject({
-  first: z.coerce.number().int().min(1, 'must be 1 to 100').max(100, 'must be 1 to 100').default(20),
+  first: wholeNumber(z.number().min(1, 'must be 1 to 100').max(100, 'must be 1 to 100')).default(20),
   after: z.string().max(512).optional(),
   direction: z.enum(['ASC', 'DESC']).default('ASC'),
 });

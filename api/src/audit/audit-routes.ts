@@ -1,3 +1,4 @@
+import { wholeNumber } from '../http/whole-number.js';
 import { z } from 'zod';
 import {
   auditGrantIdSchema,
@@ -55,8 +56,8 @@ export const readLogPageSchema = z.object({
   nextAfter: z.number().int().optional(),
 });
 export const readLogQuerySchema = z.strictObject({
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: wholeNumber(z.number().min(0)).default(0),
+  limit: wholeNumber(z.number().min(1).max(500)).default(100),
 });
 export const readLogVerificationSchema = z.object({
   ok: z.boolean(),

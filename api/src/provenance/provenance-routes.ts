@@ -1,3 +1,4 @@
+import { wholeNumber } from '../http/whole-number.js';
 import { z } from 'zod';
 import {
   accessGrantRecordSchema,
@@ -55,12 +56,9 @@ export const requestErasureBodySchema = canonicalInput(
 
 export const lineageQuerySchema = z.strictObject({
   direction: z.enum(lineageDirections),
-  depth: z.coerce
-    .number()
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(maxLineageDepth, `must be at most ${maxLineageDepth}`)
-    .optional(),
+  depth: wholeNumber(
+    z.number().min(1, 'must be at least 1').max(maxLineageDepth, `must be at most ${maxLineageDepth}`),
+  ).optional(),
 });
 const accessLogQuerySchema = z.strictObject({ grantId: provenanceIdSchema.optional() });
 const noQuery = z.strictObject({});
