@@ -261,6 +261,16 @@ describe('settlement routes over HTTP', () => {
         expect(answer.body).toMatchObject({ code: 'WEBHOOK_PAYLOAD_INVALID' });
       });
 
+      it('takes a callback whatever query string its webhook URL carries (the signature covers the body alone)', async () => {
+        const message = signed({ instructionId: 'A-1/m1/fund-escrow-1', amount: 'lots' });
+        const answer = await api.request('POST', '/v1/settlement/callbacks/sandbox?source=provider&attempt=2', {
+          headers: message.headers,
+          body: message.body,
+        });
+        // Past the query and the signature, to the payload's own check.
+        expect([answer.status, (answer.body as { code?: string }).code]).toEqual([400, 'WEBHOOK_PAYLOAD_INVALID']);
+      });
+
       it('answers 404 for a provider that is not configured', async () => {
         const answer = await post('elsewhere', signed(paidData('A-1/m1/fund-escrow-1')));
         expect(answer.status).toBe(404);

@@ -99,6 +99,9 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
       tag,
       access: 'public',
       params: providerPathSchema,
+      // A provider may append its own query string to the webhook URL it was given; the
+      // signature covers the body alone, so the query is taken and not read.
+      query: z.record(z.string(), z.unknown()),
       body: z.record(z.string(), z.unknown()).describe('payment_order.paid or payment_order.failed message'),
       response: callbackAnswerSchema,
       errors: [400, 401, 404, 503],
