@@ -62,7 +62,7 @@ describe('IP records on the real network', () => {
       registerBody(`W-${suffix}-2`, contentHash, carol.party),
     );
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body).toMatchObject({ code: 'ALREADY_REGISTERED', field: 'contentHash' });
+    expect(duplicate.body).toMatchObject({ code: 'ALREADY_REGISTERED', field: 'body.contentHash' });
     const message = (duplicate.body as { message: string }).message;
     expect(message).toContain(`work W-${suffix}-1`);
     expect(message).toContain(`${tara.party.mspId}/${tara.party.userId} (10000 bps)`);

@@ -40,9 +40,9 @@ describe('administrators and service accounts', () => {
       await server.db.selectFrom('identities').select('label').execute(),
     ];
     const sameOrg = await createKey(clientAdmin, { name: 'tara', org: 'ClientOrg', role: 'freelancer' });
-    expectRefused(sameOrg, 409, 'NAME_TAKEN', 'name');
+    expectRefused(sameOrg, 409, 'NAME_TAKEN', 'body.name');
     const otherOrg = await createKey(clientAdmin, { name: 'tom', org: 'TalentOrg', role: 'freelancer' });
-    expectRefused(otherOrg, 403, 'FORBIDDEN', 'org');
+    expectRefused(otherOrg, 403, 'FORBIDDEN', 'body.org');
     expect(await keyCount()).toBe(keysBefore);
     expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
   });
@@ -50,11 +50,11 @@ describe('administrators and service accounts', () => {
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
     const keysBefore = await keyCount();
     const reserved = await createKey(clientAdmin, { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' });
-    expectRefused(reserved, 409, 'NAME_TAKEN', 'name');
+    expectRefused(reserved, 409, 'NAME_TAKEN', 'body.name');
     const first = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
     expect(first.status).toBe(201);
     const second = await createKey(clientAdmin, { name: 'acme-hr-twin', org: 'ClientOrg', role: 'hr' });
-    expectRefused(second, 409, 'NAME_TAKEN', 'name');
+    expectRefused(second, 409, 'NAME_TAKEN', 'body.name');
     expect(await keyCount()).toBe(keysBefore + 1);
   });
 
@@ -70,7 +70,7 @@ describe('administrators and service accounts', () => {
 
     const users = await userCount();
     const taken = await createUser(clientAdmin, { userId: 'payroll', org: 'ClientOrg', role: 'client' });
-    expectRefused(taken, 409, 'USER_EXISTS', 'userId');
+    expectRefused(taken, 409, 'USER_EXISTS', 'body.userId');
     const namespaced = await createUser(clientAdmin, {
       userId: 'svc.payroll',
       org: 'ClientOrg',
@@ -89,7 +89,7 @@ describe('administrators and service accounts', () => {
       role: 'admin',
       password: 'a long password 8',
     });
-    expectRefused(elsewhere, 403, 'FORBIDDEN', 'org');
+    expectRefused(elsewhere, 403, 'FORBIDDEN', 'body.org');
     expect(await userCount()).toBe(users);
 
     const people = (await server.request('GET', '/v1/admin/users', { token: auditAdmin })).body as { org: string }[];

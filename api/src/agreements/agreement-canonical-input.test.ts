@@ -72,7 +72,7 @@ describe('agreement drafts over HTTP: canonical terms and taken ids', () => {
     expect(strip(byParty.body)).toEqual({
       status: 409,
       code: 'ALREADY_EXISTS',
-      field: 'agreementId',
+      field: 'body.agreementId',
       message: `the agreement id ${target.agreementId} is already taken; choose another id`,
     });
     expect(kit.mark().writes).toBe(before.writes);

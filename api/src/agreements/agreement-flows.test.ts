@@ -225,7 +225,7 @@ describe('agreements over REST, end to end', () => {
         terms,
       });
       expect(response.status).toBe(409);
-      expect(response.body).toMatchObject({ code: 'ALREADY_EXISTS', field: 'agreementId' });
+      expect(response.body).toMatchObject({ code: 'ALREADY_EXISTS', field: 'body.agreementId' });
     });
   });
 

@@ -65,7 +65,7 @@ describe('authentication and accounts over HTTP', () => {
       body: { userId: 'tara', org: 'ClientOrg', role: 'freelancer' },
     });
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body).toMatchObject({ code: 'USER_EXISTS', field: 'userId' });
+    expect(duplicate.body).toMatchObject({ code: 'USER_EXISTS', field: 'body.userId' });
 
     const keyResponse = await server().request('POST', '/v1/admin/api-keys', {
       token: admin.token,
@@ -116,13 +116,13 @@ describe('authentication and accounts over HTTP', () => {
       body: { name: 'hr-writer', org: 'AuditOrg', role: 'hr', scopes: ['agreements:write'] },
     });
     expect(tooBroad.status).toBe(422);
-    expect(tooBroad.body).toMatchObject({ field: 'scopes' });
+    expect(tooBroad.body).toMatchObject({ field: 'body.scopes' });
     const unknownOrg = await server().request('POST', '/v1/admin/users', {
       token: admin.token,
       body: { userId: 'frank', org: 'NoSuchOrg', role: 'client' },
     });
     expect(unknownOrg.status).toBe(403);
-    expect(unknownOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'org' });
+    expect(unknownOrg.body).toMatchObject({ code: 'FORBIDDEN', field: 'body.org' });
     expect(
       await server().db.selectFrom('users').select('user_id').where('user_id', '=', 'frank').executeTakeFirst(),
     ).toBeUndefined();

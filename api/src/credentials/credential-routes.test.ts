@@ -157,7 +157,7 @@ describe('credential issuance and administration over HTTP', () => {
         ['an HR system', { apiKey: cast().hrKey }, body, undefined],
         ['an admin', { token: cast().admin.token }, body, undefined],
         ['an issuer without a record', { token: cast().rogue.token }, body, undefined],
-        ['an issuer outside its grant', { token: cast().certBody.token }, { ...body, type: 'Course' }, 'type'],
+        ['an issuer outside its grant', { token: cast().certBody.token }, { ...body, type: 'Course' }, 'body.type'],
         [
           'an issuer to themselves',
           { token: cast().registrar.token },
@@ -214,7 +214,7 @@ describe('credential issuance and administration over HTTP', () => {
         },
       });
       expect(second.status).toBe(409);
-      expect(second.body).toMatchObject({ code: 'ALREADY_EXISTS', field: 'credentialId' });
+      expect(second.body).toMatchObject({ code: 'ALREADY_EXISTS', field: 'body.credentialId' });
       expect(first.credential.credentialId).toBe('cert-dup-1');
       expect(ledgerState(server())).toEqual(before);
     });
@@ -272,7 +272,7 @@ describe('credential issuance and administration over HTTP', () => {
         token: cast().registrar.token,
         body: { ...body, claims: [{ name: 'grade', value: 'A+' }] },
       });
-      expect(other).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED', field: 'requestId' } });
+      expect(other).toMatchObject({ status: 409, body: { code: 'REQUEST_ID_REUSED', field: 'body.requestId' } });
       expect(ledgerState(server())).toEqual(before);
     });
   });

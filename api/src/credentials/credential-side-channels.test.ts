@@ -93,7 +93,7 @@ describe('credentials over HTTP: side channels and canonical input', () => {
     expect(withoutRequestId(byIssuer.body)).toEqual({
       status: 409,
       code: 'ALREADY_EXISTS',
-      field: 'credentialId',
+      field: 'body.credentialId',
       message: `the credential id ${credentialId} is already taken; choose another id`,
     });
   });

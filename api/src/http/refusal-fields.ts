@@ -1,5 +1,5 @@
 import { RefusedError } from '@gigledger/gateway';
-import { invalidInput } from '../errors/api-error.js';
+import { ApiError, invalidInput } from '../errors/api-error.js';
 
 /**
  * Runs a ledger call and reports a chaincode validation refusal under the input part
@@ -35,14 +35,35 @@ function refusalNamedUnder(part: string | null, { field, refusal }: { field: str
 const hasKey = (value: unknown, key: string): boolean =>
   typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, key);
 
+/** A field already named with the part of the request it came from. */
+const namedPart = /^(body|path|query|header)(\.|$)/;
+
+/** The field an error names as its source (a chaincode refusal's, or the server's own) when no part precedes it. */
+function bareField(error: unknown): string | undefined {
+  if (error instanceof RefusedError || error instanceof ApiError) {
+    return error.field !== undefined && !namedPart.test(error.field) ? error.field : undefined;
+  }
+  return undefined;
+}
+
+/** The same refusal, its field named `field`. */
+function renamed(error: RefusedError | ApiError, field: string): Error {
+  if (error instanceof ApiError) return new ApiError(error.status, error.code, error.message, field);
+  return new RefusedError(
+    { code: error.code, message: error.refusal, field },
+    error.transactionId === undefined ? {} : { transactionId: error.transactionId },
+  );
+}
+
 /**
- * Runs a REST handler and names a chaincode VALIDATION_FAILED refusal under the part of
- * the request its field came from (`body.subject.mspId`, `path.agreementId`), found by
- * the field's first segment among what the caller sent; a field none of them holds is
- * left as the chaincode named it. Handlers that already name the part (`fieldsUnder`)
- * throw ApiError, which passes through unchanged.
+ * Runs a REST handler and names the field of any refusal under the part of the request
+ * it came from (`body.subject.mspId`, `path.agreementId`, `query.grantId`), found by the
+ * field's first segment among what the caller sent: a chaincode VALIDATION_FAILED as
+ * edge validation answers it (422), any other refusal (404, 409, 403, from the chaincode
+ * or the server) with its own status and code. A field none of them holds, or one that
+ * already names its part, is left as it was.
  *
- * @throws ApiError 422 for such a refusal; anything else as thrown.
+ * @throws the refusal, renamed; anything else as thrown.
  */
 export async function refusalsUnderSentParts<T>(
   sent: { readonly body?: unknown; readonly params?: unknown; readonly query?: unknown },
@@ -51,9 +72,9 @@ export async function refusalsUnderSentParts<T>(
   try {
     return await call();
   } catch (error) {
-    const refusal = fieldRefusal(error);
-    if (refusal !== undefined) {
-      const first = refusal.field.split('.')[0] ?? '';
+    const field = bareField(error);
+    if (field !== undefined) {
+      const first = field.split('.')[0] ?? '';
       const part = hasKey(sent.body, first)
         ? 'body'
         : hasKey(sent.params, first)
@@ -61,7 +82,12 @@ export async function refusalsUnderSentParts<T>(
           : hasKey(sent.query, first)
             ? 'query'
             : undefined;
-      if (part !== undefined) throw refusalNamedUnder(part, refusal);
+      if (part !== undefined) {
+        const refusal = fieldRefusal(error);
+        throw refusal !== undefined
+          ? refusalNamedUnder(part, refusal)
+          : renamed(error as RefusedError | ApiError, `${part}.${field}`);
+      }
     }
     throw error;
   }

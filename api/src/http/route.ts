@@ -217,7 +217,9 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         spec.command === true &&
         request.get('idempotency-key') !== undefined &&
         (body as { readonly requestId?: string } | undefined)?.requestId === undefined;
-      const result = await refusalsUnderSentParts(input, () => spec.handler(input)).catch((error: unknown) => {
+      // Named by what the caller sent: a request id the command took from the header is not the body's.
+      const sent = { params, query, body };
+      const result = await refusalsUnderSentParts(sent, () => spec.handler(input)).catch((error: unknown) => {
         throw idFromHeader ? requestIdRefusalUnderHeader(error) : error;
       });
       checkResponse?.(result);

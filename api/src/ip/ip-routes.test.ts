@@ -55,7 +55,7 @@ describe('IP records over HTTP', () => {
 
     const duplicate = await register(carol, { workId: 'W-2', contentHash: hashA, creators: [carolParty] });
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body).toMatchObject({ code: 'ALREADY_REGISTERED', field: 'contentHash' });
+    expect(duplicate.body).toMatchObject({ code: 'ALREADY_REGISTERED', field: 'body.contentHash' });
     expect((duplicate.body as { message: string }).message).toContain(
       `work W-1, owned by TalentOrgMSP/tara (10000 bps), in transaction ${created.result.registrationTxId} at ${created.result.registeredAt}`,
     );

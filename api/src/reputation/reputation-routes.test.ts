@@ -92,7 +92,7 @@ describe('reputation over HTTP', () => {
     expect(JSON.stringify(stranger.body)).not.toContain('carol');
     expect(await rate({ token: carol.token }, good)).toMatchObject({
       status: 409,
-      body: { code: 'ALREADY_EXISTS', field: 'milestoneId' },
+      body: { code: 'ALREADY_EXISTS', field: 'body.milestoneId' },
     });
     expect(await rate({ token: carol.token }, { ...good, agreementId: 'A-2' })).toMatchObject({
       status: 409,
