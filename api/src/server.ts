@@ -247,7 +247,8 @@ async function settlementRuntime(
     db,
     network: parts.network,
     chaincode: parts.profile.chaincode,
-    ledger: settlementSession,
+    // Instrumented as every caller's client is, so confirmations show in the ledger metrics.
+    ledger: ledgerClient(instrumentedTransport(settlementSession.contract, parts.metrics, parts.log)),
     accounts: new PayoutAccountStore(db, wallet.sealer),
     log: parts.log,
     metrics: parts.metrics,

@@ -269,6 +269,10 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       /gigledger_settlement_callback_refusals_total\{provider="sandbox",code="WEBHOOK_SIGNATURE_INVALID"\} 2/,
     );
     expect(metrics).toMatch(/gigledger_settlement_outbox_instructions\{state="confirmed"\} [1-9]/);
+    // The settlement service's own confirmations are counted with every other ledger call.
+    expect(metrics).toMatch(
+      /gigledger_ledger_transaction_duration_seconds_count\{[^}]*transaction="confirmSettlement"[^}]*outcome="ok"[^}]*\} [1-9]/,
+    );
     expect(metrics).toMatch(
       /gigledger_settlement_callback_refusals_total\{provider="sandbox",code="CONFIRMATION_CONFLICT"\} 1/,
     );
