@@ -8,7 +8,6 @@ import {
   LedgerGateway,
   type ConnectionProfile,
   type LedgerEvent,
-  ledgerClient,
   PeerConnections,
   qsccChannelMembers,
   qsccLedgerBlocks,
@@ -42,7 +41,7 @@ import { readSettlementConfig } from './settlement/settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement/settlement-runtime.js';
 import { ReadLog } from './audit/read-log.js';
 import { ReadLogAnchorer } from './audit/read-log-anchorer.js';
-import { instrumentedTransport } from './ledger/instrumented-transport.js';
+import { instrumentedClient } from './ledger/instrumented-transport.js';
 import { crashPoints, type CrashPoint } from '@gigledger/settlement';
 import { indexCrashInjection } from './audit-index/index-crash.js';
 import { IndexFollower } from './audit-index/index-follower.js';
@@ -206,7 +205,7 @@ async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent
   const anchorer = new ReadLogAnchorer({
     readLog: new ReadLog(db),
     // Instrumented as every caller's client is, so the anchoring shows in the ledger metrics.
-    ledger: ledgerClient(instrumentedTransport(anchorSession.contract, metrics, log)),
+    ledger: instrumentedClient(anchorSession.contract, metrics, log),
     log,
     intervalMs: config.readLogAnchorMs,
   });
@@ -248,7 +247,7 @@ async function settlementRuntime(
     network: parts.network,
     chaincode: parts.profile.chaincode,
     // Instrumented as every caller's client is, so confirmations show in the ledger metrics.
-    ledger: ledgerClient(instrumentedTransport(settlementSession.contract, parts.metrics, parts.log)),
+    ledger: instrumentedClient(settlementSession.contract, parts.metrics, parts.log),
     accounts: new PayoutAccountStore(db, wallet.sealer),
     log: parts.log,
     metrics: parts.metrics,
@@ -275,7 +274,7 @@ async function listen(
     accounts,
     tokens,
     passport: createPassport(accounts, tokens),
-    serviceLedger: ledgerClient(instrumentedTransport(serviceSession.contract, metrics, log)),
+    serviceLedger: instrumentedClient(serviceSession.contract, metrics, log),
     ledgerBlocks: qsccLedgerBlocks(network),
     proofs: qsccProofExporter(network, profile.chaincode),
     statementSigner: parts.serviceIdentity,

@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 import { freeLoopbackPort, repoRoot } from '@gigledger/network';
 import { e2eConfig } from './support/e2e-environment.js';
+import { prometheusSampleSum as sampleSum } from '@gigledger/api/test-support/prometheus-text';
 
 /*
  * The API as an operator runs it with API_WORKERS=2 (`node api/dist/main.js`): a primary
@@ -222,11 +223,3 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     expect(messages.filter((message) => message === 'worker exited; starting another')).toEqual([]);
   }, 300_000);
 });
-
-/** The sum of a Prometheus text's samples of `name` whose labels include every one of `labels`. */
-function sampleSum(text: string, name: string, ...labels: string[]): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}

@@ -355,8 +355,9 @@ interface Listing {
   readonly tiebreak: readonly string[];
   /**
    * Organisations the rows concern beyond their columns and record, which the visibility
-   * rule credits: the owners now of the work a row names, or the creators of a block's
-   * transactions, or the controllers of the records a lineage edge joins. Set on each answered row as `concernedOrganisations` for the read log.
+   * rule credits: the owners now of the work a row names, the creators of a block's
+   * transactions, or the controllers of the records a lineage edge joins. Set on each
+   * answered row as `concernedOrganisations` for the read log.
    */
   readonly concerns?: keyof typeof concernSources;
 }

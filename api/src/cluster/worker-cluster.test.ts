@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ReadLog } from '../audit/read-log.js';
 import { openDatabase } from '../db/database.js';
 import { startTestServer } from '../test-support/test-server.js';
+import { prometheusSampleSum as sampleSum } from '../test-support/prometheus-text.js';
 
 const fixture = fileURLToPath(new URL('../test-support/cluster-test-server.js', import.meta.url));
 
@@ -217,14 +218,6 @@ async function scrape(running: Cluster): Promise<string> {
   const answer = await fetch(`${running.url}/metrics`, { headers: { connection: 'close' } });
   expect(answer.status).toBe(200);
   return answer.text();
-}
-
-/** The sum of a Prometheus text's samples of `name` whose labels include `label`. */
-function sampleSum(text: string, name: string, label: string): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && line.includes(label))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { LedgerError, RefusedError, type TransactionTransport } from '@gigledger/gateway';
+import {
+  LedgerError,
+  ledgerClient,
+  RefusedError,
+  type LedgerClient,
+  type TransactionTransport,
+} from '@gigledger/gateway';
 import type { TransactionSpec } from '@gigledger/chaincode/model';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -65,4 +71,9 @@ export function instrumentedTransport(
         (submitted) => submitted.transactionId,
       ),
   };
+}
+
+/** A ledger client over `transport` whose every call is timed and logged as {@link instrumentedTransport} does. */
+export function instrumentedClient(transport: TransactionTransport, metrics: Metrics, log: Logger): LedgerClient {
+  return ledgerClient(instrumentedTransport(transport, metrics, log));
 }

@@ -1,15 +1,9 @@
 import type { Logger } from 'pino';
-import {
-  ledgerClient,
-  type LedgerClient,
-  type LedgerGateway,
-  type LedgerSession,
-  type PeerConnections,
-} from '@gigledger/gateway';
+import { type LedgerClient, type LedgerGateway, type LedgerSession, type PeerConnections } from '@gigledger/gateway';
 import type { Principal } from '../auth/principal.js';
 import type { Wallet } from '../identity/wallet.js';
 import type { Metrics } from '../observability/metrics.js';
-import { instrumentedTransport } from './instrumented-transport.js';
+import { instrumentedClient } from './instrumented-transport.js';
 
 /** How the service layer reaches the ledger on behalf of a principal. */
 export interface LedgerAccess {
@@ -48,7 +42,7 @@ export class GatewayLedgerAccess implements LedgerAccess {
 
   async clientFor(principal: Principal, log: Logger): Promise<LedgerClient> {
     const session = await this.sessionFor(principal);
-    return ledgerClient(instrumentedTransport(session.contract, this.#metrics, log));
+    return instrumentedClient(session.contract, this.#metrics, log);
   }
 
   /** @throws Error when the wallet holds no identity for the principal. */
