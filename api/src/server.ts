@@ -239,10 +239,12 @@ async function settlementRuntime(
   if (config.settlementConfigFile === undefined) return undefined;
   const settlementConfig = readSettlementConfig(config.settlementConfigFile);
   const orgName = settlementConfig.settlementOrg ?? parts.serviceOrg.name;
-  const settlementSession = gateway.session(await settlementIdentity(wallet, issuer, orgName));
+  const identity = await settlementIdentity(wallet, issuer, orgName);
+  const settlementSession = gateway.session(identity);
   parts.sessions.push(settlementSession);
   return createSettlementRuntime({
     config: settlementConfig,
+    organisation: identity.mspId,
     db,
     network: parts.network,
     chaincode: parts.profile.chaincode,

@@ -235,9 +235,14 @@ export class SettlementService {
     const now = this.#now().toISOString();
     await this.#db.transaction().execute(async (trx) => {
       for (const instruction of requests) {
+        const withheld = await reissueWithheld(trx, instruction);
+        if (withheld !== undefined) this.#options.log.error({ instructionId: instruction.instructionId }, withheld);
+        const taken = this.#outboxRow(instruction, event.blockNumber, now);
+        const row: SettlementOutboxTable =
+          withheld === undefined ? taken : { ...taken, state: 'dead', last_error: withheld };
         await trx
           .insertInto('settlement_outbox')
-          .values(this.#outboxRow(instruction, event.blockNumber, now))
+          .values(row)
           .onConflict((conflict) => conflict.column('instruction_id').doNothing())
           .execute();
         await trx
@@ -615,6 +620,52 @@ export class SettlementService {
     }
   }
 
+  /**
+   * Why a person may not record `answer` to `instructionId` by hand, or undefined when
+   * they may. This service answers every instruction it takes from its provider's
+   * verified answer; a person answers only a dead letter (an instruction the provider
+   * rejected or that ran out of attempts: "an operator decides"), or repeats the answer
+   * already recorded (a retried request). Anything else would put a claim on the ledger
+   * that the provider may contradict: a payout marked failed while the provider pays it
+   * can be reissued and paid twice, an escrow marked paid that was never collected is
+   * released from nothing.
+   */
+  async handAnswerRefusal(instructionId: string, answer: HandAnswer): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('settlement_outbox')
+      .select(['state', 'provider', 'outcome', 'provider_reference'])
+      .where('instruction_id', '=', instructionId)
+      .executeTakeFirst();
+    if (row === undefined) {
+      return `instruction ${instructionId} is not a dead letter of the settlement service: its provider's answer is recorded when it comes`;
+    }
+    if (row.state === 'dead') return undefined;
+    if (
+      row.state === 'confirmed' &&
+      row.outcome === answer.outcome &&
+      row.provider_reference === answer.providerReference
+    ) {
+      return undefined;
+    }
+    const answered = row.outcome === null ? '' : ` and answered ${row.outcome}`;
+    return `instruction ${instructionId} is with provider ${row.provider} (${row.state}${answered}); only its provider answers it, and only a dead letter is answered by hand`;
+  }
+
+  /**
+   * A person's answer to a dead letter is on the ledger: the row records it as confirmed,
+   * so a late provider answer that contradicts it is reported as a conflict and
+   * reconciliation compares the provider's statement with it.
+   */
+  async handAnswerRecorded(instructionId: string, answer: HandAnswer & { txId: string; by: Party }): Promise<void> {
+    await this.#move(instructionId, ['dead'], {
+      state: 'confirmed',
+      outcome: answer.outcome,
+      provider_reference: answer.providerReference,
+      outcome_reason: `answered by hand by ${answer.by.mspId} user ${answer.by.userId}`.slice(0, 500),
+      confirm_tx_id: answer.txId,
+    });
+  }
+
   /** Outbox rows per state and the age of the oldest unconfirmed one, for metrics and status. */
   /**
    * A party registered a payout account: instructions that waited for one are sent now
@@ -661,6 +712,36 @@ export class SettlementService {
   }
 }
 
+/** A settlement answer recorded by a person rather than a provider. */
+export interface HandAnswer {
+  readonly outcome: 'paid' | 'failed';
+  readonly providerReference: string;
+}
+
+/**
+ * Why the replacement of a failed payout must not be sent, or undefined when it may: it
+ * is sent only when the payout it replaces failed at its provider, was never taken by
+ * one (a dead letter), or was never sent from here. Otherwise the original may still be
+ * paid, and the replacement would pay the payee twice.
+ */
+async function reissueWithheld(
+  trx: Transaction<SettlementTables>,
+  instruction: LedgerInstruction,
+): Promise<string | undefined> {
+  if (instruction.reissueOf === undefined) return undefined;
+  const original = await trx
+    .selectFrom('settlement_outbox')
+    .select(['state', 'provider', 'outcome', 'provider_reference'])
+    .where('instruction_id', '=', instruction.reissueOf)
+    .executeTakeFirst();
+  if (original === undefined || original.state === 'dead' || original.outcome === 'failed') return undefined;
+  const status =
+    original.outcome === 'paid'
+      ? `which provider ${original.provider} reported paid (reference ${original.provider_reference ?? '?'})`
+      : `which is still open with provider ${original.provider} (${original.state})`;
+  return `not sent: it replaces ${instruction.reissueOf}, ${status}; paying it could pay twice, an operator decides`;
+}
+
 /** An instruction as the outbox takes it in, from whichever contract issued it. */
 interface LedgerInstruction {
   readonly instructionId: string;
@@ -678,12 +759,23 @@ interface LedgerInstruction {
   readonly currency: string;
   readonly requestTxId: string;
   readonly requestedAt: string;
+  /** On a reissued payout: the failed instruction it replaces. */
+  readonly reissueOf?: string;
 }
 
 /** What an agreement's and a licence's instructions both say: the order, its kind and money, and the request that made it. */
 function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
-  const { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt } = instruction;
-  return { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt };
+  const { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt, reissueOf } = instruction;
+  return {
+    instructionId,
+    kind,
+    amount,
+    platformFee,
+    currency,
+    requestTxId,
+    requestedAt,
+    ...(reissueOf === undefined ? {} : { reissueOf }),
+  };
 }
 
 function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {

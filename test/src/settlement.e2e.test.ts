@@ -292,6 +292,32 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     );
     expect([forged.status, (forged.body as { code: string }).code]).toEqual([403, 'FORBIDDEN']);
     expect(await api.call('GET', `/v1/agreements/SET-${suffix}`, admin)).toMatchObject({ body: before.body });
+
+    // A person with role settlement of the settlement organisation itself answers only dead
+    // letters: "failed" on a payout its provider paid would let it be reissued and paid twice.
+    const desk = await api.person(`desk-psp-${suffix}`, 'ClientOrg', 'settlement');
+    for (const outcome of ['failed', 'paid'] as const) {
+      const byHand = await api.call(
+        'POST',
+        `/v1/agreements/SET-${suffix}/milestones/m1/settlement-confirmations`,
+        desk.token,
+        {
+          instructionId: real.instructionId,
+          outcome,
+          providerReference: `by-hand-${outcome}`,
+          ...(outcome === 'failed' ? { reason: 'closed account' } : {}),
+        },
+      );
+      expect([byHand.status, byHand.body]).toEqual([
+        409,
+        expect.objectContaining({
+          code: 'INVALID_STATE',
+          field: 'body.instructionId',
+          message: expect.stringContaining('only a dead letter is answered by hand') as unknown,
+        }),
+      ]);
+    }
+    expect(await api.call('GET', `/v1/agreements/SET-${suffix}`, admin)).toMatchObject({ body: before.body });
   });
 
   it('reconciles ledger, outbox and provider statement with no discrepancy', async () => {

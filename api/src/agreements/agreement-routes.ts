@@ -19,6 +19,7 @@ import { parseInput, route, type RouteInput, type RouteSpec } from '../http/rout
 import { committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import { withRequestId } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
+import type { SettlementRuntime } from '../settlement/settlement-runtime.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import {
   acceptAgreementBodySchema,
@@ -80,8 +81,8 @@ const committedMilestone = committedSchema(milestoneRecordSchema);
  * confirmations settlements:write) and the role the chaincode would accept; anything on
  * an existing agreement answers 404 unless the caller may read that agreement.
  */
-export function agreementRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
-  const service = new AgreementService(deps.ledger);
+export function agreementRoutes(deps: { ledger: LedgerAccess; settlement?: SettlementRuntime }): RouteSpec[] {
+  const service = new AgreementService(deps.ledger, deps.settlement?.desk);
   return [
     route({
       method: 'get',

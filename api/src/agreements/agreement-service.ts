@@ -10,7 +10,8 @@ import {
   type ResultOf,
 } from '@gigledger/chaincode/model';
 import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
-import { forbidden, notFound } from '../errors/api-error.js';
+import type { HandAnswer } from '@gigledger/settlement';
+import { ApiError, forbidden, notFound } from '../errors/api-error.js';
 import { committed, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
@@ -58,11 +59,28 @@ export interface ListedAgreement {
  * first check of every command; a refused command is answered from a read of the
  * agreement as the caller, as a query is.
  */
+/** What the agreement service asks of the settlement service about answers given by hand. */
+export interface SettlementDesk {
+  /** MSP id of the organisation whose persons with role settlement may answer instructions (the chaincode's rule). */
+  readonly organisation: string;
+  handAnswerRefusal(instructionId: string, answer: HandAnswer): Promise<string | undefined>;
+  handAnswerRecorded(
+    instructionId: string,
+    answer: HandAnswer & { txId: string; by: { mspId: string; userId: string } },
+  ): Promise<void>;
+}
+
 export class AgreementService {
   readonly #ledger: LedgerAccess;
+  readonly #settlementDesk: SettlementDesk | undefined;
 
-  constructor(ledger: LedgerAccess) {
+  /**
+   * @param settlementDesk the settlement service this server runs, if any: a person's
+   *   settlement answers are then checked against its outbox (see {@link confirmSettlement}).
+   */
+  constructor(ledger: LedgerAccess, settlementDesk?: SettlementDesk) {
     this.#ledger = ledger;
+    this.#settlementDesk = settlementDesk;
   }
 
   /**
@@ -196,9 +214,38 @@ export class AgreementService {
     return this.#command(as, 'fundMilestone', request, (client) => client.agreements.fundMilestone(request));
   }
 
-  /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode. */
-  confirmSettlement(as: Requester, request: AgreementRequest<'confirmSettlement'>) {
-    return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
+  /**
+   * A person's answer to a settlement instruction. Where this server runs the settlement
+   * service, its provider's verified answers are what the ledger records; a person
+   * answers only what the service gave up on (a dead letter), or repeats the recorded
+   * answer, and their answer is then kept on the outbox row too.
+   *
+   * @throws ApiError 403 (role) or 404 (not visible); 409 INVALID_STATE naming
+   *   `body.instructionId` when the instruction is with its provider; RefusedError from
+   *   the chaincode.
+   */
+  async confirmSettlement(as: Requester, request: AgreementRequest<'confirmSettlement'>) {
+    const desk = this.#settlementDesk;
+    if (desk === undefined) {
+      return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
+    }
+    requireCommandRole(as.principal, 'confirmSettlement');
+    if (as.principal.mspId !== desk.organisation) {
+      // The chaincode refuses every other organisation; the outbox is not theirs to learn about.
+      return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
+    }
+    const refusal = await desk.handAnswerRefusal(request.instructionId, request);
+    if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, 'instructionId');
+    const answered = await this.#command(as, 'confirmSettlement', request, (client) =>
+      client.agreements.confirmSettlement(request),
+    );
+    await desk.handAnswerRecorded(request.instructionId, {
+      outcome: request.outcome,
+      providerReference: request.providerReference,
+      txId: answered.transactionId,
+      by: partyOf(as.principal),
+    });
+    return answered;
   }
 
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (COMPLIANCE_HOLD while still held). */

@@ -79,6 +79,7 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
             settlement: async ({ db, ledger, metrics }) =>
               createSettlementRuntime({
                 config: settlementConfig,
+                organisation: 'AuditOrgMSP',
                 db,
                 network: unreachableNetwork,
                 chaincode: 'gigledger',
@@ -149,6 +150,28 @@ describe('settlement routes over HTTP', () => {
 
     afterAll(async () => {
       await api.close();
+    });
+
+    it("refuses a person's settlement answer for an instruction the service has not given up on, naming body.instructionId", async () => {
+      const desk = await api.token('desk', 'AuditOrg', 'settlement');
+      const answer = await api.request('POST', '/v1/agreements/A-404/milestones/m1/settlement-confirmations', {
+        token: desk,
+        body: {
+          instructionId: 'A-404/m1/release-1',
+          outcome: 'failed',
+          providerReference: 'by-hand-1',
+          reason: 'closed account',
+        },
+      });
+      expect([answer.status, answer.body]).toEqual([
+        409,
+        expect.objectContaining({
+          code: 'INVALID_STATE',
+          field: 'body.instructionId',
+          message:
+            "instruction A-404/m1/release-1 is not a dead letter of the settlement service: its provider's answer is recorded when it comes",
+        }),
+      ]);
     });
 
     describe('/v1/settlement/payout-accounts/me', () => {

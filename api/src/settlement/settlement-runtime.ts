@@ -22,12 +22,15 @@ import { WebhookProviderAdapter } from '@gigledger/settlement/webhook';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SettlementDesk } from '../agreements/agreement-service.js';
 import type { PayoutAccountStore } from './payout-accounts.js';
 import type { ProviderConfig, SettlementConfig } from './settlement-config.js';
 
 /** The settlement service as the server runs it, with what its routes need. */
 export interface SettlementRuntime {
   readonly service: SettlementService;
+  /** What the agreement service asks before and after a person answers an instruction by hand. */
+  readonly desk: SettlementDesk;
   readonly config: SettlementConfig;
   readonly accounts: PayoutAccountStore;
   /** The provider by its configuration name (the `{provider}` of a callback URL). */
@@ -62,6 +65,8 @@ function adapterFor(name: string, config: ProviderConfig): ProviderAdapter {
  */
 export function createSettlementRuntime(deps: {
   readonly config: SettlementConfig;
+  /** MSP id of the organisation whose `settlement` identity records confirmations. */
+  readonly organisation: string;
   readonly db: Db;
   readonly network: Network;
   readonly chaincode: string;
@@ -119,6 +124,11 @@ export function createSettlementRuntime(deps: {
 
   return {
     service,
+    desk: {
+      organisation: deps.organisation,
+      handAnswerRefusal: (instructionId, answer) => service.handAnswerRefusal(instructionId, answer),
+      handAnswerRecorded: (instructionId, answer) => service.handAnswerRecorded(instructionId, answer),
+    },
     config: deps.config,
     accounts: deps.accounts,
     provider: (name) => providers.get(name),

@@ -717,6 +717,97 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'answers a person only for dead letters, and never sends the replacement of a payout its provider may still pay',
+    async () => {
+      // The sandbox takes orders but answers none by itself: every provider answer here is crafted.
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.registerAccounts(carol, tara);
+      const service = await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      const providerAnswers = async (instructionId: string, amount: string, id: string) => {
+        const sent = await rig.rowIn(instructionId, 'sent');
+        const callback = signedCallback(id, {
+          instructionId,
+          providerReference: sent.provider_reference!,
+          amount,
+          currency: 'EUR',
+        });
+        expect(await rig.receiver.post(callback.headers, callback.body)).toMatchObject({ status: 200 });
+        return rig.rowIn(instructionId, 'confirmed');
+      };
+      await providerAnswers(await rig.fund(agreementId), '150000', 'msg_fund');
+      const release = await rig.release(agreementId);
+      await rig.rowIn(release.instructionId, 'sent');
+
+      // With the provider: a person's answer, either way, is refused.
+      for (const outcome of ['failed', 'paid'] as const) {
+        expect(
+          await service.handAnswerRefusal(release.instructionId, { outcome, providerReference: 'by-hand' }),
+        ).toMatch(/is with provider sandbox \(sent\); only its provider answers it/);
+      }
+      expect(
+        await service.handAnswerRefusal(`${agreementId}/m1/release-9`, { outcome: 'failed', providerReference: 'x' }),
+      ).toMatch(/is not a dead letter of the settlement service/);
+
+      // Someone with a settlement identity writes "failed" on the ledger anyway, around this
+      // service, and the freelancer has the payout reissued: the replacement is not sent.
+      const desk = principal('desk', 'AuditOrgMSP', 'settlement');
+      await (
+        await rig.as(desk)
+      ).agreements.confirmSettlement({
+        requestId: 'forged-failure',
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: release.instructionId,
+        outcome: 'failed',
+        providerReference: 'forged-1',
+        reason: 'forged',
+      });
+      const reissued = await (
+        await rig.as(tara)
+      ).agreements.reissueFailedPayout({
+        requestId: 'reissue-release',
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: release.instructionId,
+      });
+      const replacement = reissued.result.instructions.at(-1)!;
+      expect(replacement).toMatchObject({ kind: 'release', status: 'pending', reissueOf: release.instructionId });
+      const withheld = await rig.rowIn(replacement.instructionId, 'dead');
+      expect(withheld.last_error).toBe(
+        `not sent: it replaces ${release.instructionId}, which is still open with provider sandbox (sent); paying it could pay twice, an operator decides`,
+      );
+      expect(withheld.attempts).toBe(0);
+
+      // The provider pays the original: one payout reached it, the replacement never did.
+      await providerAnswers(release.instructionId, release.amount, 'msg_release');
+      service.wake();
+      expect(rig.sandbox.payments().map((payment) => payment.instructionId)).toEqual([
+        `${agreementId}/m1/fund-escrow-1`,
+        release.instructionId,
+      ]);
+      expect(await rig.row(replacement.instructionId)).toMatchObject({ state: 'dead', attempts: 0 });
+
+      // A dead letter is the operator's: their answer is taken, kept on its row, and may be repeated.
+      const answer = { outcome: 'failed', providerReference: 'desk-note-1' } as const;
+      expect(await service.handAnswerRefusal(replacement.instructionId, answer)).toBeUndefined();
+      await service.handAnswerRecorded(replacement.instructionId, { ...answer, txId: 'tx-by-hand', by: partyOf(desk) });
+      expect(await rig.row(replacement.instructionId)).toMatchObject({
+        state: 'confirmed',
+        outcome: 'failed',
+        provider_reference: 'desk-note-1',
+        confirm_tx_id: 'tx-by-hand',
+        outcome_reason: 'answered by hand by AuditOrgMSP user desk',
+      });
+      expect(await service.handAnswerRefusal(replacement.instructionId, answer)).toBeUndefined();
+      expect(await service.handAnswerRefusal(replacement.instructionId, { ...answer, outcome: 'paid' })).toMatch(
+        /\(confirmed and answered failed\)/,
+      );
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'keeps a callback that overtakes the send: the send completing later does not undo confirming',
     async () => {
       const rig = await startRig();

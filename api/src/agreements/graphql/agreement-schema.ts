@@ -1,5 +1,6 @@
 import type { AgreementEventFeed } from '../../events/agreement-event-feed.js';
 import type { SchemaModule } from '../../graphql/context.js';
+import type { SettlementRuntime } from '../../settlement/settlement-runtime.js';
 import type { LedgerAccess } from '../../ledger/ledger-access.js';
 import { AgreementService } from '../agreement-service.js';
 import { agreementEventSubscription } from './agreement-event-subscription.js';
@@ -12,8 +13,12 @@ import { agreementTypeDefs } from './agreement-type-defs.js';
  * Agreements over GraphQL: queries, mutations mirroring the REST commands through the
  * same service, and `agreementEvents` subscriptions (served over SSE by yoga).
  */
-export function agreementSchema(deps: { ledger: LedgerAccess; events: AgreementEventFeed }): SchemaModule {
-  const service = new AgreementService(deps.ledger);
+export function agreementSchema(deps: {
+  ledger: LedgerAccess;
+  events: AgreementEventFeed;
+  settlement?: SettlementRuntime;
+}): SchemaModule {
+  const service = new AgreementService(deps.ledger, deps.settlement?.desk);
   return {
     typeDefs: agreementTypeDefs,
     resolvers: {
