@@ -273,6 +273,17 @@ describe('LicensingContract', () => {
         code: 'INVALID_STATE',
         field: 'periodId',
       });
+      // A royalty past the 18 digits a payout carries could never be paid, and the month never closed.
+      const eighteenNines = '9'.repeat(18);
+      expect(await refusal(report(client, { units: eighteenNines, revenue: '0' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'units',
+      });
+      // 499 999 999 999 999 999 units at 2 fit alone; 7.5 % of the revenue on top does not.
+      expect(await refusal(report(client, { units: '4'.padEnd(18, '9'), revenue: '1000001' }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'revenue',
+      });
       // 7.5 % of 1 000 001 floors to 75 000; 41 units at 2 add 82.
       expect(await report(client)).toMatchObject({ royalty: '75082', units: '41', revenue: '1000001' });
       expect(await refusal(report(client))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'periodId' });

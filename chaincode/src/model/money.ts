@@ -4,6 +4,9 @@ import { z } from 'zod';
 // sums and fee products stay exact because arithmetic is done in bigint.
 const maxDigits = 18;
 
+/** The largest amount an amount field holds: 18 nines. An amount derived by arithmetic must not exceed it. */
+export const maxMinorUnits = 10n ** BigInt(maxDigits) - 1n;
+
 /** A positive whole number of minor units as a decimal string, e.g. "150000" for EUR 1,500.00. */
 export const amountSchema = z
   .string()

@@ -10,7 +10,7 @@ import {
   type UsageReportRecord,
 } from '../../model/licensing';
 import { licensingCommandRoles, licensingReaderRoles } from '../../model/access-roles';
-import { formatMinorUnits, minorUnits } from '../../model/money';
+import { formatMinorUnits, maxMinorUnits, minorUnits } from '../../model/money';
 import { royaltyDue, splitRoyalty } from '../../model/royalty';
 import { describeCaller, isParty, requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
@@ -43,7 +43,8 @@ function requireWithinTerm(grant: LicenceGrantRecord, periodId: string, bounds: 
  * rounding rule there). One report per grant and period, on a key of its own.
  *
  * @throws RefusalError FORBIDDEN unless the licensee calls; VALIDATION_FAILED (currency)
- *   when the revenue is not in the licence currency; INVALID_STATE when the grant is
+ *   when the revenue is not in the licence currency, (units or revenue) when the royalty
+ *   owed would exceed the 18-digit amount a payout carries; INVALID_STATE when the grant is
  *   revoked or expired, the period has not started, lies outside the term or is closed;
  *   ALREADY_EXISTS when the period was reported already.
  */
@@ -96,6 +97,17 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
     },
     { units: BigInt(request.units), revenue: minorUnits(request.revenue) },
   );
+  if (royalty > maxMinorUnits) {
+    // The month's payouts could never be issued: refused now, while the report can still be sent right.
+    const perUnitPart =
+      BigInt(request.units) * (grant.perUnitAmount === undefined ? 0n : minorUnits(grant.perUnitAmount));
+    const field = perUnitPart > maxMinorUnits ? 'units' : 'revenue';
+    refuse(
+      'VALIDATION_FAILED',
+      `${field}: the royalty this report owes (${royalty.toString()} minor units) exceeds the ${maxMinorUnits.toString().length}-digit amount a payout can carry`,
+      field,
+    );
+  }
   const report: UsageReportRecord = {
     grantId: grant.grantId,
     periodId: request.periodId,
