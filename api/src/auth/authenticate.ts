@@ -61,16 +61,32 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         return;
       }
       void (async () => {
+        // A throttled address still gets its valid credentials examined: tokens and API keys
+        // carry 256 bits or a signature, so no answer helps anyone guess them, and one client
+        // spraying bad ones must not lock out everyone behind the same address (a proxy, a
+        // NAT). Its bad ones are refused 429 without being counted, as before.
+        let throttled: CredentialsThrottledError | undefined;
         try {
           await throttle.assertMayTry({ address });
         } catch (error) {
-          if (error instanceof CredentialsThrottledError) response.setHeader('retry-after', error.retryAfterSeconds);
-          next(error);
-          return;
+          if (!(error instanceof CredentialsThrottledError)) {
+            next(error);
+            return;
+          }
+          throttled = error;
         }
+        const refuse = (refusal: ApiError) => {
+          if (throttled !== undefined) {
+            response.setHeader('retry-after', throttled.retryAfterSeconds);
+            next(throttled);
+            return;
+          }
+          void throttle.recordFailure({ address }).then(() => {
+            next(refusal);
+          });
+        };
         if (presented > 1) {
-          await throttle.recordFailure({ address });
-          next(
+          refuse(
             new ApiError(400, 'MALFORMED_REQUEST', 'present exactly one credential: one bearer token or one API key'),
           );
           return;
@@ -84,9 +100,7 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
               return;
             }
             if (principal === false) {
-              void throttle.recordFailure({ address }).then(() => {
-                next(unauthenticated('the bearer token or API key is not valid'));
-              });
+              refuse(unauthenticated('the bearer token or API key is not valid'));
               return;
             }
             response.locals.principal = principal;

@@ -67,7 +67,7 @@ describe('failed credentials are throttled', () => {
     }
   });
 
-  it('answers 429 with Retry-After once an address has presented 20 wrong tokens or keys, even to a right one', async () => {
+  it('answers 429 with Retry-After to wrong tokens and keys once an address has presented 20, and still serves a right one', async () => {
     const server = await startTestServer();
     try {
       const { token } = await server.person('carla', 'ClientOrg', 'client');
@@ -79,10 +79,18 @@ describe('failed credentials are throttled', () => {
       expect(statuses.slice(0, 20)).toEqual(Array<number>(20).fill(401));
       expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
 
+      const wrong = await server.request('GET', '/v1/me', { token: forged });
+      expect(wrong.status).toBe(429);
+      expect(wrong.body).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(Number(wrong.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another client behind the same address (a proxy, a NAT) is not locked out by them:
+      // a token cannot be guessed, so serving a right one tells a guesser nothing.
       const right = await server.request('GET', '/v1/me', { token });
-      expect(right.status).toBe(429);
-      expect(right.body).toMatchObject({ code: 'RATE_LIMITED' });
-      expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect([right.status, right.body]).toEqual([
+        200,
+        expect.objectContaining({ principal: expect.objectContaining({ id: 'carla' }) as unknown }),
+      ]);
+      expect((await server.request('GET', '/v1/me', { token: forged })).status).toBe(429);
       // Nothing that needs no credential is held back.
       expect((await server.request('GET', '/healthz')).status).toBe(200);
     } finally {

@@ -47,11 +47,14 @@ export interface CredentialSubject {
  * - per user id over all addresses: a much higher ceiling against guessing one account
  *   from many addresses.
  *
- * Once a counter is full, credentials under it are refused 429 before being examined, so a
- * guess that happens to be right gets the same answer as a wrong one and guessing gains
- * nothing. Refused attempts are not counted, so hammering keeps a counter full no longer
- * than the window that its first failure opened. A correct password clears its
- * (user id, address) counter only.
+ * Once a password's counter is full, passwords under it are refused 429 before being
+ * examined, so a guess that happens to be right gets the same answer as a wrong one and
+ * guessing gains nothing. Bearer tokens and API keys from a full address are still examined
+ * (see `identifyCaller`): they cannot be guessed (a signature, 256 random bits), so only the
+ * wrong ones are refused 429, and one client spraying bad tokens does not lock out the
+ * others behind its address. Refused attempts are not counted, so hammering keeps a counter
+ * full no longer than the window that its first failure opened. A correct password clears
+ * its (user id, address) counter only.
  *
  * Held in memory, per process (rate-limiter-flexible's memory store; keys expire with
  * their window): behind a load balancer each instance counts on its own.
