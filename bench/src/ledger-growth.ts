@@ -112,23 +112,29 @@ async function main(): Promise<void> {
       const missing = Math.max(0, size - ids.length);
       const started = Date.now();
       const fresh = Array.from({ length: missing }, (_, index) => `GROW-${run}-F${ids.length + index}`);
-      let failed = 0;
+      const failures = new Map<string, number>();
       await withConcurrency(
         fillInFlight,
         fresh.map((agreementId) => async () => {
           try {
             await draft(filler.client.session, agreementId, fillerClient, fillerFreelancer);
             ids.push(agreementId);
-          } catch {
-            failed += 1;
+          } catch (error) {
+            const reason = (error instanceof Error ? error.message : String(error))
+              .split('\n', 1)
+              .join('')
+              .slice(0, 200);
+            failures.set(reason, (failures.get(reason) ?? 0) + 1);
           }
         }),
       );
       const fillSeconds = (Date.now() - started) / 1000;
       log(
         `${ids.length} agreements in the ledger: ${missing} drafted in ${fillSeconds.toFixed(0)} s ` +
-          `(${(missing / fillSeconds).toFixed(1)} tx/s at ${fillInFlight} in flight, ${failed} failed)`,
+          `(${(missing / fillSeconds).toFixed(1)} tx/s at ${fillInFlight} in flight, ` +
+          `${[...failures.values()].reduce((sum, count) => sum + count, 0)} failed)`,
       );
+      for (const [reason, count] of failures) log(`  failed ${count} ×: ${reason}`);
 
       const drafted: string[] = [];
       const draftMs = await timed(samples, async () => {
