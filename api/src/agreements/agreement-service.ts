@@ -48,17 +48,6 @@ export interface ListedAgreement {
   readonly view?: AgreementView;
 }
 
-/**
- * Every agreement operation, for REST and GraphQL alike. Each call is signed with the
- * caller's own Fabric identity, so the chaincode applies its rules to the real caller.
- *
- * Authorisation at the edge comes in two steps: the caller's role must be one the
- * chaincode could ever accept for the command (otherwise 403, without touching the
- * ledger), and the agreement must be readable by the caller (otherwise 404 whether it
- * exists or not, so that ids cannot be probed). The second is the chaincode's own
- * first check of every command; a refused command is answered from a read of the
- * agreement as the caller, as a query is.
- */
 /** What the agreement service asks of the settlement service about answers given by hand. */
 export interface SettlementDesk {
   /** MSP id of the organisation whose persons with role settlement may answer instructions (the chaincode's rule). */
@@ -70,6 +59,17 @@ export interface SettlementDesk {
   ): Promise<void>;
 }
 
+/**
+ * Every agreement operation, for REST and GraphQL alike. Each call is signed with the
+ * caller's own Fabric identity, so the chaincode applies its rules to the real caller.
+ *
+ * Authorisation at the edge comes in two steps: the caller's role must be one the
+ * chaincode could ever accept for the command (otherwise 403, without touching the
+ * ledger), and the agreement must be readable by the caller (otherwise 404 whether it
+ * exists or not, so that ids cannot be probed). The second is the chaincode's own
+ * first check of every command; a refused command is answered from a read of the
+ * agreement as the caller, as a query is.
+ */
 export class AgreementService {
   readonly #ledger: LedgerAccess;
   readonly #settlementDesk: SettlementDesk | undefined;
