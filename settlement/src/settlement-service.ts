@@ -666,7 +666,6 @@ export class SettlementService {
     });
   }
 
-  /** Outbox rows per state and the age of the oldest unconfirmed one, for metrics and status. */
   /**
    * A party registered a payout account: instructions that waited for one are sent now
    * rather than at their next scheduled attempt.
@@ -682,6 +681,7 @@ export class SettlementService {
     this.wake();
   }
 
+  /** Outbox rows per state and the age of the oldest unconfirmed one, for metrics and status. */
   async stats(): Promise<{ byState: Record<OutboxState, number>; oldestOpenSeconds: number; held: number }> {
     const counts = await this.#db
       .selectFrom('settlement_outbox')
