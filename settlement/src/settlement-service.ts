@@ -666,6 +666,15 @@ export class SettlementService {
     });
   }
 
+  /** The outbox row of an instruction, or undefined when this service never took it. */
+  async instruction(instructionId: string): Promise<SettlementOutboxTable | undefined> {
+    return this.#db
+      .selectFrom('settlement_outbox')
+      .selectAll()
+      .where('instruction_id', '=', instructionId)
+      .executeTakeFirst();
+  }
+
   /**
    * A party registered a payout account: instructions that waited for one are sent now
    * rather than at their next scheduled attempt.

@@ -219,6 +219,7 @@ describe('the read log names the organisations of every read an auditor or HR sy
     ids = {
       agreementId: 'A-walk',
       milestoneId: 'm1',
+      instructionId: 'A-walk/m1/fund-escrow-1',
       credentialId: credential.credential.credentialId,
       mspId: 'TalentOrgMSP',
       userId: 'tara',

@@ -20,6 +20,18 @@ describe('subjectsOfRead', () => {
     });
     // Verification is no credential id.
     expect(subjectsOfRead({ path: '/v1/credentials/verify' })).toEqual({ organisations: [], targets: [] });
+    // A settlement instruction names its agreement, or for a royalty or fee its licence grant.
+    expect(
+      [
+        '/v1/settlement/instructions/A-1%2Fm1%2Frelease-1',
+        '/v1/settlement/instructions/G-1%2F2026-01%2Froyalty-2',
+        '/v1/settlement/instructions/G-1%2Ffee%2Ffee-1',
+      ].map((path) => subjectsOfRead({ path }).targets),
+    ).toEqual([
+      [{ kind: 'agreement', id: 'A-1' }],
+      [{ kind: 'licenceGrant', id: 'G-1' }],
+      [{ kind: 'licenceGrant', id: 'G-1' }],
+    ]);
   });
 
   it('takes record ids and organisations from arguments at any depth, without repeats', () => {

@@ -81,6 +81,10 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/provenance\/grants\/([^/]+)$/, 'datasetAccessGrant'],
   [/^\/erasure-receipts\/([^/]+)/, 'erasureReceipt'],
   [/^\/audit\/grants\/([^/]+)$/, 'auditGrant'],
+  // An instruction's id starts with its record's: a licence grant's for royalties and fees
+  // (`<grantId>/<period>/royalty-1`, `…/fee-1`), an agreement's otherwise.
+  [/^\/settlement\/instructions\/([^/%]+)(?:%2F|\/)[^/%]+(?:%2F|\/)(?:royalty|fee)-/i, 'licenceGrant'],
+  [/^\/settlement\/instructions\/([^/%]+)(?:%2F|\/)(?![^/%]+(?:%2F|\/)(?:royalty|fee)-)/i, 'agreement'],
   [/^\/(?:reputation|issuers|ip\/owners|governance\/rules\/(?:issuers|arbitrators))\/([^/]+)\//, 'organisation'],
   [/^\/governance\/rules\/members\/([^/]+)$/, 'organisation'],
 ];

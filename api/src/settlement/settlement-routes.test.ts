@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Network } from '@hyperledger/fabric-gateway';
+import { agreementTermsTransientKey } from '@gigledger/chaincode/model';
 import type { SettlementOutboxTable } from '@gigledger/settlement';
 import { signatureHeaders, webhookSigner } from '@gigledger/settlement/webhook';
 import type { Principal } from '../auth/principal.js';
@@ -35,6 +36,12 @@ interface Api {
   readonly logLines: string[];
   readonly settlement: SettlementRuntime | undefined;
   token(userId: string, org: string, role: Principal['role']): Promise<string>;
+  /** Drafts agreement `agreementId` of one EUR milestone between two people, through the in-memory ledger. */
+  draft(
+    agreementId: string,
+    client: { userId: string; org: string },
+    freelancer: { userId: string; org: string },
+  ): Promise<{ clientToken: string; freelancerToken: string }>;
   request(
     method: string,
     pathName: string,
@@ -109,6 +116,34 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
     async token(userId, org, role) {
       return (await server.person(userId, org, role)).token;
     },
+    async draft(agreementId, client, freelancer) {
+      const drafter = await server.person(client.userId, client.org, 'client');
+      const payee = await server.person(freelancer.userId, freelancer.org, 'freelancer');
+      const ledger = await server.ledger.clientFor(drafter.principal, log);
+      await ledger.agreements.draftAgreement(
+        {
+          requestId: `draft-${agreementId}`,
+          agreementId,
+          title: `Labelling ${agreementId}`,
+          client: drafter.party,
+          freelancer: payee.party,
+          milestones: [
+            {
+              kind: 'deliverable',
+              milestoneId: 'm1',
+              title: 'Labels',
+              amount: '150000',
+              currency: 'JPY',
+              dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+              reviewWindowSeconds: 3600,
+              acceptanceCriteria: { description: 'Agreement with the gold set' },
+            },
+          ],
+        },
+        { transient: { [agreementTermsTransientKey]: { scope: `labelling ${agreementId}` } } },
+      );
+      return { clientToken: drafter.token, freelancerToken: payee.token };
+    },
     async request(method, pathName, requestOptions = {}) {
       const answer = await server.request(method, pathName, requestOptions);
       return { status: answer.status, text: answer.text, body: answer.body };
@@ -172,6 +207,69 @@ describe('settlement routes over HTTP', () => {
             "instruction A-404/m1/release-1 is not a dead letter of the settlement service: its provider's answer is recorded when it comes",
         }),
       ]);
+    });
+
+    it('shows a party where an instruction stands and what it waits for, and answers 404 to anyone else', async () => {
+      const parties = await api.draft(
+        'A-JPY',
+        { userId: 'cleo', org: 'ClientOrg' },
+        { userId: 'tia', org: 'TalentOrg' },
+      );
+      const now = new Date().toISOString();
+      const waiting = 'ClientOrgMSP user cleo has no payout account in JPY';
+      await api.db
+        .insertInto('settlement_outbox')
+        .values({
+          instruction_id: 'A-JPY/m1/fund-escrow-1',
+          source: 'agreement',
+          agreement_id: 'A-JPY',
+          milestone_id: 'm1',
+          kind: 'fund-escrow',
+          direction: 'collect',
+          provider: 'sandbox',
+          counterparty_msp: 'ClientOrgMSP',
+          counterparty_user: 'cleo',
+          amount: '150000',
+          platform_fee: '0',
+          currency: 'JPY',
+          request_tx_id: 'tx-fund',
+          block_number: '7',
+          requested_at: now,
+          state: 'retry',
+          attempts: 0,
+          next_attempt_at: now,
+          last_error: waiting,
+          provider_reference: null,
+          outcome: null,
+          outcome_reason: null,
+          confirm_tx_id: null,
+          payout_account_id: null,
+          created_at: now,
+          updated_at: now,
+        } satisfies SettlementOutboxTable)
+        .execute();
+      const path = `/v1/settlement/instructions/${encodeURIComponent('A-JPY/m1/fund-escrow-1')}`;
+      for (const token of [parties.clientToken, parties.freelancerToken]) {
+        const seen = await api.request('GET', path, { token });
+        expect([seen.status, seen.body]).toEqual([
+          200,
+          expect.objectContaining({
+            instructionId: 'A-JPY/m1/fund-escrow-1',
+            recordId: 'A-JPY',
+            state: 'retry',
+            attempts: 0,
+            waitingFor: waiting,
+            outcome: null,
+          }),
+        ]);
+      }
+      const stranger = await api.token('dora', 'ClientOrg', 'client');
+      for (const id of ['A-JPY/m1/fund-escrow-1', 'A-JPY/m1/fund-escrow-2']) {
+        const hidden = await api.request('GET', `/v1/settlement/instructions/${encodeURIComponent(id)}`, {
+          token: stranger,
+        });
+        expect([hidden.status, (hidden.body as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
+      }
     });
 
     describe('/v1/settlement/payout-accounts/me', () => {

@@ -1,10 +1,12 @@
 import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
 import { discrepancyKinds } from '@gigledger/settlement';
 import { z } from 'zod';
-import { ApiError, forbidden, invalidInput } from '../errors/api-error.js';
+import { ApiError, forbidden, invalidInput, notFound } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
+import { visible } from '../ledger/visible.js';
 import { payoutAccountViewSchema, registerPayoutAccountSchema } from './payout-accounts.js';
 import type { SettlementRuntime } from './settlement-runtime.js';
 
@@ -37,6 +39,38 @@ const callbackAnswerSchema = z.object({
     ),
 });
 
+const instructionPathSchema = z.strictObject({
+  instructionId: z.string().min(1).max(200),
+});
+
+const instructionProgressSchema = z.object({
+  instructionId: z.string(),
+  source: z.enum(['agreement', 'licensing']).describe('The contract that issued it'),
+  recordId: z.string().describe('The agreement, or for a royalty or licence fee the licence grant'),
+  itemId: z.string().describe('The milestone, or the royalty period (`YYYY-MM`, or `fee`)'),
+  kind: z.string(),
+  direction: z.enum(['collect', 'payout']),
+  amount: z.string().describe('Integer minor units'),
+  currency: z.string(),
+  provider: z.string(),
+  state: z
+    .enum(['queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'])
+    .describe(
+      'queued → sending → sent → confirming → confirmed; retry: waiting for its next attempt (see waitingFor); dead: the provider refused it or it ran out of attempts, an operator decides',
+    ),
+  attempts: z.number(),
+  nextAttemptAt: z.string().nullable(),
+  waitingFor: z
+    .string()
+    .nullable()
+    .describe('Why it is not paid yet: the last attempt’s error, e.g. a missing payout account'),
+  outcome: z.enum(['paid', 'failed']).nullable(),
+  outcomeReason: z.string().nullable(),
+  providerReference: z.string().nullable(),
+  requestedAt: z.string(),
+  updatedAt: z.string(),
+});
+
 /** Roles that may read the settlement reconciliation. */
 const reconcilerRoles = new Set(['admin', 'auditor', 'settlement']);
 
@@ -54,7 +88,10 @@ function ownerOf(as: Requester): { mspId: string; userId: string } {
  * Payout accounts, provider callbacks and reconciliation. Without a settlement
  * configuration the routes exist (the OpenAPI document is the same) and answer 503.
  */
-export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefined }): RouteSpec[] {
+export function settlementRoutes(deps: {
+  settlement?: SettlementRuntime | undefined;
+  ledger: LedgerAccess;
+}): RouteSpec[] {
   const runtime = (): SettlementRuntime => {
     if (deps.settlement === undefined) throw unavailable();
     return deps.settlement;
@@ -128,6 +165,50 @@ export function settlementRoutes(deps: { settlement?: SettlementRuntime | undefi
           throw new ApiError(400, result.code, result.message);
         }
         return { status: result.status };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/settlement/instructions/:instructionId',
+      operationId: 'getSettlementProgress',
+      summary:
+        "Where a settlement instruction stands between the ledger and its provider: state, attempts, and what it waits for (e.g. a payout account in its currency); for whoever may read the agreement or licence grant it belongs to. The id's slashes are percent-encoded",
+      tag,
+      access: 'agreements:read',
+      params: instructionPathSchema,
+      response: instructionProgressSchema,
+      errors: [404, 503],
+      handler: async ({ params, ...caller }) => {
+        const what = `settlement instruction ${params.instructionId}`;
+        const row = await runtime().service.instruction(params.instructionId);
+        if (row === undefined) throw notFound(what);
+        // Answered only to those who may read the record it belongs to, and as 404 to anyone else.
+        const { principal, log } = routeRequester(caller);
+        const client = await deps.ledger.clientFor(principal, log);
+        await visible(what, async () => {
+          if (row.source === 'licensing') await client.licensing.getGrant({ grantId: row.agreement_id });
+          else await client.agreements.getAgreement({ agreementId: row.agreement_id });
+        });
+        return {
+          instructionId: row.instruction_id,
+          source: row.source,
+          recordId: row.agreement_id,
+          itemId: row.milestone_id,
+          kind: row.kind,
+          direction: row.direction,
+          amount: row.amount,
+          currency: row.currency,
+          provider: row.provider,
+          state: row.state,
+          attempts: row.attempts,
+          nextAttemptAt: row.next_attempt_at,
+          waitingFor: row.state === 'confirmed' ? null : row.last_error,
+          outcome: row.outcome,
+          outcomeReason: row.outcome_reason,
+          providerReference: row.provider_reference,
+          requestedAt: row.requested_at,
+          updatedAt: row.updated_at,
+        };
       },
     }),
     route({
