@@ -8,6 +8,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
+import type { PeerHeights } from './peer-heights.js';
 import { CommitLatencies, type Clock, type ResubmitReason } from './resubmission.js';
 import {
   CommitFailedError,
@@ -228,6 +229,47 @@ describe('ContractClient', () => {
     expect(refusal).toBeInstanceOf(RefusedError);
     expect(refusal).toMatchObject({ code: 'INVALID_STATE', field: 'milestoneId', transactionId: 'tx-1' });
     expect(scripted.submissions).toBe(0);
+  });
+
+  it('endorses a refused command once more when a peer was a block behind, and lets the refusal stand otherwise', async () => {
+    // As after an orderer restart: the client's peer has the block that funded the milestone, the freelancer's not yet.
+    const stale = () =>
+      endorseError([
+        'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funding, not funded',
+      ]);
+    const heights = (uneven: boolean, catchesUp: boolean) => {
+      const waits: number[] = [];
+      const fake = {
+        uneven: () => uneven,
+        waitForEvenHeights: (timeoutMs: number) => {
+          waits.push(timeoutMs);
+          return Promise.resolve(catchesUp);
+        },
+        waitForBlock: () => Promise.resolve(true),
+      };
+      return { waits, peerHeights: fake as unknown as PeerHeights };
+    };
+
+    const lagging = new ScriptedNetwork();
+    lagging.endorseFailures = [stale()];
+    const caughtUp = heights(true, true);
+    const client = new ContractClient(lagging.asNetwork(), 'gigledger', { peerHeights: caughtUp.peerHeights });
+    expect((await client.submit(setParameter, request)).transactionId).toBe('tx-2');
+    expect([lagging.proposals.length, lagging.submissions, caughtUp.waits]).toEqual([2, 1, [1000]]);
+
+    for (const [uneven, catchesUp, waited] of [
+      [false, true, []],
+      [true, false, [1000]],
+    ] as const) {
+      const scripted = new ScriptedNetwork();
+      scripted.endorseFailure = stale();
+      const watched = heights(uneven, catchesUp);
+      const refusal = await new ContractClient(scripted.asNetwork(), 'gigledger', { peerHeights: watched.peerHeights })
+        .submit(setParameter, request)
+        .catch((error: unknown) => error);
+      expect(refusal).toMatchObject({ code: 'INVALID_STATE', field: 'milestoneId' });
+      expect([scripted.proposals.length, scripted.submissions, watched.waits]).toEqual([1, 0, waited]);
+    }
   });
 
   it("answers the peers' refusal of a removed organisation's identity as NotMemberError, endorsing and evaluating alike", async () => {

@@ -53,6 +53,18 @@ export interface SubmitOptions {
 const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
 
 /**
+ * Refusals a peer a block behind the others gives for state it has not committed yet (a
+ * milestone still `funding` that another peer has `funded`, a record not there yet).
+ */
+const staleStateCodes = new Set(['INVALID_STATE', 'NOT_FOUND']);
+
+/**
+ * How long a refused command waits for a lagging peer before the refusal stands: short,
+ * since a peer that is down never catches up and every refusal would wait this long.
+ */
+const staleStateWaitMs = 1000;
+
+/**
  * What a Fabric gateway peer says of an endorser whose response differs from the first
  * endorser's (fabric internal/pkg/gateway/endorsement.go). Under load one peer may
  * commit a block a few hundred milliseconds after another; a command endorsed in that
@@ -159,10 +171,19 @@ export class ContractClient implements TransactionTransport {
     options: SubmitOptions = {},
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const retries = options.conflictRetries ?? 2;
+    let staleRetried = false;
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.#submitOnce(spec, request, options);
       } catch (error) {
+        // A refusal from a peer that has not committed the latest block yet: endorsed once
+        // more when the peers have caught up (nothing was ordered, so nothing repeats).
+        if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
+          staleRetried = true;
+          const heights = this.#options.peerHeights;
+          if (heights?.uneven() === true && (await heights.waitForEvenHeights(staleStateWaitMs))) continue;
+          throw error;
+        }
         const conflict = error instanceof CommitFailedError && conflictCodes.has(error.validationCode);
         const mismatch = error instanceof EndorsementError && endorsersDisagreed(error.cause);
         if (!(conflict || mismatch) || attempt >= retries) throw error;

@@ -101,6 +101,12 @@ export class PeerHeights implements BlockProgress {
     return this.#lastBlockAt;
   }
 
+  /** Whether the peers' heights as last seen differ: one of them is behind the others. */
+  uneven(): boolean {
+    const heights = this.#connections.profile.organizations.map((organization) => this.heightOf(organization.mspId));
+    return heights.some((height) => height !== heights[0]);
+  }
+
   /** The height of one organisation's peer as last seen; 0 before its first block. */
   heightOf(mspId: string): bigint {
     return this.#heights.get(mspId) ?? 0n;
