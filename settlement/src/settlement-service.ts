@@ -322,6 +322,7 @@ export class SettlementService {
       outcome_reason: null,
       confirm_tx_id: null,
       payout_account_id: null,
+      reissue_of: instruction.reissueOf ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -727,28 +728,42 @@ export interface HandAnswer {
   readonly providerReference: string;
 }
 
+/** Payouts replaced one after another that one check follows at most; a real chain holds a handful. */
+const maxReissueChain = 100;
+
 /**
- * Why the replacement of a failed payout must not be sent, or undefined when it may: it
- * is sent only when the payout it replaces failed at its provider, was never taken by
- * one (a dead letter), or was never sent from here. Otherwise the original may still be
- * paid, and the replacement would pay the payee twice.
+ * Why the replacement of a failed payout must not be sent, or undefined when it may. Every
+ * payout it replaces, back to the first (`reissue_of` from row to row), must have failed
+ * at its provider, been answered failed by hand, or never been taken by one (a dead
+ * letter); one paid, or still open with its provider, may pay the payee already, and the
+ * replacement would pay them twice. The chain stops at a payout never sent from here.
  */
 async function reissueWithheld(
   trx: Transaction<SettlementTables>,
   instruction: LedgerInstruction,
 ): Promise<string | undefined> {
-  if (instruction.reissueOf === undefined) return undefined;
-  const original = await trx
-    .selectFrom('settlement_outbox')
-    .select(['state', 'provider', 'outcome', 'provider_reference'])
-    .where('instruction_id', '=', instruction.reissueOf)
-    .executeTakeFirst();
-  if (original === undefined || original.state === 'dead' || original.outcome === 'failed') return undefined;
-  const status =
-    original.outcome === 'paid'
-      ? `which provider ${original.provider} reported paid (reference ${original.provider_reference ?? '?'})`
-      : `which is still open with provider ${original.provider} (${original.state})`;
-  return `not sent: it replaces ${instruction.reissueOf}, ${status}; paying it could pay twice, an operator decides`;
+  let replaced = instruction.reissueOf;
+  for (let step = 0; replaced !== undefined && step < maxReissueChain; step += 1) {
+    const earlier = await trx
+      .selectFrom('settlement_outbox')
+      .select(['state', 'provider', 'outcome', 'provider_reference', 'reissue_of'])
+      .where('instruction_id', '=', replaced)
+      .executeTakeFirst();
+    if (earlier === undefined) return undefined;
+    const settledUnpaid =
+      earlier.state === 'dead' ||
+      ((earlier.state === 'confirming' || earlier.state === 'confirmed') && earlier.outcome === 'failed');
+    if (!settledUnpaid) {
+      const status =
+        earlier.outcome === 'paid'
+          ? `which provider ${earlier.provider} reported paid (reference ${earlier.provider_reference ?? '?'})`
+          : `which is still open with provider ${earlier.provider} (${earlier.state})`;
+      const via = replaced === instruction.reissueOf ? '' : ` by way of ${instruction.reissueOf ?? '?'}`;
+      return `not sent: it replaces ${replaced}${via}, ${status}; paying it could pay twice, an operator decides`;
+    }
+    replaced = earlier.reissue_of ?? undefined;
+  }
+  return undefined;
 }
 
 /** An instruction as the outbox takes it in, from whichever contract issued it. */

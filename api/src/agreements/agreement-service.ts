@@ -220,7 +220,8 @@ export class AgreementService {
    * answers only what the service gave up on (a dead letter), or repeats the recorded
    * answer, and their answer is then kept on the outbox row too.
    *
-   * @throws ApiError 403 (role) or 404 (not visible); 409 INVALID_STATE naming
+   * @throws ApiError 403 (role, or another organisation than the settlement service's) or
+   *   404 (not visible); 409 INVALID_STATE naming
    *   `body.instructionId` when the instruction is with its provider; RefusedError from
    *   the chaincode.
    */
@@ -231,8 +232,11 @@ export class AgreementService {
     }
     requireCommandRole(as.principal, 'confirmSettlement');
     if (as.principal.mspId !== desk.organisation) {
-      // The chaincode refuses every other organisation; the outbox is not theirs to learn about.
-      return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
+      // Whatever organisations the consortium lists for settlement, the answers to what this
+      // server's service sends come from its providers; the outbox is not others' to learn about.
+      throw forbidden(
+        `this server's settlement service records its providers' answers; only a person of ${desk.organisation} answers one of its dead letters by hand`,
+      );
     }
     const refusal = await desk.handAnswerRefusal(request.instructionId, request);
     if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, 'instructionId');

@@ -67,7 +67,7 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         // NAT). Its bad ones are refused 429 without being counted, as before.
         let throttled: CredentialsThrottledError | undefined;
         try {
-          await throttle.assertMayTry({ address });
+          await throttle.assertMayTry({ address, credential: 'token' });
         } catch (error) {
           if (!(error instanceof CredentialsThrottledError)) {
             next(error);
@@ -81,7 +81,7 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
             next(throttled);
             return;
           }
-          void throttle.recordFailure({ address }).then(() => {
+          void throttle.recordFailure({ address, credential: 'token' }).then(() => {
             next(refusal);
           });
         };

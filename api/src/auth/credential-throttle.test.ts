@@ -91,6 +91,8 @@ describe('failed credentials are throttled', () => {
         expect.objectContaining({ principal: expect.objectContaining({ id: 'carla' }) as unknown }),
       ]);
       expect((await server.request('GET', '/v1/me', { token: forged })).status).toBe(429);
+      // Nor is password login closed to them: bad tokens have a count of their own.
+      expect((await login(server, 'carla', 'password of carla')).status).toBe(200);
       // Nothing that needs no credential is held back.
       expect((await server.request('GET', '/healthz')).status).toBe(200);
     } finally {

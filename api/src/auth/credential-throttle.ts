@@ -35,13 +35,20 @@ export class CredentialsThrottledError extends ApiError {
 export interface CredentialSubject {
   readonly address?: string | undefined;
   readonly account?: string | undefined;
+  /**
+   * What was presented: a password (the default) or a bearer token or API key. Each has
+   * its own count per address, so bad tokens from one client do not close password login
+   * to the others behind the same address.
+   */
+  readonly credential?: 'password' | 'token' | undefined;
 }
 
 /**
  * Counts failed credentials with three counters, as OWASP's Authentication Cheat Sheet
  * ("Account Lockout") advises so that lockout cannot be turned against a user:
  *
- * - per client address: every wrong bearer token, API key or password;
+ * - per client address: every wrong password, and apart from them every wrong bearer
+ *   token or API key;
  * - per (user id, client address): wrong passwords for one account from one address, so
  *   that an address guessing at an account locks only itself out of it;
  * - per user id over all addresses: a much higher ceiling against guessing one account
@@ -61,6 +68,7 @@ export interface CredentialSubject {
  */
 export class CredentialThrottle {
   readonly #perAddress: RateLimiterMemory;
+  readonly #tokensPerAddress: RateLimiterMemory;
   readonly #perAccountAndAddress: RateLimiterMemory;
   readonly #perAccount: RateLimiterMemory;
   readonly #requestAddress = new AsyncLocalStorage<string>();
@@ -69,6 +77,11 @@ export class CredentialThrottle {
     const duration = (options.windowMs ?? 15 * 60_000) / 1000;
     this.#perAddress = new RateLimiterMemory({
       keyPrefix: 'address',
+      points: options.failuresPerAddress ?? 20,
+      duration,
+    });
+    this.#tokensPerAddress = new RateLimiterMemory({
+      keyPrefix: 'address-token',
       points: options.failuresPerAddress ?? 20,
       duration,
     });
@@ -131,7 +144,9 @@ export class CredentialThrottle {
 
   #counters(subject: CredentialSubject): [RateLimiterMemory, string][] {
     const counters: [RateLimiterMemory, string][] = [];
-    if (present(subject.address)) counters.push([this.#perAddress, subject.address]);
+    if (present(subject.address)) {
+      counters.push([subject.credential === 'token' ? this.#tokensPerAddress : this.#perAddress, subject.address]);
+    }
     const pair = accountAddressKey(subject);
     if (pair !== undefined) counters.push([this.#perAccountAndAddress, pair]);
     if (present(subject.account)) counters.push([this.#perAccount, subject.account]);

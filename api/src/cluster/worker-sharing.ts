@@ -15,7 +15,11 @@ export function shareCredentialThrottle(throttle: CredentialThrottle, link: Prim
   const recordFailure = throttle.recordFailure.bind(throttle);
   const recordSuccess = throttle.recordSuccess.bind(throttle);
   const publish = (change: 'failure' | 'success', subject: CredentialSubject): void => {
-    link.send({ gigledger: 'throttle', change, subject: { address: subject.address, account: subject.account } });
+    link.send({
+      gigledger: 'throttle',
+      change,
+      subject: { address: subject.address, account: subject.account, credential: subject.credential },
+    });
   };
   throttle.recordFailure = async (subject) => {
     publish('failure', subject);

@@ -43,6 +43,7 @@ function inOutbox(overrides: Partial<SettlementOutboxTable> = {}): SettlementOut
     outcome_reason: null,
     confirm_tx_id: 'tx000050',
     payout_account_id: 'pa_test',
+    reissue_of: null,
     created_at: '2026-03-01T10:00:01.000Z',
     updated_at: '2026-03-01T10:05:00.000Z',
     ...overrides,

@@ -209,6 +209,22 @@ describe('settlement routes over HTTP', () => {
       ]);
     });
 
+    it("refuses a settlement person of another organisation than the settlement service's, whatever the consortium lists", async () => {
+      const other = await api.token('tsam', 'TalentOrg', 'settlement');
+      const answer = await api.request('POST', '/v1/agreements/A-404/milestones/m1/settlement-confirmations', {
+        token: other,
+        body: { instructionId: 'A-404/m1/fund-escrow-1', outcome: 'paid', providerReference: 'by-hand-2' },
+      });
+      expect([answer.status, answer.body]).toEqual([
+        403,
+        expect.objectContaining({
+          code: 'FORBIDDEN',
+          message:
+            "this server's settlement service records its providers' answers; only a person of AuditOrgMSP answers one of its dead letters by hand",
+        }),
+      ]);
+    });
+
     it('shows a party where an instruction stands and what it waits for, and answers 404 to anyone else', async () => {
       const parties = await api.draft(
         'A-JPY',
@@ -244,6 +260,7 @@ describe('settlement routes over HTTP', () => {
           outcome_reason: null,
           confirm_tx_id: null,
           payout_account_id: null,
+          reissue_of: null,
           created_at: now,
           updated_at: now,
         } satisfies SettlementOutboxTable)
@@ -428,6 +445,7 @@ describe('settlement routes over HTTP', () => {
           outcome_reason: null,
           confirm_tx_id: null,
           payout_account_id: null,
+          reissue_of: null,
           created_at: new Date().toISOString(),
           updated_at: new Date().toISOString(),
         };

@@ -780,7 +780,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(withheld.attempts).toBe(0);
 
       // The provider pays the original: one payout reached it, the replacement never did.
-      await providerAnswers(release.instructionId, release.amount, 'msg_release');
+      const paidRelease = await providerAnswers(release.instructionId, release.amount, 'msg_release');
       service.wake();
       expect(rig.sandbox.payments().map((payment) => payment.instructionId)).toEqual([
         `${agreementId}/m1/fund-escrow-1`,
@@ -803,6 +803,38 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(await service.handAnswerRefusal(replacement.instructionId, { ...answer, outcome: 'paid' })).toMatch(
         /\(confirmed and answered failed\)/,
       );
+
+      // The operator's "failed" reaches the ledger and the payout is reissued once more: its
+      // chain still leads to the payout the provider paid, so this one is not sent either.
+      await (
+        await rig.as(desk)
+      ).agreements.confirmSettlement({
+        requestId: 'desk-failure',
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: replacement.instructionId,
+        outcome: 'failed',
+        providerReference: 'desk-note-1',
+        reason: 'never sent',
+      });
+      const again = await (
+        await rig.as(tara)
+      ).agreements.reissueFailedPayout({
+        requestId: 'reissue-release-again',
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: replacement.instructionId,
+      });
+      const third = again.result.instructions.at(-1)!;
+      expect(third).toMatchObject({ reissueOf: replacement.instructionId });
+      expect((await rig.rowIn(third.instructionId, 'dead')).last_error).toBe(
+        `not sent: it replaces ${release.instructionId} by way of ${replacement.instructionId}, which provider sandbox reported paid (reference ${paidRelease.provider_reference ?? '?'}); paying it could pay twice, an operator decides`,
+      );
+      service.wake();
+      expect(rig.sandbox.payments().map((payment) => payment.instructionId)).toEqual([
+        `${agreementId}/m1/fund-escrow-1`,
+        release.instructionId,
+      ]);
     },
     scenarioTimeoutMs,
   );

@@ -53,6 +53,8 @@ export interface SettlementOutboxTable {
   confirm_tx_id: string | null;
   /** The payout account the last attempt went to; recorded on the ledger with the confirmation. */
   payout_account_id: string | null;
+  /** On a reissued payout: the failed instruction it replaces (null on rows taken before it was kept). */
+  reissue_of: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -186,6 +188,12 @@ export const settlementMigrations: Record<string, Migration> = {
   '2026-11-30-002-outbox-payout-account': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('settlement_outbox').addColumn('payout_account_id', 'varchar(64)').execute();
+    },
+  },
+  /** A reissued payout names the one it replaces, so that the whole chain of a payout can be checked before one is sent. */
+  '2026-12-02-003-outbox-reissue-of': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('settlement_outbox').addColumn('reissue_of', 'varchar(200)').execute();
     },
   },
   /** Royalties come from the licensing contract; every row before them came from agreements. */
