@@ -632,11 +632,7 @@ export class SettlementService {
    * released from nothing.
    */
   async handAnswerRefusal(instructionId: string, answer: HandAnswer): Promise<string | undefined> {
-    const row = await this.#db
-      .selectFrom('settlement_outbox')
-      .select(['state', 'provider', 'outcome', 'provider_reference'])
-      .where('instruction_id', '=', instructionId)
-      .executeTakeFirst();
+    const row = await this.instruction(instructionId);
     if (row === undefined) {
       return `instruction ${instructionId} is not a dead letter of the settlement service: its provider's answer is recorded when it comes`;
     }

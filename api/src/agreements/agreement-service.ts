@@ -226,10 +226,10 @@ export class AgreementService {
    *   the chaincode.
    */
   async confirmSettlement(as: Requester, request: AgreementRequest<'confirmSettlement'>) {
+    const record = () =>
+      this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
     const desk = this.#settlementDesk;
-    if (desk === undefined) {
-      return this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
-    }
+    if (desk === undefined) return record();
     requireCommandRole(as.principal, 'confirmSettlement');
     if (as.principal.mspId !== desk.organisation) {
       // Whatever organisations the consortium lists for settlement, the answers to what this
@@ -240,9 +240,7 @@ export class AgreementService {
     }
     const refusal = await desk.handAnswerRefusal(request.instructionId, request);
     if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, 'instructionId');
-    const answered = await this.#command(as, 'confirmSettlement', request, (client) =>
-      client.agreements.confirmSettlement(request),
-    );
+    const answered = await record();
     await desk.handAnswerRecorded(request.instructionId, {
       outcome: request.outcome,
       providerReference: request.providerReference,
