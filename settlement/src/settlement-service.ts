@@ -148,7 +148,7 @@ export function confirmationRequestId(instructionId: string): string {
  * Moves money for committed settlement instructions, exactly once:
  *
  * 1. **Intake.** Follows committed chaincode events; each instruction an event carries
- *    (agreement escrow, releases and refunds; licensing royalties) becomes an outbox row
+ *    (agreement escrow, releases and refunds; licensing collections, royalties and fees) becomes an outbox row
  *    keyed by its instruction id, in the same database transaction as the event
  *    checkpoint. A repeated event inserts nothing.
  * 2. **Dispatch.** Sends queued rows to their provider (the instruction id is the
@@ -810,14 +810,15 @@ function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {
   };
 }
 
+/** A collection debits the licensee; royalty and fee payouts pay one owner each. */
 function fromLicensing(instruction: RoyaltyInstruction): LedgerInstruction {
   return {
     ...orderOf(instruction),
     source: 'licensing',
     recordId: instruction.grantId,
     itemId: instruction.periodId,
-    direction: 'payout',
-    counterparty: instruction.payee,
+    direction: instruction.kind === 'collection' ? 'collect' : 'payout',
+    counterparty: instruction.kind === 'collection' ? instruction.payer : (instruction.payee ?? instruction.payer),
   };
 }
 

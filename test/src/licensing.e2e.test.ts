@@ -14,9 +14,12 @@ function lastMonth(): string {
 
 /**
  * Licences, fees and royalties on the real network: two co-owners license a work for a
- * one-off fee and a royalty, the fee is paid to them on acceptance, the licensee reports a month's usage, the month is closed, and the settlement service
- * inside the API pays each co-owner's share through the sandbox provider and records
- * the provider's answers on the ledger, with nobody confirming anything by hand.
+ * one-off fee and a royalty; the fee is collected from the licensee on acceptance and
+ * then paid to the owners; the licensee reports a month's usage, the month is closed, and
+ * the settlement service inside the API collects its royalty from the licensee and pays
+ * each co-owner's share through the sandbox provider, recording every provider answer on
+ * the ledger, with nobody confirming anything by hand. A fee the licensee's bank refuses
+ * pays nobody.
  */
 describe('licensing: licence, grant, fee and royalties split between co-owners and paid', () => {
   let api: E2eApi;
@@ -39,6 +42,7 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
     const carol = await api.person(`carol-${suffix}`, 'ClientOrg', 'client');
     await api.payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.payoutAccount(tom, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(carol, 'NL91ABNA0417164300', 'ABNANL2AXXX');
 
     const workId = `W-${suffix}`;
     const registered = await api.call('POST', '/v1/ip/works', tara.token, {
@@ -108,7 +112,7 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
       result: { grantId, status: 'active', expiresAt: '2099-01-01T00:00:00.000Z', fee: { amount: '250001' } },
     });
 
-    // The fee was issued by the grant's own transaction; the settlement service pays it unasked.
+    // The grant's own transaction asked for the fee; the settlement service collects it and then pays the owners unasked.
     // 65 % of 250 001 is 162 500.65 and 35 % is 87 500.35: floors 162 500 + 87 500, the unit left over to Tara.
     type FeeView = {
       fee?: { status?: string; payouts?: { payee: { userId: string }; amount: string; status: string }[] };
@@ -129,10 +133,10 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
     expect(
       feePaid.map((payment) => [payment.instructionId, payment.direction, payment.amount, payment.status]).sort(),
     ).toEqual([
+      [`${grantId}/fee/collect-1`, 'collect', '250001', 'paid'],
       [`${grantId}/fee/fee-1`, 'payout', '162501', 'paid'],
       [`${grantId}/fee/fee-2`, 'payout', '87500', 'paid'],
     ]);
-    expect(feePaid.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(250_001n);
 
     // The exclusive grant, too, keeps an overlapping licence out.
     const afterGrant = await api.call('POST', '/v1/licensing/offers', tara.token, {
@@ -164,9 +168,12 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
 
     const closed = await api.call('POST', `/v1/licensing/grants/${grantId}/periods/${periodId}/closing`, tom.token, {});
     expect(closed.status).toBe(200);
-    const instructions = (closed.body as { result: RoyaltyPeriodRecord }).result.instructions;
+    const closing = (closed.body as { result: RoyaltyPeriodRecord }).result;
+    expect(
+      closing.instructions.map((instruction) => [instruction.kind, instruction.payer.userId, instruction.amount]),
+    ).toEqual([['collection', carol.party.userId, '1239567']]);
     // 65 % is 805 718.55 and 35 % is 433 848.45: floors 805 718 + 433 848, the unit left over to Tara.
-    expect(instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
+    expect(closing.shares?.map((share) => [share.party.userId, share.amount])).toEqual([
       [tara.party.userId, '805719'],
       [tom.party.userId, '433848'],
     ]);
@@ -183,15 +190,16 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
     expect(view.closed.instructions.map((instruction) => instruction.confirmation?.by.role)).toEqual([
       'settlement',
       'settlement',
+      'settlement',
     ]);
     const paid = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/${periodId}/`));
     expect(
       paid.map((payment) => [payment.instructionId, payment.direction, payment.amount, payment.status]).sort(),
     ).toEqual([
+      [`${grantId}/${periodId}/collect-1`, 'collect', '1239567', 'paid'],
       [`${grantId}/${periodId}/royalty-1`, 'payout', '805719', 'paid'],
       [`${grantId}/${periodId}/royalty-2`, 'payout', '433848', 'paid'],
     ]);
-    expect(paid.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(1_239_567n);
 
     // A second report for the month, or one from someone other than the licensee, is refused by its rule.
     const again = await api.call('POST', `/v1/licensing/grants/${grantId}/usage-reports`, carol.token, {
@@ -222,5 +230,94 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
     );
     expect(early.status).toBe(409);
     expect(early.body).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it("pays the owners nothing of a fee the licensee's bank refused, and lets the licensee, not an owner, issue its collection again", async () => {
+    const tara = await api.person(`tara-f-${suffix}`, 'TalentOrg', 'freelancer');
+    const carol = await api.person(`carol-f-${suffix}`, 'ClientOrg', 'client');
+    await api.payoutAccount(tara, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.payoutAccount(carol, 'NL91ABNA0417164300', 'ABNANL2AXXX');
+    const workId = `W-f-${suffix}`;
+    expect(
+      (
+        await api.call('POST', '/v1/ip/works', tara.token, {
+          workId,
+          kind: 'dataset',
+          contentHash: createHash('sha256').update(`fee model ${suffix}`).digest('hex'),
+          title: 'Claims dataset',
+          uri: 'https://data.example.com/claims',
+          creators: [tara.party],
+          owners: [{ party: tara.party, shareBps: 10_000 }],
+        })
+      ).status,
+    ).toBe(201);
+    const offerId = `L-f-${suffix}`;
+    // The sandbox's bank refuses every amount ending in 13, as a licensee's empty account would.
+    const offered = await api.call('POST', '/v1/licensing/offers', tara.token, {
+      offerId,
+      workId,
+      licensee: carol.party,
+      scope: 'research',
+      fieldsOfUse: ['any'],
+      territories: ['WORLD'],
+      exclusive: false,
+      termStart: '2026-01-01T00:00:00.000Z',
+      termEnd: '2099-01-01T00:00:00.000Z',
+      fee: { amount: '70013' },
+      currency: 'EUR',
+      terms: { text: 'Research licence of the claims dataset.' },
+    });
+    expect(offered.status).toBe(201);
+    const read = await api.call('GET', `/v1/licensing/offers/${offerId}/terms`, carol.token);
+    const grantId = `G-f-${suffix}`;
+    const granted = await api.call('POST', `/v1/licensing/offers/${offerId}/grants`, carol.token, {
+      grantId,
+      termsSha256: (read.body as { termsSha256: string }).termsSha256,
+    });
+    expect(granted.status).toBe(201);
+
+    type FeeView = {
+      fee: {
+        status: string;
+        collections: { instructionId: string; status: string; reissuedAs?: string }[];
+        payouts: { amount: string; status: string }[];
+      };
+    };
+    const feeOf = async () =>
+      ((await api.call('GET', `/v1/licensing/grants/${grantId}`, carol.token)).body as FeeView).fee;
+    const deadline = Date.now() + 90_000;
+    const collectionFailed = async (n: number) => {
+      for (;;) {
+        const fee = await feeOf();
+        if (fee.collections[n - 1]?.status === 'failed') return fee;
+        if (Date.now() > deadline) throw new Error(`collection ${String(n)} of the fee stayed ${JSON.stringify(fee)}`);
+        await delay(250);
+      }
+    };
+    const failed = await collectionFailed(1);
+    expect(failed).toMatchObject({
+      status: 'collecting',
+      collections: [{ instructionId: `${grantId}/fee/collect-1`, status: 'failed' }],
+      payouts: [{ amount: '70013', status: 'awaiting-collection' }],
+    });
+    // The owner may not have the licensee debited again; the licensee may.
+    const reissue = (token: string) =>
+      api.call('POST', `/v1/licensing/grants/${grantId}/periods/fee/failed-payouts/reissue`, token, {
+        instructionId: `${grantId}/fee/collect-1`,
+      });
+    expect((await reissue(tara.token)).status).toBe(403);
+    expect((await reissue(carol.token)).status).toBe(200);
+    expect(await collectionFailed(2)).toMatchObject({
+      status: 'collecting',
+      collections: [
+        { instructionId: `${grantId}/fee/collect-1`, status: 'failed', reissuedAs: `${grantId}/fee/collect-2` },
+        { instructionId: `${grantId}/fee/collect-2`, status: 'failed' },
+      ],
+    });
+    const moved = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/`));
+    expect(moved.map((payment) => [payment.instructionId, payment.direction, payment.status]).sort()).toEqual([
+      [`${grantId}/fee/collect-1`, 'collect', 'failed'],
+      [`${grantId}/fee/collect-2`, 'collect', 'failed'],
+    ]);
   });
 });

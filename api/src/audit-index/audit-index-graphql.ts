@@ -404,14 +404,14 @@ export function auditIndexSchema(deps: {
         royalty: String!
         currency: String!
         reported: Boolean!
-        "settling, paid or nothing-due"
+        "collecting, settling, paid or nothing-due"
         status: String!
         closedAt: String!
         txId: String!
         updatedAt: String!
         updatedTxId: String!
         updatedBlock: String!
-        "The period as the ledger holds it, with its payout instructions."
+        "The period as the ledger holds it, with its collection and payout instructions."
         record: JSON!
       }
       type IndexedProvenanceRecord {
@@ -583,7 +583,7 @@ export function auditIndexSchema(deps: {
         workId: ID
         licensorOrg: String
         licenseeOrg: String
-        "settling, paid or nothing-due"
+        "collecting, settling, paid or nothing-due"
         status: String
         currency: String
         "The royalty owed, minor units, inclusive, as a decimal string."

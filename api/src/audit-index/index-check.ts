@@ -1,4 +1,4 @@
-import { royaltyPeriodRecordSchema, type LicenceGrantRecord } from '@gigledger/chaincode/model';
+import { licenceFeeView, royaltyPeriodRecordSchema, type LicenceGrantRecord } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 
@@ -411,7 +411,8 @@ async function checkLicensing(db: Db, ledger: LedgerClient, differ: Differ) {
     const id = `${row.grant_id}/${row.period_id}`;
     if (row.period_id === 'fee') {
       const record = royaltyPeriodRecordSchema.parse(JSON.parse(row.record));
-      indexedPeriods.set(id, feeState(record.status === 'paid' ? 'paid' : 'settling', record.instructions));
+      const view = licenceFeeView(record);
+      indexedPeriods.set(id, feeState(view.status, view.payouts));
       continue;
     }
     indexedPeriods.set(id, `${row.status} (tx ${row.updated_tx_id})`);

@@ -122,20 +122,33 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
       }
 
       type FeePayout {
+        "The payout's instruction id (the id it will carry while the fee awaits collection)."
         instructionId: ID!
         payee: Party!
         shareBps: Int!
         amount: String!
-        "pending, paid or failed."
+        "awaiting-collection until the licensee's payment of the fee is confirmed; then pending, paid or failed."
         status: String!
         "On a failed part issued again: the instruction that replaces it."
         reissuedAs: String
       }
 
+      "One collection of a grant's fee from the licensee."
+      type FeeCollection {
+        instructionId: ID!
+        amount: String!
+        "pending, paid or failed."
+        status: String!
+        "On a failed collection issued again: the instruction that replaces it."
+        reissuedAs: String
+      }
+
       type GrantFee {
         amount: String!
-        "settling until every outstanding part is paid, then paid."
+        "collecting until the licensee's payment is confirmed, settling until every outstanding owner's part is paid, then paid."
         status: String
+        "The collections from the licensee: the first, and any issued again after a failure."
+        collections: [FeeCollection!]
         payouts: [FeePayout!]
       }
 
@@ -186,10 +199,13 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
 
       type RoyaltyInstruction {
         instructionId: ID!
-        "royalty, or licence-fee for the one-off fee (period fee)."
+        "collection (the licensee pays what the period owes), then royalty payouts, or licence-fee payouts for the one-off fee (period fee)."
         kind: String!
+        "The licensee."
         payer: Party!
-        payee: Party!
+        "The owner paid; null on a collection."
+        payee: Party
+        "The payee's share of the work in basis points; 10000 on a collection."
         shareBps: Int!
         amount: String!
         currency: String!
@@ -203,12 +219,23 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         reissueOf: String
       }
 
+      "One owner's part of what a period owes, fixed when it closed."
+      type RoyaltyShare {
+        party: Party!
+        shareBps: Int!
+        "Minor units of the licence currency."
+        amount: String!
+      }
+
       type RoyaltyPeriodClosing {
         royalty: String!
         currency: String!
         reported: Boolean!
+        "The owners' parts, paid once the collection from the licensee is confirmed."
+        shares: [RoyaltyShare!]
+        "The collection from the licensee, then the owners' payouts."
         instructions: [RoyaltyInstruction!]!
-        "settling, paid or nothing-due."
+        "collecting, settling, paid or nothing-due."
         status: String!
         closedBy: Actor!
         closedAt: String!
@@ -340,7 +367,7 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           "Makes the request safe to repeat; generated when left out."
           requestId: String
         ): RoyaltyPeriodPayload!
-        "Its payee or the settlement service: a failed royalty payout (periodId a month) or fee payout (periodId fee) issued again as a new instruction."
+        "A failed instruction of a month or of the fee (periodId fee) issued again as a new instruction: a payout (its payee or the settlement service), or the collection from the licensee (the licensee or the settlement service)."
         reissueRoyaltyPayout(
           grantId: ID!
           periodId: String!

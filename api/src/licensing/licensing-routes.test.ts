@@ -127,12 +127,15 @@ describe('licensing over HTTP', () => {
     });
     expect(closed.status).toBe(200);
     const period = (closed.body as { result: RoyaltyPeriodRecord }).result;
-    expect(period.instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
+    expect(
+      period.instructions.map((instruction) => [instruction.kind, instruction.payer.userId, instruction.amount]),
+    ).toEqual([['collection', 'carol', '7500']]);
+    expect(period.shares?.map((share) => [share.party.userId, share.amount])).toEqual([
       ['tara', '4500'],
       ['tom', '3000'],
     ]);
     const view = await server.request('GET', '/v1/licensing/grants/G-1/periods/2026-01', { token: carol.token });
-    expect(view.body).toMatchObject({ report: { royalty: '7500' }, closed: { status: 'settling' } });
+    expect(view.body).toMatchObject({ report: { royalty: '7500' }, closed: { status: 'collecting' } });
   });
 
   it('hides grants from strangers as missing, and keeps roles without licensing scopes out', async () => {
@@ -171,7 +174,17 @@ describe('licensing over HTTP', () => {
             }
             closed {
               status
+              shares {
+                party {
+                  userId
+                }
+                amount
+              }
               instructions {
+                kind
+                payer {
+                  userId
+                }
                 payee {
                   userId
                 }
@@ -188,8 +201,14 @@ describe('licensing over HTTP', () => {
       end: '2026-02-01T00:00:00.000Z',
       report: { royalty: '7500' },
       closed: {
-        status: 'settling',
-        instructions: [{ payee: { userId: 'tara' }, amount: '4500', status: 'pending' }, {}],
+        status: 'collecting',
+        shares: [
+          { party: { userId: 'tara' }, amount: '4500' },
+          { party: { userId: 'tom' }, amount: '3000' },
+        ],
+        instructions: [
+          { kind: 'collection', payer: { userId: 'carol' }, payee: null, amount: '7500', status: 'pending' },
+        ],
       },
     });
     const hidden = await graphql(dave, '{ licenceGrant(grantId: "G-1") { grantId } }');
@@ -288,19 +307,21 @@ describe('licensing over HTTP', () => {
     expect(granted.status).toBe(201);
     const read = await server.request('GET', '/v1/licensing/grants/G-f1', { token: tom.token });
     // 60 % of 1 001 floors to 600 and 40 % to 400: the unit left over goes to Tara, the larger share.
+    // Nothing is paid to the owners before the licensee's payment is collected.
     expect(read.body).toMatchObject({
       fee: {
         amount: '1001',
-        status: 'settling',
+        status: 'collecting',
+        collections: [{ instructionId: 'G-f1/fee/collect-1', amount: '1001', status: 'pending' }],
         payouts: [
-          { instructionId: 'G-f1/fee/fee-1', payee: { userId: 'tara' }, amount: '601', status: 'pending' },
-          { instructionId: 'G-f1/fee/fee-2', payee: { userId: 'tom' }, amount: '400', status: 'pending' },
+          { instructionId: 'G-f1/fee/fee-1', payee: { userId: 'tara' }, amount: '601', status: 'awaiting-collection' },
+          { instructionId: 'G-f1/fee/fee-2', payee: { userId: 'tom' }, amount: '400', status: 'awaiting-collection' },
         ],
       },
     });
     const notFailed = await server.request('POST', '/v1/licensing/grants/G-f1/periods/fee/failed-payouts/reissue', {
-      token: tom.token,
-      body: { instructionId: 'G-f1/fee/fee-2' },
+      token: carol.token,
+      body: { instructionId: 'G-f1/fee/collect-1' },
     });
     expect(notFailed.status).toBe(409);
     expect(notFailed.body).toMatchObject({ code: 'INVALID_STATE' });
@@ -308,17 +329,19 @@ describe('licensing over HTTP', () => {
     const response = await server.request('POST', '/graphql', {
       token: carol.token,
       body: {
-        query: '{ licenceGrant(grantId: "G-f1") { fee { amount status payouts { payee { userId } amount status } } } }',
+        query:
+          '{ licenceGrant(grantId: "G-f1") { fee { amount status collections { status } payouts { payee { userId } amount status } } } }',
       },
     });
     expect((response.body as { data: unknown }).data).toEqual({
       licenceGrant: {
         fee: {
           amount: '1001',
-          status: 'settling',
+          status: 'collecting',
+          collections: [{ status: 'pending' }],
           payouts: [
-            { payee: { userId: 'tara' }, amount: '601', status: 'pending' },
-            { payee: { userId: 'tom' }, amount: '400', status: 'pending' },
+            { payee: { userId: 'tara' }, amount: '601', status: 'awaiting-collection' },
+            { payee: { userId: 'tom' }, amount: '400', status: 'awaiting-collection' },
           ],
         },
       },

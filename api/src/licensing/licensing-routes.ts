@@ -341,7 +341,7 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       path: `${periodPath}/failed-payouts/reissue`,
       operationId: 'reissueRoyaltyPayout',
       summary:
-        'Issue a failed royalty payout (a month) or fee payout (period `fee`) again as a new instruction, e.g. after the payee fixed their payout account (its payee or the settlement service)',
+        'Issue a failed instruction of a month or of the fee (period `fee`) again as a new instruction: a payout, e.g. after its payee fixed their payout account (its payee or the settlement service), or the collection from the licensee, e.g. after they funded their account (the licensee or the settlement service)',
       tag,
       access: 'licensing:write',
       command: true,

@@ -282,7 +282,9 @@ class Rig {
     readonly accounts: PayoutAccountStore,
   ) {}
 
-  static async start(options: { kycCredentialTypes?: string[]; sandboxCallbackDelayMs?: number } = {}): Promise<Rig> {
+  static async start(
+    options: { kycCredentialTypes?: string[]; sandboxCallbackDelayMs?: number; failAmountSuffixes?: string[] } = {},
+  ): Promise<Rig> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-settlement-'));
     const apiDb = await openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'api.sqlite') });
     const receiver = await CallbackReceiver.start();
@@ -292,7 +294,7 @@ class Rig {
       callbackSecret,
       callbackUrl: receiver.url,
       apiKey: sandboxApiKey,
-      failAmountSuffixes: [],
+      failAmountSuffixes: options.failAmountSuffixes ?? [],
       callbackDelayMs: options.sandboxCallbackDelayMs ?? 10,
       callbackRetry: { baseMs: 20, maxMs: 100 },
     });
@@ -1016,78 +1018,95 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     scenarioTimeoutMs,
   );
 
-  it(
-    'pays a closed royalty month to each co-owner through the same outbox, and records each answer with the licensing contract',
-    async () => {
-      const rig = await startRig();
-      const tom = principal('tom', 'TalentOrgMSP', 'freelancer');
-      await rig.registerAccounts(tara, tom);
-      await rig.startService();
-      const owners = [
+  /** Tara (60 %) and Tom (40 %) own W-1; Carol holds grant G-1 at 10 % of revenue plus 3 per unit, and reports January. */
+  async function closedRoyaltyMonth(rig: Rig, units: string) {
+    const tom = principal('tom', 'TalentOrgMSP', 'freelancer');
+    await rig.registerAccounts(carol, tara, tom);
+    await rig.startService();
+    const licensor = await rig.as(tara);
+    await licensor.ip.registerWork({
+      requestId: 'register-W-1',
+      workId: 'W-1',
+      kind: 'model',
+      contentHash: 'e'.repeat(64),
+      title: 'Fraud model',
+      uri: 'https://models.example.com/fraud',
+      creators: [partyOf(tara), partyOf(tom)],
+      owners: [
         { party: partyOf(tara), shareBps: 6_000 },
         { party: partyOf(tom), shareBps: 4_000 },
-      ];
-      const licensor = await rig.as(tara);
-      await licensor.ip.registerWork({
-        requestId: 'register-W-1',
-        workId: 'W-1',
-        kind: 'model',
-        contentHash: 'e'.repeat(64),
-        title: 'Fraud model',
-        uri: 'https://models.example.com/fraud',
-        creators: [partyOf(tara), partyOf(tom)],
-        owners,
-      });
-      const terms = { text: 'Fraud scoring of card payments.' };
-      await licensor.licensing.offerLicence(
-        {
-          requestId: 'offer-L-1',
-          offerId: 'L-1',
-          workId: 'W-1',
-          licensee: partyOf(carol),
-          scope: 'commercial',
-          fieldsOfUse: ['fraud-detection'],
-          territories: ['WORLD'],
-          exclusive: false,
-          termStart: '2026-01-01T00:00:00.000Z',
-          termEnd: '2099-01-01T00:00:00.000Z',
-          royaltyBps: 1_000,
-          perUnitAmount: '3',
-          currency: 'EUR',
-        },
-        { transient: { [licenceTermsTransientKey]: terms } },
-      );
-      await (await rig.as(tom)).licensing.consentToOffer({ offerId: 'L-1' });
-      const licensee = await rig.as(carol);
-      await licensee.licensing.acceptOffer({
-        requestId: 'accept-L-1',
+      ],
+    });
+    const terms = { text: 'Fraud scoring of card payments.' };
+    await licensor.licensing.offerLicence(
+      {
+        requestId: 'offer-L-1',
         offerId: 'L-1',
-        grantId: 'G-1',
-        termsSha256: licenceTermsSha256(terms),
-      });
-      // 10 % of 1 234 567 floors to 123 456; 7 units at 3 add 21: 123 477.
-      await licensee.licensing.reportUsage({
-        requestId: 'report-G-1-2026-01',
-        grantId: 'G-1',
-        periodId: '2026-01',
-        units: '7',
-        revenue: '1234567',
+        workId: 'W-1',
+        licensee: partyOf(carol),
+        scope: 'commercial',
+        fieldsOfUse: ['fraud-detection'],
+        territories: ['WORLD'],
+        exclusive: false,
+        termStart: '2026-01-01T00:00:00.000Z',
+        termEnd: '2099-01-01T00:00:00.000Z',
+        royaltyBps: 1_000,
+        perUnitAmount: '3',
         currency: 'EUR',
-      });
-      const closed = await licensee.licensing.closeRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
-      const [toTara, toTom] = closed.result.instructions;
-      expect([toTara?.amount, toTom?.amount]).toEqual(['74087', '49390']);
+      },
+      { transient: { [licenceTermsTransientKey]: terms } },
+    );
+    await (await rig.as(tom)).licensing.consentToOffer({ offerId: 'L-1' });
+    const licensee = await rig.as(carol);
+    await licensee.licensing.acceptOffer({
+      requestId: 'accept-L-1',
+      offerId: 'L-1',
+      grantId: 'G-1',
+      termsSha256: licenceTermsSha256(terms),
+    });
+    await licensee.licensing.reportUsage({
+      requestId: 'report-G-1-2026-01',
+      grantId: 'G-1',
+      periodId: '2026-01',
+      units,
+      revenue: '1234567',
+      currency: 'EUR',
+    });
+    const closed = await licensee.licensing.closeRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
+    return { licensee, closed: closed.result };
+  }
 
-      const rows = [
-        await rig.rowIn(toTara!.instructionId, 'confirmed'),
-        await rig.rowIn(toTom!.instructionId, 'confirmed'),
-      ];
-      expect(rows.map((row) => [row.source, row.kind, row.direction, row.counterparty_user, row.outcome])).toEqual([
-        ['licensing', 'royalty', 'payout', 'tara', 'paid'],
-        ['licensing', 'royalty', 'payout', 'tom', 'paid'],
+  it(
+    'collects a closed royalty month from the licensee first, then pays each co-owner, recording each answer with the licensing contract',
+    async () => {
+      const rig = await startRig();
+      // 10 % of 1 234 567 floors to 123 456; 7 units at 3 add 21: 123 477.
+      const { licensee, closed } = await closedRoyaltyMonth(rig, '7');
+      expect(closed.instructions.map((instruction) => [instruction.instructionId, instruction.amount])).toEqual([
+        ['G-1/2026-01/collect-1', '123477'],
       ]);
+
+      const collected = await rig.rowIn('G-1/2026-01/collect-1', 'confirmed');
+      const rows = [
+        collected,
+        await rig.rowIn('G-1/2026-01/royalty-1', 'confirmed'),
+        await rig.rowIn('G-1/2026-01/royalty-2', 'confirmed'),
+      ];
+      expect(
+        rows.map((row) => [row.source, row.kind, row.direction, row.counterparty_user, row.amount, row.outcome]),
+      ).toEqual([
+        ['licensing', 'collection', 'collect', 'carol', '123477', 'paid'],
+        ['licensing', 'royalty', 'payout', 'tara', '74087', 'paid'],
+        ['licensing', 'royalty', 'payout', 'tom', '49390', 'paid'],
+      ]);
+      // The payouts were requested by the transaction that recorded the collection, never before it.
+      expect(rows.slice(1).map((row) => row.request_tx_id)).toEqual([collected.confirm_tx_id, collected.confirm_tx_id]);
       const payments = rig.sandbox.payments();
-      expect(payments.reduce((sum, payment) => sum + BigInt(payment.amount), 0n)).toBe(123_477n);
+      const total = (direction: string) =>
+        payments
+          .filter((payment) => payment.direction === direction)
+          .reduce((sum, payment) => sum + BigInt(payment.amount), 0n);
+      expect([total('collect'), total('payout')]).toEqual([123_477n, 123_477n]);
       const confirmations = rig.ledger.ledger.transactions.filter(
         (transaction) => transaction.event?.name === licensingEvents.royaltyPayoutConfirmed.name,
       );
@@ -1099,6 +1118,36 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(period.closed?.instructions.map((instruction) => instruction.confirmation?.providerReference)).toEqual(
         rows.map((row) => row.provider_reference),
       );
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'pays no co-owner a royalty the licensee was not debited for',
+    async () => {
+      const rig = await startRig({ failAmountSuffixes: ['13'] });
+      // 123 456 + 19 units at 3 = 123 513: the sandbox fails it, as a licensee's bank refusing the debit would.
+      const { licensee } = await closedRoyaltyMonth(rig, '19');
+      const failed = await rig.rowIn('G-1/2026-01/collect-1', 'confirmed');
+      expect([failed.direction, failed.counterparty_user, failed.amount, failed.outcome]).toEqual([
+        'collect',
+        'carol',
+        '123513',
+        'failed',
+      ]);
+      const period = await licensee.licensing.getRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
+      expect(period.closed?.status).toBe('collecting');
+      expect(period.closed?.instructions.map((instruction) => [instruction.kind, instruction.status])).toEqual([
+        ['collection', 'failed'],
+      ]);
+      expect(rig.sandbox.payments().filter((payment) => payment.direction === 'payout')).toEqual([]);
+      expect(
+        await rig.db
+          .selectFrom('settlement_outbox')
+          .select('instruction_id')
+          .where('direction', '=', 'payout')
+          .execute(),
+      ).toEqual([]);
     },
     scenarioTimeoutMs,
   );

@@ -289,7 +289,20 @@ describe('LicensingContract', () => {
       expect(await refusal(report(client))).toMatchObject({ code: 'ALREADY_EXISTS', field: 'periodId' });
     });
 
-    it('closes an ended period into one instruction per owner split by shares, which the settlement service confirms', async () => {
+    const answerMonth = (instructionId: string, outcome: 'paid' | 'failed', requestId: string, as = settlement) =>
+      call<{ status: string; instructions: { instructionId: string; status: string }[] }>(as, 'confirmRoyaltyPayout', {
+        requestId,
+        grantId: 'G-1',
+        periodId: '2026-01',
+        instructionId,
+        outcome,
+        providerReference: `sbx-${requestId}`,
+        ...(outcome === 'failed' ? { reason: 'insufficient funds' } : {}),
+      });
+    const lastRequests = () =>
+      (driver.ledger.lastEvent?.payload as { settlementRequests: Record<string, unknown>[] }).settlementRequests;
+
+    it('closes an ended period into a collection from the licensee; its confirmation pays each owner their share', async () => {
       await report(client);
       expect(await refusal(call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' }))).toMatchObject({
         code: 'INVALID_STATE',
@@ -299,67 +312,115 @@ describe('LicensingContract', () => {
       expect(
         (await refusal(call(otherClient, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })))?.code,
       ).toBe('FORBIDDEN');
-      const period = await call<{ instructions: { amount: string; payee: Party; instructionId: string }[] }>(
-        settlement,
-        'closeRoyaltyPeriod',
-        { grantId: 'G-1', periodId: '2026-01' },
-      );
+      const period = await call<{ instructions: Record<string, unknown>[] }>(settlement, 'closeRoyaltyPeriod', {
+        grantId: 'G-1',
+        periodId: '2026-01',
+      });
+      // Nothing is paid out before the licensee's money is in: the whole royalty is collected first.
       // 60 % of 75 082 is 45 049.2 and 40 % is 30 032.8: floors 45 049 + 30 032, the unit left over goes to Tara.
-      expect(period).toMatchObject({ royalty: '75082', status: 'settling', reported: true });
-      expect(period.instructions.map((instruction) => [instruction.payee.userId, instruction.amount])).toEqual([
-        ['tara', '45050'],
-        ['tom', '30032'],
+      expect(period).toMatchObject({
+        royalty: '75082',
+        status: 'collecting',
+        reported: true,
+        shares: [
+          { party: tara, shareBps: 6_000, amount: '45050' },
+          { party: tom, shareBps: 4_000, amount: '30032' },
+        ],
+      });
+      expect(period.instructions).toEqual([
+        expect.objectContaining({
+          instructionId: 'G-1/2026-01/collect-1',
+          kind: 'collection',
+          payer: carol,
+          shareBps: 10_000,
+          amount: '75082',
+          currency: 'EUR',
+          status: 'pending',
+        }),
       ]);
-      const event = driver.ledger.lastEvent;
-      expect(event?.name).toBe(licensingEvents.royaltyPeriodClosed.name);
-      expect((event?.payload as { settlementRequests: unknown[] }).settlementRequests).toEqual(period.instructions);
+      expect(period.instructions[0]).not.toHaveProperty('payee');
+      expect(driver.ledger.lastEvent?.name).toBe(licensingEvents.royaltyPeriodClosed.name);
+      expect(lastRequests()).toEqual(period.instructions);
       expect((await refusal(report(client, { periodId: '2026-01', requestId: 'req-late-1' })))?.code).toBe(
         'INVALID_STATE',
       );
       expect((await refusal(call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })))?.code).toBe(
         'INVALID_STATE',
       );
-
-      const confirm = (as: TestIdentity, instructionId: string, requestId: string) =>
-        call<{ status: string }>(as, 'confirmRoyaltyPayout', {
-          requestId,
-          grantId: 'G-1',
-          periodId: '2026-01',
-          instructionId,
-          outcome: 'paid',
-          providerReference: `sbx-${requestId}`,
-        });
-      const [first, second] = period.instructions;
-      expect((await refusal(confirm(client, first!.instructionId, 'req-conf-0')))?.code).toBe('FORBIDDEN');
-      expect((await refusal(confirm(otherSettlement, first!.instructionId, 'req-conf-x')))?.code).toBe('FORBIDDEN');
-      expect(await confirm(settlement, first!.instructionId, 'req-conf-1')).toMatchObject({ status: 'settling' });
-      expect(await refusal(confirm(settlement, 'G-1/2026-01/royalty-9', 'req-conf-9'))).toMatchObject({
+      // No owner's payout exists to answer until the collection is confirmed.
+      expect(await refusal(answerMonth('G-1/2026-01/royalty-1', 'paid', 'req-conf-early'))).toMatchObject({
         code: 'NOT_FOUND',
         field: 'instructionId',
       });
-      expect((await refusal(confirm(settlement, first!.instructionId, 'req-conf-2')))?.code).toBe('INVALID_STATE');
-      expect(await confirm(settlement, second!.instructionId, 'req-conf-3')).toMatchObject({ status: 'paid' });
+
+      expect((await refusal(answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-0', client)))?.code).toBe(
+        'FORBIDDEN',
+      );
+      expect((await refusal(answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-x', otherSettlement)))?.code).toBe(
+        'FORBIDDEN',
+      );
+      expect(await answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-1')).toMatchObject({ status: 'settling' });
+      expect(driver.ledger.lastEvent?.name).toBe(licensingEvents.royaltyPayoutConfirmed.name);
+      expect(lastRequests()).toMatchObject([
+        { instructionId: 'G-1/2026-01/royalty-1', kind: 'royalty', payer: carol, payee: tara, amount: '45050' },
+        { instructionId: 'G-1/2026-01/royalty-2', kind: 'royalty', payer: carol, payee: tom, amount: '30032' },
+      ]);
+      expect(await refusal(answerMonth('G-1/2026-01/royalty-9', 'paid', 'req-conf-9'))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'instructionId',
+      });
+      expect((await refusal(answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-2')))?.code).toBe('INVALID_STATE');
+      expect(await answerMonth('G-1/2026-01/royalty-1', 'paid', 'req-conf-3')).toMatchObject({ status: 'settling' });
+      expect(lastRequests()).toEqual([]);
+      expect(await answerMonth('G-1/2026-01/royalty-2', 'paid', 'req-conf-4')).toMatchObject({ status: 'paid' });
       const view = await call<{ closed: { instructions: { status: string }[] } }>(client, 'getRoyaltyPeriod', {
         grantId: 'G-1',
         periodId: '2026-01',
       });
-      expect(view.closed.instructions.map((instruction) => instruction.status)).toEqual(['paid', 'paid']);
+      expect(view.closed.instructions.map((instruction) => instruction.status)).toEqual(['paid', 'paid', 'paid']);
+    });
+
+    it('pays no owner while the collection fails; the licensee or the settlement service issues it again', async () => {
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
+      const reissue = (as: TestIdentity, instructionId: string) =>
+        call<{ status: string; instructions: Record<string, unknown>[] }>(as, 'reissueRoyaltyPayout', {
+          grantId: 'G-1',
+          periodId: '2026-01',
+          instructionId,
+        });
+      expect((await refusal(reissue(client, 'G-1/2026-01/collect-1')))?.code).toBe('INVALID_STATE');
+      expect(await answerMonth('G-1/2026-01/collect-1', 'failed', 'req-conf-a')).toMatchObject({
+        status: 'collecting',
+      });
+      expect(lastRequests()).toEqual([]);
+      // An owner cannot have the licensee debited again; the licensee (or the settlement service) can.
+      expect((await refusal(reissue(freelancer, 'G-1/2026-01/collect-1')))?.code).toBe('FORBIDDEN');
+      const again = await reissue(client, 'G-1/2026-01/collect-1');
+      expect(again.status).toBe('collecting');
+      expect(again.instructions).toMatchObject([
+        { instructionId: 'G-1/2026-01/collect-1', status: 'failed', reissuedAs: 'G-1/2026-01/collect-2' },
+        {
+          instructionId: 'G-1/2026-01/collect-2',
+          kind: 'collection',
+          status: 'pending',
+          reissueOf: 'G-1/2026-01/collect-1',
+          amount: '75082',
+        },
+      ]);
+      expect(lastRequests()).toMatchObject([{ instructionId: 'G-1/2026-01/collect-2', kind: 'collection' }]);
+      expect(await answerMonth('G-1/2026-01/collect-2', 'paid', 'req-conf-b')).toMatchObject({ status: 'settling' });
+      expect(lastRequests().map((instruction) => instruction.instructionId)).toEqual([
+        'G-1/2026-01/royalty-1',
+        'G-1/2026-01/royalty-2',
+      ]);
     });
 
     it('issues a failed payout again for its payee, and the month is paid once the replacement is', async () => {
       await report(client);
       driver.ledger.advanceSeconds(27 * day);
       await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
-      const answer = (instructionId: string, outcome: 'paid' | 'failed', requestId: string) =>
-        call<{ status: string }>(settlement, 'confirmRoyaltyPayout', {
-          requestId,
-          grantId: 'G-1',
-          periodId: '2026-01',
-          instructionId,
-          outcome,
-          providerReference: `sbx-${requestId}`,
-          ...(outcome === 'failed' ? { reason: 'account closed' } : {}),
-        });
       const reissue = (as: TestIdentity, instructionId: string) =>
         call<{
           instructions: {
@@ -370,26 +431,25 @@ describe('LicensingContract', () => {
             amount: string;
           }[];
         }>(as, 'reissueRoyaltyPayout', { grantId: 'G-1', periodId: '2026-01', instructionId });
-      await answer('G-1/2026-01/royalty-1', 'paid', 'req-conf-a');
+      await answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-0');
+      await answerMonth('G-1/2026-01/royalty-1', 'paid', 'req-conf-a');
       expect((await refusal(reissue(otherFreelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
-      await answer('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
+      await answerMonth('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
       expect((await refusal(reissue(freelancer, 'G-1/2026-01/royalty-2')))?.code).toBe('FORBIDDEN');
+      expect((await refusal(reissue(client, 'G-1/2026-01/royalty-2')))?.code).toBe('FORBIDDEN');
       const reissued = await reissue(otherFreelancer, 'G-1/2026-01/royalty-2');
-      expect(reissued.instructions.slice(1)).toMatchObject([
-        { instructionId: 'G-1/2026-01/royalty-2', status: 'failed', reissuedAs: 'G-1/2026-01/royalty-3' },
+      expect(reissued.instructions.slice(2)).toMatchObject([
+        { instructionId: 'G-1/2026-01/royalty-2', status: 'failed', reissuedAs: 'G-1/2026-01/royalty-4' },
         {
-          instructionId: 'G-1/2026-01/royalty-3',
+          instructionId: 'G-1/2026-01/royalty-4',
           status: 'pending',
           reissueOf: 'G-1/2026-01/royalty-2',
           amount: '30032',
         },
       ]);
-      const event = driver.ledger.lastEvent?.payload as { settlementRequests: { instructionId: string }[] };
-      expect(event.settlementRequests.map((instruction) => instruction.instructionId)).toEqual([
-        'G-1/2026-01/royalty-3',
-      ]);
+      expect(lastRequests().map((instruction) => instruction.instructionId)).toEqual(['G-1/2026-01/royalty-4']);
       expect((await refusal(reissue(settlement, 'G-1/2026-01/royalty-2')))?.code).toBe('INVALID_STATE');
-      expect(await answer('G-1/2026-01/royalty-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
+      expect(await answerMonth('G-1/2026-01/royalty-4', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
     });
 
     it('closes a period nobody reported as owing nothing, only once its reporting window is over and not for its licensee', async () => {
@@ -434,41 +494,59 @@ describe('LicensingContract', () => {
       });
     const feeOf = async () => (await call<FeeView>(client, 'getGrant', { grantId: 'G-1' })).fee;
 
-    it('issues a fee on acceptance as one pending instruction per owner recorded on the offer, summing to the fee', async () => {
+    const collectFee = () => answer('G-1/fee/collect-1', 'paid', 'req-collect-fee');
+
+    it('collects a fee from the licensee on acceptance, then pays each owner recorded on the offer their part', async () => {
       const grant = await accept(client, await openOffer(feeOnly));
       expect(grant).toMatchObject({ fee: { amount: '100001' } });
       expect(grant).not.toHaveProperty('royaltyBps');
       const event = driver.ledger.lastEvent;
       expect(event?.name).toBe(licensingEvents.licenceGranted.name);
       const requests = (event?.payload as { settlementRequests: Record<string, unknown>[] }).settlementRequests;
-      // 60 % of 100 001 is 60 000.6 and 40 % is 40 000.4: floors 60 000 + 40 000, the unit left over goes to Tara.
-      expect(requests).toMatchObject([
-        {
-          instructionId: 'G-1/fee/fee-1',
-          kind: 'licence-fee',
+      expect(requests).toEqual([
+        expect.objectContaining({
+          instructionId: 'G-1/fee/collect-1',
+          kind: 'collection',
           periodId: 'fee',
           payer: carol,
-          payee: tara,
-          amount: '60001',
-          shareBps: 6_000,
+          amount: '100001',
+          shareBps: 10_000,
           platformFee: '0',
           currency: 'EUR',
           status: 'pending',
-        },
-        {
-          instructionId: 'G-1/fee/fee-2',
-          kind: 'licence-fee',
-          periodId: 'fee',
-          payer: carol,
-          payee: tom,
-          amount: '40000',
-          shareBps: 4_000,
-          status: 'pending',
-        },
+        }),
+      ]);
+      // 60 % of 100 001 is 60 000.6 and 40 % is 40 000.4: floors 60 000 + 40 000, the unit left over goes to Tara.
+      expect(await feeOf()).toEqual({
+        amount: '100001',
+        status: 'collecting',
+        collections: [{ instructionId: 'G-1/fee/collect-1', amount: '100001', status: 'pending' }],
+        payouts: [
+          {
+            instructionId: 'G-1/fee/fee-1',
+            payee: tara,
+            shareBps: 6_000,
+            amount: '60001',
+            status: 'awaiting-collection',
+          },
+          {
+            instructionId: 'G-1/fee/fee-2',
+            payee: tom,
+            shareBps: 4_000,
+            amount: '40000',
+            status: 'awaiting-collection',
+          },
+        ],
+      });
+      expect(await collectFee()).toMatchObject({ status: 'settling' });
+      expect((driver.ledger.lastEvent?.payload as { settlementRequests: unknown[] }).settlementRequests).toMatchObject([
+        { instructionId: 'G-1/fee/fee-1', kind: 'licence-fee', payer: carol, payee: tara, amount: '60001' },
+        { instructionId: 'G-1/fee/fee-2', kind: 'licence-fee', payer: carol, payee: tom, amount: '40000' },
       ]);
       expect(await feeOf()).toEqual({
         amount: '100001',
         status: 'settling',
+        collections: [{ instructionId: 'G-1/fee/collect-1', amount: '100001', status: 'paid' }],
         payouts: [
           { instructionId: 'G-1/fee/fee-1', payee: tara, shareBps: 6_000, amount: '60001', status: 'pending' },
           { instructionId: 'G-1/fee/fee-2', payee: tom, shareBps: 4_000, amount: '40000', status: 'pending' },
@@ -491,8 +569,7 @@ describe('LicensingContract', () => {
       );
       expect(month.royalty).toBe('75082');
       expect(month.instructions.map((instruction) => [instruction.instructionId, instruction.kind])).toEqual([
-        ['G-1/2026-01/royalty-1', 'royalty'],
-        ['G-1/2026-01/royalty-2', 'royalty'],
+        ['G-1/2026-01/collect-1', 'collection'],
       ]);
       expect((await feeOf())?.payouts?.map((payout) => payout.instructionId)).toEqual([
         'G-1/fee/fee-1',
@@ -509,13 +586,14 @@ describe('LicensingContract', () => {
               requestId: 'req-conf-0',
               grantId: 'G-1',
               periodId: 'fee',
-              instructionId: 'G-1/fee/fee-1',
+              instructionId: 'G-1/fee/collect-1',
               outcome: 'paid',
               providerReference: 'sbx-0',
             }),
           )
         )?.code,
       ).toBe('FORBIDDEN');
+      await collectFee();
       expect(await answer('G-1/fee/fee-1', 'paid', 'req-conf-a')).toMatchObject({ status: 'settling' });
       expect((await refusal(answer('G-1/fee/fee-1', 'paid', 'req-conf-a2')))?.code).toBe('INVALID_STATE');
       await answer('G-1/fee/fee-2', 'failed', 'req-conf-b');
@@ -526,7 +604,7 @@ describe('LicensingContract', () => {
       await reissue(otherFreelancer);
       expect((driver.ledger.lastEvent?.payload as { settlementRequests: unknown[] }).settlementRequests).toMatchObject([
         {
-          instructionId: 'G-1/fee/fee-3',
+          instructionId: 'G-1/fee/fee-4',
           kind: 'licence-fee',
           payee: tom,
           amount: '40000',
@@ -534,13 +612,13 @@ describe('LicensingContract', () => {
         },
       ]);
       expect((await refusal(reissue(otherFreelancer)))?.code).toBe('INVALID_STATE');
-      expect(await answer('G-1/fee/fee-3', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
+      expect(await answer('G-1/fee/fee-4', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
       const fee = await feeOf();
       expect(fee?.status).toBe('paid');
       expect(fee?.payouts?.map((payout) => [payout.instructionId, payout.status])).toEqual([
         ['G-1/fee/fee-1', 'paid'],
         ['G-1/fee/fee-2', 'failed'],
-        ['G-1/fee/fee-3', 'paid'],
+        ['G-1/fee/fee-4', 'paid'],
       ]);
     });
 
@@ -548,7 +626,7 @@ describe('LicensingContract', () => {
       const grant = await accept(client, await openOffer());
       expect(grant).not.toHaveProperty('fee');
       expect((driver.ledger.lastEvent?.payload as { settlementRequests: unknown[] }).settlementRequests).toEqual([]);
-      expect(await refusal(answer('G-1/fee/fee-1', 'paid', 'req-conf-z'))).toMatchObject({
+      expect(await refusal(answer('G-1/fee/collect-1', 'paid', 'req-conf-z'))).toMatchObject({
         code: 'NOT_FOUND',
         field: 'periodId',
       });

@@ -26,8 +26,9 @@ function eventBase(tx: Tx) {
  * Licences of registered works and the royalties they earn. The owners of a work offer
  * a licence (every owner consents); a licensee accepts it as a grant with its own id
  * and expiry; the licensee reports usage once per calendar month; a closed month's
- * royalty is split among the owners and paid through the settlement service like a
- * milestone, whose confirmation this contract records.
+ * royalty (and a grant's fee) is collected from the licensee and then split among the
+ * owners and paid through the settlement service, as a milestone's escrow is collected
+ * before it is released; this contract records every confirmation.
  *
  * Every clock is the transaction timestamp. Reports and closed periods are one key per
  * (grant, month).
@@ -97,10 +98,18 @@ export class LicensingContract extends contractClass(licensingContractName, {
     return period;
   }),
 
-  /** The settlement service records a provider's answer to a royalty or fee instruction (period `fee`). */
+  /**
+   * The settlement service records a provider's answer to a royalty or fee instruction
+   * (period `fee`); a collection confirmed paid issues the owners' payouts.
+   */
   confirmRoyaltyPayout: transaction(spec.confirmRoyaltyPayout, async (tx, request) => {
-    const { period, instruction } = await confirmRoyaltyPayout(tx, request);
-    emitEvent(tx.ctx, licensingEvents.royaltyPayoutConfirmed, { ...eventBase(tx), period, instruction });
+    const { period, instruction, issued } = await confirmRoyaltyPayout(tx, request);
+    emitEvent(tx.ctx, licensingEvents.royaltyPayoutConfirmed, {
+      ...eventBase(tx),
+      settlementRequests: issued,
+      period,
+      instruction,
+    });
     return period;
   }),
 

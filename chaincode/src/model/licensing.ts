@@ -270,18 +270,30 @@ export const feePayoutSchema = z.object({
   payee: partySchema,
   shareBps: z.number().int(),
   amount: z.string(),
+  /** `awaiting-collection` until the licensee's payment of the fee is confirmed; the id is then the one the payout will carry. */
+  status: z.enum(['awaiting-collection', 'pending', 'paid', 'failed']),
+  reissuedAs: z.string().optional(),
+});
+
+/** One collection of a grant's fee from the licensee and how it stands. */
+export const feeCollectionSchema = z.object({
+  instructionId: z.string(),
+  amount: z.string(),
   status: z.enum(['pending', 'paid', 'failed']),
   reissuedAs: z.string().optional(),
 });
 
 /**
- * A grant's fee. The ledger stores `amount` only; reads add `status` (`settling` until
- * every outstanding part is paid, then `paid`) and `payouts`, taken from the fee's payout
- * record (period {@link licenceFeePeriodId}).
+ * A grant's fee. The ledger stores `amount` only; reads add `status` (`collecting` until
+ * the licensee's payment of the fee is confirmed, `settling` until every outstanding
+ * owner's part is paid, then `paid`) and `payouts` (the owners' parts, issued once the
+ * fee is collected), taken from the fee's record (period {@link licenceFeePeriodId}).
  */
 export const grantFeeSchema = z.object({
   amount: z.string(),
-  status: z.enum(['settling', 'paid']).optional(),
+  status: z.enum(['collecting', 'settling', 'paid']).optional(),
+  /** The fee's collections from the licensee: the first, and any issued again after a failure. */
+  collections: z.array(feeCollectionSchema).optional(),
   payouts: z.array(feePayoutSchema).optional(),
 });
 export const grantStatusSchema = z.enum(grantStatuses);
@@ -329,22 +341,34 @@ export const usageReportRecordSchema = z.object({
 export type UsageReportRecord = z.output<typeof usageReportRecordSchema>;
 
 /**
- * A royalty payment the settlement provider is asked to make: from the licensee to one
- * co-owner of the work, for one grant and period.
+ * What a royalty or fee instruction moves: `collection` debits the licensee for the whole
+ * royalty (or fee) into the platform's settlement account; `royalty` and `licence-fee`
+ * pay one owner's part of what was collected.
+ */
+export const royaltyInstructionKinds = ['collection', 'royalty', 'licence-fee'] as const;
+
+/**
+ * A payment the settlement provider is asked to make for one grant and period: the
+ * licensee's payment of what the period owes (a `collection`), or one co-owner's part of
+ * it once collected (a payout).
  */
 export const royaltyInstructionSchema = z.object({
   /**
-   * `<grantId>/<periodId>/royalty-<n>` (`<grantId>/fee/fee-<n>` for the fee): n counts
-   * owners from 1 in owner order, then continues for payouts issued again; unique and stable.
+   * `<grantId>/<periodId>/collect-<n>` for a collection; `<grantId>/<periodId>/royalty-<n>`
+   * (`<grantId>/fee/fee-<n>` for the fee) for a payout, n counting owners from 1 in owner
+   * order. An instruction issued again takes the next number after every instruction
+   * the period holds. Unique and stable.
    */
   instructionId: z.string(),
-  /** `royalty` for a closed period's royalty; `licence-fee` for the one-off fee paid on acceptance. */
-  kind: z.enum(['royalty', 'licence-fee']),
+  /** See {@link royaltyInstructionKinds}. */
+  kind: z.enum(royaltyInstructionKinds),
   grantId: z.string(),
   periodId: z.string(),
+  /** The licensee. */
   payer: partySchema,
-  payee: partySchema,
-  /** The payee's share of the work when the period was closed, in basis points. */
+  /** The owner paid; absent on a collection, which pays the platform's settlement account. */
+  payee: partySchema.optional(),
+  /** The payee's share of the work when the period was closed, in basis points; 10000 on a collection. */
   shareBps: z.number().int(),
   amount: amountSchema,
   /** Always zero: royalties carry no platform fee. Kept so every instruction has the same money fields. */
@@ -362,10 +386,20 @@ export const royaltyInstructionSchema = z.object({
 export type RoyaltyInstruction = z.output<typeof royaltyInstructionSchema>;
 
 /**
- * `settling` until every instruction (other than failed ones issued again) is confirmed
- * paid; `paid` then; `nothing-due` when the period owed nothing.
+ * `collecting` until the licensee's payment of the royalty (or fee) is confirmed;
+ * `settling` until every owner's payout (other than failed ones issued again) is
+ * confirmed paid; `paid` then; `nothing-due` when the period owed nothing. Periods closed
+ * before collections existed went straight to `settling`.
  */
-export const royaltyPeriodStatuses = ['settling', 'paid', 'nothing-due'] as const;
+export const royaltyPeriodStatuses = ['collecting', 'settling', 'paid', 'nothing-due'] as const;
+
+/** One owner's part of what a period owes, fixed when it closes and paid once collected. */
+export const royaltyShareSchema = z.object({
+  party: partySchema,
+  shareBps: z.number().int(),
+  amount: amountSchema,
+});
+export type RoyaltyShare = z.output<typeof royaltyShareSchema>;
 
 /**
  * A closed royalty period of one grant: the royalty owed and the instructions that pay
@@ -380,6 +414,9 @@ export const royaltyPeriodRecordSchema = z.object({
   currency: z.string(),
   /** Whether a usage report was filed; a period closed without one owes nothing. */
   reported: z.boolean(),
+  /** The owners' parts of `royalty` (by their shares at closing), paid once the collection is confirmed. */
+  shares: z.array(royaltyShareSchema).optional(),
+  /** The collection from the licensee (and any issued again), then the owners' payouts. */
   instructions: z.array(royaltyInstructionSchema),
   status: z.enum(royaltyPeriodStatuses),
   closedBy: actorSchema,
@@ -389,6 +426,69 @@ export const royaltyPeriodRecordSchema = z.object({
   updatedTxId: z.string(),
 });
 export type RoyaltyPeriodRecord = z.output<typeof royaltyPeriodRecordSchema>;
+
+/** The prefix of an instruction id within its period: `collect`, `royalty` or `fee`. */
+function instructionIdPrefix(kind: RoyaltyInstruction['kind']): string {
+  if (kind === 'collection') return 'collect';
+  return kind === 'licence-fee' ? 'fee' : 'royalty';
+}
+
+/** `<grantId>/<periodId>/<collect|royalty|fee>-<n>`: see `royaltyInstructionSchema`. */
+export function royaltyInstructionId(
+  grantId: string,
+  periodId: string,
+  kind: RoyaltyInstruction['kind'],
+  n: number,
+): string {
+  return `${grantId}/${periodId}/${instructionIdPrefix(kind)}-${String(n)}`;
+}
+
+/**
+ * How a grant's fee stands, from its record (period {@link licenceFeePeriodId}): the
+ * owners' payouts once the fee is collected, and before that each owner's part as
+ * `awaiting-collection` under the id its payout will carry.
+ */
+export function licenceFeeView(record: RoyaltyPeriodRecord): {
+  status: 'collecting' | 'settling' | 'paid';
+  collections: z.output<typeof feeCollectionSchema>[];
+  payouts: z.output<typeof feePayoutSchema>[];
+} {
+  const status = record.status === 'paid' || record.status === 'collecting' ? record.status : 'settling';
+  const collections = record.instructions
+    .filter((instruction) => instruction.kind === 'collection')
+    .map((instruction) => ({
+      instructionId: instruction.instructionId,
+      amount: instruction.amount,
+      status: instruction.status,
+      ...(instruction.reissuedAs === undefined ? {} : { reissuedAs: instruction.reissuedAs }),
+    }));
+  const payouts = record.instructions.flatMap(({ payee, ...instruction }) =>
+    payee === undefined
+      ? []
+      : [
+          {
+            instructionId: instruction.instructionId,
+            payee,
+            shareBps: instruction.shareBps,
+            amount: instruction.amount,
+            status: instruction.status,
+            ...(instruction.reissuedAs === undefined ? {} : { reissuedAs: instruction.reissuedAs }),
+          },
+        ],
+  );
+  if (payouts.length > 0 || status !== 'collecting') return { status, collections, payouts };
+  return {
+    status,
+    collections,
+    payouts: (record.shares ?? []).map((share, index) => ({
+      instructionId: royaltyInstructionId(record.grantId, record.periodId, 'licence-fee', index + 1),
+      payee: share.party,
+      shareBps: share.shareBps,
+      amount: share.amount,
+      status: 'awaiting-collection' as const,
+    })),
+  };
+}
 
 /** A period as read: the report (if any) and, once closed, the royalty's instructions. */
 export const royaltyPeriodViewSchema = z.object({
@@ -460,7 +560,7 @@ export const licensingEvents = {
   licenceOffered: licensingEvent('LicenceOffered', { offer: licenceOfferRecordSchema }),
   offerConsented: licensingEvent('OfferConsented', { offer: licenceOfferRecordSchema }),
   offerWithdrawn: licensingEvent('OfferWithdrawn', { offer: licenceOfferRecordSchema }),
-  /** A grant with a fee carries the fee's instructions in `settlementRequests`. */
+  /** A grant with a fee carries the fee's collection from the licensee in `settlementRequests`. */
   licenceGranted: licensingEvent('LicenceGranted', { grant: licenceGrantRecordSchema }),
   grantRevoked: licensingEvent('GrantRevoked', { grant: licenceGrantRecordSchema }),
   usageReported: licensingEvent('UsageReported', { report: usageReportRecordSchema }),
@@ -471,6 +571,7 @@ export const licensingEvents = {
     instruction: royaltyInstructionSchema,
     replaces: z.string(),
   }),
+  /** A collection confirmed paid carries the owners' payouts it issues in `settlementRequests`. */
   royaltyPayoutConfirmed: licensingEvent('RoyaltyPayoutConfirmed', {
     period: royaltyPeriodRecordSchema,
     instruction: royaltyInstructionSchema,

@@ -4,7 +4,7 @@ import { Link, useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
-import type { WorkPageQuery } from '../gql/graphql.js';
+import type { RoyaltyPeriodViewQuery, WorkPageQuery } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
@@ -121,9 +121,21 @@ const royaltyPeriod = graphql(`
         royalty
         currency
         status
+        shares {
+          party {
+            mspId
+            userId
+          }
+          shareBps
+          amount
+        }
         instructions {
           instructionId
           kind
+          payer {
+            mspId
+            userId
+          }
           payee {
             mspId
             userId
@@ -205,14 +217,47 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
             {period.closed == null ? (
               <p className="hint">The month is not closed yet, so nothing has been paid for it.</p>
             ) : (
-              <PayoutTable
-                caption={`Payouts of ${period.periodId} (${period.closed.status})`}
-                payouts={period.closed.instructions}
-              />
+              <ClosedMonth periodId={period.periodId} closed={period.closed} />
             )}
           </div>
         )}
       </QueryAnswer>
+    </>
+  );
+}
+
+type ClosedPeriod = NonNullable<NonNullable<RoyaltyPeriodViewQuery['royaltyPeriod']>['closed']>;
+
+/**
+ * A closed month: the collection of its royalty from the licensee, then one payout per
+ * owner; before the collection is confirmed, each owner's part waits for it.
+ */
+function ClosedMonth({ periodId, closed }: { periodId: string; closed: ClosedPeriod }) {
+  const collections = closed.instructions.filter((instruction) => instruction.kind === 'collection');
+  const collection = collections[collections.length - 1];
+  const payouts = closed.instructions.flatMap(({ payee, ...instruction }) =>
+    payee == null ? [] : [{ ...instruction, payee }],
+  );
+  const owed =
+    payouts.length > 0
+      ? payouts
+      : (closed.shares ?? []).map((share, index) => ({
+          instructionId: `share-${String(index + 1)}`,
+          payee: share.party,
+          shareBps: share.shareBps,
+          amount: share.amount,
+          currency: closed.currency,
+          status: 'awaiting collection',
+        }));
+  return (
+    <>
+      {collection === undefined ? null : (
+        <p data-testid="royalty-collection">
+          Collection of {formatMoney(collection.amount, collection.currency)} from {collection.payer.userId} (
+          {collection.payer.mspId}): {collection.status}
+        </p>
+      )}
+      <PayoutTable caption={`Payouts of ${periodId} (${closed.status})`} payouts={owed} />
     </>
   );
 }

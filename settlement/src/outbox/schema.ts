@@ -29,7 +29,7 @@ export interface SettlementOutboxTable {
   agreement_id: string;
   /** The part of it: the milestone, or for a royalty the period (`YYYY-MM`); `fee` for a licence fee. */
   milestone_id: string;
-  /** Ledger kind: fund-escrow, release, refund, royalty or licence-fee. */
+  /** Ledger kind: fund-escrow, release, refund; collection (from a licensee), royalty or licence-fee. */
   kind: string;
   direction: 'collect' | 'payout';
   /** Provider configuration name the instruction is routed to. */

@@ -364,10 +364,9 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       );
       // The fee's split: 65 % and 35 % of 250 001 floor to 162 500 and 87 500, the unit left over to the first owner.
       const fee = page.getByTestId('fee-payout');
-      expect((await fee.allTextContents()).map((row) => row.replace(/(paid|pending|failed)$/, ''))).toEqual([
-        `${tara.party.userId} (TalentOrgMSP)65 %€1,625.01`,
-        `${tom.party.userId} (TalentOrgMSP)35 %€875.00`,
-      ]);
+      expect(
+        (await fee.allTextContents()).map((row) => row.replace(/(paid|pending|failed|awaiting-collection)$/, '')),
+      ).toEqual([`${tara.party.userId} (TalentOrgMSP)65 %€1,625.01`, `${tom.party.userId} (TalentOrgMSP)35 %€875.00`]);
       expect(await page.getByTestId(`offer-${id('L-JP')}`).textContent()).toContain('¥150 per unit');
 
       const month = page.getByRole('form', { name: `Royalties of ${grantId}` });

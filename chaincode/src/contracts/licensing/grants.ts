@@ -5,8 +5,8 @@ import {
   type RoyaltyInstruction,
   type RoyaltyPeriodRecord,
 } from '../../model/licensing';
-import { formatMinorUnits, minorUnits } from '../../model/money';
-import { splitRoyalty } from '../../model/royalty';
+import { minorUnits } from '../../model/money';
+import { openCollection } from './collection';
 import { licensingCommandRoles } from '../../model/access-roles';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
@@ -30,12 +30,12 @@ import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works'
  * one, is then `accepted` and takes no other grant.
  *
  * An offer with a fee: the same transaction splits the fee among the owners recorded on
- * the offer by their shares (`splitRoyalty`: the parts sum to the fee) and records each
- * non-zero part as a pending `licence-fee` instruction from the licensee to that owner,
- * in a payout record of the grant under period `fee`, which the settlement service pays
- * and confirms as it does royalties.
+ * the offer by their shares (`splitRoyalty`: the parts sum to the fee) and records, in a
+ * record of the grant under period `fee`, a pending `collection` of the whole fee from
+ * the licensee. Once the settlement service confirms it collected, each non-zero part is
+ * paid to its owner as a `licence-fee` instruction, as royalties are.
  *
- * @returns the grant and the fee's instructions (empty without a fee).
+ * @returns the grant and the fee's collection instruction (none without a fee).
  * @throws RefusalError FORBIDDEN for an owner of the work or a person other than the
  *   named licensee; INVALID_STATE unless the offer is open, its term not over and the
  *   work still owned as offered; TERMS_MISMATCH for other terms than the recorded ones;
@@ -116,32 +116,17 @@ export async function acceptOffer(
   return { grant, feeInstructions };
 }
 
-/** Writes the fee's payout record (period `fee`) and returns its pending instructions. */
+/**
+ * Writes the fee's record (period `fee`): the owners' parts as recorded on the offer, and
+ * the pending collection of the whole fee from the licensee, which it returns.
+ */
 async function issueFee(
   tx: Tx,
   offer: LicenceOfferRecord,
   grant: LicenceGrantRecord,
   fee: string,
 ): Promise<RoyaltyInstruction[]> {
-  const instructions: RoyaltyInstruction[] = [];
-  splitRoyalty(minorUnits(fee), offer.owners).forEach((part, index) => {
-    if (part.amount === 0n) return;
-    instructions.push({
-      instructionId: `${grant.grantId}/${licenceFeePeriodId}/fee-${index + 1}`,
-      kind: 'licence-fee',
-      grantId: grant.grantId,
-      periodId: licenceFeePeriodId,
-      payer: grant.licensee,
-      payee: part.party,
-      shareBps: part.shareBps,
-      amount: formatMinorUnits(part.amount),
-      platformFee: '0',
-      currency: grant.currency,
-      status: 'pending',
-      requestedAt: tx.at,
-      requestTxId: tx.txId,
-    });
-  });
+  const { shares, collection } = openCollection(tx, grant, licenceFeePeriodId, minorUnits(fee), offer.owners);
   const record: RoyaltyPeriodRecord = {
     grantId: grant.grantId,
     periodId: licenceFeePeriodId,
@@ -149,8 +134,9 @@ async function issueFee(
     royalty: fee,
     currency: grant.currency,
     reported: false,
-    instructions,
-    status: 'settling',
+    shares,
+    instructions: [collection],
+    status: 'collecting',
     closedBy: actorOf(tx.caller),
     closedAt: tx.at,
     txId: tx.txId,
@@ -158,7 +144,7 @@ async function issueFee(
     updatedTxId: tx.txId,
   };
   await royaltyPeriods.write(tx.ctx, record);
-  return instructions;
+  return [collection];
 }
 
 /**

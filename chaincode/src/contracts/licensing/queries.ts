@@ -1,5 +1,6 @@
 import {
   licenceFeePeriodId,
+  licenceFeeView,
   licenceTermsSchema,
   royaltyPeriodBounds,
   type LicenceGrantRecord,
@@ -107,21 +108,7 @@ async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<Licence
   if (grant.fee === undefined) return grant;
   const record = await royaltyPeriods.read(tx.ctx, grant.grantId, licenceFeePeriodId);
   if (record === undefined) return grant;
-  return {
-    ...grant,
-    fee: {
-      amount: grant.fee.amount,
-      status: record.status === 'paid' ? 'paid' : 'settling',
-      payouts: record.instructions.map((instruction) => ({
-        instructionId: instruction.instructionId,
-        payee: instruction.payee,
-        shareBps: instruction.shareBps,
-        amount: instruction.amount,
-        status: instruction.status,
-        ...(instruction.reissuedAs === undefined ? {} : { reissuedAs: instruction.reissuedAs }),
-      })),
-    },
-  };
+  return { ...grant, fee: { amount: grant.fee.amount, ...licenceFeeView(record) } };
 }
 
 /**

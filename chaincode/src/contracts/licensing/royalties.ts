@@ -1,5 +1,6 @@
 import {
   licenceFeePeriodId,
+  royaltyInstructionId,
   royaltyPeriodBounds,
   type ConfirmRoyaltyPayoutRequest,
   type LicenceGrantRecord,
@@ -11,12 +12,13 @@ import {
 } from '../../model/licensing';
 import { licensingCommandRoles, licensingReaderRoles } from '../../model/access-roles';
 import { formatMinorUnits, maxMinorUnits, minorUnits } from '../../model/money';
-import { royaltyDue, splitRoyalty } from '../../model/royalty';
+import { royaltyDue } from '../../model/royalty';
 import { describeCaller, isParty, requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
 import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { answerInstruction } from '../settlement/answers';
+import { openCollection, payoutsOnCollection, periodStatus } from './collection';
 import { requireGrant, royaltyPeriods, usageReports } from './store';
 import { isOwner, ownersOfWork } from './works';
 
@@ -162,11 +164,13 @@ function requireReportingWindowOver(tx: Tx, grant: LicenceGrantRecord, periodId:
 /**
  * Closes an ended period of a grant: the royalty its report owes (nothing when none was
  * filed) is split among the work's owners as they are at closing, by their shares (see
- * `splitRoyalty`), and each non-zero part becomes a pending settlement instruction from
- * the licensee to that owner, which the settlement service pays. Its licensee, an owner,
- * the settlement service or an auditor may close it once it is reported; a month
- * without a report closes only after the reporting window (and not by its licensee). A
- * revoked or expired grant's months before the revocation or expiry still close.
+ * `splitRoyalty`), and a pending `collection` instruction asks the settlement service to
+ * collect the whole royalty from the licensee. The owners' payouts are issued when that
+ * collection is confirmed paid (see {@link confirmRoyaltyPayout}), so the platform never
+ * pays out a royalty it did not receive. Its licensee, an owner, the settlement service
+ * or an auditor may close it once it is reported; a month without a report closes only
+ * after the reporting window (and not by its licensee). A revoked or expired grant's
+ * months before the revocation or expiry still close.
  *
  * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE until the period has
  *   ended (by the transaction time), when it lies outside the term, or when it is closed.
@@ -193,25 +197,7 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
   const report = await usageReports.read(tx.ctx, grantId, periodId);
   if (report === undefined) requireReportingWindowOver(tx, grant, periodId, bounds.end);
   const royalty = report === undefined ? 0n : minorUnits(report.royalty);
-  const instructions: RoyaltyInstruction[] = [];
-  splitRoyalty(royalty, owners).forEach((payout, index) => {
-    if (payout.amount === 0n) return;
-    instructions.push({
-      instructionId: `${grantId}/${periodId}/royalty-${index + 1}`,
-      kind: 'royalty',
-      grantId,
-      periodId,
-      payer: grant.licensee,
-      payee: payout.party,
-      shareBps: payout.shareBps,
-      amount: formatMinorUnits(payout.amount),
-      platformFee: '0',
-      currency: grant.currency,
-      status: 'pending',
-      requestedAt: tx.at,
-      requestTxId: tx.txId,
-    });
-  });
+  const owed = royalty === 0n ? undefined : openCollection(tx, grant, periodId, royalty, owners);
   const period: RoyaltyPeriodRecord = {
     grantId,
     periodId,
@@ -219,8 +205,9 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
     royalty: formatMinorUnits(royalty),
     currency: grant.currency,
     reported: report !== undefined,
-    instructions,
-    status: instructions.length === 0 ? 'nothing-due' : 'settling',
+    ...(owed === undefined ? {} : { shares: owed.shares }),
+    instructions: owed === undefined ? [] : [owed.collection],
+    status: owed === undefined ? 'nothing-due' : 'collecting',
     closedBy: actorOf(tx.caller),
     closedAt: tx.at,
     txId: tx.txId,
@@ -232,8 +219,11 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
 }
 
 /**
- * Records the settlement provider's answer to a royalty instruction, or to a fee
- * instruction (period `fee`); the period (or fee) is `paid` once every instruction is.
+ * Records the settlement provider's answer to a royalty or fee instruction (period
+ * `fee`). A collection confirmed paid issues the owners' payouts, one per share fixed at
+ * closing, in the same transaction (`issued`, for the event's settlement requests); a
+ * failed one leaves the period `collecting` until the collection is issued again. The
+ * period (or fee) is `paid` once every outstanding payout is.
  *
  * @throws RefusalError FORBIDDEN without role settlement of a settlement organisation;
  *   NOT_FOUND for an unknown period or instruction; INVALID_STATE when the instruction
@@ -242,31 +232,26 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
 export async function confirmRoyaltyPayout(
   tx: Tx,
   request: ConfirmRoyaltyPayoutRequest,
-): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction }> {
+): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; issued: RoyaltyInstruction[] }> {
   const label = periodLabel(request.grantId, request.periodId);
   requireRole(tx.caller, licensingCommandRoles.confirmRoyaltyPayout, `confirm a royalty payout of ${label}`);
   await requireSettlementOrganisation(tx, `confirm a royalty payout of ${label}`);
   const period = await royaltyPeriods.read(tx.ctx, request.grantId, request.periodId);
   if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
   const { answered, instructions } = answerInstruction(tx, period.instructions, request, label);
-  const updated = touched(tx, { ...period, instructions, status: periodStatus(instructions, period.status) });
+  const issued =
+    answered.kind === 'collection' && answered.status === 'paid' ? payoutsOnCollection(tx, period, answered) : [];
+  const all = [...instructions, ...issued];
+  const updated = touched(tx, { ...period, instructions: all, status: periodStatus(all, period.status) });
   await royaltyPeriods.write(tx.ctx, updated);
-  return { period: updated, instruction: answered };
-}
-
-/** A failed payout issued again is settled by its replacement. */
-function periodStatus(
-  instructions: readonly RoyaltyInstruction[],
-  current: RoyaltyPeriodRecord['status'],
-): RoyaltyPeriodRecord['status'] {
-  const outstanding = instructions.filter((instruction) => instruction.reissuedAs === undefined);
-  return outstanding.every((instruction) => instruction.status === 'paid') ? 'paid' : current;
+  return { period: updated, instruction: answered, issued };
 }
 
 /**
- * Issues a failed royalty or fee payout again (after the payee fixed their payout account,
- * say): a new instruction for the same payee and amount replaces the failed one, which
- * keeps its failure and names its replacement. The payee or the settlement service may ask.
+ * Issues a failed royalty or fee instruction again (after the payee fixed their payout
+ * account, or the licensee funded theirs, say): a new instruction for the same party and
+ * amount replaces the failed one, which keeps its failure and names its replacement. Its
+ * payee (the licensee, for a collection) or the settlement service may ask.
  *
  * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown period or
  *   instruction; INVALID_STATE unless the instruction failed and was not issued again.
@@ -285,8 +270,13 @@ export async function reissueRoyaltyPayout(
     refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
   }
   if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
-  else if (!isParty(tx.caller, failed.payee)) {
-    refuse('FORBIDDEN', `only its payee or the settlement service may reissue royalty payout ${failed.instructionId}`);
+  else if (!isParty(tx.caller, failed.kind === 'collection' ? failed.payer : (failed.payee ?? failed.payer))) {
+    refuse(
+      'FORBIDDEN',
+      failed.kind === 'collection'
+        ? `only its licensee or the settlement service may issue collection ${failed.instructionId} again`
+        : `only its payee or the settlement service may reissue royalty payout ${failed.instructionId}`,
+    );
   }
   if (failed.status !== 'failed') {
     refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} is ${failed.status}, not failed`);
@@ -297,7 +287,7 @@ export async function reissueRoyaltyPayout(
   const { confirmation: _confirmation, ...terms } = failed;
   const replacement: RoyaltyInstruction = {
     ...terms,
-    instructionId: `${period.grantId}/${period.periodId}/${failed.kind === 'licence-fee' ? 'fee' : 'royalty'}-${period.instructions.length + 1}`,
+    instructionId: royaltyInstructionId(period.grantId, period.periodId, failed.kind, period.instructions.length + 1),
     status: 'pending',
     requestedAt: tx.at,
     requestTxId: tx.txId,
