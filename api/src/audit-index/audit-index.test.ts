@@ -1,4 +1,5 @@
 import {
+  agreementOrganisationReaderRoles,
   agreementReaderRoles,
   credentialReaderRoles,
   grantCovers,
@@ -285,11 +286,10 @@ describe.each(backends)('audit index on $name', (backend) => {
       ),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
     // A real cursor of another listing, of another sort or direction of the same listing, and a forged one.
-    const payoutCursor = (await queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 }))
+    const payoutCursor = (await queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 }))
       .pageInfo.endCursor;
-    const byIdCursor = (
-      await queries.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 })
-    ).pageInfo.endCursor;
+    const byIdCursor = (await queries.agreements(principal('hr'), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 }))
+      .pageInfo.endCursor;
     const forged = Buffer.from(
       JSON.stringify([`ix_payouts/AMOUNT/${firstPage.direction}`, 'not a number', 'x']),
     ).toString('base64url');
@@ -300,7 +300,7 @@ describe.each(backends)('audit index on $name', (backend) => {
       [byIdCursor, 'AGREEMENT_ID', reversed],
     ] as const) {
       const refused = queries.agreements(
-        principal('admin'),
+        principal('hr'),
         { sort },
         { ...firstPage, direction, after: after ?? '' },
         'query',
@@ -309,12 +309,12 @@ describe.each(backends)('audit index on $name', (backend) => {
       await expect(refused).rejects.toThrow(/cursor of this listing, sort and direction/);
     }
     await expect(
-      queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
+      queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
     // A cursor of the same listing and order asked under other filter values: paging from
     // it would answer a page of another listing (often an empty one, as if it had ended).
     const eurCursor = (
-      await queries.agreements(principal('admin'), { sort: 'CREATED_AT', currency: 'EUR' }, { ...firstPage, first: 1 })
+      await queries.agreements(principal('hr'), { sort: 'CREATED_AT', currency: 'EUR' }, { ...firstPage, first: 1 })
     ).pageInfo.endCursor;
     expect(eurCursor).not.toBeNull();
     for (const [filter, field] of [
@@ -322,13 +322,13 @@ describe.each(backends)('audit index on $name', (backend) => {
       [{ sort: 'CREATED_AT' }, ''],
       [{ sort: 'CREATED_AT', currency: 'EUR', status: 'active' }, 'query'],
     ] as const) {
-      const refused = queries.agreements(principal('admin'), filter, { ...firstPage, after: eurCursor ?? '' }, field);
+      const refused = queries.agreements(principal('hr'), filter, { ...firstPage, after: eurCursor ?? '' }, field);
       const named = field === '' ? 'after' : 'query.after';
       await expect(refused).rejects.toMatchObject({ status: 422, code: 'VALIDATION_FAILED', field: named });
       await expect(refused).rejects.toThrow(/was given for other filter values/);
     }
     const next = await queries.agreements(
-      principal('admin'),
+      principal('hr'),
       { sort: 'CREATED_AT', currency: 'EUR' },
       { ...firstPage, after: eurCursor ?? '' },
       'query',
@@ -342,9 +342,9 @@ describe.each(backends)('audit index on $name', (backend) => {
     const decode = (cursor: string | null): unknown[] =>
       JSON.parse(Buffer.from(cursor ?? '', 'base64url').toString('utf8')) as unknown[];
     const encode = (values: readonly unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
-    const created = await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 3 });
+    const created = await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 3 });
     const [tag, createdAt, agreementId] = decode(created.pageInfo.endCursor);
-    const byAmount = await queries.payouts(principal('admin'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 });
+    const byAmount = await queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 });
     const [payoutTag, , instructionId] = decode(byAmount.pageInfo.endCursor);
     const blocks = await queries.transactions(principal('auditor'), { sort: 'BLOCK' }, { ...firstPage, first: 1 });
     const [blockTag, blockNumber] = decode(blocks.pageInfo.endCursor);
@@ -354,7 +354,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'time as number',
         () =>
           queries.agreements(
-            principal('admin'),
+            principal('hr'),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, 0, agreementId]) },
             'query',
@@ -365,7 +365,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'impossible time',
         () =>
           queries.agreements(
-            principal('admin'),
+            principal('hr'),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, '2026-13-45T99:99:99Z', agreementId]) },
             'query',
@@ -375,7 +375,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'tiebreak as number',
         () =>
           queries.agreements(
-            principal('admin'),
+            principal('hr'),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, createdAt, 7]) },
             'query',
@@ -385,7 +385,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount out of int64',
         () =>
           queries.payouts(
-            principal('admin'),
+            principal('hr'),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '99999999999999999999', instructionId]) },
             'query',
@@ -396,7 +396,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'negative amount',
         () =>
           queries.payouts(
-            principal('admin'),
+            principal('hr'),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '-5', instructionId]) },
             'query',
@@ -406,7 +406,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount with leading zeros',
         () =>
           queries.payouts(
-            principal('admin'),
+            principal('hr'),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '00087750', instructionId]) },
             'query',
@@ -416,7 +416,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount as fraction',
         () =>
           queries.payouts(
-            principal('admin'),
+            principal('hr'),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, 1.5, instructionId]) },
             'query',
@@ -447,7 +447,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'not the exact encoding',
         () =>
           queries.agreements(
-            principal('admin'),
+            principal('hr'),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: `${created.pageInfo.endCursor ?? ''}!` },
             'query',
@@ -463,7 +463,7 @@ describe.each(backends)('audit index on $name', (backend) => {
     }
     // The cursor as given still pages on.
     const next = await queries.agreements(
-      principal('admin'),
+      principal('hr'),
       { sort: 'CREATED_AT' },
       { ...firstPage, first: 3, after: encode([tag, createdAt, agreementId]) },
       'query',
@@ -474,12 +474,12 @@ describe.each(backends)('audit index on $name', (backend) => {
   it('answers any string sent as a cursor with a page after it or a 422 naming the field, never another error or the first page', async () => {
     const [tag] = JSON.parse(
       Buffer.from(
-        (await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 })).pageInfo
+        (await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 })).pageInfo
           .endCursor ?? '',
         'base64url',
       ).toString('utf8'),
     ) as [string];
-    const first = await queries.agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 });
+    const first = await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 });
     const firstId = first.edges[0]?.node.agreement_id;
     const value = fc.oneof(
       fc.string(),
@@ -501,7 +501,7 @@ describe.each(backends)('audit index on $name', (backend) => {
     await fc.assert(
       fc.asyncProperty(cursor, async (after) => {
         const outcome: { accepted: unknown } | { refused: unknown } = await queries
-          .agreements(principal('admin'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1, after }, 'query')
+          .agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1, after }, 'query')
           .then(
             (page) => ({ accepted: page.edges[0]?.node.agreement_id }),
             (error: unknown) => ({ refused: error instanceof ApiError ? [error.status, error.field] : error }),
@@ -538,7 +538,9 @@ describe.each(backends)('audit index on $name', (backend) => {
             (spec) =>
               agreementReaderRoles.includes(role) ||
               [spec.client, spec.freelancer, spec.evaluator].some(
-                (party) => party?.mspId === who.mspId && party.userId === who.userId,
+                (party) =>
+                  party?.mspId === who.mspId &&
+                  (party.userId === who.userId || agreementOrganisationReaderRoles.includes(role)),
               ),
           )
           .map((spec) => spec.agreementId);
@@ -602,7 +604,7 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(visible.edges.map((edge) => edge.node.agreement_id)).toEqual(expected);
     const agreementIdsOf = (page: Awaited<ReturnType<IndexQueries['payouts']>>) =>
       page.edges.map((edge) => String(edge.node.agreement_id));
-    const everyPayout = agreementIdsOf(await queries.payouts(principal('admin'), { sort: 'REQUESTED_AT' }, allRows));
+    const everyPayout = agreementIdsOf(await queries.payouts(principal('hr'), { sort: 'REQUESTED_AT' }, allRows));
     expect(agreementIdsOf(await scoped.payouts(auditor, { sort: 'REQUESTED_AT' }, allRows))).toEqual(
       everyPayout.filter((agreementId) => expected.includes(agreementId)),
     );
@@ -667,16 +669,16 @@ describe.each(backends)('audit index on $name', (backend) => {
     // No live grant: nothing but what names the auditor; other roles are not limited by grants.
     const none = new IndexQueries(db, (caller) => Promise.resolve(caller.role === 'auditor' ? scopeOf([]) : undefined));
     expect((await none.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows)).edges).toEqual([]);
-    expect(await (await none.agreements(principal('admin'), { sort: 'AGREEMENT_ID' }, allRows)).totalCount()).toBe(30);
+    expect(await (await none.agreements(principal('hr'), { sort: 'AGREEMENT_ID' }, allRows)).totalCount()).toBe(30);
   });
 
   it('gives an auditor holding any set of grants the agreements, milestones and payouts some grant covers, as grantCovers decides', async () => {
     const auditor = principal('auditor');
     const allRows = { ...firstPage, first: 100 };
-    const everyPayout = (await queries.payouts(principal('admin'), { sort: 'REQUESTED_AT' }, allRows)).edges.map(
-      (edge) => String(edge.node.agreement_id),
+    const everyPayout = (await queries.payouts(principal('hr'), { sort: 'REQUESTED_AT' }, allRows)).edges.map((edge) =>
+      String(edge.node.agreement_id),
     );
-    const everyMilestone = (await queries.milestones(principal('admin'), { sort: 'DUE_DATE' }, allRows)).edges.map(
+    const everyMilestone = (await queries.milestones(principal('hr'), { sort: 'DUE_DATE' }, allRows)).edges.map(
       (edge) => String(edge.node.agreement_id),
     );
     const bound = fc.option(fc.integer({ min: 0, max: 32 }).map(day), { nil: undefined });

@@ -1,4 +1,5 @@
 import {
+  agreementOrganisationReaderRoles,
   agreementReaderRoles,
   credentialReaderRoles,
   ipReaderRoles,
@@ -220,9 +221,11 @@ function reachedTransactions(
  * table. Every index query (GraphQL and REST) filters with it and with nothing else.
  *
  * - agreements, their milestones and payouts: every row for the roles the chaincode lets
- *   read any agreement (`agreementReaderRoles`); otherwise only rows of agreements that
- *   name the caller (its MSP id and userId) as client, freelancer or evaluator, as
- *   `canReadAgreement` in `contracts/agreement/access.ts` decides;
+ *   read any agreement (`agreementReaderRoles`); for an admin
+ *   (`agreementOrganisationReaderRoles`) rows of agreements naming a person of its
+ *   organisation; otherwise only rows of agreements that name the caller (its MSP id
+ *   and userId) as client, freelancer or evaluator, as `canReadAgreement` in
+ *   `contracts/agreement/access.ts` decides;
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
  *   or issuer is the caller (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
@@ -302,6 +305,14 @@ export function indexVisibility(
         ]);
       }
       if (agreementReaderRoles.includes(principal.role)) return everything;
+      if (agreementOrganisationReaderRoles.includes(principal.role)) {
+        return anyOf([
+          party,
+          ...['client_msp', 'freelancer_msp', 'evaluator_msp'].map(
+            (column) => sql<SqlBool>`${sql.ref(column)} = ${principal.mspId}`,
+          ),
+        ]);
+      }
       return party;
     }
     case 'credentials': {

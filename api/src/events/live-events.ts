@@ -6,7 +6,8 @@ export interface CallerLapsed {
 }
 
 /**
- * Live events from the feed that pass `accept`, until the consumer stops. The feed is
+ * Live events from the feed that pass `accept` (which may ask the ledger, answering a
+ * promise), until the consumer stops. The feed is
  * joined at once rather than on the first pull, so that once the subscription is
  * acknowledged no committed event is missed; stopping leaves the feed at once too,
  * even while no event is arriving.
@@ -18,7 +19,7 @@ export interface CallerLapsed {
  */
 export function liveEvents<Message>(
   feed: EventTopic<Message>,
-  accept: (message: Message) => boolean,
+  accept: (message: Message) => boolean | Promise<boolean>,
   standing?: () => Promise<string | undefined>,
 ): AsyncIterableIterator<Message | CallerLapsed> {
   const controller = new AbortController();
@@ -67,9 +68,12 @@ export function liveEvents<Message>(
           stop();
           return done;
         }
-        if (!accept(step.value)) continue;
+        const accepted = accept(step.value);
+        if (accepted === false) continue;
+        // A caller whose credential lapsed is told so even about an event it would not have been shown.
         const reason = await recheck();
         if (reason !== undefined) return end(reason);
+        if (accepted !== true && !(await accepted)) continue;
         return step;
       }
     },

@@ -83,13 +83,14 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its account is disabled, and a new one is refused', async () => {
-      const auditor = await server.person('events-auditor', 'AuditOrg', 'admin');
-      const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
+      // The settlement service follows every agreement, so every event published reaches it.
+      const follower = await server.person('events-follower', 'AuditOrg', 'settlement');
+      const stream = await open(server, { authorization: `Bearer ${follower.token}` });
       try {
-        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'events-auditor').execute();
+        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'events-follower').execute();
         publish(server, 'A-DISABLED-1');
         await expectEnded(stream, /account is disabled/);
-        await expect(open(server, { authorization: `Bearer ${auditor.token}` })).rejects.toThrow(/401/);
+        await expect(open(server, { authorization: `Bearer ${follower.token}` })).rejects.toThrow(/401/);
       } finally {
         stream.close();
       }
@@ -128,12 +129,12 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its account is disabled, with no event arriving', async () => {
-      const auditor = await server.person('idle-auditor', 'AuditOrg', 'admin');
-      const stream = await open(server, { authorization: `Bearer ${auditor.token}` });
+      const follower = await server.person('idle-follower', 'AuditOrg', 'settlement');
+      const stream = await open(server, { authorization: `Bearer ${follower.token}` });
       try {
         publish(server, 'A-IDLE-1');
         expect((await stream.next())?.data?.agreementEvents.agreementId).toBe('A-IDLE-1');
-        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'idle-auditor').execute();
+        await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'idle-follower').execute();
         await expectEnded(stream, /account is disabled/);
       } finally {
         stream.close();

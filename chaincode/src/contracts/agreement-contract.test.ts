@@ -5,6 +5,7 @@ import { agreementTransactions } from '../model/agreement';
 import { agreementEvents } from '../model/agreement-events';
 import type { MilestoneRecord, TaskRecord } from '../model/agreement-records';
 import { policyOrganisations } from '../ledger/endorsement';
+import type { TestIdentity } from '../test-support/in-memory-ledger';
 import {
   admin,
   AgreementDriver,
@@ -678,6 +679,40 @@ describe('AgreementContract: queries', () => {
     await expect(driver.getAgreement(otherFreelancer)).rejects.toThrow(missingAgreement());
     await expect(driver.getAgreement(noUserId)).rejects.toThrow(missingAgreement());
     await expect(driver.getAgreement(client, 'A-404')).rejects.toThrow(missingAgreement('A-404'));
+  });
+
+  it("lets an admin read only agreements naming a person of the admin's own organisation", async () => {
+    const talentAdmin: TestIdentity = {
+      mspId: 'TalentOrgMSP',
+      name: 'talent-ops',
+      attributes: { role: 'admin', userId: 'talent-ops' },
+    };
+    const auditAdmin: TestIdentity = {
+      mspId: 'AuditOrgMSP',
+      name: 'audit-ops',
+      attributes: { role: 'admin', userId: 'audit-ops' },
+    };
+    // A-17 names a ClientOrg client and a TalentOrg freelancer; B-9 only ClientOrg people.
+    await driver.draft(
+      draftRequest(driver.ledger, {
+        requestId: 'draft-inhouse',
+        agreementId: 'B-9',
+        evaluator: undefined,
+        freelancer: { mspId: 'ClientOrgMSP', userId: 'carol-2' },
+      }),
+    );
+    for (const reader of [admin, talentAdmin]) {
+      await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
+    }
+    await expect(driver.getAgreement(admin, 'B-9')).resolves.toMatchObject({ agreement: { agreementId: 'B-9' } });
+    // Another organisation's admin is answered exactly as for an agreement that does not exist.
+    await expect(driver.getAgreement(talentAdmin, 'B-9')).rejects.toThrow(missingAgreement('B-9'));
+    await expect(driver.getAgreement(auditAdmin)).rejects.toThrow(missingAgreement());
+    const list = (as: TestIdentity) =>
+      driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, role: 'client' })));
+    expect((await list(admin)).map((entry) => entry.agreement.agreementId)).toEqual(['A-17', 'B-9']);
+    expect((await list(talentAdmin)).map((entry) => entry.agreement.agreementId)).toEqual(['A-17']);
+    expect(await list(auditAdmin)).toEqual([]);
   });
 
   it('lists agreements by party from the composite-key index', async () => {

@@ -42,13 +42,30 @@ export const agreementCommandRoles = {
   claimTasksAcceptance: ['freelancer'],
 } as const satisfies Record<AgreementCommand, readonly Role[]>;
 
-/** Roles that may read any agreement on the channel, besides its own parties and evaluator. */
-export const agreementReaderRoles: readonly Role[] = ['auditor', 'admin', 'arbitrator', 'settlement', 'hr'];
+/**
+ * Roles that may read any agreement on the channel, besides its own parties and
+ * evaluator: auditors (under their grants), arbitrators, the settlement service and HR
+ * systems, which check a candidate's track record wherever it was earned.
+ */
+export const agreementReaderRoles: readonly Role[] = ['auditor', 'arbitrator', 'settlement', 'hr'];
 
-/** Roles that may list another person's agreements (HR systems check a candidate's track record). */
+/**
+ * Roles that may read the agreements naming a person of their own organisation (as
+ * client, freelancer or evaluator): an organisation's administrators oversee their own
+ * people's work, not other organisations'.
+ */
+export const agreementOrganisationReaderRoles: readonly Role[] = ['admin'];
+
+/**
+ * Roles that may list another person's agreements (HR systems check a candidate's track
+ * record); each sees only the listed agreements it may read.
+ */
 export const agreementListerRoles: readonly Role[] = ['auditor', 'admin', 'hr'];
 
-/** Roles that may follow the events of every agreement, not only of one they can read. */
+/**
+ * Roles that may follow the events of every agreement they may read, not only of one
+ * named agreement (an admin: those naming a person of its organisation).
+ */
 export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
 
 /**

@@ -1,12 +1,13 @@
-import { agreementIdSchema } from '@gigledger/chaincode/model';
+import { agreementIdSchema, agreementOrganisationReaderRoles } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
-import { unauthenticated } from '../../errors/api-error.js';
+import { ApiError, unauthenticated } from '../../errors/api-error.js';
 import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
 import { liveEvents, type CallerLapsed } from '../../events/live-events.js';
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
 import { overseerRoles, requireOneOfRoles } from '../agreement-gates.js';
 import type { AgreementService } from '../agreement-service.js';
+import type { Requester } from '../../ledger/requester.js';
 
 /** What a client sees of an event. */
 export function agreementEventView(message: AgreementEventMessage) {
@@ -22,9 +23,32 @@ export function agreementEventView(message: AgreementEventMessage) {
 }
 
 /**
+ * Whether the requester may read each agreement an event names, asked of the ledger once
+ * per agreement (its parties never change); a failure that is not a refusal is asked
+ * again at the agreement's next event, and its event is not delivered meanwhile.
+ */
+function readableAgreements(
+  service: AgreementService,
+  as: Requester,
+): (message: AgreementEventMessage) => Promise<boolean> {
+  const known = new Map<string, boolean>();
+  return async (message) => {
+    const cached = known.get(message.agreementId);
+    if (cached !== undefined) return cached;
+    const readable = await service.getAgreement(as, message.agreementId).then(
+      () => true,
+      (error: unknown) => (error instanceof ApiError && error.status === 404 ? false : undefined),
+    );
+    if (readable !== undefined) known.set(message.agreementId, readable);
+    return readable ?? false;
+  };
+}
+
+/**
  * `agreementEvents(agreementId)`: allowed when the caller may read that agreement
  * (checked once, at subscription: an agreement's parties never change), and without
- * an agreement only for roles that oversee every agreement, auditors excepted: an
+ * an agreement only for roles that oversee every agreement (an admin: every agreement
+ * naming a person of its organisation, asked of the ledger once each), auditors excepted: an
  * auditor reads only what organisations granted, decided per record, so an auditor
  * follows one agreement at a time (its grant checked as for a read, again before every
  * event and at every re-check, so a revoked or expired grant ends the stream). The
@@ -43,7 +67,10 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
             overseerRoles.filter((role) => role !== 'auditor'),
             'follow the events of every agreement (an auditor follows one agreement at a time, under its grant)',
           );
-          return liveEvents(feed, () => true, standing);
+          const accept = agreementOrganisationReaderRoles.includes(as.principal.role)
+            ? readableAgreements(service, as)
+            : () => true;
+          return liveEvents(feed, accept, standing);
         }
         const agreementId = parseInput(agreementIdSchema, args.agreementId, 'agreementId');
         await service.getAgreement(as, agreementId);

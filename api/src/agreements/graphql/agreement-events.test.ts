@@ -1,4 +1,5 @@
-import { AgreementKit, newRequestId, termsSha256, type Person } from '../../test-support/agreement-test-kit.js';
+import { agreementTermsTransientKey } from '@gigledger/chaincode/model';
+import { AgreementKit, newRequestId, terms, termsSha256, type Person } from '../../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../../test-support/sse-subscription.js';
 
 interface EventMessage {
@@ -121,6 +122,25 @@ describe('agreement event subscriptions over SSE', () => {
         ['agreement.AgreementDrafted', first.agreementId],
         ['agreement.AgreementDrafted', second.agreementId],
       ]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("streams an admin only the agreements naming a person of the admin's own organisation", async () => {
+    const admin = await kit.server.person('feed-admin-audit', 'AuditOrg', 'admin');
+    const stream = await openEvents(kit.server.url, admin);
+    try {
+      // Between ClientOrg and TalentOrg people: not the AuditOrg admin's to follow.
+      await kit.offered();
+      const agreementId = kit.nextAgreementId();
+      const client = await kit.ledgerAs(kit.cast.client);
+      await client.agreements.draftAgreement(
+        { ...kit.draftRequest(agreementId), evaluator: { mspId: 'AuditOrgMSP', userId: 'audit-harness' } },
+        { transient: { [agreementTermsTransientKey]: terms } },
+      );
+      const event = (await stream.next())?.data?.agreementEvents;
+      expect([event?.name, event?.agreementId]).toEqual(['agreement.AgreementDrafted', agreementId]);
     } finally {
       stream.close();
     }

@@ -2,20 +2,24 @@ import type { Context } from 'fabric-contract-api';
 import type { AgreementRecord, PartySide } from '../../model/agreement-records';
 import type { AuditedRecord } from '../../model/audit';
 import type { Party } from '../../model/party';
-import { agreementReaderRoles } from '../../model/access-roles';
+import { agreementOrganisationReaderRoles, agreementReaderRoles } from '../../model/access-roles';
 import type { Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /**
- * Whether the caller may read the agreement: its parties, its evaluator, and the
- * overseeing roles. Everyone else must not learn that it exists.
+ * Whether the caller may read the agreement: its parties, its evaluator, the overseeing
+ * roles (`agreementReaderRoles`), and an admin of an organisation one of those named
+ * belongs to (`agreementOrganisationReaderRoles`). Everyone else must not learn that it
+ * exists.
  */
 export function canReadAgreement(caller: Caller, agreement: AgreementRecord): boolean {
-  const named = [agreement.client, agreement.freelancer, ...(agreement.evaluator ? [agreement.evaluator] : [])];
+  const named = namedParties(agreement);
   if (named.some((party) => isParty(caller, party))) return true;
-  return caller.role !== undefined && agreementReaderRoles.includes(caller.role);
+  if (caller.role === undefined) return false;
+  if (agreementReaderRoles.includes(caller.role)) return true;
+  return agreementOrganisationReaderRoles.includes(caller.role) && named.some((party) => party.mspId === caller.mspId);
 }
 
 /**

@@ -22,7 +22,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
-import { auditGrantCoversAgreement, requireReader, requireVisible } from './access';
+import { auditGrantCoversAgreement, canReadAgreement, requireReader, requireVisible } from './access';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
@@ -87,8 +87,9 @@ export async function getAgreement(ctx: Context, caller: Caller, agreementId: st
 }
 
 /**
- * Agreements in which a party plays a role. A person may list their own; auditors and
- * admins may list anyone's, auditors seeing only the agreements their grants cover.
+ * Agreements in which a party plays a role. A person may list their own; auditors, HR
+ * systems and admins may list anyone's, each seeing only the agreements it may read
+ * (an admin those naming a person of its organisation, an auditor those its grants cover).
  *
  * @throws RefusalError FORBIDDEN for anyone else.
  */
@@ -107,6 +108,7 @@ export async function listAgreementsByParty(
   const listed: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
   for (const entry of entries) {
     const agreement = await requireAgreement(ctx, entry.agreementId);
+    if (!canReadAgreement(caller, agreement)) continue;
     if (await auditGrantCoversAgreement(ctx, caller, agreement)) listed.push({ role: entry.role, agreement });
   }
   return listed;
