@@ -21,6 +21,7 @@ export const discrepancyKinds = [
   'status-mismatch',
   'stuck',
   'dead-letter',
+  'paid-beyond-collected',
 ] as const;
 export type DiscrepancyKind = (typeof discrepancyKinds)[number];
 
@@ -40,10 +41,56 @@ export interface ReconciliationReport {
 }
 
 /**
+ * Records (a milestone, or a licence's royalty month or fee) whose payouts, paid or
+ * with a provider, add up to more than the collections confirmed paid for them: money
+ * out that nobody paid in. Every outbox row counts, whenever it was requested; a record
+ * is reported when one of its rows lies in the period (`inPeriod`), against the payout
+ * that took it over.
+ */
+function paidBeyondCollected(
+  rows: readonly SettlementOutboxTable[],
+  inPeriod: ReadonlyMap<string, SettlementOutboxTable>,
+): { instructionId: string; detail: string }[] {
+  const records = new Map<string, { rows: SettlementOutboxTable[]; collected: bigint }>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.source, row.agreement_id, row.milestone_id]);
+    const record = records.get(key) ?? { rows: [], collected: 0n };
+    record.rows.push(row);
+    if (row.direction === 'collect' && row.outcome === 'paid') record.collected += BigInt(row.amount);
+    records.set(key, record);
+  }
+  const found: { instructionId: string; detail: string }[] = [];
+  for (const record of records.values()) {
+    if (!record.rows.some((row) => inPeriod.has(row.instruction_id))) continue;
+    // A payout the provider may still execute counts: once it pays, the money is gone.
+    const outgoing = record.rows
+      .filter(
+        (row) =>
+          row.direction === 'payout' &&
+          (row.outcome === 'paid' || (row.outcome === null && ['sending', 'sent'].includes(row.state))),
+      )
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+    let out = 0n;
+    for (const row of outgoing) {
+      out += BigInt(row.amount);
+      if (out > record.collected) {
+        found.push({
+          instructionId: row.instruction_id,
+          detail: `${row.source} ${row.agreement_id} ${row.milestone_id}: ${out.toString()} ${row.currency} paid or sent out, ${record.collected.toString()} collected (minor units)`,
+        });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/**
  * Compares the three records of every instruction requested in `[from, to)`: the
  * ledger's, the outbox's and the providers' statements. Reports what one side has and
  * another lacks, an instruction a provider booked twice, amounts or currencies that
- * differ, outcomes that disagree, and instructions open longer than `stuckAfterSeconds`.
+ * differ, outcomes that disagree, instructions open longer than `stuckAfterSeconds`,
+ * and records that paid out more than was collected for them.
  */
 export function reconcile(input: {
   readonly from: Date;
@@ -176,6 +223,9 @@ export function reconcile(input: {
         );
       }
     }
+  }
+  for (const overdrawn of paidBeyondCollected(input.outbox, outbox)) {
+    report('paid-beyond-collected', overdrawn.instructionId, overdrawn.detail);
   }
   for (const [instructionId, entries] of booked) {
     if (!outbox.has(instructionId) && !ledger.has(instructionId)) {

@@ -69,7 +69,21 @@ interface Sides {
   readonly statements: readonly StatementEntry[];
 }
 
-const check = (sides: Sides, stuckAfterSeconds = 3600) => reconcile({ from, to, now, stuckAfterSeconds, ...sides });
+/** A-7's escrow, collected the week before: what the release pays out was paid in. */
+const escrowCollected = inOutbox({
+  instruction_id: 'A-7/m1/fund-escrow-1',
+  kind: 'fund-escrow',
+  direction: 'collect',
+  counterparty_msp: 'ClientOrgMSP',
+  counterparty_user: 'carol',
+  amount: '150000',
+  platform_fee: '0',
+  requested_at: '2026-02-22T10:00:00.000Z',
+  created_at: '2026-02-22T10:00:01.000Z',
+});
+
+const check = (sides: Sides, stuckAfterSeconds = 3600) =>
+  reconcile({ from, to, now, stuckAfterSeconds, ...sides, outbox: [escrowCollected, ...sides.outbox] });
 
 describe('reconcile', () => {
   it('reports nothing when ledger, outbox and statement agree, and ignores held payouts and other periods', () => {
@@ -156,6 +170,26 @@ describe('reconcile', () => {
       },
     ],
     [
+      'paid-beyond-collected',
+      'a payout leaves before its collection was paid',
+      {
+        ledger: [onLedger()],
+        outbox: [
+          inOutbox(),
+          // A second release of the same escrow, sent to the provider: 292 500 out for 150 000 in.
+          inOutbox({
+            instruction_id: 'A-7/m1/release-2',
+            state: 'sent',
+            outcome: null,
+            reissue_of: 'A-7/m1/release-1',
+            created_at: '2026-02-28T10:00:00.000Z',
+            requested_at: '2026-02-28T10:00:00.000Z',
+          }),
+        ],
+        statements: [booked()],
+      },
+    ],
+    [
       'dead-letter',
       'given up on',
       {
@@ -167,7 +201,55 @@ describe('reconcile', () => {
   ];
 
   it.each(cases)('reports %s when %s, and nothing else', (kind, _when, sides) => {
-    expect(check(sides).discrepancies).toEqual([{ kind, instructionId: id, detail: expect.any(String) as string }]);
+    const instructionId = kind === 'paid-beyond-collected' ? 'A-7/m1/release-1' : id;
+    expect(check(sides).discrepancies).toEqual([{ kind, instructionId, detail: expect.any(String) as string }]);
+  });
+
+  it('balances each record: payouts paid or with a provider never above what was collected for it', () => {
+    // A royalty month paid to its owners with nothing collected from the licensee.
+    const royalty = (n: number, overrides: Partial<SettlementOutboxTable> = {}) =>
+      inOutbox({
+        instruction_id: `G-1/2026-02/royalty-${String(n)}`,
+        source: 'licensing',
+        agreement_id: 'G-1',
+        milestone_id: '2026-02',
+        kind: 'royalty',
+        amount: '600',
+        platform_fee: '0',
+        ...overrides,
+      });
+    const ledgerOf = (rows: SettlementOutboxTable[]) =>
+      rows.map((row) =>
+        onLedger({ instructionId: row.instruction_id, amountMinor: BigInt(row.amount), status: 'pending' }),
+      );
+    const uncollected = [royalty(1, { state: 'confirmed' }), royalty(2, { state: 'sent', outcome: null })];
+    const [overdrawn] = check({
+      ledger: ledgerOf(uncollected),
+      outbox: uncollected,
+      statements: [],
+    }).discrepancies.filter((item) => item.kind === 'paid-beyond-collected');
+    expect(overdrawn).toEqual({
+      kind: 'paid-beyond-collected',
+      instructionId: 'G-1/2026-02/royalty-1',
+      detail: 'licensing G-1 2026-02: 600 EUR paid or sent out, 0 collected (minor units)',
+    });
+    // Collected first, the same payouts balance; a failed or dead payout moves nothing.
+    const collected = [
+      royalty(0, {
+        instruction_id: 'G-1/2026-02/collect-1',
+        kind: 'collection',
+        direction: 'collect',
+        amount: '1200',
+      }),
+      ...uncollected,
+      royalty(3, { outcome: 'failed' }),
+      royalty(4, { state: 'dead', outcome: null }),
+    ];
+    expect(
+      check({ ledger: ledgerOf(collected), outbox: collected, statements: [] }).discrepancies.filter(
+        (item) => item.kind === 'paid-beyond-collected',
+      ),
+    ).toEqual([]);
   });
 
   it('has a case for every kind of discrepancy', () => {

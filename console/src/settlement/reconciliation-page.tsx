@@ -18,6 +18,7 @@ const kindWords: Record<string, string> = {
   'status-mismatch': 'Outcomes disagree',
   stuck: 'Open longer than allowed',
   'dead-letter': 'Given up after repeated failures',
+  'paid-beyond-collected': 'Paid out more than was collected for it',
 };
 
 /** A UTC calendar day, `YYYY-MM-DD`, `days` from today. */
