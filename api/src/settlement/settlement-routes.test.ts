@@ -225,6 +225,60 @@ describe('settlement routes over HTTP', () => {
       ]);
     });
 
+    it('lets the settlement organisation and the auditors it grants read the reconciliation, and no one else', async () => {
+      const settlement = api.settlement as { reconcile: SettlementRuntime['reconcile'] } | undefined;
+      if (settlement === undefined) throw new Error('the server runs no settlement service');
+      // The report reads the network, which these tests do not start; who may ask is decided before it.
+      const original = settlement.reconcile;
+      settlement.reconcile = (from, to) =>
+        Promise.resolve({
+          from: from.toISOString(),
+          to: to.toISOString(),
+          checkedAt: new Date().toISOString(),
+          counts: { ledger: 0, outbox: 0, provider: 0 },
+          discrepancies: [],
+        });
+      try {
+        const reconciliation = async (token: string) => {
+          const answer = await api.request(
+            'GET',
+            '/v1/settlement/reconciliation?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z',
+            { token },
+          );
+          return [answer.status, (answer.body as { code?: string }).code];
+        };
+        const auditAdmin = await api.token('ops-a', 'AuditOrg', 'admin');
+        const talentAdmin = await api.token('ops-t', 'TalentOrg', 'admin');
+        // AuditOrgMSP runs this server's settlement service.
+        expect(await reconciliation(auditAdmin)).toEqual([200, undefined]);
+        expect(await reconciliation(await api.token('desk-a', 'AuditOrg', 'settlement'))).toEqual([200, undefined]);
+        expect(await reconciliation(talentAdmin)).toEqual([403, 'FORBIDDEN']);
+        expect(await reconciliation(await api.token('desk-c', 'ClientOrg', 'settlement'))).toEqual([403, 'FORBIDDEN']);
+        expect(await reconciliation(taraToken)).toEqual([403, 'FORBIDDEN']);
+        const auditor = await api.token('audra', 'AuditOrg', 'auditor');
+        expect(await reconciliation(auditor)).toEqual([403, 'NO_AUDIT_GRANT']);
+        const grant = (org: 'TalentOrg' | 'AuditOrg', kinds: string[], grantId: string) =>
+          api.request('POST', '/v1/audit/grants', {
+            token: org === 'TalentOrg' ? talentAdmin : auditAdmin,
+            body: {
+              grantId,
+              auditor: { mspId: 'AuditOrgMSP', userId: 'audra' },
+              kinds,
+              expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+              purpose: 'settlement review',
+            },
+          });
+        // A grant from another organisation, or naming other kinds, does not open it.
+        expect((await grant('TalentOrg', ['settlement'], 'AG-rec-t')).status).toBe(201);
+        expect((await grant('AuditOrg', ['agreement'], 'AG-rec-a1')).status).toBe(201);
+        expect(await reconciliation(auditor)).toEqual([403, 'NO_AUDIT_GRANT']);
+        expect((await grant('AuditOrg', ['settlement'], 'AG-rec-a2')).status).toBe(201);
+        expect(await reconciliation(auditor)).toEqual([200, undefined]);
+      } finally {
+        settlement.reconcile = original;
+      }
+    });
+
     it('shows a party where an instruction stands and what it waits for, and answers 404 to anyone else', async () => {
       const parties = await api.draft(
         'A-JPY',

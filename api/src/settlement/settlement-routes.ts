@@ -1,5 +1,6 @@
 import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
 import { discrepancyKinds } from '@gigledger/settlement';
+import { grantCovers } from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import { ApiError, forbidden, invalidInput, notFound } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
@@ -72,7 +73,46 @@ const instructionProgressSchema = z.object({
 });
 
 /** Roles that may read the settlement reconciliation. */
-const reconcilerRoles = new Set(['admin', 'auditor', 'settlement']);
+/** The settlement service's own organisation: its admins and settlement people operate it. */
+const operatorRoles = new Set(['admin', 'settlement']);
+
+/**
+ * The reconciliation lists every instruction of the settlement service, whoever's
+ * agreement or licence it belongs to, so it is read by those who answer for the service:
+ * its organisation's admins and settlement people, and an auditor holding a live grant
+ * from that organisation naming `settlement` whose range holds the whole window.
+ *
+ * @throws ApiError 403 FORBIDDEN for anyone else; 403 NO_AUDIT_GRANT for an auditor whose
+ *   grants do not cover the window.
+ */
+async function requireReconciler(
+  requester: Requester,
+  ledger: LedgerAccess,
+  organisation: string,
+  window: { from: Date; to: Date },
+): Promise<void> {
+  const { principal, log } = requester;
+  if (operatorRoles.has(principal.role) && principal.mspId === organisation) return;
+  if (principal.role !== 'auditor') {
+    throw forbidden(
+      `the settlement reconciliation is read by the admins and settlement people of ${organisation}, which runs the settlement service, and by auditors it grants; the caller has role ${principal.role} of ${principal.mspId}`,
+    );
+  }
+  const scope = await (await ledger.clientFor(principal, log)).audit.getAuditScope();
+  const last = new Date(window.to.getTime() - 1).toISOString();
+  const covered = scope.grants.some(
+    (grant) =>
+      grantCovers(grant, { kind: 'settlement', organisations: [organisation], at: window.from.toISOString() }) &&
+      grantCovers(grant, { kind: 'settlement', organisations: [organisation], at: last }),
+  );
+  if (!covered) {
+    throw new ApiError(
+      403,
+      'NO_AUDIT_GRANT',
+      `no live audit grant of ${organisation} naming settlement covers ${window.from.toISOString()} to ${window.to.toISOString()}`,
+    );
+  }
+}
 
 function unavailable(): ApiError {
   return new ApiError(503, 'SETTLEMENT_DISABLED', 'this server runs no settlement service');
@@ -216,19 +256,19 @@ export function settlementRoutes(deps: {
       path: '/v1/settlement/reconciliation',
       operationId: 'reconcileSettlement',
       summary:
-        "Compare the ledger's settlement instructions, the outbox and the providers' statements for instructions requested in [from, to): missing, duplicated, mismatched or stuck ones (role admin, auditor or settlement)",
+        "Compare the ledger's settlement instructions, the outbox and the providers' statements for instructions requested in [from, to): missing, duplicated, mismatched or stuck ones, and records paid out beyond what was collected (admins and settlement people of the organisation running the settlement service; auditors under its live grant naming settlement)",
       tag,
       access: 'agreements:read',
       query: reconciliationQuerySchema,
       response: reconciliationReportSchema,
       errors: [503],
       handler: async ({ query, ...caller }) => {
-        if (!reconcilerRoles.has(routeRequester(caller).principal.role)) {
-          throw forbidden('reading the settlement reconciliation needs role admin, auditor or settlement');
-        }
+        const settlement = runtime();
+        const window = { from: new Date(query.from), to: new Date(query.to) };
+        await requireReconciler(routeRequester(caller), deps.ledger, settlement.desk.organisation, window);
         let report;
         try {
-          report = await runtime().reconcile(new Date(query.from), new Date(query.to));
+          report = await settlement.reconcile(window.from, window.to);
         } catch (error) {
           if (error instanceof ProviderStatementError) {
             throw new ApiError(

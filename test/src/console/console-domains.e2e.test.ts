@@ -392,6 +392,8 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     const client = await api.person(id('cleo-rec'), 'ClientOrg', 'client');
     const freelancer = await api.person(id('finn-rec'), 'TalentOrg', 'freelancer');
     const auditor = await api.person(id('audra-rec'), 'AuditOrg', 'auditor');
+    // The reconciliation is the settlement service's organisation's to open to an auditor.
+    await api.grantAuditEverywhere(auditor.party);
     await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
     await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
     await api.grantKyc([freelancer.party]);
