@@ -363,7 +363,10 @@ export class SettlementService {
         await this.#move(row.instruction_id, [row.state], {
           state: 'retry',
           next_attempt_at: new Date(this.#now().getTime() + 30_000).toISOString(),
-          last_error: `${row.counterparty_msp} user ${row.counterparty_user} has no payout account in ${row.currency}`,
+          last_error:
+            row.direction === 'collect'
+              ? `${row.counterparty_msp} user ${row.counterparty_user} has no account in ${row.currency} to be debited (the same registration as a payout account)`
+              : `${row.counterparty_msp} user ${row.counterparty_user} has no payout account in ${row.currency}`,
         });
         return;
       }

@@ -11,6 +11,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
 import type { HandAnswer } from '@gigledger/settlement';
+import type { Principal } from '../auth/principal.js';
 import { ApiError, forbidden, notFound } from '../errors/api-error.js';
 import { committed, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -57,6 +58,33 @@ export interface SettlementDesk {
     instructionId: string,
     answer: HandAnswer & { txId: string; by: { mspId: string; userId: string } },
   ): Promise<void>;
+}
+
+/**
+ * Why a person may not record by hand an answer to one of the settlement service's
+ * instructions (a milestone's or a licence's), or undefined when they may: only a
+ * person of the service's own organisation, and only for a dead letter (or repeating the
+ * answer already recorded); see `SettlementService.handAnswerRefusal`.
+ *
+ * @returns ApiError 403 FORBIDDEN for a person of another organisation; 409
+ *   INVALID_STATE naming `field` while the instruction is with its provider.
+ */
+export async function handAnswerRefusal(
+  principal: Principal,
+  desk: SettlementDesk,
+  instructionId: string,
+  answer: HandAnswer,
+  field = 'instructionId',
+): Promise<ApiError | undefined> {
+  if (principal.mspId !== desk.organisation) {
+    // Whatever organisations the consortium lists for settlement, the answers to what this
+    // server's service sends come from its providers; the outbox is not others' to learn about.
+    return forbidden(
+      `this server's settlement service records its providers' answers; only a person of ${desk.organisation} answers one of its dead letters by hand`,
+    );
+  }
+  const refusal = await desk.handAnswerRefusal(instructionId, answer);
+  return refusal === undefined ? undefined : new ApiError(409, 'INVALID_STATE', refusal, field);
 }
 
 /**
@@ -231,15 +259,8 @@ export class AgreementService {
     const desk = this.#settlementDesk;
     if (desk === undefined) return record();
     requireCommandRole(as.principal, 'confirmSettlement');
-    if (as.principal.mspId !== desk.organisation) {
-      // Whatever organisations the consortium lists for settlement, the answers to what this
-      // server's service sends come from its providers; the outbox is not others' to learn about.
-      throw forbidden(
-        `this server's settlement service records its providers' answers; only a person of ${desk.organisation} answers one of its dead letters by hand`,
-      );
-    }
-    const refusal = await desk.handAnswerRefusal(request.instructionId, request);
-    if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, 'instructionId');
+    const refusal = await handAnswerRefusal(as.principal, desk, request.instructionId, request);
+    if (refusal !== undefined) throw refusal;
     const answered = await record();
     await desk.handAnswerRecorded(request.instructionId, {
       outcome: request.outcome,

@@ -53,6 +53,8 @@ const bob = { mspId: 'TalentOrgMSP', userId: 'bob' };
 const dave = { mspId: 'TalentOrgMSP', userId: 'dave' };
 const eve = { mspId: 'ClientOrgMSP', userId: 'eve.evaluator' };
 const issuer = { mspId: 'AuditOrgMSP', userId: 'university' };
+/** Every synthetic agreement names a ClientOrg client, so ClientOrg's HR system reads them all. */
+const clientOrgHr = { mspId: 'ClientOrgMSP', userId: 'hr-1' };
 
 function principal(
   role: Role,
@@ -286,10 +288,12 @@ describe.each(backends)('audit index on $name', (backend) => {
       ),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
     // A real cursor of another listing, of another sort or direction of the same listing, and a forged one.
-    const payoutCursor = (await queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 }))
-      .pageInfo.endCursor;
-    const byIdCursor = (await queries.agreements(principal('hr'), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 }))
-      .pageInfo.endCursor;
+    const payoutCursor = (
+      await queries.payouts(principal('hr', clientOrgHr), { sort: 'AMOUNT' }, { ...firstPage, first: 1 })
+    ).pageInfo.endCursor;
+    const byIdCursor = (
+      await queries.agreements(principal('hr', clientOrgHr), { sort: 'AGREEMENT_ID' }, { ...firstPage, first: 1 })
+    ).pageInfo.endCursor;
     const forged = Buffer.from(
       JSON.stringify([`ix_payouts/AMOUNT/${firstPage.direction}`, 'not a number', 'x']),
     ).toString('base64url');
@@ -300,7 +304,7 @@ describe.each(backends)('audit index on $name', (backend) => {
       [byIdCursor, 'AGREEMENT_ID', reversed],
     ] as const) {
       const refused = queries.agreements(
-        principal('hr'),
+        principal('hr', clientOrgHr),
         { sort },
         { ...firstPage, direction, after: after ?? '' },
         'query',
@@ -309,12 +313,16 @@ describe.each(backends)('audit index on $name', (backend) => {
       await expect(refused).rejects.toThrow(/cursor of this listing, sort and direction/);
     }
     await expect(
-      queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
+      queries.payouts(principal('hr', clientOrgHr), { sort: 'AMOUNT' }, { ...firstPage, after: forged }, 'query'),
     ).rejects.toMatchObject({ status: 422, field: 'query.after' });
     // A cursor of the same listing and order asked under other filter values: paging from
     // it would answer a page of another listing (often an empty one, as if it had ended).
     const eurCursor = (
-      await queries.agreements(principal('hr'), { sort: 'CREATED_AT', currency: 'EUR' }, { ...firstPage, first: 1 })
+      await queries.agreements(
+        principal('hr', clientOrgHr),
+        { sort: 'CREATED_AT', currency: 'EUR' },
+        { ...firstPage, first: 1 },
+      )
     ).pageInfo.endCursor;
     expect(eurCursor).not.toBeNull();
     for (const [filter, field] of [
@@ -322,13 +330,18 @@ describe.each(backends)('audit index on $name', (backend) => {
       [{ sort: 'CREATED_AT' }, ''],
       [{ sort: 'CREATED_AT', currency: 'EUR', status: 'active' }, 'query'],
     ] as const) {
-      const refused = queries.agreements(principal('hr'), filter, { ...firstPage, after: eurCursor ?? '' }, field);
+      const refused = queries.agreements(
+        principal('hr', clientOrgHr),
+        filter,
+        { ...firstPage, after: eurCursor ?? '' },
+        field,
+      );
       const named = field === '' ? 'after' : 'query.after';
       await expect(refused).rejects.toMatchObject({ status: 422, code: 'VALIDATION_FAILED', field: named });
       await expect(refused).rejects.toThrow(/was given for other filter values/);
     }
     const next = await queries.agreements(
-      principal('hr'),
+      principal('hr', clientOrgHr),
       { sort: 'CREATED_AT', currency: 'EUR' },
       { ...firstPage, after: eurCursor ?? '' },
       'query',
@@ -342,9 +355,17 @@ describe.each(backends)('audit index on $name', (backend) => {
     const decode = (cursor: string | null): unknown[] =>
       JSON.parse(Buffer.from(cursor ?? '', 'base64url').toString('utf8')) as unknown[];
     const encode = (values: readonly unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
-    const created = await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 3 });
+    const created = await queries.agreements(
+      principal('hr', clientOrgHr),
+      { sort: 'CREATED_AT' },
+      { ...firstPage, first: 3 },
+    );
     const [tag, createdAt, agreementId] = decode(created.pageInfo.endCursor);
-    const byAmount = await queries.payouts(principal('hr'), { sort: 'AMOUNT' }, { ...firstPage, first: 1 });
+    const byAmount = await queries.payouts(
+      principal('hr', clientOrgHr),
+      { sort: 'AMOUNT' },
+      { ...firstPage, first: 1 },
+    );
     const [payoutTag, , instructionId] = decode(byAmount.pageInfo.endCursor);
     const blocks = await queries.transactions(principal('auditor'), { sort: 'BLOCK' }, { ...firstPage, first: 1 });
     const [blockTag, blockNumber] = decode(blocks.pageInfo.endCursor);
@@ -354,7 +375,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'time as number',
         () =>
           queries.agreements(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, 0, agreementId]) },
             'query',
@@ -365,7 +386,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'impossible time',
         () =>
           queries.agreements(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, '2026-13-45T99:99:99Z', agreementId]) },
             'query',
@@ -375,7 +396,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'tiebreak as number',
         () =>
           queries.agreements(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: encode([tag, createdAt, 7]) },
             'query',
@@ -385,7 +406,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount out of int64',
         () =>
           queries.payouts(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '99999999999999999999', instructionId]) },
             'query',
@@ -396,7 +417,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'negative amount',
         () =>
           queries.payouts(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '-5', instructionId]) },
             'query',
@@ -406,7 +427,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount with leading zeros',
         () =>
           queries.payouts(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, '00087750', instructionId]) },
             'query',
@@ -416,7 +437,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'amount as fraction',
         () =>
           queries.payouts(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'AMOUNT' },
             { ...firstPage, after: encode([payoutTag, 1.5, instructionId]) },
             'query',
@@ -447,7 +468,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         'not the exact encoding',
         () =>
           queries.agreements(
-            principal('hr'),
+            principal('hr', clientOrgHr),
             { sort: 'CREATED_AT' },
             { ...firstPage, after: `${created.pageInfo.endCursor ?? ''}!` },
             'query',
@@ -463,7 +484,7 @@ describe.each(backends)('audit index on $name', (backend) => {
     }
     // The cursor as given still pages on.
     const next = await queries.agreements(
-      principal('hr'),
+      principal('hr', clientOrgHr),
       { sort: 'CREATED_AT' },
       { ...firstPage, first: 3, after: encode([tag, createdAt, agreementId]) },
       'query',
@@ -474,12 +495,16 @@ describe.each(backends)('audit index on $name', (backend) => {
   it('answers any string sent as a cursor with a page after it or a 422 naming the field, never another error or the first page', async () => {
     const [tag] = JSON.parse(
       Buffer.from(
-        (await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 })).pageInfo
-          .endCursor ?? '',
+        (await queries.agreements(principal('hr', clientOrgHr), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 }))
+          .pageInfo.endCursor ?? '',
         'base64url',
       ).toString('utf8'),
     ) as [string];
-    const first = await queries.agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1 });
+    const first = await queries.agreements(
+      principal('hr', clientOrgHr),
+      { sort: 'CREATED_AT' },
+      { ...firstPage, first: 1 },
+    );
     const firstId = first.edges[0]?.node.agreement_id;
     const value = fc.oneof(
       fc.string(),
@@ -501,7 +526,7 @@ describe.each(backends)('audit index on $name', (backend) => {
     await fc.assert(
       fc.asyncProperty(cursor, async (after) => {
         const outcome: { accepted: unknown } | { refused: unknown } = await queries
-          .agreements(principal('hr'), { sort: 'CREATED_AT' }, { ...firstPage, first: 1, after }, 'query')
+          .agreements(principal('hr', clientOrgHr), { sort: 'CREATED_AT' }, { ...firstPage, first: 1, after }, 'query')
           .then(
             (page) => ({ accepted: page.edges[0]?.node.agreement_id }),
             (error: unknown) => ({ refused: error instanceof ApiError ? [error.status, error.field] : error }),
@@ -536,7 +561,7 @@ describe.each(backends)('audit index on $name', (backend) => {
         const expectAgreements = agreements
           .filter(
             (spec) =>
-              agreementReaderRoles.includes(role) ||
+              (agreementReaderRoles.includes(role) && !agreementOrganisationReaderRoles.includes(role)) ||
               [spec.client, spec.freelancer, spec.evaluator].some(
                 (party) =>
                   party?.mspId === who.mspId &&
@@ -604,7 +629,9 @@ describe.each(backends)('audit index on $name', (backend) => {
     expect(visible.edges.map((edge) => edge.node.agreement_id)).toEqual(expected);
     const agreementIdsOf = (page: Awaited<ReturnType<IndexQueries['payouts']>>) =>
       page.edges.map((edge) => String(edge.node.agreement_id));
-    const everyPayout = agreementIdsOf(await queries.payouts(principal('hr'), { sort: 'REQUESTED_AT' }, allRows));
+    const everyPayout = agreementIdsOf(
+      await queries.payouts(principal('hr', clientOrgHr), { sort: 'REQUESTED_AT' }, allRows),
+    );
     expect(agreementIdsOf(await scoped.payouts(auditor, { sort: 'REQUESTED_AT' }, allRows))).toEqual(
       everyPayout.filter((agreementId) => expected.includes(agreementId)),
     );
@@ -669,18 +696,20 @@ describe.each(backends)('audit index on $name', (backend) => {
     // No live grant: nothing but what names the auditor; other roles are not limited by grants.
     const none = new IndexQueries(db, (caller) => Promise.resolve(caller.role === 'auditor' ? scopeOf([]) : undefined));
     expect((await none.agreements(auditor, { sort: 'AGREEMENT_ID' }, allRows)).edges).toEqual([]);
-    expect(await (await none.agreements(principal('hr'), { sort: 'AGREEMENT_ID' }, allRows)).totalCount()).toBe(30);
+    expect(
+      await (await none.agreements(principal('hr', clientOrgHr), { sort: 'AGREEMENT_ID' }, allRows)).totalCount(),
+    ).toBe(30);
   });
 
   it('gives an auditor holding any set of grants the agreements, milestones and payouts some grant covers, as grantCovers decides', async () => {
     const auditor = principal('auditor');
     const allRows = { ...firstPage, first: 100 };
-    const everyPayout = (await queries.payouts(principal('hr'), { sort: 'REQUESTED_AT' }, allRows)).edges.map((edge) =>
-      String(edge.node.agreement_id),
-    );
-    const everyMilestone = (await queries.milestones(principal('hr'), { sort: 'DUE_DATE' }, allRows)).edges.map(
-      (edge) => String(edge.node.agreement_id),
-    );
+    const everyPayout = (
+      await queries.payouts(principal('hr', clientOrgHr), { sort: 'REQUESTED_AT' }, allRows)
+    ).edges.map((edge) => String(edge.node.agreement_id));
+    const everyMilestone = (
+      await queries.milestones(principal('hr', clientOrgHr), { sort: 'DUE_DATE' }, allRows)
+    ).edges.map((edge) => String(edge.node.agreement_id));
     const bound = fc.option(fc.integer({ min: 0, max: 32 }).map(day), { nil: undefined });
     const grantArbitrary = fc.record({
       organisation: fc.constantFrom('ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'),
@@ -743,7 +772,11 @@ describe.each(backends)('audit index on $name', (backend) => {
   });
 
   it('keeps reputation records readable to every reader, by subject', async () => {
-    const page = await queries.reputation(principal('hr'), { sort: 'RECORDED_AT', subject: bob }, firstPage);
+    const page = await queries.reputation(
+      principal('hr', clientOrgHr),
+      { sort: 'RECORDED_AT', subject: bob },
+      firstPage,
+    );
     expect(page.edges.map((edge) => [edge.node.kind, edge.node.rating, edge.node.agreement_id])).toEqual([
       ['completion', 5, 'A-00'],
     ]);

@@ -61,7 +61,17 @@ const partyKey = (party: { mspId: string; userId: string }) => `${party.mspId}/$
  * Records written after the index's height show as differences; run it on an index
  * that has caught up with the channel (the CLI does).
  */
-export async function checkIndex(db: Db, ledger: LedgerClient, indexedHeight: bigint): Promise<IndexCheckReport> {
+export async function checkIndex(
+  db: Db,
+  ledger: LedgerClient,
+  indexedHeight: bigint,
+  /**
+   * Reads agreements naming a person of an organisation: an admin reads only its own
+   * organisation's people's agreements, so the check asks each organisation's admin;
+   * `ledger` where none is given.
+   */
+  agreementsOf: (mspId: string) => LedgerClient = () => ledger,
+): Promise<IndexCheckReport> {
   const differences: IndexDifference[] = [];
   const differ = (kind: string, id: string, problem: IndexDifference['problem'], detail: string) =>
     differences.push({ kind, id, problem, detail });
@@ -78,7 +88,7 @@ export async function checkIndex(db: Db, ledger: LedgerClient, indexedHeight: bi
   for (const row of agreements) {
     let view;
     try {
-      view = await ledger.agreements.getAgreement({ agreementId: row.agreement_id });
+      view = await agreementsOf(row.client_msp).agreements.getAgreement({ agreementId: row.agreement_id });
     } catch {
       differ('agreement', row.agreement_id, 'missing-on-ledger', 'the chaincode does not answer it');
       continue;
@@ -155,7 +165,7 @@ export async function checkIndex(db: Db, ledger: LedgerClient, indexedHeight: bi
     });
   }
   for (const party of parties.values()) {
-    for (const listed of await ledger.agreements.listAgreementsByParty({ ...party })) {
+    for (const listed of await agreementsOf(party.mspId).agreements.listAgreementsByParty({ ...party })) {
       if (!indexedAgreements.has(listed.agreement.agreementId)) {
         indexedAgreements.add(listed.agreement.agreementId);
         differ('agreement', listed.agreement.agreementId, 'missing-in-index', `ledger ${listed.agreement.status}`);

@@ -220,12 +220,13 @@ function reachedTransactions(
  * principal could read through the chaincode, as an SQL condition over that kind's
  * table. Every index query (GraphQL and REST) filters with it and with nothing else.
  *
- * - agreements, their milestones and payouts: every row for the roles the chaincode lets
- *   read any agreement (`agreementReaderRoles`); for an admin
- *   (`agreementOrganisationReaderRoles`) rows of agreements naming a person of its
- *   organisation; otherwise only rows of agreements that name the caller (its MSP id
- *   and userId) as client, freelancer or evaluator, as `canReadAgreement` in
- *   `contracts/agreement/access.ts` decides;
+ * - agreements, their milestones and payouts: every row for an auditor (under its
+ *   grants, below); for admins, HR systems and the governed roles
+ *   (`agreementOrganisationReaderRoles`) rows of agreements naming a person of their
+ *   organisation (a governed role's wider reach is read through the chaincode, which
+ *   knows the governance decision); otherwise only rows of agreements that name the
+ *   caller (its MSP id and userId) as client, freelancer or evaluator, as
+ *   `canReadAgreement` in `contracts/agreement/access.ts` decides;
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
  *   or issuer is the caller (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
@@ -304,7 +305,9 @@ export function indexVisibility(
           coveredByGrant(auditScope.grants, 'agreement', ['client_msp', 'freelancer_msp'], dated, grantColumn),
         ]);
       }
-      if (agreementReaderRoles.includes(principal.role)) return everything;
+      // The index does not know the governance decision a governed role's wider reach
+      // needs (`Caller.governed`), so such a role reads its organisation's agreements here
+      // and any other one through the chaincode.
       if (agreementOrganisationReaderRoles.includes(principal.role)) {
         return anyOf([
           party,
@@ -313,6 +316,7 @@ export function indexVisibility(
           ),
         ]);
       }
+      if (agreementReaderRoles.includes(principal.role)) return everything;
       return party;
     }
     case 'credentials': {

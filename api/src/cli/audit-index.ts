@@ -25,20 +25,28 @@ import { openOperatorLedger } from './operator-ledger.js';
  *
  * Blocks are read as the first organisation's operator; `check` reads records through
  * the chaincode as the audit-index service identity (role admin, enrolled once at the
- * auditing organisation's CA and kept in the wallet): an auditor reads only what the
- * organisations granted it, while the check must see every record the index holds. Exits 0 when done (for
+ * auditing organisation's CA and kept in the wallet), and agreements as that identity's
+ * counterpart at the CA of the client's organisation (an admin reads the agreements
+ * naming its own organisation's people): an auditor reads only what the organisations
+ * granted it, while the check must see every record the index holds. Exits 0 when done (for
  * check: no difference), 1 when check lists differences, 2 on bad usage or failure.
  */
 
 const usage = 'usage: audit-index <rebuild|catch-up|check> [--json]';
 const checkerLabel = 'service:audit-index-check';
 
-async function checkerIdentity(wallet: Wallet, issuer: FabricCaIssuer, org: string): Promise<SigningIdentity> {
-  const stored = await wallet.get(checkerLabel);
+/** The checker's admin identity at an organisation's CA: the auditing organisation's keeps its first label. */
+async function checkerIdentity(
+  wallet: Wallet,
+  issuer: FabricCaIssuer,
+  org: string,
+  label = checkerLabel,
+): Promise<SigningIdentity> {
+  const stored = await wallet.get(label);
   if (stored !== undefined) return stored;
   const enrollmentId = serviceUserId('audit-index-check');
   const identity = await issuer.issue({ org, enrollmentId, role: 'admin', userId: enrollmentId });
-  await wallet.put({ ...identity, label: checkerLabel, enrollmentId });
+  await wallet.put({ ...identity, label, enrollmentId });
   return identity;
 }
 
@@ -80,7 +88,22 @@ async function main(): Promise<number> {
     closers.push(() => {
       auditor.close();
     });
-    const report = await checkIndex(db, auditor, indexed);
+    // An admin reads the agreements naming its own organisation's people: each organisation's checker reads its share.
+    const agreementReaders = new Map<string, typeof auditor>();
+    for (const org of profile.organizations) {
+      const session =
+        org.name === auditOrg.name
+          ? auditor
+          : gateway.session(
+              await checkerIdentity(wallet, new FabricCaIssuer(profile), org.name, `${checkerLabel}:${org.name}`),
+            );
+      if (session !== auditor)
+        closers.push(() => {
+          session.close();
+        });
+      agreementReaders.set(org.mspId, session);
+    }
+    const report = await checkIndex(db, auditor, indexed, (mspId) => agreementReaders.get(mspId) ?? auditor);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {

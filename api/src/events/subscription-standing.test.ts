@@ -1,3 +1,5 @@
+import { pino } from 'pino';
+import { agreementTermsTransientKey } from '@gigledger/chaincode/model';
 import { SignJWT } from 'jose';
 import { SseSubscription } from '../test-support/sse-subscription.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
@@ -25,6 +27,39 @@ function publish(server: TestServer, agreementId: string): void {
       settlementRequests: [],
     },
   });
+}
+
+/**
+ * Drafts `agreementId` on the server's ledger: a follower of every agreement receives
+ * only the events of agreements it may read, so the published events name real ones.
+ */
+async function drafted(server: TestServer, agreementId: string): Promise<string> {
+  const client = await server.person(`client-${agreementId.toLowerCase()}`, 'ClientOrg', 'client');
+  const freelancer = await server.person(`talent-${agreementId.toLowerCase()}`, 'TalentOrg', 'freelancer');
+  const ledger = await server.ledger.clientFor(client.principal, pino({ level: 'silent' }));
+  await ledger.agreements.draftAgreement(
+    {
+      requestId: `draft-${agreementId}`,
+      agreementId,
+      title: `Standing ${agreementId}`,
+      client: client.party,
+      freelancer: freelancer.party,
+      milestones: [
+        {
+          kind: 'deliverable',
+          milestoneId: 'm1',
+          title: 'Labels',
+          amount: '1000',
+          currency: 'EUR',
+          dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          reviewWindowSeconds: 3600,
+          acceptanceCriteria: { description: 'Agreement with the gold set' },
+        },
+      ],
+    },
+    { transient: { [agreementTermsTransientKey]: { scope: `standing ${agreementId}` } } },
+  );
+  return agreementId;
 }
 
 async function open(server: TestServer, headers: Record<string, string>) {
@@ -66,16 +101,18 @@ describe('a live subscription re-checks its caller', () => {
     it('ends when its API key is revoked, before the next event reaches it', async () => {
       const admin = await server.person('events-admin', 'ClientOrg', 'admin');
       const auditKey = await server.service('audit-feed', 'ClientOrg', 'settlement');
+      // Drafted before the stream opens, whose first events must be the ones published here.
+      const [first, second] = [await drafted(server, 'A-REVOKE-1'), await drafted(server, 'A-REVOKE-2')];
       const stream = await open(server, { 'x-api-key': auditKey.key });
       try {
-        publish(server, 'A-REVOKE-1');
+        publish(server, first);
         expect((await stream.next())?.data?.agreementEvents).toEqual({
           name: 'agreement.AgreementAccepted',
           agreementId: 'A-REVOKE-1',
         });
         const revoked = await server.request('DELETE', `/v1/admin/api-keys/${auditKey.id}`, { token: admin.token });
         expect(revoked.status).toBe(200);
-        publish(server, 'A-REVOKE-2');
+        publish(server, second);
         await expectEnded(stream, /API key was revoked/);
       } finally {
         stream.close();
@@ -83,12 +120,13 @@ describe('a live subscription re-checks its caller', () => {
     });
 
     it('ends when its account is disabled, and a new one is refused', async () => {
-      // The settlement service follows every agreement, so every event published reaches it.
+      // A settlement identity of a settlement organisation follows every agreement.
       const follower = await server.person('events-follower', 'AuditOrg', 'settlement');
+      const agreementId = await drafted(server, 'A-DISABLED-1');
       const stream = await open(server, { authorization: `Bearer ${follower.token}` });
       try {
         await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'events-follower').execute();
-        publish(server, 'A-DISABLED-1');
+        publish(server, agreementId);
         await expectEnded(stream, /account is disabled/);
         await expect(open(server, { authorization: `Bearer ${follower.token}` })).rejects.toThrow(/401/);
       } finally {
@@ -130,9 +168,10 @@ describe('a live subscription re-checks its caller', () => {
 
     it('ends when its account is disabled, with no event arriving', async () => {
       const follower = await server.person('idle-follower', 'AuditOrg', 'settlement');
+      const agreementId = await drafted(server, 'A-IDLE-1');
       const stream = await open(server, { authorization: `Bearer ${follower.token}` });
       try {
-        publish(server, 'A-IDLE-1');
+        publish(server, agreementId);
         expect((await stream.next())?.data?.agreementEvents.agreementId).toBe('A-IDLE-1');
         await server.db.updateTable('users').set({ disabled: 1 }).where('user_id', '=', 'idle-follower').execute();
         await expectEnded(stream, /account is disabled/);

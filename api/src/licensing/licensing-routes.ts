@@ -23,6 +23,7 @@ import {
 } from '@gigledger/chaincode/model';
 import type { Submitted } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
+import { handAnswerRefusal, type SettlementDesk } from '../agreements/agreement-service.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { parseInput, route, type RouteSpec } from '../http/route.js';
@@ -73,6 +74,9 @@ const revokeBodySchema = canonicalInput(commandBodySchema(commands.revokeGrant.r
 const closeBodySchema = commandBodySchema(commands.closeRoyaltyPeriod.request, ['grantId', 'periodId']);
 const reissueBodySchema = canonicalInput(
   commandBodySchema(commands.reissueRoyaltyPayout.request, ['grantId', 'periodId']),
+);
+const confirmBodySchema = canonicalInput(
+  commandBodySchema(commands.confirmRoyaltyPayout.request, ['grantId', 'periodId']),
 );
 
 /** What the caller of each command tries to do, for the refusal at the edge. */
@@ -125,7 +129,10 @@ const readErrors = [404, 503] as const;
  * royalty payouts, which the settlement service pays. The chaincode decides who may act
  * on which record; a read of a record the caller may not see answers 404 like a missing one.
  */
-export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
+export function licensingRoutes(deps: {
+  ledger: LedgerAccess;
+  settlement?: { desk: SettlementDesk } | undefined;
+}): RouteSpec[] {
   const service = new LicensingService(deps.ledger);
   return [
     route({
@@ -353,6 +360,45 @@ export function licensingRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
         service.command(routeRequester({ principal, log }), 'reissueRoyaltyPayout', body.requestId, (client) =>
           client.reissueRoyaltyPayout({ ...params, ...body }),
         ),
+    }),
+    route({
+      method: 'post',
+      path: `${periodPath}/settlement-confirmations`,
+      operationId: 'confirmRoyaltyPayout',
+      summary:
+        "Record by hand the answer to a collection or payout of a month or of the fee (period `fee`) that the settlement service gave up on (a dead letter); role settlement of the organisation running the service, scope settlements:write. The service records its providers' answers itself",
+      tag,
+      access: 'settlements:write',
+      command: true,
+      params: payoutParams,
+      body: confirmBodySchema,
+      response: committedSchema(royaltyPeriodRecordSchema),
+      errors: [403, ...commandErrors],
+      handler: async ({ params, body, principal, log }) => {
+        const as = routeRequester({ principal, log });
+        const record = () =>
+          service.command(as, 'confirmRoyaltyPayout', body.requestId, (client) =>
+            client.confirmRoyaltyPayout({ ...params, ...body }),
+          );
+        const desk = deps.settlement?.desk;
+        if (desk === undefined) return record();
+        requireOneOfRoles(
+          as.principal,
+          licensingCommandRoles.confirmRoyaltyPayout,
+          commandActions.confirmRoyaltyPayout,
+        );
+        // The same rule as a milestone's: only the service's own organisation answers its dead letters.
+        const refusal = await handAnswerRefusal(as.principal, desk, body.instructionId, body, 'body.instructionId');
+        if (refusal !== undefined) throw refusal;
+        const answered = await record();
+        await desk.handAnswerRecorded(body.instructionId, {
+          outcome: body.outcome,
+          providerReference: body.providerReference,
+          txId: answered.transactionId,
+          by: { mspId: as.principal.mspId, userId: as.principal.userId },
+        });
+        return answered;
+      },
     }),
     route({
       method: 'get',

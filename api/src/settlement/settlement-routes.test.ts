@@ -225,6 +225,29 @@ describe('settlement routes over HTTP', () => {
       ]);
     });
 
+    it("answers a licence's collection or payout by hand under the same rule as a milestone's", async () => {
+      const path = '/v1/licensing/grants/G-404/periods/fee/settlement-confirmations';
+      const body = { instructionId: 'G-404/fee/collect-1', outcome: 'paid', providerReference: 'by-hand-3' };
+      const desk = await api.request('POST', path, {
+        token: await api.token('desk-l', 'AuditOrg', 'settlement'),
+        body,
+      });
+      expect([desk.status, desk.body]).toEqual([
+        409,
+        expect.objectContaining({
+          code: 'INVALID_STATE',
+          field: 'body.instructionId',
+          message: expect.stringContaining('is not a dead letter of the settlement service') as unknown,
+        }),
+      ]);
+      const other = await api.request('POST', path, {
+        token: await api.token('tsam-l', 'TalentOrg', 'settlement'),
+        body,
+      });
+      expect([other.status, (other.body as { code: string }).code]).toEqual([403, 'FORBIDDEN']);
+      expect((await api.request('POST', path, { token: taraToken, body })).status).toBe(403);
+    });
+
     it('lets the settlement organisation and the auditors it grants read the reconciliation, and no one else', async () => {
       const settlement = api.settlement as { reconcile: SettlementRuntime['reconcile'] } | undefined;
       if (settlement === undefined) throw new Error('the server runs no settlement service');

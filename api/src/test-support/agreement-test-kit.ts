@@ -105,7 +105,8 @@ export class AgreementKit {
       otherClient: await person('dave', 'ClientOrg', 'client'),
       otherFreelancer: await person('mallory', 'TalentOrg', 'freelancer'),
       otherEvaluator: await person('other-harness', 'ClientOrg', 'evaluator'),
-      hrKey: (await server.service('acme-hr', 'AuditOrg', 'hr')).key,
+      // The freelancer's organisation's HR system: it reads its own people's agreements.
+      hrKey: (await server.service('acme-hr', 'TalentOrg', 'hr')).key,
     };
     await grantAuditEverywhere(server, cast.auditor);
     // The three arbitrators belong to neither party's organisation, so every dispute's panel is all three.

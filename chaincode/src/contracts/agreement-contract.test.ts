@@ -5,7 +5,7 @@ import { agreementTransactions } from '../model/agreement';
 import { agreementEvents } from '../model/agreement-events';
 import type { MilestoneRecord, TaskRecord } from '../model/agreement-records';
 import { policyOrganisations } from '../ledger/endorsement';
-import type { TestIdentity } from '../test-support/in-memory-ledger';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import {
   admin,
   AgreementDriver,
@@ -715,6 +715,29 @@ describe('AgreementContract: queries', () => {
     expect(await list(auditAdmin)).toEqual([]);
   });
 
+  it('lets an arbitrator or settlement identity read beyond its organisation only with the consortium decision behind it', async () => {
+    await driver.draft(
+      draftRequest(driver.ledger, {
+        requestId: 'draft-inhouse',
+        agreementId: 'B-9',
+        evaluator: undefined,
+        freelancer: { mspId: 'ClientOrgMSP', userId: 'carol-2' },
+      }),
+    );
+    // Any TalentOrg admin could give these roles; the consortium governs neither.
+    const selfMadeArbitrator = testIdentity('TalentOrgMSP', 'tarb', 'arbitrator');
+    const selfMadeSettlement = testIdentity('TalentOrgMSP', 'tsettle', 'settlement');
+    for (const reader of [selfMadeArbitrator, selfMadeSettlement]) {
+      await expect(driver.getAgreement(reader, 'B-9')).rejects.toThrow(missingAgreement('B-9'));
+      // An agreement naming a person of their own organisation stays readable, as for its admin.
+      await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
+    }
+    // The governed arbitrators and the settlement organisation's identity read it.
+    for (const reader of [arbitratorA, settlement]) {
+      await expect(driver.getAgreement(reader, 'B-9')).resolves.toMatchObject({ agreement: { agreementId: 'B-9' } });
+    }
+  });
+
   it('lists agreements by party from the composite-key index', async () => {
     await driver.draft(
       draftRequest(driver.ledger, { requestId: 'draft-0002', agreementId: 'B-9', evaluator: undefined }),
@@ -732,8 +755,11 @@ describe('AgreementContract: queries', () => {
       'evaluator',
     ]);
     expect((await list(auditor, { ...clientParty, role: 'client' })).length).toBe(2);
-    const hrSystem = { mspId: 'AuditOrgMSP', name: 'hr-sync', attributes: { role: 'hr', userId: 'hr-sync' } };
+    // An HR system sees its own organisation's people's agreements, another organisation's HR none of them.
+    const hrSystem = { mspId: 'TalentOrgMSP', name: 'hr-sync', attributes: { role: 'hr', userId: 'hr-sync' } };
     expect((await list(hrSystem, { ...freelancerParty, role: 'freelancer' })).length).toBe(mine.length);
+    const otherHr = { mspId: 'AuditOrgMSP', name: 'hr-audit', attributes: { role: 'hr', userId: 'hr-audit' } };
+    expect(await list(otherHr, { ...freelancerParty, role: 'freelancer' })).toEqual([]);
     await expect(list(otherClient, { ...clientParty })).rejects.toThrow(
       /^FORBIDDEN: only ClientOrgMSP user carol, an auditor, an HR system or an admin may list that user's agreements/,
     );

@@ -567,7 +567,8 @@ class SettlementRun {
     const clientShare = (milestone.amount * BigInt(clientPerMille)) / 1000n;
     const freelancerShare = milestone.amount - clientShare;
     const onPanel = milestone.votes.some((vote) => vote.arbitrator === arbitrator);
-    const refusal = this.#requireStatus(milestone, ['disputed']) ?? (arbitrator >= panelSize ? 'FORBIDDEN' : undefined);
+    // The fourth arbitrator is not governed, so to them the agreement of two other organisations does not exist.
+    const refusal = arbitrator >= panelSize ? 'NOT_FOUND' : this.#requireStatus(milestone, ['disputed']);
     const identity = arbitrators[arbitrator]!;
     const voted = await this.#attempt(refusal, () =>
       this.driver.vote(milestone.milestoneId, identity, clientShare.toString(), freelancerShare.toString()),

@@ -4,6 +4,8 @@ import type { TransactionSpec } from '../model/spec';
 import { parseArgument } from './refusal';
 import { runOnce } from './requests';
 import { txOf, type Tx } from './tx';
+// The contracts' governance records decide a governed role's reach; see `withStanding`.
+import { withStanding } from '../contracts/standing';
 
 /** The domain step of a transaction: what it does once its argument is parsed. */
 export type TransactionStep<Request, Result, Prepared = undefined> = (
@@ -57,7 +59,8 @@ export async function runTransaction<Request extends z.ZodType, Result extends z
     | PreparedTransaction<z.output<Request>, z.output<Result>, Prepared>,
 ): Promise<z.output<Result>> {
   const request = parseArgument(spec.request, requestJson);
-  const tx = txOf(ctx);
+  const plain = txOf(ctx);
+  const tx = { ...plain, caller: await withStanding(ctx, plain.caller) };
   if (typeof step === 'function') return once(tx, spec, request, request, () => step(tx, request, undefined));
   const prepared = await step.prepare(tx, request);
   const fingerprinted = step.fingerprint === undefined ? request : step.fingerprint(request, prepared);

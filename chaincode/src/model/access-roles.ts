@@ -44,17 +44,18 @@ export const agreementCommandRoles = {
 
 /**
  * Roles that may read any agreement on the channel, besides its own parties and
- * evaluator: auditors (under their grants), arbitrators, the settlement service and HR
- * systems, which check a candidate's track record wherever it was earned.
+ * evaluator: auditors (under their grants), and, with a governance decision behind them
+ * (`Caller.governed`), arbitrators and the settlement service.
  */
-export const agreementReaderRoles: readonly Role[] = ['auditor', 'arbitrator', 'settlement', 'hr'];
+export const agreementReaderRoles: readonly Role[] = ['auditor', 'arbitrator', 'settlement'];
 
 /**
  * Roles that may read the agreements naming a person of their own organisation (as
- * client, freelancer or evaluator): an organisation's administrators oversee their own
- * people's work, not other organisations'.
+ * client, freelancer or evaluator): an organisation's administrators and HR systems see
+ * their own people's work, not other organisations'; so does an arbitrator or settlement
+ * identity without the governance decision its wider reach needs.
  */
-export const agreementOrganisationReaderRoles: readonly Role[] = ['admin'];
+export const agreementOrganisationReaderRoles: readonly Role[] = ['admin', 'hr', 'arbitrator', 'settlement'];
 
 /**
  * Roles that may list another person's agreements (HR systems check a candidate's track

@@ -45,5 +45,19 @@ export const callerSchema = z.object({
   id: z.string(),
   role: roleSchema.optional(),
   userId: z.string().optional(),
+  /**
+   * For a role whose reach a governance decision grants (see `governedRoles`): whether
+   * one stands behind this caller. Read from the ledger before the transaction runs;
+   * absent for every other role.
+   */
+  governed: z.boolean().optional(),
 });
 export type Caller = z.infer<typeof callerSchema>;
+
+/**
+ * Roles any organisation's admin may give, whose reach across the consortium comes only
+ * with a governance decision: an `arbitrator` hears disputes once the consortium adds
+ * them as an active arbitrator, a `settlement` identity speaks for payment providers once
+ * its organisation is in `settlementOrganisations`.
+ */
+export const governedRoles = ['arbitrator', 'settlement'] as const satisfies readonly Role[];

@@ -1,4 +1,4 @@
-import { agreementIdSchema, agreementOrganisationReaderRoles } from '@gigledger/chaincode/model';
+import { agreementIdSchema } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
 import { ApiError, unauthenticated } from '../../errors/api-error.js';
 import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
@@ -47,8 +47,8 @@ function readableAgreements(
 /**
  * `agreementEvents(agreementId)`: allowed when the caller may read that agreement
  * (checked once, at subscription: an agreement's parties never change), and without
- * an agreement only for roles that oversee every agreement (an admin: every agreement
- * naming a person of its organisation, asked of the ledger once each), auditors excepted: an
+ * an agreement only for roles that oversee agreements (each receives the events of the
+ * agreements it may read, asked of the ledger once each), auditors excepted: an
  * auditor reads only what organisations granted, decided per record, so an auditor
  * follows one agreement at a time (its grant checked as for a read, again before every
  * event and at every re-check, so a revoked or expired grant ends the stream). The
@@ -67,10 +67,7 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
             overseerRoles.filter((role) => role !== 'auditor'),
             'follow the events of every agreement (an auditor follows one agreement at a time, under its grant)',
           );
-          const accept = agreementOrganisationReaderRoles.includes(as.principal.role)
-            ? readableAgreements(service, as)
-            : () => true;
-          return liveEvents(feed, accept, standing);
+          return liveEvents(feed, readableAgreements(service, as), standing);
         }
         const agreementId = parseInput(agreementIdSchema, args.agreementId, 'agreementId');
         await service.getAgreement(as, agreementId);

@@ -3,14 +3,15 @@ import type { AgreementRecord, PartySide } from '../../model/agreement-records';
 import type { AuditedRecord } from '../../model/audit';
 import type { Party } from '../../model/party';
 import { agreementOrganisationReaderRoles, agreementReaderRoles } from '../../model/access-roles';
-import type { Caller } from '../../model/identity';
+import { governedRoles, type Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, the overseeing
- * roles (`agreementReaderRoles`), and an admin of an organisation one of those named
+ * roles (`agreementReaderRoles`; a governed role only with its governance decision,
+ * `Caller.governed`), and the admins and HR systems of an organisation one of those named
  * belongs to (`agreementOrganisationReaderRoles`). Everyone else must not learn that it
  * exists.
  */
@@ -18,7 +19,8 @@ export function canReadAgreement(caller: Caller, agreement: AgreementRecord): bo
   const named = namedParties(agreement);
   if (named.some((party) => isParty(caller, party))) return true;
   if (caller.role === undefined) return false;
-  if (agreementReaderRoles.includes(caller.role)) return true;
+  const governed = !(governedRoles as readonly string[]).includes(caller.role) || caller.governed === true;
+  if (agreementReaderRoles.includes(caller.role) && governed) return true;
   return agreementOrganisationReaderRoles.includes(caller.role) && named.some((party) => party.mspId === caller.mspId);
 }
 
