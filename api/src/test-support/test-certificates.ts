@@ -87,12 +87,23 @@ interface CertificateRequest {
   readonly notAfter: Date;
 }
 
+/**
+ * 12 random bytes whose first is never zero: DER wants an INTEGER's shortest encoding,
+ * and X.509 parsers refuse a serial number with a redundant leading zero byte (one
+ * certificate in about 512 otherwise).
+ */
+function serialNumber(): Buffer {
+  const bytes = randomBytes(12);
+  bytes[0] = (bytes[0] ?? 0) | 0x01;
+  return bytes;
+}
+
 function certificate(request: CertificateRequest): string {
   // keyCertSign and cRLSign for a CA; digitalSignature otherwise (bit 0 is the high bit).
   const keyUsage = request.isCa ? Buffer.from([0x01, 0x06]) : Buffer.from([0x07, 0x80]);
   const tbs = sequence(
     tlv(0xa0, positiveInteger(Buffer.from([2]))),
-    positiveInteger(randomBytes(12)),
+    positiveInteger(serialNumber()),
     ecdsaWithSha256,
     distinguishedName(request.issuer),
     sequence(utcTime(request.notBefore), utcTime(request.notAfter)),
