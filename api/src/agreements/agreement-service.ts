@@ -61,30 +61,38 @@ export interface SettlementDesk {
 }
 
 /**
- * Why a person may not record by hand an answer to one of the settlement service's
- * instructions (a milestone's or a licence's), or undefined when they may: only a
- * person of the service's own organisation, and only for a dead letter (or repeating the
- * answer already recorded); see `SettlementService.handAnswerRefusal`.
+ * Records a person's answer to one of the settlement service's instructions (a
+ * milestone's or a licence's) with `record`, and keeps it on the instruction's outbox
+ * row: only a person of the service's own organisation, and only for a dead letter (or
+ * repeating the answer already recorded); see `SettlementService.handAnswerRefusal`.
  *
- * @returns ApiError 403 FORBIDDEN for a person of another organisation; 409
+ * @throws ApiError 403 FORBIDDEN for a person of another organisation; 409
  *   INVALID_STATE naming `field` while the instruction is with its provider.
  */
-export async function handAnswerRefusal(
+export async function answerByHand<Answered extends { transactionId: string }>(
   principal: Principal,
   desk: SettlementDesk,
-  instructionId: string,
-  answer: HandAnswer,
+  answer: HandAnswer & { instructionId: string },
+  record: () => Promise<Answered>,
   field = 'instructionId',
-): Promise<ApiError | undefined> {
+): Promise<Answered> {
   if (principal.mspId !== desk.organisation) {
     // Whatever organisations the consortium lists for settlement, the answers to what this
     // server's service sends come from its providers; the outbox is not others' to learn about.
-    return forbidden(
+    throw forbidden(
       `this server's settlement service records its providers' answers; only a person of ${desk.organisation} answers one of its dead letters by hand`,
     );
   }
-  const refusal = await desk.handAnswerRefusal(instructionId, answer);
-  return refusal === undefined ? undefined : new ApiError(409, 'INVALID_STATE', refusal, field);
+  const refusal = await desk.handAnswerRefusal(answer.instructionId, answer);
+  if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, field);
+  const answered = await record();
+  await desk.handAnswerRecorded(answer.instructionId, {
+    outcome: answer.outcome,
+    providerReference: answer.providerReference,
+    txId: answered.transactionId,
+    by: { mspId: principal.mspId, userId: principal.userId },
+  });
+  return answered;
 }
 
 /**
@@ -259,16 +267,7 @@ export class AgreementService {
     const desk = this.#settlementDesk;
     if (desk === undefined) return record();
     requireCommandRole(as.principal, 'confirmSettlement');
-    const refusal = await handAnswerRefusal(as.principal, desk, request.instructionId, request);
-    if (refusal !== undefined) throw refusal;
-    const answered = await record();
-    await desk.handAnswerRecorded(request.instructionId, {
-      outcome: request.outcome,
-      providerReference: request.providerReference,
-      txId: answered.transactionId,
-      by: partyOf(as.principal),
-    });
-    return answered;
+    return answerByHand(as.principal, desk, request, record);
   }
 
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (COMPLIANCE_HOLD while still held). */

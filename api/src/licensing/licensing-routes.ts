@@ -23,7 +23,7 @@ import {
 } from '@gigledger/chaincode/model';
 import type { Submitted } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
-import { handAnswerRefusal, type SettlementDesk } from '../agreements/agreement-service.js';
+import { answerByHand, type SettlementDesk } from '../agreements/agreement-service.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { parseInput, route, type RouteSpec } from '../http/route.js';
@@ -388,16 +388,7 @@ export function licensingRoutes(deps: {
           commandActions.confirmRoyaltyPayout,
         );
         // The same rule as a milestone's: only the service's own organisation answers its dead letters.
-        const refusal = await handAnswerRefusal(as.principal, desk, body.instructionId, body, 'body.instructionId');
-        if (refusal !== undefined) throw refusal;
-        const answered = await record();
-        await desk.handAnswerRecorded(body.instructionId, {
-          outcome: body.outcome,
-          providerReference: body.providerReference,
-          txId: answered.transactionId,
-          by: { mspId: as.principal.mspId, userId: as.principal.userId },
-        });
-        return answered;
+        return answerByHand(as.principal, desk, body, record, 'body.instructionId');
       },
     }),
     route({

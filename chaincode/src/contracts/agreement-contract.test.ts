@@ -681,6 +681,17 @@ describe('AgreementContract: queries', () => {
     await expect(driver.getAgreement(client, 'A-404')).rejects.toThrow(missingAgreement('A-404'));
   });
 
+  /** B-9: between two ClientOrg people only. */
+  const draftInHouse = () =>
+    driver.draft(
+      draftRequest(driver.ledger, {
+        requestId: 'draft-inhouse',
+        agreementId: 'B-9',
+        evaluator: undefined,
+        freelancer: { mspId: 'ClientOrgMSP', userId: 'carol-2' },
+      }),
+    );
+
   it("lets an admin read only agreements naming a person of the admin's own organisation", async () => {
     const talentAdmin: TestIdentity = {
       mspId: 'TalentOrgMSP',
@@ -693,14 +704,7 @@ describe('AgreementContract: queries', () => {
       attributes: { role: 'admin', userId: 'audit-ops' },
     };
     // A-17 names a ClientOrg client and a TalentOrg freelancer; B-9 only ClientOrg people.
-    await driver.draft(
-      draftRequest(driver.ledger, {
-        requestId: 'draft-inhouse',
-        agreementId: 'B-9',
-        evaluator: undefined,
-        freelancer: { mspId: 'ClientOrgMSP', userId: 'carol-2' },
-      }),
-    );
+    await draftInHouse();
     for (const reader of [admin, talentAdmin]) {
       await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
     }
@@ -716,14 +720,7 @@ describe('AgreementContract: queries', () => {
   });
 
   it('lets an arbitrator or settlement identity read beyond its organisation only with the consortium decision behind it', async () => {
-    await driver.draft(
-      draftRequest(driver.ledger, {
-        requestId: 'draft-inhouse',
-        agreementId: 'B-9',
-        evaluator: undefined,
-        freelancer: { mspId: 'ClientOrgMSP', userId: 'carol-2' },
-      }),
-    );
+    await draftInHouse();
     // Any TalentOrg admin could give these roles; the consortium governs neither.
     const selfMadeArbitrator = testIdentity('TalentOrgMSP', 'tarb', 'arbitrator');
     const selfMadeSettlement = testIdentity('TalentOrgMSP', 'tsettle', 'settlement');
