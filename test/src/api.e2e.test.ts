@@ -30,9 +30,10 @@ describe('the API on the real network', () => {
     const freelancer = await api.person(`talent-${suffix}`, 'TalentOrg', 'freelancer');
     const bank = await api.person(`psp-${suffix}`, 'ClientOrg', 'settlement');
     const auditor = await api.person(`audit-${suffix}`, 'AuditOrg', 'auditor');
-    const keyResponse = await api.call('POST', '/v1/admin/api-keys', await api.adminToken('AuditOrg'), {
+    // The freelancer's organisation's HR system: HR systems read their own organisation's people's agreements.
+    const keyResponse = await api.call('POST', '/v1/admin/api-keys', await api.adminToken('TalentOrg'), {
       name: `hr-${suffix}`,
-      org: 'AuditOrg',
+      org: 'TalentOrg',
       role: 'hr',
     });
     expect(keyResponse.status).toBe(201);
