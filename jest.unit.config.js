@@ -8,10 +8,11 @@ export default {
   testMatch: ['**/dist/**/*.test.js'],
   testPathIgnorePatterns: ['/node_modules/'],
   testEnvironment: 'node',
-  // Set-ups start real HTTP servers and hash passwords with scrypt; on a busy 2-core host
-  // that can pass jest's 5 s default without anything being wrong. Timings are measured
-  // in bench/, never asserted here.
-  testTimeout: 30_000,
+  // Set-ups start real HTTP servers and hash passwords with scrypt. `npm test` runs these
+  // beside the end-to-end suites, and while those start a network of their own a set-up
+  // that takes 2 s on a quiet 2-core host has taken over 30 s. The limit is there to catch
+  // a hang, not to time anything: timings are measured in bench/, never asserted here.
+  testTimeout: 120_000,
   // jest leaves one core idle by default (cores − 1 workers); the suites are CPU-bound,
   // so on a 2-core host one worker per core halves the wall time.
   maxWorkers: '100%',
