@@ -10,7 +10,7 @@ import {
   userIdSchema,
   verifyTermsRequestSchema,
 } from '@gigledger/chaincode/model';
-import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema, withRefinementsOf } from '../http/request-ids.js';
 
 /*
  * REST bodies are the transactions' request schemas minus what the path carries, still
@@ -23,13 +23,16 @@ export const agreementPathSchema = z.strictObject({ agreementId: agreementIdSche
 export const milestonePathSchema = z.strictObject({ agreementId: agreementIdSchema, milestoneId: milestoneIdSchema });
 
 const { requestId: _draftRequestId, ...draftFields } = draftAgreementRequestSchema.shape;
-export const draftAgreementBodySchema = z.strictObject({
-  requestId: optionalRequestIdSchema,
-  ...draftFields,
-  terms: agreementTermsSchema.describe(
-    "Confidential terms: sent only to the parties' peers (transient map) and kept in a private data collection; the ledger holds their SHA-256",
-  ),
-});
+export const draftAgreementBodySchema = withRefinementsOf(
+  draftAgreementRequestSchema,
+  z.strictObject({
+    requestId: optionalRequestIdSchema,
+    ...draftFields,
+    terms: agreementTermsSchema.describe(
+      "Confidential terms: sent only to the parties' peers (transient map) and kept in a private data collection; the ledger holds their SHA-256",
+    ),
+  }),
+);
 
 const commands = agreementTransactions;
 const agreementFields = ['agreementId'] as const;

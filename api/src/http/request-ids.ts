@@ -121,8 +121,11 @@ export function withRequestId<Fields extends { readonly requestId?: string | und
 /**
  * The REST body of a command: its chaincode request's fields less those the path
  * carries, with `requestId` optional (the server fills it in, see `RouteSpec.command`).
- * Built from the shape because zod will not `.omit()` an object with refinements; the
- * request schema itself still validates the body joined with the path.
+ * Built from the shape because zod will not `.omit()` an object with refinements, and
+ * given the request's refinements (e.g. "a failed payment must say why") so that the body
+ * is judged by them at the edge even where a handler passes it on without parsing the
+ * request again. Those refinements read body fields only; one that read a path field
+ * would see it missing.
  *
  * @param request The transaction's request schema (`spec.request`, which has a `requestId`).
  * @param pathFields Fields the route takes from its path, e.g. `['agreementId', 'milestoneId']`.
@@ -133,10 +136,23 @@ export function commandBodySchema<Shape extends z.core.$ZodShape, PathField exte
 ) {
   const omitted = new Set<string>([...pathFields, 'requestId']);
   const fields = Object.fromEntries(Object.entries(request.shape).filter(([name]) => !omitted.has(name)));
-  return z.strictObject({
-    requestId: optionalRequestIdSchema,
-    ...(fields as Omit<Shape, PathField | 'requestId'>),
-  });
+  return withRefinementsOf(
+    request,
+    z.strictObject({
+      requestId: optionalRequestIdSchema,
+      ...(fields as Omit<Shape, PathField | 'requestId'>),
+    }),
+  );
+}
+
+/**
+ * `body` with the object-level refinements of `request` (its `.refine` checks), for a body
+ * assembled from a request's shape, which leaves them behind.
+ */
+export function withRefinementsOf<Body extends z.ZodObject>(request: z.ZodObject, body: Body): Body {
+  // Typed for the request's output, they read only fields the body has (see above).
+  const refinements = (request._zod.def.checks ?? []) as z.core.$ZodCheck<z.output<Body>>[];
+  return refinements.length === 0 ? body : body.check(...refinements);
 }
 
 /**

@@ -13,6 +13,7 @@ import { parseCommand, withRequestId } from '../http/request-ids.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import type { Committed, CommandRequest } from '../ledger/committed.js';
 import { inputFields } from '../graphql/input-arguments.js';
+import type { SettlementDesk } from '../agreements/agreement-service.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
 import { acceptBodySchema, LicensingService, offerBodySchema, usageBodySchema } from './licensing-routes.js';
@@ -34,8 +35,11 @@ function payload<Value, Name extends string>(name: Name, done: Committed<Value>)
  * consents), grants, revocation, monthly usage reports, closing a month into royalty
  * payouts, and reads that show a record only to those with a stake in it.
  */
-export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
-  const service = new LicensingService(deps.ledger);
+export function licensingSchema(deps: {
+  ledger: LedgerAccess;
+  settlement?: { desk: SettlementDesk } | undefined;
+}): SchemaModule {
+  const service = new LicensingService(deps.ledger, deps.settlement?.desk);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
   const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
   /** Runs a command as the caller and answers its payload, with chaincode validation reported under `input`. */
@@ -375,6 +379,23 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           "Makes the request safe to repeat; generated when left out."
           requestId: String
         ): RoyaltyPeriodPayload!
+        "Records by hand the answer to a collection or payout of a month or of the fee (periodId fee) that the settlement service gave up on (a dead letter); role settlement of the organisation running the service, scope settlements:write. The service records its providers' answers itself."
+        confirmRoyaltyPayout(input: ConfirmRoyaltyPayoutInput!): RoyaltyPeriodPayload!
+      }
+
+      input ConfirmRoyaltyPayoutInput {
+        "Makes the request safe to repeat; generated when left out."
+        requestId: String
+        grantId: ID!
+        "A month (YYYY-MM) or fee."
+        periodId: String!
+        instructionId: ID!
+        outcome: SettlementOutcome!
+        providerReference: String!
+        "The settlement service's id of the payout account paid."
+        payoutAccountId: String
+        "Required when the payment failed."
+        reason: String
       }
     `,
     resolvers: {
@@ -457,6 +478,12 @@ export function licensingSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           'reissueRoyaltyPayout',
           (client, request) => client.reissueRoyaltyPayout(request),
         ),
+        confirmRoyaltyPayout: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>
+          resolveWith(context, async () => {
+            const request = parseCommand(commands.confirmRoyaltyPayout.request, inputFields(args.input), 'input');
+            const as = resolverRequester(context, 'settlements:write');
+            return payload('period', await service.confirmRoyaltyPayout(as, request, 'input'));
+          }),
       },
     },
   };

@@ -19,16 +19,18 @@ import {
   royaltyPeriodViewSchema,
   usageReportRecordSchema,
   workLicencesSchema,
+  type ConfirmRoyaltyPayoutRequest,
   type LicensingCommand,
+  type RoyaltyPeriodRecord,
 } from '@gigledger/chaincode/model';
 import type { Submitted } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
 import { answerByHand, type SettlementDesk } from '../agreements/agreement-service.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
-import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
+import { commandBodySchema, optionalRequestIdSchema, withRefinementsOf } from '../http/request-ids.js';
 import { parseInput, route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
-import { committed, committedSchema, type Committed } from '../ledger/committed.js';
+import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
@@ -48,11 +50,14 @@ const noQuery = z.strictObject({});
 
 /** An offer as posted: the licence fields, the terms document (kept private) and an optional request id. */
 export const offerBodySchema = canonicalInput(
-  z.strictObject({
-    ...offerLicenceRequestSchema.shape,
-    requestId: optionalRequestIdSchema,
-    terms: licenceTermsSchema,
-  }),
+  withRefinementsOf(
+    offerLicenceRequestSchema,
+    z.strictObject({
+      ...offerLicenceRequestSchema.shape,
+      requestId: optionalRequestIdSchema,
+      terms: licenceTermsSchema,
+    }),
+  ),
 );
 export const acceptBodySchema = canonicalInput(
   z.strictObject({
@@ -94,7 +99,11 @@ const commandActions: Readonly<Record<LicensingCommand, string>> = {
 
 /** Reaches the licensing contract as the caller; refuses roles the chaincode's table refuses before any call. */
 export class LicensingService {
-  constructor(private readonly ledger: LedgerAccess) {}
+  constructor(
+    private readonly ledger: LedgerAccess,
+    /** The settlement service this server runs, whose dead letters a person may answer. */
+    private readonly settlementDesk?: SettlementDesk,
+  ) {}
 
   async client(as: Requester) {
     return (await this.ledger.clientFor(as.principal, as.log)).licensing;
@@ -118,6 +127,35 @@ export class LicensingService {
     const client = await this.client(as);
     return committed(await fieldsUnder(part, () => run(client)), requestId);
   }
+
+  /**
+   * Records a person's answer to a collection or payout of a month or of the fee. Where
+   * this server runs the settlement service, its providers' answers are recorded by the
+   * service itself; a person answers only one it gave up on (a dead letter), under the
+   * same rule as a milestone's (see `answerByHand`).
+   *
+   * @throws ApiError 403 (role, or another organisation than the settlement service's);
+   *   409 INVALID_STATE naming `<part>.instructionId` while the instruction is with its
+   *   provider; 422 naming the field; RefusedError from the chaincode.
+   */
+  async confirmRoyaltyPayout(
+    as: Requester,
+    request: CommandRequest<ConfirmRoyaltyPayoutRequest>,
+    part: 'body' | 'input',
+  ): Promise<Committed<RoyaltyPeriodRecord>> {
+    const record = () =>
+      this.command(
+        as,
+        'confirmRoyaltyPayout',
+        request.requestId,
+        (client) => client.confirmRoyaltyPayout(request),
+        part,
+      );
+    const desk = this.settlementDesk;
+    if (desk === undefined) return record();
+    requireOneOfRoles(as.principal, licensingCommandRoles.confirmRoyaltyPayout, commandActions.confirmRoyaltyPayout);
+    return answerByHand(as.principal, desk, request, record, `${part}.instructionId`);
+  }
 }
 
 const commandErrors = [404, 409, 503, 504] as const;
@@ -133,7 +171,7 @@ export function licensingRoutes(deps: {
   ledger: LedgerAccess;
   settlement?: { desk: SettlementDesk } | undefined;
 }): RouteSpec[] {
-  const service = new LicensingService(deps.ledger);
+  const service = new LicensingService(deps.ledger, deps.settlement?.desk);
   return [
     route({
       method: 'post',
@@ -374,22 +412,8 @@ export function licensingRoutes(deps: {
       body: confirmBodySchema,
       response: committedSchema(royaltyPeriodRecordSchema),
       errors: [403, ...commandErrors],
-      handler: async ({ params, body, principal, log }) => {
-        const as = routeRequester({ principal, log });
-        const record = () =>
-          service.command(as, 'confirmRoyaltyPayout', body.requestId, (client) =>
-            client.confirmRoyaltyPayout({ ...params, ...body }),
-          );
-        const desk = deps.settlement?.desk;
-        if (desk === undefined) return record();
-        requireOneOfRoles(
-          as.principal,
-          licensingCommandRoles.confirmRoyaltyPayout,
-          commandActions.confirmRoyaltyPayout,
-        );
-        // The same rule as a milestone's: only the service's own organisation answers its dead letters.
-        return answerByHand(as.principal, desk, body, record, 'body.instructionId');
-      },
+      handler: ({ params, body, principal, log }) =>
+        service.confirmRoyaltyPayout(routeRequester({ principal, log }), { ...params, ...body }, 'body'),
     }),
     route({
       method: 'get',

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Network } from '@hyperledger/fabric-gateway';
-import { agreementTermsTransientKey } from '@gigledger/chaincode/model';
+import { agreementTermsSha256, agreementTermsTransientKey } from '@gigledger/chaincode/model';
 import type { SettlementOutboxTable } from '@gigledger/settlement';
 import { signatureHeaders, webhookSigner } from '@gigledger/settlement/webhook';
 import type { Principal } from '../auth/principal.js';
@@ -246,6 +246,231 @@ describe('settlement routes over HTTP', () => {
       });
       expect([other.status, (other.body as { code: string }).code]).toEqual([403, 'FORBIDDEN']);
       expect((await api.request('POST', path, { token: taraToken, body })).status).toBe(403);
+      // A failure must say why, before the outbox is consulted (it was answered 409 before).
+      const unexplained = await api.request('POST', path, {
+        token: await api.token('desk-l2', 'AuditOrg', 'settlement'),
+        body: { ...body, outcome: 'failed' },
+      });
+      expect([unexplained.status, unexplained.body]).toEqual([
+        422,
+        expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'body.reason' }),
+      ]);
+
+      // The same answer over GraphQL, under the same rule.
+      const mutation = async (token: string, input: Record<string, unknown>) => {
+        const answer = await api.request('POST', '/graphql', {
+          token,
+          body: {
+            query:
+              'mutation($input: ConfirmRoyaltyPayoutInput!) { confirmRoyaltyPayout(input: $input) { requestId period { status } } }',
+            variables: { input: { grantId: 'G-404', periodId: 'fee', ...input } },
+          },
+        });
+        return (answer.body as { errors?: { extensions?: Record<string, unknown> }[] }).errors?.[0]?.extensions;
+      };
+      const deskToken = await api.token('desk-g', 'AuditOrg', 'settlement');
+      expect(await mutation(deskToken, body)).toMatchObject({ code: 'INVALID_STATE', field: 'input.instructionId' });
+      expect(await mutation(deskToken, { ...body, outcome: 'failed' })).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'input.reason',
+      });
+      expect(await mutation(await api.token('tsam-g', 'TalentOrg', 'settlement'), body)).toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect(await mutation(taraToken, body)).toMatchObject({ code: 'FORBIDDEN' });
+    });
+
+    it("records a person's answer to a dead letter, a milestone's over REST and a licence fee's over GraphQL, and keeps it on the outbox row", async () => {
+      const deadRow = (instructionId: string, fields: Partial<SettlementOutboxTable>): SettlementOutboxTable => {
+        const now = new Date().toISOString();
+        return {
+          instruction_id: instructionId,
+          source: 'agreement',
+          agreement_id: '',
+          milestone_id: '',
+          kind: 'fund-escrow',
+          direction: 'collect',
+          provider: 'sandbox',
+          counterparty_msp: 'ClientOrgMSP',
+          counterparty_user: '',
+          amount: '0',
+          platform_fee: '0',
+          currency: 'EUR',
+          request_tx_id: 'tx-request',
+          block_number: '1',
+          requested_at: now,
+          // What the service leaves after its provider refused the order for good.
+          state: 'dead',
+          attempts: 8,
+          next_attempt_at: null,
+          last_error: 'provider answered 422: account closed',
+          provider_reference: null,
+          outcome: null,
+          outcome_reason: null,
+          confirm_tx_id: null,
+          payout_account_id: null,
+          reissue_of: null,
+          created_at: now,
+          updated_at: now,
+          ...fields,
+        };
+      };
+      const deskToken = await api.token('desk-dl', 'AuditOrg', 'settlement');
+
+      // A milestone whose escrow collection the service gave up on.
+      const parties = await api.draft(
+        'A-DL',
+        { userId: 'cleo-dl', org: 'ClientOrg' },
+        { userId: 'tia-dl', org: 'TalentOrg' },
+      );
+      expect(
+        (
+          await api.request('POST', '/v1/agreements/A-DL/accept', {
+            token: parties.freelancerToken,
+            body: { termsSha256: agreementTermsSha256({ scope: 'labelling A-DL' }) },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (await api.request('POST', '/v1/agreements/A-DL/milestones/m1/fund', { token: parties.clientToken, body: {} }))
+          .status,
+      ).toBe(200);
+      const escrow = 'A-DL/m1/fund-escrow-1';
+      await api.db
+        .insertInto('settlement_outbox')
+        .values(
+          deadRow(escrow, {
+            agreement_id: 'A-DL',
+            milestone_id: 'm1',
+            counterparty_user: 'cleo-dl',
+            amount: '150000',
+            currency: 'JPY',
+          }),
+        )
+        .execute();
+      const answer = { instructionId: escrow, outcome: 'paid', providerReference: 'bank-statement-7' };
+      const answered = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
+        token: deskToken,
+        body: answer,
+      });
+      expect(answered.status).toBe(200);
+      const committed = answered.body as { transactionId: string; result: { status: string } };
+      expect(committed.result.status).toBe('funded');
+      expect(
+        await api.db
+          .selectFrom('settlement_outbox')
+          .selectAll()
+          .where('instruction_id', '=', escrow)
+          .executeTakeFirst(),
+      ).toMatchObject({
+        state: 'confirmed',
+        outcome: 'paid',
+        provider_reference: 'bank-statement-7',
+        outcome_reason: 'answered by hand by AuditOrgMSP user desk-dl',
+        confirm_tx_id: committed.transactionId,
+      });
+      // Once answered, a contrary answer is refused; the recorded one is not the person's to change.
+      const contrary = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
+        token: deskToken,
+        body: { ...answer, outcome: 'failed', reason: 'second thoughts' },
+      });
+      expect([contrary.status, (contrary.body as { field?: string }).field]).toEqual([409, 'body.instructionId']);
+
+      // A licence fee whose collection from the licensee the service gave up on.
+      const owner = await api.token('olga-dl', 'TalentOrg', 'freelancer');
+      const licensee = await api.token('lars-dl', 'ClientOrg', 'client');
+      const work = await api.request('POST', '/v1/ip/works', {
+        token: owner,
+        body: {
+          workId: 'W-DL',
+          kind: 'model',
+          contentHash: 'a'.repeat(64),
+          title: 'Churn model',
+          uri: 'https://models.example.com/churn',
+          creators: [{ mspId: 'TalentOrgMSP', userId: 'olga-dl' }],
+          owners: [{ party: { mspId: 'TalentOrgMSP', userId: 'olga-dl' }, shareBps: 10_000 }],
+        },
+      });
+      expect(work.status).toBe(201);
+      const terms = { text: 'Evaluation of the churn model.' };
+      const offered = await api.request('POST', '/v1/licensing/offers', {
+        token: owner,
+        body: {
+          offerId: 'L-DL',
+          workId: 'W-DL',
+          licensee: { mspId: 'ClientOrgMSP', userId: 'lars-dl' },
+          scope: 'evaluation',
+          fieldsOfUse: ['any'],
+          territories: ['WORLD'],
+          exclusive: false,
+          termStart: '2026-01-01T00:00:00.000Z',
+          termEnd: '2099-01-01T00:00:00.000Z',
+          currency: 'EUR',
+          fee: { amount: '50000' },
+          terms,
+        },
+      });
+      expect(offered.status).toBe(201);
+      const termsSha256 = (offered.body as { result: { termsSha256: string } }).result.termsSha256;
+      const granted = await api.request('POST', '/v1/licensing/offers/L-DL/grants', {
+        token: licensee,
+        body: { grantId: 'G-DL', termsSha256 },
+      });
+      expect(granted.status).toBe(201);
+      const collection = 'G-DL/fee/collect-1';
+      await api.db
+        .insertInto('settlement_outbox')
+        .values(
+          deadRow(collection, {
+            source: 'licensing',
+            agreement_id: 'G-DL',
+            milestone_id: 'fee',
+            kind: 'collection',
+            counterparty_user: 'lars-dl',
+            amount: '50000',
+          }),
+        )
+        .execute();
+      const graphqlAnswer = await api.request('POST', '/graphql', {
+        token: deskToken,
+        body: {
+          query:
+            'mutation($input: ConfirmRoyaltyPayoutInput!) { confirmRoyaltyPayout(input: $input) { transactionId period { status } } }',
+          variables: {
+            input: {
+              grantId: 'G-DL',
+              periodId: 'fee',
+              instructionId: collection,
+              outcome: 'paid',
+              providerReference: 'sepa-dd-4',
+            },
+          },
+        },
+      });
+      const data = (graphqlAnswer.body as { data?: { confirmRoyaltyPayout?: { transactionId: string } } }).data;
+      expect(graphqlAnswer.body).not.toHaveProperty('errors');
+      const transactionId = data?.confirmRoyaltyPayout?.transactionId;
+      expect(transactionId).toEqual(expect.any(String));
+      expect(
+        await api.db
+          .selectFrom('settlement_outbox')
+          .selectAll()
+          .where('instruction_id', '=', collection)
+          .executeTakeFirst(),
+      ).toMatchObject({
+        state: 'confirmed',
+        outcome: 'paid',
+        provider_reference: 'sepa-dd-4',
+        confirm_tx_id: transactionId,
+      });
+      // The collection recorded paid, the owner's part of the fee is issued.
+      const grant = await api.request('GET', '/v1/licensing/grants/G-DL', { token: owner });
+      expect(grant.body).toMatchObject({
+        fee: {
+          status: 'settling',
+          collections: [expect.objectContaining({ instructionId: collection, status: 'paid' })],
+        },
+      });
     });
 
     it('lets the settlement organisation and the auditors it grants read the reconciliation, and no one else', async () => {
