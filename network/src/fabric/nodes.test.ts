@@ -43,3 +43,30 @@ describe('settings added to every peer or orderer', () => {
     }
   });
 });
+
+describe('keepalive between the nodes', () => {
+  /** Seconds of a Go duration such as `5s` or `1m`. */
+  const seconds = (duration: string | undefined) => {
+    const match = /^(\d+)(s|m)$/.exec(duration ?? '');
+    if (match === null) throw new Error(`not a duration in s or m: ${String(duration)}`);
+    return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
+  };
+
+  it('lets every peer and orderer take pings as often as any gRPC client may send them (every 10 s)', () => {
+    // A Fabric client dialled without keepalive settings (the peer gateway's connections to
+    // other peers) pings at gRPC's floor of 10 s; a server allowing fewer closes the
+    // connection with GOAWAY too_many_pings.
+    const config = loadNetworkConfig({ home: '/tmp/gl-nodes', portOffset: 0 });
+    for (const org of config.peerOrgs) {
+      const env = peerProcess(config, toolchain, org).env;
+      expect(seconds(env.CORE_PEER_KEEPALIVE_MININTERVAL)).toBeLessThan(10);
+      // And the peer's own block stream pings its orderer no more often than the orderer allows.
+      for (const orderer of config.ordererOrg.orderers) {
+        const ordererEnv = ordererProcess(config, toolchain, orderer).env;
+        expect(seconds(env.CORE_PEER_KEEPALIVE_DELIVERYCLIENT_INTERVAL)).toBeGreaterThanOrEqual(
+          seconds(ordererEnv.ORDERER_GENERAL_KEEPALIVE_SERVERMININTERVAL),
+        );
+      }
+    }
+  });
+});

@@ -167,6 +167,11 @@ export function peerProcess(
       // ping goes unanswered: 60 s + 20 s by default, measured 80 s before commits went on.
       CORE_PEER_KEEPALIVE_DELIVERYCLIENT_INTERVAL: '10s',
       CORE_PEER_KEEPALIVE_DELIVERYCLIENT_TIMEOUT: '5s',
+      // The gateway dials other organisations' peers without keepalive settings of its own,
+      // and gRPC raises that to its floor of one ping every 10 s; a peer accepting one a
+      // minute (Fabric's default) counted those as abuse and closed the connection with
+      // GOAWAY too_many_pings, so the next endorsement paid for a new TLS connection.
+      CORE_PEER_KEEPALIVE_MININTERVAL: '5s',
       // A transaction sent again after a lost commit status lands a second time as
       // DUPLICATE_TXID; its private data left the transient store with the first copy,
       // and by default the peer tries to pull it for pullRetryThreshold (60 s) before
