@@ -18,6 +18,45 @@ const iban = 'DE89370400440532013000';
 const providerReference = 'wallet-7731-0042-9981';
 
 /**
+ * An outbox row of a milestone's escrow collection, as the settlement service keeps it,
+ * with `fields` over the defaults (a new row, not yet sent).
+ */
+function outboxRow(instructionId: string, fields: Partial<SettlementOutboxTable>): SettlementOutboxTable {
+  const now = new Date().toISOString();
+  const [agreementId = '', milestoneId = ''] = instructionId.split('/');
+  return {
+    instruction_id: instructionId,
+    source: 'agreement',
+    agreement_id: agreementId,
+    milestone_id: milestoneId,
+    kind: 'fund-escrow',
+    direction: 'collect',
+    provider: 'sandbox',
+    counterparty_msp: 'ClientOrgMSP',
+    counterparty_user: 'carol',
+    amount: '150000',
+    platform_fee: '0',
+    currency: 'EUR',
+    request_tx_id: 'tx000001',
+    block_number: '1',
+    requested_at: now,
+    state: 'queued',
+    attempts: 0,
+    next_attempt_at: now,
+    last_error: null,
+    provider_reference: null,
+    outcome: null,
+    outcome_reason: null,
+    confirm_tx_id: null,
+    payout_account_id: null,
+    reissue_of: null,
+    created_at: now,
+    updated_at: now,
+    ...fields,
+  };
+}
+
+/**
  * Settlement routes never reach Fabric: the event stream and reconciliation are the only
  * users of the network, and these tests start neither. Any use fails loudly.
  */
@@ -281,41 +320,22 @@ describe('settlement routes over HTTP', () => {
     });
 
     it("records a person's answer to a dead letter, a milestone's over REST and a licence fee's over GraphQL, and keeps it on the outbox row", async () => {
-      const deadRow = (instructionId: string, fields: Partial<SettlementOutboxTable>): SettlementOutboxTable => {
-        const now = new Date().toISOString();
-        return {
-          instruction_id: instructionId,
-          source: 'agreement',
-          agreement_id: '',
-          milestone_id: '',
-          kind: 'fund-escrow',
-          direction: 'collect',
-          provider: 'sandbox',
-          counterparty_msp: 'ClientOrgMSP',
-          counterparty_user: '',
-          amount: '0',
-          platform_fee: '0',
-          currency: 'EUR',
-          request_tx_id: 'tx-request',
-          block_number: '1',
-          requested_at: now,
-          // What the service leaves after its provider refused the order for good.
+      // What the service leaves after its provider refused the order for good.
+      const deadRow = (instructionId: string, fields: Partial<SettlementOutboxTable>) =>
+        outboxRow(instructionId, {
           state: 'dead',
           attempts: 8,
           next_attempt_at: null,
           last_error: 'provider answered 422: account closed',
-          provider_reference: null,
-          outcome: null,
-          outcome_reason: null,
-          confirm_tx_id: null,
-          payout_account_id: null,
-          reissue_of: null,
-          created_at: now,
-          updated_at: now,
           ...fields,
-        };
-      };
+        });
       const deskToken = await api.token('desk-dl', 'AuditOrg', 'settlement');
+      const rowOf = (instructionId: string) =>
+        api.db
+          .selectFrom('settlement_outbox')
+          .selectAll()
+          .where('instruction_id', '=', instructionId)
+          .executeTakeFirst();
 
       // A milestone whose escrow collection the service gave up on.
       const parties = await api.draft(
@@ -356,13 +376,7 @@ describe('settlement routes over HTTP', () => {
       expect(answered.status).toBe(200);
       const committed = answered.body as { transactionId: string; result: { status: string } };
       expect(committed.result.status).toBe('funded');
-      expect(
-        await api.db
-          .selectFrom('settlement_outbox')
-          .selectAll()
-          .where('instruction_id', '=', escrow)
-          .executeTakeFirst(),
-      ).toMatchObject({
+      expect(await rowOf(escrow)).toMatchObject({
         state: 'confirmed',
         outcome: 'paid',
         provider_reference: 'bank-statement-7',
@@ -451,13 +465,7 @@ describe('settlement routes over HTTP', () => {
       expect(graphqlAnswer.body).not.toHaveProperty('errors');
       const transactionId = data?.confirmRoyaltyPayout?.transactionId;
       expect(transactionId).toEqual(expect.any(String));
-      expect(
-        await api.db
-          .selectFrom('settlement_outbox')
-          .selectAll()
-          .where('instruction_id', '=', collection)
-          .executeTakeFirst(),
-      ).toMatchObject({
+      expect(await rowOf(collection)).toMatchObject({
         state: 'confirmed',
         outcome: 'paid',
         provider_reference: 'sepa-dd-4',
@@ -533,39 +541,19 @@ describe('settlement routes over HTTP', () => {
         { userId: 'cleo', org: 'ClientOrg' },
         { userId: 'tia', org: 'TalentOrg' },
       );
-      const now = new Date().toISOString();
       const waiting = 'ClientOrgMSP user cleo has no payout account in JPY';
       await api.db
         .insertInto('settlement_outbox')
-        .values({
-          instruction_id: 'A-JPY/m1/fund-escrow-1',
-          source: 'agreement',
-          agreement_id: 'A-JPY',
-          milestone_id: 'm1',
-          kind: 'fund-escrow',
-          direction: 'collect',
-          provider: 'sandbox',
-          counterparty_msp: 'ClientOrgMSP',
-          counterparty_user: 'cleo',
-          amount: '150000',
-          platform_fee: '0',
-          currency: 'JPY',
-          request_tx_id: 'tx-fund',
-          block_number: '7',
-          requested_at: now,
-          state: 'retry',
-          attempts: 0,
-          next_attempt_at: now,
-          last_error: waiting,
-          provider_reference: null,
-          outcome: null,
-          outcome_reason: null,
-          confirm_tx_id: null,
-          payout_account_id: null,
-          reissue_of: null,
-          created_at: now,
-          updated_at: now,
-        } satisfies SettlementOutboxTable)
+        .values(
+          outboxRow('A-JPY/m1/fund-escrow-1', {
+            counterparty_user: 'cleo',
+            currency: 'JPY',
+            request_tx_id: 'tx-fund',
+            block_number: '7',
+            state: 'retry',
+            last_error: waiting,
+          }),
+        )
         .execute();
       const path = `/v1/settlement/instructions/${encodeURIComponent('A-JPY/m1/fund-escrow-1')}`;
       for (const token of [parties.clientToken, parties.freelancerToken]) {
@@ -722,35 +710,12 @@ describe('settlement routes over HTTP', () => {
         expect(unknown.status).toBe(400);
         expect(unknown.body).toMatchObject({ code: 'UNKNOWN_INSTRUCTION' });
 
-        const row: SettlementOutboxTable = {
-          instruction_id: 'A-1/m1/fund-escrow-1',
-          source: 'agreement',
-          agreement_id: 'A-1',
-          milestone_id: 'm1',
-          kind: 'fund-escrow',
-          direction: 'collect',
-          provider: 'sandbox',
-          counterparty_msp: 'ClientOrgMSP',
-          counterparty_user: 'carol',
-          amount: '150000',
-          platform_fee: '0',
-          currency: 'EUR',
-          request_tx_id: 'tx000001',
-          block_number: '1',
-          requested_at: new Date().toISOString(),
+        const row = outboxRow('A-1/m1/fund-escrow-1', {
           state: 'sent',
           attempts: 1,
           next_attempt_at: null,
-          last_error: null,
           provider_reference: 'sbx_ref_1',
-          outcome: null,
-          outcome_reason: null,
-          confirm_tx_id: null,
-          payout_account_id: null,
-          reissue_of: null,
-          created_at: new Date().toISOString(),
-          updated_at: new Date().toISOString(),
-        };
+        });
         await api.db.insertInto('settlement_outbox').values(row).execute();
         const message = signed(paidData(row.instruction_id), { webhookId: 'msg_route_genuine' });
         const first = await post('sandbox', message);
