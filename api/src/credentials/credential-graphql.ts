@@ -221,7 +221,9 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
           resolveWith(context, async () => {
             const as = resolverRequester(context, 'credentials:write');
             const body = parseInput(canonicalInput(issueCredentialBodySchema), inputFields(args.input), 'input');
-            const { result, ...done } = await fieldsUnder('input', () => service.issue(as, withRequestId(body)));
+            const { result, ...done } = await fieldsUnder('input', () =>
+              service.issue(as, withRequestId(body), 'input'),
+            );
             return { ...done, credential: result.credential, claims: result.claims };
           }),
       },

@@ -232,10 +232,15 @@ export class CredentialService {
    * sends claims and salts in the transient map, so neither reaches the ordered
    * transaction; the result carries them back to the issuer.
    *
-   * @throws ApiError 422 naming the field when the dates are out of order.
+   * @param part Where the caller sent the fields, named in refusals: `body` (REST) or `input` (GraphQL).
+   * @throws ApiError 422 naming the field (`<part>.expirationDate` when the dates are out of order).
    * @throws RefusedError FORBIDDEN unless an active issuer whose grant includes the type calls.
    */
-  async issue(as: Requester, body: IssueCredentialBody & { requestId: string }): Promise<Committed<IssuedCredential>> {
+  async issue(
+    as: Requester,
+    body: IssueCredentialBody & { requestId: string },
+    part: 'body' | 'input' = 'body',
+  ): Promise<Committed<IssuedCredential>> {
     const issuerKey = `${as.principal.mspId}/${as.principal.userId}`;
     const request = parseInput(
       issueCredentialRequestSchema,
@@ -247,7 +252,7 @@ export class CredentialService {
         ...(body.issuanceDate === undefined ? {} : { issuanceDate: body.issuanceDate }),
         ...(body.expirationDate === undefined ? {} : { expirationDate: body.expirationDate }),
       },
-      'body',
+      part,
     );
     const claims: SaltedClaim[] = parseInput(
       credentialClaimsSchema,
@@ -256,7 +261,7 @@ export class CredentialService {
         value: claim.value,
         salt: this.#deps.claimSalts.salt(issuerKey, request.requestId, index, claim.name),
       })),
-      'body.claims',
+      `${part}.claims`,
     );
     const client = await this.client(as);
     const submitted = await client.credentials.issueCredential(request, {
