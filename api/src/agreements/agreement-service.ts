@@ -256,18 +256,23 @@ export class AgreementService {
    * answers only what the service gave up on (a dead letter), or repeats the recorded
    * answer, and their answer is then kept on the outbox row too.
    *
+   * @param part Where the caller sent the fields: `body` (REST) or `input` (GraphQL).
    * @throws ApiError 403 (role, or another organisation than the settlement service's) or
    *   404 (not visible); 409 INVALID_STATE naming
-   *   `body.instructionId` when the instruction is with its provider; RefusedError from
+   *   `<part>.instructionId` when the instruction is with its provider; RefusedError from
    *   the chaincode.
    */
-  async confirmSettlement(as: Requester, request: AgreementRequest<'confirmSettlement'>) {
+  async confirmSettlement(
+    as: Requester,
+    request: AgreementRequest<'confirmSettlement'>,
+    part: 'body' | 'input' = 'body',
+  ) {
     const record = () =>
       this.#command(as, 'confirmSettlement', request, (client) => client.agreements.confirmSettlement(request));
     const desk = this.#settlementDesk;
     if (desk === undefined) return record();
     requireCommandRole(as.principal, 'confirmSettlement');
-    return answerByHand(as.principal, desk, request, record);
+    return answerByHand(as.principal, desk, request, record, `${part}.instructionId`);
   }
 
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (COMPLIANCE_HOLD while still held). */

@@ -109,7 +109,7 @@ function grantsCovering(
     .filter(
       (grant) =>
         grantLive(grant, now) &&
-        (grant.from === undefined || grant.from <= now) &&
+        (grant.from === undefined || Date.parse(grant.from) <= Date.parse(now)) &&
         kinds.some((kind) => grant.kinds.includes(kind)) &&
         (organisations.length === 0 || organisations.includes(grant.organisation)),
     )

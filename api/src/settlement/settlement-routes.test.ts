@@ -246,6 +246,27 @@ describe('settlement routes over HTTP', () => {
             "instruction A-404/m1/release-1 is not a dead letter of the settlement service: its provider's answer is recorded when it comes",
         }),
       ]);
+      // GraphQL names the same field under its input.
+      const mutation = await api.request('POST', '/graphql', {
+        token: desk,
+        body: {
+          query: 'mutation($input: ConfirmSettlementInput!) { confirmSettlement(input: $input) { requestId } }',
+          variables: {
+            input: {
+              agreementId: 'A-404',
+              milestoneId: 'm1',
+              instructionId: 'A-404/m1/release-1',
+              outcome: 'failed',
+              providerReference: 'by-hand-1',
+              reason: 'closed account',
+            },
+          },
+        },
+      });
+      expect((mutation.body as { errors?: { extensions?: unknown }[] }).errors?.[0]?.extensions).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'input.instructionId',
+      });
     });
 
     it("refuses a settlement person of another organisation than the settlement service's, whatever the consortium lists", async () => {
@@ -368,7 +389,22 @@ describe('settlement routes over HTTP', () => {
           }),
         )
         .execute();
-      const answer = { instructionId: escrow, outcome: 'paid', providerReference: 'bank-statement-7' };
+      // Its parties read that a person's answer is what it waits for now, and no next attempt.
+      const progress = await api.request('GET', `/v1/settlement/instructions/${encodeURIComponent(escrow)}`, {
+        token: parties.clientToken,
+      });
+      expect(progress.body).toMatchObject({
+        state: 'dead',
+        nextAttemptAt: null,
+        waitingFor:
+          "the settlement service gave up on it (provider answered 422: account closed); a person with role settlement of AuditOrgMSP records its provider's answer by hand",
+      });
+      const answer = {
+        requestId: 'hand-answer-A-DL-1',
+        instructionId: escrow,
+        outcome: 'paid',
+        providerReference: 'bank-statement-7',
+      };
       const answered = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
         token: deskToken,
         body: answer,
@@ -383,10 +419,16 @@ describe('settlement routes over HTTP', () => {
         outcome_reason: 'answered by hand by AuditOrgMSP user desk-dl',
         confirm_tx_id: committed.transactionId,
       });
+      // The same request sent again (a lost response) is answered as the first time.
+      const again = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
+        token: deskToken,
+        body: answer,
+      });
+      expect([again.status, (again.body as { result: { status: string } }).result.status]).toEqual([200, 'funded']);
       // Once answered, a contrary answer is refused; the recorded one is not the person's to change.
       const contrary = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
         token: deskToken,
-        body: { ...answer, outcome: 'failed', reason: 'second thoughts' },
+        body: { ...answer, requestId: 'hand-answer-A-DL-2', outcome: 'failed', reason: 'second thoughts' },
       });
       expect([contrary.status, (contrary.body as { field?: string }).field]).toEqual([409, 'body.instructionId']);
 

@@ -1,5 +1,5 @@
 import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
-import { discrepancyKinds } from '@gigledger/settlement';
+import { discrepancyKinds, type SettlementOutboxTable } from '@gigledger/settlement';
 import { grantCovers } from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import { ApiError, forbidden, invalidInput, notFound } from '../errors/api-error.js';
@@ -71,6 +71,20 @@ const instructionProgressSchema = z.object({
   requestedAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * What an instruction waits for, as its parties read it: nothing once confirmed; for a
+ * dead letter, a person's answer, since the service sends it no more; else the last
+ * attempt's error, if any.
+ */
+function waitingFor(row: SettlementOutboxTable, deskOrganisation: string): string | null {
+  if (row.state === 'confirmed') return null;
+  if (row.state === 'dead') {
+    const why = row.last_error === null ? '' : ` (${row.last_error})`;
+    return `the settlement service gave up on it${why}; a person with role settlement of ${deskOrganisation} records its provider's answer by hand`;
+  }
+  return row.last_error;
+}
 
 /** Roles that may read the settlement reconciliation. */
 /** The settlement service's own organisation: its admins and settlement people operate it. */
@@ -241,8 +255,9 @@ export function settlementRoutes(deps: {
           provider: row.provider,
           state: row.state,
           attempts: row.attempts,
-          nextAttemptAt: row.next_attempt_at,
-          waitingFor: row.state === 'confirmed' ? null : row.last_error,
+          // Only a queued or retried instruction is attempted again; a dead one never is.
+          nextAttemptAt: row.state === 'queued' || row.state === 'retry' ? row.next_attempt_at : null,
+          waitingFor: waitingFor(row, runtime().desk.organisation),
           outcome: row.outcome,
           outcomeReason: row.outcome_reason,
           providerReference: row.provider_reference,

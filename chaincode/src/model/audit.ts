@@ -62,10 +62,15 @@ export const grantAuditAccessRequestSchema = z
     /** Why the access is given (the engagement, the regulator's request), as the audited organisation reads it later. */
     purpose: reasonSchema,
   })
-  .refine((request) => request.from === undefined || request.to === undefined || request.from < request.to, {
-    message: 'must be after from',
-    path: ['to'],
-  });
+  // Instants are compared as times: ISO 8601 text of other precisions (`…00.5Z`, `…00Z`) does not sort as its time.
+  .refine(
+    (request) =>
+      request.from === undefined || request.to === undefined || Date.parse(request.from) < Date.parse(request.to),
+    {
+      message: 'must be after from',
+      path: ['to'],
+    },
+  );
 export type GrantAuditAccessRequest = z.output<typeof grantAuditAccessRequestSchema>;
 
 export const revokeAuditAccessRequestSchema = z.strictObject({ grantId: auditGrantIdSchema, reason: reasonSchema });
@@ -155,8 +160,9 @@ export function scopeOf(
   const kinds = auditRecordKinds.filter((kind) => live.some((grant) => grant.kinds.includes(kind)));
   const froms = live.map((grant) => grant.from);
   const tos = live.map((grant) => grant.to);
-  const from = froms.includes(undefined) ? undefined : (froms as string[]).sort()[0];
-  const to = tos.includes(undefined) ? undefined : (tos as string[]).sort().at(-1);
+  const byTime = (a: string, b: string) => Date.parse(a) - Date.parse(b);
+  const from = froms.includes(undefined) ? undefined : (froms as string[]).sort(byTime)[0];
+  const to = tos.includes(undefined) ? undefined : (tos as string[]).sort(byTime).at(-1);
   return {
     auditor: { mspId: auditor.mspId, ...(auditor.userId === undefined ? {} : { userId: auditor.userId }) },
     asOf,

@@ -74,7 +74,7 @@ export function agreementMutationResolvers(service: AgreementService) {
     confirmSettlement: command(
       'settlements:write',
       commands.confirmSettlement.request,
-      (as, request) => service.confirmSettlement(as, request),
+      (as, request) => service.confirmSettlement(as, request, 'input'),
       milestonePayload,
     ),
     submitDeliverable: command(
