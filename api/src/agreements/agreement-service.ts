@@ -12,7 +12,7 @@ import {
 import { RefusedError, type LedgerClient, type Submitted } from '@gigledger/gateway';
 import type { HandAnswer } from '@gigledger/settlement';
 import type { Principal } from '../auth/principal.js';
-import { ApiError, forbidden, notFound } from '../errors/api-error.js';
+import { ApiError, forbidden, invalidInput, notFound } from '../errors/api-error.js';
 import { committed, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
@@ -54,6 +54,11 @@ export interface SettlementDesk {
   /** MSP id of the organisation whose persons with role settlement may answer instructions (the chaincode's rule). */
   readonly organisation: string;
   handAnswerRefusal(instructionId: string, answer: HandAnswer): Promise<string | undefined>;
+  /**
+   * Why `payoutAccountId` cannot be the account an instruction was paid from or to: it is
+   * not the account registered here for the instruction's counterparty in its currency.
+   */
+  payoutAccountRefusal(instructionId: string, payoutAccountId: string): Promise<string | undefined>;
   handAnswerRecorded(
     instructionId: string,
     answer: HandAnswer & { txId: string; by: { mspId: string; userId: string } },
@@ -66,15 +71,18 @@ export interface SettlementDesk {
  * row: only a person of the service's own organisation, and only for a dead letter (or
  * repeating the answer already recorded); see `SettlementService.handAnswerRefusal`.
  *
+ * @param part Where the caller sent the answer, named in refusals: `body` (REST) or `input` (GraphQL).
  * @throws ApiError 403 FORBIDDEN for a person of another organisation; 409
- *   INVALID_STATE naming `field` while the instruction is with its provider.
+ *   INVALID_STATE naming `<part>.instructionId` while the instruction is with its
+ *   provider; 422 naming `<part>.payoutAccountId` for an account that is not the
+ *   counterparty's registered one in the instruction's currency.
  */
 export async function answerByHand<Answered extends { transactionId: string }>(
   principal: Principal,
   desk: SettlementDesk,
-  answer: HandAnswer & { instructionId: string },
+  answer: HandAnswer & { instructionId: string; payoutAccountId?: string | undefined },
   record: () => Promise<Answered>,
-  field = 'instructionId',
+  part: 'body' | 'input',
 ): Promise<Answered> {
   if (principal.mspId !== desk.organisation) {
     // Whatever organisations the consortium lists for settlement, the answers to what this
@@ -84,7 +92,12 @@ export async function answerByHand<Answered extends { transactionId: string }>(
     );
   }
   const refusal = await desk.handAnswerRefusal(answer.instructionId, answer);
-  if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, field);
+  if (refusal !== undefined) throw new ApiError(409, 'INVALID_STATE', refusal, `${part}.instructionId`);
+  if (answer.payoutAccountId !== undefined) {
+    // The ledger would keep any id; the one a person names must be one this service knows.
+    const wrongAccount = await desk.payoutAccountRefusal(answer.instructionId, answer.payoutAccountId);
+    if (wrongAccount !== undefined) throw invalidInput(`${part}.payoutAccountId`, wrongAccount);
+  }
   const answered = await record();
   await desk.handAnswerRecorded(answer.instructionId, {
     outcome: answer.outcome,
@@ -272,7 +285,7 @@ export class AgreementService {
     const desk = this.#settlementDesk;
     if (desk === undefined) return record();
     requireCommandRole(as.principal, 'confirmSettlement');
-    return answerByHand(as.principal, desk, request, record, `${part}.instructionId`);
+    return answerByHand(as.principal, desk, request, record, part);
   }
 
   /** @throws ApiError 403 (role) or 404 (not visible); RefusedError from the chaincode (COMPLIANCE_HOLD while still held). */

@@ -154,7 +154,7 @@ export class LicensingService {
     const desk = this.settlementDesk;
     if (desk === undefined) return record();
     requireOneOfRoles(as.principal, licensingCommandRoles.confirmRoyaltyPayout, commandActions.confirmRoyaltyPayout);
-    return answerByHand(as.principal, desk, request, record, `${part}.instructionId`);
+    return answerByHand(as.principal, desk, request, record, part);
   }
 }
 

@@ -399,6 +399,27 @@ describe('settlement routes over HTTP', () => {
         waitingFor:
           "the settlement service gave up on it (provider answered 422: account closed); a person with role settlement of AuditOrgMSP records its provider's answer by hand",
       });
+      // An account the ledger would keep but this service does not know is refused.
+      const bogusAccount = await api.request('POST', '/v1/agreements/A-DL/milestones/m1/settlement-confirmations', {
+        token: deskToken,
+        body: {
+          instructionId: escrow,
+          outcome: 'paid',
+          providerReference: 'bank-statement-7',
+          payoutAccountId: 'pa_bogus',
+        },
+      });
+      expect([bogusAccount.status, bogusAccount.body]).toEqual([
+        422,
+        expect.objectContaining({
+          code: 'VALIDATION_FAILED',
+          field: 'body.payoutAccountId',
+          message: expect.stringContaining(
+            'is not the payout account ClientOrgMSP user cleo-dl has registered here in JPY (none is registered)',
+          ) as unknown,
+        }),
+      ]);
+      expect(await rowOf(escrow)).toMatchObject({ state: 'dead' });
       const answer = {
         requestId: 'hand-answer-A-DL-1',
         instructionId: escrow,
@@ -487,6 +508,12 @@ describe('settlement routes over HTTP', () => {
           }),
         )
         .execute();
+      // The licensee's account the desk saw debited, as registered here.
+      const debited = await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+        token: licensee,
+        body: { kind: 'iban', currency: 'EUR', holderName: 'Lars Example', iban, bic: 'COBADEFFXXX' },
+      });
+      const { accountId } = debited.body as { accountId: string };
       const graphqlAnswer = await api.request('POST', '/graphql', {
         token: deskToken,
         body: {
@@ -499,6 +526,7 @@ describe('settlement routes over HTTP', () => {
               instructionId: collection,
               outcome: 'paid',
               providerReference: 'sepa-dd-4',
+              payoutAccountId: accountId,
             },
           },
         },

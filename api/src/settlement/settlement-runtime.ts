@@ -128,6 +128,16 @@ export function createSettlementRuntime(deps: {
       organisation: deps.organisation,
       handAnswerRefusal: (instructionId, answer) => service.handAnswerRefusal(instructionId, answer),
       handAnswerRecorded: (instructionId, answer) => service.handAnswerRecorded(instructionId, answer),
+      payoutAccountRefusal: async (instructionId, payoutAccountId) => {
+        const row = await service.instruction(instructionId);
+        if (row === undefined) return `instruction ${instructionId} is not the settlement service's`;
+        const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
+        const [registered] = await deps.accounts.list(counterparty, row.currency);
+        if (registered?.accountId === payoutAccountId) return undefined;
+        return `is not the payout account ${counterparty.mspId} user ${counterparty.userId} has registered here in ${row.currency}${
+          registered === undefined ? ' (none is registered)' : ` (${registered.accountId} is)`
+        }`;
+      },
     },
     config: deps.config,
     accounts: deps.accounts,
