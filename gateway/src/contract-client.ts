@@ -25,6 +25,7 @@ import {
   CommitStatusUnknownError,
   describeGatewayError,
   EndorsementError,
+  EvaluationError,
   isNonMemberRefusal,
   LedgerError,
   NotMemberError,
@@ -135,7 +136,7 @@ export class ContractClient implements TransactionTransport {
   /**
    * Evaluates a query on one peer: the gateway's choice, or one of `options.organizations`.
    *
-   * @throws RefusedError when the chaincode refuses; EndorsementError when no peer answers.
+   * @throws RefusedError when the chaincode refuses; EvaluationError when no peer answers.
    */
   async evaluate<Spec extends AnySpec>(
     spec: Spec,
@@ -151,7 +152,7 @@ export class ContractClient implements TransactionTransport {
         ...(options.organizations === undefined ? {} : { endorsingOrganizations: [...options.organizations] }),
       });
     } catch (error) {
-      throw mapEndorseError(error, undefined);
+      throw mapEndorseError(error, undefined, 'evaluate');
     }
     return parseResult(spec, bytes, undefined);
   }
@@ -431,12 +432,22 @@ function endorsersDisagreed(cause: unknown): boolean {
   return cause.details.some((detail) => detail.message.includes(responseMismatch));
 }
 
-function mapEndorseError(error: unknown, transactionId: string | undefined): LedgerError {
+function mapEndorseError(
+  error: unknown,
+  transactionId: string | undefined,
+  stage: 'evaluate' | 'endorse' = 'endorse',
+): LedgerError {
   const refusal = refusalIn(error);
   if (refusal !== undefined) return new RefusedError(refusal, { transactionId, cause: error });
   const id = transactionId ?? (error instanceof EndorseError ? error.transactionId : undefined);
   if (isNonMemberRefusal(error)) {
     return new NotMemberError(`the peers refused the caller's organisation: ${describeGatewayError(error)}`, {
+      transactionId: id,
+      cause: error,
+    });
+  }
+  if (stage === 'evaluate') {
+    return new EvaluationError(`evaluation failed: ${describeGatewayError(error)}`, {
       transactionId: id,
       cause: error,
     });

@@ -33,6 +33,9 @@ export class RefusedError extends LedgerError {
 /** Endorsement failed for a reason other than a refusal: peers unreachable, policy unmet, timeout. */
 export class EndorsementError extends LedgerError {}
 
+/** An evaluation (a query, nothing to order) failed the same way: its peer unreachable, a timeout. */
+export class EvaluationError extends EndorsementError {}
+
 /**
  * The peers refused the caller's identity because its organisation is not a member of
  * the channel (any more): `network:remove-org` took its MSP out of the channel

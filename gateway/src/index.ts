@@ -19,6 +19,7 @@ export {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  EvaluationError,
   LedgerError,
   NotMemberError,
   RefusedError,

@@ -3,6 +3,7 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  EvaluationError,
   NotMemberError,
   RefusedError,
   SubmissionError,
@@ -25,6 +26,18 @@ describe('errorBody', () => {
         transactionId: (error as { transactionId?: string }).transactionId,
       });
     }
+  });
+
+  it('says a failed read is a query the peers could not answer, not a transaction they could not endorse', () => {
+    expect(errorBody(new EvaluationError('peer down'), 'r1')).toEqual({
+      status: 503,
+      code: 'ENDORSEMENT_FAILED',
+      message: 'the peers could not answer the query; try again',
+      requestId: 'r1',
+    });
+    expect(errorBody(new EndorsementError('peers down'), 'r1')).toMatchObject({
+      message: 'the peers could not endorse the transaction',
+    });
   });
 
   it("answers the peers' refusal of a removed organisation's identity as 403 ORGANISATION_NOT_MEMBER, not a retryable 503", () => {

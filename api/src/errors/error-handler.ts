@@ -5,6 +5,7 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  EvaluationError,
   NotMemberError,
   RefusedError,
   SubmissionError,
@@ -69,11 +70,13 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
             ]
           : error instanceof SubmissionError
             ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
-            : error instanceof EndorsementError
-              ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
-              : error instanceof CertificateAuthorityUnavailableError
-                ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
-                : undefined;
+            : error instanceof EvaluationError
+              ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
+              : error instanceof EndorsementError
+                ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
+                : error instanceof CertificateAuthorityUnavailableError
+                  ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
+                  : undefined;
   if (stage !== undefined) {
     const [status, code, message] = stage;
     const transactionId = (error as { transactionId?: string }).transactionId;
