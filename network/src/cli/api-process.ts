@@ -69,7 +69,20 @@ export async function stopApi(network: LocalNetwork): Promise<ProcessRecord | un
   return record;
 }
 
-const sandboxProcessName = 'sandbox-provider';
+export const sandboxProcessName = 'sandbox-provider';
+
+/**
+ * Starts the sandbox payment provider again after it stopped, with the secrets and data
+ * it had: it stands in for an outside service, which would come back by itself, and
+ * instructions waiting for it are sent when it answers again.
+ *
+ * @returns the new process's PID.
+ * @throws Error when its port is taken or it does not come up.
+ */
+export async function restartSandboxProvider(network: LocalNetwork, apiPort: number): Promise<number | undefined> {
+  await startSandboxProvider(network, apiPort);
+  return network.registry.find(sandboxProcessName)?.pid;
+}
 
 /** Standard Webhooks secrets: `whsec_` and the base64 of 32 random bytes. */
 function webhookSecret(): string {
