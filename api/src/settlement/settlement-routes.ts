@@ -86,8 +86,7 @@ function waitingFor(row: SettlementOutboxTable, deskOrganisation: string): strin
   return row.last_error;
 }
 
-/** Roles that may read the settlement reconciliation. */
-/** The settlement service's own organisation: its admins and settlement people operate it. */
+/** Roles of the settlement service's own organisation that operate it (and read its reconciliation). */
 const operatorRoles = new Set(['admin', 'settlement']);
 
 /**
