@@ -6,16 +6,15 @@ import { grantAuditAccessRequestSchema, scopeOf, type AuditGrantRecord } from '.
  * Audit grants compare them as times.
  */
 describe("an audit grant's time window", () => {
+  /** What every grant below has in common besides its window. */
+  const terms = {
+    auditor: { mspId: 'AuditOrgMSP', userId: 'ava' },
+    kinds: ['agreement' as const],
+    expiresAt: '2027-01-01T00:00:00Z',
+    purpose: 'annual audit',
+  };
   const request = (from: string, to: string) =>
-    grantAuditAccessRequestSchema.safeParse({
-      grantId: 'AG-1',
-      auditor: { mspId: 'AuditOrgMSP', userId: 'ava' },
-      kinds: ['agreement'],
-      from,
-      to,
-      expiresAt: '2027-01-01T00:00:00Z',
-      purpose: 'annual audit',
-    });
+    grantAuditAccessRequestSchema.safeParse({ grantId: 'AG-1', ...terms, from, to });
 
   it.each([
     ['a to half a second before from, written with fewer digits', '2026-06-01T00:00:00.5Z', '2026-06-01T00:00:00Z'],
@@ -38,12 +37,9 @@ describe("an audit grant's time window", () => {
     const grant = (grantId: string, from: string, to: string): AuditGrantRecord => ({
       grantId,
       organisation: 'ClientOrgMSP',
-      auditor: { mspId: 'AuditOrgMSP', userId: 'ava' },
-      kinds: ['agreement'],
+      ...terms,
       from,
       to,
-      expiresAt: '2027-01-01T00:00:00Z',
-      purpose: 'annual audit',
       grantedBy: { mspId: 'ClientOrgMSP', userId: 'ada', role: 'admin' },
       grantedAt: '2026-01-01T00:00:00.000Z',
       txId: `tx-${grantId}`,
