@@ -1,6 +1,7 @@
 import { transactionIdSchema } from '../proofs/proof-routes.js';
 import type { Logger } from 'pino';
 import { AuditScopes } from '../audit/audit-scopes.js';
+import { indexedKindScopes } from './index-visibility.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import type { z } from 'zod';
@@ -877,6 +878,30 @@ export function auditIndexSchema(deps: {
         ledgerHeights: LedgerHeights!
       }
     `,
+    access: {
+      Query: {
+        indexedAgreements: indexedKindScopes.agreements,
+        indexedMilestones: indexedKindScopes.milestones,
+        indexedPayouts: indexedKindScopes.payouts,
+        indexedCredentials: indexedKindScopes.credentials,
+        indexedReputationRecords: indexedKindScopes.reputation,
+        indexedTransactions: indexedKindScopes.transactions,
+        indexedBlocks: indexedKindScopes.ledger,
+        indexedProposals: indexedKindScopes.proposals,
+        indexedWorks: indexedKindScopes.works,
+        indexedOwnershipChanges: indexedKindScopes.ownershipChanges,
+        indexedLicenceOffers: indexedKindScopes.licenceOffers,
+        indexedLicences: indexedKindScopes.licences,
+        indexedRoyaltyPeriods: indexedKindScopes.royaltyPeriods,
+        indexedProvenanceRecords: indexedKindScopes.provenanceRecords,
+        indexedLineageEdges: indexedKindScopes.lineage,
+        indexedDatasetAccessGrants: indexedKindScopes.datasetAccessGrants,
+        indexedDatasetAccessLog: indexedKindScopes.datasetAccessLog,
+        indexedErasureReceipts: indexedKindScopes.erasureReceipts,
+        indexedTransaction: indexedKindScopes.transactions,
+        ledgerHeights: indexedKindScopes.ledger,
+      },
+    },
     resolvers: {
       Query: {
         indexedAgreements: list(

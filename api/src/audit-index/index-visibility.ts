@@ -45,7 +45,8 @@ export type IndexedKind =
  */
 export const ledgerExplorerRoles: readonly Role[] = transactionReaderRoles;
 
-const scopeOf: Record<IndexedKind, Scope> = {
+/** The API scope that guards each kind's chaincode reads, and so its index reads. */
+export const indexedKindScopes: Readonly<Record<IndexedKind, Scope>> = {
   agreements: 'agreements:read',
   milestones: 'agreements:read',
   payouts: 'agreements:read',
@@ -277,7 +278,7 @@ export function indexVisibility(
 ): RawBuilder<SqlBool> {
   if (principal === undefined) throw unauthenticated();
   const grantColumn = options.sqlite === true ? filterOnly : plainColumn;
-  const needed = scopeOf[kind];
+  const needed = indexedKindScopes[kind];
   if (!principal.scopes.includes(needed)) {
     throw forbidden(`this operation needs scope ${needed}; the caller (role ${principal.role}) does not have it`);
   }

@@ -178,6 +178,17 @@ export function auditSchema(deps: {
         ): AuditGrantPayload!
       }
     `,
+    access: {
+      Query: {
+        auditGrants: 'audit:read',
+        auditScope: 'audit:read',
+        readLog: 'admin',
+      },
+      Mutation: {
+        grantAuditAccess: 'audit:write',
+        revokeAuditAccess: 'audit:write',
+      },
+    },
     resolvers: {
       Query: {
         auditGrants: (_parent: unknown, _args: unknown, context: GraphqlContext) =>

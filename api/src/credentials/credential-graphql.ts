@@ -215,6 +215,17 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         verifyPresentation(presentation: PresentationInput!): PresentationVerdict!
       }
     `,
+    access: {
+      Query: {
+        freelancersByCredential: 'credentials:read',
+        credential: 'credentials:read',
+        credentialsOf: 'credentials:read',
+        verifyPresentation: 'public',
+      },
+      Mutation: {
+        issueCredential: 'credentials:write',
+      },
+    },
     resolvers: {
       Mutation: {
         issueCredential: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>

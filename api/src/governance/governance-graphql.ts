@@ -266,6 +266,28 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         governanceEvents: GovernanceEvent!
       }
     `,
+    access: {
+      Query: {
+        proposals: 'governance:read',
+        proposal: 'governance:read',
+        governanceMembers: 'governance:read',
+        governedArbitrators: 'governance:read',
+        parameterRule: 'governance:read',
+        issuerRule: 'governance:read',
+        arbitratorRule: 'governance:read',
+        memberRule: 'governance:read',
+      },
+      Mutation: {
+        propose: 'governance:write',
+        voteOnProposal: 'governance:write',
+        vetoProposal: 'governance:write',
+        executeProposal: 'governance:read',
+        acceptMembership: 'governance:write',
+      },
+      Subscription: {
+        governanceEvents: 'governance:read',
+      },
+    },
     resolvers: {
       Query: {
         proposals: (_parent: unknown, _args: unknown, context: GraphqlContext) =>

@@ -47,10 +47,26 @@ export function resolverRequester(context: GraphqlContext, scope: Scope): Reques
   return { principal: requireCaller(context, scope), log: context.log };
 }
 
-/** A part of the schema: its SDL and its resolvers. */
+/**
+ * Who may call a root field, as a REST route's `access` says who may call it: anyone
+ * (`public`; the resolver may still want a caller) or a caller holding the scope.
+ */
+export type FieldAccess = 'public' | Scope;
+
+/** The root types whose fields declare their access. */
+export const rootTypeNames = ['Query', 'Mutation', 'Subscription'] as const;
+export type RootTypeName = (typeof rootTypeNames)[number];
+
+/** A part of the schema: its SDL, its resolvers, and the access of each root field it defines. */
 export interface SchemaModule {
   readonly typeDefs: string;
   readonly resolvers: Record<string, unknown>;
+  /**
+   * Checked before the field's resolver reads its arguments, so a caller without the
+   * scope is refused 403 whatever it sent, as over REST. Every root field is declared;
+   * the server does not start otherwise.
+   */
+  readonly access: Readonly<Partial<Record<RootTypeName, Readonly<Record<string, FieldAccess>>>>>;
 }
 
 /**
@@ -63,11 +79,19 @@ export interface SchemaModule {
 export async function resolveWith<T>(context: GraphqlContext, body: () => Promise<T> | T): Promise<T> {
   const outcome = await withSettledRequestId(body, context.idempotencyKey);
   if ('value' in outcome) return outcome.value;
-  const { error, requestId: commandRequestId } = outcome;
-  if (error instanceof GraphQLError) throw error;
+  throw graphqlErrorOf(context, outcome.error, outcome.requestId);
+}
+
+/**
+ * The GraphQLError a client is answered for `error` (see {@link resolveWith}).
+ *
+ * @param commandRequestId a command mutation's own request id, when it settled one.
+ */
+export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandRequestId?: string): GraphQLError {
+  if (error instanceof GraphQLError) return error;
   const mapped = errorBody(error, context.requestId);
   if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
-  throw new GraphQLError(mapped.message, {
+  return new GraphQLError(mapped.message, {
     extensions: {
       // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with Retry-After.
       ...(error instanceof CredentialsThrottledError

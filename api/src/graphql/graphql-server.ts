@@ -6,6 +6,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, SchemaModule } from './context.js';
 import { conciseVariableErrors } from './variable-errors.js';
+import { declaredAccess, guardingRootFields } from './field-access.js';
 
 interface ServerContext {
   req: Request;
@@ -46,11 +47,13 @@ function refuseOver(limit: DocumentLimit) {
 }
 
 /**
- * The GraphQL endpoint: the schema modules merged, the caller taken from the HTTP
- * layer's authentication, limits on depth (introspection included), cost, aliases,
+ * The GraphQL endpoint: the schema modules merged, every root field checking the
+ * caller's access before its arguments, the caller taken from the HTTP layer's authentication, limits on depth (introspection included), cost, aliases,
  * tokens and batch size, introspection and GraphiQL only when the configuration turns
  * them on, no CORS of its own (the app's allow-list applies), and unexpected errors
  * masked. What reaches it has passed `graphqlRequestGate`.
+ *
+ * @throws Error when a root field declares no access (see {@link declaredAccess}).
  */
 export function createGraphqlServer(
   config: ApiConfig,
@@ -58,12 +61,15 @@ export function createGraphqlServer(
   plugins: readonly Plugin<GraphqlContext>[] = [],
 ): YogaServerInstance<ServerContext, GraphqlContext> {
   const { introspection, graphiql } = config.graphql;
+  const guarded = guardingRootFields(modules);
+  const schema = createSchema<ServerContext & GraphqlContext>({
+    typeDefs: guarded.map((module) => module.typeDefs),
+    resolvers: guarded.map((module) => module.resolvers) as IResolvers<unknown, ServerContext & GraphqlContext>[],
+  });
+  declaredAccess(schema, guarded);
   return createYoga<ServerContext, GraphqlContext>({
     graphqlEndpoint: '/graphql',
-    schema: createSchema<ServerContext & GraphqlContext>({
-      typeDefs: modules.map((module) => module.typeDefs),
-      resolvers: modules.map((module) => module.resolvers) as IResolvers<unknown, ServerContext & GraphqlContext>[],
-    }),
+    schema,
     context: ({ res }) => ({
       principal: res.locals.principal,
       log: res.locals.log,

@@ -220,6 +220,23 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
         ): OwnershipChangePayload!
       }
     `,
+    access: {
+      Query: {
+        work: 'ip:read',
+        workEndorsement: 'ip:read',
+        workByContentHash: 'ip:read',
+        worksByOwner: 'ip:read',
+        ownershipChanges: 'ip:read',
+        ownershipChange: 'ip:read',
+      },
+      Mutation: {
+        registerWork: 'ip:write',
+        proposeOwnershipChange: 'ip:write',
+        approveOwnershipChange: 'ip:write',
+        declineOwnershipChange: 'ip:write',
+        withdrawOwnershipChange: 'ip:write',
+      },
+    },
     resolvers: {
       Query: {
         work: (_parent: unknown, args: unknown, context: GraphqlContext) =>

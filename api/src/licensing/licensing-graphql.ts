@@ -398,6 +398,25 @@ export function licensingSchema(deps: {
         reason: String
       }
     `,
+    access: {
+      Query: {
+        licenceOffer: 'licensing:read',
+        licenceGrant: 'licensing:read',
+        royaltyPeriod: 'licensing:read',
+        workLicences: 'licensing:read',
+      },
+      Mutation: {
+        offerLicence: 'licensing:write',
+        consentToLicenceOffer: 'licensing:write',
+        withdrawLicenceOffer: 'licensing:write',
+        acceptLicenceOffer: 'licensing:write',
+        revokeLicenceGrant: 'licensing:write',
+        reportLicenceUsage: 'licensing:write',
+        closeRoyaltyPeriod: 'licensing:write',
+        reissueRoyaltyPayout: 'licensing:write',
+        confirmRoyaltyPayout: 'settlements:write',
+      },
+    },
     resolvers: {
       Query: {
         licenceOffer: (_parent: unknown, args: unknown, context: GraphqlContext) =>

@@ -35,6 +35,12 @@ export function proofSchema(deps: {
         recordProof(kind: ProvableRecordKind!, id: String!): JSON!
       }
     `,
+    access: {
+      Query: {
+        transactionProof: 'proofs:read',
+        recordProof: 'proofs:read',
+      },
+    },
     resolvers: {
       ProvableRecordKind: Object.fromEntries(provableKindNames.map((kind) => [enumValueOf(kind), kind])),
       Query: {

@@ -197,6 +197,25 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         requestErasure(input: JSON!): ErasurePayload!
       }
     `,
+    access: {
+      Query: {
+        provenanceRecord: 'provenance:read',
+        lineage: 'provenance:read',
+        datasetGrants: 'provenance:read',
+        datasetGrant: 'provenance:read',
+        datasetAccessLog: 'provenance:read',
+        erasureReceipt: 'provenance:read',
+        verifyErasure: 'provenance:read',
+      },
+      Mutation: {
+        registerDataset: 'provenance:write',
+        registerModel: 'provenance:write',
+        grantDatasetAccess: 'provenance:write',
+        revokeDatasetAccess: 'provenance:write',
+        recordDatasetAccess: 'provenance:write',
+        requestErasure: 'provenance:write',
+      },
+    },
     resolvers: {
       Query: {
         provenanceRecord: (_parent: unknown, args: unknown, context: GraphqlContext) =>

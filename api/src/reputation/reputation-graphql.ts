@@ -99,6 +99,11 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
         reputation(subject: PartyInput!): Reputation!
       }
     `,
+    access: {
+      Query: {
+        reputation: 'reputation:read',
+      },
+    },
     resolvers: {
       Query: {
         reputation: (_parent: unknown, args: { subject: unknown }, context: GraphqlContext) =>

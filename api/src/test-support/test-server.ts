@@ -7,7 +7,9 @@ import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { GovernanceAction, Role } from '@gigledger/chaincode/model';
 import type { ProofExporter, SigningIdentity } from '@gigledger/gateway';
-import { createApp, type AppDependencies } from '../app.js';
+import { createApp, schemaModules, type AppDependencies } from '../app.js';
+import { accessOf } from '../graphql/field-access.js';
+import type { FieldAccess } from '../graphql/context.js';
 import { ClaimSalts } from '../credentials/claim-salts.js';
 import { AccountService } from '../auth/account-service.js';
 import type { OrganisationMembership } from '../auth/channel-membership.js';
@@ -80,6 +82,8 @@ export interface TestServer {
   readonly tokenSecret: string;
   /** The server's own metrics registry. */
   readonly metrics: Metrics;
+  /** The access each GraphQL root field declares, by `Type.field`. */
+  readonly graphqlAccess: ReadonlyMap<string, FieldAccess>;
   /** Creates a person and returns a bearer token for them. */
   person(userId: string, org: string, role: Role): Promise<Person>;
   /** The bootstrap administrator's direct changes to the consortium rules, before genesis is sealed. */
@@ -227,6 +231,7 @@ export async function startTestServer(
     settlement,
     tokenSecret,
     metrics,
+    graphqlAccess: accessOf(schemaModules(deps)),
     async person(userId, org, role) {
       const password = `password of ${userId}`;
       await accounts.createPerson({ userId, org, role, password });

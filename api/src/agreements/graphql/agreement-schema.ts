@@ -21,6 +21,40 @@ export function agreementSchema(deps: {
   const service = new AgreementService(deps.ledger, deps.settlement?.desk);
   return {
     typeDefs: agreementTypeDefs,
+    access: {
+      Query: {
+        agreement: 'agreements:read',
+        agreements: 'agreements:read',
+        milestoneHistory: 'agreements:read',
+        tasks: 'agreements:read',
+        agreementTerms: 'agreements:read',
+        verifyAgreementTerms: 'agreements:read',
+      },
+      Mutation: {
+        draftAgreement: 'agreements:write',
+        acceptAgreement: 'agreements:write',
+        declineAgreement: 'agreements:write',
+        cancelAgreement: 'agreements:write',
+        fundMilestone: 'agreements:write',
+        submitDeliverable: 'agreements:write',
+        acceptMilestone: 'agreements:write',
+        rejectDeliverable: 'agreements:write',
+        claimAcceptance: 'agreements:write',
+        postEvaluation: 'agreements:write',
+        releaseMilestone: 'agreements:write',
+        retryHeldPayout: 'agreements:write',
+        reissueFailedPayout: 'agreements:write',
+        openDispute: 'agreements:write',
+        castDisputeVote: 'agreements:write',
+        submitTasks: 'agreements:write',
+        reviewTasks: 'agreements:write',
+        claimTasksAcceptance: 'agreements:write',
+        confirmSettlement: 'settlements:write',
+      },
+      Subscription: {
+        agreementEvents: 'agreements:read',
+      },
+    },
     resolvers: {
       ...agreementNodeResolvers(service),
       Query: agreementQueryResolvers(service),

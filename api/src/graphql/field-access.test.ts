@@ -1,0 +1,208 @@
+import {
+  buildClientSchema,
+  buildSchema,
+  getIntrospectionQuery,
+  getNamedType,
+  isCompositeType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
+import type { Role } from '@gigledger/chaincode/model';
+import { scopesByRole, type Scope } from '../auth/principal.js';
+import { suiteServer } from '../test-support/suite-server.js';
+import { declaredAccess, guardingRootFields } from './field-access.js';
+import type { SchemaModule } from './context.js';
+
+/**
+ * A value GraphQL accepts for the type and the API's own checks refuse (empty strings,
+ * negative numbers, empty lists, input objects with only their required fields), so a
+ * resolver that judged its arguments before its caller would answer 422, not 403.
+ */
+function malformedValue(type: GraphQLInputType): unknown {
+  if (isNonNullType(type)) return malformedValue(type.ofType);
+  if (isListType(type)) return [];
+  if (isEnumType(type)) return type.getValues()[0]?.value;
+  if (isInputObjectType(type)) {
+    return Object.fromEntries(
+      Object.values(type.getFields())
+        .filter((field) => isNonNullType(field.type) && field.defaultValue === undefined)
+        .map((field) => [field.name, malformedValue(field.type)]),
+    );
+  }
+  switch (type.name) {
+    case 'Int':
+    case 'Float':
+      return -1;
+    case 'Boolean':
+      return false;
+    case 'JSON':
+      return {};
+    default:
+      return '';
+  }
+}
+
+/** An operation calling the field with malformed values for every argument, asking for no more than `__typename`. */
+function operationFor(root: 'query' | 'mutation', field: GraphQLField<unknown, unknown>) {
+  const variables = Object.fromEntries(field.args.map((arg) => [arg.name, malformedValue(arg.type)]));
+  const declarations = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+  const argumentList = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
+  return {
+    query: `${root}${declarations === '' ? '' : ` (${declarations})`} { ${field.name}${argumentList === '' ? '' : `(${argumentList})`}${selection} }`,
+    variables,
+  };
+}
+
+const organisationOf: Record<Role, string> = {
+  client: 'ClientOrg',
+  freelancer: 'TalentOrg',
+  evaluator: 'TalentOrg',
+  arbitrator: 'AuditOrg',
+  settlement: 'ClientOrg',
+  auditor: 'AuditOrg',
+  hr: 'ClientOrg',
+  issuer: 'AuditOrg',
+  governor: 'ClientOrg',
+  admin: 'ClientOrg',
+};
+
+describe('every GraphQL root field checks its caller before its arguments', () => {
+  const server = suiteServer({
+    GRAPHQL_INTROSPECTION: 'true',
+    GRAPHQL_MAX_COST: '1000000',
+    GRAPHQL_MAX_DEPTH: '30',
+  });
+  let schema: GraphQLSchema;
+
+  beforeAll(async () => {
+    const person = await server().person('field-access-reader', 'ClientOrg', 'client');
+    const introspection = await server().request('POST', '/graphql', {
+      token: person.token,
+      body: { query: getIntrospectionQuery() },
+    });
+    schema = buildClientSchema((introspection.body as { data: IntrospectionQuery }).data);
+  });
+
+  /** The API key of a role holding `scope`, with every scope of the role but that one. */
+  const keysWithout = new Map<Scope, string>();
+  async function keyWithout(scope: Scope): Promise<string> {
+    const known = keysWithout.get(scope);
+    if (known !== undefined) return known;
+    const role = (Object.keys(scopesByRole) as Role[]).find(
+      (candidate) => scopesByRole[candidate].includes(scope) && scopesByRole[candidate].length > 1,
+    );
+    if (role === undefined) throw new Error(`no role holds ${scope} beside another scope`);
+    const { key } = await server().accounts.createApiKey(
+      {
+        name: `without-${scope.replace(':', '-')}`,
+        org: organisationOf[role],
+        role,
+        scopes: scopesByRole[role].filter((held) => held !== scope),
+      },
+      'test',
+    );
+    keysWithout.set(scope, key);
+    return key;
+  }
+
+  function rootFields(): { root: 'query' | 'mutation'; field: GraphQLField<unknown, unknown> }[] {
+    return [
+      ...Object.values(schema.getQueryType()?.getFields() ?? {}).map((field) => ({ root: 'query' as const, field })),
+      ...Object.values(schema.getMutationType()?.getFields() ?? {}).map((field) => ({
+        root: 'mutation' as const,
+        field,
+      })),
+    ];
+  }
+
+  it('answers 403 to a caller without the field’s scope, whatever its arguments, for every query and mutation', async () => {
+    const wrongAnswers: string[] = [];
+    let checked = 0;
+    for (const { root, field } of rootFields()) {
+      const access = server().graphqlAccess.get(`${root === 'query' ? 'Query' : 'Mutation'}.${field.name}`);
+      if (access === undefined || access === 'public') continue;
+      const response = await server().request('POST', '/graphql', {
+        apiKey: await keyWithout(access),
+        body: operationFor(root, field),
+      });
+      const extensions = (response.body as { errors?: { extensions?: { code?: string; status?: number } }[] })
+        .errors?.[0]?.extensions;
+      if (extensions?.code !== 'FORBIDDEN' || extensions.status !== 403) {
+        wrongAnswers.push(`${field.name} (needs ${access}): ${JSON.stringify(response.body).slice(0, 300)}`);
+      }
+      checked += 1;
+    }
+    expect(wrongAnswers).toEqual([]);
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('answers 401 to a caller without credentials, whatever its arguments, for every field that is not public', async () => {
+    const wrongAnswers: string[] = [];
+    for (const { root, field } of rootFields()) {
+      const access = server().graphqlAccess.get(`${root === 'query' ? 'Query' : 'Mutation'}.${field.name}`);
+      if (access === 'public') continue;
+      const response = await server().request('POST', '/graphql', { body: operationFor(root, field) });
+      const extensions = (response.body as { errors?: { extensions?: { code?: string; status?: number } }[] })
+        .errors?.[0]?.extensions;
+      if (extensions?.status !== 401) {
+        wrongAnswers.push(`${field.name}: ${JSON.stringify(response.body).slice(0, 300)}`);
+      }
+    }
+    expect(wrongAnswers).toEqual([]);
+  });
+
+  it('declares the access of every root field the schema has, and of no other', () => {
+    const fields = [
+      ...Object.keys(schema.getQueryType()?.getFields() ?? {}).map((name) => `Query.${name}`),
+      ...Object.keys(schema.getMutationType()?.getFields() ?? {}).map((name) => `Mutation.${name}`),
+      ...Object.keys(schema.getSubscriptionType()?.getFields() ?? {}).map((name) => `Subscription.${name}`),
+    ];
+    expect([...server().graphqlAccess.keys()].sort()).toEqual(fields.sort());
+  });
+});
+
+describe('declared access', () => {
+  const typeDefs = 'type Query { open: String, guarded(id: String!): String } type Mutation { change: String }';
+  const resolvers = { Query: { open: () => 'o', guarded: () => 'g' }, Mutation: { change: () => 'c' } };
+
+  it('is required of every root field of the schema, once, and only of fields the schema has', () => {
+    const schema = buildSchema(typeDefs);
+    const module = (access: SchemaModule['access']): SchemaModule => ({ typeDefs, resolvers, access });
+    const complete = module({
+      Query: { open: 'public', guarded: 'agreements:read' },
+      Mutation: { change: 'agreements:write' },
+    });
+    expect([...declaredAccess(schema, [complete]).entries()]).toEqual([
+      ['Query.open', 'public'],
+      ['Query.guarded', 'agreements:read'],
+      ['Mutation.change', 'agreements:write'],
+    ]);
+    expect(() => declaredAccess(schema, [module({ Query: { open: 'public', guarded: 'agreements:read' } })])).toThrow(
+      'GraphQL field Mutation.change declares no access',
+    );
+    expect(() =>
+      declaredAccess(schema, [complete, { typeDefs: '', resolvers: {}, access: { Query: { open: 'public' } } }]),
+    ).toThrow('GraphQL field Query.open declares its access in two modules');
+    expect(() =>
+      declaredAccess(schema, [
+        module({
+          Query: { open: 'public', guarded: 'agreements:read', gone: 'admin' },
+          Mutation: { change: 'agreements:write' },
+        }),
+      ]),
+    ).toThrow('GraphQL field Query.gone declares its access but is not in the schema');
+  });
+
+  it('is required of every resolver before the server starts', () => {
+    expect(() => guardingRootFields([{ typeDefs, resolvers, access: { Query: { open: 'public' } } }])).toThrow(
+      'GraphQL field Query.guarded has a resolver but declares no access',
+    );
+  });
+});
