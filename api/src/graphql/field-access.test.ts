@@ -168,6 +168,42 @@ describe('every GraphQL root field checks its caller before its arguments', () =
   });
 });
 
+describe('a refusal’s field over GraphQL', () => {
+  const server = suiteServer();
+
+  it('is named under input when the caller sent it there, and stays bare when it is an argument of its own', async () => {
+    const desk = await server().person('refusal-naming-desk', 'ClientOrg', 'settlement');
+    const answer = { instructionId: 'I-1', outcome: 'paid', providerReference: 'ref-1' };
+    const graphql = await server().request('POST', '/graphql', {
+      token: desk.token,
+      body: {
+        query: 'mutation ($input: ConfirmRoyaltyPayoutInput!) { confirmRoyaltyPayout(input: $input) { __typename } }',
+        variables: { input: { grantId: 'G-404', periodId: 'fee', ...answer } },
+      },
+    });
+    expect((graphql.body as { errors: { extensions: unknown }[] }).errors[0]?.extensions).toMatchObject({
+      code: 'NOT_FOUND',
+      status: 404,
+      field: 'input.periodId',
+    });
+    const rest = await server().request('POST', '/v1/licensing/grants/G-404/periods/fee/settlement-confirmations', {
+      token: desk.token,
+      body: answer,
+    });
+    expect(rest.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.periodId' });
+
+    const owner = await server().person('refusal-naming-owner', 'ClientOrg', 'client');
+    const consent = await server().request('POST', '/graphql', {
+      token: owner.token,
+      body: { query: 'mutation { consentToLicenceOffer(offerId: "O-404") { __typename } }' },
+    });
+    expect((consent.body as { errors: { extensions: unknown }[] }).errors[0]?.extensions).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'offerId',
+    });
+  });
+});
+
 describe('declared access', () => {
   const typeDefs = 'type Query { open: String, guarded(id: String!): String } type Mutation { change: String }';
   const resolvers = { Query: { open: () => 'o', guarded: () => 'g' }, Mutation: { change: () => 'c' } };

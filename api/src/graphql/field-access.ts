@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import {
   graphqlErrorOf,
   requireCaller,
@@ -24,13 +24,36 @@ function checkAccess(context: GraphqlContext, access: FieldAccess): void {
   }
 }
 
+const hasKey = (value: unknown, key: string): boolean =>
+  typeof value === 'object' && value !== null && Object.hasOwn(value, key);
+
+/**
+ * The error with the field it names put under `input` when the caller sent that field
+ * inside the `input` argument: a refusal of the ledger or a service names the request's
+ * own field (`agreementId`), which a caller of a mutation taking `input` sent as
+ * `input.agreementId`, as REST names it `body.agreementId`. A field that is an argument
+ * of its own, or already under `input`, stays as it is.
+ */
+function namedUnderInput(error: unknown, args: unknown): unknown {
+  if (!(error instanceof GraphQLError)) return error;
+  const field = error.extensions.field;
+  if (typeof field !== 'string' || field.startsWith('input.') || !hasKey(args, 'input')) return error;
+  const first = field.split('.')[0] ?? '';
+  if (hasKey(args, first) || !hasKey((args as { input: unknown }).input, first)) return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, field: `input.${field}` } });
+}
+
 function guarded(field: string, resolver: unknown, access: FieldAccess | undefined): unknown {
   if (access === undefined) throw new Error(`GraphQL field ${field} has a resolver but declares no access`);
   if (typeof resolver === 'function') {
     const resolve = resolver as Resolver;
-    return (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
+    return async (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
       checkAccess(context, access);
-      return resolve(parent, args, context, info);
+      try {
+        return await resolve(parent, args, context, info);
+      } catch (error) {
+        throw namedUnderInput(error, args);
+      }
     };
   }
   // A subscription field: its source stream is where the caller is first known.
@@ -48,7 +71,8 @@ function guarded(field: string, resolver: unknown, access: FieldAccess | undefin
 /**
  * The modules with every root field's resolver checking the caller's access before it
  * runs, so that, as over REST, a caller without the scope is refused 403 before its
- * arguments are judged.
+ * arguments are judged, and naming the fields of its refusals as the caller sent them
+ * (see {@link namedUnderInput}).
  *
  * @throws Error when a root field's resolver has no declared access.
  */
