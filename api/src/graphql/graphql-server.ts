@@ -48,8 +48,9 @@ function refuseOver(limit: DocumentLimit) {
 
 /**
  * The GraphQL endpoint: the schema modules merged, every root field checking the
- * caller's access before its arguments, the caller taken from the HTTP layer's authentication, limits on depth (introspection included), cost, aliases,
- * tokens and batch size, introspection and GraphiQL only when the configuration turns
+ * caller's access before its arguments, the caller taken from the HTTP layer's
+ * authentication, limits on depth (introspection included), cost, aliases, tokens and
+ * batch size, introspection and GraphiQL only when the configuration turns
  * them on, no CORS of its own (the app's allow-list applies), and unexpected errors
  * masked. What reaches it has passed `graphqlRequestGate`.
  *
