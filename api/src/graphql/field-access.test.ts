@@ -15,6 +15,7 @@ import {
 } from 'graphql';
 import type { Role } from '@gigledger/chaincode/model';
 import { scopesByRole, type Scope } from '../auth/principal.js';
+import { SseSubscription } from '../test-support/sse-subscription.js';
 import { suiteServer } from '../test-support/suite-server.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
 import type { SchemaModule } from './context.js';
@@ -141,6 +142,32 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     }
     expect(wrongAnswers).toEqual([]);
     expect(checked).toBeGreaterThan(100);
+  });
+
+  it('refuses every subscription with 403 to a caller without its scope, whatever its arguments', async () => {
+    const wrongAnswers: string[] = [];
+    const subscriptions = Object.values(schema.getSubscriptionType()?.getFields() ?? {});
+    for (const field of subscriptions) {
+      const access = server().graphqlAccess.get(`Subscription.${field.name}`);
+      if (access === undefined || access === 'public') continue;
+      // Over server-sent events the arguments are inline: the document is the GET's query string.
+      const argumentList = field.args.map((arg) => `${arg.name}: ""`).join(', ');
+      const subscription = await SseSubscription.open(
+        server().url,
+        `subscription { ${field.name}${argumentList === '' ? '' : `(${argumentList})`} { __typename } }`,
+        { 'x-api-key': await keyWithout(access) },
+      );
+      try {
+        const first = (await subscription.next()) as { errors?: { extensions?: { code?: string } }[] } | undefined;
+        if (first?.errors?.[0]?.extensions?.code !== 'FORBIDDEN') {
+          wrongAnswers.push(`${field.name} (needs ${access}): ${JSON.stringify(first)}`);
+        }
+      } finally {
+        subscription.close();
+      }
+    }
+    expect(wrongAnswers).toEqual([]);
+    expect(subscriptions.length).toBeGreaterThan(1);
   });
 
   it('answers 401 to a caller without credentials, whatever its arguments, for every field that is not public', async () => {
