@@ -35,6 +35,31 @@ function assertDocumentNesting(query: unknown, field: string): void {
 }
 
 /**
+ * Refuses a GET's `variables` or `extensions` that is not a JSON object (yoga would parse
+ * it and fail with a 500), naming the parameter.
+ *
+ * @throws ApiError 400 MALFORMED_REQUEST `query.variables` / `query.extensions`.
+ */
+function assertJsonObjectParameters(request: Request): void {
+  for (const name of ['variables', 'extensions'] as const) {
+    const value: unknown = request.query[name];
+    if (value === undefined) continue;
+    const field = `query.${name}`;
+    let parsed: unknown;
+    try {
+      if (typeof value !== 'string') throw new Error('given more than once');
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ApiError(400, 'MALFORMED_REQUEST', `${field}: must be one JSON object`, field);
+    }
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new ApiError(400, 'MALFORMED_REQUEST', `${field}: must be one JSON object`, field);
+    }
+    assertJsonDepth(parsed, field);
+  }
+}
+
+/**
  * The operation a GET request names, or undefined when yoga should answer (it then
  * executes nothing).
  *
@@ -83,6 +108,7 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
       if (accepts(request, 'text/event-stream')) {
         let operation: string | undefined;
         try {
+          assertJsonObjectParameters(request);
           operation = getOperationType(request);
         } catch (error) {
           next(error);

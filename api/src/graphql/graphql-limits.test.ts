@@ -178,4 +178,30 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(subscription.status).toBe(422);
     expect(kit.mark()).toEqual(before);
   });
+
+  it('refuses a subscription whose variables or extensions are not one JSON object with 400 naming the parameter, without a 500', async () => {
+    const query = encodeURIComponent('subscription { governanceEvents { __typename } }');
+    for (const [name, value] of [
+      ['variables', '{bad'],
+      ['extensions', 'notjson'],
+      ['variables', '[1]'],
+      ['extensions', '"text"'],
+    ] as const) {
+      const response = await fetch(`${kit.server.url}/graphql?query=${query}&${name}=${encodeURIComponent(value)}`, {
+        headers: { accept: 'text/event-stream' },
+      });
+      const body = (await response.json()) as { code?: string; field?: string };
+      expect([name, value, response.status, body.code, body.field]).toEqual([
+        name,
+        value,
+        400,
+        'MALFORMED_REQUEST',
+        `query.${name}`,
+      ]);
+    }
+    const repeated = await fetch(`${kit.server.url}/graphql?query=${query}&variables={}&variables={}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect([repeated.status, ((await repeated.json()) as { field?: string }).field]).toEqual([400, 'query.variables']);
+  });
 });
