@@ -38,6 +38,7 @@ import type { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
 import { graphqlRequestGate } from './graphql/graphql-http.js';
+import { accessOf } from './graphql/field-access.js';
 import { createGraphqlServer } from './graphql/graphql-server.js';
 import { idempotencyKeyPlugin } from './graphql/idempotency-key.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
@@ -206,7 +207,8 @@ export function createApp(deps: AppDependencies): Express {
   );
   app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
-  const graphql = createGraphqlServer(deps.config, keepingRootResults(schemaModules(deps)), [
+  const graphqlModules = keepingRootResults(schemaModules(deps));
+  const graphql = createGraphqlServer(deps.config, graphqlModules, [
     graphqlReadLog(readRecorder),
     idempotencyKeyPlugin,
   ]);
@@ -222,6 +224,7 @@ export function createApp(deps: AppDependencies): Express {
       graphiql: deps.config.graphql.graphiql,
       rateLimit,
       maxBatch: deps.config.graphql.maxBatch,
+      access: accessOf(graphqlModules),
     }),
     (request, response) => {
       void graphql(request, response, { req: request, res: response });

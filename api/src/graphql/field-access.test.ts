@@ -15,7 +15,6 @@ import {
 } from 'graphql';
 import type { Role } from '@gigledger/chaincode/model';
 import { scopesByRole, type Scope } from '../auth/principal.js';
-import { SseSubscription } from '../test-support/sse-subscription.js';
 import { suiteServer } from '../test-support/suite-server.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
 import type { SchemaModule } from './context.js';
@@ -49,9 +48,27 @@ function malformedValue(type: GraphQLInputType): unknown {
   }
 }
 
-/** An operation calling the field with malformed values for every argument, asking for no more than `__typename`. */
-function operationFor(root: 'query' | 'mutation', field: GraphQLField<unknown, unknown>) {
-  const variables = Object.fromEntries(field.args.map((arg) => [arg.name, malformedValue(arg.type)]));
+/**
+ * Operations calling the field, asking for no more than `__typename`: with malformed
+ * values for every argument (they reach the resolver), with variables of the wrong type
+ * (graphql-js refuses them before any resolver runs), and with an argument the field
+ * does not have (refused by validation).
+ */
+function operationsFor(root: 'query' | 'mutation', field: GraphQLField<unknown, unknown>) {
+  const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
+  return [
+    operationFor(root, field, (type) => malformedValue(type)),
+    operationFor(root, field, () => [[{ an: 'object' }]]),
+    { query: `${root} { ${field.name}(noSuchArgument: 1)${selection} }` },
+  ];
+}
+
+function operationFor(
+  root: 'query' | 'mutation',
+  field: GraphQLField<unknown, unknown>,
+  valueOf: (type: GraphQLInputType) => unknown,
+) {
+  const variables = Object.fromEntries(field.args.map((arg) => [arg.name, valueOf(arg.type)]));
   const declarations = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
   const argumentList = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
   const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
@@ -59,6 +76,12 @@ function operationFor(root: 'query' | 'mutation', field: GraphQLField<unknown, u
     query: `${root}${declarations === '' ? '' : ` (${declarations})`} { ${field.name}${argumentList === '' ? '' : `(${argumentList})`}${selection} }`,
     variables,
   };
+}
+
+/** The code of a GraphQL response's only error. */
+function codeOf(body: unknown): string | undefined {
+  const errors = (body as { errors?: { extensions?: { code?: string } }[] }).errors;
+  return errors?.length === 1 ? errors[0]?.extensions?.code : undefined;
 }
 
 const organisationOf: Record<Role, string> = {
@@ -129,19 +152,19 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     for (const { root, field } of rootFields()) {
       const access = server().graphqlAccess.get(`${root === 'query' ? 'Query' : 'Mutation'}.${field.name}`);
       if (access === undefined || access === 'public') continue;
-      const response = await server().request('POST', '/graphql', {
-        apiKey: await keyWithout(access),
-        body: operationFor(root, field),
-      });
-      const extensions = (response.body as { errors?: { extensions?: { code?: string; status?: number } }[] })
-        .errors?.[0]?.extensions;
-      if (extensions?.code !== 'FORBIDDEN' || extensions.status !== 403) {
-        wrongAnswers.push(`${field.name} (needs ${access}): ${JSON.stringify(response.body).slice(0, 300)}`);
+      for (const operation of operationsFor(root, field)) {
+        const response = await server().request('POST', '/graphql', {
+          apiKey: await keyWithout(access),
+          body: operation,
+        });
+        if (response.status !== 403 || codeOf(response.body) !== 'FORBIDDEN') {
+          wrongAnswers.push(`${field.name} (needs ${access}): ${response.status} ${response.text.slice(0, 300)}`);
+        }
+        checked += 1;
       }
-      checked += 1;
     }
     expect(wrongAnswers).toEqual([]);
-    expect(checked).toBeGreaterThan(100);
+    expect(checked).toBeGreaterThan(300);
   });
 
   it('refuses every subscription with 403 to a caller without its scope, whatever its arguments', async () => {
@@ -150,20 +173,18 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     for (const field of subscriptions) {
       const access = server().graphqlAccess.get(`Subscription.${field.name}`);
       if (access === undefined || access === 'public') continue;
-      // Over server-sent events the arguments are inline: the document is the GET's query string.
-      const argumentList = field.args.map((arg) => `${arg.name}: ""`).join(', ');
-      const subscription = await SseSubscription.open(
-        server().url,
-        `subscription { ${field.name}${argumentList === '' ? '' : `(${argumentList})`} { __typename } }`,
-        { 'x-api-key': await keyWithout(access) },
+      // Over server-sent events the document and its variables are the GET's query string.
+      const withArguments = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+      const declarations = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+      const query = `subscription${declarations === '' ? '' : ` (${declarations})`} { ${field.name}${withArguments === '' ? '' : `(${withArguments})`} { __typename } }`;
+      const variables = JSON.stringify(Object.fromEntries(field.args.map((arg) => [arg.name, { an: 'object' }])));
+      const response = await fetch(
+        `${server().url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(variables)}`,
+        { headers: { accept: 'text/event-stream', 'x-api-key': await keyWithout(access) } },
       );
-      try {
-        const first = (await subscription.next()) as { errors?: { extensions?: { code?: string } }[] } | undefined;
-        if (first?.errors?.[0]?.extensions?.code !== 'FORBIDDEN') {
-          wrongAnswers.push(`${field.name} (needs ${access}): ${JSON.stringify(first)}`);
-        }
-      } finally {
-        subscription.close();
+      const body: unknown = await response.json();
+      if (response.status !== 403 || codeOf(body) !== 'FORBIDDEN') {
+        wrongAnswers.push(`${field.name} (needs ${access}): ${response.status} ${JSON.stringify(body)}`);
       }
     }
     expect(wrongAnswers).toEqual([]);
@@ -175,14 +196,35 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     for (const { root, field } of rootFields()) {
       const access = server().graphqlAccess.get(`${root === 'query' ? 'Query' : 'Mutation'}.${field.name}`);
       if (access === 'public') continue;
-      const response = await server().request('POST', '/graphql', { body: operationFor(root, field) });
-      const extensions = (response.body as { errors?: { extensions?: { code?: string; status?: number } }[] })
-        .errors?.[0]?.extensions;
-      if (extensions?.status !== 401) {
-        wrongAnswers.push(`${field.name}: ${JSON.stringify(response.body).slice(0, 300)}`);
+      for (const operation of operationsFor(root, field)) {
+        const response = await server().request('POST', '/graphql', { body: operation });
+        if (response.status !== 401 || codeOf(response.body) !== 'UNAUTHENTICATED') {
+          wrongAnswers.push(`${field.name}: ${response.status} ${response.text.slice(0, 300)}`);
+        }
       }
     }
     expect(wrongAnswers).toEqual([]);
+  });
+
+  it('answers an operation holding a field the caller may call, and refuses the others one by one', async () => {
+    const response = await server().request('POST', '/graphql', {
+      apiKey: await keyWithout('governance:read'),
+      body: { query: '{ me { role } proposals { __typename } }' },
+    });
+    const body = response.body as { data?: unknown; errors?: { path?: string[]; extensions?: { code?: string } }[] };
+    // Executed, not refused at the door: `proposals` is refused alone (and, being non-null, takes `data` with it).
+    expect(response.status).toBe(200);
+    expect(body.errors?.map((error) => [error.path?.[0], error.extensions?.code])).toEqual([
+      ['proposals', 'FORBIDDEN'],
+    ]);
+  });
+
+  it('refuses a batch holding an operation the caller may call nothing of', async () => {
+    const response = await server().request('POST', '/graphql', {
+      apiKey: await keyWithout('governance:read'),
+      body: [{ query: '{ me { role } }' }, { query: 'query ($id: ID!) { proposal(proposalId: $id) { __typename } }' }],
+    });
+    expect([response.status, codeOf(response.body)]).toEqual([403, 'FORBIDDEN']);
   });
 
   it('declares the access of every root field the schema has, and of no other', () => {

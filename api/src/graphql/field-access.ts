@@ -1,4 +1,14 @@
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  type DocumentNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import type { RequestHandler } from 'express';
+import { forbidden, unauthenticated } from '../errors/api-error.js';
 import {
   graphqlErrorOf,
   requireCaller,
@@ -138,4 +148,113 @@ export function declaredAccess(schema: GraphQLSchema, modules: readonly SchemaMo
     }
   }
   return declared;
+}
+
+/** The root type and root fields an operation selects (fragments followed, `__typename` and the like left out). */
+interface SelectedRootFields {
+  readonly root: RootTypeName;
+  readonly fields: readonly string[];
+}
+
+const operationRoots = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
+const maxDocumentTokens = 4000;
+const remembered = new Map<string, SelectedRootFields | null>();
+const maxRemembered = 1000;
+
+function rootFieldNames(document: DocumentNode, selectionSet: SelectionSetNode, seen = new Set<string>()): string[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(document, selection.selectionSet, seen);
+    const name = selection.name.value;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const fragment = document.definitions.find(
+      (definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name,
+    );
+    return fragment?.kind === Kind.FRAGMENT_DEFINITION ? rootFieldNames(document, fragment.selectionSet, seen) : [];
+  });
+}
+
+/**
+ * What the operation selects, or null when yoga is left to answer (a document that does
+ * not parse, or names no operation it could pick). The same for every caller, so kept
+ * by document and operation name.
+ */
+function selectedRootFields(query: unknown, operationName: unknown): SelectedRootFields | null {
+  if (typeof query !== 'string') return null;
+  const name = typeof operationName === 'string' ? operationName : undefined;
+  const key = `${name ?? ''}\n${query}`;
+  const known = remembered.get(key);
+  if (known !== undefined) return known;
+  let selected: SelectedRootFields | null = null;
+  try {
+    const document = parse(query, { maxTokens: maxDocumentTokens });
+    const operation = getOperationAST(document, name);
+    if (operation != null) {
+      selected = {
+        root: operationRoots[operation.operation],
+        fields: rootFieldNames(document, operation.selectionSet),
+      };
+    }
+  } catch {
+    // Yoga answers the syntax error itself.
+  }
+  if (remembered.size >= maxRemembered) remembered.delete(remembered.keys().next().value as string);
+  remembered.set(key, selected);
+  return selected;
+}
+
+/**
+ * Refuses, before yoga reads the document's arguments, an operation none of whose root
+ * fields the caller may call: 401 without credentials, 403 otherwise, as REST answers a
+ * route's caller. The resolvers' own check comes too late for such a caller: graphql-js
+ * first validates the document and coerces its variables, and would answer a malformed
+ * value 422 and name the schema's types to a stranger. An operation holding a field the
+ * caller may call runs as before, its other fields refused one by one, so a page may
+ * show what its reader may read. In a batch, one operation refused refuses the request.
+ *
+ * Answers such a request itself: a GraphQL response whose one error carries the code
+ * (UNAUTHENTICATED, FORBIDDEN), the status and the request id, with that HTTP status.
+ */
+export function refusingCallersOfNoField(access: ReadonlyMap<string, FieldAccess>): RequestHandler {
+  return (request, response, next) => {
+    const body: unknown = request.body;
+    const operations: unknown[] =
+      request.method === 'GET' ? [request.query] : Array.isArray(body) ? body : body === undefined ? [] : [body];
+    const principal = (response.locals as Partial<GraphqlContext>).principal;
+    for (const operation of operations) {
+      const { query, operationName } = (operation ?? {}) as { query?: unknown; operationName?: unknown };
+      const selected = selectedRootFields(query, operationName);
+      if (selected === null || selected.fields.length === 0) continue;
+      const declared = selected.fields.map((field) => access.get(`${selected.root}.${field}`));
+      const allowed = declared.some(
+        (scope) => scope === 'public' || (scope !== undefined && principal?.scopes.includes(scope) === true),
+      );
+      if (allowed) continue;
+      const needed = [...new Set(declared.filter((scope) => scope !== undefined))];
+      const refusal =
+        principal === undefined
+          ? unauthenticated()
+          : forbidden(
+              needed.length === 0
+                ? `the caller (role ${principal.role}) may call none of this operation's fields`
+                : `this operation needs scope ${needed.join(' or ')}; the caller (role ${principal.role}) does not have it`,
+            );
+      // A GraphQL response, as the resolvers' own refusals are, with the status as HTTP's.
+      response.status(refusal.status).json({
+        errors: [
+          {
+            message: refusal.message,
+            extensions: {
+              code: refusal.code,
+              status: refusal.status,
+              requestId: (response.locals as Partial<GraphqlContext>).requestId,
+            },
+          },
+        ],
+      });
+      return;
+    }
+    next();
+  };
 }

@@ -5,6 +5,8 @@ import { assertJsonDepth, maxRequestBodyBytes } from '../http/json-limits.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
+import type { FieldAccess } from './context.js';
+import { refusingCallersOfNoField } from './field-access.js';
 
 /** Tokens a GET subscription's document may have; the same bound yoga's parser applies. */
 const maxDocumentTokens = 4000;
@@ -177,20 +179,26 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
 /**
  * What runs in front of yoga on /graphql: the method and media type, the body read with
  * the REST limit before anything parses it (413 past it, also after inflating), its
- * depth, and the rate limit per operation.
+ * depth, the rate limit per operation, and the caller's access to at least one field of
+ * each operation.
  *
  * Errors go to the central error handler: 405 METHOD_NOT_ALLOWED, 415
  * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
- * PAYLOAD_TOO_LARGE, 400 MALFORMED_REQUEST, 422 VALIDATION_FAILED, 429 RATE_LIMITED.
+ * PAYLOAD_TOO_LARGE, 400 MALFORMED_REQUEST, 422 VALIDATION_FAILED, 429 RATE_LIMITED. An
+ * operation the caller may call no field of is answered by the gate itself, 401 or 403
+ * (see `refusingCallersOfNoField`).
  */
 export function graphqlRequestGate(options: {
   readonly graphiql: boolean;
   readonly rateLimit: RateLimit;
   readonly maxBatch: number;
+  /** The access of every root field (see `declaredAccess`). */
+  readonly access: ReadonlyMap<string, FieldAccess>;
 }): RequestHandler[] {
   return [
     methodAndMediaType(options),
     express.json({ limit: maxRequestBodyBytes, type: 'application/json' }),
     parsedRequest(options),
+    refusingCallersOfNoField(options.access),
   ];
 }

@@ -1,0 +1,10 @@
+import { startTestServer } from './dist/test-support/test-server.js';
+const server = await startTestServer();
+const r = await server.request('POST', '/graphql', { body: { query: '{ agreement(id: "x") { __typename } }' } });
+console.log(r.status, JSON.stringify(r.body));
+const c = await server.person('c1', 'ClientOrg', 'client');
+const r2 = await server.request('POST', '/graphql', { token: c.token, body: { query: '{ agreement(id: "x") { __typename } }' } });
+console.log(r2.status, JSON.stringify(r2.body));
+const r3 = await server.request('POST', '/graphql', { body: { query: '{ agreement(id: "x") { __typename } }' } });
+console.log(r3.status, JSON.stringify(r3.body));
+await server.close();
