@@ -69,7 +69,11 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
               "the peers refuse the caller's identity: its organisation is no longer a member of the channel",
             ]
           : error instanceof SubmissionError
-            ? [503, 'ORDERING_FAILED', 'the ordering service did not accept the transaction']
+            ? [
+                503,
+                'ORDERING_FAILED',
+                'the endorsed transaction did not reach ordering (the gateway peer or the ordering service did not accept it); send the same request again',
+              ]
             : error instanceof EvaluationError
               ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
               : error instanceof EndorsementError

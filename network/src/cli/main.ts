@@ -257,7 +257,10 @@ async function superviseUntilSignal(
       }
       if (reported.has(record.name)) continue;
       reported.add(record.name);
-      say(`warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}`);
+      say(
+        `warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}. ` +
+          '`npm run network:up` (with the same environment) starts again the nodes that stopped',
+      );
     }
   }, 5000);
   await stopSignal;
