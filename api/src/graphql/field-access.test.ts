@@ -227,6 +227,55 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     expect([response.status, codeOf(response.body)]).toEqual([403, 'FORBIDDEN']);
   });
 
+  it('judges what yoga will run: an empty operation name, a repeated or far-off GET parameter, a fragment defined twice, a public field beside others', async () => {
+    const draft = 'mutation ($i: DraftAgreementInput!) { draftAgreement(input: $i) { transactionId } }';
+    const governor = await keyWithout('agreements:write');
+    // An empty name selects what no name selects, and is remembered apart from nothing.
+    for (const operationName of ['', undefined, '']) {
+      const response = await server().request('POST', '/graphql', {
+        apiKey: governor,
+        body: { query: draft, variables: { i: { zzz: 1 } }, ...(operationName === undefined ? {} : { operationName }) },
+      });
+      expect([operationName, response.status, codeOf(response.body)]).toEqual([operationName, 403, 'FORBIDDEN']);
+    }
+    const subscription = encodeURIComponent('subscription ($a: ID) { agreementEvents(agreementId: $a) { name } }');
+    const badVariables = encodeURIComponent('{"a":{"x":1}}');
+    const sse = (search: string) =>
+      fetch(`${server().url}/graphql?${search}`, { headers: { accept: 'text/event-stream' } }).then(
+        async (response) => [response.status, JSON.stringify(await response.json())] as const,
+      );
+    const [repeatedStatus, repeated] = await sse(`query=${subscription}&query=%23&variables=${badVariables}`);
+    expect([repeatedStatus, repeated]).toEqual([400, expect.stringContaining('"field":"query.query"')]);
+    const padding = Array.from({ length: 1000 }, (_, index) => `p${String(index)}=1`).join('&');
+    expect(await sse(`${padding}&query=${subscription}&variables=${badVariables}`)).toEqual([
+      401,
+      expect.stringContaining('UNAUTHENTICATED'),
+    ]);
+    expect(await sse(`${padding}&query=${subscription}&variables=%7Bx`)).toEqual([
+      400,
+      expect.stringContaining('"field":"query.variables"'),
+    ]);
+    expect(await sse(`query=${subscription}&operationName=&variables=${badVariables}`)).toEqual([
+      401,
+      expect.stringContaining('UNAUTHENTICATED'),
+    ]);
+    const twice = await server().request('POST', '/graphql', {
+      body: {
+        query:
+          'query ($i: String) { ...F } fragment F on Query { __typename } fragment F on Query { agreement(id: $i) { title } }',
+      },
+    });
+    expect([twice.status, codeOf(twice.body)]).toEqual([401, 'UNAUTHENTICATED']);
+    const besidePublic = await server().request('POST', '/graphql', {
+      body: {
+        query:
+          'mutation ($i: DraftAgreementInput!) { createToken(userId: "zz", password: "b") { accessToken } draftAgreement(input: $i) { transactionId } }',
+        variables: { i: { a: 1 } },
+      },
+    });
+    expect([besidePublic.status, codeOf(besidePublic.body)]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
   it('declares the access of every root field the schema has, and of no other', () => {
     const fields = [
       ...Object.keys(schema.getQueryType()?.getFields() ?? {}).map((name) => `Query.${name}`),

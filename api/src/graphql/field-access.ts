@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import type { RequestHandler } from 'express';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
+import { getParameters } from './get-parameters.js';
 import {
   graphqlErrorOf,
   requireCaller,
@@ -168,10 +169,12 @@ function rootFieldNames(document: DocumentNode, selectionSet: SelectionSetNode, 
     const name = selection.name.value;
     if (seen.has(name)) return [];
     seen.add(name);
-    const fragment = document.definitions.find(
-      (definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name,
+    // Every fragment of the name: a document defining one twice fails validation, which must not come first.
+    return document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name
+        ? rootFieldNames(document, definition.selectionSet, seen)
+        : [],
     );
-    return fragment?.kind === Kind.FRAGMENT_DEFINITION ? rootFieldNames(document, fragment.selectionSet, seen) : [];
   });
 }
 
@@ -182,8 +185,9 @@ function rootFieldNames(document: DocumentNode, selectionSet: SelectionSetNode, 
  */
 function selectedRootFields(query: unknown, operationName: unknown): SelectedRootFields | null {
   if (typeof query !== 'string') return null;
-  const name = typeof operationName === 'string' ? operationName : undefined;
-  const key = `${name ?? ''}\n${query}`;
+  // Yoga runs the only operation for an empty name, as for none; any other name that is not a string it refuses.
+  const name = typeof operationName === 'string' && operationName !== '' ? operationName : undefined;
+  const key = JSON.stringify([name ?? null, query]);
   const known = remembered.get(key);
   if (known !== undefined) return known;
   let selected: SelectedRootFields | null = null;
@@ -211,7 +215,8 @@ function selectedRootFields(query: unknown, operationName: unknown): SelectedRoo
  * first validates the document and coerces its variables, and would answer a malformed
  * value 422 and name the schema's types to a stranger. An operation holding a field the
  * caller may call runs as before, its other fields refused one by one, so a page may
- * show what its reader may read. In a batch, one operation refused refuses the request.
+ * show what its reader may read; a caller without credentials may call public fields
+ * only, alone. In a batch, one operation refused refuses the request.
  *
  * Answers such a request itself: a GraphQL response whose one error carries the code
  * (UNAUTHENTICATED, FORBIDDEN), the status and the request id, with that HTTP status.
@@ -220,16 +225,25 @@ export function refusingCallersOfNoField(access: ReadonlyMap<string, FieldAccess
   return (request, response, next) => {
     const body: unknown = request.body;
     const operations: unknown[] =
-      request.method === 'GET' ? [request.query] : Array.isArray(body) ? body : body === undefined ? [] : [body];
+      request.method === 'GET'
+        ? [getParameters(request)]
+        : Array.isArray(body)
+          ? body
+          : body === undefined
+            ? []
+            : [body];
     const principal = (response.locals as Partial<GraphqlContext>).principal;
     for (const operation of operations) {
       const { query, operationName } = (operation ?? {}) as { query?: unknown; operationName?: unknown };
       const selected = selectedRootFields(query, operationName);
       if (selected === null || selected.fields.length === 0) continue;
       const declared = selected.fields.map((field) => access.get(`${selected.root}.${field}`));
-      const allowed = declared.some(
-        (scope) => scope === 'public' || (scope !== undefined && principal?.scopes.includes(scope) === true),
-      );
+      // A stranger may call public fields only: beside any other, one would open the
+      // whole document's validation messages to them.
+      const allowed =
+        principal === undefined
+          ? declared.every((scope) => scope === 'public')
+          : declared.some((scope) => scope === 'public' || (scope !== undefined && principal.scopes.includes(scope)));
       if (allowed) continue;
       const needed = [...new Set(declared.filter((scope) => scope !== undefined))];
       const refusal =

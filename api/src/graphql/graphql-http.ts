@@ -6,6 +6,7 @@ import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
 import type { FieldAccess } from './context.js';
+import { getParameters, type GetParameters } from './get-parameters.js';
 import { refusingCallersOfNoField } from './field-access.js';
 
 /** Tokens a GET subscription's document may have; the same bound yoga's parser applies. */
@@ -42,14 +43,13 @@ function assertDocumentNesting(query: unknown, field: string): void {
  *
  * @throws ApiError 400 MALFORMED_REQUEST `query.variables` / `query.extensions`.
  */
-function assertJsonObjectParameters(request: Request): void {
+function assertJsonObjectParameters(parameters: GetParameters): void {
   for (const name of ['variables', 'extensions'] as const) {
-    const value: unknown = request.query[name];
+    const value = parameters[name];
     if (value === undefined) continue;
     const field = `query.${name}`;
     let parsed: unknown;
     try {
-      if (typeof value !== 'string') throw new Error('given more than once');
       parsed = JSON.parse(value);
     } catch {
       throw new ApiError(400, 'MALFORMED_REQUEST', `${field}: must be one JSON object`, field);
@@ -67,11 +67,12 @@ function assertJsonObjectParameters(request: Request): void {
  *
  * @throws ApiError 422 VALIDATION_FAILED when the document nests too deeply to parse.
  */
-function getOperationType(request: Request): string | undefined {
-  const query = request.query.query;
-  if (typeof query !== 'string') return undefined;
+function getOperationType(parameters: GetParameters): string | undefined {
+  const { query } = parameters;
+  if (query === undefined) return undefined;
   assertDocumentNesting(query, 'query');
-  const operationName = typeof request.query.operationName === 'string' ? request.query.operationName : undefined;
+  // Yoga runs the only operation for an empty name, as for none.
+  const operationName = parameters.operationName === '' ? undefined : parameters.operationName;
   try {
     return getOperationAST(parse(query, { maxTokens: maxDocumentTokens }), operationName)?.operation;
   } catch {
@@ -102,7 +103,14 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
       return;
     }
     if (request.method === 'GET') {
-      if (options.graphiql && accepts(request, 'text/html') && request.query.query === undefined) {
+      let parameters: GetParameters;
+      try {
+        parameters = getParameters(request);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (options.graphiql && accepts(request, 'text/html') && parameters.query === undefined) {
         response.setHeader('Content-Security-Policy', graphiqlContentSecurityPolicy);
         next();
         return;
@@ -110,8 +118,8 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
       if (accepts(request, 'text/event-stream')) {
         let operation: string | undefined;
         try {
-          assertJsonObjectParameters(request);
-          operation = getOperationType(request);
+          assertJsonObjectParameters(parameters);
+          operation = getOperationType(parameters);
         } catch (error) {
           next(error);
           return;
