@@ -214,9 +214,9 @@ function selectedRootFields(query: unknown, operationName: unknown): SelectedRoo
  * route's caller. The resolvers' own check comes too late for such a caller: graphql-js
  * first validates the document and coerces its variables, and would answer a malformed
  * value 422 and name the schema's types to a stranger. An operation holding a field the
- * caller may call runs as before, its other fields refused one by one, so a page may
- * show what its reader may read; a caller without credentials may call public fields
- * only, alone. In a batch, one operation refused refuses the request.
+ * caller may call runs as before, its other fields refused one by one (a non-null one
+ * takes `data` with it, as GraphQL says); a caller without credentials may call public
+ * fields only, alone. In a batch, one operation refused refuses the request.
  *
  * Answers such a request itself: a GraphQL response whose one error carries the code
  * (UNAUTHENTICATED, FORBIDDEN), the status and the request id, with that HTTP status.

@@ -4,7 +4,7 @@ import { Link, useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
-import type { RoyaltyPeriodViewQuery, WorkPageQuery } from '../gql/graphql.js';
+import type { RoyaltyPeriodViewQuery, WorkLicencesPageQuery } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
@@ -23,7 +23,7 @@ const worksOfMine = graphql(`
 `);
 
 const workPage = graphql(`
-  query WorkPage($workId: ID!, $licencesOf: String!) {
+  query WorkPage($workId: ID!) {
     work(workId: $workId) {
       workId
       kind
@@ -49,7 +49,13 @@ const workPage = graphql(`
       registrationTxId
       ownershipVersion
     }
-    workLicences(workId: $licencesOf) {
+  }
+`);
+
+/** Asked apart from the work: a reader of works who may not read licences (role hr) still sees the work. */
+const workLicencesPage = graphql(`
+  query WorkLicencesPage($workId: String!) {
+    workLicences(workId: $workId) {
       offers {
         offerId
         licensee {
@@ -150,7 +156,7 @@ const royaltyPeriod = graphql(`
   }
 `);
 
-type Grant = NonNullable<WorkPageQuery['workLicences']>['grants'][number];
+type Grant = WorkLicencesPageQuery['workLicences']['grants'][number];
 
 /** Basis points as a percentage, e.g. 1250 → 12.5 %. */
 function percent(bps: number): string {
@@ -338,8 +344,8 @@ function GrantCard({ grant }: { grant: Grant }) {
  * Money is shown in its currency's minor-unit digits (ISO 4217).
  */
 export function WorkPage({ workId }: { workId: string }) {
-  const [state] = useQuery({ query: workPage, variables: { workId, licencesOf: workId } });
-  const licences = state.data?.workLicences;
+  const [state] = useQuery({ query: workPage, variables: { workId } });
+  const [licencesState] = useQuery({ query: workLicencesPage, variables: { workId } });
   return (
     <section>
       <p>
@@ -384,39 +390,41 @@ export function WorkPage({ workId }: { workId: string }) {
           </>
         )}
       </QueryAnswer>
-      {licences === undefined ? null : (
-        <>
-          <h2>Licence offers</h2>
-          {licences.offers.length === 0 ? (
-            <p>No licence has been offered.</p>
-          ) : (
-            <RecordTable
-              caption="Offers on this work"
-              columns={['Offer', 'To', 'Use', 'Charges', 'Status']}
-              rows={licences.offers}
-              rowKey={(offer) => offer.offerId}
-              rowTestId={(offer) => `offer-${offer.offerId}`}
-            >
-              {(offer) => (
-                <>
-                  <td>{offer.offerId}</td>
-                  <td>{offer.licensee == null ? 'anyone' : `${offer.licensee.userId} (${offer.licensee.mspId})`}</td>
-                  <td>
-                    {offer.scope}, {offer.exclusive ? 'exclusive' : 'non-exclusive'}, {offer.territories.join(', ')}
-                  </td>
-                  <td>{charges(offer)}</td>
-                  <td>{offer.status}</td>
-                </>
-              )}
-            </RecordTable>
-          )}
-          <h2>Licences granted</h2>
-          {licences.grants.length === 0 ? <p>No licence has been granted.</p> : null}
-          {licences.grants.map((grant) => (
-            <GrantCard key={grant.grantId} grant={grant} />
-          ))}
-        </>
-      )}
+      <QueryAnswer state={licencesState} select={(answer) => answer.workLicences}>
+        {(licences) => (
+          <>
+            <h2>Licence offers</h2>
+            {licences.offers.length === 0 ? (
+              <p>No licence has been offered.</p>
+            ) : (
+              <RecordTable
+                caption="Offers on this work"
+                columns={['Offer', 'To', 'Use', 'Charges', 'Status']}
+                rows={licences.offers}
+                rowKey={(offer) => offer.offerId}
+                rowTestId={(offer) => `offer-${offer.offerId}`}
+              >
+                {(offer) => (
+                  <>
+                    <td>{offer.offerId}</td>
+                    <td>{offer.licensee == null ? 'anyone' : `${offer.licensee.userId} (${offer.licensee.mspId})`}</td>
+                    <td>
+                      {offer.scope}, {offer.exclusive ? 'exclusive' : 'non-exclusive'}, {offer.territories.join(', ')}
+                    </td>
+                    <td>{charges(offer)}</td>
+                    <td>{offer.status}</td>
+                  </>
+                )}
+              </RecordTable>
+            )}
+            <h2>Licences granted</h2>
+            {licences.grants.length === 0 ? <p>No licence has been granted.</p> : null}
+            {licences.grants.map((grant) => (
+              <GrantCard key={grant.grantId} grant={grant} />
+            ))}
+          </>
+        )}
+      </QueryAnswer>
     </section>
   );
 }

@@ -386,6 +386,26 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     } finally {
       await side.context.close();
     }
+
+    // An HR reader reads works (ip:read) but not licences: the page shows the work and refuses the licences alone.
+    const hanna = await api.person(id('hanna-ip'), 'ClientOrg', 'hr');
+    const hrSide = await openPage(browser);
+    try {
+      await signIn(hrSide.page, api.url, hanna.party.userId, password(hanna.party.userId));
+      // The console keeps its token in memory: it is reached by the console's own links, not a reload.
+      await hrSide.page.getByRole('link', { name: 'IP records' }).click();
+      await hrSide.page.getByLabel('Work id').fill(workId);
+      await hrSide.page.getByRole('button', { name: 'Open work' }).click();
+      await hrSide.page.getByRole('heading', { name: `Fraud model (${workId})` }).waitFor();
+      await hrSide.page.getByTestId('work-owner').first().waitFor();
+      expect(await hrSide.page.getByTestId('work-owner').count()).toBe(2);
+      const refusal = hrSide.page.getByRole('alert');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toContain('licensing:read');
+      expect(await hrSide.page.getByTestId(`charges-${grantId}`).count()).toBe(0);
+    } finally {
+      await hrSide.context.close();
+    }
   });
 
   it('shows auditors the settlement reconciliation for a range of days after a paid milestone', async () => {
