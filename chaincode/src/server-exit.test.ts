@@ -51,5 +51,5 @@ describe('exitOnStopSignals', () => {
     } finally {
       rmSync(profileDir, { recursive: true, force: true });
     }
-  }, 30_000);
+  });
 });

@@ -45,7 +45,7 @@ describe('untilStopSignal', () => {
     );
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
-  }, 20_000);
+  });
 
   it('lets a command finish closing when Ctrl-C arrives twice (terminal and npm) and a SIGTERM follows', async () => {
     const { child, output } = closingChild();
@@ -60,5 +60,5 @@ describe('untilStopSignal', () => {
     expect([...lines.slice(0, 2), lines.at(-1)]).toEqual(['waiting', 'closing after SIGINT', 'closed']);
     // Signals sent together may be handled in either order.
     expect(lines.slice(2, -1).sort()).toEqual(['again SIGINT', 'again SIGTERM']);
-  }, 20_000);
+  });
 });

@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import type { RequestHandler } from 'express';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
+import { refuseControlledText } from '../http/route.js';
 import { getParameters } from './get-parameters.js';
 import {
   graphqlErrorOf,
@@ -30,6 +31,21 @@ function checkAccess(context: GraphqlContext, access: FieldAccess): void {
   if (access === 'public') return;
   try {
     requireCaller(context, access);
+  } catch (error) {
+    throw graphqlErrorOf(context, error);
+  }
+}
+
+/**
+ * Refuses arguments holding a control or bidirectional formatting character, as REST
+ * refuses such a body, whichever way the resolver reads them (the arguments are the top
+ * level of a GraphQL request, so the field is named by its own path: `input.title`).
+ *
+ * @throws GraphQLError VALIDATION_FAILED (422).
+ */
+function checkText(context: GraphqlContext, args: unknown): void {
+  try {
+    refuseControlledText(args, []);
   } catch (error) {
     throw graphqlErrorOf(context, error);
   }
@@ -60,6 +76,7 @@ function guarded(field: string, resolver: unknown, access: FieldAccess | undefin
     const resolve = resolver as Resolver;
     return async (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
       checkAccess(context, access);
+      checkText(context, args);
       try {
         return await resolve(parent, args, context, info);
       } catch (error) {
@@ -74,6 +91,7 @@ function guarded(field: string, resolver: unknown, access: FieldAccess | undefin
     ...rest,
     subscribe: (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
       checkAccess(context, access);
+      checkText(context, args);
       return subscribe(parent, args, context, info);
     },
   };

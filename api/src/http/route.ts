@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
-import { findNonCanonical } from '@gigledger/chaincode/model';
+import { findNonCanonical, findRefusedText } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
@@ -100,7 +100,9 @@ export function route<
 
 /**
  * Validates one part of the request, naming the first field at fault as
- * `<part>.<path>` (e.g. `body.milestones.0.amount`).
+ * `<part>.<path>` (e.g. `body.milestones.0.amount`). A string holding a control or
+ * bidirectional formatting character is refused whatever the schema says (the rule and
+ * its sources are in the chaincode model's `text-controls`).
  *
  * @throws ApiError 422 VALIDATION_FAILED.
  */
@@ -125,6 +127,7 @@ function parseAt<Schema extends z.ZodType>(
   value: unknown,
   prefix: readonly string[],
 ): z.output<Schema> {
+  refuseControlledText(value, prefix);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -290,6 +293,21 @@ function refuseAnyQuery(query: unknown): void {
  *
  * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
  */
+/**
+ * Refuses a value holding a control or bidirectional formatting character in any string
+ * or key, naming it under `prefix` (`body.title`, `input.reason`; `args` for a bare
+ * GraphQL argument list).
+ *
+ * @throws ApiError 422 VALIDATION_FAILED.
+ */
+export function refuseControlledText(value: unknown, prefix: readonly string[]): void {
+  const part = findRefusedText(value);
+  if (part === undefined) return;
+  const path = [...prefix, ...part.path.map(String)];
+  const field = path.length === 0 ? 'args' : path.join('.');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${part.message}`, field);
+}
+
 function canonicalBody(body: unknown): unknown {
   const part = findNonCanonical(body ?? {});
   if (part === undefined) return body ?? {};

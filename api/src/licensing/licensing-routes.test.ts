@@ -38,8 +38,7 @@ describe('licensing over HTTP', () => {
       },
     });
     expect(registered.status).toBe(201);
-    // Five enrolments and a registration: more than jest's default when the whole suite shares two cores.
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await server.close();

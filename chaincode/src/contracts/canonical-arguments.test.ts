@@ -116,4 +116,23 @@ describe('canonical encoding of chaincode arguments', () => {
       `VALIDATION_FAILED[revealedClaims.0.value]: revealedClaims.0.value: ${surrogateMessage}`,
     );
   });
+
+  it('refuses control and bidirectional formatting characters in arguments and transient data, naming the field', async () => {
+    await driver.expectRefusal(
+      () => driver.draft(draftRequest(driver.ledger, { title: 'Invoice \u202Egnp.exe' })),
+      'VALIDATION_FAILED[title]: title: holds U+202E, a bidirectional formatting character, which could make the text display otherwise than it is stored',
+    );
+    await driver.expectRefusal(
+      () => driver.draft(draftRequest(driver.ledger), client, { ...terms, scope: 'Label\u0000images' }),
+      'VALIDATION_FAILED[terms.scope]: terms.scope: holds U+0000, a control character (only tab, line feed and carriage return are allowed)',
+    );
+    const credentials = new CredentialDriver(driver.ledger);
+    await credentials.issuers();
+    await credentials.expectRefusal(
+      () => credentials.issue(credentials.issueRequest(), [{ ...degreeClaims[0], value: 'MSc\u0007' }]),
+      'VALIDATION_FAILED[claims.0.value]: claims.0.value: holds U+0007, a control character (only tab, line feed and carriage return are allowed)',
+    );
+    // Multi-line text keeps its line breaks and tabs.
+    await driver.draft(draftRequest(driver.ledger), client, { ...terms, scope: 'Label images:\n\t- cats\r\n\t- dogs' });
+  });
 });

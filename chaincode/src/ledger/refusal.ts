@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describePath, findNonCanonical } from '../model/canonical-json';
 import { formatRefusal, type Refusal, type RefusalCode } from '../model/errors';
+import { findRefusedText } from '../model/text-controls';
 
 /** Thrown to refuse a transaction; its message is the wire form `CODE[field]: sentence`. */
 export class RefusalError extends Error {
@@ -37,9 +38,12 @@ export function refuseIdTaken(what: string, id: string, field: string): never {
  * Arguments are checked for canonical encoding before the schema sees them: zod would
  * strip a `__proto__` key silently, and a lone surrogate would hash like U+FFFD, so a
  * request fingerprint or a stored record would no longer match what the caller sent.
+ * Then for control and bidirectional formatting characters in any string (see
+ * `text-controls`).
  *
  * @throws RefusalError VALIDATION_FAILED when the text is not JSON, holds a part with no
- *   canonical encoding (a `__proto__` key, a lone surrogate, too deep) or does not match.
+ *   canonical encoding (a `__proto__` key, a lone surrogate, too deep), a refused
+ *   character, or does not match.
  */
 export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: string): z.output<Schema> {
   let raw: unknown;
@@ -53,9 +57,24 @@ export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: st
     const field = nonCanonical.path.length === 0 ? 'request' : describePath(nonCanonical.path);
     refuse('VALIDATION_FAILED', `${field}: ${nonCanonical.message}`, field);
   }
+  refuseControlledText(raw, []);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'request';
   refuse('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
+}
+
+/**
+ * Refuses a caller's value holding a control or bidirectional formatting character in
+ * any string, naming it `<prefix>.<path>` (`request` for a bare string argument).
+ *
+ * @throws RefusalError VALIDATION_FAILED naming the first such string.
+ */
+export function refuseControlledText(value: unknown, prefix: readonly string[]): void {
+  const part = findRefusedText(value);
+  if (part === undefined) return;
+  const path = [...prefix, ...part.path.map(String)];
+  const field = path.length === 0 ? 'request' : path.join('.');
+  refuse('VALIDATION_FAILED', `${field}: ${part.message}`, field);
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import type { z } from 'zod';
-import { refuse } from './refusal';
+import { refuse, refuseControlledText } from './refusal';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -8,8 +8,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * Parses one JSON value passed in the transient map, which Fabric keeps out of the
  * transaction that is ordered and stored, so confidential input never reaches blocks.
  *
- * @throws RefusalError VALIDATION_FAILED when the entry is missing, not JSON or does not
- *   match, naming `<key>` or `<key>.<path>` as the field.
+ * @throws RefusalError VALIDATION_FAILED when the entry is missing, not JSON, holds a
+ *   control or bidirectional formatting character, or does not match, naming `<key>` or
+ *   `<key>.<path>` as the field.
  */
 export function parseTransient<Schema extends z.ZodType>(ctx: Context, key: string, schema: Schema): z.output<Schema> {
   const bytes = ctx.stub.getTransient().get(key);
@@ -22,6 +23,7 @@ export function parseTransient<Schema extends z.ZodType>(ctx: Context, key: stri
   } catch {
     refuse('VALIDATION_FAILED', `${key}: the transient value is not valid JSON`, key);
   }
+  refuseControlledText(raw, [key]);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -25,3 +25,4 @@ export * from './reputation-score';
 export * from './royalty';
 export * from './spec';
 export * from './system';
+export * from './text-controls';

@@ -1,0 +1,121 @@
+import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
+
+/*
+ * Control characters (other than tab and line breaks) and bidirectional formatting
+ * characters are refused in every string a caller sends, REST or GraphQL, with 422
+ * naming the field, before the ledger is called; the chaincode refuses them too, for
+ * Fabric clients that do not come through the API.
+ */
+
+interface GraphqlBody {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: readonly { readonly message: string; readonly extensions?: Record<string, unknown> }[];
+}
+
+const bidiMessage =
+  'holds U+202E, a bidirectional formatting character, which could make the text display otherwise than it is stored';
+const controlMessage = (code: string) =>
+  `holds U+${code}, a control character (only tab, line feed and carriage return are allowed)`;
+
+describe('control and bidirectional formatting characters at the edge', () => {
+  let kit: AgreementKit;
+
+  beforeAll(async () => {
+    kit = await AgreementKit.start();
+  });
+
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  const draftBody = (changes: Record<string, unknown> = {}) => {
+    const { requestId: _generated, ...draft } = kit.draftRequest(kit.nextAgreementId());
+    return { ...draft, terms, ...changes };
+  };
+
+  it.each([
+    ['a title holding U+202E', { title: 'Invoice \u202Egnp.exe' }, 'body.title', bidiMessage],
+    [
+      'terms holding NUL',
+      { terms: { ...terms, scope: 'Label\u0000images' } },
+      'body.terms.scope',
+      controlMessage('0000'),
+    ],
+    [
+      'a key holding BEL',
+      { terms: { ...terms, personalData: { 'tax\u0007Id': 'x' } } },
+      `body.terms.personalData.${JSON.stringify('tax\u0007Id')}`,
+      `the key ${controlMessage('0007')}`,
+    ],
+    ['a C1 control', { title: 'Defects\u0085' }, 'body.title', controlMessage('0085')],
+  ])(
+    'refuses a REST body with %s: 422 naming the field, nothing sent to the ledger',
+    async (_, changes, field, reason) => {
+      const before = kit.mark();
+      const response = await kit.server.request('POST', '/v1/agreements', {
+        token: kit.cast.client.token,
+        body: draftBody(changes),
+      });
+      expect(response.status).toBe(422);
+      expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', field, message: `${field}: ${reason}` });
+      expect(kit.mark()).toEqual(before);
+    },
+  );
+
+  it('refuses a reason of a command on an existing agreement, and a query parameter', async () => {
+    const target = await kit.offered();
+    const before = kit.mark();
+    const declined = await kit.server.request('POST', `/v1/agreements/${target.agreementId}/decline`, {
+      token: kit.cast.freelancer.token,
+      body: { reason: 'too \u001Bcheap' },
+    });
+    expect(declined.status).toBe(422);
+    expect(declined.body).toMatchObject({ field: 'body.reason', message: `body.reason: ${controlMessage('001B')}` });
+    const listed = await kit.server.request(
+      'GET',
+      `/v1/agreements?role=client&completed=${encodeURIComponent('\u0000')}`,
+      {
+        token: kit.cast.client.token,
+      },
+    );
+    expect(listed.status).toBe(422);
+    expect(listed.body).toMatchObject({
+      field: 'query.completed',
+      message: `query.completed: ${controlMessage('0000')}`,
+    });
+    expect(kit.mark()).toEqual(before);
+    expect((await kit.view(target.agreementId)).agreement.status).toBe('offered');
+  });
+
+  it('refuses GraphQL input holding such a character, in variables or in the document, naming input.<field>', async () => {
+    const document = `mutation ($input: DraftAgreementInput!) { draftAgreement(input: $input) { agreement { agreementId } } }`;
+    const before = kit.mark();
+    const fromVariables = await kit.server.request('POST', '/graphql', {
+      token: kit.cast.client.token,
+      body: { query: document, variables: { input: draftBody({ title: 'Invoice \u202Egnp.exe' }) } },
+    });
+    expect((fromVariables.body as GraphqlBody).errors?.[0]).toMatchObject({
+      message: `input.title: ${bidiMessage}`,
+      extensions: { code: 'VALIDATION_FAILED', status: 422, field: 'input.title' },
+    });
+    const fromLiteral = await kit.server.request('POST', '/graphql', {
+      token: kit.cast.client.token,
+      body: { query: '{ agreement(id: "A-\\u0007") { agreementId } }' },
+    });
+    expect((fromLiteral.body as GraphqlBody).errors?.[0]).toMatchObject({
+      message: `id: ${controlMessage('0007')}`,
+      extensions: { code: 'VALIDATION_FAILED', status: 422, field: 'id' },
+    });
+    expect(kit.mark()).toEqual(before);
+  });
+
+  it('keeps tabs, line breaks and right-to-left text with its marks', async () => {
+    const body = draftBody({
+      title: 'סיווג פגמים\u200F',
+      terms: { ...terms, scope: 'Label images:\n\t- cats\r\n\t- dogs' },
+    });
+    const response = await kit.server.request('POST', '/v1/agreements', { token: kit.cast.client.token, body });
+    expect(response.status).toBe(201);
+    expect((await kit.view(body.agreementId)).agreement.title).toBe('סיווג פגמים\u200F');
+  });
+});
