@@ -500,6 +500,8 @@ describe('agreement REST routes', () => {
         status: 404,
         code: 'NOT_FOUND',
         message: `agreement ${where.agreementId} does not exist or is not visible to you`,
+        // Named alike whether the agreement is missing or hidden: the field tells no more than the status.
+        field: 'path.agreementId',
         requestId: expect.any(String) as string,
       });
       expectNothingWritten(before, kit.mark());
@@ -533,6 +535,7 @@ describe('agreement REST routes', () => {
     expect(response.body).toMatchObject({
       code: 'NOT_FOUND',
       message: `milestone m9 of agreement ${target.agreementId} does not exist or is not visible to you`,
+      field: 'path.milestoneId',
     });
   });
 

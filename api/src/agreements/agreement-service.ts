@@ -408,14 +408,14 @@ export class AgreementService {
    * same answer, so a caller learns nothing about agreements it may not read.
    */
   #readable(client: LedgerClient, agreementId: string): Promise<AgreementView> {
-    return visible(`agreement ${agreementId}`, () => client.agreements.getAgreement({ agreementId }));
+    return visible(`agreement ${agreementId}`, 'agreementId', () => client.agreements.getAgreement({ agreementId }));
   }
 
   async #milestoneOf(client: LedgerClient, agreementId: string, milestoneId: string): Promise<AgreementView> {
     const view = await this.#readable(client, agreementId);
     // The caller may read the agreement, so saying the milestone is missing reveals nothing new.
     if (!view.agreement.milestoneIds.includes(milestoneId)) {
-      throw notFound(`milestone ${milestoneId} of agreement ${agreementId}`);
+      throw notFound(`milestone ${milestoneId} of agreement ${agreementId}`, 'milestoneId');
     }
     return view;
   }

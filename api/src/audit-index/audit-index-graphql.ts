@@ -998,7 +998,7 @@ export function auditIndexSchema(deps: {
           resolveWith(context, async () => {
             const transactionId = parseInput(transactionIdSchema, args.transactionId, 'transactionId');
             const found = await queries.transaction(context.principal, transactionId);
-            if (found === undefined) throw notFound(`transaction ${args.transactionId} in the index`);
+            if (found === undefined) throw notFound(`transaction ${args.transactionId} in the index`, 'transactionId');
             return transactionNode(found);
           }),
         ledgerHeights: (_parent: unknown, _args: unknown, context: GraphqlContext) =>

@@ -425,7 +425,7 @@ export function auditIndexRoutes(deps: {
       errors: [404],
       handler: async ({ params, principal }) => {
         const found = await queries.transaction(principal, params.transactionId);
-        if (found === undefined) throw notFound(`transaction ${params.transactionId} in the index`);
+        if (found === undefined) throw notFound(`transaction ${params.transactionId} in the index`, 'transactionId');
         const node = transactionNode(found);
         const keys = await queries.transactionKeys(principal, Number(node.blockNumber), node.position);
         return { ...node, keys: keys.map(keyAccessNode) };
@@ -449,7 +449,7 @@ export function auditIndexRoutes(deps: {
           { first: 1, direction: 'ASC' },
         );
         const [edge] = page.edges;
-        if (edge === undefined) throw notFound(`block ${String(params.blockNumber)} in the index`);
+        if (edge === undefined) throw notFound(`block ${String(params.blockNumber)} in the index`, 'blockNumber');
         const transactions = await queries.blockTransactions(principal, params.blockNumber);
         return { ...blockNode(edge.node), transactions: transactions.map(transactionNode) };
       },

@@ -402,7 +402,7 @@ export class AccountService {
       .where('revoked_at', 'is', null);
     if (org !== undefined) update = update.where('org', '=', org);
     const result = await update.executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw notFound(`active API key ${id}`);
+    if (result.numUpdatedRows === 0n) throw notFound(`active API key ${id}`, 'keyId');
   }
 
   /**

@@ -284,7 +284,9 @@ export class CredentialService {
   ): Promise<Committed<CredentialRecord>> {
     const client = await this.client(as);
     // Someone who may not even read the credential learns nothing, not even that it exists.
-    await visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
+    await visible(credentialLabel(credentialId), 'credentialId', () =>
+      client.credentials.getCredential({ credentialId }),
+    );
     const transactions = {
       suspend: client.credentials.suspendCredential,
       reinstate: client.credentials.reinstateCredential,
@@ -297,13 +299,17 @@ export class CredentialService {
   /** @throws ApiError 404 unless the caller is its subject or issuer, or hr, auditor or admin. */
   async getCredential(as: Requester, credentialId: string): Promise<CredentialRecord> {
     const client = await this.client(as);
-    return visible(credentialLabel(credentialId), () => client.credentials.getCredential({ credentialId }));
+    return visible(credentialLabel(credentialId), 'credentialId', () =>
+      client.credentials.getCredential({ credentialId }),
+    );
   }
 
   /** @throws ApiError 404 unless the caller is the credential's subject. */
   async getClaims(as: Requester, credentialId: string): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
     const client = await this.client(as);
-    return visible(credentialLabel(credentialId), () => client.credentials.getCredentialSecrets({ credentialId }));
+    return visible(credentialLabel(credentialId), 'credentialId', () =>
+      client.credentials.getCredentialSecrets({ credentialId }),
+    );
   }
 
   /** The caller's own credentials, as holder or as issuer. */
@@ -354,7 +360,7 @@ export class CredentialService {
     verifiableCredential: VerifiableCredential;
   }> {
     const client = await this.client(as);
-    const secrets = await visible(credentialLabel(credentialId), () =>
+    const secrets = await visible(credentialLabel(credentialId), 'credentialId', () =>
       client.credentials.getCredentialSecrets({ credentialId }),
     );
     const byName = new Map(secrets.claims.map((claim) => [claim.name, claim]));
@@ -384,7 +390,7 @@ export class CredentialService {
    */
   async exportCredential(as: Requester, credentialId: string): Promise<VerifiableCredential> {
     const client = await this.client(as);
-    const credential = await visible(credentialLabel(credentialId), () =>
+    const credential = await visible(credentialLabel(credentialId), 'credentialId', () =>
       client.credentials.getCredential({ credentialId }),
     );
     return this.#document(client, as.log, credential, undefined);

@@ -21,8 +21,15 @@ export const unauthenticated = (message = 'authentication is required: a bearer 
 
 export const forbidden = (message: string): ApiError => new ApiError(403, 'FORBIDDEN', message);
 
-export const notFound = (what: string): ApiError =>
-  new ApiError(404, 'NOT_FOUND', `${what} does not exist or is not visible to you`);
+/**
+ * 404 for an object the caller named: missing, or not the caller's to see, alike.
+ *
+ * @param field the id the caller named it by, as the request's own field (`agreementId`);
+ *   REST names it under the part it was sent in (`path.agreementId`), GraphQL under
+ *   `input` when sent there.
+ */
+export const notFound = (what: string, field: string): ApiError =>
+  new ApiError(404, 'NOT_FOUND', `${what} does not exist or is not visible to you`, field);
 
 export const invalidInput = (field: string, reason: string): ApiError =>
   new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);

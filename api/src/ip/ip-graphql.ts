@@ -262,7 +262,7 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
             const ref = parseArguments(ownershipChangeRefRequestSchema, args);
             const client = await reader(context);
             return changeNode(
-              await visible(`ownership change ${ref.changeId} of work ${ref.workId}`, () =>
+              await visible(`ownership change ${ref.changeId} of work ${ref.workId}`, 'changeId', () =>
                 client.getOwnershipChange(ref),
               ),
             );

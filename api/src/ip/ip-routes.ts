@@ -204,7 +204,7 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       response: ownershipChangeViewSchema,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`ownership change ${params.changeId} of work ${params.workId}`, () =>
+        return visible(`ownership change ${params.changeId} of work ${params.workId}`, 'changeId', () =>
           client.getOwnershipChange(params),
         );
       },

@@ -8,9 +8,11 @@ import { notFound } from '../errors/api-error.js';
  * passed on.
  *
  * @param what names the object in the 404, e.g. `agreement A-17`.
+ * @param field the id the caller named it by (`agreementId`), the same whichever the cause,
+ *   so that the field tells no more than the status.
  * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or FORBIDDEN refusal; any other error (NO_AUDIT_GRANT included) as it is.
  */
-export async function visible<T>(what: string, read: () => Promise<T>): Promise<T> {
+export async function visible<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
@@ -18,7 +20,7 @@ export async function visible<T>(what: string, read: () => Promise<T>): Promise<
     // tells them such records exist, and a 404 would hide why the read failed.
     if (error instanceof RefusedError && error.code === 'NO_AUDIT_GRANT') throw error;
     if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
-      throw notFound(what);
+      throw notFound(what, field);
     }
     throw error;
   }

@@ -423,19 +423,19 @@ export function licensingSchema(deps: {
           resolveWith(context, async () => {
             const request = parseArguments(offerArgs, args);
             const client = await reader(context);
-            return visible(`licence offer ${request.offerId}`, () => client.getOffer(request));
+            return visible(`licence offer ${request.offerId}`, 'offerId', () => client.getOffer(request));
           }),
         licenceGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const request = parseArguments(commands.getGrant.request, args);
             const client = await reader(context);
-            return visible(`licence grant ${request.grantId}`, () => client.getGrant(request));
+            return visible(`licence grant ${request.grantId}`, 'grantId', () => client.getGrant(request));
           }),
         royaltyPeriod: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const request = parseArguments(commands.getRoyaltyPeriod.request, args);
             const client = await reader(context);
-            return visible(`licence grant ${request.grantId}`, () => client.getRoyaltyPeriod(request));
+            return visible(`licence grant ${request.grantId}`, 'grantId', () => client.getRoyaltyPeriod(request));
           }),
         workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>

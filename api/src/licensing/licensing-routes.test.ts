@@ -142,8 +142,10 @@ describe('licensing over HTTP', () => {
     expect(hidden.status).toBe(404);
     const missing = await server.request('GET', '/v1/licensing/grants/G-404', { token: dave.token });
     expect(missing.status).toBe(404);
-    expect(hidden.body).toMatchObject({ code: 'NOT_FOUND' });
-    expect(missing.body).toMatchObject({ code: 'NOT_FOUND' });
+    expect(hidden.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.grantId' });
+    expect(missing.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.grantId' });
+    const hiddenPeriod = await server.request('GET', '/v1/licensing/grants/G-1/periods/2026-01', { token: dave.token });
+    expect(hiddenPeriod.body).toMatchObject({ status: 404, code: 'NOT_FOUND', field: 'path.grantId' });
     const noScope = await server.request('GET', '/v1/licensing/grants/G-1', { token: hr.token });
     expect(noScope.status).toBe(403);
     const wrongRole = await server.request('POST', '/v1/licensing/grants/G-1/revocation', {
@@ -211,7 +213,7 @@ describe('licensing over HTTP', () => {
       },
     });
     const hidden = await graphql(dave, '{ licenceGrant(grantId: "G-1") { grantId } }');
-    expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+    expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', status: 404, field: 'grantId' });
 
     const offerMutation = `mutation($input: OfferLicenceInput!) {
       offerLicence(input: $input) { requestId transactionId offer { offerId status owners { shareBps } } } }`;

@@ -212,7 +212,7 @@ export function licensingRoutes(deps: {
       errors: readErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence offer ${params.offerId}`, () => client.getOffer(params));
+        return visible(`licence offer ${params.offerId}`, 'offerId', () => client.getOffer(params));
       },
     }),
     route({
@@ -228,7 +228,7 @@ export function licensingRoutes(deps: {
       errors: readErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence offer ${params.offerId}`, () => client.getLicenceTerms(params));
+        return visible(`licence offer ${params.offerId}`, 'offerId', () => client.getLicenceTerms(params));
       },
     }),
     route({
@@ -304,7 +304,7 @@ export function licensingRoutes(deps: {
       errors: readErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence grant ${params.grantId}`, () => client.getGrant(params));
+        return visible(`licence grant ${params.grantId}`, 'grantId', () => client.getGrant(params));
       },
     }),
     route({
@@ -360,7 +360,7 @@ export function licensingRoutes(deps: {
       errors: readErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence grant ${params.grantId}`, () => client.getRoyaltyPeriod(params));
+        return visible(`licence grant ${params.grantId}`, 'grantId', () => client.getRoyaltyPeriod(params));
       },
     }),
     route({

@@ -91,7 +91,7 @@ export class ProofService {
     const reach = await this.reachOf(reader);
     // An auditor outside its grants meets the same 404 as for an unknown id, as in the
     // explorer: a refusal naming the creator and the time would tell which ids exist.
-    if (!reachesTransaction(reach, transaction)) throw notFound(`transaction ${transactionId}`);
+    if (!reachesTransaction(reach, transaction)) throw notFound(`transaction ${transactionId}`, 'transactionId');
     assertBlockWithinReach(bundle, reach);
     return bundle;
   }
@@ -123,7 +123,7 @@ export class ProofService {
     } catch (error) {
       const { status } = errorBody(error, '');
       // Refused and unknown alike: a refusal naming a grant would tell that the record exists.
-      if (status === 403 || status === 404) throw notFound(`${kind} ${id}`);
+      if (status === 403 || status === 404) throw notFound(`${kind} ${id}`, 'id');
       throw error;
     }
     const bundle = await this.exported(writer.transactionId, log);
@@ -148,7 +148,7 @@ export class ProofService {
     try {
       return await this.exporter.exportProof(transactionId);
     } catch (error) {
-      if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`);
+      if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`, 'transactionId');
       if (error instanceof UnprovableTransactionError)
         throw new ApiError(422, 'TRANSACTION_NOT_PROVABLE', error.message, 'path.transactionId');
       log.error({ err: error, transactionId }, 'proof export failed');

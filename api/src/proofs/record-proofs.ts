@@ -73,7 +73,7 @@ const instructionRefSchema = z.string().transform((value, context) => {
 async function milestoneOf(client: LedgerClient, agreementId: string, milestoneId: string): Promise<MilestoneRecord> {
   const view = await client.agreements.getAgreement({ agreementId });
   const milestone = view.milestones.find((candidate) => candidate.milestoneId === milestoneId);
-  if (milestone === undefined) throw notFound(`milestone ${agreementId}/${milestoneId}`);
+  if (milestone === undefined) throw notFound(`milestone ${agreementId}/${milestoneId}`, 'id');
   return milestone;
 }
 
@@ -128,7 +128,7 @@ export const provableKinds = {
       const [agreementId = '', milestoneId = ''] = instructionId.split('/');
       const milestone = await milestoneOf(client, agreementId, milestoneId);
       if (!milestone.instructions.some((instruction) => instruction.instructionId === instructionId))
-        throw notFound(`payout ${instructionId}`);
+        throw notFound(`payout ${instructionId}`, 'id');
       return { transactionId: milestone.updatedTxId, holds: holdsMilestone(agreementId, milestoneId) };
     },
   },

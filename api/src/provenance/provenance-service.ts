@@ -77,12 +77,12 @@ export class ProvenanceService {
 
   async getGrant(as: Requester, grantId: string) {
     const client = await this.client(as);
-    return visible(`access grant ${grantId}`, () => client.getAccessGrant({ grantId }));
+    return visible(`access grant ${grantId}`, 'grantId', () => client.getAccessGrant({ grantId }));
   }
 
   async getReceipt(as: Requester, receiptId: string) {
     const client = await this.client(as);
-    return visible(`erasure receipt ${receiptId}`, () => client.getErasureReceipt({ receiptId }));
+    return visible(`erasure receipt ${receiptId}`, 'receiptId', () => client.getErasureReceipt({ receiptId }));
   }
 
   /**
@@ -92,7 +92,9 @@ export class ProvenanceService {
    */
   async verifyReceipt(as: Requester, receiptId: string) {
     const client = await this.client(as);
-    const verification = await visible(`erasure receipt ${receiptId}`, () => client.verifyErasure({ receiptId }));
+    const verification = await visible(`erasure receipt ${receiptId}`, 'receiptId', () =>
+      client.verifyErasure({ receiptId }),
+    );
     const blocks = this.#deps.ledgerBlocks;
     if (blocks === undefined) {
       throw new ApiError(503, 'LEDGER_BLOCKS_UNAVAILABLE', 'this server is not configured to look up blocks');

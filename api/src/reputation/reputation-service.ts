@@ -96,7 +96,7 @@ export class ReputationService {
   ): Promise<Committed<CompletionRecord>> {
     const client = await this.#client(as);
     // Someone else's agreement is answered like a missing one.
-    await visible(`agreement ${body.agreementId}`, () =>
+    await visible(`agreement ${body.agreementId}`, 'agreementId', () =>
       client.agreements.getAgreement({ agreementId: body.agreementId }),
     );
     const submitted = await client.reputation.recordCompletion(body);
@@ -127,7 +127,7 @@ export class ReputationService {
       'body',
     );
     const client = await this.#client(as);
-    await visible(`agreement ${body.attesterAgreementId}`, () =>
+    await visible(`agreement ${body.attesterAgreementId}`, 'attesterAgreementId', () =>
       client.agreements.getAgreement({ agreementId: body.attesterAgreementId }),
     );
     const submitted = await client.reputation.attest(request);

@@ -234,11 +234,11 @@ export function settlementRoutes(deps: {
       handler: async ({ params, ...caller }) => {
         const what = `settlement instruction ${params.instructionId}`;
         const row = await runtime().service.instruction(params.instructionId);
-        if (row === undefined) throw notFound(what);
+        if (row === undefined) throw notFound(what, 'instructionId');
         // Answered only to those who may read the record it belongs to, and as 404 to anyone else.
         const { principal, log } = routeRequester(caller);
         const client = await deps.ledger.clientFor(principal, log);
-        await visible(what, async () => {
+        await visible(what, 'instructionId', async () => {
           if (row.source === 'licensing') await client.licensing.getGrant({ grantId: row.agreement_id });
           else await client.agreements.getAgreement({ agreementId: row.agreement_id });
         });

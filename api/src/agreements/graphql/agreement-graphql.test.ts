@@ -519,7 +519,12 @@ describe('agreements over GraphQL', () => {
       expect(response.errors).toHaveLength(1);
       expect(response.errors?.[0]).toMatchObject({
         message: `agreement ${where.agreementId} does not exist or is not visible to you`,
-        extensions: { code: 'NOT_FOUND', status: 404 },
+        // The id as the caller sent it: an argument of its own, or inside `input`.
+        extensions: {
+          code: 'NOT_FOUND',
+          status: 404,
+          field: expect.stringMatching(/^(input\.)?agreementId$/) as string,
+        },
       });
       // Whatever field was asked for is null: no part of the agreement comes back.
       expect((Object.values(response.data ?? {}) as unknown[]).filter((value) => value !== null)).toEqual([]);
