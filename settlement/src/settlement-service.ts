@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   agreementEventBaseSchema,
   credentialEventNames,
+  escapeControlText,
   licensingContractName,
   licensingEventBaseSchema,
   partySchema,
@@ -142,6 +143,24 @@ const credentialSubjectSchema = z.object({ credential: z.object({ subject: party
 /** A deterministic request id, so a confirmation written twice (after a crash) is one ledger change. */
 export function confirmationRequestId(instructionId: string): string {
   return `settle:${createHash('sha256').update(instructionId).digest('hex').slice(0, 40)}`;
+}
+
+/** Longest failure reason kept from a provider, in characters (the outbox column's size). */
+const maxProviderReasonLength = 500;
+
+/**
+ * A provider's failure text as the ledger can record it, or undefined when nothing is
+ * left: a bank's camt.054 `AddtlInf` or a webhook's `reason` may hold characters the
+ * chaincode refuses in text (controls, bidirectional overrides; see the chaincode
+ * model's `text-controls`), written here as `\uXXXX`; cut at whole characters, so a
+ * surrogate pair is never split into a lone surrogate (which has no canonical encoding);
+ * trimmed, since the ledger refuses a blank reason. Without this the confirmation would
+ * be refused and retried for ever.
+ */
+export function providerReason(text: string | null | undefined): string | undefined {
+  if (text === null || text === undefined) return undefined;
+  const kept = Array.from(escapeControlText(text)).slice(0, maxProviderReasonLength).join('').trim();
+  return kept.length === 0 ? undefined : kept;
 }
 
 /**
@@ -483,7 +502,7 @@ export class SettlementService {
         .set({
           state: 'confirming',
           outcome: confirmation.outcome,
-          outcome_reason: confirmation.reason?.slice(0, 500) ?? null,
+          outcome_reason: providerReason(confirmation.reason) ?? null,
           provider_reference: confirmation.providerReference,
           updated_at: now,
         })
@@ -526,7 +545,9 @@ export class SettlementService {
           outcome: row.outcome,
           providerReference: providerReferenceOf(row.provider_reference),
           ...(row.payout_account_id === null ? {} : { payoutAccountId: row.payout_account_id }),
-          ...(row.outcome === 'failed' ? { reason: row.outcome_reason ?? 'the provider reported a failure' } : {}),
+          ...(row.outcome === 'failed'
+            ? { reason: providerReason(row.outcome_reason) ?? 'the provider reported a failure' }
+            : {}),
         };
         // The contract that issued the instruction records its answer.
         const committed =

@@ -199,6 +199,7 @@ export function agreementRoutes(deps: { ledger: LedgerAccess; settlement?: Settl
       method: 'post',
       path: `${agreementPath}/terms/verify`,
       operationId: 'verifyAgreementTerms',
+      verbatimText: true,
       summary:
         "Check a terms document against the hash on the agreement and the private collection's hash (a read: nothing is written)",
       tag,

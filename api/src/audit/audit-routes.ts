@@ -296,6 +296,7 @@ export function auditRoutes(deps: {
       method: 'get',
       path: '/v1/audit/read-log/verification',
       operationId: 'verifyReadLog',
+      verbatimText: true,
       summary:
         "Recompute the read log's hash chain and compare it with its anchors on the ledger, naming the first row at fault (role admin)",
       tag,

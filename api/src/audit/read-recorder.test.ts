@@ -174,6 +174,24 @@ describe('the kind and grant a payout read is logged under', () => {
     });
   });
 
+  it('keeps of a refused read only the organisations it named that could be organisations', async () => {
+    await withRecorder(async (recorder) => {
+      const row = await recorder.record(
+        {
+          principal: auditor,
+          operation: 'GET /v1/index/agreements',
+          arguments: { org: 'Evil\u202EOrgMSP' },
+          kinds: ['agreement'],
+          subjects: { organisations: ['Evil\u202EOrgMSP', 'Talent\u0000OrgMSP', 'TalentOrgMSP'], targets: [] },
+          answers: [],
+          status: 422,
+        },
+        silent,
+      );
+      expect(row.organisations).toEqual(['TalentOrgMSP']);
+    });
+  });
+
   it('asks the ledger again only for a read that answered records no kept grant covers', async () => {
     await withRecorder(async (recorder, lookups) => {
       // Reads of no record kind, and searches that found nothing, needed no grant: the kept scope stands.

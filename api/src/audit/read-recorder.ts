@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Logger } from 'pino';
-import { grantLive, type AuditRecordKind, type AuditScope, type Role } from '@gigledger/chaincode/model';
+import { grantLive, mspIdSchema, type AuditRecordKind, type AuditScope, type Role } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../errors/api-error.js';
 import { namedOrganisations, organisationKeys, type NamedOrganisations } from './answer-organisations.js';
@@ -156,7 +156,13 @@ export class ReadRecorder {
       // the dataset's controller), and the organisations it named are kept. Malformed
       // input (400, 422) asked for no record the ledger could name, and is logged without
       // calling the ledger: only the organisations it named are kept.
-      const about = read.subjects ?? { organisations: [], targets: [] };
+      const named = read.subjects ?? { organisations: [], targets: [] };
+      // What a caller named as an organisation is kept only if it could be one: a refused
+      // read naming `Evil\u202EOrg` concerns no member, and its text is not the log's to keep.
+      const about = {
+        ...named,
+        organisations: named.organisations.filter((org) => mspIdSchema.safeParse(org).success),
+      };
       const malformed = read.status === 400 || read.status === 422;
       const concerned =
         this.#subjects !== undefined && !malformed

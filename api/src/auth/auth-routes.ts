@@ -80,6 +80,7 @@ export function authRoutes(deps: {
       method: 'post',
       path: '/v1/auth/token',
       operationId: 'createToken',
+      verbatimText: true,
       summary: 'Exchange a user id and password for a bearer token',
       tag: 'auth',
       access: 'public',

@@ -226,6 +226,8 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         issueCredential: 'credentials:write',
       },
     },
+    // A presentation carries the claims as issued, which may predate the rule on text.
+    verbatimText: { Query: ['verifyPresentation'] },
     resolvers: {
       Mutation: {
         issueCredential: (_parent: unknown, args: { input: unknown }, context: GraphqlContext) =>

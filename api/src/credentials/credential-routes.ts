@@ -214,6 +214,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/credentials/verify',
       operationId: 'verifyPresentation',
+      verbatimText: true,
       summary:
         'Check a presentation against the ledger: a verdict with a reason code for each failure; no account needed',
       tag: 'credentials',
@@ -227,6 +228,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/credentials/vc/verify',
       operationId: 'verifyCredentialDocument',
+      verbatimText: true,
       summary: 'Check an exported W3C document (with any revealed claims) against the ledger record; no account needed',
       tag: 'credentials',
       access: 'public',

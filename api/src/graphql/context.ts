@@ -67,6 +67,13 @@ export interface SchemaModule {
    * the server does not start otherwise.
    */
   readonly access: Readonly<Partial<Record<RootTypeName, Readonly<Record<string, FieldAccess>>>>>;
+  /**
+   * Root fields taking text exactly as sent and storing none of it as the caller's own (a
+   * password, a document re-sent to be checked against the ledger, which may predate the
+   * rule); every other root field's arguments are refused when they hold control or
+   * bidirectional formatting characters (REST's `verbatimText`).
+   */
+  readonly verbatimText?: Readonly<Partial<Record<RootTypeName, readonly string[]>>>;
 }
 
 /**

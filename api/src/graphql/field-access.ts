@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import type { RequestHandler } from 'express';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
-import { refuseControlledText } from '../http/route.js';
+import { refuseControlText } from '../http/route.js';
 import { getParameters } from './get-parameters.js';
 import {
   graphqlErrorOf,
@@ -43,9 +43,10 @@ function checkAccess(context: GraphqlContext, access: FieldAccess): void {
  *
  * @throws GraphQLError VALIDATION_FAILED (422).
  */
-function checkText(context: GraphqlContext, args: unknown): void {
+function checkText(context: GraphqlContext, args: unknown, verbatim: boolean): void {
+  if (verbatim) return;
   try {
-    refuseControlledText(args, []);
+    refuseControlText(args, []);
   } catch (error) {
     throw graphqlErrorOf(context, error);
   }
@@ -70,13 +71,13 @@ function namedUnderInput(error: unknown, args: unknown): unknown {
   return new GraphQLError(error.message, { extensions: { ...error.extensions, field: `input.${field}` } });
 }
 
-function guarded(field: string, resolver: unknown, access: FieldAccess | undefined): unknown {
+function guarded(field: string, resolver: unknown, access: FieldAccess | undefined, verbatim: boolean): unknown {
   if (access === undefined) throw new Error(`GraphQL field ${field} has a resolver but declares no access`);
   if (typeof resolver === 'function') {
     const resolve = resolver as Resolver;
     return async (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
       checkAccess(context, access);
-      checkText(context, args);
+      checkText(context, args, verbatim);
       try {
         return await resolve(parent, args, context, info);
       } catch (error) {
@@ -91,7 +92,7 @@ function guarded(field: string, resolver: unknown, access: FieldAccess | undefin
     ...rest,
     subscribe: (parent: unknown, args: unknown, context: GraphqlContext, info: unknown) => {
       checkAccess(context, access);
-      checkText(context, args);
+      checkText(context, args, verbatim);
       return subscribe(parent, args, context, info);
     },
   };
@@ -103,7 +104,8 @@ function guarded(field: string, resolver: unknown, access: FieldAccess | undefin
  * arguments are judged, and naming the fields of its refusals as the caller sent them
  * (see {@link namedUnderInput}).
  *
- * @throws Error when a root field's resolver has no declared access.
+ * @throws Error when a root field's resolver has no declared access, or a field declared
+ *   verbatim has no resolver.
  */
 export function guardingRootFields(modules: readonly SchemaModule[]): SchemaModule[] {
   return modules.map((module) => {
@@ -112,10 +114,20 @@ export function guardingRootFields(modules: readonly SchemaModule[]): SchemaModu
       const fields = module.resolvers[root] as Record<string, unknown> | undefined;
       if (fields === undefined) continue;
       const declared: Readonly<Record<string, FieldAccess>> = module.access[root] ?? {};
+      const verbatim = new Set(module.verbatimText?.[root] ?? []);
+      for (const name of verbatim) {
+        if (!Object.hasOwn(fields, name))
+          throw new Error(`GraphQL field ${root}.${name} is declared verbatim but has no resolver`);
+      }
       resolvers[root] = Object.fromEntries(
         Object.entries(fields).map(([name, resolver]) => [
           name,
-          guarded(`${root}.${name}`, resolver, Object.hasOwn(declared, name) ? declared[name] : undefined),
+          guarded(
+            `${root}.${name}`,
+            resolver,
+            Object.hasOwn(declared, name) ? declared[name] : undefined,
+            verbatim.has(name),
+          ),
         ]),
       );
     }

@@ -92,3 +92,18 @@ export async function refusalsUnderSentParts<T>(
     throw error;
   }
 }
+
+/**
+ * Runs a call whose refusals name a request field (`agreementId`) that the caller sent
+ * under another name (GraphQL `agreement(id:)`), and names it as sent.
+ *
+ * @throws the refusal with `field` renamed `as`; anything else as thrown.
+ */
+export async function fieldSentAs<T>(field: string, as: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if ((error instanceof RefusedError || error instanceof ApiError) && error.field === field) throw renamed(error, as);
+    throw error;
+  }
+}

@@ -58,6 +58,14 @@ export interface RouteSpec<
   readonly params?: Params;
   readonly query?: Query;
   readonly body?: Body;
+  /**
+   * The operation takes text exactly as sent and stores none of it as the caller's own:
+   * a password, a provider's signed message (whose signature is checked first), or a
+   * document re-sent to be checked against what the ledger holds (which may predate the
+   * rule). Every other operation refuses control and bidirectional formatting characters
+   * in its path, query and body (see {@link refuseControlText}).
+   */
+  readonly verbatimText?: true;
   readonly response: Result;
   /** Success status; 200 unless it creates something. */
   readonly status?: number;
@@ -100,9 +108,7 @@ export function route<
 
 /**
  * Validates one part of the request, naming the first field at fault as
- * `<part>.<path>` (e.g. `body.milestones.0.amount`). A string holding a control or
- * bidirectional formatting character is refused whatever the schema says (the rule and
- * its sources are in the chaincode model's `text-controls`).
+ * `<part>.<path>` (e.g. `body.milestones.0.amount`).
  *
  * @throws ApiError 422 VALIDATION_FAILED.
  */
@@ -127,7 +133,6 @@ function parseAt<Schema extends z.ZodType>(
   value: unknown,
   prefix: readonly string[],
 ): z.output<Schema> {
-  refuseControlledText(value, prefix);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -194,6 +199,11 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
     const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
+      if (spec.verbatimText !== true) {
+        refuseControlText(request.params, ['path']);
+        refuseControlText(request.query, ['query']);
+        refuseControlText(request.body, ['body']);
+      }
       const params: unknown = spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path');
       if (spec.query === undefined) refuseAnyQuery(request.query);
       const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
@@ -287,20 +297,14 @@ function refuseAnyQuery(query: unknown): void {
 }
 
 /**
- * Refuses a body with parts that have no canonical encoding (a `__proto__` key, a lone
- * surrogate) before any schema sees it: zod drops a `__proto__` key from records
- * silently, so what is stored or hashed would differ from what the caller sent.
- *
- * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
- */
-/**
- * Refuses a value holding a control or bidirectional formatting character in any string
- * or key, naming it under `prefix` (`body.title`, `input.reason`; `args` for a bare
- * GraphQL argument list).
+ * Refuses a caller's value holding a control or bidirectional formatting character in
+ * any string or key (the rule and its sources are in the chaincode model's
+ * `text-controls`), naming it under `prefix` (`body.title`, `input.reason`; `args` for a
+ * bare GraphQL argument list) with the character escaped.
  *
  * @throws ApiError 422 VALIDATION_FAILED.
  */
-export function refuseControlledText(value: unknown, prefix: readonly string[]): void {
+export function refuseControlText(value: unknown, prefix: readonly string[]): void {
   const part = findRefusedText(value);
   if (part === undefined) return;
   const path = [...prefix, ...part.path.map(String)];
@@ -308,6 +312,13 @@ export function refuseControlledText(value: unknown, prefix: readonly string[]):
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${part.message}`, field);
 }
 
+/**
+ * Refuses a body with parts that have no canonical encoding (a `__proto__` key, a lone
+ * surrogate) before any schema sees it: zod drops a `__proto__` key from records
+ * silently, so what is stored or hashed would differ from what the caller sent.
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming `body.<path>`.
+ */
 function canonicalBody(body: unknown): unknown {
   const part = findNonCanonical(body ?? {});
   if (part === undefined) return body ?? {};

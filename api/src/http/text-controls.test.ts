@@ -44,7 +44,7 @@ describe('control and bidirectional formatting characters at the edge', () => {
     [
       'a key holding BEL',
       { terms: { ...terms, personalData: { 'tax\u0007Id': 'x' } } },
-      `body.terms.personalData.${JSON.stringify('tax\u0007Id')}`,
+      'body.terms.personalData.tax\\u0007Id',
       `the key ${controlMessage('0007')}`,
     ],
     ['a C1 control', { title: 'Defects\u0085' }, 'body.title', controlMessage('0085')],
@@ -117,5 +117,42 @@ describe('control and bidirectional formatting characters at the edge', () => {
     const response = await kit.server.request('POST', '/v1/agreements', { token: kit.cast.client.token, body });
     expect(response.status).toBe(201);
     expect((await kit.view(body.agreementId)).agreement.title).toBe('סיווג פגמים\u200F');
+  });
+
+  it('takes text as sent where it is checked rather than stored: terms re-sent to be verified, a password', async () => {
+    const target = await kit.offered();
+    const before = kit.mark();
+    const verified = await kit.server.request('POST', `/v1/agreements/${target.agreementId}/terms/verify`, {
+      token: kit.cast.client.token,
+      body: { terms: { ...terms, scope: 'Label\u0007images' } },
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ matches: false });
+    const overGraphql = await kit.server.request('POST', '/graphql', {
+      token: kit.cast.client.token,
+      body: {
+        query:
+          'query ($a: ID!, $t: AgreementTermsInput!) { verifyAgreementTerms(agreementId: $a, terms: $t) { matches } }',
+        variables: { a: target.agreementId, t: { ...terms, scope: 'Label\u202Eimages' } },
+      },
+    });
+    expect(overGraphql.body).toMatchObject({ data: { verifyAgreementTerms: { matches: false } } });
+    const login = await kit.server.request('POST', '/v1/auth/token', {
+      body: { userId: kit.cast.client.party.userId, password: 'wrong\u0000password' },
+    });
+    expect(login.status).toBe(401);
+    expect(kit.mark().writes).toBe(before.writes);
+  });
+
+  it('refuses such a character in a path parameter, and shows a refused key escaped', async () => {
+    const path = await kit.server.request('GET', `/v1/agreements/${encodeURIComponent('A-\u0007')}`, {
+      token: kit.cast.client.token,
+    });
+    expect(path.body).toMatchObject({ status: 422, field: 'path.agreementId' });
+    const key = await kit.server.request('GET', `/v1/agreements?${encodeURIComponent('ro\u202Ele')}=client`, {
+      token: kit.cast.client.token,
+    });
+    expect(key.body).toMatchObject({ status: 422, field: 'query.ro\\u202Ele' });
+    expect(JSON.stringify(key.body)).not.toContain('\u202E');
   });
 });

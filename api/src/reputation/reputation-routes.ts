@@ -92,6 +92,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/reputation/statements/verification',
       operationId: 'verifyReputationStatement',
+      verbatimText: true,
       summary:
         'Check a portable reputation statement against the CA of the organisation that signed it; no account needed',
       tag: 'reputation',

@@ -184,6 +184,7 @@ export function settlementRoutes(deps: {
       method: 'post',
       path: '/v1/settlement/callbacks/:provider',
       operationId: 'receiveProviderCallback',
+      verbatimText: true,
       summary:
         'A payment provider reports an instruction paid or failed. Signed per Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, webhook-signature); a repeated webhook id changes nothing',
       tag,

@@ -202,7 +202,7 @@ class CallbackReceiver {
 /** A signed `payment_order.*` callback, as a provider sends it. */
 function signedCallback(
   webhookId: string,
-  data: { instructionId: string; providerReference: string; amount: string; currency: string },
+  data: { instructionId: string; providerReference: string; amount: string; currency: string; reason?: string },
   type: 'payment_order.paid' | 'payment_order.failed' = 'payment_order.paid',
 ): { headers: Record<string, string>; body: string } {
   const now = new Date();
@@ -713,6 +713,41 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         answer: { status: 'duplicate' },
       });
       expect(await snapshot()).toEqual(afterGenuine);
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    "records a provider's failure reason holding control and bidirectional characters, escaped, instead of retrying it for ever",
+    async () => {
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.registerAccounts(carol);
+      await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      const sent = await rig.rowIn(fundId, 'sent');
+      // A bank's text may hold any XML character; the ledger refuses these in text.
+      const reason = `Account closed\u0085 see \u202Egnp.exe ${'x'.repeat(470)}`;
+      const callback = signedCallback(
+        'msg_failed_text',
+        {
+          instructionId: fundId,
+          providerReference: sent.provider_reference!,
+          amount: '150000',
+          currency: 'EUR',
+          reason,
+        },
+        'payment_order.failed',
+      );
+      expect(await rig.receiver.post(callback.headers, callback.body)).toEqual({
+        status: 200,
+        answer: { status: 'accepted' },
+      });
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+      expect(confirmed.outcome).toBe('failed');
+      expect(confirmed.outcome_reason).toMatch(/^Account closed\\u0085 see \\u202Egnp\.exe x+$/);
+      expect(confirmed.outcome_reason).toHaveLength(500);
       expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
     },
     scenarioTimeoutMs,

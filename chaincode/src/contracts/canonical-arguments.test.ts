@@ -132,7 +132,17 @@ describe('canonical encoding of chaincode arguments', () => {
       () => credentials.issue(credentials.issueRequest(), [{ ...degreeClaims[0], value: 'MSc\u0007' }]),
       'VALIDATION_FAILED[claims.0.value]: claims.0.value: holds U+0007, a control character (only tab, line feed and carriage return are allowed)',
     );
+    // An evaluation stores nothing: terms re-sent to be verified are checked as sent.
+    await driver.draft();
+    await driver.accept();
+    const verdict = (await driver.call(freelancer, (c, ctx) =>
+      c.verifyTerms(ctx, JSON.stringify({ agreementId, terms: { ...terms, scope: 'Label\u0007images' } })),
+    )) as unknown;
+    expect(verdict).toMatchObject({ matches: false });
     // Multi-line text keeps its line breaks and tabs.
-    await driver.draft(draftRequest(driver.ledger), client, { ...terms, scope: 'Label images:\n\t- cats\r\n\t- dogs' });
+    await driver.draft(draftRequest(driver.ledger, { agreementId: 'A-lines', requestId: 'draft-lines' }), client, {
+      ...terms,
+      scope: 'Label images:\n\t- cats\r\n\t- dogs',
+    });
   });
 });

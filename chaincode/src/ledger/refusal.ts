@@ -38,14 +38,19 @@ export function refuseIdTaken(what: string, id: string, field: string): never {
  * Arguments are checked for canonical encoding before the schema sees them: zod would
  * strip a `__proto__` key silently, and a lone surrogate would hash like U+FFFD, so a
  * request fingerprint or a stored record would no longer match what the caller sent.
- * Then for control and bidirectional formatting characters in any string (see
- * `text-controls`).
+ * Then, for a transaction that is submitted, for control and bidirectional formatting
+ * characters in any string (see `text-controls`); an evaluation stores nothing, and
+ * documents re-sent to be verified may predate the rule.
  *
  * @throws RefusalError VALIDATION_FAILED when the text is not JSON, holds a part with no
  *   canonical encoding (a `__proto__` key, a lone surrogate, too deep), a refused
  *   character, or does not match.
  */
-export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: string): z.output<Schema> {
+export function parseArgument<Schema extends z.ZodType>(
+  schema: Schema,
+  json: string,
+  options: { readonly refuseControlText: boolean } = { refuseControlText: true },
+): z.output<Schema> {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -57,7 +62,7 @@ export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: st
     const field = nonCanonical.path.length === 0 ? 'request' : describePath(nonCanonical.path);
     refuse('VALIDATION_FAILED', `${field}: ${nonCanonical.message}`, field);
   }
-  refuseControlledText(raw, []);
+  if (options.refuseControlText) refuseControlText(raw, []);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -71,7 +76,7 @@ export function parseArgument<Schema extends z.ZodType>(schema: Schema, json: st
  *
  * @throws RefusalError VALIDATION_FAILED naming the first such string.
  */
-export function refuseControlledText(value: unknown, prefix: readonly string[]): void {
+export function refuseControlText(value: unknown, prefix: readonly string[]): void {
   const part = findRefusedText(value);
   if (part === undefined) return;
   const path = [...prefix, ...part.path.map(String)];

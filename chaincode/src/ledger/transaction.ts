@@ -58,7 +58,8 @@ export async function runTransaction<Request extends z.ZodType, Result extends z
     | TransactionStep<z.output<Request>, z.output<Result>>
     | PreparedTransaction<z.output<Request>, z.output<Result>, Prepared>,
 ): Promise<z.output<Result>> {
-  const request = parseArgument(spec.request, requestJson);
+  // An evaluation stores nothing, and may carry a stored document back to be checked.
+  const request = parseArgument(spec.request, requestJson, { refuseControlText: spec.kind === 'submit' });
   const plain = txOf(ctx);
   const tx = { ...plain, caller: await withStanding(ctx, plain.caller) };
   if (typeof step === 'function') return once(tx, spec, request, request, () => step(tx, request, undefined));

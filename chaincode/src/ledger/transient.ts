@@ -1,6 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import type { z } from 'zod';
-import { refuse, refuseControlledText } from './refusal';
+import { refuse, refuseControlText } from './refusal';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -23,7 +23,7 @@ export function parseTransient<Schema extends z.ZodType>(ctx: Context, key: stri
   } catch {
     refuse('VALIDATION_FAILED', `${key}: the transient value is not valid JSON`, key);
   }
-  refuseControlledText(raw, [key]);
+  refuseControlText(raw, [key]);
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { findRefusedText, refusedTextReason } from './text-controls';
+import { escapeControlText, findRefusedText, refusedTextReason } from './text-controls';
 
 const refused = [
   ...Array.from({ length: 0x20 }, (_, code) => code).filter((code) => ![0x09, 0x0a, 0x0d].includes(code)),
@@ -53,11 +53,20 @@ describe('characters refused in text a caller sends', () => {
       message: expect.stringContaining('U+0007') as unknown,
     });
     expect(findRefusedText({ terms: { 'na\u202Eme': 'ok' } })).toEqual({
-      path: ['terms', JSON.stringify('na\u202Eme')],
+      path: ['terms', 'na\\u202Eme'],
       message: expect.stringMatching(/^the key holds U\+202E/) as unknown,
     });
     expect(findRefusedText('\u009B')?.path).toEqual([]);
     expect(findRefusedText({ count: 3, flag: true, none: null, list: [1, 'two'] })).toBeUndefined();
+  });
+
+  it('escapes refused characters for display, leaving everything else', () => {
+    expect(escapeControlText('a\u0000b\u202Ec\td\u200F')).toBe('a\\u0000b\\u202Ec\td\u200F');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
+        expect(refusedTextReason(escapeControlText(text))).toBeUndefined();
+      }),
+    );
   });
 
   it('agrees with the list of refused code points for any text (property)', () => {

@@ -32,6 +32,18 @@ export interface RefusedTextPart {
   readonly message: string;
 }
 
+/**
+ * The text with each refused character written as a `\uXXXX` escape, for showing a
+ * caller's text (a refused key in a field path) or a provider's (a failure reason
+ * recorded on the ledger) without the characters themselves.
+ */
+export function escapeControlText(text: string): string {
+  return text.replace(
+    new RegExp(refusedCharacter.source, 'gu'),
+    (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
+
 const codePointName = (character: string): string =>
   `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -77,7 +89,7 @@ function walk(value: unknown, path: (string | number)[], depth: number): Refused
     const found =
       keyReason === undefined
         ? walk(item, path, depth + 1)
-        : { path: [...path.slice(0, -1), JSON.stringify(key)], message: `the key ${keyReason}` };
+        : { path: [...path.slice(0, -1), escapeControlText(key)], message: `the key ${keyReason}` };
     path.pop();
     if (found !== undefined) return found;
   }

@@ -519,11 +519,12 @@ describe('agreements over GraphQL', () => {
       expect(response.errors).toHaveLength(1);
       expect(response.errors?.[0]).toMatchObject({
         message: `agreement ${where.agreementId} does not exist or is not visible to you`,
-        // The id as the caller sent it: an argument of its own, or inside `input`.
+        // The id as the caller sent it: `agreement(id:)`, an argument of its own, or inside `input`.
         extensions: {
           code: 'NOT_FOUND',
           status: 404,
-          field: expect.stringMatching(/^(input\.)?agreementId$/) as string,
+          field:
+            testCase.operation === 'agreement' ? 'id' : (expect.stringMatching(/^(input\.)?agreementId$/) as string),
         },
       });
       // Whatever field was asked for is null: no part of the agreement comes back.

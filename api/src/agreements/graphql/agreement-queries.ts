@@ -7,6 +7,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
+import { fieldSentAs } from '../../http/refusal-fields.js';
 import type { AgreementService } from '../agreement-service.js';
 import { nodeOfView } from './agreement-nodes.js';
 import { withoutNulls } from '../../graphql/input-arguments.js';
@@ -30,7 +31,8 @@ export function agreementQueryResolvers(service: AgreementService) {
     agreement: (_parent: unknown, args: { id: string }, context: GraphqlContext) =>
       resolveWith(context, async () => {
         const as = resolverRequester(context, 'agreements:read');
-        return nodeOfView(await service.getAgreement(as, parseInput(agreementIdSchema, args.id, 'id')));
+        const agreementId = parseInput(agreementIdSchema, args.id, 'id');
+        return nodeOfView(await fieldSentAs('agreementId', 'id', () => service.getAgreement(as, agreementId)));
       }),
 
     agreements: (

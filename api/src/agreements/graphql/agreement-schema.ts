@@ -55,6 +55,8 @@ export function agreementSchema(deps: {
         agreementEvents: 'agreements:read',
       },
     },
+    // The terms re-sent to be checked against their hash may predate the rule on text.
+    verbatimText: { Query: ['verifyAgreementTerms'] },
     resolvers: {
       ...agreementNodeResolvers(service),
       Query: agreementQueryResolvers(service),
