@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { escapeControlText } from '@gigledger/chaincode/model';
 
 /**
  * graphql-js reports a variable that does not fit its input type as
@@ -15,8 +16,10 @@ export function conciseVariableError(error: GraphQLError): GraphQLError {
   const variable = match[1] ?? '';
   const printed = error.message.slice(match[0].length, error.message.length - reason.length - 2);
   const at = /(?:^| )at "([^"]*)"$/.exec(printed)?.[1];
-  const field = `variables.${at ?? variable}`;
-  return new GraphQLError(`Variable "$${variable}"${at === undefined ? '' : ` at "${at}"`}: ${reason}`, {
+  // graphql-js quotes the value it refused (an enum value, an unknown key): shown escaped if it holds control characters.
+  const field = escapeControlText(`variables.${at ?? variable}`);
+  const message = escapeControlText(`Variable "$${variable}"${at === undefined ? '' : ` at "${at}"`}: ${reason}`);
+  return new GraphQLError(message, {
     nodes: error.nodes,
     // A scalar's own refusal already carries its code and field; keep them.
     extensions: { code: 'VALIDATION_FAILED', status: 422, field, ...error.extensions },

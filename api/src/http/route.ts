@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
-import { findNonCanonical, findRefusedText } from '@gigledger/chaincode/model';
+import { escapeControlText, findNonCanonical, findRefusedText } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
@@ -139,8 +139,10 @@ function parseAt<Schema extends z.ZodType>(
   // An unknown key is named by its own path, as a known one at fault is: `body.agreementId`, not `body`.
   const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
   const path = [...prefix, ...(issue?.path.map(String) ?? []), ...unknownKey];
-  const field = path.length === 0 ? 'args' : path.join('.');
-  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
+  // Text taken as sent (a verbatim route) may hold control characters; a refusal shows them escaped.
+  const field = escapeControlText(path.length === 0 ? 'args' : path.join('.'));
+  const reason = escapeControlText(issue?.message ?? 'is invalid');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);
 }
 
 /**

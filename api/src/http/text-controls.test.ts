@@ -155,4 +155,24 @@ describe('control and bidirectional formatting characters at the edge', () => {
     expect(key.body).toMatchObject({ status: 422, field: 'query.ro\\u202Ele' });
     expect(JSON.stringify(key.body)).not.toContain('\u202E');
   });
+
+  it('shows refused characters escaped in the refusals of verbatim routes and of GraphQL variables', async () => {
+    const login = await kit.server.request('POST', '/v1/auth/token', {
+      body: { userId: kit.cast.client.party.userId, password: 'x', 'e\u0085': 1 },
+    });
+    expect(login.body).toMatchObject({ status: 422, field: 'body.e\\u0085' });
+    const variable = await kit.server.request('POST', '/graphql', {
+      token: kit.cast.client.token,
+      body: {
+        query:
+          'mutation ($input: DraftAgreementInput!) { draftAgreement(input: $input) { agreement { agreementId } } }',
+        variables: { input: { ...draftBody(), terms: { ...terms, 'k\u2069': 'x' } } },
+      },
+    });
+    const [error] = (variable.body as GraphqlBody).errors ?? [];
+    expect(error?.message).toContain('k\\u2069');
+    for (const body of [login.body, variable.body]) {
+      expect(JSON.stringify(body)).not.toMatch(/[\u0085\u2069]/u);
+    }
+  });
 });
