@@ -24,6 +24,11 @@ import { maxCanonicalDepth } from './canonical-json';
 
 // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const refusedCharacter = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+const everyRefusedCharacter = new RegExp(refusedCharacter.source, 'gu');
+
+/** The character's code point as four or more uppercase hex digits (`202E`). */
+const hexOf = (character: string): string =>
+  (character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
 
 /** Where a request holds a refused character, and which. */
 export interface RefusedTextPart {
@@ -38,14 +43,8 @@ export interface RefusedTextPart {
  * recorded on the ledger) without the characters themselves.
  */
 export function escapeControlText(text: string): string {
-  return text.replace(
-    new RegExp(refusedCharacter.source, 'gu'),
-    (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
-  );
+  return text.replace(everyRefusedCharacter, (character) => `\\u${hexOf(character)}`);
 }
-
-const codePointName = (character: string): string =>
-  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Why a string is refused, or undefined when it holds no refused character. */
 export function refusedTextReason(text: string): string | undefined {
@@ -54,14 +53,15 @@ export function refusedTextReason(text: string): string | undefined {
   const character = found[0];
   const code = character.codePointAt(0) ?? 0;
   return code >= 0x202a
-    ? `holds ${codePointName(character)}, a bidirectional formatting character, which could make the text display otherwise than it is stored`
-    : `holds ${codePointName(character)}, a control character (only tab, line feed and carriage return are allowed)`;
+    ? `holds U+${hexOf(character)}, a bidirectional formatting character, which could make the text display otherwise than it is stored`
+    : `holds U+${hexOf(character)}, a control character (only tab, line feed and carriage return are allowed)`;
 }
 
 /**
  * The first string (value or key, depth first in the caller's order) of a JSON value
  * that holds a refused character, or undefined when none does. Nesting beyond
- * {@link maxCanonicalDepth} is not walked: the canonical check refuses it first.
+ * {@link maxCanonicalDepth} is not walked: it is refused on its own (the chaincode's
+ * canonical check, the API's JSON depth limit of 32).
  */
 export function findRefusedText(value: unknown): RefusedTextPart | undefined {
   return walk(value, [], 0);
