@@ -3,6 +3,8 @@ export { arbitratorRosterActions, enactByVote, governArbitrators } from './conso
 export { openConsortiumLedger, type ConsortiumLedger } from './consortium/consortium-ledger.js';
 export { grantKyc } from './consortium/kyc.js';
 export { freeLoopbackPort } from './processes/ports.js';
+export { Supervisor, type Restart, type RestartBackoff, type SupervisorOptions } from './processes/supervisor.js';
+export { networkRestarts } from './cli/network-restarts.js';
 export {
   deployChaincode,
   ensureChaincodeServer,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LedgerSession } from '@gigledger/gateway';
+import { networkRestarts, Supervisor } from '@gigledger/network';
 import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
@@ -104,6 +105,52 @@ describe('resilience on the real network', () => {
       `R1: leader ${leader} killed after 60 of 200 drafts were started; 200 committed, 0 lost, 0 duplicated; last one done ${(slowest / 1000).toFixed(1)} s after the kill\n`,
     );
     await context.network.startProcess(leader);
+  });
+
+  it('R2: a peer and the chaincode server killed under npm start’s supervision are started again, and drafts commit through them', async () => {
+    const talentPeer = context.config.peerOrgs.find((org) => org.name === 'TalentOrg')!;
+    const peerName = `${talentPeer.peer.name}.${talentPeer.name}`;
+    const chaincodeServer = context.network.registry.list().find((record) => record.kind === 'chaincode')!;
+    const killed = [context.network.registry.find(peerName)!, chaincodeServer];
+    const lines: string[] = [];
+    const restarts = networkRestarts(context.network, 0);
+    // Only what this test kills: the suites' own API runs in-process and has no record.
+    const supervisor = new Supervisor({
+      registry: context.network.registry,
+      report: (line) => lines.push(line),
+      restartOf: (record) => (killed.some((victim) => victim.name === record.name) ? restarts(record) : undefined),
+      intervalMs: 500,
+    });
+    supervisor.start();
+    try {
+      for (const record of killed) process.kill(record.pid, 'SIGKILL');
+      const agreementId = `R2-${randomBytes(3).toString('hex')}`;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          await draft(agreementId, client, freelancer);
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await delay(1000);
+        }
+      }
+      const stored = await freelancer.agreements.getAgreement({ agreementId });
+      expect(stored.agreement.agreementId).toBe(agreementId);
+      // The draft may commit through the other two peers before TalentOrg's is back.
+      while (!killed.every((record) => lines.some((line) => line.startsWith(`${record.name} started again`)))) {
+        if (Date.now() > deadline) break;
+        await delay(500);
+      }
+      for (const record of killed) {
+        const now = context.network.registry.find(record.name);
+        expect(now?.pid).not.toBe(record.pid);
+        expect(context.network.registry.running().map((running) => running.name)).toContain(record.name);
+        expect(lines).toContain(`${record.name} started again as PID ${String(now?.pid)}`);
+      }
+    } finally {
+      await supervisor.stop();
+    }
   });
 
   it('makes a command committed for one organisation visible to the next command endorsed by both', async () => {

@@ -18,9 +18,11 @@ import { kubernetesYaml } from '../kubernetes/manifests.js';
 import { readPlacementFile } from '../kubernetes/placement.js';
 import { untilStopSignal } from '@gigledger/gateway';
 import { waitUntil } from '../processes/wait.js';
+import { Supervisor } from '../processes/supervisor.js';
+import { networkRestarts } from './network-restarts.js';
 import { peerAdminEnv } from '../fabric/channel.js';
 import { LocalNetwork, type NetworkStatus } from '../network.js';
-import { checkApiCanStart, restartSandboxProvider, sandboxProcessName, startApi, stopApi } from './api-process.js';
+import { checkApiCanStart, startApi, stopApi } from './api-process.js';
 import { ordererTlsCa } from '../fabric/layout.js';
 import { exportOrgBundle, unpackOrgBundle, writeOrgBundle } from '../fabric/bundle.js';
 import { ensureToolchain, isToolchainInstalled, toolchainAt, toolchainDir } from '../toolchain/toolchain.js';
@@ -202,9 +204,7 @@ async function commandStart(): Promise<void> {
   if (wasRunning) say('(The network was already running and will be left running.)');
 
   ready = true;
-  await superviseUntilSignal(network, stopSignal, {
-    [sandboxProcessName]: () => restartSandboxProvider(network, api.port),
-  });
+  await superviseUntilSignal(network, stopSignal, api.port);
   say('\nStopping…');
   const stoppedApi = await stopApi(network);
   if (!wasRunning || startedNodes.length > 0) {
@@ -218,53 +218,23 @@ async function commandStart(): Promise<void> {
 
 /**
  * Keeps the command in the foreground until `stopSignal` (Ctrl-C, SIGTERM or SIGHUP)
- * settles, reporting any process of the network that stops on its own meanwhile, and
- * starting again those `restarts` names (the sandbox provider). Fabric nodes are left
- * for `npm run network:up`, which restarts the ones that stopped.
+ * settles, starting again any process of the network that stops by itself meanwhile
+ * (see {@link Supervisor}): Fabric's CAs, orderers and peers, the chaincode server, the
+ * API and the sandbox provider, each with its usual settings and data.
  */
 async function superviseUntilSignal(
   network: LocalNetwork,
   stopSignal: Promise<NodeJS.Signals>,
-  restarts: Readonly<Record<string, () => Promise<number | undefined>>> = {},
+  apiPort: number,
 ): Promise<void> {
-  const reported = new Set<string>();
-  let restarting = false;
-  const watch = setInterval(() => {
-    if (restarting) return;
-    const running = new Set(network.registry.running().map((record) => record.name));
-    for (const record of network.registry.list()) {
-      if (running.has(record.name)) {
-        reported.delete(record.name);
-        continue;
-      }
-      const restart = restarts[record.name];
-      if (restart !== undefined) {
-        say(`warning: ${record.name} (PID ${record.pid}) has stopped; starting it again (see ${record.log})`);
-        restarting = true;
-        void restart()
-          .then((pid) => {
-            say(`${record.name} started again${pid === undefined ? '' : ` as PID ${pid}`}`);
-          })
-          .catch((error: unknown) => {
-            say(
-              `warning: ${record.name} did not start again: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          })
-          .finally(() => {
-            restarting = false;
-          });
-        return;
-      }
-      if (reported.has(record.name)) continue;
-      reported.add(record.name);
-      say(
-        `warning: ${record.name} (PID ${record.pid}) has stopped; see ${record.log}. ` +
-          '`npm run network:up` (with the same environment) starts again the nodes that stopped',
-      );
-    }
-  }, 5000);
+  const supervisor = new Supervisor({
+    registry: network.registry,
+    report: say,
+    restartOf: networkRestarts(network, apiPort),
+  });
+  supervisor.start();
   await stopSignal;
-  clearInterval(watch);
+  await supervisor.stop();
 }
 
 /** Runs the chaincode server in the foreground once a deployment names its package id. */

@@ -19,6 +19,8 @@ export interface ProcessRecord {
   readonly startedAt: string;
   /** Free-form facts the status command shows, e.g. the chaincode package id. */
   readonly details?: Readonly<Record<string, string>>;
+  /** Set when a command began stopping the process on purpose: it is not to be started again. */
+  readonly stopping?: true;
 }
 
 export interface StartRequest {
@@ -113,11 +115,14 @@ export class ProcessRegistry {
 
   /**
    * Stops one recorded process: SIGTERM to its process group, then SIGKILL after
-   * `graceMs`. Only a process whose PID and start time both match is signalled.
+   * `graceMs`. Only a process whose PID and start time both match is signalled. The
+   * record is marked `stopping` first and removed once the process has ended.
    */
   async stop(name: string, graceMs = 15_000): Promise<void> {
     const record = this.find(name);
     if (record === undefined) return;
+    // Marked before it is signalled, so a supervisor never takes its end for a crash.
+    this.#save(this.list().map((entry) => (entry.name === name ? { ...entry, stopping: true as const } : entry)));
     await stopRecorded(record, graceMs);
     this.#save(this.list().filter((entry) => entry.name !== name));
   }

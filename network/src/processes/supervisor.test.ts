@@ -1,0 +1,183 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isAlive, ProcessRegistry, type ProcessKind, type ProcessRecord, type StartRequest } from './registry.js';
+import { Supervisor, type Restart } from './supervisor.js';
+import { waitUntil } from './wait.js';
+
+/** A stand-in node: `sleep` lives long enough to be killed, found stopped and started again. */
+function sleeper(name: string, kind: ProcessKind, seconds = '60'): StartRequest {
+  return { name, kind, command: 'sleep', args: [seconds], env: process.env, cwd: os.tmpdir(), ports: [] };
+}
+
+const fast = { intervalMs: 20, backoff: { initialMs: 50, maxMs: 200, stableMs: 60_000 } } as const;
+
+describe('Supervisor', () => {
+  let registry: ProcessRegistry;
+  let lines: string[];
+  let supervisor: Supervisor | undefined;
+
+  beforeEach(() => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-supervisor-'));
+    registry = new ProcessRegistry(path.join(dir, 'run'), path.join(dir, 'logs'));
+    lines = [];
+  });
+
+  afterEach(async () => {
+    await supervisor?.stop();
+    supervisor = undefined;
+    for (const record of registry.list()) await registry.stop(record.name, 1000);
+  });
+
+  /** Starts the record's request again, as the network does with a node's usual settings. */
+  const startAgain =
+    (requests: Map<string, StartRequest>, order: string[] = []): Restart =>
+    (record: ProcessRecord) => {
+      order.push(record.name);
+      const request = requests.get(record.name);
+      if (request === undefined) return Promise.reject(new Error(`no request for ${record.name}`));
+      return Promise.resolve(registry.start(request).pid);
+    };
+
+  it('starts again a process killed from outside, with a new PID, and says so', async () => {
+    const request = sleeper('peer0.TalentOrg', 'peer');
+    const first = registry.start(request);
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAgain(new Map([[request.name, request]])),
+      ...fast,
+    });
+    supervisor.start();
+
+    process.kill(first.pid, 'SIGKILL');
+    const second = await waitUntil('the peer to run again', () => {
+      const record = registry.find(request.name);
+      return Promise.resolve(record !== undefined && record.pid !== first.pid && isAlive(record) ? record : undefined);
+    });
+
+    expect(isAlive(first)).toBe(false);
+    expect(isAlive(second)).toBe(true);
+    expect(lines[0]).toMatch(
+      new RegExp(`^warning: peer0.TalentOrg \\(PID ${String(first.pid)}\\) has stopped; starting it again in 50 ms`),
+    );
+    expect(lines).toContain(`peer0.TalentOrg started again as PID ${String(second.pid)}`);
+  });
+
+  it('leaves stopped a process stopped on purpose (its record removed)', async () => {
+    const request = sleeper('orderer1', 'orderer');
+    registry.start(request);
+    const restarts: string[] = [];
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAgain(new Map([[request.name, request]]), restarts),
+      ...fast,
+    });
+    supervisor.start();
+
+    await registry.stop(request.name, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(registry.list()).toEqual([]);
+    expect(restarts).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
+  it('starts orderers before peers before the API when several stopped at once', async () => {
+    const requests = new Map(
+      [sleeper('api', 'api'), sleeper('peer0.ClientOrg', 'peer'), sleeper('orderer2', 'orderer')].map((request) => [
+        request.name,
+        request,
+      ]),
+    );
+    const records = [...requests.values()].map((request) => registry.start(request));
+    for (const record of records) process.kill(record.pid, 'SIGKILL');
+    await waitUntil('all three to have ended', () =>
+      Promise.resolve(records.every((record) => !isAlive(record)) ? true : undefined),
+    );
+    const order: string[] = [];
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAgain(requests, order),
+      ...fast,
+    });
+    supervisor.start();
+
+    await waitUntil('all three to run again', () =>
+      Promise.resolve(registry.running().length === 3 ? true : undefined),
+    );
+
+    expect(order).toEqual(['orderer2', 'peer0.ClientOrg', 'api']);
+  });
+
+  it('waits twice as long after each failed restart, up to the most it waits', async () => {
+    const request = sleeper('ca-talentorg', 'ca');
+    const record = registry.start(request);
+    let tries = 0;
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => () => {
+        tries += 1;
+        return Promise.reject(new Error('port 7054 is taken by another process'));
+      },
+      ...fast,
+    });
+    process.kill(record.pid, 'SIGKILL');
+    supervisor.start();
+
+    await waitUntil('four failed restarts', () => Promise.resolve(tries >= 4 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+
+    const retries = lines.filter((line) => line.startsWith('warning: ca-talentorg did not start again'));
+    expect(retries.slice(0, 4)).toEqual([
+      'warning: ca-talentorg did not start again (port 7054 is taken by another process); trying again in 100 ms',
+      'warning: ca-talentorg did not start again (port 7054 is taken by another process); trying again in 200 ms',
+      'warning: ca-talentorg did not start again (port 7054 is taken by another process); trying again in 200 ms',
+      'warning: ca-talentorg did not start again (port 7054 is taken by another process); trying again in 200 ms',
+    ]);
+  });
+
+  it('backs off a process that dies again soon after each restart, and reports each stop', async () => {
+    // Each restart runs a process that ends at once, as a node failing on start-up would.
+    const dying = sleeper('peer0.AuditOrg', 'peer', '0.1');
+    const first = registry.start(sleeper('peer0.AuditOrg', 'peer'));
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAgain(new Map([[dying.name, dying]])),
+      ...fast,
+    });
+    supervisor.start();
+    process.kill(first.pid, 'SIGKILL');
+
+    await waitUntil('three stops after restarts', () =>
+      Promise.resolve(lines.filter((line) => line.includes('has stopped again')).length >= 3 ? true : undefined),
+    );
+
+    const waits = lines
+      .filter((line) => line.includes('has stopped'))
+      .map((line) => /starting it again in (\d+ ms)/.exec(line)?.[1]);
+    expect(waits.slice(0, 4)).toEqual(['50 ms', '100 ms', '200 ms', '200 ms']);
+  });
+
+  it('only reports, once, a stopped process it has no way to start again', async () => {
+    const record = registry.start(sleeper('chaincode@7052', 'chaincode'));
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => undefined,
+      ...fast,
+    });
+    supervisor.start();
+    process.kill(record.pid, 'SIGKILL');
+
+    await waitUntil('the stop to be reported', () => Promise.resolve(lines.length > 0 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(lines).toEqual([`warning: chaincode@7052 (PID ${String(record.pid)}) has stopped; see ${record.log}`]);
+  });
+});
