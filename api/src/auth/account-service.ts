@@ -40,6 +40,16 @@ export const createPersonSchema = z.strictObject({
 });
 export type CreatePerson = z.infer<typeof createPersonSchema>;
 
+/**
+ * What a password sign-in sends, over REST (`POST /v1/auth/token`) and GraphQL
+ * (`createToken`) alike: a user id of the ledger's form and a password as stored (200
+ * characters at most), so both refuse the same malformed input with 422 naming the field.
+ */
+export const passwordCredentialsSchema = z.strictObject({
+  userId: userIdSchema,
+  password: z.string().min(1).max(200),
+});
+
 export const createApiKeySchema = z.strictObject({
   /** The key's Fabric identity carries the user id `svc.<name>`. */
   name: userIdSchema,

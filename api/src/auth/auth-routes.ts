@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { callerSchema, userIdSchema } from '@gigledger/chaincode/model';
+import { callerSchema } from '@gigledger/chaincode/model';
 import type { ApiConfig } from '../config.js';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
-import type { AccountService } from './account-service.js';
+import { passwordCredentialsSchema, type AccountService } from './account-service.js';
 import { CredentialsThrottledError } from './credential-throttle.js';
 import type { TokenService } from './tokens.js';
 
@@ -84,7 +84,7 @@ export function authRoutes(deps: {
       summary: 'Exchange a user id and password for a bearer token',
       tag: 'auth',
       access: 'public',
-      body: z.strictObject({ userId: userIdSchema, password: z.string().min(1).max(200) }),
+      body: passwordCredentialsSchema,
       response: tokenResponseSchema,
       errors: [401],
       handler: async ({ body, setHeader }) => {

@@ -1,5 +1,6 @@
 import type { LedgerClient } from '@gigledger/gateway';
-import type { AccountService } from '../auth/account-service.js';
+import { passwordCredentialsSchema, type AccountService } from '../auth/account-service.js';
+import { parseArguments } from '../http/route.js';
 import type { TokenService } from '../auth/tokens.js';
 import { requireAuthenticated, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
 import { jsonScalar } from './json-scalar.js';
@@ -78,7 +79,8 @@ export function baseSchema(deps: {
       Mutation: {
         createToken: (_parent: unknown, args: { userId: string; password: string }, context: GraphqlContext) =>
           resolveWith(context, async () => {
-            const principal = await deps.accounts.checkPassword(args.userId, args.password);
+            const { userId, password } = parseArguments(passwordCredentialsSchema, args);
+            const principal = await deps.accounts.checkPassword(userId, password);
             const { token, expiresIn } = await deps.tokens.issue(principal.userId);
             return { accessToken: token, tokenType: 'Bearer', expiresIn };
           }),

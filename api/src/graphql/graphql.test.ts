@@ -51,6 +51,23 @@ describe('the GraphQL endpoint', () => {
     expect(JSON.stringify(response.body)).not.toContain('at ');
   });
 
+  it.each([
+    ['a user id of another form', { u: 'not an id!', p: 'a long password 4' }, 'userId'],
+    ['an empty password', { u: 'gina', p: '' }, 'password'],
+    ['a password longer than any stored', { u: 'gina', p: 'x'.repeat(201) }, 'password'],
+  ])('refuses a sign-in with %s as REST does: 422 naming the field', async (_case, variables, field) => {
+    const response = await graphql(
+      'mutation ($u: String!, $p: String!) { createToken(userId: $u, password: $p) { accessToken } }',
+      { variables },
+    );
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422, field });
+    const rest = await server().request('POST', '/v1/auth/token', {
+      body: { userId: variables.u, password: variables.p },
+    });
+    expect(rest.status).toBe(422);
+    expect(rest.body).toMatchObject({ code: 'VALIDATION_FAILED', field: `body.${field}` });
+  });
+
   it('refuses a query that costs more than the limit, before running it', async () => {
     const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });
     try {
