@@ -143,9 +143,10 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
 }
 
 /**
- * Checks what the body parser read: a request or a batch of them, nesting no deeper
- * than the API accepts, and charges every operation of a batch beyond the first
- * against the caller's rate limit (the request itself was counted already).
+ * Checks what the body parser read: a request or a batch of them (413
+ * QUERY_LIMIT_EXCEEDED past GRAPHQL_MAX_BATCH), nesting no deeper than the API accepts,
+ * and charges every operation of a batch beyond the first against the caller's rate
+ * limit (the request itself was counted already).
  */
 function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
   return (request: Request, response: Response, next: NextFunction) => {
@@ -173,8 +174,18 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
       next(error);
       return;
     }
-    // Over-long batches are refused by yoga before anything runs.
-    if (operations < 2 || operations > options.maxBatch) {
+    if (operations > options.maxBatch) {
+      next(
+        new ApiError(
+          413,
+          'QUERY_LIMIT_EXCEEDED',
+          `a batch holds at most ${String(options.maxBatch)} operations (GRAPHQL_MAX_BATCH); this one holds ${String(operations)}`,
+          'body',
+        ),
+      );
+      return;
+    }
+    if (operations < 2) {
       next();
       return;
     }
@@ -192,9 +203,9 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
  *
  * Errors go to the central error handler: 405 METHOD_NOT_ALLOWED, 415
  * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
- * PAYLOAD_TOO_LARGE, 400 MALFORMED_REQUEST, 422 VALIDATION_FAILED, 429 RATE_LIMITED. An
- * operation the caller may call no field of is answered by the gate itself, 401 or 403
- * (see `refusingCallersOfNoField`).
+ * PAYLOAD_TOO_LARGE or QUERY_LIMIT_EXCEEDED (a batch too long), 400 MALFORMED_REQUEST,
+ * 422 VALIDATION_FAILED, 429 RATE_LIMITED. An operation the caller may call no field of
+ * is answered by the gate itself, 401 or 403 (see `refusingCallersOfNoField`).
  */
 export function graphqlRequestGate(options: {
   readonly graphiql: boolean;

@@ -6,6 +6,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, SchemaModule } from './context.js';
 import { conciseVariableErrors } from './variable-errors.js';
+import { errorRequestIds } from './error-request-ids.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
 
 interface ServerContext {
@@ -94,6 +95,7 @@ export function createGraphqlServer(
       ...(introspection ? [] : [noIntrospection]),
       noStore,
       conciseVariableErrors,
+      errorRequestIds,
       ...(plugins as Plugin[]),
     ],
     // Resolvers turn expected errors into GraphQLErrors with codes (see resolveWith);

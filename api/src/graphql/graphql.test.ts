@@ -68,6 +68,28 @@ describe('the GraphQL endpoint', () => {
     expect(rest.body).toMatchObject({ code: 'VALIDATION_FAILED', field: `body.${field}` });
   });
 
+  it.each([
+    [
+      'an unknown field',
+      '{ agreement(agreementId: "A-1") { agreement { agreementId } } }',
+      'GRAPHQL_VALIDATION_FAILED',
+    ],
+    ['a document that does not parse', '{ me { userId }', 'GRAPHQL_PARSE_FAILED'],
+    [
+      'a wrong password',
+      'mutation { createToken(userId: "nobody", password: "x") { accessToken } }',
+      'UNAUTHENTICATED',
+    ],
+  ])('names the request it answers in every error, %s included', async (_case, query, code) => {
+    // Signed in: an anonymous caller's document is refused at the door, before validation.
+    const { token } = await server().person(`rid-${code.toLowerCase()}`, 'ClientOrg', 'client');
+    const response = await server().request('POST', '/graphql', { token, body: { query } });
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const [error] = (response.body as GraphqlResponse).errors ?? [];
+    expect(error?.extensions).toMatchObject({ code, requestId, status: code === 'UNAUTHENTICATED' ? 401 : 400 });
+  });
+
   it('refuses a query that costs more than the limit, before running it', async () => {
     const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });
     try {
@@ -158,7 +180,13 @@ describe('the GraphQL endpoint', () => {
       query: '{ chaincodeVersion { name } }',
     }));
     const response = await server().request('POST', '/graphql', { body: batch });
-    expect(JSON.stringify(response.body)).toMatch(/batch/i);
+    expect(response.status).toBe(413);
+    expect(response.body).toMatchObject({
+      code: 'QUERY_LIMIT_EXCEEDED',
+      field: 'body',
+      message: `a batch holds at most ${String(batch.length - 1)} operations (GRAPHQL_MAX_BATCH); this one holds ${String(batch.length)}`,
+      requestId: response.headers.get('x-request-id'),
+    });
     const allowed = await server().request('POST', '/graphql', { body: batch.slice(1) });
     expect(Array.isArray(allowed.body)).toBe(true);
   });

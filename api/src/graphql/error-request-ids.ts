@@ -1,0 +1,45 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Response } from 'express';
+
+/** Codes graphql-yoga gives a document it could not parse or validate; a client must change the document. */
+const documentRefusals = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
+
+function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
+  const code = error.extensions.code;
+  const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
+  if (error.extensions.requestId === requestId && error.extensions.status === status) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, ...(status === undefined ? {} : { status }), requestId },
+  });
+}
+
+function stamped(result: ExecutionResult, requestId: string): ExecutionResult {
+  if (result.errors === undefined || result.errors.length === 0) return result;
+  return { ...result, errors: result.errors.map((error) => withRequestId(error, requestId)) };
+}
+
+/**
+ * Every GraphQL error names the request it answers (`extensions.requestId`, the id the
+ * API logs and returns in `x-request-id`), as every REST refusal does; yoga's own refusals
+ * of a document it could not parse or validate carry none, nor a `status` (given here as
+ * 400, the status GraphQL over HTTP gives them with `application/graphql-response+json`).
+ * Streamed results (subscriptions) are left as they are: their errors come from resolvers,
+ * which name the request already.
+ */
+export const errorRequestIds: Plugin = {
+  onResultProcess(payload) {
+    const { result, serverContext } = payload;
+    const locals = (serverContext as { res?: Response }).res?.locals as { requestId?: string } | undefined;
+    const requestId = locals?.requestId;
+    if (requestId === undefined || Symbol.asyncIterator in result) return;
+    payload.setResult(
+      Array.isArray(result) ? result.map((one) => stamped(one, requestId)) : stamped(result, requestId),
+    );
+  },
+};
