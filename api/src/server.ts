@@ -49,6 +49,7 @@ import type { PrimaryLink } from './cluster/primary-link.js';
 import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
+import { answerClientErrors } from './http/client-errors.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -285,6 +286,7 @@ async function listen(
     ...extra,
   };
   const server = createApp(deps).listen(config.port, config.host);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -29,6 +29,7 @@ import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
 import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
+import { answerClientErrors } from '../http/client-errors.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -218,6 +219,7 @@ export async function startTestServer(
     checkResponses: true,
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** What Node's HTTP parser refused, as the API's error shape names it. */
+function refusalOf(error: NodeJS.ErrnoException): { status: number; reason: string; code: string; message: string } {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        reason: 'Request Header Fields Too Large',
+        code: 'HEADERS_TOO_LARGE',
+        message: 'the request line and headers together exceed 16 KB; send long values in a POST body',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        reason: 'Request Timeout',
+        code: 'REQUEST_TIMEOUT',
+        message: 'the request was not received in full in time',
+      };
+    default:
+      return {
+        status: 400,
+        reason: 'Bad Request',
+        code: 'MALFORMED_REQUEST',
+        message: 'the request is not valid HTTP/1.1',
+      };
+  }
+}
+
+/**
+ * Answers a request that Node's HTTP parser refuses before the app sees it (request line
+ * and headers over 16 KB, a malformed request, headers sent too slowly) with the API's
+ * own error shape, `{status, code, message, requestId}` in JSON, and closes the
+ * connection: Node's default is a bare status line with no body (RFC 6585 §5 for 431).
+ * A connection reset or no longer writable gets nothing.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { status, reason, code, message } = refusalOf(error);
+    const requestId = randomUUID();
+    const body = JSON.stringify({ status, code, message, requestId });
+    socket.end(
+      [
+        `HTTP/1.1 ${String(status)} ${reason}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${String(Buffer.byteLength(body))}`,
+        'Cache-Control: no-store',
+        'X-Content-Type-Options: nosniff',
+        `X-Request-Id: ${requestId}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  });
+}
