@@ -62,11 +62,18 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
   return { port, pid: record.pid, dataDir };
 }
 
-export async function stopApi(network: LocalNetwork): Promise<ProcessRecord | undefined> {
-  const record = network.registry.find(apiProcessName);
+/**
+ * Stops the API and the sandbox provider it started.
+ *
+ * @returns the API's record as it was, and the names of the processes that were running.
+ */
+export async function stopApi(network: LocalNetwork): Promise<{ api?: ProcessRecord; stopped: string[] }> {
+  const api = network.registry.find(apiProcessName);
+  const running = new Set(network.registry.running().map((record) => record.name));
+  const stopped = [apiProcessName, sandboxProcessName].filter((name) => running.has(name));
   await network.registry.stop(apiProcessName);
   await network.registry.stop(sandboxProcessName);
-  return record;
+  return { ...(api === undefined ? {} : { api }), stopped };
 }
 
 export const sandboxProcessName = 'sandbox-provider';

@@ -204,14 +204,18 @@ async function commandStart(): Promise<void> {
   if (wasRunning) say('(The network was already running and will be left running.)');
 
   ready = true;
-  await superviseUntilSignal(network, stopSignal, api.port);
+  const ended = await superviseUntilSignal(network, stopSignal, api.port);
+  if (ended === 'stopped elsewhere') {
+    say('\nEvery process was stopped by another command (`npm run network:down`); nothing is left to supervise.');
+    return;
+  }
   say('\nStopping…');
   const stoppedApi = await stopApi(network);
   if (!wasRunning || startedNodes.length > 0) {
-    const stopped = await network.down();
+    const stopped = [...stoppedApi.stopped, ...(await network.down())];
     say(`Stopped ${stopped.length} processes. Data is kept in ${network.config.home}.`);
   } else {
-    const pid = stoppedApi === undefined ? '' : ` (PID ${stoppedApi.pid})`;
+    const pid = stoppedApi.api === undefined ? '' : ` (PID ${stoppedApi.api.pid})`;
     say(`Stopped the API${pid}; the network was running before and keeps running.`);
   }
 }
@@ -220,21 +224,30 @@ async function commandStart(): Promise<void> {
  * Keeps the command in the foreground until `stopSignal` (Ctrl-C, SIGTERM or SIGHUP)
  * settles, starting again any process of the network that stops by itself meanwhile
  * (see {@link Supervisor}): Fabric's CAs, orderers and peers, the chaincode server, the
- * API and the sandbox provider, each with its usual settings and data.
+ * API and the sandbox provider, each with its usual settings and data. Ends early when
+ * another command has stopped every process (the registry is empty).
  */
 async function superviseUntilSignal(
   network: LocalNetwork,
   stopSignal: Promise<NodeJS.Signals>,
   apiPort: number,
-): Promise<void> {
+): Promise<'signal' | 'stopped elsewhere'> {
   const supervisor = new Supervisor({
     registry: network.registry,
     report: say,
     restartOf: networkRestarts(network, apiPort),
   });
   supervisor.start();
-  await stopSignal;
+  let watch: NodeJS.Timeout | undefined;
+  const stoppedElsewhere = new Promise<'stopped elsewhere'>((resolve) => {
+    watch = setInterval(() => {
+      if (network.registry.list().length === 0) resolve('stopped elsewhere');
+    }, 5000);
+  });
+  const ended = await Promise.race([stopSignal.then(() => 'signal' as const), stoppedElsewhere]);
+  clearInterval(watch);
   await supervisor.stop();
+  return ended;
 }
 
 /** Runs the chaincode server in the foreground once a deployment names its package id. */
