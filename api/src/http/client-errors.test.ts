@@ -64,6 +64,16 @@ describe('a request Node refuses before the app sees it', () => {
     });
   });
 
+  it('closes, without a second answer, a connection that was answered before', async () => {
+    const answer = await exchange(
+      server.url,
+      `GET /healthz HTTP/1.1\r\nHost: api\r\n\r\nGET /healthz HTTP/1.1\r\nHost: api\r\nX-Junk: ${'x'.repeat(17_000)}\r\n\r\n`,
+    );
+
+    expect(answer.startsWith('HTTP/1.1 200 OK')).toBe(true);
+    expect(answer).not.toContain('HTTP/1.1 431');
+  });
+
   it('still answers well-formed requests on other connections', async () => {
     expect((await server.request('GET', '/healthz')).status).toBe(200);
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** What Node's HTTP parser refused, as the API's error shape names it. */
@@ -34,11 +35,15 @@ function refusalOf(error: NodeJS.ErrnoException): { status: number; reason: stri
  * and headers over 16 KB, a malformed request, headers sent too slowly) with the API's
  * own error shape, `{status, code, message, requestId}` in JSON, and closes the
  * connection: Node's default is a bare status line with no body (RFC 6585 §5 for 431).
- * A connection reset or no longer writable gets nothing.
+ * A connection reset, no longer writable, or that has been sent an earlier answer is
+ * closed without one, as Node does.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // As Node's own handler: only a connection that has been sent nothing yet gets an
+    // answer, since bytes written after part of another response would corrupt it.
+    const written = (socket as Partial<Socket>).bytesWritten ?? 0;
+    if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
       socket.destroy();
       return;
     }
