@@ -232,20 +232,20 @@ async function superviseUntilSignal(
   stopSignal: Promise<NodeJS.Signals>,
   apiPort: number,
 ): Promise<'signal' | 'stopped elsewhere'> {
+  let stoppedElsewhere: () => void = () => undefined;
+  const nothingLeft = new Promise<'stopped elsewhere'>((resolve) => {
+    stoppedElsewhere = () => {
+      resolve('stopped elsewhere');
+    };
+  });
   const supervisor = new Supervisor({
     registry: network.registry,
     report: say,
     restartOf: networkRestarts(network, apiPort),
+    onNothingRecorded: stoppedElsewhere,
   });
   supervisor.start();
-  let watch: NodeJS.Timeout | undefined;
-  const stoppedElsewhere = new Promise<'stopped elsewhere'>((resolve) => {
-    watch = setInterval(() => {
-      if (network.registry.list().length === 0) resolve('stopped elsewhere');
-    }, 5000);
-  });
-  const ended = await Promise.race([stopSignal.then(() => 'signal' as const), stoppedElsewhere]);
-  clearInterval(watch);
+  const ended = await Promise.race([stopSignal.then(() => 'signal' as const), nothingLeft]);
   await supervisor.stop();
   return ended;
 }

@@ -164,6 +164,27 @@ describe('Supervisor', () => {
     expect(waits.slice(0, 4)).toEqual(['50 ms', '100 ms', '200 ms', '200 ms']);
   });
 
+  it('tells when another command has stopped every process', async () => {
+    registry.start(sleeper('orderer0', 'orderer'));
+    let emptied = 0;
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => undefined,
+      onNothingRecorded: () => {
+        emptied += 1;
+      },
+      ...fast,
+    });
+    supervisor.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(emptied).toBe(0);
+
+    await registry.stop('orderer0', 1000);
+    await waitUntil('the empty registry to be noticed', () => Promise.resolve(emptied > 0 ? true : undefined));
+    expect(lines).toEqual([]);
+  });
+
   it('only reports, once, a stopped process it has no way to start again', async () => {
     const record = registry.start(sleeper('chaincode@7052', 'chaincode'));
     supervisor = new Supervisor({

@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   /** How to start a process of this record again, or undefined to only report that it stopped. */
   readonly restartOf: (record: ProcessRecord) => Restart | undefined;
   readonly report: (line: string) => void;
+  /** Called at each check that finds the registry empty: another command stopped everything. */
+  readonly onNothingRecorded?: () => void;
   /** How often the registry is checked, in ms. Default 5,000. */
   readonly intervalMs?: number;
   readonly backoff?: Partial<RestartBackoff>;
@@ -79,6 +81,7 @@ export class Supervisor {
     const now = Date.now();
     const stopped: ProcessRecord[] = [];
     const recorded = this.#options.registry.list();
+    if (recorded.length === 0) this.#options.onNothingRecorded?.();
     for (const record of recorded) {
       if (record.stopping === true) continue;
       if (isAlive(record)) {
