@@ -24,6 +24,17 @@ describe('parseApiConfig', () => {
     }
   });
 
+  it('keeps idle connections 65 s by default, above the 60 s of most load balancers, and names a wrong value', () => {
+    const profile = { GIGLEDGER_CONNECTION_PROFILE: 'profile.json' };
+    expect(parseApiConfig(profile).keepAliveTimeoutMs).toBe(65_000);
+    expect(parseApiConfig({ ...profile, HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '350' }).keepAliveTimeoutMs).toBe(350_000);
+    for (const wrong of ['0', '601', '1.5', 'long']) {
+      expect(() => parseApiConfig({ ...profile, HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: wrong })).toThrow(
+        /^environment variable HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: /,
+      );
+    }
+  });
+
   const base = { GIGLEDGER_CONNECTION_PROFILE: '/dev/null' };
 
   it("reads TRUST_PROXY in Express's syntax, off by default", () => {

@@ -142,6 +142,12 @@ const environmentSchema = z.object({
       context.addIssue({ code: 'custom', message: `must be an integer from 1 to 999 or auto, got ${value}` });
       return z.NEVER;
     }),
+  /**
+   * How long an idle kept-alive connection stays open. Above the idle timeout of the proxy
+   * or load balancer in front (60 s for most), so that it never reuses a connection the
+   * server is closing that moment (which its client sees as a 502 or a reset).
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(65),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -205,6 +211,8 @@ export interface ApiConfig {
   readonly readLogAnchorMs: number;
   /** HTTP worker processes (API_WORKERS); 1 means no cluster: one process does everything. */
   readonly workers: number;
+  /** Idle time after which the server closes a kept-alive connection. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /**
@@ -279,5 +287,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     auditIndex: value.GIGLEDGER_AUDIT_INDEX === 'on',
     readLogAnchorMs: value.GIGLEDGER_READ_LOG_ANCHOR_SECONDS * 1000,
     workers: value.API_WORKERS,
+    keepAliveTimeoutMs: value.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
   };
 }

@@ -50,6 +50,7 @@ import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 import { answerClientErrors } from './http/client-errors.js';
+import { applyKeepAliveTimeout } from './http/keep-alive.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -287,6 +288,7 @@ async function listen(
   };
   const server = createApp(deps).listen(config.port, config.host);
   answerClientErrors(server);
+  applyKeepAliveTimeout(server, config.keepAliveTimeoutMs);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
