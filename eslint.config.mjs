@@ -102,9 +102,12 @@ export default tseslint.config(
                 '!@gigledger/chaincode/model',
                 '../*',
                 '!../provider.js',
+                '!../json',
+                '../json/*',
+                '!../json/member-names.js',
               ],
               message:
-                "The webhook adapter may import ../provider.ts, the chaincode model's currency rules, zod, standardwebhooks and node: only.",
+                "The webhook adapter may import ../provider.ts, ../json/member-names.ts, the chaincode model's currency rules, zod, standardwebhooks and node: only.",
             },
           ],
         },

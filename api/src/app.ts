@@ -24,6 +24,7 @@ import { consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
+import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
@@ -193,6 +194,7 @@ export function createApp(deps: AppDependencies): Express {
     }),
     (request, _response, next) => {
       assertJsonDepth(request.body, 'body');
+      assertUniqueMemberNames((request as RequestWithRawBody).rawBody, 'body');
       next();
     },
   );

@@ -2,12 +2,16 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { getOperationAST, parse } from 'graphql';
 import { ApiError } from '../errors/api-error.js';
 import { assertJsonDepth, maxRequestBodyBytes } from '../http/json-limits.js';
+import { assertUniqueMemberNames } from '../http/json-member-names.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
 import type { FieldAccess } from './context.js';
 import { getParameters, type GetParameters } from './get-parameters.js';
 import { refusingCallersOfNoField } from './field-access.js';
+
+/** The bytes of each POST body as received, for checks JSON.parse cannot make (duplicate names). */
+const rawBodies = new WeakMap<object, Buffer>();
 
 /** Tokens a GET subscription's document may have; the same bound yoga's parser applies. */
 const maxDocumentTokens = 4000;
@@ -58,6 +62,7 @@ function assertJsonObjectParameters(parameters: GetParameters): void {
       throw new ApiError(400, 'MALFORMED_REQUEST', `${field}: must be one JSON object`, field);
     }
     assertJsonDepth(parsed, field);
+    assertUniqueMemberNames(value, field);
   }
 }
 
@@ -163,6 +168,7 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
     }
     try {
       assertJsonDepth(body, '');
+      assertUniqueMemberNames(rawBodies.get(request), '');
       if (Array.isArray(body)) {
         body.forEach((operation, index) => {
           assertDocumentNesting((operation as { query?: unknown } | null)?.query, `${String(index)}.query`);
@@ -216,7 +222,13 @@ export function graphqlRequestGate(options: {
 }): RequestHandler[] {
   return [
     methodAndMediaType(options),
-    express.json({ limit: maxRequestBodyBytes, type: 'application/json' }),
+    express.json({
+      limit: maxRequestBodyBytes,
+      type: 'application/json',
+      verify: (request, _response, buffer) => {
+        rawBodies.set(request, buffer);
+      },
+    }),
     parsedRequest(options),
     refusingCallersOfNoField(options.access),
   ];

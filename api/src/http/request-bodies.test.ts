@@ -98,6 +98,53 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     expect(await answer.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.claimedMetrics.__proto__' });
   });
 
+  it('refuses a body naming one member twice, which JSON.parse would resolve silently, naming the member', async () => {
+    const token = (await server().person('twice-client', 'ClientOrg', 'client')).token;
+    const twice = [
+      ['/v1/auth/token', '{"userId":"someone","userId":"someone-else","password":"p"}', 'body.userId', false],
+      ['/v1/auth/token', '{"userId":"someone","password":"p","password":"p"}', 'body.password', false],
+      [
+        '/v1/agreements/A-1/milestones/m1/deliverables',
+        `{"artifactSha256":"${'a'.repeat(64)}","uri":"https://a.example/x","claimedMetrics":{"f1":0.5,"f1":0.9}}`,
+        'body.claimedMetrics.f1',
+        false,
+      ],
+      ['/v1/auth/token', '{"userId":"someone","userId":"someone-else","password":"p"}', 'body.userId', true],
+    ] as const;
+    for (const [path, body, field, gzipped] of twice) {
+      const answer = await send(server(), path, gzipped ? gzipSync(Buffer.from(body)) : body, {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        ...(gzipped ? { 'content-encoding': 'gzip' } : {}),
+      });
+      expect([field, answer.status, answer.body]).toEqual([
+        field,
+        400,
+        expect.objectContaining({
+          code: 'MALFORMED_REQUEST',
+          field,
+          message: `${field}: appears twice in one JSON object; member names must be unique (I-JSON, RFC 7493 §2.3)`,
+        }),
+      ]);
+    }
+  });
+
+  it('refuses GraphQL variables naming one member twice, in a POST body or a GET parameter', async () => {
+    const post = await send(server(), '/graphql', '{"query":"{ __typename }","variables":{"first":1,"first":2}}', {
+      'content-type': 'application/json',
+    });
+    expect([post.status, post.body.code, post.body.field]).toEqual([400, 'MALFORMED_REQUEST', 'variables.first']);
+    // GET carries subscriptions only (over server-sent events).
+    const query = new URLSearchParams({
+      query: 'subscription { governanceEvents { __typename } }',
+      variables: '{"first":1,"first":2}',
+    });
+    const get = await fetch(`${server().url}/graphql?${query.toString()}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect([get.status, ((await get.json()) as { field?: string }).field]).toEqual([400, 'query.variables.first']);
+  });
+
   it('refuses a gzip body that inflates past the limit', async () => {
     const inflated = gzipSync(Buffer.from(JSON.stringify({ title: 'y'.repeat(5_000_000) })));
     const answer = await send(server(), '/v1/auth/token', inflated, {

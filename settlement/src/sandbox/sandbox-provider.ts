@@ -24,6 +24,7 @@ import {
 import { checkSignature, headerValue, newWebhookId, signatureHeaders, webhookSigner } from '../webhook/signature.js';
 import { nextAttemptDelayMs, type BackoffOptions } from '../webhook/webhook-adapter.js';
 import { PaymentStore, type PaymentRecord } from './payment-store.js';
+import { duplicateMemberName } from '../json/member-names.js';
 
 /** Path of the operators' view of every order received. */
 export const sandboxPaymentsPath = '/v1/sandbox/payments';
@@ -528,6 +529,14 @@ function parseOrder(rawBody: string): ParsedPaymentOrderRequested {
     json = JSON.parse(rawBody);
   } catch {
     throw new HttpRefusal(400, 'ORDER_INVALID', 'the body is not JSON');
+  }
+  const duplicate = duplicateMemberName(rawBody);
+  if (duplicate !== undefined) {
+    throw new HttpRefusal(
+      400,
+      'ORDER_INVALID',
+      `${duplicate.join('.')}: appears twice in one JSON object; member names must be unique`,
+    );
   }
   const parsed = paymentOrderRequestedSchema.safeParse(json);
   if (!parsed.success) throw new HttpRefusal(400, 'ORDER_INVALID', describeFirstIssue(parsed.error));

@@ -133,6 +133,18 @@ describe('verifyProviderCallback', () => {
     }
   });
 
+  it('refuses a signed callback naming one member twice, whichever of the two amounts a parser would keep', () => {
+    // JSON.parse keeps the last amount; a provider's own tooling may have signed the first.
+    const body = JSON.stringify(paid).replace('"amount":"125000"', '"amount":"1","amount":"125000"');
+    const result = verifyProviderCallback({ headers: signed(body), rawBody: body, secret, now });
+    expect(result).toEqual({
+      ok: false,
+      status: 400,
+      code: 'WEBHOOK_PAYLOAD_INVALID',
+      message: 'data.amount: appears twice in one JSON object; member names must be unique',
+    });
+  });
+
   it('throws on a secret that is not a whsec_ secret, a configuration error', () => {
     const body = JSON.stringify(paid);
     expect(() => verifyProviderCallback({ headers: signed(body), rawBody: body, secret: 'not-a-secret', now })).toThrow(

@@ -1,3 +1,4 @@
+import { duplicateMemberName } from '../json/member-names.js';
 import type { ProviderConfirmation } from '../provider.js';
 import { confirmationFromCallback, describeFirstIssue, paymentOrderCallbackSchema } from './protocol.js';
 import { checkSignature, webhookSigner, type HeaderSource, type SignatureRefusalCode } from './signature.js';
@@ -45,6 +46,10 @@ export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVe
     json = JSON.parse(text);
   } catch {
     return payloadInvalid('the body is not JSON');
+  }
+  const duplicate = duplicateMemberName(text);
+  if (duplicate !== undefined) {
+    return payloadInvalid(`${duplicate.join('.')}: appears twice in one JSON object; member names must be unique`);
   }
   const parsed = paymentOrderCallbackSchema.safeParse(json);
   if (!parsed.success) return payloadInvalid(describeFirstIssue(parsed.error));
