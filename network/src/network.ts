@@ -77,14 +77,15 @@ export class LocalNetwork {
   #config: NetworkConfig;
   readonly toolchain: Toolchain;
   readonly registry: ProcessRegistry;
-  readonly #lock: NetworkLock;
+  /** Held by whatever works on the network as a whole (up, down, deploy, a restart by `npm start`). */
+  readonly lock: NetworkLock;
   readonly #report: Reporter;
 
   constructor(config: NetworkConfig, toolchain: Toolchain, report: Reporter = () => undefined) {
     this.#config = config;
     this.toolchain = toolchain;
     this.registry = new ProcessRegistry(config.paths.run, config.paths.logs);
-    this.#lock = new NetworkLock(config.paths.run);
+    this.lock = new NetworkLock(config.paths.run);
     this.#report = report;
   }
 
@@ -136,7 +137,7 @@ export class LocalNetwork {
         `${this.config.home} holds ${this.config.bundleOf}'s bundle; start its nodes with \`npm run network:up -- --org ${this.config.bundleOf}\``,
       );
     }
-    this.#lock.acquire('network up');
+    this.lock.acquire('network up');
     const started: string[] = [];
     this.registry.prune();
     const runningBefore = new Set(this.registry.running().map((record) => record.name));
@@ -169,7 +170,7 @@ export class LocalNetwork {
       await this.#stopStartedSince(runningBefore);
       throw error;
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 
@@ -213,7 +214,7 @@ export class LocalNetwork {
     if (hosted.peerOrg === undefined && hosted.orderers.length === 0) {
       throw new Error(`${name} runs no node: every orderer names a peer organisation in network.config.json`);
     }
-    this.#lock.acquire(`network up --org ${name}`);
+    this.lock.acquire(`network up --org ${name}`);
     const started: string[] = [];
     let result: { started: string[]; chaincodeCommitted: boolean | undefined };
     this.registry.prune();
@@ -275,7 +276,7 @@ export class LocalNetwork {
       await this.#stopStartedSince(runningBefore);
       throw error;
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
     // Outside the start's clean-up: a genesis that cannot be written yet leaves the nodes running.
     if (hosted.peerOrg !== undefined && hosted.peerOrg.name === config.peerOrgs[0]?.name) {
@@ -356,13 +357,13 @@ export class LocalNetwork {
    * chaincode server runs on its own.
    */
   async bootstrapStartedNodes(): Promise<DeployResult> {
-    this.#lock.acquire('network bootstrap');
+    this.lock.acquire('network bootstrap');
     try {
       await this.#joinOrderers();
       await this.#joinPeers();
       return await this.#deployAndBootstrap('external');
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 
@@ -378,12 +379,12 @@ export class LocalNetwork {
 
   /** Redeploys the chaincode if its build changed (or always, with force). */
   async deploy(options: { force?: boolean } = {}): Promise<DeployResult> {
-    this.#lock.acquire('chaincode deploy');
+    this.lock.acquire('chaincode deploy');
     try {
       if (!this.isRunning()) throw new Error('the network is not running; start it with `npm run network:up`');
       return await deployChaincode(this.config, this.toolchain, this.registry, this.#report, options);
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 
@@ -439,7 +440,7 @@ export class LocalNetwork {
    */
   async addOrg(options: AddOrgOptions): Promise<AddOrgResult> {
     const report = this.#report;
-    this.#lock.acquire('add organisation');
+    this.lock.acquire('add organisation');
     const startedAt = Date.now();
     const started: string[] = [];
     try {
@@ -583,7 +584,7 @@ export class LocalNetwork {
       for (const name of started.reverse()) await this.registry.stop(name);
       throw error;
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 
@@ -604,7 +605,7 @@ export class LocalNetwork {
    */
   async removeOrg(options: RemoveOrgOptions): Promise<RemoveOrgResult> {
     const report = this.#report;
-    this.#lock.acquire('remove organisation');
+    this.lock.acquire('remove organisation');
     const startedAt = Date.now();
     try {
       this.#requireRunningForMembership();
@@ -695,13 +696,19 @@ export class LocalNetwork {
         seconds: (Date.now() - startedAt) / 1000,
       };
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 
-  /** Stops every recorded process, API and chaincode servers first; ledgers and keys stay. */
+  /**
+   * Stops every recorded process, API and chaincode servers first; ledgers and keys stay.
+   * Waits up to two minutes for another command working on the network to finish.
+   *
+   * @throws Error naming the command that still holds the network lock after that.
+   */
   async down(): Promise<string[]> {
-    this.#lock.acquire('network down');
+    // A restart by `npm start`'s supervisor holds the lock until its process serves.
+    await this.lock.acquireWithin('network down', 120_000);
     try {
       const order: ProcessRecord['kind'][] = ['api', 'settlement', 'chaincode', 'peer', 'orderer', 'ca'];
       const records = this.registry.list();
@@ -713,7 +720,7 @@ export class LocalNetwork {
       }
       return stopped;
     } finally {
-      this.#lock.release();
+      this.lock.release();
     }
   }
 

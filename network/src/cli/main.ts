@@ -242,6 +242,7 @@ async function superviseUntilSignal(
     registry: network.registry,
     report: say,
     restartOf: networkRestarts(network, apiPort),
+    lock: network.lock,
     onNothingRecorded: stoppedElsewhere,
   });
   supervisor.start();

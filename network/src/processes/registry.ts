@@ -195,6 +195,20 @@ export class NetworkLock {
     writeFileSync(this.#file, JSON.stringify({ pid: process.pid, ticks, purpose }), { flag: 'wx' });
   }
 
+  /**
+   * Takes the lock as {@link acquire} does, waiting up to `waitMs` for another process to
+   * release it (e.g. `npm start` starting a crashed node again).
+   *
+   * @throws Error naming the PID that still holds the lock after `waitMs`.
+   */
+  async acquireWithin(purpose: string, waitMs: number, pollMs = 250): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (this.holder() !== undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    this.acquire(purpose);
+  }
+
   holder(): { pid: number; purpose: string } | undefined {
     if (!existsSync(this.#file)) return undefined;
     try {

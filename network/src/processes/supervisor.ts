@@ -18,6 +18,12 @@ export interface SupervisorOptions {
   /** How to start a process of this record again, or undefined to only report that it stopped. */
   readonly restartOf: (record: ProcessRecord) => Restart | undefined;
   readonly report: (line: string) => void;
+  /**
+   * Held while a process is started again, so that a command stopping or changing the
+   * network (which holds it too) never runs beside a restart; `acquire` throws while
+   * another process holds it, and that restart waits for the next check.
+   */
+  readonly lock?: { acquire(purpose: string): void; release(): void };
   /** Called at each check that finds the registry empty: another command stopped everything. */
   readonly onNothingRecorded?: () => void;
   /** How often the registry is checked, in ms. Default 5,000. */
@@ -142,8 +148,18 @@ export class Supervisor {
   }
 
   async #restart(record: ProcessRecord, restart: Restart, attempts: Attempts): Promise<void> {
+    const lock = this.#options.lock;
     try {
-      const pid = await restart(record);
+      lock?.acquire(`restarting ${record.name}`);
+    } catch {
+      // Another command works on the network (e.g. stopping it); look again at the next check.
+      return;
+    }
+    try {
+      // What that command did before the lock was taken: stopped it on purpose, or started it.
+      const current = this.#options.registry.find(record.name);
+      if (current === undefined || current.stopping === true || isAlive(current)) return;
+      const pid = await restart(current);
       attempts.restartedAt = Date.now();
       this.#options.report(`${record.name} started again${pid === undefined ? '' : ` as PID ${String(pid)}`}`);
     } catch (error) {
@@ -153,6 +169,8 @@ export class Supervisor {
         `warning: ${record.name} did not start again (${error instanceof Error ? error.message : String(error)}); ` +
           `trying again in ${formatMs(attempts.delayMs)}`,
       );
+    } finally {
+      lock?.release();
     }
   }
 }
