@@ -6,6 +6,7 @@ import { useSession } from '../session/session.js';
 import { draftAgreement } from './draft-mutation.js';
 import { currencyOptions, minorUnitDigits, toMinorUnits } from './minor-units.js';
 import { ValueInput } from '../text-input.js';
+import { formatMoney } from '../format.js';
 
 interface MilestoneDraft {
   readonly key: number;
@@ -44,6 +45,13 @@ function fieldProblem(error: CombinedError): { field: string; message: string } 
 }
 
 /** A labelled input with the API's or the form's problem for that field right beside it. */
+/** The amount as it will be drafted, e.g. "= €12.50", or nothing while the text is empty or no amount. */
+function amountRead(text: string, currency: string): string {
+  if (text.trim() === '') return '';
+  const read = toMinorUnits(text, currency);
+  return 'minorUnits' in read ? `= ${formatMoney(read.minorUnits, currency)}` : '';
+}
+
 function Field({
   label,
   problem,
@@ -220,15 +228,21 @@ export function DraftPage() {
               <div className="claim-row">
                 <Field label={`Amount of milestone ${String(index + 1)}`} problem={problems[`${at}.amount`]}>
                   {(props) => (
-                    <ValueInput
-                      {...props}
-                      inputMode="decimal"
-                      placeholder={digits === 0 ? '1250' : `1250.${'0'.repeat(digits)}`}
-                      value={milestone.amount}
-                      onValue={(value) => {
-                        update(milestone.key, { amount: value });
-                      }}
-                    />
+                    <>
+                      <ValueInput
+                        {...props}
+                        inputMode="decimal"
+                        placeholder={digits === 0 ? '1250' : `1250.${'0'.repeat(digits)}`}
+                        value={milestone.amount}
+                        onValue={(value) => {
+                          update(milestone.key, { amount: value });
+                        }}
+                      />
+                      {/* What the typed text is read as, before anything is sent: 12,50 is €12.50, never €1,250.00. */}
+                      <p className="hint" aria-live="polite" data-testid={`amount-read-${String(index + 1)}`}>
+                        {amountRead(milestone.amount, milestone.currency)}
+                      </p>
+                    </>
                   )}
                 </Field>
                 <Field label={`Currency of milestone ${String(index + 1)}`} problem={problems[`${at}.currency`]}>

@@ -11,18 +11,49 @@ export function minorUnitDigits(currency: string): number {
   }
 }
 
+/** Spaces people group digits with: space, no-break space, narrow no-break space, thin space. */
+const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
+
 /**
- * Turns an amount typed in major units ("1250.5" EUR) into integer minor units as the
- * API's decimal string ("125050"), digit by digit: no float touches it.
+ * Turns an amount typed in major units into integer minor units as the API's decimal
+ * string ("1250,50" or "1,250.50" EUR → "125050"), digit by digit: no float touches it.
+ * Both decimal marks are read, since half the world writes a decimal comma: the last `.`
+ * or `,` is the decimal mark when it is followed by at most the currency's decimals, and
+ * any other mark must group thousands (`1.250.000,50`, `1,250,000.50`, `1 250,50`). One
+ * mark followed by exactly three digits after one to three digits (`1,250`, `1.250`) is
+ * refused: it is 1250 to some readers and 1.25 to others, and a wrong guess moves a
+ * thousand times the money.
  *
  * @returns the minor units, or a sentence saying why the text is no amount in this currency.
  */
 export function toMinorUnits(text: string, currency: string): { minorUnits: string } | { problem: string } {
   const digits = minorUnitDigits(currency);
-  const match = /^(\d+)(?:\.(\d*))?$/.exec(text.trim().replaceAll(',', ''));
-  if (match === null) return { problem: 'Write the amount as digits with an optional decimal point, e.g. 1250.00.' };
-  const whole = match[1] ?? '';
-  const fraction = match[2] ?? '';
+  const example = digits === 0 ? '1250' : `1250.${'0'.repeat(digits)} or 1250,${'0'.repeat(digits)}`;
+  const compact = text.trim().replace(groupingSpaces, '');
+  if (!/^\d(?:[\d.,]*\d)?$/.test(compact)) {
+    return { problem: `Write the amount as digits with an optional decimal mark, e.g. ${example}.` };
+  }
+  const marks = compact.replace(/\d/g, '');
+  if (marks.length === 1 && /^\d{1,3}[.,]\d{3}$/.test(compact)) {
+    return {
+      problem: `“${compact}” could mean ${compact.replace(/[.,]/, '')} or ${compact.replace(',', '.')}: write it without a thousands separator, e.g. ${example}.`,
+    };
+  }
+  // One mark, or a different last mark, is the decimal mark; marks before it group thousands.
+  const decimalMark =
+    marks.length === 1 || (marks.length > 1 && marks.at(-1) !== marks.at(-2)) ? marks.at(-1) : undefined;
+  const decimalAt = decimalMark === undefined ? compact.length : compact.lastIndexOf(decimalMark);
+  const wholeText = compact.slice(0, decimalAt);
+  const fraction = compact.slice(decimalAt + 1);
+  const groupMarks = new Set(wholeText.replace(/\d/g, ''));
+  const groups = groupMarks.size === 0 ? [wholeText] : wholeText.split(/[.,]/);
+  const groupedWell =
+    groupMarks.size <= 1 &&
+    (groups.length === 1 ||
+      (/^\d{1,3}$/.test(groups[0] ?? '') && groups.slice(1).every((group) => /^\d{3}$/.test(group))));
+  if (!groupedWell) {
+    return { problem: `Group thousands by three digits with one mark, or not at all, e.g. ${example}.` };
+  }
   if (fraction.length > digits) {
     return {
       problem:
@@ -31,7 +62,7 @@ export function toMinorUnits(text: string, currency: string): { minorUnits: stri
           : `${currency} has ${String(digits)} decimal places at most.`,
     };
   }
-  const units = `${whole}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
+  const units = `${groups.join('')}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
   return { minorUnits: units };
 }
 

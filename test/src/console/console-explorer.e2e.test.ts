@@ -189,8 +189,42 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(beside).toMatch(/^VALIDATION_FAILED: .*positive whole number of minor units/);
       expect(await seriousViolations(page)).toEqual([]);
 
-      // Major units typed with the currency's two decimals become 125050 minor units.
-      await amount.fill('1250.50');
+      // Both decimal marks are read, shown as read before anything is sent; a lone mark
+      // before three digits could be either, so it is refused rather than guessed.
+      const read = page.getByTestId('amount-read-1');
+      for (const [typed, shown] of [
+        ['12,50', '= €12.50'],
+        ['12.50', '= €12.50'],
+        ['1,250.50', '= €1,250.50'],
+        ['1.250,50', '= €1,250.50'],
+        ['1 250,5', '= €1,250.50'],
+        ['1,250', ''],
+        ['1250,505', ''],
+      ] as const) {
+        await amount.fill(typed);
+        await page.waitForFunction(
+          ([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === text,
+          ['amount-read-1', shown] as const,
+          { timeout: 10_000 },
+        );
+        expect([typed, await read.textContent()]).toEqual([typed, shown]);
+      }
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      await page.waitForFunction(
+        () => document.querySelector('[role="alert"]')?.textContent.includes('decimal places at most') === true,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await amount.fill('1,250');
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      await page.waitForFunction(
+        () => document.querySelector('[role="alert"]')?.textContent.includes('could mean 1250 or 1.250') === true,
+        undefined,
+        { timeout: 10_000 },
+      );
+
+      // Major units typed with a decimal comma and grouped thousands become 125050 minor units.
+      await amount.fill('1.250,50');
       await form.getByRole('button', { name: 'Draft agreement' }).click();
       await page
         .getByRole('status')
