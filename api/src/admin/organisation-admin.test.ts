@@ -153,6 +153,31 @@ describe('administrators and service accounts', () => {
     }
   });
 
+  it('gives a second database beside the same data folder the administrators the file names, with their passwords', async () => {
+    const first = await startTestServer();
+    const second = await startTestServer();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-two-'));
+    try {
+      const file = path.join(dataDir, 'bootstrap-admin.json');
+      expect((await first.accounts.ensureBootstrapAdmin(dataDir)).created).toBe(true);
+      const written = readFileSync(file, 'utf8');
+      // As `npm start` over PostgreSQL after SQLite: a database with no administrator yet.
+      expect((await second.accounts.ensureBootstrapAdmin(dataDir)).created).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(written);
+      const { admins } = JSON.parse(written) as { admins: Record<string, { userId: string; password: string }> };
+      for (const server of [first, second]) {
+        for (const admin of Object.values(admins)) {
+          const login = await server.request('POST', '/v1/auth/token', { body: admin });
+          expect([admin.userId, login.status]).toEqual([admin.userId, 200]);
+        }
+      }
+    } finally {
+      await first.close();
+      await second.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('bootstraps one administrator per organisation, each confined to it', async () => {
     const fresh = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-'));

@@ -468,7 +468,10 @@ export class AccountService {
    * within their own organisation, so one administrator for all would leave the other
    * organisations unmanageable: the first organisation's is `admin` (top-level `userId`
    * and `password` in the file), every other's `admin-<organisation>` (under `admins`,
-   * by organisation name, like the first). Entries already in the file are kept.
+   * by organisation name, like the first). Entries already in the file are kept, and an
+   * organisation the file names but the database has no administrator for (another
+   * database beside the same data folder) gets the administrator the file names, with
+   * its password.
    *
    * @throws Error when there is no organisation; ApiError 409 when a bootstrap user id is taken by someone else.
    */
@@ -493,8 +496,12 @@ export class AccountService {
         .where('org', '=', org.name)
         .executeTakeFirst();
       if (admin !== undefined) continue;
-      const userId = org === firstOrg ? 'admin' : bootstrapAdminId(org.name);
-      const password = randomBytes(18).toString('base64url');
+      // A file already naming one is kept as it is: the server may have started over
+      // another database (PostgreSQL, then SQLite again) beside the same data folder, and
+      // the file's passwords must keep working for every database it served.
+      const named = admins[org.name];
+      const userId = named?.userId ?? (org === firstOrg ? 'admin' : bootstrapAdminId(org.name));
+      const password = named?.password ?? randomBytes(18).toString('base64url');
       await this.createPerson({
         userId,
         org: org.name,
@@ -502,11 +509,13 @@ export class AccountService {
         displayName: `Administrator of ${org.name}`,
         password,
       });
+      created = true;
+      if (named !== undefined) continue;
       admins[org.name] = { userId, password };
       if (org === firstOrg) Object.assign(stored, { userId, password });
-      created = true;
+      rewrite = true;
     }
-    if (created || rewrite) writeFileSync(file, `${JSON.stringify({ ...stored, admins }, null, 2)}\n`, { mode: 0o600 });
+    if (rewrite) writeFileSync(file, `${JSON.stringify({ ...stored, admins }, null, 2)}\n`, { mode: 0o600 });
     return { created, file };
   }
 
