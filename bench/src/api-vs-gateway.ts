@@ -10,7 +10,7 @@
  * Usage: npm run bench:api [-- --agreements 20 --concurrency 10]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
@@ -230,6 +230,7 @@ async function main(): Promise<void> {
     log(`API throughput / direct throughput: ${(apiResult.throughput / directResult.throughput).toFixed(2)}`);
   } finally {
     await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
     await bench.close();
   }
 }

@@ -11,7 +11,7 @@
  *   [--baseline <other checkout>/api/dist/audit-index/index.js]
  * With a baseline, the two builds run in turn each round, each on a fresh database.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,6 +90,7 @@ async function measure(index: AuditIndex, blocks: number): Promise<{ cpuMs: numb
     };
   } finally {
     await db.destroy();
+    rmSync(directory, { recursive: true, force: true });
   }
 }
 

@@ -36,7 +36,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -379,12 +379,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The API as its own process (as `npm start` runs it), so it does not share the load generator's event loop. */
+/**
+ * The API as its own process (as `npm start` runs it), so it does not share the load
+ * generator's event loop. Its data folder is the caller's to remove once the process has
+ * stopped; a start that fails removes it.
+ */
 async function startApiProcess(
   bench: BenchNetwork,
   entry = path.join(repoRoot, 'api', 'dist', 'main.js'),
 ): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-layers-'));
+  try {
+    return await startApiProcessIn(bench, entry, dataDir);
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startApiProcessIn(
+  bench: BenchNetwork,
+  entry: string,
+  dataDir: string,
+): Promise<{ url: string; dataDir: string; process: ChildProcess }> {
   const port = await freePort();
   const profileDir = process.env.BENCH_API_PROFILE_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
@@ -534,13 +551,13 @@ async function main(): Promise<void> {
   const fabricProfiles =
     fabricProfileDir === undefined ? undefined : new FabricProfiles(bench.config, fabricProfileDir);
   // Started inside the try, so that an API which fails to start still leaves no network behind.
-  const apis: ChildProcess[] = [];
+  const apis: { process: ChildProcess; dataDir: string }[] = [];
   let closeWaste: () => void = () => undefined;
   try {
     const api = await startApiProcess(bench);
-    apis.push(api.process);
+    apis.push(api);
     const baselineApi = baselineEntry === undefined ? undefined : await startApiProcess(bench, baselineEntry);
-    if (baselineApi !== undefined) apis.push(baselineApi.process);
+    if (baselineApi !== undefined) apis.push(baselineApi);
     const run = randomBytes(3).toString('hex');
     const direct = {
       client: await bench.enroll('ClientOrg', 'client', 'lc'),
@@ -774,7 +791,10 @@ async function main(): Promise<void> {
     for (const layer of layers) log(`${layer.name.padEnd(26)} ${formatCurve(layer)}`);
   } finally {
     closeWaste();
-    for (const child of apis.reverse()) await stopProcess(child);
+    for (const api of apis.reverse()) {
+      await stopProcess(api.process);
+      rmSync(api.dataDir, { recursive: true, force: true });
+    }
     await bench.close();
   }
 }

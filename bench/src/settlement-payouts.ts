@@ -8,7 +8,7 @@
  * Usage: npm run bench:settlement [-- --batches 25,50,100,200,400,800,1600]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -206,6 +206,7 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
     await sandbox.close();
+    rmSync(dataDir, { recursive: true, force: true });
     await bench.close();
   }
 }

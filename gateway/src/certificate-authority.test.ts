@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 describe('loading the certificate authority client', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-ca-load-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it.each([['help'], ['--help'], ['--version'], ['start', '--help']].map((words) => [words.join(' '), words] as const))(
     'leaves the command line "%s" to the command that loads it, and still applies its CA timeout',
     (_name, commandLine) => {
       const module = new URL('./certificate-authority.js', import.meta.url).href;
-      const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ca-load-')), 'command.mjs');
+      const script = path.join(dir, 'command.mjs');
       writeFileSync(
         script,
         `await import(${JSON.stringify(module)});

@@ -376,6 +376,7 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
       result,
       tookMs,
       checkRebuilt: checkAgain,
+      removeFolders,
     } = await compareKilledAndRebuilt(crashes, async ({ killedDb, rebuiltDb, common, checkRebuilt }) => {
       const check = await checkRebuilt();
       expect([check.code, check.stdout]).toEqual([0, expect.stringContaining('No difference.')]);
@@ -405,9 +406,13 @@ describe('governance, IP, licensing and provenance in the audit index, on the re
       await rebuiltDb.updateTable('ix_licences').set({ status: 'revoked' }).where('grant_id', '=', grantId).execute();
       return check.stdout;
     });
-    process.stdout.write(`audit index domains: three kills, resume and rebuild took ${String(tookMs)} ms\n${result}`);
-    const tampered = await checkAgain();
-    expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toContain(`licence  ${grantId}  differs  ledger active`);
+    try {
+      process.stdout.write(`audit index domains: three kills, resume and rebuild took ${String(tookMs)} ms\n${result}`);
+      const tampered = await checkAgain();
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toContain(`licence  ${grantId}  differs  ledger active`);
+    } finally {
+      removeFolders();
+    }
   });
 });

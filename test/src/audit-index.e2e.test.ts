@@ -342,7 +342,7 @@ describe('the audit index, on the real network', () => {
   it('resumes exactly after kills before a block, inside its transaction and after a commit, equal to a rebuild from block 0, which the check finds equal to the ledger', async () => {
     await caughtUp();
     const crashes = ['inside-transaction:2', 'before-block:3', 'after-commit:2', 'inside-transaction:4'];
-    const { tookMs } = await compareKilledAndRebuilt(crashes, async ({ killedDb, rebuiltDb, common, checkRebuilt }) => {
+    const compared = await compareKilledAndRebuilt(crashes, async ({ killedDb, rebuiltDb, common, checkRebuilt }) => {
       expect(common).toBeGreaterThan(10);
       const [resumedRows, rebuiltRows] = await Promise.all([indexRows(killedDb, common), indexRows(rebuiltDb, common)]);
       expect(resumedRows.blocks.map((block) => block.block_number)).toEqual(
@@ -362,6 +362,7 @@ describe('the audit index, on the real network', () => {
       expect(tampered.code).toBe(1);
       expect(tampered.stdout).toContain(`agreement  ${agreementIds[1]!}  differs  ledger active`);
     });
-    process.stdout.write(`audit index: four kills, resume and a rebuild took ${String(tookMs)} ms\n`);
+    compared.removeFolders();
+    process.stdout.write(`audit index: four kills, resume and a rebuild took ${String(compared.tookMs)} ms\n`);
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
@@ -164,24 +164,28 @@ describe('credentials and portable reputation on the real network', () => {
     const statement = await api.call('POST', '/v1/reputation/statements', freelancer.token);
     expect(statement.status).toBe(201);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-statement-'));
-    const statementFile = path.join(dir, 'statement.json');
-    writeFileSync(statementFile, JSON.stringify(statement.body));
-    // The statement is signed by the first organisation's operator, whose certificate its CA issued.
-    const [signingOrg] = readConnectionProfile(e2eConfig().paths.connectionProfile).organizations;
-    const caFile = path.join(dir, 'ca.pem');
-    const cacerts = path.join(signingOrg!.operatorMspDir, 'cacerts');
-    const [caCertificate] = readdirSync(cacerts);
-    writeFileSync(caFile, readFileSync(path.join(cacerts, caCertificate!)));
-    const cli = path.join(repoRoot, 'api', 'dist', 'cli', 'verify-statement.js');
-    expect(
-      execFileSync(process.execPath, [cli, '--statement', statementFile, '--ca', caFile], { encoding: 'utf8' }),
-    ).toMatch(/valid/i);
+    try {
+      const statementFile = path.join(dir, 'statement.json');
+      writeFileSync(statementFile, JSON.stringify(statement.body));
+      // The statement is signed by the first organisation's operator, whose certificate its CA issued.
+      const [signingOrg] = readConnectionProfile(e2eConfig().paths.connectionProfile).organizations;
+      const caFile = path.join(dir, 'ca.pem');
+      const cacerts = path.join(signingOrg!.operatorMspDir, 'cacerts');
+      const [caCertificate] = readdirSync(cacerts);
+      writeFileSync(caFile, readFileSync(path.join(cacerts, caCertificate!)));
+      const cli = path.join(repoRoot, 'api', 'dist', 'cli', 'verify-statement.js');
+      expect(
+        execFileSync(process.execPath, [cli, '--statement', statementFile, '--ca', caFile], { encoding: 'utf8' }),
+      ).toMatch(/valid/i);
 
-    const tampered = JSON.parse(readFileSync(statementFile, 'utf8')) as { body: { score: number } };
-    tampered.body.score = 99.99;
-    writeFileSync(statementFile, JSON.stringify(tampered));
-    expect(() =>
-      execFileSync(process.execPath, [cli, '--statement', statementFile, '--ca', caFile], { stdio: 'pipe' }),
-    ).toThrow();
+      const tampered = JSON.parse(readFileSync(statementFile, 'utf8')) as { body: { score: number } };
+      tampered.body.score = 99.99;
+      writeFileSync(statementFile, JSON.stringify(tampered));
+      expect(() =>
+        execFileSync(process.execPath, [cli, '--statement', statementFile, '--ca', caFile], { stdio: 'pipe' }),
+      ).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

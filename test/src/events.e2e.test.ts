@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -27,6 +27,17 @@ describe('following chaincode events from a durable checkpoint', () => {
     context.close();
   });
 
+  /** The folders of this suite's checkpoints, each removed after its test. */
+  const checkpointDirs: string[] = [];
+  afterEach(() => {
+    for (const dir of checkpointDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  function checkpointIn(prefix: string): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+    checkpointDirs.push(dir);
+    return path.join(dir, 'checkpoint.json');
+  }
+
   async function castVotes(count: number): Promise<string[]> {
     const choices = ['yes', 'no', 'abstain'] as const;
     const ids: string[] = [];
@@ -46,7 +57,7 @@ describe('following chaincode events from a durable checkpoint', () => {
   }
 
   it('resumes after a restart without losing or repeating an event', async () => {
-    const checkpointFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-follow-')), 'checkpoint.json');
+    const checkpointFile = checkpointIn('gl-follow-');
     const network = governor.gateway.getNetwork(context.config.channel);
     const seen: LedgerEvent[] = [];
     const follow = () =>
@@ -92,7 +103,7 @@ describe('following chaincode events from a durable checkpoint', () => {
   });
 
   it('follows blocks the same way: consecutive numbers across a restart, each transaction with its validation code', async () => {
-    const checkpointFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-blocks-')), 'checkpoint.json');
+    const checkpointFile = checkpointIn('gl-blocks-');
     const network = governor.gateway.getNetwork(context.config.channel);
     const blocks: LedgerBlock[] = [];
     const follow = () =>

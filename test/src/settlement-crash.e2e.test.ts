@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -243,9 +243,13 @@ describe('settlement P1: kills at every crash point lose and repeat no payment',
   }, 900_000);
 
   afterAll(async () => {
-    await api.stop();
-    await sandbox.close();
-    process.stdout.write(`P1 figures (${releasesPerPoint} releases per point):\n${figures.join('\n')}\n`);
+    try {
+      await api.stop();
+      await sandbox.close();
+      process.stdout.write(`P1 figures (${releasesPerPoint} releases per point):\n${figures.join('\n')}\n`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   async function statusOf(agreementId: string): Promise<MilestoneRecord> {

@@ -11,7 +11,7 @@ import {
   type SettlementInstruction,
 } from '@gigledger/chaincode/model';
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -960,8 +960,16 @@ describe.each(backends)('a block written as one batch on $name', (backend) => {
 });
 
 describe('the total of an index listing', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-ix-count-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('is counted only when asked for: a page whose query does not select totalCount runs no count', async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-count-')), 'count.sqlite');
+    const file = path.join(dir, 'count.sqlite');
     const indexed = await openDatabase({ kind: 'sqlite', file });
     await new BlockIndexer(indexed, { chaincode: 'gigledger' }).index(chain()[0]!);
     await indexed.destroy();
@@ -987,8 +995,16 @@ describe('the total of an index listing', () => {
 });
 
 describe('audit index query planning on SQLite', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a range and its count from one covering index', async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-ix-plan-')), 'plan.sqlite');
+    const file = path.join(dir, 'plan.sqlite');
     const db = await openDatabase({ kind: 'sqlite', file });
     try {
       const indexer = new BlockIndexer(db, { chaincode: 'gigledger' });

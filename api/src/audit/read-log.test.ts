@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
@@ -32,19 +32,22 @@ const anchorOf = (sequence: number, headHash: string): ReadLogAnchor => ({
 });
 
 describe('ReadLog', () => {
+  let dir: string;
   let db: Db;
   let log: ReadLog;
 
   beforeEach(async () => {
-    db = await openDatabase({
-      kind: 'sqlite',
-      file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-rl-')), 'rl.sqlite'),
-    });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-rl-'));
+    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'rl.sqlite') });
     log = new ReadLog(db);
   });
 
   afterEach(async () => {
-    await db.destroy();
+    try {
+      await db.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const fill = async (rows: number) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -104,10 +104,8 @@ describe('the kind and grant a payout read is logged under', () => {
 
   /** A recorder over a fresh database whose ledger answers `grant` and counts its look-ups. */
   async function withRecorder(test: (recorder: ReadRecorder, lookups: () => number) => Promise<void>): Promise<void> {
-    const db = await openDatabase({
-      kind: 'sqlite',
-      file: path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-rr-')), 'rr.sqlite'),
-    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-rr-'));
+    const db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'rr.sqlite') });
     try {
       let lookups = 0;
       const ledger = {
@@ -130,6 +128,7 @@ describe('the kind and grant a payout read is logged under', () => {
       await test(new ReadRecorder(new ReadLog(db), new AuditScopes(ledger)), () => lookups);
     } finally {
       await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   const silent = pino({ level: 'silent' });

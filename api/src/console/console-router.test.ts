@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { suiteServer } from '../test-support/suite-server.js';
@@ -15,7 +15,11 @@ function builtConsole(): string {
 }
 
 describe('the web console at /console', () => {
-  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: builtConsole() });
+  const consoleDir = builtConsole();
+  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: consoleDir });
+  afterAll(() => {
+    rmSync(consoleDir, { recursive: true, force: true });
+  });
 
   it('answers its page for every console path under a policy with no inline script and no other origin', async () => {
     for (const page of ['/console', '/console/', '/console/agreements/A-1', '/console/verify']) {
@@ -49,7 +53,11 @@ describe('the web console at /console', () => {
 });
 
 describe('the web console before it is built', () => {
-  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: mkdtempSync(path.join(os.tmpdir(), 'gl-console-empty-')) });
+  const consoleDir = mkdtempSync(path.join(os.tmpdir(), 'gl-console-empty-'));
+  const server = suiteServer({ GIGLEDGER_CONSOLE_DIR: consoleDir });
+  afterAll(() => {
+    rmSync(consoleDir, { recursive: true, force: true });
+  });
 
   it('answers 404 CONSOLE_NOT_BUILT rather than an empty page', async () => {
     const answer = await server().request('GET', '/console/agreements');

@@ -472,11 +472,14 @@ class Rig {
   }
 
   async close(): Promise<void> {
-    await this.service?.stop();
-    await this.sandbox.close();
-    await this.receiver.close();
-    await this.apiDb.destroy();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    try {
+      await this.service?.stop();
+      await this.sandbox.close();
+      await this.receiver.close();
+      await this.apiDb.destroy();
+    } finally {
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
   }
 }
 

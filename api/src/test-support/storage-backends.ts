@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -8,6 +8,7 @@ import type { ApiConfig } from '../config.js';
 /** A database a storage test runs on, created fresh and dropped afterwards. */
 export interface StorageBackend {
   readonly name: string;
+  /** A new database; its `drop` deletes it (SQLite: its whole folder) once the test has closed it. */
   open(): Promise<{ database: ApiConfig['database']; drop: () => Promise<void> }>;
 }
 
@@ -20,14 +21,16 @@ export function storageBackends(prefix: string): StorageBackend[] {
   const postgresServer = process.env.GIGLEDGER_TEST_DATABASE_URL || undefined;
   const sqlite: StorageBackend = {
     name: 'SQLite',
-    open: () =>
-      Promise.resolve({
-        database: {
-          kind: 'sqlite',
-          file: path.join(mkdtempSync(path.join(os.tmpdir(), `${prefix}-`)), 'test.sqlite'),
+    open: () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+      return Promise.resolve({
+        database: { kind: 'sqlite', file: path.join(dir, 'test.sqlite') },
+        drop: () => {
+          rmSync(dir, { recursive: true, force: true });
+          return Promise.resolve();
         },
-        drop: () => Promise.resolve(),
-      }),
+      });
+    },
   };
   if (postgresServer === undefined) return [sqlite];
   const postgres: StorageBackend = {

@@ -99,6 +99,7 @@ export interface TestServer {
     pathAndQuery: string,
     options?: { token?: string; apiKey?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<{ status: number; body: unknown; headers: Headers; text: string }>;
+  /** Stops the server and removes the data folder it made for itself (none when the caller named one). */
   close(): Promise<void>;
 }
 
@@ -143,14 +144,34 @@ export const testOperator: Principal = {
   identityLabel: 'service:operator',
 };
 
+/**
+ * Starts an API on a loopback port with `environment` over the test defaults. Without a
+ * GIGLEDGER_DATA_DIR in `environment` the server has a fresh folder of its own, removed
+ * by `close` (or at once, when the server does not start); a folder the caller names is
+ * the caller's to remove.
+ */
 export async function startTestServer(
   environment: Record<string, string> = {},
   options: TestServerOptions = {},
 ): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-api-'));
+  if (environment.GIGLEDGER_DATA_DIR !== undefined) return serveTestApi(environment, options, undefined);
+  const ownDataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-api-'));
+  try {
+    return await serveTestApi(environment, options, ownDataDir);
+  } catch (error) {
+    rmSync(ownDataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function serveTestApi(
+  environment: Record<string, string>,
+  options: TestServerOptions,
+  ownDataDir: string | undefined,
+): Promise<TestServer> {
   const config = parseApiConfig({
     GIGLEDGER_CONNECTION_PROFILE: '/dev/null',
-    GIGLEDGER_DATA_DIR: dataDir,
+    ...(ownDataDir === undefined ? {} : { GIGLEDGER_DATA_DIR: ownDataDir }),
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     PORT: '4000',
@@ -272,15 +293,18 @@ export async function startTestServer(
       await operatorLedger.governance.sealGenesis();
     },
     async close() {
-      await settlement?.service.stop();
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeAllConnections();
-      await db.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await settlement?.service.stop();
+        await new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve();
+          }),
+        );
+        server.closeAllConnections();
+        await db.destroy();
+      } finally {
+        if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true });
+      }
     },
   };
 }

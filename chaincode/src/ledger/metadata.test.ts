@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { agreementTransactions } from '../model/agreement';
@@ -111,8 +111,13 @@ describe('contract metadata (GetMetadata)', () => {
   });
 
   it('passes the contract metadata schema that fabric-contract-api publishes', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'metadata-')), 'metadata.json');
-    writeFileSync(file, JSON.stringify(metadata));
-    expect(() => Bootstrap.loadAndValidateMetadata(file)).not.toThrow();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'metadata-'));
+    try {
+      const file = path.join(dir, 'metadata.json');
+      writeFileSync(file, JSON.stringify(metadata));
+      expect(() => Bootstrap.loadAndValidateMetadata(file)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

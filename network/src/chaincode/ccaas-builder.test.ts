@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,10 @@ describe('the ccaas external builder', () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'gl-ccaas-'));
     for (const sub of ['source', 'metadata']) mkdirSync(path.join(dir, sub));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('detects only packages of type ccaas', () => {

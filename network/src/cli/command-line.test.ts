@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('./main.js', import.meta.url));
 
+/** The homes {@link run} made; each test's are removed after it. */
+const homes: string[] = [];
+
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
 /** Runs the network command in an empty home, so nothing it might do touches a real network. */
 function run(...words: string[]): { status: number | null; stdout: string; stderr: string; home: string } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'gl-cli-'));
+  homes.push(home);
   const result = spawnSync(process.execPath, [cli, ...words], {
     encoding: 'utf8',
     timeout: 60_000,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -30,6 +30,9 @@ describe('majorityOf', () => {
 
 describe('an added organisation in the configuration', () => {
   const home = mkdtempSync(path.join(tmpdir(), 'gl-add-org-'));
+  afterAll(() => {
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it('gets ports no other process of the network owns, shifted by the offset', () => {
     const config = withAddedOrg(loadNetworkConfig({ home, portOffset: 50000 }), labelOrg);
@@ -78,14 +81,18 @@ describe('an added organisation in the configuration', () => {
 
   it('stays out of the genesis block but gets certificates like the founders', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'gl-add-org-'));
-    const config = withAddedOrg(loadNetworkConfig({ home: fresh, portOffset: 0 }), labelOrg);
-    const channel = channelSpec(config) as {
-      Profiles: Record<string, { Application: { Organizations: { Name: string }[] } }>;
-    };
-    const profile = Object.values(channel.Profiles)[0];
-    expect(profile?.Application.Organizations.map((org) => org.Name)).toEqual(['ClientOrg', 'TalentOrg', 'AuditOrg']);
-    const crypto = cryptoSpec(config) as { PeerOrgs: { Name: string; EnableNodeOUs: boolean }[] };
-    expect(crypto.PeerOrgs.find((org) => org.Name === 'LabelOrg')).toMatchObject({ EnableNodeOUs: true });
+    try {
+      const config = withAddedOrg(loadNetworkConfig({ home: fresh, portOffset: 0 }), labelOrg);
+      const channel = channelSpec(config) as {
+        Profiles: Record<string, { Application: { Organizations: { Name: string }[] } }>;
+      };
+      const profile = Object.values(channel.Profiles)[0];
+      expect(profile?.Application.Organizations.map((org) => org.Name)).toEqual(['ClientOrg', 'TalentOrg', 'AuditOrg']);
+      const crypto = cryptoSpec(config) as { PeerOrgs: { Name: string; EnableNodeOUs: boolean }[] };
+      expect(crypto.PeerOrgs.find((org) => org.Name === 'LabelOrg')).toMatchObject({ EnableNodeOUs: true });
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -59,6 +68,9 @@ function fakeMaterial(config: NetworkConfig, hosts: readonly string[] = orgs): v
 
 describe('organisation bundles', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gl-bundle-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const config = loadNetworkConfig(
     { home: path.join(dir, 'consortium'), portOffset: 300, configFile: spreadConfigFile(dir) },
     {},
@@ -212,6 +224,9 @@ describe('organisation bundles', () => {
 
 describe('organisation bundles after network:add-org', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gl-bundle-added-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const home = path.join(dir, 'consortium');
   const label: AddedOrgEntry = {
     name: 'LabelOrg',

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultOrgPorts, loadNetworkConfig, readAddedOrgs, withAddedOrg } from '../config.js';
@@ -49,10 +49,11 @@ describe('withoutOrg', () => {
 });
 
 describe('chooseRemovalSigners', () => {
-  const config = withAddedOrg(
-    loadNetworkConfig({ home: mkdtempSync(path.join(tmpdir(), 'gl-remove-org-')) }),
-    labelOrg,
-  );
+  const home = mkdtempSync(path.join(tmpdir(), 'gl-remove-org-'));
+  afterAll(() => {
+    rmSync(home, { recursive: true, force: true });
+  });
+  const config = withAddedOrg(loadNetworkConfig({ home }), labelOrg);
   const leaving = config.peerOrgs.at(-1)!;
 
   it('takes a majority of the members before the change, from the organisations that stay', () => {
@@ -81,15 +82,19 @@ describe('chooseRemovalSigners', () => {
 describe('a removed organisation in the configuration', () => {
   it('is no organisation of the network for any later command, but its record stays with how it left', () => {
     const home = mkdtempSync(path.join(tmpdir(), 'gl-remove-org-'));
-    const config = loadNetworkConfig({ home, portOffset: 0 });
-    const removal = {
-      proposalId: 'P-2',
-      signedBy: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
-      at: '2026-12-01T00:00:00.000Z',
-    };
-    writeFileSync(config.paths.addedOrgs, JSON.stringify([{ ...labelOrg, removal }]));
-    const reloaded = loadNetworkConfig({ home, portOffset: 0 });
-    expect(reloaded.peerOrgs.map((org) => org.mspId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP']);
-    expect(readAddedOrgs(reloaded.paths.addedOrgs)[0]?.removal).toEqual(removal);
+    try {
+      const config = loadNetworkConfig({ home, portOffset: 0 });
+      const removal = {
+        proposalId: 'P-2',
+        signedBy: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
+        at: '2026-12-01T00:00:00.000Z',
+      };
+      writeFileSync(config.paths.addedOrgs, JSON.stringify([{ ...labelOrg, removal }]));
+      const reloaded = loadNetworkConfig({ home, portOffset: 0 });
+      expect(reloaded.peerOrgs.map((org) => org.mspId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP']);
+      expect(readAddedOrgs(reloaded.paths.addedOrgs)[0]?.removal).toEqual(removal);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

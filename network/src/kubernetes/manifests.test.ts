@@ -369,9 +369,14 @@ describe('manifests for organisations spread over cluster nodes', () => {
     expect(() => parsePlacement({ hosts: { ClientOrg: { nodeSelector: { a: 'b' }, zone: 'x' } } }, 'p.json')).toThrow(
       /p\.json.*zone/,
     );
-    const notJson = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-placement-')), 'placement.json');
-    writeFileSync(notJson, 'not json');
-    expect(() => readPlacementFile(notJson)).toThrow(`${notJson} is not JSON`);
+    const placementDir = mkdtempSync(path.join(os.tmpdir(), 'gl-placement-'));
+    try {
+      const notJson = path.join(placementDir, 'placement.json');
+      writeFileSync(notJson, 'not json');
+      expect(() => readPlacementFile(notJson)).toThrow(`${notJson} is not JSON`);
+    } finally {
+      rmSync(placementDir, { recursive: true, force: true });
+    }
   });
 
   it('refuse two hosts with different addresses on one node selector', () => {

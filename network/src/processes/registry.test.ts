@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,11 +12,16 @@ function sleeper(seconds: string, cwd: string): StartRequest {
 }
 
 describe('ProcessRegistry', () => {
+  let dir: string;
   let registry: ProcessRegistry;
 
   beforeEach(() => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-registry-'));
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-registry-'));
     registry = new ProcessRegistry(path.join(dir, 'run'), path.join(dir, 'logs'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts a process detached, records it by PID and start time, and stops it by PID', async () => {
@@ -63,11 +68,15 @@ describe('port checks', () => {
 describe('NetworkLock', () => {
   it('is free again after release and ignores a lock left by a dead process', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-lock-'));
-    const lock = new NetworkLock(dir);
-    lock.acquire('test');
-    expect(lock.holder()).toBeUndefined();
-    lock.release();
-    lock.acquire('again');
-    lock.release();
+    try {
+      const lock = new NetworkLock(dir);
+      lock.acquire('test');
+      expect(lock.holder()).toBeUndefined();
+      lock.release();
+      lock.acquire('again');
+      lock.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

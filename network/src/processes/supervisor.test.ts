@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isAlive, ProcessRegistry, type ProcessKind, type ProcessRecord, type StartRequest } from './registry.js';
@@ -13,20 +13,25 @@ function sleeper(name: string, kind: ProcessKind, seconds = '60'): StartRequest 
 const fast = { intervalMs: 20, backoff: { initialMs: 50, maxMs: 200, stableMs: 60_000 } } as const;
 
 describe('Supervisor', () => {
+  let dir: string;
   let registry: ProcessRegistry;
   let lines: string[];
   let supervisor: Supervisor | undefined;
 
   beforeEach(() => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-supervisor-'));
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-supervisor-'));
     registry = new ProcessRegistry(path.join(dir, 'run'), path.join(dir, 'logs'));
     lines = [];
   });
 
   afterEach(async () => {
-    await supervisor?.stop();
-    supervisor = undefined;
-    for (const record of registry.list()) await registry.stop(record.name, 1000);
+    try {
+      await supervisor?.stop();
+      supervisor = undefined;
+      for (const record of registry.list()) await registry.stop(record.name, 1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** Starts the record's request again, as the network does with a node's usual settings. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -110,7 +110,11 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
   });
 
   afterAll(async () => {
-    await api.close();
+    try {
+      await api.close();
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 
   it('exports the proof of an agreement transaction over REST and the CLI, verifies it offline and refuses every tampered copy', async () => {

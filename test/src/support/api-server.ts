@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseApiConfig } from '@gigledger/api/config';
@@ -71,12 +71,20 @@ export interface E2eApi {
   acceptTerms(freelancer: E2ePerson, agreementId: string): Promise<void>;
   /** A GraphQL operation; resolves to `data`, throwing on errors. */
   graphql<T>(query: string, as: string | { apiKey: string }, variables?: Record<string, unknown>): Promise<T>;
+  /** Stops the server and removes its data folder. */
   close(): Promise<void>;
 }
 
-/** @param env more settings, e.g. PORT or GIGLEDGER_SETTLEMENT_CONFIG. */
+/**
+ * An API server with a data folder of its own, which `close` removes (as does a start that fails).
+ *
+ * @param env more settings, e.g. PORT or GIGLEDGER_SETTLEMENT_CONFIG.
+ */
 export async function startE2eApi(network: NetworkConfig, env: Record<string, string> = {}): Promise<E2eApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-api-'));
+  const removeDataDir = () => {
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const running = await startApiServer(
     parseApiConfig({
       GIGLEDGER_CONNECTION_PROFILE: network.paths.connectionProfile,
@@ -86,7 +94,10 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
       LOG_LEVEL: 'warn',
       ...env,
     }),
-  );
+  ).catch((error: unknown) => {
+    removeDataDir();
+    throw error;
+  });
   const call: E2eApi['call'] = async (method, pathAndQuery, as, body) => {
     const headers: Record<string, string> = {};
     if (typeof as === 'string') headers.authorization = `Bearer ${as}`;
@@ -262,7 +273,13 @@ export async function startE2eApi(network: NetworkConfig, env: Record<string, st
         throw new Error(`GraphQL failed: ${JSON.stringify(body)}`);
       return body.data;
     },
-    close: () => running.close(),
+    async close() {
+      try {
+        await running.close();
+      } finally {
+        removeDataDir();
+      }
+    },
   };
   return api;
 }
@@ -273,6 +290,7 @@ export interface E2eApiWithSandbox {
   readonly sandbox: SandboxProvider;
   /** The secret the sandbox signs its callbacks with, which the API verifies (Standard Webhooks). */
   readonly callbackSecret: string;
+  /** Stops the API and the sandbox, and removes the settlement configuration's folder. */
   close(): Promise<void>;
 }
 
@@ -304,7 +322,11 @@ export async function startE2eApiWithSandbox(
     callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
     apiKey,
   });
-  const configFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-')), 'settlement.json');
+  const configDir = mkdtempSync(path.join(os.tmpdir(), 'gl-e2e-settlement-'));
+  const removeConfigDir = () => {
+    rmSync(configDir, { recursive: true, force: true });
+  };
+  const configFile = path.join(configDir, 'settlement.json');
   writeFileSync(
     configFile,
     JSON.stringify(
@@ -317,14 +339,23 @@ export async function startE2eApiWithSandbox(
       }),
     ),
   );
-  const api = await startE2eApi(network, { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile });
+  const api = await startE2eApi(network, { PORT: String(apiPort), GIGLEDGER_SETTLEMENT_CONFIG: configFile }).catch(
+    (error: unknown) => {
+      removeConfigDir();
+      throw error;
+    },
+  );
   return {
     api,
     sandbox,
     callbackSecret,
     async close() {
-      await api.close();
-      await sandbox.close();
+      try {
+        await api.close();
+        await sandbox.close();
+      } finally {
+        removeConfigDir();
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -74,23 +74,32 @@ export function indexCliEnv(connectionProfile: string, dir: string, crashAt = ''
  * Runs the operator's indexer into a fresh folder, killed (SIGKILL) at each crash point in
  * turn and then resumed to the end, and a rebuild from block 0 into another fresh folder.
  *
- * @returns the two folders; throws (through `expect`) when a kill did not happen or a run failed.
+ * @returns the two folders and `removeFolders`, which the caller calls once done with them;
+ *   throws (through `expect`) when a kill did not happen or a run failed, having removed both.
  */
 export async function killedAndRebuiltIndexes(
   connectionProfile: string,
   crashes: readonly string[],
-): Promise<{ killedDir: string; rebuiltDir: string }> {
+): Promise<{ killedDir: string; rebuiltDir: string; removeFolders: () => void }> {
   const killedDir = mkdtempSync(path.join(os.tmpdir(), 'gl-index-killed-'));
   const rebuiltDir = mkdtempSync(path.join(os.tmpdir(), 'gl-index-rebuilt-'));
-  for (const crash of crashes) {
-    const killed = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir, crash));
-    expect([crash, killed.signal]).toEqual([crash, 'SIGKILL']);
+  const removeFolders = () => {
+    for (const dir of [killedDir, rebuiltDir]) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const crash of crashes) {
+      const killed = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir, crash));
+      expect([crash, killed.signal]).toEqual([crash, 'SIGKILL']);
+    }
+    const finished = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir));
+    expect([finished.code, finished.stderr]).toEqual([0, '']);
+    const rebuilt = await runIndexCli(['rebuild'], indexCliEnv(connectionProfile, rebuiltDir));
+    expect([rebuilt.code, rebuilt.stderr]).toEqual([0, '']);
+  } catch (error) {
+    removeFolders();
+    throw error;
   }
-  const finished = await runIndexCli(['catch-up'], indexCliEnv(connectionProfile, killedDir));
-  expect([finished.code, finished.stderr]).toEqual([0, '']);
-  const rebuilt = await runIndexCli(['rebuild'], indexCliEnv(connectionProfile, rebuiltDir));
-  expect([rebuilt.code, rebuilt.stderr]).toEqual([0, '']);
-  return { killedDir, rebuiltDir };
+  return { killedDir, rebuiltDir, removeFolders };
 }
 
 /** Both indexes {@link killedAndRebuiltIndexes} made, open, and the height below which their rows must be equal. */
@@ -107,38 +116,49 @@ export interface KilledAndRebuilt {
  * {@link killedAndRebuiltIndexes} at `crashes` on the e2e network, then `compare` on the
  * two indexes, which are closed after it whatever it does.
  *
- * @returns what `compare` returns, how long the kills, resume and rebuild took (ms), and
- *   the `check` of the rebuilt index.
+ * @returns what `compare` returns, how long the kills, resume and rebuild took (ms), the
+ *   `check` of the rebuilt index, and `removeFolders`, which the caller calls once it needs
+ *   that check no more. When `compare` or a run throws, the folders are already removed.
  */
 export async function compareKilledAndRebuilt<Result>(
   crashes: readonly string[],
   compare: (indexes: KilledAndRebuilt) => Promise<Result>,
-): Promise<{ result: Result; tookMs: number; checkRebuilt: KilledAndRebuilt['checkRebuilt'] }> {
+): Promise<{
+  result: Result;
+  tookMs: number;
+  checkRebuilt: KilledAndRebuilt['checkRebuilt'];
+  removeFolders: () => void;
+}> {
   const profile = e2eConfig().paths.connectionProfile;
   const started = Date.now();
-  const { killedDir, rebuiltDir } = await killedAndRebuiltIndexes(profile, crashes);
-  const checkRebuilt = () => runIndexCli(['check'], indexCliEnv(profile, rebuiltDir));
-  const tookMs = Date.now() - started;
-  const killedDb = await openDatabase({ kind: 'sqlite', file: path.join(killedDir, 'gigledger.sqlite') });
-  const rebuiltDb = await openDatabase({ kind: 'sqlite', file: path.join(rebuiltDir, 'gigledger.sqlite') });
+  const { killedDir, rebuiltDir, removeFolders } = await killedAndRebuiltIndexes(profile, crashes);
   try {
-    const heights = await Promise.all(
-      [killedDb, rebuiltDb].map(async (db) =>
-        Number(
-          (
-            await db
-              .selectFrom('checkpoints')
-              .select('block_number')
-              .where('name', '=', 'audit-index')
-              .executeTakeFirstOrThrow()
-          ).block_number,
+    const checkRebuilt = () => runIndexCli(['check'], indexCliEnv(profile, rebuiltDir));
+    const tookMs = Date.now() - started;
+    const killedDb = await openDatabase({ kind: 'sqlite', file: path.join(killedDir, 'gigledger.sqlite') });
+    const rebuiltDb = await openDatabase({ kind: 'sqlite', file: path.join(rebuiltDir, 'gigledger.sqlite') });
+    try {
+      const heights = await Promise.all(
+        [killedDb, rebuiltDb].map(async (db) =>
+          Number(
+            (
+              await db
+                .selectFrom('checkpoints')
+                .select('block_number')
+                .where('name', '=', 'audit-index')
+                .executeTakeFirstOrThrow()
+            ).block_number,
+          ),
         ),
-      ),
-    );
-    const result = await compare({ killedDb, rebuiltDb, common: Math.min(...heights), checkRebuilt });
-    return { result, tookMs, checkRebuilt };
-  } finally {
-    await killedDb.destroy();
-    await rebuiltDb.destroy();
+      );
+      const result = await compare({ killedDb, rebuiltDb, common: Math.min(...heights), checkRebuilt });
+      return { result, tookMs, checkRebuilt, removeFolders };
+    } finally {
+      await killedDb.destroy();
+      await rebuiltDb.destroy();
+    }
+  } catch (error) {
+    removeFolders();
+    throw error;
   }
 }
