@@ -20,7 +20,13 @@ import type {
   SettlementOutboxTable,
   SettlementTables,
 } from './outbox/schema.js';
-import type { PayoutAccountDetails, PaymentOrder, ProviderAdapter, ProviderConfirmation } from './provider.js';
+import type {
+  PayoutAccountDetails,
+  PaymentOrder,
+  ProviderAdapter,
+  ProviderConfirmation,
+  SendOutcome,
+} from './provider.js';
 import { nextAttemptDelayMs } from './webhook/webhook-adapter.js';
 
 /** Where a crash can be injected to prove exactly-once delivery (operators never set this). */
@@ -408,14 +414,21 @@ export class SettlementService {
       this.#options.crash?.('after-send', row.instruction_id);
       const maxAttempts = this.#options.maxAttempts ?? 8;
       if (outcome.status === 'accepted') {
-        await this.#move(row.instruction_id, ['sending'], {
+        const moved = await this.#move(row.instruction_id, ['sending'], {
           state: 'sent',
           provider_reference: outcome.providerReference ?? null,
           last_error: null,
         });
         this.#options.observer?.sendAttempted(provider.name, 'accepted');
+        if (!moved) await this.#setAsideOvertakingAnswer(row.instruction_id, provider.name, outcome);
       } else if (outcome.status === 'rejected' || attempts >= maxAttempts) {
-        await this.#move(row.instruction_id, ['sending'], { state: 'dead', last_error: outcome.reason.slice(0, 500) });
+        const moved = await this.#move(row.instruction_id, ['sending'], {
+          state: 'dead',
+          last_error: outcome.reason.slice(0, 500),
+        });
+        if (!moved && outcome.status === 'rejected') {
+          await this.#setAsideOvertakingAnswer(row.instruction_id, provider.name, outcome);
+        }
         this.#options.observer?.sendAttempted(provider.name, outcome.status === 'rejected' ? 'rejected' : 'dead');
         this.#options.log.error(
           { instructionId: row.instruction_id, provider: provider.name, attempts, reason: outcome.reason },
@@ -435,18 +448,61 @@ export class SettlementService {
     }
   }
 
-  /** Updates a row only while it is still in one of `from`, so a callback that overtook the send is not undone. */
+  /**
+   * Updates a row only while it is still in one of `from`, so a callback that overtook the
+   * send is not undone; true when it did.
+   */
   async #move(
     instructionId: string,
     from: readonly OutboxState[],
     values: Partial<SettlementOutboxTable>,
-  ): Promise<void> {
-    await this.#db
+  ): Promise<boolean> {
+    const result = await this.#db
       .updateTable('settlement_outbox')
       .set({ ...values, updated_at: this.#now().toISOString() })
       .where('instruction_id', '=', instructionId)
       .where('state', 'in', [...from])
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * A callback answered the instruction while its send was under way (a provider may call
+   * back before its answer to the order arrives). Its answer waited unrecorded, since a
+   * row being sent is not recorded on the ledger; now the provider's answer to the order
+   * is known. A callback it contradicts did not come from the provider's handling of this
+   * order (forged with a leaked secret, misrouted, or a provider fault): one naming
+   * another reference than the provider took the order as is set aside and the
+   * instruction waits for the provider's own callback, as if that one had never come; one
+   * for an order the provider rejected leaves a dead letter for an operator. Either is
+   * logged and counted as a conflict. Recorded, such an answer would mark failed a
+   * payment the provider makes (and the payer could be charged again), or paid one it
+   * never made.
+   */
+  async #setAsideOvertakingAnswer(instructionId: string, provider: string, outcome: SendOutcome): Promise<void> {
+    const row = await this.instruction(instructionId);
+    if (row?.state !== 'confirming' || outcome.status === 'retry') return;
+    const callback = `a callback answered ${row.outcome ?? '?'} as ${row.provider_reference ?? '?'}`;
+    let reason: string;
+    let setAside: boolean;
+    if (outcome.status === 'accepted') {
+      if (outcome.providerReference === undefined || outcome.providerReference === row.provider_reference) return;
+      reason = `${callback} while provider ${provider} took the order as ${outcome.providerReference}; that answer was set aside`;
+      setAside = await this.#move(instructionId, ['confirming'], {
+        state: 'sent',
+        provider_reference: outcome.providerReference,
+        outcome: null,
+        outcome_reason: null,
+        last_error: reason.slice(0, 500),
+      });
+    } else {
+      reason = `${callback} while provider ${provider} rejected the order (${outcome.reason}); an operator decides`;
+      setAside = await this.#move(instructionId, ['confirming'], { state: 'dead', last_error: reason.slice(0, 500) });
+    }
+    if (setAside) {
+      this.#options.observer?.callbackRefused(provider, 'CONFIRMATION_CONFLICT');
+      this.#options.log.error({ instructionId, provider }, reason);
+    }
   }
 
   /**
@@ -466,7 +522,8 @@ export class SettlementService {
         .selectAll()
         .where('instruction_id', '=', confirmation.instructionId)
         .executeTakeFirst();
-      if (row?.provider !== provider) {
+      // Nothing goes to a provider before a send attempt (a row waiting for an account has none).
+      if (row?.provider !== provider || row.attempts === 0) {
         return {
           status: 'refused',
           code: 'UNKNOWN_INSTRUCTION',
@@ -480,6 +537,18 @@ export class SettlementService {
           message: `instruction ${row.instruction_id} is for ${row.amount} ${row.currency} (minor units), not ${confirmation.amountMinor.toString()} ${confirmation.currency}`,
         };
       }
+      if (
+        row.state !== 'confirming' &&
+        row.state !== 'confirmed' &&
+        row.provider_reference !== null &&
+        row.provider_reference !== confirmation.providerReference
+      ) {
+        return {
+          status: 'refused',
+          code: 'CONFIRMATION_MISMATCH',
+          message: `instruction ${row.instruction_id} was taken by provider ${provider} as ${row.provider_reference}, not ${confirmation.providerReference}`,
+        };
+      }
       // Insert-or-nothing rather than look-then-insert: two deliveries of one message may arrive at once.
       const receipt = await trx
         .insertInto('settlement_webhook_receipts')
@@ -488,11 +557,11 @@ export class SettlementService {
         .executeTakeFirst();
       if (Number(receipt.numInsertedOrUpdatedRows ?? 0n) === 0) return { status: 'duplicate' };
       if (row.state === 'confirming' || row.state === 'confirmed') {
-        if (row.outcome !== confirmation.outcome) {
+        if (row.outcome !== confirmation.outcome || row.provider_reference !== confirmation.providerReference) {
           // The provider contradicts its own earlier answer: nothing on the ledger changes, but an operator must look.
           return {
             status: 'conflict',
-            message: `instruction ${row.instruction_id} was already answered ${row.outcome ?? '?'}; the provider now says ${confirmation.outcome}`,
+            message: `instruction ${row.instruction_id} was already answered ${row.outcome ?? '?'} as ${row.provider_reference ?? '?'}; the provider now says ${confirmation.outcome} as ${confirmation.providerReference}`,
           };
         }
         return { status: 'duplicate' };

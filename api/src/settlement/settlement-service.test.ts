@@ -694,6 +694,21 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
           answer: expect.objectContaining({ status: 'refused', code }) as unknown,
         });
       }
+      // Signed, for the right instruction and amount, but naming another reference than
+      // the provider took the order as: not the provider's answer to this order.
+      const otherReference = signedCallback(
+        'msg_other_reference',
+        { instructionId: fundId, providerReference: 'sbx_forged', amount: '150000', currency: 'EUR' },
+        'payment_order.failed',
+      );
+      expect(await rig.receiver.post(otherReference.headers, otherReference.body)).toEqual({
+        status: 400,
+        answer: expect.objectContaining({
+          status: 'refused',
+          code: 'CONFIRMATION_MISMATCH',
+          message: `instruction ${fundId} was taken by provider sandbox as ${reference}, not sbx_forged`,
+        }) as unknown,
+      });
       expect(await snapshot()).toEqual(before);
       expect((await rig.milestone(agreementId)).status).toBe('funding');
 
@@ -901,6 +916,88 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect((await rig.milestone(agreementId)).status).toBe('funded');
       expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
       expect(rig.sandbox.payments()).toEqual([expect.objectContaining({ receivedCount: 1, executedCount: 1 })]);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    "sets aside a callback that overtakes the send naming another reference, and records the provider's own answer",
+    async () => {
+      // The sandbox takes the order but calls back only when the test has finished with it.
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.registerAccounts(carol);
+      let forged: Promise<unknown> | undefined;
+      // While the provider's answer to the order is on its way, a signed callback answers
+      // the order failed under a reference of its own (a leaked secret, a misrouted message).
+      const answerAfterForgery: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        const instructionId = new Headers(init?.headers).get('idempotency-key')!;
+        const callback = signedCallback(
+          'msg_forged',
+          { instructionId, providerReference: 'sbx_forged', amount: '150000', currency: 'EUR', reason: 'no funds' },
+          'payment_order.failed',
+        );
+        forged = rig.receiver.post(callback.headers, callback.body);
+        await rig.rowIn(instructionId, 'confirming');
+        return response;
+      };
+      const adapter = rig.adapter({ fetch: answerAfterForgery });
+      await rig.startService({ providerFor: () => adapter });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+
+      // Taken while the send was under way, as a provider's early callback would be...
+      expect(await eventually('the forged callback', () => forged)).toEqual({
+        status: 200,
+        answer: { status: 'accepted' },
+      });
+      // ...and set aside once the provider's own reference for the order is known.
+      const setAside = await rig.rowIn(fundId, 'sent');
+      const reference = rig.sandbox.payments()[0]!.providerReference;
+      expect(setAside).toMatchObject({ provider_reference: reference, outcome: null });
+      expect(setAside.last_error).toBe(
+        `a callback answered failed as sbx_forged while provider sandbox took the order as ${reference}; that answer was set aside`,
+      );
+      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
+      expect((await rig.milestone(agreementId)).status).toBe('funding');
+
+      const genuine = signedCallback('msg_genuine', {
+        instructionId: fundId,
+        providerReference: reference,
+        amount: '150000',
+        currency: 'EUR',
+      });
+      expect(await rig.receiver.post(genuine.headers, genuine.body)).toEqual({
+        status: 200,
+        answer: { status: 'accepted' },
+      });
+      expect(await rig.rowIn(fundId, 'confirmed')).toMatchObject({ outcome: 'paid', provider_reference: reference });
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'refuses a callback for an instruction never sent, one waiting for an account',
+    async () => {
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      // Carol has no account to be debited yet: nothing went to the provider.
+      expect(await rig.rowIn(fundId, 'retry')).toMatchObject({ attempts: 0 });
+      const callback = signedCallback('msg_unsent', {
+        instructionId: fundId,
+        providerReference: 'sbx_unsent',
+        amount: '150000',
+        currency: 'EUR',
+      });
+      expect(await rig.receiver.post(callback.headers, callback.body)).toEqual({
+        status: 400,
+        answer: expect.objectContaining({ status: 'refused', code: 'UNKNOWN_INSTRUCTION' }) as unknown,
+      });
+      expect(await rig.row(fundId)).toMatchObject({ state: 'retry', outcome: null, provider_reference: null });
     },
     scenarioTimeoutMs,
   );
