@@ -30,6 +30,7 @@ import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
 import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
 import { answerClientErrors } from '../http/client-errors.js';
+import { applyKeepAliveTimeout } from '../http/keep-alive.js';
 
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
@@ -241,6 +242,7 @@ async function serveTestApi(
   };
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   answerClientErrors(server);
+  applyKeepAliveTimeout(server, config.keepAliveTimeoutMs);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -36,6 +36,8 @@ describe('the web console in Chromium against the real network and API', () => {
   it('serves the console under a policy that forbids inline scripts and other origins', async () => {
     const page = await fetch(`${api.url}/console/agreements`);
     expect(page.status).toBe(200);
+    // Kept-alive connections outlive a load balancer's usual 60 s idle timeout.
+    expect(page.headers.get('keep-alive')).toBe('timeout=65');
     const policy = page.headers.get('content-security-policy') ?? '';
     expect(policy).toContain("script-src 'self'");
     expect(policy).toContain("default-src 'none'");
