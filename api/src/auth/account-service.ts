@@ -399,6 +399,40 @@ export class AccountService {
   }
 
   /**
+   * Signs a bearer token out before it expires (RFC 7009's token revocation, for the
+   * token its holder presents): from now on it authenticates nothing, in every process
+   * sharing this database, and an open subscription it opened ends at its next check.
+   * Only the token's SHA-256 is kept, until the token would have expired; revoking it
+   * again changes nothing. Rows of tokens past their expiry are removed on the way.
+   *
+   * @param expiresAt when the token expires, epoch milliseconds.
+   */
+  async revokeToken(token: string, holder: { readonly userId: string; readonly expiresAt: number }): Promise<void> {
+    const now = new Date().toISOString();
+    await this.#db.deleteFrom('revoked_tokens').where('expires_at', '<', now).execute();
+    await this.#db
+      .insertInto('revoked_tokens')
+      .values({
+        token_sha256: hashSecret(token),
+        user_id: holder.userId,
+        revoked_at: now,
+        expires_at: new Date(holder.expiresAt).toISOString(),
+      })
+      .onConflict((conflict) => conflict.column('token_sha256').doNothing())
+      .execute();
+  }
+
+  /** Whether the bearer token was signed out (see {@link revokeToken}). */
+  async tokenRevoked(token: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('revoked_tokens')
+      .select('token_sha256')
+      .where('token_sha256', '=', hashSecret(token))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
    * Revokes a key; with `org`, only a key of that organisation (another organisation's
    * key looks as if it did not exist).
    *

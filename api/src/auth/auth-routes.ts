@@ -7,6 +7,8 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { passwordCredentialsSchema, type AccountService } from './account-service.js';
 import { CredentialsThrottledError } from './credential-throttle.js';
 import type { TokenService } from './tokens.js';
+import { bearerToken } from './passport-strategies.js';
+import { invalidInput, unauthenticated } from '../errors/api-error.js';
 
 const tokenResponseSchema = z.object({
   accessToken: z.string(),
@@ -94,6 +96,31 @@ export function authRoutes(deps: {
         });
         const { token, expiresIn } = await deps.tokens.issue(principal.userId);
         return { accessToken: token, tokenType: 'Bearer' as const, expiresIn };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/auth/token/revocation',
+      operationId: 'revokeToken',
+      summary:
+        'Sign out: revoke the bearer token this request presents (token revocation, RFC 7009), so that it authenticates nothing from now on in any process of this API, and subscriptions it opened end at their next check (GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS). Works for tokens of this API and of the OIDC issuer (which keeps its own session). A token already revoked or expired is 401; an API key is revoked by an administrator instead (DELETE /v1/admin/api-keys/{keyId})',
+      tag: 'auth',
+      access: 'public',
+      response: z.object({ revoked: z.literal(true) }),
+      errors: [401, 422],
+      handler: async ({ principal, header }) => {
+        const token = bearerToken(header('authorization'));
+        if (principal === undefined) {
+          throw unauthenticated('send the bearer token to revoke as Authorization: Bearer <token>');
+        }
+        if (token === undefined || principal.expiresAt === undefined) {
+          throw invalidInput(
+            'header.authorization',
+            'revokes the bearer token it carries; an API key is revoked by an administrator (DELETE /v1/admin/api-keys/{keyId})',
+          );
+        }
+        await deps.accounts.revokeToken(token, { userId: principal.id, expiresAt: principal.expiresAt });
+        return { revoked: true as const };
       },
     }),
     route({

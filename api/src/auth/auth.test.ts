@@ -52,6 +52,60 @@ describe('authentication and accounts over HTTP', () => {
     expect(notJson.body).toMatchObject({ code: 'MALFORMED_REQUEST' });
   });
 
+  it("signs a bearer token out: it opens nothing afterwards, while the same person's other tokens still do", async () => {
+    await createPasswordPerson(server().accounts, 'signing-out', 'ClientOrg', 'client', 'a long password 9');
+    const login = async () =>
+      (
+        (
+          await server().request('POST', '/v1/auth/token', {
+            body: { userId: 'signing-out', password: 'a long password 9' },
+          })
+        ).body as { accessToken: string }
+      ).accessToken;
+    const leaving = await login();
+    const staying = await login();
+    expect(staying).not.toBe(leaving);
+    expect((await server().request('GET', '/v1/me', { token: leaving })).status).toBe(200);
+
+    const revoked = await server().request('POST', '/v1/auth/token/revocation', { token: leaving });
+    expect([revoked.status, revoked.body]).toEqual([200, { revoked: true }]);
+
+    for (const [method, path] of [
+      ['GET', '/v1/me'],
+      ['GET', '/v1/agreements?role=client'],
+      ['POST', '/v1/auth/token/revocation'],
+    ] as const) {
+      const refused = await server().request(method, path, { token: leaving });
+      expect([method, path, refused.status]).toEqual([method, path, 401]);
+    }
+    const graphql = await server().request('POST', '/graphql', {
+      token: leaving,
+      body: { query: '{ me { userId } }' },
+    });
+    expect(JSON.stringify(graphql.body)).toContain('UNAUTHENTICATED');
+    expect((await server().request('GET', '/v1/me', { token: staying })).status).toBe(200);
+    // Only the token's hash is kept.
+    const rows = await server().db.selectFrom('revoked_tokens').selectAll().execute();
+    expect(rows.some((row) => row.user_id === 'signing-out' && !leaving.includes(row.token_sha256))).toBe(true);
+  });
+
+  it('revokes only a bearer token: an API key is revoked by an administrator, and nothing at all is 401', async () => {
+    const { key } = await server().service('revoking-key', 'ClientOrg', 'hr');
+    const byKey = await server().request('POST', '/v1/auth/token/revocation', { apiKey: key });
+    expect([byKey.status, (byKey.body as { field?: string }).field]).toEqual([422, 'header.authorization']);
+    expect((await server().request('GET', '/v1/me', { apiKey: key })).status).toBe(200);
+    expect((await server().request('POST', '/v1/auth/token/revocation')).status).toBe(401);
+  });
+
+  it('forgets a revoked token once it would have expired anyway', async () => {
+    const accounts = server().accounts;
+    await accounts.revokeToken('a token long expired', { userId: 'someone', expiresAt: Date.now() - 1000 });
+    expect(await accounts.tokenRevoked('a token long expired')).toBe(true);
+    await accounts.revokeToken('a token still valid', { userId: 'someone', expiresAt: Date.now() + 60_000 });
+    expect(await accounts.tokenRevoked('a token long expired')).toBe(false);
+    expect(await accounts.tokenRevoked('a token still valid')).toBe(true);
+  });
+
   it('lets an admin create people and API keys, and a revoked key stops working at once', async () => {
     const admin = await server().person('root-admin', 'ClientOrg', 'admin');
     const created = await server().request('POST', '/v1/admin/users', {

@@ -4,7 +4,7 @@ import { Strategy as CustomStrategy } from 'passport-custom';
 import { ApiError, notMemberCode } from '../errors/api-error.js';
 import type { AccountService } from './account-service.js';
 import type { CredentialThrottle } from './credential-throttle.js';
-import type { Principal } from './principal.js';
+import { standingCheck, type Principal } from './principal.js';
 import type { TokenService } from './tokens.js';
 
 /**
@@ -26,8 +26,13 @@ export function presentedApiKey(request: Request): string | undefined {
   return match?.[1];
 }
 
+/** The token of an `Authorization: Bearer <token>` header value. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
 export function presentedBearer(request: Request): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(request.get('authorization') ?? '')?.[1];
+  return bearerToken(request.get('authorization'));
 }
 
 /**
@@ -48,11 +53,21 @@ export function createPassport(accounts: AccountService, tokens: TokenService): 
       tokens
         .verify(token)
         .then(async (verified): Promise<Principal | false> => {
+          // Checked on every request, not kept with the verified token: a sign-out holds
+          // at once in every process that shares the database.
+          if (await accounts.tokenRevoked(token)) return false;
           const principal =
             verified.issuer === 'oidc'
               ? await accounts.oidcPrincipal(verified.subject, verified.org, verified.role)
               : await accounts.personPrincipal(verified.subject, 'local');
-          return principal === undefined ? false : { ...principal, expiresAt: verified.expiresAt };
+          if (principal === undefined) return false;
+          const accountStanding = principal[standingCheck];
+          return {
+            ...principal,
+            expiresAt: verified.expiresAt,
+            [standingCheck]: async () =>
+              (await accounts.tokenRevoked(token)) ? 'the bearer token was signed out' : accountStanding?.(),
+          };
         })
         .then(
           (principal) => {

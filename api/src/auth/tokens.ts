@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { ApiConfig } from '../config.js';
@@ -75,6 +76,9 @@ export class TokenService {
       .setIssuer(localIssuer)
       .setAudience(localAudience)
       .setIssuedAt()
+      // Two sign-ins within one second would otherwise get the same token, and signing
+      // one out (revocation is by the token's hash) would sign out the other.
+      .setJti(randomUUID())
       .setExpirationTime(`${this.#ttlSeconds}s`)
       .sign(this.#secret);
     return { token, expiresIn: this.#ttlSeconds };

@@ -85,7 +85,17 @@ export interface ReadLogAnchorRequestsTable {
   requested_at: string;
 }
 
+/** A bearer token signed out before its expiry (see `AccountService.revokeToken`). */
+export interface RevokedTokensTable {
+  token_sha256: string;
+  user_id: string;
+  revoked_at: string;
+  /** ISO 8601; the row goes once the token would have expired anyway. */
+  expires_at: string;
+}
+
 export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
+  revoked_tokens: RevokedTokensTable;
   read_log: ReadLogTable;
   read_log_anchor_requests: ReadLogAnchorRequestsTable;
   users: UsersTable;

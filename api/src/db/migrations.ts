@@ -113,4 +113,18 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '2026-12-03-001-revoked-tokens': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Bearer tokens signed out before they expire, by the SHA-256 of their text (never
+      // the token itself), kept until they would have expired.
+      await db.schema
+        .createTable('revoked_tokens')
+        .addColumn('token_sha256', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('user_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('revoked_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('expires_at', 'varchar(32)', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('revoked_tokens_by_expiry').on('revoked_tokens').column('expires_at').execute();
+    },
+  },
 };

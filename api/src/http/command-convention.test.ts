@@ -147,6 +147,7 @@ describe('every REST command in the OpenAPI document', () => {
         'createUser',
         'createApiKey',
         'revokeApiKey',
+        'revokeToken',
         // Reads and checks sent as POST bodies.
         'verifyAgreementTerms',
         'createPresentation',

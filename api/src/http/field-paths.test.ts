@@ -218,6 +218,8 @@ describe('field paths in refusals', () => {
       for (const [template, operations] of Object.entries(document.paths)) {
         for (const [method, operation] of Object.entries(operations)) {
           if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+          // Signing out takes no input to name, and would end the token every later request uses.
+          if (template === '/v1/auth/token/revocation') continue;
           const path = template.replace(/\{[^}]+\}/g, 'not%20valid%20!');
           const schema = operation.requestBody?.content?.['application/json']?.schema;
           const properties = (schema?.$ref === undefined ? schema : refs[schema.$ref.split('/').pop() ?? ''])

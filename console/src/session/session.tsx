@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
-import { apiClient } from './api-client.js';
+import { apiClient, rest } from './api-client.js';
 
 /** Who is signed in, as `me` answered right after sign-in. */
 export interface Person {
@@ -34,17 +34,24 @@ const SessionContext = createContext<SessionState | undefined>(undefined);
 /** Holds the session and gives every page a GraphQL client that sends its token. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | undefined>(undefined);
-  const signOut = useCallback(() => {
+  const forget = useCallback(() => {
     setSession(undefined);
   }, []);
-  // The API refuses an expired token; signing out at that moment says so before a request fails.
+  // Signing out revokes the token at the API too, so a copy of it (a proxy's log, a
+  // screenshot of the network tab) opens nothing afterwards. The page forgets it either
+  // way: a revocation that fails (the token expired, the API unreachable) leaves it to expire.
+  const signOut = useCallback(() => {
+    if (session !== undefined) void rest('POST', '/v1/auth/token/revocation', session.token).catch(() => undefined);
+    setSession(undefined);
+  }, [session]);
+  // The API refuses an expired token; forgetting it at that moment says so before a request fails.
   useEffect(() => {
     if (session === undefined) return;
-    const timer = setTimeout(signOut, Math.max(0, session.expiresAt - Date.now()));
+    const timer = setTimeout(forget, Math.max(0, session.expiresAt - Date.now()));
     return () => {
       clearTimeout(timer);
     };
-  }, [session, signOut]);
+  }, [session, forget]);
   const client = useMemo(() => apiClient(session?.token), [session?.token]);
   const state = useMemo(() => ({ session, signIn: setSession, signOut }), [session, signOut]);
   return (

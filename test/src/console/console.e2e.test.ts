@@ -33,6 +33,32 @@ describe('the web console in Chromium against the real network and API', () => {
     ({ api, browser } = suite());
   });
 
+  it('signs out at the API too: the token the page held opens nothing afterwards', async () => {
+    const person = await api.person(`sian-${suffix}`, 'ClientOrg', 'client');
+    const side = await openPage(browser);
+    try {
+      // The token never reaches storage; what the page sends with its requests is what a copy would hold.
+      const sent = new Set<string>();
+      side.page.on('request', (request) => {
+        const bearer = /^Bearer (\S+)$/.exec(request.headers().authorization ?? '')?.[1];
+        if (bearer !== undefined) sent.add(bearer);
+      });
+      await signIn(side.page, api.url, person.party.userId, password(person.party.userId));
+      expect(sent.size).toBe(1);
+      const [token] = [...sent];
+      expect((await api.call('GET', '/v1/me', token)).status).toBe(200);
+
+      const revocation = side.page.waitForResponse((response) => response.url().endsWith('/v1/auth/token/revocation'));
+      await side.page.getByRole('button', { name: 'Sign out' }).click();
+      expect((await revocation).status()).toBe(200);
+      await side.page.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect((await api.call('GET', '/v1/me', token)).status).toBe(401);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('serves the console under a policy that forbids inline scripts and other origins', async () => {
     const page = await fetch(`${api.url}/console/agreements`);
     expect(page.status).toBe(200);
