@@ -138,6 +138,28 @@ describe('ProvenanceContract', () => {
       );
     });
 
+    it('takes a source as a description or a URI of data, never one a link would run', async () => {
+      for (const [index, source] of [
+        'Survey of 10,000 drivers: consented, 2025',
+        's3://datasets/drivers/2025.parquet',
+        'doi:10.5281/zenodo.1234567',
+        'HTTPS://data.example.org/drivers',
+      ].entries()) {
+        await expect(registerDataset(`DS-source-${String(index)}`, { source })).resolves.toMatchObject({ source });
+      }
+      for (const source of [
+        'javascript:alert(1)',
+        ' JavaScript:alert(document.cookie) ',
+        'data:text/html;base64,PHNjcmlwdD4=',
+        'vbscript:msgbox',
+        'file:///etc/passwd',
+      ]) {
+        await expect(registerDataset('DS-refused', { source })).rejects.toThrow(
+          /^VALIDATION_FAILED\[source\]: source: a URI must use one of the schemes https, http, /,
+        );
+      }
+    });
+
     it('refuses bad input naming the field', async () => {
       await expect(registerDataset('DS-1', { legalBasis: 'whim' })).rejects.toThrow(/^VALIDATION_FAILED\[legalBasis\]/);
       await expect(registerDataset('DS-1', { piiClass: 'secret' })).rejects.toThrow(/^VALIDATION_FAILED\[piiClass\]/);

@@ -111,6 +111,21 @@ export const licenceSchema = z.discriminatedUnion('kind', [
 export type Licence = z.output<typeof licenceSchema>;
 
 // credential.ts has the same rule, but its records import rule provenance from this file.
+/** URI schemes a dataset's `source` may use: ones that fetch data or identify it. */
+export const datasetSourceSchemes: readonly string[] = [
+  'https',
+  'http',
+  's3',
+  'gs',
+  'az',
+  'ipfs',
+  'ar',
+  'hf',
+  'doi',
+  'urn',
+];
+const datasetSourceSchemesText = datasetSourceSchemes.join(', ');
+
 function nonBlankText(max: number) {
   return z
     .string()
@@ -184,8 +199,17 @@ const recordFields = {
  */
 export const registerDatasetRequestSchema = z.strictObject({
   ...recordFields,
-  /** Where the data came from: a URI or a description of the collection. */
-  source: nonBlankText(2000),
+  /**
+   * Where the data came from: a URI or a description of the collection. Text that is one
+   * URI (a scheme, a colon, no space) must name its data by a scheme that fetches or
+   * identifies it (see {@link datasetSourceSchemes}): clients turn such text into a link,
+   * and a `javascript:` or `data:` one would run or show whatever it holds (OWASP: allow
+   * URL schemes by list).
+   */
+  source: nonBlankText(2000).refine((text) => {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\S*$/.exec(text.trim())?.[1];
+    return scheme === undefined || datasetSourceSchemes.includes(scheme.toLowerCase());
+  }, `a URI must use one of the schemes ${datasetSourceSchemesText} (a description may be any text)`),
   legalBasis: legalBasisSchema,
   piiClass: piiClassSchema,
   retention: retentionSchema,
