@@ -223,6 +223,17 @@ describe('sandbox provider, end to end with the webhook adapter', () => {
     const wrongKey = await post({ ...signedHeaders, 'idempotency-key': 'A-5/m9/release-1' }, body);
     expect(wrongKey.status).toBe(400);
     expect(await wrongKey.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_MISMATCH' });
+    // Signed, but naming the amount twice: which one a parser keeps is up to the parser.
+    const twice = body.replace('"amount":"1000"', '"amount":"1","amount":"1000"');
+    const ambiguous = await post(
+      { ...signatureHeaders(webhookSigner(outboundSecret), 'msg_c', new Date(), twice) },
+      twice,
+    );
+    expect(ambiguous.status).toBe(400);
+    expect(await ambiguous.json()).toMatchObject({
+      code: 'ORDER_INVALID',
+      message: 'data.amount: appears twice in one JSON object; member names must be unique',
+    });
     expect(sandbox.payments()).toEqual([]);
 
     const accepted = await post(signedHeaders, body);
