@@ -210,6 +210,14 @@ function signedCallback(
   return { headers: { ...signatureHeaders(webhookSigner(callbackSecret), webhookId, now, body) }, body };
 }
 
+/** The provider's own callback that a 150,000 EUR funding was collected. */
+function fundingPaid(
+  instructionId: string,
+  providerReference: string,
+): { headers: Record<string, string>; body: string } {
+  return signedCallback('msg_genuine', { instructionId, providerReference, amount: '150000', currency: 'EUR' });
+}
+
 /** A stand-in provider that answers each payment order with the next scripted status. */
 interface ScriptedProvider {
   readonly url: string;
@@ -712,12 +720,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(await snapshot()).toEqual(before);
       expect((await rig.milestone(agreementId)).status).toBe('funding');
 
-      const genuine = signedCallback('msg_genuine', {
-        instructionId: fundId,
-        providerReference: reference,
-        amount: '150000',
-        currency: 'EUR',
-      });
+      const genuine = fundingPaid(fundId, reference);
       expect(await rig.receiver.post(genuine.headers, genuine.body)).toEqual({
         status: 200,
         answer: { status: 'accepted' },
@@ -961,12 +964,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
       expect((await rig.milestone(agreementId)).status).toBe('funding');
 
-      const genuine = signedCallback('msg_genuine', {
-        instructionId: fundId,
-        providerReference: reference,
-        amount: '150000',
-        currency: 'EUR',
-      });
+      const genuine = fundingPaid(fundId, reference);
       expect(await rig.receiver.post(genuine.headers, genuine.body)).toEqual({
         status: 200,
         answer: { status: 'accepted' },
