@@ -85,6 +85,13 @@ export interface ProviderAdapter {
    * instruction id is the idempotency key.
    */
   send(order: PaymentOrder): Promise<SendOutcome>;
+  /**
+   * True when the provider's confirmations name the reference it took the order under
+   * (a payment API's order id, as Standard Webhooks callbacks do), so that a confirmation
+   * naming another one is not its answer to that order. A bank's statement names its own
+   * entry reference instead, and leaves this unset.
+   */
+  readonly confirmsUnderOrderReference?: boolean;
   /** The provider's statement for a period, for reconciliation. */
   statement(from: Date, to: Date): Promise<readonly StatementEntry[]>;
   /**

@@ -466,6 +466,12 @@ export class SettlementService {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Whether the provider of this row confirms under the reference it took the order with. */
+  #confirmsUnderOrderReference(row: SettlementOutboxTable): boolean {
+    const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
+    return this.#options.providerFor(counterparty).confirmsUnderOrderReference === true;
+  }
+
   /**
    * A callback answered the instruction while its send was under way (a provider may call
    * back before its answer to the order arrives). Its answer waited unrecorded, since a
@@ -482,6 +488,7 @@ export class SettlementService {
   async #setAsideOvertakingAnswer(instructionId: string, provider: string, outcome: SendOutcome): Promise<void> {
     const row = await this.instruction(instructionId);
     if (row?.state !== 'confirming' || outcome.status === 'retry') return;
+    if (outcome.status === 'accepted' && !this.#confirmsUnderOrderReference(row)) return;
     const callback = `a callback answered ${row.outcome ?? '?'} as ${row.provider_reference ?? '?'}`;
     let reason: string;
     let setAside: boolean;
@@ -537,7 +544,9 @@ export class SettlementService {
           message: `instruction ${row.instruction_id} is for ${row.amount} ${row.currency} (minor units), not ${confirmation.amountMinor.toString()} ${confirmation.currency}`,
         };
       }
+      const underOrderReference = this.#confirmsUnderOrderReference(row);
       if (
+        underOrderReference &&
         row.state !== 'confirming' &&
         row.state !== 'confirmed' &&
         row.provider_reference !== null &&
@@ -557,7 +566,8 @@ export class SettlementService {
         .executeTakeFirst();
       if (Number(receipt.numInsertedOrUpdatedRows ?? 0n) === 0) return { status: 'duplicate' };
       if (row.state === 'confirming' || row.state === 'confirmed') {
-        if (row.outcome !== confirmation.outcome || row.provider_reference !== confirmation.providerReference) {
+        const otherReference = underOrderReference && row.provider_reference !== confirmation.providerReference;
+        if (row.outcome !== confirmation.outcome || otherReference) {
           // The provider contradicts its own earlier answer: nothing on the ledger changes, but an operator must look.
           return {
             status: 'conflict',

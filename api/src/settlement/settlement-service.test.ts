@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import {
   type SettlementOutboxTable,
   type SettlementServiceOptions,
 } from '@gigledger/settlement';
+import { answerPain001, endToEndIdFor, Iso20022FileAdapter } from '@gigledger/settlement/iso20022';
 import { startSandboxProvider, type SandboxProvider } from '@gigledger/settlement/sandbox';
 import {
   signatureHeaders,
@@ -972,6 +973,46 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(await rig.rowIn(fundId, 'confirmed')).toMatchObject({ outcome: 'paid', provider_reference: reference });
       expect((await rig.milestone(agreementId)).status).toBe('funded');
       expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    "pays a release through ISO 20022 files, the bank statement's entry reference differing from the order's EndToEndId",
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      const banking = path.join(rig.dataDir, 'bank');
+      const bank = new Iso20022FileAdapter({
+        name: 'bank-files',
+        outbox: path.join(banking, 'outbox'),
+        inbox: path.join(banking, 'inbox'),
+        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
+        batchSize: 1,
+      });
+      const sandbox = rig.adapter();
+      // Collections through the payment API, payouts to Tara by bank file.
+      await rig.startService({ providerFor: (party) => (party.userId === tara.userId ? bank : sandbox) });
+      const agreementId = await rig.activeAgreement();
+      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+      const release = await rig.release(agreementId);
+      const sent = await rig.rowIn(release.instructionId, 'sent');
+      expect(sent.provider_reference).toBe(endToEndIdFor(release.instructionId));
+
+      const [painFile] = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
+      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile!), 'utf8'), {
+        messageId: 'BANK-0001',
+        createdAt: new Date().toISOString().slice(0, 19) + 'Z',
+        bookingDate: new Date().toISOString().slice(0, 10),
+      });
+      mkdirSync(path.join(banking, 'inbox'), { recursive: true });
+      writeFileSync(path.join(banking, 'inbox', 'camt054-0001.xml'), camt);
+
+      const paid = await rig.rowIn(release.instructionId, 'confirmed');
+      expect(paid.outcome).toBe('paid');
+      expect(paid.provider_reference).not.toBe(sent.provider_reference);
+      expect((await rig.milestone(agreementId)).status).toBe('paid');
+      expect(rig.confirmationsOnLedger(release.instructionId)).toHaveLength(1);
     },
     scenarioTimeoutMs,
   );

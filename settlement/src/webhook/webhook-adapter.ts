@@ -57,6 +57,8 @@ const retryableStatuses = new Set([408, 409, 425, 429]);
  */
 export class WebhookProviderAdapter implements ProviderAdapter {
   readonly name: string;
+  /** A callback names the payment order id the provider answered the order with. */
+  readonly confirmsUnderOrderReference = true;
   readonly #baseUrl: string;
   readonly #signer: Webhook;
   readonly #apiKey: string;
