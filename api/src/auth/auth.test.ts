@@ -78,6 +78,16 @@ describe('authentication and accounts over HTTP', () => {
       const refused = await server().request(method, path, { token: leaving });
       expect([method, path, refused.status]).toEqual([method, path, 401]);
     }
+    // Other spellings of the same signature (padding, the last character's two spare bits) are no way around it.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(leaving.at(-1)!);
+    const sameBits = alphabet[(last & ~3) | ((last + 1) & 3)]!;
+    for (const spelling of [`${leaving}=`, `${leaving}==`, `${leaving.slice(0, -1)}${sameBits}`]) {
+      expect([spelling, (await server().request('GET', '/v1/me', { token: spelling })).status]).toEqual([
+        spelling,
+        401,
+      ]);
+    }
     const graphql = await server().request('POST', '/graphql', {
       token: leaving,
       body: { query: '{ me { userId } }' },

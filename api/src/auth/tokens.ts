@@ -97,6 +97,13 @@ export class TokenService {
   }
 
   async #verifySignature(token: string): Promise<VerifiedToken> {
+    // base64url decoders accept padding and stray low bits, so one signature has many
+    // spellings; anything keyed by the token's text (its revocation, this cache) must
+    // see one token as one text.
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+      throw new Error('token signature is not in canonical base64url');
+    }
     const issuer = peekIssuer(token);
     if (issuer === localIssuer) {
       const { payload } = await jwtVerify(token, this.#secret, {
