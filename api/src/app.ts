@@ -23,7 +23,7 @@ import { ApiError } from './errors/api-error.js';
 import { consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
-import { assertJsonDepth, maxRequestBodyBytes } from './http/json-limits.js';
+import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from './http/json-limits.js';
 import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
@@ -179,6 +179,12 @@ export function createApp(deps: AppDependencies): Express {
           'header.content-type',
         ),
       );
+      return;
+    }
+    try {
+      if (hasBody) assertUtf8Json(request.headers['content-type']);
+    } catch (error) {
+      next(error);
       return;
     }
     next();

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { getOperationAST, parse } from 'graphql';
 import { ApiError } from '../errors/api-error.js';
-import { assertJsonDepth, maxRequestBodyBytes } from '../http/json-limits.js';
+import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from '../http/json-limits.js';
 import { assertUniqueMemberNames } from '../http/json-member-names.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
@@ -102,6 +102,12 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
             'GraphQL operations are sent as JSON (Content-Type: application/json)',
           ),
         );
+        return;
+      }
+      try {
+        assertUtf8Json(request.headers['content-type']);
+      } catch (error) {
+        next(error);
         return;
       }
       next();

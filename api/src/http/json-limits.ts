@@ -59,3 +59,23 @@ export function assertJsonDepth(value: unknown, part: string): void {
   const field = [part, ...breach.path].filter((segment) => segment !== '').join('.');
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: nests deeper than ${String(maxJsonDepth)} levels`, field);
 }
+
+/**
+ * Refuses a JSON body declared in a charset other than UTF-8. JSON exchanged between
+ * systems is UTF-8 (RFC 8259 §8.1); the body parser would decode UTF-16 or UTF-32 too,
+ * while checks over the raw bytes (duplicate member names) read UTF-8, so such a body
+ * could mean one thing to a check and another to the route.
+ *
+ * @param contentType the request's Content-Type header, if any.
+ * @throws ApiError 415 UNSUPPORTED_CHARSET naming `header.content-type`.
+ */
+export function assertUtf8Json(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  if (charset === undefined || charset.toLowerCase() === 'utf-8') return;
+  throw new ApiError(
+    415,
+    'UNSUPPORTED_CHARSET',
+    `header.content-type: JSON is sent in UTF-8 (RFC 8259 §8.1), not charset=${charset.slice(0, 40)}`,
+    'header.content-type',
+  );
+}

@@ -46,7 +46,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       'UNSUPPORTED_ENCODING',
     ],
   ])('refuses a body %s, naming the body or the header at fault', async (_case, body, headers, status, code) => {
-    const field = code === 'UNSUPPORTED_MEDIA_TYPE' ? 'header.content-type' : 'body';
+    const field = ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CHARSET'].includes(code) ? 'header.content-type' : 'body';
     for (const path of ['/v1/agreements', '/v1/settlement/callbacks/sandbox', '/v1/auth/token']) {
       const answer = await send(server(), path, body, headers);
       expect([path, answer.status, answer.body.code, answer.body.field]).toEqual([path, status, code, field]);
@@ -127,6 +127,28 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
         }),
       ]);
     }
+  });
+
+  it('refuses JSON in UTF-16 or UTF-32, where a name written twice would pass a check reading UTF-8', async () => {
+    const text = '{"userId":"tara","\\u0075serId":"carol","password":"p"}';
+    for (const [charset, bytes] of [
+      ['utf-16le', Buffer.from(text, 'utf16le')],
+      ['utf-16be', Buffer.from(text, 'utf16le').swap16()],
+      ['utf-32le', Buffer.concat(Array.from(Buffer.from(text, 'latin1'), (byte) => Buffer.from([byte, 0, 0, 0])))],
+    ] as const) {
+      for (const path of ['/v1/auth/token', '/graphql']) {
+        const answer = await send(server(), path, bytes, { 'content-type': `application/json; charset=${charset}` });
+        expect([charset, path, answer.status, answer.body.code, answer.body.field]).toEqual([
+          charset,
+          path,
+          415,
+          'UNSUPPORTED_CHARSET',
+          'header.content-type',
+        ]);
+      }
+    }
+    const utf8 = await send(server(), '/v1/auth/token', text, { 'content-type': 'application/json; charset=UTF-8' });
+    expect([utf8.status, utf8.body.field]).toEqual([400, 'body.userId']);
   });
 
   it('refuses GraphQL variables naming one member twice, in a POST body or a GET parameter', async () => {
