@@ -144,6 +144,7 @@ describe('ProvenanceContract', () => {
         's3://datasets/drivers/2025.parquet',
         'doi:10.5281/zenodo.1234567',
         'HTTPS://data.example.org/drivers',
+        'Collected: a survey of 2,000 annotators',
       ].entries()) {
         await expect(registerDataset(`DS-source-${String(index)}`, { source })).resolves.toMatchObject({ source });
       }
@@ -153,6 +154,11 @@ describe('ProvenanceContract', () => {
         'data:text/html;base64,PHNjcmlwdD4=',
         'vbscript:msgbox',
         'file:///etc/passwd',
+        // As a browser reads a link: tabs and line breaks removed, leading spaces dropped.
+        'java\tscript:alert(1)',
+        'java\nscript:alert(1)',
+        'javascript:\nalert(1)',
+        'javascript:alert(1) //x',
       ]) {
         await expect(registerDataset('DS-refused', { source })).rejects.toThrow(
           /^VALIDATION_FAILED\[source\]: source: a URI must use one of the schemes https, http, /,

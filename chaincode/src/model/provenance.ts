@@ -125,6 +125,8 @@ export const datasetSourceSchemes: readonly string[] = [
   'urn',
 ];
 const datasetSourceSchemesText = datasetSourceSchemes.join(', ');
+/** Schemes whose link runs or shows what it holds, refused in a source even inside a description. */
+const activeSchemes: readonly string[] = ['javascript', 'vbscript', 'data', 'file', 'blob', 'livescript'];
 
 function nonBlankText(max: number) {
   return z
@@ -200,15 +202,20 @@ const recordFields = {
 export const registerDatasetRequestSchema = z.strictObject({
   ...recordFields,
   /**
-   * Where the data came from: a URI or a description of the collection. Text that is one
-   * URI (a scheme, a colon, no space) must name its data by a scheme that fetches or
-   * identifies it (see {@link datasetSourceSchemes}): clients turn such text into a link,
-   * and a `javascript:` or `data:` one would run or show whatever it holds (OWASP: allow
-   * URL schemes by list).
+   * Where the data came from: a URI or a description of the collection. Clients turn
+   * such text into a link, and a browser reads it as the WHATWG URL parser does: leading
+   * spaces dropped (other controls never pass the edge), tabs and line breaks removed anywhere. Read so, text that
+   * starts with a script or content scheme (`javascript:`, `data:`, …) is refused, and
+   * text that is one URI (a scheme, a colon, no space) must name its data by a scheme
+   * that fetches or identifies it (see {@link datasetSourceSchemes}; OWASP: allow URL
+   * schemes by list).
    */
   source: nonBlankText(2000).refine((text) => {
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\S*$/.exec(text.trim())?.[1];
-    return scheme === undefined || datasetSourceSchemes.includes(scheme.toLowerCase());
+    const asLink = text.replace(/[\t\n\r]/g, '').trimStart();
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(asLink)?.[1]?.toLowerCase();
+    if (scheme === undefined || datasetSourceSchemes.includes(scheme)) return true;
+    // Any other scheme only as the first word of a description ("Collected: …"), never one that runs.
+    return !activeSchemes.includes(scheme) && /\s/.test(asLink.trim());
   }, `a URI must use one of the schemes ${datasetSourceSchemesText} (a description may be any text)`),
   legalBasis: legalBasisSchema,
   piiClass: piiClassSchema,
