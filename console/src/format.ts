@@ -1,17 +1,23 @@
+import { minorUnitDigits } from './currencies.js';
+
 /**
  * An amount in integer minor units (decimal string, as the API sends money) in its
- * currency, e.g. `"125000"` EUR → `€1,250.00`; the minor-unit digits come from ISO 4217
- * as the browser's Intl data knows it, and no float touches the amount.
+ * currency, e.g. `"125000"` EUR → `€1,250.00`; the minor-unit digits come from the
+ * ledger's ISO 4217 table (see `currencies.ts`), and no float touches the amount.
  */
 export function formatMoney(minorUnits: string, currency: string): string {
-  const format = new Intl.NumberFormat('en', { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = minorUnitDigits(currency);
   const negative = minorUnits.startsWith('-');
   const units = (negative ? minorUnits.slice(1) : minorUnits).padStart(digits + 1, '0');
   const whole = BigInt(units.slice(0, units.length - digits));
   const fraction = units.slice(units.length - digits);
-  const parts = format.formatToParts(0);
-  const symbol = parts.find((part) => part.type === 'currency')?.value ?? currency;
+  let symbol = currency;
+  try {
+    const parts = new Intl.NumberFormat('en', { style: 'currency', currency }).formatToParts(0);
+    symbol = parts.find((part) => part.type === 'currency')?.value ?? currency;
+  } catch {
+    // A code Intl does not know is shown as the code itself.
+  }
   const wholeText = new Intl.NumberFormat('en').format(whole);
   return `${negative ? '-' : ''}${symbol}${wholeText}${digits > 0 ? `.${fraction}` : ''}`;
 }

@@ -4,7 +4,8 @@ import { Link } from 'wouter';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { draftAgreement } from './draft-mutation.js';
-import { currencyOptions, minorUnitDigits, toMinorUnits } from './minor-units.js';
+import { toMinorUnits } from './minor-units.js';
+import { currenciesLoaded, currencyOptions, minorUnitDigits } from '../currencies.js';
 import { ValueInput } from '../text-input.js';
 import { formatMoney } from '../format.js';
 
@@ -116,7 +117,9 @@ export function DraftPage() {
     setUnplaced(undefined);
     const local: Record<string, string> = {};
     const amounts = milestones.map((milestone, index) => {
-      const converted = toMinorUnits(milestone.amount, milestone.currency);
+      const converted = currenciesLoaded()
+        ? toMinorUnits(milestone.amount, milestone.currency)
+        : { problem: "The ledger's currency table could not be loaded, so no amount is converted; reload the page." };
       if ('problem' in converted) local[`input.milestones.${String(index)}.amount`] = converted.problem;
       return 'minorUnits' in converted ? converted.minorUnits : '';
     });

@@ -1,15 +1,4 @@
-/**
- * Decimal places of one major unit of an ISO 4217 currency as the browser's Intl data
- * knows it (2 for EUR, 0 for JPY, 3 for KWD), the same source the console formats money
- * with. The API checks the code against the ledger's own ISO 4217 table.
- */
-export function minorUnitDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-}
+import { minorUnitDigits } from '../currencies.js';
 
 /** Spaces people group digits with: space, no-break space, narrow no-break space, thin space. */
 const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
@@ -29,7 +18,16 @@ const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
 export function toMinorUnits(text: string, currency: string): { minorUnits: string } | { problem: string } {
   const digits = minorUnitDigits(currency);
   const example = digits === 0 ? '1250' : `1250.${'0'.repeat(digits)} or 1250,${'0'.repeat(digits)}`;
-  const compact = text.trim().replace(groupingSpaces, '');
+  const trimmed = text.trim();
+  // A space groups thousands as the other mark does: "1 250,50", never "12 50".
+  const spaced = trimmed.split(groupingSpaces);
+  if (
+    spaced.length > 1 &&
+    (!/^\d{1,3}$/.test(spaced[0] ?? '') || spaced.slice(1).some((group) => !/^\d{3}(?:[.,]\d*)?$/.test(group)))
+  ) {
+    return { problem: `Group thousands by three digits with one mark, or not at all, e.g. ${example}.` };
+  }
+  const compact = trimmed.replace(groupingSpaces, '');
   if (!/^\d(?:[\d.,]*\d)?$/.test(compact)) {
     return { problem: `Write the amount as digits with an optional decimal mark, e.g. ${example}.` };
   }
@@ -64,9 +62,4 @@ export function toMinorUnits(text: string, currency: string): { minorUnits: stri
   }
   const units = `${groups.join('')}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
   return { minorUnits: units };
-}
-
-/** Every ISO 4217 code the browser knows, for the currency select; the API refuses inactive ones. */
-export function currencyOptions(): readonly string[] {
-  return Intl.supportedValuesOf('currency');
 }

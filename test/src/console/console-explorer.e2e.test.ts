@@ -209,6 +209,16 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         );
         expect([typed, await read.textContent()]).toEqual([typed, shown]);
       }
+      // Minor units as the ledger counts them: HUF has two decimals in ISO 4217, none in the browser's Intl data.
+      await form.getByLabel('Currency of milestone 1').selectOption('HUF');
+      await amount.fill('1000');
+      await page.waitForFunction(
+        ([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === text,
+        ['amount-read-1', '= HUF1,000.00'] as const,
+        { timeout: 10_000 },
+      );
+      await form.getByLabel('Currency of milestone 1').selectOption('EUR');
+      await amount.fill('1250,505');
       await form.getByRole('button', { name: 'Draft agreement' }).click();
       await page.waitForFunction(
         () => document.querySelector('[role="alert"]')?.textContent.includes('decimal places at most') === true,
