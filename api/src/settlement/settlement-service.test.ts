@@ -41,6 +41,7 @@ import { Sealer } from '../identity/sealer.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
 import { PayoutAccountStore } from './payout-accounts.js';
+import { applyKeepAliveTimeout } from '../http/keep-alive.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -147,6 +148,9 @@ class CallbackReceiver {
 
   static async start(): Promise<CallbackReceiver> {
     const server = createServer();
+    // As the API's own server: a kept-alive connection outlives the client's reuse of it,
+    // even on a machine so busy that timers fire late (Node's 5 s reset one under load).
+    applyKeepAliveTimeout(server, 65_000);
     const receiver = new CallbackReceiver(server);
     server.on('request', (request, response) => {
       const chunks: Buffer[] = [];
