@@ -41,7 +41,7 @@ describe('what the read log counts of an answer', () => {
         votes: [{ creatorMspId: 'AuditOrgMSP' }],
       },
     };
-    const node = agreementNode({
+    const row = () => ({
       agreement_id: 'A-1',
       title: 'T',
       status: 'active',
@@ -59,10 +59,25 @@ describe('what the read log counts of an answer', () => {
       updated_block: 3,
       record: JSON.stringify(record, null, 1),
     });
+    const node = agreementNode(row());
     const answer = { edges: [{ node }] };
     const walked = organisationsAndCount(JSON.parse(JSON.stringify(answer)));
     expect(walked.organisations).toEqual(['ArbiterOrgMSP', 'AuditOrgMSP', 'ClientOrgMSP', 'TalentOrgMSP']);
+    // The record's organisations come from its text: the walk never parses the record.
+    const parse = JSON.parse;
+    const parsed: string[] = [];
+    JSON.parse = (text: string, reviver?: Parameters<typeof parse>[1]) => {
+      parsed.push(text);
+      return parse(text, reviver) as unknown;
+    };
+    try {
+      expect(organisationsAndCount({ edges: [{ node: agreementNode(row()) }] })).toEqual(walked);
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parsed.filter((text) => text.length > 40)).toEqual([]);
     expect(organisationsAndCount(answer)).toEqual(walked);
+    expect(node.record).toEqual(record);
     expect(organisationsInJson(JSON.stringify({ mspId: 'A\\"B', x: '"mspId":"C"' }))).toEqual(['A\\"B']);
   });
 

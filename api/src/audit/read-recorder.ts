@@ -58,8 +58,11 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
     }
     const named = (node as { [namedOrganisations]?: NamedOrganisations })[namedOrganisations];
     if (named !== undefined) for (const organisation of named.organisations()) organisations.add(organisation);
-    for (const [key, child] of Object.entries(node)) {
+    // Keys first, values after the skip: a value read through Object.entries would run the
+    // getter that parses a node's record, the very parse the named organisations avoid.
+    for (const key of Object.keys(node)) {
       if (named?.keys.includes(key) === true) continue;
+      const child = (node as Record<string, unknown>)[key];
       if (organisationKeys.has(key) && typeof child === 'string') organisations.add(child);
       else walk(child);
     }
