@@ -21,6 +21,14 @@ describe('duplicateMemberName', () => {
     },
   );
 
+  it('reads nesting as deep as a megabyte allows without running out of stack', () => {
+    const depth = 200_000;
+    expect(duplicateMemberName(`${'['.repeat(depth)}${']'.repeat(depth)}`)).toBeUndefined();
+    const nested = `${'{"a":'.repeat(depth)}{"b":1,"b":2}${'}'.repeat(depth)}`;
+    const path = duplicateMemberName(nested);
+    expect([path?.length, path?.at(-2), path?.at(-1)]).toEqual([depth + 1, 'a', 'b']);
+  });
+
   it('finds none in anything JSON.stringify writes', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
