@@ -27,6 +27,7 @@ import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from './http/jso
 import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
+import { hasSignedBody, signedBodyReader } from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import { unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
@@ -166,7 +167,12 @@ export function createApp(deps: AppDependencies): Express {
   });
 
   // GraphQL reads its own request bodies (see graphqlRequestGate); only the REST routes take parsed JSON here.
+  app.use(signedBodyReader(routes));
   app.use('/v1', (request, _response, next) => {
+    if (hasSignedBody(request)) {
+      next();
+      return;
+    }
     // A body that is not JSON would otherwise reach the routes as an empty object.
     const hasBody =
       request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
@@ -199,6 +205,10 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
     (request, _response, next) => {
+      if (hasSignedBody(request)) {
+        next();
+        return;
+      }
       assertJsonDepth(request.body, 'body');
       assertUniqueMemberNames((request as RequestWithRawBody).rawBody, 'body');
       next();

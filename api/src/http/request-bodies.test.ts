@@ -47,7 +47,12 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     ],
   ])('refuses a body %s, naming the body or the header at fault', async (_case, body, headers, status, code) => {
     const field = ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CHARSET'].includes(code) ? 'header.content-type' : 'body';
-    for (const path of ['/v1/agreements', '/v1/settlement/callbacks/sandbox', '/v1/auth/token']) {
+    // A provider callback is read as bytes whatever it declares, and refused 401 when
+    // unsigned before they are read (settlement-routes.test); its bytes are still bounded
+    // and decoded as every other body's.
+    const bytesAlone = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING'].includes(code);
+    const paths = ['/v1/agreements', ...(bytesAlone ? ['/v1/settlement/callbacks/sandbox'] : []), '/v1/auth/token'];
+    for (const path of paths) {
       const answer = await send(server(), path, body, headers);
       expect([path, answer.status, answer.body.code, answer.body.field]).toEqual([path, status, code, field]);
     }

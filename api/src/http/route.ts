@@ -66,6 +66,15 @@ export interface RouteSpec<
    * in its path, query and body (see {@link refuseControlText}).
    */
   readonly verbatimText?: true;
+  /**
+   * The body is a signed message (a provider's callback), read only once the handler has
+   * checked its signature: none of the JSON checks in front of the other routes (media
+   * type, charset, parsing, depth, repeated member names) runs before it, so an unsigned
+   * or forged message is refused as such (401) whatever its bytes. The handler gets the
+   * bytes as `rawBody`, and `body` is never parsed; `body` here documents the message.
+   * Implies {@link verbatimText}.
+   */
+  readonly signedBody?: true;
   readonly response: Result;
   /** Success status; 200 unless it creates something. */
   readonly status?: number;
@@ -201,7 +210,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
     const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
-      if (spec.verbatimText !== true) {
+      if (spec.verbatimText !== true && spec.signedBody !== true) {
         refuseControlText(request.params, ['path']);
         refuseControlText(request.query, ['query']);
         refuseControlText(request.body, ['body']);
@@ -211,7 +220,9 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
       const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
       if (spec.body === undefined) refuseAnyBody(request.body);
       const body: unknown =
-        spec.body === undefined ? undefined : parseInput(spec.body, canonicalBody(request.body), 'body');
+        spec.body === undefined || spec.signedBody === true
+          ? undefined
+          : parseInput(spec.body, canonicalBody(request.body), 'body');
       const input = {
         params,
         query,

@@ -753,6 +753,36 @@ describe('settlement routes over HTTP', () => {
         expect(await api.db.selectFrom('settlement_webhook_receipts').selectAll().execute()).toEqual([]);
       });
 
+      // The signature is checked before the bytes are read: what an unsigned message holds,
+      // or how it says it is encoded, never turns its refusal into anything but 401.
+      describe.each([
+        ['names a member twice', '{"type":"payment_order.paid","type":"payment_order.failed"}', 'application/json'],
+        ['is not JSON', '{"type": ', 'application/json'],
+        ['nests 100,000 objects deep', `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`, 'application/json'],
+        ['is empty', '', 'application/json'],
+        ['is declared as text', JSON.stringify({ type: 'payment_order.paid' }), 'text/plain'],
+        ['is declared as UTF-16', JSON.stringify({ type: 'payment_order.paid' }), 'application/json; charset=utf-16le'],
+      ])('a callback whose body %s', (_label, body, contentType) => {
+        const send = (headers: Record<string, string>) =>
+          fetch(`${api.url}/v1/settlement/callbacks/sandbox`, {
+            method: 'POST',
+            headers: { 'content-type': contentType, ...headers },
+            body,
+          }).then(async (answer) => ({ status: answer.status, body: (await answer.json()) as { code?: string } }));
+
+        it('is refused 401 WEBHOOK_SIGNATURE_MISSING when unsigned', async () => {
+          const answer = await send({});
+          expect([answer.status, answer.body.code]).toEqual([401, 'WEBHOOK_SIGNATURE_MISSING']);
+        });
+
+        it('is refused 400 WEBHOOK_PAYLOAD_INVALID when signed', async () => {
+          const headers = signatureHeaders(webhookSigner(inboundSecret), 'msg_odd_body', new Date(), body);
+          const answer = await send({ ...headers });
+          expect([answer.status, answer.body.code]).toEqual([400, 'WEBHOOK_PAYLOAD_INVALID']);
+          expect(await api.db.selectFrom('settlement_webhook_receipts').selectAll().execute()).toEqual([]);
+        });
+      });
+
       it('refuses a signed message that is not a callback with 400 WEBHOOK_PAYLOAD_INVALID', async () => {
         const answer = await post('sandbox', signed({ instructionId: 'A-1/m1/fund-escrow-1', amount: 'lots' }));
         expect(answer.status).toBe(400);

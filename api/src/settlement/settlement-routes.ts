@@ -2,7 +2,7 @@ import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settl
 import { discrepancyKinds, type SettlementOutboxTable } from '@gigledger/settlement';
 import { grantCovers } from '@gigledger/chaincode/model';
 import { z } from 'zod';
-import { ApiError, forbidden, invalidInput, notFound } from '../errors/api-error.js';
+import { ApiError, forbidden, notFound } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
@@ -184,7 +184,7 @@ export function settlementRoutes(deps: {
       method: 'post',
       path: '/v1/settlement/callbacks/:provider',
       operationId: 'receiveProviderCallback',
-      verbatimText: true,
+      signedBody: true,
       summary:
         'A payment provider reports an instruction paid or failed. Signed per Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, webhook-signature); a repeated webhook id changes nothing',
       tag,
@@ -202,8 +202,12 @@ export function settlementRoutes(deps: {
         if (provider?.inboundSecret === undefined) {
           throw new ApiError(404, 'NOT_FOUND', `no webhook provider ${params.provider} is configured`, 'path.provider');
         }
-        if (rawBody === undefined) throw invalidInput('body', 'must be a signed JSON message');
-        const verified = verifyProviderCallback({ headers, rawBody, secret: provider.inboundSecret });
+        // An empty body is checked as well: unsigned, it is refused as unsigned (401).
+        const verified = verifyProviderCallback({
+          headers,
+          rawBody: rawBody ?? Buffer.alloc(0),
+          secret: provider.inboundSecret,
+        });
         if (!verified.ok) {
           log.warn({ provider: params.provider, code: verified.code }, 'provider callback refused');
           settlement.refused(params.provider, verified.code);

@@ -1,0 +1,31 @@
+import express, { Router, type Request } from 'express';
+import { maxRequestBodyBytes } from './json-limits.js';
+import type { RequestWithRawBody, RouteSpec } from './route.js';
+
+const signedBodies = new WeakSet<Request>();
+
+/**
+ * Reads the body of every route whose body is a signed message ({@link RouteSpec.signedBody})
+ * as bytes, ahead of the JSON checks the other routes get: the handler checks the
+ * signature over exactly these bytes before it reads them, so that an unsigned or forged
+ * message is refused as such (401) whatever it holds. Bodies stay bounded by
+ * {@link maxRequestBodyBytes} (413 beyond) and are inflated as the JSON parser would.
+ */
+export function signedBodyReader(routes: readonly RouteSpec[]): Router {
+  const router = Router();
+  const readBytes = express.raw({ type: () => true, limit: maxRequestBodyBytes });
+  for (const spec of routes) {
+    if (spec.signedBody !== true) continue;
+    router[spec.method](spec.path, readBytes, (request, _response, next) => {
+      const body: unknown = request.body;
+      (request as RequestWithRawBody).rawBody = Buffer.isBuffer(body) ? body : undefined;
+      request.body = undefined;
+      signedBodies.add(request);
+      next();
+    });
+  }
+  return router;
+}
+
+/** Whether {@link signedBodyReader} took this request's body, so that the JSON checks leave it alone. */
+export const hasSignedBody = (request: Request): boolean => signedBodies.has(request);
