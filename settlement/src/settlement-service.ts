@@ -55,6 +55,8 @@ export interface SettlementObserver {
   sendAttempted(provider: string, outcome: 'accepted' | 'retry' | 'rejected' | 'dead'): void;
   callbackRefused(provider: string, code: string): void;
   confirmationRecorded(outcome: 'paid' | 'failed'): void;
+  /** The ledger refused to record a provider's answer (its refusal code); the instruction is a dead letter. */
+  confirmationRefused?(code: string): void;
 }
 
 export interface SettlementServiceOptions {
@@ -643,8 +645,12 @@ export class SettlementService {
               });
         confirmTxId = committed.transactionId;
       } catch (error) {
+        if (error instanceof RefusedError && error.code !== 'INVALID_STATE') {
+          await this.#deadLetterRefusedConfirmation(row, error);
+          return;
+        }
         // Answered already (e.g. by hand, or a write whose status was lost): the ledger is the record.
-        if (!(error instanceof RefusedError && error.code === 'INVALID_STATE')) {
+        if (!(error instanceof RefusedError)) {
           this.#options.log.warn(
             { err: error, instructionId: row.instruction_id },
             'recording a settlement confirmation failed; will retry',
@@ -657,6 +663,26 @@ export class SettlementService {
     } finally {
       this.#inFlight.delete(row.instruction_id);
     }
+  }
+
+  /**
+   * The ledger refused to record the provider's answer for a reason of its own (the
+   * service's organisation no longer settles, the record or the account is not what the
+   * answer names): the chaincode would refuse the same answer again, so it is not retried
+   * every sweep; it leaves a dead letter naming the refusal, for an operator to answer by
+   * hand once the cause is dealt with. The provider's outcome and reference stay on the row.
+   */
+  async #deadLetterRefusedConfirmation(row: SettlementOutboxTable, refusal: RefusedError): Promise<void> {
+    const reason =
+      `the ledger refused to record provider ${row.provider}'s ${row.outcome ?? '?'} answer ` +
+      `(${refusal.code}: ${refusal.refusal}); an operator decides`;
+    const dead = await this.#move(row.instruction_id, ['confirming'], {
+      state: 'dead',
+      last_error: reason.slice(0, 500),
+    });
+    if (!dead) return;
+    this.#options.observer?.confirmationRefused?.(refusal.code);
+    this.#options.log.error({ instructionId: row.instruction_id, code: refusal.code }, reason);
   }
 
   async #collectFileConfirmations(): Promise<void> {

@@ -16,6 +16,7 @@ export class Metrics {
   readonly settlementSends: Counter<'provider' | 'outcome'>;
   readonly settlementCallbackRefusals: Counter<'provider' | 'code'>;
   readonly settlementConfirmations: Counter<'outcome'>;
+  readonly settlementConfirmationRefusals: Counter<'code'>;
   #settlementStats: (() => Promise<SettlementStats>) | undefined;
 
   constructor() {
@@ -56,6 +57,12 @@ export class Metrics {
       name: 'gigledger_settlement_confirmations_total',
       help: 'Provider confirmations recorded on the ledger, by outcome',
       labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.settlementConfirmationRefusals = new Counter({
+      name: 'gigledger_settlement_confirmation_refusals_total',
+      help: "Provider answers the ledger refused to record, by the chaincode's refusal code; each leaves a dead letter",
+      labelNames: ['code'],
       registers: [this.registry],
     });
     const stats = () => this.#settlementStats?.();

@@ -117,6 +117,9 @@ export function createSettlementRuntime(deps: {
       confirmationRecorded: (outcome) => {
         deps.metrics.settlementConfirmations.inc({ outcome });
       },
+      confirmationRefused: (code) => {
+        deps.metrics.settlementConfirmationRefusals.inc({ code });
+      },
     },
     ...(deps.crash === undefined ? {} : { crash: deps.crash }),
   });

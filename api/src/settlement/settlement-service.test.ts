@@ -553,6 +553,54 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    "leaves a dead letter naming the refusal, and stops retrying, when the ledger refuses to record the provider's answer",
+    async () => {
+      // The provider answers a second after taking the order: time to hand settlement to another organisation.
+      const rig = await startRig({ sandboxCallbackDelayMs: 1_000 });
+      await rig.registerAccounts(carol, tara);
+      const refusals: string[] = [];
+      const messages: string[] = [];
+      const recording = {
+        info: () => undefined,
+        warn: (_object: object, message: string) => messages.push(`warn ${message}`),
+        error: (_object: object, message: string) => messages.push(`error ${message}`),
+      };
+      const service = await rig.startService({
+        log: recording,
+        observer: {
+          sendAttempted: () => undefined,
+          callbackRefused: () => undefined,
+          confirmationRecorded: () => undefined,
+          confirmationRefused: (code) => refusals.push(code),
+        },
+      });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      await rig.rowIn(fundId, 'sent');
+      const admin = await rig.as(operator);
+      await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP'] });
+
+      const dead = await rig.rowIn(fundId, 'dead');
+      expect(dead).toMatchObject({ outcome: 'paid', attempts: 1 });
+      expect(dead.last_error).toMatch(
+        /^the ledger refused to record provider sandbox's paid answer \(FORBIDDEN: .+\); an operator decides$/,
+      );
+      expect(refusals).toEqual(['FORBIDDEN']);
+      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
+      // Several sweeps later: no further attempt, no retry warnings.
+      await delay(300);
+      expect(refusals).toEqual(['FORBIDDEN']);
+      expect(messages.filter((message) => message.includes('confirmation'))).toEqual([]);
+      expect(messages.filter((message) => message.startsWith('error the ledger refused'))).toHaveLength(1);
+      expect((await rig.milestone(agreementId)).status).not.toBe('funded');
+      // A person answers it by hand once the cause is dealt with.
+      const providerReference = dead.provider_reference ?? '';
+      expect(await service.handAnswerRefusal(fundId, { outcome: 'paid', providerReference })).toBeUndefined();
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'takes an event delivered twice into the outbox once, writing its checkpoint with it',
     async () => {
       const rig = await startRig();
