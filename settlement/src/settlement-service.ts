@@ -733,10 +733,18 @@ export class SettlementService {
           .where('instruction_id', '=', held.instruction_id)
           .execute();
       } catch (error) {
-        const settled = error instanceof RefusedError && ['COMPLIANCE_HOLD', 'INVALID_STATE'].includes(error.code);
-        if (!settled) {
+        // A refusal is the chaincode's answer and would be the same at the next sweep: the
+        // retry waits for the next credential of the payee (which marks it due again). A
+        // failure to reach the ledger is tried again at the next sweep.
+        if (!(error instanceof RefusedError)) {
           this.#options.log.warn({ err: error, instructionId: held.instruction_id }, 'retrying a held payout failed');
           continue;
+        }
+        if (!['COMPLIANCE_HOLD', 'INVALID_STATE'].includes(error.code)) {
+          this.#options.log.error(
+            { instructionId: held.instruction_id, code: error.code },
+            `the ledger refused to retry a held payout (${error.code}: ${error.refusal}); it is retried when the payee's next credential is issued`,
+          );
         }
         await this.#db
           .updateTable('settlement_held')

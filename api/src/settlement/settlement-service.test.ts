@@ -1178,6 +1178,66 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'stops retrying a held payout the ledger refuses to retry, until the next credential of the payee',
+    async () => {
+      const rig = await startRig({ kycCredentialTypes: ['KYC'] });
+      await rig.registerAccounts(carol, tara);
+      const admin = await rig.as(operator);
+      await admin.credentials.registerIssuer({
+        requestId: 'register-kyc-registrar',
+        issuer: partyOf(registrar),
+        displayName: 'KYC registrar',
+        credentialTypes: ['KYC'],
+      });
+      const messages: string[] = [];
+      const service = await rig.startService({
+        log: {
+          info: () => undefined,
+          warn: (_object: object, message: string) => messages.push(`warn ${message}`),
+          error: (_object: object, message: string) => messages.push(`error ${message}`),
+        },
+      });
+      const agreementId = await rig.activeAgreement();
+      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+      const release = await rig.release(agreementId);
+      await eventually('the held payout to be remembered', async () =>
+        (await service.stats()).held === 1 ? true : undefined,
+      );
+      // Settlement moves to another organisation before the payee's credential arrives.
+      await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP'] });
+      await (
+        await rig.as(registrar)
+      ).credentials.issueCredential(
+        {
+          requestId: 'issue-kyc-tara',
+          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0df',
+          subject: partyOf(tara),
+          type: 'KYC',
+        },
+        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'b'.repeat(64) }] } },
+      );
+      const heldRow = () =>
+        rig.db
+          .selectFrom('settlement_held')
+          .select(['retry_due', 'cleared_at'])
+          .where('instruction_id', '=', release.instructionId)
+          .executeTakeFirst();
+      await eventually('the refused retry to be recorded', async () => {
+        const row = await heldRow();
+        return row?.retry_due === 0 && messages.length > 0 ? row : undefined;
+      });
+      // Several sweeps later: tried once, not again, and still held.
+      await delay(300);
+      expect(messages.filter((message) => message.includes('held payout'))).toHaveLength(1);
+      expect(messages[0]).toMatch(/^error the ledger refused to retry a held payout \(FORBIDDEN: /);
+      expect(await heldRow()).toEqual({ retry_due: 0, cleared_at: null });
+      expect((await service.stats()).held).toBe(1);
+      expect(await rig.row(release.instructionId)).toBeUndefined();
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'retries a payout held for KYC when the payee is issued a credential, then pays it',
     async () => {
       const rig = await startRig({ kycCredentialTypes: ['KYC'] });
