@@ -134,6 +134,33 @@ describe('agreements over REST, end to end', () => {
       expect(again.status).toBe(refused.status);
     });
 
+    it("names in a refused command's answer the id the caller gave it, in the header or the body, not the HTTP request's", async () => {
+      const agreementId = kit.nextAgreementId();
+      const { requestId: _none, ...draft } = kit.draftRequest(agreementId);
+      expect(
+        (
+          await kit.server.request('POST', '/v1/agreements', {
+            token: kit.cast.client.token,
+            body: { ...draft, terms },
+          })
+        ).status,
+      ).toBe(201);
+      const byHeader = newRequestId();
+      const byBody = newRequestId();
+      for (const [sent, id] of [
+        [{ headers: { 'idempotency-key': byHeader }, body: { termsSha256: '0'.repeat(64) } }, byHeader],
+        [{ body: { termsSha256: '0'.repeat(64), requestId: byBody } }, byBody],
+      ] as const) {
+        const refused = await kit.server.request('POST', `/v1/agreements/${agreementId}/accept`, {
+          token: kit.cast.freelancer.token,
+          ...sent,
+        });
+        expect(refused.status).toBeGreaterThanOrEqual(400);
+        expect((refused.body as { requestId: string }).requestId).toBe(id);
+        expect(refused.headers.get('x-request-id')).not.toBe(id);
+      }
+    });
+
     it('creates the agreement with 201, keeps the terms off the channel ledger and gives them to the parties', async () => {
       const agreementId = kit.nextAgreementId();
       const { requestId: _generated, ...draft } = kit.draftRequest(agreementId);

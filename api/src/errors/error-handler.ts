@@ -139,10 +139,15 @@ function bodyRefusal(error: unknown): [number, string, string] | undefined {
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
-    const requestId = response.locals.requestId;
-    const body = errorBody(error, requestId);
+    const { requestId, commandRequestId } = response.locals;
+    // A command's error names the id it ran under, which a retry must repeat (the caller's
+    // Idempotency-Key or body requestId); the HTTP request's own id stays in x-request-id.
+    const body = errorBody(error, commandRequestId ?? requestId);
     if (body.status >= 500) {
-      log.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
+      log.error(
+        { err: error, requestId, commandRequestId, method: request.method, path: request.path },
+        'request failed',
+      );
     }
     response.status(body.status).json(body);
   };

@@ -238,6 +238,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         rawBody: (request as RequestWithRawBody).rawBody,
         headers: request.headers,
       };
+      if (spec.command === true) response.locals.commandRequestId = (input.body as { requestId: string }).requestId;
       // An id sent only as Idempotency-Key is named after the header when the ledger refuses it.
       const idFromHeader =
         spec.command === true &&

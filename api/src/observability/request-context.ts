@@ -7,6 +7,12 @@ declare module 'express-serve-static-core' {
   interface Locals {
     /** What the caller offered as `x-request-id`, when well-formed; never the server's id. */
     clientRequestId?: string;
+    /**
+     * The request id a command runs under (the body's `requestId`, the `Idempotency-Key`,
+     * or the HTTP request's own id), set once the route has settled it: an error answer
+     * names it as its `requestId`, the id a retry must repeat.
+     */
+    commandRequestId?: string;
   }
 }
 
