@@ -381,7 +381,7 @@ export class AgreementService {
   /**
    * Runs a call whose refusals the chaincode makes exactly when reading the agreement
    * (and milestone) as the caller would fail, or later; after a refusal that read decides
-   * the answer (404 whether missing or not visible, NO_AUDIT_GRANT as it is), and the
+   * the answer (404 whether missing, not visible or outside an auditor's grants), and the
    * call's own refusal stands when the read succeeds.
    */
   async #answeredAsRead<Value>(

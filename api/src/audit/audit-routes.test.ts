@@ -63,14 +63,18 @@ describe('auditor access over HTTP', () => {
       .request('GET', `/v1/audit/read-log${query}`, { token: as.token })
       .then((answer) => answer.body as ReadLogPage);
 
-  it('refuses an auditor read without a grant with 403 NO_AUDIT_GRANT, and logs the refusal', async () => {
+  it('answers an auditor read without a grant as for a missing agreement, and logs the refusal', async () => {
     const answer = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
-    expect((answer.body as { message: string }).message).toMatch(
-      /read agreement records of ClientOrgMSP or TalentOrgMSP/,
-    );
-    // The refusal names nobody, yet the read was about this agreement: both parties'
+    const missing = await server.request('GET', '/v1/agreements/A-never-drafted', { token: auditor.token });
+    // Nothing tells the two apart: not the status, the code, the field, nor the sentence's shape.
+    const withoutIds = (body: unknown) => {
+      const { requestId: _requestId, message, ...rest } = body as { requestId: string; message: string };
+      return { ...rest, message: message.replace(/agreement \S+ /, 'agreement <id> ') };
+    };
+    expect([answer.status, withoutIds(answer.body)]).toEqual([404, withoutIds(missing.body)]);
+    expect(answer.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.agreementId' });
+    expect(answer.text).not.toMatch(/ClientOrgMSP|TalentOrgMSP|20\d\d-/);
+    // The answer names nobody, yet the read was about this agreement: both parties'
     // organisations find it in their log, with no grant and no record counted.
     for (const admin of [talentAdmin, clientAdmin]) {
       const [last] = (await readLog(admin)).entries.slice(-1);
@@ -80,7 +84,7 @@ describe('auditor access over HTTP', () => {
         kinds: ['agreement'],
         organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
         resultCount: 0,
-        status: 403,
+        status: 404,
         grants: [],
       });
     }
@@ -94,7 +98,8 @@ describe('auditor access over HTTP', () => {
         variables: { id: agreementId },
       },
     });
-    expect(JSON.stringify(answer.body)).toContain('NO_AUDIT_GRANT');
+    expect(JSON.stringify(answer.body)).toContain('"code":"NOT_FOUND"');
+    expect(JSON.stringify(answer.body)).not.toMatch(/ClientOrgMSP|TalentOrgMSP/);
     const [last] = (await readLog(clientAdmin)).entries.slice(-1);
     expect(last).toMatchObject({
       operation: 'graphql query agreement',
@@ -190,8 +195,8 @@ describe('auditor access over HTTP', () => {
     });
     expect(revoked.status).toBe(200);
     const after = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
-    expect(after.status).toBe(403);
-    expect(after.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
+    expect(after.status).toBe(404);
+    expect(after.body).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('grants, lists and pages the read log over GraphQL too', async () => {

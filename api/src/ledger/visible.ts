@@ -5,20 +5,19 @@ import { notFound } from '../errors/api-error.js';
  * Runs a read as the caller and answers 404 both when the object does not exist and
  * when the chaincode refuses the caller, so a caller cannot tell someone else's object
  * from a missing one, and the refusal's sentence (which may name the owner) is not
- * passed on.
+ * passed on. An auditor whose grants do not cover the object (NO_AUDIT_GRANT) meets the
+ * same 404: that refusal names the record's organisations and time, which would tell an
+ * auditor without any grant which ids exist, whose they are and when they were made.
  *
  * @param what names the object in the 404, e.g. `agreement A-17`.
  * @param field the id the caller named it by (`agreementId`), the same whichever the cause,
  *   so that the field tells no more than the status.
- * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or FORBIDDEN refusal; any other error (NO_AUDIT_GRANT included) as it is.
+ * @throws ApiError 404 NOT_FOUND for a NOT_FOUND, FORBIDDEN or NO_AUDIT_GRANT refusal; any other error as it is.
  */
 export async function visible<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    // An auditor outside their grants is told which grant is missing: their role already
-    // tells them such records exist, and a 404 would hide why the read failed.
-    if (error instanceof RefusedError && error.code === 'NO_AUDIT_GRANT') throw error;
     if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
       throw notFound(what, field);
     }

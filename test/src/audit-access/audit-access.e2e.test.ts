@@ -83,12 +83,15 @@ describe('scoped and logged auditor access, on the real network', () => {
   };
   const read = () => api.call('GET', `/v1/agreements/${agreementId}`, auditor.token);
   const expectRefused = async () => {
+    // Outside the auditor's grants an agreement reads as one that does not exist: the
+    // answer names neither its organisations nor its time.
     const answer = await read();
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
-    expect((answer.body as { message: string }).message).toContain(
-      'read agreement records of ClientOrgMSP or TalentOrgMSP',
-    );
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'path.agreementId',
+      message: `agreement ${agreementId} does not exist or is not visible to you`,
+    });
   };
 
   it('refuses a grant to an organisation that is no member of the consortium, naming the field', async () => {
@@ -183,9 +186,11 @@ describe('scoped and logged auditor access, on the real network', () => {
     const accessLog = () => api.call('GET', `/v1/provenance/datasets/${datasetId}/access-log`, auditor.token);
     const expectBothRefused = async () => {
       const [ip, provenance] = [await change(), await accessLog()];
-      expect([ip.status, provenance.status]).toEqual([403, 403]);
-      expect(ip.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
-      expect((ip.body as { message: string }).message).toContain('read ip records of TalentOrgMSP');
+      // An ownership change read by id is answered as a missing one; the access log of a
+      // dataset every member reads names the grant it needs.
+      expect([ip.status, provenance.status]).toEqual([404, 403]);
+      expect(ip.body).toMatchObject({ code: 'NOT_FOUND' });
+      expect(JSON.stringify(ip.body)).not.toContain('TalentOrgMSP');
       expect(provenance.body).toMatchObject({ code: 'NO_AUDIT_GRANT' });
       expect((provenance.body as { message: string }).message).toContain('read provenance records of TalentOrgMSP');
     };
@@ -218,13 +223,13 @@ describe('scoped and logged auditor access, on the real network', () => {
       )
       .map((row) => [row.operation, row.status, row.organisations.includes('TalentOrgMSP'), row.grants]);
     expect(reads).toEqual([
-      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 403, true, []],
+      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 404, true, []],
       ['GET /v1/provenance/datasets/:datasetId/access-log', 403, true, []],
       ['GET /v1/ip/works/:workId', 200, true, []],
       ['GET /v1/provenance/records/:recordId', 200, true, []],
       ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 200, true, [granted.grantId]],
       ['GET /v1/provenance/datasets/:datasetId/access-log', 200, true, [granted.grantId]],
-      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 403, true, []],
+      ['GET /v1/ip/works/:workId/ownership-changes/:changeId', 404, true, []],
       ['GET /v1/provenance/datasets/:datasetId/access-log', 403, true, []],
     ]);
   });
@@ -285,8 +290,9 @@ describe('scoped and logged auditor access, on the real network', () => {
     ];
     for (const path of reads) {
       const answer = await api.call('GET', path, auditor.token);
-      // A proof outside the auditor's grants is 404, as an unknown id, so it tells nothing.
-      const refusal = path.startsWith('/v1/proofs/') ? [404, 'NOT_FOUND'] : [403, 'NO_AUDIT_GRANT'];
+      // A record or proof read by id outside the auditor's grants is 404, as an unknown id,
+      // so it tells nothing; the grant list of a dataset every member reads is 403.
+      const refusal = path.endsWith('/grants') ? [403, 'NO_AUDIT_GRANT'] : [404, 'NOT_FOUND'];
       expect([path, answer.status, (answer.body as { code?: string }).code]).toEqual([path, ...refusal]);
     }
     const page = (await api.call('GET', '/v1/audit/read-log?limit=500', await api.adminToken('TalentOrg'))).body as {
@@ -310,7 +316,7 @@ describe('scoped and logged auditor access, on the real network', () => {
       (row) => row.principal.id === `audit-${suffix}` && row.kinds.includes('agreement'),
     );
     // Refused reads too: they were about this agreement, so its organisations see them.
-    const refused = ['GET /v1/agreements/:agreementId', 403, []];
+    const refused = ['GET /v1/agreements/:agreementId', 404, []];
     expect(auditorReads.map((row) => [row.operation, row.status, row.grants])).toEqual([
       refused,
       refused,
@@ -405,7 +411,7 @@ describe('scoped and logged auditor access, on the real network', () => {
       for (const [index, deployment] of deployments.entries()) {
         const reader = await deployment.person(`audit-${suffix}-deployment-${String(index)}`, 'AuditOrg', 'auditor');
         for (let read = 0; read < (index === 0 ? 4 : 1); read += 1) {
-          expect((await deployment.call('GET', `/v1/agreements/${agreementId}`, reader.token)).status).toBe(403);
+          expect((await deployment.call('GET', `/v1/agreements/${agreementId}`, reader.token)).status).toBe(404);
         }
         const anchored = await deployment.call(
           'POST',
