@@ -134,7 +134,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     );
     const error = (response.body as GraphqlResponse).errors?.[0];
     expect(error?.message).toBe('Variable "$input": Field "surprise" is not defined by type "DraftAgreementInput".');
-    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422, field: 'variables.input' });
+    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, field: 'variables.input' });
     const wrongType = await post(
       JSON.stringify({ query: draftDocument, variables: { input: { ...draftInput(), title: 42 } } }),
     );
@@ -148,12 +148,44 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(kit.mark()).toEqual(before);
   });
 
+  it.each([
+    [
+      'left out',
+      {},
+      'variables.input',
+      /^Variable "\$input" \(DraftAgreementInput!\) is required and was not provided$/,
+    ],
+    ['null', { input: null }, 'variables.input', /^Variable "\$input" \(DraftAgreementInput!\) must not be null$/],
+    ['of another type', { input: 'x' }, 'variables.input', /^Variable "\$input": /],
+  ])(
+    'refuses a required variable %s as a request error: code, field and status 400, HTTP 200 for application/json and 400 for application/graphql-response+json',
+    async (_case, variables, field, message) => {
+      const before = kit.mark();
+      for (const [accept, status] of [
+        ['application/json', 200],
+        ['application/graphql-response+json', 400],
+      ] as const) {
+        const response = await post(JSON.stringify({ query: draftDocument, variables }), { accept });
+        const error = (response.body as GraphqlResponse).errors?.[0];
+        expect([accept, response.status]).toEqual([accept, status]);
+        expect(error?.extensions).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          status: 400,
+          field,
+          requestId: expect.any(String) as unknown,
+        });
+        expect(error?.message).toMatch(message);
+      }
+      expect(kit.mark()).toEqual(before);
+    },
+  );
+
   it('refuses a JSON scalar with too many values, naming the variable', async () => {
     const before = kit.mark();
     const many = Array.from({ length: maxJsonValues + 1 }, (_value, index) => index);
     const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput(many) } }));
     const error = (response.body as GraphqlResponse).errors?.[0];
-    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422 });
+    expect(error?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
     expect(error?.message).toMatch(/input\.terms\.personalData/);
     expect(kit.mark()).toEqual(before);
   });

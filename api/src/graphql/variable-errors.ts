@@ -7,22 +7,50 @@ import { escapeControlText } from '@gigledger/chaincode/model';
  * `Variable "$v" got invalid value <the whole value, printed> at "v.path"; <reason>`
  * (graphql-js `getVariableValues`). Echoing the value back helps nobody and can run to
  * megabytes; the reason and the path are what a client needs. The message keeps
- * graphql-js's own reason; the extensions name the field as REST refusals do.
+ * graphql-js's own reason; the extensions name the field as REST refusals do. A required
+ * variable left out or sent as null (`Variable "$v" of required type "Int!" was not
+ * provided.`) is named the same way.
  */
 export function conciseVariableError(error: GraphQLError): GraphQLError {
+  const absent =
+    /^Variable "\$([^"]+)" of (?:required|non-null) type "([^"]+)" (was not provided|must not be null)\.$/.exec(
+      error.message,
+    );
+  if (absent !== null) {
+    const [, variable = '', type = '', how = ''] = absent;
+    const reason = how === 'was not provided' ? 'is required and was not provided' : 'must not be null';
+    return variableRefusal(error, `variables.${variable}`, `Variable "$${variable}" (${type}) ${reason}`);
+  }
   const match = /^Variable "\$([^"]+)" got invalid value /.exec(error.message);
   const reason = error.originalError?.message;
   if (match === null || reason === undefined || !error.message.endsWith(`; ${reason}`)) return error;
   const variable = match[1] ?? '';
   const printed = error.message.slice(match[0].length, error.message.length - reason.length - 2);
   const at = /(?:^| )at "([^"]*)"$/.exec(printed)?.[1];
+  return variableRefusal(
+    error,
+    `variables.${at ?? variable}`,
+    `Variable "$${variable}"${at === undefined ? '' : ` at "${at}"`}: ${reason}`,
+  );
+}
+
+/**
+ * A variable refused before anything ran is a request error of GraphQL over HTTP, as a
+ * document that does not validate is: status 400 in `extensions` (a scalar's own code and
+ * field are kept), and the HTTP status yoga gives such errors, 400 for
+ * `application/graphql-response+json` and 200 for `application/json` (`http.spec`).
+ */
+function variableRefusal(error: GraphQLError, field: string, message: string): GraphQLError {
   // graphql-js quotes the value it refused (an enum value, an unknown key): shown escaped if it holds control characters.
-  const field = escapeControlText(`variables.${at ?? variable}`);
-  const message = escapeControlText(`Variable "$${variable}"${at === undefined ? '' : ` at "${at}"`}: ${reason}`);
-  return new GraphQLError(message, {
+  return new GraphQLError(escapeControlText(message), {
     nodes: error.nodes,
-    // A scalar's own refusal already carries its code and field; keep them.
-    extensions: { code: 'VALIDATION_FAILED', status: 422, field, ...error.extensions },
+    extensions: {
+      code: 'VALIDATION_FAILED',
+      field: escapeControlText(field),
+      ...error.extensions,
+      status: 400,
+      http: { status: 400, spec: true },
+    },
   });
 }
 
