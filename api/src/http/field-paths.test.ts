@@ -45,6 +45,7 @@ const malformedText = `not valid ${'x'.repeat(5000)}`;
 
 interface JsonSchema {
   $ref?: string;
+  required?: string[];
   properties?: Record<string, JsonSchema>;
   additionalProperties?: JsonSchema | boolean;
   items?: JsonSchema;
@@ -193,6 +194,42 @@ describe('field paths in refusals', () => {
         revokeAuditAccess: 'grantId',
       });
       expect(Object.keys(named).length).toBeGreaterThan(40);
+    },
+    sweepTimeoutMs,
+  );
+
+  it(
+    'says a required body field left out is required, naming it, in every REST operation',
+    async () => {
+      const document = (await server().request('GET', '/openapi.json')).body as {
+        paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+        components: { schemas: Record<string, JsonSchema> };
+      };
+      const refs = document.components.schemas;
+      const seen: string[] = [];
+      for (const [template, operations] of Object.entries(document.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          if (template === '/v1/auth/token/revocation') continue;
+          const schema = operation.requestBody?.content?.['application/json']?.schema;
+          const required = (schema?.$ref === undefined ? schema : refs[schema.$ref.split('/').pop() ?? ''])?.required;
+          if (required === undefined || required.length === 0) continue;
+          const path = template.replace(/\{[^}]+\}/g, 'A-1');
+          for (const person of people) {
+            const response = await server().request(method.toUpperCase(), path, { token: person.token, body: {} });
+            const refusal = response.body as { code?: string; field?: string; message?: string };
+            if (refusal.code !== 'VALIDATION_FAILED' || refusal.field?.startsWith('body.') !== true) continue;
+            const name = refusal.field.slice('body.'.length);
+            if (!required.includes(name)) break;
+            seen.push(`${method} ${template}`);
+            expect([method, template, refusal.message]).toEqual([method, template, `body.${name}: is required`]);
+            break;
+          }
+        }
+      }
+      expect(seen).toEqual(
+        expect.arrayContaining(['post /v1/agreements', 'post /v1/agreements/{agreementId}/terms/verify']),
+      );
+      expect(seen.length).toBeGreaterThan(20);
     },
     sweepTimeoutMs,
   );

@@ -150,8 +150,24 @@ function parseAt<Schema extends z.ZodType>(
   const path = [...prefix, ...(issue?.path.map(String) ?? []), ...unknownKey];
   // Text taken as sent (a verbatim route) may hold control characters; a refusal shows them escaped.
   const field = escapeControlText(path.length === 0 ? 'args' : path.join('.'));
-  const reason = escapeControlText(issue?.message ?? 'is invalid');
+  // zod says of a field left out "expected string, received undefined" or "expected one of
+  // …": the caller left it out, and is told so.
+  const missing =
+    issue !== undefined &&
+    ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code) &&
+    valueAt(value, issue.path) === undefined;
+  const reason = missing ? 'is required' : escapeControlText(issue?.message ?? 'is invalid');
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);
+}
+
+/** The value at `path` inside `value`, or undefined where the path leads nowhere. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
 }
 
 /**

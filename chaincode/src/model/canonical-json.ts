@@ -160,7 +160,8 @@ export function refuseNonCanonical(value: unknown, ctx: z.RefinementCtx): void {
  */
 export function canonicalInput<Schema extends z.ZodType>(schema: Schema): z.ZodPreprocess<Schema> {
   return z.preprocess((value, ctx) => {
-    const part = findNonCanonical(value);
+    // Nothing given has no parts to check: the schema says whether it is required.
+    const part = value === undefined ? undefined : findNonCanonical(value);
     if (part !== undefined)
       ctx.issues.push({ code: 'custom', message: part.message, path: [...part.path], input: value });
     return value;
