@@ -55,7 +55,7 @@ export interface SettlementObserver {
   sendAttempted(provider: string, outcome: 'accepted' | 'retry' | 'rejected' | 'dead'): void;
   callbackRefused(provider: string, code: string): void;
   confirmationRecorded(outcome: 'paid' | 'failed'): void;
-  /** The ledger refused to record a provider's answer (its refusal code); the instruction is a dead letter. */
+  /** The ledger refused to record a provider's answer (its refusal code); it is offered again after the longest backoff. */
   confirmationRefused?(code: string): void;
 }
 
@@ -96,6 +96,9 @@ export type CallbackResult =
     };
 
 const checkpointName = 'settlement-outbox';
+
+/** Exponential backoff between attempts when the options name none; its longest delay also spaces refused confirmations. */
+const defaultBackoff = { baseMs: 500, maxMs: 60_000 } as const;
 
 /** Reads and writes the service's event checkpoint in the `checkpoints` table. */
 class OutboxCheckpointer extends StoredCheckpointer {
@@ -356,10 +359,21 @@ export class SettlementService {
   }
 
   async #sweep(): Promise<void> {
-    await this.#retryHeld();
-    await this.#dispatch();
-    await this.#recordConfirmations();
-    await this.#collectFileConfirmations();
+    // Each stage on its own: one that fails (a database hiccup, a provider's statement that
+    // cannot be read) must not keep the others, confirmations above all, from running.
+    const stages: [string, () => Promise<void>][] = [
+      ['retrying held payouts', () => this.#retryHeld()],
+      ['dispatching instructions', () => this.#dispatch()],
+      ['recording confirmations', () => this.#recordConfirmations()],
+      ['collecting file confirmations', () => this.#collectFileConfirmations()],
+    ];
+    for (const [stage, run] of stages) {
+      try {
+        await run();
+      } catch (error) {
+        this.#options.log.error({ err: error }, `settlement sweep: ${stage} failed`);
+      }
+    }
   }
 
   async #dispatch(): Promise<void> {
@@ -376,15 +390,53 @@ export class SettlementService {
       .orderBy('created_at')
       .limit(100)
       .execute();
-    await Promise.all(rows.filter((row) => !this.#inFlight.has(row.instruction_id)).map((row) => this.#send(row)));
+    const due = rows.filter((row) => !this.#inFlight.has(row.instruction_id));
+    // One instruction's failure does not stop the others'. A send that failed once the
+    // order may have left stays `sending`, to go again under the same idempotency key.
+    const sent = await Promise.allSettled(due.map((row) => this.#send(row)));
+    sent.forEach((result, index) => {
+      if (result.status === 'fulfilled') return;
+      this.#options.log.error(
+        { err: result.reason as unknown, instructionId: due[index]?.instruction_id },
+        'sending a settlement instruction failed; it goes again at the next sweep',
+      );
+    });
+  }
+
+  /**
+   * An instruction that could not even be prepared for its provider (its organisation's
+   * provider no longer configured, its payout account unreadable under the current key):
+   * nothing is sent this time, so it is tried again after the longest backoff, naming why,
+   * instead of on every sweep, and the other instructions of the sweep go on. One left
+   * `sending` by a crash goes again under its idempotency key when it is tried.
+   */
+  async #deferUnsendable(row: SettlementOutboxTable, error: unknown): Promise<void> {
+    const reason = `could not be prepared for its provider: ${error instanceof Error ? error.message : String(error)}`;
+    const delay = (this.#options.backoff ?? defaultBackoff).maxMs;
+    this.#options.log.error(
+      { err: error, instructionId: row.instruction_id },
+      'a settlement instruction could not be sent',
+    );
+    await this.#move(row.instruction_id, [row.state], {
+      state: 'retry',
+      next_attempt_at: new Date(this.#now().getTime() + delay).toISOString(),
+      last_error: reason.slice(0, 500),
+    });
   }
 
   async #send(row: SettlementOutboxTable): Promise<void> {
     this.#inFlight.add(row.instruction_id);
     try {
       const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
-      const provider = this.#options.providerFor(counterparty);
-      const account = await this.#options.accounts.accountFor(counterparty, row.currency);
+      let provider: ProviderAdapter;
+      let account: RegisteredPayoutAccount | undefined;
+      try {
+        provider = this.#options.providerFor(counterparty);
+        account = await this.#options.accounts.accountFor(counterparty, row.currency);
+      } catch (error) {
+        await this.#deferUnsendable(row, error);
+        return;
+      }
       if (account === undefined) {
         // Not an attempt: nothing was sent. The row waits (and shows as stuck) until the person registers an account.
         await this.#move(row.instruction_id, [row.state], {
@@ -437,7 +489,7 @@ export class SettlementService {
           'settlement instruction moved to the dead letters',
         );
       } else {
-        const delay = nextAttemptDelayMs(attempts, this.#options.backoff ?? { baseMs: 500, maxMs: 60_000 });
+        const delay = nextAttemptDelayMs(attempts, this.#options.backoff ?? defaultBackoff);
         await this.#move(row.instruction_id, ['sending'], {
           state: 'retry',
           next_attempt_at: new Date(this.#now().getTime() + delay).toISOString(),
@@ -604,10 +656,13 @@ export class SettlementService {
   }
 
   async #recordConfirmations(): Promise<void> {
+    const now = this.#now().toISOString();
     const rows = await this.#db
       .selectFrom('settlement_outbox')
       .selectAll()
       .where('state', '=', 'confirming')
+      // A confirmation the ledger refused waits for its next attempt (`#deferRefusedConfirmation`).
+      .where((where) => where.or([where('next_attempt_at', 'is', null), where('next_attempt_at', '<=', now)]))
       .orderBy('updated_at')
       .limit(100)
       .execute();
@@ -646,7 +701,7 @@ export class SettlementService {
         confirmTxId = committed.transactionId;
       } catch (error) {
         if (error instanceof RefusedError && error.code !== 'INVALID_STATE') {
-          await this.#deadLetterRefusedConfirmation(row, error);
+          await this.#deferRefusedConfirmation(row, error);
           return;
         }
         // Answered already (e.g. by hand, or a write whose status was lost): the ledger is the record.
@@ -667,20 +722,24 @@ export class SettlementService {
 
   /**
    * The ledger refused to record the provider's answer for a reason of its own (the
-   * service's organisation no longer settles, the record or the account is not what the
-   * answer names): the chaincode would refuse the same answer again, so it is not retried
-   * every sweep; it leaves a dead letter naming the refusal, for an operator to answer by
-   * hand once the cause is dealt with. The provider's outcome and reference stay on the row.
+   * service's organisation no longer settles, a peer not yet at the block that issued the
+   * instruction, a governed parameter being changed): the answer stays on its row, still
+   * `confirming` (it is the provider's, and a later contradicting callback is a conflict),
+   * and is offered again after the longest backoff rather than on every sweep. `last_error`
+   * names the refusal, `/metrics` counts it, and reconciliation reports the row as stuck
+   * once it is old, for a person to see to the cause.
    */
-  async #deadLetterRefusedConfirmation(row: SettlementOutboxTable, refusal: RefusedError): Promise<void> {
+  async #deferRefusedConfirmation(row: SettlementOutboxTable, refusal: RefusedError): Promise<void> {
+    const delay = (this.#options.backoff ?? defaultBackoff).maxMs;
+    const retryAt = new Date(this.#now().getTime() + delay).toISOString();
     const reason =
       `the ledger refused to record provider ${row.provider}'s ${row.outcome ?? '?'} answer ` +
-      `(${refusal.code}: ${refusal.refusal}); an operator decides`;
-    const dead = await this.#move(row.instruction_id, ['confirming'], {
-      state: 'dead',
+      `(${refusal.code}: ${refusal.refusal}); offered again at ${retryAt}`;
+    const deferred = await this.#move(row.instruction_id, ['confirming'], {
+      next_attempt_at: retryAt,
       last_error: reason.slice(0, 500),
     });
-    if (!dead) return;
+    if (!deferred) return;
     this.#options.observer?.confirmationRefused?.(refusal.code);
     this.#options.log.error({ instructionId: row.instruction_id, code: refusal.code }, reason);
   }

@@ -61,7 +61,7 @@ export class Metrics {
     });
     this.settlementConfirmationRefusals = new Counter({
       name: 'gigledger_settlement_confirmation_refusals_total',
-      help: "Provider answers the ledger refused to record, by the chaincode's refusal code; each leaves a dead letter",
+      help: "Provider answers the ledger refused to record, by the chaincode's refusal code; each is offered again after the longest backoff",
       labelNames: ['code'],
       registers: [this.registry],
     });

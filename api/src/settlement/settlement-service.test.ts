@@ -553,20 +553,20 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
-    "leaves a dead letter naming the refusal, and stops retrying, when the ledger refuses to record the provider's answer",
+    "keeps a provider's answer the ledger refuses to record, offers it again after the longest backoff, and records it once the cause is gone",
     async () => {
       // The provider answers a second after taking the order: time to hand settlement to another organisation.
       const rig = await startRig({ sandboxCallbackDelayMs: 1_000 });
       await rig.registerAccounts(carol, tara);
       const refusals: string[] = [];
       const messages: string[] = [];
-      const recording = {
-        info: () => undefined,
-        warn: (_object: object, message: string) => messages.push(`warn ${message}`),
-        error: (_object: object, message: string) => messages.push(`error ${message}`),
-      };
       const service = await rig.startService({
-        log: recording,
+        backoff: { baseMs: 20, maxMs: 1_500 },
+        log: {
+          info: () => undefined,
+          warn: (_object: object, message: string) => messages.push(`warn ${message}`),
+          error: (_object: object, message: string) => messages.push(`error ${message}`),
+        },
         observer: {
           sendAttempted: () => undefined,
           callbackRefused: () => undefined,
@@ -576,26 +576,86 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       });
       const agreementId = await rig.activeAgreement();
       const fundId = await rig.fund(agreementId);
-      await rig.rowIn(fundId, 'sent');
+      const sent = await rig.rowIn(fundId, 'sent');
       const admin = await rig.as(operator);
       await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP'] });
 
-      const dead = await rig.rowIn(fundId, 'dead');
-      expect(dead).toMatchObject({ outcome: 'paid', attempts: 1 });
-      expect(dead.last_error).toMatch(
-        /^the ledger refused to record provider sandbox's paid answer \(FORBIDDEN: .+\); an operator decides$/,
+      const refused = await eventually('the refusal to be kept on the row', async () => {
+        const row = await rig.row(fundId);
+        return row?.last_error?.includes('FORBIDDEN') === true ? row : undefined;
+      });
+      expect(refused).toMatchObject({
+        state: 'confirming',
+        outcome: 'paid',
+        provider_reference: sent.provider_reference,
+      });
+      expect(refused.last_error).toMatch(
+        /^the ledger refused to record provider sandbox's paid answer \(FORBIDDEN: .+\); offered again at /,
       );
+      // Many sweeps within the backoff: one attempt, one log line, no retry warnings.
+      await delay(600);
       expect(refusals).toEqual(['FORBIDDEN']);
-      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
-      // Several sweeps later: no further attempt, no retry warnings.
-      await delay(300);
-      expect(refusals).toEqual(['FORBIDDEN']);
-      expect(messages.filter((message) => message.includes('confirmation'))).toEqual([]);
       expect(messages.filter((message) => message.startsWith('error the ledger refused'))).toHaveLength(1);
-      expect((await rig.milestone(agreementId)).status).not.toBe('funded');
-      // A person answers it by hand once the cause is dealt with.
-      const providerReference = dead.provider_reference ?? '';
-      expect(await service.handAnswerRefusal(fundId, { outcome: 'paid', providerReference })).toBeUndefined();
+      expect(messages.filter((message) => message.startsWith('warn'))).toEqual([]);
+      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
+      // The provider's answer stands: another outcome is a conflict, and a person may not answer it by hand.
+      const contradiction = await service.acceptConfirmation('sandbox', 'msg_contradicting', {
+        instructionId: fundId,
+        outcome: 'failed',
+        providerReference: sent.provider_reference ?? '',
+        amountMinor: 150_000n,
+        currency: 'EUR',
+        reason: 'insufficient funds',
+      });
+      expect(contradiction.status).toBe('conflict');
+      expect(await service.handAnswerRefusal(fundId, { outcome: 'failed', providerReference: 'by-hand' })).toEqual(
+        expect.any(String),
+      );
+
+      // Governance gives settlement back: the kept answer is recorded at its next attempt.
+      await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['AuditOrgMSP'] });
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+      expect(confirmed).toMatchObject({ outcome: 'paid', provider_reference: sent.provider_reference });
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'defers an instruction it cannot prepare for its provider, and sends the others of the sweep',
+    async () => {
+      const rig = await startRig();
+      const dave = principal('dave', 'ClientOrgMSP', 'client');
+      await rig.registerAccounts(carol, tara);
+      const messages: string[] = [];
+      await rig.startService({
+        backoff: { baseMs: 20, maxMs: 60_000 },
+        log: {
+          info: () => undefined,
+          warn: () => undefined,
+          error: (_object: object, message: string) => messages.push(message),
+        },
+        // Dave's account was sealed under a key the server no longer holds.
+        accounts: {
+          accountFor: (party, currency) =>
+            party.userId === dave.userId
+              ? Promise.reject(new Error('the sealed account cannot be opened with the current key'))
+              : rig.accounts.accountFor(party, currency),
+        },
+      });
+      await rig.registerAccounts(dave);
+      const stranded = await rig.fund(await rig.activeAgreement(dave), dave);
+      const paid = await rig.fund(await rig.activeAgreement());
+
+      expect(await rig.rowIn(paid, 'confirmed')).toMatchObject({ outcome: 'paid' });
+      const deferred = await rig.rowIn(stranded, 'retry');
+      expect(deferred).toMatchObject({ attempts: 0 });
+      expect(deferred.last_error).toBe(
+        'could not be prepared for its provider: the sealed account cannot be opened with the current key',
+      );
+      expect(Date.parse(deferred.next_attempt_at ?? '')).toBeGreaterThan(Date.now() + 50_000);
+      expect(messages.filter((message) => message === 'a settlement instruction could not be sent')).toHaveLength(1);
     },
     scenarioTimeoutMs,
   );
