@@ -10,6 +10,7 @@ import { AgreementKit, terms, type Person } from '../test-support/agreement-test
 
 interface ErrorBody {
   readonly requestId: string;
+  readonly commandRequestId?: string;
 }
 
 describe('agreement drafts over HTTP: canonical terms and taken ids', () => {
@@ -64,7 +65,8 @@ describe('agreement drafts over HTTP: canonical terms and taken ids', () => {
     const byParty = await draftAs(kit.cast.client);
     const byOutsider = await draftAs(kit.cast.otherClient);
     const strip = (body: unknown) => {
-      const { requestId: _requestId, ...rest } = body as ErrorBody;
+      // Each request's own ids differ; everything else must not.
+      const { requestId: _requestId, commandRequestId: _commandRequestId, ...rest } = body as ErrorBody;
       return rest;
     };
     expect(byParty.status).toBe(409);

@@ -125,11 +125,12 @@ describe('agreements over REST, end to end', () => {
         body: { termsSha256: '0'.repeat(64) },
       });
       expect(refused.status).toBeGreaterThanOrEqual(400);
-      expect((refused.body as { requestId: string }).requestId).toBe(refused.headers.get('x-request-id'));
+      const { requestId, commandRequestId } = refused.body as { requestId: string; commandRequestId: string };
+      expect([requestId, commandRequestId]).toEqual([refused.headers.get('x-request-id'), requestId]);
       const again = await kit.server.request('POST', `/v1/agreements/${agreementId}/accept`, {
         token: kit.cast.freelancer.token,
         body: { termsSha256: '0'.repeat(64) },
-        headers: { 'idempotency-key': (refused.body as { requestId: string }).requestId },
+        headers: { 'idempotency-key': commandRequestId },
       });
       expect(again.status).toBe(refused.status);
     });
@@ -156,7 +157,7 @@ describe('agreements over REST, end to end', () => {
           ...sent,
         });
         expect(refused.status).toBeGreaterThanOrEqual(400);
-        expect((refused.body as { requestId: string }).requestId).toBe(id);
+        expect(refused.body).toMatchObject({ commandRequestId: id, requestId: refused.headers.get('x-request-id') });
         expect(refused.headers.get('x-request-id')).not.toBe(id);
       }
     });

@@ -22,11 +22,12 @@ interface ErrorBody {
   readonly message: string;
   readonly field?: string;
   readonly requestId: string;
+  readonly commandRequestId?: string;
 }
 
 /** The answer without its request id, which differs for every request. */
-function withoutRequestId(body: unknown): Omit<ErrorBody, 'requestId'> {
-  const { requestId: _requestId, ...rest } = body as ErrorBody;
+function withoutRequestId(body: unknown): Omit<ErrorBody, 'requestId' | 'commandRequestId'> {
+  const { requestId: _requestId, commandRequestId: _commandRequestId, ...rest } = body as ErrorBody;
   return rest;
 }
 

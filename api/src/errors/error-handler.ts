@@ -20,6 +20,8 @@ export interface ErrorBody {
   readonly message: string;
   readonly field?: string;
   readonly requestId: string;
+  /** A command's request id, which a retry must repeat (GraphQL: `extensions.commandRequestId`). */
+  readonly commandRequestId?: string;
   readonly transactionId?: string;
 }
 
@@ -141,8 +143,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const { requestId, commandRequestId } = response.locals;
     // A command's error names the id it ran under, which a retry must repeat (the caller's
-    // Idempotency-Key or body requestId); the HTTP request's own id stays in x-request-id.
-    const body = errorBody(error, commandRequestId ?? requestId);
+    // Idempotency-Key or body requestId), beside the HTTP request's own id.
+    const refusal = errorBody(error, requestId);
+    const body = commandRequestId === undefined ? refusal : { ...refusal, commandRequestId };
     if (body.status >= 500) {
       log.error(
         { err: error, requestId, commandRequestId, method: request.method, path: request.path },

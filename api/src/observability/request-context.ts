@@ -10,7 +10,7 @@ declare module 'express-serve-static-core' {
     /**
      * The request id a command runs under (the body's `requestId`, the `Idempotency-Key`,
      * or the HTTP request's own id), set once the route has settled it: an error answer
-     * names it as its `requestId`, the id a retry must repeat.
+     * names it as its `commandRequestId`, the id a retry must repeat.
      */
     commandRequestId?: string;
   }
@@ -58,6 +58,10 @@ export function requestContext(deps: { log: Logger; metrics: Metrics }): Request
           status: response.statusCode,
           durationMs: Math.round(seconds * 1000),
           principal: response.locals.principal?.id,
+          // A command's own id, which its answer names: logged so that either id finds the line.
+          ...(response.locals.commandRequestId === undefined
+            ? {}
+            : { commandRequestId: response.locals.commandRequestId }),
         },
         'request',
       );

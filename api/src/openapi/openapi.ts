@@ -7,7 +7,13 @@ export const errorBodySchema = z
     code: z.string().describe('Stable error code, e.g. VALIDATION_FAILED, FORBIDDEN, INVALID_STATE'),
     message: z.string(),
     field: z.string().optional().describe('The input field at fault, e.g. body.milestones.0.amount'),
-    requestId: z.string(),
+    requestId: z.string().describe("The HTTP request's own id, as in x-request-id and the server's logs"),
+    commandRequestId: z
+      .string()
+      .optional()
+      .describe(
+        "A command's request id (the body's requestId, the Idempotency-Key, or the HTTP request's own id): the id to send again with",
+      ),
     transactionId: z.string().optional().describe('The Fabric transaction, when one was attempted'),
   })
   .describe('The one shape of every error answer');
