@@ -26,6 +26,7 @@ describe('path parameters that are not valid percent-encoding', () => {
     ['GET', '/v1/reputation/ClientOrgMSP/%C3', 'path.userId'],
     ['DELETE', '/v1/admin/api-keys/%E0%A4%A/', 'path.keyId'],
     ['GET', '/V1/CREDENTIALS/%E0%A4%A', 'path.credentialId'],
+    ['POST', '/v1/settlement/callbacks/%E0%A4%A', 'path.provider'],
   ])('%s %s answers 400 naming %s, to anonymous and known callers alike', async (method, path, field) => {
     const before = kit.mark();
     for (const credential of [{}, { token: kit.cast.client.token }, { apiKey: kit.cast.hrKey }]) {

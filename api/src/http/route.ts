@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
-import { escapeControlText, findNonCanonical, findRefusedText } from '@gigledger/chaincode/model';
+import { escapeControlText, findNonCanonical, findRefusedText, isMissingInput } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
@@ -150,24 +150,9 @@ function parseAt<Schema extends z.ZodType>(
   const path = [...prefix, ...(issue?.path.map(String) ?? []), ...unknownKey];
   // Text taken as sent (a verbatim route) may hold control characters; a refusal shows them escaped.
   const field = escapeControlText(path.length === 0 ? 'args' : path.join('.'));
-  // zod says of a field left out "expected string, received undefined" or "expected one of
-  // …": the caller left it out, and is told so.
-  const missing =
-    issue !== undefined &&
-    ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code) &&
-    valueAt(value, issue.path) === undefined;
+  const missing = issue !== undefined && isMissingInput(issue, value);
   const reason = missing ? 'is required' : escapeControlText(issue?.message ?? 'is invalid');
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);
-}
-
-/** The value at `path` inside `value`, or undefined where the path leads nowhere. */
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let at: unknown = value;
-  for (const key of path) {
-    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
-    at = (at as Record<PropertyKey, unknown>)[key];
-  }
-  return at;
 }
 
 /**
@@ -175,7 +160,7 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
  * the router tries to decode it, which fails with an error that names no parameter.
  * Matched like the router matches: case-insensitive, a trailing slash allowed.
  */
-function refuseUndecodableParameters(routes: readonly RouteSpec[]) {
+export function refuseUndecodableParameters(routes: readonly RouteSpec[]) {
   const matchers = routes.map((spec) => match(spec.path, { decode: false, sensitive: false, end: true }));
   return (request: Request, _response: Response, next: NextFunction) => {
     if (!request.path.includes('%')) {

@@ -1,6 +1,6 @@
 import express, { Router, type Request } from 'express';
 import { maxRequestBodyBytes } from './json-limits.js';
-import type { RequestWithRawBody, RouteSpec } from './route.js';
+import { refuseUndecodableParameters, type RequestWithRawBody, type RouteSpec } from './route.js';
 
 const signedBodies = new WeakSet<Request>();
 
@@ -13,9 +13,11 @@ const signedBodies = new WeakSet<Request>();
  */
 export function signedBodyReader(routes: readonly RouteSpec[]): Router {
   const router = Router();
+  const signed = routes.filter((spec) => spec.signedBody === true);
+  // A path parameter that is not valid percent-encoding is named, as on every other route.
+  router.use(refuseUndecodableParameters(signed));
   const readBytes = express.raw({ type: () => true, limit: maxRequestBodyBytes });
-  for (const spec of routes) {
-    if (spec.signedBody !== true) continue;
+  for (const spec of signed) {
     router[spec.method](spec.path, readBytes, (request, _response, next) => {
       const body: unknown = request.body;
       (request as RequestWithRawBody).rawBody = Buffer.isBuffer(body) ? body : undefined;

@@ -787,6 +787,16 @@ describe('settlement routes over HTTP', () => {
         const answer = await post('sandbox', signed({ instructionId: 'A-1/m1/fund-escrow-1', amount: 'lots' }));
         expect(answer.status).toBe(400);
         expect(answer.body).toMatchObject({ code: 'WEBHOOK_PAYLOAD_INVALID' });
+        // A field left out is named as required, not as "received undefined".
+        const { providerReference: _left, ...withoutReference } = paidData('A-1/m1/fund-escrow-1');
+        const missing = await post('sandbox', signed(withoutReference));
+        expect([missing.status, missing.body]).toEqual([
+          400,
+          expect.objectContaining({
+            code: 'WEBHOOK_PAYLOAD_INVALID',
+            message: 'data.providerReference: is required',
+          }) as unknown,
+        ]);
       });
 
       it('takes a callback whatever query string its webhook URL carries (the signature covers the body alone)', async () => {

@@ -26,3 +26,4 @@ export * from './royalty';
 export * from './spec';
 export * from './system';
 export * from './text-controls';
+export * from './missing-input';

@@ -353,11 +353,9 @@ class SandboxProviderImpl implements SandboxProvider {
   }
 
   #statement(query: URLSearchParams): StatementResponseMessage {
-    const parsed = statementQuerySchema.safeParse({
-      from: query.get('from') ?? undefined,
-      to: query.get('to') ?? undefined,
-    });
-    if (!parsed.success) throw new HttpRefusal(400, 'STATEMENT_QUERY_INVALID', describeFirstIssue(parsed.error));
+    const asked = { from: query.get('from') ?? undefined, to: query.get('to') ?? undefined };
+    const parsed = statementQuerySchema.safeParse(asked);
+    if (!parsed.success) throw new HttpRefusal(400, 'STATEMENT_QUERY_INVALID', describeFirstIssue(parsed.error, asked));
     const from = Date.parse(parsed.data.from);
     const to = Date.parse(parsed.data.to);
     const entries = [...this.#store.state.payments.values()]
@@ -539,7 +537,7 @@ function parseOrder(rawBody: string): ParsedPaymentOrderRequested {
     );
   }
   const parsed = paymentOrderRequestedSchema.safeParse(json);
-  if (!parsed.success) throw new HttpRefusal(400, 'ORDER_INVALID', describeFirstIssue(parsed.error));
+  if (!parsed.success) throw new HttpRefusal(400, 'ORDER_INVALID', describeFirstIssue(parsed.error, json));
   return parsed.data;
 }
 

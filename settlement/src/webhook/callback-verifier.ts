@@ -52,7 +52,7 @@ export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVe
     return payloadInvalid(`${duplicate.join('.')}: appears twice in one JSON object; member names must be unique`);
   }
   const parsed = paymentOrderCallbackSchema.safeParse(json);
-  if (!parsed.success) return payloadInvalid(describeFirstIssue(parsed.error));
+  if (!parsed.success) return payloadInvalid(describeFirstIssue(parsed.error, json));
   return { ok: true, webhookId: signature.webhookId, confirmation: confirmationFromCallback(parsed.data) };
 }
 

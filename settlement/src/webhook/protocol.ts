@@ -4,7 +4,13 @@
  * is declared here once; the adapter, the callback verifier and the sandbox provider all
  * parse with these schemas. The prose version is this folder's README.
  */
-import { currencyCodes, isCurrencyCode, minorUnitExponent, type CurrencyCode } from '@gigledger/chaincode/model';
+import {
+  currencyCodes,
+  isCurrencyCode,
+  isMissingInput,
+  minorUnitExponent,
+  type CurrencyCode,
+} from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import type { PaymentOrder, PayoutAccountDetails, ProviderConfirmation, StatementEntry } from '../provider.js';
 
@@ -156,13 +162,17 @@ export const statementQuerySchema = z
   });
 
 /**
- * The first problem zod found, as `path: message`, so that a refusal names the field.
+ * The first problem zod found, as `path: message`, so that a refusal names the field; a
+ * field the input left out "is required".
+ *
+ * @param input the value that was parsed, to tell a field left out from a wrong one.
  */
-export function describeFirstIssue(error: z.ZodError): string {
+export function describeFirstIssue(error: z.ZodError, input?: unknown): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid';
   const field = issue.path.map(String).join('.');
-  return field === '' ? issue.message : `${field}: ${issue.message}`;
+  const message = field !== '' && isMissingInput(issue, input) ? 'is required' : issue.message;
+  return field === '' ? message : `${field}: ${message}`;
 }
 
 /**

@@ -106,7 +106,7 @@ export class WebhookProviderAdapter implements ProviderAdapter {
     // The provider would refuse it anyway; refusing here names the field and spares a request.
     const valid = paymentOrderRequestedSchema.safeParse(message);
     if (!valid.success) {
-      return { status: 'rejected', reason: `ORDER_INVALID: ${describeFirstIssue(valid.error)}` };
+      return { status: 'rejected', reason: `ORDER_INVALID: ${describeFirstIssue(valid.error, message)}` };
     }
     const body = JSON.stringify(message);
     // A fresh id per attempt: the order's identity is the Idempotency-Key, and a
@@ -172,13 +172,17 @@ export class WebhookProviderAdapter implements ProviderAdapter {
         status: response.status,
       });
     }
-    const parsed = statementResponseSchema.safeParse(parseJson(text));
+    const statement = parseJson(text);
+    const parsed = statementResponseSchema.safeParse(statement);
     if (!parsed.success) {
-      throw new ProviderStatementError(`the statement is not in the protocol: ${describeFirstIssue(parsed.error)}`, {
-        provider: this.name,
-        status: response.status,
-        cause: parsed.error,
-      });
+      throw new ProviderStatementError(
+        `the statement is not in the protocol: ${describeFirstIssue(parsed.error, statement)}`,
+        {
+          provider: this.name,
+          status: response.status,
+          cause: parsed.error,
+        },
+      );
     }
     return statementEntriesFromResponse(parsed.data);
   }
