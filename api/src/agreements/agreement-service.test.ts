@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { agreementTermsSha256, draftAgreementRequestSchema, type AgreementTerms } from '@gigledger/chaincode/model';
 import type { TestIdentity } from '@gigledger/chaincode/test-support';
-import type { TransactionTransport } from '@gigledger/gateway';
+import { RefusedError, type TransactionTransport } from '@gigledger/gateway';
 import type { Principal } from '../auth/principal.js';
 import { Metrics } from '../observability/metrics.js';
 import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
@@ -99,6 +99,38 @@ describe('AgreementService', () => {
     const written = lines.join('');
     expect(written).toContain(drafted.transactionId);
     expect(written).not.toContain('SECRET');
+  });
+
+  it('leaves out of a completion-filtered list an agreement that stops being readable between the list and its read', async () => {
+    // Say an auditor's grant ends between the two reads: the chaincode refuses the second.
+    class EndingGrantLedger extends InMemoryLedgerAccess {
+      readonly endedFor = new Set<string>();
+
+      override transportFor(identity: TestIdentity): TransactionTransport {
+        const inner = super.transportFor(identity);
+        return {
+          evaluate: (spec, request, options) => {
+            const agreementId = (request as { agreementId?: string }).agreementId;
+            if (spec.name === 'getAgreement' && agreementId !== undefined && this.endedFor.has(agreementId)) {
+              return Promise.reject(
+                new RefusedError({ code: 'NO_AUDIT_GRANT', message: `no live audit grant covers ${agreementId}` }),
+              );
+            }
+            return inner.evaluate(spec, request, options);
+          },
+          submit: (spec, request, options) => inner.submit(spec, request, options),
+        };
+      }
+    }
+    const ledger = new EndingGrantLedger(new Metrics());
+    await setAgreementParameters(ledger, log);
+    const service = new AgreementService(ledger);
+    await service.draftAgreement(carol, fraudModelDraft('req-ending-1', 'A-kept'), { scope: 'kept' });
+    await service.draftAgreement(carol, fraudModelDraft('req-ending-2', 'A-ended'), { scope: 'ended' });
+    ledger.endedFor.add('A-ended');
+
+    const open = await service.listAgreements(carol, { completed: false });
+    expect(open.map((entry) => entry.agreement.agreementId)).toEqual(['A-kept']);
   });
 
   describe('commands', () => {

@@ -159,14 +159,23 @@ export class AgreementService {
     });
     const wanted = query.completed;
     if (wanted === undefined) return listed;
-    // Completion is derived from every milestone, which only getAgreement reads.
+    // Completion is derived from every milestone, which only getAgreement reads. An
+    // agreement that stopped being readable between the two reads (an auditor's grant
+    // ending) is left out, as the list would have left it out a moment later.
     const withViews = await Promise.all(
-      listed.map(async (entry) => ({
-        ...entry,
-        view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }),
-      })),
+      listed.map(async (entry) => {
+        try {
+          return { ...entry, view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }) };
+        } catch (error) {
+          if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found'))
+            return undefined;
+          throw error;
+        }
+      }),
     );
-    return withViews.filter((entry) => entry.view.completed === wanted);
+    return withViews.filter(
+      (entry): entry is NonNullable<typeof entry> => entry !== undefined && entry.view.completed === wanted,
+    );
   }
 
   /**
