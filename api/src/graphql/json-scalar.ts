@@ -41,8 +41,9 @@ function literalDepth(node: ValueNode): number {
 /**
  * `JSON`: any JSON value a caller sends in a variable or inline, bounded in depth and
  * in number of values, since the code that receives it (validation, hashing) walks it
- * recursively. A value past either bound is refused with VALIDATION_FAILED (422);
- * graphql-js prefixes the message with the argument or variable at fault.
+ * recursively. A value past either bound is refused with VALIDATION_FAILED (422 inline; in
+ * a variable a request error, status 400, see variable-errors.ts); graphql-js prefixes the
+ * message with the argument or variable at fault.
  */
 export const jsonScalar = new GraphQLScalarType({
   name: 'JSON',

@@ -68,7 +68,7 @@ function assertBlockWithinReach(bundle: ProofBundle, reach: TransactionReach): v
  * Exports proof bundles for callers allowed to hold them, under the block explorer's
  * rule (`transactionReach`): an auditor only proofs of transactions created by members of
  * an organisation whose live audit grant names `transaction`, at a time within the grant's
- * range (403 NO_AUDIT_GRANT otherwise, as the chaincode answers an ungranted read); an
+ * range (otherwise the 404 of an unknown id, as every read by id outside the grants); an
  * organisation's admin only those of transactions created by an identity of its own
  * MSP; for anyone else (and for unknown ids) the transaction does not exist, so that the
  * answer does not reveal which ids are on the ledger.
