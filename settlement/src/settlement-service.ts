@@ -637,6 +637,8 @@ export class SettlementService {
           outcome: confirmation.outcome,
           outcome_reason: providerReason(confirmation.reason) ?? null,
           provider_reference: confirmation.providerReference,
+          // Recorded at once: a send's retry time means nothing once the provider has answered.
+          next_attempt_at: null,
           updated_at: now,
         })
         .where('instruction_id', '=', row.instruction_id)

@@ -698,6 +698,51 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'records at once a callback for an instruction waiting to be sent again, whatever its retry time',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol);
+      // The provider took the order, but its answer was lost: a 503, and the next attempt far off.
+      const lost = await startScriptedProvider(rig.db, () => ({
+        status: 503,
+        body: { code: 'UNAVAILABLE', message: 'gateway timeout' },
+      }));
+      try {
+        const adapter = new WebhookProviderAdapter({
+          name: 'lost',
+          providerUrl: lost.url,
+          outboundSecret,
+          apiKey: sandboxApiKey,
+        });
+        const service = await rig.startService({
+          providerFor: () => adapter,
+          backoff: { baseMs: 600_000, maxMs: 600_000 },
+        });
+        const fundId = await rig.fund(await rig.activeAgreement(carol), carol);
+        const waiting = await rig.rowIn(fundId, 'retry');
+        expect(waiting.attempts).toBe(1);
+
+        const taken = await service.acceptConfirmation('lost', 'msg_after_lost_answer', {
+          instructionId: fundId,
+          outcome: 'paid',
+          providerReference: 'lost-ref-1',
+          amountMinor: 150_000n,
+          currency: 'EUR',
+        });
+        expect(taken.status).toBe('accepted');
+        expect(await rig.rowIn(fundId, 'confirmed')).toMatchObject({
+          outcome: 'paid',
+          provider_reference: 'lost-ref-1',
+        });
+        expect(lost.requests).toHaveLength(1);
+      } finally {
+        await lost.close();
+      }
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'retries a provider answering 503 with backoff until it takes the order, and dead-letters one answering 422',
     async () => {
       const rig = await startRig();
