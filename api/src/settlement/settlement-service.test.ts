@@ -63,6 +63,15 @@ const tara = principal('tara', 'TalentOrgMSP', 'freelancer');
 const waitDeadlineMs = 10_000;
 const scenarioTimeoutMs = 60_000;
 
+/** A service log that keeps its warnings and errors as `warn <message>` and `error <message>`. */
+function recordingLog(messages: string[]): SettlementServiceOptions['log'] {
+  return {
+    info: () => undefined,
+    warn: (_object, message) => messages.push(`warn ${message}`),
+    error: (_object, message) => messages.push(`error ${message}`),
+  };
+}
+
 /** Polls until `probe` yields a value; fails naming what was awaited once the deadline passes. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + waitDeadlineMs;
@@ -330,7 +339,8 @@ class Rig {
     return this.apiDb as unknown as SettlementDb;
   }
 
-  adapter(overrides: { fetch?: typeof fetch } = {}): WebhookProviderAdapter {
+  /** The webhook adapter to the sandbox, or to another provider (`name`, `providerUrl`) speaking the same protocol. */
+  adapter(overrides: { fetch?: typeof fetch; name?: string; providerUrl?: string } = {}): WebhookProviderAdapter {
     return new WebhookProviderAdapter({
       name: 'sandbox',
       providerUrl: this.sandbox.url,
@@ -562,11 +572,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const messages: string[] = [];
       const service = await rig.startService({
         backoff: { baseMs: 20, maxMs: 1_500 },
-        log: {
-          info: () => undefined,
-          warn: (_object: object, message: string) => messages.push(`warn ${message}`),
-          error: (_object: object, message: string) => messages.push(`error ${message}`),
-        },
+        log: recordingLog(messages),
         observer: {
           sendAttempted: () => undefined,
           callbackRefused: () => undefined,
@@ -631,11 +637,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const messages: string[] = [];
       await rig.startService({
         backoff: { baseMs: 20, maxMs: 60_000 },
-        log: {
-          info: () => undefined,
-          warn: () => undefined,
-          error: (_object: object, message: string) => messages.push(message),
-        },
+        log: recordingLog(messages),
         // Dave's account was sealed under a key the server no longer holds.
         accounts: {
           accountFor: (party, currency) =>
@@ -655,7 +657,9 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         'could not be prepared for its provider: the sealed account cannot be opened with the current key',
       );
       expect(Date.parse(deferred.next_attempt_at ?? '')).toBeGreaterThan(Date.now() + 50_000);
-      expect(messages.filter((message) => message === 'a settlement instruction could not be sent')).toHaveLength(1);
+      expect(messages.filter((message) => message === 'error a settlement instruction could not be sent')).toHaveLength(
+        1,
+      );
     },
     scenarioTimeoutMs,
   );
@@ -708,12 +712,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         body: { code: 'UNAVAILABLE', message: 'gateway timeout' },
       }));
       try {
-        const adapter = new WebhookProviderAdapter({
-          name: 'lost',
-          providerUrl: lost.url,
-          outboundSecret,
-          apiKey: sandboxApiKey,
-        });
+        const adapter = rig.adapter({ name: 'lost', providerUrl: lost.url });
         const service = await rig.startService({
           providerFor: () => adapter,
           backoff: { baseMs: 600_000, maxMs: 600_000 },
@@ -759,18 +758,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       }));
       try {
         const adapters: Record<string, ProviderAdapter> = {
-          carol: new WebhookProviderAdapter({
-            name: 'flaky',
-            providerUrl: flaky.url,
-            outboundSecret,
-            apiKey: sandboxApiKey,
-          }),
-          dave: new WebhookProviderAdapter({
-            name: 'closed',
-            providerUrl: closed.url,
-            outboundSecret,
-            apiKey: sandboxApiKey,
-          }),
+          carol: rig.adapter({ name: 'flaky', providerUrl: flaky.url }),
+          dave: rig.adapter({ name: 'closed', providerUrl: closed.url }),
         };
         const service = await rig.startService({ providerFor: (party) => adapters[party.userId]! });
 
@@ -1296,11 +1285,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       });
       const messages: string[] = [];
       const service = await rig.startService({
-        log: {
-          info: () => undefined,
-          warn: (_object: object, message: string) => messages.push(`warn ${message}`),
-          error: (_object: object, message: string) => messages.push(`error ${message}`),
-        },
+        log: recordingLog(messages),
       });
       const agreementId = await rig.activeAgreement();
       await rig.rowIn(await rig.fund(agreementId), 'confirmed');
