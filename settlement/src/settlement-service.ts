@@ -27,7 +27,7 @@ import type {
   ProviderConfirmation,
   SendOutcome,
 } from './provider.js';
-import { nextAttemptDelayMs } from './webhook/webhook-adapter.js';
+import { nextAttemptDelayMs, type BackoffOptions } from './webhook/webhook-adapter.js';
 
 /** Where a crash can be injected to prove exactly-once delivery (operators never set this). */
 export const crashPoints = ['after-event-read', 'after-outbox-write', 'after-send', 'after-callback'] as const;
@@ -75,7 +75,8 @@ export interface SettlementServiceOptions {
   readonly observer?: SettlementObserver;
   /** Give up (dead letter) after this many attempts; default 8. */
   readonly maxAttempts?: number;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Between sends to a provider that did not take an order, and between tries at a ledger that could not be reached. */
+  readonly backoff?: BackoffOptions;
   /** How often the outbox is swept for work when nothing wakes it; default 500 ms. */
   readonly sweepIntervalMs?: number;
   /** Injected crash for the exactly-once proofs; see {@link crashPoints}. */
@@ -195,6 +196,15 @@ export class SettlementService {
   readonly #options: SettlementServiceOptions;
   readonly #db: SettlementDb;
   readonly #inFlight = new Set<string>();
+  /**
+   * Consecutive failures to reach the ledger, by instruction id, for confirmations being
+   * recorded and held payouts being retried: each next try waits the backoff of its count,
+   * so an outage of peers or orderers is not met with every row on every sweep. Counts
+   * start again after a restart, which only makes the first try after it prompt.
+   */
+  readonly #ledgerFailures = new Map<string, number>();
+  /** When each held payout whose retry could not reach the ledger may be retried again (epoch ms). */
+  readonly #heldNotBefore = new Map<string, number>();
   #follower: ReturnType<EventFollowerFactory> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
@@ -708,14 +718,17 @@ export class SettlementService {
         }
         // Answered already (e.g. by hand, or a write whose status was lost): the ledger is the record.
         if (!(error instanceof RefusedError)) {
-          this.#options.log.warn(
-            { err: error, instructionId: row.instruction_id },
-            'recording a settlement confirmation failed; will retry',
-          );
+          await this.#deferUnreachableConfirmation(row, error);
           return;
         }
       }
-      await this.#move(row.instruction_id, ['confirming'], { state: 'confirmed', confirm_tx_id: confirmTxId });
+      this.#ledgerFailures.delete(row.instruction_id);
+      await this.#move(row.instruction_id, ['confirming'], {
+        state: 'confirmed',
+        confirm_tx_id: confirmTxId,
+        next_attempt_at: null,
+        last_error: null,
+      });
       this.#options.observer?.confirmationRecorded(row.outcome);
     } finally {
       this.#inFlight.delete(row.instruction_id);
@@ -744,6 +757,37 @@ export class SettlementService {
     if (!deferred) return;
     this.#options.observer?.confirmationRefused?.(refusal.code);
     this.#options.log.error({ instructionId: row.instruction_id, code: refusal.code }, reason);
+  }
+
+  /**
+   * The ledger could not be reached to record the provider's answer (peers or orderers
+   * down, a timeout, a commit whose status was lost): the answer is offered again after
+   * the backoff of its consecutive failures, with `last_error` naming the failure, so that
+   * an outage is not answered with every waiting confirmation on every sweep.
+   */
+  async #deferUnreachableConfirmation(row: SettlementOutboxTable, error: unknown): Promise<void> {
+    const delay = this.#ledgerBackoffMs(row.instruction_id);
+    const retryAt = new Date(this.#now().getTime() + delay).toISOString();
+    const cause = error instanceof Error ? error.message : String(error);
+    this.#options.log.warn(
+      { err: error, instructionId: row.instruction_id, retryAt },
+      'recording a settlement confirmation failed; will retry',
+    );
+    await this.#move(row.instruction_id, ['confirming'], {
+      next_attempt_at: retryAt,
+      last_error:
+        `recording provider ${row.provider}'s ${row.outcome ?? '?'} answer failed (${cause}); offered again at ${retryAt}`.slice(
+          0,
+          500,
+        ),
+    });
+  }
+
+  /** The wait before the next try of `instructionId` at the ledger, counting this failure. */
+  #ledgerBackoffMs(instructionId: string): number {
+    const failures = (this.#ledgerFailures.get(instructionId) ?? 0) + 1;
+    this.#ledgerFailures.set(instructionId, failures);
+    return nextAttemptDelayMs(failures, this.#options.backoff ?? defaultBackoff);
   }
 
   async #collectFileConfirmations(): Promise<void> {
@@ -780,13 +824,16 @@ export class SettlementService {
       .where('cleared_at', 'is', null)
       .limit(50)
       .execute();
+    const now = this.#now().getTime();
     for (const held of due) {
+      if ((this.#heldNotBefore.get(held.instruction_id) ?? 0) > now) continue;
       try {
         await this.#options.ledger.agreements.retryHeldPayout({
           agreementId: held.agreement_id,
           milestoneId: held.milestone_id,
           instructionId: held.instruction_id,
         });
+        this.#forgetLedgerFailures(held.instruction_id);
         // The PayoutCleared event brings the instruction into the outbox.
         await this.#db
           .updateTable('settlement_held')
@@ -796,11 +843,17 @@ export class SettlementService {
       } catch (error) {
         // A refusal is the chaincode's answer and would be the same at the next sweep: the
         // retry waits for the next credential of the payee (which marks it due again). A
-        // failure to reach the ledger is tried again at the next sweep.
+        // failure to reach the ledger is tried again after the backoff of its consecutive failures.
         if (!(error instanceof RefusedError)) {
-          this.#options.log.warn({ err: error, instructionId: held.instruction_id }, 'retrying a held payout failed');
+          const retryAt = now + this.#ledgerBackoffMs(held.instruction_id);
+          this.#heldNotBefore.set(held.instruction_id, retryAt);
+          this.#options.log.warn(
+            { err: error, instructionId: held.instruction_id, retryAt: new Date(retryAt).toISOString() },
+            'retrying a held payout failed; will retry',
+          );
           continue;
         }
+        this.#forgetLedgerFailures(held.instruction_id);
         if (!['COMPLIANCE_HOLD', 'INVALID_STATE'].includes(error.code)) {
           this.#options.log.error(
             { instructionId: held.instruction_id, code: error.code },
@@ -817,6 +870,11 @@ export class SettlementService {
           .execute();
       }
     }
+  }
+
+  #forgetLedgerFailures(instructionId: string): void {
+    this.#ledgerFailures.delete(instructionId);
+    this.#heldNotBefore.delete(instructionId);
   }
 
   /**

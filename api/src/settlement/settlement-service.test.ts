@@ -72,6 +72,25 @@ function recordingLog(messages: string[]): SettlementServiceOptions['log'] {
   };
 }
 
+/**
+ * `client` with one method of its agreements contract failing as a ledger out of reach
+ * (peers or orderers down) fails, not as a refusal, while `outage.down`; every call counts.
+ */
+function unreachableWhileDown(
+  client: LedgerClient,
+  method: 'confirmSettlement' | 'retryHeldPayout',
+  outage: { down: boolean; tries: number },
+): LedgerClient {
+  const real = client.agreements[method].bind(client.agreements) as (...args: unknown[]) => Promise<unknown>;
+  const failing = async (...args: unknown[]): Promise<unknown> => {
+    outage.tries += 1;
+    if (outage.down) throw new Error('14 UNAVAILABLE: No connection established to any endorsing peer');
+    return real(...args);
+  };
+  const agreements = Object.create(client.agreements, { [method]: { value: failing } }) as LedgerClient['agreements'];
+  return { ...client, agreements };
+}
+
 /** Polls until `probe` yields a value; fails naming what was awaited once the deadline passes. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + waitDeadlineMs;
@@ -622,6 +641,49 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['AuditOrgMSP'] });
       const confirmed = await rig.rowIn(fundId, 'confirmed');
       expect(confirmed).toMatchObject({ outcome: 'paid', provider_reference: sent.provider_reference });
+      expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
+      expect((await rig.milestone(agreementId)).status).toBe('funded');
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'waits a growing backoff between tries to record a confirmation while the ledger cannot be reached, and records it once it can',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol);
+      const outage = { down: true, tries: 0 };
+      const messages: string[] = [];
+      // The longest draw of each backoff: 200, 400, 800 ms, then 1 s each.
+      await rig.startService({
+        ledger: unreachableWhileDown(await rig.as(settler), 'confirmSettlement', outage),
+        backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
+        log: recordingLog(messages),
+      });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+
+      const waiting = await eventually('the failure to be kept on the row', async () => {
+        const row = await rig.row(fundId);
+        return row?.last_error?.startsWith('recording provider') === true ? row : undefined;
+      });
+      expect(waiting).toMatchObject({ state: 'confirming', outcome: 'paid' });
+      expect(waiting.last_error).toMatch(
+        /^recording provider sandbox's paid answer failed \(14 UNAVAILABLE: .+\); offered again at \d{4}-/,
+      );
+      expect(waiting.next_attempt_at).not.toBeNull();
+      // Sweeps run every 25 ms: a second and a half would be some 60 tries without the backoff.
+      await delay(1_500);
+      expect(outage.tries).toBeGreaterThanOrEqual(2);
+      expect(outage.tries).toBeLessThanOrEqual(4);
+      expect(
+        messages.every((message) => message === 'warn recording a settlement confirmation failed; will retry'),
+      ).toBe(true);
+      expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
+
+      outage.down = false;
+      const confirmed = await rig.rowIn(fundId, 'confirmed');
+      expect(confirmed.confirm_tx_id).not.toBeNull();
       expect(rig.confirmationsOnLedger(fundId)).toHaveLength(1);
       expect((await rig.milestone(agreementId)).status).toBe('funded');
     },
@@ -1451,6 +1513,60 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     const closed = await licensee.licensing.closeRoyaltyPeriod({ grantId: 'G-1', periodId: '2026-01' });
     return { licensee, closed: closed.result };
   }
+
+  it(
+    'waits a growing backoff between retries of a held payout while the ledger cannot be reached, then pays it',
+    async () => {
+      const rig = await startRig({ kycCredentialTypes: ['KYC'] });
+      await rig.registerAccounts(carol, tara);
+      await (
+        await rig.as(operator)
+      ).credentials.registerIssuer({
+        requestId: 'register-kyc-registrar',
+        issuer: partyOf(registrar),
+        displayName: 'KYC registrar',
+        credentialTypes: ['KYC'],
+      });
+      const outage = { down: true, tries: 0 };
+      const messages: string[] = [];
+      const service = await rig.startService({
+        ledger: unreachableWhileDown(await rig.as(settler), 'retryHeldPayout', outage),
+        backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
+        log: recordingLog(messages),
+      });
+      const agreementId = await rig.activeAgreement();
+      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+      const release = await rig.release(agreementId);
+      await eventually('the held payout to be remembered', async () =>
+        (await service.stats()).held === 1 ? true : undefined,
+      );
+      await (
+        await rig.as(registrar)
+      ).credentials.issueCredential(
+        {
+          requestId: 'issue-kyc-tara',
+          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0e0',
+          subject: partyOf(tara),
+          type: 'KYC',
+        },
+        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'c'.repeat(64) }] } },
+      );
+      await eventually('a retry to fail', () => (outage.tries > 0 ? true : undefined));
+      // Sweeps run every 25 ms: a second and a half would be some 60 retries without the backoff.
+      await delay(1_500);
+      expect(outage.tries).toBeGreaterThanOrEqual(2);
+      expect(outage.tries).toBeLessThanOrEqual(4);
+      expect(messages.length).toBe(outage.tries);
+      expect(new Set(messages)).toEqual(new Set(['warn retrying a held payout failed; will retry']));
+      expect(await rig.row(release.instructionId)).toBeUndefined();
+
+      outage.down = false;
+      const paid = await rig.rowIn(release.instructionId, 'confirmed');
+      expect(paid).toMatchObject({ kind: 'release', outcome: 'paid' });
+      expect((await rig.milestone(agreementId)).status).toBe('paid');
+    },
+    scenarioTimeoutMs,
+  );
 
   it(
     'collects a closed royalty month from the licensee first, then pays each co-owner, recording each answer with the licensing contract',
