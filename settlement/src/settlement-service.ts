@@ -804,15 +804,26 @@ export class SettlementService {
     }
     for (const provider of providers.values()) {
       const confirmations = (await provider.pendingConfirmations?.()) ?? [];
+      // Each entry on its own: one that cannot be taken now (a database failure) stays
+      // unacknowledged and is handed out again, while the statement's others are done with.
+      const taken: ProviderConfirmation[] = [];
       for (const confirmation of confirmations) {
-        // A statement entry has no webhook id; the instruction id and outcome identify it.
-        await this.acceptConfirmation(
-          provider.name,
-          `file:${confirmation.instructionId}:${confirmation.outcome}`,
-          confirmation,
-        );
+        try {
+          // A statement entry has no webhook id; the instruction id and outcome identify it.
+          await this.acceptConfirmation(
+            provider.name,
+            `file:${confirmation.instructionId}:${confirmation.outcome}`,
+            confirmation,
+          );
+          taken.push(confirmation);
+        } catch (error) {
+          this.#options.log.error(
+            { err: error, provider: provider.name, instructionId: confirmation.instructionId },
+            'a statement entry could not be taken; it is read again at the next sweep',
+          );
+        }
       }
-      if (confirmations.length > 0) await provider.acknowledge?.(confirmations);
+      if (taken.length > 0) await provider.acknowledge?.(taken);
     }
   }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import {
   agreementEvents,
@@ -1221,6 +1222,74 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(paid.provider_reference).not.toBe(sent.provider_reference);
       expect((await rig.milestone(agreementId)).status).toBe('paid');
       expect(rig.confirmationsOnLedger(release.instructionId)).toHaveLength(1);
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'acknowledges the bank statement entries it took, and reads again the one the database would not take',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      const banking = path.join(rig.dataDir, 'bank');
+      const inbox = path.join(banking, 'inbox');
+      const bank = new Iso20022FileAdapter({
+        name: 'bank-files',
+        outbox: path.join(banking, 'outbox'),
+        inbox,
+        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
+        batchSize: 1,
+      });
+      const sandbox = rig.adapter();
+      const messages: string[] = [];
+      await rig.startService({
+        providerFor: (party) => (party.userId === tara.userId ? bank : sandbox),
+        log: recordingLog(messages),
+      });
+      const releases: string[] = [];
+      for (const agreementId of [await rig.activeAgreement(), await rig.activeAgreement()]) {
+        await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+        releases.push((await rig.release(agreementId)).instructionId);
+      }
+      const [stuck, taken] = releases as [string, string];
+      for (const instructionId of releases) await rig.rowIn(instructionId, 'sent');
+      // The database fails to store the first payout's statement entry, as a full disk would.
+      await sql
+        .raw(
+          `create trigger refuse_entry before insert on settlement_webhook_receipts when new.instruction_id = '${stuck}' ` +
+            `begin select raise(abort, 'database or disk is full'); end`,
+        )
+        .execute(rig.db);
+      mkdirSync(inbox, { recursive: true });
+      const painFiles = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
+      expect(painFiles).toHaveLength(2);
+      painFiles.forEach((painFile, index) => {
+        const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile), 'utf8'), {
+          messageId: `BANK-000${String(index + 1)}`,
+          createdAt: new Date().toISOString().slice(0, 19) + 'Z',
+          bookingDate: new Date().toISOString().slice(0, 10),
+        });
+        writeFileSync(path.join(inbox, `camt054-000${String(index + 1)}.xml`), camt);
+      });
+
+      await rig.rowIn(taken, 'confirmed');
+      await eventually('the failed entry to be logged', () =>
+        messages.includes('error a statement entry could not be taken; it is read again at the next sweep')
+          ? true
+          : undefined,
+      );
+      // The statement holding the taken entry is done with; the other waits in the inbox.
+      const waiting = () => readdirSync(inbox).filter((name) => name.endsWith('.xml'));
+      await eventually('the taken statement to move', () => (waiting().length === 1 ? true : undefined));
+      expect((await rig.row(stuck))?.state).toBe('sent');
+      expect(rig.confirmationsOnLedger(stuck)).toEqual([]);
+
+      await sql.raw('drop trigger refuse_entry').execute(rig.db);
+      const paid = await rig.rowIn(stuck, 'confirmed');
+      expect(paid.outcome).toBe('paid');
+      await eventually('every statement to move', () => (waiting().length === 0 ? true : undefined));
+      expect(readdirSync(path.join(inbox, 'processed')).sort()).toEqual(['camt054-0001.xml', 'camt054-0002.xml']);
+      for (const instructionId of releases) expect(rig.confirmationsOnLedger(instructionId)).toHaveLength(1);
     },
     scenarioTimeoutMs,
   );
