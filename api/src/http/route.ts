@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
 import type { Principal, Scope } from '../auth/principal.js';
-import { escapeControlText, findNonCanonical, findRefusedText, isMissingInput } from '@gigledger/chaincode/model';
+import { escapeControlText, findNonCanonical, findRefusedText, issueReason } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
 import { refusalsUnderSentParts } from './refusal-fields.js';
@@ -150,8 +150,7 @@ function parseAt<Schema extends z.ZodType>(
   const path = [...prefix, ...(issue?.path.map(String) ?? []), ...unknownKey];
   // Text taken as sent (a verbatim route) may hold control characters; a refusal shows them escaped.
   const field = escapeControlText(path.length === 0 ? 'args' : path.join('.'));
-  const missing = issue !== undefined && isMissingInput(issue, value);
-  const reason = missing ? 'is required' : escapeControlText(issue?.message ?? 'is invalid');
+  const reason = escapeControlText(issueReason(issue, value));
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${reason}`, field);
 }
 

@@ -245,9 +245,22 @@ describe('AgreementContract: drafting', () => {
       /^VALIDATION_FAILED\[terms\.rates\.0\.currency\]: .*active ISO 4217/,
     ],
     ['text that is not JSON', '{scope', /^VALIDATION_FAILED\[terms\]: terms: the transient value is not valid JSON$/],
+    [
+      'its scope left out',
+      Object.fromEntries(Object.entries(terms).filter(([key]) => key !== 'scope')),
+      /^VALIDATION_FAILED\[terms\.scope\]: terms\.scope: is required$/,
+    ],
   ])('refuses terms with %s', async (_case, badTerms, expected) => {
     await driver.expectRefusal(() => driver.draft(draftRequest(driver.ledger), client, badTerms), expected);
   });
+
+  it.each(['title', 'freelancer', 'milestones'])(
+    'refuses a draft without its %s as a field that is required',
+    async (field) => {
+      const request = Object.fromEntries(Object.entries(draftRequest(driver.ledger)).filter(([key]) => key !== field));
+      await driver.expectRefusal(() => driver.draft(request), `VALIDATION_FAILED[${field}]: ${field}: is required`);
+    },
+  );
 
   type Mutation = (request: Record<string, unknown>, d: AgreementDriver) => void;
   const milestone = (request: Record<string, unknown>, index: number): Record<string, unknown> =>

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describePath, findNonCanonical } from '../model/canonical-json';
 import { formatRefusal, type Refusal, type RefusalCode } from '../model/errors';
+import { issueReason } from '../model/missing-input';
 import { findRefusedText } from '../model/text-controls';
 
 /** Thrown to refuse a transaction; its message is the wire form `CODE[field]: sentence`. */
@@ -67,7 +68,7 @@ export function parseArgument<Schema extends z.ZodType>(
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'request';
-  refuse('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
+  refuse('VALIDATION_FAILED', `${field}: ${issueReason(issue, raw)}`, field);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import type { z } from 'zod';
+import { issueReason } from '../model/missing-input';
 import { refuse, refuseControlText } from './refusal';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -28,5 +29,5 @@ export function parseTransient<Schema extends z.ZodType>(ctx: Context, key: stri
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = [key, ...(issue?.path.map(String) ?? [])].join('.');
-  refuse('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'is invalid'}`, field);
+  refuse('VALIDATION_FAILED', `${field}: ${issueReason(issue, raw)}`, field);
 }

@@ -22,3 +22,15 @@ export function isMissingInput(issue: z.core.$ZodIssue, input: unknown): boolean
     ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code) && valueAt(input, issue.path) === undefined
   );
 }
+
+/**
+ * Why zod refused a value, as a refusal words it after the field's name: zod's own
+ * message, or "is required" for a field the input left out ({@link isMissingInput}).
+ *
+ * @param issue the first issue zod found, if any ("is invalid" without one).
+ * @param input the value that was parsed, as received.
+ */
+export function issueReason(issue: z.core.$ZodIssue | undefined, input: unknown): string {
+  if (issue === undefined) return 'is invalid';
+  return isMissingInput(issue, input) ? 'is required' : issue.message;
+}

@@ -7,7 +7,7 @@
 import {
   currencyCodes,
   isCurrencyCode,
-  isMissingInput,
+  issueReason,
   minorUnitExponent,
   type CurrencyCode,
 } from '@gigledger/chaincode/model';
@@ -171,7 +171,7 @@ export function describeFirstIssue(error: z.ZodError, input?: unknown): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid';
   const field = issue.path.map(String).join('.');
-  const message = field !== '' && isMissingInput(issue, input) ? 'is required' : issue.message;
+  const message = field === '' ? issue.message : issueReason(issue, input);
   return field === '' ? message : `${field}: ${message}`;
 }
 
