@@ -199,11 +199,9 @@ describe('AuditContract', () => {
   });
 
   describe('auditor reads', () => {
-    it('refuses an auditor without a grant, naming the kind and the organisations', async () => {
-      await driver.expectRefusal(
-        () => readAgreement(),
-        /^NO_AUDIT_GRANT: no live audit grant lets AuditOrgMSP user audrey with role auditor read agreement records of ClientOrgMSP or TalentOrgMSP dated /,
-      );
+    it('refuses an auditor without a grant exactly as for an id naming no agreement', async () => {
+      const missing = { code: 'NOT_FOUND', message: `agreement ${agreementId} does not exist`, field: 'agreementId' };
+      await expect(readAgreement()).rejects.toMatchObject({ refusal: missing });
       // Other overseeing roles read as before.
       await expect(readAgreement(admin)).resolves.toMatchObject({ agreement: { agreementId } });
     });
@@ -211,8 +209,12 @@ describe('AuditContract', () => {
     it('lets the named auditor read within the grant, and nobody else through it', async () => {
       await grant();
       await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
-      await expect(readAgreement(otherAuditor)).rejects.toThrow(/^NO_AUDIT_GRANT/);
-      await expect(readAgreement(outsideAuditor)).rejects.toThrow(/^NO_AUDIT_GRANT/);
+      await expect(readAgreement(otherAuditor)).rejects.toThrow(
+        /^NOT_FOUND\[agreementId\]: agreement .+ does not exist$/,
+      );
+      await expect(readAgreement(outsideAuditor)).rejects.toThrow(
+        /^NOT_FOUND\[agreementId\]: agreement .+ does not exist$/,
+      );
     });
 
     it('covers the agreement from either party organisation, for every auditor of a named organisation', async () => {
@@ -227,12 +229,12 @@ describe('AuditContract', () => {
       await grant({ grantId: 'AG-short', expiresAt: inDays(1) });
       await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
       driver.ledger.advanceSeconds(2 * day);
-      await expect(readAgreement()).rejects.toThrow(/^NO_AUDIT_GRANT/);
+      await expect(readAgreement()).rejects.toThrow(/^NOT_FOUND\[agreementId\]: agreement .+ does not exist$/);
 
       await grant({ grantId: 'AG-revoked' });
       await expect(readAgreement()).resolves.toMatchObject({ agreement: { agreementId } });
       await call(admin, 'revokeAuditAccess', { grantId: 'AG-revoked', reason: 'engagement ended' });
-      await expect(readAgreement()).rejects.toThrow(/^NO_AUDIT_GRANT/);
+      await expect(readAgreement()).rejects.toThrow(/^NOT_FOUND\[agreementId\]: agreement .+ does not exist$/);
     });
 
     it('drops uncovered agreements from an auditor list rather than refusing it', async () => {

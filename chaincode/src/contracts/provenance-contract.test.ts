@@ -338,13 +338,14 @@ describe('ProvenanceContract', () => {
       );
     });
 
-    it("refuses an auditor without an audit grant the dataset's grant list, as its access log and each grant", async () => {
+    it("refuses an auditor without an audit grant the dataset's grant list, as its access log, and each grant as a missing one", async () => {
       await grant();
       const refusal =
         /^NO_AUDIT_GRANT: no live audit grant lets AuditOrgMSP user audrey with role auditor read provenance records of TalentOrgMSP/;
+      const asMissing = 'NOT_FOUND[grantId]: access grant G-1 does not exist';
       await expect(call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
       await expect(call(auditor, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
-      await expect(call(auditor, 'getAccessGrant', { grantId: 'G-1' })).rejects.toThrow(refusal);
+      await expect(call(auditor, 'getAccessGrant', { grantId: 'G-1' })).rejects.toThrow(asMissing);
       // A grant from an organisation the dataset does not concern opens nothing either.
       await driver.grantAudit(['provenance'], admin);
       await expect(call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).rejects.toThrow(refusal);

@@ -137,9 +137,11 @@ export function auditGrantCoversAgreement(ctx: Context, caller: Caller, agreemen
  * naming agreements and a time range holding the agreement's creation.
  *
  * @throws RefusalError NOT_FOUND, worded as for a missing agreement, unless the caller's
- *   role or part lets them read it; NO_AUDIT_GRANT when an auditor's grants do not cover it.
+ *   role or part lets them read it and, for an auditor, a grant covers it.
  */
 export async function requireReader(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<void> {
   requireVisible(caller, agreement);
-  await requireAuditGrant(ctx, caller, auditedAgreement(agreement), namedParties(agreement));
+  await requireAuditGrant(ctx, caller, auditedAgreement(agreement), namedParties(agreement), () =>
+    refuseAsMissing(agreement.agreementId),
+  );
 }

@@ -57,18 +57,26 @@ export async function auditGrantAllows(
 /**
  * The audit-grant half of a read check, called after the role check let the caller in:
  * auditors read a record only under a live grant from one of the organisations it
- * concerns, naming its kind and a time range holding the record's time. The refusal
- * names what is missing; the caller already knows the record exists through their role.
+ * concerns, naming its kind and a time range holding the record's time.
  *
- * @throws RefusalError NO_AUDIT_GRANT when the caller is an auditor and no live grant covers the record.
+ * A record read by its id is refused as if the id named nothing (`refuseAsMissing`): a
+ * refusal naming the record's organisations and time would tell an auditor without any
+ * grant which ids exist, whose they are and when they were made. Only a record every
+ * member may see exists (a dataset) is refused with NO_AUDIT_GRANT naming what is missing.
+ *
+ * @param refuseAsMissing refuses exactly as for an id naming no record; without it, NO_AUDIT_GRANT.
+ * @throws RefusalError NOT_FOUND from `refuseAsMissing`, or NO_AUDIT_GRANT without it, when
+ *   the caller is an auditor and no live grant covers the record.
  */
 export async function requireAuditGrant(
   ctx: Context,
   caller: Caller,
   record: AuditedRecord,
   parties: readonly Party[] = [],
+  refuseAsMissing?: () => never,
 ): Promise<void> {
   if (await auditGrantAllows(ctx, caller, record, parties)) return;
+  refuseAsMissing?.();
   refuse(
     'NO_AUDIT_GRANT',
     `no live audit grant lets ${describeCaller(caller)} read ${record.kind} records of ` +

@@ -164,7 +164,7 @@ export function auditGrantCoversCredential(
  * {@link requireVisibleCredential}, and for an auditor a live grant from the subject's or
  * the issuer's organisation naming credentials and a time range holding the issue.
  *
- * @throws RefusalError NOT_FOUND as there; NO_AUDIT_GRANT when an auditor's grants do not cover it.
+ * @throws RefusalError NOT_FOUND as there, and as for a missing credential when an auditor's grants do not cover it.
  */
 export async function requireReadableCredential(
   ctx: Context,
@@ -172,7 +172,9 @@ export async function requireReadableCredential(
   credential: CredentialRecord,
 ): Promise<void> {
   requireVisibleCredential(caller, credential);
-  await requireAuditGrant(ctx, caller, auditedCredential(credential), [credential.subject, credential.issuer]);
+  await requireAuditGrant(ctx, caller, auditedCredential(credential), [credential.subject, credential.issuer], () =>
+    refuseCredentialAsMissing(credential.credentialId),
+  );
 }
 
 export async function credentialExists(ctx: Context, credentialId: string): Promise<boolean> {

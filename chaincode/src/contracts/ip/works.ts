@@ -341,7 +341,7 @@ function changeParties(change: OwnershipChangeRecord, work: WorkRecord): Party[]
  * Who may read an ownership change: the owners it was proposed to, the owners it
  * proposes, the work's owners now, and the consortium's readers (auditor, admin); an
  * auditor only under a live audit grant naming `ip` from one of those owners'
- * organisations (`requireAuditGrant`). Work records themselves are public on the
+ * organisations (`auditGrantAllows`). Work records themselves are public on the
  * channel: anyone checks priority.
  */
 export async function mayReadChange(tx: Tx, change: OwnershipChangeRecord, work: WorkRecord): Promise<boolean> {

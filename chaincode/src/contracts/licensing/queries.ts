@@ -73,14 +73,16 @@ function auditGrantCoversOffer(tx: Tx, offer: LicenceOfferRecord): Promise<boole
  * reader roles (an auditor under a live audit grant naming `licensing` from an owner's or
  * the licensee's organisation).
  *
- * @throws RefusalError NOT_FOUND when there is no such offer or the caller may not see it
- *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
+ * @throws RefusalError NOT_FOUND when there is no such offer or the caller may not see it,
+ *   an auditor's audit grants included (one answer for all).
  */
 export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
   const offer = await licenceOffers.read(tx.ctx, offerId);
-  if (offer === undefined || !canReadOffer(tx, offer))
-    refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
-  if (!isPartyToOffer(tx, offer)) await requireAuditGrant(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer));
+  const refuseAsMissing: () => never = () => refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
+  if (offer === undefined || !canReadOffer(tx, offer)) refuseAsMissing();
+  if (!isPartyToOffer(tx, offer)) {
+    await requireAuditGrant(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer), refuseAsMissing);
+  }
   return offer;
 }
 
@@ -91,16 +93,15 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
  * An auditor reads it under a live audit grant naming `licensing` from an owner's or the
  * licensee's organisation, with the acceptance in its range.
  *
- * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it
- *   (one answer for both); NO_AUDIT_GRANT when an auditor's audit grants do not cover it.
+ * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it,
+ *   an auditor's audit grants included (one answer for all).
  */
 export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRecord> {
   const grant = await licenceGrants.read(tx.ctx, grantId);
   const owners = grant === undefined ? [] : await ownersOfWork(tx, grant.workId);
-  if (grant === undefined || !canReadGrant(tx, grant, owners)) {
-    refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
-  }
-  await requireAuditGrant(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners));
+  const refuseAsMissing: () => never = () => refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
+  if (grant === undefined || !canReadGrant(tx, grant, owners)) refuseAsMissing();
+  await requireAuditGrant(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners), refuseAsMissing);
   return withFeeStatus(tx, grant);
 }
 

@@ -189,16 +189,14 @@ export async function recordAccess(
 /**
  * A grant, for the dataset's controller, its grantee and auditors (under an audit grant).
  *
- * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one
- *   answer); NO_AUDIT_GRANT when an auditor's audit grants do not cover the dataset.
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it, an
+ *   auditor's audit grants included (one answer for all: a grant's id, unlike its
+ *   dataset, is not for every member to learn).
  */
 export async function getAccessGrant(ctx: Context, caller: Caller, grantId: string): Promise<AccessGrantRecord> {
   const grant = await requireGrant(ctx, grantId);
   const dataset = await requireDataset(ctx, grant.datasetId);
   if (isParty(caller, grant.grantee) || (await mayOversee(ctx, caller, dataset))) return grant;
-  if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
-    await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
-  }
   refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
 }
 

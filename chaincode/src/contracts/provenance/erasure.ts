@@ -4,7 +4,7 @@ import { agreementTermsCollection } from '../../model/agreement';
 import type { Caller } from '../../model/identity';
 import type { Party } from '../../model/party';
 import type { AuditedRecord } from '../../model/audit';
-import { requireAuditGrant } from '../audit/scope';
+import { auditGrantAllows } from '../audit/scope';
 import {
   datasetSubjectDataCollection,
   datasetSubjectDataSchema,
@@ -146,7 +146,7 @@ export async function requestErasure(
  * Whoever asked, the data subject, the data's controllers (both parties of an agreement
  * whose terms were erased, the controller of a dataset), and auditors under an audit grant.
  *
- * @throws RefusalError NO_AUDIT_GRANT when the caller is an auditor no live grant covers.
+ * An auditor no live grant covers may not, and learns no more than that the id names nothing.
  */
 async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureReceipt): Promise<boolean> {
   if (caller.mspId === receipt.requestedBy.mspId && caller.userId === receipt.requestedBy.userId) return true;
@@ -154,8 +154,7 @@ async function mayReadReceipt(ctx: Context, caller: Caller, receipt: ErasureRece
   const controllers = await receiptControllers(ctx, receipt);
   if (controllers.some((controller) => isParty(caller, controller))) return true;
   if (caller.role === undefined || !provenanceAuditorRoles.includes(caller.role)) return false;
-  await requireAuditGrant(ctx, caller, auditedReceipt(receipt, controllers), [receipt.dataSubject, ...controllers]);
-  return true;
+  return auditGrantAllows(ctx, caller, auditedReceipt(receipt, controllers), [receipt.dataSubject, ...controllers]);
 }
 
 /**
@@ -185,8 +184,8 @@ export function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Pa
  * A receipt, for whoever asked, the data subject, the data's controllers and auditors
  * under a live audit grant naming `provenance`.
  *
- * @throws RefusalError NOT_FOUND when missing or when the caller may not read it (one
- *   answer); NO_AUDIT_GRANT when an auditor's audit grants do not cover the receipt.
+ * @throws RefusalError NOT_FOUND when missing or when the caller may not read it, an
+ *   auditor's audit grants included (one answer for all).
  */
 export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
   const receipt = await erasureReceipts.read(ctx, receiptId);
