@@ -496,6 +496,33 @@ class Rig {
     });
   }
 
+  /** The operator registers the KYC registrar as an issuer of `KYC` credentials. */
+  async registerKycIssuer(): Promise<void> {
+    await (
+      await this.as(operator)
+    ).credentials.registerIssuer({
+      requestId: 'register-kyc-registrar',
+      issuer: partyOf(registrar),
+      displayName: 'KYC registrar',
+      credentialTypes: ['KYC'],
+    });
+  }
+
+  /** The KYC registrar issues Tara a `KYC` credential: what clears her payouts held for KYC. */
+  async issueKycToTara(): Promise<void> {
+    await (
+      await this.as(registrar)
+    ).credentials.issueCredential(
+      {
+        requestId: 'issue-kyc-tara',
+        credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0de',
+        subject: partyOf(tara),
+        type: 'KYC',
+      },
+      { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'a'.repeat(64) }] } },
+    );
+  }
+
   /** Committed ledger writes that recorded a confirmation of `instructionId`. */
   confirmationsOnLedger(instructionId: string): { txId: string; actor: unknown }[] {
     return this.ledger.ledger.transactions
@@ -1407,13 +1434,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig({ kycCredentialTypes: ['KYC'] });
       await rig.registerAccounts(carol, tara);
+      await rig.registerKycIssuer();
       const admin = await rig.as(operator);
-      await admin.credentials.registerIssuer({
-        requestId: 'register-kyc-registrar',
-        issuer: partyOf(registrar),
-        displayName: 'KYC registrar',
-        credentialTypes: ['KYC'],
-      });
       const messages: string[] = [];
       const service = await rig.startService({
         log: recordingLog(messages),
@@ -1426,17 +1448,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       );
       // Settlement moves to another organisation before the payee's credential arrives.
       await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP'] });
-      await (
-        await rig.as(registrar)
-      ).credentials.issueCredential(
-        {
-          requestId: 'issue-kyc-tara',
-          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0df',
-          subject: partyOf(tara),
-          type: 'KYC',
-        },
-        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'b'.repeat(64) }] } },
-      );
+      await rig.issueKycToTara();
       const heldRow = () =>
         rig.db
           .selectFrom('settlement_held')
@@ -1463,14 +1475,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig({ kycCredentialTypes: ['KYC'] });
       await rig.registerAccounts(carol, tara);
-      await (
-        await rig.as(operator)
-      ).credentials.registerIssuer({
-        requestId: 'register-kyc-registrar',
-        issuer: partyOf(registrar),
-        displayName: 'KYC registrar',
-        credentialTypes: ['KYC'],
-      });
+      await rig.registerKycIssuer();
       const service = await rig.startService();
       const agreementId = await rig.activeAgreement();
       await rig.rowIn(await rig.fund(agreementId), 'confirmed');
@@ -1482,17 +1487,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       );
       expect(await rig.row(release.instructionId)).toBeUndefined();
 
-      await (
-        await rig.as(registrar)
-      ).credentials.issueCredential(
-        {
-          requestId: 'issue-kyc-tara',
-          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0de',
-          subject: partyOf(tara),
-          type: 'KYC',
-        },
-        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'a'.repeat(64) }] } },
-      );
+      await rig.issueKycToTara();
       const paid = await rig.rowIn(release.instructionId, 'confirmed');
 
       expect(paid).toMatchObject({
@@ -1588,14 +1583,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig({ kycCredentialTypes: ['KYC'] });
       await rig.registerAccounts(carol, tara);
-      await (
-        await rig.as(operator)
-      ).credentials.registerIssuer({
-        requestId: 'register-kyc-registrar',
-        issuer: partyOf(registrar),
-        displayName: 'KYC registrar',
-        credentialTypes: ['KYC'],
-      });
+      await rig.registerKycIssuer();
       const outage = { down: true, tries: 0 };
       const messages: string[] = [];
       const service = await rig.startService({
@@ -1609,17 +1597,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await eventually('the held payout to be remembered', async () =>
         (await service.stats()).held === 1 ? true : undefined,
       );
-      await (
-        await rig.as(registrar)
-      ).credentials.issueCredential(
-        {
-          requestId: 'issue-kyc-tara',
-          credentialId: 'urn:uuid:6f0e1a52-0000-4000-8000-00000000c0e0',
-          subject: partyOf(tara),
-          type: 'KYC',
-        },
-        { transient: { [credentialClaimsTransientKey]: [{ name: 'level', value: 'enhanced', salt: 'c'.repeat(64) }] } },
-      );
+      await rig.issueKycToTara();
       await eventually('a retry to fail', () => (outage.tries > 0 ? true : undefined));
       // Sweeps run every 25 ms: a second and a half would be some 60 retries without the backoff.
       await delay(1_500);
