@@ -496,6 +496,22 @@ class Rig {
     });
   }
 
+  /**
+   * A funded agreement whose release the ledger holds for the payee's missing KYC
+   * credential, once `service` has taken note of the hold.
+   */
+  async heldRelease(
+    service: SettlementService,
+  ): Promise<{ agreementId: string; release: MilestoneRecord['instructions'][number] }> {
+    const agreementId = await this.activeAgreement();
+    await this.rowIn(await this.fund(agreementId), 'confirmed');
+    const release = await this.release(agreementId);
+    await eventually('the held payout to be remembered', async () =>
+      (await service.stats()).held === 1 ? true : undefined,
+    );
+    return { agreementId, release };
+  }
+
   /** The operator registers the KYC registrar as an issuer of `KYC` credentials. */
   async registerKycIssuer(): Promise<void> {
     await (
@@ -1440,12 +1456,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const service = await rig.startService({
         log: recordingLog(messages),
       });
-      const agreementId = await rig.activeAgreement();
-      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
-      const release = await rig.release(agreementId);
-      await eventually('the held payout to be remembered', async () =>
-        (await service.stats()).held === 1 ? true : undefined,
-      );
+      const { release } = await rig.heldRelease(service);
       // Settlement moves to another organisation before the payee's credential arrives.
       await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP'] });
       await rig.issueKycToTara();
@@ -1477,14 +1488,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await rig.registerAccounts(carol, tara);
       await rig.registerKycIssuer();
       const service = await rig.startService();
-      const agreementId = await rig.activeAgreement();
-      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
-
-      const release = await rig.release(agreementId);
+      const { agreementId, release } = await rig.heldRelease(service);
       expect(release).toMatchObject({ status: 'held', compliance: { outcome: 'held' } });
-      await eventually('the held payout to be remembered', async () =>
-        (await service.stats()).held === 1 ? true : undefined,
-      );
       expect(await rig.row(release.instructionId)).toBeUndefined();
 
       await rig.issueKycToTara();
@@ -1591,12 +1596,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
         log: recordingLog(messages),
       });
-      const agreementId = await rig.activeAgreement();
-      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
-      const release = await rig.release(agreementId);
-      await eventually('the held payout to be remembered', async () =>
-        (await service.stats()).held === 1 ? true : undefined,
-      );
+      const { agreementId, release } = await rig.heldRelease(service);
       await rig.issueKycToTara();
       await eventually('a retry to fail', () => (outage.tries > 0 ? true : undefined));
       // Sweeps run every 25 ms: a second and a half would be some 60 retries without the backoff.
