@@ -61,8 +61,9 @@ export async function auditGrantAllows(
  *
  * A record read by its id is refused as if the id named nothing (`refuseAsMissing`): a
  * refusal naming the record's organisations and time would tell an auditor without any
- * grant which ids exist, whose they are and when they were made. Only a record every
- * member may see exists (a dataset) is refused with NO_AUDIT_GRANT naming what is missing.
+ * grant which ids exist, whose they are and when they were made. Only a record whose
+ * existence every member sees anyway (a dataset) is refused with NO_AUDIT_GRANT naming
+ * what is missing.
  *
  * @param refuseAsMissing refuses exactly as for an id naming no record; without it, NO_AUDIT_GRANT.
  * @throws RefusalError NOT_FOUND from `refuseAsMissing`, or NO_AUDIT_GRANT without it, when
