@@ -67,7 +67,7 @@ import {
 import { describeConflicts, findPortConflicts, isPortFree } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
 import { processRssKib } from './processes/proc.js';
-import { waitUntil } from './processes/wait.js';
+import { StopWaiting, waitUntil } from './processes/wait.js';
 import type { Toolchain } from './toolchain/toolchain.js';
 
 export type Reporter = (line: string) => void;
@@ -855,7 +855,7 @@ export class LocalNetwork {
       `${request.name} to report healthy on port ${operationsPort} and listen on ${request.ports.join(', ')}`,
       async () => {
         if (!isAlive(record))
-          throw new Error(`${request.name} exited; last lines of ${record.log}:\n${tail(record.log)}`);
+          throw new StopWaiting(`${request.name} exited; last lines of ${record.log}:\n${tail(record.log)}`);
         if (!(await isHealthy(operationsPort, request.address))) return undefined;
         // The operations endpoint answers before the node's other ports listen (an
         // orderer's admin endpoint, which osnadmin needs next; a peer's gRPC port).

@@ -8,7 +8,7 @@ import { chaincodeClientMaterial, chaincodeServerMaterial, peerMaterial } from '
 import { runCommand } from '../fabric/run-command.js';
 import { isAlive, type ProcessRecord, type ProcessRegistry } from '../processes/registry.js';
 import { isPortFree } from '../processes/ports.js';
-import { waitUntil } from '../processes/wait.js';
+import { StopWaiting, waitUntil } from '../processes/wait.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { deterministicTarGz } from './tar.js';
 import { collectionsForMembers, endorsementPolicyFor, type CollectionDefinition } from './membership.js';
@@ -273,7 +273,7 @@ export async function ensureChaincodeServer(
   await waitUntil(
     `chaincode server on port ${deployment.port}`,
     async () => {
-      if (!isAlive(record)) throw new Error(`the chaincode server exited; see ${record.log}`);
+      if (!isAlive(record)) throw new StopWaiting(`the chaincode server exited; see ${record.log}`);
       return (await isPortFree(deployment.port, config.chaincode.address)) ? undefined : true;
     },
     // Loading the contracts takes about a second on a quiet host; a host busy with a build

@@ -5,7 +5,7 @@ import { isHealthy } from '../fabric/nodes.js';
 import type { LocalNetwork } from '../network.js';
 import { describeConflicts, findPortConflicts } from '../processes/ports.js';
 import { isAlive, type ProcessRecord } from '../processes/registry.js';
-import { waitUntil } from '../processes/wait.js';
+import { StopWaiting, waitUntil } from '../processes/wait.js';
 
 const apiProcessName = 'api';
 
@@ -56,7 +56,7 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
     },
   });
   await waitUntil(`the API to answer on port ${port}`, async () => {
-    if (!isAlive(record)) throw new Error(`the API exited; see ${record.log}`);
+    if (!isAlive(record)) throw new StopWaiting(`the API exited; see ${record.log}`);
     return (await isHealthy(port)) ? true : undefined;
   });
   return { port, pid: record.pid, dataDir };
@@ -146,7 +146,7 @@ async function startSandboxProvider(network: LocalNetwork, apiPort: number): Pro
       },
     });
     await waitUntil(`the sandbox payment provider to answer on port ${port}`, async () => {
-      if (!isAlive(record)) throw new Error(`the sandbox payment provider exited; see ${record.log}`);
+      if (!isAlive(record)) throw new StopWaiting(`the sandbox payment provider exited; see ${record.log}`);
       return (await isHealthy(port)) ? true : undefined;
     });
   }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isAlive, ProcessRegistry, type ProcessKind, type ProcessRecord, type StartRequest } from './registry.js';
 import { Supervisor, type Restart } from './supervisor.js';
-import { waitUntil } from './wait.js';
+import { StopWaiting, waitUntil } from './wait.js';
 
 /** A stand-in node: `sleep` lives long enough to be killed, found stopped and started again. */
 function sleeper(name: string, kind: ProcessKind, seconds = '60'): StartRequest {
@@ -115,6 +115,48 @@ describe('Supervisor', () => {
     );
 
     expect(order).toEqual(['orderer2', 'peer0.ClientOrg', 'api']);
+  });
+
+  it('gives up a restart whose process dies while it is awaited, and starts the other stopped node at once', async () => {
+    // orderer1's restart starts a process that dies before it reports healthy (killed again);
+    // orderer2 is stopped too and must not wait out orderer1's health deadline.
+    const dying = { ...sleeper('orderer1', 'orderer'), args: ['0.2'] };
+    const requests = new Map([dying, sleeper('orderer2', 'orderer')].map((request) => [request.name, request]));
+    const records = [...requests.values()].map((request) => registry.start(sleeper(request.name, 'orderer')));
+    for (const record of records) process.kill(record.pid, 'SIGKILL');
+    await waitUntil('both to have ended', () =>
+      Promise.resolve(records.every((record) => !isAlive(record)) ? true : undefined),
+    );
+    // As the network waits for a node: until it reports healthy, giving up once it exits.
+    const startAndAwait: Restart = async (record) => {
+      const request = requests.get(record.name)!;
+      const started = registry.start(request);
+      await waitUntil(
+        `${record.name} to report healthy`,
+        () => {
+          if (!isAlive(started)) throw new StopWaiting(`${record.name} exited`);
+          return Promise.resolve(request === dying ? undefined : true);
+        },
+        { timeoutMs: 60_000, intervalMs: 20 },
+      );
+      return started.pid;
+    };
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAndAwait,
+      ...fast,
+    });
+    const began = Date.now();
+    supervisor.start();
+
+    await waitUntil('orderer2 to run again', () =>
+      Promise.resolve(
+        registry.find('orderer2') !== undefined && isAlive(registry.find('orderer2')!) ? true : undefined,
+      ),
+    );
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(lines).toContain('warning: orderer1 did not start again (orderer1 exited); trying again in 100 ms');
   });
 
   it('waits twice as long after each failed restart, up to the most it waits', async () => {
