@@ -88,6 +88,7 @@ export {
   qsccProofExporter,
   TransactionNotFoundError,
   UnprovableTransactionError,
+  type LocatedTransaction,
   type ProofExporter,
 } from './proofs/export-proof.js';
 export {

@@ -15,6 +15,7 @@ import { apiSchemaSdl } from '../cli/print-schema.js';
 import { idArguments } from './read-subjects.js';
 import { credentialCast, issue, ledgerDaysFromNow } from '../test-support/credential-test-kit.js';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
+import { bundleExporter } from '../test-support/bundle-exporter.js';
 
 /*
  * Walks every read an auditor or HR system can make, REST routes from the OpenAPI
@@ -27,12 +28,11 @@ import { startTestServer, type Person, type TestServer } from '../test-support/t
 const fixture = JSON.parse(
   readFileSync(new URL('../../../gateway/test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
 ) as ProofBundle;
-const exporter: ProofExporter = {
-  exportProof(transactionId) {
-    if (transactionId === fixture.transactionId) return Promise.resolve(structuredClone(fixture));
-    return Promise.reject(new TransactionNotFoundError(transactionId));
-  },
-};
+const exporter: ProofExporter = bundleExporter((transactionId) =>
+  transactionId === fixture.transactionId
+    ? Promise.resolve(fixture)
+    : Promise.reject(new TransactionNotFoundError(transactionId)),
+);
 
 /**
  * Reads about nobody's records but the caller's own, or the consortium's rules and the

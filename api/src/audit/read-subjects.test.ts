@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { proofCreatorMspId, type ProofBundle } from '@gigledger/gateway';
-import { organisationsOfTransaction, subjectsOfRead } from './read-subjects.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { proofCreatorMspId, RefusedError, type LedgerClient, type ProofBundle } from '@gigledger/gateway';
+import { openDatabase, type Db } from '../db/database.js';
+import { bundleTransaction } from '../proofs/bundle-transaction.js';
+import { organisationsOfTransaction, ReadSubjectResolver, subjectsOfRead } from './read-subjects.js';
 
 describe('subjectsOfRead', () => {
   it('takes record ids from REST paths, decoded, and organisations from party paths', () => {
@@ -108,7 +113,7 @@ describe('subjectsOfRead', () => {
     const bundle = JSON.parse(
       readFileSync(new URL('../../../gateway/test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
     ) as ProofBundle;
-    const organisations = organisationsOfTransaction(bundle);
+    const organisations = organisationsOfTransaction(bundleTransaction(bundle));
     expect(organisations).toContain(proofCreatorMspId(bundle));
     expect(organisations).toEqual([...organisations].sort());
     expect(organisations.every((mspId) => /MSP$/.test(mspId))).toBe(true);
@@ -119,5 +124,61 @@ describe('subjectsOfRead', () => {
       organisations: [],
       targets: [],
     });
+  });
+});
+
+describe('ReadSubjectResolver', () => {
+  let dir: string;
+  let db: Db;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gl-rs-'));
+    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'rs.sqlite') });
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names the organisations of an agreement or credential this server's identity may not read, from the audit index", async () => {
+    await db
+      .insertInto('ix_agreements')
+      .values({
+        agreement_id: 'A-HID',
+        title: 'between two TalentOrg members',
+        status: 'offered',
+        client_msp: 'TalentOrgMSP',
+        client_user: 'tclient',
+        freelancer_msp: 'TalentOrgMSP',
+        freelancer_user: 'tom',
+        evaluator_msp: null,
+        evaluator_user: null,
+        milestone_count: 1,
+        created_at: '2026-12-03T10:00:00.000Z',
+        created_tx_id: 'tx-1',
+        updated_at: '2026-12-03T10:00:00.000Z',
+        updated_tx_id: 'tx-1',
+        updated_block: 7,
+        record: '{}',
+      })
+      .execute();
+    const refused = () =>
+      Promise.reject(new RefusedError({ code: 'NOT_FOUND', message: 'agreement A-HID does not exist' }));
+    // An admin of another organisation, as the chaincode answers it: as for a missing record.
+    const ledger = {
+      agreements: { getAgreement: refused },
+      credentials: { getCredential: refused },
+    } as unknown as LedgerClient;
+    const resolver = new ReadSubjectResolver(ledger, { db });
+    const silent = pino({ level: 'silent' });
+
+    expect(
+      await resolver.organisationsOf({ organisations: [], targets: [{ kind: 'agreement', id: 'A-HID' }] }, silent),
+    ).toEqual(['TalentOrgMSP']);
+    // An id the index does not hold either names nobody.
+    expect(
+      await resolver.organisationsOf({ organisations: [], targets: [{ kind: 'credential', id: 'urn:none' }] }, silent),
+    ).toEqual([]);
   });
 });

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { SubjectRecordKind } from '@gigledger/chaincode/model';
-import type { LedgerClient, ProofBundle, ProofExporter } from '@gigledger/gateway';
+import { RefusedError, type BlockTransaction, type LedgerClient, type ProofExporter } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
-import { bundleTransaction } from '../proofs/bundle-transaction.js';
 import { organisationsAndCount } from './read-recorder.js';
 
 /** Kinds of record a read can name by id (path segment or argument), each looked up its own way. */
@@ -164,14 +163,11 @@ const unique = (values: readonly string[]): string[] => [...new Set(values)];
 const transactionCacheSize = 1_000;
 
 /**
- * The organisations a committed transaction concerns, from its proof bundle: its
+ * The organisations a committed transaction concerns, as its block shows it: its
  * creator's, and every MSP id in the public values it wrote (the records it created or
  * changed name their parties).
- *
- * @throws Error when the bundle's envelope cannot be decoded.
  */
-export function organisationsOfTransaction(bundle: ProofBundle): string[] {
-  const transaction = bundleTransaction(bundle);
+export function organisationsOfTransaction(transaction: BlockTransaction): string[] {
   const written = transaction.writes.flatMap((write) => {
     try {
       return organisationsAndCount(JSON.parse(Buffer.from(write.value).toString('utf8'))).organisations;
@@ -228,14 +224,36 @@ export class ReadSubjectResolver {
       case 'erasureReceipt':
       case 'auditGrant':
         return this.#ledger.audit.recordOrganisations({ kind: target.kind, id: target.id });
-      case 'agreement': {
-        const { agreement } = await this.#ledger.agreements.getAgreement({ agreementId: target.id });
-        return [agreement.client.mspId, agreement.freelancer.mspId];
-      }
-      case 'credential': {
-        const credential = await this.#ledger.credentials.getCredential({ credentialId: target.id });
-        return [credential.subject.mspId, credential.issuer.mspId];
-      }
+      case 'agreement':
+        return this.#fromIndexWhenRefused(
+          async () => {
+            const { agreement } = await this.#ledger.agreements.getAgreement({ agreementId: target.id });
+            return [agreement.client.mspId, agreement.freelancer.mspId];
+          },
+          async (db) =>
+            (
+              await db
+                .selectFrom('ix_agreements')
+                .select(['client_msp', 'freelancer_msp'])
+                .where('agreement_id', '=', target.id)
+                .execute()
+            ).flatMap((row) => [row.client_msp, row.freelancer_msp]),
+        );
+      case 'credential':
+        return this.#fromIndexWhenRefused(
+          async () => {
+            const credential = await this.#ledger.credentials.getCredential({ credentialId: target.id });
+            return [credential.subject.mspId, credential.issuer.mspId];
+          },
+          async (db) =>
+            (
+              await db
+                .selectFrom('ix_credentials')
+                .select(['subject_msp', 'issuer_msp'])
+                .where('credential_id', '=', target.id)
+                .execute()
+            ).flatMap((row) => [row.subject_msp, row.issuer_msp]),
+        );
       case 'work': {
         const work = await this.#ledger.ip.getWork({ workId: target.id });
         return work.owners.map((owner) => owner.party.mspId);
@@ -273,12 +291,31 @@ export class ReadSubjectResolver {
     }
   }
 
+  /**
+   * The organisations as this server's identity reads the record, or, when the chaincode
+   * refuses it that identity (an agreement or credential between other organisations,
+   * which an admin of this one may not read), as the audit index holds them: its columns
+   * come from the public records every peer keeps, so a read of another organisations'
+   * record, refused or not, is still logged for them.
+   */
+  async #fromIndexWhenRefused(
+    read: () => Promise<string[]>,
+    indexed: (db: Db) => Promise<string[]>,
+  ): Promise<string[]> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof RefusedError) || this.#db === undefined) throw error;
+      return indexed(this.#db);
+    }
+  }
+
   async #organisationsOfTransaction(transactionId: string): Promise<string[]> {
     // Only a transaction id can name a block; anything else is no transaction.
     if (this.#proofs === undefined || !/^[0-9a-f]{64}$/.test(transactionId)) return [];
     const kept = this.#transactions.get(transactionId);
     if (kept !== undefined) return kept;
-    const organisations = organisationsOfTransaction(await this.#proofs.exportProof(transactionId));
+    const organisations = organisationsOfTransaction((await this.#proofs.locate(transactionId)).transaction);
     if (this.#transactions.size >= transactionCacheSize) {
       const [oldest] = this.#transactions.keys();
       if (oldest !== undefined) this.#transactions.delete(oldest);

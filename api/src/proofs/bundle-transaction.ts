@@ -1,5 +1,10 @@
 import { common } from '@hyperledger/fabric-protos';
-import { decodeBlockContents, type BlockTransaction, type ProofBundle } from '@gigledger/gateway';
+import {
+  decodeBlockContents,
+  type BlockTransaction,
+  type LocatedTransaction,
+  type ProofBundle,
+} from '@gigledger/gateway';
 
 /**
  * The bundle's transaction as the block explorer shows it: creator, time, function and
@@ -20,15 +25,18 @@ export function bundleTransaction(bundle: ProofBundle): BlockTransaction {
 }
 
 /**
- * Every transaction of the bundle's block (creator, time), decoded from the block data the
- * bundle carries whole: Fabric's block data hash is one SHA-256 over all the block's
- * envelopes, so no transaction of it can be proved without handing over the others.
+ * The bundle's block (creator and time of every transaction) and its transaction, as
+ * `ProofExporter.locate` finds them on the peer, decoded from the block data the bundle
+ * carries whole (Fabric's block data hash is one SHA-256 over all the block's envelopes).
  *
  * @throws Error when the bundle's header or block data cannot be decoded.
  */
-export function bundleBlockTransactions(bundle: ProofBundle): readonly BlockTransaction[] {
+export function bundleLocation(bundle: ProofBundle): LocatedTransaction {
   const block = new common.Block();
   block.setHeader(common.BlockHeader.deserializeBinary(Buffer.from(bundle.block.header, 'base64')));
   block.setData(common.BlockData.deserializeBinary(Buffer.from(bundle.block.data, 'base64')));
-  return decodeBlockContents(block).transactions;
+  const contents = decodeBlockContents(block);
+  const transaction = contents.transactions[bundle.transaction.index];
+  if (transaction === undefined) throw new Error(`the bundle of ${bundle.transactionId} holds no transaction`);
+  return { block: contents, transaction };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { common, msp } from '@hyperledger/fabric-protos';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
+import { bundleExporter } from '../test-support/bundle-exporter.js';
 import { suiteServer } from '../test-support/suite-server.js';
 import type { Person, TestServer } from '../test-support/test-server.js';
 import { provableKindNames } from './record-proofs.js';
@@ -14,11 +15,18 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../../gateway/test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
 ) as ProofBundle;
 const unreachableId = 'f'.repeat(64);
+const fixtureExporter = bundleExporter((transactionId) => {
+  if (transactionId === fixture.transactionId) return Promise.resolve(fixture);
+  if (transactionId === unreachableId) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
+  return Promise.reject(new TransactionNotFoundError(transactionId));
+});
+/** Transactions whose whole bundle was built (which reads the chain up from their block): never for a refusal. */
+const built: string[] = [];
 const exporter: ProofExporter = {
-  exportProof(transactionId) {
-    if (transactionId === fixture.transactionId) return Promise.resolve(structuredClone(fixture));
-    if (transactionId === unreachableId) return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
-    return Promise.reject(new TransactionNotFoundError(transactionId));
+  locate: (transactionId) => fixtureExporter.locate(transactionId),
+  exportProof: (transactionId) => {
+    built.push(transactionId);
+    return fixtureExporter.exportProof(transactionId);
   },
 };
 
@@ -84,18 +92,23 @@ describe('GET /v1/proofs/{transactionId}', () => {
       grantId: 'AG-proofs-old',
       to: '2020-01-01T00:00:00.000Z',
     });
+    built.length = 0;
     const refused = await proof(fixture.transactionId, auditor.token);
     expect(refused.status).toBe(404);
     expect(refused.body).toMatchObject({ code: 'NOT_FOUND' });
+    expect(built).toEqual([]);
   });
 
   it("gives an admin the proofs of its own organisation's transactions only", async () => {
     const own = await server().person('talent-ops', 'TalentOrg', 'admin');
     expect((await proof(fixture.transactionId, own.token)).status).toBe(200);
     const other = await server().person('client-ops', 'ClientOrg', 'admin');
+    built.length = 0;
     const hidden = await proof(fixture.transactionId, other.token);
     expect(hidden.status).toBe(404);
     expect(hidden.body).toMatchObject({ code: 'NOT_FOUND' });
+    // Refused on the transaction's block alone: the bundle, which costs as much as the chain is long, is never built.
+    expect(built).toEqual([]);
   });
 
   it('refuses parties and anonymous callers', async () => {
@@ -231,12 +244,11 @@ describe("proofs of a block that holds other organisations' transactions", () =>
   const server = suiteServer(
     {},
     {
-      proofs: {
-        exportProof: (transactionId) =>
-          transactionId === fixture.transactionId
-            ? Promise.resolve(structuredClone(mixed))
-            : Promise.reject(new TransactionNotFoundError(transactionId)),
-      },
+      proofs: bundleExporter((transactionId) =>
+        transactionId === fixture.transactionId
+          ? Promise.resolve(mixed)
+          : Promise.reject(new TransactionNotFoundError(transactionId)),
+      ),
     },
   );
 

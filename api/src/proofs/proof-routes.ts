@@ -4,7 +4,9 @@ import {
   proofBundleSchema,
   TransactionNotFoundError,
   UnprovableTransactionError,
+  type BlockContents,
   type LedgerClient,
+  type LocatedTransaction,
   type ProofBundle,
   type ProofExporter,
 } from '@gigledger/gateway';
@@ -15,7 +17,6 @@ import { route, type RouteSpec } from '../http/route.js';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from '../audit/audit-scopes.js';
-import { bundleBlockTransactions, bundleTransaction } from './bundle-transaction.js';
 import {
   provableKindNames,
   provableKinds,
@@ -51,13 +52,13 @@ function proofReader(principal: Principal | undefined): Principal {
  *
  * @throws ApiError 403 BLOCK_NOT_COVERED naming the block, not whose transactions it holds.
  */
-function assertBlockWithinReach(bundle: ProofBundle, reach: TransactionReach): void {
-  const outside = bundleBlockTransactions(bundle).filter((transaction) => !reachesTransaction(reach, transaction));
+function assertBlockWithinReach(block: BlockContents, reach: TransactionReach): void {
+  const outside = block.transactions.filter((transaction) => !reachesTransaction(reach, transaction));
   if (outside.length === 0) return;
   throw new ApiError(
     403,
     'BLOCK_NOT_COVERED',
-    `the proof carries the whole of block ${String(bundle.block.number)}, and ${String(outside.length)} of its transactions are outside what you may read` +
+    `the proof carries the whole of block ${String(block.blockNumber)}, and ${String(outside.length)} of its transactions are outside what you may read` +
       (reach.kind === 'granted'
         ? ' (your live grants naming transaction do not cover their organisations and times)'
         : ' (an admin reads only its own organisation’s transactions)'),
@@ -86,14 +87,15 @@ export class ProofService {
    */
   async proofOf(principal: Principal | undefined, transactionId: string, log: Logger): Promise<ProofBundle> {
     const reader = proofReader(principal);
-    const bundle = await this.exported(transactionId, log);
-    const transaction = bundleTransaction(bundle);
     const reach = await this.reachOf(reader);
-    // An auditor outside its grants meets the same 404 as for an unknown id, as in the
-    // explorer: a refusal naming the creator and the time would tell which ids exist.
+    // Judged on the transaction's block alone, before the bundle (which reads the chain
+    // from that block up) is built: a refusal then costs what an unknown id costs, so
+    // neither its time nor its answer tells which ids exist. An auditor outside its grants
+    // meets the same 404 as for an unknown id, as in the explorer.
+    const { block, transaction } = await this.located(transactionId, log);
     if (!reachesTransaction(reach, transaction)) throw notFound(`transaction ${transactionId}`, 'transactionId');
-    assertBlockWithinReach(bundle, reach);
-    return bundle;
+    assertBlockWithinReach(block, reach);
+    return this.exported(transactionId, log);
   }
 
   private async reachOf(reader: Principal): Promise<TransactionReach> {
@@ -126,9 +128,9 @@ export class ProofService {
       if (status === 403 || status === 404) throw notFound(`${kind} ${id}`, 'id');
       throw error;
     }
-    const bundle = await this.exported(writer.transactionId, log);
     // The record's visibility lets the caller see the record; the bundle shows its whole block besides.
-    assertBlockWithinReach(bundle, await this.reachOf(reader));
+    assertBlockWithinReach((await this.located(writer.transactionId, log)).block, await this.reachOf(reader));
+    const bundle = await this.exported(writer.transactionId, log);
     const proven = withRecord(bundle, kind, id, writer);
     if (proven === undefined) {
       log.error({ kind, id, transactionId: writer.transactionId }, 'the record’s last writer holds no value of it');
@@ -141,12 +143,25 @@ export class ProofService {
     return proven;
   }
 
+  /** @throws ApiError 404 for an unknown transaction, 503 without an exporter or a readable peer. */
+  private async located(transactionId: string, log: Logger): Promise<LocatedTransaction> {
+    return this.fromExporter(transactionId, log, (exporter) => exporter.locate(transactionId));
+  }
+
   /** @throws ApiError 404 for an unknown transaction, 422 for one no proof of the chaincode covers, 503 without an exporter or a readable peer. */
   private async exported(transactionId: string, log: Logger): Promise<ProofBundle> {
+    return this.fromExporter(transactionId, log, (exporter) => exporter.exportProof(transactionId));
+  }
+
+  private async fromExporter<T>(
+    transactionId: string,
+    log: Logger,
+    read: (exporter: ProofExporter) => Promise<T>,
+  ): Promise<T> {
     if (this.exporter === undefined)
       throw new ApiError(503, 'PROOFS_UNAVAILABLE', 'this server is not configured to read blocks');
     try {
-      return await this.exporter.exportProof(transactionId);
+      return await read(this.exporter);
     } catch (error) {
       if (error instanceof TransactionNotFoundError) throw notFound(`transaction ${transactionId}`, 'transactionId');
       if (error instanceof UnprovableTransactionError)

@@ -8,6 +8,7 @@ import {
   readVersion,
   type LedgerVersion,
 } from './lifecycle.js';
+import { decodeBlockContents, type BlockContents, type BlockTransaction } from '../block-contents.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
 
 /** The peer knows no committed transaction with this id. */
@@ -36,8 +37,24 @@ export class UnprovableTransactionError extends Error {
   }
 }
 
+/** A committed transaction found on the channel: its block as the explorer shows it, and where in it. */
+export interface LocatedTransaction {
+  readonly block: BlockContents;
+  /** The transaction, `block.transactions[position]`. */
+  readonly transaction: BlockTransaction;
+}
+
 /** Exports proof bundles for committed transactions of one chaincode. */
 export interface ProofExporter {
+  /**
+   * Finds a committed transaction and decodes its block (every transaction's creator,
+   * time and writes): one query to the peer, where a bundle reads the chain from that
+   * block up, so that who may have the bundle can be judged before it is built.
+   *
+   * @throws TransactionNotFoundError when the peer knows no such transaction.
+   * @throws Error when the peer cannot be reached or answers something unexpected.
+   */
+  locate(transactionId: string): Promise<LocatedTransaction>;
   /**
    * Builds the proof bundle of a committed transaction from the peer's ledger, anchored
    * on the channel's newest block.
@@ -260,7 +277,26 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
   const signaturesOf = (block: common.Block) =>
     block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES] ?? new Uint8Array();
 
+  const blockOf = async (transactionId: string): Promise<common.Block> => {
+    try {
+      return common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId));
+    } catch (error) {
+      // qscc answers an unknown id with an endorsement error naming the missing transaction.
+      const details = JSON.stringify(error, Object.getOwnPropertyNames(error));
+      if (/no such transaction|not found|does not exist/i.test(details))
+        throw new TransactionNotFoundError(transactionId, { cause: error });
+      throw error;
+    }
+  };
+
   return {
+    async locate(transactionId) {
+      const block = decodeBlockContents(await blockOf(transactionId));
+      const transaction = block.transactions.find((each) => each.transactionId === transactionId);
+      if (transaction === undefined) throw new TransactionNotFoundError(transactionId);
+      return { block, transaction };
+    },
+
     async exportProof(transactionId) {
       // One export reads a block once, however many parts of the bundle come from it.
       const read = new Map<number, Promise<common.Block>>();
@@ -274,17 +310,7 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
         }
         return block;
       };
-      let blockBytes: Uint8Array;
-      try {
-        blockBytes = await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId);
-      } catch (error) {
-        // qscc answers an unknown id with an endorsement error naming the missing transaction.
-        const details = JSON.stringify(error, Object.getOwnPropertyNames(error));
-        if (/no such transaction|not found|does not exist/i.test(details))
-          throw new TransactionNotFoundError(transactionId, { cause: error });
-        throw error;
-      }
-      const block = common.Block.deserializeBinary(blockBytes);
+      const block = await blockOf(transactionId);
       const header = block.getHeader();
       const data = block.getData();
       if (header === undefined || data === undefined)
