@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { auditGrantedRoles, type AuditScope } from '@gigledger/chaincode/model';
+import { auditGrantedRoles, scopeOf, type AuditScope } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 
@@ -11,7 +11,8 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
  * it (organisations, kinds, record time from/to) before the chaincode would refuse.
  *
  * Answers are kept for `ttlMs` per identity, so a revocation reaches off-chain filters
- * within that time; the chaincode's own checks apply it at once.
+ * within that time; the chaincode's own checks apply it at once. An expiry needs no
+ * look-up: a kept answer is narrowed to the grants still live at the time of asking.
  */
 export class AuditScopes {
   readonly #ledger: LedgerAccess;
@@ -35,7 +36,10 @@ export class AuditScopes {
     if (!auditGrantedRoles.includes(principal.role)) return undefined;
     const now = options.now ?? Date.now();
     const cached = this.#cache.get(principal.identityLabel);
-    if (options.fresh !== true && cached !== undefined && now - cached.at < this.#ttlMs) return cached.scope;
+    if (options.fresh !== true && cached !== undefined && now - cached.at < this.#ttlMs) {
+      const kept = await cached.scope;
+      return scopeOf(kept.auditor, new Date(now).toISOString(), kept.grants);
+    }
     const scope = this.#ledger.clientFor(principal, log).then((client) => client.audit.getAuditScope());
     this.#cache.set(principal.identityLabel, { at: now, scope });
     scope.catch(() => this.#cache.delete(principal.identityLabel));
