@@ -219,6 +219,20 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     ]);
   });
 
+  it('answers a signed-in caller naming only fields the schema does not have as a document that does not validate, and a stranger 401', async () => {
+    const person = await server().person('field-access-unknown', 'ClientOrg', 'client');
+    for (const query of ['{ nonexistentField }', 'mutation { nonexistentMutation }']) {
+      const response = await server().request('POST', '/graphql', {
+        token: person.token,
+        headers: { accept: 'application/graphql-response+json' },
+        body: { query },
+      });
+      expect([response.status, codeOf(response.body)]).toEqual([400, 'GRAPHQL_VALIDATION_FAILED']);
+      const stranger = await server().request('POST', '/graphql', { body: { query } });
+      expect([stranger.status, codeOf(stranger.body)]).toEqual([401, 'UNAUTHENTICATED']);
+    }
+  });
+
   it('refuses a batch holding an operation the caller may call nothing of', async () => {
     const response = await server().request('POST', '/graphql', {
       apiKey: await keyWithout('governance:read'),

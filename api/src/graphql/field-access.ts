@@ -246,7 +246,9 @@ function selectedRootFields(query: unknown, operationName: unknown): SelectedRoo
  * value 422 and name the schema's types to a stranger. An operation holding a field the
  * caller may call runs as before, its other fields refused one by one (a non-null one
  * takes `data` with it, as GraphQL says); a caller without credentials may call public
- * fields only, alone. In a batch, one operation refused refuses the request.
+ * fields only, alone. In a batch, one operation refused refuses the request. An operation
+ * naming only fields the schema does not have goes on, for a signed-in caller, to yoga's
+ * validation (400 GRAPHQL_VALIDATION_FAILED).
  *
  * Answers such a request itself: a GraphQL response whose one error carries the code
  * (UNAUTHENTICATED, FORBIDDEN), the status and the request id, with that HTTP status.
@@ -268,6 +270,10 @@ export function refusingCallersOfNoField(access: ReadonlyMap<string, FieldAccess
       const selected = selectedRootFields(query, operationName);
       if (selected === null || selected.fields.length === 0) continue;
       const declared = selected.fields.map((field) => access.get(`${selected.root}.${field}`));
+      // Fields the schema does not have, and nothing else: a document that does not
+      // validate, which a signed-in caller is told as such (400, GRAPHQL_VALIDATION_FAILED,
+      // naming the field it sent and no other) rather than refused for want of a scope.
+      if (principal !== undefined && declared.every((scope) => scope === undefined)) continue;
       // A stranger may call public fields only: beside any other, one would open the
       // whole document's validation messages to them.
       const allowed =
