@@ -57,6 +57,8 @@ export interface SettlementObserver {
   confirmationRecorded(outcome: 'paid' | 'failed'): void;
   /** The ledger refused to record a provider's answer (its refusal code); it is offered again after the longest backoff. */
   confirmationRefused?(code: string): void;
+  /** The ledger could not be reached to record a provider's answer or retry a held payout; tried again after a backoff. */
+  ledgerUnreachable?(stage: 'confirmation' | 'held-payout'): void;
 }
 
 export interface SettlementServiceOptions {
@@ -769,6 +771,7 @@ export class SettlementService {
     const delay = this.#ledgerBackoffMs(row.instruction_id);
     const retryAt = new Date(this.#now().getTime() + delay).toISOString();
     const cause = error instanceof Error ? error.message : String(error);
+    this.#options.observer?.ledgerUnreachable?.('confirmation');
     this.#options.log.warn(
       { err: error, instructionId: row.instruction_id, retryAt },
       'recording a settlement confirmation failed; will retry',
@@ -858,6 +861,7 @@ export class SettlementService {
         if (!(error instanceof RefusedError)) {
           const retryAt = now + this.#ledgerBackoffMs(held.instruction_id);
           this.#heldNotBefore.set(held.instruction_id, retryAt);
+          this.#options.observer?.ledgerUnreachable?.('held-payout');
           this.#options.log.warn(
             { err: error, instructionId: held.instruction_id, retryAt: new Date(retryAt).toISOString() },
             'retrying a held payout failed; will retry',

@@ -17,6 +17,7 @@ export class Metrics {
   readonly settlementCallbackRefusals: Counter<'provider' | 'code'>;
   readonly settlementConfirmations: Counter<'outcome'>;
   readonly settlementConfirmationRefusals: Counter<'code'>;
+  readonly settlementLedgerFailures: Counter<'stage'>;
   #settlementStats: (() => Promise<SettlementStats>) | undefined;
 
   constructor() {
@@ -63,6 +64,12 @@ export class Metrics {
       name: 'gigledger_settlement_confirmation_refusals_total',
       help: "Provider answers the ledger refused to record, by the chaincode's refusal code; each is offered again after the longest backoff",
       labelNames: ['code'],
+      registers: [this.registry],
+    });
+    this.settlementLedgerFailures = new Counter({
+      name: 'gigledger_settlement_ledger_failures_total',
+      help: "Tries to record a provider's answer (stage confirmation) or retry a held payout (stage held-payout) that could not reach the ledger; each is tried again after a growing backoff",
+      labelNames: ['stage'],
       registers: [this.registry],
     });
     const stats = () => this.#settlementStats?.();

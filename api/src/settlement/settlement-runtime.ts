@@ -120,6 +120,9 @@ export function createSettlementRuntime(deps: {
       confirmationRefused: (code) => {
         deps.metrics.settlementConfirmationRefusals.inc({ code });
       },
+      ledgerUnreachable: (stage) => {
+        deps.metrics.settlementLedgerFailures.inc({ stage });
+      },
     },
     ...(deps.crash === undefined ? {} : { crash: deps.crash }),
   });

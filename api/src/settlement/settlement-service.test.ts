@@ -92,6 +92,16 @@ function unreachableWhileDown(
   return { ...client, agreements };
 }
 
+/** An observer that records only the stages at which the ledger could not be reached. */
+function countingUnreachable(stages: string[]): SettlementObserver {
+  return {
+    sendAttempted: () => undefined,
+    callbackRefused: () => undefined,
+    confirmationRecorded: () => undefined,
+    ledgerUnreachable: (stage) => stages.push(stage),
+  };
+}
+
 /** Polls until `probe` yields a value; fails naming what was awaited once the deadline passes. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + waitDeadlineMs;
@@ -698,11 +708,13 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await rig.registerAccounts(carol);
       const outage = { down: true, tries: 0 };
       const messages: string[] = [];
+      const stages: string[] = [];
       // The longest draw of each backoff: 200, 400, 800 ms, then 1 s each.
       await rig.startService({
         ledger: unreachableWhileDown(await rig.as(settler), 'confirmSettlement', outage),
         backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
         log: recordingLog(messages),
+        observer: countingUnreachable(stages),
       });
       const agreementId = await rig.activeAgreement();
       const fundId = await rig.fund(agreementId);
@@ -723,6 +735,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(
         messages.every((message) => message === 'warn recording a settlement confirmation failed; will retry'),
       ).toBe(true);
+      expect(stages).toEqual(Array.from({ length: outage.tries }, () => 'confirmation'));
       expect(rig.confirmationsOnLedger(fundId)).toEqual([]);
 
       outage.down = false;
@@ -1591,10 +1604,12 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await rig.registerKycIssuer();
       const outage = { down: true, tries: 0 };
       const messages: string[] = [];
+      const stages: string[] = [];
       const service = await rig.startService({
         ledger: unreachableWhileDown(await rig.as(settler), 'retryHeldPayout', outage),
         backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
         log: recordingLog(messages),
+        observer: countingUnreachable(stages),
       });
       const { agreementId, release } = await rig.heldRelease(service);
       await rig.issueKycToTara();
@@ -1605,6 +1620,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(outage.tries).toBeLessThanOrEqual(4);
       expect(messages.length).toBe(outage.tries);
       expect(new Set(messages)).toEqual(new Set(['warn retrying a held payout failed; will retry']));
+      expect(stages).toEqual(Array.from({ length: outage.tries }, () => 'held-payout'));
       expect(await rig.row(release.instructionId)).toBeUndefined();
 
       outage.down = false;
