@@ -125,8 +125,6 @@ export function auditSchema(deps: {
         grants: [String!]!
         prevHash: String!
         hash: String!
-        "True for a read by one of the caller's organisation's own that concerned only other organisations: those organisations and the grants are withheld (the hash covers them)."
-        withheld: Boolean
       }
 
       type ReadLogPage {

@@ -49,12 +49,6 @@ export const readLogEntrySchema = z.object({
   grants: z.array(z.string()),
   prevHash: z.string(),
   hash: z.string(),
-  withheld: z
-    .literal(true)
-    .optional()
-    .describe(
-      "A read by one of the caller's organisation's own that concerned only other organisations: those organisations and the grants are withheld (the hash covers them)",
-    ),
 });
 export const readLogPageSchema = z.object({
   entries: z.array(readLogEntrySchema),
@@ -144,34 +138,19 @@ export class AuditService {
   }
 
   /**
-   * Entries of the read log concerning the caller's organisation, oldest first, and the
-   * reads its own people and keys made. The organisation this server anchors its log
-   * under wrote every row, so its admins also read the rows that concern no organisation;
-   * nobody else would see them.
-   *
-   * A read by one of the organisation's own that concerned only other organisations is
-   * shown with those organisations and their grants withheld (`withheld`): shown in full,
-   * or left out (a gap in `seq`), it would tell an admin who has their own key read ids of
-   * other organisations' records which ids exist and whose they are. The row's hash still
-   * covers what is withheld.
+   * Entries of the read log concerning the caller's organisation, oldest first. The
+   * organisation this server anchors its log under wrote every row, so its admins also
+   * read the rows that concern no organisation; nobody else would see them.
    */
   async readLogPage(
     as: Requester,
     after: number,
     limit: number,
-  ): Promise<{ entries: (ReadLogRow & { withheld?: true })[]; nextAfter?: number }> {
-    const mspId = as.principal.mspId;
-    const entries = await this.#readLog.concerning(mspId, after, limit + 1, {
-      unattributed: mspId === this.deps.readLogAnchoring?.mspId,
-      ownReaders: true,
+  ): Promise<{ entries: ReadLogRow[]; nextAfter?: number }> {
+    const entries = await this.#readLog.concerning(as.principal.mspId, after, limit + 1, {
+      unattributed: as.principal.mspId === this.deps.readLogAnchoring?.mspId,
     });
-    const page = entries
-      .slice(0, limit)
-      .map((entry) =>
-        entry.organisations.includes(mspId) || entry.principal.mspId !== mspId
-          ? entry
-          : { ...entry, organisations: [], grants: [], withheld: true as const },
-      );
+    const page = entries.slice(0, limit);
     const last = page.at(-1);
     return entries.length > limit && last !== undefined ? { entries: page, nextAfter: last.seq } : { entries: page };
   }

@@ -296,24 +296,21 @@ export class ReadLog {
    * Organisations are kept as a JSON array, so the match is on the quoted MSP id. With
    * `unattributed`, also the rows that concern no organisation (`[]`: an empty answer,
    * a read of nothing but the schema), which belong to the organisation that wrote them.
-   * With `ownReaders`, also the reads made by the organisation's own people and keys.
    */
   async concerning(
     mspId: string,
     after: number,
     limit: number,
-    options: { readonly unattributed?: boolean; readonly ownReaders?: boolean } = {},
+    options: { readonly unattributed?: boolean } = {},
   ): Promise<ReadLogRow[]> {
     const rows = await this.#db
       .selectFrom('read_log')
       .selectAll()
       .where('seq', '>', after)
       .where((row) =>
-        row.or([
-          row('organisations', 'like', `%${JSON.stringify(mspId)}%`),
-          ...(options.unattributed === true ? [row('organisations', '=', '[]')] : []),
-          ...(options.ownReaders === true ? [row('msp_id', '=', mspId)] : []),
-        ]),
+        options.unattributed === true
+          ? row.or([row('organisations', 'like', `%${JSON.stringify(mspId)}%`), row('organisations', '=', '[]')])
+          : row('organisations', 'like', `%${JSON.stringify(mspId)}%`),
       )
       .orderBy('seq', 'asc')
       .limit(limit)
