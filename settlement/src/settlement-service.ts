@@ -199,14 +199,14 @@ export class SettlementService {
   readonly #db: SettlementDb;
   readonly #inFlight = new Set<string>();
   /**
-   * Consecutive failures to reach the ledger, by instruction id, for confirmations being
-   * recorded and held payouts being retried: each next try waits the backoff of its count,
-   * so an outage of peers or orderers is not met with every row on every sweep. Counts
-   * start again after a restart, which only makes the first try after it prompt.
+   * Consecutive failures to reach the ledger while recording an instruction's confirmation:
+   * each next try waits the backoff of its count (the row's `next_attempt_at`), so an
+   * outage of peers or orderers is not met with every row on every sweep. Counts start
+   * again after a restart, the waits from the shortest.
    */
-  readonly #ledgerFailures = new Map<string, number>();
-  /** When each held payout whose retry could not reach the ledger may be retried again (epoch ms). */
-  readonly #heldNotBefore = new Map<string, number>();
+  readonly #confirmationFailures = new Map<string, number>();
+  /** The same for held payouts being retried, with when each may be tried again (epoch ms). */
+  readonly #heldRetryFailures = new Map<string, { readonly failures: number; readonly notBefore: number }>();
   #follower: ReturnType<EventFollowerFactory> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
@@ -292,6 +292,8 @@ export class SettlementService {
           .set({ cleared_at: now, retry_due: 0 })
           .where('instruction_id', '=', instruction.instructionId)
           .execute();
+        // Cleared (perhaps by a retry whose commit status was lost): its retries are over.
+        this.#heldRetryFailures.delete(instruction.instructionId);
       }
       for (const instruction of held) {
         await trx
@@ -573,6 +575,7 @@ export class SettlementService {
       setAside = await this.#move(instructionId, ['confirming'], { state: 'dead', last_error: reason.slice(0, 500) });
     }
     if (setAside) {
+      this.#confirmationFailures.delete(instructionId);
       this.#options.observer?.callbackRefused(provider, 'CONFIRMATION_CONFLICT');
       this.#options.log.error({ instructionId, provider }, reason);
     }
@@ -724,12 +727,11 @@ export class SettlementService {
           return;
         }
       }
-      this.#ledgerFailures.delete(row.instruction_id);
+      this.#confirmationFailures.delete(row.instruction_id);
       await this.#move(row.instruction_id, ['confirming'], {
         state: 'confirmed',
         confirm_tx_id: confirmTxId,
         next_attempt_at: null,
-        last_error: null,
       });
       this.#options.observer?.confirmationRecorded(row.outcome);
     } finally {
@@ -747,6 +749,8 @@ export class SettlementService {
    * once it is old, for a person to see to the cause.
    */
   async #deferRefusedConfirmation(row: SettlementOutboxTable, refusal: RefusedError): Promise<void> {
+    // The ledger answered: whatever kept it out of reach before is over.
+    this.#confirmationFailures.delete(row.instruction_id);
     const delay = (this.#options.backoff ?? defaultBackoff).maxMs;
     const retryAt = new Date(this.#now().getTime() + delay).toISOString();
     const reason =
@@ -768,8 +772,9 @@ export class SettlementService {
    * an outage is not answered with every waiting confirmation on every sweep.
    */
   async #deferUnreachableConfirmation(row: SettlementOutboxTable, error: unknown): Promise<void> {
-    const delay = this.#ledgerBackoffMs(row.instruction_id);
-    const retryAt = new Date(this.#now().getTime() + delay).toISOString();
+    const failures = (this.#confirmationFailures.get(row.instruction_id) ?? 0) + 1;
+    this.#confirmationFailures.set(row.instruction_id, failures);
+    const retryAt = new Date(this.#now().getTime() + this.#ledgerBackoffMs(failures)).toISOString();
     const cause = error instanceof Error ? error.message : String(error);
     this.#options.observer?.ledgerUnreachable?.('confirmation');
     this.#options.log.warn(
@@ -786,10 +791,8 @@ export class SettlementService {
     });
   }
 
-  /** The wait before the next try of `instructionId` at the ledger, counting this failure. */
-  #ledgerBackoffMs(instructionId: string): number {
-    const failures = (this.#ledgerFailures.get(instructionId) ?? 0) + 1;
-    this.#ledgerFailures.set(instructionId, failures);
+  /** The wait before the next try at the ledger after `failures` consecutive failures to reach it. */
+  #ledgerBackoffMs(failures: number): number {
     return nextAttemptDelayMs(failures, this.#options.backoff ?? defaultBackoff);
   }
 
@@ -840,14 +843,14 @@ export class SettlementService {
       .execute();
     const now = this.#now().getTime();
     for (const held of due) {
-      if ((this.#heldNotBefore.get(held.instruction_id) ?? 0) > now) continue;
+      if ((this.#heldRetryFailures.get(held.instruction_id)?.notBefore ?? 0) > now) continue;
       try {
         await this.#options.ledger.agreements.retryHeldPayout({
           agreementId: held.agreement_id,
           milestoneId: held.milestone_id,
           instructionId: held.instruction_id,
         });
-        this.#forgetLedgerFailures(held.instruction_id);
+        this.#heldRetryFailures.delete(held.instruction_id);
         // The PayoutCleared event brings the instruction into the outbox.
         await this.#db
           .updateTable('settlement_held')
@@ -859,8 +862,10 @@ export class SettlementService {
         // retry waits for the next credential of the payee (which marks it due again). A
         // failure to reach the ledger is tried again after the backoff of its consecutive failures.
         if (!(error instanceof RefusedError)) {
-          const retryAt = now + this.#ledgerBackoffMs(held.instruction_id);
-          this.#heldNotBefore.set(held.instruction_id, retryAt);
+          const failures = (this.#heldRetryFailures.get(held.instruction_id)?.failures ?? 0) + 1;
+          // From the failure, not the sweep's start: the calls before it may have waited out timeouts.
+          const retryAt = this.#now().getTime() + this.#ledgerBackoffMs(failures);
+          this.#heldRetryFailures.set(held.instruction_id, { failures, notBefore: retryAt });
           this.#options.observer?.ledgerUnreachable?.('held-payout');
           this.#options.log.warn(
             { err: error, instructionId: held.instruction_id, retryAt: new Date(retryAt).toISOString() },
@@ -868,7 +873,7 @@ export class SettlementService {
           );
           continue;
         }
-        this.#forgetLedgerFailures(held.instruction_id);
+        this.#heldRetryFailures.delete(held.instruction_id);
         if (!['COMPLIANCE_HOLD', 'INVALID_STATE'].includes(error.code)) {
           this.#options.log.error(
             { instructionId: held.instruction_id, code: error.code },
@@ -885,11 +890,6 @@ export class SettlementService {
           .execute();
       }
     }
-  }
-
-  #forgetLedgerFailures(instructionId: string): void {
-    this.#ledgerFailures.delete(instructionId);
-    this.#heldNotBefore.delete(instructionId);
   }
 
   /**

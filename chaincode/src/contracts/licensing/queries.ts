@@ -116,8 +116,8 @@ async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<Licence
  * A period of a grant: its bounds, the usage report and, once closed, the royalty and
  * the state of each payout.
  *
- * @throws RefusalError NOT_FOUND when the grant does not exist or the caller may not see it;
- *   NO_AUDIT_GRANT when an auditor's audit grants do not cover the grant.
+ * @throws RefusalError NOT_FOUND when the grant does not exist or the caller may not see it,
+ *   an auditor's audit grants included (as `getGrant`).
  */
 export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodView> {
   await getGrant(tx, grantId);
