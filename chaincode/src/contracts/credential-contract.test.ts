@@ -470,3 +470,24 @@ describe('CredentialContract: queries for HR systems', () => {
     await expect(get(otherFreelancer)).rejects.toThrow(missingCredential('cred-3'));
   });
 });
+
+describe('CredentialContract: an auditor without a grant', () => {
+  it('is refused a credential exactly as one that does not exist, and reads it once its holder grants it', async () => {
+    const driver = new CredentialDriver();
+    await driver.issuers();
+    await driver.issue(driver.issueRequest({ credentialId: 'cred-1', type: 'Course' }));
+    const get = (credentialId: string) =>
+      driver.call(auditor, (c, ctx) => c.getCredential(ctx, JSON.stringify({ credentialId })));
+    const refusalOf = (read: Promise<unknown>) =>
+      read.then(
+        () => undefined,
+        (error: unknown) => (error as Error).message,
+      );
+
+    const existing = await refusalOf(get('cred-1'));
+    expect(existing).toMatch(missingCredential('cred-1'));
+    expect(existing).toBe((await refusalOf(get('cred-none')))?.replace('cred-none', 'cred-1'));
+    await new AgreementDriver(driver.ledger).grantAudit(['credential'], talentAdmin);
+    expect((await get('cred-1')).credentialId).toBe('cred-1');
+  });
+});
