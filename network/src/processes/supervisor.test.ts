@@ -159,6 +159,31 @@ describe('Supervisor', () => {
     expect(lines).toContain('warning: orderer1 did not start again (orderer1 exited); trying again in 100 ms');
   });
 
+  it('looks again as soon as a restart ends, so a second stopped node does not wait for the next check', async () => {
+    const requests = new Map(
+      [sleeper('orderer1', 'orderer'), sleeper('orderer2', 'orderer')].map((request) => [request.name, request]),
+    );
+    const records = [...requests.values()].map((request) => registry.start(request));
+    for (const record of records) process.kill(record.pid, 'SIGKILL');
+    await waitUntil('both to have ended', () =>
+      Promise.resolve(records.every((record) => !isAlive(record)) ? true : undefined),
+    );
+    supervisor = new Supervisor({
+      registry,
+      report: (line) => lines.push(line),
+      restartOf: () => startAgain(requests),
+      // Checks an hour apart: only the look after each restart can start the second node.
+      intervalMs: 3_600_000,
+      backoff: { initialMs: 0, maxMs: 200, stableMs: 60_000 },
+    });
+    supervisor.start();
+
+    await waitUntil('both to run again', () => Promise.resolve(registry.running().length === 2 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+  });
+
   it('waits twice as long after each failed restart, up to the most it waits', async () => {
     const request = sleeper('ca-talentorg', 'ca');
     const record = registry.start(request);

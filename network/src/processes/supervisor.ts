@@ -26,7 +26,10 @@ export interface SupervisorOptions {
   readonly lock?: { acquire(purpose: string): void; release(): void };
   /** Called at each check that finds the registry empty: another command stopped everything. */
   readonly onNothingRecorded?: () => void;
-  /** How often the registry is checked, in ms. Default 5,000. */
+  /**
+   * How often the registry is checked, in ms; a check also follows each restart at once.
+   * Default 1,000, so that a restart "in 1 s" happens then rather than at a later check.
+   */
   readonly intervalMs?: number;
   readonly backoff?: Partial<RestartBackoff>;
 }
@@ -70,7 +73,7 @@ export class Supervisor {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       this.check();
-    }, this.#options.intervalMs ?? 5000);
+    }, this.#options.intervalMs ?? 1000);
     this.check();
   }
 
@@ -122,6 +125,11 @@ export class Supervisor {
       if (now - attempts.stoppedAt < attempts.delayMs) continue;
       this.#restarting = this.#restart(record, restart, attempts).finally(() => {
         this.#restarting = undefined;
+        // Another node may have been waiting behind this one: look again now, not at the next tick.
+        if (this.#timer !== undefined)
+          setImmediate(() => {
+            this.check();
+          });
       });
       return;
     }
