@@ -72,6 +72,8 @@ export class Metrics {
       labelNames: ['stage'],
       registers: [this.registry],
     });
+    // Both series from the start at 0, so an alert on their rate has a series before the first outage.
+    for (const stage of ['confirmation', 'held-payout']) this.settlementLedgerFailures.inc({ stage }, 0);
     const stats = () => this.#settlementStats?.();
     new Gauge({
       name: 'gigledger_settlement_outbox_instructions',
