@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
+import type { AuditGrantRecord } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
-import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from './audit-scopes.js';
+import { scopeAnsweringLedger } from '../test-support/audit-scope-ledger.js';
 
 describe('AuditScopes', () => {
   const expiresAt = '2026-12-03T10:00:12.000Z';
@@ -33,23 +33,18 @@ describe('AuditScopes', () => {
 
   it('narrows a kept scope to the grants still live, so an expiry applies at once without a look-up', async () => {
     let lookups = 0;
-    const ledger = {
-      clientFor: () =>
-        Promise.resolve({
-          audit: {
-            getAuditScope: () => {
-              lookups += 1;
-              return Promise.resolve({
-                auditor: { mspId: 'AuditOrgMSP', userId: 'aude' },
-                asOf: '2026-12-03T10:00:05.000Z',
-                grants: [grant],
-                organisations: ['ClientOrgMSP'],
-                kinds: ['agreement'],
-              } satisfies AuditScope);
-            },
-          },
-        }),
-    } as unknown as LedgerAccess;
+    const ledger = scopeAnsweringLedger(
+      {
+        auditor: { mspId: 'AuditOrgMSP', userId: 'aude' },
+        asOf: '2026-12-03T10:00:05.000Z',
+        grants: [grant],
+        organisations: ['ClientOrgMSP'],
+        kinds: ['agreement'],
+      },
+      () => {
+        lookups += 1;
+      },
+    );
     const scopes = new AuditScopes(ledger, 10_000);
     const silent = pino({ level: 'silent' });
     const at = (instant: string) => scopes.scopeFor(auditor, silent, { now: Date.parse(instant) });

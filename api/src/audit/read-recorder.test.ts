@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
+import type { AuditGrantRecord } from '@gigledger/chaincode/model';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase } from '../db/database.js';
-import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { AuditScopes } from './audit-scopes.js';
 import { ReadLog } from './read-log.js';
 import { agreementNode } from '../audit-index/index-nodes.js';
 import { organisationsInJson } from './answer-organisations.js';
 import { kindsOf, organisationsAndCount, ReadRecorder } from './read-recorder.js';
+import { scopeAnsweringLedger } from '../test-support/audit-scope-ledger.js';
 
 describe('what the read log counts of an answer', () => {
   it('counts a REST page by its items and a GraphQL connection by its edges, not as one record', () => {
@@ -123,23 +123,18 @@ describe('the kind and grant a payout read is logged under', () => {
     const db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'rr.sqlite') });
     try {
       let lookups = 0;
-      const ledger = {
-        clientFor: () =>
-          Promise.resolve({
-            audit: {
-              getAuditScope: () => {
-                lookups += 1;
-                return Promise.resolve({
-                  auditor: { mspId: 'AuditOrgMSP' },
-                  asOf: '2026-06-01T00:00:00.000Z',
-                  grants: [grant],
-                  organisations: ['ClientOrgMSP'],
-                  kinds: ['agreement'],
-                } satisfies AuditScope);
-              },
-            },
-          }),
-      } as unknown as LedgerAccess;
+      const ledger = scopeAnsweringLedger(
+        {
+          auditor: { mspId: 'AuditOrgMSP' },
+          asOf: '2026-06-01T00:00:00.000Z',
+          grants: [grant],
+          organisations: ['ClientOrgMSP'],
+          kinds: ['agreement'],
+        },
+        () => {
+          lookups += 1;
+        },
+      );
       await test(new ReadRecorder(new ReadLog(db), new AuditScopes(ledger)), () => lookups);
     } finally {
       await db.destroy();
