@@ -137,7 +137,8 @@ describe('Supervisor', () => {
           if (!isAlive(started)) throw new StopWaiting(`${record.name} exited`);
           return Promise.resolve(request === dying ? undefined : true);
         },
-        { timeoutMs: 60_000, intervalMs: 20 },
+        // A deadline no test waits out: only giving up on the exit lets orderer2 start.
+        { timeoutMs: 3_600_000, intervalMs: 20 },
       );
       return started.pid;
     };
@@ -147,7 +148,6 @@ describe('Supervisor', () => {
       restartOf: () => startAndAwait,
       ...fast,
     });
-    const began = Date.now();
     supervisor.start();
 
     await waitUntil('orderer2 to run again', () =>
@@ -155,7 +155,6 @@ describe('Supervisor', () => {
         registry.find('orderer2') !== undefined && isAlive(registry.find('orderer2')!) ? true : undefined,
       ),
     );
-    expect(Date.now() - began).toBeLessThan(10_000);
     expect(lines).toContain('warning: orderer1 did not start again (orderer1 exited); trying again in 100 ms');
   });
 
