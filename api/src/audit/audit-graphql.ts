@@ -119,9 +119,11 @@ export function auditSchema(deps: {
         operation: String!
         argumentsSha256: String!
         kinds: [AuditRecordKind!]!
+        "The caller's organisation: the others a read concerned are withheld."
         organisations: [String!]!
         resultCount: Int!
         status: Int!
+        "The grants the caller's organisation gave that covered the read; others' are withheld."
         grants: [String!]!
         prevHash: String!
         hash: String!
@@ -162,7 +164,7 @@ export function auditSchema(deps: {
         auditGrants: [AuditGrant!]!
         "The calling auditor's live grants and their union."
         auditScope: AuditScope!
-        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first."
+        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first; other organisations and their grants withheld."
         readLog(after: Int, first: Int): ReadLogPage!
       }
 

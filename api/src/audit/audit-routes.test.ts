@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { AgreementKit } from '../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../test-support/sse-subscription.js';
 import { startTestServer, testOperator, type Person, type TestServer } from '../test-support/test-server.js';
-import { ReadLog } from './read-log.js';
+import { ReadLog, type ReadLogRow } from './read-log.js';
 import { ReadLogAnchorer } from './read-log-anchorer.js';
 import { AuditService } from './audit-routes.js';
 
@@ -76,13 +76,17 @@ describe('auditor access over HTTP', () => {
     expect(answer.text).not.toMatch(/ClientOrgMSP|TalentOrgMSP|20\d\d-/);
     // The answer names nobody, yet the read was about this agreement: both parties'
     // organisations find it in their log, with no grant and no record counted.
-    for (const admin of [talentAdmin, clientAdmin]) {
+    // Each sees its own MSP id alone: the other organisations a read concerned are withheld.
+    for (const [admin, mspId] of [
+      [talentAdmin, 'TalentOrgMSP'],
+      [clientAdmin, 'ClientOrgMSP'],
+    ] as const) {
       const [last] = (await readLog(admin)).entries.slice(-1);
       expect(last).toMatchObject({
         principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
         operation: 'GET /v1/agreements/:agreementId',
         kinds: ['agreement'],
-        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        organisations: [mspId],
         resultCount: 0,
         status: 404,
         grants: [],
@@ -103,7 +107,7 @@ describe('auditor access over HTTP', () => {
     const [last] = (await readLog(clientAdmin)).entries.slice(-1);
     expect(last).toMatchObject({
       operation: 'graphql query agreement',
-      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+      organisations: ['ClientOrgMSP'],
       resultCount: 0,
       grants: [],
     });
@@ -126,7 +130,7 @@ describe('auditor access over HTTP', () => {
       principal: { id: 'audra', mspId: 'AuditOrgMSP', role: 'auditor' },
       operation: 'GET /v1/agreements/:agreementId',
       kinds: ['agreement'],
-      organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+      organisations: ['ClientOrgMSP'],
       resultCount: 1,
       status: 200,
       grants: ['AG-http-1'],
@@ -392,22 +396,18 @@ describe('auditor access over HTTP', () => {
       expect(last).toMatchObject({
         principal: { id: 'dora' },
         operation: 'GET /v1/provenance/datasets/:datasetId/access-log',
-        organisations: ['ClientOrgMSP', 'TalentOrgMSP'],
+        organisations: ['TalentOrgMSP'],
         resultCount: 1,
         status: 200,
         grants: ['AG-datasets'],
       });
     });
   });
-  it("shows a read that concerned no organisation to the admins of the server's own organisation, which wrote it", async () => {
-    const answer = await server.request('POST', '/graphql', {
-      token: auditor.token,
-      body: { query: '{ __typename }' },
-    });
-    expect(answer.status).toBe(200);
+  it("does not tell an organisation's admins through the log which ids of other organisations' records exist", async () => {
     const silent = pino({ level: 'silent' });
     const serviceLedger = await server.ledger.clientFor(testOperator, silent);
-    // The server's organisation is the one its read log is anchored under.
+    // The auditor's own organisation anchors the log, so it wrote every row: the case where
+    // it used to see the rows of reads that concerned nobody.
     const service = new AuditService({
       ledger: server.ledger,
       db: server.db,
@@ -420,23 +420,63 @@ describe('auditor access over HTTP', () => {
           log: silent,
           intervalMs: 0,
         }),
-        mspId: 'ClientOrgMSP',
+        mspId: 'AuditOrgMSP',
       },
     });
-    const unattributed = (page: {
-      entries: readonly { principal: { id: string }; operation: string; organisations: string[] }[];
-    }) =>
-      page.entries.filter(
-        (entry) =>
-          entry.principal.id === 'audra' &&
-          entry.operation === 'graphql query __typename' &&
-          entry.organisations.length === 0,
-      );
-    const [read] = unattributed(await service.readLogPage({ principal: clientAdmin.principal, log: silent }, 0, 500));
-    expect(read).toMatchObject({ status: 200, grants: [] });
-    expect(unattributed(await service.readLogPage({ principal: talentAdmin.principal, log: silent }, 0, 500))).toEqual(
-      [],
-    );
+    const auditAdmin = await server.person('audit-ops', 'AuditOrg', 'admin');
+    const pageOf = async (admin: Person) =>
+      (await service.readLogPage({ principal: admin.principal, log: silent }, 0, 500)).entries;
+    const before = (await pageOf(auditAdmin)).length;
+    const ids = { existing: agreementId, unknown: 'A-never-drafted-oracle' };
+
+    // By id alone: both refused alike, and neither read shows in the auditor's organisation's log.
+    for (const id of Object.values(ids)) {
+      expect((await server.request('GET', `/v1/agreements/${id}`, { token: auditor.token })).status).toBe(404);
+    }
+    expect((await pageOf(auditAdmin)).length).toBe(before);
+    // An empty answer, `{ __typename }`, concerns nobody either; it is in the chain all the same.
+    expect(
+      (await server.request('POST', '/graphql', { token: auditor.token, body: { query: '{ __typename }' } })).status,
+    ).toBe(200);
+    expect((await pageOf(auditAdmin)).length).toBe(before);
+
+    // By id beside a field naming the auditor's own organisation, so that its admins see the
+    // row: the row of the existing id and that of the unknown one are the same to them.
+    const rowOf = async (id: string) => {
+      const answer = await server.request('POST', '/graphql', {
+        token: auditor.token,
+        body: {
+          query: 'query ($id: ID!) { agreement(id: $id) { agreementId } memberRule(mspId: "AuditOrgMSP") { record } }',
+          variables: { id },
+        },
+      });
+      expect(answer.status).toBe(200);
+      const row = (await pageOf(auditAdmin)).at(-1);
+      expect(row?.operation).toBe('graphql query agreement,memberRule');
+      return row!;
+    };
+    const withoutPlace = ({
+      seq: _seq,
+      at: _at,
+      argumentsSha256: _args,
+      prevHash: _prev,
+      hash: _hash,
+      ...rest
+    }: ReadLogRow) => rest;
+    const [existing, unknown] = [await rowOf(ids.existing), await rowOf(ids.unknown)];
+    expect(withoutPlace(existing)).toEqual(withoutPlace(unknown));
+    expect(existing.organisations).toEqual(['AuditOrgMSP']);
+    // The agreement's own organisations still see the read, each with its own MSP id alone.
+    for (const [admin, mspId] of [
+      [clientAdmin, 'ClientOrgMSP'],
+      [talentAdmin, 'TalentOrgMSP'],
+    ] as const) {
+      const row = (await pageOf(admin)).find((entry) => entry.seq === existing.seq);
+      expect([row?.operation, row?.organisations]).toEqual(['graphql query agreement,memberRule', [mspId]]);
+    }
+    const [stored] = await new ReadLog(server.db).concerning('AuditOrgMSP', existing.seq - 1, 1);
+    expect(stored?.organisations).toEqual(expect.arrayContaining(['AuditOrgMSP', 'ClientOrgMSP', 'TalentOrgMSP']));
+    expect((await new ReadLog(server.db).verify([])).ok).toBe(true);
   });
 
   it("ends an auditor's live agreement events once the grant is revoked", async () => {

@@ -22,7 +22,7 @@ import { optionalRequestIdSchema } from '../http/request-ids.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
-import { ReadLog, type ReadLogRow } from './read-log.js';
+import { asSeenBy, ReadLog, type ReadLogRow } from './read-log.js';
 import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
 
 const tag = 'audit';
@@ -138,21 +138,27 @@ export class AuditService {
   }
 
   /**
-   * Entries of the read log concerning the caller's organisation, oldest first. The
-   * organisation this server anchors its log under wrote every row, so its admins also
-   * read the rows that concern no organisation; nobody else would see them.
+   * Entries of the read log concerning the caller's organisation, oldest first, each with
+   * the other organisations it concerned and the grants others gave withheld
+   * ({@link asSeenBy}). The grants the organisation gave are asked of the ledger as the
+   * caller, once per page and only when a row on it names a grant.
+   *
+   * @throws the ledger's errors (503) when a row names grants and the ledger cannot be asked.
    */
   async readLogPage(
     as: Requester,
     after: number,
     limit: number,
   ): Promise<{ entries: ReadLogRow[]; nextAfter?: number }> {
-    const entries = await this.#readLog.concerning(as.principal.mspId, after, limit + 1, {
-      unattributed: as.principal.mspId === this.deps.readLogAnchoring?.mspId,
-    });
+    const { mspId } = as.principal;
+    const entries = await this.#readLog.concerning(mspId, after, limit + 1);
     const page = entries.slice(0, limit);
+    const given = page.some((row) => row.grants.length > 0)
+      ? new Set((await (await this.client(as)).listAuditGrants()).map((grant) => grant.grantId))
+      : new Set<string>();
+    const shown = page.map((row) => asSeenBy(row, mspId, given));
     const last = page.at(-1);
-    return entries.length > limit && last !== undefined ? { entries: page, nextAfter: last.seq } : { entries: page };
+    return entries.length > limit && last !== undefined ? { entries: shown, nextAfter: last.seq } : { entries: shown };
   }
 
   #anchoring(): ReadLogAnchoring {
@@ -284,11 +290,12 @@ export function auditRoutes(deps: {
       path: '/v1/audit/read-log',
       operationId: 'listReadLog',
       summary:
-        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first, with the grants they were made under and their place in the hash chain",
+        "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first, with the grants it gave that they were made under and their place in the hash chain; other organisations a read concerned, and grants they gave, are withheld",
       tag,
       access: 'admin',
       query: readLogQuerySchema,
       response: readLogPageSchema,
+      errors: [503],
       handler: ({ query, principal, log }) =>
         service.readLogPage(routeRequester({ principal, log }), query.after, query.limit),
     }),

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import { openDatabase, type Db } from '../db/database.js';
-import { genesisHash, ReadLog, rowHash, type ReadLogEntry } from './read-log.js';
+import { asSeenBy, genesisHash, ReadLog, rowHash, type ReadLogEntry } from './read-log.js';
 
 const entry = (n: number, overrides: Partial<ReadLogEntry> = {}): ReadLogEntry => ({
   at: new Date(Date.UTC(2026, 10, 30, 12, 0, n)).toISOString(),
@@ -59,17 +59,53 @@ describe('ReadLog', () => {
     await sql.raw('DROP TRIGGER read_log_no_delete').execute(db);
   };
 
+  const saltOf = async (seq: number) =>
+    (await db.selectFrom('read_log').select('salt').where('seq', '=', seq).executeTakeFirstOrThrow()).salt;
+
   it('chains each row to the one before with SHA-256 over the previous hash and the RFC 8785 JSON', async () => {
     const first = await log.append(entry(1));
     const second = await log.append(entry(2));
     expect(first).toMatchObject({ seq: 1, prevHash: genesisHash });
+    const [salt1, salt2] = [await saltOf(1), await saltOf(2)];
+    expect([salt1, salt2]).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/), expect.stringMatching(/^[0-9a-f]{32}$/)]);
+    expect(salt1).not.toBe(salt2);
     const expected = createHash('sha256')
       .update(genesisHash)
-      .update(canonicalize({ seq: 1, ...entry(1) }) ?? '')
+      .update(canonicalize({ seq: 1, salt: salt1, ...entry(1) }) ?? '')
       .digest('hex');
     expect(first.hash).toBe(expected);
-    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, hash: rowHash(first.hash, 2, entry(2)) });
+    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, hash: rowHash(first.hash, 2, entry(2), salt2) });
+    // The salt is the server's: it is not part of the row handed out.
+    expect(Object.keys(first)).not.toContain('salt');
     expect(await log.head()).toEqual({ sequence: 2, headHash: second.hash });
+  });
+
+  it('verifies rows written before salts were kept, and salted rows after them', async () => {
+    const legacy = entry(1);
+    await db
+      .insertInto('read_log')
+      .values({
+        seq: 1,
+        at: legacy.at,
+        principal_kind: legacy.principal.kind,
+        principal_id: legacy.principal.id,
+        user_id: legacy.principal.userId,
+        msp_id: legacy.principal.mspId,
+        role: legacy.principal.role,
+        operation: legacy.operation,
+        arguments_sha256: legacy.argumentsSha256,
+        kinds: JSON.stringify(legacy.kinds),
+        organisations: JSON.stringify(legacy.organisations),
+        result_count: legacy.resultCount,
+        status: legacy.status,
+        grants: JSON.stringify(legacy.grants),
+        prev_hash: genesisHash,
+        hash: rowHash(genesisHash, 1, legacy),
+      })
+      .execute();
+    await log.append(entry(2));
+    expect(await saltOf(1)).toBeNull();
+    expect(await log.verify([anchorOf(2, (await log.head()).headHash)])).toMatchObject({ ok: true, rows: 2 });
   });
 
   it('keeps sequence and links when appends arrive together', async () => {
@@ -215,22 +251,43 @@ describe('ReadLog', () => {
     expect(await log.concerning('AuditOrgMSP', 0, 100)).toEqual([]);
   });
 
-  it("gives the rows that concern no organisation to the writing organisation's reader alone", async () => {
+  it('shows nobody the rows that concern no organisation', async () => {
     await fill(3);
     await log.append(entry(4, { organisations: [], resultCount: 0, operation: 'graphql query __typename' }));
     await log.append(entry(5, { organisations: ['AuditOrgMSP'] }));
     const seqs = (rows: readonly { seq: number }[]) => rows.map((row) => row.seq);
     expect(seqs(await log.concerning('ClientOrgMSP', 0, 100))).toEqual([2]);
-    expect(seqs(await log.concerning('ClientOrgMSP', 0, 100, { unattributed: true }))).toEqual([2, 4]);
-    expect(seqs(await log.concerning('AuditOrgMSP', 0, 100, { unattributed: true }))).toEqual([4, 5]);
-    expect(seqs(await log.concerning('ClientOrgMSP', 2, 1, { unattributed: true }))).toEqual([4]);
+    expect(seqs(await log.concerning('AuditOrgMSP', 0, 100))).toEqual([5]);
+    expect(seqs(await log.concerning('TalentOrgMSP', 0, 100))).toEqual([1, 2, 3]);
+    expect((await log.verify([])).rows).toBe(5);
+  });
+
+  it('shows an organisation its own MSP id and the grants it gave, and what is withheld cannot be found by hashing', async () => {
+    // A read that named TalentOrg and also asked for a record of ClientOrg and AuditOrg by id.
+    const row = await log.append(
+      entry(1, { organisations: ['AuditOrgMSP', 'ClientOrgMSP', 'TalentOrgMSP'], grants: ['AG-client', 'AG-talent'] }),
+    );
+    const seen = asSeenBy(row, 'TalentOrgMSP', new Set(['AG-talent', 'AG-talent-old']));
+    expect(seen).toEqual({ ...row, organisations: ['TalentOrgMSP'], grants: ['AG-talent'] });
+    const members = ['AuditOrgMSP', 'ClientOrgMSP', 'TalentOrgMSP', 'PlatformMSP'];
+    const subsets = (items: readonly string[]): string[][] =>
+      items.reduce<string[][]>((all, item) => [...all, ...all.map((subset) => [...subset, item])], [[]]);
+    const { seq, prevHash, hash, ...shown } = seen;
+    for (const organisations of subsets(members)) {
+      for (const grants of subsets(['AG-client', 'AG-talent'])) {
+        const candidate = { ...shown, organisations: [...organisations].sort(), grants: [...grants].sort() };
+        expect(rowHash(prevHash, seq, candidate)).not.toBe(hash);
+      }
+    }
+    // The server, which holds the salt, still verifies the row.
+    expect((await log.verify([])).ok).toBe(true);
   });
 
   it('detects any single-field edit of any row', async () => {
     await fill(4);
     const anchor = anchorOf(4, (await log.head()).headHash);
     await dropTriggers();
-    const columns = ['operation', 'principal_id', 'msp_id', 'organisations', 'grants', 'at'] as const;
+    const columns = ['operation', 'principal_id', 'msp_id', 'organisations', 'grants', 'at', 'salt'] as const;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.constantFrom(...columns), async (seq, column) => {
         const before = await db.selectFrom('read_log').select(column).where('seq', '=', seq).executeTakeFirstOrThrow();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
@@ -41,10 +41,15 @@ export interface ReadLogRow extends ReadLogEntry {
 
 /**
  * The hash of a row: SHA-256 hex of the previous row's hash (as its hex text) followed
- * by the RFC 8785 canonical JSON of the row's entry and sequence number.
+ * by the RFC 8785 canonical JSON of the row's entry, sequence number and salt.
+ *
+ * The salt (128 random bits, hex, kept in the row and never shown) is why an
+ * organisation shown a row with the other organisations and grants withheld
+ * ({@link asSeenBy}) cannot find them by hashing the few candidates until one gives the
+ * row's hash. Rows written before salts were kept have none and hash without the key.
  */
-export function rowHash(prevHash: string, seq: number, entry: ReadLogEntry): string {
-  const content = canonicalize({ seq, ...entry });
+export function rowHash(prevHash: string, seq: number, entry: ReadLogEntry, salt?: string | null): string {
+  const content = canonicalize(salt == null ? { seq, ...entry } : { seq, salt, ...entry });
   if (content === undefined) throw new Error('a read-log entry has no canonical JSON');
   return createHash('sha256').update(prevHash).update(content).digest('hex');
 }
@@ -69,6 +74,26 @@ function toRow(record: ReadLogTable): ReadLogRow {
     grants: JSON.parse(record.grants) as string[],
     prevHash: record.prev_hash,
     hash: record.hash,
+  };
+}
+
+/**
+ * A row as one organisation's admins see it: `organisations` holds their own MSP id alone
+ * and `grants` only the grants their organisation gave. A read can concern others for
+ * reasons the viewer has no right to: a GraphQL document, or a query string, may name the
+ * viewer's organisation and also ask for another organisation's record by id, and the
+ * organisations and grants of that record, shown here, would tell that the id exists and
+ * whose it is. Salted hashes ({@link rowHash}) keep what is withheld from being found by
+ * trial; a row written before salts were kept hashes without one, so what it withholds
+ * could be found that way, but such rows were shown in full until then.
+ *
+ * @param givenGrants ids of the audit grants the viewer's organisation gave, live or not.
+ */
+export function asSeenBy(row: ReadLogRow, mspId: string, givenGrants: ReadonlySet<string>): ReadLogRow {
+  return {
+    ...row,
+    organisations: row.organisations.filter((organisation) => organisation === mspId),
+    grants: row.grants.filter((grantId) => givenGrants.has(grantId)),
   };
 }
 
@@ -146,7 +171,12 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
-function toRecord(row: ReadLogRow) {
+/** A row as it is stored: with the salt its hash covers. */
+interface SaltedRow extends ReadLogRow {
+  readonly salt: string;
+}
+
+function toRecord(row: SaltedRow) {
   return {
     seq: row.seq,
     at: row.at,
@@ -164,6 +194,7 @@ function toRecord(row: ReadLogRow) {
     grants: JSON.stringify(row.grants),
     prev_hash: row.prevHash,
     hash: row.hash,
+    salt: row.salt,
   };
 }
 
@@ -205,24 +236,25 @@ export class ReadLog {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, maxAppendBatch);
-        let written: { rows: ReadLogRow[]; appends: PendingAppend[] };
+        let written: { rows: SaltedRow[]; appends: PendingAppend[] };
         try {
           written = await underAppendLock(this.#db, async (trx) => {
             const head = await headOf(trx);
-            const rows: ReadLogRow[] = [];
+            const rows: SaltedRow[] = [];
             const appends: PendingAppend[] = [];
             let previous = head.headHash;
             for (const pending of batch) {
               const seq = head.sequence + rows.length + 1;
+              const salt = randomBytes(16).toString('hex');
               let hash: string;
               try {
-                hash = rowHash(previous, seq, pending.entry);
+                hash = rowHash(previous, seq, pending.entry, salt);
               } catch (error) {
                 // An entry without canonical JSON fails alone; the others keep their places.
                 pending.reject(error);
                 continue;
               }
-              rows.push({ ...pending.entry, seq, prevHash: previous, hash });
+              rows.push({ ...pending.entry, seq, prevHash: previous, hash, salt });
               appends.push(pending);
               previous = hash;
             }
@@ -235,7 +267,10 @@ export class ReadLog {
         }
         written.appends.forEach((pending, position) => {
           const row = written.rows[position];
-          if (row !== undefined) pending.resolve(row);
+          if (row !== undefined) {
+            const { salt: _salt, ...shown } = row;
+            pending.resolve(shown);
+          }
         });
       }
     } finally {
@@ -292,26 +327,20 @@ export class ReadLog {
   }
 
   /**
-   * Rows concerning an organisation, oldest first, after the `after` sequence number.
-   * Organisations are kept as a JSON array, so the match is on the quoted MSP id. With
-   * `unattributed`, also the rows that concern no organisation (`[]`: an empty answer,
-   * a read of nothing but the schema), which belong to the organisation that wrote them.
+   * Rows concerning an organisation, oldest first, after the `after` sequence number, as
+   * stored (show them through {@link asSeenBy}). Organisations are kept as a JSON array,
+   * so the match is on the quoted MSP id. A row that concerns no organisation (`[]`: an
+   * empty answer, a read of nothing but the schema) is nobody's to read here: were it
+   * shown to some organisation, that organisation's own reads of an id would show a row
+   * when the id is unknown and none when it is another organisation's record, and so tell
+   * which ids exist. It stays in the chain the verification checks.
    */
-  async concerning(
-    mspId: string,
-    after: number,
-    limit: number,
-    options: { readonly unattributed?: boolean } = {},
-  ): Promise<ReadLogRow[]> {
+  async concerning(mspId: string, after: number, limit: number): Promise<ReadLogRow[]> {
     const rows = await this.#db
       .selectFrom('read_log')
       .selectAll()
       .where('seq', '>', after)
-      .where((row) =>
-        options.unattributed === true
-          ? row.or([row('organisations', 'like', `%${JSON.stringify(mspId)}%`), row('organisations', '=', '[]')])
-          : row('organisations', 'like', `%${JSON.stringify(mspId)}%`),
-      )
+      .where('organisations', 'like', `%${JSON.stringify(mspId)}%`)
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
@@ -367,7 +396,7 @@ export class ReadLog {
           break;
         }
         const { seq, prevHash, hash, ...entry } = row;
-        if (rowHash(prevHash, seq, entry) !== hash) {
+        if (rowHash(prevHash, seq, entry, record.salt) !== hash) {
           firstBadRow = { seq, reason: `row ${String(seq)} does not hash to its stored hash: its content was changed` };
           break;
         }

@@ -74,6 +74,8 @@ export interface ReadLogTable {
   grants: string;
   prev_hash: string;
   hash: string;
+  /** 128 random bits (hex) the row's hash covers; null on rows written before salts were kept. */
+  salt: string | null;
 }
 
 /** The head an anchoring request id was first sent with (see `ReadLog.headOfAnchorRequest`). */

@@ -127,4 +127,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('revoked_tokens_by_expiry').on('revoked_tokens').column('expires_at').execute();
     },
   },
+  '2026-12-04-001-read-log-salt': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Each new row's hash covers a random salt kept beside it, so that an organisation
+      // shown a row with other organisations withheld cannot find them by trial hashing.
+      // Adding a column fires no row trigger: the append-only guard stays as it is.
+      await db.schema.alterTable('read_log').addColumn('salt', 'varchar(32)').execute();
+    },
+  },
 };
