@@ -103,6 +103,12 @@ const checkpointName = 'settlement-outbox';
 /** Exponential backoff between attempts when the options name none; its longest delay also spaces refused confirmations. */
 const defaultBackoff = { baseMs: 500, maxMs: 60_000 } as const;
 
+/** Consecutive failures of one retried step, and when it may be tried again (epoch ms). */
+interface RetryWait {
+  readonly failures: number;
+  readonly notBefore: number;
+}
+
 /** Reads and writes the service's event checkpoint in the `checkpoints` table. */
 class OutboxCheckpointer extends StoredCheckpointer {
   readonly #db: SettlementDb;
@@ -206,7 +212,13 @@ export class SettlementService {
    */
   readonly #confirmationFailures = new Map<string, number>();
   /** The same for held payouts being retried, with when each may be tried again (epoch ms). */
-  readonly #heldRetryFailures = new Map<string, { readonly failures: number; readonly notBefore: number }>();
+  readonly #heldRetryFailures = new Map<string, RetryWait>();
+  /**
+   * The same for bank statement entries this database would not take (a full disk), by
+   * provider and entry: the entry stays unacknowledged, so its statement hands it out at
+   * every sweep, and each next try waits the backoff of its count.
+   */
+  readonly #statementEntryFailures = new Map<string, Map<string, RetryWait>>();
   #follower: ReturnType<EventFollowerFactory> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
@@ -791,7 +803,7 @@ export class SettlementService {
     });
   }
 
-  /** The wait before the next try at the ledger after `failures` consecutive failures to reach it. */
+  /** The wait before the next try after `failures` consecutive failures to reach the ledger (or to store an entry). */
   #ledgerBackoffMs(failures: number): number {
     return nextAttemptDelayMs(failures, this.#options.backoff ?? defaultBackoff);
   }
@@ -813,22 +825,35 @@ export class SettlementService {
       // Each entry on its own: one that cannot be taken now (a database failure) stays
       // unacknowledged and is handed out again, while the statement's others are done with.
       const taken: ProviderConfirmation[] = [];
+      const failed = this.#statementEntryFailures.get(provider.name) ?? new Map<string, RetryWait>();
+      this.#statementEntryFailures.set(provider.name, failed);
+      // An entry no longer handed out (its statement taken away) is forgotten.
+      const handedOut = new Set<string>();
       for (const confirmation of confirmations) {
+        // A statement entry has no webhook id; the instruction id and outcome identify it.
+        const entryId = `file:${confirmation.instructionId}:${confirmation.outcome}`;
+        handedOut.add(entryId);
+        if ((failed.get(entryId)?.notBefore ?? 0) > this.#now().getTime()) continue;
         try {
-          // A statement entry has no webhook id; the instruction id and outcome identify it.
-          await this.acceptConfirmation(
-            provider.name,
-            `file:${confirmation.instructionId}:${confirmation.outcome}`,
-            confirmation,
-          );
+          await this.acceptConfirmation(provider.name, entryId, confirmation);
+          failed.delete(entryId);
           taken.push(confirmation);
         } catch (error) {
+          const failures = (failed.get(entryId)?.failures ?? 0) + 1;
+          const retryAt = this.#now().getTime() + this.#ledgerBackoffMs(failures);
+          failed.set(entryId, { failures, notBefore: retryAt });
           this.#options.log.error(
-            { err: error, provider: provider.name, instructionId: confirmation.instructionId },
-            'a statement entry could not be taken; it is read again at the next sweep',
+            {
+              err: error,
+              provider: provider.name,
+              instructionId: confirmation.instructionId,
+              retryAt: new Date(retryAt).toISOString(),
+            },
+            'a statement entry could not be taken; it is read again after a backoff',
           );
         }
       }
+      for (const entryId of failed.keys()) if (!handedOut.has(entryId)) failed.delete(entryId);
       if (taken.length > 0) await provider.acknowledge?.(taken);
     }
   }

@@ -1283,7 +1283,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
-    'acknowledges the bank statement entries it took, and reads again the one the database would not take',
+    'acknowledges the bank statement entries it took, and reads again the one the database would not take after a growing backoff',
     async () => {
       const rig = await startRig();
       await rig.registerAccounts(carol, tara);
@@ -1298,9 +1298,11 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       });
       const sandbox = rig.adapter();
       const messages: string[] = [];
+      // The longest draw of each backoff: 200, 400, 800 ms, then 1 s each.
       await rig.startService({
         providerFor: (party) => (party.userId === tara.userId ? bank : sandbox),
         log: recordingLog(messages),
+        backoff: { baseMs: 200, maxMs: 1_000, random: () => 1 - Number.EPSILON },
       });
       const releases: string[] = [];
       for (const agreementId of [await rig.activeAgreement(), await rig.activeAgreement()]) {
@@ -1329,11 +1331,13 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       });
 
       await rig.rowIn(taken, 'confirmed');
-      await eventually('the failed entry to be logged', () =>
-        messages.includes('error a statement entry could not be taken; it is read again at the next sweep')
-          ? true
-          : undefined,
-      );
+      const entryFailure = 'error a statement entry could not be taken; it is read again after a backoff';
+      await eventually('the failed entry to be logged', () => (messages.includes(entryFailure) ? true : undefined));
+      // Sweeps run every 25 ms: a second and a half would be some 60 tries without the backoff.
+      await delay(1_500);
+      const tries = messages.filter((message) => message === entryFailure).length;
+      expect(tries).toBeGreaterThanOrEqual(1);
+      expect(tries).toBeLessThanOrEqual(5);
       // The statement holding the taken entry is done with; the other waits in the inbox.
       const waiting = () => readdirSync(inbox).filter((name) => name.endsWith('.xml'));
       await eventually('the taken statement to move', () => (waiting().length === 1 ? true : undefined));
