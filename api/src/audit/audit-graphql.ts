@@ -45,7 +45,6 @@ export function auditSchema(deps: {
 }): SchemaModule {
   const service = new AuditService(deps);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'audit:read'));
-  const writer = (context: GraphqlContext) => service.client(resolverRequester(context, 'audit:write'));
   return {
     typeDefs: /* GraphQL */ `
       "A kind of record an audit grant names."
@@ -231,9 +230,9 @@ export function auditSchema(deps: {
             const { grantId } = parseArguments(grantArgs, { grantId: args.grantId });
             const { reason, requestId } = args;
             const body = parseCommand(revokeAuditAccessBodySchema, inputFields({ reason, requestId }), null);
-            const client = await writer(context);
+            const requester = resolverRequester(context, 'audit:write');
             return payload(
-              await fieldsUnder(null, () => client.revokeAuditAccess({ grantId, ...body })),
+              await fieldsUnder(null, () => service.revokeAccess(requester, { grantId, ...body })),
               body.requestId,
             );
           }),

@@ -424,6 +424,8 @@ describe('auditor access over HTTP', () => {
       },
     });
     const auditAdmin = await server.person('audit-ops', 'AuditOrg', 'admin');
+    // An auditor of its own, so that no scope kept from other tests' grants answers for it.
+    const prober = await server.person('ora', 'AuditOrg', 'auditor');
     const pageOf = async (admin: Person) =>
       (await service.readLogPage({ principal: admin.principal, log: silent }, 0, 500)).entries;
     const before = (await pageOf(auditAdmin)).length;
@@ -431,30 +433,31 @@ describe('auditor access over HTTP', () => {
 
     // By id alone: both refused alike, and neither read shows in the auditor's organisation's log.
     for (const id of Object.values(ids)) {
-      expect((await server.request('GET', `/v1/agreements/${id}`, { token: auditor.token })).status).toBe(404);
+      expect((await server.request('GET', `/v1/agreements/${id}`, { token: prober.token })).status).toBe(404);
     }
     expect((await pageOf(auditAdmin)).length).toBe(before);
     // An empty answer, `{ __typename }`, concerns nobody either; it is in the chain all the same.
     expect(
-      (await server.request('POST', '/graphql', { token: auditor.token, body: { query: '{ __typename }' } })).status,
+      (await server.request('POST', '/graphql', { token: prober.token, body: { query: '{ __typename }' } })).status,
     ).toBe(200);
     expect((await pageOf(auditAdmin)).length).toBe(before);
 
     // By id beside a field naming the auditor's own organisation, so that its admins see the
     // row: the row of the existing id and that of the unknown one are the same to them.
-    const rowOf = async (id: string) => {
+    const rowOf = async (id: string, query: string, operation: string) => {
       const answer = await server.request('POST', '/graphql', {
-        token: auditor.token,
-        body: {
-          query: 'query ($id: ID!) { agreement(id: $id) { agreementId } memberRule(mspId: "AuditOrgMSP") { record } }',
-          variables: { id },
-        },
+        token: prober.token,
+        body: { query, variables: { id } },
       });
       expect(answer.status).toBe(200);
       const row = (await pageOf(auditAdmin)).at(-1);
-      expect(row?.operation).toBe('graphql query agreement,memberRule');
+      expect(row?.operation).toBe(operation);
       return row!;
     };
+    const namingOwn = [
+      'query ($id: ID!) { agreement(id: $id) { agreementId } memberRule(mspId: "AuditOrgMSP") { record } }',
+      'graphql query agreement,memberRule',
+    ] as const;
     const withoutPlace = ({
       seq: _seq,
       at: _at,
@@ -463,9 +466,41 @@ describe('auditor access over HTTP', () => {
       hash: _hash,
       ...rest
     }: ReadLogRow) => rest;
-    const [existing, unknown] = [await rowOf(ids.existing), await rowOf(ids.unknown)];
+    const [existing, unknown] = [await rowOf(ids.existing, ...namingOwn), await rowOf(ids.unknown, ...namingOwn)];
     expect(withoutPlace(existing)).toEqual(withoutPlace(unknown));
     expect(existing.organisations).toEqual(['AuditOrgMSP']);
+
+    // Answered (200), under grants of both the auditor's own organisation and the
+    // agreement's client (one the auditor cannot read it under, from 2020): the own
+    // organisation's admins see its grant on both rows, whichever id exists.
+    const ownGrant = await grant({ grantId: 'AG-own-oracle', auditor: prober.party }, auditAdmin);
+    const clientGrant = await grant({
+      grantId: 'AG-client-2020',
+      auditor: prober.party,
+      from: '2020-01-01T00:00:00.000Z',
+      to: '2020-02-01T00:00:00.000Z',
+    });
+    expect([ownGrant.status, clientGrant.status]).toEqual([201, 201]);
+    const answeredNamingOwn = [
+      'query ($id: ID!) { me { mspId } indexedPayouts(filter: { agreementId: $id }) { edges { node { agreementId } } } }',
+      'graphql query me,indexedPayouts',
+    ] as const;
+    const [existingAnswered, unknownAnswered] = [
+      await rowOf(ids.existing, ...answeredNamingOwn),
+      await rowOf(ids.unknown, ...answeredNamingOwn),
+    ];
+    expect(withoutPlace(existingAnswered)).toEqual(withoutPlace(unknownAnswered));
+    expect([existingAnswered.status, existingAnswered.grants]).toEqual([200, ['AG-own-oracle']]);
+    for (const [grantId, admin] of [
+      ['AG-own-oracle', auditAdmin],
+      ['AG-client-2020', clientAdmin],
+    ] as const) {
+      const revoked = await server.request('POST', `/v1/audit/grants/${grantId}/revocation`, {
+        token: admin.token,
+        body: { reason: 'probe done' },
+      });
+      expect(revoked.status).toBe(200);
+    }
     // The agreement's own organisations still see the read, each with its own MSP id alone.
     for (const [admin, mspId] of [
       [clientAdmin, 'ClientOrgMSP'],

@@ -22,6 +22,7 @@ import { optionalRequestIdSchema } from '../http/request-ids.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
+import { grantsChanged } from './audit-scopes.js';
 import { asSeenBy, ReadLog, type ReadLogRow } from './read-log.js';
 import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
 
@@ -134,7 +135,22 @@ export class AuditService {
       }
     }
     const client = await this.client(as);
-    return fieldsUnder(part, () => client.grantAuditAccess(request));
+    const submitted = await fieldsUnder(part, () => client.grantAuditAccess(request));
+    grantsChanged();
+    return submitted;
+  }
+
+  /**
+   * Revokes a grant the caller's organisation gave, as the caller.
+   *
+   * @throws the chaincode's refusals: NOT_FOUND (404) for a grant the organisation did not
+   *   give, INVALID_STATE (409) for one already revoked; the ledger's errors (503, 504).
+   */
+  async revokeAccess(as: Requester, request: CommandRequest<{ grantId: string; reason: string }>) {
+    const client = await this.client(as);
+    const submitted = await client.revokeAuditAccess(request);
+    grantsChanged();
+    return submitted;
   }
 
   /**
@@ -241,8 +257,10 @@ export function auditRoutes(deps: {
       response: committedSchema(auditGrantRecordSchema),
       errors: [404, 409, 503, 504],
       handler: async ({ params, body, principal, log }) => {
-        const client = await service.client(routeRequester({ principal, log }));
-        return committed(await client.revokeAuditAccess({ ...params, ...body }), body.requestId);
+        return committed(
+          await service.revokeAccess(routeRequester({ principal, log }), { ...params, ...body }),
+          body.requestId,
+        );
       },
     }),
     route({

@@ -80,32 +80,43 @@ describe('ReadLog', () => {
     expect(await log.head()).toEqual({ sequence: 2, headHash: second.hash });
   });
 
-  it('verifies rows written before salts were kept, and salted rows after them', async () => {
-    const legacy = entry(1);
+  // A row as a server from before salts wrote it: hashed without one, none stored.
+  const insertUnsalted = async (seq: number, written: ReadLogEntry, prevHash: string) => {
     await db
       .insertInto('read_log')
       .values({
-        seq: 1,
-        at: legacy.at,
-        principal_kind: legacy.principal.kind,
-        principal_id: legacy.principal.id,
-        user_id: legacy.principal.userId,
-        msp_id: legacy.principal.mspId,
-        role: legacy.principal.role,
-        operation: legacy.operation,
-        arguments_sha256: legacy.argumentsSha256,
-        kinds: JSON.stringify(legacy.kinds),
-        organisations: JSON.stringify(legacy.organisations),
-        result_count: legacy.resultCount,
-        status: legacy.status,
-        grants: JSON.stringify(legacy.grants),
-        prev_hash: genesisHash,
-        hash: rowHash(genesisHash, 1, legacy),
+        seq,
+        at: written.at,
+        principal_kind: written.principal.kind,
+        principal_id: written.principal.id,
+        user_id: written.principal.userId,
+        msp_id: written.principal.mspId,
+        role: written.principal.role,
+        operation: written.operation,
+        arguments_sha256: written.argumentsSha256,
+        kinds: JSON.stringify(written.kinds),
+        organisations: JSON.stringify(written.organisations),
+        result_count: written.resultCount,
+        status: written.status,
+        grants: JSON.stringify(written.grants),
+        prev_hash: prevHash,
+        hash: rowHash(prevHash, seq, written),
       })
       .execute();
+  };
+
+  it('verifies rows written before salts were kept, and salted rows after them', async () => {
+    await insertUnsalted(1, entry(1), genesisHash);
     await log.append(entry(2));
     expect(await saltOf(1)).toBeNull();
     expect(await log.verify([anchorOf(2, (await log.head()).headHash)])).toMatchObject({ ok: true, rows: 2 });
+    // A server of an earlier version appending after salted rows is named, as is a salt removed.
+    await insertUnsalted(3, entry(3), (await log.head()).headHash);
+    expect((await log.verify([])).firstBadRow).toEqual({
+      seq: 3,
+      reason:
+        'row 3 has no salt although rows before it have: it was written by a server of an earlier version, or changed',
+    });
   });
 
   it('keeps sequence and links when appends arrive together', async () => {

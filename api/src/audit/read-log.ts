@@ -84,8 +84,10 @@ function toRow(record: ReadLogTable): ReadLogRow {
  * viewer's organisation and also ask for another organisation's record by id, and the
  * organisations and grants of that record, shown here, would tell that the id exists and
  * whose it is. Salted hashes ({@link rowHash}) keep what is withheld from being found by
- * trial; a row written before salts were kept hashes without one, so what it withholds
- * could be found that way, but such rows were shown in full until then.
+ * trial. A row written before salts were kept hashes without one, so what it withholds
+ * can be found that way, and so can what a row its viewer never sees concerned when the
+ * next row's `prevHash` gives its hash: reads made before salts were kept stay as open to
+ * trial as they were.
  *
  * @param givenGrants ids of the audit grants the viewer's organisation gave, live or not.
  */
@@ -361,6 +363,7 @@ export class ReadLog {
     let previous = genesisHash;
     let expectedSeq = 1;
     let firstBadRow: ChainBreak | undefined;
+    let salted = false;
     const pageSize = 1000;
     for (let after = 0; firstBadRow === undefined;) {
       const page = await this.#db
@@ -388,6 +391,16 @@ export class ReadLog {
           };
           break;
         }
+        // Once rows are salted every later row must be: an unsalted one was written by a
+        // server from before salts (a rolling upgrade left behind), or had its salt removed.
+        if (record.salt == null && salted) {
+          firstBadRow = {
+            seq: row.seq,
+            reason: `row ${String(row.seq)} has no salt although rows before it have: it was written by a server of an earlier version, or changed`,
+          };
+          break;
+        }
+        salted ||= record.salt != null;
         if (row.prevHash !== previous) {
           firstBadRow = {
             seq: row.seq,

@@ -6,7 +6,7 @@ import type { AuditGrantRecord } from '@gigledger/chaincode/model';
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { openDatabase } from '../db/database.js';
 import { AuditScopes } from './audit-scopes.js';
-import { ReadLog } from './read-log.js';
+import { asSeenBy, ReadLog } from './read-log.js';
 import { agreementNode } from '../audit-index/index-nodes.js';
 import { organisationsInJson } from './answer-organisations.js';
 import { kindsOf, organisationsAndCount, ReadRecorder } from './read-recorder.js';
@@ -117,8 +117,14 @@ describe('the kind and grant a payout read is logged under', () => {
     identityLabel: 'person:audrey',
   };
 
-  /** A recorder over a fresh database whose ledger answers `grant` and counts its look-ups. */
-  async function withRecorder(test: (recorder: ReadRecorder, lookups: () => number) => Promise<void>): Promise<void> {
+  /**
+   * A recorder over a fresh database whose ledger answers `grants` (`grant` alone by
+   * default) and counts its look-ups.
+   */
+  async function withRecorder(
+    test: (recorder: ReadRecorder, lookups: () => number) => Promise<void>,
+    grants: readonly AuditGrantRecord[] = [grant],
+  ): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gl-rr-'));
     const db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'rr.sqlite') });
     try {
@@ -127,9 +133,9 @@ describe('the kind and grant a payout read is logged under', () => {
         {
           auditor: { mspId: 'AuditOrgMSP' },
           asOf: '2026-06-01T00:00:00.000Z',
-          grants: [grant],
-          organisations: ['ClientOrgMSP'],
-          kinds: ['agreement'],
+          grants: [...grants],
+          organisations: [...new Set(grants.map((held) => held.organisation))].sort(),
+          kinds: [...new Set(grants.flatMap((held) => held.kinds))].sort(),
         },
         () => {
           lookups += 1;
@@ -267,5 +273,45 @@ describe('the kind and grant a payout read is logged under', () => {
       expect(answered.organisations).toEqual(['TalentOrgMSP']);
       expect(lookups()).toBe(2);
     });
+  });
+
+  it('names the same grants of an organisation whether or not a record a read named by id exists', async () => {
+    // The auditor's own organisation granted it agreements; ClientOrg did too.
+    const own: AuditGrantRecord = { ...grant, grantId: 'AG-own', organisation: 'AuditOrgMSP' };
+    await withRecorder(
+      async (recorder) => {
+        // `me { mspId }` beside a payout search by agreement id: the answer names AuditOrg, and
+        // the id names ClientOrg when the agreement exists, nobody when it does not.
+        const read = (namedOrganisations: string[]) =>
+          recorder.record(
+            {
+              principal: auditor,
+              operation: 'graphql query me,indexedPayouts',
+              arguments: {},
+              kinds: kindsOf(['me', 'indexedPayouts']),
+              answers: [{ mspId: 'AuditOrgMSP' }, { edges: [] }],
+              status: 200,
+              subjects: { organisations: namedOrganisations, targets: [] },
+            },
+            silent,
+          );
+        const [existing, unknown] = [await read(['ClientOrgMSP']), await read([])];
+        expect(existing.grants).toEqual(['AG-agreements', 'AG-own']);
+        expect(unknown.grants).toEqual(['AG-own']);
+        const ownGrants = new Set(['AG-own']);
+        const seen = (row: typeof existing) => {
+          const {
+            seq: _seq,
+            at: _at,
+            prevHash: _prevHash,
+            hash: _hash,
+            ...rest
+          } = asSeenBy(row, 'AuditOrgMSP', ownGrants);
+          return rest;
+        };
+        expect(seen(existing)).toEqual(seen(unknown));
+      },
+      [grant, own],
+    );
   });
 });

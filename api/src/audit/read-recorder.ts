@@ -173,29 +173,30 @@ export class ReadRecorder {
           : [...about.organisations].sort();
       const orgs = [...new Set([...organisations, ...concerned])].sort();
       const at = new Date().toISOString();
-      // The grant that let a read of named records through is one of those records'
-      // organisations', as the chaincode's check asks; a search is judged by what it
-      // answered, and so is a search naming a party whose organisation granted nothing:
-      // the rows it answered were opened by grants of their other parties' organisations.
-      const covering = (scope: AuditScope | undefined) => {
-        const named = grantsCovering(scope, read.kinds, concerned.length > 0 ? concerned : orgs, at);
-        return named.length > 0 || concerned.length === 0 ? named : grantsCovering(scope, read.kinds, orgs, at);
-      };
       // A refused read was under no grant: the ledger is not asked.
       let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
-      // A read that found nothing and named nobody was opened by no grant: its row goes to the
-      // log's own organisation, which must not learn the ids of grants others gave.
+      // A read that found nothing and named nobody was opened by no grant.
       const openedNothing = count === 0 && orgs.length === 0;
-      let grants = openedNothing ? [] : covering(scope);
-      // A read that answered records of some kind was covered by some grant: a kept scope
-      // without one predates that grant, so the ledger is asked again. A read of no record
-      // kind (`{ __typename }`) or that found nothing needed no grant, and asking the
-      // ledger on each of those would cost an evaluate per request.
+      // A read that answered records of a kind the kept scope holds no grant for may have
+      // been let through by a grant given since: the ledger is asked again. The question is
+      // the scope's and the kinds', never the organisations', so whether it is asked says
+      // nothing about the records named. (A read of records open to everyone, works, asks
+      // each time its auditor holds no grant of that kind.)
       const answeredRecords = read.kinds.length > 0 && count > 0;
-      if (scope !== undefined && grants.length === 0 && read.status < 400 && answeredRecords) {
-        scope = await this.#scopes.scopeFor(read.principal, log, { fresh: true });
-        grants = covering(scope);
+      if (
+        scope !== undefined &&
+        read.status < 400 &&
+        answeredRecords &&
+        grantsCovering(scope, read.kinds, [], at).length === 0
+      ) {
+        scope = await this.#scopes.scopeFor(read.principal, log, { maxAgeMs: 0 });
       }
+      // Every live grant of any organisation the read concerned covering its kinds, none
+      // preferred: preferring those of the records a read named by id made the grants
+      // depend on whether such a record exists (an unknown id names nobody, and the grants
+      // then came from the answer's organisations), which an organisation shown its own
+      // grants on the row would learn.
+      const grants = openedNothing ? [] : grantsCovering(scope, read.kinds, orgs, at);
       const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
       return await this.#log.append({
         at,
