@@ -154,6 +154,20 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
 }
 
 /**
+ * Whether a POSTed operation is a subscription whose caller does not accept a stream:
+ * yoga would hold such a request open without a status line until the first event. The
+ * document is parsed only when its text can hold a subscription at all.
+ */
+function subscribesWithoutStream(request: Request, body: object): boolean {
+  if (accepts(request, 'text/event-stream') || accepts(request, 'multipart/mixed')) return false;
+  const { query, operationName } = body as { query?: unknown; operationName?: unknown };
+  if (typeof query !== 'string' || !query.includes('subscription')) return false;
+  return (
+    getOperationType({ query, ...(typeof operationName === 'string' ? { operationName } : {}) }) === 'subscription'
+  );
+}
+
+/**
  * Checks what the body parser read: a request or a batch of them (413
  * QUERY_LIMIT_EXCEEDED past GRAPHQL_MAX_BATCH), nesting no deeper than the API accepts,
  * and charges every operation of a batch beyond the first against the caller's rate
@@ -186,6 +200,17 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
       next(error);
       return;
     }
+    if (!Array.isArray(body) && subscribesWithoutStream(request, body)) {
+      next(
+        new ApiError(
+          406,
+          'NOT_ACCEPTABLE',
+          'header.accept: a subscription answers as a stream; accept text/event-stream (or multipart/mixed)',
+          'header.accept',
+        ),
+      );
+      return;
+    }
     if (operations > options.maxBatch) {
       next(
         new ApiError(
@@ -213,7 +238,8 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
  * depth, the rate limit per operation, and the caller's access to at least one field of
  * each operation.
  *
- * Errors go to the central error handler: 405 METHOD_NOT_ALLOWED, 415
+ * Errors go to the central error handler: 405 METHOD_NOT_ALLOWED, 406 NOT_ACCEPTABLE
+ * (a subscription POSTed without accepting a stream), 415
  * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
  * PAYLOAD_TOO_LARGE or QUERY_LIMIT_EXCEEDED (a batch too long), 400 MALFORMED_REQUEST,
  * 422 VALIDATION_FAILED, 429 RATE_LIMITED. An operation the caller may call no field of

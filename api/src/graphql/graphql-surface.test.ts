@@ -76,6 +76,31 @@ describe('what the GraphQL endpoint lets through', () => {
     expect(kit.mark()).toEqual(before);
   });
 
+  it('refuses a subscription POSTed without accepting a stream with 406 naming the header, at once', async () => {
+    const subscription = JSON.stringify({
+      query: 'subscription Events { agreementEvents(agreementId: "A-1") { name } }',
+      operationName: 'Events',
+    });
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json, application/json']) {
+      const response = await send('POST', '/graphql', {
+        body: subscription,
+        headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) },
+      });
+      expect([accept, response.status, response.body.code, response.body.field]).toEqual([
+        accept,
+        406,
+        'NOT_ACCEPTABLE',
+        'header.accept',
+      ]);
+    }
+    // A query whose text holds the word (here in a comment) is no subscription.
+    const query = await send('POST', '/graphql', {
+      body: JSON.stringify({ query: '{ me { userId } } # subscription' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(query.status).toBe(200);
+  });
+
   it('counts every operation of a batch against the caller’s rate limit', async () => {
     const limited = await AgreementKit.start({ RATE_LIMIT_PER_MINUTE: '4' });
     try {
