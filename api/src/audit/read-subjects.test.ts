@@ -2,10 +2,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { proofCreatorMspId, RefusedError, type LedgerClient, type ProofBundle } from '@gigledger/gateway';
+import { proofCreatorMspId, type LedgerClient, type ProofBundle } from '@gigledger/gateway';
 import { openDatabase, type Db } from '../db/database.js';
 import { bundleTransaction } from '../proofs/bundle-transaction.js';
-import { organisationsOfTransaction, ReadSubjectResolver, subjectsOfRead } from './read-subjects.js';
+import {
+  organisationsOfTransaction,
+  ReadSubjectResolver,
+  subjectsOfRead,
+  type ReadTargetKind,
+} from './read-subjects.js';
 
 describe('subjectsOfRead', () => {
   it('takes record ids from REST paths, decoded, and organisations from party paths', () => {
@@ -141,44 +146,35 @@ describe('ReadSubjectResolver', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("names the organisations of an agreement or credential this server's identity may not read, from the audit index", async () => {
-    await db
-      .insertInto('ix_agreements')
-      .values({
-        agreement_id: 'A-HID',
-        title: 'between two TalentOrg members',
-        status: 'offered',
-        client_msp: 'TalentOrgMSP',
-        client_user: 'tclient',
-        freelancer_msp: 'TalentOrgMSP',
-        freelancer_user: 'tom',
-        evaluator_msp: null,
-        evaluator_user: null,
-        milestone_count: 1,
-        created_at: '2026-12-03T10:00:00.000Z',
-        created_tx_id: 'tx-1',
-        updated_at: '2026-12-03T10:00:00.000Z',
-        updated_tx_id: 'tx-1',
-        updated_block: 7,
-        record: '{}',
-      })
-      .execute();
-    const refused = () =>
-      Promise.reject(new RefusedError({ code: 'NOT_FOUND', message: 'agreement A-HID does not exist' }));
-    // An admin of another organisation, as the chaincode answers it: as for a missing record.
+  it('asks the chaincode once per record whether it exists or not, the same call for every kind', async () => {
+    const calls: { kind: string; id: string }[] = [];
+    // As the chaincode answers an admin: the parties of a record whoever may read it, nobody for an unknown id.
+    const known: Record<string, string[]> = {
+      'agreement:A-HID': ['TalentOrgMSP'],
+      'licenceGrant:L-1': ['ClientOrgMSP', 'TalentOrgMSP'],
+    };
     const ledger = {
-      agreements: { getAgreement: refused },
-      credentials: { getCredential: refused },
+      audit: {
+        recordOrganisations: (request: { kind: string; id: string }) => {
+          calls.push(request);
+          return Promise.resolve(known[`${request.kind}:${request.id}`] ?? []);
+        },
+      },
     } as unknown as LedgerClient;
     const resolver = new ReadSubjectResolver(ledger, { db });
     const silent = pino({ level: 'silent' });
+    const organisationsOf = (kind: ReadTargetKind, id: string) =>
+      resolver.organisationsOf({ organisations: [], targets: [{ kind, id }] }, silent);
 
-    expect(
-      await resolver.organisationsOf({ organisations: [], targets: [{ kind: 'agreement', id: 'A-HID' }] }, silent),
-    ).toEqual(['TalentOrgMSP']);
-    // An id the index does not hold either names nobody.
-    expect(
-      await resolver.organisationsOf({ organisations: [], targets: [{ kind: 'credential', id: 'urn:none' }] }, silent),
-    ).toEqual([]);
+    expect(await organisationsOf('agreement', 'A-HID')).toEqual(['TalentOrgMSP']);
+    expect(await organisationsOf('licenceGrant', 'L-1')).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+    expect(await organisationsOf('licenceGrant', 'L-none')).toEqual([]);
+    expect(await organisationsOf('credential', 'urn:none')).toEqual([]);
+    expect(calls).toEqual([
+      { kind: 'agreement', id: 'A-HID' },
+      { kind: 'licenceGrant', id: 'L-1' },
+      { kind: 'licenceGrant', id: 'L-none' },
+      { kind: 'credential', id: 'urn:none' },
+    ]);
   });
 });

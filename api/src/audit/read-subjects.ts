@@ -1,21 +1,11 @@
 import type { Logger } from 'pino';
 import type { SubjectRecordKind } from '@gigledger/chaincode/model';
-import { RefusedError, type BlockTransaction, type LedgerClient, type ProofExporter } from '@gigledger/gateway';
+import { type BlockTransaction, type LedgerClient, type ProofExporter } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { organisationsAndCount } from './read-recorder.js';
 
 /** Kinds of record a read can name by id (path segment or argument), each looked up its own way. */
-export type ReadTargetKind =
-  | 'agreement'
-  | 'credential'
-  | 'work'
-  | 'workByContentHash'
-  | 'dataset'
-  | 'licenceGrant'
-  | 'licenceOffer'
-  | 'transaction'
-  | 'block'
-  | SubjectRecordKind;
+export type ReadTargetKind = 'transaction' | 'block' | SubjectRecordKind;
 
 /** A record a read asked for by its id, as far as its arguments tell. */
 export interface ReadTarget {
@@ -180,14 +170,13 @@ export function organisationsOfTransaction(transaction: BlockTransaction): strin
 }
 
 /**
- * Looks up the organisations each record concerns through the chaincode, under the API
- * server's own identity (its organisation's operator, an admin): agreements, credentials,
- * works, dataset records and licences as that identity reads them; dataset access grants,
- * erasure receipts and audit grants, which it may not read, through `recordOrganisations`
- * (MSP ids only); transactions from their block (creator and the records they wrote).
- * These are the organisations whose grants the read checks ask for, so the audited
- * organisation sees every read about its records, refused or not. A record nobody can
- * find names nobody.
+ * Looks up the organisations each record concerns: records through the chaincode's
+ * `recordOrganisations` under the API server's own identity (its organisation's
+ * operator, an admin), which answers for any record whoever may read it (MSP ids only);
+ * transactions from their block (creator and the records they wrote); blocks from the
+ * audit index. These are the organisations whose grants the read checks ask for, so the
+ * audited organisation sees every read about its records, refused or not. A record
+ * nobody can find names nobody.
  */
 export class ReadSubjectResolver {
   readonly #ledger: LedgerClient;
@@ -220,61 +209,6 @@ export class ReadSubjectResolver {
 
   async #organisationsOfTarget(target: ReadTarget): Promise<string[]> {
     switch (target.kind) {
-      case 'datasetAccessGrant':
-      case 'erasureReceipt':
-      case 'auditGrant':
-        return this.#ledger.audit.recordOrganisations({ kind: target.kind, id: target.id });
-      case 'agreement':
-        return this.#fromIndexWhenRefused(
-          async () => {
-            const { agreement } = await this.#ledger.agreements.getAgreement({ agreementId: target.id });
-            return [agreement.client.mspId, agreement.freelancer.mspId];
-          },
-          async (db) =>
-            (
-              await db
-                .selectFrom('ix_agreements')
-                .select(['client_msp', 'freelancer_msp'])
-                .where('agreement_id', '=', target.id)
-                .execute()
-            ).flatMap((row) => [row.client_msp, row.freelancer_msp]),
-        );
-      case 'credential':
-        return this.#fromIndexWhenRefused(
-          async () => {
-            const credential = await this.#ledger.credentials.getCredential({ credentialId: target.id });
-            return [credential.subject.mspId, credential.issuer.mspId];
-          },
-          async (db) =>
-            (
-              await db
-                .selectFrom('ix_credentials')
-                .select(['subject_msp', 'issuer_msp'])
-                .where('credential_id', '=', target.id)
-                .execute()
-            ).flatMap((row) => [row.subject_msp, row.issuer_msp]),
-        );
-      case 'work': {
-        const work = await this.#ledger.ip.getWork({ workId: target.id });
-        return work.owners.map((owner) => owner.party.mspId);
-      }
-      case 'workByContentHash': {
-        const work = await this.#ledger.ip.findWorkByContentHash({ contentHash: target.id });
-        return work.owners.map((owner) => owner.party.mspId);
-      }
-      case 'dataset': {
-        const record = await this.#ledger.provenance.getRecord({ recordId: target.id });
-        return [record.controller.mspId];
-      }
-      case 'licenceGrant': {
-        const grant = await this.#ledger.licensing.getGrant({ grantId: target.id });
-        const work = await this.#ledger.ip.getWork({ workId: grant.workId });
-        return [grant.licensee.mspId, ...work.owners.map((owner) => owner.party.mspId)];
-      }
-      case 'licenceOffer': {
-        const offer = await this.#ledger.licensing.getOffer({ offerId: target.id });
-        return [...offer.owners.map((owner) => owner.party.mspId), ...(offer.licensee ? [offer.licensee.mspId] : [])];
-      }
       case 'transaction':
         return this.#organisationsOfTransaction(target.id);
       case 'block': {
@@ -288,25 +222,10 @@ export class ReadSubjectResolver {
           .execute();
         return rows.map((row) => row.creator_msp).filter((mspId) => mspId !== '');
       }
-    }
-  }
-
-  /**
-   * The organisations as this server's identity reads the record, or, when the chaincode
-   * refuses it that identity (an agreement or credential between other organisations,
-   * which an admin of this one may not read), as the audit index holds them: its columns
-   * come from the public records every peer keeps, so a read of another organisations'
-   * record, refused or not, is still logged for them.
-   */
-  async #fromIndexWhenRefused(
-    read: () => Promise<string[]>,
-    indexed: (db: Db) => Promise<string[]>,
-  ): Promise<string[]> {
-    try {
-      return await read();
-    } catch (error) {
-      if (!(error instanceof RefusedError) || this.#db === undefined) throw error;
-      return indexed(this.#db);
+      default:
+        // One evaluation whether the record exists or not, answered [] for an unknown id,
+        // so the time a refused read takes to log does not tell which ids exist.
+        return this.#ledger.audit.recordOrganisations({ kind: target.kind, id: target.id });
     }
   }
 

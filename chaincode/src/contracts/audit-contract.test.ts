@@ -248,6 +248,26 @@ describe('AuditContract', () => {
     });
   });
 
+  describe('whom a record concerns', () => {
+    it("tells an admin an agreement's parties' organisations, and nobody for an unknown id, by one call each", async () => {
+      const organisationsOf = (as: TestIdentity, kind: string, id: string) =>
+        call<string[]>(as, 'recordOrganisations', { kind, id });
+      expect(await organisationsOf(talentAdmin, 'agreement', agreementId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
+      for (const kind of [
+        'agreement',
+        'credential',
+        'work',
+        'workByContentHash',
+        'dataset',
+        'licenceGrant',
+        'licenceOffer',
+      ]) {
+        expect([kind, await organisationsOf(admin, kind, 'never-made')]).toEqual([kind, []]);
+      }
+      await expect(organisationsOf(auditor, 'agreement', agreementId)).rejects.toThrow(/^FORBIDDEN/);
+    });
+  });
+
   describe('read-log anchors', () => {
     const anchor = (sequence: number, digit: string, as: TestIdentity = settlement) =>
       call<ReadLogAnchor>(as, 'anchorReadLog', { sequence, headHash: headHash(digit) });

@@ -474,6 +474,8 @@ describe('ProvenanceContract', () => {
       expect(await organisationsOf(admin, 'erasureReceipt', 'ER-1')).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
       expect(await organisationsOf(admin, 'datasetAccessGrant', 'G-1')).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
       expect(await organisationsOf(admin, 'erasureReceipt', 'ER-9')).toEqual([]);
+      expect(await organisationsOf(talentAdmin, 'dataset', 'DS-1')).toEqual([freelancer.mspId]);
+      expect(await organisationsOf(talentAdmin, 'dataset', 'DS-9')).toEqual([]);
       for (const as of [freelancer, auditor, grantee]) {
         await expect(organisationsOf(as, 'erasureReceipt', 'ER-1')).rejects.toThrow(
           /^FORBIDDEN: only admin may ask which organisations a record concerns/,

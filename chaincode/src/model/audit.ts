@@ -211,11 +211,24 @@ export const listReadLogAnchorsRequestSchema = z.strictObject({
 });
 
 /**
- * Records an auditor or HR system may ask for by id whose readers the API server's own
- * identity is not among, so their organisations come from `recordOrganisations`: a
- * dataset's access grant, an erasure receipt, an audit grant.
+ * Records an auditor or HR system may ask for by id, whose organisations the API's read
+ * log asks of `recordOrganisations`: one evaluation of the same shape whether the record
+ * exists or not, so the time a refused read takes does not tell (reading each record as
+ * the server's identity took one call for a missing id and two or more for a present one).
+ * `workByContentHash` names a work by its content hash; `dataset` a provenance record.
  */
-export const subjectRecordKinds = ['datasetAccessGrant', 'erasureReceipt', 'auditGrant'] as const;
+export const subjectRecordKinds = [
+  'agreement',
+  'credential',
+  'work',
+  'workByContentHash',
+  'dataset',
+  'licenceGrant',
+  'licenceOffer',
+  'datasetAccessGrant',
+  'erasureReceipt',
+  'auditGrant',
+] as const;
 export const subjectRecordKindSchema = z.enum(subjectRecordKinds);
 export type SubjectRecordKind = z.infer<typeof subjectRecordKindSchema>;
 export const recordOrganisationsRequestSchema = z.strictObject({
