@@ -1,4 +1,10 @@
-import { auditEvents, type AuditGrantRecord, type AuditScope, type ReadLogAnchor } from '../model/audit';
+import {
+  auditEvents,
+  subjectRecordKinds,
+  type AuditGrantRecord,
+  type AuditScope,
+  type ReadLogAnchor,
+} from '../model/audit';
 import {
   AgreementDriver,
   admin,
@@ -253,15 +259,7 @@ describe('AuditContract', () => {
       const organisationsOf = (as: TestIdentity, kind: string, id: string) =>
         call<string[]>(as, 'recordOrganisations', { kind, id });
       expect(await organisationsOf(talentAdmin, 'agreement', agreementId)).toEqual(['ClientOrgMSP', 'TalentOrgMSP']);
-      for (const kind of [
-        'agreement',
-        'credential',
-        'work',
-        'workByContentHash',
-        'dataset',
-        'licenceGrant',
-        'licenceOffer',
-      ]) {
+      for (const kind of subjectRecordKinds) {
         expect([kind, await organisationsOf(admin, kind, 'never-made')]).toEqual([kind, []]);
       }
       await expect(organisationsOf(auditor, 'agreement', agreementId)).rejects.toThrow(/^FORBIDDEN/);
