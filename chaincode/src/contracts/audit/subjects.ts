@@ -18,8 +18,9 @@ import { readGrant as readAuditGrant } from './store';
  * whose audit grant lets an auditor read it, and the other parties it names (an
  * agreement's two parties, a credential's subject and issuer, a work's owners, a
  * provenance record's controller, a licence's licensee and its work's owners, an offer's
- * owners and licensee, a dataset grant's grantee, an audit grant's auditor). The read log names them for every read of
- * the record, refused or not. An unknown id concerns nobody: the answer is empty.
+ * owners and licensee, a dataset grant's grantee, an audit grant's auditor). The read
+ * log names them for every read of the record, refused or not. An unknown id concerns
+ * nobody: the answer is empty.
  *
  * @throws RefusalError FORBIDDEN unless the caller's role is in `recordOrganisationsRoles`.
  */
