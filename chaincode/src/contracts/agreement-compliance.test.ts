@@ -227,10 +227,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
         c.retryHeldPayout(ctx, JSON.stringify({ agreementId: 'A-17', milestoneId: 'm1', instructionId })),
       );
     await driver.expectRefusal(retry(otherClient, 'A-17/m1/release-1'), missingAgreement());
-    await driver.expectRefusal(
-      retry(auditor, 'A-17/m1/release-1'),
-      /^FORBIDDEN: only the client or the freelancer may retry a held payout of milestone m1 of agreement A-17; the caller is AuditOrgMSP user audrey with role auditor$/,
-    );
+    await driver.expectRefusal(retry(auditor, 'A-17/m1/release-1'), missingAgreement());
     await driver.expectRefusal(
       retry(client, 'A-17/m1/release-9'),
       'NOT_FOUND[instructionId]: milestone m1 of agreement A-17 has no settlement instruction A-17/m1/release-9',

@@ -459,9 +459,16 @@ describe('AgreementContract: accepting and declining the offer', () => {
       () => driver.accept({ mspId: 'TalentOrgMSP', name: 'tara', attributes: { role: 'freelancer' } }),
       missingAgreement(),
     );
-    // An overseer without userId may read it, so is told what its certificate lacks.
+    // An auditor reads through audit grants, and no action on an agreement is an auditor's:
+    // refused as if it did not exist, before any look at its grants.
     await driver.expectRefusal(
       () => driver.accept({ mspId: 'AuditOrgMSP', name: 'anon-auditor', attributes: { role: 'auditor' } }),
+      missingAgreement(),
+    );
+    await driver.expectRefusal(() => driver.accept(auditor), missingAgreement());
+    // An overseer without userId who may read it is told what its certificate lacks.
+    await driver.expectRefusal(
+      () => driver.accept({ mspId: 'ClientOrgMSP', name: 'anon-admin', attributes: { role: 'admin' } }),
       /^IDENTITY_INCOMPLETE: accept agreement A-17 needs a certificate with a userId attribute$/,
     );
   });
@@ -782,12 +789,13 @@ describe('AgreementContract: queries', () => {
 
     expect(await getTerms(client)).toEqual({ status: 'held', agreementId, termsSha256, terms });
     expect(await getTerms(freelancer)).toEqual({ status: 'held', agreementId, termsSha256, terms });
-    // Readers of the agreement who are not parties are told why; others learn nothing.
-    for (const reader of [auditor, evaluator]) {
-      await expect(getTerms(reader)).rejects.toThrow(
-        /^FORBIDDEN: only the client or the freelancer may read the terms of agreement A-17/,
-      );
-    }
+    // Readers of the agreement who are not parties are told why; others learn nothing. An
+    // auditor, even under a grant, is answered as for a missing agreement: telling it why
+    // before looking at its grants would tell one without a grant that the id exists.
+    await expect(getTerms(evaluator)).rejects.toThrow(
+      /^FORBIDDEN: only the client or the freelancer may read the terms of agreement A-17/,
+    );
+    await expect(getTerms(auditor)).rejects.toThrow(missingAgreement());
     await expect(getTerms(otherClient)).rejects.toThrow(missingAgreement());
   });
 

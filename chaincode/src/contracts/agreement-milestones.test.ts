@@ -460,10 +460,7 @@ describe('AgreementContract: evaluation reports', () => {
       () => driver.evaluate('m1', { accuracy: 0.99 }, artifactA, impostor),
       missingAgreement(),
     );
-    await driver.expectRefusal(
-      () => driver.evaluate('m1', { accuracy: 0.99 }, artifactA, auditor),
-      /^FORBIDDEN: only the agreement's evaluator may post an evaluation of milestone m1 of agreement A-17; the caller is AuditOrgMSP user audrey with role auditor$/,
-    );
+    await driver.expectRefusal(() => driver.evaluate('m1', { accuracy: 0.99 }, artifactA, auditor), missingAgreement());
   });
 
   it('refuses any report on an agreement that names no evaluator', async () => {

@@ -91,10 +91,7 @@ describe('AgreementContract: reissuing a failed payout', () => {
     );
     await driver.confirm('m1', 'A-17/m1/release-1', 'failed');
     await driver.expectRefusal(() => reissue('A-17/m1/release-1', otherClient), missingAgreement());
-    await driver.expectRefusal(
-      () => reissue('A-17/m1/release-1', auditor),
-      /^FORBIDDEN: only the client or the freelancer may reissue a failed payout of milestone m1 of agreement A-17; the caller is AuditOrgMSP user audrey with role auditor$/,
-    );
+    await driver.expectRefusal(() => reissue('A-17/m1/release-1', auditor), missingAgreement());
     await driver.expectRefusal(
       () => reissue('A-17/m1/fund-escrow-1'),
       'INVALID_STATE: A-17/m1/fund-escrow-1 is a funding instruction; fund the milestone again instead',

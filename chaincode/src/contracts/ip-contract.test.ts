@@ -226,7 +226,31 @@ describe('IpContract', () => {
         /^FORBIDDEN: only an owner of work W-1 may propose a change of its owners/,
       );
       await propose(alice, [{ party: aliceParty, shareBps: 10_000 }]);
-      await expect(approve(carol)).rejects.toThrow(/^FORBIDDEN: only an owner of work W-1 may approve/);
+      // The change names neither carol nor anyone she may read for: answered as for a
+      // missing change, never naming whom it was proposed to.
+      await expect(approve(carol)).rejects.toThrow('NOT_FOUND[changeId]: work W-1 has no ownership change C1');
+    });
+
+    it('answers someone the change does not name exactly as for a change that does not exist', async () => {
+      await register(alice, { owners: coOwned });
+      await propose(alice, [{ party: aliceParty, shareBps: 10_000 }]);
+      const before = ledger.transactions.length;
+      const asks: ((changeId: string) => Promise<unknown>)[] = [
+        (changeId) => approve(carol, changeId),
+        (changeId) => call(carol, 'declineOwnershipChange', { workId: 'W-1', changeId, reason: 'probe' }),
+        (changeId) => call(carol, 'withdrawOwnershipChange', { workId: 'W-1', changeId }),
+        (changeId) => call(carol, 'getOwnershipChange', { workId: 'W-1', changeId }),
+      ];
+      const refusalOf = (answer: Promise<unknown>) =>
+        answer.then(
+          () => 'answered',
+          (error: unknown) => (error as Error).message,
+        );
+      for (const ask of asks) {
+        expect(await refusalOf(ask('C404'))).toBe('NOT_FOUND[changeId]: work W-1 has no ownership change C404');
+        expect(await refusalOf(ask('C1'))).toBe('NOT_FOUND[changeId]: work W-1 has no ownership change C1');
+      }
+      expect(ledger.transactions.length).toBe(before);
     });
 
     it('refuses a second approval by the same owner', async () => {

@@ -191,7 +191,13 @@ describe('LicensingContract', () => {
   describe('grants', () => {
     it('grants the named licensee the offer as read, once', async () => {
       const offerId = await openOffer();
-      expect((await refusal(accept(otherClient, offerId)))?.code).toBe('FORBIDDEN');
+      // An offer made to someone else is none of the caller's business: answered as for a
+      // missing offer, never naming whom it is made to.
+      expect(await refusal(accept(otherClient, offerId))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'offerId',
+        message: `licence offer ${offerId} does not exist`,
+      });
       expect(await refusal(accept(client, offerId, 'G-1', 'f'.repeat(64)))).toMatchObject({
         code: 'TERMS_MISMATCH',
         field: 'termsSha256',
@@ -260,7 +266,13 @@ describe('LicensingContract', () => {
     });
 
     it('takes one report per period from the licensee, in the licence currency, once the period has started', async () => {
-      expect((await refusal(report(otherClient)))?.code).toBe('FORBIDDEN');
+      // Someone who may not see the grant is answered as for a missing one; an owner who
+      // may is told why.
+      expect(await refusal(report(otherClient))).toMatchObject({
+        code: 'NOT_FOUND',
+        message: 'licence grant G-1 does not exist',
+      });
+      expect((await refusal(report(freelancer)))?.code).toBe('FORBIDDEN');
       expect(await refusal(report(client, { currency: 'USD' }))).toMatchObject({
         code: 'VALIDATION_FAILED',
         field: 'currency',
@@ -309,9 +321,16 @@ describe('LicensingContract', () => {
         field: 'periodId',
       });
       driver.ledger.advanceSeconds(27 * day);
-      expect(
-        (await refusal(call(otherClient, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })))?.code,
-      ).toBe('FORBIDDEN');
+      // Neither someone who may not see the grant nor an auditor without an audit grant
+      // covering it may close its period, and neither learns that it exists.
+      for (const outsider of [otherClient, auditor]) {
+        expect(
+          await refusal(call(outsider, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' })),
+        ).toMatchObject({ code: 'NOT_FOUND', message: 'licence grant G-1 does not exist' });
+        expect(
+          await refusal(call(outsider, 'closeRoyaltyPeriod', { grantId: 'G-404', periodId: '2026-01' })),
+        ).toMatchObject({ code: 'NOT_FOUND', message: 'licence grant G-404 does not exist' });
+      }
       const period = await call<{ instructions: Record<string, unknown>[] }>(settlement, 'closeRoyaltyPeriod', {
         grantId: 'G-1',
         periodId: '2026-01',
@@ -646,6 +665,72 @@ describe('LicensingContract', () => {
         code: 'VALIDATION_FAILED',
         field: 'periodId',
       });
+    });
+  });
+
+  describe('side channels', () => {
+    /** Neither owner nor licensee of anything here, nor an auditor under an audit grant. */
+    const outsiders: readonly [string, TestIdentity][] = [
+      ['another client', otherClient],
+      ['another freelancer', testIdentity('TalentOrgMSP', 'tess', 'freelancer')],
+      ['an auditor without an audit grant', auditor],
+    ];
+    const feeOnly = { royaltyBps: undefined, perUnitAmount: undefined, fee: { amount: '100001' } };
+    let sequence = 0;
+    let namedOffer = '';
+    const asks: readonly [string, (as: TestIdentity, offerId: string, grantId: string) => Promise<unknown>][] = [
+      ['consentToOffer', (as, offerId) => call(as, 'consentToOffer', { offerId })],
+      ['withdrawOffer', (as, offerId) => call(as, 'withdrawOffer', { offerId, reason: 'probe' })],
+      [
+        'acceptOffer',
+        (as, offerId) => {
+          sequence += 1;
+          return call(as, 'acceptOffer', { requestId: `req-probe-${sequence}`, offerId, grantId: 'G-9', termsSha256 });
+        },
+      ],
+      ['getOffer', (as, offerId) => call(as, 'getOffer', { offerId })],
+      ['getGrant', (as, _, grantId) => call(as, 'getGrant', { grantId })],
+      ['revokeGrant', (as, _, grantId) => call(as, 'revokeGrant', { grantId, reason: 'probe' })],
+      ['reportUsage', (as, _, grantId) => report(as, { grantId })],
+      ['closeRoyaltyPeriod', (as, _, grantId) => call(as, 'closeRoyaltyPeriod', { grantId, periodId: '2026-01' })],
+      ['getRoyaltyPeriod', (as, _, grantId) => call(as, 'getRoyaltyPeriod', { grantId, periodId: '2026-01' })],
+      [
+        'reissueRoyaltyPayout',
+        (as, _, grantId) =>
+          call(as, 'reissueRoyaltyPayout', { grantId, periodId: 'fee', instructionId: `${grantId}/fee/collect-1` }),
+      ],
+    ];
+
+    beforeEach(async () => {
+      // G-1 carries a fee, so its fee period is closed from the acceptance on; the second
+      // offer is made to Carol and awaits Tom's consent.
+      await accept(client, await openOffer(feeOnly));
+      driver.ledger.advanceSeconds(40 * day);
+      namedOffer = (await offer(freelancer)).offerId as string;
+      expect(await call(freelancer, 'getOffer', { offerId: namedOffer })).toMatchObject({ status: 'awaiting-consent' });
+    });
+
+    describe.each(outsiders)('to %s', (_, outsider) => {
+      it.each(asks)('%s answers as for an id naming nothing, with nothing written', async (name, ask) => {
+        const before = driver.ledger.transactions.length;
+        const present = await refusal(ask(outsider, namedOffer, 'G-1'));
+        const absent = await refusal(ask(outsider, 'L-404', 'G-404'));
+        expect(present?.code).toBe(absent?.code);
+        expect(present?.field).toBe(absent?.field);
+        expect(present?.message.replaceAll(namedOffer, 'L-404').replaceAll('G-1', 'G-404')).toBe(absent?.message);
+        // Commands of roles the table refuses are refused before any record is read.
+        if (absent?.code !== 'FORBIDDEN') expect(absent?.code).toBe('NOT_FOUND');
+        for (const secret of ['carol', 'tara', 'tom', 'W-1', 'awaiting'])
+          expect(present?.message).not.toContain(secret);
+        expect(driver.ledger.transactions.length).toBe(before);
+        expect(name).toBeTruthy();
+      });
+    });
+
+    it('still tells those who may see the record why they are refused', async () => {
+      expect((await refusal(call(client, 'revokeGrant', { grantId: 'G-1', reason: 'mine' })))?.code).toBe('FORBIDDEN');
+      expect((await refusal(report(freelancer)))?.code).toBe('FORBIDDEN');
+      expect((await refusal(accept(freelancer, namedOffer, 'G-9')))?.code).toBe('FORBIDDEN');
     });
   });
 

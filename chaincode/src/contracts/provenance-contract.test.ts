@@ -357,12 +357,43 @@ describe('ProvenanceContract', () => {
 
     it('refuses a use by anyone but the grantee, or outside its scope', async () => {
       await grant();
-      await expect(use(otherClient)).rejects.toThrow(
-        /^ACCESS_NOT_GRANTED: access grant G-1 is for ClientOrgMSP\/gina, not for ClientOrgMSP user dave/,
+      // Someone who may not read the grant learns nothing of it, not even that it exists;
+      // its controller, who may, is told whose it is.
+      await expect(use(otherClient)).rejects.toThrow('NOT_FOUND[grantId]: access grant G-1 does not exist');
+      await expect(use(otherClient, 'read', 'G-404')).rejects.toThrow(
+        'NOT_FOUND[grantId]: access grant G-404 does not exist',
+      );
+      await expect(use(freelancer)).rejects.toThrow(
+        /^ACCESS_NOT_GRANTED: access grant G-1 is for ClientOrgMSP\/gina, not for TalentOrgMSP user /,
       );
       await expect(use(grantee, 'train')).rejects.toThrow(
         'ACCESS_NOT_GRANTED[scope]: access grant G-1 covers read, evaluate, not train',
       );
+    });
+
+    it('answers someone who may not read a grant exactly as for a grant that does not exist', async () => {
+      await grant();
+      const before = driver.ledger.transactions.length;
+      const refusalOf = (answer: Promise<unknown>) =>
+        answer.then(
+          () => 'answered',
+          (error: unknown) => (error as Error).message,
+        );
+      const asks: ((grantId: string) => Promise<unknown>)[] = [
+        (grantId) => use(otherClient, 'read', grantId),
+        (grantId) => call(otherClient, 'revokeAccess', { grantId, reason: 'probe' }),
+        (grantId) => call(otherClient, 'getAccessGrant', { grantId }),
+        (grantId) => call(auditor, 'getAccessGrant', { grantId }),
+      ];
+      for (const ask of asks) {
+        expect(await refusalOf(ask('G-404'))).toBe('NOT_FOUND[grantId]: access grant G-404 does not exist');
+        expect(await refusalOf(ask('G-1'))).toBe('NOT_FOUND[grantId]: access grant G-1 does not exist');
+      }
+      // The grantee may read it, so is told why it may not revoke it.
+      await expect(call(grantee, 'revokeAccess', { grantId: 'G-1', reason: 'probe' })).rejects.toThrow(
+        /^NOT_CONTROLLER/,
+      );
+      expect(driver.ledger.transactions.length).toBe(before);
     });
 
     it('refuses uses after revocation and after expiry', async () => {

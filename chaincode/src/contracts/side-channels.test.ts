@@ -5,6 +5,7 @@ import {
   AgreementDriver,
   agreementId,
   artifactA,
+  auditor,
   batchMilestone,
   client,
   clientParty,
@@ -30,7 +31,7 @@ import {
   registrar,
   unregisteredIssuer,
 } from '../test-support/credential-fixtures';
-import type { TestIdentity } from '../test-support/in-memory-ledger';
+import { testIdentity, type TestIdentity } from '../test-support/in-memory-ledger';
 import { ReputationDriver, zoe } from '../test-support/reputation-fixtures';
 
 /*
@@ -137,13 +138,29 @@ function invoke(driver: AgreementDriver, as: TestIdentity, name: AgreementTransa
   );
 }
 
-/** Not party, evaluator or overseer of A-17; each for a different reason. */
+/** A settlement service of an organisation neither chosen for settlement nor named in A-17. */
+const rogueSettlement = testIdentity('PartnerOrgMSP', 'rogue', 'settlement', 'rogue-svc');
+
+/** Transactions only the settlement service of a chosen organisation may call as that role. */
+const settlementTransactions: readonly AgreementTransaction[] = [
+  'confirmSettlement',
+  'retryHeldPayout',
+  'reissueFailedPayout',
+];
+
+/**
+ * Not party, evaluator or overseer of A-17, or (the auditor) an overseer whom no audit
+ * grant lets read it; each for a different reason.
+ */
 const agreementOutsiders: readonly [string, TestIdentity][] = [
   ['another client', otherClient],
   ['another freelancer', otherFreelancer],
   ['an identity without userId', noUserId],
   ['an evaluator the agreement does not name', { ...evaluator, mspId: 'TalentOrgMSP', name: 'other-harness' }],
   ['an issuer', registrar],
+  ['an auditor without an audit grant', auditor],
+  ['an auditor without userId or audit grant', { mspId: 'AuditOrgMSP', name: 'anon', attributes: { role: 'auditor' } }],
+  ['a settlement service of an organisation not chosen for settlement', rogueSettlement],
 ];
 
 describe('side channels: agreements', () => {
@@ -176,8 +193,11 @@ describe('side channels: agreements', () => {
       async (name) => {
         const absent = await answerOf(() => invoke(missing, outsider, name));
         // Only the settlement role may confirm a settlement at all; every other caller is
-        // refused for its role before any record is read, alike in both ledgers.
-        if (name === 'confirmSettlement' && outsider.attributes?.role !== 'settlement') {
+        // refused for its role before any record is read, alike in both ledgers. A
+        // settlement service of an organisation not chosen is refused for its organisation
+        // before the agreement is read.
+        const settlementRefusal = outsider === rogueSettlement && settlementTransactions.includes(name);
+        if ((name === 'confirmSettlement' && outsider.attributes?.role !== 'settlement') || settlementRefusal) {
           expect(absent.code).toBe('FORBIDDEN');
         } else {
           expect(absent.message).toMatch(missingAgreement());
@@ -186,6 +206,21 @@ describe('side channels: agreements', () => {
         expect(await answerOf(() => invoke(existing, outsider, name))).toEqual(absent);
       },
     );
+  });
+
+  it('reads an auditor’s grants before refusing a missing agreement, as before refusing a present one', async () => {
+    const reads: AgreementTransaction[] = ['getAgreement', 'getMilestoneHistory', 'listTasks', 'verifyTerms'];
+    /** The key ranges a refused read iterated: what a refusal costs beyond point reads. */
+    const rangesRead = (driver: AgreementDriver, name: AgreementTransaction) =>
+      driver.call(auditor, async (contract, ctx) => {
+        await answerOf(() => (contract as unknown as Invocable)[name](ctx, JSON.stringify(agreementRequests[name])));
+        return (ctx.stub as unknown as { rangeReads: { start: string }[] }).rangeReads.map((range) => range.start);
+      });
+    for (const name of reads) {
+      const onMissing = await rangesRead(missing, name);
+      expect(onMissing).toEqual([expect.stringContaining('auditGrantByAuditor')]);
+      expect(await rangesRead(existing, name)).toEqual(onMissing);
+    }
   });
 
   it('still tells a reader on the wrong side why it is refused', async () => {
@@ -243,6 +278,7 @@ describe('side channels: credentials', () => {
     ['an identity without userId', noUserId],
     ['the issuer of other credentials', certBody],
     ['an issuer without a record', unregisteredIssuer],
+    ['an auditor without an audit grant', auditor],
   ];
 
   describe.each(outsiders)('to %s', (_, outsider) => {

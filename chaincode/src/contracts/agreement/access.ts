@@ -6,7 +6,8 @@ import { agreementOrganisationReaderRoles, agreementReaderRoles } from '../../mo
 import { governedRoles, type Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
-import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
+import { auditGrantAllows, readsThroughAuditGrants, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
+import { readAgreement } from './store';
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, the overseeing
@@ -45,6 +46,19 @@ export function requireVisible(caller: Caller, agreement: AgreementRecord): void
   if (!canReadAgreement(caller, agreement)) refuseAsMissing(agreement.agreementId);
 }
 
+/**
+ * {@link requireVisible} for what only someone named in the agreement may do (act on it,
+ * read its terms): an auditor not named in it is refused as for a missing agreement too,
+ * whatever their grants. A FORBIDDEN here, before any look at their grants, would tell an
+ * auditor without one that the id exists; and no such action is ever an auditor's.
+ *
+ * @throws RefusalError NOT_FOUND, worded as for a missing agreement.
+ */
+export function requireVisibleToActor(caller: Caller, agreement: AgreementRecord): void {
+  if (readsThroughAuditGrants(caller, namedParties(agreement))) refuseAsMissing(agreement.agreementId);
+  requireVisible(caller, agreement);
+}
+
 function sideOf(caller: Caller, agreement: AgreementRecord): PartySide | undefined {
   // The role must match as well: the same person holding, say, an arbitrator certificate
   // does not act as a party with it.
@@ -59,7 +73,7 @@ function sideOf(caller: Caller, agreement: AgreementRecord): PartySide | undefin
  *   party of the agreement, holding the matching role.
  */
 export function requireSide(caller: Caller, agreement: AgreementRecord, side: PartySide, action: string): void {
-  requireVisible(caller, agreement);
+  requireVisibleToActor(caller, agreement);
   requireUserId(caller, action);
   if (sideOf(caller, agreement) !== side) {
     refuse('FORBIDDEN', `only the ${side} may ${action}; the caller is ${describeCaller(caller)}`);
@@ -72,7 +86,7 @@ export function requireSide(caller: Caller, agreement: AgreementRecord, side: Pa
  *   client or the freelancer of the agreement.
  */
 export function requireEitherSide(caller: Caller, agreement: AgreementRecord, action: string): PartySide {
-  requireVisible(caller, agreement);
+  requireVisibleToActor(caller, agreement);
   requireUserId(caller, action);
   const side = sideOf(caller, agreement);
   if (side === undefined) {
@@ -86,7 +100,7 @@ export function requireEitherSide(caller: Caller, agreement: AgreementRecord, ac
  *   it; FORBIDDEN unless the caller is the evaluator the agreement names, with role evaluator.
  */
 export function requireEvaluator(caller: Caller, agreement: AgreementRecord, action: string): Party {
-  requireVisible(caller, agreement);
+  requireVisibleToActor(caller, agreement);
   requireUserId(caller, action);
   const evaluator = agreement.evaluator;
   if (evaluator === undefined) {
@@ -103,7 +117,7 @@ export function requireEvaluator(caller: Caller, agreement: AgreementRecord, act
  *   it; FORBIDDEN unless the caller holds role arbitrator and is neither party.
  */
 export function requireArbitrator(caller: Caller, agreement: AgreementRecord, action: string): Party {
-  requireVisible(caller, agreement);
+  requireVisibleToActor(caller, agreement);
   const userId = requireUserId(caller, action);
   requireRole(caller, ['arbitrator'], action);
   if (isParty(caller, agreement.client) || isParty(caller, agreement.freelancer)) {
@@ -144,4 +158,21 @@ export async function requireReader(ctx: Context, caller: Caller, agreement: Agr
   await requireAuditGrant(ctx, caller, auditedAgreement(agreement), namedParties(agreement), () =>
     refuseAsMissing(agreement.agreementId),
   );
+}
+
+/**
+ * The agreement with the id, for a caller who may read it ({@link requireReader}).
+ *
+ * @throws RefusalError NOT_FOUND, one answer whether no agreement has the id or the caller
+ *   may not read it, and after the same reads of the caller's audit grants.
+ */
+export async function requireReadableAgreement(
+  ctx: Context,
+  caller: Caller,
+  agreementId: string,
+): Promise<AgreementRecord> {
+  const agreement = await readAgreement(ctx, agreementId);
+  if (agreement === undefined) return refuseMissingRecord(ctx, caller, () => refuseAsMissing(agreementId));
+  await requireReader(ctx, caller, agreement);
+  return agreement;
 }

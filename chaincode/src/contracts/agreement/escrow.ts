@@ -145,9 +145,11 @@ export async function retryHeldPayout(
   request: MilestoneRef & { instructionId: string },
 ): Promise<MilestoneRecord> {
   const label = milestoneLabel(request.agreementId, request.milestoneId);
-  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  // The settlement service's organisation is checked before the agreement is read, so
+  // that a service of another organisation learns nothing of which ids exist.
   if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `retry a held payout of ${label}`);
-  else requireEitherSide(tx.caller, agreement, `retry a held payout of ${label}`);
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  if (tx.caller.role !== 'settlement') requireEitherSide(tx.caller, agreement, `retry a held payout of ${label}`);
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const instruction = milestone.instructions[index];
@@ -185,9 +187,11 @@ export async function reissueFailedPayout(
   request: MilestoneRef & { instructionId: string },
 ): Promise<MilestoneRecord> {
   const label = milestoneLabel(request.agreementId, request.milestoneId);
-  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  // The settlement service's organisation is checked before the agreement is read, so
+  // that a service of another organisation learns nothing of which ids exist.
   if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a failed payout of ${label}`);
-  else requireEitherSide(tx.caller, agreement, `reissue a failed payout of ${label}`);
+  const agreement = await requireAgreement(tx.ctx, request.agreementId);
+  if (tx.caller.role !== 'settlement') requireEitherSide(tx.caller, agreement, `reissue a failed payout of ${label}`);
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   const index = milestone.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const failed = milestone.instructions[index];

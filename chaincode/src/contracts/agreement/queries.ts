@@ -22,7 +22,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
-import { auditGrantCoversAgreement, canReadAgreement, requireReader, requireVisible } from './access';
+import { auditGrantCoversAgreement, canReadAgreement, requireReadableAgreement, requireVisibleToActor } from './access';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
@@ -66,8 +66,7 @@ async function historyOf(ctx: Context, key: string): Promise<Modification[]> {
  * @throws RefusalError NOT_FOUND when the agreement does not exist or the caller may not read it (one answer for both).
  */
 export async function getAgreement(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementView> {
-  const agreement = await requireAgreement(ctx, agreementId);
-  await requireReader(ctx, caller, agreement);
+  const agreement = await requireReadableAgreement(ctx, caller, agreementId);
   const milestones = await readMilestones(ctx, agreement);
   const history = (await historyOf(ctx, agreementKey(ctx, agreementId))).map((modification) => {
     const status = modification.isDelete ? undefined : decodeRecord(agreementRecordSchema, modification.value).status;
@@ -124,8 +123,7 @@ export async function getMilestoneHistory(
   caller: Caller,
   request: { agreementId: string; milestoneId: string },
 ): Promise<MilestoneHistoryEntry[]> {
-  const agreement = await requireAgreement(ctx, request.agreementId);
-  await requireReader(ctx, caller, agreement);
+  const agreement = await requireReadableAgreement(ctx, caller, request.agreementId);
   await requireMilestone(ctx, agreement, request.milestoneId);
   const history = await historyOf(ctx, milestoneKey(ctx, request.agreementId, request.milestoneId));
   return history.map((modification) => ({
@@ -146,8 +144,7 @@ export async function listTasks(
   caller: Caller,
   request: { agreementId: string; milestoneId: string },
 ): Promise<TaskRecord[]> {
-  const agreement = await requireAgreement(ctx, request.agreementId);
-  await requireReader(ctx, caller, agreement);
+  const agreement = await requireReadableAgreement(ctx, caller, request.agreementId);
   const milestone = await requireMilestone(ctx, agreement, request.milestoneId);
   return readTasks(ctx, milestone);
 }
@@ -162,7 +159,7 @@ export async function listTasks(
  */
 export async function getTerms(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementTermsResult> {
   const agreement = await requireAgreement(ctx, agreementId);
-  requireVisible(caller, agreement);
+  requireVisibleToActor(caller, agreement);
   // Identity alone decides: the terms are the parties' own, whichever certificate they use.
   if (!isParty(caller, agreement.client) && !isParty(caller, agreement.freelancer)) {
     refuse(
@@ -205,8 +202,7 @@ export async function verifyTerms(
   caller: Caller,
   request: { agreementId: string; terms: AgreementTerms },
 ): Promise<TermsVerification> {
-  const agreement = await requireAgreement(ctx, request.agreementId);
-  await requireReader(ctx, caller, agreement);
+  const agreement = await requireReadableAgreement(ctx, caller, request.agreementId);
   const documentSha256 = agreementTermsSha256(request.terms);
   const collectionHash = await ctx.stub.getPrivateDataHash(
     agreementTermsCollection,

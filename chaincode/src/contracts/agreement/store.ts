@@ -59,11 +59,15 @@ export function partiesOf(agreement: AgreementRecord): string[] {
   return [agreement.client.mspId, agreement.freelancer.mspId];
 }
 
+export function readAgreement(ctx: Context, agreementId: string): Promise<AgreementRecord | undefined> {
+  return readRecord(ctx, agreementRecordSchema, agreementKey(ctx, agreementId));
+}
+
 /**
  * @throws RefusalError NOT_FOUND when no agreement has the id.
  */
 export async function requireAgreement(ctx: Context, agreementId: string): Promise<AgreementRecord> {
-  const agreement = await readRecord(ctx, agreementRecordSchema, agreementKey(ctx, agreementId));
+  const agreement = await readAgreement(ctx, agreementId);
   if (agreement === undefined) refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, 'agreementId');
   return agreement;
 }

@@ -30,7 +30,7 @@ export function auditScopeOf(ctx: Context, caller: Caller): Promise<AuditScope> 
  * Whether the caller's role lets them read the record only through an audit grant: an
  * auditor reading a record in which they are not named themselves.
  */
-function needsGrant(caller: Caller, parties: readonly Party[]): boolean {
+export function readsThroughAuditGrants(caller: Caller, parties: readonly Party[]): boolean {
   return (
     caller.role !== undefined &&
     auditGrantedRoles.includes(caller.role) &&
@@ -49,9 +49,23 @@ export async function auditGrantAllows(
   record: AuditedRecord,
   parties: readonly Party[] = [],
 ): Promise<boolean> {
-  if (!needsGrant(caller, parties)) return true;
+  if (!readsThroughAuditGrants(caller, parties)) return true;
   const scope = await auditScopeOf(ctx, caller);
   return scope.grants.some((grant) => grantCovers(grant, record));
+}
+
+/**
+ * Refuses a read by id of a record that does not exist, after reading the caller's audit
+ * grants when its role reads through them, as the check of a present record does
+ * (`requireAuditGrant`): a refusal that came sooner for a made-up id than for another
+ * organisation's record would tell an auditor which ids exist.
+ *
+ * @param refuseAsMissing the refusal of an id naming no record.
+ * @throws RefusalError from `refuseAsMissing`, always.
+ */
+export async function refuseMissingRecord(ctx: Context, caller: Caller, refuseAsMissing: () => never): Promise<never> {
+  if (readsThroughAuditGrants(caller, [])) await auditScopeOf(ctx, caller);
+  return refuseAsMissing();
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { describeCaller, isParty } from '../../ledger/caller';
+import { readsThroughAuditGrants } from '../audit/scope';
 import {
   describeParty,
   readCredentialsOfIssuer,
@@ -21,8 +22,9 @@ import {
   readIssuers,
   readIssuerVersions,
   readSecrets,
+  refuseCredentialAsMissing,
   requireCredential,
-  requireReadableCredential,
+  requireReadableCredentialById,
   requireVisibleCredential,
   auditGrantCoversCredential,
 } from './store';
@@ -71,9 +73,7 @@ function matches(
  *   subject nor its issuer, nor hr, auditor or admin (one answer for both).
  */
 export async function getCredential(ctx: Context, caller: Caller, credentialId: string): Promise<CredentialRecord> {
-  const credential = await requireCredential(ctx, credentialId);
-  await requireReadableCredential(ctx, caller, credential);
-  return credential;
+  return requireReadableCredentialById(ctx, caller, credentialId);
 }
 
 /**
@@ -91,6 +91,9 @@ export async function getCredentialSecrets(
 ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
   const credential = await requireCredential(ctx, credentialId);
   requireVisibleCredential(caller, credential);
+  // A FORBIDDEN before any look at an auditor's grants would tell one without a grant
+  // that the id exists; the claims are never an auditor's to read anyway.
+  if (readsThroughAuditGrants(caller, [credential.subject, credential.issuer])) refuseCredentialAsMissing(credentialId);
   // Identity alone decides: the claims are the holder's own, whichever role their certificate carries.
   if (!isParty(caller, credential.subject)) {
     refuse(

@@ -19,7 +19,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
 import { isParty } from '../../ledger/caller';
 import type { AuditedRecord } from '../../model/audit';
-import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
+import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the
@@ -175,6 +175,25 @@ export async function requireReadableCredential(
   await requireAuditGrant(ctx, caller, auditedCredential(credential), [credential.subject, credential.issuer], () =>
     refuseCredentialAsMissing(credential.credentialId),
   );
+}
+
+/**
+ * The credential with the id, for a caller who may read it ({@link requireReadableCredential}).
+ *
+ * @throws RefusalError NOT_FOUND, one answer whether no credential has the id or the caller
+ *   may not read it, and after the same reads of the caller's audit grants.
+ */
+export async function requireReadableCredentialById(
+  ctx: Context,
+  caller: Caller,
+  credentialId: string,
+): Promise<CredentialRecord> {
+  const credential = await readCredential(ctx, credentialId);
+  if (credential === undefined) {
+    return refuseMissingRecord(ctx, caller, () => refuseCredentialAsMissing(credentialId));
+  }
+  await requireReadableCredential(ctx, caller, credential);
+  return credential;
 }
 
 export async function credentialExists(ctx: Context, credentialId: string): Promise<boolean> {

@@ -119,10 +119,17 @@ export function findOwnershipChange(
 /** @throws RefusalError NOT_FOUND when the work has no change with the id. */
 export async function readOwnershipChange(tx: Tx, workId: string, changeId: string): Promise<OwnershipChangeRecord> {
   const change = await findOwnershipChange(tx.ctx, workId, changeId);
-  if (change === undefined) {
-    refuse('NOT_FOUND', `work ${workId} has no ownership change ${changeId}`, 'changeId');
-  }
+  if (change === undefined) refuseChangeAsMissing(workId, changeId);
   return change;
+}
+
+/**
+ * Refuses exactly as for a change id naming no change of the work.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+export function refuseChangeAsMissing(workId: string, changeId: string): never {
+  refuse('NOT_FOUND', `work ${workId} has no ownership change ${changeId}`, 'changeId');
 }
 
 export async function readOwnershipChanges(ctx: Context, workId: string): Promise<OwnershipChangeRecord[]> {

@@ -22,6 +22,7 @@ import {
   findWorkByHash,
   readOwnershipChange,
   readWork,
+  refuseChangeAsMissing,
   writeOwnershipChange,
   writeWork,
 } from './store';
@@ -206,6 +207,16 @@ function requireOwner(tx: Tx, work: WorkRecord, party: Party, action: string): v
   );
 }
 
+/**
+ * For what only someone who may read the change may do: anyone else is answered as for
+ * a missing change, so that no other refusal tells them it exists or whom it names.
+ *
+ * @throws RefusalError NOT_FOUND unless the caller may read the change.
+ */
+async function requireVisibleChange(tx: Tx, change: OwnershipChangeRecord, work: WorkRecord): Promise<void> {
+  if (!(await mayReadChange(tx, change, work))) refuseChangeAsMissing(work.workId, change.changeId);
+}
+
 /** The open change, with its work, that an owner acts on. */
 async function openChange(
   tx: Tx,
@@ -215,6 +226,7 @@ async function openChange(
 ): Promise<{ change: OwnershipChangeRecord; work: WorkRecord }> {
   const work = await readWork(tx, request.workId);
   const change = await readOwnershipChange(tx, request.workId, request.changeId);
+  await requireVisibleChange(tx, change, work);
   if (!isOwner(change.currentOwners, party) && !isOwner(work.owners, party)) {
     refuse(
       'FORBIDDEN',
@@ -305,6 +317,7 @@ export async function withdrawOwnershipChange(
   const party = callerParty(tx, ipCommandRoles.withdrawOwnershipChange, 'withdraw an ownership change');
   const work = await readWork(tx, request.workId);
   const change = await readOwnershipChange(tx, request.workId, request.changeId);
+  await requireVisibleChange(tx, change, work);
   if (!samePerson(change.proposer, party)) {
     refuse(
       'FORBIDDEN',

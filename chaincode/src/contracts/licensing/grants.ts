@@ -21,6 +21,7 @@ import {
   royaltyPeriods,
 } from './store';
 import { isOwner, licensableOwners, ownersOfWork, sameOwnership } from './works';
+import { requireVisibleGrant, requireVisibleOffer } from './queries';
 
 /**
  * The licensee accepts an open offer, binding themselves to the terms they read (by
@@ -50,6 +51,7 @@ export async function acceptOffer(
   const userId = requireUserId(tx.caller, 'accepting a licence offer');
   const licensee = { mspId: tx.caller.mspId, userId };
   const offer = await requireOffer(tx.ctx, request.offerId);
+  requireVisibleOffer(tx, offer);
   if (offer.licensee !== undefined && !isParty(tx.caller, offer.licensee)) {
     refuse(
       'FORBIDDEN',
@@ -157,7 +159,9 @@ async function issueFee(
 export async function revokeGrant(tx: Tx, grantId: string, reason: string): Promise<LicenceGrantRecord> {
   requireRole(tx.caller, licensingCommandRoles.revokeGrant, 'revoke a licence grant');
   const grant = await requireGrant(tx.ctx, grantId);
-  if (!isOwner(tx.caller, await ownersOfWork(tx, grant.workId))) {
+  const owners = await ownersOfWork(tx, grant.workId);
+  requireVisibleGrant(tx, grant, owners);
+  if (!isOwner(tx.caller, owners)) {
     refuse(
       'FORBIDDEN',
       `only an owner of work ${grant.workId} may revoke grant ${grantId}; the caller is ${describeCaller(tx.caller)}`,

@@ -13,6 +13,7 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { indexWorkLicence, licenceOffers, readWorkLicences, requireOffer, writeTerms } from './store';
 import { isOwner, licensableOwners } from './works';
+import { requireVisibleOffer } from './queries';
 import { requireMemberOrganisations } from '../governance/member-organisations';
 
 /** An offer still binds its owners: not withdrawn, not yet taken up by its one grant, and its term not over. */
@@ -125,6 +126,7 @@ export async function offerLicence(
 export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
   requireRole(tx.caller, licensingCommandRoles.consentToOffer, 'consent to a licence offer');
   const offer = await requireOffer(tx.ctx, offerId);
+  requireVisibleOffer(tx, offer);
   const owner = offer.owners.find((candidate) => isParty(tx.caller, candidate.party));
   if (owner === undefined) {
     refuse(
@@ -160,6 +162,7 @@ export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOf
 export async function withdrawOffer(tx: Tx, offerId: string, reason: string): Promise<LicenceOfferRecord> {
   requireRole(tx.caller, licensingCommandRoles.withdrawOffer, 'withdraw a licence offer');
   const offer = await requireOffer(tx.ctx, offerId);
+  requireVisibleOffer(tx, offer);
   if (!isOwner(tx.caller, offer.owners)) {
     refuse(
       'FORBIDDEN',

@@ -14,13 +14,21 @@ import { describeCaller, isParty } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Tx } from '../../ledger/tx';
-import { canReadGrant } from './royalties';
-import { licenceGrants, licenceOffers, readTermsBytes, readWorkLicences, royaltyPeriods, usageReports } from './store';
+import {
+  licenceGrants,
+  licenceOffers,
+  refuseGrantAsMissing,
+  refuseOfferAsMissing,
+  readTermsBytes,
+  readWorkLicences,
+  royaltyPeriods,
+  usageReports,
+} from './store';
 import { isOwner, ownersOfWork } from './works';
 import type { AuditedRecord } from '../../model/audit';
 import type { OwnerShare } from '../../model/ip';
 import type { Party } from '../../model/party';
-import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
+import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
 
 /**
  * An offer is seen by the owners it names, its named licensee, the reader roles, and,
@@ -37,6 +45,25 @@ function isPartyToOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
 
 function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
   return isPartyToOffer(tx, offer) || (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role));
+}
+
+/**
+ * For what only someone who may see the offer may do: anyone else is answered as for a
+ * missing offer, so that no other refusal tells them it exists or whom it names.
+ *
+ * @throws RefusalError NOT_FOUND unless the caller may see the offer.
+ */
+export function requireVisibleOffer(tx: Tx, offer: LicenceOfferRecord): void {
+  if (!canReadOffer(tx, offer)) refuseOfferAsMissing(offer.offerId);
+}
+
+/**
+ * For what only someone who may see the grant may do, as {@link requireVisibleOffer}.
+ *
+ * @throws RefusalError NOT_FOUND unless the caller may see the grant.
+ */
+export function requireVisibleGrant(tx: Tx, grant: LicenceGrantRecord, owners: readonly OwnerShare[]): void {
+  if (!canReadGrant(tx, grant, owners)) refuseGrantAsMissing(grant.grantId);
 }
 
 function offerParties(offer: LicenceOfferRecord): Party[] {
@@ -78,8 +105,9 @@ function auditGrantCoversOffer(tx: Tx, offer: LicenceOfferRecord): Promise<boole
  */
 export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
   const offer = await licenceOffers.read(tx.ctx, offerId);
-  const refuseAsMissing: () => never = () => refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
-  if (offer === undefined || !canReadOffer(tx, offer)) refuseAsMissing();
+  const refuseAsMissing = (): never => refuseOfferAsMissing(offerId);
+  if (offer === undefined) return refuseMissingRecord(tx.ctx, tx.caller, refuseAsMissing);
+  if (!canReadOffer(tx, offer)) refuseAsMissing();
   if (!isPartyToOffer(tx, offer)) {
     await requireAuditGrant(tx.ctx, tx.caller, auditedOffer(offer), offerParties(offer), refuseAsMissing);
   }
@@ -87,21 +115,47 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
 }
 
 /**
- * A grant as read; one with a fee adds the fee's `status` and each owner's payout
- * (pending, paid or failed) from the fee's payout record.
- *
- * An auditor reads it under a live audit grant naming `licensing` from an owner's or the
+ * Whether the caller may see a grant and its periods: its licensee, an owner of the
+ * work now, or a reader role (auditor, admin, settlement; an auditor also needs an audit
+ * grant, see {@link requireReadableGrant}).
+ */
+export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: readonly OwnerShare[]): boolean {
+  return (
+    isParty(tx.caller, grant.licensee) ||
+    isOwner(tx.caller, owners) ||
+    (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role))
+  );
+}
+
+/**
+ * The grant and the owners of its work now, for a caller who may see it: {@link canReadGrant},
+ * and an auditor under a live audit grant naming `licensing` from an owner's or the
  * licensee's organisation, with the acceptance in its range.
  *
  * @throws RefusalError NOT_FOUND when there is no such grant or the caller may not see it,
- *   an auditor's audit grants included (one answer for all).
+ *   an auditor's audit grants included (one answer for all, after the same reads).
+ */
+export async function requireReadableGrant(
+  tx: Tx,
+  grantId: string,
+): Promise<{ grant: LicenceGrantRecord; owners: OwnerShare[] }> {
+  const grant = await licenceGrants.read(tx.ctx, grantId);
+  const refuseAsMissing = (): never => refuseGrantAsMissing(grantId);
+  if (grant === undefined) return refuseMissingRecord(tx.ctx, tx.caller, refuseAsMissing);
+  const owners = await ownersOfWork(tx, grant.workId);
+  if (!canReadGrant(tx, grant, owners)) refuseAsMissing();
+  await requireAuditGrant(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners), refuseAsMissing);
+  return { grant, owners };
+}
+
+/**
+ * A grant as read; one with a fee adds the fee's `status` and each owner's payout
+ * (pending, paid or failed) from the fee's payout record.
+ *
+ * @throws RefusalError NOT_FOUND as {@link requireReadableGrant}.
  */
 export async function getGrant(tx: Tx, grantId: string): Promise<LicenceGrantRecord> {
-  const grant = await licenceGrants.read(tx.ctx, grantId);
-  const owners = grant === undefined ? [] : await ownersOfWork(tx, grant.workId);
-  const refuseAsMissing: () => never = () => refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
-  if (grant === undefined || !canReadGrant(tx, grant, owners)) refuseAsMissing();
-  await requireAuditGrant(tx.ctx, tx.caller, auditedGrant(grant, owners), grantParties(grant, owners), refuseAsMissing);
+  const { grant } = await requireReadableGrant(tx, grantId);
   return withFeeStatus(tx, grant);
 }
 

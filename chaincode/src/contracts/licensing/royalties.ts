@@ -10,7 +10,7 @@ import {
   type RoyaltyPeriodRecord,
   type UsageReportRecord,
 } from '../../model/licensing';
-import { licensingCommandRoles, licensingReaderRoles } from '../../model/access-roles';
+import { licensingCommandRoles } from '../../model/access-roles';
 import { formatMinorUnits, maxMinorUnits, minorUnits } from '../../model/money';
 import { royaltyDue } from '../../model/royalty';
 import { describeCaller, isParty, requireRole } from '../../ledger/caller';
@@ -19,7 +19,8 @@ import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx'
 import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { answerInstruction } from '../settlement/answers';
 import { openCollection, payoutsOnCollection, periodStatus } from './collection';
-import { requireGrant, royaltyPeriods, usageReports } from './store';
+import { canReadGrant, requireReadableGrant } from './queries';
+import { licenceGrants, refuseGrantAsMissing, requireGrant, royaltyPeriods, usageReports } from './store';
 import { isOwner, ownersOfWork } from './works';
 
 function periodLabel(grantId: string, periodId: string): string {
@@ -44,7 +45,8 @@ function requireWithinTerm(grant: LicenceGrantRecord, periodId: string, bounds: 
  * The licensee reports a period's usage; the report owes `royaltyDue` of it (see the
  * rounding rule there). One report per grant and period, on a key of its own.
  *
- * @throws RefusalError FORBIDDEN unless the licensee calls; VALIDATION_FAILED (currency)
+ * @throws RefusalError NOT_FOUND, as for a missing grant, unless the licensee or an owner
+ *   calls; FORBIDDEN for an owner; VALIDATION_FAILED (currency)
  *   when the revenue is not in the licence currency, (units or revenue) when the royalty
  *   owed would exceed the 18-digit amount a payout carries; INVALID_STATE when the grant is
  *   revoked or expired, the period has not started, lies outside the term or is closed;
@@ -54,6 +56,8 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
   requireRole(tx.caller, licensingCommandRoles.reportUsage, 'report licence usage');
   const grant = await requireGrant(tx.ctx, request.grantId);
   if (!isParty(tx.caller, grant.licensee)) {
+    // Only someone who may see the grant learns that it exists.
+    if (!isOwner(tx.caller, await ownersOfWork(tx, grant.workId))) refuseGrantAsMissing(grant.grantId);
     refuse(
       'FORBIDDEN',
       `only the licensee of grant ${grant.grantId} may report its usage; the caller is ${describeCaller(tx.caller)}`,
@@ -126,18 +130,6 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
 }
 
 /**
- * Whether the caller may see a grant and its periods: its licensee, an owner of the
- * work now, or a reader role (auditor, admin, settlement).
- */
-export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: Parameters<typeof isOwner>[1]): boolean {
-  return (
-    isParty(tx.caller, grant.licensee) ||
-    isOwner(tx.caller, owners) ||
-    (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role))
-  );
-}
-
-/**
  * A month nobody reported closes with nothing due, so it may not be closed while the
  * licensee can still report it ({@link royaltyReportingWindowDays} after it ends), and
  * never by the licensee, who would owe the royalty.
@@ -172,19 +164,14 @@ function requireReportingWindowOver(tx: Tx, grant: LicenceGrantRecord, periodId:
  * after the reporting window (and not by its licensee). A revoked or expired grant's
  * months before the revocation or expiry still close.
  *
- * @throws RefusalError FORBIDDEN for anyone else; INVALID_STATE until the period has
- *   ended (by the transaction time), when it lies outside the term, or when it is closed.
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND, as for a missing grant, for
+ *   anyone else, an auditor without an audit grant covering it included; INVALID_STATE until
+ *   the period has ended (by the transaction time), when it lies outside the term, or when
+ *   it is closed.
  */
 export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodRecord> {
   requireRole(tx.caller, licensingCommandRoles.closeRoyaltyPeriod, 'close a royalty period');
-  const grant = await requireGrant(tx.ctx, grantId);
-  const owners = await ownersOfWork(tx, grant.workId);
-  if (!canReadGrant(tx, grant, owners)) {
-    refuse(
-      'FORBIDDEN',
-      `only the licensee, an owner of work ${grant.workId} or the settlement service may close ${periodLabel(grantId, periodId)}`,
-    );
-  }
+  const { grant, owners } = await requireReadableGrant(tx, grantId);
   if (tx.caller.role === 'settlement')
     await requireSettlementOrganisation(tx, `close ${periodLabel(grantId, periodId)}`);
   const bounds = royaltyPeriodBounds(periodId);
@@ -253,24 +240,47 @@ export async function confirmRoyaltyPayout(
  * amount replaces the failed one, which keeps its failure and names its replacement. Its
  * payee (the licensee, for a collection) or the settlement service may ask.
  *
- * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown period or
- *   instruction; INVALID_STATE unless the instruction failed and was not issued again.
+ * @throws RefusalError NOT_FOUND (periodId), as for a period not closed, for an unknown
+ *   period and for anyone who may not see it; NOT_FOUND (instructionId) for an unknown
+ *   instruction; FORBIDDEN for anyone else; INVALID_STATE unless the instruction failed
+ *   and was not issued again.
  */
+/**
+ * Whether the caller may see a closed period: named on one of its instructions (a payee
+ * who has since sold their share included), or able to see its grant now.
+ */
+async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolean> {
+  const named = period.instructions.some(
+    (instruction) =>
+      isParty(tx.caller, instruction.payer) ||
+      (instruction.payee !== undefined && isParty(tx.caller, instruction.payee)),
+  );
+  if (named) return true;
+  const grant = await licenceGrants.read(tx.ctx, period.grantId);
+  return grant !== undefined && canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId));
+}
+
 export async function reissueRoyaltyPayout(
   tx: Tx,
   request: { grantId: string; periodId: string; instructionId: string },
 ): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; replaces: string }> {
   const label = periodLabel(request.grantId, request.periodId);
   requireRole(tx.caller, licensingCommandRoles.reissueRoyaltyPayout, `reissue a royalty payout of ${label}`);
+  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
   const period = await royaltyPeriods.read(tx.ctx, request.grantId, request.periodId);
-  if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
+  const refuseAsNotClosed = (): never => refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
+  if (period === undefined) return refuseAsNotClosed();
+  // Only someone who may see the period learns that it (and so its grant) exists.
+  if (tx.caller.role !== 'settlement' && !(await maySeePeriod(tx, period))) refuseAsNotClosed();
   const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const failed = period.instructions[index];
   if (failed === undefined) {
     refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
   }
-  if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
-  else if (!isParty(tx.caller, failed.kind === 'collection' ? failed.payer : (failed.payee ?? failed.payer))) {
+  if (
+    tx.caller.role !== 'settlement' &&
+    !isParty(tx.caller, failed.kind === 'collection' ? failed.payer : (failed.payee ?? failed.payer))
+  ) {
     refuse(
       'FORBIDDEN',
       failed.kind === 'collection'

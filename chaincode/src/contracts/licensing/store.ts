@@ -64,14 +64,32 @@ export const royaltyPeriods = recordStore(keys.period, royaltyPeriodRecordSchema
 /** @throws RefusalError NOT_FOUND when there is no such offer. */
 export async function requireOffer(ctx: Context, offerId: string): Promise<LicenceOfferRecord> {
   const offer = await licenceOffers.read(ctx, offerId);
-  if (offer === undefined) refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
+  if (offer === undefined) refuseOfferAsMissing(offerId);
   return offer;
+}
+
+/**
+ * Refuses exactly as for an offer id naming no offer.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+export function refuseOfferAsMissing(offerId: string): never {
+  refuse('NOT_FOUND', `licence offer ${offerId} does not exist`, 'offerId');
+}
+
+/**
+ * Refuses exactly as for a grant id naming no grant.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+export function refuseGrantAsMissing(grantId: string): never {
+  refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
 }
 
 /** @throws RefusalError NOT_FOUND when there is no such grant. */
 export async function requireGrant(ctx: Context, grantId: string): Promise<LicenceGrantRecord> {
   const grant = await licenceGrants.read(ctx, grantId);
-  if (grant === undefined) refuse('NOT_FOUND', `licence grant ${grantId} does not exist`, 'grantId');
+  if (grant === undefined) refuseGrantAsMissing(grantId);
   return grant;
 }
 

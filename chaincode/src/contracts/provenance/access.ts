@@ -7,7 +7,7 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, type Tx } from '../../ledger/tx';
 import type { Context } from 'fabric-contract-api';
 import type { AuditedRecord } from '../../model/audit';
-import { auditGrantAllows, requireAuditGrant } from '../audit/scope';
+import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
 import {
   accessGrants,
   accessLog,
@@ -61,11 +61,31 @@ async function mayOversee(ctx: Context, caller: Caller, dataset: DatasetRecord):
   return auditGrantAllows(ctx, caller, auditedDataset(dataset), [dataset.controller]);
 }
 
+/**
+ * Refuses exactly as for a grant id naming no grant: a grant's id, unlike its dataset,
+ * is not for every member to learn.
+ *
+ * @throws RefusalError NOT_FOUND, always.
+ */
+function refuseAccessGrantAsMissing(grantId: string): never {
+  refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+}
+
 /** @throws RefusalError NOT_FOUND when no grant has that id. */
 async function requireGrant(ctx: Context, grantId: string): Promise<AccessGrantRecord> {
   const grant = await accessGrants.read(ctx, grantId);
-  if (grant === undefined) refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+  if (grant === undefined) refuseAccessGrantAsMissing(grantId);
   return grant;
+}
+
+/** Whether the caller may read the grant: its grantee, the dataset's controller, an auditor under an audit grant. */
+async function mayReadAccessGrant(
+  ctx: Context,
+  caller: Caller,
+  grant: AccessGrantRecord,
+  dataset: DatasetRecord,
+): Promise<boolean> {
+  return isParty(caller, grant.grantee) || mayOversee(ctx, caller, dataset);
 }
 
 /**
@@ -119,13 +139,15 @@ export async function grantAccess(
 /**
  * The dataset's controller revokes a grant; later uses are refused.
  *
- * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND; NOT_CONTROLLER;
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND, for a missing grant and for
+ *   a caller who may not read it alike; NOT_CONTROLLER for its grantee;
  *   ACCESS_GRANT_REVOKED when already revoked.
  */
 export async function revokeAccess(tx: Tx, request: { grantId: string; reason: string }): Promise<AccessGrantRecord> {
   requireRole(tx.caller, provenanceCommandRoles.revokeAccess, 'revoke access to a dataset');
   const grant = await requireGrant(tx.ctx, request.grantId);
   const dataset = await requireDataset(tx.ctx, grant.datasetId);
+  if (!(await mayReadAccessGrant(tx.ctx, tx.caller, grant, dataset))) refuseAccessGrantAsMissing(grant.grantId);
   requireController(tx.caller, dataset, 'revoke its access grants');
   if (grant.status === 'revoked') {
     refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was already revoked at ${grant.revocation?.at}`);
@@ -143,8 +165,9 @@ export async function revokeAccess(tx: Tx, request: { grantId: string; reason: s
  * The grantee records one use of its grant, under its own key (the transaction id), so
  * uses never contend for a shared key.
  *
- * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND; ACCESS_NOT_GRANTED for a
- *   caller other than the grantee or a scope the grant lacks; ACCESS_GRANT_REVOKED;
+ * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND, for a missing grant and for
+ *   a caller who may not read it alike; ACCESS_NOT_GRANTED for the controller or an
+ *   auditor (who may read it but are not its grantee) or a scope the grant lacks; ACCESS_GRANT_REVOKED;
  *   ACCESS_GRANT_EXPIRED at or after the expiry (transaction time).
  */
 export async function recordAccess(
@@ -155,6 +178,9 @@ export async function recordAccess(
   const userId = requireUserId(tx.caller, 'using a dataset access grant');
   const grant = await requireGrant(tx.ctx, request.grantId);
   if (!isParty(tx.caller, grant.grantee)) {
+    // Only someone who may read the grant learns that it exists, and whose it is.
+    const dataset = await requireDataset(tx.ctx, grant.datasetId);
+    if (!(await mayOversee(tx.ctx, tx.caller, dataset))) refuseAccessGrantAsMissing(grant.grantId);
     refuse(
       'ACCESS_NOT_GRANTED',
       `access grant ${grant.grantId} is for ${describeParty(grant.grantee)}, not for ${describeCaller(tx.caller)}`,
@@ -194,10 +220,11 @@ export async function recordAccess(
  *   dataset, is not for every member to learn).
  */
 export async function getAccessGrant(ctx: Context, caller: Caller, grantId: string): Promise<AccessGrantRecord> {
-  const grant = await requireGrant(ctx, grantId);
+  const grant = await accessGrants.read(ctx, grantId);
+  if (grant === undefined) return refuseMissingRecord(ctx, caller, () => refuseAccessGrantAsMissing(grantId));
   const dataset = await requireDataset(ctx, grant.datasetId);
-  if (isParty(caller, grant.grantee) || (await mayOversee(ctx, caller, dataset))) return grant;
-  refuse('NOT_FOUND', `access grant ${grantId} does not exist`, 'grantId');
+  if (await mayReadAccessGrant(ctx, caller, grant, dataset)) return grant;
+  return refuseAccessGrantAsMissing(grantId);
 }
 
 /**

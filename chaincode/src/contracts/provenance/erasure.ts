@@ -19,7 +19,7 @@ import { readErasureMarker, writeErasureMarker } from '../../ledger/erasures';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { actorOf, type Tx } from '../../ledger/tx';
-import { requireVisible } from '../agreement/access';
+import { requireVisibleToActor } from '../agreement/access';
 import { requireAgreement, termsKey } from '../agreement/store';
 import { requireController, requireDataset } from './access';
 import { erasureReceipts, provenanceRecords, subjectDataKey } from './store';
@@ -46,7 +46,7 @@ interface PrivateData {
 async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateData> {
   if (target.kind === 'agreementTerms') {
     const agreement = await requireAgreement(tx.ctx, target.agreementId);
-    requireVisible(tx.caller, agreement);
+    requireVisibleToActor(tx.caller, agreement);
     if (!isParty(tx.caller, agreement.client) && !isParty(tx.caller, agreement.freelancer)) {
       refuse(
         'NOT_CONTROLLER',
