@@ -143,9 +143,10 @@ describe('provenance and erasure over HTTP', () => {
     const use = (as: Person) =>
       server.request('POST', '/v1/provenance/grants/G-1/accesses', { token: as.token, body: { scope: 'read' } });
     expect((await use(gina)).status).toBe(201);
+    // Someone the grant does not name learns nothing of it: 404 as for a grant id naming none.
     const stranger = await use(dave);
-    expect(stranger.status).toBe(403);
-    expect(stranger.body).toMatchObject({ code: 'ACCESS_NOT_GRANTED' });
+    expect(stranger.status).toBe(404);
+    expect(stranger.body).toMatchObject({ code: 'NOT_FOUND', field: 'path.grantId' });
 
     const log = (as: Person) => server.request('GET', '/v1/provenance/datasets/DS-G/access-log', { token: as.token });
     expect(((await log(tara)).body as unknown[]).length).toBe(1);

@@ -22,7 +22,7 @@ import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
-import { auditGrantCoversAgreement, canReadAgreement, requireReadableAgreement, requireVisibleToActor } from './access';
+import { auditGrantCoversAgreement, canReadAgreement, requireReadableAgreement } from './access';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
@@ -154,12 +154,14 @@ export async function listTasks(
  * once erased (GDPR Art. 17), the answer says so and names the erasure receipt.
  *
  * @throws RefusalError NOT_FOUND, as for a missing agreement, unless the caller may read
- *   it, or when this peer does not hold the terms (its organisation is not a member of
- *   the collection); FORBIDDEN when a reader who is not a party (evaluator, overseer) calls.
+ *   it (an auditor under an audit grant), or when this peer does not hold the terms (its
+ *   organisation is not a member of the collection); FORBIDDEN when a reader who is not a
+ *   party (evaluator, overseer) calls.
  */
 export async function getTerms(ctx: Context, caller: Caller, agreementId: string): Promise<AgreementTermsResult> {
-  const agreement = await requireAgreement(ctx, agreementId);
-  requireVisibleToActor(caller, agreement);
+  // Whoever may read the agreement (an auditor under a grant) is told why the terms are
+  // not theirs; anyone else is answered as for a missing agreement.
+  const agreement = await requireReadableAgreement(ctx, caller, agreementId);
   // Identity alone decides: the terms are the parties' own, whichever certificate they use.
   if (!isParty(caller, agreement.client) && !isParty(caller, agreement.freelancer)) {
     refuse(

@@ -13,7 +13,6 @@ import type {
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { describeCaller, isParty } from '../../ledger/caller';
-import { readsThroughAuditGrants } from '../audit/scope';
 import {
   describeParty,
   readCredentialsOfIssuer,
@@ -22,10 +21,7 @@ import {
   readIssuers,
   readIssuerVersions,
   readSecrets,
-  refuseCredentialAsMissing,
-  requireCredential,
   requireReadableCredentialById,
-  requireVisibleCredential,
   auditGrantCoversCredential,
 } from './store';
 
@@ -89,11 +85,9 @@ export async function getCredentialSecrets(
   caller: Caller,
   credentialId: string,
 ): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
-  const credential = await requireCredential(ctx, credentialId);
-  requireVisibleCredential(caller, credential);
-  // A FORBIDDEN before any look at an auditor's grants would tell one without a grant
-  // that the id exists; the claims are never an auditor's to read anyway.
-  if (readsThroughAuditGrants(caller, [credential.subject, credential.issuer])) refuseCredentialAsMissing(credentialId);
+  // Whoever may read the credential (an auditor under a grant) is told why the claims are
+  // not theirs; anyone else is answered as for a missing credential.
+  const credential = await requireReadableCredentialById(ctx, caller, credentialId);
   // Identity alone decides: the claims are the holder's own, whichever role their certificate carries.
   if (!isParty(caller, credential.subject)) {
     refuse(
