@@ -182,7 +182,11 @@ export const auditCommandRoles = {
  * Roles that may ask which organisations a record concerns (`recordOrganisations`),
  * whoever may read the record itself: the API server asks under its organisation's
  * operator (an admin) so that the read log names the audited organisations of a read that
- * was refused. The answer is MSP ids only, never the record.
+ * was refused. The answer is MSP ids only, never the record. It tells an admin nothing
+ * their organisation's own peer does not: every member runs a peer holding the channel's
+ * public state, whose keys name every record and whose values name its parties. What
+ * the chaincode keeps from people of other roles (that an id exists) is not a secret
+ * from an organisation's operator.
  */
 export const recordOrganisationsRoles: readonly Role[] = ['admin'];
 
