@@ -2,6 +2,7 @@ import {
   agreementOrganisationReaderRoles,
   agreementReaderRoles,
   credentialReaderRoles,
+  governedRoles,
   ipReaderRoles,
   licensingReaderRoles,
   provenanceAuditorRoles,
@@ -179,6 +180,15 @@ const workOwners = (outer: string) => sameColumns('ix_work_owners', outer, ['wor
  * named in them: `party` for other roles; for an auditor (`auditScope`), `party` or what
  * a live grant naming `kind` covers (`granted`); every row for reader roles no grant limits.
  */
+/**
+ * The licensing reader roles that read every licensing row here. The index does not know
+ * the governance decision the settlement role's reach needs (`Caller.governed`), so that
+ * role reads licences it is not named in through the chaincode only, as for agreements.
+ */
+const licensingIndexReaderRoles: readonly Role[] = licensingReaderRoles.filter(
+  (role) => !(governedRoles as readonly Role[]).includes(role),
+);
+
 function partyOrReader(
   principal: Principal,
   readers: readonly Role[],
@@ -393,7 +403,7 @@ export function indexVisibility(
         namedIn(principal, 'ix_licence_offer_owners', 'owner_msp', 'owner_user', owners),
         sql<SqlBool>`(${sql.ref('ix_licence_offers.licensee_msp')} is null and ${sql.ref('ix_licence_offers.status')} = ${'open'})`,
       ]);
-      return partyOrReader(principal, licensingReaderRoles, party, auditScope, 'licensing', (grants) =>
+      return partyOrReader(principal, licensingIndexReaderRoles, party, auditScope, 'licensing', (grants) =>
         coveredByGrantOf(
           grants,
           'licensing',
@@ -416,7 +426,7 @@ export function indexVisibility(
         namedAs(principal, `${table}.licensee_msp`, `${table}.licensee_user`),
         sql<SqlBool>`${sql.ref(`${table}.work_id`)} in (select work_id from ix_work_owners where ${namedAs(principal, 'owner_msp', 'owner_user')})`,
       ]);
-      return partyOrReader(principal, licensingReaderRoles, party, auditScope, 'licensing', (grants) =>
+      return partyOrReader(principal, licensingIndexReaderRoles, party, auditScope, 'licensing', (grants) =>
         coveredByGrantOf(
           grants,
           'licensing',

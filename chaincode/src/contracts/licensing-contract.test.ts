@@ -257,6 +257,15 @@ describe('LicensingContract', () => {
         workId: 'W-1',
       });
       expect(listed).toEqual({ workId: 'W-1', offers: [], grants: [] });
+      // The settlement role reads licences only for an organisation chosen for settlement:
+      // any admin can give the role to anyone.
+      expect(await call(settlement, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
+      expect(await refusal(call(otherSettlement, 'getGrant', { grantId: 'G-1' }))).toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect(
+        await call<{ grants: unknown[]; offers: unknown[] }>(otherSettlement, 'listWorkLicences', { workId: 'W-1' }),
+      ).toEqual({ workId: 'W-1', offers: [], grants: [] });
     });
   });
 

@@ -10,6 +10,7 @@ import {
   type WorkLicences,
 } from '../../model/licensing';
 import { licensingReaderRoles } from '../../model/access-roles';
+import { governedRoles } from '../../model/identity';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
@@ -43,8 +44,19 @@ function isPartyToOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
   );
 }
 
+/**
+ * Whether the caller holds a licensing reader role: the settlement role only with the
+ * governance decision behind it (`Caller.governed`), as for agreements, since any
+ * organisation's admin can give that role to anyone.
+ */
+function holdsReaderRole(tx: Tx): boolean {
+  const role = tx.caller.role;
+  if (role === undefined || !licensingReaderRoles.includes(role)) return false;
+  return !(governedRoles as readonly string[]).includes(role) || tx.caller.governed === true;
+}
+
 function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
-  return isPartyToOffer(tx, offer) || (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role));
+  return isPartyToOffer(tx, offer) || holdsReaderRole(tx);
 }
 
 /**
@@ -120,11 +132,7 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
  * grant, see {@link requireReadableGrant}).
  */
 export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: readonly OwnerShare[]): boolean {
-  return (
-    isParty(tx.caller, grant.licensee) ||
-    isOwner(tx.caller, owners) ||
-    (tx.caller.role !== undefined && licensingReaderRoles.includes(tx.caller.role))
-  );
+  return isParty(tx.caller, grant.licensee) || isOwner(tx.caller, owners) || holdsReaderRole(tx);
 }
 
 /**
