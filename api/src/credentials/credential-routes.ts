@@ -159,7 +159,8 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       access: 'credentials:read',
       params: credentialParams,
       response: credentialSecretsResultSchema,
-      errors: [404],
+      // 403 for a reader who is not its subject (its issuer, an overseer), with the reason.
+      errors: [403, 404],
       handler: ({ params, ...caller }) => service.getClaims(routeRequester(caller), params.credentialId),
     }),
     route({
@@ -177,7 +178,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
         undisclosedClaims: z.array(z.string()),
         verifiableCredential: verifiableCredentialSchema,
       }),
-      errors: [404, 503],
+      errors: [403, 404, 503],
       handler: ({ params, body, ...caller }) =>
         service.present(routeRequester(caller), params.credentialId, body.reveal),
     }),

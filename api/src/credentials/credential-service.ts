@@ -38,7 +38,7 @@ import { parseInput } from '../http/route.js';
 import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { PublicRequester, Requester } from '../ledger/requester.js';
-import { visible } from '../ledger/visible.js';
+import { visible, visibleToReaders } from '../ledger/visible.js';
 import {
   documentMismatches,
   partyOfUrn,
@@ -304,10 +304,13 @@ export class CredentialService {
     );
   }
 
-  /** @throws ApiError 404 unless the caller is the credential's subject. */
+  /**
+   * @throws ApiError 404 unless the caller may read the credential; 403 FORBIDDEN, with the
+   *   reason, for a reader who is not its subject (its issuer, an overseer).
+   */
   async getClaims(as: Requester, credentialId: string): Promise<{ credentialId: string; claims: SaltedClaim[] }> {
     const client = await this.client(as);
-    return visible(credentialLabel(credentialId), 'credentialId', () =>
+    return visibleToReaders(credentialLabel(credentialId), 'credentialId', () =>
       client.credentials.getCredentialSecrets({ credentialId }),
     );
   }
@@ -360,7 +363,7 @@ export class CredentialService {
     verifiableCredential: VerifiableCredential;
   }> {
     const client = await this.client(as);
-    const secrets = await visible(credentialLabel(credentialId), 'credentialId', () =>
+    const secrets = await visibleToReaders(credentialLabel(credentialId), 'credentialId', () =>
       client.credentials.getCredentialSecrets({ credentialId }),
     );
     const byName = new Map(secrets.claims.map((claim) => [claim.name, claim]));

@@ -24,3 +24,23 @@ export async function visible<T>(what: string, field: string, read: () => Promis
     throw error;
   }
 }
+
+/**
+ * {@link visible} for a read the chaincode refuses FORBIDDEN only to callers who may
+ * read the record itself (the claims of a credential, the terms of a licence offer, for
+ * an issuer, an overseer or an auditor under a grant): everyone else gets its NOT_FOUND,
+ * worded as for a missing record. Those readers are told why (403 and the chaincode's
+ * reason); the others meet the same 404 as for a missing object.
+ *
+ * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or NO_AUDIT_GRANT refusal; any other error, a FORBIDDEN included, as it is.
+ */
+export async function visibleToReaders<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RefusedError && (error.kind === 'not-found' || error.code === 'NO_AUDIT_GRANT')) {
+      throw notFound(what, field);
+    }
+    throw error;
+  }
+}

@@ -33,7 +33,7 @@ import { routeRequester } from '../http/route-requester.js';
 import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
-import { visible } from '../ledger/visible.js';
+import { visible, visibleToReaders } from '../ledger/visible.js';
 
 const tag = 'licensing';
 const offersPath = '/v1/licensing/offers';
@@ -225,10 +225,11 @@ export function licensingRoutes(deps: {
       params: offerParams,
       query: noQuery,
       response: licenceTermsResultSchema,
-      errors: readErrors,
+      // 403 for a reader who is not a party to it (an overseer, an auditor under a grant), with the reason.
+      errors: [403, ...readErrors],
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence offer ${params.offerId}`, 'offerId', () => client.getLicenceTerms(params));
+        return visibleToReaders(`licence offer ${params.offerId}`, 'offerId', () => client.getLicenceTerms(params));
       },
     }),
     route({
