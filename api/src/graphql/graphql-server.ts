@@ -34,14 +34,16 @@ type DocumentLimit = 'depth' | 'cost' | 'aliases' | 'tokens' | 'directives';
 /**
  * graphql-armor refuses a document over a limit with `Syntax Error: <what>` and no code,
  * which reads as if the query were malformed. Its `onReject` hook (called before it
- * throws) throws this instead: the limit's own words, code QUERY_LIMIT_EXCEEDED, 400, and
- * which limit, so a client can tell "ask for less" from "fix the syntax".
+ * throws) throws this instead: the limit's own words, code QUERY_LIMIT_EXCEEDED, 400, field
+ * `query` (the document as a whole) and which limit, so a client can tell "ask for less"
+ * from "fix the syntax".
  */
 function refuseOver(limit: DocumentLimit) {
   return [
     (_context: unknown, refusal: GraphQLError): never => {
       throw new GraphQLError(refusal.message.replace(/^Syntax Error: /, ''), {
-        extensions: { code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit },
+        // The document as a whole is over the limit: the field is the request's `query` member.
+        extensions: { code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit, field: 'query' },
       });
     },
   ];

@@ -98,7 +98,12 @@ describe('the GraphQL endpoint', () => {
       });
       const body = response.body as GraphqlResponse;
       expect(body.errors?.[0]?.message).toMatch(/^Query Cost limit of 10 exceeded/);
-      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit: 'cost' });
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'QUERY_LIMIT_EXCEEDED',
+        status: 400,
+        limit: 'cost',
+        field: 'query',
+      });
       expect(body.data ?? undefined).toBeUndefined();
     } finally {
       await frugal.close();
