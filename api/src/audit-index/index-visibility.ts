@@ -3,7 +3,9 @@ import {
   agreementReaderRoles,
   credentialReaderRoles,
   governedRoles,
+  ipOrganisationReaderRoles,
   ipReaderRoles,
+  licensingOrganisationReaderRoles,
   licensingReaderRoles,
   provenanceAuditorRoles,
   type AuditGrantRecord,
@@ -196,7 +198,14 @@ function partyOrReader(
   auditScope: AuditScope | undefined,
   kind: AuditRecordKind,
   granted: (grants: readonly AuditGrantRecord[]) => RawBuilder<SqlBool>,
+  byOrganisation?: {
+    readonly readers: readonly Role[];
+    readonly concerns: (organisation: string) => RawBuilder<SqlBool>;
+  },
 ): RawBuilder<SqlBool> {
+  if (byOrganisation?.readers.includes(principal.role) === true) {
+    return anyOf([party, byOrganisation.concerns(principal.mspId)]);
+  }
   if (!readers.includes(principal.role)) return party;
   if (auditScope === undefined) return everything;
   if (!auditScope.grants.some((grant) => grant.kinds.includes(kind))) return party;
@@ -247,14 +256,17 @@ function reachedTransactions(
  *   its own organisation's, an auditor those its grants cover;
  * - governance proposals (with their votes), works, dataset and model records and their
  *   lineage: every row; the chaincode answers any member of the channel;
- * - ownership changes: every row for `ipReaderRoles`; otherwise those naming the caller
- *   as an owner they were proposed to, an owner they propose, or an owner of the work
- *   now (`mayReadChange` in `contracts/ip/works.ts`);
- * - licence offers: every row for `licensingReaderRoles`; otherwise those naming the
- *   caller as an owner or the licensee, and offers open to anyone while open
- *   (`canReadOffer` in `contracts/licensing/queries.ts`);
- * - licences and their royalty periods: every row for `licensingReaderRoles`; otherwise
- *   those whose licensee is the caller or whose work the caller owns now (`canReadGrant`);
+ * - ownership changes: every row for `ipReaderRoles` (an auditor, under its grants);
+ *   for admins (`ipOrganisationReaderRoles`) those naming a person of their organisation;
+ *   otherwise those naming the caller as an owner they were proposed to, an owner they
+ *   propose, or an owner of the work now (`mayReadChange` in `contracts/ip/works.ts`);
+ * - licence offers: every row for `licensingReaderRoles` but the governed settlement
+ *   role (an auditor, under its grants); for admins (`licensingOrganisationReaderRoles`)
+ *   those naming a person of their organisation; otherwise those naming the caller as an
+ *   owner or the licensee, and offers open to anyone while open (`canReadOffer` in
+ *   `contracts/licensing/queries.ts`);
+ * - licences and their royalty periods: as offers, with the licensee and the work's
+ *   owners now (`canReadGrant`);
  * - dataset access grants: every row for `provenanceAuditorRoles`; otherwise those
  *   whose dataset the caller controls or that the caller holds; the access log: every
  *   row for those roles, otherwise the uses of the caller's datasets
@@ -383,17 +395,19 @@ export function indexVisibility(
         namedIn(principal, 'ix_ownership_change_parties', 'party_msp', 'party_user', change),
         namedIn(principal, 'ix_work_owners', 'owner_msp', 'owner_user', owners),
       ]);
-      return partyOrReader(principal, ipReaderRoles, party, auditScope, 'ip', (grants) =>
-        coveredByGrantOf(
-          grants,
-          'ip',
-          (organisation) =>
-            anyOf([
-              organisationIn('ix_ownership_change_parties', 'party_msp', change, organisation),
-              organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
-            ]),
-          'ix_ownership_changes.proposed_at',
-        ),
+      const concerns = (organisation: string) =>
+        anyOf([
+          organisationIn('ix_ownership_change_parties', 'party_msp', change, organisation),
+          organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
+        ]);
+      return partyOrReader(
+        principal,
+        ipReaderRoles,
+        party,
+        auditScope,
+        'ip',
+        (grants) => coveredByGrantOf(grants, 'ip', concerns, 'ix_ownership_changes.proposed_at'),
+        { readers: ipOrganisationReaderRoles, concerns },
       );
     }
     case 'licenceOffers': {
@@ -403,17 +417,19 @@ export function indexVisibility(
         namedIn(principal, 'ix_licence_offer_owners', 'owner_msp', 'owner_user', owners),
         sql<SqlBool>`(${sql.ref('ix_licence_offers.licensee_msp')} is null and ${sql.ref('ix_licence_offers.status')} = ${'open'})`,
       ]);
-      return partyOrReader(principal, licensingIndexReaderRoles, party, auditScope, 'licensing', (grants) =>
-        coveredByGrantOf(
-          grants,
-          'licensing',
-          (organisation) =>
-            anyOf([
-              sql<SqlBool>`${sql.ref('ix_licence_offers.licensee_msp')} = ${organisation}`,
-              organisationIn('ix_licence_offer_owners', 'owner_msp', owners, organisation),
-            ]),
-          'ix_licence_offers.offered_at',
-        ),
+      const concerns = (organisation: string) =>
+        anyOf([
+          sql<SqlBool>`${sql.ref('ix_licence_offers.licensee_msp')} = ${organisation}`,
+          organisationIn('ix_licence_offer_owners', 'owner_msp', owners, organisation),
+        ]);
+      return partyOrReader(
+        principal,
+        licensingIndexReaderRoles,
+        party,
+        auditScope,
+        'licensing',
+        (grants) => coveredByGrantOf(grants, 'licensing', concerns, 'ix_licence_offers.offered_at'),
+        { readers: licensingOrganisationReaderRoles, concerns },
       );
     }
     case 'licences':
@@ -426,17 +442,25 @@ export function indexVisibility(
         namedAs(principal, `${table}.licensee_msp`, `${table}.licensee_user`),
         sql<SqlBool>`${sql.ref(`${table}.work_id`)} in (select work_id from ix_work_owners where ${namedAs(principal, 'owner_msp', 'owner_user')})`,
       ]);
-      return partyOrReader(principal, licensingIndexReaderRoles, party, auditScope, 'licensing', (grants) =>
-        coveredByGrantOf(
-          grants,
-          'licensing',
-          (organisation) =>
-            anyOf([
-              sql<SqlBool>`${sql.ref(`${table}.licensee_msp`)} = ${organisation}`,
-              organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
-            ]),
-          kind === 'licences' ? `${table}.accepted_at` : `${table}.licence_accepted_at`,
-        ),
+      const concerns = (organisation: string) =>
+        anyOf([
+          sql<SqlBool>`${sql.ref(`${table}.licensee_msp`)} = ${organisation}`,
+          organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
+        ]);
+      return partyOrReader(
+        principal,
+        licensingIndexReaderRoles,
+        party,
+        auditScope,
+        'licensing',
+        (grants) =>
+          coveredByGrantOf(
+            grants,
+            'licensing',
+            concerns,
+            kind === 'licences' ? `${table}.accepted_at` : `${table}.licence_accepted_at`,
+          ),
+        { readers: licensingOrganisationReaderRoles, concerns },
       );
     }
     case 'datasetAccessGrants':

@@ -362,6 +362,13 @@ describe('IpContract', () => {
       await expect(call(dave, 'getOwnershipChange', ref)).rejects.toThrow(/^NOT_FOUND\[changeId\]/);
       expect(await call(dave, 'listOwnershipChanges', { workId: 'W-1' })).toEqual([]);
       expect((await call<unknown[]>(bob, 'listOwnershipChanges', { workId: 'W-1' })).length).toBe(1);
+      // An admin reads the changes naming a person of its organisation, not every change.
+      await expect(call(clientOps, 'getOwnershipChange', ref)).resolves.toMatchObject({ stale: false });
+      const auditOps = testIdentity('AuditOrgMSP', 'aops', 'admin');
+      await expect(call(auditOps, 'getOwnershipChange', ref)).rejects.toThrow(
+        /^NOT_FOUND\[changeId\]: work W-1 has no ownership change C1$/,
+      );
+      expect(await call(auditOps, 'listOwnershipChanges', { workId: 'W-1' })).toEqual([]);
     });
 
     it.each(['auditor', 'hr', 'admin', 'settlement'])('refuses role %s', async (role) => {

@@ -257,6 +257,15 @@ describe('LicensingContract', () => {
         workId: 'W-1',
       });
       expect(listed).toEqual({ workId: 'W-1', offers: [], grants: [] });
+      // An admin reads the licences naming a person of its organisation, not every licence.
+      const clientOrgAdmin = testIdentity('ClientOrgMSP', 'ops', 'admin');
+      const auditOrgAdmin = testIdentity('AuditOrgMSP', 'aops', 'admin');
+      expect(await call(clientOrgAdmin, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });
+      expect(await refusal(call(auditOrgAdmin, 'getGrant', { grantId: 'G-1' }))).toMatchObject({
+        code: 'NOT_FOUND',
+        message: 'licence grant G-1 does not exist',
+      });
+      expect(await refusal(call(auditOrgAdmin, 'getOffer', { offerId: 'L-1' }))).toMatchObject({ code: 'NOT_FOUND' });
       // The settlement role reads licences only for an organisation chosen for settlement:
       // any admin can give the role to anyone.
       expect(await call(settlement, 'getGrant', { grantId: 'G-1' })).toMatchObject({ grantId: 'G-1' });

@@ -105,8 +105,19 @@ export const licensingCommandRoles = {
   reissueRoyaltyPayout: ['client', 'freelancer', 'settlement'],
 } as const satisfies Record<LicensingCommand, readonly Role[]>;
 
-/** Roles that may read every licence offer, grant and royalty period, besides the work's owners and the licensee. */
-export const licensingReaderRoles: readonly Role[] = ['auditor', 'admin', 'settlement'];
+/**
+ * Roles that may read every licence offer, grant and royalty period, besides the work's
+ * owners and the licensee: an auditor under a live audit grant, the settlement service of
+ * an organisation chosen for settlement (`Caller.governed`).
+ */
+export const licensingReaderRoles: readonly Role[] = ['auditor', 'settlement'];
+
+/**
+ * Roles that may read the licence offers, grants and royalty periods naming a person of
+ * their own organisation (as owner or licensee), as for agreements
+ * (`agreementOrganisationReaderRoles`).
+ */
+export const licensingOrganisationReaderRoles: readonly Role[] = ['admin'];
 
 type IpTransactions = typeof ipTransactions;
 
@@ -128,8 +139,14 @@ export const ipCommandRoles = {
   withdrawOwnershipChange: ['client', 'freelancer'],
 } as const satisfies Record<IpCommand, readonly Role[]>;
 
-/** Roles that may read any ownership change, besides the owners it concerns. Work records are public on the channel. */
-export const ipReaderRoles: readonly Role[] = ['auditor', 'admin'];
+/**
+ * Roles that may read any ownership change, besides the owners it concerns: an auditor
+ * under a live audit grant. Work records are public on the channel.
+ */
+export const ipReaderRoles: readonly Role[] = ['auditor'];
+
+/** Roles that may read the ownership changes naming a person of their own organisation, as for agreements. */
+export const ipOrganisationReaderRoles: readonly Role[] = ['admin'];
 type ProvenanceTransactions = typeof provenanceTransactions;
 
 /** Names of the provenance transactions that change the ledger. */

@@ -1,4 +1,4 @@
-import { ipCommandRoles, ipReaderRoles } from '../../model/access-roles';
+import { ipCommandRoles, ipOrganisationReaderRoles, ipReaderRoles } from '../../model/access-roles';
 import type { Role } from '../../model/identity';
 import {
   fullOwnershipBps,
@@ -352,7 +352,7 @@ function changeParties(change: OwnershipChangeRecord, work: WorkRecord): Party[]
 
 /**
  * Who may read an ownership change: the owners it was proposed to, the owners it
- * proposes, the work's owners now, and the consortium's readers (auditor, admin); an
+ * proposes, the work's owners now, an admin of one of their organisations, and an
  * auditor only under a live audit grant naming `ip` from one of those owners'
  * organisations (`auditGrantAllows`). Work records themselves are public on the
  * channel: anyone checks priority.
@@ -360,6 +360,10 @@ function changeParties(change: OwnershipChangeRecord, work: WorkRecord): Party[]
 export async function mayReadChange(tx: Tx, change: OwnershipChangeRecord, work: WorkRecord): Promise<boolean> {
   const parties = changeParties(change, work);
   if (parties.some((party) => isParty(tx.caller, party))) return true;
-  if (tx.caller.role === undefined || !ipReaderRoles.includes(tx.caller.role)) return false;
+  if (tx.caller.role === undefined) return false;
+  if (ipOrganisationReaderRoles.includes(tx.caller.role)) {
+    return parties.some((party) => party.mspId === tx.caller.mspId);
+  }
+  if (!ipReaderRoles.includes(tx.caller.role)) return false;
   return auditGrantAllows(tx.ctx, tx.caller, auditedChange(change, work), parties);
 }

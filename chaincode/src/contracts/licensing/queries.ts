@@ -9,7 +9,7 @@ import {
   type RoyaltyPeriodView,
   type WorkLicences,
 } from '../../model/licensing';
-import { licensingReaderRoles } from '../../model/access-roles';
+import { licensingOrganisationReaderRoles, licensingReaderRoles } from '../../model/access-roles';
 import { governedRoles } from '../../model/identity';
 import { describeCaller, isParty } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
@@ -45,18 +45,23 @@ function isPartyToOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
 }
 
 /**
- * Whether the caller holds a licensing reader role: the settlement role only with the
- * governance decision behind it (`Caller.governed`), as for agreements, since any
- * organisation's admin can give that role to anyone.
+ * Whether the caller reads the record by its role: a licensing reader role (the
+ * settlement role only with the governance decision behind it, `Caller.governed`, as for
+ * agreements, since any organisation's admin can give that role to anyone), or an
+ * organisation reader role when the record names a person of the caller's organisation.
  */
-function holdsReaderRole(tx: Tx): boolean {
+function holdsReaderRole(tx: Tx, parties: readonly Party[]): boolean {
   const role = tx.caller.role;
-  if (role === undefined || !licensingReaderRoles.includes(role)) return false;
+  if (role === undefined) return false;
+  if (licensingOrganisationReaderRoles.includes(role)) {
+    return parties.some((party) => party.mspId === tx.caller.mspId);
+  }
+  if (!licensingReaderRoles.includes(role)) return false;
   return !(governedRoles as readonly string[]).includes(role) || tx.caller.governed === true;
 }
 
 function canReadOffer(tx: Tx, offer: LicenceOfferRecord): boolean {
-  return isPartyToOffer(tx, offer) || holdsReaderRole(tx);
+  return isPartyToOffer(tx, offer) || holdsReaderRole(tx, offerParties(offer));
 }
 
 /**
@@ -128,11 +133,13 @@ export async function getOffer(tx: Tx, offerId: string): Promise<LicenceOfferRec
 
 /**
  * Whether the caller may see a grant and its periods: its licensee, an owner of the
- * work now, or a reader role (auditor, admin, settlement; an auditor also needs an audit
- * grant, see {@link requireReadableGrant}).
+ * work now, or by role ({@link holdsReaderRole}; an auditor also needs an audit grant, see
+ * {@link requireReadableGrant}).
  */
 export function canReadGrant(tx: Tx, grant: LicenceGrantRecord, owners: readonly OwnerShare[]): boolean {
-  return isParty(tx.caller, grant.licensee) || isOwner(tx.caller, owners) || holdsReaderRole(tx);
+  return (
+    isParty(tx.caller, grant.licensee) || isOwner(tx.caller, owners) || holdsReaderRole(tx, grantParties(grant, owners))
+  );
 }
 
 /**
