@@ -71,6 +71,12 @@ export async function checkIndex(
    * `ledger` where none is given.
    */
   agreementsOf: (mspId: string) => LedgerClient = () => ledger,
+  /**
+   * One reader per organisation: an admin reads only the licences and ownership changes
+   * naming its own organisation's people, so the check lists them through each; `ledger`
+   * alone where none are given.
+   */
+  organisationReaders: readonly LedgerClient[] = [ledger],
 ): Promise<IndexCheckReport> {
   const differences: IndexDifference[] = [];
   const differ = (kind: string, id: string, problem: IndexDifference['problem'], detail: string) =>
@@ -232,8 +238,8 @@ export async function checkIndex(
     if (!ledgerTxIds.has(id)) differ('reputation', id, 'missing-on-ledger', 'in the index only');
 
   const governance = await checkGovernance(db, ledger, differ);
-  const ip = await checkIp(db, ledger, differ);
-  const licensing = await checkLicensing(db, ledger, differ);
+  const ip = await checkIp(db, ledger, organisationReaders, differ);
+  const licensing = await checkLicensing(db, organisationReaders, differ);
   const provenance = await checkProvenance(db, ledger, differ);
 
   return {
@@ -311,7 +317,7 @@ const ownersText = (owners: readonly { party: { mspId: string; userId: string };
  * Every indexed work and its ownership changes; the ledger's works the index lacks,
  * through the listing of each indexed owner's works.
  */
-async function checkIp(db: Db, ledger: LedgerClient, differ: Differ) {
+async function checkIp(db: Db, ledger: LedgerClient, readers: readonly LedgerClient[], differ: Differ) {
   const works = await db.selectFrom('ix_works').selectAll().orderBy('work_id').execute();
   const owners = await db.selectFrom('ix_work_owners').selectAll().execute();
   const changes = await db.selectFrom('ix_ownership_changes').selectAll().execute();
@@ -331,8 +337,10 @@ async function checkIp(db: Db, ledger: LedgerClient, differ: Differ) {
       txId: work.updatedTxId,
       owners: ownersText(work.owners),
     });
-    for (const view of await ledger.ip.listOwnershipChanges({ workId: work.workId })) {
-      ledgerChanges.set(`${view.change.workId}/${view.change.changeId}`, view.change);
+    for (const reader of readers) {
+      for (const view of await reader.ip.listOwnershipChanges({ workId: work.workId })) {
+        ledgerChanges.set(`${view.change.workId}/${view.change.changeId}`, view.change);
+      }
     }
   }
   const people = new Map(
@@ -374,7 +382,7 @@ async function checkIp(db: Db, ledger: LedgerClient, differ: Differ) {
  * closed on the ledger are found only from the index's side: the chaincode lists no
  * grant's periods.
  */
-async function checkLicensing(db: Db, ledger: LedgerClient, differ: Differ) {
+async function checkLicensing(db: Db, readers: readonly LedgerClient[], differ: Differ) {
   const offers = await db.selectFrom('ix_licence_offers').selectAll().execute();
   const licences = await db.selectFrom('ix_licences').selectAll().execute();
   const periods = await db.selectFrom('ix_royalty_periods').selectAll().execute();
@@ -386,9 +394,11 @@ async function checkLicensing(db: Db, ledger: LedgerClient, differ: Differ) {
   const ledgerOffers = new Map<string, { status: string; updatedTxId: string }>();
   const ledgerLicences = new Map<string, LicenceGrantRecord>();
   for (const workId of workIds) {
-    const listed = await ledger.licensing.listWorkLicences({ workId }).catch(() => undefined);
-    for (const offer of listed?.offers ?? []) ledgerOffers.set(offer.offerId, offer);
-    for (const grant of listed?.grants ?? []) ledgerLicences.set(grant.grantId, grant);
+    for (const reader of readers) {
+      const listed = await reader.licensing.listWorkLicences({ workId }).catch(() => undefined);
+      for (const offer of listed?.offers ?? []) ledgerOffers.set(offer.offerId, offer);
+      for (const grant of listed?.grants ?? []) ledgerLicences.set(grant.grantId, grant);
+    }
   }
   compareById(
     'licenceOffer',
@@ -426,10 +436,14 @@ async function checkLicensing(db: Db, ledger: LedgerClient, differ: Differ) {
       continue;
     }
     indexedPeriods.set(id, `${row.status} (tx ${row.updated_tx_id})`);
-    const view = await ledger.licensing
-      .getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id })
-      .catch(() => undefined);
-    if (view?.closed !== undefined) ledgerPeriods.set(id, `${view.closed.status} (tx ${view.closed.updatedTxId})`);
+    for (const reader of readers) {
+      const view = await reader.licensing
+        .getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id })
+        .catch(() => undefined);
+      if (view?.closed === undefined) continue;
+      ledgerPeriods.set(id, `${view.closed.status} (tx ${view.closed.updatedTxId})`);
+      break;
+    }
   }
   compareById(
     'royaltyPeriod',

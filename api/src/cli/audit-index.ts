@@ -25,9 +25,9 @@ import { openOperatorLedger } from './operator-ledger.js';
  *
  * Blocks are read as the first organisation's operator; `check` reads records through
  * the chaincode as the audit-index service identity (role admin, enrolled once at the
- * auditing organisation's CA and kept in the wallet), and agreements as that identity's
- * counterpart at the CA of the client's organisation (an admin reads the agreements
- * naming its own organisation's people): an auditor reads only what the organisations
+ * auditing organisation's CA and kept in the wallet), and agreements, licences and
+ * ownership changes as that identity's counterpart at each organisation's CA (an admin
+ * reads those naming its own organisation's people): an auditor reads only what the organisations
  * granted it, while the check must see every record the index holds. Exits 0 when done (for
  * check: no difference), 1 when check lists differences, 2 on bad usage or failure.
  */
@@ -88,7 +88,8 @@ async function main(): Promise<number> {
     closers.push(() => {
       auditor.close();
     });
-    // An admin reads the agreements naming its own organisation's people: each organisation's checker reads its share.
+    // An admin reads the agreements, licences and ownership changes naming its own
+    // organisation's people: each organisation's checker reads its share.
     const agreementReaders = new Map<string, typeof auditor>();
     for (const org of profile.organizations) {
       const session =
@@ -103,7 +104,9 @@ async function main(): Promise<number> {
         });
       agreementReaders.set(org.mspId, session);
     }
-    const report = await checkIndex(db, auditor, indexed, (mspId) => agreementReaders.get(mspId) ?? auditor);
+    const report = await checkIndex(db, auditor, indexed, (mspId) => agreementReaders.get(mspId) ?? auditor, [
+      ...agreementReaders.values(),
+    ]);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
