@@ -48,7 +48,7 @@ export function requireVisible(caller: Caller, agreement: AgreementRecord): void
 
 /**
  * {@link requireVisible} for what only someone named in the agreement may do (act on it,
- * read its terms): an auditor not named in it is refused as for a missing agreement too,
+ * have its terms erased): an auditor not named in it is refused as for a missing agreement too,
  * whatever their grants. A FORBIDDEN here, before any look at their grants, would tell an
  * auditor without one that the id exists; and no such action is ever an auditor's.
  *
