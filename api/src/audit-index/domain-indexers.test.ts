@@ -66,6 +66,8 @@ const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
 const frank = { mspId: 'ClientOrgMSP', userId: 'frank' };
 const bob = { mspId: 'TalentOrgMSP', userId: 'bob' };
 const dave = { mspId: 'TalentOrgMSP', userId: 'dave' };
+/** Of an organisation no record here names: its admin reads no licence or ownership change. */
+const olga = { mspId: 'AuditOrgMSP', userId: 'olga' };
 const governorOf = (mspId: string) => ({ mspId, userId: `governor-${mspId}` });
 
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n)).toISOString();
@@ -702,7 +704,7 @@ describe.each(backends)('governance, IP, licensing and provenance in the audit i
   });
 
   it('answers every role exactly what the chaincode lets it read', async () => {
-    const people = { alice, carol, bob, dave, frank };
+    const people = { alice, carol, bob, dave, frank, olga };
     for (const role of roles) {
       for (const [name, who] of Object.entries(people)) {
         const caller = principal(role, who);

@@ -178,11 +178,6 @@ const sameColumns = (table: string, outer: string, columns: readonly string[]) =
 const workOwners = (outer: string) => sameColumns('ix_work_owners', outer, ['work_id']);
 
 /**
- * The rule shared by records that reader roles see whole and everyone else only when
- * named in them: `party` for other roles; for an auditor (`auditScope`), `party` or what
- * a live grant naming `kind` covers (`granted`); every row for reader roles no grant limits.
- */
-/**
  * The licensing reader roles that read every licensing row here. The index does not know
  * the governance decision the settlement role's reach needs (`Caller.governed`), so that
  * role reads licences it is not named in through the chaincode only, as for agreements.
@@ -191,6 +186,13 @@ const licensingIndexReaderRoles: readonly Role[] = licensingReaderRoles.filter(
   (role) => !(governedRoles as readonly Role[]).includes(role),
 );
 
+/**
+ * The rule shared by records that reader roles see whole and everyone else only when
+ * named in them: `party` for other roles; for an auditor (`auditScope`), `party` or what
+ * a live grant naming `kind` covers (`granted`); every row for reader roles no grant
+ * limits; for organisation readers (`byOrganisation.readers`, admins), `party` or the rows
+ * concerning their own organisation (`byOrganisation.concerns`).
+ */
 function partyOrReader(
   principal: Principal,
   readers: readonly Role[],

@@ -93,7 +93,8 @@ const changeCommand = {
  * first registration), lookup by id, hash or owner, and ownership changes that apply
  * once every current owner has approved. Work records are public to every signed-in
  * caller, as a registry of priority must be; an ownership change is shown only to the
- * owners it concerns and to auditors (404 to anyone else).
+ * owners it concerns, admins of their organisations and auditors under a grant (404 to
+ * anyone else).
  */
 export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
   const service = new IpService(deps.ledger);

@@ -364,7 +364,7 @@ export function licensingSchema(deps: {
         ): LicenceGrantPayload!
         "The licensee, once per month."
         reportLicenceUsage(input: ReportLicenceUsageInput!): UsageReportPayload!
-        "The licensee, an owner, the settlement service or an auditor, once the month has ended."
+        "The licensee, an owner, the settlement service or an auditor under a grant, once the month has ended."
         closeRoyaltyPeriod(
           grantId: ID!
           periodId: String!

@@ -219,7 +219,7 @@ export function licensingRoutes(deps: {
       method: 'get',
       path: `${offerPath}/terms`,
       operationId: 'getLicenceTerms',
-      summary: "An offer's terms document and its SHA-256, for whoever may see the offer",
+      summary: "An offer's terms document and its SHA-256, for the owners and the licensee (403 for other readers)",
       tag,
       access: 'licensing:read',
       params: offerParams,
@@ -296,7 +296,8 @@ export function licensingRoutes(deps: {
       method: 'get',
       path: grantPath,
       operationId: 'getLicenceGrant',
-      summary: 'One grant (its licensee, the owners of the work, auditors, admins and the settlement service)',
+      summary:
+        'One grant (its licensee, the owners of the work, admins of their organisations, auditors under a grant, the settlement service)',
       tag,
       access: 'licensing:read',
       params: grantParams,

@@ -333,6 +333,27 @@ describe('IpContract', () => {
       await expect(approve(bob, 'C404')).rejects.toThrow('NOT_FOUND[changeId]: work W-1 has no ownership change C404');
     });
 
+    it('reads an auditor’s grants before refusing a missing change, as before refusing a present one', async () => {
+      await register(alice, { owners: coOwned });
+      await propose(alice, [{ party: aliceParty, shareBps: 10_000 }]);
+      /** The key ranges a refused read iterated: what a refusal costs beyond point reads. */
+      const rangesRead = (changeId: string) =>
+        ledger.invoke(auditor, async (ctx) => {
+          await contract.getOwnershipChange(ctx, JSON.stringify({ workId: 'W-1', changeId })).then(
+            () => {
+              expect('answered').toBe('refused');
+            },
+            (error: unknown) => {
+              expect((error as Error).message).toMatch(/^NOT_FOUND\[changeId\]/);
+            },
+          );
+          return (ctx.stub as unknown as { rangeReads: { start: string }[] }).rangeReads.map((range) => range.start);
+        });
+      const onMissing = await rangesRead('C404');
+      expect(onMissing).toEqual(expect.arrayContaining([expect.stringContaining('auditGrantByAuditor')]));
+      expect(await rangesRead('C1')).toEqual(onMissing);
+    });
+
     it('shows a change to its owners and auditors only', async () => {
       await register(alice, { owners: coOwned });
       await propose(alice, [{ party: aliceParty, shareBps: 10_000 }]);

@@ -3,11 +3,13 @@ import { ipContractName, ipEvents, ipTransactions as spec, type OwnershipChangeV
 import { policyOrganisations } from '../ledger/endorsement';
 import { announcing } from '../ledger/events';
 import { refuse } from '../ledger/refusal';
+import { refuseMissingRecord } from './audit/scope';
 import { contractClass, transaction } from '../ledger/contract-class';
 import {
   findWorkByHash,
-  readOwnershipChange,
+  findOwnershipChange,
   readOwnershipChanges,
+  refuseChangeAsMissing,
   readWork,
   readWorksByOwner,
   workKey,
@@ -87,16 +89,17 @@ export class IpContract extends contractClass(ipContractName, {
   listWorksByOwner: transaction(spec.listWorksByOwner, (tx, request) => readWorksByOwner(tx.ctx, request.owner)),
 
   /**
-   * An ownership change, to the owners it concerns and the consortium's readers (an
-   * auditor under a live audit grant naming `ip`); NOT_FOUND to anyone else.
+   * An ownership change, to the owners it concerns, an admin of one of their
+   * organisations and an auditor under a live audit grant naming `ip`; NOT_FOUND to anyone
+   * else, as for a missing change and after the same reads of an auditor's grants.
    */
   getOwnershipChange: transaction(spec.getOwnershipChange, async (tx, request) => {
     const work = await readWork(tx, request.workId);
-    const change = await readOwnershipChange(tx, request.workId, request.changeId);
+    const refuseAsMissing = (): never => refuseChangeAsMissing(request.workId, request.changeId);
+    const change = await findOwnershipChange(tx.ctx, request.workId, request.changeId);
+    if (change === undefined) return refuseMissingRecord(tx.ctx, tx.caller, refuseAsMissing);
     // An auditor no grant covers gets the answer of a missing change, like anyone else who may not read it.
-    if (!(await mayReadChange(tx, change, work))) {
-      refuse('NOT_FOUND', `work ${request.workId} has no ownership change ${request.changeId}`, 'changeId');
-    }
+    if (!(await mayReadChange(tx, change, work))) refuseAsMissing();
     return viewChange(change, work);
   }),
 

@@ -90,7 +90,8 @@ export type LicensingCommand = {
  * by the people who made them (freelancers) or by clients they passed to, and either may
  * take a licence; beyond the role the chaincode checks the person (an owner of the work,
  * the grant's licensee, a settlement organisation). A period that has ended may be closed
- * by its licensee, an owner, the settlement service or an auditor: closing only turns
+ * by its licensee, an owner, the settlement service (governed) or an auditor under a
+ * grant covering the licence: closing only turns
  * what was reported into what is owed.
  */
 export const licensingCommandRoles = {

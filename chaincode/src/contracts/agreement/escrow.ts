@@ -136,7 +136,9 @@ async function issueInstruction(
  * credential the payout becomes pending and is handed to the settlement provider. The
  * payee, the client, or the settlement service may ask.
  *
- * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown instruction;
+ * @throws RefusalError FORBIDDEN for a settlement service of an organisation not chosen
+ *   for settlement, and for readers of the agreement who are not a party; NOT_FOUND, as for
+ *   a missing agreement, for anyone else; NOT_FOUND for an unknown instruction;
  *   INVALID_STATE when the instruction is not held; COMPLIANCE_HOLD (nothing changes)
  *   while the payee still holds no valid credential.
  */
@@ -178,8 +180,10 @@ export async function retryHeldPayout(
  * screened for compliance again, so it may come out held. Either party or the
  * settlement service may ask.
  *
- * @throws RefusalError FORBIDDEN for anyone else; NOT_FOUND for an unknown
- *   instruction; INVALID_STATE unless it is a failed payout not yet reissued on a
+ * @throws RefusalError FORBIDDEN for a settlement service of an organisation not chosen
+ *   for settlement, and for readers of the agreement who are not a party; NOT_FOUND, as for
+ *   a missing agreement, for anyone else; NOT_FOUND for an unknown instruction;
+ *   INVALID_STATE unless it is a failed payout not yet reissued on a
  *   milestone still awaiting settlement.
  */
 export async function reissueFailedPayout(

@@ -247,8 +247,9 @@ async function openChange(
  * One current owner approves, in their own transaction; the change applies in the
  * transaction of the last approval.
  *
- * @throws RefusalError FORBIDDEN unless the caller is one of the owners the change was
- *   proposed to; INVALID_STATE unless it is open; OWNERSHIP_CHANGE_STALE when the
+ * @throws RefusalError NOT_FOUND, as for a missing change, for anyone who may not read
+ *   it; FORBIDDEN for one who may but is not among the owners it was proposed to;
+ *   INVALID_STATE unless it is open; OWNERSHIP_CHANGE_STALE when the
  *   work's owners changed since; ALREADY_APPROVED for a second approval by the same
  *   owner; INVALID_STATE while the work is pledged to a work-for-hire milestone.
  */
@@ -284,8 +285,9 @@ export async function approveOwnershipChange(
 /**
  * An owner other than the proposer refuses the change, which closes it.
  *
- * @throws RefusalError FORBIDDEN unless the caller is an owner other than the proposer
- *   (who withdraws instead); INVALID_STATE unless the change is open.
+ * @throws RefusalError NOT_FOUND, as for a missing change, for anyone who may not read
+ *   it; FORBIDDEN for one who may but is not an owner other than the proposer (who
+ *   withdraws instead); INVALID_STATE unless the change is open.
  */
 export async function declineOwnershipChange(
   tx: Tx,
@@ -308,7 +310,8 @@ export async function declineOwnershipChange(
 /**
  * The proposer takes the change back before it applies.
  *
- * @throws RefusalError FORBIDDEN unless the caller proposed it; INVALID_STATE unless it is open.
+ * @throws RefusalError NOT_FOUND, as for a missing change, for anyone who may not read
+ *   it; FORBIDDEN for one who may but did not propose it; INVALID_STATE unless it is open.
  */
 export async function withdrawOwnershipChange(
   tx: Tx,

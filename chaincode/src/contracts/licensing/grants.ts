@@ -37,8 +37,9 @@ import { requireVisibleGrant, requireVisibleOffer } from './queries';
  * paid to its owner as a `licence-fee` instruction, as royalties are.
  *
  * @returns the grant and the fee's collection instruction (none without a fee).
- * @throws RefusalError FORBIDDEN for an owner of the work or a person other than the
- *   named licensee; INVALID_STATE unless the offer is open, its term not over and the
+ * @throws RefusalError NOT_FOUND, as for a missing offer, for anyone who may not see it
+ *   (an offer made to someone else, or not open); FORBIDDEN for an owner of the work;
+ *   INVALID_STATE unless the offer is open, its term not over and the
  *   work still owned as offered; TERMS_MISMATCH for other terms than the recorded ones;
  *   ALREADY_EXISTS when the grant id is taken or the caller already holds a grant of
  *   the offer.
@@ -153,7 +154,8 @@ async function issueFee(
  * An owner of the work revokes a grant for cause, giving the reason. No usage may be
  * reported on it afterwards; periods already ended can still be closed and paid.
  *
- * @throws RefusalError FORBIDDEN unless a current owner of the work calls; INVALID_STATE
+ * @throws RefusalError NOT_FOUND, as for a missing grant, for anyone who may not see it;
+ *   FORBIDDEN for one who may but is not a current owner of the work; INVALID_STATE
  *   when the grant is already revoked or has expired.
  */
 export async function revokeGrant(tx: Tx, grantId: string, reason: string): Promise<LicenceGrantRecord> {

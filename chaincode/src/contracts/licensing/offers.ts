@@ -120,8 +120,9 @@ export async function offerLicence(
 /**
  * Another owner named on the offer consents to it; the offer opens when the last does.
  *
- * @throws RefusalError FORBIDDEN unless an owner named on the offer calls; INVALID_STATE
- *   unless the offer awaits consent; ALREADY_EXISTS when this owner already consented.
+ * @throws RefusalError NOT_FOUND, as for a missing offer, for anyone who may not see it;
+ *   FORBIDDEN for one who may but is not an owner named on it; INVALID_STATE unless the
+ *   offer awaits consent; ALREADY_EXISTS when this owner already consented.
  */
 export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOfferRecord> {
   requireRole(tx.caller, licensingCommandRoles.consentToOffer, 'consent to a licence offer');
@@ -156,8 +157,9 @@ export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOf
  * An owner withdraws an offer nobody has taken up; grants already made from an open
  * offer stay in force.
  *
- * @throws RefusalError FORBIDDEN unless an owner named on the offer calls; INVALID_STATE
- *   unless it awaits consent or is open.
+ * @throws RefusalError NOT_FOUND, as for a missing offer, for anyone who may not see it;
+ *   FORBIDDEN for one who may but is not an owner named on it; INVALID_STATE unless it
+ *   awaits consent or is open.
  */
 export async function withdrawOffer(tx: Tx, offerId: string, reason: string): Promise<LicenceOfferRecord> {
   requireRole(tx.caller, licensingCommandRoles.withdrawOffer, 'withdraw a licence offer');

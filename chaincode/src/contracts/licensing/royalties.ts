@@ -235,17 +235,6 @@ export async function confirmRoyaltyPayout(
 }
 
 /**
- * Issues a failed royalty or fee instruction again (after the payee fixed their payout
- * account, or the licensee funded theirs, say): a new instruction for the same party and
- * amount replaces the failed one, which keeps its failure and names its replacement. Its
- * payee (the licensee, for a collection) or the settlement service may ask.
- *
- * @throws RefusalError NOT_FOUND (periodId), as for a period not closed, for an unknown
- *   period and for anyone who may not see it; NOT_FOUND (instructionId) for an unknown
- *   instruction; FORBIDDEN for anyone else; INVALID_STATE unless the instruction failed
- *   and was not issued again.
- */
-/**
  * Whether the caller may see a closed period: named on one of its instructions (a payee
  * who has since sold their share included), or able to see its grant now.
  */
@@ -260,6 +249,17 @@ async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolea
   return grant !== undefined && canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId));
 }
 
+/**
+ * Issues a failed royalty or fee instruction again (after the payee fixed their payout
+ * account, or the licensee funded theirs, say): a new instruction for the same party and
+ * amount replaces the failed one, which keeps its failure and names its replacement. Its
+ * payee (the licensee, for a collection) or the settlement service may ask.
+ *
+ * @throws RefusalError NOT_FOUND (periodId), as for a period not closed, for an unknown
+ *   period and for anyone who may not see it; NOT_FOUND (instructionId) for an unknown
+ *   instruction; FORBIDDEN for anyone else; INVALID_STATE unless the instruction failed
+ *   and was not issued again.
+ */
 export async function reissueRoyaltyPayout(
   tx: Tx,
   request: { grantId: string; periodId: string; instructionId: string },

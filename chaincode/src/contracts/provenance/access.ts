@@ -166,8 +166,8 @@ export async function revokeAccess(tx: Tx, request: { grantId: string; reason: s
  * uses never contend for a shared key.
  *
  * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND, for a missing grant and for
- *   a caller who may not read it alike; ACCESS_NOT_GRANTED for the controller or an
- *   auditor (who may read it but are not its grantee) or a scope the grant lacks; ACCESS_GRANT_REVOKED;
+ *   a caller who may not read it alike; ACCESS_NOT_GRANTED for the dataset's controller
+ *   (who may read it but is not its grantee) or a scope the grant lacks; ACCESS_GRANT_REVOKED;
  *   ACCESS_GRANT_EXPIRED at or after the expiry (transaction time).
  */
 export async function recordAccess(

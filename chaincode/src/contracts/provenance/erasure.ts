@@ -4,7 +4,7 @@ import { agreementTermsCollection } from '../../model/agreement';
 import type { Caller } from '../../model/identity';
 import type { Party } from '../../model/party';
 import type { AuditedRecord } from '../../model/audit';
-import { auditGrantAllows } from '../audit/scope';
+import { auditGrantAllows, refuseMissingRecord } from '../audit/scope';
 import {
   datasetSubjectDataCollection,
   datasetSubjectDataSchema,
@@ -185,13 +185,13 @@ export function auditedReceipt(receipt: ErasureReceipt, controllers: readonly Pa
  * under a live audit grant naming `provenance`.
  *
  * @throws RefusalError NOT_FOUND when missing or when the caller may not read it, an
- *   auditor's audit grants included (one answer for all).
+ *   auditor's audit grants included (one answer for all, after the same reads).
  */
 export async function getErasureReceipt(ctx: Context, caller: Caller, receiptId: string): Promise<ErasureReceipt> {
   const receipt = await erasureReceipts.read(ctx, receiptId);
-  if (receipt === undefined || !(await mayReadReceipt(ctx, caller, receipt))) {
-    refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
-  }
+  const refuseAsMissing = (): never => refuse('NOT_FOUND', `erasure receipt ${receiptId} does not exist`, 'receiptId');
+  if (receipt === undefined) return refuseMissingRecord(ctx, caller, refuseAsMissing);
+  if (!(await mayReadReceipt(ctx, caller, receipt))) refuseAsMissing();
   return receipt;
 }
 
