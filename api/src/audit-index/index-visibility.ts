@@ -215,6 +215,34 @@ function partyOrReader(
 }
 
 /**
+ * {@link partyOrReader} for records whose organisations `concerns` names: an auditor's
+ * grants cover a row concerning the granting organisation dated within their range, an
+ * organisation reader's (admin's) own organisation opens the rows concerning it.
+ */
+function partyOrOrganisationReader(
+  principal: Principal,
+  party: RawBuilder<SqlBool>,
+  auditScope: AuditScope | undefined,
+  rule: {
+    readonly kind: AuditRecordKind;
+    readonly readers: readonly Role[];
+    readonly organisationReaders: readonly Role[];
+    readonly concerns: (organisation: string) => RawBuilder<SqlBool>;
+    readonly dated: string;
+  },
+): RawBuilder<SqlBool> {
+  return partyOrReader(
+    principal,
+    rule.readers,
+    party,
+    auditScope,
+    rule.kind,
+    (grants) => coveredByGrantOf(grants, rule.kind, rule.concerns, rule.dated),
+    { readers: rule.organisationReaders, concerns: rule.concerns },
+  );
+}
+
+/**
  * The transactions a caller's reach takes in (`reachesTransaction`), as an SQL condition.
  * An auditor whose grants are unknown is a tool reading the index as an operator (see
  * `IndexQueries`), which sees every transaction; the server always knows the grants.
@@ -402,15 +430,13 @@ export function indexVisibility(
           organisationIn('ix_ownership_change_parties', 'party_msp', change, organisation),
           organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
         ]);
-      return partyOrReader(
-        principal,
-        ipReaderRoles,
-        party,
-        auditScope,
-        'ip',
-        (grants) => coveredByGrantOf(grants, 'ip', concerns, 'ix_ownership_changes.proposed_at'),
-        { readers: ipOrganisationReaderRoles, concerns },
-      );
+      return partyOrOrganisationReader(principal, party, auditScope, {
+        kind: 'ip',
+        readers: ipReaderRoles,
+        organisationReaders: ipOrganisationReaderRoles,
+        concerns,
+        dated: 'ix_ownership_changes.proposed_at',
+      });
     }
     case 'licenceOffers': {
       const owners = sameColumns('ix_licence_offer_owners', 'ix_licence_offers', ['offer_id']);
@@ -424,15 +450,13 @@ export function indexVisibility(
           sql<SqlBool>`${sql.ref('ix_licence_offers.licensee_msp')} = ${organisation}`,
           organisationIn('ix_licence_offer_owners', 'owner_msp', owners, organisation),
         ]);
-      return partyOrReader(
-        principal,
-        licensingIndexReaderRoles,
-        party,
-        auditScope,
-        'licensing',
-        (grants) => coveredByGrantOf(grants, 'licensing', concerns, 'ix_licence_offers.offered_at'),
-        { readers: licensingOrganisationReaderRoles, concerns },
-      );
+      return partyOrOrganisationReader(principal, party, auditScope, {
+        kind: 'licensing',
+        readers: licensingIndexReaderRoles,
+        organisationReaders: licensingOrganisationReaderRoles,
+        concerns,
+        dated: 'ix_licence_offers.offered_at',
+      });
     }
     case 'licences':
     case 'royaltyPeriods': {
@@ -449,21 +473,13 @@ export function indexVisibility(
           sql<SqlBool>`${sql.ref(`${table}.licensee_msp`)} = ${organisation}`,
           organisationIn('ix_work_owners', 'owner_msp', owners, organisation),
         ]);
-      return partyOrReader(
-        principal,
-        licensingIndexReaderRoles,
-        party,
-        auditScope,
-        'licensing',
-        (grants) =>
-          coveredByGrantOf(
-            grants,
-            'licensing',
-            concerns,
-            kind === 'licences' ? `${table}.accepted_at` : `${table}.licence_accepted_at`,
-          ),
-        { readers: licensingOrganisationReaderRoles, concerns },
-      );
+      return partyOrOrganisationReader(principal, party, auditScope, {
+        kind: 'licensing',
+        readers: licensingIndexReaderRoles,
+        organisationReaders: licensingOrganisationReaderRoles,
+        concerns,
+        dated: kind === 'licences' ? `${table}.accepted_at` : `${table}.licence_accepted_at`,
+      });
     }
     case 'datasetAccessGrants':
     case 'datasetAccessLog': {

@@ -14,13 +14,21 @@ import { notFound } from '../errors/api-error.js';
  *   so that the field tells no more than the status.
  * @throws ApiError 404 NOT_FOUND for a NOT_FOUND, FORBIDDEN or NO_AUDIT_GRANT refusal; any other error as it is.
  */
-export async function visible<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
+export function visible<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
+  return answeringNotFound(what, field, read, (error) => error.kind === 'forbidden' || error.kind === 'not-found');
+}
+
+/** Runs the read, answering 404 for the refusals `hides` picks and passing every other error on. */
+async function answeringNotFound<T>(
+  what: string,
+  field: string,
+  read: () => Promise<T>,
+  hides: (error: RefusedError) => boolean,
+): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
-      throw notFound(what, field);
-    }
+    if (error instanceof RefusedError && hides(error)) throw notFound(what, field);
     throw error;
   }
 }
@@ -34,13 +42,6 @@ export async function visible<T>(what: string, field: string, read: () => Promis
  *
  * @throws ApiError 404 NOT_FOUND for a NOT_FOUND or NO_AUDIT_GRANT refusal; any other error, a FORBIDDEN included, as it is.
  */
-export async function visibleToReaders<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof RefusedError && (error.kind === 'not-found' || error.code === 'NO_AUDIT_GRANT')) {
-      throw notFound(what, field);
-    }
-    throw error;
-  }
+export function visibleToReaders<T>(what: string, field: string, read: () => Promise<T>): Promise<T> {
+  return answeringNotFound(what, field, read, (error) => error.kind === 'not-found' || error.code === 'NO_AUDIT_GRANT');
 }
