@@ -1,5 +1,5 @@
 import { licenceFeeView, royaltyPeriodRecordSchema, type LicenceGrantRecord } from '@gigledger/chaincode/model';
-import type { LedgerClient } from '@gigledger/gateway';
+import { RefusedError, type LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 
 /** One way the index and the ledger's current state disagree. */
@@ -41,6 +41,31 @@ export interface IndexCheckReport {
    */
   readonly notCompared: readonly string[];
   readonly differences: readonly IndexDifference[];
+}
+
+/**
+ * What a read by id answers, or `undefined` when the chaincode refuses it as missing
+ * (NOT_FOUND: not on the ledger, or not for this reader, which the chaincode answers
+ * alike) or, with `forbiddenToo`, as not this reader's to read.
+ *
+ * Any other failure (a peer unreachable, a timeout, an identity the channel refuses)
+ * ends the check: counted as a record the ledger lacks, an outage would read as an index
+ * holding records that are not on the ledger.
+ *
+ * @throws whatever `read` throws other than those refusals.
+ */
+async function unlessRefusedAsMissing<Answer>(
+  read: Promise<Answer>,
+  forbiddenToo = false,
+): Promise<Answer | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof RefusedError && (error.kind === 'not-found' || (forbiddenToo && error.kind === 'forbidden'))) {
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 const partyKey = (party: { mspId: string; userId: string }) => `${party.mspId}/${party.userId}`;
@@ -92,11 +117,11 @@ export async function checkIndex(
   const payoutById = new Map(payouts.map((payout) => [payout.instruction_id, payout]));
   const seenPayouts = new Set<string>();
   for (const row of agreements) {
-    let view;
-    try {
-      view = await agreementsOf(row.client_msp).agreements.getAgreement({ agreementId: row.agreement_id });
-    } catch {
-      differ('agreement', row.agreement_id, 'missing-on-ledger', 'the chaincode does not answer it');
+    const view = await unlessRefusedAsMissing(
+      agreementsOf(row.client_msp).agreements.getAgreement({ agreementId: row.agreement_id }),
+    );
+    if (view === undefined) {
+      differ('agreement', row.agreement_id, 'missing-on-ledger', 'the chaincode answers NOT_FOUND');
       continue;
     }
     if (view.agreement.status !== row.status || view.agreement.updatedTxId !== row.updated_tx_id) {
@@ -187,11 +212,9 @@ export async function checkIndex(
       mspId: row.subject_msp,
       userId: row.subject_user,
     });
-    let record;
-    try {
-      record = await ledger.credentials.getCredential({ credentialId: row.credential_id });
-    } catch {
-      differ('credential', row.credential_id, 'missing-on-ledger', 'the chaincode does not answer it');
+    const record = await unlessRefusedAsMissing(ledger.credentials.getCredential({ credentialId: row.credential_id }));
+    if (record === undefined) {
+      differ('credential', row.credential_id, 'missing-on-ledger', 'the chaincode answers NOT_FOUND');
       continue;
     }
     if (record.status !== row.status || record.updatedTxId !== row.updated_tx_id) {
@@ -330,7 +353,7 @@ async function checkIp(db: Db, ledger: LedgerClient, readers: readonly LedgerCli
   const onLedger = new Map<string, { version: number; txId: string; owners: string }>();
   const ledgerChanges = new Map<string, { status: string; updatedTxId: string }>();
   for (const row of works) {
-    const work = await ledger.ip.getWork({ workId: row.work_id }).catch(() => undefined);
+    const work = await unlessRefusedAsMissing(ledger.ip.getWork({ workId: row.work_id }));
     if (work === undefined) continue;
     onLedger.set(work.workId, {
       version: work.ownershipVersion,
@@ -395,7 +418,7 @@ async function checkLicensing(db: Db, readers: readonly LedgerClient[], differ: 
   const ledgerLicences = new Map<string, LicenceGrantRecord>();
   for (const workId of workIds) {
     for (const reader of readers) {
-      const listed = await reader.licensing.listWorkLicences({ workId }).catch(() => undefined);
+      const listed = await unlessRefusedAsMissing(reader.licensing.listWorkLicences({ workId }), true);
       for (const offer of listed?.offers ?? []) ledgerOffers.set(offer.offerId, offer);
       for (const grant of listed?.grants ?? []) ledgerLicences.set(grant.grantId, grant);
     }
@@ -437,9 +460,10 @@ async function checkLicensing(db: Db, readers: readonly LedgerClient[], differ: 
     }
     indexedPeriods.set(id, `${row.status} (tx ${row.updated_tx_id})`);
     for (const reader of readers) {
-      const view = await reader.licensing
-        .getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id })
-        .catch(() => undefined);
+      const view = await unlessRefusedAsMissing(
+        reader.licensing.getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id }),
+        true,
+      );
       if (view?.closed === undefined) continue;
       ledgerPeriods.set(id, `${view.closed.status} (tx ${view.closed.updatedTxId})`);
       break;
@@ -472,7 +496,7 @@ async function checkProvenance(db: Db, ledger: LedgerClient, differ: Differ) {
   for (let recordId = pending.shift(); recordId !== undefined; recordId = pending.shift()) {
     if (visited.has(recordId)) continue;
     visited.add(recordId);
-    const record = await ledger.provenance.getRecord({ recordId }).catch(() => undefined);
+    const record = await unlessRefusedAsMissing(ledger.provenance.getRecord({ recordId }));
     if (record === undefined) continue;
     ledgerRecords.set(record.recordId, state(record));
     const lineage = await ledger.provenance.getLineage({ recordId, direction: 'descendants', depth: 1 });
