@@ -489,6 +489,41 @@ describe('LicensingContract', () => {
       expect(await answerMonth('G-1/2026-01/royalty-4', 'paid', 'req-conf-c')).toMatchObject({ status: 'paid' });
     });
 
+    it('answers a payee who has since sold their share with the instructions naming them, not the whole month', async () => {
+      await report(client);
+      driver.ledger.advanceSeconds(27 * day);
+      await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
+      await answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-0');
+      await answerMonth('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
+      // Tom sells his 40 % to Tara: he no longer reads the licence, nor the month through it.
+      await driver.ledger.transact(freelancer, ip, 'proposeOwnershipChange', {
+        requestId: 'req-sell',
+        workId: 'W-1',
+        changeId: 'C-sell',
+        owners: [{ party: tara, shareBps: 10_000 }],
+      });
+      await driver.ledger.transact(otherFreelancer, ip, 'approveOwnershipChange', {
+        workId: 'W-1',
+        changeId: 'C-sell',
+      });
+      const asTom = { grantId: 'G-1', periodId: '2026-01' };
+      expect((await refusal(call(otherFreelancer, 'getRoyaltyPeriod', asTom)))?.code).toBe('NOT_FOUND');
+
+      const reissued = await call<{ instructions: { instructionId: string; payee?: Party }[] }>(
+        otherFreelancer,
+        'reissueRoyaltyPayout',
+        { ...asTom, instructionId: 'G-1/2026-01/royalty-2' },
+      );
+      expect(reissued.instructions).toMatchObject([
+        { instructionId: 'G-1/2026-01/royalty-2', payee: tom },
+        { instructionId: 'G-1/2026-01/royalty-4', payee: tom },
+      ]);
+      // The settlement service follows the whole month in the event, as for every reissue.
+      const event = driver.ledger.lastEvent?.payload as { period: { instructions: unknown[] } };
+      expect(event.period.instructions).toHaveLength(4);
+      expect(lastRequests()).toMatchObject([{ instructionId: 'G-1/2026-01/royalty-4', payee: tom }]);
+    });
+
     it('closes a period nobody reported as owing nothing, only once its reporting window is over and not for its licensee', async () => {
       driver.ledger.advanceSeconds(27 * day);
       const close = (as: TestIdentity) => call(as, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });

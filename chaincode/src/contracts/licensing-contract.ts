@@ -118,7 +118,7 @@ export class LicensingContract extends contractClass(licensingContractName, {
    * as INVALID_STATE, so it needs no request id.
    */
   reissueRoyaltyPayout: transaction(spec.reissueRoyaltyPayout, async (tx, request) => {
-    const { period, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
+    const { period, periodAsSeen, instruction, replaces } = await reissueRoyaltyPayout(tx, request);
     emitEvent(tx.ctx, licensingEvents.royaltyPayoutReissued, {
       ...eventBase(tx),
       settlementRequests: [instruction],
@@ -126,7 +126,7 @@ export class LicensingContract extends contractClass(licensingContractName, {
       instruction,
       replaces,
     });
-    return period;
+    return periodAsSeen;
   }),
 
   getOffer: transaction(spec.getOffer, (tx, request) => getOffer(tx, request.offerId)),

@@ -239,12 +239,7 @@ export async function confirmRoyaltyPayout(
  * who has since sold their share included), or able to see its grant now.
  */
 async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolean> {
-  const named = period.instructions.some(
-    (instruction) =>
-      isParty(tx.caller, instruction.payer) ||
-      (instruction.payee !== undefined && isParty(tx.caller, instruction.payee)),
-  );
-  if (named) return true;
+  if (period.instructions.some((instruction) => namesCaller(tx, instruction))) return true;
   const grant = await licenceGrants.read(tx.ctx, period.grantId);
   return grant !== undefined && canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId));
 }
@@ -255,6 +250,8 @@ async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolea
  * amount replaces the failed one, which keeps its failure and names its replacement. Its
  * payee (the licensee, for a collection) or the settlement service may ask.
  *
+ * @returns `period` whole, for the event the settlement service follows, and
+ *   `periodAsSeen`, what the caller is answered (see {@link periodAsSeenBy}).
  * @throws RefusalError NOT_FOUND (periodId), as for a period not closed, for an unknown
  *   period and for anyone who may not see it; NOT_FOUND (instructionId) for an unknown
  *   instruction; FORBIDDEN for anyone else; INVALID_STATE unless the instruction failed
@@ -263,7 +260,12 @@ async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolea
 export async function reissueRoyaltyPayout(
   tx: Tx,
   request: { grantId: string; periodId: string; instructionId: string },
-): Promise<{ period: RoyaltyPeriodRecord; instruction: RoyaltyInstruction; replaces: string }> {
+): Promise<{
+  period: RoyaltyPeriodRecord;
+  periodAsSeen: RoyaltyPeriodRecord;
+  instruction: RoyaltyInstruction;
+  replaces: string;
+}> {
   const label = periodLabel(request.grantId, request.periodId);
   requireRole(tx.caller, licensingCommandRoles.reissueRoyaltyPayout, `reissue a royalty payout of ${label}`);
   if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
@@ -311,5 +313,33 @@ export async function reissueRoyaltyPayout(
   ];
   const updated = touched(tx, { ...period, instructions });
   await royaltyPeriods.write(tx.ctx, updated);
-  return { period: updated, instruction: replacement, replaces: failed.instructionId };
+  return {
+    period: updated,
+    periodAsSeen: await periodAsSeenBy(tx, updated),
+    instruction: replacement,
+    replaces: failed.instructionId,
+  };
+}
+
+/**
+ * A closed period as its caller may see it: whole for the settlement service and for
+ * whoever may read its grant; for a payee who has since sold their share (named on the
+ * period, no longer able to read the grant, so `getRoyaltyPeriod` answers them
+ * NOT_FOUND), only the instructions naming them.
+ */
+async function periodAsSeenBy(tx: Tx, period: RoyaltyPeriodRecord): Promise<RoyaltyPeriodRecord> {
+  if (tx.caller.role === 'settlement') return period;
+  const grant = await licenceGrants.read(tx.ctx, period.grantId);
+  if (grant !== undefined && canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId))) return period;
+  return {
+    ...period,
+    instructions: period.instructions.filter((instruction) => namesCaller(tx, instruction)),
+  };
+}
+
+/** Whether the caller pays or is paid by an instruction. */
+function namesCaller(tx: Tx, instruction: RoyaltyInstruction): boolean {
+  return (
+    isParty(tx.caller, instruction.payer) || (instruction.payee !== undefined && isParty(tx.caller, instruction.payee))
+  );
 }
