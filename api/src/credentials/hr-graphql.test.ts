@@ -347,6 +347,19 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
       code: 'VALIDATION_FAILED',
       field: 'subject.userId',
     });
+    await server.genesis(
+      ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
+        type: 'setMemberRights' as const,
+        mspId,
+        voting: true,
+        veto: false,
+      })),
+    );
+    const outsider = await graphql('{ reputation(subject: { mspId: "GhostOrgMSP", userId: "gus" }) { score } }', {
+      apiKey: cast.hrKey,
+    });
+    expect(outsider.data).toBeNull();
+    expect(outsider.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'subject.mspId' });
     const tooMany = await graphql('{ freelancersByCredential(type: Course, limit: 500) { subject { userId } } }', {
       apiKey: cast.hrKey,
     });

@@ -1,5 +1,6 @@
 import { partySchema, type Party, type Reputation } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
+import { fieldsUnder } from '../http/refusal-fields.js';
 import { parseInput } from '../http/route.js';
 import { ReputationService, type ReputationDependencies } from './reputation-service.js';
 
@@ -107,7 +108,12 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
     resolvers: {
       Query: {
         reputation: (_parent: unknown, args: { subject: unknown }, context: GraphqlContext) =>
-          resolveWith(context, () => reputationOf(parseInput(partySchema, args.subject, 'subject'), context)),
+          resolveWith(context, () => {
+            const subject = parseInput(partySchema, args.subject, 'subject');
+            return fieldsUnder('subject', () =>
+              service.reputationOf(resolverRequester(context, 'reputation:read'), subject),
+            );
+          }),
       },
       FreelancerMatch: {
         reputation: (parent: { subject: Party }, _args: unknown, context: GraphqlContext) =>

@@ -17,6 +17,15 @@ describe('reputation over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    // As the network's bootstrap records them: the consortium's members.
+    await server.genesis(
+      ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
+        type: 'setMemberRights' as const,
+        mspId,
+        voting: true,
+        veto: false,
+      })),
+    );
     carol = await server.person('carol', 'ClientOrg', 'client');
     dave = await server.person('dave', 'ClientOrg', 'client');
     tara = await server.person('tara', 'TalentOrg', 'freelancer');
@@ -160,7 +169,7 @@ describe('reputation over HTTP', () => {
     expect(ledgerState(server)).toEqual(before);
   });
 
-  it('answers score reads by scope: 403 without reputation:read, 422 naming a malformed path', async () => {
+  it('answers score reads by scope: 403 without reputation:read, 422 naming a malformed path or an outsider', async () => {
     expect((await server.request('GET', '/v1/reputation/TalentOrgMSP/tara', { token: evaluator.token })).status).toBe(
       403,
     );
@@ -171,6 +180,10 @@ describe('reputation over HTTP', () => {
     // Reputation travels: any reader may see anyone's, and someone without records scores 50.
     const unknown = await server.request('GET', '/v1/reputation/TalentOrgMSP/nobody', { token: tom.token });
     expect(unknown).toMatchObject({ status: 200, body: { score: 50, basis: [] } });
+    // Nobody of an organisation outside the consortium scores the newcomer's 50.
+    const outsider = await server.request('GET', '/v1/reputation/GhostOrgMSP/gus', { token: tom.token });
+    expect(outsider).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED', field: 'path.mspId' } });
+    expect((outsider.body as { message: string }).message).toContain('GhostOrgMSP is no member organisation');
   });
 
   it('exports a signed statement to the freelancer it is about, and to no one else', async () => {

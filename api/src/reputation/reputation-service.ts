@@ -134,17 +134,16 @@ export class ReputationService {
     return committed(submitted, request.requestId);
   }
 
-  /** The score with its components and the records it rests on; reputation is open to every reader. */
+  /**
+   * The score with its components and the records it rests on; reputation is open to every reader.
+   *
+   * @throws RefusedError VALIDATION_FAILED (`mspId`) for a subject without records of an
+   *   organisation that is no member of the consortium.
+   */
   async reputationOf(as: Requester, subject: Party): Promise<Reputation> {
     return (await this.#client(as)).reputation.reputationOf(subject);
   }
 
-  /**
-   * The caller's own reputation as a statement signed by this server's organisation,
-   * which anyone holding the organisation's CA certificate can verify offline.
-   *
-   * @throws ApiError 403 unless a freelancer calls; 503 when the server has no signer or cannot read the height.
-   */
   /**
    * Verifies a statement against the CA of the organisation its signature names, as
    * `verify-statement` does offline with a CA file: for verifiers who would rather ask
@@ -181,6 +180,12 @@ export class ReputationService {
     return verifyStatement(statement, authority ?? [...authorities.values()][0] ?? '');
   }
 
+  /**
+   * The caller's own reputation as a statement signed by this server's organisation,
+   * which anyone holding the organisation's CA certificate can verify offline.
+   *
+   * @throws ApiError 403 unless a freelancer calls; 503 when the server has no signer or cannot read the height.
+   */
   async exportStatement(as: Requester): Promise<ReputationStatement> {
     const { principal, log } = as;
     if (principal.role !== 'freelancer') {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ReputationContract } from './reputation-contract';
 import { reputationEvents, reputationTransactions } from '../model/reputation';
 import type { CompletionRecord } from '../model/reputation-records';
+import { parseRefusal } from '../model/errors';
 import {
   agreementId,
   arbitratorA,
@@ -247,6 +248,43 @@ describe('ReputationContract: completions', () => {
     expect(later.basis[0]!.recency).toBe(0.5);
     expect(later.score).toBeLessThan(reputation.score);
     expect(later.asOf).toBe(new Date(driver.ledger.nowSeconds * 1000).toISOString());
+  });
+});
+
+describe('ReputationContract: whose score is answered', () => {
+  const members = ['ClientOrgMSP', 'AuditOrgMSP'];
+
+  it('refuses a score for a person of no member organisation who holds no records, naming mspId', async () => {
+    const driver = new ReputationDriver();
+    await driver.agreements.setParameters();
+    await driver.agreements.applyGenesis(
+      members.map((mspId) => ({ type: 'setMemberRights' as const, mspId, voting: true, veto: false })),
+    );
+    const ghost = { mspId: 'GhostOrgMSP', userId: 'gus' };
+    const error = await driver.reputationOf(ghost).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+    expect(parseRefusal(error?.message ?? '')).toMatchObject({ code: 'VALIDATION_FAILED', field: 'mspId' });
+    expect(error?.message).toContain('GhostOrgMSP is no member organisation of the consortium');
+    // A member's newcomer scores the prior, with no record behind it.
+    const newcomer = await driver.reputationOf({ mspId: 'ClientOrgMSP', userId: 'new-hire' });
+    expect(newcomer.basis).toEqual([]);
+  });
+
+  it('keeps the score of a person with records after their organisation stops being a member', async () => {
+    const driver = new ReputationDriver();
+    await driver.agreements.active();
+    await driver.agreements.funded('m1');
+    await driver.agreements.submit('m1');
+    await driver.agreements.acceptMilestone('m1');
+    await driver.rate(agreementId, 'm1', 4);
+    // TalentOrg, the freelancer's organisation, is not among the members any more.
+    await driver.agreements.applyGenesis(
+      members.map((mspId) => ({ type: 'setMemberRights' as const, mspId, voting: true, veto: false })),
+    );
+    const reputation = await driver.reputationOf(freelancerParty, anonymous);
+    expect(reputation.components.completions).toMatchObject({ count: 1, meanRating: 4 });
   });
 });
 

@@ -5,6 +5,7 @@ import { computeReputation } from '../model/reputation-score';
 import { isParty, requireRole, requireUserId } from '../ledger/caller';
 import { refuse } from '../ledger/refusal';
 import { contractClass, transaction } from '../ledger/contract-class';
+import { requireMemberOrganisations } from './governance/member-organisations';
 import { attest } from './reputation/attestations';
 import { recordCompletion } from './reputation/completions';
 import { readAttestations, readCompletions } from './reputation/store';
@@ -46,15 +47,24 @@ export class ReputationContract extends contractClass(reputationContractName, {
     run: attest,
   }),
 
-  /** The subject's score with its components and the records it rests on, as of the transaction timestamp. */
-  reputationOf: transaction(spec.reputationOf, async (tx, subject) =>
-    computeReputation({
-      subject,
-      asOf: tx.at,
-      completions: await readCompletions(tx.ctx, subject),
-      attestations: await readAttestations(tx.ctx, subject),
-    }),
-  ),
+  /**
+   * The subject's score with its components and the records it rests on, as of the
+   * transaction timestamp. A person without records scores the formula's prior, as every
+   * newcomer does; one of an organisation the consortium does not count among its members
+   * is refused instead, as such a score would read as a real person's. People of a former
+   * member keep the score their records give.
+   *
+   * @throws RefusalError VALIDATION_FAILED (`mspId`) for a subject without records of an
+   *   organisation that is no member.
+   */
+  reputationOf: transaction(spec.reputationOf, async (tx, subject) => {
+    const completions = await readCompletions(tx.ctx, subject);
+    const attestations = await readAttestations(tx.ctx, subject);
+    if (completions.length === 0 && attestations.length === 0) {
+      await requireMemberOrganisations(tx, [{ field: '', party: subject }]);
+    }
+    return computeReputation({ subject, asOf: tx.at, completions, attestations });
+  }),
 
   /** The subject's rated completions, by agreement and milestone. */
   listCompletions: transaction(spec.listCompletions, (tx, request) => readCompletions(tx.ctx, request)),

@@ -3,7 +3,10 @@ import { refuse } from '../../ledger/refusal';
 import type { Tx } from '../../ledger/tx';
 import { readMembers } from './store';
 
-/** A party a request names, with the request field it came in (`evaluator`, `owners.1.party`). */
+/**
+ * A party a request names, with the request field it came in (`evaluator`,
+ * `owners.1.party`; empty when the request is the party itself).
+ */
 export interface NamedParty {
   readonly field: string;
   readonly party: Pick<Party, 'mspId'>;
@@ -26,7 +29,7 @@ export async function requireMemberOrganisations(tx: Tx, parties: readonly Named
   if (members.length === 0) return;
   const outsider = parties.find(({ party }) => !members.includes(party.mspId));
   if (outsider === undefined) return;
-  const field = `${outsider.field}.mspId`;
+  const field = outsider.field === '' ? 'mspId' : `${outsider.field}.mspId`;
   refuse(
     'VALIDATION_FAILED',
     `${field}: ${outsider.party.mspId} is no member organisation of the consortium; members are ${members.join(', ')}`,
