@@ -120,6 +120,7 @@ export function auditSchema(deps: {
         kinds: [AuditRecordKind!]!
         "The caller's organisation: the others a read concerned are withheld."
         organisations: [String!]!
+        "Records of the read's kinds it answered (root fields that are no records, such as me, count none); 0 when refused."
         resultCount: Int!
         status: Int!
         "The grants the caller's organisation gave that covered the read; others' are withheld."

@@ -491,6 +491,8 @@ describe('auditor access over HTTP', () => {
     ];
     expect(withoutPlace(existingAnswered)).toEqual(withoutPlace(unknownAnswered));
     expect([existingAnswered.status, existingAnswered.grants]).toEqual([200, ['AG-own-oracle']]);
+    // `me` names the auditor's organisation but is no record: the row counts the payouts alone.
+    expect([existingAnswered.organisations, existingAnswered.resultCount]).toEqual([['AuditOrgMSP'], 0]);
     for (const [grantId, admin] of [
       ['AG-own-oracle', auditAdmin],
       ['AG-client-2020', clientAdmin],

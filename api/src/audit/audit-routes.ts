@@ -45,7 +45,12 @@ export const readLogEntrySchema = z.object({
   argumentsSha256: z.string(),
   kinds: z.array(auditRecordKindSchema),
   organisations: z.array(z.string()),
-  resultCount: z.number().int(),
+  resultCount: z
+    .number()
+    .int()
+    .describe(
+      "Records of the read's kinds it answered (GraphQL root fields that are no records, such as me, count none); 0 when refused.",
+    ),
   status: z.number().int(),
   grants: z.array(z.string()),
   prevHash: z.string(),

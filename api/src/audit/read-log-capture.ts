@@ -113,7 +113,7 @@ function rootArguments(operation: OperationDefinitionNode, variables: Record<str
 // What each root query field's resolver returned, whole, per operation context: the
 // answer the caller sees holds only the fields it selected, and an auditor must not
 // keep a read out of an organisation's log by leaving its MSP id unselected.
-const rootResults = new WeakMap<object, unknown[]>();
+const rootResults = new WeakMap<object, { readonly field: string; readonly result: unknown }[]>();
 
 // Yoga's parser cache hands the same document object to every request with the same
 // query text, so each operation is printed once for the digest of its arguments.
@@ -145,13 +145,31 @@ export function keepingRootResults(modules: readonly SchemaModule[]): SchemaModu
           ? resolver
           : async (parent: unknown, args: unknown, context: object, info: unknown) => {
               const result = await (resolver as Resolver)(parent, args, context, info);
-              rootResults.set(context, [...(rootResults.get(context) ?? []), result]);
+              rootResults.set(context, [...(rootResults.get(context) ?? []), { field: name, result }]);
               return result;
             },
       ]),
     );
     return { ...module, resolvers: { ...module.resolvers, Query: wrapped } };
   });
+}
+
+/**
+ * The root fields' results as the read log takes them: those of fields naming a record
+ * kind as the answers it counts, the others (`me`, `chaincodeVersion`, `auditGrants`) for
+ * the organisations they name only. Without kept results (no resolver ran), the answer's
+ * `data`, counted.
+ */
+function answersOf(
+  kept: readonly { readonly field: string; readonly result: unknown }[] | undefined,
+  data: Record<string, unknown> | null | undefined,
+): { answers: unknown[]; notRecords: unknown[] } {
+  if (kept === undefined) return { answers: Object.values(data ?? {}), notRecords: [] };
+  const ofRecords = (field: string) => kindsOf([field]).length > 0;
+  return {
+    answers: kept.filter(({ field }) => ofRecords(field)).map(({ result }) => result),
+    notRecords: kept.filter(({ field }) => !ofRecords(field)).map(({ result }) => result),
+  };
 }
 
 /**
@@ -185,7 +203,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
                 operation: `graphql query ${fields.join(',')}`,
                 arguments: { document: printedOnce(operation), variables: args.variableValues ?? {} },
                 kinds: kindsOf([...fields, ...recordKindsOf(rootArguments(operation, args.variableValues ?? {}))]),
-                answers: rootResults.get(context) ?? Object.values(result.data ?? {}),
+                ...answersOf(rootResults.get(context), result.data),
                 status,
                 subjects: subjectsOfRead({ arguments: rootArguments(operation, args.variableValues ?? {}) }),
               },

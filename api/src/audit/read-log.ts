@@ -24,7 +24,10 @@ export interface ReadLogEntry {
   readonly kinds: AuditRecordKind[];
   /** MSP ids of the organisations the answer concerns. */
   readonly organisations: string[];
-  /** Records in the answer: an array's length, 1 for one record, 0 for a refusal. */
+  /**
+   * Records of the read's kinds in the answer: an array's length, 1 for one record, 0
+   * for a refusal; GraphQL root fields that are no records (`me`) count nothing.
+   */
   readonly resultCount: number;
   /** HTTP status of the answer. */
   readonly status: number;

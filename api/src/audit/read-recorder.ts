@@ -90,6 +90,12 @@ export interface ObservedRead {
   readonly kinds: readonly AuditRecordKind[];
   /** What the caller is about to receive; for GraphQL, the `data` of each root field. */
   readonly answers: readonly unknown[];
+  /**
+   * Answers that are no records of a kind (GraphQL's `me`, `chaincodeVersion`, the
+   * caller's grants): the organisations they name are logged, but `resultCount` counts
+   * the records in `answers` only.
+   */
+  readonly notRecords?: readonly unknown[];
   readonly status: number;
   /** What the read named before it was answered ({@link subjectsOfRead}): its records' organisations are logged whatever the answer. */
   readonly subjects?: ReadSubjects;
@@ -152,6 +158,9 @@ export class ReadRecorder {
         const found = organisationsAndCount(answer);
         organisations = new Set([...organisations, ...found.organisations]);
         count += found.count;
+      }
+      for (const answer of read.notRecords ?? []) {
+        organisations = new Set([...organisations, ...organisationsAndCount(answer).organisations]);
       }
       // The organisations a read was about see it in their log whatever it answered: the
       // records it asked for are looked up (a refusal or an empty answer names nobody, and
