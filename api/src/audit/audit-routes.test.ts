@@ -137,6 +137,28 @@ describe('auditor access over HTTP', () => {
     });
     // The other party's organisation reads the same entry; an organisation not concerned does not.
     expect((await readLog(talentAdmin)).entries.map((row) => row.seq)).toContain(entry?.seq);
+
+    // HEAD sends no body, but its status, length and ETag tell that the record exists and
+    // when it changed: logged as a read, and a missing id as one too.
+    for (const [id, status, resultCount, grants] of [
+      [agreementId, 200, 1, ['AG-http-1']],
+      ['A-made-up', 404, 0, []],
+    ] as const) {
+      const head = await server.request('HEAD', `/v1/agreements/${id}`, { token: auditor.token });
+      expect([head.status, head.text]).toEqual([status, '']);
+      const stored = await server.db
+        .selectFrom('read_log')
+        .select(['operation', 'result_count', 'status', 'grants'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      expect(stored).toEqual({
+        operation: 'HEAD /v1/agreements/:agreementId',
+        result_count: resultCount,
+        status,
+        grants: JSON.stringify(grants),
+      });
+    }
   });
 
   it('logs GraphQL queries by HR systems through the same log', async () => {

@@ -17,14 +17,16 @@ import { kindsOf, type ReadRecorder } from './read-recorder.js';
 import { subjectsOfRead } from './read-subjects.js';
 
 /**
- * Logs every REST read (GET under `/v1`) by an auditor or HR system, refusals included,
- * before its answer leaves: `response.json` is held until the row is written, and a read
- * that cannot be logged is answered 503 instead. One middleware for every route.
+ * Logs every REST read (GET or HEAD under `/v1`) by an auditor or HR system, refusals
+ * included, before its answer leaves: `response.json` is held until the row is written,
+ * and a read that cannot be logged is answered 503 instead. One middleware for every route.
+ * HEAD runs the GET route without sending its body, but its status, length and ETag tell
+ * whether a record exists and when it changed, so it is a read like any other.
  */
 export function restReadLog(recorder: ReadRecorder): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
     const principal: Principal | undefined = response.locals.principal;
-    if (request.method !== 'GET' || !recorder.logs(principal)) {
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || !recorder.logs(principal)) {
       next();
       return;
     }
@@ -47,7 +49,7 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
         .record(
           {
             principal,
-            operation: `GET ${path}`,
+            operation: `${request.method} ${path}`,
             arguments: { path: request.path, query: request.query as unknown },
             kinds: kindsOf(named),
             answers: response.statusCode >= 400 ? [] : [body],
