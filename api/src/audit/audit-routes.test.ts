@@ -159,6 +159,37 @@ describe('auditor access over HTTP', () => {
         grants: JSON.stringify(grants),
       });
     }
+
+    // Fragments select root fields too, and a field that fails does not unlog the records
+    // the others answered: each row says what was read and under which grant.
+    const graphqlRow = async (query: string) => {
+      const answer = await server.request('POST', '/graphql', {
+        token: auditor.token,
+        body: { query, variables: { id: agreementId } },
+      });
+      expect(answer.status).toBe(200);
+      expect((answer.body as { data?: { agreement?: unknown } }).data?.agreement).toMatchObject({ agreementId });
+      return (await readLog(clientAdmin)).entries.at(-1);
+    };
+    const asRead = {
+      operation: 'graphql query agreement',
+      kinds: ['agreement'],
+      organisations: ['ClientOrgMSP'],
+      resultCount: 1,
+      status: 200,
+      grants: ['AG-http-1'],
+    };
+    expect(
+      await graphqlRow('query ($id: ID!) { ...F } fragment F on Query { agreement(id: $id) { agreementId } }'),
+    ).toMatchObject(asRead);
+    expect(await graphqlRow('query ($id: ID!) { ... on Query { agreement(id: $id) { agreementId } } }')).toMatchObject(
+      asRead,
+    );
+    expect(
+      await graphqlRow(
+        'query ($id: ID!) { agreement(id: $id) { agreementId } missing: agreement(id: "A-made-up") { agreementId } }',
+      ),
+    ).toMatchObject({ ...asRead, status: 404 });
   });
 
   it('logs GraphQL queries by HR systems through the same log', async () => {

@@ -5,7 +5,9 @@ import {
   OperationTypeNode,
   print,
   type DefinitionNode,
+  type DocumentNode,
   type ExecutionArgs,
+  type FieldNode,
   type OperationDefinitionNode,
   valueFromASTUntyped,
 } from 'graphql';
@@ -13,6 +15,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import type { GraphqlContext, SchemaModule } from '../graphql/context.js';
 import { errorBody } from '../errors/error-handler.js';
+import { rootFieldNodes } from '../graphql/root-fields.js';
 import { kindsOf, type ReadRecorder } from './read-recorder.js';
 import { subjectsOfRead } from './read-subjects.js';
 
@@ -72,10 +75,9 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
   };
 }
 
-function rootFields(operation: OperationDefinitionNode): string[] {
-  return operation.selectionSet.selections.flatMap((selection) =>
-    selection.kind === Kind.FIELD ? [selection.name.value] : [],
-  );
+/** The root fields' names, each once, through fragments: what the row says was read. */
+function rootFields(fields: readonly FieldNode[]): string[] {
+  return [...new Set(fields.map((field) => field.name.value))];
 }
 
 // Root field arguments whose plain name says less than the field does (`agreement(id:)`,
@@ -97,18 +99,15 @@ function recordKindsOf(argumentsOfFields: unknown[]): string[] {
 }
 
 /** Each root field's arguments, variables filled in: what the read asked about, whatever it answered. */
-function rootArguments(operation: OperationDefinitionNode, variables: Record<string, unknown>): unknown[] {
-  return operation.selectionSet.selections.flatMap((selection) => {
-    if (selection.kind !== Kind.FIELD) return [];
-    const names = argumentNames[selection.name.value] ?? {};
-    return [
-      Object.fromEntries(
-        (selection.arguments ?? []).map((argument) => [
-          names[argument.name.value] ?? argument.name.value,
-          valueFromASTUntyped(argument.value, variables),
-        ]),
-      ),
-    ];
+function rootArguments(fields: readonly FieldNode[], variables: Record<string, unknown>): unknown[] {
+  return fields.map((field) => {
+    const names = argumentNames[field.name.value] ?? {};
+    return Object.fromEntries(
+      (field.arguments ?? []).map((argument) => [
+        names[argument.name.value] ?? argument.name.value,
+        valueFromASTUntyped(argument.value, variables),
+      ]),
+    );
   });
 }
 
@@ -117,14 +116,20 @@ function rootArguments(operation: OperationDefinitionNode, variables: Record<str
 // keep a read out of an organisation's log by leaving its MSP id unselected.
 const rootResults = new WeakMap<object, { readonly field: string; readonly result: unknown }[]>();
 
+// The operations (by context) in which a root query resolver ran: one in which none did
+// was refused as a whole (its variables, say) before it asked the ledger anything.
+const rootResolversCalled = new WeakSet<object>();
+
 // Yoga's parser cache hands the same document object to every request with the same
 // query text, so each operation is printed once for the digest of its arguments.
 const printed = new WeakMap<OperationDefinitionNode, string>();
 
-function printedOnce(operation: OperationDefinitionNode): string {
+/** The operation's text for the digest, followed by the document's fragments when it has any: they select what is read too. */
+function printedOnce(document: DocumentNode, operation: OperationDefinitionNode): string {
   let text = printed.get(operation);
   if (text === undefined) {
-    text = print(operation);
+    const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+    text = [operation, ...fragments].map((definition) => print(definition)).join('\n\n');
     printed.set(operation, text);
   }
   return text;
@@ -146,6 +151,7 @@ export function keepingRootResults(modules: readonly SchemaModule[]): SchemaModu
         typeof resolver !== 'function'
           ? resolver
           : async (parent: unknown, args: unknown, context: object, info: unknown) => {
+              rootResolversCalled.add(context);
               const result = await (resolver as Resolver)(parent, args, context, info);
               rootResults.set(context, [...(rootResults.get(context) ?? []), { field: name, result }]);
               return result;
@@ -191,10 +197,12 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
           (args.operationName == null || definition.name?.value === args.operationName),
       );
       if (operation?.operation !== OperationTypeNode.QUERY || !recorder.logs(principal)) return undefined;
-      const fields = rootFields(operation);
+      const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
+      const fields = rootFields(fieldNodes);
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;
+          const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
           const errors = (result.errors ?? []) as readonly GraphQLError[];
           const declared = errors[0]?.extensions.status;
           const status = errors.length === 0 ? 200 : typeof declared === 'number' ? declared : 400;
@@ -203,11 +211,12 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
               {
                 principal,
                 operation: `graphql query ${fields.join(',')}`,
-                arguments: { document: printedOnce(operation), variables: args.variableValues ?? {} },
-                kinds: kindsOf([...fields, ...recordKindsOf(rootArguments(operation, args.variableValues ?? {}))]),
+                arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },
+                kinds: kindsOf([...fields, ...recordKindsOf(askedAbout)]),
                 ...answersOf(rootResults.get(context), result.data),
                 status,
-                subjects: subjectsOfRead({ arguments: rootArguments(operation, args.variableValues ?? {}) }),
+                inputRefused: !rootResolversCalled.has(context) && (status === 400 || status === 422),
+                subjects: subjectsOfRead({ arguments: askedAbout }),
               },
               context.log,
             );

@@ -97,6 +97,12 @@ export interface ObservedRead {
    */
   readonly notRecords?: readonly unknown[];
   readonly status: number;
+  /**
+   * Whether the input was refused before any record was asked for: by default a 400 or
+   * 422. A GraphQL operation answers one field's 422 beside other fields' records, so it
+   * says this itself (none of its root fields ran).
+   */
+  readonly inputRefused?: boolean;
   /** What the read named before it was answered ({@link subjectsOfRead}): its records' organisations are logged whatever the answer. */
   readonly subjects?: ReadSubjects;
 }
@@ -166,8 +172,8 @@ export class ReadRecorder {
       // records it asked for are looked up (a refusal or an empty answer names nobody, and
       // an answer names only the parties it shows, an access log its accessors rather than
       // the dataset's controller), and the organisations it named are kept. Malformed
-      // input (400, 422) asked for no record the ledger could name, and is logged without
-      // calling the ledger: only the organisations it named are kept.
+      // input (400, 422, or as `inputRefused` says) asked for no record the ledger could
+      // name, and is logged without calling the ledger: only the organisations it named are kept.
       const named = read.subjects ?? { organisations: [], targets: [] };
       // What a caller named as an organisation is kept only if it could be one: a refused
       // read naming `Evil\u202EOrg` concerns no member, and its text is not the log's to keep.
@@ -175,15 +181,18 @@ export class ReadRecorder {
         ...named,
         organisations: named.organisations.filter((org) => mspIdSchema.safeParse(org).success),
       };
-      const malformed = read.status === 400 || read.status === 422;
+      const malformed = read.inputRefused ?? (read.status === 400 || read.status === 422);
       const concerned =
         this.#subjects !== undefined && !malformed
           ? await this.#subjects.organisationsOf(about, log)
           : [...about.organisations].sort();
       const orgs = [...new Set([...organisations, ...concerned])].sort();
       const at = new Date().toISOString();
-      // A refused read was under no grant: the ledger is not asked.
-      let scope = read.status >= 400 ? undefined : await this.#scopes.scopeFor(read.principal, log);
+      // A refused read was under no grant: the ledger is not asked. A GraphQL read with an
+      // error status may still have answered records through its other root fields: those
+      // count, and were read under the grants that cover them.
+      const answered = read.status < 400 || count > 0;
+      let scope = answered ? await this.#scopes.scopeFor(read.principal, log) : undefined;
       // A read that found nothing and named nobody was opened by no grant.
       const openedNothing = count === 0 && orgs.length === 0;
       // A read that answered records of a kind the kept scope holds no grant for may have
@@ -192,12 +201,7 @@ export class ReadRecorder {
       // nothing about the records named. (A read of records open to everyone, works, asks
       // each time its auditor holds no grant of that kind.)
       const answeredRecords = read.kinds.length > 0 && count > 0;
-      if (
-        scope !== undefined &&
-        read.status < 400 &&
-        answeredRecords &&
-        grantsCovering(scope, read.kinds, [], at).length === 0
-      ) {
+      if (scope !== undefined && answeredRecords && grantsCovering(scope, read.kinds, [], at).length === 0) {
         scope = await this.#scopes.scopeFor(read.principal, log, { maxAgeMs: 0 });
       }
       // Every live grant of any organisation the read concerned covering its kinds, none
@@ -220,7 +224,7 @@ export class ReadRecorder {
         argumentsSha256: createHash('sha256').update(argumentsJson).digest('hex'),
         kinds: [...read.kinds],
         organisations: orgs,
-        resultCount: read.status >= 400 ? 0 : count,
+        resultCount: count,
         status: read.status,
         grants,
       });

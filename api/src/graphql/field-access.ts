@@ -1,7 +1,6 @@
 import {
   getOperationAST,
   GraphQLError,
-  Kind,
   parse,
   type DocumentNode,
   type GraphQLSchema,
@@ -11,6 +10,7 @@ import type { RequestHandler } from 'express';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
 import { refuseControlText } from '../http/route.js';
 import { getParameters } from './get-parameters.js';
+import { rootFieldNodes } from './root-fields.js';
 import {
   graphqlErrorOf,
   requireCaller,
@@ -192,20 +192,10 @@ const maxDocumentTokens = 4000;
 const remembered = new Map<string, SelectedRootFields | null>();
 const maxRemembered = 1000;
 
-function rootFieldNames(document: DocumentNode, selectionSet: SelectionSetNode, seen = new Set<string>()): string[] {
-  return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(document, selection.selectionSet, seen);
-    const name = selection.name.value;
-    if (seen.has(name)) return [];
-    seen.add(name);
-    // Every fragment of the name: a document defining one twice fails validation, which must not come first.
-    return document.definitions.flatMap((definition) =>
-      definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name
-        ? rootFieldNames(document, definition.selectionSet, seen)
-        : [],
-    );
-  });
+function rootFieldNames(document: DocumentNode, selectionSet: SelectionSetNode): string[] {
+  return rootFieldNodes(document, selectionSet)
+    .map((field) => field.name.value)
+    .filter((name) => !name.startsWith('__'));
 }
 
 /**
