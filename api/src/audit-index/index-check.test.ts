@@ -82,14 +82,17 @@ describe.each(backends)('the index check on $name', (backend) => {
 
   it('fails with the ledger’s error when an agreement cannot be read, rather than call it missing', async () => {
     await expect(checkIndex(db, ledgerWhere({ getAgreement: unreachable, getWork: notFound }), 1n)).rejects.toThrow(
-      /UNAVAILABLE: connect ECONNREFUSED/,
+      "the check could not read agreement A-1 through ClientOrgMSP's checker: evaluation failed: 14 UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7051",
     );
   });
 
   it('fails with the ledger’s error when a work cannot be read, rather than call it missing', async () => {
-    await expect(checkIndex(db, ledgerWhere({ getAgreement: notFound, getWork: unreachable }), 1n)).rejects.toThrow(
-      EvaluationError,
+    const failure = await checkIndex(db, ledgerWhere({ getAgreement: notFound, getWork: unreachable }), 1n).catch(
+      (error: unknown) => error as Error,
     );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^the check could not read work W-1: evaluation failed/);
+    expect((failure as Error).cause).toBeInstanceOf(EvaluationError);
   });
 
   it('fails on a refusal other than NOT_FOUND from a single reader, which names a misconfigured checker', async () => {

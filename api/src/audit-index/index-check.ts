@@ -52,9 +52,11 @@ export interface IndexCheckReport {
  * ends the check: counted as a record the ledger lacks, an outage would read as an index
  * holding records that are not on the ledger.
  *
- * @throws whatever `read` throws other than those refusals.
+ * @param what the record and the reader, for the error (`agreement A-1 through ClientOrgMSP's checker`).
+ * @throws Error naming `what`, its cause any other failure of `read`.
  */
 async function unlessRefusedAsMissing<Answer>(
+  what: string,
   read: Promise<Answer>,
   forbiddenToo = false,
 ): Promise<Answer | undefined> {
@@ -64,7 +66,9 @@ async function unlessRefusedAsMissing<Answer>(
     if (error instanceof RefusedError && (error.kind === 'not-found' || (forbiddenToo && error.kind === 'forbidden'))) {
       return undefined;
     }
-    throw error;
+    throw new Error(`the check could not read ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -118,6 +122,7 @@ export async function checkIndex(
   const seenPayouts = new Set<string>();
   for (const row of agreements) {
     const view = await unlessRefusedAsMissing(
+      `agreement ${row.agreement_id} through ${row.client_msp}'s checker`,
       agreementsOf(row.client_msp).agreements.getAgreement({ agreementId: row.agreement_id }),
     );
     if (view === undefined) {
@@ -212,7 +217,10 @@ export async function checkIndex(
       mspId: row.subject_msp,
       userId: row.subject_user,
     });
-    const record = await unlessRefusedAsMissing(ledger.credentials.getCredential({ credentialId: row.credential_id }));
+    const record = await unlessRefusedAsMissing(
+      `credential ${row.credential_id}`,
+      ledger.credentials.getCredential({ credentialId: row.credential_id }),
+    );
     if (record === undefined) {
       differ('credential', row.credential_id, 'missing-on-ledger', 'the chaincode answers NOT_FOUND');
       continue;
@@ -353,7 +361,7 @@ async function checkIp(db: Db, ledger: LedgerClient, readers: readonly LedgerCli
   const onLedger = new Map<string, { version: number; txId: string; owners: string }>();
   const ledgerChanges = new Map<string, { status: string; updatedTxId: string }>();
   for (const row of works) {
-    const work = await unlessRefusedAsMissing(ledger.ip.getWork({ workId: row.work_id }));
+    const work = await unlessRefusedAsMissing(`work ${row.work_id}`, ledger.ip.getWork({ workId: row.work_id }));
     if (work === undefined) continue;
     onLedger.set(work.workId, {
       version: work.ownershipVersion,
@@ -418,7 +426,11 @@ async function checkLicensing(db: Db, readers: readonly LedgerClient[], differ: 
   const ledgerLicences = new Map<string, LicenceGrantRecord>();
   for (const workId of workIds) {
     for (const reader of readers) {
-      const listed = await unlessRefusedAsMissing(reader.licensing.listWorkLicences({ workId }), true);
+      const listed = await unlessRefusedAsMissing(
+        `the licences of work ${workId}`,
+        reader.licensing.listWorkLicences({ workId }),
+        true,
+      );
       for (const offer of listed?.offers ?? []) ledgerOffers.set(offer.offerId, offer);
       for (const grant of listed?.grants ?? []) ledgerLicences.set(grant.grantId, grant);
     }
@@ -461,6 +473,7 @@ async function checkLicensing(db: Db, readers: readonly LedgerClient[], differ: 
     indexedPeriods.set(id, `${row.status} (tx ${row.updated_tx_id})`);
     for (const reader of readers) {
       const view = await unlessRefusedAsMissing(
+        `royalty period ${row.period_id} of licence ${row.grant_id}`,
         reader.licensing.getRoyaltyPeriod({ grantId: row.grant_id, periodId: row.period_id }),
         true,
       );
@@ -496,7 +509,7 @@ async function checkProvenance(db: Db, ledger: LedgerClient, differ: Differ) {
   for (let recordId = pending.shift(); recordId !== undefined; recordId = pending.shift()) {
     if (visited.has(recordId)) continue;
     visited.add(recordId);
-    const record = await unlessRefusedAsMissing(ledger.provenance.getRecord({ recordId }));
+    const record = await unlessRefusedAsMissing(`record ${recordId}`, ledger.provenance.getRecord({ recordId }));
     if (record === undefined) continue;
     ledgerRecords.set(record.recordId, state(record));
     const lineage = await ledger.provenance.getLineage({ recordId, direction: 'descendants', depth: 1 });

@@ -73,8 +73,19 @@ async function main(): Promise<number> {
       crash: indexCrashInjection(process.env.GIGLEDGER_INDEX_CRASH_AT),
     });
     if (command === 'rebuild') await follower.indexer.clear();
-    const height = await qsccLedgerBlocks(network).height();
-    await follower.catchUp(height);
+    // Named, so that a peer that stops answering is told apart from a check's own failure.
+    const height = await qsccLedgerBlocks(network)
+      .height()
+      .then(async (channelHeight) => {
+        await follower.catchUp(channelHeight);
+        return channelHeight;
+      })
+      .catch((error: unknown) => {
+        throw new Error(
+          `could not follow channel ${profile.channel} through ${operatorOrg.name}'s peer: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      });
     const indexed = await follower.indexer.height();
     if (command !== 'check') {
       process.stdout.write(

@@ -5,6 +5,11 @@ import { HelpRequested, UsageError } from './command-line.js';
  * returns (0 done, 1 the check found something). A request for help prints the usage on
  * stdout and exits 0; a malformed command line prints the reason and the usage on stderr
  * and exits 2, as does any other failure (its message after `prefix`).
+ *
+ * A failure exits at once rather than when the event loop drains: a call still waiting on
+ * a peer that stopped answering (a gRPC stream, a retry timer) would otherwise keep the
+ * process alive after its error was printed, and a scheduled job would hang. stdout and
+ * stderr are synchronous for files and pipes on POSIX, so nothing printed is lost.
  */
 export function runToExitCode(main: () => Promise<number>, prefix = ''): void {
   main().then(
@@ -19,7 +24,7 @@ export function runToExitCode(main: () => Promise<number>, prefix = ''): void {
       }
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`${prefix}${message}\n${error instanceof UsageError ? `${error.usage}\n` : ''}`);
-      process.exitCode = 2;
+      process.exit(2);
     },
   );
 }
