@@ -569,8 +569,35 @@ describe('auditor access over HTTP', () => {
     expect((await new ReadLog(server.db).verify([])).ok).toBe(true);
   });
 
+  it("logs an auditor's refused subscription before its refusal leaves", async () => {
+    const subscription = await SseSubscription.open(
+      server.url,
+      'subscription { agreementEvents(agreementId: "A-never-subscribed") { name agreementId } }',
+      { authorization: `Bearer ${auditor.token}` },
+    );
+    try {
+      const refusal = (await subscription.next(5000)) as { errors?: { extensions?: { code?: string } }[] };
+      expect(refusal.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    } finally {
+      subscription.close();
+    }
+    const row = await server.db
+      .selectFrom('read_log')
+      .select(['operation', 'result_count', 'status', 'grants'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      operation: 'graphql subscription agreementEvents',
+      result_count: 0,
+      status: 404,
+      grants: '[]',
+    });
+  });
+
   it("ends an auditor's live agreement events once the grant is revoked", async () => {
     expect((await grant({ grantId: 'AG-live-1' })).status).toBe(201);
+    const { sequence: before } = await new ReadLog(server.db).head();
     const subscription = await SseSubscription.open(
       server.url,
       `subscription { agreementEvents(agreementId: "${agreementId}") { name agreementId } }`,
@@ -595,6 +622,24 @@ describe('auditor access over HTTP', () => {
       expect(await subscription.next(5000)).toMatchObject({
         data: { agreementEvents: { name: 'agreement.AgreementAccepted', agreementId } },
       });
+      // The opening is a row written before the first event left, and so is each event.
+      const rows = () =>
+        server.db
+          .selectFrom('read_log')
+          .select(['kinds', 'organisations', 'result_count', 'status', 'grants'])
+          .where('operation', '=', 'graphql subscription agreementEvents')
+          .where('seq', '>', before)
+          .orderBy('seq')
+          .execute();
+      const underGrant = {
+        kinds: '["agreement"]',
+        organisations: '["ClientOrgMSP","TalentOrgMSP"]',
+        grants: '["AG-live-1"]',
+      };
+      expect(await rows()).toEqual([
+        { ...underGrant, result_count: 0, status: 200 },
+        { ...underGrant, result_count: 1, status: 200 },
+      ]);
       const revoked = await server.request('POST', '/v1/audit/grants/AG-live-1/revocation', {
         token: clientAdmin.token,
         body: { reason: 'engagement over' },
@@ -605,6 +650,10 @@ describe('auditor access over HTTP', () => {
       expect(last.errors?.[0]?.message).toMatch(/no longer readable by the caller/);
       expect(JSON.stringify(last)).not.toContain('tx-live-grant-2');
       expect(await subscription.next(2000)).toBeUndefined();
+      // The refused event is logged too, with nothing counted.
+      expect((await rows()).slice(2).map((row) => [row.result_count, row.organisations])).toEqual([
+        [0, '["ClientOrgMSP","TalentOrgMSP"]'],
+      ]);
     } finally {
       subscription.close();
     }

@@ -116,10 +116,6 @@ function rootArguments(fields: readonly FieldNode[], variables: Record<string, u
 // keep a read out of an organisation's log by leaving its MSP id unselected.
 const rootResults = new WeakMap<object, { readonly field: string; readonly result: unknown }[]>();
 
-// The operations (by context) in which a root query resolver ran: one in which none did
-// was refused as a whole (its variables, say) before it asked the ledger anything.
-const rootResolversCalled = new WeakSet<object>();
-
 // Yoga's parser cache hands the same document object to every request with the same
 // query text, so each operation is printed once for the digest of its arguments.
 const printed = new WeakMap<OperationDefinitionNode, string>();
@@ -151,7 +147,6 @@ export function keepingRootResults(modules: readonly SchemaModule[]): SchemaModu
         typeof resolver !== 'function'
           ? resolver
           : async (parent: unknown, args: unknown, context: object, info: unknown) => {
-              rootResolversCalled.add(context);
               const result = await (resolver as Resolver)(parent, args, context, info);
               rootResults.set(context, [...(rootResults.get(context) ?? []), { field: name, result }]);
               return result;
@@ -186,52 +181,136 @@ function answersOf(
  * When the row cannot be written the answer is replaced by the error.
  */
 export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
+  /** What the operation read, for a row: its root fields through fragments, its digested arguments and kinds. */
+  const readOf = (args: ExecutionArgs, operation: OperationDefinitionNode) => {
+    const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
+    const fields = rootFields(fieldNodes);
+    const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
+    return {
+      operation: `graphql ${operation.operation} ${fields.join(',')}`,
+      arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },
+      kinds: kindsOf([...fields, ...recordKindsOf(askedAbout)]),
+      subjects: subjectsOfRead({ arguments: askedAbout }),
+    };
+  };
+  const logged = (context: GraphqlContext) =>
+    context.principal !== undefined && recorder.logs(context.principal) ? context.principal : undefined;
   return {
     onExecute({ args: untyped }) {
       const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
       const context = args.contextValue;
-      const principal = context.principal;
-      const operation = args.document.definitions.find(
-        (definition: DefinitionNode): definition is OperationDefinitionNode =>
-          definition.kind === Kind.OPERATION_DEFINITION &&
-          (args.operationName == null || definition.name?.value === args.operationName),
-      );
-      if (operation?.operation !== OperationTypeNode.QUERY || !recorder.logs(principal)) return undefined;
-      const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
-      const fields = rootFields(fieldNodes);
+      const principal = logged(context);
+      const operation = operationOf(args);
+      if (operation?.operation !== OperationTypeNode.QUERY || principal === undefined) return undefined;
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;
-          const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
-          const errors = (result.errors ?? []) as readonly GraphQLError[];
-          const declared = errors[0]?.extensions.status;
-          const status = errors.length === 0 ? 200 : typeof declared === 'number' ? declared : 400;
+          const status = statusOf(result);
           try {
             await recorder.record(
               {
                 principal,
-                operation: `graphql query ${fields.join(',')}`,
-                arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },
-                kinds: kindsOf([...fields, ...recordKindsOf(askedAbout)]),
+                ...readOf(args, operation),
                 ...answersOf(rootResults.get(context), result.data),
                 status,
-                inputRefused: !rootResolversCalled.has(context) && (status === 400 || status === 422),
-                subjects: subjectsOfRead({ arguments: askedAbout }),
+                inputRefused: onlyInputRefused(result, rootResults.get(context)),
               },
               context.log,
             );
           } catch (error) {
-            const mapped = errorBody(error, context.requestId);
-            setResult({
-              errors: [
-                new GraphQLError(mapped.message, {
-                  extensions: { code: mapped.code, status: mapped.status, requestId: context.requestId },
-                }),
-              ],
-            });
+            setResult(unloggedResult(error, context));
           }
         },
       };
     },
+    // A subscription is a read that goes on: the row of its opening (what it asked
+    // about, whom that concerns, under which grants) is written before its first event
+    // leaves, and each event it delivers is a row of its own, so a live feed is accounted
+    // for as the same records read one by one would be.
+    onSubscribe({ args: untyped }) {
+      const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
+      const context = args.contextValue;
+      const principal = logged(context);
+      const operation = operationOf(args);
+      if (operation?.operation !== OperationTypeNode.SUBSCRIPTION || principal === undefined) return undefined;
+      const read = readOf(args, operation);
+      return {
+        onSubscribeResult({ result, setResult }) {
+          const refused = !(Symbol.asyncIterator in result);
+          const opened = recorder.record(
+            { principal, ...read, answers: [], status: refused ? statusOf(result) : 200 },
+            context.log,
+          );
+          if (refused) {
+            // Nothing streams: the refusal leaves once its row is written (or as the log's failure).
+            setResult(
+              opened.then(
+                () => result,
+                (error: unknown) => unloggedResult(error, context),
+              ) as never,
+            );
+            return undefined;
+          }
+          return {
+            async onNext({ result: event, setResult: setEvent }) {
+              try {
+                await opened;
+                await recorder.record(
+                  { principal, ...read, answers: Object.values(event.data ?? {}), status: statusOf(event) },
+                  context.log,
+                );
+              } catch (error) {
+                setEvent(unloggedResult(error, context));
+              }
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+/** The operation an execution runs: the one named, or the document's only one. */
+function operationOf(args: ExecutionArgs): OperationDefinitionNode | undefined {
+  return args.document.definitions.find(
+    (definition: DefinitionNode): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      (args.operationName == null || definition.name?.value === args.operationName),
+  );
+}
+
+/** The status a GraphQL answer stands for: 200 without errors, else its first error's (400 when it declares none). */
+function statusOf(result: { readonly errors?: readonly unknown[] | undefined }): number {
+  const errors = (result.errors ?? []) as readonly GraphQLError[];
+  const declared = errors[0]?.extensions.status;
+  return errors.length === 0 ? 200 : typeof declared === 'number' ? declared : 400;
+}
+
+/**
+ * Whether the operation answered nothing and every error refused its input (400, 422):
+ * then it asked the ledger about nothing. One field refused for its input beside another
+ * refused as missing (404) is not: the other field asked about a record by id.
+ */
+function onlyInputRefused(
+  result: { readonly errors?: readonly unknown[] | undefined },
+  kept: readonly unknown[] | undefined,
+): boolean {
+  const errors = (result.errors ?? []) as readonly GraphQLError[];
+  return (
+    (kept ?? []).length === 0 &&
+    errors.length > 0 &&
+    errors.every((error) => [400, 422, undefined].includes(error.extensions.status as number | undefined))
+  );
+}
+
+/** What the caller gets instead of an answer the read log could not account for. */
+function unloggedResult(error: unknown, context: GraphqlContext) {
+  const mapped = errorBody(error, context.requestId);
+  return {
+    errors: [
+      new GraphQLError(mapped.message, {
+        extensions: { code: mapped.code, status: mapped.status, requestId: context.requestId },
+      }),
+    ],
   };
 }

@@ -99,8 +99,8 @@ export interface ObservedRead {
   readonly status: number;
   /**
    * Whether the input was refused before any record was asked for: by default a 400 or
-   * 422. A GraphQL operation answers one field's 422 beside other fields' records, so it
-   * says this itself (none of its root fields ran).
+   * 422. A GraphQL operation may answer one field's 422 beside another field's records or
+   * refusal by id, so it says this itself (it answered nothing and every error refused input).
    */
   readonly inputRefused?: boolean;
   /** What the read named before it was answered ({@link subjectsOfRead}): its records' organisations are logged whatever the answer. */
