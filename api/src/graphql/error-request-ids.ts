@@ -2,8 +2,12 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Response } from 'express';
 
-/** Codes graphql-yoga gives a document it could not parse or validate; a client must change the document. */
-const documentRefusals = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
+/**
+ * Codes graphql-yoga gives a request it refused before executing it: a document it could
+ * not parse or validate, or parameters of the wrong type (`{"query": 123}`); a client must
+ * change the request.
+ */
+const documentRefusals = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
 
 function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
   const code = error.extensions.code;
@@ -27,7 +31,7 @@ function stamped(result: ExecutionResult, requestId: string): ExecutionResult {
 /**
  * Every GraphQL error names the request it answers (`extensions.requestId`, the id the
  * API logs and returns in `x-request-id`), as every REST refusal does; yoga's own refusals
- * of a document it could not parse or validate carry none, nor a `status` (given here as
+ * of a request it could not parse or validate carry none, nor a `status` (given here as
  * 400, the status GraphQL over HTTP gives them with `application/graphql-response+json`).
  * Streamed results (subscriptions) are left as they are: their errors come from resolvers,
  * which name the request already.

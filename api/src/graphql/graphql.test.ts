@@ -75,12 +75,13 @@ describe('the GraphQL endpoint', () => {
       'GRAPHQL_VALIDATION_FAILED',
     ],
     ['a document that does not parse', '{ me { userId }', 'GRAPHQL_PARSE_FAILED'],
+    ['a query that is no string', 123, 'BAD_REQUEST'],
     [
       'a wrong password',
       'mutation { createToken(userId: "nobody", password: "x") { accessToken } }',
       'UNAUTHENTICATED',
     ],
-  ])('names the request it answers in every error, %s included', async (_case, query, code) => {
+  ])('names the request it answers in every error, %s included', async (_case, query: string | number, code) => {
     // Signed in: an anonymous caller's document is refused at the door, before validation.
     const { token } = await server().person(`rid-${code.toLowerCase()}`, 'ClientOrg', 'client');
     const response = await server().request('POST', '/graphql', { token, body: { query } });

@@ -184,6 +184,10 @@ describe('reputation over HTTP', () => {
     const outsider = await server.request('GET', '/v1/reputation/GhostOrgMSP/gus', { token: tom.token });
     expect(outsider).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED', field: 'path.mspId' } });
     expect((outsider.body as { message: string }).message).toContain('GhostOrgMSP is no member organisation');
+    // An MSP id's bounds are worded as a user id's are.
+    const tooLong = await server.request('GET', `/v1/reputation/${'M'.repeat(65)}/gus`, { token: tom.token });
+    expect(tooLong).toMatchObject({ status: 422, body: { field: 'path.mspId' } });
+    expect((tooLong.body as { message: string }).message).toContain('must be at most 64 characters');
   });
 
   it('exports a signed statement to the freelancer it is about, and to no one else', async () => {

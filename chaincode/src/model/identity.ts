@@ -34,8 +34,8 @@ export const userIdSchema = z
 
 export const mspIdSchema = z
   .string()
-  .min(1)
-  .max(64)
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
   .regex(/^[A-Za-z0-9.-]+$/, 'must be an MSP id');
 
 /** The caller of a transaction as the chaincode sees it. */
