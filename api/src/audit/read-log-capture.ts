@@ -177,8 +177,9 @@ function answersOf(
 
 /**
  * Logs every GraphQL query by an auditor or HR system once it has executed, with the
- * operation's root fields, its document and variables (digested) and what it answered.
- * When the row cannot be written the answer is replaced by the error.
+ * operation's root fields, its document and variables (digested) and what it answered,
+ * and every subscription of theirs (its opening, then each event). When the row cannot be
+ * written the answer (or the event) is replaced by the error.
  */
 export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
   /** What the operation read, for a row: its root fields through fragments, its digested arguments and kinds. */
@@ -241,6 +242,9 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
             { principal, ...read, answers: [], status: refused ? statusOf(result) : 200 },
             context.log,
           );
+          // Handled here too: a stream that never delivers an event never awaits it, and an
+          // unhandled rejection would end the process. The first event answers the failure.
+          opened.catch(() => undefined);
           if (refused) {
             // Nothing streams: the refusal leaves once its row is written (or as the log's failure).
             setResult(

@@ -14,7 +14,7 @@ import { scopesByRole, type Scope } from '../auth/principal.js';
 import { apiSchemaSdl } from '../cli/print-schema.js';
 import { idArguments } from './read-subjects.js';
 import { credentialCast, issue, ledgerDaysFromNow } from '../test-support/credential-test-kit.js';
-import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
+import { memberRights, startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 import { bundleExporter } from '../test-support/bundle-exporter.js';
 
 /*
@@ -96,12 +96,7 @@ describe('the read log names the organisations of every read an auditor or HR sy
     const governor = await server.person('gov-walk', 'ClientOrg', 'governor');
     const arbitrator = await server.person('arb-walk', 'AuditOrg', 'arbitrator');
     await server.genesis([
-      ...['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
-        type: 'setMemberRights' as const,
-        mspId,
-        voting: true,
-        veto: false,
-      })),
+      ...memberRights,
       { type: 'addArbitrator' as const, arbitrator: arbitrator.party, displayName: 'Walking arbitrator' },
     ]);
     await server.sealGenesis();

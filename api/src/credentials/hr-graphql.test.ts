@@ -1,5 +1,5 @@
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { memberRights, startTestServer, type TestServer } from '../test-support/test-server.js';
 import {
   claimNamed,
   credentialCast,
@@ -347,14 +347,7 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
       code: 'VALIDATION_FAILED',
       field: 'subject.userId',
     });
-    await server.genesis(
-      ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
-        type: 'setMemberRights' as const,
-        mspId,
-        voting: true,
-        veto: false,
-      })),
-    );
+    await server.genesis(memberRights);
     const outsider = await graphql('{ reputation(subject: { mspId: "GhostOrgMSP", userId: "gus" }) { score } }', {
       apiKey: cast.hrKey,
     });

@@ -1,6 +1,6 @@
 import type { AttestationRecord, CompletionRecord, Reputation } from '@gigledger/chaincode/model';
 import { ledgerState } from '../test-support/credential-test-kit.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { memberRights, startTestServer, type TestServer } from '../test-support/test-server.js';
 import { acceptedAgreement, completedMilestone, type Person } from '../test-support/reputation-test-kit.js';
 import type { ReputationStatement } from './statement.js';
 
@@ -17,15 +17,7 @@ describe('reputation over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    // As the network's bootstrap records them: the consortium's members.
-    await server.genesis(
-      ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map((mspId) => ({
-        type: 'setMemberRights' as const,
-        mspId,
-        voting: true,
-        veto: false,
-      })),
-    );
+    await server.genesis(memberRights);
     carol = await server.person('carol', 'ClientOrg', 'client');
     dave = await server.person('dave', 'ClientOrg', 'client');
     tara = await server.person('tara', 'TalentOrg', 'freelancer');

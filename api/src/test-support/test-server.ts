@@ -32,6 +32,14 @@ import { testOrganizationCa, testStatementSigner } from './test-certificates.js'
 import { answerClientErrors } from '../http/client-errors.js';
 import { applyKeepAliveTimeout } from '../http/keep-alive.js';
 
+/**
+ * The three organisations as the network's bootstrap records them, each with a vote, for
+ * `genesis`: until members are recorded the chaincode checks nobody's organisation.
+ */
+export const memberRights: readonly GovernanceAction[] = ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'].map(
+  (mspId) => ({ type: 'setMemberRights', mspId, voting: true, veto: false }),
+);
+
 export const testOrganizations = [
   { name: 'ClientOrg', mspId: 'ClientOrgMSP' },
   { name: 'TalentOrg', mspId: 'TalentOrgMSP' },
