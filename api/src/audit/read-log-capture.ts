@@ -194,15 +194,19 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
       subjects: subjectsOfRead({ arguments: askedAbout }),
     };
   };
-  const logged = (context: GraphqlContext) =>
-    context.principal !== undefined && recorder.logs(context.principal) ? context.principal : undefined;
+  /** The execution, its logged reader and its operation when it is of `kind` and its caller's reads are logged. */
+  const loggedOperation = (untyped: unknown, kind: OperationTypeNode) => {
+    const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
+    const principal = args.contextValue.principal;
+    const operation = operationOf(args);
+    if (operation?.operation !== kind || !recorder.logs(principal)) return undefined;
+    return { args, context: args.contextValue, principal, operation };
+  };
   return {
     onExecute({ args: untyped }) {
-      const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
-      const context = args.contextValue;
-      const principal = logged(context);
-      const operation = operationOf(args);
-      if (operation?.operation !== OperationTypeNode.QUERY || principal === undefined) return undefined;
+      const logged = loggedOperation(untyped, OperationTypeNode.QUERY);
+      if (logged === undefined) return undefined;
+      const { args, context, principal, operation } = logged;
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;
@@ -229,11 +233,9 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
     // leaves, and each event it delivers is a row of its own, so a live feed is accounted
     // for as the same records read one by one would be.
     onSubscribe({ args: untyped }) {
-      const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
-      const context = args.contextValue;
-      const principal = logged(context);
-      const operation = operationOf(args);
-      if (operation?.operation !== OperationTypeNode.SUBSCRIPTION || principal === undefined) return undefined;
+      const logged = loggedOperation(untyped, OperationTypeNode.SUBSCRIPTION);
+      if (logged === undefined) return undefined;
+      const { args, context, principal, operation } = logged;
       const read = readOf(args, operation);
       return {
         onSubscribeResult({ result, setResult }) {
