@@ -163,6 +163,29 @@ describe('auditor access over HTTP', () => {
       });
     }
 
+    // A conditional GET answered 304 is logged as 304: the row and the answer agree.
+    const etag = read.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    for (const [ifNoneMatch, status] of [
+      [etag, 304],
+      ['W/"something-else"', 200],
+    ] as const) {
+      const conditional = await server.request('GET', `/v1/agreements/${agreementId}`, {
+        token: auditor.token,
+        // fetch adds `Cache-Control: no-cache` to a conditional request unless it carries one,
+        // and no-cache asks for a full answer; `max-age=0` is what a browser's reload sends.
+        headers: { 'if-none-match': ifNoneMatch, 'cache-control': 'max-age=0' },
+      });
+      expect(conditional.status).toBe(status);
+      expect(conditional.headers.get('etag')).toBe(etag);
+      expect(await newestRow()).toEqual({
+        operation: 'GET /v1/agreements/:agreementId',
+        result_count: 1,
+        status,
+        grants: JSON.stringify(['AG-http-1']),
+      });
+    }
+
     // Fragments select root fields too, and a field that fails does not unlog the records
     // the others answered: each row says what was read and under which grant.
     const graphqlRow = async (query: string) => {

@@ -48,6 +48,7 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
       const kind = (request.params as Record<string, unknown>).kind;
       const named =
         template === undefined ? segments.slice(0, 1) : [...segments, ...(typeof kind === 'string' ? [kind] : [])];
+      const status = statusAsSent(request, response, body);
       recorder
         .record(
           {
@@ -55,8 +56,8 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
             operation: `${request.method} ${path}`,
             arguments: { path: request.path, query: request.query as unknown },
             kinds: kindsOf(named),
-            answers: response.statusCode >= 400 ? [] : [body],
-            status: response.statusCode,
+            answers: status >= 400 ? [] : [body],
+            status,
             subjects: subjectsOfRead({ path: request.originalUrl.split('?')[0], arguments: request.query }),
           },
           response.locals.log,
@@ -73,6 +74,24 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
     };
     next();
   };
+}
+
+/**
+ * The status the answer will leave with. Express answers 304 Not Modified to a conditional
+ * GET or HEAD whose `If-None-Match` matches the body's ETag, which it computes only as it
+ * sends; the ETag is computed here with Express's own function and set, so the row and the
+ * answer agree. A 304 keeps the answer in the row: the reader learns the record they hold is current.
+ */
+function statusAsSent(request: Request, response: Response, body: unknown): number {
+  if (response.statusCode < 200 || response.statusCode >= 300) return response.statusCode;
+  const etagOf = request.app.get('etag fn') as ((body: Buffer) => string | undefined) | undefined;
+  if (response.get('ETag') === undefined && etagOf !== undefined) {
+    // Express keeps an ETag already set, so its 304 and this row rest on the same one.
+    const text = JSON.stringify(body) as string | undefined;
+    const etag = etagOf(Buffer.from(text ?? '', 'utf8'));
+    if (etag !== undefined) response.set('ETag', etag);
+  }
+  return request.fresh ? 304 : response.statusCode;
 }
 
 /** The root fields' names, each once, through fragments: what the row says was read. */
