@@ -67,6 +67,8 @@ class ScriptedNetwork {
   unreachableSubmits = 0;
   /** Which submits (counted from 1) find no orderer, besides the first `unreachableSubmits`. */
   unreachableSubmitNumbers = new Set<number>();
+  /** How a submit that finds no orderer fails: UNAVAILABLE, or DEADLINE_EXCEEDED as when an orderer took it and never answered. */
+  unreachableCode: grpcStatus = grpcStatus.UNAVAILABLE;
   /** When set, a status request that times out moves this clock to its deadline, as a real one would take that long. */
   clock: FakeClock | undefined;
   result = new TextEncoder().encode(
@@ -106,11 +108,12 @@ class ScriptedNetwork {
       submit: () => {
         this.submissions += 1;
         if (this.submissions <= this.unreachableSubmits || this.unreachableSubmitNumbers.has(this.submissions)) {
+          const code = this.unreachableCode;
           return Promise.reject(
             new GatewayError({
-              code: grpcStatus.UNAVAILABLE,
+              code,
               details: [],
-              cause: serviceError(grpcStatus.UNAVAILABLE, 'no orderers could successfully process transaction'),
+              cause: serviceError(code, 'no orderers could successfully process transaction'),
             }),
           );
         }
@@ -167,6 +170,30 @@ describe('ContractClient', () => {
     unreachable.unreachableSubmits = 1000;
     const impatient = new ContractClient(unreachable.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
     await expect(impatient.submit(setParameter, { name: 'maxRevisions', value: 3 })).rejects.toThrow(SubmissionError);
+  });
+
+  it('offers the same transaction again when the hand-over to ordering timed out, and then says its outcome is unknown', async () => {
+    // An orderer that stopped answering (a frozen Raft leader) may still order what it took:
+    // the copy carries the same id, so the status of the first occurrence is what comes back.
+    const scripted = new ScriptedNetwork();
+    scripted.unreachableSubmits = 1;
+    scripted.unreachableCode = grpcStatus.DEADLINE_EXCEEDED;
+    const resent: string[] = [];
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+      onResubmit: (_transactionId, reason) => resent.push(reason),
+    });
+    expect((await client.submit(setParameter, request)).transactionId).toBe('tx-1');
+    expect([scripted.proposals.length, scripted.submissions, resent]).toEqual([1, 2, ['unanswered']]);
+
+    const silent = new ScriptedNetwork();
+    silent.unreachableSubmits = 1000;
+    silent.unreachableCode = grpcStatus.DEADLINE_EXCEEDED;
+    const impatient = new ContractClient(silent.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
+    const failure = await impatient.submit(setParameter, request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(CommitStatusUnknownError);
+    expect(failure).not.toBeInstanceOf(SubmissionError);
+    expect(failure).toMatchObject({ transactionId: 'tx-1' });
+    expect(silent.proposals).toHaveLength(1);
   });
 
   it('endorses again with a new transaction id after an MVCC conflict', async () => {

@@ -260,11 +260,14 @@ export class ContractClient implements TransactionTransport {
 
   /**
    * Hands the endorsed transaction to the ordering service. While no orderer is
-   * reachable (a Raft leader just died and the peer tried it first), the same signed
-   * transaction is offered again for a while: it carries the same id, so it can be
-   * ordered at most once.
+   * reachable (a Raft leader just died and the peer tried it first), or the hand-over
+   * timed out (an orderer that stopped answering may still have taken it), the same
+   * signed transaction is offered again for a while: it carries the same id, so it can
+   * be ordered at most once, and the commit status asked for by that id is the first
+   * occurrence's, wherever it was ordered.
    *
    * @throws SubmissionError when the orderers refuse it, or stay unreachable.
+   * @throws CommitStatusUnknownError when the last hand-over timed out: it may still be ordered.
    */
   async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
     const clock = this.#clock;
@@ -275,13 +278,20 @@ export class ContractClient implements TransactionTransport {
       } catch (error) {
         // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
         if (!(error instanceof GatewayError)) throw error;
-        if (error.code !== (grpcStatus.UNAVAILABLE as number) || clock.now() >= deadline) {
-          throw new SubmissionError(`ordering refused transaction ${transactionId}: ${describeGatewayError(error)}`, {
-            transactionId,
-            cause: error,
-          });
+        const timedOut = error.code === (grpcStatus.DEADLINE_EXCEEDED as number);
+        if (!(timedOut || error.code === (grpcStatus.UNAVAILABLE as number)) || clock.now() >= deadline) {
+          const described = describeGatewayError(error);
+          throw timedOut
+            ? new CommitStatusUnknownError(
+                `transaction ${transactionId} was handed to ordering without an answer; it may still commit: ${described}`,
+                { transactionId, cause: error },
+              )
+            : new SubmissionError(`ordering refused transaction ${transactionId}: ${described}`, {
+                transactionId,
+                cause: error,
+              });
         }
-        this.#options.onResubmit?.(transactionId, 'unreachable');
+        this.#options.onResubmit?.(transactionId, timedOut ? 'unanswered' : 'unreachable');
         await clock.sleep(Math.min(2000, 250 * attempt));
       }
     }

@@ -6,6 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
  *
  * - `unreachable`: no orderer took it (the gateway peer's Submit answered UNAVAILABLE),
  *   so nothing was ordered and the copy cannot land twice;
+ * - `unanswered`: the hand-over to ordering timed out (an orderer that stopped
+ *   answering had it), so the first may yet be ordered and a copy land as DUPLICATE_TXID;
  * - `stalled`: its commit status has not come and no peer has committed a block for a
  *   while, so the ordering service has stopped cutting blocks (a Raft leader that took
  *   the transaction died, say) and may have lost it;
@@ -16,7 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
  * DUPLICATE_TXID: harmless, but it costs ordering and validation on every peer, which
  * is why those two are sent only when the wait is out of the ordinary.
  */
-export type ResubmitReason = 'unreachable' | 'stalled' | 'overdue';
+export type ResubmitReason = 'unreachable' | 'unanswered' | 'stalled' | 'overdue';
 
 /** Time as the commit wait sees it: injectable so that tests run on a fake clock. */
 export interface Clock {

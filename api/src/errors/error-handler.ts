@@ -63,7 +63,11 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     error instanceof CommitFailedError
       ? [409, 'COMMIT_FAILED', `the transaction was ordered but not committed: ${error.validationCode}`]
       : error instanceof CommitStatusUnknownError
-        ? [504, 'COMMIT_STATUS_UNKNOWN', 'the transaction was sent for ordering; its commit status is not known yet']
+        ? [
+            504,
+            'COMMIT_STATUS_UNKNOWN',
+            'the transaction was sent for ordering; its commit status is not known yet: send the same request again with the same request id (commandRequestId), which answers its result if it committed',
+          ]
         : error instanceof NotMemberError
           ? [
               403,
@@ -74,7 +78,7 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
             ? [
                 503,
                 'ORDERING_FAILED',
-                'the endorsed transaction did not reach ordering (the gateway peer or the ordering service did not accept it); send the same request again',
+                'no orderer took the endorsed transaction; it was most likely not ordered, but an orderer that stopped answering may still order it: send the same request again with the same request id (commandRequestId), which acts at most once',
               ]
             : error instanceof EvaluationError
               ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
