@@ -19,17 +19,16 @@ import type { BlockProgress } from './resubmission.js';
 export class PeerHeights implements BlockProgress {
   readonly #connections: PeerConnections;
   readonly #identity: SigningIdentity;
-  readonly #heights = new Map<string, bigint>();
-  readonly #waiters = new Set<() => void>();
+  readonly #board: HeightBoard;
   readonly #gateways = new Map<string, Gateway>();
   readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
   #closed = false;
-  #lastBlockAt: number | undefined;
 
   /** @param identity any member of the channel; it only reads block headers. */
   constructor(connections: PeerConnections, identity: SigningIdentity) {
     this.#connections = connections;
     this.#identity = identity;
+    this.#board = new HeightBoard(connections.profile.organizations.map((organization) => organization.mspId));
   }
 
   /** Opens one block stream per peer, starting at the next block, and keeps it open until {@link close}. */
@@ -55,11 +54,11 @@ export class PeerHeights implements BlockProgress {
       try {
         // The peer's current height first, so that a block committed before the stream opened still counts.
         const height = await this.#askHeight(mspId);
-        this.#record(mspId, height);
+        this.#board.record(mspId, height);
         const stream = await network.getBlockEvents({ startBlock: height });
         this.#streams.push(stream);
         for await (const block of stream) {
-          this.#record(mspId, BigInt(block.getHeader()?.getNumber() ?? 0) + 1n);
+          this.#board.record(mspId, BigInt(block.getHeader()?.getNumber() ?? 0) + 1n);
           attempt = 0;
         }
       } catch {
@@ -85,56 +84,28 @@ export class PeerHeights implements BlockProgress {
     return this.#closed;
   }
 
-  #record(mspId: string, height: bigint): void {
-    if ((this.#heights.get(mspId) ?? 0n) >= height) return;
-    this.#heights.set(mspId, height);
-    this.#lastBlockAt = Date.now();
-    for (const wake of [...this.#waiters]) wake();
-  }
-
   /**
    * When any peer's height last rose (Date.now() milliseconds); undefined before the
    * first height is known. A channel whose peers all stop rising while transactions
    * wait has stopped ordering.
    */
   lastBlockAt(): number | undefined {
-    return this.#lastBlockAt;
+    return this.#board.lastBlockAt();
   }
 
   /** Whether the peers' heights as last seen differ: one of them is behind the others. */
   uneven(): boolean {
-    const heights = this.#connections.profile.organizations.map((organization) => this.heightOf(organization.mspId));
-    return heights.some((height) => height !== heights[0]);
+    return this.#board.uneven();
   }
 
   /** The height of one organisation's peer as last seen; 0 before its first block. */
   heightOf(mspId: string): bigint {
-    return this.#heights.get(mspId) ?? 0n;
+    return this.#board.heightOf(mspId);
   }
 
-  /**
-   * Resolves once every organisation's peer has committed block `blockNumber`, or when
-   * `timeoutMs` passes (a peer that is down must not stall commands; the endorsement
-   * will then tell the truth). Returns whether every peer got there.
-   */
-  async waitForBlock(blockNumber: bigint, timeoutMs = 5000): Promise<boolean> {
-    const mspIds = this.#connections.profile.organizations.map((organization) => organization.mspId);
-    const reached = () => mspIds.every((mspId) => this.heightOf(mspId) > blockNumber);
-    if (reached() || this.#closed) return reached();
-    return new Promise<boolean>((resolve) => {
-      const finish = (outcome: boolean) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve(outcome);
-      };
-      const check = () => {
-        if (reached()) finish(true);
-      };
-      const timer = setTimeout(() => {
-        finish(false);
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
+  /** See {@link HeightBoard.waitForBlock}. */
+  waitForBlock(blockNumber: bigint, timeoutMs = 5000): Promise<boolean> {
+    return this.#board.waitForBlock(blockNumber, timeoutMs);
   }
 
   /**
@@ -148,8 +119,7 @@ export class PeerHeights implements BlockProgress {
    */
   async waitForEvenHeights(timeoutMs = 5000): Promise<boolean> {
     const asked = await Promise.allSettled([...this.#gateways.keys()].map((mspId) => this.#askHeight(mspId)));
-    let highest = 0n;
-    for (const height of this.#heights.values()) if (height > highest) highest = height;
+    let highest = this.#board.highest();
     for (const answer of asked) if (answer.status === 'fulfilled' && answer.value > highest) highest = answer.value;
     if (highest === 0n) return true;
     return this.waitForBlock(highest - 1n, timeoutMs);
@@ -159,6 +129,100 @@ export class PeerHeights implements BlockProgress {
     this.#closed = true;
     for (const stream of this.#streams) stream.close();
     for (const gateway of this.#gateways.values()) gateway.close();
+    this.#board.close();
+  }
+}
+
+/**
+ * The peers' heights as their block streams report them, and the waits for a block on
+ * all of them.
+ *
+ * A peer that let a wait time out (stopped, frozen, cut off) is lagging: later waits
+ * leave it out, so one unresponsive peer costs the commands of the moment one timeout
+ * rather than every command one timeout each for as long as it stays down. It is waited
+ * for again once it has the block that was the highest when it fell behind. Meanwhile a
+ * read through it may be a few blocks old, and a command it endorses against old state
+ * is refused and endorsed once more after the peers are level (see `ContractClient`).
+ */
+export class HeightBoard {
+  readonly #mspIds: readonly string[];
+  readonly #heights = new Map<string, bigint>();
+  /** Lagging peers, each with the height it must reach to be waited for again. */
+  readonly #lagging = new Map<string, bigint>();
+  readonly #waiters = new Set<() => void>();
+  #closed = false;
+  #lastBlockAt: number | undefined;
+
+  constructor(mspIds: readonly string[]) {
+    this.#mspIds = mspIds;
+  }
+
+  record(mspId: string, height: bigint): void {
+    if ((this.#heights.get(mspId) ?? 0n) >= height) return;
+    this.#heights.set(mspId, height);
+    this.#lastBlockAt = Date.now();
+    const rejoinAt = this.#lagging.get(mspId);
+    if (rejoinAt !== undefined && height >= rejoinAt) this.#lagging.delete(mspId);
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  lastBlockAt(): number | undefined {
+    return this.#lastBlockAt;
+  }
+
+  uneven(): boolean {
+    const heights = this.#mspIds.map((mspId) => this.heightOf(mspId));
+    return heights.some((height) => height !== heights[0]);
+  }
+
+  heightOf(mspId: string): bigint {
+    return this.#heights.get(mspId) ?? 0n;
+  }
+
+  /** The highest height any peer has reported; 0 before the first. */
+  highest(): bigint {
+    let highest = 0n;
+    for (const height of this.#heights.values()) if (height > highest) highest = height;
+    return highest;
+  }
+
+  /** The organisations whose peers are lagging (see the class comment). */
+  lagging(): string[] {
+    return [...this.#lagging.keys()];
+  }
+
+  /**
+   * Resolves once every organisation's peer that is not lagging has committed block
+   * `blockNumber`, or when `timeoutMs` passes (a peer that is down must not stall
+   * commands; the endorsement will then tell the truth): those that have not got there
+   * by then are lagging from then on. Returns whether every peer waited for got there.
+   */
+  async waitForBlock(blockNumber: bigint, timeoutMs = 5000): Promise<boolean> {
+    const reached = () => this.#mspIds.every((mspId) => this.#lagging.has(mspId) || this.heightOf(mspId) > blockNumber);
+    if (reached() || this.#closed) return reached();
+    return new Promise<boolean>((resolve) => {
+      const finish = (outcome: boolean) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(outcome);
+      };
+      const check = () => {
+        if (reached() || this.#closed) finish(reached());
+      };
+      const timer = setTimeout(() => {
+        const target = blockNumber + 1n > this.highest() ? blockNumber + 1n : this.highest();
+        for (const mspId of this.#mspIds) {
+          if (!this.#lagging.has(mspId) && this.heightOf(mspId) <= blockNumber) this.#lagging.set(mspId, target);
+        }
+        finish(false);
+      }, timeoutMs);
+      this.#waiters.add(check);
+    });
+  }
+
+  /** Ends every wait with what it has. */
+  close(): void {
+    this.#closed = true;
     for (const wake of [...this.#waiters]) wake();
   }
 }
