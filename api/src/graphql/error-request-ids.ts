@@ -4,10 +4,16 @@ import type { Response } from 'express';
 
 /**
  * Codes graphql-yoga gives a request it refused before executing it: a document it could
- * not parse or validate, or parameters of the wrong type (`{"query": 123}`); a client must
- * change the request.
+ * not parse or validate, parameters of the wrong type (`{"query": 123}`) or none, or no
+ * operation to run (several unnamed, or none of the name asked for); a client must change
+ * the request.
  */
-const documentRefusals = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+const documentRefusals = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
   const code = error.extensions.code;
