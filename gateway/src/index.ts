@@ -34,6 +34,7 @@ export {
   type SigningIdentity,
 } from './identity.js';
 export {
+  defaultDeadlines,
   LedgerGateway,
   ledgerClient,
   type Deadlines,

@@ -1,3 +1,4 @@
+import { defaultDeadlines } from '@gigledger/gateway';
 import { loadNetworkConfig } from '../config.js';
 import type { Toolchain } from '../toolchain/toolchain.js';
 import { nodeOverrides, ordererProcess, peerProcess } from './nodes.js';
@@ -51,6 +52,16 @@ describe('keepalive between the nodes', () => {
     if (match === null) throw new Error(`not a duration in s or m: ${String(duration)}`);
     return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
   };
+
+  it("lets a peer's gateway move on from an orderer that does not answer before the client's submit deadline passes", () => {
+    // The peer's gateway must give up on one orderer well before the client stops waiting
+    // for the submit, to try the next in time.
+    const config = loadNetworkConfig({ home: '/tmp/gl-nodes', portOffset: 0 });
+    for (const org of config.peerOrgs) {
+      const env = peerProcess(config, toolchain, org).env;
+      expect(seconds(env.CORE_PEER_GATEWAY_BROADCASTTIMEOUT) * 2 * 1000).toBeLessThan(defaultDeadlines.submitMs);
+    }
+  });
 
   it('lets every peer and orderer take pings as often as any gRPC client may send them (every 10 s)', () => {
     // A Fabric client dialled without keepalive settings (the peer gateway's connections to

@@ -191,6 +191,12 @@ export function peerProcess(
       CORE_PEER_FILESYSTEMPATH: path.join(org.peer.dir, 'ledger'),
       CORE_LEDGER_SNAPSHOTS_ROOTDIR: path.join(org.peer.dir, 'snapshots'),
       CORE_PEER_GATEWAY_ENABLED: 'true',
+      // The gateway hands a transaction to one orderer after another until one takes it, but
+      // waits up to broadcastTimeout (30 s by default) on each: an orderer that stopped
+      // answering (a frozen Raft leader) held every submit that tried it first until the
+      // client's own 10 s deadline, so it never reached the next. A healthy orderer answers
+      // a broadcast in milliseconds, or at once with SERVICE_UNAVAILABLE while it has no leader.
+      CORE_PEER_GATEWAY_BROADCASTTIMEOUT: '3s',
       CORE_OPERATIONS_LISTENADDRESS: `${org.address}:${org.peer.operationsPort}`,
       CORE_METRICS_PROVIDER: 'prometheus',
       ...profilingEnv(
