@@ -26,6 +26,25 @@ function requireOwnOrganisation(admin: Principal, org: string): void {
 }
 
 /**
+ * Only a person grants the administrator role: an administrator's API key may create
+ * people and keys of other roles (provisioning from an HR system, say), but not another
+ * administrator, so that a leaked key cannot outlive its revocation as new administrators
+ * or keys it made for itself.
+ *
+ * @throws ApiError 403 FORBIDDEN (field `role`) when a service account asks for the administrator role.
+ */
+function requirePersonToGrantAdmin(admin: Principal, role: string): void {
+  if (role === 'admin' && admin.kind !== 'person') {
+    throw new ApiError(
+      403,
+      'FORBIDDEN',
+      'only an administrator signed in as a person may create another administrator; an API key may not',
+      'role',
+    );
+  }
+}
+
+/**
  * People and service accounts, managed by administrators, each only within its own
  * organisation: an administrator of one organisation neither creates, lists nor revokes
  * accounts of another (whose keys look as if they did not exist).
@@ -44,7 +63,9 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       status: 201,
       errors: [409],
       handler: ({ body, ...caller }) => {
-        requireOwnOrganisation(routeRequester(caller).principal, body.org);
+        const admin = routeRequester(caller).principal;
+        requireOwnOrganisation(admin, body.org);
+        requirePersonToGrantAdmin(admin, body.role);
         return deps.accounts.createPerson(body);
       },
     }),
@@ -76,6 +97,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       handler: ({ body, ...caller }) => {
         const admin = routeRequester(caller).principal;
         requireOwnOrganisation(admin, body.org);
+        requirePersonToGrantAdmin(admin, body.role);
         return deps.accounts.createApiKey(body, admin.id);
       },
     }),
