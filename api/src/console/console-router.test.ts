@@ -49,6 +49,11 @@ describe('the web console at /console', () => {
     const missing = await server().request('GET', '/console/assets/gone.js');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    // A path that does not decode is a malformed request, as it is anywhere else in the API.
+    for (const malformed of ['/console/assets/x%ZZ', '/console/x%ZZ']) {
+      const answer = await server().request('GET', malformed);
+      expect([answer.status, answer.body]).toMatchObject([400, { code: 'MALFORMED_REQUEST' }]);
+    }
   });
 });
 

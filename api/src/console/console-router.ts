@@ -62,6 +62,13 @@ export function consoleRouter(directory: string, oidcIssuer?: string): Router {
       maxAge: '365d',
     }),
     (request, _response, next) => {
+      // serve-static passes a path it cannot decode on as if the file were missing.
+      try {
+        decodeURIComponent(request.path);
+      } catch {
+        next(new ApiError(400, 'MALFORMED_REQUEST', 'the request path is not valid percent-encoded UTF-8'));
+        return;
+      }
       next(new ApiError(404, 'ROUTE_NOT_FOUND', `no console asset ${request.path}`));
     },
   );
