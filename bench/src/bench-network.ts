@@ -22,6 +22,12 @@ export interface BenchNetwork {
   /** The running network's processes, for benchmarks that restart nodes with other settings. */
   readonly network: LocalNetwork;
   readonly toolchain: Toolchain;
+  /**
+   * Starts peers and orderers from now on with the `peer` and `orderer` binaries in `dir`
+   * (another build of the same Fabric release), or again with the toolchain's own
+   * (undefined); nodes already running keep theirs until restarted.
+   */
+  useNodeBinaries(dir: string | undefined): void;
   enroll(orgName: string, role: Role, prefix: string): Promise<{ session: LedgerSession; userId: string }>;
   /** Clears people for payouts: a fresh KYC issuer issues each a KYC credential. */
   grantKyc(people: readonly { mspId: string; userId: string }[]): Promise<void>;
@@ -48,7 +54,17 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
   const config = reuse
     ? loadNetworkConfig()
     : loadNetworkConfig({ home: path.join(repoRoot, '.gigledger', 'bench'), portOffset: benchPortOffset() });
-  const { toolchain } = await ensureToolchain(log);
+  const { toolchain: built } = await ensureToolchain(log);
+  let nodeBinaries: string | undefined;
+  const toolchain: Toolchain = {
+    dir: built.dir,
+    binDir: built.binDir,
+    configDir: built.configDir,
+    bin: (command) =>
+      nodeBinaries !== undefined && (command === 'peer' || command === 'orderer')
+        ? path.join(nodeBinaries, command)
+        : built.bin(command),
+  };
   const network = new LocalNetwork(config, toolchain, () => undefined);
   if (!reuse) {
     await network.down();
@@ -69,6 +85,9 @@ export async function openBenchNetwork(log: (line: string) => void): Promise<Ben
     ledger: consortium.ledger,
     network,
     toolchain,
+    useNodeBinaries(dir) {
+      nodeBinaries = dir;
+    },
     enroll,
     async grantKyc(people) {
       kycIssuer ??= await consortium.enroll('AuditOrg', 'issuer', 'bench-kyc');

@@ -181,6 +181,33 @@ function batchingLever(bench: BenchNetwork, name: string, batching: Batching): L
   };
 }
 
+/**
+ * Peers and orderers built with profile-guided optimisation (`go build -pgo`, from CPU
+ * profiles of this benchmark's own load) in place of the toolchain's build of the same
+ * release: BENCH_PGO_BIN_DIR names the folder holding that build's `peer` and `orderer`.
+ */
+function profileGuidedBuildLever(bench: BenchNetwork): Lever {
+  const restartAll = async () => {
+    await restartNodes(bench, 'orderer');
+    await restartNodes(bench, 'peer');
+  };
+  return {
+    name: 'pgo',
+    async apply() {
+      const dir = process.env.BENCH_PGO_BIN_DIR;
+      if (dir === undefined || !existsSync(path.join(dir, 'peer')) || !existsSync(path.join(dir, 'orderer'))) {
+        throw new Error('the pgo lever needs BENCH_PGO_BIN_DIR naming a folder with a peer and an orderer binary');
+      }
+      bench.useNodeBinaries(dir);
+      await restartAll();
+    },
+    async revert() {
+      bench.useNodeBinaries(undefined);
+      await restartAll();
+    },
+  };
+}
+
 /** The levers `--levers` tries, by name. */
 export function networkLevers(bench: BenchNetwork, defaultLogSpec: string): Map<string, Lever> {
   const quietLogs =
@@ -197,6 +224,7 @@ export function networkLevers(bench: BenchNetwork, defaultLogSpec: string): Map<
       await restartNodes(bench, 'peer');
     }),
     baselineChaincodeLever(bench),
+    profileGuidedBuildLever(bench),
     environmentLever('validators', { GIGLEDGER_PEER_CORE_PEER_VALIDATORPOOLSIZE: '1' }, () =>
       restartNodes(bench, 'peer'),
     ),
