@@ -1,5 +1,6 @@
 import type { AuditGrantRecord, AuditScope } from '@gigledger/chaincode/model';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import { AgreementKit } from '../test-support/agreement-test-kit.js';
 import { SseSubscription } from '../test-support/sse-subscription.js';
 import { startTestServer, testOperator, type Person, type TestServer } from '../test-support/test-server.js';
@@ -184,6 +185,17 @@ describe('auditor access over HTTP', () => {
         status,
         grants: JSON.stringify(['AG-http-1']),
       });
+    }
+
+    // A read that cannot be logged is answered 503, without the withheld answer's ETag,
+    // which would tell unlogged whether the record changed.
+    await sql`alter table read_log rename to read_log_away`.execute(server.db);
+    try {
+      const unlogged = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
+      expect([unlogged.status, unlogged.body]).toMatchObject([503, { code: 'READ_LOG_UNAVAILABLE' }]);
+      expect(unlogged.headers.get('etag')).not.toBe(etag);
+    } finally {
+      await sql`alter table read_log_away rename to read_log`.execute(server.db);
     }
 
     // Fragments select root fields too, and a field that fails does not unlog the records

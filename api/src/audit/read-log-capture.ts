@@ -66,6 +66,8 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
           () => send(body),
           (error: unknown) => {
             const mapped = errorBody(error, response.locals.requestId);
+            // The withheld answer's ETag would tell, unlogged, whether the record changed.
+            response.removeHeader('ETag');
             response.status(mapped.status);
             send(mapped);
           },
