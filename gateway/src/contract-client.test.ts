@@ -69,6 +69,8 @@ class ScriptedNetwork {
   unreachableSubmitNumbers = new Set<number>();
   /** How a submit that finds no orderer fails: UNAVAILABLE, or DEADLINE_EXCEEDED as when an orderer took it and never answered. */
   unreachableCode: grpcStatus = grpcStatus.UNAVAILABLE;
+  /** What the gateway peer says of each orderer it tried, as `details` of that failure. */
+  unreachableDetails: string[] = [];
   /** When set, a status request that times out moves this clock to its deadline, as a real one would take that long. */
   clock: FakeClock | undefined;
   result = new TextEncoder().encode(
@@ -112,7 +114,11 @@ class ScriptedNetwork {
           return Promise.reject(
             new GatewayError({
               code,
-              details: [],
+              details: this.unreachableDetails.map((message, index) => ({
+                address: `127.0.0.1:${7050 + index}`,
+                mspId: 'OrdererMSP',
+                message,
+              })),
               cause: serviceError(code, 'no orderers could successfully process transaction'),
             }),
           );
@@ -142,6 +148,7 @@ const valid = { successful: true, code: 0, blockNumber: 9n };
 const mvccReadConflict = { successful: false, code: 11, blockNumber: 5n };
 const phantomReadConflict = { successful: false, code: 12, blockNumber: 5n };
 const endorsementPolicyFailure = { successful: false, code: 10, blockNumber: 5n };
+const badCreatorSignature = { successful: false, code: 4, blockNumber: 5n };
 const request = { name: 'maxRevisions' as const, value: 3 };
 
 /** An endorsement failure as fabric-gateway reports it, each peer's message in `details`. */
@@ -194,6 +201,22 @@ describe('ContractClient', () => {
     expect(failure).not.toBeInstanceOf(SubmissionError);
     expect(failure).toMatchObject({ transactionId: 'tx-1' });
     expect(silent.proposals).toHaveLength(1);
+
+    // The gateway peer gives up on an orderer that does not answer and names it: the
+    // transaction may be with it, so the outcome is unknown, not "not ordered".
+    const frozen = new ScriptedNetwork();
+    frozen.unreachableSubmits = 1000;
+    frozen.unreachableDetails = ['rpc error: code = DeadlineExceeded desc = context deadline exceeded', 'EOF'];
+    const patient = new ContractClient(frozen.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
+    await expect(patient.submit(setParameter, request)).rejects.toThrow(CommitStatusUnknownError);
+  });
+
+  it('endorses again after ENDORSEMENT_POLICY_FAILURE, as when the same request was ordered twice in one block', async () => {
+    // The first copy created the key and its key-level policy; the second was endorsed before.
+    const scripted = new ScriptedNetwork();
+    scripted.statusAnswers = [endorsementPolicyFailure, valid];
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    expect((await client.submit(setParameter, request)).transactionId).toBe('tx-2');
   });
 
   it('endorses again with a new transaction id after an MVCC conflict', async () => {
@@ -509,11 +532,11 @@ describe('ContractClient', () => {
 
     it('does not resubmit a transaction invalidated for any other reason, and names the code', async () => {
       const scripted = new ScriptedNetwork();
-      scripted.statusAnswers = [endorsementPolicyFailure];
+      scripted.statusAnswers = [badCreatorSignature];
       const client = new ContractClient(scripted.asNetwork(), 'gigledger');
       const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(CommitFailedError);
-      expect(failure).toMatchObject({ validationCode: 'ENDORSEMENT_POLICY_FAILURE', transactionId: 'tx-1' });
+      expect(failure).toMatchObject({ validationCode: 'BAD_CREATOR_SIGNATURE', transactionId: 'tx-1' });
       expect(scripted.proposals).toHaveLength(1);
     });
 

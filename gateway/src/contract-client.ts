@@ -51,7 +51,15 @@ export interface SubmitOptions {
   readonly conflictRetries?: number;
 }
 
-const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
+/**
+ * Validation codes after which the transaction is endorsed again with a new id. Besides
+ * read conflicts, ENDORSEMENT_POLICY_FAILURE: a transaction of the same block that created
+ * the key and set its key-level policy (the same request sent twice at once, say) leaves the
+ * later one endorsed under the policy that applied before; endorsed again, it meets the key
+ * as it now is (a replayed request answers its stored result). A policy failure for any
+ * other reason fails again the same way, within the same retry budget.
+ */
+const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'ENDORSEMENT_POLICY_FAILURE']);
 
 /**
  * Refusals a peer a block behind the others gives for state it has not committed yet (a
@@ -267,23 +275,25 @@ export class ContractClient implements TransactionTransport {
    * occurrence's, wherever it was ordered.
    *
    * @throws SubmissionError when the orderers refuse it, or stay unreachable.
-   * @throws CommitStatusUnknownError when the last hand-over timed out: it may still be ordered.
+   * @throws CommitStatusUnknownError when a hand-over timed out: it may still be ordered.
    */
   async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
     const clock = this.#clock;
     const deadline = clock.now() + (this.#options.orderingRetryMs ?? 20_000);
+    let mayBeOrdered = false;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await transaction.submit();
       } catch (error) {
         // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
         if (!(error instanceof GatewayError)) throw error;
-        const timedOut = error.code === (grpcStatus.DEADLINE_EXCEEDED as number);
+        const timedOut = handOverTimedOut(error);
+        mayBeOrdered ||= timedOut;
         if (!(timedOut || error.code === (grpcStatus.UNAVAILABLE as number)) || clock.now() >= deadline) {
           const described = describeGatewayError(error);
-          throw timedOut
+          throw mayBeOrdered
             ? new CommitStatusUnknownError(
-                `transaction ${transactionId} was handed to ordering without an answer; it may still commit: ${described}`,
+                `transaction ${transactionId} was handed to an orderer that did not answer; it may still commit: ${described}`,
                 { transactionId, cause: error },
               )
             : new SubmissionError(`ordering refused transaction ${transactionId}: ${described}`, {
@@ -440,6 +450,20 @@ function transientOption(transient: Readonly<Record<string, unknown>> | undefine
 function endorsersDisagreed(cause: unknown): boolean {
   if (!(cause instanceof EndorseError)) return false;
   return cause.details.some((detail) => detail.message.includes(responseMismatch));
+}
+
+/**
+ * Whether a failed hand-over to ordering may still have reached an orderer: the call
+ * timed out, or the gateway peer gave up on an orderer that did not answer in time
+ * (UNAVAILABLE "no orderers could successfully process transaction", with a timed-out
+ * orderer among its details). An orderer that refused or could not be dialled did not take it.
+ */
+function handOverTimedOut(error: GatewayError): boolean {
+  if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) return true;
+  return (
+    error.code === (grpcStatus.UNAVAILABLE as number) &&
+    error.details.some((detail) => /deadline ?exceeded/i.test(detail.message))
+  );
 }
 
 function mapEndorseError(
