@@ -5,6 +5,9 @@ import type { PeerConnections } from './connections.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import type { BlockProgress } from './resubmission.js';
 
+/** How long a peer may take to say its height (qscc GetChainInfo answers in milliseconds). */
+const heightAskMs = 2000;
+
 /**
  * Tracks the block height of every organisation's peer from its own block stream, so
  * that a committed transaction can be waited for on the peers the next command will
@@ -42,6 +45,8 @@ export class PeerHeights implements BlockProgress {
         signer,
         hash,
         tlsClientCertificateHash: connection.tlsClientCertificateHash,
+        // A height asked of a peer that stopped answering must not hold the command asking.
+        evaluateOptions: () => ({ deadline: Date.now() + heightAskMs }),
       });
       this.#gateways.set(organization.mspId, gateway);
       void this.#follow(organization.mspId, gateway);
@@ -118,7 +123,11 @@ export class PeerHeights implements BlockProgress {
    * whose reports come once a block's state is committed, which is what an endorsement reads.
    */
   async waitForEvenHeights(timeoutMs = 5000): Promise<boolean> {
-    const asked = await Promise.allSettled([...this.#gateways.keys()].map((mspId) => this.#askHeight(mspId)));
+    // A lagging peer is not waited for, so neither is its answer.
+    const lagging = new Set(this.#board.lagging());
+    const asked = await Promise.allSettled(
+      [...this.#gateways.keys()].filter((mspId) => !lagging.has(mspId)).map((mspId) => this.#askHeight(mspId)),
+    );
     let highest = this.#board.highest();
     for (const answer of asked) if (answer.status === 'fulfilled' && answer.value > highest) highest = answer.value;
     if (highest === 0n) return true;
