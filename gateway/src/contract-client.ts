@@ -44,8 +44,9 @@ export interface SubmitOptions {
   readonly endorsingOrganizations?: readonly string[];
   /**
    * How often to endorse and submit again, with a new transaction id, after an MVCC or
-   * phantom read conflict, or after endorsing peers answered differently because one of
-   * them had not yet committed the latest block (2 by default). Safe: an invalidated or
+   * phantom read conflict or a key-level policy set in the same block (see `conflictCodes`),
+   * or after endorsing peers answered differently because one of them had not yet
+   * committed the latest block (2 by default). Safe: an invalidated or
    * unendorsed transaction changed nothing, and the new endorsement reads the current state.
    */
   readonly conflictRetries?: number;
