@@ -217,6 +217,15 @@ describe('ContractClient', () => {
     scripted.statusAnswers = [endorsementPolicyFailure, valid];
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     expect((await client.submit(setParameter, request)).transactionId).toBe('tx-2');
+
+    // Endorsers the caller named are its choice: a policy they do not meet is not retried.
+    const oneSided = new ScriptedNetwork();
+    oneSided.statusAnswers = [endorsementPolicyFailure, valid];
+    const chosen = new ContractClient(oneSided.asNetwork(), 'gigledger');
+    await expect(
+      chosen.submit(setParameter, request, { endorsingOrganizations: ['ClientOrgMSP'] }),
+    ).rejects.toMatchObject({ validationCode: 'ENDORSEMENT_POLICY_FAILURE' });
+    expect(oneSided.proposals).toHaveLength(1);
   });
 
   it('endorses again with a new transaction id after an MVCC conflict', async () => {

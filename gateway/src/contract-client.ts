@@ -194,7 +194,11 @@ export class ContractClient implements TransactionTransport {
           if (heights?.uneven() === true && (await heights.waitForEvenHeights(staleStateWaitMs))) continue;
           throw error;
         }
-        const conflict = error instanceof CommitFailedError && conflictCodes.has(error.validationCode);
+        // A caller who named the endorsers chose them: a policy they do not meet stays unmet.
+        const conflict =
+          error instanceof CommitFailedError &&
+          conflictCodes.has(error.validationCode) &&
+          !(error.validationCode === 'ENDORSEMENT_POLICY_FAILURE' && options.endorsingOrganizations !== undefined);
         const mismatch = error instanceof EndorsementError && endorsersDisagreed(error.cause);
         if (!(conflict || mismatch) || attempt >= retries) throw error;
         // The lagging peer commits the block it misses within a moment; endorse again once it has.
