@@ -191,7 +191,10 @@ describe('auditor access over HTTP', () => {
     // which would tell unlogged whether the record changed.
     await sql`alter table read_log rename to read_log_away`.execute(server.db);
     try {
-      const unlogged = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
+      const unlogged = await server.request('GET', `/v1/agreements/${agreementId}`, {
+        token: auditor.token,
+        headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' },
+      });
       expect([unlogged.status, unlogged.body]).toMatchObject([503, { code: 'READ_LOG_UNAVAILABLE' }]);
       expect(unlogged.headers.get('etag')).not.toBe(etag);
     } finally {

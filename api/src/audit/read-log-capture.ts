@@ -85,7 +85,11 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
  * answer agree. A 304 keeps the answer in the row: the reader learns the record they hold is current.
  */
 function statusAsSent(request: Request, response: Response, body: unknown): number {
-  if (response.statusCode < 200 || response.statusCode >= 300) return response.statusCode;
+  // Only a conditional request can be answered 304; any other keeps its status, and
+  // Express computes its ETag as it sends, without the body being serialised twice.
+  const conditional =
+    request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
+  if (!conditional || response.statusCode < 200 || response.statusCode >= 300) return response.statusCode;
   const etagOf = request.app.get('etag fn') as ((body: Buffer) => string | undefined) | undefined;
   if (response.get('ETag') === undefined && etagOf !== undefined) {
     // Express keeps an ETag already set, so its 304 and this row rest on the same one.
