@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roles, type Role } from '@gigledger/chaincode/model';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
 import {
@@ -26,19 +27,36 @@ function requireOwnOrganisation(admin: Principal, org: string): void {
 }
 
 /**
- * Only a person grants the administrator role: an administrator's API key may create
- * people and keys of other roles (provisioning from an HR system, say), but not another
- * administrator, so that a leaked key cannot outlive its revocation as new administrators
- * or keys it made for itself.
- *
- * @throws ApiError 403 FORBIDDEN (field `role`) when a service account asks for the administrator role.
+ * Roles that act for the organisation towards the rest of the consortium, or over other
+ * people's work and money: administering accounts, voting on the consortium's rules,
+ * reading across organisations as an auditor, moving money, deciding disputes and
+ * vouching for skills. Only a person grants them.
  */
-function requirePersonToGrantAdmin(admin: Principal, role: string): void {
-  if (role === 'admin' && admin.kind !== 'person') {
+const rolesOnlyAPersonGrants: ReadonlySet<Role> = new Set<Role>([
+  'admin',
+  'governor',
+  'auditor',
+  'settlement',
+  'arbitrator',
+  'issuer',
+]);
+
+/**
+ * An administrator's API key may provision people and keys of the everyday roles (client,
+ * freelancer, evaluator, HR: what an HR system's provisioning needs), but none of
+ * {@link rolesOnlyAPersonGrants}, so that a leaked key cannot outlive its revocation as
+ * privileged people or keys it made for itself.
+ *
+ * @throws ApiError 403 FORBIDDEN (field `role`) when a service account asks for such a role.
+ */
+function requirePersonToGrantPrivilegedRole(admin: Principal, role: Role): void {
+  if (rolesOnlyAPersonGrants.has(role) && admin.kind !== 'person') {
     throw new ApiError(
       403,
       'FORBIDDEN',
-      'only an administrator signed in as a person may create another administrator; an API key may not',
+      `only an administrator signed in as a person may grant the role ${role}; an API key may grant ${[...roles]
+        .filter((candidate) => !rolesOnlyAPersonGrants.has(candidate))
+        .join(', ')}`,
       'role',
     );
   }
@@ -65,7 +83,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       handler: ({ body, ...caller }) => {
         const admin = routeRequester(caller).principal;
         requireOwnOrganisation(admin, body.org);
-        requirePersonToGrantAdmin(admin, body.role);
+        requirePersonToGrantPrivilegedRole(admin, body.role);
         return deps.accounts.createPerson(body);
       },
     }),
@@ -97,7 +115,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       handler: ({ body, ...caller }) => {
         const admin = routeRequester(caller).principal;
         requireOwnOrganisation(admin, body.org);
-        requirePersonToGrantAdmin(admin, body.role);
+        requirePersonToGrantPrivilegedRole(admin, body.role);
         return deps.accounts.createApiKey(body, admin.id);
       },
     }),

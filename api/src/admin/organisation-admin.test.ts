@@ -105,34 +105,38 @@ describe('administrators and service accounts', () => {
     expect((await server.request('GET', '/v1/me', { apiKey: clientKey.key })).status).toBe(200);
   });
 
-  it("lets an administrator's API key provision people and keys, but never another administrator", async () => {
+  it("lets an administrator's API key provision people and keys of everyday roles, but no privileged role", async () => {
     const provisioner = await server.service('provisioner', 'ClientOrg', 'admin');
     const asKey = (route: string, body: Record<string, unknown>) =>
       server.request('POST', route, { apiKey: provisioner.key, body });
     const [users, keys] = [await userCount(), await keyCount()];
     const person = { org: 'ClientOrg', password: 'a long password 9' };
 
-    // A leaked key must not outlive its revocation as administrators it made for itself.
-    expectRefused(
-      await asKey('/v1/admin/users', { ...person, userId: 'mint', role: 'admin' }),
-      403,
-      'FORBIDDEN',
-      'body.role',
-    );
-    expectRefused(
-      await asKey('/v1/admin/api-keys', { name: 'mint-key', org: 'ClientOrg', role: 'admin' }),
-      403,
-      'FORBIDDEN',
-      'body.role',
-    );
+    // A leaked key must not outlive its revocation as privileged people or keys it made for itself.
+    for (const role of ['admin', 'governor', 'auditor', 'settlement', 'arbitrator', 'issuer']) {
+      const asPerson = await asKey('/v1/admin/users', { ...person, userId: `mint-${role}`, role });
+      expectRefused(asPerson, 403, 'FORBIDDEN', 'body.role');
+      expect((asPerson.body as { message: string }).message).toContain(`grant the role ${role}`);
+      expectRefused(
+        await asKey('/v1/admin/api-keys', { name: `mint-${role}-key`, org: 'ClientOrg', role }),
+        403,
+        'FORBIDDEN',
+        'body.role',
+      );
+    }
     expect([await userCount(), await keyCount()]).toEqual([users, keys]);
 
-    // Other roles it may still provision, and a person may still create an administrator's key.
-    expect((await asKey('/v1/admin/users', { ...person, userId: 'provisioned', role: 'client' })).status).toBe(201);
-    expect((await asKey('/v1/admin/api-keys', { name: 'provisioned-hr', org: 'ClientOrg', role: 'hr' })).status).toBe(
-      201,
-    );
+    // Everyday roles it may still provision, and a person may still grant any role.
+    for (const role of ['client', 'freelancer', 'evaluator', 'hr']) {
+      expect((await asKey('/v1/admin/users', { ...person, userId: `provisioned-${role}`, role })).status).toBe(201);
+      expect(
+        (await asKey('/v1/admin/api-keys', { name: `provisioned-${role}-key`, org: 'ClientOrg', role })).status,
+      ).toBe(201);
+    }
     expect((await createKey(clientAdmin, { name: 'ops-admin', org: 'ClientOrg', role: 'admin' })).status).toBe(201);
+    expect(
+      (await createKey(clientAdmin, { name: 'ops-settlement', org: 'ClientOrg', role: 'settlement' })).status,
+    ).toBe(201);
   });
 
   it('re-enrolls a key enrolled before the service namespace, before it acts', async () => {
