@@ -101,4 +101,10 @@ export interface ProviderAdapter {
    */
   pendingConfirmations?(): Promise<readonly ProviderConfirmation[]>;
   acknowledge?(confirmations: readonly ProviderConfirmation[]): Promise<void>;
+  /**
+   * For providers that batch orders (bank files): hands over the orders whose batch is
+   * due. The settlement service calls it on every sweep while any instruction of the
+   * provider is sent and unanswered.
+   */
+  flushDue?(): Promise<unknown>;
 }

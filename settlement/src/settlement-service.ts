@@ -390,6 +390,7 @@ export class SettlementService {
     const stages: [string, () => Promise<void>][] = [
       ['retrying held payouts', () => this.#retryHeld()],
       ['dispatching instructions', () => this.#dispatch()],
+      ['handing over due batches', () => this.#flushDueBatches()],
       ['recording confirmations', () => this.#recordConfirmations()],
       ['collecting file confirmations', () => this.#collectFileConfirmations()],
     ];
@@ -808,7 +809,8 @@ export class SettlementService {
     return nextAttemptDelayMs(failures, this.#options.backoff ?? defaultBackoff);
   }
 
-  async #collectFileConfirmations(): Promise<void> {
+  /** The providers holding instructions sent and not yet answered, by name. */
+  async #providersOfSentInstructions(): Promise<Map<string, ProviderAdapter>> {
     const providers = new Map<string, ProviderAdapter>();
     const rows = await this.#db
       .selectFrom('settlement_outbox')
@@ -818,9 +820,27 @@ export class SettlementService {
       .execute();
     for (const row of rows) {
       const provider = this.#options.providerFor({ mspId: row.counterparty_msp, userId: row.counterparty_user });
-      if (provider.pendingConfirmations !== undefined) providers.set(provider.name, provider);
+      providers.set(provider.name, provider);
     }
-    for (const provider of providers.values()) {
+    return providers;
+  }
+
+  /**
+   * A provider that batches orders (a bank's files) has taken them once `send` returns,
+   * but hands them to the bank only with a full batch or when the oldest has waited long
+   * enough; this is what makes the second happen.
+   */
+  async #flushDueBatches(): Promise<void> {
+    for (const provider of (await this.#providersOfSentInstructions()).values()) {
+      await provider.flushDue?.();
+    }
+  }
+
+  async #collectFileConfirmations(): Promise<void> {
+    const providers = [...(await this.#providersOfSentInstructions()).values()].filter(
+      (provider) => provider.pendingConfirmations !== undefined,
+    );
+    for (const provider of providers) {
       const confirmations = (await provider.pendingConfirmations?.()) ?? [];
       // Each entry on its own: one that cannot be taken now (a database failure) stays
       // unacknowledged and is handed out again, while the statement's others are done with.

@@ -23,6 +23,8 @@ const providerSchema = z.discriminatedUnion('kind', [
     outboxDir: z.string().min(1),
     inboxDir: z.string().min(1),
     batchSize: z.number().int().min(1).max(10_000).default(100),
+    /** A file is also written once its oldest order has waited this long. */
+    maxWaitSeconds: z.number().int().min(0).max(86_400).default(60),
     debtor: z.strictObject({ name: z.string().min(1).max(140), iban: z.string(), bic: z.string() }),
   }),
 ]);

@@ -54,6 +54,7 @@ function adapterFor(name: string, config: ProviderConfig): ProviderAdapter {
     outbox: config.outboxDir,
     inbox: config.inboxDir,
     batchSize: config.batchSize,
+    maxWaitMs: config.maxWaitSeconds * 1000,
     debtor: config.debtor,
   });
 }

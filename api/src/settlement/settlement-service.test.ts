@@ -1248,12 +1248,14 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const rig = await startRig();
       await rig.registerAccounts(carol, tara);
       const banking = path.join(rig.dataDir, 'bank');
+      // A batch far from full: the file leaves because its one order has waited long enough.
       const bank = new Iso20022FileAdapter({
         name: 'bank-files',
         outbox: path.join(banking, 'outbox'),
         inbox: path.join(banking, 'inbox'),
         debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
-        batchSize: 1,
+        batchSize: 100,
+        maxWaitMs: 300,
       });
       const sandbox = rig.adapter();
       // Collections through the payment API, payouts to Tara by bank file.
@@ -1264,8 +1266,10 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const sent = await rig.rowIn(release.instructionId, 'sent');
       expect(sent.provider_reference).toBe(endToEndIdFor(release.instructionId));
 
-      const [painFile] = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
-      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile!), 'utf8'), {
+      const painFile = await eventually('the payment file to be written', () =>
+        readdirSync(path.join(banking, 'outbox')).find((name) => name.endsWith('.xml')),
+      );
+      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile), 'utf8'), {
         messageId: 'BANK-0001',
         createdAt: new Date().toISOString().slice(0, 19) + 'Z',
         bookingDate: new Date().toISOString().slice(0, 10),

@@ -90,6 +90,35 @@ describe('Iso20022FileAdapter', () => {
     expect(await painFiles()).toHaveLength(1);
   });
 
+  it('writes the file once its oldest order has waited the longest wait, not before', async () => {
+    let now = Date.UTC(2026, 2, 1, 9, 30, 0);
+    const bank = adapter({ batchSize: 100, maxWaitMs: 60_000, clock: () => new Date(now) });
+    await bank.send(payout('A-1'));
+    now += 30_000;
+    await bank.send(payout('A-2'));
+    now += 29_999;
+    expect(await bank.flushDue()).toBeUndefined();
+    expect(await painFiles()).toEqual([]);
+    now += 1;
+    expect((await bank.flushDue())?.instructionIds).toEqual(['A-1', 'A-2']);
+    expect(await painFiles()).toHaveLength(1);
+    expect(await bank.flushDue()).toBeUndefined();
+  });
+
+  it('counts an order kept by a version that did not record when it was queued as due', async () => {
+    await adapter().send(payout('A-1'));
+    const path = join(outbox, ledgerFileName);
+    const ledger = JSON.parse(await readFile(path, 'utf8')) as { pending: Record<string, unknown>[] };
+    for (const order of ledger.pending) delete order.queuedAt;
+    await writeFile(path, JSON.stringify(ledger));
+    expect((await adapter({ maxWaitMs: 3_600_000 }).flushDue())?.instructionIds).toEqual(['A-1']);
+  });
+
+  it('refuses a longest wait that is not a whole number of ms from 0', () => {
+    expect(() => adapter({ maxWaitMs: -1 })).toThrow(RangeError);
+    expect(() => adapter({ maxWaitMs: 1.5 })).toThrow(RangeError);
+  });
+
   it('keeps accepted orders across a restart until they are flushed', async () => {
     await adapter().send(payout('A-1'));
     const file = await adapter().flush();

@@ -20,7 +20,13 @@ export interface Iso20022FileAdapterOptions {
   readonly debtor: Pain001Debtor;
   /** A file is written as soon as this many orders wait (and on every {@link Iso20022FileAdapter.flush}). */
   readonly batchSize: number;
-  /** Creation time of files; the system clock when left out. */
+  /**
+   * A file is also written once the oldest waiting order has waited this long, in ms
+   * ({@link Iso20022FileAdapter.flushDue}), so that a quiet day's few payouts still leave.
+   * Default 60,000.
+   */
+  readonly maxWaitMs?: number;
+  /** Creation time of files and queuing time of orders; the system clock when left out. */
   readonly clock?: () => Date;
   /**
    * `MsgId` of a file (at most 35 characters, unique per bank customer). By default `GL`,
@@ -51,6 +57,8 @@ const storedOrderSchema = z.object({
   ]),
   remittanceInformation: z.string(),
   requestedAt: z.string(),
+  /** When the adapter queued the order (ISO 8601); orders queued before it was kept count as due. */
+  queuedAt: z.string().optional(),
 });
 
 const ledgerSchema = z.object({
@@ -73,13 +81,20 @@ const ledgerSchema = z.object({
 type Ledger = z.infer<typeof ledgerSchema>;
 type StoredOrder = z.infer<typeof storedOrderSchema>;
 
-function storeOrder(order: PaymentOrder): StoredOrder {
-  return { ...order, amountMinor: order.amountMinor.toString(), counterparty: { ...order.counterparty } };
+function storeOrder(order: PaymentOrder, queuedAt: Date): StoredOrder {
+  return {
+    ...order,
+    amountMinor: order.amountMinor.toString(),
+    counterparty: { ...order.counterparty },
+    queuedAt: queuedAt.toISOString(),
+  };
 }
 
-function loadOrder(stored: StoredOrder): PaymentOrder {
+function loadOrder({ queuedAt: _queuedAt, ...stored }: StoredOrder): PaymentOrder {
   return { ...stored, amountMinor: BigInt(stored.amountMinor) };
 }
+
+const defaultMaxWaitMs = 60_000;
 
 function defaultMessageId(createdAt: Date, instructionIds: readonly string[]): string {
   const stamp = createdAt.toISOString().slice(0, 19).replace(/\D/g, '');
@@ -119,11 +134,14 @@ export class Iso20022FileAdapter implements ProviderAdapter {
   readonly #handedOut = new Map<string, Set<string>>();
 
   /**
-   * @throws RangeError when `batchSize` is not a positive integer.
+   * @throws RangeError when `batchSize` is not a positive integer, or `maxWaitMs` not a whole number from 0.
    */
   constructor(options: Iso20022FileAdapterOptions) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
       throw new RangeError(`batch size must be a positive integer, not ${options.batchSize}`);
+    }
+    if (options.maxWaitMs !== undefined && !(Number.isInteger(options.maxWaitMs) && options.maxWaitMs >= 0)) {
+      throw new RangeError(`the longest wait must be a whole number of ms from 0, not ${options.maxWaitMs}`);
     }
     this.name = options.name;
     this.#options = options;
@@ -174,7 +192,7 @@ export class Iso20022FileAdapter implements ProviderAdapter {
             };
           }
         } else {
-          await this.#saveLedger({ ...ledger, pending: [...ledger.pending, storeOrder(order)] });
+          await this.#saveLedger({ ...ledger, pending: [...ledger.pending, storeOrder(order, this.#now())] });
         }
         if ((this.#ledger?.pending.length ?? 0) >= this.#options.batchSize) await this.#flushLocked();
       } catch (error) {
@@ -197,6 +215,30 @@ export class Iso20022FileAdapter implements ProviderAdapter {
    */
   flush(): Promise<WrittenFile | undefined> {
     return this.#exclusive(() => this.#flushLocked());
+  }
+
+  /**
+   * Writes the queued orders into a file when the oldest of them has waited `maxWaitMs`
+   * (an order queued by a version that did not record when counts as due). The
+   * settlement service calls it on every sweep.
+   *
+   * @returns the file written, or `undefined` when nothing was due.
+   * @throws as {@link flush}.
+   */
+  flushDue(): Promise<WrittenFile | undefined> {
+    return this.#exclusive(async () => {
+      const ledger = await this.#loadLedger();
+      const maxWaitMs = this.#options.maxWaitMs ?? defaultMaxWaitMs;
+      const now = this.#now().getTime();
+      const due = ledger.pending.some(
+        (order) => order.queuedAt === undefined || now - Date.parse(order.queuedAt) >= maxWaitMs,
+      );
+      return due ? this.#flushLocked() : undefined;
+    });
+  }
+
+  #now(): Date {
+    return (this.#options.clock ?? (() => new Date()))();
   }
 
   /**
@@ -306,7 +348,7 @@ export class Iso20022FileAdapter implements ProviderAdapter {
     const ledger = await this.#loadLedger();
     if (ledger.pending.length === 0) return undefined;
     const orders = ledger.pending.map(loadOrder);
-    const createdAt = (this.#options.clock ?? (() => new Date()))();
+    const createdAt = this.#now();
     const instructionIds = orders.map((order) => order.instructionId);
     const messageId = (this.#options.messageId ?? defaultMessageId)(createdAt, instructionIds);
     const file = buildPain001(orders, { messageId, createdAt: createdAt.toISOString(), debtor: this.#options.debtor });
