@@ -68,6 +68,12 @@ export interface SettlementServiceOptions {
   readonly follow: EventFollowerFactory;
   /** The provider each instruction goes to, by the organisation of the person paid or debited. */
   readonly providerFor: (counterparty: Party) => ProviderAdapter;
+  /**
+   * The configured provider of that name, so that instructions already handed to a
+   * provider are followed there after the routing changed; without it, the provider that
+   * `providerFor` names now.
+   */
+  readonly providerNamed?: (name: string) => ProviderAdapter | undefined;
   readonly accounts: PayoutAccountDirectory;
   readonly log: {
     info(object: object, message: string): void;
@@ -464,6 +470,21 @@ export class SettlementService {
         await this.#deferUnsendable(row, error);
         return;
       }
+      if (row.attempts > 0 && provider.name !== row.provider) {
+        // The order may be with the provider it went to before; sending it to another could pay twice.
+        await this.#move(row.instruction_id, [row.state], {
+          state: 'dead',
+          last_error:
+            `was handed to provider ${row.provider} before and is now routed to provider ${provider.name}; ` +
+            `not sent again, so that it cannot be paid twice: an operator checks with ${row.provider} and answers it by hand`,
+        });
+        this.#options.observer?.sendAttempted(provider.name, 'dead');
+        this.#options.log.error(
+          { instructionId: row.instruction_id, provider: row.provider, routedTo: provider.name },
+          'settlement instruction moved to the dead letters: its provider changed after it was sent',
+        );
+        return;
+      }
       if (account === undefined) {
         // Not an attempt: nothing was sent. The row waits (and shows as stuck) until the person registers an account.
         await this.#move(row.instruction_id, [row.state], {
@@ -481,6 +502,8 @@ export class SettlementService {
         state: 'sending',
         attempts,
         payout_account_id: account.accountId,
+        // Never sent before: it goes where the organisation is routed now, and its answer is expected from there.
+        provider: provider.name,
       });
       const order: PaymentOrder = {
         instructionId: row.instruction_id,
@@ -814,13 +837,15 @@ export class SettlementService {
     const providers = new Map<string, ProviderAdapter>();
     const rows = await this.#db
       .selectFrom('settlement_outbox')
-      .select(['counterparty_msp', 'counterparty_user'])
+      .select(['provider', 'counterparty_msp', 'counterparty_user'])
       .where('state', '=', 'sent')
-      .groupBy(['counterparty_msp', 'counterparty_user'])
+      .groupBy(['provider', 'counterparty_msp', 'counterparty_user'])
       .execute();
     for (const row of rows) {
-      const provider = this.#options.providerFor({ mspId: row.counterparty_msp, userId: row.counterparty_user });
-      providers.set(provider.name, provider);
+      const provider =
+        this.#options.providerNamed?.(row.provider) ??
+        this.#options.providerFor({ mspId: row.counterparty_msp, userId: row.counterparty_user });
+      if (provider.name === row.provider) providers.set(provider.name, provider);
     }
     return providers;
   }

@@ -105,6 +105,7 @@ export function createSettlementRuntime(deps: {
         },
       }),
     providerFor,
+    providerNamed: (name) => providers.get(name)?.adapter,
     accounts: deps.accounts,
     log,
     maxAttempts: deps.config.maxAttempts,

@@ -935,6 +935,57 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'after its organisation is routed to another provider, sends an instruction never sent there, and dead-letters one sent before',
+    async () => {
+      const rig = await startRig();
+      const dave = principal('dave', 'ClientOrgMSP', 'client');
+      await rig.registerAccounts(carol);
+      // The old provider took Carol's order but its answer was lost; Dave's was never sent (no account yet).
+      const old = await startScriptedProvider(rig.db, () => ({
+        status: 503,
+        body: { code: 'UNAVAILABLE', message: 'gateway timeout' },
+      }));
+      const next = await startScriptedProvider(rig.db, () => ({ status: 202, body: { providerReference: 'next-1' } }));
+      try {
+        const oldAdapter = rig.adapter({ name: 'old', providerUrl: old.url });
+        const nextAdapter = rig.adapter({ name: 'next', providerUrl: next.url });
+        const first = await rig.startService({
+          providerFor: () => oldAdapter,
+          backoff: { baseMs: 600_000, maxMs: 600_000 },
+        });
+        const carolFund = await rig.fund(await rig.activeAgreement(carol), carol);
+        const daveFund = await rig.fund(await rig.activeAgreement(dave), dave);
+        expect(await rig.rowIn(carolFund, 'retry')).toMatchObject({ provider: 'old', attempts: 1 });
+        expect(await rig.rowIn(daveFund, 'retry')).toMatchObject({ provider: 'old', attempts: 0 });
+        await first.stop();
+        await rig.registerAccounts(dave);
+        await rig.db
+          .updateTable('settlement_outbox')
+          .set({ next_attempt_at: new Date(0).toISOString() })
+          .where('instruction_id', 'in', [carolFund, daveFund])
+          .execute();
+
+        const providers = [oldAdapter, nextAdapter];
+        await rig.startService({
+          providerFor: () => nextAdapter,
+          providerNamed: (name) => providers.find((provider) => provider.name === name),
+        });
+        expect(await rig.rowIn(daveFund, 'sent')).toMatchObject({ provider: 'next', provider_reference: 'next-1' });
+        const dead = await rig.rowIn(carolFund, 'dead');
+        expect(dead.provider).toBe('old');
+        expect(dead.last_error).toContain('was handed to provider old before and is now routed to provider next');
+        // Carol's order went to the old provider once, and never to the new one.
+        expect(old.requests.map((request) => request.idempotencyKey)).toEqual([carolFund]);
+        expect(next.requests.map((request) => request.idempotencyKey)).toEqual([daveFund]);
+      } finally {
+        await old.close();
+        await next.close();
+      }
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'refuses callbacks for unknown instructions or other amounts, and takes a repeated webhook id once',
     async () => {
       // The sandbox takes the order but does not execute it during the test: every callback here is crafted.
