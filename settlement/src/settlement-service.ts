@@ -573,7 +573,8 @@ export class SettlementService {
   /** Whether the provider of this row confirms under the reference it took the order with. */
   #confirmsUnderOrderReference(row: SettlementOutboxTable): boolean {
     const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
-    return this.#options.providerFor(counterparty).confirmsUnderOrderReference === true;
+    const provider = this.#options.providerNamed?.(row.provider) ?? this.#options.providerFor(counterparty);
+    return provider.confirmsUnderOrderReference === true;
   }
 
   /**
@@ -880,7 +881,9 @@ export class SettlementService {
         handedOut.add(entryId);
         if ((failed.get(entryId)?.notBefore ?? 0) > this.#now().getTime()) continue;
         try {
-          await this.acceptConfirmation(provider.name, entryId, confirmation);
+          const answer = await this.acceptConfirmation(provider.name, entryId, confirmation);
+          if (answer.status === 'refused')
+            await this.#setAsideRefusedStatementEntry(provider.name, confirmation, answer);
           failed.delete(entryId);
           taken.push(confirmation);
         } catch (error) {
@@ -901,6 +904,38 @@ export class SettlementService {
       for (const entryId of failed.keys()) if (!handedOut.has(entryId)) failed.delete(entryId);
       if (taken.length > 0) await provider.acknowledge?.(taken);
     }
+  }
+
+  /**
+   * A bank's statement entry that does not fit the instruction it names (another amount
+   * or currency: a return net of charges, a payout converted by the bank) is not recorded
+   * on the ledger, and no one will send it again, unlike a refused webhook. An instruction
+   * still waiting for its answer becomes a dead letter quoting the entry, so that a person
+   * checks with the bank and answers it by hand; the statement file is kept as processed.
+   * Entries naming no instruction sent to this bank are only logged.
+   */
+  async #setAsideRefusedStatementEntry(
+    provider: string,
+    confirmation: ProviderConfirmation,
+    answer: Extract<CallbackResult, { status: 'refused' }>,
+  ): Promise<void> {
+    const entry =
+      `${provider}'s statement answered ${confirmation.outcome} for ${confirmation.amountMinor.toString()} ` +
+      `${confirmation.currency} (minor units) as ${confirmation.providerReference}`;
+    const setAside =
+      answer.code === 'CONFIRMATION_MISMATCH' &&
+      (await this.#move(confirmation.instructionId, ['sending', 'sent', 'retry'], {
+        state: 'dead',
+        last_error:
+          `${entry}, which does not fit it (${answer.message}); an operator checks with the bank and answers it by hand`.slice(
+            0,
+            500,
+          ),
+      }));
+    this.#options.log.error(
+      { instructionId: confirmation.instructionId, provider, code: answer.code, setAside },
+      `a statement entry was not taken: ${entry}: ${answer.message}`,
+    );
   }
 
   async #retryHeld(): Promise<void> {

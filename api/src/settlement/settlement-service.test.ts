@@ -1338,6 +1338,54 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    "makes a dead letter of a payout the bank's statement answers with another amount, and keeps the statement as processed",
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      const banking = path.join(rig.dataDir, 'bank');
+      const inbox = path.join(banking, 'inbox');
+      const bank = new Iso20022FileAdapter({
+        name: 'bank-files',
+        outbox: path.join(banking, 'outbox'),
+        inbox,
+        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
+        batchSize: 1,
+      });
+      const sandbox = rig.adapter();
+      await rig.startService({ providerFor: (party) => (party.userId === tara.userId ? bank : sandbox) });
+      const agreementId = await rig.activeAgreement();
+      await rig.rowIn(await rig.fund(agreementId), 'confirmed');
+      const release = await rig.release(agreementId);
+      const sent = await rig.rowIn(release.instructionId, 'sent');
+
+      // The bank returned the payout less its charges: 5.00 EUR short of what was sent.
+      const [painFile] = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
+      const netOfCharges = (BigInt(sent.amount) - 500n).toString();
+      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile!), 'utf8'), {
+        messageId: 'BANK-0009',
+        createdAt: new Date().toISOString().slice(0, 19) + 'Z',
+        bookingDate: new Date().toISOString().slice(0, 10),
+      }).replaceAll(`>${(Number(sent.amount) / 100).toFixed(2)}<`, `>${(Number(netOfCharges) / 100).toFixed(2)}<`);
+      mkdirSync(inbox, { recursive: true });
+      writeFileSync(path.join(inbox, 'camt054-0009.xml'), camt);
+
+      const dead = await rig.rowIn(release.instructionId, 'dead');
+      expect(dead.last_error).toContain(`bank-files's statement answered paid for ${netOfCharges} EUR (minor units)`);
+      expect(dead.last_error).toContain('an operator checks with the bank and answers it by hand');
+      await eventually('the statement to be processed', () =>
+        readdirSync(path.join(inbox, 'processed')).includes('camt054-0009.xml') ? true : undefined,
+      );
+      // Nothing reached the ledger: the milestone waits for the operator's answer.
+      expect(rig.confirmationsOnLedger(release.instructionId)).toEqual([]);
+      expect((await rig.milestone(agreementId)).status).toBe('released');
+      expect(
+        await rig.service!.handAnswerRefusal(release.instructionId, { outcome: 'paid', providerReference: 'x' }),
+      ).toBeUndefined();
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'acknowledges the bank statement entries it took, and reads again the one the database would not take after a growing backoff',
     async () => {
       const rig = await startRig();

@@ -176,6 +176,21 @@ describe('camt.054', () => {
     ]);
   });
 
+  it('reads the amount as instructed before the amount booked in the account currency', () => {
+    // A USD payout from the EUR escrow account: the entry and the transaction's own amount are in EUR.
+    const xml = `<?xml version="1.0"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+  <GrpHdr><MsgId>M2</MsgId><CreDtTm>2026-03-02T06:00:00Z</CreDtTm></GrpHdr>
+  <Ntfctn><Id>N2</Id><Acct><Id><IBAN>${accounts.escrow.iban}</IBAN></Id></Acct>
+    <Ntry><Amt Ccy="EUR">92.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><AcctSvcrRef>FX1</AcctSvcrRef><BkTxCd/>
+      <NtryDtls><TxDtls><Refs><EndToEndId>A-11</EndToEndId></Refs><Amt Ccy="EUR">92.50</Amt>
+        <AmtDtls><InstdAmt><Amt Ccy="USD">100.00</Amt></InstdAmt><TxAmt><Amt Ccy="EUR">92.50</Amt></TxAmt></AmtDtls></TxDtls></NtryDtls></Ntry>
+  </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
+    expect(parseCamt054(xml).transactions).toMatchObject([
+      { endToEndId: 'A-11', amountMinor: 10000n, currency: 'USD', outcome: 'paid', providerReference: 'FX1' },
+    ]);
+  });
+
   it('refuses an amount with more decimals than its currency, naming file and entry', () => {
     const xml = buildCamt054({
       ...base,

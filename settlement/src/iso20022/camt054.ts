@@ -156,7 +156,10 @@ function readEntry(entry: XmlElement, context: EntryContext): Camt054Transaction
   const details = children(entry, 'NtryDtls').flatMap((group) => children(group, 'TxDtls'));
   const items = details.length > 0 ? details : [undefined];
   return items.map((detail, detailIndex) => {
+    // The amount as instructed comes first: it is in the order's currency, while the
+    // transaction's own amount is in the account's (a payout in USD from a EUR account).
     const amount =
+      amountOf(at(detail, 'AmtDtls', 'InstdAmt', 'Amt')) ??
       amountOf(children(detail, 'Amt')[0]) ??
       amountOf(at(detail, 'AmtDtls', 'TxAmt', 'Amt')) ??
       (items.length === 1 ? entryAmount : malformed(`transaction ${detailIndex + 1} of a batch entry has no amount`));
