@@ -26,6 +26,7 @@ import type {
   ProviderAdapter,
   ProviderConfirmation,
   SendOutcome,
+  StatementEntry,
 } from './provider.js';
 import { nextAttemptDelayMs, type BackoffOptions } from './webhook/webhook-adapter.js';
 
@@ -1005,14 +1006,19 @@ export class SettlementService {
    * already recorded (a retried request). Anything else would put a claim on the ledger
    * that the provider may contradict: a payout marked failed while the provider pays it
    * can be reissued and paid twice, an escrow marked paid that was never collected is
-   * released from nothing.
+   * released from nothing. For the same reason a dead letter that was sent is answered
+   * `failed` only when its provider's statement shows it neither paid nor pending: a
+   * provider may hold an order it seemed to refuse (a lost answer, then a retry with other
+   * details refused as a reused idempotency key).
    */
   async handAnswerRefusal(instructionId: string, answer: HandAnswer): Promise<string | undefined> {
     const row = await this.instruction(instructionId);
     if (row === undefined) {
       return `instruction ${instructionId} is not a dead letter of the settlement service: its provider's answer is recorded when it comes`;
     }
-    if (row.state === 'dead') return undefined;
+    if (row.state === 'dead') {
+      return answer.outcome === 'failed' && row.attempts > 0 ? this.#heldByItsProvider(row) : undefined;
+    }
     if (
       row.state === 'confirmed' &&
       row.outcome === answer.outcome &&
@@ -1022,6 +1028,37 @@ export class SettlementService {
     }
     const answered = row.outcome === null ? '' : ` and answered ${row.outcome}`;
     return `instruction ${instructionId} is with provider ${row.provider} (${row.state}${answered}); only its provider answers it, and only a dead letter is answered by hand`;
+  }
+
+  /**
+   * Why the provider of a sent dead letter may still pay it (its statement lists it as
+   * paid or pending, or cannot be read), or undefined when its statement shows no such
+   * entry or only failed ones.
+   */
+  async #heldByItsProvider(row: SettlementOutboxTable): Promise<string | undefined> {
+    const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
+    let provider: ProviderAdapter | undefined;
+    try {
+      provider = this.#options.providerNamed?.(row.provider) ?? this.#options.providerFor(counterparty);
+    } catch {
+      provider = undefined;
+    }
+    if (provider?.name !== row.provider) {
+      return `instruction ${row.instruction_id} was sent to provider ${row.provider}, which is no longer configured, so its statement cannot show that it will not pay it; it is not answered failed by hand`;
+    }
+    const day = 86_400_000;
+    let entries: readonly StatementEntry[];
+    try {
+      entries = await provider.statement(
+        new Date(Date.parse(row.created_at) - day),
+        new Date(this.#now().getTime() + day),
+      );
+    } catch (error) {
+      return `provider ${row.provider}'s statement could not be read (${error instanceof Error ? error.message : String(error)}), so instruction ${row.instruction_id} is not answered failed by hand until it shows the provider will not pay it`;
+    }
+    const held = entries.find((entry) => entry.instructionId === row.instruction_id && entry.status !== 'failed');
+    if (held === undefined) return undefined;
+    return `provider ${row.provider}'s statement lists instruction ${row.instruction_id} as ${held.status} (${held.providerReference}); answering it failed would let it be paid twice`;
   }
 
   /**

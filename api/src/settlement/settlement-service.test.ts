@@ -986,6 +986,48 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'refuses a hand answer of failed for a dead letter its provider still holds, as a lost answer and a changed account leave one',
+    async () => {
+      // The sandbox takes orders but does not execute them during the test: the order stays pending there.
+      const rig = await startRig({ sandboxCallbackDelayMs: 600_000 });
+      await rig.registerAccounts(carol);
+      let calls = 0;
+      const losingFirstAnswer: typeof fetch = async (input, init) => {
+        calls += 1;
+        const answer = await fetch(input, init);
+        if (calls > 1) return answer;
+        // The provider took the order, its answer is lost, and meanwhile Carol changes her account.
+        await answer.text();
+        await rig.accounts.register(partyOf(carol), {
+          kind: 'iban',
+          currency: 'EUR',
+          holderName: 'carol Example',
+          iban: 'GB82WEST12345698765432',
+          bic: 'NWBKGB2L',
+        });
+        throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+      };
+      const adapter = rig.adapter({ fetch: losingFirstAnswer });
+      const service = await rig.startService({ providerFor: () => adapter });
+      const fundId = await rig.fund(await rig.activeAgreement());
+
+      // The retry carries the new account: the provider refuses it as a reused key, and it is a dead letter.
+      const dead = await rig.rowIn(fundId, 'dead');
+      expect(dead).toMatchObject({ attempts: 2 });
+      expect(dead.last_error).toContain('IDEMPOTENCY_KEY_REUSED');
+      expect(rig.sandbox.payments()).toEqual([expect.objectContaining({ instructionId: fundId, status: 'pending' })]);
+
+      const refusal = await service.handAnswerRefusal(fundId, { outcome: 'failed', providerReference: 'by-hand' });
+      expect(refusal).toContain(`provider sandbox's statement lists instruction ${fundId} as pending`);
+      // Paid may still be answered: that claim cannot pay anyone twice.
+      expect(
+        await service.handAnswerRefusal(fundId, { outcome: 'paid', providerReference: 'by-hand' }),
+      ).toBeUndefined();
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'refuses callbacks for unknown instructions or other amounts, and takes a repeated webhook id once',
     async () => {
       // The sandbox takes the order but does not execute it during the test: every callback here is crafted.
