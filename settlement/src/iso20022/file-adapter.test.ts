@@ -146,6 +146,34 @@ describe('Iso20022FileAdapter', () => {
     expect(await bank.flush()).toBeUndefined();
   });
 
+  it('reads money credited back under a payout as its return, without return information', async () => {
+    const bank = adapter();
+    await bank.send(payout('A-1/m1/release-1', 150000n, 'EUR'));
+    const file = await bank.flush();
+    const painXml = await readFile(join(outbox, file!.fileName), 'utf8');
+    expect(painXml).toContain('<BtchBookg>false</BtchBookg>');
+    // Booked as a credit to the escrow account: the bank shows the return by its transaction code only.
+    const camt = answerPain001(painXml, {
+      messageId: 'BANK-0002',
+      createdAt: '2026-03-02T06:00:00Z',
+      bookingDate: '2026-03-02',
+    }).replaceAll('<CdtDbtInd>DBIT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd>');
+    expect(camt).toContain('<CdtDbtInd>CRDT</CdtDbtInd>');
+    await mkdir(inbox, { recursive: true });
+    await writeFile(join(inbox, 'camt054-0002.xml'), camt);
+
+    expect(await bank.pendingConfirmations()).toMatchObject([
+      {
+        instructionId: 'A-1/m1/release-1',
+        outcome: 'failed',
+        reason: 'credited back to the escrow account by the bank (a return)',
+      },
+    ]);
+    expect(await bank.statement(new Date('2026-03-01'), new Date('2026-03-03'))).toMatchObject([
+      { instructionId: 'A-1/m1/release-1', direction: 'payout', status: 'failed' },
+    ]);
+  });
+
   it('round trip: send, flush, camt.054 in the inbox, confirmations, acknowledge', async () => {
     const bank = adapter();
     const long = `A-77/${'m'.repeat(60)}/release-1`;

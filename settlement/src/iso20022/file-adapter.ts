@@ -263,15 +263,16 @@ export class Iso20022FileAdapter implements ProviderAdapter {
         for (const transaction of transactions) {
           const instructionId =
             transaction.endToEndId === undefined ? undefined : byEndToEndId.get(transaction.endToEndId);
-          if (instructionId === undefined || transaction.outcome === 'pending') continue;
+          const { outcome, reason } = payoutOutcome(transaction);
+          if (instructionId === undefined || outcome === 'pending') continue;
           if (byInstruction.get(instructionId)?.outcome === 'failed') continue;
           byInstruction.set(instructionId, {
             instructionId,
-            outcome: transaction.outcome,
+            outcome,
             providerReference: transaction.providerReference,
             amountMinor: transaction.amountMinor,
             currency: transaction.currency,
-            ...(transaction.reason === undefined ? {} : { reason: transaction.reason }),
+            ...(reason === undefined ? {} : { reason }),
           });
         }
         if (byInstruction.size === 0) {
@@ -323,13 +324,14 @@ export class Iso20022FileAdapter implements ProviderAdapter {
           if (transaction.endToEndId === undefined) continue;
           const bookedAt = Date.parse(transaction.bookedAt);
           if (!(bookedAt >= from.getTime() && bookedAt < to.getTime())) continue;
+          const payout = byEndToEndId.get(transaction.endToEndId);
           entries.push({
-            instructionId: byEndToEndId.get(transaction.endToEndId) ?? transaction.endToEndId,
+            instructionId: payout ?? transaction.endToEndId,
             providerReference: transaction.providerReference,
-            direction: directionOf(transaction),
+            direction: payout === undefined ? directionOf(transaction) : 'payout',
             amountMinor: transaction.amountMinor,
             currency: transaction.currency,
-            status: transaction.outcome,
+            status: payout === undefined ? transaction.outcome : payoutOutcome(transaction).outcome,
             bookedAt: transaction.bookedAt,
           });
         }
@@ -469,6 +471,18 @@ export class Iso20022FileAdapter implements ProviderAdapter {
 
 function confirmationKey(confirmation: ProviderConfirmation): string {
   return [confirmation.instructionId, confirmation.providerReference, confirmation.outcome].join('\n');
+}
+
+/**
+ * What a booked transaction says of a payout this adapter wrote: money credited back to
+ * the escrow account under the payout's EndToEndId is a return, even when the bank shows
+ * it only by its transaction code (no `RtrInf`, no reversal indicator).
+ */
+function payoutOutcome(transaction: Camt054Transaction): { outcome: Camt054Transaction['outcome']; reason?: string } {
+  if (transaction.outcome === 'paid' && transaction.creditDebit === 'CRDT') {
+    return { outcome: 'failed', reason: 'credited back to the escrow account by the bank (a return)' };
+  }
+  return { outcome: transaction.outcome, ...(transaction.reason === undefined ? {} : { reason: transaction.reason }) };
 }
 
 function directionOf(transaction: Camt054Transaction): 'collect' | 'payout' {

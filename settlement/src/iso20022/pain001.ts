@@ -175,6 +175,8 @@ export function buildPain001(orders: readonly PaymentOrder[], options: Pain001Op
       return {
         PmtInfId: paymentInformationId,
         PmtMtd: 'TRF',
+        // One booking per payout, so that each comes back in camt.054 under its own EndToEndId.
+        BtchBookg: 'false',
         NbOfTxs: String(group.length),
         CtrlSum: sum(group.map(({ order }) => order)),
         ...(sepa ? { PmtTpInf: { SvcLvl: { Cd: 'SEPA' } } } : {}),
