@@ -12,8 +12,11 @@ const providerSchema = z.discriminatedUnion('kind', [
     url: z.url(),
     /** Signs our payment orders. */
     outboundSecret: webhookSecretSchema,
-    /** Verifies the provider's callbacks to `/v1/settlement/callbacks/{name}`. */
-    inboundSecret: webhookSecretSchema,
+    /**
+     * Verifies the provider's callbacks to `/v1/settlement/callbacks/{name}`; while the
+     * provider rotates its secret, the new and the old one (a callback signed with either is taken).
+     */
+    inboundSecret: z.union([webhookSecretSchema, z.array(webhookSecretSchema).min(1).max(3)]),
     /** Bearer token for the provider's statement endpoint. */
     apiKey: z.string().min(16),
   }),

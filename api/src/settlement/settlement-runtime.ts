@@ -34,7 +34,9 @@ export interface SettlementRuntime {
   readonly config: SettlementConfig;
   readonly accounts: PayoutAccountStore;
   /** The provider by its configuration name (the `{provider}` of a callback URL). */
-  provider(name: string): { adapter: ProviderAdapter; inboundSecret: string | undefined } | undefined;
+  provider(
+    name: string,
+  ): { adapter: ProviderAdapter; inboundSecret: string | readonly string[] | undefined } | undefined;
   reconcile(from: Date, to: Date): Promise<ReconciliationReport>;
   /** Counts a callback refused before it reached the service (signature, timestamp, payload). */
   refused(provider: string, code: string): void;

@@ -93,6 +93,32 @@ describe('verifyProviderCallback', () => {
     });
   });
 
+  it('takes a callback signed with any of the secrets of a rotation, and still refuses one signed with none', () => {
+    const body = JSON.stringify(paid);
+    const rotated = testSecret();
+    const secrets = [secret, rotated];
+    for (const signingSecret of secrets) {
+      const headers = signed(body, { signingSecret });
+      expect(verifyProviderCallback({ headers, rawBody: body, secret: secrets, now })).toMatchObject({
+        ok: true,
+        webhookId: 'msg_1',
+      });
+    }
+    const forged = signed(body, { signingSecret: testSecret() });
+    expect(verifyProviderCallback({ headers: forged, rawBody: body, secret: secrets, now })).toMatchObject({
+      ok: false,
+      status: 401,
+      code: 'WEBHOOK_SIGNATURE_INVALID',
+    });
+    // A stale timestamp is refused as such, whichever secret signed it.
+    const stale = signed(body, { signingSecret: rotated, at: new Date(now.getTime() - 10 * 60_000) });
+    expect(verifyProviderCallback({ headers: stale, rawBody: body, secret: secrets, now })).toMatchObject({
+      ok: false,
+      code: 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+    });
+    expect(() => verifyProviderCallback({ headers: forged, rawBody: body, secret: [], now })).toThrow(TypeError);
+  });
+
   it('refuses a correctly signed callback ten minutes old or ahead with 401 WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE', () => {
     const body = JSON.stringify(paid);
     for (const offsetMs of [-10 * 60_000, 10 * 60_000]) {

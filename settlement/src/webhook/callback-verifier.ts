@@ -11,8 +11,11 @@ export interface ProviderCallbackInput {
   readonly headers: HeaderSource;
   /** The body exactly as it arrived: the signature covers these bytes, not a re-serialisation. */
   readonly rawBody: string | Uint8Array;
-  /** The provider's inbound secret (`whsec_…`). */
-  readonly secret: string;
+  /**
+   * The provider's inbound secret (`whsec_…`), or several while a secret is rotated: a
+   * callback signed with any of them is genuine.
+   */
+  readonly secret: string | readonly string[];
   /** The receiver's clock; the current time when absent. */
   readonly now?: Date;
 }
@@ -34,11 +37,19 @@ export type CallbackVerification =
  * same database transaction as the confirmation, and answers 2xx without acting again
  * when it has seen the id before; otherwise the provider keeps re-delivering.
  *
- * @throws TypeError when `secret` is not a `whsec_` secret (a configuration error, not a
- * bad callback).
+ * @throws TypeError when a secret is not a `whsec_` secret, or none is given (a
+ * configuration error, not a bad callback).
  */
 export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVerification {
-  const signature = checkSignature(webhookSigner(input.secret), input.headers, input.rawBody, input.now ?? new Date());
+  const [first, ...others] = typeof input.secret === 'string' ? [input.secret] : input.secret;
+  if (first === undefined) throw new TypeError('at least one inbound secret is needed to verify callbacks');
+  const now = input.now ?? new Date();
+  let signature = checkSignature(webhookSigner(first), input.headers, input.rawBody, now);
+  // Only a signature made with another secret is worth trying the next one for.
+  for (const secret of others) {
+    if (signature.ok || signature.code !== 'WEBHOOK_SIGNATURE_INVALID') break;
+    signature = checkSignature(webhookSigner(secret), input.headers, input.rawBody, now);
+  }
   if (!signature.ok) return signature;
   const text = typeof input.rawBody === 'string' ? input.rawBody : Buffer.from(input.rawBody).toString('utf8');
   let json: unknown;
