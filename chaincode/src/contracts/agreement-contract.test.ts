@@ -626,6 +626,25 @@ describe('AgreementContract: cancellation', () => {
     expect(tx.event).toMatchObject({ name: 'agreement.AgreementCancelled', payload: { settlementRequests: [] } });
   });
 
+  it('refuses cancelling a complete agreement, which stays active', async () => {
+    await driver.accept();
+    for (const milestoneId of ['m1', 'm2']) {
+      await driver.funded(milestoneId);
+      await driver.submit(milestoneId);
+      await driver.acceptMilestone(milestoneId);
+      await driver.release(milestoneId);
+      await driver.confirm(milestoneId, `A-17/${milestoneId}/release-1`);
+    }
+    expect(await driver.getAgreement()).toMatchObject({ agreement: { status: 'active' }, completed: true });
+    for (const party of [client, freelancer]) {
+      await driver.expectRefusal(
+        () => driver.cancel(party),
+        'INVALID_STATE: every milestone of agreement A-17 is paid: it is complete, and there is nothing left to cancel',
+      );
+    }
+    expect(await driver.getAgreement()).toMatchObject({ agreement: { status: 'active' }, completed: true });
+  });
+
   it('refuses cancellation while escrow awaits confirmation, a dispute is open or an acceptance is unreleased', async () => {
     await driver.accept();
     await driver.fund('m1');

@@ -590,9 +590,10 @@ class SettlementRun {
     const { model } = this;
     const blocked = model.milestones.some((m) => ['funding', 'disputed', 'accepted'].includes(m.status));
     const neverFunded = model.milestones.every((m) => m.status === 'unfunded');
+    const complete = model.milestones.every((m) => finalStatuses.includes(m.status));
     const asks = !neverFunded && (model.cancellationRequestedBy ?? by) === by;
     const refusal =
-      model.agreementStatus !== 'active' || blocked || (asks && model.cancellationRequestedBy !== undefined)
+      model.agreementStatus !== 'active' || blocked || complete || (asks && model.cancellationRequestedBy !== undefined)
         ? 'INVALID_STATE'
         : undefined;
     if (!(await this.#attempt(refusal, () => this.driver.cancel(sideIdentity(by))))) return;

@@ -18,7 +18,7 @@ import { describeCaller, isParty, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { readParameter } from '../parameter/store';
 import { requireEitherSide, requireSide } from './access';
-import { escrowHeldStatuses, escrowOf, newInstruction } from './settlement';
+import { escrowHeldStatuses, escrowOf, finalStatuses, newInstruction } from './settlement';
 import {
   agreementExists,
   agreementKey,
@@ -268,8 +268,9 @@ export async function declineAgreement(
  * cancels, refunding every milestone whose escrow is still held.
  *
  * @throws RefusalError FORBIDDEN unless a party calls; INVALID_STATE when the agreement is
- *   over, when escrow awaits confirmation, a milestone is disputed or accepted but not
- *   released, or the same party asks twice.
+ *   over or complete (every milestone paid, settled, refunded or cancelled), when escrow
+ *   awaits confirmation, a milestone is disputed or accepted but not released, or the
+ *   same party asks twice.
  */
 export async function cancelAgreement(
   tx: Tx,
@@ -294,6 +295,14 @@ export async function cancelAgreement(
     if (milestone.status === 'accepted') {
       refuse('INVALID_STATE', `${label} is accepted; release it before cancelling the agreement`);
     }
+  }
+  // A completed agreement stays active: its accepted terms still bind the parties (the
+  // work's licence, its confidentiality), and cancelling it would change no milestone.
+  if (milestones.length > 0 && milestones.every((milestone) => finalStatuses.includes(milestone.status))) {
+    refuse(
+      'INVALID_STATE',
+      `every milestone of agreement ${agreement.agreementId} is ${[...new Set(milestones.map((m) => m.status))].join(' or ')}: it is complete, and there is nothing left to cancel`,
+    );
   }
 
   const neverFunded = milestones.every((milestone) => milestone.status === 'unfunded');
