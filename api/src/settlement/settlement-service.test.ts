@@ -64,6 +64,36 @@ const tara = principal('tara', 'TalentOrgMSP', 'freelancer');
 const waitDeadlineMs = 10_000;
 const scenarioTimeoutMs = 60_000;
 
+/** A bank reached by files in `dataDir`, paying from the platform's escrow account. */
+function bankFiles(
+  dataDir: string,
+  batching: { batchSize: number; maxWaitMs?: number },
+): { bank: Iso20022FileAdapter; outbox: string; inbox: string } {
+  const outbox = path.join(dataDir, 'bank', 'outbox');
+  const inbox = path.join(dataDir, 'bank', 'inbox');
+  const debtor = { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' };
+  return { bank: new Iso20022FileAdapter({ name: 'bank-files', outbox, inbox, debtor, ...batching }), outbox, inbox };
+}
+
+/**
+ * Drops the bank's camt.054 answer to the payment file `painFile` into the inbox as
+ * `camt054-<fileSuffix>.xml`, as the bank's connector would; `edit` changes it first.
+ */
+function answerPaymentFile(
+  files: { outbox: string; inbox: string },
+  painFile: string,
+  fileSuffix: string,
+  edit: (camt: string) => string = (camt) => camt,
+): void {
+  const camt = answerPain001(readFileSync(path.join(files.outbox, painFile), 'utf8'), {
+    messageId: `BANK-${fileSuffix}`,
+    createdAt: new Date().toISOString().slice(0, 19) + 'Z',
+    bookingDate: new Date().toISOString().slice(0, 10),
+  });
+  mkdirSync(files.inbox, { recursive: true });
+  writeFileSync(path.join(files.inbox, `camt054-${fileSuffix}.xml`), edit(camt));
+}
+
 /** A service log that keeps its warnings and errors as `warn <message>` and `error <message>`. */
 function recordingLog(messages: string[]): SettlementServiceOptions['log'] {
   return {
@@ -1340,16 +1370,9 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig();
       await rig.registerAccounts(carol, tara);
-      const banking = path.join(rig.dataDir, 'bank');
       // A batch far from full: the file leaves because its one order has waited long enough.
-      const bank = new Iso20022FileAdapter({
-        name: 'bank-files',
-        outbox: path.join(banking, 'outbox'),
-        inbox: path.join(banking, 'inbox'),
-        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
-        batchSize: 100,
-        maxWaitMs: 300,
-      });
+      const files = bankFiles(rig.dataDir, { batchSize: 100, maxWaitMs: 300 });
+      const { bank } = files;
       const sandbox = rig.adapter();
       // Collections through the payment API, payouts to Tara by bank file.
       await rig.startService({ providerFor: (party) => (party.userId === tara.userId ? bank : sandbox) });
@@ -1360,15 +1383,9 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(sent.provider_reference).toBe(endToEndIdFor(release.instructionId));
 
       const painFile = await eventually('the payment file to be written', () =>
-        readdirSync(path.join(banking, 'outbox')).find((name) => name.endsWith('.xml')),
+        readdirSync(files.outbox).find((name) => name.endsWith('.xml')),
       );
-      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile), 'utf8'), {
-        messageId: 'BANK-0001',
-        createdAt: new Date().toISOString().slice(0, 19) + 'Z',
-        bookingDate: new Date().toISOString().slice(0, 10),
-      });
-      mkdirSync(path.join(banking, 'inbox'), { recursive: true });
-      writeFileSync(path.join(banking, 'inbox', 'camt054-0001.xml'), camt);
+      answerPaymentFile(files, painFile, '0001');
 
       const paid = await rig.rowIn(release.instructionId, 'confirmed');
       expect(paid.outcome).toBe('paid');
@@ -1384,15 +1401,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig();
       await rig.registerAccounts(carol, tara);
-      const banking = path.join(rig.dataDir, 'bank');
-      const inbox = path.join(banking, 'inbox');
-      const bank = new Iso20022FileAdapter({
-        name: 'bank-files',
-        outbox: path.join(banking, 'outbox'),
-        inbox,
-        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
-        batchSize: 1,
-      });
+      const files = bankFiles(rig.dataDir, { batchSize: 1 });
+      const { bank, inbox } = files;
       const sandbox = rig.adapter();
       await rig.startService({ providerFor: (party) => (party.userId === tara.userId ? bank : sandbox) });
       const agreementId = await rig.activeAgreement();
@@ -1401,15 +1411,11 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const sent = await rig.rowIn(release.instructionId, 'sent');
 
       // The bank returned the payout less its charges: 5.00 EUR short of what was sent.
-      const [painFile] = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
+      const [painFile] = readdirSync(files.outbox).filter((name) => name.endsWith('.xml'));
       const netOfCharges = (BigInt(sent.amount) - 500n).toString();
-      const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile!), 'utf8'), {
-        messageId: 'BANK-0009',
-        createdAt: new Date().toISOString().slice(0, 19) + 'Z',
-        bookingDate: new Date().toISOString().slice(0, 10),
-      }).replaceAll(`>${(Number(sent.amount) / 100).toFixed(2)}<`, `>${(Number(netOfCharges) / 100).toFixed(2)}<`);
-      mkdirSync(inbox, { recursive: true });
-      writeFileSync(path.join(inbox, 'camt054-0009.xml'), camt);
+      answerPaymentFile(files, painFile!, '0009', (camt) =>
+        camt.replaceAll(`>${(Number(sent.amount) / 100).toFixed(2)}<`, `>${(Number(netOfCharges) / 100).toFixed(2)}<`),
+      );
 
       const dead = await rig.rowIn(release.instructionId, 'dead');
       expect(dead.last_error).toContain(`bank-files's statement answered paid for ${netOfCharges} EUR (minor units)`);
@@ -1432,15 +1438,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
     async () => {
       const rig = await startRig();
       await rig.registerAccounts(carol, tara);
-      const banking = path.join(rig.dataDir, 'bank');
-      const inbox = path.join(banking, 'inbox');
-      const bank = new Iso20022FileAdapter({
-        name: 'bank-files',
-        outbox: path.join(banking, 'outbox'),
-        inbox,
-        debtor: { name: 'GigLedger Escrow Ltd', iban: 'GB82WEST12345698765432', bic: 'NWBKGB2L' },
-        batchSize: 1,
-      });
+      const files = bankFiles(rig.dataDir, { batchSize: 1 });
+      const { bank, inbox } = files;
       const sandbox = rig.adapter();
       const messages: string[] = [];
       // The longest draw of each backoff: 200, 400, 800 ms, then 1 s each.
@@ -1463,16 +1462,10 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
             `begin select raise(abort, 'database or disk is full'); end`,
         )
         .execute(rig.db);
-      mkdirSync(inbox, { recursive: true });
-      const painFiles = readdirSync(path.join(banking, 'outbox')).filter((name) => name.endsWith('.xml'));
+      const painFiles = readdirSync(files.outbox).filter((name) => name.endsWith('.xml'));
       expect(painFiles).toHaveLength(2);
       painFiles.forEach((painFile, index) => {
-        const camt = answerPain001(readFileSync(path.join(banking, 'outbox', painFile), 'utf8'), {
-          messageId: `BANK-000${String(index + 1)}`,
-          createdAt: new Date().toISOString().slice(0, 19) + 'Z',
-          bookingDate: new Date().toISOString().slice(0, 10),
-        });
-        writeFileSync(path.join(inbox, `camt054-000${String(index + 1)}.xml`), camt);
+        answerPaymentFile(files, painFile, `000${String(index + 1)}`);
       });
 
       await rig.rowIn(taken, 'confirmed');
