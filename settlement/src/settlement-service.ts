@@ -1031,9 +1031,9 @@ export class SettlementService {
   }
 
   /**
-   * Why the provider of a sent dead letter may still pay it (its statement lists it as
-   * paid or pending, or cannot be read), or undefined when its statement shows no such
-   * entry or only failed ones.
+   * Why the provider of a sent dead letter may still pay it (the latest entry of its
+   * statement for it is paid or pending, or the statement cannot be read), or undefined
+   * when its statement shows no entry for it or ends in a failure or return.
    */
   async #heldByItsProvider(row: SettlementOutboxTable): Promise<string | undefined> {
     const counterparty = { mspId: row.counterparty_msp, userId: row.counterparty_user };
@@ -1056,9 +1056,18 @@ export class SettlementService {
     } catch (error) {
       return `provider ${row.provider}'s statement could not be read (${error instanceof Error ? error.message : String(error)}), so instruction ${row.instruction_id} is not answered failed by hand until it shows the provider will not pay it`;
     }
-    const held = entries.find((entry) => entry.instructionId === row.instruction_id && entry.status !== 'failed');
-    if (held === undefined) return undefined;
-    return `provider ${row.provider}'s statement lists instruction ${row.instruction_id} as ${held.status} (${held.providerReference}); answering it failed would let it be paid twice`;
+    // The latest entry decides: a booking the bank returned later will not pay (a return
+    // booked at the same time as its booking follows it).
+    const latest = entries
+      .filter((entry) => entry.instructionId === row.instruction_id)
+      .sort(
+        (a, b) =>
+          Date.parse(a.bookedAt) - Date.parse(b.bookedAt) ||
+          Number(a.status === 'failed') - Number(b.status === 'failed'),
+      )
+      .at(-1);
+    if (latest === undefined || latest.status === 'failed') return undefined;
+    return `provider ${row.provider}'s statement lists instruction ${row.instruction_id} as ${latest.status} (${latest.providerReference}); answering it failed would let it be paid twice`;
   }
 
   /**

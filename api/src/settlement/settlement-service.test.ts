@@ -77,21 +77,23 @@ function bankFiles(
 
 /**
  * Drops the bank's camt.054 answer to the payment file `painFile` into the inbox as
- * `camt054-<fileSuffix>.xml`, as the bank's connector would; `edit` changes it first.
+ * `camt054-<fileSuffix>.xml`, as the bank's connector would: every payout booked, those
+ * named in `returns` (by EndToEndId) then returned; `edit` changes the XML first.
  */
 function answerPaymentFile(
   files: { outbox: string; inbox: string },
   painFile: string,
   fileSuffix: string,
-  edit: (camt: string) => string = (camt) => camt,
+  answer: { edit?: (camt: string) => string; returns?: Record<string, { code: string }> } = {},
 ): void {
   const camt = answerPain001(readFileSync(path.join(files.outbox, painFile), 'utf8'), {
     messageId: `BANK-${fileSuffix}`,
     createdAt: new Date().toISOString().slice(0, 19) + 'Z',
     bookingDate: new Date().toISOString().slice(0, 10),
+    ...(answer.returns === undefined ? {} : { returns: answer.returns }),
   });
   mkdirSync(files.inbox, { recursive: true });
-  writeFileSync(path.join(files.inbox, `camt054-${fileSuffix}.xml`), edit(camt));
+  writeFileSync(path.join(files.inbox, `camt054-${fileSuffix}.xml`), (answer.edit ?? ((xml) => xml))(camt));
 }
 
 /** A service log that keeps its warnings and errors as `warn <message>` and `error <message>`. */
@@ -1410,12 +1412,12 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       const release = await rig.release(agreementId);
       const sent = await rig.rowIn(release.instructionId, 'sent');
 
-      // The bank returned the payout less its charges: 5.00 EUR short of what was sent.
+      // The bank booked the payout 5.00 EUR short of what was sent (its charges taken from it).
       const [painFile] = readdirSync(files.outbox).filter((name) => name.endsWith('.xml'));
       const netOfCharges = (BigInt(sent.amount) - 500n).toString();
-      answerPaymentFile(files, painFile!, '0009', (camt) =>
-        camt.replaceAll(`>${(Number(sent.amount) / 100).toFixed(2)}<`, `>${(Number(netOfCharges) / 100).toFixed(2)}<`),
-      );
+      const shortOfCharges = (camt: string) =>
+        camt.replaceAll(`>${(Number(sent.amount) / 100).toFixed(2)}<`, `>${(Number(netOfCharges) / 100).toFixed(2)}<`);
+      answerPaymentFile(files, painFile!, '0009', { edit: shortOfCharges });
 
       const dead = await rig.rowIn(release.instructionId, 'dead');
       expect(dead.last_error).toContain(`bank-files's statement answered paid for ${netOfCharges} EUR (minor units)`);
@@ -1430,6 +1432,20 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(
         await rig.service!.handAnswerRefusal(release.instructionId, { outcome: 'paid', providerReference: 'x' }),
       ).toBeUndefined();
+
+      // The statement says paid, so failed by hand is refused, until the bank returns that booking.
+      const failedByHand = { outcome: 'failed' as const, providerReference: 'by-hand' };
+      expect(await rig.service!.handAnswerRefusal(release.instructionId, failedByHand)).toContain(
+        `lists instruction ${release.instructionId} as paid`,
+      );
+      answerPaymentFile(files, painFile!, '0010', {
+        edit: shortOfCharges,
+        returns: { [endToEndIdFor(release.instructionId)]: { code: 'AC04' } },
+      });
+      await eventually('the return to be on the statement', async () =>
+        (await rig.service!.handAnswerRefusal(release.instructionId, failedByHand)) === undefined ? true : undefined,
+      );
+      expect(await rig.row(release.instructionId)).toMatchObject({ state: 'dead' });
     },
     scenarioTimeoutMs,
   );

@@ -73,6 +73,20 @@ describe('Iso20022FileAdapter', () => {
     expect(Object.keys(ledger.written)).toHaveLength(3);
   });
 
+  it('names every file GL, its creation time and a digest of its instruction ids, even for one short id', async () => {
+    const bank = adapter();
+    for (const batch of [
+      ['A-1/m1/release-1'],
+      ['A-2/m1/release-1', 'A-3/m1/release-1', `A-4/${'m'.repeat(60)}/release-1`],
+    ]) {
+      for (const instructionId of batch) await bank.send(payout(instructionId));
+      const file = await bank.flush();
+      expect(file?.messageId).toMatch(/^GL20260301093\d{3}[A-Z2-7]{19}$/);
+      const xml = await readFile(join(outbox, file!.fileName), 'utf8');
+      expect(xml).toContain(`<MsgId>${file!.messageId}</MsgId>`);
+    }
+  });
+
   it('refuses an instruction id reused with different details', async () => {
     const bank = adapter();
     await bank.send(payout('A-1'));

@@ -5,7 +5,7 @@ import type { PaymentOrder, ProviderAdapter, ProviderConfirmation, SendOutcome, 
 import { writeFileAtomic } from './atomic-file.js';
 import { parseCamt054, type Camt054Transaction } from './camt054.js';
 import { Iso20022Error } from './errors.js';
-import { endToEndIdFor, shortIdentifier } from './identifiers.js';
+import { digestIdentifier, endToEndIdFor, maxIdentifierLength } from './identifiers.js';
 import { buildPain001, checkPayoutOrder, readPain001, type Pain001Debtor } from './pain001.js';
 
 /** Where the adapter keeps its files and whom it pays from. */
@@ -97,8 +97,10 @@ function loadOrder({ queuedAt: _queuedAt, ...stored }: StoredOrder): PaymentOrde
 const defaultMaxWaitMs = 60_000;
 
 function defaultMessageId(createdAt: Date, instructionIds: readonly string[]): string {
-  const stamp = createdAt.toISOString().slice(0, 19).replace(/\D/g, '');
-  return shortIdentifier(`GL${stamp}${shortIdentifier(`\n${instructionIds.join('\n')}`)}`);
+  const prefix = `GL${createdAt.toISOString().slice(0, 19).replace(/\D/g, '')}`;
+  // Always a digest (19 base32 characters, 95 bits), never the ids themselves: a short
+  // batch's ids would otherwise put their slashes and line breaks into the MsgId.
+  return `${prefix}${digestIdentifier(instructionIds.join('\n'), maxIdentifierLength - prefix.length)}`;
 }
 
 function fileNameFor(messageId: string): string {

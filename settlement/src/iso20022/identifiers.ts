@@ -34,7 +34,17 @@ function base32(bytes: Uint8Array): string {
  */
 export function shortIdentifier(value: string): string {
   if (textProblem(value, maxIdentifierLength) === undefined) return value;
-  return base32(createHash('sha256').update(value, 'utf8').digest()).slice(0, maxIdentifierLength);
+  return digestIdentifier(value, maxIdentifierLength);
+}
+
+/**
+ * The first `length` characters of the base32 SHA-256 of `value`'s UTF-8 bytes, whatever
+ * `value` is: upper-case letters and digits only, 5 bits each.
+ *
+ * @throws never (a `length` above 52 gives the whole digest).
+ */
+export function digestIdentifier(value: string, length: number): string {
+  return base32(createHash('sha256').update(value, 'utf8').digest()).slice(0, length);
 }
 
 /**
