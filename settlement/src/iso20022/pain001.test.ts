@@ -36,6 +36,25 @@ describe('buildPain001', () => {
     ]);
   });
 
+  it("writes a SEPA creditor's name in the SEPA character set, and other currencies' as registered", async () => {
+    const named = (instructionId: string, currency: string, holderName: string) => {
+      const order = payout(instructionId, 100n, currency);
+      return { ...order, counterparty: { ...order.counterparty, holderName } };
+    };
+    const file = buildPain001(
+      [
+        named('A-1/m1/release-1', 'EUR', 'Tära Ø 💥 & <x>'),
+        named('A-2/m1/release-1', 'EUR', '北京 Ærøskøbing'),
+        named('A-3/m1/release-1', 'EUR', '💥'),
+        named('A-4/m1/release-1', 'JPY', 'Tära Ø'),
+      ],
+      options,
+    );
+    expect(await schemaErrors(file.xml, 'pain.001.001.09')).toEqual([]);
+    const names = [...file.xml.matchAll(/<Cdtr>\s*<Nm>([^<]*)<\/Nm>/g)].map((match) => match[1]);
+    expect(names).toEqual(['Tara O :boom: + x', 'BeiJing Aeroskobing', ':boom:', 'Tära Ø']);
+  });
+
   it('is deterministic: the same orders and options give the same bytes', () => {
     const orders = [payout('A-1/m1/release-1', 150000n, 'EUR')];
     expect(buildPain001(orders, options).xml).toBe(buildPain001(orders, options).xml);
@@ -43,9 +62,10 @@ describe('buildPain001', () => {
 
   it('escapes names and texts instead of letting them become markup', async () => {
     const name = 'Smith <&"> Sons\' "Data" & <Labs>';
+    // Outside SEPA, where a creditor's name is written as registered.
     const file = buildPain001(
       [
-        payout('A-5/m1/release-1', 100n, 'EUR', {
+        payout('A-5/m1/release-1', 100n, 'USD', {
           counterparty: { kind: 'iban', holderName: name, ...accounts.germany },
           remittanceInformation: '</Ustrd><Ustrd>injected',
         }),

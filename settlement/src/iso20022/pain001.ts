@@ -3,7 +3,7 @@ import { describeAccountProblems, validatePayoutAccount } from './accounts.js';
 import { controlSum, formatMinorAmount, parseMinorAmount } from './amount.js';
 import { Iso20022Error, Pain001Error } from './errors.js';
 import { endToEndIdFor, maxIdentifierLength, shortIdentifier } from './identifiers.js';
-import { textProblem } from './text.js';
+import { sepaText, textProblem } from './text.js';
 import { attribute, buildXml, children, parseXml, text, textAt, type XmlElement } from './xml.js';
 
 /** Namespace of the message version this module writes and reads. */
@@ -11,6 +11,8 @@ export const pain001Namespace = 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.09'
 
 /** ISO 20022 `Ustrd` lines are `Max140Text`. */
 const maxRemittanceLength = 140;
+/** A party's `Nm` is `Max140Text`; SEPA keeps the same limit (EPC guidelines). */
+const maxNameLength = 140;
 
 /** The account payouts are paid from: the platform's escrow account. */
 export interface Pain001Debtor {
@@ -191,7 +193,8 @@ export function buildPain001(orders: readonly PaymentOrder[], options: Pain001Op
             PmtId: { InstrId: endToEndId, EndToEndId: endToEndId },
             Amt: { InstdAmt: { '@_Ccy': currency, '#text': formatMinorAmount(order.amountMinor, currency) } },
             CdtrAgt: { FinInstnId: { BICFI: order.counterparty.bic } },
-            Cdtr: { Nm: order.counterparty.holderName },
+            // The holder's name as registered may hold any character; a SEPA file may not.
+            Cdtr: { Nm: sepa ? sepaText(order.counterparty.holderName, maxNameLength) : order.counterparty.holderName },
             CdtrAcct: { Id: { IBAN: order.counterparty.iban } },
             ...(lines.length > 0 ? { RmtInf: { Ustrd: lines } } : {}),
           };
