@@ -727,6 +727,7 @@ describe('settlement routes over HTTP', () => {
           'unsigned',
           () => ({ headers: {}, body: signed(paidData('A-1/m1/fund-escrow-1')).body }),
           'WEBHOOK_SIGNATURE_MISSING',
+          'header.webhook-id',
         ],
         [
           'tampered',
@@ -735,21 +736,24 @@ describe('settlement routes over HTTP', () => {
             return { headers: message.headers, body: message.body.replace('150000', '150001') };
           },
           'WEBHOOK_SIGNATURE_INVALID',
+          'header.webhook-signature',
         ],
         [
           'signed with another secret',
           () => signed(paidData('A-1/m1/fund-escrow-1'), { secret: otherSecret }),
           'WEBHOOK_SIGNATURE_INVALID',
+          'header.webhook-signature',
         ],
         [
           'stale',
           () => signed(paidData('A-1/m1/fund-escrow-1'), { signedAt: new Date(Date.now() - 10 * 60_000) }),
           'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+          'header.webhook-timestamp',
         ],
-      ])('refuses a callback that is %s with 401 %s', async (_label, message, code) => {
+      ])('refuses a callback that is %s with 401 and the header at fault', async (_label, message, code, field) => {
         const answer = await post('sandbox', message());
         expect(answer.status).toBe(401);
-        expect(answer.body).toMatchObject({ code });
+        expect(answer.body).toMatchObject({ code, field });
         expect(await api.db.selectFrom('settlement_webhook_receipts').selectAll().execute()).toEqual([]);
       });
 

@@ -211,7 +211,7 @@ export function settlementRoutes(deps: {
         if (!verified.ok) {
           log.warn({ provider: params.provider, code: verified.code }, 'provider callback refused');
           settlement.refused(params.provider, verified.code);
-          throw new ApiError(verified.status, verified.code, verified.message);
+          throw new ApiError(verified.status, verified.code, verified.message, verified.field);
         }
         const result = await settlement.service.acceptConfirmation(
           params.provider,

@@ -63,6 +63,7 @@ describe('verifyProviderCallback', () => {
       ok: false,
       status: 401,
       code: 'WEBHOOK_SIGNATURE_MISSING',
+      field: 'header.webhook-id',
     });
     const { 'webhook-signature': _dropped, ...withoutSignature } = signed(body);
     expect(verifyProviderCallback({ headers: withoutSignature, rawBody: body, secret, now })).toMatchObject({
@@ -70,6 +71,7 @@ describe('verifyProviderCallback', () => {
       status: 401,
       code: 'WEBHOOK_SIGNATURE_MISSING',
       message: 'the message is not signed: webhook-signature absent',
+      field: 'header.webhook-signature',
     });
   });
 
@@ -80,6 +82,7 @@ describe('verifyProviderCallback', () => {
       ok: false,
       status: 401,
       code: 'WEBHOOK_SIGNATURE_INVALID',
+      field: 'header.webhook-signature',
     });
   });
 
@@ -127,6 +130,7 @@ describe('verifyProviderCallback', () => {
         ok: false,
         status: 401,
         code: 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+        field: 'header.webhook-timestamp',
       });
     }
     const withinTolerance = signed(body, { at: new Date(now.getTime() - 4 * 60_000) });
@@ -142,7 +146,7 @@ describe('verifyProviderCallback', () => {
   ])('refuses the amount %p with 400 WEBHOOK_PAYLOAD_INVALID naming %s', (amount, field) => {
     const body = JSON.stringify({ ...paid, data: { ...paid.data, amount } });
     const result = verifyProviderCallback({ headers: signed(body), rawBody: body, secret, now });
-    expect(result).toMatchObject({ ok: false, status: 400, code: 'WEBHOOK_PAYLOAD_INVALID' });
+    expect(result).toMatchObject({ ok: false, status: 400, code: 'WEBHOOK_PAYLOAD_INVALID', field: `body.${field}` });
     expect(!result.ok && result.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
   });
 
@@ -168,6 +172,7 @@ describe('verifyProviderCallback', () => {
       status: 400,
       code: 'WEBHOOK_PAYLOAD_INVALID',
       message: 'data.amount: appears twice in one JSON object; member names must be unique',
+      field: 'body.data.amount',
     });
   });
 

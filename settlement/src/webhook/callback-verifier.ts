@@ -23,7 +23,14 @@ export interface ProviderCallbackInput {
 /** The confirmation of a genuine callback, or why it was refused and what to answer. */
 export type CallbackVerification =
   | { readonly ok: true; readonly webhookId: string; readonly confirmation: ProviderConfirmation }
-  | { readonly ok: false; readonly status: 400 | 401; readonly code: CallbackRefusalCode; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: 400 | 401;
+      readonly code: CallbackRefusalCode;
+      readonly message: string;
+      /** What is at fault: `header.<name>` of the signature, or `body` and the path of a payload field. */
+      readonly field: string;
+    };
 
 /**
  * Checks a provider's callback and reads the confirmation it carries. Refuses with 401
@@ -60,13 +67,19 @@ export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVe
   }
   const duplicate = duplicateMemberName(text);
   if (duplicate !== undefined) {
-    return payloadInvalid(`${duplicate.join('.')}: appears twice in one JSON object; member names must be unique`);
+    return payloadInvalid(
+      `${duplicate.join('.')}: appears twice in one JSON object; member names must be unique`,
+      `body.${duplicate.join('.')}`,
+    );
   }
   const parsed = paymentOrderCallbackSchema.safeParse(json);
-  if (!parsed.success) return payloadInvalid(describeFirstIssue(parsed.error, json));
+  if (!parsed.success) {
+    const path = parsed.error.issues[0]?.path.map(String).join('.') ?? '';
+    return payloadInvalid(describeFirstIssue(parsed.error, json), path === '' ? 'body' : `body.${path}`);
+  }
   return { ok: true, webhookId: signature.webhookId, confirmation: confirmationFromCallback(parsed.data) };
 }
 
-function payloadInvalid(message: string): CallbackVerification {
-  return { ok: false, status: 400, code: 'WEBHOOK_PAYLOAD_INVALID', message };
+function payloadInvalid(message: string, field = 'body'): CallbackVerification {
+  return { ok: false, status: 400, code: 'WEBHOOK_PAYLOAD_INVALID', message, field };
 }

@@ -29,7 +29,14 @@ export type SignatureRefusalCode =
 /** The message id and time of a genuine message, or a 401 refusal with its code. */
 export type SignatureCheck =
   | { readonly ok: true; readonly webhookId: string; readonly timestamp: Date }
-  | { readonly ok: false; readonly status: 401; readonly code: SignatureRefusalCode; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: 401;
+      readonly code: SignatureRefusalCode;
+      readonly message: string;
+      /** The header at fault, as `header.<name>`. */
+      readonly field: string;
+    };
 
 /** Whether `secret` is a usable Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */
 export function isWebhookSecret(secret: string): boolean {
@@ -95,14 +102,18 @@ export function checkSignature(
   const signatureHeader = headerValue(headers, 'webhook-signature');
   if (!webhookId || !timestampHeader || !signatureHeader) {
     const absent = signatureHeaderNames.filter((name) => !headerValue(headers, name));
-    return refuse('WEBHOOK_SIGNATURE_MISSING', `the message is not signed: ${absent.join(', ')} absent`);
+    return refuse('WEBHOOK_SIGNATURE_MISSING', `the message is not signed: ${absent.join(', ')} absent`, absent[0]);
   }
   // Stored as the replay key (at most 200 characters); the spec's ids are far shorter.
   if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(webhookId)) {
-    return refuse('WEBHOOK_SIGNATURE_INVALID', 'webhook-id must be 1 to 200 letters, digits, "_", ".", ":" or "-"');
+    return refuse(
+      'WEBHOOK_SIGNATURE_INVALID',
+      'webhook-id must be 1 to 200 letters, digits, "_", ".", ":" or "-"',
+      'webhook-id',
+    );
   }
   if (!/^[0-9]{1,12}$/.test(timestampHeader)) {
-    return refuse('WEBHOOK_SIGNATURE_INVALID', 'webhook-timestamp is not a Unix time in seconds');
+    return refuse('WEBHOOK_SIGNATURE_INVALID', 'webhook-timestamp is not a Unix time in seconds', 'webhook-timestamp');
   }
   const timestampSeconds = Number(timestampHeader);
   const skewSeconds = Math.floor(now.getTime() / 1000) - timestampSeconds;
@@ -110,6 +121,7 @@ export function checkSignature(
     return refuse(
       'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
       `webhook-timestamp is ${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? 'old' : 'in the future'}; at most ${signatureToleranceSeconds} s is accepted`,
+      'webhook-timestamp',
     );
   }
   const timestamp = new Date(timestampSeconds * 1000);
@@ -124,11 +136,12 @@ export function checkSignature(
     return refuse(
       'WEBHOOK_SIGNATURE_INVALID',
       'no webhook-signature matches the body: altered, or signed with another secret',
+      'webhook-signature',
     );
   }
   return { ok: true, webhookId, timestamp };
 }
 
-function refuse(code: SignatureRefusalCode, message: string): SignatureCheck {
-  return { ok: false, status: 401, code, message };
+function refuse(code: SignatureRefusalCode, message: string, header = 'webhook-signature'): SignatureCheck {
+  return { ok: false, status: 401, code, message, field: `header.${header}` };
 }
