@@ -35,13 +35,13 @@ function indexAgreement(write: IndexedWrite, rows: BlockRows): void {
 }
 
 /**
- * The party an instruction's money goes to, as the index's payee: the record names the
- * client as payer and the freelancer as payee whichever way the money moves (its `kind`
- * says which), so a refund pays its payer. Escrow funding stays with the freelancer it is
- * held for.
+ * The party an instruction's money goes to, as the index's payee: its `recipient` where
+ * the ledger records one. Older records name the client as payer and the freelancer as
+ * payee whichever way the money moves (their `kind` says which), so a refund pays its
+ * payer. Escrow funding stays with the freelancer it is held for.
  */
 function paidParty(instruction: SettlementInstruction): { payee_msp: string; payee_user: string } {
-  const paid = instruction.kind === 'refund' ? instruction.payer : instruction.payee;
+  const paid = instruction.recipient ?? (instruction.kind === 'refund' ? instruction.payer : instruction.payee);
   return { payee_msp: paid.mspId, payee_user: paid.userId };
 }
 

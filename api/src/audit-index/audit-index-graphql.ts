@@ -200,7 +200,7 @@ export function auditIndexSchema(deps: {
         "The payout's basis: the compliance check's outcome and the credential that cleared the payee."
         complianceOutcome: String
         complianceCredentialId: String
-        "The instruction as the ledger holds it, where payer and payee are always the agreement's client and freelancer and kind says which way the money moves (a refund goes to the payer); payee above is who receives it."
+        "The instruction as the ledger holds it, where payer and payee are always the agreement's client and freelancer and kind says which way the money moves; its recipient (on records since it was added) and payee above name who receives it."
         record: JSON!
       }
       type IndexedCredential {

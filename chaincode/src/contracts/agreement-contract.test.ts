@@ -593,6 +593,8 @@ describe('AgreementContract: cancellation', () => {
       cause: 'cancellation',
       payer: clientParty,
       payee: freelancerParty,
+      // Whichever way money moves, the payer and payee are the parties; the refund goes to the client.
+      recipient: clientParty,
       amount: '150001',
       platformFee: '0',
       currency: 'EUR',

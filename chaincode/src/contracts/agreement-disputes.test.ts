@@ -93,6 +93,8 @@ describe('AgreementContract: disputes', () => {
       cause: 'dispute',
       payer: clientParty,
       payee: freelancerParty,
+      // Whichever way money moves, the payer and payee are the parties; the refund goes to the client.
+      recipient: clientParty,
       amount: '50001',
       platformFee: '0',
       status: 'pending',
@@ -102,6 +104,7 @@ describe('AgreementContract: disputes', () => {
       instructionId: 'A-17/m1/release-1',
       kind: 'release',
       cause: 'dispute',
+      recipient: freelancerParty,
       amount: '97500',
       platformFee: '2500',
     });

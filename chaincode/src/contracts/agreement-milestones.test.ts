@@ -529,6 +529,7 @@ describe('AgreementContract: release and payment', () => {
       milestoneId: 'm1',
       payer: clientParty,
       payee: freelancerParty,
+      recipient: freelancerParty,
       amount: '146251',
       platformFee: '3750',
       currency: 'EUR',

@@ -150,8 +150,9 @@ export type ComplianceCheck = z.output<typeof complianceCheckSchema>;
 /**
  * A payment the settlement provider is asked to make. The payer is always the
  * agreement's client and the payee its freelancer; `kind` says which way money moves
- * relative to escrow. `amount` is what moves; on a release `platformFee` is kept from
- * escrow on top of it, so `amount + platformFee` is what leaves escrow.
+ * relative to escrow, and `recipient` who receives it. `amount` is what moves; on a
+ * release `platformFee` is kept from escrow on top of it, so `amount + platformFee` is
+ * what leaves escrow.
  */
 export const settlementInstructionSchema = z.object({
   /** `<agreementId>/<milestoneId>/<kind>-<n>`: unique, and stable across retries. */
@@ -162,6 +163,12 @@ export const settlementInstructionSchema = z.object({
   milestoneId: z.string(),
   payer: partySchema,
   payee: partySchema,
+  /**
+   * Who receives the money: the freelancer on a release, the client on a refund; absent
+   * on escrow funding, which pays into escrow, and on instructions issued before it was
+   * recorded (read `kind` there).
+   */
+  recipient: partySchema.optional(),
   /** Zero only when a platform fee of 100% takes a whole release. */
   amount: shareAmountSchema,
   platformFee: shareAmountSchema,

@@ -674,7 +674,7 @@ describe('agreements over GraphQL', () => {
     };
     const milestone = { agreementId, milestoneId: 'm1' };
     const instructionsDocument = `mutation ($input: CreatingMilestoneInput!) {
-      fundMilestone(input: $input) { milestone { status instructions { instructionId kind status } } }
+      fundMilestone(input: $input) { milestone { status instructions { instructionId kind status recipient { userId } } } }
     }`;
 
     await step(kit.cast.freelancer, agreementMutation('acceptAgreement', 'AcceptAgreementInput'), {
@@ -685,7 +685,7 @@ describe('agreements over GraphQL', () => {
     const [fundEscrow] = (
       funding.fundMilestone?.milestone as { instructions: { instructionId: string; kind: string }[] }
     ).instructions;
-    expect(fundEscrow?.kind).toBe('fund_escrow');
+    expect(fundEscrow).toMatchObject({ kind: 'fund_escrow', recipient: null });
     const confirm = milestoneMutation('confirmSettlement', 'ConfirmSettlementInput');
     await step(kit.cast.settlement, confirm, {
       ...milestone,
@@ -714,6 +714,8 @@ describe('agreements over GraphQL', () => {
     );
     expect(released.releaseMilestone?.milestone).toEqual({ milestoneId: 'm1', status: 'released' });
     const payout = (await kit.milestone(milestone)).instructions.find((instruction) => instruction.kind === 'release');
+    // Payer and payee are the parties whichever way money moves; the recipient is who is paid.
+    expect(payout?.recipient).toEqual(payout?.payee);
     await step(kit.cast.settlement, confirm, {
       ...milestone,
       instructionId: payout?.instructionId,

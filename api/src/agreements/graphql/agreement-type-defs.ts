@@ -279,7 +279,7 @@ export const agreementTypeDefs = /* GraphQL */ `
     txId: String!
   }
 
-  "A payment the settlement provider is asked to make; payer is the client, payee the freelancer."
+  "A payment the settlement provider is asked to make; payer is the client, payee the freelancer, whichever way money moves."
   type SettlementInstruction {
     instructionId: ID!
     kind: InstructionKind!
@@ -288,6 +288,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     milestoneId: ID!
     payer: Party!
     payee: Party!
+    "Who receives the money: the freelancer on a release, the client on a refund; null on escrow funding (paid into escrow) and on instructions recorded before this field."
+    recipient: Party
     amount: String!
     platformFee: String!
     currency: String!

@@ -46,6 +46,7 @@ export function newInstruction(
     milestoneId: milestone.milestoneId,
     payer: agreement.client,
     payee: agreement.freelancer,
+    ...(kind === 'fund-escrow' ? {} : { recipient: kind === 'refund' ? agreement.client : agreement.freelancer }),
     amount: formatMinorUnits(amount),
     platformFee: formatMinorUnits(platformFee),
     currency: milestone.currency,
