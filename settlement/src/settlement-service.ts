@@ -394,12 +394,15 @@ export class SettlementService {
   async #sweep(): Promise<void> {
     // Each stage on its own: one that fails (a database hiccup, a provider's statement that
     // cannot be read) must not keep the others, confirmations above all, from running.
+    // Read once per sweep, after dispatching (which may send more), for both stages that need it.
+    let sentTo: Promise<Map<string, ProviderAdapter>> | undefined;
+    const providersOfSent = () => (sentTo ??= this.#providersOfSentInstructions());
     const stages: [string, () => Promise<void>][] = [
       ['retrying held payouts', () => this.#retryHeld()],
       ['dispatching instructions', () => this.#dispatch()],
-      ['handing over due batches', () => this.#flushDueBatches()],
+      ['handing over due batches', async () => this.#flushDueBatches(await providersOfSent())],
       ['recording confirmations', () => this.#recordConfirmations()],
-      ['collecting file confirmations', () => this.#collectFileConfirmations()],
+      ['collecting file confirmations', async () => this.#collectFileConfirmations(await providersOfSent())],
     ];
     for (const [stage, run] of stages) {
       try {
@@ -857,18 +860,14 @@ export class SettlementService {
    * but hands them to the bank only with a full batch or when the oldest has waited long
    * enough; this is what makes the second happen.
    */
-  async #flushDueBatches(): Promise<void> {
-    for (const provider of (await this.#providersOfSentInstructions()).values()) {
-      await provider.flushDue?.();
-    }
+  async #flushDueBatches(providersOfSent: ReadonlyMap<string, ProviderAdapter>): Promise<void> {
+    for (const provider of providersOfSent.values()) await provider.flushDue?.();
   }
 
-  async #collectFileConfirmations(): Promise<void> {
-    const providers = [...(await this.#providersOfSentInstructions()).values()].filter(
-      (provider) => provider.pendingConfirmations !== undefined,
-    );
-    for (const provider of providers) {
-      const confirmations = (await provider.pendingConfirmations?.()) ?? [];
+  async #collectFileConfirmations(providersOfSent: ReadonlyMap<string, ProviderAdapter>): Promise<void> {
+    for (const provider of providersOfSent.values()) {
+      if (provider.pendingConfirmations === undefined) continue;
+      const confirmations = await provider.pendingConfirmations();
       // Each entry on its own: one that cannot be taken now (a database failure) stays
       // unacknowledged and is handed out again, while the statement's others are done with.
       const taken: ProviderConfirmation[] = [];

@@ -1,6 +1,11 @@
 import { duplicateMemberName } from '../json/member-names.js';
 import type { ProviderConfirmation } from '../provider.js';
-import { confirmationFromCallback, describeFirstIssue, paymentOrderCallbackSchema } from './protocol.js';
+import {
+  confirmationFromCallback,
+  describeFirstIssue,
+  firstIssuePath,
+  paymentOrderCallbackSchema,
+} from './protocol.js';
 import { checkSignature, webhookSigner, type HeaderSource, type SignatureRefusalCode } from './signature.js';
 
 /** Why a callback was refused; the HTTP status to answer comes with it. */
@@ -74,7 +79,7 @@ export function verifyProviderCallback(input: ProviderCallbackInput): CallbackVe
   }
   const parsed = paymentOrderCallbackSchema.safeParse(json);
   if (!parsed.success) {
-    const path = parsed.error.issues[0]?.path.map(String).join('.') ?? '';
+    const path = firstIssuePath(parsed.error);
     return payloadInvalid(describeFirstIssue(parsed.error, json), path === '' ? 'body' : `body.${path}`);
   }
   return { ok: true, webhookId: signature.webhookId, confirmation: confirmationFromCallback(parsed.data) };

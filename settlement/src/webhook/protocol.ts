@@ -170,9 +170,14 @@ export const statementQuerySchema = z
 export function describeFirstIssue(error: z.ZodError, input?: unknown): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid';
-  const field = issue.path.map(String).join('.');
+  const field = firstIssuePath(error);
   const message = field === '' ? issue.message : issueReason(issue, input);
   return field === '' ? message : `${field}: ${message}`;
+}
+
+/** The dotted path of the first issue (`data.amount`), or `''` when it is the whole value. */
+export function firstIssuePath(error: z.ZodError): string {
+  return error.issues[0]?.path.map(String).join('.') ?? '';
 }
 
 /**
