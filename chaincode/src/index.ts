@@ -14,6 +14,7 @@ import { describeContract } from './ledger/metadata';
 import { exitOnStopSignals } from './server-exit';
 import { reuseParsedCertificates } from './server-identity';
 import { skipDisabledLogLevels } from './server-logging';
+import { batchStateWrites } from './server-write-batch';
 import { agreementTransactions } from './model/agreement';
 import { auditTransactions } from './model/audit';
 import { credentialTransactions } from './model/credential';
@@ -64,4 +65,5 @@ if (process.env.CORE_CHAINCODE_ID_NAME !== undefined) {
   exitOnStopSignals();
   skipDisabledLogLevels();
   reuseParsedCertificates();
+  batchStateWrites();
 }

@@ -279,5 +279,32 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
     expect([...blocks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(blocks);
     const decision = ofAgreement().find((event) => event.name === 'agreement.DisputeDecided');
     expect((decision?.payload.settlementRequests as unknown[]).length).toBe(2);
+
+    // Each command's writes reached the endorsing peers as write batches, never one message
+    // per key (the peers count the chaincode's requests by type).
+    for (const org of context.config.peerOrgs.filter((candidate) => candidate.name !== 'AuditOrg')) {
+      const metrics = await (await fetch(`http://${org.address}:${org.peer.operationsPort}/metrics`)).text();
+      const received = (type: string) => shimRequestsReceived(metrics, chaincode, type);
+      expect(received('WRITE_BATCH_STATE')).toBeGreaterThan(10);
+      expect(received('PUT_STATE')).toBe(0);
+      expect(received('PUT_STATE_METADATA')).toBe(0);
+    }
   });
 });
+
+/**
+ * The requests of one type a peer received from the chaincode `chaincode` (its package id
+ * starts with the name; the peer's own system chaincodes count under theirs), from the
+ * peer's Prometheus metrics.
+ */
+function shimRequestsReceived(metrics: string, chaincode: string, type: string): number {
+  return metrics
+    .split('\n')
+    .filter(
+      (line) =>
+        line.startsWith('chaincode_shim_requests_received{') &&
+        line.includes(`chaincode="${chaincode}`) &&
+        line.includes(`type="${type}"`),
+    )
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
