@@ -23,8 +23,8 @@
  *
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
  * (--levers native-signer,logs,batch1s,batch500ms,gogc,chaincode-logs,validators,baseline-chaincode,pgo
- * [--lever-level 128] tries each setting against the product's own on L1 no-op submits at one
- * level, alternating off, on, off, on in the same run, and prints CPU per transaction by
+ * [--lever-level 128] [--lever-layer L1|L2] tries each setting against the product's own on L1
+ * no-op submits (or with L2 the business workload) at one level, alternating off, on, off, on in the same run, and prints CPU per transaction by
  * process for each; baseline-chaincode runs the chaincode server of the checkout
  * BENCH_BASELINE_CHAINCODE names; pgo restarts the peers and orderers with the binaries in
  * BENCH_PGO_BIN_DIR;
@@ -496,6 +496,14 @@ function leversOption(): string[] {
   return index < 0 ? [] : (process.argv[index + 1] ?? '').split(',').filter((name) => name !== '');
 }
 
+/** `--lever-layer L1|L2`: the workload levers are compared on, L1 no-op submits by default. */
+function leverLayerOption(): 'L1' | 'L2' {
+  const index = process.argv.indexOf('--lever-layer');
+  const layer = index < 0 ? 'L1' : process.argv[index + 1];
+  if (layer !== 'L1' && layer !== 'L2') throw new Error('--lever-layer: L1 or L2');
+  return layer;
+}
+
 /** Processes as rows, layers (at their knee) as columns, CPU ms per unit in the cells. */
 function cpuTable(
   layers: readonly LayerFigures[],
@@ -660,31 +668,6 @@ async function main(): Promise<void> {
           await timer.call(1, () => noOp.submitTransaction('system:version'));
         })
       : undefined;
-    const leverNames = leversOption();
-    if (leverNames.length > 0) {
-      const leverLevel = option('lever-level', 128);
-      const levers = networkLevers(bench, process.env.GIGLEDGER_FABRIC_LOGGING ?? 'grpc=error:info');
-      const javascriptSigner = javascriptSignerContract(bench, direct.client.session.identity);
-      const noOpWith = (contract: typeof noOp) => async (timer: CallTimer) => {
-        await timer.call(1, () => contract.submitTransaction('system:version'));
-      };
-      for (const name of leverNames) {
-        // The signer lever changes the load generator, not the network: off is fabric-gateway's own signer.
-        const lever =
-          name === 'native-signer'
-            ? { name, apply: () => Promise.resolve(), revert: () => Promise.resolve() }
-            : levers.get(name);
-        if (lever === undefined) throw new Error(`--levers: no lever ${name}`);
-        await compareLever(
-          lever,
-          (on) => noOpWith(name === 'native-signer' && !on ? javascriptSigner : noOp),
-          leverLevel,
-          seconds,
-          watched,
-          log,
-        );
-      }
-    }
     const gatewayLayer = gatewayPath(
       {
         client: direct.client.session,
@@ -695,6 +678,40 @@ async function main(): Promise<void> {
       directCast,
     );
     const directAgreements: string[] = [];
+    const leverNames = leversOption();
+    if (leverNames.length > 0) {
+      const leverLevel = option('lever-level', 128);
+      const levers = networkLevers(bench, process.env.GIGLEDGER_FABRIC_LOGGING ?? 'grpc=error:info');
+      const javascriptSigner = javascriptSignerContract(bench, direct.client.session.identity);
+      const leverLayer = leverLayerOption();
+      const noOpWith = (contract: typeof noOp) => async (timer: CallTimer) => {
+        await timer.call(1, () => contract.submitTransaction('system:version'));
+      };
+      let leverRound = 0;
+      const businessForLever = () => {
+        leverRound += 1;
+        return businessWorkload(gatewayLayer, `lever-${run}-${leverRound}`, directAgreements);
+      };
+      for (const name of leverNames) {
+        // The signer lever changes the load generator, not the network: off is fabric-gateway's own signer.
+        const lever =
+          name === 'native-signer'
+            ? { name, apply: () => Promise.resolve(), revert: () => Promise.resolve() }
+            : levers.get(name);
+        if (lever === undefined) throw new Error(`--levers: no lever ${name}`);
+        await compareLever(
+          lever,
+          (on) =>
+            leverLayer === 'L2'
+              ? businessForLever()
+              : noOpWith(name === 'native-signer' && !on ? javascriptSigner : noOp),
+          leverLevel,
+          seconds,
+          watched,
+          log,
+        );
+      }
+    }
     const apiAgreements: string[] = [];
     const l2 = wanted.has('L2')
       ? await measure('L2 business (gateway)', 'tx/s', businessWorkload(gatewayLayer, `L2-${run}`, directAgreements))
