@@ -672,7 +672,7 @@ export class SettlementService {
       const receipt = await trx
         .insertInto('settlement_webhook_receipts')
         .values({ webhook_id: webhookId, provider, instruction_id: row.instruction_id, received_at: now })
-        .onConflict((conflict) => conflict.column('webhook_id').doNothing())
+        .onConflict((conflict) => conflict.columns(['provider', 'webhook_id']).doNothing())
         .executeTakeFirst();
       if (Number(receipt.numInsertedOrUpdatedRows ?? 0n) === 0) return { status: 'duplicate' };
       if (row.state === 'confirming' || row.state === 'confirmed') {

@@ -893,6 +893,63 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    "takes each provider's callback though another provider's bore the same webhook id, and still drops a replay",
+    async () => {
+      const rig = await startRig();
+      const dave = principal('dave', 'ClientOrgMSP', 'client');
+      await rig.registerAccounts(carol, dave);
+      const takes = (reference: string) => () => ({ status: 202, body: { providerReference: reference } });
+      const first = await startScriptedProvider(rig.db, takes('first-ref-1'));
+      const second = await startScriptedProvider(rig.db, takes('second-ref-1'));
+      try {
+        const adapters: Record<string, ProviderAdapter> = {
+          carol: rig.adapter({ name: 'first', providerUrl: first.url }),
+          dave: rig.adapter({ name: 'second', providerUrl: second.url }),
+        };
+        const service = await rig.startService({ providerFor: (party) => adapters[party.userId]! });
+        const carolFund = await rig.fund(await rig.activeAgreement(carol), carol);
+        const daveFund = await rig.fund(await rig.activeAgreement(dave), dave);
+        await rig.rowIn(carolFund, 'sent');
+        await rig.rowIn(daveFund, 'sent');
+
+        // Standard Webhooks ids are unique per sender: both providers number their messages from 1.
+        const paid = (instructionId: string, providerReference: string) => ({
+          instructionId,
+          outcome: 'paid' as const,
+          providerReference,
+          amountMinor: 150_000n,
+          currency: 'EUR',
+        });
+        expect(await service.acceptConfirmation('first', 'msg_1', paid(carolFund, 'first-ref-1'))).toEqual({
+          status: 'accepted',
+        });
+        expect(await service.acceptConfirmation('second', 'msg_1', paid(daveFund, 'second-ref-1'))).toEqual({
+          status: 'accepted',
+        });
+        expect(await rig.rowIn(carolFund, 'confirmed')).toMatchObject({ provider_reference: 'first-ref-1' });
+        expect(await rig.rowIn(daveFund, 'confirmed')).toMatchObject({ provider_reference: 'second-ref-1' });
+        expect(await service.acceptConfirmation('second', 'msg_1', paid(daveFund, 'second-ref-1'))).toEqual({
+          status: 'duplicate',
+        });
+        expect(
+          await rig.db
+            .selectFrom('settlement_webhook_receipts')
+            .select(['provider', 'webhook_id', 'instruction_id'])
+            .orderBy('provider')
+            .execute(),
+        ).toEqual([
+          { provider: 'first', webhook_id: 'msg_1', instruction_id: carolFund },
+          { provider: 'second', webhook_id: 'msg_1', instruction_id: daveFund },
+        ]);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'retries a provider answering 503 with backoff until it takes the order, and dead-letters one answering 422',
     async () => {
       const rig = await startRig();

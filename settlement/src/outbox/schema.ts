@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
  * Where an instruction stands between the ledger and the provider:
@@ -74,7 +74,11 @@ export interface SettlementHeldTable {
   retry_due: number;
 }
 
-/** Provider callbacks already taken, by Standard Webhooks `webhook-id`, so a replay changes nothing. */
+/**
+ * Provider callbacks already taken, by provider and Standard Webhooks `webhook-id`, so a
+ * replay changes nothing. An id is unique for its sender only (Standard Webhooks), so two
+ * providers' messages may share one.
+ */
 export interface SettlementWebhookReceiptsTable {
   webhook_id: string;
   provider: string;
@@ -194,6 +198,30 @@ export const settlementMigrations: Record<string, Migration> = {
   '2026-12-02-003-outbox-reissue-of': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('settlement_outbox').addColumn('reissue_of', 'varchar(200)').execute();
+    },
+  },
+  /**
+   * A webhook id is unique per sender, not across providers: receipts are keyed by both, so
+   * one provider's message no longer reads as a replay of another's that bore the same id.
+   * The table is rebuilt (SQLite cannot change a primary key in place), receipts kept.
+   */
+  '2026-12-04-002-webhook-receipts-by-provider': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('settlement_webhook_receipts_by_provider')
+        .addColumn('webhook_id', 'varchar(200)', (column) => column.notNull())
+        .addColumn('provider', 'varchar(64)', (column) => column.notNull())
+        .addColumn('instruction_id', 'varchar(200)', (column) => column.notNull())
+        .addColumn('received_at', 'varchar(32)', (column) => column.notNull())
+        .addPrimaryKeyConstraint('settlement_webhook_receipts_provider_id', ['provider', 'webhook_id'])
+        .execute();
+      await sql`insert into settlement_webhook_receipts_by_provider (webhook_id, provider, instruction_id, received_at)
+        select webhook_id, provider, instruction_id, received_at from settlement_webhook_receipts`.execute(db);
+      await db.schema.dropTable('settlement_webhook_receipts').execute();
+      await db.schema
+        .alterTable('settlement_webhook_receipts_by_provider')
+        .renameTo('settlement_webhook_receipts')
+        .execute();
     },
   },
   /** Royalties come from the licensing contract; every row before them came from agreements. */
