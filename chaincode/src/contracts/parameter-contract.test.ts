@@ -50,6 +50,20 @@ describe('ParameterContract', () => {
     expect(ledger.keys()).toEqual([]);
   });
 
+  it('refuses a platform fee of 100%, which would leave every release nothing to pay', async () => {
+    await expect(
+      ledger.invoke(admin, (ctx) =>
+        contract.setParameter(ctx, JSON.stringify({ name: 'platformFeeBps', value: 10_000 })),
+      ),
+    ).rejects.toThrow(
+      'VALIDATION_FAILED[value]: value: must be below 10000 (100%): a release must pay the freelancer something for platformFeeBps',
+    );
+    expect(ledger.keys()).toEqual([]);
+    await ledger.invoke(admin, (ctx) =>
+      contract.setParameter(ctx, JSON.stringify({ name: 'platformFeeBps', value: 9_999 })),
+    );
+  });
+
   it('refuses an unknown parameter name', async () => {
     await expect(
       ledger.invoke(admin, (ctx) => contract.setParameter(ctx, JSON.stringify({ name: 'feeBps', value: 1 }))),

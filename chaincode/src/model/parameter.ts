@@ -10,8 +10,16 @@ export const parameterContractName = 'parameter';
  * (set at network bootstrap, later by governance); the chaincode holds no defaults.
  */
 export const parameterCatalogue = {
-  /** Platform fee taken from each release, in basis points of the released amount. */
-  platformFeeBps: z.number().int().min(0).max(10_000),
+  /**
+   * Platform fee taken from each release, in basis points of the released amount. Below
+   * 100%: a release pays the freelancer something (no payment provider takes an order of
+   * zero, so a fee of all of it would leave each payout stuck).
+   */
+  platformFeeBps: z
+    .number()
+    .int()
+    .min(0)
+    .max(9_999, 'must be below 10000 (100%): a release must pay the freelancer something'),
   /** Review window applied to milestones that do not set their own, in seconds. */
   defaultReviewWindowSeconds: z
     .number()
