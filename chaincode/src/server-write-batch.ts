@@ -22,6 +22,15 @@ interface ShimStub {
   readonly txId: string;
 }
 
+/** A write that names a key only: a delete or a purge. */
+type KeyWrite = (
+  this: MessageHandler,
+  collection: string,
+  key: string,
+  channelId: string,
+  txId: string,
+) => Promise<unknown>;
+
 /** The part of fabric-shim's `ChaincodeMessageHandler` (one per peer stream) this module relies on. */
 interface MessageHandler {
   _stream: { on(event: 'data', listener: (message: StreamMessage) => void): void };
@@ -35,20 +44,8 @@ interface MessageHandler {
     channelId: string,
     txId: string,
   ) => Promise<unknown>;
-  handleDeleteState: (
-    this: MessageHandler,
-    collection: string,
-    key: string,
-    channelId: string,
-    txId: string,
-  ) => Promise<unknown>;
-  handlePurgeState: (
-    this: MessageHandler,
-    collection: string,
-    key: string,
-    channelId: string,
-    txId: string,
-  ) => Promise<unknown>;
+  handleDeleteState: KeyWrite;
+  handlePurgeState: KeyWrite;
   handlePutStateMetadata: (
     this: MessageHandler,
     collection: string,
@@ -64,6 +61,8 @@ interface MessageHandler {
   /** The writes of each transaction in progress on this stream, by channel and transaction id, in call order. */
   [openBatches]?: Map<string, FabricProtos.peer.WriteRecord[]>;
 }
+
+type WriteType = FabricProtos.peer.WriteRecord.TypeMap[keyof FabricProtos.peer.WriteRecord.TypeMap];
 
 const batchLimit = Symbol.for('gigledger.writeBatchLimit');
 const openBatches = Symbol.for('gigledger.openWriteBatches');
@@ -154,22 +153,20 @@ export function batchStateWrites(): boolean {
     });
     return held ? acknowledged() : handlePutState.call(this, collection, key, value, channelId, txId);
   };
-  prototype.handleDeleteState = function (this: MessageHandler, collection, key, channelId, txId) {
-    const held = record(this, channelId, txId, (entry) => {
-      entry.setType(peer.WriteRecord.Type.DEL_STATE);
-      entry.setCollection(collection);
-      entry.setKey(key);
-    });
-    return held ? acknowledged() : handleDeleteState.call(this, collection, key, channelId, txId);
-  };
-  prototype.handlePurgeState = function (this: MessageHandler, collection, key, channelId, txId) {
-    const held = record(this, channelId, txId, (entry) => {
-      entry.setType(peer.WriteRecord.Type.PURGE_PRIVATE_DATA);
-      entry.setCollection(collection);
-      entry.setKey(key);
-    });
-    return held ? acknowledged() : handlePurgeState.call(this, collection, key, channelId, txId);
-  };
+  const heldKeyWrite = (
+    type: WriteType,
+    send: MessageHandler['handleDeleteState'],
+  ): MessageHandler['handleDeleteState'] =>
+    function (this: MessageHandler, collection, key, channelId, txId) {
+      const held = record(this, channelId, txId, (entry) => {
+        entry.setType(type);
+        entry.setCollection(collection);
+        entry.setKey(key);
+      });
+      return held ? acknowledged() : send.call(this, collection, key, channelId, txId);
+    };
+  prototype.handleDeleteState = heldKeyWrite(peer.WriteRecord.Type.DEL_STATE, handleDeleteState);
+  prototype.handlePurgeState = heldKeyWrite(peer.WriteRecord.Type.PURGE_PRIVATE_DATA, handlePurgeState);
   prototype.handlePutStateMetadata = function (this: MessageHandler, collection, key, metakey, value, channelId, txId) {
     const held = record(this, channelId, txId, (entry) => {
       const metadata = new peer.StateMetadata();
