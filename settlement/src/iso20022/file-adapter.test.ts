@@ -87,6 +87,35 @@ describe('Iso20022FileAdapter', () => {
     }
   });
 
+  it('splits a flush into files whose control sums fit in 18 digits, in queue order, instead of keeping every order queued', async () => {
+    const bank = adapter();
+    // Each of the first two has 18 digits as a decimal; the two together have 19.
+    const large = 600_000_000_000_000_000n;
+    await bank.send(payout('A-1', large));
+    await bank.send(payout('A-2', large));
+    await bank.send(payout('A-3', 100n));
+    const last = await bank.flush();
+    expect(last?.instructionIds).toEqual(['A-2', 'A-3']);
+    expect(await bank.flush()).toBeUndefined();
+
+    const files = await painFiles();
+    expect(files).toHaveLength(2);
+    const written = await Promise.all(
+      files.map(async (name) => {
+        const xml = await readFile(join(outbox, name), 'utf8');
+        const groupControlSum = /<CtrlSum>([^<]+)<\/CtrlSum>/.exec(xml)?.[1];
+        return [groupControlSum, readPain001(xml).transactions.map((t) => t.endToEndId)] as const;
+      }),
+    );
+    expect(written.map(([sum, ids]) => `${sum} ${ids.join(',')}`).sort()).toEqual([
+      '6000000000000000.00 A-1',
+      '6000000000000001.00 A-2,A-3',
+    ]);
+    for (const name of files) {
+      expect(await schemaErrors(await readFile(join(outbox, name), 'utf8'), 'pain.001.001.09')).toEqual([]);
+    }
+  });
+
   it('refuses an instruction id reused with different details', async () => {
     const bank = adapter();
     await bank.send(payout('A-1'));

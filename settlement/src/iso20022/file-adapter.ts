@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PaymentOrder, ProviderAdapter, ProviderConfirmation, SendOutcome, StatementEntry } from '../provider.js';
+import { controlSum } from './amount.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { parseCamt054, type Camt054Transaction } from './camt054.js';
 import { Iso20022Error } from './errors.js';
@@ -209,9 +210,11 @@ export class Iso20022FileAdapter implements ProviderAdapter {
   }
 
   /**
-   * Writes every queued order into one `pain.001` file in the outbox.
+   * Writes every queued order into a `pain.001` file in the outbox, in the order they were
+   * queued: one file, or more when the amounts added up would pass the 18 digits a control
+   * sum may have (ISO 20022 `DecimalNumber`), each file then holding as many as fit.
    *
-   * @returns the file written, or `undefined` when nothing was queued.
+   * @returns the last file written, or `undefined` when nothing was queued.
    * @throws {@link Iso20022Error} when the ledger is corrupt; the file system error when
    * the outbox cannot be written (the orders stay queued).
    */
@@ -349,28 +352,35 @@ export class Iso20022FileAdapter implements ProviderAdapter {
   }
 
   async #flushLocked(): Promise<WrittenFile | undefined> {
-    const ledger = await this.#loadLedger();
-    if (ledger.pending.length === 0) return undefined;
-    const orders = ledger.pending.map(loadOrder);
-    const createdAt = this.#now();
-    const instructionIds = orders.map((order) => order.instructionId);
-    const messageId = (this.#options.messageId ?? defaultMessageId)(createdAt, instructionIds);
-    const file = buildPain001(orders, { messageId, createdAt: createdAt.toISOString(), debtor: this.#options.debtor });
-    const fileName = fileNameFor(messageId);
-    await writeFileAtomic(join(this.#options.outbox, fileName), file.xml);
+    let last: WrittenFile | undefined;
+    for (;;) {
+      const ledger = await this.#loadLedger();
+      if (ledger.pending.length === 0) return last;
+      const orders = withinControlSum(ledger.pending.map(loadOrder));
+      const createdAt = this.#now();
+      const instructionIds = orders.map((order) => order.instructionId);
+      const messageId = (this.#options.messageId ?? defaultMessageId)(createdAt, instructionIds);
+      const file = buildPain001(orders, {
+        messageId,
+        createdAt: createdAt.toISOString(),
+        debtor: this.#options.debtor,
+      });
+      const fileName = fileNameFor(messageId);
+      await writeFileAtomic(join(this.#options.outbox, fileName), file.xml);
 
-    const written = { ...ledger.written };
-    for (const order of orders) {
-      written[order.instructionId] = {
-        endToEndId: endToEndIdFor(order.instructionId),
-        file: fileName,
-        amountMinor: order.amountMinor.toString(),
-        currency: order.currency,
-        iban: order.counterparty.kind === 'iban' ? order.counterparty.iban : '',
-      };
+      const written = { ...ledger.written };
+      for (const order of orders) {
+        written[order.instructionId] = {
+          endToEndId: endToEndIdFor(order.instructionId),
+          file: fileName,
+          amountMinor: order.amountMinor.toString(),
+          currency: order.currency,
+          iban: order.counterparty.kind === 'iban' ? order.counterparty.iban : '',
+        };
+      }
+      await this.#saveLedger({ version: 1, pending: ledger.pending.slice(orders.length), written });
+      last = { fileName, messageId, instructionIds };
     }
-    await this.#saveLedger({ version: 1, pending: [], written });
-    return { fileName, messageId, instructionIds };
   }
 
   async #loadLedger(): Promise<Ledger> {
@@ -489,4 +499,25 @@ function payoutOutcome(transaction: Camt054Transaction): { outcome: Camt054Trans
 
 function directionOf(transaction: Camt054Transaction): 'collect' | 'payout' {
   return transaction.creditDebit === 'DBIT' || transaction.returned ? 'payout' : 'collect';
+}
+
+/**
+ * The longest run of `orders` from the first whose control sum (all amounts added up as
+ * decimals, `CtrlSum`) has at most 18 digits; at least the first order, which fits by itself
+ * (`checkPayoutOrder` refused any that does not).
+ */
+function withinControlSum<Order extends { readonly amountMinor: bigint; readonly currency: string }>(
+  orders: readonly Order[],
+): Order[] {
+  let count = 1;
+  while (count < orders.length) {
+    try {
+      controlSum(orders.slice(0, count + 1));
+    } catch (error) {
+      if (error instanceof Iso20022Error && error.code === 'INVALID_AMOUNT') break;
+      throw error;
+    }
+    count += 1;
+  }
+  return orders.slice(0, count);
 }
