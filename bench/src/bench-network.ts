@@ -36,9 +36,13 @@ export interface BenchNetwork {
   close(): Promise<void>;
 }
 
-/** How far the benchmark network's ports sit from the defaults: BENCH_PORT_OFFSET, else 30000. */
+/**
+ * How far the benchmark network's ports sit from the defaults: BENCH_PORT_OFFSET, else 12000
+ * (ports 16000–22054: clear of `npm start`, of the end-to-end suites' +20000, and below
+ * 32768, where Linux starts handing out outgoing connections' local ports).
+ */
 function benchPortOffset(): number {
-  const offset = Number(process.env.BENCH_PORT_OFFSET ?? '30000');
+  const offset = Number(process.env.BENCH_PORT_OFFSET ?? '12000');
   if (!Number.isInteger(offset) || offset < 0 || offset > 60000) {
     throw new Error('BENCH_PORT_OFFSET must be a whole number from 0 to 60000');
   }
@@ -46,7 +50,7 @@ function benchPortOffset(): number {
 }
 
 /**
- * Starts a fresh network in `.gigledger/bench` (ports +BENCH_PORT_OFFSET, 30000 by
+ * Starts a fresh network in `.gigledger/bench` (ports +BENCH_PORT_OFFSET, 12000 by
  * default), or uses the one `npm start` runs when BENCH_REUSE_NETWORK=1.
  */
 export async function openBenchNetwork(log: (line: string) => void): Promise<BenchNetwork> {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { PortAssignment } from '../config.js';
 import { listeningPid, processCommandLine } from './proc.js';
@@ -38,14 +39,46 @@ export async function findPortConflicts(assignments: readonly PortAssignment[]):
   return conflicts;
 }
 
-export function describeConflicts(conflicts: readonly PortConflict[]): string {
+/**
+ * One line per conflict. A port held by no listener this user can see, inside the range the
+ * system takes outgoing connections' local ports from (`ephemeralPorts`), is most likely the
+ * local end of some process's connection: the line says so and how to keep clear of it.
+ */
+export function describeConflicts(
+  conflicts: readonly PortConflict[],
+  ephemeralPorts: PortRange | undefined = systemEphemeralPorts(),
+): string {
   return conflicts
-    .map(
-      ({ assignment, ownerPid, ownerCommand }) =>
+    .map(({ assignment, ownerPid, ownerCommand }) => {
+      const line =
         `port ${assignment.address}:${assignment.port} (${assignment.purpose} of ${assignment.owner}) is already in use by ` +
-        (ownerPid === undefined ? ownerCommand : `PID ${ownerPid}: ${ownerCommand}`),
-    )
+        (ownerPid === undefined ? ownerCommand : `PID ${ownerPid}: ${ownerCommand}`);
+      const { low, high } = ephemeralPorts ?? { low: 0, high: -1 };
+      if (ownerPid !== undefined || assignment.port < low || assignment.port > high) return line;
+      return (
+        `${line}; it lies in the range ${low}–${high} the system gives outgoing connections their local ` +
+        `ports from, so another process's connection may hold it: choose a port shift (GIGLEDGER_PORT_OFFSET) ` +
+        `that keeps every port of the network below ${low}`
+      );
+    })
     .join('\n');
+}
+
+export interface PortRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Linux's range for outgoing connections' local ports (`net.ipv4.ip_local_port_range`); undefined elsewhere. */
+export function systemEphemeralPorts(): PortRange | undefined {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high)
+      ? { low, high }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findPortConflicts, isPortFree } from './ports.js';
+import { describeConflicts, findPortConflicts, isPortFree } from './ports.js';
 import { processStartTicks } from './proc.js';
 import { isAlive, NetworkLock, ProcessRegistry, type StartRequest } from './registry.js';
 
@@ -62,6 +62,34 @@ describe('port checks', () => {
       await new Promise((resolve) => server.close(resolve));
     }
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it("says how to keep clear of a port held by another process's outgoing connection", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    // The connection's own end: a port the system chose for it, with no listener behind it.
+    const port = client.localPort!;
+    try {
+      const conflicts = await findPortConflicts([
+        { owner: 'orderer1', address: '127.0.0.1', port, purpose: 'orderer' },
+      ]);
+      expect(conflicts).toHaveLength(1);
+      expect(describeConflicts(conflicts, { low: port - 1, high: port + 1 })).toBe(
+        `port 127.0.0.1:${port} (orderer of orderer1) is already in use by unknown (not visible to this user); ` +
+          `it lies in the range ${port - 1}–${port + 1} the system gives outgoing connections their local ports from, ` +
+          `so another process's connection may hold it: choose a port shift (GIGLEDGER_PORT_OFFSET) that keeps every ` +
+          `port of the network below ${port - 1}`,
+      );
+      // Outside that range, or held by a listener it can name, the line is only the conflict.
+      expect(describeConflicts(conflicts, { low: port + 1, high: port + 2 })).toBe(
+        `port 127.0.0.1:${port} (orderer of orderer1) is already in use by unknown (not visible to this user)`,
+      );
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
