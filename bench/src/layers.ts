@@ -24,8 +24,8 @@
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
  * (--levers native-signer,logs,batch1s,batch500ms,gogc,chaincode-logs,validators,baseline-chaincode,pgo
  * [--lever-level 128] [--lever-layer L1|L2] tries each setting against the product's own on L1
- * no-op submits (or with L2 the business workload) at one level, alternating off, on, off, on in the same run, and prints CPU per transaction by
- * process for each; baseline-chaincode runs the chaincode server of the checkout
+ * no-op submits (or with L2 the business workload) at one level, alternating off, on, off, on
+ * in the same run, and prints CPU per transaction by process for each; baseline-chaincode runs the chaincode server of the checkout
  * BENCH_BASELINE_CHAINCODE names; pgo restarts the peers and orderers with the binaries in
  * BENCH_PGO_BIN_DIR;
  * (BENCH_API_PROFILE_DIR=dir also writes a V8 CPU profile of the API process there;
