@@ -76,6 +76,22 @@ describe('ParameterContract', () => {
     );
   });
 
+  it('names the rule a stored value no longer meets, for a fee of 100% set before the rule', async () => {
+    await ledger.invoke(admin, (ctx) =>
+      contract.setParameter(ctx, JSON.stringify({ name: 'platformFeeBps', value: 9_999 })),
+    );
+    const [key] = ledger.keys();
+    const stored = ledger.read(key!) as Record<string, unknown>;
+    await ledger.invoke(admin, (ctx) =>
+      ctx.stub.putState(key!, Buffer.from(JSON.stringify({ ...stored, value: 10_000 }))),
+    );
+    await expect(
+      ledger.invoke(client, (ctx) => contract.getParameter(ctx, JSON.stringify({ name: 'platformFeeBps' }))),
+    ).rejects.toThrow(
+      'PARAMETER_INVALID: consortium parameter platformFeeBps holds 10000, which must be below 10000 (100%): a release must pay the freelancer something',
+    );
+  });
+
   it('reports a parameter that was never set', async () => {
     await expect(
       ledger.invoke(client, (ctx) => contract.getParameter(ctx, JSON.stringify({ name: 'maxRevisions' }))),

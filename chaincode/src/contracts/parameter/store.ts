@@ -31,7 +31,12 @@ export async function readParameter<Name extends ParameterName>(
   const record = await readParameterRecord(ctx, name);
   if (record === undefined) refuse('PARAMETER_INVALID', `consortium parameter ${name} has not been set`);
   const value = parameterCatalogue[name].safeParse(record.value);
-  if (!value.success) refuse('PARAMETER_INVALID', `consortium parameter ${name} holds a value of the wrong shape`);
+  if (!value.success) {
+    // A stored value may predate a narrower rule (a platform fee of 100%, say): say which
+    // rule, so that governance knows what to set instead.
+    const reason = value.error.issues[0]?.message ?? 'is of the wrong shape';
+    refuse('PARAMETER_INVALID', `consortium parameter ${name} holds ${JSON.stringify(record.value)}, which ${reason}`);
+  }
   return { value: value.data as ParameterValues[Name], record };
 }
 
