@@ -509,15 +509,24 @@ function directionOf(transaction: Camt054Transaction): 'collect' | 'payout' {
 function withinControlSum<Order extends { readonly amountMinor: bigint; readonly currency: string }>(
   orders: readonly Order[],
 ): Order[] {
-  let count = 1;
-  while (count < orders.length) {
+  const fits = (count: number): boolean => {
     try {
-      controlSum(orders.slice(0, count + 1));
+      controlSum(orders.slice(0, count));
+      return true;
     } catch (error) {
-      if (error instanceof Iso20022Error && error.code === 'INVALID_AMOUNT') break;
+      if (error instanceof Iso20022Error && error.code === 'INVALID_AMOUNT') return false;
       throw error;
     }
-    count += 1;
+  };
+  // Almost always all of them: one sum. Otherwise the longest fitting run, found by halving
+  // (a longer run's sum is never smaller).
+  if (fits(orders.length)) return [...orders];
+  let fitting = 1;
+  let failing = orders.length;
+  while (failing - fitting > 1) {
+    const middle = Math.floor((fitting + failing) / 2);
+    if (fits(middle)) fitting = middle;
+    else failing = middle;
   }
-  return orders.slice(0, count);
+  return orders.slice(0, fitting);
 }
