@@ -2,8 +2,8 @@
  * Every layer of the product in one run on one network, each driven until its
  * throughput stops rising:
  *
- * - L1: submits of a transaction that writes nothing (`system:version`), straight through
- *   the fabric-gateway library: the network's own ceiling on this machine;
+ * - L1: submits of a transaction that writes nothing (`system:version`) through the
+ *   project's gateway package, the client of L2: the network's own ceiling on this machine;
  * - L2: business commands through the project's gateway package (read-your-writes on):
  *   one agreement's life (draft, read terms, accept, fund, confirm funding, deliver,
  *   accept, release, confirm payment: eight commits) and one credential issuance;
@@ -22,7 +22,7 @@
  * process at each layer's knee.
  *
  * Usage: npm run bench [-- --seconds 15 --levels 8,16,32,64,128,256 --layers L1,L2,L3,L4,R]
- * (--levers native-signer,logs,batch1s,batch500ms,gogc,chaincode-logs,validators,baseline-chaincode,pgo
+ * (--levers native-signer,commit-from-blocks,logs,batch1s,batch500ms,gogc,chaincode-logs,validators,baseline-chaincode,pgo
  * [--lever-level 128] [--lever-layer L1|L2] tries each setting against the product's own on L1
  * no-op submits (or with L2 the business workload) at one level, alternating off, on, off, on
  * in the same run, and prints CPU per transaction by process for each; baseline-chaincode runs the chaincode server of the checkout
@@ -42,7 +42,12 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { credentialClaimsTransientKey, type MilestoneRecord, type Party } from '@gigledger/chaincode/model';
+import {
+  credentialClaimsTransientKey,
+  systemTransactions,
+  type MilestoneRecord,
+  type Party,
+} from '@gigledger/chaincode/model';
 import type { LedgerSession } from '@gigledger/gateway';
 import { repoRoot } from '@gigledger/network';
 import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } from './bench-network.js';
@@ -665,7 +670,7 @@ async function main(): Promise<void> {
 
     const l1 = wanted.has('L1')
       ? await measure('L1 no-op submit (gateway)', 'tx/s', async (timer) => {
-          await timer.call(1, () => noOp.submitTransaction('system:version'));
+          await timer.call(1, () => direct.client.session.contract.submit(systemTransactions.version, {}));
         })
       : undefined;
     const gatewayLayer = gatewayPath(
@@ -687,15 +692,20 @@ async function main(): Promise<void> {
       const noOpWith = (contract: typeof noOp) => async (timer: CallTimer) => {
         await timer.call(1, () => contract.submitTransaction('system:version'));
       };
+      // The gateway package's submit of the same no-op (L1's): its commit taken from the gateway peer's block stream.
+      const noOpThroughPackage = async (timer: CallTimer) => {
+        await timer.call(1, () => direct.client.session.contract.submit(systemTransactions.version, {}));
+      };
       let leverRound = 0;
       const businessForLever = () => {
         leverRound += 1;
         return businessWorkload(gatewayLayer, `lever-${run}-${leverRound}`, directAgreements);
       };
       for (const name of leverNames) {
-        // The signer lever changes the load generator, not the network: off is fabric-gateway's own signer.
+        // These two change the load generator, not the network: off is fabric-gateway's own
+        // signer, or its own submit (which asks each commit status of the gateway peer).
         const lever =
-          name === 'native-signer'
+          name === 'native-signer' || name === 'commit-from-blocks'
             ? { name, apply: () => Promise.resolve(), revert: () => Promise.resolve() }
             : levers.get(name);
         if (lever === undefined) throw new Error(`--levers: no lever ${name}`);
@@ -704,7 +714,9 @@ async function main(): Promise<void> {
           (on) =>
             leverLayer === 'L2'
               ? businessForLever()
-              : noOpWith(name === 'native-signer' && !on ? javascriptSigner : noOp),
+              : name === 'commit-from-blocks' && on
+                ? noOpThroughPackage
+                : noOpWith(name === 'native-signer' && !on ? javascriptSigner : noOp),
           leverLevel,
           seconds,
           watched,

@@ -8,7 +8,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
-import type { PeerHeights } from './peer-heights.js';
+import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import { CommitLatencies, type Clock, type ResubmitReason } from './resubmission.js';
 import {
   CommitFailedError,
@@ -420,6 +420,81 @@ describe('ContractClient', () => {
       });
       return { client, clock, resent };
     }
+
+    /** A watch of the gateway peer's block stream that answers as scripted, recording which transactions were watched and stopped. */
+    function scriptedWatch(answer: (transactionId: string) => Promise<CommitSeen | undefined>) {
+      const watched: string[] = [];
+      const stopped: string[] = [];
+      const watchCommit = (transactionId: string): CommitWatch => {
+        watched.push(transactionId);
+        return { seen: answer(transactionId), stop: () => stopped.push(transactionId) };
+      };
+      return { watched, stopped, watchCommit };
+    }
+
+    it('takes the commit from the gateway peer block stream without asking for its status', async () => {
+      const scripted = new ScriptedNetwork();
+      const stream = scriptedWatch(() => Promise.resolve({ successful: true, code: 0, blockNumber: 21n }));
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', { watchCommit: stream.watchCommit });
+      expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1', blockNumber: 21n });
+      expect(scripted.statusAsks).toEqual([]);
+      expect(stream.watched).toEqual(['tx-1']);
+      expect(stream.stopped).toEqual(['tx-1']);
+    });
+
+    it('endorses again with a new id after a read conflict seen on the stream, watching the new one', async () => {
+      const scripted = new ScriptedNetwork();
+      const stream = scriptedWatch((transactionId) =>
+        Promise.resolve(
+          transactionId === 'tx-1'
+            ? { successful: false, code: 11, blockNumber: 21n }
+            : { successful: true, code: 0, blockNumber: 22n },
+        ),
+      );
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', { watchCommit: stream.watchCommit });
+      expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-2', blockNumber: 22n });
+      expect(stream.watched).toEqual(['tx-1', 'tx-2']);
+      expect(scripted.statusAsks).toEqual([]);
+    });
+
+    it('asks for the status at once when the stream cannot tell (it broke, or saw only a duplicate)', async () => {
+      const scripted = new ScriptedNetwork();
+      const clock = new FakeClock();
+      const resent: ResubmitReason[] = [];
+      const stream = scriptedWatch(() => Promise.resolve(undefined));
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+        clock,
+        commitStatusPollMs: 4000,
+        onResubmit: (_transactionId, reason) => resent.push(reason),
+        watchCommit: stream.watchCommit,
+      });
+      expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1', blockNumber: 7n });
+      expect(scripted.statusAsks).toEqual(['tx-1']);
+      expect(resent).toEqual([]);
+    });
+
+    it('after a poll interval with nothing on the stream, judges the wait as a timed-out status request would, then asks', async () => {
+      // The ordering service stopped cutting blocks: the copy goes out after the first interval, as without a stream.
+      const scripted = new ScriptedNetwork();
+      const clock = new FakeClock();
+      scripted.clock = clock;
+      const resent: [string, ResubmitReason][] = [];
+      const quietSince = clock.now();
+      const stream = scriptedWatch(() => new Promise<CommitSeen | undefined>(() => undefined));
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+        clock,
+        commitStatusPollMs: 4000,
+        blockProgress: { lastBlockAt: () => quietSince },
+        onResubmit: (transactionId, reason) => resent.push([transactionId, reason]),
+        watchCommit: stream.watchCommit,
+      });
+      scripted.statusAnswers = [valid];
+      expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
+      expect(resent).toEqual([['tx-1', 'stalled']]);
+      expect(scripted.submissions).toBe(2);
+      expect(scripted.statusAsks).toEqual(['tx-1']);
+      expect(stream.stopped).toEqual(['tx-1']);
+    });
 
     it('waits out a slow commit while blocks keep coming, sending no copy to land as DUPLICATE_TXID', async () => {
       // Commits take 10 s on a busy machine; blocks keep being committed meanwhile.

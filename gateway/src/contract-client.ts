@@ -11,7 +11,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import type { z } from 'zod';
 import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
-import type { PeerHeights } from './peer-heights.js';
+import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import {
   CommitLatencies,
   resubmitReason,
@@ -225,8 +225,14 @@ export class ContractClient implements TransactionTransport {
     } catch (error) {
       throw mapEndorseError(error, transactionId);
     }
-    const submitted = await this.#sendForOrdering(transaction, transactionId);
-    const status = await this.#commitStatus(transaction, submitted, transactionId);
+    const watch = this.#options.watchCommit?.(transactionId);
+    let status: CommitSeen;
+    try {
+      const submitted = await this.#sendForOrdering(transaction, transactionId);
+      status = await this.#commitStatus(transaction, submitted, transactionId, watch);
+    } finally {
+      watch?.stop();
+    }
     if (!status.successful) {
       throw new CommitFailedError(validationCodeNames.get(status.code) ?? `code ${status.code}`, { transactionId });
     }
@@ -320,12 +326,18 @@ export class ContractClient implements TransactionTransport {
    * harmless (the ledger keeps the first occurrence of a transaction id, marks any later
    * one DUPLICATE_TXID, and the status asked for by id is the first occurrence's) but
    * not free, so a commit that is only slow because the peers are busy is waited for.
+   *
+   * With a `watch`, the first poll interval waits for the transaction on the gateway
+   * peer's block stream instead of asking: the stream carries every block anyway, and
+   * each commit-status request is one more signature, gRPC call and signature check on
+   * that peer. Asking takes over when the stream cannot tell, or after that interval.
    */
   async #commitStatus(
     transaction: Transaction,
     first: SubmittedTransaction,
     transactionId: string,
-  ): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
+    watch: CommitWatch | undefined,
+  ): Promise<CommitSeen> {
     const clock = this.#clock;
     const pollMs = this.#options.commitStatusPollMs ?? 4000;
     const started = clock.now();
@@ -338,6 +350,35 @@ export class ContractClient implements TransactionTransport {
     };
     let submitted = first;
     let sentAt = started;
+    /** After a poll interval without a status: sends the transaction again when the wait is out of the ordinary. */
+    const resendIfLost = async (): Promise<void> => {
+      const reason = resubmitReason(
+        {
+          now: clock.now(),
+          sentAt,
+          lastBlockAt: this.#options.blockProgress?.lastBlockAt(),
+          recentP99: this.#latencies.p99(),
+        },
+        limits,
+      );
+      if (reason === undefined) return;
+      try {
+        submitted = await transaction.submit();
+        sentAt = clock.now();
+        this.#options.onResubmit?.(transactionId, reason);
+      } catch {
+        // No orderer took it this time either (no Raft leader yet): ask for the status, then try again.
+        await clock.sleep(500);
+      }
+    };
+    if (watch !== undefined) {
+      const seen = await this.#firstSeen(watch, pollMs);
+      if (seen !== undefined && seen !== 'unseen') {
+        this.#latencies.record(clock.now() - started);
+        return seen;
+      }
+      if (seen === 'unseen') await resendIfLost();
+    }
     for (let attempt = 1; ; attempt += 1) {
       try {
         const status = await submitted.getStatus({ deadline: clock.now() + pollMs });
@@ -355,25 +396,22 @@ export class ContractClient implements TransactionTransport {
           await clock.sleep(500 * Math.min(attempt, 4));
           continue;
         }
-        const reason = resubmitReason(
-          {
-            now: clock.now(),
-            sentAt,
-            lastBlockAt: this.#options.blockProgress?.lastBlockAt(),
-            recentP99: this.#latencies.p99(),
-          },
-          limits,
-        );
-        if (reason === undefined) continue;
-        try {
-          submitted = await transaction.submit();
-          sentAt = clock.now();
-          this.#options.onResubmit?.(transactionId, reason);
-        } catch {
-          // No orderer took it this time either (no Raft leader yet): ask for the status, then try again.
-          await clock.sleep(500);
-        }
+        await resendIfLost();
       }
+    }
+  }
+
+  /**
+   * The commit as the watch saw it within `pollMs`; `'unseen'` when the interval passed
+   * without it, undefined when the stream could not tell (see {@link CommitWatch.seen}).
+   */
+  async #firstSeen(watch: CommitWatch, pollMs: number): Promise<CommitSeen | 'unseen' | undefined> {
+    const interval = new AbortController();
+    const elapsed = this.#clock.sleep(pollMs, interval.signal).then(() => 'unseen' as const);
+    try {
+      return await Promise.race([watch.seen, elapsed]);
+    } finally {
+      interval.abort();
     }
   }
 }
@@ -414,6 +452,12 @@ export interface ContractClientOptions {
   readonly collectionMembers?: Readonly<Record<string, readonly string[]>>;
   /** Told each time a transaction is sent for ordering again, and why (for metrics and tests). */
   readonly onResubmit?: (transactionId: string, reason: ResubmitReason) => void;
+  /**
+   * Opens a wait for a transaction on the block stream of the gateway peer (the
+   * session's organisation's), so that its commit is taken from there rather than
+   * asked for ({@link PeerHeights.watchCommit}); without it every commit is asked for.
+   */
+  readonly watchCommit?: (transactionId: string) => CommitWatch;
 }
 
 /**

@@ -2,7 +2,7 @@ import { connect, type Gateway } from '@hyperledger/fabric-gateway';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { PeerHeights } from './peer-heights.js';
-import { ContractClient, type TransactionTransport } from './contract-client.js';
+import { ContractClient, type ContractClientOptions, type TransactionTransport } from './contract-client.js';
 import { CommitLatencies, type ResubmitReason } from './resubmission.js';
 import {
   agreementTransactions,
@@ -120,6 +120,15 @@ export class LedgerGateway {
     this.#peerHeights = undefined;
   }
 
+  /** What a session takes from the peers' block streams: read-your-writes, ordering progress, its commits. */
+  #followedBy(peerHeights: PeerHeights, mspId: string): Partial<ContractClientOptions> {
+    return {
+      peerHeights,
+      blockProgress: peerHeights,
+      watchCommit: (transactionId) => peerHeights.watchCommit(mspId, transactionId),
+    };
+  }
+
   /**
    * @throws Error when the identity's organisation is not in the connection profile.
    */
@@ -146,7 +155,7 @@ export class LedgerGateway {
       onResubmit: (transactionId, reason) => {
         for (const listener of this.#resubmitListeners) listener(transactionId, reason);
       },
-      ...(this.#peerHeights === undefined ? {} : { peerHeights: this.#peerHeights, blockProgress: this.#peerHeights }),
+      ...(this.#peerHeights === undefined ? {} : this.#followedBy(this.#peerHeights, identity.mspId)),
     });
     return {
       identity,

@@ -1,4 +1,61 @@
-import { HeightBoard } from './peer-heights.js';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { HeightBoard, settleCommits, type CommitSeen } from './peer-heights.js';
+
+/** A block of transactions that carry nothing but their ids, with the validation codes given. */
+function blockOf(number: number, transactionIds: string[], codes: number[]): common.Block {
+  const envelopes = transactionIds.map((transactionId) => {
+    const channelHeader = new common.ChannelHeader();
+    channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
+    channelHeader.setTxId(transactionId);
+    const header = new common.Header();
+    header.setChannelHeader(channelHeader.serializeBinary());
+    const payload = new common.Payload();
+    payload.setHeader(header);
+    const envelope = new common.Envelope();
+    envelope.setPayload(payload.serializeBinary());
+    return envelope.serializeBinary();
+  });
+  const header = new common.BlockHeader();
+  header.setNumber(number);
+  const data = new common.BlockData();
+  data.setDataList(envelopes);
+  const metadata = new common.BlockMetadata();
+  metadata.setMetadataList([new Uint8Array(), new Uint8Array(), Uint8Array.from(codes)]);
+  const block = new common.Block();
+  block.setHeader(header);
+  block.setData(data);
+  block.setMetadata(metadata);
+  return block;
+}
+
+describe('settleCommits', () => {
+  it('settles the awaited transactions of a block with their validation code and block number, and no others', () => {
+    const settled = new Map<string, CommitSeen | undefined>();
+    const waits = new Map<string, (seen: CommitSeen | undefined) => void>();
+    for (const id of ['tx-a', 'tx-c', 'tx-elsewhere']) {
+      waits.set(id, (seen) => {
+        settled.set(id, seen);
+        waits.delete(id);
+      });
+    }
+    const { VALID, MVCC_READ_CONFLICT } = peer.TxValidationCode;
+    settleCommits(blockOf(12, ['tx-a', 'tx-b', 'tx-c'], [VALID, VALID, MVCC_READ_CONFLICT]), waits);
+    expect(settled).toEqual(
+      new Map([
+        ['tx-a', { successful: true, code: VALID, blockNumber: 12n }],
+        ['tx-c', { successful: false, code: MVCC_READ_CONFLICT, blockNumber: 12n }],
+      ]),
+    );
+    expect([...waits.keys()]).toEqual(['tx-elsewhere']);
+  });
+
+  it('settles a DUPLICATE_TXID as unknown: the first occurrence was in a block the wait did not see', () => {
+    let settled: CommitSeen | undefined | 'not yet' = 'not yet';
+    const waits = new Map([['tx-a', (seen: CommitSeen | undefined) => (settled = seen)]]);
+    settleCommits(blockOf(13, ['tx-a'], [peer.TxValidationCode.DUPLICATE_TXID]), waits);
+    expect(settled).toBeUndefined();
+  });
+});
 
 describe('HeightBoard', () => {
   const organisations = ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'];

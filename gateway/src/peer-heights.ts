@@ -1,12 +1,37 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
-import { common } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import type { PeerConnections } from './connections.js';
+import { decodeBlock } from './event-follower.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import type { BlockProgress } from './resubmission.js';
 
 /** How long a peer may take to say its height (qscc GetChainInfo answers in milliseconds). */
 const heightAskMs = 2000;
+
+/** A transaction's commit as its peer's block stream showed it: what a commit status would answer. */
+export interface CommitSeen {
+  readonly successful: boolean;
+  /** Fabric's TxValidationCode, e.g. 0 VALID, 11 MVCC_READ_CONFLICT. */
+  readonly code: number;
+  readonly blockNumber: bigint;
+}
+
+/**
+ * A wait for one transaction's commit on one peer's block stream, opened before the
+ * transaction is sent for ordering so that its block cannot pass unseen.
+ */
+export interface CommitWatch {
+  /**
+   * The commit once the peer's stream carries it; undefined when the stream cannot
+   * tell: it was not open when the wait began, it broke (blocks may be skipped while it
+   * reopens), the watch was stopped, or the block showed the id as DUPLICATE_TXID (an
+   * earlier occurrence was missed, and only a commit status names the first one).
+   */
+  readonly seen: Promise<CommitSeen | undefined>;
+  /** Ends the wait; `seen` resolves undefined if it had not resolved yet. */
+  stop(): void;
+}
 
 /**
  * Tracks the block height of every organisation's peer from its own block stream, so
@@ -25,6 +50,8 @@ export class PeerHeights implements BlockProgress {
   readonly #board: HeightBoard;
   readonly #gateways = new Map<string, Gateway>();
   readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
+  /** Per organisation, the transactions awaited on its peer's stream, by id; absent while that stream is not open. */
+  readonly #commitWaits = new Map<string, Map<string, (seen: CommitSeen | undefined) => void>>();
   #closed = false;
 
   /** @param identity any member of the channel; it only reads block headers. */
@@ -56,21 +83,61 @@ export class PeerHeights implements BlockProgress {
   async #follow(mspId: string, gateway: Gateway): Promise<void> {
     const network = gateway.getNetwork(this.#connections.profile.channel);
     for (let attempt = 0; !this.#isClosed(); attempt += 1) {
+      let broken = false;
       try {
         // The peer's current height first, so that a block committed before the stream opened still counts.
         const height = await this.#askHeight(mspId);
         this.#board.record(mspId, height);
+        // Any transaction sent from now on lands at this height or above, which the stream delivers.
+        const waits = new Map<string, (seen: CommitSeen | undefined) => void>();
+        this.#commitWaits.set(mspId, waits);
         const stream = await network.getBlockEvents({ startBlock: height });
         this.#streams.push(stream);
         for await (const block of stream) {
           this.#board.record(mspId, BigInt(block.getHeader()?.getNumber() ?? 0) + 1n);
+          if (waits.size > 0) settleCommits(block, waits);
           attempt = 0;
         }
       } catch {
         // A restarting peer: reopen after a short pause; waiters time out meanwhile.
-        if (!this.#isClosed()) await delay(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
+        broken = true;
       }
+      // Blocks committed until the stream reopens are never delivered: nobody may wait for them here.
+      this.#endCommitWaits(mspId);
+      if (broken && !this.#isClosed()) await delay(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
     }
+  }
+
+  /**
+   * Waits for transaction `transactionId` on the block stream of `mspId`'s peer, the
+   * peer whose commit status the transaction's submitter would ask: its stream reports a
+   * block once the block's state is committed, as the commit status does. Call it before
+   * the transaction is sent for ordering.
+   */
+  watchCommit(mspId: string, transactionId: string): CommitWatch {
+    const waits = this.#commitWaits.get(mspId);
+    if (waits === undefined || waits.has(transactionId))
+      return { seen: Promise.resolve(undefined), stop: () => undefined };
+    let settle: (seen: CommitSeen | undefined) => void = () => undefined;
+    const seen = new Promise<CommitSeen | undefined>((resolve) => {
+      settle = (outcome) => {
+        waits.delete(transactionId);
+        resolve(outcome);
+      };
+    });
+    waits.set(transactionId, settle);
+    return {
+      seen,
+      stop: () => {
+        if (waits.get(transactionId) === settle) settle(undefined);
+      },
+    };
+  }
+
+  #endCommitWaits(mspId: string): void {
+    const waits = this.#commitWaits.get(mspId);
+    this.#commitWaits.delete(mspId);
+    for (const settle of [...(waits?.values() ?? [])]) settle(undefined);
   }
 
   /** The peer's own answer to how many blocks it has committed (qscc GetChainInfo). */
@@ -136,9 +203,31 @@ export class PeerHeights implements BlockProgress {
 
   close(): void {
     this.#closed = true;
+    for (const mspId of [...this.#commitWaits.keys()]) this.#endCommitWaits(mspId);
     for (const stream of this.#streams) stream.close();
     for (const gateway of this.#gateways.values()) gateway.close();
     this.#board.close();
+  }
+}
+
+/**
+ * Settles the waits for the transactions of `block` (each is removed as it settles). A
+ * DUPLICATE_TXID is settled undefined: that id was committed before, in a block the wait
+ * did not see.
+ */
+export function settleCommits(
+  block: common.Block,
+  waits: ReadonlyMap<string, (seen: CommitSeen | undefined) => void>,
+): void {
+  const { blockNumber, transactions } = decodeBlock(block);
+  for (const { transactionId, validationCode } of transactions) {
+    const settle = waits.get(transactionId);
+    if (settle === undefined) continue;
+    settle(
+      validationCode === peer.TxValidationCode.DUPLICATE_TXID
+        ? undefined
+        : { successful: validationCode === peer.TxValidationCode.VALID, code: validationCode, blockNumber },
+    );
   }
 }
 

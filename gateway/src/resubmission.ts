@@ -24,12 +24,13 @@ export type ResubmitReason = 'unreachable' | 'unanswered' | 'stalled' | 'overdue
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => delay(ms),
+  sleep: (ms, signal) => delay(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined),
 };
 
 /** When any peer last committed a block, in the clock's milliseconds; undefined while unknown. */

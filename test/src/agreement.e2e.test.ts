@@ -96,6 +96,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
       personalData: { freelancerLegalName: 'Tara Example' },
     };
     const [clientOrg] = context.config.peerOrgs;
+    const gatewayCallsBefore = await gatewayCalls(context);
     const startBlock = BigInt(await peerHeight(context.config, context.network.toolchain, clientOrg!));
     const listener = listen(client, channel, chaincode, startBlock);
     const dueDate = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
@@ -289,8 +290,31 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
       expect(received('PUT_STATE')).toBe(0);
       expect(received('PUT_STATE_METADATA')).toBe(0);
     }
+
+    // Each commit was taken from the gateway peer's block stream, not asked for: a commit-status
+    // request is asked only when the stream could not tell within the poll interval.
+    const gatewayCallsAfter = await gatewayCalls(context);
+    const submits = gatewayCallsAfter.Submit - gatewayCallsBefore.Submit;
+    const statusAsks = gatewayCallsAfter.CommitStatus - gatewayCallsBefore.CommitStatus;
+    expect(submits).toBeGreaterThan(10);
+    expect(statusAsks).toBeLessThan(submits / 5);
   });
 });
+
+/** Submit and CommitStatus calls the peers' Fabric gateways received so far, summed over the peers. */
+async function gatewayCalls(context: E2eContext): Promise<{ Submit: number; CommitStatus: number }> {
+  const counts = { Submit: 0, CommitStatus: 0 };
+  for (const org of context.config.peerOrgs) {
+    const metrics = await (await fetch(`http://${org.address}:${org.peer.operationsPort}/metrics`)).text();
+    for (const line of metrics.split('\n')) {
+      if (!line.startsWith('grpc_server_unary_requests_received{') || !line.includes('Gateway')) continue;
+      for (const method of ['Submit', 'CommitStatus'] as const) {
+        if (line.includes(`method="${method}"`)) counts[method] += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+    }
+  }
+  return counts;
+}
 
 /**
  * The requests of one type a peer received from the chaincode `chaincode` (its package id
