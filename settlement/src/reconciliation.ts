@@ -9,6 +9,8 @@ export interface LedgerInstructionView {
   readonly currency: string;
   readonly status: 'held' | 'pending' | 'paid' | 'failed';
   readonly requestedAt: string;
+  /** The organisation whose settlement service sends it; absent on instructions issued before the ledger named one. */
+  readonly settlingOrganisation?: string;
 }
 
 export const discrepancyKinds = [
@@ -93,6 +95,11 @@ function paidBeyondCollected(
  * and records that paid out more than was collected for them.
  */
 export function reconcile(input: {
+  /**
+   * MSP id of the organisation whose outbox this is. When given, ledger instructions that
+   * name another settling organisation are that organisation's service's, and left out.
+   */
+  readonly organisation?: string;
   readonly from: Date;
   readonly to: Date;
   readonly now: Date;
@@ -105,8 +112,14 @@ export function reconcile(input: {
     const time = Date.parse(instant);
     return time >= input.from.getTime() && time < input.to.getTime();
   };
+  const ours = (entry: LedgerInstructionView) =>
+    input.organisation === undefined ||
+    entry.settlingOrganisation === undefined ||
+    entry.settlingOrganisation === input.organisation;
   const ledger = new Map(
-    input.ledger.filter((entry) => inWindow(entry.requestedAt)).map((entry) => [entry.instructionId, entry]),
+    input.ledger
+      .filter((entry) => ours(entry) && inWindow(entry.requestedAt))
+      .map((entry) => [entry.instructionId, entry]),
   );
   const outbox = new Map(
     input.outbox.filter((row) => inWindow(row.requested_at)).map((row) => [row.instruction_id, row]),

@@ -66,6 +66,11 @@ export interface SettlementServiceOptions {
   readonly db: SettlementDb;
   /** Signs as the organisation's `settlement` identity. */
   readonly ledger: LedgerClient;
+  /**
+   * MSP id of that organisation. An instruction naming another organisation as its
+   * `settlingOrganisation` is that organisation's service's to send, and is left alone here.
+   */
+  readonly organisation: string;
   readonly follow: EventFollowerFactory;
   /** The provider each instruction goes to, by the organisation of the person paid or debited. */
   readonly providerFor: (counterparty: Party) => ProviderAdapter;
@@ -289,7 +294,17 @@ export class SettlementService {
       this.#options.log.warn({ event: event.name, txId: event.transactionId }, carried.malformed);
       return;
     }
-    const { requests, held, cleared } = carried;
+    const ours = (instruction: { readonly settlingOrganisation?: string }) =>
+      instruction.settlingOrganisation === undefined || instruction.settlingOrganisation === this.#options.organisation;
+    const requests = carried.requests.filter(ours);
+    const held = carried.held.filter(ours);
+    for (const other of [...carried.requests, ...carried.held].filter((instruction) => !ours(instruction))) {
+      this.#options.log.info(
+        { instructionId: other.instructionId, settlingOrganisation: other.settlingOrganisation },
+        'instruction left to the settlement service of the organisation it names',
+      );
+    }
+    const { cleared } = carried;
     if (requests.length === 0 && held.length === 0 && !cleared) return;
     const first = requests[0]?.instructionId ?? held[0]?.instructionId ?? event.transactionId;
     this.#options.crash?.('after-event-read', first);
@@ -1202,11 +1217,23 @@ interface LedgerInstruction {
   readonly requestedAt: string;
   /** On a reissued payout: the failed instruction it replaces. */
   readonly reissueOf?: string;
+  /** The organisation whose settlement service sends it; absent on instructions issued before the ledger named one. */
+  readonly settlingOrganisation?: string;
 }
 
 /** What an agreement's and a licence's instructions both say: the order, its kind and money, and the request that made it. */
 function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
-  const { instructionId, kind, amount, platformFee, currency, requestTxId, requestedAt, reissueOf } = instruction;
+  const {
+    instructionId,
+    kind,
+    amount,
+    platformFee,
+    currency,
+    requestTxId,
+    requestedAt,
+    reissueOf,
+    settlingOrganisation,
+  } = instruction;
   return {
     instructionId,
     kind,
@@ -1216,6 +1243,7 @@ function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
     requestTxId,
     requestedAt,
     ...(reissueOf === undefined ? {} : { reissueOf }),
+    ...(settlingOrganisation === undefined ? {} : { settlingOrganisation }),
   };
 }
 

@@ -41,9 +41,15 @@ async function main(): Promise<number> {
   const db = await openDatabase(config.database);
   const ledger = openOperatorLedger(config.connectionProfile);
   const { profile, operator: session } = ledger;
+  // The organisation whose service this database belongs to, named as the API names it.
+  const orgName = settlement.settlementOrg ?? ledger.operatorOrg.name;
+  const organisation = profile.organizations.find((org) => org.name === orgName)?.mspId;
   try {
+    if (organisation === undefined)
+      throw new Error(`settlementOrg ${orgName} is not an organisation of the connection profile`);
     const report = await reconcileSettlement(
       {
+        organisation,
         network: session.gateway.getNetwork(profile.channel),
         chaincode: profile.chaincode,
         db: db as unknown as SettlementDb,

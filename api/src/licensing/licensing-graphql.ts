@@ -216,6 +216,8 @@ export function licensingSchema(deps: {
         "pending, paid or failed."
         status: String!
         requestedAt: String!
+        "MSP id of the organisation whose settlement service sends this instruction (the first listed in settlementOrganisations when it was issued); null on instructions issued before the ledger named one."
+        settlingOrganisation: String
         "The provider's answer as recorded by the settlement service."
         confirmation: JSON
         "On a failed payout issued again: the instruction that replaces it."

@@ -205,6 +205,32 @@ describe('reconcile', () => {
     expect(check(sides).discrepancies).toEqual([{ kind, instructionId, detail: expect.any(String) as string }]);
   });
 
+  it("leaves out instructions another organisation's settlement service sends, and keeps those naming none", () => {
+    const sides = {
+      ledger: [
+        onLedger({ settlingOrganisation: 'ClientOrgMSP' }),
+        onLedger({ instructionId: 'A-8/m1/release-1', status: 'pending', settlingOrganisation: 'TalentOrgMSP' }),
+        onLedger({ instructionId: 'A-9/m1/release-1', status: 'pending' }),
+      ],
+      outbox: [inOutbox()],
+      statements: [booked()],
+    };
+    const missing = (organisation: string | undefined) =>
+      reconcile({
+        ...(organisation === undefined ? {} : { organisation }),
+        from,
+        to,
+        now,
+        stuckAfterSeconds: 3600,
+        ...sides,
+        outbox: [escrowCollected, ...sides.outbox],
+      })
+        .discrepancies.filter((discrepancy) => discrepancy.kind === 'missing-in-outbox')
+        .map((discrepancy) => discrepancy.instructionId);
+    expect(missing('ClientOrgMSP')).toEqual(['A-9/m1/release-1']);
+    expect(missing(undefined)).toEqual(['A-8/m1/release-1', 'A-9/m1/release-1']);
+  });
+
   it('balances each record: payouts paid or with a provider never above what was collected for it', () => {
     // A royalty month paid to its owners with nothing collected from the licensee.
     const royalty = (n: number, overrides: Partial<SettlementOutboxTable> = {}) =>

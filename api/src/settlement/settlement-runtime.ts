@@ -100,6 +100,7 @@ export function createSettlementRuntime(deps: {
   const service = new SettlementService({
     db,
     ledger: deps.ledger,
+    organisation: deps.organisation,
     follow: (checkpointer, handle) =>
       new ChaincodeEventFollower(deps.network, deps.chaincode, checkpointer, handle, {
         onStreamError: (error, attempt) => {
@@ -158,6 +159,7 @@ export function createSettlementRuntime(deps: {
     reconcile: (from, to) =>
       reconcileSettlement(
         {
+          organisation: deps.organisation,
           network: deps.network,
           chaincode: deps.chaincode,
           db,
@@ -178,6 +180,8 @@ export function createSettlementRuntime(deps: {
  */
 export async function reconcileSettlement(
   deps: {
+    /** MSP id of the organisation whose service this is: instructions another organisation settles are not its to compare. */
+    readonly organisation: string;
     readonly network: Network;
     readonly chaincode: string;
     readonly db: SettlementDb;
@@ -197,6 +201,7 @@ export async function reconcileSettlement(
   const statements: StatementEntry[] = [];
   for (const adapter of adapters) statements.push(...(await adapter.statement(from, to)));
   return reconcile({
+    organisation: deps.organisation,
     from,
     to,
     now: new Date(),
@@ -221,6 +226,7 @@ async function ledgerInstructions(network: Network, chaincode: string): Promise<
     currency: string;
     status: string;
     requestedAt: string;
+    settlingOrganisation?: string | undefined;
   }) => {
     instructions.set(instruction.instructionId, {
       instructionId: instruction.instructionId,
@@ -228,6 +234,9 @@ async function ledgerInstructions(network: Network, chaincode: string): Promise<
       currency: instruction.currency,
       status: instruction.status as LedgerInstructionView['status'],
       requestedAt: instruction.requestedAt,
+      ...(instruction.settlingOrganisation === undefined
+        ? {}
+        : { settlingOrganisation: instruction.settlingOrganisation }),
     });
   };
   const events = await network.getChaincodeEvents(chaincode, { startBlock: 0n });

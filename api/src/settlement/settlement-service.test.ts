@@ -151,6 +151,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
  */
 class LedgerEventFeed {
   readonly events: LedgerEvent[] = [];
+  /** Further feeds every event is published to, for a second service following the same ledger. */
+  readonly copiesTo: LedgerEventFeed[] = [];
   #handle: ((event: LedgerEvent) => Promise<void>) | undefined;
   #next = 0;
   #pumping: Promise<void> = Promise.resolve();
@@ -158,6 +160,7 @@ class LedgerEventFeed {
   readonly publish = (event: LedgerEvent): void => {
     this.events.push(event);
     this.#pump();
+    for (const feed of this.copiesTo) feed.publish(event);
   };
 
   readonly follow: EventFollowerFactory = (checkpointer, handle) => ({
@@ -426,6 +429,7 @@ class Rig {
     const service = new SettlementService({
       db: this.db,
       ledger: await this.as(settler),
+      organisation: settler.mspId,
       follow: this.feed.follow,
       providerFor: () => adapter,
       accounts: this.accounts,
@@ -663,6 +667,77 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       expect(milestone.instructions.map((instruction) => instruction.confirmation?.providerReference)).toEqual(
         payments.map((payment) => payment.providerReference),
       );
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'sends each instruction from the one service its settling organisation runs, when two organisations run one',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      const admin = await rig.as(operator);
+      await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['AuditOrgMSP', 'ClientOrgMSP'] });
+      await rig.startService();
+      // ClientOrg's own API runs a settlement service too: its own database and accounts, the same ledger and provider.
+      const clientOrgDb = await openDatabase({ kind: 'sqlite', file: path.join(rig.dataDir, 'client-org.sqlite') });
+      const clientOrgAccounts = new PayoutAccountStore(clientOrgDb, new Sealer('another test key'));
+      await clientOrgAccounts.register(partyOf(carol), {
+        kind: 'iban',
+        currency: 'EUR',
+        holderName: 'carol Example',
+        iban: validIban,
+        bic: validBic,
+      });
+      const clientOrgFeed = new LedgerEventFeed();
+      rig.feed.copiesTo.push(clientOrgFeed);
+      const clientOrgService = new SettlementService({
+        db: clientOrgDb as unknown as SettlementDb,
+        ledger: await rig.as(principal('client-org-settlement', 'ClientOrgMSP', 'settlement')),
+        organisation: 'ClientOrgMSP',
+        follow: clientOrgFeed.follow,
+        providerFor: () => rig.adapter(),
+        accounts: clientOrgAccounts,
+        log: silent,
+        backoff: { baseMs: 20, maxMs: 50 },
+        sweepIntervalMs: 25,
+      });
+      await clientOrgService.start();
+      const clientOrgRow = (instructionId: string) =>
+        clientOrgDb
+          .selectFrom('settlement_outbox')
+          .selectAll()
+          .where('instruction_id', '=', instructionId)
+          .executeTakeFirst();
+      try {
+        const first = await rig.activeAgreement();
+        const firstFunding = await rig.fund(first);
+        await rig.rowIn(firstFunding, 'confirmed');
+        expect(await clientOrgRow(firstFunding)).toBeUndefined();
+
+        // Governance lists ClientOrg first: new instructions are its service's, and only its.
+        await admin.parameters.setParameter({
+          name: 'settlementOrganisations',
+          value: ['ClientOrgMSP', 'AuditOrgMSP'],
+        });
+        const second = await rig.activeAgreement();
+        const secondFunding = await rig.fund(second);
+        await eventually('ClientOrg to send the second funding', async () => {
+          const row = await clientOrgRow(secondFunding);
+          return row !== undefined && row.state !== 'queued' && row.state !== 'sending' ? row : undefined;
+        });
+        await delay(200);
+        expect(await rig.row(secondFunding)).toBeUndefined();
+
+        const orders = rig.sandbox.payments().map((payment) => [payment.instructionId, payment.receivedCount]);
+        expect(orders).toEqual([
+          [firstFunding, 1],
+          [secondFunding, 1],
+        ]);
+      } finally {
+        await clientOrgService.stop();
+        await clientOrgDb.destroy();
+      }
     },
     scenarioTimeoutMs,
   );

@@ -56,6 +56,7 @@ describe('AgreementContract: funding escrow', () => {
       status: 'pending',
       requestedAt: instant(driver),
       requestTxId: driver.ledger.transactions.at(-1)!.txId,
+      settlingOrganisation: settlement.mspId,
     };
     expect(funding.instructions).toEqual([instruction]);
     expect(stored(driver, 'm1')).toEqual(funding);
@@ -536,6 +537,7 @@ describe('AgreementContract: release and payment', () => {
       status: 'pending',
       requestedAt: instant(driver),
       requestTxId: driver.ledger.transactions.at(-1)!.txId,
+      settlingOrganisation: settlement.mspId,
       compliance: {
         outcome: 'cleared',
         requiredTypes: [],

@@ -377,6 +377,14 @@ export const royaltyInstructionSchema = z.object({
   status: z.enum(['pending', 'paid', 'failed']),
   requestedAt: z.string(),
   requestTxId: z.string(),
+  /**
+   * The organisation whose settlement service sends this instruction to its provider: the
+   * first of the governed `settlementOrganisations` when it was issued. Every listed
+   * organisation may run a settlement service, and each follows every instruction; one
+   * named sender keeps two of them from paying the same instruction. Absent on
+   * instructions issued before it was recorded.
+   */
+  settlingOrganisation: z.string().optional(),
   confirmation: settlementConfirmationSchema.optional(),
   /** On a failed payout that was issued again: the id of the instruction that replaces it. */
   reissuedAs: z.string().optional(),

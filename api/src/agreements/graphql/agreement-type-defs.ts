@@ -296,6 +296,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     status: InstructionStatus!
     requestedAt: String!
     requestTxId: String!
+    "MSP id of the organisation whose settlement service sends this instruction (the first listed in settlementOrganisations when it was issued); null on instructions issued before the ledger named one."
+    settlingOrganisation: String
     "On payouts to the freelancer: the latest compliance (KYC) check and the credential that cleared it."
     compliance: ComplianceCheck
     "On a failed payout issued again: its replacement."

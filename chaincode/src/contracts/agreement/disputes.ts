@@ -20,6 +20,7 @@ import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
 import { milestoneLabel, requireAgreement, requireMilestone } from './store';
 import { touched, type Tx } from '../../ledger/tx';
+import { instructionIssue } from '../parameter/settlement-organisations';
 import { commitMilestone } from './events';
 
 interface MilestoneRef {
@@ -162,12 +163,13 @@ export async function castDisputeVote(
     txId: tx.txId,
   };
   let issued: SettlementInstruction[] = [];
+  const issue = await instructionIssue(tx);
   const clientShare = minorUnits(vote.clientShare);
   const freelancerShare = minorUnits(vote.freelancerShare);
   if (clientShare > 0n) {
     issued.push(
       newInstruction(
-        tx,
+        issue,
         agreement,
         milestone,
         [...milestone.instructions, ...issued],
@@ -179,7 +181,14 @@ export async function castDisputeVote(
   }
   if (freelancerShare > 0n) {
     issued.push(
-      releaseInstruction(tx, agreement, milestone, [...milestone.instructions, ...issued], 'dispute', freelancerShare),
+      releaseInstruction(
+        issue,
+        agreement,
+        milestone,
+        [...milestone.instructions, ...issued],
+        'dispute',
+        freelancerShare,
+      ),
     );
   }
   issued = await screenPayouts(tx, issued);

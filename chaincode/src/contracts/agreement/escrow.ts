@@ -2,7 +2,7 @@ import { agreementEvents } from '../../model/agreement-events';
 import type { MilestoneRecord, SettlementInstruction } from '../../model/agreement-records';
 import { requireRole } from '../../ledger/caller';
 import { minorUnits } from '../../model/money';
-import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
+import { instructionIssue, requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { refuse } from '../../ledger/refusal';
 import { requireEitherSide, requireSide } from './access';
 import { requireActive, requireStatus } from './guards';
@@ -33,7 +33,7 @@ export async function fundMilestone(tx: Tx, request: MilestoneRef): Promise<Mile
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   requireStatus(milestone, ['unfunded'], 'funded');
   const instruction = newInstruction(
-    tx,
+    await instructionIssue(tx),
     agreement,
     milestone,
     milestone.instructions,
@@ -109,7 +109,14 @@ export async function releaseMilestone(tx: Tx, request: MilestoneRef): Promise<M
   const milestone = await requireMilestone(tx.ctx, agreement, request.milestoneId);
   requireStatus(milestone, ['accepted'], 'released');
   const [instruction] = await screenPayouts(tx, [
-    releaseInstruction(tx, agreement, milestone, milestone.instructions, 'release', escrowOf(milestone)),
+    releaseInstruction(
+      await instructionIssue(tx),
+      agreement,
+      milestone,
+      milestone.instructions,
+      'release',
+      escrowOf(milestone),
+    ),
   ]);
   if (instruction === undefined) throw new Error('screening dropped the release instruction');
   return issueInstruction(tx, milestone, 'released', instruction, agreementEvents.milestoneReleased);
@@ -218,7 +225,7 @@ export async function reissueFailedPayout(
     refuse('INVALID_STATE', `${label} is ${milestone.status}, not awaiting settlement`);
   }
   const fresh = newInstruction(
-    tx,
+    await instructionIssue(tx),
     agreement,
     milestone,
     milestone.instructions,

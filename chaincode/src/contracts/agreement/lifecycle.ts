@@ -34,6 +34,7 @@ import {
   writeMilestone,
 } from './store';
 import { reached, touched, type Tx } from '../../ledger/tx';
+import { instructionIssue } from '../parameter/settlement-organisations';
 import { emitAgreementEvent } from './events';
 import { collectionMembers, requireCollectionMember } from '../../ledger/collections';
 import { requireMemberOrganisations } from '../governance/member-organisations';
@@ -341,13 +342,14 @@ export async function cancelAgreement(
   await writeAgreement(tx.ctx, cancelled);
   const refunds: SettlementInstruction[] = [];
   const after: MilestoneRecord[] = [];
+  const issue = await instructionIssue(tx);
   for (const milestone of milestones) {
     let changed: MilestoneRecord | undefined;
     if (milestone.status === 'unfunded') {
       changed = touched(tx, { ...milestone, status: 'cancelled' as const });
     } else if (escrowHeldStatuses.includes(milestone.status)) {
       const refund = newInstruction(
-        tx,
+        issue,
         agreement,
         milestone,
         milestone.instructions,

@@ -7,7 +7,7 @@ import type {
   SettlementInstruction,
 } from '../../model/agreement-records';
 import { formatMinorUnits, minorUnits, splitPlatformFee } from '../../model/money';
-import type { Tx } from '../../ledger/tx';
+import type { InstructionIssue } from '../parameter/settlement-organisations';
 
 /** Pending-settlement statuses and the status each reaches once all its payouts are confirmed paid. */
 export const settledStatusOf: Partial<Record<MilestoneStatus, MilestoneStatus>> = {
@@ -28,7 +28,7 @@ export const finalStatuses: readonly MilestoneStatus[] = ['paid', 'settled', 're
  * per milestone and the same on every endorsing peer.
  */
 export function newInstruction(
-  tx: Tx,
+  issue: InstructionIssue,
   agreement: AgreementRecord,
   milestone: MilestoneRecord,
   issued: readonly SettlementInstruction[],
@@ -51,8 +51,9 @@ export function newInstruction(
     platformFee: formatMinorUnits(platformFee),
     currency: milestone.currency,
     status: 'pending',
-    requestedAt: tx.at,
-    requestTxId: tx.txId,
+    requestedAt: issue.at,
+    requestTxId: issue.txId,
+    settlingOrganisation: issue.settlingOrganisation,
   };
 }
 
@@ -61,7 +62,7 @@ export function newInstruction(
  * agreed to (floor of the basis points; the remainder goes to the freelancer).
  */
 export function releaseInstruction(
-  tx: Tx,
+  issue: InstructionIssue,
   agreement: AgreementRecord,
   milestone: MilestoneRecord,
   issued: readonly SettlementInstruction[],
@@ -69,7 +70,7 @@ export function releaseInstruction(
   share: bigint,
 ): SettlementInstruction {
   const { fee, net } = splitPlatformFee(share, agreement.platformFeeBps);
-  return newInstruction(tx, agreement, milestone, issued, 'release', cause, net, fee);
+  return newInstruction(issue, agreement, milestone, issued, 'release', cause, net, fee);
 }
 
 /** The escrowed amount of a milestone, in minor units. */

@@ -9,7 +9,7 @@ import {
 import { formatMinorUnits } from '../../model/money';
 import type { OwnerShare } from '../../model/ip';
 import { splitRoyalty } from '../../model/royalty';
-import type { Tx } from '../../ledger/tx';
+import type { InstructionIssue } from '../parameter/settlement-organisations';
 
 /** Basis points of a whole: a collection carries the entire amount owed. */
 const wholeBps = 10_000;
@@ -23,7 +23,7 @@ const wholeBps = 10_000;
  * escrow before its release.
  */
 export function openCollection(
-  tx: Tx,
+  issue: InstructionIssue,
   grant: LicenceGrantRecord,
   periodId: string,
   owed: bigint,
@@ -43,8 +43,9 @@ export function openCollection(
     platformFee: '0',
     currency: grant.currency,
     status: 'pending',
-    requestedAt: tx.at,
-    requestTxId: tx.txId,
+    requestedAt: issue.at,
+    requestTxId: issue.txId,
+    settlingOrganisation: issue.settlingOrganisation,
   };
   return { shares, collection };
 }
@@ -53,7 +54,11 @@ export function openCollection(
  * The owners' payouts of a period whose collection was just confirmed paid: one pending
  * instruction per share, numbered in owner order.
  */
-export function payoutsOnCollection(tx: Tx, period: RoyaltyPeriodRecord, collected: RoyaltyInstruction) {
+export function payoutsOnCollection(
+  issue: InstructionIssue,
+  period: RoyaltyPeriodRecord,
+  collected: RoyaltyInstruction,
+) {
   const kind = period.periodId === licenceFeePeriodId ? 'licence-fee' : 'royalty';
   return (period.shares ?? []).map((share, index): RoyaltyInstruction => ({
     instructionId: royaltyInstructionId(period.grantId, period.periodId, kind, index + 1),
@@ -67,8 +72,9 @@ export function payoutsOnCollection(tx: Tx, period: RoyaltyPeriodRecord, collect
     platformFee: '0',
     currency: collected.currency,
     status: 'pending',
-    requestedAt: tx.at,
-    requestTxId: tx.txId,
+    requestedAt: issue.at,
+    requestTxId: issue.txId,
+    settlingOrganisation: issue.settlingOrganisation,
   }));
 }
 

@@ -11,6 +11,7 @@ import { licensingCommandRoles } from '../../model/access-roles';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
+import { instructionIssue } from '../parameter/settlement-organisations';
 import {
   indexGrant,
   licenceGrants,
@@ -129,7 +130,13 @@ async function issueFee(
   grant: LicenceGrantRecord,
   fee: string,
 ): Promise<RoyaltyInstruction[]> {
-  const { shares, collection } = openCollection(tx, grant, licenceFeePeriodId, minorUnits(fee), offer.owners);
+  const { shares, collection } = openCollection(
+    await instructionIssue(tx),
+    grant,
+    licenceFeePeriodId,
+    minorUnits(fee),
+    offer.owners,
+  );
   const record: RoyaltyPeriodRecord = {
     grantId: grant.grantId,
     periodId: licenceFeePeriodId,

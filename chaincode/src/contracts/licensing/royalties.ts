@@ -16,7 +16,7 @@ import { royaltyDue } from '../../model/royalty';
 import { describeCaller, isParty, requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { actorOf, addSeconds, reached, touched, type Tx } from '../../ledger/tx';
-import { requireSettlementOrganisation } from '../parameter/settlement-organisations';
+import { instructionIssue, requireSettlementOrganisation } from '../parameter/settlement-organisations';
 import { answerInstruction } from '../settlement/answers';
 import { openCollection, payoutsOnCollection, periodStatus } from './collection';
 import { canReadGrant, requireReadableGrant } from './queries';
@@ -184,7 +184,8 @@ export async function closeRoyaltyPeriod(tx: Tx, grantId: string, periodId: stri
   const report = await usageReports.read(tx.ctx, grantId, periodId);
   if (report === undefined) requireReportingWindowOver(tx, grant, periodId, bounds.end);
   const royalty = report === undefined ? 0n : minorUnits(report.royalty);
-  const owed = royalty === 0n ? undefined : openCollection(tx, grant, periodId, royalty, owners);
+  const owed =
+    royalty === 0n ? undefined : openCollection(await instructionIssue(tx), grant, periodId, royalty, owners);
   const period: RoyaltyPeriodRecord = {
     grantId,
     periodId,
@@ -227,7 +228,9 @@ export async function confirmRoyaltyPayout(
   if (period === undefined) refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
   const { answered, instructions } = answerInstruction(tx, period.instructions, request, label);
   const issued =
-    answered.kind === 'collection' && answered.status === 'paid' ? payoutsOnCollection(tx, period, answered) : [];
+    answered.kind === 'collection' && answered.status === 'paid'
+      ? payoutsOnCollection(await instructionIssue(tx), period, answered)
+      : [];
   const all = [...instructions, ...issued];
   const updated = touched(tx, { ...period, instructions: all, status: periodStatus(all, period.status) });
   await royaltyPeriods.write(tx.ctx, updated);
@@ -297,12 +300,15 @@ export async function reissueRoyaltyPayout(
     refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`);
   }
   const { confirmation: _confirmation, ...terms } = failed;
+  const issue = await instructionIssue(tx);
+  // Issued anew: to the organisation that settles now, which may not be the one that sent the failed payout.
   const replacement: RoyaltyInstruction = {
     ...terms,
     instructionId: royaltyInstructionId(period.grantId, period.periodId, failed.kind, period.instructions.length + 1),
     status: 'pending',
-    requestedAt: tx.at,
-    requestTxId: tx.txId,
+    requestedAt: issue.at,
+    requestTxId: issue.txId,
+    settlingOrganisation: issue.settlingOrganisation,
     reissueOf: failed.instructionId,
   };
   const instructions = [
