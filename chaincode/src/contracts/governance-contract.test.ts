@@ -354,6 +354,19 @@ describe('GovernanceContract', () => {
       () => propose([{ type: 'setMemberRights', mspId: 'ClientOrgMSP', voting: true, veto: false }]),
       'VALIDATION_FAILED[actions.0.mspId]: actions.0.mspId: ClientOrgMSP holds exactly these rights (voting true, veto false)',
     );
+    // Every instruction issued afterwards would name it as its sender, and no service of it ever runs.
+    await driver.expectRefusal(
+      () =>
+        propose([{ type: 'setParameter', name: 'settlementOrganisations', value: ['AuditOrgMSP', 'ClientOrgMsp'] }]),
+      /^VALIDATION_FAILED\[actions\.0\.value\.1\]: actions\.0\.value\.1: ClientOrgMsp is no member organisation of the consortium; members are /,
+    );
+    expect(
+      (
+        await propose([
+          { type: 'setParameter', name: 'settlementOrganisations', value: ['TalentOrgMSP', 'AuditOrgMSP'] },
+        ])
+      ).proposal.actions,
+    ).toHaveLength(1);
   });
 
   it('refuses at execution an action the rules no longer allow, applying none of the proposal', async () => {

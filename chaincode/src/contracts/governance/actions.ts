@@ -56,7 +56,9 @@ function removalObstacle(
 async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | undefined> {
   switch (action.type) {
     case 'setParameter':
-      return undefined;
+      return action.name === 'settlementOrganisations' && Array.isArray(action.value)
+        ? settlementOutsider(tx, action.value)
+        : undefined;
     case 'registerIssuer': {
       const current = await readIssuer(tx.ctx, action.issuer);
       if (holdsExactGrant(current, action)) {
@@ -108,6 +110,25 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
       return undefined;
     }
   }
+}
+
+/**
+ * An organisation listed to settle that is no member of the consortium (a misspelt MSP
+ * id, say): the first listed is named on every instruction issued from then on as the one
+ * whose settlement service sends it, and no service of an unknown organisation ever will.
+ * Members are the organisations holding voting or veto rights; before genesis records any,
+ * there is nothing to check against.
+ */
+async function settlementOutsider(tx: Tx, listed: readonly unknown[]): Promise<Obstacle | undefined> {
+  const members = (await readMembers(tx.ctx)).filter(holdsRights).map((member) => member.mspId);
+  if (members.length === 0) return undefined;
+  const index = listed.findIndex((mspId) => typeof mspId !== 'string' || !members.includes(mspId));
+  if (index < 0) return undefined;
+  return {
+    code: 'VALIDATION_FAILED',
+    message: `${String(listed[index])} is no member organisation of the consortium; members are ${members.join(', ')}`,
+    field: `value.${index}`,
+  };
 }
 
 function holdsRights(member: MemberRecord | undefined): boolean {
