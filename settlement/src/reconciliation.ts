@@ -22,6 +22,7 @@ export const discrepancyKinds = [
   'currency-mismatch',
   'status-mismatch',
   'stuck',
+  'pending-elsewhere',
   'dead-letter',
   'paid-beyond-collected',
 ] as const;
@@ -91,13 +92,16 @@ function paidBeyondCollected(
  * Compares the three records of every instruction requested in `[from, to)`: the
  * ledger's, the outbox's and the providers' statements. Reports what one side has and
  * another lacks, an instruction a provider booked twice, amounts or currencies that
- * differ, outcomes that disagree, instructions open longer than `stuckAfterSeconds`,
- * and records that paid out more than was collected for them.
+ * differ, outcomes that disagree, instructions open longer than `stuckAfterSeconds`
+ * (another organisation's still pending on the ledger after that long included), and
+ * records that paid out more than was collected for them.
  */
 export function reconcile(input: {
   /**
    * MSP id of the organisation whose outbox this is. When given, ledger instructions that
-   * name another settling organisation are that organisation's service's, and left out.
+   * name another settling organisation are that organisation's service's, and compared
+   * with nothing here; only one still pending after `stuckAfterSeconds` is reported
+   * (`pending-elsewhere`): that organisation may run no settlement service.
    */
   readonly organisation?: string;
   readonly from: Date;
@@ -181,6 +185,18 @@ export function reconcile(input: {
         'status-mismatch',
         entry.instructionId,
         `outbox confirmed ${row.outcome ?? '?'}, ledger says ${entry.status}`,
+      );
+    }
+  }
+  // Another organisation's service sends these; one that stays unanswered may have no service running to send it.
+  for (const entry of input.ledger) {
+    if (ours(entry) || entry.status !== 'pending' || !inWindow(entry.requestedAt)) continue;
+    const age = (input.now.getTime() - Date.parse(entry.requestedAt)) / 1000;
+    if (age > input.stuckAfterSeconds) {
+      report(
+        'pending-elsewhere',
+        entry.instructionId,
+        `pending for ${Math.round(age)} s, left to the settlement service of ${entry.settlingOrganisation ?? '?'}, which has recorded no answer`,
       );
     }
   }

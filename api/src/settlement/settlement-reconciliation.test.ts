@@ -83,7 +83,15 @@ const escrowCollected = inOutbox({
 });
 
 const check = (sides: Sides, stuckAfterSeconds = 3600) =>
-  reconcile({ from, to, now, stuckAfterSeconds, ...sides, outbox: [escrowCollected, ...sides.outbox] });
+  reconcile({
+    organisation: 'ClientOrgMSP',
+    from,
+    to,
+    now,
+    stuckAfterSeconds,
+    ...sides,
+    outbox: [escrowCollected, ...sides.outbox],
+  });
 
 describe('reconcile', () => {
   it('reports nothing when ledger, outbox and statement agree, and ignores held payouts and other periods', () => {
@@ -170,6 +178,11 @@ describe('reconcile', () => {
       },
     ],
     [
+      'pending-elsewhere',
+      "another organisation's is still pending on the ledger after the limit",
+      { ledger: [onLedger({ status: 'pending', settlingOrganisation: 'TalentOrgMSP' })], outbox: [], statements: [] },
+    ],
+    [
       'paid-beyond-collected',
       'a payout leaves before its collection was paid',
       {
@@ -229,6 +242,32 @@ describe('reconcile', () => {
         .map((discrepancy) => discrepancy.instructionId);
     expect(missing('ClientOrgMSP')).toEqual(['A-9/m1/release-1']);
     expect(missing(undefined)).toEqual(['A-8/m1/release-1', 'A-9/m1/release-1']);
+  });
+
+  it("reports another organisation's instruction still pending after the stuck limit: its service may not run", () => {
+    const elsewhere = (stuckAfterSeconds: number) =>
+      reconcile({
+        organisation: 'ClientOrgMSP',
+        from,
+        to,
+        now,
+        stuckAfterSeconds,
+        ledger: [
+          onLedger({ instructionId: 'A-8/m1/release-1', status: 'pending', settlingOrganisation: 'TalentOrgMSP' }),
+          onLedger({ instructionId: 'A-6/m1/release-1', status: 'paid', settlingOrganisation: 'TalentOrgMSP' }),
+        ],
+        outbox: [escrowCollected],
+        statements: [],
+      }).discrepancies;
+    const age = Math.round((now.getTime() - Date.parse(onLedger().requestedAt)) / 1000);
+    expect(elsewhere(age - 1)).toEqual([
+      {
+        kind: 'pending-elsewhere',
+        instructionId: 'A-8/m1/release-1',
+        detail: `pending for ${age} s, left to the settlement service of TalentOrgMSP, which has recorded no answer`,
+      },
+    ]);
+    expect(elsewhere(age + 1)).toEqual([]);
   });
 
   it('balances each record: payouts paid or with a provider never above what was collected for it', () => {
