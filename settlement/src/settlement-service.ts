@@ -45,10 +45,14 @@ export interface PayoutAccountDirectory {
   accountFor(party: Party, currency: string): Promise<RegisteredPayoutAccount | undefined>;
 }
 
-/** Starts following committed chaincode events from a checkpoint; the API wires it to the gateway. */
+/**
+ * Starts following committed chaincode events from a checkpoint, or from `startBlock`
+ * (the next block when absent) while the checkpoint is empty; the API wires it to the gateway.
+ */
 export type EventFollowerFactory = (
   checkpointer: StoredCheckpointer,
   handle: (event: LedgerEvent) => Promise<void>,
+  startBlock?: bigint,
 ) => { start(): Promise<void>; stop(): Promise<void> };
 
 /** What the service reports to the server's metrics. */
@@ -71,6 +75,14 @@ export interface SettlementServiceOptions {
    * `settlingOrganisation` is that organisation's service's to send, and is left alone here.
    */
   readonly organisation: string;
+  /**
+   * Where a service that has no checkpoint yet starts reading instruction events: the
+   * next block by default, so that a service whose database was lost does not send again
+   * what it sent before. An organisation's first service, started after instructions
+   * naming it were issued (listed first by governance before it ran), is given the block
+   * of the first of them: nobody else sends those.
+   */
+  readonly startBlock?: bigint;
   readonly follow: EventFollowerFactory;
   /** The provider each instruction goes to, by the organisation of the person paid or debited. */
   readonly providerFor: (counterparty: Party) => ProviderAdapter;
@@ -244,7 +256,11 @@ export class SettlementService {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#follower = this.#options.follow(new OutboxCheckpointer(this.#db), (event) => this.#intake(event));
+    this.#follower = this.#options.follow(
+      new OutboxCheckpointer(this.#db),
+      (event) => this.#intake(event),
+      this.#options.startBlock,
+    );
     await this.#follower.start();
     this.#timer = setInterval(() => {
       this.wake();

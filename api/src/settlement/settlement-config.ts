@@ -42,6 +42,12 @@ const settlementFileSchema = z.strictObject({
   organisations: z.record(z.string(), z.string()),
   /** The organisation whose `settlement` identity records confirmations; the first organisation by default. */
   settlementOrg: z.string().optional(),
+  /**
+   * The block a service with no checkpoint yet starts reading from (the next block by
+   * default): for an organisation's first service, started after instructions naming it
+   * were issued. Never for a service that ran before: it would send its instructions again.
+   */
+  startBlock: z.number().int().min(0).optional(),
   /** An instruction open longer than this shows as stuck in reconciliation. */
   stuckAfterSeconds: z.number().int().min(1).default(900),
   maxAttempts: z.number().int().min(1).max(100).default(8),

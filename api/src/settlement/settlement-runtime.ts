@@ -101,8 +101,10 @@ export function createSettlementRuntime(deps: {
     db,
     ledger: deps.ledger,
     organisation: deps.organisation,
-    follow: (checkpointer, handle) =>
+    ...(deps.config.startBlock === undefined ? {} : { startBlock: BigInt(deps.config.startBlock) }),
+    follow: (checkpointer, handle, startBlock) =>
       new ChaincodeEventFollower(deps.network, deps.chaincode, checkpointer, handle, {
+        ...(startBlock === undefined ? {} : { startBlock }),
         onStreamError: (error, attempt) => {
           log.warn({ err: error, attempt }, 'settlement event stream failed; reopening');
         },

@@ -163,13 +163,17 @@ class LedgerEventFeed {
     for (const feed of this.copiesTo) feed.publish(event);
   };
 
-  readonly follow: EventFollowerFactory = (checkpointer, handle) => ({
+  readonly follow: EventFollowerFactory = (checkpointer, handle, startBlock) => ({
     start: async () => {
       await checkpointer.load();
       const saved = checkpointer.getBlockNumber();
-      // Resume after the stored checkpoint, or from now on when there is none.
+      // Resume after the stored checkpoint, or when there is none from `startBlock`, else from now on.
       this.#next =
-        saved === undefined ? this.events.length : this.events.filter((event) => event.blockNumber <= saved).length;
+        saved !== undefined
+          ? this.events.filter((event) => event.blockNumber <= saved).length
+          : startBlock !== undefined
+            ? this.events.filter((event) => event.blockNumber < startBlock).length
+            : this.events.length;
       this.#handle = handle;
       this.#pump();
     },
@@ -445,6 +449,47 @@ class Rig {
     return service;
   }
 
+  /**
+   * A settlement service of another organisation's API: its own database and payout
+   * accounts (Carol's registered), the same ledger (every event copied to a feed of its
+   * own) and provider.
+   */
+  async serviceOf(mspId: string, options: { startBlock?: bigint } = {}) {
+    const db = await openDatabase({ kind: 'sqlite', file: path.join(this.dataDir, `${mspId}.sqlite`) });
+    const accounts = new PayoutAccountStore(db, new Sealer(`the key of ${mspId}`));
+    await accounts.register(partyOf(carol), {
+      kind: 'iban',
+      currency: 'EUR',
+      holderName: 'carol Example',
+      iban: validIban,
+      bic: validBic,
+    });
+    const feed = new LedgerEventFeed();
+    for (const event of this.feed.events) feed.publish(event);
+    this.feed.copiesTo.push(feed);
+    const service = new SettlementService({
+      db: db as unknown as SettlementDb,
+      ledger: await this.as(principal(`${mspId}-settlement`, mspId, 'settlement')),
+      organisation: mspId,
+      ...(options.startBlock === undefined ? {} : { startBlock: options.startBlock }),
+      follow: feed.follow,
+      providerFor: () => this.adapter(),
+      accounts,
+      log: silent,
+      backoff: { baseMs: 20, maxMs: 50 },
+      sweepIntervalMs: 25,
+    });
+    await service.start();
+    return {
+      row: (instructionId: string) =>
+        db.selectFrom('settlement_outbox').selectAll().where('instruction_id', '=', instructionId).executeTakeFirst(),
+      close: async () => {
+        await service.stop();
+        await db.destroy();
+      },
+    };
+  }
+
   async registerAccounts(...people: Principal[]): Promise<void> {
     for (const person of people) {
       await this.accounts.register(partyOf(person), {
@@ -680,35 +725,8 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
       await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['AuditOrgMSP', 'ClientOrgMSP'] });
       await rig.startService();
       // ClientOrg's own API runs a settlement service too: its own database and accounts, the same ledger and provider.
-      const clientOrgDb = await openDatabase({ kind: 'sqlite', file: path.join(rig.dataDir, 'client-org.sqlite') });
-      const clientOrgAccounts = new PayoutAccountStore(clientOrgDb, new Sealer('another test key'));
-      await clientOrgAccounts.register(partyOf(carol), {
-        kind: 'iban',
-        currency: 'EUR',
-        holderName: 'carol Example',
-        iban: validIban,
-        bic: validBic,
-      });
-      const clientOrgFeed = new LedgerEventFeed();
-      rig.feed.copiesTo.push(clientOrgFeed);
-      const clientOrgService = new SettlementService({
-        db: clientOrgDb as unknown as SettlementDb,
-        ledger: await rig.as(principal('client-org-settlement', 'ClientOrgMSP', 'settlement')),
-        organisation: 'ClientOrgMSP',
-        follow: clientOrgFeed.follow,
-        providerFor: () => rig.adapter(),
-        accounts: clientOrgAccounts,
-        log: silent,
-        backoff: { baseMs: 20, maxMs: 50 },
-        sweepIntervalMs: 25,
-      });
-      await clientOrgService.start();
-      const clientOrgRow = (instructionId: string) =>
-        clientOrgDb
-          .selectFrom('settlement_outbox')
-          .selectAll()
-          .where('instruction_id', '=', instructionId)
-          .executeTakeFirst();
+      const clientOrg = await rig.serviceOf('ClientOrgMSP');
+      const clientOrgRow = clientOrg.row;
       try {
         const first = await rig.activeAgreement();
         const firstFunding = await rig.fund(first);
@@ -735,8 +753,34 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
           [secondFunding, 1],
         ]);
       } finally {
-        await clientOrgService.stop();
-        await clientOrgDb.destroy();
+        await clientOrg.close();
+      }
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
+    'takes in, from the block it is told, the instructions naming its organisation issued before its first start',
+    async () => {
+      const rig = await startRig();
+      await rig.registerAccounts(carol, tara);
+      const admin = await rig.as(operator);
+      // Governance listed ClientOrg first before ClientOrg ran a service: nobody sends its instructions.
+      await admin.parameters.setParameter({ name: 'settlementOrganisations', value: ['ClientOrgMSP', 'AuditOrgMSP'] });
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      const late = await rig.serviceOf('ClientOrgMSP', { startBlock: 0n });
+      try {
+        const sent = await eventually('the instruction issued before the start to be sent', async () => {
+          const row = await late.row(fundId);
+          return row !== undefined && row.state !== 'queued' && row.state !== 'sending' ? row : undefined;
+        });
+        expect(sent).toMatchObject({ attempts: 1, provider: 'sandbox' });
+        expect(rig.sandbox.payments().map((payment) => [payment.instructionId, payment.receivedCount])).toEqual([
+          [fundId, 1],
+        ]);
+      } finally {
+        await late.close();
       }
     },
     scenarioTimeoutMs,
