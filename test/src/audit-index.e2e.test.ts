@@ -222,6 +222,16 @@ describe('the audit index, on the real network', () => {
       }),
     ]);
 
+    // Each payout names the organisation whose settlement service sends it: the one the network's genesis lists.
+    const senders = await api.graphql<{
+      indexedPayouts: { edges: { node: { instructionId: string; settlingOrganisation: string | null } }[] };
+    }>(
+      `{ indexedPayouts(filter: { party: { mspId: "${alice.party.mspId}", userId: "${alice.party.userId}" } }) { edges { node { instructionId settlingOrganisation } } } }`,
+      auditor.token,
+    );
+    expect(senders.indexedPayouts.edges.length).toBeGreaterThan(0);
+    for (const edge of senders.indexedPayouts.edges) expect(edge.node.settlingOrganisation).toBe('ClientOrgMSP');
+
     const wrong = await api.call('GET', '/v1/index/payouts?minAmount=12.50&partyMspId=ClientOrgMSP', auditor.token);
     expect(wrong.status).toBe(422);
     expect((wrong.body as { field: string }).field).toMatch(/^query\.(minAmount|partyUserId)$/);

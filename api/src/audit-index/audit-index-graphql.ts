@@ -200,6 +200,8 @@ export function auditIndexSchema(deps: {
         "The payout's basis: the compliance check's outcome and the credential that cleared the payee."
         complianceOutcome: String
         complianceCredentialId: String
+        "MSP id of the organisation whose settlement service sends it (the first listed in settlementOrganisations when it was issued); null on instructions issued before the ledger named one."
+        settlingOrganisation: String
         "The instruction as the ledger holds it, where payer and payee are always the agreement's client and freelancer and kind says which way the money moves; its recipient (on records since it was added) and payee above name who receives it."
         record: JSON!
       }
@@ -1019,6 +1021,17 @@ export function auditIndexSchema(deps: {
               keyAccessNode,
             ),
           ),
+      },
+      IndexedPayout: {
+        // Read from the record only when asked for: most answers never parse it.
+        settlingOrganisation: (parent: { record: unknown }) => {
+          const { record } = parent;
+          const named =
+            typeof record === 'object' && record !== null
+              ? (record as { settlingOrganisation?: unknown }).settlingOrganisation
+              : undefined;
+          return typeof named === 'string' ? named : null;
+        },
       },
       IndexedProposal: {
         votes: (parent: { proposalId: string }, _args: unknown, context: GraphqlContext) =>
