@@ -230,7 +230,7 @@ export function settlementRoutes(deps: {
       path: '/v1/settlement/instructions/:instructionId',
       operationId: 'getSettlementProgress',
       summary:
-        "Where a settlement instruction stands between the ledger and its provider: state, attempts, and what it waits for (e.g. a payout account in its currency); for whoever may read the agreement or licence grant it belongs to. The id's slashes are percent-encoded",
+        "Where a settlement instruction stands between the ledger and its provider: state, attempts, and what it waits for (e.g. a payout account in its currency); for whoever may read the agreement or licence grant it belongs to. The id's slashes are percent-encoded. Only this organisation's service's instructions are here: one whose settlingOrganisation (on the milestone or royalty period) names another organisation is 404, its progress is with that organisation's API",
       tag,
       access: 'agreements:read',
       params: instructionPathSchema,
