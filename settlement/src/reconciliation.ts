@@ -1,4 +1,4 @@
-import type { SettlementOutboxTable } from './outbox/schema.js';
+import type { InstructionSource, SettlementOutboxTable } from './outbox/schema.js';
 import type { StatementEntry } from './provider.js';
 
 /** An instruction as the ledger records it (replayed from committed chaincode events). */
@@ -11,7 +11,16 @@ export interface LedgerInstructionView {
   readonly requestedAt: string;
   /** The organisation whose settlement service sends it; absent on instructions issued before the ledger named one. */
   readonly settlingOrganisation?: string;
+  /** The record it moves money for, as an outbox row names it, and which way. */
+  readonly record?: {
+    readonly source: InstructionSource;
+    readonly recordId: string;
+    readonly itemId: string;
+    readonly direction: 'collect' | 'payout';
+  };
 }
+
+const recordKey = (source: string, recordId: string, itemId: string) => JSON.stringify([source, recordId, itemId]);
 
 export const discrepancyKinds = [
   'missing-in-outbox',
@@ -53,11 +62,12 @@ export interface ReconciliationReport {
 function paidBeyondCollected(
   rows: readonly SettlementOutboxTable[],
   inPeriod: ReadonlyMap<string, SettlementOutboxTable>,
+  collectedElsewhere: ReadonlyMap<string, bigint>,
 ): { instructionId: string; detail: string }[] {
   const records = new Map<string, { rows: SettlementOutboxTable[]; collected: bigint }>();
   for (const row of rows) {
-    const key = JSON.stringify([row.source, row.agreement_id, row.milestone_id]);
-    const record = records.get(key) ?? { rows: [], collected: 0n };
+    const key = recordKey(row.source, row.agreement_id, row.milestone_id);
+    const record = records.get(key) ?? { rows: [], collected: collectedElsewhere.get(key) ?? 0n };
     record.rows.push(row);
     if (row.direction === 'collect' && row.outcome === 'paid') record.collected += BigInt(row.amount);
     records.set(key, record);
@@ -253,7 +263,14 @@ export function reconcile(input: {
       }
     }
   }
-  for (const overdrawn of paidBeyondCollected(input.outbox, outbox)) {
+  // Collections another organisation's service made (before a hand-over, say) paid in what this one pays out.
+  const collectedElsewhere = new Map<string, bigint>();
+  for (const entry of input.ledger) {
+    if (ours(entry) || entry.status !== 'paid' || entry.record?.direction !== 'collect') continue;
+    const key = recordKey(entry.record.source, entry.record.recordId, entry.record.itemId);
+    collectedElsewhere.set(key, (collectedElsewhere.get(key) ?? 0n) + entry.amountMinor);
+  }
+  for (const overdrawn of paidBeyondCollected(input.outbox, outbox, collectedElsewhere)) {
     report('paid-beyond-collected', overdrawn.instructionId, overdrawn.detail);
   }
   for (const [instructionId, entries] of booked) {

@@ -1263,14 +1263,37 @@ function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
   };
 }
 
+/**
+ * The record an instruction moves money for, as outbox rows name it, and which way: escrow
+ * is collected from the client and a licence's royalty or fee from the licensee; releases,
+ * refunds and owners' payouts pay out.
+ */
+export function instructionRecord(instruction: SettlementInstruction | RoyaltyInstruction): {
+  readonly source: InstructionSource;
+  readonly recordId: string;
+  readonly itemId: string;
+  readonly direction: 'collect' | 'payout';
+} {
+  return 'agreementId' in instruction
+    ? {
+        source: 'agreement',
+        recordId: instruction.agreementId,
+        itemId: instruction.milestoneId,
+        direction: instruction.kind === 'fund-escrow' ? 'collect' : 'payout',
+      }
+    : {
+        source: 'licensing',
+        recordId: instruction.grantId,
+        itemId: instruction.periodId,
+        direction: instruction.kind === 'collection' ? 'collect' : 'payout',
+      };
+}
+
 function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {
   return {
     ...orderOf(instruction),
-    source: 'agreement',
-    recordId: instruction.agreementId,
-    itemId: instruction.milestoneId,
-    // Escrow is collected from the client; releases pay the freelancer; refunds return to the client.
-    direction: instruction.kind === 'fund-escrow' ? 'collect' : 'payout',
+    ...instructionRecord(instruction),
+    // Releases pay the freelancer; escrow is collected from, and refunds return to, the client.
     counterparty: instruction.kind === 'release' ? instruction.payee : instruction.payer,
   };
 }
@@ -1279,10 +1302,7 @@ function fromAgreement(instruction: SettlementInstruction): LedgerInstruction {
 function fromLicensing(instruction: RoyaltyInstruction): LedgerInstruction {
   return {
     ...orderOf(instruction),
-    source: 'licensing',
-    recordId: instruction.grantId,
-    itemId: instruction.periodId,
-    direction: instruction.kind === 'collection' ? 'collect' : 'payout',
+    ...instructionRecord(instruction),
     counterparty: instruction.kind === 'collection' ? instruction.payer : (instruction.payee ?? instruction.payer),
   };
 }

@@ -268,6 +268,32 @@ describe('reconcile', () => {
     expect(elsewhere(age + 1)).toEqual([]);
   });
 
+  it('counts a collection another organisation made before a hand-over as paid in for the payout made here', () => {
+    // A-7's escrow was collected by ClientOrg's service; TalentOrg's service, listed first since, pays the release.
+    const collectedByClientOrg = onLedger({
+      instructionId: 'A-7/m1/fund-escrow-1',
+      amountMinor: 150_000n,
+      requestedAt: '2026-02-22T10:00:00.000Z',
+      settlingOrganisation: 'ClientOrgMSP',
+      record: { source: 'agreement', recordId: 'A-7', itemId: 'm1', direction: 'collect' },
+    });
+    const release = onLedger({ settlingOrganisation: 'TalentOrgMSP' });
+    const overdrawn = (ledger: LedgerInstructionView[]) =>
+      reconcile({
+        organisation: 'TalentOrgMSP',
+        from,
+        to,
+        now,
+        stuckAfterSeconds: 3600,
+        ledger,
+        outbox: [inOutbox()],
+        statements: [booked()],
+      }).discrepancies.map((discrepancy) => discrepancy.kind);
+    expect(overdrawn([collectedByClientOrg, release])).toEqual([]);
+    // Without that collection on the ledger the release here is money out that nobody paid in.
+    expect(overdrawn([release])).toEqual(['paid-beyond-collected']);
+  });
+
   it('balances each record: payouts paid or with a provider never above what was collected for it', () => {
     // A royalty month paid to its owners with nothing collected from the licensee.
     const royalty = (n: number, overrides: Partial<SettlementOutboxTable> = {}) =>

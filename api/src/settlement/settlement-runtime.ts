@@ -5,9 +5,12 @@ import {
   licensingEventBaseSchema,
   licensingEvents,
   type Party,
+  type RoyaltyInstruction,
+  type SettlementInstruction,
 } from '@gigledger/chaincode/model';
 import { ChaincodeEventFollower, type LedgerClient, type LedgerEvent, type Network } from '@gigledger/gateway';
 import {
+  instructionRecord,
   reconcile,
   SettlementService,
   type CrashPoint,
@@ -222,20 +225,14 @@ export async function reconcileSettlement(
  */
 async function ledgerInstructions(network: Network, chaincode: string): Promise<LedgerInstructionView[]> {
   const instructions = new Map<string, LedgerInstructionView>();
-  const remember = (instruction: {
-    instructionId: string;
-    amount: string;
-    currency: string;
-    status: string;
-    requestedAt: string;
-    settlingOrganisation?: string | undefined;
-  }) => {
+  const remember = (instruction: SettlementInstruction | RoyaltyInstruction) => {
     instructions.set(instruction.instructionId, {
       instructionId: instruction.instructionId,
       amountMinor: BigInt(instruction.amount),
       currency: instruction.currency,
       status: instruction.status as LedgerInstructionView['status'],
       requestedAt: instruction.requestedAt,
+      record: instructionRecord(instruction),
       ...(instruction.settlingOrganisation === undefined
         ? {}
         : { settlingOrganisation: instruction.settlingOrganisation }),
