@@ -360,6 +360,17 @@ describe('GovernanceContract', () => {
         propose([{ type: 'setParameter', name: 'settlementOrganisations', value: ['AuditOrgMSP', 'ClientOrgMsp'] }]),
       /^VALIDATION_FAILED\[actions\.0\.value\.1\]: actions\.0\.value\.1: ClientOrgMsp is no member organisation of the consortium; members are /,
     );
+    await driver.expectRefusal(
+      () =>
+        propose([
+          {
+            type: 'setParameter',
+            name: 'settlementOrganisations',
+            value: ['TalentOrgMSP', 'AuditOrgMSP', 'TalentOrgMSP'],
+          },
+        ]),
+      'VALIDATION_FAILED[actions.0.value.2]: actions.0.value.2: TalentOrgMSP is listed already as value.0',
+    );
     expect(
       (
         await propose([

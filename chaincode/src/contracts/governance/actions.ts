@@ -113,8 +113,8 @@ async function obstacleTo(tx: Tx, action: GovernanceAction): Promise<Obstacle | 
 }
 
 /**
- * An organisation listed to settle that is no member of the consortium (a misspelt MSP
- * id, say): the first listed is named on every instruction issued from then on as the one
+ * An organisation listed to settle twice, or that is no member of the consortium (a
+ * misspelt MSP id, say): the first listed is named on every instruction issued from then on as the one
  * whose settlement service sends it, and no service of an unknown organisation ever will.
  * Members are the organisations holding voting or veto rights; before genesis records any,
  * there is nothing to check against.
@@ -123,11 +123,19 @@ async function settlementOutsider(tx: Tx, listed: readonly unknown[]): Promise<O
   const members = (await readMembers(tx.ctx)).filter(holdsRights).map((member) => member.mspId);
   if (members.length === 0) return undefined;
   const index = listed.findIndex((mspId) => typeof mspId !== 'string' || !members.includes(mspId));
-  if (index < 0) return undefined;
+  if (index >= 0) {
+    return {
+      code: 'VALIDATION_FAILED',
+      message: `${String(listed[index])} is no member organisation of the consortium; members are ${members.join(', ')}`,
+      field: `value.${index}`,
+    };
+  }
+  const repeated = listed.findIndex((mspId, position) => listed.indexOf(mspId) !== position);
+  if (repeated < 0) return undefined;
   return {
     code: 'VALIDATION_FAILED',
-    message: `${String(listed[index])} is no member organisation of the consortium; members are ${members.join(', ')}`,
-    field: `value.${index}`,
+    message: `${String(listed[repeated])} is listed already as value.${String(listed.indexOf(listed[repeated]))}`,
+    field: `value.${repeated}`,
   };
 }
 
