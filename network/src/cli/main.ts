@@ -383,7 +383,9 @@ async function followFiles(files: string[]): Promise<void> {
 
 /** Runs the API's reconciliation with the configuration `npm start` gave the API. */
 async function commandReconcile(config: NetworkConfig, args: string[]): Promise<void> {
-  const settlementConfig = path.join(config.home, 'settlement', 'settlement.json');
+  // npm start's API unless the caller names another (a second organisation's API, say).
+  const settlementConfig =
+    process.env.GIGLEDGER_SETTLEMENT_CONFIG ?? path.join(config.home, 'settlement', 'settlement.json');
   if (!existsSync(settlementConfig))
     throw new Error(`no settlement configuration in ${settlementConfig}; run \`npm start\` first`);
   const child = spawn(
@@ -392,9 +394,9 @@ async function commandReconcile(config: NetworkConfig, args: string[]): Promise<
     {
       stdio: 'inherit',
       env: {
-        ...process.env,
         GIGLEDGER_CONNECTION_PROFILE: config.paths.connectionProfile,
         GIGLEDGER_DATA_DIR: path.join(config.home, 'api'),
+        ...process.env,
         GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
       },
     },
