@@ -230,7 +230,7 @@ async function ledgerInstructions(network: Network, chaincode: string): Promise<
       instructionId: instruction.instructionId,
       amountMinor: BigInt(instruction.amount),
       currency: instruction.currency,
-      status: instruction.status as LedgerInstructionView['status'],
+      status: instruction.status,
       requestedAt: instruction.requestedAt,
       record: instructionRecord(instruction),
       ...(instruction.settlingOrganisation === undefined
