@@ -11,13 +11,17 @@ export interface LedgerInstructionView {
   readonly requestedAt: string;
   /** The organisation whose settlement service sends it; absent on instructions issued before the ledger named one. */
   readonly settlingOrganisation?: string;
-  /** The record it moves money for, as an outbox row names it, and which way. */
-  readonly record?: {
-    readonly source: InstructionSource;
-    readonly recordId: string;
-    readonly itemId: string;
-    readonly direction: 'collect' | 'payout';
-  };
+  readonly record?: InstructionRecord;
+}
+
+/** The record an instruction moves money for, as an outbox row names it, and which way. */
+export interface InstructionRecord {
+  readonly source: InstructionSource;
+  /** Agreement id, or grant id for a royalty. */
+  readonly recordId: string;
+  /** Milestone id, or royalty period. */
+  readonly itemId: string;
+  readonly direction: 'collect' | 'payout';
 }
 
 const recordKey = (source: string, recordId: string, itemId: string) => JSON.stringify([source, recordId, itemId]);

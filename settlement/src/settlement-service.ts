@@ -29,6 +29,7 @@ import type {
   StatementEntry,
 } from './provider.js';
 import { nextAttemptDelayMs, type BackoffOptions } from './webhook/webhook-adapter.js';
+import type { InstructionRecord } from './reconciliation.js';
 
 /** Where a crash can be injected to prove exactly-once delivery (operators never set this). */
 export const crashPoints = ['after-event-read', 'after-outbox-write', 'after-send', 'after-callback'] as const;
@@ -1268,12 +1269,7 @@ function orderOf(instruction: SettlementInstruction | RoyaltyInstruction) {
  * is collected from the client and a licence's royalty or fee from the licensee; releases,
  * refunds and owners' payouts pay out.
  */
-export function instructionRecord(instruction: SettlementInstruction | RoyaltyInstruction): {
-  readonly source: InstructionSource;
-  readonly recordId: string;
-  readonly itemId: string;
-  readonly direction: 'collect' | 'payout';
-} {
+export function instructionRecord(instruction: SettlementInstruction | RoyaltyInstruction): InstructionRecord {
   return 'agreementId' in instruction
     ? {
         source: 'agreement',
