@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { roleSchema, userIdSchema, type Role } from '@gigledger/chaincode/model';
+import { roleSchema, trimmedText, userIdSchema, type Role } from '@gigledger/chaincode/model';
 import type { Db } from '../db/database.js';
 import { ApiError, conflict, invalidInput, notFound, notMember, unauthenticated } from '../errors/api-error.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
@@ -35,7 +35,7 @@ export const createPersonSchema = z.strictObject({
   userId: personUserIdSchema,
   org: z.string().min(1),
   role: roleSchema,
-  displayName: z.string().trim().min(1).max(200).optional(),
+  displayName: trimmedText(200).optional(),
   password: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
 });
 export type CreatePerson = z.infer<typeof createPersonSchema>;

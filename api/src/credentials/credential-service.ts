@@ -111,7 +111,8 @@ export const presentationBodySchema = z.strictObject({
   reveal: z
     .array(claimNameSchema)
     .max(maxClaimsPerCredential, `must name at most ${maxClaimsPerCredential} claims`)
-    .superRefine(uniqueNames((name) => name, 'claim name')),
+    .superRefine(uniqueNames((name) => name, 'claim name'))
+    .meta({ uniqueItems: true }),
 });
 
 /** What issuing a credential returns: the ledger record and, this once, the claims with their salts. */

@@ -1,3 +1,4 @@
+import { nonBlankPattern, refusedCharacterClass } from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import type { RouteSpec } from '../http/route.js';
 
@@ -47,6 +48,35 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
+/** Text without the characters requests may not hold (chaincode model `text-controls`). */
+const withoutRefusedCharacters = `^${refusedCharacterClass.replace('[', '[^')}*$`;
+/** The same, with at least one character `trim` keeps ({@link nonBlankPattern}). */
+const nonBlankWithoutRefusedCharacters = (() => {
+  const allowed = refusedCharacterClass.replace('[', '[^');
+  const kept = nonBlankPattern.replace('[^', `[^${refusedCharacterClass.slice(1, -1)}`);
+  return `^${allowed}*${kept}${allowed}*$`;
+})();
+
+/**
+ * Adds the rule every non-verbatim operation applies to the text it takes (see
+ * `refuseControlText`) to each string of an input schema that does not already constrain
+ * its characters: a free string gets a `pattern` of allowed characters, a not-blank one
+ * the pattern of both rules. Strings with a pattern of their own (identifiers, hashes,
+ * dates) or a `format`, `enum` or `const` allow none of the refused characters already.
+ * Object keys (`propertyNames`) are strings too.
+ */
+function withTextRule(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withTextRule);
+  if (typeof node !== 'object' || node === null) return node;
+  const schema = Object.fromEntries(
+    Object.entries(node as Record<string, unknown>).map(([key, value]) => [key, withTextRule(value)]),
+  );
+  if (schema.type !== 'string' || 'format' in schema || 'enum' in schema || 'const' in schema) return schema;
+  if (schema.pattern === undefined) return { ...schema, pattern: withoutRefusedCharacters };
+  if (schema.pattern === nonBlankPattern) return { ...schema, pattern: nonBlankWithoutRefusedCharacters };
+  return schema;
+}
+
 /** The JSON Schema of a route's success answer, exactly as the document declares it. */
 export function successSchemaOf(spec: RouteSpec): Record<string, unknown> {
   return jsonSchema(spec.response, 'output');
@@ -56,9 +86,13 @@ function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query', textRule: boolean): unknown[] {
   if (schema === undefined) return [];
-  const converted = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  const input = jsonSchema(schema, 'input');
+  const converted = (textRule ? withTextRule(input) : input) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
   return Object.entries(converted.properties ?? {}).map(([name, property]) => ({
     name,
     in: location,
@@ -96,14 +130,18 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }
+    // Verbatim operations (passwords, signed callbacks, documents re-sent to be checked) take any text.
+    const textRule = spec.verbatimText !== true && spec.signedBody !== true;
+    const inputSchema = (schema: z.ZodType) =>
+      textRule ? withTextRule(jsonSchema(schema, 'input')) : jsonSchema(schema, 'input');
     const operation = {
       operationId: spec.operationId,
       summary: spec.summary,
       tags: [spec.tag],
       ...(spec.access === 'public' ? { security: [] } : { 'x-required-scope': spec.access }),
       parameters: [
-        ...parameters(spec.params, 'path'),
-        ...parameters(spec.query, 'query'),
+        ...parameters(spec.params, 'path', textRule),
+        ...parameters(spec.query, 'query', textRule),
         ...(spec.headers ?? []).map((header) => ({
           name: header.name,
           in: 'header',
@@ -117,7 +155,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
         : {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } },
+              content: { 'application/json': { schema: inputSchema(spec.body) } },
             },
           }),
       responses,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { currencySchema, type Party } from '@gigledger/chaincode/model';
+import { currencySchema, trimmedText, type Party } from '@gigledger/chaincode/model';
 import type { PayoutAccountDetails, PayoutAccountDirectory, RegisteredPayoutAccount } from '@gigledger/settlement';
 import { validatePayoutAccount } from '@gigledger/settlement/iso20022';
 import { z } from 'zod';
@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import { invalidInput } from '../errors/api-error.js';
 import type { Sealer } from '../identity/sealer.js';
 
-const holderNameSchema = z.string().trim().min(1, 'must not be empty').max(140, 'must be at most 140 characters');
+const holderNameSchema = trimmedText(140);
 
 /** Where a person is paid: a bank account (IBAN + BIC) or an account at the provider. */
 export const registerPayoutAccountSchema = z.discriminatedUnion('kind', [
@@ -22,7 +22,7 @@ export const registerPayoutAccountSchema = z.discriminatedUnion('kind', [
     kind: z.literal('provider'),
     currency: currencySchema,
     holderName: holderNameSchema,
-    reference: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+    reference: trimmedText(64),
   }),
 ]);
 export type RegisterPayoutAccount = z.output<typeof registerPayoutAccountSchema>;

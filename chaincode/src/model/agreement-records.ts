@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trimmedText } from './text-controls';
 import { sha256HexSchema } from './common';
 import { currencySchema } from './currency';
 import { actorSchema, partySchema } from './party';
@@ -62,10 +63,10 @@ export type TaskStatus = z.infer<typeof taskStatusSchema>;
 /** What the client will check; thresholds let an evaluator's report accept the milestone automatically. */
 export const acceptanceCriteriaSchema = z
   .strictObject({
-    description: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+    description: trimmedText(4000),
     thresholds: z.array(metricThresholdSchema).max(20, 'must have at most 20 thresholds').default([]),
     /** The data the metrics are measured on, e.g. "client hold-out set v3". */
-    evaluationDataset: z.string().trim().min(1).max(256).optional(),
+    evaluationDataset: trimmedText(256).optional(),
   })
   .superRefine((criteria, ctx) => {
     const seen = new Set<string>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { nonBlankText, trimmedText } from './text-controls';
 import { canonicalInput, canonicalJson } from './canonical-json';
 import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { currencySchema } from './currency';
@@ -46,14 +47,8 @@ export function arbitrationMajority(panelSize: number): number {
   return Math.floor(panelSize / 2) + 1;
 }
 
-const nonBlank = (max: number) =>
-  z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((text) => text.trim().length > 0, 'must not be blank');
-
 export const rateSchema = z.strictObject({
-  description: nonBlank(200),
+  description: nonBlankText(200),
   amount: amountSchema,
   currency: currencySchema,
   per: z.enum(['hour', 'day', 'week', 'month', 'task', 'item', 'fixed']),
@@ -68,7 +63,7 @@ export const rateSchema = z.strictObject({
  */
 export const agreementTermsSchema = canonicalInput(
   z.strictObject({
-    scope: nonBlank(20_000),
+    scope: nonBlankText(20_000),
     rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
     /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
     personalData: z
@@ -93,7 +88,7 @@ export function agreementTermsSha256(terms: AgreementTerms): string {
   return createHash('sha256').update(agreementTermsBytes(terms)).digest('hex');
 }
 
-const titleSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const titleSchema = trimmedText(200);
 
 const milestoneDraftFields = {
   milestoneId: milestoneIdSchema,
@@ -115,7 +110,7 @@ export const deliverableMilestoneDraftSchema = z.strictObject({
 
 export const taskDraftSchema = z.strictObject({
   taskId: taskIdSchema,
-  instructions: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  instructions: trimmedText(1000),
   /** Hash of the item to label, when the task is about one data item. */
   inputSha256: sha256HexSchema.optional(),
 });
@@ -125,7 +120,7 @@ export const batchMilestoneDraftSchema = z
     kind: z.literal('batch'),
     ...milestoneDraftFields,
     acceptanceCriteria: z.strictObject({
-      description: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+      description: trimmedText(4000),
     }),
     /** Price of one task; the milestone amount must be exactly `taskAmount × tasks.length`. */
     taskAmount: amountSchema,
@@ -255,7 +250,7 @@ export const submitDeliverableRequestSchema = z.strictObject({
   artifactSha256: sha256HexSchema,
   uri: artifactUriSchema,
   claimedMetrics: metricValuesSchema.default({}),
-  note: z.string().trim().min(1).max(2000, 'must be at most 2000 characters').optional(),
+  note: trimmedText(2000).optional(),
   /**
    * The registered work this delivery is; required by, and only accepted for, a
    * milestone that assigns its IP to the client. The freelancer must own it in full.
@@ -268,7 +263,9 @@ export const postEvaluationRequestSchema = z.strictObject({
   ...milestoneRef,
   /** The artifact the report is about; must be the milestone's latest delivery. */
   artifactSha256: sha256HexSchema,
-  metrics: metricValuesSchema.refine((values) => Object.keys(values).length > 0, 'must measure at least one metric'),
+  metrics: metricValuesSchema
+    .refine((values) => Object.keys(values).length > 0, 'must measure at least one metric')
+    .meta({ minProperties: 1 }),
   /** Hash of the full signed report, kept off-chain. */
   reportSha256: sha256HexSchema,
   reportUri: artifactUriSchema.optional(),

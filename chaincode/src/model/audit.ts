@@ -43,7 +43,8 @@ const kindsSchema = z
   .array(auditRecordKindSchema)
   .min(1, 'must name at least one record kind')
   .max(auditRecordKinds.length)
-  .refine((kinds) => new Set(kinds).size === kinds.length, 'must not repeat a kind');
+  .refine((kinds) => new Set(kinds).size === kinds.length, 'must not repeat a kind')
+  .meta({ uniqueItems: true });
 
 /**
  * What an organisation's admin grants. The organisation whose records may be read is

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { nonBlankText } from './text-controls';
 import { canonicalInput, isWellFormedText } from './canonical-json';
 import { isoInstantSchema, requestIdSchema } from './common';
 import { partySchema, reasonSchema } from './party';
@@ -101,12 +102,6 @@ export function commitClaims(claims: readonly SaltedClaim[]): CommittedClaim[] {
   return claims.map((claim) => ({ name: claim.name, commitment: claimCommitment(claim) }));
 }
 
-export const nonBlank = (max: number) =>
-  z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((text) => text.trim().length > 0, 'must not be blank');
-
 /** Adds an issue for every repeated value of `key` in a list. */
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string, what: string, ctx: z.RefinementCtx, path: string) {
   const seen = new Set<string>();
@@ -141,13 +136,14 @@ export const grantedTypesSchema = z
     types.forEach((type, index) => {
       if (types.indexOf(type) !== index) ctx.addIssue({ code: 'custom', message: `repeats ${type}`, path: [index] });
     });
-  });
+  })
+  .meta({ uniqueItems: true });
 
 export const registerIssuerRequestSchema = z.strictObject({
   requestId: requestIdSchema,
   issuer: partySchema,
   /** Name people see, e.g. "TU Delft, Faculty of EEMCS". */
-  displayName: nonBlank(200),
+  displayName: nonBlankText(200),
   credentialTypes: grantedTypesSchema,
 });
 export type RegisterIssuerRequest = z.output<typeof registerIssuerRequestSchema>;

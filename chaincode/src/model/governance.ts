@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isoInstantSchema } from './common';
-import { grantedTypesSchema, nonBlank } from './credential';
+import { grantedTypesSchema } from './credential';
+import { nonBlankText } from './text-controls';
 import { issuerRecordSchema } from './credential-records';
 import { mspIdSchema } from './identity';
 import { parameterNameSchema, parameterRecordSchema, parameterValueSchema } from './parameter';
@@ -30,12 +31,12 @@ export const governanceActionSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('registerIssuer'),
     issuer: partySchema,
-    displayName: nonBlank(200),
+    displayName: nonBlankText(200),
     credentialTypes: grantedTypesSchema,
   }),
   z.strictObject({ type: z.literal('removeIssuer'), issuer: partySchema, reason: reasonSchema }),
   /** Adds (or re-adds) a person to the arbitrators that dispute panels are drawn from. */
-  z.strictObject({ type: z.literal('addArbitrator'), arbitrator: partySchema, displayName: nonBlank(200) }),
+  z.strictObject({ type: z.literal('addArbitrator'), arbitrator: partySchema, displayName: nonBlankText(200) }),
   z.strictObject({ type: z.literal('removeArbitrator'), arbitrator: partySchema, reason: reasonSchema }),
   /**
    * Sets a member organisation's rights: `voting` (one vote per proposal, counted for
@@ -65,9 +66,9 @@ const secondsSchema = z
 
 export const proposeRequestSchema = z.strictObject({
   proposalId: proposalIdSchema,
-  title: nonBlank(200),
+  title: nonBlankText(200),
   /** The case for the change, in words, as members read it before voting. */
-  text: nonBlank(10_000),
+  text: nonBlankText(10_000),
   actions: actionsSchema,
   /** How long votes are taken from the proposal's transaction time; at least `governanceMinVotingSeconds`. */
   votingSeconds: secondsSchema,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
-import { nonBlank } from './credential';
+import { nonBlankText } from './text-controls';
 import { actorSchema, partySchema, reasonSchema, type Party } from './party';
 import { contractSpecs, eventSpec } from './spec';
 
@@ -72,7 +72,7 @@ export const registerWorkRequestSchema = z.strictObject({
   contentHash: sha256HexSchema,
   /** SHA-256 of a manifest listing the work's files and their hashes, for works of many files. */
   manifestHash: sha256HexSchema.optional(),
-  title: nonBlank(200),
+  title: nonBlankText(200),
   uri: artifactUriSchema,
   /** The people who made the work (authorship; ownership is `owners`). */
   creators: creatorsSchema,

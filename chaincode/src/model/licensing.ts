@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { nonBlankText } from './text-controls';
 import {
   settlementConfirmationSchema,
   settlementOutcomeSchema,
@@ -49,7 +50,8 @@ const uniqueList = <Item extends z.ZodType>(item: Item, max: number) =>
     .array(item)
     .min(1, 'must name at least one')
     .max(max, `must name at most ${max}`)
-    .refine((items) => new Set(items).size === items.length, 'must not repeat an entry');
+    .refine((items) => new Set(items).size === items.length, 'must not repeat an entry')
+    .meta({ uniqueItems: true });
 
 /** Fields of use as lowercase tokens (`medical-imaging`, `fraud-detection`), or `any`. */
 export const fieldsOfUseSchema = uniqueList(
@@ -70,10 +72,7 @@ export const territoriesSchema = uniqueList(
  */
 export const licenceTermsSchema = canonicalInput(
   z.strictObject({
-    text: z
-      .string()
-      .max(50_000, 'must be at most 50000 characters')
-      .refine((text) => text.trim().length > 0, 'must not be blank'),
+    text: nonBlankText(50_000),
     governingLaw: z.string().max(200, 'must be at most 200 characters').optional(),
   }),
 );

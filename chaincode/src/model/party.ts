@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trimmedText } from './text-controls';
 import { mspIdSchema, roleSchema, userIdSchema } from './identity';
 
 /** A person or service named in a record: their organisation's MSP id and the `userId` in their certificate. */
@@ -14,4 +15,4 @@ export const actorSchema = z.object({
 export type Actor = z.infer<typeof actorSchema>;
 
 /** Free text a person gives for a decision (rejection, dispute, cancellation…). */
-export const reasonSchema = z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters');
+export const reasonSchema = trimmedText(2000);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { nonBlankText } from './text-controls';
 import { canonicalInput, canonicalJson } from './canonical-json';
 import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { actorSchema, partySchema, reasonSchema } from './party';
@@ -128,13 +129,6 @@ const datasetSourceSchemesText = datasetSourceSchemes.join(', ');
 /** Schemes whose link runs or shows what it holds, refused in a source even inside a description. */
 const activeSchemes: readonly string[] = ['javascript', 'vbscript', 'data', 'file', 'blob', 'livescript'];
 
-function nonBlankText(max: number) {
-  return z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((text) => text.trim().length > 0, 'must not be blank');
-}
-
 function uniqueList<Item extends z.ZodType<string>>(item: Item, what: string, min: number) {
   return z
     .array(item)
@@ -146,7 +140,8 @@ function uniqueList<Item extends z.ZodType<string>>(item: Item, what: string, mi
         if (seen.has(value)) ctx.addIssue({ code: 'custom', message: `repeats ${value}`, path: [index] });
         seen.add(value);
       });
-    });
+    })
+    .meta({ uniqueItems: true });
 }
 
 /** How a derived record was made from its parents: what was done, and the SHA-256 of the code that did it. */
@@ -333,7 +328,8 @@ export const grantAccessRequestSchema = z.strictObject({
   scope: z
     .array(accessScopeSchema)
     .min(1, 'must name at least one scope')
-    .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope'),
+    .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope')
+    .meta({ uniqueItems: true }),
   expiresAt: isoInstantSchema,
 });
 

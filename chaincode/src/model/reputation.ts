@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonBlankText } from './text-controls';
 import { requestIdSchema } from './common';
 import { agreementIdSchema, milestoneIdSchema } from './agreement-records';
 import { actorSchema, partySchema } from './party';
@@ -38,11 +39,7 @@ export const attestRequestSchema = z
     attesterAgreementId: agreementIdSchema,
     skill: skillSchema,
     level: skillLevelSchema,
-    comment: z
-      .string()
-      .max(1000, 'must be at most 1000 characters')
-      .refine((text) => text.trim().length > 0, 'must not be blank')
-      .optional(),
+    comment: nonBlankText(1000).optional(),
   })
   .refine((request) => request.agreementId !== request.attesterAgreementId, {
     message: "must be the attester's own agreement, not the subject's",

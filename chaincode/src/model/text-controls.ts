@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { maxCanonicalDepth } from './canonical-json';
 
 /*
@@ -25,6 +26,48 @@ import { maxCanonicalDepth } from './canonical-json';
 // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const refusedCharacter = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
 const everyRefusedCharacter = new RegExp(refusedCharacter.source, 'gu');
+
+/**
+ * The refused characters as one JSON Schema (ECMA-262) character class, for documents that
+ * describe the rule (the API's OpenAPI document adds `^[^…]*$` to the text it takes).
+ */
+export const refusedCharacterClass = refusedCharacter.source;
+
+/**
+ * What `String.prototype.trim` removes (ECMA-262 WhiteSpace and LineTerminator), spelled
+ * out rather than `\s`, whose meaning differs between regular expression engines that read
+ * a JSON Schema (Python's leaves out U+FEFF).
+ */
+const blankCharacters = String.raw`\t\n\u000B\f\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF`;
+
+/** JSON Schema pattern of text with at least one character `trim` keeps. */
+export const nonBlankPattern = `[^${blankCharacters}]`;
+
+/**
+ * Text of at most `max` characters that is not empty or white space alone. The rule is
+ * also stated as a JSON Schema `pattern` ({@link nonBlankPattern}), so that a document
+ * generated from the schema says what the check refuses.
+ */
+export function nonBlankText(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((text) => text.trim().length > 0, 'must not be blank')
+    .meta({ pattern: nonBlankPattern });
+}
+
+/**
+ * Text stored without its surrounding white space: at least one character must be left,
+ * and at most `max`. Stated as a JSON Schema `pattern` too ({@link nonBlankPattern}).
+ */
+export function trimmedText(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .meta({ pattern: nonBlankPattern });
+}
 
 /** The character's code point as four or more uppercase hex digits (`202E`). */
 const hexOf = (character: string): string =>
