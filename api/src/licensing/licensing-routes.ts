@@ -17,6 +17,7 @@ import {
   royaltyPeriodIdSchema,
   royaltyPeriodRecordSchema,
   royaltyPeriodViewSchema,
+  sha256HexSchema,
   usageReportRecordSchema,
   workLicencesSchema,
   type ConfirmRoyaltyPayoutRequest,
@@ -63,7 +64,7 @@ export const acceptBodySchema = canonicalInput(
   z.strictObject({
     requestId: optionalRequestIdSchema,
     grantId: grantIdSchema,
-    termsSha256: z.string(),
+    termsSha256: sha256HexSchema,
   }),
 );
 export const usageBodySchema = canonicalInput(

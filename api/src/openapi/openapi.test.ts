@@ -121,6 +121,14 @@ describe('the OpenAPI document served at /openapi.json', () => {
         });
         expect([holderName, answer.status === 422]).toEqual([holderName, !documented(sent)]);
       }
+      for (const blank of [{ iban: '' }, { bic: '' }]) {
+        const sent = { ...account, ...blank };
+        const answer = await server.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token: carol.token,
+          body: sent,
+        });
+        expect([blank, answer.status, documented(sent)]).toEqual([blank, 422, false]);
+      }
     });
 
     it('states where a list may not repeat an entry and where a map must hold one', () => {

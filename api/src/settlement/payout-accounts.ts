@@ -15,8 +15,8 @@ export const registerPayoutAccountSchema = z.discriminatedUnion('kind', [
     kind: z.literal('iban'),
     currency: currencySchema,
     holderName: holderNameSchema,
-    iban: z.string().max(42, 'must be at most 42 characters'),
-    bic: z.string().max(11, 'must be at most 11 characters'),
+    iban: z.string().min(1, 'is missing').max(42, 'must be at most 42 characters'),
+    bic: z.string().min(1, 'is missing').max(11, 'must be at most 11 characters'),
   }),
   z.strictObject({
     kind: z.literal('provider'),

@@ -324,10 +324,9 @@ export const taskResultSchema = z.strictObject({
 export const submitTasksRequestSchema = z.strictObject({
   requestId: requestIdSchema,
   ...milestoneRef,
-  results: taskListSchema(taskResultSchema, (result) => result.taskId, 'task').refine(
-    (results) => results.length > 0,
-    'must list at least one task',
-  ),
+  results: taskListSchema(taskResultSchema, (result) => result.taskId, 'task')
+    .refine((results) => results.length > 0, 'must list at least one task')
+    .meta({ minItems: 1 }),
 });
 
 export const taskRejectionSchema = z.strictObject({ taskId: taskIdSchema, reason: reasonSchema });
