@@ -24,7 +24,7 @@ import { consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from './http/json-limits.js';
-import { assertUniqueMemberNames } from './http/json-member-names.js';
+import { assertUniqueMemberNames, assertUtf8Body } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { hasSignedBody, signedBodyReader } from './http/signed-bodies.js';
@@ -209,6 +209,7 @@ export function createApp(deps: AppDependencies): Express {
         next();
         return;
       }
+      assertUtf8Body((request as RequestWithRawBody).rawBody);
       assertJsonDepth(request.body, 'body');
       assertUniqueMemberNames((request as RequestWithRawBody).rawBody, 'body');
       next();

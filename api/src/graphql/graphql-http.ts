@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { getOperationAST, parse } from 'graphql';
 import { ApiError } from '../errors/api-error.js';
 import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from '../http/json-limits.js';
-import { assertUniqueMemberNames } from '../http/json-member-names.js';
+import { assertUniqueMemberNames, assertUtf8Body } from '../http/json-member-names.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
@@ -187,6 +187,7 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
       return;
     }
     try {
+      assertUtf8Body(rawBodies.get(request));
       assertJsonDepth(body, '');
       assertUniqueMemberNames(rawBodies.get(request), '');
       if (Array.isArray(body)) {

@@ -134,6 +134,49 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     }
   });
 
+  it('refuses a body whose bytes are not UTF-8 rather than storing replacement characters, over REST and GraphQL', async () => {
+    const token = (await server().person('utf8-freelancer', 'TalentOrg', 'freelancer')).token;
+    const bodies = [
+      [
+        '/v1/ip/works',
+        Buffer.concat([
+          Buffer.from('{"workId":"W-utf8","title":"bad '),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(' bytes"}'),
+        ]),
+      ],
+      // A lone continuation byte, and an overlong encoding of "/" (0xC0 0xAF), are not UTF-8 either.
+      ['/v1/ip/works', Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0x80]), Buffer.from('"}')])],
+      ['/v1/ip/works', Buffer.concat([Buffer.from('{"title":"a'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')])],
+      [
+        '/graphql',
+        Buffer.concat([
+          Buffer.from('{"query":"{ me { userId } }","variables":{"x":"'),
+          Buffer.from([0xed, 0xa0, 0x80]),
+          Buffer.from('"}}'),
+        ]),
+      ],
+    ] as const;
+    for (const [path, bytes] of bodies) {
+      for (const gzipped of [false, true]) {
+        const answer = await send(server(), path, gzipped ? gzipSync(bytes) : bytes, {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          ...(gzipped ? { 'content-encoding': 'gzip' } : {}),
+        });
+        expect([path, gzipped, answer.status, answer.body.code, answer.body.field]).toEqual([
+          path,
+          gzipped,
+          400,
+          'MALFORMED_REQUEST',
+          'body',
+        ]);
+      }
+    }
+    const stored = await server().request('GET', '/v1/ip/works/W-utf8', { token });
+    expect(stored.status).toBe(404);
+  });
+
   it('refuses JSON in UTF-16 or UTF-32, where a name written twice would pass a check reading UTF-8', async () => {
     const text = '{"userId":"tara","\\u0075serId":"carol","password":"p"}';
     for (const [charset, bytes] of [
