@@ -552,7 +552,10 @@ describe('ProvenanceContract', () => {
     it("purges an agreement's terms on either party's request, and terms reads say they were erased", async () => {
       await driver.active();
       await expect(erase({ kind: 'agreementTerms', agreementId }, otherClient)).rejects.toThrow(
-        `NOT_FOUND[agreementId]: agreement ${agreementId} does not exist`,
+        `NOT_FOUND[target.agreementId]: agreement ${agreementId} does not exist`,
+      );
+      await expect(erase({ kind: 'agreementTerms', agreementId: 'A-none' })).rejects.toThrow(
+        'NOT_FOUND[target.agreementId]: agreement A-none does not exist',
       );
       const receipt = await erase({ kind: 'agreementTerms', agreementId }, freelancer);
       expect(receipt.purged).toEqual({

@@ -32,8 +32,8 @@ export function canReadAgreement(caller: Caller, agreement: AgreementRecord): bo
  *
  * @throws RefusalError NOT_FOUND, always.
  */
-export function refuseAsMissing(agreementId: string): never {
-  refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, 'agreementId');
+export function refuseAsMissing(agreementId: string, field = 'agreementId'): never {
+  refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, field);
 }
 
 /**
@@ -42,8 +42,8 @@ export function refuseAsMissing(agreementId: string): never {
  *
  * @throws RefusalError NOT_FOUND, worded as for a missing agreement, unless the caller may read it.
  */
-export function requireVisible(caller: Caller, agreement: AgreementRecord): void {
-  if (!canReadAgreement(caller, agreement)) refuseAsMissing(agreement.agreementId);
+export function requireVisible(caller: Caller, agreement: AgreementRecord, field = 'agreementId'): void {
+  if (!canReadAgreement(caller, agreement)) refuseAsMissing(agreement.agreementId, field);
 }
 
 /**
@@ -54,9 +54,9 @@ export function requireVisible(caller: Caller, agreement: AgreementRecord): void
  *
  * @throws RefusalError NOT_FOUND, worded as for a missing agreement.
  */
-export function requireVisibleToActor(caller: Caller, agreement: AgreementRecord): void {
-  if (readsThroughAuditGrants(caller, namedParties(agreement))) refuseAsMissing(agreement.agreementId);
-  requireVisible(caller, agreement);
+export function requireVisibleToActor(caller: Caller, agreement: AgreementRecord, field = 'agreementId'): void {
+  if (readsThroughAuditGrants(caller, namedParties(agreement))) refuseAsMissing(agreement.agreementId, field);
+  requireVisible(caller, agreement, field);
 }
 
 function sideOf(caller: Caller, agreement: AgreementRecord): PartySide | undefined {

@@ -66,9 +66,13 @@ export function readAgreement(ctx: Context, agreementId: string): Promise<Agreem
 /**
  * @throws RefusalError NOT_FOUND when no agreement has the id.
  */
-export async function requireAgreement(ctx: Context, agreementId: string): Promise<AgreementRecord> {
+export async function requireAgreement(
+  ctx: Context,
+  agreementId: string,
+  field = 'agreementId',
+): Promise<AgreementRecord> {
   const agreement = await readAgreement(ctx, agreementId);
-  if (agreement === undefined) refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, 'agreementId');
+  if (agreement === undefined) refuse('NOT_FOUND', `agreement ${agreementId} does not exist`, field);
   return agreement;
 }
 

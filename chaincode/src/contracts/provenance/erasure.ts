@@ -45,8 +45,9 @@ interface PrivateData {
  */
 async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateData> {
   if (target.kind === 'agreementTerms') {
-    const agreement = await requireAgreement(tx.ctx, target.agreementId);
-    requireVisibleToActor(tx.caller, agreement);
+    // Named where the caller put it, missing and hidden alike, so the field tells nothing either.
+    const agreement = await requireAgreement(tx.ctx, target.agreementId, 'target.agreementId');
+    requireVisibleToActor(tx.caller, agreement, 'target.agreementId');
     if (!isParty(tx.caller, agreement.client) && !isParty(tx.caller, agreement.freelancer)) {
       refuse(
         'NOT_CONTROLLER',
