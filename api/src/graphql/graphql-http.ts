@@ -186,6 +186,22 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
       next(new ApiError(400, 'MALFORMED_REQUEST', 'the body must be a GraphQL request or a non-empty batch of them'));
       return;
     }
+    // Refused like an empty batch: a batch entry that is no request object is a malformed body, not an operation.
+    const notRequest = Array.isArray(body)
+      ? body.findIndex((operation) => operation === null || typeof operation !== 'object' || Array.isArray(operation))
+      : -1;
+    if (notRequest >= 0) {
+      const field = String(notRequest);
+      next(
+        new ApiError(
+          400,
+          'MALFORMED_REQUEST',
+          `${field}: each entry of a batch must be a GraphQL request object`,
+          field,
+        ),
+      );
+      return;
+    }
     try {
       assertUtf8Body(rawBodies.get(request));
       assertJsonDepth(body, '');

@@ -203,6 +203,19 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect([deep.status, deep.body.code, deep.body.field]).toEqual([422, 'VALIDATION_FAILED', 'query']);
     const inBatch = await post(JSON.stringify([{ query: '{ me { userId } }' }, { query: deepLiteral(1990) }]));
     expect([inBatch.status, inBatch.body.field]).toEqual([422, '1.query']);
+    for (const [batch, field] of [
+      [[1, 2], '0'],
+      [[{ query: '{ me { userId } }' }, null], '1'],
+      [[{ query: '{ me { userId } }' }, ['{ me { userId } }']], '1'],
+    ] as const) {
+      const answer = await post(JSON.stringify(batch));
+      expect([batch, answer.status, answer.body.code, answer.body.field]).toEqual([
+        batch,
+        400,
+        'MALFORMED_REQUEST',
+        field,
+      ]);
+    }
     const subscription = await fetch(
       `${kit.server.url}/graphql?query=${encodeURIComponent(`subscription { x(a: ${'['.repeat(1990)}${']'.repeat(1990)}) }`)}`,
       { headers: { accept: 'text/event-stream' } },
