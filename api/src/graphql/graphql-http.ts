@@ -1,8 +1,8 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { getOperationAST, parse } from 'graphql';
 import { ApiError } from '../errors/api-error.js';
-import { assertJsonDepth, assertUtf8Json, maxRequestBodyBytes } from '../http/json-limits.js';
-import { assertUniqueMemberNames, assertUtf8Body } from '../http/json-member-names.js';
+import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } from '../http/json-limits.js';
+import { assertUniqueMemberNames } from '../http/json-member-names.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { ApiError } from '../errors/api-error.js';
 
 /** Bytes of a JSON request body, REST or GraphQL, before or after inflating. */
@@ -77,5 +78,23 @@ export function assertUtf8Json(contentType: string | undefined): void {
     'UNSUPPORTED_CHARSET',
     `header.content-type: JSON is sent in UTF-8 (RFC 8259 §8.1), not charset=${charset.slice(0, 40)}`,
     'header.content-type',
+  );
+}
+
+/**
+ * Refuses a JSON body whose bytes are not UTF-8 (RFC 8259 §8.1, I-JSON RFC 7493 §2.1). The
+ * body parser decodes such bytes into U+FFFD replacement characters, so without this a
+ * title sent as `0xFF 0xFE` would be stored as text the caller never wrote.
+ *
+ * @param bytes the body as received (after any Content-Encoding).
+ * @throws ApiError 400 MALFORMED_REQUEST naming `body`.
+ */
+export function assertUtf8Body(bytes: Buffer | undefined): void {
+  if (bytes === undefined || isUtf8(bytes)) return;
+  throw new ApiError(
+    400,
+    'MALFORMED_REQUEST',
+    'body: is not valid UTF-8; JSON is sent in UTF-8 (RFC 8259 §8.1, RFC 7493 §2.1)',
+    'body',
   );
 }

@@ -86,13 +86,15 @@ function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+/** A route's input schema as the document states it: with the text rule unless the route takes text verbatim. */
+function inputSchemaOf(schema: z.ZodType, textRule: boolean): Record<string, unknown> {
+  const converted = jsonSchema(schema, 'input');
+  return textRule ? (withTextRule(converted) as Record<string, unknown>) : converted;
+}
+
 function parameters(schema: z.ZodType | undefined, location: 'path' | 'query', textRule: boolean): unknown[] {
   if (schema === undefined) return [];
-  const input = jsonSchema(schema, 'input');
-  const converted = (textRule ? withTextRule(input) : input) as {
-    properties?: Record<string, unknown>;
-    required?: string[];
-  };
+  const converted = inputSchemaOf(schema, textRule) as { properties?: Record<string, unknown>; required?: string[] };
   return Object.entries(converted.properties ?? {}).map(([name, property]) => ({
     name,
     in: location,
@@ -132,8 +134,6 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     }
     // Verbatim operations (passwords, signed callbacks, documents re-sent to be checked) take any text.
     const textRule = spec.verbatimText !== true && spec.signedBody !== true;
-    const inputSchema = (schema: z.ZodType) =>
-      textRule ? withTextRule(jsonSchema(schema, 'input')) : jsonSchema(schema, 'input');
     const operation = {
       operationId: spec.operationId,
       summary: spec.summary,
@@ -155,7 +155,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
         : {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: inputSchema(spec.body) } },
+              content: { 'application/json': { schema: inputSchemaOf(spec.body, textRule) } },
             },
           }),
       responses,
