@@ -19,6 +19,7 @@ import {
   ResultFormatError,
   SubmissionError,
 } from './errors.js';
+import { preparedTransactionBytes, type PreparedTransactionParts } from './test-support/prepared-transaction.js';
 
 /*
  * ContractClient against a stand-in for the few fabric-gateway calls it makes
@@ -73,6 +74,8 @@ class ScriptedNetwork {
   unreachableDetails: string[] = [];
   /** When set, a status request that times out moves this clock to its deadline, as a real one would take that long. */
   clock: FakeClock | undefined;
+  /** What the endorsed transactions hold besides the result, e.g. the event of a replayed request. */
+  endorsed: PreparedTransactionParts = {};
   result = new TextEncoder().encode(
     JSON.stringify({ name: 'maxRevisions', value: 3, updatedAt: 'x', updatedBy: 'y', txId: 'z' }),
   );
@@ -107,6 +110,7 @@ class ScriptedNetwork {
   #transaction(transactionId: string) {
     return {
       getResult: () => this.result,
+      getBytes: () => preparedTransactionBytes(transactionId, this.endorsed),
       submit: () => {
         this.submissions += 1;
         if (this.submissions <= this.unreachableSubmits || this.unreachableSubmitNumbers.has(this.submissions)) {
@@ -209,6 +213,55 @@ describe('ContractClient', () => {
     frozen.unreachableDetails = ['rpc error: code = DeadlineExceeded desc = context deadline exceeded', 'EOF'];
     const patient = new ContractClient(frozen.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
     await expect(patient.submit(setParameter, request)).rejects.toThrow(CommitStatusUnknownError);
+  });
+
+  it('answers a repeated request as the transaction that acted, ordering nothing', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.endorsed = { event: { name: 'request.Replayed', payload: { txId: 'tx-acted' } } };
+    const looked: string[] = [];
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+      ledgerBlocks: {
+        blockNumberOf: (transactionId) => {
+          looked.push(transactionId);
+          return Promise.resolve(41n);
+        },
+      },
+    });
+
+    const answered = await client.submit(setParameter, request);
+
+    expect(answered).toMatchObject({ transactionId: 'tx-acted', blockNumber: 41n, result: { value: 3 } });
+    expect([scripted.proposals.length, scripted.submissions, scripted.statusAsks, looked]).toEqual([
+      1,
+      0,
+      [],
+      ['tx-acted'],
+    ]);
+  });
+
+  it('orders a repeat as before when the block of the transaction that acted cannot be found, or nothing looks blocks up', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.endorsed = { event: { name: 'request.Replayed', payload: { txId: 'tx-acted' } } };
+    const lagging = new ContractClient(scripted.asNetwork(), 'gigledger', {
+      ledgerBlocks: { blockNumberOf: () => Promise.reject(new Error('no such transaction ID [tx-acted]')) },
+    });
+    expect(await lagging.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1', blockNumber: 7n });
+    expect(scripted.submissions).toBe(1);
+
+    const unconfigured = new ContractClient(scripted.asNetwork(), 'gigledger');
+    expect(await unconfigured.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-2' });
+    expect(scripted.submissions).toBe(2);
+  });
+
+  it('orders every transaction that is no replay, with block look-ups configured', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.endorsed = { event: { name: 'request.Replayed', payload: { txId: 'tx-0' } }, writes: ['parameter/x'] };
+    const blocks = { blockNumberOf: () => Promise.reject(new Error('not asked')) };
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger', { ledgerBlocks: blocks });
+    expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-1' });
+    scripted.endorsed = {};
+    expect(await client.submit(setParameter, request)).toMatchObject({ transactionId: 'tx-2' });
+    expect(scripted.submissions).toBe(2);
   });
 
   it('endorses again after ENDORSEMENT_POLICY_FAILURE, as when the same request was ordered twice in one block', async () => {

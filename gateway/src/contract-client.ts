@@ -12,6 +12,8 @@ import {
 import type { z } from 'zod';
 import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
+import type { LedgerBlocks } from './ledger-blocks.js';
+import { replayedTransactionId } from './replayed-request.js';
 import {
   CommitLatencies,
   resubmitReason,
@@ -225,6 +227,8 @@ export class ContractClient implements TransactionTransport {
     } catch (error) {
       throw mapEndorseError(error, transactionId);
     }
+    const answeredBefore = await this.#answeredBefore(spec, transaction);
+    if (answeredBefore !== undefined) return answeredBefore;
     const watch = this.#options.watchCommit?.(transactionId);
     let status: CommitSeen;
     try {
@@ -242,6 +246,36 @@ export class ContractClient implements TransactionTransport {
       result: parseResult(spec, transaction.getResult(), transactionId),
       transactionId,
       blockNumber: status.blockNumber,
+    };
+  }
+
+  /**
+   * A repeated request the chaincode answered from storage (see `replayedTransactionId`)
+   * is answered as the transaction that acted, where that one committed, instead of
+   * ordering a transaction that writes nothing: the client gets the same answer however
+   * often it asks. Where the gateway peer cannot name the acting transaction's block yet,
+   * or no block look-up is configured, the repeat is ordered as before and answers with
+   * its own id.
+   */
+  async #answeredBefore<Spec extends AnySpec>(
+    spec: Spec,
+    transaction: Transaction,
+  ): Promise<Submitted<z.output<Spec['result']>> | undefined> {
+    const blocks = this.#options.ledgerBlocks;
+    if (blocks === undefined) return undefined;
+    const actedTransactionId = replayedTransactionId(transaction.getBytes());
+    if (actedTransactionId === undefined) return undefined;
+    let blockNumber: bigint;
+    try {
+      blockNumber = await blocks.blockNumberOf(actedTransactionId);
+    } catch {
+      return undefined;
+    }
+    await this.#options.peerHeights?.waitForBlock(blockNumber, this.#options.catchUpMs ?? 5000);
+    return {
+      result: parseResult(spec, transaction.getResult(), actedTransactionId),
+      transactionId: actedTransactionId,
+      blockNumber,
     };
   }
 
@@ -448,6 +482,12 @@ export interface ContractClientOptions {
   readonly orderingRetryMs?: number;
   /** Overall limit for a commit status. Default 60 000. */
   readonly commitStatusTotalMs?: number;
+  /**
+   * Finds the block of a transaction (`qscc`), so that a repeated request is answered as
+   * the transaction that acted rather than ordered again; without it every repeat is
+   * ordered and answers with its own id.
+   */
+  readonly ledgerBlocks?: Pick<LedgerBlocks, 'blockNumberOf'>;
   /** Member MSP ids of each private data collection (from the connection profile). */
   readonly collectionMembers?: Readonly<Record<string, readonly string[]>>;
   /** Told each time a transaction is sent for ordering again, and why (for metrics and tests). */

@@ -3,6 +3,7 @@ import type { CallOptions } from '@grpc/grpc-js';
 import type { PeerConnections } from './connections.js';
 import { PeerHeights } from './peer-heights.js';
 import { ContractClient, type ContractClientOptions, type TransactionTransport } from './contract-client.js';
+import { qsccLedgerBlocks } from './ledger-blocks.js';
 import { CommitLatencies, type ResubmitReason } from './resubmission.js';
 import {
   agreementTransactions,
@@ -148,8 +149,10 @@ export class LedgerGateway {
       commitStatusOptions: within(this.#deadlines.commitStatusMs),
     });
     const profile = this.#connections.profile;
-    const contract = new ContractClient(gateway.getNetwork(profile.channel), profile.chaincode, {
+    const network = gateway.getNetwork(profile.channel);
+    const contract = new ContractClient(network, profile.chaincode, {
       collectionMembers: profile.collections,
+      ledgerBlocks: qsccLedgerBlocks(network),
       // Every session judges a missing commit status against the same recent latencies.
       commitLatencies: this.#commitLatencies,
       onResubmit: (transactionId, reason) => {

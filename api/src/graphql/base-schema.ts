@@ -31,7 +31,7 @@ export function baseSchema(deps: {
         packageId: String!
       }
 
-      "What every command mutation answers besides its result, as REST commands do: the request id it ran under (the input's, or one generated when none was given), the transaction and its block (a decimal string)."
+      "What every command mutation answers besides its result, as REST commands do: the request id it ran under (the input's, or one generated when none was given), the transaction that acted and its block (a decimal string); a repeat of the request answers the same transaction."
       interface CommandPayload {
         requestId: String!
         transactionId: String!

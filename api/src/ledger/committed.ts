@@ -12,7 +12,9 @@ export function committedSchema<Result extends z.ZodType>(result: Result) {
       .describe(
         "The request id used (the body's, the Idempotency-Key header's, or one the server generated); repeat it to retry safely",
       ),
-    transactionId: z.string(),
+    transactionId: z
+      .string()
+      .describe('The transaction that acted; a repeat of the request answers the same transaction'),
     blockNumber: z.string().describe('Block of the transaction, as a decimal string'),
     result,
   });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Contract } from 'fabric-contract-api';
 import { contracts } from '@gigledger/chaincode';
-import { parseRefusal, type TransactionSpec } from '@gigledger/chaincode/model';
+import { parseRefusal, requestReplayedEvent, type TransactionSpec } from '@gigledger/chaincode/model';
 import { InMemoryLedger, type TestIdentity } from '@gigledger/chaincode/test-support';
 import {
   ledgerClient,
@@ -109,6 +109,15 @@ export class InMemoryLedgerAccess implements LedgerAccess {
       ): Promise<Submitted<z.output<Spec['result']>>> => {
         const result = (await call(spec, request, options?.transient)) as z.output<Spec['result']>;
         const last = this.ledger.transactions.at(-1);
+        // As the gateway package does: a repeat answered from storage is answered as the
+        // transaction that acted, and its own transaction (never ordered there) announces nothing.
+        const replayed = requestReplayedEvent.payload.safeParse(
+          last?.event?.name === requestReplayedEvent.name ? last.event.payload : undefined,
+        );
+        if (replayed.success) {
+          const acted = this.ledger.transactions.findIndex(({ txId }) => txId === replayed.data.txId);
+          if (acted >= 0) return { result, transactionId: replayed.data.txId, blockNumber: BigInt(acted + 1) };
+        }
         if (last?.event !== undefined) {
           this.#onEvent({
             name: last.event.name,

@@ -183,7 +183,10 @@ describe('AgreementContract: drafting', () => {
     expect(second).toEqual(first);
     const repeat = driver.ledger.transactions.at(-1)!;
     expect(repeat.writes).toEqual([]);
-    expect(repeat.event).toBeUndefined();
+    expect(repeat.event).toEqual({
+      name: 'request.Replayed',
+      payload: { txId: driver.ledger.transactions.at(-2)!.txId },
+    });
   });
 
   it('refuses a repeated request id carrying other terms', async () => {

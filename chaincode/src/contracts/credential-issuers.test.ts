@@ -122,7 +122,10 @@ describe('CredentialContract: issuer records', () => {
 
     expect(second).toEqual(first);
     expect(driver.ledger.transactions.at(-1)!.writes).toEqual([]);
-    expect(driver.ledger.transactions.at(-1)!.event).toBeUndefined();
+    expect(driver.ledger.transactions.at(-1)!.event).toEqual({
+      name: 'request.Replayed',
+      payload: { txId: driver.ledger.transactions.at(-2)!.txId },
+    });
   });
 
   it.each([

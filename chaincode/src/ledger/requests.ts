@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
+import { requestReplayedEvent } from '../model/common';
+import { emitEvent } from './events';
 import { readRecord, writeRecord } from './state';
 import { refuse } from './refusal';
 
@@ -17,8 +19,10 @@ const storedRequestSchema = z.object({
  * Runs a creating operation at most once per (caller, operation, request id).
  *
  * A client that lost the commit status of its transaction asks again with the same
- * request id and gets the stored result; the same id with a different request is
- * refused rather than silently answered with the first result.
+ * request id and gets the stored result, with the event `request.Replayed` naming the
+ * transaction that acted (the gateway package answers with that one and orders nothing);
+ * the same id with a different request is refused rather than silently answered with the
+ * first result.
  *
  * @throws RefusalError REQUEST_ID_REUSED when the id was used for a different request.
  */
@@ -42,6 +46,7 @@ export async function runOnce<Result>(
         'requestId',
       );
     }
+    emitEvent(ctx, requestReplayedEvent, { txId: stored.txId });
     return resultSchema.parse(stored.result);
   }
   const result = await run();

@@ -62,6 +62,11 @@ describe('runTransaction', () => {
     expect(again).toEqual(first);
     expect(steps).toBe(1);
     expect(prepared).toBe(2);
+    // The repeat names the transaction that acted, so a client can answer with it.
+    const [acted, repeat] = ledger.transactions;
+    expect(repeat?.writes).toEqual([]);
+    expect(repeat?.event).toEqual({ name: 'request.Replayed', payload: { txId: acted?.txId } });
+    expect(acted?.event).toBeUndefined();
   });
 
   it('keeps request ids apart per caller', async () => {

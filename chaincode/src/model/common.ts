@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventSpec } from './spec';
 
 /** Caller-chosen id that makes a creating transaction safe to repeat. */
 export const requestIdSchema = z
@@ -6,6 +7,17 @@ export const requestIdSchema = z
   .min(8, 'must be at least 8 characters')
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/**
+ * The event of a transaction that answered a repeated request from storage
+ * (`runOnce`): it names the transaction that acted, so a client can answer with that
+ * one and need not order a transaction that writes nothing. Fabric ids are 64 hex
+ * characters; the pattern is loose so that test ledgers' ids pass too.
+ */
+export const requestReplayedEvent = {
+  name: 'request.Replayed',
+  payload: z.object({ txId: z.string().min(1) }).strict(),
+} satisfies EventSpec<z.ZodType>;
 
 /** Hex SHA-256 digest. */
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (SHA-256)');
