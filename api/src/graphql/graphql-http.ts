@@ -99,7 +99,8 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
           new ApiError(
             415,
             'UNSUPPORTED_MEDIA_TYPE',
-            'GraphQL operations are sent as JSON (Content-Type: application/json)',
+            'header.content-type: GraphQL operations are sent as JSON (Content-Type: application/json)',
+            'header.content-type',
           ),
         );
         return;
@@ -167,6 +168,32 @@ function subscribesWithoutStream(request: Request, body: object): boolean {
   );
 }
 
+const isJsonObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The first member of a POSTed GraphQL request of the wrong type, as GraphQL over HTTP
+ * defines them (`query` a string; `operationName` a string or null; `variables` and
+ * `extensions` a map or null), named under `prefix` (`` or a batch entry's `N.`); yoga
+ * would refuse it as BAD_REQUEST naming no field.
+ */
+function malformedMember(operation: object, prefix: string): ApiError | undefined {
+  const { query, operationName, variables, extensions } = operation as Record<string, unknown>;
+  const refused = (member: string, reason: string) =>
+    new ApiError(400, 'MALFORMED_REQUEST', `${prefix}${member}: ${reason}`, `${prefix}${member}`);
+  if (query === undefined) return refused('query', 'is missing: a GraphQL request carries its document');
+  if (typeof query !== 'string') return refused('query', 'must be a string holding the GraphQL document');
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
+    return refused('operationName', 'must be a string or null');
+  }
+  if (variables !== undefined && variables !== null && !isJsonObject(variables)) {
+    return refused('variables', 'must be one JSON object (or null)');
+  }
+  if (extensions !== undefined && extensions !== null && !isJsonObject(extensions)) {
+    return refused('extensions', 'must be one JSON object (or null)');
+  }
+  return undefined;
+}
+
 /**
  * Checks what the body parser read: a request or a batch of them (413
  * QUERY_LIMIT_EXCEEDED past GRAPHQL_MAX_BATCH), nesting no deeper than the API accepts,
@@ -183,7 +210,9 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
     const operations = Array.isArray(body) ? body.length : 1;
     // An empty body would send yoga back to a stream the parser has already read.
     if (body === null || typeof body !== 'object' || Object.keys(body).length === 0) {
-      next(new ApiError(400, 'MALFORMED_REQUEST', 'the body must be a GraphQL request or a non-empty batch of them'));
+      next(
+        new ApiError(400, 'MALFORMED_REQUEST', 'body: must be a GraphQL request or a non-empty batch of them', 'body'),
+      );
       return;
     }
     // Refused like an empty batch: a batch entry that is no request object is a malformed body, not an operation.
@@ -200,6 +229,13 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
           field,
         ),
       );
+      return;
+    }
+    const malformed = Array.isArray(body)
+      ? body.map((operation: object, index) => malformedMember(operation, `${String(index)}.`)).find(Boolean)
+      : malformedMember(body, '');
+    if (malformed !== undefined) {
+      next(malformed);
       return;
     }
     try {

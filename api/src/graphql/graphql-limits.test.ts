@@ -224,6 +224,38 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(kit.mark()).toEqual(before);
   });
 
+  it('refuses a request whose members are of the wrong type with 400 naming the member, alone or in a batch', async () => {
+    const before = kit.mark();
+    const query = '{ me { userId } }';
+    for (const [body, field] of [
+      [{}, 'body'],
+      [{ variables: {} }, 'query'],
+      [{ query: 123 }, 'query'],
+      [{ query: null }, 'query'],
+      [{ query, variables: 5 }, 'variables'],
+      [{ query, variables: [1] }, 'variables'],
+      [{ query, variables: 'x' }, 'variables'],
+      [{ query, operationName: 7 }, 'operationName'],
+      [{ query, operationName: {} }, 'operationName'],
+      [{ query, extensions: true }, 'extensions'],
+      [[{ query }, { query, variables: 5 }], '1.variables'],
+      [[{ query: 1 }, { query }], '0.query'],
+    ] as const) {
+      const answer = await post(JSON.stringify(body));
+      expect([body, answer.status, answer.body.code, answer.body.field]).toEqual([
+        body,
+        400,
+        'MALFORMED_REQUEST',
+        field,
+      ]);
+      expect(answer.body.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+    }
+    // Null where GraphQL over HTTP allows it is no refusal.
+    const nulls = await post(JSON.stringify({ query, variables: null, operationName: null, extensions: null }));
+    expect([nulls.status, (nulls.body as GraphqlResponse).errors]).toEqual([200, undefined]);
+    expect(kit.mark()).toEqual(before);
+  });
+
   it('refuses a subscription whose variables or extensions are not one JSON object with 400 naming the parameter, without a 500', async () => {
     const query = encodeURIComponent('subscription { governanceEvents { __typename } }');
     for (const [name, value] of [

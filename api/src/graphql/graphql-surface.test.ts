@@ -47,7 +47,11 @@ describe('what the GraphQL endpoint lets through', () => {
   ])('refuses a %s operation with 415 and runs nothing', async (_case, contentType, body) => {
     const before = kit.mark();
     const response = await send('POST', '/graphql', { body: body(), headers: { 'content-type': contentType } });
-    expect([response.status, response.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    expect([response.status, response.body.code, response.body.field]).toEqual([
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'header.content-type',
+    ]);
     expect(kit.mark()).toEqual(before);
   });
 

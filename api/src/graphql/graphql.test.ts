@@ -75,8 +75,6 @@ describe('the GraphQL endpoint', () => {
       'GRAPHQL_VALIDATION_FAILED',
     ],
     ['a document that does not parse', '{ me { userId }', 'GRAPHQL_PARSE_FAILED'],
-    ['a query that is no string', 123, 'BAD_REQUEST'],
-    ['no query at all', undefined, 'BAD_REQUEST'],
     ['two unnamed operations', 'query { me { userId } } query { me { role } }', 'OPERATION_RESOLUTION_FAILURE'],
     ['an operation name the document lacks', 'query A { me { userId } }', 'OPERATION_RESOLUTION_FAILURE'],
     [
@@ -84,25 +82,22 @@ describe('the GraphQL endpoint', () => {
       'mutation { createToken(userId: "nobody", password: "x") { accessToken } }',
       'UNAUTHENTICATED',
     ],
-  ])(
-    'names the request it answers in every error, %s included',
-    async (name, query: string | number | undefined, code) => {
-      // Signed in: an anonymous caller's document is refused at the door, before validation.
-      const { token } = await server().person(`rid-${name.replaceAll(' ', '-')}`, 'ClientOrg', 'client');
-      const operationName = name === 'an operation name the document lacks' ? { operationName: 'B' } : {};
-      const response = await server().request('POST', '/graphql', {
-        token,
-        body: { query, variables: {}, ...operationName },
-      });
-      const requestId = response.headers.get('x-request-id');
-      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-      const [error] = (response.body as GraphqlResponse).errors ?? [];
-      const status = code === 'UNAUTHENTICATED' ? 401 : 400;
-      // The HTTP status is GraphQL over HTTP's (with `application/json`, 200 for some request
-      // errors); `extensions.status` says what the refusal is, whoever made it.
-      expect(error?.extensions).toMatchObject({ code, requestId, status });
-    },
-  );
+  ])('names the request it answers in every error, %s included', async (name, query: string, code) => {
+    // Signed in: an anonymous caller's document is refused at the door, before validation.
+    const { token } = await server().person(`rid-${name.replaceAll(' ', '-')}`, 'ClientOrg', 'client');
+    const operationName = name === 'an operation name the document lacks' ? { operationName: 'B' } : {};
+    const response = await server().request('POST', '/graphql', {
+      token,
+      body: { query, variables: {}, ...operationName },
+    });
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const [error] = (response.body as GraphqlResponse).errors ?? [];
+    const status = code === 'UNAUTHENTICATED' ? 401 : 400;
+    // The HTTP status is GraphQL over HTTP's (with `application/json`, 200 for some request
+    // errors); `extensions.status` says what the refusal is, whoever made it.
+    expect(error?.extensions).toMatchObject({ code, requestId, status });
+  });
 
   it('refuses a query that costs more than the limit, before running it', async () => {
     const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });

@@ -15,7 +15,12 @@ export const errorBodySchema = z
       .describe(
         "A command's request id (the body's requestId, the Idempotency-Key, or the HTTP request's own id): the id to send again with",
       ),
-    transactionId: z.string().optional().describe('The Fabric transaction, when one was attempted'),
+    transactionId: z
+      .string()
+      .optional()
+      .describe(
+        "The Fabric transaction id the command was proposed under. Only with ORDERING_FAILED (503), COMMIT_STATUS_UNKNOWN (504) and COMMIT_FAILED (409) was it handed to ordering; with a refusal or ENDORSEMENT_FAILED nothing was ordered, and the id names the proposal in the peers' logs only",
+      ),
   })
   .describe('The one shape of every error answer');
 
