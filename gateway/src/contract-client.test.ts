@@ -215,6 +215,51 @@ describe('ContractClient', () => {
     await expect(patient.submit(setParameter, request)).rejects.toThrow(CommitStatusUnknownError);
   });
 
+  it('joins a request sent again under the same request id while the first is under way', async () => {
+    const scripted = new ScriptedNetwork();
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    const once = { ...request, requestId: 'set-max-revisions-1' };
+
+    const [first, second, third] = await Promise.all([
+      client.submit(setParameter, once),
+      client.submit(setParameter, { ...once }),
+      client.submit(setParameter, once),
+    ]);
+
+    expect([scripted.proposals.length, scripted.submissions]).toEqual([1, 1]);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+    // Once it has settled, the same request is sent again (the chaincode answers it from storage).
+    await client.submit(setParameter, once);
+    expect(scripted.proposals).toHaveLength(2);
+  });
+
+  it('sends on their own: requests without an id, another id, other private inputs, other endorsers', async () => {
+    const scripted = new ScriptedNetwork();
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    const once = { ...request, requestId: 'set-max-revisions-1' };
+    await Promise.all([
+      client.submit(setParameter, request),
+      client.submit(setParameter, request),
+      client.submit(setParameter, once),
+      client.submit(setParameter, { ...once, requestId: 'set-max-revisions-2' }),
+      client.submit(setParameter, once, { transient: { terms: 'a' } }),
+      client.submit(setParameter, once, { transient: { terms: 'b' } }),
+      client.submit(setParameter, once, { endorsingOrganizations: ['ClientOrgMSP'] }),
+    ]);
+    expect(scripted.proposals).toHaveLength(7);
+  });
+
+  it('gives every joined caller the first one’s error', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.endorseFailure = endorseError(['chaincode response 500, FORBIDDEN: only governors set parameters']);
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    const once = { ...request, requestId: 'set-max-revisions-1' };
+    const answers = await Promise.allSettled([client.submit(setParameter, once), client.submit(setParameter, once)]);
+    expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'rejected']);
+    expect(scripted.proposals).toHaveLength(1);
+  });
+
   it('answers a repeated request as the transaction that acted, ordering nothing', async () => {
     const scripted = new ScriptedNetwork();
     scripted.endorsed = { event: { name: 'request.Replayed', payload: { txId: 'tx-acted' } } };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
   CommitStatusError,
@@ -125,6 +126,31 @@ export interface TransactionTransport {
 }
 
 /**
+ * What identifies a submit that carries a request id, so that the same request sent
+ * again while the first is under way (a client retrying a slow answer, or sending at
+ * once) waits for the first and shares its answer or error: sent on its own, it would be
+ * endorsed before the first commits, ordered, and invalidated as an MVCC read conflict
+ * (one more invalid transaction in a block) before being answered from storage anyway.
+ * The key holds the whole request, the private inputs' digest and the chosen endorsers,
+ * so another request under the same id is sent and refused by the chaincode as before
+ * (REQUEST_ID_REUSED). Requests without an id are never joined: two of them may mean two
+ * actions.
+ */
+function sameRequestKey(spec: AnySpec, request: unknown, options: SubmitOptions): string | undefined {
+  if (typeof (request as { requestId?: unknown } | null)?.requestId !== 'string') return undefined;
+  try {
+    const transient =
+      options.transient === undefined
+        ? ''
+        : createHash('sha256').update(JSON.stringify(options.transient)).digest('hex');
+    return JSON.stringify([qualifiedName(spec), request, transient, options.endorsingOrganizations ?? null]);
+  } catch {
+    // A request JSON cannot hold (a bigint, a cycle) is sent on its own.
+    return undefined;
+  }
+}
+
+/**
  * Calls the transactions of one chaincode with the shared specs: arguments are
  * validated before sending, results parsed on the way back, and failures come back as
  * the library's typed errors.
@@ -135,6 +161,8 @@ export class ContractClient implements TransactionTransport {
   readonly #options: ContractClientOptions;
   readonly #clock: Clock;
   readonly #latencies: CommitLatencies;
+  /** Submits under way that carry a request id, by {@link sameRequestKey}. */
+  readonly #inFlight = new Map<string, Promise<Submitted<unknown>>>();
 
   constructor(network: Network, chaincode: string, options: ContractClientOptions = {}) {
     this.#network = network;
@@ -181,6 +209,24 @@ export class ContractClient implements TransactionTransport {
     spec: Spec,
     request: z.input<Spec['request']>,
     options: SubmitOptions = {},
+  ): Promise<Submitted<z.output<Spec['result']>>> {
+    const key = sameRequestKey(spec, request, options);
+    if (key === undefined) return this.#submitWithRetries(spec, request, options);
+    const running = this.#inFlight.get(key) as Promise<Submitted<z.output<Spec['result']>>> | undefined;
+    if (running !== undefined) return running;
+    const started = this.#submitWithRetries(spec, request, options);
+    this.#inFlight.set(key, started);
+    try {
+      return await started;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  async #submitWithRetries<Spec extends AnySpec>(
+    spec: Spec,
+    request: z.input<Spec['request']>,
+    options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const retries = options.conflictRetries ?? 2;
     let staleRetried = false;

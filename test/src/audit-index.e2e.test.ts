@@ -349,6 +349,31 @@ describe('the audit index, on the real network', () => {
     ]);
   });
 
+  it('joins one command sent four times at once under one request id: one answer, no invalidated copies', async () => {
+    const target = `IX-${suffix}-once`;
+    await draft(alice, target, '100000', 'EUR');
+    const conflicts = async () =>
+      (
+        await api.graphql<{ indexedTransactions: { totalCount: number } }>(
+          '{ indexedTransactions(filter: { validation: "MVCC_READ_CONFLICT", function: "agreement:cancelAgreement" }, first: 1) { totalCount } }',
+          auditor.token,
+        )
+      ).indexedTransactions.totalCount;
+    await caughtUp();
+    const before = await conflicts();
+    const cancel = { requestId: `cancel-${target}`, reason: 'budget withdrawn' };
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => api.call('POST', `/v1/agreements/${target}/cancel`, alice.token, cancel)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    for (const answer of answers) expect(answer.body).toEqual(answers[0]?.body);
+    // Sent again once it has committed: answered from storage, nothing ordered.
+    const again = await api.call('POST', `/v1/agreements/${target}/cancel`, alice.token, cancel);
+    expect([again.status, again.body]).toEqual([200, answers[0]?.body]);
+    await caughtUp();
+    expect(await conflicts()).toBe(before);
+  });
+
   it('resumes exactly after kills before a block, inside its transaction and after a commit, equal to a rebuild from block 0, which the check finds equal to the ledger', async () => {
     await caughtUp();
     const crashes = ['inside-transaction:2', 'before-block:3', 'after-commit:2', 'inside-transaction:4'];
