@@ -11,7 +11,7 @@ import {
   type Transaction,
 } from '@hyperledger/fabric-gateway';
 import type { z } from 'zod';
-import { qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
+import { canonicalJson, qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import type { LedgerBlocks } from './ledger-blocks.js';
 import { replayedTransactionId } from './replayed-request.js';
@@ -139,13 +139,14 @@ export interface TransactionTransport {
 function sameRequestKey(spec: AnySpec, request: unknown, options: SubmitOptions): string | undefined {
   if (typeof (request as { requestId?: unknown } | null)?.requestId !== 'string') return undefined;
   try {
+    // Canonical JSON (keys sorted): REST and GraphQL build the same request in different key orders.
     const transient =
       options.transient === undefined
         ? ''
-        : createHash('sha256').update(JSON.stringify(options.transient)).digest('hex');
-    return JSON.stringify([qualifiedName(spec), request, transient, options.endorsingOrganizations ?? null]);
+        : createHash('sha256').update(canonicalJson(options.transient)).digest('hex');
+    return canonicalJson([qualifiedName(spec), request, transient, options.endorsingOrganizations ?? null]);
   } catch {
-    // A request JSON cannot hold (a bigint, a cycle) is sent on its own.
+    // A request canonical JSON refuses (a bigint, a lone surrogate, too deep) is sent on its own.
     return undefined;
   }
 }

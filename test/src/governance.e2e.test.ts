@@ -5,6 +5,7 @@ import { governArbitrators } from '@gigledger/network';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
 import { e2eConfig } from './support/e2e-environment.js';
 import { openE2eContext, partyOf, type E2eContext } from './support/ledger.js';
+import { indexCaughtUp } from './support/audit-index.js';
 
 const waitUntil = async (instant: string) => {
   // Windows are judged by transaction timestamps, which clients take from their own clock.
@@ -82,6 +83,19 @@ describe('consortium governance over the API, on the real network', () => {
     const notGovernor = await api.call('POST', '/v1/governance/proposals', freelancer.token, {});
     expect(notGovernor.status).toBe(403);
 
+    // Counted before the proposal: its voting window (governanceMinVotingSeconds) is short.
+    const talentAdmin = await api.adminToken('TalentOrg');
+    const invalidVotes = async () => {
+      await indexCaughtUp(api, { token: talentAdmin });
+      const listed = await api.call(
+        'GET',
+        '/v1/index/transactions?validation=INVALID&function=governance:vote&org=TalentOrgMSP&first=1',
+        talentAdmin,
+      );
+      expect(listed.status).toBe(200);
+      return (listed.body as { totalCount: number }).totalCount;
+    };
+    const invalidBefore = await invalidVotes();
     const proposalId = `FEE-${suffix}`;
     const proposed = await api.call('POST', '/v1/governance/proposals', clientGovernor, {
       proposalId,
@@ -99,7 +113,24 @@ describe('consortium governance over the API, on the real network', () => {
     const twice = await vote(secondClientGovernor.token);
     expect(twice.status).toBe(409);
     expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED' });
-    expect((await vote(talentGovernor!)).status).toBe(200);
+    // TalentOrg's vote sent over REST and GraphQL at once under one request id (the two
+    // build the request in different key orders): one transaction, both answers naming it.
+    const voteId = `vote-talent-${suffix}`;
+    const [overRest, overGraphql] = await Promise.all([
+      api.call('POST', `/v1/governance/proposals/${proposalId}/votes`, talentGovernor, {
+        choice: 'yes',
+        requestId: voteId,
+      }),
+      api.graphql<{ voteOnProposal: { requestId: string; transactionId: string; blockNumber: string } }>(
+        'mutation ($id: ID!, $requestId: String) { voteOnProposal(proposalId: $id, choice: yes, requestId: $requestId) { requestId transactionId blockNumber } }',
+        talentGovernor!,
+        { id: proposalId, requestId: voteId },
+      ),
+    ]);
+    expect(overRest.status).toBe(200);
+    const { requestId, transactionId, blockNumber } = overRest.body as Record<string, unknown>;
+    expect(overGraphql.voteOnProposal).toEqual({ requestId, transactionId, blockNumber });
+    expect(await invalidVotes()).toBe(invalidBefore);
 
     await waitUntil(proposal.votingEndsAt);
     const late = await vote(talentGovernor!, 'no');

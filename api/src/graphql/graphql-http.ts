@@ -209,7 +209,7 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
     const body: unknown = request.body;
     const operations = Array.isArray(body) ? body.length : 1;
     // An empty body would send yoga back to a stream the parser has already read.
-    if (body === null || typeof body !== 'object' || Object.keys(body).length === 0) {
+    if (body === null || typeof body !== 'object' || (Array.isArray(body) && body.length === 0)) {
       next(
         new ApiError(400, 'MALFORMED_REQUEST', 'body: must be a GraphQL request or a non-empty batch of them', 'body'),
       );
@@ -237,6 +237,12 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
     if (malformed !== undefined) {
       next(malformed);
       return;
+    }
+    // An empty operation name runs the only operation, as over GET (yoga would look for an operation named "").
+    for (const operation of Array.isArray(body) ? (body as object[]) : [body]) {
+      if ((operation as { operationName?: unknown }).operationName === '') {
+        delete (operation as { operationName?: unknown }).operationName;
+      }
     }
     try {
       assertUtf8Body(rawBodies.get(request));

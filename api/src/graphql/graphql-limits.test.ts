@@ -228,7 +228,8 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     const before = kit.mark();
     const query = '{ me { userId } }';
     for (const [body, field] of [
-      [{}, 'body'],
+      [{}, 'query'],
+      [[], 'body'],
       [{ variables: {} }, 'query'],
       [{ query: 123 }, 'query'],
       [{ query: null }, 'query'],
@@ -250,9 +251,15 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       ]);
       expect(answer.body.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
     }
-    // Null where GraphQL over HTTP allows it is no refusal.
+    // Null where GraphQL over HTTP allows it is no refusal, and an empty operation name
+    // runs the only operation, as over GET.
     const nulls = await post(JSON.stringify({ query, variables: null, operationName: null, extensions: null }));
     expect([nulls.status, (nulls.body as GraphqlResponse).errors]).toEqual([200, undefined]);
+    for (const sent of [{ query, operationName: '' }, [{ query, operationName: '' }]]) {
+      const unnamed = await post(JSON.stringify(sent));
+      const answers = (Array.isArray(unnamed.body) ? unnamed.body : [unnamed.body]) as GraphqlResponse[];
+      expect([unnamed.status, answers.map((answer) => answer.errors)]).toEqual([200, [undefined]]);
+    }
     expect(kit.mark()).toEqual(before);
   });
 

@@ -49,7 +49,7 @@ export function runIndexCli(
  *
  * @throws Error when the index does not catch up in time.
  */
-export async function indexCaughtUp(api: E2eApi, reader: IndexReader): Promise<Heights> {
+export async function indexCaughtUp(api: E2eApi, reader: Pick<IndexReader, 'token'>): Promise<Heights> {
   const target = BigInt(
     ((await api.call('GET', '/v1/index/height', reader.token)).body as Heights).channelHeight ?? '0',
   );
