@@ -363,7 +363,7 @@ describe('the audit index, on the real network', () => {
     const before = await conflicts();
     const cancel = { requestId: `cancel-${target}`, reason: 'budget withdrawn' };
     const overRest = () => api.call('POST', `/v1/agreements/${target}/cancel`, alice.token, cancel);
-    // The resolver builds the request in another key order than the route: still one request.
+    // The same command over GraphQL joins the REST ones (key order is covered by the vote in the governance suite).
     const overGraphql = () =>
       api.graphql<{ cancelAgreement: { requestId: string; transactionId: string; blockNumber: string } }>(
         'mutation ($input: AgreementReasonInput!) { cancelAgreement(input: $input) { requestId transactionId blockNumber } }',

@@ -11,8 +11,8 @@ export const requestIdSchema = z
 /**
  * The event of a transaction that answered a repeated request from storage
  * (`runOnce`): it names the transaction that acted, so a client can answer with that
- * one and need not order a transaction that writes nothing. Fabric ids are 64 hex
- * characters; the pattern is loose so that test ledgers' ids pass too.
+ * one and need not order a transaction that writes nothing. Any non-empty id is taken:
+ * Fabric's are 64 hex characters, test ledgers name theirs otherwise.
  */
 export const requestReplayedEvent = {
   name: 'request.Replayed',
