@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import { decodeBlockContents, validationCodeName } from './block-contents.js';
+import { endorserTransaction } from './test-support/prepared-transaction.js';
 
 /*
  * Blocks are assembled here from the same protobuf messages a peer delivers, so the
@@ -82,10 +83,6 @@ function endorserEnvelope(spec: TransactionSpec): Uint8Array {
   readWriteSet.setNsRwsetList([namespaceSet]);
   const chaincodeAction = new peer.ChaincodeAction();
   chaincodeAction.setResults(readWriteSet.serializeBinary());
-  const responsePayload = new peer.ProposalResponsePayload();
-  responsePayload.setExtension$(chaincodeAction.serializeBinary());
-  const endorsed = new peer.ChaincodeEndorsedAction();
-  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
 
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName('gigledger');
@@ -98,13 +95,7 @@ function endorserEnvelope(spec: TransactionSpec): Uint8Array {
   invocation.setChaincodeSpec(chaincodeSpec);
   const proposalPayload = new peer.ChaincodeProposalPayload();
   proposalPayload.setInput(invocation.serializeBinary());
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setChaincodeProposalPayload(proposalPayload.serializeBinary());
-  actionPayload.setAction(endorsed);
-  const action = new peer.TransactionAction();
-  action.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
+  const transaction = endorserTransaction(chaincodeAction, proposalPayload);
 
   const payload = new common.Payload();
   payload.setHeader(header);

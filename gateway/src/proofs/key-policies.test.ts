@@ -1,4 +1,5 @@
 import { ledger, peer } from '@hyperledger/fabric-protos';
+import { endorserTransaction } from '../test-support/prepared-transaction.js';
 import { keyPolicyEvent, validationParameterKey, writtenKeys } from './key-policies.js';
 
 const { kvrwset } = ledger.rwset;
@@ -14,17 +15,7 @@ function transactionWith(namespace: string, build: (set: ledger.rwset.kvrwset.KV
   results.setNsRwsetList([ns]);
   const chaincodeAction = new peer.ChaincodeAction();
   chaincodeAction.setResults(results.serializeBinary());
-  const responsePayload = new peer.ProposalResponsePayload();
-  responsePayload.setExtension$(chaincodeAction.serializeBinary());
-  const endorsed = new peer.ChaincodeEndorsedAction();
-  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setAction(endorsed);
-  const action = new peer.TransactionAction();
-  action.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
-  return transaction.serializeBinary();
+  return endorserTransaction(chaincodeAction).serializeBinary();
 }
 
 const write = (key: string, isDelete = false) => {

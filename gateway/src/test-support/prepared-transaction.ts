@@ -47,6 +47,29 @@ function readWriteSet(parts: PreparedTransactionParts): Uint8Array {
 }
 
 /**
+ * An endorser transaction (a `peer.Transaction`, an envelope payload's data) holding one
+ * endorsed action: `chaincodeAction` as the endorsers' response, and the invocation when
+ * given (unsigned, no endorsements: nothing here checks signatures).
+ */
+export function endorserTransaction(
+  chaincodeAction: peer.ChaincodeAction,
+  proposalPayload?: peer.ChaincodeProposalPayload,
+): peer.Transaction {
+  const responsePayload = new peer.ProposalResponsePayload();
+  responsePayload.setExtension$(chaincodeAction.serializeBinary());
+  const endorsed = new peer.ChaincodeEndorsedAction();
+  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
+  const actionPayload = new peer.ChaincodeActionPayload();
+  if (proposalPayload !== undefined) actionPayload.setChaincodeProposalPayload(proposalPayload.serializeBinary());
+  actionPayload.setAction(endorsed);
+  const action = new peer.TransactionAction();
+  action.setPayload(actionPayload.serializeBinary());
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([action]);
+  return transaction;
+}
+
+/**
  * A serialised `gateway.PreparedTransaction` as fabric-gateway's `Transaction.getBytes()`
  * returns it: an envelope with one endorsed chaincode action carrying `parts`, unsigned
  * (nothing here checks signatures).
@@ -66,18 +89,8 @@ export function preparedTransactionBytes(transactionId: string, parts: PreparedT
     event.setPayload(encoder.encode(JSON.stringify(parts.event.payload)));
     chaincodeAction.setEvents(event.serializeBinary());
   }
-  const responsePayload = new peer.ProposalResponsePayload();
-  responsePayload.setExtension$(chaincodeAction.serializeBinary());
-  const endorsed = new peer.ChaincodeEndorsedAction();
-  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setAction(endorsed);
-  const action = new peer.TransactionAction();
-  action.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
   const payload = new common.Payload();
-  payload.setData(transaction.serializeBinary());
+  payload.setData(endorserTransaction(chaincodeAction).serializeBinary());
   const envelope = new common.Envelope();
   envelope.setPayload(payload.serializeBinary());
   const prepared = new gateway.PreparedTransaction();
