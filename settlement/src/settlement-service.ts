@@ -121,6 +121,8 @@ export type CallbackResult =
       readonly status: 'refused';
       readonly code: 'UNKNOWN_INSTRUCTION' | 'CONFIRMATION_MISMATCH';
       readonly message: string;
+      /** The confirmation's member at fault, for the provider's protocol to name in its own terms. */
+      readonly member: 'instructionId' | 'amountMinor' | 'currency' | 'providerReference';
     };
 
 const checkpointName = 'settlement-outbox';
@@ -677,6 +679,7 @@ export class SettlementService {
           status: 'refused',
           code: 'UNKNOWN_INSTRUCTION',
           message: `provider ${provider} was sent no instruction ${confirmation.instructionId}`,
+          member: 'instructionId',
         };
       }
       if (row.amount !== confirmation.amountMinor.toString() || row.currency !== confirmation.currency) {
@@ -684,6 +687,7 @@ export class SettlementService {
           status: 'refused',
           code: 'CONFIRMATION_MISMATCH',
           message: `instruction ${row.instruction_id} is for ${row.amount} ${row.currency} (minor units), not ${confirmation.amountMinor.toString()} ${confirmation.currency}`,
+          member: row.amount !== confirmation.amountMinor.toString() ? 'amountMinor' : 'currency',
         };
       }
       const underOrderReference = this.#confirmsUnderOrderReference(row);
@@ -698,6 +702,7 @@ export class SettlementService {
           status: 'refused',
           code: 'CONFIRMATION_MISMATCH',
           message: `instruction ${row.instruction_id} was taken by provider ${provider} as ${row.provider_reference}, not ${confirmation.providerReference}`,
+          member: 'providerReference',
         };
       }
       // Insert-or-nothing rather than look-then-insert: two deliveries of one message may arrive at once.

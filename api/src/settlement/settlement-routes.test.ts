@@ -822,7 +822,7 @@ describe('settlement routes over HTTP', () => {
       it('hands a genuine callback to the service: unknown instructions are refused, known ones taken once', async () => {
         const unknown = await post('sandbox', signed(paidData('A-1/m1/fund-escrow-9')));
         expect(unknown.status).toBe(400);
-        expect(unknown.body).toMatchObject({ code: 'UNKNOWN_INSTRUCTION' });
+        expect(unknown.body).toMatchObject({ code: 'UNKNOWN_INSTRUCTION', field: 'body.data.instructionId' });
 
         const row = outboxRow('A-1/m1/fund-escrow-1', {
           state: 'sent',

@@ -1,4 +1,4 @@
-import { ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
+import { callbackFieldOf, ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
 import { discrepancyKinds, type SettlementOutboxTable } from '@gigledger/settlement';
 import { grantCovers } from '@gigledger/chaincode/model';
 import { z } from 'zod';
@@ -220,7 +220,7 @@ export function settlementRoutes(deps: {
         );
         if (result.status === 'refused') {
           log.warn({ provider: params.provider, code: result.code }, 'provider callback refused');
-          throw new ApiError(400, result.code, result.message);
+          throw new ApiError(400, result.code, result.message, callbackFieldOf(result.member));
         }
         return { status: result.status };
       },

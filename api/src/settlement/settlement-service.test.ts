@@ -1257,16 +1257,17 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         [
           { instructionId: `${agreementId}/m1/fund-escrow-9`, amount: '150000', currency: 'EUR' },
           'UNKNOWN_INSTRUCTION',
+          'instructionId',
         ],
-        [{ instructionId: fundId, amount: '150001', currency: 'EUR' }, 'CONFIRMATION_MISMATCH'],
-        [{ instructionId: fundId, amount: '150000', currency: 'USD' }, 'CONFIRMATION_MISMATCH'],
+        [{ instructionId: fundId, amount: '150001', currency: 'EUR' }, 'CONFIRMATION_MISMATCH', 'amountMinor'],
+        [{ instructionId: fundId, amount: '150000', currency: 'USD' }, 'CONFIRMATION_MISMATCH', 'currency'],
       ] as const;
-      for (const [index, [data, code]] of refusals.entries()) {
+      for (const [index, [data, code, member]] of refusals.entries()) {
         const callback = signedCallback(`msg_refused_${index}`, { ...data, providerReference: reference });
         const answer = await rig.receiver.post(callback.headers, callback.body);
         expect(answer).toEqual({
           status: 400,
-          answer: expect.objectContaining({ status: 'refused', code }) as unknown,
+          answer: expect.objectContaining({ status: 'refused', code, member }) as unknown,
         });
       }
       // Signed, for the right instruction and amount, but naming another reference than
@@ -1282,6 +1283,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
           status: 'refused',
           code: 'CONFIRMATION_MISMATCH',
           message: `instruction ${fundId} was taken by provider sandbox as ${reference}, not sbx_forged`,
+          member: 'providerReference',
         }) as unknown,
       });
       expect(await snapshot()).toEqual(before);

@@ -227,6 +227,14 @@ export function paymentOrderFromMessage(message: ParsedPaymentOrderRequested): P
   };
 }
 
+/**
+ * Where a callback holds each member of the confirmation it carries, as the path of a
+ * refused field in the HTTP answer to the provider (`body.data.amount`).
+ */
+export function callbackFieldOf(member: 'instructionId' | 'amountMinor' | 'currency' | 'providerReference'): string {
+  return `body.data.${member === 'amountMinor' ? 'amount' : member}`;
+}
+
 /** The confirmation a parsed callback carries. */
 export function confirmationFromCallback(callback: ParsedPaymentOrderCallback): ProviderConfirmation {
   const { data } = callback;
