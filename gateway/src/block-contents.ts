@@ -1,5 +1,6 @@
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { blockHeaderHash } from './proofs/block-hash.js';
+import { endorsedChaincodeAction } from './chaincode-action.js';
 
 /** How a transaction touched one key: read, written, or deleted. */
 export type KeyAccessKind = 'read' | 'write' | 'delete';
@@ -109,10 +110,7 @@ function invocationOf(payload: common.Payload): Invocation {
     peer.ChaincodeProposalPayload.deserializeBinary(actionPayload.getChaincodeProposalPayload_asU8()).getInput_asU8(),
   ).getChaincodeSpec();
   const [name] = spec?.getInput()?.getArgsList_asU8() ?? [];
-  const responsePayload = peer.ProposalResponsePayload.deserializeBinary(
-    actionPayload.getAction()?.getProposalResponsePayload_asU8() ?? new Uint8Array(),
-  );
-  const chaincodeAction = peer.ChaincodeAction.deserializeBinary(responsePayload.getExtension_asU8());
+  const chaincodeAction = endorsedChaincodeAction(actionPayload);
   const keys: KeyAccess[] = [];
   const writes: PublicWrite[] = [];
   const readWriteSet = ledger.rwset.TxReadWriteSet.deserializeBinary(chaincodeAction.getResults_asU8());

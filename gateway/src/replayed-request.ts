@@ -1,5 +1,6 @@
 import { common, gateway, ledger, peer } from '@hyperledger/fabric-protos';
 import { requestReplayedEvent } from '@gigledger/chaincode/model';
+import { chaincodeActionOf } from './chaincode-action.js';
 
 const decoder = new TextDecoder();
 /**
@@ -43,11 +44,7 @@ export function replayedTransactionId(preparedTransaction: Uint8Array): string |
   const actions = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList();
   const [action] = actions;
   if (action === undefined || actions.length !== 1) return undefined;
-  const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction();
-  if (endorsed === undefined) return undefined;
-  const chaincodeAction = peer.ChaincodeAction.deserializeBinary(
-    peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8()).getExtension_asU8(),
-  );
+  const chaincodeAction = chaincodeActionOf(action);
   const eventBytes = chaincodeAction.getEvents_asU8();
   if (eventBytes.length === 0) return undefined;
   const event = peer.ChaincodeEvent.deserializeBinary(eventBytes);

@@ -9,6 +9,7 @@ import {
   type LedgerVersion,
 } from './lifecycle.js';
 import { decodeBlockContents, type BlockContents, type BlockTransaction } from '../block-contents.js';
+import { chaincodeActionOf } from '../chaincode-action.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
 
 /** The peer knows no committed transaction with this id. */
@@ -247,18 +248,7 @@ async function definitionCommits(
 /** The chaincode id version the first action of an endorser transaction names (its definition's version). */
 function chaincodeVersion(payloadData: Uint8Array): string {
   const action = peer.Transaction.deserializeBinary(payloadData).getActionsList()[0];
-  const endorsed = peer.ChaincodeActionPayload.deserializeBinary(
-    action?.getPayload_asU8() ?? new Uint8Array(),
-  ).getAction();
-  return (
-    peer.ChaincodeAction.deserializeBinary(
-      peer.ProposalResponsePayload.deserializeBinary(
-        endorsed?.getProposalResponsePayload_asU8() ?? new Uint8Array(),
-      ).getExtension_asU8(),
-    )
-      .getChaincodeId()
-      ?.getVersion() ?? ''
-  );
+  return chaincodeActionOf(action).getChaincodeId()?.getVersion() ?? '';
 }
 
 /**

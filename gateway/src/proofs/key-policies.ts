@@ -1,4 +1,5 @@
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { chaincodeActionOf } from '../chaincode-action.js';
 
 /** The metadata entry under which Fabric keeps a key's state-based endorsement policy. */
 export const validationParameterKey = 'VALIDATION_PARAMETER';
@@ -30,12 +31,7 @@ export function namespaceSets(payloadData: Uint8Array, namespace: string): ledge
   return peer.Transaction.deserializeBinary(payloadData)
     .getActionsList()
     .flatMap((action) => {
-      const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction();
-      const chaincodeAction = peer.ChaincodeAction.deserializeBinary(
-        peer.ProposalResponsePayload.deserializeBinary(
-          endorsed?.getProposalResponsePayload_asU8() ?? new Uint8Array(),
-        ).getExtension_asU8(),
-      );
+      const chaincodeAction = chaincodeActionOf(action);
       return ledger.rwset.TxReadWriteSet.deserializeBinary(chaincodeAction.getResults_asU8())
         .getNsRwsetList()
         .filter((set) => set.getNamespace() === namespace);
