@@ -4,7 +4,14 @@ process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
 
 export default {
   displayName: 'unit',
-  roots: ['<rootDir>/chaincode', '<rootDir>/gateway', '<rootDir>/network', '<rootDir>/settlement', '<rootDir>/api'],
+  roots: [
+    '<rootDir>/chaincode',
+    '<rootDir>/gateway',
+    '<rootDir>/network',
+    '<rootDir>/settlement',
+    '<rootDir>/api',
+    '<rootDir>/bench',
+  ],
   testMatch: ['**/dist/**/*.test.js'],
   testPathIgnorePatterns: ['/node_modules/'],
   testEnvironment: 'node',

@@ -284,13 +284,22 @@ interface Figure extends LevelFigures {
 
 async function level(api: ApiProcess, workload: Workload, inFlight: number) {
   await api.freshConnections(inFlight);
-  const cpuBefore = await api.cpuMs();
-  const ownBefore = process.cpuUsage();
-  const figures = await runLevel(workload, inFlight, seconds);
-  const own = process.cpuUsage(ownBefore);
-  const requests = Math.max(1, figures.calls + failureCount(figures));
-  const cpuPerRequest = ((await api.cpuMs()) - cpuBefore) / requests;
-  return { ...figures, cpuPerRequest, loadCpuPerRequest: (own.user + own.system) / 1000 / requests };
+  let cpuBefore = 0;
+  let apiCpu = 0;
+  let ownBefore = process.cpuUsage();
+  let own = process.cpuUsage(ownBefore);
+  const figures = await runLevel(workload, inFlight, seconds, {
+    async opened() {
+      ownBefore = process.cpuUsage();
+      cpuBefore = await api.cpuMs();
+    },
+    async closed() {
+      own = process.cpuUsage(ownBefore);
+      apiCpu = (await api.cpuMs()) - cpuBefore;
+    },
+  });
+  const requests = Math.max(1, figures.calls + figures.callsFailed);
+  return { ...figures, cpuPerRequest: apiCpu / requests, loadCpuPerRequest: (own.user + own.system) / 1000 / requests };
 }
 
 function line(figure: Figure): string {
@@ -309,11 +318,19 @@ async function profile(api: ApiProcess, label: string, size: number): Promise<vo
     await workloads[(worker + round) % workloads.length]?.(timer, worker, round);
   };
   await api.freshConnections(32);
-  await api.ask({ kind: 'profile-start' });
-  const cpuBefore = await api.cpuMs();
-  const figures = await runLevel(mixed, 32, seconds * 2);
-  const cpu = (await api.cpuMs()) - cpuBefore;
-  const reply = await api.ask({ kind: 'profile-stop', file });
+  let cpuBefore = 0;
+  let cpu = 0;
+  let reply: Awaited<ReturnType<ApiProcess['ask']>>;
+  const figures = await runLevel(mixed, 32, seconds * 2, {
+    async opened() {
+      await api.ask({ kind: 'profile-start' });
+      cpuBefore = await api.cpuMs();
+    },
+    async closed() {
+      cpu = (await api.cpuMs()) - cpuBefore;
+      reply = await api.ask({ kind: 'profile-stop', file });
+    },
+  });
   if (reply?.kind !== 'profile') throw new Error('the API process did not return its profile');
   log(
     `Profile of the ${label} API at ${String(size)} agreements, mixed queries at 32 in flight: ${String(figures.calls)} requests, ` +

@@ -12,7 +12,10 @@
  * - R: reads of an agreement through the gateway package, REST and GraphQL.
  *
  * It prints each level (throughput, p50/p99 per call, failures by kind), each layer's
- * knee, and the ratios L2/L1, L3/L2, L4/L2. Nothing is asserted.
+ * knee, and the ratios L2/L1, L3/L2, L4/L2. Nothing is asserted. A level's figures are
+ * those of its steady state: `--seconds` long, from when every worker has had its first
+ * answer; failures are counted over the whole level, warm-up and drain included (see
+ * `runLevel`).
  *
  * With every level it also prints the CPU time each process spent per committed
  * transaction (per read for R): peers, orderers, chaincode server, CAs, the API and the
@@ -626,22 +629,32 @@ async function main(): Promise<void> {
     const cpuProbe =
       (unit: string, layer?: string): LevelProbe =>
       async () => {
-        const spent = startCpuWatch(watched());
         const before = await waste.counts();
         level += 1;
         const profiled = `${(layer ?? unit).split(' ')[0] ?? unit}-level${level}`;
-        fabricProfiles?.during(profiled, Math.max(1, seconds - 1));
-        return async (figures) => {
-          const after = await waste.counts();
-          if (layer !== undefined) {
-            accumulate(wasted.get(layer) ?? new Map<string, number>(), before, after);
-            profiledLevels.set(`${layer}@${figures.inFlight}`, profiled);
-          }
-          const cpuSpent = spent();
-          const units = figures.commits > 0 ? figures.commits : figures.calls;
-          if (layer !== undefined) cpuAtLevel.set(`${layer}@${figures.inFlight}`, { spent: cpuSpent, units });
-          const cpu = formatCpuPerUnit(cpuSpent, units, unit);
-          return `${cpu}; load average ${loadAverage()}\n${''.padEnd(26)} ${formatWaste(before, after)}`;
+        let spent: (() => CpuSpent) | undefined;
+        let cpuSpent: CpuSpent = new Map();
+        return {
+          window: {
+            opened() {
+              spent = startCpuWatch(watched());
+              fabricProfiles?.during(profiled, Math.max(1, seconds - 1));
+            },
+            closed() {
+              cpuSpent = spent?.() ?? new Map();
+            },
+          },
+          async finish(figures) {
+            const after = await waste.counts();
+            if (layer !== undefined) {
+              accumulate(wasted.get(layer) ?? new Map<string, number>(), before, after);
+              profiledLevels.set(`${layer}@${figures.inFlight}`, profiled);
+            }
+            const units = figures.commits > 0 ? figures.commits : figures.calls;
+            if (layer !== undefined) cpuAtLevel.set(`${layer}@${figures.inFlight}`, { spent: cpuSpent, units });
+            const cpu = formatCpuPerUnit(cpuSpent, units, unit);
+            return `${cpu}; load average ${loadAverage()}\n${''.padEnd(26)} ${formatWaste(before, after)}`;
+          },
         };
       };
     const measure = async (name: string, unit: string, workload: Workload) => {

@@ -284,9 +284,16 @@ export async function compareLever(
     if (on) await lever.apply();
     // Connections to restarted nodes and JIT settle before the measured level.
     await runLevel(workloadFor(on), Math.min(inFlight, 16), 3);
-    const spent = startCpuWatch(watched());
-    const figures = await runLevel(workloadFor(on), inFlight, seconds);
-    const cpu = spent();
+    let spent: (() => CpuSpent) | undefined;
+    let cpu: CpuSpent = new Map();
+    const figures = await runLevel(workloadFor(on), inFlight, seconds, {
+      opened() {
+        spent = startCpuWatch(watched());
+      },
+      closed() {
+        cpu = spent?.() ?? new Map();
+      },
+    });
     const label = `lever ${lever.name} ${on ? 'on ' : 'off'}`.padEnd(26);
     log(`${label} ${formatLevel(figures, 'tx/s')}`);
     log(`${''.padEnd(26)} ${formatCpuPerUnit(cpu, figures.commits, 'tx')}; load average ${loadAverage()}`);

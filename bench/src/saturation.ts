@@ -11,15 +11,25 @@ export interface CallTimer {
 /** What one in-flight level of a closed loop achieved. */
 export interface LevelFigures {
   readonly inFlight: number;
+  /** Calls answered within the measured window. */
   readonly calls: number;
+  /** Calls that failed within the measured window (every failure of the level is in `failures`). */
+  readonly callsFailed: number;
+  /** Transactions committed by calls answered within the measured window. */
   readonly commits: number;
+  /** The measured window, in seconds. */
   readonly seconds: number;
+  /** From the level's start until the window opened, in seconds. */
+  readonly warmupSeconds: number;
   /** Committed transactions per second, or calls per second for a workload that commits nothing. */
   readonly throughput: number;
-  /** Per call, in milliseconds. */
+  /** Per call answered within the window, in milliseconds. */
   readonly p50: number;
   readonly p99: number;
-  /** Failed calls by kind (the ledger's validation code, the HTTP status and error code, or the error's name). */
+  /**
+   * Failed calls of the whole level, warm-up and drain included, by kind (the ledger's
+   * validation code, the HTTP status and error code, or the error's name).
+   */
   readonly failures: ReadonlyMap<string, number>;
 }
 
@@ -44,54 +54,125 @@ export function failureKind(error: unknown): string {
 }
 
 /**
- * Runs `workload` with `inFlight` workers for `seconds`: a closed loop, each worker
- * starting its next call when the previous one answers, so `inFlight` calls are always
- * outstanding. After the time is up no worker starts a call; the level ends when the
- * calls still outstanding have answered, and its time includes them.
+ * Called as a level's measured window opens and as it closes, e.g. to read each process's
+ * CPU time over the window only. The level does not return before both have settled.
  */
-export async function runLevel(workload: Workload, inFlight: number, seconds: number): Promise<LevelFigures> {
+export interface WindowHooks {
+  opened(): void | Promise<void>;
+  closed(): void | Promise<void>;
+}
+
+/**
+ * The longest a level waits for every worker's first answer before it opens its window
+ * anyway, in seconds: a call that takes longer than this is stuck, not queued.
+ */
+export const longestWarmupSeconds = 120;
+
+/**
+ * Runs `workload` with `inFlight` workers: a closed loop, each worker starting its next
+ * call when the previous one answers, so `inFlight` calls are always outstanding.
+ *
+ * Only the steady state is measured. All workers start at once, so until each has had
+ * its first answer fewer than `inFlight` calls are queued at the far end and every
+ * worker is at the same step of its unit; that warm-up is not counted. The window opens
+ * once every worker has had an answer (or after {@link longestWarmupSeconds}) and lasts
+ * `seconds`; throughput and latency are those of the calls answered within it. After it
+ * closes no worker starts a call, and the calls still outstanding are waited for: their
+ * failures are counted, their answers are not (with the queue draining, fewer calls are in
+ * flight than the level names). With calls of several seconds at high levels, counting
+ * ramp and drain made a level report less than its steady throughput.
+ */
+export async function runLevel(
+  workload: Workload,
+  inFlight: number,
+  seconds: number,
+  hooks?: WindowHooks,
+): Promise<LevelFigures> {
   const latencies: number[] = [];
   const failures = new Map<string, number>();
-  let commits = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const timer: CallTimer = {
-    async call(committing, run) {
-      if (performance.now() >= deadline) throw new LevelOver();
-      const callStarted = performance.now();
-      try {
-        const value = await run();
-        latencies.push(performance.now() - callStarted);
-        commits += committing;
-        return value;
-      } catch (error) {
-        const kind = failureKind(error);
-        failures.set(kind, (failures.get(kind) ?? 0) + 1);
-        throw new LevelOver();
-      }
-    },
+  const countFailure = (error: unknown) => {
+    const kind = failureKind(error);
+    failures.set(kind, (failures.get(kind) ?? 0) + 1);
   };
-  await Promise.all(
-    Array.from({ length: inFlight }, async (_, worker) => {
-      for (let round = 0; performance.now() < deadline; round += 1) {
+  let commits = 0;
+  let callsFailed = 0;
+  const started = performance.now();
+  let windowStart: number | undefined;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let closed = false;
+  // The window's hooks run in order, and the level waits for both.
+  let hooksSettled = Promise.resolve();
+  let closeTimer: NodeJS.Timeout | undefined;
+  const close = () => {
+    closed = true;
+    if (hooks !== undefined) hooksSettled = hooksSettled.then(() => hooks.closed());
+  };
+  const open = () => {
+    if (windowStart !== undefined) return;
+    windowStart = performance.now();
+    windowEnd = windowStart + seconds * 1000;
+    clearTimeout(warmupLimit);
+    if (hooks !== undefined) hooksSettled = hooksSettled.then(() => hooks.opened());
+    closeTimer = setTimeout(close, seconds * 1000);
+  };
+  const warmupLimit = setTimeout(open, longestWarmupSeconds * 1000);
+  let workersAnswered = 0;
+  const inWindow = (at: number) => windowStart !== undefined && at >= windowStart && at < windowEnd;
+
+  const worker = async (index: number) => {
+    let answered = false;
+    const firstAnswer = () => {
+      if (answered) return;
+      answered = true;
+      workersAnswered += 1;
+      if (workersAnswered === inFlight) open();
+    };
+    const timer: CallTimer = {
+      async call(committing, run) {
+        if (closed) throw new LevelOver();
+        const callStarted = performance.now();
         try {
-          await workload(timer, worker, round);
-        } catch (error) {
-          if (!(error instanceof LevelOver)) {
-            const kind = failureKind(error);
-            failures.set(kind, (failures.get(kind) ?? 0) + 1);
+          const value = await run();
+          const answeredAt = performance.now();
+          if (inWindow(answeredAt)) {
+            latencies.push(answeredAt - callStarted);
+            commits += committing;
           }
+          return value;
+        } catch (error) {
+          countFailure(error);
+          if (inWindow(performance.now())) callsFailed += 1;
+          throw new LevelOver();
+        } finally {
+          firstAnswer();
         }
+      },
+    };
+    for (let round = 0; !closed; round += 1) {
+      try {
+        await workload(timer, index, round);
+      } catch (error) {
+        if (!(error instanceof LevelOver)) countFailure(error);
       }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: inFlight }, (_, index) => worker(index)));
+  } finally {
+    clearTimeout(warmupLimit);
+    clearTimeout(closeTimer);
+  }
+  await hooksSettled;
+  const windowSeconds = windowStart === undefined ? 0 : seconds;
+  const answered = commits > 0 ? commits : latencies.length;
   return {
     inFlight,
     calls: latencies.length,
+    callsFailed,
     commits,
-    seconds: elapsed,
-    throughput: (commits > 0 ? commits : latencies.length) / elapsed,
+    seconds: windowSeconds,
+    warmupSeconds: ((windowStart ?? performance.now()) - started) / 1000,
+    throughput: windowSeconds > 0 ? answered / windowSeconds : 0,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     failures,
@@ -108,11 +189,15 @@ export interface LayerFigures {
 }
 
 /**
- * Watches something else for the length of one level, e.g. CPU time per process: called
- * as the level starts, it returns what to call with the level's figures as it ends,
- * which answers a line to report (or undefined for none).
+ * Watches something else during one level, e.g. CPU time per process over its measured
+ * window: called as the level starts, it returns the window's hooks and what to call with
+ * the level's figures once it has drained, which answers a line to report (or undefined
+ * for none).
  */
-export type LevelProbe = () => Promise<(figures: LevelFigures) => Promise<string | undefined> | string | undefined>;
+export type LevelProbe = () => Promise<{
+  readonly window?: WindowHooks;
+  finish(figures: LevelFigures): Promise<string | undefined> | string | undefined;
+}>;
 
 /**
  * Levels in a row that must fail to beat the best throughput so far by 5% before the
@@ -142,11 +227,11 @@ export async function findKnee(
   let best: LevelFigures | undefined;
   let flat = 0;
   for (const inFlight of levels) {
-    const finish = await probe?.();
-    const figures = await runLevel(workload, inFlight, seconds);
+    const watch = await probe?.();
+    const figures = await runLevel(workload, inFlight, seconds, watch?.window);
     measured.push(figures);
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
-    const probed = await finish?.(figures);
+    const probed = await watch?.finish(figures);
     if (probed !== undefined) report(`${''.padEnd(26)} ${probed}`);
     if (best === undefined || figures.throughput > best.throughput * 1.05) {
       flat = 0;
@@ -184,6 +269,7 @@ export function formatLevel(figures: LevelFigures, unit: string): string {
   return (
     `${String(figures.inFlight).padStart(4)} in flight: ${figures.throughput.toFixed(1).padStart(7)} ${unit}, ` +
     `p50 ${figures.p50.toFixed(0).padStart(5)} ms, p99 ${figures.p99.toFixed(0).padStart(5)} ms, ` +
-    `${figures.calls} calls, ${failureCount(figures)} failed${failures === '' ? '' : ` (${failures})`}`
+    `${figures.calls} calls in ${figures.seconds.toFixed(0)} s after ${figures.warmupSeconds.toFixed(1)} s warm-up, ` +
+    `${failureCount(figures)} failed${failures === '' ? '' : ` (${failures})`}`
   );
 }
