@@ -57,6 +57,8 @@ class ScriptedNetwork {
   lastStatusAnswer: StatusAnswer = { successful: true, code: 0, blockNumber: 7n };
   /** The transaction id of every commit-status request, in order. */
   readonly statusAsks: string[] = [];
+  /** Proposals and commit-status requests in the order they were made, e.g. `proposed tx-1`, `status tx-1`. */
+  readonly timeline: string[] = [];
   readonly evaluations: string[] = [];
   /** The options of every evaluation, in order. */
   readonly evaluationOptions: ProposalOptions[] = [];
@@ -92,6 +94,7 @@ class ScriptedNetwork {
         newProposal: (name: string, options: ProposalOptions = {}) => {
           const transactionId = `tx-${this.proposals.length + 1}`;
           this.proposals.push({ name, options, transactionId });
+          this.timeline.push(`proposed ${transactionId}`);
           return {
             getTransactionId: () => transactionId,
             endorse: () => {
@@ -130,6 +133,7 @@ class ScriptedNetwork {
         return Promise.resolve({
           getStatus: (options?: { deadline?: number }) => {
             this.statusAsks.push(transactionId);
+            this.timeline.push(`status ${transactionId}`);
             const answer = this.statusAnswers.shift() ?? this.lastStatusAnswer;
             if (answer === 'timeout' && options?.deadline !== undefined) this.clock?.advanceTo(options.deadline);
             if (answer === 'timeout' || answer === 'unavailable') {
@@ -235,7 +239,7 @@ describe('ContractClient', () => {
     expect(scripted.proposals).toHaveLength(2);
   });
 
-  it('sends on their own: requests without an id, another id, other private inputs, other endorsers', async () => {
+  it('sends each of: requests without an id, another id, other private inputs, other endorsers', async () => {
     const scripted = new ScriptedNetwork();
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     const once = { ...request, requestId: 'set-max-revisions-1' };
@@ -249,6 +253,52 @@ describe('ContractClient', () => {
       client.submit(setParameter, once, { endorsingOrganizations: ['ClientOrgMSP'] }),
     ]);
     expect(scripted.proposals).toHaveLength(7);
+  });
+
+  it('sends another request under an id in use only once the one under way has settled', async () => {
+    // Sent at once, the second would be ordered and invalidated; sent after, the chaincode
+    // refuses it at endorsement (REQUEST_ID_REUSED), or lets it act if the first was refused.
+    const scripted = new ScriptedNetwork();
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    const once = { ...request, requestId: 'set-max-revisions-1' };
+    const other = { ...once, value: 4 };
+    const anotherTransaction = { ...setParameter, name: 'setParameterAgain' as const };
+
+    await Promise.all([
+      client.submit(setParameter, once),
+      client.submit(setParameter, other),
+      client.submit(setParameter, { ...other }),
+      client.submit(setParameter, once, { transient: { terms: 'a' } }),
+      // Another transaction keeps its own ids: sent at once.
+      client.submit(anotherTransaction, once),
+    ]);
+
+    expect(scripted.timeline).toEqual([
+      'proposed tx-1',
+      'proposed tx-2',
+      'status tx-1',
+      'status tx-2',
+      'proposed tx-3',
+      'status tx-3',
+      'proposed tx-4',
+      'status tx-4',
+    ]);
+    expect(scripted.proposals.map((proposal) => proposal.name)).toEqual([
+      setParameter.name,
+      anotherTransaction.name,
+      setParameter.name,
+      setParameter.name,
+    ]);
+
+    const refusedFirst = new ScriptedNetwork();
+    refusedFirst.endorseFailures = [endorseError(['chaincode response 500, FORBIDDEN: only governors set parameters'])];
+    const retrying = new ContractClient(refusedFirst.asNetwork(), 'gigledger');
+    const answers = await Promise.allSettled([
+      retrying.submit(setParameter, once),
+      retrying.submit(setParameter, other),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'fulfilled']);
+    expect(refusedFirst.timeline).toEqual(['proposed tx-1', 'proposed tx-2', 'status tx-2']);
   });
 
   it('gives every joined caller the first one’s error', async () => {

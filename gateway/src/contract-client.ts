@@ -126,25 +126,47 @@ export interface TransactionTransport {
 }
 
 /**
+ * A submit that carries a request id, while it is under way: `request` identifies the
+ * whole request (see {@link requestKeys}), `settled` is its answer or error.
+ */
+interface UnderWay {
+  readonly request: string;
+  readonly settled: Promise<Submitted<unknown>>;
+}
+
+/**
  * What identifies a submit that carries a request id, so that the same request sent
  * again while the first is under way (a client retrying a slow answer, or sending at
  * once) waits for the first and shares its answer or error: sent on its own, it would be
  * endorsed before the first commits, ordered, and invalidated as an MVCC read conflict
  * (one more invalid transaction in a block) before being answered from storage anyway.
- * The key holds the whole request, the private inputs' digest and the chosen endorsers,
- * so another request under the same id is sent and refused by the chaincode as before
- * (REQUEST_ID_REUSED). Requests without an id are never joined: two of them may mean two
- * actions.
+ *
+ * `id` is what the chaincode keeps a request id under for one caller (the transaction's
+ * name and the id); `request` adds the whole request, the private inputs' digest and the
+ * chosen endorsers. Another request under an id in use waits for the one under way to
+ * settle and is then sent, to be refused by the chaincode at endorsement
+ * (REQUEST_ID_REUSED), or to act if the first was refused: sent at once, it would be
+ * ordered and invalidated too. Requests without an id are never joined nor held: two of
+ * them may mean two actions.
  */
-function sameRequestKey(spec: AnySpec, request: unknown, options: SubmitOptions): string | undefined {
-  if (typeof (request as { requestId?: unknown } | null)?.requestId !== 'string') return undefined;
+function requestKeys(
+  spec: AnySpec,
+  request: unknown,
+  options: SubmitOptions,
+): { readonly id: string; readonly request: string } | undefined {
+  const requestId = (request as { requestId?: unknown } | null)?.requestId;
+  if (typeof requestId !== 'string') return undefined;
   try {
     // Canonical JSON (keys sorted): REST and GraphQL build the same request in different key orders.
     const transient =
       options.transient === undefined
         ? ''
         : createHash('sha256').update(canonicalJson(options.transient)).digest('hex');
-    return canonicalJson([qualifiedName(spec), request, transient, options.endorsingOrganizations ?? null]);
+    return {
+      // The chaincode keeps ids by transaction name, whatever the contract (`runOnce`).
+      id: JSON.stringify([spec.name, requestId]),
+      request: canonicalJson([qualifiedName(spec), request, transient, options.endorsingOrganizations ?? null]),
+    };
   } catch {
     // A request canonical JSON refuses (a bigint, a lone surrogate, too deep) is sent on its own.
     return undefined;
@@ -162,8 +184,8 @@ export class ContractClient implements TransactionTransport {
   readonly #options: ContractClientOptions;
   readonly #clock: Clock;
   readonly #latencies: CommitLatencies;
-  /** Submits under way that carry a request id, by {@link sameRequestKey}. */
-  readonly #inFlight = new Map<string, Promise<Submitted<unknown>>>();
+  /** Submits under way that carry a request id, by the id's key (see {@link requestKeys}). */
+  readonly #underWay = new Map<string, UnderWay>();
 
   constructor(network: Network, chaincode: string, options: ContractClientOptions = {}) {
     this.#network = network;
@@ -211,16 +233,22 @@ export class ContractClient implements TransactionTransport {
     request: z.input<Spec['request']>,
     options: SubmitOptions = {},
   ): Promise<Submitted<z.output<Spec['result']>>> {
-    const key = sameRequestKey(spec, request, options);
-    if (key === undefined) return this.#submitWithRetries(spec, request, options);
-    const running = this.#inFlight.get(key) as Promise<Submitted<z.output<Spec['result']>>> | undefined;
-    if (running !== undefined) return running;
-    const started = this.#submitWithRetries(spec, request, options);
-    this.#inFlight.set(key, started);
+    const keys = requestKeys(spec, request, options);
+    if (keys === undefined) return this.#submitWithRetries(spec, request, options);
+    for (;;) {
+      const running = this.#underWay.get(keys.id);
+      if (running === undefined) break;
+      if (running.request === keys.request) return running.settled as Promise<Submitted<z.output<Spec['result']>>>;
+      // Another request under this id: whatever it answers, this one is sent after it.
+      await running.settled.catch(() => undefined);
+    }
+    const settled = this.#submitWithRetries(spec, request, options);
+    const underWay: UnderWay = { request: keys.request, settled };
+    this.#underWay.set(keys.id, underWay);
     try {
-      return await started;
+      return await settled;
     } finally {
-      this.#inFlight.delete(key);
+      if (this.#underWay.get(keys.id) === underWay) this.#underWay.delete(keys.id);
     }
   }
 

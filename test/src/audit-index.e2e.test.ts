@@ -389,6 +389,36 @@ describe('the audit index, on the real network', () => {
     expect(await conflicts()).toBe(before);
   });
 
+  it('refuses another command sent at the same time under a request id in use before ordering it: one acts, one REQUEST_ID_REUSED, no invalidated copy', async () => {
+    const target = `IX-${suffix}-reused`;
+    await draft(alice, target, '100000', 'EUR');
+    await caughtUp();
+    const conflicts = async () =>
+      (
+        await api.graphql<{ indexedTransactions: { totalCount: number } }>(
+          '{ indexedTransactions(filter: { validation: "MVCC_READ_CONFLICT", function: "agreement:cancelAgreement" }, first: 1) { totalCount } }',
+          auditor.token,
+        )
+      ).indexedTransactions.totalCount;
+    const before = await conflicts();
+    const requestId = `cancel-${target}`;
+    const [overRest, overGraphql] = await Promise.all([
+      api.call('POST', `/v1/agreements/${target}/cancel`, alice.token, { requestId, reason: 'budget withdrawn' }),
+      api.call('POST', '/graphql', alice.token, {
+        query: 'mutation ($input: AgreementReasonInput!) { cancelAgreement(input: $input) { transactionId } }',
+        variables: { input: { agreementId: target, requestId, reason: 'scope changed' } },
+      }),
+    ]);
+    const graphqlAnswer = overGraphql.body as { errors?: { extensions?: { code?: string } }[] };
+    const restCode = (overRest.body as { code?: string }).code;
+    const restOutcome =
+      overRest.status === 200 ? 'acted' : overRest.status === 409 ? restCode : `${overRest.status} ${restCode}`;
+    const graphqlOutcome = graphqlAnswer.errors === undefined ? 'acted' : graphqlAnswer.errors[0]?.extensions?.code;
+    expect([restOutcome, graphqlOutcome].sort()).toEqual(['REQUEST_ID_REUSED', 'acted']);
+    await caughtUp();
+    expect(await conflicts()).toBe(before);
+  });
+
   it('resumes exactly after kills before a block, inside its transaction and after a commit, equal to a rebuild from block 0, which the check finds equal to the ledger', async () => {
     await caughtUp();
     const crashes = ['inside-transaction:2', 'before-block:3', 'after-commit:2', 'inside-transaction:4'];
