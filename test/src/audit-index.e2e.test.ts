@@ -231,6 +231,29 @@ describe('the audit index, on the real network', () => {
     );
     expect(senders.indexedPayouts.edges.length).toBeGreaterThan(0);
     for (const edge of senders.indexedPayouts.edges) expect(edge.node.settlingOrganisation).toBe('ClientOrgMSP');
+    // The same payouts by the organisation that settles them, over GraphQL and REST; none for another.
+    const alicesPayouts = senders.indexedPayouts.edges.map((edge) => edge.node.instructionId).sort();
+    const settledBy = async (mspId: string) => {
+      const overGraphql = await api.graphql<{ indexedPayouts: { edges: { node: { instructionId: string } }[] } }>(
+        `{ indexedPayouts(filter: { settlingOrganisation: "${mspId}", party: { mspId: "${alice.party.mspId}", userId: "${alice.party.userId}" } }) { edges { node { instructionId } } } }`,
+        auditor.token,
+      );
+      const overRest = await api.call(
+        'GET',
+        `/v1/index/payouts?settlingOrganisation=${mspId}&partyMspId=${alice.party.mspId}&partyUserId=${alice.party.userId}`,
+        auditor.token,
+      );
+      expect(overRest.status).toBe(200);
+      const restIds = (
+        overRest.body as { items: { instructionId: string; settlingOrganisation: string | null }[] }
+      ).items
+        .map((item) => item.instructionId)
+        .sort();
+      expect(restIds).toEqual(overGraphql.indexedPayouts.edges.map((edge) => edge.node.instructionId).sort());
+      return restIds;
+    };
+    expect(await settledBy('ClientOrgMSP')).toEqual(alicesPayouts);
+    expect(await settledBy('TalentOrgMSP')).toEqual([]);
 
     const wrong = await api.call('GET', '/v1/index/payouts?minAmount=12.50&partyMspId=ClientOrgMSP', auditor.token);
     expect(wrong.status).toBe(422);

@@ -102,6 +102,7 @@ async function indexMilestone(write: IndexedWrite, rows: BlockRows): Promise<voi
       request_tx_id: instruction.requestTxId,
       compliance_outcome: instruction.compliance?.outcome ?? null,
       compliance_credential_id: instruction.compliance?.credentialId ?? null,
+      settling_organisation: instruction.settlingOrganisation ?? null,
       record: JSON.stringify(instruction),
     })),
   );

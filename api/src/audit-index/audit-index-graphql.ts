@@ -696,6 +696,8 @@ export function auditIndexSchema(deps: {
         "Payouts of agreements naming this person, or paid to them."
         party: PartyInput
         org: String
+        "Payouts the settlement service of this organisation (MSP id) sends."
+        settlingOrganisation: String
         agreementId: ID
         "fund-escrow, release or refund"
         kind: String
@@ -1021,17 +1023,6 @@ export function auditIndexSchema(deps: {
               keyAccessNode,
             ),
           ),
-      },
-      IndexedPayout: {
-        // Read from the record only when asked for: most answers never parse it.
-        settlingOrganisation: (parent: { record: unknown }) => {
-          const { record } = parent;
-          const named =
-            typeof record === 'object' && record !== null
-              ? (record as { settlingOrganisation?: unknown }).settlingOrganisation
-              : undefined;
-          return typeof named === 'string' ? named : null;
-        },
       },
       IndexedProposal: {
         votes: (parent: { proposalId: string }, _args: unknown, context: GraphqlContext) =>

@@ -23,7 +23,7 @@ import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
-import { backfillAgreementDates, refundPayeesToClients } from './index-schema.js';
+import { backfillAgreementDates, backfillSettlingOrganisations, refundPayeesToClients } from './index-schema.js';
 import { keyAccessNode, payoutNode } from './index-nodes.js';
 import { indexVisibility } from './index-visibility.js';
 import { IndexQueries, pageSchema, totalsCache, transactionFilterSchema } from './index-queries.js';
@@ -114,6 +114,8 @@ function chain(): BlockContents[] {
                 ...spec,
                 milestoneStatus: 'released',
                 payout: position < 5 ? 'paid' : 'pending',
+                // The last two as issued before the ledger named a settling organisation.
+                ...(position < 8 ? { settlingOrganisation: position % 2 === 0 ? 'ClientOrgMSP' : 'TalentOrgMSP' } : {}),
                 at: day(40 + position),
                 txId: `tx-release-${spec.agreementId}`,
               }),
@@ -806,6 +808,34 @@ describe.each(backends)('audit index on $name', (backend) => {
     await db.updateTable('ix_payouts').set({ agreement_created_at: '' }).execute();
     await backfillAgreementDates(db as unknown as Kysely<unknown>);
     expect(await dates()).toEqual(indexed);
+  });
+
+  it('filters payouts by the organisation whose settlement service sends them, over its own column, which a migration fills for older rows', async () => {
+    const settledBy = async (settlingOrganisation: string) =>
+      (
+        await queries.payouts(principal('auditor'), { sort: 'REQUESTED_AT', settlingOrganisation }, firstPage)
+      ).edges.map((edge) => edge.node.instruction_id);
+    expect(await settledBy('TalentOrgMSP')).toEqual(
+      ['A-01', 'A-03', 'A-05', 'A-07'].map((agreementId) => `${agreementId}/m1/release-1`),
+    );
+    expect(await settledBy('AuditOrgMSP')).toEqual([]);
+    const all = await queries.payouts(principal('auditor'), { sort: 'REQUESTED_AT' }, firstPage);
+    expect(all.edges.map((edge) => payoutNode(edge.node).settlingOrganisation)).toEqual([
+      ...Array.from({ length: 4 }, () => ['ClientOrgMSP', 'TalentOrgMSP']).flat(),
+      null,
+      null,
+    ]);
+    const columns = async () =>
+      db
+        .selectFrom('ix_payouts')
+        .select(['instruction_id', 'settling_organisation'])
+        .orderBy('instruction_id')
+        .execute();
+    const indexed = await columns();
+    // As a database indexed before the column existed: empty, until the migration's backfill.
+    await db.updateTable('ix_payouts').set({ settling_organisation: null }).execute();
+    await backfillSettlingOrganisations(db as unknown as Kysely<unknown>);
+    expect(await columns()).toEqual(indexed);
   });
 
   it('empties for a rebuild, and indexing the same blocks again gives the same rows', async () => {

@@ -163,12 +163,17 @@ export async function checkIndex(
         const payout = payoutById.get(instruction.instructionId);
         if (payout === undefined)
           differ('payout', instruction.instructionId, 'missing-in-index', `ledger ${instruction.status}`);
-        else if (payout.status !== instruction.status || payout.amount !== instruction.amount) {
+        else if (
+          payout.status !== instruction.status ||
+          payout.amount !== instruction.amount ||
+          (payout.settling_organisation ?? undefined) !== instruction.settlingOrganisation
+        ) {
           differ(
             'payout',
             instruction.instructionId,
             'differs',
-            `ledger ${instruction.status} ${instruction.amount}, index ${payout.status} ${payout.amount}`,
+            `ledger ${instruction.status} ${instruction.amount} settled by ${instruction.settlingOrganisation ?? 'none named'}, ` +
+              `index ${payout.status} ${payout.amount} settled by ${payout.settling_organisation ?? 'none named'}`,
           );
         }
       }

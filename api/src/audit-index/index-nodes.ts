@@ -157,6 +157,12 @@ export const indexedPayoutSchema = z.object({
   /** The compliance check's outcome on payouts to the freelancer (cleared or held) and the credential that cleared it. */
   complianceOutcome: z.string().nullable(),
   complianceCredentialId: z.string().nullable(),
+  /**
+   * MSP id of the organisation whose settlement service sends it (the first listed in
+   * settlementOrganisations when it was issued); null on instructions issued before the
+   * ledger named one.
+   */
+  settlingOrganisation: z.string().nullable(),
   record: unknownRecord,
 });
 
@@ -177,6 +183,7 @@ export function payoutNode(row: Row): z.output<typeof indexedPayoutSchema> {
     requestTxId: text(row, 'request_tx_id'),
     complianceOutcome: optionalText(row, 'compliance_outcome'),
     complianceCredentialId: optionalText(row, 'compliance_credential_id'),
+    settlingOrganisation: optionalText(row, 'settling_organisation'),
     get record() {
       return record(row);
     },

@@ -87,6 +87,8 @@ export const payoutFilterSchema = z.strictObject({
   /** Payouts of agreements naming this person, or paid to them. */
   party: partySchema.optional(),
   org: z.string().min(1).max(64).optional(),
+  /** Payouts the settlement service of this organisation (MSP id) sends. */
+  settlingOrganisation: z.string().min(1).max(64).optional(),
   agreementId: z.string().min(1).max(64).optional(),
   kind: instructionKindSchema.optional(),
   status: instructionStatusSchema.optional(),
@@ -930,6 +932,9 @@ export class IndexQueries {
           ? []
           : [sql<SqlBool>`(${agreementParty(filter.party)} or ${partyIs(filter.party, 'payee_msp', 'payee_user')})`]),
         ...(filter.org === undefined ? [] : [eitherOrg(filter.org)]),
+        ...(filter.settlingOrganisation === undefined
+          ? []
+          : [eq('settling_organisation', filter.settlingOrganisation)]),
         ...(filter.agreementId === undefined ? [] : [eq('agreement_id', filter.agreementId)]),
         ...(filter.kind === undefined ? [] : [eq('kind', filter.kind)]),
         ...(filter.status === undefined ? [] : [eq('status', filter.status)]),

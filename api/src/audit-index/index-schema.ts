@@ -114,6 +114,8 @@ export interface IxPayoutsTable extends AgreementParties {
   request_tx_id: string;
   compliance_outcome: string | null;
   compliance_credential_id: string | null;
+  /** MSP id of the organisation whose settlement service sends it; null on instructions from before the ledger named one. */
+  settling_organisation: string | null;
   record: string;
 }
 
@@ -473,6 +475,30 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
  */
 export async function refundPayeesToClients(db: Kysely<unknown>): Promise<void> {
   await sql`update ix_payouts set payee_msp = client_msp, payee_user = client_user where kind = 'refund'`.execute(db);
+}
+
+/**
+ * Copies each indexed payout's settling organisation out of its ledger record into its
+ * own column, for rows indexed before the column existed. Read in JavaScript rather than
+ * with a JSON function, which SQLite and PostgreSQL spell differently; only records that
+ * name one are read.
+ */
+export async function backfillSettlingOrganisations(db: Kysely<unknown>): Promise<void> {
+  const payouts = db as unknown as Kysely<Pick<AuditIndexTables, 'ix_payouts'>>;
+  const rows = await payouts
+    .selectFrom('ix_payouts')
+    .select(['instruction_id', 'record'])
+    .where('record', 'like', '%"settlingOrganisation"%')
+    .execute();
+  for (const row of rows) {
+    const named = (JSON.parse(row.record) as { settlingOrganisation?: unknown }).settlingOrganisation;
+    if (typeof named !== 'string') continue;
+    await payouts
+      .updateTable('ix_payouts')
+      .set({ settling_organisation: named })
+      .where('instruction_id', '=', row.instruction_id)
+      .execute();
+  }
 }
 
 export async function backfillAgreementDates(db: Kysely<unknown>): Promise<void> {
@@ -1053,5 +1079,16 @@ export const auditIndexMigrations: Record<string, Migration> = {
   },
   '2026-12-02-002-audit-index-refund-payee': {
     up: refundPayeesToClients,
+  },
+  '2026-12-05-001-audit-index-payout-settling-organisation': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('ix_payouts').addColumn('settling_organisation', 'varchar(64)').execute();
+      await backfillSettlingOrganisations(db);
+      await db.schema
+        .createIndex('ix_payouts_settling')
+        .on('ix_payouts')
+        .columns(['settling_organisation', 'requested_at', 'instruction_id'])
+        .execute();
+    },
   },
 };

@@ -46,6 +46,8 @@ export interface SyntheticAgreement {
   readonly milestoneStatus?: MilestoneRecord['status'];
   /** A release payout of the milestone's amount, with this status. */
   readonly payout?: SettlementInstruction['status'];
+  /** The organisation whose settlement service sends the payout (none on records before the ledger named one). */
+  readonly settlingOrganisation?: string;
   readonly at: string;
   readonly txId: string;
 }
@@ -90,6 +92,7 @@ export function milestoneRecord(spec: SyntheticAgreement): MilestoneRecord {
             status: spec.payout,
             requestedAt: spec.at,
             requestTxId: spec.txId,
+            ...(spec.settlingOrganisation === undefined ? {} : { settlingOrganisation: spec.settlingOrganisation }),
             compliance: {
               outcome: 'cleared',
               requiredTypes: [],
