@@ -41,7 +41,11 @@ export type Workload = (timer: CallTimer, worker: number, round: number) => Prom
 
 /** The kind a failure is counted under: validation codes and error codes rather than whole messages. */
 export function failureKind(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // fetch says only "fetch failed"; what failed (a reset, a connect timeout) is its cause.
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const causeText = cause === undefined ? '' : ` (${typeof code === 'string' ? code : cause.name}: ${cause.message})`;
+  const text = error instanceof Error ? `${error.name}: ${error.message}${causeText}` : String(error);
   const validation = /\b(MVCC_READ_CONFLICT|PHANTOM_READ_CONFLICT|ENDORSEMENT_POLICY_FAILURE|[A-Z_]+_CONFLICT)\b/.exec(
     text,
   );
