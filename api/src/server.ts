@@ -15,6 +15,7 @@ import {
   readConnectionProfile,
   readMspIdentity,
   type LedgerSession,
+  type RequestClaims,
   type SigningIdentity,
   type Submitted,
 } from '@gigledger/gateway';
@@ -49,6 +50,7 @@ import type { PrimaryLink } from './cluster/primary-link.js';
 import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
+import { primaryRequestClaims } from './cluster/request-id-turns.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { applyKeepAliveTimeout } from './http/keep-alive.js';
 
@@ -365,9 +367,11 @@ export async function startApiPrimary(
   config: ApiConfig,
   walletKey: string | undefined,
   onEvent: (event: LedgerEvent) => void,
+  requestClaims: RequestClaims,
 ): Promise<RunningPrimary> {
   const log = createLogger(config.logLevel).child({ process: 'primary' });
   const parts = await openParts(config, walletKey, log);
+  parts.gateway.shareRequestIds(requestClaims);
   const singletons = await startSingletons(parts, onEvent);
   return {
     log,
@@ -414,6 +418,7 @@ export async function startApiWorker(
   // Each request's line names the worker that served it, so operators (and tests) can tell them apart.
   const log = createLogger(config.logLevel).child({ worker: workerId });
   const parts = await openParts(config, walletKey, log);
+  parts.gateway.shareRequestIds(primaryRequestClaims(link));
   shareCredentialThrottle(parts.accounts.throttle, link);
   answerMetricsQuestions(link, parts.metrics.registry);
   const events = new AgreementEventFeed({ recheckIntervalMs: config.subscriptionRecheckMs });

@@ -8,6 +8,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
+import { callerRequestClaims, type RequestClaims } from './request-claims.js';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import { CommitLatencies, type Clock, type ResubmitReason } from './resubmission.js';
 import {
@@ -299,6 +300,83 @@ describe('ContractClient', () => {
     ]);
     expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'fulfilled']);
     expect(refusedFirst.timeline).toEqual(['proposed tx-1', 'proposed tx-2', 'status tx-2']);
+  });
+
+  it('takes its turn with a request id from claims shared with other processes, and ends it once settled', async () => {
+    // Two processes sending as one caller: two clients on one set of claims taken in turn.
+    const scripted = new ScriptedNetwork();
+    const turns = new Map<string, Promise<void>>();
+    const claimed: string[] = [];
+    const claims: RequestClaims = {
+      async claim(key) {
+        claimed.push(key);
+        const before = turns.get(key) ?? Promise.resolve();
+        let end = () => {};
+        turns.set(key, new Promise<void>((resolve) => (end = resolve)));
+        await before;
+        scripted.timeline.push('turn');
+        return () => {
+          scripted.timeline.push('turn over');
+          end();
+        };
+      },
+    };
+    const first = new ContractClient(scripted.asNetwork(), 'gigledger', { requestClaims: claims });
+    const second = new ContractClient(scripted.asNetwork(), 'gigledger', { requestClaims: claims });
+    const once = { ...request, requestId: 'set-max-revisions-1' };
+
+    await Promise.all([
+      first.submit(setParameter, once),
+      first.submit(setParameter, once),
+      second.submit(setParameter, once),
+    ]);
+
+    // The first process's two copies join into one turn; the second sends after it.
+    expect(scripted.timeline).toEqual([
+      'turn',
+      'proposed tx-1',
+      'status tx-1',
+      'turn over',
+      'turn',
+      'proposed tx-2',
+      'status tx-2',
+      'turn over',
+    ]);
+    expect(claimed).toEqual([
+      JSON.stringify([setParameter.name, once.requestId]),
+      JSON.stringify([setParameter.name, once.requestId]),
+    ]);
+
+    // A request without an id takes no turn; a refusal ends its turn; a claim that fails sends unclaimed.
+    await first.submit(setParameter, request);
+    expect(claimed).toHaveLength(2);
+    scripted.endorseFailures = [endorseError(['chaincode response 500, FORBIDDEN: only governors set parameters'])];
+    await expect(first.submit(setParameter, { ...once, requestId: 'set-max-revisions-2' })).rejects.toThrow();
+    expect(scripted.timeline.slice(-3)).toEqual(['turn', 'proposed tx-4', 'turn over']);
+    const unreachable = new ContractClient(scripted.asNetwork(), 'gigledger', {
+      requestClaims: { claim: () => Promise.reject(new Error('the cluster primary went away before it answered')) },
+    });
+    expect((await unreachable.submit(setParameter, { ...once, requestId: 'set-max-revisions-3' })).transactionId).toBe(
+      'tx-5',
+    );
+  });
+
+  it('keys the claims of each caller apart, as the chaincode keeps request ids per client identity', async () => {
+    const keys: string[] = [];
+    const claims: RequestClaims = {
+      claim: (key) => {
+        keys.push(key);
+        return Promise.resolve(() => {});
+      },
+    };
+    const alice = { mspId: 'ClientOrgMSP', certificatePem: 'alice', privateKeyPem: '' };
+    const bob = { mspId: 'ClientOrgMSP', certificatePem: 'bob', privateKeyPem: '' };
+    for (const identity of [alice, alice, bob, { ...bob, mspId: 'TalentOrgMSP' }]) {
+      await callerRequestClaims(claims, identity).claim('k');
+    }
+    expect(keys[0]).toBe(keys[1]);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys.every((key) => key.endsWith(' k'))).toBe(true);
   });
 
   it('gives every joined caller the first one’s error', async () => {

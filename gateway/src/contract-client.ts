@@ -37,6 +37,7 @@ import {
   ResultFormatError,
   SubmissionError,
 } from './errors.js';
+import type { RequestClaims } from './request-claims.js';
 
 type AnySpec = TransactionSpec<z.ZodType, z.ZodType>;
 
@@ -242,13 +243,34 @@ export class ContractClient implements TransactionTransport {
       // Another request under this id: whatever it answers, this one is sent after it.
       await running.settled.catch(() => undefined);
     }
-    const settled = this.#submitWithRetries(spec, request, options);
+    const settled = this.#inTurn(keys.id, () => this.#submitWithRetries(spec, request, options));
     const underWay: UnderWay = { request: keys.request, settled };
     this.#underWay.set(keys.id, underWay);
     try {
       return await settled;
     } finally {
       if (this.#underWay.get(keys.id) === underWay) this.#underWay.delete(keys.id);
+    }
+  }
+
+  /**
+   * Runs `send` in this process's turn with the request id `id` among the processes
+   * sharing {@link ContractClientOptions.requestClaims}; without claims, or when the
+   * claim fails, at once.
+   */
+  async #inTurn<T>(id: string, send: () => Promise<T>): Promise<T> {
+    const claims = this.#options.requestClaims;
+    if (claims === undefined) return send();
+    let release: (() => void) | undefined;
+    try {
+      release = await claims.claim(id);
+    } catch {
+      // Claims spare invalid copies; acting once is the chaincode's, so the request goes unclaimed.
+    }
+    try {
+      return await send();
+    } finally {
+      release?.();
     }
   }
 
@@ -573,6 +595,11 @@ export interface ContractClientOptions {
    * asked for ({@link PeerHeights.watchCommit}); without it every commit is asked for.
    */
   readonly watchCommit?: (transactionId: string) => CommitWatch;
+  /**
+   * Turns with request ids among the processes sending as this caller (see
+   * {@link RequestClaims}), taken before a submit that carries an id is sent.
+   */
+  readonly requestClaims?: RequestClaims;
 }
 
 /**

@@ -42,6 +42,7 @@ export {
   type LedgerSession,
 } from './ledger-gateway.js';
 export type { TypedContract } from './typed-contract.js';
+export { callerRequestClaims, type RequestClaims } from './request-claims.js';
 export {
   AlreadyRegisteredError,
   CertificateAuthority,

@@ -19,6 +19,7 @@ import {
 } from '@gigledger/chaincode/model';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import { typedContract, type TypedContract } from './typed-contract.js';
+import { callerRequestClaims, type RequestClaims } from './request-claims.js';
 
 /** Deadlines for each stage of a transaction, in milliseconds. */
 export interface Deadlines {
@@ -80,6 +81,7 @@ export class LedgerGateway {
   #peerHeights: PeerHeights | undefined;
   readonly #commitLatencies = new CommitLatencies();
   readonly #resubmitListeners = new Set<(transactionId: string, reason: ResubmitReason) => void>();
+  #requestClaims: RequestClaims | undefined;
 
   constructor(connections: PeerConnections, deadlines: Deadlines = defaultDeadlines) {
     this.#connections = connections;
@@ -113,6 +115,15 @@ export class LedgerGateway {
     return () => {
       this.#resubmitListeners.delete(listener);
     };
+  }
+
+  /**
+   * From now on every session takes its turn with a request id from `claims`, shared
+   * with the other processes sending as the same callers (the HTTP workers of one API),
+   * before it sends a submit carrying that id (see {@link RequestClaims}).
+   */
+  shareRequestIds(claims: RequestClaims): void {
+    this.#requestClaims = claims;
   }
 
   /** Stops following peer heights; the connections stay open (they are the caller's). */
@@ -159,6 +170,9 @@ export class LedgerGateway {
         for (const listener of this.#resubmitListeners) listener(transactionId, reason);
       },
       ...(this.#peerHeights === undefined ? {} : this.#followedBy(this.#peerHeights, identity.mspId)),
+      ...(this.#requestClaims === undefined
+        ? {}
+        : { requestClaims: callerRequestClaims(this.#requestClaims, identity) }),
     });
     return {
       identity,

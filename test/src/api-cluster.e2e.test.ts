@@ -74,6 +74,80 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('acts once on a command sent to both workers at once under one request id: one answer, no invalidated copy', async () => {
+    const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+      admins: Record<string, { userId: string; password: string }>;
+    };
+    const admin = (
+      (await call('POST', '/v1/auth/token', undefined, bootstrap.admins.ClientOrg)).body as {
+        accessToken: string;
+      }
+    ).accessToken;
+    const governorId = `cluster-gov-once-${String(Date.now())}`;
+    const password = 'e2e password of a cluster governor';
+    expect(
+      (
+        await call('POST', '/v1/admin/users', admin, {
+          userId: governorId,
+          org: 'ClientOrg',
+          role: 'governor',
+          password,
+        })
+      ).status,
+    ).toBe(201);
+    const governor = (
+      (await call('POST', '/v1/auth/token', undefined, { userId: governorId, password })).body as {
+        accessToken: string;
+      }
+    ).accessToken;
+    const minimum = async (name: string) =>
+      ((await call('GET', `/v1/governance/rules/parameters/${name}`, governor)).body as { record: { value: number } })
+        .record.value;
+    const proposalId = `P-cluster-once-${String(Date.now())}`;
+    const proposal = {
+      requestId: `propose-${proposalId}`,
+      proposalId,
+      title: 'Sent to both workers at once',
+      text: 'Proposed eight times at once by the cluster suite.',
+      actions: [{ type: 'setParameter', name: 'maxRevisions', value: 3 }],
+      votingSeconds: await minimum('governanceMinVotingSeconds'),
+      timelockSeconds: await minimum('governanceMinTimelockSeconds'),
+    };
+
+    // Eight copies on eight connections: the primary hands connections to the workers in turn.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call('POST', '/v1/governance/proposals', governor, proposal)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 8 }, () => 201));
+    for (const answer of answers) expect(answer.body).toEqual(answers[0]?.body);
+    await delay(300);
+    expect(
+      new Set(
+        lines()
+          .filter(
+            (line) => line.msg === 'request' && line.path === '/v1/governance/proposals' && line.method === 'POST',
+          )
+          .map((line) => line.worker),
+      ),
+    ).toEqual(new Set([1, 2]));
+
+    // Once the primary's index holds every block: no copy of the proposal was invalidated.
+    for (let attempt = 0; ; attempt += 1) {
+      const heights = (await call('GET', '/v1/index/height', admin)).body as {
+        indexedHeight: string;
+        channelHeight: string;
+      };
+      if (BigInt(heights.indexedHeight) >= BigInt(heights.channelHeight)) break;
+      if (attempt > 300) throw new Error(`the index did not catch up: ${JSON.stringify(heights)}`);
+      await delay(100);
+    }
+    const invalid = await call('POST', '/graphql', admin, {
+      query:
+        '{ indexedTransactions(filter: { validation: "INVALID", function: "governance:propose" }, first: 10) { totalCount } }',
+    });
+    expect(invalid.body).toEqual({ data: { indexedTransactions: { totalCount: 0 } } });
+  }, 300_000);
+
   it("serves from both workers, feeds both workers' subscribers from the one follower, anchors through the primary, and drains on SIGTERM", async () => {
     const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
       admins: Record<string, { userId: string; password: string }>;

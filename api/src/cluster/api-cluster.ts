@@ -5,6 +5,7 @@ import { startApiPrimary, startApiWorker } from '../server.js';
 import type { ClusterMessage } from './cluster-messages.js';
 import { clusterMetricsRequest, clusterMetricsText } from './cluster-metrics.js';
 import { PrimaryLink } from './primary-link.js';
+import { RequestIdTurns, requestIdTurnHandlers } from './request-id-turns.js';
 import { superviseWorkers, type WorkerSupervisor } from './worker-supervisor.js';
 
 /**
@@ -29,9 +30,16 @@ export async function runApiCluster(config: ApiConfig, walletKey: string | undef
 async function runPrimary(config: ApiConfig, walletKey: string | undefined): Promise<void> {
   // Events committed before the workers exist have no subscriber to miss them.
   let toWorkers: (message: ClusterMessage) => void = () => undefined;
-  const primary = await startApiPrimary(config, walletKey, (event) => {
-    toWorkers({ gigledger: 'ledger-event', event });
-  });
+  // Every process sends as the same people: one queue of turns with their request ids.
+  const requestIdTurns = new RequestIdTurns();
+  const primary = await startApiPrimary(
+    config,
+    walletKey,
+    (event) => {
+      toWorkers({ gigledger: 'ledger-event', event });
+    },
+    requestIdTurns.forPrimary(),
+  );
   const log = primary.log;
   let exiting: Promise<void> | undefined;
   const shutdown = (code: number): Promise<void> =>
@@ -50,7 +58,11 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
     log,
     handlers: {
       ...primary.handlers,
+      ...requestIdTurnHandlers(requestIdTurns),
       [clusterMetricsRequest]: () => clusterMetricsText(primary.metrics.registry, supervisor),
+    },
+    onWorkerExit: (worker) => {
+      requestIdTurns.forget(worker);
     },
     onCrashLoop: () => {
       void shutdown(1);

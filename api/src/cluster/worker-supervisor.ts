@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import { rateLimitCounts, rateLimitRequest } from './primary-rate-limit-store.js';
 import { isClusterMessage, type ClusterMessage, type PrimaryAnswer } from './cluster-messages.js';
 
-/** What a worker may ask of the primary, by request kind: the answer is sent back as it is. */
-export type PrimaryHandlers = Readonly<Record<string, (payload: unknown) => Promise<unknown>>>;
+/**
+ * What a worker may ask of the primary, by request kind, given the request's payload and
+ * the asking worker's id: the answer is sent back as it is.
+ */
+export type PrimaryHandlers = Readonly<Record<string, (payload: unknown, worker: number) => Promise<unknown>>>;
 
 /** How the primary runs its HTTP workers. */
 export interface WorkerSupervisorOptions {
@@ -17,6 +20,8 @@ export interface WorkerSupervisorOptions {
   readonly crashWindowMs?: number;
   /** How long a stopping worker may take to finish its requests before it is killed (default 30 s). */
   readonly stopTimeoutMs?: number;
+  /** Told of every worker that exits, asked or not, with its id (e.g. to end its request-id turns). */
+  readonly onWorkerExit?: (worker: number) => void;
   /** Called once when the workers crash in a loop; the caller stops the singletons and exits nonzero. */
   readonly onCrashLoop: (error: Error) => void;
 }
@@ -89,7 +94,7 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     let reply: PrimaryAnswer;
     try {
       if (handler === undefined) throw new Error(`the primary serves no request ${kind}`);
-      reply = { gigledger: 'answer', id, ok: true, value: await handler(payload) };
+      reply = { gigledger: 'answer', id, ok: true, value: await handler(payload, worker.id) };
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       reply = {
@@ -130,6 +135,7 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
+      options.onWorkerExit?.(worker.id);
       for (const question of asked.values()) {
         if (question.waiting.delete(worker) && question.waiting.size === 0) question.done();
       }
