@@ -41,6 +41,23 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
   };
 
+  /** An organisation's first administrator (from the primary's bootstrap file), signed in. */
+  const adminOf = async (org: string) => {
+    const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+      admins: Record<string, { userId: string; password: string }>;
+    };
+    const login = await call('POST', '/v1/auth/token', undefined, bootstrap.admins[org]);
+    expect(login.status).toBe(200);
+    return (login.body as { accessToken: string }).accessToken;
+  };
+  /** A new person of `org` in `role`, created by `admin` and signed in. */
+  const newPerson = async (admin: string, org: string, role: string, userId: string) => {
+    const password = `e2e password of ${userId}`;
+    expect((await call('POST', '/v1/admin/users', admin, { userId, org, role, password })).status).toBe(201);
+    return ((await call('POST', '/v1/auth/token', undefined, { userId, password })).body as { accessToken: string })
+      .accessToken;
+  };
+
   beforeAll(async () => {
     const port = await freeLoopbackPort();
     url = `http://127.0.0.1:${String(port)}`;
@@ -75,31 +92,8 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
   });
 
   it('acts once on a command sent to both workers at once under one request id: one answer, no invalidated copy', async () => {
-    const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
-      admins: Record<string, { userId: string; password: string }>;
-    };
-    const admin = (
-      (await call('POST', '/v1/auth/token', undefined, bootstrap.admins.ClientOrg)).body as {
-        accessToken: string;
-      }
-    ).accessToken;
-    const governorId = `cluster-gov-once-${String(Date.now())}`;
-    const password = 'e2e password of a cluster governor';
-    expect(
-      (
-        await call('POST', '/v1/admin/users', admin, {
-          userId: governorId,
-          org: 'ClientOrg',
-          role: 'governor',
-          password,
-        })
-      ).status,
-    ).toBe(201);
-    const governor = (
-      (await call('POST', '/v1/auth/token', undefined, { userId: governorId, password })).body as {
-        accessToken: string;
-      }
-    ).accessToken;
+    const admin = await adminOf('ClientOrg');
+    const governor = await newPerson(admin, 'ClientOrg', 'governor', `cluster-gov-once-${String(Date.now())}`);
     const minimum = async (name: string) =>
       ((await call('GET', `/v1/governance/rules/parameters/${name}`, governor)).body as { record: { value: number } })
         .record.value;
@@ -149,29 +143,8 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
   }, 300_000);
 
   it("serves from both workers, feeds both workers' subscribers from the one follower, anchors through the primary, and drains on SIGTERM", async () => {
-    const bootstrap = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
-      admins: Record<string, { userId: string; password: string }>;
-    };
-    const adminLogin = await call('POST', '/v1/auth/token', undefined, bootstrap.admins.ClientOrg);
-    expect(adminLogin.status).toBe(200);
-    const admin = (adminLogin.body as { accessToken: string }).accessToken;
-    const governorId = `cluster-gov-${String(Date.now())}`;
-    const password = 'e2e password of a cluster governor';
-    expect(
-      (
-        await call('POST', '/v1/admin/users', admin, {
-          userId: governorId,
-          org: 'ClientOrg',
-          role: 'governor',
-          password,
-        })
-      ).status,
-    ).toBe(201);
-    const governor = (
-      (await call('POST', '/v1/auth/token', undefined, { userId: governorId, password })).body as {
-        accessToken: string;
-      }
-    ).accessToken;
+    const admin = await adminOf('ClientOrg');
+    const governor = await newPerson(admin, 'ClientOrg', 'governor', `cluster-gov-${String(Date.now())}`);
 
     // Two streams on two connections: the primary hands connections to the workers in turn.
     const query = 'subscription { governanceEvents { name proposalId transactionId } }';
@@ -202,23 +175,12 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
     for (const subscription of subscriptions) subscription.close();
 
     // An auditor's read puts a row in the log; the primary anchors the head when a worker is asked to.
-    const auditAdmin = (
-      (await call('POST', '/v1/auth/token', undefined, bootstrap.admins.AuditOrg)).body as { accessToken: string }
-    ).accessToken;
-    const auditorId = `cluster-auditor-${String(Date.now())}`;
-    expect(
-      (
-        await call('POST', '/v1/admin/users', auditAdmin, {
-          userId: auditorId,
-          org: 'AuditOrg',
-          role: 'auditor',
-          password,
-        })
-      ).status,
-    ).toBe(201);
-    const auditor = (
-      (await call('POST', '/v1/auth/token', undefined, { userId: auditorId, password })).body as { accessToken: string }
-    ).accessToken;
+    const auditor = await newPerson(
+      await adminOf('AuditOrg'),
+      'AuditOrg',
+      'auditor',
+      `cluster-auditor-${String(Date.now())}`,
+    );
     const read = await call('POST', '/graphql', auditor, { query: '{ indexedAgreements(first: 1) { totalCount } }' });
     expect(read.status).toBe(200);
     const anchorRequest = { requestId: `cluster-anchor-${String(Date.now())}` };
