@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { getOperationAST, parse } from 'graphql';
+import { findNonCanonical } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } from '../http/json-limits.js';
 import { assertUniqueMemberNames } from '../http/json-member-names.js';
@@ -47,6 +48,24 @@ function assertDocumentNesting(query: unknown, field: string): void {
  *
  * @throws ApiError 400 MALFORMED_REQUEST `query.variables` / `query.extensions`.
  */
+/**
+ * Refuses variables with a part that has no canonical encoding (a lone surrogate, a
+ * `__proto__` key): an auditor's or HR system's read is logged with its arguments as
+ * canonical JSON before it is answered, so such a read would otherwise fail as
+ * READ_LOG_UNAVAILABLE (503), and a command's hashed input is refused the same way over
+ * REST (`body.<path>`). GraphQL's own lexer already refuses a lone surrogate written in
+ * the document.
+ *
+ * @throws ApiError 422 VALIDATION_FAILED naming `<field>.<path>`.
+ */
+function assertCanonicalVariables(variables: unknown, field: string): void {
+  if (variables === undefined || variables === null) return;
+  const part = findNonCanonical(variables);
+  if (part === undefined) return;
+  const named = [field, ...part.path.map(String)].join('.');
+  throw new ApiError(422, 'VALIDATION_FAILED', `${named}: ${part.message}`, named);
+}
+
 function assertJsonObjectParameters(parameters: GetParameters): void {
   for (const name of ['variables', 'extensions'] as const) {
     const value = parameters[name];
@@ -63,6 +82,7 @@ function assertJsonObjectParameters(parameters: GetParameters): void {
     }
     assertJsonDepth(parsed, field);
     assertUniqueMemberNames(value, field);
+    if (name === 'variables') assertCanonicalVariables(parsed, field);
   }
 }
 
@@ -251,9 +271,11 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
       if (Array.isArray(body)) {
         body.forEach((operation, index) => {
           assertDocumentNesting((operation as { query?: unknown } | null)?.query, `${String(index)}.query`);
+          assertCanonicalVariables((operation as { variables?: unknown }).variables, `${String(index)}.variables`);
         });
       } else {
         assertDocumentNesting((body as { query?: unknown }).query, 'query');
+        assertCanonicalVariables((body as { variables?: unknown }).variables, 'variables');
       }
     } catch (error) {
       next(error);

@@ -254,6 +254,30 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(kit.mark()).toEqual(before);
   });
 
+  it('refuses variables with no canonical encoding (a lone surrogate) with 422 naming the variable, over POST, in a batch and over GET', async () => {
+    const before = kit.mark();
+    const lone = '\ud800';
+    for (const [body, field] of [
+      [{ query: draftDocument, variables: { input: { ...draftInput(), title: `T${lone}` } } }, 'variables.input.title'],
+      [
+        [{ query: '{ me { userId } }' }, { query: '{ me { userId } }', variables: { [lone]: 1 } }],
+        `1.variables.${lone}`,
+      ],
+    ] as const) {
+      const answer = await post(JSON.stringify(body));
+      expect([answer.status, answer.body.code, answer.body.field]).toEqual([422, 'VALIDATION_FAILED', field]);
+    }
+    const subscription = encodeURIComponent(
+      'subscription ($id: ID!) { agreementEvents(agreementId: $id) { __typename } }',
+    );
+    const overGet = await fetch(
+      `${kit.server.url}/graphql?query=${subscription}&variables=${encodeURIComponent(JSON.stringify({ id: lone }))}`,
+      { headers: { accept: 'text/event-stream' } },
+    );
+    expect([overGet.status, ((await overGet.json()) as { field?: string }).field]).toEqual([422, 'query.variables.id']);
+    expect(kit.mark()).toEqual(before);
+  });
+
   it('refuses a subscription whose variables or extensions are not one JSON object with 400 naming the parameter, without a 500', async () => {
     const query = encodeURIComponent('subscription { governanceEvents { __typename } }');
     for (const [name, value] of [
