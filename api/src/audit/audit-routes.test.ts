@@ -764,6 +764,18 @@ describe('POST /v1/audit/read-log/anchors', () => {
       expect((unnamed.body as { requestId: string }).requestId).toBe(unnamed.headers.get('x-request-id'));
       expect(unnamed.body).toMatchObject({ result: { sequence: 3 } });
 
+      // Request ids are per caller: another organisation's admin sending a used id anchors anew.
+      await logARead();
+      const otherAdmin = await server.person('anchor-ops-talent', 'TalentOrg', 'admin');
+      const theirs = await server.request('POST', '/v1/audit/read-log/anchors', {
+        token: otherAdmin.token,
+        body: { requestId: 'anchor-request-1' },
+      });
+      expect([theirs.status, theirs.body]).toMatchObject([
+        200,
+        { requestId: 'anchor-request-1', result: { sequence: 4 } },
+      ]);
+
       const verified = await server.request('GET', '/v1/audit/read-log/verification', { token: admin.token });
       expect(verified.body).toMatchObject({ ok: true });
     } finally {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { wholeNumber } from '../http/whole-number.js';
 import { z } from 'zod';
 import {
@@ -13,6 +14,7 @@ import {
 import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import type { AccountService } from '../auth/account-service.js';
+import type { Principal } from '../auth/principal.js';
 import { ApiError, invalidInput } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
@@ -88,6 +90,17 @@ export interface ReadLogAnchoring {
 }
 
 /** Audit grants as the caller, and the read log as the organisation's admins see it. */
+/**
+ * The request id under which the anchoring identity sends `caller`'s anchor request
+ * `requestId`: a digest of both, within the ledger's request-id alphabet and length.
+ */
+export function anchorRequestId(caller: Pick<Principal, 'mspId' | 'identityLabel'>, requestId: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([caller.mspId, caller.identityLabel, requestId]))
+    .digest('hex');
+  return `anchor-${digest}`;
+}
+
 export class AuditService {
   readonly #readLog: ReadLog;
 
@@ -198,15 +211,22 @@ export class AuditService {
   }
 
   /**
-   * Anchors the read log's head now, as the command `requestId`; a retry is answered the
-   * stored anchor even after the log grew (see `ReadLogAnchorer.anchorRequested`).
+   * Anchors the read log's head now, as the command `requestId` of `caller`; a retry is
+   * answered the stored anchor even after the log grew (see
+   * `ReadLogAnchorer.anchorRequested`). Every anchor is submitted by the server's one
+   * anchoring identity, so the id the ledger keeps is derived from the caller's identity
+   * and its id ({@link anchorRequestId}): request ids are per caller, and another
+   * organisation's admin using the same id must not be answered someone else's anchor.
    *
    * @throws ApiError 503 READ_LOG_ANCHORING_UNAVAILABLE without an anchoring identity;
    *   409 READ_LOG_EMPTY before the first read is logged; the chaincode's refusals.
    */
-  async anchorNow(requestId: string): Promise<Committed<ReadLogAnchor>> {
+  async anchorNow(
+    caller: Pick<Principal, 'mspId' | 'identityLabel'>,
+    requestId: string,
+  ): Promise<Committed<ReadLogAnchor>> {
     const { anchorer } = this.#anchoring();
-    const submitted = await anchorer.anchorRequested(requestId);
+    const submitted = await anchorer.anchorRequested(anchorRequestId(caller, requestId));
     if (submitted == null) {
       throw new ApiError(409, 'READ_LOG_EMPTY', 'the read log has no rows yet: there is nothing to anchor');
     }
@@ -349,7 +369,8 @@ export function auditRoutes(deps: {
       body: z.strictObject({ requestId: optionalRequestIdSchema }),
       response: committedSchema(readLogAnchorSchema),
       errors: [409, 503, 504],
-      handler: ({ body }) => service.anchorNow(body.requestId),
+      handler: ({ body, principal, log }) =>
+        service.anchorNow(routeRequester({ principal, log }).principal, body.requestId),
     }),
   ];
 }
