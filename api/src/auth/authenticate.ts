@@ -87,7 +87,12 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         };
         if (presented > 1) {
           refuse(
-            new ApiError(400, 'MALFORMED_REQUEST', 'present exactly one credential: one bearer token or one API key'),
+            new ApiError(
+              400,
+              'MALFORMED_REQUEST',
+              'header.authorization: present exactly one credential: one bearer token or one API key',
+              'header.authorization',
+            ),
           );
           return;
         }

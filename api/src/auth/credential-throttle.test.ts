@@ -255,7 +255,7 @@ describe('failed credentials are throttled', () => {
           body: { name: 'ivy-extra', org: 'ClientOrg', role: 'hr' },
         });
         expect(both.status).toBe(400);
-        expect(both.body).toMatchObject({ code: 'MALFORMED_REQUEST' });
+        expect(both.body).toMatchObject({ code: 'MALFORMED_REQUEST', field: 'header.authorization' });
       }
       const twoWays = await server.request('GET', '/v1/me', {
         headers: { authorization: `ApiKey ${service.key}`, 'x-api-key': service.key },

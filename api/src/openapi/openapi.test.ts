@@ -43,6 +43,18 @@ describe('the OpenAPI document served at /openapi.json', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('requires a request body only where an absent one (read as `{}`) would be refused', () => {
+    const paths = document.paths as Record<string, Record<string, { requestBody?: { required: boolean } }>>;
+    expect(paths['/v1/audit/read-log/anchors']?.post?.requestBody?.required).toBe(false);
+    expect(paths['/v1/agreements']?.post?.requestBody?.required).toBe(true);
+    // Two credentials at once are refused before any route, so every operation lists 400.
+    for (const operations of Object.values(paths)) {
+      for (const operation of Object.values(operations)) {
+        expect(Object.keys((operation as { responses: object }).responses)).toContain('400');
+      }
+    }
+  });
+
   it('resolves every reference inside the document', () => {
     const refs = references(document);
     expect(refs.length).toBeGreaterThan(50);

@@ -122,6 +122,8 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
       },
     };
     const statuses = new Set([
+      // More than one credential is refused before any route, public ones included.
+      400,
       ...(spec.access === 'public' ? [] : [401, 403]),
       ...(spec.body !== undefined || spec.params !== undefined || spec.query !== undefined ? [422] : []),
       // Malformed or oversized bodies and undecodable paths are refused before validation.
@@ -159,7 +161,8 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
         ? {}
         : {
             requestBody: {
-              required: true,
+              // A request without a body is read as `{}`: where that is a valid body, none is needed.
+              required: !spec.body.safeParse({}).success,
               content: { 'application/json': { schema: inputSchemaOf(spec.body, textRule) } },
             },
           }),
