@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { printSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { schemaModules, type AppDependencies } from '../app.js';
+import { nullableMutations } from '../graphql/graphql-server.js';
 
 /*
  * Prints the API's GraphQL schema (SDL) from its schema modules, without a server or a
@@ -18,7 +19,7 @@ import { schemaModules, type AppDependencies } from '../app.js';
 export function apiSchemaSdl(): string {
   // The modules' SDL is static; their services keep the dependencies for resolvers, which nothing calls here.
   const modules = schemaModules({} as AppDependencies);
-  const schema = createSchema({ typeDefs: modules.map((module) => module.typeDefs) });
+  const schema = nullableMutations(createSchema({ typeDefs: modules.map((module) => module.typeDefs) }));
   return `${printSchema(schema)}\n`;
 }
 

@@ -1,7 +1,13 @@
 import type { Request, Response } from 'express';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  isNonNullType,
+  NoSchemaIntrospectionCustomRule,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { createSchema, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { IResolvers } from '@graphql-tools/utils';
+import { mapSchema, MapperKind, type IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, SchemaModule } from './context.js';
@@ -50,6 +56,21 @@ function refuseOver(limit: DocumentLimit) {
 }
 
 /**
+ * Makes every mutation's result nullable, whatever its module declares. GraphQL answers
+ * an error in a non-null field by nulling its nearest nullable parent, and a root field
+ * has none but `data`: in a document of several mutations, one refused (say
+ * REQUEST_ID_REUSED) would null the answers of those that committed, and the caller would
+ * not learn their transaction ids. Nullable, each failed mutation is null beside its
+ * error and the others keep their results (GraphQL spec, "Handling Field Errors").
+ */
+export function nullableMutations(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.MUTATION_ROOT_FIELD]: (field) =>
+      isNonNullType(field.type) ? { ...field, type: field.type.ofType } : field,
+  });
+}
+
+/**
  * The GraphQL endpoint: the schema modules merged, every root field checking the
  * caller's access before its arguments, the caller taken from the HTTP layer's
  * authentication, limits on depth (introspection included), cost, aliases, tokens and
@@ -66,10 +87,12 @@ export function createGraphqlServer(
 ): YogaServerInstance<ServerContext, GraphqlContext> {
   const { introspection, graphiql } = config.graphql;
   const guarded = guardingRootFields(modules);
-  const schema = createSchema<ServerContext & GraphqlContext>({
-    typeDefs: guarded.map((module) => module.typeDefs),
-    resolvers: guarded.map((module) => module.resolvers) as IResolvers<unknown, ServerContext & GraphqlContext>[],
-  });
+  const schema = nullableMutations(
+    createSchema<ServerContext & GraphqlContext>({
+      typeDefs: guarded.map((module) => module.typeDefs),
+      resolvers: guarded.map((module) => module.resolvers) as IResolvers<unknown, ServerContext & GraphqlContext>[],
+    }),
+  );
   declaredAccess(schema, guarded);
   return createYoga<ServerContext, GraphqlContext>({
     graphqlEndpoint: '/graphql',

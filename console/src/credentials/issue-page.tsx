@@ -75,7 +75,8 @@ export function IssuePage() {
       },
     });
   };
-  const issued = state.data?.issueCredential;
+  // Null beside the error when the issuance was refused.
+  const issued = state.data?.issueCredential ?? undefined;
   return (
     <section>
       <h1>Issue a credential</h1>

@@ -155,7 +155,7 @@ export function DraftPage() {
       return;
     }
     const payload = result.data?.draftAgreement;
-    if (payload !== undefined) {
+    if (payload !== undefined && payload !== null) {
       setDrafted({ agreementId: payload.agreement.agreementId, blockNumber: payload.blockNumber });
       setRequestId(crypto.randomUUID());
     }

@@ -51,8 +51,10 @@ export function SignInPage() {
     setError(undefined);
     try {
       const token = await client.mutation(createToken, { userId, password }).toPromise();
-      if (token.error !== undefined || token.data === undefined) throw token.error ?? new Error('no token');
-      const { accessToken, expiresIn } = token.data.createToken;
+      const created = token.data?.createToken;
+      if (token.error !== undefined || created === undefined || created === null)
+        throw token.error ?? new Error('no token');
+      const { accessToken, expiresIn } = created;
       const me = await apiClient(accessToken).query(whoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
       if (me.error !== undefined || me.data === undefined) throw me.error ?? new Error('no caller');
       signIn({ token: accessToken, person: me.data.me, expiresAt: Date.now() + expiresIn * 1000 });

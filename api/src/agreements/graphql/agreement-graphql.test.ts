@@ -13,6 +13,7 @@ import {
 
 interface GraphqlError {
   message: string;
+  path?: (string | number)[];
   extensions?: { code?: string; status?: number; field?: string };
 }
 
@@ -730,6 +731,44 @@ describe('agreements over GraphQL', () => {
       { id: agreementId },
     );
     expect(final.data?.agreement).toEqual({ completed: true, milestones: [{ status: 'paid' }] });
+  });
+
+  it('keeps the answer of a mutation that committed beside the error of one refused in the same document', async () => {
+    const target = await kit.offered();
+    const requestId = `cancel-${target.agreementId}`;
+    const answer = await graphql<{
+      first: { transactionId: string; agreement: { status: string } } | null;
+      second: { transactionId: string } | null;
+    }>(
+      kit.cast.client,
+      `
+        mutation ($first: AgreementReasonInput!, $second: AgreementReasonInput!) {
+          first: cancelAgreement(input: $first) {
+            transactionId
+            agreement {
+              status
+            }
+          }
+          second: cancelAgreement(input: $second) {
+            transactionId
+          }
+        }
+      `,
+      {
+        first: { agreementId: target.agreementId, reason: 'Budget cut', requestId },
+        second: { agreementId: target.agreementId, reason: 'Scope changed', requestId },
+      },
+    );
+    // Mutations run one after another: the first cancels, the second reuses its request id.
+    expect(answer.data?.first).toMatchObject({
+      transactionId: expect.any(String) as string,
+      agreement: { status: 'cancelled' },
+    });
+    expect(answer.data?.second).toBeNull();
+    expect(answer.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
+      [['second'], 'REQUEST_ID_REUSED'],
+    ]);
+    expect((await kit.view(target.agreementId)).agreement.status).toBe('cancelled');
   });
 
   it("names a refused command mutation's own request id in the error, generated or given, for a safe retry", async () => {
