@@ -54,6 +54,20 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         next();
         return;
       }
+      if (presented > 1) {
+        // Refused before either is examined, so nothing is learnt and nothing counted: a
+        // client that sends both would otherwise lock its own address's bad credentials
+        // out for the window, and is told the same whether or not the address is throttled.
+        next(
+          new ApiError(
+            400,
+            'MALFORMED_REQUEST',
+            'header.authorization: present exactly one credential: one bearer token or one API key',
+            'header.authorization',
+          ),
+        );
+        return;
+      }
       if (presented === 1 && carriesNoCredential(request)) {
         // Nothing was guessed (e.g. a shell variable left empty), so nothing is counted
         // against the address; counting it would lock the sender out for the window.
@@ -85,17 +99,6 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
             next(refusal);
           });
         };
-        if (presented > 1) {
-          refuse(
-            new ApiError(
-              400,
-              'MALFORMED_REQUEST',
-              'header.authorization: present exactly one credential: one bearer token or one API key',
-              'header.authorization',
-            ),
-          );
-          return;
-        }
         const authenticate = passport.authenticate(
           [bearerStrategy, apiKeyStrategy],
           { session: false },

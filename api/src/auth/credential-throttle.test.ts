@@ -46,7 +46,7 @@ function median(values: number[]): number {
 }
 
 describe('failed credentials are throttled', () => {
-  it('does not count an empty Authorization or X-API-Key header as a failed credential', async () => {
+  it('does not count an empty Authorization or X-API-Key header, nor two credentials at once, as a failed credential', async () => {
     const server = await startTestServer();
     try {
       const { token } = await server.person('cleo', 'ClientOrg', 'client');
@@ -60,8 +60,16 @@ describe('failed credentials are throttled', () => {
           const blank = await server.request('GET', '/v1/me', { headers });
           expect([blank.status, (blank.body as { code: string }).code]).toEqual([401, 'UNAUTHENTICATED']);
         }
+        // Refused before either is examined: nothing was guessed.
+        const both = await server.request('GET', '/v1/me', {
+          token: forged,
+          apiKey: `glk_aaaaaaaaaaaa_${'x'.repeat(43)}`,
+        });
+        expect([both.status, (both.body as { code: string }).code]).toEqual([400, 'MALFORMED_REQUEST']);
       }
       expect((await server.request('GET', '/v1/me', { token })).status).toBe(200);
+      // A wrong token is still the first counted, not refused as from a locked-out address.
+      expect((await server.request('GET', '/v1/me', { token: forged })).status).toBe(401);
     } finally {
       await server.close();
     }
@@ -91,6 +99,9 @@ describe('failed credentials are throttled', () => {
         expect.objectContaining({ principal: expect.objectContaining({ id: 'carla' }) as unknown }),
       ]);
       expect((await server.request('GET', '/v1/me', { token: forged })).status).toBe(429);
+      // Two credentials at once are malformed whatever the address's count.
+      const both = await server.request('GET', '/v1/me', { token, apiKey: `glk_aaaaaaaaaaaa_${'x'.repeat(43)}` });
+      expect([both.status, (both.body as { field: string }).field]).toEqual([400, 'header.authorization']);
       // Nor is password login closed to them: bad tokens have a count of their own.
       expect((await login(server, 'carla', 'password of carla')).status).toBe(200);
       // Nothing that needs no credential is held back.
