@@ -464,10 +464,6 @@ export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
 ];
 
 /**
- * Gives every milestone and payout row its agreement's creation time
- * (`agreement_created_at`), for rows indexed before the column existed.
- */
-/**
  * Names the client as the payee of every indexed refund. A settlement instruction's
  * record always names the agreement's client as `payer` and its freelancer as `payee`
  * (its `kind` says which way the money moves), so rows indexed before the index named
@@ -501,6 +497,10 @@ export async function backfillSettlingOrganisations(db: Kysely<unknown>): Promis
   }
 }
 
+/**
+ * Gives every milestone and payout row its agreement's creation time
+ * (`agreement_created_at`), for rows indexed before the column existed.
+ */
 export async function backfillAgreementDates(db: Kysely<unknown>): Promise<void> {
   for (const table of ['ix_milestones', 'ix_payouts']) {
     const own = sql.ref(`${table}.agreement_id`);

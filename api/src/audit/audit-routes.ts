@@ -89,7 +89,6 @@ export interface ReadLogAnchoring {
   readonly mspId: string;
 }
 
-/** Audit grants as the caller, and the read log as the organisation's admins see it. */
 /**
  * The request id under which the anchoring identity sends `caller`'s anchor request
  * `requestId`: a digest of both, within the ledger's request-id alphabet and length.
@@ -101,6 +100,7 @@ export function anchorRequestId(caller: Pick<Principal, 'mspId' | 'identityLabel
   return `anchor-${digest}`;
 }
 
+/** Audit grants as the caller, and the read log as the organisation's admins see it. */
 export class AuditService {
   readonly #readLog: ReadLog;
 

@@ -43,12 +43,6 @@ function assertDocumentNesting(query: unknown, field: string): void {
 }
 
 /**
- * Refuses a GET's `variables` or `extensions` that is not a JSON object (yoga would parse
- * it and fail with a 500), naming the parameter.
- *
- * @throws ApiError 400 MALFORMED_REQUEST `query.variables` / `query.extensions`.
- */
-/**
  * Refuses variables with a part that has no canonical encoding (a lone surrogate, a
  * `__proto__` key): an auditor's or HR system's read is logged with its arguments as
  * canonical JSON before it is answered, so such a read would otherwise fail as
@@ -66,6 +60,13 @@ function assertCanonicalVariables(variables: unknown, field: string): void {
   throw new ApiError(422, 'VALIDATION_FAILED', `${named}: ${part.message}`, named);
 }
 
+/**
+ * Refuses a GET's `variables` or `extensions` that is not a JSON object (yoga would parse
+ * it and fail with a 500), naming the parameter.
+ *
+ * @throws ApiError 400 MALFORMED_REQUEST `query.variables` / `query.extensions`; 422
+ *   VALIDATION_FAILED `query.variables.<path>` for a part with no canonical encoding.
+ */
 function assertJsonObjectParameters(parameters: GetParameters): void {
   for (const name of ['variables', 'extensions'] as const) {
     const value = parameters[name];
