@@ -57,7 +57,7 @@ import { log, machineDescription, openBenchNetwork, option, type BenchNetwork } 
 import { benchRequestId, milestoneDraft } from './bench-agreements.js';
 import { apiPeople, callApi as http } from './bench-api.js';
 import { FabricProfiles } from './fabric-profiles.js';
-import { formatCpuPerUnit, networkProcesses, startCpuWatch, type CpuSpent } from './process-cpu.js';
+import { formatCpuPerUnit, networkProcesses, windowCpuWatch, type CpuSpent } from './process-cpu.js';
 import { compareLever, javascriptSignerContract, loadAverage, networkLevers } from './levers.js';
 import { accumulate, formatWaste, LedgerWaste } from './ledger-waste.js';
 import {
@@ -632,19 +632,17 @@ async function main(): Promise<void> {
         const before = await waste.counts();
         level += 1;
         const profiled = `${(layer ?? unit).split(' ')[0] ?? unit}-level${level}`;
-        let spent: (() => CpuSpent) | undefined;
-        let cpuSpent: CpuSpent = new Map();
+        const cpuWatch = windowCpuWatch(watched);
         return {
           window: {
             opened() {
-              spent = startCpuWatch(watched());
               fabricProfiles?.during(profiled, Math.max(1, seconds - 1));
+              return cpuWatch.window.opened();
             },
-            closed() {
-              cpuSpent = spent?.() ?? new Map();
-            },
+            closed: () => cpuWatch.window.closed(),
           },
           async finish(figures) {
+            const cpuSpent = cpuWatch.spent();
             const after = await waste.counts();
             if (layer !== undefined) {
               accumulate(wasted.get(layer) ?? new Map<string, number>(), before, after);

@@ -14,7 +14,7 @@ import {
   type Batching,
 } from '@gigledger/network';
 import type { BenchNetwork } from './bench-network.js';
-import { formatCpuPerUnit, startCpuWatch, type CpuSpent, type WatchedProcess } from './process-cpu.js';
+import { formatCpuPerUnit, windowCpuWatch, type CpuSpent, type WatchedProcess } from './process-cpu.js';
 import { formatLevel, runLevel, type Workload } from './saturation.js';
 
 /**
@@ -284,16 +284,9 @@ export async function compareLever(
     if (on) await lever.apply();
     // Connections to restarted nodes and JIT settle before the measured level.
     await runLevel(workloadFor(on), Math.min(inFlight, 16), 3);
-    let spent: (() => CpuSpent) | undefined;
-    let cpu: CpuSpent = new Map();
-    const figures = await runLevel(workloadFor(on), inFlight, seconds, {
-      opened() {
-        spent = startCpuWatch(watched());
-      },
-      closed() {
-        cpu = spent?.() ?? new Map();
-      },
-    });
+    const watch = windowCpuWatch(watched);
+    const figures = await runLevel(workloadFor(on), inFlight, seconds, watch.window);
+    const cpu = watch.spent();
     const label = `lever ${lever.name} ${on ? 'on ' : 'off'}`.padEnd(26);
     log(`${label} ${formatLevel(figures, 'tx/s')}`);
     log(`${''.padEnd(26)} ${formatCpuPerUnit(cpu, figures.commits, 'tx')}; load average ${loadAverage()}`);

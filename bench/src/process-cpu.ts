@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { WindowHooks } from './saturation.js';
 
 /** One process whose CPU time a benchmark charges to the work it measures. */
 export interface WatchedProcess {
@@ -80,4 +81,27 @@ export function formatCpuPerUnit(spent: CpuSpent, units: number, unit: string): 
     .sort((a, b) => b[1] - a[1])
     .map(([name, perUnit]) => `${name} ${perUnit.toFixed(2)}`);
   return `${parts.join(', ')}; total ${(total / units).toFixed(2)} ms CPU per ${unit}`;
+}
+
+/**
+ * Counts the CPU time of `processes` (listed as the window opens) over a level's measured
+ * window only: pass `window` to `runLevel`; `spent()` is empty until the window has closed.
+ */
+export function windowCpuWatch(processes: () => readonly WatchedProcess[]): {
+  readonly window: WindowHooks;
+  spent(): CpuSpent;
+} {
+  let stop: (() => CpuSpent) | undefined;
+  let spent: CpuSpent = new Map();
+  return {
+    window: {
+      opened() {
+        stop = startCpuWatch(processes());
+      },
+      closed() {
+        spent = stop?.() ?? new Map();
+      },
+    },
+    spent: () => spent,
+  };
 }
