@@ -11,15 +11,67 @@ export interface GetParameters {
 
 const names = ['query', 'operationName', 'variables', 'extensions'] as const;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether a raw `application/x-www-form-urlencoded` value (WHATWG URL, "percent-decode")
+ * decodes to valid UTF-8. `URLSearchParams` replaces an invalid sequence with U+FFFD,
+ * which would reach the document or the variables as a character the caller never sent.
+ */
+function isUtf8Encoded(raw: string): boolean {
+  const bytes: number[] = [];
+  for (let index = 0; index < raw.length; index += 1) {
+    const char = raw[index] as string;
+    const escaped = char === '%' ? /^[0-9a-fA-F]{2}$/.exec(raw.slice(index + 1, index + 3)) : null;
+    if (escaped !== null) {
+      bytes.push(Number.parseInt(escaped[0], 16));
+      index += 2;
+    } else if (char === '+') {
+      bytes.push(0x20);
+    } else {
+      bytes.push(...Buffer.from(char, 'utf8'));
+    }
+  }
+  try {
+    strictUtf8.decode(Uint8Array.from(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @throws ApiError 400 MALFORMED_REQUEST `query.<name>` when a GraphQL parameter's
+ *   percent-encoded bytes are not UTF-8.
+ */
+function assertUtf8Parameters(search: string): void {
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    const separator = pair.indexOf('=');
+    const rawName = separator === -1 ? pair : pair.slice(0, separator);
+    const name = new URLSearchParams(`${rawName}=`).keys().next().value;
+    if (!(names as readonly (string | undefined)[]).includes(name)) continue;
+    if (!isUtf8Encoded(separator === -1 ? '' : pair.slice(separator + 1))) {
+      throw new ApiError(
+        400,
+        'MALFORMED_REQUEST',
+        `query.${String(name)}: is not UTF-8 once percent-decoded`,
+        `query.${String(name)}`,
+      );
+    }
+  }
+}
+
 /**
  * A GET's parameters read from its URL as yoga reads them (`URLSearchParams`, no limit
  * on their number), so that what the gate judges is what yoga runs; Express's own query
  * parser keeps only the first thousand parameters and turns a repeated one into a list.
  *
- * @throws ApiError 400 MALFORMED_REQUEST `query.<name>` for a parameter given more than once.
+ * @throws ApiError 400 MALFORMED_REQUEST `query.<name>` for a parameter given more than once,
+ *   or whose percent-encoded bytes are not UTF-8 (RFC 3629).
  */
 export function getParameters(request: Request): GetParameters {
   const search = request.originalUrl.includes('?') ? request.originalUrl.slice(request.originalUrl.indexOf('?')) : '';
+  assertUtf8Parameters(search);
   const parameters = new URLSearchParams(search);
   const found: Record<string, string> = {};
   for (const name of names) {

@@ -303,4 +303,35 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     });
     expect([repeated.status, ((await repeated.json()) as { field?: string }).field]).toEqual([400, 'query.variables']);
   });
+
+  it('refuses a subscription parameter whose percent-encoded bytes are not UTF-8 with 400 naming it, before any stream opens', async () => {
+    const subscription = encodeURIComponent(
+      'subscription ($id: ID!) { agreementEvents(agreementId: $id) { __typename } }',
+    );
+    const invalidVariables = `%7B%22id%22%3A%22A%C3%28%22%7D`; // {"id":"A\xC3("}
+    for (const [search, field] of [
+      [`query=${subscription}&variables=${invalidVariables}`, 'query.variables'],
+      [`query=${subscription}%FF&variables=%7B%7D`, 'query.query'],
+      [`query=${subscription}&operationName=%ED%A0%80`, 'query.operationName'], // an encoded surrogate
+      [`query=${subscription}&ext%65nsions=%80`, 'query.extensions'],
+    ] as const) {
+      const response = await fetch(`${kit.server.url}/graphql?${search}`, { headers: { accept: 'text/event-stream' } });
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await response.json()) as { code?: string; field?: string; message?: string };
+      expect([search, response.status, body.code, body.field, body.message]).toEqual([
+        search,
+        400,
+        'MALFORMED_REQUEST',
+        field,
+        `${field}: is not UTF-8 once percent-decoded`,
+      ]);
+    }
+    // Well-formed UTF-8, a `%` that escapes nothing, `+` for a space and other parameters pass the gate (to authentication).
+    const valid = await fetch(
+      `${kit.server.url}/graphql?query=${subscription}&variables=%7B%22id%22%3A%22%C3%A9%zz+x%22%7D&other=%FF`,
+      { headers: { accept: 'text/event-stream' } },
+    );
+    const passed = (await valid.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect([valid.status, passed.errors?.[0]?.extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
 });
