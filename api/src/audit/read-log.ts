@@ -145,27 +145,16 @@ const appendLockKey = createHash('sha256').update('read_log').digest().readBigIn
 /**
  * Runs `work` in a transaction that holds the read log's write lock from its first
  * statement, so that appends from several processes (the workers of an API cluster)
- * queue for the head instead of reading the same one: SQLite's `BEGIN IMMEDIATE` (which
- * waits up to the connection's busy timeout, 5 s), PostgreSQL's transaction-scoped
- * advisory lock. A deferred transaction would read the head under a shared lock and fail
- * to write once another process had appended (`SQLITE_BUSY`, or a duplicate `seq`).
+ * queue for the head instead of reading the same one: on SQLite every transaction begins
+ * `IMMEDIATE` (see `ImmediateSqliteDialect`), on PostgreSQL a transaction-scoped advisory
+ * lock is taken first. Otherwise two appends could read the same head and one would fail
+ * to write (`SQLITE_BUSY`, or a duplicate `seq`).
  */
 async function underAppendLock<T>(db: Db, work: (trx: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) {
-    return db.connection().execute(async (connection) => {
-      await sql`begin immediate`.execute(connection);
-      try {
-        const result = await work(connection);
-        await sql`commit`.execute(connection);
-        return result;
-      } catch (error) {
-        await sql`rollback`.execute(connection).catch(() => undefined);
-        throw error;
-      }
-    });
-  }
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${appendLockKey.toString()}::bigint)`.execute(trx);
+    if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
+      await sql`select pg_advisory_xact_lock(${appendLockKey.toString()}::bigint)`.execute(trx);
+    }
     return work(trx);
   });
 }

@@ -7,7 +7,9 @@ import type { IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { migrations } from './migrations.js';
 import { storageBackends } from '../test-support/storage-backends.js';
-import { openDatabase, type Db } from './database.js';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { openDatabase, type Db, type DatabaseSchema } from './database.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
 
 /**
@@ -57,6 +59,45 @@ describe.each(backends)('storage on $name', (backend) => {
     if (database.kind !== 'sqlite') return;
     expect(statSync(database.file).mode & 0o777).toBe(0o600);
     expect(statSync(path.dirname(database.file)).mode & 0o077).toBe(0);
+  });
+
+  it('begins SQLite transactions with the write lock, so one that read before another process wrote still writes', async () => {
+    if (database.kind !== 'sqlite') return;
+    const otherProcess = new SQLite(database.file, { timeout: 50 });
+    const checkpoint = (name: string) => ({ name, block_number: '1', transaction_id: null, updated_at: 'now' });
+    const insertElsewhere = (name: string) =>
+      otherProcess
+        .prepare('insert into checkpoints (name, block_number, transaction_id, updated_at) values (?, ?, ?, ?)')
+        .run(name, '1', null, 'now');
+    // Kysely's own begin is deferred: a read, another connection's commit, then a write fails at once.
+    const deferred = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database: new SQLite(database.file) }),
+    });
+    try {
+      await expect(
+        deferred.transaction().execute(async (trx) => {
+          await trx.selectFrom('checkpoints').select('name').execute();
+          insertElsewhere('written-by-another-process');
+          await trx.insertInto('checkpoints').values(checkpoint('deferred')).execute();
+        }),
+      ).rejects.toMatchObject({ code: 'SQLITE_BUSY_SNAPSHOT' });
+
+      // This database's transactions hold the lock from their first statement: the other
+      // connection waits for it (here it gives up after 50 ms) and this one writes.
+      await db.transaction().execute(async (trx) => {
+        await trx.selectFrom('checkpoints').select('name').execute();
+        expect(() => insertElsewhere('refused-while-locked')).toThrow(/database is locked/);
+        await trx.insertInto('checkpoints').values(checkpoint('immediate')).execute();
+      });
+      insertElsewhere('after-commit');
+      const names = (await db.selectFrom('checkpoints').select('name').execute()).map((row) => row.name);
+      expect(names).toEqual(expect.arrayContaining(['written-by-another-process', 'immediate', 'after-commit']));
+      expect(names).not.toContain('deferred');
+      expect(names).not.toContain('refused-while-locked');
+    } finally {
+      await deferred.destroy();
+      otherProcess.close();
+    }
   });
 
   it('keeps wallet keys sealed at rest and opens them with the same key only', async () => {

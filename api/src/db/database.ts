@@ -2,7 +2,19 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { withStatementCache } from './statement-cache.js';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type Migration,
+  type MigrationProvider,
+  type SqliteDialectConfig,
+} from 'kysely';
 import pg from 'pg';
 import type { SettlementTables } from '@gigledger/settlement';
 import type { ApiConfig } from '../config.js';
@@ -108,6 +120,34 @@ export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
 
 export type Db = Kysely<DatabaseSchema>;
 
+/**
+ * better-sqlite3 whose transactions begin `IMMEDIATE`: each takes the database's write lock
+ * at its first statement, waiting for it up to the busy timeout (5 s), as every transaction
+ * here writes. Kysely begins them deferred, and a deferred transaction that read before
+ * another process (a worker of an API cluster, the primary's block follower) committed
+ * cannot upgrade to write: SQLite answers `SQLITE_BUSY` at once, without waiting
+ * (https://www.sqlite.org/lang_transaction.html, "BEGIN DEFERRED/IMMEDIATE"; in WAL mode
+ * `SQLITE_BUSY_SNAPSHOT`, https://www.sqlite.org/rescode.html#busy_snapshot).
+ */
+export class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
 /** Opens SQLite (default) or PostgreSQL (DATABASE_URL) and brings the schema up to date. */
 export async function openDatabase(database: ApiConfig['database']): Promise<Db> {
   let db: Db;
@@ -125,7 +165,7 @@ export async function openDatabase(database: ApiConfig['database']): Promise<Db>
     // default 2 MiB, those visits stop costing a system call and a copy per page.
     sqlite.pragma('mmap_size = 1073741824');
     sqlite.pragma('cache_size = -65536');
-    db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    db = new Kysely<DatabaseSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
     // An idle connection the server closes (a restart, a failover, an administrator's

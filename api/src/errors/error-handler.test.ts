@@ -8,7 +8,40 @@ import {
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
-import { errorBody } from './error-handler.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { pino } from 'pino';
+import { errorBody, errorHandler } from './error-handler.js';
+
+/** The error SQLite raises for `statement` while another connection holds the write lock. */
+function sqliteErrorUnderContention(statement: string): unknown {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gl-busy-'));
+  const holder = new SQLite(path.join(dir, 'db.sqlite'));
+  const waiter = new SQLite(path.join(dir, 'db.sqlite'), { timeout: 10 });
+  try {
+    holder.pragma('journal_mode = WAL');
+    holder.exec('create table t (id integer primary key, name text not null unique)');
+    holder.exec("insert into t (name) values ('taken')");
+    holder.exec('begin immediate');
+    try {
+      waiter.exec(statement);
+    } catch (error) {
+      return error;
+    } finally {
+      holder.exec('rollback');
+    }
+    return undefined;
+  } finally {
+    holder.close();
+    waiter.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('errorBody', () => {
   it('tells the stages of a failed transaction apart, each with its transaction id', () => {
@@ -79,6 +112,43 @@ describe('errorBody', () => {
     });
   });
 
+  it('answers a database busy with other writers as a retryable 503 DATABASE_BUSY, for SQLite and PostgreSQL', () => {
+    const busy = {
+      status: 503,
+      code: 'DATABASE_BUSY',
+      message: 'the database was busy with other writers and nothing was changed; try again',
+      requestId: 'r6',
+    };
+    const locked = sqliteErrorUnderContention("insert into t (name) values ('other')");
+    expect(locked).toMatchObject({ name: 'SqliteError', code: 'SQLITE_BUSY' });
+    expect(errorBody(locked, 'r6')).toEqual(busy);
+    for (const sqlState of ['40001', '40P01', '55P03']) {
+      const error = Object.assign(new pg.DatabaseError('could not serialize access', 0, 'error'), {
+        code: sqlState,
+        severity: 'ERROR',
+      });
+      expect(errorBody(error, 'r6')).toEqual(busy);
+    }
+    // Other database errors are not the caller's to retry.
+    const memory = new SQLite(':memory:');
+    memory.exec("create table t (name text unique); insert into t values ('taken')");
+    let constraint: unknown;
+    try {
+      memory.exec("insert into t values ('taken')");
+    } catch (error) {
+      constraint = error;
+    }
+    memory.close();
+    expect(constraint).toMatchObject({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    expect(errorBody(constraint, 'r6')).toMatchObject({ status: 500, code: 'INTERNAL' });
+    const unique = Object.assign(new pg.DatabaseError('duplicate key', 0, 'error'), {
+      code: '23505',
+      severity: 'ERROR',
+    });
+    expect(errorBody(unique, 'r6')).toMatchObject({ status: 500, code: 'INTERNAL' });
+    expect(errorBody(Object.assign(new Error('x'), { code: '40001' }), 'r6')).toMatchObject({ status: 500 });
+  });
+
   it('answers anything unexpected with a 500 that says nothing of the cause', () => {
     const body = errorBody(new Error('connection string postgres://secret@db'), 'r5');
     expect(body).toEqual({
@@ -87,5 +157,36 @@ describe('errorBody', () => {
       message: 'an unexpected error occurred; quote the request id',
       requestId: 'r5',
     });
+  });
+
+  it('sends DATABASE_BUSY over HTTP with Retry-After, and a 500 without it', async () => {
+    const app = express();
+    const locked = sqliteErrorUnderContention("insert into t (name) values ('other')");
+    app.use((_request, response, next) => {
+      response.locals.requestId = 'r7';
+      next();
+    });
+    app.get('/busy', () => {
+      throw locked;
+    });
+    app.get('/broken', () => {
+      throw new Error('broken');
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+      const busy = await fetch(`${base}/busy`);
+      expect([busy.status, busy.headers.get('retry-after'), ((await busy.json()) as { code: string }).code]).toEqual([
+        503,
+        '1',
+        'DATABASE_BUSY',
+      ]);
+      const broken = await fetch(`${base}/broken`);
+      expect([broken.status, broken.headers.get('retry-after')]).toEqual([500, null]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

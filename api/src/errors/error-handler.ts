@@ -92,6 +92,14 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     const transactionId = (error as { transactionId?: string }).transactionId;
     return { status, code, message, requestId, ...(transactionId === undefined ? {} : { transactionId }) };
   }
+  if (isDatabaseContention(error)) {
+    return {
+      status: 503,
+      code: databaseBusyCode,
+      message: 'the database was busy with other writers and nothing was changed; try again',
+      requestId,
+    };
+  }
   const refusedBody = bodyRefusal(error);
   if (refusedBody !== undefined) {
     const [status, code, message] = refusedBody;
@@ -99,6 +107,27 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return { status, code, message, ...(error instanceof URIError ? {} : { field: 'body' }), requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
+}
+
+/** 503 when the database's write lock stayed taken past the wait; sent with `Retry-After`. */
+export const databaseBusyCode = 'DATABASE_BUSY';
+
+/** PostgreSQL's SQLSTATEs of contention: serialization_failure, deadlock_detected, lock_not_available. */
+const postgresContention = new Set(['40001', '40P01', '55P03']);
+
+/**
+ * Whether the database refused a statement because other writers held it: SQLite's
+ * `SQLITE_BUSY` and `SQLITE_LOCKED` with their extended codes (https://www.sqlite.org/rescode.html),
+ * PostgreSQL's contention SQLSTATEs (Appendix A). The statement's transaction was rolled
+ * back, so the request may simply be sent again.
+ */
+function isDatabaseContention(error: unknown): boolean {
+  // By shape, not `instanceof Error`: better-sqlite3's native module makes its errors in the realm that first loaded it.
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code, severity } = error as { name?: unknown; code?: unknown; severity?: unknown };
+  if (typeof code !== 'string') return false;
+  if (name === 'SqliteError') return /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+  return typeof severity === 'string' && postgresContention.has(code);
 }
 
 /**
@@ -156,6 +185,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         'request failed',
       );
     }
+    if (body.code === databaseBusyCode) response.set('Retry-After', '1');
     response.status(body.status).json(body);
   };
 }
