@@ -517,39 +517,55 @@ describe('ContractClient', () => {
     expect(scripted.submissions).toBe(0);
   });
 
-  it('endorses a refused command once more when a peer was a block behind, and lets the refusal stand otherwise', async () => {
+  it('endorses a refused command once more when a peer was behind as it was sent or is now, waiting for the refusing peer even if lagging, and lets the refusal stand otherwise', async () => {
     // As after an orderer restart: the client's peer has the block that funded the milestone, the freelancer's not yet.
     const stale = () =>
       endorseError([
         'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funding, not funded',
       ]);
-    const heights = (uneven: boolean, catchesUp: boolean) => {
-      const waits: number[] = [];
+    /** `behind` answers in turn: as the proposal is sent, then as its refusal arrives. */
+    const heights = (behind: readonly boolean[], catchesUp: boolean) => {
+      const waits: [number, unknown][] = [];
+      let asked = 0;
       const fake = {
-        uneven: () => uneven,
-        waitForEvenHeights: (timeoutMs: number) => {
-          waits.push(timeoutMs);
+        behind: () => behind[Math.min((asked += 1) - 1, behind.length - 1)],
+        waitForEvenHeights: (timeoutMs: number, options: unknown) => {
+          waits.push([timeoutMs, options]);
           return Promise.resolve(catchesUp);
         },
         waitForBlock: () => Promise.resolve(true),
       };
       return { waits, peerHeights: fake as unknown as PeerHeights };
     };
+    // The refusing peer (ClientOrg's, named in the refusal's details) is waited for even if lagging.
+    const waitedForAll = [[1000, { includeLagging: ['ClientOrgMSP'] }]];
 
-    const lagging = new ScriptedNetwork();
-    lagging.endorseFailures = [stale()];
-    const caughtUp = heights(true, true);
-    const client = new ContractClient(lagging.asNetwork(), 'gigledger', { peerHeights: caughtUp.peerHeights });
-    expect((await client.submit(setParameter, request)).transactionId).toBe('tx-2');
-    expect([lagging.proposals.length, lagging.submissions, caughtUp.waits]).toEqual([2, 1, [1000]]);
+    // Behind as it was sent, caught up (or lagging and not waited for) when refused, or behind at both.
+    for (const behind of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
+      const lagging = new ScriptedNetwork();
+      lagging.endorseFailures = [stale()];
+      const caughtUp = heights(behind, true);
+      const client = new ContractClient(lagging.asNetwork(), 'gigledger', { peerHeights: caughtUp.peerHeights });
+      expect((await client.submit(setParameter, request)).transactionId).toBe('tx-2');
+      expect([behind, lagging.proposals.length, lagging.submissions, caughtUp.waits]).toEqual([
+        behind,
+        2,
+        1,
+        waitedForAll,
+      ]);
+    }
 
-    for (const [uneven, catchesUp, waited] of [
-      [false, true, []],
-      [true, false, [1000]],
+    for (const [behind, catchesUp, waited] of [
+      [[false, false], true, []],
+      [[true, true], false, waitedForAll],
     ] as const) {
       const scripted = new ScriptedNetwork();
       scripted.endorseFailure = stale();
-      const watched = heights(uneven, catchesUp);
+      const watched = heights(behind, catchesUp);
       const refusal = await new ContractClient(scripted.asNetwork(), 'gigledger', { peerHeights: watched.peerHeights })
         .submit(setParameter, request)
         .catch((error: unknown) => error);

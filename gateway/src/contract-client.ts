@@ -11,7 +11,13 @@ import {
   type Transaction,
 } from '@hyperledger/fabric-gateway';
 import type { z } from 'zod';
-import { canonicalJson, qualifiedName, takesArgument, type TransactionSpec } from '@gigledger/chaincode/model';
+import {
+  canonicalJson,
+  parseRefusal,
+  qualifiedName,
+  takesArgument,
+  type TransactionSpec,
+} from '@gigledger/chaincode/model';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import type { LedgerBlocks } from './ledger-blocks.js';
 import { replayedTransactionId } from './replayed-request.js';
@@ -281,16 +287,25 @@ export class ContractClient implements TransactionTransport {
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const retries = options.conflictRetries ?? 2;
     let staleRetried = false;
+    const heights = this.#options.peerHeights;
     for (let attempt = 0; ; attempt += 1) {
+      const behindWhenSent = heights?.behind() === true;
       try {
         return await this.#submitOnce(spec, request, options);
       } catch (error) {
         // A refusal from a peer that has not committed the latest block yet: endorsed once
-        // more when the peers have caught up (nothing was ordered, so nothing repeats).
+        // more when the peers have caught up (nothing was ordered, so nothing repeats). The
+        // peer may have caught up by the time its refusal arrives, or be one the answer to
+        // the caller's previous command did not wait for (lagging): what counts is whether
+        // any was behind when the proposal went out, and the refusing peer is waited for.
         if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
           staleRetried = true;
-          const heights = this.#options.peerHeights;
-          if (heights?.uneven() === true && (await heights.waitForEvenHeights(staleStateWaitMs))) continue;
+          if (
+            heights !== undefined &&
+            (behindWhenSent || heights.behind()) &&
+            (await heights.waitForEvenHeights(staleStateWaitMs, { includeLagging: refusingOrganizations(error.cause) }))
+          )
+            continue;
           throw error;
         }
         // A caller who named the endorsers chose them: a policy they do not meet stays unmet.
@@ -383,7 +398,8 @@ export class ContractClient implements TransactionTransport {
       await this.#clock.sleep(200);
       return;
     }
-    await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000);
+    // The endorsers that disagreed both answered: a lagging one among them is waited for too.
+    await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, { includeLagging: 'all' });
   }
 
   /**
@@ -638,6 +654,13 @@ function transientOption(transient: Readonly<Record<string, unknown>> | undefine
 }
 
 /** Whether a fabric-gateway endorse failure is the endorsers disagreeing rather than one refusing or failing. */
+/** The organisations whose peers refused an endorsement (their details parse as a refusal); `all` when none is named. */
+function refusingOrganizations(cause: unknown): readonly string[] | 'all' {
+  if (!(cause instanceof EndorseError)) return 'all';
+  const named = cause.details.filter((detail) => parseRefusal(detail.message) !== undefined).map((d) => d.mspId);
+  return named.length === 0 ? 'all' : named;
+}
+
 function endorsersDisagreed(cause: unknown): boolean {
   if (!(cause instanceof EndorseError)) return false;
   return cause.details.some((detail) => detail.message.includes(responseMismatch));

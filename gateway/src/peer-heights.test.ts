@@ -96,6 +96,36 @@ describe('HeightBoard', () => {
     expect(await third).toBe(true);
   });
 
+  it('waits for lagging peers named as answering too, as after a lagging peer refused a command for old state', async () => {
+    const board = new HeightBoard(organisations);
+    recordAll(board, 5n);
+    const first = board.waitForBlock(5n, 50);
+    recordAll(board, 6n, 'ClientOrgMSP');
+    expect(await first).toBe(false);
+    expect(board.lagging()).toEqual(['ClientOrgMSP']);
+
+    // Left out, the wait ends at once although ClientOrg's peer lacks block 5.
+    expect(await board.waitForBlock(5n, 60_000)).toBe(true);
+    // Named, it is waited for: the wait ends when that peer has the block.
+    let ended = false;
+    const named = board.waitForBlock(5n, 60_000, new Set(['ClientOrgMSP'])).then((outcome) => {
+      ended = true;
+      return outcome;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toBe(false);
+    board.record('ClientOrgMSP', 6n);
+    expect(await named).toBe(true);
+    expect(board.lagging()).toEqual([]);
+
+    // A named lagging peer that does not catch up in time ends the wait false and stays lagging.
+    const second = board.waitForBlock(6n, 50);
+    recordAll(board, 7n, 'AuditOrgMSP');
+    expect(await second).toBe(false);
+    expect(await board.waitForBlock(6n, 50, new Set(['AuditOrgMSP']))).toBe(false);
+    expect(board.lagging()).toEqual(['AuditOrgMSP']);
+  });
+
   it('ends every wait when closed, with what it has', async () => {
     const board = new HeightBoard(organisations);
     recordAll(board, 5n);

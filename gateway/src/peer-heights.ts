@@ -9,6 +9,17 @@ import type { BlockProgress } from './resubmission.js';
 /** How long a peer may take to say its height (qscc GetChainInfo answers in milliseconds). */
 const heightAskMs = 2000;
 
+/** See {@link PeerHeights.waitForEvenHeights}. */
+export interface EvenHeightsOptions {
+  /**
+   * Lagging organisations whose peers are waited for nonetheless (`all`: every lagging
+   * one), if their block stream is open: after a peer refused a command for state it has
+   * not committed yet, that peer answers, lagging or not, and endorsing again before it
+   * has caught up would meet the same old state.
+   */
+  readonly includeLagging?: readonly string[] | 'all';
+}
+
 /** A transaction's commit as its peer's block stream showed it: what a commit status would answer. */
 export interface CommitSeen {
   readonly successful: boolean;
@@ -165,11 +176,6 @@ export class PeerHeights implements BlockProgress {
     return this.#board.lastBlockAt();
   }
 
-  /** Whether the peers' heights as last seen differ: one of them is behind the others. */
-  uneven(): boolean {
-    return this.#board.uneven();
-  }
-
   /** The height of one organisation's peer as last seen; 0 before its first block. */
   heightOf(mspId: string): bigint {
     return this.#board.heightOf(mspId);
@@ -189,16 +195,30 @@ export class PeerHeights implements BlockProgress {
    * reports a block a little after its peer has it; the wait is on the block streams,
    * whose reports come once a block's state is committed, which is what an endorsement reads.
    */
-  async waitForEvenHeights(timeoutMs = 5000): Promise<boolean> {
-    // A lagging peer is not waited for, so neither is its answer.
-    const lagging = new Set(this.#board.lagging());
+  async waitForEvenHeights(timeoutMs = 5000, options: EvenHeightsOptions = {}): Promise<boolean> {
+    // A lagging peer is not waited for, so neither is its answer, unless the caller knows it answers.
+    const included = options.includeLagging ?? [];
+    const alsoLagging = new Set(
+      this.#board
+        .lagging()
+        .filter((mspId) => (included === 'all' || included.includes(mspId)) && this.#commitWaits.has(mspId)),
+    );
+    const lagging = new Set(this.#board.lagging().filter((mspId) => !alsoLagging.has(mspId)));
     const asked = await Promise.allSettled(
       [...this.#gateways.keys()].filter((mspId) => !lagging.has(mspId)).map((mspId) => this.#askHeight(mspId)),
     );
     let highest = this.#board.highest();
     for (const answer of asked) if (answer.status === 'fulfilled' && answer.value > highest) highest = answer.value;
     if (highest === 0n) return true;
-    return this.waitForBlock(highest - 1n, timeoutMs);
+    return this.#board.waitForBlock(highest - 1n, timeoutMs, alsoLagging);
+  }
+
+  /**
+   * Whether a command endorsed now may read old state on some peer: the peers' heights
+   * differ, or a peer is lagging (commands are answered without waiting for it).
+   */
+  behind(): boolean {
+    return this.#board.uneven() || this.#board.lagging().length > 0;
   }
 
   close(): void {
@@ -290,13 +310,19 @@ export class HeightBoard {
   }
 
   /**
-   * Resolves once every organisation's peer that is not lagging has committed block
-   * `blockNumber`, or when `timeoutMs` passes (a peer that is down must not stall
-   * commands; the endorsement will then tell the truth): those that have not got there
-   * by then are lagging from then on. Returns whether every peer waited for got there.
+   * Resolves once every organisation's peer that is not lagging (and each lagging one of
+   * `alsoLagging`) has committed block `blockNumber`, or when `timeoutMs` passes (a peer
+   * that is down must not stall commands; the endorsement will then tell the truth):
+   * those that have not got there by then are lagging from then on. Returns whether
+   * every peer waited for got there.
    */
-  async waitForBlock(blockNumber: bigint, timeoutMs = 5000): Promise<boolean> {
-    const reached = () => this.#mspIds.every((mspId) => this.#lagging.has(mspId) || this.heightOf(mspId) > blockNumber);
+  async waitForBlock(
+    blockNumber: bigint,
+    timeoutMs = 5000,
+    alsoLagging: ReadonlySet<string> = new Set(),
+  ): Promise<boolean> {
+    const waitedFor = (mspId: string) => !this.#lagging.has(mspId) || alsoLagging.has(mspId);
+    const reached = () => this.#mspIds.every((mspId) => !waitedFor(mspId) || this.heightOf(mspId) > blockNumber);
     if (reached() || this.#closed) return reached();
     return new Promise<boolean>((resolve) => {
       const finish = (outcome: boolean) => {
@@ -310,7 +336,7 @@ export class HeightBoard {
       const timer = setTimeout(() => {
         const target = blockNumber + 1n > this.highest() ? blockNumber + 1n : this.highest();
         for (const mspId of this.#mspIds) {
-          if (!this.#lagging.has(mspId) && this.heightOf(mspId) <= blockNumber) this.#lagging.set(mspId, target);
+          if (waitedFor(mspId) && this.heightOf(mspId) <= blockNumber) this.#lagging.set(mspId, target);
         }
         finish(false);
       }, timeoutMs);
