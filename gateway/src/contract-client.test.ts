@@ -538,7 +538,7 @@ describe('ContractClient', () => {
       return { waits, peerHeights: fake as unknown as PeerHeights };
     };
     // The refusing peer (ClientOrg's, named in the refusal's details) is waited for even if lagging.
-    const waitedForAll = [[1000, { includeLagging: ['ClientOrgMSP'] }]];
+    const waitedForAll = [[5000, { includeLagging: ['ClientOrgMSP'] }]];
 
     // Behind as it was sent, caught up (or lagging and not waited for) when refused, or behind at both.
     for (const behind of [

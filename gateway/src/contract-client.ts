@@ -79,12 +79,6 @@ const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'E
 const staleStateCodes = new Set(['INVALID_STATE', 'NOT_FOUND']);
 
 /**
- * How long a refused command waits for a lagging peer before the refusal stands: short,
- * since a peer that is down never catches up and every refusal would wait this long.
- */
-const staleStateWaitMs = 1000;
-
-/**
  * What a Fabric gateway peer says of an endorser whose response differs from the first
  * endorser's (fabric internal/pkg/gateway/endorsement.go). Under load one peer may
  * commit a block a few hundred milliseconds after another; a command endorsed in that
@@ -297,13 +291,18 @@ export class ContractClient implements TransactionTransport {
         // more when the peers have caught up (nothing was ordered, so nothing repeats). The
         // peer may have caught up by the time its refusal arrives, or be one the answer to
         // the caller's previous command did not wait for (lagging): what counts is whether
-        // any was behind when the proposal went out, and the refusing peer is waited for.
+        // any was behind when the proposal went out, and the refusing peer is waited for as
+        // long as a command's answer waits for its block (a peer that is down is lagging and
+        // refuses nothing, so it is not waited for; the wait ends when the refusing peer has
+        // the block that was the newest then, so a refusal that stands costs that peer's lag).
         if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
           staleRetried = true;
           if (
             heights !== undefined &&
             (behindWhenSent || heights.behind()) &&
-            (await heights.waitForEvenHeights(staleStateWaitMs, { includeLagging: refusingOrganizations(error.cause) }))
+            (await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
+              includeLagging: refusingOrganizations(error.cause),
+            }))
           )
             continue;
           throw error;
