@@ -61,12 +61,16 @@ const fileName = 'sandbox-payments.json';
 
 /**
  * The payments of one sandbox, in memory and, when a data directory is given, on disk.
- * Writes are serialised; each writes the whole state as it is when the write starts.
+ * Writes are serialised; each writes the whole state as it is when the write starts, so
+ * every save asked for while one write is under way is served by the one write after it
+ * (a group commit): under load the number of writes follows the disk, not the requests.
  */
 export class PaymentStore {
   readonly state: PaymentStoreState;
   readonly #file: string | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** The write that has been asked for and not started yet; later saves join it. */
+  #next: Promise<void> | undefined;
   #writes = 0;
 
   private constructor(state: PaymentStoreState, file: string | undefined) {
@@ -99,17 +103,28 @@ export class PaymentStore {
 
   /**
    * Writes the current state. Resolves once a write that started after this call has
-   * reached the disk.
+   * reached the disk; calls made while a write is under way share the next one.
    *
    * @throws Error from the file system; the in-memory state is kept either way.
    */
   save(): Promise<void> {
     const file = this.#file;
     if (file === undefined) return Promise.resolve();
-    const write = this.#queue.then(() => this.#write(file));
+    if (this.#next !== undefined) return this.#next;
+    const write = this.#queue.then(() => {
+      // From here on the state is taken as it is: a save asked for now needs a write of its own.
+      this.#next = undefined;
+      return this.#write(file);
+    });
+    this.#next = write;
     // One failed write must not stop the ones after it.
     this.#queue = write.catch(() => undefined);
     return write;
+  }
+
+  /** Writes of the whole state made so far. */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** Resolves when every write asked for so far has finished. */
@@ -120,11 +135,11 @@ export class PaymentStore {
   async #write(file: string): Promise<void> {
     this.#writes += 1;
     const temporary = `${file}.${process.pid}.${this.#writes}.tmp`;
-    const content = JSON.stringify(
-      { version: 1, callbackSequence: this.state.callbackSequence, payments: [...this.state.payments.values()] },
-      null,
-      2,
-    );
+    const content = JSON.stringify({
+      version: 1,
+      callbackSequence: this.state.callbackSequence,
+      payments: [...this.state.payments.values()],
+    });
     const handle = await open(temporary, 'w');
     try {
       await handle.writeFile(content, 'utf8');
