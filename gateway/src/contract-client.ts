@@ -652,7 +652,6 @@ function transientOption(transient: Readonly<Record<string, unknown>> | undefine
   };
 }
 
-/** Whether a fabric-gateway endorse failure is the endorsers disagreeing rather than one refusing or failing. */
 /** The organisations whose peers refused an endorsement (their details parse as a refusal); `all` when none is named. */
 function refusingOrganizations(cause: unknown): readonly string[] | 'all' {
   if (!(cause instanceof EndorseError)) return 'all';
@@ -660,6 +659,7 @@ function refusingOrganizations(cause: unknown): readonly string[] | 'all' {
   return named.length === 0 ? 'all' : named;
 }
 
+/** Whether a fabric-gateway endorse failure is the endorsers disagreeing rather than one refusing or failing. */
 function endorsersDisagreed(cause: unknown): boolean {
   if (!(cause instanceof EndorseError)) return false;
   return cause.details.some((detail) => detail.message.includes(responseMismatch));

@@ -11,29 +11,16 @@ export interface GetParameters {
 
 const names = ['query', 'operationName', 'variables', 'extensions'] as const;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
- * Whether a raw `application/x-www-form-urlencoded` value (WHATWG URL, "percent-decode")
- * decodes to valid UTF-8. `URLSearchParams` replaces an invalid sequence with U+FFFD,
- * which would reach the document or the variables as a character the caller never sent.
+ * Whether a raw `application/x-www-form-urlencoded` value decodes to valid UTF-8.
+ * `URLSearchParams` replaces an invalid sequence with U+FFFD, which would reach the
+ * document or the variables as a character the caller never sent; `decodeURIComponent`
+ * refuses it (ECMA-262 Decode, RFC 3629), once a `%` that escapes nothing is taken
+ * literally, as the form decoding takes it.
  */
 function isUtf8Encoded(raw: string): boolean {
-  const bytes: number[] = [];
-  for (let index = 0; index < raw.length; index += 1) {
-    const char = raw[index] as string;
-    const escaped = char === '%' ? /^[0-9a-fA-F]{2}$/.exec(raw.slice(index + 1, index + 3)) : null;
-    if (escaped !== null) {
-      bytes.push(Number.parseInt(escaped[0], 16));
-      index += 2;
-    } else if (char === '+') {
-      bytes.push(0x20);
-    } else {
-      bytes.push(...Buffer.from(char, 'utf8'));
-    }
-  }
   try {
-    strictUtf8.decode(Uint8Array.from(bytes));
+    decodeURIComponent(raw.replace(/%(?![0-9a-fA-F]{2})/g, '%25'));
     return true;
   } catch {
     return false;
