@@ -75,11 +75,15 @@ export class Metrics {
     // Both series from the start at 0, so an alert on their rate has a series before the first outage.
     for (const stage of ['confirmation', 'held-payout']) this.settlementLedgerFailures.inc({ stage }, 0);
     const stats = () => this.#settlementStats?.();
+    // Every process of an API cluster reads these from the one database: combined across
+    // processes (prom-client's AggregatorRegistry) they are the same figure, not a sum.
+    const sharedFigure = 'max';
     new Gauge({
       name: 'gigledger_settlement_outbox_instructions',
       help: 'Settlement outbox rows by state (dead = dead letters waiting for an operator)',
       labelNames: ['state'],
       registers: [this.registry],
+      aggregator: sharedFigure,
       async collect() {
         const current = await stats();
         if (current === undefined) return;
@@ -90,6 +94,7 @@ export class Metrics {
       name: 'gigledger_settlement_outbox_lag_seconds',
       help: 'Age of the oldest settlement instruction not yet confirmed on the ledger',
       registers: [this.registry],
+      aggregator: sharedFigure,
       async collect() {
         const current = await stats();
         if (current !== undefined) this.set(current.oldestOpenSeconds);
@@ -99,6 +104,7 @@ export class Metrics {
       name: 'gigledger_settlement_held_payouts',
       help: 'Payouts held for compliance (no valid KYC credential) and not yet cleared',
       registers: [this.registry],
+      aggregator: sharedFigure,
       async collect() {
         const current = await stats();
         if (current !== undefined) this.set(current.held);
