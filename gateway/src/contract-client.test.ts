@@ -559,9 +559,19 @@ describe('ContractClient', () => {
       ]);
     }
 
-    for (const [behind, catchesUp, waited] of [
-      [[false, false], true, []],
-      [[true, true], false, waitedForAll],
+    // The wait timed out on the block streams (a busy process reads them late) while the peer caught up: endorsed again.
+    const lateStreams = new ScriptedNetwork();
+    lateStreams.endorseFailures = [stale()];
+    const timedOut = heights([true, true], false);
+    const answered = await new ContractClient(lateStreams.asNetwork(), 'gigledger', {
+      peerHeights: timedOut.peerHeights,
+    }).submit(setParameter, request);
+    expect([answered.transactionId, lateStreams.proposals.length, timedOut.waits]).toEqual(['tx-2', 2, waitedForAll]);
+
+    // Level peers: the refusal stands at once; a peer still behind after the wait refuses again, and that stands.
+    for (const [behind, catchesUp, proposals, waited] of [
+      [[false, false], true, 1, []],
+      [[true, true], false, 2, waitedForAll],
     ] as const) {
       const scripted = new ScriptedNetwork();
       scripted.endorseFailure = stale();
@@ -570,7 +580,7 @@ describe('ContractClient', () => {
         .submit(setParameter, request)
         .catch((error: unknown) => error);
       expect(refusal).toMatchObject({ code: 'INVALID_STATE', field: 'milestoneId' });
-      expect([scripted.proposals.length, scripted.submissions, watched.waits]).toEqual([1, 0, waited]);
+      expect([scripted.proposals.length, scripted.submissions, watched.waits]).toEqual([proposals, 0, waited]);
     }
   });
 

@@ -297,15 +297,14 @@ export class ContractClient implements TransactionTransport {
         // the block that was the newest then, so a refusal that stands costs that peer's lag).
         if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
           staleRetried = true;
-          if (
-            heights !== undefined &&
-            (behindWhenSent || heights.behind()) &&
-            (await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
-              includeLagging: refusingOrganizations(error.cause),
-            }))
-          )
-            continue;
-          throw error;
+          if (heights === undefined || !(behindWhenSent || heights.behind())) throw error;
+          await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
+            includeLagging: refusingOrganizations(error.cause),
+          });
+          // Endorsed once more whatever the wait saw: heights come from block streams, which
+          // a process short of CPU reads seconds late, while the peer itself has caught up.
+          // A peer still behind refuses again, and that refusal stands.
+          continue;
         }
         // A caller who named the endorsers chose them: a policy they do not meet stays unmet.
         const conflict =
