@@ -294,7 +294,7 @@ export class ContractClient implements TransactionTransport {
         // any was behind when the proposal went out, and the refusing peer is waited for as
         // long as a command's answer waits for its block (a peer that is down is lagging and
         // refuses nothing, so it is not waited for; the wait ends when the refusing peer has
-        // the block that was the newest then, so a refusal that stands costs that peer's lag).
+        // the block that was the newest then).
         if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
           staleRetried = true;
           if (heights === undefined || !(behindWhenSent || heights.behind())) throw error;
