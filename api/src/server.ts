@@ -198,6 +198,9 @@ async function startSingletons(parts: ServerParts, onEvent?: (event: LedgerEvent
 
   const settlement = await settlementRuntime(parts, crashInjection(process.env.GIGLEDGER_SETTLEMENT_CRASH_AT));
   if (settlement !== undefined) {
+    // Reported by the process that runs the service only: the workers' runtimes (for the
+    // callback routes) read the same outbox, and several readings would be combined.
+    metrics.observeSettlement(() => settlement.service.stats());
     await settlement.service.start();
     log.info({ providers: Object.keys(settlement.config.providers) }, 'settlement service started');
   }

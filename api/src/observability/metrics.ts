@@ -75,8 +75,9 @@ export class Metrics {
     // Both series from the start at 0, so an alert on their rate has a series before the first outage.
     for (const stage of ['confirmation', 'held-payout']) this.settlementLedgerFailures.inc({ stage }, 0);
     const stats = () => this.#settlementStats?.();
-    // Every process of an API cluster reads these from the one database: combined across
-    // processes (prom-client's AggregatorRegistry) they are the same figure, not a sum.
+    // Read from the one database by the process that runs the settlement service; should
+    // more than one process of a cluster report them, combined (prom-client's
+    // AggregatorRegistry) they stay one reading, not a sum.
     const sharedFigure = 'max';
     new Gauge({
       name: 'gigledger_settlement_outbox_instructions',

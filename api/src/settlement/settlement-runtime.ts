@@ -136,7 +136,6 @@ export function createSettlementRuntime(deps: {
     },
     ...(deps.crash === undefined ? {} : { crash: deps.crash }),
   });
-  deps.metrics.observeSettlement(() => service.stats());
 
   return {
     service,
