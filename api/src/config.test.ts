@@ -35,6 +35,17 @@ describe('parseApiConfig', () => {
     }
   });
 
+  it('holds 4,096 connections waiting to be accepted by default, above Node 511, and names a wrong value', () => {
+    const profile = { GIGLEDGER_CONNECTION_PROFILE: 'profile.json' };
+    expect(parseApiConfig(profile).listenBacklog).toBe(4096);
+    expect(parseApiConfig({ ...profile, HTTP_LISTEN_BACKLOG: '1024' }).listenBacklog).toBe(1024);
+    for (const wrong of ['0', '65536', '1.5', 'many', '']) {
+      expect(() => parseApiConfig({ ...profile, HTTP_LISTEN_BACKLOG: wrong })).toThrow(
+        /^environment variable HTTP_LISTEN_BACKLOG: /,
+      );
+    }
+  });
+
   const base = { GIGLEDGER_CONNECTION_PROFILE: '/dev/null' };
 
   it("reads TRUST_PROXY in Express's syntax, off by default", () => {

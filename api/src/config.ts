@@ -148,6 +148,12 @@ const environmentSchema = z.object({
    * server is closing that moment (which its client sees as a 502 or a reset).
    */
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(65),
+  /**
+   * New connections the kernel holds for the server while it is too busy to accept them
+   * (listen(2)'s backlog, capped by Linux at `net.core.somaxconn`). Node's 511 overflows
+   * when more clients than that connect at once to a saturated API, and they are reset.
+   */
+  HTTP_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -213,6 +219,8 @@ export interface ApiConfig {
   readonly workers: number;
   /** Idle time after which the server closes a kept-alive connection. */
   readonly keepAliveTimeoutMs: number;
+  /** listen(2)'s backlog for the HTTP server (HTTP_LISTEN_BACKLOG). */
+  readonly listenBacklog: number;
 }
 
 /**
@@ -288,5 +296,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     readLogAnchorMs: value.GIGLEDGER_READ_LOG_ANCHOR_SECONDS * 1000,
     workers: value.API_WORKERS,
     keepAliveTimeoutMs: value.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+    listenBacklog: value.HTTP_LISTEN_BACKLOG,
   };
 }

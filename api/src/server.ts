@@ -51,8 +51,7 @@ import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 import { primaryRequestClaims } from './cluster/request-id-turns.js';
-import { answerClientErrors } from './http/client-errors.js';
-import { applyKeepAliveTimeout } from './http/keep-alive.js';
+import { listenHttp } from './http/listen.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -291,12 +290,11 @@ async function listen(
     claimSalts: new ClaimSalts(parts.walletSecret),
     ...extra,
   };
-  const server = createApp(deps).listen(config.port, config.host);
-  answerClientErrors(server);
-  applyKeepAliveTimeout(server, config.keepAliveTimeoutMs);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  const server = await listenHttp(createApp(deps), {
+    port: config.port,
+    host: config.host,
+    backlog: config.listenBacklog,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   });
   const address = server.address() as AddressInfo;
   log.info(

@@ -29,8 +29,7 @@ import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
 import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
-import { answerClientErrors } from '../http/client-errors.js';
-import { applyKeepAliveTimeout } from '../http/keep-alive.js';
+import { listenHttp } from '../http/listen.js';
 
 /**
  * The three organisations as the network's bootstrap records them, each with a vote, for
@@ -248,10 +247,12 @@ async function serveTestApi(
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };
-  const server: Server = createApp(deps).listen(0, '127.0.0.1');
-  answerClientErrors(server);
-  applyKeepAliveTimeout(server, config.keepAliveTimeoutMs);
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const server: Server = await listenHttp(createApp(deps), {
+    port: 0,
+    host: '127.0.0.1',
+    backlog: config.listenBacklog,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -1,0 +1,103 @@
+import { execFileSync, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listenHttp } from './listen.js';
+
+const busyListener = fileURLToPath(new URL('../test-support/busy-listener.js', import.meta.url));
+
+/** The accept-queue limit the kernel keeps for a listening port (`ss` shows it as Send-Q). */
+function kernelBacklog(port: number): number {
+  const line = execFileSync('ss', ['-Hltn', `sport = :${String(port)}`], { encoding: 'utf8' }).trim();
+  return Number(line.split(/\s+/)[2]);
+}
+
+/** Opens a TCP connection and resolves once the handshake completes. */
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Sends one request on an open connection and resolves with the answer's text once it ends. */
+function requestOn(socket: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.endsWith('ok')) resolve(received);
+    });
+    socket.once('error', reject);
+    socket.write('GET / HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n');
+  });
+}
+
+describe('listenHttp', () => {
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+
+  it('gives the kernel the configured backlog (capped at net.core.somaxconn), not Node 511', async () => {
+    const server = await listenHttp((_request, response) => response.end(), {
+      port: 0,
+      host: '127.0.0.1',
+      backlog: 3000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    try {
+      expect(kernelBacklog((server.address() as AddressInfo).port)).toBe(Math.min(3000, somaxconn));
+      expect(server.keepAliveTimeout).toBe(65_000);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('fails with the bind error when the address is taken', async () => {
+    const first = await listenHttp((_request, response) => response.end(), {
+      port: 0,
+      host: '127.0.0.1',
+      backlog: 16,
+      keepAliveTimeoutMs: 65_000,
+    });
+    const { port } = first.address() as AddressInfo;
+    try {
+      await expect(
+        listenHttp((_request, response) => response.end(), {
+          port,
+          host: '127.0.0.1',
+          backlog: 16,
+          keepAliveTimeoutMs: 65_000,
+        }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      first.close();
+    }
+  });
+
+  it('holds a burst of 1,000 new connections while the process cannot accept, and serves each once it can', async () => {
+    const burst = 1000;
+    // More than Node's default backlog (511): without ours, the kernel drops the excess.
+    expect(Math.min(4096, somaxconn)).toBeGreaterThan(burst);
+    const directory = mkdtempSync(path.join(tmpdir(), 'gl-listen-'));
+    const releaseFile = path.join(directory, 'release');
+    const child = fork(busyListener, ['4096', releaseFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const sockets: net.Socket[] = [];
+    try {
+      const [{ port }] = (await once(child, 'message')) as [{ port: number }];
+      // Every handshake completes while the listener's event loop is blocked.
+      sockets.push(...(await Promise.all(Array.from({ length: burst }, () => connect(port)))));
+      writeFileSync(releaseFile, '');
+      const answers = await Promise.all(sockets.map(requestOn));
+      expect(answers.filter((answer) => answer.startsWith('HTTP/1.1 200 OK')).length).toBe(burst);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      child.kill();
+      rmSync(directory, { recursive: true, force: true });
+    }
+    // Without the backlog the burst never completes; fail in seconds rather than minutes.
+  }, 30_000);
+});

@@ -1,0 +1,40 @@
+import http, { type RequestListener, type Server } from 'node:http';
+import { once } from 'node:events';
+import { answerClientErrors } from './client-errors.js';
+import { applyKeepAliveTimeout } from './keep-alive.js';
+
+/** Where and how the API's HTTP server listens. */
+export interface ListenOptions {
+  /** TCP port; 0 lets the system choose one. */
+  readonly port: number;
+  readonly host: string;
+  /**
+   * Connections the kernel completes and holds for the server while it is busy and has
+   * not accepted them yet (listen(2)'s backlog; Linux caps it at `net.core.somaxconn`).
+   */
+  readonly backlog: number;
+  /** Idle time of a kept-alive connection, in milliseconds (see applyKeepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
+}
+
+/**
+ * Listens with the API's connection handling: the app's own error shape for requests
+ * Node's parser refuses, the configured kept-alive idle time, and a listen backlog sized
+ * for many clients connecting at once. Node's default backlog is 511: a burst of more new
+ * connections than that while the event loop is busy (a load test opening 2,048 at once
+ * against a saturated API) overflows the accept queue, and Linux answers the excess with
+ * resets the client sees as `ECONNRESET` before any request is sent.
+ *
+ * Resolves once the server is listening.
+ *
+ * @throws the listen error (EADDRINUSE, EACCES) when the address cannot be bound;
+ *   RangeError for a keep-alive timeout applyKeepAliveTimeout refuses.
+ */
+export async function listenHttp(app: RequestListener, options: ListenOptions): Promise<Server> {
+  const server = http.createServer(app);
+  answerClientErrors(server);
+  applyKeepAliveTimeout(server, options.keepAliveTimeoutMs);
+  server.listen({ port: options.port, host: options.host, backlog: options.backlog });
+  await once(server, 'listening');
+  return server;
+}
