@@ -8,7 +8,7 @@ import { passwordCredentialsSchema, type AccountService } from './account-servic
 import { CredentialsThrottledError } from './credential-throttle.js';
 import type { TokenService } from './tokens.js';
 import { bearerToken } from './passport-strategies.js';
-import { invalidInput, unauthenticated } from '../errors/api-error.js';
+import { invalidInput } from '../errors/api-error.js';
 
 const tokenResponseSchema = z.object({
   accessToken: z.string(),
@@ -105,14 +105,12 @@ export function authRoutes(deps: {
       summary:
         'Sign out: revoke the bearer token this request presents (token revocation, RFC 7009), so that it authenticates nothing from now on in any process of this API, and subscriptions it opened end at their next check (GIGLEDGER_SUBSCRIPTION_RECHECK_SECONDS). Works for tokens of this API and of the OIDC issuer (which keeps its own session). A token already revoked or expired is 401; an API key is revoked by an administrator instead (DELETE /v1/admin/api-keys/{keyId})',
       tag: 'auth',
-      access: 'public',
+      access: 'signed-in',
       response: z.object({ revoked: z.literal(true) }),
-      errors: [401, 422],
-      handler: async ({ principal, header }) => {
-        const token = bearerToken(header('authorization'));
-        if (principal === undefined) {
-          throw unauthenticated('send the bearer token to revoke as Authorization: Bearer <token>');
-        }
+      errors: [422],
+      handler: async (caller) => {
+        const { principal } = routeRequester(caller);
+        const token = bearerToken(caller.header('authorization'));
         if (token === undefined || principal.expiresAt === undefined) {
           throw invalidInput(
             'header.authorization',
@@ -127,9 +125,10 @@ export function authRoutes(deps: {
       method: 'get',
       path: '/v1/me',
       operationId: 'getMe',
-      summary: 'The caller, and its Fabric identity as the chaincode sees it',
+      summary:
+        'The caller, and its Fabric identity as the chaincode sees it. Every signed-in caller may ask, whatever their scopes (an issuer or a governor holds no agreements:read)',
       tag: 'auth',
-      access: 'agreements:read',
+      access: 'signed-in',
       response: z.object({ principal: principalSchema, ledgerIdentity: callerSchema }),
       handler: async (caller) => {
         const { principal, log } = routeRequester(caller);

@@ -1,5 +1,7 @@
 import { suiteServer } from '../test-support/suite-server.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
+import type { Role } from '@gigledger/chaincode/model';
+import { scopesByRole } from './principal.js';
 
 describe('authentication and accounts over HTTP', () => {
   const server = suiteServer();
@@ -19,6 +21,45 @@ describe('authentication and accounts over HTTP', () => {
       principal: { kind: 'person', userId: 'carol', mspId: 'ClientOrgMSP', role: 'client' },
       ledgerIdentity: { mspId: 'ClientOrgMSP', role: 'client', userId: 'carol' },
     });
+  });
+
+  it('tells every signed-in caller who they are, whatever their role or scopes, over REST and GraphQL; a stranger 401', async () => {
+    const organisationOf: Record<Role, string> = {
+      client: 'ClientOrg',
+      freelancer: 'TalentOrg',
+      evaluator: 'TalentOrg',
+      arbitrator: 'AuditOrg',
+      settlement: 'ClientOrg',
+      auditor: 'AuditOrg',
+      hr: 'ClientOrg',
+      issuer: 'AuditOrg',
+      governor: 'ClientOrg',
+      admin: 'ClientOrg',
+    };
+    const query = { query: '{ me { userId role scopes } }' };
+    for (const [role, org] of Object.entries(organisationOf) as [Role, string][]) {
+      const person = await server().person(`me-${role}`, org, role);
+      const rest = await server().request('GET', '/v1/me', { token: person.token });
+      expect([role, rest.status, (rest.body as { principal?: { role?: string } }).principal?.role]).toEqual([
+        role,
+        200,
+        role,
+      ]);
+      const graphql = await server().request('POST', '/graphql', { token: person.token, body: query });
+      expect([role, graphql.status, graphql.body]).toEqual([
+        role,
+        200,
+        { data: { me: { userId: `me-${role}`, role, scopes: [...scopesByRole[role]] } } },
+      ]);
+      const { key } = await server().service(`me-key-${role}`, org, role);
+      expect([role, (await server().request('GET', '/v1/me', { apiKey: key })).status]).toEqual([role, 200]);
+    }
+    // A stranger is refused before the operation runs, as for every field that is not public.
+    const stranger = await server().request('POST', '/graphql', { body: query });
+    expect([
+      stranger.status,
+      (stranger.body as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code,
+    ]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
   it('refuses a wrong password and an unknown user alike, with 401', async () => {

@@ -26,6 +26,14 @@ export const scopes = [
   'admin',
 ] as const;
 export type Scope = (typeof scopes)[number];
+
+/**
+ * Who may call an operation (a REST route, a GraphQL root field): anyone (`public`; its
+ * handler may still look at a caller), every signed-in caller whatever their scopes
+ * (`signed-in`: who they are, signing out), or a caller holding the scope. Refusals: 401
+ * without credentials, 403 without the scope.
+ */
+export type Access = 'public' | 'signed-in' | Scope;
 export const scopeSchema = z.enum(scopes);
 
 /** Both sides of an agreement do the same kinds of things; the chaincode tells their commands apart. */

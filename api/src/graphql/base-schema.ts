@@ -58,7 +58,7 @@ export function baseSchema(deps: {
     `,
     access: {
       Query: {
-        me: 'public',
+        me: 'signed-in',
         chaincodeVersion: 'public',
       },
       Mutation: {
@@ -70,7 +70,6 @@ export function baseSchema(deps: {
     resolvers: {
       JSON: jsonScalar,
       Query: {
-        // Every signed-in caller may know who they are, whatever their scopes (an issuer has no agreements:read).
         me: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () => requireAuthenticated(context)),
         chaincodeVersion: (_parent: unknown, _args: unknown, context: GraphqlContext) =>

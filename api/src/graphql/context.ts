@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Principal, Scope } from '../auth/principal.js';
+import type { Access, Principal, Scope } from '../auth/principal.js';
 import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
@@ -47,11 +47,8 @@ export function resolverRequester(context: GraphqlContext, scope: Scope): Reques
   return { principal: requireCaller(context, scope), log: context.log };
 }
 
-/**
- * Who may call a root field, as a REST route's `access` says who may call it: anyone
- * (`public`; the resolver may still want a caller) or a caller holding the scope.
- */
-export type FieldAccess = 'public' | Scope;
+/** Who may call a root field, as a REST route's `access` says who may call it. */
+export type FieldAccess = Access;
 
 /** The root types whose fields declare their access. */
 export const rootTypeNames = ['Query', 'Mutation', 'Subscription'] as const;

@@ -13,6 +13,7 @@ import { getParameters } from './get-parameters.js';
 import { rootFieldNodes } from './root-fields.js';
 import {
   graphqlErrorOf,
+  requireAuthenticated,
   requireCaller,
   rootTypeNames,
   type FieldAccess,
@@ -30,7 +31,8 @@ type Resolver = (parent: unknown, args: unknown, context: GraphqlContext, info: 
 function checkAccess(context: GraphqlContext, access: FieldAccess): void {
   if (access === 'public') return;
   try {
-    requireCaller(context, access);
+    if (access === 'signed-in') requireAuthenticated(context);
+    else requireCaller(context, access);
   } catch (error) {
     throw graphqlErrorOf(context, error);
   }
@@ -269,7 +271,12 @@ export function refusingCallersOfNoField(access: ReadonlyMap<string, FieldAccess
       const allowed =
         principal === undefined
           ? declared.every((scope) => scope === 'public')
-          : declared.some((scope) => scope === 'public' || (scope !== undefined && principal.scopes.includes(scope)));
+          : declared.some(
+              (access) =>
+                access === 'public' ||
+                access === 'signed-in' ||
+                (access !== undefined && principal.scopes.includes(access)),
+            );
       if (allowed) continue;
       const needed = [...new Set(declared.filter((scope) => scope !== undefined))];
       const refusal =

@@ -102,7 +102,9 @@ describe('the GraphQL endpoint', () => {
   it('refuses a query that costs more than the limit, before running it', async () => {
     const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });
     try {
+      const { token } = await frugal.person('frugal', 'ClientOrg', 'client');
       const response = await frugal.request('POST', '/graphql', {
+        token,
         body: { query: '{ chaincodeVersion { name version packageId } me { userId mspId role kind org scopes } }' },
       });
       const body = response.body as GraphqlResponse;
@@ -125,7 +127,9 @@ describe('the GraphQL endpoint', () => {
     ['tokens', `{ me { ${'userId '.repeat(4001)}} }`],
     ['directives', `{ me { userId ${'@include(if: true) '.repeat(21)}} }`],
   ])('names the %s limit a query went past, with its own code, not as a syntax error', async (limit, query) => {
-    const response = await graphql(query);
+    // `me` wants a caller; a stranger would be refused before the limits are looked at.
+    const { token } = await server().person(`limits-${limit}`, 'ClientOrg', 'client');
+    const response = await graphql(query, { token });
     const error = response.body.errors?.[0];
     expect(error?.message).not.toMatch(/Syntax Error/);
     expect(error?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit });

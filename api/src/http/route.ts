@@ -3,7 +3,7 @@ import { match } from 'path-to-regexp';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
-import type { Principal, Scope } from '../auth/principal.js';
+import type { Access, Principal } from '../auth/principal.js';
 import { escapeControlText, findNonCanonical, findRefusedText, issueReason } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
 import { declaredResponseCheck } from './response-check.js';
@@ -53,8 +53,8 @@ export interface RouteSpec<
   readonly operationId: string;
   readonly summary: string;
   readonly tag: string;
-  /** `public`, or the scope a principal needs. */
-  readonly access: 'public' | Scope;
+  /** Who may call it (see {@link Access}). */
+  readonly access: Access;
   readonly params?: Params;
   readonly query?: Query;
   readonly body?: Body;
@@ -209,7 +209,10 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
   for (const spec of routes) {
     const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
-      const principal = spec.access === 'public' ? response.locals.principal : requirePrincipal(response, spec.access);
+      const principal =
+        spec.access === 'public'
+          ? response.locals.principal
+          : requirePrincipal(response, spec.access === 'signed-in' ? undefined : spec.access);
       if (spec.verbatimText !== true && spec.signedBody !== true) {
         refuseControlText(request.params, ['path']);
         refuseControlText(request.query, ['query']);

@@ -124,7 +124,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     const statuses = new Set([
       // More than one credential is refused before any route, public ones included.
       400,
-      ...(spec.access === 'public' ? [] : [401, 403]),
+      ...(spec.access === 'public' ? [] : spec.access === 'signed-in' ? [401] : [401, 403]),
       ...(spec.body !== undefined || spec.params !== undefined || spec.query !== undefined ? [422] : []),
       // Malformed or oversized bodies and undecodable paths are refused before validation.
       ...(spec.body !== undefined ? [400, 413, 415] : []),
@@ -145,7 +145,11 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
       operationId: spec.operationId,
       summary: spec.summary,
       tags: [spec.tag],
-      ...(spec.access === 'public' ? { security: [] } : { 'x-required-scope': spec.access }),
+      ...(spec.access === 'public'
+        ? { security: [] }
+        : spec.access === 'signed-in'
+          ? {}
+          : { 'x-required-scope': spec.access }),
       parameters: [
         ...parameters(spec.params, 'path', textRule),
         ...parameters(spec.query, 'query', textRule),
