@@ -10,6 +10,7 @@ import {
   type AccountService,
 } from '../auth/account-service.js';
 import type { Principal } from '../auth/principal.js';
+import { requirePersonFor } from '../auth/person-only.js';
 import { ApiError } from '../errors/api-error.js';
 
 /**
@@ -50,16 +51,9 @@ const rolesOnlyAPersonGrants: ReadonlySet<Role> = new Set<Role>([
  * @throws ApiError 403 FORBIDDEN (field `role`) when a service account asks for such a role.
  */
 function requirePersonToGrantPrivilegedRole(admin: Principal, role: Role): void {
-  if (rolesOnlyAPersonGrants.has(role) && admin.kind !== 'person') {
-    throw new ApiError(
-      403,
-      'FORBIDDEN',
-      `only an administrator signed in as a person may grant the role ${role}; an API key may grant ${[...roles]
-        .filter((candidate) => !rolesOnlyAPersonGrants.has(candidate))
-        .join(', ')}`,
-      'role',
-    );
-  }
+  if (!rolesOnlyAPersonGrants.has(role)) return;
+  const everyday = [...roles].filter((candidate) => !rolesOnlyAPersonGrants.has(candidate));
+  requirePersonFor(admin, `grant the role ${role} (an API key may grant ${everyday.join(', ')})`, 'role');
 }
 
 /**

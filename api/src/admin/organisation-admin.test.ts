@@ -139,6 +139,54 @@ describe('administrators and service accounts', () => {
     ).toBe(201);
   });
 
+  it("refuses an administrator's API key the grants that outlive it: audit access and an issuer's registration, over REST and GraphQL", async () => {
+    const operator = await server.service('grant-operator', 'ClientOrg', 'admin');
+    await server.person('audra-ext', 'AuditOrg', 'auditor');
+    const grant = {
+      grantId: 'AG-by-key',
+      auditor: { mspId: 'AuditOrgMSP', userId: 'audra-ext' },
+      kinds: ['agreement'],
+      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      purpose: 'statutory audit',
+    };
+    const refusedMessage = /^only an administrator signed in as a person may grant audit access/;
+    const rest = await server.request('POST', '/v1/audit/grants', { apiKey: operator.key, body: grant });
+    expect([rest.status, rest.body]).toMatchObject([
+      403,
+      { code: 'FORBIDDEN', message: expect.stringMatching(refusedMessage) as string },
+    ]);
+    const graphql = await server.request('POST', '/graphql', {
+      apiKey: operator.key,
+      body: {
+        query: 'mutation ($input: GrantAuditAccessInput!) { grantAuditAccess(input: $input) { grant { grantId } } }',
+        variables: { input: { ...grant, grantId: 'AG-by-key-2' } },
+      },
+    });
+    const errors = (graphql.body as { errors?: { message: string; extensions?: { code?: string } }[] }).errors ?? [];
+    expect([errors[0]?.extensions?.code, errors[0]?.message]).toEqual([
+      'FORBIDDEN',
+      expect.stringMatching(refusedMessage),
+    ]);
+    const issuer = await server.request('PUT', '/v1/admin/issuers/ClientOrgMSP/key-made-issuer', {
+      apiKey: operator.key,
+      body: { displayName: 'Made by a key', credentialTypes: ['Course'] },
+    });
+    expect([issuer.status, issuer.body]).toMatchObject([
+      403,
+      { code: 'FORBIDDEN', message: expect.stringMatching(/may register an issuer/) as string },
+    ]);
+    // Nothing reached the ledger; the same grant from a person is given.
+    const grants = await server.request('GET', '/v1/audit/grants', { token: clientAdmin });
+    expect((grants.body as { grantId: string }[]).map((held) => held.grantId)).not.toEqual(
+      expect.arrayContaining(['AG-by-key']),
+    );
+    const given = await server.request('POST', '/v1/audit/grants', { token: clientAdmin, body: grant });
+    expect([given.status, given.body]).toMatchObject([
+      201,
+      { result: { grantId: 'AG-by-key', grantedBy: { userId: 'client-admin' } } },
+    ]);
+  });
+
   it('re-enrolls a key enrolled before the service namespace, before it acts', async () => {
     const legacy = await server.service('old-sync', 'ClientOrg', 'hr');
     // As such a key was stored: its identity under the old label, carrying the bare name.

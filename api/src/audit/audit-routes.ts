@@ -15,6 +15,7 @@ import type { LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import type { AccountService } from '../auth/account-service.js';
 import type { Principal } from '../auth/principal.js';
+import { requirePersonFor } from '../auth/person-only.js';
 import { ApiError, invalidInput } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
@@ -130,6 +131,8 @@ export class AuditService {
    * person, so there is nobody else to check.
    *
    * @param part the input's name in refusals: `body` over REST, `input` over GraphQL.
+   * @throws ApiError 403 FORBIDDEN when an API key calls: a grant outlives the key (see
+   *   requirePersonFor).
    * @throws ApiError 422 VALIDATION_FAILED `<part>.auditor.userId` naming the identity's
    *   role, or saying the organisation has no such identity; the chaincode's refusals
    *   (`<part>.<field>` for its validation).
@@ -139,6 +142,7 @@ export class AuditService {
     request: CommandRequest<z.output<typeof auditTransactions.grantAuditAccess.request>>,
     part: 'body' | 'input',
   ) {
+    requirePersonFor(as.principal, 'grant audit access');
     const { mspId, userId } = request.auditor;
     if (userId !== undefined) {
       const known = await this.deps.accounts.roleOfIdentity(mspId, userId);

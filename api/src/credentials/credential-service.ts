@@ -1,3 +1,4 @@
+import { requirePersonFor } from '../auth/person-only.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ClaimSalts } from './claim-salts.js';
@@ -186,6 +187,7 @@ export class CredentialService {
   /**
    * Registers an issuer or replaces its grant (a new version each time).
    *
+   * @throws ApiError 403 FORBIDDEN when an API key calls (see requirePersonFor).
    * @throws RefusedError FORBIDDEN unless an admin calls; ALREADY_EXISTS when nothing would change.
    */
   async registerIssuer(
@@ -193,6 +195,7 @@ export class CredentialService {
     issuer: Party,
     body: z.output<typeof registerIssuerBodySchema> & { requestId: string },
   ): Promise<Committed<IssuerRecord>> {
+    requirePersonFor(as.principal, 'register an issuer');
     const client = await this.client(as);
     const submitted = await client.credentials.registerIssuer({
       requestId: body.requestId,
