@@ -25,6 +25,30 @@ function accepts(request: Request, type: string): boolean {
   return (request.get('accept') ?? '').toLowerCase().includes(type);
 }
 
+/** What yoga can answer a POST in: a GraphQL response as JSON, or a stream of them. */
+const answerMediaTypes = [
+  'application/graphql-response+json',
+  'application/json',
+  'text/event-stream',
+  'multipart/mixed',
+];
+
+/**
+ * Refuses a POST whose Accept header allows none of {@link answerMediaTypes} (yoga would
+ * answer it 406 with no body); no Accept header means any.
+ *
+ * @throws ApiError 406 NOT_ACCEPTABLE naming `header.accept`.
+ */
+function assertAnswerable(request: Request): void {
+  if (request.get('accept') === undefined || request.accepts(answerMediaTypes) !== false) return;
+  throw new ApiError(
+    406,
+    'NOT_ACCEPTABLE',
+    `header.accept: a GraphQL answer is ${answerMediaTypes.slice(0, 2).join(' or ')} (${answerMediaTypes.slice(2).join(' or ')} for a stream)`,
+    'header.accept',
+  );
+}
+
 /**
  * Refuses a document nested deeper than the parser can take, naming its field
  * (`query`, or `1.query` in a batch).
@@ -128,6 +152,7 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
       }
       try {
         assertUtf8Json(request.headers['content-type']);
+        assertAnswerable(request);
       } catch (error) {
         next(error);
         return;
@@ -191,11 +216,14 @@ function subscribesWithoutStream(request: Request, body: object): boolean {
 
 const isJsonObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The members GraphQL over HTTP defines for a request; yoga refuses any other. */
+const requestMembers: ReadonlySet<string> = new Set(['query', 'operationName', 'variables', 'extensions']);
+
 /**
  * The first member of a POSTed GraphQL request of the wrong type, as GraphQL over HTTP
  * defines them (`query` a string; `operationName` a string or null; `variables` and
- * `extensions` a map or null), named under `prefix` (`` or a batch entry's `N.`); yoga
- * would refuse it as BAD_REQUEST naming no field.
+ * `extensions` a map or null), or of another name, named under `prefix` (`` or a batch
+ * entry's `N.`); yoga would refuse it as BAD_REQUEST naming no field.
  */
 function malformedMember(operation: object, prefix: string): ApiError | undefined {
   const { query, operationName, variables, extensions } = operation as Record<string, unknown>;
@@ -211,6 +239,10 @@ function malformedMember(operation: object, prefix: string): ApiError | undefine
   }
   if (extensions !== undefined && extensions !== null && !isJsonObject(extensions)) {
     return refused('extensions', 'must be one JSON object (or null)');
+  }
+  const unknown = Object.keys(operation).find((member) => !requestMembers.has(member));
+  if (unknown !== undefined) {
+    return refused(unknown, `is not a member of a GraphQL request (${[...requestMembers].join(', ')})`);
   }
   return undefined;
 }

@@ -278,6 +278,37 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(kit.mark()).toEqual(before);
   });
 
+  it('names a refused variable of a subscription as of a query: VALIDATION_FAILED and variables.<name>, in the stream', async () => {
+    const subscription = encodeURIComponent(
+      'subscription ($id: ID!) { agreementEvents(agreementId: $id) { __typename } }',
+    );
+    for (const [variables, message] of [
+      ['{"id":{}}', 'Variable "$id": ID cannot represent value: {}'],
+      ['{}', 'Variable "$id" (ID!) is required and was not provided'],
+      ['{"id":null}', 'Variable "$id" (ID!) must not be null'],
+    ] as const) {
+      const response = await fetch(
+        `${kit.server.url}/graphql?query=${subscription}&variables=${encodeURIComponent(variables)}`,
+        { headers: { accept: 'text/event-stream', authorization: `Bearer ${kit.cast.client.token}` } },
+      );
+      // The stream holds the one result and completes.
+      const data = (await response.text())
+        .split('\n')
+        .filter((line) => line.startsWith('data: {'))
+        .map(
+          (line) => JSON.parse(line.slice(6)) as GraphqlResponse & { errors: { extensions?: { field?: string } }[] },
+        );
+      expect([variables, response.status, data.length]).toEqual([variables, 200, 1]);
+      const [error] = data[0]?.errors ?? [];
+      expect([variables, error?.message, error?.extensions?.code, error?.extensions?.field]).toEqual([
+        variables,
+        message,
+        'VALIDATION_FAILED',
+        'variables.id',
+      ]);
+    }
+  });
+
   it('refuses a subscription whose variables or extensions are not one JSON object with 400 naming the parameter, without a 500', async () => {
     const query = encodeURIComponent('subscription { governanceEvents { __typename } }');
     for (const [name, value] of [

@@ -105,6 +105,71 @@ describe('what the GraphQL endpoint lets through', () => {
     expect(query.status).toBe(200);
   });
 
+  it('answers a POST in JSON or a stream whenever the Accept header allows one, and refuses one that allows none with 406 naming it', async () => {
+    const query = JSON.stringify({ query: '{ me { userId } }' });
+    for (const accept of [
+      undefined,
+      '*/*',
+      'application/*',
+      'application/json',
+      'application/graphql-response+json',
+      'application/graphql-response+json, application/json;q=0.9',
+      'text/html, application/json;q=0.1',
+      'text/event-stream',
+      'text/*',
+      'multipart/mixed',
+    ]) {
+      const response = await fetch(`${kit.server.url}/graphql`, {
+        method: 'POST',
+        body: query,
+        headers: {
+          authorization: `Bearer ${kit.cast.evaluator.token}`,
+          'content-type': 'application/json',
+          ...(accept === undefined ? {} : { accept }),
+        },
+      });
+      const text = await response.text();
+      expect([accept, response.status, text]).toEqual([
+        accept,
+        200,
+        expect.stringContaining(`"userId":"${kit.cast.evaluator.party.userId}"`),
+      ]);
+    }
+    for (const accept of ['application/xml', 'text/html', 'image/png, text/plain', 'application/json;q=0']) {
+      const refused = await send('POST', '/graphql', {
+        body: query,
+        headers: { 'content-type': 'application/json', accept },
+      });
+      expect([accept, refused.status, refused.body.code, refused.body.field]).toEqual([
+        accept,
+        406,
+        'NOT_ACCEPTABLE',
+        'header.accept',
+      ]);
+      expect(refused.headers.get('content-security-policy')).not.toBeNull();
+    }
+  });
+
+  it('refuses a member GraphQL over HTTP does not define with 400 naming it, alone or in a batch', async () => {
+    const query = '{ me { userId } }';
+    for (const [body, field] of [
+      [{ query, foo: 1 }, 'foo'],
+      [{ query, id: 'persisted' }, 'id'],
+      [[{ query }, { query, documentId: 'x' }], '1.documentId'],
+    ] as const) {
+      const response = await send('POST', '/graphql', {
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect([response.status, response.body.code, response.body.field, response.body.message]).toEqual([
+        400,
+        'MALFORMED_REQUEST',
+        field,
+        `${field}: is not a member of a GraphQL request (query, operationName, variables, extensions)`,
+      ]);
+    }
+  });
+
   it('counts every operation of a batch against the caller’s rate limit', async () => {
     const limited = await AgreementKit.start({ RATE_LIMIT_PER_MINUTE: '4' });
     try {

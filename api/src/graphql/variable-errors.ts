@@ -41,13 +41,16 @@ export function conciseVariableError(error: GraphQLError): GraphQLError {
  * `application/graphql-response+json` and 200 for `application/json` (`http.spec`).
  */
 function variableRefusal(error: GraphQLError, field: string, message: string): GraphQLError {
+  // The executor's subscribe path marks every refused variable with its generic code;
+  // queries and mutations carry none, and both are named as REST names them.
+  const { code, ...extensions } = error.extensions;
   // graphql-js quotes the value it refused (an enum value, an unknown key): shown escaped if it holds control characters.
   return new GraphQLError(escapeControlText(message), {
     nodes: error.nodes,
     extensions: {
-      code: 'VALIDATION_FAILED',
+      code: code === undefined || code === 'BAD_USER_INPUT' ? 'VALIDATION_FAILED' : code,
       field: escapeControlText(field),
-      ...error.extensions,
+      ...extensions,
       status: 400,
       http: { status: 400, spec: true },
     },

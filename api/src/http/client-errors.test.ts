@@ -64,6 +64,23 @@ describe('a request Node refuses before the app sees it', () => {
     });
   });
 
+  it('answers an HTTP/1.1 request without Host with 400 naming header.host, in the JSON error shape; HTTP/1.0 needs none', async () => {
+    const { statusLine, headers, body } = parsed(
+      await exchange(server.url, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'),
+    );
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(headers.get('content-security-policy')).toBeDefined();
+    expect(body).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+      message: 'header.host: an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)',
+      field: 'header.host',
+      requestId: headers.get('x-request-id'),
+    });
+    const older = await exchange(server.url, 'GET /healthz HTTP/1.0\r\n\r\n');
+    expect(older.startsWith('HTTP/1.1 200 OK')).toBe(true);
+  });
+
   it('closes, without a second answer, a connection that was answered before', async () => {
     const answer = await exchange(
       server.url,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { RequestHandler } from 'express';
+import { ApiError } from '../errors/api-error.js';
 
 /** What Node's HTTP parser refused, as the API's error shape names it. */
 function refusalOf(error: NodeJS.ErrnoException): { status: number; reason: string; code: string; message: string } {
@@ -64,4 +66,27 @@ export function answerClientErrors(server: Server): void {
       ].join('\r\n'),
     );
   });
+}
+
+/**
+ * Refuses an HTTP/1.1 request without a Host header, as RFC 9112 §3.2 requires, with
+ * 400 MALFORMED_REQUEST naming `header.host` in the API's error shape. Node makes the
+ * same check before the app when its `requireHostHeader` is on, but answers it with an
+ * empty body; listenHttp turns Node's check off so that this one answers instead.
+ */
+export function refuseMissingHost(): RequestHandler {
+  return (request, _response, next) => {
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      next(
+        new ApiError(
+          400,
+          'MALFORMED_REQUEST',
+          'header.host: an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)',
+          'header.host',
+        ),
+      );
+      return;
+    }
+    next();
+  };
 }

@@ -19,7 +19,8 @@ export interface ListenOptions {
 
 /**
  * Listens with the API's connection handling: the app's own error shape for requests
- * Node's parser refuses, the configured kept-alive idle time, and a listen backlog sized
+ * Node's parser refuses (and for a missing Host, which the app must then refuse with
+ * refuseMissingHost), the configured kept-alive idle time, and a listen backlog sized
  * for many clients connecting at once. Node's default backlog is 511: a burst of more new
  * connections than that while the event loop is busy (a load test opening 2,048 at once
  * against a saturated API) overflows the accept queue, and Linux answers the excess with
@@ -31,7 +32,9 @@ export interface ListenOptions {
  *   RangeError for a keep-alive timeout applyKeepAliveTimeout refuses.
  */
 export async function listenHttp(app: RequestListener, options: ListenOptions): Promise<Server> {
-  const server = http.createServer(app);
+  // Node would answer an HTTP/1.1 request without Host with a bare 400; the app answers it
+  // in its own shape instead (refuseMissingHost).
+  const server = http.createServer({ requireHostHeader: false }, app);
   answerClientErrors(server);
   applyKeepAliveTimeout(server, options.keepAliveTimeoutMs);
   server.listen({ port: options.port, host: options.host, backlog: options.backlog });
