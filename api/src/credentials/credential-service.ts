@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ClaimSalts } from './claim-salts.js';
 import {
+  credentialReaderRoles,
   claimNameSchema,
   claimValueSchema,
   credentialClaimsSchema,
@@ -33,7 +34,7 @@ import {
 } from '@gigledger/chaincode/model';
 import type { LedgerClient } from '@gigledger/gateway';
 import type { LedgerBlocks } from '@gigledger/gateway';
-import { ApiError, invalidInput } from '../errors/api-error.js';
+import { ApiError, forbidden, invalidInput } from '../errors/api-error.js';
 import { commandBodySchema, optionalRequestIdSchema } from '../http/request-ids.js';
 import { parseInput } from '../http/route.js';
 import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
@@ -442,6 +443,8 @@ export class CredentialService {
    * issuer every issuer record is searched, removed ones too, because what they issued
    * while authorised stays valid.
    *
+   * @throws ApiError 403 FORBIDDEN when a caller other than hr, auditor or admin names no
+   *   issuer (the ledger would refuse it for whichever issuer it lists first).
    * @throws RefusedError FORBIDDEN unless hr, auditor or admin (or the issuer itself) calls.
    */
   async findHolders(
@@ -454,6 +457,11 @@ export class CredentialService {
       limit: number;
     },
   ): Promise<FreelancerMatch[]> {
+    if (query.issuer === undefined && !credentialReaderRoles.includes(as.principal.role)) {
+      throw forbidden(
+        `only ${credentialReaderRoles.join(', ')} may search the holders of every issuer; an issuer names itself as issuer; the caller has role ${as.principal.role}`,
+      );
+    }
     const client = await this.client(as);
     const issuers =
       query.issuer === undefined

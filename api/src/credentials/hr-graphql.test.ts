@@ -335,6 +335,10 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
       token: cast.freelancer.token,
     });
     expect(freelancer.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    // The refusal names the rule the caller broke, not whichever issuer happened to be searched first.
+    expect(freelancer.errors?.[0]?.message).toBe(
+      'only hr, auditor, admin may search the holders of every issuer; an issuer names itself as issuer; the caller has role freelancer',
+    );
     const anonymous = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }');
     expect(anonymous.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
     const malformed = await graphql(

@@ -704,7 +704,8 @@ export const agreementTypeDefs = /* GraphQL */ `
   type Subscription {
     """
     Committed events of one agreement the caller may read, from now on; without
-    agreementId, of every agreement (auditors, admins and settlement services only).
+    agreementId, of every agreement (admins and settlement services only: an auditor
+    follows one agreement at a time, under its grant).
     """
     agreementEvents(agreementId: ID): AgreementEvent!
   }
