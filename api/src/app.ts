@@ -245,6 +245,7 @@ export function createApp(deps: AppDependencies): Express {
       graphiql: deps.config.graphql.graphiql,
       rateLimit,
       maxBatch: deps.config.graphql.maxBatch,
+      maxSubscriptionsPerCaller: deps.config.graphql.maxSubscriptionsPerCaller,
       access: accessOf(graphqlModules),
     }),
     (request, response) => {

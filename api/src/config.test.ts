@@ -46,6 +46,19 @@ describe('parseApiConfig', () => {
     }
   });
 
+  it('lets a caller hold 100 subscriptions open by default, and names a wrong cap', () => {
+    const profile = { GIGLEDGER_CONNECTION_PROFILE: 'profile.json' };
+    expect(parseApiConfig(profile).graphql.maxSubscriptionsPerCaller).toBe(100);
+    expect(
+      parseApiConfig({ ...profile, GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '5' }).graphql.maxSubscriptionsPerCaller,
+    ).toBe(5);
+    for (const wrong of ['0', '10001', 'lots']) {
+      expect(() => parseApiConfig({ ...profile, GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: wrong })).toThrow(
+        /^environment variable GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: /,
+      );
+    }
+  });
+
   const base = { GIGLEDGER_CONNECTION_PROFILE: '/dev/null' };
 
   it("reads TRUST_PROXY in Express's syntax, off by default", () => {

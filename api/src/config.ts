@@ -107,6 +107,8 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(30).default(8),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
   GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(50).default(5),
+  /** Subscriptions one caller may hold open at once in one API process; each holds a connection. */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Schema introspection; off unless set, whatever NODE_ENV says. The depth limit applies to it too. */
   GRAPHQL_INTROSPECTION: flag,
   /** The GraphiQL page on GET /graphql; off unless set. */
@@ -192,6 +194,8 @@ export interface ApiConfig {
     readonly maxCost: number;
     /** Operations in one batched request; each counts against the rate limit. */
     readonly maxBatch: number;
+    /** Open subscriptions per caller in one process (GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER). */
+    readonly maxSubscriptionsPerCaller: number;
     readonly introspection: boolean;
     readonly graphiql: boolean;
   };
@@ -276,6 +280,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       maxDepth: value.GRAPHQL_MAX_DEPTH,
       maxCost: value.GRAPHQL_MAX_COST,
       maxBatch: value.GRAPHQL_MAX_BATCH,
+      maxSubscriptionsPerCaller: value.GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER,
       introspection: value.GRAPHQL_INTROSPECTION,
       graphiql: value.GRAPHQL_GRAPHIQL,
     },

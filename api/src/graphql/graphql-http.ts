@@ -7,7 +7,7 @@ import { assertUniqueMemberNames } from '../http/json-member-names.js';
 import type { RateLimit } from '../http/rate-limits.js';
 import { documentNesting, maxDocumentNesting } from './document-nesting.js';
 import { graphiqlContentSecurityPolicy } from '../http/response-headers.js';
-import type { FieldAccess } from './context.js';
+import type { FieldAccess, GraphqlContext } from './context.js';
 import { getParameters, type GetParameters } from './get-parameters.js';
 import { refusingCallersOfNoField } from './field-access.js';
 
@@ -347,6 +347,66 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
 }
 
 /**
+ * Whether a request that passed the gate opens a subscription: a GET (the gate lets
+ * through only subscriptions and the GraphiQL page) naming one, or a single POSTed
+ * operation that is one.
+ */
+function opensSubscription(request: Request): boolean {
+  const { query, operationName } =
+    request.method === 'GET'
+      ? getParameters(request)
+      : Array.isArray(request.body)
+        ? {}
+        : (request.body as { query?: unknown; operationName?: unknown });
+  if (typeof query !== 'string' || !query.includes('subscription')) return false;
+  try {
+    return (
+      getOperationType({ query, ...(typeof operationName === 'string' ? { operationName } : {}) }) === 'subscription'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Caps the subscriptions one caller holds open at once in this process: each holds a
+ * connection and a listener for as long as the client keeps it, so one token could
+ * otherwise hold the process's file descriptors. The count drops as each connection
+ * closes. Counted per process: with API_WORKERS, a caller may hold the cap in each.
+ *
+ * @throws ApiError 429 TOO_MANY_SUBSCRIPTIONS (to the error handler) past the cap.
+ */
+function subscriptionsPerCaller(maxOpen: number): RequestHandler {
+  const open = new Map<string, number>();
+  return (request, response, next) => {
+    const principal = (response.locals as Partial<GraphqlContext>).principal;
+    if (principal === undefined || !opensSubscription(request)) {
+      next();
+      return;
+    }
+    const caller = `${principal.kind}:${principal.id}`;
+    const held = open.get(caller) ?? 0;
+    if (held >= maxOpen) {
+      next(
+        new ApiError(
+          429,
+          'TOO_MANY_SUBSCRIPTIONS',
+          `the caller holds ${String(held)} open subscriptions, the most GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER allows; close one first`,
+        ),
+      );
+      return;
+    }
+    open.set(caller, held + 1);
+    response.once('close', () => {
+      const left = (open.get(caller) ?? 1) - 1;
+      if (left > 0) open.set(caller, left);
+      else open.delete(caller);
+    });
+    next();
+  };
+}
+
+/**
  * What runs in front of yoga on /graphql: the method and media type, the body read with
  * the REST limit before anything parses it (413 past it, also after inflating), its
  * depth, the rate limit per operation, and the caller's access to at least one field of
@@ -356,13 +416,15 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
  * (a subscription POSTed without accepting a stream), 415
  * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
  * PAYLOAD_TOO_LARGE or QUERY_LIMIT_EXCEEDED (a batch too long), 400 MALFORMED_REQUEST,
- * 422 VALIDATION_FAILED, 429 RATE_LIMITED. An operation the caller may call no field of
+ * 422 VALIDATION_FAILED, 429 RATE_LIMITED or TOO_MANY_SUBSCRIPTIONS. An operation the caller may call no field of
  * is answered by the gate itself, 401 or 403 (see `refusingCallersOfNoField`).
  */
 export function graphqlRequestGate(options: {
   readonly graphiql: boolean;
   readonly rateLimit: RateLimit;
   readonly maxBatch: number;
+  /** Open subscriptions per caller in this process (see `subscriptionsPerCaller`). */
+  readonly maxSubscriptionsPerCaller: number;
   /** The access of every root field (see `declaredAccess`). */
   readonly access: ReadonlyMap<string, FieldAccess>;
 }): RequestHandler[] {
@@ -377,5 +439,6 @@ export function graphqlRequestGate(options: {
     }),
     parsedRequest(options),
     refusingCallersOfNoField(options.access),
+    subscriptionsPerCaller(options.maxSubscriptionsPerCaller),
   ];
 }

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
 import { maxJsonDepth, maxJsonValues } from '../http/json-limits.js';
+import { SseSubscription } from '../test-support/sse-subscription.js';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
@@ -364,5 +365,50 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     );
     const passed = (await valid.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect([valid.status, passed.errors?.[0]?.extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('caps the subscriptions one caller holds open (429 TOO_MANY_SUBSCRIPTIONS), counting each until its connection closes', async () => {
+    const capped = await AgreementKit.start({ GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '2' });
+    const opened: SseSubscription[] = [];
+    try {
+      const document = 'subscription { governanceEvents { name } }';
+      const as = (token: string) => ({ authorization: `Bearer ${token}` });
+      const client = as(capped.cast.client.token);
+      opened.push(await SseSubscription.open(capped.server.url, document, client));
+      opened.push(await SseSubscription.open(capped.server.url, document, client));
+      const third = await fetch(`${capped.server.url}/graphql?query=${encodeURIComponent(document)}`, {
+        headers: { accept: 'text/event-stream', ...client },
+      });
+      expect([third.status, await third.json()]).toMatchObject([
+        429,
+        { code: 'TOO_MANY_SUBSCRIPTIONS', message: expect.stringMatching(/holds 2 open subscriptions/) as string },
+      ]);
+      // Over POST too; a query is no subscription, and another caller has a count of their own.
+      const posted = await fetch(`${capped.server.url}/graphql`, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...client },
+        body: JSON.stringify({ query: document }),
+      });
+      expect([posted.status, ((await posted.json()) as { code?: string }).code]).toEqual([
+        429,
+        'TOO_MANY_SUBSCRIPTIONS',
+      ]);
+      const query = await capped.server.request('POST', '/graphql', {
+        token: capped.cast.client.token,
+        body: { query: '{ me { userId } }' },
+      });
+      expect(query.status).toBe(200);
+      opened.push(await SseSubscription.open(capped.server.url, document, as(capped.cast.freelancer.token)));
+      // Once a connection closes its place is free again (the server hears of it a moment later).
+      opened.shift()?.close();
+      let reopened: SseSubscription | undefined;
+      while (reopened === undefined) {
+        reopened = await SseSubscription.open(capped.server.url, document, client).catch(() => undefined);
+      }
+      opened.push(reopened);
+    } finally {
+      for (const subscription of opened) subscription.close();
+      await capped.close();
+    }
   });
 });
