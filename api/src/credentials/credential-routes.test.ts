@@ -200,12 +200,27 @@ describe('credential issuance and administration over HTTP', () => {
           'body.expirationDate',
         ],
         [{ ...good, credentialId: '-starts-with-a-dash' }, 'body.credentialId'],
+        // A subject of an organisation this server enrols must be one of its active identities.
+        [{ ...good, subject: { mspId: 'TalentOrgMSP', userId: 'ghost' } }, 'body.subject.userId'],
       ];
       for (const [body, field] of cases) {
         const response = await server().request('POST', '/v1/credentials', { token: cast().registrar.token, body });
         expect([field, response.status]).toEqual([field, 422]);
         expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
       }
+      const ghost = await server().request('POST', '/graphql', {
+        token: cast().registrar.token,
+        body: {
+          query:
+            'mutation ($input: IssueCredentialInput!) { issueCredential(input: $input) { credential { credentialId } } }',
+          variables: { input: { ...good, subject: { mspId: 'TalentOrgMSP', userId: 'ghost' } } },
+        },
+      });
+      const [error] = (ghost.body as { errors?: { message: string; extensions?: { field?: string } }[] }).errors ?? [];
+      expect([error?.extensions?.field, error?.message]).toEqual([
+        'input.subject.userId',
+        'input.subject.userId: TalentOrgMSP has no active identity ghost on this server',
+      ]);
       expect(ledgerState(server())).toEqual(before);
     });
 

@@ -1,3 +1,4 @@
+import type { AccountService } from '../auth/account-service.js';
 import { requirePersonFor } from '../auth/person-only.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -157,6 +158,8 @@ export interface CredentialDependencies {
   readonly ledgerBlocks?: LedgerBlocks | undefined;
   /** Salts and credential ids derived per request, so an issuance can be retried. */
   readonly claimSalts: ClaimSalts;
+  /** Who this server enrols: a credential's subject in one of its organisations must exist. */
+  readonly accounts: Pick<AccountService, 'roleOfIdentity'>;
 }
 
 /** Subjects holding credentials that matched a search, with those credentials. */
@@ -238,7 +241,9 @@ export class CredentialService {
    * transaction; the result carries them back to the issuer.
    *
    * @param part Where the caller sent the fields, named in refusals: `body` (REST) or `input` (GraphQL).
-   * @throws ApiError 422 naming the field (`<part>.expirationDate` when the dates are out of order).
+   * @throws ApiError 422 naming the field (`<part>.expirationDate` when the dates are out of order;
+   *   `<part>.subject.userId` when the subject's organisation is enrolled here and has no
+   *   active identity of that user id: the ledger cannot know who exists, this server can).
    * @throws RefusedError FORBIDDEN unless an active issuer whose grant includes the type calls.
    */
   async issue(
@@ -268,6 +273,11 @@ export class CredentialService {
       })),
       `${part}.claims`,
     );
+    const { mspId, userId } = request.subject;
+    const subject = await this.#deps.accounts.roleOfIdentity(mspId, userId);
+    if (subject.served && subject.role === undefined) {
+      throw invalidInput(`${part}.subject.userId`, `${mspId} has no active identity ${userId} on this server`);
+    }
     const client = await this.client(as);
     const submitted = await client.credentials.issueCredential(request, {
       transient: { [credentialClaimsTransientKey]: claims },
