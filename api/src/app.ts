@@ -27,7 +27,7 @@ import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } 
 import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
-import { refuseMissingHost } from './http/client-errors.js';
+import { requireOneHost } from './http/client-errors.js';
 import { hasSignedBody, signedBodyReader } from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import { unknownRoute } from './http/unknown-routes.js';
@@ -153,7 +153,7 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(requestContext(deps));
   app.use(securityHeaders());
-  app.use(refuseMissingHost());
+  app.use(requireOneHost());
   // Every response may carry tokens, terms, claims or salts; none is worth caching.
   app.use(noStore());
   app.use(corsAllowList(deps.config.corsOrigins));

@@ -46,6 +46,17 @@ describe('parseApiConfig', () => {
     }
   });
 
+  it('gives a request 30 s to arrive whole by default, and names a wrong value', () => {
+    const profile = { GIGLEDGER_CONNECTION_PROFILE: 'profile.json' };
+    expect(parseApiConfig(profile).requestTimeoutMs).toBe(30_000);
+    expect(parseApiConfig({ ...profile, HTTP_REQUEST_TIMEOUT_SECONDS: '120' }).requestTimeoutMs).toBe(120_000);
+    for (const wrong of ['4', '301', 'slow']) {
+      expect(() => parseApiConfig({ ...profile, HTTP_REQUEST_TIMEOUT_SECONDS: wrong })).toThrow(
+        /^environment variable HTTP_REQUEST_TIMEOUT_SECONDS: /,
+      );
+    }
+  });
+
   it('lets a caller hold 100 subscriptions open by default, and names a wrong cap', () => {
     const profile = { GIGLEDGER_CONNECTION_PROFILE: 'profile.json' };
     expect(parseApiConfig(profile).graphql.maxSubscriptionsPerCaller).toBe(100);

@@ -156,6 +156,8 @@ const environmentSchema = z.object({
    * when more clients than that connect at once to a saturated API, and they are reset.
    */
   HTTP_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
+  /** Time to receive a whole request (headers and a body of at most 1 MB); Node's 300 s lets a slow body hold a connection. */
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -225,6 +227,8 @@ export interface ApiConfig {
   readonly keepAliveTimeoutMs: number;
   /** listen(2)'s backlog for the HTTP server (HTTP_LISTEN_BACKLOG). */
   readonly listenBacklog: number;
+  /** Time to receive a whole request (HTTP_REQUEST_TIMEOUT_SECONDS), in milliseconds. */
+  readonly requestTimeoutMs: number;
 }
 
 /**
@@ -302,5 +306,6 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     workers: value.API_WORKERS,
     keepAliveTimeoutMs: value.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
     listenBacklog: value.HTTP_LISTEN_BACKLOG,
+    requestTimeoutMs: value.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
   };
 }

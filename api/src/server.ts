@@ -295,6 +295,7 @@ async function listen(
     host: config.host,
     backlog: config.listenBacklog,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   const address = server.address() as AddressInfo;
   log.info(

@@ -175,6 +175,14 @@ describe('administrators and service accounts', () => {
       403,
       { code: 'FORBIDDEN', message: expect.stringMatching(/may register an issuer/) as string },
     ]);
+    // Refused before its input is judged, as a caller without the scope would be.
+    for (const [method, path] of [
+      ['POST', '/v1/audit/grants'],
+      ['PUT', '/v1/admin/issuers/ClientOrgMSP/key-made-issuer'],
+    ] as const) {
+      const empty = await server.request(method, path, { apiKey: operator.key, body: {} });
+      expect([path, empty.status, (empty.body as { code?: string }).code]).toEqual([path, 403, 'FORBIDDEN']);
+    }
     // Nothing reached the ledger; the same grant from a person is given.
     const grants = await server.request('GET', '/v1/audit/grants', { token: clientAdmin });
     expect((grants.body as { grantId: string }[]).map((held) => held.grantId)).not.toEqual(

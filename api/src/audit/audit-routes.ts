@@ -262,6 +262,7 @@ export function auditRoutes(deps: {
         "Let an auditor (a person, or every auditor of an organisation) read the caller's organisation's records of the named kinds, dated within from/to, until expiresAt (role admin)",
       tag,
       access: 'audit:write',
+      personOnly: 'grant audit access',
       command: true,
       body: grantAuditAccessBodySchema,
       response: committedSchema(auditGrantRecordSchema),

@@ -68,6 +68,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       tag: 'issuers',
       command: true,
       access: 'admin',
+      personOnly: 'register an issuer',
       params: partySchema,
       body: canonicalInput(registerIssuerBodySchema),
       response: issuerChange,

@@ -261,8 +261,10 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
     }
     const body: unknown = request.body;
     const operations = Array.isArray(body) ? body.length : 1;
-    // An empty body would send yoga back to a stream the parser has already read.
-    if (body === null || typeof body !== 'object' || (Array.isArray(body) && body.length === 0)) {
+    // An empty body would send yoga back to a stream the parser has already read. The
+    // parser leaves `{}` for a body of no bytes, so those are told by the bytes received.
+    const received = rawBodies.get(request)?.length ?? 0;
+    if (received === 0 || body === null || typeof body !== 'object' || (Array.isArray(body) && body.length === 0)) {
       next(
         new ApiError(400, 'MALFORMED_REQUEST', 'body: must be a GraphQL request or a non-empty batch of them', 'body'),
       );
@@ -416,8 +418,9 @@ function subscriptionsPerCaller(maxOpen: number): RequestHandler {
  * (a subscription POSTed without accepting a stream), 415
  * UNSUPPORTED_MEDIA_TYPE/UNSUPPORTED_CHARSET/UNSUPPORTED_ENCODING, 413
  * PAYLOAD_TOO_LARGE or QUERY_LIMIT_EXCEEDED (a batch too long), 400 MALFORMED_REQUEST,
- * 422 VALIDATION_FAILED, 429 RATE_LIMITED or TOO_MANY_SUBSCRIPTIONS. An operation the caller may call no field of
- * is answered by the gate itself, 401 or 403 (see `refusingCallersOfNoField`).
+ * 422 VALIDATION_FAILED, 429 RATE_LIMITED or TOO_MANY_SUBSCRIPTIONS. An operation the
+ * caller may call no field of is answered by the gate itself, 401 or 403 (see
+ * `refusingCallersOfNoField`).
  */
 export function graphqlRequestGate(options: {
   readonly graphiql: boolean;

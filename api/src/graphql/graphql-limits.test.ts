@@ -243,6 +243,20 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       ]);
       expect(answer.body.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
     }
+    // A body of no bytes, or of only JSON's whitespace, is no request at all.
+    for (const [body, message] of [
+      ['', 'body: must be a GraphQL request or a non-empty batch of them'],
+      ['   ', expect.any(String) as string],
+    ] as const) {
+      const empty = await post(body);
+      expect([JSON.stringify(body), empty.status, empty.body.code, empty.body.field, empty.body.message]).toEqual([
+        JSON.stringify(body),
+        400,
+        'MALFORMED_REQUEST',
+        'body',
+        message,
+      ]);
+    }
     // Null where GraphQL over HTTP allows it is no refusal, and an empty operation name
     // runs the only operation, as over GET.
     const nulls = await post(JSON.stringify({ query, variables: null, operationName: null, extensions: null }));

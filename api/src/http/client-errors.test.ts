@@ -79,6 +79,21 @@ describe('a request Node refuses before the app sees it', () => {
     });
     const older = await exchange(server.url, 'GET /healthz HTTP/1.0\r\n\r\n');
     expect(older.startsWith('HTTP/1.1 200 OK')).toBe(true);
+    // Node itself keeps the first of two Host headers without a word.
+    for (const version of ['1.1', '1.0']) {
+      const twice = parsed(
+        await exchange(server.url, `GET /healthz HTTP/${version}\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n`),
+      );
+      expect([version, twice.statusLine, twice.body]).toMatchObject([
+        version,
+        'HTTP/1.1 400 Bad Request',
+        {
+          code: 'MALFORMED_REQUEST',
+          field: 'header.host',
+          message: 'header.host: a request carries one Host header (RFC 9112 §3.2)',
+        },
+      ]);
+    }
   });
 
   it('closes, without a second answer, a connection that was answered before', async () => {

@@ -69,22 +69,19 @@ export function answerClientErrors(server: Server): void {
 }
 
 /**
- * Refuses an HTTP/1.1 request without a Host header, as RFC 9112 §3.2 requires, with
- * 400 MALFORMED_REQUEST naming `header.host` in the API's error shape. Node makes the
- * same check before the app when its `requireHostHeader` is on, but answers it with an
- * empty body; listenHttp turns Node's check off so that this one answers instead.
+ * Refuses an HTTP/1.1 request without a Host header, and any request with more than one,
+ * as RFC 9112 §3.2 requires, with 400 MALFORMED_REQUEST naming `header.host` in the API's
+ * error shape. Node makes the first check before the app when its `requireHostHeader` is
+ * on, but answers it with an empty body, and keeps the first of repeated Host headers
+ * without a word; listenHttp turns Node's check off so that this one answers instead.
  */
-export function refuseMissingHost(): RequestHandler {
+export function requireOneHost(): RequestHandler {
   return (request, _response, next) => {
-    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
-      next(
-        new ApiError(
-          400,
-          'MALFORMED_REQUEST',
-          'header.host: an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)',
-          'header.host',
-        ),
-      );
+    const hosts = request.rawHeaders.filter((name, index) => index % 2 === 0 && /^host$/i.test(name)).length;
+    const missing = hosts === 0 && request.httpVersion === '1.1';
+    if (missing || hosts > 1) {
+      const reason = missing ? 'an HTTP/1.1 request must carry a Host header' : 'a request carries one Host header';
+      next(new ApiError(400, 'MALFORMED_REQUEST', `header.host: ${reason} (RFC 9112 §3.2)`, 'header.host'));
       return;
     }
     next();

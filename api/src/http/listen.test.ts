@@ -1,5 +1,6 @@
 import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,10 +48,44 @@ describe('listenHttp', () => {
       host: '127.0.0.1',
       backlog: 3000,
       keepAliveTimeoutMs: 65_000,
+      requestTimeoutMs: 30_000,
     });
     try {
       expect(kernelBacklog((server.address() as AddressInfo).port)).toBe(Math.min(3000, somaxconn));
       expect(server.keepAliveTimeout).toBe(65_000);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers a request whose body does not arrive in time with 408 in the JSON error shape, and closes the connection', async () => {
+    // Answers once the whole body is read, as the API's body parsers do.
+    const readsTheBody = (request: IncomingMessage, response: ServerResponse) => {
+      request.resume();
+      request.once('end', () => response.end('ok'));
+    };
+    const server = await listenHttp(readsTheBody, {
+      port: 0,
+      host: '127.0.0.1',
+      backlog: 16,
+      keepAliveTimeoutMs: 65_000,
+      requestTimeoutMs: 1000,
+    });
+    try {
+      const socket = await connect((server.address() as AddressInfo).port);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      // The headers promise 100 bytes of body; six come, then nothing.
+      socket.write(
+        'POST / HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": ',
+      );
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 408,
+        code: 'REQUEST_TIMEOUT',
+      });
     } finally {
       server.close();
     }
@@ -62,6 +97,7 @@ describe('listenHttp', () => {
       host: '127.0.0.1',
       backlog: 16,
       keepAliveTimeoutMs: 65_000,
+      requestTimeoutMs: 30_000,
     });
     const { port } = first.address() as AddressInfo;
     try {
@@ -71,6 +107,7 @@ describe('listenHttp', () => {
           host: '127.0.0.1',
           backlog: 16,
           keepAliveTimeoutMs: 65_000,
+          requestTimeoutMs: 30_000,
         }),
       ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {

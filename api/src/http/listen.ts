@@ -15,12 +15,18 @@ export interface ListenOptions {
   readonly backlog: number;
   /** Idle time of a kept-alive connection, in milliseconds (see applyKeepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Time to receive a whole request, headers and body, in milliseconds; past it the client
+   * is answered 408 REQUEST_TIMEOUT and the connection closed. Node's default (300 s) lets
+   * a client that sends a body slowly hold a connection for five minutes.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 /**
  * Listens with the API's connection handling: the app's own error shape for requests
  * Node's parser refuses (and for a missing Host, which the app must then refuse with
- * refuseMissingHost), the configured kept-alive idle time, and a listen backlog sized
+ * requireOneHost), the configured kept-alive idle time, and a listen backlog sized
  * for many clients connecting at once. Node's default backlog is 511: a burst of more new
  * connections than that while the event loop is busy (a load test opening 2,048 at once
  * against a saturated API) overflows the accept queue, and Linux answers the excess with
@@ -33,10 +39,21 @@ export interface ListenOptions {
  */
 export async function listenHttp(app: RequestListener, options: ListenOptions): Promise<Server> {
   // Node would answer an HTTP/1.1 request without Host with a bare 400; the app answers it
-  // in its own shape instead (refuseMissingHost).
-  const server = http.createServer({ requireHostHeader: false }, app);
+  // in its own shape instead (requireOneHost).
+  const server = http.createServer(
+    {
+      requireHostHeader: false,
+      // Node looks for overdue requests every 30 s by default, which would let one run up to
+      // the timeout plus 30 s; a tenth of the timeout keeps the overrun small.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(1000, Math.round(options.requestTimeoutMs / 10))),
+    },
+    app,
+  );
   answerClientErrors(server);
   applyKeepAliveTimeout(server, options.keepAliveTimeoutMs);
+  server.requestTimeout = options.requestTimeoutMs;
+  // Node checks both timeouts on one timer; headers alone may not take longer than the whole request.
+  server.headersTimeout = Math.min(server.headersTimeout, options.requestTimeoutMs);
   server.listen({ port: options.port, host: options.host, backlog: options.backlog });
   await once(server, 'listening');
   return server;

@@ -3,6 +3,7 @@ import { match } from 'path-to-regexp';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requirePrincipal } from '../auth/authenticate.js';
+import { requirePersonFor } from '../auth/person-only.js';
 import type { Access, Principal } from '../auth/principal.js';
 import { escapeControlText, findNonCanonical, findRefusedText, issueReason } from '@gigledger/chaincode/model';
 import { ApiError } from '../errors/api-error.js';
@@ -55,6 +56,11 @@ export interface RouteSpec<
   readonly tag: string;
   /** Who may call it (see {@link Access}). */
   readonly access: Access;
+  /**
+   * An act only a person may do, as a phrase after "may" (see requirePersonFor): an API
+   * key holding the scope is refused 403 before its input is judged.
+   */
+  readonly personOnly?: string;
   readonly params?: Params;
   readonly query?: Query;
   readonly body?: Body;
@@ -213,6 +219,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         spec.access === 'public'
           ? response.locals.principal
           : requirePrincipal(response, spec.access === 'signed-in' ? undefined : spec.access);
+      if (spec.personOnly !== undefined && principal !== undefined) requirePersonFor(principal, spec.personOnly);
       if (spec.verbatimText !== true && spec.signedBody !== true) {
         refuseControlText(request.params, ['path']);
         refuseControlText(request.query, ['query']);

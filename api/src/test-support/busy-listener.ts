@@ -16,7 +16,7 @@ const server = await listenHttp(
   (_request, response) => {
     response.end('ok');
   },
-  { port: 0, host: '127.0.0.1', backlog: Number(backlog), keepAliveTimeoutMs: 65_000 },
+  { port: 0, host: '127.0.0.1', backlog: Number(backlog), keepAliveTimeoutMs: 65_000, requestTimeoutMs: 30_000 },
 );
 process.send?.({ port: (server.address() as AddressInfo).port }, () => {
   const cell = new Int32Array(new SharedArrayBuffer(4));

@@ -252,6 +252,7 @@ async function serveTestApi(
     host: '127.0.0.1',
     backlog: config.listenBacklog,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
