@@ -549,6 +549,51 @@ describe('agreement REST routes', () => {
     expect(JSON.stringify(terms.body)).not.toContain('Confidential scope');
   });
 
+  it('refuses a draft naming a freelancer or evaluator this server enrols who does not exist or has another role, naming the field', async () => {
+    const before = kit.mark();
+    const draft = (changes: Record<string, unknown>) => ({
+      ...kit.draftRequest(kit.nextAgreementId()),
+      terms,
+      ...changes,
+    });
+    const dave = kit.cast.otherClient.party;
+    for (const [changes, field, message] of [
+      [
+        { freelancer: { mspId: 'TalentOrgMSP', userId: 'ghost' } },
+        'body.freelancer.userId',
+        'TalentOrgMSP has no active identity ghost on this server',
+      ],
+      [
+        { freelancer: dave },
+        'body.freelancer.userId',
+        `ClientOrgMSP/${dave.userId} has role client; body.freelancer must be one of freelancer`,
+      ],
+      [
+        { evaluator: kit.cast.auditor.party },
+        'body.evaluator.userId',
+        `AuditOrgMSP/${kit.cast.auditor.party.userId} has role auditor; body.evaluator must be one of evaluator`,
+      ],
+    ] as const) {
+      const refused = await call('POST', '/v1/agreements', kit.cast.client, draft(changes));
+      expect([field, refused.status, refused.body]).toMatchObject([
+        field,
+        422,
+        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
+      ]);
+    }
+    const overGraphql = await kit.server.request('POST', '/graphql', {
+      token: kit.cast.client.token,
+      body: {
+        query:
+          'mutation ($input: DraftAgreementInput!) { draftAgreement(input: $input) { agreement { agreementId } } }',
+        variables: { input: draft({ freelancer: { mspId: 'TalentOrgMSP', userId: 'ghost' } }) },
+      },
+    });
+    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
+    expect(errors[0]?.extensions?.field).toBe('input.freelancer.userId');
+    expect(kit.mark()).toEqual(before);
+  });
+
   it('refuses unknown body fields with 422', async () => {
     const target = await kit.offered();
     const before = kit.mark();

@@ -1,3 +1,4 @@
+import type { AccountService } from '../auth/account-service.js';
 import { z } from 'zod';
 import {
   agreementDetailsSchema,
@@ -81,8 +82,12 @@ const committedMilestone = committedSchema(milestoneRecordSchema);
  * confirmations settlements:write) and the role the chaincode would accept; anything on
  * an existing agreement answers 404 unless the caller may read that agreement.
  */
-export function agreementRoutes(deps: { ledger: LedgerAccess; settlement?: SettlementRuntime }): RouteSpec[] {
-  const service = new AgreementService(deps.ledger, deps.settlement?.desk);
+export function agreementRoutes(deps: {
+  ledger: LedgerAccess;
+  accounts: AccountService;
+  settlement?: SettlementRuntime;
+}): RouteSpec[] {
+  const service = new AgreementService(deps.ledger, deps.accounts, deps.settlement?.desk);
   return [
     route({
       method: 'get',

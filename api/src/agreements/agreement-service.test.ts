@@ -68,6 +68,9 @@ const tara = { principal: principal('tara', 'TalentOrgMSP', 'freelancer'), log }
 const mallory = { principal: principal('mallory', 'ClientOrgMSP', 'client'), log };
 const audra = { principal: principal('audra', 'AuditOrgMSP', 'auditor'), log };
 
+/** Accounts of no organisation: every party is taken as named, as for a server enrolling none of theirs. */
+const noAccounts = { roleOfIdentity: () => Promise.resolve({ served: false }) };
+
 describe('AgreementService', () => {
   it('never writes the confidential terms to its logs, at any level, on success or refusal', async () => {
     const lines: string[] = [];
@@ -82,7 +85,7 @@ describe('AgreementService', () => {
     );
     const ledger = new InMemoryLedgerAccess(new Metrics());
     await setAgreementParameters(ledger, log);
-    const service = new AgreementService(ledger);
+    const service = new AgreementService(ledger, noAccounts);
     const carol = principal('carol', 'ClientOrgMSP', 'client');
     const terms: AgreementTerms = {
       scope: 'SECRET-SCOPE build a fraud model',
@@ -124,7 +127,7 @@ describe('AgreementService', () => {
     }
     const ledger = new EndingGrantLedger(new Metrics());
     await setAgreementParameters(ledger, log);
-    const service = new AgreementService(ledger);
+    const service = new AgreementService(ledger, noAccounts);
     await service.draftAgreement(carol, fraudModelDraft('req-ending-1', 'A-kept'), { scope: 'kept' });
     await service.draftAgreement(carol, fraudModelDraft('req-ending-2', 'A-ended'), { scope: 'ended' });
     ledger.endedFor.add('A-ended');
@@ -137,7 +140,7 @@ describe('AgreementService', () => {
     async function drafted(): Promise<{ ledger: CountingLedger; service: AgreementService }> {
       const ledger = new CountingLedger(new Metrics());
       await setAgreementParameters(ledger, log);
-      const service = new AgreementService(ledger);
+      const service = new AgreementService(ledger, noAccounts);
       const request = fraudModelDraft('req-cmd-0001', 'A-cmd');
       await service.draftAgreement(carol, request, { scope: 'a fraud model' });
       return { ledger, service };
@@ -192,7 +195,7 @@ describe('AgreementService', () => {
     it('gives a party the terms with one evaluation, and anyone else the answer the read as the caller gives', async () => {
       const ledger = new CountingLedger(new Metrics());
       await setAgreementParameters(ledger, log);
-      const service = new AgreementService(ledger);
+      const service = new AgreementService(ledger, noAccounts);
       await service.draftAgreement(carol, fraudModelDraft('req-terms-0002', 'A-terms'), { scope: 'a fraud model' });
       ledger.evaluations = [];
 

@@ -1,3 +1,5 @@
+import type { AccountService } from '../auth/account-service.js';
+import { requireKnownParties } from '../auth/known-parties.js';
 import type { z } from 'zod';
 import {
   agreementTermsTransientKey,
@@ -121,14 +123,17 @@ export async function answerByHand<Answered extends { transactionId: string }>(
  */
 export class AgreementService {
   readonly #ledger: LedgerAccess;
+  readonly #accounts: Pick<AccountService, 'roleOfIdentity'>;
   readonly #settlementDesk: SettlementDesk | undefined;
 
   /**
+   * @param accounts who this server enrols: a draft's freelancer and evaluator must exist there (see requireKnownParties).
    * @param settlementDesk the settlement service this server runs, if any: a person's
    *   settlement answers are then checked against its outbox (see {@link confirmSettlement}).
    */
-  constructor(ledger: LedgerAccess, settlementDesk?: SettlementDesk) {
+  constructor(ledger: LedgerAccess, accounts: Pick<AccountService, 'roleOfIdentity'>, settlementDesk?: SettlementDesk) {
     this.#ledger = ledger;
+    this.#accounts = accounts;
     this.#settlementDesk = settlementDesk;
   }
 
@@ -231,13 +236,17 @@ export class AgreementService {
    * Drafts an agreement; the terms travel in the transient map only, so they are
    * neither ordered nor written to the channel ledger (and never logged here).
    *
-   * @throws ApiError 403 unless the caller has role client and is the client the draft names.
+   * @param part where the request's fields were sent, named in refusals: `body` (REST) or `input` (GraphQL).
+   * @throws ApiError 403 unless the caller has role client and is the client the draft names;
+   *   422 naming `<part>.freelancer.userId` / `<part>.evaluator.userId` for a party this
+   *   server enrols who does not exist or has another role.
    * @throws RefusedError from the chaincode, e.g. ALREADY_EXISTS, REQUEST_ID_REUSED (409).
    */
   async draftAgreement(
     as: Requester,
     request: AgreementRequest<'draftAgreement'>,
     terms: AgreementTerms,
+    part: 'body' | 'input' = 'body',
   ): Promise<Committed<Result<'draftAgreement'>>> {
     requireCommandRole(as.principal, 'draftAgreement');
     if (!isSameParty(request.client, partyOf(as.principal))) {
@@ -245,6 +254,12 @@ export class AgreementService {
         `only the client named in the draft may draft it; the caller is ${as.principal.mspId} user ${as.principal.userId}`,
       );
     }
+    await requireKnownParties(this.#accounts, [
+      { party: request.freelancer, field: `${part}.freelancer`, roles: ['freelancer'] },
+      ...(request.evaluator === undefined
+        ? []
+        : [{ party: request.evaluator, field: `${part}.evaluator`, roles: ['evaluator'] as const }]),
+    ]);
     const client = await this.#client(as);
     const submitted = await client.agreements.draftAgreement(request, {
       transient: { [agreementTermsTransientKey]: terms },

@@ -1,5 +1,6 @@
 import type { AccountService } from '../auth/account-service.js';
 import { requirePersonFor } from '../auth/person-only.js';
+import { requireKnownParties } from '../auth/known-parties.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ClaimSalts } from './claim-salts.js';
@@ -273,11 +274,7 @@ export class CredentialService {
       })),
       `${part}.claims`,
     );
-    const { mspId, userId } = request.subject;
-    const subject = await this.#deps.accounts.roleOfIdentity(mspId, userId);
-    if (subject.served && subject.role === undefined) {
-      throw invalidInput(`${part}.subject.userId`, `${mspId} has no active identity ${userId} on this server`);
-    }
+    await requireKnownParties(this.#deps.accounts, [{ party: request.subject, field: `${part}.subject` }]);
     const client = await this.client(as);
     const submitted = await client.credentials.issueCredential(request, {
       transient: { [credentialClaimsTransientKey]: claims },

@@ -17,6 +17,7 @@ import { parseArguments, parseInput } from '../http/route.js';
 import { committed } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
+import type { AccountService } from '../auth/account-service.js';
 import { IpService } from './ip-routes.js';
 
 /** An ownership change as GraphQL shows it: the record's fields beside what is awaited and the work now. */
@@ -36,8 +37,8 @@ const workArgs = z.strictObject({ workId: workIdSchema });
  * priority: works by id, content hash or owner; registration; ownership changes and
  * their approvals (who may run each is the chaincode's rule, mirrored at the edge).
  */
-export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
-  const service = new IpService(deps.ledger);
+export function ipSchema(deps: { ledger: LedgerAccess; accounts: AccountService }): SchemaModule {
+  const service = new IpService(deps.ledger, deps.accounts);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'ip:read'));
   const commander = (context: GraphqlContext, command: IpCommand) =>
     service.commander(resolverRequester(context, 'ip:write'), command);
@@ -273,6 +274,7 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           resolveWith(context, async () => {
             const client = await commander(context, 'registerWork');
             const request = parseCommand(commands.registerWork.request, inputFields(args.input), 'input');
+            await service.requireKnownParties(request, 'input');
             const done = committed(await fieldsUnder('input', () => client.registerWork(request)), request.requestId);
             return { ...done, work: done.result };
           }),
@@ -280,6 +282,7 @@ export function ipSchema(deps: { ledger: LedgerAccess }): SchemaModule {
           resolveWith(context, async () => {
             const client = await commander(context, 'proposeOwnershipChange');
             const request = parseCommand(commands.proposeOwnershipChange.request, inputFields(args.input), 'input');
+            await service.requireKnownParties(request, 'input');
             return changePayload(
               await fieldsUnder('input', () => client.proposeOwnershipChange(request)),
               request.requestId,

@@ -84,6 +84,64 @@ describe('IP records over HTTP', () => {
     expect(forbidden.status).toBe(403);
   });
 
+  it('refuses owners and creators this server enrols who do not exist, or an owner who could not approve, naming them', async () => {
+    const ghost = { mspId: 'TalentOrgMSP', userId: 'ghost' };
+    const hrParty = { mspId: 'ClientOrgMSP', userId: 'hana' };
+    for (const [body, field, message] of [
+      [
+        { creators: [taraParty, ghost] },
+        'body.creators.1.userId',
+        'TalentOrgMSP has no active identity ghost on this server',
+      ],
+      [
+        {
+          owners: [
+            { party: taraParty, shareBps: 5000 },
+            { party: ghost, shareBps: 5000 },
+          ],
+        },
+        'body.owners.1.party.userId',
+        'TalentOrgMSP has no active identity ghost on this server',
+      ],
+      [
+        {
+          owners: [
+            { party: taraParty, shareBps: 5000 },
+            { party: hrParty, shareBps: 5000 },
+          ],
+        },
+        'body.owners.1.party.userId',
+        'ClientOrgMSP/hana has role hr; body.owners.1.party must be one of client, freelancer',
+      ],
+    ] as const) {
+      const refused = await register(tara, { workId: 'W-ghost', contentHash: hashC, ...body });
+      expect([field, refused.status, refused.body]).toMatchObject([
+        field,
+        422,
+        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
+      ]);
+    }
+    const overGraphql = await server.request('POST', '/graphql', {
+      token: tara.token,
+      body: {
+        query: 'mutation ($input: RegisterWorkInput!) { registerWork(input: $input) { work { workId } } }',
+        variables: {
+          input: {
+            workId: 'W-ghost',
+            contentHash: hashC,
+            kind: 'model',
+            title: 'T',
+            uri: 'https://x.example/t',
+            creators: [ghost],
+          },
+        },
+      },
+    });
+    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
+    expect(errors[0]?.extensions?.field).toBe('input.creators.0.userId');
+    expect((await server.request('GET', '/v1/ip/works/W-ghost', { token: tara.token })).status).toBe(404);
+  });
+
   it('changes co-owned ownership only after both owners approve, and shows the change to owners only', async () => {
     const registered = await register(tara, {
       workId: 'W-4',

@@ -11,7 +11,11 @@ import {
   workIdSchema,
   workRecordSchema,
   type IpCommand,
+  type OwnerShare,
+  type Party,
 } from '@gigledger/chaincode/model';
+import type { AccountService } from '../auth/account-service.js';
+import { requireKnownParties } from '../auth/known-parties.js';
 import type { LedgerClient } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
 import { commandBodySchema } from '../http/request-ids.js';
@@ -55,9 +59,40 @@ const commandActions: Record<IpCommand, string> = {
   withdrawOwnershipChange: 'withdraw an ownership change',
 };
 
+/** Who may own a work: whoever can approve what concerns it. */
+const ipOwnerRoles = ipCommandRoles.approveOwnershipChange;
+
 /** Reaches the `ip` contract as the caller. */
 export class IpService {
-  constructor(private readonly ledger: LedgerAccess) {}
+  constructor(
+    private readonly ledger: LedgerAccess,
+    private readonly accounts: Pick<AccountService, 'roleOfIdentity'>,
+  ) {}
+
+  /**
+   * Refuses owners or creators this server should know and does not (see
+   * requireKnownParties): an owner must be a client or freelancer, who can approve what
+   * concerns the work; a creator any identity.
+   *
+   * @param part where the request's fields were sent: `body` (REST) or `input` (GraphQL).
+   * @throws ApiError 422 VALIDATION_FAILED naming `<part>.owners.N.party.userId` or `<part>.creators.N.userId`.
+   */
+  async requireKnownParties(
+    request: { readonly owners?: readonly OwnerShare[] | undefined; readonly creators?: readonly Party[] | undefined },
+    part: 'body' | 'input',
+  ): Promise<void> {
+    await requireKnownParties(this.accounts, [
+      ...(request.owners ?? []).map((owner, index) => ({
+        party: owner.party,
+        field: `${part}.owners.${String(index)}.party`,
+        roles: ipOwnerRoles,
+      })),
+      ...(request.creators ?? []).map((creator, index) => ({
+        party: creator,
+        field: `${part}.creators.${String(index)}`,
+      })),
+    ]);
+  }
 
   async client(as: Requester): Promise<LedgerClient['ip']> {
     return (await this.ledger.clientFor(as.principal, as.log)).ip;
@@ -96,8 +131,8 @@ const changeCommand = {
  * owners it concerns, admins of their organisations and auditors under a grant (404 to
  * anyone else).
  */
-export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
-  const service = new IpService(deps.ledger);
+export function ipRoutes(deps: { ledger: LedgerAccess; accounts: AccountService }): RouteSpec[] {
+  const service = new IpService(deps.ledger, deps.accounts);
   return [
     route({
       method: 'post',
@@ -114,6 +149,7 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       errors: [409, 503, 504],
       handler: async ({ body, principal, log, setHeader }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'registerWork');
+        await service.requireKnownParties(body, 'body');
         const submitted = await client.registerWork(body);
         setHeader('Location', `${worksPath}/${encodeURIComponent(body.workId)}`);
         return committed(submitted, body.requestId);
@@ -181,6 +217,7 @@ export function ipRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       handler: async ({ params, body, principal, log, setHeader }) => {
         const client = await service.commander(routeRequester({ principal, log }), 'proposeOwnershipChange');
         const request = { ...body, ...params };
+        await service.requireKnownParties(request, 'body');
         const submitted = await client.proposeOwnershipChange(request);
         setHeader('Location', `${worksPath}/${encodeURIComponent(params.workId)}/ownership-changes/${body.changeId}`);
         return committed(submitted, request.requestId);

@@ -1,8 +1,8 @@
+import type { AccountService } from '../auth/account-service.js';
 import type { Submitted } from '@gigledger/gateway';
 import { z } from 'zod';
 import {
   licensingTransactions as commands,
-  licenceTermsTransientKey,
   licensedWorkIdSchema,
   offerIdSchema,
   offerLicenceRequestSchema,
@@ -37,9 +37,10 @@ function payload<Value, Name extends string>(name: Name, done: Committed<Value>)
  */
 export function licensingSchema(deps: {
   ledger: LedgerAccess;
+  accounts: AccountService;
   settlement?: { desk: SettlementDesk } | undefined;
 }): SchemaModule {
-  const service = new LicensingService(deps.ledger, deps.settlement?.desk);
+  const service = new LicensingService(deps.ledger, deps.accounts, deps.settlement?.desk);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'licensing:read'));
   const writer = (context: GraphqlContext) => resolverRequester(context, 'licensing:write');
   /** Runs a command as the caller and answers its payload, with chaincode validation reported under `input`. */
@@ -451,9 +452,7 @@ export function licensingSchema(deps: {
           resolveWith(context, async () => {
             const { terms, ...fields } = parseInput(offerBodySchema, withoutNulls(args.input), 'input');
             const request = parseInput(offerLicenceRequestSchema, withRequestId(fields), 'input');
-            return command(context, 'offer', 'offerLicence', request.requestId, (client) =>
-              client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
-            );
+            return payload('offer', await service.offerLicence(writer(context), request, terms, 'input'));
           }),
         consentToLicenceOffer: argumentsCommand(
           commands.consentToOffer.request,

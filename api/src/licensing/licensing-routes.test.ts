@@ -137,6 +137,41 @@ describe('licensing over HTTP', () => {
     expect(view.body).toMatchObject({ report: { royalty: '7500' }, closed: { status: 'collecting' } });
   });
 
+  it('refuses an offer to a licensee this server enrols who does not exist or could not accept, naming the field', async () => {
+    for (const [licensee, field, message] of [
+      [
+        { mspId: 'ClientOrgMSP', userId: 'ghost' },
+        'body.licensee.userId',
+        'ClientOrgMSP has no active identity ghost on this server',
+      ],
+      [
+        { mspId: 'AuditOrgMSP', userId: 'hilda' },
+        'body.licensee.userId',
+        'AuditOrgMSP/hilda has role hr; body.licensee must be one of client, freelancer',
+      ],
+    ] as const) {
+      const refused = await server.request('POST', '/v1/licensing/offers', {
+        token: tara.token,
+        body: offerBody('L-ghost', { licensee }),
+      });
+      expect([field, refused.status, refused.body]).toMatchObject([
+        field,
+        422,
+        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
+      ]);
+    }
+    const overGraphql = await server.request('POST', '/graphql', {
+      token: tara.token,
+      body: {
+        query: 'mutation ($input: OfferLicenceInput!) { offerLicence(input: $input) { offer { offerId } } }',
+        variables: { input: offerBody('L-ghost', { licensee: { mspId: 'ClientOrgMSP', userId: 'ghost' } }) },
+      },
+    });
+    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
+    expect(errors[0]?.extensions?.field).toBe('input.licensee.userId');
+    expect((await server.request('GET', '/v1/licensing/offers/L-ghost', { token: tara.token })).status).toBe(404);
+  });
+
   it('hides grants from strangers as missing, and keeps roles without licensing scopes out', async () => {
     const hidden = await server.request('GET', '/v1/licensing/grants/G-1', { token: dave.token });
     expect(hidden.status).toBe(404);

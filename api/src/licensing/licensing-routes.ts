@@ -21,9 +21,14 @@ import {
   usageReportRecordSchema,
   workLicencesSchema,
   type ConfirmRoyaltyPayoutRequest,
+  type LicenceOfferRecord,
+  type LicenceTerms,
   type LicensingCommand,
+  type OfferLicenceRequest,
   type RoyaltyPeriodRecord,
 } from '@gigledger/chaincode/model';
+import type { AccountService } from '../auth/account-service.js';
+import { requireKnownParties } from '../auth/known-parties.js';
 import type { Submitted } from '@gigledger/gateway';
 import { requireOneOfRoles } from '../agreements/agreement-gates.js';
 import { answerByHand, type SettlementDesk } from '../agreements/agreement-service.js';
@@ -102,6 +107,8 @@ const commandActions: Readonly<Record<LicensingCommand, string>> = {
 export class LicensingService {
   constructor(
     private readonly ledger: LedgerAccess,
+    /** Who this server enrols: a named licensee in one of its organisations must exist. */
+    private readonly accounts: Pick<AccountService, 'roleOfIdentity'>,
     /** The settlement service this server runs, whose dead letters a person may answer. */
     private readonly settlementDesk?: SettlementDesk,
   ) {}
@@ -127,6 +134,33 @@ export class LicensingService {
     requireOneOfRoles(as.principal, licensingCommandRoles[name], commandActions[name]);
     const client = await this.client(as);
     return committed(await fieldsUnder(part, () => run(client)), requestId);
+  }
+
+  /**
+   * Offers a licence, its terms document in the transient map only.
+   *
+   * @throws ApiError 422 `<part>.licensee.userId` for a licensee this server enrols who does
+   *   not exist or could not accept (see requireKnownParties); as {@link command} otherwise.
+   */
+  async offerLicence(
+    as: Requester,
+    request: CommandRequest<OfferLicenceRequest>,
+    terms: LicenceTerms,
+    part: 'body' | 'input',
+  ): Promise<Committed<LicenceOfferRecord>> {
+    if (request.licensee !== undefined) {
+      requireOneOfRoles(as.principal, licensingCommandRoles.offerLicence, commandActions.offerLicence);
+      await requireKnownParties(this.accounts, [
+        { party: request.licensee, field: `${part}.licensee`, roles: licensingCommandRoles.acceptOffer },
+      ]);
+    }
+    return this.command(
+      as,
+      'offerLicence',
+      request.requestId,
+      (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
+      part,
+    );
   }
 
   /**
@@ -170,9 +204,10 @@ const readErrors = [404, 503] as const;
  */
 export function licensingRoutes(deps: {
   ledger: LedgerAccess;
+  accounts: AccountService;
   settlement?: { desk: SettlementDesk } | undefined;
 }): RouteSpec[] {
-  const service = new LicensingService(deps.ledger, deps.settlement?.desk);
+  const service = new LicensingService(deps.ledger, deps.accounts, deps.settlement?.desk);
   return [
     route({
       method: 'post',
@@ -190,12 +225,7 @@ export function licensingRoutes(deps: {
       handler: async ({ body, setHeader, principal, log }) => {
         const { terms, ...fields } = body;
         const request = parseInput(offerLicenceRequestSchema, fields, 'body');
-        const made = await service.command(
-          routeRequester({ principal, log }),
-          'offerLicence',
-          request.requestId,
-          (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
-        );
+        const made = await service.offerLicence(routeRequester({ principal, log }), request, terms, 'body');
         setHeader('Location', `${offersPath}/${encodeURIComponent(request.offerId)}`);
         return made;
       },

@@ -280,8 +280,7 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
               ...parseInput(grantAccessBodySchema, withoutNulls(args.input), 'input'),
               datasetId,
             });
-            const client = await service.commandClient(writer(context), 'grantAccess');
-            const submitted = await fieldsUnder('input', () => client.grantAccess(request));
+            const submitted = await service.grantAccess(writer(context), request, 'input');
             return payload('grant', committed(submitted, request.requestId));
           }),
         revokeDatasetAccess: (_parent: unknown, args: unknown, context: GraphqlContext) =>

@@ -139,6 +139,44 @@ describe('provenance and erasure over HTTP', () => {
     });
     expect(granted.status).toBe(201);
     expect((granted.body as Committed<AccessGrantRecord>).result.status).toBe('active');
+    // A grantee this server enrols must exist here, over REST and GraphQL alike.
+    const ghost = { mspId: 'TalentOrgMSP', userId: 'ghost' };
+    const toGhost = await server.request('POST', '/v1/provenance/datasets/DS-G/grants', {
+      token: tara.token,
+      body: {
+        grantId: 'G-ghost',
+        grantee: ghost,
+        purpose: 'Benchmark',
+        scope: ['read'],
+        expiresAt: '2099-01-01T00:00:00.000Z',
+      },
+    });
+    expect([toGhost.status, toGhost.body]).toMatchObject([
+      422,
+      {
+        code: 'VALIDATION_FAILED',
+        field: 'body.grantee.userId',
+        message: 'body.grantee.userId: TalentOrgMSP has no active identity ghost on this server',
+      },
+    ]);
+    const overGraphql = await server.request('POST', '/graphql', {
+      token: tara.token,
+      body: {
+        query:
+          'mutation ($input: JSON!) { grantDatasetAccess(datasetId: "DS-G", input: $input) { grant { grantId } } }',
+        variables: {
+          input: {
+            grantId: 'G-ghost',
+            grantee: ghost,
+            purpose: 'Benchmark',
+            scope: ['read'],
+            expiresAt: '2099-01-01T00:00:00.000Z',
+          },
+        },
+      },
+    });
+    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
+    expect(errors[0]?.extensions?.field).toBe('input.grantee.userId');
 
     const use = (as: Person) =>
       server.request('POST', '/v1/provenance/grants/G-1/accesses', { token: as.token, body: { scope: 'read' } });

@@ -164,8 +164,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       errors: commandErrors,
       handler: async ({ params, body, ...caller }) => {
         const request = { ...body, ...params };
-        const client = await service.commandClient(routeRequester(caller), 'grantAccess');
-        return committed(await client.grantAccess(request), request.requestId);
+        return committed(await service.grantAccess(routeRequester(caller), request, 'body'), request.requestId);
       },
     }),
     route({

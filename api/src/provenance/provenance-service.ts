@@ -1,3 +1,5 @@
+import type { AccountService } from '../auth/account-service.js';
+import { requireKnownParties } from '../auth/known-parties.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
 import {
   datasetSubjectDataTransientKey,
@@ -29,6 +31,8 @@ const commandActions: Readonly<Record<ProvenanceCommand, string>> = {
 
 export interface ProvenanceDependencies {
   readonly ledger: LedgerAccess;
+  /** Who this server enrols: a grant's grantee in one of its organisations must exist. */
+  readonly accounts: Pick<AccountService, 'roleOfIdentity'>;
   /** Looks up the block of an erasure; verification answers 503 without it. */
   readonly ledgerBlocks?: LedgerBlocks | undefined;
 }
@@ -53,6 +57,24 @@ export class ProvenanceService {
   async commandClient(as: Requester, command: ProvenanceCommand) {
     requireOneOfRoles(as.principal, provenanceCommandRoles[command], commandActions[command]);
     return this.client(as);
+  }
+
+  /**
+   * Grants a party access to a dataset as its controller.
+   *
+   * @param part where the request's fields were sent: `body` (REST) or `input` (GraphQL).
+   * @throws ApiError 403 for a role that may not grant; 422 `<part>.grantee.userId` for a
+   *   grantee this server enrols who does not exist (see requireKnownParties).
+   * @throws RefusedError from the chaincode (chaincode validation reported under `part`).
+   */
+  async grantAccess(
+    as: Requester,
+    request: RequestOf<Spec['grantAccess']> & { requestId: string },
+    part: 'body' | 'input',
+  ) {
+    const client = await this.commandClient(as, 'grantAccess');
+    await requireKnownParties(this.#deps.accounts, [{ party: request.grantee, field: `${part}.grantee` }]);
+    return fieldsUnder(part, () => client.grantAccess(request));
   }
 
   /**

@@ -45,7 +45,9 @@ export function agreementMutationResolvers(service: AgreementService) {
         const { terms, ...fields } = inputFields(args.input);
         const request = parseCommand(draftAgreementRequestSchema, fields, 'input');
         const parsedTerms = parseInput(agreementTermsSchema, terms, 'input.terms');
-        return agreementPayload(await fieldsUnder('input', () => service.draftAgreement(as, request, parsedTerms)));
+        return agreementPayload(
+          await fieldsUnder('input', () => service.draftAgreement(as, request, parsedTerms, 'input')),
+        );
       }),
     acceptAgreement: command(
       write,

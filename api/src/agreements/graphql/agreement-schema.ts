@@ -1,3 +1,4 @@
+import type { AccountService } from '../../auth/account-service.js';
 import type { AgreementEventFeed } from '../../events/agreement-event-feed.js';
 import type { SchemaModule } from '../../graphql/context.js';
 import type { SettlementRuntime } from '../../settlement/settlement-runtime.js';
@@ -15,10 +16,11 @@ import { agreementTypeDefs } from './agreement-type-defs.js';
  */
 export function agreementSchema(deps: {
   ledger: LedgerAccess;
+  accounts: AccountService;
   events: AgreementEventFeed;
   settlement?: SettlementRuntime;
 }): SchemaModule {
-  const service = new AgreementService(deps.ledger, deps.settlement?.desk);
+  const service = new AgreementService(deps.ledger, deps.accounts, deps.settlement?.desk);
   return {
     typeDefs: agreementTypeDefs,
     access: {
