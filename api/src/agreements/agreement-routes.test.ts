@@ -1,3 +1,4 @@
+import { expectRefusedNaming, firstErrorField } from '../test-support/party-refusals.js';
 import {
   AgreementKit,
   artifactSha256,
@@ -574,12 +575,7 @@ describe('agreement REST routes', () => {
         `AuditOrgMSP/${kit.cast.auditor.party.userId} has role auditor; body.evaluator must be one of evaluator`,
       ],
     ] as const) {
-      const refused = await call('POST', '/v1/agreements', kit.cast.client, draft(changes));
-      expect([field, refused.status, refused.body]).toMatchObject([
-        field,
-        422,
-        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
-      ]);
+      expectRefusedNaming(await call('POST', '/v1/agreements', kit.cast.client, draft(changes)), field, message);
     }
     const overGraphql = await kit.server.request('POST', '/graphql', {
       token: kit.cast.client.token,
@@ -589,8 +585,7 @@ describe('agreement REST routes', () => {
         variables: { input: draft({ freelancer: { mspId: 'TalentOrgMSP', userId: 'ghost' } }) },
       },
     });
-    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
-    expect(errors[0]?.extensions?.field).toBe('input.freelancer.userId');
+    expect(firstErrorField(overGraphql.body)).toBe('input.freelancer.userId');
     expect(kit.mark()).toEqual(before);
   });
 

@@ -2,6 +2,7 @@ import { suiteServer } from '../test-support/suite-server.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
 import type { Role } from '@gigledger/chaincode/model';
 import { scopesByRole } from './principal.js';
+import { organisationOfRole } from '../test-support/role-organisations.js';
 
 describe('authentication and accounts over HTTP', () => {
   const server = suiteServer();
@@ -24,20 +25,8 @@ describe('authentication and accounts over HTTP', () => {
   });
 
   it('tells every signed-in caller who they are, whatever their role or scopes, over REST and GraphQL; a stranger 401', async () => {
-    const organisationOf: Record<Role, string> = {
-      client: 'ClientOrg',
-      freelancer: 'TalentOrg',
-      evaluator: 'TalentOrg',
-      arbitrator: 'AuditOrg',
-      settlement: 'ClientOrg',
-      auditor: 'AuditOrg',
-      hr: 'ClientOrg',
-      issuer: 'AuditOrg',
-      governor: 'ClientOrg',
-      admin: 'ClientOrg',
-    };
     const query = { query: '{ me { userId role scopes } }' };
-    for (const [role, org] of Object.entries(organisationOf) as [Role, string][]) {
+    for (const [role, org] of Object.entries(organisationOfRole) as [Role, string][]) {
       const person = await server().person(`me-${role}`, org, role);
       const rest = await server().request('GET', '/v1/me', { token: person.token });
       expect([role, rest.status, (rest.body as { principal?: { role?: string } }).principal?.role]).toEqual([

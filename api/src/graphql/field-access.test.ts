@@ -1,3 +1,4 @@
+import { organisationOfRole } from '../test-support/role-organisations.js';
 import {
   buildClientSchema,
   buildSchema,
@@ -84,19 +85,6 @@ function codeOf(body: unknown): string | undefined {
   return errors?.length === 1 ? errors[0]?.extensions?.code : undefined;
 }
 
-const organisationOf: Record<Role, string> = {
-  client: 'ClientOrg',
-  freelancer: 'TalentOrg',
-  evaluator: 'TalentOrg',
-  arbitrator: 'AuditOrg',
-  settlement: 'ClientOrg',
-  auditor: 'AuditOrg',
-  hr: 'ClientOrg',
-  issuer: 'AuditOrg',
-  governor: 'ClientOrg',
-  admin: 'ClientOrg',
-};
-
 describe('every GraphQL root field checks its caller before its arguments', () => {
   const server = suiteServer({
     GRAPHQL_INTROSPECTION: 'true',
@@ -126,7 +114,7 @@ describe('every GraphQL root field checks its caller before its arguments', () =
     const { key } = await server().accounts.createApiKey(
       {
         name: `without-${scope.replace(':', '-')}`,
-        org: organisationOf[role],
+        org: organisationOfRole[role],
         role,
         scopes: scopesByRole[role].filter((held) => held !== scope),
       },

@@ -1,5 +1,6 @@
 import type { OwnershipChangeView, WorkRecord } from '@gigledger/chaincode/model';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
+import { expectRefusedNaming, firstErrorField } from '../test-support/party-refusals.js';
 import type { Committed } from '../ledger/committed.js';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
@@ -114,12 +115,7 @@ describe('IP records over HTTP', () => {
         'ClientOrgMSP/hana has role hr; body.owners.1.party must be one of client, freelancer',
       ],
     ] as const) {
-      const refused = await register(tara, { workId: 'W-ghost', contentHash: hashC, ...body });
-      expect([field, refused.status, refused.body]).toMatchObject([
-        field,
-        422,
-        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
-      ]);
+      expectRefusedNaming(await register(tara, { workId: 'W-ghost', contentHash: hashC, ...body }), field, message);
     }
     const overGraphql = await server.request('POST', '/graphql', {
       token: tara.token,
@@ -137,8 +133,7 @@ describe('IP records over HTTP', () => {
         },
       },
     });
-    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
-    expect(errors[0]?.extensions?.field).toBe('input.creators.0.userId');
+    expect(firstErrorField(overGraphql.body)).toBe('input.creators.0.userId');
     expect((await server.request('GET', '/v1/ip/works/W-ghost', { token: tara.token })).status).toBe(404);
   });
 

@@ -1,3 +1,4 @@
+import { expectRefusedNaming, firstErrorField } from '../test-support/party-refusals.js';
 import { createHash } from 'node:crypto';
 import { licenceTermsSha256, type RoyaltyPeriodRecord } from '@gigledger/chaincode/model';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
@@ -154,11 +155,7 @@ describe('licensing over HTTP', () => {
         token: tara.token,
         body: offerBody('L-ghost', { licensee }),
       });
-      expect([field, refused.status, refused.body]).toMatchObject([
-        field,
-        422,
-        { code: 'VALIDATION_FAILED', field, message: `${field}: ${message}` },
-      ]);
+      expectRefusedNaming(refused, field, message);
     }
     const overGraphql = await server.request('POST', '/graphql', {
       token: tara.token,
@@ -167,8 +164,7 @@ describe('licensing over HTTP', () => {
         variables: { input: offerBody('L-ghost', { licensee: { mspId: 'ClientOrgMSP', userId: 'ghost' } }) },
       },
     });
-    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
-    expect(errors[0]?.extensions?.field).toBe('input.licensee.userId');
+    expect(firstErrorField(overGraphql.body)).toBe('input.licensee.userId');
     expect((await server.request('GET', '/v1/licensing/offers/L-ghost', { token: tara.token })).status).toBe(404);
   });
 

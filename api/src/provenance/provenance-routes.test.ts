@@ -1,3 +1,4 @@
+import { expectRefusedNaming, firstErrorField } from '../test-support/party-refusals.js';
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
 import { datasetRegistration } from '@gigledger/chaincode/test-support';
@@ -151,14 +152,7 @@ describe('provenance and erasure over HTTP', () => {
         expiresAt: '2099-01-01T00:00:00.000Z',
       },
     });
-    expect([toGhost.status, toGhost.body]).toMatchObject([
-      422,
-      {
-        code: 'VALIDATION_FAILED',
-        field: 'body.grantee.userId',
-        message: 'body.grantee.userId: TalentOrgMSP has no active identity ghost on this server',
-      },
-    ]);
+    expectRefusedNaming(toGhost, 'body.grantee.userId', 'TalentOrgMSP has no active identity ghost on this server');
     const overGraphql = await server.request('POST', '/graphql', {
       token: tara.token,
       body: {
@@ -175,8 +169,7 @@ describe('provenance and erasure over HTTP', () => {
         },
       },
     });
-    const errors = (overGraphql.body as { errors?: { extensions?: { field?: string } }[] }).errors ?? [];
-    expect(errors[0]?.extensions?.field).toBe('input.grantee.userId');
+    expect(firstErrorField(overGraphql.body)).toBe('input.grantee.userId');
 
     const use = (as: Person) =>
       server.request('POST', '/v1/provenance/grants/G-1/accesses', { token: as.token, body: { scope: 'read' } });
