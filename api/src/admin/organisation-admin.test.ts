@@ -58,6 +58,25 @@ describe('administrators and service accounts', () => {
     expect(await keyCount()).toBe(keysBefore + 1);
   });
 
+  it("never gives a revoked key's name again: its ledger identity still holds what it did", async () => {
+    const first = await createKey(clientAdmin, { name: 'rotating-key', org: 'ClientOrg', role: 'client' });
+    expect(first.status).toBe(201);
+    const { id } = (first.body as { apiKey: { id: string } }).apiKey;
+    expect((await server.request('DELETE', `/v1/admin/api-keys/${id}`, { token: clientAdmin })).status).toBe(200);
+    const keysBefore = await keyCount();
+    for (const role of ['client', 'freelancer']) {
+      const again = await createKey(clientAdmin, { name: 'rotating-key', org: 'ClientOrg', role });
+      expectRefused(again, 409, 'NAME_TAKEN', 'body.name');
+      expect((again.body as { message: string }).message).toMatch(
+        /had an API key named rotating-key, revoked: its ledger identity svc\.rotating-key still holds what it did/,
+      );
+    }
+    expect(await keyCount()).toBe(keysBefore);
+    // Another organisation's key of that name is another identity (TalentOrgMSP/svc.rotating-key).
+    const talentAdmin = (await server.person('talent-admin-rk', 'TalentOrg', 'admin')).token;
+    expect((await createKey(talentAdmin, { name: 'rotating-key', org: 'TalentOrg', role: 'client' })).status).toBe(201);
+  });
+
   it('gives every key a ledger user id in the service namespace, which no person can take', async () => {
     const created = await createKey(clientAdmin, { name: 'payroll', org: 'ClientOrg', role: 'client' });
     expect(created.status).toBe(201);
@@ -167,6 +186,16 @@ describe('administrators and service accounts', () => {
       'FORBIDDEN',
       expect.stringMatching(refusedMessage),
     ]);
+    // Over GraphQL too, a key is refused before its input is judged.
+    const invalidOverGraphql = await server.request('POST', '/graphql', {
+      apiKey: operator.key,
+      body: {
+        query: 'mutation ($input: GrantAuditAccessInput!) { grantAuditAccess(input: $input) { grant { grantId } } }',
+        variables: { input: { ...grant, grantId: '', purpose: '' } },
+      },
+    });
+    const invalidErrors = (invalidOverGraphql.body as { errors?: { extensions?: { code?: string } }[] }).errors ?? [];
+    expect(invalidErrors[0]?.extensions?.code).toBe('FORBIDDEN');
     const issuer = await server.request('PUT', '/v1/admin/issuers/ClientOrgMSP/key-made-issuer', {
       apiKey: operator.key,
       body: { displayName: 'Made by a key', credentialTypes: ['Course'] },

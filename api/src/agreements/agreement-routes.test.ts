@@ -562,17 +562,17 @@ describe('agreement REST routes', () => {
       [
         { freelancer: { mspId: 'TalentOrgMSP', userId: 'ghost' } },
         'body.freelancer.userId',
-        'TalentOrgMSP has no active identity ghost on this server',
+        'TalentOrgMSP/ghost is no active freelancer on this server',
       ],
       [
         { freelancer: dave },
         'body.freelancer.userId',
-        `ClientOrgMSP/${dave.userId} has role client; body.freelancer must be one of freelancer`,
+        `ClientOrgMSP/${dave.userId} is no active freelancer on this server`,
       ],
       [
         { evaluator: kit.cast.auditor.party },
         'body.evaluator.userId',
-        `AuditOrgMSP/${kit.cast.auditor.party.userId} has role auditor; body.evaluator must be one of evaluator`,
+        `AuditOrgMSP/${kit.cast.auditor.party.userId} is no active evaluator on this server`,
       ],
     ] as const) {
       expectRefusedNaming(await call('POST', '/v1/agreements', kit.cast.client, draft(changes)), field, message);

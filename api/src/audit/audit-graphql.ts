@@ -1,3 +1,4 @@
+import { requirePersonFor } from '../auth/person-only.js';
 import { z } from 'zod';
 import { auditGrantIdSchema, type AuditGrantRecord } from '@gigledger/chaincode/model';
 import type { LedgerClient, Submitted } from '@gigledger/gateway';
@@ -211,16 +212,16 @@ export function auditSchema(deps: {
       Mutation: {
         grantAuditAccess: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>
           resolveWith(context, async () => {
+            const as = resolverRequester(context, 'audit:write');
+            // Refused before its input is judged, as over REST (the route's `personOnly`).
+            requirePersonFor(as.principal, 'grant audit access');
             // GraphQL gives absent optional fields as null; the chaincode's schema wants them left out.
             const input = Object.fromEntries(Object.entries(args.input).filter(([, value]) => value != null));
             if (typeof input.auditor === 'object' && input.auditor !== null) {
               input.auditor = Object.fromEntries(Object.entries(input.auditor).filter(([, value]) => value != null));
             }
             const request = parseCommand(grantAuditAccessBodySchema, input, 'input');
-            return payload(
-              await service.grantAccess(resolverRequester(context, 'audit:write'), request, 'input'),
-              request.requestId,
-            );
+            return payload(await service.grantAccess(as, request, 'input'), request.requestId);
           }),
         revokeAuditAccess: (
           _parent: unknown,

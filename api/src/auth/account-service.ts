@@ -313,7 +313,8 @@ export class AccountService {
    * organisation; callers check that.
    *
    * @throws ApiError 422 for an unknown organisation or a scope the role does not have;
-   *   409 NAME_TAKEN when a person has the name as user id.
+   *   409 NAME_TAKEN when a person has the name as user id, or a key of the organisation
+   *   had it, active or revoked.
    */
   async createApiKey(request: CreateApiKey, createdBy: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     this.#mspIdOf(request.org);
@@ -331,16 +332,23 @@ export class AccountService {
     if (reservedServiceNames.includes(request.name)) {
       throw conflict('NAME_TAKEN', `${request.name} names one of the server's own services`, 'name');
     }
-    // One active key per name and organisation: the name is the key's identity on the ledger.
+    // One key per name and organisation, ever: the name is the key's identity on the ledger,
+    // and a revoked key's identity still holds what it did (works, agreements, licences); a
+    // new key under its name would take all of that over, in whatever role it is given.
     const sameName = await this.#db
       .selectFrom('api_keys')
-      .select('id')
+      .select('revoked_at')
       .where('name', '=', request.name)
       .where('org', '=', request.org)
-      .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (sameName !== undefined) {
-      throw conflict('NAME_TAKEN', `${request.org} already has an active API key named ${request.name}`, 'name');
+      throw conflict(
+        'NAME_TAKEN',
+        sameName.revoked_at === null
+          ? `${request.org} already has an active API key named ${request.name}`
+          : `${request.org} had an API key named ${request.name}, revoked: its ledger identity svc.${request.name} still holds what it did, so the name is not given again`,
+        'name',
+      );
     }
     const id = randomBytes(9)
       .toString('base64url')

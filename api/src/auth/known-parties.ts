@@ -16,11 +16,13 @@ export interface NamedParty {
  * client-role person named as freelancer). The ledger cannot tell: it knows identities
  * only by the certificates that sign, and an identity's role is an attribute of its own
  * certificate. A party of an organisation enrolled by another deployment is taken as
- * named. Checked in order; the first refusal is thrown.
+ * named. Checked in order; the first refusal is thrown. A refusal says only what the
+ * caller needs to know to name someone else (that the identity is no active holder of
+ * the roles the part needs), never which role it holds.
  *
  * @throws ApiError 422 VALIDATION_FAILED naming `<field>.userId`: "<msp> has no active
- *   identity <user> on this server", or "<msp>/<user> has role <role>; <field> must be
- *   one of <roles>".
+ *   identity <user> on this server", or, when the part needs roles, "<msp>/<user> is no
+ *   active <role> or <role> on this server".
  */
 export async function requireKnownParties(
   accounts: Pick<AccountService, 'roleOfIdentity'>,
@@ -29,14 +31,15 @@ export async function requireKnownParties(
   for (const { party, field, roles } of named) {
     const known = await accounts.roleOfIdentity(party.mspId, party.userId);
     if (!known.served) continue;
-    if (known.role === undefined) {
+    if (roles !== undefined) {
+      if (known.role === undefined || !roles.includes(known.role)) {
+        throw invalidInput(
+          `${field}.userId`,
+          `${party.mspId}/${party.userId} is no active ${roles.join(' or ')} on this server`,
+        );
+      }
+    } else if (known.role === undefined) {
       throw invalidInput(`${field}.userId`, `${party.mspId} has no active identity ${party.userId} on this server`);
-    }
-    if (roles !== undefined && !roles.includes(known.role)) {
-      throw invalidInput(
-        `${field}.userId`,
-        `${party.mspId}/${party.userId} has role ${known.role}; ${field} must be one of ${roles.join(', ')}`,
-      );
     }
   }
 }

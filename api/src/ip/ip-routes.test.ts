@@ -102,7 +102,7 @@ describe('IP records over HTTP', () => {
           ],
         },
         'body.owners.1.party.userId',
-        'TalentOrgMSP has no active identity ghost on this server',
+        'TalentOrgMSP/ghost is no active client or freelancer on this server',
       ],
       [
         {
@@ -112,7 +112,7 @@ describe('IP records over HTTP', () => {
           ],
         },
         'body.owners.1.party.userId',
-        'ClientOrgMSP/hana has role hr; body.owners.1.party must be one of client, freelancer',
+        'ClientOrgMSP/hana is no active client or freelancer on this server',
       ],
     ] as const) {
       expectRefusedNaming(await register(tara, { workId: 'W-ghost', contentHash: hashC, ...body }), field, message);

@@ -143,12 +143,12 @@ describe('licensing over HTTP', () => {
       [
         { mspId: 'ClientOrgMSP', userId: 'ghost' },
         'body.licensee.userId',
-        'ClientOrgMSP has no active identity ghost on this server',
+        'ClientOrgMSP/ghost is no active client or freelancer on this server',
       ],
       [
         { mspId: 'AuditOrgMSP', userId: 'hilda' },
         'body.licensee.userId',
-        'AuditOrgMSP/hilda has role hr; body.licensee must be one of client, freelancer',
+        'AuditOrgMSP/hilda is no active client or freelancer on this server',
       ],
     ] as const) {
       const refused = await server.request('POST', '/v1/licensing/offers', {
