@@ -368,14 +368,14 @@ describe('auditor access over HTTP', () => {
     expect(toFreelancer.body).toMatchObject({
       code: 'VALIDATION_FAILED',
       field: 'body.auditor.userId',
-      message: 'body.auditor.userId: AuditOrgMSP/fran has role freelancer; a grant names an auditor',
+      message: 'body.auditor.userId: AuditOrgMSP/fran is no active auditor on this server',
     });
     // The user id is of another organisation's person: this organisation has nobody of that name.
     const elsewhere = await grant({ grantId: 'AG-not-here', auditor: { mspId: 'TalentOrgMSP', userId: 'audra' } });
     expect(elsewhere.status).toBe(422);
     expect(elsewhere.body).toMatchObject({
       field: 'body.auditor.userId',
-      message: 'body.auditor.userId: TalentOrgMSP has no active identity audra on this server',
+      message: 'body.auditor.userId: TalentOrgMSP/audra is no active auditor on this server',
     });
     const viaGraphql = await server.request('POST', '/graphql', {
       token: clientAdmin.token,

@@ -16,7 +16,8 @@ import type { Db } from '../db/database.js';
 import type { AccountService } from '../auth/account-service.js';
 import type { Principal } from '../auth/principal.js';
 import { requirePersonFor } from '../auth/person-only.js';
-import { ApiError, invalidInput } from '../errors/api-error.js';
+import { requireKnownParties } from '../auth/known-parties.js';
+import { ApiError } from '../errors/api-error.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
 import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
@@ -133,8 +134,8 @@ export class AuditService {
    * @param part the input's name in refusals: `body` over REST, `input` over GraphQL.
    * @throws ApiError 403 FORBIDDEN when an API key calls: a grant outlives the key (see
    *   requirePersonFor).
-   * @throws ApiError 422 VALIDATION_FAILED `<part>.auditor.userId` naming the identity's
-   *   role, or saying the organisation has no such identity; the chaincode's refusals
+   * @throws ApiError 422 VALIDATION_FAILED `<part>.auditor.userId` when the person named is
+   *   no active auditor here (see requireKnownParties); the chaincode's refusals
    *   (`<part>.<field>` for its validation).
    */
   async grantAccess(
@@ -145,16 +146,9 @@ export class AuditService {
     requirePersonFor(as.principal, 'grant audit access');
     const { mspId, userId } = request.auditor;
     if (userId !== undefined) {
-      const known = await this.deps.accounts.roleOfIdentity(mspId, userId);
-      if (known.served && known.role === undefined) {
-        throw invalidInput(`${part}.auditor.userId`, `${mspId} has no active identity ${userId} on this server`);
-      }
-      if (known.role !== undefined && known.role !== 'auditor') {
-        throw invalidInput(
-          `${part}.auditor.userId`,
-          `${mspId}/${userId} has role ${known.role}; a grant names an auditor`,
-        );
-      }
+      await requireKnownParties(this.deps.accounts, [
+        { party: { mspId, userId }, field: `${part}.auditor`, roles: ['auditor'] },
+      ]);
     }
     const client = await this.client(as);
     const submitted = await fieldsUnder(part, () => client.grantAuditAccess(request));
