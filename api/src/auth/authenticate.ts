@@ -15,6 +15,23 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The credential headers (`authorization`, `x-api-key`, lower case) a request carries, repeats included, in order. */
+function credentialHeaders(rawHeaders: readonly string[]): string[] {
+  const names: string[] = [];
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]?.toLowerCase();
+    if (name === 'authorization' || name === 'x-api-key') names.push(name);
+  }
+  return names;
+}
+
+/** Whether the one credential header is blank: `Authorization: Bearer` with no token, or an empty API key. */
+function carriesNoCredential(request: Request): boolean {
+  const authorization = request.get('authorization');
+  if (authorization !== undefined) return /^\s*(bearer)?\s*$/i.test(authorization);
+  return (request.get('x-api-key') ?? '').trim() === '';
+}
+
 /**
  * Resolves the caller, if any credential is presented, into `response.locals.principal`.
  * A presented but invalid credential is a 401 at once; no credential passes on as anonymous.
@@ -26,30 +43,14 @@ declare module 'express-serve-static-core' {
  * than one credential (a bearer token and an API key) is refused even if one is valid:
  * which of them would act is not the client's to leave open.
  */
-/** How many credential headers (Authorization, X-API-Key) a request carries, repeats included. */
-function credentialHeaderCount(rawHeaders: readonly string[]): number {
-  let count = 0;
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index]?.toLowerCase();
-    if (name === 'authorization' || name === 'x-api-key') count += 1;
-  }
-  return count;
-}
-
-/** Whether the one credential header is blank: `Authorization: Bearer` with no token, or an empty API key. */
-function carriesNoCredential(request: Request): boolean {
-  const authorization = request.get('authorization');
-  if (authorization !== undefined) return /^\s*(bearer)?\s*$/i.test(authorization);
-  return (request.get('x-api-key') ?? '').trim() === '';
-}
-
 export function identifyCaller(passport: PassportInstance): RequestHandler {
   const throttle = passport.credentialThrottle;
   return (request: Request, response: Response, next: NextFunction) => {
     const address = ipKeyGenerator(request.ip ?? 'unknown');
     throttle.runFor(address, () => {
       // Counted from the raw headers: Node keeps only the first of repeated Authorization headers.
-      const presented = credentialHeaderCount(request.rawHeaders);
+      const headers = credentialHeaders(request.rawHeaders);
+      const presented = headers.length;
       if (presented === 0) {
         next();
         return;
@@ -58,12 +59,14 @@ export function identifyCaller(passport: PassportInstance): RequestHandler {
         // Refused before either is examined, so nothing is learnt and nothing counted: a
         // client that sends both would otherwise lock its own address's bad credentials
         // out for the window, and is told the same whether or not the address is throttled.
+        // Named after the header repeated when only one kind is sent; both kinds name Authorization.
+        const field = headers.every((name) => name === 'x-api-key') ? 'header.x-api-key' : 'header.authorization';
         next(
           new ApiError(
             400,
             'MALFORMED_REQUEST',
-            'header.authorization: present exactly one credential: one bearer token or one API key',
-            'header.authorization',
+            `${field}: present exactly one credential: one bearer token or one API key`,
+            field,
           ),
         );
         return;

@@ -26,7 +26,9 @@ function fromAddress(
       (answer) => {
         let text = '';
         answer.setEncoding('utf8');
-        answer.on('data', (chunk: string) => (text += chunk));
+        answer.on('data', (chunk: string) => {
+          text += chunk;
+        });
         answer.on('end', () => {
           resolve({ status: answer.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) });
         });
@@ -253,7 +255,7 @@ describe('failed credentials are throttled', () => {
     }
   });
 
-  it('refuses a request with both a bearer token and an API key, even valid ones, and does nothing', async () => {
+  it('refuses a request with both a bearer token and an API key, or two of either, even valid ones, and does nothing', async () => {
     const server = await startTestServer();
     try {
       const admin = await server.person('ivy-admin', 'ClientOrg', 'admin');
@@ -284,6 +286,23 @@ describe('failed credentials are throttled', () => {
         request.end();
       });
       expect(twoBearers).toBe(400);
+      // Two API keys and no Authorization header: the refusal names the header repeated.
+      const twoKeys = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const request = http.request(`${server.url}/v1/me`, { method: 'GET' }, (answer) => {
+          let text = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          answer.on('end', () => {
+            resolve({ status: answer.statusCode ?? 0, body: JSON.parse(text) as unknown });
+          });
+        });
+        request.on('error', reject);
+        request.setHeader('x-api-key', [service.key, service.key]);
+        request.end();
+      });
+      expect(twoKeys).toMatchObject({ status: 400, body: { code: 'MALFORMED_REQUEST', field: 'header.x-api-key' } });
       expect(await server.db.selectFrom('api_keys').select('id').execute()).toEqual(keysBefore);
     } finally {
       await server.close();

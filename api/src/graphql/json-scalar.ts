@@ -12,7 +12,8 @@ function assertWithinLimits(value: unknown): void {
   if (part !== undefined) throw refusal(['JSON value', ...part.path.map(String)].join('.'), part.message);
   const breach = jsonLimitBreach(value, { maxDepth: maxJsonDepth, maxValues: maxJsonValues });
   if (breach === undefined) return;
-  const where = ['JSON value', ...breach.path].join('.');
+  // The count is the whole value's, so the value is named, not the place where counting passed the limit.
+  const where = breach.limit === 'depth' ? ['JSON value', ...breach.path].join('.') : 'JSON value';
   throw refusal(
     where,
     breach.limit === 'depth'

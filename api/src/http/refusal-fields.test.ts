@@ -27,6 +27,25 @@ describe('refusalsUnderSentParts', () => {
     });
   });
 
+  it("renames the server's own refusal in its message as well as its field, keeping its status", async () => {
+    const own = new ApiError(422, 'VALIDATION_FAILED', 'scopes: role hr cannot hold scope admin', 'scopes');
+    await expect(
+      refusalsUnderSentParts({ body: { scopes: ['admin'] } }, () => Promise.reject(own)),
+    ).rejects.toMatchObject({
+      status: 422,
+      field: 'body.scopes',
+      message: 'body.scopes: role hr cannot hold scope admin',
+    });
+    const conflict = new ApiError(409, 'NAME_TAKEN', 'the name is taken', 'name');
+    await expect(refusalsUnderSentParts({ body: { name: 'x' } }, () => Promise.reject(conflict))).rejects.toMatchObject(
+      {
+        status: 409,
+        field: 'body.name',
+        message: 'the name is taken',
+      },
+    );
+  });
+
   it('leaves a field nobody sent as the chaincode named it, and other refusals as they are', async () => {
     const unnamed = refusedAt('requestId');
     await expect(refusalsUnderSentParts(sent, () => Promise.reject(unnamed))).rejects.toBe(unnamed);

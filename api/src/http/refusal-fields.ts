@@ -46,11 +46,15 @@ function bareField(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The same refusal, its field named `field`. */
+/** The same refusal, its field named `field`, in its message too where the message starts with the old name. */
 function renamed(error: RefusedError | ApiError, field: string): Error {
-  if (error instanceof ApiError) return new ApiError(error.status, error.code, error.message, field);
+  const rename = (message: string): string => {
+    const prefix = error.field === undefined ? undefined : `${error.field}: `;
+    return prefix !== undefined && message.startsWith(prefix) ? `${field}: ${message.slice(prefix.length)}` : message;
+  };
+  if (error instanceof ApiError) return new ApiError(error.status, error.code, rename(error.message), field);
   return new RefusedError(
-    { code: error.code, message: error.refusal, field },
+    { code: error.code, message: rename(error.refusal), field },
     error.transactionId === undefined ? {} : { transactionId: error.transactionId },
   );
 }
