@@ -30,7 +30,7 @@ import { corsAllowList, noStore, securityHeaders } from './http/response-headers
 import { requireOneHost } from './http/client-errors.js';
 import { hasSignedBody, signedBodyReader } from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
-import { unknownRoute } from './http/unknown-routes.js';
+import { answerOptions, methodsServed, unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import type { Metrics } from './observability/metrics.js';
@@ -42,7 +42,7 @@ import { baseSchema } from './graphql/base-schema.js';
 import type { SchemaModule } from './graphql/context.js';
 import { graphqlRequestGate } from './graphql/graphql-http.js';
 import { accessOf } from './graphql/field-access.js';
-import { createGraphqlServer } from './graphql/graphql-server.js';
+import { createGraphqlServer, graphqlEndpoint } from './graphql/graphql-server.js';
 import { idempotencyKeyPlugin } from './graphql/idempotency-key.js';
 import { credentialSchema } from './credentials/credential-graphql.js';
 import type { ClaimSalts } from './credentials/claim-salts.js';
@@ -157,12 +157,18 @@ export function createApp(deps: AppDependencies): Express {
   // Every response may carry tokens, terms, claims or salts; none is worth caching.
   app.use(noStore());
   app.use(corsAllowList(deps.config.corsOrigins));
+  const routes = restRoutes(deps);
+  const served = methodsServed([
+    ...routes,
+    ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
+    ...['get', 'post'].map((method) => ({ method, path: graphqlEndpoint, headWithGet: false })),
+  ]);
+  app.use(answerOptions(served));
 
   app.use(healthRouter(deps));
   // Static files under their own policy, before authentication: the page signs in through the API itself.
   const oidc = deps.config.jwt.oidc;
   app.use(consoleRouter(deps.config.consoleDir, oidc?.consoleClientId === undefined ? undefined : oidc.issuer));
-  const routes = restRoutes(deps);
   const document = openApiDocument(routes, { version: apiVersion });
   app.get('/openapi.json', (_request, response) => {
     response.json(document);
@@ -253,12 +259,7 @@ export function createApp(deps: AppDependencies): Express {
     },
   );
 
-  app.use(
-    unknownRoute([
-      ...routes,
-      ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
-    ]),
-  );
+  app.use(unknownRoute(served));
   app.use(errorHandler(deps.log));
   return app;
 }

@@ -195,7 +195,7 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
       );
       return;
     }
-    response.setHeader('Allow', 'GET, POST');
+    response.setHeader('Allow', 'GET, OPTIONS, POST');
     next(methodNotAllowed(`${request.method} is not a GraphQL method; send a JSON POST`));
   };
 }

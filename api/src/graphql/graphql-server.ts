@@ -70,6 +70,9 @@ export function nullableMutations(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
+/** The path GraphQL is served on, over GET (subscriptions) and POST. */
+export const graphqlEndpoint = '/graphql';
+
 /**
  * The GraphQL endpoint: the schema modules merged, every root field checking the
  * caller's access before its arguments, the caller taken from the HTTP layer's
@@ -95,7 +98,7 @@ export function createGraphqlServer(
   );
   declaredAccess(schema, guarded);
   return createYoga<ServerContext, GraphqlContext>({
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint,
     schema,
     context: ({ res }) => ({
       principal: res.locals.principal,

@@ -43,7 +43,7 @@ describe('a path or method no route answers', () => {
     }
   });
 
-  it('answers 405 with Allow on every known path asked with a method it does not serve', async () => {
+  it('answers 405 with Allow on every known path asked with a method it does not serve, and OPTIONS there 204 with the same Allow', async () => {
     const server = await startTestServer();
     try {
       const document = (await server.request('GET', '/openapi.json')).body as {
@@ -62,7 +62,10 @@ describe('a path or method no route answers', () => {
         const absent = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((method) => !declared.includes(method));
         if (absent === undefined) continue;
         const answer = await server.request(absent, path);
-        const expected = [...new Set(declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])))];
+        const expected = [
+          ...new Set(declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))),
+          'OPTIONS',
+        ];
         expect([absent, path, answer.status, answer.headers.get('allow')]).toEqual([
           absent,
           path,
@@ -73,19 +76,40 @@ describe('a path or method no route answers', () => {
         checked.push(path);
       }
       expect(checked.length).toBeGreaterThan(50);
+      // OPTIONS on every documented path: 204, no body, the same Allow as a 405 there, no credential asked.
+      for (const { template } of templates) {
+        const path = template.replace(/\{[^}]+\}/g, 'x');
+        const declared = templates.filter(({ pattern }) => pattern.test(path)).flatMap(({ methods }) => methods);
+        const expected = [
+          ...new Set(declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))),
+          'OPTIONS',
+        ];
+        const answer = await fetch(`${server.url}${path}`, { method: 'OPTIONS' });
+        expect([path, answer.status, answer.headers.get('allow'), await answer.text()]).toEqual([
+          path,
+          204,
+          expected.sort().join(', '),
+          '',
+        ]);
+      }
 
       // Routes outside the OpenAPI document, in another case and with a trailing slash too.
       for (const [method, path, allow] of [
-        ['PUT', '/v1/me', 'GET, HEAD'],
-        ['PUT', '/V1/Me/', 'GET, HEAD'],
-        ['POST', '/healthz', 'GET, HEAD'],
-        ['DELETE', '/openapi.json', 'GET, HEAD'],
-        ['PUT', '/graphql', 'GET, POST'],
+        ['PUT', '/v1/me', 'GET, HEAD, OPTIONS'],
+        ['PUT', '/V1/Me/', 'GET, HEAD, OPTIONS'],
+        ['POST', '/healthz', 'GET, HEAD, OPTIONS'],
+        ['DELETE', '/openapi.json', 'GET, HEAD, OPTIONS'],
+        ['PUT', '/graphql', 'GET, OPTIONS, POST'],
       ] as const) {
         const answer = await server.request(method, path);
         expect([method, path, answer.status, answer.headers.get('allow')]).toEqual([method, path, 405, allow]);
         expect(answer.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+        const options = await fetch(`${server.url}${path}`, { method: 'OPTIONS' });
+        expect([path, options.status, options.headers.get('allow')]).toEqual([path, 204, allow]);
       }
+      // A path nothing serves is 404 for OPTIONS as for any method.
+      const nowhere = await server.request('OPTIONS', '/v1/nothing');
+      expect([nowhere.status, nowhere.body]).toEqual([404, expect.objectContaining({ code: 'ROUTE_NOT_FOUND' })]);
     } finally {
       await server.close();
     }
