@@ -7,6 +7,12 @@ interface Envelope {
   requestId: string;
 }
 
+/** The Allow header for the methods the OpenAPI document declares on a path: HEAD with GET, OPTIONS everywhere. */
+const allowFor = (declared: readonly string[]): string =>
+  [...new Set([...declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])), 'OPTIONS'])]
+    .sort()
+    .join(', ');
+
 describe('a path or method no route answers', () => {
   it('is answered with the JSON error envelope: 404 naming the path, never an empty body', async () => {
     const server = await startTestServer();
@@ -62,15 +68,11 @@ describe('a path or method no route answers', () => {
         const absent = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((method) => !declared.includes(method));
         if (absent === undefined) continue;
         const answer = await server.request(absent, path);
-        const expected = [
-          ...new Set(declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))),
-          'OPTIONS',
-        ];
         expect([absent, path, answer.status, answer.headers.get('allow')]).toEqual([
           absent,
           path,
           405,
-          expected.sort().join(', '),
+          allowFor(declared),
         ]);
         expect(answer.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
         checked.push(path);
@@ -80,15 +82,11 @@ describe('a path or method no route answers', () => {
       for (const { template } of templates) {
         const path = template.replace(/\{[^}]+\}/g, 'x');
         const declared = templates.filter(({ pattern }) => pattern.test(path)).flatMap(({ methods }) => methods);
-        const expected = [
-          ...new Set(declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))),
-          'OPTIONS',
-        ];
         const answer = await fetch(`${server.url}${path}`, { method: 'OPTIONS' });
         expect([path, answer.status, answer.headers.get('allow'), await answer.text()]).toEqual([
           path,
           204,
-          expected.sort().join(', '),
+          allowFor(declared),
           '',
         ]);
       }
