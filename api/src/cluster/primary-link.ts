@@ -48,22 +48,41 @@ export class PrimaryLink {
     });
   }
 
-  /** Sends a message to the primary, without waiting for anything. */
+  /**
+   * Sends a message to the primary, without waiting for anything. A message the channel
+   * no longer takes (the primary has gone) is dropped: this worker closes on the
+   * disconnect that follows (see runApiCluster).
+   */
   send(message: ClusterMessage): void {
-    process.send?.(message);
+    if (!process.connected) return;
+    // With a callback a failed write is reported here rather than as an 'error' event that would end the worker.
+    process.send?.(message, undefined, undefined, () => undefined);
   }
 
   /**
    * Asks the primary to run its handler of `kind` and resolves with what it answered.
    *
    * @throws the primary's error, rebuilt as a gateway error class when it was one (so the
-   *   error handler maps it as it would in the primary), else as an Error of its message.
+   *   error handler maps it as it would in the primary), else as an Error of its message;
+   *   an Error when the primary is gone or the request cannot be written to it.
    */
   request(kind: string, payload: unknown = null): Promise<unknown> {
     const id = (this.#next += 1);
     return new Promise((resolve, reject) => {
+      if (!process.connected) {
+        reject(new Error('the cluster primary went away before it answered'));
+        return;
+      }
       this.#pending.set(id, { resolve, reject });
-      process.send?.({ gigledger: 'request', id, kind, payload } satisfies ClusterMessage);
+      process.send?.(
+        { gigledger: 'request', id, kind, payload } satisfies ClusterMessage,
+        undefined,
+        undefined,
+        (error) => {
+          if (error === null || !this.#pending.delete(id)) return;
+          reject(new Error(`the cluster primary could not be asked: ${error.message}`));
+        },
+      );
     });
   }
 

@@ -86,7 +86,14 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   const asked = new Map<number, { readonly replies: unknown[]; readonly waiting: Set<Worker>; done(): void }>();
 
   const send = (worker: Worker, message: ClusterMessage): void => {
-    if (worker.isConnected()) worker.send(message);
+    if (!worker.isConnected()) return;
+    // A worker killed a moment ago still reads as connected until its channel's close is
+    // seen, and the write fails (EPIPE). Without a callback Node raises that failure as an
+    // 'error' event, which nothing handles and which ends the primary with every worker.
+    // The worker's exit is handled on 'exit'; what it was sent is lost with it.
+    worker.send(message, undefined, (error) => {
+      if (error !== null) log.debug({ worker: worker.id, err: error }, 'message to a worker not sent');
+    });
   };
 
   const answer = async (worker: Worker, id: number, kind: string, payload: unknown): Promise<void> => {
@@ -117,6 +124,10 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   const fork = (): void => {
     const worker = cluster.fork();
     live.add(worker);
+    // Any other failure of the channel is the worker's end; it must not end the primary too.
+    worker.on('error', (error) => {
+      log.warn({ worker: worker.id, err: error }, 'worker channel failed');
+    });
     worker.on('message', (message: unknown) => {
       if (isClusterMessage(message, 'request')) {
         void answer(worker, message.id, message.kind, message.payload);

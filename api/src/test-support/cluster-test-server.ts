@@ -6,7 +6,8 @@
  * shared through `<data dir>`, the in-memory ledger with the same audit grants in each).
  * `/metrics` on any worker answers the whole cluster's through the primary. Workers log every request as JSON on stdout, naming the worker; the tests read those
  * lines to see which worker served what. Once all workers listen the primary tells its
- * parent `{ url, auditorToken, pids }`; with `fail`, workers exit at start instead.
+ * parent `{ url, auditorToken, pids }`; with `fail`, workers exit at start instead; with
+ * `busy`, the primary and the workers keep their event loops busy and send to each other between.
  */
 import cluster from 'node:cluster';
 import { pino } from 'pino';
@@ -42,6 +43,15 @@ if (cluster.isPrimary) {
     },
   });
   const urls = await supervisor.ready;
+  if (mode === 'busy') {
+    // A primary whose event loop is busy (50 ms at a time) and that then sends to every
+    // worker: a worker killed meanwhile still reads as connected, and the send meets its closed channel.
+    setInterval(() => {
+      const until = Date.now() + 50;
+      while (Date.now() < until);
+      supervisor.broadcast({ gigledger: 'question', id: 0, kind: 'nothing' });
+    }, 1).unref();
+  }
   process.send?.({ url: urls[0], auditorToken: person.token, pids: supervisor.pids() });
   process.on('message', (message) => {
     if (message === 'pids') process.send?.({ pids: supervisor.pids() });
@@ -69,8 +79,22 @@ if (cluster.isPrimary) {
   shareCredentialThrottle(server.accounts.throttle, link);
   answerMetricsQuestions(link, server.metrics.registry);
   await grantAuditEverywhere(server, auditor);
-  link.on('stop', () => {
+  let closing = false;
+  const close = () => {
+    if (closing) return;
+    closing = true;
     void server.close().then(() => process.exit(0));
-  });
+  };
+  link.on('stop', close);
+  // As the API's workers do: a primary gone is the end of its workers.
+  process.once('disconnect', close);
+  if (mode === 'busy') {
+    // The same from the worker's side: busy, then asking the primary, which may have been killed meanwhile.
+    setInterval(() => {
+      const until = Date.now() + 50;
+      while (Date.now() < until);
+      link.request('nothing').catch(() => undefined);
+    }, 1).unref();
+  }
   link.send({ gigledger: 'listening', url: server.url });
 }
