@@ -466,10 +466,44 @@ describe('ContractClient', () => {
 
   it('gives up on conflicts after the allowed retries, naming the validation code', async () => {
     const scripted = new ScriptedNetwork();
-    scripted.statusAnswers = [1, 2, 3].map(() => ({ successful: false, code: 11, blockNumber: 5n }));
-    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    scripted.statusAnswers = [1, 2, 3, 4, 5].map(() => ({ successful: false, code: 11, blockNumber: 5n }));
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger', { clock: new FakeClock() });
     await expect(client.submit(setParameter, { name: 'maxRevisions', value: 3 })).rejects.toThrow(CommitFailedError);
-    expect(scripted.proposals).toHaveLength(3);
+    expect(scripted.proposals).toHaveLength(5);
+  });
+
+  it('waits a random time before endorsing a conflicted command again, up to a bound that doubles each attempt', async () => {
+    const scripted = new ScriptedNetwork();
+    const sleeps: number[][] = [];
+    const clock = new FakeClock();
+    let current: number[] = [];
+    const recording: Clock = {
+      now: () => clock.now(),
+      sleep: (ms) => {
+        current.push(ms);
+        return clock.sleep(ms);
+      },
+    };
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger', { clock: recording });
+    for (let run = 0; run < 40; run += 1) {
+      current = [];
+      scripted.statusAnswers = [mvccReadConflict, phantomReadConflict, mvccReadConflict, valid];
+      await client.submit(setParameter, request);
+      sleeps.push(current);
+    }
+    for (const [attempt, bound] of [100, 200, 400].entries()) {
+      const waits = sleeps.map((run) => run[attempt] ?? -1);
+      expect(waits.every((ms) => ms >= 0 && ms < bound)).toBe(true);
+      // Drawn, not fixed: 40 draws below half the bound, or all alike, would be chance of about 1 in 10^12.
+      expect(Math.max(...waits)).toBeGreaterThan(bound / 2);
+      expect(new Set(waits).size).toBeGreaterThan(1);
+    }
+    // The bound is an option; 0 endorses again at once.
+    current = [];
+    scripted.statusAnswers = [mvccReadConflict, valid];
+    const immediate = new ContractClient(scripted.asNetwork(), 'gigledger', { clock: recording, conflictBackoffMs: 0 });
+    await immediate.submit(setParameter, request);
+    expect(current).toEqual([0]);
   });
 
   it('endorses again with a new transaction id when the endorsing peers answered differently, and gives up after the retries', async () => {
@@ -489,7 +523,7 @@ describe('ContractClient', () => {
       .submit(setParameter, request)
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(EndorsementError);
-    expect(stubborn.proposals).toHaveLength(3);
+    expect(stubborn.proposals).toHaveLength(5);
     expect(stubborn.submissions).toBe(0);
   });
 

@@ -56,7 +56,7 @@ export interface SubmitOptions {
    * How often to endorse and submit again, with a new transaction id, after an MVCC or
    * phantom read conflict or a key-level policy set in the same block (see `conflictCodes`),
    * or after endorsing peers answered differently because one of them had not yet
-   * committed the latest block (2 by default). Safe: an invalidated or
+   * committed the latest block (4 by default). Safe: an invalidated or
    * unendorsed transaction changed nothing, and the new endorsement reads the current state.
    */
   readonly conflictRetries?: number;
@@ -184,6 +184,7 @@ export class ContractClient implements TransactionTransport {
   readonly #chaincode: string;
   readonly #options: ContractClientOptions;
   readonly #clock: Clock;
+  readonly #conflictBackoffMs: number;
   readonly #latencies: CommitLatencies;
   /** Submits under way that carry a request id, by the id's key (see {@link requestKeys}). */
   readonly #underWay = new Map<string, UnderWay>();
@@ -193,6 +194,7 @@ export class ContractClient implements TransactionTransport {
     this.#chaincode = chaincode;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#conflictBackoffMs = options.conflictBackoffMs ?? 100;
     this.#latencies = options.commitLatencies ?? new CommitLatencies();
   }
 
@@ -279,7 +281,7 @@ export class ContractClient implements TransactionTransport {
     request: z.input<Spec['request']>,
     options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
-    const retries = options.conflictRetries ?? 2;
+    const retries = options.conflictRetries ?? 4;
     let staleRetried = false;
     const heights = this.#options.peerHeights;
     for (let attempt = 0; ; attempt += 1) {
@@ -315,6 +317,11 @@ export class ContractClient implements TransactionTransport {
         if (!(conflict || mismatch) || attempt >= retries) throw error;
         // The lagging peer commits the block it misses within a moment; endorse again once it has.
         if (mismatch) await this.#peersLevel();
+        // Commands that conflicted learn it from the same block: endorsed again at once, they
+        // would meet in the next block and all but one conflict again (governors voting on
+        // one proposal, say). A random wait, longer each time ("full jitter", Brooker,
+        // "Exponential Backoff And Jitter", AWS Architecture Blog, 2015), spreads them over blocks.
+        if (conflict) await this.#clock.sleep(Math.random() * this.#conflictBackoffMs * 2 ** attempt);
       }
     }
   }
@@ -589,6 +596,12 @@ export interface ContractClientOptions {
   readonly commitLatencies?: CommitLatencies;
   /** The clock of the commit wait (tests pass a fake one). */
   readonly clock?: Clock;
+  /**
+   * Longest wait, in milliseconds, before a conflicted command is endorsed again the first
+   * time; it doubles with each further attempt, and the wait is drawn at random up to it.
+   * Default 100 (a block is cut every 250 ms or sooner).
+   */
+  readonly conflictBackoffMs?: number;
   /** How long to keep offering a transaction while no orderer is reachable. Default 20 000. */
   readonly orderingRetryMs?: number;
   /** Overall limit for a commit status. Default 60 000. */
