@@ -20,7 +20,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db/database.js';
 import { ApiError } from './errors/api-error.js';
-import { consoleRouter } from './console/console-router.js';
+import { consolePagePaths, consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } from './http/json-limits.js';
@@ -162,6 +162,7 @@ export function createApp(deps: AppDependencies): Express {
     ...routes,
     ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
     ...['get', 'post'].map((method) => ({ method, path: graphqlEndpoint, headWithGet: false })),
+    ...consolePagePaths.map((path) => ({ method: 'get', path })),
   ]);
   app.use(answerOptions(served));
 

@@ -55,6 +55,25 @@ describe('the web console at /console', () => {
       expect([answer.status, answer.body]).toMatchObject([400, { code: 'MALFORMED_REQUEST' }]);
     }
   });
+
+  it('answers OPTIONS on its pages 204 with Allow, and another method 405 with the same Allow, as every API path', async () => {
+    for (const page of ['/console', '/console/agreements/A-1']) {
+      const options = await server().request('OPTIONS', page);
+      expect([page, options.status, options.headers.get('allow'), options.text]).toEqual([
+        page,
+        204,
+        'GET, HEAD, OPTIONS',
+        '',
+      ]);
+      const patch = await server().request('PATCH', page);
+      expect([page, patch.status, patch.headers.get('allow'), patch.body]).toEqual([
+        page,
+        405,
+        'GET, HEAD, OPTIONS',
+        expect.objectContaining({ code: 'METHOD_NOT_ALLOWED' }),
+      ]);
+    }
+  });
 });
 
 describe('the web console before it is built', () => {

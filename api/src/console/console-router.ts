@@ -27,6 +27,9 @@ export function consoleContentSecurityPolicy(oidcIssuer?: string): string {
   ].join('; ');
 }
 
+/** The paths the console's page answers on (GET): its root and every path under it. */
+export const consolePagePaths = ['/console', '/console/{*page}'] as const;
+
 /**
  * Serves the built web console at `/console`: its hashed assets (cacheable for a year,
  * since their names change with their content) and `index.html` for every other path
@@ -72,7 +75,7 @@ export function consoleRouter(directory: string, oidcIssuer?: string): Router {
       next(new ApiError(404, 'ROUTE_NOT_FOUND', `no console asset ${request.path}`));
     },
   );
-  router.get(['/console', '/console/{*page}'], (_request, response) => {
+  router.get([...consolePagePaths], (_request, response) => {
     response.sendFile(index);
   });
   return router;
