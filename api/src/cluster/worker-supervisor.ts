@@ -63,13 +63,6 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   const maxCrashes = options.maxCrashes ?? 5;
   const crashWindowMs = options.crashWindowMs ?? 60_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
-  // The workers accept connections themselves from the one listening socket (SCHED_NONE),
-  // rather than the primary accepting each and handing it over (SCHED_RR). With hand-over,
-  // a connection sent to a worker that dies before acknowledging it stays open in the
-  // primary, unread and unanswered, until its client gives up (Node keeps it for the
-  // acknowledgement, nodejs/node#21746 shows the same class of loss). Accepted by the
-  // workers, a connection no worker took waits in the kernel's queue for the survivor.
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
   // Structured clone: ledger events carry bigints and rate-limit counts carry dates.
   cluster.setupPrimary({ serialization: 'advanced' });
   const handlers: PrimaryHandlers = { [rateLimitRequest]: rateLimitCounts(), ...options.handlers };
