@@ -36,7 +36,7 @@ export function methodsServed(known: readonly KnownRoute[]): (path: string) => R
 }
 
 /** The `Allow` header's value for a set of methods, sorted so that answers compare. */
-export const allowHeader = (methods: ReadonlySet<string>): string => [...methods].sort().join(', ');
+const allowHeader = (methods: ReadonlySet<string>): string => [...methods].sort().join(', ');
 
 /**
  * Answers OPTIONS on a path the server serves with 204 and `Allow` naming its methods
