@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       );
       let listedCount = 0;
       const listMs = await timed(samples, async () => {
-        listedCount = (await probe.lister.session.agreements.listAgreementsByParty(lister)).length;
+        listedCount = (await probe.lister.session.agreements.listAgreementsByParty(lister)).items.length;
       });
       const processes = networkProcesses(bench.config.home);
       const memory = processes

@@ -87,6 +87,61 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
     return latest;
   }
 
+  it("pages a party's agreements on the peers: each once, in key order, a bookmark only from its own list", async () => {
+    const ids = [0, 1, 2].map((index) => `P-${randomBytes(4).toString('hex')}-${index}`).sort();
+    const dueDate = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
+    const lister = await context.enroll('ClientOrg', 'client', 'paige');
+    for (const agreementId of ids) {
+      await lister.agreements.draftAgreement(
+        {
+          requestId: requestId(),
+          agreementId,
+          title: 'Labelling batch',
+          client: partyOf(lister),
+          freelancer: partyOf(freelancer),
+          milestones: [
+            {
+              kind: 'deliverable',
+              milestoneId: 'm1',
+              title: 'Labels',
+              amount: '5000',
+              currency: 'EUR',
+              dueDate,
+              acceptanceCriteria: { description: 'agreement of at least 0.9 with the gold set' },
+            },
+          ],
+        },
+        { transient: { terms: { scope: 'Label 1,000 images', rates: [] } } },
+      );
+    }
+    const whole = await lister.agreements.listAgreementsByParty({ ...partyOf(lister), role: 'client' });
+    expect(whole.items.map((entry) => entry.agreement.agreementId)).toEqual(ids);
+    expect(whole.bookmark).toBe('');
+
+    const pages: string[][] = [];
+    let bookmark = '';
+    do {
+      const page = await lister.agreements.listAgreementsByParty({
+        ...partyOf(lister),
+        role: 'client',
+        pageSize: 2,
+        ...(bookmark === '' ? {} : { bookmark }),
+      });
+      pages.push(page.items.map((entry) => entry.agreement.agreementId));
+      bookmark = page.bookmark;
+    } while (bookmark !== '');
+    expect(pages).toEqual([ids.slice(0, 2), ids.slice(2)]);
+
+    // The peer starts a page at the bookmark, wherever it lies: one from outside the
+    // list's own keys would read other people's index entries, so the chaincode refuses it.
+    const freelancersPage = await freelancer.agreements.listAgreementsByParty({ ...partyOf(freelancer), pageSize: 1 });
+    for (const foreign of [freelancersPage.bookmark || '\u0000', '\u0000']) {
+      await expect(
+        lister.agreements.listAgreementsByParty({ ...partyOf(lister), role: 'client', bookmark: foreign }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'bookmark' });
+    }
+  });
+
   it('completes two milestones, one through a dispute, with events, private terms and key-level endorsement', async () => {
     const { channel, chaincode } = { channel: context.config.channel, chaincode: context.config.chaincode.name };
     const agreementId = `A-${randomBytes(4).toString('hex')}`;
@@ -250,7 +305,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
     const history = await auditor.agreements.getMilestoneHistory({ agreementId, milestoneId: 'm2' });
     expect(history.length).toBeGreaterThanOrEqual(8);
     const mine = await freelancer.agreements.listAgreementsByParty({ ...partyOf(freelancer), role: 'freelancer' });
-    expect(mine.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
+    expect(mine.items.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
 
     // The listener saw every transition of this agreement, in commit order.
     const wanted = [

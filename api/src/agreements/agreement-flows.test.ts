@@ -344,10 +344,56 @@ describe('agreements over REST, end to end', () => {
       expect(hr.status).toBe(200);
     });
 
+    it('pages through the list with Link headers, each agreement once, and refuses a cursor of another list', async () => {
+      for (let made = 0; made < 3; made += 1) await kit.offered();
+      type Listed = { role: string; agreement: { agreementId: string } }[];
+      const everything = await call<Listed>('GET', '/v1/agreements?role=freelancer&first=500', kit.cast.freelancer);
+      expect(everything.headers.get('link')).toBeNull();
+      const all = everything.body.map((entry) => entry.agreement.agreementId);
+      expect(all.length).toBeGreaterThanOrEqual(3);
+
+      const paged: string[] = [];
+      let next: string | undefined = '/v1/agreements?role=freelancer&first=2';
+      let pages = 0;
+      while (next !== undefined) {
+        const page: Reply<Listed> = await call<Listed>('GET', next, kit.cast.freelancer);
+        expect(page.status).toBe(200);
+        expect(page.body.length).toBeLessThanOrEqual(2);
+        paged.push(...page.body.map((entry) => entry.agreement.agreementId));
+        pages += 1;
+        const link = page.headers.get('link');
+        if (link === null) break;
+        const target = /^<(\/v1\/agreements\?[^>]+)>; rel="next"$/.exec(link)?.[1];
+        expect(target).toContain('role=freelancer');
+        expect(target).toContain('first=2');
+        next = target;
+      }
+      expect(paged).toEqual(all);
+      expect(pages).toBe(Math.ceil(all.length / 2));
+
+      // A cursor is bound to the list it came from: the freelancer's, sent for the client's, is refused.
+      const freelancerPage = await call<Listed>('GET', '/v1/agreements?role=freelancer&first=1', kit.cast.freelancer);
+      const cursor = new URLSearchParams(/\?([^>]+)>/.exec(freelancerPage.headers.get('link') ?? '')?.[1]).get('after');
+      expect(cursor).toEqual(expect.any(String));
+      const foreign = await call('GET', `/v1/agreements?role=client&after=${cursor ?? ''}`, kit.cast.client);
+      expect(foreign.status).toBe(422);
+      expect(foreign.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'query.after',
+        message: 'query.after: is not one this list answered with; start again without it',
+      });
+    });
+
     it.each([
       ['/v1/agreements?role=owner', 'query.role'],
       ['/v1/agreements?mspId=ClientOrgMSP', 'query.userId'],
       ['/v1/agreements?completed=yes', 'query.completed'],
+      ['/v1/agreements?first=0', 'query.first'],
+      ['/v1/agreements?first=501', 'query.first'],
+      ['/v1/agreements?first=1e2', 'query.first'],
+      ['/v1/agreements?after=not*base64url', 'query.after'],
+      ['/v1/agreements?after=', 'query.after'],
+      ['/v1/agreements?first=1&first=2', 'query.first'],
     ])('answers %s with 422 naming the field', async (path, field) => {
       const response = await call('GET', path, kit.cast.client);
       expect(response.status).toBe(422);

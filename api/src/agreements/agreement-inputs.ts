@@ -11,6 +11,7 @@ import {
   verifyTermsRequestSchema,
 } from '@gigledger/chaincode/model';
 import { commandBodySchema, optionalRequestIdSchema, withRefinementsOf } from '../http/request-ids.js';
+import { ledgerPageShape } from '../http/ledger-pages.js';
 
 /*
  * REST bodies are the transactions' request schemas minus what the path carries, still
@@ -67,6 +68,7 @@ export const listAgreementsQuerySchema = z
       .describe('Only agreements whose milestones are all final (true), or not all (false)'),
     mspId: mspIdSchema.optional().describe("With userId: list this person's agreements instead of the caller's"),
     userId: userIdSchema.optional(),
+    ...ledgerPageShape,
   })
   .refine((query) => (query.mspId === undefined) === (query.userId === undefined), {
     message: "must come with mspId: give both to list another person's agreements, neither for your own",

@@ -22,6 +22,7 @@ import { withRequestId } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 import type { SettlementRuntime } from '../settlement/settlement-runtime.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { answerWithPage, nextPageLinkHeader } from '../http/ledger-pages.js';
 import {
   acceptAgreementBodySchema,
   agreementPathSchema,
@@ -94,13 +95,14 @@ export function agreementRoutes(deps: {
       path: agreementsPath,
       operationId: 'listAgreements',
       summary:
-        "List the caller's agreements (or, for auditors, admins and HR systems, another person's), optionally by role and completion",
+        "List the caller's agreements (or, for auditors, admins and HR systems, another person's), optionally by role and completion, one page at a time",
       tag,
       access: 'agreements:read',
       query: listAgreementsQuerySchema,
       response: z.array(partyAgreementSchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: [503],
-      handler: async ({ query, ...caller }) => {
+      handler: async ({ query, setHeader, ...caller }) => {
         const listed = await service.listAgreements(routeRequester(caller), {
           party:
             query.mspId === undefined || query.userId === undefined
@@ -108,8 +110,13 @@ export function agreementRoutes(deps: {
               : { mspId: query.mspId, userId: query.userId },
           role: query.role,
           completed: query.completed,
+          page: query,
+          afterField: 'query.after',
         });
-        return listed.map(({ role, agreement }) => ({ role, agreement }));
+        return answerWithPage(listed, { path: agreementsPath, query, setHeader }).map(({ role, agreement }) => ({
+          role,
+          agreement,
+        }));
       },
     }),
     route({

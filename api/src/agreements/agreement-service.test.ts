@@ -133,7 +133,7 @@ describe('AgreementService', () => {
     ledger.endedFor.add('A-ended');
 
     const open = await service.listAgreements(carol, { completed: false });
-    expect(open.map((entry) => entry.agreement.agreementId)).toEqual(['A-kept']);
+    expect(open.items.map((entry) => entry.agreement.agreementId)).toEqual(['A-kept']);
   });
 
   describe('commands', () => {

@@ -19,6 +19,7 @@ import { committed, type Committed, type CommandRequest } from '../ledger/commit
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
+import { readLedgerPage, type LedgerPage, type LedgerPageQuery } from '../http/ledger-pages.js';
 import {
   isSameParty,
   listerRoles,
@@ -42,6 +43,10 @@ export interface AgreementQuery {
   readonly role?: PartyQueryRole | undefined;
   /** Keep only agreements whose milestones are all final (true) or not (false). */
   readonly completed?: boolean | undefined;
+  /** The page: at most `first` agreements, starting at the cursor `after`. */
+  readonly page?: LedgerPageQuery | undefined;
+  /** Where the caller sent `after`, to name it in a refusal (`query.after`, `after`). */
+  readonly afterField?: string | undefined;
 }
 
 /** One listed agreement; `view` is present when completion had to be read to filter. */
@@ -147,22 +152,36 @@ export class AgreementService {
   }
 
   /**
-   * Agreements of a party: the caller's own, or anyone's for auditors, admins and HR systems.
+   * One page of a party's agreements: the caller's own, or anyone's for auditors, admins
+   * and HR systems. The `completed` filter applies to the page the ledger answered, so a
+   * page may hold fewer agreements than asked for, even none, with more to follow.
    *
-   * @throws ApiError 403 when the caller may not list that party's agreements.
+   * @throws ApiError 403 when the caller may not list that party's agreements; 422 naming
+   *   `afterField` for a cursor that is not this list's.
    */
-  async listAgreements(as: Requester, query: AgreementQuery): Promise<ListedAgreement[]> {
+  async listAgreements(as: Requester, query: AgreementQuery): Promise<LedgerPage<ListedAgreement>> {
     const party = query.party ?? partyOf(as.principal);
     if (!isSameParty(party, partyOf(as.principal))) {
       requireOneOfRoles(as.principal, listerRoles, "list another person's agreements");
     }
     const client = await this.#client(as);
-    const listed = await client.agreements.listAgreementsByParty({
-      mspId: party.mspId,
-      userId: party.userId,
-      ...(query.role === undefined ? {} : { role: query.role }),
-    });
-    const wanted = query.completed;
+    const page = await readLedgerPage(query.page ?? {}, query.afterField ?? 'after', (paging) =>
+      client.agreements.listAgreementsByParty({
+        mspId: party.mspId,
+        userId: party.userId,
+        ...(query.role === undefined ? {} : { role: query.role }),
+        ...paging,
+      }),
+    );
+    return { items: await this.#withCompletion(client, page.items, query.completed), endCursor: page.endCursor };
+  }
+
+  /** The listed agreements whose completion is `wanted` (all of them when undefined). */
+  async #withCompletion(
+    client: LedgerClient,
+    listed: ListedAgreement[],
+    wanted: boolean | undefined,
+  ): Promise<ListedAgreement[]> {
     if (wanted === undefined) return listed;
     // Completion is derived from every milestone, which only getAgreement reads. An
     // agreement that stopped being readable between the two reads (an auditor's grant

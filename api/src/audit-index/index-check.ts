@@ -1,6 +1,7 @@
 import { licenceFeeView, royaltyPeriodRecordSchema, type LicenceGrantRecord } from '@gigledger/chaincode/model';
 import { RefusedError, type LedgerClient } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
+import { readEveryLedgerPage } from '../http/ledger-pages.js';
 
 /** One way the index and the ledger's current state disagree. */
 export interface IndexDifference {
@@ -206,7 +207,10 @@ export async function checkIndex(
     });
   }
   for (const party of parties.values()) {
-    for (const listed of await agreementsOf(party.mspId).agreements.listAgreementsByParty({ ...party })) {
+    const listing = await readEveryLedgerPage((page) =>
+      agreementsOf(party.mspId).agreements.listAgreementsByParty({ ...party, ...page }),
+    );
+    for (const listed of listing) {
       if (!indexedAgreements.has(listed.agreement.agreementId)) {
         indexedAgreements.add(listed.agreement.agreementId);
         differ('agreement', listed.agreement.agreementId, 'missing-in-index', `ledger ${listed.agreement.status}`);
@@ -240,7 +244,10 @@ export async function checkIndex(
     }
   }
   for (const subject of subjects.values()) {
-    for (const record of await ledger.credentials.listCredentialsBySubject({ ...subject })) {
+    const held = await readEveryLedgerPage((page) =>
+      ledger.credentials.listCredentialsBySubject({ ...subject, ...page }),
+    );
+    for (const record of held) {
       if (!indexedCredentials.has(record.credentialId)) {
         indexedCredentials.add(record.credentialId);
         differ('credential', record.credentialId, 'missing-in-index', `ledger ${record.status}`);

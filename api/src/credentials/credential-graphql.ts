@@ -15,6 +15,7 @@ import { withoutNulls } from '../graphql/input-arguments.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import { withRequestId } from '../http/request-ids.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
+import { graphqlPage, ledgerPageShape, ledgerPageTypeDefs } from '../http/ledger-pages.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import { CredentialService, issueCredentialBodySchema, type CredentialDependencies } from './credential-service.js';
 
@@ -30,6 +31,7 @@ const subjectArgsSchema = z.strictObject({
   subject: partySchema,
   type: credentialTypeSchema.nullish(),
   status: credentialStatusSchema.nullish(),
+  ...ledgerPageShape,
 });
 
 /**
@@ -39,6 +41,18 @@ const subjectArgsSchema = z.strictObject({
  */
 export function credentialSchema(deps: CredentialDependencies): SchemaModule {
   const service = new CredentialService(deps);
+  /** @throws ApiError 422 naming the argument at fault. */
+  const credentialsOf = (context: GraphqlContext, args: unknown) => {
+    const as = resolverRequester(context, 'credentials:read');
+    const query = parseArguments(subjectArgsSchema, withoutNulls(args));
+    return service.listOf(
+      as,
+      query.subject,
+      { type: query.type ?? undefined, status: query.status ?? undefined },
+      query,
+      'after',
+    );
+  };
   return {
     typeDefs: /* GraphQL */ `
       enum CredentialType {
@@ -198,6 +212,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         issueCredential(input: IssueCredentialInput!): IssueCredentialPayload!
       }
 
+      ${ledgerPageTypeDefs('CredentialPage', 'Credential', 'One page of the credentials a person holds, in credential id order.')}
       extend type Query {
         "People holding credentials of a type (optionally from one issuer), active and unexpired unless told otherwise."
         freelancersByCredential(
@@ -209,8 +224,22 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         ): [FreelancerMatch!]!
         "One credential record; NOT_FOUND unless the caller is its subject or issuer, or hr, auditor or admin."
         credential(credentialId: ID!): Credential!
-        "The credentials one person holds."
-        credentialsOf(subject: PartyInput!, type: CredentialType, status: CredentialStatus): [Credential!]!
+        "The credentials one person holds: one page, at most first (1 to 500, 100 when left out) from the cursor after; credentialPage says where the next starts."
+        credentialsOf(
+          subject: PartyInput!
+          type: CredentialType
+          status: CredentialStatus
+          first: Int
+          after: String
+        ): [Credential!]!
+        "The same list as credentialsOf, one page at a time: pass pageInfo.endCursor as after for the next. The status filters each page, so a page may be short, even empty, with more to follow."
+        credentialPage(
+          subject: PartyInput!
+          type: CredentialType
+          status: CredentialStatus
+          first: Int
+          after: String
+        ): CredentialPage!
         "Checks a presentation on the ledger; open to anyone."
         verifyPresentation(presentation: PresentationInput!): PresentationVerdict!
       }
@@ -220,6 +249,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         freelancersByCredential: 'credentials:read',
         credential: 'credentials:read',
         credentialsOf: 'credentials:read',
+        credentialPage: 'credentials:read',
         verifyPresentation: 'public',
       },
       Mutation: {
@@ -260,14 +290,9 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
             return service.getCredential(as, credentialId);
           }),
         credentialsOf: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, () => {
-            const as = resolverRequester(context, 'credentials:read');
-            const query = parseArguments(subjectArgsSchema, args);
-            return service.listOf(as, query.subject, {
-              type: query.type ?? undefined,
-              status: query.status ?? undefined,
-            });
-          }),
+          resolveWith(context, async () => (await credentialsOf(context, args)).items),
+        credentialPage: (_parent: unknown, args: unknown, context: GraphqlContext) =>
+          resolveWith(context, async () => graphqlPage(await credentialsOf(context, args))),
         verifyPresentation: (_parent: unknown, args: { presentation: unknown }, context: GraphqlContext) =>
           resolveWith(context, () => {
             const presentation = parseInput(

@@ -348,6 +348,32 @@ describe('credential issuance and administration over HTTP', () => {
       });
       expect((await server().request('GET', '/v1/credentials', { token: cast().evaluator.token })).status).toBe(403);
     });
+
+    it('pages the list with Link headers, and names a cursor that is not one of its own', async () => {
+      const holder = await server().person('paula', 'TalentOrg', 'freelancer');
+      const issuedIds: string[] = [];
+      for (let made = 0; made < 3; made += 1) {
+        issuedIds.push((await issue(server(), cast().certBody, holder.party)).credential.credentialId);
+      }
+      const seen: string[] = [];
+      let next: string | undefined = '/v1/credentials?first=2';
+      while (next !== undefined) {
+        const page = await server().request('GET', next, { token: holder.token });
+        expect(page.status).toBe(200);
+        seen.push(...(page.body as CredentialRecord[]).map((record) => record.credentialId));
+        next = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+      }
+      expect(seen).toEqual([...issuedIds].sort());
+      const foreign = Buffer.from('\u0000credentialBySubject\u0000', 'utf8').toString('base64url');
+      expect(await server().request('GET', `/v1/credentials?after=${foreign}`, { token: holder.token })).toMatchObject({
+        status: 422,
+        body: { field: 'query.after', code: 'VALIDATION_FAILED' },
+      });
+      expect(await server().request('GET', '/v1/credentials?first=501', { token: holder.token })).toMatchObject({
+        status: 422,
+        body: { field: 'query.first' },
+      });
+    });
   });
 
   describe('suspension, reinstatement and revocation', () => {

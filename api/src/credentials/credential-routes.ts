@@ -29,6 +29,7 @@ import {
   type StatusAction,
 } from './credential-service.js';
 import { verifiableCredentialSchema } from './w3c-credential.js';
+import { answerWithPage, nextPageLinkHeader } from '../http/ledger-pages.js';
 
 const credentialParams = z.strictObject({ credentialId: credentialIdSchema });
 const issuerChange = committedSchema(issuerRecordSchema);
@@ -132,12 +133,18 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'get',
       path: '/v1/credentials',
       operationId: 'listOwnCredentials',
-      summary: 'Credentials the caller holds, or with as=issuer, issued',
+      summary: 'Credentials the caller holds, or with as=issuer, issued, one page at a time',
       tag: 'credentials',
       access: 'credentials:read',
       query: credentialListQuerySchema,
       response: z.array(credentialRecordSchema),
-      handler: ({ query, ...caller }) => service.listOwn(routeRequester(caller), query),
+      responseHeaders: [nextPageLinkHeader],
+      handler: async ({ query, setHeader, ...caller }) =>
+        answerWithPage(await service.listOwn(routeRequester(caller), query), {
+          path: '/v1/credentials',
+          query,
+          setHeader,
+        }),
     }),
     route({
       method: 'get',

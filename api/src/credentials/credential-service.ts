@@ -44,6 +44,13 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { PublicRequester, Requester } from '../ledger/requester.js';
 import { visible, visibleToReaders } from '../ledger/visible.js';
 import {
+  ledgerPageShape,
+  readEveryLedgerPage,
+  readLedgerPage,
+  type LedgerPage,
+  type LedgerPageQuery,
+} from '../http/ledger-pages.js';
+import {
   documentMismatches,
   partyOfUrn,
   toVerifiableCredential,
@@ -108,6 +115,7 @@ export const credentialListQuerySchema = z.strictObject({
   as: z.enum(['holder', 'issuer']).default('holder'),
   type: credentialTypeSchema.optional(),
   status: credentialStatusSchema.optional(),
+  ...ledgerPageShape,
 });
 
 export const presentationBodySchema = z.strictObject({
@@ -327,8 +335,16 @@ export class CredentialService {
     );
   }
 
-  /** The caller's own credentials, as holder or as issuer. */
-  async listOwn(as: Requester, query: z.output<typeof credentialListQuerySchema>): Promise<CredentialRecord[]> {
+  /**
+   * One page of the caller's own credentials, as holder or as issuer (the status filter
+   * applies within the page, so a page may be short, even empty, with more to follow).
+   *
+   * @throws ApiError 422 naming `query.after` for a cursor that is not this list's.
+   */
+  async listOwn(
+    as: Requester,
+    query: z.output<typeof credentialListQuerySchema>,
+  ): Promise<LedgerPage<CredentialRecord>> {
     const client = await this.client(as);
     const request = {
       mspId: as.principal.mspId,
@@ -336,27 +352,35 @@ export class CredentialService {
       ...(query.type === undefined ? {} : { type: query.type }),
       ...(query.status === undefined ? {} : { status: query.status }),
     };
-    return query.as === 'issuer'
-      ? client.credentials.listCredentialsByIssuer(request)
-      : client.credentials.listCredentialsBySubject(request);
+    return readLedgerPage(query, 'query.after', (page) =>
+      query.as === 'issuer'
+        ? client.credentials.listCredentialsByIssuer({ ...request, ...page })
+        : client.credentials.listCredentialsBySubject({ ...request, ...page }),
+    );
   }
 
   /**
-   * Credentials of one person, for HR and auditors.
+   * One page of the credentials of one person, for HR and auditors.
    *
-   * @throws RefusedError FORBIDDEN unless the caller is that person, or hr, auditor or admin.
+   * @throws RefusedError FORBIDDEN unless the caller is that person, or hr, auditor or
+   *   admin; ApiError 422 naming `afterField` for a cursor that is not this list's.
    */
   async listOf(
     as: Requester,
     subject: Party,
     filter: { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
-  ): Promise<CredentialRecord[]> {
+    page: LedgerPageQuery,
+    afterField: string,
+  ): Promise<LedgerPage<CredentialRecord>> {
     const client = await this.client(as);
-    return client.credentials.listCredentialsBySubject({
-      ...subject,
-      ...(filter.type === undefined ? {} : { type: filter.type }),
-      ...(filter.status === undefined ? {} : { status: filter.status }),
-    });
+    return readLedgerPage(page, afterField, (paging) =>
+      client.credentials.listCredentialsBySubject({
+        ...subject,
+        ...(filter.type === undefined ? {} : { type: filter.type }),
+        ...(filter.status === undefined ? {} : { status: filter.status }),
+        ...paging,
+      }),
+    );
   }
 
   /**
@@ -474,13 +498,18 @@ export class CredentialService {
       query.issuer === undefined
         ? (await client.credentials.listIssuers({})).map((record) => record.issuer)
         : [query.issuer];
+    // Every page of every issuer: this search spans the ledger's credentials of the type,
+    // each call to the peer bounded to one page.
     const lists = await Promise.all(
       issuers.map((issuer) =>
-        client.credentials.listCredentialsByIssuer({
-          ...issuer,
-          type: query.type,
-          ...(query.status === undefined ? {} : { status: query.status }),
-        }),
+        readEveryLedgerPage((page) =>
+          client.credentials.listCredentialsByIssuer({
+            ...issuer,
+            type: query.type,
+            ...(query.status === undefined ? {} : { status: query.status }),
+            ...page,
+          }),
+        ),
       ),
     );
     const now = Date.now();

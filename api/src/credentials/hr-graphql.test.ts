@@ -324,6 +324,40 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     );
     expect(read.errors).toBeUndefined();
     expect(read.data!.credentialsOf).toEqual(expect.arrayContaining([{ type: 'Certification', status: 'active' }]));
+    const pageDocument = /* GraphQL */ `
+      query ($subject: PartyInput!, $after: String) {
+        credentialPage(subject: $subject, first: 1, after: $after) {
+          items {
+            credentialId
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+      }
+    `;
+    const whole = await graphql('query ($subject: PartyInput!) { credentialsOf(subject: $subject) { credentialId } }', {
+      apiKey: cast.hrKey,
+      variables: { subject: cast.freelancer.party },
+    });
+    const paged: string[] = [];
+    let after: string | null = null;
+    do {
+      const page = await graphql(pageDocument, {
+        apiKey: cast.hrKey,
+        variables: { subject: cast.freelancer.party, after },
+      });
+      expect(page.errors).toBeUndefined();
+      const answer = page.data!.credentialPage as {
+        items: { credentialId: string }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+      expect(answer.items.length).toBeLessThanOrEqual(1);
+      paged.push(...answer.items.map((item) => item.credentialId));
+      after = answer.pageInfo.endCursor;
+    } while (after !== null);
+    expect(paged).toEqual((whole.data!.credentialsOf as { credentialId: string }[]).map((item) => item.credentialId));
     expect((read.data!.reputation as { score: number }).score).toBeGreaterThan(50);
 
     const evaluator = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }', {

@@ -4,6 +4,7 @@ import { parseArguments } from '../http/route.js';
 import type { TokenService } from '../auth/tokens.js';
 import { requireAuthenticated, resolveWith, type GraphqlContext, type SchemaModule } from './context.js';
 import { jsonScalar } from './json-scalar.js';
+import { ledgerPageInfoTypeDefs } from '../http/ledger-pages.js';
 
 /** The root types every other module extends: the caller, the chaincode version, login. */
 export function baseSchema(deps: {
@@ -15,7 +16,7 @@ export function baseSchema(deps: {
     typeDefs: /* GraphQL */ `
       "Any JSON value; used for open-ended data such as claimed metrics."
       scalar JSON
-
+      ${ledgerPageInfoTypeDefs}
       type Principal {
         kind: String!
         userId: String!

@@ -91,6 +91,8 @@ export interface RouteSpec<
     /** What the server accepts, for the OpenAPI document; any string when absent. */
     readonly schema?: z.ZodType;
   }[];
+  /** Response headers of a success, for the OpenAPI document (e.g. `Link` of a list's next page). */
+  readonly responseHeaders?: readonly { readonly name: string; readonly description: string }[];
   /** Error statuses the operation may answer with besides 401/403/422/500. */
   readonly errors?: readonly number[];
   /**

@@ -118,6 +118,16 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     const responses: Record<string, unknown> = {
       [String(spec.status ?? 200)]: {
         description: 'Success',
+        ...(spec.responseHeaders === undefined
+          ? {}
+          : {
+              headers: Object.fromEntries(
+                spec.responseHeaders.map((header) => [
+                  header.name,
+                  { description: header.description, schema: { type: 'string' } },
+                ]),
+              ),
+            }),
         content: { 'application/json': { schema: successSchemaOf(spec) } },
       },
     };

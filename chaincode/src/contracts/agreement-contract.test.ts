@@ -756,8 +756,12 @@ describe('AgreementContract: queries', () => {
     // Another organisation's admin is answered exactly as for an agreement that does not exist.
     await expect(driver.getAgreement(talentAdmin, 'B-9')).rejects.toThrow(missingAgreement('B-9'));
     await expect(driver.getAgreement(auditAdmin)).rejects.toThrow(missingAgreement());
-    const list = (as: TestIdentity) =>
-      driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, role: 'client' })));
+    const list = async (as: TestIdentity) =>
+      (
+        await driver.call(as, (c, ctx) =>
+          c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, role: 'client' })),
+        )
+      ).items;
     expect((await list(admin)).map((entry) => entry.agreement.agreementId)).toEqual(['A-17', 'B-9']);
     expect((await list(talentAdmin)).map((entry) => entry.agreement.agreementId)).toEqual(['A-17']);
     expect(await list(auditAdmin)).toEqual([]);
@@ -783,8 +787,8 @@ describe('AgreementContract: queries', () => {
     await driver.draft(
       draftRequest(driver.ledger, { requestId: 'draft-0002', agreementId: 'B-9', evaluator: undefined }),
     );
-    const list = (as: typeof client, query: Record<string, unknown>) =>
-      driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify(query)));
+    const list = async (as: typeof client, query: Record<string, unknown>) =>
+      (await driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify(query)))).items;
 
     const mine = await list(freelancer, { ...freelancerParty });
     expect(mine.map((entry) => [entry.role, entry.agreement.agreementId, entry.agreement.status])).toEqual([
@@ -805,6 +809,52 @@ describe('AgreementContract: queries', () => {
       /^FORBIDDEN: only ClientOrgMSP user carol, an auditor, an HR system or an admin may list that user's agreements/,
     );
     await expect(list(client, { ...clientParty, role: 'arbitrator' })).rejects.toThrow(/^VALIDATION_FAILED\[role\]/);
+  });
+
+  it('lists agreements by party one page at a time, each agreement once, up to the page size', async () => {
+    const ids = ['B-01', 'B-02', 'B-03', 'B-04', 'B-05'];
+    for (const [index, id] of ids.entries()) {
+      await driver.draft(
+        draftRequest(driver.ledger, { requestId: `draft-page-${index}`, agreementId: id, evaluator: undefined }),
+      );
+    }
+    const page = (as: typeof client, query: Record<string, unknown>) =>
+      driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, ...query })));
+    const seen: string[] = [];
+    const pageLengths: number[] = [];
+    let bookmark = '';
+    do {
+      const answer = await page(client, { role: 'client', pageSize: 2, ...(bookmark === '' ? {} : { bookmark }) });
+      pageLengths.push(answer.items.length);
+      seen.push(...answer.items.map((entry) => entry.agreement.agreementId));
+      bookmark = answer.bookmark;
+    } while (bookmark !== '');
+    expect(seen).toEqual(['A-17', ...ids]);
+    expect(pageLengths).toEqual([2, 2, 2]);
+    // With no page size a page holds the default, here everything.
+    expect((await page(client, { role: 'client' })).items).toHaveLength(6);
+    expect((await page(client, { role: 'client' })).bookmark).toBe('');
+
+    await expect(page(client, { pageSize: 0 })).rejects.toThrow(
+      /^VALIDATION_FAILED\[pageSize\]: pageSize: must be at least 1/,
+    );
+    await expect(page(client, { pageSize: 501 })).rejects.toThrow(
+      /^VALIDATION_FAILED\[pageSize\]: pageSize: must be at most 500/,
+    );
+    await expect(page(client, { pageSize: 1.5 })).rejects.toThrow(/^VALIDATION_FAILED\[pageSize\]/);
+    // A bookmark starts the peer's range read, so one from outside this list would read
+    // other people's index entries: it is refused, whoever sends it.
+    const freelancersBookmark = (
+      await driver.call(freelancer, (c, ctx) =>
+        c.listAgreementsByParty(ctx, JSON.stringify({ ...freelancerParty, pageSize: 1 })),
+      )
+    ).bookmark;
+    expect(freelancersBookmark).not.toBe('');
+    for (const bookmarkFromElsewhere of [freelancersBookmark, 'A-17', '\u0000']) {
+      await expect(page(client, { role: 'client', bookmark: bookmarkFromElsewhere })).rejects.toThrow(
+        /^VALIDATION_FAILED\[bookmark\]: bookmark: is not one this list answered with/,
+      );
+    }
   });
 
   it('gives the confidential terms to the parties only', async () => {

@@ -432,7 +432,7 @@ describe('CredentialContract: queries for HR systems', () => {
     await new AgreementDriver(driver.ledger).grantAudit(['credential'], talentAdmin);
   });
 
-  const ids = (records: CredentialRecord[]) => records.map((record) => record.credentialId);
+  const ids = (page: { items: CredentialRecord[] }) => page.items.map((record) => record.credentialId);
 
   it('lists a holder credentials, by type and status, for the holder and overseers', async () => {
     const bySubject = (as: Parameters<CredentialDriver['call']>[0], request: Record<string, unknown>) =>
@@ -457,6 +457,30 @@ describe('CredentialContract: queries for HR systems', () => {
     expect(ids(await byIssuer(admin, { ...certBodyParty, type: 'Certification' }))).toEqual(['cred-3', 'cred-4']);
     expect(ids(await byIssuer(hr, { ...registrarParty, status: 'revoked' }))).toEqual(['cred-2']);
     await expect(byIssuer(certBody, registrarParty)).rejects.toThrow(/^FORBIDDEN: /);
+  });
+
+  it('pages both lists by bookmark, a filtered page possibly short, and refuses a bookmark of another list', async () => {
+    const bySubject = (request: Record<string, unknown>) =>
+      driver.call(freelancer, (c, ctx) =>
+        c.listCredentialsBySubject(ctx, JSON.stringify({ ...freelancerParty, ...request })),
+      );
+    const first = await bySubject({ pageSize: 2 });
+    expect(ids(first)).toEqual(['cred-1', 'cred-2']);
+    const second = await bySubject({ pageSize: 2, bookmark: first.bookmark });
+    expect(ids(second)).toEqual(['cred-3']);
+    expect(second.bookmark).toBe('');
+    // The status filter applies within the page read: cred-2 is revoked, so the first page holds one.
+    const active = await bySubject({ pageSize: 2, status: 'active' });
+    expect(ids(active)).toEqual(['cred-1']);
+    expect(active.bookmark).toBe(first.bookmark);
+
+    const byIssuer = (request: Record<string, unknown>) =>
+      driver.call(hr, (c, ctx) => c.listCredentialsByIssuer(ctx, JSON.stringify({ ...registrarParty, ...request })));
+    const issuerFirst = await byIssuer({ pageSize: 1 });
+    expect(ids(issuerFirst)).toEqual(['cred-2']);
+    expect(ids(await byIssuer({ pageSize: 1, bookmark: issuerFirst.bookmark }))).toEqual(['cred-1']);
+    await expect(byIssuer({ bookmark: first.bookmark })).rejects.toThrow(/^VALIDATION_FAILED\[bookmark\]/);
+    await expect(bySubject({ bookmark: issuerFirst.bookmark })).rejects.toThrow(/^VALIDATION_FAILED\[bookmark\]/);
   });
 
   it('returns one credential record to its subject, its issuer and overseers only', async () => {

@@ -1,6 +1,8 @@
 import type { Context } from 'fabric-contract-api';
 import type { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
+import { defaultPageSize, type PageRequest } from '../model/page';
+import { refuse } from './refusal';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,6 +47,44 @@ export async function readByPartialKey<Schema extends z.ZodType>(
     await iterator.close();
   }
   return records;
+}
+
+/**
+ * One page of the records under a composite-key prefix, in key order, and the bookmark
+ * the next page starts at (empty after the last). Only an evaluation may read a page:
+ * a peer refuses writes in a transaction that ran a paginated query.
+ *
+ * The bookmark is where the peer starts reading, so one from outside the prefix would
+ * read other records; it must come from a page of this same prefix.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it does not lie under the prefix.
+ */
+export async function readPageByPartialKey<Schema extends z.ZodType>(
+  ctx: Context,
+  schema: Schema,
+  objectType: string,
+  attributes: string[],
+  page: PageRequest,
+): Promise<{ records: { key: string; value: z.output<Schema> }[]; bookmark: string }> {
+  const bookmark = page.bookmark ?? '';
+  if (bookmark !== '' && !bookmark.startsWith(ctx.stub.createCompositeKey(objectType, attributes))) {
+    refuse('VALIDATION_FAILED', 'bookmark: is not one this list answered with; start again without it', 'bookmark');
+  }
+  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+    objectType,
+    attributes,
+    page.pageSize ?? defaultPageSize,
+    bookmark,
+  );
+  const records: { key: string; value: z.output<Schema> }[] = [];
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      records.push({ key: next.value.key, value: decodeRecord(schema, next.value.value) });
+    }
+  } finally {
+    await iterator.close();
+  }
+  return { records, bookmark: metadata.bookmark };
 }
 
 /**

@@ -8,6 +8,7 @@ import { metricValuesSchema } from './metrics';
 import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
 import { workIdSchema } from './ip';
 import { parameterCatalogue } from './parameter';
+import { pageRequestShape, pageSchema } from './page';
 import { contractSpecs } from './spec';
 import {
   acceptanceCriteriaSchema,
@@ -363,6 +364,7 @@ export type PartyQueryRole = z.infer<typeof partyQueryRoleSchema>;
 export const listAgreementsByPartyRequestSchema = z.strictObject({
   ...partySchema.shape,
   role: partyQueryRoleSchema.optional(),
+  ...pageRequestShape,
 });
 
 export const verifyTermsRequestSchema = z.strictObject({ ...agreementRef, terms: agreementTermsSchema });
@@ -467,7 +469,7 @@ export const agreementTransactions = {
   listAgreementsByParty: evaluate(
     'listAgreementsByParty',
     listAgreementsByPartyRequestSchema,
-    z.array(partyAgreementSchema),
+    pageSchema(partyAgreementSchema),
   ),
   getMilestoneHistory: evaluate('getMilestoneHistory', milestoneRequestSchema, z.array(milestoneHistoryEntrySchema)),
   listTasks: evaluate('listTasks', milestoneRequestSchema, z.array(taskRecordSchema)),

@@ -5,6 +5,7 @@ import { canonicalInput, isWellFormedText } from './canonical-json';
 import { isoInstantSchema, requestIdSchema } from './common';
 import { partySchema, reasonSchema } from './party';
 import { contractSpecs } from './spec';
+import { pageRequestShape, pageSchema } from './page';
 import {
   credentialContractName,
   credentialIdSchema,
@@ -304,12 +305,14 @@ export const listCredentialsBySubjectRequestSchema = z.strictObject({
   ...partySchema.shape,
   type: credentialTypeSchema.optional(),
   status: credentialStatusSchema.optional(),
+  ...pageRequestShape,
 });
 
 export const listCredentialsByIssuerRequestSchema = z.strictObject({
   ...partySchema.shape,
   type: credentialTypeSchema.optional(),
   status: credentialStatusSchema.optional(),
+  ...pageRequestShape,
 });
 
 export const credentialSecretsResultSchema = z.object({
@@ -339,12 +342,12 @@ export const credentialTransactions = {
   listCredentialsBySubject: evaluate(
     'listCredentialsBySubject',
     listCredentialsBySubjectRequestSchema,
-    z.array(credentialRecordSchema),
+    pageSchema(credentialRecordSchema),
   ),
   listCredentialsByIssuer: evaluate(
     'listCredentialsByIssuer',
     listCredentialsByIssuerRequestSchema,
-    z.array(credentialRecordSchema),
+    pageSchema(credentialRecordSchema),
   ),
   getIssuer: evaluate('getIssuer', z.strictObject(partySchema.shape), issuerDetailsSchema),
   listIssuers: evaluate('listIssuers', listIssuersRequestSchema, z.array(issuerRecordSchema)),

@@ -27,3 +27,4 @@ export * from './spec';
 export * from './system';
 export * from './text-controls';
 export * from './missing-input';
+export * from './page';

@@ -238,6 +238,8 @@ class TransactionStub {
   readonly rangeReads: { start: string; end: string }[] = [];
   readonly purges: { collection: string; key: string }[] = [];
   event: { name: string; payload: Uint8Array } | undefined;
+  /** A peer refuses writes after a paginated query: a page's end cannot be re-checked at validation. */
+  pagedQueryRun = false;
   readonly #ledger: InMemoryLedger;
   readonly #identity: TestIdentity;
   readonly #transient: Map<string, Uint8Array>;
@@ -301,6 +303,7 @@ class TransactionStub {
 
   putState(key: string, value: Uint8Array): Promise<void> {
     if (key === '') throw new Error('key must not be empty');
+    if (this.pagedQueryRun) throw new Error('a transaction that ran a paginated query cannot write');
     this.writes.set(key, value);
     return Promise.resolve();
   }
@@ -323,6 +326,28 @@ class TransactionStub {
     const prefix = this.createCompositeKey(objectType, attributes);
     this.rangeReads.push({ start: prefix, end: `${prefix}${maxUnicodeRune}` });
     return Promise.resolve(this.#iterate(this.#ledger.committedKeysInRange(prefix, `${prefix}${maxUnicodeRune}`)));
+  }
+
+  /**
+   * Fabric's paged range over a composite-key prefix: the bookmark, when given, is where
+   * the page starts (inclusive), and the answer's bookmark is the key after the page, empty
+   * when nothing follows. Like a peer, it refuses writes in the same transaction.
+   */
+  getStateByPartialCompositeKeyWithPagination(
+    objectType: string,
+    attributes: string[],
+    pageSize: number,
+    bookmark = '',
+  ): Promise<{ iterator: Iterators.StateQueryIterator; metadata: { fetchedRecordsCount: number; bookmark: string } }> {
+    if (this.writes.size > 0) throw new Error('paginated queries are not supported in transactions that write');
+    this.pagedQueryRun = true;
+    const prefix = this.createCompositeKey(objectType, attributes);
+    const keys = this.#ledger.committedKeysInRange(bookmark === '' ? prefix : bookmark, `${prefix}${maxUnicodeRune}`);
+    const page = keys.slice(0, pageSize);
+    return Promise.resolve({
+      iterator: this.#iterate(page),
+      metadata: { fetchedRecordsCount: page.length, bookmark: keys[pageSize] ?? '' },
+    });
   }
 
   getHistoryForKey(key: string): Promise<Iterators.HistoryQueryIterator> {

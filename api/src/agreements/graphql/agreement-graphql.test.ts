@@ -637,6 +637,69 @@ describe('agreements over GraphQL', () => {
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'party.userId' });
     });
 
+    it('pages through agreementPage with pageInfo, each agreement once, the same list agreements answers', async () => {
+      for (let made = 0; made < 3; made += 1) await kit.offered();
+      const pageDocument = `query ($role: PartyRole, $first: Int, $after: String) {
+        agreementPage(role: $role, first: $first, after: $after) {
+          items { role agreement { agreementId } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }`;
+      type PageAnswer = {
+        agreementPage: {
+          items: { role: string; agreement: { agreementId: string } }[];
+          pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        };
+      };
+      const everything = await graphql<{ agreements: { agreement: { agreementId: string } }[] }>(
+        kit.cast.freelancer,
+        `
+          query {
+            agreements(role: freelancer, first: 500) {
+              agreement {
+                agreementId
+              }
+            }
+          }
+        `,
+      );
+      const all = everything.data?.agreements.map((entry) => entry.agreement.agreementId) ?? [];
+      expect(all.length).toBeGreaterThanOrEqual(3);
+
+      const paged: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const response = await graphql<PageAnswer>(kit.cast.freelancer, pageDocument, {
+          role: 'freelancer',
+          first: 2,
+          ...(after === undefined ? {} : { after }),
+        });
+        expect(response.errors).toBeUndefined();
+        const page = response.data?.agreementPage;
+        expect(page?.items.length).toBeLessThanOrEqual(2);
+        paged.push(...(page?.items.map((entry) => entry.agreement.agreementId) ?? []));
+        expect(page?.pageInfo.hasNextPage).toBe(page?.pageInfo.endCursor !== null);
+        if (page?.pageInfo.endCursor == null) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect(paged).toEqual(all);
+
+      for (const [variables, field] of [
+        [{ first: 0 }, 'first'],
+        [{ first: 501 }, 'first'],
+        [{ after: '%%' }, 'after'],
+      ] as const) {
+        const refused = await graphql(kit.cast.freelancer, pageDocument, variables);
+        expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field });
+      }
+      // A cursor of the freelancer's list is not one of the client's.
+      const clientsList = await graphql(kit.cast.client, pageDocument, {
+        role: 'client',
+        after: paged.length > 0 ? after : undefined,
+      });
+      expect(clientsList.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
+    });
+
     it("gives an HR system a freelancer's completed agreements, and refuses its mutations", async () => {
       const completed = await kit.paid();
       const ongoing = await kit.funded();

@@ -6,7 +6,9 @@ import {
   type PartyQueryRole,
 } from '@gigledger/chaincode/model';
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
-import { parseInput } from '../../http/route.js';
+import { parseArguments, parseInput } from '../../http/route.js';
+import { graphqlPage, ledgerPageShape } from '../../http/ledger-pages.js';
+import { z } from 'zod';
 import { fieldSentAs } from '../../http/refusal-fields.js';
 import type { AgreementService } from '../agreement-service.js';
 import { nodeOfView } from './agreement-nodes.js';
@@ -25,6 +27,41 @@ function milestoneRef(args: MilestoneArgs): MilestoneArgs {
   };
 }
 
+interface AgreementListArgs {
+  readonly party?: unknown;
+  readonly role?: PartyQueryRole | null;
+  readonly completed?: boolean | null;
+  readonly first?: unknown;
+  readonly after?: unknown;
+}
+
+const pageArgumentsSchema = z.object(ledgerPageShape);
+
+/**
+ * One page of a party's agreements for the `agreements` and `agreementPage` fields.
+ *
+ * @throws ApiError 422 naming the argument at fault (`party.userId`, `first`, `after`).
+ */
+async function agreementPage(service: AgreementService, context: GraphqlContext, args: AgreementListArgs) {
+  const as = resolverRequester(context, 'agreements:read');
+  const party = args.party == null ? undefined : parseInput(partySchema, withoutNulls(args.party), 'party');
+  const page = parseArguments(pageArgumentsSchema, withoutNulls({ first: args.first, after: args.after }));
+  const listed = await service.listAgreements(as, {
+    party,
+    role: args.role ?? undefined,
+    completed: args.completed ?? undefined,
+    page,
+    afterField: 'after',
+  });
+  return {
+    items: listed.items.map((entry) => ({
+      role: entry.role,
+      agreement: entry.view === undefined ? entry.agreement : nodeOfView(entry.view),
+    })),
+    endCursor: listed.endCursor,
+  };
+}
+
 /** The agreement queries; all need scope agreements:read and go through the service's visibility rules. */
 export function agreementQueryResolvers(service: AgreementService) {
   return {
@@ -35,24 +72,11 @@ export function agreementQueryResolvers(service: AgreementService) {
         return nodeOfView(await fieldSentAs('agreementId', 'id', () => service.getAgreement(as, agreementId)));
       }),
 
-    agreements: (
-      _parent: unknown,
-      args: { party?: unknown; role?: PartyQueryRole | null; completed?: boolean | null },
-      context: GraphqlContext,
-    ) =>
-      resolveWith(context, async () => {
-        const as = resolverRequester(context, 'agreements:read');
-        const party = args.party == null ? undefined : parseInput(partySchema, withoutNulls(args.party), 'party');
-        const listed = await service.listAgreements(as, {
-          party,
-          role: args.role ?? undefined,
-          completed: args.completed ?? undefined,
-        });
-        return listed.map((entry) => ({
-          role: entry.role,
-          agreement: entry.view === undefined ? entry.agreement : nodeOfView(entry.view),
-        }));
-      }),
+    agreements: (_parent: unknown, args: AgreementListArgs, context: GraphqlContext) =>
+      resolveWith(context, async () => (await agreementPage(service, context, args)).items),
+
+    agreementPage: (_parent: unknown, args: AgreementListArgs, context: GraphqlContext) =>
+      resolveWith(context, async () => graphqlPage(await agreementPage(service, context, args))),
 
     milestoneHistory: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
       resolveWith(context, () =>

@@ -27,6 +27,7 @@ export function agreementSchema(deps: {
       Query: {
         agreement: 'agreements:read',
         agreements: 'agreements:read',
+        agreementPage: 'agreements:read',
         milestoneHistory: 'agreements:read',
         tasks: 'agreements:read',
         agreementTerms: 'agreements:read',

@@ -3,6 +3,8 @@
  * Money is a decimal string of minor units next to its ISO 4217 currency code;
  * timestamps are ISO 8601 strings; enum values are the wire values, with `_` for `-`.
  */
+import { ledgerPageTypeDefs } from '../../http/ledger-pages.js';
+
 export const agreementTypeDefs = /* GraphQL */ `
   enum AgreementStatus {
     offered
@@ -380,6 +382,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     agreement: Agreement!
   }
 
+  ${ledgerPageTypeDefs('PartyAgreementPage', 'PartyAgreement', "One page of a party's agreements, in ledger key order.")}
+
   type MilestoneHistoryEntry {
     txId: String!
     at: String!
@@ -648,8 +652,20 @@ export const agreementTypeDefs = /* GraphQL */ `
     """
     Agreements of a party: the caller's own when party is left out; anyone's for auditors,
     admins and HR systems. completed keeps agreements whose milestones are all final (true) or not (false).
+    One page: at most first (1 to 500, 100 when left out) from the cursor after; agreementPage says where the next starts.
     """
-    agreements(party: PartyInput, role: PartyRole, completed: Boolean): [PartyAgreement!]!
+    agreements(party: PartyInput, role: PartyRole, completed: Boolean, first: Int, after: String): [PartyAgreement!]!
+    """
+    The same list as agreements, one page at a time: pass pageInfo.endCursor as after for the next.
+    A page may hold fewer than first, even none, and still be followed by more (completed filters each page).
+    """
+    agreementPage(
+      party: PartyInput
+      role: PartyRole
+      completed: Boolean
+      first: Int
+      after: String
+    ): PartyAgreementPage!
     "Every version of a milestone, newest first."
     milestoneHistory(agreementId: ID!, milestoneId: ID!): [MilestoneHistoryEntry!]!
     "The micro-tasks of a batch milestone."

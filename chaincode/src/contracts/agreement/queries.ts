@@ -17,6 +17,7 @@ import {
   type TaskRecord,
 } from '../../model/agreement-records';
 import { type Party } from '../../model/party';
+import type { Page, PageRequest } from '../../model/page';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
@@ -29,7 +30,7 @@ import {
   agreementKey,
   milestoneKey,
   readMilestones,
-  readPartyIndex,
+  readPartyIndexPage,
   readTasks,
   requireAgreement,
   requireMilestone,
@@ -89,28 +90,31 @@ export async function getAgreement(ctx: Context, caller: Caller, agreementId: st
  * Agreements in which a party plays a role. A person may list their own; auditors, HR
  * systems and admins may list anyone's, each seeing only the agreements it may read
  * (an admin those naming a person of its organisation, an auditor those its grants cover).
+ * One page at a time (`pageSize`, `bookmark`): a page holds at most `pageSize` agreements,
+ * fewer when some on it are not the caller's to read, so only an empty bookmark ends the list.
  *
- * @throws RefusalError FORBIDDEN for anyone else.
+ * @throws RefusalError FORBIDDEN for anyone else; VALIDATION_FAILED `bookmark` for a
+ *   bookmark this list did not answer with.
  */
 export async function listAgreementsByParty(
   ctx: Context,
   caller: Caller,
-  request: Party & { role?: PartyQueryRole | undefined },
-): Promise<{ role: PartyQueryRole; agreement: AgreementRecord }[]> {
+  request: Party & { role?: PartyQueryRole | undefined } & PageRequest,
+): Promise<Page<{ role: PartyQueryRole; agreement: AgreementRecord }>> {
   if (!isParty(caller, request) && !(caller.role !== undefined && agreementListerRoles.includes(caller.role))) {
     refuse(
       'FORBIDDEN',
       `only ${request.mspId} user ${request.userId}, an auditor, an HR system or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,
     );
   }
-  const entries = await readPartyIndex(ctx, request, request.role);
-  const listed: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
+  const { entries, bookmark } = await readPartyIndexPage(ctx, request, request.role, request);
+  const items: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
   for (const entry of entries) {
     const agreement = await requireAgreement(ctx, entry.agreementId);
     if (!canReadAgreement(caller, agreement)) continue;
-    if (await auditGrantCoversAgreement(ctx, caller, agreement)) listed.push({ role: entry.role, agreement });
+    if (await auditGrantCoversAgreement(ctx, caller, agreement)) items.push({ role: entry.role, agreement });
   }
-  return listed;
+  return { items, bookmark };
 }
 
 /**

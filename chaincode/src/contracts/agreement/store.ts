@@ -12,7 +12,8 @@ import { type Party } from '../../model/party';
 import type { PartyQueryRole } from '../../model/agreement';
 import { requireEndorsementByEvery } from '../../ledger/endorsement';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import type { PageRequest } from '../../model/page';
 
 /*
  * Key layout. Every key below except the party index belongs to exactly one agreement,
@@ -170,13 +171,19 @@ export async function indexParty(ctx: Context, party: Party, role: PartyQueryRol
   await writeRecord(ctx, key, { agreementId, role });
 }
 
-/** Agreements in which the party plays `role` (any role when left out), in key order. */
-export async function readPartyIndex(
+/**
+ * One page of the agreements in which the party plays `role` (any role when left out), in
+ * key order, and the bookmark of the next page.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readPartyIndexPage(
   ctx: Context,
   party: Party,
   role: PartyQueryRole | undefined,
-): Promise<{ agreementId: string; role: PartyQueryRole }[]> {
+  page: PageRequest,
+): Promise<{ entries: { agreementId: string; role: PartyQueryRole }[]; bookmark: string }> {
   const attributes = role === undefined ? [party.mspId, party.userId] : [party.mspId, party.userId, role];
-  const records = await readByPartialKey(ctx, partyIndexEntrySchema, partyIndexObjectType, attributes);
-  return records.map((record) => record.value);
+  const read = await readPageByPartialKey(ctx, partyIndexEntrySchema, partyIndexObjectType, attributes, page);
+  return { entries: read.records.map((record) => record.value), bookmark: read.bookmark };
 }

@@ -1,6 +1,7 @@
 import { credentialReaderRoles } from '../../model/access-roles';
 import type { Context } from 'fabric-contract-api';
 import type { Party } from '../../model/party';
+import type { Page, PageRequest } from '../../model/page';
 import type { IssuerDetails } from '../../model/credential';
 import type {
   CredentialRecord,
@@ -15,8 +16,8 @@ import { refuse } from '../../ledger/refusal';
 import { describeCaller, isParty } from '../../ledger/caller';
 import {
   describeParty,
-  readCredentialsOfIssuer,
-  readCredentialsOfSubject,
+  readCredentialsOfIssuerPage,
+  readCredentialsOfSubjectPage,
   readIssuer,
   readIssuers,
   readIssuerVersions,
@@ -107,42 +108,48 @@ export async function getCredentialSecrets(
 }
 
 /**
- * Credentials a person holds, optionally of one type or status.
+ * One page of the credentials a person holds, optionally of one type or status. The
+ * filters apply within the page, so a page may hold fewer than `pageSize`, even none,
+ * with more to follow: only an empty bookmark ends the list.
  *
- * @throws RefusalError FORBIDDEN unless the caller is that person, or hr, auditor or admin.
+ * @throws RefusalError FORBIDDEN unless the caller is that person, or hr, auditor or
+ *   admin; VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
  */
 export async function listCredentialsBySubject(
   ctx: Context,
   caller: Caller,
-  request: Party & { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
-): Promise<CredentialRecord[]> {
+  request: CredentialListRequest,
+): Promise<Page<CredentialRecord>> {
   const subject = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [subject], `list the credentials of ${describeParty(subject)}`);
-  return coveredForAuditor(
-    ctx,
-    caller,
-    (await readCredentialsOfSubject(ctx, subject)).filter((credential) => matches(credential, request)),
-  );
+  const { credentials, bookmark } = await readCredentialsOfSubjectPage(ctx, subject, request);
+  const matching = credentials.filter((credential) => matches(credential, request));
+  return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
 }
 
 /**
- * Credentials an issuer issued, optionally of one type or status.
+ * One page of the credentials an issuer issued, optionally of one type or status (the
+ * status filters within the page, as for {@link listCredentialsBySubject}).
  *
- * @throws RefusalError FORBIDDEN unless the caller is that issuer, or hr, auditor or admin.
+ * @throws RefusalError FORBIDDEN unless the caller is that issuer, or hr, auditor or
+ *   admin; VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
  */
 export async function listCredentialsByIssuer(
   ctx: Context,
   caller: Caller,
-  request: Party & { type?: CredentialType | undefined; status?: CredentialStatus | undefined },
-): Promise<CredentialRecord[]> {
+  request: CredentialListRequest,
+): Promise<Page<CredentialRecord>> {
   const issuer = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [issuer], `list the credentials issued by ${describeParty(issuer)}`);
-  return coveredForAuditor(
-    ctx,
-    caller,
-    (await readCredentialsOfIssuer(ctx, issuer, request.type)).filter((credential) => matches(credential, request)),
-  );
+  const { credentials, bookmark } = await readCredentialsOfIssuerPage(ctx, issuer, request.type, request);
+  const matching = credentials.filter((credential) => matches(credential, request));
+  return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
 }
+
+type CredentialListRequest = Party & {
+  type?: CredentialType | undefined;
+  status?: CredentialStatus | undefined;
+} & PageRequest;
 
 /**
  * An issuer record with every version of its grant. Issuer records are public to the channel.

@@ -16,7 +16,15 @@ import {
 } from '../../model/credential-records';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
-import { decodeRecord, encodeRecord, readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import {
+  decodeRecord,
+  encodeRecord,
+  readByPartialKey,
+  readPageByPartialKey,
+  readRecord,
+  writeRecord,
+} from '../../ledger/state';
+import type { PageRequest } from '../../model/page';
 import { isParty } from '../../ledger/caller';
 import type { AuditedRecord } from '../../model/audit';
 import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
@@ -231,6 +239,52 @@ async function readIndexed(ctx: Context, objectType: string, attributes: string[
   return credentials;
 }
 
+/** One page of the credentials an index names under `attributes`, and the bookmark of the next. */
+async function readIndexedPage(
+  ctx: Context,
+  objectType: string,
+  attributes: string[],
+  page: PageRequest,
+): Promise<{ credentials: CredentialRecord[]; bookmark: string }> {
+  const { records, bookmark } = await readPageByPartialKey(ctx, indexEntrySchema, objectType, attributes, page);
+  const credentials: CredentialRecord[] = [];
+  for (const entry of records) {
+    const credential = await readCredential(ctx, entry.value.credentialId);
+    if (credential === undefined) throw new Error(`index entry ${entry.key} names missing credential`);
+    credentials.push(credential);
+  }
+  return { credentials, bookmark };
+}
+
+/**
+ * One page of the credentials `subject` holds, in credential id order (for a list
+ * answered to a caller; an evaluation only, as every paged read).
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export function readCredentialsOfSubjectPage(
+  ctx: Context,
+  subject: Party,
+  page: PageRequest,
+): Promise<{ credentials: CredentialRecord[]; bookmark: string }> {
+  return readIndexedPage(ctx, subjectIndexObjectType, [subject.mspId, subject.userId], page);
+}
+
+/**
+ * One page of the credentials `issuer` issued, of one type or of every type.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export function readCredentialsOfIssuerPage(
+  ctx: Context,
+  issuer: Party,
+  type: CredentialType | undefined,
+  page: PageRequest,
+): Promise<{ credentials: CredentialRecord[]; bookmark: string }> {
+  const attributes = type === undefined ? [issuer.mspId, issuer.userId] : [issuer.mspId, issuer.userId, type];
+  return readIndexedPage(ctx, issuerIndexObjectType, attributes, page);
+}
+
 /**
  * Credentials held by `subject`, in credential id order. The range read covers only
  * this subject's own index entries, which only issuance to this subject inserts.
@@ -284,16 +338,6 @@ export async function readOlderCredentialsOfSubject(
     if ((await ctx.stub.getState(typedKey)).length === 0) older.push(credential);
   }
   return older;
-}
-
-/** Credentials `issuer` issued, of one type or of every type. */
-export async function readCredentialsOfIssuer(
-  ctx: Context,
-  issuer: Party,
-  type: CredentialType | undefined,
-): Promise<CredentialRecord[]> {
-  const attributes = type === undefined ? [issuer.mspId, issuer.userId] : [issuer.mspId, issuer.userId, type];
-  return readIndexed(ctx, issuerIndexObjectType, attributes);
 }
 
 export async function writeSecrets(ctx: Context, secrets: CredentialSecrets): Promise<void> {
