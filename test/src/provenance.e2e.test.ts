@@ -114,9 +114,19 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
       'NOT_FOUND',
     );
 
-    const log = [read.result, evaluated.result];
-    expect(await controller.provenance.listAccessLog({ datasetId })).toEqual(log);
-    expect(await auditor.provenance.listAccessLog({ datasetId, grantId })).toEqual(log);
+    // The ledger keeps uses under the grant, then the using transaction's id: key order, not time order.
+    const log = [read.result, evaluated.result].sort((a, b) => (a.accessId < b.accessId ? -1 : 1));
+    expect(await controller.provenance.listAccessLog({ datasetId })).toEqual({ items: log, bookmark: '' });
+    expect(await auditor.provenance.listAccessLog({ datasetId, grantId })).toEqual({ items: log, bookmark: '' });
+    // One use per page: the peer's bookmark carries the second page.
+    const firstPage = await controller.provenance.listAccessLog({ datasetId, pageSize: 1 });
+    expect(firstPage.items).toEqual(log.slice(0, 1));
+    const secondPage = await controller.provenance.listAccessLog({
+      datasetId,
+      pageSize: 1,
+      bookmark: firstPage.bookmark,
+    });
+    expect(secondPage).toEqual({ items: log.slice(1), bookmark: '' });
     expect(await refusalOf(grantee.provenance.listAccessLog({ datasetId }))).toBe('FORBIDDEN');
 
     const revoked = await controller.provenance.revokeAccess({ grantId, reason: 'Benchmark finished' });
@@ -124,7 +134,7 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
     expect(await refusalOf(grantee.provenance.recordAccess({ requestId: requestId(), grantId, scope: 'read' }))).toBe(
       'ACCESS_GRANT_REVOKED',
     );
-    expect(await controller.provenance.listAccessLog({ datasetId })).toEqual(log);
+    expect((await controller.provenance.listAccessLog({ datasetId })).items).toEqual(log);
   });
 
   /** Polls until a peer answers as expected: private data reaches the other member's peer by gossip. */

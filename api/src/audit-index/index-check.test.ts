@@ -20,14 +20,13 @@ type Read = () => Promise<unknown>;
 
 /** A ledger whose `getAgreement` and `getWork` do what the test says; every listing is empty. */
 function ledgerWhere(reads: { getAgreement: Read; getWork: Read }): LedgerClient {
-  const empty = () => Promise.resolve([]);
   const emptyPage = () => Promise.resolve({ items: [], bookmark: '' });
   return {
     agreements: { getAgreement: reads.getAgreement, listAgreementsByParty: emptyPage },
     credentials: { listCredentialsBySubject: emptyPage },
-    reputation: { listCompletions: empty, listAttestations: empty },
-    governance: { listProposals: empty },
-    ip: { getWork: reads.getWork, listWorksByOwner: empty, listOwnershipChanges: empty },
+    reputation: { listCompletions: emptyPage, listAttestations: emptyPage },
+    governance: { listProposals: emptyPage },
+    ip: { getWork: reads.getWork, listWorksByOwner: emptyPage, listOwnershipChanges: emptyPage },
     licensing: { listWorkLicences: () => Promise.resolve({ offers: [], grants: [] }) },
     provenance: {},
   } as unknown as LedgerClient;

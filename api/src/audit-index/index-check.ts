@@ -268,10 +268,14 @@ export async function checkIndex(
   );
   const ledgerTxIds = new Set<string>();
   for (const subject of reputationSubjects.values()) {
-    for (const record of await ledger.reputation.listCompletions({ ...subject })) {
+    for (const record of await readEveryLedgerPage((page) =>
+      ledger.reputation.listCompletions({ ...subject, ...page }),
+    )) {
       ledgerTxIds.add(`completion ${record.txId} ${record.agreementId} ${record.milestoneId}`);
     }
-    for (const record of await ledger.reputation.listAttestations({ ...subject })) {
+    for (const record of await readEveryLedgerPage((page) =>
+      ledger.reputation.listAttestations({ ...subject, ...page }),
+    )) {
       ledgerTxIds.add(`attestation ${record.txId} ${record.agreementId} `);
     }
   }
@@ -326,11 +330,11 @@ function compareById<Ledger, Indexed>(
   }
 }
 
-/** Every proposal on the ledger (the chaincode lists them all) with its votes. */
+/** Every proposal on the ledger (read page after page) with its votes. */
 async function checkGovernance(db: Db, ledger: LedgerClient, differ: Differ) {
   const proposals = await db.selectFrom('ix_proposals').selectAll().execute();
   const votes = await db.selectFrom('ix_proposal_votes').selectAll().execute();
-  const views = await ledger.governance.listProposals();
+  const views = await readEveryLedgerPage((page) => ledger.governance.listProposals(page));
   compareById(
     'proposal',
     new Map(views.map((view) => [view.proposal.proposalId, view.proposal])),
@@ -381,7 +385,10 @@ async function checkIp(db: Db, ledger: LedgerClient, readers: readonly LedgerCli
       owners: ownersText(work.owners),
     });
     for (const reader of readers) {
-      for (const view of await reader.ip.listOwnershipChanges({ workId: work.workId })) {
+      const changes = await readEveryLedgerPage((page) =>
+        reader.ip.listOwnershipChanges({ workId: work.workId, ...page }),
+      );
+      for (const view of changes) {
         ledgerChanges.set(`${view.change.workId}/${view.change.changeId}`, view.change);
       }
     }
@@ -390,7 +397,7 @@ async function checkIp(db: Db, ledger: LedgerClient, readers: readonly LedgerCli
     owners.map((row) => [`${row.owner_msp}/${row.owner_user}`, { mspId: row.owner_msp, userId: row.owner_user }]),
   );
   for (const owner of people.values()) {
-    for (const work of await ledger.ip.listWorksByOwner({ owner })) {
+    for (const work of await readEveryLedgerPage((page) => ledger.ip.listWorksByOwner({ owner, ...page }))) {
       if (!onLedger.has(work.workId)) {
         onLedger.set(work.workId, {
           version: work.ownershipVersion,

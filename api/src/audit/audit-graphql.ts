@@ -18,6 +18,8 @@ import {
   revokeAuditAccessBodySchema,
   type ReadLogAnchoring,
 } from './audit-routes.js';
+import { ledgerPageTypeDefs } from '../http/ledger-pages.js';
+import { ledgerListResolvers } from '../graphql/ledger-list-fields.js';
 
 /** GraphQL's `readLog(after, first)`: the REST query's bounds, with the page size under GraphQL's name. */
 const readLogArgumentsSchema = z.strictObject({
@@ -46,6 +48,9 @@ export function auditSchema(deps: {
 }): SchemaModule {
   const service = new AuditService(deps);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'audit:read'));
+  const auditGrantList = ledgerListResolvers(async (context, _args, page) =>
+    (await reader(context)).listAuditGrants(page),
+  );
   return {
     typeDefs: /* GraphQL */ `
       "A kind of record an audit grant names."
@@ -160,9 +165,12 @@ export function auditSchema(deps: {
         purpose: String!
       }
 
+      ${ledgerPageTypeDefs('AuditGrantPage', 'AuditGrant', 'One page of audit grants, in grant id order.')}
       extend type Query {
-        "An admin's grants given by their organisation, or an auditor's grants held."
-        auditGrants: [AuditGrant!]!
+        "An admin's grants given by their organisation, or an auditor's grants held, in grant id order. One page: first (1 to 500, 100 when left out) from the cursor after; auditGrantPage says where the next starts."
+        auditGrants(first: Int, after: String): [AuditGrant!]!
+        "The same list as auditGrants, one page at a time: pass pageInfo.endCursor as after for the next."
+        auditGrantPage(first: Int, after: String): AuditGrantPage!
         "The calling auditor's live grants and their union."
         auditScope: AuditScope!
         "Reads by auditors and HR systems concerning the caller's organisation (role admin), oldest first; other organisations and their grants withheld."
@@ -184,6 +192,7 @@ export function auditSchema(deps: {
     access: {
       Query: {
         auditGrants: 'audit:read',
+        auditGrantPage: 'audit:read',
         auditScope: 'audit:read',
         readLog: 'admin',
       },
@@ -194,8 +203,8 @@ export function auditSchema(deps: {
     },
     resolvers: {
       Query: {
-        auditGrants: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => (await reader(context)).listAuditGrants()),
+        auditGrants: auditGrantList.list,
+        auditGrantPage: auditGrantList.page,
         auditScope: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => (await reader(context)).getAuditScope()),
         readLog: (_parent: unknown, args: { after?: number | null; first?: number | null }, context: GraphqlContext) =>

@@ -29,6 +29,13 @@ import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import { grantsChanged } from './audit-scopes.js';
 import { asSeenBy, ReadLog, type ReadLogRow } from './read-log.js';
 import { verifyReadLog, type ReadLogAnchorer } from './read-log-anchorer.js';
+import {
+  answerWithPage,
+  ledgerPageQuerySchema,
+  nextPageLinkHeader,
+  readEveryLedgerPage,
+  readLedgerPage,
+} from '../http/ledger-pages.js';
 
 const tag = 'audit';
 const grantsPath = '/v1/audit/grants';
@@ -169,6 +176,13 @@ export class AuditService {
     return submitted;
   }
 
+  /** Ids of every audit grant the caller may list (an admin: its organisation's), page after page. */
+  async #grantIdsVisibleTo(as: Requester): Promise<Set<string>> {
+    const client = await this.client(as);
+    const grants = await readEveryLedgerPage((page) => client.listAuditGrants(page));
+    return new Set(grants.map((grant) => grant.grantId));
+  }
+
   /**
    * Entries of the read log concerning the caller's organisation, oldest first, each with
    * the other organisations it concerned and the grants others gave withheld
@@ -185,9 +199,7 @@ export class AuditService {
     const { mspId } = as.principal;
     const entries = await this.#readLog.concerning(mspId, after, limit + 1);
     const page = entries.slice(0, limit);
-    const given = page.some((row) => row.grants.length > 0)
-      ? new Set((await (await this.client(as)).listAuditGrants()).map((grant) => grant.grantId))
-      : new Set<string>();
+    const given = page.some((row) => row.grants.length > 0) ? await this.#grantIdsVisibleTo(as) : new Set<string>();
     const shown = page.map((row) => asSeenBy(row, mspId, given));
     const last = page.at(-1);
     return entries.length > limit && last !== undefined ? { entries: shown, nextAfter: last.seq } : { entries: shown };
@@ -291,14 +303,19 @@ export function auditRoutes(deps: {
       method: 'get',
       path: grantsPath,
       operationId: 'listAuditGrants',
-      summary: "An admin's grants given by their organisation, or an auditor's grants received, live or not",
+      summary:
+        "An admin's grants given by their organisation, or an auditor's grants received, live or not; in grant id order, one page at a time",
       tag,
       access: 'audit:read',
-      query: noQuery,
+      query: ledgerPageQuerySchema,
       response: z.array(auditGrantRecordSchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: [503],
-      handler: async ({ principal, log }) =>
-        (await service.client(routeRequester({ principal, log }))).listAuditGrants(),
+      handler: async ({ query, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const page = await readLedgerPage(query, 'query.after', (paging) => client.listAuditGrants(paging));
+        return answerWithPage(page, { path: grantsPath, query, setHeader });
+      },
     }),
     route({
       method: 'get',

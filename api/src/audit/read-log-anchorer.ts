@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import type { LedgerClient, Submitted } from '@gigledger/gateway';
 import type { ReadLog, ReadLogVerification } from './read-log.js';
+import { readEveryLedgerPage } from '../http/ledger-pages.js';
 
 /**
  * Submits the read log's head to the ledger (`audit:anchorReadLog`) under the server's
@@ -126,7 +127,10 @@ export async function verifyReadLog(
   ledger: LedgerClient,
   mspId: string,
 ): Promise<ReadLogVerification> {
-  const [anchors, logId] = await Promise.all([ledger.audit.listReadLogAnchors({ mspId }), readLog.logId()]);
+  const [anchors, logId] = await Promise.all([
+    readEveryLedgerPage((page) => ledger.audit.listReadLogAnchors({ mspId, ...page })),
+    readLog.logId(),
+  ]);
   const own = anchors.filter((anchor) => anchor.logId === undefined || anchor.logId === logId);
   const latestOfOthers = new Map<string, ReadLogAnchor>();
   for (const anchor of anchors) {

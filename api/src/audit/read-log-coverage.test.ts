@@ -54,6 +54,7 @@ const aboutNoOrganisation = new Set([
   'graphql parameterRule',
   'graphql ledgerHeights',
   'graphql auditGrants',
+  'graphql auditGrantPage',
   'graphql auditScope',
   'graphql readLog',
   'graphql indexedBlocks',

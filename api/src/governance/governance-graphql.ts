@@ -33,6 +33,8 @@ import { committed } from '../ledger/committed.js';
 import { parseCommand } from '../http/request-ids.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import type { Submitted } from '@gigledger/gateway';
+import { ledgerPageTypeDefs } from '../http/ledger-pages.js';
+import { ledgerListResolvers } from '../graphql/ledger-list-fields.js';
 
 /** A proposal as GraphQL shows it: the record's fields beside its phase, tally and votes. */
 function proposalNode(view: ProposalView) {
@@ -55,6 +57,10 @@ const proposalArgs = z.strictObject({ proposalId: proposalIdSchema });
 export function governanceSchema(deps: { ledger: LedgerAccess; events: AgreementEventFeed }): SchemaModule {
   const service = new GovernanceService(deps.ledger);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'governance:read'));
+  const proposalList = ledgerListResolvers(async (context, _args, page) => {
+    const listed = await (await reader(context)).listProposals(page);
+    return { items: listed.items.map(proposalNode), bookmark: listed.bookmark };
+  });
   const writer = (context: GraphqlContext) => service.client(resolverRequester(context, 'governance:write'));
   const describe = (context: GraphqlContext, rule: () => RuleRef) =>
     resolveWith(context, async () => {
@@ -219,8 +225,12 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
         payload: JSON!
       }
 
+      ${ledgerPageTypeDefs('ProposalPage', 'Proposal', 'One page of proposals, in proposal id order.')}
       extend type Query {
-        proposals: [Proposal!]!
+        "The proposals, in proposal id order. One page: first (1 to 500, 100 when left out) from the cursor after; proposalPage says where the next starts."
+        proposals(first: Int, after: String): [Proposal!]!
+        "The same list as proposals, one page at a time: pass pageInfo.endCursor as after for the next."
+        proposalPage(first: Int, after: String): ProposalPage!
         proposal(proposalId: ID!): Proposal!
         governanceMembers: [GovernanceMember!]!
         governedArbitrators: [GovernedArbitrator!]!
@@ -269,6 +279,7 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
     access: {
       Query: {
         proposals: 'governance:read',
+        proposalPage: 'governance:read',
         proposal: 'governance:read',
         governanceMembers: 'governance:read',
         governedArbitrators: 'governance:read',
@@ -290,8 +301,8 @@ export function governanceSchema(deps: { ledger: LedgerAccess; events: Agreement
     },
     resolvers: {
       Query: {
-        proposals: (_parent: unknown, _args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => (await (await reader(context)).listProposals()).map(proposalNode)),
+        proposals: proposalList.list,
+        proposalPage: proposalList.page,
         proposal: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
             proposalNode(await (await reader(context)).getProposal(parseArguments(proposalArgs, args))),

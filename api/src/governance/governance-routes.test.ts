@@ -131,6 +131,44 @@ describe('governance over HTTP', () => {
     expect(unknownQuery.status).toBe(422);
   });
 
+  it('lists proposals one page at a time over REST (Link) and GraphQL (proposalPage), each once', async () => {
+    for (let made = 0; made < 3; made += 1) {
+      expect((await propose([{ type: 'setParameter', name: 'maxRevisions', value: 4 }])).status).toBe(201);
+    }
+    const whole = await server.request('GET', '/v1/governance/proposals?first=500', { token: freelancer.token });
+    const all = (whole.body as { proposal: { proposalId: string } }[]).map((view) => view.proposal.proposalId);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const rest: string[] = [];
+    let next: string | undefined = '/v1/governance/proposals?first=2';
+    while (next !== undefined) {
+      const page = await server.request('GET', next, { token: freelancer.token });
+      rest.push(...(page.body as { proposal: { proposalId: string } }[]).map((view) => view.proposal.proposalId));
+      next = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+    }
+    expect(rest).toEqual(all);
+
+    const overGraphql: string[] = [];
+    let after: string | null = null;
+    do {
+      const answer = await server.request('POST', '/graphql', {
+        token: freelancer.token,
+        body: {
+          query:
+            'query ($after: String) { proposalPage(first: 2, after: $after) { items { proposalId } pageInfo { endCursor } } }',
+          variables: { after },
+        },
+      });
+      const page = (
+        answer.body as {
+          data: { proposalPage: { items: { proposalId: string }[]; pageInfo: { endCursor: string | null } } };
+        }
+      ).data.proposalPage;
+      overGraphql.push(...page.items.map((item) => item.proposalId));
+      after = page.pageInfo.endCursor;
+    } while (after !== null);
+    expect(overGraphql).toEqual(all);
+  });
+
   it('vetoes over GraphQL during the timelock and streams each step on the governance feed', async () => {
     const subscription = await SseSubscription.open(
       server.url,

@@ -19,6 +19,7 @@ import { committed, committedSchema } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { routeRequester } from '../http/route-requester.js';
+import { answerWithPage, ledgerPageQuerySchema, nextPageLinkHeader, readLedgerPage } from '../http/ledger-pages.js';
 
 const tag = 'governance';
 const proposalsPath = '/v1/governance/proposals';
@@ -85,13 +86,18 @@ export function governanceRoutes(deps: { ledger: LedgerAccess }): RouteSpec[] {
       method: 'get',
       path: proposalsPath,
       operationId: 'listProposals',
-      summary: 'Every proposal with its votes, tally and phase now',
+      summary: 'The proposals with their votes, tally and phase now, in proposal id order, one page at a time',
       tag,
       access: 'governance:read',
-      query: noQuery,
+      query: ledgerPageQuerySchema,
       response: z.array(proposalViewSchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: [503],
-      handler: async ({ principal, log }) => (await service.client(routeRequester({ principal, log }))).listProposals(),
+      handler: async ({ query, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const page = await readLedgerPage(query, 'query.after', (paging) => client.listProposals(paging));
+        return answerWithPage(page, { path: proposalsPath, query, setHeader });
+      },
     }),
     route({
       method: 'post',

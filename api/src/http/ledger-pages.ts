@@ -23,6 +23,9 @@ export const ledgerPageShape = {
     .describe('Where the page starts: the `after` of the previous answer\'s `Link: <…>; rel="next"` header'),
 };
 
+/** The query string of a ledger list that takes nothing else. */
+export const ledgerPageQuerySchema = z.strictObject(ledgerPageShape);
+
 export interface LedgerPageQuery {
   readonly first?: number | undefined;
   readonly after?: string | undefined;

@@ -19,6 +19,8 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
 import type { AccountService } from '../auth/account-service.js';
 import { IpService } from './ip-routes.js';
+import { ledgerPageTypeDefs } from '../http/ledger-pages.js';
+import { ledgerListResolvers } from '../graphql/ledger-list-fields.js';
 
 /** An ownership change as GraphQL shows it: the record's fields beside what is awaited and the work now. */
 function changeNode(view: OwnershipChangeView) {
@@ -40,6 +42,13 @@ const workArgs = z.strictObject({ workId: workIdSchema });
 export function ipSchema(deps: { ledger: LedgerAccess; accounts: AccountService }): SchemaModule {
   const service = new IpService(deps.ledger, deps.accounts);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'ip:read'));
+  const workList = ledgerListResolvers(async (context, args, page) =>
+    (await reader(context)).listWorksByOwner({ owner: parseInput(partySchema, args.owner, 'owner'), ...page }),
+  );
+  const changeList = ledgerListResolvers(async (context, args, page) => {
+    const listed = await (await reader(context)).listOwnershipChanges({ ...parseArguments(workArgs, args), ...page });
+    return { items: listed.items.map(changeNode), bookmark: listed.bookmark };
+  });
   const commander = (context: GraphqlContext, command: IpCommand) =>
     service.commander(resolverRequester(context, 'ip:write'), command);
   return {
@@ -181,14 +190,21 @@ export function ipSchema(deps: { ledger: LedgerAccess; accounts: AccountService 
         organisations: [String!]!
       }
 
+      ${ledgerPageTypeDefs('WorkPage', 'Work', 'One page of works, in work id order.')}
+      ${ledgerPageTypeDefs('OwnershipChangePage', 'OwnershipChange', "One page of a work's ownership changes, in change id order.")}
       extend type Query {
         work(workId: ID!): Work!
         workEndorsement(workId: ID!): WorkEndorsement!
         "The work registered first with this content hash."
         workByContentHash(contentHash: String!): Work!
-        worksByOwner(owner: PartyInput!): [Work!]!
-        "Changes the caller may see: as an owner concerned, or an auditor."
-        ownershipChanges(workId: ID!): [OwnershipChange!]!
+        "Works the person owns a share of now, in work id order. One page: first (1 to 500, 100 when left out) from the cursor after; workPage says where the next starts."
+        worksByOwner(owner: PartyInput!, first: Int, after: String): [Work!]!
+        "The same list as worksByOwner, one page at a time: pass pageInfo.endCursor as after for the next."
+        workPage(owner: PartyInput!, first: Int, after: String): WorkPage!
+        "Changes the caller may see: as an owner concerned, or an auditor; in change id order. One page: first (1 to 500, 100 when left out) from the cursor after."
+        ownershipChanges(workId: ID!, first: Int, after: String): [OwnershipChange!]!
+        "The same list as ownershipChanges, one page at a time; a page may hold fewer than first, even none, with more to follow."
+        ownershipChangePage(workId: ID!, first: Int, after: String): OwnershipChangePage!
         ownershipChange(workId: ID!, changeId: ID!): OwnershipChange!
       }
 
@@ -227,7 +243,9 @@ export function ipSchema(deps: { ledger: LedgerAccess; accounts: AccountService 
         workEndorsement: 'ip:read',
         workByContentHash: 'ip:read',
         worksByOwner: 'ip:read',
+        workPage: 'ip:read',
         ownershipChanges: 'ip:read',
+        ownershipChangePage: 'ip:read',
         ownershipChange: 'ip:read',
       },
       Mutation: {
@@ -250,14 +268,10 @@ export function ipSchema(deps: { ledger: LedgerAccess; accounts: AccountService 
               parseArguments(z.strictObject({ contentHash: sha256HexSchema }), args),
             ),
           ),
-        worksByOwner: (_parent: unknown, args: { owner: unknown }, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await reader(context)).listWorksByOwner({ owner: parseInput(partySchema, args.owner, 'owner') }),
-          ),
-        ownershipChanges: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await (await reader(context)).listOwnershipChanges(parseArguments(workArgs, args))).map(changeNode),
-          ),
+        worksByOwner: workList.list,
+        workPage: workList.page,
+        ownershipChanges: changeList.list,
+        ownershipChangePage: changeList.page,
         ownershipChange: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {
             const ref = parseArguments(ownershipChangeRefRequestSchema, args);

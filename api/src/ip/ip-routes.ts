@@ -25,6 +25,7 @@ import { committed, committedSchema } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
+import { answerWithPage, ledgerPageQuerySchema, nextPageLinkHeader, readLedgerPage } from '../http/ledger-pages.js';
 
 const tag = 'ip';
 const worksPath = '/v1/ip/works';
@@ -190,15 +191,22 @@ export function ipRoutes(deps: { ledger: LedgerAccess; accounts: AccountService 
       method: 'get',
       path: '/v1/ip/owners/:mspId/:userId/works',
       operationId: 'listWorksByOwner',
-      summary: 'Works a person owns a share of now',
+      summary: 'Works a person owns a share of now, in work id order, one page at a time',
       tag,
       access: 'ip:read',
       params: partySchema,
-      query: noQuery,
+      query: ledgerPageQuerySchema,
       response: z.array(workRecordSchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: [503],
-      handler: async ({ params, principal, log }) =>
-        (await service.client(routeRequester({ principal, log }))).listWorksByOwner({ owner: params }),
+      handler: async ({ params, query, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const page = await readLedgerPage(query, 'query.after', (paging) =>
+          client.listWorksByOwner({ owner: params, ...paging }),
+        );
+        const path = `/v1/ip/owners/${encodeURIComponent(params.mspId)}/${encodeURIComponent(params.userId)}/works`;
+        return answerWithPage(page, { path, query, setHeader });
+      },
     }),
     route({
       method: 'post',
@@ -227,11 +235,20 @@ export function ipRoutes(deps: { ledger: LedgerAccess; accounts: AccountService 
       ...ipRead,
       path: changesPath,
       operationId: 'listOwnershipChanges',
-      summary: "The work's ownership changes the caller may see (as an owner concerned, or an auditor)",
+      summary:
+        "The work's ownership changes the caller may see (as an owner concerned, or an auditor), in change id order, one page at a time",
       params: workParams,
+      query: ledgerPageQuerySchema,
       response: z.array(ownershipChangeViewSchema),
-      handler: async ({ params, principal, log }) =>
-        (await service.client(routeRequester({ principal, log }))).listOwnershipChanges(params),
+      responseHeaders: [nextPageLinkHeader],
+      handler: async ({ params, query, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const page = await readLedgerPage(query, 'query.after', (paging) =>
+          client.listOwnershipChanges({ ...params, ...paging }),
+        );
+        const path = `${worksPath}/${encodeURIComponent(params.workId)}/ownership-changes`;
+        return answerWithPage(page, { path, query, setHeader });
+      },
     }),
     route({
       ...ipRead,

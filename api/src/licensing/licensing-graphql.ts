@@ -17,6 +17,7 @@ import type { SettlementDesk } from '../agreements/agreement-service.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
 import { acceptBodySchema, LicensingService, offerBodySchema, usageBodySchema } from './licensing-routes.js';
+import { ledgerPageInfo, ledgerPageShape, readLedgerPage } from '../http/ledger-pages.js';
 
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
 
@@ -259,10 +260,13 @@ export function licensingSchema(deps: {
         closed: RoyaltyPeriodClosing
       }
 
+      "One page of a work's offers and grants (grants, then offers, each by id): up to first records between them."
       type WorkLicences {
         workId: String!
         offers: [LicenceOffer!]!
         grants: [LicenceGrant!]!
+        "Where the next page starts; a page may hold fewer records than first, even none, with more to follow."
+        pageInfo: LedgerPageInfo!
       }
 
       type LicenceOfferPayload implements CommandPayload {
@@ -338,7 +342,7 @@ export function licensingSchema(deps: {
         licenceOffer(offerId: ID!): LicenceOffer!
         licenceGrant(grantId: ID!): LicenceGrant!
         royaltyPeriod(grantId: ID!, periodId: String!): RoyaltyPeriod!
-        workLicences(workId: String!): WorkLicences!
+        workLicences(workId: String!, first: Int, after: String): WorkLicences!
       }
 
       extend type Mutation {
@@ -441,11 +445,19 @@ export function licensingSchema(deps: {
             return visible(`licence grant ${request.grantId}`, 'grantId', () => client.getRoyaltyPeriod(request));
           }),
         workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await reader(context)).listWorkLicences(
-              parseArguments(z.strictObject({ workId: licensedWorkIdSchema }), args),
-            ),
-          ),
+          resolveWith(context, async () => {
+            const { workId, first, after } = parseArguments(
+              z.strictObject({ workId: licensedWorkIdSchema, ...ledgerPageShape }),
+              inputFields(args),
+            );
+            const client = await reader(context);
+            const page = await readLedgerPage({ first, after }, 'after', async (paging) => {
+              const { bookmark, ...licences } = await client.listWorkLicences({ workId, ...paging });
+              return { items: [licences], bookmark };
+            });
+            const [licences] = page.items;
+            return { ...(licences ?? { workId, offers: [], grants: [] }), pageInfo: ledgerPageInfo(page) };
+          }),
       },
       Mutation: {
         offerLicence: (_parent: unknown, args: { input: Record<string, unknown> }, context: GraphqlContext) =>

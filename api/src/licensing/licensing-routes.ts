@@ -40,6 +40,7 @@ import { committed, committedSchema, type Committed, type CommandRequest } from 
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible, visibleToReaders } from '../ledger/visible.js';
+import { answerWithPage, ledgerPageQuerySchema, nextPageLinkHeader, readLedgerPage } from '../http/ledger-pages.js';
 
 const tag = 'licensing';
 const offersPath = '/v1/licensing/offers';
@@ -452,15 +453,25 @@ export function licensingRoutes(deps: {
       method: 'get',
       path: '/v1/licensing/works/:workId/licences',
       operationId: 'listWorkLicences',
-      summary: 'The offers and grants of a work the caller may see',
+      summary:
+        'The offers and grants of a work the caller may see (grants, then offers, each by id), one page of up to `first` records at a time',
       tag,
       access: 'licensing:read',
       params: z.strictObject({ workId: licensedWorkIdSchema }),
-      query: noQuery,
+      query: ledgerPageQuerySchema,
       response: workLicencesSchema,
+      responseHeaders: [nextPageLinkHeader],
       errors: readErrors,
-      handler: async ({ params, principal, log }) =>
-        (await service.client(routeRequester({ principal, log }))).listWorkLicences(params),
+      handler: async ({ params, query, principal, log, setHeader }) => {
+        const client = await service.client(routeRequester({ principal, log }));
+        const page = await readLedgerPage(query, 'query.after', async (paging) => {
+          const { bookmark, ...licences } = await client.listWorkLicences({ ...params, ...paging });
+          return { items: [licences], bookmark };
+        });
+        const path = `/v1/licensing/works/${encodeURIComponent(params.workId)}/licences`;
+        const [licences] = answerWithPage(page, { path, query, setHeader });
+        return licences ?? { workId: params.workId, offers: [], grants: [] };
+      },
     }),
   ];
 }

@@ -15,6 +15,8 @@ import {
   requestErasureBodySchema,
 } from './provenance-routes.js';
 import { ProvenanceService, type ProvenanceDependencies } from './provenance-service.js';
+import { ledgerPageTypeDefs } from '../http/ledger-pages.js';
+import { ledgerListResolvers } from '../graphql/ledger-list-fields.js';
 
 const recordArgs = z.strictObject({ recordId: provenanceIdSchema });
 const datasetArgs = z.strictObject({ datasetId: provenanceIdSchema });
@@ -41,6 +43,12 @@ function payload<Value>(field: string, answer: Committed<Value>) {
 export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
   const service = new ProvenanceService(deps);
   const reader = (context: GraphqlContext) => service.client(resolverRequester(context, 'provenance:read'));
+  const grantList = ledgerListResolvers(async (context, args, page) =>
+    (await reader(context)).listAccessGrants({ ...parseArguments(datasetArgs, args), ...page }),
+  );
+  const accessLogList = ledgerListResolvers(async (context, args, page) =>
+    (await reader(context)).listAccessLog({ ...parseArguments(accessLogArgs, args), ...page }),
+  );
   const writer = (context: GraphqlContext) => resolverRequester(context, 'provenance:write');
   return {
     typeDefs: /* GraphQL */ `
@@ -170,14 +178,21 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         receipt: ErasureReceipt!
       }
 
+      ${ledgerPageTypeDefs('AccessGrantPage', 'AccessGrant', "One page of a dataset's access grants, in grant id order.")}
+      ${ledgerPageTypeDefs('AccessLogPage', 'AccessLogEntry', "One page of a dataset's access log, by grant, then access id.")}
       extend type Query {
         provenanceRecord(recordId: ID!): ProvenanceRecord!
         "direction: ancestors or descendants; depth 1 to 10, 3 when left out."
         lineage(recordId: ID!, direction: String!, depth: Int): LineageGraph!
-        datasetGrants(datasetId: ID!): [AccessGrant!]!
+        "A dataset's access grants in grant id order: all for its controller and auditors, a grantee's own otherwise. One page: first (1 to 500, 100 when left out) from the cursor after."
+        datasetGrants(datasetId: ID!, first: Int, after: String): [AccessGrant!]!
+        "The same list as datasetGrants, one page at a time; a page may hold fewer than first, even none, with more to follow."
+        datasetGrantPage(datasetId: ID!, first: Int, after: String): AccessGrantPage!
         datasetGrant(grantId: ID!): AccessGrant!
-        "For the dataset's controller and auditors only."
-        datasetAccessLog(datasetId: ID!, grantId: ID): [AccessLogEntry!]!
+        "For the dataset's controller and auditors only: by grant, then access id (indexedDatasetAccessLog answers in time order). One page: first (1 to 500, 100 when left out) from the cursor after."
+        datasetAccessLog(datasetId: ID!, grantId: ID, first: Int, after: String): [AccessLogEntry!]!
+        "The same list as datasetAccessLog, one page at a time: pass pageInfo.endCursor as after for the next."
+        datasetAccessLogPage(datasetId: ID!, grantId: ID, first: Int, after: String): AccessLogPage!
         erasureReceipt(receiptId: ID!): ErasureReceipt!
         verifyErasure(receiptId: ID!): ErasureVerification!
       }
@@ -202,8 +217,10 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         provenanceRecord: 'provenance:read',
         lineage: 'provenance:read',
         datasetGrants: 'provenance:read',
+        datasetGrantPage: 'provenance:read',
         datasetGrant: 'provenance:read',
         datasetAccessLog: 'provenance:read',
+        datasetAccessLogPage: 'provenance:read',
         erasureReceipt: 'provenance:read',
         verifyErasure: 'provenance:read',
       },
@@ -233,16 +250,14 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
             );
             return (await reader(context)).getLineage({ recordId, ...query });
           }),
-        datasetGrants: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () => (await reader(context)).listAccessGrants(parseArguments(datasetArgs, args))),
+        datasetGrants: grantList.list,
+        datasetGrantPage: grantList.page,
         datasetGrant: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
             service.getGrant(resolverRequester(context, 'provenance:read'), parseArguments(grantArgs, args).grantId),
           ),
-        datasetAccessLog: (_parent: unknown, args: unknown, context: GraphqlContext) =>
-          resolveWith(context, async () =>
-            (await reader(context)).listAccessLog(parseArguments(accessLogArgs, withoutNulls(args))),
-          ),
+        datasetAccessLog: accessLogList.list,
+        datasetAccessLogPage: accessLogList.page,
         erasureReceipt: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
             service.getReceipt(

@@ -188,6 +188,26 @@ describe('provenance and erasure over HTTP', () => {
     await grantAuditEverywhere(server, auditor);
     expect(((await log(auditor)).body as unknown[]).length).toBe(1);
     expect((await log(gina)).status).toBe(403);
+
+    // Two more uses, then the log one use per page: each use once, the Link header leading on.
+    for (let more = 0; more < 2; more += 1) expect((await use(gina)).status).toBe(201);
+    const whole = (await log(tara)).body as { accessId: string }[];
+    expect(whole).toHaveLength(3);
+    const paged: string[] = [];
+    let next: string | undefined = '/v1/provenance/datasets/DS-G/access-log?grantId=G-1&first=1';
+    while (next !== undefined) {
+      const page = await server.request('GET', next, { token: tara.token });
+      expect(page.status).toBe(200);
+      paged.push(...(page.body as { accessId: string }[]).map((entry) => entry.accessId));
+      next = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+      if (next !== undefined) expect(next).toContain('grantId=G-1');
+    }
+    expect(paged).toEqual(whole.map((entry) => entry.accessId));
+    const grantsPage = await server.request('GET', '/v1/provenance/datasets/DS-G/grants?first=1', {
+      token: tara.token,
+    });
+    expect(grantsPage.status).toBe(200);
+    expect(grantsPage.body).toHaveLength(1);
     expect((await server.request('GET', '/v1/provenance/grants/G-1', { token: dave.token })).status).toBe(404);
 
     const revoked = await server.request('POST', '/v1/provenance/grants/G-1/revocation', {

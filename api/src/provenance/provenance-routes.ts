@@ -27,6 +27,13 @@ import { route, type RouteSpec } from '../http/route.js';
 import { routeRequester } from '../http/route-requester.js';
 import { committed, committedSchema } from '../ledger/committed.js';
 import { ProvenanceService, type ProvenanceDependencies } from './provenance-service.js';
+import {
+  answerWithPage,
+  ledgerPageQuerySchema,
+  ledgerPageShape,
+  nextPageLinkHeader,
+  readLedgerPage,
+} from '../http/ledger-pages.js';
 
 const tag = 'provenance';
 const base = '/v1/provenance';
@@ -60,7 +67,7 @@ export const lineageQuerySchema = z.strictObject({
     z.number().min(1, 'must be at least 1').max(maxLineageDepth, `must be at most ${maxLineageDepth}`),
   ).optional(),
 });
-const accessLogQuerySchema = z.strictObject({ grantId: provenanceIdSchema.optional() });
+const accessLogQuerySchema = z.strictObject({ grantId: provenanceIdSchema.optional(), ...ledgerPageShape });
 const noQuery = z.strictObject({});
 const recordParams = z.strictObject({ recordId: provenanceIdSchema });
 const datasetParams = z.strictObject({ datasetId: provenanceIdSchema });
@@ -171,14 +178,23 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       method: 'get',
       path: `${base}/datasets/:datasetId/grants`,
       operationId: 'listDatasetGrants',
-      summary: "A dataset's access grants: all of them for its controller and auditors, a grantee's own otherwise",
+      summary:
+        "A dataset's access grants: all of them for its controller and auditors, a grantee's own otherwise; in grant id order, one page at a time",
       tag,
       access: 'provenance:read',
       params: datasetParams,
-      query: noQuery,
+      query: ledgerPageQuerySchema,
       response: z.array(accessGrantRecordSchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: readErrors,
-      handler: async ({ params, ...caller }) => (await service.client(routeRequester(caller))).listAccessGrants(params),
+      handler: async ({ params, query, setHeader, ...caller }) => {
+        const client = await service.client(routeRequester(caller));
+        const page = await readLedgerPage(query, 'query.after', (paging) =>
+          client.listAccessGrants({ ...params, ...paging }),
+        );
+        const path = `${base}/datasets/${encodeURIComponent(params.datasetId)}/grants`;
+        return answerWithPage(page, { path, query, setHeader });
+      },
     }),
     route({
       method: 'get',
@@ -235,15 +251,23 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       path: `${base}/datasets/:datasetId/access-log`,
       operationId: 'getDatasetAccessLog',
       summary:
-        "Every logged use of a dataset's grants (of one grant with grantId), for its controller and auditors only",
+        "The logged uses of a dataset's grants (of one grant with grantId), for its controller and auditors only: by grant, then access id (the audit index answers them in time order), one page at a time",
       tag,
       access: 'provenance:read',
       params: datasetParams,
       query: accessLogQuerySchema,
       response: z.array(accessLogEntrySchema),
+      responseHeaders: [nextPageLinkHeader],
       errors: [403, 404, 503],
-      handler: async ({ params, query, ...caller }) =>
-        (await service.client(routeRequester(caller))).listAccessLog({ ...params, ...query }),
+      handler: async ({ params, query, setHeader, ...caller }) => {
+        const client = await service.client(routeRequester(caller));
+        const { first: _first, after: _after, ...filter } = query;
+        const page = await readLedgerPage(query, 'query.after', (paging) =>
+          client.listAccessLog({ ...params, ...filter, ...paging }),
+        );
+        const path = `${base}/datasets/${encodeURIComponent(params.datasetId)}/access-log`;
+        return answerWithPage(page, { path, query, setHeader });
+      },
     }),
     route({
       method: 'get',

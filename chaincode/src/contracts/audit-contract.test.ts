@@ -167,13 +167,13 @@ describe('AuditContract', () => {
       await grant();
       await grant({ grantId: 'AG-2', auditor: { mspId: 'AuditOrgMSP' } }, talentAdmin);
       await grant({ grantId: 'AG-3', auditor: { mspId: 'AuditOrgMSP', userId: 'otto' } });
-      const ids = (grants: AuditGrantRecord[]) => grants.map((entry) => entry.grantId);
-      expect(ids(await call(admin, 'listAuditGrants'))).toEqual(['AG-1', 'AG-3']);
-      expect(ids(await call(talentAdmin, 'listAuditGrants'))).toEqual(['AG-2']);
-      expect(ids(await call(auditor, 'listAuditGrants'))).toEqual(['AG-1', 'AG-2']);
-      expect(ids(await call(otherAuditor, 'listAuditGrants'))).toEqual(['AG-2', 'AG-3']);
-      expect(await call(outsideAuditor, 'listAuditGrants')).toEqual([]);
-      await expect(call(client, 'listAuditGrants')).rejects.toThrow(
+      const ids = (grants: { items: AuditGrantRecord[] }) => grants.items.map((entry) => entry.grantId);
+      expect(ids(await call(admin, 'listAuditGrants', {}))).toEqual(['AG-1', 'AG-3']);
+      expect(ids(await call(talentAdmin, 'listAuditGrants', {}))).toEqual(['AG-2']);
+      expect(ids(await call(auditor, 'listAuditGrants', {}))).toEqual(['AG-1', 'AG-2']);
+      expect(ids(await call(otherAuditor, 'listAuditGrants', {}))).toEqual(['AG-2', 'AG-3']);
+      expect(await call(outsideAuditor, 'listAuditGrants', {})).toEqual({ items: [], bookmark: '' });
+      await expect(call(client, 'listAuditGrants', {})).rejects.toThrow(
         /^FORBIDDEN: only admin or auditor may list audit grants/,
       );
       await expect(call(otherAuditor, 'getAuditGrant', { grantId: 'AG-1' })).rejects.toThrow(
@@ -278,9 +278,9 @@ describe('AuditContract', () => {
       await anchor(12, 'b');
       // Repeating the latest head is answered with the stored anchor.
       expect(await anchor(12, 'b')).toMatchObject({ sequence: 12, txId: expect.any(String) as unknown });
-      const anchors = await call<ReadLogAnchor[]>(client, 'listReadLogAnchors', { mspId: 'AuditOrgMSP' });
-      expect(anchors.map((entry) => entry.sequence)).toEqual([3, 12]);
-      expect(await call(client, 'listReadLogAnchors', { mspId: 'ClientOrgMSP' })).toEqual([]);
+      const anchors = await call<{ items: ReadLogAnchor[] }>(client, 'listReadLogAnchors', { mspId: 'AuditOrgMSP' });
+      expect(anchors.items.map((entry) => entry.sequence)).toEqual([3, 12]);
+      expect(await call(client, 'listReadLogAnchors', { mspId: 'ClientOrgMSP' })).toEqual({ items: [], bookmark: '' });
     });
 
     it("keeps each of an organisation's read logs apart: one log's head does not hold another's back", async () => {
@@ -298,11 +298,13 @@ describe('AuditContract', () => {
       );
       // An anchor from before logs had ids keeps its own head.
       await anchor(2, 'd');
-      const list = (logId?: string) =>
-        call<ReadLogAnchor[]>(client, 'listReadLogAnchors', {
-          mspId: 'AuditOrgMSP',
-          ...(logId === undefined ? {} : { logId }),
-        });
+      const list = async (logId?: string) =>
+        (
+          await call<{ items: ReadLogAnchor[] }>(client, 'listReadLogAnchors', {
+            mspId: 'AuditOrgMSP',
+            ...(logId === undefined ? {} : { logId }),
+          })
+        ).items;
       expect((await list(logB)).map((entry) => [entry.logId, entry.sequence])).toEqual([
         [logB, 3],
         [logB, 7],

@@ -36,7 +36,7 @@ export class AuditContract extends contractClass(auditContractName, {
   ),
   /** An organisation's read-log anchors, in sequence order. */
   listReadLogAnchors: transaction(spec.listReadLogAnchors, (tx, request) =>
-    listAnchors(tx, request.mspId, request.logId),
+    listAnchors(tx, request.mspId, request.logId, request),
   ),
   /** The organisations a dataset access grant, erasure receipt or audit grant concerns, for the API server's read log. */
   recordOrganisations: transaction(spec.recordOrganisations, organisationsOfRecord),

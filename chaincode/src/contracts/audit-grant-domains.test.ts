@@ -97,7 +97,8 @@ describe('audit grants across domains', () => {
         });
       },
       read: () => invoke(ip, auditor, 'getOwnershipChange', { workId: 'W-1', changeId: 'C1' }),
-      list: () => invoke<unknown[]>(ip, auditor, 'listOwnershipChanges', { workId: 'W-1' }),
+      list: async () =>
+        (await invoke<{ items: unknown[] }>(ip, auditor, 'listOwnershipChanges', { workId: 'W-1' })).items,
       refusal: /^NOT_FOUND\[changeId\]: work W-1 has no ownership change C1$/,
     },
     {
@@ -148,7 +149,8 @@ describe('audit grants across domains', () => {
         });
       },
       read: () => invoke(provenance, auditor, 'listAccessLog', { datasetId: 'DS-1' }),
-      list: () => invoke<unknown[]>(provenance, auditor, 'listAccessGrants', { datasetId: 'DS-1' }),
+      list: async () =>
+        (await invoke<{ items: unknown[] }>(provenance, auditor, 'listAccessGrants', { datasetId: 'DS-1' })).items,
       listRefused: true,
       refusal: /^NO_AUDIT_GRANT: .* read provenance records of /,
     },
@@ -218,8 +220,11 @@ describe('audit grants across domains', () => {
       expect(
         await invoke(provenance, auditor, 'getLineage', { recordId: 'DS-1', direction: 'ancestors' }),
       ).toBeDefined();
-      expect(await invoke(new ReputationContract(), auditor, 'listCompletions', otherFreelancerParty)).toEqual([]);
-      expect(await invoke(new GovernanceContract(), auditor, 'listProposals')).toEqual([]);
+      expect(await invoke(new ReputationContract(), auditor, 'listCompletions', otherFreelancerParty)).toEqual({
+        items: [],
+        bookmark: '',
+      });
+      expect(await invoke(new GovernanceContract(), auditor, 'listProposals', {})).toEqual({ items: [], bookmark: '' });
     });
   });
 });

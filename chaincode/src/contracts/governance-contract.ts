@@ -20,7 +20,7 @@ import {
   readGenesis,
   readMember,
   readMembers,
-  readProposals,
+  readProposalsPage,
   writeGenesisSeal,
 } from './governance/store';
 
@@ -89,11 +89,12 @@ export class GovernanceContract extends contractClass(governanceContractName, {
     viewProposal(tx, await requireProposal(tx, request.proposalId)),
   ),
 
-  /** Every proposal, in id order, with its tally and phase now. */
-  listProposals: transaction(spec.listProposals, async (tx) => {
-    const views: ProposalView[] = [];
-    for (const proposal of await readProposals(tx.ctx)) views.push(await viewProposal(tx, proposal));
-    return views;
+  /** One page of the proposals, in id order, each with its tally and phase now. */
+  listProposals: transaction(spec.listProposals, async (tx, page) => {
+    const { proposals, bookmark } = await readProposalsPage(tx.ctx, page);
+    const items: ProposalView[] = [];
+    for (const proposal of proposals) items.push(await viewProposal(tx, proposal));
+    return { items, bookmark };
   }),
   listMembers: transaction(spec.listMembers, (tx) => readMembers(tx.ctx)),
   /** Every arbitrator ever added, active or removed. */

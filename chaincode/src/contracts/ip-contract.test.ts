@@ -86,8 +86,8 @@ describe('IpContract', () => {
         'ClientOrgMSP',
         'TalentOrgMSP',
       ]);
-      const listed = await call<WorkRecord[]>(dave, 'listWorksByOwner', { owner: bobParty });
-      expect(listed.map((work) => work.workId)).toEqual(['W-1']);
+      const listed = await call<{ items: WorkRecord[] }>(dave, 'listWorksByOwner', { owner: bobParty });
+      expect(listed.items.map((work) => work.workId)).toEqual(['W-1']);
     });
 
     it('refuses a second registration of the same content hash, naming the first', async () => {
@@ -189,8 +189,10 @@ describe('IpContract', () => {
         workId: 'W-1',
         organisations: ['ClientOrgMSP'],
       });
-      expect(await call<WorkRecord[]>(dave, 'listWorksByOwner', { owner: aliceParty })).toEqual([]);
-      expect((await call<WorkRecord[]>(dave, 'listWorksByOwner', { owner: bobParty })).length).toBe(1);
+      expect(await call(dave, 'listWorksByOwner', { owner: aliceParty })).toEqual({ items: [], bookmark: '' });
+      expect((await call<{ items: WorkRecord[] }>(dave, 'listWorksByOwner', { owner: bobParty })).items).toHaveLength(
+        1,
+      );
     });
 
     it('needs every co-owner’s approval: one is not enough, the last one applies it', async () => {
@@ -381,15 +383,15 @@ describe('IpContract', () => {
       );
       await expect(call(auditor, 'getOwnershipChange', ref)).resolves.toMatchObject({ stale: false });
       await expect(call(dave, 'getOwnershipChange', ref)).rejects.toThrow(/^NOT_FOUND\[changeId\]/);
-      expect(await call(dave, 'listOwnershipChanges', { workId: 'W-1' })).toEqual([]);
-      expect((await call<unknown[]>(bob, 'listOwnershipChanges', { workId: 'W-1' })).length).toBe(1);
+      expect(await call(dave, 'listOwnershipChanges', { workId: 'W-1' })).toEqual({ items: [], bookmark: '' });
+      expect((await call<{ items: unknown[] }>(bob, 'listOwnershipChanges', { workId: 'W-1' })).items).toHaveLength(1);
       // An admin reads the changes naming a person of its organisation, not every change.
       await expect(call(clientOps, 'getOwnershipChange', ref)).resolves.toMatchObject({ stale: false });
       const auditOps = testIdentity('AuditOrgMSP', 'aops', 'admin');
       await expect(call(auditOps, 'getOwnershipChange', ref)).rejects.toThrow(
         /^NOT_FOUND\[changeId\]: work W-1 has no ownership change C1$/,
       );
-      expect(await call(auditOps, 'listOwnershipChanges', { workId: 'W-1' })).toEqual([]);
+      expect(await call(auditOps, 'listOwnershipChanges', { workId: 'W-1' })).toEqual({ items: [], bookmark: '' });
     });
 
     it.each(['auditor', 'hr', 'admin', 'settlement'])('refuses role %s', async (role) => {

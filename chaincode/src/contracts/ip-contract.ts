@@ -8,10 +8,10 @@ import { contractClass, transaction } from '../ledger/contract-class';
 import {
   findWorkByHash,
   findOwnershipChange,
-  readOwnershipChanges,
+  readOwnershipChangesPage,
   refuseChangeAsMissing,
   readWork,
-  readWorksByOwner,
+  readWorksByOwnerPage,
   workKey,
 } from './ip/store';
 import {
@@ -85,8 +85,10 @@ export class IpContract extends contractClass(ipContractName, {
     return work;
   }),
 
-  /** Works the person owns a share of now, in work id order. */
-  listWorksByOwner: transaction(spec.listWorksByOwner, (tx, request) => readWorksByOwner(tx.ctx, request.owner)),
+  /** One page of the works the person owns a share of now, in work id order. */
+  listWorksByOwner: transaction(spec.listWorksByOwner, (tx, request) =>
+    readWorksByOwnerPage(tx.ctx, request.owner, request),
+  ),
 
   /**
    * An ownership change, to the owners it concerns, an admin of one of their
@@ -103,11 +105,17 @@ export class IpContract extends contractClass(ipContractName, {
     return viewChange(change, work);
   }),
 
-  /** The work's ownership changes the caller may read, in change id order. */
+  /**
+   * One page of the work's ownership changes the caller may read, in change id order: a
+   * page may hold fewer than asked, even none, with more to follow.
+   */
   listOwnershipChanges: transaction(spec.listOwnershipChanges, async (tx, request) => {
     const work = await readWork(tx, request.workId);
-    const changes = await readOwnershipChanges(tx.ctx, request.workId);
+    const { items: changes, bookmark } = await readOwnershipChangesPage(tx.ctx, request.workId, request);
     const readable = await Promise.all(changes.map((change) => mayReadChange(tx, change, work)));
-    return changes.filter((_, position) => readable[position]).map((change) => viewChange(change, work));
+    return {
+      items: changes.filter((_, position) => readable[position]).map((change) => viewChange(change, work)),
+      bookmark,
+    };
   }),
 }) {}

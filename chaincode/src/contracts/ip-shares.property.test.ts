@@ -106,8 +106,8 @@ describe('owner shares', () => {
         const stored = await call<WorkRecord>(registrant, 'getWork', { workId: 'W-1' });
         expect(stored.owners.reduce((sum, owner) => sum + owner.shareBps, 0)).toBe(fullOwnershipBps);
         for (const person of people) {
-          const listed = await call<WorkRecord[]>(person, 'listWorksByOwner', { owner: person });
-          expect(listed.length).toBe(stored.owners.some((owner) => owner.party.userId === person.userId) ? 1 : 0);
+          const listed = await call<{ items: WorkRecord[] }>(person, 'listWorksByOwner', { owner: person });
+          expect(listed.items.length).toBe(stored.owners.some((owner) => owner.party.userId === person.userId) ? 1 : 0);
         }
       }),
       { numRuns: 60 },

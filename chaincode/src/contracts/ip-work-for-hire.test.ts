@@ -106,8 +106,8 @@ describe('work for hire', () => {
     });
     expect(work.ownershipVersion).toBe(2);
     expect(policyOrganisations(driver.ledger.committedValidationParameter(workKey('W-1'))!)).toEqual(['ClientOrgMSP']);
-    const clientsWorks = await callIp<WorkRecord[]>(client, 'listWorksByOwner', { owner: clientParty });
-    expect(clientsWorks.map((owned) => owned.workId)).toEqual(['W-1']);
+    const clientsWorks = await callIp<{ items: WorkRecord[] }>(client, 'listWorksByOwner', { owner: clientParty });
+    expect(clientsWorks.items.map((owned) => owned.workId)).toEqual(['W-1']);
   });
 
   it('leaves the work with the freelancer when the payment fails', async () => {

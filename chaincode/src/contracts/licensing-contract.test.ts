@@ -256,7 +256,20 @@ describe('LicensingContract', () => {
       const listed = await call<{ grants: unknown[]; offers: unknown[] }>(otherClient, 'listWorkLicences', {
         workId: 'W-1',
       });
-      expect(listed).toEqual({ workId: 'W-1', offers: [], grants: [] });
+      expect(listed).toEqual({ workId: 'W-1', offers: [], grants: [], bookmark: '' });
+      // One record per page in key order: the grant, then the offer, each read by its owner.
+      const firstPage = await call<{ offers: unknown[]; grants: unknown[]; bookmark: string }>(
+        freelancer,
+        'listWorkLicences',
+        { workId: 'W-1', pageSize: 1 },
+      );
+      expect([firstPage.offers.length, firstPage.grants.length]).toEqual([0, 1]);
+      const secondPage = await call<{ offers: unknown[]; grants: unknown[]; bookmark: string }>(
+        freelancer,
+        'listWorkLicences',
+        { workId: 'W-1', pageSize: 1, bookmark: firstPage.bookmark },
+      );
+      expect([secondPage.offers.length, secondPage.grants.length, secondPage.bookmark]).toEqual([1, 0, '']);
       // An admin reads the licences naming a person of its organisation, not every licence.
       const clientOrgAdmin = testIdentity('ClientOrgMSP', 'ops', 'admin');
       const auditOrgAdmin = testIdentity('AuditOrgMSP', 'aops', 'admin');
@@ -274,7 +287,7 @@ describe('LicensingContract', () => {
       });
       expect(
         await call<{ grants: unknown[]; offers: unknown[] }>(otherSettlement, 'listWorkLicences', { workId: 'W-1' }),
-      ).toEqual({ workId: 'W-1', offers: [], grants: [] });
+      ).toEqual({ workId: 'W-1', offers: [], grants: [], bookmark: '' });
     });
   });
 

@@ -137,7 +137,7 @@ export class LicensingContract extends contractClass(licensingContractName, {
     getRoyaltyPeriod(tx, request.grantId, request.periodId),
   ),
 
-  listWorkLicences: transaction(spec.listWorkLicences, (tx, request) => listWorkLicences(tx, request.workId)),
+  listWorkLicences: transaction(spec.listWorkLicences, (tx, request) => listWorkLicences(tx, request)),
 
   getLicenceTerms: transaction(spec.getLicenceTerms, (tx, request) => getLicenceTerms(tx, request.offerId)),
 }) {}

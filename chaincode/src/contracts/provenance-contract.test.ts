@@ -319,10 +319,13 @@ describe('ProvenanceContract', () => {
       expect(writes).toHaveLength(2);
       expect(writes).toContain(compositeKey('datasetAccess', 'DS-1', 'G-1', second.accessId));
       const log = [first, second];
-      expect(await call(freelancer, 'listAccessLog', { datasetId: 'DS-1' })).toEqual(log);
+      expect(await call(freelancer, 'listAccessLog', { datasetId: 'DS-1' })).toEqual({ items: log, bookmark: '' });
       // The dataset's controller is of TalentOrg: its admin opens it to auditors.
       await driver.grantAudit(['provenance'], talentAdmin);
-      expect(await call(auditor, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-1' })).toEqual(log);
+      expect(await call(auditor, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-1' })).toEqual({
+        items: log,
+        bookmark: '',
+      });
       for (const outsider of [grantee, admin]) {
         await expect(call(outsider, 'listAccessLog', { datasetId: 'DS-1' })).rejects.toThrow(
           /^FORBIDDEN: only the controller of dataset DS-1 or an auditor may read its access log/,
@@ -331,8 +334,10 @@ describe('ProvenanceContract', () => {
       await expect(call(freelancer, 'listAccessLog', { datasetId: 'DS-1', grantId: 'G-9' })).rejects.toThrow(
         'NOT_FOUND[grantId]: dataset DS-1 has no access grant G-9',
       );
-      expect(await call(grantee, 'listAccessGrants', { datasetId: 'DS-1' })).toHaveLength(1);
-      expect(await call(otherClient, 'listAccessGrants', { datasetId: 'DS-1' })).toEqual([]);
+      expect((await call<{ items: unknown[] }>(grantee, 'listAccessGrants', { datasetId: 'DS-1' })).items).toHaveLength(
+        1,
+      );
+      expect(await call(otherClient, 'listAccessGrants', { datasetId: 'DS-1' })).toEqual({ items: [], bookmark: '' });
       await expect(call(otherClient, 'getAccessGrant', { grantId: 'G-1' })).rejects.toThrow(
         'NOT_FOUND[grantId]: access grant G-1 does not exist',
       );
@@ -350,9 +355,10 @@ describe('ProvenanceContract', () => {
       await driver.grantAudit(['provenance'], admin);
       await expect(call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).rejects.toThrow(refusal);
       await driver.grantAudit(['provenance'], talentAdmin);
-      expect(await call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).toEqual([
-        expect.objectContaining({ grantId: 'G-1' }),
-      ]);
+      expect(await call(auditor, 'listAccessGrants', { datasetId: 'DS-1' })).toEqual({
+        items: [expect.objectContaining({ grantId: 'G-1' })],
+        bookmark: '',
+      });
     });
 
     it('refuses a use by anyone but the grantee, or outside its scope', async () => {

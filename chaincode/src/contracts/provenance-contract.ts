@@ -74,7 +74,7 @@ export class ProvenanceContract extends contractClass(provenanceContractName, {
     access.getAccessGrant(tx.ctx, tx.caller, request.grantId),
   ),
   listAccessGrants: transaction(spec.listAccessGrants, (tx, request) =>
-    access.listAccessGrants(tx.ctx, tx.caller, request.datasetId),
+    access.listAccessGrants(tx.ctx, tx.caller, request),
   ),
   /** Every logged use of a dataset's grants, for its controller and auditors. */
   listAccessLog: transaction(spec.listAccessLog, (tx, request) => access.listAccessLog(tx.ctx, tx.caller, request)),

@@ -240,7 +240,7 @@ describe('ReputationContract: attestations', () => {
     const listed = await driver.ledger.invoke(client, (ctx) =>
       driver.contract.listAttestations(ctx, JSON.stringify(freelancerParty)),
     );
-    expect(listed).toEqual([attestation]);
+    expect(listed).toEqual({ items: [attestation], bookmark: '' });
 
     const reputation = await driver.reputationOf(freelancerParty);
     // L = (3·3 + 1·5) / (3 + 1) = 3.5

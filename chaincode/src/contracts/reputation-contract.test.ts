@@ -234,7 +234,7 @@ describe('ReputationContract: completions', () => {
     const listed = await driver.ledger.invoke(anonymous, (ctx) =>
       driver.contract.listCompletions(ctx, JSON.stringify(freelancerParty)),
     );
-    expect(listed).toEqual([completion]);
+    expect(listed).toEqual({ items: [completion], bookmark: '' });
     const reputation = await driver.reputationOf(freelancerParty, anonymous);
     expect(reputation).toMatchObject({
       subject: freelancerParty,

@@ -8,7 +8,7 @@ import { contractClass, transaction } from '../ledger/contract-class';
 import { requireMemberOrganisations } from './governance/member-organisations';
 import { attest } from './reputation/attestations';
 import { recordCompletion } from './reputation/completions';
-import { readAttestations, readCompletions } from './reputation/store';
+import { readAttestations, readAttestationsPage, readCompletions, readCompletionsPage } from './reputation/store';
 
 /**
  * Portable reputation: one record per rated milestone and per peer attestation, each
@@ -66,9 +66,13 @@ export class ReputationContract extends contractClass(reputationContractName, {
     return computeReputation({ subject, asOf: tx.at, completions, attestations });
   }),
 
-  /** The subject's rated completions, by agreement and milestone. */
-  listCompletions: transaction(spec.listCompletions, (tx, request) => readCompletions(tx.ctx, request)),
+  /** One page of the subject's rated completions, by agreement and milestone. */
+  listCompletions: transaction(spec.listCompletions, (tx, request) =>
+    readCompletionsPage(tx.ctx, { mspId: request.mspId, userId: request.userId }, request),
+  ),
 
-  /** Attestations of the subject's skills, by attester and agreement. */
-  listAttestations: transaction(spec.listAttestations, (tx, request) => readAttestations(tx.ctx, request)),
+  /** One page of the attestations of the subject's skills, by attester and agreement. */
+  listAttestations: transaction(spec.listAttestations, (tx, request) =>
+    readAttestationsPage(tx.ctx, { mspId: request.mspId, userId: request.userId }, request),
+  ),
 }) {}

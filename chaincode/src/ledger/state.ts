@@ -1,4 +1,5 @@
 import type { Context } from 'fabric-contract-api';
+import type { Iterators } from 'fabric-shim-api';
 import type { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
 import { defaultPageSize, type PageRequest } from '../model/page';
@@ -70,12 +71,12 @@ export async function readPageByPartialKey<Schema extends z.ZodType>(
   if (bookmark !== '' && !bookmark.startsWith(ctx.stub.createCompositeKey(objectType, attributes))) {
     refuse('VALIDATION_FAILED', 'bookmark: is not one this list answered with; start again without it', 'bookmark');
   }
-  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+  const { iterator, metadata } = (await ctx.stub.getStateByPartialCompositeKeyWithPagination(
     objectType,
     attributes,
     page.pageSize ?? defaultPageSize,
     bookmark,
-  );
+  )) as { iterator: Iterators.StateQueryIterator; metadata?: { bookmark: string } };
   const records: { key: string; value: z.output<Schema> }[] = [];
   try {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
@@ -84,7 +85,9 @@ export async function readPageByPartialKey<Schema extends z.ZodType>(
   } finally {
     await iterator.close();
   }
-  return { records, bookmark: metadata.bookmark };
+  // An empty page with nothing after it serialises to empty metadata, which fabric-shim
+  // leaves out of its answer altogether.
+  return { records, bookmark: metadata?.bookmark ?? '' };
 }
 
 /**

@@ -3,6 +3,7 @@ import { isoInstantSchema, sha256HexSchema } from './common';
 import { mspIdSchema, userIdSchema } from './identity';
 import { actorSchema, reasonSchema } from './party';
 import { contractSpecs, eventSpec, noRequest } from './spec';
+import { pageRequestShape, pageSchema } from './page';
 
 export const auditContractName = 'audit';
 
@@ -209,6 +210,7 @@ export type ReadLogAnchor = z.output<typeof readLogAnchorSchema>;
 export const listReadLogAnchorsRequestSchema = z.strictObject({
   mspId: mspIdSchema,
   logId: readLogIdSchema.optional(),
+  ...pageRequestShape,
 });
 
 /**
@@ -244,10 +246,10 @@ export const auditTransactions = {
   grantAuditAccess: submit('grantAuditAccess', grantAuditAccessRequestSchema, auditGrantRecordSchema),
   revokeAuditAccess: submit('revokeAuditAccess', revokeAuditAccessRequestSchema, auditGrantRecordSchema),
   getAuditGrant: evaluate('getAuditGrant', auditGrantRefSchema, auditGrantRecordSchema),
-  listAuditGrants: evaluate('listAuditGrants', noRequest, z.array(auditGrantRecordSchema)),
+  listAuditGrants: evaluate('listAuditGrants', z.strictObject(pageRequestShape), pageSchema(auditGrantRecordSchema)),
   getAuditScope: evaluate('getAuditScope', noRequest, auditScopeSchema),
   anchorReadLog: submit('anchorReadLog', anchorReadLogRequestSchema, readLogAnchorSchema),
-  listReadLogAnchors: evaluate('listReadLogAnchors', listReadLogAnchorsRequestSchema, z.array(readLogAnchorSchema)),
+  listReadLogAnchors: evaluate('listReadLogAnchors', listReadLogAnchorsRequestSchema, pageSchema(readLogAnchorSchema)),
   recordOrganisations: evaluate('recordOrganisations', recordOrganisationsRequestSchema, z.array(z.string())),
 } as const;
 

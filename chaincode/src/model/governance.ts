@@ -8,6 +8,7 @@ import { parameterNameSchema, parameterRecordSchema, parameterValueSchema } from
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { ruleProvenanceSchema } from './provenance';
 import { contractSpecs, eventSpec, noRequest, stateChangeRequestIdSchema } from './spec';
+import { pageRequestShape, pageSchema } from './page';
 
 export const governanceContractName = 'governance';
 
@@ -253,7 +254,7 @@ export const governanceTransactions = {
     memberRecordSchema,
   ),
   getProposal: evaluate('getProposal', proposalRefSchema, proposalViewSchema),
-  listProposals: evaluate('listProposals', noRequest, z.array(proposalViewSchema)),
+  listProposals: evaluate('listProposals', z.strictObject(pageRequestShape), pageSchema(proposalViewSchema)),
   listMembers: evaluate('listMembers', noRequest, z.array(memberRecordSchema)),
   listArbitrators: evaluate('listArbitrators', noRequest, z.array(arbitratorRecordSchema)),
   getGenesis: evaluate('getGenesis', noRequest, genesisStateSchema),

@@ -3,6 +3,7 @@ import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema }
 import { nonBlankText } from './text-controls';
 import { actorSchema, partySchema, reasonSchema, type Party } from './party';
 import { contractSpecs, eventSpec } from './spec';
+import { pageRequestShape, pageSchema } from './page';
 
 export const ipContractName = 'ip';
 
@@ -127,7 +128,8 @@ const changeRef = { workId: workIdSchema, changeId: ownershipChangeIdSchema };
 
 export const workRefRequestSchema = z.strictObject(workRef);
 export const contentHashRequestSchema = z.strictObject({ contentHash: sha256HexSchema });
-export const worksByOwnerRequestSchema = z.strictObject({ owner: partySchema });
+export const worksByOwnerRequestSchema = z.strictObject({ owner: partySchema, ...pageRequestShape });
+export const ownershipChangesRequestSchema = z.strictObject({ ...workRef, ...pageRequestShape });
 
 export const proposeOwnershipChangeRequestSchema = z.strictObject({
   requestId: requestIdSchema,
@@ -210,9 +212,13 @@ export const ipTransactions = {
   getWork: evaluate('getWork', workRefRequestSchema, workRecordSchema),
   getWorkEndorsement: evaluate('getWorkEndorsement', workRefRequestSchema, workEndorsementSchema),
   findWorkByContentHash: evaluate('findWorkByContentHash', contentHashRequestSchema, workRecordSchema),
-  listWorksByOwner: evaluate('listWorksByOwner', worksByOwnerRequestSchema, z.array(workRecordSchema)),
+  listWorksByOwner: evaluate('listWorksByOwner', worksByOwnerRequestSchema, pageSchema(workRecordSchema)),
   getOwnershipChange: evaluate('getOwnershipChange', ownershipChangeRefRequestSchema, ownershipChangeViewSchema),
-  listOwnershipChanges: evaluate('listOwnershipChanges', workRefRequestSchema, z.array(ownershipChangeViewSchema)),
+  listOwnershipChanges: evaluate(
+    'listOwnershipChanges',
+    ownershipChangesRequestSchema,
+    pageSchema(ownershipChangeViewSchema),
+  ),
 } as const;
 
 const ipEvent = <Shape extends z.ZodRawShape>(name: string, shape: Shape) =>

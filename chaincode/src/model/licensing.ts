@@ -13,6 +13,7 @@ import { currencySchema } from './currency';
 import { amountSchema, basisPointsSchema, shareAmountSchema } from './money';
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { contractSpecs, eventSpec } from './spec';
+import { pageRequestShape } from './page';
 
 export const licensingContractName = 'licensing';
 
@@ -520,6 +521,11 @@ export const workLicencesSchema = z.object({
   grants: z.array(licenceGrantRecordSchema),
 });
 export type WorkLicences = z.output<typeof workLicencesSchema>;
+/** One page of a work's offers and grants, with the bookmark of the next (empty on the last). */
+export const workLicencesPageSchema = workLicencesSchema.extend({
+  bookmark: z.string().describe('Where the next page starts; empty when this is the last page'),
+});
+export type WorkLicencesPage = z.output<typeof workLicencesPageSchema>;
 
 const { submit, evaluate } = contractSpecs(licensingContractName);
 
@@ -543,7 +549,11 @@ export const licensingTransactions = {
   getOffer: evaluate('getOffer', offerRefSchema, licenceOfferRecordSchema),
   getGrant: evaluate('getGrant', grantRefSchema, licenceGrantRecordSchema),
   getRoyaltyPeriod: evaluate('getRoyaltyPeriod', periodRefSchema, royaltyPeriodViewSchema),
-  listWorkLicences: evaluate('listWorkLicences', z.strictObject({ workId: licensedWorkIdSchema }), workLicencesSchema),
+  listWorkLicences: evaluate(
+    'listWorkLicences',
+    z.strictObject({ workId: licensedWorkIdSchema, ...pageRequestShape }),
+    workLicencesPageSchema,
+  ),
   getLicenceTerms: evaluate('getLicenceTerms', offerRefSchema, licenceTermsResultSchema),
 } as const;
 

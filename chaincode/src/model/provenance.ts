@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { nonBlankText } from './text-controls';
 import { canonicalInput, canonicalJson } from './canonical-json';
 import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { pageRequestShape, pageSchema } from './page';
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { contractSpecs, eventSpec } from './spec';
 
@@ -373,7 +374,9 @@ export type AccessLogEntry = z.output<typeof accessLogEntrySchema>;
 export const accessLogRequestSchema = z.strictObject({
   datasetId: provenanceIdSchema,
   grantId: provenanceIdSchema.optional(),
+  ...pageRequestShape,
 });
+export const accessGrantsRequestSchema = z.strictObject({ datasetId: provenanceIdSchema, ...pageRequestShape });
 
 export const accessGrantRefSchema = z.strictObject({ grantId: provenanceIdSchema });
 export const datasetRefSchema = z.strictObject({ datasetId: provenanceIdSchema });
@@ -481,8 +484,12 @@ export const provenanceTransactions = {
   getRecord: provenanceSpecs.evaluate('getRecord', provenanceRecordRefSchema, provenanceRecordSchema),
   getLineage: provenanceSpecs.evaluate('getLineage', lineageRequestSchema, lineageGraphSchema),
   getAccessGrant: provenanceSpecs.evaluate('getAccessGrant', accessGrantRefSchema, accessGrantRecordSchema),
-  listAccessGrants: provenanceSpecs.evaluate('listAccessGrants', datasetRefSchema, z.array(accessGrantRecordSchema)),
-  listAccessLog: provenanceSpecs.evaluate('listAccessLog', accessLogRequestSchema, z.array(accessLogEntrySchema)),
+  listAccessGrants: provenanceSpecs.evaluate(
+    'listAccessGrants',
+    accessGrantsRequestSchema,
+    pageSchema(accessGrantRecordSchema),
+  ),
+  listAccessLog: provenanceSpecs.evaluate('listAccessLog', accessLogRequestSchema, pageSchema(accessLogEntrySchema)),
   getSubjectData: provenanceSpecs.evaluate('getSubjectData', datasetRefSchema, subjectDataResultSchema),
   getErasureReceipt: provenanceSpecs.evaluate('getErasureReceipt', receiptRefSchema, erasureReceiptSchema),
   verifyErasure: provenanceSpecs.evaluate('verifyErasure', receiptRefSchema, erasureVerificationSchema),

@@ -4,6 +4,7 @@ import { requestIdSchema } from './common';
 import { agreementIdSchema, milestoneIdSchema } from './agreement-records';
 import { actorSchema, partySchema } from './party';
 import { contractSpecs, eventSpec } from './spec';
+import { pageRequestShape, pageSchema } from './page';
 import {
   attestationRecordSchema,
   completionRecordSchema,
@@ -48,6 +49,7 @@ export const attestRequestSchema = z
 export type AttestRequest = z.output<typeof attestRequestSchema>;
 
 export const subjectRequestSchema = z.strictObject(partySchema.shape);
+export const subjectPageRequestSchema = z.strictObject({ ...partySchema.shape, ...pageRequestShape });
 
 /** Fields every `reputation.*` event carries. */
 export const reputationEventBaseSchema = z.object({
@@ -80,6 +82,6 @@ export const reputationTransactions = {
   recordCompletion: submit('recordCompletion', recordCompletionRequestSchema, completionRecordSchema),
   attest: submit('attest', attestRequestSchema, attestationRecordSchema),
   reputationOf: evaluate('reputationOf', subjectRequestSchema, reputationSchema),
-  listCompletions: evaluate('listCompletions', subjectRequestSchema, z.array(completionRecordSchema)),
-  listAttestations: evaluate('listAttestations', subjectRequestSchema, z.array(attestationRecordSchema)),
+  listCompletions: evaluate('listCompletions', subjectPageRequestSchema, pageSchema(completionRecordSchema)),
+  listAttestations: evaluate('listAttestations', subjectPageRequestSchema, pageSchema(attestationRecordSchema)),
 } as const;

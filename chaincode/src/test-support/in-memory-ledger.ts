@@ -331,22 +331,26 @@ class TransactionStub {
   /**
    * Fabric's paged range over a composite-key prefix: the bookmark, when given, is where
    * the page starts (inclusive), and the answer's bookmark is the key after the page, empty
-   * when nothing follows. Like a peer, it refuses writes in the same transaction.
+   * when nothing follows. Like a peer, it refuses writes in the same transaction; like
+   * fabric-shim, it answers no metadata at all for an empty last page (its protobuf
+   * serialises to no bytes, which the shim reads as absent).
    */
   getStateByPartialCompositeKeyWithPagination(
     objectType: string,
     attributes: string[],
     pageSize: number,
     bookmark = '',
-  ): Promise<{ iterator: Iterators.StateQueryIterator; metadata: { fetchedRecordsCount: number; bookmark: string } }> {
+  ): Promise<{ iterator: Iterators.StateQueryIterator; metadata?: { fetchedRecordsCount: number; bookmark: string } }> {
     if (this.writes.size > 0) throw new Error('paginated queries are not supported in transactions that write');
     this.pagedQueryRun = true;
     const prefix = this.createCompositeKey(objectType, attributes);
     const keys = this.#ledger.committedKeysInRange(bookmark === '' ? prefix : bookmark, `${prefix}${maxUnicodeRune}`);
     const page = keys.slice(0, pageSize);
+    const next = keys[pageSize] ?? '';
+    if (page.length === 0 && next === '') return Promise.resolve({ iterator: this.#iterate(page) });
     return Promise.resolve({
       iterator: this.#iterate(page),
-      metadata: { fetchedRecordsCount: page.length, bookmark: keys[pageSize] ?? '' },
+      metadata: { fetchedRecordsCount: page.length, bookmark: next },
     });
   }
 

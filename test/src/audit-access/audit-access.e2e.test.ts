@@ -367,7 +367,11 @@ describe('scoped and logged auditor access, on the real network', () => {
       mspId: anchor.mspId,
       ...(anchor.logId === undefined ? {} : { logId: anchor.logId }),
     });
-    expect(onLedger.at(-1)).toMatchObject({ sequence: anchor.sequence, headHash: anchor.headHash, txId: anchor.txId });
+    expect(onLedger.items.at(-1)).toMatchObject({
+      sequence: anchor.sequence,
+      headHash: anchor.headHash,
+      txId: anchor.txId,
+    });
     expect(anchor.sequence).toBeGreaterThanOrEqual(8);
 
     const verified = await api.call('GET', '/v1/audit/read-log/verification', clientAdmin);

@@ -3,7 +3,8 @@ import type { ReadLogAnchor } from '../../model/audit';
 import { requireRole } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { actorOf, type Tx } from '../../ledger/tx';
-import { readAnchors, readLatestAnchor, writeAnchor } from './store';
+import { readAnchorsPage, readLatestAnchor, writeAnchor } from './store';
+import type { Page, PageRequest } from '../../model/page';
 
 /**
  * Records the head of one of the caller organisation's read logs (`logId`; each API
@@ -53,7 +54,17 @@ export async function anchor(
   return anchored;
 }
 
-/** An organisation's anchors (of one log, or of all), in sequence order; public to the channel, as they reveal only counts and hashes. */
-export function listAnchors(tx: Tx, mspId: string, logId?: string): Promise<ReadLogAnchor[]> {
-  return readAnchors(tx.ctx, mspId, logId);
+/**
+ * One page of an organisation's anchors (of one log, or of all), in sequence order;
+ * public to the channel, as they reveal only counts and hashes.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export function listAnchors(
+  tx: Tx,
+  mspId: string,
+  logId: string | undefined,
+  page: PageRequest,
+): Promise<Page<ReadLogAnchor>> {
+  return readAnchorsPage(tx.ctx, mspId, logId, page);
 }

@@ -11,7 +11,8 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, touched, type Tx } from '../../ledger/tx';
 import { requireMemberOrganisations } from '../governance/member-organisations';
 import { readParameter } from '../parameter/store';
-import { readGrant, readGrantsByOrganisation, readGrantsToAuditorOrganisation, writeGrant } from './store';
+import { readGrant, readGrantsPage, readGrantsToAuditorOrganisation, writeGrant } from './store';
+import type { Page, PageRequest } from '../../model/page';
 
 /**
  * Refuses an expiry that is not after the transaction time, or later than the consortium
@@ -127,13 +128,10 @@ export async function getGrant(tx: Tx, grantId: string): Promise<AuditGrantRecor
  *
  * @throws RefusalError FORBIDDEN for any other role.
  */
-export async function listGrants(tx: Tx): Promise<AuditGrantRecord[]> {
+export async function listGrants(tx: Tx, page: PageRequest): Promise<Page<AuditGrantRecord>> {
   const role = requireRole(tx.caller, ['admin', 'auditor'], 'list audit grants');
-  const grants =
-    role === 'admin'
-      ? await readGrantsByOrganisation(tx.ctx, tx.caller.mspId)
-      : await readGrantsToAuditorOrganisation(tx.ctx, tx.caller.mspId);
-  return grants.filter((grant) => maySee(tx, grant));
+  const grants = await readGrantsPage(tx.ctx, role === 'admin' ? 'organisation' : 'auditor', tx.caller.mspId, page);
+  return { items: grants.items.filter((grant) => maySee(tx, grant)), bookmark: grants.bookmark };
 }
 
 /**

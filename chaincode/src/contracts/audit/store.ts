@@ -6,7 +6,8 @@ import {
   type AuditGrantRecord,
   type ReadLogAnchor,
 } from '../../model/audit';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import type { Page, PageRequest } from '../../model/page';
 
 // One key per grant and per anchor, plus index entries by auditor organisation and by
 // granting organisation: no key is written by every grant, so grants never conflict.
@@ -48,9 +49,26 @@ export function readGrantsToAuditorOrganisation(ctx: Context, mspId: string): Pr
   return grantsOf(ctx, keys.byAuditor, mspId);
 }
 
-/** Every grant the organisation gave, live or not. */
-export function readGrantsByOrganisation(ctx: Context, mspId: string): Promise<AuditGrantRecord[]> {
-  return grantsOf(ctx, keys.byOrganisation, mspId);
+/**
+ * One page of the grants, live or not, the organisation gave (`by: 'organisation'`) or
+ * that name an auditor of it (`by: 'auditor'`), in grant id order.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readGrantsPage(
+  ctx: Context,
+  by: 'organisation' | 'auditor',
+  mspId: string,
+  page: PageRequest,
+): Promise<Page<AuditGrantRecord>> {
+  const index = by === 'organisation' ? keys.byOrganisation : keys.byAuditor;
+  const entries = await readPageByPartialKey(ctx, indexEntrySchema, index, [mspId], page);
+  const items: AuditGrantRecord[] = [];
+  for (const { value } of entries.records) {
+    const grant = await readGrant(ctx, value.grantId);
+    if (grant !== undefined) items.push(grant);
+  }
+  return { items, bookmark: entries.bookmark };
 }
 
 // Zero-padded so that composite keys sort in sequence order.
@@ -77,11 +95,17 @@ export async function writeAnchor(ctx: Context, anchor: ReadLogAnchor): Promise<
 }
 
 /**
- * One log's anchors in sequence order, or with `logId` absent every anchor of the
- * organisation (each log's in sequence order, the logs one after another).
+ * One page of one log's anchors in sequence order, or with `logId` absent of every anchor
+ * of the organisation (each log's in sequence order, the logs one after another).
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readAnchors(ctx: Context, mspId: string, logId?: string): Promise<ReadLogAnchor[]> {
-  return (await readByPartialKey(ctx, readLogAnchorSchema, keys.anchor, logKeyParts(mspId, logId))).map(
-    ({ value }) => value,
-  );
+export async function readAnchorsPage(
+  ctx: Context,
+  mspId: string,
+  logId: string | undefined,
+  page: PageRequest,
+): Promise<Page<ReadLogAnchor>> {
+  const read = await readPageByPartialKey(ctx, readLogAnchorSchema, keys.anchor, logKeyParts(mspId, logId), page);
+  return { items: read.records.map(({ value }) => value), bookmark: read.bookmark };
 }

@@ -12,7 +12,8 @@ import {
   type VoteRecord,
 } from '../../model/governance';
 import type { Party } from '../../model/party';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import type { PageRequest } from '../../model/page';
 
 // One key per member, arbitrator, proposal and (proposal, organisation) vote: no key
 // is written by every vote or every proposal, so concurrent votes never conflict.
@@ -70,8 +71,17 @@ export function readProposal(ctx: Context, proposalId: string): Promise<Proposal
   return readRecord(ctx, proposalRecordSchema, ctx.stub.createCompositeKey(keys.proposal, [proposalId]));
 }
 
-export async function readProposals(ctx: Context): Promise<ProposalRecord[]> {
-  return (await readByPartialKey(ctx, proposalRecordSchema, keys.proposal, [])).map((entry) => entry.value);
+/**
+ * One page of the proposals, in proposal id order, and the bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readProposalsPage(
+  ctx: Context,
+  page: PageRequest,
+): Promise<{ proposals: ProposalRecord[]; bookmark: string }> {
+  const { records, bookmark } = await readPageByPartialKey(ctx, proposalRecordSchema, keys.proposal, [], page);
+  return { proposals: records.map((entry) => entry.value), bookmark };
 }
 
 export async function writeProposal(ctx: Context, proposal: ProposalRecord): Promise<void> {

@@ -10,7 +10,8 @@ import {
 import type { Party } from '../../model/party';
 import { requireEndorsementByEvery } from '../../ledger/endorsement';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import type { Page, PageRequest } from '../../model/page';
 import type { Tx } from '../../ledger/tx';
 
 /*
@@ -93,15 +94,20 @@ export async function findWorkByHash(ctx: Context, contentHash: string): Promise
   return ref === undefined ? undefined : findWork(ctx, ref.workId);
 }
 
-/** Works the person owns a share of now, in work id order. */
-export async function readWorksByOwner(ctx: Context, owner: Party): Promise<WorkRecord[]> {
-  const refs = await readByPartialKey(ctx, workRefSchema, keys.owner, [owner.mspId, owner.userId]);
-  const works: WorkRecord[] = [];
-  for (const { value } of refs) {
+/**
+ * One page of the works the person owns a share of now, in work id order, and the
+ * bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readWorksByOwnerPage(ctx: Context, owner: Party, page: PageRequest): Promise<Page<WorkRecord>> {
+  const refs = await readPageByPartialKey(ctx, workRefSchema, keys.owner, [owner.mspId, owner.userId], page);
+  const items: WorkRecord[] = [];
+  for (const { value } of refs.records) {
     const work = await findWork(ctx, value.workId);
-    if (work !== undefined) works.push(work);
+    if (work !== undefined) items.push(work);
   }
-  return works;
+  return { items, bookmark: refs.bookmark };
 }
 
 function changeKey(ctx: Context, workId: string, changeId: string): string {
@@ -132,8 +138,18 @@ export function refuseChangeAsMissing(workId: string, changeId: string): never {
   refuse('NOT_FOUND', `work ${workId} has no ownership change ${changeId}`, 'changeId');
 }
 
-export async function readOwnershipChanges(ctx: Context, workId: string): Promise<OwnershipChangeRecord[]> {
-  return (await readByPartialKey(ctx, ownershipChangeRecordSchema, keys.change, [workId])).map((entry) => entry.value);
+/**
+ * One page of a work's ownership changes, in change id order, and the bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readOwnershipChangesPage(
+  ctx: Context,
+  workId: string,
+  page: PageRequest,
+): Promise<Page<OwnershipChangeRecord>> {
+  const read = await readPageByPartialKey(ctx, ownershipChangeRecordSchema, keys.change, [workId], page);
+  return { items: read.records.map((entry) => entry.value), bookmark: read.bookmark };
 }
 
 export async function writeOwnershipChange(tx: Tx, change: OwnershipChangeRecord): Promise<void> {

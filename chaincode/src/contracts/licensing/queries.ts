@@ -7,7 +7,7 @@ import {
   type LicenceOfferRecord,
   type LicenceTerms,
   type RoyaltyPeriodView,
-  type WorkLicences,
+  type WorkLicencesPage,
 } from '../../model/licensing';
 import { licensingOrganisationReaderRoles, licensingReaderRoles } from '../../model/access-roles';
 import { governedRoles } from '../../model/identity';
@@ -15,13 +15,14 @@ import { describeCaller, isParty } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import type { Tx } from '../../ledger/tx';
+import type { PageRequest } from '../../model/page';
 import {
   licenceGrants,
   licenceOffers,
   refuseGrantAsMissing,
   refuseOfferAsMissing,
   readTermsBytes,
-  readWorkLicences,
+  readWorkLicencesPage,
   royaltyPeriods,
   usageReports,
 } from './store';
@@ -202,14 +203,17 @@ export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string
 }
 
 /**
- * The offers and grants of a work the caller may see; an auditor's list leaves out what
- * no live audit grant covers.
+ * One page of the offers and grants of a work the caller may see (grants, then offers,
+ * by id); an auditor's list leaves out what no live audit grant covers, so a page may
+ * hold fewer than asked, even none, with more to follow.
  *
- * @throws RefusalError NOT_FOUND for an unknown work.
+ * @throws RefusalError NOT_FOUND for an unknown work; VALIDATION_FAILED `bookmark` for a
+ *   bookmark this list did not answer with.
  */
-export async function listWorkLicences(tx: Tx, workId: string): Promise<WorkLicences> {
+export async function listWorkLicences(tx: Tx, request: { workId: string } & PageRequest): Promise<WorkLicencesPage> {
+  const { workId } = request;
   const owners = await ownersOfWork(tx, workId);
-  const { offers, grants } = await readWorkLicences(tx.ctx, workId);
+  const { offers, grants, bookmark } = await readWorkLicencesPage(tx.ctx, workId, request);
   const offersCovered = await Promise.all(offers.map((offer) => auditGrantCoversOffer(tx, offer)));
   const grantsCovered = await Promise.all(
     grants.map((grant) =>
@@ -224,6 +228,7 @@ export async function listWorkLicences(tx: Tx, workId: string): Promise<WorkLice
         .filter((grant, position) => canReadGrant(tx, grant, owners) && grantsCovered[position] === true)
         .map((grant) => withFeeStatus(tx, grant)),
     ),
+    bookmark,
   };
 }
 

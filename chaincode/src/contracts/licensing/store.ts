@@ -13,7 +13,8 @@ import {
 } from '../../model/licensing';
 import type { Party } from '../../model/party';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
+import type { PageRequest } from '../../model/page';
 import { requireCollectionMember } from '../../ledger/collections';
 
 /*
@@ -117,12 +118,33 @@ export async function indexWorkLicence(
   await writeRecord(ctx, ctx.stub.createCompositeKey(keys.workLicence, [workId, kind, id]), { kind, id });
 }
 
-/** Every offer and grant ever made for a work, in key order (offers, then grants, by id). */
+/** Every offer and grant ever made for a work, in key order (grants, then offers, each by id). */
 export async function readWorkLicences(
   ctx: Context,
   workId: string,
 ): Promise<{ offers: LicenceOfferRecord[]; grants: LicenceGrantRecord[] }> {
-  const entries = await readByPartialKey(ctx, workLicenceSchema, keys.workLicence, [workId]);
+  return recordsOf(ctx, await readByPartialKey(ctx, workLicenceSchema, keys.workLicence, [workId]));
+}
+
+/**
+ * One page of the offers and grants made for a work, in key order (grants, then offers,
+ * by id), and the bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readWorkLicencesPage(
+  ctx: Context,
+  workId: string,
+  page: PageRequest,
+): Promise<{ offers: LicenceOfferRecord[]; grants: LicenceGrantRecord[]; bookmark: string }> {
+  const read = await readPageByPartialKey(ctx, workLicenceSchema, keys.workLicence, [workId], page);
+  return { ...(await recordsOf(ctx, read.records)), bookmark: read.bookmark };
+}
+
+async function recordsOf(
+  ctx: Context,
+  entries: readonly { value: z.output<typeof workLicenceSchema> }[],
+): Promise<{ offers: LicenceOfferRecord[]; grants: LicenceGrantRecord[] }> {
   const offers: LicenceOfferRecord[] = [];
   const grants: LicenceGrantRecord[] = [];
   for (const { value } of entries) {

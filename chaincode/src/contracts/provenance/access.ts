@@ -2,6 +2,7 @@ import { provenanceAuditorRoles, provenanceCommandRoles } from '../../model/acce
 import type { Caller } from '../../model/identity';
 import type { AccessGrantRecord, AccessLogEntry, AccessScope, DatasetRecord } from '../../model/provenance';
 import type { Party } from '../../model/party';
+import type { Page, PageRequest } from '../../model/page';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { actorOf, reached, type Tx } from '../../ledger/tx';
@@ -12,8 +13,8 @@ import {
   accessGrants,
   accessLog,
   indexGrant,
-  readAccessLog,
-  readDatasetGrants,
+  readAccessLogPage,
+  readDatasetGrantsPage,
   requireProvenanceRecord,
 } from './store';
 import { requireMemberOrganisations } from '../governance/member-organisations';
@@ -228,38 +229,48 @@ export async function getAccessGrant(ctx: Context, caller: Caller, grantId: stri
 }
 
 /**
- * Every grant of a dataset, for its controller and auditors under an audit grant; a
- * grantee sees only its own. Every grant of one dataset concerns the same organisation
+ * One page of the grants of a dataset, in grant id order, for its controller and
+ * auditors under an audit grant; a grantee sees only its own (so its page may hold fewer
+ * than asked, even none, with more to follow). Every grant of one dataset concerns the same organisation
  * (its controller's), so an auditor no audit grant covers is refused as for the dataset's
  * access log and any one of its grants, rather than answered an empty list that reads as
  * "no grants".
  *
  * @throws RefusalError NOT_FOUND for a missing dataset; NO_AUDIT_GRANT when the caller
- *   is an auditor whom no live audit grant lets read the dataset and no grant names.
+ *   is an auditor whom no live audit grant lets read the dataset and no grant on the
+ *   page names; VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
  */
-export async function listAccessGrants(ctx: Context, caller: Caller, datasetId: string): Promise<AccessGrantRecord[]> {
-  const dataset = await requireDataset(ctx, datasetId);
-  const grants = await readDatasetGrants(ctx, datasetId);
+export async function listAccessGrants(
+  ctx: Context,
+  caller: Caller,
+  request: { datasetId: string } & PageRequest,
+): Promise<Page<AccessGrantRecord>> {
+  const dataset = await requireDataset(ctx, request.datasetId);
+  const grants = await readDatasetGrantsPage(ctx, request.datasetId, request);
   if (await mayOversee(ctx, caller, dataset)) return grants;
-  const own = grants.filter((grant) => isParty(caller, grant.grantee));
+  const own = grants.items.filter((grant) => isParty(caller, grant.grantee));
   if (own.length === 0 && caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
     await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
   }
-  return own;
+  return { items: own, bookmark: grants.bookmark };
 }
 
 /**
- * The uses of a dataset's grants in time order, for its controller and auditors only.
+ * One page of the uses of a dataset's grants (of one grant when named), for its
+ * controller and auditors only, in key order: by grant id, then access id (the using
+ * transaction's id). Each entry carries its time; the audit index answers the log in
+ * time order across pages.
  *
  * @throws RefusalError NOT_FOUND for a missing dataset or grant of another dataset;
  *   NO_AUDIT_GRANT when an auditor's audit grants do not cover the dataset; FORBIDDEN
- *   for anyone else, naming who may read the log.
+ *   for anyone else, naming who may read the log; VALIDATION_FAILED `bookmark` for a
+ *   bookmark this list did not answer with.
  */
 export async function listAccessLog(
   ctx: Context,
   caller: Caller,
-  request: { datasetId: string; grantId?: string | undefined },
-): Promise<AccessLogEntry[]> {
+  request: { datasetId: string; grantId?: string | undefined } & PageRequest,
+): Promise<Page<AccessLogEntry>> {
   const dataset = await requireDataset(ctx, request.datasetId);
   if (!(await mayOversee(ctx, caller, dataset))) {
     if (caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
@@ -277,8 +288,5 @@ export async function listAccessLog(
       refuse('NOT_FOUND', `dataset ${dataset.recordId} has no access grant ${request.grantId}`, 'grantId');
     }
   }
-  // Keys order uses by transaction id; people read them in time order.
-  return (await readAccessLog(ctx, dataset.recordId, request.grantId)).sort(
-    (a, b) => a.at.localeCompare(b.at) || a.accessId.localeCompare(b.accessId),
-  );
+  return readAccessLogPage(ctx, dataset.recordId, request.grantId, request);
 }

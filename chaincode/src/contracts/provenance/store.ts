@@ -11,7 +11,8 @@ import {
   type ProvenanceRecord,
 } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
+import type { Page, PageRequest } from '../../model/page';
 
 /*
  * Key layout. Records, grants and receipts are written once and changed only by
@@ -106,17 +107,38 @@ export async function indexGrant(ctx: Context, grant: AccessGrantRecord): Promis
   });
 }
 
-export async function readDatasetGrants(ctx: Context, datasetId: string): Promise<AccessGrantRecord[]> {
-  const entries = await readByPartialKey(ctx, grantIndexSchema, datasetGrantObjectType, [datasetId]);
-  const grants: AccessGrantRecord[] = [];
-  for (const { value } of entries) {
+/**
+ * One page of a dataset's access grants, in grant id order, and the bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readDatasetGrantsPage(
+  ctx: Context,
+  datasetId: string,
+  page: PageRequest,
+): Promise<Page<AccessGrantRecord>> {
+  const entries = await readPageByPartialKey(ctx, grantIndexSchema, datasetGrantObjectType, [datasetId], page);
+  const items: AccessGrantRecord[] = [];
+  for (const { value } of entries.records) {
     const grant = await accessGrants.read(ctx, value.grantId);
-    if (grant !== undefined) grants.push(grant);
+    if (grant !== undefined) items.push(grant);
   }
-  return grants;
+  return { items, bookmark: entries.bookmark };
 }
 
-/** Uses of a dataset's grants (of one grant when given), in key order. */
-export function readAccessLog(ctx: Context, datasetId: string, grantId?: string): Promise<AccessLogEntry[]> {
-  return grantId === undefined ? accessLog.list(ctx, datasetId) : accessLog.list(ctx, datasetId, grantId);
+/**
+ * One page of the uses of a dataset's grants (of one grant when given), in key order:
+ * by grant id, then access id (the using transaction's id).
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readAccessLogPage(
+  ctx: Context,
+  datasetId: string,
+  grantId: string | undefined,
+  page: PageRequest,
+): Promise<Page<AccessLogEntry>> {
+  const attributes = grantId === undefined ? [datasetId] : [datasetId, grantId];
+  const read = await readPageByPartialKey(ctx, accessLogEntrySchema, accessObjectType, attributes, page);
+  return { items: read.records.map(({ value }) => value), bookmark: read.bookmark };
 }

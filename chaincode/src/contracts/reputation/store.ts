@@ -10,7 +10,8 @@ import {
   type AttestationRecord,
   type CompletionRecord,
 } from '../../model/reputation-records';
-import { readByPartialKey, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, writeRecord } from '../../ledger/state';
+import type { Page, PageRequest } from '../../model/page';
 
 /*
  * Key layout of the reputation contract (see `model/reputation-records.ts`). Each record
@@ -51,6 +52,38 @@ export async function readCompletions(ctx: Context, subject: Party): Promise<Com
     subject.userId,
   ]);
   return records.map((record) => record.value);
+}
+
+/**
+ * One page of the subject's completions (key order: agreement, then milestone), and the
+ * bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readCompletionsPage(
+  ctx: Context,
+  subject: Party,
+  page: PageRequest,
+): Promise<Page<CompletionRecord>> {
+  const attributes = [subject.mspId, subject.userId];
+  const read = await readPageByPartialKey(ctx, completionRecordSchema, completionObjectType, attributes, page);
+  return { items: read.records.map((record) => record.value), bookmark: read.bookmark };
+}
+
+/**
+ * One page of the subject's attestations (key order: attester, then agreement), and the
+ * bookmark of the next.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readAttestationsPage(
+  ctx: Context,
+  subject: Party,
+  page: PageRequest,
+): Promise<Page<AttestationRecord>> {
+  const attributes = [subject.mspId, subject.userId];
+  const read = await readPageByPartialKey(ctx, attestationRecordSchema, attestationObjectType, attributes, page);
+  return { items: read.records.map((record) => record.value), bookmark: read.bookmark };
 }
 
 /** The subject's attestations in key order (attester, then agreement). For queries only. */
