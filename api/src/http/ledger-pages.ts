@@ -58,7 +58,7 @@ export function ledgerPageInfo(page: LedgerPage<unknown>): { hasNextPage: boolea
  *
  * @throws ApiError 422 naming `afterField` when `after` is not a cursor a page answered with.
  */
-export function chaincodePage(query: LedgerPageQuery, afterField: string): { pageSize?: number; bookmark?: string } {
+function chaincodePage(query: LedgerPageQuery, afterField: string): { pageSize?: number; bookmark?: string } {
   return {
     ...(query.first === undefined ? {} : { pageSize: query.first }),
     ...(query.after === undefined ? {} : { bookmark: bookmarkOf(query.after, afterField) }),
@@ -75,7 +75,7 @@ function bookmarkOf(cursor: string, field: string): string {
 }
 
 /** The cursor a caller gets for the chaincode's bookmark; undefined after the last page. */
-export function cursorOf(bookmark: string): string | undefined {
+function cursorOf(bookmark: string): string | undefined {
   return bookmark === '' ? undefined : Buffer.from(bookmark, 'utf8').toString('base64url');
 }
 
@@ -141,7 +141,7 @@ export const nextPageLinkHeader = {
  * The value of a `Link` header pointing at the next page: the request's own path and
  * query with `after` replaced (RFC 8288 `rel="next"`); undefined on the last page.
  */
-export function nextPageLink(
+function nextPageLink(
   path: string,
   query: Readonly<Record<string, string | number | boolean | undefined>>,
   endCursor: string | undefined,

@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { ApiError } from '../errors/api-error.js';
+import { answerWithPage, readEveryLedgerPage, readLedgerPage } from './ledger-pages.js';
+
+/** A chaincode list over `keys` as Fabric pages it: the bookmark is the next page's first key. */
+function ledgerList(keys: readonly string[]) {
+  const asked: { pageSize?: number; bookmark?: string }[] = [];
+  const read = (page: { pageSize?: number; bookmark?: string }) => {
+    asked.push(page);
+    const start = page.bookmark === undefined ? 0 : keys.indexOf(page.bookmark);
+    const size = page.pageSize ?? 100;
+    return Promise.resolve({ items: keys.slice(start, start + size), bookmark: keys[start + size] ?? '' });
+  };
+  return { read, asked };
+}
+
+const keys = ['\u0000entry\u0000a\u0000', '\u0000entry\u0000b\u0000', '\u0000entry\u0000c\u0000'];
+
+describe('ledger pages', () => {
+  it('gives the bookmark back as an opaque cursor and takes it again, until the last page has none', async () => {
+    const list = ledgerList(keys);
+    const first = await readLedgerPage({ first: 2 }, 'query.after', list.read);
+    expect(first.items).toEqual(keys.slice(0, 2));
+    expect(first.endCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    const second = await readLedgerPage({ first: 2, after: first.endCursor }, 'query.after', list.read);
+    expect(second).toEqual({ items: keys.slice(2), endCursor: undefined });
+    expect(list.asked).toEqual([{ pageSize: 2 }, { pageSize: 2, bookmark: keys[2] }]);
+  });
+
+  it.each(['', 'not*base64url', 'YQ==', 'YQ='])(
+    'refuses %j as a cursor, naming the field, before asking the ledger',
+    async (after) => {
+      const list = ledgerList(keys);
+      const refused = await readLedgerPage({ after }, 'query.after', list.read).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ApiError);
+      expect(refused).toMatchObject({ status: 422, field: 'query.after' });
+      expect((refused as ApiError).message).toMatch(/^query\.after: is not a cursor/);
+      expect(list.asked).toEqual([]);
+    },
+  );
+
+  it('points a REST answer at the next page with the same query, after replaced, and at nothing after the last', () => {
+    const headers: [string, string][] = [];
+    const setHeader = (name: string, value: string) => headers.push([name, value]);
+    const items = answerWithPage(
+      { items: [1, 2], endCursor: 'Zm9v' },
+      {
+        path: '/v1/agreements',
+        query: { role: 'client', completed: false, first: 2, after: 'b2xk', userId: undefined },
+        setHeader,
+      },
+    );
+    expect(items).toEqual([1, 2]);
+    expect(headers).toEqual([['Link', '</v1/agreements?role=client&completed=false&first=2&after=Zm9v>; rel="next"']]);
+    answerWithPage({ items: [], endCursor: undefined }, { path: '/v1/agreements', query: {}, setHeader });
+    expect(headers).toHaveLength(1);
+  });
+
+  it('reads a whole list page after page at the largest page size', async () => {
+    const many = Array.from({ length: 1203 }, (_, index) => `\u0000k\u0000${String(index).padStart(5, '0')}\u0000`);
+    const list = ledgerList(many);
+    expect(await readEveryLedgerPage(list.read)).toEqual(many);
+    expect(list.asked.map((page) => page.pageSize)).toEqual([500, 500, 500]);
+  });
+});
