@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Party } from '@gigledger/chaincode/model';
 import type { LedgerSession } from '@gigledger/gateway';
 import type { BenchNetwork } from './bench-network.js';
 
@@ -21,6 +22,26 @@ export const milestoneDraft = (
   acceptanceCriteria: { description: 'two-pass review' },
   ...overrides,
 });
+
+/** Drafts a one-milestone labelling agreement between two parties as `client`, its terms in the transient map. */
+export async function draftLabellingAgreement(
+  client: LedgerSession,
+  agreementId: string,
+  clientParty: Party,
+  freelancer: Party,
+): Promise<void> {
+  await client.agreements.draftAgreement(
+    {
+      requestId: benchRequestId(),
+      agreementId,
+      title: 'Label 2k frames',
+      client: clientParty,
+      freelancer,
+      milestones: [milestoneDraft()],
+    },
+    { transient: { terms: { scope: `labelling work ${agreementId}` } } },
+  );
+}
 
 /** The people of a benchmark's agreements, with the user ids their certificates carry. */
 export interface BenchParties {

@@ -18,8 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Party } from '@gigledger/chaincode/model';
-import type { LedgerSession } from '@gigledger/gateway';
-import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { benchRequestId, draftLabellingAgreement } from './bench-agreements.js';
 import { log, machineDescription, openBenchNetwork, option, percentile, withConcurrency } from './bench-network.js';
 import { networkProcesses } from './process-cpu.js';
 
@@ -62,20 +61,6 @@ async function timed(samples: number, call: (index: number) => Promise<unknown>)
 const figure = (durations: readonly number[]): string =>
   `${percentile(durations, 0.5).toFixed(0)} / ${percentile(durations, 0.99).toFixed(0)}`;
 
-async function draft(client: LedgerSession, agreementId: string, clientParty: Party, freelancer: Party): Promise<void> {
-  await client.agreements.draftAgreement(
-    {
-      requestId: benchRequestId(),
-      agreementId,
-      title: 'Label 2k frames',
-      client: clientParty,
-      freelancer,
-      milestones: [milestoneDraft()],
-    },
-    { transient: { terms: { scope: `labelling work ${agreementId}` } } },
-  );
-}
-
 async function main(): Promise<void> {
   const sizes = sizesOption();
   const samples = option('samples', 30);
@@ -103,7 +88,7 @@ async function main(): Promise<void> {
     const ids: string[] = [];
     for (let index = 0; index < listedAgreements; index += 1) {
       const agreementId = `GROW-${run}-L${index}`;
-      await draft(probe.lister.session, agreementId, lister, fillerFreelancer);
+      await draftLabellingAgreement(probe.lister.session, agreementId, lister, fillerFreelancer);
       ids.push(agreementId);
     }
     const rows: string[] = [];
@@ -117,7 +102,7 @@ async function main(): Promise<void> {
         fillInFlight,
         fresh.map((agreementId) => async () => {
           try {
-            await draft(filler.client.session, agreementId, fillerClient, fillerFreelancer);
+            await draftLabellingAgreement(filler.client.session, agreementId, fillerClient, fillerFreelancer);
             ids.push(agreementId);
           } catch (error) {
             const reason = (error instanceof Error ? error.message : String(error))
@@ -140,7 +125,7 @@ async function main(): Promise<void> {
       const draftMs = await timed(samples, async () => {
         probeCount += 1;
         const agreementId = `GROW-${run}-P${probeCount}`;
-        await draft(probe.client.session, agreementId, probeClient, probeFreelancer);
+        await draftLabellingAgreement(probe.client.session, agreementId, probeClient, probeFreelancer);
         drafted.push(agreementId);
       });
       const acceptMs: number[] = [];

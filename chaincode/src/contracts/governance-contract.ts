@@ -91,7 +91,7 @@ export class GovernanceContract extends contractClass(governanceContractName, {
 
   /** One page of the proposals, in id order, each with its tally and phase now. */
   listProposals: transaction(spec.listProposals, async (tx, page) => {
-    const { proposals, bookmark } = await readProposalsPage(tx.ctx, page);
+    const { items: proposals, bookmark } = await readProposalsPage(tx.ctx, page);
     const items: ProposalView[] = [];
     for (const proposal of proposals) items.push(await viewProposal(tx, proposal));
     return { items, bookmark };

@@ -2,7 +2,7 @@ import type { Context } from 'fabric-contract-api';
 import type { Iterators } from 'fabric-shim-api';
 import type { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
-import { defaultPageSize, type PageRequest } from '../model/page';
+import { defaultPageSize, type Page, type PageRequest } from '../model/page';
 import { refuse } from './refusal';
 
 const encoder = new TextEncoder();
@@ -88,6 +88,23 @@ export async function readPageByPartialKey<Schema extends z.ZodType>(
   // An empty page with nothing after it serialises to empty metadata, which fabric-shim
   // leaves out of its answer altogether.
   return { records, bookmark: metadata?.bookmark ?? '' };
+}
+
+/**
+ * One page of the values under a composite-key prefix ({@link readPageByPartialKey}
+ * without the keys).
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it does not lie under the prefix.
+ */
+export async function readValuePage<Schema extends z.ZodType>(
+  ctx: Context,
+  schema: Schema,
+  objectType: string,
+  attributes: string[],
+  page: PageRequest,
+): Promise<Page<z.output<Schema>>> {
+  const read = await readPageByPartialKey(ctx, schema, objectType, attributes, page);
+  return { items: read.records.map((record) => record.value), bookmark: read.bookmark };
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type AuditGrantRecord,
   type ReadLogAnchor,
 } from '../../model/audit';
-import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readPageByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
 
 // One key per grant and per anchor, plus index entries by auditor organisation and by
@@ -100,12 +100,11 @@ export async function writeAnchor(ctx: Context, anchor: ReadLogAnchor): Promise<
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readAnchorsPage(
+export function readAnchorsPage(
   ctx: Context,
   mspId: string,
   logId: string | undefined,
   page: PageRequest,
 ): Promise<Page<ReadLogAnchor>> {
-  const read = await readPageByPartialKey(ctx, readLogAnchorSchema, keys.anchor, logKeyParts(mspId, logId), page);
-  return { items: read.records.map(({ value }) => value), bookmark: read.bookmark };
+  return readValuePage(ctx, readLogAnchorSchema, keys.anchor, logKeyParts(mspId, logId), page);
 }

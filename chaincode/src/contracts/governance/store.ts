@@ -12,8 +12,8 @@ import {
   type VoteRecord,
 } from '../../model/governance';
 import type { Party } from '../../model/party';
-import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
-import type { PageRequest } from '../../model/page';
+import { readByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
+import type { Page, PageRequest } from '../../model/page';
 
 // One key per member, arbitrator, proposal and (proposal, organisation) vote: no key
 // is written by every vote or every proposal, so concurrent votes never conflict.
@@ -76,12 +76,8 @@ export function readProposal(ctx: Context, proposalId: string): Promise<Proposal
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readProposalsPage(
-  ctx: Context,
-  page: PageRequest,
-): Promise<{ proposals: ProposalRecord[]; bookmark: string }> {
-  const { records, bookmark } = await readPageByPartialKey(ctx, proposalRecordSchema, keys.proposal, [], page);
-  return { proposals: records.map((entry) => entry.value), bookmark };
+export function readProposalsPage(ctx: Context, page: PageRequest): Promise<Page<ProposalRecord>> {
+  return readValuePage(ctx, proposalRecordSchema, keys.proposal, [], page);
 }
 
 export async function writeProposal(ctx: Context, proposal: ProposalRecord): Promise<void> {

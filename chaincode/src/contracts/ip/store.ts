@@ -10,7 +10,7 @@ import {
 import type { Party } from '../../model/party';
 import { requireEndorsementByEvery } from '../../ledger/endorsement';
 import { refuse } from '../../ledger/refusal';
-import { readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
+import { readPageByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
 import type { Tx } from '../../ledger/tx';
 
@@ -143,13 +143,12 @@ export function refuseChangeAsMissing(workId: string, changeId: string): never {
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readOwnershipChangesPage(
+export function readOwnershipChangesPage(
   ctx: Context,
   workId: string,
   page: PageRequest,
 ): Promise<Page<OwnershipChangeRecord>> {
-  const read = await readPageByPartialKey(ctx, ownershipChangeRecordSchema, keys.change, [workId], page);
-  return { items: read.records.map((entry) => entry.value), bookmark: read.bookmark };
+  return readValuePage(ctx, ownershipChangeRecordSchema, keys.change, [workId], page);
 }
 
 export async function writeOwnershipChange(tx: Tx, change: OwnershipChangeRecord): Promise<void> {

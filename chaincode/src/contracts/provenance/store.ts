@@ -11,7 +11,14 @@ import {
   type ProvenanceRecord,
 } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
-import { readByPartialKey, readPageByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
+import {
+  readByPartialKey,
+  readPageByPartialKey,
+  readRecord,
+  readValuePage,
+  recordStore,
+  writeRecord,
+} from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
 
 /*
@@ -132,13 +139,12 @@ export async function readDatasetGrantsPage(
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readAccessLogPage(
+export function readAccessLogPage(
   ctx: Context,
   datasetId: string,
   grantId: string | undefined,
   page: PageRequest,
 ): Promise<Page<AccessLogEntry>> {
   const attributes = grantId === undefined ? [datasetId] : [datasetId, grantId];
-  const read = await readPageByPartialKey(ctx, accessLogEntrySchema, accessObjectType, attributes, page);
-  return { items: read.records.map(({ value }) => value), bookmark: read.bookmark };
+  return readValuePage(ctx, accessLogEntrySchema, accessObjectType, attributes, page);
 }

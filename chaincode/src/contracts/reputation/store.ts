@@ -10,7 +10,7 @@ import {
   type AttestationRecord,
   type CompletionRecord,
 } from '../../model/reputation-records';
-import { readByPartialKey, readPageByPartialKey, writeRecord } from '../../ledger/state';
+import { readByPartialKey, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
 
 /*
@@ -60,14 +60,8 @@ export async function readCompletions(ctx: Context, subject: Party): Promise<Com
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readCompletionsPage(
-  ctx: Context,
-  subject: Party,
-  page: PageRequest,
-): Promise<Page<CompletionRecord>> {
-  const attributes = [subject.mspId, subject.userId];
-  const read = await readPageByPartialKey(ctx, completionRecordSchema, completionObjectType, attributes, page);
-  return { items: read.records.map((record) => record.value), bookmark: read.bookmark };
+export function readCompletionsPage(ctx: Context, subject: Party, page: PageRequest): Promise<Page<CompletionRecord>> {
+  return readValuePage(ctx, completionRecordSchema, completionObjectType, [subject.mspId, subject.userId], page);
 }
 
 /**
@@ -76,14 +70,12 @@ export async function readCompletionsPage(
  *
  * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
  */
-export async function readAttestationsPage(
+export function readAttestationsPage(
   ctx: Context,
   subject: Party,
   page: PageRequest,
 ): Promise<Page<AttestationRecord>> {
-  const attributes = [subject.mspId, subject.userId];
-  const read = await readPageByPartialKey(ctx, attestationRecordSchema, attestationObjectType, attributes, page);
-  return { items: read.records.map((record) => record.value), bookmark: read.bookmark };
+  return readValuePage(ctx, attestationRecordSchema, attestationObjectType, [subject.mspId, subject.userId], page);
 }
 
 /** The subject's attestations in key order (attester, then agreement). For queries only. */
