@@ -9,6 +9,7 @@ import {
   type ConnectionProfile,
   type LedgerEvent,
   PeerConnections,
+  defaultGatewayCallsInFlight,
   qsccChannelMembers,
   qsccLedgerBlocks,
   qsccProofExporter,
@@ -52,6 +53,7 @@ import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 import { primaryRequestClaims } from './cluster/request-id-turns.js';
 import { listenHttp } from './http/listen.js';
+import { useCursorSecret } from './http/ledger-pages.js';
 
 /** A listening API server wired to a real network. */
 export interface RunningServer {
@@ -92,7 +94,13 @@ interface ServerParts {
 async function openParts(config: ApiConfig, walletKey: string | undefined, log: Logger): Promise<ServerParts> {
   const db = await openDatabase(config.database);
   const profile = readConnectionProfile(config.connectionProfile);
-  const connections = new PeerConnections(profile);
+  // The peer's Gateway service refuses calls past its concurrency limit; each process of
+  // the deployment (with workers: each worker and the primary) takes its share of what one
+  // process may keep in flight, so that together they stay below it.
+  const processes = config.workers > 1 ? config.workers + 1 : 1;
+  const connections = new PeerConnections(profile, {
+    gatewayCallsInFlight: Math.max(1, Math.floor(defaultGatewayCallsInFlight / processes)),
+  });
   const gateway = new LedgerGateway(connections);
   const metrics = new Metrics();
   gateway.onResubmit((_transactionId, reason) => {
@@ -101,10 +109,9 @@ async function openParts(config: ApiConfig, walletKey: string | undefined, log: 
   const walletSecret = walletKey ?? loadOrCreateSecret(path.join(config.dataDir, 'wallet.key'), 32);
   const wallet = new Wallet(db, walletSecret);
   const issuer = new FabricCaIssuer(profile);
-  const tokens = new TokenService(
-    config.jwt,
-    config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48),
-  );
+  const deploymentSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48);
+  const tokens = new TokenService(config.jwt, deploymentSecret);
+  useCursorSecret(deploymentSecret);
   const ledger = new GatewayLedgerAccess(gateway, connections, wallet, metrics);
   const [serviceOrg] = profile.organizations;
   if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');

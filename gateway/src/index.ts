@@ -6,6 +6,7 @@
  */
 export { readConnectionProfile, type ConnectionProfile, type OrganizationProfile } from './connection-profile.js';
 export { PeerConnections, type PeerConnection } from './connections.js';
+export { defaultGatewayCallsInFlight } from './gateway-call-limit.js';
 export {
   ContractClient,
   transactionArguments,

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { AccountService } from '../auth/account-service.js';
 import { requireKnownParties } from '../auth/known-parties.js';
 import type { z } from 'zod';
@@ -36,6 +37,9 @@ export type AgreementRequest<Name extends keyof Transactions> = Transactions[Nam
   ? CommandRequest<z.output<Transactions[Name]['request']>>
   : z.output<Transactions[Name]['request']>;
 type Result<Name extends keyof Transactions> = ResultOf<Transactions[Name]>;
+
+/** How many agreements one `completed` listing reads at once to learn their completion. */
+const completionReadsInFlight = 8;
 
 /** Which agreements to list: a party's (the caller's own by default), in one role, completed or not. */
 export interface AgreementQuery {
@@ -185,17 +189,25 @@ export class AgreementService {
     if (wanted === undefined) return listed;
     // Completion is derived from every milestone, which only getAgreement reads. An
     // agreement that stopped being readable between the two reads (an auditor's grant
-    // ending) is left out, as the list would have left it out a moment later.
+    // ending) is left out, as the list would have left it out a moment later. A few reads
+    // at a time: a page of hundreds read at once took the peer's whole Gateway allowance
+    // from every other caller (and past it, 503s).
+    const oneAtATime = pLimit(completionReadsInFlight);
     const withViews = await Promise.all(
-      listed.map(async (entry) => {
-        try {
-          return { ...entry, view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }) };
-        } catch (error) {
-          if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found'))
-            return undefined;
-          throw error;
-        }
-      }),
+      listed.map((entry) =>
+        oneAtATime(async () => {
+          try {
+            return {
+              ...entry,
+              view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }),
+            };
+          } catch (error) {
+            if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found'))
+              return undefined;
+            throw error;
+          }
+        }),
+      ),
     );
     return withViews.filter(
       (entry): entry is NonNullable<typeof entry> => entry !== undefined && entry.view.completed === wanted,

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { pino } from 'pino';
 import { errorBody, errorHandler } from './error-handler.js';
+import { ApiError } from './api-error.js';
 
 /** The error SQLite raises for `statement` while another connection holds the write lock. */
 function sqliteErrorUnderContention(statement: string): unknown {
@@ -159,7 +160,7 @@ describe('errorBody', () => {
     });
   });
 
-  it('sends DATABASE_BUSY over HTTP with Retry-After, and a 500 without it', async () => {
+  it('sends every 503 (a busy database, peers that did not answer) with Retry-After, and a 500 without it', async () => {
     const app = express();
     const locked = sqliteErrorUnderContention("insert into t (name) values ('other')");
     app.use((_request, response, next) => {
@@ -172,6 +173,9 @@ describe('errorBody', () => {
     app.get('/broken', () => {
       throw new Error('broken');
     });
+    app.get('/peers', () => {
+      throw new ApiError(503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again');
+    });
     app.use(errorHandler(pino({ level: 'silent' })));
     const server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -183,6 +187,8 @@ describe('errorBody', () => {
         '1',
         'DATABASE_BUSY',
       ]);
+      const peers = await fetch(`${base}/peers`);
+      expect([peers.status, peers.headers.get('retry-after')]).toEqual([503, '1']);
       const broken = await fetch(`${base}/broken`);
       expect([broken.status, broken.headers.get('retry-after')]).toEqual([500, null]);
     } finally {

@@ -185,7 +185,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         'request failed',
       );
     }
-    if (body.code === databaseBusyCode) response.set('Retry-After', '1');
+    // Every 503 is a passing condition (peers or orderers busy or restarting, the database
+    // busy): RFC 9110 lets it say when to try again, so clients back off rather than hammer.
+    if (body.status === 503) response.set('Retry-After', '1');
     response.status(body.status).json(body);
   };
 }

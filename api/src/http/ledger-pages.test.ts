@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../errors/api-error.js';
-import { answerWithPage, readEveryLedgerPage, readLedgerPage } from './ledger-pages.js';
+import { answerWithPage, readEveryLedgerPage, readLedgerPage, useCursorSecret } from './ledger-pages.js';
 
 /** A chaincode list over `keys` as Fabric pages it: the bookmark is the next page's first key. */
 function ledgerList(keys: readonly string[]) {
@@ -38,6 +38,41 @@ describe('ledger pages', () => {
       expect(list.asked).toEqual([]);
     },
   );
+
+  it('seals the bookmark: the cursor shows no part of the key, and one altered by a character is refused', async () => {
+    // The next key may name a record the caller may not read: its id must not show.
+    const secretKeys = ['\u0000agreementParty\u0000TalentOrgMSP\u0000tara\u0000freelancer\u0000ZZ-SECRET-merger\u0000'];
+    const list = ledgerList([keys[0] ?? '', ...secretKeys]);
+    const first = await readLedgerPage({ first: 1 }, 'query.after', list.read);
+    const cursor = first.endCursor ?? '';
+    expect(Buffer.from(cursor, 'base64url').toString('latin1')).not.toMatch(/SECRET|tara|agreementParty/);
+    for (const altered of [
+      `${cursor.slice(0, -1)}${cursor.endsWith('A') ? 'B' : 'A'}`,
+      `${cursor.slice(0, 20)}${cursor[20] === 'A' ? 'B' : 'A'}${cursor.slice(21)}`,
+      Buffer.from(secretKeys[0] ?? '', 'utf8').toString('base64url'),
+    ]) {
+      await expect(readLedgerPage({ after: altered }, 'after', list.read)).rejects.toMatchObject({
+        status: 422,
+        field: 'after',
+      });
+    }
+    expect(list.asked).toHaveLength(1);
+  });
+
+  it("reads the cursors of every process sharing the deployment's secret, and no other deployment's", async () => {
+    const list = ledgerList(keys);
+    try {
+      useCursorSecret('deployment one');
+      const cursor = (await readLedgerPage({ first: 1 }, 'after', list.read)).endCursor;
+      // Another worker of the same deployment derives the same key.
+      useCursorSecret('deployment one');
+      expect((await readLedgerPage({ after: cursor }, 'after', list.read)).items).toEqual(keys.slice(1));
+      useCursorSecret('deployment two');
+      await expect(readLedgerPage({ after: cursor }, 'after', list.read)).rejects.toMatchObject({ status: 422 });
+    } finally {
+      useCursorSecret('the rest of this file');
+    }
+  });
 
   it('points a REST answer at the next page with the same query, after replaced, and at nothing after the last', () => {
     const headers: [string, string][] = [];

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { defaultPageSize, maxPageSize } from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import { ApiError } from '../errors/api-error.js';
@@ -6,10 +7,28 @@ import { wholeNumber } from './whole-number.js';
 
 /*
  * Lists the chaincode answers one page at a time (Fabric's paged range queries). The
- * chaincode's bookmark is a ledger key, with the NUL separators of composite keys, so
- * callers get it as an opaque base64url cursor; REST points at the next page with a
- * `Link` header (RFC 8288, relation `next`), GraphQL with `pageInfo.endCursor`.
+ * chaincode's bookmark is the ledger key the next page starts at, which may be the key of
+ * a record the caller may not read (an agreement between other people, say): its id is
+ * part of the key. So callers get it sealed (AES-256-GCM, NIST SP 800-38D) under a key
+ * derived from the deployment's secret: opaque, and refused when altered. REST points at
+ * the next page with a `Link` header (RFC 8288, relation `next`), GraphQL with
+ * `pageInfo.endCursor`.
  */
+
+const ivBytes = 12;
+const tagBytes = 16;
+// Replaced at start-up by the deployment's (useCursorSecret); a process on its own, as in
+// tests, reads only its own cursors.
+let cursorKey = randomBytes(32);
+
+/**
+ * Derives the key that seals cursors from the deployment's secret (HKDF-SHA-256, RFC
+ * 5869), so every worker of a deployment, and the deployment after a restart, reads the
+ * cursors the others gave.
+ */
+export function useCursorSecret(secret: string): void {
+  cursorKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'gigledger ledger page cursor', 32));
+}
 
 /** `first` and `after` of a list read from the ledger, as a query string or GraphQL arguments carry them. */
 export const ledgerPageShape = {
@@ -65,18 +84,29 @@ function chaincodePage(query: LedgerPageQuery, afterField: string): { pageSize?:
   };
 }
 
+/** The bookmark a cursor seals. @throws ApiError 422 naming `field` when it is not a cursor this deployment sealed, or was altered. */
 function bookmarkOf(cursor: string, field: string): string {
+  const refused = () =>
+    new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor a page of this list answered with`, field);
   const bytes = Buffer.from(cursor, 'base64url');
   // Node's decoder skips what lies outside the alphabet: only the exact encoding given out is a cursor.
-  if (cursor === '' || bytes.toString('base64url') !== cursor) {
-    throw new ApiError(422, 'VALIDATION_FAILED', `${field}: is not a cursor a page of this list answered with`, field);
+  if (bytes.length <= ivBytes + tagBytes || bytes.toString('base64url') !== cursor) throw refused();
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', cursorKey, bytes.subarray(0, ivBytes));
+    decipher.setAuthTag(bytes.subarray(ivBytes, ivBytes + tagBytes));
+    return Buffer.concat([decipher.update(bytes.subarray(ivBytes + tagBytes)), decipher.final()]).toString('utf8');
+  } catch {
+    throw refused();
   }
-  return bytes.toString('utf8');
 }
 
-/** The cursor a caller gets for the chaincode's bookmark; undefined after the last page. */
+/** The cursor a caller gets for the chaincode's bookmark, sealed; undefined after the last page. */
 function cursorOf(bookmark: string): string | undefined {
-  return bookmark === '' ? undefined : Buffer.from(bookmark, 'utf8').toString('base64url');
+  if (bookmark === '') return undefined;
+  const iv = randomBytes(ivBytes);
+  const cipher = createCipheriv('aes-256-gcm', cursorKey, iv);
+  const sealed = Buffer.concat([cipher.update(bookmark, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 
 /**

@@ -35,7 +35,7 @@ const errorDescriptions: Record<number, string> = {
   415: 'The request body is not JSON, or in an unsupported encoding or charset',
   429: 'Rate limit reached',
   500: 'Unexpected error; quote the request id',
-  503: 'Endorsement or ordering failed, a service did not answer, or the database was busy (`Retry-After`); try again',
+  503: 'Endorsement or ordering failed, a service did not answer, or the database was busy; try again after `Retry-After` seconds',
   504: 'Sent for ordering but the commit status is not known yet',
 };
 
