@@ -136,6 +136,42 @@ describe('AgreementService', () => {
     expect(open.items.map((entry) => entry.agreement.agreementId)).toEqual(['A-kept']);
   });
 
+  it('reads the completion of a listed page a few agreements at a time, not the whole page at once', async () => {
+    class SlowReadLedger extends InMemoryLedgerAccess {
+      inFlight = 0;
+      mostInFlight = 0;
+
+      override transportFor(identity: TestIdentity): TransactionTransport {
+        const inner = super.transportFor(identity);
+        return {
+          evaluate: async (spec, request, options) => {
+            if (spec.name !== 'getAgreement') return inner.evaluate(spec, request, options);
+            this.inFlight += 1;
+            this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+            try {
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              return await inner.evaluate(spec, request, options);
+            } finally {
+              this.inFlight -= 1;
+            }
+          },
+          submit: (spec, request, options) => inner.submit(spec, request, options),
+        };
+      }
+    }
+    const ledger = new SlowReadLedger(new Metrics());
+    await setAgreementParameters(ledger, log);
+    const service = new AgreementService(ledger, noAccounts);
+    for (let index = 0; index < 30; index += 1) {
+      const agreementId = `A-slow-${String(index).padStart(2, '0')}`;
+      await service.draftAgreement(carol, fraudModelDraft(`req-slow-${index}`, agreementId), { scope: 'slow' });
+    }
+    const open = await service.listAgreements(carol, { completed: false, page: { first: 30 } });
+    expect(open.items).toHaveLength(30);
+    expect(ledger.mostInFlight).toBeGreaterThan(1);
+    expect(ledger.mostInFlight).toBeLessThanOrEqual(8);
+  });
+
   describe('commands', () => {
     async function drafted(): Promise<{ ledger: CountingLedger; service: AgreementService }> {
       const ledger = new CountingLedger(new Metrics());

@@ -2,6 +2,7 @@ import type { AgreementDetails, AgreementRecord, AgreementView, MilestoneRecord 
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import type { Committed } from '../../ledger/committed.js';
 import type { AgreementService } from '../agreement-service.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /**
  * What a GraphQL `Agreement` resolves from: the record, plus whatever of the view the
@@ -43,6 +44,9 @@ export function taskBatchPayload<Batch extends { milestone: MilestoneRecord; tas
   return { ...committed, milestone: result.milestone, tasks: result.tasks };
 }
 
+/** How many agreement views one GraphQL request reads at once for the nodes of a list. */
+const viewReadsPerRequest = 8;
+
 /**
  * Field resolvers of `Agreement` and the enums whose wire values are not GraphQL names.
  * A node built from a record alone (a list, an accepted offer) reads the rest of the
@@ -50,10 +54,18 @@ export function taskBatchPayload<Batch extends { milestone: MilestoneRecord; tas
  */
 export function agreementNodeResolvers(service: AgreementService) {
   const views = new WeakMap<AgreementNode, Promise<AgreementView>>();
+  // A list of hundreds of nodes would otherwise read them all at once, taking the whole
+  // Gateway allowance of the process from every other caller: a few per request at a time.
+  const readersOfRequest = new WeakMap<GraphqlContext, LimitFunction>();
   const viewOf = (node: AgreementNode, context: GraphqlContext): Promise<AgreementView> => {
     let view = views.get(node);
     if (view === undefined) {
-      view = service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId);
+      let readers = readersOfRequest.get(context);
+      if (readers === undefined) {
+        readers = pLimit(viewReadsPerRequest);
+        readersOfRequest.set(context, readers);
+      }
+      view = readers(() => service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId));
       views.set(node, view);
     }
     return view;
