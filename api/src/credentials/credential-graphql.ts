@@ -18,6 +18,7 @@ import { fieldsUnder } from '../http/refusal-fields.js';
 import { graphqlPage, ledgerPageShape, ledgerPageTypeDefs } from '../http/ledger-pages.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import { CredentialService, issueCredentialBodySchema, type CredentialDependencies } from './credential-service.js';
+import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
 
 const holderSearchSchema = z.strictObject({
   type: credentialTypeSchema,
@@ -45,6 +46,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
   const credentialsOf = (context: GraphqlContext, args: unknown) => {
     const as = resolverRequester(context, 'credentials:read');
     const query = parseArguments(subjectArgsSchema, withoutNulls(args));
+    claimLedgerRecords(context, query.first);
     return service.listOf(
       as,
       query.subject,

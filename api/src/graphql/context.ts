@@ -97,10 +97,14 @@ export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandR
   if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
   return new GraphQLError(mapped.message, {
     extensions: {
-      // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with Retry-After.
+      // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with
+      // Retry-After; a passing failure of the peers or the database (503 over REST) keeps
+      // GraphQL's status but says when to try again, as REST does.
       ...(error instanceof CredentialsThrottledError
         ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
-        : {}),
+        : mapped.status === 503
+          ? { http: { headers: { 'retry-after': '1' } } }
+          : {}),
       code: mapped.code,
       status: mapped.status,
       requestId: context.requestId,

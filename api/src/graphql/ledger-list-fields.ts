@@ -1,10 +1,40 @@
+import { defaultPageSize } from '@gigledger/chaincode/model';
 import { z } from 'zod';
+import { ApiError } from '../errors/api-error.js';
 import { graphqlPage, ledgerPageShape, readLedgerPage, type LedgerPageQuery } from '../http/ledger-pages.js';
 import { parseArguments } from '../http/route.js';
 import { resolveWith, type GraphqlContext } from './context.js';
 import { withoutNulls } from './input-arguments.js';
 
 const pageArguments = z.object(ledgerPageShape);
+
+/**
+ * The most ledger records the list fields of one GraphQL request may ask for together
+ * (the sum of their `first`, 100 for each that gives none). The cost limit counts `first`
+ * only when written in the document, not when passed as a variable; aliases of one list
+ * field at 500 each had one request run the peers past their deadline.
+ */
+export const ledgerRecordsPerRequest = 1000;
+
+const claimedRecords = new WeakMap<GraphqlContext, number>();
+
+/**
+ * Counts a list field's page against its request's {@link ledgerRecordsPerRequest}.
+ *
+ * @throws ApiError 422 naming `first` when the request's lists would ask for more.
+ */
+export function claimLedgerRecords(context: GraphqlContext, first: number | undefined): void {
+  const total = (claimedRecords.get(context) ?? 0) + (first ?? defaultPageSize);
+  if (total > ledgerRecordsPerRequest) {
+    throw new ApiError(
+      422,
+      'VALIDATION_FAILED',
+      `first: the list fields of one request may ask for ${ledgerRecordsPerRequest} ledger records together; this one asks for ${total}`,
+      'first',
+    );
+  }
+  claimedRecords.set(context, total);
+}
 
 /**
  * The resolvers of a list the ledger answers one page at a time: `list` answers the
@@ -25,6 +55,7 @@ export function ledgerListResolvers<Item>(
   const pageOf = (context: GraphqlContext, args: unknown) => {
     const { first, after, ...own } = withoutNulls(args ?? {}) as Record<string, unknown>;
     const page: LedgerPageQuery = parseArguments(pageArguments, { first, after });
+    claimLedgerRecords(context, page.first);
     return readLedgerPage(page, 'after', (paging) => read(context, own, paging));
   };
   return {

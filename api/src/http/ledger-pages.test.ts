@@ -59,6 +59,27 @@ describe('ledger pages', () => {
     expect(list.asked).toHaveLength(1);
   });
 
+  it('gives cursors of one length for keys of different lengths, so a cursor does not tell how long a hidden id is', async () => {
+    const varied = [
+      '\u0000p\u0000a\u0000',
+      '\u0000p\u0000b\u0000',
+      `\u0000p\u0000c${'x'.repeat(300)}\u0000`,
+      '\u0000p\u0000d\u0000',
+    ];
+    const list = ledgerList(varied);
+    const lengths: number[] = [];
+    let after: string | undefined;
+    const seen: string[] = [];
+    do {
+      const page = await readLedgerPage({ first: 1, ...(after === undefined ? {} : { after }) }, 'after', list.read);
+      seen.push(...page.items);
+      if (page.endCursor !== undefined) lengths.push(page.endCursor.length);
+      after = page.endCursor;
+    } while (after !== undefined);
+    expect(seen).toEqual(varied);
+    expect(new Set(lengths).size).toBe(1);
+  });
+
   it("reads the cursors of every process sharing the deployment's secret, and no other deployment's", async () => {
     const list = ledgerList(keys);
     try {

@@ -17,6 +17,8 @@ import { wholeNumber } from './whole-number.js';
 
 const ivBytes = 12;
 const tagBytes = 16;
+/** Sealed keys are padded to a multiple of this many bytes; ledger keys of lists are far shorter. */
+const paddedBytes = 512;
 // Replaced at start-up by the deployment's (useCursorSecret); a process on its own, as in
 // tests, reads only its own cursors.
 let cursorKey = randomBytes(32);
@@ -94,18 +96,30 @@ function bookmarkOf(cursor: string, field: string): string {
   try {
     const decipher = createDecipheriv('aes-256-gcm', cursorKey, bytes.subarray(0, ivBytes));
     decipher.setAuthTag(bytes.subarray(ivBytes, ivBytes + tagBytes));
-    return Buffer.concat([decipher.update(bytes.subarray(ivBytes + tagBytes)), decipher.final()]).toString('utf8');
+    const padded = Buffer.concat([decipher.update(bytes.subarray(ivBytes + tagBytes)), decipher.final()]);
+    const end = padded.lastIndexOf(0xff);
+    if (end < 0) throw refused();
+    return padded.subarray(0, end).toString('utf8');
   } catch {
     throw refused();
   }
 }
 
-/** The cursor a caller gets for the chaincode's bookmark, sealed; undefined after the last page. */
+/**
+ * The cursor a caller gets for the chaincode's bookmark, sealed; undefined after the last
+ * page. The key is padded (a 0xff byte, which UTF-8 never holds, then zeros) to a
+ * multiple of {@link paddedBytes}, so a cursor's length does not tell the length of the
+ * id in it.
+ */
 function cursorOf(bookmark: string): string | undefined {
   if (bookmark === '') return undefined;
+  const key = Buffer.from(bookmark, 'utf8');
+  const padded = Buffer.alloc(Math.ceil((key.length + 1) / paddedBytes) * paddedBytes);
+  key.copy(padded);
+  padded[key.length] = 0xff;
   const iv = randomBytes(ivBytes);
   const cipher = createCipheriv('aes-256-gcm', cursorKey, iv);
-  const sealed = Buffer.concat([cipher.update(bookmark, 'utf8'), cipher.final()]);
+  const sealed = Buffer.concat([cipher.update(padded), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 

@@ -18,6 +18,7 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { visible } from '../ledger/visible.js';
 import { acceptBodySchema, LicensingService, offerBodySchema, usageBodySchema } from './licensing-routes.js';
 import { ledgerPageInfo, ledgerPageShape, readLedgerPage } from '../http/ledger-pages.js';
+import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
 
 const offerArgs = z.strictObject({ offerId: offerIdSchema });
 
@@ -450,6 +451,7 @@ export function licensingSchema(deps: {
               z.strictObject({ workId: licensedWorkIdSchema, ...ledgerPageShape }),
               inputFields(args),
             );
+            claimLedgerRecords(context, first);
             const client = await reader(context);
             const page = await readLedgerPage({ first, after }, 'after', async (paging) => {
               const { bookmark, ...licences } = await client.listWorkLicences({ workId, ...paging });

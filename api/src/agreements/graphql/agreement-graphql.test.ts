@@ -692,6 +692,32 @@ describe('agreements over GraphQL', () => {
         const refused = await graphql(kit.cast.freelancer, pageDocument, variables);
         expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field });
       }
+      // The cost limit sees no `first` passed as a variable: the request's lists are bounded together.
+      const aliased = await graphql(
+        kit.cast.freelancer,
+        `
+          query ($f: Int) {
+            a: agreementPage(first: $f) {
+              items {
+                role
+              }
+            }
+            b: agreementPage(first: $f) {
+              items {
+                role
+              }
+            }
+            c: agreementPage(first: $f) {
+              items {
+                role
+              }
+            }
+          }
+        `,
+        { f: 500 },
+      );
+      expect(aliased.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
+      expect(aliased.errors?.[0]?.message).toMatch(/may ask for 1000 ledger records together; this one asks for 1500/);
       // A cursor of the freelancer's list is not one of the client's.
       const clientsList = await graphql(kit.cast.client, pageDocument, {
         role: 'client',

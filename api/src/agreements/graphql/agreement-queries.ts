@@ -8,6 +8,7 @@ import {
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseArguments, parseInput } from '../../http/route.js';
 import { graphqlPage, ledgerPageShape } from '../../http/ledger-pages.js';
+import { claimLedgerRecords } from '../../graphql/ledger-list-fields.js';
 import { z } from 'zod';
 import { fieldSentAs } from '../../http/refusal-fields.js';
 import type { AgreementService } from '../agreement-service.js';
@@ -46,6 +47,7 @@ async function agreementPage(service: AgreementService, context: GraphqlContext,
   const as = resolverRequester(context, 'agreements:read');
   const party = args.party == null ? undefined : parseInput(partySchema, withoutNulls(args.party), 'party');
   const page = parseArguments(pageArgumentsSchema, withoutNulls({ first: args.first, after: args.after }));
+  claimLedgerRecords(context, page.first);
   const listed = await service.listAgreements(as, {
     party,
     role: args.role ?? undefined,
