@@ -1,4 +1,4 @@
-import { status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import {
   CommitStatusError,
   EndorseError,
@@ -6,8 +6,9 @@ import {
   type Network,
   type ProposalOptions,
 } from '@hyperledger/fabric-gateway';
-import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
+import { agreementTransactions, governanceTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { ContractClient } from './contract-client.js';
+import { gatewayCallWeight } from './gateway-call-limit.js';
 import { callerRequestClaims, type RequestClaims } from './request-claims.js';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
 import { CommitLatencies, type Clock, type ResubmitReason } from './resubmission.js';
@@ -63,6 +64,8 @@ class ScriptedNetwork {
   readonly evaluations: string[] = [];
   /** The options of every evaluation, in order. */
   readonly evaluationOptions: ProposalOptions[] = [];
+  /** The gRPC call options of every evaluation, in order. */
+  readonly evaluationCallOptions: CallOptions[] = [];
   endorseFailure: Error | undefined;
   /** Failures the first endorsements meet, one each, before `endorseFailure` applies. */
   endorseFailures: Error[] = [];
@@ -86,17 +89,21 @@ class ScriptedNetwork {
   asNetwork(): Network {
     const network = {
       getContract: () => ({
-        evaluate: (name: string, options: ProposalOptions = {}) => {
-          this.evaluations.push(name);
-          this.evaluationOptions.push(options);
-          if (this.evaluateFailure !== undefined) return Promise.reject(this.evaluateFailure);
-          return Promise.resolve(this.result);
-        },
         newProposal: (name: string, options: ProposalOptions = {}) => {
           const transactionId = `tx-${this.proposals.length + 1}`;
           this.proposals.push({ name, options, transactionId });
           this.timeline.push(`proposed ${transactionId}`);
           return {
+            evaluate: (callOptions: CallOptions = {}) => {
+              // An evaluation is never ordered: it leaves no proposal on the record.
+              this.proposals.pop();
+              this.timeline.pop();
+              this.evaluations.push(name);
+              this.evaluationOptions.push(options);
+              this.evaluationCallOptions.push(callOptions);
+              if (this.evaluateFailure !== undefined) return Promise.reject(this.evaluateFailure);
+              return Promise.resolve(this.result);
+            },
             getTransactionId: () => transactionId,
             endorse: () => {
               const next = this.endorseFailures.shift();
@@ -989,6 +996,17 @@ describe('ContractClient', () => {
       ['TalentOrgMSP'],
       undefined,
     ]);
+  });
+
+  it('asks the gateway call limit for one slot per page of the default size a list evaluation reads', async () => {
+    const scripted = new ScriptedNetwork();
+    scripted.result = new TextEncoder().encode(JSON.stringify({ items: [], bookmark: '' }));
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    await client.evaluate(governanceTransactions.listProposals, { pageSize: 500 });
+    await client.evaluate(governanceTransactions.listProposals, {});
+    expect(
+      scripted.evaluationCallOptions.map((options) => (options as Record<string, unknown>)[gatewayCallWeight]),
+    ).toEqual([5, 1]);
   });
 
   describe('requests and results', () => {

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { gatewayCallLimit } from './gateway-call-limit.js';
+import { evaluationWeight } from './contract-client.js';
+import { gatewayCallLimit, weightedCallOptions } from './gateway-call-limit.js';
 
 /*
  * The limit against a real gRPC server on loopback that answers a Gateway-shaped method
@@ -66,6 +67,7 @@ function call(
   client: grpc.Client,
   method: keyof typeof service,
   deadline = Date.now() + 10_000,
+  weight?: number,
 ): Promise<{ ok: true } | { ok: false; code: number; details: string }> {
   return new Promise((resolve) => {
     client.makeUnaryRequest(
@@ -74,7 +76,7 @@ function call(
       raw.responseDeserialize,
       Buffer.from('request'),
       new grpc.Metadata(),
-      { deadline },
+      { deadline, ...(weight === undefined ? {} : weightedCallOptions(weight)) },
       (error) => {
         resolve(error ? { ok: false, code: error.code, details: error.details } : { ok: true });
       },
@@ -171,8 +173,75 @@ describe('gatewayCallLimit', () => {
     server.release('Evaluate');
   });
 
+  it('counts a weighted call as that many slots, first come first sent', async () => {
+    // A call of weight 2 fills the limit of 2 alone; the light call behind it waits its turn.
+    const heavy = call(client, 'Evaluate', Date.now() + 10_000, 2);
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    const light = call(client, 'Evaluate');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.held.get('Evaluate')).toHaveLength(1);
+    expect(queued).toEqual([1]);
+    server.release('Evaluate');
+    expect(await heavy).toEqual({ ok: true });
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    // One light call in flight: a heavy one waits, and a light one behind it waits too.
+    const secondHeavy = call(client, 'Evaluate', Date.now() + 10_000, 2);
+    const secondLight = call(client, 'Evaluate');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.held.get('Evaluate')).toHaveLength(1);
+    expect(queued).toEqual([1, 1, 2]);
+    server.release('Evaluate');
+    expect(await light).toEqual({ ok: true });
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    server.release('Evaluate');
+    expect(await secondHeavy).toEqual({ ok: true });
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    server.release('Evaluate');
+    expect(await secondLight).toEqual({ ok: true });
+    expect(server.peak.get('Evaluate')).toBe(1);
+  });
+
+  it('takes a weight above the limit as the whole limit, and one below 1 as 1', async () => {
+    const heavy = call(client, 'Evaluate', Date.now() + 10_000, 50);
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    server.release('Evaluate');
+    expect(await heavy).toEqual({ ok: true });
+    const light = [
+      call(client, 'Evaluate', Date.now() + 10_000, 0),
+      call(client, 'Evaluate', Date.now() + 10_000, 0.2),
+    ];
+    await until(() => (server.held.get('Evaluate') ?? []).length === 2);
+    server.release('Evaluate');
+    expect(await Promise.all(light)).toEqual([{ ok: true }, { ok: true }]);
+  });
+
+  it('frees the slots of a weighted call that expired while waiting', async () => {
+    const first = call(client, 'Evaluate');
+    await until(() => (server.held.get('Evaluate') ?? []).length === 1);
+    const expired = await call(client, 'Evaluate', Date.now() + 150, 2);
+    expect(expired).toMatchObject({ ok: false, code: grpc.status.DEADLINE_EXCEEDED });
+    server.release('Evaluate');
+    expect(await first).toEqual({ ok: true });
+    const both = [call(client, 'Evaluate'), call(client, 'Evaluate')];
+    await until(() => (server.held.get('Evaluate') ?? []).length === 2);
+    server.release('Evaluate');
+    expect(await Promise.all(both)).toEqual([{ ok: true }, { ok: true }]);
+  });
+
   it('refuses a limit that is not a positive whole number', () => {
     expect(() => gatewayCallLimit(0)).toThrow(RangeError);
     expect(() => gatewayCallLimit(1.5)).toThrow(/positive whole number/);
+  });
+});
+
+describe('evaluationWeight', () => {
+  it('weighs a list request by its pages of the default size, anything else as one call', () => {
+    expect(evaluationWeight({ pageSize: 500 })).toBe(5);
+    expect(evaluationWeight({ pageSize: 101 })).toBe(2);
+    expect(evaluationWeight({ pageSize: 100 })).toBe(1);
+    expect(evaluationWeight({ pageSize: 7 })).toBe(1);
+    expect(evaluationWeight({ agreementId: 'a-1' })).toBe(1);
+    expect(evaluationWeight(undefined)).toBe(1);
+    expect(evaluationWeight({ pageSize: '500' })).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import pLimit from 'p-limit';
+import { Semaphore } from 'async-mutex';
 
 /**
  * How many unary calls to a peer's Gateway service (Evaluate, Endorse, Submit,
@@ -13,10 +13,26 @@ export const defaultGatewayCallsInFlight = 400;
 const gatewayService = '/gateway.Gateway/';
 
 /**
+ * The call option that tells {@link gatewayCallLimit} how many slots a call takes: a
+ * whole number from 1 (the default) up to the limit. Extra call options reach a gRPC
+ * client's interceptors unchanged, which is how a caller of fabric-gateway's
+ * `Proposal.evaluate(options)` passes it.
+ */
+export const gatewayCallWeight = 'gatewayCallWeight';
+
+/** Call options carrying a call's {@link gatewayCallWeight}. */
+export function weightedCallOptions(weight: number): grpc.CallOptions {
+  return { [gatewayCallWeight]: weight } as grpc.CallOptions;
+}
+
+/**
  * A gRPC client interceptor that holds unary calls to the peer's Gateway service until
- * fewer than `maxInFlight` of them are in flight on this connection. A call counts from
- * its start until its status arrives. Streams (chaincode events) and other services
- * (block delivery) pass untouched.
+ * they fit within `maxInFlight` slots on this connection, first come first sent. A call
+ * takes one slot, or the slots its {@link gatewayCallWeight} option names (a page of 500
+ * records costs the peer about five pages of 100: weighing it so keeps the work at the
+ * peer, not just the count of calls, within what it finishes inside a deadline). A call
+ * holds its slots from its start until its status arrives. Streams (chaincode events)
+ * and other services (block delivery) pass untouched.
  *
  * A call's deadline is a budget for the peer's work: it runs from the moment the call
  * is sent, not while it waits here, so a burst does not fail calls that never reached
@@ -30,12 +46,14 @@ export function gatewayCallLimit(maxInFlight: number, onQueued?: (waiting: numbe
   if (!Number.isInteger(maxInFlight) || maxInFlight <= 0) {
     throw new RangeError(`maxInFlight must be a positive whole number, got ${maxInFlight}`);
   }
-  const limit = pLimit(maxInFlight);
+  const slots = new Semaphore(maxInFlight);
+  let waitingCalls = 0;
   return (options, nextCall) => {
     const { path, requestStream, responseStream } = options.method_definition;
     if (!path.startsWith(gatewayService) || requestStream || responseStream) {
       return new grpc.InterceptingCall(nextCall(options));
     }
+    const weight = weightOf(options, maxInFlight);
     const budgetMs = budgetOf(options.deadline);
     // gRPC would start the deadline's clock now; the clock is started here when the call is sent.
     const call = nextCall({ ...options, deadline: Infinity });
@@ -55,9 +73,19 @@ export function gatewayCallLimit(maxInFlight: number, onQueued?: (waiting: numbe
           clearTimeout(queueTimer);
           listener.onReceiveStatus({ code, details, metadata: new grpc.Metadata() });
         };
-        if (limit.activeCount >= maxInFlight) onQueued?.(limit.pendingCount + 1);
-        void limit(() => {
-          if (state !== 'waiting') return Promise.resolve();
+        // The semaphore hands out slots first come first served, so a call waits whenever
+        // another one already does, even if its own weight would fit.
+        const mustWait = waitingCalls > 0 || slots.getValue() < weight;
+        if (mustWait) {
+          waitingCalls += 1;
+          onQueued?.(waitingCalls);
+        }
+        void slots.acquire(weight).then(([, release]) => {
+          if (mustWait) waitingCalls -= 1;
+          if (state !== 'waiting') {
+            release();
+            return;
+          }
           state = 'sent';
           clearTimeout(queueTimer);
           const deadlineTimer =
@@ -66,14 +94,12 @@ export function gatewayCallLimit(maxInFlight: number, onQueued?: (waiting: numbe
               : setTimeout(() => {
                   call.cancelWithStatus(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
                 }, budgetMs);
-          return new Promise<void>((finished) => {
-            next(metadata, {
-              onReceiveStatus: (status, pass) => {
-                clearTimeout(deadlineTimer);
-                finished();
-                pass(status);
-              },
-            });
+          next(metadata, {
+            onReceiveStatus: (status, pass) => {
+              clearTimeout(deadlineTimer);
+              release();
+              pass(status);
+            },
           });
         });
       },
@@ -83,6 +109,13 @@ export function gatewayCallLimit(maxInFlight: number, onQueued?: (waiting: numbe
       },
     });
   };
+}
+
+/** The slots a call takes: its weight option as a whole number within 1..maxInFlight. */
+function weightOf(options: grpc.CallOptions, maxInFlight: number): number {
+  const weight = (options as Record<string, unknown>)[gatewayCallWeight];
+  if (typeof weight !== 'number' || !Number.isFinite(weight)) return 1;
+  return Math.min(maxInFlight, Math.max(1, Math.ceil(weight)));
 }
 
 /** Milliseconds from now to the deadline; undefined for none. */
