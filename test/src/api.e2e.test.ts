@@ -149,6 +149,25 @@ describe('the API on the real network', () => {
         { party: freelancer.party },
       );
       expect(hrView.agreements.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
+      // The peers' chaincode filters by completion; REST and the open agreements agree.
+      const openForHr = await api.graphql<{ agreements: { agreement: { agreementId: string; completed: boolean } }[] }>(
+        `query ($party: PartyInput!) { agreements(party: $party, role: freelancer, completed: false, first: 500) { agreement { agreementId completed } } }`,
+        hr,
+        { party: freelancer.party },
+      );
+      expect(openForHr.agreements.map((entry) => entry.agreement.agreementId)).not.toContain(agreementId);
+      expect(openForHr.agreements.every((entry) => !entry.agreement.completed)).toBe(true);
+      const completedOverRest = await api.call(
+        'GET',
+        `/v1/agreements?role=freelancer&completed=true&first=500&mspId=${freelancer.party.mspId}&userId=${freelancer.party.userId}`,
+        hr,
+      );
+      expect(completedOverRest.status).toBe(200);
+      expect(
+        (completedOverRest.body as { agreement: { agreementId: string } }[]).map(
+          (entry) => entry.agreement.agreementId,
+        ),
+      ).toContain(agreementId);
       const hrWrite = await api.call('POST', `${milestone}/accept`, hr, {});
       expect(hrWrite.status).toBe(403);
 

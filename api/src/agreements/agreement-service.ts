@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import type { AccountService } from '../auth/account-service.js';
 import { requireKnownParties } from '../auth/known-parties.js';
 import type { z } from 'zod';
@@ -38,9 +37,6 @@ export type AgreementRequest<Name extends keyof Transactions> = Transactions[Nam
   : z.output<Transactions[Name]['request']>;
 type Result<Name extends keyof Transactions> = ResultOf<Transactions[Name]>;
 
-/** How many agreements one `completed` listing reads at once to learn their completion. */
-const completionReadsInFlight = 8;
-
 /** Which agreements to list: a party's (the caller's own by default), in one role, completed or not. */
 export interface AgreementQuery {
   readonly party?: Party | undefined;
@@ -53,11 +49,11 @@ export interface AgreementQuery {
   readonly afterField?: string | undefined;
 }
 
-/** One listed agreement; `view` is present when completion had to be read to filter. */
+/** One listed agreement; `completed` is known when the listing filtered by it. */
 export interface ListedAgreement {
   readonly role: PartyQueryRole;
   readonly agreement: AgreementRecord;
-  readonly view?: AgreementView;
+  readonly completed?: boolean;
 }
 
 /** What the agreement service asks of the settlement service about answers given by hand. */
@@ -157,8 +153,9 @@ export class AgreementService {
 
   /**
    * One page of a party's agreements: the caller's own, or anyone's for auditors, admins
-   * and HR systems. The `completed` filter applies to the page the ledger answered, so a
-   * page may hold fewer agreements than asked for, even none, with more to follow.
+   * and HR systems. The chaincode applies the `completed` filter to the page it read, in
+   * the same evaluation, so a page may hold fewer agreements than asked for, even none,
+   * with more to follow.
    *
    * @throws ApiError 403 when the caller may not list that party's agreements; 422 naming
    *   `afterField` for a cursor that is not this list's.
@@ -174,44 +171,13 @@ export class AgreementService {
         mspId: party.mspId,
         userId: party.userId,
         ...(query.role === undefined ? {} : { role: query.role }),
+        ...(query.completed === undefined ? {} : { completed: query.completed }),
         ...paging,
       }),
     );
-    return { items: await this.#withCompletion(client, page.items, query.completed), endCursor: page.endCursor };
-  }
-
-  /** The listed agreements whose completion is `wanted` (all of them when undefined). */
-  async #withCompletion(
-    client: LedgerClient,
-    listed: ListedAgreement[],
-    wanted: boolean | undefined,
-  ): Promise<ListedAgreement[]> {
-    if (wanted === undefined) return listed;
-    // Completion is derived from every milestone, which only getAgreement reads. An
-    // agreement that stopped being readable between the two reads (an auditor's grant
-    // ending) is left out, as the list would have left it out a moment later. A few reads
-    // at a time: a page of hundreds read at once took the peer's whole Gateway allowance
-    // from every other caller (and past it, 503s).
-    const oneAtATime = pLimit(completionReadsInFlight);
-    const withViews = await Promise.all(
-      listed.map((entry) =>
-        oneAtATime(async () => {
-          try {
-            return {
-              ...entry,
-              view: await client.agreements.getAgreement({ agreementId: entry.agreement.agreementId }),
-            };
-          } catch (error) {
-            if (error instanceof RefusedError && (error.kind === 'forbidden' || error.kind === 'not-found'))
-              return undefined;
-            throw error;
-          }
-        }),
-      ),
-    );
-    return withViews.filter(
-      (entry): entry is NonNullable<typeof entry> => entry !== undefined && entry.view.completed === wanted,
-    );
+    const completed = query.completed;
+    if (completed === undefined) return page;
+    return { items: page.items.map((entry) => ({ ...entry, completed })), endCursor: page.endCursor };
   }
 
   /**

@@ -811,6 +811,34 @@ describe('AgreementContract: queries', () => {
     await expect(list(client, { ...clientParty, role: 'arbitrator' })).rejects.toThrow(/^VALIDATION_FAILED\[role\]/);
   });
 
+  it('lists the completed agreements of a party, or the open ones, in the same evaluation', async () => {
+    for (const id of ['C-1', 'C-2', 'C-3']) {
+      await driver.draft(
+        draftRequest(driver.ledger, { requestId: `draft-${id}`, agreementId: id, evaluator: undefined }),
+      );
+    }
+    // Withdrawn offers: every milestone cancelled, so completed.
+    await driver.cancel(client, 'Project stopped', 'C-1');
+    await driver.cancel(client, 'Project stopped', 'C-3');
+    const ids = async (as: typeof client, query: Record<string, unknown>) =>
+      (
+        await driver.call(as, (c, ctx) => c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, ...query })))
+      ).items.map((entry) => entry.agreement.agreementId);
+    expect(await ids(client, { completed: true })).toEqual(['C-1', 'C-3']);
+    expect(await ids(client, { completed: false })).toEqual(['A-17', 'C-2']);
+    expect(await ids(client, {})).toEqual(['A-17', 'C-1', 'C-2', 'C-3']);
+    // The filter applies to each page: a page may hold fewer, even none, with more to follow.
+    const first = await driver.call(client, (c, ctx) =>
+      c.listAgreementsByParty(ctx, JSON.stringify({ ...clientParty, completed: true, pageSize: 1 })),
+    );
+    expect(first.items).toEqual([]);
+    expect(first.bookmark).not.toBe('');
+    // It keeps the visibility rules: the auditor reads under its grant, a stranger nothing.
+    expect(await ids(auditor, { completed: true })).toEqual(['C-1', 'C-3']);
+    await expect(ids(otherClient, { completed: true })).rejects.toThrow(/^FORBIDDEN/);
+    await expect(ids(client, { completed: 'yes' })).rejects.toThrow(/^VALIDATION_FAILED\[completed\]/);
+  });
+
   it('lists agreements by party one page at a time, each agreement once, up to the page size', async () => {
     const ids = ['B-01', 'B-02', 'B-03', 'B-04', 'B-05'];
     for (const [index, id] of ids.entries()) {

@@ -364,6 +364,10 @@ export type PartyQueryRole = z.infer<typeof partyQueryRoleSchema>;
 export const listAgreementsByPartyRequestSchema = z.strictObject({
   ...partySchema.shape,
   role: partyQueryRoleSchema.optional(),
+  completed: z
+    .boolean()
+    .optional()
+    .describe('Only agreements whose milestones are all final (true) or those with one still open (false)'),
   ...pageRequestShape,
 });
 

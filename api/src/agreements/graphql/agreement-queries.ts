@@ -58,7 +58,7 @@ async function agreementPage(service: AgreementService, context: GraphqlContext,
   return {
     items: listed.items.map((entry) => ({
       role: entry.role,
-      agreement: entry.view === undefined ? entry.agreement : nodeOfView(entry.view),
+      agreement: entry.completed === undefined ? entry.agreement : { ...entry.agreement, completed: entry.completed },
     })),
     endCursor: listed.endCursor,
   };

@@ -86,12 +86,23 @@ export async function getAgreement(ctx: Context, caller: Caller, agreementId: st
   };
 }
 
+/** Whether every milestone has reached a final state; reads milestones until one has not. */
+async function isCompleted(ctx: Context, agreement: AgreementRecord): Promise<boolean> {
+  for (const milestoneId of agreement.milestoneIds) {
+    const milestone = await requireMilestone(ctx, agreement, milestoneId);
+    if (!finalStatuses.includes(milestone.status)) return false;
+  }
+  return true;
+}
+
 /**
  * Agreements in which a party plays a role. A person may list their own; auditors, HR
  * systems and admins may list anyone's, each seeing only the agreements it may read
  * (an admin those naming a person of its organisation, an auditor those its grants cover).
+ * `completed` keeps the agreements whose milestones are all final (true) or not (false).
  * One page at a time (`pageSize`, `bookmark`): a page holds at most `pageSize` agreements,
- * fewer when some on it are not the caller's to read, so only an empty bookmark ends the list.
+ * fewer when some on it are not the caller's to read or not of the completion asked for,
+ * so only an empty bookmark ends the list.
  *
  * @throws RefusalError FORBIDDEN for anyone else; VALIDATION_FAILED `bookmark` for a
  *   bookmark this list did not answer with.
@@ -99,7 +110,7 @@ export async function getAgreement(ctx: Context, caller: Caller, agreementId: st
 export async function listAgreementsByParty(
   ctx: Context,
   caller: Caller,
-  request: Party & { role?: PartyQueryRole | undefined } & PageRequest,
+  request: Party & { role?: PartyQueryRole | undefined; completed?: boolean | undefined } & PageRequest,
 ): Promise<Page<{ role: PartyQueryRole; agreement: AgreementRecord }>> {
   if (!isParty(caller, request) && !(caller.role !== undefined && agreementListerRoles.includes(caller.role))) {
     refuse(
@@ -112,7 +123,9 @@ export async function listAgreementsByParty(
   for (const entry of entries) {
     const agreement = await requireAgreement(ctx, entry.agreementId);
     if (!canReadAgreement(caller, agreement)) continue;
-    if (await auditGrantCoversAgreement(ctx, caller, agreement)) items.push({ role: entry.role, agreement });
+    if (!(await auditGrantCoversAgreement(ctx, caller, agreement))) continue;
+    if (request.completed !== undefined && (await isCompleted(ctx, agreement)) !== request.completed) continue;
+    items.push({ role: entry.role, agreement });
   }
   return { items, bookmark };
 }
