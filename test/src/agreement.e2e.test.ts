@@ -132,6 +132,26 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
     } while (bookmark !== '');
     expect(pages).toEqual([ids.slice(0, 2), ids.slice(2)]);
 
+    // Withdrawing the first two offers completes them. A page of one open agreement reads
+    // on past them on the peer, within the one evaluation, and ends the list.
+    for (const agreementId of ids.slice(0, 2)) {
+      await lister.agreements.cancelAgreement({ requestId: requestId(), agreementId, reason: 'Batch withdrawn' });
+    }
+    const open = await lister.agreements.listAgreementsByParty({
+      ...partyOf(lister),
+      role: 'client',
+      completed: false,
+      pageSize: 1,
+    });
+    expect(open.items.map((entry) => entry.agreement.agreementId)).toEqual([ids[2]]);
+    expect(open.bookmark).toBe('');
+    const completed = await lister.agreements.listAgreementsByParty({
+      ...partyOf(lister),
+      role: 'client',
+      completed: true,
+    });
+    expect(completed.items.map((entry) => entry.agreement.agreementId)).toEqual(ids.slice(0, 2));
+
     // The peer starts a page at the bookmark, wherever it lies: one from outside the
     // list's own keys would read other people's index entries, so the chaincode refuses it.
     const freelancersPage = await freelancer.agreements.listAgreementsByParty({ ...partyOf(freelancer), pageSize: 1 });

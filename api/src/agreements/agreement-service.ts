@@ -153,9 +153,9 @@ export class AgreementService {
 
   /**
    * One page of a party's agreements: the caller's own, or anyone's for auditors, admins
-   * and HR systems. The chaincode applies the `completed` filter to the page it read, in
-   * the same evaluation, so a page may hold fewer agreements than asked for, even none,
-   * with more to follow.
+   * and HR systems. The chaincode applies the `completed` filter in the evaluation that
+   * lists the page, reading on past the agreements it leaves out; past many left out in a
+   * row a page may hold fewer agreements than asked for, even none, with more to follow.
    *
    * @throws ApiError 403 when the caller may not list that party's agreements; 422 naming
    *   `afterField` for a cursor that is not this list's.

@@ -459,7 +459,7 @@ describe('CredentialContract: queries for HR systems', () => {
     await expect(byIssuer(certBody, registrarParty)).rejects.toThrow(/^FORBIDDEN: /);
   });
 
-  it('pages both lists by bookmark, a filtered page possibly short, and refuses a bookmark of another list', async () => {
+  it('pages both lists by bookmark, a filtered page filled past what it leaves out, and refuses a bookmark of another list', async () => {
     const bySubject = (request: Record<string, unknown>) =>
       driver.call(freelancer, (c, ctx) =>
         c.listCredentialsBySubject(ctx, JSON.stringify({ ...freelancerParty, ...request })),
@@ -469,10 +469,13 @@ describe('CredentialContract: queries for HR systems', () => {
     const second = await bySubject({ pageSize: 2, bookmark: first.bookmark });
     expect(ids(second)).toEqual(['cred-3']);
     expect(second.bookmark).toBe('');
-    // The status filter applies within the page read: cred-2 is revoked, so the first page holds one.
+    // cred-2 is revoked: a page of active ones reads on past it and is full.
     const active = await bySubject({ pageSize: 2, status: 'active' });
-    expect(ids(active)).toEqual(['cred-1']);
-    expect(active.bookmark).toBe(first.bookmark);
+    expect(ids(active)).toEqual(['cred-1', 'cred-3']);
+    expect(active.bookmark).toBe('');
+    const activeFirst = await bySubject({ pageSize: 1, status: 'active' });
+    expect(ids(activeFirst)).toEqual(['cred-1']);
+    expect(ids(await bySubject({ pageSize: 1, status: 'active', bookmark: activeFirst.bookmark }))).toEqual(['cred-3']);
 
     const byIssuer = (request: Record<string, unknown>) =>
       driver.call(hr, (c, ctx) => c.listCredentialsByIssuer(ctx, JSON.stringify({ ...registrarParty, ...request })));

@@ -309,6 +309,28 @@ describe('ProvenanceContract', () => {
       await registerDataset('DS-1');
     });
 
+    it("fills a grantee's page of its own grants past other grantees' grants", async () => {
+      await grant({ grantId: 'G-1' });
+      for (const grantId of ['G-2', 'G-3', 'G-4']) {
+        await grant({ grantId, grantee: { mspId: 'ClientOrgMSP', userId: 'dave' } });
+      }
+      await grant({ grantId: 'G-5' });
+      const ids = (page: { items: AccessGrantRecord[] }) => page.items.map((record) => record.grantId);
+      const own = await call<{ items: AccessGrantRecord[]; bookmark: string }>(grantee, 'listAccessGrants', {
+        datasetId: 'DS-1',
+        pageSize: 2,
+      });
+      expect(ids(own)).toEqual(['G-1', 'G-5']);
+      expect(own.bookmark).toBe('');
+      // The controller reads every grant, page by page.
+      const all = await call<{ items: AccessGrantRecord[]; bookmark: string }>(freelancer, 'listAccessGrants', {
+        datasetId: 'DS-1',
+        pageSize: 2,
+      });
+      expect(ids(all)).toEqual(['G-1', 'G-2']);
+      expect(all.bookmark).not.toBe('');
+    });
+
     it('logs every use of a grant under its own key, for the controller and auditors only', async () => {
       expect(await grant()).toMatchObject({ status: 'active', controller: freelancerParty, grantee: granteeParty });
       const first = await use();

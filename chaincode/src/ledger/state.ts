@@ -108,6 +108,38 @@ export async function readValuePage<Schema extends z.ZodType>(
 }
 
 /**
+ * One page of a list that leaves records out (those the caller may not read, or that a
+ * filter does not ask for), filled: `readFiltered` is called from the request's bookmark
+ * on, each time for as many records as the page still lacks, until the page is full, the
+ * list ends, or the calls asked for twice the page size between them (at least
+ * {@link defaultPageSize}), which bounds an evaluation's reads. A caller then meets an
+ * empty or short page followed by more only past that many left-out records in a row;
+ * each such page had told it that records it may not see lie there, and where.
+ *
+ * @param readFiltered one page of the list, filtered, with the bookmark after it (Fabric's
+ *   paged range query: it never passes a record it did not answer with or leave out).
+ * @throws whatever `readFiltered` throws, e.g. RefusalError VALIDATION_FAILED `bookmark`.
+ */
+export async function readFilledPage<Item>(
+  request: PageRequest,
+  readFiltered: (page: PageRequest) => Promise<Page<Item>>,
+): Promise<Page<Item>> {
+  const wanted = request.pageSize ?? defaultPageSize;
+  const askBudget = Math.max(2 * wanted, defaultPageSize);
+  const items: Item[] = [];
+  let bookmark = request.bookmark ?? '';
+  let asked = 0;
+  do {
+    const pageSize = Math.min(wanted - items.length, askBudget - asked);
+    const page = await readFiltered({ pageSize, ...(bookmark === '' ? {} : { bookmark }) });
+    asked += pageSize;
+    items.push(...page.items);
+    bookmark = page.bookmark;
+  } while (items.length < wanted && bookmark !== '' && asked < askBudget);
+  return { items, bookmark };
+}
+
+/**
  * The records of one object type, each under the composite key that its own attributes
  * (`attributesOf`) name, parsed with `schema` on every read.
  */

@@ -657,7 +657,7 @@ export const agreementTypeDefs = /* GraphQL */ `
     agreements(party: PartyInput, role: PartyRole, completed: Boolean, first: Int, after: String): [PartyAgreement!]!
     """
     The same list as agreements, one page at a time: pass pageInfo.endCursor as after for the next.
-    A page may hold fewer than first, even none, and still be followed by more (completed filters each page).
+    A page may hold fewer than first, even none, and still be followed by more (past many agreements in a row that completed or visibility leaves out).
     """
     agreementPage(
       party: PartyInput

@@ -20,7 +20,7 @@ import { type Party } from '../../model/party';
 import type { Page, PageRequest } from '../../model/page';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
-import { decodeRecord } from '../../ledger/state';
+import { decodeRecord, readFilledPage } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
 import { auditGrantCoversAgreement, canReadAgreement, requireReadableAgreement } from './access';
@@ -101,8 +101,8 @@ async function isCompleted(ctx: Context, agreement: AgreementRecord): Promise<bo
  * (an admin those naming a person of its organisation, an auditor those its grants cover).
  * `completed` keeps the agreements whose milestones are all final (true) or not (false).
  * One page at a time (`pageSize`, `bookmark`): a page holds at most `pageSize` agreements,
- * fewer when some on it are not the caller's to read or not of the completion asked for,
- * so only an empty bookmark ends the list.
+ * filled past those left out (see {@link readFilledPage}); it may hold fewer only past
+ * many left out in a row, so only an empty bookmark ends the list.
  *
  * @throws RefusalError FORBIDDEN for anyone else; VALIDATION_FAILED `bookmark` for a
  *   bookmark this list did not answer with.
@@ -118,16 +118,18 @@ export async function listAgreementsByParty(
       `only ${request.mspId} user ${request.userId}, an auditor, an HR system or an admin may list that user's agreements; the caller is ${describeCaller(caller)}`,
     );
   }
-  const { entries, bookmark } = await readPartyIndexPage(ctx, request, request.role, request);
-  const items: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
-  for (const entry of entries) {
-    const agreement = await requireAgreement(ctx, entry.agreementId);
-    if (!canReadAgreement(caller, agreement)) continue;
-    if (!(await auditGrantCoversAgreement(ctx, caller, agreement))) continue;
-    if (request.completed !== undefined && (await isCompleted(ctx, agreement)) !== request.completed) continue;
-    items.push({ role: entry.role, agreement });
-  }
-  return { items, bookmark };
+  return readFilledPage(request, async (page) => {
+    const { entries, bookmark } = await readPartyIndexPage(ctx, request, request.role, page);
+    const items: { role: PartyQueryRole; agreement: AgreementRecord }[] = [];
+    for (const entry of entries) {
+      const agreement = await requireAgreement(ctx, entry.agreementId);
+      if (!canReadAgreement(caller, agreement)) continue;
+      if (!(await auditGrantCoversAgreement(ctx, caller, agreement))) continue;
+      if (request.completed !== undefined && (await isCompleted(ctx, agreement)) !== request.completed) continue;
+      items.push({ role: entry.role, agreement });
+    }
+    return { items, bookmark };
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
 } from '../../model/credential-records';
 import type { Caller } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
+import { readFilledPage } from '../../ledger/state';
 import { describeCaller, isParty } from '../../ledger/caller';
 import {
   describeParty,
@@ -108,9 +109,10 @@ export async function getCredentialSecrets(
 }
 
 /**
- * One page of the credentials a person holds, optionally of one type or status. The
- * filters apply within the page, so a page may hold fewer than `pageSize`, even none,
- * with more to follow: only an empty bookmark ends the list.
+ * One page of the credentials a person holds, optionally of one type or status, filled
+ * past those the filters or an auditor's grants leave out (see {@link readFilledPage}): a
+ * page may hold fewer than `pageSize` only past many left out in a row, so only an empty
+ * bookmark ends the list.
  *
  * @throws RefusalError FORBIDDEN unless the caller is that person, or hr, auditor or
  *   admin; VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
@@ -122,14 +124,16 @@ export async function listCredentialsBySubject(
 ): Promise<Page<CredentialRecord>> {
   const subject = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [subject], `list the credentials of ${describeParty(subject)}`);
-  const { credentials, bookmark } = await readCredentialsOfSubjectPage(ctx, subject, request);
-  const matching = credentials.filter((credential) => matches(credential, request));
-  return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+  return readFilledPage(request, async (page) => {
+    const { credentials, bookmark } = await readCredentialsOfSubjectPage(ctx, subject, page);
+    const matching = credentials.filter((credential) => matches(credential, request));
+    return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+  });
 }
 
 /**
- * One page of the credentials an issuer issued, optionally of one type or status (the
- * status filters within the page, as for {@link listCredentialsBySubject}).
+ * One page of the credentials an issuer issued, optionally of one type or status, filled
+ * as {@link listCredentialsBySubject} fills its pages.
  *
  * @throws RefusalError FORBIDDEN unless the caller is that issuer, or hr, auditor or
  *   admin; VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
@@ -141,9 +145,11 @@ export async function listCredentialsByIssuer(
 ): Promise<Page<CredentialRecord>> {
   const issuer = { mspId: request.mspId, userId: request.userId };
   requireOwnerOrOverseer(caller, [issuer], `list the credentials issued by ${describeParty(issuer)}`);
-  const { credentials, bookmark } = await readCredentialsOfIssuerPage(ctx, issuer, request.type, request);
-  const matching = credentials.filter((credential) => matches(credential, request));
-  return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+  return readFilledPage(request, async (page) => {
+    const { credentials, bookmark } = await readCredentialsOfIssuerPage(ctx, issuer, request.type, page);
+    const matching = credentials.filter((credential) => matches(credential, request));
+    return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+  });
 }
 
 type CredentialListRequest = Party & {

@@ -18,6 +18,7 @@ import {
   requireProvenanceRecord,
 } from './store';
 import { requireMemberOrganisations } from '../governance/member-organisations';
+import { readFilledPage } from '../../ledger/state';
 
 function describeParty(party: Party): string {
   return `${party.mspId}/${party.userId}`;
@@ -230,8 +231,9 @@ export async function getAccessGrant(ctx: Context, caller: Caller, grantId: stri
 
 /**
  * One page of the grants of a dataset, in grant id order, for its controller and
- * auditors under an audit grant; a grantee sees only its own (so its page may hold fewer
- * than asked, even none, with more to follow). Every grant of one dataset concerns the same organisation
+ * auditors under an audit grant; a grantee sees only its own, on pages filled past the
+ * others (see {@link readFilledPage}; one may still hold fewer than asked, even none,
+ * with more to follow, past many others in a row). Every grant of one dataset concerns the same organisation
  * (its controller's), so an auditor no audit grant covers is refused as for the dataset's
  * access log and any one of its grants, rather than answered an empty list that reads as
  * "no grants".
@@ -246,13 +248,15 @@ export async function listAccessGrants(
   request: { datasetId: string } & PageRequest,
 ): Promise<Page<AccessGrantRecord>> {
   const dataset = await requireDataset(ctx, request.datasetId);
-  const grants = await readDatasetGrantsPage(ctx, request.datasetId, request);
-  if (await mayOversee(ctx, caller, dataset)) return grants;
-  const own = grants.items.filter((grant) => isParty(caller, grant.grantee));
-  if (own.length === 0 && caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
+  if (await mayOversee(ctx, caller, dataset)) return readDatasetGrantsPage(ctx, request.datasetId, request);
+  const own = await readFilledPage(request, async (page) => {
+    const grants = await readDatasetGrantsPage(ctx, request.datasetId, page);
+    return { items: grants.items.filter((grant) => isParty(caller, grant.grantee)), bookmark: grants.bookmark };
+  });
+  if (own.items.length === 0 && caller.role !== undefined && provenanceAuditorRoles.includes(caller.role)) {
     await requireAuditGrant(ctx, caller, auditedDataset(dataset), [dataset.controller]);
   }
-  return { items: own, bookmark: grants.bookmark };
+  return own;
 }
 
 /**
