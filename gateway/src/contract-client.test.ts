@@ -16,7 +16,9 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  EvaluationError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   ResultFormatError,
   SubmissionError,
@@ -959,6 +961,31 @@ describe('ContractClient', () => {
       expect(failure).toMatchObject({ transactionId: 'tx-1' });
       expect((failure as Error).message).toContain('127.0.0.1:7051: peer unreachable');
       expect(scripted.submissions).toBe(0);
+    });
+
+    it('tells a query shed unsent at capacity (PeersBusyError) from one the peers failed', async () => {
+      const scripted = new ScriptedNetwork();
+      const details = 'waited 10000 ms for a free slot to call /gateway.Gateway/Evaluate';
+      scripted.evaluateFailure = new GatewayError({
+        code: grpcStatus.DEADLINE_EXCEEDED,
+        details: [],
+        cause: serviceError(grpcStatus.DEADLINE_EXCEEDED, details),
+      });
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const shed = await client
+        .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+        .catch((error: unknown) => error);
+      expect(shed).toBeInstanceOf(PeersBusyError);
+      scripted.evaluateFailure = new GatewayError({
+        code: grpcStatus.DEADLINE_EXCEEDED,
+        details: [],
+        cause: serviceError(grpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'),
+      });
+      const failed = await client
+        .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+        .catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(EvaluationError);
+      expect(failed).not.toBeInstanceOf(PeersBusyError);
     });
 
     it('turns a refused query into a RefusedError with no transaction', async () => {

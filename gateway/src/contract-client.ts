@@ -20,7 +20,7 @@ import {
   type TransactionSpec,
 } from '@gigledger/chaincode/model';
 import type { CommitSeen, CommitWatch, PeerHeights } from './peer-heights.js';
-import { weightedCallOptions } from './gateway-call-limit.js';
+import { waitedUnsentForSlot, weightedCallOptions } from './gateway-call-limit.js';
 import type { LedgerBlocks } from './ledger-blocks.js';
 import { replayedTransactionId } from './replayed-request.js';
 import {
@@ -40,6 +40,7 @@ import {
   isNonMemberRefusal,
   LedgerError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   refusalIn,
   ResultFormatError,
@@ -717,6 +718,15 @@ function mapEndorseError(
       transactionId: id,
       cause: error,
     });
+  }
+  if (waitedUnsentForSlot(error)) {
+    return new PeersBusyError(
+      `the proposal was not sent, the peers being at capacity: ${describeGatewayError(error)}`,
+      {
+        transactionId: id,
+        cause: error,
+      },
+    );
   }
   if (stage === 'evaluate') {
     return new EvaluationError(`evaluation failed: ${describeGatewayError(error)}`, {

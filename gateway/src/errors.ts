@@ -37,6 +37,14 @@ export class EndorsementError extends LedgerError {}
 export class EvaluationError extends EndorsementError {}
 
 /**
+ * A proposal (an evaluation or an endorsement) was never sent: it waited its whole
+ * deadline for one of the calls this process keeps in flight at the peers (see
+ * `gatewayCallLimit`), so nothing was read or changed. The peers are at capacity; a
+ * later try may pass.
+ */
+export class PeersBusyError extends EndorsementError {}
+
+/**
  * The peers refused the caller's identity because its organisation is not a member of
  * the channel (any more): `network:remove-org` took its MSP out of the channel
  * configuration, so every peer answers its proposals with `access denied: channel [...]

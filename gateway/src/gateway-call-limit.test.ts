@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { evaluationWeight } from './contract-client.js';
-import { gatewayCallLimit, weightedCallOptions } from './gateway-call-limit.js';
+import { gatewayCallLimit, waitedUnsentForSlot, weightedCallOptions } from './gateway-call-limit.js';
 
 /*
  * The limit against a real gRPC server on loopback that answers a Gateway-shaped method
@@ -142,6 +142,13 @@ describe('gatewayCallLimit', () => {
     await until(() => (server.held.get('Evaluate') ?? []).length === 2);
     const late = await call(client, 'Evaluate', Date.now() + 150);
     expect(late).toMatchObject({ ok: false, code: grpc.status.DEADLINE_EXCEEDED });
+    // Told apart from a call the peer ran past its deadline, directly and wrapped as fabric-gateway wraps it.
+    const unsent = Object.assign(new Error(`4 DEADLINE_EXCEEDED: ${late.ok ? '' : late.details}`), {
+      details: late.ok ? '' : late.details,
+    });
+    expect(waitedUnsentForSlot(unsent)).toBe(true);
+    expect(waitedUnsentForSlot(new Error('gateway error', { cause: unsent }))).toBe(true);
+    expect(waitedUnsentForSlot(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'))).toBe(false);
     server.release('Evaluate');
     expect(await Promise.all(first)).toEqual([{ ok: true }, { ok: true }]);
     // The expired call never reached the server, and its slot was never taken.

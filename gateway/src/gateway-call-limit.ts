@@ -12,6 +12,23 @@ export const defaultGatewayCallsInFlight = 400;
 
 const gatewayService = '/gateway.Gateway/';
 
+/** What a call that waited its whole deadline for a slot says in its status details. */
+const unsentForSlotDetails = /waited \d+ ms for a free slot to call \/gateway\.Gateway\//;
+
+/**
+ * Whether a failed Gateway call never left this process: it waited its deadline for a
+ * slot (a gRPC status, or fabric-gateway's error wrapping one as its cause).
+ */
+export function waitedUnsentForSlot(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 3; depth += 1) {
+    const details = (current as { details?: unknown }).details;
+    if (typeof details === 'string' && unsentForSlotDetails.test(details)) return true;
+    if (unsentForSlotDetails.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /**
  * The call option that tells {@link gatewayCallLimit} how many slots a call takes: a
  * whole number from 1 (the default) up to the limit. Extra call options reach a gRPC

@@ -23,6 +23,7 @@ export {
   EvaluationError,
   LedgerError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   ResultFormatError,
   SubmissionError,

@@ -5,6 +5,7 @@ import {
   EndorsementError,
   EvaluationError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
@@ -60,6 +61,12 @@ describe('errorBody', () => {
         transactionId: (error as { transactionId?: string }).transactionId,
       });
     }
+  });
+
+  it('says a proposal shed unsent at capacity changed nothing, whether a read or a command', () => {
+    const shed = errorBody(new PeersBusyError('waited', { transactionId: 'tx9' }), 'r1');
+    expect([shed.status, shed.code]).toEqual([503, 'PEERS_BUSY']);
+    expect(shed.message).toContain('was not sent, so nothing was read or changed');
   });
 
   it('says a failed read is a query the peers could not answer, not a transaction they could not endorse', () => {
@@ -176,7 +183,15 @@ describe('errorBody', () => {
     app.get('/peers', () => {
       throw new ApiError(503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again');
     });
-    app.use(errorHandler(pino({ level: 'silent' })));
+    app.get('/shed', () => {
+      throw new PeersBusyError('waited 10000 ms for a free slot to call /gateway.Gateway/Evaluate');
+    });
+    const lines: { level: number; msg: string; err?: unknown }[] = [];
+    const log = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string; err?: unknown }) },
+    );
+    app.use(errorHandler(log));
     const server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));
     try {
@@ -191,6 +206,18 @@ describe('errorBody', () => {
       expect([peers.status, peers.headers.get('retry-after')]).toEqual([503, '1']);
       const broken = await fetch(`${base}/broken`);
       expect([broken.status, broken.headers.get('retry-after')]).toEqual([500, null]);
+      // A request shed unsent has already waited its deadline: it is told to wait longer
+      // than one second, and the shedding is one warning line, not an error with a stack.
+      lines.length = 0;
+      const shed = await fetch(`${base}/shed`);
+      expect([shed.status, shed.headers.get('retry-after'), ((await shed.json()) as { code: string }).code]).toEqual([
+        503,
+        '5',
+        'PEERS_BUSY',
+      ]);
+      expect(lines.map((line) => [line.level, line.msg, line.err === undefined])).toEqual([
+        [40, 'peers busy: request shed', true],
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

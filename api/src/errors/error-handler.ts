@@ -7,6 +7,7 @@ import {
   EndorsementError,
   EvaluationError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
@@ -80,13 +81,19 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
                 'ORDERING_FAILED',
                 'no orderer took the endorsed transaction; it was most likely not ordered, but an orderer that stopped answering may still order it: send the same request again with the same request id (commandRequestId), which acts at most once',
               ]
-            : error instanceof EvaluationError
-              ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
-              : error instanceof EndorsementError
-                ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
-                : error instanceof CertificateAuthorityUnavailableError
-                  ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
-                  : undefined;
+            : error instanceof PeersBusyError
+              ? [
+                  503,
+                  peersBusyCode,
+                  `the peers are at capacity: the request waited its turn and was not sent, so nothing was read or changed; try again after ${peersBusyRetryAfterSeconds} s`,
+                ]
+              : error instanceof EvaluationError
+                ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
+                : error instanceof EndorsementError
+                  ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
+                  : error instanceof CertificateAuthorityUnavailableError
+                    ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
+                    : undefined;
   if (stage !== undefined) {
     const [status, code, message] = stage;
     const transactionId = (error as { transactionId?: string }).transactionId;
@@ -107,6 +114,24 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return { status, code, message, ...(error instanceof URIError ? {} : { field: 'body' }), requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
+}
+
+/** 503 when a proposal waited its deadline for a slot at the peers and was never sent. */
+export const peersBusyCode = 'PEERS_BUSY';
+
+/**
+ * The `Retry-After` of {@link peersBusyCode}: the request had already waited its whole
+ * deadline in a queue, so the peers are behind by at least that; one second would bring
+ * the same callers back into the same queue.
+ */
+export const peersBusyRetryAfterSeconds = 5;
+
+/**
+ * Seconds a 503 tells its client to wait (RFC 9110 `Retry-After`): every 503 is a passing
+ * condition (peers or orderers busy or restarting, the database busy).
+ */
+export function retryAfterSecondsOf(body: { code: string }): number {
+  return body.code === peersBusyCode ? peersBusyRetryAfterSeconds : 1;
 }
 
 /** 503 when the database's write lock stayed taken past the wait; sent with `Retry-After`. */
@@ -179,15 +204,18 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     // Idempotency-Key or body requestId), beside the HTTP request's own id.
     const refusal = errorBody(error, requestId);
     const body = commandRequestId === undefined ? refusal : { ...refusal, commandRequestId };
-    if (body.status >= 500) {
+    if (body.code === peersBusyCode) {
+      // Shedding load is the limit doing its work, not a fault: one line, no stack.
+      log.warn({ requestId, commandRequestId, method: request.method, path: request.path }, 'peers busy: request shed');
+    } else if (body.status >= 500) {
       log.error(
         { err: error, requestId, commandRequestId, method: request.method, path: request.path },
         'request failed',
       );
     }
-    // Every 503 is a passing condition (peers or orderers busy or restarting, the database
-    // busy): RFC 9110 lets it say when to try again, so clients back off rather than hammer.
-    if (body.status === 503) response.set('Retry-After', '1');
+    // Every 503 is a passing condition: RFC 9110 lets it say when to try again, so clients
+    // back off rather than hammer.
+    if (body.status === 503) response.set('Retry-After', String(retryAfterSecondsOf(body)));
     response.status(body.status).json(body);
   };
 }

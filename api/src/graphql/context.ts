@@ -3,7 +3,7 @@ import type { Access, Principal, Scope } from '../auth/principal.js';
 import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
-import { errorBody } from '../errors/error-handler.js';
+import { errorBody, peersBusyCode, retryAfterSecondsOf } from '../errors/error-handler.js';
 import { withSettledRequestId, type IdempotencyKeyHeader } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 
@@ -94,7 +94,8 @@ export async function resolveWith<T>(context: GraphqlContext, body: () => Promis
 export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandRequestId?: string): GraphQLError {
   if (error instanceof GraphQLError) return error;
   const mapped = errorBody(error, context.requestId);
-  if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
+  if (mapped.code === peersBusyCode) context.log.warn('peers busy: GraphQL resolver shed');
+  else if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
   return new GraphQLError(mapped.message, {
     extensions: {
       // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with
@@ -103,7 +104,7 @@ export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandR
       ...(error instanceof CredentialsThrottledError
         ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
         : mapped.status === 503
-          ? { http: { headers: { 'retry-after': '1' } } }
+          ? { http: { headers: { 'retry-after': String(retryAfterSecondsOf(mapped)) } } }
           : {}),
       code: mapped.code,
       status: mapped.status,

@@ -19,7 +19,7 @@ export const errorBodySchema = z
       .string()
       .optional()
       .describe(
-        "The Fabric transaction id the command was proposed under. Only with ORDERING_FAILED (503), COMMIT_STATUS_UNKNOWN (504) and COMMIT_FAILED (409) was it handed to ordering; with a refusal or ENDORSEMENT_FAILED nothing was ordered, and the id names the proposal in the peers' logs only",
+        "The Fabric transaction id the command was proposed under. Only with ORDERING_FAILED (503), COMMIT_STATUS_UNKNOWN (504) and COMMIT_FAILED (409) was it handed to ordering; with a refusal, ENDORSEMENT_FAILED or PEERS_BUSY nothing was ordered, and the id names the proposal in the peers' logs only",
       ),
   })
   .describe('The one shape of every error answer');
@@ -35,7 +35,7 @@ const errorDescriptions: Record<number, string> = {
   415: 'The request body is not JSON, or in an unsupported encoding or charset',
   429: 'Rate limit reached',
   500: 'Unexpected error; quote the request id',
-  503: 'Endorsement or ordering failed, a service did not answer, or the database was busy; try again after `Retry-After` seconds',
+  503: 'Endorsement or ordering failed, the peers were at capacity (PEERS_BUSY: nothing was sent), a service did not answer, or the database was busy; try again after `Retry-After` seconds',
   504: 'Sent for ordering but the commit status is not known yet',
 };
 
