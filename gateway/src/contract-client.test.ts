@@ -1025,15 +1025,19 @@ describe('ContractClient', () => {
     ]);
   });
 
-  it('asks the gateway call limit for one slot per page of the default size a list evaluation reads', async () => {
+  it('asks the gateway call limit for one slot per 100 records a list evaluation may read, one for anything else', async () => {
     const scripted = new ScriptedNetwork();
     scripted.result = new TextEncoder().encode(JSON.stringify({ items: [], bookmark: '' }));
     const client = new ContractClient(scripted.asNetwork(), 'gigledger');
     await client.evaluate(governanceTransactions.listProposals, { pageSize: 500 });
     await client.evaluate(governanceTransactions.listProposals, {});
+    scripted.result = new TextEncoder().encode(
+      JSON.stringify({ name: 'maxRevisions', value: 3, updatedAt: 'x', updatedBy: 'y', txId: 'z' }),
+    );
+    await client.evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' });
     expect(
       scripted.evaluationCallOptions.map((options) => (options as Record<string, unknown>)[gatewayCallWeight]),
-    ).toEqual([5, 1]);
+    ).toEqual([10, 2, 1]);
   });
 
   describe('requests and results', () => {

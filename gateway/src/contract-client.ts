@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import {
   canonicalJson,
   defaultPageSize,
+  pageReadBudget,
   parseRefusal,
   qualifiedName,
   takesArgument,
@@ -204,7 +205,8 @@ export class ContractClient implements TransactionTransport {
   /**
    * Evaluates a query on one peer: the gateway's choice, or one of `options.organizations`.
    *
-   * @throws RefusedError when the chaincode refuses; EvaluationError when no peer answers.
+   * @throws RefusedError when the chaincode refuses; EvaluationError when no peer answers;
+   *   PeersBusyError (an EvaluationError's sibling) when it waited its deadline for a slot, unsent.
    */
   async evaluate<Spec extends AnySpec>(
     spec: Spec,
@@ -219,7 +221,7 @@ export class ContractClient implements TransactionTransport {
         ...transientOption(options.transient),
         ...(options.organizations === undefined ? {} : { endorsingOrganizations: [...options.organizations] }),
       });
-      bytes = await proposal.evaluate(weightedCallOptions(evaluationWeight(request)));
+      bytes = await proposal.evaluate(weightedCallOptions(evaluationWeight(spec, request)));
     } catch (error) {
       throw mapEndorseError(error, undefined, 'evaluate');
     }
@@ -233,7 +235,8 @@ export class ContractClient implements TransactionTransport {
    * endorsed again as a new one except after a read conflict.
    *
    * @throws RefusedError when the chaincode refuses (nothing is ordered).
-   * @throws EndorsementError, SubmissionError, CommitStatusUnknownError, CommitFailedError by stage.
+   * @throws EndorsementError (PeersBusyError when shed unsent), SubmissionError, CommitStatusUnknownError,
+   *   CommitFailedError by stage.
    */
   async submit<Spec extends AnySpec>(
     spec: Spec,
@@ -634,13 +637,17 @@ export interface ContractClientOptions {
 }
 
 /**
- * The gateway call slots an evaluation takes: one per page of the default size it asks
- * for (a list of 500 records holds the peer about as long as five of 100), one otherwise.
+ * The gateway call slots an evaluation takes: for a list (a spec whose request takes
+ * `pageSize`), one per {@link defaultPageSize} records it may read to fill its page
+ * ({@link pageReadBudget}: a page of 100 may read 200, one of 500 a thousand, and a
+ * thousand records hold the peer about ten times as long as a hundred); one otherwise.
  */
-export function evaluationWeight(request: unknown): number {
+export function evaluationWeight(spec: AnySpec, request: unknown): number {
+  const shape = (spec.request as { shape?: Record<string, unknown> }).shape;
+  if (shape === undefined || !('pageSize' in shape)) return 1;
   const pageSize =
     typeof request === 'object' && request !== null ? (request as { pageSize?: unknown }).pageSize : undefined;
-  return typeof pageSize === 'number' && pageSize > defaultPageSize ? Math.ceil(pageSize / defaultPageSize) : 1;
+  return Math.ceil(pageReadBudget(typeof pageSize === 'number' ? pageSize : undefined) / defaultPageSize);
 }
 
 /**

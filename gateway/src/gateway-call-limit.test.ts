@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { agreementTransactions, parameterTransactions } from '@gigledger/chaincode/model';
 import { evaluationWeight } from './contract-client.js';
 import { gatewayCallLimit, waitedUnsentForSlot, weightedCallOptions } from './gateway-call-limit.js';
 
@@ -242,13 +243,16 @@ describe('gatewayCallLimit', () => {
 });
 
 describe('evaluationWeight', () => {
-  it('weighs a list request by its pages of the default size, anything else as one call', () => {
-    expect(evaluationWeight({ pageSize: 500 })).toBe(5);
-    expect(evaluationWeight({ pageSize: 101 })).toBe(2);
-    expect(evaluationWeight({ pageSize: 100 })).toBe(1);
-    expect(evaluationWeight({ pageSize: 7 })).toBe(1);
-    expect(evaluationWeight({ agreementId: 'a-1' })).toBe(1);
-    expect(evaluationWeight(undefined)).toBe(1);
-    expect(evaluationWeight({ pageSize: '500' })).toBe(1);
+  it('weighs a list by the records it may read to fill its page, per 100; anything else as one call', () => {
+    const list = agreementTransactions.listAgreementsByParty;
+    expect(evaluationWeight(list, { pageSize: 500 })).toBe(10);
+    expect(evaluationWeight(list, { pageSize: 101 })).toBe(3);
+    expect(evaluationWeight(list, { pageSize: 100 })).toBe(2);
+    expect(evaluationWeight(list, { pageSize: 7 })).toBe(1);
+    expect(evaluationWeight(list, {})).toBe(2);
+    expect(evaluationWeight(list, { pageSize: '500' })).toBe(2);
+    // Not a list: one slot, whatever the request holds.
+    expect(evaluationWeight(agreementTransactions.getAgreement, { agreementId: 'a-1', pageSize: 500 })).toBe(1);
+    expect(evaluationWeight(parameterTransactions.listParameters, undefined)).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import type { Context } from 'fabric-contract-api';
 import type { Iterators } from 'fabric-shim-api';
 import type { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json';
-import { defaultPageSize, type Page, type PageRequest } from '../model/page';
+import { defaultPageSize, pageReadBudget, type Page, type PageRequest } from '../model/page';
 import { refuse } from './refusal';
 
 const encoder = new TextEncoder();
@@ -125,7 +125,7 @@ export async function readFilledPage<Item>(
   readFiltered: (page: PageRequest) => Promise<Page<Item>>,
 ): Promise<Page<Item>> {
   const wanted = request.pageSize ?? defaultPageSize;
-  const askBudget = Math.max(2 * wanted, defaultPageSize);
+  const askBudget = pageReadBudget(wanted);
   const items: Item[] = [];
   let bookmark = request.bookmark ?? '';
   let asked = 0;

@@ -26,6 +26,15 @@ export const pageRequestShape = {
   bookmark: z.string().max(4096, 'must be at most 4096 characters').optional(),
 };
 
+/**
+ * The most records one page of a list that leaves records out may read to fill itself:
+ * twice its size, at least {@link defaultPageSize} (see `readFilledPage`). Also how the
+ * gateway package weighs a list evaluation against the calls it keeps at the peers.
+ */
+export function pageReadBudget(pageSize: number | undefined): number {
+  return Math.max(2 * (pageSize ?? defaultPageSize), defaultPageSize);
+}
+
 export interface PageRequest {
   readonly pageSize?: number | undefined;
   readonly bookmark?: string | undefined;
