@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../errors/api-error.js';
-import { answerWithPage, readEveryLedgerPage, readLedgerPage, useCursorSecret } from './ledger-pages.js';
+import {
+  answerWithPage,
+  ledgerPageQuerySchema,
+  readEveryLedgerPage,
+  readLedgerPage,
+  useCursorSecret,
+} from './ledger-pages.js';
 
 /** A chaincode list over `keys` as Fabric pages it: the bookmark is the next page's first key. */
 function ledgerList(keys: readonly string[]) {
@@ -110,6 +116,16 @@ describe('ledger pages', () => {
     expect(headers).toEqual([['Link', '</v1/agreements?role=client&completed=false&first=2&after=Zm9v>; rel="next"']]);
     answerWithPage({ items: [], endCursor: undefined }, { path: '/v1/agreements', query: {}, setHeader });
     expect(headers).toHaveLength(1);
+  });
+
+  it('refuses a first that is not decimal digits with a sentence, not the pattern, and one out of range with the range', () => {
+    const reasons = (first: unknown) =>
+      ledgerPageQuerySchema.safeParse({ first }).error?.issues.map((issue) => issue.message);
+    for (const first of ['-1', 'abc', '5 ', ' 5', '1e2', ['5', '6']]) {
+      expect(reasons(first)).toEqual(['must be a whole number written in decimal digits, given once']);
+    }
+    for (const first of ['0', '501']) expect(reasons(first)).toEqual(['must be 1 to 500']);
+    expect(reasons('007')).toBeUndefined();
   });
 
   it('reads a whole list page after page at the largest page size', async () => {

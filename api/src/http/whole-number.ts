@@ -27,10 +27,9 @@ function digitsPattern(low: number, high: number): string {
 export function wholeNumber(range: z.ZodNumber = z.number()) {
   const minimum = Math.max(Number.MIN_SAFE_INTEGER, Math.ceil(range.minValue ?? Number.MIN_SAFE_INTEGER));
   const maximum = Math.min(Number.MAX_SAFE_INTEGER, Math.floor(range.maxValue ?? Number.MAX_SAFE_INTEGER));
+  const notDigits = 'must be a whole number written in decimal digits, given once';
   return z
-    .union([z.number(), z.string().regex(decimalDigits)], {
-      error: 'must be a whole number written in decimal digits, given once',
-    })
+    .union([z.number(), z.string().regex(decimalDigits, notDigits)], { error: notDigits })
     .transform(Number)
     .pipe(range.int('must be a whole number'))
     .meta({
