@@ -35,6 +35,87 @@ const statusByKind: Record<RefusalKind, number> = {
   state: 409,
 };
 
+/** 503 when a proposal waited its deadline for a slot at the peers and was never sent. */
+export const peersBusyCode = 'PEERS_BUSY';
+
+/**
+ * The `Retry-After` of {@link peersBusyCode}: the request had already waited its whole
+ * deadline in a queue, so the peers are behind by at least that; one second would bring
+ * the same callers back into the same queue.
+ */
+export const peersBusyRetryAfterSeconds = 5;
+
+/**
+ * Seconds a 503 tells its client to wait (RFC 9110 `Retry-After`): every 503 is a passing
+ * condition (peers or orderers busy or restarting, the database busy).
+ */
+export function retryAfterSecondsOf(body: { code: string }): number {
+  return body.code === peersBusyCode ? peersBusyRetryAfterSeconds : 1;
+}
+
+/**
+ * How a failed transaction's stage is answered: the first entry whose failure class the
+ * error is an instance of (so each subclass stands before its parent).
+ */
+const failedStages: readonly {
+  readonly failure: abstract new (...args: never[]) => Error;
+  readonly status: number;
+  readonly code: string;
+  readonly message: string | ((error: unknown) => string);
+}[] = [
+  {
+    failure: CommitFailedError,
+    status: 409,
+    code: 'COMMIT_FAILED',
+    message: (error) =>
+      `the transaction was ordered but not committed: ${error instanceof CommitFailedError ? error.validationCode : 'unknown'}`,
+  },
+  {
+    failure: CommitStatusUnknownError,
+    status: 504,
+    code: 'COMMIT_STATUS_UNKNOWN',
+    message:
+      'the transaction was sent for ordering; its commit status is not known yet: send the same request again with the same request id (commandRequestId), which answers its result if it committed',
+  },
+  {
+    failure: NotMemberError,
+    status: 403,
+    code: notMemberCode,
+    message: "the peers refuse the caller's identity: its organisation is no longer a member of the channel",
+  },
+  {
+    failure: SubmissionError,
+    status: 503,
+    code: 'ORDERING_FAILED',
+    message:
+      'no orderer took the endorsed transaction; it was most likely not ordered, but an orderer that stopped answering may still order it: send the same request again with the same request id (commandRequestId), which acts at most once',
+  },
+  {
+    failure: PeersBusyError,
+    status: 503,
+    code: peersBusyCode,
+    message: `the peers are at capacity: the request waited its turn and was not sent, so nothing was read or changed; try again after ${peersBusyRetryAfterSeconds} s`,
+  },
+  {
+    failure: EvaluationError,
+    status: 503,
+    code: 'ENDORSEMENT_FAILED',
+    message: 'the peers could not answer the query; try again',
+  },
+  {
+    failure: EndorsementError,
+    status: 503,
+    code: 'ENDORSEMENT_FAILED',
+    message: 'the peers could not endorse the transaction',
+  },
+  {
+    failure: CertificateAuthorityUnavailableError,
+    status: 503,
+    code: 'CA_UNAVAILABLE',
+    message: "the organisation's certificate authority did not answer; try again",
+  },
+];
+
 /**
  * Maps any error to its status and body: the only place that does so, for REST and
  * (through `extensions`) GraphQL alike. Chaincode refusals keep their code and sentence;
@@ -60,42 +141,10 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
       ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
     };
   }
-  const stage: [number, string, string] | undefined =
-    error instanceof CommitFailedError
-      ? [409, 'COMMIT_FAILED', `the transaction was ordered but not committed: ${error.validationCode}`]
-      : error instanceof CommitStatusUnknownError
-        ? [
-            504,
-            'COMMIT_STATUS_UNKNOWN',
-            'the transaction was sent for ordering; its commit status is not known yet: send the same request again with the same request id (commandRequestId), which answers its result if it committed',
-          ]
-        : error instanceof NotMemberError
-          ? [
-              403,
-              notMemberCode,
-              "the peers refuse the caller's identity: its organisation is no longer a member of the channel",
-            ]
-          : error instanceof SubmissionError
-            ? [
-                503,
-                'ORDERING_FAILED',
-                'no orderer took the endorsed transaction; it was most likely not ordered, but an orderer that stopped answering may still order it: send the same request again with the same request id (commandRequestId), which acts at most once',
-              ]
-            : error instanceof PeersBusyError
-              ? [
-                  503,
-                  peersBusyCode,
-                  `the peers are at capacity: the request waited its turn and was not sent, so nothing was read or changed; try again after ${peersBusyRetryAfterSeconds} s`,
-                ]
-              : error instanceof EvaluationError
-                ? [503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again']
-                : error instanceof EndorsementError
-                  ? [503, 'ENDORSEMENT_FAILED', 'the peers could not endorse the transaction']
-                  : error instanceof CertificateAuthorityUnavailableError
-                    ? [503, 'CA_UNAVAILABLE', "the organisation's certificate authority did not answer; try again"]
-                    : undefined;
+  const stage = failedStages.find(({ failure }) => error instanceof failure);
   if (stage !== undefined) {
-    const [status, code, message] = stage;
+    const { status, code } = stage;
+    const message = typeof stage.message === 'string' ? stage.message : stage.message(error);
     const transactionId = (error as { transactionId?: string }).transactionId;
     return { status, code, message, requestId, ...(transactionId === undefined ? {} : { transactionId }) };
   }
@@ -114,24 +163,6 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return { status, code, message, ...(error instanceof URIError ? {} : { field: 'body' }), requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
-}
-
-/** 503 when a proposal waited its deadline for a slot at the peers and was never sent. */
-export const peersBusyCode = 'PEERS_BUSY';
-
-/**
- * The `Retry-After` of {@link peersBusyCode}: the request had already waited its whole
- * deadline in a queue, so the peers are behind by at least that; one second would bring
- * the same callers back into the same queue.
- */
-export const peersBusyRetryAfterSeconds = 5;
-
-/**
- * Seconds a 503 tells its client to wait (RFC 9110 `Retry-After`): every 503 is a passing
- * condition (peers or orderers busy or restarting, the database busy).
- */
-export function retryAfterSecondsOf(body: { code: string }): number {
-  return body.code === peersBusyCode ? peersBusyRetryAfterSeconds : 1;
 }
 
 /** 503 when the database's write lock stayed taken past the wait; sent with `Retry-After`. */
