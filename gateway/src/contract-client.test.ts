@@ -78,6 +78,8 @@ class ScriptedNetwork {
   unreachableSubmitNumbers = new Set<number>();
   /** How a submit that finds no orderer fails: UNAVAILABLE, or DEADLINE_EXCEEDED as when an orderer took it and never answered. */
   unreachableCode: grpcStatus = grpcStatus.UNAVAILABLE;
+  /** What the gRPC status of a submit that finds no orderer says. */
+  unreachableCause = 'no orderers could successfully process transaction';
   /** What the gateway peer says of each orderer it tried, as `details` of that failure. */
   unreachableDetails: string[] = [];
   /** When set, a status request that times out moves this clock to its deadline, as a real one would take that long. */
@@ -136,7 +138,7 @@ class ScriptedNetwork {
                 mspId: 'OrdererMSP',
                 message,
               })),
-              cause: serviceError(code, 'no orderers could successfully process transaction'),
+              cause: serviceError(code, this.unreachableCause),
             }),
           );
         }
@@ -227,6 +229,29 @@ describe('ContractClient', () => {
     frozen.unreachableDetails = ['rpc error: code = DeadlineExceeded desc = context deadline exceeded', 'EOF'];
     const patient = new ContractClient(frozen.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
     await expect(patient.submit(setParameter, request)).rejects.toThrow(CommitStatusUnknownError);
+  });
+
+  it('offers again a hand-over that waited unsent for a gateway slot, and says it was not ordered if it never left', async () => {
+    const unsent = 'waited 10000 ms for a free slot to call /gateway.Gateway/Submit';
+    const scripted = new ScriptedNetwork();
+    scripted.unreachableSubmits = 1;
+    scripted.unreachableCode = grpcStatus.DEADLINE_EXCEEDED;
+    scripted.unreachableCause = unsent;
+    const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+    expect((await client.submit(setParameter, request)).transactionId).toBe('tx-1');
+    expect([scripted.proposals.length, scripted.submissions]).toEqual([1, 2]);
+
+    // Never sent, so never ordered: not an outcome to find out later (504) but a busy answer.
+    const busy = new ScriptedNetwork();
+    busy.unreachableSubmits = 1000;
+    busy.unreachableCode = grpcStatus.DEADLINE_EXCEEDED;
+    busy.unreachableCause = unsent;
+    const impatient = new ContractClient(busy.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
+    const failure = await impatient.submit(setParameter, request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PeersBusyError);
+    expect(failure).not.toBeInstanceOf(CommitStatusUnknownError);
+    expect(failure).toMatchObject({ transactionId: 'tx-1' });
+    expect(busy.proposals).toHaveLength(1);
   });
 
   it('joins a request sent again under the same request id while the first is under way', async () => {

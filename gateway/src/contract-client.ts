@@ -445,6 +445,7 @@ export class ContractClient implements TransactionTransport {
    * occurrence's, wherever it was ordered.
    *
    * @throws SubmissionError when the orderers refuse it, or stay unreachable.
+   * @throws PeersBusyError when every try waited its deadline for a slot, unsent: not ordered.
    * @throws CommitStatusUnknownError when a hand-over timed out: it may still be ordered.
    */
   async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
@@ -457,19 +458,30 @@ export class ContractClient implements TransactionTransport {
       } catch (error) {
         // fabric-gateway exports SubmitError only as a type; everything submit throws is a GatewayError.
         if (!(error instanceof GatewayError)) throw error;
-        const timedOut = handOverTimedOut(error);
+        // A hand-over that waited its deadline here for a slot never left this process:
+        // unlike one an orderer took and did not answer, it cannot be ordered.
+        const unsent = waitedUnsentForSlot(error);
+        const timedOut = !unsent && handOverTimedOut(error);
         mayBeOrdered ||= timedOut;
-        if (!(timedOut || error.code === (grpcStatus.UNAVAILABLE as number)) || clock.now() >= deadline) {
+        const passing = timedOut || unsent || error.code === (grpcStatus.UNAVAILABLE as number);
+        if (!passing || clock.now() >= deadline) {
           const described = describeGatewayError(error);
-          throw mayBeOrdered
-            ? new CommitStatusUnknownError(
-                `transaction ${transactionId} was handed to an orderer that did not answer; it may still commit: ${described}`,
-                { transactionId, cause: error },
-              )
-            : new SubmissionError(`ordering refused transaction ${transactionId}: ${described}`, {
-                transactionId,
-                cause: error,
-              });
+          if (mayBeOrdered) {
+            throw new CommitStatusUnknownError(
+              `transaction ${transactionId} was handed to an orderer that did not answer; it may still commit: ${described}`,
+              { transactionId, cause: error },
+            );
+          }
+          if (unsent) {
+            throw new PeersBusyError(`transaction ${transactionId} was not sent for ordering: ${described}`, {
+              transactionId,
+              cause: error,
+            });
+          }
+          throw new SubmissionError(`ordering refused transaction ${transactionId}: ${described}`, {
+            transactionId,
+            cause: error,
+          });
         }
         this.#options.onResubmit?.(transactionId, timedOut ? 'unanswered' : 'unreachable');
         await clock.sleep(Math.min(2000, 250 * attempt));

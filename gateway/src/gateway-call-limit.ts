@@ -13,6 +13,9 @@ export const defaultGatewayCallsInFlight = 400;
 const gatewayService = '/gateway.Gateway/';
 
 /** What a call that waited its whole deadline for a slot says in its status details. */
+function unsentForSlot(waitedMs: number, path: string): string {
+  return `waited ${waitedMs} ms for a free slot to call ${path}`;
+}
 const unsentForSlotDetails = /waited \d+ ms for a free slot to call \/gateway\.Gateway\//;
 
 /**
@@ -82,7 +85,7 @@ export function gatewayCallLimit(maxInFlight: number, onQueued?: (waiting: numbe
           budgetMs === undefined
             ? undefined
             : setTimeout(() => {
-                endWaiting(grpc.status.DEADLINE_EXCEEDED, `waited ${budgetMs} ms for a free slot to call ${path}`);
+                endWaiting(grpc.status.DEADLINE_EXCEEDED, unsentForSlot(budgetMs, path));
               }, budgetMs);
         endWaiting = (code, details) => {
           if (state !== 'waiting') return;

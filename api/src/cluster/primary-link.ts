@@ -3,8 +3,10 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   EndorsementError,
+  EvaluationError,
   LedgerError,
   NotMemberError,
+  PeersBusyError,
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
@@ -119,13 +121,22 @@ const ledgerErrors: Readonly<
 > = {
   LedgerError,
   EndorsementError,
+  EvaluationError,
+  PeersBusyError,
   NotMemberError,
   SubmissionError,
   CommitStatusUnknownError,
 };
 
-/** The primary's error as the worker's error handler expects it: the same class where it matters. */
-function rebuildError(error: { readonly name: string; readonly message: string; readonly detail?: unknown }): Error {
+/**
+ * The primary's error as the worker's error handler expects it: the same class where it
+ * matters (a plain Error would answer 500 where the class answers 503 or 504).
+ */
+export function rebuildError(error: {
+  readonly name: string;
+  readonly message: string;
+  readonly detail?: unknown;
+}): Error {
   const detail = (error.detail ?? {}) as Record<string, unknown>;
   const transactionId = typeof detail.transactionId === 'string' ? detail.transactionId : undefined;
   const options = transactionId === undefined ? {} : { transactionId };
