@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -52,7 +53,7 @@ import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 import { primaryRequestClaims } from './cluster/request-id-turns.js';
-import { listenHttp } from './http/listen.js';
+import { createHttpServer, listenHttp, serveHandedConnections } from './http/listen.js';
 import { useCursorSecret } from './http/ledger-pages.js';
 
 /** A listening API server wired to a real network. */
@@ -270,13 +271,17 @@ async function settlementRuntime(
   });
 }
 
-/** The HTTP side: the app over the parts, listening on the configured address. */
+/**
+ * The HTTP side: the app over the parts, listening on the configured address, or (given
+ * the worker's link to its cluster primary) serving the connections the primary hands over.
+ */
 async function listen(
   parts: ServerParts,
   extra: Pick<
     AppDependencies,
     'events' | 'settlement' | 'auditIndex' | 'readLogAnchoring' | 'rateLimitStore' | 'metricsText'
   >,
+  handedBy?: PrimaryLink,
 ): Promise<{ url: string; deps: AppDependencies; close(): Promise<void> }> {
   const { config, db, log, metrics, ledger, issuer, accounts, tokens, network, profile, serviceSession } = parts;
   const deps: AppDependencies = {
@@ -297,20 +302,29 @@ async function listen(
     claimSalts: new ClaimSalts(parts.walletSecret),
     ...extra,
   };
-  const server = await listenHttp(createApp(deps), {
-    port: config.port,
-    host: config.host,
-    backlog: config.listenBacklog,
+  const connections = {
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
-  });
-  const address = server.address() as AddressInfo;
-  log.info(
-    { version: apiVersion, mode: config.mode },
-    `GigLedger API listening on http://${config.host}:${address.port}`,
-  );
+  };
+  let url: string;
+  let server: Server;
+  if (handedBy === undefined) {
+    server = await listenHttp(createApp(deps), {
+      port: config.port,
+      host: config.host,
+      backlog: config.listenBacklog,
+      ...connections,
+    });
+    url = `http://${config.host}:${String((server.address() as AddressInfo).port)}`;
+    log.info({ version: apiVersion, mode: config.mode }, `GigLedger API listening on ${url}`);
+  } else {
+    server = createHttpServer(createApp(deps), connections);
+    handedBy.takeConnections(serveHandedConnections(server));
+    // The primary listens, on the configured address, once every worker serves.
+    url = `http://${config.host}:${String(config.port)}`;
+  }
   return {
-    url: `http://${config.host}:${address.port}`,
+    url,
     deps,
     async close() {
       const closed = new Promise<void>((resolve) =>
@@ -412,8 +426,8 @@ interface AnchorReadLogRequest {
 const wakeSettlementRequest = 'wake-settlement';
 
 /**
- * An HTTP worker of an API cluster: its own gateway connections and app, listening on
- * the shared port. What must be one per deployment is the primary's: committed events
+ * An HTTP worker of an API cluster: its own gateway connections and app, serving the
+ * connections the primary accepts on the shared port and hands over. What must be one per deployment is the primary's: committed events
  * arrive from the primary's follower, on-demand anchoring runs there, the settlement
  * service sweeps there (a callback or a payout account registered here only wakes it),
  * rate limits count there, failed-credential counts are replayed through it.
@@ -442,21 +456,25 @@ export async function startApiWorker(
       });
     };
   }
-  const http = await listen(parts, {
-    events,
-    rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
-    metricsText: async () => String(await link.request(clusterMetricsRequest)),
-    readLogAnchoring: {
-      anchorer: {
-        anchorRequested: async (requestId) =>
-          ((await link.request(anchorReadLogRequest, {
-            requestId,
-          } satisfies AnchorReadLogRequest)) as Submitted<ReadLogAnchor> | null) ?? undefined,
+  const http = await listen(
+    parts,
+    {
+      events,
+      rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+      metricsText: async () => String(await link.request(clusterMetricsRequest)),
+      readLogAnchoring: {
+        anchorer: {
+          anchorRequested: async (requestId) =>
+            ((await link.request(anchorReadLogRequest, {
+              requestId,
+            } satisfies AnchorReadLogRequest)) as Submitted<ReadLogAnchor> | null) ?? undefined,
+        },
+        mspId: parts.serviceOrg.mspId,
       },
-      mspId: parts.serviceOrg.mspId,
+      ...(settlement === undefined ? {} : { settlement }),
     },
-    ...(settlement === undefined ? {} : { settlement }),
-  });
+    link,
+  );
   return {
     url: http.url,
     deps: http.deps,

@@ -258,14 +258,14 @@ async function serve(size: number, workers: number, dataDir: string | undefined,
   cluster.setupPrimary({ args: [String(size), String(workers), server.config.dataDir, auditorId] });
   const supervisor = superviseWorkers({
     workers,
+    listen: { port: 0, host: '127.0.0.1', backlog: server.config.listenBacklog },
     log: pino({ level: 'warn' }),
-    onCrashLoop: (error) => {
+    onFatal: (error) => {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     },
   });
-  const [url] = await supervisor.ready;
-  if (url === undefined) throw new Error('no worker listens');
+  const url = await supervisor.ready;
   return {
     url,
     token: auditor.token,
@@ -287,13 +287,16 @@ async function worker(dataDir: string, auditorId: string): Promise<void> {
   const link = new PrimaryLink();
   const server = await startTestServer(environment(dataDir), {
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
+    takeConnections: (take) => {
+      link.takeConnections(take);
+    },
   });
   shareCredentialThrottle(server.accounts.throttle, link);
   await grantAuditor(server, { mspId: 'AuditOrgMSP', userId: auditorId });
   link.on('stop', () => {
     void server.close().then(() => process.exit(0));
   });
-  link.send({ gigledger: 'listening', url: server.url });
+  link.send({ gigledger: 'serving' });
 }
 
 async function main(): Promise<void> {

@@ -250,7 +250,7 @@ describe('the API cluster on the real network (API_WORKERS=2)', () => {
       ),
     ).toEqual(new Set([1, 2]));
     // One follower: the primary's. No worker opened a chaincode event stream of its own.
-    expect(lines().filter((line) => line.msg === 'worker listening')).toHaveLength(2);
+    expect(lines().filter((line) => line.msg === 'worker serving')).toHaveLength(2);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -13,12 +13,12 @@ import { superviseWorkers, type WorkerSupervisor } from './worker-supervisor.js'
  * called in every process of it, it takes the primary's part or a worker's.
  *
  * The primary does the singleton work (see `startApiPrimary`), forks the workers once it
- * has migrated the database and enrolled its service identities, restarts a worker that
- * exits, and on SIGTERM (or SIGINT, SIGHUP) drains the workers first and then stops the
+ * has migrated the database and enrolled its service identities, listens once they serve
+ * and hands each connection to one of them in turn, restarts a worker that exits, and on SIGTERM (or SIGINT, SIGHUP) drains the workers first and then stops the
  * singletons, exiting 0. It exits 1 when the workers crash in a loop (5 exits within a
  * minute) or cannot start.
  *
- * A worker serves REST and GraphQL on the shared port; it stops when the primary tells
+ * A worker serves REST and GraphQL on the connections handed to it; it stops when the primary tells
  * it to or goes away, not on a signal of its own, so that a terminal's Ctrl-C (sent to
  * the whole process group) still stops the cluster in order.
  */
@@ -55,6 +55,7 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
     })());
   const supervisor: WorkerSupervisor = superviseWorkers({
     workers: config.workers,
+    listen: { port: config.port, host: config.host, backlog: config.listenBacklog },
     log,
     handlers: {
       ...primary.handlers,
@@ -64,7 +65,7 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
     onWorkerExit: (worker) => {
       requestIdTurns.forget(worker);
     },
-    onCrashLoop: () => {
+    onFatal: () => {
       void shutdown(1);
     },
   });
@@ -72,8 +73,8 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
     supervisor.broadcast(message);
   };
   supervisor.ready.then(
-    (urls) => {
-      log.info({ workers: config.workers, url: urls[0] }, 'API cluster serving');
+    (url) => {
+      log.info({ workers: config.workers, url }, 'API cluster serving');
     },
     () => undefined,
   );
@@ -87,6 +88,14 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
 async function runWorker(config: ApiConfig, walletKey: string | undefined): Promise<void> {
   const link = new PrimaryLink();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+  // Told to stop while still starting (the cluster stopping as it replaces a worker): close
+  // as soon as started, rather than sit out the primary's stop timeout.
+  const stop = { asked: false };
+  const askStop = (): void => {
+    stop.asked = true;
+  };
+  link.on('stop', askStop);
+  process.once('disconnect', askStop);
   const running = await startApiWorker(config, walletKey, link, cluster.worker?.id ?? 0).catch((error: unknown) => {
     process.stderr.write(
       `HTTP worker could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
@@ -107,5 +116,6 @@ async function runWorker(config: ApiConfig, walletKey: string | undefined): Prom
   };
   link.on('stop', close);
   process.once('disconnect', close);
-  link.send({ gigledger: 'listening', url: running.url });
+  if (stop.asked) close();
+  else link.send({ gigledger: 'serving' });
 }

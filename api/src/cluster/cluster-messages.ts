@@ -42,10 +42,24 @@ export interface StopMessage {
   readonly gigledger: 'stop';
 }
 
-/** A worker tells the primary it listens (and where), or that it could not start. */
+/** A worker tells the primary it is ready to serve the connections the primary hands it. */
 export interface WorkerStateMessage {
-  readonly gigledger: 'listening';
-  readonly url: string;
+  readonly gigledger: 'serving';
+}
+
+/**
+ * A connection the primary accepted, handed to a worker with the message (its socket
+ * travels beside it over the channel); `id` names it in the worker's acknowledgement.
+ */
+export interface HandedConnection {
+  readonly gigledger: 'connection';
+  readonly id: number;
+}
+
+/** A worker has taken the handed connection `id`: the primary closes its own copy of the socket. */
+export interface ConnectionTaken {
+  readonly gigledger: 'connection-taken';
+  readonly id: number;
 }
 
 /** The primary asks every worker for something each holds (its metrics), and gathers the answers. */
@@ -69,6 +83,8 @@ export type ClusterMessage =
   | LedgerEventMessage
   | StopMessage
   | WorkerStateMessage
+  | HandedConnection
+  | ConnectionTaken
   | PrimaryQuestion
   | WorkerReply;
 

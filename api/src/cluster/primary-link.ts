@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Socket } from 'node:net';
 import {
   CommitFailedError,
   CommitStatusUnknownError,
@@ -24,11 +25,16 @@ export class PrimaryLink {
   #next = 0;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   readonly #handlers = new Map<ClusterMessageKind, ((message: ClusterMessage) => void)[]>();
+  #takeConnection: ((socket: Socket) => void) | undefined;
 
   /** @throws Error when this process is not a cluster worker. */
   constructor() {
     if (!cluster.isWorker || process.send === undefined) throw new Error('a PrimaryLink lives in a cluster worker');
-    process.on('message', (message: unknown) => {
+    process.on('message', (message: unknown, handle: unknown) => {
+      if (isClusterMessage(message, 'connection')) {
+        this.#took(message.id, handle as Socket | undefined);
+        return;
+      }
       if (isClusterMessage(message, 'answer')) {
         const pending = this.#pending.get(message.id);
         if (pending === undefined) return;
@@ -103,6 +109,24 @@ export class PrimaryLink {
         () => undefined,
       );
     });
+  }
+
+  /**
+   * Serves the connections the primary accepts and hands to this worker with `take` (see
+   * `serveHandedConnections`). Each is acknowledged once taken: until then the primary
+   * keeps its own copy of the socket, and closes it should this worker die first, so that
+   * its client sees the connection reset rather than wait on it.
+   */
+  takeConnections(take: (socket: Socket) => void): void {
+    this.#takeConnection = take;
+  }
+
+  #took(id: number, socket: Socket | undefined): void {
+    if (socket !== undefined) {
+      if (this.#takeConnection === undefined) socket.destroy();
+      else this.#takeConnection(socket);
+    }
+    this.send({ gigledger: 'connection-taken', id });
   }
 
   /** Calls `handler` with every message of `kind` the primary sends. */

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,7 +194,7 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
       const [victim] = running.pids;
       process.kill(victim ?? 0, 'SIGKILL');
       await waitFor(() => running.lines().some((line) => line.msg === 'worker exited; starting another'));
-      await waitFor(() => running.lines().filter((line) => line.msg === 'worker listening').length === 3);
+      await waitFor(() => running.lines().filter((line) => line.msg === 'worker serving').length === 3);
       for (let n = 0; n < 6; n += 1) expect((await graphql(running, n)).status).toBe(200);
       // The dead worker's counts are gone with it; the scrape still answers from the living.
       expect(sampleSum(await scrape(running), 'gigledger_http_request_duration_seconds_count', 'method="POST"')).toBe(
@@ -215,7 +216,7 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
         await waitFor(
           () => running.lines().filter((line) => line.msg === 'worker exited; starting another').length === round + 1,
         );
-        await waitFor(() => running.lines().filter((line) => line.msg === 'worker listening').length === round + 3);
+        await waitFor(() => running.lines().filter((line) => line.msg === 'worker serving').length === round + 3);
       }
       for (let n = 0; n < 4; n += 1) expect((await graphql(running, n)).status).toBe(200);
       expect(running.child.exitCode).toBeNull();
@@ -253,6 +254,31 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
       rmSync(running.dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('closes a connection handed to a worker that dies before taking it, rather than leaving its client waiting', async () => {
+    const running = await startCluster(2, {}, 'die-on-connection');
+    try {
+      const { port } = new URL(running.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      // Reset or ended, either will do; `once` would reject on the reset's 'error'.
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: api\r\n\r\n');
+      // node:cluster's own hand-over kept the primary's copy open here: the client waited for ever.
+      await closed;
+      expect(received).toBe('');
+      await waitFor(() =>
+        running.lines().some((line) => line.msg === 'connections the exited worker never took: closed'),
+      );
+      // Its replacement serves before the cluster is stopped (one still starting sits out the stop timeout).
+      await waitFor(() => running.lines().filter((line) => line.msg === 'worker serving').length === 3);
+      expect(running.child.exitCode).toBeNull();
+    } finally {
+      expect(await stopCluster(running)).toBe(0);
+    }
+  }, 60_000);
 
   it('exits nonzero when the workers crash in a loop', async () => {
     const running = await startCluster(2, {}, 'fail');

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { rateLimitCounts, rateLimitRequest } from './primary-rate-limit-store.js';
 import { isClusterMessage, type ClusterMessage, type PrimaryAnswer } from './cluster-messages.js';
+import { ConnectionHandoff, type HandoffListenOptions } from './connection-handoff.js';
 
 /**
  * What a worker may ask of the primary, by request kind, given the request's payload and
@@ -12,6 +13,8 @@ export type PrimaryHandlers = Readonly<Record<string, (payload: unknown, worker:
 /** How the primary runs its HTTP workers. */
 export interface WorkerSupervisorOptions {
   readonly workers: number;
+  /** Where the primary listens once every worker serves; it hands each connection to a worker in turn. */
+  readonly listen: HandoffListenOptions;
   readonly log: Logger;
   /** Requests workers may make of the primary (anchoring the read log, waking the settlement service). */
   readonly handlers?: PrimaryHandlers;
@@ -22,14 +25,20 @@ export interface WorkerSupervisorOptions {
   readonly stopTimeoutMs?: number;
   /** Told of every worker that exits, asked or not, with its id (e.g. to end its request-id turns). */
   readonly onWorkerExit?: (worker: number) => void;
-  /** Called once when the workers crash in a loop; the caller stops the singletons and exits nonzero. */
-  readonly onCrashLoop: (error: Error) => void;
+  /**
+   * Called once when the workers crash in a loop or the address cannot be bound; the
+   * caller stops the singletons and exits nonzero.
+   */
+  readonly onFatal: (error: Error) => void;
 }
 
 /** The primary's handle on its workers. */
 export interface WorkerSupervisor {
-  /** The URL each first worker listens on, once all listen; rejects on a crash loop before that. */
-  readonly ready: Promise<readonly string[]>;
+  /**
+   * The URL the cluster serves on, once every worker serves and the primary listens;
+   * rejects on a crash loop before that or when the address cannot be bound.
+   */
+  readonly ready: Promise<string>;
   /** Sends `message` to every live worker (e.g. a committed ledger event). */
   broadcast(message: ClusterMessage): void;
   /** Process ids of the live workers. */
@@ -41,15 +50,17 @@ export interface WorkerSupervisor {
    */
   askWorkers(kind: string, timeoutMs: number): Promise<unknown[]>;
   /**
-   * Tells every worker to finish its requests and exit, and resolves once all have
-   * exited; a worker still running after the stop timeout is killed.
+   * Stops accepting connections, tells every worker to finish its requests and exit, and
+   * resolves once all have exited; a worker still running after the stop timeout is killed.
    */
   stop(): Promise<void>;
 }
 
 /**
  * Forks `workers` HTTP workers (the same entry script, `cluster.isWorker` true there),
- * restarts one that exits unasked, and gives up (`onCrashLoop`) when they keep exiting.
+ * listens once they all serve and hands them the connections in turn (see
+ * `ConnectionHandoff`), restarts one that exits unasked, and gives up (`onFatal`) when
+ * they keep exiting.
  * It also carries what the workers share through the primary: the rate-limit counts
  * (kept here, see `PrimaryRateLimitStore`), failed-credential changes
  * (relayed from the worker that saw them to the others) and requests only the primary
@@ -71,15 +82,37 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   const crashes: number[] = [];
   let stopping = false;
   let gaveUp = false;
-  let resolveReady: (urls: readonly string[]) => void = () => undefined;
+  let resolveReady: (url: string) => void = () => undefined;
   let rejectReady: (error: Error) => void = () => undefined;
-  const ready = new Promise<readonly string[]>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     resolveReady = resolve;
     rejectReady = reject;
   });
-  // A failed start is reported through onCrashLoop as well; nobody need await `ready` to learn of it.
+  // A failed start is reported through onFatal as well; nobody need await `ready` to learn of it.
   ready.catch(() => undefined);
-  const firstUrls = new Map<number, string>();
+  const handoff = new ConnectionHandoff(log);
+  const firstServing = new Set<number>();
+  const giveUp = (error: Error): void => {
+    if (gaveUp) return;
+    gaveUp = true;
+    rejectReady(error);
+    options.onFatal(error);
+  };
+  const listenOnceAllServe = (worker: Worker): void => {
+    if (firstServing.size === options.workers) return;
+    firstServing.add(worker.id);
+    if (firstServing.size < options.workers) return;
+    handoff.listen(options.listen).then(
+      (address) => {
+        resolveReady(`http://${options.listen.host}:${String(address.port)}`);
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        log.error({ err: failure }, 'the API cluster cannot listen');
+        giveUp(failure);
+      },
+    );
+  };
 
   let questions = 0;
   /** Questions to the workers awaiting replies: what each has gathered, and who has still to answer. */
@@ -138,14 +171,18 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
         if (question.waiting.size === 0) question.done();
       } else if (isClusterMessage(message, 'throttle')) {
         for (const other of live) if (other !== worker) send(other, message);
-      } else if (isClusterMessage(message, 'listening')) {
-        log.info({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
-        if (firstUrls.size < options.workers) firstUrls.set(worker.id, message.url);
-        if (firstUrls.size === options.workers) resolveReady([...firstUrls.values()]);
+      } else if (isClusterMessage(message, 'connection-taken')) {
+        handoff.taken(worker, message.id);
+      } else if (isClusterMessage(message, 'serving')) {
+        log.info({ worker: worker.id, pid: worker.process.pid }, 'worker serving');
+        if (stopping) return;
+        handoff.serve(worker);
+        listenOnceAllServe(worker);
       }
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
+      handoff.lost(worker);
       options.onWorkerExit?.(worker.id);
       for (const question of asked.values()) {
         if (question.waiting.delete(worker) && question.waiting.size === 0) question.done();
@@ -155,13 +192,11 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
       crashes.push(now);
       while (crashes.length > 0 && (crashes[0] ?? 0) <= now - crashWindowMs) crashes.shift();
       if (crashes.length >= maxCrashes) {
-        gaveUp = true;
         const error = new Error(
           `HTTP workers exited ${String(crashes.length)} times within ${String(crashWindowMs / 1000)} s; giving up`,
         );
         log.error({ worker: worker.id, code, signal }, error.message);
-        rejectReady(error);
-        options.onCrashLoop(error);
+        giveUp(error);
         return;
       }
       log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited; starting another');
@@ -201,6 +236,8 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     },
     async stop() {
       stopping = true;
+      handoff.close();
+      for (const worker of live) handoff.withdraw(worker);
       await Promise.all(
         [...live].map(
           (worker) =>

@@ -6,7 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listenHttp } from './listen.js';
+import { createHttpServer, listenHttp, serveHandedConnections } from './listen.js';
 
 const busyListener = fileURLToPath(new URL('../test-support/busy-listener.js', import.meta.url));
 
@@ -136,5 +136,55 @@ describe('listenHttp', () => {
       rmSync(directory, { recursive: true, force: true });
     }
     // Without the backlog the burst never completes; fail in seconds rather than minutes.
+  }, 30_000);
+});
+
+describe('serveHandedConnections', () => {
+  /** A server that never listens, fed by a plain TCP listener handing it every socket, as a cluster primary does. */
+  async function handedServer(app: Parameters<typeof createHttpServer>[0], requestTimeoutMs: number) {
+    const server = createHttpServer(app, { keepAliveTimeoutMs: 65_000, requestTimeoutMs });
+    const take = serveHandedConnections(server);
+    const acceptor = net.createServer({ pauseOnConnect: true }, take);
+    acceptor.listen(0, '127.0.0.1');
+    await once(acceptor, 'listening');
+    return {
+      port: (acceptor.address() as AddressInfo).port,
+      close() {
+        acceptor.close();
+        server.close();
+        server.closeAllConnections();
+      },
+    };
+  }
+
+  it('answers requests on connections it never accepted', async () => {
+    const handed = await handedServer((_request, response) => response.end('ok'), 30_000);
+    try {
+      expect(await requestOn(await connect(handed.port))).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    } finally {
+      handed.close();
+    }
+  }, 10_000);
+
+  it('holds handed connections to the request timeout: a body that does not arrive is answered 408 and closed', async () => {
+    const readsTheBody = (request: IncomingMessage, response: ServerResponse) => {
+      request.resume();
+      request.once('end', () => response.end('ok'));
+    };
+    const handed = await handedServer(readsTheBody, 1000);
+    try {
+      const socket = await connect(handed.port);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      socket.write(
+        'POST / HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": ',
+      );
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    } finally {
+      handed.close();
+    }
+    // Node checks handed connections only once the server is told it serves; without that the connection stays open.
   }, 30_000);
 });

@@ -1,18 +1,11 @@
 import http, { type RequestListener, type Server } from 'node:http';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { answerClientErrors } from './client-errors.js';
 import { applyKeepAliveTimeout } from './keep-alive.js';
 
-/** Where and how the API's HTTP server listens. */
-export interface ListenOptions {
-  /** TCP port; 0 lets the system choose one. */
-  readonly port: number;
-  readonly host: string;
-  /**
-   * Connections the kernel completes and holds for the server while it is busy and has
-   * not accepted them yet (listen(2)'s backlog; Linux caps it at `net.core.somaxconn`).
-   */
-  readonly backlog: number;
+/** How the API's HTTP server treats its connections, wherever they come from. */
+export interface ConnectionOptions {
   /** Idle time of a kept-alive connection, in milliseconds (see applyKeepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
   /**
@@ -23,21 +16,26 @@ export interface ListenOptions {
   readonly requestTimeoutMs: number;
 }
 
+/** Where and how the API's HTTP server listens. */
+export interface ListenOptions extends ConnectionOptions {
+  /** TCP port; 0 lets the system choose one. */
+  readonly port: number;
+  readonly host: string;
+  /**
+   * Connections the kernel completes and holds for the server while it is busy and has
+   * not accepted them yet (listen(2)'s backlog; Linux caps it at `net.core.somaxconn`).
+   */
+  readonly backlog: number;
+}
+
 /**
- * Listens with the API's connection handling: the app's own error shape for requests
- * Node's parser refuses (and for a missing Host, which the app must then refuse with
- * requireOneHost), the configured kept-alive idle time, and a listen backlog sized
- * for many clients connecting at once. Node's default backlog is 511: a burst of more new
- * connections than that while the event loop is busy (a load test opening 2,048 at once
- * against a saturated API) overflows the accept queue, and Linux answers the excess with
- * resets the client sees as `ECONNRESET` before any request is sent.
+ * The API's HTTP server, not yet listening: the app's own error shape for requests Node's
+ * parser refuses (and for a missing Host, which the app must then refuse with
+ * requireOneHost), the configured kept-alive idle time and request timeout.
  *
- * Resolves once the server is listening.
- *
- * @throws the listen error (EADDRINUSE, EACCES) when the address cannot be bound;
- *   RangeError for a keep-alive timeout applyKeepAliveTimeout refuses.
+ * @throws RangeError for a keep-alive timeout applyKeepAliveTimeout refuses.
  */
-export async function listenHttp(app: RequestListener, options: ListenOptions): Promise<Server> {
+export function createHttpServer(app: RequestListener, options: ConnectionOptions): Server {
   // Node would answer an HTTP/1.1 request without Host with a bare 400; the app answers it
   // in its own shape instead (requireOneHost).
   const server = http.createServer(
@@ -54,7 +52,42 @@ export async function listenHttp(app: RequestListener, options: ListenOptions): 
   server.requestTimeout = options.requestTimeoutMs;
   // Node checks both timeouts on one timer; headers alone may not take longer than the whole request.
   server.headersTimeout = Math.min(server.headersTimeout, options.requestTimeoutMs);
+  return server;
+}
+
+/**
+ * Listens with the API's connection handling (see createHttpServer) and a listen backlog
+ * sized for many clients connecting at once. Node's default backlog is 511: a burst of
+ * more new connections than that while the event loop is busy (a load test opening 2,048
+ * at once against a saturated API) overflows the accept queue, and Linux answers the
+ * excess with resets the client sees as `ECONNRESET` before any request is sent.
+ *
+ * Resolves once the server is listening.
+ *
+ * @throws the listen error (EADDRINUSE, EACCES) when the address cannot be bound;
+ *   RangeError for a keep-alive timeout applyKeepAliveTimeout refuses.
+ */
+export async function listenHttp(app: RequestListener, options: ListenOptions): Promise<Server> {
+  const server = createHttpServer(app, options);
   server.listen({ port: options.port, host: options.host, backlog: options.backlog });
   await once(server, 'listening');
   return server;
+}
+
+/**
+ * Readies a server that never listens itself (an API cluster's worker) to serve
+ * connections another process accepted and handed over, and returns what takes each one.
+ *
+ * Node keeps its list of a server's connections, and with it the request and header
+ * timeouts and `closeAllConnections`, only from the server's `'listening'` event on; a
+ * server that never binds a port has to be told once that it now serves. `'connection'`
+ * is the documented way in for a socket the server did not accept.
+ */
+export function serveHandedConnections(server: Server): (socket: Socket) => void {
+  server.emit('listening');
+  return (socket) => {
+    server.emit('connection', socket);
+    // A socket accepted paused (`pauseOnConnect`) in this process is read from here on.
+    socket.resume();
+  };
 }

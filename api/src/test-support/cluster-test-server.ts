@@ -7,7 +7,8 @@
  * `/metrics` on any worker answers the whole cluster's through the primary. Workers log every request as JSON on stdout, naming the worker; the tests read those
  * lines to see which worker served what. Once all workers listen the primary tells its
  * parent `{ url, auditorToken, pids }`; with `fail`, workers exit at start instead; with
- * `busy`, the primary and the workers keep their event loops busy and send to each other between.
+ * `busy`, the primary and the workers keep their event loops busy and send to each other
+ * between; with `die-on-connection`, a worker is killed as a connection is handed to it.
  */
 import cluster from 'node:cluster';
 import { pino } from 'pino';
@@ -34,15 +35,16 @@ if (cluster.isPrimary) {
   const person = await primary.person(auditor.party.userId, 'AuditOrg', 'auditor');
   const supervisor = superviseWorkers({
     workers: Number(workersText),
+    listen: { port: 0, host: '127.0.0.1', backlog: 511 },
     log,
     handlers: { [clusterMetricsRequest]: () => clusterMetricsText(primary.metrics.registry, supervisor) },
     maxCrashes: 3,
     stopTimeoutMs: 10_000,
-    onCrashLoop: () => {
+    onFatal: () => {
       void primary.close().then(() => process.exit(1));
     },
   });
-  const urls = await supervisor.ready;
+  const url = await supervisor.ready;
   if (mode === 'busy') {
     // A primary whose event loop is busy (50 ms at a time) and that then sends to every
     // worker: a worker killed meanwhile still reads as connected, and the send meets its closed channel.
@@ -52,7 +54,7 @@ if (cluster.isPrimary) {
       supervisor.broadcast({ gigledger: 'question', id: 0, kind: 'nothing' });
     }, 1).unref();
   }
-  process.send?.({ url: urls[0], auditorToken: person.token, pids: supervisor.pids() });
+  process.send?.({ url, auditorToken: person.token, pids: supervisor.pids() });
   process.on('message', (message) => {
     if (message === 'pids') process.send?.({ pids: supervisor.pids() });
   });
@@ -75,6 +77,10 @@ if (cluster.isPrimary) {
     credentialThrottle,
     rateLimitStore: (name) => new PrimaryRateLimitStore(link, name),
     metricsText: async () => String(await link.request(clusterMetricsRequest)),
+    takeConnections: (take) => {
+      // A worker killed between the primary handing it a connection and its taking it.
+      link.takeConnections(mode === 'die-on-connection' ? () => process.kill(process.pid, 'SIGKILL') : take);
+    },
   });
   shareCredentialThrottle(server.accounts.throttle, link);
   answerMetricsQuestions(link, server.metrics.registry);
@@ -96,5 +102,5 @@ if (cluster.isPrimary) {
       link.request('nothing').catch(() => undefined);
     }, 1).unref();
   }
-  link.send({ gigledger: 'listening', url: server.url });
+  link.send({ gigledger: 'serving' });
 }

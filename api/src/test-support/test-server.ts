@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
 import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
-import { listenHttp } from '../http/listen.js';
+import { createHttpServer, listenHttp, serveHandedConnections } from '../http/listen.js';
 
 /**
  * The three organisations as the network's bootstrap records them, each with a vote, for
@@ -138,6 +138,11 @@ export interface TestServerOptions {
   readonly readLogAnchoring?: (parts: TestServerParts) => ReadLogAnchoring | Promise<ReadLogAnchoring>;
   /** What `/metrics` answers (the cluster's, through the primary, for a test server run as an HTTP worker); this server's registry by default. */
   readonly metricsText?: () => Promise<string>;
+  /**
+   * Serves the connections handed to it through this registration (an HTTP worker's, from
+   * its cluster primary) instead of listening; `url` is then empty.
+   */
+  readonly takeConnections?: (take: (socket: Socket) => void) => void;
 }
 
 /** The organisation operator test servers act as for set-up (parameters) and public reads. */
@@ -247,14 +252,21 @@ async function serveTestApi(
     // Every answer of every API test is checked against the OpenAPI document.
     checkResponses: true,
   };
-  const server: Server = await listenHttp(createApp(deps), {
-    port: 0,
-    host: '127.0.0.1',
-    backlog: config.listenBacklog,
-    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-    requestTimeoutMs: config.requestTimeoutMs,
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const connections = { keepAliveTimeoutMs: config.keepAliveTimeoutMs, requestTimeoutMs: config.requestTimeoutMs };
+  let server: Server;
+  let url = '';
+  if (options.takeConnections === undefined) {
+    server = await listenHttp(createApp(deps), {
+      port: 0,
+      host: '127.0.0.1',
+      backlog: config.listenBacklog,
+      ...connections,
+    });
+    url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  } else {
+    server = createHttpServer(createApp(deps), connections);
+    options.takeConnections(serveHandedConnections(server));
+  }
 
   return {
     url,
