@@ -14,6 +14,11 @@ export interface GraphqlContext {
   readonly requestId: string;
   /** The request's Idempotency-Key, when the operation holds exactly one command mutation to take it (see idempotencyKeyPlugin). */
   readonly idempotencyKey?: IdempotencyKeyHeader;
+  /**
+   * What the HTTP request's list fields asked of the ledger so far, shared by every
+   * operation of a batch (see claimLedgerRecords).
+   */
+  readonly ledgerRecords: { claimed: number };
 }
 
 /**

@@ -104,6 +104,8 @@ export function createGraphqlServer(
       principal: res.locals.principal,
       log: res.locals.log,
       requestId: res.locals.requestId,
+      // One per HTTP request: each operation of a batch has a context of its own.
+      ledgerRecords: (res.locals.graphqlLedgerRecords ??= { claimed: 0 }) as { claimed: number },
     }),
     graphiql,
     landingPage: false,

@@ -10,21 +10,20 @@ const pageArguments = z.object(ledgerPageShape);
 
 /**
  * The most ledger records the list fields of one GraphQL request may ask for together
- * (the sum of their `first`, 100 for each that gives none). The cost limit counts `first`
- * only when written in the document, not when passed as a variable; aliases of one list
- * field at 500 each had one request run the peers past their deadline.
+ * (the sum of their `first`, 100 for each that gives none), over every operation of a
+ * batch. The cost limit counts `first` only when written in the document, not when
+ * passed as a variable, and each operation of a batch alone; aliases of one list field
+ * at 500 each had one request run the peers past their deadline.
  */
 export const ledgerRecordsPerRequest = 1000;
 
-const claimedRecords = new WeakMap<GraphqlContext, number>();
-
 /**
- * Counts a list field's page against its request's {@link ledgerRecordsPerRequest}.
+ * Counts a list field's page against its HTTP request's {@link ledgerRecordsPerRequest}.
  *
  * @throws ApiError 422 naming `first` when the request's lists would ask for more.
  */
 export function claimLedgerRecords(context: GraphqlContext, first: number | undefined): void {
-  const total = (claimedRecords.get(context) ?? 0) + (first ?? defaultPageSize);
+  const total = context.ledgerRecords.claimed + (first ?? defaultPageSize);
   if (total > ledgerRecordsPerRequest) {
     throw new ApiError(
       422,
@@ -33,7 +32,7 @@ export function claimLedgerRecords(context: GraphqlContext, first: number | unde
       'first',
     );
   }
-  claimedRecords.set(context, total);
+  context.ledgerRecords.claimed = total;
 }
 
 /**

@@ -163,4 +163,48 @@ describe('the server against its OpenAPI document, with requests generated from 
     const statuses = new Set([...seen].map((entry) => entry.split(' ')[1]));
     expect([...statuses]).toEqual(expect.arrayContaining(['200', '401', '403', '404', '422']));
   }, 600_000);
+
+  it('declares the refusals every operation makes of what it does not take: a bad credential, a query parameter, a body not JSON, one too large', async () => {
+    // Its own: the test above ends by signing its callers out.
+    const admin = (await server.person('conformance-refusals-admin', 'ClientOrg', 'admin')).token;
+    const faults: unknown[] = [];
+    for (const [template, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const { path, headers } = generate(document, template, operation, true);
+        const separator = path.includes('?') ? '&' : '?';
+        const tries: { name: string; path: string; headers?: Record<string, string>; body?: string }[] = [
+          { name: 'an undeclared query parameter', path: `${path}${separator}unexpected=1` },
+          { name: 'a bearer token not valid', path, headers: { authorization: 'Bearer not-a-token' } },
+        ];
+        // fetch sends no body with GET or HEAD.
+        if (method !== 'get' && method !== 'head') {
+          tries.push(
+            { name: 'a body not JSON', path, headers: { 'content-type': 'text/plain' }, body: 'plain text' },
+            {
+              name: 'a body over 1 MB',
+              path,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ padding: 'x'.repeat(1_100_000) }),
+            },
+          );
+        }
+        for (const attempt of tries) {
+          const answer = await fetch(`${server.url}${attempt.path}`, {
+            method: method.toUpperCase(),
+            headers: { ...headers, authorization: `Bearer ${admin}`, ...attempt.headers },
+            ...(attempt.body === undefined ? {} : { body: attempt.body }),
+          });
+          const status = String(answer.status);
+          const body: unknown = await answer.json();
+          const where = { operation: operation.operationId, attempt: attempt.name, status, body };
+          if (answer.status < 400 || operation.responses[status] === undefined) {
+            faults.push({ ...where, fault: 'undeclared status, or taken' });
+          } else if (!validatorFor(operation, status)(body)) {
+            faults.push({ ...where, fault: 'body of another shape' });
+          }
+        }
+      }
+    }
+    expect(faults).toEqual([]);
+  }, 300_000);
 });

@@ -134,11 +134,15 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     const statuses = new Set([
       // More than one credential is refused before any route, public ones included.
       400,
-      ...(spec.access === 'public' ? [] : spec.access === 'signed-in' ? [401] : [401, 403]),
-      ...(spec.body !== undefined || spec.params !== undefined || spec.query !== undefined ? [422] : []),
-      // Malformed or oversized bodies and undecodable paths are refused before validation.
-      ...(spec.body !== undefined ? [400, 413, 415] : []),
-      ...(spec.params !== undefined ? [400] : []),
+      // A credential that is not valid is refused, public operations included (sending none is what they take).
+      401,
+      ...(spec.access === 'public' || spec.access === 'signed-in' ? [] : [403]),
+      // Every operation refuses a query parameter or body member it does not declare.
+      422,
+      // Any request's body is read before its route, so a malformed or oversized one is
+      // refused even where the operation takes none.
+      413,
+      415,
       429,
       500,
       ...(spec.errors ?? []),

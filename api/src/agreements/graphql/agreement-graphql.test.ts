@@ -718,6 +718,23 @@ describe('agreements over GraphQL', () => {
       );
       expect(aliased.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
       expect(aliased.errors?.[0]?.message).toMatch(/may ask for 1000 ledger records together; this one asks for 1500/);
+      // Nor does it add up the operations of a batch: five of two pages of 500 are one request's 5,000 records.
+      const batch = await kit.server.request('POST', '/graphql', {
+        token: kit.cast.freelancer.token,
+        body: Array.from({ length: 5 }, () => ({
+          query: 'query ($f: Int) { a: agreements(first: $f) { role } b: agreements(first: $f) { role } }',
+          variables: { f: 500 },
+        })),
+      });
+      expect(batch.status).toBe(200);
+      const answers = batch.body as GraphqlResponse<Data>[];
+      expect(answers.map((answer) => answer.errors === undefined)).toEqual([true, false, false, false, false]);
+      for (const answer of answers.slice(1)) {
+        expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
+      }
+      expect(answers[1]?.errors?.[0]?.message).toMatch(
+        /may ask for 1000 ledger records together; this one asks for 1500/,
+      );
       // A cursor of the freelancer's list is not one of the client's.
       const clientsList = await graphql(kit.cast.client, pageDocument, {
         role: 'client',
