@@ -167,7 +167,7 @@ describe('errorBody', () => {
     });
   });
 
-  it('sends every 503 (a busy database, peers that did not answer) with Retry-After, and a 500 without it', async () => {
+  it('sends every 503 (a busy database, peers that did not answer) and 504 with Retry-After, and a 500 without it', async () => {
     const app = express();
     const locked = sqliteErrorUnderContention("insert into t (name) values ('other')");
     app.use((_request, response, next) => {
@@ -182,6 +182,9 @@ describe('errorBody', () => {
     });
     app.get('/peers', () => {
       throw new ApiError(503, 'ENDORSEMENT_FAILED', 'the peers could not answer the query; try again');
+    });
+    app.get('/unknown', () => {
+      throw new CommitStatusUnknownError('commit not seen within 60000 ms', { transactionId: 'tx-1' });
     });
     app.get('/shed', () => {
       throw new PeersBusyError('waited 10000 ms for a free slot to call /gateway.Gateway/Evaluate');
@@ -204,6 +207,12 @@ describe('errorBody', () => {
       ]);
       const peers = await fetch(`${base}/peers`);
       expect([peers.status, peers.headers.get('retry-after')]).toEqual([503, '1']);
+      const unknown = await fetch(`${base}/unknown`);
+      expect([
+        unknown.status,
+        unknown.headers.get('retry-after'),
+        ((await unknown.json()) as { code: string }).code,
+      ]).toEqual([504, '5', 'COMMIT_STATUS_UNKNOWN']);
       const broken = await fetch(`${base}/broken`);
       expect([broken.status, broken.headers.get('retry-after')]).toEqual([500, null]);
       // A request shed unsent has already waited its deadline: it is told to wait longer

@@ -46,10 +46,22 @@ export const peersBusyCode = 'PEERS_BUSY';
 export const peersBusyRetryAfterSeconds = 5;
 
 /**
- * Seconds a 503 tells its client to wait (RFC 9110 `Retry-After`): every 503 is a passing
- * condition (peers or orderers busy or restarting, the database busy).
+ * The `Retry-After` of a 504 `COMMIT_STATUS_UNKNOWN`: its commit was not seen within the
+ * wait (the orderers or the peers are behind, or ordering is down), so a resend under the
+ * same request id a second later would most likely wait the same way.
  */
-export function retryAfterSecondsOf(body: { code: string }): number {
+export const commitStatusUnknownRetryAfterSeconds = 5;
+
+/**
+ * Seconds a 503 or 504 tells its client to wait before sending again (RFC 9110
+ * `Retry-After`): each is a passing condition (peers or orderers busy or restarting, the
+ * database busy, a commit not seen yet), and a resend is what the answer asks for.
+ *
+ * @returns undefined for other statuses, which are not to be resent as they are.
+ */
+export function retryAfterSecondsOf(body: { status: number; code: string }): number | undefined {
+  if (body.status === 504) return commitStatusUnknownRetryAfterSeconds;
+  if (body.status !== 503) return undefined;
   return body.code === peersBusyCode ? peersBusyRetryAfterSeconds : 1;
 }
 
@@ -244,9 +256,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         'request failed',
       );
     }
-    // Every 503 is a passing condition: RFC 9110 lets it say when to try again, so clients
-    // back off rather than hammer.
-    if (body.status === 503) response.set('Retry-After', String(retryAfterSecondsOf(body)));
+    // Every 503 and 504 is a passing condition: saying when to try again lets clients back
+    // off rather than hammer.
+    const retryAfter = retryAfterSecondsOf(body);
+    if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
     response.status(body.status).json(body);
   };
 }

@@ -101,15 +101,16 @@ export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandR
   const mapped = errorBody(error, context.requestId);
   if (mapped.code === peersBusyCode) context.log.warn('peers busy: GraphQL resolver shed');
   else if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
+  const retryAfter = retryAfterSecondsOf(mapped);
   return new GraphQLError(mapped.message, {
     extensions: {
       // A throttled caller is told so at the HTTP level too, as REST tells it: 429 with
-      // Retry-After; a passing failure of the peers or the database (503 over REST) keeps
-      // GraphQL's status but says when to try again, as REST does.
+      // Retry-After; a passing failure of the peers or the database (503 or 504 over REST)
+      // keeps GraphQL's status but says when to try again, as REST does.
       ...(error instanceof CredentialsThrottledError
         ? { http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } }
-        : mapped.status === 503
-          ? { http: { headers: { 'retry-after': String(retryAfterSecondsOf(mapped)) } } }
+        : retryAfter !== undefined
+          ? { http: { headers: { 'retry-after': String(retryAfter) } } }
           : {}),
       code: mapped.code,
       status: mapped.status,

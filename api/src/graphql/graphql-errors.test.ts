@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { PeersBusyError } from '@gigledger/gateway';
+import { CommitStatusUnknownError, PeersBusyError } from '@gigledger/gateway';
 import { ApiError } from '../errors/api-error.js';
 import { graphqlErrorOf, type GraphqlContext } from './context.js';
 
@@ -20,6 +20,12 @@ describe('GraphQL errors at the HTTP level', () => {
     expect((busy.extensions.http as { status?: number }).status).toBeUndefined();
     const shed = graphqlErrorOf(context, new PeersBusyError('waited 10000 ms for a free slot'));
     expect(shed.extensions).toMatchObject({ code: 'PEERS_BUSY', http: { headers: { 'retry-after': '5' } } });
+    const unknown = graphqlErrorOf(context, new CommitStatusUnknownError('commit not seen', { transactionId: 'tx-1' }));
+    expect(unknown.extensions).toMatchObject({
+      code: 'COMMIT_STATUS_UNKNOWN',
+      status: 504,
+      http: { headers: { 'retry-after': '5' } },
+    });
     const refused = graphqlErrorOf(context, new ApiError(422, 'VALIDATION_FAILED', 'after: is not a cursor', 'after'));
     expect(refused.extensions.http).toBeUndefined();
   });

@@ -36,7 +36,7 @@ const errorDescriptions: Record<number, string> = {
   429: 'Rate limit reached',
   500: 'Unexpected error; quote the request id',
   503: 'Endorsement or ordering failed, the peers were at capacity (PEERS_BUSY: nothing was sent), a service did not answer, or the database was busy; try again after `Retry-After` seconds',
-  504: 'Sent for ordering but the commit status is not known yet',
+  504: 'Sent for ordering but the commit status is not known yet; send it again with the same request id after `Retry-After` seconds',
 };
 
 /**
