@@ -39,6 +39,26 @@ function requestOn(socket: net.Socket): Promise<string> {
   });
 }
 
+/** Answers once the whole body is read, as the API's body parsers do. */
+function readsTheBody(request: IncomingMessage, response: ServerResponse): void {
+  request.resume();
+  request.once('end', () => response.end('ok'));
+}
+
+/**
+ * Sends headers promising 100 bytes of body, then six bytes and nothing more, and
+ * resolves with everything received once the server closes the connection.
+ */
+async function answerToStalledBody(port: number): Promise<string> {
+  const socket = await connect(port);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  const closed = once(socket, 'close');
+  socket.write('POST / HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": ');
+  await closed;
+  return received;
+}
+
 describe('listenHttp', () => {
   const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
 
@@ -59,11 +79,6 @@ describe('listenHttp', () => {
   });
 
   it('answers a request whose body does not arrive in time with 408 in the JSON error shape, and closes the connection', async () => {
-    // Answers once the whole body is read, as the API's body parsers do.
-    const readsTheBody = (request: IncomingMessage, response: ServerResponse) => {
-      request.resume();
-      request.once('end', () => response.end('ok'));
-    };
     const server = await listenHttp(readsTheBody, {
       port: 0,
       host: '127.0.0.1',
@@ -72,15 +87,7 @@ describe('listenHttp', () => {
       requestTimeoutMs: 1000,
     });
     try {
-      const socket = await connect((server.address() as AddressInfo).port);
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-      const closed = once(socket, 'close');
-      // The headers promise 100 bytes of body; six come, then nothing.
-      socket.write(
-        'POST / HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": ',
-      );
-      await closed;
+      const received = await answerToStalledBody((server.address() as AddressInfo).port);
       expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
       expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({
         status: 408,
@@ -167,21 +174,9 @@ describe('serveHandedConnections', () => {
   }, 10_000);
 
   it('holds handed connections to the request timeout: a body that does not arrive is answered 408 and closed', async () => {
-    const readsTheBody = (request: IncomingMessage, response: ServerResponse) => {
-      request.resume();
-      request.once('end', () => response.end('ok'));
-    };
     const handed = await handedServer(readsTheBody, 1000);
     try {
-      const socket = await connect(handed.port);
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-      const closed = once(socket, 'close');
-      socket.write(
-        'POST / HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": ',
-      );
-      await closed;
-      expect(received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(await answerToStalledBody(handed.port)).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     } finally {
       handed.close();
     }
