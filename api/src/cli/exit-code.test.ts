@@ -1,7 +1,21 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const exitCodeModule = fileURLToPath(new URL('./exit-code.js', import.meta.url));
+const printSchema = fileURLToPath(new URL('./print-schema.js', import.meta.url));
+
+/** Runs a tool whose reader stops after the first chunk of output (`… | head -1`): its exit status and stderr. */
+async function readFirstChunkOnly(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = once(child, 'exit');
+  await once(child.stdout, 'data');
+  child.stdout.destroy();
+  const [status] = (await exited) as [number | null];
+  return { status, stderr };
+}
 
 /** Runs `runToExitCode` in a process of its own, with a timer that would keep it alive for a minute. */
 function runTool(main: string) {
@@ -27,4 +41,14 @@ describe('runToExitCode', () => {
     );
     expect([run.status, run.stdout]).toEqual([1, 'No difference.\n']);
   });
+
+  it('ends quietly, exit 0, when the reader of its output goes away (… | head)', async () => {
+    const script = [
+      `import { runToExitCode } from ${JSON.stringify(exitCodeModule)};`,
+      `runToExitCode(async () => { for (;;) { process.stdout.write('x'.repeat(65536)); await new Promise((r) => setImmediate(r)); } }, 'tool: ');`,
+    ].join('\n');
+    expect(await readFirstChunkOnly(['--input-type=module', '-e', script])).toEqual({ status: 0, stderr: '' });
+    // The schema printer is a tool of its own, without runToExitCode.
+    expect(await readFirstChunkOnly([printSchema])).toEqual({ status: 0, stderr: '' });
+  }, 30_000);
 });

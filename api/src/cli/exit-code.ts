@@ -12,6 +12,7 @@ import { HelpRequested, UsageError } from './command-line.js';
  * stderr are synchronous for files and pipes on POSIX, so nothing printed is lost.
  */
 export function runToExitCode(main: () => Promise<number>, prefix = ''): void {
+  endWhenOutputCloses();
   main().then(
     (code) => {
       process.exitCode = code;
@@ -27,4 +28,16 @@ export function runToExitCode(main: () => Promise<number>, prefix = ''): void {
       process.exit(2);
     },
   );
+}
+
+/**
+ * Ends the process quietly, exit code 0, once the reader of its standard output has gone
+ * (`… | head`): Node reports the closed pipe as an unhandled `EPIPE` error with a stack
+ * trace where command-line tools stop without a word.
+ */
+export function endWhenOutputCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
 }

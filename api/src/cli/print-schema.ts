@@ -6,6 +6,7 @@ import { printSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { schemaModules, type AppDependencies } from '../app.js';
 import { nullableMutations } from '../graphql/graphql-server.js';
+import { endWhenOutputCloses } from './exit-code.js';
 
 /*
  * Prints the API's GraphQL schema (SDL) from its schema modules, without a server or a
@@ -39,6 +40,7 @@ export function writeApiSchema(file: string): boolean {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const file = process.argv[2];
+  endWhenOutputCloses();
   if (file === undefined) process.stdout.write(apiSchemaSdl());
   else writeApiSchema(file);
 }
