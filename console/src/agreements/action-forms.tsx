@@ -9,11 +9,12 @@ import {
   fundMilestone,
   openDispute,
   rejectDeliverable,
+  reissueFailedPayout,
   releaseMilestone,
   retryHeldPayout,
   submitDeliverable,
 } from './agreement-mutations.js';
-import type { MilestoneAction } from './milestone-actions.js';
+import { failedPayoutOf, type MilestoneAction } from './milestone-actions.js';
 import type { PageAgreement, PageMilestone } from './milestone-timeline.js';
 import { LabelledInput, ValueInput } from '../text-input.js';
 
@@ -189,6 +190,7 @@ export function MilestoneActions(props: {
   if (actions.length === 0) return null;
   const ref = { agreementId: props.agreement.agreementId, milestoneId: milestone.milestoneId };
   const held = milestone.instructions.find((instruction) => instruction.status === 'held');
+  const failed = failedPayoutOf(milestone);
   return (
     <div className="actions" role="group" aria-label={`Actions on ${milestone.title}`}>
       {actions.includes('fund') ? (
@@ -230,6 +232,14 @@ export function MilestoneActions(props: {
           label="Check held payout again"
           document={retryHeldPayout}
           variables={{ input: { ...ref, instructionId: held.instructionId } }}
+          onDone={onDone}
+        />
+      ) : null}
+      {actions.includes('reissueFailedPayout') && failed !== undefined ? (
+        <CommandButton
+          label={failed.kind === 'refund' ? 'Reissue failed refund' : 'Reissue failed payout'}
+          document={reissueFailedPayout}
+          variables={{ input: { ...ref, instructionId: failed.instructionId } }}
           onDone={onDone}
         />
       ) : null}

@@ -94,6 +94,8 @@ export const agreementPage = graphql(`
           currency
           status
           requestedAt
+          reissueOf
+          reissuedAs
           compliance {
             outcome
             reason

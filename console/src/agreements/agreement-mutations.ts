@@ -72,6 +72,14 @@ export const openDispute = graphql(`
   }
 `);
 
+export const reissueFailedPayout = graphql(`
+  mutation ReissueFailedPayout($input: RetryHeldPayoutInput!) {
+    reissueFailedPayout(input: $input) {
+      transactionId
+    }
+  }
+`);
+
 export const retryHeldPayout = graphql(`
   mutation RetryHeldPayout($input: RetryHeldPayoutInput!) {
     retryHeldPayout(input: $input) {

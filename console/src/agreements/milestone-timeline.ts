@@ -61,7 +61,12 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
     }
   }
   for (const instruction of milestone.instructions) {
-    if (instruction.kind === 'release') steps.push({ label: 'Released', at: instruction.requestedAt });
+    if (instruction.kind === 'release') {
+      steps.push({
+        label: instruction.reissueOf == null ? 'Released' : 'Payout reissued',
+        at: instruction.requestedAt,
+      });
+    }
     if (instruction.kind === 'refund') steps.push({ label: 'Refund requested', at: instruction.requestedAt });
     if (instruction.compliance?.outcome === 'held') {
       steps.push({ label: 'Payout held', at: instruction.requestedAt, detail: instruction.compliance.reason });

@@ -79,6 +79,83 @@ describe('the web console in Chromium against the real network and API', () => {
     expect((await fetch(`${api.url}/console/assets/missing.js`)).status).toBe(404);
   });
 
+  it('offers a payout the provider failed to be issued again, and shows the reissue on the timeline', async () => {
+    const client = await api.person(`cora-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`fern-${suffix}`, 'TalentOrg', 'freelancer');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.grantKyc([freelancer.party]);
+    // The sandbox provider fails every payout whose minor units end in 13: an amount whose
+    // release, less the platform fee at the rate in force, does so.
+    const rate = (
+      (await api.call('GET', '/v1/governance/rules/parameters/platformFeeBps', client.token)).body as {
+        record: { value: number };
+      }
+    ).record.value;
+    const net = (amount: number) => amount - Math.floor((amount * rate) / 10_000);
+    const amount = Array.from({ length: 1000 }, (_, n) => 1000 + n).find((candidate) => net(candidate) % 100 === 13);
+    expect(amount).toBeDefined();
+    const agreementId = `CONF-${suffix}`;
+    await api.draftOneMilestone(client, freelancer, {
+      agreementId,
+      title: 'Model audit',
+      scope: 'Audit a model.',
+      milestone: { title: 'Audit report', amount: String(amount), criteria: 'Every finding with evidence' },
+    });
+    await api.acceptTerms(freelancer, agreementId);
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    const releases = async () => {
+      const read = await api.call('GET', `/v1/agreements/${agreementId}`, client.token);
+      const { milestones } = read.body as {
+        milestones: {
+          status: string;
+          instructions: { instructionId: string; kind: string; status: string; reissuedAs?: string }[];
+        }[];
+      };
+      return {
+        status: milestones[0]?.status,
+        releases: (milestones[0]?.instructions ?? []).filter((i) => i.kind === 'release'),
+      };
+    };
+    const until = async (condition: (state: Awaited<ReturnType<typeof releases>>) => boolean) => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+        const state = await releases();
+        if (condition(state)) return state;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      throw new Error(`not reached: ${JSON.stringify(await releases())}`);
+    };
+    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
+    await until((state) => state.status === 'funded');
+    const delivered = await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+      artifactSha256: 'ab'.repeat(32),
+      uri: 'https://artifacts.example.com/audit/report.pdf',
+    });
+    expect(delivered.status).toBe(200);
+    expect((await api.call('POST', `${milestone}/accept`, client.token, {})).status).toBe(200);
+    expect((await api.call('POST', `${milestone}/release`, client.token, {})).status).toBe(200);
+    const failed = await until((state) => state.releases.some((release) => release.status === 'failed'));
+    expect(failed.releases).toHaveLength(1);
+
+    const side = await openPage(browser);
+    try {
+      await signIn(side.page, api.url, freelancer.party.userId, password(freelancer.party.userId));
+      await side.page.getByRole('link', { name: 'Agreements' }).click();
+      await side.page.getByRole('link', { name: new RegExp(agreementId) }).click();
+      const timeline = side.page.getByRole('list', { name: 'Timeline of Audit report' });
+      await timeline.getByText('Payment failed').waitFor();
+      await side.page.getByRole('button', { name: 'Reissue failed payout' }).click();
+      await timeline.getByText('Payout reissued').waitFor({ timeout: 60_000 });
+      // The ledger holds the failed payout and its replacement, named by it.
+      const reissued = await until((state) => state.releases.length === 2);
+      expect(reissued.releases[0]?.reissuedAs).toBe(reissued.releases[1]?.instructionId);
+      expect(side.loggedErrors).toEqual([]);
+      expect(await seriousViolations(side.page)).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
     const client = await api.person(`cleo-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
