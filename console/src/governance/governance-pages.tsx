@@ -169,10 +169,25 @@ export function ProposalsPage() {
   );
 }
 
+/** setTimeout's longest delay (2^31 − 1 ms, about 24.8 days); a longer one fires at once. */
+const maxTimerMs = 2_147_483_647;
+
+/** The first of `boundaries` (ISO instants) after the instant the ledger judged the phase at. */
+function nextBoundaryAfter(judged: string | undefined, boundaries: readonly string[]): number | undefined {
+  if (judged === undefined) return undefined;
+  const after = Date.parse(judged);
+  return boundaries
+    .map((boundary) => Date.parse(boundary))
+    .filter((at) => at > after)
+    .sort((a, b) => a - b)[0];
+}
+
 /**
  * One proposal: its text and actions, tally, votes, veto and execution. A governor of
  * an organisation that has not voted yet gets the vote buttons; anyone signed in may
- * execute it once executable. Committed governance events reload the page as they arrive.
+ * execute it once executable. Committed governance events reload the page as they arrive,
+ * and so does the start of the proposal's next phase (voting closing, the timelock ending,
+ * expiry), which no event announces.
  */
 export function ProposalPage({ proposalId }: { proposalId: string }) {
   const { session } = useSession();
@@ -184,6 +199,18 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
   useEffect(() => {
     if (event?.governanceEvents.proposalId === proposalId) reload();
   }, [event, proposalId, reload]);
+  const shown = data?.proposal;
+  const judged = shown?.asOf;
+  const nextPhaseAt = nextBoundaryAfter(judged, shown ? [shown.votingEndsAt, shown.executableAt, shown.expiresAt] : []);
+  useEffect(() => {
+    if (nextPhaseAt === undefined) return;
+    // A second past the boundary, so that the ledger's own clock has passed it too; read
+    // before it, the next boundary is the same one and the page asks again a second later.
+    const timer = setTimeout(reload, Math.min(Math.max(nextPhaseAt - Date.now(), 0) + 1000, maxTimerMs));
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [nextPhaseAt, judged, reload]);
   const [voting, vote] = useMutation(voteOnProposal);
   const [executing, execute] = useMutation(executeProposal);
   const [reason, setReason] = useState('');
