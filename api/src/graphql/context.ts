@@ -15,10 +15,17 @@ export interface GraphqlContext {
   /** The request's Idempotency-Key, when the operation holds exactly one command mutation to take it (see idempotencyKeyPlugin). */
   readonly idempotencyKey?: IdempotencyKeyHeader;
   /**
-   * What the HTTP request's list fields asked of the ledger so far, shared by every
-   * operation of a batch (see claimLedgerRecords).
+   * One per HTTP request, shared by every operation of a batch (each operation has a
+   * context of its own): what bounds a request's ledger reads counts here or is keyed by
+   * it, so that a batch is bounded as one request is.
    */
-  readonly ledgerRecords: { claimed: number };
+  readonly httpRequest: HttpRequestShare;
+}
+
+/** What the operations of one HTTP request share. */
+export interface HttpRequestShare {
+  /** Ledger records its list fields asked for so far (see claimLedgerRecords). */
+  ledgerRecordsClaimed: number;
 }
 
 /**

@@ -10,7 +10,7 @@ import { createSchema, createYoga, type Plugin, type YogaServerInstance } from '
 import { mapSchema, MapperKind, type IResolvers } from '@graphql-tools/utils';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
-import type { GraphqlContext, SchemaModule } from './context.js';
+import type { GraphqlContext, HttpRequestShare, SchemaModule } from './context.js';
 import { conciseVariableErrors } from './variable-errors.js';
 import { errorRequestIds } from './error-request-ids.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
@@ -105,7 +105,7 @@ export function createGraphqlServer(
       log: res.locals.log,
       requestId: res.locals.requestId,
       // One per HTTP request: each operation of a batch has a context of its own.
-      ledgerRecords: (res.locals.graphqlLedgerRecords ??= { claimed: 0 }) as { claimed: number },
+      httpRequest: (res.locals.graphqlRequestShare ??= { ledgerRecordsClaimed: 0 }) as HttpRequestShare,
     }),
     graphiql,
     landingPage: false,

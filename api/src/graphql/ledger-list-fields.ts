@@ -23,7 +23,7 @@ export const ledgerRecordsPerRequest = 1000;
  * @throws ApiError 422 naming `first` when the request's lists would ask for more.
  */
 export function claimLedgerRecords(context: GraphqlContext, first: number | undefined): void {
-  const total = context.ledgerRecords.claimed + (first ?? defaultPageSize);
+  const total = context.httpRequest.ledgerRecordsClaimed + (first ?? defaultPageSize);
   if (total > ledgerRecordsPerRequest) {
     throw new ApiError(
       422,
@@ -32,7 +32,7 @@ export function claimLedgerRecords(context: GraphqlContext, first: number | unde
       'first',
     );
   }
-  context.ledgerRecords.claimed = total;
+  context.httpRequest.ledgerRecordsClaimed = total;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AgreementService } from '../agreement-service.js';
 import {
   AgreementKit,
   artifactSha256,
@@ -741,6 +742,43 @@ describe('agreements over GraphQL', () => {
         after: paged.length > 0 ? after : undefined,
       });
       expect(clientsList.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
+    });
+
+    it('reads at most eight agreement views at once for one HTTP request, every operation of a batch together', async () => {
+      for (let n = 0; n < 12; n += 1) await kit.offered();
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the service as `this`
+      const original = AgreementService.prototype.getAgreement;
+      let inFlight = 0;
+      let most = 0;
+      AgreementService.prototype.getAgreement = async function (this: AgreementService, ...args) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          // Long enough for every read the request would start at once to overlap.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return await original.apply(this, args);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+      try {
+        const batch = await kit.server.request('POST', '/graphql', {
+          token: kit.cast.freelancer.token,
+          body: Array.from({ length: 4 }, () => ({
+            query: '{ agreements(first: 20) { agreement { agreementId milestones { status } } } }',
+          })),
+        });
+        expect(batch.status).toBe(200);
+        const answers = batch.body as GraphqlResponse<{ agreements: unknown[] }>[];
+        for (const answer of answers) {
+          expect(answer.errors).toBeUndefined();
+          expect(answer.data?.agreements.length).toBeGreaterThanOrEqual(12);
+        }
+        // Each operation counting alone would read eight at once each: 32.
+        expect(most).toBe(8);
+      } finally {
+        AgreementService.prototype.getAgreement = original;
+      }
     });
 
     it("gives an HR system a freelancer's completed agreements, and refuses its mutations", async () => {

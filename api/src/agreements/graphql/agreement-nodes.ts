@@ -1,5 +1,5 @@
 import type { AgreementDetails, AgreementRecord, AgreementView, MilestoneRecord } from '@gigledger/chaincode/model';
-import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
+import { type GraphqlContext, type HttpRequestShare, resolverRequester, resolveWith } from '../../graphql/context.js';
 import type { Committed } from '../../ledger/committed.js';
 import type { AgreementService } from '../agreement-service.js';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -44,7 +44,7 @@ export function taskBatchPayload<Batch extends { milestone: MilestoneRecord; tas
   return { ...committed, milestone: result.milestone, tasks: result.tasks };
 }
 
-/** How many agreement views one GraphQL request reads at once for the nodes of a list. */
+/** How many agreement views one GraphQL request (all operations of a batch together) reads at once for the nodes of a list. */
 const viewReadsPerRequest = 8;
 
 /**
@@ -56,14 +56,14 @@ export function agreementNodeResolvers(service: AgreementService) {
   const views = new WeakMap<AgreementNode, Promise<AgreementView>>();
   // A list of hundreds of nodes would otherwise read them all at once, taking the whole
   // Gateway allowance of the process from every other caller: a few per request at a time.
-  const readersOfRequest = new WeakMap<GraphqlContext, LimitFunction>();
+  const readersOfRequest = new WeakMap<HttpRequestShare, LimitFunction>();
   const viewOf = (node: AgreementNode, context: GraphqlContext): Promise<AgreementView> => {
     let view = views.get(node);
     if (view === undefined) {
-      let readers = readersOfRequest.get(context);
+      let readers = readersOfRequest.get(context.httpRequest);
       if (readers === undefined) {
         readers = pLimit(viewReadsPerRequest);
-        readersOfRequest.set(context, readers);
+        readersOfRequest.set(context.httpRequest, readers);
       }
       view = readers(() => service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId));
       views.set(node, view);
