@@ -47,4 +47,29 @@ describe('ReadLogAnchorer.anchorRequested', () => {
       await server.close();
     }
   });
+
+  it('anchorNow: a fresh anchorer (the anchor-read-log command) finds a head anchored before and anchors nothing', async () => {
+    const server = await startTestServer();
+    try {
+      const silent = pino({ level: 'silent' });
+      const ledger = await server.ledger.clientFor(
+        { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
+        silent,
+      );
+      const anchorer = () =>
+        new ReadLogAnchorer({ readLog: new ReadLog(server.db), ledger, log: silent, intervalMs: 0 });
+      const readLog = new ReadLog(server.db);
+      await readLog.append(entry(1));
+      const anchored = await anchorer().anchorNow();
+      expect(anchored).toMatchObject({ sequence: 1 });
+      // Another process: it knows nothing of the anchor above until the chaincode answers with it.
+      expect(await anchorer().anchorNow()).toBeUndefined();
+      await readLog.append(entry(2));
+      const next = await anchorer().anchorNow();
+      expect(next).toMatchObject({ sequence: 2 });
+      expect(next?.txId).not.toBe(anchored?.txId);
+    } finally {
+      await server.close();
+    }
+  });
 });

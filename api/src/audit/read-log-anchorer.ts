@@ -46,7 +46,9 @@ export class ReadLogAnchorer {
 
   /**
    * Anchors the current head unless it is already anchored; one anchoring at a time.
-   * Answers the committed anchor, or undefined when the log is empty or unchanged.
+   * Answers the committed anchor, or undefined when the log is empty or unchanged (a
+   * process that has not anchored yet learns the head was anchored before from the
+   * chaincode's answer, which then names the earlier transaction, not its own).
    *
    * @throws LedgerError when the transaction is refused or not committed.
    */
@@ -104,12 +106,13 @@ export class ReadLogAnchorer {
     const head = await this.#readLog.head();
     if (head.sequence === 0 || head.sequence === this.#lastSequence) return undefined;
     const logId = await this.#readLog.logId();
-    const { result } = await this.#ledger.audit.anchorReadLog({
+    const { result, transactionId } = await this.#ledger.audit.anchorReadLog({
       sequence: head.sequence,
       headHash: head.headHash,
       ...(logId === undefined ? {} : { logId }),
     });
     this.#lastSequence = result.sequence;
+    if (result.txId !== transactionId) return undefined;
     this.#log.info({ sequence: result.sequence, txId: result.txId }, 'read log anchored');
     return result;
   }

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`, usage);
   }
   const config = parseApiConfig(process.env);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 'stderr');
   const db = await openDatabase(config.database);
   const ledger = openOperatorLedger(config.connectionProfile);
   const { profile, gateway, operatorOrg, operator: session } = ledger;

@@ -56,7 +56,7 @@ async function main(): Promise<number> {
         const anchorer = new ReadLogAnchorer({
           readLog,
           ledger: ledgerClient(session.contract),
-          log: createLogger(config.logLevel),
+          log: createLogger(config.logLevel, 'stderr'),
           intervalMs: 0,
         });
         const anchored = await anchorer.anchorNow();
