@@ -15,19 +15,28 @@ const entry = (n: number): ReadLogEntry => ({
   grants: [],
 });
 
-describe('ReadLogAnchorer.anchorRequested', () => {
-  it('answers a retry the anchor its request id made, after the log grew and after a restart (a new anchorer on the same database)', async () => {
-    const server = await startTestServer();
-    try {
-      const silent = pino({ level: 'silent' });
-      const ledger = await server.ledger.clientFor(
-        { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
-        silent,
-      );
-      const anchorer = () =>
-        new ReadLogAnchorer({ readLog: new ReadLog(server.db), ledger, log: silent, intervalMs: 0 });
-      const readLog = new ReadLog(server.db);
+/**
+ * A test server, its read log, and a maker of anchorers over it under the service
+ * identity: each new anchorer is a process that has not anchored anything yet.
+ */
+async function anchoring() {
+  const server = await startTestServer();
+  const silent = pino({ level: 'silent' });
+  const ledger = await server.ledger.clientFor(
+    { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
+    silent,
+  );
+  return {
+    server,
+    readLog: new ReadLog(server.db),
+    anchorer: () => new ReadLogAnchorer({ readLog: new ReadLog(server.db), ledger, log: silent, intervalMs: 0 }),
+  };
+}
 
+describe('ReadLogAnchorer', () => {
+  it('answers a retry the anchor its request id made, after the log grew and after a restart (a new anchorer on the same database)', async () => {
+    const { server, readLog, anchorer } = await anchoring();
+    try {
       expect(await anchorer().anchorRequested('before-any-read')).toBeUndefined();
       await readLog.append(entry(1));
       await readLog.append(entry(2));
@@ -49,16 +58,8 @@ describe('ReadLogAnchorer.anchorRequested', () => {
   });
 
   it('anchorNow: a fresh anchorer (the anchor-read-log command) finds a head anchored before and anchors nothing', async () => {
-    const server = await startTestServer();
+    const { server, readLog, anchorer } = await anchoring();
     try {
-      const silent = pino({ level: 'silent' });
-      const ledger = await server.ledger.clientFor(
-        { ...testOperator, id: 'read-log-anchor', userId: 'svc.read-log-anchor', role: 'settlement' },
-        silent,
-      );
-      const anchorer = () =>
-        new ReadLogAnchorer({ readLog: new ReadLog(server.db), ledger, log: silent, intervalMs: 0 });
-      const readLog = new ReadLog(server.db);
       await readLog.append(entry(1));
       const anchored = await anchorer().anchorNow();
       expect(anchored).toMatchObject({ sequence: 1 });

@@ -33,6 +33,16 @@ describe('the web console in Chromium against the real network and API', () => {
     ({ api, browser } = suite());
   });
 
+  /** A client and a freelancer, each with a payout account, the freelancer holding a KYC credential. */
+  async function partiesWhoCanBePaid(clientId: string, freelancerId: string) {
+    const client = await api.person(clientId, 'ClientOrg', 'client');
+    const freelancer = await api.person(freelancerId, 'TalentOrg', 'freelancer');
+    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
+    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
+    await api.grantKyc([freelancer.party]);
+    return { client, freelancer };
+  }
+
   it('signs out at the API too: the token the page held opens nothing afterwards', async () => {
     const person = await api.person(`sian-${suffix}`, 'ClientOrg', 'client');
     const side = await openPage(browser);
@@ -80,11 +90,7 @@ describe('the web console in Chromium against the real network and API', () => {
   });
 
   it('offers a payout the provider failed to be issued again, and shows the reissue on the timeline', async () => {
-    const client = await api.person(`cora-${suffix}`, 'ClientOrg', 'client');
-    const freelancer = await api.person(`fern-${suffix}`, 'TalentOrg', 'freelancer');
-    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
-    await api.grantKyc([freelancer.party]);
+    const { client, freelancer } = await partiesWhoCanBePaid(`cora-${suffix}`, `fern-${suffix}`);
     // The sandbox provider fails every payout whose minor units end in 13: an amount whose
     // release, less the platform fee at the rate in force, does so.
     const rate = (
@@ -157,11 +163,7 @@ describe('the web console in Chromium against the real network and API', () => {
   });
 
   it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
-    const client = await api.person(`cleo-${suffix}`, 'ClientOrg', 'client');
-    const freelancer = await api.person(`finn-${suffix}`, 'TalentOrg', 'freelancer');
-    await api.payoutAccount(client, 'DE89370400440532013000', 'COBADEFFXXX');
-    await api.payoutAccount(freelancer, 'FR1420041010050500013M02606', 'BNPAFRPPXXX');
-    await api.grantKyc([freelancer.party]);
+    const { client, freelancer } = await partiesWhoCanBePaid(`cleo-${suffix}`, `finn-${suffix}`);
     const agreementId = `CON-${suffix}`;
     await api.draftOneMilestone(client, freelancer, {
       agreementId,
