@@ -14,13 +14,14 @@ import { superviseWorkers, type WorkerSupervisor } from './worker-supervisor.js'
  *
  * The primary does the singleton work (see `startApiPrimary`), forks the workers once it
  * has migrated the database and enrolled its service identities, listens once they serve
- * and hands each connection to one of them in turn, restarts a worker that exits, and on SIGTERM (or SIGINT, SIGHUP) drains the workers first and then stops the
- * singletons, exiting 0. It exits 1 when the workers crash in a loop (5 exits within a
- * minute) or cannot start.
+ * and hands each connection to one of them in turn, restarts a worker that exits, and on
+ * SIGTERM (or SIGINT, SIGHUP) drains the workers first and then stops the singletons,
+ * exiting 0. It exits 1 when the workers crash in a loop (5 exits within a minute), cannot
+ * start, or the address cannot be bound.
  *
- * A worker serves REST and GraphQL on the connections handed to it; it stops when the primary tells
- * it to or goes away, not on a signal of its own, so that a terminal's Ctrl-C (sent to
- * the whole process group) still stops the cluster in order.
+ * A worker serves REST and GraphQL on the connections handed to it; it stops when the
+ * primary tells it to or goes away, not on a signal of its own, so that a terminal's
+ * Ctrl-C (sent to the whole process group) still stops the cluster in order.
  */
 export async function runApiCluster(config: ApiConfig, walletKey: string | undefined): Promise<void> {
   if (cluster.isPrimary) await runPrimary(config, walletKey);
