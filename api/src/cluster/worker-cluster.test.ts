@@ -280,6 +280,21 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
     }
   }, 60_000);
 
+  it('exits nonzero when the address cannot be bound, once its workers serve', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const running = await startCluster(2, { CLUSTER_PORT: String(port) });
+      const code = await running.exited;
+      rmSync(running.dataDir, { recursive: true, force: true });
+      expect(code).toBe(1);
+      expect(running.lines().some((line) => line.msg === 'the API cluster cannot listen')).toBe(true);
+    } finally {
+      taken.close();
+    }
+  }, 120_000);
+
   it('exits nonzero when the workers crash in a loop', async () => {
     const running = await startCluster(2, {}, 'fail');
     const code = await running.exited;

@@ -35,7 +35,8 @@ if (cluster.isPrimary) {
   const person = await primary.person(auditor.party.userId, 'AuditOrg', 'auditor');
   const supervisor = superviseWorkers({
     workers: Number(workersText),
-    listen: { port: 0, host: '127.0.0.1', backlog: 511 },
+    // CLUSTER_PORT: a port of the test's choosing (one already taken, to see the cluster give up).
+    listen: { port: Number(process.env.CLUSTER_PORT ?? '0'), host: '127.0.0.1', backlog: 511 },
     log,
     handlers: { [clusterMetricsRequest]: () => clusterMetricsText(primary.metrics.registry, supervisor) },
     maxCrashes: 3,
