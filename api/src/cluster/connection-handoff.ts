@@ -69,7 +69,6 @@ export class ConnectionHandoff {
   serve(worker: Worker): void {
     if (this.#serving.includes(worker)) return;
     this.#serving.push(worker);
-    if (!this.#handed.has(worker)) this.#handed.set(worker, new Map());
     for (const socket of this.#waiting.splice(0)) this.#hand(socket);
   }
 
@@ -94,6 +93,8 @@ export class ConnectionHandoff {
     if (handed === undefined || handed.size === 0) return;
     this.#log.warn({ worker: worker.id, connections: handed.size }, 'connections the exited worker never took: closed');
     for (const socket of handed.values()) socket.destroy();
+    // A send to the dead worker may still report its failure: nothing is left to hand again.
+    handed.clear();
   }
 
   /**
@@ -119,7 +120,7 @@ export class ConnectionHandoff {
     handed.set(id, socket);
     // keepOpen: the primary's copy stays open until the worker says it took the socket.
     worker.send({ gigledger: 'connection', id } satisfies ClusterMessage, socket, { keepOpen: true }, (error) => {
-      if (error === null || !handed.delete(id)) return;
+      if (error === null || !handed.delete(id) || socket.destroyed) return;
       // The worker's channel is closing: it is dying. Another worker (or the wait) takes the socket.
       this.withdraw(worker);
       this.#hand(socket);
