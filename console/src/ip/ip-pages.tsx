@@ -349,7 +349,7 @@ export function WorkPage({ workId }: { workId: string }) {
   return (
     <section>
       <p>
-        <Link href="/ip">All my works</Link>
+        <Link href="/ip">IP records</Link>
       </p>
       <h1>
         <TitledId title={state.data?.work.title ?? 'Work'} id={workId} />

@@ -10,10 +10,8 @@ export function recordPath(recordId: string): string {
   return `/provenance/${encodeURIComponent(recordId)}`;
 }
 
-/** A title cut to fit one line of a node's box, whole when it fits. */
-function fit(text: string, characters: number): string {
-  return text.length <= characters ? text : `${text.slice(0, characters - 1)}…`;
-}
+/** Space kept free inside a box's border, in SVG user units. */
+const boxPadding = 10;
 
 /**
  * A lineage graph drawn as a picture: one box per record, one arrow per derivation
@@ -92,15 +90,21 @@ export function LineageDiagram({
             aria-current={node.recordId === root ? 'page' : undefined}
           >
             <rect x={x} y={y} width={width} height={height} rx="6" />
-            {/* One text with a space between its lines, so the link's name is what the box shows. */}
-            <text>
-              <tspan x={x + 10} y={y + 24} className="lineage-title">
-                {fit(node.title, 24)}
-              </tspan>{' '}
-              <tspan x={x + 10} y={y + 46} className="lineage-id">
-                {fit(`${node.kind} ${node.recordId}`, 30)}
-              </tspan>
-            </text>
+            {/* HTML lines: the browser cuts a long one with an ellipsis at the box's border,
+                whatever its letters' widths, and the link's name (its text) stays whole. */}
+            <foreignObject
+              x={x + boxPadding}
+              y={y + boxPadding / 2}
+              width={width - 2 * boxPadding}
+              height={height - boxPadding}
+            >
+              <div className="lineage-line lineage-title" title={node.title}>
+                {node.title}
+              </div>{' '}
+              <div className="lineage-line lineage-id">
+                {node.kind} {node.recordId}
+              </div>
+            </foreignObject>
           </a>
         ))}
       </svg>

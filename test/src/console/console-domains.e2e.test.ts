@@ -30,6 +30,33 @@ async function drawn(page: Page): Promise<{ nodes: string[]; edges: string[] }> 
   return { nodes: nodes.sort(), edges: edges.sort() };
 }
 
+/**
+ * Lines of the lineage picture that would be drawn past their box's border, as
+ * `recordId: text`, and the lines cut with an ellipsis to stay inside it.
+ */
+async function boxLines(page: Page): Promise<{ pastTheBorder: string[]; cut: string[] }> {
+  return page
+    .getByTestId('lineage-diagram')
+    .locator('a.lineage-node')
+    .evaluateAll((links) => {
+      const pastTheBorder: string[] = [];
+      const cut: string[] = [];
+      for (const link of links) {
+        const box = (link.querySelector('rect') as SVGRectElement).getBoundingClientRect();
+        for (const line of Array.from(link.querySelectorAll<HTMLElement>('.lineage-line'))) {
+          const drawn = line.getBoundingClientRect();
+          const label = `${link.getAttribute('data-record-id') ?? ''}: ${line.textContent}`;
+          const clipped = getComputedStyle(line).overflowX === 'hidden';
+          // A line wider than its space is drawn past the border unless clipped there.
+          const overflows = line.scrollWidth > line.clientWidth;
+          if (drawn.left < box.left || drawn.right > box.right || (overflows && !clipped)) pastTheBorder.push(label);
+          else if (overflows && getComputedStyle(line).textOverflow === 'ellipsis') cut.push(label);
+        }
+      }
+      return { pastTheBorder, cut };
+    });
+}
+
 describe('the console pages for provenance, governance, IP and settlement, in Chromium against the real network', () => {
   let moneyLoop: E2eApiWithSandbox;
   let api: E2eApi;
@@ -58,12 +85,14 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
 
   it('draws a lineage as a picture, one box per record and one arrow per derivation, each box opening its record', async () => {
     const tara = await api.person(id('tara'), 'TalentOrg', 'freelancer');
-    const dataset = (recordId: string, parents?: string[]) =>
+    // Wide letters and CJK run past a box whose cut counts characters.
+    const longTitle = `Labelled defects ${'W'.repeat(30)} 検査画像データセット`;
+    const dataset = (recordId: string, parents?: string[], title = `Dataset ${recordId.replace(`-${suffix}`, '')}`) =>
       created(
         api.call('POST', '/v1/provenance/datasets', tara.token, {
           recordId,
           contentSha256: sha(recordId),
-          title: `Dataset ${recordId.replace(`-${suffix}`, '')}`,
+          title,
           licence: { kind: 'spdx', expression: 'CC-BY-4.0' },
           source: 'https://data.example.org/defects',
           legalBasis: 'consent',
@@ -85,7 +114,7 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
     await dataset(id('raw'));
     await dataset(id('extra'));
     await dataset(id('clean'), [id('raw')]);
-    await dataset(id('labelled'), [id('clean')]);
+    await dataset(id('labelled'), [id('clean')], longTitle);
     await dataset(id('mixed'), [id('clean'), id('extra')]);
     await created(
       api.call('POST', '/v1/provenance/models', tara.token, {
@@ -129,6 +158,9 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
         state: 'attached',
       });
       expect(await seriousViolations(page)).toEqual([]);
+      // A long title is cut with an ellipsis inside its box; the link still names it whole.
+      expect(await boxLines(page)).toEqual({ pastTheBorder: [], cut: [`${id('labelled')}: ${longTitle}`] });
+      await page.getByRole('link', { name: `${longTitle} dataset ${id('labelled')}` }).waitFor();
       await screenshot(page, 'lineage');
 
       // Each box is a link named for its record: opening the model shows its own lineage, back to the raw data.
@@ -398,6 +430,10 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       await refusal.waitFor();
       expect(await refusal.textContent()).toContain('licensing:read');
       expect(await hrSide.page.getByTestId(`charges-${grantId}`).count()).toBe(0);
+      // Someone who owns no work is led back to the IP records, not to "their" works.
+      await hrSide.page.getByRole('main').getByRole('link', { name: 'IP records' }).click();
+      await hrSide.page.getByRole('heading', { name: 'IP records' }).waitFor();
+      await hrSide.page.getByText('You own no registered work.').waitFor();
     } finally {
       await hrSide.context.close();
     }
