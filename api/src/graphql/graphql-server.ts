@@ -27,10 +27,22 @@ const noIntrospection: Plugin = {
   },
 };
 
-/** Yoga answers server-sent events with `no-cache`; what they carry must not be stored either. */
-const noStore: Plugin = {
+/**
+ * Every answer `no-store`. Yoga answers server-sent events with `no-cache`, which lets
+ * what they carry be stored, and with `Content-Encoding: none`, which names no content
+ * coding (RFC 9110 §8.4.1; IANA's registry has no `none`), so a client that reads the
+ * header strictly refuses the stream. Yoga's header is there to keep proxies from
+ * compressing, and so holding back, the stream: `no-transform` (RFC 9111 §5.2.2.6) is the
+ * standard way to say that, and replaces it.
+ */
+const responseCaching: Plugin = {
   onResponse({ response }) {
-    response.headers.set('cache-control', 'no-store');
+    if (response.headers.get('content-encoding') === 'none') {
+      response.headers.delete('content-encoding');
+      response.headers.set('cache-control', 'no-store, no-transform');
+    } else {
+      response.headers.set('cache-control', 'no-store');
+    }
   },
 };
 
@@ -123,7 +135,7 @@ export function createGraphqlServer(
         blockFieldSuggestion: { enabled: !introspection },
       }),
       ...(introspection ? [] : [noIntrospection]),
-      noStore,
+      responseCaching,
       conciseVariableErrors,
       errorRequestIds,
       ...(plugins as Plugin[]),

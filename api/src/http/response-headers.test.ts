@@ -1,3 +1,4 @@
+import { SseSubscription } from '../test-support/sse-subscription.js';
 import { suiteServer } from '../test-support/suite-server.js';
 
 describe('response headers', () => {
@@ -20,6 +21,22 @@ describe('response headers', () => {
       expect(answer.headers.get('x-frame-options')).toBe('DENY');
       expect(answer.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
       expect(answer.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('answers a subscription stream no-store and no-transform, with no made-up content coding', async () => {
+    const { token } = await server().person('sven', 'ClientOrg', 'admin');
+    const stream = await SseSubscription.open(server().url, 'subscription { governanceEvents { name } }', {
+      authorization: `Bearer ${token}`,
+    });
+    try {
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(stream.headers.get('cache-control')).toBe('no-store, no-transform');
+      // `none` is no content coding: a strict client would refuse the stream.
+      expect(stream.headers.get('content-encoding')).toBeNull();
+      expect(stream.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      stream.close();
     }
   });
 

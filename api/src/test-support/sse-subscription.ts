@@ -1,12 +1,15 @@
 /** A GraphQL subscription read over server-sent events, message by message. */
 export class SseSubscription {
   readonly #controller: AbortController;
+  /** The headers the stream was answered with. */
+  readonly headers: Headers;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
   #buffer = '';
 
-  private constructor(controller: AbortController, reader: ReadableStreamDefaultReader<Uint8Array>) {
+  private constructor(controller: AbortController, reader: ReadableStreamDefaultReader<Uint8Array>, headers: Headers) {
     this.#controller = controller;
+    this.headers = headers;
     this.#reader = reader;
   }
 
@@ -20,7 +23,7 @@ export class SseSubscription {
     if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || response.body === null) {
       throw new Error(`the subscription was not accepted: ${response.status} ${await response.text()}`);
     }
-    return new SseSubscription(controller, response.body.getReader());
+    return new SseSubscription(controller, response.body.getReader(), response.headers);
   }
 
   /** The next `next` message's payload, or undefined when the stream ends or the wait runs out. */
