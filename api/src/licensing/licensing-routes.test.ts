@@ -313,6 +313,12 @@ describe('licensing over HTTP', () => {
     });
     expect(noCharge.status).toBe(422);
     expect(noCharge.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.royaltyBps' });
+    const zeroRoyalty = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      body: offerBody('L-f0', { scope: 'commercial', exclusive: true, royaltyBps: 0 }),
+    });
+    expect(zeroRoyalty.status).toBe(422);
+    expect(zeroRoyalty.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.royaltyBps' });
     const zeroFee = await server.request('POST', '/v1/licensing/offers', {
       token: tara.token,
       body: offerBody('L-f0', { scope: 'evaluation', exclusive: false, royaltyBps: undefined, fee: { amount: '0' } }),

@@ -149,6 +149,12 @@ describe('LicensingContract', () => {
         code: 'VALIDATION_FAILED',
         field: 'royaltyBps',
       });
+      // A royalty of 0 basis points alone charges nothing: no free (and, exclusive, blocking) licence.
+      expect(await refusal(offer(freelancer, { royaltyBps: 0, perUnitAmount: undefined }))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'royaltyBps',
+        message: expect.stringMatching(/more than 0 basis points/) as string,
+      });
       expect(await refusal(offer(freelancer, { licensee: tom }))).toMatchObject({
         code: 'VALIDATION_FAILED',
         field: 'licensee',
@@ -175,9 +181,11 @@ describe('LicensingContract', () => {
       const reverse = await refusal(offer(freelancer, { fieldsOfUse: ['any'], territories: ['IT'] }));
       expect(reverse?.code).toBe('LICENCE_CONFLICT');
       expect(reverse?.message).toContain('exclusive offer L-excl');
+      // An offer awaiting consent holds its scope against the other owners only until one of them withdraws it.
+      expect(reverse?.message).toMatch(/it awaits its owners' consent, and any owner named on it may withdraw it$/);
+      await call(otherFreelancer, 'withdrawOffer', { offerId: 'L-excl', reason: 'not without my consent' });
       // A withdrawn offer no longer conflicts.
-      await call(freelancer, 'withdrawOffer', { offerId: 'L-excl', reason: 'renegotiating' });
-      await offer(freelancer, { fieldsOfUse: ['any'], territories: ['IT'] });
+      await offer(otherFreelancer, { fieldsOfUse: ['any'], territories: ['IT'] });
     });
 
     it('keeps a grant from an exclusive offer exclusive after the offer is taken up', async () => {

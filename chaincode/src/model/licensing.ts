@@ -100,7 +100,8 @@ export type LicenceFee = z.output<typeof licenceFeeSchema>;
 /**
  * What a licence allows and charges. A licence charges a one-off fee on acceptance, a
  * royalty in basis points of the revenue a usage report declares, an amount per
- * reported unit, or any combination; at least one of them.
+ * reported unit, or any combination; at least one of them (a royalty of 0 basis points
+ * charges nothing).
  */
 const licenceFields = {
   workId: licensedWorkIdSchema,
@@ -127,8 +128,11 @@ export const offerLicenceRequestSchema = z
     message: 'must be after termStart',
     path: ['termEnd'],
   })
-  .refine((offer) => offer.royaltyBps !== undefined || offer.perUnitAmount !== undefined || offer.fee !== undefined, {
-    message: 'a licence charges a fee, a royalty in basis points of revenue, an amount per unit, or a combination',
+  // A royalty of 0 basis points charges nothing: alone it would make a free licence, and
+  // an exclusive one would shut paying licensees out of its scope for its whole term.
+  .refine((offer) => (offer.royaltyBps ?? 0) > 0 || offer.perUnitAmount !== undefined || offer.fee !== undefined, {
+    message:
+      'a licence charges something: a fee, a royalty of more than 0 basis points of revenue, an amount per unit, or a combination',
     path: ['royaltyBps'],
   });
 export type OfferLicenceRequest = z.output<typeof offerLicenceRequestSchema>;

@@ -29,7 +29,9 @@ export function grantIsLive(tx: Tx, grant: LicenceGrantRecord): boolean {
 /**
  * Refuses a licence that would share a use with another live licence of the same work
  * when either of the two is exclusive: an exclusive licence must be the only one, and
- * once one exists nothing else may be offered for what it covers.
+ * once one exists nothing else may be offered for what it covers. An offer still awaiting
+ * its owners' consent counts: otherwise two clashing offers could both open. Any owner
+ * named on it may withdraw it, so no co-owner holds a scope against the others.
  *
  * @throws RefusalError LICENCE_CONFLICT naming the first conflicting offer or grant.
  */
@@ -40,17 +42,28 @@ export async function requireNoConflict(
 ): Promise<void> {
   const { offers, grants } = await readWorkLicences(tx.ctx, workId);
   const live = [
-    ...offers.filter((offer) => offerIsLive(tx, offer)).map((offer) => ({ what: `offer ${offer.offerId}`, ...offer })),
+    ...offers
+      .filter((offer) => offerIsLive(tx, offer))
+      .map((offer) => ({
+        what: `offer ${offer.offerId}`,
+        // An offer awaiting consent reserves its scope so that two clashing offers cannot both open;
+        // any owner named on it may lift that by withdrawing it.
+        remedy:
+          offer.status === 'awaiting-consent'
+            ? `; it awaits its owners' consent, and any owner named on it may withdraw it`
+            : '',
+        ...offer,
+      })),
     ...grants
       .filter((grant) => grantIsLive(tx, grant))
-      .map((grant) => ({ what: `grant ${grant.grantId}`, ...grant, termEnd: grant.expiresAt })),
+      .map((grant) => ({ what: `grant ${grant.grantId}`, remedy: '', ...grant, termEnd: grant.expiresAt })),
   ];
   for (const other of live) {
     if (!licence.exclusive && !other.exclusive) continue;
     if (!licencesOverlap(licence, other)) continue;
     refuse(
       'LICENCE_CONFLICT',
-      `${licence.exclusive ? 'an exclusive licence' : 'this licence'} of work ${workId} would overlap ${other.exclusive ? 'exclusive ' : ''}${other.what} (${other.scope}, fields ${other.fieldsOfUse.join(', ')}, territories ${other.territories.join(', ')}, ${other.termStart} to ${other.termEnd})`,
+      `${licence.exclusive ? 'an exclusive licence' : 'this licence'} of work ${workId} would overlap ${other.exclusive ? 'exclusive ' : ''}${other.what} (${other.scope}, fields ${other.fieldsOfUse.join(', ')}, territories ${other.territories.join(', ')}, ${other.termStart} to ${other.termEnd})${other.remedy}`,
       'exclusive',
     );
   }
