@@ -18,14 +18,25 @@ const documentRefusals = new Set([
 function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
   const code = error.extensions.code;
   const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
-  if (error.extensions.requestId === requestId && error.extensions.status === status) return error;
+  // Yoga's `http.spec`: the status applies under `application/graphql-response+json` only.
+  const http = error.extensions.http;
+  // GraphQL over HTTP answers a well-formed request's request errors 200 under
+  // `application/json` ("application/json" section); yoga marks its parse and validation
+  // refusals so, but not a request whose operation it cannot pick.
+  const specHttp = code === 'OPERATION_RESOLUTION_FAILURE' && http?.spec !== true ? { ...http, spec: true } : http;
+  if (error.extensions.requestId === requestId && error.extensions.status === status && specHttp === http) return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, ...(status === undefined ? {} : { status }), requestId },
+    extensions: {
+      ...error.extensions,
+      ...(status === undefined ? {} : { status }),
+      ...(specHttp === undefined ? {} : { http: specHttp }),
+      requestId,
+    },
   });
 }
 
@@ -38,7 +49,8 @@ function stamped(result: ExecutionResult, requestId: string): ExecutionResult {
  * Every GraphQL error names the request it answers (`extensions.requestId`, the id the
  * API logs and returns in `x-request-id`), as every REST refusal does; yoga's own refusals
  * of a request it could not parse or validate carry none, nor a `status` (given here as
- * 400, the status GraphQL over HTTP gives them with `application/graphql-response+json`).
+ * 400, the status GraphQL over HTTP gives them with `application/graphql-response+json`;
+ * under `application/json` the HTTP status of them all is 200).
  * Streamed results (subscriptions) are left as they are: their errors come from resolvers,
  * which name the request already.
  */

@@ -99,6 +99,37 @@ describe('the GraphQL endpoint', () => {
     expect(error?.extensions).toMatchObject({ code, requestId, status });
   });
 
+  it('answers every request error 200 under application/json and 400 under application/graphql-response+json', async () => {
+    const { token } = await server().person('rid-media-types', 'ClientOrg', 'client');
+    for (const [query, operationName, code] of [
+      ['{ me { userId }', undefined, 'GRAPHQL_PARSE_FAILED'],
+      ['{ me { nothing } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+      ['query { me { userId } } query { me { role } }', undefined, 'OPERATION_RESOLUTION_FAILURE'],
+      ['query A { me { userId } }', 'B', 'OPERATION_RESOLUTION_FAILURE'],
+    ] as const) {
+      for (const [accept, httpStatus] of [
+        ['application/json', 200],
+        ['application/graphql-response+json', 400],
+      ] as const) {
+        const response = await server().request('POST', '/graphql', {
+          token,
+          headers: { accept },
+          body: { query, ...(operationName === undefined ? {} : { operationName }) },
+        });
+        const [error] = (response.body as GraphqlResponse).errors ?? [];
+        expect([query, accept, response.status, error?.extensions?.code, error?.extensions?.status]).toEqual([
+          query,
+          accept,
+          httpStatus,
+          code,
+          400,
+        ]);
+        // Yoga's internal hint of the HTTP status stays out of the answer.
+        expect(error?.extensions).not.toHaveProperty('http');
+      }
+    }
+  });
+
   it('refuses a query that costs more than the limit, before running it', async () => {
     const frugal = await startTestServer({ GRAPHQL_MAX_COST: '10' });
     try {
