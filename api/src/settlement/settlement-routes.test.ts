@@ -711,6 +711,17 @@ describe('settlement routes over HTTP', () => {
         expect(await api.db.selectFrom('payout_accounts').selectAll().execute()).toEqual(before);
       });
 
+      it('refuses a provider reference that is no account id with 422 naming it, and stores nothing', async () => {
+        const before = await api.db.selectFrom('payout_accounts').selectAll().execute();
+        const refused = await api.request('PUT', '/v1/settlement/payout-accounts/me', {
+          token: taraToken,
+          body: { kind: 'provider', currency: 'EUR', holderName: 'Tara Example', reference: '../../etc' },
+        });
+        expect(refused.status).toBe(422);
+        expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.reference' });
+        expect(await api.db.selectFrom('payout_accounts').selectAll().execute()).toEqual(before);
+      });
+
       it('never wrote an account number to the logs', () => {
         const logs = api.logLines.join('');
         expect(logs).toContain('/v1/settlement/payout-accounts/me');

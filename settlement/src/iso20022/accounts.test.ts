@@ -43,5 +43,15 @@ describe('validatePayoutAccount', () => {
     expect(validatePayoutAccount({ kind: 'provider', holderName, reference: '' })).toEqual([
       { field: 'reference', message: 'must not be empty' },
     ]);
+    for (const reference of ['4242-7781', 'payee+eu@example.com', 'BA3227C223222B5FL4F6M56JB', 'wise:1234.5']) {
+      expect([reference, validatePayoutAccount({ kind: 'provider', holderName, reference })]).toEqual([reference, []]);
+    }
+    // An id, not a path or free text.
+    for (const reference of ['../../etc', 'acct 123', '-acct', 'acct/123', 'acct\u0000', 'ácct']) {
+      expect([reference, validatePayoutAccount({ kind: 'provider', holderName, reference })]).toEqual([
+        reference,
+        [{ field: 'reference', message: expect.stringMatching(/^must be the provider's account id/) as string }],
+      ]);
+    }
   });
 });

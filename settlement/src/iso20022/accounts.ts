@@ -29,9 +29,18 @@ const bicMessages: Record<ValidationErrorsBIC, string> = {
 };
 
 /**
+ * An account id as payment providers give them (`acct_1Hh1mJ2e`, `4242-7781`,
+ * `payee@example.com`): an identifier, not free text, since adapters put it into
+ * request paths and file fields where a `/`, a space or a control character would
+ * change what it names.
+ */
+const providerReference = /^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/;
+
+/**
  * Checks payout account details before they are stored or paid to: for a bank account,
  * the holder name, the IBAN (ISO 13616 structure of its country and check digits) and
- * the BIC (ISO 9362); for a provider account, that the name and reference are present.
+ * the BIC (ISO 9362); for a provider account, the name and that the reference is an
+ * account id (see {@link providerReference}).
  * IBAN and BIC must be in electronic format (upper case, no spaces), the only form an
  * ISO 20022 file accepts, so that the value checked is the value stored.
  *
@@ -45,6 +54,12 @@ export function validatePayoutAccount(details: PayoutAccountDetails): AccountPro
 
   if (details.kind === 'provider') {
     if (details.reference.trim().length === 0) problems.push({ field: 'reference', message: 'must not be empty' });
+    else if (!providerReference.test(details.reference)) {
+      problems.push({
+        field: 'reference',
+        message: `must be the provider's account id: letters, digits and . _ - : @ +, starting with a letter or digit`,
+      });
+    }
     return problems;
   }
 
