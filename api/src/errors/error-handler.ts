@@ -240,6 +240,24 @@ function bodyRefusal(error: unknown): [number, string, string] | undefined {
   return undefined;
 }
 
+/**
+ * Logs an answered failure as every edge logs it: a request shed unsent for busy peers as
+ * one warning line (the limit doing its work, not a fault), any other 5xx as an error with
+ * its stack; a 4xx not at all (the request log has it).
+ *
+ * @param what the failing thing in the log line's words: `request`, `GraphQL resolver`.
+ */
+export function logFailure(
+  log: Logger,
+  body: ErrorBody,
+  error: unknown,
+  what: string,
+  fields: Record<string, unknown> = {},
+): void {
+  if (body.code === peersBusyCode) log.warn(fields, `peers busy: ${what} shed`);
+  else if (body.status >= 500) log.error({ err: error, ...fields }, `${what} failed`);
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const { requestId, commandRequestId } = response.locals;
@@ -247,15 +265,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     // Idempotency-Key or body requestId), beside the HTTP request's own id.
     const refusal = errorBody(error, requestId);
     const body = commandRequestId === undefined ? refusal : { ...refusal, commandRequestId };
-    if (body.code === peersBusyCode) {
-      // Shedding load is the limit doing its work, not a fault: one line, no stack.
-      log.warn({ requestId, commandRequestId, method: request.method, path: request.path }, 'peers busy: request shed');
-    } else if (body.status >= 500) {
-      log.error(
-        { err: error, requestId, commandRequestId, method: request.method, path: request.path },
-        'request failed',
-      );
-    }
+    logFailure(log, body, error, 'request', {
+      requestId,
+      commandRequestId,
+      method: request.method,
+      path: request.path,
+    });
     // Every 503 and 504 is a passing condition: saying when to try again lets clients back
     // off rather than hammer.
     const retryAfter = retryAfterSecondsOf(body);

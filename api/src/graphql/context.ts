@@ -3,7 +3,7 @@ import type { Access, Principal, Scope } from '../auth/principal.js';
 import { CredentialsThrottledError } from '../auth/credential-throttle.js';
 import { GraphQLError } from 'graphql';
 import { forbidden, unauthenticated } from '../errors/api-error.js';
-import { errorBody, peersBusyCode, retryAfterSecondsOf } from '../errors/error-handler.js';
+import { errorBody, logFailure, retryAfterSecondsOf } from '../errors/error-handler.js';
 import { withSettledRequestId, type IdempotencyKeyHeader } from '../http/request-ids.js';
 import type { Requester } from '../ledger/requester.js';
 
@@ -106,8 +106,7 @@ export async function resolveWith<T>(context: GraphqlContext, body: () => Promis
 export function graphqlErrorOf(context: GraphqlContext, error: unknown, commandRequestId?: string): GraphQLError {
   if (error instanceof GraphQLError) return error;
   const mapped = errorBody(error, context.requestId);
-  if (mapped.code === peersBusyCode) context.log.warn('peers busy: GraphQL resolver shed');
-  else if (mapped.status >= 500) context.log.error({ err: error }, 'GraphQL resolver failed');
+  logFailure(context.log, mapped, error, 'GraphQL resolver');
   const retryAfter = retryAfterSecondsOf(mapped);
   return new GraphQLError(mapped.message, {
     extensions: {
