@@ -117,6 +117,7 @@ export const agreementEvents = graphql(`
       name
       transactionId
       blockNumber
+      payload
       actor {
         mspId
         userId

@@ -6,6 +6,7 @@ import { formatInstant, formatMoney } from '../format.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { AgreementActions, MilestoneActions } from './action-forms.js';
+import { activityWords } from './activity.js';
 import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
 import { milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
@@ -137,12 +138,15 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
       <h2>Live activity</h2>
       <Problem error={feedError} />
       <ol className="activity" aria-live="polite" aria-label="Committed events since this page opened">
-        {activity.map((item) => (
-          <li key={`${item.transactionId}-${item.name}`}>
-            {item.name.replace(/^agreement\./, '')} by {item.actor.userId ?? item.actor.mspId} in block{' '}
-            {item.blockNumber}
-          </li>
-        ))}
+        {activity.map((item) => {
+          const { what, reason } = activityWords(item.name, item.payload);
+          return (
+            <li key={`${item.transactionId}-${item.name}`}>
+              {what} by {item.actor.userId ?? item.actor.mspId} in block {item.blockNumber}
+              {reason === undefined ? null : <span className="detail"> — {reason}</span>}
+            </li>
+          );
+        })}
       </ol>
       {activity.length === 0 ? <p className="hint">Events committed from now on appear here as they happen.</p> : null}
     </section>

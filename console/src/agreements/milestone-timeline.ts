@@ -11,9 +11,10 @@ export interface TimelineStep {
 }
 
 /**
- * A milestone's steps in the order they happened: drafted, agreement accepted, funded,
- * each delivery and rejection, acceptance, dispute and votes, release, payment. Only
- * steps the ledger holds appear; times are transaction timestamps.
+ * A milestone's steps in the order they happened: drafted, agreement accepted, funding
+ * requested (and failed, with the provider's reason) or funded, each delivery and
+ * rejection, acceptance, dispute and votes, release, payment. Only steps the ledger holds
+ * appear; times are transaction timestamps.
  */
 export function milestoneTimeline(agreement: PageAgreement, milestone: PageMilestone): TimelineStep[] {
   const steps: TimelineStep[] = [{ label: 'Drafted', at: milestone.createdAt }];
@@ -21,6 +22,15 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
   for (const instruction of milestone.instructions) {
     if (instruction.kind === 'fund_escrow') {
       steps.push({ label: 'Funding requested', at: instruction.requestedAt });
+      // A funding the provider refused leaves the milestone unfunded: say so and why, or
+      // the page would show the request alone, as if still under way.
+      if (instruction.confirmation?.outcome === 'failed') {
+        steps.push({
+          label: 'Funding failed',
+          at: instruction.confirmation.at,
+          ...(instruction.confirmation.reason == null ? {} : { detail: instruction.confirmation.reason }),
+        });
+      }
     }
   }
   if (milestone.fundedAt != null) steps.push({ label: 'Funded', at: milestone.fundedAt });

@@ -162,6 +162,44 @@ describe('the web console in Chromium against the real network and API', () => {
     }
   });
 
+  it('shows an escrow funding the provider refused as failed, with its reason, live, and offers funding again', async () => {
+    const { client, freelancer } = await partiesWhoCanBePaid(`cole-${suffix}`, `faye-${suffix}`);
+    const agreementId = `REFUSED-${suffix}`;
+    // The sandbox provider refuses every amount whose minor units end in 13.
+    await api.draftOneMilestone(client, freelancer, {
+      agreementId,
+      title: 'Data labelling',
+      scope: 'Label a dataset.',
+      milestone: { title: 'Labels', amount: '1013', criteria: 'Every image labelled' },
+    });
+    await api.acceptTerms(freelancer, agreementId);
+
+    const side = await openPage(browser);
+    try {
+      await signIn(side.page, api.url, client.party.userId, password(client.party.userId));
+      await side.page.getByRole('link', { name: 'Agreements' }).click();
+      await side.page.getByRole('link', { name: new RegExp(agreementId) }).click();
+      await side.page.getByRole('button', { name: 'Fund escrow' }).click();
+      const timeline = side.page.getByRole('list', { name: 'Timeline of Labels' });
+      await timeline.getByText('Funding failed').waitFor({ timeout: 60_000 });
+      expect(await timeline.locator('li').filter({ hasText: 'Funding failed' }).textContent()).toMatch(
+        / — AMOUNT_REFUSED_BY_SANDBOX$/,
+      );
+      // The provider's answer reads as what it is in the live activity, not as a bare "SettlementConfirmed".
+      const activity = side.page.getByRole('list', { name: 'Committed events since this page opened' });
+      await activity.getByText(/^Funding failed \(m1\) by .+ in block \d+ — AMOUNT_REFUSED_BY_SANDBOX$/).waitFor();
+      expect(await activity.getByText(/SettlementConfirmed/).count()).toBe(0);
+      await activity.getByText(/^Funding requested by /).waitFor();
+      expect(await side.page.getByTestId('milestone-status-m1').textContent()).toBe('unfunded');
+      // The client may try again (another account, another day).
+      await side.page.getByRole('button', { name: 'Fund escrow' }).waitFor();
+      expect(side.loggedErrors).toEqual([]);
+      expect(await seriousViolations(side.page)).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
     const { client, freelancer } = await partiesWhoCanBePaid(`cleo-${suffix}`, `finn-${suffix}`);
     const agreementId = `CON-${suffix}`;
