@@ -761,7 +761,7 @@ export class SettlementService {
       .orderBy('updated_at')
       .limit(100)
       .execute();
-    await Promise.all(rows.map((row) => this.#recordConfirmation(row)));
+    await eachRecordInTurn(rows, ledgerRecordOf, (row) => this.#recordConfirmation(row));
   }
 
   async #recordConfirmation(row: SettlementOutboxTable): Promise<void> {
@@ -1192,6 +1192,38 @@ const maxReissueChain = 100;
  * letter); one paid, or still open with its provider, may pay the payee already, and the
  * replacement would pay them twice. The chain stops at a payout never sent from here.
  */
+/**
+ * The ledger record whose instruction a row answers: a milestone of an agreement, or a
+ * closed royalty month of a grant. Every confirmation of one record rewrites it.
+ */
+function ledgerRecordOf(row: SettlementOutboxTable): string {
+  return JSON.stringify([row.source, row.agreement_id, row.milestone_id]);
+}
+
+/**
+ * Runs `work` on every item, the items of one record one after another in their order and
+ * the records side by side. Two transactions rewriting one ledger record at once
+ * invalidate each other (`MVCC_READ_CONFLICT`) and one must be endorsed and ordered again;
+ * a co-owned royalty month's payouts, or a dispute's release and refund, are answered
+ * together by the provider.
+ */
+export async function eachRecordInTurn<Item>(
+  items: readonly Item[],
+  recordOf: (item: Item) => string,
+  work: (item: Item) => Promise<void>,
+): Promise<void> {
+  const byRecord = new Map<string, Item[]>();
+  for (const item of items) {
+    const record = recordOf(item);
+    byRecord.set(record, [...(byRecord.get(record) ?? []), item]);
+  }
+  await Promise.all(
+    [...byRecord.values()].map(async (inTurn) => {
+      for (const item of inTurn) await work(item);
+    }),
+  );
+}
+
 async function reissueWithheld(
   trx: Transaction<SettlementTables>,
   instruction: LedgerInstruction,
