@@ -22,6 +22,16 @@ export function formatMoney(minorUnits: string, currency: string): string {
   return `${negative ? '-' : ''}${symbol}${wholeText}${digits > 0 ? `.${fraction}` : ''}`;
 }
 
+/** A whole number of any size (decimal string or integer) with its thousands grouped, e.g. `1,000`. */
+export function formatCount(count: string | number | bigint): string {
+  return new Intl.NumberFormat('en').format(BigInt(count));
+}
+
+/** A count and its noun, the noun plural unless the count is one: `1 transaction`, `3 transactions`. */
+export function countOf(count: string | number | bigint, noun: string, plural = `${noun}s`): string {
+  return `${formatCount(count)} ${BigInt(count) === 1n ? noun : plural}`;
+}
+
 /** An ISO 8601 instant as a reader's local date and time, with the instant kept for machines. */
 export function formatInstant(iso: string): string {
   const date = new Date(iso);

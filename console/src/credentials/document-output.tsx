@@ -25,7 +25,7 @@ export function DocumentOutput({ label, fileName, document }: { label: string; f
             });
           }}
         >
-          Copy {label.toLowerCase()}
+          Copy {label.replace(/^[A-Z](?=[a-z])/, (first) => first.toLowerCase())}
         </button>
         <a href={href} download={fileName}>
           Download {fileName}

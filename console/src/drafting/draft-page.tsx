@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type ReactNode, type SyntheticEvent } from 'react';
 import { useMutation, type CombinedError } from 'urql';
 import { Link } from 'wouter';
-import { Problem } from '../session/problem.js';
+import { besideItsField, Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { draftAgreement } from './draft-mutation.js';
 import { toMinorUnits } from './minor-units.js';
@@ -41,11 +41,9 @@ function fieldProblem(error: CombinedError): { field: string; message: string } 
   const first = error.graphQLErrors[0];
   const field = first?.extensions.field;
   if (first === undefined || typeof field !== 'string') return undefined;
-  const code = first.extensions.code;
-  return { field, message: `${typeof code === 'string' ? `${code}: ` : ''}${first.message}` };
+  return { field, message: besideItsField(first.message, field) };
 }
 
-/** A labelled input with the API's or the form's problem for that field right beside it. */
 /** The amount as it will be drafted, e.g. "= €12.50", or nothing while the text is empty or no amount. */
 function amountRead(text: string, currency: string): string {
   if (text.trim() === '') return '';
@@ -53,6 +51,7 @@ function amountRead(text: string, currency: string): string {
   return 'minorUnits' in read ? `= ${formatMoney(read.minorUnits, currency)}` : '';
 }
 
+/** A labelled input with the API's or the form's problem for that field right beside it. */
 function Field({
   label,
   problem,
@@ -228,7 +227,7 @@ export function DraftPage() {
                   />
                 )}
               </Field>
-              <div className="claim-row">
+              <div className="field-row">
                 <Field label={`Amount of milestone ${String(index + 1)}`} problem={problems[`${at}.amount`]}>
                   {(props) => (
                     <>

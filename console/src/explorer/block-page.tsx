@@ -5,6 +5,7 @@ import { blockByNumber } from './explorer-queries.js';
 import { ValidationMark } from './validation-mark.js';
 import { RecordTable } from '../record-table.js';
 import { Fact, Instant } from '../record-labels.js';
+import { countOf } from '../format.js';
 
 /** One block: its hashes and its transactions in block order, invalid ones marked. */
 export function BlockPage({ blockNumber }: { blockNumber: string }) {
@@ -44,7 +45,7 @@ export function BlockPage({ blockNumber }: { blockNumber: string }) {
               </Fact>
             </dl>
             <RecordTable
-              caption={<>{block.transactionCount} transactions, in block order</>}
+              caption={<>{countOf(block.transactionCount, 'transaction')}, in block order</>}
               columns={['#', 'Transaction', 'Creator', 'Function', 'Validation', 'When']}
               rows={block.transactions}
               rowKey={(tx) => `${tx.position}-${tx.transactionId}`}

@@ -7,6 +7,7 @@ import { blockPage, ledgerHeights } from './explorer-queries.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
 import { Fact } from '../record-labels.js';
+import { countOf } from '../format.js';
 
 /** Blocks per page; the index answers at most 100. */
 const pageSize = 10;
@@ -74,7 +75,7 @@ export function ExplorerPage() {
             <RecordTable
               caption={
                 <>
-                  Blocks, newest first ({connection.totalCount} indexed, page {cursors.length})
+                  Blocks, newest first ({countOf(connection.totalCount, 'block')} you may read, page {cursors.length})
                 </>
               }
               columns={['Block', 'Transactions', 'Invalid', 'Hash']}

@@ -9,6 +9,7 @@ import { useSession, type Person } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
 import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
+import { actionInWords } from './action-words.js';
 
 const proposalList = graphql(`
   query ProposalList {
@@ -275,7 +276,18 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
         </Fact>
       </dl>
       <h2>Actions</h2>
-      <pre className="document">{JSON.stringify(proposal.actions, null, 2)}</pre>
+      <ol>
+        {(proposal.actions as Record<string, unknown>[]).map((action, index) => (
+          <li key={index} data-testid="proposal-action">
+            {actionInWords(action)}
+          </li>
+        ))}
+      </ol>
+      {/* The exact actions the execution applies, for whoever checks them against the ledger. */}
+      <details>
+        <summary>The actions as recorded (JSON)</summary>
+        <pre className="document">{JSON.stringify(proposal.actions, null, 2)}</pre>
+      </details>
       <h2>Tally</h2>
       <p data-testid="proposal-tally">
         {tally.yes} yes, {tally.no} no, {tally.abstain} abstain of {tally.members} members; quorum {tally.quorum}{' '}

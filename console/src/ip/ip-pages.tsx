@@ -2,7 +2,7 @@ import { useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
-import { formatMoney } from '../format.js';
+import { countOf, formatMoney } from '../format.js';
 import { graphql } from '../gql/index.js';
 import type { RoyaltyPeriodViewQuery, WorkLicencesPageQuery } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
@@ -215,7 +215,7 @@ function RoyaltyMonth({ grant }: { grant: Grant }) {
               <p>No usage reported for {period.periodId}.</p>
             ) : (
               <p>
-                {period.periodId}: {period.report.units} units and{' '}
+                {period.periodId}: {countOf(period.report.units, 'unit')} and{' '}
                 {formatMoney(period.report.revenue, period.report.currency)} revenue reported; royalty owed{' '}
                 <strong>{formatMoney(period.report.royalty, period.report.currency)}</strong>
               </p>
@@ -328,7 +328,7 @@ function GrantCard({ grant }: { grant: Grant }) {
       </dl>
       {grant.fee?.payouts == null ? null : (
         <PayoutTable
-          caption={`Licence fee of ${formatMoney(grant.fee.amount, grant.currency)} by owner (${grant.fee.status ?? 'settling'})`}
+          caption={`Licence fee of ${formatMoney(grant.fee.amount, grant.currency)}, split between the owners (${grant.fee.status ?? 'settling'})`}
           payouts={grant.fee.payouts.map((payout) => ({ ...payout, currency: grant.currency }))}
           rowTestId="fee-payout"
         />

@@ -6,6 +6,7 @@ import { rest } from '../session/api-client.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { VerdictView, type ShownVerdict } from './verdict-view.js';
+import { formatInstant } from '../format.js';
 
 const verifyPresentation = graphql(`
   query VerifyPresentation($presentation: PresentationInput!) {
@@ -75,9 +76,9 @@ function presentationFacts(verdict: {
       ['Type', credential.type],
       ['Issuer', `${credential.issuerDisplayName ?? credential.issuer.userId} (${credential.issuer.mspId})`],
       ['Status on the ledger', credential.status],
-      ['Issued', credential.issuanceDate],
+      ['Issued', formatInstant(credential.issuanceDate)],
     );
-    if (credential.expirationDate != null) facts.push(['Expires', credential.expirationDate]);
+    if (credential.expirationDate != null) facts.push(['Expires', formatInstant(credential.expirationDate)]);
   }
   return facts;
 }
@@ -150,8 +151,11 @@ export function VerifyPage() {
               : [
                   ['Statement', statement.statementId],
                   ['Subject', `${statement.subject.userId} (${statement.subject.mspId})`],
-                  ['Score', `${String(statement.score)} (formula ${statement.formula}, as of ${statement.asOf})`],
-                  ['Signed at', statement.issuedAt],
+                  [
+                    'Score',
+                    `${String(statement.score)} (formula ${statement.formula}, as of ${formatInstant(statement.asOf)})`,
+                  ],
+                  ['Signed at', formatInstant(statement.issuedAt)],
                   ...(found.signer === undefined ? [] : [['Signed by', found.signer.mspId] as [string, string]]),
                 ],
           claims: [],

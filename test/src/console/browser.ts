@@ -65,6 +65,37 @@ export async function openPage(
   return { context, page, policyViolations, loggedErrors };
 }
 
+/**
+ * What the page's layout gets wrong at its current viewport: a page wider than the
+ * viewport (the reader must scroll sideways), a header link or account item broken over
+ * two lines, or one drawn past the viewport's edge. Empty when none.
+ */
+export async function layoutFaults(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const faults: string[] = [];
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width) {
+      faults.push(
+        `the page is ${String(document.documentElement.scrollWidth)} px wide in a ${String(width)} px viewport`,
+      );
+    }
+    for (const item of Array.from(
+      document.querySelectorAll<HTMLElement>('header.top nav a, header.top .account > *'),
+    )) {
+      const text = item.textContent.trim();
+      if (
+        item.getClientRects().length > 1 ||
+        item.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(item).lineHeight)
+      ) {
+        faults.push(`"${text}" is broken over two lines`);
+      }
+      const box = item.getBoundingClientRect();
+      if (box.left < 0 || box.right > width) faults.push(`"${text}" is drawn past the viewport's edge`);
+    }
+    return faults;
+  });
+}
+
 /** Signs in through the console's own sign-in page and waits for the navigation to name the person. */
 export async function signIn(page: Page, baseUrl: string, userId: string, password: string): Promise<void> {
   await page.goto(`${baseUrl}/console/sign-in`);

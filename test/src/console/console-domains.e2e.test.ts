@@ -234,6 +234,10 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       await open(clientSide.page, clientGovernor);
       await open(talentSide.page, talentGovernor);
       expect(await seriousViolations(clientSide.page)).toEqual([]);
+      // The actions read as sentences; their exact JSON is one click away.
+      expect(await clientSide.page.getByTestId('proposal-action').allTextContents()).toEqual([
+        'Set platformFeeBps to 200',
+      ]);
 
       await clientSide.page.getByRole('button', { name: 'Vote yes' }).click();
       // The other organisation's page takes the vote in from the event feed, without a reload.
@@ -402,7 +406,7 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       const royalty = page.getByTestId(`royalty-${grantId}-${periodId}`);
       await royalty.waitFor();
       expect(await royalty.locator('p').first().textContent()).toBe(
-        `${periodId}: 1000 units and €98,765.43 revenue reported; royalty owed €12,395.67`,
+        `${periodId}: 1,000 units and €98,765.43 revenue reported; royalty owed €12,395.67`,
       );
       // 65 % of 1 239 567 is 805 718.55 and 35 % is 433 848.45: the unit left over goes to the first owner.
       const payouts = await royalty.locator('tbody tr td:nth-child(3)').allTextContents();

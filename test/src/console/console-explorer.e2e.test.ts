@@ -186,7 +186,16 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(await amount.getAttribute('aria-invalid')).toBe('true');
       const describedBy = (await amount.getAttribute('aria-describedby'))!;
       const beside = await page.locator(`[id="${describedBy}"]`).textContent();
-      expect(beside).toMatch(/^VALIDATION_FAILED: .*positive whole number of minor units/);
+      // In words beside the field: neither the error code nor the field's path in front of it.
+      expect(beside).toMatch(/^must be a positive whole number of minor units/);
+      // The amount, currency and due date stay side by side, their labels level, the problem wrapping under its field.
+      const labelTops = await form
+        .locator('.field-row')
+        .first()
+        .locator('.field > label')
+        .evaluateAll((labels) => labels.map((label) => Math.round(label.getBoundingClientRect().top)));
+      expect(labelTops).toHaveLength(3);
+      expect(new Set(labelTops).size).toBe(1);
       expect(await seriousViolations(page)).toEqual([]);
 
       // Both decimal marks are read, shown as read before anything is sent; a lone mark
@@ -316,7 +325,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await revoke.getByRole('button', { name: 'Revoke credential' }).click();
       await page
         .getByRole('alert')
-        .filter({ hasText: /VALIDATION_FAILED.*body\.reason/ })
+        .filter({ hasText: /^body\.reason: .+ \(error code VALIDATION_FAILED\)$/ })
         .waitFor();
       await revoke.getByLabel('Reason for revoking').fill('issued in error');
       await revoke.getByRole('button', { name: 'Revoke credential' }).click();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { E2eApi } from '../support/api-server.js';
-import { consoleSuite, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import { consoleSuite, layoutFaults, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 /** Waits until the element with this test id reads exactly `text`; only the deadline fails the wait. */
 async function reads(page: Page, testId: string, text: string, timeout = 60_000): Promise<void> {
@@ -162,6 +162,30 @@ describe('the web console in Chromium against the real network and API', () => {
     }
   });
 
+  it('lays the header out on a phone and on a wide screen: no link broken, nothing past the edge, no sideways scrolling', async () => {
+    // An auditor's navigation is among the longest: seven pages and the account.
+    const auditor = await api.person(`avery-${suffix}`, 'AuditOrg', 'auditor');
+    const side = await openPage(browser);
+    try {
+      for (const [width, height] of [
+        [1280, 800],
+        [390, 844],
+      ] as const) {
+        await side.page.setViewportSize({ width, height });
+        await signIn(side.page, api.url, auditor.party.userId, password(auditor.party.userId));
+        await side.page.getByRole('link', { name: 'Block explorer' }).click();
+        await side.page.getByTestId('indexed-height').waitFor();
+        expect([width, await layoutFaults(side.page)]).toEqual([width, []]);
+        // Every page of the navigation, and signing out, within reach.
+        await side.page.getByRole('button', { name: 'Sign out' }).click();
+        await side.page.getByRole('link', { name: 'Sign in' }).waitFor();
+      }
+      expect(await seriousViolations(side.page)).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('shows an escrow funding the provider refused as failed, with its reason, live, and offers funding again', async () => {
     const { client, freelancer } = await partiesWhoCanBePaid(`cole-${suffix}`, `faye-${suffix}`);
     const agreementId = `REFUSED-${suffix}`;
@@ -256,6 +280,16 @@ describe('the web console in Chromium against the real network and API', () => {
 
       // A delivery the API refuses is explained in its words, naming the field.
       const delivery = freelancerPage.getByRole('form', { name: 'Deliver Trained model' });
+      // Its fields one under another, each as wide as the others.
+      const fieldBoxes = await delivery
+        .locator('input')
+        .evaluateAll((inputs) =>
+          inputs
+            .map((input) => input.getBoundingClientRect())
+            .map(({ left, width }) => `${String(left)}/${String(width)}`),
+        );
+      expect(fieldBoxes).toHaveLength(3);
+      expect(new Set(fieldBoxes).size).toBe(1);
       await delivery.getByLabel(/Artifact SHA-256/).fill('cd'.repeat(32));
       await delivery.getByLabel('Artifact URI').fill('not a uri');
       await delivery.getByRole('button', { name: 'Submit deliverable' }).click();
