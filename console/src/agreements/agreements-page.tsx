@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useQuery } from 'urql';
+import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { graphql } from '../gql/index.js';
 import type { PartyRole } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
@@ -40,7 +41,7 @@ type Completion = 'any' | 'open' | 'completed';
 export function AgreementsPage() {
   const [role, setRole] = useState<PartyRole | 'any'>('any');
   const [completion, setCompletion] = useState<Completion>('any');
-  const [state] = useQuery({
+  const [state, reexecute] = useQuery({
     query: myAgreements,
     variables: {
       role: role === 'any' ? null : role,
@@ -50,6 +51,10 @@ export function AgreementsPage() {
     // once, then what the ledger says now.
     requestPolicy: 'cache-and-network',
   });
+  const refetch = useCallback(() => {
+    reexecute({ requestPolicy: 'network-only' });
+  }, [reexecute]);
+  useRefetchOnReturn(refetch);
   return (
     <section>
       <h1>Agreements</h1>

@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useQuery } from 'urql';
+import { useRefetchOnReturn } from '../refetch-on-return.js';
 import type { CredentialSecretsResult, SaltedClaim } from '@gigledger/chaincode/model';
 import type { VerifiableCredential } from '@gigledger/api/wire-types';
 import { formatInstant } from '../format.js';
@@ -137,11 +138,15 @@ function Disclosure({ session, credentialId }: { session: Session; credentialId:
 export function WalletPage() {
   const { session } = useSession();
   const subject = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
-  const [state] = useQuery({
+  const [state, reexecute] = useQuery({
     query: myCredentials,
     variables: { subject },
     pause: session === undefined,
   });
+  const refetch = useCallback(() => {
+    reexecute({ requestPolicy: 'network-only' });
+  }, [reexecute]);
+  useRefetchOnReturn(refetch);
   if (session === undefined) return null;
   return (
     <section>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
+import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { Link } from 'wouter';
 import { graphql } from '../gql/index.js';
 import type { VoteChoice } from '../gql/graphql.js';
@@ -137,7 +138,11 @@ export function mayVote(
 
 /** Every proposal with its phase and tally, newest as the ledger lists them. */
 export function ProposalsPage() {
-  const [state] = useQuery({ query: proposalList });
+  const [state, reexecute] = useQuery({ query: proposalList });
+  const refetch = useCallback(() => {
+    reexecute({ requestPolicy: 'network-only' });
+  }, [reexecute]);
+  useRefetchOnReturn(refetch);
   return (
     <section>
       <h1>Governance proposals</h1>

@@ -1,5 +1,6 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useCallback, useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
+import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { Link, useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { countOf, formatMoney } from '../format.js';
@@ -434,7 +435,11 @@ export function WorksPage() {
   const { session } = useSession();
   const [, navigate] = useLocation();
   const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
-  const [state] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
+  const [state, reexecute] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
+  const refetch = useCallback(() => {
+    reexecute({ requestPolicy: 'network-only' });
+  }, [reexecute]);
+  useRefetchOnReturn(refetch);
   return (
     <section>
       <h1>IP records</h1>

@@ -466,6 +466,10 @@ describe('the web console in Chromium against the real network and API', () => {
       await verifierPage.getByTestId('verdict').filter({ hasText: 'Not valid: presentation' }).waitFor();
       expect(await verifierPage.getByTestId('verdict-reasons').textContent()).toContain('REVOKED');
       expect(await seriousViolations(verifierPage)).toEqual([]);
+      // The holder's wallet, left open meanwhile, reads its credentials again when its tab is shown again.
+      expect(await card.getByTestId('credential-status').textContent()).toBe('active');
+      await holderPage.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await card.getByTestId('credential-status').filter({ hasText: 'revoked' }).waitFor();
 
       // The same page checks a portable reputation statement, and catches an altered score.
       const exported = await api.call('POST', '/v1/reputation/statements', holder.token);
