@@ -18,11 +18,11 @@ const documentRefusals = new Set([
 function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
   const code = error.extensions.code;
   const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
-  // Yoga's `http.spec`: the status applies under `application/graphql-response+json` only.
-  const http = error.extensions.http;
   // GraphQL over HTTP answers a well-formed request's request errors 200 under
-  // `application/json` ("application/json" section); yoga marks its parse and validation
-  // refusals so, but not a request whose operation it cannot pick.
+  // `application/json`; yoga marks its parse and validation refusals so (`http.spec`: the
+  // status holds under `application/graphql-response+json` only), but not a request whose
+  // operation it cannot pick.
+  const http = error.extensions.http;
   const specHttp = code === 'OPERATION_RESOLUTION_FAILURE' && http?.spec !== true ? { ...http, spec: true } : http;
   if (error.extensions.requestId === requestId && error.extensions.status === status && specHttp === http) return error;
   return new GraphQLError(error.message, {

@@ -46,8 +46,6 @@ export async function requireNoConflict(
       .filter((offer) => offerIsLive(tx, offer))
       .map((offer) => ({
         what: `offer ${offer.offerId}`,
-        // An offer awaiting consent reserves its scope so that two clashing offers cannot both open;
-        // any owner named on it may lift that by withdrawing it.
         remedy:
           offer.status === 'awaiting-consent'
             ? `; it awaits its owners' consent, and any owner named on it may withdraw it`
