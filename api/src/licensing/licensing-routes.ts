@@ -385,7 +385,7 @@ export function licensingRoutes(deps: {
       path: periodPath,
       operationId: 'getRoyaltyPeriod',
       summary:
-        "A month of a grant: its usage report and, once closed, the royalty and each co-owner's payout (pending, paid, failed)",
+        "A month (YYYY-MM) of a grant: its usage report and, once closed, the royalty and each co-owner's payout (pending, paid, failed). The one-off fee is no month: its split and payouts are the grant's `fee`, and the audit index lists its instructions under period `fee`",
       tag,
       access: 'licensing:read',
       params: periodParams,

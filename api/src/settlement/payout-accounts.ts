@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { currencySchema, trimmedText, type Party } from '@gigledger/chaincode/model';
 import type { PayoutAccountDetails, PayoutAccountDirectory, RegisteredPayoutAccount } from '@gigledger/settlement';
-import { validatePayoutAccount } from '@gigledger/settlement/iso20022';
+import { providerReferencePattern, validatePayoutAccount } from '@gigledger/settlement/iso20022';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import { invalidInput } from '../errors/api-error.js';
@@ -22,7 +22,16 @@ export const registerPayoutAccountSchema = z.discriminatedUnion('kind', [
     kind: z.literal('provider'),
     currency: currencySchema,
     holderName: holderNameSchema,
-    reference: trimmedText(64),
+    // The adapters' own rule (`validatePayoutAccount`), here too so that /openapi.json shows it.
+    reference: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(64, 'must be at most 64 characters')
+      .regex(
+        providerReferencePattern,
+        "must be the provider's account id: letters, digits and . _ - : @ +, starting with a letter or digit",
+      ),
   }),
 ]);
 export type RegisterPayoutAccount = z.output<typeof registerPayoutAccountSchema>;

@@ -34,13 +34,13 @@ const bicMessages: Record<ValidationErrorsBIC, string> = {
  * request paths and file fields where a `/`, a space or a control character would
  * change what it names.
  */
-const providerReference = /^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/;
+export const providerReferencePattern = /^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/;
 
 /**
  * Checks payout account details before they are stored or paid to: for a bank account,
  * the holder name, the IBAN (ISO 13616 structure of its country and check digits) and
  * the BIC (ISO 9362); for a provider account, the name and that the reference is an
- * account id (see {@link providerReference}).
+ * account id (see {@link providerReferencePattern}).
  * IBAN and BIC must be in electronic format (upper case, no spaces), the only form an
  * ISO 20022 file accepts, so that the value checked is the value stored.
  *
@@ -54,7 +54,7 @@ export function validatePayoutAccount(details: PayoutAccountDetails): AccountPro
 
   if (details.kind === 'provider') {
     if (details.reference.trim().length === 0) problems.push({ field: 'reference', message: 'must not be empty' });
-    else if (!providerReference.test(details.reference)) {
+    else if (!providerReferencePattern.test(details.reference)) {
       problems.push({
         field: 'reference',
         message: `must be the provider's account id: letters, digits and . _ - : @ +, starting with a letter or digit`,
