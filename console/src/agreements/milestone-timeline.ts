@@ -1,4 +1,5 @@
 import type { AgreementPageQuery } from '../gql/graphql.js';
+import { formatMoney } from '../format.js';
 
 export type PageAgreement = NonNullable<AgreementPageQuery['agreement']>;
 export type PageMilestone = PageAgreement['milestones'][number];
@@ -59,14 +60,14 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
       steps.push({
         label: 'Arbitrator voted',
         at: vote.at,
-        detail: `${vote.arbitrator.userId}: client ${vote.clientShare}, freelancer ${vote.freelancerShare}`,
+        detail: `${vote.arbitrator.userId}: client ${formatMoney(vote.clientShare, milestone.currency)}, freelancer ${formatMoney(vote.freelancerShare, milestone.currency)}`,
       });
     }
     if (dispute.decision != null) {
       steps.push({
         label: 'Dispute decided',
         at: dispute.decision.at,
-        detail: `client ${dispute.decision.clientShare}, freelancer ${dispute.decision.freelancerShare}`,
+        detail: `client ${formatMoney(dispute.decision.clientShare, milestone.currency)}, freelancer ${formatMoney(dispute.decision.freelancerShare, milestone.currency)}`,
       });
     }
   }

@@ -51,13 +51,27 @@ function amountRead(text: string, currency: string): string {
   return 'minorUnits' in read ? `= ${formatMoney(read.minorUnits, currency)}` : '';
 }
 
+/**
+ * A label that shows its first words only, the rest for screen readers: side by side in
+ * one milestone's box, "Amount", "Currency" and "Due date" fit one line each, and their
+ * names stay whole ("Currency of milestone 2").
+ */
+function ShortLabel({ shown, rest }: { shown: string; rest: string }) {
+  return (
+    <>
+      {shown}
+      <span className="visually-hidden"> {rest}</span>
+    </>
+  );
+}
+
 /** A labelled input with the API's or the form's problem for that field right beside it. */
 function Field({
   label,
   problem,
   children,
 }: {
-  label: string;
+  label: ReactNode;
   problem: string | undefined;
   children: (props: {
     id: string;
@@ -228,7 +242,10 @@ export function DraftPage() {
                 )}
               </Field>
               <div className="field-row">
-                <Field label={`Amount of milestone ${String(index + 1)}`} problem={problems[`${at}.amount`]}>
+                <Field
+                  label={<ShortLabel shown="Amount" rest={`of milestone ${String(index + 1)}`} />}
+                  problem={problems[`${at}.amount`]}
+                >
                   {(props) => (
                     <>
                       <ValueInput
@@ -247,7 +264,10 @@ export function DraftPage() {
                     </>
                   )}
                 </Field>
-                <Field label={`Currency of milestone ${String(index + 1)}`} problem={problems[`${at}.currency`]}>
+                <Field
+                  label={<ShortLabel shown="Currency" rest={`of milestone ${String(index + 1)}`} />}
+                  problem={problems[`${at}.currency`]}
+                >
                   {(props) => (
                     <select
                       {...props}
@@ -264,7 +284,10 @@ export function DraftPage() {
                     </select>
                   )}
                 </Field>
-                <Field label={`Due date of milestone ${String(index + 1)}`} problem={problems[`${at}.dueDate`]}>
+                <Field
+                  label={<ShortLabel shown="Due date" rest={`of milestone ${String(index + 1)}`} />}
+                  problem={problems[`${at}.dueDate`]}
+                >
                   {(props) => (
                     <ValueInput
                       {...props}

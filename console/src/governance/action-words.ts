@@ -22,7 +22,10 @@ export function actionInWords(action: GovernanceAction | Record<string, unknown>
   const known = action as GovernanceAction;
   switch (known.type) {
     case 'setParameter':
-      return `Set ${known.name} to ${valueInWords(known.value)}`;
+      // Parameters named …Bps are basis points (1/100 of a percent).
+      return typeof known.value === 'number' && known.name.endsWith('Bps')
+        ? `Set ${known.name} to ${String(known.value)} basis points (${String(known.value / 100)} %)`
+        : `Set ${known.name} to ${valueInWords(known.value)}`;
     case 'registerIssuer':
       return `Register ${known.displayName}, ${person(known.issuer)}, as an issuer of ${known.credentialTypes.join(', ')}`;
     case 'removeIssuer':

@@ -296,7 +296,14 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
       <h2>Tally</h2>
       <p data-testid="proposal-tally">
         {tally.yes} yes, {tally.no} no, {tally.abstain} abstain of {tally.members} members; quorum {tally.quorum}{' '}
-        {tally.quorumReached ? 'reached' : 'not reached'}; {tally.passed ? 'passing' : 'not passing'}
+        {tally.quorumReached ? 'reached' : 'not reached'};{' '}
+        {tally.passed
+          ? proposal.phase === 'voting'
+            ? 'passing'
+            : 'passed'
+          : proposal.phase === 'voting'
+            ? 'not passing'
+            : 'not passed'}
       </p>
       <RecordTable
         caption="Votes, one per organisation"

@@ -151,6 +151,9 @@ const royaltyPeriod = graphql(`
           amount
           currency
           status
+          confirmation
+          reissuedAs
+          reissueOf
         }
       }
     }
@@ -172,7 +175,7 @@ function charges(licence: {
   currency: string;
 }): string {
   const parts: string[] = [];
-  if (licence.royaltyBps != null) parts.push(`${percent(licence.royaltyBps)} of revenue`);
+  if (licence.royaltyBps != null && licence.royaltyBps > 0) parts.push(`${percent(licence.royaltyBps)} of revenue`);
   if (licence.perUnitAmount != null) parts.push(`${formatMoney(licence.perUnitAmount, licence.currency)} per unit`);
   if (licence.fee != null) parts.push(`${formatMoney(licence.fee.amount, licence.currency)} once`);
   return parts.length === 0 ? 'nothing' : parts.join(' + ');
@@ -276,14 +279,7 @@ function PayoutTable({
   rowTestId,
 }: {
   caption: string;
-  payouts: readonly {
-    instructionId: string;
-    payee: { userId: string; mspId: string };
-    shareBps: number;
-    amount: string;
-    currency: string;
-    status: string;
-  }[];
+  payouts: readonly Payout[];
   rowTestId?: string;
 }) {
   return (
@@ -301,11 +297,37 @@ function PayoutTable({
           </td>
           <td>{percent(payout.shareBps)}</td>
           <td>{formatMoney(payout.amount, payout.currency)}</td>
-          <td>{payout.status}</td>
+          <td>{payoutStatus(payout)}</td>
         </>
       )}
     </RecordTable>
   );
+}
+
+interface Payout {
+  readonly instructionId: string;
+  readonly payee: { userId: string; mspId: string };
+  readonly shareBps: number;
+  readonly amount: string;
+  readonly currency: string;
+  readonly status: string;
+  readonly confirmation?: unknown;
+  readonly reissuedAs?: string | null;
+  readonly reissueOf?: string | null;
+}
+
+/**
+ * A payout's status in words: a failure with the provider's reason and the payout that
+ * replaced it, a replacement with the one it replaces, so that an owner paid again after
+ * a failure reads as one payment tried twice, not as a second share.
+ */
+function payoutStatus(payout: Payout): string {
+  const reason = (payout.confirmation as { reason?: unknown } | null | undefined)?.reason;
+  const parts = [payout.status];
+  if (payout.status === 'failed' && typeof reason === 'string') parts[0] = `failed — ${reason}`;
+  if (payout.reissuedAs != null) parts.push(`issued again as ${payout.reissuedAs}`);
+  if (payout.reissueOf != null) parts.push(`in place of ${payout.reissueOf}`);
+  return parts.join('; ');
 }
 
 /** A licence granted on the work: its terms, its one-off fee split between the owners, and its royalties by month. */

@@ -1,4 +1,4 @@
-import { useId, useMemo, type MouseEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, type MouseEvent } from 'react';
 import { useLocation, useRouter } from 'wouter';
 import { layoutLineage, type LineageEdgeInput, type LineageNodeInput } from './lineage-layout.js';
 
@@ -36,6 +36,16 @@ export function LineageDiagram({
   // useId's characters are not all allowed in a url(#…) reference.
   const markerId = `arrow${useId().replace(/[^A-Za-z0-9_-]/g, '')}`;
   const titleOf = new Map(nodes.map((node) => [node.recordId, node.title]));
+  const figure = useRef<HTMLElement>(null);
+  // A picture wider than the screen scrolls in its own box: bring the record this page is
+  // about into view there, rather than leave it past the edge.
+  useEffect(() => {
+    const box = figure.current;
+    const current = box?.querySelector<SVGGraphicsElement>('a[aria-current="page"]');
+    if (box == null || current == null) return;
+    const [boxLeft, nodeBox] = [box.getBoundingClientRect().left, current.getBoundingClientRect()];
+    box.scrollLeft += nodeBox.left - boxLeft - (box.clientWidth - nodeBox.width) / 2;
+  }, [layout, root]);
   const open = (recordId: string) => (event: MouseEvent) => {
     // A full page load would lose the in-memory session: stay in the page.
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
@@ -43,7 +53,7 @@ export function LineageDiagram({
     navigate(recordPath(recordId));
   };
   return (
-    <figure className="lineage">
+    <figure className="lineage" ref={figure}>
       <svg
         role="group"
         aria-label={`Lineage diagram: ${String(nodes.length)} records, ${String(edges.length)} derivations`}

@@ -52,6 +52,14 @@ const provenanceRecord = graphql(`
   }
 `);
 
+/** What the personal data class of a record says, in words (the chaincode's `piiClasses`). */
+const piiWords: Readonly<Record<string, string>> = {
+  none: 'no personal data',
+  pseudonymised: 'pseudonymised personal data',
+  personal: 'personal data',
+  specialCategory: 'special category personal data (GDPR Art. 9)',
+};
+
 /** A licence as the record keeps it: an SPDX expression or free text. */
 function licenceText(licence: unknown): string {
   const value = licence as { kind?: string; expression?: string; text?: string } | null;
@@ -90,7 +98,7 @@ export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
             {record.legalBasis == null ? null : (
               <Fact term="Legal basis">
                 {record.legalBasis}
-                {record.piiClass == null ? '' : ` (${record.piiClass} data)`}
+                {record.piiClass == null ? '' : ` (${piiWords[record.piiClass] ?? `${record.piiClass} data`})`}
               </Fact>
             )}
             <Fact term="Content SHA-256" className="hash">

@@ -39,16 +39,15 @@ export function besideItsField(message: string, field: string): string {
 
 /**
  * A refusal or failure, announced to screen readers as it appears: the API's sentence
- * first (it names the field it is about), then, set apart, its error code, which support
- * and the API's documentation go by.
+ * (which names the field it is about), then, set apart, its error code, which support and
+ * the API's documentation go by.
  */
 export function Problem({ error }: { error: unknown }) {
   if (error === undefined || error === null) return null;
-  const { message, code, field } = problemParts(error);
-  const named = field === undefined || message.includes(field) ? message : `${message} (${field})`;
+  const { message, code } = problemParts(error);
   return (
     <p role="alert" className="problem">
-      {named}
+      {message}
       {code === undefined ? null : <span className="problem-code"> (error code {code})</span>}
     </p>
   );

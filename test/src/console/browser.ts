@@ -67,8 +67,8 @@ export async function openPage(
 
 /**
  * What the page's layout gets wrong at its current viewport: a page wider than the
- * viewport (the reader must scroll sideways), a header link or account item broken over
- * two lines, or one drawn past the viewport's edge. Empty when none.
+ * viewport (the reader must scroll sideways), a header link or button broken over two
+ * lines, or a header item drawn past the viewport's edge. Empty when none.
  */
 export async function layoutFaults(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -79,18 +79,21 @@ export async function layoutFaults(page: Page): Promise<string[]> {
         `the page is ${String(document.documentElement.scrollWidth)} px wide in a ${String(width)} px viewport`,
       );
     }
-    for (const item of Array.from(
-      document.querySelectorAll<HTMLElement>('header.top nav a, header.top .account > *'),
-    )) {
-      const text = item.textContent.trim();
+    // Links and buttons keep their words together; the signed-in person's id may wrap.
+    for (const item of Array.from(document.querySelectorAll<HTMLElement>('header.top nav a, header.top button'))) {
       if (
         item.getClientRects().length > 1 ||
         item.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(item).lineHeight)
       ) {
-        faults.push(`"${text}" is broken over two lines`);
+        faults.push(`"${item.textContent.trim()}" is broken over two lines`);
       }
+    }
+    for (const item of Array.from(
+      document.querySelectorAll<HTMLElement>('header.top nav a, header.top .account > *'),
+    )) {
       const box = item.getBoundingClientRect();
-      if (box.left < 0 || box.right > width) faults.push(`"${text}" is drawn past the viewport's edge`);
+      if (box.left < 0 || box.right > width)
+        faults.push(`"${item.textContent.trim()}" is drawn past the viewport's edge`);
     }
     return faults;
   });

@@ -236,7 +236,7 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       expect(await seriousViolations(clientSide.page)).toEqual([]);
       // The actions read as sentences; their exact JSON is one click away.
       expect(await clientSide.page.getByTestId('proposal-action').allTextContents()).toEqual([
-        'Set platformFeeBps to 200',
+        'Set platformFeeBps to 200 basis points (2 %)',
       ]);
 
       await clientSide.page.getByRole('button', { name: 'Vote yes' }).click();

@@ -163,8 +163,8 @@ describe('the web console in Chromium against the real network and API', () => {
   });
 
   it('lays the header out on a phone and on a wide screen: no link broken, nothing past the edge, no sideways scrolling', async () => {
-    // An auditor's navigation is among the longest: seven pages and the account.
-    const auditor = await api.person(`avery-${suffix}`, 'AuditOrg', 'auditor');
+    // An auditor's navigation is among the longest: seven pages and the account, here with a long user id.
+    const auditor = await api.person(`avery-with-a-remarkably-long-identifier-${suffix}`, 'AuditOrg', 'auditor');
     const side = await openPage(browser);
     try {
       for (const [width, height] of [
