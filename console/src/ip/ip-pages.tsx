@@ -106,6 +106,7 @@ const workLicencesPage = graphql(`
             shareBps
             amount
             status
+            reissuedAs
           }
         }
       }

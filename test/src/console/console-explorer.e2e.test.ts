@@ -6,7 +6,7 @@ import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 import { indexCaughtUp } from '../support/audit-index.js';
 import { startIdentityProvider } from '../support/identity-provider.js';
-import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import { launchBrowser, layoutFaults, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 const password = (userId: string) => `e2e password of ${userId}`;
 
@@ -110,6 +110,20 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(await page.locator('main').textContent()).not.toContain('Label images.');
       expect(await seriousViolations(page)).toEqual([]);
       await screenshot(page, 'explorer-transaction');
+      // On a phone the page keeps to the screen: long values break, the keys table scrolls in its box, each key whole.
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await layoutFaults(page)).toEqual([]);
+      // A range over a cell's text has one box per line it is drawn on.
+      const keyLines = await page.getByTestId('transaction-key').evaluateAll((cells) =>
+        cells.map((cell) => {
+          const text = document.createRange();
+          text.selectNodeContents(cell);
+          return text.getClientRects().length;
+        }),
+      );
+      expect(keyLines.length).toBeGreaterThan(0);
+      expect(keyLines.every((lines) => lines === 1)).toBe(true);
+      await page.setViewportSize({ width: 1366, height: 900 });
 
       await page
         .getByRole('button', { name: `Get proof of transaction ${drafted.transactionId.slice(0, 12)}` })
