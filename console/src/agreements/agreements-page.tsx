@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { useQuery } from 'urql';
 import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { graphql } from '../gql/index.js';
@@ -51,10 +51,7 @@ export function AgreementsPage() {
     // once, then what the ledger says now.
     requestPolicy: 'cache-and-network',
   });
-  const refetch = useCallback(() => {
-    reexecute({ requestPolicy: 'network-only' });
-  }, [reexecute]);
-  useRefetchOnReturn(refetch);
+  useRefetchOnReturn(reexecute);
   return (
     <section>
       <h1>Agreements</h1>

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { useQuery } from 'urql';
 import { useRefetchOnReturn } from '../refetch-on-return.js';
 import type { CredentialSecretsResult, SaltedClaim } from '@gigledger/chaincode/model';
@@ -143,10 +143,7 @@ export function WalletPage() {
     variables: { subject },
     pause: session === undefined,
   });
-  const refetch = useCallback(() => {
-    reexecute({ requestPolicy: 'network-only' });
-  }, [reexecute]);
-  useRefetchOnReturn(refetch);
+  useRefetchOnReturn(reexecute);
   if (session === undefined) return null;
   return (
     <section>

@@ -139,10 +139,7 @@ export function mayVote(
 /** Every proposal with its phase and tally, newest as the ledger lists them. */
 export function ProposalsPage() {
   const [state, reexecute] = useQuery({ query: proposalList });
-  const refetch = useCallback(() => {
-    reexecute({ requestPolicy: 'network-only' });
-  }, [reexecute]);
-  useRefetchOnReturn(refetch);
+  useRefetchOnReturn(reexecute);
   return (
     <section>
       <h1>Governance proposals</h1>

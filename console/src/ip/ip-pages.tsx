@@ -1,4 +1,4 @@
-import { useCallback, useState, type SyntheticEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { useQuery } from 'urql';
 import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { Link, useLocation } from 'wouter';
@@ -459,10 +459,7 @@ export function WorksPage() {
   const [, navigate] = useLocation();
   const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
   const [state, reexecute] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
-  const refetch = useCallback(() => {
-    reexecute({ requestPolicy: 'network-only' });
-  }, [reexecute]);
-  useRefetchOnReturn(refetch);
+  useRefetchOnReturn(reexecute);
   return (
     <section>
       <h1>IP records</h1>
