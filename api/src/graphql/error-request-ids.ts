@@ -15,8 +15,29 @@ const documentRefusals = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
+/**
+ * Yoga's one sentence for a request whose operation it cannot pick ("Could not determine
+ * what operation to execute."), in the API's form of a refusal: the parameter it is about
+ * (`operationName`), then why, from the operation name the request sent (if any).
+ */
+function operationRefusal(operationName: string | null | undefined): { message: string; field: string } {
+  const reason =
+    typeof operationName === 'string' && operationName !== ''
+      ? `the document has no operation named "${operationName}"`
+      : 'must name the operation to run: the document has several, or none';
+  return { message: `operationName: ${reason}`, field: 'operationName' };
+}
+
+/** What a request's locals carry between yoga's hooks. */
+interface RequestLocals {
+  requestId?: string;
+  /** The `operationName` parameter of each operation of the request, in order (one unless a batch). */
+  graphqlOperationNames?: (string | null | undefined)[];
+}
+
+function withRequestId(error: GraphQLError, requestId: string, operationName?: string | null): GraphQLError {
   const code = error.extensions.code;
+  const resolution = code === 'OPERATION_RESOLUTION_FAILURE' ? operationRefusal(operationName) : undefined;
   const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
   // GraphQL over HTTP answers a well-formed request's request errors 200 under
   // `application/json`; yoga marks its parse and validation refusals so (`http.spec`: the
@@ -24,8 +45,15 @@ function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
   // operation it cannot pick.
   const http = error.extensions.http;
   const specHttp = code === 'OPERATION_RESOLUTION_FAILURE' && http?.spec !== true ? { ...http, spec: true } : http;
-  if (error.extensions.requestId === requestId && error.extensions.status === status && specHttp === http) return error;
-  return new GraphQLError(error.message, {
+  if (
+    error.extensions.requestId === requestId &&
+    error.extensions.status === status &&
+    specHttp === http &&
+    resolution === undefined
+  ) {
+    return error;
+  }
+  return new GraphQLError(resolution?.message ?? error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -35,14 +63,19 @@ function withRequestId(error: GraphQLError, requestId: string): GraphQLError {
       ...error.extensions,
       ...(status === undefined ? {} : { status }),
       ...(specHttp === undefined ? {} : { http: specHttp }),
+      ...(resolution === undefined ? {} : { field: resolution.field }),
       requestId,
     },
   });
 }
 
-function stamped(result: ExecutionResult, requestId: string): ExecutionResult {
+function stamped(result: ExecutionResult, requestId: string, operationName?: string | null): ExecutionResult {
   if (result.errors === undefined || result.errors.length === 0) return result;
-  return { ...result, errors: result.errors.map((error) => withRequestId(error, requestId)) };
+  return { ...result, errors: result.errors.map((error) => withRequestId(error, requestId, operationName)) };
+}
+
+function localsOf(serverContext: unknown): RequestLocals | undefined {
+  return (serverContext as { res?: Response }).res?.locals as RequestLocals | undefined;
 }
 
 /**
@@ -51,17 +84,27 @@ function stamped(result: ExecutionResult, requestId: string): ExecutionResult {
  * of a request it could not parse or validate carry none, nor a `status` (given here as
  * 400, the status GraphQL over HTTP gives them with `application/graphql-response+json`;
  * under `application/json` the HTTP status of them all is 200).
+ * A request whose operation cannot be picked is refused naming `operationName` (its
+ * `field`, and first in its message) and why.
  * Streamed results (subscriptions) are left as they are: their errors come from resolvers,
  * which name the request already.
  */
 export const errorRequestIds: Plugin = {
+  onParams({ params, context }) {
+    const locals = localsOf(context);
+    // Called once per operation of a batch, in the batch's order.
+    if (locals !== undefined) (locals.graphqlOperationNames ??= []).push(params.operationName);
+  },
   onResultProcess(payload) {
     const { result, serverContext } = payload;
-    const locals = (serverContext as { res?: Response }).res?.locals as { requestId?: string } | undefined;
+    const locals = localsOf(serverContext);
     const requestId = locals?.requestId;
     if (requestId === undefined || Symbol.asyncIterator in result) return;
+    const names = locals?.graphqlOperationNames ?? [];
     payload.setResult(
-      Array.isArray(result) ? result.map((one) => stamped(one, requestId)) : stamped(result, requestId),
+      Array.isArray(result)
+        ? result.map((one, index) => stamped(one, requestId, names[index]))
+        : stamped(result, requestId, names[0]),
     );
   },
 };

@@ -126,6 +126,15 @@ describe('the GraphQL endpoint', () => {
         ]);
         // Yoga's internal hint of the HTTP status stays out of the answer.
         expect(error?.extensions).not.toHaveProperty('http');
+        if (code === 'OPERATION_RESOLUTION_FAILURE') {
+          // Refused as a parameter, in the API's form: the parameter named first, then why.
+          expect(error?.extensions?.field).toBe('operationName');
+          expect(error?.message).toBe(
+            operationName === undefined
+              ? 'operationName: must name the operation to run: the document has several, or none'
+              : 'operationName: the document has no operation named "B"',
+          );
+        }
       }
     }
   });
@@ -238,5 +247,23 @@ describe('the GraphQL endpoint', () => {
     });
     const allowed = await server().request('POST', '/graphql', { body: batch.slice(1) });
     expect(Array.isArray(allowed.body)).toBe(true);
+  });
+
+  it("names, in a batch, each operation's own missing operation name", async () => {
+    const { token } = await server().person('rid-batch-names', 'ClientOrg', 'client');
+    const response = await server().request('POST', '/graphql', {
+      token,
+      body: [
+        { query: '{ me { userId } }' },
+        { query: 'query A { me { userId } }', operationName: 'B' },
+        { query: 'query { me { userId } } query { me { role } }' },
+      ],
+    });
+    const answers = response.body as GraphqlResponse[];
+    expect(answers.map((answer) => answer.errors?.[0]?.message)).toEqual([
+      undefined,
+      'operationName: the document has no operation named "B"',
+      'operationName: must name the operation to run: the document has several, or none',
+    ]);
   });
 });
