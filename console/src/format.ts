@@ -32,10 +32,19 @@ export function countOf(count: string | number | bigint, noun: string, plural = 
   return `${formatCount(count)} ${BigInt(count) === 1n ? noun : plural}`;
 }
 
-/** An ISO 8601 instant as a reader's local date and time, with the instant kept for machines. */
+/**
+ * An ISO 8601 instant as a reader's local date and time with its time zone (`6 Dec 2026,
+ * 09:19:05 CET`), so that times read the same to people in different zones.
+ */
 export function formatInstant(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'long' });
+}
+
+/** The UTC calendar day of an ISO 8601 instant, e.g. `6 Dec 2026` (the days settlement counts by). */
+export function formatUtcDay(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+    : date.toLocaleDateString('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
 }

@@ -1,6 +1,7 @@
-import { useId, useState, type SyntheticEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { useMutation, type AnyVariables, type TypedDocumentNode } from 'urql';
 import { Problem } from '../session/problem.js';
+import { FieldRefusals, FormRefusal } from '../session/field-refusals.js';
 import {
   acceptAgreement,
   acceptMilestone,
@@ -16,7 +17,7 @@ import {
 } from './agreement-mutations.js';
 import { failedPayoutOf, type MilestoneAction } from './milestone-actions.js';
 import type { PageAgreement, PageMilestone } from './milestone-timeline.js';
-import { LabelledInput, ValueInput } from '../text-input.js';
+import { LabelledInput } from '../text-input.js';
 
 /** Runs one command mutation; resolves to the error in words' source, or undefined once committed. */
 function useCommand<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>) {
@@ -64,7 +65,6 @@ function ReasonCommand<Data, Variables extends AnyVariables>(props: {
   const command = useCommand(props.document);
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const id = useId();
   if (!open) {
     return (
       <div className="command">
@@ -90,34 +90,47 @@ function ReasonCommand<Data, Variables extends AnyVariables>(props: {
   };
   return (
     <form className="command" onSubmit={submit} aria-label={props.label}>
-      <label htmlFor={id}>Reason</label>
-      <ValueInput id={id} required value={reason} onValue={setReason} />
-      <button type="submit" disabled={command.busy}>
-        {props.label}
-      </button>
-      <button
-        type="button"
-        onClick={() => {
-          setOpen(false);
-        }}
-      >
-        Cancel
-      </button>
-      <Problem error={command.error} />
+      <FieldRefusals error={command.error} fields={['input.reason']}>
+        <LabelledInput label="Reason" field="input.reason" required value={reason} onValue={setReason} />
+        <button type="submit" disabled={command.busy}>
+          {props.label}
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            setOpen(false);
+          }}
+        >
+          Cancel
+        </button>
+        <FormRefusal />
+      </FieldRefusals>
     </form>
   );
 }
 
 const sha256Pattern = '[0-9a-f]{64}';
+const deliveryFields = ['input.artifactSha256', 'input.uri', 'input.note'];
 
-/** The freelancer's delivery: the artifact's SHA-256, where it lives, and a note. */
+/**
+ * The freelancer's delivery: the artifact's SHA-256, where it lives, the value it claims
+ * for each metric the milestone's thresholds name, and a note.
+ */
 function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone: () => void }) {
   const command = useCommand(submitDeliverable);
   const [artifactSha256, setArtifact] = useState('');
   const [uri, setUri] = useState('');
   const [note, setNote] = useState('');
+  const metrics = [...new Set(milestone.acceptanceCriteria.thresholds.map((threshold) => threshold.metric))];
+  const [claimed, setClaimed] = useState<Readonly<Record<string, string>>>({});
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
+    // A number input hands over a number's text or nothing; what is left empty is not claimed.
+    const claimedMetrics = Object.fromEntries(
+      Object.entries(claimed)
+        .filter(([, text]) => text.trim() !== '')
+        .map(([metric, text]) => [metric, Number(text)]),
+    );
     void command
       .run({
         input: {
@@ -126,6 +139,7 @@ function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone:
           artifactSha256,
           uri,
           ...(note === '' ? {} : { note }),
+          ...(Object.keys(claimedMetrics).length === 0 ? {} : { claimedMetrics }),
         },
       })
       .then((ok) => {
@@ -134,21 +148,40 @@ function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone:
   };
   return (
     <form className="command delivery" onSubmit={submit} aria-label={`Deliver ${milestone.title}`}>
-      <LabelledInput
-        label="Artifact SHA-256 (64 lowercase hex digits)"
-        name="artifactSha256"
-        required
-        pattern={sha256Pattern}
-        value={artifactSha256}
-        trim
-        onValue={setArtifact}
-      />
-      <LabelledInput label="Artifact URI" name="uri" required value={uri} trim onValue={setUri} />
-      <LabelledInput label="Note (optional)" name="note" value={note} onValue={setNote} />
-      <button type="submit" disabled={command.busy}>
-        Submit deliverable
-      </button>
-      <Problem error={command.error} />
+      <FieldRefusals
+        error={command.error}
+        fields={[...deliveryFields, ...metrics.map((metric) => `input.claimedMetrics.${metric}`)]}
+      >
+        <LabelledInput
+          label="Artifact SHA-256 (64 lowercase hex digits)"
+          name="artifactSha256"
+          field="input.artifactSha256"
+          required
+          pattern={sha256Pattern}
+          value={artifactSha256}
+          trim
+          onValue={setArtifact}
+        />
+        <LabelledInput label="Artifact URI" name="uri" field="input.uri" required value={uri} trim onValue={setUri} />
+        {metrics.map((metric) => (
+          <LabelledInput
+            key={metric}
+            label={`Claimed ${metric} (optional; a threshold of this milestone)`}
+            type="number"
+            step="any"
+            field={`input.claimedMetrics.${metric}`}
+            value={claimed[metric] ?? ''}
+            onValue={(text) => {
+              setClaimed((current) => ({ ...current, [metric]: text }));
+            }}
+          />
+        ))}
+        <LabelledInput label="Note (optional)" name="note" field="input.note" value={note} onValue={setNote} />
+        <button type="submit" disabled={command.busy}>
+          Submit deliverable
+        </button>
+        <FormRefusal />
+      </FieldRefusals>
     </form>
   );
 }

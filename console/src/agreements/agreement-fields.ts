@@ -49,12 +49,33 @@ export const agreementPage = graphql(`
         rejectionCount
         acceptanceCriteria {
           description
+          thresholds {
+            metric
+            operator
+            value
+          }
+          evaluationDataset
         }
         submissions {
           number
           artifactSha256
           uri
           note
+          claimedMetrics
+          evaluations {
+            evaluator {
+              userId
+            }
+            results {
+              metric
+              operator
+              threshold
+              measured
+              met
+            }
+            allThresholdsMet
+            at
+          }
           submittedAt
           reviewDeadline
           late
@@ -91,6 +112,7 @@ export const agreementPage = graphql(`
           kind
           cause
           amount
+          platformFee
           currency
           status
           requestedAt

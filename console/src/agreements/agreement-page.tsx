@@ -7,6 +7,7 @@ import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { AgreementActions, MilestoneActions } from './action-forms.js';
 import { activityWords } from './activity.js';
+import { thresholdWords } from './metric-words.js';
 import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
 import { milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
@@ -24,6 +25,18 @@ function Timeline({ agreement, milestone }: { agreement: PageAgreement; mileston
         </li>
       ))}
     </ol>
+  );
+}
+
+/** The metric thresholds by which an evaluator's report accepts a milestone, when it has any. */
+function AcceptanceThresholds({ milestone }: { milestone: PageMilestone }) {
+  const { thresholds, evaluationDataset } = milestone.acceptanceCriteria;
+  if (thresholds.length === 0) return null;
+  return (
+    <p data-testid={`thresholds-${milestone.milestoneId}`}>
+      An evaluator’s report accepts it when it measures {thresholds.map(thresholdWords).join(' and ')}
+      {evaluationDataset == null ? '' : ` on dataset ${evaluationDataset}`}.
+    </p>
   );
 }
 
@@ -126,6 +139,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
             {formatMoney(milestone.amount, milestone.currency)} · due {formatInstant(milestone.dueDate)} ·{' '}
             {milestone.acceptanceCriteria.description}
           </p>
+          <AcceptanceThresholds milestone={milestone} />
           <Timeline agreement={agreement} milestone={milestone} />
           <MilestoneActions
             agreement={agreement}

@@ -1,5 +1,6 @@
 import type { AgreementPageQuery } from '../gql/graphql.js';
 import { formatMoney } from '../format.js';
+import { claimedWords, evaluationWords } from './metric-words.js';
 
 export type PageAgreement = NonNullable<AgreementPageQuery['agreement']>;
 export type PageMilestone = PageAgreement['milestones'][number];
@@ -13,8 +14,9 @@ export interface TimelineStep {
 
 /**
  * A milestone's steps in the order they happened: drafted, agreement accepted, funding
- * requested (and failed, with the provider's reason) or funded, each delivery and
- * rejection, acceptance, dispute and votes, release, payment. Only steps the ledger holds
+ * requested (and failed, with the provider's reason) or funded, each delivery (with the
+ * metrics it claims), evaluation and rejection, acceptance, dispute and votes, release
+ * (the freelancer's net and the platform fee) or refund, payment. Only steps the ledger holds
  * appear; times are transaction timestamps.
  */
 export function milestoneTimeline(agreement: PageAgreement, milestone: PageMilestone): TimelineStep[] {
@@ -36,11 +38,19 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
   }
   if (milestone.fundedAt != null) steps.push({ label: 'Funded', at: milestone.fundedAt });
   for (const submission of milestone.submissions) {
+    const claims = claimedWords(submission.claimedMetrics);
     steps.push({
       label: `Delivered (#${String(submission.number)})`,
       at: submission.submittedAt,
-      detail: `${submission.uri}${submission.late ? ', late' : ''}`,
+      detail: `${submission.uri}${submission.late ? ', late' : ''}${claims === '' ? '' : `; ${claims}`}`,
     });
+    for (const evaluation of submission.evaluations) {
+      steps.push({
+        label: `Evaluated (#${String(submission.number)})`,
+        at: evaluation.at,
+        detail: `by ${evaluation.evaluator.userId}: ${evaluationWords(evaluation)}`,
+      });
+    }
     if (submission.rejection != null) {
       steps.push({ label: 'Rejected', at: submission.rejection.at, detail: submission.rejection.reason });
     }
@@ -73,12 +83,24 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
   }
   for (const instruction of milestone.instructions) {
     if (instruction.kind === 'release') {
+      // What moves is the freelancer's net; the platform fee is kept from escrow beside it.
+      const fee =
+        BigInt(instruction.platformFee) === 0n
+          ? ''
+          : `, platform fee ${formatMoney(instruction.platformFee, instruction.currency)}`;
       steps.push({
         label: instruction.reissueOf == null ? 'Released' : 'Payout reissued',
         at: instruction.requestedAt,
+        detail: `${formatMoney(instruction.amount, instruction.currency)} to the freelancer${fee}`,
       });
     }
-    if (instruction.kind === 'refund') steps.push({ label: 'Refund requested', at: instruction.requestedAt });
+    if (instruction.kind === 'refund') {
+      steps.push({
+        label: 'Refund requested',
+        at: instruction.requestedAt,
+        detail: `${formatMoney(instruction.amount, instruction.currency)} to the client`,
+      });
+    }
     if (instruction.compliance?.outcome === 'held') {
       steps.push({ label: 'Payout held', at: instruction.requestedAt, detail: instruction.compliance.reason });
     }

@@ -5,6 +5,7 @@ import { graphql } from '../gql/index.js';
 import type { CredentialType } from '../gql/graphql.js';
 import { rest } from '../session/api-client.js';
 import { Problem } from '../session/problem.js';
+import { FieldRefusals, FormRefusal } from '../session/field-refusals.js';
 import { useSession } from '../session/session.js';
 import { RevokeForm } from '../revocation/revoke-form.js';
 import { DocumentOutput } from './document-output.js';
@@ -33,6 +34,14 @@ interface ClaimRow {
   readonly key: number;
   readonly name: string;
   readonly value: string;
+}
+
+/** The API's paths of the fields the issuer's form shows, for `claimRows` claims. */
+function issueFields(claimRows: number): string[] {
+  const claims = Array.from({ length: claimRows }, (_, index) =>
+    ['name', 'value'].map((part) => `input.claims.${String(index)}.${part}`),
+  );
+  return ['input.subject.mspId', 'input.subject.userId', 'input.expirationDate', ...claims.flat()];
 }
 
 /**
@@ -84,84 +93,97 @@ export function IssuePage() {
       {types !== undefined && types.length === 0 ? (
         <p>Governance has not accredited you for any credential type, so there is nothing you may issue.</p>
       ) : null}
-      <form onSubmit={submit}>
-        <fieldset>
-          <legend>Subject</legend>
-          <LabelledInput
-            label="Organisation MSP id"
-            name="subjectMspId"
-            required
-            value={mspId}
-            trim
-            onValue={setMspId}
-          />
-          <LabelledInput label="User id" name="subjectUserId" required value={userId} trim onValue={setUserId} />
-        </fieldset>
-        <label>
-          Credential type
-          <select
-            name="type"
-            required
-            value={type}
-            onChange={(e) => {
-              setType(e.target.value);
-            }}
-          >
-            {(types ?? []).map((option) => (
-              <option key={option} value={option}>
-                {option}
-              </option>
-            ))}
-          </select>
-        </label>
-        <fieldset>
-          <legend>Claims</legend>
-          {rows.map((row, index) => (
-            <div key={row.key} className="claim-row">
-              {(['name', 'value'] as const).map((part) => (
-                <LabelledInput
-                  key={part}
-                  label={`${part === 'name' ? 'Name' : 'Value'} of claim ${String(index + 1)}`}
-                  required
-                  value={row[part]}
-                  onValue={(value) => {
-                    setRows(rows.map((other) => (other.key === row.key ? { ...other, [part]: value } : other)));
-                  }}
-                />
+      <FieldRefusals error={state.error} fields={issueFields(rows.length)}>
+        <form onSubmit={submit}>
+          <fieldset>
+            <legend>Subject</legend>
+            <LabelledInput
+              label="Organisation MSP id"
+              name="subjectMspId"
+              field="input.subject.mspId"
+              required
+              value={mspId}
+              trim
+              onValue={setMspId}
+            />
+            <LabelledInput
+              label="User id"
+              name="subjectUserId"
+              field="input.subject.userId"
+              required
+              value={userId}
+              trim
+              onValue={setUserId}
+            />
+          </fieldset>
+          <label>
+            Credential type
+            <select
+              name="type"
+              required
+              value={type}
+              onChange={(e) => {
+                setType(e.target.value);
+              }}
+            >
+              {(types ?? []).map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
               ))}
-              {rows.length > 1 ? (
-                <button
-                  type="button"
-                  onClick={() => {
-                    setRows(rows.filter((other) => other.key !== row.key));
-                  }}
-                >
-                  Remove claim {index + 1}
-                </button>
-              ) : null}
-            </div>
-          ))}
-          <button
-            type="button"
-            onClick={() => {
-              setRows([...rows, { key: Math.max(...rows.map((row) => row.key)) + 1, name: '', value: '' }]);
-            }}
-          >
-            Add a claim
+            </select>
+          </label>
+          <fieldset>
+            <legend>Claims</legend>
+            {rows.map((row, index) => (
+              <div key={row.key} className="claim-row">
+                {(['name', 'value'] as const).map((part) => (
+                  <LabelledInput
+                    key={part}
+                    label={`${part === 'name' ? 'Name' : 'Value'} of claim ${String(index + 1)}`}
+                    field={`input.claims.${String(index)}.${part}`}
+                    required
+                    value={row[part]}
+                    onValue={(value) => {
+                      setRows(rows.map((other) => (other.key === row.key ? { ...other, [part]: value } : other)));
+                    }}
+                  />
+                ))}
+                {rows.length > 1 ? (
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setRows(rows.filter((other) => other.key !== row.key));
+                    }}
+                  >
+                    Remove claim {index + 1}
+                  </button>
+                ) : null}
+              </div>
+            ))}
+            <button
+              type="button"
+              onClick={() => {
+                setRows([...rows, { key: Math.max(...rows.map((row) => row.key)) + 1, name: '', value: '' }]);
+              }}
+            >
+              Add a claim
+            </button>
+          </fieldset>
+          <LabelledInput
+            label="Expires (optional)"
+            type="datetime-local"
+            name="expires"
+            field="input.expirationDate"
+            value={expires}
+            onValue={setExpires}
+          />
+          <button type="submit" disabled={state.fetching || types === undefined || types.length === 0}>
+            Issue credential
           </button>
-        </fieldset>
-        <LabelledInput
-          label="Expires (optional)"
-          type="datetime-local"
-          name="expires"
-          value={expires}
-          onValue={setExpires}
-        />
-        <button type="submit" disabled={state.fetching || types === undefined || types.length === 0}>
-          Issue credential
-        </button>
-      </form>
-      <Problem error={state.error} />
+        </form>
+        <FormRefusal />
+      </FieldRefusals>
       {issued === undefined ? null : (
         <section aria-labelledby="issued-heading">
           <div role="status">

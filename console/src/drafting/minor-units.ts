@@ -1,4 +1,8 @@
 import { minorUnitDigits } from '../currencies.js';
+import { formatMoney } from '../format.js';
+
+/** The most minor units a ledger amount holds: 18 nines (the chaincode's `maxMinorUnits`). */
+const largestAmount = '9'.repeat(18);
 
 /** Spaces people group digits with: space, no-break space, narrow no-break space, thin space. */
 const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
@@ -12,6 +16,9 @@ const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
  * mark followed by exactly three digits after one to three digits (`1,250`, `1.250`) is
  * refused: it is 1250 to some readers and 1.25 to others, and a wrong guess moves a
  * thousand times the money.
+ *
+ * An amount is more than 0 and at most {@link largestAmount} minor units, as the ledger
+ * requires; the sentence for one outside says so in this currency's money, not in minor units.
  *
  * @returns the minor units, or a sentence saying why the text is no amount in this currency.
  */
@@ -61,5 +68,9 @@ export function toMinorUnits(text: string, currency: string): { minorUnits: stri
     };
   }
   const units = `${groups.join('')}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
+  if (units === '0') return { problem: 'An amount must be more than 0.' };
+  if (units.length > largestAmount.length) {
+    return { problem: `An amount must be at most ${formatMoney(largestAmount, currency)}.` };
+  }
   return { minorUnits: units };
 }

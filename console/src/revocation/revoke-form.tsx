@@ -1,6 +1,6 @@
 import { useId, useState, type SyntheticEvent } from 'react';
 import { rest } from '../session/api-client.js';
-import { Problem } from '../session/problem.js';
+import { FieldRefusals, FormRefusal } from '../session/field-refusals.js';
 import type { Session } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 
@@ -66,20 +66,29 @@ export function RevokeForm({ session, suggestedId }: { session: Session; suggest
     <section aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>Revoke a credential</h2>
       <p>Revocation is final: verifiers see the credential as not valid, naming REVOKED.</p>
-      <form onSubmit={submit} className="filters" aria-label="Revoke a credential">
-        <LabelledInput
-          label="Credential id to revoke"
-          name="credentialId"
-          required
-          value={credentialId}
-          onValue={edited(setCredentialId)}
-        />
-        <LabelledInput label="Reason for revoking" name="reason" required value={reason} onValue={edited(setReason)} />
-        <button type="submit" disabled={busy}>
-          Revoke credential
-        </button>
-      </form>
-      <Problem error={error} />
+      <FieldRefusals error={error} fields={['body.reason']}>
+        <form onSubmit={submit} className="filters" aria-label="Revoke a credential">
+          <LabelledInput
+            label="Credential id to revoke"
+            name="credentialId"
+            required
+            value={credentialId}
+            onValue={edited(setCredentialId)}
+          />
+          <LabelledInput
+            label="Reason for revoking"
+            name="reason"
+            field="body.reason"
+            required
+            value={reason}
+            onValue={edited(setReason)}
+          />
+          <button type="submit" disabled={busy}>
+            Revoke credential
+          </button>
+        </form>
+        <FormRefusal />
+      </FieldRefusals>
       {revoked === undefined ? null : (
         <p role="status" data-testid="revoked">
           Revoked {revoked.credentialId} in block {revoked.committed.blockNumber} (transaction{' '}

@@ -37,6 +37,17 @@ export function besideItsField(message: string, field: string): string {
   return message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
 }
 
+/** A field's path in front of a sentence (`body.reason: …`, `input.milestones.0.amount: …`). */
+const fieldPathFirst = /^[A-Za-z_$][\w$]*(?:\.[\w$]+)*: /;
+
+/**
+ * The API's sentence as a sentence on a page: its first letter capitalised (the API words
+ * its messages to follow a field's path), unless it starts with that path.
+ */
+export function asSentence(message: string): string {
+  return fieldPathFirst.test(message) ? message : message.charAt(0).toUpperCase() + message.slice(1);
+}
+
 /**
  * A refusal or failure, announced to screen readers as it appears: the API's sentence
  * (which names the field it is about), then, set apart, its error code, which support and
@@ -47,7 +58,7 @@ export function Problem({ error }: { error: unknown }) {
   const { message, code } = problemParts(error);
   return (
     <p role="alert" className="problem">
-      {message}
+      {asSentence(message)}
       {code === undefined ? null : <span className="problem-code"> (error code {code})</span>}
     </p>
   );

@@ -1,7 +1,8 @@
 import { useState, type SyntheticEvent } from 'react';
 import type { Discrepancy, ReconciliationReport } from '@gigledger/api/wire-types';
 import { rest } from '../session/api-client.js';
-import { Problem } from '../session/problem.js';
+import { FieldRefusals, FormRefusal } from '../session/field-refusals.js';
+import { formatUtcDay } from '../format.js';
 import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { TableHead } from '../table-head.js';
@@ -29,6 +30,11 @@ function day(days: number): string {
 /** The day after a `YYYY-MM-DD` day, so the range includes its last day. */
 function nextDay(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
+}
+
+/** The last day a range of whole UTC days includes: the day before its exclusive end. */
+function lastIncludedDay(exclusiveEnd: string): string {
+  return new Date(Date.parse(exclusiveEnd) - 86_400_000).toISOString();
 }
 
 /** Discrepancies grouped by kind, in the order the report first names each kind. */
@@ -74,19 +80,36 @@ export function ReconciliationPage() {
     <section>
       <h1>Settlement reconciliation</h1>
       <p>Compares the ledger’s settlement instructions, the outbox and the providers’ statements, day by day in UTC.</p>
-      <form className="filters" onSubmit={(event) => void submit(event)}>
-        <LabelledInput label="From (UTC day)" type="date" required value={from} onValue={setFrom} />
-        <LabelledInput label="To (UTC day, included)" type="date" required value={to} onValue={setTo} />
-        <button type="submit" disabled={busy}>
-          Reconcile
-        </button>
-      </form>
-      <Problem error={problem} />
+      <FieldRefusals error={problem} fields={['query.from', 'query.to']}>
+        <form className="filters" onSubmit={(event) => void submit(event)}>
+          <LabelledInput
+            label="From (UTC day)"
+            type="date"
+            field="query.from"
+            required
+            value={from}
+            onValue={setFrom}
+          />
+          <LabelledInput
+            label="To (UTC day, included)"
+            type="date"
+            field="query.to"
+            required
+            value={to}
+            onValue={setTo}
+          />
+          <button type="submit" disabled={busy}>
+            Reconcile
+          </button>
+        </form>
+        <FormRefusal />
+      </FieldRefusals>
       {busy ? <p aria-live="polite">Reconciling…</p> : null}
       {report === undefined ? null : (
         <>
           <h2>
-            Report for <Instant at={report.from} /> to <Instant at={report.to} />
+            Report for {formatUtcDay(report.from)} to {formatUtcDay(lastIncludedDay(report.to))} (UTC days, both
+            included)
           </h2>
           <p className="hint">
             Checked <Instant at={report.checkedAt} />

@@ -496,11 +496,23 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       await page.getByLabel('From (UTC day)').fill(today);
       await page.getByLabel('To (UTC day, included)').fill(yesterday);
       await page.getByRole('button', { name: 'Reconcile' }).click();
-      await page.getByRole('alert').filter({ hasText: 'query.to' }).waitFor();
+      const toField = page.getByLabel('To (UTC day, included)');
+      await toField.and(page.locator('[aria-invalid="true"]')).waitFor();
+      const toProblem = (await toField.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`[id="${toProblem}"]`).textContent()).toBe('must be after from');
 
       await page.getByLabel('To (UTC day, included)').fill(today);
       await page.getByRole('button', { name: 'Reconcile' }).click();
       await page.getByTestId('count-ledger').waitFor();
+      // The report names the days asked for, the last one included, and its time with its zone.
+      const todayShown = new Date(`${today}T00:00:00Z`).toLocaleDateString('en-GB', {
+        dateStyle: 'medium',
+        timeZone: 'UTC',
+      });
+      await page
+        .getByRole('heading', { name: `Report for ${todayShown} to ${todayShown} (UTC days, both included)` })
+        .waitFor();
+      expect(await page.locator('main time').first().textContent()).toMatch(/\d{2}:\d{2}:\d{2} [A-Z][\w+:-]*$/);
       const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString();
       const answer = await api.call(
         'GET',

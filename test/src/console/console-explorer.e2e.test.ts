@@ -153,10 +153,10 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await page.getByRole('link', { name: 'Block explorer' }).first().click();
       await page.getByLabel('Transaction id').fill('f'.repeat(64));
       await page.getByRole('button', { name: 'Find transaction' }).click();
-      await page
-        .getByRole('alert')
-        .filter({ hasText: /NOT_FOUND|not found|not visible|does not exist/i })
-        .waitFor();
+      const notFound = page.getByRole('alert').filter({ hasText: /NOT_FOUND|not found|not visible|does not exist/i });
+      await notFound.waitFor();
+      // A sentence on the page: it starts with a capital, its error code set apart after it.
+      expect(await notFound.textContent()).toMatch(/^[A-Z].* \(error code [A-Z_]+\)$/);
       await page.getByRole('link', { name: 'Block explorer' }).first().click();
       await page.getByTestId('channel-height').waitFor();
       expect(await seriousViolations(page)).toEqual([]);
@@ -191,7 +191,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(await seriousViolations(page)).toEqual([]);
       await screenshot(page, 'draft');
 
-      // Zero is no positive amount: the API's 422 names input.milestones.0.amount, shown beside that field.
+      // Zero is no amount the ledger holds: said beside the field in money, not in minor units.
       await form.getByRole('button', { name: 'Draft agreement' }).click();
       const amount = form.getByLabel('Amount of milestone 1');
       await page.waitForFunction(() => document.querySelector('[aria-invalid="true"]') !== null, undefined, {
@@ -199,9 +199,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       });
       expect(await amount.getAttribute('aria-invalid')).toBe('true');
       const describedBy = (await amount.getAttribute('aria-describedby'))!;
-      const beside = await page.locator(`[id="${describedBy}"]`).textContent();
-      // In words beside the field: neither the error code nor the field's path in front of it.
-      expect(beside).toMatch(/^must be a positive whole number of minor units/);
+      expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe('An amount must be more than 0.');
       // The amount, currency and due date stay side by side, their labels level, the problem wrapping under its field.
       const labelTops = await form
         .locator('.field-row')
@@ -211,6 +209,24 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(labelTops).toHaveLength(3);
       expect(new Set(labelTops).size).toBe(1);
       expect(await seriousViolations(page)).toEqual([]);
+      await amount.fill('1000000000000000000');
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      await page
+        .locator(`[id="${describedBy}"]`)
+        .filter({ hasText: 'An amount must be at most €9,999,999,999,999,999.99.' })
+        .waitFor({ timeout: 10_000 });
+
+      // The API's 422 names input.agreementId, shown beside that field in words: neither
+      // the error code nor the field's path in front of it.
+      await amount.fill('12.50');
+      await form.getByLabel('Agreement id').fill('bad id');
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      const idField = form.getByLabel('Agreement id');
+      await idField.and(page.locator('[aria-invalid="true"]')).waitFor({ timeout: 60_000 });
+      const idProblem = (await idField.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`[id="${idProblem}"]`).textContent()).toMatch(/^must be 1 to 64 letters, digits/);
+      expect(await amount.getAttribute('aria-invalid')).toBeNull();
+      await form.getByLabel('Agreement id').fill(agreementId);
 
       // Both decimal marks are read, shown as read before anything is sent; a lone mark
       // before three digits could be either, so it is refused rather than guessed.
@@ -337,10 +353,12 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await revoke.getByLabel('Credential id to revoke').fill(credentialId);
       await revoke.getByLabel('Reason for revoking').fill(' ');
       await revoke.getByRole('button', { name: 'Revoke credential' }).click();
-      await page
-        .getByRole('alert')
-        .filter({ hasText: /^body\.reason: .+ \(error code VALIDATION_FAILED\)$/ })
-        .waitFor();
+      // Beside the reason's field, in words: neither the field's path nor the error code in front of it.
+      const reasonField = revoke.getByLabel('Reason for revoking');
+      await reasonField.and(page.locator('[aria-invalid="true"]')).waitFor();
+      const reasonProblem = (await reasonField.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`[id="${reasonProblem}"]`).textContent()).toMatch(/^must /);
+      expect(await seriousViolations(page)).toEqual([]);
       await revoke.getByLabel('Reason for revoking').fill('issued in error');
       await revoke.getByRole('button', { name: 'Revoke credential' }).click();
       await page

@@ -231,7 +231,15 @@ describe('the web console in Chromium against the real network and API', () => {
       agreementId,
       title: 'Fraud model',
       scope: 'Train a fraud model.',
-      milestone: { title: 'Trained model', amount: '125000', criteria: 'Recall of at least 0.9' },
+      milestone: {
+        title: 'Trained model',
+        amount: '125000',
+        criteria: 'Recall of at least 0.9',
+        acceptanceCriteria: {
+          description: 'Recall of at least 0.9',
+          thresholds: [{ metric: 'recall', operator: '>=', value: 0.9 }],
+        },
+      },
     });
 
     const clientSide = await openPage(browser);
@@ -278,7 +286,7 @@ describe('the web console in Chromium against the real network and API', () => {
       await reads(freelancerPage, 'milestone-status-m1', 'funded');
       await reads(clientPage, 'milestone-status-m1', 'funded');
 
-      // A delivery the API refuses is explained in its words, naming the field.
+      // A delivery the API refuses is explained in its words beside the field it names.
       const delivery = freelancerPage.getByRole('form', { name: 'Deliver Trained model' });
       // Its fields one under another, each as wide as the others.
       const fieldBoxes = await delivery
@@ -288,18 +296,34 @@ describe('the web console in Chromium against the real network and API', () => {
             .map((input) => input.getBoundingClientRect())
             .map(({ left, width }) => `${String(left)}/${String(width)}`),
         );
-      expect(fieldBoxes).toHaveLength(3);
+      // The artifact's hash and URI, the recall the milestone's threshold names, a note.
+      expect(fieldBoxes).toHaveLength(4);
       expect(new Set(fieldBoxes).size).toBe(1);
+      expect(await freelancerPage.getByTestId('thresholds-m1').textContent()).toBe(
+        'An evaluator’s report accepts it when it measures recall ≥ 0.9.',
+      );
       await delivery.getByLabel(/Artifact SHA-256/).fill('cd'.repeat(32));
       await delivery.getByLabel('Artifact URI').fill('not a uri');
       await delivery.getByRole('button', { name: 'Submit deliverable' }).click();
-      await delivery.getByRole('alert').filter({ hasText: /uri/ }).waitFor();
+      // The API's refusal of the URI stands beside the URI's field, in words, the field marked invalid.
+      const uriField = delivery.getByLabel('Artifact URI');
+      await uriField.and(freelancerPage.locator('[aria-invalid="true"]')).waitFor();
+      const uriProblem = (await uriField.getAttribute('aria-describedby'))!;
+      expect(await delivery.locator(`[id="${uriProblem}"]`).textContent()).toBe(
+        'must be an https, s3, gs, az, ipfs, ar or hf URI',
+      );
       expect(await reads(freelancerPage, 'milestone-status-m1', 'funded').then(() => true)).toBe(true);
 
       await delivery.getByLabel('Artifact URI').fill('https://artifacts.example.com/fraud/model.onnx');
+      await delivery.getByLabel(/^Claimed recall/).fill('0.93');
       await delivery.getByRole('button', { name: 'Submit deliverable' }).click();
       await reads(clientPage, 'milestone-status-m1', 'submitted');
       await clientPage.getByText('Delivered (#1)').waitFor();
+      // The client sees what the delivery claims against the threshold.
+      await clientPage
+        .getByRole('list', { name: 'Timeline of Trained model' })
+        .getByText('https://artifacts.example.com/fraud/model.onnx; claims recall 0.93')
+        .waitFor();
       expect(await freelancerPage.getByRole('button', { name: 'Accept deliverable' }).count()).toBe(0);
       expect(await seriousViolations(clientPage)).toEqual([]);
 
@@ -328,6 +352,12 @@ describe('the web console in Chromium against the real network and API', () => {
       );
       expect(steps.indexOf('Funded')).toBeLessThan(steps.indexOf('Delivered (#1)'));
       expect(steps.indexOf('Released')).toBeLessThan(steps.indexOf('Paid'));
+      // The release says what the freelancer receives and what the platform keeps: together the escrow.
+      const released = await timeline.locator('li').filter({ hasText: 'Released' }).locator('.detail').textContent();
+      const split = /^ — €([\d,]+\.\d{2}) to the freelancer(?:, platform fee €([\d,]+\.\d{2}))?$/.exec(released ?? '');
+      expect(split).not.toBeNull();
+      const cents = (text: string | undefined) => (text === undefined ? 0 : Number(text.replace(/[,.]/g, '')));
+      expect(cents(split?.[1]) + cents(split?.[2])).toBe(125000);
       // Nothing is left to do on a paid milestone.
       expect(await clientPage.getByRole('group', { name: 'Actions on Trained model' }).count()).toBe(0);
       expect(await seriousViolations(clientPage)).toEqual([]);
