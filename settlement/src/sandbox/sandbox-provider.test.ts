@@ -139,13 +139,13 @@ describe('sandbox provider, end to end with the webhook adapter', () => {
         expect.objectContaining({
           instructionId: 'A-2/m1/release-1',
           outcome: 'failed',
-          reason: 'AMOUNT_REFUSED_BY_SANDBOX',
+          reason: 'AMOUNT_REFUSED_BY_SANDBOX: the sandbox provider refuses every amount whose minor units end in 13',
           amountMinor: 4213n,
         }),
         expect.objectContaining({
           instructionId: 'A-2/m2/release-1',
           outcome: 'failed',
-          reason: 'PAYEE_REFUSED_BY_SANDBOX',
+          reason: 'PAYEE_REFUSED_BY_SANDBOX: the sandbox provider refuses every payment to this payee',
         }),
       ]),
     );

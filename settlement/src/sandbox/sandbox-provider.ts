@@ -29,10 +29,13 @@ import { duplicateMemberName } from '../json/member-names.js';
 /** Path of the operators' view of every order received. */
 export const sandboxPaymentsPath = '/v1/sandbox/payments';
 
-/** Reason of the failed callback for an amount that ends in one of `failAmountSuffixes`. */
+/**
+ * Code that starts the reason of the failed callback for an amount that ends in one of
+ * `failAmountSuffixes`; a sentence saying why follows it, for the people who read it.
+ */
 export const amountRefusedReason = 'AMOUNT_REFUSED_BY_SANDBOX';
 
-/** Reason of the failed callback for an order to one of `failPayees`. */
+/** Code that starts the reason of the failed callback for an order to one of `failPayees`. */
 export const payeeRefusedReason = 'PAYEE_REFUSED_BY_SANDBOX';
 
 /** How the sandbox runs and how it misbehaves. */
@@ -406,11 +409,15 @@ class SandboxProviderImpl implements SandboxProvider {
     this.#schedule(() => this.#deliver(record), late ? this.#settings.lateMs : 0);
   }
 
+  /** Why the sandbox refuses an order, as a code and a sentence (`CODE: why`), or undefined when it pays. */
   #refusalOf(record: PaymentRecord): string | undefined {
-    if (this.#settings.failAmountSuffixes.some((suffix) => record.amount.endsWith(suffix))) return amountRefusedReason;
+    const suffix = this.#settings.failAmountSuffixes.find((ending) => record.amount.endsWith(ending));
+    if (suffix !== undefined) {
+      return `${amountRefusedReason}: the sandbox provider refuses every amount whose minor units end in ${suffix}`;
+    }
     const payees = this.#settings.failPayees;
     if (payees.has(normalizePayee(record.payee.holderName)) || payees.has(normalizePayee(record.payee.account))) {
-      return payeeRefusedReason;
+      return `${payeeRefusedReason}: the sandbox provider refuses every payment to this payee`;
     }
     return undefined;
   }
