@@ -314,6 +314,19 @@ describe('licensing: licence, grant, fee and royalties split between co-owners a
         { instructionId: `${grantId}/fee/collect-2`, status: 'failed' },
       ],
     });
+    // Read as a period, the fee's record carries each refusal's reason and the reissue that followed it.
+    const period = await api.call('GET', `/v1/licensing/grants/${grantId}/periods/fee`, carol.token);
+    expect(period.status).toBe(200);
+    const { closed } = period.body as {
+      closed: { instructions: { instructionId: string; reissueOf?: string; confirmation?: { reason?: string } }[] };
+    };
+    expect(closed.instructions.map((instruction) => [instruction.instructionId, instruction.reissueOf])).toEqual([
+      [`${grantId}/fee/collect-1`, undefined],
+      [`${grantId}/fee/collect-2`, `${grantId}/fee/collect-1`],
+    ]);
+    for (const instruction of closed.instructions) {
+      expect(instruction.confirmation?.reason).toMatch(/^AMOUNT_REFUSED_BY_SANDBOX: the sandbox provider refuses /);
+    }
     const moved = sandbox.payments().filter((payment) => payment.instructionId.startsWith(`${grantId}/`));
     expect(moved.map((payment) => [payment.instructionId, payment.direction, payment.status]).sort()).toEqual([
       [`${grantId}/fee/collect-1`, 'collect', 'failed'],

@@ -18,6 +18,21 @@ export function visible<T>(what: string, field: string, read: () => Promise<T>):
   return answeringNotFound(what, field, read, (error) => error.kind === 'forbidden' || error.kind === 'not-found');
 }
 
+/**
+ * {@link visible} for a part of a record (a grant's month or fee): a refusal naming
+ * `partField` is about the part of a record the caller may read, so it passes on as the
+ * chaincode words it (`licence grant G charges no one-off fee`); every other NOT_FOUND or
+ * FORBIDDEN is answered as for a missing record.
+ */
+export function visiblePart<T>(what: string, field: string, partField: string, read: () => Promise<T>): Promise<T> {
+  return answeringNotFound(
+    what,
+    field,
+    read,
+    (error) => (error.kind === 'forbidden' || error.kind === 'not-found') && error.field !== partField,
+  );
+}
+
 /** Runs the read, answering 404 for the refusals `hides` picks and passing every other error on. */
 async function answeringNotFound<T>(
   what: string,

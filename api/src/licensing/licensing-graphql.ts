@@ -15,7 +15,7 @@ import type { Committed, CommandRequest } from '../ledger/committed.js';
 import { inputFields } from '../graphql/input-arguments.js';
 import type { SettlementDesk } from '../agreements/agreement-service.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
-import { visible } from '../ledger/visible.js';
+import { visible, visiblePart } from '../ledger/visible.js';
 import { acceptBodySchema, LicensingService, offerBodySchema, usageBodySchema } from './licensing-routes.js';
 import { ledgerPageInfo, ledgerPageShape, readLedgerPage } from '../http/ledger-pages.js';
 import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
@@ -443,7 +443,9 @@ export function licensingSchema(deps: {
           resolveWith(context, async () => {
             const request = parseArguments(commands.getRoyaltyPeriod.request, args);
             const client = await reader(context);
-            return visible(`licence grant ${request.grantId}`, 'grantId', () => client.getRoyaltyPeriod(request));
+            return visiblePart(`licence grant ${request.grantId}`, 'grantId', 'periodId', () =>
+              client.getRoyaltyPeriod(request),
+            );
           }),
         workLicences: (_parent: unknown, args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () => {

@@ -363,6 +363,28 @@ describe('licensing over HTTP', () => {
     });
     expect(notFailed.status).toBe(409);
     expect(notFailed.body).toMatchObject({ code: 'INVALID_STATE' });
+    // The fee read as the period the index and the reissue route call it: its record, due at acceptance.
+    const feePeriod = await server.request('GET', '/v1/licensing/grants/G-f1/periods/fee', { token: tom.token });
+    expect(feePeriod.status).toBe(200);
+    expect(feePeriod.body).toMatchObject({
+      grantId: 'G-f1',
+      periodId: 'fee',
+      closed: { instructions: [{ instructionId: 'G-f1/fee/collect-1', kind: 'collection', status: 'pending' }] },
+    });
+    const { start, end } = feePeriod.body as { start: string; end: string };
+    expect(end).toBe(start);
+    // A grant with no fee says so about the period, not as though the grant were missing.
+    const feeless = await server.request('GET', '/v1/licensing/grants/G-1/periods/fee', { token: carol.token });
+    expect([feeless.status, feeless.body]).toEqual([
+      404,
+      expect.objectContaining({
+        code: 'NOT_FOUND',
+        field: 'path.periodId',
+        message: expect.stringContaining('charges no one-off fee') as unknown,
+      }),
+    ]);
+    const notAMonth = await server.request('GET', '/v1/licensing/grants/G-f1/periods/2026-13', { token: tom.token });
+    expect([notAMonth.status, (notAMonth.body as { field: string }).field]).toEqual([422, 'path.periodId']);
 
     const response = await server.request('POST', '/graphql', {
       token: carol.token,

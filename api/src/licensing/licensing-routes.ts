@@ -39,7 +39,7 @@ import { routeRequester } from '../http/route-requester.js';
 import { committed, committedSchema, type Committed, type CommandRequest } from '../ledger/committed.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
-import { visible, visibleToReaders } from '../ledger/visible.js';
+import { visible, visiblePart, visibleToReaders } from '../ledger/visible.js';
 import { answerWithPage, ledgerPageQuerySchema, nextPageLinkHeader, readLedgerPage } from '../http/ledger-pages.js';
 
 const tag = 'licensing';
@@ -385,16 +385,18 @@ export function licensingRoutes(deps: {
       path: periodPath,
       operationId: 'getRoyaltyPeriod',
       summary:
-        "A month (YYYY-MM) of a grant: its usage report and, once closed, the royalty and each co-owner's payout (pending, paid, failed). The one-off fee is no month: its split and payouts are the grant's `fee`, and the audit index lists its instructions under period `fee`",
+        "A month (YYYY-MM) of a grant: its usage report and, once closed, the royalty and each co-owner's payout (pending, paid, failed); or its one-off fee (period `fee`, due at acceptance): the fee's collections and payouts, each failed one with its reason and reissue, as the audit index lists them under period `fee` (404 naming `periodId` for a grant that charges no fee)",
       tag,
       access: 'licensing:read',
-      params: periodParams,
+      params: payoutParams,
       query: noQuery,
       response: royaltyPeriodViewSchema,
       errors: readErrors,
       handler: async ({ params, principal, log }) => {
         const client = await service.client(routeRequester({ principal, log }));
-        return visible(`licence grant ${params.grantId}`, 'grantId', () => client.getRoyaltyPeriod(params));
+        return visiblePart(`licence grant ${params.grantId}`, 'grantId', 'periodId', () =>
+          client.getRoyaltyPeriod(params),
+        );
       },
     }),
     route({

@@ -713,6 +713,28 @@ describe('LicensingContract', () => {
         ['G-1/fee/fee-2', 'failed'],
         ['G-1/fee/fee-4', 'paid'],
       ]);
+      // Read as a period, the fee's record holds every instruction whole: the failed
+      // payout's reason and the one that replaced it, as months do. It is due at acceptance.
+      const grant = await call<{ acceptedAt: string }>(client, 'getGrant', { grantId: 'G-1' });
+      const view = await call<{
+        start: string;
+        end: string;
+        report?: unknown;
+        closed: { instructions: { instructionId: string; status: string; reissuedAs?: string; reissueOf?: string }[] };
+      }>(otherFreelancer, 'getRoyaltyPeriod', { grantId: 'G-1', periodId: 'fee' });
+      expect(view).toMatchObject({ start: grant.acceptedAt, end: grant.acceptedAt });
+      expect(view).not.toHaveProperty('report');
+      expect(view.closed.instructions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            instructionId: 'G-1/fee/fee-2',
+            status: 'failed',
+            reissuedAs: 'G-1/fee/fee-4',
+            confirmation: expect.objectContaining({ reason: 'account closed' }) as unknown,
+          }),
+          expect.objectContaining({ instructionId: 'G-1/fee/fee-4', status: 'paid', reissueOf: 'G-1/fee/fee-2' }),
+        ]),
+      );
     });
 
     it('issues nothing without a fee, and refuses a zero or malformed fee and fee periods where months belong', async () => {
@@ -738,6 +760,11 @@ describe('LicensingContract', () => {
       expect(await refusal(report(client, { periodId: 'fee' }))).toMatchObject({
         code: 'VALIDATION_FAILED',
         field: 'periodId',
+      });
+      expect(await refusal(call(client, 'getRoyaltyPeriod', { grantId: 'G-1', periodId: 'fee' }))).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'periodId',
+        message: 'licence grant G-1 charges no one-off fee',
       });
     });
   });

@@ -201,6 +201,9 @@ export const licenceFeePeriodId = 'fee';
 /** A royalty period, or {@link licenceFeePeriodId} for the fee: what a payout belongs to. */
 export const payoutPeriodIdSchema = z.union([royaltyPeriodIdSchema, z.literal(licenceFeePeriodId)]);
 
+/** A month of a grant, or its fee (period {@link licenceFeePeriodId}), to read. */
+export const payoutPeriodRefSchema = z.strictObject({ grantId: grantIdSchema, periodId: payoutPeriodIdSchema });
+
 export const confirmRoyaltyPayoutRequestSchema = z
   .strictObject({
     requestId: requestIdSchema,
@@ -502,7 +505,11 @@ export function licenceFeeView(record: RoyaltyPeriodRecord): {
   };
 }
 
-/** A period as read: the report (if any) and, once closed, the royalty's instructions. */
+/**
+ * A period as read: the report (if any) and, once closed, the royalty's instructions.
+ * The fee (period `fee`) is due at the grant's acceptance, its start and end both; it has
+ * no report, and its record (`closed`) holds the fee's collections and payouts.
+ */
 export const royaltyPeriodViewSchema = z.object({
   grantId: z.string(),
   periodId: z.string(),
@@ -552,7 +559,7 @@ export const licensingTransactions = {
   reissueRoyaltyPayout: submit('reissueRoyaltyPayout', royaltyInstructionRefSchema, royaltyPeriodRecordSchema),
   getOffer: evaluate('getOffer', offerRefSchema, licenceOfferRecordSchema),
   getGrant: evaluate('getGrant', grantRefSchema, licenceGrantRecordSchema),
-  getRoyaltyPeriod: evaluate('getRoyaltyPeriod', periodRefSchema, royaltyPeriodViewSchema),
+  getRoyaltyPeriod: evaluate('getRoyaltyPeriod', payoutPeriodRefSchema, royaltyPeriodViewSchema),
   listWorkLicences: evaluate(
     'listWorkLicences',
     z.strictObject({ workId: licensedWorkIdSchema, ...pageRequestShape }),

@@ -184,19 +184,26 @@ async function withFeeStatus(tx: Tx, grant: LicenceGrantRecord): Promise<Licence
 
 /**
  * A period of a grant: its bounds, the usage report and, once closed, the royalty and
- * the state of each payout.
+ * the state of each payout; or its fee (period `fee`): the fee's record with its
+ * collections and payouts, each failed one with its reason and any reissue.
  *
  * @throws RefusalError NOT_FOUND when the grant does not exist or the caller may not see it,
- *   an auditor's audit grants included (as `getGrant`).
+ *   an auditor's audit grants included (as `getGrant`); NOT_FOUND `periodId` for the fee of
+ *   a grant that charges none.
  */
 export async function getRoyaltyPeriod(tx: Tx, grantId: string, periodId: string): Promise<RoyaltyPeriodView> {
-  await getGrant(tx, grantId);
+  const grant = await getGrant(tx, grantId);
+  if (periodId === licenceFeePeriodId && grant.fee === undefined) {
+    refuse('NOT_FOUND', `licence grant ${grantId} charges no one-off fee`, 'periodId');
+  }
   const report = await usageReports.read(tx.ctx, grantId, periodId);
   const closed = await royaltyPeriods.read(tx.ctx, grantId, periodId);
   return {
     grantId,
     periodId,
-    ...royaltyPeriodBounds(periodId),
+    ...(periodId === licenceFeePeriodId
+      ? { start: grant.acceptedAt, end: grant.acceptedAt }
+      : royaltyPeriodBounds(periodId)),
     ...(report === undefined ? {} : { report }),
     ...(closed === undefined ? {} : { closed }),
   };
