@@ -6,8 +6,15 @@ import type { LocalNetwork } from '../network.js';
 import { describeConflicts, findPortConflicts } from '../processes/ports.js';
 import { isAlive, type ProcessRecord } from '../processes/registry.js';
 import { StopWaiting, waitUntil } from '../processes/wait.js';
+import { exitReasonIn } from '../processes/exit-reason.js';
 
 const apiProcessName = 'api';
+
+/** A process's exit during start-up, with the reason its log gives (a setting refused, a port taken). */
+function exitedMessage(what: string, logFile: string): string {
+  const reason = exitReasonIn(logFile);
+  return `${what} exited${reason === undefined ? '' : `: ${reason}`}; see ${logFile}`;
+}
 
 /**
  * The API's port (PORT overrides the configured one), once it is known to be free and
@@ -56,7 +63,7 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
     },
   });
   await waitUntil(`the API to answer on port ${port}`, async () => {
-    if (!isAlive(record)) throw new StopWaiting(`the API exited; see ${record.log}`);
+    if (!isAlive(record)) throw new StopWaiting(exitedMessage('the API', record.log));
     return (await isHealthy(port)) ? true : undefined;
   });
   return { port, pid: record.pid, dataDir };
@@ -146,7 +153,7 @@ async function startSandboxProvider(network: LocalNetwork, apiPort: number): Pro
       },
     });
     await waitUntil(`the sandbox payment provider to answer on port ${port}`, async () => {
-      if (!isAlive(record)) throw new StopWaiting(`the sandbox payment provider exited; see ${record.log}`);
+      if (!isAlive(record)) throw new StopWaiting(exitedMessage('the sandbox payment provider', record.log));
       return (await isHealthy(port)) ? true : undefined;
     });
   }
