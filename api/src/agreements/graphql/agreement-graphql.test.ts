@@ -420,7 +420,17 @@ describe('agreements over GraphQL', () => {
       prepare: () => kit.disputed(),
       as: () => kit.cast.arbitrators[2],
       verify: async (target) => {
-        expect((await kit.milestone(target)).dispute?.votes).toMatchObject([{ clientShare: '0' }]);
+        const dispute = (await kit.milestone(target)).dispute;
+        expect(dispute?.votes).toMatchObject([{ clientShare: '0' }]);
+        // The panel reads over GraphQL as the ledger drew it, so an arbitrator finds their seat on it.
+        const read = await graphql<{ agreement: { milestones: { milestoneId: string; dispute: unknown }[] } }>(
+          kit.cast.arbitrators[2],
+          'query ($id: ID!) { agreement(id: $id) { milestones { milestoneId dispute { panel { mspId userId } } } } }',
+          { id: target.agreementId },
+        );
+        const disputed = read.data?.agreement.milestones.find((m) => m.milestoneId === target.milestoneId);
+        expect(disputed?.dispute).toEqual({ panel: dispute?.panel?.map(({ mspId, userId }) => ({ mspId, userId })) });
+        expect(dispute?.panel?.length).toBeGreaterThan(0);
       },
       wrongRole: () => kit.cast.freelancer,
       notVisible: { as: () => kit.cast.arbitrators[2], missingAgreement: true },

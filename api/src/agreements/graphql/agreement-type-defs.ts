@@ -260,6 +260,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     openedAt: String!
     txId: String!
     frozenStatus: MilestoneStatus!
+    "The arbitrators drawn for the dispute, of neither party's organisation; only they vote. Null on disputes opened before panels were drawn."
+    panel: [Party!]
     votes: [DisputeVote!]!
     decision: DisputeDecision
   }
