@@ -1,8 +1,9 @@
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { PageErrorBoundary } from './page-error-boundary.js';
 import { AgreementPage } from './agreements/agreement-page.js';
 import { AgreementsPage } from './agreements/agreements-page.js';
+import { DisputesPage } from './disputes/disputes-page.js';
 import { HistoryPage } from './audit/history-page.js';
 import { IssuePage } from './credentials/issue-page.js';
 import { DraftPage } from './drafting/draft-page.js';
@@ -10,17 +11,31 @@ import { ExplorerRoutes } from './explorer/explorer-routes.js';
 import { WalletPage } from './credentials/wallet-page.js';
 import { ProposalPage, ProposalsPage } from './governance/governance-pages.js';
 import { WorkPage, WorksPage } from './ip/ip-pages.js';
-import { ProvenancePage, ProvenanceRecordPage } from './provenance/provenance-page.js';
 import { SessionProvider, useSession } from './session/session.js';
 import { OidcCallbackPage } from './session/oidc-callback-page.js';
 import { SignInPage } from './session/sign-in-page.js';
 import { ReconciliationPage } from './settlement/reconciliation-page.js';
 import { VerifyPage } from './verify/verify-page.js';
 
+// The provenance pages draw lineages with dagre, the largest library here: loaded when
+// first opened, so that every other page starts without it.
+const ProvenancePage = lazy(() =>
+  import('./provenance/provenance-page.js').then((module) => ({ default: module.ProvenancePage })),
+);
+const ProvenanceRecordPage = lazy(() =>
+  import('./provenance/provenance-page.js').then((module) => ({ default: module.ProvenanceRecordPage })),
+);
+
+/** A page loaded on first use, with a word while it loads. */
+function Loaded({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<p aria-live="polite">Loading…</p>}>{children}</Suspense>;
+}
+
 /** Pages a role sees in the navigation; the API refuses the rest anyway. */
 const navigation: readonly { href: string; label: string; roles: readonly string[] | 'all' }[] = [
-  { href: '/agreements', label: 'Agreements', roles: ['client', 'freelancer'] },
+  { href: '/agreements', label: 'Agreements', roles: ['client', 'freelancer', 'evaluator'] },
   { href: '/draft', label: 'Draft an agreement', roles: ['client'] },
+  { href: '/disputes', label: 'Disputes', roles: ['arbitrator'] },
   { href: '/wallet', label: 'Wallet', roles: ['freelancer', 'client'] },
   { href: '/issue', label: 'Issue a credential', roles: ['issuer'] },
   { href: '/history', label: 'Record history', roles: ['auditor', 'admin'] },
@@ -122,6 +137,11 @@ export function App() {
                   </SignedIn>
                 )}
               </Route>
+              <Route path="/disputes">
+                <SignedIn>
+                  <DisputesPage />
+                </SignedIn>
+              </Route>
               <Route path="/wallet">
                 <SignedIn>
                   <WalletPage />
@@ -149,13 +169,17 @@ export function App() {
               </Route>
               <Route path="/provenance">
                 <SignedIn>
-                  <ProvenancePage />
+                  <Loaded>
+                    <ProvenancePage />
+                  </Loaded>
                 </SignedIn>
               </Route>
               <Route path="/provenance/:recordId">
                 {(params) => (
                   <SignedIn>
-                    <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                    <Loaded>
+                      <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
+                    </Loaded>
                   </SignedIn>
                 )}
               </Route>

@@ -7,11 +7,23 @@ export function Instant({ at }: { at: string }) {
   return <time dateTime={at}>{formatInstant(at)}</time>;
 }
 
-/** A record's title followed by its id in parentheses, the id styled as an identifier. */
+/**
+ * A record's title followed by its id in parentheses, the id styled as an identifier and
+ * kept whole on one line where it fits (`(A-100)` never as `(A-` and `100)`).
+ */
 export function TitledId({ title, id }: { title: string; id: string }) {
   return (
     <>
-      {title} <span className="id">({id})</span>
+      {title} <span className="id whole">({id})</span>
+    </>
+  );
+}
+
+/** A person as `userId (MSP id)`, the organisation kept whole on one line where it fits. */
+export function PartyName({ party }: { party: { userId?: string | null; mspId: string } }) {
+  return (
+    <>
+      {party.userId ?? ''} <span className="whole">({party.mspId})</span>
     </>
   );
 }

@@ -8,16 +8,20 @@ import {
   claimAcceptance,
   declineAgreement,
   fundMilestone,
+  castDisputeVote,
   openDispute,
+  postEvaluation,
   rejectDeliverable,
   reissueFailedPayout,
   releaseMilestone,
   retryHeldPayout,
   submitDeliverable,
 } from './agreement-mutations.js';
-import { failedPayoutOf, type MilestoneAction } from './milestone-actions.js';
+import { failedPayoutOf, type AgreementPart, type MilestoneAction } from './milestone-actions.js';
 import type { PageAgreement, PageMilestone } from './milestone-timeline.js';
 import { LabelledInput } from '../text-input.js';
+import { toMinorUnits } from '../drafting/minor-units.js';
+import { formatMoney } from '../format.js';
 
 /** Runs one command mutation; resolves to the error in words' source, or undefined once committed. */
 function useCommand<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>) {
@@ -186,10 +190,165 @@ function DeliveryForm({ milestone, onDone }: { milestone: PageMilestone; onDone:
   );
 }
 
+/**
+ * The evaluator's report on the latest delivery: the value it measured for each metric
+ * the milestone's thresholds name (all required: a metric left unmeasured fails its
+ * threshold), the report's SHA-256 and where it lives. A report meeting every threshold
+ * accepts the milestone.
+ */
+function EvaluationForm({ milestone, onDone }: { milestone: PageMilestone; onDone: () => void }) {
+  const command = useCommand(postEvaluation);
+  const metrics = [...new Set(milestone.acceptanceCriteria.thresholds.map((threshold) => threshold.metric))];
+  const [measured, setMeasured] = useState<Readonly<Record<string, string>>>({});
+  const [reportSha256, setReportSha256] = useState('');
+  const [reportUri, setReportUri] = useState('');
+  const latest = milestone.submissions.at(-1);
+  if (latest === undefined) return null;
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    void command
+      .run({
+        input: {
+          agreementId: milestone.agreementId,
+          milestoneId: milestone.milestoneId,
+          artifactSha256: latest.artifactSha256,
+          metrics: Object.fromEntries(metrics.map((metric) => [metric, Number(measured[metric] ?? '')])),
+          reportSha256,
+          ...(reportUri === '' ? {} : { reportUri }),
+        },
+      })
+      .then((ok) => {
+        if (ok) onDone();
+      });
+  };
+  return (
+    <form className="command delivery" onSubmit={submit} aria-label={`Evaluate ${milestone.title}`}>
+      <p className="hint">
+        Delivery #{latest.number}, artifact <span className="hash">{latest.artifactSha256}</span>
+      </p>
+      <FieldRefusals
+        error={command.error}
+        fields={['input.reportSha256', 'input.reportUri', ...metrics.map((metric) => `input.metrics.${metric}`)]}
+      >
+        {metrics.map((metric) => (
+          <LabelledInput
+            key={metric}
+            label={`Measured ${metric}`}
+            type="number"
+            step="any"
+            required
+            field={`input.metrics.${metric}`}
+            value={measured[metric] ?? ''}
+            onValue={(text) => {
+              setMeasured((current) => ({ ...current, [metric]: text }));
+            }}
+          />
+        ))}
+        <LabelledInput
+          label="Report SHA-256 (64 lowercase hex digits)"
+          name="reportSha256"
+          field="input.reportSha256"
+          required
+          pattern={sha256Pattern}
+          value={reportSha256}
+          trim
+          onValue={setReportSha256}
+        />
+        <LabelledInput
+          label="Report URI (optional)"
+          name="reportUri"
+          field="input.reportUri"
+          value={reportUri}
+          trim
+          onValue={setReportUri}
+        />
+        <button type="submit" disabled={command.busy}>
+          Post evaluation
+        </button>
+        <FormRefusal />
+      </FieldRefusals>
+    </form>
+  );
+}
+
+/**
+ * An arbitrator's vote on a disputed milestone: the client's share of the escrow, typed in
+ * the currency's major units; the freelancer's share is the rest (the platform fee is
+ * kept from it when paid), shown before anything is sent; and a reason. A majority of the
+ * panel agreeing on one split decides; an arbitrator may revise their vote until then.
+ */
+function DisputeVoteForm({ milestone, onDone }: { milestone: PageMilestone; onDone: () => void }) {
+  const command = useCommand(castDisputeVote);
+  const [clientShare, setClientShare] = useState('');
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const { amount, currency } = milestone;
+  const read = clientShare.trim() === '' ? undefined : toMinorUnits(clientShare, currency, { zero: 'allowed' });
+  const rest = read !== undefined && 'minorUnits' in read ? BigInt(amount) - BigInt(read.minorUnits) : undefined;
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    if (read === undefined || 'problem' in read || rest === undefined || rest < 0n) {
+      setProblem(
+        read !== undefined && 'problem' in read
+          ? read.problem
+          : `The client's share is at most the escrow, ${formatMoney(amount, currency)}.`,
+      );
+      return;
+    }
+    setProblem(undefined);
+    void command
+      .run({
+        input: {
+          agreementId: milestone.agreementId,
+          milestoneId: milestone.milestoneId,
+          escrowAmount: amount,
+          clientShare: read.minorUnits,
+          freelancerShare: rest.toString(),
+          reason,
+        },
+      })
+      .then((ok) => {
+        if (ok) onDone();
+      });
+  };
+  return (
+    <form className="command delivery" onSubmit={submit} aria-label={`Vote on the dispute over ${milestone.title}`}>
+      <p className="hint">Escrow: {formatMoney(amount, currency)}</p>
+      <FieldRefusals error={command.error} fields={['input.clientShare', 'input.reason']}>
+        <LabelledInput
+          label={`Client's share (${currency})`}
+          name="clientShare"
+          field="input.clientShare"
+          inputMode="decimal"
+          required
+          value={clientShare}
+          onValue={(text) => {
+            setClientShare(text);
+            setProblem(undefined);
+          }}
+        />
+        {problem === undefined ? null : (
+          <p className="problem" role="alert">
+            {problem}
+          </p>
+        )}
+        <p className="hint" aria-live="polite" data-testid="freelancer-share">
+          {rest === undefined || rest < 0n ? '' : `The freelancer's share: ${formatMoney(rest.toString(), currency)}`}
+        </p>
+        <LabelledInput label="Reason" name="reason" field="input.reason" required value={reason} onValue={setReason} />
+        <button type="submit" disabled={command.busy}>
+          Cast vote
+        </button>
+        <FormRefusal />
+      </FieldRefusals>
+    </form>
+  );
+}
+
 /** The freelancer's answer to an offered agreement. */
 export function AgreementActions(props: {
   agreement: PageAgreement;
-  part: 'client' | 'freelancer' | undefined;
+  part: AgreementPart | undefined;
   onDone: () => void;
 }) {
   const { agreement, part, onDone } = props;
@@ -230,6 +389,8 @@ export function MilestoneActions(props: {
         <CommandButton label="Fund escrow" document={fundMilestone} variables={{ input: ref }} onDone={onDone} />
       ) : null}
       {actions.includes('submit') ? <DeliveryForm milestone={milestone} onDone={onDone} /> : null}
+      {actions.includes('evaluate') ? <EvaluationForm milestone={milestone} onDone={onDone} /> : null}
+      {actions.includes('voteOnDispute') ? <DisputeVoteForm milestone={milestone} onDone={onDone} /> : null}
       {actions.includes('accept') ? (
         <CommandButton
           label="Accept deliverable"

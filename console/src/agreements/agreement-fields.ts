@@ -92,6 +92,10 @@ export const agreementPage = graphql(`
           openedBy
           reason
           openedAt
+          panel {
+            mspId
+            userId
+          }
           votes {
             arbitrator {
               userId

@@ -87,3 +87,19 @@ export const retryHeldPayout = graphql(`
     }
   }
 `);
+
+export const postEvaluation = graphql(`
+  mutation PostEvaluation($input: PostEvaluationInput!) {
+    postEvaluation(input: $input) {
+      transactionId
+    }
+  }
+`);
+
+export const castDisputeVote = graphql(`
+  mutation CastDisputeVote($input: CastDisputeVoteInput!) {
+    castDisputeVote(input: $input) {
+      transactionId
+    }
+  }
+`);

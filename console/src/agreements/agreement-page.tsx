@@ -9,9 +9,9 @@ import { AgreementActions, MilestoneActions } from './action-forms.js';
 import { activityWords } from './activity.js';
 import { thresholdWords } from './metric-words.js';
 import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
-import { milestoneActions, partOf } from './milestone-actions.js';
+import { arbitrates, milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
-import { Instant, TitledId } from '../record-labels.js';
+import { Instant, TitledId, PartyName } from '../record-labels.js';
 
 type Activity = AgreementActivitySubscription['agreementEvents'];
 
@@ -28,14 +28,38 @@ function Timeline({ agreement, milestone }: { agreement: PageAgreement; mileston
   );
 }
 
-/** The metric thresholds by which an evaluator's report accepts a milestone, when it has any. */
-function AcceptanceThresholds({ milestone }: { milestone: PageMilestone }) {
+/**
+ * The metric thresholds of a milestone, when it has any, and what they do: the named
+ * evaluator's report meeting all of them accepts the milestone; with no evaluator named
+ * they are the client's to check.
+ */
+function AcceptanceThresholds({ agreement, milestone }: { agreement: PageAgreement; milestone: PageMilestone }) {
   const { thresholds, evaluationDataset } = milestone.acceptanceCriteria;
   if (thresholds.length === 0) return null;
+  const measures = `${thresholds.map(thresholdWords).join(' and ')}${evaluationDataset == null ? '' : ` on dataset ${evaluationDataset}`}`;
   return (
     <p data-testid={`thresholds-${milestone.milestoneId}`}>
-      An evaluator’s report accepts it when it measures {thresholds.map(thresholdWords).join(' and ')}
-      {evaluationDataset == null ? '' : ` on dataset ${evaluationDataset}`}.
+      {agreement.evaluator == null
+        ? `Thresholds: ${measures}; no evaluator is named, so the client checks them.`
+        : `The evaluator’s report accepts it when it measures ${measures}.`}
+    </p>
+  );
+}
+
+/** Who decides a milestone's dispute: the arbitrators drawn for it, when it has one. */
+function DisputePanel({ milestone }: { milestone: PageMilestone }) {
+  const panel = milestone.dispute?.panel;
+  if (panel == null || panel.length === 0) return null;
+  return (
+    <p data-testid={`panel-${milestone.milestoneId}`}>
+      Dispute panel:{' '}
+      {panel.map((member, index) => (
+        <span key={`${member.mspId}/${member.userId}`}>
+          {index === 0 ? '' : ', '}
+          <PartyName party={member} />
+        </span>
+      ))}
+      {milestone.dispute?.decision == null ? ' (a majority agreeing on one split decides)' : ''}
     </p>
   );
 }
@@ -109,12 +133,20 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
         <dd data-testid="agreement-work">{workState(agreement.completed)}</dd>
         <dt>Client</dt>
         <dd>
-          {agreement.client.userId} ({agreement.client.mspId})
+          <PartyName party={agreement.client} />
         </dd>
         <dt>Freelancer</dt>
         <dd>
-          {agreement.freelancer.userId} ({agreement.freelancer.mspId})
+          <PartyName party={agreement.freelancer} />
         </dd>
+        {agreement.evaluator == null ? null : (
+          <>
+            <dt>Evaluator</dt>
+            <dd>
+              <PartyName party={agreement.evaluator} />
+            </dd>
+          </>
+        )}
         <dt>You are</dt>
         <dd>{part ?? 'a reader'}</dd>
         <dt>Terms SHA-256</dt>
@@ -139,12 +171,16 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
             {formatMoney(milestone.amount, milestone.currency)} · due {formatInstant(milestone.dueDate)} ·{' '}
             {milestone.acceptanceCriteria.description}
           </p>
-          <AcceptanceThresholds milestone={milestone} />
+          <AcceptanceThresholds agreement={agreement} milestone={milestone} />
+          <DisputePanel milestone={milestone} />
           <Timeline agreement={agreement} milestone={milestone} />
           <MilestoneActions
             agreement={agreement}
             milestone={milestone}
-            actions={milestoneActions(agreement, milestone, part, now)}
+            actions={[
+              ...milestoneActions(agreement, milestone, part, now),
+              ...(arbitrates(milestone, session.person) ? (['voteOnDispute'] as const) : []),
+            ]}
             onDone={reload}
           />
         </article>

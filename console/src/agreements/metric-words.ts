@@ -12,13 +12,15 @@ export function thresholdWords(threshold: { metric: string; operator: string; va
 }
 
 /**
- * What a delivery claims, e.g. `claims recall 0.93, f1 0.88`, from the API's
+ * What a delivery claims, e.g. `claims f1 0.88, recall 0.93`, from the API's
  * `claimedMetrics` (metric name to number); empty when it claims nothing.
  */
 export function claimedWords(claimedMetrics: unknown): string {
   if (claimedMetrics === null || typeof claimedMetrics !== 'object') return '';
   const claims = Object.entries(claimedMetrics as Record<string, unknown>)
     .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+    // By name: the ledger keeps the claims as canonical JSON, so their order says nothing.
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([metric, value]) => `${metric} ${metricValue(value)}`);
   return claims.length === 0 ? '' : `claims ${claims.join(', ')}`;
 }

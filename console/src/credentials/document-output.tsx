@@ -15,7 +15,7 @@ export function DocumentOutput({ label, fileName, document }: { label: string; f
   return (
     <div className="document">
       <label htmlFor={id}>{label}</label>
-      <textarea id={id} readOnly rows={10} value={text} spellCheck={false} />
+      <textarea id={id} className="code-text" readOnly rows={10} value={text} spellCheck={false} />
       <div className="command">
         <button
           type="button"

@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type ReactNode, type SyntheticEvent } from 'react';
+import { useMemo, useState, type SyntheticEvent } from 'react';
 import { useMutation, type CombinedError } from 'urql';
 import { Link } from 'wouter';
 import { besideItsField, Problem } from '../session/problem.js';
@@ -8,6 +8,8 @@ import { toMinorUnits } from './minor-units.js';
 import { currenciesLoaded, currencyOptions, minorUnitDigits } from '../currencies.js';
 import { ValueInput } from '../text-input.js';
 import { formatMoney } from '../format.js';
+import { Field, ShortLabel } from './draft-fields.js';
+import { thresholdFieldNames, ThresholdRows, thresholdValue, type ThresholdDraft } from './threshold-rows.js';
 
 interface MilestoneDraft {
   readonly key: number;
@@ -16,6 +18,7 @@ interface MilestoneDraft {
   currency: string;
   dueDate: string;
   criteria: string;
+  thresholds: ThresholdDraft[];
 }
 
 /** Field path (as the API names it in a 422, e.g. `input.milestones.0.amount`) to the sentence shown beside it. */
@@ -28,6 +31,7 @@ const newMilestone = (key: number, currency: string): MilestoneDraft => ({
   currency,
   dueDate: '',
   criteria: '',
+  thresholds: [],
 });
 
 /** A fresh agreement id the client may change: `A-` and 8 random hex digits. */
@@ -52,56 +56,10 @@ function amountRead(text: string, currency: string): string {
 }
 
 /**
- * A label that shows its first words only, the rest for screen readers: side by side in
- * one milestone's box, "Amount", "Currency" and "Due date" fit one line each, and their
- * names stay whole ("Currency of milestone 2").
- */
-function ShortLabel({ shown, rest }: { shown: string; rest: string }) {
-  return (
-    <>
-      {shown}
-      <span className="visually-hidden"> {rest}</span>
-    </>
-  );
-}
-
-/** A labelled input with the API's or the form's problem for that field right beside it. */
-function Field({
-  label,
-  problem,
-  children,
-}: {
-  label: ReactNode;
-  problem: string | undefined;
-  children: (props: {
-    id: string;
-    'aria-invalid': true | undefined;
-    'aria-describedby': string | undefined;
-  }) => ReactNode;
-}) {
-  const id = useId();
-  const problemId = `${id}-problem`;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children({
-        id,
-        'aria-invalid': problem === undefined ? undefined : true,
-        'aria-describedby': problem === undefined ? undefined : problemId,
-      })}
-      {problem === undefined ? null : (
-        <p className="problem" id={problemId} role="alert">
-          {problem}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/**
  * A client drafts an agreement: the freelancer, a title, the scope and one or more
  * milestones, each with an amount typed in major units (converted to the API's integer
- * minor units for the chosen ISO 4217 currency), a due date and acceptance criteria.
+ * minor units for the chosen ISO 4217 currency), a due date, acceptance criteria and any
+ * metric thresholds, and optionally the evaluator who checks deliveries against them.
  * Sent with the `draftAgreement` mutation; a refusal naming a field shows beside it.
  */
 export function DraftPage() {
@@ -112,6 +70,8 @@ export function DraftPage() {
   const [freelancerUserId, setFreelancerUserId] = useState('');
   const [freelancerMspId, setFreelancerMspId] = useState('TalentOrgMSP');
   const [scope, setScope] = useState('');
+  const [evaluatorUserId, setEvaluatorUserId] = useState('');
+  const [evaluatorMspId, setEvaluatorMspId] = useState('');
   const [milestones, setMilestones] = useState<MilestoneDraft[]>([newMilestone(1, 'EUR')]);
   // One request id per draft, so that sending again after a lost answer cannot draft twice.
   const [requestId, setRequestId] = useState(() => crypto.randomUUID());
@@ -136,6 +96,20 @@ export function DraftPage() {
       if ('problem' in converted) local[`input.milestones.${String(index)}.amount`] = converted.problem;
       return 'minorUnits' in converted ? converted.minorUnits : '';
     });
+    const thresholds = milestones.map((milestone, index) =>
+      milestone.thresholds.map((threshold, position) => {
+        const read = thresholdValue(threshold.value);
+        if ('problem' in read) {
+          local[`input.milestones.${String(index)}.acceptanceCriteria.thresholds.${String(position)}.value`] =
+            read.problem;
+        }
+        return {
+          metric: threshold.metric.trim(),
+          operator: threshold.operator,
+          value: 'value' in read ? read.value : 0,
+        };
+      }),
+    );
     setProblems(local);
     if (Object.keys(local).length > 0) return;
     const result = await draft({
@@ -145,6 +119,10 @@ export function DraftPage() {
         title: title.trim(),
         client: { mspId: session.person.mspId, userId: session.person.userId },
         freelancer: { mspId: freelancerMspId.trim(), userId: freelancerUserId.trim() },
+        // An evaluator is named when either half is typed, so that a half-typed one is refused, not dropped.
+        ...(evaluatorUserId.trim() === '' && evaluatorMspId.trim() === ''
+          ? {}
+          : { evaluator: { mspId: evaluatorMspId.trim(), userId: evaluatorUserId.trim() } }),
         terms: { scope: scope.trim() },
         milestones: milestones.map((milestone, index) => ({
           kind: 'deliverable',
@@ -154,13 +132,16 @@ export function DraftPage() {
           currency: milestone.currency,
           // A due date is the end of that day in UTC, the instant the ledger compares with.
           dueDate: milestone.dueDate === '' ? '' : `${milestone.dueDate}T23:59:59.000Z`,
-          acceptanceCriteria: { description: milestone.criteria.trim() },
+          acceptanceCriteria: {
+            description: milestone.criteria.trim(),
+            ...(milestone.thresholds.length === 0 ? {} : { thresholds: thresholds[index] ?? [] }),
+          },
         })),
       },
     });
     if (result.error !== undefined) {
       const named = fieldProblem(result.error);
-      if (named !== undefined && fieldNames(milestones.length).includes(named.field)) {
+      if (named !== undefined && fieldNames(milestones).includes(named.field)) {
         setProblems({ [named.field]: named.message });
       } else {
         setUnplaced(result.error);
@@ -210,6 +191,19 @@ export function DraftPage() {
           </Field>
           <Field label="Freelancer organisation MSP id" problem={problems['input.freelancer.mspId']}>
             {(props) => <ValueInput {...props} value={freelancerMspId} onValue={setFreelancerMspId} />}
+          </Field>
+        </fieldset>
+        <fieldset>
+          <legend>Evaluator (optional)</legend>
+          <p className="hint">
+            Who measures deliveries against the milestones&apos; metric thresholds; a report meeting every threshold
+            accepts the milestone.
+          </p>
+          <Field label="Evaluator user id" problem={problems['input.evaluator.userId']}>
+            {(props) => <ValueInput {...props} value={evaluatorUserId} onValue={setEvaluatorUserId} />}
+          </Field>
+          <Field label="Evaluator organisation MSP id" problem={problems['input.evaluator.mspId']}>
+            {(props) => <ValueInput {...props} value={evaluatorMspId} onValue={setEvaluatorMspId} />}
           </Field>
         </fieldset>
         <Field label="Scope of work" problem={problems['input.terms.scope']}>
@@ -314,6 +308,15 @@ export function DraftPage() {
                   />
                 )}
               </Field>
+              <ThresholdRows
+                milestoneNumber={index + 1}
+                milestonePath={at}
+                thresholds={milestone.thresholds}
+                problems={problems}
+                onChange={(thresholds) => {
+                  update(milestone.key, { thresholds });
+                }}
+              />
               {milestones.length > 1 ? (
                 <button
                   type="button"
@@ -364,18 +367,22 @@ function describeFieldCount(count: number): string {
 }
 
 /** Every field path this form can show a problem beside. */
-function fieldNames(milestoneCount: number): string[] {
+function fieldNames(milestones: readonly MilestoneDraft[]): string[] {
   const names = [
     'input.agreementId',
     'input.title',
     'input.freelancer.userId',
     'input.freelancer.mspId',
+    'input.evaluator.userId',
+    'input.evaluator.mspId',
     'input.terms.scope',
   ];
-  for (let index = 0; index < milestoneCount; index += 1) {
+  milestones.forEach((milestone, index) => {
+    const at = `input.milestones.${String(index)}`;
     for (const leaf of ['title', 'amount', 'currency', 'dueDate', 'acceptanceCriteria.description']) {
-      names.push(`input.milestones.${String(index)}.${leaf}`);
+      names.push(`${at}.${leaf}`);
     }
-  }
+    names.push(...thresholdFieldNames(at, milestone.thresholds));
+  });
   return names;
 }

@@ -17,12 +17,16 @@ const groupingSpaces = /[ \u00a0\u202f\u2009]/g;
  * refused: it is 1250 to some readers and 1.25 to others, and a wrong guess moves a
  * thousand times the money.
  *
- * An amount is more than 0 and at most {@link largestAmount} minor units, as the ledger
- * requires; the sentence for one outside says so in this currency's money, not in minor units.
+ * An amount is more than 0 (a share may be 0) and at most {@link largestAmount} minor
+ * units, as the ledger requires; the sentence for one outside says so in this currency's money, not in minor units.
  *
  * @returns the minor units, or a sentence saying why the text is no amount in this currency.
  */
-export function toMinorUnits(text: string, currency: string): { minorUnits: string } | { problem: string } {
+export function toMinorUnits(
+  text: string,
+  currency: string,
+  { zero = 'refused' }: { /** `allowed` for a share, which may be nothing. */ zero?: 'refused' | 'allowed' } = {},
+): { minorUnits: string } | { problem: string } {
   const digits = minorUnitDigits(currency);
   const example = digits === 0 ? '1250' : `1250.${'0'.repeat(digits)} or 1250,${'0'.repeat(digits)}`;
   const trimmed = text.trim();
@@ -68,7 +72,7 @@ export function toMinorUnits(text: string, currency: string): { minorUnits: stri
     };
   }
   const units = `${groups.join('')}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
-  if (units === '0') return { problem: 'An amount must be more than 0.' };
+  if (units === '0' && zero === 'refused') return { problem: 'An amount must be more than 0.' };
   if (units.length > largestAmount.length) {
     return { problem: `An amount must be at most ${formatMoney(largestAmount, currency)}.` };
   }

@@ -9,7 +9,7 @@ import { Problem } from '../session/problem.js';
 import { useSession, type Person } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
-import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
+import { Fact, Instant, RecordLink, TitledId, PartyName } from '../record-labels.js';
 import { actionInWords } from './action-words.js';
 
 const proposalList = graphql(`
@@ -263,7 +263,7 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
       <p>{proposal.text}</p>
       <dl className="facts">
         <Fact term="Proposed by">
-          {proposal.proposer.userId ?? ''} ({proposal.proposer.mspId}), <Instant at={proposal.proposedAt} />
+          <PartyName party={proposal.proposer} />, <Instant at={proposal.proposedAt} />
         </Fact>
         <Fact term="Voting ends">
           <Instant at={proposal.votingEndsAt} />
@@ -324,14 +324,13 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
       </RecordTable>
       {proposal.veto == null ? null : (
         <p>
-          Vetoed by {proposal.veto.by.userId ?? ''} ({proposal.veto.by.mspId}): {proposal.veto.reason},{' '}
-          <Instant at={proposal.veto.at} />
+          Vetoed by <PartyName party={proposal.veto.by} />: {proposal.veto.reason}, <Instant at={proposal.veto.at} />
         </p>
       )}
       {proposal.execution == null ? null : (
         <p>
-          Executed by {proposal.execution.by.userId ?? ''} ({proposal.execution.by.mspId}),{' '}
-          <Instant at={proposal.execution.at} />, in transaction <span className="hash">{proposal.execution.txId}</span>
+          Executed by <PartyName party={proposal.execution.by} />, <Instant at={proposal.execution.at} />, in
+          transaction <span className="hash">{proposal.execution.txId}</span>
         </p>
       )}
       {mayVote(session.person, proposal) ? (

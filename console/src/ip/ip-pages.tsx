@@ -10,7 +10,7 @@ import { QueryAnswer } from '../query-answer.js';
 import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
-import { Fact, Instant, RecordLink, TitledId } from '../record-labels.js';
+import { Fact, Instant, RecordLink, TitledId, PartyName } from '../record-labels.js';
 
 const worksOfMine = graphql(`
   query WorksOfMine($owner: PartyInput!) {
@@ -294,7 +294,7 @@ function PayoutTable({
       {(payout) => (
         <>
           <td>
-            {payout.payee.userId} ({payout.payee.mspId})
+            <PartyName party={payout.payee} />
           </td>
           <td>{percent(payout.shareBps)}</td>
           <td>{formatMoney(payout.amount, payout.currency)}</td>
@@ -336,7 +336,7 @@ function GrantCard({ grant }: { grant: Grant }) {
   return (
     <article className="card" aria-labelledby={`grant-${grant.grantId}`}>
       <h3 id={`grant-${grant.grantId}`}>
-        Licence {grant.grantId} to {grant.licensee.userId} ({grant.licensee.mspId}) — {grant.status}
+        Licence {grant.grantId} to <PartyName party={grant.licensee} /> — {grant.status}
       </h3>
       <dl className="facts">
         <Fact term="Use">
@@ -405,7 +405,7 @@ export function WorkPage({ workId }: { workId: string }) {
               {(owner) => (
                 <>
                   <td>
-                    {owner.party.userId} ({owner.party.mspId})
+                    <PartyName party={owner.party} />
                   </td>
                   <td>{percent(owner.shareBps)}</td>
                 </>

@@ -6,7 +6,7 @@ import { graphql } from '../gql/index.js';
 import { QueryAnswer } from '../query-answer.js';
 import { LineageDiagram, recordPath } from './lineage-diagram.js';
 import { mergeLineage } from './lineage-layout.js';
-import { Fact, Instant, TitledId } from '../record-labels.js';
+import { Fact, Instant, TitledId, PartyName } from '../record-labels.js';
 
 /** The records and edges of one direction of lineage, as the diagram draws them. */
 export const lineageParts = graphql(`
@@ -91,7 +91,7 @@ export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
           <dl className="facts">
             <Fact term="Kind">{record.kind}</Fact>
             <Fact term="Controller">
-              {record.controller.userId} ({record.controller.mspId})
+              <PartyName party={record.controller} />
             </Fact>
             <Fact term="Licence">{licenceText(record.licence)}</Fact>
             {record.source == null ? null : <Fact term="Source">{record.source}</Fact>}

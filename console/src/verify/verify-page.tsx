@@ -188,6 +188,7 @@ export function VerifyPage() {
         <label>
           Presentation, W3C credential or reputation statement (JSON)
           <textarea
+            className="code-text"
             name="document"
             rows={12}
             required

@@ -68,7 +68,8 @@ export async function openPage(
 /**
  * What the page's layout gets wrong at its current viewport: a page wider than the
  * viewport (the reader must scroll sideways), a header link or button broken over two
- * lines, or a header item drawn past the viewport's edge. Empty when none.
+ * lines, a header item drawn past the viewport's edge, or a short id or organisation
+ * label (`(A-100)`, `(ClientOrgMSP)`) broken over lines. Empty when none.
  */
 export async function layoutFaults(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -94,6 +95,13 @@ export async function layoutFaults(page: Page): Promise<string[]> {
       const box = item.getBoundingClientRect();
       if (box.left < 0 || box.right > width)
         faults.push(`"${item.textContent.trim()}" is drawn past the viewport's edge`);
+    }
+    // Short ids and "(MSP id)" labels stay on one line: their text lies in one line box.
+    for (const item of Array.from(document.querySelectorAll<HTMLElement>('.whole'))) {
+      const range = document.createRange();
+      range.selectNodeContents(item);
+      const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
+      if (lines.size > 1 && item.textContent.length <= 40) faults.push(`"${item.textContent}" is broken over lines`);
     }
     return faults;
   });

@@ -182,6 +182,11 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await form.getByLabel('Freelancer user id').fill(freelancer.party.userId);
       await form.getByLabel('Freelancer organisation MSP id').fill(freelancer.party.mspId);
       await form.getByLabel('Scope of work').fill('Evaluate the speech model on the held-out set.');
+      // A scope of work is prose, written in the page's font; JSON documents elsewhere are monospace.
+      const fontOf = (element: Element) => getComputedStyle(element).fontFamily;
+      expect(await form.getByLabel('Scope of work').evaluate(fontOf)).toBe(
+        await form.getByLabel('Title', { exact: true }).evaluate(fontOf),
+      );
       await form.getByLabel('Title of milestone 1').fill('Evaluation report');
       await form.getByLabel('Currency of milestone 1').selectOption('EUR');
       await form.getByLabel('Amount of milestone 1').fill('0.00');
@@ -274,6 +279,21 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
 
       // Major units typed with a decimal comma and grouped thousands become 125050 minor units.
       await amount.fill('1.250,50');
+      // A metric threshold: its value must be a number, said beside it before anything is sent.
+      await form.getByRole('button', { name: 'Add a threshold to milestone 1' }).click();
+      await form.getByLabel('Metric of threshold 1 of milestone 1').fill('wer');
+      await form.getByLabel('Must be of threshold 1 of milestone 1').selectOption('<=');
+      const thresholdValue = form.getByLabel('Value of threshold 1 of milestone 1');
+      await thresholdValue.fill('twelve percent');
+      await form.getByRole('button', { name: 'Draft agreement' }).click();
+      await thresholdValue.and(page.locator('[aria-invalid="true"]')).waitFor({ timeout: 10_000 });
+      const valueProblem = (await thresholdValue.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`[id="${valueProblem}"]`).textContent()).toBe(
+        'Write the threshold as a number, e.g. 0.9 or 250.',
+      );
+      await thresholdValue.fill('0,12');
+      expect(await layoutFaults(page)).toEqual([]);
+      expect(await seriousViolations(page)).toEqual([]);
       await form.getByRole('button', { name: 'Draft agreement' }).click();
       await page
         .getByRole('status')
@@ -289,7 +309,15 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
           client: client.party,
           freelancer: freelancer.party,
         },
-        milestones: [{ milestoneId: 'm1', amount: '125050', currency: 'EUR', dueDate: `${due}T23:59:59.000Z` }],
+        milestones: [
+          {
+            milestoneId: 'm1',
+            amount: '125050',
+            currency: 'EUR',
+            dueDate: `${due}T23:59:59.000Z`,
+            acceptanceCriteria: { thresholds: [{ metric: 'wer', operator: '<=', value: 0.12 }] },
+          },
+        ],
       });
 
       const offered = freelancerSide.page;

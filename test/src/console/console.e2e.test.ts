@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import type { E2eApi } from '../support/api-server.js';
+import type { E2eApi, E2ePerson } from '../support/api-server.js';
+import { oneMilestoneDraft } from '../support/agreement-drafts.js';
 import { consoleSuite, layoutFaults, openPage, screenshot, seriousViolations, signIn } from './browser.js';
 
 /** Waits until the element with this test id reads exactly `text`; only the deadline fails the wait. */
@@ -207,11 +208,15 @@ describe('the web console in Chromium against the real network and API', () => {
       const timeline = side.page.getByRole('list', { name: 'Timeline of Labels' });
       await timeline.getByText('Funding failed').waitFor({ timeout: 60_000 });
       expect(await timeline.locator('li').filter({ hasText: 'Funding failed' }).textContent()).toMatch(
-        / — AMOUNT_REFUSED_BY_SANDBOX$/,
+        / — AMOUNT_REFUSED_BY_SANDBOX: the sandbox provider refuses every amount whose minor units end in 13$/,
       );
       // The provider's answer reads as what it is in the live activity, not as a bare "SettlementConfirmed".
       const activity = side.page.getByRole('list', { name: 'Committed events since this page opened' });
-      await activity.getByText(/^Funding failed \(m1\) by .+ in block \d+ — AMOUNT_REFUSED_BY_SANDBOX$/).waitFor();
+      await activity
+        .getByText(
+          /^Funding failed \(m1\) by .+ in block \d+ — AMOUNT_REFUSED_BY_SANDBOX: the sandbox provider refuses /,
+        )
+        .waitFor();
       expect(await activity.getByText(/SettlementConfirmed/).count()).toBe(0);
       await activity.getByText(/^Funding requested by /).waitFor();
       expect(await side.page.getByTestId('milestone-status-m1').textContent()).toBe('unfunded');
@@ -219,6 +224,180 @@ describe('the web console in Chromium against the real network and API', () => {
       await side.page.getByRole('button', { name: 'Fund escrow' }).waitFor();
       expect(side.loggedErrors).toEqual([]);
       expect(await seriousViolations(side.page)).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
+  it("lets the agreement's evaluator report on a delivery against its thresholds, which accepts the milestone", async () => {
+    const { client, freelancer } = await partiesWhoCanBePaid(`cleve-${suffix}`, `fred-${suffix}`);
+    const evaluator = await api.person(`evan-${suffix}`, 'AuditOrg', 'evaluator');
+    const agreementId = `CEV-${suffix}`;
+    const draft = oneMilestoneDraft(client.party, freelancer.party, {
+      agreementId,
+      title: 'Speech model',
+      scope: 'Train a speech model.',
+      milestone: {
+        title: 'Trained speech model',
+        amount: '90000',
+        criteria: 'Word error rate at most 0.12 and recall at least 0.9',
+        acceptanceCriteria: {
+          description: 'Word error rate at most 0.12 and recall at least 0.9',
+          thresholds: [
+            { metric: 'wer', operator: '<=', value: 0.12 },
+            { metric: 'recall', operator: '>=', value: 0.9 },
+          ],
+        },
+      },
+    });
+    expect(
+      (await api.call('POST', '/v1/agreements', client.token, { ...draft, evaluator: evaluator.party })).status,
+    ).toBe(201);
+    await api.acceptTerms(freelancer, agreementId);
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    const statusOf = async () =>
+      (
+        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
+          milestones: { status: string }[];
+        }
+      ).milestones[0]?.status;
+    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
+    for (const deadline = Date.now() + 60_000; (await statusOf()) !== 'funded' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const artifact = 'ef'.repeat(32);
+    const delivered = await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+      artifactSha256: artifact,
+      uri: 'https://artifacts.example.com/speech/model.onnx',
+      claimedMetrics: { wer: 0.11, recall: 0.93 },
+    });
+    expect(delivered.status).toBe(200);
+
+    const side = await openPage(browser);
+    try {
+      const page = side.page;
+      await signIn(page, api.url, evaluator.party.userId, password(evaluator.party.userId));
+      await page.getByRole('link', { name: 'Agreements' }).click();
+      await page.getByRole('link', { name: new RegExp(agreementId) }).click();
+      await reads(page, 'milestone-status-m1', 'submitted');
+      expect(await page.getByTestId('thresholds-m1').textContent()).toBe(
+        'The evaluator’s report accepts it when it measures wer ≤ 0.12 and recall ≥ 0.9.',
+      );
+      // The evaluator reports and does nothing else: no release, dispute or acceptance of its own.
+      const actions = page.getByRole('group', { name: 'Actions on Trained speech model' });
+      expect(await actions.getByRole('button').allTextContents()).toEqual(['Post evaluation']);
+      const form = page.getByRole('form', { name: 'Evaluate Trained speech model' });
+      expect(await form.textContent()).toContain(artifact);
+      await form.getByLabel('Measured wer').fill('0.1');
+      await form.getByLabel('Measured recall').fill('0.95');
+      await form.getByLabel(/^Report SHA-256/).fill('12'.repeat(32));
+      await form.getByLabel(/^Report URI/).fill('not a uri');
+      await form.getByRole('button', { name: 'Post evaluation' }).click();
+      // The API's refusal of the report's URI, beside its field.
+      const uriField = form.getByLabel(/^Report URI/);
+      await uriField.and(page.locator('[aria-invalid="true"]')).waitFor();
+      const uriProblem = (await uriField.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`[id="${uriProblem}"]`).textContent()).toBe(
+        'must be an https, s3, gs, az, ipfs, ar or hf URI',
+      );
+      await uriField.fill('https://reports.example.com/speech/eval.pdf');
+      await form.getByRole('button', { name: 'Post evaluation' }).click();
+      // Every threshold met: the milestone is accepted by the evaluation, without the client.
+      await reads(page, 'milestone-status-m1', 'accepted');
+      const timeline = page.getByRole('list', { name: 'Timeline of Trained speech model' });
+      await timeline.getByText('claims recall 0.93, wer 0.11').waitFor();
+      await timeline
+        .getByText(`by ${evaluator.party.userId}: wer 0.1 (≤ 0.12, met); recall 0.95 (≥ 0.9, met): every threshold met`)
+        .waitFor();
+      await timeline.getByText('by evaluation').waitFor();
+      expect(await page.getByRole('group', { name: 'Actions on Trained speech model' }).count()).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
+  it('lets an arbitrator drawn for a dispute find it, read the panel and vote on the split, live', async () => {
+    const { client, freelancer } = await partiesWhoCanBePaid(`clio-${suffix}`, `flor-${suffix}`);
+    const arbitrators = [
+      await api.person(`arbi-${suffix}`, 'AuditOrg', 'arbitrator'),
+      await api.person(`arbo-${suffix}`, 'AuditOrg', 'arbitrator'),
+    ];
+    // Panels are drawn from the governed arbitrators: these two, and no one else.
+    await api.governArbitrators(arbitrators.map((arbitrator) => arbitrator.party));
+    const agreementId = `CDS-${suffix}`;
+    await api.draftOneMilestone(client, freelancer, {
+      agreementId,
+      title: 'Churn model',
+      scope: 'Train a churn model.',
+      milestone: { title: 'Churn scores', amount: '100000', criteria: 'AUC of at least 0.8' },
+    });
+    await api.acceptTerms(freelancer, agreementId);
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    const statusOf = async () =>
+      (
+        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
+          milestones: { status: string }[];
+        }
+      ).milestones[0]?.status;
+    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
+    for (const deadline = Date.now() + 60_000; (await statusOf()) !== 'funded' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(
+      (
+        await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+          artifactSha256: 'ab'.repeat(32),
+          uri: 'https://artifacts.example.com/churn/scores.csv',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await api.call('POST', `${milestone}/disputes`, client.token, { reason: 'The AUC is 0.71' })).status).toBe(
+      200,
+    );
+
+    const [first, second] = arbitrators as [E2ePerson, E2ePerson];
+    const side = await openPage(browser);
+    try {
+      const page = side.page;
+      await signIn(page, api.url, first.party.userId, password(first.party.userId));
+      await page.getByRole('link', { name: 'Disputes' }).click();
+      await page.getByLabel('Agreement id').fill(agreementId);
+      await page.getByRole('button', { name: 'Open agreement' }).click();
+      await reads(page, 'milestone-status-m1', 'disputed');
+      const panel = (await page.getByTestId('panel-m1').textContent()) ?? '';
+      for (const arbitrator of arbitrators) expect(panel).toContain(`${arbitrator.party.userId} (AuditOrgMSP)`);
+      // An arbitrator votes and does nothing else on the milestone.
+      const actions = page.getByRole('group', { name: 'Actions on Churn scores' });
+      expect(await actions.getByRole('button').allTextContents()).toEqual(['Cast vote']);
+      const form = page.getByRole('form', { name: 'Vote on the dispute over Churn scores' });
+      await form.getByLabel("Client's share (EUR)").fill('1500');
+      await form.getByLabel('Reason').fill('The scores reach half the AUC promised');
+      await form.getByRole('button', { name: 'Cast vote' }).click();
+      await form
+        .getByRole('alert')
+        .filter({ hasText: "The client's share is at most the escrow, €1,000.00." })
+        .waitFor();
+      await form.getByLabel("Client's share (EUR)").fill('400');
+      expect(await form.getByTestId('freelancer-share').textContent()).toBe("The freelancer's share: €600.00");
+      expect(await seriousViolations(page)).toEqual([]);
+      await form.getByRole('button', { name: 'Cast vote' }).click();
+      const timeline = page.getByRole('list', { name: 'Timeline of Churn scores' });
+      await timeline.getByText(`${first.party.userId}: client €400.00, freelancer €600.00`).waitFor();
+      // The second vote for the same split decides; the page follows without a reload.
+      const voted = await api.call('POST', `${milestone}/dispute/votes`, second.token, {
+        escrowAmount: '100000',
+        clientShare: '40000',
+        freelancerShare: '60000',
+        reason: 'Partly delivered',
+      });
+      expect(voted.status).toBe(200);
+      await timeline.getByText('Dispute decided').waitFor();
+      await timeline.getByText('€400.00 to the client').waitFor();
+      expect(await page.getByRole('group', { name: 'Actions on Churn scores' }).count()).toBe(0);
+      expect(await page.getByTestId('panel-m1').textContent()).not.toContain('majority');
+      expect(side.policyViolations).toEqual([]);
     } finally {
       await side.context.close();
     }
@@ -300,7 +479,7 @@ describe('the web console in Chromium against the real network and API', () => {
       expect(fieldBoxes).toHaveLength(4);
       expect(new Set(fieldBoxes).size).toBe(1);
       expect(await freelancerPage.getByTestId('thresholds-m1').textContent()).toBe(
-        'An evaluator’s report accepts it when it measures recall ≥ 0.9.',
+        'Thresholds: recall ≥ 0.9; no evaluator is named, so the client checks them.',
       );
       await delivery.getByLabel(/Artifact SHA-256/).fill('cd'.repeat(32));
       await delivery.getByLabel('Artifact URI').fill('not a uri');
@@ -362,6 +541,10 @@ describe('the web console in Chromium against the real network and API', () => {
       expect(await clientPage.getByRole('group', { name: 'Actions on Trained model' }).count()).toBe(0);
       expect(await seriousViolations(clientPage)).toEqual([]);
       await screenshot(clientPage, 'agreement');
+      // On a phone the title's id and each party's organisation stay whole, nothing past the edge.
+      await clientPage.setViewportSize({ width: 390, height: 844 });
+      expect(await layoutFaults(clientPage)).toEqual([]);
+      await clientPage.setViewportSize({ width: 1366, height: 900 });
       // The list says what the agreement's page says.
       await clientPage.getByRole('link', { name: 'All agreements' }).click();
       const listed = clientPage.getByRole('row', { name: new RegExp(agreementId) });
