@@ -199,14 +199,20 @@ export class AccountService {
    */
   async checkPassword(userId: string, password: string): Promise<Principal> {
     const subject = { address: this.throttle.currentAddress(), account: userId };
-    await this.throttle.assertMayTry(subject);
-    const row = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    const matches = await verifyPassword(password, row?.password_hash ?? (await this.#passwordlessHash()));
-    if (row === undefined || row.password_hash === null || !matches || row.disabled !== 0) {
-      await this.throttle.recordFailure(subject);
-      throw unauthenticated('wrong user id or password');
+    const endAttempt = await this.throttle.beginAttempt(subject);
+    let row: { user_id: string; org: string; role: string };
+    try {
+      const found = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
+      const matches = await verifyPassword(password, found?.password_hash ?? (await this.#passwordlessHash()));
+      if (found === undefined || found.password_hash === null || !matches || found.disabled !== 0) {
+        await this.throttle.recordFailure(subject);
+        throw unauthenticated('wrong user id or password');
+      }
+      await this.throttle.recordSuccess(subject);
+      row = found;
+    } finally {
+      endAttempt();
     }
-    await this.throttle.recordSuccess(subject);
     const principal = this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
     await this.#assertMember(principal);
     return principal;

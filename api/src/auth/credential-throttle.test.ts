@@ -233,6 +233,33 @@ describe('failed credentials are throttled', () => {
     }
   });
 
+  it('examines no more guesses sent side by side than the limit allows: a batch of aliased logins, parallel requests', async () => {
+    const server = await startTestServer();
+    try {
+      await createPasswordPerson(server.accounts, 'hana', 'ClientOrg', 'client', 'hana password 1');
+      // Five operations of three aliases each: fifteen guesses at one account from one address, all at once.
+      const operation = (n: number) => ({
+        query: `mutation { ${[0, 1, 2].map((a) => `g${String(a)}: createToken(userId: "hana", password: "guess ${String(n)}-${String(a)}") { accessToken }`).join(' ')} }`,
+      });
+      const batch = await server.request('POST', '/graphql', { body: [0, 1, 2, 3, 4].map(operation) });
+      const codes = (batch.body as { errors?: { extensions?: { code?: string } }[] }[]).flatMap((answer) =>
+        (answer.errors ?? []).map((error) => error.extensions?.code),
+      );
+      expect(codes).toHaveLength(15);
+      // The account's limit from one address is 10: ten guesses examined, the rest refused unexamined.
+      expect(codes.filter((code) => code === 'UNAUTHENTICATED')).toHaveLength(10);
+      expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(5);
+      // Parallel requests from another address: again ten examined, not more.
+      const parallel = await Promise.all(
+        Array.from({ length: 14 }, (_, n) => loginFrom(server, '127.0.0.7', 'hana', `parallel guess ${String(n)}`)),
+      );
+      expect(parallel.filter((answer) => answer.status === 401)).toHaveLength(10);
+      expect(parallel.filter((answer) => answer.status === 429)).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('takes as long to refuse an unknown user as a known one', async () => {
     const server = await startTestServer({}, { credentialThrottle: { failuresPerAddress: 1000 } });
     try {

@@ -72,6 +72,8 @@ export class CredentialThrottle {
   readonly #perAccountAndAddress: RateLimiterMemory;
   readonly #perAccount: RateLimiterMemory;
   readonly #requestAddress = new AsyncLocalStorage<string>();
+  /** Attempts being examined now, by counter and key: each holds a place in its counters until it ends. */
+  readonly #examining = new Map<string, number>();
 
   constructor(options: CredentialThrottleOptions = {}) {
     const duration = (options.windowMs ?? 15 * 60_000) / 1000;
@@ -121,6 +123,43 @@ export class CredentialThrottle {
     );
     const wait = Math.max(0, ...waits);
     if (wait > 0) throw new CredentialsThrottledError(Math.max(1, Math.ceil(wait / 1000)));
+  }
+
+  /**
+   * {@link assertMayTry} for a password about to be examined, holding its place in each of
+   * the subject's counters until `end` is called (after {@link recordFailure} or
+   * {@link recordSuccess}): attempts examined side by side (a batch of GraphQL operations,
+   * aliases, parallel requests) count against the limit together, so no more of them are
+   * examined than the counters have room for.
+   *
+   * @returns the function that gives the places back; call it once, whatever the outcome.
+   * @throws CredentialsThrottledError as {@link assertMayTry}, counting attempts under way.
+   */
+  async beginAttempt(subject: CredentialSubject): Promise<() => void> {
+    const counters = this.#counters(subject);
+    const states = await Promise.all(counters.map(([limiter, key]) => limiter.get(key)));
+    // From here to the return nothing awaits, so no other attempt checks in between.
+    const places = counters.map(([limiter, key]) => `${limiter.keyPrefix}\u0000${key}`);
+    const full = counters.some(([limiter], index) => {
+      const consumed = states[index]?.consumedPoints ?? 0;
+      return consumed + (this.#examining.get(places[index] ?? '') ?? 0) >= limiter.points;
+    });
+    if (full) {
+      const waits = counters.map(([limiter], index) => waitMs(limiter, states[index] ?? null));
+      // Full only with attempts under way: they end within a password check, a second at most.
+      throw new CredentialsThrottledError(Math.max(1, Math.ceil(Math.max(0, ...waits) / 1000)));
+    }
+    for (const place of places) this.#examining.set(place, (this.#examining.get(place) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      for (const place of places) {
+        const left = (this.#examining.get(place) ?? 1) - 1;
+        if (left === 0) this.#examining.delete(place);
+        else this.#examining.set(place, left);
+      }
+    };
   }
 
   /** Counts one failed credential against every counter of the subject. */
