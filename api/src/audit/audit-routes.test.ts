@@ -333,6 +333,16 @@ describe('auditor access over HTTP', () => {
     // GraphQL's page size is `first` (REST's `limit`); a refusal names the argument the client sent.
     const tooLarge = await gql(talentAdmin, '{ readLog(first: 501) { nextAfter } }');
     expect(tooLarge.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
+    // Pages of 500 passed as a variable (which the cost limit does not weigh) count against
+    // the request's 1,000 records like ledger lists: the third of one request is refused.
+    const pages = await gql(
+      talentAdmin,
+      'query ($f: Int) { a: readLog(first: $f) { nextAfter } b: readLog(first: $f) { nextAfter } c: readLog(first: $f) { nextAfter } }',
+      { f: 500 },
+    );
+    expect(pages.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'first' }),
+    ]);
     const revoked = await gql(
       talentAdmin,
       'mutation { revokeAuditAccess(grantId: "AG-gql-1", reason: "done") { grant { status } } }',
@@ -681,8 +691,13 @@ describe('auditor access over HTTP', () => {
       });
       expect(revoked.status).toBe(200);
       publish(2);
-      const last = (await subscription.next(5000)) as { data?: unknown; errors?: { message: string }[] };
+      const last = (await subscription.next(5000)) as {
+        data?: unknown;
+        errors?: { message: string; extensions?: { code?: string; status?: number; field?: string } }[];
+      };
       expect(last.errors?.[0]?.message).toMatch(/no longer readable by the caller/);
+      // The auditor's credential still stands: the agreement left its view, as a read would now say.
+      expect(last.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', status: 404, field: 'agreementId' });
       expect(JSON.stringify(last)).not.toContain('tx-live-grant-2');
       expect(await subscription.next(2000)).toBeUndefined();
       // The refused event is logged too, with nothing counted.

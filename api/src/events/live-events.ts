@@ -3,7 +3,12 @@ import type { EventTopic } from './agreement-event-feed.js';
 /** The last item of a stream whose caller may no longer follow it, and why. */
 export interface CallerLapsed {
   readonly lapsed: string;
+  /** The caller's credential stands, but the record followed is no longer theirs to read (a grant revoked or lapsed). */
+  readonly recordLost?: true;
 }
+
+/** Why a caller may no longer follow a stream: its credential (a sentence), or the record it follows. */
+export type Lapse = string | { readonly recordLost: string };
 
 /**
  * Live events from the feed that pass `accept` (which may ask the ledger, answering a
@@ -14,13 +19,14 @@ export interface CallerLapsed {
  *
  * With `standing`, the caller is re-checked before every event it would receive and
  * every `feed.recheckIntervalMs` while none arrives; once it answers a reason (the token
- * expired, the key was revoked, the account was disabled) the stream yields a
- * {@link CallerLapsed} instead of any further event and ends.
+ * expired, the key was revoked, the account was disabled, or the record followed is no
+ * longer readable) the stream yields a {@link CallerLapsed} instead of any further event
+ * and ends.
  */
 export function liveEvents<Message>(
   feed: EventTopic<Message>,
   accept: (message: Message) => boolean | Promise<boolean>,
-  standing?: () => Promise<string | undefined>,
+  standing?: () => Promise<Lapse | undefined>,
 ): AsyncIterableIterator<Message | CallerLapsed> {
   const controller = new AbortController();
   const source = feed.subscribe(controller.signal);
@@ -28,14 +34,14 @@ export function liveEvents<Message>(
   let first: Promise<IteratorResult<Message>> | undefined = source.next();
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
-  let lapse: (reason: string) => void = () => undefined;
-  const lapsed = new Promise<{ reason: string }>((resolve) => {
+  let lapse: (reason: Lapse) => void = () => undefined;
+  const lapsed = new Promise<{ reason: Lapse }>((resolve) => {
     lapse = (reason) => {
       resolve({ reason });
     };
   });
   // A failed re-check ends the stream too: it cannot vouch for the caller any more.
-  const recheck = async (): Promise<string | undefined> =>
+  const recheck = async (): Promise<Lapse | undefined> =>
     standing === undefined ? undefined : standing().catch(() => 'the credential could not be re-checked');
   const timer =
     standing === undefined
@@ -51,9 +57,12 @@ export function liveEvents<Message>(
     clearInterval(timer);
     controller.abort();
   };
-  const end = (reason: string): IteratorYieldResult<CallerLapsed> => {
+  const end = (reason: Lapse): IteratorYieldResult<CallerLapsed> => {
     stop();
-    return { done: false, value: { lapsed: reason } };
+    return {
+      done: false,
+      value: typeof reason === 'string' ? { lapsed: reason } : { lapsed: reason.recordLost, recordLost: true },
+    };
   };
   return {
     async next() {

@@ -57,7 +57,7 @@ async function drafted(server: TestServer, agreementId: string): Promise<string>
         },
       ],
     },
-    { transient: { [agreementTermsTransientKey]: { scope: `standing ${agreementId}` } } },
+    { transient: { [agreementTermsTransientKey]: { scope: `standing ${agreementId}`, salt: '2'.repeat(32) } } },
   );
   return agreementId;
 }

@@ -2,7 +2,7 @@ import { agreementIdSchema } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
 import { ApiError, unauthenticated } from '../../errors/api-error.js';
 import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
-import { liveEvents, type CallerLapsed } from '../../events/live-events.js';
+import { liveEvents, type CallerLapsed, type Lapse } from '../../events/live-events.js';
 import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
 import { parseInput } from '../../http/route.js';
 import { overseerRoles, requireOneOfRoles } from '../agreement-gates.js';
@@ -53,7 +53,9 @@ function readableAgreements(
  * follows one agreement at a time (its grant checked as for a read, again before every
  * event and at every re-check, so a revoked or expired grant ends the stream). The
  * caller's credential is re-checked for as long as the stream lasts: when it lapses, the
- * stream's last message is an UNAUTHENTICATED error and the stream completes.
+ * stream's last message is an UNAUTHENTICATED error and the stream completes; when the
+ * agreement is no longer the caller's to read (an auditor's grant revoked or lapsed), it
+ * is a NOT_FOUND naming `agreementId`, as a read of it would answer.
  */
 export function agreementEventSubscription(service: AgreementService, feed: AgreementEventFeed) {
   return {
@@ -76,11 +78,12 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
         }
         // An auditor's access is a grant the organisation may revoke or let expire at any
         // time: the agreement is read again as the auditor at each re-check.
-        const stillReadable = (): Promise<string | undefined> =>
+        const stillReadable = (): Promise<Lapse | undefined> =>
           service.getAgreement(as, agreementId).then(
             () => undefined,
-            (error: unknown) =>
-              `agreement ${agreementId} is no longer readable by the caller (${error instanceof Error ? error.message : String(error)})`,
+            (error: unknown) => ({
+              recordLost: `agreement ${agreementId} is no longer readable by the caller (${error instanceof Error ? error.message : String(error)})`,
+            }),
           );
         return liveEvents(
           feed,
@@ -91,6 +94,10 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
     resolve: (message: AgreementEventMessage | CallerLapsed, _args: unknown, context: GraphqlContext) =>
       'lapsed' in message
         ? resolveWith(context, () => {
+            // Its credential still stands: signing in again would not help, the record is gone from its view.
+            if (message.recordLost === true) {
+              throw new ApiError(404, 'NOT_FOUND', `the subscription has ended: ${message.lapsed}`, 'agreementId');
+            }
             throw unauthenticated(`the subscription has ended: ${message.lapsed}`);
           })
         : agreementEventView(message),
