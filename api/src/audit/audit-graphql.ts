@@ -1,3 +1,4 @@
+import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
 import { requirePersonFor } from '../auth/person-only.js';
 import { z } from 'zod';
 import { auditGrantIdSchema, type AuditGrantRecord } from '@gigledger/chaincode/model';
@@ -215,6 +216,9 @@ export function auditSchema(deps: {
               ...(args.after == null ? {} : { after: args.after }),
               ...(args.first == null ? {} : { first: args.first }),
             });
+            // Its page counts against the request's records as a ledger list's does, so a
+            // page size passed as a variable (which the cost limit does not see) is bounded too.
+            claimLedgerRecords(context, query.first);
             return service.readLogPage(requester, query.after, query.first);
           }),
       },

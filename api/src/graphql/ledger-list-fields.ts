@@ -9,9 +9,9 @@ import { withoutNulls } from './input-arguments.js';
 const pageArguments = z.object(ledgerPageShape);
 
 /**
- * The most ledger records the list fields of one GraphQL request may ask for together
- * (the sum of their `first`, 100 for each that gives none), over every operation of a
- * batch. The cost limit counts `first` only when written in the document, not when
+ * The most records the list fields of one GraphQL request may ask for together (the sum
+ * of their `first`, 100 for each that gives none), over every operation of a batch:
+ * pages read from the ledger, and pages of the read log. The cost limit counts `first` only when written in the document, not when
  * passed as a variable, and each operation of a batch alone; aliases of one list field
  * at 500 each had one request run the peers past their deadline.
  */
@@ -28,7 +28,7 @@ export function claimLedgerRecords(context: GraphqlContext, first: number | unde
     throw new ApiError(
       422,
       'VALIDATION_FAILED',
-      `first: the list fields of one request may ask for ${ledgerRecordsPerRequest} ledger records together; this one asks for ${total}`,
+      `first: the list fields of one request may ask for ${ledgerRecordsPerRequest} records together; this one asks for ${total}`,
       'first',
     );
   }

@@ -728,7 +728,7 @@ describe('agreements over GraphQL', () => {
         { f: 500 },
       );
       expect(aliased.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
-      expect(aliased.errors?.[0]?.message).toMatch(/may ask for 1000 ledger records together; this one asks for 1500/);
+      expect(aliased.errors?.[0]?.message).toMatch(/may ask for 1000 records together; this one asks for 1500/);
       // Nor does it add up the operations of a batch: five of two pages of 500 are one request's 5,000 records.
       const batch = await kit.server.request('POST', '/graphql', {
         token: kit.cast.freelancer.token,
@@ -743,9 +743,7 @@ describe('agreements over GraphQL', () => {
       for (const answer of answers.slice(1)) {
         expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'first' });
       }
-      expect(answers[1]?.errors?.[0]?.message).toMatch(
-        /may ask for 1000 ledger records together; this one asks for 1500/,
-      );
+      expect(answers[1]?.errors?.[0]?.message).toMatch(/may ask for 1000 records together; this one asks for 1500/);
       // A cursor of the freelancer's list is not one of the client's.
       const clientsList = await graphql(kit.cast.client, pageDocument, {
         role: 'client',
