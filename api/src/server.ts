@@ -35,6 +35,7 @@ import { DatabaseCheckpointer } from './events/database-checkpointer.js';
 import { FabricCaIssuer } from './identity/identity-issuer.js';
 import { ClaimSalts } from './credentials/claim-salts.js';
 import { loadOrCreateSecret } from './identity/secrets.js';
+import { useTermsSaltSecret } from './agreements/terms-salt.js';
 import { Wallet } from './identity/wallet.js';
 import { GatewayLedgerAccess } from './ledger/ledger-access.js';
 import { createLogger } from './observability/logger.js';
@@ -113,6 +114,7 @@ async function openParts(config: ApiConfig, walletKey: string | undefined, log: 
   const deploymentSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'jwt.secret'), 48);
   const tokens = new TokenService(config.jwt, deploymentSecret);
   useCursorSecret(deploymentSecret);
+  useTermsSaltSecret(deploymentSecret);
   const ledger = new GatewayLedgerAccess(gateway, connections, wallet, metrics);
   const [serviceOrg] = profile.organizations;
   if (serviceOrg === undefined) throw new Error('the connection profile lists no organisation');

@@ -54,7 +54,7 @@ function gatewayPath(
       const milestone = { agreementId, milestoneId: 'm1' };
       await time(() =>
         client.agreements.draftAgreement(draftBody(agreementId, parties.client, parties.freelancer), {
-          transient: { terms: { scope: `annotation work ${agreementId}` } },
+          transient: { terms: { scope: `annotation work ${agreementId}`, salt: randomBytes(16).toString('hex') } },
         }),
       );
       const terms = await time(() => freelancer.agreements.getTerms({ agreementId }));

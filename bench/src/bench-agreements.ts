@@ -39,7 +39,7 @@ export async function draftLabellingAgreement(
       freelancer,
       milestones: [milestoneDraft()],
     },
-    { transient: { terms: { scope: `labelling work ${agreementId}` } } },
+    { transient: { terms: { scope: `labelling work ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
   );
 }
 
@@ -114,7 +114,7 @@ export async function deliveredAgreement(parties: BenchParties, agreementId: str
         },
       ],
     },
-    { transient: { terms: { scope: work.scope } } },
+    { transient: { terms: { scope: work.scope, salt: randomBytes(16).toString('hex') } } },
   );
   const terms = await parties.freelancer.agreements.getTerms({ agreementId });
   await parties.freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 });

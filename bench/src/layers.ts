@@ -170,7 +170,7 @@ function gatewayPath(
           freelancer: cast.freelancer,
           milestones: [milestoneDraft()],
         },
-        { transient: { terms: { scope: `annotation work ${agreementId}` } } },
+        { transient: { terms: { scope: `annotation work ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
       );
     },
     async termsSha256(agreementId) {

@@ -235,7 +235,7 @@ async function prepare(
         }),
       ],
     },
-    { transient: { terms: { scope: `labelling for ${agreementId}` } } },
+    { transient: { terms: { scope: `labelling for ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
   );
   const terms = await afterPeersCatchUp(() => freelancer.agreements.getTerms({ agreementId }));
   await afterPeersCatchUp(() => freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 }));

@@ -111,7 +111,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
             },
           ],
         },
-        { transient: { terms: { scope: 'Label 1,000 images', rates: [] } } },
+        { transient: { terms: { scope: 'Label 1,000 images', rates: [], salt: randomBytes(16).toString('hex') } } },
       );
     }
     const whole = await lister.agreements.listAgreementsByParty({ ...partyOf(lister), role: 'client' });
@@ -169,6 +169,7 @@ describe('a work agreement between ClientOrg and TalentOrg on the real network',
       scope: 'Fine-tune a classifier on the client hold-out set; deliver weights and an evaluation report.',
       rates: [{ description: 'fixed price', amount: '250000', currency: 'EUR', per: 'fixed' }],
       personalData: { freelancerLegalName: 'Tara Example' },
+      salt: randomBytes(16).toString('hex'),
     };
     const [clientOrg] = context.config.peerOrgs;
     const gatewayCallsBefore = await gatewayCalls(context);

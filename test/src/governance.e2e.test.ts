@@ -182,6 +182,7 @@ describe('arbitration panels drawn from governance, on the real network', () => 
 
     const agreementId = `GOV-${randomBytes(4).toString('hex')}`;
     const terms: AgreementTerms = {
+      salt: randomBytes(16).toString('hex'),
       scope: 'Label 10,000 images for a defect classifier.',
       rates: [{ description: 'fixed price', amount: '80000', currency: 'EUR', per: 'fixed' }],
       personalData: { freelancerLegalName: 'Tara Example' },

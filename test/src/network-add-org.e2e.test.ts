@@ -83,6 +83,7 @@ async function privateAgreementFlow(consortium: ConsortiumLedger): Promise<strin
   const agreementId = `A-${randomBytes(4).toString('hex')}`;
   const requestId = () => `R-${randomBytes(6).toString('hex')}`;
   const terms: AgreementTerms = {
+    salt: randomBytes(16).toString('hex'),
     scope: 'Label ten thousand images for a defect detector.',
     rates: [{ description: 'fixed price', amount: '90000', currency: 'EUR', per: 'fixed' }],
     personalData: { freelancerLegalName: 'Tara Example' },
@@ -179,6 +180,7 @@ async function draftWhile(
           transient: {
             terms: {
               scope: 'Drafted while the channel membership changes.',
+              salt: randomBytes(16).toString('hex'),
               rates: [{ description: 'fixed price', amount: '1000', currency: 'EUR', per: 'fixed' }],
             },
           },

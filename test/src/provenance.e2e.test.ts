@@ -217,6 +217,7 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
     const client = grantee;
     const agreementId = `A-${suffix}`;
     const terms: AgreementTerms = {
+      salt: randomBytes(16).toString('hex'),
       scope: 'Label 10,000 defect images.',
       personalData: { freelancerLegalName: 'Tara Example', freelancerAddress: '1 Example Street' },
     };

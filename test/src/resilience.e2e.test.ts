@@ -34,7 +34,7 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
       freelancer: partyOf(freelancer),
       milestones: oneMilestone(),
     },
-    { transient: { terms: { scope: `work ${agreementId}` } } },
+    { transient: { terms: { scope: `work ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
   );
 }
 

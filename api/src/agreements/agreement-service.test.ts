@@ -94,7 +94,15 @@ describe('AgreementService', () => {
     const request = fraudModelDraft('req-terms-0001', 'A-terms');
 
     const drafted = await service.draftAgreement({ principal: carol, log }, request, terms);
-    expect(drafted.result.agreement.termsSha256).toBe(agreementTermsSha256(terms));
+    // Terms sent without a salt get one: the hash on the ledger is not that of the guessable document.
+    expect(drafted.result.agreement.termsSha256).not.toBe(agreementTermsSha256(terms));
+    const held = await service.getTerms({ principal: carol, log }, 'A-terms');
+    if (held.status !== 'held') throw new Error('the terms were not held');
+    expect(held.terms).toEqual({ ...terms, salt: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
+    expect(agreementTermsSha256(held.terms)).toBe(drafted.result.agreement.termsSha256);
+    // The same request sent again gets the same salt, so the ledger answers it as it did the first time.
+    const again = await service.draftAgreement({ principal: carol, log }, request, terms);
+    expect(again.transactionId).toBe(drafted.transactionId);
     await expect(
       service.draftAgreement({ principal: carol, log }, { ...request, title: 'Changed' }, terms),
     ).rejects.toMatchObject({ code: 'REQUEST_ID_REUSED' });

@@ -1,3 +1,4 @@
+import { withTermsSalt } from './terms-salt.js';
 import type { AccountService } from '../auth/account-service.js';
 import { requireKnownParties } from '../auth/known-parties.js';
 import type { z } from 'zod';
@@ -231,7 +232,8 @@ export class AgreementService {
 
   /**
    * Drafts an agreement; the terms travel in the transient map only, so they are
-   * neither ordered nor written to the channel ledger (and never logged here).
+   * neither ordered nor written to the channel ledger (and never logged here). Terms
+   * without a `salt` get one ({@link withTermsSalt}); the parties read it with the terms.
    *
    * @param part where the request's fields were sent, named in refusals: `body` (REST) or `input` (GraphQL).
    * @throws ApiError 403 unless the caller has role client and is the client the draft names;
@@ -258,8 +260,15 @@ export class AgreementService {
         : [{ party: request.evaluator, field: `${part}.evaluator`, roles: ['evaluator'] as const }]),
     ]);
     const client = await this.#client(as);
+    // The same request sent again gets the same salt, so its hash, as the ledger's idempotency check needs.
+    const salted = withTermsSalt(terms, [
+      'agreement terms',
+      as.principal.mspId,
+      as.principal.userId,
+      request.requestId,
+    ]);
     const submitted = await client.agreements.draftAgreement(request, {
-      transient: { [agreementTermsTransientKey]: terms },
+      transient: { [agreementTermsTransientKey]: salted },
     });
     return committed(submitted, request.requestId);
   }

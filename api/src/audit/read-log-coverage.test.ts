@@ -145,7 +145,7 @@ describe('the read log names the organisations of every read an auditor or HR sy
       creators: [tara.party],
       owners: [{ party: tara.party, shareBps: 10_000 }],
     });
-    const terms = { text: 'Licensed for walking.' };
+    const terms = { text: 'Licensed for walking.', salt: 'f'.repeat(32) };
     await created('/v1/licensing/offers', tara, {
       offerId: 'L-walk',
       workId: 'W-walk',

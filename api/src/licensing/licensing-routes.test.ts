@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { licenceTermsSha256, type RoyaltyPeriodRecord } from '@gigledger/chaincode/model';
 import { startTestServer, type Person, type TestServer } from '../test-support/test-server.js';
 
-const terms = { text: 'Licensed for fraud scoring of card payments in the EU.' };
+const terms = { text: 'Licensed for fraud scoring of card payments in the EU.', salt: '7'.repeat(32) };
 
 describe('licensing over HTTP', () => {
   let server: TestServer;
@@ -94,6 +94,20 @@ describe('licensing over HTTP', () => {
 
     const readTerms = await server.request('GET', '/v1/licensing/offers/L-1/terms', { token: carol.token });
     expect(readTerms.body).toMatchObject({ terms, termsSha256: licenceTermsSha256(terms) });
+    // Terms sent without a salt get one, which the parties read with them; the published hash is not the bare document's.
+    const { salt: _salt, ...unsalted } = terms;
+    const open = await server.request('POST', '/v1/licensing/offers', {
+      token: tara.token,
+      body: offerBody('L-open', { exclusive: false, licensee: undefined, scope: 'evaluation', terms: unsalted }),
+    });
+    expect(open.status).toBe(201);
+    const openTerms = (await server.request('GET', '/v1/licensing/offers/L-open/terms', { token: tom.token })).body as {
+      terms: { salt?: string };
+      termsSha256: string;
+    };
+    expect(openTerms.terms.salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(openTerms.termsSha256).not.toBe(licenceTermsSha256(unsalted));
+    expect(openTerms.termsSha256).toBe(licenceTermsSha256({ ...unsalted, salt: openTerms.terms.salt }));
     const granted = await server.request('POST', '/v1/licensing/offers/L-1/grants', {
       token: carol.token,
       headers: { 'Idempotency-Key': 'accept-L-1' },

@@ -1,3 +1,4 @@
+import { withTermsSalt } from '../agreements/terms-salt.js';
 import { z } from 'zod';
 import {
   canonicalInput,
@@ -159,7 +160,18 @@ export class LicensingService {
       as,
       'offerLicence',
       request.requestId,
-      (client) => client.offerLicence(request, { transient: { [licenceTermsTransientKey]: terms } }),
+      (client) =>
+        client.offerLicence(request, {
+          // The same request sent again gets the same salt, so the same hash (see withTermsSalt).
+          transient: {
+            [licenceTermsTransientKey]: withTermsSalt(terms, [
+              'licence terms',
+              as.principal.mspId,
+              as.principal.userId,
+              request.requestId,
+            ]),
+          },
+        }),
       part,
     );
   }

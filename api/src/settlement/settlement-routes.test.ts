@@ -179,7 +179,7 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
             },
           ],
         },
-        { transient: { [agreementTermsTransientKey]: { scope: `labelling ${agreementId}` } } },
+        { transient: { [agreementTermsTransientKey]: { scope: `labelling ${agreementId}`, salt: '1'.repeat(32) } } },
       );
       return { clientToken: drafter.token, freelancerToken: payee.token };
     },
@@ -368,7 +368,7 @@ describe('settlement routes over HTTP', () => {
         (
           await api.request('POST', '/v1/agreements/A-DL/accept', {
             token: parties.freelancerToken,
-            body: { termsSha256: agreementTermsSha256({ scope: 'labelling A-DL' }) },
+            body: { termsSha256: agreementTermsSha256({ scope: 'labelling A-DL', salt: '1'.repeat(32) }) },
           })
         ).status,
       ).toBe(200);
@@ -469,7 +469,7 @@ describe('settlement routes over HTTP', () => {
         },
       });
       expect(work.status).toBe(201);
-      const terms = { text: 'Evaluation of the churn model.' };
+      const terms = { text: 'Evaluation of the churn model.', salt: '0'.repeat(32) };
       const offered = await api.request('POST', '/v1/licensing/offers', {
         token: owner,
         body: {

@@ -506,7 +506,7 @@ class Rig {
   async activeAgreement(client: Principal = carol): Promise<string> {
     this.#agreements += 1;
     const agreementId = `A-${String(this.#agreements).padStart(3, '0')}`;
-    const terms = { scope: `Fine-tune the defect classifier (${agreementId})` };
+    const terms = { scope: `Fine-tune the defect classifier (${agreementId})`, salt: '3'.repeat(32) };
     const drafted = await (
       await this.as(client)
     ).agreements.draftAgreement(
@@ -1894,7 +1894,7 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
         { party: partyOf(tom), shareBps: 4_000 },
       ],
     });
-    const terms = { text: 'Fraud scoring of card payments.' };
+    const terms = { text: 'Fraud scoring of card payments.', salt: 'e'.repeat(32) };
     await licensor.licensing.offerLicence(
       {
         requestId: 'offer-L-1',

@@ -63,6 +63,7 @@ export const terms: AgreementTerms = {
   scope: 'Confidential scope: fine-tune the defect classifier on the data room',
   rates: [{ description: 'Senior ML engineer', amount: '9500', currency: 'EUR', per: 'hour' }],
   personalData: { freelancerLegalName: 'Tom Example' },
+  salt: '9b2e4c7a1f3d5b6e8c0a2d4f6b8e1c3a',
 };
 export const termsSha256 = agreementTermsSha256(terms);
 

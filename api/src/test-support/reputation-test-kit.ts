@@ -13,7 +13,10 @@ import type { Person, TestServer } from './test-server.js';
 export type { Person };
 
 const silent = pino({ level: 'silent' });
-const terms = { scope: 'Label defects and fine-tune a classifier; confidential scope text.' };
+const terms = {
+  scope: 'Label defects and fine-tune a classifier; confidential scope text.',
+  salt: '0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a',
+};
 
 async function as(server: TestServer, person: Person): Promise<LedgerClient> {
   return server.ledger.clientFor(person.principal, silent);

@@ -253,6 +253,13 @@ describe('AgreementContract: drafting', () => {
       Object.fromEntries(Object.entries(terms).filter(([key]) => key !== 'scope')),
       /^VALIDATION_FAILED\[terms\.scope\]: terms\.scope: is required$/,
     ],
+    // Unsalted terms would publish a hash anyone could confirm a guess of the terms against.
+    [
+      'no salt',
+      Object.fromEntries(Object.entries(terms).filter(([key]) => key !== 'salt')),
+      /^VALIDATION_FAILED\[terms\.salt\]: terms\.salt: is required$/,
+    ],
+    ['a short salt', { ...terms, salt: 'abc123' }, /^VALIDATION_FAILED\[terms\.salt\]: terms\.salt: must be 32 to 128/],
   ])('refuses terms with %s', async (_case, badTerms, expected) => {
     await driver.expectRefusal(() => driver.draft(draftRequest(driver.ledger), client, badTerms), expected);
   });
@@ -935,8 +942,11 @@ describe('AgreementContract: queries', () => {
       privateDataHashMatches: true,
     });
     // Key order does not matter: the hash is over canonical JSON.
-    const reordered = { personalData: terms.personalData, rates: terms.rates, scope: terms.scope };
+    const reordered = { salt: terms.salt, personalData: terms.personalData, rates: terms.rates, scope: terms.scope };
     expect((await verify(reordered)).matches).toBe(true);
+    // Without the salt the very same terms do not match: a guess cannot be confirmed by anyone who lacks it.
+    const { salt: _salt, ...unsalted } = terms;
+    expect(await verify(unsalted)).toMatchObject({ matches: false, privateDataHashMatches: false });
     const altered = await verify({ ...terms, scope: `${terms.scope} Plus support.` });
     expect(altered).toMatchObject({ matches: false, privateDataHashMatches: false });
     expect(altered.documentSha256).not.toBe(termsSha256);

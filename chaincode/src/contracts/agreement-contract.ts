@@ -1,6 +1,6 @@
 import { Info } from 'fabric-contract-api';
 import {
-  agreementTermsSchema,
+  draftedAgreementTermsSchema,
   agreementTermsSha256,
   agreementTermsTransientKey,
   agreementTransactions as spec,
@@ -45,7 +45,7 @@ export class AgreementContract extends contractClass(agreementContractName, {
    */
   draftAgreement: transaction(spec.draftAgreement, {
     prepare: (tx, request) => {
-      const terms: AgreementTerms = parseTransient(tx.ctx, agreementTermsTransientKey, agreementTermsSchema);
+      const terms: AgreementTerms = parseTransient(tx.ctx, agreementTermsTransientKey, draftedAgreementTermsSchema);
       checkDraft(tx, request);
       return { terms, termsSha256: agreementTermsSha256(terms) };
     },

@@ -107,7 +107,7 @@ describe('audit grants across domains', () => {
       grantor: clientAdmin,
       setUp: async () => {
         await registerWork('W-1', [{ party: tara, shareBps: 10_000 }]);
-        const terms = { text: 'non-exclusive, fraud detection only' };
+        const terms = { text: 'non-exclusive, fraud detection only', salt: 'b'.repeat(32) };
         await driver.ledger.transact(
           freelancer,
           licensing,

@@ -138,7 +138,7 @@ describe('work for hire', () => {
 
   it('keeps a pledged work from being licensed until its milestone ends, so the client receives it unencumbered', async () => {
     const licensing = new LicensingContract();
-    const terms = { text: 'Exclusive commercial licence.' };
+    const terms = { text: 'Exclusive commercial licence.', salt: 'd'.repeat(32) };
     const offerLicence = () =>
       driver.ledger.transact(
         freelancer,

@@ -21,7 +21,10 @@ const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
 const tom = { mspId: 'TalentOrgMSP', userId: 'tom' };
 const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
 const day = 24 * 3600;
-const terms: LicenceTerms = { text: 'Licensed for fraud scoring of card payments in the EU.' };
+const terms: LicenceTerms = {
+  text: 'Licensed for fraud scoring of card payments in the EU.',
+  salt: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+};
 const termsSha256 = licenceTermsSha256(terms);
 const otherSettlement = testIdentity('ClientOrgMSP', 'settler-c', 'settlement', 'settlement-c');
 
@@ -564,6 +567,20 @@ describe('LicensingContract', () => {
       expect((await refusal(report(client, { periodId: '2027-01' })))?.code).toBe('INVALID_STATE');
       expect(await report(client, { periodId: '2026-12' })).toMatchObject({ periodId: '2026-12' });
     });
+  });
+
+  it('refuses an offer whose terms carry no salt, whose hash anyone could confirm a guess against', async () => {
+    const { salt: _salt, ...unsalted } = terms;
+    expect(
+      await refusal(
+        call(
+          freelancer,
+          'offerLicence',
+          { requestId: 'req-offer-unsalted', ...licenceOfferFields('L-u', 'W-1') },
+          { terms: unsalted },
+        ),
+      ),
+    ).toMatchObject({ code: 'VALIDATION_FAILED', field: 'terms.salt' });
   });
 
   describe('licence fees', () => {

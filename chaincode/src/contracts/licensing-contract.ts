@@ -1,6 +1,6 @@
 import { Info } from 'fabric-contract-api';
 import {
-  licenceTermsSchema,
+  offeredLicenceTermsSchema,
   licenceTermsSha256,
   licenceTermsTransientKey,
   licensingContractName,
@@ -41,7 +41,7 @@ export class LicensingContract extends contractClass(licensingContractName, {
    */
   offerLicence: transaction(spec.offerLicence, {
     prepare: (tx) => {
-      const terms: LicenceTerms = parseTransient(tx.ctx, licenceTermsTransientKey, licenceTermsSchema);
+      const terms: LicenceTerms = parseTransient(tx.ctx, licenceTermsTransientKey, offeredLicenceTermsSchema);
       return { terms, termsSha256: licenceTermsSha256(terms) };
     },
     // The terms hash joins the fingerprint so that a retry with other terms is refused.

@@ -125,7 +125,7 @@ describe('parties of organisations outside the consortium', () => {
           'offerLicence',
           licenceOfferFields('O-1', 'W-licence', { licensee: ghost }),
           {
-            terms: { text: 'Evaluation only.' },
+            terms: { text: 'Evaluation only.', salt: 'c'.repeat(32) },
           },
         );
       },

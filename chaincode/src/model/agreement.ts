@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { nonBlankText, trimmedText } from './text-controls';
 import { canonicalInput, canonicalJson } from './canonical-json';
-import { artifactUriSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { artifactUriSchema, documentSaltSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { currencySchema } from './currency';
 import { metricValuesSchema } from './metrics';
 import { amountSchema, readMinorUnits, shareAmountSchema } from './money';
@@ -55,6 +55,19 @@ export const rateSchema = z.strictObject({
   per: z.enum(['hour', 'day', 'week', 'month', 'task', 'item', 'fixed']),
 });
 
+const agreementTermsFields = {
+  scope: nonBlankText(20_000),
+  rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
+  /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
+  personalData: z
+    .record(z.string().min(1).max(64), z.string().max(2000))
+    .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
+    .optional(),
+  additionalTerms: z.string().max(20_000, 'must be at most 20000 characters').optional(),
+  /** The document's salt ({@link documentSaltSchema}); required of new drafts, absent from older ones. */
+  salt: documentSaltSchema.optional(),
+};
+
 /**
  * The confidential part of an agreement: kept in the `agreementTerms` private data
  * collection, never on the channel ledger, which holds only its SHA-256. No field is
@@ -62,19 +75,13 @@ export const rateSchema = z.strictObject({
  * document with no canonical encoding (a `__proto__` key, a lone surrogate) is refused
  * at the offending field rather than hashed without it.
  */
-export const agreementTermsSchema = canonicalInput(
-  z.strictObject({
-    scope: nonBlankText(20_000),
-    rates: z.array(rateSchema).max(50, 'must have at most 50 rates').optional(),
-    /** Personal data the parties exchange (legal names, addresses, tax ids), by label. */
-    personalData: z
-      .record(z.string().min(1).max(64), z.string().max(2000))
-      .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
-      .optional(),
-    additionalTerms: z.string().max(20_000, 'must be at most 20000 characters').optional(),
-  }),
-);
+export const agreementTermsSchema = canonicalInput(z.strictObject(agreementTermsFields));
 export type AgreementTerms = z.output<typeof agreementTermsSchema>;
+
+/** Terms as a new draft must carry them: with a salt, so that their hash cannot be confirmed by guessing. */
+export const draftedAgreementTermsSchema = canonicalInput(
+  z.strictObject({ ...agreementTermsFields, salt: documentSaltSchema }),
+);
 
 /** Bytes the chaincode stores for the terms: their canonical JSON. */
 export function agreementTermsBytes(terms: AgreementTerms): Uint8Array {

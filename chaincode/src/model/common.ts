@@ -32,3 +32,13 @@ export const artifactUriSchema = z
     error: 'must be an https, s3, gs, az, ipfs, ar or hf URI',
   })
   .max(2048, 'must be at most 2048 characters');
+
+/**
+ * Random bytes as hex, mixed into a confidential document so that the SHA-256 the ledger
+ * publishes (and Fabric's own hash of the private data) cannot be confirmed by guessing
+ * the document: terms are short and guessable. Fabric's private data documentation
+ * advises a salt for such values.
+ */
+export const documentSaltSchema = z
+  .string()
+  .regex(/^[0-9a-f]{32,128}$/, 'must be 32 to 128 lowercase hexadecimal digits (16 to 64 random bytes)');

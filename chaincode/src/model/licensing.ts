@@ -8,7 +8,7 @@ import {
   payoutAccountIdSchema,
 } from './agreement-records';
 import { canonicalInput, canonicalJson } from './canonical-json';
-import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { documentSaltSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { currencySchema } from './currency';
 import { amountSchema, basisPointsSchema, shareAmountSchema } from './money';
 import { actorSchema, partySchema, reasonSchema } from './party';
@@ -71,13 +71,19 @@ export const territoriesSchema = uniqueList(
  * terms are). Nothing is trimmed or defaulted, so the hash is over exactly the document
  * the parties hold.
  */
-export const licenceTermsSchema = canonicalInput(
-  z.strictObject({
-    text: nonBlankText(50_000),
-    governingLaw: z.string().max(200, 'must be at most 200 characters').optional(),
-  }),
-);
+const licenceTermsFields = {
+  text: nonBlankText(50_000),
+  governingLaw: z.string().max(200, 'must be at most 200 characters').optional(),
+  /** The document's salt ({@link documentSaltSchema}); required of new offers, absent from older ones. */
+  salt: documentSaltSchema.optional(),
+};
+export const licenceTermsSchema = canonicalInput(z.strictObject(licenceTermsFields));
 export type LicenceTerms = z.output<typeof licenceTermsSchema>;
+
+/** Terms as a new offer must carry them: with a salt, so that their hash cannot be confirmed by guessing. */
+export const offeredLicenceTermsSchema = canonicalInput(
+  z.strictObject({ ...licenceTermsFields, salt: documentSaltSchema }),
+);
 
 /** SHA-256 of the terms document's canonical JSON, as recorded on the offer and its grants. */
 export function licenceTermsSha256(terms: LicenceTerms): string {

@@ -40,6 +40,7 @@ export const evaluatorParty = { mspId: 'ClientOrgMSP', userId: 'eval-harness' };
 
 export const agreementId = 'A-17';
 export const terms: AgreementTerms = {
+  salt: '5f0c2a9e7d31b4c68e2f90a1d3b57c4e',
   scope: 'Fine-tune a defect classifier on the client data room; confidential scope text.',
   rates: [{ description: 'Senior ML engineer', amount: '9500', currency: 'EUR', per: 'hour' }],
   personalData: { freelancerLegalName: 'Tara Example' },

@@ -406,6 +406,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     "Label to value."
     personalData: JSON
     additionalTerms: String
+    "Random bytes (hex) mixed into the terms so that their hash cannot be confirmed by guessing; needed to verify them. Absent from terms drafted before salts."
+    salt: String
   }
 
   "The terms as a member peer holds them, or, once erased under GDPR Art. 17, the erasure receipt's id."
@@ -483,6 +485,8 @@ export const agreementTypeDefs = /* GraphQL */ `
     "Label to value, e.g. legal names and tax ids."
     personalData: JSON
     additionalTerms: String
+    "32 to 128 lowercase hex digits of random bytes mixed into the terms so that their public hash cannot be confirmed by guessing them; the API adds one when left out (the parties read it with the terms)."
+    salt: String
   }
 
   input MetricThresholdInput {
