@@ -201,12 +201,14 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
 }
 
 /**
- * Whether a POSTed operation is a subscription whose caller does not accept a stream:
- * yoga would hold such a request open without a status line until the first event. The
- * document is parsed only when its text can hold a subscription at all.
+ * Whether a POSTed operation is a subscription whose caller does not accept its stream,
+ * server-sent events (the one transport subscriptions have here; multipart/mixed answers
+ * queries only): yoga would hold such a request open without a status line until the
+ * first event, or answer 406 with no body. The document is parsed only when its text can
+ * hold a subscription at all.
  */
 function subscribesWithoutStream(request: Request, body: object): boolean {
-  if (accepts(request, 'text/event-stream') || accepts(request, 'multipart/mixed')) return false;
+  if (accepts(request, 'text/event-stream')) return false;
   const { query, operationName } = body as { query?: unknown; operationName?: unknown };
   if (typeof query !== 'string' || !query.includes('subscription')) return false;
   return (
@@ -321,7 +323,7 @@ function parsedRequest(options: { rateLimit: RateLimit; maxBatch: number }) {
         new ApiError(
           406,
           'NOT_ACCEPTABLE',
-          'header.accept: a subscription answers as a stream; accept text/event-stream (or multipart/mixed)',
+          'header.accept: a subscription answers as a stream of server-sent events; accept text/event-stream',
           'header.accept',
         ),
       );

@@ -85,7 +85,14 @@ describe('what the GraphQL endpoint lets through', () => {
       query: 'subscription Events { agreementEvents(agreementId: "A-1") { name } }',
       operationName: 'Events',
     });
-    for (const accept of [undefined, 'application/json', 'application/graphql-response+json, application/json']) {
+    // Subscriptions stream as server-sent events only: multipart/mixed answers queries, not them.
+    for (const accept of [
+      undefined,
+      'application/json',
+      'application/graphql-response+json, application/json',
+      'multipart/mixed',
+      'multipart/mixed; deferSpec=20220824',
+    ]) {
       const response = await send('POST', '/graphql', {
         body: subscription,
         headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) },
