@@ -28,7 +28,7 @@ interface Match {
     score: number;
     formulaVersion: string;
     components: { completions: { count: number; meanRating: number | null }; onTime: { onTime: number } };
-    basis: { kind: string; txId: string }[];
+    basis: { kind: string; objectType: string; attributes: string[]; txId: string }[];
   };
 }
 
@@ -71,6 +71,8 @@ const findQuery = /* GraphQL */ `
         }
         basis {
           kind
+          objectType
+          attributes
           txId
         }
       }
@@ -147,6 +149,11 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
       components: { completions: { count: 1, meanRating: 5 }, onTime: { onTime: 1 } },
       basis: [{ kind: 'completion', txId: expect.stringMatching(/^tx/) as string }],
     });
+    // Which agreement and milestone each record is, as over REST: the key's attributes after the subject.
+    const [record] = tara.reputation.basis;
+    expect(record?.objectType).toEqual(expect.any(String));
+    expect(record?.attributes.slice(0, 2)).toEqual(['TalentOrgMSP', 'tara']);
+    expect(record?.attributes).toHaveLength(4);
     expect(tara.reputation.score).toBeGreaterThan(50);
     expect(tom.reputation).toMatchObject({ score: 50, basis: [] });
     // Claim values never leave the ledger this way.

@@ -70,6 +70,10 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
       "A ledger record the score rests on."
       type ReputationRecordRef {
         kind: String!
+        "The ledger key's object type, as over REST (e.g. a completion's)."
+        objectType: String!
+        "The ledger key's attributes: the subject's MSP id and user id, then the agreement id and, for a completion, the milestone id."
+        attributes: [String!]!
         txId: String!
         recordedAt: String!
         countedFrom: String!
