@@ -310,11 +310,22 @@ function operationOf(args: ExecutionArgs): OperationDefinitionNode | undefined {
   );
 }
 
-/** The status a GraphQL answer stands for: 200 without errors, else its first error's (400 when it declares none). */
-function statusOf(result: { readonly errors?: readonly unknown[] | undefined }): number {
+/**
+ * The status a GraphQL answer stands for: 200 without errors; 207 when some root fields
+ * answered and others were refused (the read disclosed records, which its audited
+ * organisation must see as a read that answered, not as a failure); else its first
+ * error's (400 when it declares none).
+ */
+function statusOf(result: {
+  readonly errors?: readonly unknown[] | undefined;
+  readonly data?: Record<string, unknown> | null | undefined;
+}): number {
   const errors = (result.errors ?? []) as readonly GraphQLError[];
+  if (errors.length === 0) return 200;
+  const answered = Object.values(result.data ?? {}).some((value) => value !== null && value !== undefined);
+  if (answered) return 207;
   const declared = errors[0]?.extensions.status;
-  return errors.length === 0 ? 200 : typeof declared === 'number' ? declared : 400;
+  return typeof declared === 'number' ? declared : 400;
 }
 
 /**
