@@ -126,7 +126,8 @@ async function openParts(config: ApiConfig, walletKey: string | undefined, log: 
   const network = serviceSession.gateway.getNetwork(profile.channel);
   // Membership follows the channel configuration, so a removed organisation's people are refused without a restart.
   const accounts = new AccountService(db, wallet, issuer, {
-    credentialThrottle: config.credentialThrottle,
+    // Every worker examines passwords against the counts all of them share.
+    credentialThrottle: { ...config.credentialThrottle, examiningProcesses: config.workers },
     membership: new ChannelMembership(qsccChannelMembers(network)),
   });
   const sessions: LedgerSession[] = [];

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { CredentialThrottle, CredentialsThrottledError } from './credential-throttle.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
 
@@ -258,6 +259,34 @@ describe('failed credentials are throttled', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('holds each of N workers to its share of a burst, and gives the window as the wait while guesses are under way', async () => {
+    // Two workers see each other's failures only once answered: each lets through half the
+    // account's 10 at once, so the burst examines 10 between them, not 20.
+    const worker = new CredentialThrottle({ examiningProcesses: 2 });
+    const subject = { address: '127.0.0.9', account: 'ivy' };
+    const ends: (() => void)[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) ends.push(await worker.beginAttempt(subject));
+    const refused = await worker.beginAttempt(subject).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(CredentialsThrottledError);
+    // If the guesses under way fail, the account stays closed for the window (15 minutes).
+    expect((refused as CredentialsThrottledError).retryAfterSeconds).toBe(900);
+    for (const end of ends) {
+      await worker.recordFailure(subject);
+      end();
+    }
+    // A process alone examines up to the whole limit at once.
+    const one = new CredentialThrottle();
+    const singles: (() => void)[] = [];
+    for (let attempt = 0; attempt < 10; attempt += 1) singles.push(await one.beginAttempt(subject));
+    await expect(one.beginAttempt(subject)).rejects.toBeInstanceOf(CredentialsThrottledError);
+    for (const end of singles) end();
+    // With the burst's 5 failures counted and nothing under way, the worker examines a guess again.
+    expect(await worker.beginAttempt(subject).then(() => 'examined')).toBe('examined');
   });
 
   it('takes as long to refuse an unknown user as a known one', async () => {

@@ -17,6 +17,14 @@ export interface CredentialThrottleOptions {
   readonly failuresPerAccountAllAddresses?: number;
   /** Length of the window in milliseconds, counted from the first failure in it (default 15 minutes). */
   readonly windowMs?: number;
+  /**
+   * How many processes examine passwords side by side against the same counts (an API
+   * cluster's workers, default 1). Each sees the others' failures only once they are
+   * answered, so each assumes the others have as many guesses under way as itself: a
+   * burst spread over N workers then examines no more than the limit, at the price of
+   * refusing a lone guess up to N − 1 failures before the limit.
+   */
+  readonly examiningProcesses?: number;
 }
 
 /** A refusal to look at a credential because too many wrong ones came from the same place. */
@@ -74,9 +82,13 @@ export class CredentialThrottle {
   readonly #requestAddress = new AsyncLocalStorage<string>();
   /** Attempts being examined now, by counter and key: each holds a place in its counters until it ends. */
   readonly #examining = new Map<string, number>();
+  readonly #processes: number;
+  readonly #windowMs: number;
 
   constructor(options: CredentialThrottleOptions = {}) {
-    const duration = (options.windowMs ?? 15 * 60_000) / 1000;
+    this.#windowMs = options.windowMs ?? 15 * 60_000;
+    this.#processes = Math.max(1, options.examiningProcesses ?? 1);
+    const duration = this.#windowMs / 1000;
     this.#perAddress = new RateLimiterMemory({
       keyPrefix: 'address',
       points: options.failuresPerAddress ?? 20,
@@ -142,11 +154,13 @@ export class CredentialThrottle {
     const places = counters.map(([limiter, key]) => `${limiter.keyPrefix}\u0000${key}`);
     const full = counters.some(([limiter], index) => {
       const consumed = states[index]?.consumedPoints ?? 0;
-      return consumed + (this.#examining.get(places[index] ?? '') ?? 0) >= limiter.points;
+      const underWay = (this.#examining.get(places[index] ?? '') ?? 0) + 1;
+      return consumed + this.#processes * underWay > limiter.points;
     });
     if (full) {
-      const waits = counters.map(([limiter], index) => waitMs(limiter, states[index] ?? null));
-      // Full only with attempts under way: they end within a password check, a second at most.
+      // Full with guesses under way: if they fail, the counter stays full until its window
+      // ends, so that is the wait to give (a guess that is right clears it sooner).
+      const waits = states.map((state) => (state === null ? this.#windowMs : Math.max(1, state.msBeforeNext)));
       throw new CredentialsThrottledError(Math.max(1, Math.ceil(Math.max(0, ...waits) / 1000)));
     }
     for (const place of places) this.#examining.set(place, (this.#examining.get(place) ?? 0) + 1);
