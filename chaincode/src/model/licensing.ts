@@ -205,7 +205,12 @@ export const periodRefSchema = z.strictObject({ grantId: grantIdSchema, periodId
 export const licenceFeePeriodId = 'fee';
 
 /** A royalty period, or {@link licenceFeePeriodId} for the fee: what a payout belongs to. */
-export const payoutPeriodIdSchema = z.union([royaltyPeriodIdSchema, z.literal(licenceFeePeriodId)]);
+export const payoutPeriodIdSchema = z
+  .string()
+  .regex(
+    new RegExp(`^(?:[0-9]{4}-(?:0[1-9]|1[0-2])|${licenceFeePeriodId})$`),
+    `must be a calendar month written YYYY-MM, or ${licenceFeePeriodId} for the one-off fee`,
+  );
 
 /** A month of a grant, or its fee (period {@link licenceFeePeriodId}), to read. */
 export const payoutPeriodRefSchema = z.strictObject({ grantId: grantIdSchema, periodId: payoutPeriodIdSchema });
