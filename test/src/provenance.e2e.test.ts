@@ -149,7 +149,11 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
 
   it("purges a dataset's subject data from every member peer, keeps the hash, and the receipt verifies on each", async () => {
     const datasetId = id('subjects');
-    const subjectData = { contact: 'dpo@example.org', consentForms: 'batch 2026-03, 412 forms' };
+    const subjectData = {
+      contact: 'dpo@example.org',
+      consentForms: 'batch 2026-03, 412 forms',
+      salt: randomBytes(16).toString('hex'),
+    };
     const registered = await controller.provenance.registerDataset(dataset(datasetId), {
       transient: { subjectData },
     });

@@ -1,3 +1,4 @@
+import { datasetSubjectDataSha256 } from '@gigledger/chaincode/model';
 import { expectRefusedNaming, firstErrorField } from '../test-support/party-refusals.js';
 import { createHash } from 'node:crypto';
 import type { AccessGrantRecord, DatasetRecord, ErasureReceipt, LineageGraph } from '@gigledger/chaincode/model';
@@ -52,6 +53,8 @@ describe('provenance and erasure over HTTP', () => {
     expect(body.requestId).toBe('reg-raw-0001');
     expect(body.result.subjectData).toEqual({ status: 'held', sha256: expect.any(String) as string });
     expect(first.text).not.toContain('dpo@example.org');
+    // Salted by the API: the kept hash, which outlives an erasure, is not that of the guessable data.
+    expect((body.result.subjectData as { sha256: string }).sha256).not.toBe(datasetSubjectDataSha256(subjectData));
 
     const retried = await register(dataset('raw', { subjectData }), tara, { 'Idempotency-Key': 'reg-raw-0001' });
     // A retry commits a transaction that writes nothing and answers the stored record.

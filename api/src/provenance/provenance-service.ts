@@ -1,3 +1,4 @@
+import { withTermsSalt } from '../agreements/terms-salt.js';
 import type { AccountService } from '../auth/account-service.js';
 import { requireKnownParties } from '../auth/known-parties.js';
 import type { LedgerBlocks } from '@gigledger/gateway';
@@ -78,7 +79,8 @@ export class ProvenanceService {
   }
 
   /**
-   * Registers a dataset; subject data travels in the transient map to member peers only.
+   * Registers a dataset; subject data travels in the transient map to member peers only,
+   * with a salt added when it has none.
    * Chaincode validation is reported under `part` (`body` for REST, `input` for GraphQL).
    */
   async registerDataset(
@@ -91,7 +93,19 @@ export class ProvenanceService {
     const submitted = await fieldsUnder(part, () =>
       client.registerDataset(
         request,
-        subjectData === undefined ? {} : { transient: { [datasetSubjectDataTransientKey]: subjectData } },
+        subjectData === undefined
+          ? {}
+          : {
+              // Salted as terms are (see withTermsSalt): the same request again keeps its hash.
+              transient: {
+                [datasetSubjectDataTransientKey]: withTermsSalt(subjectData, [
+                  'dataset subject data',
+                  as.principal.mspId,
+                  as.principal.userId,
+                  request.requestId,
+                ]),
+              },
+            },
       ),
     );
     return committed(submitted, request.requestId);

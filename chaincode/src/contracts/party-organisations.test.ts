@@ -35,7 +35,7 @@ describe('parties of organisations outside the consortium', () => {
     transact(freelancer, ip, 'registerWork', workRegistration(workId, [talentOwner], overrides));
   const registerDataset = (recordId: string) =>
     transact(freelancer, provenance, 'registerDataset', datasetRegistration(recordId, { piiClass: 'personal' }), {
-      subjectData: { contact: 'dpo@example.org' },
+      subjectData: { contact: 'dpo@example.org', salt: 'a'.repeat(32) },
     });
 
   /** Proposals are taken once genesis is sealed. */

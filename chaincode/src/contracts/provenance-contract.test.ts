@@ -34,7 +34,11 @@ const sha = (text: string): string => createHash('sha256').update(text).digest('
 const hour = 3600;
 const grantee = testIdentity('ClientOrgMSP', 'gina', 'client');
 const granteeParty = { mspId: 'ClientOrgMSP', userId: 'gina' };
-const subjectData = { contact: 'dpo@example.org', consentRecords: 'batch 2026-01, 412 forms' };
+const subjectData = {
+  contact: 'dpo@example.org',
+  consentRecords: 'batch 2026-01, 412 forms',
+  salt: '6c1f0e2d3b4a59687766554433221100',
+};
 const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
 
 describe('ProvenanceContract', () => {
@@ -104,6 +108,11 @@ describe('ProvenanceContract', () => {
         registeredAt: '2026-01-05T09:00:00.000Z',
       });
       expect(driver.ledger.readPrivate('datasetSubjectData', compositeKey('subjectData', 'DS-1'))).toEqual(subjectData);
+      // Unsalted subject data would leave a hash that confirms a guess of it after its erasure.
+      const { salt: _salt, ...unsalted } = subjectData;
+      await expect(registerDataset('DS-1u', {}, freelancer, unsalted)).rejects.toThrow(
+        /^VALIDATION_FAILED\[subjectData\.salt\]: subjectData\.salt: must be given/,
+      );
       expect(driver.ledger.lastEvent?.name).toBe(provenanceEvents.datasetRegistered.name);
       expect(JSON.stringify(driver.ledger.lastEvent)).not.toContain('dpo@example.org');
       expect(await call(client, 'getRecord', { recordId: 'DS-1' })).toEqual(record);

@@ -1,6 +1,6 @@
 import { Info } from 'fabric-contract-api';
 import {
-  datasetSubjectDataSchema,
+  registeredSubjectDataSchema,
   datasetSubjectDataTransientKey,
   provenanceContractName,
   provenanceEvents,
@@ -33,7 +33,7 @@ export class ProvenanceContract extends contractClass(provenanceContractName, {
   registerDataset: transaction(spec.registerDataset, {
     prepare: (tx) =>
       tx.ctx.stub.getTransient().has(datasetSubjectDataTransientKey)
-        ? parseTransient(tx.ctx, datasetSubjectDataTransientKey, datasetSubjectDataSchema)
+        ? parseTransient(tx.ctx, datasetSubjectDataTransientKey, registeredSubjectDataSchema)
         : undefined,
     fingerprint: (request, subjectData) => ({ request, subjectData: subjectData ?? null }),
     run: async (tx, request, subjectData) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { nonBlankText } from './text-controls';
 import { canonicalInput, canonicalJson } from './canonical-json';
-import { isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
+import { documentSaltSchema, isoInstantSchema, requestIdSchema, sha256HexSchema } from './common';
 import { pageRequestShape, pageSchema } from './page';
 import { actorSchema, partySchema, reasonSchema } from './party';
 import { contractSpecs, eventSpec } from './spec';
@@ -171,6 +171,23 @@ export const datasetSubjectDataSchema = canonicalInput(
     .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries'),
 );
 export type DatasetSubjectData = z.output<typeof datasetSubjectDataSchema>;
+
+/**
+ * Subject data as a new registration must carry it: with an entry `salt` of random hex
+ * ({@link documentSaltSchema}), so that the hash the record keeps, which outlives the
+ * data's erasure, cannot confirm a guess of the erased values (an email, a name).
+ */
+export const registeredSubjectDataSchema = canonicalInput(
+  z
+    .record(z.string().min(1).max(64), z.string().max(2000, 'must be at most 2000 characters'))
+    .refine((data) => Object.keys(data).length >= 1, 'must have at least one entry')
+    .refine((data) => Object.keys(data).length <= 50, 'must have at most 50 entries')
+    .refine((data) => documentSaltSchema.safeParse(data.salt).success, {
+      message:
+        'must be given: 32 to 128 lowercase hexadecimal digits of random bytes, so that the kept hash cannot confirm a guess of the data',
+      path: ['salt'],
+    }),
+);
 
 /** Bytes the chaincode stores for subject data: their canonical JSON. */
 export function datasetSubjectDataBytes(data: DatasetSubjectData): Uint8Array {
