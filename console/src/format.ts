@@ -48,3 +48,12 @@ export function formatUtcDay(iso: string): string {
     ? iso
     : date.toLocaleDateString('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
 }
+
+/**
+ * A due date as the client set it: a whole UTC day (the console drafts the end of that
+ * day in UTC, `…T23:59:59.000Z`) reads as that day, whatever the reader's zone; any other
+ * instant as {@link formatInstant} reads it.
+ */
+export function formatDueDate(iso: string): string {
+  return iso.endsWith('T23:59:59.000Z') ? `${formatUtcDay(iso)} (end of the day, UTC)` : formatInstant(iso);
+}

@@ -345,22 +345,29 @@ function DisputeVoteForm({ milestone, onDone }: { milestone: PageMilestone; onDo
   );
 }
 
-/** The freelancer's answer to an offered agreement. */
+/** The freelancer's answer to an offered agreement, given after reading its terms. */
 export function AgreementActions(props: {
   agreement: PageAgreement;
   part: AgreementPart | undefined;
+  /** The hash of the terms as read on this page; accepting is offered once they are. */
+  readTermsSha256: string | undefined;
   onDone: () => void;
 }) {
-  const { agreement, part, onDone } = props;
+  const { agreement, part, readTermsSha256, onDone } = props;
   if (agreement.status !== 'offered' || part !== 'freelancer') return null;
   return (
     <div className="actions" role="group" aria-label="Your answer to this offer">
-      <CommandButton
-        label="Accept agreement"
-        document={acceptAgreement}
-        variables={{ input: { agreementId: agreement.agreementId, termsSha256: agreement.termsSha256 } }}
-        onDone={onDone}
-      />
+      {/* Accepting sends the hash of the terms shown above, as this freelancer's peer holds them. */}
+      {readTermsSha256 === undefined ? (
+        <p className="hint">The terms are being read; accept them once they show.</p>
+      ) : (
+        <CommandButton
+          label="Accept agreement"
+          document={acceptAgreement}
+          variables={{ input: { agreementId: agreement.agreementId, termsSha256: readTermsSha256 } }}
+          onDone={onDone}
+        />
+      )}
       <ReasonCommand
         label="Decline agreement"
         document={declineAgreement}

@@ -2,12 +2,13 @@ import { useCallback, useEffect, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import type { AgreementActivitySubscription } from '../gql/graphql.js';
-import { formatInstant, formatMoney } from '../format.js';
+import { formatDueDate, formatMoney } from '../format.js';
 import { Problem } from '../session/problem.js';
 import { useSession } from '../session/session.js';
 import { AgreementActions, MilestoneActions } from './action-forms.js';
 import { activityWords } from './activity.js';
 import { thresholdWords } from './metric-words.js';
+import { TermsView, useHeldTerms } from './terms-view.js';
 import { agreementEvents, agreementPage, workState } from './agreement-fields.js';
 import { arbitrates, milestoneActions, partOf } from './milestone-actions.js';
 import { milestoneTimeline, type PageAgreement, type PageMilestone } from './milestone-timeline.js';
@@ -103,6 +104,10 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
     };
   }, []);
 
+  const loaded = data?.agreement;
+  const loadedPart = loaded == null || session === undefined ? undefined : partOf(loaded, session.person);
+  // The parties alone may read the terms: nobody else's page asks for them.
+  const heldTerms = useHeldTerms(agreementId, loadedPart === 'client' || loadedPart === 'freelancer');
   if (session === undefined) return null;
   const agreement = data?.agreement;
   if (agreement == null) {
@@ -118,11 +123,16 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
     );
   }
   const part = partOf(agreement, session.person);
+  // An arbitrator's agreements are the disputes they open by id, not a list of their own.
+  const back =
+    session.person.role === 'arbitrator' ? (
+      <Link href="/disputes">Disputes</Link>
+    ) : (
+      <Link href="/agreements">All agreements</Link>
+    );
   return (
     <section>
-      <p>
-        <Link href="/agreements">All agreements</Link>
-      </p>
+      <p>{back}</p>
       <h1>
         <TitledId title={agreement.title} id={agreement.agreementId} />
       </h1>
@@ -148,7 +158,12 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
           </>
         )}
         <dt>You are</dt>
-        <dd>{part ?? 'a reader'}</dd>
+        <dd>
+          {part ??
+            (agreement.milestones.some((milestone) => arbitrates(milestone, session.person))
+              ? 'an arbitrator on a dispute panel'
+              : 'a reader')}
+        </dd>
         <dt>Terms SHA-256</dt>
         <dd className="hash">{agreement.termsSha256}</dd>
         {agreement.declined == null ? null : (
@@ -159,7 +174,15 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
         )}
       </dl>
       <Problem error={error} />
-      <AgreementActions agreement={agreement} part={part} onDone={reload} />
+      {part === 'client' || part === 'freelancer' ? <TermsView state={heldTerms} /> : null}
+      <AgreementActions
+        agreement={agreement}
+        part={part}
+        readTermsSha256={
+          heldTerms.data?.agreementTerms.status === 'held' ? heldTerms.data.agreementTerms.termsSha256 : undefined
+        }
+        onDone={reload}
+      />
       <h2>Milestones</h2>
       {agreement.milestones.map((milestone) => (
         <article key={milestone.milestoneId} className="milestone" aria-labelledby={`m-${milestone.milestoneId}`}>
@@ -168,7 +191,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
           </h3>
           <p>
             <strong data-testid={`milestone-status-${milestone.milestoneId}`}>{milestone.status}</strong> ·{' '}
-            {formatMoney(milestone.amount, milestone.currency)} · due {formatInstant(milestone.dueDate)} ·{' '}
+            {formatMoney(milestone.amount, milestone.currency)} · due {formatDueDate(milestone.dueDate)} ·{' '}
             {milestone.acceptanceCriteria.description}
           </p>
           <AcceptanceThresholds agreement={agreement} milestone={milestone} />
@@ -192,7 +215,8 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
           const { what, reason } = activityWords(item.name, item.payload);
           return (
             <li key={`${item.transactionId}-${item.name}`}>
-              {what} by {item.actor.userId ?? item.actor.mspId} in block {item.blockNumber}
+              {what} by <span className="whole">{item.actor.userId ?? item.actor.mspId}</span> in block{' '}
+              {item.blockNumber}
               {reason === undefined ? null : <span className="detail"> — {reason}</span>}
             </li>
           );

@@ -81,7 +81,32 @@ export function DraftPage() {
   const [{ fetching }, draft] = useMutation(draftAgreement);
   if (session === undefined) return null;
 
+  // A problem beside a field goes once the field is edited: it spoke of the text that was there.
+  const clearing = (path: string, set: (value: string) => void) => (value: string) => {
+    set(value);
+    setProblems((current) => {
+      if (!(path in current)) return current;
+      const { [path]: _gone, ...rest } = current;
+      return rest;
+    });
+  };
+  const milestoneLeaves: Readonly<Record<string, string>> = {
+    title: 'title',
+    amount: 'amount',
+    currency: 'currency',
+    dueDate: 'dueDate',
+    criteria: 'acceptanceCriteria.description',
+    thresholds: 'acceptanceCriteria.thresholds',
+  };
   const update = (key: number, change: Partial<MilestoneDraft>) => {
+    const index = milestones.findIndex((m) => m.key === key);
+    const edited = Object.keys(change).map(
+      (field) => `input.milestones.${String(index)}.${milestoneLeaves[field] ?? field}`,
+    );
+    setProblems((current) => {
+      const kept = Object.entries(current).filter(([path]) => !edited.some((prefix) => path.startsWith(prefix)));
+      return kept.length === Object.keys(current).length ? current : Object.fromEntries(kept);
+    });
     setMilestones((current) => current.map((m) => (m.key === key ? { ...m, ...change } : m)));
   };
 
@@ -179,18 +204,32 @@ export function DraftPage() {
         }}
       >
         <Field label="Agreement id" problem={problems['input.agreementId']}>
-          {(props) => <ValueInput {...props} value={agreementId} onValue={setAgreementId} />}
+          {(props) => (
+            <ValueInput {...props} value={agreementId} onValue={clearing('input.agreementId', setAgreementId)} />
+          )}
         </Field>
         <Field label="Title" problem={problems['input.title']}>
-          {(props) => <ValueInput {...props} value={title} onValue={setTitle} />}
+          {(props) => <ValueInput {...props} value={title} onValue={clearing('input.title', setTitle)} />}
         </Field>
         <fieldset>
           <legend>Freelancer</legend>
           <Field label="Freelancer user id" problem={problems['input.freelancer.userId']}>
-            {(props) => <ValueInput {...props} value={freelancerUserId} onValue={setFreelancerUserId} />}
+            {(props) => (
+              <ValueInput
+                {...props}
+                value={freelancerUserId}
+                onValue={clearing('input.freelancer.userId', setFreelancerUserId)}
+              />
+            )}
           </Field>
           <Field label="Freelancer organisation MSP id" problem={problems['input.freelancer.mspId']}>
-            {(props) => <ValueInput {...props} value={freelancerMspId} onValue={setFreelancerMspId} />}
+            {(props) => (
+              <ValueInput
+                {...props}
+                value={freelancerMspId}
+                onValue={clearing('input.freelancer.mspId', setFreelancerMspId)}
+              />
+            )}
           </Field>
         </fieldset>
         <fieldset>
@@ -200,10 +239,22 @@ export function DraftPage() {
             accepts the milestone.
           </p>
           <Field label="Evaluator user id" problem={problems['input.evaluator.userId']}>
-            {(props) => <ValueInput {...props} value={evaluatorUserId} onValue={setEvaluatorUserId} />}
+            {(props) => (
+              <ValueInput
+                {...props}
+                value={evaluatorUserId}
+                onValue={clearing('input.evaluator.userId', setEvaluatorUserId)}
+              />
+            )}
           </Field>
           <Field label="Evaluator organisation MSP id" problem={problems['input.evaluator.mspId']}>
-            {(props) => <ValueInput {...props} value={evaluatorMspId} onValue={setEvaluatorMspId} />}
+            {(props) => (
+              <ValueInput
+                {...props}
+                value={evaluatorMspId}
+                onValue={clearing('input.evaluator.mspId', setEvaluatorMspId)}
+              />
+            )}
           </Field>
         </fieldset>
         <Field label="Scope of work" problem={problems['input.terms.scope']}>
@@ -213,7 +264,7 @@ export function DraftPage() {
               rows={3}
               value={scope}
               onChange={(e) => {
-                setScope(e.target.value);
+                clearing('input.terms.scope', setScope)(e.target.value);
               }}
             />
           )}

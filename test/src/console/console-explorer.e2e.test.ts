@@ -329,6 +329,15 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         .filter({ hasText: /^offered$/ })
         .waitFor({ timeout: 60_000 });
       await offered.getByRole('button', { name: 'Accept agreement' }).waitFor();
+      // The freelancer reads the terms before answering, and the due date as the client picked it.
+      expect(await offered.getByTestId('terms-scope').textContent()).toBe(
+        'Evaluate the speech model on the held-out set.',
+      );
+      const dueShown = new Date(`${due}T00:00:00Z`).toLocaleDateString('en-GB', {
+        dateStyle: 'medium',
+        timeZone: 'UTC',
+      });
+      await offered.getByText(`due ${dueShown} (end of the day, UTC)`).waitFor();
       for (const side of [clientSide, freelancerSide]) expect(side.policyViolations).toEqual([]);
     } finally {
       await clientSide.context.close();

@@ -368,6 +368,10 @@ describe('the web console in Chromium against the real network and API', () => {
       await reads(page, 'milestone-status-m1', 'disputed');
       const panel = (await page.getByTestId('panel-m1').textContent()) ?? '';
       for (const arbitrator of arbitrators) expect(panel).toContain(`${arbitrator.party.userId} (AuditOrgMSP)`);
+      await page.getByText('an arbitrator on a dispute panel').waitFor();
+      // Back to where an arbitrator opens disputes, not to a list of agreements of their own.
+      expect(await page.getByRole('main').getByRole('link', { name: 'Disputes' }).count()).toBe(1);
+      expect(await page.getByRole('main').getByRole('link', { name: 'All agreements' }).count()).toBe(0);
       // An arbitrator votes and does nothing else on the milestone.
       const actions = page.getByRole('group', { name: 'Actions on Churn scores' });
       expect(await actions.getByRole('button').allTextContents()).toEqual(['Cast vote']);
@@ -454,6 +458,9 @@ describe('the web console in Chromium against the real network and API', () => {
       expect(await clientPage.getByRole('button', { name: 'Accept agreement' }).count()).toBe(0);
       expect(await clientPage.getByRole('button', { name: 'Fund escrow' }).count()).toBe(0);
 
+      // The terms are shown to the freelancer, who accepts what they read.
+      expect(await freelancerPage.getByTestId('terms-scope').textContent()).toBe('Train a fraud model.');
+      expect(await clientPage.getByTestId('terms-scope').textContent()).toBe('Train a fraud model.');
       await freelancerPage.getByRole('button', { name: 'Accept agreement' }).click();
       await reads(clientPage, 'agreement-status', 'active');
       await seesStepBy(clientPage, freelancer.party.userId);
