@@ -44,6 +44,23 @@ describe('the web console in Chromium against the real network and API', () => {
     return { client, freelancer };
   }
 
+  /** `client` funds the agreement's milestone m1 through the API, which answers once the sandbox has confirmed it. */
+  async function fundedByApi(client: E2ePerson, agreementId: string): Promise<void> {
+    const statusOf = async () =>
+      (
+        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
+          milestones: { status: string }[];
+        }
+      ).milestones[0]?.status;
+    expect((await api.call('POST', `/v1/agreements/${agreementId}/milestones/m1/fund`, client.token, {})).status).toBe(
+      200,
+    );
+    for (const deadline = Date.now() + 60_000; (await statusOf()) !== 'funded' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await statusOf()).toBe('funded');
+  }
+
   it('signs out at the API too: the token the page held opens nothing afterwards', async () => {
     const person = await api.person(`sian-${suffix}`, 'ClientOrg', 'client');
     const side = await openPage(browser);
@@ -255,16 +272,7 @@ describe('the web console in Chromium against the real network and API', () => {
     ).toBe(201);
     await api.acceptTerms(freelancer, agreementId);
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
-    const statusOf = async () =>
-      (
-        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
-          milestones: { status: string }[];
-        }
-      ).milestones[0]?.status;
-    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
-    for (const deadline = Date.now() + 60_000; (await statusOf()) !== 'funded' && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await fundedByApi(client, agreementId);
     const artifact = 'ef'.repeat(32);
     const delivered = await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
       artifactSha256: artifact,
@@ -335,16 +343,7 @@ describe('the web console in Chromium against the real network and API', () => {
     });
     await api.acceptTerms(freelancer, agreementId);
     const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
-    const statusOf = async () =>
-      (
-        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
-          milestones: { status: string }[];
-        }
-      ).milestones[0]?.status;
-    expect((await api.call('POST', `${milestone}/fund`, client.token, {})).status).toBe(200);
-    for (const deadline = Date.now() + 60_000; (await statusOf()) !== 'funded' && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await fundedByApi(client, agreementId);
     expect(
       (
         await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
