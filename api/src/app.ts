@@ -261,6 +261,6 @@ export function createApp(deps: AppDependencies): Express {
   );
 
   app.use(unknownRoute(served));
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, { graphqlPath: graphql.graphqlEndpoint }));
   return app;
 }

@@ -258,7 +258,26 @@ export function logFailure(
   else if (body.status >= 500) log.error({ err: error, ...fields }, `${what} failed`);
 }
 
-export function errorHandler(log: Logger): ErrorRequestHandler {
+/**
+ * A refusal as a GraphQL response: GraphQL over HTTP answers a request error with a
+ * GraphQL response too (its `errors`, no `data`), so a client reads a refusal made before
+ * execution (a token refused, a rate limit, a body too large) where it reads a resolver's,
+ * with the same `extensions` (`code`, `status`, `field`, `requestId`).
+ */
+export function graphqlRefusal(body: ErrorBody): {
+  readonly errors: readonly [{ readonly message: string; readonly extensions: Omit<ErrorBody, 'message'> }];
+} {
+  const { message, ...extensions } = body;
+  return { errors: [{ message, extensions }] };
+}
+
+/** Where the error handler answers in GraphQL's shape rather than REST's. */
+export interface ErrorHandlerOptions {
+  /** The GraphQL endpoint's path (without a trailing slash); refusals of it are GraphQL responses. */
+  readonly graphqlPath?: string;
+}
+
+export function errorHandler(log: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const { requestId, commandRequestId } = response.locals;
     // A command's error names the id it ran under, which a retry must repeat (the caller's
@@ -275,6 +294,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     // off rather than hammer.
     const retryAfter = retryAfterSecondsOf(body);
     if (retryAfter !== undefined) response.set('Retry-After', String(retryAfter));
-    response.status(body.status).json(body);
+    const toGraphql = options.graphqlPath !== undefined && request.path.replace(/(.)\/$/, '$1') === options.graphqlPath;
+    response.status(body.status).json(toGraphql ? graphqlRefusal(body) : body);
   };
 }

@@ -35,9 +35,27 @@ interface RequestLocals {
   graphqlOperationNames?: (string | null | undefined)[];
 }
 
+/**
+ * Yoga's sentence for a request with no document, which only a GET reaches (the request
+ * gate refuses a POST without one first): named as GET parameters are, `query.<name>`.
+ */
+const missingQueryString = 'Must provide query string.';
+
+function namedRefusal(
+  error: GraphQLError,
+  operationName?: string | null,
+): { message: string; field: string } | undefined {
+  const code = error.extensions.code;
+  if (code === 'OPERATION_RESOLUTION_FAILURE') return operationRefusal(operationName);
+  if (code === 'BAD_REQUEST' && error.message === missingQueryString) {
+    return { message: 'query.query: is missing: a GraphQL request carries its document', field: 'query.query' };
+  }
+  return undefined;
+}
+
 function withRequestId(error: GraphQLError, requestId: string, operationName?: string | null): GraphQLError {
   const code = error.extensions.code;
-  const resolution = code === 'OPERATION_RESOLUTION_FAILURE' ? operationRefusal(operationName) : undefined;
+  const resolution = namedRefusal(error, operationName);
   const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
   // GraphQL over HTTP answers a well-formed request's request errors 200 under
   // `application/json`; yoga marks its parse and validation refusals so (`http.spec`: the

@@ -287,19 +287,8 @@ export function refusingCallersOfNoField(access: ReadonlyMap<string, FieldAccess
                 ? `the caller (role ${principal.role}) may call none of this operation's fields`
                 : `this operation needs scope ${needed.join(' or ')}; the caller (role ${principal.role}) does not have it`,
             );
-      // A GraphQL response, as the resolvers' own refusals are, with the status as HTTP's.
-      response.status(refusal.status).json({
-        errors: [
-          {
-            message: refusal.message,
-            extensions: {
-              code: refusal.code,
-              status: refusal.status,
-              requestId: (response.locals as Partial<GraphqlContext>).requestId,
-            },
-          },
-        ],
-      });
+      // The error handler answers it as a GraphQL response, with the status as HTTP's.
+      next(refusal);
       return;
     }
     next();

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { graphqlRefusalIn } from '../test-support/party-refusals.js';
 import { AgreementKit, terms } from '../test-support/agreement-test-kit.js';
 import { maxJsonDepth, maxJsonValues } from '../http/json-limits.js';
 import { SseSubscription } from '../test-support/sse-subscription.js';
@@ -54,7 +55,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     const before = kit.mark();
     const padded = { ...draftInput(), title: 'x'.repeat(1_100_000) };
     const response = await post(JSON.stringify({ query: draftDocument, variables: { input: padded } }));
-    expect([response.status, response.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect([response.status, graphqlRefusalIn(response.body).code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     expect(kit.mark()).toEqual(before);
   });
 
@@ -65,7 +66,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       body: JSON.stringify({ query: '{ chaincodeVersion { name } }', variables: { pad: 'x'.repeat(30_000_000) } }),
     });
     expect(response.status).toBe(413);
-    expect(await response.json()).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(graphqlRefusalIn(await response.json())).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('answers a streamed body without a length, and a gzip body that inflates past the limit, with 413', async () => {
@@ -88,13 +89,13 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       body: stream,
       duplex: 'half',
     } as RequestInit);
-    expect([streamed.status, ((await streamed.json()) as { code?: string }).code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect([streamed.status, graphqlRefusalIn(await streamed.json()).code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
 
     const bomb = gzipSync(
       Buffer.from(JSON.stringify({ query: draftDocument, variables: { input: draftInput('y'.repeat(5_000_000)) } })),
     );
     const inflated = await post(bomb, { 'content-encoding': 'gzip' });
-    expect([inflated.status, inflated.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect([inflated.status, graphqlRefusalIn(inflated.body).code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     expect(kit.mark()).toEqual(before);
   });
 
@@ -104,7 +105,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
   ])('refuses %s', async (_case, headers, status, code) => {
     const before = kit.mark();
     const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput() } }), headers);
-    expect([response.status, response.body.code]).toEqual([status, code]);
+    expect([response.status, graphqlRefusalIn(response.body).code]).toEqual([status, code]);
     expect(kit.mark()).toEqual(before);
   });
 
@@ -114,7 +115,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       JSON.stringify({ query: draftDocument, variables: { input: draftInput(nested(maxJsonDepth)) } }),
     );
     expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({
+    expect(graphqlRefusalIn(response.body)).toMatchObject({
       code: 'VALIDATION_FAILED',
       field: [
         'variables',
@@ -204,9 +205,13 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     expect(errors.map((error) => error.message).join(' ')).toMatch(/deeper than 32/);
     // graphql-js's recursive parser runs out of stack on this, well inside the token limit.
     const deep = await post(JSON.stringify({ query: deepLiteral(1990) }));
-    expect([deep.status, deep.body.code, deep.body.field]).toEqual([422, 'VALIDATION_FAILED', 'query']);
+    expect([deep.status, graphqlRefusalIn(deep.body).code, graphqlRefusalIn(deep.body).field]).toEqual([
+      422,
+      'VALIDATION_FAILED',
+      'query',
+    ]);
     const inBatch = await post(JSON.stringify([{ query: '{ me { userId } }' }, { query: deepLiteral(1990) }]));
-    expect([inBatch.status, inBatch.body.field]).toEqual([422, '1.query']);
+    expect([inBatch.status, graphqlRefusalIn(inBatch.body).field]).toEqual([422, '1.query']);
     const subscription = await fetch(
       `${kit.server.url}/graphql?query=${encodeURIComponent(`subscription { x(a: ${'['.repeat(1990)}${']'.repeat(1990)}) }`)}`,
       { headers: { accept: 'text/event-stream' } },
@@ -238,13 +243,13 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       [[{ query }, [query]], '1'],
     ] as const) {
       const answer = await post(JSON.stringify(body));
-      expect([body, answer.status, answer.body.code, answer.body.field]).toEqual([
+      expect([body, answer.status, graphqlRefusalIn(answer.body).code, graphqlRefusalIn(answer.body).field]).toEqual([
         body,
         400,
         'MALFORMED_REQUEST',
         field,
       ]);
-      expect(answer.body.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+      expect(graphqlRefusalIn(answer.body).message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
     }
     // A body of no bytes, or of only JSON's whitespace, is no request at all.
     for (const [body, message] of [
@@ -252,13 +257,13 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       ['   ', expect.any(String) as string],
     ] as const) {
       const empty = await post(body);
-      expect([JSON.stringify(body), empty.status, empty.body.code, empty.body.field, empty.body.message]).toEqual([
+      expect([
         JSON.stringify(body),
-        400,
-        'MALFORMED_REQUEST',
-        'body',
-        message,
-      ]);
+        empty.status,
+        graphqlRefusalIn(empty.body).code,
+        graphqlRefusalIn(empty.body).field,
+        graphqlRefusalIn(empty.body).message,
+      ]).toEqual([JSON.stringify(body), 400, 'MALFORMED_REQUEST', 'body', message]);
     }
     // Null where GraphQL over HTTP allows it is no refusal, and an empty operation name
     // runs the only operation, as over GET.
@@ -283,7 +288,11 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       ],
     ] as const) {
       const answer = await post(JSON.stringify(body));
-      expect([answer.status, answer.body.code, answer.body.field]).toEqual([422, 'VALIDATION_FAILED', field]);
+      expect([answer.status, graphqlRefusalIn(answer.body).code, graphqlRefusalIn(answer.body).field]).toEqual([
+        422,
+        'VALIDATION_FAILED',
+        field,
+      ]);
     }
     const subscription = encodeURIComponent(
       'subscription ($id: ID!) { agreementEvents(agreementId: $id) { __typename } }',
@@ -292,7 +301,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       `${kit.server.url}/graphql?query=${subscription}&variables=${encodeURIComponent(JSON.stringify({ id: lone }))}`,
       { headers: { accept: 'text/event-stream' } },
     );
-    expect([overGet.status, ((await overGet.json()) as { field?: string }).field]).toEqual([422, 'query.variables.id']);
+    expect([overGet.status, graphqlRefusalIn(await overGet.json()).field]).toEqual([422, 'query.variables.id']);
     expect(kit.mark()).toEqual(before);
   });
 
@@ -338,7 +347,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       const response = await fetch(`${kit.server.url}/graphql?query=${query}&${name}=${encodeURIComponent(value)}`, {
         headers: { accept: 'text/event-stream' },
       });
-      const body = (await response.json()) as { code?: string; field?: string };
+      const body = graphqlRefusalIn(await response.json());
       expect([name, value, response.status, body.code, body.field]).toEqual([
         name,
         value,
@@ -350,7 +359,23 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     const repeated = await fetch(`${kit.server.url}/graphql?query=${query}&variables={}&variables={}`, {
       headers: { accept: 'text/event-stream' },
     });
-    expect([repeated.status, ((await repeated.json()) as { field?: string }).field]).toEqual([400, 'query.variables']);
+    expect([repeated.status, graphqlRefusalIn(await repeated.json()).field]).toEqual([400, 'query.variables']);
+  });
+
+  it('names the missing document of a subscription over GET, in the stream an EventSource reads', async () => {
+    for (const search of ['', '?query=', '?variables=%7B%7D']) {
+      const response = await fetch(`${kit.server.url}/graphql${search}`, { headers: { accept: 'text/event-stream' } });
+      expect([search, response.status]).toEqual([search, 200]);
+      const data = (await response.text()).match(/^event: next\ndata: (.*)$/m)?.[1];
+      expect([search, graphqlRefusalIn(JSON.parse(data ?? 'null'))]).toEqual([
+        search,
+        expect.objectContaining({
+          status: 400,
+          field: 'query.query',
+          message: 'query.query: is missing: a GraphQL request carries its document',
+        }),
+      ]);
+    }
   });
 
   it('refuses a subscription parameter whose percent-encoded bytes are not UTF-8 with 400 naming it, before any stream opens', async () => {
@@ -366,7 +391,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
     ] as const) {
       const response = await fetch(`${kit.server.url}/graphql?${search}`, { headers: { accept: 'text/event-stream' } });
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-      const body = (await response.json()) as { code?: string; field?: string; message?: string };
+      const body = graphqlRefusalIn(await response.json());
       expect([search, response.status, body.code, body.field, body.message]).toEqual([
         search,
         400,
@@ -396,7 +421,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
       const third = await fetch(`${capped.server.url}/graphql?query=${encodeURIComponent(document)}`, {
         headers: { accept: 'text/event-stream', ...client },
       });
-      expect([third.status, await third.json()]).toMatchObject([
+      expect([third.status, graphqlRefusalIn(await third.json())]).toMatchObject([
         429,
         { code: 'TOO_MANY_SUBSCRIPTIONS', message: expect.stringMatching(/holds 2 open subscriptions/) as string },
       ]);
@@ -406,10 +431,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
         headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...client },
         body: JSON.stringify({ query: document }),
       });
-      expect([posted.status, ((await posted.json()) as { code?: string }).code]).toEqual([
-        429,
-        'TOO_MANY_SUBSCRIPTIONS',
-      ]);
+      expect([posted.status, graphqlRefusalIn(await posted.json()).code]).toEqual([429, 'TOO_MANY_SUBSCRIPTIONS']);
       const query = await capped.server.request('POST', '/graphql', {
         token: capped.cast.client.token,
         body: { query: '{ me { userId } }' },

@@ -1,4 +1,5 @@
 import { suiteServer } from '../test-support/suite-server.js';
+import { graphqlRefusalIn } from '../test-support/party-refusals.js';
 import { startTestServer } from '../test-support/test-server.js';
 import { createPasswordPerson } from '../test-support/password-people.js';
 
@@ -40,6 +41,15 @@ describe('the GraphQL endpoint', () => {
   it('answers an unauthenticated query with extensions.code UNAUTHENTICATED', async () => {
     const response = await graphql('{ me { userId } }');
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+  });
+
+  it('answers a refused bearer token, before the document runs, as a GraphQL response with 401', async () => {
+    const response = await graphql('{ me { userId } }', { token: 'not-a-token' });
+    expect(response.status).toBe(401);
+    expect(graphqlRefusalIn(response.body)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    // REST keeps its own envelope for the same refusal.
+    const rest = await server().request('GET', '/v1/me', { token: 'not-a-token' });
+    expect([rest.status, rest.body]).toEqual([401, expect.objectContaining({ status: 401, code: 'UNAUTHENTICATED' })]);
   });
 
   it('gives a wrong password the code UNAUTHENTICATED, not a stack trace', async () => {
@@ -239,7 +249,7 @@ describe('the GraphQL endpoint', () => {
     }));
     const response = await server().request('POST', '/graphql', { body: batch });
     expect(response.status).toBe(413);
-    expect(response.body).toMatchObject({
+    expect(graphqlRefusalIn(response.body)).toMatchObject({
       code: 'QUERY_LIMIT_EXCEEDED',
       field: 'body',
       message: `a batch holds at most ${String(batch.length - 1)} operations (GRAPHQL_MAX_BATCH); this one holds ${String(batch.length)}`,

@@ -1,7 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { ApiError } from '../errors/api-error.js';
-import { errorBody } from '../errors/error-handler.js';
 
 /** A per-minute limit whose middleware counts one per request, and which can charge more. */
 export interface RateLimit {
@@ -50,8 +49,9 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
     legacyHeaders: false,
     store,
     keyGenerator: callerKey,
-    handler: (_request, response) => {
-      response.status(429).json(errorBody(rateLimited(perMinute), response.locals.requestId));
+    // Through the error handler, which answers in the shape of the endpoint (REST or GraphQL).
+    handler: (_request, _response, next) => {
+      next(rateLimited(perMinute));
     },
   });
   return {

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { graphqlRefusalIn, refusalAt } from '../test-support/party-refusals.js';
 import { suiteServer } from '../test-support/suite-server.js';
 import type { TestServer } from '../test-support/test-server.js';
 
@@ -164,13 +165,13 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
           authorization: `Bearer ${token}`,
           ...(gzipped ? { 'content-encoding': 'gzip' } : {}),
         });
-        expect([path, gzipped, answer.status, answer.body.code, answer.body.field]).toEqual([
+        expect([
           path,
           gzipped,
-          400,
-          'MALFORMED_REQUEST',
-          'body',
-        ]);
+          answer.status,
+          refusalAt(path, answer.body).code,
+          refusalAt(path, answer.body).field,
+        ]).toEqual([path, gzipped, 400, 'MALFORMED_REQUEST', 'body']);
       }
     }
     const stored = await server().request('GET', '/v1/ip/works/W-utf8', { token });
@@ -186,13 +187,13 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     ] as const) {
       for (const path of ['/v1/auth/token', '/graphql']) {
         const answer = await send(server(), path, bytes, { 'content-type': `application/json; charset=${charset}` });
-        expect([charset, path, answer.status, answer.body.code, answer.body.field]).toEqual([
+        expect([
           charset,
           path,
-          415,
-          'UNSUPPORTED_CHARSET',
-          'header.content-type',
-        ]);
+          answer.status,
+          refusalAt(path, answer.body).code,
+          refusalAt(path, answer.body).field,
+        ]).toEqual([charset, path, 415, 'UNSUPPORTED_CHARSET', 'header.content-type']);
       }
     }
     const utf8 = await send(server(), '/v1/auth/token', text, { 'content-type': 'application/json; charset=UTF-8' });
@@ -203,7 +204,11 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     const post = await send(server(), '/graphql', '{"query":"{ __typename }","variables":{"first":1,"first":2}}', {
       'content-type': 'application/json',
     });
-    expect([post.status, post.body.code, post.body.field]).toEqual([400, 'MALFORMED_REQUEST', 'variables.first']);
+    expect([post.status, graphqlRefusalIn(post.body).code, graphqlRefusalIn(post.body).field]).toEqual([
+      400,
+      'MALFORMED_REQUEST',
+      'variables.first',
+    ]);
     // GET carries subscriptions only (over server-sent events).
     const query = new URLSearchParams({
       query: 'subscription { governanceEvents { __typename } }',
@@ -212,7 +217,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     const get = await fetch(`${server().url}/graphql?${query.toString()}`, {
       headers: { accept: 'text/event-stream' },
     });
-    expect([get.status, ((await get.json()) as { field?: string }).field]).toEqual([400, 'query.variables.first']);
+    expect([get.status, graphqlRefusalIn(await get.json()).field]).toEqual([400, 'query.variables.first']);
   });
 
   it('refuses a gzip body that inflates past the limit', async () => {
