@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +33,42 @@ export async function checkApiCanStart(network: LocalNetwork): Promise<number> {
   }
   const conflicts = await findPortConflicts([{ owner: 'the API', address: '127.0.0.1', port, purpose: 'HTTP' }]);
   if (conflicts.length > 0) throw new Error(describeConflicts(conflicts));
+  checkApiSettings(network, port);
   return port;
+}
+
+/** Where the API keeps its database and wallet. */
+function apiDataDir(network: LocalNetwork): string {
+  return path.join(network.config.home, 'api');
+}
+
+/** The environment the API runs in: the caller's, with where this network keeps its parts. */
+function apiEnvironment(network: LocalNetwork, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    GIGLEDGER_CONNECTION_PROFILE: network.config.paths.connectionProfile,
+    GIGLEDGER_DATA_DIR: apiDataDir(network),
+    GIGLEDGER_SETTLEMENT_CONFIG: settlementConfigFile(network),
+  };
+}
+
+/**
+ * Reads the API's settings as the API will (its own `check-config`), so that a refused
+ * one stops the start before the network's half minute rather than after it.
+ *
+ * @throws Error with the API's reason, e.g. `environment variable PORT: …`.
+ */
+function checkApiSettings(network: LocalNetwork, port: number): void {
+  const checked = spawnSync(
+    process.execPath,
+    [path.join(network.config.repoRoot, 'api', 'dist', 'cli', 'check-config.js')],
+    { env: apiEnvironment(network, port), encoding: 'utf8' },
+  );
+  if (checked.status === 0) return;
+  const reason = checked.stderr.trim() || checked.error?.message || `exit ${String(checked.status ?? checked.signal)}`;
+  throw new Error(`the API refuses its settings: ${reason}`);
 }
 
 /**
@@ -44,8 +80,8 @@ export async function checkApiCanStart(network: LocalNetwork): Promise<number> {
 export async function startApi(network: LocalNetwork): Promise<{ port: number; pid: number; dataDir: string }> {
   // Checked again here: the port may have been taken while the network started.
   const port = await checkApiCanStart(network);
-  const dataDir = path.join(network.config.home, 'api');
-  const settlementConfig = await startSandboxProvider(network, port);
+  await startSandboxProvider(network, port);
+  const env = apiEnvironment(network, port);
   const record = network.registry.start({
     name: apiProcessName,
     kind: 'api',
@@ -53,20 +89,13 @@ export async function startApi(network: LocalNetwork): Promise<{ port: number; p
     args: [path.join(network.config.repoRoot, 'api', 'dist', 'main.js')],
     cwd: network.config.repoRoot,
     ports: [port],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GIGLEDGER_CONNECTION_PROFILE: network.config.paths.connectionProfile,
-      GIGLEDGER_DATA_DIR: dataDir,
-      GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
-    },
+    env,
   });
   await waitUntil(`the API to answer on port ${port}`, async () => {
     if (!isAlive(record)) throw new StopWaiting(exitedMessage('the API', record.log));
     return (await isHealthy(port)) ? true : undefined;
   });
-  return { port, pid: record.pid, dataDir };
+  return { port, pid: record.pid, dataDir: apiDataDir(network) };
 }
 
 /**
@@ -108,10 +137,9 @@ function webhookSecret(): string {
  * (API port + 10), and writes the settlement configuration that points the API at it.
  * The secrets are generated once and kept with the network's data (mode 0600).
  *
- * @returns the settlement configuration file for GIGLEDGER_SETTLEMENT_CONFIG.
  * @throws Error when the port is taken or the provider does not come up.
  */
-async function startSandboxProvider(network: LocalNetwork, apiPort: number): Promise<string> {
+async function startSandboxProvider(network: LocalNetwork, apiPort: number): Promise<void> {
   const port = apiPort + 10;
   const settlementDir = path.join(network.config.home, 'settlement');
   mkdirSync(settlementDir, { recursive: true });
@@ -157,7 +185,6 @@ async function startSandboxProvider(network: LocalNetwork, apiPort: number): Pro
       return (await isHealthy(port)) ? true : undefined;
     });
   }
-  const configFile = path.join(settlementDir, 'settlement.json');
   const providerName = 'sandbox';
   const config = {
     providers: {
@@ -171,6 +198,10 @@ async function startSandboxProvider(network: LocalNetwork, apiPort: number): Pro
     },
     organisations: Object.fromEntries(network.config.peerOrgs.map((org) => [org.mspId, providerName])),
   };
-  writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
-  return configFile;
+  writeFileSync(settlementConfigFile(network), JSON.stringify(config, null, 2), { mode: 0o600 });
+}
+
+/** The settlement configuration the API reads (GIGLEDGER_SETTLEMENT_CONFIG), pointing it at the sandbox provider. */
+function settlementConfigFile(network: LocalNetwork): string {
+  return path.join(network.config.home, 'settlement', 'settlement.json');
 }
