@@ -12,7 +12,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { chaincodeServerCommand, readDeployment } from '../chaincode/deploy.js';
-import { loadNetworkConfig, repoRoot, type NetworkConfig } from '../config.js';
+import { loadNetworkConfig, portAssignments, repoRoot, type NetworkConfig } from '../config.js';
+import { ephemeralRangeWarning, systemEphemeralPorts } from '../processes/ports.js';
 import { composeYaml } from '../docker/compose.js';
 import { kubernetesYaml } from '../kubernetes/manifests.js';
 import { readPlacementFile } from '../kubernetes/placement.js';
@@ -78,6 +79,12 @@ function say(line: string): void {
 
 async function networkFromEnvironment(): Promise<LocalNetwork> {
   const config = loadNetworkConfig();
+  // The API's port and the sandbox provider's beside it (API + 10) start with the network too.
+  const warning = ephemeralRangeWarning(
+    [...portAssignments(config), { port: config.apiPort }, { port: config.apiPort + 10 }],
+    systemEphemeralPorts(),
+  );
+  if (warning !== undefined) say(warning);
   const { toolchain, built, seconds } = await ensureToolchain(say);
   if (built) say(`Toolchain built in ${seconds}s`);
   return new LocalNetwork(config, toolchain, say);

@@ -96,3 +96,32 @@ export async function freeLoopbackPort(): Promise<number> {
   });
   return port;
 }
+
+/**
+ * A warning for ports of the network inside the range the system gives outgoing
+ * connections their local ports from: free now, such a port may be held for a while by any
+ * process's connection, and a later start (or a restart of a stopped node) would then
+ * find it taken.
+ *
+ * @returns undefined when every port lies outside that range, or the range is unknown.
+ */
+export function ephemeralRangeWarning(
+  assignments: readonly Pick<PortAssignment, 'port'>[],
+  ephemeralPorts: PortRange | undefined,
+): string | undefined {
+  if (ephemeralPorts === undefined) return undefined;
+  const { low, high } = ephemeralPorts;
+  const inside = assignments.map(({ port }) => port).filter((port) => port >= low && port <= high);
+  if (inside.length === 0) return undefined;
+  const shown = [...new Set(inside)].sort((a, b) => a - b);
+  const which =
+    shown.length === 1
+      ? `the network's port ${String(shown[0])} lies`
+      : `${String(shown.length)} of the network's ports (${String(shown[0])}–${String(shown.at(-1))}) lie`;
+  return (
+    `warning: ${which} in the ` +
+    `range ${String(low)}–${String(high)} the system gives outgoing connections their local ports from, so ` +
+    `another process's connection may hold one when a node starts; a port shift (GIGLEDGER_PORT_OFFSET) ` +
+    `keeping every port below ${String(low)} avoids it`
+  );
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describeConflicts, findPortConflicts, isPortFree } from './ports.js';
+import { describeConflicts, ephemeralRangeWarning, findPortConflicts, isPortFree } from './ports.js';
 import { processStartTicks } from './proc.js';
 import { isAlive, NetworkLock, ProcessRegistry, type StartRequest } from './registry.js';
 
@@ -90,6 +90,24 @@ describe('port checks', () => {
       client.destroy();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("warns of ports inside the outgoing connections' range before any is taken, and only then", () => {
+    const range = { low: 32768, high: 60999 };
+    // The default network's ports shifted by 30000: 34000–40064, all inside.
+    expect(ephemeralRangeWarning([{ port: 34000 }, { port: 40054 }, { port: 31000 }, { port: 34000 }], range)).toBe(
+      "warning: 2 of the network's ports (34000–40054) lie in the range 32768–60999 the system gives outgoing " +
+        "connections their local ports from, so another process's connection may hold one when a node starts; " +
+        'a port shift (GIGLEDGER_PORT_OFFSET) keeping every port below 32768 avoids it',
+    );
+    expect(ephemeralRangeWarning([{ port: 4000 }, { port: 32767 }, { port: 61000 }], range)).toBeUndefined();
+    expect(ephemeralRangeWarning([{ port: 40000 }], range)).toBe(
+      "warning: the network's port 40000 lies in the range 32768–60999 the system gives outgoing connections their " +
+        "local ports from, so another process's connection may hold one when a node starts; a port shift " +
+        '(GIGLEDGER_PORT_OFFSET) keeping every port below 32768 avoids it',
+    );
+    // Where the system does not say (not Linux), nothing is claimed.
+    expect(ephemeralRangeWarning([{ port: 40000 }], undefined)).toBeUndefined();
   });
 });
 
