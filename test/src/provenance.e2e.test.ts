@@ -217,7 +217,7 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
     });
   });
 
-  it("purges an agreement's terms from both parties' peers on the freelancer's request", async () => {
+  it("purges an offer's terms from both parties' peers on the freelancer's request, after which it cannot be accepted", async () => {
     const client = grantee;
     const agreementId = `A-${suffix}`;
     const terms: AgreementTerms = {
@@ -288,5 +288,9 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
       privateDataHashMatches: false,
     });
     expect(await refusalOf(stranger.provenance.verifyErasure({ receiptId: id('erase-terms') }))).toBe('NOT_FOUND');
+    // Nobody can read the offer any more, so nobody can be bound by it.
+    expect(await refusalOf(controller.agreements.acceptAgreement({ agreementId, termsSha256 }))).toBe(
+      'PERSONAL_DATA_ERASED',
+    );
   });
 });

@@ -586,7 +586,7 @@ describe('ProvenanceContract', () => {
       ).rejects.toThrow(/^VALIDATION_FAILED\[ground\]/);
     });
 
-    it("purges an agreement's terms on either party's request, and terms reads say they were erased", async () => {
+    it("purges an agreement's terms on either party's request once it is no longer in force, and terms reads say they were erased", async () => {
       await driver.active();
       await expect(erase({ kind: 'agreementTerms', agreementId }, otherClient)).rejects.toThrow(
         `NOT_FOUND[target.agreementId]: agreement ${agreementId} does not exist`,
@@ -594,6 +594,15 @@ describe('ProvenanceContract', () => {
       await expect(erase({ kind: 'agreementTerms', agreementId: 'A-none' })).rejects.toThrow(
         'NOT_FOUND[target.agreementId]: agreement A-none does not exist',
       );
+      // Accepted, with milestones still to perform: the terms stay.
+      for (const party of [freelancer, client]) {
+        await expect(erase({ kind: 'agreementTerms', agreementId }, party)).rejects.toThrow(
+          `INVALID_STATE[target.agreementId]: agreement ${agreementId} is in force (milestones m1 unfunded, m2 unfunded): ` +
+            'its terms are kept while it is performed and may be disputed',
+        );
+      }
+      expect(driver.ledger.readPrivate('agreementTerms', compositeKey('terms', agreementId))).toBeDefined();
+      await driver.cancel(client);
       const receipt = await erase({ kind: 'agreementTerms', agreementId }, freelancer);
       expect(receipt.purged).toEqual({
         collection: 'agreementTerms',
@@ -620,6 +629,21 @@ describe('ProvenanceContract', () => {
       await expect(erase({ kind: 'agreementTerms', agreementId }, client, 'ER-2')).rejects.toThrow(
         /^PERSONAL_DATA_ERASED: the terms of agreement A-17 were already erased/,
       );
+    });
+
+    it('refuses to accept an offer whose terms a party had erased, since nobody can read what would be agreed', async () => {
+      await driver.setParameters();
+      await driver.draft();
+      const receipt = await erase({ kind: 'agreementTerms', agreementId }, client);
+      await expect(driver.accept()).rejects.toThrow(
+        `PERSONAL_DATA_ERASED: the terms of agreement ${agreementId} were erased at ${receipt.at} (receipt ER-1), ` +
+          'so no terms are left to accept; the client may draft the work again',
+      );
+      expect(
+        (await driver.call(client, (c, ctx) => c.getAgreement(ctx, JSON.stringify({ agreementId })))).agreement,
+      ).toMatchObject({
+        status: 'offered',
+      });
     });
   });
 

@@ -15,6 +15,7 @@ import type {
   TaskRecord,
 } from '../../model/agreement-records';
 import { describeCaller, isParty, requireUserId } from '../../ledger/caller';
+import { readErasureMarker } from '../../ledger/erasures';
 import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { readParameter } from '../parameter/store';
 import { requireEitherSide, requireSide } from './access';
@@ -213,7 +214,9 @@ function requireAgreementStatus(agreement: AgreementRecord, allowed: readonly Ag
 
 /**
  * @throws RefusalError FORBIDDEN unless the freelancer calls; INVALID_STATE unless offered;
- *   TERMS_MISMATCH when the freelancer read other terms than the recorded ones.
+ *   TERMS_MISMATCH when the freelancer read other terms than the recorded ones;
+ *   PERSONAL_DATA_ERASED when a party had the terms erased (GDPR Art. 17) while offered:
+ *   nobody can read what would be agreed, so nothing can be accepted.
  */
 export async function acceptAgreement(
   tx: Tx,
@@ -228,6 +231,14 @@ export async function acceptAgreement(
       'TERMS_MISMATCH',
       `the terms accepted (${request.termsSha256}) are not the terms of agreement ${agreement.agreementId} (${agreement.termsSha256})`,
       'termsSha256',
+    );
+  }
+  const erasure = await readErasureMarker(tx.ctx, agreementTermsCollection, termsKey(tx.ctx, agreement.agreementId));
+  if (erasure !== undefined) {
+    refuse(
+      'PERSONAL_DATA_ERASED',
+      `the terms of agreement ${agreement.agreementId} were erased at ${erasure.at} (receipt ${erasure.receiptId}), ` +
+        'so no terms are left to accept; the client may draft the work again',
     );
   }
   const accepted = touched(tx, { ...agreement, status: 'active' as const, acceptedAt: tx.at });

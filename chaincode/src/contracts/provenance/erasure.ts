@@ -3,6 +3,7 @@ import { provenanceAuditorRoles, provenanceCommandRoles } from '../../model/acce
 import { agreementTermsCollection } from '../../model/agreement';
 import type { Caller } from '../../model/identity';
 import type { Party } from '../../model/party';
+import type { AgreementRecord } from '../../model/agreement-records';
 import type { AuditedRecord } from '../../model/audit';
 import { auditGrantAllows, refuseMissingRecord } from '../audit/scope';
 import {
@@ -20,7 +21,8 @@ import { refuse, refuseIdTaken } from '../../ledger/refusal';
 import { decodeRecord } from '../../ledger/state';
 import { actorOf, type Tx } from '../../ledger/tx';
 import { requireVisibleToActor } from '../agreement/access';
-import { requireAgreement, termsKey } from '../agreement/store';
+import { readMilestones, requireAgreement, termsKey } from '../agreement/store';
+import { finalStatuses } from '../agreement/settlement';
 import { requireController, requireDataset } from './access';
 import { erasureReceipts, provenanceRecords, subjectDataKey } from './store';
 import { requireCollectionMember } from '../../ledger/collections';
@@ -55,6 +57,7 @@ async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateDat
           `the caller is ${describeCaller(tx.caller)}`,
       );
     }
+    await requireTermsOutOfForce(tx.ctx, agreement);
     return {
       collection: agreementTermsCollection,
       key: termsKey(tx.ctx, agreement.agreementId),
@@ -72,6 +75,28 @@ async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateDat
     sha256: dataset.subjectData.sha256,
     dataset,
   };
+}
+
+/**
+ * An accepted agreement's terms are what its open milestones are performed and disputed
+ * under: erasure gives way to the contract and to legal claims under it (GDPR Art. 17(1)(b),
+ * 17(3)(e)) until every milestone has ended. An offer's terms may go (it can then no
+ * longer be accepted), as may those of an agreement declined, cancelled or completed.
+ *
+ * @throws RefusalError INVALID_STATE naming `target.agreementId` and the open milestones.
+ */
+async function requireTermsOutOfForce(ctx: Context, agreement: AgreementRecord): Promise<void> {
+  if (agreement.status !== 'active') return;
+  const open = (await readMilestones(ctx, agreement)).filter((milestone) => !finalStatuses.includes(milestone.status));
+  if (open.length === 0) return;
+  const listed = open.map((milestone) => `${milestone.milestoneId} ${milestone.status}`).join(', ');
+  refuse(
+    'INVALID_STATE',
+    `agreement ${agreement.agreementId} is in force (milestones ${listed}): its terms are kept while it is ` +
+      'performed and may be disputed (GDPR Art. 17(3)(e)), and may be erased once every milestone is paid, ' +
+      'settled, refunded or cancelled',
+    'target.agreementId',
+  );
 }
 
 function describeTarget(target: ErasureTarget): string {
