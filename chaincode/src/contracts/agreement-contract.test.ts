@@ -722,10 +722,12 @@ describe('AgreementContract: queries', () => {
   });
 
   it('lets parties, the evaluator and overseeing roles read an agreement, and nobody else', async () => {
-    for (const reader of [client, freelancer, evaluator, auditor, admin, arbitratorA, settlement]) {
+    for (const reader of [client, freelancer, evaluator, auditor, admin, settlement]) {
       await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
     }
-    // Everyone else is answered exactly as for an agreement that does not exist.
+    // Everyone else is answered exactly as for an agreement that does not exist: a
+    // governed arbitrator too, until a dispute over it draws them (the disputes' suite).
+    await expect(driver.getAgreement(arbitratorA)).rejects.toThrow(missingAgreement());
     await expect(driver.getAgreement(otherClient)).rejects.toThrow(missingAgreement());
     await expect(driver.getAgreement(otherFreelancer)).rejects.toThrow(missingAgreement());
     await expect(driver.getAgreement(noUserId)).rejects.toThrow(missingAgreement());
@@ -784,10 +786,10 @@ describe('AgreementContract: queries', () => {
       // An agreement naming a person of their own organisation stays readable, as for its admin.
       await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
     }
-    // The governed arbitrators and the settlement organisation's identity read it.
-    for (const reader of [arbitratorA, settlement]) {
-      await expect(driver.getAgreement(reader, 'B-9')).resolves.toMatchObject({ agreement: { agreementId: 'B-9' } });
-    }
+    // The settlement organisation's identity reads it; a governed arbitrator, only the
+    // agreements with a dispute whose panel holds them, and B-9 has none.
+    await expect(driver.getAgreement(settlement, 'B-9')).resolves.toMatchObject({ agreement: { agreementId: 'B-9' } });
+    await expect(driver.getAgreement(arbitratorA, 'B-9')).rejects.toThrow(missingAgreement('B-9'));
   });
 
   it('lists agreements by party from the composite-key index', async () => {

@@ -163,6 +163,11 @@ describe('AgreementContract: disputes', () => {
       /^FORBIDDEN: only the panel drawn for milestone m1 of agreement A-17 \(.*\) may vote on its dispute$/,
     );
     expect((await driver.vote('m1', arbitratorC, '1', '150000')).status).toBe('resolved');
+    // The panel reads the agreement it decided; a governed arbitrator not drawn reads nothing of it.
+    for (const member of [arbitratorA, arbitratorB, arbitratorC]) {
+      await expect(driver.getAgreement(member)).resolves.toMatchObject({ agreement: { agreementId: 'A-17' } });
+    }
+    await expect(driver.getAgreement(arbitratorD)).rejects.toThrow(missingAgreement());
   });
 
   it('refuses votes by anyone without the arbitrator role or who is a party', async () => {

@@ -43,9 +43,10 @@ export const agreementCommandRoles = {
 } as const satisfies Record<AgreementCommand, readonly Role[]>;
 
 /**
- * Roles that may read any agreement on the channel, besides its own parties and
- * evaluator: auditors (under their grants), and, with a governance decision behind them
- * (`Caller.governed`), arbitrators and the settlement service.
+ * Roles that may read agreements on the channel beyond their own organisation's, besides
+ * its own parties and evaluator: auditors (under their grants), and, with a governance
+ * decision behind them (`Caller.governed`), the settlement service and arbitrators (these
+ * only the agreements with a dispute whose panel holds them).
  */
 export const agreementReaderRoles: readonly Role[] = ['auditor', 'arbitrator', 'settlement'];
 

@@ -7,7 +7,7 @@ import { governedRoles, type Caller } from '../../model/identity';
 import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { refuse } from '../../ledger/refusal';
 import { auditGrantAllows, readsThroughAuditGrants, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
-import { readAgreement } from './store';
+import { readAgreement, readMilestones } from './store';
 
 /**
  * Whether the caller may read the agreement: its parties, its evaluator, the overseeing
@@ -155,9 +155,31 @@ export function auditGrantCoversAgreement(ctx: Context, caller: Caller, agreemen
  */
 export async function requireReader(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<void> {
   requireVisible(caller, agreement);
+  await requirePanelSeat(ctx, caller, agreement);
   await requireAuditGrant(ctx, caller, auditedAgreement(agreement), namedParties(agreement), () =>
     refuseAsMissing(agreement.agreementId),
   );
+}
+
+/**
+ * A governed arbitrator's reach beyond their own organisation's agreements is the
+ * disputes they are drawn to decide: an agreement with a dispute whose panel holds them
+ * (before and after its decision), or one opened before panels were drawn and still
+ * undecided (its first voters form its panel, so any governed arbitrator may be one).
+ * Other agreements between other organisations are none of their business.
+ *
+ * @throws RefusalError NOT_FOUND, worded as for a missing agreement.
+ */
+async function requirePanelSeat(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<void> {
+  if (caller.role !== 'arbitrator') return;
+  const named = namedParties(agreement);
+  if (named.some((party) => party.mspId === caller.mspId)) return;
+  const seated = (await readMilestones(ctx, agreement)).some(({ dispute }) => {
+    if (dispute === undefined) return false;
+    if (dispute.panel === undefined) return dispute.decision === undefined;
+    return dispute.panel.some((member) => isParty(caller, member));
+  });
+  if (!seated) refuseAsMissing(agreement.agreementId);
 }
 
 /**
