@@ -687,6 +687,39 @@ describe('LicensingContract', () => {
       ]);
     });
 
+    it('tells a payout awaiting the collection from one that does not exist, and a grant that does not exist from a period not closed', async () => {
+      await accept(client, await openOffer(feeOnly));
+      const reissue = (grantId: string, periodId: string, instructionId: string) =>
+        refusal(call(otherFreelancer, 'reissueRoyaltyPayout', { grantId, periodId, instructionId }));
+      expect(await reissue('G-1', 'fee', 'G-1/fee/fee-2')).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'instructionId',
+        message: expect.stringContaining(
+          'royalty payout G-1/fee/fee-2 of the fee of grant G-1 awaits the collection',
+        ) as string,
+      });
+      expect(await reissue('G-1', 'fee', 'G-1/fee/fee-9')).toMatchObject({ code: 'NOT_FOUND', field: 'instructionId' });
+      expect(await reissue('G-zzz', 'fee', 'G-zzz/fee/fee-1')).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'grantId',
+        message: 'licence grant G-zzz does not exist',
+      });
+      expect(await reissue('G-1', '2026-01', 'G-1/2026-01/royalty-1')).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'periodId',
+      });
+      // Someone who may not read the grant learns nothing more from the period than from a missing grant.
+      expect(
+        await refusal(
+          call(testIdentity('TalentOrgMSP', 'sam', 'freelancer'), 'reissueRoyaltyPayout', {
+            grantId: 'G-1',
+            periodId: '2026-01',
+            instructionId: 'x',
+          }),
+        ),
+      ).toMatchObject({ code: 'NOT_FOUND', field: 'grantId', message: 'licence grant G-1 does not exist' });
+    });
+
     it('records the settlement answers per owner, and the fee is paid once a failed part issued again is', async () => {
       await accept(client, await openOffer(feeOnly));
       expect(

@@ -1,5 +1,6 @@
 import {
   licenceFeePeriodId,
+  licenceFeeView,
   royaltyInstructionId,
   royaltyPeriodBounds,
   type ConfirmRoyaltyPayoutRequest,
@@ -255,8 +256,9 @@ async function maySeePeriod(tx: Tx, period: RoyaltyPeriodRecord): Promise<boolea
  *
  * @returns `period` whole, for the event the settlement service follows, and
  *   `periodAsSeen`, what the caller is answered (see {@link periodAsSeenBy}).
- * @throws RefusalError NOT_FOUND (periodId), as for a period not closed, for an unknown
- *   period and for anyone who may not see it; NOT_FOUND (instructionId) for an unknown
+ * @throws RefusalError NOT_FOUND (grantId) for a grant that does not exist, and as for one
+ *   to anyone who may see neither it nor the period; NOT_FOUND (periodId) for a period
+ *   not closed of a grant the caller reads; NOT_FOUND (instructionId) for an unknown
  *   instruction; FORBIDDEN for anyone else; INVALID_STATE unless the instruction failed
  *   and was not issued again.
  */
@@ -274,12 +276,32 @@ export async function reissueRoyaltyPayout(
   if (tx.caller.role === 'settlement') await requireSettlementOrganisation(tx, `reissue a royalty payout of ${label}`);
   const period = await royaltyPeriods.read(tx.ctx, request.grantId, request.periodId);
   const refuseAsNotClosed = (): never => refuse('NOT_FOUND', `${label} is not closed`, 'periodId');
-  if (period === undefined) return refuseAsNotClosed();
+  if (period === undefined) {
+    // A grant nobody may read is answered as one that does not exist, the way closing a period answers it.
+    const grant = await licenceGrants.read(tx.ctx, request.grantId);
+    const readable =
+      grant !== undefined &&
+      (tx.caller.role === 'settlement' || canReadGrant(tx, grant, await ownersOfWork(tx, grant.workId)));
+    if (!readable) refuseGrantAsMissing(request.grantId);
+    return refuseAsNotClosed();
+  }
   // Only someone who may see the period learns that it (and so its grant) exists.
-  if (tx.caller.role !== 'settlement' && !(await maySeePeriod(tx, period))) refuseAsNotClosed();
+  if (tx.caller.role !== 'settlement' && !(await maySeePeriod(tx, period))) refuseGrantAsMissing(request.grantId);
   const index = period.instructions.findIndex((instruction) => instruction.instructionId === request.instructionId);
   const failed = period.instructions[index];
   if (failed === undefined) {
+    // A fee's payouts are named before they are issued (awaiting the licensee's payment).
+    const awaiting = licenceFeeView(period).payouts.find(
+      (payout) => payout.instructionId === request.instructionId && payout.status === 'awaiting-collection',
+    );
+    if (awaiting !== undefined) {
+      refuse(
+        'INVALID_STATE',
+        `royalty payout ${request.instructionId} of ${label} awaits the collection from the licensee: it is ` +
+          'issued once a collection is confirmed paid, and can be issued again only after it failed',
+        'instructionId',
+      );
+    }
     refuse('NOT_FOUND', `${label} has no royalty instruction ${request.instructionId}`, 'instructionId');
   }
   if (
