@@ -261,32 +261,96 @@ describe('failed credentials are throttled', () => {
     }
   });
 
-  it('holds each of N workers to its share of a burst, and gives the window as the wait while guesses are under way', async () => {
+  it('holds each of N workers to its share of a burst: the rest wait, and are refused for the window once those fail', async () => {
     // Two workers see each other's failures only once answered: each lets through half the
     // account's 10 at once, so the burst examines 10 between them, not 20.
     const worker = new CredentialThrottle({ examiningProcesses: 2 });
     const subject = { address: '127.0.0.9', account: 'ivy' };
     const ends: (() => void)[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) ends.push(await worker.beginAttempt(subject));
-    const refused = await worker.beginAttempt(subject).then(
-      () => undefined,
+    // The sixth waits for a place rather than being refused at once.
+    const sixth = worker.beginAttempt(subject).then(
+      () => 'examined',
       (error: unknown) => error,
     );
-    expect(refused).toBeInstanceOf(CredentialsThrottledError);
-    // If the guesses under way fail, the account stays closed for the window (15 minutes).
-    expect((refused as CredentialsThrottledError).retryAfterSeconds).toBe(900);
+    expect(
+      await Promise.race([
+        sixth,
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('waiting');
+          }, 200),
+        ),
+      ]),
+    ).toBe('waiting');
+    // The five fail, and so do the other worker's five: the counter is full of failures, and
+    // the sixth is refused for the window (15 minutes).
+    for (let failure = 0; failure < 5; failure += 1) await worker.recordFailure(subject);
     for (const end of ends) {
       await worker.recordFailure(subject);
       end();
     }
+    const refused = await sixth;
+    expect(refused).toBeInstanceOf(CredentialsThrottledError);
+    expect((refused as CredentialsThrottledError).retryAfterSeconds).toBe(900);
+    expect((refused as CredentialsThrottledError).message).toMatch(/^too many failed credentials/);
     // A process alone examines up to the whole limit at once.
-    const one = new CredentialThrottle();
+    const one = new CredentialThrottle({ queueMs: 0 });
     const singles: (() => void)[] = [];
     for (let attempt = 0; attempt < 10; attempt += 1) singles.push(await one.beginAttempt(subject));
     await expect(one.beginAttempt(subject)).rejects.toBeInstanceOf(CredentialsThrottledError);
     for (const end of singles) end();
-    // With the burst's 5 failures counted and nothing under way, the worker examines a guess again.
-    expect(await worker.beginAttempt(subject).then(() => 'examined')).toBe('examined');
+    // Had only this worker's five failed, the sixth would have been examined once they ended.
+    const fresh = new CredentialThrottle({ examiningProcesses: 2 });
+    const held: (() => void)[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) held.push(await fresh.beginAttempt(subject));
+    const next = fresh.beginAttempt(subject).then(() => 'examined');
+    for (const end of held) {
+      await fresh.recordFailure(subject);
+      end();
+    }
+    expect(await next).toBe('examined');
+  });
+
+  it('lets a password waiting behind others under way in once one ends, and after its wait refuses it saying why, for 1 s', async () => {
+    const throttle = new CredentialThrottle({ queueMs: 300 });
+    const subject = { address: '127.0.0.10', account: 'jay' };
+    const ends: (() => void)[] = [];
+    for (let attempt = 0; attempt < 10; attempt += 1) ends.push(await throttle.beginAttempt(subject));
+    const waiting = throttle.beginAttempt(subject);
+    // A right password ends without a failure: its place goes to the one waiting.
+    await throttle.recordSuccess(subject);
+    ends.pop()?.();
+    ends.push(await waiting);
+    const refused = await throttle.beginAttempt(subject).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(CredentialsThrottledError);
+    expect([(refused as CredentialsThrottledError).retryAfterSeconds, (refused as Error).message]).toEqual([
+      1,
+      'too many passwords from this address or for this account are being checked at once; try again in 1 s',
+    ]);
+    for (const end of ends) end();
+  });
+
+  it('signs in every one of a burst of right passwords from one address, more than its failure limit at once', async () => {
+    const server = await startTestServer({ AUTH_FAILURES_PER_ADDRESS: '4', AUTH_FAILURES_PER_ACCOUNT: '2' });
+    try {
+      const people = ['kim', 'lou', 'max'];
+      for (const userId of people) {
+        await createPasswordPerson(server.accounts, userId, 'ClientOrg', 'client', `${userId} password 1`);
+      }
+      const burst = await Promise.all(
+        Array.from({ length: 24 }, (_, n) => {
+          const userId = people[n % people.length] ?? 'kim';
+          return loginFrom(server, '127.0.0.11', userId, `${userId} password 1`);
+        }),
+      );
+      expect(burst.map((answer) => answer.status)).toEqual(Array.from({ length: 24 }, () => 200));
+    } finally {
+      await server.close();
+    }
   });
 
   it('takes as long to refuse an unknown user as a known one', async () => {

@@ -25,6 +25,12 @@ export interface CredentialThrottleOptions {
    * refusing a lone guess up to N − 1 failures before the limit.
    */
   readonly examiningProcesses?: number;
+  /**
+   * How long a password waits for a place in its counters while others are examined
+   * (default 5 s): a burst of sign-ins from one address is examined a few at a time rather
+   * than refused; past this wait it is refused 429 saying so, with `Retry-After: 1`.
+   */
+  readonly queueMs?: number;
 }
 
 /** A refusal to look at a credential because too many wrong ones came from the same place. */
@@ -32,8 +38,18 @@ export class CredentialsThrottledError extends ApiError {
   /** Seconds until the client may try again, for `Retry-After`. */
   readonly retryAfterSeconds: number;
 
-  constructor(retryAfterSeconds: number) {
-    super(429, 'RATE_LIMITED', `too many failed credentials; try again in ${retryAfterSeconds} s`);
+  /**
+   * @param busy refused for the passwords being checked at once, none of them failed yet,
+   *   rather than for failures: said so, since the client did nothing wrong.
+   */
+  constructor(retryAfterSeconds: number, busy = false) {
+    super(
+      429,
+      'RATE_LIMITED',
+      busy
+        ? `too many passwords from this address or for this account are being checked at once; try again in ${retryAfterSeconds} s`
+        : `too many failed credentials; try again in ${retryAfterSeconds} s`,
+    );
     this.name = 'CredentialsThrottledError';
     this.retryAfterSeconds = retryAfterSeconds;
   }
@@ -84,10 +100,15 @@ export class CredentialThrottle {
   readonly #examining = new Map<string, number>();
   readonly #processes: number;
   readonly #windowMs: number;
+  /** How long a password waits for a place while others are examined, before it is refused. */
+  readonly #queueMs: number;
+  /** Attempts waiting for a place, woken when one ends. */
+  readonly #onPlaceFreed = new Set<() => void>();
 
   constructor(options: CredentialThrottleOptions = {}) {
     this.#windowMs = options.windowMs ?? 15 * 60_000;
     this.#processes = Math.max(1, options.examiningProcesses ?? 1);
+    this.#queueMs = options.queueMs ?? 5_000;
     const duration = this.#windowMs / 1000;
     this.#perAddress = new RateLimiterMemory({
       keyPrefix: 'address',
@@ -144,24 +165,42 @@ export class CredentialThrottle {
    * aliases, parallel requests) count against the limit together, so no more of them are
    * examined than the counters have room for.
    *
+   * A password that finds the places taken only by others under way waits for one (up to
+   * `queueMs`) rather than being refused: a burst of right passwords then all get in.
+   *
    * @returns the function that gives the places back; call it once, whatever the outcome.
-   * @throws CredentialsThrottledError as {@link assertMayTry}, counting attempts under way.
+   * @throws CredentialsThrottledError as {@link assertMayTry}, counting attempts under way
+   *   (with the window's wait); after `queueMs` still waiting, one saying the passwords
+   *   under way are why, with a wait of 1 s.
    */
   async beginAttempt(subject: CredentialSubject): Promise<() => void> {
     const counters = this.#counters(subject);
-    const states = await Promise.all(counters.map(([limiter, key]) => limiter.get(key)));
-    // From here to the return nothing awaits, so no other attempt checks in between.
     const places = counters.map(([limiter, key]) => `${limiter.keyPrefix}\u0000${key}`);
-    const full = counters.some(([limiter], index) => {
-      const consumed = states[index]?.consumedPoints ?? 0;
-      const underWay = (this.#examining.get(places[index] ?? '') ?? 0) + 1;
-      return consumed + this.#processes * underWay > limiter.points;
-    });
-    if (full) {
-      // Full with guesses under way: if they fail, the counter stays full until its window
-      // ends, so that is the wait to give (a guess that is right clears it sooner).
-      const waits = states.map((state) => (state === null ? this.#windowMs : Math.max(1, state.msBeforeNext)));
-      throw new CredentialsThrottledError(Math.max(1, Math.ceil(Math.max(0, ...waits) / 1000)));
+    const deadline = Date.now() + this.#queueMs;
+    for (;;) {
+      const states = await Promise.all(counters.map(([limiter, key]) => limiter.get(key)));
+      // From here to the return (or the wait) nothing awaits, so no other attempt checks in between.
+      const roomFor = (underWay: (index: number) => number) =>
+        counters.every(
+          ([limiter], index) =>
+            (states[index]?.consumedPoints ?? 0) + this.#processes * (underWay(index) + 1) <= limiter.points,
+        );
+      if (!roomFor(() => 0)) {
+        // Full of failures: that lasts until the counter's window ends.
+        const waits = states.map((state) => (state === null ? this.#windowMs : Math.max(1, state.msBeforeNext)));
+        throw new CredentialsThrottledError(Math.max(1, Math.ceil(Math.max(0, ...waits) / 1000)));
+      }
+      if (roomFor((index) => this.#examining.get(places[index] ?? '') ?? 0)) break;
+      // Full only of passwords under way (a burst of sign-ins, right or wrong): their
+      // answers free the places, or fill the counter with failures, in moments.
+      if (Date.now() >= deadline) throw new CredentialsThrottledError(1, true);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#onPlaceFreed.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
     for (const place of places) this.#examining.set(place, (this.#examining.get(place) ?? 0) + 1);
     let ended = false;
@@ -173,6 +212,9 @@ export class CredentialThrottle {
         if (left === 0) this.#examining.delete(place);
         else this.#examining.set(place, left);
       }
+      const waiting = [...this.#onPlaceFreed];
+      this.#onPlaceFreed.clear();
+      for (const wake of waiting) wake();
     };
   }
 
