@@ -307,6 +307,8 @@ export class SettlementService {
       await this.#credentialChanged(event);
       return;
     }
+    const answer = ledgerAnswerOf(event);
+    if (answer !== undefined) await this.#answeredOnLedger(answer, event.transactionId);
     const carried = instructionsOf(event);
     if (carried === undefined) return;
     if ('malformed' in carried) {
@@ -536,13 +538,15 @@ export class SettlementService {
         return;
       }
       const attempts = row.attempts + 1;
-      await this.#move(row.instruction_id, ['queued', 'sending', 'retry'], {
+      const taken = await this.#move(row.instruction_id, ['queued', 'sending', 'retry'], {
         state: 'sending',
         attempts,
         payout_account_id: account.accountId,
         // Never sent before: it goes where the organisation is routed now, and its answer is expected from there.
         provider: provider.name,
       });
+      // Answered on the ledger meanwhile (see #answeredOnLedger): the money must not move again.
+      if (!taken) return;
       const order: PaymentOrder = {
         instructionId: row.instruction_id,
         direction: row.direction,
@@ -1121,6 +1125,43 @@ export class SettlementService {
     });
   }
 
+  /**
+   * The ledger recorded an answer to an instruction this service has not handed to its
+   * provider (queued, waiting for a retry, or a dead letter): someone else answered it (a
+   * settlement identity of this organisation outside this service, say), so it is closed
+   * as the ledger has it and never sent: sending it now would move money the ledger
+   * already counts as moved, or as failed. Rows with the provider (being sent, sent, or
+   * answered) are left: their answer comes from the provider, and reconciliation compares
+   * the two. Its own confirmations find their rows confirmed (or confirming, after a
+   * write whose status was lost: then recorded as the ledger has it).
+   */
+  async #answeredOnLedger(answer: LedgerAnswer, txId: string): Promise<void> {
+    const closed = await this.#move(answer.instructionId, ['queued', 'retry', 'dead'], {
+      state: 'confirmed',
+      outcome: answer.outcome,
+      provider_reference: answer.providerReference,
+      outcome_reason:
+        `answered ${answer.outcome} on the ledger by ${answer.by} in transaction ${txId} before this service sent it; not sent`.slice(
+          0,
+          500,
+        ),
+      confirm_tx_id: txId,
+      next_attempt_at: null,
+    });
+    if (closed) {
+      this.#options.log.warn(
+        { instructionId: answer.instructionId, txId, by: answer.by },
+        'settlement instruction answered on the ledger before it was sent: closed, not sent',
+      );
+      return;
+    }
+    await this.#move(answer.instructionId, ['confirming'], {
+      state: 'confirmed',
+      confirm_tx_id: txId,
+      next_attempt_at: null,
+    });
+  }
+
   /** The outbox row of an instruction, or undefined when this service never took it. */
   async instruction(instructionId: string): Promise<SettlementOutboxTable | undefined> {
     return this.#db
@@ -1337,6 +1378,43 @@ function fromLicensing(instruction: RoyaltyInstruction): LedgerInstruction {
     ...orderOf(instruction),
     ...instructionRecord(instruction),
     counterparty: instruction.kind === 'collection' ? instruction.payer : (instruction.payee ?? instruction.payer),
+  };
+}
+
+/** An answer to an instruction recorded on the ledger, as a confirmation event carries it. */
+interface LedgerAnswer {
+  readonly instructionId: string;
+  readonly outcome: 'paid' | 'failed';
+  readonly providerReference: string | null;
+  /** Who recorded it: `<mspId> user <userId>`. */
+  readonly by: string;
+}
+
+const ledgerAnswerSchema = z.object({
+  actor: z.object({ mspId: z.string(), userId: z.string().optional() }),
+  instruction: z.object({
+    instructionId: z.string(),
+    status: z.enum(['paid', 'failed']),
+    confirmation: z.object({ providerReference: z.string() }).optional(),
+  }),
+});
+
+/** The answer a confirmation event (`confirmSettlement`, `confirmRoyaltyPayout`) recorded, if it is one. */
+function ledgerAnswerOf(event: LedgerEvent): LedgerAnswer | undefined {
+  if (
+    event.name !== 'agreement.SettlementConfirmed' &&
+    event.name !== `${licensingContractName}.RoyaltyPayoutConfirmed`
+  ) {
+    return undefined;
+  }
+  const parsed = ledgerAnswerSchema.safeParse(event.payload);
+  if (!parsed.success) return undefined;
+  const { actor, instruction } = parsed.data;
+  return {
+    instructionId: instruction.instructionId,
+    outcome: instruction.status,
+    providerReference: instruction.confirmation?.providerReference ?? null,
+    by: `${actor.mspId} user ${actor.userId ?? '?'}`,
   };
 }
 

@@ -1344,6 +1344,46 @@ describe('SettlementService against the chaincode, the sandbox provider and SQLi
   );
 
   it(
+    'closes, and never sends, an instruction someone else answered on the ledger while it waited for an account',
+    async () => {
+      const rig = await startRig();
+      // The client has no account yet: the funding waits for one.
+      await rig.registerAccounts(tara);
+      const service = await rig.startService();
+      const agreementId = await rig.activeAgreement();
+      const fundId = await rig.fund(agreementId);
+      expect((await rig.rowIn(fundId, 'retry')).last_error).toMatch(/has no account in EUR to be debited/);
+
+      // Another settlement identity of the organisation records it paid on the ledger, around this service.
+      const desk = principal('desk', 'AuditOrgMSP', 'settlement');
+      const recorded = await (
+        await rig.as(desk)
+      ).agreements.confirmSettlement({
+        requestId: 'desk-paid',
+        agreementId,
+        milestoneId: 'm1',
+        instructionId: fundId,
+        outcome: 'paid',
+        providerReference: 'desk-ref-1',
+      });
+      expect(await rig.rowIn(fundId, 'confirmed')).toMatchObject({
+        outcome: 'paid',
+        provider_reference: 'desk-ref-1',
+        confirm_tx_id: recorded.transactionId,
+        attempts: 0,
+        outcome_reason: `answered paid on the ledger by AuditOrgMSP user desk in transaction ${recorded.transactionId} before this service sent it; not sent`,
+      });
+      // The account the funding waited for comes: nothing is collected, the ledger counts it collected already.
+      await rig.registerAccounts(carol);
+      service.wake();
+      await delay(500);
+      expect(rig.sandbox.payments()).toEqual([]);
+      expect(await rig.row(fundId)).toMatchObject({ state: 'confirmed', attempts: 0 });
+    },
+    scenarioTimeoutMs,
+  );
+
+  it(
     'answers a person only for dead letters, and never sends the replacement of a payout its provider may still pay',
     async () => {
       // The sandbox takes orders but answers none by itself: every provider answer here is crafted.
