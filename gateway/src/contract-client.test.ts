@@ -72,6 +72,8 @@ class ScriptedNetwork {
   /** Failures the first endorsements meet, one each, before `endorseFailure` applies. */
   endorseFailures: Error[] = [];
   evaluateFailure: Error | undefined;
+  /** Failures the first evaluations meet, one each, before `evaluateFailure` applies. */
+  evaluateFailures: Error[] = [];
   /** How many of the first submits find no orderer. */
   unreachableSubmits = 0;
   /** Which submits (counted from 1) find no orderer, besides the first `unreachableSubmits`. */
@@ -105,6 +107,8 @@ class ScriptedNetwork {
               this.evaluations.push(name);
               this.evaluationOptions.push(options);
               this.evaluationCallOptions.push(callOptions);
+              const next = this.evaluateFailures.shift();
+              if (next !== undefined) return Promise.reject(next);
               if (this.evaluateFailure !== undefined) return Promise.reject(this.evaluateFailure);
               return Promise.resolve(this.result);
             },
@@ -650,6 +654,63 @@ describe('ContractClient', () => {
       expect(refusal).toMatchObject({ code: 'INVALID_STATE', field: 'milestoneId' });
       expect([scripted.proposals.length, scripted.submissions, watched.waits]).toEqual([proposals, 0, waited]);
     }
+  });
+
+  it('reads a record once more when a peer was behind and answered NOT_FOUND, and lets the answer stand otherwise', async () => {
+    // As after a peer hang: the other organisation's peer has the block that wrote the record, this one not yet.
+    const notYet = () =>
+      new GatewayError({
+        code: grpcStatus.UNKNOWN,
+        details: [
+          {
+            address: '127.0.0.1:9051',
+            mspId: 'TalentOrgMSP',
+            message: 'chaincode response 500, NOT_FOUND[name]: consortium parameter maxRevisions has not been set',
+          },
+        ],
+        cause: serviceError(grpcStatus.UNKNOWN, 'evaluate call to endorser returned error'),
+      });
+    const heights = (behind: boolean) => {
+      const waits: [number, unknown][] = [];
+      const fake = {
+        behind: () => behind,
+        waitForEvenHeights: (timeoutMs: number, options: unknown) => {
+          waits.push([timeoutMs, options]);
+          return Promise.resolve(true);
+        },
+      };
+      return { waits, peerHeights: fake as unknown as PeerHeights };
+    };
+    const lagging = new ScriptedNetwork();
+    lagging.evaluateFailures = [notYet()];
+    const behind = heights(true);
+    const read = await new ContractClient(lagging.asNetwork(), 'gigledger', {
+      peerHeights: behind.peerHeights,
+    }).evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' });
+    expect([read.name, lagging.evaluations.length, behind.waits]).toEqual([
+      'maxRevisions',
+      2,
+      [[5000, { includeLagging: 'all' }]],
+    ]);
+    // Level peers: a NOT_FOUND is the answer, at once; another refusal is never asked again.
+    for (const failure of [notYet(), endorseError(['chaincode response 500, FORBIDDEN: only admin may read this'])]) {
+      const level = new ScriptedNetwork();
+      level.evaluateFailure = failure;
+      const watched = heights(failure instanceof EndorseError);
+      const refusal = await new ContractClient(level.asNetwork(), 'gigledger', { peerHeights: watched.peerHeights })
+        .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+        .catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RefusedError);
+      expect([level.evaluations.length, watched.waits]).toEqual([1, []]);
+    }
+    // Still behind after the wait: the second NOT_FOUND stands.
+    const stuck = new ScriptedNetwork();
+    stuck.evaluateFailure = notYet();
+    const stillBehind = heights(true);
+    const refused = await new ContractClient(stuck.asNetwork(), 'gigledger', { peerHeights: stillBehind.peerHeights })
+      .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+      .catch((error: unknown) => error);
+    expect([(refused as RefusedError).code, stuck.evaluations.length]).toEqual(['NOT_FOUND', 2]);
   });
 
   it("answers the peers' refusal of a removed organisation's identity as NotMemberError, endorsing and evaluating alike", async () => {

@@ -204,6 +204,8 @@ export class ContractClient implements TransactionTransport {
 
   /**
    * Evaluates a query on one peer: the gateway's choice, or one of `options.organizations`.
+   * A NOT_FOUND while some peer was behind is asked again once the peers are level (up to
+   * `catchUpMs`), and the second answer stands.
    *
    * @throws RefusedError when the chaincode refuses; EvaluationError when no peer answers;
    *   PeersBusyError (an EvaluationError's sibling) when it waited its deadline for a slot, unsent.
@@ -212,6 +214,28 @@ export class ContractClient implements TransactionTransport {
     spec: Spec,
     request: z.input<Spec['request']>,
     options: EvaluateOptions = {},
+  ): Promise<z.output<Spec['result']>> {
+    // A record another organisation's command just wrote may not be on this peer yet (it
+    // lags after a hang, say): its NOT_FOUND is asked once more once the peers are level,
+    // as a command's stale refusal is endorsed again, rather than answered as "no such record".
+    const heights = this.#options.peerHeights;
+    const behindWhenSent = heights?.behind() === true;
+    try {
+      return await this.#evaluateOnce(spec, request, options);
+    } catch (error) {
+      if (!(error instanceof RefusedError && error.code === 'NOT_FOUND')) throw error;
+      if (heights === undefined || !(behindWhenSent || heights.behind())) throw error;
+      await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
+        includeLagging: options.organizations ?? 'all',
+      });
+      return this.#evaluateOnce(spec, request, options);
+    }
+  }
+
+  async #evaluateOnce<Spec extends AnySpec>(
+    spec: Spec,
+    request: z.input<Spec['request']>,
+    options: EvaluateOptions,
   ): Promise<z.output<Spec['result']>> {
     const contract = this.#contract(spec);
     let bytes: Uint8Array;
