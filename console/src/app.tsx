@@ -98,11 +98,33 @@ function Shell({ children }: { children: ReactNode }) {
   );
 }
 
-/** Pages that need a signed-in person send everyone else to sign in first. */
-function SignedIn({ children }: { children: ReactNode }) {
+/** "a client, freelancer or evaluator": the roles a page is for, in words. */
+function rolesInWords(roles: readonly string[]): string {
+  const [last, ...rest] = [...roles].reverse();
+  return `${/^[aeiou]/.test(roles[0] ?? '') ? 'an' : 'a'} ${rest.length === 0 ? (last ?? '') : `${rest.reverse().join(', ')} or ${last ?? ''}`}`;
+}
+
+/**
+ * Pages that need a signed-in person send everyone else to sign in first. A page of the
+ * navigation (`page`, its address there) reached by its address by a role it is not for
+ * says so, rather than showing an empty list that reads as "nothing here".
+ */
+function SignedIn({ children, page }: { children: ReactNode; page?: string }) {
   const { session } = useSession();
   const [location] = useLocation();
   if (session === undefined) return <Redirect to={`/sign-in?next=${encodeURIComponent(location)}`} />;
+  const item = navigation.find((entry) => entry.href === page);
+  if (item !== undefined && item.roles !== 'all' && !item.roles.includes(session.person.role)) {
+    return (
+      <section>
+        <h1>{item.label}</h1>
+        <p role="note">
+          This page is for {rolesInWords(item.roles)}; you are signed in as {session.person.role} of{' '}
+          {session.person.org}. Your pages are in the menu above.
+        </p>
+      </section>
+    );
+  }
   return <>{children}</>;
 }
 
@@ -126,7 +148,7 @@ export function App() {
               <Route path="/oidc-callback" component={OidcCallbackPage} />
               <Route path="/verify" component={VerifyPage} />
               <Route path="/agreements">
-                <SignedIn>
+                <SignedIn page="/agreements">
                   <AgreementsPage />
                 </SignedIn>
               </Route>
@@ -138,37 +160,37 @@ export function App() {
                 )}
               </Route>
               <Route path="/disputes">
-                <SignedIn>
+                <SignedIn page="/disputes">
                   <DisputesPage />
                 </SignedIn>
               </Route>
               <Route path="/wallet">
-                <SignedIn>
+                <SignedIn page="/wallet">
                   <WalletPage />
                 </SignedIn>
               </Route>
               <Route path="/issue">
-                <SignedIn>
+                <SignedIn page="/issue">
                   <IssuePage />
                 </SignedIn>
               </Route>
               <Route path="/history">
-                <SignedIn>
+                <SignedIn page="/history">
                   <HistoryPage />
                 </SignedIn>
               </Route>
               <Route path="/draft">
-                <SignedIn>
+                <SignedIn page="/draft">
                   <DraftPage />
                 </SignedIn>
               </Route>
               <Route path="/explorer/*?">
-                <SignedIn>
+                <SignedIn page="/explorer">
                   <ExplorerRoutes />
                 </SignedIn>
               </Route>
               <Route path="/provenance">
-                <SignedIn>
+                <SignedIn page="/provenance">
                   <Loaded>
                     <ProvenancePage />
                   </Loaded>
@@ -184,7 +206,7 @@ export function App() {
                 )}
               </Route>
               <Route path="/ip">
-                <SignedIn>
+                <SignedIn page="/ip">
                   <WorksPage />
                 </SignedIn>
               </Route>
@@ -196,7 +218,7 @@ export function App() {
                 )}
               </Route>
               <Route path="/governance">
-                <SignedIn>
+                <SignedIn page="/governance">
                   <ProposalsPage />
                 </SignedIn>
               </Route>
@@ -208,7 +230,7 @@ export function App() {
                 )}
               </Route>
               <Route path="/reconciliation">
-                <SignedIn>
+                <SignedIn page="/reconciliation">
                   <ReconciliationPage />
                 </SignedIn>
               </Route>

@@ -50,10 +50,13 @@ export function formatUtcDay(iso: string): string {
 }
 
 /**
- * A due date as the client set it: a whole UTC day (the console drafts the end of that
- * day in UTC, `…T23:59:59.000Z`) reads as that day, whatever the reader's zone; any other
- * instant as {@link formatInstant} reads it.
+ * A due date as the client set it: the end of a UTC day (the console drafts
+ * `…T23:59:59.000Z`; `.999` and no fraction alike) or its start (`…T00:00:00Z`, as API
+ * clients often write a date) reads as that day, saying which end, whatever the reader's
+ * zone; any other instant as {@link formatInstant} reads it.
  */
 export function formatDueDate(iso: string): string {
-  return iso.endsWith('T23:59:59.000Z') ? `${formatUtcDay(iso)} (end of the day, UTC)` : formatInstant(iso);
+  if (/T23:59:59(\.000|\.999)?Z$/.test(iso)) return `${formatUtcDay(iso)} (end of the day, UTC)`;
+  if (/T00:00:00(\.000)?Z$/.test(iso)) return `${formatUtcDay(iso)} (start of the day, UTC)`;
+  return formatInstant(iso);
 }

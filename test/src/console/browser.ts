@@ -50,8 +50,9 @@ export function consoleSuite(): () => { api: E2eApi; browser: Browser } {
  */
 export async function openPage(
   browser: Browser,
+  options: { timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page; policyViolations: string[]; loggedErrors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
   const page = await context.newPage();
   const policyViolations: string[] = [];
   const loggedErrors: string[] = [];

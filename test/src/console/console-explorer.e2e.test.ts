@@ -113,6 +113,16 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       // On a phone the page keeps to the screen: long values break, the keys table scrolls in its box, each key whole.
       await page.setViewportSize({ width: 390, height: 844 });
       expect(await layoutFaults(page)).toEqual([]);
+      // A table wider than the phone shades the edges with more past them: four layers, two covers and two shades.
+      const cues = await page
+        .locator('.table-scroll')
+        .evaluateAll((boxes) =>
+          boxes
+            .filter((box) => box.scrollWidth > box.clientWidth)
+            .map((box) => getComputedStyle(box).backgroundImage.match(/gradient\(/g)?.length ?? 0),
+        );
+      expect(cues.length).toBeGreaterThan(0);
+      expect(cues.every((layers) => layers === 4)).toBe(true);
       // A range over a cell's text has one box per line it is drawn on.
       const keyLines = await page.getByTestId('transaction-key').evaluateAll((cells) =>
         cells.map((cell) => {
@@ -160,6 +170,18 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await page.getByRole('link', { name: 'Block explorer' }).first().click();
       await page.getByTestId('channel-height').waitFor();
       expect(await seriousViolations(page)).toEqual([]);
+
+      // Another role's page reached by its address says whom it is for, rather than listing nothing.
+      await page.goto(`${api.url}/console/agreements`);
+      await page.getByLabel('User id').fill(auditor.party.userId);
+      await page.getByLabel('Password').fill(password(auditor.party.userId));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page
+        .getByRole('note')
+        .filter({ hasText: /^This page is for a client, freelancer or evaluator; you are signed in as auditor of / })
+        .waitFor();
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Agreements');
+      expect(await page.getByText('No agreement matches.').count()).toBe(0);
       expect(side.policyViolations).toEqual([]);
     } finally {
       await side.context.close();
@@ -170,7 +192,8 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
     const client = await api.person(`cyd-${suffix}`, 'ClientOrg', 'client');
     const freelancer = await api.person(`fey-${suffix}`, 'TalentOrg', 'freelancer');
     const clientSide = await openPage(browser);
-    const freelancerSide = await openPage(browser);
+    // West of UTC, where the end of a UTC day is still that day and its start the day before.
+    const freelancerSide = await openPage(browser, { timezoneId: 'America/Los_Angeles' });
     try {
       const page = clientSide.page;
       await signIn(page, api.url, client.party.userId, password(client.party.userId));
@@ -338,6 +361,17 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         timeZone: 'UTC',
       });
       await offered.getByText(`due ${dueShown} (end of the day, UTC)`).waitFor();
+      // A date written as its midnight, as API clients often send one, reads as that day too, not the evening before.
+      const midnightId = `DRM-${suffix}`;
+      await api.draftOneMilestone(client, freelancer, {
+        agreementId: midnightId,
+        title: 'Due at a midnight',
+        scope: 'Label images.',
+        milestone: { title: 'Labels', amount: '50000', criteria: 'All labelled', dueDate: `${due}T00:00:00.000Z` },
+      });
+      await offered.getByRole('link', { name: 'Agreements', exact: true }).click();
+      await offered.getByRole('link', { name: new RegExp(midnightId) }).click();
+      await offered.getByText(`due ${dueShown} (start of the day, UTC)`).waitFor({ timeout: 60_000 });
       for (const side of [clientSide, freelancerSide]) expect(side.policyViolations).toEqual([]);
     } finally {
       await clientSide.context.close();
