@@ -33,6 +33,11 @@ describe('index listings refuse ranges given the wrong way round', () => {
     ['/v1/index/dataset-access-grants?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.to'],
     // A person is named by both halves or not at all.
     ['/v1/index/works?ownerMspId=TalentOrgMSP', 'query.ownerUserId'],
+    // An organisation is named by its MSP id: text that could be none is refused, not answered empty.
+    ['/v1/index/agreements?org=Evil%20Org', 'query.org'],
+    ['/v1/index/payouts?org=%E2%80%AEOrg', 'query.org'],
+    ['/v1/index/licences?licenseeOrg=Talent%2FOrg', 'query.licenseeOrg'],
+    ['/v1/index/proposals?org=a%3Bb', 'query.org'],
     // Block numbers are decimal digits: not an exponent, not hexadecimal.
     ['/v1/index/blocks/1e3', 'path.blockNumber'],
     ['/v1/index/blocks/0x10', 'path.blockNumber'],

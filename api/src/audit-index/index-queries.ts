@@ -10,6 +10,7 @@ import {
   instructionStatusSchema,
   legalBasisSchema,
   milestoneStatusSchema,
+  mspIdSchema,
   offerStatusSchema,
   ownershipChangeStatusSchema,
   partySchema,
@@ -60,11 +61,14 @@ const amountRange = {
   maxAmount: shareAmountSchema.optional(),
 };
 
+/** An organisation named in a filter: an MSP id, so a filter naming none is refused, not answered empty. */
+const organisation = mspIdSchema;
+
 export const agreementFilterSchema = z.strictObject({
   /** Agreements naming this person as client, freelancer or evaluator. */
   party: partySchema.optional(),
   /** Agreements with either side in this organisation (MSP id). */
-  org: z.string().min(1).max(64).optional(),
+  org: organisation.optional(),
   status: agreementStatusSchema.optional(),
   /** Agreements with a milestone in this currency. */
   currency: currencySchema.optional(),
@@ -74,7 +78,7 @@ export const agreementFilterSchema = z.strictObject({
 });
 export const milestoneFilterSchema = z.strictObject({
   party: partySchema.optional(),
-  org: z.string().min(1).max(64).optional(),
+  org: organisation.optional(),
   agreementId: z.string().min(1).max(64).optional(),
   status: milestoneStatusSchema.optional(),
   currency: currencySchema.optional(),
@@ -86,7 +90,7 @@ export const milestoneFilterSchema = z.strictObject({
 export const payoutFilterSchema = z.strictObject({
   /** Payouts of agreements naming this person, or paid to them. */
   party: partySchema.optional(),
-  org: z.string().min(1).max(64).optional(),
+  org: organisation.optional(),
   /** Payouts the settlement service of this organisation (MSP id) sends. */
   settlingOrganisation: z.string().min(1).max(64).optional(),
   agreementId: z.string().min(1).max(64).optional(),
@@ -102,7 +106,7 @@ export const credentialFilterSchema = z.strictObject({
   subject: partySchema.optional(),
   issuer: partySchema.optional(),
   /** Credentials whose issuer or subject is in this organisation. */
-  org: z.string().min(1).max(64).optional(),
+  org: organisation.optional(),
   type: credentialTypeSchema.optional(),
   status: credentialStatusSchema.optional(),
   /** Issuance (transaction) time range. */
@@ -119,7 +123,7 @@ export const reputationFilterSchema = z.strictObject({
 export const transactionFilterSchema = z.strictObject({
   transactionId: z.string().min(1).max(128).optional(),
   /** Creator organisation (MSP id). */
-  org: z.string().min(1).max(64).optional(),
+  org: organisation.optional(),
   /** `VALID`, `INVALID` (any other code) or one code's name, e.g. `MVCC_READ_CONFLICT`. */
   validation: z
     .string()
@@ -136,7 +140,6 @@ export const transactionFilterSchema = z.strictObject({
   sort: z.enum(['BLOCK']).default('BLOCK'),
 });
 const recordId = z.string().min(1).max(128);
-const organisation = z.string().min(1).max(64);
 
 export const proposalFilterSchema = z.strictObject({
   /** Stored status: open, vetoed or executed. */
