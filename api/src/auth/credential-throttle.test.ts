@@ -312,6 +312,29 @@ describe('failed credentials are throttled', () => {
     expect(await next).toBe('examined');
   });
 
+  it("keeps a waiting guess out until the other workers' failures of the same moment have reached this one", async () => {
+    const worker = new CredentialThrottle({ examiningProcesses: 2, replayMs: 500 });
+    const subject = { address: '127.0.0.12', account: 'lee' };
+    const ends: (() => void)[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) ends.push(await worker.beginAttempt(subject));
+    const sixth = worker.beginAttempt(subject).then(
+      () => 'examined',
+      (error: unknown) => error,
+    );
+    // This worker's five fail now; the other worker's five, examined at the same time, fail
+    // too, and their replay reaches this worker 200 ms later.
+    for (const end of ends) {
+      await worker.recordFailure(subject);
+      end();
+    }
+    setTimeout(() => {
+      for (let failure = 0; failure < 5; failure += 1) void worker.recordFailure(subject);
+    }, 200);
+    const refused = await sixth;
+    expect(refused).toBeInstanceOf(CredentialsThrottledError);
+    expect((refused as CredentialsThrottledError).retryAfterSeconds).toBe(900);
+  });
+
   it('lets a password waiting behind others under way in once one ends, and after its wait refuses it saying why, for 1 s', async () => {
     const throttle = new CredentialThrottle({ queueMs: 300 });
     const subject = { address: '127.0.0.10', account: 'jay' };

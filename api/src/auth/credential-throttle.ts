@@ -31,6 +31,11 @@ export interface CredentialThrottleOptions {
    * than refused; past this wait it is refused 429 saying so, with `Retry-After: 1`.
    */
   readonly queueMs?: number;
+  /**
+   * With `examiningProcesses` above 1, how long an attempt keeps its place after it ends
+   * (default 1 s): the time the other processes' failures take to reach this one's counts.
+   */
+  readonly replayMs?: number;
 }
 
 /** A refusal to look at a credential because too many wrong ones came from the same place. */
@@ -102,6 +107,8 @@ export class CredentialThrottle {
   readonly #windowMs: number;
   /** How long a password waits for a place while others are examined, before it is refused. */
   readonly #queueMs: number;
+  /** How long an ended attempt keeps its place when other processes examine passwords too. */
+  readonly #replayMs: number;
   /** Attempts waiting for a place, woken when one ends. */
   readonly #onPlaceFreed = new Set<() => void>();
 
@@ -109,6 +116,7 @@ export class CredentialThrottle {
     this.#windowMs = options.windowMs ?? 15 * 60_000;
     this.#processes = Math.max(1, options.examiningProcesses ?? 1);
     this.#queueMs = options.queueMs ?? 5_000;
+    this.#replayMs = options.replayMs ?? 1_000;
     const duration = this.#windowMs / 1000;
     this.#perAddress = new RateLimiterMemory({
       keyPrefix: 'address',
@@ -204,9 +212,7 @@ export class CredentialThrottle {
     }
     for (const place of places) this.#examining.set(place, (this.#examining.get(place) ?? 0) + 1);
     let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
+    const giveBack = () => {
       for (const place of places) {
         const left = (this.#examining.get(place) ?? 1) - 1;
         if (left === 0) this.#examining.delete(place);
@@ -215,6 +221,16 @@ export class CredentialThrottle {
       const waiting = [...this.#onPlaceFreed];
       this.#onPlaceFreed.clear();
       for (const wake of waiting) wake();
+    };
+    return () => {
+      if (ended) return;
+      ended = true;
+      // Alone, this process's counts are whole the moment an attempt ends. With other
+      // workers, theirs reach it a moment later (replayed through the primary): the place
+      // is held that much longer, so a password waiting here is not examined on counts
+      // that lack the failures the others' attempts just had.
+      if (this.#processes === 1) giveBack();
+      else setTimeout(giveBack, this.#replayMs).unref();
     };
   }
 
