@@ -34,6 +34,8 @@ interface PrivateData {
   readonly key: string;
   readonly sha256: string;
   readonly dataset?: DatasetRecord;
+  /** Whose personal data it holds, when the record says: an agreement's two parties. */
+  readonly subjects?: { readonly parties: readonly Party[]; readonly described: string };
 }
 
 /**
@@ -62,6 +64,10 @@ async function controlledData(tx: Tx, target: ErasureTarget): Promise<PrivateDat
       collection: agreementTermsCollection,
       key: termsKey(tx.ctx, agreement.agreementId),
       sha256: agreement.termsSha256,
+      subjects: {
+        parties: [agreement.client, agreement.freelancer],
+        described: `the client or the freelancer of agreement ${agreement.agreementId}, whose personal data its terms hold`,
+      },
     };
   }
   const dataset = await requireDataset(tx.ctx, target.datasetId, 'target.datasetId');
@@ -115,7 +121,8 @@ function describeTarget(target: ErasureTarget): string {
  * @throws RefusalError FORBIDDEN for other roles; NOT_FOUND / NOT_CONTROLLER as
  *   {@link controlledData}; PERSONAL_DATA_ERASED when already erased; ALREADY_EXISTS
  *   for a taken receipt id.
- *   VALIDATION_FAILED (`dataSubject.mspId`) for a party of an organisation outside the consortium.
+ *   VALIDATION_FAILED (`dataSubject.mspId`) for a party of an organisation outside the consortium;
+ *   VALIDATION_FAILED (`dataSubject`) for agreement terms naming neither of its parties.
  */
 export async function requestErasure(
   tx: Tx,
@@ -130,6 +137,15 @@ export async function requestErasure(
   requireRole(tx.caller, provenanceCommandRoles.requestErasure, 'request the erasure of personal data');
   const data = await controlledData(tx, request.target);
   await requireMemberOrganisations(tx, [{ field: 'dataSubject', party: request.dataSubject }]);
+  // The receipt is shown to its data subject: naming someone else would show it to them.
+  if (
+    data.subjects !== undefined &&
+    !data.subjects.parties.some(
+      (party) => party.mspId === request.dataSubject.mspId && party.userId === request.dataSubject.userId,
+    )
+  ) {
+    refuse('VALIDATION_FAILED', `dataSubject: must be ${data.subjects.described}`, 'dataSubject');
+  }
   const earlier = await readErasureMarker(tx.ctx, data.collection, data.key);
   if (earlier !== undefined) {
     refuse(
