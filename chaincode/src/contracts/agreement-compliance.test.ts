@@ -54,7 +54,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
     expect(event.heldPayouts).toEqual([payout]);
     await driver.expectRefusal(
       () => driver.confirm('m1', payout.instructionId),
-      'INVALID_STATE: settlement instruction A-17/m1/release-1 is already held',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/release-1 is already held',
     );
   });
 
@@ -234,7 +234,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
     );
     await driver.expectRefusal(
       retry(client, 'A-17/m1/release-1'),
-      'INVALID_STATE: settlement instruction A-17/m1/release-1 is pending, not held',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/release-1 is pending, not held',
     );
   });
 });

@@ -167,7 +167,7 @@ describe('AgreementContract: funding escrow', () => {
     await driver.confirm('m1', 'A-17/m1/fund-escrow-1');
     await driver.expectRefusal(
       () => driver.confirm('m1', 'A-17/m1/fund-escrow-1', 'failed'),
-      'INVALID_STATE: settlement instruction A-17/m1/fund-escrow-1 is already paid',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/fund-escrow-1 is already paid',
     );
   });
 

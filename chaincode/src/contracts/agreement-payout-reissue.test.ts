@@ -87,14 +87,14 @@ describe('AgreementContract: reissuing a failed payout', () => {
   it('refuses outsiders, funding, pending, paid and already reissued instructions, changing nothing', async () => {
     await driver.expectRefusal(
       () => reissue('A-17/m1/release-1'),
-      'INVALID_STATE: settlement instruction A-17/m1/release-1 is pending, not failed',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/release-1 is pending, not failed',
     );
     await driver.confirm('m1', 'A-17/m1/release-1', 'failed');
     await driver.expectRefusal(() => reissue('A-17/m1/release-1', otherClient), missingAgreement());
     await driver.expectRefusal(() => reissue('A-17/m1/release-1', auditor), missingAgreement());
     await driver.expectRefusal(
       () => reissue('A-17/m1/fund-escrow-1'),
-      'INVALID_STATE: A-17/m1/fund-escrow-1 is a funding instruction; fund the milestone again instead',
+      'INVALID_STATE[instructionId]: A-17/m1/fund-escrow-1 is a funding instruction; fund the milestone again instead',
     );
     await driver.expectRefusal(
       () => reissue('A-17/m1/release-7'),
@@ -103,12 +103,12 @@ describe('AgreementContract: reissuing a failed payout', () => {
     await reissue('A-17/m1/release-1');
     await driver.expectRefusal(
       () => reissue('A-17/m1/release-1'),
-      'INVALID_STATE: settlement instruction A-17/m1/release-1 was already reissued as A-17/m1/release-2',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/release-1 was already reissued as A-17/m1/release-2',
     );
     await driver.confirm('m1', 'A-17/m1/release-2');
     await driver.expectRefusal(
       () => reissue('A-17/m1/release-2'),
-      'INVALID_STATE: settlement instruction A-17/m1/release-2 is paid, not failed',
+      'INVALID_STATE[instructionId]: settlement instruction A-17/m1/release-2 is paid, not failed',
     );
   });
 });

@@ -471,12 +471,20 @@ describe('ProvenanceContract', () => {
   });
 
   describe('erasure', () => {
-    const erase = (target: Record<string, unknown>, as: TestIdentity = freelancer, receiptId = 'ER-1') =>
+    /** An erasure asked by `as`; agreement terms name the asking party as the data subject, datasets Gina. */
+    const erase = (
+      target: Record<string, unknown>,
+      as: TestIdentity = freelancer,
+      receiptId = 'ER-1',
+      dataSubject = target.kind === 'agreementTerms'
+        ? { mspId: as.mspId, userId: String(as.attributes?.userId) }
+        : granteeParty,
+    ) =>
       call<ErasureReceipt>(as, 'requestErasure', {
         requestId: requestId(),
         receiptId,
         target,
-        dataSubject: granteeParty,
+        dataSubject,
         ground: 'a',
         reason: 'Consent withdrawn',
       });
@@ -519,7 +527,7 @@ describe('ProvenanceContract', () => {
         'NOT_FOUND[receiptId]: erasure receipt ER-1 does not exist',
       );
       await expect(erase({ kind: 'datasetSubjectData', datasetId: 'DS-1' }, freelancer, 'ER-2')).rejects.toThrow(
-        `PERSONAL_DATA_ERASED: the subject data of dataset DS-1 were already erased at ${receipt.at} (receipt ER-1)`,
+        `PERSONAL_DATA_ERASED[target.datasetId]: the subject data of dataset DS-1 were already erased at ${receipt.at} (receipt ER-1)`,
       );
     });
 
@@ -603,6 +611,10 @@ describe('ProvenanceContract', () => {
       }
       expect(driver.ledger.readPrivate('agreementTerms', compositeKey('terms', agreementId))).toBeDefined();
       await driver.cancel(client);
+      // The terms hold the parties' personal data: a receipt naming anyone else would be shown to them.
+      await expect(erase({ kind: 'agreementTerms', agreementId }, freelancer, 'ER-0', granteeParty)).rejects.toThrow(
+        `VALIDATION_FAILED[dataSubject]: dataSubject: must be the client or the freelancer of agreement ${agreementId}, whose personal data its terms hold`,
+      );
       const receipt = await erase({ kind: 'agreementTerms', agreementId }, freelancer);
       expect(receipt.purged).toEqual({
         collection: 'agreementTerms',
@@ -627,7 +639,7 @@ describe('ProvenanceContract', () => {
         });
       }
       await expect(erase({ kind: 'agreementTerms', agreementId }, client, 'ER-2')).rejects.toThrow(
-        /^PERSONAL_DATA_ERASED: the terms of agreement A-17 were already erased/,
+        /^PERSONAL_DATA_ERASED\[target\.agreementId\]: the terms of agreement A-17 were already erased/,
       );
     });
 

@@ -166,7 +166,11 @@ export async function retryHeldPayout(
     refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
   }
   if (instruction.status !== 'held') {
-    refuse('INVALID_STATE', `settlement instruction ${instruction.instructionId} is ${instruction.status}, not held`);
+    refuse(
+      'INVALID_STATE',
+      `settlement instruction ${instruction.instructionId} is ${instruction.status}, not held`,
+      'instructionId',
+    );
   }
   const check = await checkPayeeCompliance(tx, instruction.payee);
   if (check.outcome === 'held') {
@@ -210,15 +214,24 @@ export async function reissueFailedPayout(
     refuse('NOT_FOUND', `${label} has no settlement instruction ${request.instructionId}`, 'instructionId');
   }
   if (failed.kind === 'fund-escrow') {
-    refuse('INVALID_STATE', `${failed.instructionId} is a funding instruction; fund the milestone again instead`);
+    refuse(
+      'INVALID_STATE',
+      `${failed.instructionId} is a funding instruction; fund the milestone again instead`,
+      'instructionId',
+    );
   }
   if (failed.status !== 'failed') {
-    refuse('INVALID_STATE', `settlement instruction ${failed.instructionId} is ${failed.status}, not failed`);
+    refuse(
+      'INVALID_STATE',
+      `settlement instruction ${failed.instructionId} is ${failed.status}, not failed`,
+      'instructionId',
+    );
   }
   if (failed.reissuedAs !== undefined) {
     refuse(
       'INVALID_STATE',
       `settlement instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`,
+      'instructionId',
     );
   }
   if (settledStatusOf[milestone.status] === undefined) {

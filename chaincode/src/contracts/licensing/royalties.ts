@@ -316,10 +316,18 @@ export async function reissueRoyaltyPayout(
     );
   }
   if (failed.status !== 'failed') {
-    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} is ${failed.status}, not failed`);
+    refuse(
+      'INVALID_STATE',
+      `royalty instruction ${failed.instructionId} is ${failed.status}, not failed`,
+      'instructionId',
+    );
   }
   if (failed.reissuedAs !== undefined) {
-    refuse('INVALID_STATE', `royalty instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`);
+    refuse(
+      'INVALID_STATE',
+      `royalty instruction ${failed.instructionId} was already reissued as ${failed.reissuedAs}`,
+      'instructionId',
+    );
   }
   const { confirmation: _confirmation, ...terms } = failed;
   const issue = await instructionIssue(tx);

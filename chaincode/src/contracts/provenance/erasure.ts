@@ -151,6 +151,7 @@ export async function requestErasure(
     refuse(
       'PERSONAL_DATA_ERASED',
       `${describeTarget(request.target)} were already erased at ${earlier.at} (receipt ${earlier.receiptId})`,
+      request.target.kind === 'agreementTerms' ? 'target.agreementId' : 'target.datasetId',
     );
   }
   if ((await erasureReceipts.read(tx.ctx, request.receiptId)) !== undefined) {

@@ -39,7 +39,11 @@ export function answerInstruction<Instruction extends AnswerableInstruction>(
     refuse('NOT_FOUND', `${owner} has no settlement instruction ${answer.instructionId}`, 'instructionId');
   }
   if (instruction.status !== 'pending') {
-    refuse('INVALID_STATE', `settlement instruction ${instruction.instructionId} is already ${instruction.status}`);
+    refuse(
+      'INVALID_STATE',
+      `settlement instruction ${instruction.instructionId} is already ${instruction.status}`,
+      'instructionId',
+    );
   }
   const answered: Instruction = {
     ...instruction,
