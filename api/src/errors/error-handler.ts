@@ -170,9 +170,9 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
   }
   const refusedBody = bodyRefusal(error);
   if (refusedBody !== undefined) {
-    const [status, code, message] = refusedBody;
-    // Every refusal but an undecodable path's is of the body as a whole.
-    return { status, code, message, ...(error instanceof URIError ? {} : { field: 'body' }), requestId };
+    const [status, code, message, field = 'body'] = refusedBody;
+    // Every refusal but an undecodable path's is of the body as a whole, or of the header describing it.
+    return { status, code, message, ...(error instanceof URIError ? {} : { field }), requestId };
   }
   return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
 }
@@ -202,7 +202,7 @@ function isDatabaseContention(error: unknown): boolean {
  * What the body parser refuses, by its error `type` (see body-parser's README): each a
  * client error, never a 500.
  */
-const bodyRefusals: Readonly<Record<string, [number, string, string]>> = {
+const bodyRefusals: Readonly<Record<string, [number, string, string, string?]>> = {
   'entity.parse.failed': [
     400,
     'MALFORMED_REQUEST',
@@ -215,13 +215,19 @@ const bodyRefusals: Readonly<Record<string, [number, string, string]>> = {
   'encoding.unsupported': [
     415,
     'UNSUPPORTED_ENCODING',
-    'the Content-Encoding is not supported; send identity, gzip or deflate',
+    'header.content-encoding: is not supported; send identity, gzip or deflate',
+    'header.content-encoding',
   ],
-  'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'the charset is not supported; send UTF-8'],
+  'charset.unsupported': [
+    415,
+    'UNSUPPORTED_CHARSET',
+    'header.content-type: the charset is not supported; send UTF-8',
+    'header.content-type',
+  ],
   'parameters.too.many': [413, 'PAYLOAD_TOO_LARGE', 'the request has too many parameters'],
 };
 
-function bodyRefusal(error: unknown): [number, string, string] | undefined {
+function bodyRefusal(error: unknown): [number, string, string, string?] | undefined {
   // The router's own refusal of a path parameter it cannot decode, on a route that
   // did not check its parameters first.
   if (error instanceof URIError && (error as { status?: unknown }).status === 400) {

@@ -44,11 +44,16 @@ const missingQueryString = 'Must provide query string.';
 function namedRefusal(
   error: GraphQLError,
   operationName?: string | null,
-): { message: string; field: string } | undefined {
+): { message: string; field: string; code?: string } | undefined {
   const code = error.extensions.code;
   if (code === 'OPERATION_RESOLUTION_FAILURE') return operationRefusal(operationName);
   if (code === 'BAD_REQUEST' && error.message === missingQueryString) {
-    return { message: 'query.query: is missing: a GraphQL request carries its document', field: 'query.query' };
+    // The code a POST without its document gets at the request gate.
+    return {
+      message: 'query.query: is missing: a GraphQL request carries its document',
+      field: 'query.query',
+      code: 'MALFORMED_REQUEST',
+    };
   }
   return undefined;
 }
@@ -82,6 +87,7 @@ function withRequestId(error: GraphQLError, requestId: string, operationName?: s
       ...(status === undefined ? {} : { status }),
       ...(specHttp === undefined ? {} : { http: specHttp }),
       ...(resolution === undefined ? {} : { field: resolution.field }),
+      ...(resolution?.code === undefined ? {} : { code: resolution.code }),
       requestId,
     },
   });

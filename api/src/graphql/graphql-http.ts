@@ -186,6 +186,25 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
           next();
           return;
         }
+      } else {
+        // A subscription asked for without a stream type is the right method with the wrong Accept.
+        let operation: string | undefined;
+        try {
+          operation = getOperationType(parameters);
+        } catch {
+          operation = undefined;
+        }
+        if (operation === 'subscription') {
+          next(
+            new ApiError(
+              406,
+              'NOT_ACCEPTABLE',
+              'header.accept: a subscription streams as server-sent events; send Accept: text/event-stream',
+              'header.accept',
+            ),
+          );
+          return;
+        }
       }
       response.setHeader('Allow', 'POST');
       next(

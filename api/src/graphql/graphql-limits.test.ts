@@ -100,12 +100,25 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
   });
 
   it.each([
-    ['a charset other than UTF-8', { 'content-type': 'application/json; charset=latin1' }, 415, 'UNSUPPORTED_CHARSET'],
-    ['an unknown content encoding', { 'content-encoding': 'compress' }, 415, 'UNSUPPORTED_ENCODING'],
-  ])('refuses %s', async (_case, headers, status, code) => {
+    [
+      'a charset other than UTF-8',
+      { 'content-type': 'application/json; charset=latin1' },
+      415,
+      'UNSUPPORTED_CHARSET',
+      'header.content-type',
+    ],
+    [
+      'an unknown content encoding',
+      { 'content-encoding': 'compress' },
+      415,
+      'UNSUPPORTED_ENCODING',
+      'header.content-encoding',
+    ],
+  ])('refuses %s, naming the header', async (_case, headers, status, code, field) => {
     const before = kit.mark();
     const response = await post(JSON.stringify({ query: draftDocument, variables: { input: draftInput() } }), headers);
-    expect([response.status, graphqlRefusalIn(response.body).code]).toEqual([status, code]);
+    const refusal = graphqlRefusalIn(response.body);
+    expect([response.status, refusal.code, refusal.field]).toEqual([status, code, field]);
     expect(kit.mark()).toEqual(before);
   });
 
@@ -371,6 +384,7 @@ describe('GraphQL requests are bounded before they are parsed or executed', () =
         search,
         expect.objectContaining({
           status: 400,
+          code: 'MALFORMED_REQUEST',
           field: 'query.query',
           message: 'query.query: is missing: a GraphQL request carries its document',
         }),

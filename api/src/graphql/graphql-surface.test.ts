@@ -81,6 +81,19 @@ describe('what the GraphQL endpoint lets through', () => {
     expect(kit.mark()).toEqual(before);
   });
 
+  it('refuses a subscription over GET without a stream in its Accept with 406 naming the header, not as a wrong method', async () => {
+    const subscription = `/graphql?query=${encodeURIComponent('subscription { governanceEvents { name } }')}`;
+    for (const accept of ['application/json', '*/*']) {
+      const response = await send('GET', subscription, { headers: { accept } });
+      expect([
+        accept,
+        response.status,
+        graphqlRefusalIn(response.body).code,
+        graphqlRefusalIn(response.body).field,
+      ]).toEqual([accept, 406, 'NOT_ACCEPTABLE', 'header.accept']);
+    }
+  });
+
   it('refuses a subscription POSTed without accepting a stream with 406 naming the header, at once', async () => {
     const subscription = JSON.stringify({
       query: 'subscription Events { agreementEvents(agreementId: "A-1") { name } }',

@@ -47,7 +47,11 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       'UNSUPPORTED_ENCODING',
     ],
   ])('refuses a body %s, naming the body or the header at fault', async (_case, body, headers, status, code) => {
-    const field = ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CHARSET'].includes(code) ? 'header.content-type' : 'body';
+    const field = ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CHARSET'].includes(code)
+      ? 'header.content-type'
+      : code === 'UNSUPPORTED_ENCODING'
+        ? 'header.content-encoding'
+        : 'body';
     // A provider callback is read as bytes whatever it declares, and refused 401 when
     // unsigned before they are read (settlement-routes.test); its bytes are still bounded
     // and decoded as every other body's.
