@@ -106,8 +106,10 @@ function rolesInWords(roles: readonly string[]): string {
 
 /**
  * Pages that need a signed-in person send everyone else to sign in first. A page of the
- * navigation (`page`, its address there) reached by its address by a role it is not for
- * says so, rather than showing an empty list that reads as "nothing here".
+ * navigation (`page`, its address there; a record page names its section) reached by its
+ * address by a role it is not for says so, rather than an empty list that reads as
+ * "nothing here" or the API's refusals of a scope the role lacks. (Governance is read by
+ * every role, though only some find it in their navigation: it is not held back.)
  */
 function SignedIn({ children, page }: { children: ReactNode; page?: string }) {
   const { session } = useSession();
@@ -198,7 +200,7 @@ export function App() {
               </Route>
               <Route path="/provenance/:recordId">
                 {(params) => (
-                  <SignedIn>
+                  <SignedIn page="/provenance">
                     <Loaded>
                       <ProvenanceRecordPage recordId={decodeURIComponent(params.recordId)} />
                     </Loaded>
@@ -212,13 +214,13 @@ export function App() {
               </Route>
               <Route path="/ip/:workId">
                 {(params) => (
-                  <SignedIn>
+                  <SignedIn page="/ip">
                     <WorkPage workId={decodeURIComponent(params.workId)} />
                   </SignedIn>
                 )}
               </Route>
               <Route path="/governance">
-                <SignedIn page="/governance">
+                <SignedIn>
                   <ProposalsPage />
                 </SignedIn>
               </Route>

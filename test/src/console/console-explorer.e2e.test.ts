@@ -445,6 +445,20 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await verifier.getByTestId('verdict').filter({ hasText: 'Not valid: presentation' }).waitFor();
       expect(await verifier.getByTestId('verdict-reasons').textContent()).toContain('REVOKED');
       expect(await seriousViolations(verifier)).toEqual([]);
+
+      // A record page of a section the role may not read, reached by its address, says whom
+      // it is for rather than showing the API's refusals of a scope the issuer lacks.
+      await page.goto(`${api.url}/console/ip/W-anything`);
+      await page.getByLabel('User id').fill(issuer.party.userId);
+      await page.getByLabel('Password').fill(password(issuer.party.userId));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page
+        .getByRole('note')
+        .filter({
+          hasText: /^This page is for a client, freelancer, auditor, hr or admin; you are signed in as issuer of /,
+        })
+        .waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
       for (const side of [issuerSide, verifierSide]) expect(side.policyViolations).toEqual([]);
     } finally {
       await issuerSide.context.close();
