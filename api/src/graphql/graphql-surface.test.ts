@@ -81,16 +81,22 @@ describe('what the GraphQL endpoint lets through', () => {
     expect(kit.mark()).toEqual(before);
   });
 
+  /** A 406 at /graphql for the Accept header `accept`, naming the header. */
+  const expectNotAcceptable = (accept: string | undefined, response: { status: number; body: unknown }) => {
+    const refusal = graphqlRefusalIn(response.body);
+    expect([accept, response.status, refusal.code, refusal.field]).toEqual([
+      accept,
+      406,
+      'NOT_ACCEPTABLE',
+      'header.accept',
+    ]);
+  };
+
   it('refuses a subscription over GET without a stream in its Accept with 406 naming the header, not as a wrong method', async () => {
     const subscription = `/graphql?query=${encodeURIComponent('subscription { governanceEvents { name } }')}`;
     for (const accept of ['application/json', '*/*']) {
       const response = await send('GET', subscription, { headers: { accept } });
-      expect([
-        accept,
-        response.status,
-        graphqlRefusalIn(response.body).code,
-        graphqlRefusalIn(response.body).field,
-      ]).toEqual([accept, 406, 'NOT_ACCEPTABLE', 'header.accept']);
+      expectNotAcceptable(accept, response);
     }
   });
 
@@ -111,12 +117,7 @@ describe('what the GraphQL endpoint lets through', () => {
         body: subscription,
         headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) },
       });
-      expect([
-        accept,
-        response.status,
-        graphqlRefusalIn(response.body).code,
-        graphqlRefusalIn(response.body).field,
-      ]).toEqual([accept, 406, 'NOT_ACCEPTABLE', 'header.accept']);
+      expectNotAcceptable(accept, response);
     }
     // A query whose text holds the word (here in a comment) is no subscription.
     const query = await send('POST', '/graphql', {
@@ -161,12 +162,7 @@ describe('what the GraphQL endpoint lets through', () => {
         body: query,
         headers: { 'content-type': 'application/json', accept },
       });
-      expect([
-        accept,
-        refused.status,
-        graphqlRefusalIn(refused.body).code,
-        graphqlRefusalIn(refused.body).field,
-      ]).toEqual([accept, 406, 'NOT_ACCEPTABLE', 'header.accept']);
+      expectNotAcceptable(accept, refused);
       expect(refused.headers.get('content-security-policy')).not.toBeNull();
     }
   });
