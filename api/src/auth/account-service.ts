@@ -201,6 +201,7 @@ export class AccountService {
     const subject = { address: this.throttle.currentAddress(), account: userId };
     const endAttempt = await this.throttle.beginAttempt(subject);
     let row: { user_id: string; org: string; role: string };
+    let failed = true;
     try {
       const found = await this.#db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
       const matches = await verifyPassword(password, found?.password_hash ?? (await this.#passwordlessHash()));
@@ -209,9 +210,10 @@ export class AccountService {
         throw unauthenticated('wrong user id or password');
       }
       await this.throttle.recordSuccess(subject);
+      failed = false;
       row = found;
     } finally {
-      endAttempt();
+      endAttempt(failed);
     }
     const principal = this.#personPrincipal(row.user_id, row.org, roleSchema.parse(row.role));
     await this.#assertMember(principal);

@@ -335,6 +335,19 @@ describe('failed credentials are throttled', () => {
     expect((refused as CredentialsThrottledError).retryAfterSeconds).toBe(900);
   });
 
+  it("gives a right password's place back at once with other workers too, so a burst of sign-ins is not slowed", async () => {
+    // Failed places would be held a minute here: the sixth gets in only through a right password's place.
+    const worker = new CredentialThrottle({ examiningProcesses: 2, replayMs: 60_000, queueMs: 60_000 });
+    const subject = { address: '127.0.0.13', account: 'mia' };
+    const ends: ((failed?: boolean) => void)[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) ends.push(await worker.beginAttempt(subject));
+    const sixth = worker.beginAttempt(subject);
+    await worker.recordSuccess(subject);
+    ends.pop()?.(false);
+    ends.push(await sixth);
+    for (const end of ends) end(false);
+  });
+
   it('lets a password waiting behind others under way in once one ends, and after its wait refuses it saying why, for 1 s', async () => {
     const throttle = new CredentialThrottle({ queueMs: 300 });
     const subject = { address: '127.0.0.10', account: 'jay' };

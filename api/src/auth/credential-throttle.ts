@@ -32,8 +32,8 @@ export interface CredentialThrottleOptions {
    */
   readonly queueMs?: number;
   /**
-   * With `examiningProcesses` above 1, how long an attempt keeps its place after it ends
-   * (default 1 s): the time the other processes' failures take to reach this one's counts.
+   * With `examiningProcesses` above 1, how long a failed attempt keeps its place after it
+   * ends (default 1 s): the time the other processes' failures take to reach this one's counts.
    */
   readonly replayMs?: number;
 }
@@ -176,12 +176,13 @@ export class CredentialThrottle {
    * A password that finds the places taken only by others under way waits for one (up to
    * `queueMs`) rather than being refused: a burst of right passwords then all get in.
    *
-   * @returns the function that gives the places back; call it once, whatever the outcome.
+   * @returns the function that gives the places back, told whether the password failed
+   *   (the default, as for an attempt that ended in an error); call it once, whatever the outcome.
    * @throws CredentialsThrottledError as {@link assertMayTry}, counting attempts under way
    *   (with the window's wait); after `queueMs` still waiting, one saying the passwords
    *   under way are why, with a wait of 1 s.
    */
-  async beginAttempt(subject: CredentialSubject): Promise<() => void> {
+  async beginAttempt(subject: CredentialSubject): Promise<(failed?: boolean) => void> {
     const counters = this.#counters(subject);
     const places = counters.map(([limiter, key]) => `${limiter.keyPrefix}\u0000${key}`);
     const deadline = Date.now() + this.#queueMs;
@@ -222,14 +223,15 @@ export class CredentialThrottle {
       this.#onPlaceFreed.clear();
       for (const wake of waiting) wake();
     };
-    return () => {
+    return (failed = true) => {
       if (ended) return;
       ended = true;
       // Alone, this process's counts are whole the moment an attempt ends. With other
-      // workers, theirs reach it a moment later (replayed through the primary): the place
-      // is held that much longer, so a password waiting here is not examined on counts
-      // that lack the failures the others' attempts just had.
-      if (this.#processes === 1) giveBack();
+      // workers, theirs reach it a moment later (replayed through the primary): a failed
+      // attempt's place is held that much longer, so a guess waiting here is not examined
+      // on counts that lack the failures the others' guesses of the same burst just had.
+      // A right password gives its place back at once: a burst of sign-ins is not slowed.
+      if (this.#processes === 1 || !failed) giveBack();
       else setTimeout(giveBack, this.#replayMs).unref();
     };
   }
