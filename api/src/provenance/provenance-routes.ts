@@ -288,7 +288,7 @@ export function provenanceRoutes(deps: ProvenanceDependencies): RouteSpec[] {
       path: '/v1/erasure-requests',
       operationId: 'requestErasure',
       summary:
-        "GDPR Art. 17 erasure by the data's controller (either party for agreement terms, the controller for dataset subject data): purges the private data on every member peer, keeps its hash, and answers the receipt. An agreement's terms are kept (409 naming target.agreementId) while it is accepted with a milestone not yet ended; an offer whose terms were erased can no longer be accepted",
+        "GDPR Art. 17 erasure by the data's controller (either party for agreement terms, the controller for dataset subject data): purges the private data on every member peer, keeps its hash, and answers the receipt. An agreement's terms are kept (409 naming target.agreementId) while it is accepted with a milestone not yet ended, and their data subject is one of its two parties (422 naming dataSubject otherwise); an offer whose terms were erased can no longer be accepted",
       tag: 'erasure',
       command: true,
       access: 'provenance:write',
