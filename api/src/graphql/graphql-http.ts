@@ -173,6 +173,31 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
         next();
         return;
       }
+      if (!accepts(request, 'text/event-stream')) {
+        let operation: string | undefined;
+        try {
+          operation = getOperationType(parameters);
+        } catch {
+          operation = undefined;
+        }
+        if (operation === 'subscription') {
+          // A subscription asked for without naming a stream type: the right method, and
+          // an Accept that allows one (`*/*`, `text/*`, none) gets one; any other is refused.
+          if (request.accepts('text/event-stream') === false) {
+            next(
+              new ApiError(
+                406,
+                'NOT_ACCEPTABLE',
+                'header.accept: a subscription streams as server-sent events; send Accept: text/event-stream',
+                'header.accept',
+              ),
+            );
+            return;
+          }
+          // Yoga streams only for the type named.
+          request.headers.accept = 'text/event-stream';
+        }
+      }
       if (accepts(request, 'text/event-stream')) {
         let operation: string | undefined;
         try {
@@ -184,25 +209,6 @@ function methodAndMediaType(options: { graphiql: boolean }): RequestHandler {
         }
         if (operation === undefined || operation === 'subscription') {
           next();
-          return;
-        }
-      } else {
-        // A subscription asked for without a stream type is the right method with the wrong Accept.
-        let operation: string | undefined;
-        try {
-          operation = getOperationType(parameters);
-        } catch {
-          operation = undefined;
-        }
-        if (operation === 'subscription') {
-          next(
-            new ApiError(
-              406,
-              'NOT_ACCEPTABLE',
-              'header.accept: a subscription streams as server-sent events; send Accept: text/event-stream',
-              'header.accept',
-            ),
-          );
           return;
         }
       }

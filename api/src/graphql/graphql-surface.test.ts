@@ -92,11 +92,24 @@ describe('what the GraphQL endpoint lets through', () => {
     ]);
   };
 
-  it('refuses a subscription over GET without a stream in its Accept with 406 naming the header, not as a wrong method', async () => {
+  it('streams a subscription over GET to an Accept that allows a stream, and refuses any other with 406 naming the header', async () => {
     const subscription = `/graphql?query=${encodeURIComponent('subscription { governanceEvents { name } }')}`;
-    for (const accept of ['application/json', '*/*']) {
-      const response = await send('GET', subscription, { headers: { accept } });
-      expectNotAcceptable(accept, response);
+    for (const accept of ['application/json', 'application/json, text/html']) {
+      expectNotAcceptable(accept, await send('GET', subscription, { headers: { accept } }));
+    }
+    // curl's default (*/*), a range, or no Accept at all: a stream is allowed, so one is sent.
+    for (const accept of ['*/*', 'text/*', undefined]) {
+      const stop = new AbortController();
+      const response = await fetch(`${kit.server.url}${subscription}`, {
+        headers: { authorization: `Bearer ${kit.cast.evaluator.token}`, ...(accept === undefined ? {} : { accept }) },
+        signal: stop.signal,
+      });
+      expect([accept, response.status, response.headers.get('content-type')]).toEqual([
+        accept,
+        200,
+        expect.stringMatching(/^text\/event-stream/),
+      ]);
+      stop.abort();
     }
   });
 
