@@ -38,6 +38,7 @@ describe('index listings refuse ranges given the wrong way round', () => {
     ['/v1/index/payouts?org=%E2%80%AEOrg', 'query.org'],
     ['/v1/index/licences?licenseeOrg=Talent%2FOrg', 'query.licenseeOrg'],
     ['/v1/index/proposals?org=a%3Bb', 'query.org'],
+    ['/v1/index/payouts?settlingOrganisation=bad%20org', 'query.settlingOrganisation'],
     // Block numbers are decimal digits: not an exponent, not hexadecimal.
     ['/v1/index/blocks/1e3', 'path.blockNumber'],
     ['/v1/index/blocks/0x10', 'path.blockNumber'],

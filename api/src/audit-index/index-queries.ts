@@ -92,7 +92,7 @@ export const payoutFilterSchema = z.strictObject({
   party: partySchema.optional(),
   org: organisation.optional(),
   /** Payouts the settlement service of this organisation (MSP id) sends. */
-  settlingOrganisation: z.string().min(1).max(64).optional(),
+  settlingOrganisation: organisation.optional(),
   agreementId: z.string().min(1).max(64).optional(),
   kind: instructionKindSchema.optional(),
   status: instructionStatusSchema.optional(),

@@ -648,7 +648,7 @@ describe('ProvenanceContract', () => {
       await driver.draft();
       const receipt = await erase({ kind: 'agreementTerms', agreementId }, client);
       await expect(driver.accept()).rejects.toThrow(
-        `PERSONAL_DATA_ERASED: the terms of agreement ${agreementId} were erased at ${receipt.at} (receipt ER-1), ` +
+        `PERSONAL_DATA_ERASED[agreementId]: the terms of agreement ${agreementId} were erased at ${receipt.at} (receipt ER-1), ` +
           'so no terms are left to accept; the client may draft the work again',
       );
       expect(

@@ -239,6 +239,7 @@ export async function acceptAgreement(
       'PERSONAL_DATA_ERASED',
       `the terms of agreement ${agreement.agreementId} were erased at ${erasure.at} (receipt ${erasure.receiptId}), ` +
         'so no terms are left to accept; the client may draft the work again',
+      'agreementId',
     );
   }
   const accepted = touched(tx, { ...agreement, status: 'active' as const, acceptedAt: tx.at });
