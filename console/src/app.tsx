@@ -106,29 +106,38 @@ function rolesInWords(roles: readonly string[]): string {
 
 /**
  * Pages that need a signed-in person send everyone else to sign in first. A page of the
- * navigation (`page`, its address there; a record page names its section) reached by its
+ * navigation (`page`, its address there; a record page names its section, and `readers`
+ * when more roles read its records than find the section in their menu) reached by its
  * address by a role it is not for says so, rather than an empty list that reads as
  * "nothing here" or the API's refusals of a scope the role lacks. (Governance is read by
  * every role, though only some find it in their navigation: it is not held back.)
  */
-function SignedIn({ children, page }: { children: ReactNode; page?: string }) {
+function SignedIn({ children, page, readers }: { children: ReactNode; page?: string; readers?: readonly string[] }) {
   const { session } = useSession();
   const [location] = useLocation();
   if (session === undefined) return <Redirect to={`/sign-in?next=${encodeURIComponent(location)}`} />;
   const item = navigation.find((entry) => entry.href === page);
-  if (item !== undefined && item.roles !== 'all' && !item.roles.includes(session.person.role)) {
+  const allowed = readers ?? item?.roles;
+  if (item !== undefined && allowed !== undefined && allowed !== 'all' && !allowed.includes(session.person.role)) {
     return (
       <section>
         <h1>{item.label}</h1>
         <p role="note">
-          This page is for {rolesInWords(item.roles)}; you are signed in as {session.person.role} of{' '}
-          {session.person.org}. Your pages are in the menu above.
+          This page is for {rolesInWords(allowed)}; you are signed in as {session.person.role} of {session.person.org}.
+          Your pages are in the menu above.
         </p>
       </section>
     );
   }
   return <>{children}</>;
 }
+
+/**
+ * Who reads an agreement's page: its parties and evaluator, the arbitrators of its
+ * disputes, and the roles that read agreements for their organisation or under a grant
+ * (the API's `agreements:read`); issuers and governors do not.
+ */
+const agreementReaders = ['client', 'freelancer', 'evaluator', 'arbitrator', 'settlement', 'auditor', 'hr', 'admin'];
 
 function Home() {
   const { session } = useSession();
@@ -156,7 +165,7 @@ export function App() {
               </Route>
               <Route path="/agreements/:agreementId">
                 {(params) => (
-                  <SignedIn>
+                  <SignedIn page="/agreements" readers={agreementReaders}>
                     <AgreementPage agreementId={decodeURIComponent(params.agreementId)} />
                   </SignedIn>
                 )}

@@ -459,6 +459,19 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         })
         .waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
+      // An agreement's page too: more roles read agreements than list them, issuers not among them.
+      await page.goto(`${api.url}/console/agreements/A-anything`);
+      await page.getByLabel('User id').fill(issuer.party.userId);
+      await page.getByLabel('Password').fill(password(issuer.party.userId));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page
+        .getByRole('note')
+        .filter({
+          hasText:
+            /^This page is for a client, freelancer, evaluator, arbitrator, settlement, auditor, hr or admin; you are signed in as issuer of /,
+        })
+        .waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
       for (const side of [issuerSide, verifierSide]) expect(side.policyViolations).toEqual([]);
     } finally {
       await issuerSide.context.close();
