@@ -215,7 +215,7 @@ const bodyRefusals: Readonly<Record<string, [number, string, string, string?]>> 
   'encoding.unsupported': [
     415,
     'UNSUPPORTED_ENCODING',
-    'header.content-encoding: is not supported; send identity, gzip or deflate',
+    'header.content-encoding: is not supported; send identity, gzip, deflate or br',
     'header.content-encoding',
   ],
   'charset.unsupported': [
