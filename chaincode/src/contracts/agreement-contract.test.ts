@@ -502,7 +502,7 @@ describe('AgreementContract: accepting and declining the offer', () => {
     await driver.accept();
     await driver.expectRefusal(
       () => driver.accept(),
-      'INVALID_STATE: agreement A-17 is active, not offered, so it cannot be accepted',
+      'INVALID_STATE[agreementId]: agreement A-17 is active, not offered, so it cannot be accepted',
     );
   });
 
@@ -519,7 +519,7 @@ describe('AgreementContract: accepting and declining the offer', () => {
     });
     await driver.expectRefusal(
       () => driver.accept(),
-      'INVALID_STATE: agreement A-17 is declined, not offered, so it cannot be accepted',
+      'INVALID_STATE[agreementId]: agreement A-17 is declined, not offered, so it cannot be accepted',
     );
   });
 
@@ -534,7 +534,7 @@ describe('AgreementContract: accepting and declining the offer', () => {
     await driver.accept();
     await driver.expectRefusal(
       () => decline(),
-      'INVALID_STATE: agreement A-17 is active, not offered, so it cannot be declined',
+      'INVALID_STATE[agreementId]: agreement A-17 is active, not offered, so it cannot be declined',
     );
   });
 });
@@ -693,7 +693,7 @@ describe('AgreementContract: cancellation', () => {
     await driver.cancel(client);
     await driver.expectRefusal(
       () => driver.cancel(freelancer),
-      'INVALID_STATE: agreement A-17 is cancelled, not offered or active, so it cannot be cancelled',
+      'INVALID_STATE[agreementId]: agreement A-17 is cancelled, not offered or active, so it cannot be cancelled',
     );
   });
 });

@@ -41,7 +41,7 @@ describe('AgreementContract: disputes', () => {
     });
     await driver.expectRefusal(
       () => driver.submit('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is disputed, not funded or rejected, so it cannot be submitted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is disputed, not funded or rejected, so it cannot be submitted',
     );
   });
 
@@ -50,15 +50,15 @@ describe('AgreementContract: disputes', () => {
     driver.ledger.advanceSeconds(reviewWindowSeconds);
     await driver.expectRefusal(
       () => driver.claim('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be accepted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be accepted',
     );
     await driver.expectRefusal(
       () => driver.acceptMilestone('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be accepted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be accepted',
     );
     await driver.expectRefusal(
       () => driver.evaluate('m1', { accuracy: 0.99 }),
-      'INVALID_STATE: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be evaluated',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is disputed, not submitted, so it cannot be evaluated',
     );
   });
 
@@ -219,14 +219,14 @@ describe('AgreementContract: disputes', () => {
   it('refuses votes on a milestone that is not disputed or already decided', async () => {
     await driver.expectRefusal(
       () => driver.vote('m1', arbitratorA, '0', '150001'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is submitted, not disputed, so it cannot be arbitrated',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is submitted, not disputed, so it cannot be arbitrated',
     );
     await driver.dispute('m1');
     await driver.vote('m1', arbitratorA, '0', '150001');
     await driver.vote('m1', arbitratorB, '0', '150001');
     await driver.expectRefusal(
       () => driver.vote('m1', arbitratorC, '0', '150001'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is resolved, not disputed, so it cannot be arbitrated',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is resolved, not disputed, so it cannot be arbitrated',
     );
   });
 

@@ -133,7 +133,7 @@ describe('AgreementContract: funding escrow', () => {
     await driver.fund('m1');
     await driver.expectRefusal(
       () => driver.fund('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is funding, not unfunded, so it cannot be funded',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is funding, not unfunded, so it cannot be funded',
     );
     await driver.expectRefusal(() => driver.fund('m9'), 'NOT_FOUND[milestoneId]: agreement A-17 has no milestone m9');
 
@@ -331,12 +331,12 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
   it('refuses a delivery before funding and while the previous one awaits review', async () => {
     await driver.expectRefusal(
       () => driver.submit('m2'),
-      'INVALID_STATE: milestone m2 of agreement A-17 is unfunded, not funded or rejected, so it cannot be submitted',
+      'INVALID_STATE[milestoneId]: milestone m2 of agreement A-17 is unfunded, not funded or rejected, so it cannot be submitted',
     );
     await driver.submit('m1');
     await driver.expectRefusal(
       () => driver.submit('m1', artifactB),
-      'INVALID_STATE: milestone m1 of agreement A-17 is submitted, not funded or rejected, so it cannot be submitted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is submitted, not funded or rejected, so it cannot be submitted',
     );
   });
 
@@ -371,15 +371,15 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
   it('refuses acceptance, rejection and claims of a milestone that is not submitted', async () => {
     await driver.expectRefusal(
       () => driver.acceptMilestone('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be accepted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be accepted',
     );
     await driver.expectRefusal(
       () => driver.reject('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be rejected',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be rejected',
     );
     await driver.expectRefusal(
       () => driver.claim('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be accepted',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is funded, not submitted, so it cannot be accepted',
     );
   });
 
@@ -488,7 +488,7 @@ describe('AgreementContract: evaluation reports', () => {
     await driver.acceptMilestone('m1');
     await driver.expectRefusal(
       () => driver.evaluate('m1', { accuracy: 0.99 }),
-      'INVALID_STATE: milestone m1 of agreement A-17 is accepted, not submitted, so it cannot be evaluated',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is accepted, not submitted, so it cannot be evaluated',
     );
   });
 
@@ -586,13 +586,13 @@ describe('AgreementContract: release and payment', () => {
   it('refuses to release a milestone that is not accepted, or twice', async () => {
     await driver.expectRefusal(
       () => driver.release('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is submitted, not accepted, so it cannot be released',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is submitted, not accepted, so it cannot be released',
     );
     await driver.acceptMilestone('m1');
     await driver.release('m1');
     await driver.expectRefusal(
       () => driver.release('m1'),
-      'INVALID_STATE: milestone m1 of agreement A-17 is released, not accepted, so it cannot be released',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is released, not accepted, so it cannot be released',
     );
   });
 

@@ -213,7 +213,7 @@ describe('AgreementContract: micro-task batches', () => {
     await unfunded.active(batchDraft(unfunded));
     await unfunded.expectRefusal(
       () => unfunded.submitTasks('m3', ['t1']),
-      'INVALID_STATE: milestone m3 of agreement A-17 is unfunded, not funded, so it cannot be submitted',
+      'INVALID_STATE[milestoneId]: milestone m3 of agreement A-17 is unfunded, not funded, so it cannot be submitted',
     );
 
     await driver.expectRefusal(
@@ -225,11 +225,11 @@ describe('AgreementContract: micro-task batches', () => {
     expect(disputed.dispute).toMatchObject({ openedBy: 'client', frozenStatus: 'funded' });
     await driver.expectRefusal(
       () => driver.submitTasks('m3', ['t2']),
-      'INVALID_STATE: milestone m3 of agreement A-17 is disputed, not funded, so it cannot be submitted',
+      'INVALID_STATE[milestoneId]: milestone m3 of agreement A-17 is disputed, not funded, so it cannot be submitted',
     );
     await driver.expectRefusal(
       () => driver.reviewTasks('m3', ['t1']),
-      'INVALID_STATE: milestone m3 of agreement A-17 is disputed, not funded, so it cannot be reviewed',
+      'INVALID_STATE[milestoneId]: milestone m3 of agreement A-17 is disputed, not funded, so it cannot be reviewed',
     );
   });
 

@@ -22,6 +22,8 @@ export function requireStatus(milestone: MilestoneRecord, allowed: readonly Mile
     refuse(
       'INVALID_STATE',
       `${milestoneLabel(milestone.agreementId, milestone.milestoneId)} is ${milestone.status}, not ${allowed.join(' or ')}, so it cannot be ${done}`,
+      // The milestone the caller named is the one in the wrong state.
+      'milestoneId',
     );
   }
 }

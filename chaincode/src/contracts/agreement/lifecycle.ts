@@ -208,6 +208,7 @@ function requireAgreementStatus(agreement: AgreementRecord, allowed: readonly Ag
     refuse(
       'INVALID_STATE',
       `agreement ${agreement.agreementId} is ${agreement.status}, not ${allowed.join(' or ')}, so it cannot be ${done}`,
+      'agreementId',
     );
   }
 }
