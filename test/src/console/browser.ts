@@ -110,11 +110,26 @@ export async function layoutFaults(page: Page): Promise<string[]> {
 
 /** Signs in through the console's own sign-in page and waits for the navigation to name the person. */
 export async function signIn(page: Page, baseUrl: string, userId: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/console/sign-in`);
+  await openSigningIn(page, baseUrl, '/sign-in', userId, password);
+  await page.getByTestId('signed-in-as').filter({ hasText: userId }).waitFor();
+}
+
+/**
+ * Opens a console page by its address (`path` under /console), as a link followed from
+ * elsewhere does, and signs in on the sign-in page it leads to first (the session lives in
+ * the page's memory only, so a new address starts signed out).
+ */
+export async function openSigningIn(
+  page: Page,
+  baseUrl: string,
+  path: string,
+  userId: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/console${path}`);
   await page.getByLabel('User id').fill(userId);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('signed-in-as').filter({ hasText: userId }).waitFor();
 }
 
 /**

@@ -6,7 +6,15 @@ import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 import { indexCaughtUp } from '../support/audit-index.js';
 import { startIdentityProvider } from '../support/identity-provider.js';
-import { launchBrowser, layoutFaults, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import {
+  launchBrowser,
+  layoutFaults,
+  openPage,
+  openSigningIn,
+  screenshot,
+  seriousViolations,
+  signIn,
+} from './browser.js';
 
 const password = (userId: string) => `e2e password of ${userId}`;
 
@@ -172,10 +180,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       expect(await seriousViolations(page)).toEqual([]);
 
       // Another role's page reached by its address says whom it is for, rather than listing nothing.
-      await page.goto(`${api.url}/console/agreements`);
-      await page.getByLabel('User id').fill(auditor.party.userId);
-      await page.getByLabel('Password').fill(password(auditor.party.userId));
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await openSigningIn(page, api.url, '/agreements', auditor.party.userId, password(auditor.party.userId));
       await page
         .getByRole('note')
         .filter({ hasText: /^This page is for a client, freelancer or evaluator; you are signed in as auditor of / })
@@ -448,10 +453,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
 
       // A record page of a section the role may not read, reached by its address, says whom
       // it is for rather than showing the API's refusals of a scope the issuer lacks.
-      await page.goto(`${api.url}/console/ip/W-anything`);
-      await page.getByLabel('User id').fill(issuer.party.userId);
-      await page.getByLabel('Password').fill(password(issuer.party.userId));
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await openSigningIn(page, api.url, '/ip/W-anything', issuer.party.userId, password(issuer.party.userId));
       await page
         .getByRole('note')
         .filter({
@@ -460,10 +462,7 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
         .waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
       // An agreement's page too: more roles read agreements than list them, issuers not among them.
-      await page.goto(`${api.url}/console/agreements/A-anything`);
-      await page.getByLabel('User id').fill(issuer.party.userId);
-      await page.getByLabel('Password').fill(password(issuer.party.userId));
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await openSigningIn(page, api.url, '/agreements/A-anything', issuer.party.userId, password(issuer.party.userId));
       await page
         .getByRole('note')
         .filter({
