@@ -107,7 +107,7 @@ export class CredentialThrottle {
   readonly #windowMs: number;
   /** How long a password waits for a place while others are examined, before it is refused. */
   readonly #queueMs: number;
-  /** How long an ended attempt keeps its place when other processes examine passwords too. */
+  /** How long a failed attempt keeps its place when other processes examine passwords too. */
   readonly #replayMs: number;
   /** Attempts waiting for a place, woken when one ends. */
   readonly #onPlaceFreed = new Set<() => void>();
