@@ -1,25 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadNetworkConfig } from '../config.js';
 import { LocalNetwork } from '../network.js';
+import { freeLoopbackPort } from '../processes/ports.js';
 import { toolchainAt } from '../toolchain/toolchain.js';
 import { checkApiCanStart } from './api-process.js';
-
-/** A loopback port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('checkApiCanStart', () => {
   let home: string;
@@ -37,7 +23,7 @@ describe('checkApiCanStart', () => {
   const networkIn = (dir: string) => new LocalNetwork(loadNetworkConfig({ home: dir }, {}), toolchainAt(dir));
 
   it('refuses a setting the API would refuse, naming it, before any process starts', async () => {
-    process.env.PORT = String(await freePort());
+    process.env.PORT = String(await freeLoopbackPort());
     process.env.AUTH_FAILURES_PER_ADDRESS = '20';
     process.env.AUTH_FAILURES_PER_ACCOUNT_ALL_ADDRESSES = '5';
     const network = networkIn(home);
@@ -48,7 +34,7 @@ describe('checkApiCanStart', () => {
   });
 
   it("lets the API's default settings through, with the port it will listen on", async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     process.env.PORT = String(port);
     await expect(checkApiCanStart(networkIn(home))).resolves.toBe(port);
   });
