@@ -193,6 +193,18 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     expect(
       (await api.call('POST', `${milestone}/disputes`, client.token, { reason: 'Model misses the AUC' })).status,
     ).toBe(200);
+    // Each member finds the dispute in their own list, open and then decided.
+    const panelDisputes = async (arbitrator: E2ePerson, decided: boolean) => {
+      const listed = await api.call('GET', `/v1/disputes?decided=${String(decided)}`, arbitrator.token);
+      expect(listed.status).toBe(200);
+      return (listed.body as { agreement: { agreementId: string }; milestone: MilestoneRecord }[]).map(
+        ({ agreement, milestone: disputed }) => `${agreement.agreementId}/${disputed.milestoneId}:${disputed.status}`,
+      );
+    };
+    for (const arbitrator of arbitrators) {
+      expect(await panelDisputes(arbitrator, false)).toEqual([`${agreementId}/m1:disputed`]);
+      expect(await panelDisputes(arbitrator, true)).toEqual([]);
+    }
     for (const arbitrator of arbitrators) {
       const voted = await api.call('POST', `${milestone}/dispute/votes`, arbitrator.token, {
         escrowAmount: '100000',
@@ -201,6 +213,10 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
         reason: 'Partly delivered',
       });
       expect(voted.status).toBe(200);
+    }
+    for (const arbitrator of arbitrators) {
+      expect(await panelDisputes(arbitrator, false)).toEqual([]);
+      expect((await panelDisputes(arbitrator, true))[0]).toMatch(new RegExp(`^${agreementId}/m1:`));
     }
     const settled = await until(client.token, agreementId, 'm1', 'settled');
     const payouts = settled.instructions.filter((instruction) => instruction.kind !== 'fund-escrow');

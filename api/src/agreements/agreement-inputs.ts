@@ -58,6 +58,15 @@ const { agreementId: _verifyId, ...verifyFields } = verifyTermsRequestSchema.sha
 export const verifyTermsBodySchema = z.strictObject(verifyFields);
 
 /** `GET /v1/agreements`: the caller's own agreements, or another person's for auditors, admins and HR. */
+export const listPanelDisputesQuerySchema = z.strictObject({
+  decided: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .describe('Only disputes the panel has decided (true), or those still awaiting a majority (false)'),
+  ...ledgerPageShape,
+});
+
 export const listAgreementsQuerySchema = z
   .strictObject({
     role: partyQueryRoleSchema.optional().describe('Only agreements in which the party plays this role'),

@@ -9,6 +9,7 @@ import {
   draftAgreementRequestSchema,
   milestoneHistoryEntrySchema,
   milestoneRecordSchema,
+  panelDisputeSchema,
   partyAgreementSchema,
   taskBatchResultSchema,
   taskRecordSchema,
@@ -33,6 +34,7 @@ import {
   draftAgreementBodySchema,
   milestoneCommandBodySchema,
   listAgreementsQuerySchema,
+  listPanelDisputesQuerySchema,
   milestonePathSchema,
   milestoneReasonBodySchema,
   openDisputeBodySchema,
@@ -46,6 +48,7 @@ import {
 import { AgreementService } from './agreement-service.js';
 
 const agreementsPath = '/v1/agreements';
+const disputesPath = '/v1/disputes';
 const agreementPath = `${agreementsPath}/:agreementId`;
 const milestonePath = `${agreementPath}/milestones/:milestoneId`;
 const tag = 'agreements';
@@ -117,6 +120,27 @@ export function agreementRoutes(deps: {
           role,
           agreement,
         }));
+      },
+    }),
+    route({
+      method: 'get',
+      path: disputesPath,
+      operationId: 'listPanelDisputes',
+      summary:
+        'List the disputes whose arbitration panel holds the caller (role arbitrator), each with its milestone and agreement, open or decided, one page at a time',
+      tag,
+      access: 'agreements:read',
+      query: listPanelDisputesQuerySchema,
+      response: z.array(panelDisputeSchema),
+      responseHeaders: [nextPageLinkHeader],
+      errors: [503],
+      handler: async ({ query, setHeader, ...caller }) => {
+        const listed = await service.listPanelDisputes(routeRequester(caller), {
+          decided: query.decided,
+          page: query,
+          afterField: 'query.after',
+        });
+        return answerWithPage(listed, { path: disputesPath, query, setHeader });
       },
     }),
     route({

@@ -8,6 +8,7 @@ import {
   type AgreementRecord,
   type AgreementTerms,
   type AgreementView,
+  type PanelDispute,
   type Party,
   type PartyQueryRole,
   type ResultOf,
@@ -45,6 +46,15 @@ export interface AgreementQuery {
   /** Keep only agreements whose milestones are all final (true) or not (false). */
   readonly completed?: boolean | undefined;
   /** The page: at most `first` agreements, starting at the cursor `after`. */
+  readonly page?: LedgerPageQuery | undefined;
+  /** Where the caller sent `after`, to name it in a refusal (`query.after`, `after`). */
+  readonly afterField?: string | undefined;
+}
+
+/** Which of the calling arbitrator's disputes to list. */
+export interface PanelDisputeQuery {
+  /** Keep only disputes decided (true) or still awaiting a majority (false). */
+  readonly decided?: boolean | undefined;
   readonly page?: LedgerPageQuery | undefined;
   /** Where the caller sent `after`, to name it in a refusal (`query.after`, `after`). */
   readonly afterField?: string | undefined;
@@ -179,6 +189,26 @@ export class AgreementService {
     const completed = query.completed;
     if (completed === undefined) return page;
     return { items: page.items.map((entry) => ({ ...entry, completed })), endCursor: page.endCursor };
+  }
+
+  /**
+   * One page of the disputes whose panel holds the calling arbitrator, each with its
+   * milestone (the dispute, votes and any decision) and agreement; `decided` keeps those
+   * decided (true) or still open (false). The list comes from the panel seats the chaincode
+   * records when a dispute is opened, so an arbitrator needs no agreement id from anyone.
+   *
+   * @throws ApiError 403 unless the caller holds role arbitrator; 422 naming `afterField`
+   *   for a cursor that is not this list's.
+   */
+  async listPanelDisputes(as: Requester, query: PanelDisputeQuery): Promise<LedgerPage<PanelDispute>> {
+    requireOneOfRoles(as.principal, ['arbitrator'], 'list the disputes whose panel holds them');
+    const client = await this.#client(as);
+    return readLedgerPage(query.page ?? {}, query.afterField ?? 'after', (paging) =>
+      client.agreements.listPanelDisputes({
+        ...(query.decided === undefined ? {} : { decided: query.decided }),
+        ...paging,
+      }),
+    );
   }
 
   /**

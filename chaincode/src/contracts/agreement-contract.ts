@@ -124,6 +124,11 @@ export class AgreementContract extends contractClass(agreementContractName, {
     queries.listAgreementsByParty(tx.ctx, tx.caller, request),
   ),
 
+  /** The disputes whose panel holds the calling arbitrator, open or decided. */
+  listPanelDisputes: transaction(spec.listPanelDisputes, (tx, request) =>
+    queries.listPanelDisputes(tx.ctx, tx.caller, request),
+  ),
+
   /** Every version of a milestone, newest first, from the ledger's history. */
   getMilestoneHistory: transaction(spec.getMilestoneHistory, (tx, request) =>
     queries.getMilestoneHistory(tx.ctx, tx.caller, request),

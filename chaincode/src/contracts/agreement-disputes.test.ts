@@ -170,6 +170,57 @@ describe('AgreementContract: disputes', () => {
     await expect(driver.getAgreement(arbitratorD)).rejects.toThrow(missingAgreement());
   });
 
+  it('lists each panel member the disputes they were drawn for, open and then decided, and nobody else', async () => {
+    const listed = (as: typeof arbitratorA, request: Record<string, unknown> = {}) =>
+      driver.call(as, (contract, ctx) => contract.listPanelDisputes(ctx, JSON.stringify(request)));
+    const seen = (page: { items: { agreement: { agreementId: string }; milestone: MilestoneRecord }[] }) =>
+      page.items.map(
+        ({ agreement, milestone }) => `${agreement.agreementId}/${milestone.milestoneId}:${milestone.status}`,
+      );
+
+    for (const member of [arbitratorA, arbitratorB, arbitratorC]) {
+      expect(seen(await listed(member))).toEqual([]);
+    }
+    await driver.dispute('m1');
+    for (const member of [arbitratorA, arbitratorB, arbitratorC]) {
+      const page = await listed(member);
+      expect(seen(page)).toEqual(['A-17/m1:disputed']);
+      expect(page.items[0]!.milestone.dispute!.panel).toHaveLength(3);
+      expect(seen(await listed(member, { decided: false }))).toEqual(['A-17/m1:disputed']);
+      expect(seen(await listed(member, { decided: true }))).toEqual([]);
+    }
+    // Neither an arbitrator outside the panel, governed or not, nor a party learns of it this way.
+    expect(seen(await listed(arbitratorD))).toEqual([]);
+    await driver.applyGenesis([
+      {
+        type: 'addArbitrator',
+        arbitrator: { mspId: arbitratorD.mspId, userId: String(arbitratorD.attributes?.userId) },
+        displayName: arbitratorD.name,
+      },
+    ]);
+    expect(seen(await listed(arbitratorD))).toEqual([]);
+    await driver.expectRefusal(
+      () => listed(client),
+      'FORBIDDEN: only arbitrator may list the disputes whose panel holds them; the caller has role client',
+    );
+
+    await driver.vote('m1', arbitratorA, '50001', '100000');
+    await driver.vote('m1', arbitratorB, '50001', '100000');
+    expect(seen(await listed(arbitratorC, { decided: true }))).toEqual(['A-17/m1:resolved']);
+    expect(seen(await listed(arbitratorC, { decided: false }))).toEqual([]);
+
+    // An arbitrator whose governance decision is withdrawn no longer reads the agreement, nor lists it.
+    await driver.applyGenesis([
+      {
+        type: 'removeArbitrator',
+        arbitrator: { mspId: arbitratorC.mspId, userId: String(arbitratorC.attributes?.userId) },
+        reason: 'Term ended',
+      },
+    ]);
+    expect(seen(await listed(arbitratorC))).toEqual([]);
+    expect(seen(await listed(arbitratorA))).toEqual(['A-17/m1:resolved']);
+  });
+
   it('refuses votes by anyone without the arbitrator role or who is a party', async () => {
     await driver.dispute('m1');
     await driver.expectRefusal(

@@ -378,6 +378,14 @@ export const listAgreementsByPartyRequestSchema = z.strictObject({
   ...pageRequestShape,
 });
 
+export const listPanelDisputesRequestSchema = z.strictObject({
+  decided: z
+    .boolean()
+    .optional()
+    .describe('Only disputes the panel has decided (true) or those still awaiting a majority (false)'),
+  ...pageRequestShape,
+});
+
 export const verifyTermsRequestSchema = z.strictObject({ ...agreementRef, terms: agreementTermsSchema });
 
 /** An agreement with every milestone, in the client's order. */
@@ -402,6 +410,10 @@ export const agreementViewSchema = agreementDetailsSchema.extend({
 export type AgreementView = z.output<typeof agreementViewSchema>;
 
 export const partyAgreementSchema = z.object({ role: partyQueryRoleSchema, agreement: agreementRecordSchema });
+
+/** A dispute as its panel sees it: the milestone (with the dispute, its votes and any decision) and its agreement. */
+export const panelDisputeSchema = z.object({ agreement: agreementRecordSchema, milestone: milestoneRecordSchema });
+export type PanelDispute = z.output<typeof panelDisputeSchema>;
 
 export const milestoneHistoryEntrySchema = historyEntrySchema.extend({ milestone: milestoneRecordSchema.optional() });
 export type MilestoneHistoryEntry = z.output<typeof milestoneHistoryEntrySchema>;
@@ -482,6 +494,7 @@ export const agreementTransactions = {
     listAgreementsByPartyRequestSchema,
     pageSchema(partyAgreementSchema),
   ),
+  listPanelDisputes: evaluate('listPanelDisputes', listPanelDisputesRequestSchema, pageSchema(panelDisputeSchema)),
   getMilestoneHistory: evaluate('getMilestoneHistory', milestoneRequestSchema, z.array(milestoneHistoryEntrySchema)),
   listTasks: evaluate('listTasks', milestoneRequestSchema, z.array(taskRecordSchema)),
   getTerms: evaluate('getTerms', z.strictObject(agreementRef), agreementTermsResultSchema),

@@ -123,7 +123,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
     );
   }
   const part = partOf(agreement, session.person);
-  // An arbitrator's agreements are the disputes they open by id, not a list of their own.
+  // An arbitrator reaches other organisations' agreements through the disputes they were drawn for.
   const back =
     session.person.role === 'arbitrator' ? (
       <Link href="/disputes">Disputes</Link>

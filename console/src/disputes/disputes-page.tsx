@@ -1,20 +1,150 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
 import { useLocation } from 'wouter';
+import { graphql } from '../gql/index.js';
 import { IdLookupForm } from '../id-lookup-form.js';
+import { QueryAnswer } from '../query-answer.js';
+import { Instant, RecordLink } from '../record-labels.js';
+import { RecordTable } from '../record-table.js';
+import { useRefetchOnReturn } from '../refetch-on-return.js';
+import { useSession } from '../session/session.js';
+import { formatMoney } from '../format.js';
+
+const myDisputes = graphql(`
+  query MyPanelDisputes($decided: Boolean) {
+    panelDisputes(decided: $decided) {
+      agreement {
+        agreementId
+        title
+      }
+      milestone {
+        milestoneId
+        title
+        amount
+        currency
+        status
+        dispute {
+          openedBy
+          openedAt
+          panel {
+            userId
+            mspId
+          }
+          votes {
+            arbitrator {
+              userId
+              mspId
+            }
+            clientShare
+            freelancerShare
+          }
+          decision {
+            clientShare
+            freelancerShare
+          }
+        }
+      }
+    }
+  }
+`);
+
+type Stage = 'open' | 'decided' | 'any';
 
 /**
- * Where an arbitrator opens a dispute they were drawn to decide: by the agreement's id,
- * which the dispute's notice names (a panel is drawn from the governed arbitrators when a
- * party opens the dispute). The agreement's page shows the panel and, to its members
- * while the dispute is undecided, the vote.
+ * The disputes whose panel the signed-in arbitrator was drawn to sit on (a panel is drawn
+ * from the governed arbitrators when a party opens a dispute), the open ones first by
+ * default: where each stands, and the arbitrator's own vote. The agreement's page shows the
+ * delivery, the reasons and, while the dispute is undecided, the vote form.
  */
 export function DisputesPage() {
   const [, navigate] = useLocation();
+  const { session } = useSession();
+  const [stage, setStage] = useState<Stage>('open');
+  const [state, reexecute] = useQuery({
+    query: myDisputes,
+    variables: { decided: stage === 'any' ? null : stage === 'decided' },
+    // Votes come in while the arbitrator is elsewhere: show what is cached, then the ledger's answer.
+    requestPolicy: 'cache-and-network',
+  });
+  useRefetchOnReturn(reexecute);
+  const me = session?.person;
   return (
     <section>
       <h1>Disputes</h1>
       <p>
-        Open the agreement a dispute names to read the delivery, the reasons and the votes so far, and to cast your vote
-        on how the escrow is split.
+        The disputes you were drawn to decide. Open the agreement to read the delivery, the reasons and the votes so
+        far, and to cast your vote on how the escrow is split.
+      </p>
+      <form
+        className="filters"
+        aria-label="Filter disputes"
+        onSubmit={(event) => {
+          event.preventDefault();
+        }}
+      >
+        <label>
+          Disputes
+          <select
+            value={stage}
+            onChange={(event) => {
+              setStage(event.target.value as Stage);
+            }}
+          >
+            <option value="open">awaiting a decision</option>
+            <option value="decided">decided</option>
+            <option value="any">all</option>
+          </select>
+        </label>
+      </form>
+      <QueryAnswer
+        state={state}
+        select={(answer) => answer.panelDisputes}
+        empty={<p>{stage === 'decided' ? 'No dispute you sat on is decided yet.' : 'No dispute awaits you.'}</p>}
+      >
+        {(disputes) => (
+          <RecordTable
+            caption="Disputes whose panel you sit on"
+            hiddenCaption
+            columns={['Agreement', 'Milestone', 'Amount', 'Opened', 'Votes', 'Your vote', 'Outcome']}
+            rows={disputes}
+            rowKey={({ agreement, milestone }) => `${agreement.agreementId}/${milestone.milestoneId}`}
+            rowTestId="panel-dispute"
+          >
+            {({ agreement, milestone }) => {
+              const dispute = milestone.dispute;
+              const mine = dispute?.votes.find(
+                (vote) => vote.arbitrator.userId === me?.userId && vote.arbitrator.mspId === me.mspId,
+              );
+              const split = (shares: { clientShare: string; freelancerShare: string }) =>
+                `client ${formatMoney(shares.clientShare, milestone.currency)}, freelancer ${formatMoney(shares.freelancerShare, milestone.currency)}`;
+              return (
+                <>
+                  <td>
+                    <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
+                  </td>
+                  <td>
+                    {milestone.title} ({milestone.milestoneId})
+                  </td>
+                  <td>{formatMoney(milestone.amount, milestone.currency)}</td>
+                  <td>
+                    {dispute ? (
+                      <>
+                        <Instant at={dispute.openedAt} /> by the {dispute.openedBy}
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{dispute ? `${String(dispute.votes.length)} of ${String(dispute.panel?.length ?? 0)}` : null}</td>
+                  <td>{mine ? split(mine) : 'not yet'}</td>
+                  <td>{dispute?.decision ? `decided: ${split(dispute.decision)}` : 'awaiting a majority'}</td>
+                </>
+              );
+            }}
+          </RecordTable>
+        )}
+      </QueryAnswer>
+      <h2>Open an agreement by its id</h2>
+      <p>
+        For a dispute opened before the ledger kept this list (an earlier chaincode version), which it does not hold.
       </p>
       <IdLookupForm
         label="Agreement id"

@@ -326,7 +326,7 @@ describe('the web console in Chromium against the real network and API', () => {
     }
   });
 
-  it('lets an arbitrator drawn for a dispute find it, read the panel and vote on the split, live', async () => {
+  it('lists an arbitrator the disputes they were drawn for; they read the panel and vote on the split, live', async () => {
     const { client, freelancer } = await partiesWhoCanBePaid(`clio-${suffix}`, `flor-${suffix}`);
     const arbitrators = [
       await api.person(`arbi-${suffix}`, 'AuditOrg', 'arbitrator'),
@@ -362,8 +362,20 @@ describe('the web console in Chromium against the real network and API', () => {
       const page = side.page;
       await signIn(page, api.url, first.party.userId, password(first.party.userId));
       await page.getByRole('link', { name: 'Disputes' }).click();
-      await page.getByLabel('Agreement id').fill(agreementId);
-      await page.getByRole('button', { name: 'Open agreement' }).click();
+      // Nobody sent the arbitrator the agreement's id: the dispute is in their list.
+      const row = page.getByTestId('panel-dispute').filter({ hasText: agreementId });
+      await row.waitFor();
+      const cells = await row.locator('td').allTextContents();
+      expect([...cells.slice(0, 3), ...cells.slice(4)]).toEqual([
+        `Churn model (${agreementId})`,
+        'Churn scores (m1)',
+        '€1,000.00',
+        '0 of 2',
+        'not yet',
+        'awaiting a majority',
+      ]);
+      expect(cells[3]).toMatch(/ by the client$/);
+      await row.getByRole('link', { name: `Churn model (${agreementId})` }).click();
       await reads(page, 'milestone-status-m1', 'disputed');
       const panel = (await page.getByTestId('panel-m1').textContent()) ?? '';
       for (const arbitrator of arbitrators) expect(panel).toContain(`${arbitrator.party.userId} (AuditOrgMSP)`);
@@ -400,6 +412,19 @@ describe('the web console in Chromium against the real network and API', () => {
       await timeline.getByText('€400.00 to the client').waitFor();
       expect(await page.getByRole('group', { name: 'Actions on Churn scores' }).count()).toBe(0);
       expect(await page.getByTestId('panel-m1').textContent()).not.toContain('majority');
+      // The decided dispute leaves the arbitrator's open list for the decided one, with their vote.
+      await page.getByRole('main').getByRole('link', { name: 'Disputes' }).click();
+      const stage = page.getByRole('form', { name: 'Filter disputes' }).getByRole('combobox');
+      await stage.selectOption('decided');
+      const decided = page.getByTestId('panel-dispute').filter({ hasText: agreementId });
+      await decided.getByText('decided: client €400.00, freelancer €600.00').waitFor();
+      expect((await decided.locator('td').allTextContents()).slice(4, 6)).toEqual([
+        '2 of 2',
+        'client €400.00, freelancer €600.00',
+      ]);
+      await stage.selectOption('open');
+      await page.getByTestId('panel-dispute').filter({ hasText: agreementId }).waitFor({ state: 'detached' });
+      expect(await seriousViolations(page)).toEqual([]);
       expect(side.policyViolations).toEqual([]);
     } finally {
       await side.context.close();

@@ -64,6 +64,23 @@ async function agreementPage(service: AgreementService, context: GraphqlContext,
   };
 }
 
+/**
+ * One page of the calling arbitrator's disputes for the `panelDisputes` and
+ * `panelDisputePage` fields; each agreement a node whose other fields are read as the caller.
+ *
+ * @throws ApiError 422 naming the argument at fault (`first`, `after`).
+ */
+async function panelDisputePage(
+  service: AgreementService,
+  context: GraphqlContext,
+  args: { readonly decided?: boolean | null; readonly first?: unknown; readonly after?: unknown },
+) {
+  const as = resolverRequester(context, 'agreements:read');
+  const page = parseArguments(pageArgumentsSchema, withoutNulls({ first: args.first, after: args.after }));
+  claimLedgerRecords(context, page.first);
+  return service.listPanelDisputes(as, { decided: args.decided ?? undefined, page, afterField: 'after' });
+}
+
 /** The agreement queries; all need scope agreements:read and go through the service's visibility rules. */
 export function agreementQueryResolvers(service: AgreementService) {
   return {
@@ -79,6 +96,12 @@ export function agreementQueryResolvers(service: AgreementService) {
 
     agreementPage: (_parent: unknown, args: AgreementListArgs, context: GraphqlContext) =>
       resolveWith(context, async () => graphqlPage(await agreementPage(service, context, args))),
+
+    panelDisputes: (_parent: unknown, args: { decided?: boolean | null }, context: GraphqlContext) =>
+      resolveWith(context, async () => (await panelDisputePage(service, context, args)).items),
+
+    panelDisputePage: (_parent: unknown, args: { decided?: boolean | null }, context: GraphqlContext) =>
+      resolveWith(context, async () => graphqlPage(await panelDisputePage(service, context, args))),
 
     milestoneHistory: (_parent: unknown, args: MilestoneArgs, context: GraphqlContext) =>
       resolveWith(context, () =>

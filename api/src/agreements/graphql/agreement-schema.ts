@@ -28,6 +28,8 @@ export function agreementSchema(deps: {
         agreement: 'agreements:read',
         agreements: 'agreements:read',
         agreementPage: 'agreements:read',
+        panelDisputes: 'agreements:read',
+        panelDisputePage: 'agreements:read',
         milestoneHistory: 'agreements:read',
         tasks: 'agreements:read',
         agreementTerms: 'agreements:read',

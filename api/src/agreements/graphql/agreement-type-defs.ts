@@ -386,6 +386,18 @@ export const agreementTypeDefs = /* GraphQL */ `
 
   ${ledgerPageTypeDefs('PartyAgreementPage', 'PartyAgreement', "One page of a party's agreements, in ledger key order.")}
 
+  "A dispute as its arbitration panel sees it: the milestone holds the dispute, its votes and any decision."
+  type PanelDispute {
+    agreement: Agreement!
+    milestone: Milestone!
+  }
+
+  ${ledgerPageTypeDefs(
+    'PanelDisputePage',
+    'PanelDispute',
+    'One page of the disputes whose panel holds the caller, in ledger key order.',
+  )}
+
   type MilestoneHistoryEntry {
     txId: String!
     at: String!
@@ -672,6 +684,14 @@ export const agreementTypeDefs = /* GraphQL */ `
       first: Int
       after: String
     ): PartyAgreementPage!
+    """
+    The disputes whose arbitration panel holds the caller (role arbitrator), by agreement and milestone id;
+    decided keeps those decided (true) or still awaiting a majority (false). One page: at most first from the
+    cursor after; panelDisputePage says where the next starts.
+    """
+    panelDisputes(decided: Boolean, first: Int, after: String): [PanelDispute!]!
+    "The same list as panelDisputes, one page at a time: pass pageInfo.endCursor as after for the next."
+    panelDisputePage(decided: Boolean, first: Int, after: String): PanelDisputePage!
     "Every version of a milestone, newest first."
     milestoneHistory(agreementId: ID!, milestoneId: ID!): [MilestoneHistoryEntry!]!
     "The micro-tasks of a batch milestone."

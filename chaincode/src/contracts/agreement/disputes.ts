@@ -18,7 +18,7 @@ import { readParameter } from '../parameter/store';
 import { readArbitrators } from '../governance/store';
 import { screenPayouts } from './compliance';
 import { escrowOf, newInstruction, releaseInstruction } from './settlement';
-import { milestoneLabel, requireAgreement, requireMilestone } from './store';
+import { indexPanelSeat, milestoneLabel, requireAgreement, requireMilestone } from './store';
 import { touched, type Tx } from '../../ledger/tx';
 import { instructionIssue } from '../parameter/settlement-organisations';
 import { commitMilestone } from './events';
@@ -92,6 +92,10 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
     panel: await drawPanel(tx, agreement, label),
     votes: [],
   };
+  // Each member finds the dispute in their own list without being sent its id.
+  for (const member of dispute.panel ?? []) {
+    await indexPanelSeat(tx.ctx, member, agreement.agreementId, milestone.milestoneId);
+  }
   const disputed = touched(tx, { ...milestone, status: 'disputed' as const, dispute });
   return commitMilestone(tx, disputed, agreementEvents.disputeOpened, { dispute });
 }

@@ -7,6 +7,7 @@ import {
   type AgreementTermsResult,
   type AgreementView,
   type MilestoneHistoryEntry,
+  type PanelDispute,
   type PartyQueryRole,
   type TermsVerification,
 } from '../../model/agreement';
@@ -24,12 +25,13 @@ import { decodeRecord, readFilledPage } from '../../ledger/state';
 import { readErasureMarker } from '../../ledger/erasures';
 import type { Context } from 'fabric-contract-api';
 import { auditGrantCoversAgreement, canReadAgreement, requireReadableAgreement } from './access';
-import { describeCaller, isParty } from '../../ledger/caller';
+import { describeCaller, isParty, requireRole, requireUserId } from '../../ledger/caller';
 import { finalStatuses } from './settlement';
 import {
   agreementKey,
   milestoneKey,
   readMilestones,
+  readPanelSeatPage,
   readPartyIndexPage,
   readTasks,
   requireAgreement,
@@ -127,6 +129,38 @@ export async function listAgreementsByParty(
       if (!(await auditGrantCoversAgreement(ctx, caller, agreement))) continue;
       if (request.completed !== undefined && (await isCompleted(ctx, agreement)) !== request.completed) continue;
       items.push({ role: entry.role, agreement });
+    }
+    return { items, bookmark };
+  });
+}
+
+/**
+ * The disputes whose panel holds the calling arbitrator, found through the seats recorded
+ * when each dispute was opened (disputes opened under an earlier chaincode version have none).
+ * `decided` keeps those with a decision (true) or without one (false). An arbitrator whose
+ * governance decision was withdrawn lists nothing beyond their own organisation's
+ * agreements, as they may read no more. One page at a time, filled as
+ * {@link listAgreementsByParty}'s.
+ *
+ * @throws RefusalError FORBIDDEN unless the caller holds role arbitrator with a userId;
+ *   VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
+ */
+export async function listPanelDisputes(
+  ctx: Context,
+  caller: Caller,
+  request: { decided?: boolean | undefined } & PageRequest,
+): Promise<Page<PanelDispute>> {
+  requireRole(caller, ['arbitrator'], 'list the disputes whose panel holds them');
+  const arbitrator = { mspId: caller.mspId, userId: requireUserId(caller, 'list the disputes whose panel holds them') };
+  return readFilledPage(request, async (page) => {
+    const { seats, bookmark } = await readPanelSeatPage(ctx, arbitrator, page);
+    const items: PanelDispute[] = [];
+    for (const seat of seats) {
+      const agreement = await requireAgreement(ctx, seat.agreementId);
+      if (!canReadAgreement(caller, agreement)) continue;
+      const milestone = await requireMilestone(ctx, agreement, seat.milestoneId);
+      if (request.decided !== undefined && (milestone.dispute?.decision !== undefined) !== request.decided) continue;
+      items.push({ agreement, milestone });
     }
     return { items, bookmark };
   });

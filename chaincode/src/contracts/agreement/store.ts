@@ -24,12 +24,15 @@ import type { PageRequest } from '../../model/page';
  *   milestone      [agreementId, milestoneId]             one milestone, its deliveries, escrow and payouts
  *   task           [agreementId, milestoneId, taskId]     one micro-task of a batch milestone
  *   agreementParty [mspId, userId, role, agreementId]     index: agreements by party
+ *   panelSeat      [mspId, userId, agreementId, milestoneId]  index: disputes by panel arbitrator,
+ *                                                         written once, when the dispute is opened
  *   terms          [agreementId]                          confidential terms, in the agreementTerms collection
  */
 const agreementObjectType = 'agreement';
 const milestoneObjectType = 'milestone';
 const taskObjectType = 'task';
 const partyIndexObjectType = 'agreementParty';
+const panelSeatObjectType = 'panelSeat';
 const termsObjectType = 'terms';
 
 export function agreementKey(ctx: Context, agreementId: string): string {
@@ -186,4 +189,43 @@ export async function readPartyIndexPage(
   const attributes = role === undefined ? [party.mspId, party.userId] : [party.mspId, party.userId, role];
   const read = await readPageByPartialKey(ctx, partyIndexEntrySchema, partyIndexObjectType, attributes, page);
   return { entries: read.records.map((record) => record.value), bookmark: read.bookmark };
+}
+
+const panelSeatSchema = z.object({ agreementId: z.string(), milestoneId: z.string() });
+
+/** Records that the arbitrator sits on the panel of the dispute over the milestone. */
+export async function indexPanelSeat(
+  ctx: Context,
+  arbitrator: Party,
+  agreementId: string,
+  milestoneId: string,
+): Promise<void> {
+  const key = ctx.stub.createCompositeKey(panelSeatObjectType, [
+    arbitrator.mspId,
+    arbitrator.userId,
+    agreementId,
+    milestoneId,
+  ]);
+  await writeRecord(ctx, key, { agreementId, milestoneId });
+}
+
+/**
+ * One page of the disputes whose panel holds the arbitrator, in key order (agreement id,
+ * then milestone id), and the bookmark of the next page.
+ *
+ * @throws RefusalError VALIDATION_FAILED `bookmark` when it is not one of this list's.
+ */
+export async function readPanelSeatPage(
+  ctx: Context,
+  arbitrator: Party,
+  page: PageRequest,
+): Promise<{ seats: { agreementId: string; milestoneId: string }[]; bookmark: string }> {
+  const read = await readPageByPartialKey(
+    ctx,
+    panelSeatSchema,
+    panelSeatObjectType,
+    [arbitrator.mspId, arbitrator.userId],
+    page,
+  );
+  return { seats: read.records.map((record) => record.value), bookmark: read.bookmark };
 }
