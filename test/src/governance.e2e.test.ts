@@ -254,5 +254,12 @@ describe('arbitration panels drawn from governance, on the real network', () => 
         reason: 'On the client side',
       }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // A neutral reads no agreement of its own organisation's people: the panel reads it, they do not.
+    for (const outsider of arbitrators.slice(0, 2)) {
+      await expect(outsider.agreements.getAgreement({ agreementId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    }
+    await expect(arbitrators[2]!.agreements.getAgreement({ agreementId })).resolves.toMatchObject({
+      agreement: { agreementId },
+    });
   });
 });

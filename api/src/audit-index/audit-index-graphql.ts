@@ -744,7 +744,7 @@ export function auditIndexSchema(deps: {
       }
 
       extend type Query {
-        "Agreements across the ledger that the caller may read: parties and evaluators their own; auditors those their live grants cover; admins, HR, arbitrators and settlement people those naming a person of their organisation (a settlement person whose wider reach comes from a governance decision reads the others by id, through the chaincode, as an arbitrator does those with a dispute whose panel holds them)."
+        "Agreements across the ledger that the caller may read: parties and evaluators their own; auditors those their live grants cover; admins, HR and settlement people those naming a person of their organisation (a settlement person whose wider reach comes from a governance decision reads the others by id, through the chaincode, as an arbitrator does the agreements with a dispute whose panel holds it)."
         indexedAgreements(
           filter: AgreementIndexFilter
           sort: AgreementIndexSort

@@ -2,6 +2,7 @@ import {
   agreementOrganisationReaderRoles,
   agreementReaderRoles,
   credentialReaderRoles,
+  governedRoles,
   grantCovers,
   roles,
   type AuditGrantRecord,
@@ -563,7 +564,9 @@ describe.each(backends)('audit index on $name', (backend) => {
         const expectAgreements = agreements
           .filter(
             (spec) =>
-              (agreementReaderRoles.includes(role) && !agreementOrganisationReaderRoles.includes(role)) ||
+              (agreementReaderRoles.includes(role) &&
+                !agreementOrganisationReaderRoles.includes(role) &&
+                !(governedRoles as readonly string[]).includes(role)) ||
               [spec.client, spec.freelancer, spec.evaluator].some(
                 (party) =>
                   party?.mspId === who.mspId &&

@@ -186,6 +186,11 @@ const licensingIndexReaderRoles: readonly Role[] = licensingReaderRoles.filter(
   (role) => !(governedRoles as readonly Role[]).includes(role),
 );
 
+/** As {@link licensingIndexReaderRoles}, for agreements: an arbitrator reads its disputes through the chaincode. */
+const agreementIndexReaderRoles: readonly Role[] = agreementReaderRoles.filter(
+  (role) => !(governedRoles as readonly Role[]).includes(role),
+);
+
 /**
  * The rule shared by records that reader roles see whole and everyone else only when
  * named in them: `party` for other roles; for an auditor (`auditScope`), `party` or what
@@ -271,10 +276,11 @@ function reachedTransactions(
  * table. Every index query (GraphQL and REST) filters with it and with nothing else.
  *
  * - agreements, their milestones and payouts: every row for an auditor (under its
- *   grants, below); for admins, HR systems and the governed roles
+ *   grants, below); for admins, HR systems and the settlement role
  *   (`agreementOrganisationReaderRoles`) rows of agreements naming a person of their
- *   organisation (a governed role's wider reach is read through the chaincode, which
- *   knows the governance decision); otherwise only rows of agreements that name the
+ *   organisation (a governed role's wider reach, the settlement role's and an arbitrator's
+ *   disputes, is read through the chaincode, which knows the governance decision and the
+ *   panels); otherwise only rows of agreements that name the
  *   caller (its MSP id and userId) as client, freelancer or evaluator, as
  *   `canReadAgreement` in `contracts/agreement/access.ts` decides;
  * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
@@ -369,7 +375,9 @@ export function indexVisibility(
           ),
         ]);
       }
-      if (agreementReaderRoles.includes(principal.role)) return everything;
+      // An arbitrator's wider reach is the disputes it was drawn for, which the index does
+      // not know either: it reads those through the chaincode, and here only what names it.
+      if (agreementIndexReaderRoles.includes(principal.role)) return everything;
       return party;
     }
     case 'credentials': {

@@ -783,9 +783,15 @@ describe('AgreementContract: queries', () => {
     const selfMadeSettlement = testIdentity('TalentOrgMSP', 'tsettle', 'settlement');
     for (const reader of [selfMadeArbitrator, selfMadeSettlement]) {
       await expect(driver.getAgreement(reader, 'B-9')).rejects.toThrow(missingAgreement('B-9'));
-      // An agreement naming a person of their own organisation stays readable, as for its admin.
-      await expect(driver.getAgreement(reader)).resolves.toMatchObject({ agreement: { agreementId } });
     }
+    // An agreement naming a person of their own organisation stays readable to the settlement
+    // identity, as for its admin; an arbitrator, a neutral, reads none of its own organisation's.
+    await expect(driver.getAgreement(selfMadeSettlement)).resolves.toMatchObject({ agreement: { agreementId } });
+    await expect(driver.getAgreement(selfMadeArbitrator)).rejects.toThrow(missingAgreement());
+    await driver.applyGenesis([
+      { type: 'addArbitrator', arbitrator: { mspId: 'TalentOrgMSP', userId: 'tarb' }, displayName: 'Tarb' },
+    ]);
+    await expect(driver.getAgreement(selfMadeArbitrator)).rejects.toThrow(missingAgreement());
     // The settlement organisation's identity reads it; a governed arbitrator, only the
     // agreements with a dispute whose panel holds them, and B-9 has none.
     await expect(driver.getAgreement(settlement, 'B-9')).resolves.toMatchObject({ agreement: { agreementId: 'B-9' } });

@@ -53,10 +53,11 @@ export const agreementReaderRoles: readonly Role[] = ['auditor', 'arbitrator', '
 /**
  * Roles that may read the agreements naming a person of their own organisation (as
  * client, freelancer or evaluator): an organisation's administrators and HR systems see
- * their own people's work, not other organisations'; so does an arbitrator or settlement
- * identity without the governance decision its wider reach needs.
+ * their own people's work, not other organisations'; so does a settlement identity
+ * without the governance decision its wider reach needs. Not an arbitrator: a neutral
+ * reads only the disputes it was drawn to decide, which are never its own organisation's.
  */
-export const agreementOrganisationReaderRoles: readonly Role[] = ['admin', 'hr', 'arbitrator', 'settlement'];
+export const agreementOrganisationReaderRoles: readonly Role[] = ['admin', 'hr', 'settlement'];
 
 /**
  * Roles that may list another person's agreements (HR systems check a candidate's track

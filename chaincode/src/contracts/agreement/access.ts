@@ -162,18 +162,17 @@ export async function requireReader(ctx: Context, caller: Caller, agreement: Agr
 }
 
 /**
- * A governed arbitrator's reach beyond their own organisation's agreements is the
- * disputes they are drawn to decide: an agreement with a dispute whose panel holds them
- * (before and after its decision), or one opened before panels were drawn and still
- * undecided (its first voters form its panel, so any governed arbitrator may be one).
- * Other agreements between other organisations are none of their business.
+ * A governed arbitrator's reach, beyond agreements naming them, is the disputes they are
+ * drawn to decide: an agreement with a dispute whose panel holds them (before and after
+ * its decision), or one opened before panels were drawn and still undecided (its first
+ * voters form its panel, so any governed arbitrator may be one). Other agreements, their
+ * own organisation's included, are none of their business.
  *
  * @throws RefusalError NOT_FOUND, worded as for a missing agreement.
  */
 async function requirePanelSeat(ctx: Context, caller: Caller, agreement: AgreementRecord): Promise<void> {
   if (caller.role !== 'arbitrator') return;
-  const named = namedParties(agreement);
-  if (named.some((party) => party.mspId === caller.mspId)) return;
+  if (namedParties(agreement).some((party) => isParty(caller, party))) return;
   const seated = (await readMilestones(ctx, agreement)).some(({ dispute }) => {
     if (dispute === undefined) return false;
     if (dispute.panel === undefined) return dispute.decision === undefined;
