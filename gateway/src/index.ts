@@ -105,4 +105,5 @@ export {
   type ProofBundle,
 } from './proofs/proof-bundle.js';
 export { verifyProof, type ProofFailure, type ProofVerdict } from './proofs/verify-proof.js';
+export { recordKey, recordKinds, recordValueProblem, type RecordKind } from './proofs/record-keys.js';
 export { keepEndorsementsOf, rewriteEnvelope } from './proofs/tamper.js';

@@ -84,7 +84,7 @@ async function main(): Promise<number> {
         }
         throw error;
       }
-      const proven = withRecord(await exporter.exportProof(writer.transactionId), target.kind, target.id, writer);
+      const proven = withRecord(await exporter.exportProof(writer.transactionId), target.kind, target.id);
       if (proven === undefined)
         throw new Error(`transaction ${writer.transactionId} holds no value of ${target.kind} ${target.id}`);
       bundle = proven;

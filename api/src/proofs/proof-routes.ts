@@ -131,7 +131,7 @@ export class ProofService {
     // The record's visibility lets the caller see the record; the bundle shows its whole block besides.
     assertBlockWithinReach((await this.located(writer.transactionId, log)).block, await this.reachOf(reader));
     const bundle = await this.exported(writer.transactionId, log);
-    const proven = withRecord(bundle, kind, id, writer);
+    const proven = withRecord(bundle, kind, id);
     if (proven === undefined) {
       log.error({ kind, id, transactionId: writer.transactionId }, 'the record’s last writer holds no value of it');
       throw new ApiError(

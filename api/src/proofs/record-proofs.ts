@@ -14,20 +14,19 @@ import {
   workRefRequestSchema,
   type MilestoneRecord,
 } from '@gigledger/chaincode/model';
-import type { LedgerClient, ProofBundle } from '@gigledger/gateway';
+import {
+  recordKey,
+  recordValueProblem,
+  type LedgerClient,
+  type ProofBundle,
+  type RecordKind,
+} from '@gigledger/gateway';
 import { notFound } from '../errors/api-error.js';
 import { bundleTransaction } from './bundle-transaction.js';
 
-/** What a proof of a record needs of it: the transaction that last wrote it, and how to tell its stored value. */
+/** What a proof of a record needs of it: the transaction that last wrote it. */
 export interface RecordWriter {
   readonly transactionId: string;
-  /** Whether a stored JSON value among the transaction's writes is the one that holds the record. */
-  readonly holds: (value: Record<string, unknown>) => boolean;
-}
-
-/** A writer whose record is the stored value with `id` in its field `idField`. */
-function writerById(transactionId: string, idField: string, id: string): RecordWriter {
-  return { transactionId, holds: (value) => value[idField] === id };
 }
 
 /**
@@ -77,12 +76,6 @@ async function milestoneOf(client: LedgerClient, agreementId: string, milestoneI
   return milestone;
 }
 
-/** A milestone's stored value: both parts of its key are in it. */
-function holdsMilestone(agreementId: string, milestoneId: string) {
-  return (value: Record<string, unknown>) =>
-    value['agreementId'] === agreementId && value['milestoneId'] === milestoneId;
-}
-
 /** One kind of record a proof can be asked for by its id. */
 interface ProvableKind {
   /** The chaincode's own schema of the id, so a malformed id is refused as the chaincode would. */
@@ -96,9 +89,11 @@ interface ProvableKind {
 
 /**
  * The records a proof can be asked for, by the kind named in
- * `GET /v1/proofs/records/{kind}/{id}`. Each record keeps the id of the transaction that
- * last wrote it (`updatedTxId`, or `txId` and a revocation's for records written once and
- * then revoked); agreements are found through their key history.
+ * `GET /v1/proofs/records/{kind}/{id}`: the kinds whose keys the gateway's `recordKey`
+ * knows, so that the verifier can tell the record's key from its kind and id. Each record
+ * keeps the id of the transaction that last wrote it (`updatedTxId`, or `txId` and a
+ * revocation's for records written once and then revoked); agreements are found through
+ * their key history.
  */
 export const provableKinds = {
   agreement: {
@@ -106,15 +101,14 @@ export const provableKinds = {
     writer: async (client, agreementId) => {
       const view = await client.agreements.getAgreement({ agreementId });
       const [latest] = view.history;
-      return writerById(latest?.txId ?? view.agreement.updatedTxId, 'agreementId', agreementId);
+      return { transactionId: latest?.txId ?? view.agreement.updatedTxId };
     },
   },
   milestone: {
     id: milestoneRefSchema,
     writer: async (client, id) => {
       const [agreementId = '', milestoneId = ''] = id.split('/');
-      const milestone = await milestoneOf(client, agreementId, milestoneId);
-      return { transactionId: milestone.updatedTxId, holds: holdsMilestone(agreementId, milestoneId) };
+      return { transactionId: (await milestoneOf(client, agreementId, milestoneId)).updatedTxId };
     },
   },
   /*
@@ -129,56 +123,61 @@ export const provableKinds = {
       const milestone = await milestoneOf(client, agreementId, milestoneId);
       if (!milestone.instructions.some((instruction) => instruction.instructionId === instructionId))
         throw notFound(`payout ${instructionId}`, 'id');
-      return { transactionId: milestone.updatedTxId, holds: holdsMilestone(agreementId, milestoneId) };
+      return { transactionId: milestone.updatedTxId };
     },
   },
   credential: {
     id: credentialRequestSchema.shape.credentialId,
-    writer: async (client, credentialId) =>
-      writerById((await client.credentials.getCredential({ credentialId })).updatedTxId, 'credentialId', credentialId),
+    writer: async (client, credentialId) => ({
+      transactionId: (await client.credentials.getCredential({ credentialId })).updatedTxId,
+    }),
   },
   proposal: {
     id: proposalRefSchema.shape.proposalId,
-    writer: async (client, proposalId) =>
-      writerById((await client.governance.getProposal({ proposalId })).proposal.updatedTxId, 'proposalId', proposalId),
+    writer: async (client, proposalId) => ({
+      transactionId: (await client.governance.getProposal({ proposalId })).proposal.updatedTxId,
+    }),
   },
   work: {
     id: workRefRequestSchema.shape.workId,
-    writer: async (client, workId) => writerById((await client.ip.getWork({ workId })).updatedTxId, 'workId', workId),
+    writer: async (client, workId) => ({ transactionId: (await client.ip.getWork({ workId })).updatedTxId }),
   },
   'licence-offer': {
     id: offerRefSchema.shape.offerId,
-    writer: async (client, offerId) =>
-      writerById((await client.licensing.getOffer({ offerId })).updatedTxId, 'offerId', offerId),
+    writer: async (client, offerId) => ({
+      transactionId: (await client.licensing.getOffer({ offerId })).updatedTxId,
+    }),
   },
   licence: {
     id: grantRefSchema.shape.grantId,
-    writer: async (client, grantId) =>
-      writerById((await client.licensing.getGrant({ grantId })).updatedTxId, 'grantId', grantId),
+    writer: async (client, grantId) => ({
+      transactionId: (await client.licensing.getGrant({ grantId })).updatedTxId,
+    }),
   },
   'provenance-record': {
     id: provenanceRecordRefSchema.shape.recordId,
-    writer: async (client, recordId) =>
-      writerById((await client.provenance.getRecord({ recordId })).txId, 'recordId', recordId),
+    writer: async (client, recordId) => ({ transactionId: (await client.provenance.getRecord({ recordId })).txId }),
   },
   'dataset-access-grant': {
     id: accessGrantRefSchema.shape.grantId,
     writer: async (client, grantId) => {
       const grant = await client.provenance.getAccessGrant({ grantId });
-      return writerById(grant.revocation?.txId ?? grant.txId, 'grantId', grantId);
+      return { transactionId: grant.revocation?.txId ?? grant.txId };
     },
   },
   'audit-grant': {
     id: auditGrantRefSchema.shape.grantId,
-    writer: async (client, grantId) =>
-      writerById((await client.audit.getAuditGrant({ grantId })).updatedTxId, 'grantId', grantId),
+    writer: async (client, grantId) => ({
+      transactionId: (await client.audit.getAuditGrant({ grantId })).updatedTxId,
+    }),
   },
   parameter: {
     id: parameterNameSchema,
-    writer: async (client, name) =>
-      writerById((await client.parameters.getParameter({ name: parameterNameSchema.parse(name) })).txId, 'name', name),
+    writer: async (client, name) => ({
+      transactionId: (await client.parameters.getParameter({ name: parameterNameSchema.parse(name) })).txId,
+    }),
   },
-} satisfies Record<string, ProvableKind>;
+} satisfies Record<RecordKind, ProvableKind>;
 
 /** A kind of record `GET /v1/proofs/records/{kind}/{id}` proves. */
 export type ProvableKindName = keyof typeof provableKinds;
@@ -187,37 +186,35 @@ export type ProvableKindName = keyof typeof provableKinds;
 export const provableKindNames = Object.keys(provableKinds) as [ProvableKindName, ...ProvableKindName[]];
 
 /**
- * The key among a transaction's public writes that holds the record: the write whose
- * JSON value `holds` accepts. Undefined when the transaction wrote no such value.
+ * The write among a transaction's public writes of `namespace` that holds record `id` of
+ * `kind`: the one under the record's own key (`recordKey`), whose value holds the record
+ * (a payout's milestone lists it). Undefined when the transaction wrote no such value. A
+ * transaction that writes a record also writes index entries and related records naming
+ * its id (a work's ownership change, an agreement's milestones), so the key decides.
+ *
+ * @throws Error when `id` is not of the kind's form (ids are parsed by `provableKinds` first).
  */
 export function recordKeyOf(
   writes: readonly { readonly namespace: string; readonly key: string; readonly value: Uint8Array }[],
-  holds: RecordWriter['holds'],
+  namespace: string,
+  kind: ProvableKindName,
+  id: string,
 ): { namespace: string; key: string } | undefined {
-  for (const write of writes) {
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(write.value).toString('utf8'));
-    } catch {
-      continue;
-    }
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && holds(value as Record<string, unknown>))
-      return { namespace: write.namespace, key: write.key };
-  }
-  return undefined;
+  const key = recordKey(kind, id);
+  // The last write of a key is the one the ledger keeps.
+  const write = writes.findLast((candidate) => candidate.namespace === namespace && candidate.key === key);
+  if (write === undefined || recordValueProblem(kind, id, write.value) !== undefined) return undefined;
+  return { namespace, key };
 }
 
 /**
  * The bundle of a record's last writer with its `record` part: the record, and the key
  * among the transaction's writes that holds it. Undefined when the transaction wrote no
  * value of the record (the record named a writer that did not write it).
+ *
+ * @throws Error when the bundle's transaction cannot be decoded.
  */
-export function withRecord(
-  bundle: ProofBundle,
-  kind: ProvableKindName,
-  id: string,
-  writer: RecordWriter,
-): ProofBundle | undefined {
-  const found = recordKeyOf(bundleTransaction(bundle).writes, writer.holds);
+export function withRecord(bundle: ProofBundle, kind: ProvableKindName, id: string): ProofBundle | undefined {
+  const found = recordKeyOf(bundleTransaction(bundle).writes, bundle.chaincode.name, kind, id);
   return found === undefined ? undefined : { ...bundle, record: { kind, id, ...found } };
 }

@@ -396,3 +396,54 @@ describe('evaluateSignaturePolicy', () => {
     expect(evaluateSignaturePolicy(policy, [signer, signer]).satisfied).toBe(true);
   });
 });
+
+describe('verifyProof checks that a record proof’s kind and id give the key it names', () => {
+  // The fixture's transaction (an agreement acceptance) wrote its agreement's key.
+  const [agreementKey = ''] = (fixture.keyPolicies ?? []).map((entry) => entry.key);
+  const agreementId = agreementKey.split('\u0000')[2] ?? '';
+  const withRecord = (record: Partial<NonNullable<ProofBundle['record']>>): ProofBundle => ({
+    ...copy(),
+    record: { kind: 'agreement', id: agreementId, namespace: fixture.chaincode.name, key: agreementKey, ...record },
+  });
+
+  it('accepts the record the key holds, and a bundle without a record as a transaction proof', () => {
+    expect(agreementId).toMatch(/^PROOF-/);
+    const verdict = verifyProof(withRecord({}));
+    expect(verdict.failures).toEqual([]);
+    expect(verdict.record).toMatchObject({ kind: 'agreement', id: agreementId, key: agreementKey });
+    expect(verifyProof(copy()).valid).toBe(true);
+  });
+
+  it('refuses an id or a kind the key does not encode', () => {
+    const otherId = verifyProof(withRecord({ id: 'A-101' })).failures[0];
+    expect(otherId).toEqual({
+      code: 'RECORD_KEY',
+      where: 'record',
+      message: `record: agreement A-101 is held under key ${JSON.stringify('\u0000agreement\u0000A-101\u0000')}, not ${JSON.stringify(agreementKey)}`,
+    });
+    // A work is held under ipWork, whatever its id.
+    const otherKind = verifyProof(withRecord({ kind: 'work' })).failures[0];
+    expect(otherKind).toMatchObject({ code: 'RECORD_KEY', where: 'record' });
+    expect(otherKind?.message).toContain(
+      `work ${agreementId} is held under key "\\u0000ipWork\\u0000${agreementId}\\u0000"`,
+    );
+    // A milestone's id has two parts; a payout is held in its milestone, not its agreement.
+    expect(verifyProof(withRecord({ kind: 'milestone' })).failures[0]).toMatchObject({
+      code: 'RECORD_KEY',
+      message: `record: milestone id ${JSON.stringify(agreementId)} is not <agreementId>/<milestoneId>`,
+    });
+    expect(verifyProof(withRecord({ kind: 'payout', id: `${agreementId}/m1/release-1` })).failures[0]).toMatchObject({
+      code: 'RECORD_KEY',
+    });
+    expect(verifyProof(withRecord({ kind: 'agreements' })).failures[0]?.message).toMatch(
+      /^record: kind agreements is not a kind of record \(agreement, milestone, payout, /,
+    );
+  });
+
+  it('refuses a key the transaction did not write, even one its kind and id give', () => {
+    const unwritten = verifyProof(withRecord({ id: 'A-101', key: '\u0000agreement\u0000A-101\u0000' })).failures[0];
+    expect(unwritten).toMatchObject({ code: 'RECORD_KEY', where: 'record' });
+    expect(unwritten?.message).toContain('wrote no key');
+    expect(verifyProof(withRecord({ namespace: 'other' })).failures[0]).toMatchObject({ code: 'RECORD_KEY' });
+  });
+});

@@ -7,6 +7,7 @@ import { keyPolicyEvent, writtenKeys, type WrittenKeys } from './key-policies.js
 import { definitionFieldKey, definitionWrites, lifecycleNamespace, readVersion } from './lifecycle.js';
 import { evaluateConfigPolicy, evaluateSignaturePolicy, type PolicyOutcome } from './policy.js';
 import { proofBundleSchema, proofFormat, type ProofBundle } from './proof-bundle.js';
+import { recordKey, recordValueProblem, writtenValue } from './record-keys.js';
 
 /** Why a proof does not hold: a stable code, where in the bundle, and a sentence. */
 export interface ProofFailure {
@@ -441,6 +442,49 @@ function keyPolicyOf(
   return { key: entry.key, policy, setBy };
 }
 
+/**
+ * Checks a record proof's `record`: its key is the one the chaincode holds that kind and
+ * id under (`recordKey`), in the chaincode's namespace, and the transaction wrote it
+ * (with a value that holds the record, for a payout inside its milestone). The kind and
+ * id are what the verdict reports, so neither may name another record than the key.
+ */
+function checkRecord(
+  record: NonNullable<ProofBundle['record']>,
+  chaincode: string,
+  payloadData: Uint8Array,
+  txWhere: string,
+): void {
+  let expected: string;
+  try {
+    expected = recordKey(record.kind, record.id);
+  } catch (error) {
+    refuse('RECORD_KEY', 'record', `record: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (record.key !== expected)
+    refuse(
+      'RECORD_KEY',
+      'record',
+      `record: ${record.kind} ${record.id} is held under key ${JSON.stringify(expected)}, not ${JSON.stringify(record.key)}`,
+    );
+  const value =
+    record.namespace === chaincode
+      ? decodePart(
+          payloadData,
+          (bytes) => writtenValue(bytes, record.namespace, record.key),
+          `${txWhere} read/write set`,
+          'read/write set',
+        )
+      : undefined;
+  if (value === undefined)
+    refuse(
+      'RECORD_KEY',
+      'record',
+      `record: ${txWhere} wrote no key ${JSON.stringify(record.key)} in namespace ${record.namespace}, so it does not prove ${record.kind} ${record.id}`,
+    );
+  const problem = recordValueProblem(record.kind, record.id, value);
+  if (problem !== undefined) refuse('RECORD_KEY', 'record', `record: ${problem} (key ${JSON.stringify(record.key)})`);
+}
+
 /** The chaincode definition a transaction was validated under, as {@link definitionOf} read it from the ledger. */
 interface AppliedDefinition {
   readonly policy: peer.ApplicationPolicy;
@@ -709,13 +753,7 @@ function check(bundle: ProofBundle): Checked {
   const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
     keyPolicyOf(bundle, entry, index, written, transactionConfig, data),
   );
-  const record = bundle.record;
-  if (record !== undefined && (record.namespace !== bundle.chaincode.name || !written.keys.includes(record.key)))
-    refuse(
-      'RECORD_KEY',
-      'record',
-      `record: ${txWhere} wrote no key ${JSON.stringify(record.key)} in namespace ${record.namespace}, so it does not prove ${record.kind} ${record.id}`,
-    );
+  if (bundle.record !== undefined) checkRecord(bundle.record, bundle.chaincode.name, payload.getData_asU8(), txWhere);
   // The chaincode's policy is bound to the ledger whether or not a key-level policy replaces it here.
   const definition = definitionOf(bundle, payload.getData_asU8(), headerOf, txWhere);
   const covered = new Set(keyPolicies.map((entry) => entry.key));
@@ -961,7 +999,9 @@ function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVer
  * each signer's certificate chaining to its MSP in the configuration, and the
  * endorsements satisfying the endorsement policy of the chaincode definition they were
  * validated under, read from the `_lifecycle` transaction that committed it (hashed into
- * the same chain), and the key-level policies of the keys they wrote. A version 1 bundle is
+ * the same chain), and the key-level policies of the keys they wrote. For a record's
+ * proof, the kind and id of `record` must give the key it names (the chaincode's key
+ * layout, `recordKey`) and the transaction must have written it. A version 1 bundle is
  * refused (its chaincode policy is bound to nothing). Stops at the first failure.
  *
  * @param input - the parsed JSON of a bundle (see `proofBundleSchema`); never throws on bad input.
