@@ -447,3 +447,38 @@ describe('verifyProof checks that a record proof’s kind and id give the key it
     expect(verifyProof(withRecord({ namespace: 'other' })).failures[0]).toMatchObject({ code: 'RECORD_KEY' });
   });
 });
+
+describe('verifyProof states only what it checked of where a key-level policy was set', () => {
+  const [entry] = fixture.keyPolicies ?? [];
+
+  it('says the setting transaction’s place in an earlier block is the exporting peer’s word', () => {
+    // The fixture's policy was set in an earlier block, whose data the bundle does not carry.
+    expect(entry?.setBy.block).toBeLessThan(fixture.block.number);
+    const verdict = verifyProof(copy());
+    expect(verdict.endorsementPolicy).toContain(
+      `(set by transaction ${entry?.setBy.transactionId ?? ''} (the exporting peer says block ${entry?.setBy.block ?? ''}, position ${entry?.setBy.index ?? ''}))`,
+    );
+    expect(verdict.notChecked.join('\n')).toContain('where that transaction sits on the ledger');
+  });
+
+  it('does not state a place changed in the bundle as a fact', () => {
+    const moved = copy();
+    moved.keyPolicies![0]!.setBy.block = 3;
+    moved.keyPolicies![0]!.setBy.index = 7;
+    const verdict = verifyProof(moved);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.endorsementPolicy).not.toContain('(block 3, position 7)');
+    expect(verdict.endorsementPolicy).toContain('the exporting peer says block 3, position 7');
+  });
+
+  it('refuses a second entry for the same key, naming both', () => {
+    const twice = copy();
+    twice.keyPolicies = [entry!, structuredClone(entry!)];
+    const failure = verifyProof(twice).failures[0];
+    expect(failure).toEqual({
+      code: 'KEY_POLICY',
+      where: 'keyPolicies.1',
+      message: `keyPolicies.1: key ${JSON.stringify(entry?.key)} has its policy in keyPolicies.0 already; a key has one`,
+    });
+  });
+});

@@ -77,7 +77,7 @@ export interface ProofVerdict {
 
 const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
-  'a key-level (state-based) policy is read from the signed transaction that set it; that this transaction committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
+  'a key-level (state-based) policy is read from the signed transaction that set it; where that transaction sits on the ledger (unless in the proven transaction’s own block), that it committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
   'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into the chain; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
   'revocation is judged at the transaction’s time: a certificate an MSP’s revocation list names with a later date still counts',
 ];
@@ -338,16 +338,21 @@ function timeOf(channelHeader: common.ChannelHeader): Date {
 interface AppliedKeyPolicy {
   readonly key: string;
   readonly policy: common.SignaturePolicyEnvelope;
-  /** `transaction <id> (block <n>, position <i>)`. */
+  /**
+   * `transaction <id> (block <n>, position <i>)` when the setting transaction is in the
+   * proven transaction's block, whose data the bundle binds; otherwise the place is the
+   * exporting peer's word and the text says so.
+   */
   readonly setBy: string;
 }
 
 /**
  * Reads and checks one `keyPolicies` entry: the key is one the transaction wrote; the
- * setting transaction comes before it on the ledger (an earlier block, or an earlier entry
- * of the same block's data), has the id its nonce and creator give, a client signature
- * and endorsements that verify against the channel's MSPs, and a metadata write that sets
- * the key's `VALIDATION_PARAMETER`.
+ * setting transaction is not placed after it (an entry of the same block must be that
+ * block's earlier entry, which the block's data shows; an earlier block's is the exporting
+ * peer's word, as that block's data is not in the bundle), has the id its nonce and
+ * creator give, a client signature and endorsements that verify against the channel's
+ * MSPs, and a metadata write that sets the key's `VALIDATION_PARAMETER`.
  */
 function keyPolicyOf(
   bundle: ProofBundle,
@@ -358,7 +363,7 @@ function keyPolicyOf(
   blockData: common.BlockData,
 ): AppliedKeyPolicy {
   const where = `keyPolicies.${index}`;
-  const setBy = `transaction ${entry.setBy.transactionId} (block ${entry.setBy.block}, position ${entry.setBy.index})`;
+  const place = `block ${entry.setBy.block}, position ${entry.setBy.index}`;
   if (entry.namespace !== bundle.chaincode.name || !written.keys.includes(entry.key))
     refuse(
       'KEY_POLICY',
@@ -373,7 +378,12 @@ function keyPolicyOf(
       (entry.setBy.index >= bundle.transaction.index ||
         !Buffer.from(blockData.getDataList_asU8()[entry.setBy.index] ?? new Uint8Array()).equals(envelopeBytes)))
   )
-    refuse('KEY_POLICY', where, `${where}: ${setBy} does not come before the transaction on the ledger`);
+    refuse(
+      'KEY_POLICY',
+      where,
+      `${where}: transaction ${entry.setBy.transactionId} at ${place} does not come before the transaction on the ledger`,
+    );
+  const setBy = `transaction ${entry.setBy.transactionId} (${sameBlock ? place : `the exporting peer says ${place}`})`;
   const envelope = decodeExact(
     envelopeBytes,
     (bytes) => common.Envelope.deserializeBinary(bytes),
@@ -750,9 +760,17 @@ function check(bundle: ProofBundle): Checked {
     `${txWhere} read/write set`,
     'read/write set',
   );
-  const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index) =>
-    keyPolicyOf(bundle, entry, index, written, transactionConfig, data),
-  );
+  const keyPolicies = (bundle.keyPolicies ?? []).map((entry, index, entries) => {
+    const first = entries.findIndex((other) => other.namespace === entry.namespace && other.key === entry.key);
+    // A key has one policy when a transaction is validated; a second entry could only restate or contradict it.
+    if (first !== index)
+      refuse(
+        'KEY_POLICY',
+        `keyPolicies.${index}`,
+        `keyPolicies.${index}: key ${JSON.stringify(entry.key)} has its policy in keyPolicies.${first} already; a key has one`,
+      );
+    return keyPolicyOf(bundle, entry, index, written, transactionConfig, data);
+  });
   if (bundle.record !== undefined) checkRecord(bundle.record, bundle.chaincode.name, payload.getData_asU8(), txWhere);
   // The chaincode's policy is bound to the ledger whether or not a key-level policy replaces it here.
   const definition = definitionOf(bundle, payload.getData_asU8(), headerOf, txWhere);
@@ -999,10 +1017,12 @@ function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVer
  * each signer's certificate chaining to its MSP in the configuration, and the
  * endorsements satisfying the endorsement policy of the chaincode definition they were
  * validated under, read from the `_lifecycle` transaction that committed it (hashed into
- * the same chain), and the key-level policies of the keys they wrote. For a record's
- * proof, the kind and id of `record` must give the key it names (the chaincode's key
- * layout, `recordKey`) and the transaction must have written it. A version 1 bundle is
- * refused (its chaincode policy is bound to nothing). Stops at the first failure.
+ * the same chain), and the key-level policies of the keys they wrote (one entry per key;
+ * where an earlier block holds the setting transaction is the exporter's word, and the
+ * verdict says so). For a record's proof, the kind and id of `record` must give the key it
+ * names (the chaincode's key layout, `recordKey`) and the transaction must have written
+ * it. A version 1 bundle is refused (its chaincode policy is bound to nothing). Stops at
+ * the first failure.
  *
  * @param input - the parsed JSON of a bundle (see `proofBundleSchema`); never throws on bad input.
  * @returns the verdict, with the failure's code, place and reason when it does not hold.
