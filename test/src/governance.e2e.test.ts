@@ -112,7 +112,7 @@ describe('consortium governance over the API, on the real network', () => {
     expect((await vote(clientGovernor!)).status).toBe(200);
     const twice = await vote(secondClientGovernor.token);
     expect(twice.status).toBe(409);
-    expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED' });
+    expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED', field: 'path.proposalId' });
     // TalentOrg's vote sent over REST and GraphQL at once under one request id (the two
     // build the request in different key orders): one transaction, both answers naming it.
     const voteId = `vote-talent-${suffix}`;
@@ -135,10 +135,10 @@ describe('consortium governance over the API, on the real network', () => {
     await waitUntil(proposal.votingEndsAt);
     const late = await vote(talentGovernor!, 'no');
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ code: 'VOTING_CLOSED' });
+    expect(late.body).toMatchObject({ code: 'VOTING_CLOSED', field: 'path.proposalId' });
     const early = await api.call('POST', `/v1/governance/proposals/${proposalId}/execution`, freelancer.token, {});
     expect(early.status).toBe(409);
-    expect(early.body).toMatchObject({ code: 'TIMELOCK_ACTIVE' });
+    expect(early.body).toMatchObject({ code: 'TIMELOCK_ACTIVE', field: 'path.proposalId' });
 
     const vetoed = await api.call('POST', `/v1/governance/proposals/${proposalId}/veto`, auditor.token, {
       reason: 'A 40% fee breaches the consortium charter',
@@ -149,7 +149,7 @@ describe('consortium governance over the API, on the real network', () => {
     await waitUntil(proposal.executableAt);
     const refused = await api.call('POST', `/v1/governance/proposals/${proposalId}/execution`, freelancer.token, {});
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: 'PROPOSAL_NOT_EXECUTABLE' });
+    expect(refused.body).toMatchObject({ code: 'PROPOSAL_NOT_EXECUTABLE', field: 'path.proposalId' });
     expect((refused.body as { message: string }).message).toContain('vetoed by AuditOrgMSP');
     expect((await parameter(freelancer.token, 'platformFeeBps')).value).toBe(feeBefore);
   });

@@ -134,7 +134,7 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
       instructionId: held.instructionId,
     });
     expect(retried.status).toBe(409);
-    expect(retried.body).toMatchObject({ code: 'COMPLIANCE_HOLD' });
+    expect(retried.body).toMatchObject({ code: 'COMPLIANCE_HOLD', field: 'body.instructionId' });
     expect(sandbox.payments().some((payment) => payment.instructionId === held.instructionId)).toBe(false);
 
     // The service retries the held payout by itself when the credential commits.

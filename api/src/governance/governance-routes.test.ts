@@ -67,14 +67,14 @@ describe('governance over HTTP', () => {
     expect((await vote('P-1', clientGovernor, 'yes')).status).toBe(200);
     const twice = await vote('P-1', clientGovernor2, 'yes');
     expect(twice.status).toBe(409);
-    expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED' });
+    expect(twice.body).toMatchObject({ code: 'ALREADY_VOTED', field: 'path.proposalId' });
     const voted = await vote('P-1', talentGovernor, 'yes');
     expect((voted.body as Committed<ProposalView>).result.tally).toMatchObject({ yes: 2, passed: true });
 
     server.ledger.ledger.advanceSeconds(2 * hour);
     const early = await execute('P-1');
     expect(early.status).toBe(409);
-    expect(early.body).toMatchObject({ code: 'TIMELOCK_ACTIVE' });
+    expect(early.body).toMatchObject({ code: 'TIMELOCK_ACTIVE', field: 'path.proposalId' });
     const late = await vote('P-1', auditor, 'no');
     expect(late.status).toBe(403);
 
@@ -227,7 +227,7 @@ describe('governance over HTTP', () => {
     server.ledger.ledger.advanceSeconds(hour);
     const refused = await execute(id);
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: 'PROPOSAL_NOT_EXECUTABLE' });
+    expect(refused.body).toMatchObject({ code: 'PROPOSAL_NOT_EXECUTABLE', field: 'path.proposalId' });
 
     const names: string[] = [];
     for (let index = 0; index < 4; index += 1) {

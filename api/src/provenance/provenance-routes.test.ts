@@ -220,7 +220,7 @@ describe('provenance and erasure over HTTP', () => {
     expect(revoked.status).toBe(200);
     const after = await use(gina);
     expect(after.status).toBe(409);
-    expect(after.body).toMatchObject({ code: 'ACCESS_GRANT_REVOKED' });
+    expect(after.body).toMatchObject({ code: 'ACCESS_GRANT_REVOKED', field: 'path.grantId' });
   });
 
   it('erases subject data with a receipt the data subject can verify, naming the block', async () => {

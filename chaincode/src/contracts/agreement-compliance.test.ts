@@ -85,7 +85,7 @@ describe('AgreementContract: payout compliance (KYC)', () => {
             JSON.stringify({ agreementId: 'A-17', milestoneId: 'm1', instructionId: 'A-17/m1/release-1' }),
           ),
         ),
-      'COMPLIANCE_HOLD: payout A-17/m1/release-1 stays held: the payee holds no KYC credential',
+      'COMPLIANCE_HOLD[instructionId]: payout A-17/m1/release-1 stays held: the payee holds no KYC credential',
     );
     await issueKyc();
     const retried = await driver.call(settlement, (c, ctx) =>

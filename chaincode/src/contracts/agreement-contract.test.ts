@@ -584,7 +584,7 @@ describe('AgreementContract: cancellation', () => {
     });
     await driver.expectRefusal(
       () => driver.cancel(client),
-      'INVALID_STATE: the client has already asked to cancel agreement A-17; escrow has been funded, so the freelancer must agree',
+      'INVALID_STATE[agreementId]: the client has already asked to cancel agreement A-17; escrow has been funded, so the freelancer must agree',
     );
 
     const cancelled = await driver.cancel(freelancer, 'Agreed');
@@ -651,7 +651,7 @@ describe('AgreementContract: cancellation', () => {
     for (const party of [client, freelancer]) {
       await driver.expectRefusal(
         () => driver.cancel(party),
-        'INVALID_STATE: every milestone of agreement A-17 is paid: it is complete, and there is nothing left to cancel',
+        'INVALID_STATE[agreementId]: every milestone of agreement A-17 is paid: it is complete, and there is nothing left to cancel',
       );
     }
     expect(await driver.getAgreement()).toMatchObject({ agreement: { status: 'active' }, completed: true });
@@ -662,14 +662,14 @@ describe('AgreementContract: cancellation', () => {
     await driver.fund('m1');
     await driver.expectRefusal(
       () => driver.cancel(client),
-      'INVALID_STATE: escrow of milestone m1 of agreement A-17 awaits settlement confirmation; cancel after it is confirmed or failed',
+      'INVALID_STATE[agreementId]: escrow of milestone m1 of agreement A-17 awaits settlement confirmation; cancel after it is confirmed or failed',
     );
     await driver.confirm('m1', 'A-17/m1/fund-escrow-1');
     await driver.submit('m1');
     await driver.dispute('m1', client);
     await driver.expectRefusal(
       () => driver.cancel(freelancer),
-      'INVALID_STATE: milestone m1 of agreement A-17 is disputed; cancel after the arbitrators decide',
+      'INVALID_STATE[agreementId]: milestone m1 of agreement A-17 is disputed; cancel after the arbitrators decide',
     );
   });
 
@@ -680,7 +680,7 @@ describe('AgreementContract: cancellation', () => {
     await driver.acceptMilestone('m2');
     await driver.expectRefusal(
       () => driver.cancel(client),
-      'INVALID_STATE: milestone m2 of agreement A-17 is accepted; release it before cancelling the agreement',
+      'INVALID_STATE[agreementId]: milestone m2 of agreement A-17 is accepted; release it before cancelling the agreement',
     );
   });
 
@@ -934,7 +934,7 @@ describe('AgreementContract: queries', () => {
       await ctx.stub.deletePrivateData('agreementTerms', termsKey);
     });
     await expect(driver.call(client, (c, ctx) => c.getTerms(ctx, JSON.stringify({ agreementId })))).rejects.toThrow(
-      "NOT_FOUND: this peer holds no terms of agreement A-17; ask a peer of a party's organisation",
+      "NOT_FOUND[agreementId]: this peer holds no terms of agreement A-17; ask a peer of a party's organisation",
     );
   });
 

@@ -284,12 +284,12 @@ describe('AgreementContract: disputes', () => {
   it('refuses a dispute on a milestone that is not under review', async () => {
     await driver.expectRefusal(
       () => driver.dispute('m2'),
-      'INVALID_STATE: only a submitted or rejected milestone can be disputed; milestone m2 of agreement A-17 is unfunded',
+      'INVALID_STATE[milestoneId]: only a submitted or rejected milestone can be disputed; milestone m2 of agreement A-17 is unfunded',
     );
     await driver.acceptMilestone('m1');
     await driver.expectRefusal(
       () => driver.dispute('m1'),
-      'INVALID_STATE: only a submitted or rejected milestone can be disputed; milestone m1 of agreement A-17 is accepted',
+      'INVALID_STATE[milestoneId]: only a submitted or rejected milestone can be disputed; milestone m1 of agreement A-17 is accepted',
     );
   });
 
@@ -307,7 +307,7 @@ describe('AgreementContract: disputes', () => {
     await driver.dispute('m1');
     await driver.expectRefusal(
       () => driver.dispute('m1', client),
-      /^INVALID_STATE: only a submitted or rejected milestone .* is disputed$/,
+      /^INVALID_STATE\[milestoneId\]: only a submitted or rejected milestone .* is disputed$/,
     );
     expect(stored(driver, 'm1').dispute!.openedBy).toBe('freelancer');
   });

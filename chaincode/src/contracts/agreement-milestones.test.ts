@@ -142,7 +142,7 @@ describe('AgreementContract: funding escrow', () => {
     await offered.draft();
     await offered.expectRefusal(
       () => offered.fund('m1'),
-      'INVALID_STATE: agreement A-17 is offered, not active, so milestone m1 cannot be funded',
+      'INVALID_STATE[agreementId]: agreement A-17 is offered, not active, so milestone m1 cannot be funded',
     );
   });
 
@@ -273,7 +273,7 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
 
     await driver.expectRefusal(
       () => driver.reject('m1'),
-      'REVISION_LIMIT_REACHED: milestone m1 of agreement A-17 has been rejected 2 times, the limit agreement A-17 allows; accept it or open a dispute',
+      'REVISION_LIMIT_REACHED[milestoneId]: milestone m1 of agreement A-17 has been rejected 2 times, the limit agreement A-17 allows; accept it or open a dispute',
     );
     expect((await driver.acceptMilestone('m1')).submissions).toHaveLength(3);
   });
@@ -283,7 +283,10 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
     await strict.active(draftRequest(strict.ledger, { maxRevisions: 0 }));
     await strict.funded('m1');
     await strict.submit('m1');
-    await strict.expectRefusal(() => strict.reject('m1'), /^REVISION_LIMIT_REACHED: .* rejected 0 times/);
+    await strict.expectRefusal(
+      () => strict.reject('m1'),
+      /^REVISION_LIMIT_REACHED\[milestoneId\]: .* rejected 0 times/,
+    );
   });
 
   it('lets the freelancer claim acceptance once the review window has passed unanswered', async () => {
@@ -292,7 +295,7 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
     driver.ledger.advanceSeconds(reviewWindowSeconds - 1);
     await driver.expectRefusal(
       () => driver.claim('m1'),
-      `INVALID_STATE: the review window of milestone m1 of agreement A-17 is open until ${deadline}; acceptance can be claimed only after it closes`,
+      `INVALID_STATE[milestoneId]: the review window of milestone m1 of agreement A-17 is open until ${deadline}; acceptance can be claimed only after it closes`,
     );
 
     driver.ledger.advanceSeconds(1);
@@ -311,7 +314,7 @@ describe('AgreementContract: delivering and reviewing a milestone', () => {
     driver.ledger.advanceSeconds(reviewWindowSeconds);
     await driver.expectRefusal(
       () => driver.reject('m1'),
-      `INVALID_STATE: the review window of milestone m1 of agreement A-17 closed at ${deadline}; the client may accept or dispute, and the freelancer may claim acceptance`,
+      `INVALID_STATE[milestoneId]: the review window of milestone m1 of agreement A-17 closed at ${deadline}; the client may accept or dispute, and the freelancer may claim acceptance`,
     );
     expect((await driver.acceptMilestone('m1')).status).toBe('accepted');
   });

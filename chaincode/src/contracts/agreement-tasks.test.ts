@@ -138,7 +138,7 @@ describe('AgreementContract: micro-task batches', () => {
     await driver.submitTasks('m3', ['t2', 't3']);
     await driver.expectRefusal(
       () => driver.claimTasks('m3'),
-      `INVALID_STATE: no review window of milestone m3 of agreement A-17 has closed; the earliest closes at ${instant(driver, reviewWindowSeconds - 3600)}`,
+      `INVALID_STATE[milestoneId]: no review window of milestone m3 of agreement A-17 has closed; the earliest closes at ${instant(driver, reviewWindowSeconds - 3600)}`,
     );
 
     driver.ledger.advanceSeconds(reviewWindowSeconds - 3600);
@@ -159,7 +159,7 @@ describe('AgreementContract: micro-task batches', () => {
   it('refuses a claim when no task awaits review', async () => {
     await driver.expectRefusal(
       () => driver.claimTasks('m3'),
-      'INVALID_STATE: no task of milestone m3 of agreement A-17 awaits review',
+      'INVALID_STATE[milestoneId]: no task of milestone m3 of agreement A-17 awaits review',
     );
   });
 
@@ -218,7 +218,7 @@ describe('AgreementContract: micro-task batches', () => {
 
     await driver.expectRefusal(
       () => driver.dispute('m3'),
-      'INVALID_STATE: only a funded batch with delivered tasks can be disputed; milestone m3 of agreement A-17 is funded',
+      'INVALID_STATE[milestoneId]: only a funded batch with delivered tasks can be disputed; milestone m3 of agreement A-17 is funded',
     );
     await driver.submitTasks('m3', ['t1']);
     const disputed = await driver.dispute('m3', client, 'Labels are unusable');
@@ -254,12 +254,12 @@ describe('AgreementContract: micro-task batches', () => {
   it('refuses single-deliverable transactions on a batch and batch transactions on a deliverable', async () => {
     await driver.expectRefusal(
       () => driver.submit('m3', artifactA),
-      'INVALID_STATE: milestone m3 of agreement A-17 is a batch of tasks; its tasks are submitted and reviewed with submitTasks, reviewTasks and claimTasksAcceptance',
+      'INVALID_STATE[milestoneId]: milestone m3 of agreement A-17 is a batch of tasks; its tasks are submitted and reviewed with submitTasks, reviewTasks and claimTasksAcceptance',
     );
     await driver.funded('m1');
     await driver.expectRefusal(
       () => driver.submitTasks('m1', ['t1']),
-      'INVALID_STATE: milestone m1 of agreement A-17 is a single deliverable; it has no tasks; use submitDeliverable, acceptMilestone and rejectDeliverable',
+      'INVALID_STATE[milestoneId]: milestone m1 of agreement A-17 is a single deliverable; it has no tasks; use submitDeliverable, acceptMilestone and rejectDeliverable',
     );
   });
 

@@ -159,7 +159,7 @@ describe('AuditContract', () => {
       expect(driver.ledger.lastEvent?.name).toBe(auditEvents.accessRevoked.name);
       await driver.expectRefusal(
         () => call(admin, 'revokeAuditAccess', { grantId: 'AG-1', reason: 'again' }),
-        /^INVALID_STATE: audit grant AG-1 was already revoked at /,
+        /^INVALID_STATE\[grantId\]: audit grant AG-1 was already revoked at /,
       );
     });
 

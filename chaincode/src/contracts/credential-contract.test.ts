@@ -358,22 +358,22 @@ describe('CredentialContract: suspension and revocation', () => {
 
     await driver.expectRefusal(
       () => driver.reinstate(),
-      `INVALID_STATE: credential ${credentialId} is revoked, not suspended, so it cannot be reinstated`,
+      `INVALID_STATE[credentialId]: credential ${credentialId} is revoked, not suspended, so it cannot be reinstated`,
     );
     await driver.expectRefusal(
       () => driver.suspend(),
-      `INVALID_STATE: credential ${credentialId} is revoked, not active, so it cannot be suspended`,
+      `INVALID_STATE[credentialId]: credential ${credentialId} is revoked, not active, so it cannot be suspended`,
     );
     await driver.expectRefusal(
       () => driver.revoke(),
-      `INVALID_STATE: credential ${credentialId} is revoked, not active or suspended, so it cannot be revoked`,
+      `INVALID_STATE[credentialId]: credential ${credentialId} is revoked, not active or suspended, so it cannot be revoked`,
     );
   });
 
   it('refuses reinstating a credential that is not suspended', async () => {
     await driver.expectRefusal(
       () => driver.reinstate(),
-      `INVALID_STATE: credential ${credentialId} is active, not suspended, so it cannot be reinstated`,
+      `INVALID_STATE[credentialId]: credential ${credentialId} is active, not suspended, so it cannot be reinstated`,
     );
   });
 

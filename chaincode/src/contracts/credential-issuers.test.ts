@@ -192,7 +192,7 @@ describe('CredentialContract: issuer records', () => {
     await driver.removeIssuer(registrarParty);
     await driver.expectRefusal(
       () => driver.removeIssuer(registrarParty),
-      /^INVALID_STATE: issuer AuditOrgMSP user uni-registrar was already removed at /,
+      /^INVALID_STATE\[issuer\]: issuer AuditOrgMSP user uni-registrar was already removed at /,
     );
   });
 

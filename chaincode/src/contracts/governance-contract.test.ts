@@ -116,14 +116,14 @@ describe('GovernanceContract', () => {
     expect(afterVotes.tally).toMatchObject({ members: 3, yes: 2, no: 0, quorum: 2, quorumReached: true, passed: true });
     await driver.expectRefusal(
       () => execute('P-1'),
-      /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 is still being voted on until /,
+      /^PROPOSAL_NOT_EXECUTABLE\[proposalId\]: proposal P-1 is still being voted on until /,
     );
 
     driver.ledger.advanceSeconds(2 * hour);
     expect((await call<ProposalView>(client, 'getProposal', { proposalId: 'P-1' })).phase).toBe('timelocked');
     await driver.expectRefusal(
       () => execute('P-1'),
-      /^TIMELOCK_ACTIVE: proposal P-1 passed but its timelock runs until /,
+      /^TIMELOCK_ACTIVE\[proposalId\]: proposal P-1 passed but its timelock runs until /,
     );
 
     driver.ledger.advanceSeconds(hour);
@@ -146,7 +146,7 @@ describe('GovernanceContract', () => {
     ]);
     await driver.expectRefusal(
       () => execute('P-1'),
-      `PROPOSAL_NOT_EXECUTABLE: proposal P-1 was already executed in transaction ${executionTx.txId}`,
+      `PROPOSAL_NOT_EXECUTABLE[proposalId]: proposal P-1 was already executed in transaction ${executionTx.txId}`,
     );
   });
 
@@ -186,7 +186,7 @@ describe('GovernanceContract', () => {
     await vote('P-1', clientGovernor, 'no');
     await driver.expectRefusal(
       () => vote('P-1', clientGovernor2, 'yes'),
-      /^ALREADY_VOTED: ClientOrgMSP already voted on proposal P-1 through gov-clara at .*; an organisation has one vote/,
+      /^ALREADY_VOTED\[proposalId\]: ClientOrgMSP already voted on proposal P-1 through gov-clara at .*; an organisation has one vote/,
     );
     const changed = await vote('P-1', clientGovernor, 'yes');
     expect(changed.tally).toMatchObject({ yes: 1, no: 0 });
@@ -200,12 +200,12 @@ describe('GovernanceContract', () => {
     driver.ledger.advanceSeconds(2 * hour);
     await driver.expectRefusal(
       () => vote('P-1', talentGovernor, 'yes'),
-      /^VOTING_CLOSED: voting on proposal P-1 closed at /,
+      /^VOTING_CLOSED\[proposalId\]: voting on proposal P-1 closed at /,
     );
     driver.ledger.advanceSeconds(hour);
     await driver.expectRefusal(
       () => execute('P-1'),
-      'PROPOSAL_NOT_EXECUTABLE: proposal P-1 failed its vote: 1 of 3 members voted, short of the quorum of 2',
+      'PROPOSAL_NOT_EXECUTABLE[proposalId]: proposal P-1 failed its vote: 1 of 3 members voted, short of the quorum of 2',
     );
 
     await propose([addKycIssuer]);
@@ -215,7 +215,7 @@ describe('GovernanceContract', () => {
     driver.ledger.advanceSeconds(3 * hour);
     await driver.expectRefusal(
       () => execute('P-2'),
-      'PROPOSAL_NOT_EXECUTABLE: proposal P-2 failed its vote: 1 yes against 1 no did not pass',
+      'PROPOSAL_NOT_EXECUTABLE[proposalId]: proposal P-2 failed its vote: 1 yes against 1 no did not pass',
     );
   });
 
@@ -225,7 +225,7 @@ describe('GovernanceContract', () => {
     await vote(proposal.proposalId, talentGovernor, 'yes');
     await driver.expectRefusal(
       () => call(auditor, 'veto', { proposalId: 'P-1', reason: 'Fee would breach the consortium charter' }),
-      "INVALID_STATE: a veto is possible only while a passed proposal's timelock runs; proposal P-1 is voting",
+      "INVALID_STATE[proposalId]: a veto is possible only while a passed proposal's timelock runs; proposal P-1 is voting",
     );
     driver.ledger.advanceSeconds(2 * hour);
     await driver.expectRefusal(
@@ -240,7 +240,7 @@ describe('GovernanceContract', () => {
     driver.ledger.advanceSeconds(hour);
     await driver.expectRefusal(
       () => execute('P-1'),
-      /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 was vetoed by AuditOrgMSP at .*: Fee would breach the consortium charter$/,
+      /^PROPOSAL_NOT_EXECUTABLE\[proposalId\]: proposal P-1 was vetoed by AuditOrgMSP at .*: Fee would breach the consortium charter$/,
     );
     const fee = await driver.ledger.invoke(client, (ctx) =>
       driver.parameters.getParameter(ctx, JSON.stringify({ name: 'platformFeeBps' })),
@@ -273,7 +273,10 @@ describe('GovernanceContract', () => {
     const lowered = await passed([{ type: 'setParameter', name: 'governanceQuorumBps', value: 1 }]);
     await execute(lowered);
     expect((await call<ProposalView>(client, 'getProposal', { proposalId: 'P-1' })).phase).toBe('failed');
-    await driver.expectRefusal(() => execute('P-1'), /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 failed its vote/);
+    await driver.expectRefusal(
+      () => execute('P-1'),
+      /^PROPOSAL_NOT_EXECUTABLE\[proposalId\]: proposal P-1 failed its vote/,
+    );
 
     const { proposal } = await propose([addKycIssuer]);
     await vote(proposal.proposalId, clientGovernor, 'yes');
@@ -334,7 +337,7 @@ describe('GovernanceContract', () => {
     expect((await call<ProposalView>(client, 'getProposal', { proposalId: id })).phase).toBe('expired');
     await driver.expectRefusal(
       () => execute(id),
-      /^PROPOSAL_NOT_EXECUTABLE: proposal P-1 passed but expired unexecuted at /,
+      /^PROPOSAL_NOT_EXECUTABLE\[proposalId\]: proposal P-1 passed but expired unexecuted at /,
     );
   });
 

@@ -442,13 +442,13 @@ describe('ProvenanceContract', () => {
         reason: 'Project ended',
       });
       expect(revoked).toMatchObject({ status: 'revoked', revocation: { reason: 'Project ended' } });
-      await expect(use()).rejects.toThrow(/^ACCESS_GRANT_REVOKED: access grant G-1 was revoked at/);
+      await expect(use()).rejects.toThrow(/^ACCESS_GRANT_REVOKED\[grantId\]: access grant G-1 was revoked at/);
       await expect(call(freelancer, 'revokeAccess', { grantId: 'G-1', reason: 'again' })).rejects.toThrow(
         /^ACCESS_GRANT_REVOKED/,
       );
       driver.ledger.advanceSeconds(24 * hour);
       await expect(use(grantee, 'read', 'G-2')).rejects.toThrow(
-        `ACCESS_GRANT_EXPIRED: access grant G-2 expired at ${expiresAt}`,
+        `ACCESS_GRANT_EXPIRED[grantId]: access grant G-2 expired at ${expiresAt}`,
       );
     });
 

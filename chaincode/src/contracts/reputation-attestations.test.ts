@@ -214,7 +214,7 @@ describe('ReputationContract: attestations', () => {
     await driver.agreements.draft(singleMilestoneDraft(driver.ledger, 'A-22', tomParty), client);
     await driver.expectRefusal(
       () => vouch({ attesterAgreementId: 'A-22' }),
-      'INVALID_STATE: agreement A-22 is offered and was never accepted, so no work was shared on it',
+      'INVALID_STATE[attesterAgreementId]: agreement A-22 is offered and was never accepted, so no work was shared on it',
     );
   });
 

@@ -118,7 +118,7 @@ describe('ReputationContract: completions', () => {
     await driver.agreements.dispute('m1');
     await driver.expectRefusal(
       () => driver.rate(agreementId, 'm1', 2),
-      /^INVALID_STATE: milestone m1 of agreement A-17 is disputed; only work that is accepted, released, paid, resolved, settled can be rated$/,
+      /^INVALID_STATE\[milestoneId\]: milestone m1 of agreement A-17 is disputed; only work that is accepted, released, paid, resolved, settled can be rated$/,
     );
     await driver.agreements.vote('m1', arbitratorA, clientShare, freelancerShare);
     const decided = await driver.agreements.vote('m1', arbitratorB, clientShare, freelancerShare);
@@ -170,11 +170,17 @@ describe('ReputationContract: completions', () => {
   it('refuses work that is not finished', async () => {
     await driver.expectRefusal(
       () => driver.rate(agreementId, 'm1', 4),
-      /^INVALID_STATE: milestone m1 of agreement A-17 is funded; only work that is /,
+      /^INVALID_STATE\[milestoneId\]: milestone m1 of agreement A-17 is funded; only work that is /,
     );
     await driver.agreements.submit('m1');
-    await driver.expectRefusal(() => driver.rate(agreementId, 'm1', 4), /^INVALID_STATE: .* is submitted; /);
-    await driver.expectRefusal(() => driver.rate(agreementId, 'm2', 4), /^INVALID_STATE: .* is unfunded; /);
+    await driver.expectRefusal(
+      () => driver.rate(agreementId, 'm1', 4),
+      /^INVALID_STATE\[milestoneId\]: .* is submitted; /,
+    );
+    await driver.expectRefusal(
+      () => driver.rate(agreementId, 'm2', 4),
+      /^INVALID_STATE\[milestoneId\]: .* is unfunded; /,
+    );
   });
 
   it.each([

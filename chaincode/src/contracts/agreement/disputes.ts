@@ -81,7 +81,7 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
   if (!underReview(milestone)) {
     const what =
       milestone.kind === 'batch' ? 'a funded batch with delivered tasks' : 'a submitted or rejected milestone';
-    refuse('INVALID_STATE', `only ${what} can be disputed; ${label} is ${milestone.status}`);
+    refuse('INVALID_STATE', `only ${what} can be disputed; ${label} is ${milestone.status}`, 'milestoneId');
   }
   const dispute: Dispute = {
     openedBy: side,
@@ -135,7 +135,7 @@ export async function castDisputeVote(
     refuse('FORBIDDEN', `only the panel drawn for ${label} (${names}) may vote on its dispute`);
   }
   if (others.length === dispute.votes.length && dispute.votes.length >= panelSize) {
-    refuse('INVALID_STATE', `the arbitration panel of ${label} is full (${panelSize} arbitrators)`);
+    refuse('INVALID_STATE', `the arbitration panel of ${label} is full (${panelSize} arbitrators)`, 'milestoneId');
   }
   const vote: DisputeVote = {
     arbitrator,

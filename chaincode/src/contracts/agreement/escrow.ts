@@ -174,7 +174,7 @@ export async function retryHeldPayout(
   }
   const check = await checkPayeeCompliance(tx, instruction.payee);
   if (check.outcome === 'held') {
-    refuse('COMPLIANCE_HOLD', `payout ${instruction.instructionId} stays held: ${check.reason}`);
+    refuse('COMPLIANCE_HOLD', `payout ${instruction.instructionId} stays held: ${check.reason}`, 'instructionId');
   }
   const cleared: SettlementInstruction = { ...instruction, status: 'pending', compliance: check };
   const updated = touched(tx, {
@@ -235,7 +235,7 @@ export async function reissueFailedPayout(
     );
   }
   if (settledStatusOf[milestone.status] === undefined) {
-    refuse('INVALID_STATE', `${label} is ${milestone.status}, not awaiting settlement`);
+    refuse('INVALID_STATE', `${label} is ${milestone.status}, not awaiting settlement`, 'milestoneId');
   }
   const fresh = newInstruction(
     await instructionIssue(tx),

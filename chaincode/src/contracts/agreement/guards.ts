@@ -10,6 +10,7 @@ export function requireActive(agreement: AgreementRecord, milestoneId: string, d
     refuse(
       'INVALID_STATE',
       `agreement ${agreement.agreementId} is ${agreement.status}, not active, so milestone ${milestoneId} cannot be ${done}`,
+      'agreementId',
     );
   }
 }
@@ -36,6 +37,7 @@ export function requireKind(milestone: MilestoneRecord, kind: MilestoneKind, ins
     refuse(
       'INVALID_STATE',
       `${milestoneLabel(milestone.agreementId, milestone.milestoneId)} is a ${milestone.kind === 'batch' ? 'batch of tasks' : 'single deliverable'}; ${instead}`,
+      'milestoneId',
     );
   }
 }

@@ -301,13 +301,14 @@ export async function cancelAgreement(
       refuse(
         'INVALID_STATE',
         `escrow of ${label} awaits settlement confirmation; cancel after it is confirmed or failed`,
+        'agreementId',
       );
     }
     if (milestone.status === 'disputed') {
-      refuse('INVALID_STATE', `${label} is disputed; cancel after the arbitrators decide`);
+      refuse('INVALID_STATE', `${label} is disputed; cancel after the arbitrators decide`, 'agreementId');
     }
     if (milestone.status === 'accepted') {
-      refuse('INVALID_STATE', `${label} is accepted; release it before cancelling the agreement`);
+      refuse('INVALID_STATE', `${label} is accepted; release it before cancelling the agreement`, 'agreementId');
     }
   }
   // A completed agreement stays active: its accepted terms still bind the parties (the
@@ -316,6 +317,7 @@ export async function cancelAgreement(
     refuse(
       'INVALID_STATE',
       `every milestone of agreement ${agreement.agreementId} is ${[...new Set(milestones.map((m) => m.status))].join(' or ')}: it is complete, and there is nothing left to cancel`,
+      'agreementId',
     );
   }
 
@@ -327,6 +329,7 @@ export async function cancelAgreement(
       refuse(
         'INVALID_STATE',
         `the ${side} has already asked to cancel agreement ${agreement.agreementId}; escrow has been funded, so the ${other} must agree`,
+        'agreementId',
       );
     }
     const requested = touched(tx, {

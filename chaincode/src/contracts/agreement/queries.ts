@@ -236,7 +236,11 @@ export async function getTerms(ctx: Context, caller: Caller, agreementId: string
   requireCollectionMember(ctx, agreementTermsCollection, `read the terms of agreement ${agreementId}`);
   const bytes = await ctx.stub.getPrivateData(agreementTermsCollection, key);
   if (bytes.length === 0) {
-    refuse('NOT_FOUND', `this peer holds no terms of agreement ${agreementId}; ask a peer of a party's organisation`);
+    refuse(
+      'NOT_FOUND',
+      `this peer holds no terms of agreement ${agreementId}; ask a peer of a party's organisation`,
+      'agreementId',
+    );
   }
   return {
     status: 'held',

@@ -130,12 +130,14 @@ export async function rejectDeliverable(tx: Tx, request: MilestoneRef & { reason
     refuse(
       'INVALID_STATE',
       `the review window of ${label} closed at ${latest.reviewDeadline}; the client may accept or dispute, and the freelancer may claim acceptance`,
+      'milestoneId',
     );
   }
   if (milestone.rejectionCount >= agreement.revisionLimit) {
     refuse(
       'REVISION_LIMIT_REACHED',
       `${label} has been rejected ${milestone.rejectionCount} times, the limit agreement ${agreement.agreementId} allows; accept it or open a dispute`,
+      'milestoneId',
     );
   }
   const rejectionCount = milestone.rejectionCount + 1;
@@ -171,6 +173,7 @@ export async function claimAcceptance(tx: Tx, request: MilestoneRef): Promise<Mi
     refuse(
       'INVALID_STATE',
       `the review window of ${label} is open until ${latest.reviewDeadline}; acceptance can be claimed only after it closes`,
+      'milestoneId',
     );
   }
   return accept(tx, milestone, 'review-window-lapsed');

@@ -224,6 +224,7 @@ export async function claimTasksAcceptance(tx: Tx, request: MilestoneRef): Promi
       next === undefined
         ? `no task of ${label} awaits review`
         : `no review window of ${label} has closed; the earliest closes at ${next}`,
+      'milestoneId',
     );
   }
   return finishReview(

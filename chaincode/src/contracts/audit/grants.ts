@@ -95,6 +95,7 @@ export async function revokeAccess(tx: Tx, request: { grantId: string; reason: s
     refuse(
       'INVALID_STATE',
       `audit grant ${grant.grantId} was already revoked at ${grant.revocation?.at ?? 'an earlier time'}`,
+      'grantId',
     );
   }
   const revoked = touched(tx, {

@@ -91,7 +91,11 @@ export async function removeIssuer(
     refuse('NOT_FOUND', `${describeParty(request.issuer)} has no issuer record`, 'issuer');
   }
   if (current.status === 'removed') {
-    refuse('INVALID_STATE', `issuer ${describeParty(request.issuer)} was already removed at ${current.updatedAt}`);
+    refuse(
+      'INVALID_STATE',
+      `issuer ${describeParty(request.issuer)} was already removed at ${current.updatedAt}`,
+      'issuer',
+    );
   }
   const version = current.version + 1;
   const record: IssuerRecord = {

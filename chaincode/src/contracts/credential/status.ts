@@ -47,6 +47,7 @@ export async function changeStatus(
     refuse(
       'INVALID_STATE',
       `${label} is ${credential.status}, not ${allowed.join(' or ')}, so it cannot be ${transition.done}`,
+      'credentialId',
     );
   }
   if (action === 'reinstate') {

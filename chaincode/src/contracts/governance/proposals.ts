@@ -189,7 +189,11 @@ export async function vote(
     );
   }
   if (proposal.status !== 'open' || reached(tx, proposal.votingEndsAt)) {
-    refuse('VOTING_CLOSED', `voting on proposal ${proposal.proposalId} closed at ${proposal.votingEndsAt}`);
+    refuse(
+      'VOTING_CLOSED',
+      `voting on proposal ${proposal.proposalId} closed at ${proposal.votingEndsAt}`,
+      'proposalId',
+    );
   }
   const votes = await readVotes(tx.ctx, proposal.proposalId);
   const earlier = votes.find((existing) => existing.mspId === tx.caller.mspId);
@@ -197,6 +201,7 @@ export async function vote(
     refuse(
       'ALREADY_VOTED',
       `${tx.caller.mspId} already voted on proposal ${proposal.proposalId} through ${earlier.voter.userId ?? 'another identity'} at ${earlier.at}; an organisation has one vote, which only the governor who cast it may change`,
+      'proposalId',
     );
   }
   const cast: VoteRecord = {
@@ -227,6 +232,7 @@ export async function veto(tx: Tx, request: { proposalId: string; reason: string
     refuse(
       'INVALID_STATE',
       `a veto is possible only while a passed proposal's timelock runs; proposal ${proposal.proposalId} is ${view.phase}`,
+      'proposalId',
     );
   }
   const vetoed = touched(tx, {
@@ -268,26 +274,42 @@ function refuseUnlessExecutable(view: ProposalView): void {
   const { proposal, tally } = view;
   const id = proposal.proposalId;
   if (view.phase === 'voting') {
-    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} is still being voted on until ${proposal.votingEndsAt}`);
+    refuse(
+      'PROPOSAL_NOT_EXECUTABLE',
+      `proposal ${id} is still being voted on until ${proposal.votingEndsAt}`,
+      'proposalId',
+    );
   }
   if (view.phase === 'failed') {
     const why = tally.quorumReached
       ? `${tally.yes} yes against ${tally.no} no did not pass`
       : `${tally.yes + tally.no + tally.abstain} of ${tally.members} members voted, short of the quorum of ${tally.quorum}`;
-    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} failed its vote: ${why}`);
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} failed its vote: ${why}`, 'proposalId');
   }
   if (view.phase === 'timelocked') {
-    refuse('TIMELOCK_ACTIVE', `proposal ${id} passed but its timelock runs until ${proposal.executableAt}`);
+    refuse(
+      'TIMELOCK_ACTIVE',
+      `proposal ${id} passed but its timelock runs until ${proposal.executableAt}`,
+      'proposalId',
+    );
   }
   if (view.phase === 'vetoed' && proposal.veto !== undefined) {
     const { by, at, reason } = proposal.veto;
-    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was vetoed by ${by.mspId} at ${at}: ${reason}`);
+    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was vetoed by ${by.mspId} at ${at}: ${reason}`, 'proposalId');
   }
   if (view.phase === 'expired') {
-    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} passed but expired unexecuted at ${proposal.expiresAt}`);
+    refuse(
+      'PROPOSAL_NOT_EXECUTABLE',
+      `proposal ${id} passed but expired unexecuted at ${proposal.expiresAt}`,
+      'proposalId',
+    );
   }
   if (view.phase === 'executed' && proposal.execution !== undefined) {
-    refuse('PROPOSAL_NOT_EXECUTABLE', `proposal ${id} was already executed in transaction ${proposal.execution.txId}`);
+    refuse(
+      'PROPOSAL_NOT_EXECUTABLE',
+      `proposal ${id} was already executed in transaction ${proposal.execution.txId}`,
+      'proposalId',
+    );
   }
 }
 

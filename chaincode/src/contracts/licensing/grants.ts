@@ -63,9 +63,10 @@ export async function acceptOffer(
   if (isOwner(tx.caller, offer.owners)) {
     refuse('FORBIDDEN', `${userId} of ${tx.caller.mspId} owns work ${offer.workId} and needs no licence of it`);
   }
-  if (offer.status !== 'open') refuse('INVALID_STATE', `licence offer ${offer.offerId} is ${offer.status}, not open`);
+  if (offer.status !== 'open')
+    refuse('INVALID_STATE', `licence offer ${offer.offerId} is ${offer.status}, not open`, 'offerId');
   if (reached(tx, offer.termEnd))
-    refuse('INVALID_STATE', `the term of licence offer ${offer.offerId} ended at ${offer.termEnd}`);
+    refuse('INVALID_STATE', `the term of licence offer ${offer.offerId} ended at ${offer.termEnd}`, 'offerId');
   if (request.termsSha256 !== offer.termsSha256) {
     refuse(
       'TERMS_MISMATCH',
@@ -77,6 +78,7 @@ export async function acceptOffer(
     refuse(
       'INVALID_STATE',
       `the owners of work ${offer.workId} changed since licence offer ${offer.offerId} was made; the owners must offer it again`,
+      'offerId',
     );
   }
   if ((await licenceGrants.read(tx.ctx, request.grantId)) !== undefined)
@@ -176,8 +178,10 @@ export async function revokeGrant(tx: Tx, grantId: string, reason: string): Prom
       `only an owner of work ${grant.workId} may revoke grant ${grantId}; the caller is ${describeCaller(tx.caller)}`,
     );
   }
-  if (grant.status !== 'active') refuse('INVALID_STATE', `licence grant ${grantId} is already ${grant.status}`);
-  if (reached(tx, grant.expiresAt)) refuse('INVALID_STATE', `licence grant ${grantId} expired at ${grant.expiresAt}`);
+  if (grant.status !== 'active')
+    refuse('INVALID_STATE', `licence grant ${grantId} is already ${grant.status}`, 'grantId');
+  if (reached(tx, grant.expiresAt))
+    refuse('INVALID_STATE', `licence grant ${grantId} expired at ${grant.expiresAt}`, 'grantId');
   const revoked = touched(tx, {
     ...grant,
     status: 'revoked' as const,

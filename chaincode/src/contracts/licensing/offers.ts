@@ -147,12 +147,13 @@ export async function consentToOffer(tx: Tx, offerId: string): Promise<LicenceOf
     );
   }
   if (offer.status !== 'awaiting-consent') {
-    refuse('INVALID_STATE', `licence offer ${offerId} is ${offer.status}, not awaiting consent`);
+    refuse('INVALID_STATE', `licence offer ${offerId} is ${offer.status}, not awaiting consent`, 'offerId');
   }
   if (offer.consents.some((consent) => isParty(tx.caller, consent.party))) {
     refuse(
       'ALREADY_EXISTS',
       `${owner.party.userId} of ${owner.party.mspId} already consented to licence offer ${offerId}`,
+      'offerId',
     );
   }
   const consents = [...offer.consents, { party: owner.party, at: tx.at, txId: tx.txId }];
@@ -183,7 +184,7 @@ export async function withdrawOffer(tx: Tx, offerId: string, reason: string): Pr
     );
   }
   if (offer.status !== 'awaiting-consent' && offer.status !== 'open') {
-    refuse('INVALID_STATE', `licence offer ${offerId} is ${offer.status}, so it cannot be withdrawn`);
+    refuse('INVALID_STATE', `licence offer ${offerId} is ${offer.status}, so it cannot be withdrawn`, 'offerId');
   }
   const updated = touched(tx, {
     ...offer,

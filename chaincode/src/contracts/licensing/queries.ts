@@ -263,6 +263,7 @@ export async function getLicenceTerms(
     refuse(
       'NOT_FOUND',
       `this peer holds no terms of licence offer ${offerId}; ask a peer of a member of the licenceTerms collection`,
+      'offerId',
     );
   }
   return { offerId, termsSha256: offer.termsSha256, terms: decodeRecord(licenceTermsSchema, bytes) };

@@ -152,7 +152,11 @@ export async function revokeAccess(tx: Tx, request: { grantId: string; reason: s
   if (!(await mayReadAccessGrant(tx.ctx, tx.caller, grant, dataset))) refuseAccessGrantAsMissing(grant.grantId);
   requireController(tx.caller, dataset, 'revoke its access grants');
   if (grant.status === 'revoked') {
-    refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was already revoked at ${grant.revocation?.at}`);
+    refuse(
+      'ACCESS_GRANT_REVOKED',
+      `access grant ${grant.grantId} was already revoked at ${grant.revocation?.at}`,
+      'grantId',
+    );
   }
   const revoked: AccessGrantRecord = {
     ...grant,
@@ -189,10 +193,10 @@ export async function recordAccess(
     );
   }
   if (grant.status === 'revoked') {
-    refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was revoked at ${grant.revocation?.at}`);
+    refuse('ACCESS_GRANT_REVOKED', `access grant ${grant.grantId} was revoked at ${grant.revocation?.at}`, 'grantId');
   }
   if (reached(tx, grant.expiresAt)) {
-    refuse('ACCESS_GRANT_EXPIRED', `access grant ${grant.grantId} expired at ${grant.expiresAt}`);
+    refuse('ACCESS_GRANT_EXPIRED', `access grant ${grant.grantId} expired at ${grant.expiresAt}`, 'grantId');
   }
   if (!grant.scope.includes(request.scope)) {
     refuse(

@@ -311,7 +311,11 @@ export async function getSubjectData(ctx: Context, caller: Caller, datasetId: st
   requireCollectionMember(ctx, datasetSubjectDataCollection, `read the subject data of dataset ${datasetId}`);
   const bytes = await ctx.stub.getPrivateData(datasetSubjectDataCollection, subjectDataKey(ctx, datasetId));
   if (bytes.length === 0) {
-    refuse('NOT_FOUND', `this peer holds no subject data of dataset ${datasetId}; ask a peer of a member organisation`);
+    refuse(
+      'NOT_FOUND',
+      `this peer holds no subject data of dataset ${datasetId}; ask a peer of a member organisation`,
+      'datasetId',
+    );
   }
   return {
     status: 'held' as const,

@@ -74,6 +74,7 @@ async function requireAttesterAgreement(
     refuse(
       'INVALID_STATE',
       `agreement ${agreementId} is ${agreement.status} and was never accepted, so no work was shared on it`,
+      field,
     );
   }
   return { agreement, period };

@@ -39,6 +39,7 @@ export async function recordCompletion(tx: Tx, request: RecordCompletionRequest)
     refuse(
       'INVALID_STATE',
       `${label} is ${milestone.status}; only work that is ${ratedMilestoneStatuses.join(', ')} can be rated`,
+      'milestoneId',
     );
   }
   const completedAt = completedAtOf(milestone);
