@@ -10,7 +10,9 @@ import { HelpRequested, parseCommandLine } from './command-line.js';
  *
  * Prints the verdict and exits 0 when the proof holds, 1 when it does not (the first
  * failure's code, place and reason), 2 on bad usage, an unreadable file or a file that
- * is not a proof bundle (one line on standard error).
+ * is not a proof bundle (one line on standard error). The rules are the gateway's
+ * `verifyProof`: among them, a record proof's kind and id must give the key it names, and
+ * certificates are judged at times the bundle's signatures bind, never at `exportedAt`.
  */
 
 const usage = 'usage: verify-proof <bundle.json> [--json]';

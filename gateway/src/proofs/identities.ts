@@ -14,16 +14,24 @@ export interface CheckedIdentity {
 }
 
 /**
+ * When a signature was made: an instant a signature binds, or, where none does, the span
+ * it was made in (`from` and `to` included).
+ */
+export type SigningTime = Date | { readonly from: Date; readonly to: Date };
+
+/**
  * Decodes a `msp.SerializedIdentity` and checks its certificate against the channel's MSP
  * of the same id: issued (signature checked) through the MSP's intermediates up to one of
  * its root CA certificates, within its validity period at `at`, and not revoked at or
  * before `at` by a revocation list of the MSP signed by the certificate's issuer. A
  * revocation after `at` does not count: a proof shows the ledger as it was when the
- * transaction committed, and Fabric's MSP accepted the identity then.
+ * transaction committed, and Fabric's MSP accepted the identity then. Given a span, the
+ * certificate counts when it held so at some instant of it: the earliest at which it was
+ * valid, when not revoked by then.
  *
  * @throws Error when the bytes are not a serialised identity with a PEM certificate.
  */
-export function checkIdentity(serialized: Uint8Array, msps: readonly ChannelMsp[], at: Date): CheckedIdentity {
+export function checkIdentity(serialized: Uint8Array, msps: readonly ChannelMsp[], at: SigningTime): CheckedIdentity {
   const identity = msp.SerializedIdentity.deserializeBinary(serialized);
   const mspId = identity.getMspid();
   const certificate = new X509Certificate(Buffer.from(identity.getIdBytes_asU8()));
@@ -32,8 +40,18 @@ export function checkIdentity(serialized: Uint8Array, msps: readonly ChannelMsp[
     return { mspId, certificate, untrusted: `MSP ${mspId} is not in the channel configuration` };
   const validFrom = new Date(certificate.validFrom);
   const validTo = new Date(certificate.validTo);
-  if (at < validFrom || at > validTo)
-    return { mspId, certificate, untrusted: `certificate of ${mspId} was not valid at ${at.toISOString()}` };
+  const { from, to } = at instanceof Date ? { from: at, to: at } : at;
+  // A revocation takes effect from its date on, so the earliest valid instant is the one that can count.
+  const moment = from < validFrom ? validFrom : from;
+  if (moment > to || moment > validTo)
+    return {
+      mspId,
+      certificate,
+      untrusted:
+        at instanceof Date
+          ? `certificate of ${mspId} was not valid at ${at.toISOString()}`
+          : `certificate of ${mspId} (valid ${validFrom.toISOString()} to ${validTo.toISOString()}) was valid at no time from ${from.toISOString()} to ${to.toISOString()}`,
+    };
   let current = certificate;
   for (let depth = 0; depth < 8; depth += 1) {
     const root = member.roots.find(
@@ -41,11 +59,11 @@ export function checkIdentity(serialized: Uint8Array, msps: readonly ChannelMsp[
     );
     if (root !== undefined) {
       const revoked = revokedAt(certificate, member.revocationLists);
-      if (revoked !== undefined && revoked <= at) {
+      if (revoked !== undefined && revoked <= moment) {
         return {
           mspId,
           certificate,
-          untrusted: `certificate of ${mspId} (serial ${certificate.serialNumber}) was revoked at ${revoked.toISOString()}, before ${at.toISOString()}`,
+          untrusted: `certificate of ${mspId} (serial ${certificate.serialNumber}) was revoked at ${revoked.toISOString()}, before ${moment.toISOString()}`,
         };
       }
       return { mspId, certificate, msp: member };

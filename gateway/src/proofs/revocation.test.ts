@@ -137,4 +137,31 @@ describe('certificate revocation lists in a proof’s channel configuration', ()
     const unlisted = checkIdentity(serialized(), [channelMsp([])], new Date('2026-07-01T00:00:00Z'));
     expect(unlisted.untrusted).toBeUndefined();
   });
+
+  it('over a span (when an orderer signed), counts a certificate valid and unrevoked at some instant of it', () => {
+    const msps = (lists: Uint8Array[]) => [channelMsp(lists)];
+    const span = (from: string, to: string) => ({ from: new Date(from), to: new Date(to) });
+    // Issued after the transaction (a renewal) and valid when the newest block was signed.
+    expect(checkIdentity(serialized(), msps([]), span('2025-06-01T00:00:00Z', '2026-02-01T00:00:00Z')).untrusted).toBe(
+      undefined,
+    );
+    // Expired before the transaction was created: it signed no block after it.
+    expect(checkIdentity(serialized(), msps([]), span('2027-02-01T00:00:00Z', '2028-01-01T00:00:00Z')).untrusted).toBe(
+      'certificate of ClientOrgMSP (valid 2026-01-01T00:00:00.000Z to 2027-01-01T00:00:00.000Z) was valid at no time from 2027-02-01T00:00:00.000Z to 2028-01-01T00:00:00.000Z',
+    );
+    // Issued after the span: not yet valid at any instant of it.
+    expect(
+      checkIdentity(serialized(), msps([]), span('2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z')).untrusted,
+    ).toMatch(/was valid at no time from 2025-01-01/);
+    // Revoked before the span begins; revoked within it, after an instant it was still good.
+    const lists = [Buffer.from(crl.toString('pem'))];
+    expect(
+      checkIdentity(serialized(), msps(lists), span('2026-07-01T00:00:00Z', '2026-12-01T00:00:00Z')).untrusted,
+    ).toBe(
+      'certificate of ClientOrgMSP (serial A1B2C3) was revoked at 2026-06-01T00:00:00.000Z, before 2026-07-01T00:00:00.000Z',
+    );
+    expect(
+      checkIdentity(serialized(), msps(lists), span('2026-05-01T00:00:00Z', '2026-12-01T00:00:00Z')).untrusted,
+    ).toBeUndefined();
+  });
 });

@@ -482,3 +482,18 @@ describe('verifyProof states only what it checked of where a key-level policy wa
     });
   });
 });
+
+describe('verifyProof judges certificates at times the signatures bind, not at exportedAt', () => {
+  it('gives the same verdict whatever exportedAt says, which nobody signs', () => {
+    for (const exportedAt of ['2100-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z', fixture.exportedAt]) {
+      const bundle = { ...copy(), exportedAt };
+      expect([exportedAt, verifyProof(bundle).failures]).toEqual([exportedAt, []]);
+    }
+  });
+
+  it('says in the verdict how orderer certificates are judged', () => {
+    expect(verifyProof(copy()).notChecked.join('\n')).toContain(
+      'an orderer’s certificate counts when it was valid and unrevoked at some moment from the transaction’s time to the verification',
+    );
+  });
+});

@@ -2,7 +2,7 @@ import { createHash, verify as verifySignature, type X509Certificate } from 'nod
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type HeaderFields } from './block-hash.js';
 import { readChannelConfig, type ChannelConfig } from './channel-config.js';
-import { checkIdentity, type CheckedIdentity } from './identities.js';
+import { checkIdentity, type CheckedIdentity, type SigningTime } from './identities.js';
 import { keyPolicyEvent, writtenKeys, type WrittenKeys } from './key-policies.js';
 import { definitionFieldKey, definitionWrites, lifecycleNamespace, readVersion } from './lifecycle.js';
 import { evaluateConfigPolicy, evaluateSignaturePolicy, type PolicyOutcome } from './policy.js';
@@ -79,7 +79,7 @@ const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
   'a key-level (state-based) policy is read from the signed transaction that set it; where that transaction sits on the ledger (unless in the proven transaction’s own block), that it committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
   'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into the chain; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
-  'revocation is judged at the transaction’s time: a certificate an MSP’s revocation list names with a later date still counts',
+  'certificates are judged at the transaction’s time (its channel header’s timestamp, which its creator and endorsers sign): a certificate an MSP’s revocation list names with a later date still counts; nothing dates the orderers’ signatures of a block, so an orderer’s certificate counts when it was valid and unrevoked at some moment from the transaction’s time to the verification',
 ];
 
 class Refusal extends Error {
@@ -243,7 +243,7 @@ function trusted(identity: CheckedIdentity, where: string): CheckedIdentity {
   return identity;
 }
 
-function identityAt(serialized: Uint8Array, config: ChannelConfig, at: Date, where: string): CheckedIdentity {
+function identityAt(serialized: Uint8Array, config: ChannelConfig, at: SigningTime, where: string): CheckedIdentity {
   decodePart(serialized, (bytes) => msp.SerializedIdentity.deserializeBinary(bytes), where, 'serialised identity');
   try {
     return checkIdentity(serialized, config.msps, at);
@@ -253,12 +253,15 @@ function identityAt(serialized: Uint8Array, config: ChannelConfig, at: Date, whe
   }
 }
 
-/** Checks the orderer signatures of one block's SIGNATURES metadata; returns the valid signers. */
+/**
+ * Checks the orderer signatures of one block's SIGNATURES metadata, each signer's
+ * certificate judged at `at` (see `ordererSigningTime`); returns the valid signers.
+ */
 function ordererSigners(
   metadataBytes: Uint8Array,
   header: HeaderFields,
   config: ChannelConfig,
-  at: Date,
+  at: SigningTime,
   where: string,
 ): CheckedIdentity[] {
   const metadata = decodeExact(
@@ -332,6 +335,21 @@ function timeOf(channelHeader: common.ChannelHeader): Date {
   // google-protobuf's Timestamp typings are not installed; the two fields are all that is read.
   const timestamp = channelHeader.getTimestamp() as unknown as { getSeconds(): number; getNanos(): number } | undefined;
   return new Date((timestamp?.getSeconds() ?? 0) * 1000 + Math.floor((timestamp?.getNanos() ?? 0) / 1e6));
+}
+
+/**
+ * When the orderers signed a block of the bundle: after the proven transaction was
+ * created (its block holds it, and the later ones chain to that block) and before now.
+ * Nothing in a block's header or signature metadata carries a time, and the bundle's
+ * `exportedAt` is signed by nobody, so no instant is bound: an orderer's certificate counts
+ * when it was valid, and not yet revoked, at some moment of that span. A certificate renewed
+ * after the transaction therefore counts for the newest block, and one that had expired
+ * (or been revoked) before the transaction was created counts for no block.
+ */
+function ordererSigningTime(transactionTime: Date): SigningTime {
+  const now = new Date();
+  // A creator's clock ahead of the verifier's leaves only the transaction's own time.
+  return { from: transactionTime, to: now < transactionTime ? transactionTime : now };
 }
 
 /** A key-level policy the verifier applies, read from the signed transaction that set it. */
@@ -910,13 +928,8 @@ function check(bundle: ProofBundle): Checked {
       `${blockWhere} header`,
       `${blockWhere} header differs from block ${bundle.block.number} in the header chain`,
     );
-  ordererSigners(
-    bytesOf(bundle.block.signatures),
-    fieldsOf(blockHeader),
-    config,
-    new Date(bundle.exportedAt),
-    blockWhere,
-  );
+  const ordererTime = ordererSigningTime(at);
+  ordererSigners(bytesOf(bundle.block.signatures), fieldsOf(blockHeader), config, ordererTime, blockWhere);
 
   if (
     !blockDataHash(configData.getDataList_asU8()).equals(
@@ -939,12 +952,11 @@ function check(bundle: ProofBundle): Checked {
   // 6. The orderers signed the newest block (and with it, through the chain, every earlier header).
   const signedWhere = `block ${bundle.signedBlock.number}`;
   const ordererPolicyPath = '/Channel/Orderer/BlockValidation';
-  // Orderer certificates are judged at the time the bundle says the block was read (its export).
   const signers = ordererSigners(
     bytesOf(bundle.signedBlock.signatures),
     fieldsOf(signedHeader),
     config,
-    new Date(bundle.exportedAt),
+    ordererTime,
     signedWhere,
   );
   const latest = lastConfigOf(bytesOf(bundle.signedBlock.signatures), `${signedWhere} signatures`);
@@ -1023,6 +1035,15 @@ function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVer
  * names (the chaincode's key layout, `recordKey`) and the transaction must have written
  * it. A version 1 bundle is refused (its chaincode policy is bound to nothing). Stops at
  * the first failure.
+ *
+ * Certificates are judged at times the bundle's signatures bind, never at `exportedAt`,
+ * which nobody signs: the creator's and endorsers' at the transaction's channel-header
+ * timestamp (the creator signs it, the endorsers sign the proposal's hash, and the block
+ * data the orderers sign holds it); a key-level policy's setter's at its own transaction's
+ * timestamp; the orderers' at some moment from the transaction's timestamp to the
+ * verification, since they signed its block and the newest one after it and nothing dates
+ * those signatures (a certificate renewed since counts; one expired or revoked before the
+ * transaction does not).
  *
  * @param input - the parsed JSON of a bundle (see `proofBundleSchema`); never throws on bad input.
  * @returns the verdict, with the failure's code, place and reason when it does not hold.
