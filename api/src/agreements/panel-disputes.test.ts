@@ -123,4 +123,38 @@ describe('the disputes an arbitrator was drawn for, over REST and GraphQL', () =
     );
     expect(firstErrorField(badCursor.body)).toBe('after');
   });
+
+  it('shows every vote cast on a dispute, those an arbitrator changed among the superseded ones', async () => {
+    const voteOn = (clientShare: string) =>
+      kit.server.request('POST', `/v1/agreements/${open.agreementId}/milestones/${open.milestoneId}/dispute/votes`, {
+        token: kit.cast.arbitrators[2].token,
+        body: {
+          requestId: newRequestId(),
+          escrowAmount: '150000',
+          clientShare,
+          freelancerShare: String(150000 - Number(clientShare)),
+          reason: 'Weighing the delivery',
+        },
+      });
+    expect((await voteOn('10000')).status).toBe(200);
+    expect((await voteOn('20000')).status).toBe(200);
+    const answer = await graphql(
+      kit.cast.arbitrators[0],
+      'query { panelDisputes(decided: false) { milestone { dispute { votes { clientShare } supersededVotes { clientShare arbitrator { userId } } } } } }',
+    );
+    expect(answer.body).toEqual({
+      data: {
+        panelDisputes: [
+          {
+            milestone: {
+              dispute: {
+                votes: [{ clientShare: '20000' }],
+                supersededVotes: [{ clientShare: '10000', arbitrator: { userId: 'arb-cyd' } }],
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
 });

@@ -139,6 +139,20 @@ describe('AgreementContract: disputes', () => {
       ['arb-ann', '150001'],
       ['arb-ben', '150001'],
     ]);
+    // The record keeps what arb-ann said first, so no vote cast disappears from it.
+    expect(revised.dispute!.supersededVotes?.map((v) => [v.arbitrator.userId, v.clientShare])).toEqual([
+      ['arb-ann', '150001'],
+    ]);
+  });
+
+  it('keeps every vote an arbitrator revised, oldest first, while no majority forms', async () => {
+    await driver.dispute('m1');
+    expect((await driver.vote('m1', arbitratorA, '1', '150000')).dispute!.supersededVotes).toBeUndefined();
+    await driver.vote('m1', arbitratorA, '2', '149999');
+    const twice = await driver.vote('m1', arbitratorA, '3', '149998');
+    expect(twice.status).toBe('disputed');
+    expect(twice.dispute!.votes.map((v) => v.clientShare)).toEqual(['3']);
+    expect(twice.dispute!.supersededVotes?.map((v) => v.clientShare)).toEqual(['1', '2']);
   });
 
   it('refuses an arbitrator who is not on the drawn panel', async () => {

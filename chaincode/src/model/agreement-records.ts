@@ -274,6 +274,12 @@ export const disputeSchema = z.object({
   panel: z.array(partySchema).optional(),
   /** The latest vote of each arbitrator on the panel; an arbitrator may revise theirs until a majority decides. */
   votes: z.array(disputeVoteSchema),
+  /**
+   * Votes their arbitrators later revised, oldest first: what each arbitrator said before,
+   * kept on the record so a reader of the dispute sees every vote cast, not only the
+   * last. Absent until a vote is revised.
+   */
+  supersededVotes: z.array(disputeVoteSchema).optional(),
   decision: disputeDecisionSchema.optional(),
 });
 export type Dispute = z.output<typeof disputeSchema>;

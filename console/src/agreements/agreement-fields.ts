@@ -105,6 +105,14 @@ export const agreementPage = graphql(`
             reason
             at
           }
+          supersededVotes {
+            arbitrator {
+              userId
+            }
+            clientShare
+            freelancerShare
+            at
+          }
           decision {
             clientShare
             freelancerShare

@@ -15,7 +15,7 @@ export interface TimelineStep {
 /**
  * A milestone's steps in the order they happened: drafted, agreement accepted, funding
  * requested (and failed, with the provider's reason) or funded, each delivery (with the
- * metrics it claims), evaluation and rejection, acceptance, dispute and votes, release
+ * metrics it claims), evaluation and rejection, acceptance, dispute and votes (revised ones too), release
  * (the freelancer's net and the platform fee) or refund, payment. Only steps the ledger holds
  * appear; times are transaction timestamps.
  */
@@ -66,19 +66,21 @@ export function milestoneTimeline(agreement: PageAgreement, milestone: PageMiles
       at: dispute.openedAt,
       detail: `by the ${dispute.openedBy}: ${dispute.reason}`,
     });
-    for (const vote of dispute.votes) {
+    const split = (vote: { clientShare: string; freelancerShare: string }) =>
+      `client ${formatMoney(vote.clientShare, milestone.currency)}, freelancer ${formatMoney(vote.freelancerShare, milestone.currency)}`;
+    // A revised vote stays in the timeline: an arbitrator's change of mind is part of the record.
+    for (const vote of dispute.supersededVotes) {
       steps.push({
-        label: 'Arbitrator voted',
+        label: 'Arbitrator voted (changed later)',
         at: vote.at,
-        detail: `${vote.arbitrator.userId}: client ${formatMoney(vote.clientShare, milestone.currency)}, freelancer ${formatMoney(vote.freelancerShare, milestone.currency)}`,
+        detail: `${vote.arbitrator.userId}: ${split(vote)}`,
       });
     }
+    for (const vote of dispute.votes) {
+      steps.push({ label: 'Arbitrator voted', at: vote.at, detail: `${vote.arbitrator.userId}: ${split(vote)}` });
+    }
     if (dispute.decision != null) {
-      steps.push({
-        label: 'Dispute decided',
-        at: dispute.decision.at,
-        detail: `client ${formatMoney(dispute.decision.clientShare, milestone.currency)}, freelancer ${formatMoney(dispute.decision.freelancerShare, milestone.currency)}`,
-      });
+      steps.push({ label: 'Dispute decided', at: dispute.decision.at, detail: split(dispute.decision) });
     }
   }
   for (const instruction of milestone.instructions) {

@@ -400,15 +400,20 @@ describe('the web console in Chromium against the real network and API', () => {
       await form.getByRole('button', { name: 'Cast vote' }).click();
       const timeline = page.getByRole('list', { name: 'Timeline of Churn scores' });
       await timeline.getByText(`${first.party.userId}: client €400.00, freelancer €600.00`).waitFor();
-      // The second vote for the same split decides; the page follows without a reload.
-      const voted = await api.call('POST', `${milestone}/dispute/votes`, second.token, {
-        escrowAmount: '100000',
-        clientShare: '40000',
-        freelancerShare: '60000',
-        reason: 'Partly delivered',
-      });
-      expect(voted.status).toBe(200);
+      // The second arbitrator first votes another split, then changes it to the first's, which
+      // decides; the page follows without a reload and keeps the changed vote in the timeline.
+      for (const clientShare of ['30000', '40000']) {
+        const voted = await api.call('POST', `${milestone}/dispute/votes`, second.token, {
+          escrowAmount: '100000',
+          clientShare,
+          freelancerShare: String(100000 - Number(clientShare)),
+          reason: 'Partly delivered',
+        });
+        expect(voted.status).toBe(200);
+      }
       await timeline.getByText('Dispute decided').waitFor();
+      const changed = timeline.getByRole('listitem').filter({ hasText: 'Arbitrator voted (changed later)' });
+      expect(await changed.textContent()).toContain(`${second.party.userId}: client €300.00, freelancer €700.00`);
       await timeline.getByText('€400.00 to the client').waitFor();
       expect(await page.getByRole('group', { name: 'Actions on Churn scores' }).count()).toBe(0);
       expect(await page.getByTestId('panel-m1').textContent()).not.toContain('majority');

@@ -1,4 +1,10 @@
-import type { AgreementDetails, AgreementRecord, AgreementView, MilestoneRecord } from '@gigledger/chaincode/model';
+import type {
+  AgreementDetails,
+  AgreementRecord,
+  AgreementView,
+  Dispute,
+  MilestoneRecord,
+} from '@gigledger/chaincode/model';
 import { type GraphqlContext, type HttpRequestShare, resolverRequester, resolveWith } from '../../graphql/context.js';
 import type { Committed } from '../../ledger/committed.js';
 import type { AgreementService } from '../agreement-service.js';
@@ -78,6 +84,9 @@ export function agreementNodeResolvers(service: AgreementService) {
         resolveWith(context, async () => node.completed ?? (await viewOf(node, context)).completed),
       history: (node: AgreementNode, _args: unknown, context: GraphqlContext) =>
         resolveWith(context, async () => node.history ?? (await viewOf(node, context)).history),
+    },
+    Dispute: {
+      supersededVotes: (dispute: Dispute) => dispute.supersededVotes ?? [],
     },
     InstructionKind: { fund_escrow: 'fund-escrow' },
     AcceptanceMode: { review_window_lapsed: 'review-window-lapsed' },

@@ -262,7 +262,10 @@ export const agreementTypeDefs = /* GraphQL */ `
     frozenStatus: MilestoneStatus!
     "The arbitrators drawn for the dispute, of neither party's organisation; only they vote. Null on disputes opened before panels were drawn."
     panel: [Party!]
+    "The latest vote of each arbitrator who voted; an arbitrator may revise theirs until a majority decides."
     votes: [DisputeVote!]!
+    "Votes their arbitrators later revised, oldest first: with votes, every vote cast on the dispute."
+    supersededVotes: [DisputeVote!]!
     decision: DisputeDecision
   }
 

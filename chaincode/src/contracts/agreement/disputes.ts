@@ -145,17 +145,21 @@ export async function castDisputeVote(
     at: tx.at,
     txId: tx.txId,
   };
-  // Revising replaces the arbitrator's earlier vote in place, keeping the panel's order.
+  // Revising replaces the arbitrator's earlier vote in place, keeping the panel's order;
+  // the earlier vote moves to the superseded ones, so the record keeps every vote cast.
+  const earlier = dispute.votes.find((existing) => isParty(tx.caller, existing.arbitrator));
   const votes =
-    others.length === dispute.votes.length
+    earlier === undefined
       ? [...dispute.votes, vote]
-      : dispute.votes.map((existing) => (isParty(tx.caller, existing.arbitrator) ? vote : existing));
+      : dispute.votes.map((existing) => (existing === earlier ? vote : existing));
+  const revised =
+    earlier === undefined ? dispute : { ...dispute, supersededVotes: [...(dispute.supersededVotes ?? []), earlier] };
   const agreeing = votes.filter(
     (candidate) => candidate.clientShare === vote.clientShare && candidate.freelancerShare === vote.freelancerShare,
   );
 
   if (agreeing.length < arbitrationMajority(panelSize)) {
-    const voted = touched(tx, { ...milestone, dispute: { ...dispute, votes } });
+    const voted = touched(tx, { ...milestone, dispute: { ...revised, votes } });
     return commitMilestone(tx, voted, agreementEvents.disputeVoteCast, { vote });
   }
 
@@ -199,7 +203,7 @@ export async function castDisputeVote(
   const resolved = touched(tx, {
     ...milestone,
     status: 'resolved' as const,
-    dispute: { ...dispute, votes, decision },
+    dispute: { ...revised, votes, decision },
     instructions: [...milestone.instructions, ...issued],
   });
   return commitMilestone(tx, resolved, agreementEvents.disputeDecided, { vote, decision }, issued);
