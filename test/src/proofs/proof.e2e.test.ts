@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { repoRoot } from '@gigledger/network';
-import { keepEndorsementsOf, rewriteEnvelope, verifyProof, type ProofBundle } from '@gigledger/gateway';
+import { keepEndorsementsOf, recordKey, rewriteEnvelope, verifyProof, type ProofBundle } from '@gigledger/gateway';
 import { startE2eApi, type E2eApi } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
 
@@ -194,6 +194,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const recordProof = await api.call('GET', `/v1/proofs/records/agreement/${agreementId}`, auditor.token);
     expect(recordProof.status).toBe(200);
     expect((recordProof.body as ProofBundle).transactionId).toBe(transactionId);
+    expect((recordProof.body as ProofBundle).record?.key).toBe(recordKey('agreement', agreementId));
     expect(verifyProof(recordProof.body).valid).toBe(true);
     expect((await api.call('GET', '/v1/proofs/records/agreement/A-missing', auditor.token)).status).toBe(404);
 
@@ -217,8 +218,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
       const provedBundle = proved.body as ProofBundle;
       expect(provedBundle.transactionId).toBe(lastMilestoneWrite);
       expect(provedBundle.record).toMatchObject({ kind, id });
-      expect(provedBundle.record?.key).toContain(agreementId);
-      expect(provedBundle.record?.key).toContain('m1');
+      expect(provedBundle.record?.key).toBe(recordKey(kind, id));
       expect(verifyProof(provedBundle).failures).toEqual([]);
     }
     const unknownPayout = `${agreementId}/m1/refund-9`;
@@ -244,10 +244,15 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect((grantProof.body as ProofBundle).transactionId).toBe(
       (granted.body as { transactionId: string }).transactionId,
     );
+    expect((grantProof.body as ProofBundle).record?.key).toBe(recordKey('audit-grant', grantId));
     expect(verifyProof(grantProof.body).failures).toEqual([]);
     const parameterProof = await api.call('GET', '/v1/proofs/records/parameter/platformFeeBps', auditor.token);
     expect(parameterProof.status).toBe(200);
-    expect((parameterProof.body as ProofBundle).record).toMatchObject({ kind: 'parameter', id: 'platformFeeBps' });
+    expect((parameterProof.body as ProofBundle).record).toMatchObject({
+      kind: 'parameter',
+      id: 'platformFeeBps',
+      key: recordKey('parameter', 'platformFeeBps'),
+    });
     expect(verifyProof(parameterProof.body).failures).toEqual([]);
 
     // The creating organisation's admin may export it too; other organisations' admins see no such transaction.
@@ -447,7 +452,7 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const credentialBundle = credentialProof.body as ProofBundle;
     expect(credentialBundle.transactionId).toBe(issuedBody.transactionId);
     expect(credentialBundle.record).toMatchObject({ kind: 'credential', id: credentialId });
-    expect(credentialBundle.record?.key).toContain(credentialId);
+    expect(credentialBundle.record?.key).toBe(recordKey('credential', credentialId));
     const credentialVerdict = verifyProof(credentialBundle);
     expect(credentialVerdict.failures).toEqual([]);
     expect(credentialVerdict.record?.key).toBe(credentialBundle.record?.key);
@@ -484,6 +489,8 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const workBundle = workProof.body as ProofBundle;
     expect(workBundle.transactionId).toBe(workTransaction);
     expect(workBundle.record).toMatchObject({ kind: 'work', id: workId, namespace: workBundle.chaincode.name });
+    // The work's own key, as the chaincode wrote it, not an index entry naming the work beside it.
+    expect(workBundle.record?.key).toBe(recordKey('work', workId));
     expect(verifyProof(workBundle).valid).toBe(true);
 
     // The CLI exports the same record proof as the operator and verifies it offline.
