@@ -190,6 +190,12 @@ describe('dataset provenance, access grants and GDPR erasure on the real network
       receiptId: id('erase-subjects'),
       erasedAt: receipt.result.at,
     });
+    // The record names the erasure as its last write (where a proof of it is found), the registration as its first.
+    expect(await controller.provenance.getRecord({ recordId: datasetId })).toMatchObject({
+      txId: registered.transactionId,
+      updatedTxId: receipt.transactionId,
+      updatedAt: receipt.result.at,
+    });
 
     // Asked on each member organisation's peer in turn, by the controller and by the data subject.
     for (const verifier of [controller, grantee]) {

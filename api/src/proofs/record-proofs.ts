@@ -156,7 +156,11 @@ export const provableKinds = {
   },
   'provenance-record': {
     id: provenanceRecordRefSchema.shape.recordId,
-    writer: async (client, recordId) => ({ transactionId: (await client.provenance.getRecord({ recordId })).txId }),
+    writer: async (client, recordId) => {
+      // An erasure of a dataset's subject data rewrites the record after its registration.
+      const record = await client.provenance.getRecord({ recordId });
+      return { transactionId: record.updatedTxId ?? record.txId };
+    },
   },
   'dataset-access-grant': {
     id: accessGrantRefSchema.shape.grantId,

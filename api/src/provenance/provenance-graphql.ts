@@ -65,6 +65,9 @@ export function provenanceSchema(deps: ProvenanceDependencies): SchemaModule {
         derivedFrom: JSON
         registeredAt: String!
         txId: String!
+        "The transaction that last rewrote the record (an erasure of its subject data), and when; null while its registration is its only write."
+        updatedTxId: String
+        updatedAt: String
         source: String
         "GDPR Art. 6(1) basis: consent, contract, legalObligation, vitalInterests, publicTask, legitimateInterests."
         legalBasis: String

@@ -503,6 +503,13 @@ describe('ProvenanceContract', () => {
       const purge = driver.ledger.transactions.at(-1)!;
       expect(purge.purges).toEqual([{ collection: 'datasetSubjectData', key: compositeKey('subjectData', 'DS-1') }]);
       expect(receipt.txId).toBe(purge.txId);
+      // The record names the erasure as its last write, where its proof is found.
+      expect(await call(freelancer, 'getRecord', { recordId: 'DS-1' })).toMatchObject({
+        txId: expect.not.stringMatching(purge.txId) as string,
+        updatedTxId: purge.txId,
+        updatedAt: receipt.at,
+        subjectData: { status: 'erased', receiptId: 'ER-1' },
+      });
       expect(driver.ledger.readPrivate('datasetSubjectData', compositeKey('subjectData', 'DS-1'))).toBeUndefined();
       expect(await call(freelancer, 'getSubjectData', { datasetId: 'DS-1' })).toEqual({
         status: 'erased',

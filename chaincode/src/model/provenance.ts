@@ -260,6 +260,12 @@ const recordBase = {
   derivedFrom: derivationSchema.optional(),
   registeredAt: z.string(),
   txId: z.string(),
+  /**
+   * The transaction that last rewrote the record (the erasure of a dataset's subject
+   * data) and its time; absent while the registration is its only write.
+   */
+  updatedAt: z.string().optional(),
+  updatedTxId: z.string().optional(),
 };
 
 export const datasetRecordSchema = z.object({

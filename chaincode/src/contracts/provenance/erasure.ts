@@ -179,6 +179,8 @@ export async function requestErasure(
     await provenanceRecords.write(tx.ctx, {
       ...data.dataset,
       subjectData: { status: 'erased', sha256: data.sha256, receiptId: receipt.receiptId, erasedAt: tx.at },
+      updatedAt: tx.at,
+      updatedTxId: tx.txId,
     });
   }
   await erasureReceipts.write(tx.ctx, receipt);
