@@ -256,7 +256,7 @@ describe("proofs of a block that holds other organisations' transactions", () =>
     const own = await server().person('mixed-talent-ops', 'TalentOrg', 'admin');
     const refused = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: own.token });
     expect(refused.status).toBe(403);
-    expect(refused.body).toMatchObject({ code: 'BLOCK_NOT_COVERED' });
+    expect(refused.body).toMatchObject({ code: 'BLOCK_NOT_COVERED', field: 'path.transactionId' });
     expect((refused.body as { message: string }).message).not.toContain('ClientOrg');
 
     const auditor = await server().person('mixed-auditor', 'AuditOrg', 'auditor');
@@ -264,7 +264,7 @@ describe("proofs of a block that holds other organisations' transactions", () =>
     await grantTransactions(server(), talentAdmin, auditor, { grantId: 'AG-mixed-talent' });
     const partly = await server().request('GET', `/v1/proofs/${fixture.transactionId}`, { token: auditor.token });
     expect(partly.status).toBe(403);
-    expect(partly.body).toMatchObject({ code: 'BLOCK_NOT_COVERED' });
+    expect(partly.body).toMatchObject({ code: 'BLOCK_NOT_COVERED', field: 'path.transactionId' });
 
     // Granted every organisation's transactions, the auditor holds the whole block.
     const everywhere = await server().person('mixed-auditor-all', 'AuditOrg', 'auditor');

@@ -50,9 +50,10 @@ function proofReader(principal: Principal | undefined): Principal {
  * carries its whole block's data (Fabric hashes a block's envelopes as one), so handing it
  * over shows every transaction of the block, arguments and public writes in clear.
  *
+ * @param field where the caller named the transaction or record (`transactionId`, `id`).
  * @throws ApiError 403 BLOCK_NOT_COVERED naming the block, not whose transactions it holds.
  */
-function assertBlockWithinReach(block: BlockContents, reach: TransactionReach): void {
+function assertBlockWithinReach(block: BlockContents, reach: TransactionReach, field: string): void {
   const outside = block.transactions.filter((transaction) => !reachesTransaction(reach, transaction));
   if (outside.length === 0) return;
   throw new ApiError(
@@ -62,6 +63,7 @@ function assertBlockWithinReach(block: BlockContents, reach: TransactionReach): 
       (reach.kind === 'granted'
         ? ' (your live grants naming transaction do not cover their organisations and times)'
         : ' (an admin reads only its own organisation’s transactions)'),
+    field,
   );
 }
 
@@ -94,7 +96,7 @@ export class ProofService {
     // An auditor outside its grants meets the same 404 as for an unknown id, as in the explorer.
     const { block, transaction } = await this.located(transactionId, log);
     if (!reachesTransaction(reach, transaction)) throw notFound(`transaction ${transactionId}`, 'transactionId');
-    assertBlockWithinReach(block, reach);
+    assertBlockWithinReach(block, reach, 'transactionId');
     return this.exported(transactionId, log);
   }
 
@@ -129,7 +131,7 @@ export class ProofService {
       throw error;
     }
     // The record's visibility lets the caller see the record; the bundle shows its whole block besides.
-    assertBlockWithinReach((await this.located(writer.transactionId, log)).block, await this.reachOf(reader));
+    assertBlockWithinReach((await this.located(writer.transactionId, log)).block, await this.reachOf(reader), 'id');
     const bundle = await this.exported(writer.transactionId, log);
     const proven = withRecord(bundle, kind, id);
     if (proven === undefined) {
