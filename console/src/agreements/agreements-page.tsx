@@ -6,6 +6,7 @@ import type { PartyRole } from '../gql/graphql.js';
 import { QueryAnswer } from '../query-answer.js';
 import { RecordTable } from '../record-table.js';
 import { RecordLink } from '../record-labels.js';
+import { FilterForm, FilterSelect } from '../filter-form.js';
 import { workState } from './agreement-fields.js';
 
 const myAgreements = graphql(`
@@ -55,41 +56,29 @@ export function AgreementsPage() {
   return (
     <section>
       <h1>Agreements</h1>
-      <form
-        className="filters"
-        aria-label="Filter agreements"
-        onSubmit={(event) => {
-          event.preventDefault();
-        }}
-      >
-        <label>
-          My part
-          <select
-            value={role}
-            onChange={(event) => {
-              setRole(event.target.value as PartyRole | 'any');
-            }}
-          >
-            <option value="any">any</option>
-            <option value="client">client</option>
-            <option value="freelancer">freelancer</option>
-            <option value="evaluator">evaluator</option>
-          </select>
-        </label>
-        <label>
-          Milestones
-          <select
-            value={completion}
-            onChange={(event) => {
-              setCompletion(event.target.value as Completion);
-            }}
-          >
-            <option value="any">any</option>
-            <option value="open">some still open</option>
-            <option value="completed">all final</option>
-          </select>
-        </label>
-      </form>
+      <FilterForm label="Filter agreements">
+        <FilterSelect
+          label="My part"
+          value={role}
+          options={[
+            ['any', 'any'],
+            ['client', 'client'],
+            ['freelancer', 'freelancer'],
+            ['evaluator', 'evaluator'],
+          ]}
+          onChange={setRole}
+        />
+        <FilterSelect
+          label="Milestones"
+          value={completion}
+          options={[
+            ['any', 'any'],
+            ['open', 'some still open'],
+            ['completed', 'all final'],
+          ]}
+          onChange={setCompletion}
+        />
+      </FilterForm>
       <QueryAnswer state={state} select={(answer) => answer.agreements} empty={<p>No agreement matches.</p>}>
         {(agreements) => (
           <RecordTable

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { useLocation } from 'wouter';
 import { graphql } from '../gql/index.js';
+import { FilterForm, FilterSelect } from '../filter-form.js';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { QueryAnswer } from '../query-answer.js';
 import { Instant, RecordLink } from '../record-labels.js';
@@ -75,27 +76,18 @@ export function DisputesPage() {
         The disputes you were drawn to decide. Open the agreement to read the delivery, the reasons and the votes so
         far, and to cast your vote on how the escrow is split.
       </p>
-      <form
-        className="filters"
-        aria-label="Filter disputes"
-        onSubmit={(event) => {
-          event.preventDefault();
-        }}
-      >
-        <label>
-          Disputes
-          <select
-            value={stage}
-            onChange={(event) => {
-              setStage(event.target.value as Stage);
-            }}
-          >
-            <option value="open">awaiting a decision</option>
-            <option value="decided">decided</option>
-            <option value="any">all</option>
-          </select>
-        </label>
-      </form>
+      <FilterForm label="Filter disputes">
+        <FilterSelect
+          label="Disputes"
+          value={stage}
+          options={[
+            ['open', 'awaiting a decision'],
+            ['decided', 'decided'],
+            ['any', 'all'],
+          ]}
+          onChange={setStage}
+        />
+      </FilterForm>
       <QueryAnswer
         state={state}
         select={(answer) => answer.panelDisputes}

@@ -377,6 +377,15 @@ describe('the console block explorer, drafting, revocation and OIDC sign-in in C
       await offered.getByRole('link', { name: 'Agreements', exact: true }).click();
       await offered.getByRole('link', { name: new RegExp(midnightId) }).click();
       await offered.getByText(`due ${dueShown} (start of the day, UTC)`).waitFor({ timeout: 60_000 });
+      // The list's filters narrow it at once: this freelancer is nobody's client, and no work of theirs is final yet.
+      await offered.getByRole('link', { name: 'Agreements', exact: true }).click();
+      const filters = offered.getByRole('form', { name: 'Filter agreements' });
+      await filters.getByRole('combobox', { name: /^My part/ }).selectOption('client');
+      await offered.getByText('No agreement matches.').waitFor();
+      await filters.getByRole('combobox', { name: /^My part/ }).selectOption('freelancer');
+      await offered.getByRole('link', { name: new RegExp(midnightId) }).waitFor();
+      await filters.getByRole('combobox', { name: /^Milestones/ }).selectOption('completed');
+      await offered.getByText('No agreement matches.').waitFor();
       for (const side of [clientSide, freelancerSide]) expect(side.policyViolations).toEqual([]);
     } finally {
       await clientSide.context.close();
