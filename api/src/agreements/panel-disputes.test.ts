@@ -1,6 +1,7 @@
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { AgreementKit, newRequestId, type Person, type Target } from '../test-support/agreement-test-kit.js';
 import { firstErrorField } from '../test-support/party-refusals.js';
+import { SseSubscription } from '../test-support/sse-subscription.js';
 
 interface ListedDispute {
   agreement: { agreementId: string };
@@ -156,5 +157,59 @@ describe('the disputes an arbitrator was drawn for, over REST and GraphQL', () =
         ],
       },
     });
+  });
+});
+
+describe('an arbitrator following a dispute’s agreement', () => {
+  let kit: AgreementKit;
+
+  beforeAll(async () => {
+    kit = await AgreementKit.start();
+  });
+
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  it('loses the live events with the agreement once governance removes them, as a read would', async () => {
+    const disputed = await kit.disputed();
+    const arbitrator = kit.cast.arbitrators[2];
+    const subscription = await SseSubscription.open(
+      kit.server.url,
+      `subscription { agreementEvents(agreementId: "${disputed.agreementId}") { name agreementId } }`,
+      { authorization: `Bearer ${arbitrator.token}` },
+    );
+    const publish = (n: number) => {
+      kit.server.events.publish({
+        name: 'agreement.DeliverableSubmitted',
+        transactionId: `tx-panel-${String(n)}`,
+        blockNumber: BigInt(700 + n),
+        payload: {
+          agreementId: disputed.agreementId,
+          at: new Date().toISOString(),
+          txId: `tx-panel-${String(n)}`,
+          actor: { mspId: 'TalentOrgMSP', userId: 'tom', role: 'freelancer' },
+          settlementRequests: [],
+        },
+      });
+    };
+    try {
+      publish(1);
+      expect(await subscription.next(5000)).toMatchObject({
+        data: { agreementEvents: { name: 'agreement.DeliverableSubmitted', agreementId: disputed.agreementId } },
+      });
+      await kit.server.genesis([
+        { type: 'removeArbitrator', arbitrator: arbitrator.party, reason: 'Conflict of interest declared' },
+      ]);
+      publish(2);
+      const last = (await subscription.next(5000)) as {
+        errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+      };
+      expect(last.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'agreementId' });
+      expect(JSON.stringify(last)).not.toContain('tx-panel-2');
+      expect(await subscription.next(2000)).toBeUndefined();
+    } finally {
+      subscription.close();
+    }
   });
 });

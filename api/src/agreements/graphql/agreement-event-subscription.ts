@@ -1,4 +1,4 @@
-import { agreementIdSchema } from '@gigledger/chaincode/model';
+import { agreementIdSchema, governedRoles, type Role } from '@gigledger/chaincode/model';
 import { principalStanding } from '../../auth/principal.js';
 import { ApiError, unauthenticated } from '../../errors/api-error.js';
 import type { AgreementEventFeed, AgreementEventMessage } from '../../events/agreement-event-feed.js';
@@ -23,15 +23,25 @@ export function agreementEventView(message: AgreementEventMessage) {
 }
 
 /**
+ * Roles whose reach over an agreement can end while they follow it: an auditor's grant is
+ * revoked or expires; a governed role (an arbitrator, a settlement identity) loses the
+ * governance decision behind it. Everyone else reads an agreement for as long as it
+ * exists: its parties, and the organisations they belong to, never change.
+ */
+const lapsingReach: readonly Role[] = ['auditor', ...governedRoles];
+
+/**
  * Whether the requester may read each agreement an event names, asked of the ledger once
- * per agreement (its parties never change); a failure that is not a refusal is asked
- * again at the agreement's next event, and its event is not delivered meanwhile.
+ * per agreement (its parties never change) or, for a role whose reach can lapse, at each
+ * event; a failure that is not a refusal is asked again at the agreement's next event,
+ * and its event is not delivered meanwhile.
  */
 function readableAgreements(
   service: AgreementService,
   as: Requester,
 ): (message: AgreementEventMessage) => Promise<boolean> {
   const known = new Map<string, boolean>();
+  const remember = !lapsingReach.includes(as.principal.role);
   return async (message) => {
     const cached = known.get(message.agreementId);
     if (cached !== undefined) return cached;
@@ -39,14 +49,15 @@ function readableAgreements(
       () => true,
       (error: unknown) => (error instanceof ApiError && error.status === 404 ? false : undefined),
     );
-    if (readable !== undefined) known.set(message.agreementId, readable);
+    if (readable !== undefined && remember) known.set(message.agreementId, readable);
     return readable ?? false;
   };
 }
 
 /**
  * `agreementEvents(agreementId)`: allowed when the caller may read that agreement
- * (checked once, at subscription: an agreement's parties never change), and without
+ * (checked at subscription: an agreement's parties never change; again before every event
+ * and at every re-check for a role whose reach can lapse, see {@link lapsingReach}), and without
  * an agreement only for roles that oversee agreements (each receives the events of the
  * agreements it may read, asked of the ledger once each), auditors excepted: an
  * auditor reads only what organisations granted, decided per record, so an auditor
@@ -54,7 +65,8 @@ function readableAgreements(
  * event and at every re-check, so a revoked or expired grant ends the stream). The
  * caller's credential is re-checked for as long as the stream lasts: when it lapses, the
  * stream's last message is an UNAUTHENTICATED error and the stream completes; when the
- * agreement is no longer the caller's to read (an auditor's grant revoked or lapsed), it
+ * agreement is no longer the caller's to read (an auditor's grant revoked or lapsed, an
+ * arbitrator removed by governance), it
  * is a NOT_FOUND naming `agreementId`, as a read of it would answer.
  */
 export function agreementEventSubscription(service: AgreementService, feed: AgreementEventFeed) {
@@ -73,11 +85,13 @@ export function agreementEventSubscription(service: AgreementService, feed: Agre
         }
         const agreementId = parseInput(agreementIdSchema, args.agreementId, 'agreementId');
         await service.getAgreement(as, agreementId);
-        if (as.principal.role !== 'auditor') {
+        if (!lapsingReach.includes(as.principal.role)) {
           return liveEvents(feed, (message) => message.agreementId === agreementId, standing);
         }
         // An auditor's access is a grant the organisation may revoke or let expire at any
-        // time: the agreement is read again as the auditor at each re-check.
+        // time, an arbitrator's or settlement identity's a governance decision the consortium
+        // may withdraw: the agreement is read again as the caller before every event and at
+        // each re-check.
         const stillReadable = (): Promise<Lapse | undefined> =>
           service.getAgreement(as, agreementId).then(
             () => undefined,
