@@ -226,7 +226,14 @@ export function createApp(deps: AppDependencies): Express {
   );
   app.use(identifyCaller(deps.passport));
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });
-  app.use(rateLimit.middleware);
+  const callbackLimit = callerRateLimit(deps.config.callbackRateLimitPerMinute, {
+    store: deps.rateLimitStore?.('callbacks'),
+  });
+  // Signed messages (providers' callbacks) draw on a budget of their own, so that a provider
+  // answering many instructions neither stalls settlement nor uses up its address's budget for people.
+  app.use((request, response, next) => {
+    void (hasSignedBody(request) ? callbackLimit : rateLimit).middleware(request, response, next);
+  });
   // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
   const readRecorder = new ReadRecorder(
     new ReadLog(deps.db),

@@ -93,6 +93,13 @@ const environmentSchema = z.object({
   OIDC_SCOPE: z.string().min(1).default('openid'),
   /** Requests per minute per principal (or per address when anonymous). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * Payment providers' signed callbacks per minute per sending address, counted apart from
+   * RATE_LIMIT_PER_MINUTE: a provider answers every instruction from a few addresses, and
+   * under load its callbacks would otherwise use up the address's budget, stalling
+   * settlement and refusing people signing in from the same host.
+   */
+  CALLBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(12_000),
   /** Which proxies are believed about the client address (Express `trust proxy` syntax); none by default. */
   TRUST_PROXY: trustProxy,
   /** Failed credentials one client address may have per window before backing off. */
@@ -189,6 +196,8 @@ export interface ApiConfig {
     readonly roleClaim: string;
   };
   readonly rateLimitPerMinute: number;
+  /** Provider callbacks per minute per address (CALLBACK_RATE_LIMIT_PER_MINUTE), a budget of their own. */
+  readonly callbackRateLimitPerMinute: number;
   /** Express's `trust proxy`: false, a hop count, or the trusted proxies' addresses and ranges. */
   readonly trustProxy: false | number | readonly string[];
   readonly graphql: {
@@ -279,6 +288,7 @@ export function parseApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       roleClaim: value.OIDC_ROLE_CLAIM,
     },
     rateLimitPerMinute: value.RATE_LIMIT_PER_MINUTE,
+    callbackRateLimitPerMinute: value.CALLBACK_RATE_LIMIT_PER_MINUTE,
     trustProxy: value.TRUST_PROXY,
     graphql: {
       maxDepth: value.GRAPHQL_MAX_DEPTH,
