@@ -13,6 +13,18 @@ import {
 } from '@gigledger/gateway';
 import type { RefusalCode } from '@gigledger/chaincode/model';
 import { isClusterMessage, type ClusterMessage } from './cluster-messages.js';
+import { ApiError } from '../errors/api-error.js';
+
+/**
+ * What a request the primary cannot answer is failed with: the primary has gone (killed,
+ * restarting) and this worker is closing, so the client is told to send it again (503,
+ * `Retry-After`), not that the server failed (500). A request that could not be written
+ * never reached the primary; a command the primary had taken when it went away is sent
+ * again under the same request id, which acts once.
+ */
+function primaryGone(why: string): ApiError {
+  return new ApiError(503, 'SERVER_RESTARTING', `this server is restarting (${why}); send the request again`);
+}
 
 type ClusterMessageKind = ClusterMessage['gigledger'];
 
@@ -51,7 +63,7 @@ export class PrimaryLink {
     process.once('disconnect', () => {
       for (const [id, pending] of this.#pending) {
         this.#pending.delete(id);
-        pending.reject(new Error('the cluster primary went away before it answered'));
+        pending.reject(primaryGone('its cluster primary went away before it answered'));
       }
     });
   }
@@ -72,13 +84,14 @@ export class PrimaryLink {
    *
    * @throws the primary's error, rebuilt as a gateway error class when it was one (so the
    *   error handler maps it as it would in the primary), else as an Error of its message;
-   *   an Error when the primary is gone or the request cannot be written to it.
+   *   ApiError 503 SERVER_RESTARTING when the primary is gone or the request cannot be
+   *   written to it.
    */
   request(kind: string, payload: unknown = null): Promise<unknown> {
     const id = (this.#next += 1);
     return new Promise((resolve, reject) => {
       if (!process.connected) {
-        reject(new Error('the cluster primary went away before it answered'));
+        reject(primaryGone('its cluster primary went away before it answered'));
         return;
       }
       this.#pending.set(id, { resolve, reject });
@@ -88,7 +101,7 @@ export class PrimaryLink {
         undefined,
         (error) => {
           if (error === null || !this.#pending.delete(id)) return;
-          reject(new Error(`the cluster primary could not be asked: ${error.message}`));
+          reject(primaryGone(`its cluster primary could not be asked: ${error.message}`));
         },
       );
     });

@@ -255,6 +255,45 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
     }
   }, 120_000);
 
+  it('answers what its workers were serving when the primary is killed with 503 and Retry-After, never 500', async () => {
+    // Busy workers, as under load: requests wait on the primary when it is killed.
+    const running = await startCluster(2, {}, 'busy');
+    const answers: { status: number; retryAfter: string | null }[] = [];
+    // Each request asks the primary (the rate limit's counts live there) before it is served.
+    const askUntilRefused = async () => {
+      for (let sent = 0; sent < 2000; sent += 1) {
+        try {
+          const response = await fetch(`${running.url}/v1/me`, {
+            headers: { authorization: `Bearer ${running.auditorToken}`, connection: 'close' },
+          });
+          await response.arrayBuffer();
+          answers.push({ status: response.status, retryAfter: response.headers.get('retry-after') });
+        } catch {
+          return; // the primary accepted the connections; gone, it accepts none
+        }
+      }
+    };
+    try {
+      const clients = Array.from({ length: 16 }, askUntilRefused);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      running.child.kill('SIGKILL');
+      await Promise.all(clients);
+      expect(answers.some((answer) => answer.status === 200)).toBe(true);
+      expect(answers.filter((answer) => answer.status >= 500 && answer.retryAfter === null)).toEqual([]);
+      expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 503)).toEqual([]);
+    } finally {
+      await running.exited;
+      for (const pid of running.pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(running.dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('closes a connection handed to a worker that dies before taking it, rather than leaving its client waiting', async () => {
     const running = await startCluster(2, {}, 'die-on-connection');
     try {
