@@ -145,6 +145,39 @@ describe('AgreementContract: disputes', () => {
     ]);
   });
 
+  it('counts no vote of an arbitrator governance removed after voting: the majority is of the members still governed', async () => {
+    await driver.dispute('m1');
+    await driver.vote('m1', arbitratorA, '50001', '100000');
+    await driver.applyGenesis([
+      {
+        type: 'removeArbitrator',
+        arbitrator: { mspId: arbitratorA.mspId, userId: String(arbitratorA.attributes?.userId) },
+        reason: 'Conflict of interest declared',
+      },
+    ]);
+    // Two of three would decide; with ann removed, ben's agreeing vote is one of the two still seated.
+    const one = await driver.vote('m1', arbitratorB, '50001', '100000');
+    expect(one.status).toBe('disputed');
+    expect(one.dispute!.votes.map((v) => v.arbitrator.userId)).toEqual(['arb-ann', 'arb-ben']);
+    const decided = await driver.vote('m1', arbitratorC, '50001', '100000');
+    expect(decided.status).toBe('resolved');
+    expect(decided.dispute!.decision!.majority.map((party) => party.userId)).toEqual(['arb-ben', 'arb-cyd']);
+    // The removed arbitrator may neither vote nor read the agreement any more.
+    await driver.expectRefusal(() => driver.vote('m1', arbitratorA, '0', '150001'), missingAgreement());
+  });
+
+  it('lets the members still governed decide alone when the others are removed', async () => {
+    await driver.dispute('m1');
+    await driver.applyGenesis(
+      [arbitratorA, arbitratorB].map((arbitrator) => ({
+        type: 'removeArbitrator' as const,
+        arbitrator: { mspId: arbitrator.mspId, userId: String(arbitrator.attributes?.userId) },
+        reason: 'Term ended',
+      })),
+    );
+    expect((await driver.vote('m1', arbitratorC, '0', '150001')).status).toBe('resolved');
+  });
+
   it('keeps every vote an arbitrator revised, oldest first, while no majority forms', async () => {
     await driver.dispute('m1');
     expect((await driver.vote('m1', arbitratorA, '1', '150000')).dispute!.supersededVotes).toBeUndefined();

@@ -13,6 +13,7 @@ import { minorUnits } from '../../model/money';
 import { refuse } from '../../ledger/refusal';
 import { requireArbitrator, requireEitherSide } from './access';
 import { isParty } from '../../ledger/caller';
+import { sameParty } from '../credential/store';
 import { requireActive, requireStatus } from './guards';
 import { readParameter } from '../parameter/store';
 import { readArbitrators } from '../governance/store';
@@ -103,8 +104,10 @@ export async function openDispute(tx: Tx, request: MilestoneRef & { reason: stri
 /**
  * Records a panel arbitrator's split of the escrow. Each may revise their vote, and as
  * soon as a majority of the panel votes for the same split the dispute is decided and
- * the refund and payout are requested. (On disputes opened before panels were drawn,
- * the first arbitrators to vote form the panel.)
+ * the refund and payout are requested. Only members still governed count: the vote of an
+ * arbitrator removed by governance after casting it stays on the record and decides
+ * nothing, and the majority is of the panel's members still governed. (On disputes opened
+ * before panels were drawn, the first arbitrators to vote form the panel.)
  *
  * @throws RefusalError FORBIDDEN unless an arbitrator on the panel who is not a party
  *   calls; INVALID_STATE unless disputed or when a legacy panel is full;
@@ -154,11 +157,19 @@ export async function castDisputeVote(
       : dispute.votes.map((existing) => (existing === earlier ? vote : existing));
   const revised =
     earlier === undefined ? dispute : { ...dispute, supersededVotes: [...(dispute.supersededVotes ?? []), earlier] };
+  // A vote counts while its arbitrator is governed: one the consortium removed after voting
+  // stays on the record but decides nothing, and the majority is of the members still governed.
+  const governed = (await readArbitrators(tx.ctx)).filter((record) => record.status === 'active');
+  const isGoverned = (party: Party) => governed.some((record) => sameParty(record.arbitrator, party));
+  const seated = dispute.panel?.filter(isGoverned).length ?? panelSize;
   const agreeing = votes.filter(
-    (candidate) => candidate.clientShare === vote.clientShare && candidate.freelancerShare === vote.freelancerShare,
+    (candidate) =>
+      isGoverned(candidate.arbitrator) &&
+      candidate.clientShare === vote.clientShare &&
+      candidate.freelancerShare === vote.freelancerShare,
   );
 
-  if (agreeing.length < arbitrationMajority(panelSize)) {
+  if (agreeing.length < arbitrationMajority(Math.max(seated, 1))) {
     const voted = touched(tx, { ...milestone, dispute: { ...revised, votes } });
     return commitMilestone(tx, voted, agreementEvents.disputeVoteCast, { vote });
   }
