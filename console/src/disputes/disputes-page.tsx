@@ -10,38 +10,45 @@ import { RecordTable } from '../record-table.js';
 import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { useSession } from '../session/session.js';
 import { formatMoney } from '../format.js';
+import { LedgerPageNav, listPageSize, useLedgerPages } from '../ledger-pages.js';
 
 const myDisputes = graphql(`
-  query MyPanelDisputes($decided: Boolean) {
-    panelDisputes(decided: $decided) {
-      agreement {
-        agreementId
-        title
+  query MyPanelDisputes($decided: Boolean, $first: Int, $after: String) {
+    panelDisputePage(decided: $decided, first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
       }
-      milestone {
-        milestoneId
-        title
-        amount
-        currency
-        status
-        dispute {
-          openedBy
-          openedAt
-          panel {
-            userId
-            mspId
-          }
-          votes {
-            arbitrator {
+      items {
+        agreement {
+          agreementId
+          title
+        }
+        milestone {
+          milestoneId
+          title
+          amount
+          currency
+          status
+          dispute {
+            openedBy
+            openedAt
+            panel {
               userId
               mspId
             }
-            clientShare
-            freelancerShare
-          }
-          decision {
-            clientShare
-            freelancerShare
+            votes {
+              arbitrator {
+                userId
+                mspId
+              }
+              clientShare
+              freelancerShare
+            }
+            decision {
+              clientShare
+              freelancerShare
+            }
           }
         }
       }
@@ -61,9 +68,10 @@ export function DisputesPage() {
   const [, navigate] = useLocation();
   const { session } = useSession();
   const [stage, setStage] = useState<Stage>('open');
+  const pages = useLedgerPages(stage);
   const [state, reexecute] = useQuery({
     query: myDisputes,
-    variables: { decided: stage === 'any' ? null : stage === 'decided' },
+    variables: { decided: stage === 'any' ? null : stage === 'decided', first: listPageSize, after: pages.after },
     // Votes come in while the arbitrator is elsewhere: show what is cached, then the ledger's answer.
     requestPolicy: 'cache-and-network',
   });
@@ -88,50 +96,58 @@ export function DisputesPage() {
           onChange={setStage}
         />
       </FilterForm>
-      <QueryAnswer
-        state={state}
-        select={(answer) => answer.panelDisputes}
-        empty={<p>{stage === 'decided' ? 'No dispute you sat on is decided yet.' : 'No dispute awaits you.'}</p>}
-      >
-        {(disputes) => (
-          <RecordTable
-            caption="Disputes whose panel you sit on"
-            hiddenCaption
-            columns={['Agreement', 'Milestone', 'Amount', 'Opened', 'Votes', 'Your vote', 'Outcome']}
-            rows={disputes}
-            rowKey={({ agreement, milestone }) => `${agreement.agreementId}/${milestone.milestoneId}`}
-            rowTestId="panel-dispute"
-          >
-            {({ agreement, milestone }) => {
-              const dispute = milestone.dispute;
-              const mine = dispute?.votes.find(
-                (vote) => vote.arbitrator.userId === me?.userId && vote.arbitrator.mspId === me.mspId,
-              );
-              const split = (shares: { clientShare: string; freelancerShare: string }) =>
-                `client ${formatMoney(shares.clientShare, milestone.currency)}, freelancer ${formatMoney(shares.freelancerShare, milestone.currency)}`;
-              return (
-                <>
-                  <td>
-                    <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
-                  </td>
-                  <td>
-                    {milestone.title} ({milestone.milestoneId})
-                  </td>
-                  <td>{formatMoney(milestone.amount, milestone.currency)}</td>
-                  <td>
-                    {dispute ? (
-                      <>
-                        <Instant at={dispute.openedAt} /> by the {dispute.openedBy}
-                      </>
-                    ) : null}
-                  </td>
-                  <td>{dispute ? `${String(dispute.votes.length)} of ${String(dispute.panel?.length ?? 0)}` : null}</td>
-                  <td>{mine ? split(mine) : 'not yet'}</td>
-                  <td>{dispute?.decision ? `decided: ${split(dispute.decision)}` : 'awaiting a majority'}</td>
-                </>
-              );
-            }}
-          </RecordTable>
+      <QueryAnswer state={state} select={(answer) => answer.panelDisputePage}>
+        {({ items: disputes, pageInfo }) => (
+          <>
+            <RecordTable
+              caption="Disputes whose panel you sit on"
+              hiddenCaption
+              columns={['Agreement', 'Milestone', 'Amount', 'Opened', 'Votes', 'Your vote', 'Outcome']}
+              rows={disputes}
+              empty={
+                pageInfo.hasNextPage
+                  ? 'None on this page; the next page may hold some.'
+                  : stage === 'decided'
+                    ? 'No dispute you sat on is decided yet.'
+                    : 'No dispute awaits you.'
+              }
+              rowKey={({ agreement, milestone }) => `${agreement.agreementId}/${milestone.milestoneId}`}
+              rowTestId="panel-dispute"
+            >
+              {({ agreement, milestone }) => {
+                const dispute = milestone.dispute;
+                const mine = dispute?.votes.find(
+                  (vote) => vote.arbitrator.userId === me?.userId && vote.arbitrator.mspId === me.mspId,
+                );
+                const split = (shares: { clientShare: string; freelancerShare: string }) =>
+                  `client ${formatMoney(shares.clientShare, milestone.currency)}, freelancer ${formatMoney(shares.freelancerShare, milestone.currency)}`;
+                return (
+                  <>
+                    <td>
+                      <RecordLink section="/agreements" id={agreement.agreementId} title={agreement.title} />
+                    </td>
+                    <td>
+                      {milestone.title} ({milestone.milestoneId})
+                    </td>
+                    <td>{formatMoney(milestone.amount, milestone.currency)}</td>
+                    <td>
+                      {dispute ? (
+                        <>
+                          <Instant at={dispute.openedAt} /> by the {dispute.openedBy}
+                        </>
+                      ) : null}
+                    </td>
+                    <td>
+                      {dispute ? `${String(dispute.votes.length)} of ${String(dispute.panel?.length ?? 0)}` : null}
+                    </td>
+                    <td>{mine ? split(mine) : 'not yet'}</td>
+                    <td>{dispute?.decision ? `decided: ${split(dispute.decision)}` : 'awaiting a majority'}</td>
+                  </>
+                );
+              }}
+            </RecordTable>
+            <LedgerPageNav label="Pages of disputes" pages={pages} pageInfo={pageInfo} />
+          </>
         )}
       </QueryAnswer>
       <h2>Open an agreement by its id</h2>

@@ -180,6 +180,49 @@ describe('the web console in Chromium against the real network and API', () => {
     }
   });
 
+  it('pages through a list longer than one page, forward and back', async () => {
+    const client = await api.person(`pagy-${suffix}`, 'ClientOrg', 'client');
+    const freelancer = await api.person(`pagina-${suffix}`, 'TalentOrg', 'freelancer');
+    // One more offer than a page holds (50), drafted a few at a time.
+    const ids = Array.from({ length: 51 }, (_, n) => `PG-${suffix}-${String(n).padStart(2, '0')}`);
+    for (let start = 0; start < ids.length; start += 8) {
+      await Promise.all(
+        ids.slice(start, start + 8).map((agreementId) =>
+          api.draftOneMilestone(client, freelancer, {
+            agreementId,
+            title: `Offer ${agreementId}`,
+            scope: 'Label images.',
+            milestone: { title: 'Labels', amount: '10000', criteria: 'All labelled' },
+          }),
+        ),
+      );
+    }
+    const side = await openPage(browser);
+    try {
+      const page = side.page;
+      await signIn(page, api.url, freelancer.party.userId, password(freelancer.party.userId));
+      await page.getByRole('link', { name: 'Agreements' }).click();
+      const rows = page.getByRole('region', { name: 'Your agreements' }).getByRole('row');
+      const pages = page.getByRole('navigation', { name: 'Pages of agreements' });
+      await pages.getByText('Page 1').waitFor();
+      // The header row and one row per agreement.
+      expect(await rows.count()).toBe(51);
+      await pages.getByRole('button', { name: 'Next page' }).click();
+      await pages.getByText('Page 2').waitFor();
+      await page.getByRole('link', { name: new RegExp(ids[50]!) }).waitFor();
+      expect(await rows.count()).toBe(2);
+      expect(await pages.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+      await pages.getByRole('button', { name: 'Previous page' }).click();
+      await pages.getByText('Page 1').waitFor();
+      await page.getByRole('link', { name: new RegExp(ids[0]!) }).waitFor();
+      expect(await rows.count()).toBe(51);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('lays the header out on a phone and on a wide screen: no link broken, nothing past the edge, no sideways scrolling', async () => {
     // An auditor's navigation is among the longest: seven pages and the account, here with a long user id.
     const auditor = await api.person(`avery-with-a-remarkably-long-identifier-${suffix}`, 'AuditOrg', 'auditor');
