@@ -401,7 +401,7 @@ describe('ProvenanceContract', () => {
         'NOT_FOUND[grantId]: access grant G-404 does not exist',
       );
       await expect(use(freelancer)).rejects.toThrow(
-        /^ACCESS_NOT_GRANTED: access grant G-1 is for ClientOrgMSP\/gina, not for TalentOrgMSP user /,
+        /^ACCESS_NOT_GRANTED\[grantId\]: access grant G-1 is for ClientOrgMSP\/gina, not for TalentOrgMSP user /,
       );
       await expect(use(grantee, 'train')).rejects.toThrow(
         'ACCESS_NOT_GRANTED[scope]: access grant G-1 covers read, evaluate, not train',

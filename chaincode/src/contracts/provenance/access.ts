@@ -190,6 +190,7 @@ export async function recordAccess(
     refuse(
       'ACCESS_NOT_GRANTED',
       `access grant ${grant.grantId} is for ${describeParty(grant.grantee)}, not for ${describeCaller(tx.caller)}`,
+      'grantId',
     );
   }
   if (grant.status === 'revoked') {
