@@ -138,9 +138,8 @@ export async function listAgreementsByParty(
  * The disputes whose panel holds the calling arbitrator, found through the seats recorded
  * when each dispute was opened (disputes opened under an earlier chaincode version have none).
  * `decided` keeps those with a decision (true) or without one (false). An arbitrator whose
- * governance decision was withdrawn lists nothing beyond their own organisation's
- * agreements, as they may read no more. One page at a time, filled as
- * {@link listAgreementsByParty}'s.
+ * governance decision was withdrawn lists nothing, as they may read none of those
+ * agreements any more. One page at a time, filled as {@link listAgreementsByParty}'s.
  *
  * @throws RefusalError FORBIDDEN unless the caller holds role arbitrator with a userId;
  *   VALIDATION_FAILED `bookmark` for a bookmark this list did not answer with.
