@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Response } from 'express';
+import { documentErrorField } from './document-fields.js';
 
 /**
  * Codes graphql-yoga gives a request it refused before executing it: a document it could
@@ -47,6 +48,13 @@ function namedRefusal(
 ): { message: string; field: string; code?: string } | undefined {
   const code = error.extensions.code;
   if (code === 'OPERATION_RESOLUTION_FAILURE') return operationRefusal(operationName);
+  if (
+    (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED') &&
+    error.extensions.field === undefined
+  ) {
+    // As REST names the field at fault: the argument a literal was refused in, else the document.
+    return { message: error.message, field: documentErrorField(error) };
+  }
   if (code === 'BAD_REQUEST' && error.message === missingQueryString) {
     // The code a POST without its document gets at the request gate.
     return {

@@ -109,6 +109,27 @@ describe('the GraphQL endpoint', () => {
     expect(error?.extensions).toMatchObject({ code, requestId, status });
   });
 
+  it('names the argument, or the document, a refused document is at fault in, as REST names a field', async () => {
+    const { token } = await server().person('doc-fields', 'ClientOrg', 'client');
+    for (const [query, field] of [
+      ['{ panelDisputes(decided: "yes") { agreement { agreementId } } }', 'decided'],
+      ['mutation { openDispute(input: { agreementId: "A-1", milestoneId: "m1" }) { transactionId } }', 'input.reason'],
+      [
+        'mutation { openDispute(input: { agreementId: "A-1", milestoneId: true, reason: "x" }) { transactionId } }',
+        'input.milestoneId',
+      ],
+      ['{ agreement { agreementId } }', 'id'],
+      ['{ agreement(id: "A-1", agreementId: "A-1") { agreementId } }', 'agreementId'],
+      ['{ agreements(party: { mspId: "ClientOrgMSP", userId: 5 }) { role } }', 'party.userId'],
+      ['{ me { nothing } }', 'query'],
+      ['{ me { userId }', 'query'],
+    ] as const) {
+      const response = await server().request('POST', '/graphql', { token, body: { query } });
+      const [error] = (response.body as GraphqlResponse).errors ?? [];
+      expect([query, error?.extensions?.status, error?.extensions?.field]).toEqual([query, 400, field]);
+    }
+  });
+
   it('answers every request error 200 under application/json and 400 under application/graphql-response+json', async () => {
     const { token } = await server().person('rid-media-types', 'ClientOrg', 'client');
     for (const [query, operationName, code] of [

@@ -1,0 +1,75 @@
+import {
+  Kind,
+  parse,
+  type ASTNode,
+  type DocumentNode,
+  type GraphQLError,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+const holds = (node: ASTNode, position: number): boolean =>
+  node.loc !== undefined && node.loc.start <= position && position < node.loc.end;
+
+/** The path within an argument's literal value down to `position`: `input.milestones.0.title`. */
+function valuePath(value: ValueNode, position: number, path: string): string {
+  if (value.kind === Kind.OBJECT) {
+    const field = value.fields.find((candidate) => holds(candidate, position));
+    return field === undefined ? path : valuePath(field.value, position, `${path}.${field.name.value}`);
+  }
+  if (value.kind === Kind.LIST) {
+    const index = value.values.findIndex((item) => holds(item, position));
+    return index < 0 ? path : valuePath(value.values[index] as ValueNode, position, `${path}.${String(index)}`);
+  }
+  return path;
+}
+
+/** The argument (and the path inside its literal) a document position falls in, if any. */
+function argumentPathAt(selections: SelectionSetNode | undefined, position: number): string | undefined {
+  for (const selection of selections?.selections ?? []) {
+    if (!holds(selection, position)) continue;
+    if (selection.kind === Kind.FIELD) {
+      const argument = selection.arguments?.find((candidate) => holds(candidate, position));
+      if (argument !== undefined) return valuePath(argument.value, position, argument.name.value);
+    }
+    if (selection.kind !== Kind.FRAGMENT_SPREAD) return argumentPathAt(selection.selectionSet, position);
+  }
+  return undefined;
+}
+
+function parsedOrUndefined(body: string): DocumentNode | undefined {
+  try {
+    return parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The request field a refused document names, as REST refusals name theirs: the argument
+ * an error is about, with the path inside its literal (`decided`, `input.reason` for a
+ * required input field left out, `input.milestones.0.amount`), read from graphql-js's
+ * wording (graphql-js `validation/rules`) and the error's position in the document; for
+ * any other error of the document (an unknown field, a parse error), `query`, the request
+ * member holding the document.
+ */
+export function documentErrorField(error: GraphQLError): string {
+  const named = /^Field "[^"]*" argument "(\w+)" of type "[^"]+" is required/.exec(error.message)?.[1];
+  if (named !== undefined) return named;
+  const unknown = /^Unknown argument "(\w+)"/.exec(error.message)?.[1];
+  if (unknown !== undefined) return unknown;
+  const position = error.nodes?.[0]?.loc?.start;
+  const body = error.source?.body;
+  const document = position === undefined || body === undefined ? undefined : parsedOrUndefined(body);
+  if (document === undefined || position === undefined) return 'query';
+  for (const definition of document.definitions) {
+    if (!holds(definition, position)) continue;
+    if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) break;
+    const path = argumentPathAt(definition.selectionSet, position);
+    if (path === undefined) break;
+    // A required input field left out is reported at its object: name the field itself.
+    const missing = /^Field "[^"]*\.(\w+)" of required type "[^"]+" was not provided/.exec(error.message)?.[1];
+    return missing === undefined ? path : `${path}.${missing}`;
+  }
+  return 'query';
+}
