@@ -42,15 +42,24 @@ export function LedgerPageNav({
 }) {
   if (pages.pageNumber === 1 && !pageInfo.hasNextPage) return null;
   const next = pageInfo.hasNextPage ? pageInfo.endCursor : null;
+  const first = pages.pageNumber === 1;
+  // aria-disabled, not disabled: a button disabled under the keyboard's focus (the last
+  // page reached with Enter) would drop the focus to the page's start.
   return (
     <nav aria-label={label} className="actions">
-      <button type="button" disabled={pages.pageNumber === 1} onClick={pages.back}>
+      <button
+        type="button"
+        aria-disabled={first}
+        onClick={() => {
+          if (!first) pages.back();
+        }}
+      >
         Previous page
       </button>
       <span aria-live="polite">Page {pages.pageNumber}</span>
       <button
         type="button"
-        disabled={next == null}
+        aria-disabled={next == null}
         onClick={() => {
           if (next != null) pages.forward(next);
         }}

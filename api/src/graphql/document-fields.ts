@@ -58,18 +58,28 @@ export function documentErrorField(error: GraphQLError): string {
   if (named !== undefined) return named;
   const unknown = /^Unknown argument "(\w+)"/.exec(error.message)?.[1];
   if (unknown !== undefined) return unknown;
-  const position = error.nodes?.[0]?.loc?.start;
   const body = error.source?.body;
-  const document = position === undefined || body === undefined ? undefined : parsedOrUndefined(body);
-  if (document === undefined || position === undefined) return 'query';
-  for (const definition of document.definitions) {
-    if (!holds(definition, position)) continue;
-    if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) break;
-    const path = argumentPathAt(definition.selectionSet, position);
-    if (path === undefined) break;
+  const document = body === undefined ? undefined : parsedOrUndefined(body);
+  if (document === undefined) return 'query';
+  // The first of the error's places that lies in an argument: a variable used where its
+  // type does not fit is reported at its definition first, then at its use.
+  for (const node of error.nodes ?? []) {
+    const position = node.loc?.start;
+    if (position === undefined) continue;
+    const path = argumentPathIn(document, position);
+    if (path === undefined) continue;
     // A required input field left out is reported at its object: name the field itself.
     const missing = /^Field "[^"]*\.(\w+)" of required type "[^"]+" was not provided/.exec(error.message)?.[1];
     return missing === undefined ? path : `${path}.${missing}`;
   }
   return 'query';
+}
+
+function argumentPathIn(document: DocumentNode, position: number): string | undefined {
+  for (const definition of document.definitions) {
+    if (!holds(definition, position)) continue;
+    if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) return undefined;
+    return argumentPathAt(definition.selectionSet, position);
+  }
+  return undefined;
 }

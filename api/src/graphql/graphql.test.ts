@@ -123,10 +123,32 @@ describe('the GraphQL endpoint', () => {
       ['{ agreements(party: { mspId: "ClientOrgMSP", userId: 5 }) { role } }', 'party.userId'],
       ['{ me { nothing } }', 'query'],
       ['{ me { userId }', 'query'],
+      // A variable whose type does not fit where it is used: named at the use.
+      [
+        'mutation ($r: Int) { declineAgreement(input: { agreementId: "A", reason: $r }) { transactionId } }',
+        'input.reason',
+      ],
     ] as const) {
       const response = await server().request('POST', '/graphql', { token, body: { query } });
       const [error] = (response.body as GraphqlResponse).errors ?? [];
       expect([query, error?.extensions?.status, error?.extensions?.field]).toEqual([query, 400, field]);
+    }
+    // In a variable's value, as in a literal: dotted paths, and a required field left out named itself.
+    for (const [query, variables, field] of [
+      [
+        'mutation ($i: AgreementReasonInput!) { declineAgreement(input: $i) { transactionId } }',
+        { i: { agreementId: 'A' } },
+        'variables.i.reason',
+      ],
+      [
+        'query ($p: PartyInput) { agreements(party: $p) { role } }',
+        { p: { mspId: 'ClientOrgMSP', userId: 5 } },
+        'variables.p.userId',
+      ],
+    ] as const) {
+      const response = await server().request('POST', '/graphql', { token, body: { query, variables } });
+      const [error] = (response.body as GraphqlResponse).errors ?? [];
+      expect([query, error?.extensions?.field]).toEqual([query, field]);
     }
   });
 

@@ -26,11 +26,15 @@ export function conciseVariableError(error: GraphQLError): GraphQLError {
   if (match === null || reason === undefined || !error.message.endsWith(`; ${reason}`)) return error;
   const variable = match[1] ?? '';
   const printed = error.message.slice(match[0].length, error.message.length - reason.length - 2);
-  const at = /(?:^| )at "([^"]*)"$/.exec(printed)?.[1];
+  // graphql-js prints a path inside the value as `i.owners[0].shareBps`; fields are named with dots, as REST names them.
+  const inside = /(?:^| )at "([^"]*)"$/.exec(printed)?.[1]?.replace(/\[(\d+)\]/g, '.$1');
+  // A required input field left out is reported at its object: name the field itself.
+  const missing = /^Field "(\w+)" of required type "[^"]+" was not provided/.exec(reason)?.[1];
+  const at = `${inside ?? variable}${missing === undefined ? '' : `.${missing}`}`;
   return variableRefusal(
     error,
-    `variables.${at ?? variable}`,
-    `Variable "$${variable}"${at === undefined ? '' : ` at "${at}"`}: ${reason}`,
+    `variables.${at}`,
+    `Variable "$${variable}"${inside === undefined ? '' : ` at "${inside}"`}: ${reason}`,
   );
 }
 
