@@ -28,7 +28,7 @@ import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
-import { hasSignedBody, signedBodyReader } from './http/signed-bodies.js';
+import { hasSignedBody, refusedCallbacksCounted, signedBodyReader } from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import { answerOptions, methodsServed, unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
@@ -229,10 +229,15 @@ export function createApp(deps: AppDependencies): Express {
   const callbackLimit = callerRateLimit(deps.config.callbackRateLimitPerMinute, {
     store: deps.rateLimitStore?.('callbacks'),
   });
-  // Signed messages (providers' callbacks) draw on a budget of their own, so that a provider
-  // answering many instructions neither stalls settlement nor uses up its address's budget for people.
+  // Signed messages (providers' callbacks) are counted only once refused (see refusedCallbacksCounted):
+  // a provider answering many instructions neither stalls settlement nor uses up its address's
+  // budget for people, and nothing sent from its address without its key holds its callbacks back.
   app.use((request, response, next) => {
-    void (hasSignedBody(request) ? callbackLimit : rateLimit).middleware(request, response, next);
+    if (hasSignedBody(request)) {
+      next();
+      return;
+    }
+    void rateLimit.middleware(request, response, next);
   });
   // Every read by an auditor or HR system is logged, through REST or GraphQL alike.
   const readRecorder = new ReadRecorder(
@@ -242,6 +247,7 @@ export function createApp(deps: AppDependencies): Express {
   );
   app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
+  app.use(refusedCallbacksCounted(callbackLimit));
   const graphqlModules = keepingRootResults(schemaModules(deps));
   const graphql = createGraphqlServer(deps.config, graphqlModules, [
     graphqlReadLog(readRecorder),

@@ -94,12 +94,13 @@ const environmentSchema = z.object({
   /** Requests per minute per principal (or per address when anonymous). */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
-   * Payment providers' signed callbacks per minute per sending address, counted apart from
-   * RATE_LIMIT_PER_MINUTE: a provider answers every instruction from a few addresses, and
-   * under load its callbacks would otherwise use up the address's budget, stalling
-   * settlement and refusing people signing in from the same host.
+   * Refused provider callbacks (bad or missing signature, unknown provider, a confirmation
+   * that does not match its instruction) per minute per sending address; past it they are
+   * answered 429. A callback whose signature verifies is never counted: a provider answers
+   * every instruction from a few addresses, and counting its callbacks let messages anyone
+   * sends from such an address hold back the real ones (and the people signing in there).
    */
-  CALLBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(12_000),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Which proxies are believed about the client address (Express `trust proxy` syntax); none by default. */
   TRUST_PROXY: trustProxy,
   /** Failed credentials one client address may have per window before backing off. */
@@ -196,7 +197,7 @@ export interface ApiConfig {
     readonly roleClaim: string;
   };
   readonly rateLimitPerMinute: number;
-  /** Provider callbacks per minute per address (CALLBACK_RATE_LIMIT_PER_MINUTE), a budget of their own. */
+  /** Refused provider callbacks per minute per address (CALLBACK_RATE_LIMIT_PER_MINUTE); verified ones are not counted. */
   readonly callbackRateLimitPerMinute: number;
   /** Express's `trust proxy`: false, a hop count, or the trusted proxies' addresses and ranges. */
   readonly trustProxy: false | number | readonly string[];

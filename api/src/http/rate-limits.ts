@@ -10,7 +10,8 @@ export interface RateLimit {
    * Counts `count` more against the caller of a request the middleware already let
    * through (e.g. the further operations of a GraphQL batch).
    *
-   * @throws ApiError 429 RATE_LIMITED when that takes the caller over the limit.
+   * @throws ApiError 429 RATE_LIMITED when that takes the caller over the limit (and sets
+   *   `Retry-After` to the seconds left in the window).
    */
   charge(request: Request, response: Response, count: number): Promise<void>;
 }
@@ -59,8 +60,13 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
     async charge(request, response, count) {
       const key = callerKey(request, response);
       let totalHits = 0;
-      for (let hit = 0; hit < count; hit += 1) totalHits = (await store.increment(key)).totalHits;
-      if (totalHits > perMinute) throw rateLimited(perMinute);
+      let resetTime: Date | undefined;
+      for (let hit = 0; hit < count; hit += 1) ({ totalHits, resetTime } = await store.increment(key));
+      if (totalHits > perMinute) {
+        const seconds = resetTime === undefined ? 60 : Math.ceil((resetTime.getTime() - Date.now()) / 1000);
+        response.setHeader('retry-after', String(Math.max(1, seconds)));
+        throw rateLimited(perMinute);
+      }
     },
   };
 }

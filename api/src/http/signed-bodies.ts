@@ -1,5 +1,6 @@
-import express, { Router, type Request } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request } from 'express';
 import { maxRequestBodyBytes } from './json-limits.js';
+import type { RateLimit } from './rate-limits.js';
 import { refuseUndecodableParameters, type RequestWithRawBody, type RouteSpec } from './route.js';
 
 const signedBodies = new WeakSet<Request>();
@@ -31,3 +32,22 @@ export function signedBodyReader(routes: readonly RouteSpec[]): Router {
 
 /** Whether {@link signedBodyReader} took this request's body, so that the JSON checks leave it alone. */
 export const hasSignedBody = (request: Request): boolean => signedBodies.has(request);
+
+/**
+ * Counts each refused signed message (an error answer: bad signature 401, unknown provider
+ * 404, a confirmation refused 400) against `limit`, per sending address, and answers 429
+ * `RATE_LIMITED` with `Retry-After` instead once the address is over it. Messages whose
+ * signature verifies are never counted, so that what others send from a provider's
+ * address cannot hold its callbacks back. Registered after the routes, as an error handler.
+ */
+export function refusedCallbacksCounted(limit: RateLimit): ErrorRequestHandler {
+  return (error: unknown, request, response, next) => {
+    if (!hasSignedBody(request)) {
+      next(error);
+      return;
+    }
+    limit.charge(request, response, 1).then(() => {
+      next(error);
+    }, next);
+  };
+}

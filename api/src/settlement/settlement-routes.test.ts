@@ -85,12 +85,15 @@ interface Api {
     method: string,
     pathName: string,
     options?: { token?: string; body?: string | object; headers?: Record<string, string> },
-  ): Promise<{ status: number; text: string; body: unknown }>;
+  ): Promise<{ status: number; text: string; body: unknown; headers: Headers }>;
   close(): Promise<void>;
 }
 
-/** The test server, logging into `logLines`, with a settlement runtime unless `settlement` is false. */
-async function startApi(options: { settlement: boolean }): Promise<Api> {
+/**
+ * The test server, logging into `logLines`, with a settlement runtime unless `settlement`
+ * is false, and `env` over the test configuration.
+ */
+async function startApi(options: { settlement: boolean; env?: Record<string, string> }): Promise<Api> {
   const logLines: string[] = [];
   const log = pino(
     { level: 'trace' },
@@ -116,37 +119,34 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
     stuckAfterSeconds: 900,
     maxAttempts: 8,
   };
-  const server = await startTestServer(
-    {},
-    {
-      log,
-      ...(options.settlement
-        ? {
-            settlement: async ({ db, ledger, metrics }) =>
-              createSettlementRuntime({
-                config: settlementConfig,
-                organisation: 'AuditOrgMSP',
-                db,
-                network: unreachableNetwork,
-                chaincode: 'gigledger',
-                ledger: await ledger.clientFor(
-                  {
-                    ...testOperator,
-                    id: 'settlement',
-                    userId: 'settlement-service',
-                    mspId: 'AuditOrgMSP',
-                    role: 'settlement',
-                  },
-                  log,
-                ),
-                accounts: new PayoutAccountStore(db, new Sealer('test payout key')),
+  const server = await startTestServer(options.env ?? {}, {
+    log,
+    ...(options.settlement
+      ? {
+          settlement: async ({ db, ledger, metrics }) =>
+            createSettlementRuntime({
+              config: settlementConfig,
+              organisation: 'AuditOrgMSP',
+              db,
+              network: unreachableNetwork,
+              chaincode: 'gigledger',
+              ledger: await ledger.clientFor(
+                {
+                  ...testOperator,
+                  id: 'settlement',
+                  userId: 'settlement-service',
+                  mspId: 'AuditOrgMSP',
+                  role: 'settlement',
+                },
                 log,
-                metrics,
-              }),
-          }
-        : {}),
-    },
-  );
+              ),
+              accounts: new PayoutAccountStore(db, new Sealer('test payout key')),
+              log,
+              metrics,
+            }),
+        }
+      : {}),
+  });
   return {
     url: server.url,
     db: server.db,
@@ -185,7 +185,7 @@ async function startApi(options: { settlement: boolean }): Promise<Api> {
     },
     async request(method, pathName, requestOptions = {}) {
       const answer = await server.request(method, pathName, requestOptions);
-      return { status: answer.status, text: answer.text, body: answer.body };
+      return { status: answer.status, text: answer.text, body: answer.body, headers: answer.headers };
     },
     close: () => server.close(),
   };
@@ -852,6 +852,64 @@ describe('settlement routes over HTTP', () => {
           await api.db.selectFrom('settlement_webhook_receipts').select(['webhook_id', 'instruction_id']).execute(),
         ).toEqual([{ webhook_id: 'msg_route_genuine', instruction_id: row.instruction_id }]);
       });
+    });
+  });
+
+  describe('with a budget of three refused callbacks and two requests a minute per address', () => {
+    let api: Api;
+
+    beforeAll(async () => {
+      api = await startApi({
+        settlement: true,
+        env: { RATE_LIMIT_PER_MINUTE: '2', CALLBACK_RATE_LIMIT_PER_MINUTE: '3' },
+      });
+    });
+
+    afterAll(async () => {
+      await api.close();
+    });
+
+    it('answers 429 to refused callbacks past the budget while genuine ones and the address’s own requests pass', async () => {
+      const post = (message: { headers: Record<string, string>; body: string }) =>
+        api.request('POST', '/v1/settlement/callbacks/sandbox', { headers: message.headers, body: message.body });
+      const forged = () => post(signed(paidData('A-1/m1/fund-escrow-1'), { secret: otherSecret }));
+      for (let sent = 0; sent < 3; sent += 1) expect((await forged()).status).toBe(401);
+      const over = await forged();
+      expect([over.status, over.body]).toEqual([429, expect.objectContaining({ code: 'RATE_LIMITED' }) as unknown]);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+
+      // Genuine callbacks, more of them than either budget, are taken all the same.
+      const instructions = [
+        'A-1/m1/fund-escrow-1',
+        'A-2/m1/fund-escrow-1',
+        'A-3/m1/fund-escrow-1',
+        'A-4/m1/fund-escrow-1',
+      ];
+      for (const instructionId of instructions) {
+        await api.db
+          .insertInto('settlement_outbox')
+          .values(
+            outboxRow(instructionId, {
+              state: 'sent',
+              attempts: 1,
+              next_attempt_at: null,
+              provider_reference: 'sbx_ref_1',
+            }),
+          )
+          .execute();
+        const answer = await post(signed(paidData(instructionId)));
+        expect([answer.status, answer.body]).toEqual([200, { status: 'accepted' }]);
+      }
+      expect((await forged()).status).toBe(429);
+
+      // Neither kind took anything of the address's budget for people's requests.
+      const verify = () =>
+        api.request('POST', '/v1/credentials/verify', {
+          body: { credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000', revealedClaims: [] },
+        });
+      expect((await verify()).status).toBe(200);
+      expect((await verify()).status).toBe(200);
+      expect(await verify()).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } });
     });
   });
 
