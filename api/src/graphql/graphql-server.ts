@@ -3,7 +3,10 @@ import {
   GraphQLError,
   isNonNullType,
   NoSchemaIntrospectionCustomRule,
+  validate,
+  ValuesOfCorrectTypeRule,
   type GraphQLSchema,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { createSchema, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -58,7 +61,19 @@ type DocumentLimit = 'depth' | 'cost' | 'aliases' | 'tokens' | 'directives';
  */
 function refuseOver(limit: DocumentLimit) {
   return [
-    (_context: unknown, refusal: GraphQLError): never => {
+    (context: ValidationContext | null, refusal: GraphQLError): never => {
+      // The cost counts a list's literal `first` as written, so a literal no Int can hold
+      // (`first: 2147483648`) reads as a costly document; it is refused as the argument it is,
+      // with graphql-js's own words, and the document-field naming then names `first`.
+      if (limit === 'cost' && context !== null) {
+        const [badLiteral] = validate(context.getSchema(), context.getDocument(), [ValuesOfCorrectTypeRule]);
+        if (badLiteral !== undefined) {
+          throw new GraphQLError(badLiteral.message, {
+            nodes: badLiteral.nodes,
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } },
+          });
+        }
+      }
       throw new GraphQLError(refusal.message.replace(/^Syntax Error: /, ''), {
         // The document as a whole is over the limit: the field is the request's `query` member.
         extensions: { code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit, field: 'query' },

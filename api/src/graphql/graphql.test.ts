@@ -214,6 +214,19 @@ describe('the GraphQL endpoint', () => {
     }
   });
 
+  it('refuses a literal first no Int can hold as the argument it is, not as a costly document', async () => {
+    const { token } = await server().person('wide-page', 'ClientOrg', 'client');
+    const refused = { code: 'GRAPHQL_VALIDATION_FAILED', status: 400, field: 'first' };
+    const tooWide = await graphql('{ agreementPage(first: 2147483648) { items { role } } }', { token });
+    expect(tooWide.body.errors?.[0]?.message).toBe('Int cannot represent non 32-bit signed integer value: 2147483648');
+    expect(tooWide.body.errors?.[0]?.extensions).toMatchObject(refused);
+    expect(tooWide.body.data ?? undefined).toBeUndefined();
+    // Answered as any other literal of the wrong type is.
+    const notAnInt = await graphql('{ agreementPage(first: "wide") { items { role } } }', { token });
+    expect(notAnInt.body.errors?.[0]?.extensions).toMatchObject(refused);
+    expect(tooWide.status).toBe(notAnInt.status);
+  });
+
   it.each([
     ['depth', '{ me { userId } }'.replace('userId', 'a { b { c { d { e { f { g { h { i } } } } } } } }')],
     ['aliases', `{ ${Array.from({ length: 16 }, (_, index) => `a${String(index)}: me { userId }`).join(' ')} }`],
