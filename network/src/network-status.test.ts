@@ -72,4 +72,54 @@ describe('network:status after remove-org', () => {
       for (const name of names) await network.registry.stop(name);
     }
   });
+
+  it("lists the API's workers under their primary, and a process stopped by a signal as suspended", async () => {
+    const config = loadNetworkConfig({ home, portOffset: 0 });
+    const network = new LocalNetwork(config, toolchainAt(path.join(home, 'toolchain')));
+    mkdirSync(path.join(home, 'work'), { recursive: true });
+    // A primary with two children, as the API runs with API_WORKERS=2.
+    const primary = network.registry.start({
+      name: 'api',
+      kind: 'api',
+      command: 'sh',
+      args: ['-c', 'sleep 60 & sleep 60 & wait'],
+      env: process.env,
+      cwd: path.join(home, 'work'),
+      ports: [3000],
+    });
+    try {
+      // Signals and forks take effect a moment after the call: the status is asked again until it shows them.
+      const statusShowing = async <T>(read: () => Promise<T>, shown: (value: T) => boolean): Promise<T> => {
+        let value = await read();
+        for (let tries = 0; !shown(value) && tries < 50; tries += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          value = await read();
+        }
+        return value;
+      };
+      const workersOf = async () =>
+        (await network.status()).processes.filter((entry) => entry.name.startsWith('api worker '));
+      const primaryOf = async () => (await network.status()).processes.find((entry) => entry.name === 'api');
+      const workers = await statusShowing(workersOf, (listed) => listed.length >= 2);
+      expect(workers.map((entry) => [entry.name, entry.kind, entry.healthy])).toEqual([
+        ['api worker 1', 'api', true],
+        ['api worker 2', 'api', true],
+      ]);
+      expect(new Set(workers.map((entry) => entry.pid)).size).toBe(2);
+      expect(workers.map((entry) => entry.pid)).not.toContain(primary.pid);
+
+      process.kill(primary.pid, 'SIGSTOP');
+      try {
+        const stopped = await statusShowing(primaryOf, (entry) => entry?.suspended === true);
+        expect(stopped).toMatchObject({ pid: primary.pid, healthy: false, suspended: true });
+      } finally {
+        process.kill(primary.pid, 'SIGCONT');
+      }
+      const continued = await statusShowing(primaryOf, (entry) => entry?.suspended !== true);
+      expect(continued).toMatchObject({ pid: primary.pid, healthy: true });
+      expect(continued?.suspended).toBeUndefined();
+    } finally {
+      await network.registry.stop('api');
+    }
+  });
 });

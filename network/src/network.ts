@@ -66,7 +66,7 @@ import {
 } from './fabric/nodes.js';
 import { describeConflicts, findPortConflicts, isPortFree } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
-import { processRssKib } from './processes/proc.js';
+import { childPids, processRssKib, processSuspended } from './processes/proc.js';
 import { StopWaiting, waitUntil } from './processes/wait.js';
 import type { Toolchain } from './toolchain/toolchain.js';
 
@@ -803,10 +803,11 @@ export class LocalNetwork {
     for (const record of records.filter(
       (candidate) => !removed.has(candidate.name) && !requests.some((request) => request.name === candidate.name),
     )) {
-      processes.push({
+      const recorded: ProcessStatus = {
         ...(await processStatus(record, record, (alive) => Promise.resolve(alive))),
         ...(record.details === undefined ? {} : { details: record.details }),
-      });
+      };
+      processes.push(recorded, ...apiWorkers(recorded));
     }
     const heights: PeerHeight[] = [];
     for (const org of this.config.peerOrgs.filter(
@@ -1002,6 +1003,8 @@ export interface ProcessStatus {
   readonly ports: readonly number[];
   readonly rssKib: number;
   readonly healthy: boolean;
+  /** Alive but stopped by a signal (SIGSTOP) or a tracer: it answers nothing until continued. */
+  readonly suspended?: boolean;
   readonly details?: Readonly<Record<string, string>>;
 }
 
@@ -1016,14 +1019,39 @@ async function processStatus(
   healthy: (alive: boolean) => Promise<boolean>,
 ): Promise<ProcessStatus> {
   const alive = record !== undefined && isAlive(record);
+  const suspended = alive && processSuspended(record.pid);
   return {
     name: listed.name,
     kind: listed.kind,
     pid: alive ? record.pid : undefined,
     ports: listed.ports,
     rssKib: alive ? processRssKib(record.pid) : 0,
-    healthy: await healthy(alive),
+    // A suspended process's port is still open (the kernel queues connections), so a
+    // check by connection alone would call it healthy.
+    healthy: !suspended && (await healthy(alive)),
+    ...(suspended ? { suspended } : {}),
   };
+}
+
+/**
+ * The API's HTTP workers (`API_WORKERS` > 1): the children of its primary, each listed
+ * as `<primary name> worker <n>` with its own PID, memory and state, so that one killed or
+ * stopped can be found without reading the API's log.
+ */
+function apiWorkers(primary: ProcessStatus): ProcessStatus[] {
+  if (primary.kind !== 'api' || primary.pid === undefined) return [];
+  return childPids(primary.pid).map((pid, index) => {
+    const suspended = processSuspended(pid);
+    return {
+      name: `${primary.name} worker ${String(index + 1)}`,
+      kind: primary.kind,
+      pid,
+      ports: primary.ports,
+      rssKib: processRssKib(pid),
+      healthy: !suspended,
+      ...(suspended ? { suspended } : {}),
+    };
+  });
 }
 
 export interface PeerHeight {

@@ -39,7 +39,7 @@ const usage = `Usage: node network/dist/cli/main.js <command> [options]
                       from its bundle (unpacked into GIGLEDGER_HOME) or the material already there
   down                stop every network process; ledgers and keys are kept
   clean               stop the network and delete everything generated for it
-  status [--json]     each process with PID, ports and health; channel height per peer
+  status [--json]     each process (API workers too) with PID, ports and health; channel height per peer
   logs [name] [-f] [-n N]
                       the last N lines (default 40) of every log, or of one process; -f follows
   env <OrgName>       export lines that make the stock peer CLI act as that org's admin
@@ -291,7 +291,7 @@ function printStatusTable(status: NetworkStatus): void {
     entry.kind,
     entry.pid === undefined ? 'stopped' : String(entry.pid),
     entry.ports.join(','),
-    entry.pid === undefined ? '-' : entry.healthy ? 'healthy' : 'unhealthy',
+    entry.pid === undefined ? '-' : entry.suspended === true ? 'suspended' : entry.healthy ? 'healthy' : 'unhealthy',
     entry.pid === undefined ? '-' : `${Math.round(entry.rssKib / 1024)} MiB`,
   ]);
   const header = ['NAME', 'KIND', 'PID', 'PORTS', 'HEALTH', 'RSS'];

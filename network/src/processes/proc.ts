@@ -18,6 +18,45 @@ export function processStartTicks(pid: number): string | undefined {
   }
 }
 
+/**
+ * Whether a process is stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: it is alive and
+ * holds its ports, but answers nothing until it is continued (state `T` or `t` in
+ * /proc/<pid>/stat, proc(5)).
+ */
+export function processSuspended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'T' || state === 't';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The PIDs of a process's children, from each of its threads' `children` list (proc(5));
+ * empty when it has none or is gone.
+ */
+export function childPids(pid: number): number[] {
+  const children = new Set<number>();
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  for (const thread of threads) {
+    try {
+      for (const child of readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').trim().split(' ')) {
+        if (child !== '') children.add(Number(child));
+      }
+    } catch {
+      // The thread ended while it was being read.
+    }
+  }
+  return [...children].sort((left, right) => left - right);
+}
+
 export function processCommandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000').filter(Boolean).join(' ');
