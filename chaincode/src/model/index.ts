@@ -28,3 +28,4 @@ export * from './system';
 export * from './text-controls';
 export * from './missing-input';
 export * from './page';
+export * from './record-keys';

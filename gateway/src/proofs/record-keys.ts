@@ -1,3 +1,4 @@
+import { recordObjectTypes } from '@gigledger/chaincode/model';
 import { ledger } from '@hyperledger/fabric-protos';
 import { namespaceSets } from './key-policies.js';
 
@@ -21,22 +22,21 @@ function parts(id: string, count: number): string[] | undefined {
 const whole = (objectType: string): RecordKeyLayout => ({ objectType, form: 'an id', attributes: (id) => [id] });
 
 /*
- * The chaincode's key layouts (chaincode/src/contracts/<contract>/store.ts) of the records
- * a proof can name, by the kinds of GET /v1/proofs/records/{kind}/{id}. Each transaction
- * that writes a record also writes index entries and related records that name its id
- * (a work's ownership change, an agreement's milestones), so only the key tells which
- * write is the record.
+ * The records a proof can name, by the kinds of GET /v1/proofs/records/{kind}/{id}, under
+ * the chaincode's own object types. Each transaction that writes a record also writes
+ * index entries and related records that name its id (a work's ownership change, an
+ * agreement's milestones), so only the key tells which write is the record.
  */
 const layouts = {
-  agreement: whole('agreement'),
+  agreement: whole(recordObjectTypes.agreement),
   milestone: {
-    objectType: 'milestone',
+    objectType: recordObjectTypes.milestone,
     form: '<agreementId>/<milestoneId>',
     attributes: (id: string) => parts(id, 2),
   },
   // A payout lives in its milestone's record; its id is its settlement instruction's.
   payout: {
-    objectType: 'milestone',
+    objectType: recordObjectTypes.milestone,
     form: '<agreementId>/<milestoneId>/<instruction>',
     attributes: (id: string) => parts(id, 3)?.slice(0, 2),
     heldIn: (value: unknown, id: string) => {
@@ -47,15 +47,15 @@ const layouts = {
       );
     },
   },
-  credential: whole('credential'),
-  proposal: whole('proposal'),
-  work: whole('ipWork'),
-  'licence-offer': whole('licenceOffer'),
-  licence: whole('licenceGrant'),
-  'provenance-record': whole('provenanceRecord'),
-  'dataset-access-grant': whole('accessGrant'),
-  'audit-grant': whole('auditGrant'),
-  parameter: whole('parameter'),
+  credential: whole(recordObjectTypes.credential),
+  proposal: whole(recordObjectTypes.proposal),
+  work: whole(recordObjectTypes.work),
+  'licence-offer': whole(recordObjectTypes.licenceOffer),
+  licence: whole(recordObjectTypes.licenceGrant),
+  'provenance-record': whole(recordObjectTypes.provenanceRecord),
+  'dataset-access-grant': whole(recordObjectTypes.datasetAccessGrant),
+  'audit-grant': whole(recordObjectTypes.auditGrant),
+  parameter: whole(recordObjectTypes.parameter),
 } satisfies Record<string, RecordKeyLayout>;
 
 /** A kind of record a proof bundle's `record` can name. */

@@ -14,6 +14,7 @@ import { requireEndorsementByEvery } from '../../ledger/endorsement';
 import { refuse } from '../../ledger/refusal';
 import { readByPartialKey, readPageByPartialKey, readRecord, writeRecord } from '../../ledger/state';
 import type { PageRequest } from '../../model/page';
+import { recordObjectTypes } from '../../model/record-keys';
 
 /*
  * Key layout. Every key below except the party index belongs to exactly one agreement,
@@ -28,8 +29,8 @@ import type { PageRequest } from '../../model/page';
  *                                                         written once, when the dispute is opened
  *   terms          [agreementId]                          confidential terms, in the agreementTerms collection
  */
-const agreementObjectType = 'agreement';
-const milestoneObjectType = 'milestone';
+const agreementObjectType = recordObjectTypes.agreement;
+const milestoneObjectType = recordObjectTypes.milestone;
 const taskObjectType = 'task';
 const partyIndexObjectType = 'agreementParty';
 const panelSeatObjectType = 'panelSeat';

@@ -8,11 +8,12 @@ import {
 } from '../../model/audit';
 import { readByPartialKey, readPageByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
+import { recordObjectTypes } from '../../model/record-keys';
 
 // One key per grant and per anchor, plus index entries by auditor organisation and by
 // granting organisation: no key is written by every grant, so grants never conflict.
 const keys = {
-  grant: 'auditGrant',
+  grant: recordObjectTypes.auditGrant,
   byAuditor: 'auditGrantByAuditor',
   byOrganisation: 'auditGrantByOrganisation',
   anchor: 'readLogAnchor',

@@ -28,6 +28,7 @@ import type { PageRequest } from '../../model/page';
 import { isParty } from '../../ledger/caller';
 import type { AuditedRecord } from '../../model/audit';
 import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../audit/scope';
+import { recordObjectTypes } from '../../model/record-keys';
 
 /*
  * Key layout of the credential contract. Credential keys belong to one credential; the
@@ -49,7 +50,7 @@ import { auditGrantAllows, refuseMissingRecord, requireAuditGrant } from '../aud
  */
 const issuerObjectType = 'issuer';
 const issuerVersionObjectType = 'issuerVersion';
-const credentialObjectType = 'credential';
+const credentialObjectType = recordObjectTypes.credential;
 const subjectIndexObjectType = 'credentialBySubject';
 const subjectTypeIndexObjectType = 'credentialBySubjectType';
 const issuerIndexObjectType = 'credentialByIssuer';

@@ -14,6 +14,7 @@ import {
 import type { Party } from '../../model/party';
 import { readByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
+import { recordObjectTypes } from '../../model/record-keys';
 
 // One key per member, arbitrator, proposal and (proposal, organisation) vote: no key
 // is written by every vote or every proposal, so concurrent votes never conflict.
@@ -21,7 +22,7 @@ const keys = {
   genesis: 'governanceGenesis',
   member: 'governanceMember',
   arbitrator: 'arbitrator',
-  proposal: 'proposal',
+  proposal: recordObjectTypes.proposal,
   vote: 'proposalVote',
 } as const;
 

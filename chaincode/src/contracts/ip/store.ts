@@ -13,6 +13,7 @@ import { refuse } from '../../ledger/refusal';
 import { readPageByPartialKey, readRecord, readValuePage, writeRecord } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
 import type { Tx } from '../../ledger/tx';
+import { recordObjectTypes } from '../../model/record-keys';
 
 /*
  * Key layout. The work key is the only one whose change needs its owners' organisations
@@ -25,7 +26,7 @@ import type { Tx } from '../../ledger/tx';
  *   ipOwnershipChange [workId, changeId]          one proposed change of owners and its approvals
  */
 const keys = {
-  work: 'ipWork',
+  work: recordObjectTypes.work,
   hash: 'ipWorkHash',
   owner: 'ipWorkOwner',
   change: 'ipOwnershipChange',

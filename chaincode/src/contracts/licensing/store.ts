@@ -16,6 +16,7 @@ import { refuse } from '../../ledger/refusal';
 import { readByPartialKey, readPageByPartialKey, readRecord, recordStore, writeRecord } from '../../ledger/state';
 import type { PageRequest } from '../../model/page';
 import { requireCollectionMember } from '../../ledger/collections';
+import { recordObjectTypes } from '../../model/record-keys';
 
 /*
  * Key layout. Every key belongs to one offer, one grant or one (grant, period); the
@@ -32,8 +33,8 @@ import { requireCollectionMember } from '../../ledger/collections';
  *   licenceTerms        [offerId]                      the terms document, in the licenceTerms collection
  */
 const keys = {
-  offer: 'licenceOffer',
-  grant: 'licenceGrant',
+  offer: recordObjectTypes.licenceOffer,
+  grant: recordObjectTypes.licenceGrant,
   grantByOffer: 'licenceGrantByOffer',
   workLicence: 'workLicence',
   report: 'usageReport',

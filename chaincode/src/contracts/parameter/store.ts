@@ -12,8 +12,9 @@ import type { RuleProvenance } from '../../model/provenance';
 import { refuse } from '../../ledger/refusal';
 import { readRecord, writeRecord } from '../../ledger/state';
 import type { Tx } from '../../ledger/tx';
+import { recordObjectTypes } from '../../model/record-keys';
 
-const parameterObjectType = 'parameter';
+const parameterObjectType = recordObjectTypes.parameter;
 
 function parameterKey(ctx: Context, name: ParameterName): string {
   return ctx.stub.createCompositeKey(parameterObjectType, [name]);

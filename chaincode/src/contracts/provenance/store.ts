@@ -20,6 +20,7 @@ import {
   writeRecord,
 } from '../../ledger/state';
 import type { Page, PageRequest } from '../../model/page';
+import { recordObjectTypes } from '../../model/record-keys';
 
 /*
  * Key layout. Records, grants and receipts are written once and changed only by
@@ -35,11 +36,11 @@ import type { Page, PageRequest } from '../../model/page';
  *   erasureReceipt   [receiptId]                       one GDPR erasure receipt
  *   subjectData      [datasetId]                       subject data, in the datasetSubjectData collection
  */
-const recordObjectType = 'provenanceRecord';
+const recordObjectType = recordObjectTypes.provenanceRecord;
 const hashObjectType = 'provenanceHash';
 const childObjectType = 'provenanceChild';
 const datasetGrantObjectType = 'datasetGrant';
-const grantObjectType = 'accessGrant';
+const grantObjectType = recordObjectTypes.datasetAccessGrant;
 const accessObjectType = 'datasetAccess';
 const receiptObjectType = 'erasureReceipt';
 export const subjectDataObjectType = 'subjectData';
