@@ -54,7 +54,7 @@ import { PrimaryRateLimitStore } from './cluster/primary-rate-limit-store.js';
 import { answerMetricsQuestions, clusterMetricsRequest } from './cluster/cluster-metrics.js';
 import { followPrimaryEvents, shareCredentialThrottle } from './cluster/worker-sharing.js';
 import { primaryRequestClaims } from './cluster/request-id-turns.js';
-import { createHttpServer, listenHttp, serveHandedConnections } from './http/listen.js';
+import { closeHttpServer, createHttpServer, listenHttp, serveHandedConnections } from './http/listen.js';
 import { useCursorSecret } from './http/ledger-pages.js';
 
 /** A listening API server wired to a real network. */
@@ -329,16 +329,7 @@ async function listen(
   return {
     url,
     deps,
-    async close() {
-      const closed = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      // Subscriptions hold connections open; close them rather than wait.
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeHttpServer(server),
   };
 }
 

@@ -6,7 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHttpServer, listenHttp, serveHandedConnections } from './listen.js';
+import { closeHttpServer, createHttpServer, listenHttp, serveHandedConnections } from './listen.js';
 
 const busyListener = fileURLToPath(new URL('../test-support/busy-listener.js', import.meta.url));
 
@@ -182,4 +182,53 @@ describe('serveHandedConnections', () => {
     }
     // Node checks handed connections only once the server is told it serves; without that the connection stays open.
   }, 30_000);
+});
+
+describe('closeHttpServer', () => {
+  const options = { port: 0, host: '127.0.0.1', backlog: 511, keepAliveTimeoutMs: 5000, requestTimeoutMs: 30_000 };
+
+  it('answers the requests it is serving before it closes their connections, and closes event streams without waiting', async () => {
+    let started = 0;
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = await listenHttp((request: IncomingMessage, response: ServerResponse) => {
+      started += 1;
+      if (request.url === '/events') {
+        // An event stream never ends by itself.
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(': open\n\n');
+        return;
+      }
+      void released.then(() => {
+        response.end('answered');
+      });
+    }, options);
+    const { port } = server.address() as AddressInfo;
+    const stream = await fetch(`http://127.0.0.1:${String(port)}/events`);
+    const streamEnded = stream.text().then(
+      () => 'ended',
+      () => 'ended',
+    );
+    const slow = fetch(`http://127.0.0.1:${String(port)}/slow`).then((answer) => answer.text());
+    while (started < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // A grace long past any test's run: closing must not wait for the stream.
+    const closed = closeHttpServer(server, 600_000);
+    release?.();
+    expect(await slow).toBe('answered');
+    await closed;
+    expect(await streamEnded).toBe('ended');
+  });
+
+  it('closes a connection whose request is still unanswered once the grace is over', async () => {
+    const server = await listenHttp(() => undefined, options);
+    const { port } = server.address() as AddressInfo;
+    const never = fetch(`http://127.0.0.1:${String(port)}/`).then(
+      () => 'answered',
+      () => 'closed',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await closeHttpServer(server, 100);
+    expect(await never).toBe('closed');
+  });
 });

@@ -1,4 +1,4 @@
-import http, { type RequestListener, type Server } from 'node:http';
+import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { answerClientErrors } from './client-errors.js';
@@ -48,6 +48,7 @@ export function createHttpServer(app: RequestListener, options: ConnectionOption
     app,
   );
   answerClientErrors(server);
+  trackResponses(server);
   applyKeepAliveTimeout(server, options.keepAliveTimeoutMs);
   server.requestTimeout = options.requestTimeoutMs;
   // Node checks both timeouts on one timer; headers alone may not take longer than the whole request.
@@ -90,4 +91,51 @@ export function serveHandedConnections(server: Server): (socket: Socket) => void
     // A socket accepted paused (`pauseOnConnect`) in this process is read from here on.
     socket.resume();
   };
+}
+
+/** How long {@link closeHttpServer} waits for requests being served to be answered. */
+export const closeGraceMs = 2000;
+
+/**
+ * Closes `server`: no new requests, idle connections at once, then each connection once
+ * the request it serves is answered, without waiting for responses already streaming
+ * (event streams never end by themselves), and whatever is still unanswered after
+ * `graceMs`. A worker whose primary has
+ * gone answers the requests that were waiting on it 503 `SERVER_RESTARTING` a few turns
+ * after the disconnect that closes it; closing their connections at once would leave
+ * their clients a reset, with no word whether to send a command again.
+ *
+ * Resolves once every connection is closed.
+ */
+export async function closeHttpServer(server: Server, graceMs = closeGraceMs): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  server.closeIdleConnections();
+  const answering = [...responsesBeingServed(server)];
+  const deadline = Date.now() + graceMs;
+  // A response whose head is out is either ended or streaming (an event stream never ends by itself).
+  while (Date.now() < deadline && answering.some((response) => !response.headersSent)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  server.closeAllConnections();
+  await closed;
+}
+
+const servedResponses = new WeakMap<Server, Set<ServerResponse>>();
+
+/** Keeps the responses a server is writing, for {@link closeHttpServer}. */
+function trackResponses(server: Server): void {
+  const responses = new Set<ServerResponse>();
+  servedResponses.set(server, responses);
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    responses.add(response);
+    response.once('close', () => responses.delete(response));
+  });
+}
+
+function responsesBeingServed(server: Server): ReadonlySet<ServerResponse> {
+  return servedResponses.get(server) ?? new Set();
 }

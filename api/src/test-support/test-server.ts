@@ -29,7 +29,7 @@ import { InMemoryLedgerAccess } from './in-memory-ledger-access.js';
 import { AgreementEventFeed } from '../events/agreement-event-feed.js';
 import { inMemoryLedgerBlocks } from './in-memory-ledger-blocks.js';
 import { testOrganizationCa, testStatementSigner } from './test-certificates.js';
-import { createHttpServer, listenHttp, serveHandedConnections } from '../http/listen.js';
+import { closeHttpServer, createHttpServer, listenHttp, serveHandedConnections } from '../http/listen.js';
 
 /**
  * The three organisations as the network's bootstrap records them, each with a vote, for
@@ -319,12 +319,7 @@ async function serveTestApi(
     async close() {
       try {
         await settlement?.service.stop();
-        await new Promise<void>((resolve) =>
-          server.close(() => {
-            resolve();
-          }),
-        );
-        server.closeAllConnections();
+        await closeHttpServer(server);
         await db.destroy();
       } finally {
         if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true });
