@@ -1,4 +1,5 @@
 import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import { ApiError } from '../errors/api-error.js';
 import { maxRequestBodyBytes } from './json-limits.js';
 import type { RateLimit } from './rate-limits.js';
 import { refuseUndecodableParameters, type RequestWithRawBody, type RouteSpec } from './route.js';
@@ -34,7 +35,7 @@ export function signedBodyReader(routes: readonly RouteSpec[]): Router {
 export const hasSignedBody = (request: Request): boolean => signedBodies.has(request);
 
 /**
- * Counts each refused signed message (an error answer: bad signature 401, unknown provider
+ * Counts each refused signed message (a 4xx answer: bad signature 401, unknown provider
  * 404, a confirmation refused 400) against `limit`, per sending address, and answers 429
  * `RATE_LIMITED` with `Retry-After` instead once the address is over it. Messages whose
  * signature verifies are never counted, so that what others send from a provider's
@@ -42,7 +43,8 @@ export const hasSignedBody = (request: Request): boolean => signedBodies.has(req
  */
 export function refusedCallbacksCounted(limit: RateLimit): ErrorRequestHandler {
   return (error: unknown, request, response, next) => {
-    if (!hasSignedBody(request)) {
+    // A failure of the server's own (5xx: settlement off, the database busy) is no refusal of the sender.
+    if (!hasSignedBody(request) || !(error instanceof ApiError) || error.status >= 500) {
       next(error);
       return;
     }
