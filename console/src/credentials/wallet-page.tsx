@@ -11,21 +11,28 @@ import { Problem } from '../session/problem.js';
 import { useSession, type Session } from '../session/session.js';
 import { DocumentOutput } from './document-output.js';
 import { TitledId } from '../record-labels.js';
+import { LedgerPageNav, listPageSize, useLedgerPages } from '../ledger-pages.js';
 
 const myCredentials = graphql(`
-  query MyCredentials($subject: PartyInput!) {
-    credentialsOf(subject: $subject) {
-      credentialId
-      type
-      issuer {
-        mspId
-        userId
+  query MyCredentials($subject: PartyInput!, $first: Int, $after: String) {
+    credentialPage(subject: $subject, first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
       }
-      issuanceDate
-      expirationDate
-      status
-      claims {
-        name
+      items {
+        credentialId
+        type
+        issuer {
+          mspId
+          userId
+        }
+        issuanceDate
+        expirationDate
+        status
+        claims {
+          name
+        }
       }
     }
   }
@@ -134,13 +141,14 @@ function Disclosure({ session, credentialId }: { session: Session; credentialId:
   );
 }
 
-/** The signed-in holder's credentials, with selective disclosure and W3C export. */
+/** The signed-in holder's credentials, a page at a time, with selective disclosure and W3C export. */
 export function WalletPage() {
   const { session } = useSession();
   const subject = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
+  const pages = useLedgerPages(`${subject.mspId}/${subject.userId}`);
   const [state, reexecute] = useQuery({
     query: myCredentials,
-    variables: { subject },
+    variables: { subject, first: listPageSize, after: pages.after },
     pause: session === undefined,
   });
   useRefetchOnReturn(reexecute);
@@ -151,27 +159,33 @@ export function WalletPage() {
       <p className="hint">
         Credentials issued to you. The ledger holds only salted hashes of their claims; you choose which values to show.
       </p>
-      <QueryAnswer
-        state={state}
-        select={(answer) => answer.credentialsOf}
-        empty={<p>No credential has been issued to you yet.</p>}
-      >
-        {(credentials) =>
-          credentials.map((credential) => (
-            <article key={credential.credentialId} className="card" aria-labelledby={`c-${credential.credentialId}`}>
-              <h2 id={`c-${credential.credentialId}`}>
-                <TitledId title={credential.type} id={credential.credentialId} />
-              </h2>
+      <QueryAnswer state={state} select={(answer) => answer.credentialPage}>
+        {({ items: credentials, pageInfo }) => (
+          <>
+            {credentials.length === 0 ? (
               <p>
-                <span data-testid="credential-status">{credential.status}</span> · issued by {credential.issuer.userId}{' '}
-                ({credential.issuer.mspId}) on {formatInstant(credential.issuanceDate)}
-                {credential.expirationDate == null ? '' : ` · expires ${formatInstant(credential.expirationDate)}`} ·
-                claims: {credential.claims.map((claim) => claim.name).join(', ')}
+                {pageInfo.hasNextPage
+                  ? 'None on this page; the next page may hold some.'
+                  : 'No credential has been issued to you yet.'}
               </p>
-              <Disclosure session={session} credentialId={credential.credentialId} />
-            </article>
-          ))
-        }
+            ) : null}
+            {credentials.map((credential) => (
+              <article key={credential.credentialId} className="card" aria-labelledby={`c-${credential.credentialId}`}>
+                <h2 id={`c-${credential.credentialId}`}>
+                  <TitledId title={credential.type} id={credential.credentialId} />
+                </h2>
+                <p>
+                  <span data-testid="credential-status">{credential.status}</span> · issued by{' '}
+                  {credential.issuer.userId} ({credential.issuer.mspId}) on {formatInstant(credential.issuanceDate)}
+                  {credential.expirationDate == null ? '' : ` · expires ${formatInstant(credential.expirationDate)}`} ·
+                  claims: {credential.claims.map((claim) => claim.name).join(', ')}
+                </p>
+                <Disclosure session={session} credentialId={credential.credentialId} />
+              </article>
+            ))}
+            <LedgerPageNav label="Pages of credentials" pages={pages} pageInfo={pageInfo} />
+          </>
+        )}
       </QueryAnswer>
     </section>
   );

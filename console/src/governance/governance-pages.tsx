@@ -10,20 +10,27 @@ import { useSession, type Person } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
 import { Fact, Instant, RecordLink, TitledId, PartyName } from '../record-labels.js';
+import { LedgerPageNav, listPageSize, useLedgerPages } from '../ledger-pages.js';
 import { actionInWords } from './action-words.js';
 
 const proposalList = graphql(`
-  query ProposalList {
-    proposals {
-      proposalId
-      title
-      phase
-      votingEndsAt
-      tally {
-        members
-        yes
-        no
-        abstain
+  query ProposalList($first: Int, $after: String) {
+    proposalPage(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      items {
+        proposalId
+        title
+        phase
+        votingEndsAt
+        tally {
+          members
+          yes
+          no
+          abstain
+        }
       }
     }
   }
@@ -136,37 +143,46 @@ export function mayVote(
   );
 }
 
-/** Every proposal with its phase and tally, newest as the ledger lists them. */
+/** Every proposal with its phase and tally, a page at a time, in the ledger's order (by proposal id). */
 export function ProposalsPage() {
-  const [state, reexecute] = useQuery({ query: proposalList });
+  const pages = useLedgerPages('');
+  const [state, reexecute] = useQuery({ query: proposalList, variables: { first: listPageSize, after: pages.after } });
   useRefetchOnReturn(reexecute);
   return (
     <section>
       <h1>Governance proposals</h1>
-      <QueryAnswer state={state} select={(answer) => answer.proposals} empty={<p>No proposal has been made.</p>}>
-        {(proposals) => (
-          <RecordTable
-            caption="Proposals to change the consortium's rules"
-            columns={['Proposal', 'Phase', 'Yes / no / abstain of members', 'Voting ends']}
-            rows={proposals}
-            rowKey={(proposal) => proposal.proposalId}
-          >
-            {(proposal) => (
-              <>
-                <td>
-                  <RecordLink section="/governance" id={proposal.proposalId} title={proposal.title} />
-                </td>
-                <td>{proposal.phase}</td>
-                <td>
-                  {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
-                </td>
-                <td>
-                  <Instant at={proposal.votingEndsAt} />
-                </td>
-              </>
-            )}
-          </RecordTable>
-        )}
+      <QueryAnswer state={state} select={(answer) => answer.proposalPage}>
+        {({ items: proposals, pageInfo }) =>
+          proposals.length === 0 && !pageInfo.hasNextPage && pages.pageNumber === 1 ? (
+            <p>No proposal has been made.</p>
+          ) : (
+            <>
+              <RecordTable
+                caption="Proposals to change the consortium's rules"
+                columns={['Proposal', 'Phase', 'Yes / no / abstain of members', 'Voting ends']}
+                rows={proposals}
+                empty={pageInfo.hasNextPage ? 'None on this page; the next page may hold some.' : 'None on this page.'}
+                rowKey={(proposal) => proposal.proposalId}
+              >
+                {(proposal) => (
+                  <>
+                    <td>
+                      <RecordLink section="/governance" id={proposal.proposalId} title={proposal.title} />
+                    </td>
+                    <td>{proposal.phase}</td>
+                    <td>
+                      {proposal.tally.yes} / {proposal.tally.no} / {proposal.tally.abstain} of {proposal.tally.members}
+                    </td>
+                    <td>
+                      <Instant at={proposal.votingEndsAt} />
+                    </td>
+                  </>
+                )}
+              </RecordTable>
+              <LedgerPageNav label="Pages of proposals" pages={pages} pageInfo={pageInfo} />
+            </>
+          )
+        }
       </QueryAnswer>
     </section>
   );

@@ -11,14 +11,21 @@ import { useSession } from '../session/session.js';
 import { LabelledInput } from '../text-input.js';
 import { RecordTable } from '../record-table.js';
 import { Fact, Instant, RecordLink, TitledId, PartyName } from '../record-labels.js';
+import { LedgerPageNav, listPageSize, useLedgerPages } from '../ledger-pages.js';
 
 const worksOfMine = graphql(`
-  query WorksOfMine($owner: PartyInput!) {
-    worksByOwner(owner: $owner) {
-      workId
-      title
-      kind
-      registeredAt
+  query WorksOfMine($owner: PartyInput!, $first: Int, $after: String) {
+    workPage(owner: $owner, first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      items {
+        workId
+        title
+        kind
+        registeredAt
+      }
     }
   }
 `);
@@ -453,12 +460,17 @@ export function WorkPage({ workId }: { workId: string }) {
   );
 }
 
-/** The works the signed-in person owns, and a way to open any work by its id. */
+/** The works the signed-in person owns, a page at a time, and a way to open any work by its id. */
 export function WorksPage() {
   const { session } = useSession();
   const [, navigate] = useLocation();
   const owner = { mspId: session?.person.mspId ?? '', userId: session?.person.userId ?? '' };
-  const [state, reexecute] = useQuery({ query: worksOfMine, variables: { owner }, pause: session === undefined });
+  const pages = useLedgerPages(`${owner.mspId}/${owner.userId}`);
+  const [state, reexecute] = useQuery({
+    query: worksOfMine,
+    variables: { owner, first: listPageSize, after: pages.after },
+    pause: session === undefined,
+  });
   useRefetchOnReturn(reexecute);
   return (
     <section>
@@ -471,27 +483,35 @@ export function WorksPage() {
           navigate(`/ip/${encodeURIComponent(workId)}`);
         }}
       />
-      <QueryAnswer state={state} select={(answer) => answer.worksByOwner} empty={<p>You own no registered work.</p>}>
-        {(works) => (
-          <RecordTable
-            caption="Works you own"
-            columns={['Work', 'Kind', 'Priority date']}
-            rows={works}
-            rowKey={(work) => work.workId}
-          >
-            {(work) => (
-              <>
-                <td>
-                  <RecordLink section="/ip" id={work.workId} title={work.title} />
-                </td>
-                <td>{work.kind}</td>
-                <td>
-                  <Instant at={work.registeredAt} />
-                </td>
-              </>
-            )}
-          </RecordTable>
-        )}
+      <QueryAnswer state={state} select={(answer) => answer.workPage}>
+        {({ items: works, pageInfo }) =>
+          works.length === 0 && !pageInfo.hasNextPage && pages.pageNumber === 1 ? (
+            <p>You own no registered work.</p>
+          ) : (
+            <>
+              <RecordTable
+                caption="Works you own"
+                columns={['Work', 'Kind', 'Priority date']}
+                rows={works}
+                empty={pageInfo.hasNextPage ? 'None on this page; the next page may hold some.' : 'None on this page.'}
+                rowKey={(work) => work.workId}
+              >
+                {(work) => (
+                  <>
+                    <td>
+                      <RecordLink section="/ip" id={work.workId} title={work.title} />
+                    </td>
+                    <td>{work.kind}</td>
+                    <td>
+                      <Instant at={work.registeredAt} />
+                    </td>
+                  </>
+                )}
+              </RecordTable>
+              <LedgerPageNav label="Pages of works" pages={pages} pageInfo={pageInfo} />
+            </>
+          )
+        }
       </QueryAnswer>
     </section>
   );

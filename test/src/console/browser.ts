@@ -133,6 +133,28 @@ export async function openSigningIn(
 }
 
 /**
+ * Turns a list's page from the keyboard, as a keyboard user does: focuses the `button` of
+ * the page navigation named `label`, presses Enter, waits for page `pageNumber` and then
+ * for `arrived` (something only that page shows). Resolves to the text of the element
+ * holding the focus once the page has arrived: the button, unless the page dropped the
+ * focus while it changed.
+ */
+export async function turnPageByKeyboard(
+  page: Page,
+  label: string,
+  button: 'Next page' | 'Previous page',
+  pageNumber: number,
+  arrived: () => Promise<void>,
+): Promise<string | undefined> {
+  const pages = page.getByRole('navigation', { name: label });
+  await pages.getByRole('button', { name: button }).focus();
+  await page.keyboard.press('Enter');
+  await pages.getByText(`Page ${String(pageNumber)}`, { exact: true }).waitFor();
+  await arrived();
+  return page.evaluate(() => document.activeElement?.textContent);
+}
+
+/**
  * axe-core's serious and critical violations of WCAG 2.x A and AA on the page as it is
  * now. The script goes in through the DevTools protocol, which the page's policy does not
  * govern, so the page's own policy stays as strict as in production.

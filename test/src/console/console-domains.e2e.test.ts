@@ -5,7 +5,7 @@ import type { ReconciliationReport } from '@gigledger/api/wire-types';
 import type { MilestoneRecord } from '@gigledger/chaincode/model';
 import { startE2eApiWithSandbox, type E2eApi, type E2eApiWithSandbox, type E2ePerson } from '../support/api-server.js';
 import { e2eConfig } from '../support/e2e-environment.js';
-import { launchBrowser, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import { launchBrowser, openPage, screenshot, seriousViolations, signIn, turnPageByKeyboard } from './browser.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const password = (userId: string): string => `e2e password of ${userId}`;
@@ -440,6 +440,151 @@ describe('the console pages for provenance, governance, IP and settlement, in Ch
       await hrSide.page.getByText('You own no registered work.').waitFor();
     } finally {
       await hrSide.context.close();
+    }
+  });
+
+  it("pages through the works a person owns when they fill more than one page, forward and back, the keyboard's focus kept", async () => {
+    const owner = await api.person(id('wanda-ip'), 'TalentOrg', 'freelancer');
+    // One more work than a page holds (50), registered a few at a time; the list is in work id order.
+    const workIds = Array.from({ length: 51 }, (_, n) => id(`WP-${String(n).padStart(2, '0')}`));
+    for (let start = 0; start < workIds.length; start += 8) {
+      await Promise.all(
+        workIds.slice(start, start + 8).map((workId) =>
+          created(
+            api.call('POST', '/v1/ip/works', owner.token, {
+              workId,
+              kind: 'dataset',
+              contentHash: sha(`console paging ${workId}`),
+              title: `Survey ${workId}`,
+              uri: `https://data.example.com/${workId}`,
+              creators: [owner.party],
+              owners: [{ party: owner.party, shareBps: 10_000 }],
+            }),
+            `work ${workId}`,
+          ),
+        ),
+      );
+    }
+    const side = await openPage(browser);
+    const { page } = side;
+    try {
+      await signIn(page, api.url, owner.party.userId, password(owner.party.userId));
+      await page.getByRole('link', { name: 'IP records' }).click();
+      const label = 'Pages of works';
+      const pages = page.getByRole('navigation', { name: label });
+      const rows = page.getByRole('region', { name: 'Works you own' }).getByRole('row');
+      const work = (workId: string) => page.getByRole('link', { name: new RegExp(workId) });
+      await pages.getByText('Page 1', { exact: true }).waitFor();
+      await work(workIds[49]!).waitFor();
+      // The header row and one row per work.
+      expect(await rows.count()).toBe(51);
+      expect(await turnPageByKeyboard(page, label, 'Next page', 2, () => work(workIds[50]!).waitFor())).toBe(
+        'Next page',
+      );
+      expect(await rows.count()).toBe(2);
+      // Unavailable, and still holding the focus the keyboard gave it.
+      expect(await pages.getByRole('button', { name: 'Next page' }).getAttribute('aria-disabled')).toBe('true');
+      expect(await turnPageByKeyboard(page, label, 'Previous page', 1, () => work(workIds[0]!).waitFor())).toBe(
+        'Previous page',
+      );
+      expect(await rows.count()).toBe(51);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
+  it("pages through the proposals when they fill more than one page, forward and back, the keyboard's focus kept", async () => {
+    const governor = await api.person(id('gov-pages'), 'ClientOrg', 'governor');
+    const pageSize = 50;
+    interface ProposalIdPage {
+      proposalPage: { items: { proposalId: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    }
+    // Every proposal on the ledger, in the order the list shows them.
+    const proposalIds = async () => {
+      const ids: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const answer: ProposalIdPage = await api.graphql<ProposalIdPage>(
+          'query ($after: String) { proposalPage(first: 100, after: $after) { items { proposalId } pageInfo { hasNextPage endCursor } } }',
+          governor.token,
+          { after },
+        );
+        ids.push(...answer.proposalPage.items.map((item) => item.proposalId));
+        if (!answer.proposalPage.pageInfo.hasNextPage) return ids;
+        after = answer.proposalPage.pageInfo.endCursor;
+      }
+    };
+    const minimum = async (name: string) =>
+      (
+        (await api.call('GET', `/v1/governance/rules/parameters/${name}`, governor.token)).body as {
+          record: { value: number };
+        }
+      ).record.value;
+    const votingSeconds = await minimum('governanceMinVotingSeconds');
+    const timelockSeconds = await minimum('governanceMinTimelockSeconds');
+    // Proposals are the consortium's, not this test's: propose only as many as it takes for
+    // the list to pass one page, a few at a time.
+    const missing = Math.max(1, pageSize + 1 - (await proposalIds()).length);
+    const proposed = Array.from({ length: missing }, (_, n) => id(`P-PAGE-${String(n).padStart(2, '0')}`));
+    for (let start = 0; start < proposed.length; start += 8) {
+      await Promise.all(
+        proposed.slice(start, start + 8).map((proposalId) =>
+          created(
+            api.call('POST', '/v1/governance/proposals', governor.token, {
+              proposalId,
+              title: `Fee of ${proposalId}`,
+              text: 'One of many, to fill the list.',
+              actions: [{ type: 'setParameter', name: 'platformFeeBps', value: 250 }],
+              votingSeconds,
+              timelockSeconds,
+            }),
+            `proposal ${proposalId}`,
+          ),
+        ),
+      );
+    }
+    const all = await proposalIds();
+    const [onFirst, onSecond] = [all.slice(0, pageSize), all.slice(pageSize, 2 * pageSize)];
+
+    const side = await openPage(browser);
+    const { page } = side;
+    try {
+      await signIn(page, api.url, governor.party.userId, password(governor.party.userId));
+      await page.getByRole('link', { name: 'Governance' }).click();
+      const label = 'Pages of proposals';
+      const pages = page.getByRole('navigation', { name: label });
+      const shown = async () =>
+        (
+          await page
+            .getByRole('region', { name: "Proposals to change the consortium's rules" })
+            .getByRole('row')
+            .locator('td:first-child')
+            .allTextContents()
+        ).map((cell) => all.find((proposalId) => cell.endsWith(`(${proposalId})`)));
+      // Ids are letters, digits, "-", "_" and "."; the dot alone needs escaping.
+      const proposal = (proposalId: string) =>
+        page.getByRole('link', { name: new RegExp(`\\(${proposalId.replaceAll('.', '\\.')}\\)$`) });
+      await pages.getByText('Page 1', { exact: true }).waitFor();
+      await proposal(onFirst[pageSize - 1]!).waitFor();
+      expect(await shown()).toEqual(onFirst);
+      expect(
+        await turnPageByKeyboard(page, label, 'Next page', 2, () => proposal(onSecond[onSecond.length - 1]!).waitFor()),
+      ).toBe('Next page');
+      expect(await shown()).toEqual(onSecond);
+      // On the last page the button is unavailable, and still holds the focus the keyboard gave it.
+      expect(await pages.getByRole('button', { name: 'Next page' }).getAttribute('aria-disabled')).toBe(
+        String(all.length <= 2 * pageSize),
+      );
+      expect(await turnPageByKeyboard(page, label, 'Previous page', 1, () => proposal(onFirst[0]!).waitFor())).toBe(
+        'Previous page',
+      );
+      expect(await shown()).toEqual(onFirst);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
     }
   });
 

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { E2eApi, E2ePerson } from '../support/api-server.js';
 import { oneMilestoneDraft } from '../support/agreement-drafts.js';
-import { consoleSuite, layoutFaults, openPage, screenshot, seriousViolations, signIn } from './browser.js';
+import {
+  consoleSuite,
+  layoutFaults,
+  openPage,
+  screenshot,
+  seriousViolations,
+  signIn,
+  turnPageByKeyboard,
+} from './browser.js';
 
 /** Waits until the element with this test id reads exactly `text`; only the deadline fails the wait. */
 async function reads(page: Page, testId: string, text: string, timeout = 60_000): Promise<void> {
@@ -219,6 +227,70 @@ describe('the web console in Chromium against the real network and API', () => {
       await pages.getByText('Page 1').waitFor();
       await page.getByRole('link', { name: new RegExp(ids[0]!) }).waitFor();
       expect(await rows.count()).toBe(51);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
+  it("pages through a wallet holding more credentials than one page, forward and back, the keyboard's focus kept", async () => {
+    const issuer = await api.person(`iris-${suffix}`, 'AuditOrg', 'issuer');
+    const holder = await api.person(`hedda-${suffix}`, 'TalentOrg', 'freelancer');
+    await api.enact([
+      {
+        type: 'registerIssuer',
+        issuer: issuer.party,
+        displayName: 'Guild of Examples',
+        credentialTypes: ['Certification'],
+      },
+    ]);
+    // One more credential than a page holds (50), issued a few at a time.
+    const issued: string[] = [];
+    for (let start = 0; start < 51; start += 8) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(8, 51 - start) }, async (_, n) => {
+          const answer = await api.call('POST', '/v1/credentials', issuer.token, {
+            subject: holder.party,
+            type: 'Certification',
+            claims: [{ name: 'module', value: `Module ${String(start + n)}` }],
+          });
+          expect(answer.status).toBe(201);
+          return (answer.body as { result: { credential: { credentialId: string } } }).result.credential.credentialId;
+        }),
+      );
+      issued.push(...batch);
+    }
+    const side = await openPage(browser);
+    try {
+      const page = side.page;
+      await signIn(page, api.url, holder.party.userId, password(holder.party.userId));
+      await page.getByRole('link', { name: 'Wallet' }).click();
+      const label = 'Pages of credentials';
+      const pages = page.getByRole('navigation', { name: label });
+      const cards = page.getByRole('main').getByRole('article');
+      const shownIds = async () =>
+        (await cards.locator('h2').allTextContents()).map((heading) => issued.find((id) => heading.includes(id)));
+      await pages.getByText('Page 1', { exact: true }).waitFor();
+      await cards.nth(49).waitFor();
+      const first = await shownIds();
+      expect(first).not.toContain(undefined);
+      expect(new Set(first).size).toBe(50);
+      // The one credential the first page left out.
+      const rest = issued.filter((id) => !first.includes(id));
+      expect(rest).toHaveLength(1);
+      const focused = await turnPageByKeyboard(page, label, 'Next page', 2, () =>
+        cards.filter({ hasText: rest[0]! }).waitFor(),
+      );
+      expect(focused).toBe('Next page');
+      expect(await shownIds()).toEqual(rest);
+      // Unavailable, and still holding the focus the keyboard gave it.
+      expect(await pages.getByRole('button', { name: 'Next page' }).getAttribute('aria-disabled')).toBe('true');
+      const back = await turnPageByKeyboard(page, label, 'Previous page', 1, () =>
+        cards.filter({ hasText: first[0]! }).waitFor(),
+      );
+      expect(back).toBe('Previous page');
+      expect(await shownIds()).toEqual(first);
       expect(await seriousViolations(page)).toEqual([]);
       expect(side.policyViolations).toEqual([]);
     } finally {
