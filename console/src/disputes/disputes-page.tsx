@@ -11,9 +11,18 @@ import { useRefetchOnReturn } from '../refetch-on-return.js';
 import { useSession } from '../session/session.js';
 import { formatMoney } from '../format.js';
 import { LedgerPageNav, listPageSize, useLedgerPages } from '../ledger-pages.js';
+import { panelVotes, panelVotesInWords } from './panel-votes.js';
 
 const myDisputes = graphql(`
   query MyPanelDisputes($decided: Boolean, $first: Int, $after: String) {
+    # Whether each panel member is still governed, which decides whether their vote counts.
+    governedArbitrators {
+      arbitrator {
+        userId
+        mspId
+      }
+      status
+    }
     panelDisputePage(decided: $decided, first: $first, after: $after) {
       pageInfo {
         hasNextPage
@@ -82,7 +91,9 @@ export function DisputesPage() {
       <h1>Disputes</h1>
       <p>
         The disputes you were drawn to decide. Open the agreement to read the delivery, the reasons and the votes so
-        far, and to cast your vote on how the escrow is split.
+        far, and to cast your vote on how the escrow is split. A vote counts while its arbitrator is governed, and a
+        majority of the panel members still governed decides: the vote of one removed by governance stays on the record
+        and decides nothing.
       </p>
       <FilterForm label="Filter disputes">
         <FilterSelect
@@ -96,8 +107,8 @@ export function DisputesPage() {
           onChange={setStage}
         />
       </FilterForm>
-      <QueryAnswer state={state} select={(answer) => answer.panelDisputePage}>
-        {({ items: disputes, pageInfo }) => (
+      <QueryAnswer state={state} select={(answer) => answer}>
+        {({ panelDisputePage: { items: disputes, pageInfo }, governedArbitrators }) => (
           <>
             <RecordTable
               caption="Disputes whose panel you sit on"
@@ -137,9 +148,7 @@ export function DisputesPage() {
                         </>
                       ) : null}
                     </td>
-                    <td>
-                      {dispute ? `${String(dispute.votes.length)} of ${String(dispute.panel?.length ?? 0)}` : null}
-                    </td>
+                    <td>{dispute ? panelVotesInWords(panelVotes(dispute, governedArbitrators)) : null}</td>
                     <td>{mine ? split(mine) : 'not yet'}</td>
                     <td>{dispute?.decision ? `decided: ${split(dispute.decision)}` : 'awaiting a majority'}</td>
                   </>

@@ -554,6 +554,88 @@ describe('the web console in Chromium against the real network and API', () => {
     }
   });
 
+  it("counts a dispute's votes only while their arbitrators are governed, and says how many of the panel remain", async () => {
+    const { client, freelancer } = await partiesWhoCanBePaid(`dora-${suffix}`, `dino-${suffix}`);
+    const panel = await Promise.all(
+      ['arla', 'arne', 'arvo'].map((name) => api.person(`${name}-${suffix}`, 'AuditOrg', 'arbitrator')),
+    );
+    const [leaving, staying, third] = panel as [E2ePerson, E2ePerson, E2ePerson];
+    await api.governArbitrators(panel.map((arbitrator) => arbitrator.party));
+    const agreementId = `CDR-${suffix}`;
+    await api.draftOneMilestone(client, freelancer, {
+      agreementId,
+      title: 'Speech corpus',
+      scope: 'Transcribe the corpus.',
+      milestone: { title: 'Transcripts', amount: '100000', criteria: 'WER of at most 0.1' },
+    });
+    await api.acceptTerms(freelancer, agreementId);
+    const milestone = `/v1/agreements/${agreementId}/milestones/m1`;
+    await fundedByApi(client, agreementId);
+    expect(
+      (
+        await api.call('POST', `${milestone}/deliverables`, freelancer.token, {
+          artifactSha256: 'cd'.repeat(32),
+          uri: 'https://artifacts.example.com/speech/transcripts.zip',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await api.call('POST', `${milestone}/disputes`, client.token, { reason: 'The WER is 0.2' })).status).toBe(
+      200,
+    );
+    const disputed = async () =>
+      (
+        (await api.call('GET', `/v1/agreements/${agreementId}`, client.token)).body as {
+          milestones: { status: string; dispute?: { panel?: { userId: string }[] } }[];
+        }
+      ).milestones[0];
+    // A panel of three is drawn, so all three governed arbitrators sit on it.
+    expect((await disputed())?.dispute?.panel?.map((member) => member.userId).sort()).toEqual(
+      panel.map((arbitrator) => arbitrator.party.userId).sort(),
+    );
+    const vote = async (arbitrator: E2ePerson) =>
+      (
+        await api.call('POST', `${milestone}/dispute/votes`, arbitrator.token, {
+          escrowAmount: '100000',
+          clientShare: '40000',
+          freelancerShare: '60000',
+          reason: 'Half the files meet the WER',
+        })
+      ).status;
+    expect(await vote(leaving)).toBe(200);
+    // Governance removes the arbitrator who has voted; their vote stays on the record.
+    await api.governArbitrators([staying.party, third.party]);
+
+    const side = await openPage(browser);
+    try {
+      const page = side.page;
+      await signIn(page, api.url, staying.party.userId, password(staying.party.userId));
+      await page.getByRole('link', { name: 'Disputes' }).click();
+      const row = page.getByTestId('panel-dispute').filter({ hasText: agreementId });
+      const votes = row.locator('td').nth(4);
+      await votes.filter({ hasText: /./ }).waitFor();
+      expect(await votes.textContent()).toBe('0 of 2 (1 of the 3 drawn removed by governance; 1 vote not counted)');
+      // The same split again: with the removed member's vote, two of the three drawn would
+      // decide; of the two still governed, one vote is no majority.
+      expect(await vote(staying)).toBe(200);
+      expect((await disputed())?.status).toBe('disputed');
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await votes.filter({ hasText: /^1 of 2 / }).waitFor();
+      expect(await row.locator('td').allTextContents()).toEqual([
+        expect.stringContaining(agreementId),
+        'Transcripts (m1)',
+        '€1,000.00',
+        expect.stringMatching(/ by the client$/),
+        '1 of 2 (1 of the 3 drawn removed by governance; 1 vote not counted)',
+        'client €400.00, freelancer €600.00',
+        'awaiting a majority',
+      ]);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(side.policyViolations).toEqual([]);
+    } finally {
+      await side.context.close();
+    }
+  });
+
   it('a client and a freelancer complete a milestone in two browsers, each seeing the other step in live', async () => {
     const { client, freelancer } = await partiesWhoCanBePaid(`cleo-${suffix}`, `finn-${suffix}`);
     const agreementId = `CON-${suffix}`;
