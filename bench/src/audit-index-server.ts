@@ -14,7 +14,7 @@
  * a .cpuprofile file that Chrome DevTools opens) and its heaviest functions by self time.
  */
 import cluster from 'node:cluster';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -310,6 +310,17 @@ async function main(): Promise<void> {
   if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(workers) || workers <= 0) {
     throw new Error('usage: audit-index-server.js <agreements> [<workers> [<data dir> [reuse]]]');
   }
+  let closing = false;
+  // The benchmark gone (killed, or its output cut off), nobody would stop this server or
+  // remove the database it loaded: it does both itself.
+  process.once('disconnect', () => {
+    if (!closing) process.exit(1);
+  });
+  // Stopped with the benchmark's process group (Ctrl-C, a timeout): the same.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
+  process.once('exit', () => {
+    if (!closing && dataDirText !== '') rmSync(dataDirText, { recursive: true, force: true });
+  });
   const serving = await serve(size, workers, dataDirText === '' ? undefined : dataDirText, mode === 'reuse');
   const session = new Session();
   session.connect();
@@ -327,6 +338,7 @@ async function main(): Promise<void> {
         writeFileSync(command.file, JSON.stringify(profile));
         send({ kind: 'profile', ...summarise(profile as unknown as Profile) });
       } else {
+        closing = true;
         session.disconnect();
         await serving.close();
         process.disconnect();
