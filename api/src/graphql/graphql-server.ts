@@ -3,8 +3,6 @@ import {
   GraphQLError,
   isNonNullType,
   NoSchemaIntrospectionCustomRule,
-  validate,
-  ValuesOfCorrectTypeRule,
   type GraphQLSchema,
   type ValidationContext,
   type ValidationRule,
@@ -15,6 +13,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { ApiConfig } from '../config.js';
 import type { GraphqlContext, HttpRequestShare, SchemaModule } from './context.js';
 import { conciseVariableErrors } from './variable-errors.js';
+import { costOfShape } from './page-size-cost.js';
 import { errorRequestIds } from './error-request-ids.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
 
@@ -61,19 +60,7 @@ type DocumentLimit = 'depth' | 'cost' | 'aliases' | 'tokens' | 'directives';
  */
 function refuseOver(limit: DocumentLimit) {
   return [
-    (context: ValidationContext | null, refusal: GraphQLError): never => {
-      // The cost counts a list's literal `first` as written, so a literal no Int can hold
-      // (`first: 2147483648`) reads as a costly document; it is refused as the argument it is,
-      // with graphql-js's own words, and the document-field naming then names `first`.
-      if (limit === 'cost' && context !== null) {
-        const [badLiteral] = validate(context.getSchema(), context.getDocument(), [ValuesOfCorrectTypeRule]);
-        if (badLiteral !== undefined) {
-          throw new GraphQLError(badLiteral.message, {
-            nodes: badLiteral.nodes,
-            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } },
-          });
-        }
-      }
+    (_context: ValidationContext | null, refusal: GraphQLError): never => {
       throw new GraphQLError(refusal.message.replace(/^Syntax Error: /, ''), {
         // The document as a whole is over the limit: the field is the request's `query` member.
         extensions: { code: 'QUERY_LIMIT_EXCEEDED', status: 400, limit, field: 'query' },
@@ -142,13 +129,21 @@ export function createGraphqlServer(
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: config.graphql.maxDepth, ignoreIntrospection: false, onReject: refuseOver('depth') },
-        costLimit: { maxCost: config.graphql.maxCost, ignoreIntrospection: false, onReject: refuseOver('cost') },
+        // Counted by costOfShape below instead, page sizes alike however written.
+        costLimit: { enabled: false },
         maxAliases: { n: 15, onReject: refuseOver('aliases') },
         maxTokens: { n: 4000, onReject: refuseOver('tokens') },
         maxDirectives: { n: 20, onReject: refuseOver('directives') },
         // Suggestions would spell out the schema that introspection keeps to itself.
         blockFieldSuggestion: { enabled: !introspection },
       }),
+      {
+        onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
+          addValidationRule(
+            costOfShape({ maxCost: config.graphql.maxCost, ignoreIntrospection: false, onReject: refuseOver('cost') }),
+          );
+        },
+      },
       ...(introspection ? [] : [noIntrospection]),
       responseCaching,
       conciseVariableErrors,

@@ -227,6 +227,18 @@ describe('the GraphQL endpoint', () => {
     expect(tooWide.status).toBe(notAnInt.status);
   });
 
+  it('counts a page size written in the document as it counts one passed as a variable, against the cost limit', async () => {
+    const { token } = await server().person('full-page', 'ClientOrg', 'client');
+    const selection = '{ items { role agreement { agreementId title milestones { milestoneId status amount } } } }';
+    const literal = await graphql(`{ agreementPage(first: 500) ${selection} }`, { token });
+    const variable = await graphql(`query Page($first: Int) { agreementPage(first: $first) ${selection} }`, {
+      token,
+      variables: { first: 500 },
+    });
+    expect(literal.body.errors).toBeUndefined();
+    expect(literal.body).toEqual(variable.body);
+  });
+
   it.each([
     ['depth', '{ me { userId } }'.replace('userId', 'a { b { c { d { e { f { g { h { i } } } } } } } }')],
     ['aliases', `{ ${Array.from({ length: 16 }, (_, index) => `a${String(index)}: me { userId }`).join(' ')} }`],
