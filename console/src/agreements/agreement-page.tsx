@@ -60,7 +60,9 @@ function DisputePanel({ milestone }: { milestone: PageMilestone }) {
           <PartyName party={member} />
         </span>
       ))}
-      {milestone.dispute?.decision == null ? ' (a majority agreeing on one split decides)' : ''}
+      {milestone.dispute?.decision == null
+        ? ' (a majority of the members still governed, agreeing on one split, decides)'
+        : ''}
     </p>
   );
 }
