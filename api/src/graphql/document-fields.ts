@@ -1,7 +1,9 @@
 import {
   Kind,
   parse,
+  type ArgumentNode,
   type ASTNode,
+  type DirectiveNode,
   type DocumentNode,
   type GraphQLError,
   type SelectionSetNode,
@@ -24,14 +26,26 @@ function valuePath(value: ValueNode, position: number, path: string): string {
   return path;
 }
 
+/** The argument among `arguments` (and the path inside its literal) a document position falls in, if any. */
+function argumentPathAmong(arguments_: readonly ArgumentNode[] | undefined, position: number): string | undefined {
+  const argument = arguments_?.find((candidate) => holds(candidate, position));
+  return argument === undefined ? undefined : valuePath(argument.value, position, argument.name.value);
+}
+
+/** The argument of a directive (`@include(if: …)`) a document position falls in, if any. */
+function directiveArgumentPath(directives: readonly DirectiveNode[] | undefined, position: number): string | undefined {
+  const directive = directives?.find((candidate) => holds(candidate, position));
+  return directive === undefined ? undefined : argumentPathAmong(directive.arguments, position);
+}
+
 /** The argument (and the path inside its literal) a document position falls in, if any. */
 function argumentPathAt(selections: SelectionSetNode | undefined, position: number): string | undefined {
   for (const selection of selections?.selections ?? []) {
     if (!holds(selection, position)) continue;
-    if (selection.kind === Kind.FIELD) {
-      const argument = selection.arguments?.find((candidate) => holds(candidate, position));
-      if (argument !== undefined) return valuePath(argument.value, position, argument.name.value);
-    }
+    const path =
+      (selection.kind === Kind.FIELD ? argumentPathAmong(selection.arguments, position) : undefined) ??
+      directiveArgumentPath(selection.directives, position);
+    if (path !== undefined) return path;
     if (selection.kind !== Kind.FRAGMENT_SPREAD) return argumentPathAt(selection.selectionSet, position);
   }
   return undefined;
@@ -79,7 +93,17 @@ function argumentPathIn(document: DocumentNode, position: number): string | unde
   for (const definition of document.definitions) {
     if (!holds(definition, position)) continue;
     if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) return undefined;
-    return argumentPathAt(definition.selectionSet, position);
+    // A variable's default stands for the value a request leaves out: named as that value is.
+    const defaulted =
+      definition.kind === Kind.OPERATION_DEFINITION
+        ? definition.variableDefinitions?.find(
+            (variable) => variable.defaultValue !== undefined && holds(variable.defaultValue, position),
+          )
+        : undefined;
+    if (defaulted?.defaultValue !== undefined) {
+      return valuePath(defaulted.defaultValue, position, `variables.${defaulted.variable.name.value}`);
+    }
+    return directiveArgumentPath(definition.directives, position) ?? argumentPathAt(definition.selectionSet, position);
   }
   return undefined;
 }

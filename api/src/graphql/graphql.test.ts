@@ -128,11 +128,26 @@ describe('the GraphQL endpoint', () => {
         'mutation ($r: Int) { declineAgreement(input: { agreementId: "A", reason: $r }) { transactionId } }',
         'input.reason',
       ],
+      // A directive's argument, and a variable's default (the value a request leaves out).
+      ['{ me { userId @include(if: 2147483648) } }', 'if'],
+      ['query @skip(if: "no") { me { userId } }', 'query'],
+      ['query ($n: Int = 2147483648) { agreements(first: $n) { role } }', 'variables.n'],
+      [
+        'query ($p: PartyInput = { mspId: "ClientOrgMSP", userId: 5 }) { agreements(party: $p) { role } }',
+        'variables.p.userId',
+      ],
     ] as const) {
       const response = await server().request('POST', '/graphql', { token, body: { query } });
       const [error] = (response.body as GraphqlResponse).errors ?? [];
       expect([query, error?.extensions?.status, error?.extensions?.field]).toEqual([query, 400, field]);
     }
+    // A page size past the field's range, written in the document: the argument, not the cost.
+    const widePage = await server().request('POST', '/graphql', {
+      token,
+      body: { query: '{ agreements(first: 1500) { role } }' },
+    });
+    const [wideError] = (widePage.body as GraphqlResponse).errors ?? [];
+    expect(wideError?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', status: 422, field: 'first' });
     // In a variable's value, as in a literal: dotted paths, and a required field left out named itself.
     for (const [query, variables, field] of [
       [
