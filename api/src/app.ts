@@ -25,7 +25,7 @@ import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } from './http/json-limits.js';
 import { assertUniqueMemberNames } from './http/json-member-names.js';
-import { callerRateLimit } from './http/rate-limits.js';
+import { callerRateLimit, uncountedRefusalsCounted } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
 import { hasSignedBody, refusedCallbacksCounted, signedBodyReader } from './http/signed-bodies.js';
@@ -228,6 +228,7 @@ export function createApp(deps: AppDependencies): Express {
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });
   const callbackLimit = callerRateLimit(deps.config.callbackRateLimitPerMinute, {
     store: deps.rateLimitStore?.('callbacks'),
+    counted: 'refused callbacks',
   });
   // Signed messages (providers' callbacks) are counted only once refused (see refusedCallbacksCounted):
   // a provider answering many instructions neither stalls settlement nor uses up its address's
@@ -274,6 +275,7 @@ export function createApp(deps: AppDependencies): Express {
   );
 
   app.use(unknownRoute(served));
+  app.use(uncountedRefusalsCounted(rateLimit));
   app.use(errorHandler(deps.log, { graphqlPath: graphql.graphqlEndpoint }));
   return app;
 }

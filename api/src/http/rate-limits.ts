@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { ApiError } from '../errors/api-error.js';
 
@@ -24,9 +24,12 @@ function callerKey(request: Request, response: Response): string {
     : `principal:${principal.kind}:${principal.id}`;
 }
 
-function rateLimited(perMinute: number): ApiError {
-  return new ApiError(429, 'RATE_LIMITED', `at most ${String(perMinute)} requests a minute; try again later`);
+function rateLimited(perMinute: number, counted: string): ApiError {
+  return new ApiError(429, 'RATE_LIMITED', `at most ${String(perMinute)} ${counted} a minute; try again later`);
 }
+
+/** Requests some limit has counted, so that one refused before any limit saw it is counted once (see {@link uncountedRefusalsCounted}). */
+const countedRequests = new WeakSet<Request>();
 
 /** Where a limit's counts live. */
 export interface RateLimitStoreOptions {
@@ -35,6 +38,8 @@ export interface RateLimitStoreOptions {
    * workers are not N times more permissive); this process's memory without one.
    */
   readonly store?: Store | undefined;
+  /** What the limit counts, in its refusal's words: `requests` unless said. */
+  readonly counted?: string;
 }
 
 /**
@@ -43,7 +48,8 @@ export interface RateLimitStoreOptions {
  */
 export function callerRateLimit(perMinute: number, options: RateLimitStoreOptions = {}): RateLimit {
   const store: Store = options.store ?? new MemoryStore();
-  const middleware = rateLimit({
+  const counted = options.counted ?? 'requests';
+  const limiter = rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
@@ -52,12 +58,16 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
     keyGenerator: callerKey,
     // Through the error handler, which answers in the shape of the endpoint (REST or GraphQL).
     handler: (_request, _response, next) => {
-      next(rateLimited(perMinute));
+      next(rateLimited(perMinute, counted));
     },
   });
   return {
-    middleware,
+    middleware: (request, response, next) => {
+      countedRequests.add(request);
+      return limiter(request, response, next);
+    },
     async charge(request, response, count) {
+      countedRequests.add(request);
       const key = callerKey(request, response);
       let totalHits = 0;
       let resetTime: Date | undefined;
@@ -65,8 +75,28 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
       if (totalHits > perMinute) {
         const seconds = resetTime === undefined ? 60 : Math.ceil((resetTime.getTime() - Date.now()) / 1000);
         response.setHeader('retry-after', String(Math.max(1, seconds)));
-        throw rateLimited(perMinute);
+        throw rateLimited(perMinute, counted);
       }
     },
+  };
+}
+
+/**
+ * Counts a request refused before any limit counted it (a body that is not JSON, an
+ * encoding the API does not take, a path that is not valid percent-encoding, a body over
+ * the size limit) against `limit`, per address, and answers 429 `RATE_LIMITED` with
+ * `Retry-After` instead once the address is over it: refusing a request costs the server
+ * as much as answering one, and such requests were otherwise never limited. Registered
+ * after every route, as an error handler.
+ */
+export function uncountedRefusalsCounted(limit: RateLimit): ErrorRequestHandler {
+  return (error: unknown, request, response, next) => {
+    if (countedRequests.has(request)) {
+      next(error);
+      return;
+    }
+    limit.charge(request, response, 1).then(() => {
+      next(error);
+    }, next);
   };
 }

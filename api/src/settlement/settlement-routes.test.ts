@@ -913,6 +913,50 @@ describe('settlement routes over HTTP', () => {
     });
   });
 
+  describe('with a budget of two requests a minute per address', () => {
+    let api: Api;
+
+    beforeAll(async () => {
+      api = await startApi({ settlement: true, env: { RATE_LIMIT_PER_MINUTE: '2' } });
+    });
+
+    afterAll(async () => {
+      await api.close();
+    });
+
+    it('counts requests refused before any limit saw them (bodies that are not JSON, encodings not taken) against it', async () => {
+      const notJson = () => api.request('POST', '/v1/credentials/verify', { body: '{"bad json' });
+      expect((await notJson()).status).toBe(400);
+      const badEncoding = await api.request('POST', '/v1/settlement/callbacks/sandbox', {
+        headers: { 'content-encoding': 'x-foo' },
+        body: '{}',
+      });
+      expect(badEncoding.status).toBe(415);
+      const over = await notJson();
+      expect([over.status, over.body]).toEqual([429, expect.objectContaining({ code: 'RATE_LIMITED' }) as unknown]);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(429);
+      // A genuine callback is never counted, so never refused by it.
+      await api.db
+        .insertInto('settlement_outbox')
+        .values(
+          outboxRow('A-9/m1/fund-escrow-1', {
+            state: 'sent',
+            attempts: 1,
+            next_attempt_at: null,
+            provider_reference: 'sbx_ref_1',
+          }),
+        )
+        .execute();
+      const genuine = await api.request(
+        'POST',
+        '/v1/settlement/callbacks/sandbox',
+        signed(paidData('A-9/m1/fund-escrow-1')),
+      );
+      expect([genuine.status, genuine.body]).toEqual([200, { status: 'accepted' }]);
+    });
+  });
+
   describe('without a settlement configuration', () => {
     let api: Api;
 
