@@ -23,7 +23,13 @@ import { ApiError } from './errors/api-error.js';
 import { consolePagePaths, consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
-import { assertJsonDepth, assertUtf8Body, assertUtf8Json, maxRequestBodyBytes } from './http/json-limits.js';
+import {
+  assertJsonDepth,
+  assertUtf8Body,
+  assertUtf8Json,
+  maxRequestBodyBytes,
+  refuseDeclaredOversize,
+} from './http/json-limits.js';
 import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit, uncountedRefusalsCounted } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
@@ -175,6 +181,7 @@ export function createApp(deps: AppDependencies): Express {
     response.json(document);
   });
 
+  app.use(refuseDeclaredOversize);
   // GraphQL reads its own request bodies (see graphqlRequestGate); only the REST routes take parsed JSON here.
   app.use(signedBodyReader(routes));
   app.use('/v1', (request, _response, next) => {

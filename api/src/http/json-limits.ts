@@ -1,8 +1,34 @@
 import { isUtf8 } from 'node:buffer';
+import type { RequestHandler } from 'express';
 import { ApiError } from '../errors/api-error.js';
 
 /** Bytes of a JSON request body, REST or GraphQL, before or after inflating. */
 export const maxRequestBodyBytes = 1_048_576;
+
+/**
+ * Refuses at once, 413 `PAYLOAD_TOO_LARGE` naming `body`, a request whose
+ * `Content-Length` declares more than {@link maxRequestBodyBytes}, and closes its connection
+ * after the answer. The body parsers would read such a body to its end before refusing it
+ * (so as not to answer mid-upload), and a client that declares more than it sends then
+ * waits for the request timeout (408) instead of learning that the body is too large.
+ */
+export const refuseDeclaredOversize: RequestHandler = (request, response, next) => {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (!(declared > maxRequestBodyBytes)) {
+    next();
+    return;
+  }
+  // The body is left unread: the connection cannot carry another request.
+  response.setHeader('connection', 'close');
+  next(
+    new ApiError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `the request body is larger than the limit of 1 MB (Content-Length declares ${String(declared)} bytes)`,
+      'body',
+    ),
+  );
+};
 
 /**
  * Nesting a caller's JSON may have. Code downstream (validation, canonical encoding,

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { graphqlRefusalIn, refusalAt } from '../test-support/party-refusals.js';
 import { suiteServer } from '../test-support/suite-server.js';
@@ -231,5 +233,26 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       'content-encoding': 'gzip',
     });
     expect([answer.status, answer.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+});
+
+describe('a body declared larger than the limit', () => {
+  const server = suiteServer();
+
+  it('is refused 413 at once, before it arrives, and its connection closed', async () => {
+    const { port } = new URL(server().url);
+    for (const path of ['/v1/credentials/verify', '/v1/settlement/callbacks/sandbox', '/graphql']) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      // Two of the two million bytes declared: only an answer before the rest arrives can come.
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{}`,
+      );
+      await closed;
+      expect([path, received.split('\r\n')[0]]).toEqual([path, 'HTTP/1.1 413 Payload Too Large']);
+      expect(received).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    }
   });
 });
