@@ -275,7 +275,8 @@ describe('the API cluster (node:cluster HTTP workers)', () => {
     };
     try {
       const clients = Array.from({ length: 16 }, askUntilRefused);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Killed once the workers serve (a loaded machine may take longer than any fixed wait to get there).
+      await waitFor(() => answers.some((answer) => answer.status === 200));
       running.child.kill('SIGKILL');
       await Promise.all(clients);
       expect(answers.some((answer) => answer.status === 200)).toBe(true);
