@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,15 +80,25 @@ describe('network:status after remove-org', () => {
     const config = loadNetworkConfig({ home, portOffset: 0 });
     const network = new LocalNetwork(config, toolchainAt(path.join(home, 'toolchain')));
     mkdirSync(path.join(home, 'work'), { recursive: true });
+    // The API's /healthz, answered here for the primary the test starts.
+    let answering = true;
+    const health = http.createServer((_request, response) => {
+      response.statusCode = answering ? 200 : 503;
+      response.end();
+    });
+    health.listen(0, '127.0.0.1');
+    await once(health, 'listening');
+    const healthPort = (health.address() as AddressInfo).port;
     // A primary with two children, as the API runs with API_WORKERS=2.
     const primary = network.registry.start({
       name: 'api',
       kind: 'api',
       command: 'sh',
-      args: ['-c', 'sleep 60 & sleep 60 & wait'],
+      // Named as node:cluster names its workers in their environment.
+      args: ['-c', 'NODE_UNIQUE_ID=1 sleep 60 & NODE_UNIQUE_ID=3 sleep 60 & wait'],
       env: process.env,
       cwd: path.join(home, 'work'),
-      ports: [3000],
+      ports: [healthPort],
     });
     try {
       // Signals and forks take effect a moment after the call: the status is asked again until it shows them.
@@ -100,10 +113,14 @@ describe('network:status after remove-org', () => {
       const workersOf = async () =>
         (await network.status()).processes.filter((entry) => entry.name.startsWith('api worker '));
       const primaryOf = async () => (await network.status()).processes.find((entry) => entry.name === 'api');
-      const workers = await statusShowing(workersOf, (listed) => listed.length >= 2);
+      // Until each child has exec'd with its environment, it is named by PID.
+      const workers = await statusShowing(
+        workersOf,
+        (listed) => listed.length >= 2 && listed.every((entry) => !entry.name.includes('(PID')),
+      );
       expect(workers.map((entry) => [entry.name, entry.kind, entry.healthy])).toEqual([
         ['api worker 1', 'api', true],
-        ['api worker 2', 'api', true],
+        ['api worker 3', 'api', true],
       ]);
       expect(new Set(workers.map((entry) => entry.pid)).size).toBe(2);
       expect(workers.map((entry) => entry.pid)).not.toContain(primary.pid);
@@ -118,8 +135,15 @@ describe('network:status after remove-org', () => {
       const continued = await statusShowing(primaryOf, (entry) => entry?.suspended !== true);
       expect(continued).toMatchObject({ pid: primary.pid, healthy: true });
       expect(continued?.suspended).toBeUndefined();
+      // Alive, but its /healthz refused: unhealthy.
+      answering = false;
+      expect((await network.status()).processes.find((entry) => entry.name === 'api')).toMatchObject({
+        pid: primary.pid,
+        healthy: false,
+      });
     } finally {
       await network.registry.stop('api');
+      health.close();
     }
   });
 });

@@ -66,7 +66,7 @@ import {
 } from './fabric/nodes.js';
 import { describeConflicts, findPortConflicts, isPortFree } from './processes/ports.js';
 import { isAlive, NetworkLock, ProcessRegistry, type ProcessRecord, type StartRequest } from './processes/registry.js';
-import { childPids, processRssKib, processSuspended } from './processes/proc.js';
+import { childPids, processEnvironmentValue, processRssKib, processSuspended } from './processes/proc.js';
 import { StopWaiting, waitUntil } from './processes/wait.js';
 import type { Toolchain } from './toolchain/toolchain.js';
 
@@ -803,8 +803,12 @@ export class LocalNetwork {
     for (const record of records.filter(
       (candidate) => !removed.has(candidate.name) && !requests.some((request) => request.name === candidate.name),
     )) {
+      // The API answers its /healthz through the primary and a worker; other such processes count while alive.
+      const apiPort = record.kind === 'api' ? record.ports[0] : undefined;
       const recorded: ProcessStatus = {
-        ...(await processStatus(record, record, (alive) => Promise.resolve(alive))),
+        ...(await processStatus(record, record, (alive) =>
+          alive && apiPort !== undefined ? isHealthy(apiPort) : Promise.resolve(alive),
+        )),
         ...(record.details === undefined ? {} : { details: record.details }),
       };
       processes.push(recorded, ...apiWorkers(recorded));
@@ -1035,15 +1039,19 @@ async function processStatus(
 
 /**
  * The API's HTTP workers (`API_WORKERS` > 1): the children of its primary, each listed
- * as `<primary name> worker <n>` with its own PID, memory and state, so that one killed or
- * stopped can be found without reading the API's log.
+ * as `<primary name> worker <id>` (the cluster's worker id, as the API's log names it, from
+ * the worker's `NODE_UNIQUE_ID`) with its own PID, memory and state, so that one killed or
+ * stopped can be found without reading the API's log. A worker's health is its process's
+ * state alone (running or suspended): the primary hands each connection to a worker in
+ * turn, so no request can ask one worker in particular.
  */
 function apiWorkers(primary: ProcessStatus): ProcessStatus[] {
   if (primary.kind !== 'api' || primary.pid === undefined) return [];
-  return childPids(primary.pid).map((pid, index) => {
+  return childPids(primary.pid).map((pid) => {
     const suspended = processSuspended(pid);
+    const workerId = processEnvironmentValue(pid, 'NODE_UNIQUE_ID');
     return {
-      name: `${primary.name} worker ${String(index + 1)}`,
+      name: `${primary.name} worker ${workerId ?? `(PID ${String(pid)})`}`,
       kind: primary.kind,
       pid,
       ports: primary.ports,

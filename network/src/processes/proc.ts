@@ -57,6 +57,18 @@ export function childPids(pid: number): number[] {
   return [...children].sort((left, right) => left - right);
 }
 
+/** One variable of a process's environment as it started (/proc/<pid>/environ), if readable and set. */
+export function processEnvironmentValue(pid: number, name: string): string | undefined {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\u0000')
+      .find((candidate) => candidate.startsWith(`${name}=`));
+    return entry?.slice(name.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
 export function processCommandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000').filter(Boolean).join(' ');
