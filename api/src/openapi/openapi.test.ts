@@ -72,7 +72,13 @@ describe('the OpenAPI document served at /openapi.json', () => {
             path,
             method,
             status,
-            { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            {
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+              // Those that say when to send again say so in their header.
+              ...(['429', '503', '504'].includes(status)
+                ? { headers: { 'Retry-After': expect.anything() as unknown } }
+                : {}),
+            },
           ]);
         }
       }

@@ -33,7 +33,7 @@ const errorDescriptions: Record<number, string> = {
   422: 'Input fails validation; `field` names it',
   413: 'The request body is larger than 1 MB',
   415: 'The request body is not JSON, or in an unsupported encoding or charset',
-  429: 'Rate limit reached',
+  429: 'Rate limit reached; try again after `Retry-After` seconds',
   500: 'Unexpected error; quote the request id',
   503: 'Endorsement or ordering failed, the peers were at capacity (PEERS_BUSY: nothing was sent), a service did not answer, or the database was busy; try again after `Retry-After` seconds',
   504: 'Sent for ordering but the commit status is not known yet; send it again with the same request id after `Retry-After` seconds',
@@ -108,6 +108,13 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query', t
   }));
 }
 
+/** Refusals that say when to try again (RFC 9110 §10.2.3). */
+const retryAfterStatuses = new Set([429, 503, 504]);
+const retryAfterHeader = {
+  description: 'Seconds to wait before sending the request again',
+  schema: { type: 'string', pattern: '^[0-9]+$' },
+};
+
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the same route specs and
  * zod schemas the handlers validate with, so the two cannot disagree.
@@ -150,6 +157,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     for (const status of [...statuses].sort()) {
       responses[String(status)] = {
         description: errorDescriptions[status] ?? 'Error',
+        ...(retryAfterStatuses.has(status) ? { headers: { 'Retry-After': retryAfterHeader } } : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }
