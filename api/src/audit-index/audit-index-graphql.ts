@@ -9,6 +9,7 @@ import type { Db } from '../db/database.js';
 import { notFound } from '../errors/api-error.js';
 import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { inputFields } from '../graphql/input-arguments.js';
+import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import {
   agreementNode,
@@ -126,6 +127,9 @@ export function auditIndexSchema(deps: {
           pageSchema,
           inputFields({ first: args.first, after: args.after, direction: args.direction }),
         );
+        // Index pages count against the request's records as ledger pages do: aliases and a
+        // batch's operations of 100 each could otherwise ask for thousands of rows at once.
+        claimLedgerRecords(context, page.first);
         return connectionOf(await run(context, filter, page), node);
       });
   };

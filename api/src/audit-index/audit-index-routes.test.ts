@@ -87,6 +87,28 @@ describe('index listings refuse ranges given the wrong way round', () => {
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field });
   });
 
+  it("counts index pages against the request's 1,000 records, over aliases and a batch's operations", async () => {
+    const auditor = await server().person('wide-index-auditor', 'AuditOrg', 'auditor');
+    const aliases = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, index) => `b${String(index)}: indexedBlocks(first: 100) { totalCount }`).join(' ')} }`;
+    const refusalOf = (body: unknown) =>
+      (body as { errors?: { message?: string; extensions?: { code?: string; field?: string } }[] }).errors?.find(
+        (error) => error.extensions?.code === 'VALIDATION_FAILED',
+      );
+    const ten = await server().request('POST', '/graphql', { token: auditor.token, body: { query: aliases(10) } });
+    expect(refusalOf(ten.body)).toBeUndefined();
+    const eleven = await server().request('POST', '/graphql', { token: auditor.token, body: { query: aliases(11) } });
+    expect(refusalOf(eleven.body)).toMatchObject({
+      message: expect.stringMatching(/may ask for 1000 records together; this one asks for 1100/) as unknown,
+      extensions: { field: 'first' },
+    });
+    const batch = await server().request('POST', '/graphql', {
+      token: auditor.token,
+      body: [{ query: aliases(6) }, { query: aliases(6) }],
+    });
+    expect(refusalOf((batch.body as unknown[])[1])).toMatchObject({ extensions: { field: 'first' } });
+  });
+
   it('answers an empty index with the indexed height for every new listing, and 403 to a role without the scope', async () => {
     const auditor = await server().person('empty-auditor', 'AuditOrg', 'auditor');
     for (const path of [

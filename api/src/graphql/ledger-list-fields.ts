@@ -11,7 +11,7 @@ const pageArguments = z.object(ledgerPageShape);
 /**
  * The most records the list fields of one GraphQL request may ask for together (the sum
  * of their `first`, 100 for each that gives none), over every operation of a batch:
- * pages read from the ledger, and pages of the read log. The cost limit counts the
+ * pages read from the ledger, pages of the audit index, and pages of the read log. The cost limit counts the
  * document's shape, not page sizes (see `costOfShape`), and each operation of a batch alone;
  * aliases of one list field at 500 each had one request run the peers past their deadline.
  */
