@@ -34,7 +34,13 @@ import { assertUniqueMemberNames } from './http/json-member-names.js';
 import { callerRateLimit, uncountedRefusalsCounted } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
-import { hasSignedBody, refusedCallbacksCounted, signedBodyReader } from './http/signed-bodies.js';
+import {
+  hasSignedBody,
+  markSignedRoutes,
+  onSignedRoute,
+  refusedCallbacksCounted,
+  signedBodyReader,
+} from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import { answerOptions, methodsServed, unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
@@ -170,18 +176,43 @@ export function createApp(deps: AppDependencies): Express {
     ...['get', 'post'].map((method) => ({ method, path: graphqlEndpoint, headWithGet: false })),
     ...consolePagePaths.map((path) => ({ method: 'get', path })),
   ]);
+  app.use(markSignedRoutes(routes));
+  // Before anything answers: no route takes a body this large, and none should wait for it.
+  app.use(refuseDeclaredOversize);
+  const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });
+  const callbackLimit = callerRateLimit(deps.config.callbackRateLimitPerMinute, {
+    store: deps.rateLimitStore?.('callbacks'),
+    counted: 'refused callbacks',
+  });
+  // What is answered before a caller is identified (preflights, the console's files, the
+  // OpenAPI document) counts against the address's budget like any request.
+  app.use((request, response, next) => {
+    if (request.method !== 'OPTIONS') {
+      next();
+      return;
+    }
+    void rateLimit.middleware(request, response, next);
+  });
   app.use(answerOptions(served));
 
   app.use(healthRouter(deps));
   // Static files under their own policy, before authentication: the page signs in through the API itself.
   const oidc = deps.config.jwt.oidc;
+  app.use('/console', (request, response, next) => {
+    void rateLimit.middleware(request, response, next);
+  });
   app.use(consoleRouter(deps.config.consoleDir, oidc?.consoleClientId === undefined ? undefined : oidc.issuer));
   const document = openApiDocument(routes, { version: apiVersion });
-  app.get('/openapi.json', (_request, response) => {
-    response.json(document);
-  });
+  app.get(
+    '/openapi.json',
+    (request, response, next) => {
+      void rateLimit.middleware(request, response, next);
+    },
+    (_request, response) => {
+      response.json(document);
+    },
+  );
 
-  app.use(refuseDeclaredOversize);
   // GraphQL reads its own request bodies (see graphqlRequestGate); only the REST routes take parsed JSON here.
   app.use(signedBodyReader(routes));
   app.use('/v1', (request, _response, next) => {
@@ -231,17 +262,21 @@ export function createApp(deps: AppDependencies): Express {
       next();
     },
   );
-  app.use(identifyCaller(deps.passport));
-  const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });
-  const callbackLimit = callerRateLimit(deps.config.callbackRateLimitPerMinute, {
-    store: deps.rateLimitStore?.('callbacks'),
-    counted: 'refused callbacks',
+  // A signed message's signature is its credential: an Authorization header a provider (or
+  // a proxy on its way) adds is not the API's to judge, and refusing it would refuse the message.
+  const identify = identifyCaller(deps.passport);
+  app.use((request, response, next) => {
+    if (onSignedRoute(request)) {
+      next();
+      return;
+    }
+    identify(request, response, next);
   });
   // Signed messages (providers' callbacks) are counted only once refused (see refusedCallbacksCounted):
   // a provider answering many instructions neither stalls settlement nor uses up its address's
   // budget for people, and nothing sent from its address without its key holds its callbacks back.
   app.use((request, response, next) => {
-    if (hasSignedBody(request)) {
+    if (onSignedRoute(request)) {
       next();
       return;
     }

@@ -63,6 +63,11 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
   });
   return {
     middleware: (request, response, next) => {
+      // Once per request, wherever it is first counted (a console path no file answers goes on to the API's 404).
+      if (countedRequests.has(request)) {
+        next();
+        return;
+      }
       countedRequests.add(request);
       return limiter(request, response, next);
     },

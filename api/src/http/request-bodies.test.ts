@@ -241,14 +241,21 @@ describe('a body declared larger than the limit', () => {
 
   it('is refused 413 at once, before it arrives, and its connection closed', async () => {
     const { port } = new URL(server().url);
-    for (const path of ['/v1/credentials/verify', '/v1/settlement/callbacks/sandbox', '/graphql']) {
+    for (const [method, path] of [
+      ['POST', '/v1/credentials/verify'],
+      ['POST', '/v1/settlement/callbacks/sandbox'],
+      ['POST', '/graphql'],
+      // Answered before any route reads a body: refused all the same, not left waiting for it.
+      ['GET', '/healthz'],
+      ['OPTIONS', '/v1/agreements'],
+    ] as const) {
       const socket = net.connect(Number(port), '127.0.0.1');
       let received = '';
       socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
       const closed = once(socket, 'close');
       // Two of the two million bytes declared: only an answer before the rest arrives can come.
       socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{}`,
+        `${method} ${path} HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{}`,
       );
       await closed;
       expect([path, received.split('\r\n')[0]]).toEqual([path, 'HTTP/1.1 413 Payload Too Large']);

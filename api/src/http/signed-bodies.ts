@@ -1,10 +1,48 @@
-import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { ApiError } from '../errors/api-error.js';
 import { maxRequestBodyBytes } from './json-limits.js';
 import type { RateLimit } from './rate-limits.js';
 import { refuseUndecodableParameters, type RequestWithRawBody, type RouteSpec } from './route.js';
 
 const signedBodies = new WeakSet<Request>();
+const onSignedRoutes = new WeakSet<Request>();
+
+/**
+ * Marks each request to a route whose body is a signed message ({@link RouteSpec.signedBody}),
+ * by its method and its path up to the first parameter, before anything reads or refuses
+ * it: such a request is the provider's (or one pretending to be), and whatever refuses it
+ * (an oversize or undecodable body, an undecodable path, a bad signature) counts against
+ * the callback budget, not the address's budget for people (see {@link refusedCallbacksCounted}).
+ * Express matches paths without regard to case, and so does this.
+ */
+export function markSignedRoutes(routes: readonly RouteSpec[]): RequestHandler {
+  const signed = routes
+    .filter((spec) => spec.signedBody === true)
+    .map((spec) => {
+      const parameter = spec.path.indexOf('/:');
+      return {
+        method: spec.method.toUpperCase(),
+        path: (parameter === -1 ? spec.path : spec.path.slice(0, parameter + 1)).toLowerCase(),
+        exact: parameter === -1,
+      };
+    });
+  return (request, _response, next) => {
+    const path = request.path.toLowerCase();
+    if (
+      signed.some(
+        (route) =>
+          route.method === request.method &&
+          (route.exact ? path.replace(/\/$/, '') === route.path : path.startsWith(route.path)),
+      )
+    ) {
+      onSignedRoutes.add(request);
+    }
+    next();
+  };
+}
+
+/** Whether {@link markSignedRoutes} marked this request as sent to a signed-message route. */
+export const onSignedRoute = (request: Request): boolean => onSignedRoutes.has(request);
 
 /**
  * Reads the body of every route whose body is a signed message ({@link RouteSpec.signedBody})
@@ -35,16 +73,18 @@ export function signedBodyReader(routes: readonly RouteSpec[]): Router {
 export const hasSignedBody = (request: Request): boolean => signedBodies.has(request);
 
 /**
- * Counts each refused signed message (a 4xx answer: bad signature 401, unknown provider
- * 404, a confirmation refused 400) against `limit`, per sending address, and answers 429
- * `RATE_LIMITED` with `Retry-After` instead once the address is over it. Messages whose
- * signature verifies are never counted, so that what others send from a provider's
- * address cannot hold its callbacks back. Registered after the routes, as an error handler.
+ * Counts each refused request to a signed-message route (a 4xx answer: bad signature 401,
+ * unknown provider 404, a confirmation refused 400, a body too large or undecodable)
+ * against `limit`, per sending address, and answers 429 `RATE_LIMITED` with `Retry-After`
+ * instead once the address is over it. Messages whose signature verifies are never
+ * counted, so that what others send from a provider's address cannot hold its callbacks
+ * back, nor do any draw on the address's budget for people. Registered after the routes,
+ * as an error handler.
  */
 export function refusedCallbacksCounted(limit: RateLimit): ErrorRequestHandler {
   return (error: unknown, request, response, next) => {
     // A failure of the server's own (5xx: settlement off, the database busy) is no refusal of the sender.
-    if (!hasSignedBody(request) || !(error instanceof ApiError) || error.status >= 500) {
+    if (!onSignedRoute(request) || errorStatus(error) >= 500) {
       next(error);
       return;
     }
@@ -52,4 +92,11 @@ export function refusedCallbacksCounted(limit: RateLimit): ErrorRequestHandler {
       next(error);
     }, next);
   };
+}
+
+/** The status an error is answered with: an ApiError's, a body parser's (4xx), else 500. */
+function errorStatus(error: unknown): number {
+  if (error instanceof ApiError) return error.status;
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }

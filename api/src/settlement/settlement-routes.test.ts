@@ -913,30 +913,55 @@ describe('settlement routes over HTTP', () => {
     });
   });
 
-  describe('with a budget of two requests a minute per address', () => {
+  describe('with budgets of two requests and two refused callbacks a minute per address', () => {
     let api: Api;
 
     beforeAll(async () => {
-      api = await startApi({ settlement: true, env: { RATE_LIMIT_PER_MINUTE: '2' } });
+      api = await startApi({
+        settlement: true,
+        env: { RATE_LIMIT_PER_MINUTE: '2', CALLBACK_RATE_LIMIT_PER_MINUTE: '2' },
+      });
     });
 
     afterAll(async () => {
       await api.close();
     });
 
-    it('counts requests refused before any limit saw them (bodies that are not JSON, encodings not taken) against it', async () => {
+    it('counts requests refused before any limit saw them against the budget they belong to', async () => {
+      // Callbacks refused before their signature is read (an encoding not taken, an
+      // undecodable path, a body declared too large) are refused callbacks.
+      const badEncoding = () =>
+        api.request('POST', '/v1/settlement/callbacks/sandbox', {
+          headers: { 'content-encoding': 'x-foo' },
+          body: '{}',
+        });
+      expect((await badEncoding()).status).toBe(415);
+      expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(400);
+      const over = await badEncoding();
+      expect([over.status, over.body]).toEqual([
+        429,
+        expect.objectContaining({
+          code: 'RATE_LIMITED',
+          message: expect.stringContaining('refused callbacks') as unknown,
+        }) as unknown,
+      ]);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+
+      // None of them took anything of the people's budget; bodies that are not JSON do.
       const notJson = () => api.request('POST', '/v1/credentials/verify', { body: '{"bad json' });
       expect((await notJson()).status).toBe(400);
-      const badEncoding = await api.request('POST', '/v1/settlement/callbacks/sandbox', {
-        headers: { 'content-encoding': 'x-foo' },
-        body: '{}',
-      });
-      expect(badEncoding.status).toBe(415);
-      const over = await notJson();
-      expect([over.status, over.body]).toEqual([429, expect.objectContaining({ code: 'RATE_LIMITED' }) as unknown]);
-      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(429);
-      // A genuine callback is never counted, so never refused by it.
+      expect((await notJson()).status).toBe(400);
+      const peopleOver = await notJson();
+      expect([peopleOver.status, peopleOver.body]).toEqual([
+        429,
+        expect.objectContaining({
+          code: 'RATE_LIMITED',
+          message: expect.stringContaining('requests') as unknown,
+        }) as unknown,
+      ]);
+
+      // A genuine callback is never counted, so never refused by either budget, whatever
+      // credential header a proxy on its way added: its signature is its credential.
       await api.db
         .insertInto('settlement_outbox')
         .values(
@@ -948,12 +973,36 @@ describe('settlement routes over HTTP', () => {
           }),
         )
         .execute();
-      const genuine = await api.request(
-        'POST',
-        '/v1/settlement/callbacks/sandbox',
-        signed(paidData('A-9/m1/fund-escrow-1')),
-      );
+      const message = signed(paidData('A-9/m1/fund-escrow-1'));
+      const genuine = await api.request('POST', '/v1/settlement/callbacks/sandbox', {
+        headers: { ...message.headers, authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': 'not-a-key' },
+        body: message.body,
+      });
       expect([genuine.status, genuine.body]).toEqual([200, { status: 'accepted' }]);
+    });
+  });
+
+  describe('with a budget of two requests a minute per address, before a caller is identified', () => {
+    let api: Api;
+
+    beforeAll(async () => {
+      api = await startApi({ settlement: false, env: { RATE_LIMIT_PER_MINUTE: '2' } });
+    });
+
+    afterAll(async () => {
+      await api.close();
+    });
+
+    it('counts preflights, the OpenAPI document and the console against it', async () => {
+      expect((await api.request('GET', '/openapi.json')).status).toBe(200);
+      expect((await api.request('OPTIONS', '/v1/agreements')).status).toBe(204);
+      for (const [method, path] of [
+        ['GET', '/openapi.json'],
+        ['OPTIONS', '/v1/agreements'],
+        ['GET', '/console/'],
+      ] as const) {
+        expect([method, path, (await api.request(method, path)).status]).toEqual([method, path, 429]);
+      }
     });
   });
 
