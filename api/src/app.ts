@@ -198,18 +198,25 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRouter(deps));
   // Static files under their own policy, before authentication: the page signs in through the API itself.
   const oidc = deps.config.jwt.oidc;
+  // The console's pages count; its assets (immutable, cached by the browser) do not, so that
+  // the people behind one address (a company's NAT) are not refused the code of a page they loaded.
   app.use('/console', (request, response, next) => {
+    if (request.path.startsWith('/assets/')) {
+      next();
+      return;
+    }
     void rateLimit.middleware(request, response, next);
   });
   app.use(consoleRouter(deps.config.consoleDir, oidc?.consoleClientId === undefined ? undefined : oidc.issuer));
-  const document = openApiDocument(routes, { version: apiVersion });
+  // Serialised once: the document is large, and the same for every request.
+  const documentText = JSON.stringify(openApiDocument(routes, { version: apiVersion }));
   app.get(
     '/openapi.json',
     (request, response, next) => {
       void rateLimit.middleware(request, response, next);
     },
     (_request, response) => {
-      response.json(document);
+      response.type('application/json').send(documentText);
     },
   );
 

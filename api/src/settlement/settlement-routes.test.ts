@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Network } from '@hyperledger/fabric-gateway';
@@ -985,15 +988,25 @@ describe('settlement routes over HTTP', () => {
   describe('with a budget of two requests a minute per address, before a caller is identified', () => {
     let api: Api;
 
+    // A console of one page and one asset, built here.
+    const consoleDir = mkdtempSync(path.join(os.tmpdir(), 'gl-console-'));
+
     beforeAll(async () => {
-      api = await startApi({ settlement: false, env: { RATE_LIMIT_PER_MINUTE: '2' } });
+      mkdirSync(path.join(consoleDir, 'assets'));
+      writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>console</title>');
+      writeFileSync(path.join(consoleDir, 'assets', 'index-test.js'), 'export {};');
+      api = await startApi({
+        settlement: false,
+        env: { RATE_LIMIT_PER_MINUTE: '2', GIGLEDGER_CONSOLE_DIR: consoleDir },
+      });
     });
 
     afterAll(async () => {
       await api.close();
+      rmSync(consoleDir, { recursive: true, force: true });
     });
 
-    it('counts preflights, the OpenAPI document and the console against it', async () => {
+    it("counts preflights, the OpenAPI document and the console's pages against it", async () => {
       expect((await api.request('GET', '/openapi.json')).status).toBe(200);
       expect((await api.request('OPTIONS', '/v1/agreements')).status).toBe(204);
       for (const [method, path] of [
@@ -1003,6 +1016,8 @@ describe('settlement routes over HTTP', () => {
       ] as const) {
         expect([method, path, (await api.request(method, path)).status]).toEqual([method, path, 429]);
       }
+      // The console's assets are not counted (the browser caches them).
+      expect((await api.request('GET', '/console/assets/index-test.js')).status).toBe(200);
     });
   });
 
