@@ -803,12 +803,16 @@ export class LocalNetwork {
     for (const record of records.filter(
       (candidate) => !removed.has(candidate.name) && !requests.some((request) => request.name === candidate.name),
     )) {
-      // The API answers its /healthz through the primary and a worker; other such processes count while alive.
+      // The API answers its /healthz through the primary and a worker, which the primary
+      // takes in turn: asked once per worker, each is asked. Other such processes count while alive.
       const apiPort = record.kind === 'api' ? record.ports[0] : undefined;
+      const asks = isAlive(record) ? Math.max(1, childPids(record.pid).length) : 1;
       const recorded: ProcessStatus = {
-        ...(await processStatus(record, record, (alive) =>
-          alive && apiPort !== undefined ? isHealthy(apiPort) : Promise.resolve(alive),
-        )),
+        ...(await processStatus(record, record, async (alive) => {
+          if (!alive || apiPort === undefined) return alive;
+          for (let ask = 0; ask < asks; ask += 1) if (!(await isHealthy(apiPort))) return false;
+          return true;
+        })),
         ...(record.details === undefined ? {} : { details: record.details }),
       };
       processes.push(recorded, ...apiWorkers(recorded));
@@ -1009,6 +1013,8 @@ export interface ProcessStatus {
   readonly healthy: boolean;
   /** Alive but stopped by a signal (SIGSTOP) or a tracer: it answers nothing until continued. */
   readonly suspended?: boolean;
+  /** False where `healthy` is the process's state alone, no request having asked it (an API worker). */
+  readonly probed?: boolean;
   readonly details?: Readonly<Record<string, string>>;
 }
 
@@ -1057,6 +1063,7 @@ function apiWorkers(primary: ProcessStatus): ProcessStatus[] {
       ports: primary.ports,
       rssKib: processRssKib(pid),
       healthy: !suspended,
+      probed: false,
       ...(suspended ? { suspended } : {}),
     };
   });

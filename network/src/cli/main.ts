@@ -291,7 +291,15 @@ function printStatusTable(status: NetworkStatus): void {
     entry.kind,
     entry.pid === undefined ? 'stopped' : String(entry.pid),
     entry.ports.join(','),
-    entry.pid === undefined ? '-' : entry.suspended === true ? 'suspended' : entry.healthy ? 'healthy' : 'unhealthy',
+    entry.pid === undefined
+      ? '-'
+      : entry.suspended === true
+        ? 'suspended'
+        : entry.probed === false
+          ? 'running'
+          : entry.healthy
+            ? 'healthy'
+            : 'unhealthy',
     entry.pid === undefined ? '-' : `${Math.round(entry.rssKib / 1024)} MiB`,
   ]);
   const header = ['NAME', 'KIND', 'PID', 'PORTS', 'HEALTH', 'RSS'];
