@@ -184,7 +184,7 @@ export function createApp(deps: AppDependencies): Express {
     store: deps.rateLimitStore?.('callbacks'),
     counted: 'refused callbacks',
   });
-  // What is answered before a caller is identified (preflights, the console's files, the
+  // What is answered before a caller is identified (preflights, the console's pages, the
   // OpenAPI document) counts against the address's budget like any request.
   app.use((request, response, next) => {
     if (request.method !== 'OPTIONS') {
