@@ -5,7 +5,7 @@ import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-lo
 import { ReadLog } from './audit/read-log.js';
 import { ReadRecorder } from './audit/read-recorder.js';
 import { ReadSubjectResolver } from './audit/read-subjects.js';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
@@ -324,7 +324,15 @@ export function createApp(deps: AppDependencies): Express {
   );
 
   app.use(unknownRoute(served));
-  app.use(uncountedRefusalsCounted(rateLimit));
+  // Callbacks draw on the people's budget in no case: their refusals were counted as callbacks above.
+  const uncounted = uncountedRefusalsCounted(rateLimit);
+  app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
+    if (onSignedRoute(request)) {
+      next(error);
+      return;
+    }
+    uncounted(error, request, response, next);
+  });
   app.use(errorHandler(deps.log, { graphqlPath: graphql.graphqlEndpoint }));
   return app;
 }

@@ -1006,7 +1006,16 @@ describe('settlement routes over HTTP', () => {
       rmSync(consoleDir, { recursive: true, force: true });
     });
 
-    it("counts preflights, the OpenAPI document and the console's pages against it", async () => {
+    it("counts preflights, the OpenAPI document and the console's pages against it, and no callback", async () => {
+      // Callbacks take nothing of it, even those the server fails (settlement off, 503).
+      for (let sent = 0; sent < 3; sent += 1) {
+        const answer = await api.request(
+          'POST',
+          '/v1/settlement/callbacks/sandbox',
+          signed(paidData('A-1/m1/fund-escrow-1')),
+        );
+        expect(answer.status).toBe(503);
+      }
       expect((await api.request('GET', '/openapi.json')).status).toBe(200);
       expect((await api.request('OPTIONS', '/v1/agreements')).status).toBe(204);
       for (const [method, path] of [
