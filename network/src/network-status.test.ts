@@ -81,10 +81,19 @@ describe('network:status after remove-org', () => {
     const network = new LocalNetwork(config, toolchainAt(path.join(home, 'toolchain')));
     mkdirSync(path.join(home, 'work'), { recursive: true });
     // The API's /healthz, answered here for the primary the test starts.
-    let answering = true;
-    const health = http.createServer((_request, response) => {
-      response.statusCode = answering ? 200 : 503;
+    let answering: 'always' | 'never' | 'on every other connection' = 'always';
+    // As two workers taking connections in turn, one of them stopped: each new connection
+    // is the other worker's, and one kept open stays with the worker that took it.
+    let connections = 0;
+    const stoppedWorkers = new WeakSet<object>();
+    const health = http.createServer((request, response) => {
+      const stopped = answering === 'on every other connection' && stoppedWorkers.has(request.socket);
+      response.statusCode = answering === 'never' || stopped ? 503 : 200;
       response.end();
+    });
+    health.on('connection', (socket: object) => {
+      connections += 1;
+      if (connections % 2 === 0) stoppedWorkers.add(socket);
     });
     health.listen(0, '127.0.0.1');
     await once(health, 'listening');
@@ -137,11 +146,19 @@ describe('network:status after remove-org', () => {
       expect(continued).toMatchObject({ pid: primary.pid, healthy: true });
       expect(continued?.suspended).toBeUndefined();
       // Alive, but its /healthz refused: unhealthy.
-      answering = false;
+      answering = 'never';
       expect((await network.status()).processes.find((entry) => entry.name === 'api')).toMatchObject({
         pid: primary.pid,
         healthy: false,
       });
+      // One of two workers not answering: each status asks both, on connections of their own.
+      answering = 'on every other connection';
+      connections = 0;
+      for (let run = 0; run < 3; run += 1) {
+        expect((await network.status()).processes.find((entry) => entry.name === 'api')).toMatchObject({
+          healthy: false,
+        });
+      }
     } finally {
       await network.registry.stop('api');
       health.close();

@@ -290,7 +290,9 @@ export function caProcess(config: NetworkConfig, toolchain: Toolchain, org: Peer
 /** GET /healthz on an operations port: true when the process reports itself healthy. */
 export function isHealthy(port: number, address = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = http.get({ host: address, port, path: '/healthz', timeout: 2000 }, (response) => {
+    // A connection of its own each time (no keep-alive agent): behind one port, a new
+    // connection may be served by another process (the API's workers take them in turn).
+    const request = http.get({ host: address, port, path: '/healthz', timeout: 2000, agent: false }, (response) => {
       response.resume();
       resolve(response.statusCode === 200);
     });
