@@ -164,19 +164,20 @@ export function createApp(deps: AppDependencies): Express {
   app.set('trust proxy', deps.config.trustProxy);
 
   app.use(requestContext(deps));
+  const routes = restRoutes(deps);
+  // First: whatever refuses a request to a signed-message route from here on counts it as a callback.
+  app.use(markSignedRoutes(routes));
   app.use(securityHeaders());
   app.use(requireOneHost());
   // Every response may carry tokens, terms, claims or salts; none is worth caching.
   app.use(noStore());
   app.use(corsAllowList(deps.config.corsOrigins));
-  const routes = restRoutes(deps);
   const served = methodsServed([
     ...routes,
     ...['/healthz', '/readyz', '/metrics', '/openapi.json'].map((path) => ({ method: 'get', path })),
     ...['get', 'post'].map((method) => ({ method, path: graphqlEndpoint, headWithGet: false })),
     ...consolePagePaths.map((path) => ({ method: 'get', path })),
   ]);
-  app.use(markSignedRoutes(routes));
   // Before anything answers: no route takes a body this large, and none should wait for it.
   app.use(refuseDeclaredOversize);
   const rateLimit = callerRateLimit(deps.config.rateLimitPerMinute, { store: deps.rateLimitStore?.('requests') });

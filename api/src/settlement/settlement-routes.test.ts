@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -938,8 +940,19 @@ describe('settlement routes over HTTP', () => {
           headers: { 'content-encoding': 'x-foo' },
           body: '{}',
         });
+      // A request with two Host headers, refused before any route is looked at.
+      const { port } = new URL(api.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      socket.end(
+        'POST /v1/settlement/callbacks/sandbox HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      );
+      await closed;
+      expect(received.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect((await badEncoding()).status).toBe(415);
-      expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(400);
+      expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(429);
       const over = await badEncoding();
       expect([over.status, over.body]).toEqual([
         429,
