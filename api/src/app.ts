@@ -5,7 +5,7 @@ import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-lo
 import { ReadLog } from './audit/read-log.js';
 import { ReadRecorder } from './audit/read-recorder.js';
 import { ReadSubjectResolver } from './audit/read-subjects.js';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { LedgerClient, SigningIdentity } from '@gigledger/gateway';
@@ -31,16 +31,10 @@ import {
   refuseDeclaredOversize,
 } from './http/json-limits.js';
 import { assertUniqueMemberNames } from './http/json-member-names.js';
-import { callerRateLimit, uncountedRefusalsCounted } from './http/rate-limits.js';
+import { callerRateLimit, refusalsCounted, refusesSender } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
-import {
-  hasSignedBody,
-  markSignedRoutes,
-  onSignedRoute,
-  refusedCallbacksCounted,
-  signedBodyReader,
-} from './http/signed-bodies.js';
+import { hasSignedBody, markSignedRoutes, onSignedRoute, signedBodyReader } from './http/signed-bodies.js';
 import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
 import { answerOptions, methodsServed, unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
@@ -280,7 +274,7 @@ export function createApp(deps: AppDependencies): Express {
     }
     identify(request, response, next);
   });
-  // Signed messages (providers' callbacks) are counted only once refused (see refusedCallbacksCounted):
+  // Signed messages (providers' callbacks) are counted only once refused (see refusalsCounted below):
   // a provider answering many instructions neither stalls settlement nor uses up its address's
   // budget for people, and nothing sent from its address without its key holds its callbacks back.
   app.use((request, response, next) => {
@@ -298,7 +292,9 @@ export function createApp(deps: AppDependencies): Express {
   );
   app.use('/v1', restReadLog(readRecorder));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
-  app.use(refusedCallbacksCounted(callbackLimit));
+  // A callback refused (before or after its signature is read) counts as a refused callback;
+  // a failure of the server's own (5xx) counts against nobody.
+  app.use(refusalsCounted(callbackLimit, (request, error) => onSignedRoute(request) && refusesSender(error)));
   const graphqlModules = keepingRootResults(schemaModules(deps));
   const graphql = createGraphqlServer(deps.config, graphqlModules, [
     graphqlReadLog(readRecorder),
@@ -325,15 +321,8 @@ export function createApp(deps: AppDependencies): Express {
   );
 
   app.use(unknownRoute(served));
-  // Callbacks draw on the people's budget in no case: their refusals were counted as callbacks above.
-  const uncounted = uncountedRefusalsCounted(rateLimit);
-  app.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
-    if (onSignedRoute(request)) {
-      next(error);
-      return;
-    }
-    uncounted(error, request, response, next);
-  });
+  // Callbacks draw on the people's budget in no case.
+  app.use(refusalsCounted(rateLimit, (request) => !onSignedRoute(request)));
   app.use(errorHandler(deps.log, { graphqlPath: graphql.graphqlEndpoint }));
   return app;
 }

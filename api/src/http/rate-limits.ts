@@ -28,7 +28,7 @@ function rateLimited(perMinute: number, counted: string): ApiError {
   return new ApiError(429, 'RATE_LIMITED', `at most ${String(perMinute)} ${counted} a minute; try again later`);
 }
 
-/** Requests some limit has counted, so that one refused before any limit saw it is counted once (see {@link uncountedRefusalsCounted}). */
+/** Requests some limit has counted, so that one refused before any limit saw it is counted once (see {@link refusalsCounted}). */
 const countedRequests = new WeakSet<Request>();
 
 /** Where a limit's counts live. */
@@ -87,16 +87,20 @@ export function callerRateLimit(perMinute: number, options: RateLimitStoreOption
 }
 
 /**
- * Counts a request refused before any limit counted it (a body that is not JSON, an
- * encoding the API does not take, a path that is not valid percent-encoding, a body over
- * the size limit) against `limit`, per address, and answers 429 `RATE_LIMITED` with
- * `Retry-After` instead once the address is over it: refusing a request costs the server
- * as much as answering one, and such requests were otherwise never limited. Registered
+ * Counts each refused request that no limit has counted yet and that `counts` picks
+ * against `limit`, per caller (per address, as such requests come before their caller is
+ * known), and answers 429 `RATE_LIMITED` with `Retry-After` instead once the caller is over
+ * it: refusing a request costs the server as much as answering one, and requests refused
+ * before any limit saw them (a body that is not JSON, an encoding the API does not take, an
+ * undecodable path, a body over the size limit) were otherwise never limited. Registered
  * after every route, as an error handler.
  */
-export function uncountedRefusalsCounted(limit: RateLimit): ErrorRequestHandler {
+export function refusalsCounted(
+  limit: RateLimit,
+  counts: (request: Request, error: unknown) => boolean,
+): ErrorRequestHandler {
   return (error: unknown, request, response, next) => {
-    if (countedRequests.has(request)) {
+    if (countedRequests.has(request) || !counts(request, error)) {
       next(error);
       return;
     }
@@ -104,4 +108,13 @@ export function uncountedRefusalsCounted(limit: RateLimit): ErrorRequestHandler 
       next(error);
     }, next);
   };
+}
+
+/**
+ * Whether an error refuses the sender (a 4xx: an ApiError's, a body parser's) rather than
+ * being a failure of the server's own (5xx: a service off, the database busy).
+ */
+export function refusesSender(error: unknown): boolean {
+  const status: unknown = error instanceof ApiError ? error.status : (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -1,7 +1,5 @@
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
-import { ApiError } from '../errors/api-error.js';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import { maxRequestBodyBytes } from './json-limits.js';
-import type { RateLimit } from './rate-limits.js';
 import { refuseUndecodableParameters, type RequestWithRawBody, type RouteSpec } from './route.js';
 
 const signedBodies = new WeakSet<Request>();
@@ -12,7 +10,7 @@ const onSignedRoutes = new WeakSet<Request>();
  * by its method and its path up to the first parameter, before anything reads or refuses
  * it: such a request is the provider's (or one pretending to be), and whatever refuses it
  * (an oversize or undecodable body, an undecodable path, a bad signature) counts against
- * the callback budget, not the address's budget for people (see {@link refusedCallbacksCounted}).
+ * the callback budget, not the address's budget for people (see `createApp`).
  * Express matches paths without regard to case, and so does this.
  */
 export function markSignedRoutes(routes: readonly RouteSpec[]): RequestHandler {
@@ -71,32 +69,3 @@ export function signedBodyReader(routes: readonly RouteSpec[]): Router {
 
 /** Whether {@link signedBodyReader} took this request's body, so that the JSON checks leave it alone. */
 export const hasSignedBody = (request: Request): boolean => signedBodies.has(request);
-
-/**
- * Counts each refused request to a signed-message route (a 4xx answer: bad signature 401,
- * unknown provider 404, a confirmation refused 400, a body too large or undecodable)
- * against `limit`, per sending address, and answers 429 `RATE_LIMITED` with `Retry-After`
- * instead once the address is over it. Messages whose signature verifies are never
- * counted, so that what others send from a provider's address cannot hold its callbacks
- * back, nor do any draw on the address's budget for people. Registered after the routes,
- * as an error handler.
- */
-export function refusedCallbacksCounted(limit: RateLimit): ErrorRequestHandler {
-  return (error: unknown, request, response, next) => {
-    // A failure of the server's own (5xx: settlement off, the database busy) is no refusal of the sender.
-    if (!onSignedRoute(request) || errorStatus(error) >= 500) {
-      next(error);
-      return;
-    }
-    limit.charge(request, response, 1).then(() => {
-      next(error);
-    }, next);
-  };
-}
-
-/** The status an error is answered with: an ApiError's, a body parser's (4xx), else 500. */
-function errorStatus(error: unknown): number {
-  if (error instanceof ApiError) return error.status;
-  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
-}
