@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -142,6 +143,23 @@ describe('ReadLog', () => {
       rows: 601,
       anchorsChecked: 1,
     });
+  });
+
+  it('commits the appends of one turn of the event loop together, each row with a salt of its own', async () => {
+    const transactions = jest.spyOn(db, 'transaction');
+    // Requests read in one poll phase reach their append after different numbers of awaits.
+    const rows = await Promise.all(
+      Array.from({ length: 12 }, async (_, n) => {
+        for (let step = 0; step < n * 3; step += 1) await Promise.resolve();
+        return log.append(entry(n + 1));
+      }),
+    );
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
+    const salts = await Promise.all(rows.map((row) => saltOf(row.seq)));
+    for (const salt of salts) expect(salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(salts).size).toBe(12);
+    expect(await log.verify([])).toMatchObject({ ok: true, rows: 12 });
   });
 
   it('keeps the chain verifiable under concurrent appends of any sizes and timings', async () => {

@@ -136,6 +136,9 @@ export interface ReadLogVerification {
   readonly otherLogs?: { readonly logId: string; readonly sequence: number; readonly txId: string }[];
 }
 
+/** A row's salt: 128 random bits. */
+const saltBytes = 16;
+
 /** Entries appended in one transaction at most; 16 columns each stay far below SQLite's bound on parameters. */
 export const maxAppendBatch = 256;
 
@@ -199,9 +202,10 @@ function toRecord(row: SaltedRow) {
  *
  * Appends from this process go through one writer, and each append transaction holds
  * the log's write lock from its start, so each row links to the one before it even when
- * several processes share the database. Appends that arrive while a write is under way are committed together in the next
- * transaction (group commit): one head lookup, the rows chained in arrival order, one
- * commit. Each `append` resolves only once the transaction holding its row has
+ * several processes share the database. Appends of one turn of the event loop (the
+ * requests its poll phase read), and those that arrive while a write is under way, are
+ * committed together (group commit): one head lookup, the rows chained in arrival order,
+ * one commit. Each `append` resolves only once the transaction holding its row has
  * committed, so a read is still logged before it is answered; a failed commit rejects
  * every append of that transaction and writes none of their rows.
  */
@@ -220,8 +224,9 @@ export class ReadLog {
       this.#pending.push({ entry, resolve, reject });
       if (!this.#writing) {
         this.#writing = true;
-        // Started after the current task, so the appends of one tick share a transaction.
-        queueMicrotask(() => void this.#drain());
+        // Started once the event loop has taken in what its poll phase read, so the
+        // appends of every request that arrived with this one share a transaction.
+        setImmediate(() => void this.#drain());
       }
     });
   }
@@ -237,9 +242,11 @@ export class ReadLog {
             const rows: SaltedRow[] = [];
             const appends: PendingAppend[] = [];
             let previous = head.headHash;
-            for (const pending of batch) {
+            // One draw of the generator for the whole batch: a call costs far more than its bytes.
+            const salts = randomBytes(saltBytes * batch.length);
+            for (const [position, pending] of batch.entries()) {
               const seq = head.sequence + rows.length + 1;
-              const salt = randomBytes(16).toString('hex');
+              const salt = salts.toString('hex', position * saltBytes, (position + 1) * saltBytes);
               let hash: string;
               try {
                 hash = rowHash(previous, seq, pending.entry, salt);
