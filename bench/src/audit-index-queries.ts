@@ -15,12 +15,13 @@
  *
  * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
  *   --baseline <another built checkout> --client http|fetch --queries <names' first words>
- *   --workers 1,2]
+ *   --baseline-workers 2 --workers 1,2]
  * `--queries fixed` measures a bare `{ __typename }` instead, what any request costs.
  * `--profile` writes a V8 CPU profile of the server per size at the mixed load and prints
  * its heaviest functions. `--baseline` runs that checkout's API side by side (loaded by
  * this checkout's server script, so with the same data and grants), level by level in
- * turn, so the before/after ratio is measured under the same machine load. `--workers 1,2`
+ * turn, so the before/after ratio is measured under the same machine load; with
+ * `--baseline-workers 2` as a cluster of two HTTP workers. `--workers 1,2`
  * runs this checkout's API as one process and as a cluster of 2 HTTP workers (node:cluster,
  * the API's own supervisor) over the same loaded database, level by level in turn; the
  * CPU per request then sums the primary and its workers.
@@ -44,6 +45,10 @@ const seconds = Number(flag('seconds') ?? 5);
 const sizes = (flag('sizes') ?? '10000,100000').split(',').map(Number);
 const profiling = process.argv.includes('--profile');
 const baselineCheckout = flag('baseline');
+/** `--baseline-workers 2`: the baseline API as a cluster of that many HTTP workers (one process by default). */
+const baselineWorkers = Number(flag('baseline-workers') ?? 1);
+if (!Number.isInteger(baselineWorkers) || baselineWorkers < 1)
+  throw new Error('--baseline-workers takes a count from 1');
 /** `--workers 1,2`: this checkout's API as one process and as a cluster of 2 HTTP workers, levels in turn. */
 const workerCounts = (flag('workers') ?? '1').split(',').map(Number);
 if (workerCounts.some((count) => !Number.isInteger(count) || count < 1)) {
@@ -376,7 +381,9 @@ async function measure(size: number): Promise<Figure[]> {
     own,
     [String(workers), dataDir, position === 0 ? 'load' : 'reuse'],
   ]);
-  if (baselineCheckout !== undefined) checkouts.unshift(['baseline', baselineScript(baselineCheckout), []]);
+  if (baselineCheckout !== undefined) {
+    checkouts.unshift(['baseline', baselineScript(baselineCheckout), [String(baselineWorkers)]]);
+  }
   const apis: [string, ApiProcess][] = [];
   try {
     for (const [label, script, args] of checkouts) {

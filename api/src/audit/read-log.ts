@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
-import type { DatabaseSchema, Db, ReadLogTable } from '../db/database.js';
+import type SQLite from 'better-sqlite3';
+import { sqliteHandleOf, type DatabaseSchema, type Db, type ReadLogTable } from '../db/database.js';
 
 /** The hash before the first row: 64 zeros. */
 export const genesisHash = '0'.repeat(64);
@@ -173,7 +174,61 @@ interface SaltedRow extends ReadLogRow {
   readonly salt: string;
 }
 
-function toRecord(row: SaltedRow) {
+/** A batch's rows chained after the head, each with the append it answers. */
+interface ChainedBatch {
+  readonly rows: SaltedRow[];
+  readonly appends: PendingAppend[];
+}
+
+/**
+ * Chains a batch's entries after `head` in arrival order. An entry without canonical
+ * JSON is rejected alone; the others keep their places.
+ */
+function chained(head: { sequence: number; headHash: string }, batch: readonly PendingAppend[]): ChainedBatch {
+  const rows: SaltedRow[] = [];
+  const appends: PendingAppend[] = [];
+  let previous = head.headHash;
+  // One draw of the generator for the whole batch: a call costs far more than its bytes.
+  const salts = randomBytes(saltBytes * batch.length);
+  for (const [position, pending] of batch.entries()) {
+    const seq = head.sequence + rows.length + 1;
+    const salt = salts.toString('hex', position * saltBytes, (position + 1) * saltBytes);
+    let hash: string;
+    try {
+      hash = rowHash(previous, seq, pending.entry, salt);
+    } catch (error) {
+      pending.reject(error);
+      continue;
+    }
+    rows.push({ ...pending.entry, seq, prevHash: previous, hash, salt });
+    appends.push(pending);
+    previous = hash;
+  }
+  return { rows, appends };
+}
+
+/** The read log's columns, in the order of {@link toRecord}'s keys. */
+const readLogColumns = [
+  'seq',
+  'at',
+  'principal_kind',
+  'principal_id',
+  'user_id',
+  'msp_id',
+  'role',
+  'operation',
+  'arguments_sha256',
+  'kinds',
+  'organisations',
+  'result_count',
+  'status',
+  'grants',
+  'prev_hash',
+  'hash',
+  'salt',
+] as const satisfies readonly (keyof ReadLogTable)[];
+
+function toRecord(row: SaltedRow): Pick<ReadLogTable, (typeof readLogColumns)[number]> {
   return {
     seq: row.seq,
     at: row.at,
@@ -213,6 +268,10 @@ export class ReadLog {
   readonly #db: Db;
   readonly #pending: PendingAppend[] = [];
   #writing = false;
+  #sqliteAppend?: {
+    readonly database: SQLite.Database;
+    readonly append: (batch: readonly PendingAppend[]) => ChainedBatch;
+  };
 
   constructor(db: Db) {
     this.#db = db;
@@ -235,33 +294,19 @@ export class ReadLog {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, maxAppendBatch);
-        let written: { rows: SaltedRow[]; appends: PendingAppend[] };
+        let written: ChainedBatch;
         try {
-          written = await underAppendLock(this.#db, async (trx) => {
-            const head = await headOf(trx);
-            const rows: SaltedRow[] = [];
-            const appends: PendingAppend[] = [];
-            let previous = head.headHash;
-            // One draw of the generator for the whole batch: a call costs far more than its bytes.
-            const salts = randomBytes(saltBytes * batch.length);
-            for (const [position, pending] of batch.entries()) {
-              const seq = head.sequence + rows.length + 1;
-              const salt = salts.toString('hex', position * saltBytes, (position + 1) * saltBytes);
-              let hash: string;
-              try {
-                hash = rowHash(previous, seq, pending.entry, salt);
-              } catch (error) {
-                // An entry without canonical JSON fails alone; the others keep their places.
-                pending.reject(error);
-                continue;
-              }
-              rows.push({ ...pending.entry, seq, prevHash: previous, hash, salt });
-              appends.push(pending);
-              previous = hash;
-            }
-            if (rows.length > 0) await trx.insertInto('read_log').values(rows.map(toRecord)).execute();
-            return { rows, appends };
-          });
+          const sqlite = sqliteHandleOf(this.#db);
+          written =
+            sqlite === undefined
+              ? await underAppendLock(this.#db, async (trx) => {
+                  const written = chained(await headOf(trx), batch);
+                  if (written.rows.length > 0) {
+                    await trx.insertInto('read_log').values(written.rows.map(toRecord)).execute();
+                  }
+                  return written;
+                })
+              : await this.#db.connection().execute(() => Promise.resolve(this.#appendOnSqlite(sqlite, batch)));
         } catch (error) {
           for (const pending of batch) pending.reject(error);
           continue;
@@ -277,6 +322,36 @@ export class ReadLog {
     } finally {
       this.#writing = false;
     }
+  }
+
+  /**
+   * Writes a batch on SQLite in one synchronous transaction. Through Kysely the write
+   * lock was held across awaits, while this process's other requests ran in between and
+   * another process's appends waited on the lock, their event loop stopped in SQLite's
+   * busy handler; held for the statements alone, it is free again within the same task.
+   */
+  #appendOnSqlite(sqlite: SQLite.Database, batch: readonly PendingAppend[]): ChainedBatch {
+    if (this.#sqliteAppend?.database !== sqlite) {
+      const lastRow = sqlite.prepare<[], { seq: number | bigint; hash: string }>(
+        'select seq, hash from read_log order by seq desc limit 1',
+      );
+      const insertRow = sqlite.prepare<[ReturnType<typeof toRecord>]>(
+        `insert into read_log (${readLogColumns.join(', ')}) values (${readLogColumns.map((column) => `@${column}`).join(', ')})`,
+      );
+      const append = sqlite.transaction((pending: readonly PendingAppend[]) => {
+        const last = lastRow.get();
+        const written = chained(
+          last === undefined
+            ? { sequence: 0, headHash: genesisHash }
+            : { sequence: Number(last.seq), headHash: last.hash },
+          pending,
+        );
+        for (const row of written.rows) insertRow.run(toRecord(row));
+        return written;
+      });
+      this.#sqliteAppend = { database: sqlite, append: (pending) => append.immediate(pending) };
+    }
+    return this.#sqliteAppend.append(batch);
   }
 
   /** The number of rows and the last row's hash (the genesis hash for an empty log). */

@@ -120,6 +120,18 @@ export interface DatabaseSchema extends SettlementTables, AuditIndexTables {
 
 export type Db = Kysely<DatabaseSchema>;
 
+const sqliteHandles = new WeakMap<Db, SQLite.Database>();
+
+/**
+ * The better-sqlite3 handle under a SQLite database, for work that must run as one
+ * synchronous step (no other task between its statements); undefined on PostgreSQL.
+ * Use it only while holding Kysely's connection (`db.connection().execute(…)`), so that
+ * no transaction of Kysely's is open on it half-way.
+ */
+export function sqliteHandleOf(db: Db): SQLite.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 /**
  * better-sqlite3 whose transactions begin `IMMEDIATE`: each takes the database's write lock
  * at its first statement, waiting for it up to the busy timeout (5 s), as every transaction
@@ -166,6 +178,7 @@ export async function openDatabase(database: ApiConfig['database']): Promise<Db>
     sqlite.pragma('mmap_size = 1073741824');
     sqlite.pragma('cache_size = -65536');
     db = new Kysely<DatabaseSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+    sqliteHandles.set(db, sqlite);
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
     // An idle connection the server closes (a restart, a failover, an administrator's
