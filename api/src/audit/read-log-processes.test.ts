@@ -34,7 +34,7 @@ function startAppender(args: readonly string[]): Appender {
   return { ready, exited, go: () => child.send('go') };
 }
 
-describe.each(storageBackends('gl-rl-processes'))('the read log shared by several processes (%s)', (backend) => {
+describe.each(storageBackends('gl-rl-processes'))('the read log shared by several processes ($name)', (backend) => {
   it('stays one exact hash chain when four processes append at once: no gap, no fork, no lost append', async () => {
     const { database, drop } = await backend.open();
     // The schema exists before the processes start, as the cluster's primary migrates first.

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import type { ReadLogAnchor } from '@gigledger/chaincode/model';
 import { openDatabase, type Db } from '../db/database.js';
+import { storageBackends } from '../test-support/storage-backends.js';
 import { asSeenBy, genesisHash, ReadLog, rowHash, type ReadLogEntry } from './read-log.js';
 
 const entry = (n: number, overrides: Partial<ReadLogEntry> = {}): ReadLogEntry => ({
@@ -143,24 +144,6 @@ describe('ReadLog', () => {
       rows: 601,
       anchorsChecked: 1,
     });
-  });
-
-  it('commits the appends of one turn of the event loop together, each row with a salt of its own', async () => {
-    // A write takes Kysely's connection (SQLite: one synchronous transaction) or opens a Kysely transaction (PostgreSQL).
-    const writes = [jest.spyOn(db, 'connection'), jest.spyOn(db, 'transaction')];
-    // Requests read in one poll phase reach their append after different numbers of awaits.
-    const rows = await Promise.all(
-      Array.from({ length: 12 }, async (_, n) => {
-        for (let step = 0; step < n * 3; step += 1) await Promise.resolve();
-        return log.append(entry(n + 1));
-      }),
-    );
-    expect(writes.reduce((calls, write) => calls + write.mock.calls.length, 0)).toBe(1);
-    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
-    const salts = await Promise.all(rows.map((row) => saltOf(row.seq)));
-    for (const salt of salts) expect(salt).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(salts).size).toBe(12);
-    expect(await log.verify([])).toMatchObject({ ok: true, rows: 12 });
   });
 
   it('keeps the chain verifiable under concurrent appends of any sizes and timings', async () => {
@@ -336,5 +319,47 @@ describe('ReadLog', () => {
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+describe.each(storageBackends('gl-rl-group'))('the read log on each storage backend ($name)', (backend) => {
+  let db: Db;
+  let log: ReadLog;
+  let drop: () => Promise<void>;
+
+  beforeEach(async () => {
+    const opened = await backend.open();
+    drop = opened.drop;
+    db = await openDatabase(opened.database);
+    log = new ReadLog(db);
+  });
+
+  afterEach(async () => {
+    try {
+      await db.destroy();
+    } finally {
+      await drop();
+    }
+  });
+
+  const saltOf = async (seq: number) =>
+    (await db.selectFrom('read_log').select('salt').where('seq', '=', seq).executeTakeFirstOrThrow()).salt;
+
+  it('commits the appends of one turn of the event loop together, each row with a salt of its own', async () => {
+    // A write takes Kysely's connection (SQLite: one synchronous transaction) or opens a Kysely transaction (PostgreSQL).
+    const writes = [jest.spyOn(db, 'connection'), jest.spyOn(db, 'transaction')];
+    // Requests read in one poll phase reach their append after different numbers of awaits.
+    const rows = await Promise.all(
+      Array.from({ length: 12 }, async (_, n) => {
+        for (let step = 0; step < n * 3; step += 1) await Promise.resolve();
+        return log.append(entry(n + 1));
+      }),
+    );
+    expect(writes.reduce((calls, write) => calls + write.mock.calls.length, 0)).toBe(1);
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
+    const salts = await Promise.all(rows.map((row) => saltOf(row.seq)));
+    for (const salt of salts) expect(salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(salts).size).toBe(12);
+    expect(await log.verify([])).toMatchObject({ ok: true, rows: 12 });
   });
 });
