@@ -290,7 +290,7 @@ export function createApp(deps: AppDependencies): Express {
     new AuditScopes(deps.ledger),
     new ReadSubjectResolver(deps.serviceLedger, { proofs: deps.proofs, db: deps.db }),
   );
-  app.use('/v1', restReadLog(readRecorder));
+  app.use('/v1', restReadLog(readRecorder, routes));
   app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
   // A callback refused (before or after its signature is read) counts as a refused callback;
   // a failure of the server's own (5xx) counts against nobody.

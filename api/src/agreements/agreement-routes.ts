@@ -235,6 +235,7 @@ export function agreementRoutes(deps: {
       method: 'post',
       path: `${agreementPath}/terms/verify`,
       operationId: 'verifyAgreementTerms',
+      reads: true,
       verbatimText: true,
       summary:
         "Check a terms document against the hash on the agreement and the private collection's hash (a read: nothing is written)",

@@ -251,6 +251,52 @@ describe('auditor access over HTTP', () => {
     });
   });
 
+  it('logs the reads sent by POST as the GET reads are (a terms check, a presentation, a statement), and no command', async () => {
+    const rowCount = async () =>
+      Number(
+        (
+          await server.db
+            .selectFrom('read_log')
+            .select((eb) => eb.fn.countAll<number | string>().as('rows'))
+            .executeTakeFirstOrThrow()
+        ).rows,
+      );
+    const posted = async (as: Person, path: string, body: unknown) => {
+      const before = await rowCount();
+      const answer = await server.request('POST', path, { token: as.token, body });
+      return { answer, added: (await rowCount()) - before, row: await newestRow() };
+    };
+    // The kit's auditor holds grants everywhere: its check of the terms is answered, and logged with its grants.
+    const check = await posted(kit.cast.auditor, `/v1/agreements/${agreementId}/terms/verify`, {
+      terms: { scope: 'Anything at all' },
+    });
+    expect([check.answer.status, check.added]).toEqual([200, 1]);
+    expect(check.answer.body).toMatchObject({ agreementId, matches: false });
+    expect(check.row).toMatchObject({
+      operation: 'POST /v1/agreements/:agreementId/terms/verify',
+      status: 200,
+      result_count: 1,
+    });
+    expect(JSON.parse(check.row.grants)).not.toEqual([]);
+    // An HR system's, answered or refused: each leaves its row with the answer's status.
+    for (const [path, operation, body] of [
+      [
+        '/v1/credentials/verify',
+        '/v1/credentials/verify',
+        { presentation: { credentialId: 'C-x', revealedClaims: [] } },
+      ],
+      ['/v1/credentials/C-x/presentations', '/v1/credentials/:credentialId/presentations', { reveal: [] }],
+      ['/v1/reputation/statements/verification', '/v1/reputation/statements/verification', { statement: 'none' }],
+      ['/v1/reputation/statements', '/v1/reputation/statements', {}],
+    ] as const) {
+      const { answer, added, row } = await posted(hr, path, body);
+      expect([path, added, row.operation, row.status]).toEqual([path, 1, `POST ${operation}`, answer.status]);
+    }
+    // A command is no read, whoever sends it.
+    const command = await posted(hr, '/v1/audit/grants', { grantId: 'AG-not-hr' });
+    expect([command.answer.status, command.added]).toEqual([403, 0]);
+  });
+
   it('refuses an anchoring request that sends fields, naming them', async () => {
     const refused = await server.request('POST', '/v1/audit/read-log/anchors', {
       token: clientAdmin.token,

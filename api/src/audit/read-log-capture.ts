@@ -18,18 +18,26 @@ import { errorBody } from '../errors/error-handler.js';
 import { rootFieldNodes } from '../graphql/root-fields.js';
 import { kindsOf, type ReadRecorder } from './read-recorder.js';
 import { subjectsOfRead } from './read-subjects.js';
+import type { RouteSpec } from '../http/route.js';
 
 /**
- * Logs every REST read (GET or HEAD under `/v1`) by an auditor or HR system, refusals
- * included, before its answer leaves: `response.json` is held until the row is written,
- * and a read that cannot be logged is answered 503 instead. One middleware for every route.
- * HEAD runs the GET route without sending its body, but its status, length and ETag tell
- * whether a record exists and when it changed, so it is a read like any other.
+ * Logs every REST read under `/v1` by an auditor or HR system, refusals included, before
+ * its answer leaves: `response.json` is held until the row is written, and a read that
+ * cannot be logged is answered 503 instead. One middleware for every route. A read is a
+ * GET or HEAD, or a POST its route declares one ({@link RouteSpec.reads}: a document
+ * checked against the ledger, a statement exported), whose body is then among the
+ * arguments the row hashes. HEAD runs the GET route without sending its body, but its
+ * status, length and ETag tell whether a record exists and when it changed, so it is a
+ * read like any other.
  */
-export function restReadLog(recorder: ReadRecorder): RequestHandler {
+export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]): RequestHandler {
+  const readsByPost = new Set(
+    routes.filter((spec) => spec.reads === true).map((spec) => `${spec.method.toUpperCase()} ${spec.path}`),
+  );
   return (request: Request, response: Response, next: NextFunction) => {
     const principal: Principal | undefined = response.locals.principal;
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || !recorder.logs(principal)) {
+    const byGet = request.method === 'GET' || request.method === 'HEAD';
+    if ((!byGet && readsByPost.size === 0) || !recorder.logs(principal)) {
       next();
       return;
     }
@@ -41,6 +49,9 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
           ? route.path
           : undefined;
       const path = `${request.baseUrl}${template ?? request.path}`;
+      // Which route answers is known only once Express has matched one.
+      if (!byGet && !readsByPost.has(`${request.method} ${path}`)) return send(body);
+      const bodyArgument = byGet ? {} : { body: request.body as unknown };
       const segments = path
         .split('/')
         .filter((segment) => segment !== '' && segment !== 'v1' && !segment.startsWith(':'));
@@ -54,11 +65,14 @@ export function restReadLog(recorder: ReadRecorder): RequestHandler {
           {
             principal,
             operation: `${request.method} ${path}`,
-            arguments: { path: request.path, query: request.query as unknown },
+            arguments: { path: request.path, query: request.query as unknown, ...bodyArgument },
             kinds: kindsOf(named),
             answers: status >= 400 ? [] : [body],
             status,
-            subjects: subjectsOfRead({ path: request.originalUrl.split('?')[0], arguments: request.query }),
+            subjects: subjectsOfRead({
+              path: request.originalUrl.split('?')[0],
+              arguments: byGet ? request.query : { query: request.query as unknown, ...bodyArgument },
+            }),
           },
           response.locals.log,
         )

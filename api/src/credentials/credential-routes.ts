@@ -175,6 +175,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/credentials/:credentialId/presentations',
       operationId: 'createPresentation',
+      reads: true,
       summary:
         'The subject discloses some claims: a presentation for POST /v1/credentials/verify and the same as a W3C document',
       tag: 'credentials',
@@ -223,6 +224,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/credentials/verify',
       operationId: 'verifyPresentation',
+      reads: true,
       verbatimText: true,
       summary:
         'Check a presentation against the ledger: a verdict with a reason code for each failure; no account needed',
@@ -237,6 +239,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/credentials/vc/verify',
       operationId: 'verifyCredentialDocument',
+      reads: true,
       verbatimText: true,
       summary: 'Check an exported W3C document (with any revealed claims) against the ledger record; no account needed',
       tag: 'credentials',

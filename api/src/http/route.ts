@@ -102,6 +102,12 @@ export interface RouteSpec<
    * the answer (`committedSchema`) returns it, so any command can be retried safely.
    */
   readonly command?: IsCommand;
+  /**
+   * A POST that only reads (a document checked against the ledger, a statement of what it
+   * holds exported): logged in the read log like a GET when an auditor or HR system sends
+   * it, its body among the arguments (see `restReadLog`).
+   */
+  readonly reads?: true;
   readonly handler: (
     input: RouteInput<
       z.output<Params>,

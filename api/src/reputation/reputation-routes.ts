@@ -79,6 +79,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/reputation/statements',
       operationId: 'exportReputationStatement',
+      reads: true,
       summary:
         "A freelancer's own reputation, signed by this server's organisation, for verifiers outside the consortium",
       tag: 'reputation',
@@ -92,6 +93,7 @@ export function reputationRoutes(deps: ReputationDependencies): RouteSpec[] {
       method: 'post',
       path: '/v1/reputation/statements/verification',
       operationId: 'verifyReputationStatement',
+      reads: true,
       verbatimText: true,
       summary:
         'Check a portable reputation statement against the CA of the organisation that signed it; no account needed',
