@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { sql } from 'kysely';
@@ -144,6 +145,32 @@ describe('ReadLog', () => {
       rows: 601,
       anchorsChecked: 1,
     });
+  });
+
+  it("waits for another connection's write lock without stopping the event loop", async () => {
+    await log.append(entry(1));
+    // Another writer of the same file (another worker, the block follower) holds the lock;
+    // only this process's event loop can let it go.
+    const other = new SQLite(path.join(dir, 'rl.sqlite'));
+    let release: NodeJS.Timeout | undefined;
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const events: string[] = [];
+      release = setTimeout(() => {
+        other.exec('COMMIT');
+        events.push('other writer committed');
+      }, 200);
+      const appended = log.append(entry(2)).then((row) => {
+        events.push('appended');
+        return row;
+      });
+      expect((await appended).seq).toBe(2);
+      expect(events).toEqual(['other writer committed', 'appended']);
+      expect(await log.verify([])).toMatchObject({ ok: true, rows: 2 });
+    } finally {
+      clearTimeout(release);
+      other.close();
+    }
   });
 
   it('keeps the chain verifiable under concurrent appends of any sizes and timings', async () => {

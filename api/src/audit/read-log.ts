@@ -137,6 +137,9 @@ export interface ReadLogVerification {
   readonly otherLogs?: { readonly logId: string; readonly sequence: number; readonly txId: string }[];
 }
 
+/** How long an append on SQLite asks for the write lock before it fails: SQLite's busy timeout here. */
+const sqliteLockWaitMs = 5_000;
+
 /** A row's salt: 128 random bits. */
 const saltBytes = 16;
 
@@ -306,7 +309,7 @@ export class ReadLog {
                   }
                   return written;
                 })
-              : await this.#db.connection().execute(() => Promise.resolve(this.#appendOnSqlite(sqlite, batch)));
+              : await this.#appendOnSqliteWhenFree(sqlite, batch);
         } catch (error) {
           for (const pending of batch) pending.reject(error);
           continue;
@@ -321,6 +324,39 @@ export class ReadLog {
       }
     } finally {
       this.#writing = false;
+    }
+  }
+
+  /**
+   * Writes a batch on SQLite once the write lock is free, asking for it without waiting
+   * and asking again after a pause while another connection (another worker's append,
+   * the block follower writing a block) holds it: SQLite's own busy handler would wait
+   * inside the call, the whole event loop stopped, every other request of this process
+   * with it. Gives up, as the busy handler would, after {@link sqliteLockWaitMs}.
+   *
+   * @throws the `SQLITE_BUSY` error when the lock stayed taken that long.
+   */
+  async #appendOnSqliteWhenFree(sqlite: SQLite.Database, batch: readonly PendingAppend[]): Promise<ChainedBatch> {
+    const deadline = performance.now() + sqliteLockWaitMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+      let busy: unknown;
+      const written = await this.#db.connection().execute(() => {
+        const waitMs = sqlite.pragma('busy_timeout', { simple: true }) as number;
+        sqlite.pragma('busy_timeout = 0');
+        try {
+          return Promise.resolve(this.#appendOnSqlite(sqlite, batch));
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw error;
+          busy = error;
+          return Promise.resolve(undefined);
+        } finally {
+          sqlite.pragma(`busy_timeout = ${String(waitMs)}`);
+        }
+      });
+      if (written !== undefined) return written;
+      if (performance.now() >= deadline) throw busy;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
