@@ -129,6 +129,16 @@ describe('subjectsOfRead', () => {
       organisations: [],
       targets: [],
     });
+    // The reads by POST at fixed paths: no word of the path is taken for an organisation or an id.
+    for (const path of [
+      '/v1/reputation/statements',
+      '/v1/reputation/statements/verification',
+      '/v1/credentials/verify',
+      '/v1/credentials/vc/verify',
+    ]) {
+      expect([path, subjectsOfRead({ path })]).toEqual([path, { organisations: [], targets: [] }]);
+    }
+    expect(subjectsOfRead({ path: '/v1/reputation/TalentOrgMSP/tara' }).organisations).toEqual(['TalentOrgMSP']);
   });
 });
 

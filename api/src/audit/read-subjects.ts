@@ -61,7 +61,8 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/proofs\/(?!records\/)([^/]+)$/, 'transaction'],
   [/^\/index\/transactions\/([^/]+)$/, 'transaction'],
   [/^\/index\/blocks\/([^/]+)$/, 'block'],
-  [/^\/credentials\/(?!verify$|vc$)([^/]+)/, 'credential'],
+  // The reads by POST at fixed paths (`verify`, `vc/verify`) name their credential in the body.
+  [/^\/credentials\/(?!verify$|vc(?:\/verify)?$)([^/]+)/, 'credential'],
   [/^\/(?:ip|licensing)\/works\/([^/]+)/, 'work'],
   [/^\/ip\/content-hashes\/([^/]+)$/, 'workByContentHash'],
   [/^\/licensing\/grants\/([^/]+)/, 'licenceGrant'],
@@ -74,7 +75,11 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   // (`<grantId>/<period>/royalty-1`, `…/fee-1`), an agreement's otherwise.
   [/^\/settlement\/instructions\/([^/%]+)(?:%2F|\/)[^/%]+(?:%2F|\/)(?:royalty|fee)-/i, 'licenceGrant'],
   [/^\/settlement\/instructions\/([^/%]+)(?:%2F|\/)(?![^/%]+(?:%2F|\/)(?:royalty|fee)-)/i, 'agreement'],
-  [/^\/(?:reputation|issuers|ip\/owners|governance\/rules\/(?:issuers|arbitrators))\/([^/]+)\//, 'organisation'],
+  // A party's path (`/reputation/{mspId}/{userId}`), not the statements' fixed one.
+  [
+    /^\/(?:reputation|issuers|ip\/owners|governance\/rules\/(?:issuers|arbitrators))\/(?!statements\/)([^/]+)\//,
+    'organisation',
+  ],
   [/^\/governance\/rules\/members\/([^/]+)$/, 'organisation'],
 ];
 
