@@ -210,6 +210,14 @@ function signed(
   };
 }
 
+/** A 429 RATE_LIMITED whose message names what its budget counts. */
+function expectRateLimited(answer: { status: number; body: unknown }, counted: string): void {
+  expect([answer.status, answer.body]).toEqual([
+    429,
+    expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringContaining(counted) as unknown }) as unknown,
+  ]);
+}
+
 const paidData = (instructionId: string) => ({
   instructionId,
   providerReference: 'sbx_ref_1',
@@ -954,27 +962,14 @@ describe('settlement routes over HTTP', () => {
       expect((await badEncoding()).status).toBe(415);
       expect((await api.request('POST', '/v1/settlement/callbacks/%E0%A4%A', { body: '{}' })).status).toBe(429);
       const over = await badEncoding();
-      expect([over.status, over.body]).toEqual([
-        429,
-        expect.objectContaining({
-          code: 'RATE_LIMITED',
-          message: expect.stringContaining('refused callbacks') as unknown,
-        }) as unknown,
-      ]);
+      expectRateLimited(over, 'refused callbacks');
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
 
       // None of them took anything of the people's budget; bodies that are not JSON do.
       const notJson = () => api.request('POST', '/v1/credentials/verify', { body: '{"bad json' });
       expect((await notJson()).status).toBe(400);
       expect((await notJson()).status).toBe(400);
-      const peopleOver = await notJson();
-      expect([peopleOver.status, peopleOver.body]).toEqual([
-        429,
-        expect.objectContaining({
-          code: 'RATE_LIMITED',
-          message: expect.stringContaining('requests') as unknown,
-        }) as unknown,
-      ]);
+      expectRateLimited(await notJson(), 'requests');
 
       // A genuine callback is never counted, so never refused by either budget, whatever
       // credential header a proxy on its way added: its signature is its credential.
