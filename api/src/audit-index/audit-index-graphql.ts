@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
 import type { Logger } from 'pino';
 import { AuditScopes } from '../audit/audit-scopes.js';
@@ -9,7 +10,7 @@ import type { Db } from '../db/database.js';
 import { notFound } from '../errors/api-error.js';
 import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { inputFields } from '../graphql/input-arguments.js';
-import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
+import { claimLedgerRecords, claimNestedRecords, nestedRecordsLeft } from '../graphql/ledger-list-fields.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import {
   agreementNode,
@@ -72,6 +73,68 @@ function connectionOf<Node>(connection: Connection<Row>, node: (row: Row) => Nod
   return { ...connection, edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: node(edge.node) })) };
 }
 
+/**
+ * The most parents whose nested list one statement reads: a page holds at most 100, but
+ * a block's transactions' keys are asked for by up to 500 transactions at once.
+ */
+const nestedListBatch = 500;
+
+/**
+ * Loaders of the lists nested in index nodes (a block's transactions, a transaction's
+ * keys, a proposal's votes), one set per operation: the nested lists of a page's nodes
+ * are read in one statement (where each node read its own before), and what they hold
+ * counts against the request's bound on nested records (see claimNestedRecords).
+ */
+function nestedListLoaders(queries: IndexQueries, context: GraphqlContext) {
+  const loader = <Key, Item extends Row>(
+    field: string,
+    fewer: string,
+    read: (keys: readonly Key[], limit: number) => Promise<Item[]>,
+    keyOfKey: (key: Key) => string,
+    keyOfRow: (row: Item) => string,
+  ) =>
+    new DataLoader<Key, Item[], string>(
+      async (keys) => {
+        const rows = await read(keys, nestedRecordsLeft(context) + 1);
+        claimNestedRecords(context, rows.length, field, fewer);
+        const byKey = new Map<string, Item[]>();
+        for (const row of rows) {
+          const key = keyOfRow(row);
+          const same = byKey.get(key);
+          if (same === undefined) byKey.set(key, [row]);
+          else same.push(row);
+        }
+        return keys.map((key) => byKey.get(keyOfKey(key)) ?? []);
+      },
+      { cacheKeyFn: keyOfKey, maxBatchSize: nestedListBatch },
+    );
+  const transactionKey = ({ blockNumber, position }: { blockNumber: number; position: number }) =>
+    `${String(blockNumber)}/${String(position)}`;
+  return {
+    keys: loader(
+      'keys',
+      'fewer transactions',
+      (transactions, limit) => queries.keysOfTransactions(context.principal, transactions, limit),
+      transactionKey,
+      (row) => transactionKey({ blockNumber: Number(row.block_number), position: Number(row.position) }),
+    ),
+    transactions: loader(
+      'transactions',
+      'fewer blocks',
+      (blocks, limit) => queries.transactionsOfBlocks(context.principal, blocks, limit),
+      (blockNumber: number) => String(blockNumber),
+      (row) => String(Number(row.block_number)),
+    ),
+    votes: loader(
+      'votes',
+      'fewer proposals',
+      (proposals, limit) => queries.votesOfProposals(context.principal, proposals, limit),
+      (proposalId: string) => proposalId,
+      (row) => row.proposal_id,
+    ),
+  };
+}
+
 const connectionTypes = (name: string) => /* GraphQL */ `
   type ${name}Edge {
     node: ${name}!
@@ -103,6 +166,15 @@ export function auditIndexSchema(deps: {
 }): SchemaModule {
   const scopes = new AuditScopes(deps.ledger);
   const queries = new IndexQueries(deps.db, (principal) => scopes.scopeFor(principal, deps.log));
+  const nestedListsByContext = new WeakMap<GraphqlContext, ReturnType<typeof nestedListLoaders>>();
+  const nestedLists = (context: GraphqlContext) => {
+    let loaders = nestedListsByContext.get(context);
+    if (loaders === undefined) {
+      loaders = nestedListLoaders(queries, context);
+      nestedListsByContext.set(context, loaders);
+    }
+    return loaders;
+  };
   const list = <Filter extends z.ZodType, Node>(
     filterSchema: Filter,
     run: (
@@ -1023,21 +1095,24 @@ export function auditIndexSchema(deps: {
       IndexedTransaction: {
         keys: (parent: { blockNumber: string; position: number }, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            (await queries.transactionKeys(context.principal, Number(parent.blockNumber), parent.position)).map(
-              keyAccessNode,
-            ),
+            (
+              await nestedLists(context).keys.load({
+                blockNumber: Number(parent.blockNumber),
+                position: parent.position,
+              })
+            ).map(keyAccessNode),
           ),
       },
       IndexedProposal: {
         votes: (parent: { proposalId: string }, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            (await queries.proposalVotes(context.principal, parent.proposalId)).map(proposalVoteNode),
+            (await nestedLists(context).votes.load(parent.proposalId)).map(proposalVoteNode),
           ),
       },
       IndexedBlock: {
         transactions: (parent: { blockNumber: string }, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, async () =>
-            (await queries.blockTransactions(context.principal, Number(parent.blockNumber))).map(transactionNode),
+            (await nestedLists(context).transactions.load(Number(parent.blockNumber))).map(transactionNode),
           ),
       },
     },

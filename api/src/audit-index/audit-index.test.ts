@@ -212,6 +212,38 @@ describe.each(backends)('audit index on $name', (backend) => {
     ).toBe(2);
   });
 
+  it('reads the keys of several transactions, and the transactions of several blocks, in chain order up to a limit', async () => {
+    const auditor = principal('auditor');
+    const [first, second] = [
+      await queries.transactionKeys(auditor, 0, 0),
+      await queries.transactionKeys(auditor, 0, 1),
+    ];
+    const lastOfBlock0 = { blockNumber: 0, position: agreements.length - 1 };
+    const both = await queries.keysOfTransactions(auditor, [
+      lastOfBlock0,
+      { blockNumber: 0, position: 1 },
+      { blockNumber: 0, position: 0 },
+    ]);
+    expect(both.slice(0, 4)).toEqual([...first, ...second]);
+    expect(both).toHaveLength(6);
+    expect(
+      await queries.keysOfTransactions(
+        auditor,
+        [
+          { blockNumber: 0, position: 1 },
+          { blockNumber: 0, position: 0 },
+        ],
+        3,
+      ),
+    ).toEqual([...first, ...second.slice(0, 1)]);
+    expect(await queries.keysOfTransactions(auditor, [])).toEqual([]);
+    const transactions = await queries.transactionsOfBlocks(auditor, [1, 0]);
+    const order = transactions.map((row) => [Number(row.block_number), Number(row.position)]);
+    expect(order).toEqual([...order].sort(([a, b], [c, d]) => (a ?? 0) - (c ?? 0) || (b ?? 0) - (d ?? 0)));
+    expect(order.filter(([block]) => block === 0)).toHaveLength(agreements.length + 1);
+    expect(await queries.transactionsOfBlocks(auditor, [1, 0], 2)).toEqual(transactions.slice(0, 2));
+  });
+
   it('indexes only the next block: one already indexed is skipped, one beyond is refused, and a bad record leaves nothing', async () => {
     expect(await indexer.index(syntheticBlock(1n, []))).toBe('already-indexed');
     await expect(indexer.index(syntheticBlock(5n, []))).rejects.toThrow(

@@ -1044,14 +1044,26 @@ export class IndexQueries {
   }
 
   /** The votes on one proposal, by organisation; readable by every member, as the proposal. */
-  async proposalVotes(principal: Principal | undefined, proposalId: string) {
+  proposalVotes(principal: Principal | undefined, proposalId: string): Promise<Row[]> {
+    return this.votesOfProposals(principal, [proposalId]);
+  }
+
+  /**
+   * The votes on several proposals in one statement, by proposal and organisation.
+   *
+   * @param limit the most rows to read (a request's records left, plus one to tell that more exist).
+   */
+  async votesOfProposals(principal: Principal | undefined, proposalIds: readonly string[], limit?: number) {
     await this.visibility(principal, 'proposals');
-    return this.db
+    if (proposalIds.length === 0) return [];
+    let statement = this.db
       .selectFrom('ix_proposal_votes')
       .selectAll()
-      .where('proposal_id', '=', proposalId)
-      .orderBy('msp_id')
-      .execute();
+      .where('proposal_id', 'in', proposalIds)
+      .orderBy('proposal_id')
+      .orderBy('msp_id');
+    if (limit !== undefined) statement = statement.limit(limit);
+    return statement.execute();
   }
 
   works(principal: Principal | undefined, filter: WorkFilter, page: Page, field = '') {
@@ -1200,14 +1212,34 @@ export class IndexQueries {
   }
 
   /** The keys one transaction read and wrote (private ones as hashes), in the order the block lists them. */
-  async transactionKeys(principal: Principal | undefined, blockNumberOfTx: number, position: number) {
+  transactionKeys(principal: Principal | undefined, blockNumberOfTx: number, position: number): Promise<Row[]> {
+    return this.keysOfTransactions(principal, [{ blockNumber: blockNumberOfTx, position }]);
+  }
+
+  /**
+   * The keys of several transactions in one statement, by transaction and then in the
+   * order the block lists them: what the explorer's nested lists read for a whole page.
+   *
+   * @param limit the most rows to read (a request's records left, plus one to tell that more exist).
+   */
+  async keysOfTransactions(
+    principal: Principal | undefined,
+    transactions: readonly { readonly blockNumber: number; readonly position: number }[],
+    limit?: number,
+  ): Promise<Row[]> {
     const visible = await this.visibility(principal, 'transactionKeys');
-    return this.db
+    if (transactions.length === 0) return [];
+    const pairs = sql.join(transactions.map(({ blockNumber, position }) => sql`(${blockNumber}, ${position})`));
+    const chosen = sql<SqlBool>`(${ref('block_number')}, ${ref('position')}) in (${pairs})`;
+    let statement = this.db
       .selectFrom('ix_tx_keys')
       .selectAll()
-      .where(all([visible, eq('block_number', blockNumberOfTx), eq('position', position)]))
-      .orderBy('seq')
-      .execute();
+      .where(all([visible, chosen]))
+      .orderBy('block_number')
+      .orderBy('position')
+      .orderBy('seq');
+    if (limit !== undefined) statement = statement.limit(limit);
+    return statement.execute();
   }
 
   /** One transaction by id: the valid one when the id was submitted more than once, else the first. */
@@ -1223,13 +1255,29 @@ export class IndexQueries {
   }
 
   /** Every transaction of one block, in block order. */
-  async blockTransactions(principal: Principal | undefined, number: number) {
+  blockTransactions(principal: Principal | undefined, number: number): Promise<Row[]> {
+    return this.transactionsOfBlocks(principal, [number]);
+  }
+
+  /**
+   * The transactions of several blocks in one statement, in chain order.
+   *
+   * @param limit the most rows to read (a request's records left, plus one to tell that more exist).
+   */
+  async transactionsOfBlocks(
+    principal: Principal | undefined,
+    blockNumbers: readonly number[],
+    limit?: number,
+  ): Promise<Row[]> {
     const visible = await this.visibility(principal, 'transactions');
-    return this.db
+    if (blockNumbers.length === 0) return [];
+    let statement = this.db
       .selectFrom('ix_transactions')
       .selectAll()
-      .where(all([visible, eq('block_number', number)]))
-      .orderBy('position')
-      .execute();
+      .where(all([visible, sql<SqlBool>`${ref('block_number')} in (${sql.join(blockNumbers)})`]))
+      .orderBy('block_number')
+      .orderBy('position');
+    if (limit !== undefined) statement = statement.limit(limit);
+    return statement.execute();
   }
 }

@@ -26,6 +26,8 @@ export interface GraphqlContext {
 export interface HttpRequestShare {
   /** Ledger records its list fields asked for so far (see claimLedgerRecords). */
   ledgerRecordsClaimed: number;
+  /** Records its nested lists without pages held so far (see claimNestedRecords). */
+  nestedRecordsClaimed: number;
 }
 
 /**

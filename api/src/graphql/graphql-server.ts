@@ -119,7 +119,10 @@ export function createGraphqlServer(
       log: res.locals.log,
       requestId: res.locals.requestId,
       // One per HTTP request: each operation of a batch has a context of its own.
-      httpRequest: (res.locals.graphqlRequestShare ??= { ledgerRecordsClaimed: 0 }) as HttpRequestShare,
+      httpRequest: (res.locals.graphqlRequestShare ??= {
+        ledgerRecordsClaimed: 0,
+        nestedRecordsClaimed: 0,
+      }) as HttpRequestShare,
     }),
     graphiql,
     landingPage: false,

@@ -28,11 +28,45 @@ export function claimLedgerRecords(context: GraphqlContext, first: number | unde
     throw new ApiError(
       422,
       'VALIDATION_FAILED',
-      `first: the list fields of one request may ask for ${ledgerRecordsPerRequest} records together; this one asks for ${total}`,
+      `first: the list fields of one request may ask for ${String(ledgerRecordsPerRequest)} records together; this one asks for ${String(total)}`,
       'first',
     );
   }
   context.httpRequest.ledgerRecordsClaimed = total;
+}
+
+/**
+ * The most records the nested lists of one GraphQL request may hold together: lists
+ * without pages of their own inside index nodes (a block's transactions, a transaction's
+ * keys, a proposal's votes). The pages above them bound how many parents there are, not
+ * what each holds: `indexedBlocks(first: 100) { transactions { keys } }` would read every
+ * key of a hundred full blocks. Ten blocks of the most transactions a block is cut at (500)
+ * fit, so the explorer's page of blocks with their transactions does.
+ */
+export const nestedRecordsPerRequest = 10_000;
+
+/** Records the nested lists of the context's HTTP request may still hold. */
+export function nestedRecordsLeft(context: GraphqlContext): number {
+  return Math.max(0, nestedRecordsPerRequest - context.httpRequest.nestedRecordsClaimed);
+}
+
+/**
+ * Counts the records a nested list answered against its HTTP request's {@link nestedRecordsPerRequest}.
+ *
+ * @param count records read, at most one more than {@link nestedRecordsLeft}.
+ * @param fewer what the client can ask for less of, for the refusal's advice.
+ * @throws ApiError 422 naming `field` when they are more than the request has left.
+ */
+export function claimNestedRecords(context: GraphqlContext, count: number, field: string, fewer: string): void {
+  if (count > nestedRecordsLeft(context)) {
+    throw new ApiError(
+      422,
+      'VALIDATION_FAILED',
+      `${field}: the nested lists of one request may hold ${String(nestedRecordsPerRequest)} records together; this one holds more: ask for ${fewer}, or leave ${field} out`,
+      field,
+    );
+  }
+  context.httpRequest.nestedRecordsClaimed += count;
 }
 
 /**
