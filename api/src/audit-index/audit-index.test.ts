@@ -1068,6 +1068,38 @@ describe('audit index query planning on SQLite', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("writes a block within one turn of the event loop, so SQLite's write lock is never held while the process does other work", async () => {
+    // The API's other requests and the read log's appends wait for that lock (another
+    // worker's appends without stopping; see read-log.ts): a block's transaction that
+    // awaited I/O would hold it across their turns.
+    const db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'turns.sqlite') });
+    try {
+      const indexer = new BlockIndexer(db, { chaincode: 'gigledger' });
+      for (let block = 0; block < 3; block += 1) {
+        let turns = 0;
+        let indexing = true;
+        const countTurn = (): void => {
+          if (!indexing) return;
+          turns += 1;
+          setImmediate(countTurn);
+        };
+        setImmediate(countTurn);
+        const transactions = agreements.map((spec, position) =>
+          syntheticTransaction(
+            position,
+            `${spec.txId}-${String(block)}`,
+            agreementWrites({ ...spec, agreementId: `${spec.agreementId}-${String(block)}` }),
+          ),
+        );
+        expect(await indexer.index(syntheticBlock(BigInt(block), transactions))).toBe('indexed');
+        indexing = false;
+        expect(turns).toBe(0);
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('keeps planner statistics as it grows, so an auditor without grants is answered from the party indexes, and under a grant a range and its count from one covering index', async () => {
     const file = path.join(dir, 'plan.sqlite');
     const db = await openDatabase({ kind: 'sqlite', file });
