@@ -9,15 +9,22 @@ import { loadNetworkConfig, repoRoot, type NetworkConfig } from '@gigledger/netw
  */
 export const reuseRunningNetwork = process.env.GIGLEDGER_E2E_REUSE_NETWORK === '1';
 
-const e2eHome = path.join(repoRoot, '.gigledger', 'e2e');
 /**
- * Two checkouts on one machine can each run the suites at once when they pick
- * different offsets through GIGLEDGER_E2E_PORT_OFFSET.
+ * Two checkouts on one machine, or one checkout twice, can each run the suites at once
+ * when they pick different offsets through GIGLEDGER_E2E_PORT_OFFSET: each offset has a
+ * data directory of its own (`.gigledger/e2e` for the default, `.gigledger/e2e-<offset>`
+ * for another), so one run's fresh start does not delete the other's network.
  */
+const defaultE2ePortOffset = 20000;
 const e2ePortOffset = parseE2ePortOffset(process.env.GIGLEDGER_E2E_PORT_OFFSET);
+const e2eHome = path.join(
+  repoRoot,
+  '.gigledger',
+  e2ePortOffset === defaultE2ePortOffset ? 'e2e' : `e2e-${String(e2ePortOffset)}`,
+);
 
 function parseE2ePortOffset(text: string | undefined): number {
-  if (text === undefined || text === '') return 20000;
+  if (text === undefined || text === '') return defaultE2ePortOffset;
   if (!/^\d+$/.test(text)) throw new Error(`GIGLEDGER_E2E_PORT_OFFSET must be a whole number, got "${text}"`);
   return Number(text);
 }
