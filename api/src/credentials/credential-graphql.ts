@@ -19,6 +19,7 @@ import { graphqlPage, ledgerPageShape, ledgerPageTypeDefs } from '../http/ledger
 import { inputFields } from '../graphql/input-arguments.js';
 import { CredentialService, issueCredentialBodySchema, type CredentialDependencies } from './credential-service.js';
 import { claimLedgerRecords } from '../graphql/ledger-list-fields.js';
+import { readForNode } from '../graphql/node-reads.js';
 
 const holderSearchSchema = z.strictObject({
   type: credentialTypeSchema,
@@ -277,6 +278,8 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
           resolveWith(context, () => {
             const as = resolverRequester(context, 'credentials:read');
             const query = parseArguments(holderSearchSchema, args);
+            // Each match is a record the request asks for, as a page's are.
+            claimLedgerRecords(context, query.limit, 'limit');
             return service.findHolders(as, {
               type: query.type,
               issuer: query.issuer ?? undefined,
@@ -308,7 +311,9 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       Credential: {
         verification: (parent: CredentialRecord, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
-            service.verify(context, { credentialId: parent.credentialId, revealedClaims: [] }),
+            readForNode(context, () =>
+              service.verify(context, { credentialId: parent.credentialId, revealedClaims: [] }),
+            ),
           ),
       },
     },

@@ -1,4 +1,6 @@
+import { ReputationService } from '../reputation/reputation-service.js';
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
+import { CredentialService } from './credential-service.js';
 import { memberRights, startTestServer, type TestServer } from '../test-support/test-server.js';
 import {
   claimNamed,
@@ -159,6 +161,59 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     // Claim values never leave the ledger this way.
     const text = JSON.stringify(result);
     for (const value of values) expect(text).not.toContain(value);
+  });
+
+  it('verifies credentials and reads reputations for the matches at most eight at once per HTTP request, and counts the matches asked for', async () => {
+    /* eslint-disable @typescript-eslint/unbound-method -- called below with the service as `this` */
+    const verify = CredentialService.prototype.verify;
+    const reputationOf = ReputationService.prototype.reputationOf;
+    /* eslint-enable @typescript-eslint/unbound-method */
+    let inFlight = 0;
+    let most = 0;
+    const counted = <Args extends unknown[], Value>(original: (...args: Args) => Promise<Value>) =>
+      async function (this: unknown, ...args: Args): Promise<Value> {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          // Long enough for every read the request would start at once to overlap.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return await original.apply(this, args);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+    CredentialService.prototype.verify = counted(verify);
+    ReputationService.prototype.reputationOf = counted(reputationOf);
+    try {
+      // Four operations, each two matches with a credential and a reputation: sixteen reads.
+      const batch = await server.request('POST', '/graphql', {
+        apiKey: cast.hrKey,
+        body: Array.from({ length: 4 }, () => ({
+          query:
+            '{ freelancersByCredential(type: Certification) { subject { userId } credentials { verification { valid } } reputation { score } } }',
+        })),
+      });
+      expect(batch.status).toBe(200);
+      for (const answer of batch.body as GraphqlResponse[]) {
+        expect(answer.errors).toBeUndefined();
+        expect(answer.data?.freelancersByCredential).toHaveLength(2);
+      }
+      expect(most).toBe(8);
+    } finally {
+      CredentialService.prototype.verify = verify;
+      ReputationService.prototype.reputationOf = reputationOf;
+    }
+    // Six searches of 200 matches ask for 1,200 records: refused, naming the argument.
+    const wide = await graphql(
+      `{ ${Array.from({ length: 6 }, (_, index) => `s${String(index)}: freelancersByCredential(type: Certification, limit: 200) { subject { userId } }`).join(' ')} }`,
+      { apiKey: cast.hrKey },
+    );
+    expect(wide.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(
+        /^limit: the list fields of one request may ask for 1000 records together; this one asks for 1200/,
+      ) as unknown,
+      extensions: { code: 'VALIDATION_FAILED', field: 'limit' },
+    });
   });
 
   it('narrows the search to one issuer', async () => {

@@ -20,16 +20,17 @@ export const ledgerRecordsPerRequest = 1000;
 /**
  * Counts a list field's page against its HTTP request's {@link ledgerRecordsPerRequest}.
  *
- * @throws ApiError 422 naming `first` when the request's lists would ask for more.
+ * @param field the argument giving the page's size, for the refusal.
+ * @throws ApiError 422 naming `field` when the request's lists would ask for more.
  */
-export function claimLedgerRecords(context: GraphqlContext, first: number | undefined): void {
+export function claimLedgerRecords(context: GraphqlContext, first: number | undefined, field = 'first'): void {
   const total = context.httpRequest.ledgerRecordsClaimed + (first ?? defaultPageSize);
   if (total > ledgerRecordsPerRequest) {
     throw new ApiError(
       422,
       'VALIDATION_FAILED',
-      `first: the list fields of one request may ask for ${String(ledgerRecordsPerRequest)} records together; this one asks for ${String(total)}`,
-      'first',
+      `${field}: the list fields of one request may ask for ${String(ledgerRecordsPerRequest)} records together; this one asks for ${String(total)}`,
+      field,
     );
   }
   context.httpRequest.ledgerRecordsClaimed = total;

@@ -1,6 +1,7 @@
 import { partySchema, type Party, type Reputation } from '@gigledger/chaincode/model';
 import { resolverRequester, resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { fieldsUnder } from '../http/refusal-fields.js';
+import { readForNode } from '../graphql/node-reads.js';
 import { parseInput } from '../http/route.js';
 import { ReputationService, type ReputationDependencies } from './reputation-service.js';
 
@@ -121,7 +122,7 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
       },
       FreelancerMatch: {
         reputation: (parent: { subject: Party }, _args: unknown, context: GraphqlContext) =>
-          reputationOf(parent.subject, context),
+          readForNode(context, () => reputationOf(parent.subject, context)),
       },
       Reputation: {
         formulaVersion: (parent: Reputation) => parent.formula.version,

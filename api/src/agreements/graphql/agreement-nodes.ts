@@ -5,10 +5,10 @@ import type {
   Dispute,
   MilestoneRecord,
 } from '@gigledger/chaincode/model';
-import { type GraphqlContext, type HttpRequestShare, resolverRequester, resolveWith } from '../../graphql/context.js';
+import { type GraphqlContext, resolverRequester, resolveWith } from '../../graphql/context.js';
+import { readForNode } from '../../graphql/node-reads.js';
 import type { Committed } from '../../ledger/committed.js';
 import type { AgreementService } from '../agreement-service.js';
-import pLimit, { type LimitFunction } from 'p-limit';
 
 /**
  * What a GraphQL `Agreement` resolves from: the record, plus whatever of the view the
@@ -50,28 +50,20 @@ export function taskBatchPayload<Batch extends { milestone: MilestoneRecord; tas
   return { ...committed, milestone: result.milestone, tasks: result.tasks };
 }
 
-/** How many agreement views one GraphQL request (all operations of a batch together) reads at once for the nodes of a list. */
-const viewReadsPerRequest = 8;
-
 /**
  * Field resolvers of `Agreement` and the enums whose wire values are not GraphQL names.
  * A node built from a record alone (a list, an accepted offer) reads the rest of the
- * view as the caller when a query asks for it, so visibility rules still apply.
+ * view as the caller when a query asks for it, so visibility rules still apply, a few
+ * per request at a time (see readForNode).
  */
 export function agreementNodeResolvers(service: AgreementService) {
   const views = new WeakMap<AgreementNode, Promise<AgreementView>>();
-  // A list of hundreds of nodes would otherwise read them all at once, taking the whole
-  // Gateway allowance of the process from every other caller: a few per request at a time.
-  const readersOfRequest = new WeakMap<HttpRequestShare, LimitFunction>();
   const viewOf = (node: AgreementNode, context: GraphqlContext): Promise<AgreementView> => {
     let view = views.get(node);
     if (view === undefined) {
-      let readers = readersOfRequest.get(context.httpRequest);
-      if (readers === undefined) {
-        readers = pLimit(viewReadsPerRequest);
-        readersOfRequest.set(context.httpRequest, readers);
-      }
-      view = readers(() => service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId));
+      view = readForNode(context, () =>
+        service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId),
+      );
       views.set(node, view);
     }
     return view;
