@@ -10,7 +10,12 @@ import type { Db } from '../db/database.js';
 import { notFound } from '../errors/api-error.js';
 import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { inputFields } from '../graphql/input-arguments.js';
-import { claimLedgerRecords, claimNestedRecords, nestedRecordsLeft } from '../graphql/ledger-list-fields.js';
+import {
+  claimLedgerRecords,
+  claimNestedRecords,
+  nestedRecordsLeft,
+  nestedRecordsRefusal,
+} from '../graphql/ledger-list-fields.js';
 import { parseArguments, parseInput } from '../http/route.js';
 import {
   agreementNode,
@@ -82,8 +87,9 @@ const nestedListBatch = 500;
 /**
  * Loaders of the lists nested in index nodes (a block's transactions, a transaction's
  * keys, a proposal's votes), one set per operation: the nested lists of a page's nodes
- * are read in one statement (where each node read its own before), and what they hold
- * counts against the request's bound on nested records (see claimNestedRecords).
+ * are read in one statement (where each node read its own before), and every list
+ * answered counts against the request's bound on nested records (see claimNestedRecords),
+ * a list answered again under an alias too, though its rows come from the loader's cache.
  */
 function nestedListLoaders(queries: IndexQueries, context: GraphqlContext) {
   const loader = <Key, Item extends Row>(
@@ -92,11 +98,13 @@ function nestedListLoaders(queries: IndexQueries, context: GraphqlContext) {
     read: (keys: readonly Key[], limit: number) => Promise<Item[]>,
     keyOfKey: (key: Key) => string,
     keyOfRow: (row: Item) => string,
-  ) =>
-    new DataLoader<Key, Item[], string>(
+  ) => {
+    const rowsOf = new DataLoader<Key, Item[], string>(
       async (keys) => {
-        const rows = await read(keys, nestedRecordsLeft(context) + 1);
-        claimNestedRecords(context, rows.length, field, fewer);
+        // No more rows than the request has left, and one to tell that there are more.
+        const left = nestedRecordsLeft(context);
+        const rows = await read(keys, left + 1);
+        if (rows.length > left) throw nestedRecordsRefusal(field, fewer);
         const byKey = new Map<string, Item[]>();
         for (const row of rows) {
           const key = keyOfRow(row);
@@ -108,6 +116,14 @@ function nestedListLoaders(queries: IndexQueries, context: GraphqlContext) {
       },
       { cacheKeyFn: keyOfKey, maxBatchSize: nestedListBatch },
     );
+    return {
+      async load(key: Key): Promise<Item[]> {
+        const rows = await rowsOf.load(key);
+        claimNestedRecords(context, rows.length, field, fewer);
+        return rows;
+      },
+    };
+  };
   const transactionKey = ({ blockNumber, position }: { blockNumber: number; position: number }) =>
     `${String(blockNumber)}/${String(position)}`;
   return {

@@ -113,6 +113,11 @@ describe('nested lists of the audit index over GraphQL', () => {
     });
     const aliases = await ask<BlocksAnswer>(`{ a: ${blocks(0, 9)} b: ${blocks(10, 19)} c: ${blocks(20, 20)} }`);
     expect(refusal(aliases)).toMatchObject({ extensions: { field: 'transactions' } });
+    // The same lists again under another alias count again, though read once.
+    const repeated = await ask<BlocksAnswer>(`{ a: ${blocks(0, 10)} b: ${blocks(0, 10)} }`);
+    expect(refusal(repeated)).toMatchObject({ extensions: { field: 'transactions' } });
+    const once = await ask<BlocksAnswer>(`{ a: ${blocks(0, 9)} b: ${blocks(0, 9)} }`);
+    expect(once.errors).toBeUndefined();
     // The keys of every transaction of a page of blocks count too: 5,500 transactions fit, their keys with them do not.
     const keys = await ask<BlocksAnswer>(`{ ${blocks(0, 10, 'transactionId keys { key }')} }`);
     expect(refusal(keys)).toMatchObject({ extensions: { field: 'keys' } });

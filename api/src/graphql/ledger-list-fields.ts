@@ -59,15 +59,22 @@ export function nestedRecordsLeft(context: GraphqlContext): number {
  * @throws ApiError 422 naming `field` when they are more than the request has left.
  */
 export function claimNestedRecords(context: GraphqlContext, count: number, field: string, fewer: string): void {
-  if (count > nestedRecordsLeft(context)) {
-    throw new ApiError(
-      422,
-      'VALIDATION_FAILED',
-      `${field}: the nested lists of one request may hold ${String(nestedRecordsPerRequest)} records together; this one holds more: ask for ${fewer}, or leave ${field} out`,
-      field,
-    );
-  }
+  if (count > nestedRecordsLeft(context)) throw nestedRecordsRefusal(field, fewer);
   context.httpRequest.nestedRecordsClaimed += count;
+}
+
+/**
+ * The refusal of a request whose nested lists hold more than {@link nestedRecordsPerRequest}.
+ *
+ * @param fewer what the client can ask for less of, for the advice.
+ */
+export function nestedRecordsRefusal(field: string, fewer: string): ApiError {
+  return new ApiError(
+    422,
+    'VALIDATION_FAILED',
+    `${field}: the nested lists of one request may hold ${String(nestedRecordsPerRequest)} records together; this one holds more: ask for ${fewer}, or leave ${field} out`,
+    field,
+  );
 }
 
 /**
