@@ -131,7 +131,13 @@ export function createGraphqlServer(
     logging: false,
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: config.graphql.maxDepth, ignoreIntrospection: false, onReject: refuseOver('depth') },
+        // A fragment spread adds no field of its own: counted as the same fields written inline.
+        maxDepth: {
+          n: config.graphql.maxDepth,
+          ignoreIntrospection: false,
+          flattenFragments: true,
+          onReject: refuseOver('depth'),
+        },
         // Counted by costOfShape below instead, page sizes alike however written.
         costLimit: { enabled: false },
         maxAliases: { n: 15, onReject: refuseOver('aliases') },

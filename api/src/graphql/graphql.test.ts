@@ -269,6 +269,25 @@ describe('the GraphQL endpoint', () => {
     expect(response.body.data ?? undefined).toBeUndefined();
   });
 
+  it('counts the depth of fields through fragments as written inline, no deeper and no shallower', async () => {
+    const { token } = await server().person('limits-fragments', 'AuditOrg', 'admin');
+    // Six fields deep, two of them through fragments: answered as the same query inline is.
+    const throughFragments =
+      'fragment K on IndexedTransaction { keys { key } } fragment B on IndexedBlock { transactions { ...K } } ' +
+      '{ indexedBlocks(first: 1) { edges { node { ...B } } } }';
+    const inline = '{ indexedBlocks(first: 1) { edges { node { transactions { keys { key } } } } } }';
+    for (const query of [throughFragments, inline]) {
+      const answered = await graphql(query, { token });
+      expect([query, answered.body.errors]).toEqual([query, undefined]);
+    }
+    // A fragment does not hide depth either: ten fields deep through one is refused.
+    const refused = await graphql(
+      'fragment D on Query { me { a { b { c { d { e { f { g { h } } } } } } } } } { ...D }',
+      { token },
+    );
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'depth' });
+  });
+
   it('refuses introspection unless the configuration turns it on, whatever NODE_ENV says', async () => {
     const introspection = '{ __schema { queryType { name } } }';
     for (const mode of ['development', 'test', 'production']) {
