@@ -10,7 +10,8 @@ const pageArguments = z.object(ledgerPageShape);
 
 /**
  * The most records the list fields of one GraphQL request may ask for together (the sum
- * of their `first`, 100 for each that gives none), over every operation of a batch:
+ * of their `first`, 100 for each that gives none, and of the HR search's `limit`), over
+ * every operation of a batch:
  * pages read from the ledger, pages of the audit index, and pages of the read log. The cost limit counts the
  * document's shape, not page sizes (see `costOfShape`), and each operation of a batch alone;
  * aliases of one list field at 500 each had one request run the peers past their deadline.
@@ -52,9 +53,9 @@ export function nestedRecordsLeft(context: GraphqlContext): number {
 }
 
 /**
- * Counts the records a nested list answered against its HTTP request's {@link nestedRecordsPerRequest}.
+ * Counts the records a nested list answered against its HTTP request's
+ * {@link nestedRecordsPerRequest}, every time it is answered (under each alias).
  *
- * @param count records read, at most one more than {@link nestedRecordsLeft}.
  * @param fewer what the client can ask for less of, for the refusal's advice.
  * @throws ApiError 422 naming `field` when they are more than the request has left.
  */
