@@ -1,4 +1,5 @@
 import { ReputationService } from '../reputation/reputation-service.js';
+import { callsInFlight } from '../test-support/calls-in-flight.js';
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
 import { CredentialService } from './credential-service.js';
 import { memberRights, startTestServer, type TestServer } from '../test-support/test-server.js';
@@ -164,26 +165,10 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
   });
 
   it('verifies credentials and reads reputations for the matches at most eight at once per HTTP request, and counts the matches asked for', async () => {
-    /* eslint-disable @typescript-eslint/unbound-method -- called below with the service as `this` */
-    const verify = CredentialService.prototype.verify;
-    const reputationOf = ReputationService.prototype.reputationOf;
-    /* eslint-enable @typescript-eslint/unbound-method */
-    let inFlight = 0;
-    let most = 0;
-    const counted = <Args extends unknown[], Value>(original: (...args: Args) => Promise<Value>) =>
-      async function (this: unknown, ...args: Args): Promise<Value> {
-        inFlight += 1;
-        most = Math.max(most, inFlight);
-        try {
-          // Long enough for every read the request would start at once to overlap.
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          return await original.apply(this, args);
-        } finally {
-          inFlight -= 1;
-        }
-      };
-    CredentialService.prototype.verify = counted(verify);
-    ReputationService.prototype.reputationOf = counted(reputationOf);
+    const reads = callsInFlight([
+      [CredentialService.prototype, 'verify'],
+      [ReputationService.prototype, 'reputationOf'],
+    ]);
     try {
       // Four operations, each two matches with a credential and a reputation: sixteen reads.
       const batch = await server.request('POST', '/graphql', {
@@ -198,10 +183,9 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
         expect(answer.errors).toBeUndefined();
         expect(answer.data?.freelancersByCredential).toHaveLength(2);
       }
-      expect(most).toBe(8);
+      expect(reads.most()).toBe(8);
     } finally {
-      CredentialService.prototype.verify = verify;
-      ReputationService.prototype.reputationOf = reputationOf;
+      reads.restore();
     }
     // Six searches of 200 matches ask for 1,200 records: refused, naming the argument.
     const wide = await graphql(

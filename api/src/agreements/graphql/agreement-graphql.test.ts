@@ -1,3 +1,4 @@
+import { callsInFlight } from '../../test-support/calls-in-flight.js';
 import { AgreementService } from '../agreement-service.js';
 import {
   AgreementKit,
@@ -754,21 +755,7 @@ describe('agreements over GraphQL', () => {
 
     it('reads at most eight agreement views at once for one HTTP request, every operation of a batch together', async () => {
       for (let n = 0; n < 12; n += 1) await kit.offered();
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the service as `this`
-      const original = AgreementService.prototype.getAgreement;
-      let inFlight = 0;
-      let most = 0;
-      AgreementService.prototype.getAgreement = async function (this: AgreementService, ...args) {
-        inFlight += 1;
-        most = Math.max(most, inFlight);
-        try {
-          // Long enough for every read the request would start at once to overlap.
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          return await original.apply(this, args);
-        } finally {
-          inFlight -= 1;
-        }
-      };
+      const views = callsInFlight([[AgreementService.prototype, 'getAgreement']]);
       try {
         const batch = await kit.server.request('POST', '/graphql', {
           token: kit.cast.freelancer.token,
@@ -783,9 +770,9 @@ describe('agreements over GraphQL', () => {
           expect(answer.data?.agreements.length).toBeGreaterThanOrEqual(12);
         }
         // Each operation counting alone would read eight at once each: 32.
-        expect(most).toBe(8);
+        expect(views.most()).toBe(8);
       } finally {
-        AgreementService.prototype.getAgreement = original;
+        views.restore();
       }
     });
 
