@@ -20,7 +20,7 @@ import { Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool } from 'kysel
 import { scopesByRole, type Principal } from '../auth/principal.js';
 import { storageBackends } from '../test-support/storage-backends.js';
 import { grantKit } from '../test-support/synthetic-grants.js';
-import { openDatabase, type DatabaseSchema, type Db } from '../db/database.js';
+import { openDatabase, reloadPlannerStatistics, sqliteHandleOf, type DatabaseSchema, type Db } from '../db/database.js';
 import { ApiError } from '../errors/api-error.js';
 import type { BlockContents } from '@gigledger/gateway';
 import { BlockIndexer } from './block-indexer.js';
@@ -1066,6 +1066,52 @@ describe('audit index query planning on SQLite', () => {
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('re-reads the planner statistics another connection renewed, so a connection opened on a small index plans for the grown one', async () => {
+    const file = path.join(dir, 'statistics.sqlite');
+    const writer = await openDatabase({ kind: 'sqlite', file });
+    const opened: Db[] = [writer];
+    try {
+      const indexer = new BlockIndexer(writer, { chaincode: 'gigledger' });
+      const block = (number: number, transactions: number) =>
+        syntheticBlock(
+          BigInt(number),
+          Array.from({ length: transactions }, (_, position) => {
+            const id = `tx-${String(number)}-${String(position)}`;
+            const keys = Array.from({ length: 13 }, (_, key): [string, unknown] => [
+              compositeKey('note', [id, String(key)]),
+              { id },
+            ]);
+            return syntheticTransaction(position, id, keys, { fn: 'note:write' });
+          }),
+        );
+      // The first block's statistics (one transaction) are what a worker opened now reads.
+      await indexer.index(block(0, 1));
+      const reader = await openDatabase({ kind: 'sqlite', file });
+      opened.push(reader);
+      for (let number = 1; number <= 100; number += 1) await indexer.index(block(number, 30));
+      // A page's transaction keys, as the explorer reads them for an organisation's admin.
+      const keysOfPage =
+        'select * from "ix_tx_keys" where exists (select 1 from ix_transactions where ' +
+        'ix_transactions.block_number = ix_tx_keys.block_number and ix_transactions.position = ix_tx_keys.position ' +
+        'and "creator_msp" = ?) and ("block_number", "position") in ((?, ?), (?, ?)) order by "block_number", "position", "seq"';
+      const plan = (db: Db) =>
+        (
+          sqliteHandleOf(db)!.prepare(`explain query plan ${keysOfPage}`).all('ClientOrgMSP', 5, 1, 6, 2) as {
+            detail: string;
+          }[]
+        ).map((row) => row.detail);
+      const transactionsLookedUp = expect.arrayContaining([
+        expect.stringMatching(/^SEARCH ix_transactions EXISTS USING INDEX/) as unknown,
+      ]) as unknown;
+      expect(plan(writer)).toEqual(transactionsLookedUp);
+      expect(plan(reader)).toContain('SCAN ix_transactions EXISTS');
+      reloadPlannerStatistics(sqliteHandleOf(reader)!);
+      expect(plan(reader)).toEqual(transactionsLookedUp);
+    } finally {
+      for (const db of opened) await db.destroy();
+    }
   });
 
   it("writes a block within one turn of the event loop, so SQLite's write lock is never held while the process does other work", async () => {

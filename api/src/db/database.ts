@@ -160,6 +160,26 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** How often a SQLite connection re-reads the planner's statistics (see {@link reloadPlannerStatistics}). */
+export const plannerStatisticsReloadMs = 60_000;
+
+/**
+ * Re-reads SQLite's planner statistics (`sqlite_stat1`) into this connection. SQLite
+ * reads them once, with the schema (https://www.sqlite.org/lang_analyze.html: "ANALYZE
+ * sqlite_schema" reads them again), and renewing them in another connection does not
+ * reach this one: a worker of an API cluster that opened its connection when the audit
+ * index held one transaction planned with that count after the primary's `PRAGMA
+ * optimize` had written new ones, checking each of a page's transaction keys against a
+ * scan of every transaction. A failure leaves the statistics it had.
+ */
+export function reloadPlannerStatistics(sqlite: SQLite.Database): void {
+  try {
+    sqlite.exec('analyze sqlite_schema');
+  } catch {
+    // Read again at the next turn of the timer.
+  }
+}
+
 /** Opens SQLite (default) or PostgreSQL (DATABASE_URL) and brings the schema up to date. */
 export async function openDatabase(database: ApiConfig['database']): Promise<Db> {
   let db: Db;
@@ -177,7 +197,19 @@ export async function openDatabase(database: ApiConfig['database']): Promise<Db>
     // default 2 MiB, those visits stop costing a system call and a copy per page.
     sqlite.pragma('mmap_size = 1073741824');
     sqlite.pragma('cache_size = -65536');
-    db = new Kysely<DatabaseSchema>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+    const reload = setInterval(() => {
+      reloadPlannerStatistics(sqlite);
+    }, plannerStatisticsReloadMs);
+    reload.unref();
+    const cached = withStatementCache(sqlite);
+    const closing = {
+      ...cached,
+      close: () => {
+        clearInterval(reload);
+        cached.close();
+      },
+    };
+    db = new Kysely<DatabaseSchema>({ dialect: new ImmediateSqliteDialect({ database: closing }) });
     sqliteHandles.set(db, sqlite);
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
