@@ -311,7 +311,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       Credential: {
         verification: (parent: CredentialRecord, _args: unknown, context: GraphqlContext) =>
           resolveWith(context, () =>
-            readForNode(context, () =>
+            readForNode(context, 'verification', 'fewer people or credentials', () =>
               service.verify(context, { credentialId: parent.credentialId, revealedClaims: [] }),
             ),
           ),

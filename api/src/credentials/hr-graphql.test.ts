@@ -443,3 +443,38 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'limit' });
   });
 });
+
+describe('GraphQL for HR systems: the ledger reads of a search', () => {
+  let server: TestServer;
+  let cast: CredentialCast;
+  const held = 70;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    cast = await credentialCast(server);
+    for (let n = 0; n < held; n += 1) await issue(server, cast.registrar, cast.freelancer.party, { type: 'Course' });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("counts every credential's verification against the request's 1,000 ledger reads, where `limit` counts people", async () => {
+    const search = (aliases: number) => ({
+      query: `{ ${Array.from({ length: aliases }, (_, index) => `s${String(index)}: freelancersByCredential(type: Course, limit: 1) { credentials { verification { valid } } }`).join(' ')} }`,
+    });
+    // Fourteen searches of one person holding 70 credentials: 980 verifications.
+    const within = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(14) });
+    const answered = within.body as GraphqlResponse;
+    expect(answered.errors).toBeUndefined();
+    expect(Object.values(answered.data ?? {}).flat()).toHaveLength(14);
+    // Fifteen: 1,050, though their limits count fifteen people.
+    const over = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(15) });
+    expect((over.body as GraphqlResponse).errors?.[0]).toMatchObject({
+      message: expect.stringMatching(
+        /^verification: one request may read 1000 records from the ledger for the nodes of its lists/,
+      ) as unknown,
+      extensions: { code: 'VALIDATION_FAILED', field: 'verification' },
+    });
+  });
+});

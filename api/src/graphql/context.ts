@@ -28,6 +28,8 @@ export interface HttpRequestShare {
   ledgerRecordsClaimed: number;
   /** Records its nested lists without pages held so far (see claimNestedRecords). */
   nestedRecordsClaimed: number;
+  /** Ledger reads its list nodes started so far (see readForNode). */
+  nodeReads: number;
 }
 
 /**

@@ -122,6 +122,7 @@ export function createGraphqlServer(
       httpRequest: (res.locals.graphqlRequestShare ??= {
         ledgerRecordsClaimed: 0,
         nestedRecordsClaimed: 0,
+        nodeReads: 0,
       }) as HttpRequestShare,
     }),
     graphiql,

@@ -122,7 +122,9 @@ export function reputationSchema(deps: ReputationDependencies): SchemaModule {
       },
       FreelancerMatch: {
         reputation: (parent: { subject: Party }, _args: unknown, context: GraphqlContext) =>
-          readForNode(context, () => reputationOf(parent.subject, context)),
+          resolveWith(context, () =>
+            readForNode(context, 'reputation', 'fewer people', () => reputationOf(parent.subject, context)),
+          ),
       },
       Reputation: {
         formulaVersion: (parent: Reputation) => parent.formula.version,

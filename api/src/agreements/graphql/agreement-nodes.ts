@@ -61,7 +61,7 @@ export function agreementNodeResolvers(service: AgreementService) {
   const viewOf = (node: AgreementNode, context: GraphqlContext): Promise<AgreementView> => {
     let view = views.get(node);
     if (view === undefined) {
-      view = readForNode(context, () =>
+      view = readForNode(context, 'agreement', 'fewer agreements', () =>
         service.getAgreement(resolverRequester(context, 'agreements:read'), node.agreementId),
       );
       views.set(node, view);
