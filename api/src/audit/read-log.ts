@@ -137,9 +137,6 @@ export interface ReadLogVerification {
   readonly otherLogs?: { readonly logId: string; readonly sequence: number; readonly txId: string }[];
 }
 
-/** How long an append on SQLite asks for the write lock before it fails: SQLite's busy timeout here. */
-const sqliteLockWaitMs = 5_000;
-
 /** A row's salt: 128 random bits. */
 const saltBytes = 16;
 
@@ -332,16 +329,16 @@ export class ReadLog {
    * and asking again after a pause while another connection (another worker's append,
    * the block follower writing a block) holds it: SQLite's own busy handler would wait
    * inside the call, the whole event loop stopped, every other request of this process
-   * with it. Gives up, as the busy handler would, after {@link sqliteLockWaitMs}.
+   * with it. Gives up, as the busy handler would, after the connection's busy timeout.
    *
    * @throws the `SQLITE_BUSY` error when the lock stayed taken that long.
    */
   async #appendOnSqliteWhenFree(sqlite: SQLite.Database, batch: readonly PendingAppend[]): Promise<ChainedBatch> {
-    const deadline = performance.now() + sqliteLockWaitMs;
+    const waitMs = sqlite.pragma('busy_timeout', { simple: true }) as number;
+    const deadline = performance.now() + waitMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
       let busy: unknown;
       const written = await this.#db.connection().execute(() => {
-        const waitMs = sqlite.pragma('busy_timeout', { simple: true }) as number;
         sqlite.pragma('busy_timeout = 0');
         try {
           return Promise.resolve(this.#appendOnSqlite(sqlite, batch));
