@@ -28,6 +28,7 @@ interface TransactionSpec {
   reads: string[];
   writes: Record<string, string | null>;
   privateWrite?: { collection: string; key: string; value: string };
+  event?: { name: string; payload: string };
 }
 
 function endorserEnvelope(spec: TransactionSpec): Uint8Array {
@@ -83,6 +84,14 @@ function endorserEnvelope(spec: TransactionSpec): Uint8Array {
   readWriteSet.setNsRwsetList([namespaceSet]);
   const chaincodeAction = new peer.ChaincodeAction();
   chaincodeAction.setResults(readWriteSet.serializeBinary());
+  if (spec.event !== undefined) {
+    const event = new peer.ChaincodeEvent();
+    event.setChaincodeId('gigledger');
+    event.setTxId(spec.txId);
+    event.setEventName(spec.event.name);
+    event.setPayload(Buffer.from(spec.event.payload));
+    chaincodeAction.setEvents(event.serializeBinary());
+  }
 
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName('gigledger');
@@ -133,6 +142,7 @@ describe('block contents', () => {
           reads: ['\u0000agreement\u0000A-1\u0000'],
           writes: { '\u0000agreement\u0000A-1\u0000': '{"agreementId":"A-1"}', stale: null },
           privateWrite: { collection: 'agreementTerms', key: 'terms A-1', value: 'rate 100 EUR' },
+          event: { name: 'agreement.drafted', payload: '{"agreementId":"A-1"}' },
         }),
         endorserEnvelope({
           txId: 'tx-b',
@@ -182,6 +192,14 @@ describe('block contents', () => {
     ]);
     expect(first?.writes.map((write) => Buffer.from(write.value).toString())).toEqual(['{"agreementId":"A-1"}']);
     expect(JSON.stringify(first?.keys)).not.toContain('rate 100 EUR');
+  });
+
+  it('gives the chaincode event a transaction set, and none for one that set none', () => {
+    const [first, second] = decoded.transactions;
+    expect(first?.event?.chaincode).toBe('gigledger');
+    expect(first?.event?.name).toBe('agreement.drafted');
+    expect(Buffer.from(first?.event?.payload ?? []).toString()).toBe('{"agreementId":"A-1"}');
+    expect(second?.event).toBeUndefined();
   });
 
   it('hashes the header as ASN.1 DER (number, previous hash, data hash), as Fabric chains blocks', () => {

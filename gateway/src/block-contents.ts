@@ -28,6 +28,19 @@ export interface PublicWrite {
   readonly value: Uint8Array;
 }
 
+/**
+ * The chaincode event an endorser transaction set (Fabric allows one per transaction), as
+ * the endorsers answered it: fabric-protos `peer.ChaincodeEvent` in the transaction's
+ * `peer.ChaincodeAction`.
+ */
+export interface TransactionEvent {
+  /** The chaincode that set it, e.g. `gigledger`. */
+  readonly chaincode: string;
+  readonly name: string;
+  /** The payload as the chaincode set it (this project's chaincode writes JSON). */
+  readonly payload: Uint8Array;
+}
+
 /** One transaction of a block, as an index or explorer shows it. */
 export interface BlockTransaction {
   readonly transactionId: string;
@@ -47,6 +60,8 @@ export interface BlockTransaction {
   readonly keys: readonly KeyAccess[];
   /** Public writes with their values; present whatever the validation code, so consumers must check it. */
   readonly writes: readonly PublicWrite[];
+  /** Present whatever the validation code, as `writes` are: consumers must check it. */
+  readonly event: TransactionEvent | undefined;
 }
 
 /** A block's header fields and transactions (see {@link decodeBlockContents}). */
@@ -99,12 +114,28 @@ interface Invocation {
   function: string | undefined;
   keys: KeyAccess[];
   writes: PublicWrite[];
+  event: TransactionEvent | undefined;
+}
+
+const noInvocation: Invocation = {
+  chaincode: undefined,
+  function: undefined,
+  keys: [],
+  writes: [],
+  event: undefined,
+};
+
+function eventOf(chaincodeAction: peer.ChaincodeAction): TransactionEvent | undefined {
+  const bytes = chaincodeAction.getEvents_asU8();
+  if (bytes.length === 0) return undefined;
+  const event = peer.ChaincodeEvent.deserializeBinary(bytes);
+  return { chaincode: event.getChaincodeId(), name: event.getEventName(), payload: event.getPayload_asU8() };
 }
 
 /** The chaincode, function and read/write set of an endorser transaction. */
 function invocationOf(payload: common.Payload): Invocation {
   const [action] = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList();
-  if (action === undefined) return { chaincode: undefined, function: undefined, keys: [], writes: [] };
+  if (action === undefined) return noInvocation;
   const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
   const spec = peer.ChaincodeInvocationSpec.deserializeBinary(
     peer.ChaincodeProposalPayload.deserializeBinary(actionPayload.getChaincodeProposalPayload_asU8()).getInput_asU8(),
@@ -149,6 +180,7 @@ function invocationOf(payload: common.Payload): Invocation {
     function: name === undefined ? undefined : Buffer.from(name).toString('utf8'),
     keys,
     writes,
+    event: eventOf(chaincodeAction),
   };
 }
 
@@ -174,10 +206,7 @@ export function decodeBlockContents(block: common.Block): BlockContents {
     const type = channelHeader.getType();
     // 254 (NOT_VALIDATED) for a block whose filter is shorter than its data, as Fabric marks it.
     const validationCode = validationCodes[position] ?? 254;
-    const invocation =
-      type === common.HeaderType.ENDORSER_TRANSACTION
-        ? invocationOf(payload)
-        : { chaincode: undefined, function: undefined, keys: [], writes: [] };
+    const invocation = type === common.HeaderType.ENDORSER_TRANSACTION ? invocationOf(payload) : noInvocation;
     return {
       transactionId: channelHeader.getTxId(),
       position,

@@ -74,6 +74,7 @@ export {
   type KeyAccess,
   type KeyAccessKind,
   type PublicWrite,
+  type TransactionEvent,
 } from './block-contents.js';
 export type { PeerHeights } from './peer-heights.js';
 export {

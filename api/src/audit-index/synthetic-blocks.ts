@@ -192,6 +192,7 @@ export function syntheticTransaction(
       key,
       value: encoder.encode(JSON.stringify(value)),
     })),
+    event: undefined,
   };
 }
 

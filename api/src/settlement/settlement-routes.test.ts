@@ -13,6 +13,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import { Sealer } from '../identity/sealer.js';
 import { startTestServer, testOperator } from '../test-support/test-server.js';
+import { LedgerReplayError } from './ledger-instructions.js';
 import { PayoutAccountStore } from './payout-accounts.js';
 import type { SettlementConfig } from './settlement-config.js';
 import { createSettlementRuntime, type SettlementRuntime } from './settlement-runtime.js';
@@ -613,6 +614,18 @@ describe('settlement routes over HTTP', () => {
         expect(await reconciliation(auditor)).toEqual([403, 'NO_AUDIT_GRANT']);
         expect((await grant('AuditOrg', ['settlement'], 'AG-rec-a2')).status).toBe(201);
         expect(await reconciliation(auditor)).toEqual([200, undefined]);
+        // A peer that stops sending blocks part-way is the ledger being unavailable, not a fault of the server.
+        settlement.reconcile = () => Promise.reject(new LedgerReplayError(412n, 450n));
+        const unavailable = await api.request(
+          'GET',
+          '/v1/settlement/reconciliation?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z',
+          { token: auditAdmin },
+        );
+        expect(unavailable.status).toBe(503);
+        expect(unavailable.body).toMatchObject({
+          code: 'LEDGER_UNAVAILABLE',
+          message: "the ledger's blocks could be read only up to block 412 of 450; try again later",
+        });
       } finally {
         settlement.reconcile = original;
       }

@@ -8,6 +8,7 @@ import { routeRequester } from '../http/route-requester.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { Requester } from '../ledger/requester.js';
 import { visible } from '../ledger/visible.js';
+import { LedgerReplayError } from './ledger-instructions.js';
 import { payoutAccountViewSchema, registerPayoutAccountSchema } from './payout-accounts.js';
 import type { SettlementRuntime } from './settlement-runtime.js';
 
@@ -295,6 +296,9 @@ export function settlementRoutes(deps: {
               'PROVIDER_UNAVAILABLE',
               `the statement of provider ${error.provider} could not be read; try again later`,
             );
+          }
+          if (error instanceof LedgerReplayError) {
+            throw new ApiError(503, 'LEDGER_UNAVAILABLE', `${error.message}; try again later`);
           }
           throw error;
         }

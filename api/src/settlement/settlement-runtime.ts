@@ -1,20 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import {
-  agreementEventBaseSchema,
-  agreementEvents,
-  licensingEventBaseSchema,
-  licensingEvents,
-  type Party,
-  type RoyaltyInstruction,
-  type SettlementInstruction,
-} from '@gigledger/chaincode/model';
+import type { Party } from '@gigledger/chaincode/model';
 import { ChaincodeEventFollower, type LedgerClient, type LedgerEvent, type Network } from '@gigledger/gateway';
 import {
-  instructionRecord,
   reconcile,
   SettlementService,
   type CrashPoint,
-  type LedgerInstructionView,
   type ProviderAdapter,
   type ReconciliationReport,
   type SettlementDb,
@@ -26,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SettlementDesk } from '../agreements/agreement-service.js';
+import { ledgerInstructions, networkBlockSource } from './ledger-instructions.js';
 import type { PayoutAccountStore } from './payout-accounts.js';
 import type { ProviderConfig, SettlementConfig } from './settlement-config.js';
 
@@ -177,10 +167,12 @@ export function createSettlementRuntime(deps: {
 }
 
 /**
- * Compares the ledger's instructions (replayed from committed events), the outbox and
- * every provider's statement for instructions requested in `[from, to)`.
+ * Compares the ledger's instructions (read from committed blocks, the blocks since the
+ * last reconciliation only), the outbox and every provider's statement for instructions
+ * requested in `[from, to)`.
  *
  * @throws ProviderStatementError when a provider's statement cannot be read.
+ * @throws LedgerReplayError when the peer's blocks could not be read up to its height.
  */
 export async function reconcileSettlement(
   deps: {
@@ -199,7 +191,7 @@ export async function reconcileSettlement(
   const adapters =
     deps.adapters ?? Object.entries(deps.config.providers).map(([name, provider]) => adapterFor(name, provider));
   const [ledger, outbox] = await Promise.all([
-    ledgerInstructions(deps.network, deps.chaincode),
+    ledgerInstructions(networkBlockSource(deps.network), deps.chaincode, deps.db),
     deps.db.selectFrom('settlement_outbox').selectAll().execute(),
   ]);
   const statements: StatementEntry[] = [];
@@ -214,61 +206,6 @@ export async function reconcileSettlement(
     statements,
     stuckAfterSeconds: deps.config.stuckAfterSeconds,
   });
-}
-
-/**
- * Every settlement instruction the ledger holds (agreements' and royalties'), with its
- * latest status, replayed from the chaincode's committed events since block 0 — independent of what the outbox took
- * in, which is the point of reconciling. The replay ends once no event has arrived for
- * a second (the stream has caught up with the chain).
- */
-async function ledgerInstructions(network: Network, chaincode: string): Promise<LedgerInstructionView[]> {
-  const instructions = new Map<string, LedgerInstructionView>();
-  const remember = (instruction: SettlementInstruction | RoyaltyInstruction) => {
-    instructions.set(instruction.instructionId, {
-      instructionId: instruction.instructionId,
-      amountMinor: BigInt(instruction.amount),
-      currency: instruction.currency,
-      status: instruction.status,
-      requestedAt: instruction.requestedAt,
-      record: instructionRecord(instruction),
-      ...(instruction.settlingOrganisation === undefined
-        ? {}
-        : { settlingOrganisation: instruction.settlingOrganisation }),
-    });
-  };
-  const events = await network.getChaincodeEvents(chaincode, { startBlock: 0n });
-  const iterator = events[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await Promise.race([iterator.next(), delay(1000).then(() => undefined)]);
-      if (next === undefined || next.done === true) break;
-      const event = next.value;
-      if (event.eventName.startsWith('licensing.')) {
-        const payload: unknown = JSON.parse(new TextDecoder().decode(event.payload));
-        const base = licensingEventBaseSchema.safeParse(payload);
-        if (!base.success) continue;
-        for (const instruction of base.data.settlementRequests) remember(instruction);
-        if (event.eventName === licensingEvents.royaltyPayoutConfirmed.name) {
-          const confirmed = licensingEvents.royaltyPayoutConfirmed.payload.safeParse(payload);
-          if (confirmed.success) remember(confirmed.data.instruction);
-        }
-        continue;
-      }
-      if (!event.eventName.startsWith('agreement.')) continue;
-      const payload: unknown = JSON.parse(new TextDecoder().decode(event.payload));
-      const base = agreementEventBaseSchema.safeParse(payload);
-      if (!base.success) continue;
-      for (const instruction of [...base.data.settlementRequests, ...base.data.heldPayouts]) remember(instruction);
-      if (event.eventName === agreementEvents.settlementConfirmed.name) {
-        const confirmed = agreementEvents.settlementConfirmed.payload.safeParse(payload);
-        if (confirmed.success) remember(confirmed.data.instruction);
-      }
-    }
-  } finally {
-    events.close();
-  }
-  return [...instructions.values()];
 }
 
 export type { LedgerEvent };

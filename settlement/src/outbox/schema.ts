@@ -103,8 +103,43 @@ export interface PayoutAccountsTable {
   updated_at: string;
 }
 
+/**
+ * A settlement instruction as the ledger's committed chaincode events last set it, kept so
+ * that reconciliation reads only the blocks committed since it last looked: one row per
+ * instruction id, replaced only by an event later on the chain.
+ */
+export interface SettlementLedgerInstructionsTable {
+  instruction_id: string;
+  /** Integer minor units, as text (an amount may exceed 2^53). */
+  amount: string;
+  /** ISO 4217 code. */
+  currency: string;
+  status: 'held' | 'pending' | 'paid' | 'failed';
+  requested_at: string;
+  /** MSP id of the organisation whose settlement service sends it; null before the ledger named one. */
+  settling_organisation: string | null;
+  source: InstructionSource;
+  /** Agreement id, or licence grant id for a royalty. */
+  record_id: string;
+  /** Milestone id, or royalty period. */
+  item_id: string;
+  direction: 'collect' | 'payout';
+  /** Block of the event that set this row; with `transaction_position`, where it sits on the chain. */
+  block_number: number | string;
+  transaction_position: number;
+}
+
+/** How far the ledger's instructions have been read: one row, `next_block` the first block not yet read. */
+export interface SettlementLedgerReplayTable {
+  name: string;
+  next_block: number | string;
+  updated_at: string;
+}
+
 export interface SettlementTables {
   settlement_outbox: SettlementOutboxTable;
+  settlement_ledger_instructions: SettlementLedgerInstructionsTable;
+  settlement_ledger_replay: SettlementLedgerReplayTable;
   settlement_held: SettlementHeldTable;
   settlement_webhook_receipts: SettlementWebhookReceiptsTable;
   payout_accounts: PayoutAccountsTable;
@@ -221,6 +256,32 @@ export const settlementMigrations: Record<string, Migration> = {
       await db.schema
         .alterTable('settlement_webhook_receipts_by_provider')
         .renameTo('settlement_webhook_receipts')
+        .execute();
+    },
+  },
+  /** The ledger's instructions as reconciliation last read them, so that it reads only the blocks since. */
+  '2026-12-07-001-settlement-ledger-instructions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('settlement_ledger_instructions')
+        .addColumn('instruction_id', 'varchar(200)', (column) => column.primaryKey())
+        .addColumn('amount', 'varchar(32)', (column) => column.notNull())
+        .addColumn('currency', 'varchar(3)', (column) => column.notNull())
+        .addColumn('status', 'varchar(16)', (column) => column.notNull())
+        .addColumn('requested_at', 'varchar(32)', (column) => column.notNull())
+        .addColumn('settling_organisation', 'varchar(64)')
+        .addColumn('source', 'varchar(16)', (column) => column.notNull())
+        .addColumn('record_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('item_id', 'varchar(128)', (column) => column.notNull())
+        .addColumn('direction', 'varchar(16)', (column) => column.notNull())
+        .addColumn('block_number', 'bigint', (column) => column.notNull())
+        .addColumn('transaction_position', 'integer', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('settlement_ledger_replay')
+        .addColumn('name', 'varchar(64)', (column) => column.primaryKey())
+        .addColumn('next_block', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'varchar(32)', (column) => column.notNull())
         .execute();
     },
   },

@@ -1,0 +1,296 @@
+import type { RoyaltyInstruction, SettlementInstruction } from '@gigledger/chaincode/model';
+import type { SettlementDb } from '@gigledger/settlement';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { openDatabase, type Db } from '../db/database.js';
+import { storageBackends } from '../test-support/storage-backends.js';
+import {
+  catchUpLedgerInstructions,
+  ledgerInstructions,
+  LedgerReplayError,
+  type LedgerBlockSource,
+} from './ledger-instructions.js';
+
+/*
+ * Blocks are assembled from the protobuf messages a peer delivers, so the reader's block
+ * decoding is the one it runs on the real network; the settlement end-to-end suite
+ * reconciles there.
+ */
+
+const backends = storageBackends('gl-ledger-instructions');
+const carol = { mspId: 'ClientOrgMSP', userId: 'carol' };
+const tara = { mspId: 'TalentOrgMSP', userId: 'tara' };
+
+function release(id: string, status: SettlementInstruction['status']): SettlementInstruction {
+  return {
+    instructionId: id,
+    kind: 'release',
+    cause: 'release',
+    agreementId: id.split('/')[0] ?? id,
+    milestoneId: 'm1',
+    payer: carol,
+    payee: tara,
+    amount: '146250',
+    platformFee: '3750',
+    currency: 'EUR',
+    status,
+    requestedAt: '2026-03-01T10:00:00.000Z',
+    requestTxId: `request-${id}`,
+    settlingOrganisation: 'ClientOrgMSP',
+  };
+}
+
+function royalty(id: string, status: RoyaltyInstruction['status']): RoyaltyInstruction {
+  return {
+    instructionId: id,
+    kind: 'royalty',
+    grantId: 'G-1',
+    periodId: '2026-02',
+    payer: carol,
+    payee: tara,
+    shareBps: 10_000,
+    amount: '5000',
+    platformFee: '0',
+    currency: 'USD',
+    status,
+    requestedAt: '2026-03-01T11:00:00.000Z',
+    requestTxId: `request-${id}`,
+  };
+}
+
+interface TransactionSpec {
+  readonly event?: { readonly chaincode?: string; readonly name: string; readonly payload: unknown };
+  readonly validationCode?: number;
+}
+
+const agreementEvent = (...instructions: SettlementInstruction[]) => ({
+  name: 'agreement.MilestoneReleased',
+  payload: {
+    agreementId: 'A-1',
+    at: '2026-03-01T10:00:00.000Z',
+    txId: 'tx',
+    actor: carol,
+    settlementRequests: instructions,
+  },
+});
+
+const licensingEvent = (...instructions: RoyaltyInstruction[]) => ({
+  name: 'licensing.RoyaltyPeriodClosed',
+  payload: { at: '2026-03-01T11:00:00.000Z', txId: 'tx', actor: carol, settlementRequests: instructions },
+});
+
+function envelope(txId: string, spec: TransactionSpec): Uint8Array {
+  const channelHeader = new common.ChannelHeader();
+  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
+  channelHeader.setTxId(txId);
+  const header = new common.Header();
+  header.setChannelHeader(channelHeader.serializeBinary());
+  const chaincodeAction = new peer.ChaincodeAction();
+  if (spec.event !== undefined) {
+    const event = new peer.ChaincodeEvent();
+    event.setChaincodeId(spec.event.chaincode ?? 'gigledger');
+    event.setTxId(txId);
+    event.setEventName(spec.event.name);
+    event.setPayload(Buffer.from(JSON.stringify(spec.event.payload)));
+    chaincodeAction.setEvents(event.serializeBinary());
+  }
+  const responsePayload = new peer.ProposalResponsePayload();
+  responsePayload.setExtension$(chaincodeAction.serializeBinary());
+  const endorsed = new peer.ChaincodeEndorsedAction();
+  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
+  const actionPayload = new peer.ChaincodeActionPayload();
+  actionPayload.setAction(endorsed);
+  const action = new peer.TransactionAction();
+  action.setPayload(actionPayload.serializeBinary());
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([action]);
+  const payload = new common.Payload();
+  payload.setHeader(header);
+  payload.setData(transaction.serializeBinary());
+  const result = new common.Envelope();
+  result.setPayload(payload.serializeBinary());
+  return result.serializeBinary();
+}
+
+function block(number: number, transactions: readonly TransactionSpec[]): common.Block {
+  const header = new common.BlockHeader();
+  header.setNumber(number);
+  const data = new common.BlockData();
+  data.setDataList(transactions.map((spec, position) => envelope(`tx-${String(number)}-${String(position)}`, spec)));
+  const metadata = new common.BlockMetadata();
+  metadata.setMetadataList([
+    new Uint8Array(),
+    new Uint8Array(),
+    Uint8Array.from(transactions.map((spec) => spec.validationCode ?? peer.TxValidationCode.VALID)),
+  ]);
+  const result = new common.Block();
+  result.setHeader(header);
+  result.setData(data);
+  result.setMetadata(metadata);
+  return result;
+}
+
+/**
+ * A channel of `chain`'s blocks whose block stream, like a peer's, stays open after the
+ * newest block, waiting for the next. `height` is the chain's length unless `heightAt`
+ * says otherwise; `opened` records each stream's start block and `delivered` every block
+ * handed out.
+ */
+function channelOf(chain: common.Block[], options: { heightAt?: number; before?: () => Promise<void> } = {}) {
+  const opened: bigint[] = [];
+  const delivered: number[] = [];
+  let closed = 0;
+  const source: LedgerBlockSource = {
+    height: () => Promise.resolve(BigInt(options.heightAt ?? chain.length)),
+    async blocks(startBlock) {
+      opened.push(startBlock);
+      await options.before?.();
+      let next = Number(startBlock);
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            const found = chain[next];
+            if (found === undefined) return new Promise<IteratorResult<common.Block>>(() => undefined);
+            delivered.push(next);
+            next += 1;
+            return Promise.resolve({ done: false, value: found });
+          },
+        }),
+        close: () => {
+          closed += 1;
+        },
+      };
+    },
+  };
+  return { source, opened, delivered, closed: () => closed };
+}
+
+describe.each(backends)("the ledger's settlement instructions on $name", (backend) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  const settlementDb = () => db as unknown as SettlementDb;
+  const chain: common.Block[] = [];
+  /** The stored state, read without catching up first. */
+  const stored = async (instructionId: string) =>
+    (
+      await settlementDb()
+        .selectFrom('settlement_ledger_instructions')
+        .select('status')
+        .where('instruction_id', '=', instructionId)
+        .executeTakeFirst()
+    )?.status;
+
+  beforeAll(async () => {
+    const opened = await backend.open();
+    drop = opened.drop;
+    db = await openDatabase(opened.database);
+    chain.push(
+      block(0, [{}]),
+      block(1, [
+        { event: agreementEvent(release('A-1/m1/release-1', 'pending')) },
+        // Invalidated: its event was never committed.
+        {
+          event: agreementEvent(release('A-1/m1/release-1', 'failed')),
+          validationCode: peer.TxValidationCode.MVCC_READ_CONFLICT,
+        },
+        // Another chaincode's event of the same name is not this ledger's.
+        { event: { ...agreementEvent(release('A-9/m1/release-1', 'pending')), chaincode: 'other' } },
+      ]),
+      block(2, [
+        { event: { name: 'agreement.DeliverableSubmitted', payload: 'not the payload of an agreement event' } },
+        { event: agreementEvent(release('A-1/m1/release-1', 'paid')) },
+      ]),
+      block(3, [{ event: licensingEvent(royalty('G-1/2026-02/royalty-1', 'pending')) }]),
+    );
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it("keeps each instruction's latest committed state, from valid transactions of this chaincode only", async () => {
+    const channel = channelOf(chain);
+    const views = await ledgerInstructions(channel.source, 'gigledger', settlementDb());
+    expect(channel.delivered).toEqual([0, 1, 2, 3]);
+    expect(channel.closed()).toBe(1);
+    expect(views.map((view) => [view.instructionId, view.status]).sort()).toEqual([
+      ['A-1/m1/release-1', 'paid'],
+      ['G-1/2026-02/royalty-1', 'pending'],
+    ]);
+    expect(views.find((view) => view.instructionId === 'A-1/m1/release-1')).toEqual({
+      instructionId: 'A-1/m1/release-1',
+      amountMinor: 146_250n,
+      currency: 'EUR',
+      status: 'paid',
+      requestedAt: '2026-03-01T10:00:00.000Z',
+      settlingOrganisation: 'ClientOrgMSP',
+      record: { source: 'agreement', recordId: 'A-1', itemId: 'm1', direction: 'payout' },
+    });
+    expect(views.find((view) => view.instructionId === 'G-1/2026-02/royalty-1')?.record).toEqual({
+      source: 'licensing',
+      recordId: 'G-1',
+      itemId: '2026-02',
+      direction: 'payout',
+    });
+  });
+
+  it('reads only the blocks committed since the last call, and none when there are none', async () => {
+    chain.push(block(4, [{ event: licensingEvent(royalty('G-1/2026-02/royalty-1', 'paid')) }]));
+    const channel = channelOf(chain);
+    await catchUpLedgerInstructions(channel.source, 'gigledger', settlementDb());
+    expect(channel.opened).toEqual([4n]);
+    expect(channel.delivered).toEqual([4]);
+    expect(await stored('G-1/2026-02/royalty-1')).toBe('paid');
+
+    const unchanged = channelOf(chain);
+    await catchUpLedgerInstructions(unchanged.source, 'gigledger', settlementDb());
+    expect(unchanged.opened).toEqual([]);
+  });
+
+  it('never lets a reader that started earlier undo what a later one wrote', async () => {
+    chain.push(
+      block(5, [{ event: agreementEvent(release('A-2/m1/release-1', 'pending')) }]),
+      block(6, [{ event: agreementEvent(release('A-2/m1/release-1', 'paid')) }]),
+    );
+    // The slow reader saw a height of 6 and opened its stream at 5; it reads after the other wrote 5 and 6.
+    let letSlowReaderGo: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => {
+      letSlowReaderGo = resolve;
+    });
+    const slow = catchUpLedgerInstructions(
+      channelOf(chain, { heightAt: 6, before: () => gate }).source,
+      'gigledger',
+      settlementDb(),
+    );
+    const fast = channelOf(chain);
+    await catchUpLedgerInstructions(fast.source, 'gigledger', settlementDb());
+    expect(fast.delivered).toEqual([5, 6]);
+    letSlowReaderGo?.();
+    await slow;
+    expect(await stored('A-2/m1/release-1')).toBe('paid');
+    const next = channelOf(chain);
+    chain.push(block(7, [{}]));
+    await catchUpLedgerInstructions(next.source, 'gigledger', settlementDb());
+    expect(next.opened).toEqual([7n]);
+  });
+
+  it('fails naming the block it stopped at when the peer stops sending, keeps what it read, and goes on from there', async () => {
+    chain.push(block(8, [{ event: agreementEvent(release('A-3/m1/release-1', 'pending')) }]));
+    // The peer says block 9 exists but never sends it.
+    const stalled = channelOf(chain, { heightAt: 10 });
+    const failure = await catchUpLedgerInstructions(stalled.source, 'gigledger', settlementDb(), 50).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(LedgerReplayError);
+    expect(failure).toMatchObject({ nextBlock: 9n, height: 10n });
+    expect((failure as Error).message).toBe("the ledger's blocks could be read only up to block 9 of 10");
+    expect(stalled.closed()).toBe(1);
+    expect(await stored('A-3/m1/release-1')).toBe('pending');
+
+    chain.push(block(9, [{ event: agreementEvent(release('A-3/m1/release-1', 'paid')) }]));
+    const resumed = channelOf(chain);
+    await catchUpLedgerInstructions(resumed.source, 'gigledger', settlementDb());
+    expect(resumed.opened).toEqual([9n]);
+    expect(await stored('A-3/m1/release-1')).toBe('paid');
+  });
+});
