@@ -280,13 +280,19 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
             const query = parseArguments(holderSearchSchema, args);
             // Each match is a record the request asks for, as a page's are.
             claimLedgerRecords(context, query.limit, 'limit');
-            return service.findHolders(as, {
-              type: query.type,
-              issuer: query.issuer ?? undefined,
-              status: query.status ?? undefined,
-              includeExpired: query.includeExpired,
-              limit: query.limit,
-            });
+            // A search reads every page of every issuer's credentials of the type: each page
+            // counts and waits as a node's read does, so aliased searches cannot multiply them.
+            return service.findHolders(
+              as,
+              {
+                type: query.type,
+                issuer: query.issuer ?? undefined,
+                status: query.status ?? undefined,
+                includeExpired: query.includeExpired,
+                limit: query.limit,
+              },
+              (read) => readForNode(context, 'freelancersByCredential', 'fewer searches, or name an issuer', read),
+            );
           }),
         credential: (_parent: unknown, args: { credentialId: string }, context: GraphqlContext) =>
           resolveWith(context, () => {

@@ -474,6 +474,9 @@ export class CredentialService {
    * issuer every issuer record is searched, removed ones too, because what they issued
    * while authorised stays valid.
    *
+   * @param readLedger runs each call to the peer (the list of issuers, each page of an
+   *   issuer's credentials), so that a caller can bound how many run at once and in all;
+   *   whatever it throws is thrown.
    * @throws ApiError 403 FORBIDDEN when a caller other than hr, auditor or admin names no
    *   issuer (the ledger would refuse it for whichever issuer it lists first).
    * @throws RefusedError FORBIDDEN unless hr, auditor or admin (or the issuer itself) calls.
@@ -487,6 +490,7 @@ export class CredentialService {
       includeExpired: boolean;
       limit: number;
     },
+    readLedger: <Value>(read: () => Promise<Value>) => Promise<Value> = (read) => read(),
   ): Promise<FreelancerMatch[]> {
     if (query.issuer === undefined && !credentialReaderRoles.includes(as.principal.role)) {
       throw forbidden(
@@ -496,19 +500,21 @@ export class CredentialService {
     const client = await this.client(as);
     const issuers =
       query.issuer === undefined
-        ? (await client.credentials.listIssuers({})).map((record) => record.issuer)
+        ? (await readLedger(() => client.credentials.listIssuers({}))).map((record) => record.issuer)
         : [query.issuer];
     // Every page of every issuer: this search spans the ledger's credentials of the type,
     // each call to the peer bounded to one page.
     const lists = await Promise.all(
       issuers.map((issuer) =>
         readEveryLedgerPage((page) =>
-          client.credentials.listCredentialsByIssuer({
-            ...issuer,
-            type: query.type,
-            ...(query.status === undefined ? {} : { status: query.status }),
-            ...page,
-          }),
+          readLedger(() =>
+            client.credentials.listCredentialsByIssuer({
+              ...issuer,
+              type: query.type,
+              ...(query.status === undefined ? {} : { status: query.status }),
+              ...page,
+            }),
+          ),
         ),
       ),
     );

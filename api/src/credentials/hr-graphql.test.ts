@@ -1,5 +1,6 @@
 import { ReputationService } from '../reputation/reputation-service.js';
 import { callsInFlight } from '../test-support/calls-in-flight.js';
+import { InMemoryLedgerAccess } from '../test-support/in-memory-ledger-access.js';
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
 import { CredentialService } from './credential-service.js';
 import { memberRights, startTestServer, type TestServer } from '../test-support/test-server.js';
@@ -459,22 +460,67 @@ describe('GraphQL for HR systems: the ledger reads of a search', () => {
     await server.close();
   });
 
-  it("counts every credential's verification against the request's 1,000 ledger reads, where `limit` counts people", async () => {
+  it("counts every credential's verification and every page a search reads against the request's 1,000 ledger reads, where `limit` counts people", async () => {
     const search = (aliases: number) => ({
       query: `{ ${Array.from({ length: aliases }, (_, index) => `s${String(index)}: freelancersByCredential(type: Course, limit: 1) { credentials { verification { valid } } }`).join(' ')} }`,
     });
-    // Fourteen searches of one person holding 70 credentials: 980 verifications.
-    const within = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(14) });
+    // Thirteen searches of one person holding 70 credentials: 910 verifications, and each
+    // search's list of issuers and its pages of their credentials.
+    const within = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(13) });
     const answered = within.body as GraphqlResponse;
     expect(answered.errors).toBeUndefined();
-    expect(Object.values(answered.data ?? {}).flat()).toHaveLength(14);
-    // Fifteen: 1,050, though their limits count fifteen people.
-    const over = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(15) });
+    expect(Object.values(answered.data ?? {}).flat()).toHaveLength(13);
+    // Fourteen: 980 verifications and the searches' own reads pass 1,000, though their limits count fourteen people.
+    const over = await server.request('POST', '/graphql', { apiKey: cast.hrKey, body: search(14) });
     expect((over.body as GraphqlResponse).errors?.[0]).toMatchObject({
       message: expect.stringMatching(
         /^verification: one request may read 1000 records from the ledger for the nodes of its lists/,
       ) as unknown,
       extensions: { code: 'VALIDATION_FAILED', field: 'verification' },
     });
+  });
+
+  it('reads the issuers and pages of aliased searches at most eight at once per HTTP request', async () => {
+    const listings = new Set(['listIssuers', 'listCredentialsByIssuer']);
+    const original = Reflect.get<InMemoryLedgerAccess, 'transportFor'>(InMemoryLedgerAccess.prototype, 'transportFor');
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    Reflect.set(
+      InMemoryLedgerAccess.prototype,
+      'transportFor',
+      function (this: InMemoryLedgerAccess, ...args: Parameters<InMemoryLedgerAccess['transportFor']>) {
+        const transport = original.apply(this, args);
+        const evaluate: typeof transport.evaluate = async (spec, request, options) => {
+          if (!listings.has(spec.name)) return transport.evaluate(spec, request, options);
+          inFlight += 1;
+          calls += 1;
+          most = Math.max(most, inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return await transport.evaluate(spec, request, options);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+        return { ...transport, evaluate };
+      },
+    );
+    try {
+      const aliased = await server.request('POST', '/graphql', {
+        apiKey: cast.hrKey,
+        body: {
+          query: `{ ${Array.from({ length: 15 }, (_, index) => `s${String(index)}: freelancersByCredential(type: Course, limit: 1) { subject { userId } }`).join(' ')} }`,
+        },
+      });
+      const answer = aliased.body as GraphqlResponse;
+      expect(answer.errors).toBeUndefined();
+      expect(Object.keys(answer.data ?? {})).toHaveLength(15);
+      // Each search lists the issuers, then each issuer's pages.
+      expect(calls).toBeGreaterThanOrEqual(30);
+      expect(most).toBe(8);
+    } finally {
+      Reflect.set(InMemoryLedgerAccess.prototype, 'transportFor', original);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { ledgerRecordsPerRequest } from './ledger-list-fields.js';
 /**
  * How many ledger reads one GraphQL request (every operation of a batch together) runs at
  * once for the nodes of its lists: an agreement's view, a credential's verification, a
- * match's reputation. Each is one evaluation on a peer; a list of hundreds of nodes would
+ * match's reputation, and each page an HR search (`freelancersByCredential`) reads. Each is one evaluation on a peer; a list of hundreds of nodes would
  * otherwise start them all at once and take the process's whole Gateway allowance
  * (`defaultGatewayCallsInFlight`) from every other caller.
  */
