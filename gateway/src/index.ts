@@ -93,6 +93,7 @@ export {
   qsccProofExporter,
   TransactionNotFoundError,
   UnprovableTransactionError,
+  type KnownBlockHeaders,
   type LocatedTransaction,
   type ProofExporter,
 } from './proofs/export-proof.js';

@@ -9,7 +9,8 @@ import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysel
  */
 
 export interface IxBlocksTable {
-  block_number: number;
+  /** A bigint column: PostgreSQL answers it as text. */
+  block_number: number | string;
   hash: string;
   previous_hash: string;
   data_hash: string;

@@ -10,6 +10,7 @@ import {
 } from './lifecycle.js';
 import { decodeBlockContents, type BlockContents, type BlockTransaction } from '../block-contents.js';
 import { chaincodeActionOf } from '../chaincode-action.js';
+import { blockHeaderHash } from './block-hash.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
 
 /** The peer knows no committed transaction with this id. */
@@ -252,6 +253,89 @@ function chaincodeVersion(payloadData: Uint8Array): string {
 }
 
 /**
+ * Block headers a caller already holds (an index of the chain), so that an export reads
+ * from the peer only the blocks it lacks. What it gives is checked, never trusted: see
+ * {@link headerChain}.
+ */
+export interface KnownBlockHeaders {
+  /** The headers it holds of blocks `from` to `to` (both included), by block number; any may be missing. */
+  between(
+    from: number,
+    to: number,
+  ): Promise<ReadonlyMap<number, { readonly previousHash: Uint8Array; readonly dataHash: Uint8Array }>>;
+}
+
+/**
+ * The serialised headers of blocks `from` to `signed`'s number, in order, as the bundle's
+ * `headers` carry them. They are linked backwards from the signed block, which was read
+ * from the peer: a header is taken from `known` only when its hash is the previous hash
+ * of the header after it, so each one is the ledger's; any other is read from its block
+ * (eight blocks at a time, their data forgotten through `forget`). Without `known`, every
+ * block of the range is read, as a proof always did; with an index of the chain, none but
+ * those it has not reached yet.
+ *
+ * @throws Error when a block the peer gives does not chain to the one after it.
+ */
+export async function headerChain(
+  from: number,
+  signed: common.Block,
+  known: KnownBlockHeaders | undefined,
+  blockByNumber: (number: number) => Promise<common.Block>,
+  forget: (number: number) => void = () => undefined,
+): Promise<string[]> {
+  const signedHeader = signed.getHeader();
+  if (signedHeader === undefined) throw new Error('the signed block has no header');
+  const to = signedHeader.getNumber();
+  const held: ReadonlyMap<number, { readonly previousHash: Uint8Array; readonly dataHash: Uint8Array }> =
+    to > from && known !== undefined ? await known.between(from, to - 1) : new Map();
+  const fromPeer = new Map<number, common.BlockHeader>();
+  const readFromPeer = async (numbers: readonly number[]) => {
+    // A few blocks at a time: one query per block, without flooding the peer on a long chain.
+    for (let start = 0; start < numbers.length; start += headerBatch) {
+      const batch = numbers.slice(start, start + headerBatch);
+      const blocks = await Promise.all(batch.map(blockByNumber));
+      blocks.forEach((each, at) => {
+        const number = batch[at] ?? 0;
+        const header = each.getHeader();
+        if (header === undefined) throw new Error(`block ${String(number)} has no header`);
+        fromPeer.set(number, header);
+      });
+      // Headers are all that is kept of the blocks between the parts.
+      for (const number of batch) forget(number);
+    }
+  };
+  const hashOf = (header: common.BlockHeader) =>
+    blockHeaderHash({
+      number: BigInt(header.getNumber()),
+      previousHash: header.getPreviousHash_asU8(),
+      dataHash: header.getDataHash_asU8(),
+    });
+  await readFromPeer(Array.from({ length: Math.max(0, to - from) }, (_, at) => from + at).filter((n) => !held.has(n)));
+  // Newest first while linking; reversed at the end.
+  const chain: common.BlockHeader[] = [signedHeader];
+  for (let number = to - 1; number >= from; number -= 1) {
+    const expected = Buffer.from(chain.at(-1)?.getPreviousHash_asU8() ?? new Uint8Array());
+    const fields = held.get(number);
+    let header: common.BlockHeader | undefined;
+    if (fields !== undefined) {
+      header = new common.BlockHeader();
+      header.setNumber(number);
+      header.setPreviousHash(fields.previousHash);
+      header.setDataHash(fields.dataHash);
+      if (!hashOf(header).equals(expected)) header = undefined;
+    }
+    if (header === undefined) {
+      if (!fromPeer.has(number)) await readFromPeer([number]);
+      header = fromPeer.get(number);
+      if (header === undefined || !hashOf(header).equals(expected))
+        throw new Error(`block ${String(number)} as the peer gives it does not chain to block ${String(number + 1)}`);
+    }
+    chain.push(header);
+  }
+  return chain.reverse().map((header) => base64(header.serializeBinary()));
+}
+
+/**
  * Reads everything a proof needs through qscc (GetBlockByTxID, GetBlockByNumber,
  * GetChainInfo), evaluated on a peer with the caller's identity: the transaction's block,
  * the `_lifecycle` transactions that committed the chaincode definition it was validated
@@ -259,9 +343,15 @@ function chaincodeVersion(payloadData: Uint8Array): string {
  * of the keys it wrote (see {@link keyPolicySetters}), the latest configuration block (the
  * one the newest block's orderer metadata names, `OrdererBlockMetadata.last_config`) and
  * the one in force at the transaction's block when that is another, and the header chain
- * from the lowest of those blocks to the newest block.
+ * from the lowest of those blocks to the newest block: its headers from `knownHeaders`
+ * where they chain to the newest block, every other one from its block (see
+ * {@link headerChain}).
  */
-export function qsccProofExporter(network: Network, chaincodeName: string): ProofExporter {
+export function qsccProofExporter(
+  network: Network,
+  chaincodeName: string,
+  knownHeaders?: KnownBlockHeaders,
+): ProofExporter {
   const qscc = network.getContract('qscc');
   const channel = network.getName();
   const signaturesOf = (block: common.Block) =>
@@ -343,19 +433,7 @@ export function qsccProofExporter(network: Network, chaincodeName: string): Proo
         inForce,
         ...definition.entries.map((entry) => entry.block),
       );
-      const headers: string[] = [];
-      // A few blocks at a time: one query per block, without flooding the peer on a long chain.
-      for (let start = from; start <= signedNumber; start += headerBatch) {
-        const numbers = Array.from({ length: Math.min(headerBatch, signedNumber - start + 1) }, (_, at) => start + at);
-        const blocks = await Promise.all(numbers.map(blockByNumber));
-        blocks.forEach((each, at) => {
-          const eachHeader = each.getHeader();
-          if (eachHeader === undefined) throw new Error(`block ${start + at} has no header`);
-          headers.push(base64(eachHeader.serializeBinary()));
-        });
-        // Headers are all that is kept of the blocks between the parts.
-        for (const number of numbers) read.delete(number);
-      }
+      const headers = await headerChain(from, signed, knownHeaders, blockByNumber, (number) => read.delete(number));
 
       return {
         format: proofFormat,
