@@ -30,7 +30,7 @@ import { createPassport } from './auth/passport-strategies.js';
 import { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import { openDatabase, type Db } from './db/database.js';
-import { indexedBlockHeaders } from './proofs/indexed-headers.js';
+import { indexedChain } from './proofs/indexed-chain.js';
 import { AgreementEventFeed } from './events/agreement-event-feed.js';
 import { DatabaseCheckpointer } from './events/database-checkpointer.js';
 import { FabricCaIssuer } from './identity/identity-issuer.js';
@@ -300,7 +300,7 @@ async function listen(
     passport: createPassport(accounts, tokens),
     serviceLedger: instrumentedClient(serviceSession.contract, metrics, log),
     ledgerBlocks: qsccLedgerBlocks(network),
-    proofs: qsccProofExporter(network, profile.chaincode, indexedBlockHeaders(db)),
+    proofs: qsccProofExporter(network, profile.chaincode, indexedChain(db)),
     statementSigner: parts.serviceIdentity,
     statementAuthorities: organisationCertificateAuthorities(profile.organizations),
     claimSalts: new ClaimSalts(parts.walletSecret),

@@ -60,6 +60,12 @@ export interface BlockTransaction {
   readonly keys: readonly KeyAccess[];
   /** Public writes with their values; present whatever the validation code, so consumers must check it. */
   readonly writes: readonly PublicWrite[];
+  /**
+   * Public keys whose metadata the transaction wrote (a key-level endorsement policy set
+   * or cleared: `KVMetadataWrite`), with or without a write of the value; present whatever
+   * the validation code.
+   */
+  readonly metadataWrites: readonly { readonly namespace: string; readonly key: string }[];
   /** Present whatever the validation code, as `writes` are: consumers must check it. */
   readonly event: TransactionEvent | undefined;
 }
@@ -114,6 +120,7 @@ interface Invocation {
   function: string | undefined;
   keys: KeyAccess[];
   writes: PublicWrite[];
+  metadataWrites: { namespace: string; key: string }[];
   event: TransactionEvent | undefined;
 }
 
@@ -122,6 +129,7 @@ const noInvocation: Invocation = {
   function: undefined,
   keys: [],
   writes: [],
+  metadataWrites: [],
   event: undefined,
 };
 
@@ -144,6 +152,7 @@ function invocationOf(payload: common.Payload): Invocation {
   const chaincodeAction = endorsedChaincodeAction(actionPayload);
   const keys: KeyAccess[] = [];
   const writes: PublicWrite[] = [];
+  const metadataWrites: { namespace: string; key: string }[] = [];
   const readWriteSet = ledger.rwset.TxReadWriteSet.deserializeBinary(chaincodeAction.getResults_asU8());
   for (const namespaceSet of readWriteSet.getNsRwsetList()) {
     const namespace = namespaceSet.getNamespace();
@@ -158,6 +167,7 @@ function invocationOf(payload: common.Payload): Invocation {
       keys.push({ namespace, key: write.getKey(), access: write.getIsDelete() ? 'delete' : 'write' });
       if (!write.getIsDelete()) writes.push({ namespace, key: write.getKey(), value: write.getValue_asU8() });
     }
+    for (const metadata of kv.getMetadataWritesList()) metadataWrites.push({ namespace, key: metadata.getKey() });
     for (const collectionSet of namespaceSet.getCollectionHashedRwsetList()) {
       const collection = collectionSet.getCollectionName();
       const hashed = ledger.rwset.kvrwset.HashedRWSet.deserializeBinary(collectionSet.getHashedRwset_asU8());
@@ -180,6 +190,7 @@ function invocationOf(payload: common.Payload): Invocation {
     function: name === undefined ? undefined : Buffer.from(name).toString('utf8'),
     keys,
     writes,
+    metadataWrites,
     event: eventOf(chaincodeAction),
   };
 }

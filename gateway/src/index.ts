@@ -93,7 +93,8 @@ export {
   qsccProofExporter,
   TransactionNotFoundError,
   UnprovableTransactionError,
-  type KnownBlockHeaders,
+  type ChainIndex,
+  type KeyHistory,
   type LocatedTransaction,
   type ProofExporter,
 } from './proofs/export-proof.js';

@@ -12,7 +12,7 @@ import {
   type RecordIndexer,
 } from './domain-indexer.js';
 import { domainIndexers } from './domain-indexers.js';
-import { auditIndexTables, type AuditIndexTables } from './index-schema.js';
+import { auditIndexTables, keyMetadataWritesFromName, type AuditIndexTables } from './index-schema.js';
 
 /** Name of the index's row in the `checkpoints` table: the next block to index (the indexed height). */
 export const auditIndexCheckpointName = 'audit-index';
@@ -133,7 +133,10 @@ export class BlockIndexer {
   async clear(): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       for (const table of auditIndexTables) await trx.deleteFrom(table).execute();
-      await trx.deleteFrom('checkpoints').where('name', '=', auditIndexCheckpointName).execute();
+      await trx
+        .deleteFrom('checkpoints')
+        .where('name', 'in', [auditIndexCheckpointName, keyMetadataWritesFromName])
+        .execute();
     });
   }
 
@@ -174,6 +177,15 @@ export class BlockIndexer {
         access: access.access,
       })),
     );
+    const metadataRows = block.transactions.flatMap((tx) =>
+      tx.metadataWrites.map((write, seq) => ({
+        block_number: blockNumber,
+        position: tx.position,
+        seq,
+        namespace: write.namespace,
+        key: storedKey(write.key),
+      })),
+    );
     // In slices, so a full block stays under the databases' bound-parameter limits.
     for (let start = 0; start < transactionRows.length; start += rowsPerInsert) {
       await db
@@ -185,6 +197,12 @@ export class BlockIndexer {
       await db
         .insertInto('ix_tx_keys')
         .values(keyRows.slice(start, start + rowsPerInsert))
+        .execute();
+    }
+    for (let start = 0; start < metadataRows.length; start += rowsPerInsert) {
+      await db
+        .insertInto('ix_key_metadata_writes')
+        .values(metadataRows.slice(start, start + rowsPerInsert))
         .execute();
     }
     const rows = new PendingRows(db, this.#statements);

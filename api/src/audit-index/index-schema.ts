@@ -411,8 +411,30 @@ export interface IxErasureReceiptsTable {
   record: string;
 }
 
+/**
+ * A public key whose metadata (a key-level endorsement policy) a transaction wrote, valid
+ * or not: where a proof looks for the policy of a key written without being read.
+ */
+export interface IxKeyMetadataWritesTable {
+  /** A bigint column: PostgreSQL answers it as text. */
+  block_number: number | string;
+  position: number;
+  seq: number;
+  namespace: string;
+  /** As `ix_tx_keys.key` stores it (see `storedKey`). */
+  key: string;
+}
+
+/**
+ * The name of the `checkpoints` row holding the first block whose metadata writes the
+ * index holds: blocks indexed before `ix_key_metadata_writes` existed have none. No row:
+ * every block's (an index begun, or rebuilt, since).
+ */
+export const keyMetadataWritesFromName = 'audit-index-key-metadata-writes';
+
 export interface AuditIndexTables {
   ix_blocks: IxBlocksTable;
+  ix_key_metadata_writes: IxKeyMetadataWritesTable;
   ix_transactions: IxTransactionsTable;
   ix_tx_keys: IxTxKeysTable;
   ix_agreements: IxAgreementsTable;
@@ -439,6 +461,7 @@ export interface AuditIndexTables {
 
 /** Every table a rebuild empties, children first. */
 export const auditIndexTables: readonly (keyof AuditIndexTables)[] = [
+  'ix_key_metadata_writes',
   'ix_tx_keys',
   'ix_transactions',
   'ix_blocks',
@@ -1090,6 +1113,28 @@ export const auditIndexMigrations: Record<string, Migration> = {
         .on('ix_payouts')
         .columns(['settling_organisation', 'requested_at', 'instruction_id'])
         .execute();
+    },
+  },
+  '2026-12-07-002-audit-index-key-metadata-writes': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('ix_key_metadata_writes')
+        .addColumn('block_number', 'bigint', (column) => column.notNull())
+        .addColumn('position', 'integer', (column) => column.notNull())
+        .addColumn('seq', 'integer', (column) => column.notNull())
+        .addColumn('namespace', 'varchar(64)', (column) => column.notNull())
+        .addColumn('key', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('ix_key_metadata_writes_pk', ['block_number', 'position', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('ix_key_metadata_writes_key')
+        .on('ix_key_metadata_writes')
+        .columns(['key', 'namespace', 'block_number'])
+        .execute();
+      // The blocks already indexed were read without their metadata writes.
+      await sql`insert into checkpoints (name, block_number, transaction_id, updated_at)
+        select ${keyMetadataWritesFromName}, cast(known.top + 1 as varchar(32)), null, ${new Date().toISOString()}
+        from (select max(block_number) as top from ix_blocks) known where known.top is not null`.execute(db);
     },
   },
 };

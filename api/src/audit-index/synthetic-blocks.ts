@@ -174,7 +174,15 @@ export function syntheticTransaction(
   position: number,
   txId: string,
   records: readonly (readonly [string, unknown])[],
-  options: { fn?: string; creatorMspId?: string; validationCode?: number; validationName?: string; at?: string } = {},
+  options: {
+    fn?: string;
+    creatorMspId?: string;
+    validationCode?: number;
+    validationName?: string;
+    at?: string;
+    /** Keys whose metadata (a key-level endorsement policy) the transaction writes. */
+    metadataKeys?: readonly string[];
+  } = {},
 ): BlockTransaction {
   return {
     transactionId: txId,
@@ -192,6 +200,7 @@ export function syntheticTransaction(
       key,
       value: encoder.encode(JSON.stringify(value)),
     })),
+    metadataWrites: (options.metadataKeys ?? []).map((key) => ({ namespace: 'gigledger', key })),
     event: undefined,
   };
 }

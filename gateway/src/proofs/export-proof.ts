@@ -113,13 +113,17 @@ async function transactionAt(
  * position: for each key, the nearest earlier VALID transaction whose write set sets its
  * `VALIDATION_PARAMETER` (an entry), clears it, deletes the key or creates it from an
  * absent read (no policy: no entry). A key never touched so is searched down to block 0;
- * {@link keyPolicySetters} comes here only for keys written without being read.
+ * {@link keyPolicySetters} comes here only for keys written without being read. With a
+ * chain index, only the blocks of its span where it saw the key written, deleted or given
+ * metadata are read, and every block outside its span: a transaction that set, cleared,
+ * deleted or created the key wrote it or its metadata, so no other block can hold one.
  */
-async function scanForKeyPolicies(
+export async function scanForKeyPolicies(
   keys: readonly string[],
   from: LedgerVersion,
   namespace: string,
   blockByNumber: BlockReader,
+  chainIndex: ChainIndex | undefined,
 ): Promise<KeyPolicyEntry[]> {
   const pending = new Set(keys);
   const found: KeyPolicyEntry[] = [];
@@ -150,9 +154,18 @@ async function scanForKeyPolicies(
     }
   };
   visit(await blockByNumber(from.block), from.index);
-  for (let next = from.block - 1; next >= 0 && pending.size > 0; next -= headerBatch) {
-    const numbers = Array.from({ length: Math.min(headerBatch, next + 1) }, (_, at) => next - at);
-    const blocks = await Promise.all(numbers.map(blockByNumber));
+  const histories =
+    chainIndex === undefined
+      ? undefined
+      : await Promise.all(keys.map((key) => chainIndex.keyHistory(namespace, key, from.block)));
+  const mayHold = (number: number) =>
+    histories?.some(
+      (history) => number < history.coveredFrom || number >= history.coveredTo || history.blocks.has(number),
+    ) ?? true;
+  const below: number[] = [];
+  for (let number = from.block - 1; number >= 0; number -= 1) if (mayHold(number)) below.push(number);
+  for (let start = 0; start < below.length && pending.size > 0; start += headerBatch) {
+    const blocks = await Promise.all(below.slice(start, start + headerBatch).map(blockByNumber));
     for (const each of blocks) if (pending.size > 0) visit(each, Number.MAX_SAFE_INTEGER);
   }
   return found;
@@ -165,14 +178,16 @@ async function scanForKeyPolicies(
  * when the transaction committed VALID; a writer that set, cleared or created the key's
  * policy ends the walk, one that only wrote the value kept the metadata and read the key
  * in turn. So the walk reads one block per earlier write of the key, however high the
- * ledger; only a key written without being read falls back to scanning every block down
- * from its writer (see {@link scanForKeyPolicies}).
+ * ledger; only a key written without being read falls back to scanning the blocks down
+ * from its writer (every one, or with a chain index those that may hold a change of it:
+ * see {@link scanForKeyPolicies}).
  */
 async function keyPolicySetters(
   position: LedgerVersion,
   namespace: string,
   payloadData: Uint8Array,
   blockByNumber: BlockReader,
+  chainIndex: ChainIndex | undefined,
 ): Promise<KeyPolicyEntry[]> {
   const found: KeyPolicyEntry[] = [];
   const unread: { key: string; from: LedgerVersion }[] = [];
@@ -203,7 +218,8 @@ async function keyPolicySetters(
     }
     if (version === undefined) unread.push({ key, from });
   }
-  for (const { key, from } of unread) found.push(...(await scanForKeyPolicies([key], from, namespace, blockByNumber)));
+  for (const { key, from } of unread)
+    found.push(...(await scanForKeyPolicies([key], from, namespace, blockByNumber, chainIndex)));
   return found.sort((a, b) => a.key.localeCompare(b.key));
 }
 
@@ -253,16 +269,30 @@ function chaincodeVersion(payloadData: Uint8Array): string {
 }
 
 /**
- * Block headers a caller already holds (an index of the chain), so that an export reads
- * from the peer only the blocks it lacks. What it gives is checked, never trusted: see
- * {@link headerChain}.
+ * What a caller already knows of the chain (an index of its blocks), so that an export
+ * reads from the peer only the blocks it must. What it gives is checked or only narrows
+ * where to look, never trusted: see {@link headerChain} and {@link scanForKeyPolicies}.
  */
-export interface KnownBlockHeaders {
+export interface ChainIndex {
   /** The headers it holds of blocks `from` to `to` (both included), by block number; any may be missing. */
-  between(
+  headersBetween(
     from: number,
     to: number,
   ): Promise<ReadonlyMap<number, { readonly previousHash: Uint8Array; readonly dataHash: Uint8Array }>>;
+  /** Where, below block `below`, transactions changed `key` of `namespace` or its metadata. */
+  keyHistory(namespace: string, key: string, below: number): Promise<KeyHistory>;
+}
+
+/**
+ * The blocks of an index's span holding a transaction (valid or not) that wrote or
+ * deleted a key, or wrote its metadata (a key-level endorsement policy): the only blocks
+ * of that span where the key's policy can have been set, cleared or created.
+ */
+export interface KeyHistory {
+  readonly blocks: ReadonlySet<number>;
+  /** The span: blocks from `coveredFrom` up to, not including, `coveredTo`. Blocks outside it are read from the peer. */
+  readonly coveredFrom: number;
+  readonly coveredTo: number;
 }
 
 /**
@@ -279,7 +309,7 @@ export interface KnownBlockHeaders {
 export async function headerChain(
   from: number,
   signed: common.Block,
-  known: KnownBlockHeaders | undefined,
+  known: Pick<ChainIndex, 'headersBetween'> | undefined,
   blockByNumber: (number: number) => Promise<common.Block>,
   forget: (number: number) => void = () => undefined,
 ): Promise<string[]> {
@@ -287,7 +317,7 @@ export async function headerChain(
   if (signedHeader === undefined) throw new Error('the signed block has no header');
   const to = signedHeader.getNumber();
   const held: ReadonlyMap<number, { readonly previousHash: Uint8Array; readonly dataHash: Uint8Array }> =
-    to > from && known !== undefined ? await known.between(from, to - 1) : new Map();
+    to > from && known !== undefined ? await known.headersBetween(from, to - 1) : new Map();
   const fromPeer = new Map<number, common.BlockHeader>();
   const readFromPeer = async (numbers: readonly number[]) => {
     // A few blocks at a time: one query per block, without flooding the peer on a long chain.
@@ -343,15 +373,12 @@ export async function headerChain(
  * of the keys it wrote (see {@link keyPolicySetters}), the latest configuration block (the
  * one the newest block's orderer metadata names, `OrdererBlockMetadata.last_config`) and
  * the one in force at the transaction's block when that is another, and the header chain
- * from the lowest of those blocks to the newest block: its headers from `knownHeaders`
+ * from the lowest of those blocks to the newest block: its headers from `chainIndex`
  * where they chain to the newest block, every other one from its block (see
- * {@link headerChain}).
+ * {@link headerChain}). The index also narrows the search for a key-level policy of a key
+ * written without being read (see {@link scanForKeyPolicies}).
  */
-export function qsccProofExporter(
-  network: Network,
-  chaincodeName: string,
-  knownHeaders?: KnownBlockHeaders,
-): ProofExporter {
+export function qsccProofExporter(network: Network, chaincodeName: string, chainIndex?: ChainIndex): ProofExporter {
   const qscc = network.getContract('qscc');
   const channel = network.getName();
   const signaturesOf = (block: common.Block) =>
@@ -409,7 +436,7 @@ export function qsccProofExporter(
       if (payloadData === undefined)
         throw new UnprovableTransactionError(transactionId, 'it is not an endorser transaction');
       const position = { block: header.getNumber(), index };
-      const keyPolicies = await keyPolicySetters(position, chaincodeName, payloadData, blockByNumber);
+      const keyPolicies = await keyPolicySetters(position, chaincodeName, payloadData, blockByNumber, chainIndex);
       const definition = await definitionCommits(transactionId, payloadData, chaincodeName, blockByNumber);
 
       const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', channel));
@@ -433,7 +460,7 @@ export function qsccProofExporter(
         inForce,
         ...definition.entries.map((entry) => entry.block),
       );
-      const headers = await headerChain(from, signed, knownHeaders, blockByNumber, (number) => read.delete(number));
+      const headers = await headerChain(from, signed, chainIndex, blockByNumber, (number) => read.delete(number));
 
       return {
         format: proofFormat,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { blockHeaderHash } from './block-hash.js';
-import { headerChain, type KnownBlockHeaders } from './export-proof.js';
+import { headerChain, type ChainIndex } from './export-proof.js';
 
 /*
  * The header chain of a proof from headers an index holds, against a chain of blocks
@@ -53,9 +53,9 @@ function peer(blocks: readonly common.Block[] = chain) {
 function index(
   numbers: readonly number[],
   alter: (number: number, fields: { previousHash: Uint8Array; dataHash: Uint8Array }) => void = () => undefined,
-): KnownBlockHeaders {
+): Pick<ChainIndex, 'headersBetween'> {
   return {
-    between: (from, to) => {
+    headersBetween: (from, to) => {
       const held = new Map<number, { previousHash: Uint8Array; dataHash: Uint8Array }>();
       for (const number of numbers) {
         if (number < from || number > to) continue;

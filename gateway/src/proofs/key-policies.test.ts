@@ -1,51 +1,5 @@
-import { ledger, peer } from '@hyperledger/fabric-protos';
-import { endorserTransaction } from '../test-support/prepared-transaction.js';
-import { keyPolicyEvent, validationParameterKey, writtenKeys } from './key-policies.js';
-
-const { kvrwset } = ledger.rwset;
-
-/** A `peer.Transaction` (an endorser transaction's payload data) carrying one namespace's read/write set. */
-function transactionWith(namespace: string, build: (set: ledger.rwset.kvrwset.KVRWSet) => void): Uint8Array {
-  const kv = new kvrwset.KVRWSet();
-  build(kv);
-  const ns = new ledger.rwset.NsReadWriteSet();
-  ns.setNamespace(namespace);
-  ns.setRwset(kv.serializeBinary());
-  const results = new ledger.rwset.TxReadWriteSet();
-  results.setNsRwsetList([ns]);
-  const chaincodeAction = new peer.ChaincodeAction();
-  chaincodeAction.setResults(results.serializeBinary());
-  return endorserTransaction(chaincodeAction).serializeBinary();
-}
-
-const write = (key: string, isDelete = false) => {
-  const entry = new kvrwset.KVWrite();
-  entry.setKey(key);
-  entry.setIsDelete(isDelete);
-  if (!isDelete) entry.setValue(Buffer.from('{}'));
-  return entry;
-};
-
-const metadataWrite = (key: string, policy: Uint8Array) => {
-  const entry = new kvrwset.KVMetadataEntry();
-  entry.setName(validationParameterKey);
-  entry.setValue(policy);
-  const metadata = new kvrwset.KVMetadataWrite();
-  metadata.setKey(key);
-  metadata.setEntriesList([entry]);
-  return metadata;
-};
-
-const read = (key: string, existed: boolean) => {
-  const entry = new kvrwset.KVRead();
-  entry.setKey(key);
-  if (existed) {
-    const version = new kvrwset.Version();
-    version.setBlockNum(3);
-    entry.setVersion(version);
-  }
-  return entry;
-};
+import { metadataWrite, read, transactionWith, write } from '../test-support/read-write-sets.js';
+import { keyPolicyEvent, writtenKeys } from './key-policies.js';
 
 const policyBytes = Buffer.from('a signature policy envelope');
 

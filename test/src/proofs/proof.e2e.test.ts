@@ -276,6 +276,16 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(fromCli.transaction).toEqual(bundle.transaction);
     // The API takes the headers its audit index holds; the CLI reads every block from the peer: one chain.
     expect(fromCli.headers.slice(0, bundle.headers.length)).toEqual(bundle.headers);
+    // A draft writes keys it never read (its milestone, the parties' index entries): the API
+    // looks for their policies only where its index saw them change, the CLI in every block
+    // below the draft; both find the same.
+    const draftProof = await api.call('GET', `/v1/proofs/${draftTransactionId}`, auditor.token);
+    expect(draftProof.status).toBe(200);
+    const draftFile = path.join(workDir, 'draft.json');
+    expect((await cli('export-proof.js', [draftTransactionId, '--out', draftFile], operatorEnv(workDir))).code).toBe(0);
+    const draftFromCli = JSON.parse(readFileSync(draftFile, 'utf8')) as ProofBundle;
+    expect((draftProof.body as ProofBundle).keyPolicies).toEqual(draftFromCli.keyPolicies);
+    expect(verifyProof(draftProof.body).valid).toBe(true);
     const valid = await cli('verify-proof.js', [exportedFile]);
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('VALID transaction proof');
