@@ -274,7 +274,7 @@ describe.each(backends)("the ledger's settlement instructions on $name", (backen
     expect(next.opened).toEqual([7n]);
   });
 
-  it('fails naming the block it stopped at when the peer stops sending, keeps what it read, and goes on from there', async () => {
+  it('fails naming the block it stopped at when the peer stops sending or cannot be reached, keeps what it read, and goes on from there', async () => {
     chain.push(block(8, [{ event: agreementEvent(release('A-3/m1/release-1', 'pending')) }]));
     // The peer says block 9 exists but never sends it.
     const stalled = channelOf(chain, { heightAt: 10 });
@@ -286,6 +286,25 @@ describe.each(backends)("the ledger's settlement instructions on $name", (backen
     expect((failure as Error).message).toBe("the ledger's blocks could be read only up to block 9 of 10");
     expect(stalled.closed()).toBe(1);
     expect(await stored('A-3/m1/release-1')).toBe('pending');
+
+    // A peer that cannot be reached does not say its height, nor open a stream.
+    const unreachable = new Error('14 UNAVAILABLE: No connection established');
+    const silent = await catchUpLedgerInstructions(
+      { height: () => Promise.reject(unreachable), blocks: () => Promise.reject(unreachable) },
+      'gigledger',
+      settlementDb(),
+    ).catch((error: unknown) => error);
+    expect(silent).toBeInstanceOf(LedgerReplayError);
+    expect((silent as Error).message).toBe(
+      "the peer did not say the channel's height (the ledger's blocks are read up to block 9)",
+    );
+    expect((silent as Error).cause).toBe(unreachable);
+    const closed = await catchUpLedgerInstructions(
+      { height: () => Promise.resolve(10n), blocks: () => Promise.reject(unreachable) },
+      'gigledger',
+      settlementDb(),
+    ).catch((error: unknown) => error);
+    expect(closed).toMatchObject({ nextBlock: 9n, height: 10n, cause: unreachable });
 
     chain.push(block(9, [{ event: agreementEvent(release('A-3/m1/release-1', 'paid')) }]));
     const resumed = channelOf(chain);

@@ -26,16 +26,23 @@ const instructionsPerWrite = 2_000;
 
 /**
  * The ledger could not be read up to the height it had when reconciliation began: the
- * peer failed the block stream or sent nothing for `stallAfterMs`. Nothing read before
- * the failure is lost; the next call goes on from there.
+ * peer did not say its height, failed the block stream or sent nothing for
+ * `stallAfterMs`. Nothing read before the failure is lost; the next call goes on from there.
  */
 export class LedgerReplayError extends Error {
   constructor(
+    /** The first block not read. */
     readonly nextBlock: bigint,
-    readonly height: bigint,
+    /** The channel's height, when the peer said it. */
+    readonly height: bigint | undefined,
     options?: ErrorOptions,
   ) {
-    super(`the ledger's blocks could be read only up to block ${String(nextBlock)} of ${String(height)}`, options);
+    super(
+      height === undefined
+        ? `the peer did not say the channel's height (the ledger's blocks are read up to block ${String(nextBlock)})`
+        : `the ledger's blocks could be read only up to block ${String(nextBlock)} of ${String(height)}`,
+      options,
+    );
     this.name = 'LedgerReplayError';
   }
 }
@@ -197,9 +204,8 @@ async function write(db: SettlementDb, rows: Iterable<InstructionRow>, nextBlock
  * reconciliation costs what the chain grew by, not the chain's length.
  *
  * @param stallAfterMs how long to wait for the peer's next block before giving up.
- * @throws LedgerReplayError when the stream fails or stalls before the height; what was
- *   read until then is kept.
- * @throws the gateway's error when the peer cannot tell its height.
+ * @throws LedgerReplayError when the peer does not say its height, or the stream fails or
+ *   stalls before it; what was read until then is kept.
  */
 export async function catchUpLedgerInstructions(
   source: LedgerBlockSource,
@@ -207,12 +213,16 @@ export async function catchUpLedgerInstructions(
   db: SettlementDb,
   stallAfterMs = 30_000,
 ): Promise<void> {
-  const height = await source.height();
   let start = await nextBlockToRead(db);
+  const height = await source.height().catch((error: unknown) => {
+    throw new LedgerReplayError(start, undefined, { cause: error });
+  });
   if (start >= height) return;
   let pending = new Map<string, InstructionRow>();
   let nextBlock = start;
-  const stream = await source.blocks(start);
+  const stream = await source.blocks(start).catch((error: unknown) => {
+    throw new LedgerReplayError(start, height, { cause: error });
+  });
   const blocks = stream[Symbol.asyncIterator]();
   const keepProgress = async () => {
     if (nextBlock > start) await write(db, pending.values(), nextBlock);
