@@ -135,7 +135,10 @@ function block(number: number, transactions: readonly TransactionSpec[]): common
  * says otherwise; `opened` records each stream's start block and `delivered` every block
  * handed out.
  */
-function channelOf(chain: common.Block[], options: { heightAt?: number; before?: () => Promise<void> } = {}) {
+function channelOf(
+  chain: common.Block[],
+  options: { heightAt?: number; before?: () => Promise<void>; waiting?: () => void } = {},
+) {
   const opened: bigint[] = [];
   const delivered: number[] = [];
   let closed = 0;
@@ -149,7 +152,10 @@ function channelOf(chain: common.Block[], options: { heightAt?: number; before?:
         [Symbol.asyncIterator]: () => ({
           next: () => {
             const found = chain[next];
-            if (found === undefined) return new Promise<IteratorResult<common.Block>>(() => undefined);
+            if (found === undefined) {
+              options.waiting?.();
+              return new Promise<IteratorResult<common.Block>>(() => undefined);
+            }
             delivered.push(next);
             next += 1;
             return Promise.resolve({ done: false, value: found });
@@ -311,5 +317,32 @@ describe.each(backends)("the ledger's settlement instructions on $name", (backen
     await catchUpLedgerInstructions(resumed.source, 'gigledger', settlementDb());
     expect(resumed.opened).toEqual([9n]);
     expect(await stored('A-3/m1/release-1')).toBe('paid');
+  });
+
+  it('keeps its progress every 500 blocks while it reads a long stretch without instructions', async () => {
+    const from = chain.length;
+    for (let number = from; number < from + 600; number += 1) chain.push(block(number, [{}]));
+    let storedWhileWaiting: unknown;
+    let read: Promise<void> = Promise.resolve();
+    const channel = channelOf(chain, {
+      heightAt: from + 700,
+      waiting: () => {
+        read = (async () => {
+          storedWhileWaiting = (
+            await settlementDb().selectFrom('settlement_ledger_replay').select('next_block').executeTakeFirst()
+          )?.next_block;
+        })();
+      },
+    });
+    await expect(catchUpLedgerInstructions(channel.source, 'gigledger', settlementDb(), 200)).rejects.toThrow(
+      LedgerReplayError,
+    );
+    await read;
+    // Written after 500 blocks, before the stream stalled at the 601st.
+    expect(Number(storedWhileWaiting)).toBe(from + 500);
+    // And at the stall, all 600.
+    const resumed = channelOf(chain);
+    await catchUpLedgerInstructions(resumed.source, 'gigledger', settlementDb());
+    expect(resumed.opened).toEqual([]);
   });
 });

@@ -21,8 +21,13 @@ const replayName = 'reconciliation';
 /** Rows written per statement: 12 columns each, well under SQLite's 32,766 bound parameters. */
 const rowsPerStatement = 500;
 
-/** Instructions collected before they are written with the position reached, in one transaction. */
+/**
+ * Instructions collected, or blocks read, before what was read is written with the
+ * position reached, in one transaction: a first reconciliation of a long chain keeps its
+ * progress as it goes.
+ */
 const instructionsPerWrite = 2_000;
+const blocksPerWrite = 500n;
 
 /**
  * The ledger could not be read up to the height it had when reconciliation began: the
@@ -253,7 +258,7 @@ export async function catchUpLedgerInstructions(
         }
       }
       nextBlock = block.blockNumber + 1n;
-      if (pending.size >= instructionsPerWrite) {
+      if (pending.size >= instructionsPerWrite || nextBlock - start >= blocksPerWrite) {
         await write(db, pending.values(), nextBlock);
         pending = new Map();
         start = nextBlock;
