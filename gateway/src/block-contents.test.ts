@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import { decodeBlockContents, validationCodeName } from './block-contents.js';
+import { committedBlock } from './test-support/ledger-blocks.js';
 import { endorserTransaction } from './test-support/prepared-transaction.js';
 
 /*
@@ -114,21 +115,11 @@ function endorserEnvelope(spec: TransactionSpec): Uint8Array {
   return envelope.serializeBinary();
 }
 
-function block(number: number, envelopes: Uint8Array[], codes: number[]): common.Block {
-  const header = new common.BlockHeader();
-  header.setNumber(number);
-  header.setPreviousHash(sha(`block ${String(number - 1)}`));
-  header.setDataHash(sha(`data ${String(number)}`));
-  const data = new common.BlockData();
-  data.setDataList(envelopes);
-  const metadata = new common.BlockMetadata();
-  metadata.setMetadataList([new Uint8Array(), new Uint8Array(), Uint8Array.from(codes)]);
-  const result = new common.Block();
-  result.setHeader(header);
-  result.setData(data);
-  result.setMetadata(metadata);
-  return result;
-}
+const block = (number: number, envelopes: Uint8Array[], codes: number[]) =>
+  committedBlock(number, envelopes, codes, {
+    previousHash: sha(`block ${String(number - 1)}`),
+    dataHash: sha(`data ${String(number)}`),
+  });
 
 describe('block contents', () => {
   const decoded = decodeBlockContents(

@@ -1,32 +1,14 @@
-import { common, peer } from '@hyperledger/fabric-protos';
+import { peer } from '@hyperledger/fabric-protos';
 import { HeightBoard, settleCommits, type CommitSeen } from './peer-heights.js';
+import { committedBlock, endorserEnvelope } from './test-support/ledger-blocks.js';
 
 /** A block of transactions that carry nothing but their ids, with the validation codes given. */
-function blockOf(number: number, transactionIds: string[], codes: number[]): common.Block {
-  const envelopes = transactionIds.map((transactionId) => {
-    const channelHeader = new common.ChannelHeader();
-    channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-    channelHeader.setTxId(transactionId);
-    const header = new common.Header();
-    header.setChannelHeader(channelHeader.serializeBinary());
-    const payload = new common.Payload();
-    payload.setHeader(header);
-    const envelope = new common.Envelope();
-    envelope.setPayload(payload.serializeBinary());
-    return envelope.serializeBinary();
-  });
-  const header = new common.BlockHeader();
-  header.setNumber(number);
-  const data = new common.BlockData();
-  data.setDataList(envelopes);
-  const metadata = new common.BlockMetadata();
-  metadata.setMetadataList([new Uint8Array(), new Uint8Array(), Uint8Array.from(codes)]);
-  const block = new common.Block();
-  block.setHeader(header);
-  block.setData(data);
-  block.setMetadata(metadata);
-  return block;
-}
+const blockOf = (number: number, transactionIds: string[], codes: number[]) =>
+  committedBlock(
+    number,
+    transactionIds.map((transactionId) => endorserEnvelope(transactionId, new Uint8Array())),
+    codes,
+  );
 
 describe('settleCommits', () => {
   it('settles the awaited transactions of a block with their validation code and block number, and no others', () => {

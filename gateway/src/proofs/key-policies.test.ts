@@ -1,4 +1,4 @@
-import { metadataWrite, read, transactionWith, write } from '../test-support/read-write-sets.js';
+import { metadataWrite, read, transactionWith, write } from '../test-support/ledger-blocks.js';
 import { keyPolicyEvent, writtenKeys } from './key-policies.js';
 
 const policyBytes = Buffer.from('a signature policy envelope');

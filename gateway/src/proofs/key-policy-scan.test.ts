@@ -1,5 +1,10 @@
-import { common, peer } from '@hyperledger/fabric-protos';
-import { endorserEnvelope, metadataWrite, transactionWith, write } from '../test-support/read-write-sets.js';
+import {
+  committedBlock,
+  endorserEnvelope,
+  metadataWrite,
+  transactionWith,
+  write,
+} from '../test-support/ledger-blocks.js';
 import { scanForKeyPolicies, type ChainIndex, type KeyHistory } from './export-proof.js';
 
 /*
@@ -11,23 +16,11 @@ import { scanForKeyPolicies, type ChainIndex, type KeyHistory } from './export-p
 
 const policy = Buffer.from('a signature policy envelope');
 
-function blockOf(number: number, payloads: readonly Uint8Array[]): common.Block {
-  const header = new common.BlockHeader();
-  header.setNumber(number);
-  const data = new common.BlockData();
-  data.setDataList(payloads.map((payload, at) => endorserEnvelope(`tx-${String(number)}-${String(at)}`, payload)));
-  const metadata = new common.BlockMetadata();
-  metadata.setMetadataList([
-    new Uint8Array(),
-    new Uint8Array(),
-    Uint8Array.from(payloads.map(() => peer.TxValidationCode.VALID)),
-  ]);
-  const block = new common.Block();
-  block.setHeader(header);
-  block.setData(data);
-  block.setMetadata(metadata);
-  return block;
-}
+const blockOf = (number: number, payloads: readonly Uint8Array[]) =>
+  committedBlock(
+    number,
+    payloads.map((payload, at) => endorserEnvelope(`tx-${String(number)}-${String(at)}`, payload)),
+  );
 
 const otherKey = transactionWith('gigledger', (kv) => {
   kv.setWritesList([write('other')]);

@@ -64,3 +64,29 @@ export function endorserEnvelope(transactionId: string, payloadData: Uint8Array)
   envelope.setPayload(payload.serializeBinary());
   return envelope.serializeBinary();
 }
+
+/**
+ * A block as a peer delivers it: `envelopes` as its data, `codes` as its transaction
+ * filter (every one VALID when left out), and a header with the hashes given (none when
+ * left out: nothing that reads it here checks them).
+ */
+export function committedBlock(
+  number: number,
+  envelopes: readonly Uint8Array[],
+  codes: readonly number[] = envelopes.map(() => peer.TxValidationCode.VALID),
+  hashes: { previousHash?: Uint8Array; dataHash?: Uint8Array } = {},
+): common.Block {
+  const header = new common.BlockHeader();
+  header.setNumber(number);
+  if (hashes.previousHash !== undefined) header.setPreviousHash(hashes.previousHash);
+  if (hashes.dataHash !== undefined) header.setDataHash(hashes.dataHash);
+  const data = new common.BlockData();
+  data.setDataList([...envelopes]);
+  const metadata = new common.BlockMetadata();
+  metadata.setMetadataList([new Uint8Array(), new Uint8Array(), Uint8Array.from(codes)]);
+  const block = new common.Block();
+  block.setHeader(header);
+  block.setData(data);
+  block.setMetadata(metadata);
+  return block;
+}
