@@ -8,19 +8,11 @@
  * Usage: npm run bench:settlement [-- --batches 25,50,100,200,400,800,1600]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseApiConfig } from '@gigledger/api/config';
-import { startApiServer } from '@gigledger/api/server';
 import { RefusedError, type LedgerSession } from '@gigledger/gateway';
-import { freeLoopbackPort } from '@gigledger/network';
-import { startSandboxProvider, webhookSettlementConfiguration } from '@gigledger/settlement/sandbox';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
 import { benchRequestId, milestoneDraft } from './bench-agreements.js';
-
-const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+import { startBenchApiServer } from './bench-api-server.js';
 
 /**
  * Commands whose endorsing peer has not committed the previous step yet are refused
@@ -52,44 +44,8 @@ function batchSizes(): number[] {
 async function main(): Promise<void> {
   log(`machine: ${machineDescription()}`);
   const bench = await openBenchNetwork(log);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-settlement-'));
-  const inboundSecret = secret();
-  const outboundSecret = secret();
-  const apiPort = await freeLoopbackPort();
-  const sandbox = await startSandboxProvider({
-    port: 0,
-    outboundSecret,
-    callbackSecret: inboundSecret,
-    callbackUrl: `http://127.0.0.1:${apiPort}/v1/settlement/callbacks/sandbox`,
-    apiKey: 'bench-sandbox-statement-key',
-    callbackDelayMs: 50,
-  });
-  const settlementConfig = path.join(dataDir, 'settlement.json');
-  writeFileSync(
-    settlementConfig,
-    JSON.stringify(
-      webhookSettlementConfiguration({
-        url: sandbox.url,
-        outboundSecret,
-        inboundSecret,
-        apiKey: 'bench-sandbox-statement-key',
-        mspIds: ['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP'],
-      }),
-    ),
-  );
-  const server = await startApiServer(
-    parseApiConfig({
-      GIGLEDGER_CONNECTION_PROFILE: bench.config.paths.connectionProfile,
-      GIGLEDGER_DATA_DIR: path.join(dataDir, 'api'),
-      GIGLEDGER_SETTLEMENT_CONFIG: settlementConfig,
-      PORT: String(apiPort),
-      LOG_LEVEL: 'error',
-      NODE_ENV: 'production',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    }),
-  );
-  const settlement = server.deps.settlement;
-  if (settlement === undefined) throw new Error('the API started without its settlement service');
+  const api = await startBenchApiServer(bench, 'gl-bench-settlement');
+  const { server, settlement, sandbox } = api;
   try {
     const client = await bench.enroll('ClientOrg', 'client', 'sc');
     const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'sf');
@@ -204,9 +160,7 @@ async function main(): Promise<void> {
     log('| --- | --- | --- | --- | --- |');
     for (const row of rows) log(row);
   } finally {
-    await server.close();
-    await sandbox.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await api.close();
     await bench.close();
   }
 }

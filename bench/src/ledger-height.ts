@@ -1,0 +1,154 @@
+/**
+ * What an auditor's proof and a reconciliation cost as the chain grows. The chain is
+ * grown to each height by agreements drafted one at a time (about one block each); at
+ * each height it measures, in this process:
+ *
+ * - the proof of the newest draft and of the first one, exported as the API does (header
+ *   chain and the key-level policies of keys written without being read, from the audit
+ *   index where it covers them) and as `npm run proof` does (every block from the peer),
+ *   median of `--samples` exports each, with the bundle's size and header count;
+ * - the settlement reconciliation of the last day: the first call after the growth (reading
+ *   the blocks committed since the previous one) and a second call.
+ *
+ * Usage: npm run bench:height [-- --heights 100,300,1000 --samples 3]
+ */
+import { randomBytes } from 'node:crypto';
+import { indexedHeight } from '@gigledger/api/audit-index';
+import { qsccProofExporter, type ProofExporter } from '@gigledger/gateway';
+import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { startBenchApiServer } from './bench-api-server.js';
+import { log, machineDescription, openBenchNetwork, percentile } from './bench-network.js';
+
+function heights(): number[] {
+  const index = process.argv.indexOf('--heights');
+  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '100,300,1000';
+  const values = list.split(',').map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value <= 0))
+    throw new Error('--heights takes whole numbers, e.g. 100,300,1000');
+  return values;
+}
+
+function samples(): number {
+  const index = process.argv.indexOf('--samples');
+  const value = index >= 0 ? Number(process.argv[index + 1]) : 3;
+  if (!Number.isInteger(value) || value <= 0) throw new Error('--samples takes a whole number');
+  return value;
+}
+
+/** Median wall time of `count` exports, with the last bundle's size. */
+async function timeExport(
+  exporter: ProofExporter,
+  transactionId: string,
+  count: number,
+): Promise<{ ms: number; bytes: number; headers: number }> {
+  const times: number[] = [];
+  let bytes = 0;
+  let headers = 0;
+  for (let run = 0; run < count; run += 1) {
+    const started = performance.now();
+    const bundle = await exporter.exportProof(transactionId);
+    times.push(performance.now() - started);
+    bytes = JSON.stringify(bundle).length;
+    headers = bundle.headers.length;
+  }
+  return { ms: percentile(times, 0.5), bytes, headers };
+}
+
+async function main(): Promise<void> {
+  log(`machine: ${machineDescription()}`);
+  const bench = await openBenchNetwork(log);
+  const api = await startBenchApiServer(bench, 'gl-bench-height');
+  const failures: string[] = [];
+  try {
+    const client = await bench.enroll('ClientOrg', 'client', 'hc');
+    const freelancer = await bench.enroll('TalentOrg', 'freelancer', 'hf');
+    const clientParty = { mspId: 'ClientOrgMSP', userId: client.userId };
+    const freelancerParty = { mspId: 'TalentOrgMSP', userId: freelancer.userId };
+    const network = client.session.gateway.getNetwork(bench.config.channel);
+    const fromPeer = qsccProofExporter(network, bench.config.chaincode.name);
+    const fromApi = api.server.deps.proofs;
+    if (fromApi === undefined) throw new Error('the API started without its proof exporter');
+    const run = randomBytes(3).toString('hex');
+    let drafted = 0;
+    let firstDraft: string | undefined;
+    let lastDraft = '';
+    let height = 0n;
+    const rows: string[] = [];
+    for (const target of heights()) {
+      const grow = performance.now();
+      while (height < BigInt(target)) {
+        const agreementId = `HT-${run}-${String(drafted)}`;
+        try {
+          const submitted = await client.session.agreements.draftAgreement(
+            {
+              requestId: benchRequestId(),
+              agreementId,
+              title: 'Label images',
+              client: clientParty,
+              freelancer: freelancerParty,
+              milestones: [
+                milestoneDraft({
+                  title: 'Labels',
+                  amount: '40000',
+                  currency: 'EUR',
+                  acceptanceCriteria: { description: 'agreement above 0.9' },
+                }),
+              ],
+            },
+            { transient: { terms: { scope: `labelling ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
+          );
+          firstDraft ??= submitted.transactionId;
+          lastDraft = submitted.transactionId;
+          height = submitted.blockNumber + 1n;
+        } catch (error) {
+          failures.push(`draft ${agreementId}: ${error instanceof Error ? error.message : String(error)}`);
+          if (failures.length > 20) throw new Error(failures.join('\n'), { cause: error });
+        }
+        drafted += 1;
+      }
+      log(
+        `height ${String(height)}: ${String(drafted)} drafts, grown in ${((performance.now() - grow) / 1000).toFixed(0)} s`,
+      );
+      // Let the API's index reach the newest block, as it does within a block's commit.
+      for (let waited = 0; waited < 100; waited += 1) {
+        if ((await indexedHeight(api.server.deps.db)) >= height) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const count = samples();
+      const measured: string[] = [];
+      for (const [label, transactionId] of [
+        ['newest draft', lastDraft],
+        ['first draft', firstDraft ?? lastDraft],
+      ] as const) {
+        const indexed = await timeExport(fromApi, transactionId, count);
+        const peerOnly = await timeExport(fromPeer, transactionId, count);
+        measured.push(
+          `${label}: API ${indexed.ms.toFixed(0)} ms, peer alone ${peerOnly.ms.toFixed(0)} ms (${(indexed.bytes / 1024).toFixed(0)} KiB, ${String(indexed.headers)} headers)`,
+        );
+      }
+      const day = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 60_000) };
+      const reconcile = async () => {
+        const started = performance.now();
+        const report = await api.settlement.reconcile(day.from, day.to);
+        return { ms: performance.now() - started, report };
+      };
+      const first = await reconcile();
+      const second = await reconcile();
+      rows.push(
+        `| ${String(height)} | ${measured.join('; ')} | ${first.ms.toFixed(0)} / ${second.ms.toFixed(0)} ms (${String(first.report.counts.ledger)} instructions) |`,
+      );
+      log(rows.at(-1) ?? '');
+    }
+    log('');
+    log(`failures: ${String(failures.length)}`);
+    for (const failure of failures) log(`  ${failure}`);
+    log('| height | proof export (median) | reconciliation after growth / again |');
+    log('| --- | --- | --- |');
+    for (const row of rows) log(row);
+  } finally {
+    await api.close();
+    await bench.close();
+  }
+}
+
+await main();
