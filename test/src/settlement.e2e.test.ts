@@ -136,6 +136,27 @@ describe('settlement: escrow to paid on its own, compliance at payout, signed ca
     expect(retried.status).toBe(409);
     expect(retried.body).toMatchObject({ code: 'COMPLIANCE_HOLD', field: 'body.instructionId' });
     expect(sandbox.payments().some((payment) => payment.instructionId === held.instructionId)).toBe(false);
+    // Either party sees where it stands, though it never reached the outbox; anyone else sees nothing.
+    const progressPath = `/v1/settlement/instructions/${encodeURIComponent(held.instructionId)}`;
+    for (const token of [client.token, freelancer.token]) {
+      const progress = await api.call('GET', progressPath, token);
+      expect(progress.status).toBe(200);
+      expect(progress.body).toMatchObject({
+        instructionId: held.instructionId,
+        state: 'held',
+        kind: 'release',
+        direction: 'payout',
+        amount: held.amount,
+        currency: 'EUR',
+        attempts: 0,
+        outcome: null,
+        waitingFor: expect.stringContaining(
+          'the compliance check held it (the payee holds no KYC credential)',
+        ) as unknown,
+      });
+    }
+    const stranger = await api.person(`stan-${suffix}`, 'ClientOrg', 'client');
+    expect((await api.call('GET', progressPath, stranger.token)).status).toBe(404);
 
     // The service retries the held payout by itself when the credential commits.
     await api.grantKyc([freelancer.party]);

@@ -103,6 +103,14 @@ async function main(): Promise<number> {
       console.error(error.message);
       return 1;
     }
+    // A gRPC status (a peer that stopped answering, or refused the connection): say which peer.
+    if (error instanceof Error && typeof (error as { code?: unknown }).code === 'number') {
+      const peer = ledger.operatorOrg.peer.endpoint;
+      throw new Error(
+        `the peer of ${ledger.operatorOrg.name} at ${peer} did not answer the reads the proof needs (${error.message}); try again once it does`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     ledger.close();

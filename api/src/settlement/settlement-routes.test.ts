@@ -666,6 +666,20 @@ describe('settlement routes over HTTP', () => {
           }),
         ]);
       }
+      // Not in the outbox and not held on the ledger (the ledger is read for a held payout), or no instruction's id at all.
+      for (const id of [
+        'A-JPY/m1/fund-escrow-2',
+        'A-JPY/m9/release-1',
+        'A-JPY',
+        'A JPY/m1/release-1',
+        '../m1/x',
+        'a/b/c/d',
+      ]) {
+        const missing = await api.request('GET', `/v1/settlement/instructions/${encodeURIComponent(id)}`, {
+          token: parties.clientToken,
+        });
+        expect([id, missing.status, (missing.body as { code: string }).code]).toEqual([id, 404, 'NOT_FOUND']);
+      }
       const stranger = await api.token('dora', 'ClientOrg', 'client');
       for (const id of ['A-JPY/m1/fund-escrow-1', 'A-JPY/m1/fund-escrow-2']) {
         const hidden = await api.request('GET', `/v1/settlement/instructions/${encodeURIComponent(id)}`, {

@@ -1,6 +1,11 @@
 import { callbackFieldOf, ProviderStatementError, verifyProviderCallback } from '@gigledger/settlement/webhook';
 import { discrepancyKinds, type SettlementOutboxTable } from '@gigledger/settlement';
-import { grantCovers } from '@gigledger/chaincode/model';
+import {
+  agreementIdSchema,
+  grantCovers,
+  type AgreementView,
+  type SettlementInstruction,
+} from '@gigledger/chaincode/model';
 import { z } from 'zod';
 import { ApiError, forbidden, notFound } from '../errors/api-error.js';
 import { route, type RouteSpec } from '../http/route.js';
@@ -54,11 +59,16 @@ const instructionProgressSchema = z.object({
   direction: z.enum(['collect', 'payout']),
   amount: z.string().describe('Integer minor units'),
   currency: z.string(),
-  provider: z.string(),
-  state: z
-    .enum(['queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'])
+  provider: z
+    .string()
+    .nullable()
     .describe(
-      'queued → sending → sent → confirming → confirmed; retry: waiting for its next attempt (see waitingFor); dead: the provider refused it or it ran out of attempts, an operator decides',
+      "The configured provider that sends it; on a held payout the one configured for the payee's organisation, null when none is",
+    ),
+  state: z
+    .enum(['held', 'queued', 'sending', 'retry', 'sent', 'confirming', 'confirmed', 'dead'])
+    .describe(
+      'held: the compliance check stopped the payout on the ledger (see waitingFor) and nothing was sent; queued → sending → sent → confirming → confirmed; retry: waiting for its next attempt (see waitingFor); dead: the provider refused it or it ran out of attempts, an operator decides',
     ),
   attempts: z.number(),
   nextAttemptAt: z.string().nullable(),
@@ -72,6 +82,51 @@ const instructionProgressSchema = z.object({
   requestedAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * The payout `instructionId` (`<agreementId>/<milestoneId>/<kind>-<n>`) names when the
+ * ledger holds it `held`, read with `readAgreement` (the caller's own read, so one who may
+ * not read the agreement learns nothing); undefined for any other id or status.
+ */
+async function heldPayout(
+  instructionId: string,
+  readAgreement: (agreementId: string) => Promise<AgreementView>,
+): Promise<SettlementInstruction | undefined> {
+  const [agreementId, milestoneId, serial, ...rest] = instructionId.split('/');
+  if (milestoneId === undefined || serial === undefined || rest.length > 0) return undefined;
+  // Only an id an agreement may have is looked up: any other names no agreement.
+  const parsed = agreementIdSchema.safeParse(agreementId);
+  if (!parsed.success) return undefined;
+  const view = await readAgreement(parsed.data);
+  const instruction = view.milestones
+    .find((milestone) => milestone.milestoneId === milestoneId)
+    ?.instructions.find((each) => each.instructionId === instructionId);
+  return instruction?.status === 'held' ? instruction : undefined;
+}
+
+/** A held payout's progress: nothing sent, waiting for the payee's KYC credential. */
+function heldProgress(instruction: SettlementInstruction, provider: string | null) {
+  return {
+    instructionId: instruction.instructionId,
+    source: 'agreement' as const,
+    recordId: instruction.agreementId,
+    itemId: instruction.milestoneId,
+    kind: instruction.kind,
+    direction: 'payout' as const,
+    amount: instruction.amount,
+    currency: instruction.currency,
+    provider,
+    state: 'held' as const,
+    attempts: 0,
+    nextAttemptAt: null,
+    waitingFor: `the compliance check held it (${instruction.compliance?.reason ?? 'no reason recorded'}); it is sent once a check finds the payee's KYC credential: the service checks again when one is issued, and either party may ask with POST /v1/agreements/${instruction.agreementId}/milestones/${instruction.milestoneId}/held-payouts/retry`,
+    outcome: null,
+    outcomeReason: null,
+    providerReference: null,
+    requestedAt: instruction.requestedAt,
+    updatedAt: instruction.compliance?.at ?? instruction.requestedAt,
+  };
+}
 
 /**
  * What an instruction waits for, as its parties read it: nothing once confirmed; for a
@@ -240,10 +295,20 @@ export function settlementRoutes(deps: {
       handler: async ({ params, ...caller }) => {
         const what = `settlement instruction ${params.instructionId}`;
         const row = await runtime().service.instruction(params.instructionId);
-        if (row === undefined) throw notFound(what, 'instructionId');
         // Answered only to those who may read the record it belongs to, and as 404 to anyone else.
         const { principal, log } = routeRequester(caller);
         const client = await deps.ledger.clientFor(principal, log);
+        if (row === undefined) {
+          // A payout the compliance check held never reaches the outbox; the ledger holds it.
+          const held = await heldPayout(params.instructionId, (agreementId) =>
+            visible(what, 'instructionId', () => client.agreements.getAgreement({ agreementId })),
+          );
+          const settlement = runtime();
+          const ours =
+            held?.settlingOrganisation === undefined || held.settlingOrganisation === settlement.desk.organisation;
+          if (held === undefined || !ours) throw notFound(what, 'instructionId');
+          return heldProgress(held, settlement.config.organisations[held.payee.mspId] ?? null);
+        }
         await visible(what, 'instructionId', async () => {
           if (row.source === 'licensing') await client.licensing.getGrant({ grantId: row.agreement_id });
           else await client.agreements.getAgreement({ agreementId: row.agreement_id });

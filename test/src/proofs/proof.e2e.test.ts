@@ -286,6 +286,23 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     const draftFromCli = JSON.parse(readFileSync(draftFile, 'utf8')) as ProofBundle;
     expect((draftProof.body as ProofBundle).keyPolicies).toEqual(draftFromCli.keyPolicies);
     expect(verifyProof(draftProof.body).valid).toBe(true);
+    // A peer that does not answer is named, with what the proof needed of it.
+    const profile = JSON.parse(readFileSync(e2eConfig().paths.connectionProfile, 'utf8')) as {
+      organizations: { name: string; peer: { endpoint: string } }[];
+    };
+    const [operatorOrg] = profile.organizations;
+    if (operatorOrg === undefined) throw new Error('the connection profile lists no organisation');
+    operatorOrg.peer.endpoint = '127.0.0.1:9';
+    const deadPeerProfile = path.join(workDir, 'dead-peer-profile.json');
+    writeFileSync(deadPeerProfile, JSON.stringify(profile));
+    const deadPeer = await cli('export-proof.js', [transactionId], {
+      ...operatorEnv(workDir),
+      GIGLEDGER_CONNECTION_PROFILE: deadPeerProfile,
+    });
+    expect(deadPeer.code).toBe(2);
+    expect(deadPeer.stderr).toContain(
+      `the peer of ${operatorOrg.name} at 127.0.0.1:9 did not answer the reads the proof needs (`,
+    );
     const valid = await cli('verify-proof.js', [exportedFile]);
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('VALID transaction proof');
