@@ -30,6 +30,8 @@ export interface HttpRequestShare {
   nestedRecordsClaimed: number;
   /** Ledger reads its list nodes started so far (see readForNode). */
   nodeReads: number;
+  /** Proof bundles its fields exported so far (see proofsPerRequest). */
+  proofsExported: number;
 }
 
 /**

@@ -123,6 +123,7 @@ export function createGraphqlServer(
         ledgerRecordsClaimed: 0,
         nestedRecordsClaimed: 0,
         nodeReads: 0,
+        proofsExported: 0,
       }) as HttpRequestShare,
     }),
     graphiql,

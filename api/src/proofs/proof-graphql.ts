@@ -1,10 +1,37 @@
 import type { Logger } from 'pino';
 import type { ProofExporter } from '@gigledger/gateway';
+import { ApiError } from '../errors/api-error.js';
 import { resolveWith, type GraphqlContext, type SchemaModule } from '../graphql/context.js';
 import { parseInput } from '../http/route.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { proofService, transactionIdSchema } from './proof-routes.js';
 import { provableKindNames, provableKinds, type ProvableKindName } from './record-proofs.js';
+
+/**
+ * Proof bundles one GraphQL request (every operation of a batch together) may export. A
+ * bundle carries a header per block from the configuration block to the newest (177 KiB
+ * at 1,000 blocks, about 10 MB at 100,000): aliases and batches of them would otherwise
+ * hold dozens in a worker's memory at once for one caller.
+ */
+export const proofsPerRequest = 5;
+
+/**
+ * Counts one bundle against the request's {@link proofsPerRequest}.
+ *
+ * @throws ApiError 422 naming `field` once the request has exported as many.
+ */
+function claimProof(context: GraphqlContext, field: string): void {
+  const share = context.httpRequest;
+  if (share.proofsExported >= proofsPerRequest) {
+    throw new ApiError(
+      422,
+      'VALIDATION_FAILED',
+      `${field}: one request may export ${String(proofsPerRequest)} proofs, each a header per block of the chain; ask for the others in requests of their own`,
+      field,
+    );
+  }
+  share.proofsExported += 1;
+}
 
 /** GraphQL enum values are names: `licence-offer` is served as `licence_offer`. */
 const enumValueOf = (kind: ProvableKindName) => kind.replaceAll('-', '_');
@@ -45,23 +72,25 @@ export function proofSchema(deps: {
       ProvableRecordKind: Object.fromEntries(provableKindNames.map((kind) => [enumValueOf(kind), kind])),
       Query: {
         transactionProof: (_parent: unknown, args: { transactionId: string }, context: GraphqlContext) =>
-          resolveWith(context, () =>
-            service.proofOf(
+          resolveWith(context, () => {
+            claimProof(context, 'transactionProof');
+            return service.proofOf(
               context.principal,
               parseInput(transactionIdSchema, args.transactionId, 'transactionId'),
               context.log,
-            ),
-          ),
+            );
+          }),
         recordProof: (_parent: unknown, args: { kind: ProvableKindName; id: string }, context: GraphqlContext) =>
-          resolveWith(context, () =>
-            service.proofOfRecord(
+          resolveWith(context, () => {
+            claimProof(context, 'recordProof');
+            return service.proofOfRecord(
               context.principal,
               args.kind,
               parseInput(provableKinds[args.kind].id, args.id, 'id'),
               (reader) => deps.ledger.clientFor(reader, context.log),
               context.log,
-            ),
-          ),
+            );
+          }),
       },
     },
   };

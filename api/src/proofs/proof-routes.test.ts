@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { common, msp } from '@hyperledger/fabric-protos';
 import { TransactionNotFoundError, verifyProof, type ProofBundle, type ProofExporter } from '@gigledger/gateway';
 import { grantAuditEverywhere } from '../test-support/audit-grants.js';
+import { proofsPerRequest } from './proof-graphql.js';
 import { bundleExporter } from '../test-support/bundle-exporter.js';
 import { suiteServer } from '../test-support/suite-server.js';
 import type { Person, TestServer } from '../test-support/test-server.js';
@@ -214,6 +215,34 @@ describe('proofs over GraphQL', () => {
     expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id' });
     const freelancer = await server().person('gql-tara', 'TalentOrg', 'freelancer');
     expect(await codeOf(freelancer.token, query, { id: fixture.transactionId })).toBe('FORBIDDEN');
+  });
+
+  it(`exports at most ${String(proofsPerRequest)} proofs per HTTP request, aliases and a batch's operations together`, async () => {
+    const auditor = await server().person('gql-pia', 'AuditOrg', 'auditor');
+    await grantAuditEverywhere(server(), auditor);
+    const aliases = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, n) => `p${String(n)}: transactionProof(transactionId: "${fixture.transactionId}")`).join(' ')} }`;
+    const within = await gql(auditor.token, aliases(proofsPerRequest));
+    expect(within.errors).toBeUndefined();
+    expect(Object.values(within.data ?? {})).toEqual(Array.from({ length: proofsPerRequest }, () => fixture));
+    const over = await gql(auditor.token, aliases(proofsPerRequest + 1));
+    expect(over.errors).toHaveLength(1);
+    expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'transactionProof' });
+    const batch = (
+      await server().request('POST', '/graphql', {
+        token: auditor.token,
+        body: [
+          { query: aliases(3) },
+          {
+            query:
+              '{ recordProof(kind: licence_offer, id: "O-none") a: recordProof(kind: licence_offer, id: "O-none") b: recordProof(kind: licence_offer, id: "O-none") }',
+          },
+        ],
+      })
+    ).body as { errors?: { extensions?: { code?: string; field?: string } }[] }[];
+    expect(batch[0]?.errors).toBeUndefined();
+    // The second operation's third proof is the request's sixth.
+    expect(batch[1]?.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'recordProof' });
   });
 });
 
