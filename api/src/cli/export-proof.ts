@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { qsccProofExporter, RefusedError, TransactionNotFoundError, type ProofBundle } from '@gigledger/gateway';
+import {
+  EndorsementError,
+  qsccProofExporter,
+  RefusedError,
+  TransactionNotFoundError,
+  type ProofBundle,
+} from '@gigledger/gateway';
 import { parseApiConfig } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { transactionIdSchema } from '../proofs/proof-routes.js';
@@ -103,8 +109,12 @@ async function main(): Promise<number> {
       console.error(error.message);
       return 1;
     }
-    // A gRPC status (a peer that stopped answering, or refused the connection): say which peer.
-    if (error instanceof Error && typeof (error as { code?: unknown }).code === 'number') {
+    // The peer did not answer (a gRPC status from the block reads, or an evaluation of the
+    // record's writer that failed so): say which peer.
+    if (
+      error instanceof EndorsementError ||
+      (error instanceof Error && typeof (error as { code?: unknown }).code === 'number')
+    ) {
       const peer = ledger.operatorOrg.peer.endpoint;
       throw new Error(
         `the peer of ${ledger.operatorOrg.name} at ${peer} did not answer the reads the proof needs (${error.message}); try again once it does`,

@@ -680,6 +680,19 @@ describe('settlement routes over HTTP', () => {
         });
         expect([id, missing.status, (missing.body as { code: string }).code]).toEqual([id, 404, 'NOT_FOUND']);
       }
+      // Sent, it waits for the provider's answer; answered, for the ledger's record of it.
+      for (const [state, outcome, expected] of [
+        ['sent', null, 'the answer of provider sandbox, which took the order'],
+        ['confirming', 'paid', "the ledger's record of provider sandbox's answer (paid), being written"],
+      ] as const) {
+        await api.db
+          .updateTable('settlement_outbox')
+          .set({ state, outcome, last_error: null })
+          .where('instruction_id', '=', 'A-JPY/m1/fund-escrow-1')
+          .execute();
+        const seen = await api.request('GET', path, { token: parties.clientToken });
+        expect(seen.body).toMatchObject({ state, waitingFor: expected });
+      }
       const stranger = await api.token('dora', 'ClientOrg', 'client');
       for (const id of ['A-JPY/m1/fund-escrow-1', 'A-JPY/m1/fund-escrow-2']) {
         const hidden = await api.request('GET', `/v1/settlement/instructions/${encodeURIComponent(id)}`, {

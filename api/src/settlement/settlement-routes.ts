@@ -129,12 +129,16 @@ function heldProgress(instruction: SettlementInstruction, provider: string | nul
 }
 
 /**
- * What an instruction waits for, as its parties read it: nothing once confirmed; for a
- * dead letter, a person's answer, since the service sends it no more; else the last
- * attempt's error, if any.
+ * What an instruction waits for, as its parties read it: nothing once confirmed; once
+ * sent, the provider's answer, and once answered, its record on the ledger; for a dead
+ * letter, a person's answer, since the service sends it no more; else the last attempt's
+ * error, if any.
  */
 function waitingFor(row: SettlementOutboxTable, deskOrganisation: string): string | null {
   if (row.state === 'confirmed') return null;
+  if (row.state === 'sent') return `the answer of provider ${row.provider}, which took the order`;
+  if (row.state === 'confirming')
+    return `the ledger's record of provider ${row.provider}'s answer (${row.outcome ?? 'unknown'}), being written`;
   if (row.state === 'dead') {
     const why = row.last_error === null ? '' : ` (${row.last_error})`;
     return `the settlement service gave up on it${why}; a person with role settlement of ${deskOrganisation} records its provider's answer by hand`;

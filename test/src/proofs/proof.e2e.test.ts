@@ -295,14 +295,17 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     operatorOrg.peer.endpoint = '127.0.0.1:9';
     const deadPeerProfile = path.join(workDir, 'dead-peer-profile.json');
     writeFileSync(deadPeerProfile, JSON.stringify(profile));
-    const deadPeer = await cli('export-proof.js', [transactionId], {
-      ...operatorEnv(workDir),
-      GIGLEDGER_CONNECTION_PROFILE: deadPeerProfile,
-    });
-    expect(deadPeer.code).toBe(2);
-    expect(deadPeer.stderr).toContain(
-      `the peer of ${operatorOrg.name} at 127.0.0.1:9 did not answer the reads the proof needs (`,
-    );
+    // By transaction (block reads) and by record (first the chaincode's read of its writer).
+    for (const args of [[transactionId], ['agreement', agreementId]]) {
+      const deadPeer = await cli('export-proof.js', args, {
+        ...operatorEnv(workDir),
+        GIGLEDGER_CONNECTION_PROFILE: deadPeerProfile,
+      });
+      expect([args, deadPeer.code]).toEqual([args, 2]);
+      expect(deadPeer.stderr).toContain(
+        `the peer of ${operatorOrg.name} at 127.0.0.1:9 did not answer the reads the proof needs (`,
+      );
+    }
     const valid = await cli('verify-proof.js', [exportedFile]);
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('VALID transaction proof');
