@@ -23,24 +23,31 @@ export const milestoneDraft = (
   ...overrides,
 });
 
-/** Drafts a one-milestone labelling agreement between two parties as `client`, its terms in the transient map. */
+/**
+ * Drafts a one-milestone labelling agreement between two parties as `client`, its terms in
+ * the transient map; `milestone` changes the milestone as {@link milestoneDraft} does.
+ *
+ * @returns the draft's transaction id and block number.
+ */
 export async function draftLabellingAgreement(
   client: LedgerSession,
   agreementId: string,
   clientParty: Party,
   freelancer: Party,
-): Promise<void> {
-  await client.agreements.draftAgreement(
+  milestone: Parameters<typeof milestoneDraft>[0] = {},
+): Promise<{ transactionId: string; blockNumber: bigint }> {
+  const { transactionId, blockNumber } = await client.agreements.draftAgreement(
     {
       requestId: benchRequestId(),
       agreementId,
       title: 'Label 2k frames',
       client: clientParty,
       freelancer,
-      milestones: [milestoneDraft()],
+      milestones: [milestoneDraft(milestone)],
     },
     { transient: { terms: { scope: `labelling work ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
   );
+  return { transactionId, blockNumber };
 }
 
 /** The people of a benchmark's agreements, with the user ids their certificates carry. */

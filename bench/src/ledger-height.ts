@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { indexedHeight } from '@gigledger/api/audit-index';
 import { qsccProofExporter, type ProofExporter } from '@gigledger/gateway';
-import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { draftLabellingAgreement } from './bench-agreements.js';
 import { startBenchApiServer } from './bench-api-server.js';
 import { log, machineDescription, openBenchNetwork, percentile } from './bench-network.js';
 
@@ -79,24 +79,7 @@ async function main(): Promise<void> {
       while (height < BigInt(target)) {
         const agreementId = `HT-${run}-${String(drafted)}`;
         try {
-          const submitted = await client.session.agreements.draftAgreement(
-            {
-              requestId: benchRequestId(),
-              agreementId,
-              title: 'Label images',
-              client: clientParty,
-              freelancer: freelancerParty,
-              milestones: [
-                milestoneDraft({
-                  title: 'Labels',
-                  amount: '40000',
-                  currency: 'EUR',
-                  acceptanceCriteria: { description: 'agreement above 0.9' },
-                }),
-              ],
-            },
-            { transient: { terms: { scope: `labelling ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
-          );
+          const submitted = await draftLabellingAgreement(client.session, agreementId, clientParty, freelancerParty);
           firstDraft ??= submitted.transactionId;
           lastDraft = submitted.transactionId;
           height = submitted.blockNumber + 1n;

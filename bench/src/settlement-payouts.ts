@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RefusedError, type LedgerSession } from '@gigledger/gateway';
 import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
-import { benchRequestId, milestoneDraft } from './bench-agreements.js';
+import { benchRequestId, draftLabellingAgreement } from './bench-agreements.js';
 import { startBenchApiServer } from './bench-api-server.js';
 
 /**
@@ -173,24 +173,12 @@ async function prepare(
   freelancerParty: { mspId: string; userId: string },
   agreementId: string,
 ): Promise<void> {
-  await client.agreements.draftAgreement(
-    {
-      requestId: benchRequestId(),
-      agreementId,
-      title: 'Label images',
-      client: clientParty,
-      freelancer: freelancerParty,
-      milestones: [
-        milestoneDraft({
-          title: 'Labels',
-          amount: '40000',
-          currency: 'EUR',
-          acceptanceCriteria: { description: 'agreement above 0.9' },
-        }),
-      ],
-    },
-    { transient: { terms: { scope: `labelling for ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
-  );
+  await draftLabellingAgreement(client, agreementId, clientParty, freelancerParty, {
+    title: 'Labels',
+    amount: '40000',
+    currency: 'EUR',
+    acceptanceCriteria: { description: 'agreement above 0.9' },
+  });
   const terms = await afterPeersCatchUp(() => freelancer.agreements.getTerms({ agreementId }));
   await afterPeersCatchUp(() => freelancer.agreements.acceptAgreement({ agreementId, termsSha256: terms.termsSha256 }));
   const funding = { requestId: benchRequestId(), agreementId, milestoneId: 'm1' };
