@@ -151,6 +151,15 @@ export function option(name: string, fallback: number): number {
   return value;
 }
 
+/** A comma-separated list of positive whole numbers `--name A,B,C`, or the fallback's. */
+export function listOption(name: string, fallback: string): number[] {
+  const index = process.argv.indexOf(`--${name}`);
+  const values = (index >= 0 ? (process.argv[index + 1] ?? '') : fallback).split(',').map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value <= 0))
+    throw new Error(`--${name} takes positive whole numbers, e.g. ${fallback}`);
+  return values;
+}
+
 export function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }

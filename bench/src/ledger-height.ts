@@ -17,23 +17,7 @@ import { indexedHeight } from '@gigledger/api/audit-index';
 import { qsccProofExporter, type ProofExporter } from '@gigledger/gateway';
 import { draftLabellingAgreement } from './bench-agreements.js';
 import { startBenchApiServer } from './bench-api-server.js';
-import { log, machineDescription, openBenchNetwork, percentile } from './bench-network.js';
-
-function heights(): number[] {
-  const index = process.argv.indexOf('--heights');
-  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '100,300,1000';
-  const values = list.split(',').map(Number);
-  if (values.some((value) => !Number.isInteger(value) || value <= 0))
-    throw new Error('--heights takes whole numbers, e.g. 100,300,1000');
-  return values;
-}
-
-function samples(): number {
-  const index = process.argv.indexOf('--samples');
-  const value = index >= 0 ? Number(process.argv[index + 1]) : 3;
-  if (!Number.isInteger(value) || value <= 0) throw new Error('--samples takes a whole number');
-  return value;
-}
+import { listOption, log, machineDescription, openBenchNetwork, option, percentile } from './bench-network.js';
 
 /** Median wall time of `count` exports, with the last bundle's size. */
 async function timeExport(
@@ -55,6 +39,9 @@ async function timeExport(
 }
 
 async function main(): Promise<void> {
+  // Read before a network starts, so a bad command line costs nothing.
+  const heights = listOption('heights', '100,300,1000');
+  const count = option('samples', 3);
   log(`machine: ${machineDescription()}`);
   const bench = await openBenchNetwork(log);
   const api = await startBenchApiServer(bench, 'gl-bench-height');
@@ -74,7 +61,7 @@ async function main(): Promise<void> {
     let lastDraft = '';
     let height = 0n;
     const rows: string[] = [];
-    for (const target of heights()) {
+    for (const target of heights) {
       const grow = performance.now();
       while (height < BigInt(target)) {
         const agreementId = `HT-${run}-${String(drafted)}`;
@@ -97,7 +84,6 @@ async function main(): Promise<void> {
         if ((await indexedHeight(api.server.deps.db)) >= height) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const count = samples();
       const measured: string[] = [];
       for (const [label, transactionId] of [
         ['newest draft', lastDraft],

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RefusedError, type LedgerSession } from '@gigledger/gateway';
-import { log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
+import { listOption, log, machineDescription, openBenchNetwork, percentile, withConcurrency } from './bench-network.js';
 import { benchRequestId, draftLabellingAgreement } from './bench-agreements.js';
 import { startBenchApiServer } from './bench-api-server.js';
 
@@ -32,16 +32,9 @@ async function afterPeersCatchUp<T>(command: () => Promise<T>): Promise<T> {
     }
   }
 }
-function batchSizes(): number[] {
-  const index = process.argv.indexOf('--batches');
-  const list = index >= 0 ? (process.argv[index + 1] ?? '') : '25,50,100,200,400,800,1600';
-  const sizes = list.split(',').map(Number);
-  if (sizes.some((size) => !Number.isInteger(size) || size <= 0))
-    throw new Error('--batches takes whole numbers, e.g. 25,50,100');
-  return sizes;
-}
-
 async function main(): Promise<void> {
+  // Read before a network starts, so a bad command line costs nothing.
+  const batches = listOption('batches', '25,50,100,200,400,800,1600');
   log(`machine: ${machineDescription()}`);
   const bench = await openBenchNetwork(log);
   const api = await startBenchApiServer(bench, 'gl-bench-settlement');
@@ -82,7 +75,7 @@ async function main(): Promise<void> {
     const run = randomBytes(3).toString('hex');
     const rows: string[] = [];
     let best = 0;
-    for (const size of batchSizes()) {
+    for (const size of batches) {
       const ids = Array.from({ length: size }, (_, index) => `SB-${run}-${size}-${index}`);
       const failures: string[] = [];
       await withConcurrency(
