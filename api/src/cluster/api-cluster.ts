@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { untilStopSignal } from '@gigledger/gateway';
 import type { ApiConfig } from '../config.js';
 import { startApiPrimary, startApiWorker } from '../server.js';
-import type { ClusterMessage } from './cluster-messages.js';
+import type { LedgerEventMessage } from './cluster-messages.js';
 import { clusterMetricsRequest, clusterMetricsText } from './cluster-metrics.js';
 import { PrimaryLink } from './primary-link.js';
 import { RequestIdTurns, requestIdTurnHandlers } from './request-id-turns.js';
@@ -30,7 +30,7 @@ export async function runApiCluster(config: ApiConfig, walletKey: string | undef
 
 async function runPrimary(config: ApiConfig, walletKey: string | undefined): Promise<void> {
   // Events committed before the workers exist have no subscriber to miss them.
-  let toWorkers: (message: ClusterMessage) => void = () => undefined;
+  let toWorkers: (message: LedgerEventMessage) => void = () => undefined;
   // Every process sends as the same people: one queue of turns with their request ids.
   const requestIdTurns = new RequestIdTurns();
   const primary = await startApiPrimary(
@@ -71,7 +71,7 @@ async function runPrimary(config: ApiConfig, walletKey: string | undefined): Pro
     },
   });
   toWorkers = (message) => {
-    supervisor.broadcast(message);
+    supervisor.publishLedgerEvent(message);
   };
   supervisor.ready.then(
     (url) => {

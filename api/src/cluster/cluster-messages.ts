@@ -37,6 +37,16 @@ export interface LedgerEventMessage {
   readonly event: LedgerEvent;
 }
 
+/**
+ * A worker tells the primary whether it has subscribers for committed events: the
+ * primary sends {@link LedgerEventMessage}s only to workers that said `true` last, so a
+ * worker nobody subscribes through reads and copies none of them.
+ */
+export interface LedgerEventDemand {
+  readonly gigledger: 'ledger-events-wanted';
+  readonly wanted: boolean;
+}
+
 /** The primary tells a worker to finish its requests, close and exit. */
 export interface StopMessage {
   readonly gigledger: 'stop';
@@ -81,6 +91,7 @@ export type ClusterMessage =
   | PrimaryAnswer
   | ThrottleChange
   | LedgerEventMessage
+  | LedgerEventDemand
   | StopMessage
   | WorkerStateMessage
   | HandedConnection

@@ -35,9 +35,18 @@ export function shareCredentialThrottle(throttle: CredentialThrottle, link: Prim
   });
 }
 
-/** Publishes the committed events the primary's one chaincode event follower reads to this worker's subscribers. */
-export function followPrimaryEvents(events: AgreementEventFeed, link: PrimaryLink): void {
+/**
+ * Publishes the committed events the primary's one chaincode event follower reads to this
+ * worker's subscribers, asking the primary for them only while this worker has any (every
+ * committed transaction has an event; a worker nobody subscribes through need not receive,
+ * decode and drop each one). A subscriber joining reaches the primary over the IPC channel
+ * long before a command it then sends can commit.
+ */
+export function followPrimaryEvents(events: AgreementEventFeed, link: Pick<PrimaryLink, 'on' | 'send'>): void {
   link.on('ledger-event', (message) => {
     events.publish(message.event);
+  });
+  events.onDemandChange((wanted) => {
+    link.send({ gigledger: 'ledger-events-wanted', wanted });
   });
 }

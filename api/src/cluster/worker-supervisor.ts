@@ -1,7 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { rateLimitCounts, rateLimitRequest } from './primary-rate-limit-store.js';
-import { isClusterMessage, type ClusterMessage, type PrimaryAnswer } from './cluster-messages.js';
+import {
+  isClusterMessage,
+  type ClusterMessage,
+  type LedgerEventMessage,
+  type PrimaryAnswer,
+} from './cluster-messages.js';
 import { ConnectionHandoff, type HandoffListenOptions } from './connection-handoff.js';
 
 /**
@@ -39,8 +44,10 @@ export interface WorkerSupervisor {
    * rejects on a crash loop before that or when the address cannot be bound.
    */
   readonly ready: Promise<string>;
-  /** Sends `message` to every live worker (e.g. a committed ledger event). */
+  /** Sends `message` to every live worker. */
   broadcast(message: ClusterMessage): void;
+  /** Sends a committed ledger event to the live workers that last said they have subscribers for it. */
+  publishLedgerEvent(message: LedgerEventMessage): void;
   /** Process ids of the live workers. */
   pids(): number[];
   /**
@@ -79,6 +86,8 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
   const handlers: PrimaryHandlers = { [rateLimitRequest]: rateLimitCounts(), ...options.handlers };
 
   const live = new Set<Worker>();
+  /** Live workers with subscribers for committed events: the only ones sent them. */
+  const wantingLedgerEvents = new Set<Worker>();
   const crashes: number[] = [];
   let stopping = false;
   let gaveUp = false;
@@ -171,6 +180,9 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
         if (question.waiting.size === 0) question.done();
       } else if (isClusterMessage(message, 'throttle')) {
         for (const other of live) if (other !== worker) send(other, message);
+      } else if (isClusterMessage(message, 'ledger-events-wanted')) {
+        if (message.wanted) wantingLedgerEvents.add(worker);
+        else wantingLedgerEvents.delete(worker);
       } else if (isClusterMessage(message, 'connection-taken')) {
         handoff.taken(worker, message.id);
       } else if (isClusterMessage(message, 'serving')) {
@@ -182,6 +194,7 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
+      wantingLedgerEvents.delete(worker);
       handoff.lost(worker);
       options.onWorkerExit?.(worker.id);
       for (const question of asked.values()) {
@@ -209,6 +222,9 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
     ready,
     broadcast(message) {
       for (const worker of live) send(worker, message);
+    },
+    publishLedgerEvent(message) {
+      for (const worker of wantingLedgerEvents) send(worker, message);
     },
     pids() {
       return [...live].flatMap((worker) => (worker.process.pid === undefined ? [] : [worker.process.pid]));

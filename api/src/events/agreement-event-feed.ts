@@ -33,16 +33,6 @@ export interface EventTopic<Message> {
   subscribe(signal: AbortSignal): AsyncGenerator<Message>;
 }
 
-async function* messagesOf<Message>(emitter: EventEmitter, name: string, signal: AbortSignal): AsyncGenerator<Message> {
-  try {
-    for await (const [message] of on(emitter, name, { signal })) {
-      yield message as Message;
-    }
-  } catch (error) {
-    if (!signal.aborted) throw error;
-  }
-}
-
 /**
  * Fans committed `agreement.*` chaincode events out to live subscribers (GraphQL
  * subscriptions over SSE). It holds nothing: a subscriber sees what commits while it
@@ -57,27 +47,68 @@ export class AgreementEventFeed {
    */
   readonly recheckIntervalMs: number;
 
+  readonly #demandListeners = new Set<(wanted: boolean) => void>();
+  #subscribers = 0;
+
   /** @param options.recheckIntervalMs defaults to 30 s. */
   constructor(options: { readonly recheckIntervalMs?: number } = {}) {
     this.recheckIntervalMs = options.recheckIntervalMs ?? 30_000;
     this.governance = {
       recheckIntervalMs: this.recheckIntervalMs,
-      subscribe: (signal) => messagesOf<GovernanceEventMessage>(this.#emitter, 'governance', signal),
+      subscribe: (signal) => this.#messages<GovernanceEventMessage>('governance', signal),
     };
     // Every open subscription is a listener; the default warning threshold is far too low.
     this.#emitter.setMaxListeners(0);
   }
 
+  /**
+   * Tells `listener` each time the feed gains its first subscriber of either topic
+   * (`true`) or loses its last (`false`): an HTTP worker asks its primary for committed
+   * events only while someone here would receive them.
+   *
+   * @returns a function that stops telling.
+   */
+  onDemandChange(listener: (wanted: boolean) => void): () => void {
+    this.#demandListeners.add(listener);
+    return () => {
+      this.#demandListeners.delete(listener);
+    };
+  }
+
+  async *#messages<Message>(name: 'event' | 'governance', signal: AbortSignal): AsyncGenerator<Message> {
+    this.#countSubscriber(1);
+    try {
+      for await (const [message] of on(this.#emitter, name, { signal })) {
+        yield message as Message;
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    } finally {
+      this.#countSubscriber(-1);
+    }
+  }
+
+  #countSubscriber(change: 1 | -1): void {
+    const hadSubscribers = this.#subscribers > 0;
+    this.#subscribers += change;
+    if (hadSubscribers === this.#subscribers > 0) return;
+    for (const listener of this.#demandListeners) listener(this.#subscribers > 0);
+  }
+
   /** Committed `governance.*` events: proposals, votes, vetoes, executions and genesis. */
   readonly governance: EventTopic<GovernanceEventMessage>;
 
-  /** Publishes a ledger event to the topic its contract belongs to; events of other contracts are ignored. */
+  /**
+   * Publishes a ledger event to the topic its contract belongs to; events of other
+   * contracts, and of a topic nobody is subscribed to, are dropped before their payload
+   * is read (every committed transaction's event comes through here).
+   */
   publish(event: LedgerEvent): void {
     if (event.name.startsWith('governance.')) {
-      this.#publishGovernance(event);
+      if (this.#emitter.listenerCount('governance') > 0) this.#publishGovernance(event);
       return;
     }
-    if (!event.name.startsWith('agreement.')) return;
+    if (!event.name.startsWith('agreement.') || this.#emitter.listenerCount('event') === 0) return;
     const base = agreementEventBaseSchema.safeParse(event.payload);
     if (!base.success) return;
     const message: AgreementEventMessage = {
@@ -108,6 +139,6 @@ export class AgreementEventFeed {
 
   /** Agreement events from now on, until the signal aborts. */
   subscribe(signal: AbortSignal): AsyncGenerator<AgreementEventMessage> {
-    return messagesOf<AgreementEventMessage>(this.#emitter, 'event', signal);
+    return this.#messages<AgreementEventMessage>('event', signal);
   }
 }
