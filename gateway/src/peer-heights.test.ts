@@ -1,14 +1,27 @@
-import { peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { HeightBoard, settleCommits, type CommitSeen } from './peer-heights.js';
-import { committedBlock, endorserEnvelope } from './test-support/ledger-blocks.js';
 
-/** A block of transactions that carry nothing but their ids, with the validation codes given. */
-const blockOf = (number: number, transactionIds: string[], codes: number[]) =>
-  committedBlock(
-    number,
-    transactionIds.map((transactionId) => endorserEnvelope(transactionId, new Uint8Array())),
-    codes,
+/** A filtered block, as a peer's `DeliverFiltered` sends it: each transaction's id, type and validation code. */
+const blockOf = (
+  number: number,
+  transactionIds: string[],
+  codes: peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap][],
+) => {
+  const block = new peer.FilteredBlock();
+  block.setChannelId('gigledger');
+  block.setNumber(number);
+  block.setFilteredTransactionsList(
+    transactionIds.map((transactionId, index) => {
+      const transaction = new peer.FilteredTransaction();
+      transaction.setTxid(transactionId);
+      transaction.setType(common.HeaderType.ENDORSER_TRANSACTION);
+      transaction.setTxValidationCode(codes[index] ?? peer.TxValidationCode.VALID);
+      return transaction;
+    }),
   );
+  // Sent over the wire: what the stream hands over is decoded from bytes.
+  return peer.FilteredBlock.deserializeBinary(block.serializeBinary());
+};
 
 describe('settleCommits', () => {
   it('settles the awaited transactions of a block with their validation code and block number, and no others', () => {

@@ -2,7 +2,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { connect, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { PeerConnections } from './connections.js';
-import { decodeBlock } from './event-follower.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import type { BlockProgress } from './resubmission.js';
 
@@ -60,19 +59,26 @@ export class PeerHeights implements BlockProgress {
   readonly #identity: SigningIdentity;
   readonly #board: HeightBoard;
   readonly #gateways = new Map<string, Gateway>();
-  readonly #streams: CloseableAsyncIterable<common.Block>[] = [];
+  readonly #streams: CloseableAsyncIterable<peer.FilteredBlock>[] = [];
   /** Per organisation, the transactions awaited on its peer's stream, by id; absent while that stream is not open. */
   readonly #commitWaits = new Map<string, Map<string, (seen: CommitSeen | undefined) => void>>();
   #closed = false;
 
-  /** @param identity any member of the channel; it only reads block headers. */
+  /** @param identity any member of the channel; it only reads filtered blocks (transaction ids and validation codes). */
   constructor(connections: PeerConnections, identity: SigningIdentity) {
     this.#connections = connections;
     this.#identity = identity;
     this.#board = new HeightBoard(connections.profile.organizations.map((organization) => organization.mspId));
   }
 
-  /** Opens one block stream per peer, starting at the next block, and keeps it open until {@link close}. */
+  /**
+   * Opens one block stream per peer, starting at the next block, and keeps it open until
+   * {@link close}. The streams carry filtered blocks (Fabric's `DeliverFiltered`: a
+   * block's number and each transaction's id, type and validation code), all a height
+   * and a commit need: every process with a gateway follows every peer, and full blocks
+   * (every envelope, read-write set and endorsement) would be sent, copied and decoded
+   * in each for nothing.
+   */
   start(): void {
     const { identity, signer, hash } = gatewayCredentials(this.#identity);
     for (const organization of this.#connections.profile.organizations) {
@@ -102,10 +108,10 @@ export class PeerHeights implements BlockProgress {
         // Any transaction sent from now on lands at this height or above, which the stream delivers.
         const waits = new Map<string, (seen: CommitSeen | undefined) => void>();
         this.#commitWaits.set(mspId, waits);
-        const stream = await network.getBlockEvents({ startBlock: height });
+        const stream = await network.getFilteredBlockEvents({ startBlock: height });
         this.#streams.push(stream);
         for await (const block of stream) {
-          this.#board.record(mspId, BigInt(block.getHeader()?.getNumber() ?? 0) + 1n);
+          this.#board.record(mspId, BigInt(block.getNumber()) + 1n);
           if (waits.size > 0) settleCommits(block, waits);
           attempt = 0;
         }
@@ -236,13 +242,14 @@ export class PeerHeights implements BlockProgress {
  * did not see.
  */
 export function settleCommits(
-  block: common.Block,
+  block: peer.FilteredBlock,
   waits: ReadonlyMap<string, (seen: CommitSeen | undefined) => void>,
 ): void {
-  const { blockNumber, transactions } = decodeBlock(block);
-  for (const { transactionId, validationCode } of transactions) {
-    const settle = waits.get(transactionId);
+  const blockNumber = BigInt(block.getNumber());
+  for (const transaction of block.getFilteredTransactionsList()) {
+    const settle = waits.get(transaction.getTxid());
     if (settle === undefined) continue;
+    const validationCode = transaction.getTxValidationCode();
     settle(
       validationCode === peer.TxValidationCode.DUPLICATE_TXID
         ? undefined
