@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { roles, type Role } from '@gigledger/chaincode/model';
 import { routeRequester } from '../http/route-requester.js';
 import { route, type RouteSpec } from '../http/route.js';
+import { answerWithPage, ledgerPageQuerySchema, nextPageLinkHeader, readLedgerPage } from '../http/ledger-pages.js';
 import {
   apiKeyViewSchema as apiKeySchema,
   createApiKeySchema,
@@ -85,11 +86,17 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       method: 'get',
       path: '/v1/admin/users',
       operationId: 'listUsers',
-      summary: "Every person of the administrator's organisation",
+      summary: "The people of the administrator's organisation in user id order, one page at a time",
       tag: 'admin',
       access: 'admin',
+      query: ledgerPageQuerySchema,
       response: z.array(personSchema),
-      handler: (caller) => deps.accounts.listPeople(routeRequester(caller).principal.org),
+      responseHeaders: [nextPageLinkHeader],
+      handler: async ({ query, setHeader, ...caller }) => {
+        const org = routeRequester(caller).principal.org;
+        const page = await readLedgerPage(query, 'query.after', (paging) => deps.accounts.listPeople(org, paging));
+        return answerWithPage(page, { path: '/v1/admin/users', query, setHeader });
+      },
     }),
     route({
       method: 'post',
@@ -117,11 +124,17 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       method: 'get',
       path: '/v1/admin/api-keys',
       operationId: 'listApiKeys',
-      summary: "Every API key of the administrator's organisation, without secrets",
+      summary: "The API keys of the administrator's organisation, without secrets, oldest first, one page at a time",
       tag: 'admin',
       access: 'admin',
+      query: ledgerPageQuerySchema,
       response: z.array(apiKeySchema),
-      handler: (caller) => deps.accounts.listApiKeys(routeRequester(caller).principal.org),
+      responseHeaders: [nextPageLinkHeader],
+      handler: async ({ query, setHeader, ...caller }) => {
+        const org = routeRequester(caller).principal.org;
+        const page = await readLedgerPage(query, 'query.after', (paging) => deps.accounts.listApiKeys(org, paging));
+        return answerWithPage(page, { path: '/v1/admin/api-keys', query, setHeader });
+      },
     }),
     route({
       method: 'delete',

@@ -9,6 +9,7 @@ describe('administrators and service accounts', () => {
   let server: TestServer;
   let clientAdmin: string;
   let auditAdmin: string;
+  let talentAdmin: string;
 
   const keyCount = async () => (await server.db.selectFrom('api_keys').select('id').execute()).length;
   const userCount = async () => (await server.db.selectFrom('users').select('user_id').execute()).length;
@@ -26,6 +27,7 @@ describe('administrators and service accounts', () => {
     server = await startTestServer();
     clientAdmin = (await server.person('client-admin', 'ClientOrg', 'admin')).token;
     auditAdmin = (await server.person('audit-admin', 'AuditOrg', 'admin')).token;
+    talentAdmin = (await server.person('talent-admin', 'TalentOrg', 'admin')).token;
     await server.person('tara', 'ClientOrg', 'freelancer');
     await server.person('tom', 'TalentOrg', 'freelancer');
   });
@@ -45,6 +47,87 @@ describe('administrators and service accounts', () => {
     expectRefused(otherOrg, 403, 'FORBIDDEN', 'body.org');
     expect(await keyCount()).toBe(keysBefore);
     expect(await server.db.selectFrom('identities').select('label').execute()).toEqual(identitiesBefore);
+  });
+
+  it("lists the admin's own people and keys one page at a time (Link), each once and in order, refusing a cursor altered or of the other list", async () => {
+    for (const name of ['page-a', 'page-b', 'page-c', 'page-d', 'page-e']) {
+      expect((await server.person(name, 'TalentOrg', 'freelancer')).token).toEqual(expect.any(String));
+      expect((await createKey(talentAdmin, { name: `${name}-key`, org: 'TalentOrg', role: 'hr' })).status).toBe(201);
+    }
+    const walk = async (path: string, id: (item: Record<string, string>) => string) => {
+      const seen: string[] = [];
+      let pages = 0;
+      let next: string | undefined = `${path}?first=2`;
+      while (next !== undefined) {
+        const page = await server.request('GET', next, { token: talentAdmin });
+        expect(page.status).toBe(200);
+        const items = page.body as Record<string, string>[];
+        expect(items.length).toBeLessThanOrEqual(2);
+        expect(items.every((item) => item.org === 'TalentOrg')).toBe(true);
+        seen.push(...items.map(id));
+        pages += 1;
+        next = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+      }
+      return { seen, pages };
+    };
+
+    const people = await walk('/v1/admin/users', (person) => person.userId ?? '');
+    const everyone = await server.db.selectFrom('users').select('user_id').where('org', '=', 'TalentOrg').execute();
+    expect(people.seen).toEqual(everyone.map((row) => row.user_id).sort());
+    expect(people.pages).toBe(Math.ceil(everyone.length / 2));
+
+    const keys = await walk('/v1/admin/api-keys', (key) => key.id ?? '');
+    const stored = await server.db
+      .selectFrom('api_keys')
+      .select(['id', 'created_at'])
+      .where('org', '=', 'TalentOrg')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    expect(keys.seen).toEqual(stored.map((row) => row.id));
+    expect(keys.seen.length).toBeGreaterThanOrEqual(5);
+
+    const first = await server.request('GET', '/v1/admin/api-keys?first=2', { token: talentAdmin });
+    const after = new URL(/^<([^>]+)>/.exec(first.headers.get('link') ?? '')?.[1] ?? '', server.url).searchParams.get(
+      'after',
+    );
+    expect(after).toEqual(expect.any(String));
+    const altered = `${after?.slice(0, -2) ?? ''}${after?.endsWith('AA') === true ? 'AB' : 'AA'}`;
+    expectRefused(
+      await server.request('GET', `/v1/admin/api-keys?after=${altered}`, { token: talentAdmin }),
+      422,
+      'VALIDATION_FAILED',
+      'query.after',
+    );
+    const peopleFirst = await server.request('GET', '/v1/admin/users?first=2', { token: talentAdmin });
+    const peopleAfter = new URL(
+      /^<([^>]+)>/.exec(peopleFirst.headers.get('link') ?? '')?.[1] ?? '',
+      server.url,
+    ).searchParams.get('after');
+    const otherList = await server.request('GET', `/v1/admin/api-keys?after=${peopleAfter ?? ''}`, {
+      token: talentAdmin,
+    });
+    expectRefused(otherList, 422, 'VALIDATION_FAILED', 'query.after');
+    expect((otherList.body as { message: string }).message).toContain('not a cursor of this list');
+    // The same list of another organisation: the cursor names the organisation it pages.
+    expectRefused(
+      await server.request('GET', `/v1/admin/users?after=${peopleAfter ?? ''}`, { token: clientAdmin }),
+      422,
+      'VALIDATION_FAILED',
+      'query.after',
+    );
+    expectRefused(
+      await server.request('GET', '/v1/admin/users?first=0', { token: talentAdmin }),
+      422,
+      'VALIDATION_FAILED',
+      'query.first',
+    );
+    expectRefused(
+      await server.request('GET', '/v1/admin/users?first=501', { token: talentAdmin }),
+      422,
+      'VALIDATION_FAILED',
+      'query.first',
+    );
   });
 
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {

@@ -2,7 +2,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { roleSchema, trimmedText, userIdSchema, type Role } from '@gigledger/chaincode/model';
+import { sql, type SqlBool } from 'kysely';
+import {
+  defaultPageSize,
+  maxPageSize,
+  roleSchema,
+  trimmedText,
+  userIdSchema,
+  type Role,
+} from '@gigledger/chaincode/model';
 import type { Db } from '../db/database.js';
 import { ApiError, conflict, invalidInput, notFound, notMember, unauthenticated } from '../errors/api-error.js';
 import type { IdentityIssuer } from '../identity/identity-issuer.js';
@@ -94,6 +102,40 @@ interface BootstrapFile {
   password?: string;
   /** Every organisation's bootstrap administrator, by organisation name. */
   admins?: Record<string, { userId: string; password: string }>;
+}
+
+/**
+ * The bookmark of a page of one of the administrator's lists: the list (its name and the
+ * organisation) and the key values of the page's first row. Callers get it sealed (see
+ * http/ledger-pages.ts), so they cannot alter it; naming the list keeps a bookmark of
+ * one list, or of another organisation's, from paging another.
+ */
+function listBookmark(list: readonly [string, string], values: readonly string[]): string {
+  return JSON.stringify([...list, ...values]);
+}
+
+/**
+ * The key values a bookmark of `list` carries.
+ *
+ * @throws ApiError 422 naming `bookmark` when it is a bookmark of another list.
+ */
+function listBookmarkValues(bookmark: string, list: readonly [string, string], count: number): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bookmark);
+  } catch {
+    parsed = undefined;
+  }
+  const values = z.array(z.string()).safeParse(parsed);
+  if (
+    !values.success ||
+    values.data.length !== list.length + count ||
+    values.data[0] !== list[0] ||
+    values.data[1] !== list[1]
+  ) {
+    throw invalidInput('bookmark', 'is not a cursor of this list; start again without it');
+  }
+  return values.data.slice(list.length);
 }
 
 /**
@@ -300,19 +342,38 @@ export class AccountService {
       : { served: true, role: roleSchema.parse(person.role) };
   }
 
-  /** People, of one organisation when `org` is given (an administrator sees only its own). */
-  async listPeople(org?: string): Promise<PersonView[]> {
-    let query = this.#db.selectFrom('users').selectAll();
-    if (org !== undefined) query = query.where('org', '=', org);
-    const rows = await query.orderBy('user_id').execute();
-    return rows.map((row) => ({
-      userId: row.user_id,
-      org: row.org,
-      mspId: this.#mspIdOf(row.org),
-      role: roleSchema.parse(row.role),
-      displayName: row.display_name,
-      source: row.source,
-    }));
+  /**
+   * One page of the people of `org`, in user id order. `page.bookmark` is the user id the
+   * page starts at (from the previous page); the answer's bookmark is the next page's, ''
+   * after the last page, as the chaincode's paged lists give theirs.
+   *
+   * @param page.pageSize at most {@link maxPageSize}; {@link defaultPageSize} when left out.
+   */
+  async listPeople(
+    org: string,
+    page: { readonly pageSize?: number; readonly bookmark?: string } = {},
+  ): Promise<{ items: PersonView[]; bookmark: string }> {
+    const size = Math.min(page.pageSize ?? defaultPageSize, maxPageSize);
+    let query = this.#db.selectFrom('users').selectAll().where('org', '=', org);
+    if (page.bookmark !== undefined) {
+      const [userId] = listBookmarkValues(page.bookmark, ['people', org], 1);
+      query = query.where('user_id', '>=', userId ?? '');
+    }
+    const rows = await query
+      .orderBy('user_id')
+      .limit(size + 1)
+      .execute();
+    return {
+      items: rows.slice(0, size).map((row) => ({
+        userId: row.user_id,
+        org: row.org,
+        mspId: this.#mspIdOf(row.org),
+        role: roleSchema.parse(row.role),
+        displayName: row.display_name,
+        source: row.source,
+      })),
+      bookmark: rows[size] === undefined ? '' : listBookmark(['people', org], [rows[size].user_id]),
+    };
   }
 
   /**
@@ -397,21 +458,42 @@ export class AccountService {
     };
   }
 
-  /** API keys, of one organisation when `org` is given (an administrator sees only its own). */
-  async listApiKeys(org?: string): Promise<ApiKeyView[]> {
-    let query = this.#db.selectFrom('api_keys').selectAll();
-    if (org !== undefined) query = query.where('org', '=', org);
-    const rows = await query.orderBy('created_at').execute();
-    return rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      org: row.org,
-      role: roleSchema.parse(row.role),
-      scopes: z.array(scopeSchema).parse(JSON.parse(row.scopes)),
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-      lastUsedAt: row.last_used_at,
-    }));
+  /**
+   * One page of the API keys of `org`, oldest first (ties by key id). `page.bookmark` names
+   * the key the page starts at (from the previous page: its creation time and id); the
+   * answer's bookmark is the next page's, '' after the last.
+   *
+   * @param page.pageSize at most {@link maxPageSize}; {@link defaultPageSize} when left out.
+   */
+  async listApiKeys(
+    org: string,
+    page: { readonly pageSize?: number; readonly bookmark?: string } = {},
+  ): Promise<{ items: ApiKeyView[]; bookmark: string }> {
+    const size = Math.min(page.pageSize ?? defaultPageSize, maxPageSize);
+    let query = this.#db.selectFrom('api_keys').selectAll().where('org', '=', org);
+    if (page.bookmark !== undefined) {
+      const [createdAt, id] = listBookmarkValues(page.bookmark, ['api-keys', org], 2);
+      query = query.where(sql<SqlBool>`(created_at, id) >= (${createdAt}, ${id})`);
+    }
+    const rows = await query
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(size + 1)
+      .execute();
+    const next = rows[size];
+    return {
+      items: rows.slice(0, size).map((row) => ({
+        id: row.id,
+        name: row.name,
+        org: row.org,
+        role: roleSchema.parse(row.role),
+        scopes: z.array(scopeSchema).parse(JSON.parse(row.scopes)),
+        createdAt: row.created_at,
+        revokedAt: row.revoked_at,
+        lastUsedAt: row.last_used_at,
+      })),
+      bookmark: next === undefined ? '' : listBookmark(['api-keys', org], [next.created_at, next.id]),
+    };
   }
 
   /**

@@ -141,10 +141,14 @@ describe.each(backends)('storage on $name', (backend) => {
 
     const { key, apiKey } = await accounts.createApiKey({ name: 'hr-sync', org: 'TalentOrg', role: 'hr' }, 'jack');
     expect((await accounts.apiKeyPrincipal(key))?.role).toBe('hr');
-    const firstUse = (await accounts.listApiKeys()).find((listed) => listed.id === apiKey.id)?.lastUsedAt;
+    const firstUse = (await accounts.listApiKeys('TalentOrg')).items.find(
+      (listed) => listed.id === apiKey.id,
+    )?.lastUsedAt;
     expect(firstUse).toEqual(expect.any(String));
     await accounts.apiKeyPrincipal(key);
-    expect((await accounts.listApiKeys()).find((listed) => listed.id === apiKey.id)?.lastUsedAt).toBe(firstUse);
+    expect((await accounts.listApiKeys('TalentOrg')).items.find((listed) => listed.id === apiKey.id)?.lastUsedAt).toBe(
+      firstUse,
+    );
     await accounts.revokeApiKey(apiKey.id);
     expect(await accounts.apiKeyPrincipal(key)).toBeUndefined();
   });

@@ -135,4 +135,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('read_log').addColumn('salt', 'varchar(32)').execute();
     },
   },
+  '2026-12-07-003-admin-list-order': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // An administrator lists its own organisation's people and keys a page at a time, in
+      // the order these give, reading each page from where the last ended.
+      // If not there yet: replaying an upgrade (this row and the ones before it removed) runs it again.
+      await db.schema.createIndex('users_by_org').ifNotExists().on('users').columns(['org', 'user_id']).execute();
+      await db.schema
+        .createIndex('api_keys_by_org')
+        .ifNotExists()
+        .on('api_keys')
+        .columns(['org', 'created_at', 'id'])
+        .execute();
+    },
+  },
 };

@@ -73,9 +73,10 @@ describe.each(storageBackends('gl-indexed-chain'))('the audit index as a chain i
   });
 
   it('covers, after an upgrade, only the blocks indexed since the index kept metadata writes; a rebuild covers them all', async () => {
-    // The index as the release before this table left it: its blocks, no metadata rows.
+    // The index as the release before this table left it: its blocks, no metadata rows,
+    // neither this table's migration nor any later one run.
     await db.schema.dropTable('ix_key_metadata_writes').execute();
-    await sql`delete from kysely_migration where name = '2026-12-07-002-audit-index-key-metadata-writes'`.execute(db);
+    await sql`delete from kysely_migration where name >= '2026-12-07-002-audit-index-key-metadata-writes'`.execute(db);
     await db.destroy();
     db = await openDatabase(database);
     const upgraded = await indexedChain(db).keyHistory('gigledger', key, 6);
