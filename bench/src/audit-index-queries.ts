@@ -13,7 +13,7 @@
  * requests and the server's CPU ms per request; then how p50 and p99 grow from 10k to
  * 100k. No Fabric network is needed. The API runs with NODE_ENV=production, as deployed.
  *
- * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile
+ * Usage: npm run bench:audit-index [-- --seconds 5 --sizes 10000,100000 --profile --api-node-flags "<flags>"
  *   --baseline <another built checkout> --client http|fetch --queries <names' first words>
  *   --baseline-workers 2 --workers 1,2]
  * `--queries fixed` measures a bare `{ __typename }` instead, what any request costs.
@@ -21,7 +21,9 @@
  * its heaviest functions. `--baseline` runs that checkout's API side by side (loaded by
  * this checkout's server script, so with the same data and grants), level by level in
  * turn, so the before/after ratio is measured under the same machine load; with
- * `--baseline-workers 2` as a cluster of two HTTP workers. `--workers 1,2`
+ * `--baseline-workers 2` as a cluster of two HTTP workers. `--api-node-flags "<flags>"` starts
+ * every API process of the run with those Node/V8 flags (e.g. `--single-threaded-gc`), to
+ * compare runs with and without them. `--workers 1,2`
  * runs this checkout's API as one process and as a cluster of 2 HTTP workers (node:cluster,
  * the API's own supervisor) over the same loaded database, level by level in turn; the
  * CPU per request then sums the primary and its workers.
@@ -54,6 +56,8 @@ const workerCounts = (flag('workers') ?? '1').split(',').map(Number);
 if (workerCounts.some((count) => !Number.isInteger(count) || count < 1)) {
   throw new Error('--workers takes counts from 1, comma-separated (e.g. 1,2)');
 }
+/** Node/V8 flags for every API process of the run (its HTTP workers inherit them). */
+const apiNodeFlags = (flag('api-node-flags') ?? '').split(' ').filter((word) => word !== '');
 const concurrencies = [1, 4, 16, 32, 64, 128, 256];
 const targetPerSecond = 1000;
 const targetP99 = 50;
@@ -140,6 +144,7 @@ class ApiProcess {
   /** @param args after the size: the worker count, the data directory, `reuse` (see audit-index-server.ts). */
   static async start(script: string, size: number, args: readonly string[] = []): Promise<ApiProcess> {
     const child = fork(script, [String(size), ...args], {
+      execArgv: [...process.execArgv, ...apiNodeFlags],
       // As deployed (the image sets it) and as the other benchmarks run the API: in
       // development mode GraphQL's type checks take a slower path on every value.
       env: { ...process.env, NODE_ENV: 'production', CORE_CHAINCODE_LOGGING_LEVEL: 'warning' },
