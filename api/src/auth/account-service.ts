@@ -114,6 +114,26 @@ function listBookmark(list: readonly [string, string], values: readonly string[]
   return JSON.stringify([...list, ...values]);
 }
 
+/** Which page of an administrator's list to read: as many rows (default {@link defaultPageSize}), from the bookmark. */
+interface ListPageRequest {
+  readonly pageSize?: number;
+  readonly bookmark?: string;
+}
+
+/**
+ * A page from `rows`, read with one row more than `size`: the first `size` as items, and
+ * the bookmark of the row after them ('' when there is none: the last page).
+ */
+function pageOfRows<Row, Item>(
+  rows: readonly Row[],
+  size: number,
+  item: (row: Row) => Item,
+  bookmarkOf: (next: Row) => string,
+): { items: Item[]; bookmark: string } {
+  const next = rows[size];
+  return { items: rows.slice(0, size).map(item), bookmark: next === undefined ? '' : bookmarkOf(next) };
+}
+
 /**
  * The key values a bookmark of `list` carries.
  *
@@ -343,16 +363,13 @@ export class AccountService {
   }
 
   /**
-   * One page of the people of `org`, in user id order. `page.bookmark` is the user id the
-   * page starts at (from the previous page); the answer's bookmark is the next page's, ''
-   * after the last page, as the chaincode's paged lists give theirs.
+   * One page of the people of `org`, in user id order, from `page.bookmark` (the previous
+   * page's answer names where the next starts, '' after the last page, as the chaincode's
+   * paged lists do).
    *
    * @param page.pageSize at most {@link maxPageSize}; {@link defaultPageSize} when left out.
    */
-  async listPeople(
-    org: string,
-    page: { readonly pageSize?: number; readonly bookmark?: string } = {},
-  ): Promise<{ items: PersonView[]; bookmark: string }> {
+  async listPeople(org: string, page: ListPageRequest = {}): Promise<{ items: PersonView[]; bookmark: string }> {
     const size = Math.min(page.pageSize ?? defaultPageSize, maxPageSize);
     let query = this.#db.selectFrom('users').selectAll().where('org', '=', org);
     if (page.bookmark !== undefined) {
@@ -363,17 +380,19 @@ export class AccountService {
       .orderBy('user_id')
       .limit(size + 1)
       .execute();
-    return {
-      items: rows.slice(0, size).map((row) => ({
+    return pageOfRows(
+      rows,
+      size,
+      (row) => ({
         userId: row.user_id,
         org: row.org,
         mspId: this.#mspIdOf(row.org),
         role: roleSchema.parse(row.role),
         displayName: row.display_name,
         source: row.source,
-      })),
-      bookmark: rows[size] === undefined ? '' : listBookmark(['people', org], [rows[size].user_id]),
-    };
+      }),
+      (next) => listBookmark(['people', org], [next.user_id]),
+    );
   }
 
   /**
@@ -465,10 +484,7 @@ export class AccountService {
    *
    * @param page.pageSize at most {@link maxPageSize}; {@link defaultPageSize} when left out.
    */
-  async listApiKeys(
-    org: string,
-    page: { readonly pageSize?: number; readonly bookmark?: string } = {},
-  ): Promise<{ items: ApiKeyView[]; bookmark: string }> {
+  async listApiKeys(org: string, page: ListPageRequest = {}): Promise<{ items: ApiKeyView[]; bookmark: string }> {
     const size = Math.min(page.pageSize ?? defaultPageSize, maxPageSize);
     let query = this.#db.selectFrom('api_keys').selectAll().where('org', '=', org);
     if (page.bookmark !== undefined) {
@@ -480,9 +496,10 @@ export class AccountService {
       .orderBy('id')
       .limit(size + 1)
       .execute();
-    const next = rows[size];
-    return {
-      items: rows.slice(0, size).map((row) => ({
+    return pageOfRows(
+      rows,
+      size,
+      (row) => ({
         id: row.id,
         name: row.name,
         org: row.org,
@@ -491,9 +508,9 @@ export class AccountService {
         createdAt: row.created_at,
         revokedAt: row.revoked_at,
         lastUsedAt: row.last_used_at,
-      })),
-      bookmark: next === undefined ? '' : listBookmark(['api-keys', org], [next.created_at, next.id]),
-    };
+      }),
+      (next) => listBookmark(['api-keys', org], [next.created_at, next.id]),
+    );
   }
 
   /**
