@@ -193,6 +193,15 @@ describe('administrators and service accounts', () => {
     });
     expectRefused(elsewhere, 403, 'FORBIDDEN', 'body.org');
     expect(await userCount()).toBe(users);
+    // An organisation no network could have is refused as input, and not quoted back whole.
+    const huge = 'ü'.repeat(200_000);
+    for (const refused of [
+      await createUser(auditAdmin, { userId: 'huge-org', org: huge, role: 'client', password: 'a long password 9' }),
+      await createKey(auditAdmin, { name: 'huge-org-key', org: huge, role: 'hr' }),
+    ]) {
+      expectRefused(refused, 422, 'VALIDATION_FAILED', 'body.org');
+      expect(JSON.stringify(refused.body).length).toBeLessThan(2000);
+    }
 
     const people = (await server.request('GET', '/v1/admin/users', { token: auditAdmin })).body as { org: string }[];
     expect(people.length).toBeGreaterThan(0);

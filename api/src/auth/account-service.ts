@@ -39,9 +39,16 @@ export const personUserIdSchema = userIdSchema.refine(
   `must not start with "${serviceUserIdPrefix}", which names services`,
 );
 
+/** An organisation of the network as the API names it (`ClientOrg`: its MSP id without `MSP`). */
+const organisationNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9.-]+$/, 'must be an organisation name (letters, digits, "." or "-")');
+
 export const createPersonSchema = z.strictObject({
   userId: personUserIdSchema,
-  org: z.string().min(1),
+  org: organisationNameSchema,
   role: roleSchema,
   displayName: trimmedText(200).optional(),
   password: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
@@ -61,7 +68,7 @@ export const passwordCredentialsSchema = z.strictObject({
 export const createApiKeySchema = z.strictObject({
   /** The key's Fabric identity carries the user id `svc.<name>`. */
   name: userIdSchema,
-  org: z.string().min(1),
+  org: organisationNameSchema,
   role: roleSchema,
   /** Defaults to every scope of the role; may only narrow them. */
   scopes: z.array(scopeSchema).min(1).optional(),

@@ -17,7 +17,7 @@ import pg from 'pg';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { pino } from 'pino';
-import { errorBody, errorHandler } from './error-handler.js';
+import { errorBody, errorHandler, maxErrorMessageLength } from './error-handler.js';
 import { ApiError } from './api-error.js';
 
 /** The error SQLite raises for `statement` while another connection holds the write lock. */
@@ -97,6 +97,23 @@ describe('errorBody', () => {
       message: "the organisation's certificate authority did not answer; try again",
       requestId: 'r1',
     });
+  });
+
+  it('cuts a message that quotes a long input, so an answer never grows with the request', () => {
+    const sent = 'ü'.repeat(200_000);
+    for (const error of [
+      new ApiError(403, 'FORBIDDEN', `not ${sent}'s`, 'org'),
+      new RefusedError({ code: 'NOT_FOUND', message: `no agreement ${sent}`, field: 'agreementId' }),
+    ]) {
+      const body = errorBody(error, 'r-long');
+      expect(body.message.length).toBeLessThan(maxErrorMessageLength + 60);
+      expect(body.message).toMatch(/… \(\d+ more characters left out\)$/);
+      expect([body.field, body.requestId]).toEqual([error.field, 'r-long']);
+    }
+    // A cut never leaves half of a surrogate pair.
+    const emoji = errorBody(new ApiError(422, 'VALIDATION_FAILED', `x${'😀'.repeat(1000)}`, 'name'), 'r-pair').message;
+    expect(emoji).toMatch(/^x(😀)+… \(\d+ more characters left out\)$/u);
+    expect(errorBody(new ApiError(404, 'NOT_FOUND', 'short', 'id'), 'r').message).toBe('short');
   });
 
   it('keeps a chaincode refusal’s code and sentence, with the status of its kind', () => {

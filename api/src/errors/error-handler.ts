@@ -129,6 +129,19 @@ const failedStages: readonly {
 ];
 
 /**
+ * The longest `message` an error answer carries. A refusal may quote what the caller sent
+ * (an organisation, an id); cut here, an answer never grows with the request.
+ */
+export const maxErrorMessageLength = 1000;
+
+function boundedMessage(message: string): string {
+  if (message.length <= maxErrorMessageLength) return message;
+  // Not between the two halves of a surrogate pair.
+  const kept = message.slice(0, maxErrorMessageLength).replace(/[\uD800-\uDBFF]$/, '');
+  return `${kept}… (${String(message.length - kept.length)} more characters left out)`;
+}
+
+/**
  * Maps any error to its status and body: the only place that does so, for REST and
  * (through `extensions`) GraphQL alike. Chaincode refusals keep their code and sentence;
  * the stages of a failed transaction get codes of their own; anything else is a 500.
@@ -138,7 +151,7 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: error.status,
       code: error.code,
-      message: error.message,
+      message: boundedMessage(error.message),
       ...(error.field === undefined ? {} : { field: error.field }),
       requestId,
     };
@@ -147,7 +160,7 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: statusByKind[error.kind],
       code: error.code,
-      message: error.refusal,
+      message: boundedMessage(error.refusal),
       ...(error.field === undefined ? {} : { field: error.field }),
       requestId,
       ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
