@@ -62,11 +62,14 @@ function requirePersonToGrantPrivilegedRole(admin: Principal, role: Role): void 
  * organisation: an administrator of one organisation neither creates, lists nor revokes
  * accounts of another (whose keys look as if they did not exist).
  */
+const usersPath = '/v1/admin/users';
+const apiKeysPath = '/v1/admin/api-keys';
+
 export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
   return [
     route({
       method: 'post',
-      path: '/v1/admin/users',
+      path: usersPath,
       operationId: 'createUser',
       summary: "Enroll a person in the administrator's own organisation's CA with a role, and let them log in",
       tag: 'admin',
@@ -84,7 +87,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/admin/users',
+      path: usersPath,
       operationId: 'listUsers',
       summary: "The people of the administrator's organisation in user id order, one page at a time",
       tag: 'admin',
@@ -95,12 +98,12 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       handler: async ({ query, setHeader, ...caller }) => {
         const org = routeRequester(caller).principal.org;
         const page = await readLedgerPage(query, 'query.after', (paging) => deps.accounts.listPeople(org, paging));
-        return answerWithPage(page, { path: '/v1/admin/users', query, setHeader });
+        return answerWithPage(page, { path: usersPath, query, setHeader });
       },
     }),
     route({
       method: 'post',
-      path: '/v1/admin/api-keys',
+      path: apiKeysPath,
       operationId: 'createApiKey',
       summary:
         "Create a service account (e.g. an HR system) of the administrator's organisation with its own Fabric identity (userId svc.<name>); the key is shown once",
@@ -122,7 +125,7 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/admin/api-keys',
+      path: apiKeysPath,
       operationId: 'listApiKeys',
       summary: "The API keys of the administrator's organisation, without secrets, oldest first, one page at a time",
       tag: 'admin',
@@ -133,12 +136,12 @@ export function adminRoutes(deps: { accounts: AccountService }): RouteSpec[] {
       handler: async ({ query, setHeader, ...caller }) => {
         const org = routeRequester(caller).principal.org;
         const page = await readLedgerPage(query, 'query.after', (paging) => deps.accounts.listApiKeys(org, paging));
-        return answerWithPage(page, { path: '/v1/admin/api-keys', query, setHeader });
+        return answerWithPage(page, { path: apiKeysPath, query, setHeader });
       },
     }),
     route({
       method: 'delete',
-      path: '/v1/admin/api-keys/:keyId',
+      path: `${apiKeysPath}/:keyId`,
       operationId: 'revokeApiKey',
       summary: "Revoke an API key of the administrator's organisation; it stops working at once",
       tag: 'admin',
