@@ -12,6 +12,7 @@ import { decodeBlockContents, type BlockContents, type BlockTransaction } from '
 import { chaincodeActionOf } from '../chaincode-action.js';
 import { blockHeaderHash } from './block-hash.js';
 import { proofFormat, proofVersion, type ProofBundle } from './proof-bundle.js';
+import { verifyProof } from './verify-proof.js';
 
 /** The peer knows no committed transaction with this id. */
 export class TransactionNotFoundError extends Error {
@@ -365,6 +366,61 @@ export async function headerChain(
   return chain.reverse().map((header) => base64(header.serializeBinary()));
 }
 
+/** The SIGNATURES metadata of a block, as the orderers wrote it. */
+function signaturesOf(block: common.Block): Uint8Array {
+  return block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES] ?? new Uint8Array();
+}
+
+/**
+ * The bundle's `headers` and `anchors` when every part is proven by its own block: the
+ * header of each block in `numbers` (the parts' blocks and the signed block), and the
+ * orderer signatures of each that ends a run of consecutive numbers, but for the
+ * transaction's and the signed block, whose signatures the bundle carries elsewhere. A
+ * block the orderers did not sign (the genesis block, which `configtxgen` writes) is
+ * proven by the next one instead: its run goes on to that block. Their size depends on
+ * how many parts there are, not on the ledger's height.
+ */
+export async function partHeaders(
+  numbers: readonly number[],
+  transactionBlock: number,
+  signedBlock: number,
+  blockByNumber: (number: number) => Promise<common.Block>,
+): Promise<Pick<ProofBundle, 'headers' | 'anchors'>> {
+  const included = new Set(numbers);
+  const unsigned = async (number: number) =>
+    common.Metadata.deserializeBinary(signaturesOf(await blockByNumber(number))).getSignaturesList().length === 0;
+  // Ascending, so that a run grown by one block is looked at again at its new end.
+  for (let number = Math.min(...included); number < signedBlock; number += 1)
+    if (included.has(number) && !included.has(number + 1) && (await unsigned(number))) included.add(number + 1);
+  const ascending = [...included].sort((a, b) => a - b);
+  const blocks = await Promise.all(ascending.map(blockByNumber));
+  const headers = blocks.map((block, at) => {
+    const header = block.getHeader();
+    if (header === undefined) throw new Error(`block ${String(ascending[at])} has no header`);
+    return base64(header.serializeBinary());
+  });
+  const anchors = ascending.flatMap((number, at) => {
+    const endsRun = ascending[at + 1] !== number + 1;
+    const block = blocks[at];
+    return endsRun && number !== transactionBlock && number !== signedBlock && block !== undefined
+      ? [{ number, signatures: base64(signaturesOf(block)) }]
+      : [];
+  });
+  return anchors.length === 0 ? { headers } : { headers, anchors };
+}
+
+/**
+ * Whether a verifier refuses the bundle for the orderer signatures of one of its anchors
+ * (a block signed by an orderer that the latest configuration no longer accepts).
+ */
+export function anchorRefused(bundle: ProofBundle): boolean {
+  const failure = verifyProof(bundle).failures[0];
+  if (failure === undefined || !['ORDERER_SIGNATURE', 'ORDERER_POLICY', 'CERTIFICATE'].includes(failure.code))
+    return false;
+  const refusedBlock = /block (\d+)$/.exec(failure.where)?.[1];
+  return (bundle.anchors ?? []).some((anchor) => String(anchor.number) === refusedBlock);
+}
+
 /**
  * Reads everything a proof needs through qscc (GetBlockByTxID, GetBlockByNumber,
  * GetChainInfo), evaluated on a peer with the caller's identity: the transaction's block,
@@ -372,17 +428,19 @@ export async function headerChain(
  * under (see {@link definitionCommits}), the transactions that set the key-level policies
  * of the keys it wrote (see {@link keyPolicySetters}), the latest configuration block (the
  * one the newest block's orderer metadata names, `OrdererBlockMetadata.last_config`) and
- * the one in force at the transaction's block when that is another, and the header chain
- * from the lowest of those blocks to the newest block: its headers from `chainIndex`
- * where they chain to the newest block, every other one from its block (see
- * {@link headerChain}). The index also narrows the search for a key-level policy of a key
+ * the one in force at the transaction's block when that is another, and the newest block.
+ * Each of those blocks is proven by its own header and orderer signatures (see
+ * {@link partHeaders}), so a bundle's size does not grow with the ledger. When the
+ * latest configuration does not accept the orderer signatures of one of them (an orderer
+ * removed or its certificate expired since), the bundle carries instead the header chain
+ * from the lowest of those blocks to the newest block, as version 2 did: its headers
+ * from `chainIndex` where they chain to the newest block, every other one from its block
+ * (see {@link headerChain}). The index also narrows the search for a key-level policy of a key
  * written without being read (see {@link scanForKeyPolicies}).
  */
 export function qsccProofExporter(network: Network, chaincodeName: string, chainIndex?: ChainIndex): ProofExporter {
   const qscc = network.getContract('qscc');
   const channel = network.getName();
-  const signaturesOf = (block: common.Block) =>
-    block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES] ?? new Uint8Array();
 
   const blockOf = async (transactionId: string): Promise<common.Block> => {
     try {
@@ -454,15 +512,8 @@ export function qsccProofExporter(network: Network, chaincodeName: string, chain
           ?.getIndex() ?? 0;
       const transactionConfig = inForce === configNumber ? undefined : await blockByNumber(inForce);
 
-      const from = Math.min(
-        header.getNumber(),
-        configNumber,
-        inForce,
-        ...definition.entries.map((entry) => entry.block),
-      );
-      const headers = await headerChain(from, signed, chainIndex, blockByNumber, (number) => read.delete(number));
-
-      return {
+      const parts = [header.getNumber(), configNumber, inForce, ...definition.entries.map((entry) => entry.block)];
+      const bundle: ProofBundle = {
         format: proofFormat,
         version: proofVersion,
         channel,
@@ -476,7 +527,7 @@ export function qsccProofExporter(network: Network, chaincodeName: string, chain
           signatures: base64(signaturesOf(block)),
           validationCode: validationCodeName(flag),
         },
-        headers,
+        ...(await partHeaders([...parts, signedNumber], header.getNumber(), signedNumber, blockByNumber)),
         signedBlock: { number: signedNumber, signatures: base64(signaturesOf(signed)) },
         config: {
           blockNumber: configNumber,
@@ -497,6 +548,13 @@ export function qsccProofExporter(network: Network, chaincodeName: string, chain
           definition: definition.entries,
         },
         keyPolicies,
+      };
+      if (!anchorRefused(bundle)) return bundle;
+      const { anchors: _refused, ...withoutAnchors } = bundle;
+      const from = Math.min(...parts);
+      return {
+        ...withoutAnchors,
+        headers: await headerChain(from, signed, chainIndex, blockByNumber, (number) => read.delete(number)),
       };
     },
   };

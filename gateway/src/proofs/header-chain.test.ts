@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { blockHeaderHash } from './block-hash.js';
-import { headerChain, type ChainIndex } from './export-proof.js';
+import { headerChain, partHeaders, type ChainIndex } from './export-proof.js';
 
 /*
  * The header chain of a proof from headers an index holds, against a chain of blocks
@@ -11,6 +11,20 @@ import { headerChain, type ChainIndex } from './export-proof.js';
  */
 
 const sha = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * A stand-in for the orderers' SIGNATURES metadata of a block: one signature whose bytes
+ * name the block, none for block 0 (a genesis block carries none).
+ */
+function signaturesMetadata(number: number): Uint8Array {
+  const metadata = new common.Metadata();
+  if (number > 0) {
+    const signature = new common.MetadataSignature();
+    signature.setSignature(Buffer.from(`signature of ${String(number)}`));
+    metadata.setSignaturesList([signature]);
+  }
+  return metadata.serializeBinary();
+}
 
 function chainOf(length: number): common.Block[] {
   const blocks: common.Block[] = [];
@@ -22,6 +36,9 @@ function chainOf(length: number): common.Block[] {
     header.setDataHash(sha(`data ${String(number)}`));
     const block = new common.Block();
     block.setHeader(header);
+    const metadata = new common.BlockMetadata();
+    metadata.setMetadataList([signaturesMetadata(number)]);
+    block.setMetadata(metadata);
     blocks.push(block);
     previousHash = blockHeaderHash({
       number: BigInt(number),
@@ -119,5 +136,41 @@ describe('the header chain of a proof', () => {
     await expect(headerChain(5, signed, undefined, blockByNumber)).rejects.toThrow(
       'block 30 as the peer gives it does not chain to block 31',
     );
+  });
+});
+
+describe('the headers of a proof whose parts are proven by their own blocks', () => {
+  const headerOf = (number: number) => Buffer.from(chain[number]!.getHeader()!.serializeBinary()).toString('base64');
+  const signaturesOf = (number: number) => Buffer.from(signaturesMetadata(number)).toString('base64');
+
+  it('gives one header per block, in order, and the signatures of each block ending a run but the transaction and signed ones', async () => {
+    const { read, blockByNumber } = peer();
+    // Configuration block 7, definition commits 3 and 4, the transaction in 20, newest 39; 4 named twice.
+    expect(await partHeaders([20, 7, 4, 3, 4, 39], 20, 39, blockByNumber)).toEqual({
+      headers: [3, 4, 7, 20, 39].map(headerOf),
+      anchors: [
+        { number: 4, signatures: signaturesOf(4) },
+        { number: 7, signatures: signaturesOf(7) },
+      ],
+    });
+    // Only the parts' blocks are read, however long the chain between them.
+    expect([...new Set(read)].sort((a, b) => a - b)).toEqual([3, 4, 7, 20, 39]);
+  });
+
+  it('proves a block the orderers did not sign (the genesis block) by the next one', async () => {
+    const { blockByNumber } = peer();
+    expect(await partHeaders([0, 4, 20, 39], 20, 39, blockByNumber)).toEqual({
+      headers: [0, 1, 4, 20, 39].map(headerOf),
+      anchors: [
+        { number: 1, signatures: signaturesOf(1) },
+        { number: 4, signatures: signaturesOf(4) },
+      ],
+    });
+  });
+
+  it('carries no anchors when the parts are the transaction block and the newest', async () => {
+    const { blockByNumber } = peer();
+    expect(await partHeaders([38, 39], 38, 39, blockByNumber)).toEqual({ headers: [38, 39].map(headerOf) });
+    expect(await partHeaders([39], 39, 39, blockByNumber)).toEqual({ headers: [headerOf(39)] });
   });
 });

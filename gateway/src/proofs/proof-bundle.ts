@@ -12,15 +12,20 @@ const blockNumber = z.number().int().nonnegative();
 /** The name the `format` field carries; a verifier refuses any other. */
 export const proofFormat = 'gigledger.fabric-transaction-proof';
 /**
- * The one version of the format this code writes and reads. Version 1 carried the chaincode
- * policy as read from the peer's state at export time, bound by no hash; its bundles are
- * refused with that reason (export them again).
+ * The version of the format this code writes. Version 1 carried the chaincode policy as
+ * read from the peer's state at export time, bound by no hash; its bundles are refused with
+ * that reason (export them again). Version 2 carried one unbroken header chain from the
+ * lowest block a part came from to the newest block (one header per block: it grew with the
+ * ledger); its bundles still verify, as version 3 bundles whose headers make one run.
  */
-export const proofVersion = 2;
+export const proofVersion = 3;
+
+/** The versions a verifier reads: the one written, and 2, whose bundles stay valid. */
+export const readableProofVersions = [2, proofVersion] as const;
 
 /**
  * A proof that a transaction is on a Fabric channel's ledger, verifiable offline
- * (version 1). Binary parts are standard base64 of the bytes the ledger holds:
+ * (version 3). Binary parts are standard base64 of the bytes the ledger holds:
  *
  * - `transaction.envelope`: the `common.Envelope` exactly as it sits in its block's data
  *   (client signature, proposal, endorsements).
@@ -29,10 +34,20 @@ export const proofVersion = 2;
  *   SIGNATURES. `block.validationCode` is the peer's `TxValidationCode` name for the
  *   transaction: Fabric writes the TRANSACTIONS_FILTER after ordering and nobody signs it,
  *   so the bundle carries only this transaction's flag, as the exporting peer recorded it.
- * - `headers`: the `common.BlockHeader` of every block from `headers[0]` (the lower of the
- *   transaction's block and the configuration block) to the signed block, in order.
+ * - `headers`: the `common.BlockHeader` of each block a part of the bundle comes from (the
+ *   transaction's, the configuration blocks', the chaincode definition commits') and of the
+ *   signed block, in ascending block order. Consecutive blocks form a run, each header
+ *   linked to the one before by its `previous_hash`; the last block of every run carries
+ *   orderer signatures in the bundle: the signed block's (`signedBlock`), the transaction
+ *   block's (`block.signatures`) or an entry of `anchors`. A bundle's size therefore does not
+ *   grow with the ledger's height (version 2 carried every header from the lowest part's
+ *   block to the newest). An exporter adds the headers between two parts when a part's own
+ *   block is signed by an orderer the latest configuration no longer accepts, so that the
+ *   run reaches a block it does.
  * - `signedBlock.signatures`: the signed block's `common.Metadata` at index SIGNATURES
- *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header).
+ *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header). The signed
+ *   block is the newest block when exported: its metadata names the latest configuration.
+ * - `anchors`: the SIGNATURES metadata of every other block that ends a run of `headers`.
  * - `config.data`: the `common.BlockData` of the channel's latest configuration block,
  *   whose MSPs (root and intermediate CA certificates, node OUs) and policies the verifier reads.
  * - `transactionConfig`: when the configuration in force at the transaction's block (the
@@ -62,7 +77,7 @@ export const proofVersion = 2;
  */
 export const proofBundleSchema = z.strictObject({
   format: z.literal(proofFormat),
-  version: z.literal(proofVersion),
+  version: z.literal(readableProofVersions),
   channel: z.string().min(1),
   transactionId: z.string().regex(/^[0-9a-f]{64}$/),
   exportedAt: z.iso.datetime(),
@@ -76,6 +91,7 @@ export const proofBundleSchema = z.strictObject({
   }),
   headers: z.array(base64).min(1),
   signedBlock: z.strictObject({ number: blockNumber, signatures: base64 }),
+  anchors: z.array(z.strictObject({ number: blockNumber, signatures: base64 })).optional(),
   config: z.strictObject({ blockNumber, data: base64 }),
   transactionConfig: z.strictObject({ blockNumber, data: base64 }).optional(),
   chaincode: z.strictObject({
@@ -142,6 +158,13 @@ export function binaryParts(bundle: ProofBundle): BinaryPart[] {
       set: (value: string) => (bundle.headers[index] = value),
     })),
   ];
+  (bundle.anchors ?? []).forEach((anchor, index) =>
+    parts.push({
+      path: `anchors.${index}.signatures`,
+      get: () => anchor.signatures,
+      set: (value) => (anchor.signatures = value),
+    }),
+  );
   const transactionConfig = bundle.transactionConfig;
   if (transactionConfig !== undefined)
     parts.push({

@@ -5,6 +5,7 @@ import { binaryParts, proofCreatorMspId, type ProofBundle } from './proof-bundle
 import { evaluateSignaturePolicy } from './policy.js';
 import { keepEndorsementsOf, rewriteDefinitionPolicy, rewriteEnvelope } from './tamper.js';
 import { verifyProof } from './verify-proof.js';
+import { anchorRefused } from './export-proof.js';
 import { readChannelConfig } from './channel-config.js';
 import { checkIdentity } from './identities.js';
 
@@ -17,6 +18,13 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
 ) as ProofBundle;
 const copy = () => structuredClone(fixture);
+/** A version 2 bundle of the same network: one header chain from block 0 to the newest block. */
+const version2 = JSON.parse(
+  readFileSync(new URL('../../test-fixtures/proof-bundle-v2.json', import.meta.url), 'utf8'),
+) as ProofBundle;
+
+const blockOfHeader = (header: string) =>
+  common.BlockHeader.deserializeBinary(Buffer.from(header, 'base64')).getNumber();
 
 /**
  * What a failure may name: a block, a header, the transaction, an orderer signature, the
@@ -58,8 +66,10 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
       block: fixture.block.number,
       creatorMspId: proofCreatorMspId(fixture),
     });
-    // The acceptance wrote only the agreement's key, whose own policy replaces the chaincode's (as in Fabric's validator).
-    expect(verdict.endorsementPolicy).toMatch(/^key "\\u0000agreement\\u0000PROOF-[0-9a-f]+\\u0000": 2 of \(/);
+    // The acceptance wrote the agreement's key, whose own policy replaces the chaincode's for
+    // it (as in Fabric's validator), and its request's key, under the chaincode's policy.
+    expect(verdict.endorsementPolicy).toMatch(/^2 of \(ClientOrgMSP\.peer, TalentOrgMSP\.peer, AuditOrgMSP\.peer\); /);
+    expect(verdict.endorsementPolicy).toMatch(/; key "\\u0000agreement\\u0000PROOF-[0-9a-f]+\\u0000": 2 of \(/);
     expect(verdict.ordererPolicy).toContain('/Channel/Orderer/BlockValidation');
     expect(verdict.trustAnchors?.map((anchor) => anchor.mspId)).toEqual(
       expect.arrayContaining(['ClientOrgMSP', 'TalentOrgMSP', 'AuditOrgMSP', 'OrdererMSP']),
@@ -126,7 +136,7 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     short.signedBlock.number -= 1;
     expect(verifyProof(short).valid).toBe(false);
 
-    expect(verifyProof({ ...copy(), version: 3 }).failures[0]).toMatchObject({
+    expect(verifyProof({ ...copy(), version: 4 }).failures[0]).toMatchObject({
       code: 'BUNDLE_FORMAT',
       where: 'version',
     });
@@ -137,6 +147,92 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
     const failure = verifyProof({ ...copy(), version: 1 }).failures[0];
     expect(failure).toMatchObject({ code: 'BUNDLE_FORMAT', where: 'version' });
     expect(failure?.message).toContain('bound to no ledger transaction; export the proof again');
+  });
+});
+
+describe('verifyProof on a bundle whose parts are proven by their own blocks', () => {
+  const parts = new Set([
+    fixture.block.number,
+    fixture.config.blockNumber,
+    ...fixture.chaincode.definition.map((entry) => entry.block),
+    fixture.signedBlock.number,
+  ]);
+
+  it("carries the header of each part's block (and of the block after the unsigned genesis), and orderer signatures for each block ending a run", () => {
+    expect(fixture.version).toBe(3);
+    const carried = fixture.headers.map(blockOfHeader);
+    expect(carried).toEqual(expect.arrayContaining([...parts]));
+    expect(carried.filter((number) => !parts.has(number) && !parts.has(number - 1))).toEqual([]);
+    const anchored = fixture.anchors?.map((anchor) => anchor.number) ?? [];
+    expect(anchored).toEqual(expect.arrayContaining(fixture.chaincode.definition.map((entry) => entry.block)));
+    expect(anchored).not.toContain(fixture.block.number);
+    expect(anchored).not.toContain(fixture.signedBlock.number);
+  });
+
+  it('still accepts a version 2 bundle, whose one header chain runs to the newest block, and refuses one with anchors', () => {
+    expect(version2.version).toBe(2);
+    expect(version2.headers.length).toBeGreaterThan(parts.size);
+    expect(verifyProof(structuredClone(version2)).failures).toEqual([]);
+    const anchored = structuredClone(version2);
+    anchored.anchors = [{ number: version2.config.blockNumber, signatures: version2.signedBlock.signatures }];
+    expect(verifyProof(anchored).failures[0]).toMatchObject({ code: 'BUNDLE_FORMAT', where: 'anchors' });
+  });
+
+  it('refuses a header ending a run whose orderer signatures the bundle does not carry', () => {
+    const bundle = copy();
+    const [dropped, ...kept] = bundle.anchors ?? [];
+    bundle.anchors = kept;
+    const failure = verifyProof(bundle).failures[0];
+    expect(failure?.code).toBe('HEADER_CHAIN');
+    expect(failure?.message).toContain(`block ${String(dropped?.number)} ends a run of headers`);
+    expect(failure?.message).toContain('the bundle carries no orderer signatures of it');
+  });
+
+  it("refuses one block's orderer signatures given as another's", () => {
+    const bundle = copy();
+    const anchor = bundle.anchors![0]!;
+    anchor.signatures = bundle.signedBlock.signatures;
+    expect(verifyProof(bundle).failures[0]).toMatchObject({
+      code: 'ORDERER_SIGNATURE',
+      where: `orderer signature 1 of block ${anchor.number}`,
+    });
+  });
+
+  it('tells the exporter when the orderer signatures of an anchor are refused, and only then', () => {
+    expect(anchorRefused(copy())).toBe(false);
+    const foreign = copy();
+    foreign.anchors![0]!.signatures = foreign.signedBlock.signatures;
+    expect(anchorRefused(foreign)).toBe(true);
+    // Refused for something else: the exporter's long header chain would not help.
+    const notValid = copy();
+    notValid.block.validationCode = 'MVCC_READ_CONFLICT';
+    expect(anchorRefused(notValid)).toBe(false);
+    expect(anchorRefused(flipOrdererSignature(copy(), (length) => length - 1))).toBe(false);
+  });
+
+  it('refuses headers out of order or twice, an anchor twice, and an anchor of a block without a header', () => {
+    const reversed = copy();
+    reversed.headers = [...reversed.headers].reverse();
+    expect(verifyProof(reversed).failures[0]).toMatchObject({ code: 'HEADER_CHAIN', where: 'headers.1' });
+    const twice = copy();
+    twice.headers = [twice.headers[0]!, ...twice.headers];
+    expect(verifyProof(twice).failures[0]?.message).toContain('headers are in ascending block order, each block once');
+    const anchorTwice = copy();
+    anchorTwice.anchors = [...anchorTwice.anchors!, anchorTwice.anchors![0]!];
+    expect(verifyProof(anchorTwice).failures[0]).toMatchObject({
+      code: 'HEADER_CHAIN',
+      where: `anchors.${String(anchorTwice.anchors.length - 1)}`,
+    });
+    const signedAgain = copy();
+    signedAgain.anchors = [...signedAgain.anchors!, { ...signedAgain.signedBlock }];
+    expect(verifyProof(signedAgain).failures[0]?.message).toContain('are in the bundle already');
+    const headerless = copy();
+    headerless.anchors = [
+      ...headerless.anchors!,
+      { number: fixture.signedBlock.number - 1, signatures: fixture.signedBlock.signatures },
+    ];
+    if (!parts.has(fixture.signedBlock.number - 1))
+      expect(verifyProof(headerless).failures[0]?.message).toContain("is not among the bundle's headers");
   });
 });
 
@@ -182,21 +278,24 @@ describe('verifyProof reads the chaincode policy from the _lifecycle transaction
       sequence: fixture.chaincode.sequence,
       committedBy: `_lifecycle transaction ${commit?.transactionId ?? ''} (block ${commit?.block ?? ''}, position ${commit?.index ?? ''})`,
     });
-    // The definition commit comes before the transaction, inside the header chain.
+    // The definition commit comes before the transaction, its block among the bundle's headers.
     expect(commit?.block).toBeLessThan(fixture.block.number);
   });
 
-  it('refuses a changed policy in the commit as not hashing into its block, and with a re-hashed header as a broken chain', () => {
-    const stricter = outOf(3, founders);
-    const changed = verifyProof(rewriteDefinitionPolicy(copy(), stricter)).failures[0];
+  it('refuses a changed policy in the commit as not hashing into its block, and with a re-hashed header as one the orderers did not sign', () => {
+    // A looser policy, which the endorsements would meet: only the hashes and signatures can tell.
+    const looser = outOf(1, founders);
+    const changed = verifyProof(rewriteDefinitionPolicy(copy(), looser)).failures[0];
     const last = fixture.chaincode.definition.length - 1;
+    const commitBlock = fixture.chaincode.definition[last]?.block ?? -1;
     expect(changed).toMatchObject({ code: 'DATA_HASH', where: `chaincode.definition.${last} data` });
-    expect(changed?.message).toContain(
-      `does not match the data_hash of block ${fixture.chaincode.definition[last]?.block ?? ''}`,
-    );
-    const rehashed = verifyProof(rewriteDefinitionPolicy(copy(), stricter, { rehashHeader: true })).failures[0];
-    expect(rehashed?.code).toBe('HEADER_CHAIN');
-    expect(rehashed?.message).toMatch(/previous_hash does not match the hash of block \d+/);
+    expect(changed?.message).toContain(`does not match the data_hash of block ${commitBlock}`);
+    const rehashed = verifyProof(rewriteDefinitionPolicy(copy(), looser, { rehashHeader: true })).failures[0];
+    expect(rehashed).toMatchObject({ code: 'ORDERER_SIGNATURE', where: `orderer signature 1 of block ${commitBlock}` });
+    // In a version 2 bundle the next header of its one chain no longer links to it.
+    const chained = verifyProof(rewriteDefinitionPolicy(structuredClone(version2), looser, { rehashHeader: true }));
+    expect(chained.failures[0]?.code).toBe('HEADER_CHAIN');
+    expect(chained.failures[0]?.message).toMatch(/previous_hash does not match the hash of block \d+/);
   });
 
   it('refuses a commit that is not the one the transaction read, or a sequence it did not commit', () => {

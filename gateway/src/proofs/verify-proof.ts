@@ -79,6 +79,7 @@ const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
   'a key-level (state-based) policy is read from the signed transaction that set it; where that transaction sits on the ledger (unless in the proven transaction’s own block), that it committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
   'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into the chain; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
+  'blocks a bundle proves by their own orderer signatures (the transaction’s, a configuration’s, a chaincode definition commit’s) are each the ordering service’s word for that height, as the newest block is; the headers between them are not carried, so that they are one chain rests on the same signatures',
   'certificates are judged at the transaction’s time (its channel header’s timestamp, which its creator and endorsers sign): a certificate an MSP’s revocation list names with a later date still counts; nothing dates the orderers’ signatures of a block, so an orderer’s certificate counts when it was valid and unrevoked at some moment from the transaction’s time to the verification',
 ];
 
@@ -700,15 +701,20 @@ function check(bundle: ProofBundle): Checked {
   const headers = bundle.headers.map((text, index) =>
     decodeExact(bytesOf(text), (bytes) => common.BlockHeader.deserializeBinary(bytes), `headers.${index}`),
   );
-  const first = headers[0]?.getNumber() ?? 0;
-  const headerOf = (number: number, what: string): common.BlockHeader => {
-    const header = headers[number - first];
-    if (header === undefined)
+  headers.forEach((header, index) => {
+    const previous = headers[index - 1];
+    if (previous !== undefined && header.getNumber() <= previous.getNumber())
       refuse(
         'HEADER_CHAIN',
-        what,
-        `${what}: block ${number} is not in the header chain (blocks ${first}–${first + headers.length - 1})`,
+        `headers.${index}`,
+        `headers.${index} is block ${header.getNumber()}, after block ${previous.getNumber()}: headers are in ascending block order, each block once`,
       );
+  });
+  const byNumber = new Map(headers.map((header) => [header.getNumber(), header]));
+  const headerOf = (number: number, what: string): common.BlockHeader => {
+    const header = byNumber.get(number);
+    if (header === undefined)
+      refuse('HEADER_CHAIN', what, `${what}: block ${number} is not among the bundle's headers`);
     return header;
   };
   // 2. The transaction: in its block's data, flagged VALID by the peer.
@@ -892,32 +898,51 @@ function check(bundle: ProofBundle): Checked {
       `${blockWhere} data: SHA-256 of the data does not match the header's data_hash`,
     );
 
-  // 5. The header chain, from its first block to the signed block, holding the block, the configuration and the chaincode definition.
-  headers.forEach((header, index) => {
-    if (header.getNumber() !== first + index)
-      refuse(
-        'HEADER_CHAIN',
-        `headers.${index}`,
-        `headers.${index} is block ${header.getNumber()}, expected ${first + index}`,
-      );
-    const previous = headers[index - 1];
-    if (
-      previous !== undefined &&
-      !blockHeaderHash(fieldsOf(previous)).equals(Buffer.from(header.getPreviousHash_asU8()))
-    )
-      refuse(
-        'HEADER_CHAIN',
-        `block ${header.getNumber()} header`,
-        `block ${header.getNumber()} header: previous_hash does not match the hash of block ${previous.getNumber()}`,
-      );
-  });
+  // 5. The headers: each run of consecutive blocks linked by previous_hash, and ending in a block whose orderer signatures the bundle carries.
   const signedHeader = headerOf(bundle.signedBlock.number, 'signedBlock');
   if (signedHeader !== headers[headers.length - 1])
     refuse(
       'HEADER_CHAIN',
       'signedBlock',
-      `the signed block ${bundle.signedBlock.number} is not the last header of the chain`,
+      `the signed block ${bundle.signedBlock.number} is not the last of the bundle's headers`,
     );
+  if (bundle.version === 2 && bundle.anchors !== undefined)
+    refuse('BUNDLE_FORMAT', 'anchors', 'anchors: a version 2 bundle carries one header chain and no anchors');
+  const anchors = new Map<number, string>();
+  (bundle.anchors ?? []).forEach((anchor, index) => {
+    const where = `anchors.${index}`;
+    headerOf(anchor.number, where);
+    if (
+      anchors.has(anchor.number) ||
+      anchor.number === bundle.signedBlock.number ||
+      anchor.number === bundle.block.number
+    )
+      refuse(
+        'HEADER_CHAIN',
+        where,
+        `${where}: block ${anchor.number}'s orderer signatures are in the bundle already; a block has one entry`,
+      );
+    anchors.set(anchor.number, anchor.signatures);
+  });
+  headers.forEach((header, index) => {
+    const next = headers[index + 1];
+    const number = header.getNumber();
+    if (next !== undefined && next.getNumber() === number + 1) {
+      if (!blockHeaderHash(fieldsOf(header)).equals(Buffer.from(next.getPreviousHash_asU8())))
+        refuse(
+          'HEADER_CHAIN',
+          `block ${next.getNumber()} header`,
+          `block ${next.getNumber()} header: previous_hash does not match the hash of block ${number}`,
+        );
+      return;
+    }
+    if (number !== bundle.signedBlock.number && number !== bundle.block.number && !anchors.has(number))
+      refuse(
+        'HEADER_CHAIN',
+        `headers.${index}`,
+        `headers.${index}: block ${number} ends a run of headers (the next is ${next === undefined ? 'none' : `block ${next.getNumber()}`}), and the bundle carries no orderer signatures of it`,
+      );
+  });
   if (
     !Buffer.from(blockHeader.serializeBinary()).equals(
       Buffer.from(headerOf(bundle.block.number, `${blockWhere} header`).serializeBinary()),
@@ -926,10 +951,21 @@ function check(bundle: ProofBundle): Checked {
     refuse(
       'HEADER_CHAIN',
       `${blockWhere} header`,
-      `${blockWhere} header differs from block ${bundle.block.number} in the header chain`,
+      `${blockWhere} header differs from block ${bundle.block.number} among the bundle's headers`,
     );
   const ordererTime = ordererSigningTime(at);
-  ordererSigners(bytesOf(bundle.block.signatures), fieldsOf(blockHeader), config, ordererTime, blockWhere);
+  const ordererPolicyPath = '/Channel/Orderer/BlockValidation';
+  // Every block whose signatures end a run proves its run as the newest block proves its own.
+  const signedBy = (signatures: string, header: common.BlockHeader, where: string) => {
+    const signers = ordererSigners(bytesOf(signatures), fieldsOf(header), config, ordererTime, where);
+    const outcome = evaluateConfigPolicy(config, ordererPolicyPath, signers);
+    if (!outcome.satisfied)
+      refuse('ORDERER_POLICY', where, `${where}: the orderer signatures do not satisfy ${outcome.description}`);
+    return { signers, outcome };
+  };
+  signedBy(bundle.block.signatures, blockHeader, blockWhere);
+  for (const [number, signatures] of anchors)
+    signedBy(signatures, headerOf(number, `block ${number}`), `block ${number}`);
 
   if (
     !blockDataHash(configData.getDataList_asU8()).equals(
@@ -949,29 +985,15 @@ function check(bundle: ProofBundle): Checked {
       `${transactionConfigWhere}: SHA-256 of the data does not match the data_hash of its header`,
     );
 
-  // 6. The orderers signed the newest block (and with it, through the chain, every earlier header).
+  // 6. The orderers signed the newest block, whose metadata names the latest configuration.
   const signedWhere = `block ${bundle.signedBlock.number}`;
-  const ordererPolicyPath = '/Channel/Orderer/BlockValidation';
-  const signers = ordererSigners(
-    bytesOf(bundle.signedBlock.signatures),
-    fieldsOf(signedHeader),
-    config,
-    ordererTime,
-    signedWhere,
-  );
+  const { signers, outcome: ordererOutcome } = signedBy(bundle.signedBlock.signatures, signedHeader, signedWhere);
   const latest = lastConfigOf(bytesOf(bundle.signedBlock.signatures), `${signedWhere} signatures`);
   if (latest !== bundle.config.blockNumber)
     refuse(
       'CONFIG',
       configWhere,
       `${configWhere}: ${signedWhere} names configuration block ${latest} as the latest, not ${bundle.config.blockNumber}`,
-    );
-  const ordererOutcome = evaluateConfigPolicy(config, ordererPolicyPath, signers);
-  if (!ordererOutcome.satisfied)
-    refuse(
-      'ORDERER_POLICY',
-      signedWhere,
-      `${signedWhere}: the orderer signatures do not satisfy ${ordererOutcome.description}`,
     );
   return {
     transaction: {
@@ -1022,27 +1044,30 @@ function trustAnchorsOf(configs: readonly ChannelConfig[]): NonNullable<ProofVer
 }
 
 /**
- * Verifies a proof bundle offline (no network): the header chain up to a block the
- * orderers signed (per the channel's /Channel/Orderer/BlockValidation policy), the
- * configuration and the transaction's block hashed into that chain, the transaction in
+ * Verifies a proof bundle offline (no network): the bundle's headers, each run of
+ * consecutive blocks linked by previous_hash up to a block the orderers signed (per the
+ * channel's /Channel/Orderer/BlockValidation policy of the latest configuration, which the
+ * newest block's signed metadata names), the configuration blocks and the transaction's
+ * block hashed into those headers, the transaction in
  * its block with a VALID flag, the client's signature, every endorsement's signature,
  * each signer's certificate chaining to its MSP in the configuration, and the
  * endorsements satisfying the endorsement policy of the chaincode definition they were
  * validated under, read from the `_lifecycle` transaction that committed it (hashed into
- * the same chain), and the key-level policies of the keys they wrote (one entry per key;
+ * the same headers), and the key-level policies of the keys they wrote (one entry per key;
  * where an earlier block holds the setting transaction is the exporter's word, and the
  * verdict says so). For a record's proof, the kind and id of `record` must give the key it
  * names (the chaincode's key layout, `recordKey`) and the transaction must have written
- * it. A version 1 bundle is refused (its chaincode policy is bound to nothing). Stops at
- * the first failure.
+ * it. A version 1 bundle is refused (its chaincode policy is bound to nothing); a version 2
+ * bundle (one run of headers to the newest block) is read as version 3. Stops at the first
+ * failure.
  *
  * Certificates are judged at times the bundle's signatures bind, never at `exportedAt`,
  * which nobody signs: the creator's and endorsers' at the transaction's channel-header
  * timestamp (the creator signs it, the endorsers sign the proposal's hash, and the block
  * data the orderers sign holds it); a key-level policy's setter's at its own transaction's
  * timestamp; the orderers' at some moment from the transaction's timestamp to the
- * verification, since they signed its block and the newest one after it and nothing dates
- * those signatures (a certificate renewed since counts; one expired or revoked before the
+ * verification, since they signed its block and the newest one after it (and the block of
+ * each other run of headers) and nothing dates those signatures (a certificate renewed since counts; one expired or revoked before the
  * transaction does not).
  *
  * @param input - the parsed JSON of a bundle (see `proofBundleSchema`); never throws on bad input.

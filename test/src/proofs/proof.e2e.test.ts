@@ -274,8 +274,32 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(exportRun.code).toBe(0);
     const fromCli = JSON.parse(readFileSync(exportedFile, 'utf8')) as ProofBundle;
     expect(fromCli.transaction).toEqual(bundle.transaction);
-    // The API takes the headers its audit index holds; the CLI reads every block from the peer: one chain.
-    expect(fromCli.headers.slice(0, bundle.headers.length)).toEqual(bundle.headers);
+    // Each part is proven by its own block's header and orderer signatures (the unsigned
+    // genesis block by block 1): the headers of those blocks and the newest, however long
+    // the chain, the same from the API and the CLI.
+    const headerByBlock = (proof: ProofBundle) =>
+      new Map(
+        proof.headers.map((header) => [
+          common.BlockHeader.deserializeBinary(Buffer.from(header, 'base64')).getNumber(),
+          header,
+        ]),
+      );
+    for (const proof of [bundle, fromCli]) {
+      const parts = new Set([
+        proof.block.number,
+        proof.config.blockNumber,
+        ...(proof.transactionConfig === undefined ? [] : [proof.transactionConfig.blockNumber]),
+        ...proof.chaincode.definition.map((entry) => entry.block),
+        proof.signedBlock.number,
+      ]);
+      const carried = [...headerByBlock(proof).keys()];
+      expect(carried).toEqual(expect.arrayContaining([...parts]));
+      expect(carried.filter((number) => !parts.has(number) && !parts.has(number - 1))).toEqual([]);
+      expect(proof.anchors?.map((anchor) => anchor.number)).toContain(commit?.block);
+    }
+    const cliHeaders = headerByBlock(fromCli);
+    for (const [number, header] of headerByBlock(bundle))
+      if (cliHeaders.has(number)) expect([number, cliHeaders.get(number)]).toEqual([number, header]);
     // A draft writes keys it never read (its milestone, the parties' index entries): the API
     // looks for their policies only where its index saw them change, the CLI in every block
     // below the draft; both find the same.
@@ -322,14 +346,24 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     expect(definitionRun.stdout).toMatch(/(DATA_HASH|ENCODING) +chaincode\.definition\.0/);
 
     const tamperedFile = path.join(workDir, 'tampered.json');
+    // The configuration block's header, whose own orderer signatures prove it, changed.
     const headerTampered = copy(bundle);
-    const middle = Math.floor(headerTampered.headers.length / 2);
-    headerTampered.headers[middle] = flipByte(headerTampered.headers[middle]!, 40);
+    const configHeader = headerTampered.headers.findIndex(
+      (header) =>
+        common.BlockHeader.deserializeBinary(Buffer.from(header, 'base64')).getNumber() === bundle.config.blockNumber,
+    );
+    headerTampered.headers[configHeader] = flipByte(headerTampered.headers[configHeader]!, 40);
     writeFileSync(tamperedFile, JSON.stringify(headerTampered));
     const refused = await cli('verify-proof.js', [tamperedFile]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('INVALID transaction proof');
-    expect(refused.stdout).toMatch(/HEADER_CHAIN|ENCODING/);
+    expect(refused.stdout).toMatch(/HEADER_CHAIN|ORDERER_SIGNATURE|ENCODING/);
+    // Without the definition commit's block's orderer signatures nothing proves its header.
+    const unanchored = copy(bundle);
+    unanchored.anchors = unanchored.anchors?.filter((anchor) => anchor.number !== commit?.block);
+    const unanchoredFailure = verifyProof(unanchored).failures[0];
+    expect(unanchoredFailure?.code).toBe('HEADER_CHAIN');
+    expect(unanchoredFailure?.message).toContain(`block ${String(commit?.block)} ends a run of headers`);
 
     // Each kind of tampering is refused with its reason and place.
     const failureOf = (tampered: ProofBundle) => {
