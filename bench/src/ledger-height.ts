@@ -3,9 +3,9 @@
  * grown to each height by agreements drafted one at a time (about one block each); at
  * each height it measures, in this process:
  *
- * - the proof of the newest draft and of the first one, exported as the API does (header
- *   chain and the key-level policies of keys written without being read, from the audit
- *   index where it covers them) and as `npm run proof` does (every block from the peer),
+ * - the proof of the newest draft and of the first one, exported as the API does (the
+ *   key-level policies of keys written without being read found through the audit index
+ *   where it covers them) and as `npm run proof` does (the peer alone),
  *   median of `--samples` exports each, with the bundle's size and header count;
  * - the settlement reconciliation of the last day: the first call after the growth (reading
  *   the blocks committed since the previous one) and a second call.
