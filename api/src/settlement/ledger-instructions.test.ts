@@ -1,12 +1,18 @@
 import type { RoyaltyInstruction, SettlementInstruction } from '@gigledger/chaincode/model';
-import type { SettlementDb } from '@gigledger/settlement';
+import {
+  reconcile,
+  type SettlementDb,
+  type SettlementLedgerInstructionsTable,
+  type SettlementOutboxTable,
+  type StatementEntry,
+} from '@gigledger/settlement';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { openDatabase, type Db } from '../db/database.js';
 import { storageBackends } from '../test-support/storage-backends.js';
 import {
   catchUpLedgerInstructions,
-  ledgerInstructions,
   LedgerReplayError,
+  reconciliationRecords,
   type LedgerBlockSource,
 } from './ledger-instructions.js';
 
@@ -216,7 +222,11 @@ describe.each(backends)("the ledger's settlement instructions on $name", (backen
 
   it("keeps each instruction's latest committed state, from valid transactions of this chaincode only", async () => {
     const channel = channelOf(chain);
-    const views = await ledgerInstructions(channel.source, 'gigledger', settlementDb());
+    const { ledger: views } = await reconciliationRecords(channel.source, 'gigledger', settlementDb(), {
+      from: new Date('2026-03-01T00:00:00.000Z'),
+      to: new Date('2026-03-02T00:00:00.000Z'),
+      statementIds: [],
+    });
     expect(channel.delivered).toEqual([0, 1, 2, 3]);
     expect(channel.closed()).toBe(1);
     expect(views.map((view) => [view.instructionId, view.status]).sort()).toEqual([
@@ -344,5 +354,215 @@ describe.each(backends)("the ledger's settlement instructions on $name", (backen
     const resumed = channelOf(chain);
     await catchUpLedgerInstructions(resumed.source, 'gigledger', settlementDb());
     expect(resumed.opened).toEqual([]);
+  });
+});
+
+/** A deterministic generator (mulberry32), so that every run checks the same histories. */
+function randomOf(seed: number): (below: number) => number {
+  let state = seed;
+  return (below) => {
+    state = (state + 0x6d2b79f5) | 0;
+    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
+    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
+    return Math.floor((((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296) * below);
+  };
+}
+
+/**
+ * Three months of instructions on a few records: each on the ledger, in the outbox or both,
+ * in any state and outcome, some another organisation's to send, with statements booking
+ * some (and instructions nobody knows) in February.
+ */
+function history(seed: number) {
+  const random = randomOf(seed);
+  const pick = <T>(values: readonly T[]): T => values[random(values.length)] as T;
+  const ledger: SettlementLedgerInstructionsTable[] = [];
+  const outbox: SettlementOutboxTable[] = [];
+  const statements: StatementEntry[] = [];
+  for (let index = 0; index < 120; index += 1) {
+    const instructionId = `I-${String(seed)}-${String(index)}`;
+    const requestedAt = new Date(Date.UTC(2026, 0, 1) + random(90 * 24) * 3600 * 1000).toISOString();
+    const agreementId = `A-${String(random(12))}`;
+    const direction = pick(['collect', 'payout'] as const);
+    const amount = String(1000 * (1 + random(5)));
+    const where = random(10);
+    if (where < 8)
+      ledger.push({
+        instruction_id: instructionId,
+        amount,
+        currency: 'EUR',
+        status: pick(['held', 'pending', 'paid', 'failed'] as const),
+        requested_at: requestedAt,
+        settling_organisation: random(5) === 0 ? 'TalentOrgMSP' : 'ClientOrgMSP',
+        source: 'agreement',
+        record_id: agreementId,
+        item_id: 'm1',
+        direction,
+        block_number: index,
+        transaction_position: 0,
+      });
+    if (where > 1) {
+      const state = pick(['queued', 'sent', 'confirmed', 'confirmed', 'dead'] as const);
+      outbox.push({
+        instruction_id: instructionId,
+        source: 'agreement',
+        agreement_id: agreementId,
+        milestone_id: 'm1',
+        kind: direction === 'collect' ? 'fund-escrow' : 'release',
+        direction,
+        provider: 'sandbox',
+        counterparty_msp: 'TalentOrgMSP',
+        counterparty_user: 'tara',
+        amount,
+        platform_fee: '0',
+        currency: 'EUR',
+        request_tx_id: `tx-${instructionId}`,
+        block_number: String(index),
+        requested_at: requestedAt,
+        state,
+        attempts: 1,
+        next_attempt_at: null,
+        last_error: null,
+        provider_reference: null,
+        outcome: state === 'confirmed' ? pick(['paid', 'failed'] as const) : null,
+        outcome_reason: null,
+        confirm_tx_id: null,
+        payout_account_id: null,
+        reissue_of: null,
+        created_at: requestedAt,
+        updated_at: requestedAt,
+      });
+    }
+    if (random(3) === 0)
+      statements.push({
+        instructionId,
+        providerReference: `psp-${instructionId}`,
+        direction,
+        amountMinor: BigInt(amount),
+        currency: 'EUR',
+        status: pick(['paid', 'failed', 'pending'] as const),
+        bookedAt: `2026-02-${String(1 + random(28)).padStart(2, '0')}T12:00:00.000Z`,
+      });
+  }
+  statements.push({
+    instructionId: `unknown-${String(seed)}`,
+    providerReference: 'psp-unknown',
+    direction: 'payout',
+    amountMinor: 500n,
+    currency: 'EUR',
+    status: 'paid',
+    bookedAt: '2026-02-10T09:00:00.000Z',
+  });
+  return { ledger, outbox, statements };
+}
+
+describe.each(backends)('what a reconciliation of one period reads, on $name', (backend) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  const settlementDb = () => db as unknown as SettlementDb;
+  const noNewBlocks = (): LedgerBlockSource => ({
+    height: () => Promise.resolve(0n),
+    blocks: () => Promise.reject(new Error('no block to read')),
+  });
+
+  beforeAll(async () => {
+    const opened = await backend.open();
+    drop = opened.drop;
+    db = await openDatabase(opened.database);
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it.each([1, 2, 3, 4, 5, 6])(
+    'leaves out the rows no check of the period looks at, and reports what every row gives (history %i)',
+    async (seed) => {
+      const { ledger, outbox, statements } = history(seed);
+      await settlementDb().deleteFrom('settlement_ledger_instructions').execute();
+      await settlementDb().deleteFrom('settlement_outbox').execute();
+      await settlementDb().insertInto('settlement_ledger_instructions').values(ledger).execute();
+      await settlementDb().insertInto('settlement_outbox').values(outbox).execute();
+      const period = { from: new Date('2026-02-01T00:00:00.000Z'), to: new Date('2026-03-01T00:00:00.000Z') };
+      const scope = { ...period, statementIds: statements.map((entry) => entry.instructionId) };
+      const read = await reconciliationRecords(noNewBlocks(), 'gigledger', settlementDb(), scope);
+      const everything = await reconciliationRecords(noNewBlocks(), 'gigledger', settlementDb(), {
+        from: new Date('2000-01-01T00:00:00.000Z'),
+        to: new Date('2100-01-01T00:00:00.000Z'),
+        statementIds: [],
+      });
+      expect(everything.ledger).toHaveLength(ledger.length);
+      expect(everything.outbox).toHaveLength(outbox.length);
+      const report = (records: typeof read) =>
+        reconcile({
+          organisation: 'ClientOrgMSP',
+          ...period,
+          now: new Date('2026-03-15T00:00:00.000Z'),
+          ledger: records.ledger,
+          outbox: records.outbox,
+          statements,
+          stuckAfterSeconds: 3600,
+        });
+      const sorted = (found: ReturnType<typeof report>) => ({
+        ...found,
+        discrepancies: [...found.discrepancies].sort((a, b) =>
+          `${a.kind} ${a.instructionId} ${a.detail}`.localeCompare(`${b.kind} ${b.instructionId} ${b.detail}`),
+        ),
+      });
+      expect(sorted(report(read))).toEqual(sorted(report(everything)));
+      expect(report(read).discrepancies.length).toBeGreaterThan(0);
+
+      // What was read: the period with a day each side, what the statements name, the period's records.
+      const margin = { from: '2026-01-31T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' };
+      const inMargin = (at: string) => at >= margin.from && at < margin.to;
+      const named = new Set(scope.statementIds);
+      const records = new Set(outbox.filter((row) => inMargin(row.requested_at)).map((row) => row.agreement_id));
+      expect(
+        read.ledger.filter(
+          (view) =>
+            !inMargin(view.requestedAt) && !named.has(view.instructionId) && !records.has(view.record?.recordId ?? ''),
+        ),
+      ).toEqual([]);
+      expect(
+        read.outbox.filter(
+          (row) => !inMargin(row.requested_at) && !named.has(row.instruction_id) && !records.has(row.agreement_id),
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it('reads none of a long history outside the period', async () => {
+    await settlementDb().deleteFrom('settlement_ledger_instructions').execute();
+    await settlementDb().deleteFrom('settlement_outbox').execute();
+    const old = history(7);
+    // The whole history a year earlier, on records of its own.
+    const earlier = (at: string) => at.replace(/^2026/, '2025');
+    await settlementDb()
+      .insertInto('settlement_ledger_instructions')
+      .values(
+        old.ledger.map((row) => ({
+          ...row,
+          requested_at: earlier(row.requested_at),
+          record_id: `old-${row.record_id}`,
+        })),
+      )
+      .execute();
+    await settlementDb()
+      .insertInto('settlement_outbox')
+      .values(
+        old.outbox.map((row) => ({
+          ...row,
+          requested_at: earlier(row.requested_at),
+          agreement_id: `old-${row.agreement_id}`,
+        })),
+      )
+      .execute();
+    const read = await reconciliationRecords(noNewBlocks(), 'gigledger', settlementDb(), {
+      from: new Date('2026-02-01T00:00:00.000Z'),
+      to: new Date('2026-03-01T00:00:00.000Z'),
+      statementIds: [],
+    });
+    expect(read).toEqual({ ledger: [], outbox: [] });
   });
 });

@@ -12,6 +12,7 @@ import {
   type LedgerInstructionView,
   type SettlementDb,
   type SettlementLedgerInstructionsTable,
+  type SettlementOutboxTable,
 } from '@gigledger/settlement';
 import type { common } from '@hyperledger/fabric-protos';
 
@@ -274,21 +275,27 @@ export async function catchUpLedgerInstructions(
   await keepProgress();
 }
 
-/**
- * Every settlement instruction the ledger holds (agreements' and royalties'), with its
- * latest status as of the channel's height when called: read from committed blocks,
- * independent of what the outbox took in, which is the point of reconciling.
- *
- * @throws as {@link catchUpLedgerInstructions}.
- */
-export async function ledgerInstructions(
-  source: LedgerBlockSource,
-  chaincode: string,
-  db: SettlementDb,
-): Promise<LedgerInstructionView[]> {
-  await catchUpLedgerInstructions(source, chaincode, db);
-  const rows = await db.selectFrom('settlement_ledger_instructions').selectAll().execute();
-  return rows.map((row) => ({
+/** A reconciliation's period, and the instructions the providers' statements of it name. */
+export interface ReconciliationScope {
+  readonly from: Date;
+  readonly to: Date;
+  readonly statementIds: readonly string[];
+}
+
+/** The ledger's instructions and the outbox rows a reconciliation compares (see {@link reconciliationRecords}). */
+export interface ReconciliationRecords {
+  readonly ledger: LedgerInstructionView[];
+  readonly outbox: SettlementOutboxTable[];
+}
+
+/** How far each side of a period the rows read reach: `reconcile` keeps the exact period, whatever offset a time was written with. */
+const periodMarginMs = 24 * 3600 * 1000;
+
+/** Ids asked for per statement, well under SQLite's bound parameters. */
+const idsPerStatement = 500;
+
+function viewOf(row: SettlementLedgerInstructionsTable): LedgerInstructionView {
+  return {
     instructionId: row.instruction_id,
     amountMinor: BigInt(row.amount),
     currency: row.currency,
@@ -296,5 +303,80 @@ export async function ledgerInstructions(
     requestedAt: row.requested_at,
     record: { source: row.source, recordId: row.record_id, itemId: row.item_id, direction: row.direction },
     ...(row.settling_organisation === null ? {} : { settlingOrganisation: row.settling_organisation }),
-  }));
+  };
+}
+
+/** The rows whose `column` is one of `values`, a statement per `idsPerStatement` of them. */
+async function rowsWhereIn<Row>(
+  values: ReadonlySet<string>,
+  read: (chunk: string[]) => Promise<Row[]>,
+): Promise<Row[]> {
+  const all = [...values];
+  const rows: Row[] = [];
+  for (let start = 0; start < all.length; start += idsPerStatement)
+    rows.push(...(await read(all.slice(start, start + idsPerStatement))));
+  return rows;
+}
+
+/**
+ * Reads the blocks committed since the last call (see {@link catchUpLedgerInstructions}),
+ * then the ledger's settlement instructions (agreements' and royalties', each with its
+ * latest status, read from committed blocks, independent of what the outbox took in,
+ * which is the point of reconciling) and the outbox rows that a reconciliation of `scope`
+ * compares: those requested in the period (with a day's margin each side), those the
+ * providers' statements name whenever they were requested (an earlier period's
+ * instruction booked in this one is no stranger), and every row of the records (an
+ * agreement, a licence grant) the period's outbox rows move money for, since
+ * `paid-beyond-collected` adds up a record's whole history. Other periods' rows stay in the
+ * database: a reconciliation's memory and time follow its period, not the ledger's age.
+ * `reconcile` given these reports what it reports given every row.
+ *
+ * @throws as {@link catchUpLedgerInstructions}.
+ */
+export async function reconciliationRecords(
+  source: LedgerBlockSource,
+  chaincode: string,
+  db: SettlementDb,
+  scope: ReconciliationScope,
+): Promise<ReconciliationRecords> {
+  await catchUpLedgerInstructions(source, chaincode, db);
+  const from = new Date(scope.from.getTime() - periodMarginMs).toISOString();
+  const to = new Date(scope.to.getTime() + periodMarginMs).toISOString();
+  const statementIds = new Set(scope.statementIds);
+  const [ledgerInPeriod, outboxInPeriod, ledgerNamed, outboxNamed] = await Promise.all([
+    db
+      .selectFrom('settlement_ledger_instructions')
+      .selectAll()
+      .where('requested_at', '>=', from)
+      .where('requested_at', '<', to)
+      .execute(),
+    db
+      .selectFrom('settlement_outbox')
+      .selectAll()
+      .where('requested_at', '>=', from)
+      .where('requested_at', '<', to)
+      .execute(),
+    rowsWhereIn(statementIds, (ids) =>
+      db.selectFrom('settlement_ledger_instructions').selectAll().where('instruction_id', 'in', ids).execute(),
+    ),
+    rowsWhereIn(statementIds, (ids) =>
+      db.selectFrom('settlement_outbox').selectAll().where('instruction_id', 'in', ids).execute(),
+    ),
+  ]);
+  const records = new Set(outboxInPeriod.map((row) => row.agreement_id));
+  const [ledgerOfRecords, outboxOfRecords] = await Promise.all([
+    rowsWhereIn(records, (ids) =>
+      db.selectFrom('settlement_ledger_instructions').selectAll().where('record_id', 'in', ids).execute(),
+    ),
+    rowsWhereIn(records, (ids) =>
+      db.selectFrom('settlement_outbox').selectAll().where('agreement_id', 'in', ids).execute(),
+    ),
+  ]);
+  const byId = <Row>(rows: readonly Row[], id: (row: Row) => string) => [
+    ...new Map(rows.map((row) => [id(row), row])).values(),
+  ];
+  return {
+    ledger: byId([...ledgerInPeriod, ...ledgerNamed, ...ledgerOfRecords], (row) => row.instruction_id).map(viewOf),
+    outbox: byId([...outboxInPeriod, ...outboxNamed, ...outboxOfRecords], (row) => row.instruction_id),
+  };
 }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SettlementDesk } from '../agreements/agreement-service.js';
-import { ledgerInstructions, networkBlockSource } from './ledger-instructions.js';
+import { networkBlockSource, reconciliationRecords } from './ledger-instructions.js';
 import type { PayoutAccountStore } from './payout-accounts.js';
 import type { ProviderConfig, SettlementConfig } from './settlement-config.js';
 
@@ -169,7 +169,8 @@ export function createSettlementRuntime(deps: {
 /**
  * Compares the ledger's instructions (read from committed blocks, the blocks since the
  * last reconciliation only), the outbox and every provider's statement for instructions
- * requested in `[from, to)`.
+ * requested in `[from, to)`, reading only the rows that period concerns (see
+ * `reconciliationRecords`).
  *
  * @throws ProviderStatementError when a provider's statement cannot be read.
  * @throws LedgerReplayError when the peer's blocks could not be read up to its height.
@@ -190,12 +191,14 @@ export async function reconcileSettlement(
 ): Promise<ReconciliationReport> {
   const adapters =
     deps.adapters ?? Object.entries(deps.config.providers).map(([name, provider]) => adapterFor(name, provider));
-  const [ledger, outbox] = await Promise.all([
-    ledgerInstructions(networkBlockSource(deps.network), deps.chaincode, deps.db),
-    deps.db.selectFrom('settlement_outbox').selectAll().execute(),
-  ]);
+  // Statements first: an instruction a provider booked was requested before, so the ledger read after holds it.
   const statements: StatementEntry[] = [];
   for (const adapter of adapters) statements.push(...(await adapter.statement(from, to)));
+  const { ledger, outbox } = await reconciliationRecords(networkBlockSource(deps.network), deps.chaincode, deps.db, {
+    from,
+    to,
+    statementIds: statements.map((entry) => entry.instructionId),
+  });
   return reconcile({
     organisation: deps.organisation,
     from,

@@ -285,6 +285,23 @@ export const settlementMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * A reconciliation reads one period's rows, the rows its statements name and the rows of
+   * the records it touches, not every row ever written. If not there yet: replaying an
+   * upgrade (this row and the ones after it removed) runs it again.
+   */
+  '2026-12-07-004-reconciliation-lookups': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const lookups = [
+        ['settlement_outbox_requested', 'settlement_outbox', 'requested_at'],
+        ['settlement_outbox_record', 'settlement_outbox', 'agreement_id'],
+        ['settlement_ledger_instructions_requested', 'settlement_ledger_instructions', 'requested_at'],
+        ['settlement_ledger_instructions_record', 'settlement_ledger_instructions', 'record_id'],
+      ] as const;
+      for (const [name, table, column] of lookups)
+        await db.schema.createIndex(name).ifNotExists().on(table).column(column).execute();
+    },
+  },
   /** Royalties come from the licensing contract; every row before them came from agreements. */
   '2026-11-30-003-outbox-source': {
     async up(db: Kysely<unknown>): Promise<void> {
