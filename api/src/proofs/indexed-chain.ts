@@ -8,8 +8,9 @@ import type { Db } from '../db/database.js';
  * The audit index as a proof exporter's view of the chain (empty when the index is off):
  *
  * - block headers (`ix_blocks`: number, previous hash, data hash, as the block follower
- *   wrote them from the peer's blocks) for a bundle's header chain, which the exporter
- *   links to the block after each before using one;
+ *   wrote them from the peer's blocks) for a bundle that carries the long header chain
+ *   (an anchor's orderer no longer accepted), which the exporter links to the block after
+ *   each before using one;
  * - where a key was written or deleted (`ix_tx_keys`) or given metadata
  *   (`ix_key_metadata_writes`), so that the search for the key-level policy of a key
  *   written without being read reads only those blocks of the index's span, and every

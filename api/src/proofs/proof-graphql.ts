@@ -9,9 +9,10 @@ import { provableKindNames, provableKinds, type ProvableKindName } from './recor
 
 /**
  * Proof bundles one GraphQL request (every operation of a batch together) may export. A
- * bundle carries a header per block from the configuration block to the newest (177 KiB
- * at 1,000 blocks, about 10 MB at 100,000): aliases and batches of them would otherwise
- * hold dozens in a worker's memory at once for one caller.
+ * bundle is about 85 KiB (the configuration's and the chaincode definition's block data),
+ * and where an orderer's signature of an older block is no longer accepted it carries a
+ * header per block from there to the newest (about 10 MB at 100,000 blocks): aliases and
+ * batches of them would otherwise hold dozens in a worker's memory at once for one caller.
  */
 export const proofsPerRequest = 5;
 
@@ -26,7 +27,7 @@ function claimProof(context: GraphqlContext, field: string): void {
     throw new ApiError(
       422,
       'VALIDATION_FAILED',
-      `${field}: one request may export ${String(proofsPerRequest)} proofs, each a header per block of the chain; ask for the others in requests of their own`,
+      `${field}: one request may export ${String(proofsPerRequest)} proofs; ask for the others in requests of their own`,
       field,
     );
   }

@@ -90,8 +90,8 @@ export class ProofService {
   async proofOf(principal: Principal | undefined, transactionId: string, log: Logger): Promise<ProofBundle> {
     const reader = proofReader(principal);
     const reach = await this.reachOf(reader);
-    // Judged on the transaction's block alone, before the bundle (which reads the chain
-    // from that block up, about a second at a few hundred blocks) is built: a refusal costs
+    // Judged on the transaction's block alone, before the bundle (several more blocks read,
+    // and at times every block from there up) is built: a refusal costs
     // one block read, near an unknown id's one failed look-up, whatever the chain's height.
     // An auditor outside its grants meets the same 404 as for an unknown id, as in the explorer.
     const { block, transaction } = await this.located(transactionId, log);

@@ -51,8 +51,8 @@ export interface LocatedTransaction {
 export interface ProofExporter {
   /**
    * Finds a committed transaction and decodes its block (every transaction's creator,
-   * time and writes): one query to the peer, where a bundle reads the chain from that
-   * block up, so that who may have the bundle can be judged before it is built.
+   * time and writes): one query to the peer, where a bundle reads several more blocks,
+   * so that who may have the bundle can be judged before it is built.
    *
    * @throws TransactionNotFoundError when the peer knows no such transaction.
    * @throws Error when the peer cannot be reached or answers something unexpected.
@@ -414,6 +414,7 @@ export async function partHeaders(
  * (a block signed by an orderer that the latest configuration no longer accepts).
  */
 export function anchorRefused(bundle: ProofBundle): boolean {
+  if (bundle.anchors === undefined) return false;
   const failure = verifyProof(bundle).failures[0];
   if (failure === undefined || !['ORDERER_SIGNATURE', 'ORDERER_POLICY', 'CERTIFICATE'].includes(failure.code))
     return false;

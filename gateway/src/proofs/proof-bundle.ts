@@ -16,7 +16,7 @@ export const proofFormat = 'gigledger.fabric-transaction-proof';
  * read from the peer's state at export time, bound by no hash; its bundles are refused with
  * that reason (export them again). Version 2 carried one unbroken header chain from the
  * lowest block a part came from to the newest block (one header per block: it grew with the
- * ledger); its bundles still verify, as version 3 bundles whose headers make one run.
+ * ledger); its bundles still verify, where their headers make that one run.
  */
 export const proofVersion = 3;
 
@@ -41,9 +41,10 @@ export const readableProofVersions = [2, proofVersion] as const;
  *   orderer signatures in the bundle: the signed block's (`signedBlock`), the transaction
  *   block's (`block.signatures`) or an entry of `anchors`. A bundle's size therefore does not
  *   grow with the ledger's height (version 2 carried every header from the lowest part's
- *   block to the newest). An exporter adds the headers between two parts when a part's own
- *   block is signed by an orderer the latest configuration no longer accepts, so that the
- *   run reaches a block it does.
+ *   block to the newest). When the configuration the signed block names no longer accepts
+ *   the orderer signatures of an anchor (its orderer removed, or its certificate expired
+ *   or revoked before the transaction was created), the exporter sends instead one run of
+ *   headers from the lowest part's block to the newest, as version 2 did.
  * - `signedBlock.signatures`: the signed block's `common.Metadata` at index SIGNATURES
  *   (orderer signatures over metadata value ‖ signature header ‖ ASN.1 header). The signed
  *   block is the newest block when exported: its metadata names the latest configuration.
@@ -54,7 +55,7 @@ export const readableProofVersions = [2, proofVersion] as const;
  *   one its signed metadata names) is not the latest, that configuration block's
  *   `common.BlockData`: the transaction's signers and a channel policy its definition
  *   refers to are judged by the organisations of that time (an organisation removed since
- *   still counts for what it endorsed while a member). The header chain reaches it.
+ *   still counts for what it endorsed while a member). Its block's header is in `headers`.
  * - `chaincode.definition`: the `_lifecycle` transactions (CommitChaincodeDefinition)
  *   that committed the definition the transaction was validated under, newest first, each
  *   with its block's `common.BlockData` (hashed into that block's header in `headers`) and

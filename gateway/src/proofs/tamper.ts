@@ -53,7 +53,8 @@ export function keepEndorsementsOf(mspIds: readonly string[]): (envelope: common
  * validation parameter (the last `chaincode.definition` entry) says `policy` instead: its
  * write set is rewritten inside its block's data (its signatures then no longer hold).
  * With `rehashHeader`, that block's header in `headers` also gets the new data hash, so
- * that only the header chain (and the orderers' signature over it) can tell.
+ * that only the orderers' signature over that header (or, in a version 2 bundle, the next
+ * header's link to it) can tell.
  */
 export function rewriteDefinitionPolicy(
   bundle: ProofBundle,

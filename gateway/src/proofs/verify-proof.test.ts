@@ -18,7 +18,7 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../test-fixtures/proof-bundle.json', import.meta.url), 'utf8'),
 ) as ProofBundle;
 const copy = () => structuredClone(fixture);
-/** A version 2 bundle of the same network: one header chain from block 0 to the newest block. */
+/** A version 2 bundle, exported by an earlier build from another run of the network: one header chain from block 0 to the newest block. */
 const version2 = JSON.parse(
   readFileSync(new URL('../../test-fixtures/proof-bundle-v2.json', import.meta.url), 'utf8'),
 ) as ProofBundle;
@@ -176,6 +176,19 @@ describe('verifyProof on a bundle whose parts are proven by their own blocks', (
     const anchored = structuredClone(version2);
     anchored.anchors = [{ number: version2.config.blockNumber, signatures: version2.signedBlock.signatures }];
     expect(verifyProof(anchored).failures[0]).toMatchObject({ code: 'BUNDLE_FORMAT', where: 'anchors' });
+    // A version 2 bundle promises one unbroken chain: a header left out between two parts is refused.
+    const v2Parts = new Set([
+      version2.block.number,
+      version2.config.blockNumber,
+      ...version2.chaincode.definition.map((entry) => entry.block),
+      version2.signedBlock.number,
+    ]);
+    const gap = version2.headers.findIndex((header, index) => index > 0 && !v2Parts.has(blockOfHeader(header)));
+    const gapped = structuredClone(version2);
+    gapped.headers.splice(gap, 1);
+    const failure = verifyProof(gapped).failures[0];
+    expect(failure).toMatchObject({ code: 'HEADER_CHAIN', where: `headers.${String(gap)}` });
+    expect(failure?.message).toContain('a version 2 bundle carries one unbroken header chain');
   });
 
   it('refuses a header ending a run whose orderer signatures the bundle does not carry', () => {

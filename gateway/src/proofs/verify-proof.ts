@@ -48,7 +48,7 @@ export interface ProofVerdict {
     readonly chaincode: string;
     readonly endorsers: readonly string[];
   };
-  /** The block whose orderer signatures anchor the chain, and who signed it. */
+  /** The newest block when exported, whose signed metadata names the latest configuration, and who signed it. */
   readonly signedBlock?: { readonly number: number; readonly signers: readonly string[] };
   readonly endorsementPolicy?: string;
   /**
@@ -78,7 +78,7 @@ export interface ProofVerdict {
 const notChecked = [
   'the validation flag is the exporting peer’s record (Fabric does not sign TRANSACTIONS_FILTER); MVCC read conflicts need the state and are not re-checked',
   'a key-level (state-based) policy is read from the signed transaction that set it; where that transaction sits on the ledger (unless in the proven transaction’s own block), that it committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
-  'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into the chain; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
+  'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into its block’s header; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
   'blocks a bundle proves by their own orderer signatures (the transaction’s, a configuration’s, a chaincode definition commit’s) are each the ordering service’s word for that height, as the newest block is; the headers between them are not carried, so that they are one chain rests on the same signatures',
   'certificates are judged at the transaction’s time (its channel header’s timestamp, which its creator and endorsers sign): a certificate an MSP’s revocation list names with a later date still counts; nothing dates the orderers’ signatures of a block, so an orderer’s certificate counts when it was valid and unrevoked at some moment from the transaction’s time to the verification',
 ];
@@ -339,13 +339,15 @@ function timeOf(channelHeader: common.ChannelHeader): Date {
 }
 
 /**
- * When the orderers signed a block of the bundle: after the proven transaction was
- * created (its block holds it, and the later ones chain to that block) and before now.
- * Nothing in a block's header or signature metadata carries a time, and the bundle's
- * `exportedAt` is signed by nobody, so no instant is bound: an orderer's certificate counts
- * when it was valid, and not yet revoked, at some moment of that span. A certificate renewed
- * after the transaction therefore counts for the newest block, and one that had expired
- * (or been revoked) before the transaction was created counts for no block.
+ * When an orderer's certificate must have been good for its signature of a block of the
+ * bundle to count: at some moment from the proven transaction's creation to now. Nothing in
+ * a block's header or signature metadata carries a time, and the bundle's `exportedAt` is
+ * signed by nobody, so no instant is bound. The transaction's block and the newest one were
+ * signed in that span; an anchor (a configuration or definition commit's block, often
+ * earlier) is held to it too, so that a certificate expired or revoked before the
+ * transaction, whose key may have leaked since, can vouch for no block of a proof. A
+ * certificate renewed after the transaction therefore counts; for an anchor signed with one
+ * that expired before it, the exporter sends the version 2 header chain instead.
  */
 function ordererSigningTime(transactionTime: Date): SigningTime {
   const now = new Date();
@@ -573,7 +575,7 @@ function definitionOf(
       refuse(
         'DATA_HASH',
         `${where} data`,
-        `${where} data: SHA-256 of the data does not match the data_hash of block ${entry.block} in the header chain`,
+        `${where} data: SHA-256 of the data does not match the data_hash of block ${entry.block} among the bundle's headers`,
       );
     const envelopeBytes = data.getDataList_asU8()[entry.index];
     if (envelopeBytes === undefined)
@@ -906,8 +908,19 @@ function check(bundle: ProofBundle): Checked {
       'signedBlock',
       `the signed block ${bundle.signedBlock.number} is not the last of the bundle's headers`,
     );
-  if (bundle.version === 2 && bundle.anchors !== undefined)
-    refuse('BUNDLE_FORMAT', 'anchors', 'anchors: a version 2 bundle carries one header chain and no anchors');
+  if (bundle.version === 2) {
+    if (bundle.anchors !== undefined)
+      refuse('BUNDLE_FORMAT', 'anchors', 'anchors: a version 2 bundle carries one header chain and no anchors');
+    headers.forEach((header, index) => {
+      const first = headers[0]?.getNumber() ?? 0;
+      if (header.getNumber() !== first + index)
+        refuse(
+          'HEADER_CHAIN',
+          `headers.${index}`,
+          `headers.${index} is block ${header.getNumber()}, expected ${first + index}: a version 2 bundle carries one unbroken header chain`,
+        );
+    });
+  }
   const anchors = new Map<number, string>();
   (bundle.anchors ?? []).forEach((anchor, index) => {
     const where = `anchors.${index}`;
