@@ -306,7 +306,7 @@ function viewOf(row: SettlementLedgerInstructionsTable): LedgerInstructionView {
   };
 }
 
-/** The rows whose `column` is one of `values`, a statement per `idsPerStatement` of them. */
+/** The rows `read` gives for all of `values`, asked for `idsPerStatement` at a time. */
 async function rowsWhereIn<Row>(
   values: ReadonlySet<string>,
   read: (chunk: string[]) => Promise<Row[]>,

@@ -411,7 +411,8 @@ export async function partHeaders(
 
 /**
  * Whether a verifier refuses the bundle for the orderer signatures of one of its anchors
- * (a block signed by an orderer that the latest configuration no longer accepts).
+ * (a block signed by an orderer that the latest configuration no longer accepts, or with a
+ * certificate expired before the transaction). Verifies only a bundle that has anchors.
  */
 export function anchorRefused(bundle: ProofBundle): boolean {
   if (bundle.anchors === undefined) return false;
@@ -419,7 +420,7 @@ export function anchorRefused(bundle: ProofBundle): boolean {
   if (failure === undefined || !['ORDERER_SIGNATURE', 'ORDERER_POLICY', 'CERTIFICATE'].includes(failure.code))
     return false;
   const refusedBlock = /block (\d+)$/.exec(failure.where)?.[1];
-  return (bundle.anchors ?? []).some((anchor) => String(anchor.number) === refusedBlock);
+  return bundle.anchors.some((anchor) => String(anchor.number) === refusedBlock);
 }
 
 /**
@@ -432,8 +433,8 @@ export function anchorRefused(bundle: ProofBundle): boolean {
  * the one in force at the transaction's block when that is another, and the newest block.
  * Each of those blocks is proven by its own header and orderer signatures (see
  * {@link partHeaders}), so a bundle's size does not grow with the ledger. When the
- * latest configuration does not accept the orderer signatures of one of them (an orderer
- * removed or its certificate expired since), the bundle carries instead the header chain
+ * latest configuration does not accept the orderer signatures of an anchor (an orderer
+ * removed, or its certificate expired before the transaction), the bundle carries instead the header chain
  * from the lowest of those blocks to the newest block, as version 2 did: its headers
  * from `chainIndex` where they chain to the newest block, every other one from its block
  * (see {@link headerChain}). The index also narrows the search for a key-level policy of a key
