@@ -49,6 +49,8 @@ function formatVerdict(verdict: ProofVerdict): string {
       `  anchored on  block ${verdict.signedBlock.number}, signed by ${verdict.signedBlock.signers.join('; ')}`,
       `  orderers     ${verdict.ordererPolicy ?? ''}`,
     );
+  for (const anchored of verdict.anchoredBlocks ?? [])
+    lines.push(`  also signed  block ${anchored.number}, by ${anchored.signers.join('; ')}`);
   for (const anchor of verdict.trustAnchors ?? [])
     lines.push(`  CA ${anchor.mspId.padEnd(12)} ${anchor.rootFingerprints.join(', ')}`);
   lines.push('  not shown by this proof:', ...verdict.notChecked.map((item) => `    - ${item}`));

@@ -27,11 +27,12 @@ const blockOfHeader = (header: string) =>
   common.BlockHeader.deserializeBinary(Buffer.from(header, 'base64')).getNumber();
 
 /**
- * What a failure may name: a block, a header, the transaction, an orderer signature, the
- * configuration, a key policy, a commit of the chaincode definition.
+ * What a failure may name: a block, a header, an anchor, the signed block's number, the
+ * transaction, an orderer signature, the configuration, a key policy, a commit of the
+ * chaincode definition.
  */
 const namedPart =
-  /(block \d+|headers\.\d+|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.definition\.\d+)/;
+  /(block \d+|headers\.\d+|anchors\.\d+|signedBlock\.number|transaction [0-9a-f]{64}|orderer signature \d+ of block \d+|configuration block \d+|keyPolicies\.\d+|chaincode\.definition\.\d+)/;
 
 /** A copy of the fixture with bits `mask` of one byte (`position` modulo its length) of a binary part flipped. */
 function flipped(path: string, position: number, mask: number): ProofBundle {
@@ -167,6 +168,11 @@ describe('verifyProof on a bundle whose parts are proven by their own blocks', (
     expect(anchored).toEqual(expect.arrayContaining(fixture.chaincode.definition.map((entry) => entry.block)));
     expect(anchored).not.toContain(fixture.block.number);
     expect(anchored).not.toContain(fixture.signedBlock.number);
+    // The verdict names who signed each of them, as it does the newest block.
+    const verdict = verifyProof(copy());
+    expect(verdict.anchoredBlocks?.map((block) => block.number)).toEqual(anchored);
+    for (const block of verdict.anchoredBlocks ?? []) expect(block.signers[0]).toMatch(/orderer/i);
+    expect(verifyProof(structuredClone(version2)).anchoredBlocks).toBeUndefined();
   });
 
   it('still accepts a version 2 bundle, whose one header chain runs to the newest block, and refuses one with anchors', () => {

@@ -50,6 +50,8 @@ export interface ProofVerdict {
   };
   /** The newest block when exported, whose signed metadata names the latest configuration, and who signed it. */
   readonly signedBlock?: { readonly number: number; readonly signers: readonly string[] };
+  /** The other blocks the bundle proves by their own orderer signatures (`anchors`), and who signed each. */
+  readonly anchoredBlocks?: readonly { readonly number: number; readonly signers: readonly string[] }[];
   readonly endorsementPolicy?: string;
   /**
    * The chaincode definition the transaction was validated under, and the `_lifecycle`
@@ -237,6 +239,11 @@ function verifies(
   } catch {
     return false;
   }
+}
+
+/** A certificate's subject on one line, as the verdict names a signer. */
+function subjectOf(identity: CheckedIdentity): string {
+  return identity.certificate.subject.replaceAll('\n', ', ');
 }
 
 function trusted(identity: CheckedIdentity, where: string): CheckedIdentity {
@@ -633,6 +640,7 @@ function definitionOf(
 interface Checked {
   transaction: NonNullable<ProofVerdict['transaction']>;
   signedBlock: NonNullable<ProofVerdict['signedBlock']>;
+  anchoredBlocks: NonNullable<ProofVerdict['anchoredBlocks']>;
   endorsementPolicy: string;
   chaincodeDefinition: NonNullable<ProofVerdict['chaincodeDefinition']>;
   ordererPolicy: string;
@@ -901,11 +909,11 @@ function check(bundle: ProofBundle): Checked {
     );
 
   // 5. The headers: each run of consecutive blocks linked by previous_hash, and ending in a block whose orderer signatures the bundle carries.
-  const signedHeader = headerOf(bundle.signedBlock.number, 'signedBlock');
+  const signedHeader = headerOf(bundle.signedBlock.number, 'signedBlock.number');
   if (signedHeader !== headers[headers.length - 1])
     refuse(
       'HEADER_CHAIN',
-      'signedBlock',
+      'signedBlock.number',
       `the signed block ${bundle.signedBlock.number} is not the last of the bundle's headers`,
     );
   if (bundle.version === 2) {
@@ -977,8 +985,10 @@ function check(bundle: ProofBundle): Checked {
     return { signers, outcome };
   };
   signedBy(bundle.block.signatures, blockHeader, blockWhere);
-  for (const [number, signatures] of anchors)
-    signedBy(signatures, headerOf(number, `block ${number}`), `block ${number}`);
+  const anchoredBlocks = [...anchors].map(([number, signatures]) => ({
+    number,
+    signers: signedBy(signatures, headerOf(number, `block ${number}`), `block ${number}`).signers.map(subjectOf),
+  }));
 
   if (
     !blockDataHash(configData.getDataList_asU8()).equals(
@@ -1019,10 +1029,8 @@ function check(bundle: ProofBundle): Checked {
       chaincode: bundle.chaincode.name,
       endorsers: [...endorserIds].sort(),
     },
-    signedBlock: {
-      number: bundle.signedBlock.number,
-      signers: signers.map((signer) => signer.certificate.subject.replaceAll('\n', ', ')),
-    },
+    signedBlock: { number: bundle.signedBlock.number, signers: signers.map(subjectOf) },
+    anchoredBlocks,
     endorsementPolicy: [...(policy === undefined ? [] : [policy.description]), ...keyDescriptions].join('; '),
     chaincodeDefinition: {
       name: bundle.chaincode.name,
@@ -1122,6 +1130,7 @@ export function verifyProof(input: unknown): ProofVerdict {
       failures: [],
       transaction: checked.transaction,
       signedBlock: checked.signedBlock,
+      ...(checked.anchoredBlocks.length === 0 ? {} : { anchoredBlocks: checked.anchoredBlocks }),
       endorsementPolicy: checked.endorsementPolicy,
       chaincodeDefinition: checked.chaincodeDefinition,
       ...(parsed.data.record === undefined ? {} : { record: parsed.data.record }),
