@@ -151,6 +151,62 @@ describe('verifyProof on a bundle exported from a Fabric 3.1 network', () => {
   });
 });
 
+describe("verifyProof cuts a block's data only into the entries the orderers wrote", () => {
+  /** The bundle with its block's data replaced by `entries`, the transaction at `index`. */
+  const withEntries = (entries: Uint8Array[], index: number) => {
+    const bundle = copy();
+    const data = new common.BlockData();
+    data.setDataList(entries);
+    bundle.block.data = Buffer.from(data.serializeBinary()).toString('base64');
+    bundle.transaction.index = index;
+    return bundle;
+  };
+  const envelope = Buffer.from(fixture.transaction.envelope, 'base64');
+  const entriesOf = (bundle: ProofBundle) =>
+    common.BlockData.deserializeBinary(Buffer.from(bundle.block.data, 'base64')).getDataList_asU8();
+  const where = `block ${fixture.block.number} data`;
+
+  it('refuses an empty entry put before the transaction (the joined bytes, and so the data hash, unchanged)', () => {
+    const entries = entriesOf(fixture);
+    const shifted = withEntries([new Uint8Array(), ...entries], fixture.transaction.index + 1);
+    expect(Buffer.concat(entriesOf(shifted))).toEqual(Buffer.concat(entries));
+    expect(verifyProof(shifted).failures[0]).toMatchObject({ code: 'ENCODING', where: `${where} entry 0` });
+  });
+
+  it('refuses an envelope cut into its payload and its signature as two entries', () => {
+    const parsed = common.Envelope.deserializeBinary(envelope);
+    const payloadOnly = new common.Envelope();
+    payloadOnly.setPayload(parsed.getPayload_asU8());
+    const signatureOnly = new common.Envelope();
+    signatureOnly.setSignature(parsed.getSignature_asU8());
+    const cut = [payloadOnly.serializeBinary(), signatureOnly.serializeBinary()];
+    expect(Buffer.concat(cut)).toEqual(envelope);
+    const failure = verifyProof(withEntries(cut, 0)).failures[0];
+    expect(failure).toMatchObject({ code: 'ENCODING', where: `${where} entry 0` });
+    expect(failure?.message).toContain('not a signed envelope in its canonical encoding');
+  });
+
+  it('refuses an envelope carried inside another entry presented as an entry of its own', () => {
+    // Another transaction whose payload holds the envelope's bytes, cut around them.
+    const carrier = new common.Envelope();
+    carrier.setPayload(Buffer.concat([Buffer.from('before'), envelope, Buffer.from('after')]));
+    carrier.setSignature(Buffer.from('a signature'));
+    const bytes = Buffer.from(carrier.serializeBinary());
+    const at = bytes.indexOf(envelope);
+    const cut = [bytes.subarray(0, at), envelope, bytes.subarray(at + envelope.length)];
+    expect(verifyProof(withEntries(cut, 1)).failures[0]).toMatchObject({ code: 'ENCODING', where: `${where} entry 0` });
+  });
+
+  it('refuses a configuration block cut into two entries', () => {
+    const bundle = copy();
+    const data = common.BlockData.deserializeBinary(Buffer.from(bundle.config.data, 'base64'));
+    const [entry] = data.getDataList_asU8();
+    data.setDataList([entry!.subarray(0, 10), entry!.subarray(10)]);
+    bundle.config.data = Buffer.from(data.serializeBinary()).toString('base64');
+    expect(verifyProof(bundle).failures[0]?.message).toContain('a configuration block holds one entry, not 2');
+  });
+});
+
 describe('verifyProof on a bundle whose parts are proven by their own blocks', () => {
   const parts = new Set([
     fixture.block.number,

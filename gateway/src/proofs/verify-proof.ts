@@ -262,6 +262,42 @@ function identityAt(serialized: Uint8Array, config: ChannelConfig, at: SigningTi
 }
 
 /**
+ * Insists that every entry of a block's data is one signed envelope in its canonical
+ * encoding, as Fabric's orderers write them. Fabric's data hash is SHA-256 over the
+ * entries joined with nothing between them, so the hash alone would let a bundle cut the
+ * same bytes into other entries (an envelope carried inside another transaction's payload
+ * presented as an entry of its own); an envelope is a payload field followed by a signature
+ * field, each length-prefixed, so entries that are each exactly that can be cut only one
+ * way. A configuration block holds one entry, whose signature is empty in the genesis block
+ * (`configtxgen` signs nothing).
+ */
+function requireEnvelopeEntries(data: common.BlockData, where: string, kind: 'transactions' | 'configuration'): void {
+  const entries = data.getDataList_asU8();
+  if (kind === 'configuration' && entries.length !== 1)
+    refuse('ENCODING', where, `${where}: a configuration block holds one entry, not ${entries.length}`);
+  entries.forEach((entry, index) => {
+    const place = `${where} entry ${index}`;
+    let envelope: common.Envelope | undefined;
+    try {
+      envelope = common.Envelope.deserializeBinary(entry);
+    } catch {
+      envelope = undefined;
+    }
+    const canonical =
+      envelope !== undefined &&
+      Buffer.from(envelope.serializeBinary()).equals(Buffer.from(entry)) &&
+      envelope.getPayload_asU8().length > 0 &&
+      (kind === 'configuration' || envelope.getSignature_asU8().length > 0);
+    if (!canonical)
+      refuse(
+        'ENCODING',
+        place,
+        `${place}: not a signed envelope in its canonical encoding, as the orderers write each entry (the data hash covers the entries joined, so each must be one)`,
+      );
+  });
+}
+
+/**
  * Checks the orderer signatures of one block's SIGNATURES metadata, each signer's
  * certificate judged at `at` (see `ordererSigningTime`); returns the valid signers.
  */
@@ -578,6 +614,7 @@ function definitionOf(
       (bytes) => common.BlockData.deserializeBinary(bytes),
       `${where} data`,
     );
+    requireEnvelopeEntries(data, `${where} data`, 'transactions');
     if (!blockDataHash(data.getDataList_asU8()).equals(Buffer.from(headerOf(entry.block, where).getDataHash_asU8())))
       refuse(
         'DATA_HASH',
@@ -656,6 +693,7 @@ function check(bundle: ProofBundle): Checked {
     (bytes) => common.BlockData.deserializeBinary(bytes),
     configWhere,
   );
+  requireEnvelopeEntries(configData, configWhere, 'configuration');
   let config: ChannelConfig;
   try {
     config = readChannelConfig(configData);
@@ -691,6 +729,7 @@ function check(bundle: ProofBundle): Checked {
       (bytes) => common.BlockData.deserializeBinary(bytes),
       transactionConfigWhere,
     );
+    requireEnvelopeEntries(transactionConfigData, transactionConfigWhere, 'configuration');
     try {
       transactionConfig = readChannelConfig(transactionConfigData);
     } catch (error) {
@@ -734,6 +773,7 @@ function check(bundle: ProofBundle): Checked {
     (bytes) => common.BlockData.deserializeBinary(bytes),
     `${blockWhere} data`,
   );
+  requireEnvelopeEntries(data, `${blockWhere} data`, 'transactions');
   const envelopeBytes = bytesOf(bundle.transaction.envelope);
   const inBlock = data.getDataList_asU8()[bundle.transaction.index];
   if (inBlock === undefined || !Buffer.from(inBlock).equals(envelopeBytes))
