@@ -226,3 +226,65 @@ describe('block contents', () => {
     expect(validationCodeName(0)).toBe('VALID');
   });
 });
+
+describe('block contents of transactions the peers refused as malformed', () => {
+  const good = endorserEnvelope({
+    txId: 'tx-good',
+    mspId: 'ClientOrgMSP',
+    fn: 'agreement:acceptAgreement',
+    reads: [],
+    writes: {},
+  });
+  /** `envelope` with its payload's data (the endorser transaction) replaced. */
+  const withTransactionData = (envelope: Uint8Array, data: Uint8Array) => {
+    const outer = common.Envelope.deserializeBinary(envelope);
+    const payload = common.Payload.deserializeBinary(outer.getPayload_asU8());
+    payload.setData(data);
+    outer.setPayload(payload.serializeBinary());
+    return outer.serializeBinary();
+  };
+  // An action whose payload is a whole other envelope: no endorsed action where one belongs.
+  const action = new peer.TransactionAction();
+  action.setPayload(good);
+  const nested = new peer.Transaction();
+  nested.setActionsList([action]);
+  const farFuture = common.Envelope.deserializeBinary(good);
+  const payload = common.Payload.deserializeBinary(farFuture.getPayload_asU8());
+  const channelHeader = common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8());
+  const timestamp = new Timestamp();
+  timestamp.setSeconds(1e15);
+  channelHeader.setTimestamp(timestamp);
+  payload.getHeader()!.setChannelHeader(channelHeader.serializeBinary());
+  farFuture.setPayload(payload.serializeBinary());
+  const invalid = peer.TxValidationCode.BAD_PAYLOAD;
+
+  const decoded = decodeBlockContents(
+    block(
+      9,
+      [
+        Uint8Array.from([0xff, 0xff, 0xff, 0x07]),
+        withTransactionData(good, nested.serializeBinary()),
+        withTransactionData(good, Uint8Array.from([0x0a, 0xff, 0x01])),
+        farFuture.serializeBinary(),
+        good,
+      ],
+      [invalid, invalid, invalid, invalid, peer.TxValidationCode.VALID],
+    ),
+  );
+
+  it('keeps each with what decodes, and goes on to the next', () => {
+    expect(decoded.transactions.map((tx) => [tx.position, tx.transactionId, tx.headerType, tx.validationName])).toEqual(
+      [
+        [0, '', 'MALFORMED', 'BAD_PAYLOAD'],
+        [1, 'tx-good', 'ENDORSER_TRANSACTION', 'BAD_PAYLOAD'],
+        [2, 'tx-good', 'ENDORSER_TRANSACTION', 'BAD_PAYLOAD'],
+        [3, 'tx-good', 'ENDORSER_TRANSACTION', 'BAD_PAYLOAD'],
+        [4, 'tx-good', 'ENDORSER_TRANSACTION', 'VALID'],
+      ],
+    );
+    expect(decoded.transactions[2]).toMatchObject({ creatorMspId: 'ClientOrgMSP', chaincode: undefined, keys: [] });
+    // Past the last instant a Date can hold: no time rather than a failure.
+    expect(decoded.transactions[3]?.timestamp).toBeUndefined();
+    expect(decoded.transactions[4]).toMatchObject({ function: 'agreement:acceptAgreement', chaincode: 'gigledger' });
+  });
+});

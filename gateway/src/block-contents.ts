@@ -46,7 +46,11 @@ export interface BlockTransaction {
   readonly transactionId: string;
   /** Position in the block, from 0. */
   readonly position: number;
-  /** Channel header type, e.g. `ENDORSER_TRANSACTION` or `CONFIG`. */
+  /**
+   * Channel header type, e.g. `ENDORSER_TRANSACTION` or `CONFIG`; `MALFORMED` for an
+   * entry whose envelope, payload or channel header does not decode (only an invalid
+   * transaction can be one: its id is then empty and nothing else of it is read).
+   */
   readonly headerType: string;
   readonly creatorMspId: string;
   readonly validationCode: number;
@@ -104,7 +108,18 @@ interface ProtobufTimestamp {
 function timestampOf(header: common.ChannelHeader): string | undefined {
   const timestamp = header.getTimestamp() as unknown as ProtobufTimestamp | undefined;
   if (timestamp === undefined) return undefined;
-  return new Date(timestamp.getSeconds() * 1000 + Math.floor(timestamp.getNanos() / 1e6)).toISOString();
+  const at = new Date(timestamp.getSeconds() * 1000 + Math.floor(timestamp.getNanos() / 1e6));
+  // A client may put any time in a transaction the peers then refuse; past year 275760 there is none to print.
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
+/** What `read` gives, or `fallback` for parts of a transaction that do not decode (see decodeBlockContents). */
+function readOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
 
 function creatorOf(payload: common.Payload): string {
@@ -200,7 +215,12 @@ function invocationOf(payload: common.Payload): Invocation {
  * transaction its id, type, creator, validation code, time, invocation and the keys it
  * touched. Private data appears only as the hashes the block holds.
  *
- * @throws Error when the block has no header; protobuf errors for a malformed envelope.
+ * A transaction whose envelope, payload or channel header does not decode is kept as
+ * `MALFORMED` with its position and validation code; one whose creator or invocation does
+ * not decode, with what did. Only an invalid transaction can be either: the peers refuse
+ * what they cannot read.
+ *
+ * @throws Error when the block has no header.
  */
 export function decodeBlockContents(block: common.Block): BlockContents {
   const header = block.getHeader();
@@ -208,25 +228,38 @@ export function decodeBlockContents(block: common.Block): BlockContents {
   const validationCodes =
     block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
   const transactions = (block.getData()?.getDataList_asU8() ?? []).map((envelopeBytes, position) => {
-    const payload = common.Payload.deserializeBinary(
-      common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8(),
-    );
-    const channelHeader = common.ChannelHeader.deserializeBinary(
-      payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
-    );
-    const type = channelHeader.getType();
     // 254 (NOT_VALIDATED) for a block whose filter is shorter than its data, as Fabric marks it.
     const validationCode = validationCodes[position] ?? 254;
-    const invocation = type === common.HeaderType.ENDORSER_TRANSACTION ? invocationOf(payload) : noInvocation;
+    const validation = { position, validationCode, validationName: validationCodeName(validationCode) };
+    // Any client of the channel can get malformed bytes ordered; the peers mark them
+    // invalid, and a reader of the block must go past them rather than stop there for good.
+    let payload: common.Payload;
+    let channelHeader: common.ChannelHeader;
+    try {
+      payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8());
+      channelHeader = common.ChannelHeader.deserializeBinary(
+        payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+      );
+    } catch {
+      return {
+        transactionId: '',
+        headerType: 'MALFORMED',
+        creatorMspId: '',
+        timestamp: undefined,
+        ...validation,
+        ...noInvocation,
+      };
+    }
+    const type = channelHeader.getType();
     return {
       transactionId: channelHeader.getTxId(),
-      position,
       headerType: headerTypeNames.get(type) ?? `UNKNOWN_${String(type)}`,
-      creatorMspId: creatorOf(payload),
-      validationCode,
-      validationName: validationCodeName(validationCode),
+      creatorMspId: readOr(() => creatorOf(payload), ''),
       timestamp: timestampOf(channelHeader),
-      ...invocation,
+      ...validation,
+      ...(type === common.HeaderType.ENDORSER_TRANSACTION
+        ? readOr(() => invocationOf(payload), noInvocation)
+        : noInvocation),
     };
   });
   return {

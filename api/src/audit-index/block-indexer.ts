@@ -58,6 +58,22 @@ export async function refreshPlannerStatistics(db: Kysely<DatabaseSchema>): Prom
 }
 
 /**
+ * Text of a block as an index column holds it, `max` characters at most. A transaction the
+ * peers refused can carry anything its client put there (an id of any length, control
+ * characters PostgreSQL does not store): such text is kept escaped as in JSON and cut, so
+ * that no block stops the index. A valid transaction's fields always fit as they are.
+ */
+function columnText(value: string, max: number): string {
+  // Control characters and lone surrogates, which JSON escapes (all but U+007F to U+009F, which PostgreSQL stores).
+  const printable = /[\p{Cc}\p{Cs}]/u.test(value) ? JSON.stringify(value).slice(1, -1) : value;
+  return printable.length <= max ? printable : `${printable.slice(0, max - 1)}…`;
+}
+
+function optionalColumnText(value: string | undefined, max: number): string | null {
+  return value === undefined ? null : columnText(value, max);
+}
+
+/**
  * Writes blocks into the audit index, each in one database transaction together with
  * the new indexed height, and only the block that comes next: a block already indexed
  * is skipped, a block beyond the next one is refused. Whatever point a crash stops it
@@ -155,25 +171,25 @@ export class BlockIndexer {
     const transactionRows = block.transactions.map((tx) => ({
       block_number: blockNumber,
       position: tx.position,
-      tx_id: tx.transactionId,
-      header_type: tx.headerType,
-      creator_msp: tx.creatorMspId,
+      tx_id: columnText(tx.transactionId, 128),
+      header_type: columnText(tx.headerType, 32),
+      creator_msp: columnText(tx.creatorMspId, 64),
       validation_code: tx.validationCode,
-      validation_name: tx.validationName,
+      validation_name: columnText(tx.validationName, 64),
       timestamp: tx.timestamp ?? null,
-      chaincode: tx.chaincode ?? null,
-      function_name: tx.function ?? null,
+      chaincode: optionalColumnText(tx.chaincode, 64),
+      function_name: optionalColumnText(tx.function, 128),
     }));
     const keyRows = block.transactions.flatMap((tx) =>
       tx.keys.map((access, seq) => ({
         block_number: blockNumber,
         position: tx.position,
         seq,
-        namespace: access.namespace,
-        collection: access.collection ?? null,
+        namespace: columnText(access.namespace, 64),
+        collection: optionalColumnText(access.collection, 64),
         key: access.key === undefined ? null : storedKey(access.key),
-        key_hash: access.keyHash ?? null,
-        value_hash: access.valueHash ?? null,
+        key_hash: optionalColumnText(access.keyHash, 64),
+        value_hash: optionalColumnText(access.valueHash, 64),
         access: access.access,
       })),
     );
@@ -182,7 +198,7 @@ export class BlockIndexer {
         block_number: blockNumber,
         position: tx.position,
         seq,
-        namespace: write.namespace,
+        namespace: columnText(write.namespace, 64),
         key: storedKey(write.key),
       })),
     );
