@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LedgerSession } from '@gigledger/gateway';
+import { signers } from '@hyperledger/fabric-gateway';
+import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
 import { networkRestarts, Supervisor } from '@gigledger/network';
 import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 import { e2eConfig } from './support/e2e-environment.js';
@@ -36,6 +38,69 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
     },
     { transient: { terms: { scope: `work ${agreementId}`, salt: randomBytes(16).toString('hex') } } },
   );
+}
+
+/**
+ * Sends through `session`'s organisation's peer (its Gateway service's Submit, as any
+ * client of a member organisation can) an endorser transaction whose one action carries
+ * no endorsed action, signed by the session's identity with a proper id and nonce so that
+ * the peers get as far as its action when they validate it. Returns its id.
+ */
+async function submitWithoutEndorsedAction(
+  context: E2eContext,
+  session: LedgerSession,
+  channel: string,
+): Promise<string> {
+  const creator = new msp.SerializedIdentity();
+  creator.setMspid(session.identity.mspId);
+  creator.setIdBytes(Buffer.from(session.identity.certificatePem));
+  const nonce = randomBytes(24);
+  const transactionId = createHash('sha256')
+    .update(Buffer.concat([nonce, creator.serializeBinary()]))
+    .digest('hex');
+  const channelHeader = new common.ChannelHeader();
+  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
+  channelHeader.setChannelId(channel);
+  channelHeader.setTxId(transactionId);
+  const signatureHeader = new common.SignatureHeader();
+  signatureHeader.setCreator(creator.serializeBinary());
+  signatureHeader.setNonce(nonce);
+  const header = new common.Header();
+  header.setChannelHeader(channelHeader.serializeBinary());
+  header.setSignatureHeader(signatureHeader.serializeBinary());
+  const actionPayload = new peer.ChaincodeActionPayload();
+  actionPayload.setChaincodeProposalPayload(Buffer.from('no endorsed action follows'));
+  const action = new peer.TransactionAction();
+  action.setHeader(signatureHeader.serializeBinary());
+  action.setPayload(actionPayload.serializeBinary());
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([action]);
+  const payload = new common.Payload();
+  payload.setHeader(header);
+  payload.setData(transaction.serializeBinary());
+  const payloadBytes = payload.serializeBinary();
+  const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
+  const envelope = new common.Envelope();
+  envelope.setPayload(payloadBytes);
+  envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
+  const request = new gateway.SubmitRequest();
+  request.setTransactionId(transactionId);
+  request.setChannelId(channel);
+  request.setPreparedTransaction(envelope);
+  const { client } = context.ledger.connections.forMsp(session.identity.mspId);
+  await new Promise<void>((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/gateway.Gateway/Submit',
+      (message: gateway.SubmitRequest) => Buffer.from(message.serializeBinary()),
+      (bytes: Buffer) => gateway.SubmitResponse.deserializeBinary(bytes),
+      request,
+      (error) => {
+        if (error) reject(error);
+        else resolve();
+      },
+    );
+  });
+  return transactionId;
 }
 
 /** The orderer that leads the channel's Raft cluster now, from its operations metrics. */
@@ -177,6 +242,32 @@ describe('resilience on the real network', () => {
     } finally {
       await supervisor.stop();
     }
+  });
+
+  it('R3: a transaction without an endorsed action, submitted by a member, is refused by every peer, which go on committing', async () => {
+    const peers = context.config.peerOrgs.map((org) => context.network.registry.find(`${org.peer.name}.${org.name}`)!);
+    const transactionId = await submitWithoutEndorsedAction(context, client, context.config.channel);
+    // The peers commit it, as invalid: its validation code, as the peer's ledger records it.
+    const qscc = client.gateway.getNetwork(context.config.channel).getContract('qscc');
+    let code: number | undefined;
+    for (const deadline = Date.now() + 60_000; code === undefined && Date.now() < deadline;) {
+      try {
+        const processed = peer.ProcessedTransaction.deserializeBinary(
+          await qscc.evaluateTransaction('GetTransactionByID', context.config.channel, transactionId),
+        );
+        code = processed.getValidationcode();
+      } catch {
+        await delay(1000);
+      }
+    }
+    expect(code).toBeDefined();
+    expect(code).not.toBe(peer.TxValidationCode.VALID);
+    // No peer stopped on that block (unpatched Fabric 3.1 panics there on every start).
+    const agreementId = `R3-${randomBytes(3).toString('hex')}`;
+    await draft(agreementId, client, freelancer);
+    expect((await freelancer.agreements.getAgreement({ agreementId })).agreement.agreementId).toBe(agreementId);
+    const running = context.network.registry.running();
+    for (const record of peers) expect(running.find((each) => each.name === record.name)?.pid).toBe(record.pid);
   });
 
   it('makes a command committed for one organisation visible to the next command endorsed by both', async () => {

@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { ensureToolchain, fabricCaPin, fabricPin, isToolchainInstalled, toolchainAt } from './toolchain.js';
+import {
+  ensureToolchain,
+  fabricCaPin,
+  fabricPatches,
+  fabricPin,
+  isToolchainInstalled,
+  toolchainAt,
+} from './toolchain.js';
 
 /** Lays out what a finished build leaves: every pinned command, the sample configuration and the manifest. */
 function finishBuild(dir: string): void {
@@ -13,7 +20,11 @@ function finishBuild(dir: string): void {
   for (const file of ['core.yaml', 'orderer.yaml']) writeFileSync(path.join(toolchain.configDir, file), '');
   writeFileSync(
     path.join(dir, 'toolchain.json'),
-    JSON.stringify({ fabricModuleVersion: fabricPin.moduleVersion, fabricCaModuleVersion: fabricCaPin.moduleVersion }),
+    JSON.stringify({
+      fabricModuleVersion: fabricPin.moduleVersion,
+      fabricCaModuleVersion: fabricCaPin.moduleVersion,
+      fabricPatches: fabricPatches.map((patch) => patch.name),
+    }),
   );
 }
 
@@ -40,6 +51,19 @@ describe('ensureToolchain', () => {
     await releaseOther();
     await expect(waiting).resolves.toMatchObject({ built: false, seconds: 0 });
     expect(lines).toHaveLength(1);
+  });
+
+  it('takes a build without the source patches the pin now names for none', () => {
+    const dir = path.join(root, 'unpatched');
+    finishBuild(dir);
+    writeFileSync(
+      path.join(dir, 'toolchain.json'),
+      JSON.stringify({
+        fabricModuleVersion: fabricPin.moduleVersion,
+        fabricCaModuleVersion: fabricCaPin.moduleVersion,
+      }),
+    );
+    expect(isToolchainInstalled(toolchainAt(dir))).toBe(false);
   });
 
   it('builds nothing and takes no lock when the pinned toolchain is installed', async () => {

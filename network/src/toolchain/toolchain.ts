@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -15,6 +15,43 @@ export const fabricPin = {
   moduleVersion: 'v1.4.0-rc1.0.20250318174348-8f08391d840c',
   commands: ['peer', 'orderer', 'configtxgen', 'configtxlator', 'cryptogen', 'osnadmin'],
 } as const;
+
+/** A change to a pinned module's source, applied to a copy of it before the build. */
+export interface SourcePatch {
+  /** Named in the toolchain's folder and manifest, so that a build without it is never taken for one with it. */
+  readonly name: string;
+  /** Path inside the module. */
+  readonly file: string;
+  /** Text that must occur exactly once in the file, and what replaces it. */
+  readonly find: string;
+  readonly replace: string;
+}
+
+/**
+ * Changes the pinned Fabric release needs until upstream makes them (none is in a release
+ * up to 3.1.5, nor on main in December 2026).
+ *
+ * `nil-chaincode-action`: a client of any member organisation could submit, through any
+ * peer's Gateway, an endorser transaction whose ChaincodeActionPayload has no `action`;
+ * the orderers order it, and every peer dereferences the missing action while validating
+ * the block (`validateEndorserTransaction`), panics, and panics again on restart at the
+ * same block: the whole network stops for good. Patched, such a transaction is refused
+ * like any other malformed one (the peers mark it invalid and commit the block).
+ */
+export const fabricPatches: readonly SourcePatch[] = [
+  {
+    name: 'nil-chaincode-action',
+    file: 'core/common/validation/msgvalidation.go',
+    find: `		// extract the proposal response payload
+		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
+    replace: `		if ccActionPayload.Action == nil {
+			return errors.New("the chaincode action payload carries no endorsed action")
+		}
+
+		// extract the proposal response payload
+		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
+  },
+];
 
 export const fabricCaPin = {
   release: '1.5.21',
@@ -33,7 +70,8 @@ export interface Toolchain {
   bin(command: FabricCommand): string;
 }
 
-const pinKey = `fabric-${fabricPin.release}-ca-${fabricCaPin.release}`;
+const patchNames = fabricPatches.map((patch) => patch.name);
+const pinKey = `fabric-${fabricPin.release}${patchNames.map((name) => `+${name}`).join('')}-ca-${fabricCaPin.release}`;
 
 /**
  * Where the binaries live: GIGLEDGER_TOOLCHAIN, or a folder in the user's cache outside
@@ -59,6 +97,8 @@ interface InstalledManifest {
   readonly pinKey: string;
   readonly fabricModuleVersion: string;
   readonly fabricCaModuleVersion: string;
+  /** Names of the `fabricPatches` the build applied. */
+  readonly fabricPatches?: readonly string[];
 }
 
 /** True when every pinned binary and the sample configuration are present for these pins. */
@@ -68,7 +108,8 @@ export function isToolchainInstalled(toolchain: Toolchain): boolean {
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Partial<InstalledManifest>;
   if (
     manifest.fabricModuleVersion !== fabricPin.moduleVersion ||
-    manifest.fabricCaModuleVersion !== fabricCaPin.moduleVersion
+    manifest.fabricCaModuleVersion !== fabricCaPin.moduleVersion ||
+    JSON.stringify(manifest.fabricPatches ?? []) !== JSON.stringify(patchNames)
   ) {
     return false;
   }
@@ -136,6 +177,7 @@ async function buildToolchain(
       `-X ${fabricPin.module}/common/metadata.CommitSHA=${fabricPin.commit.slice(0, 7)}`,
     ],
     cgo: false,
+    patches: fabricPatches,
   });
 
   report(`Building Hyperledger Fabric CA ${fabricCaPin.release} into ${toolchain.binDir}`);
@@ -156,6 +198,7 @@ async function buildToolchain(
     pinKey,
     fabricModuleVersion: fabricPin.moduleVersion,
     fabricCaModuleVersion: fabricCaPin.moduleVersion,
+    fabricPatches: patchNames,
   };
   writeFileSync(path.join(dir, 'toolchain.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(path.join(dir, 'build'), { recursive: true, force: true });
@@ -171,9 +214,32 @@ interface ModuleBuild {
   readonly commands: readonly string[];
   readonly ldflags: readonly string[];
   readonly cgo: boolean;
+  /** Applied to a copy of the module's source, which the build then uses in its place. */
+  readonly patches?: readonly SourcePatch[];
 }
 
-/** Returns the module's source directory in the Go module cache. */
+/**
+ * Copies a module's source out of the read-only module cache into `target` and applies
+ * `patches` there.
+ *
+ * @throws Error naming the patch whose text does not occur exactly once (the pin moved).
+ */
+function patchedSource(sourceDir: string, target: string, patches: readonly SourcePatch[]): void {
+  cpSync(sourceDir, target, { recursive: true });
+  for (const patch of patches) {
+    const file = path.join(target, patch.file);
+    const text = readFileSync(file, 'utf8');
+    const occurrences = text.split(patch.find).length - 1;
+    if (occurrences !== 1)
+      throw new Error(
+        `source patch ${patch.name} does not apply to ${patch.file}: its text occurs ${occurrences} times`,
+      );
+    chmodSync(file, 0o644);
+    writeFileSync(file, text.replace(patch.find, patch.replace));
+  }
+}
+
+/** Returns the source directory it built from: the module cache's, or the patched copy. */
 async function buildModule(toolchain: Toolchain, report: ProgressReporter, build: ModuleBuild): Promise<string> {
   rmSync(build.buildDir, { recursive: true, force: true });
   mkdirSync(build.buildDir, { recursive: true });
@@ -192,6 +258,19 @@ async function buildModule(toolchain: Toolchain, report: ProgressReporter, build
 
   report(`  resolving ${build.module}@${build.moduleVersion} and its dependencies`);
   await runGo(['mod', 'tidy'], build.buildDir, env, report);
+  let sourceDir = (await runGo(['list', '-m', '-f', '{{.Dir}}', build.module], build.buildDir, env, report)).trim();
+  if (build.patches !== undefined && build.patches.length > 0) {
+    report(`  applying ${build.patches.map((patch) => patch.name).join(', ')} to a copy of ${build.module}`);
+    const patched = path.join(build.buildDir, 'patched-source');
+    patchedSource(sourceDir, patched, build.patches);
+    writeFileSync(
+      path.join(build.buildDir, 'go.mod'),
+      `${readFileSync(path.join(build.buildDir, 'go.mod'), 'utf8')}
+replace ${build.module} => ./patched-source
+`,
+    );
+    sourceDir = patched;
+  }
   for (const command of build.commands) {
     report(`  compiling ${path.basename(command)}`);
     await runGo(
@@ -201,8 +280,7 @@ async function buildModule(toolchain: Toolchain, report: ProgressReporter, build
       report,
     );
   }
-  const listed = await runGo(['list', '-m', '-f', '{{.Dir}}', build.module], build.buildDir, env, report);
-  return listed.trim();
+  return sourceDir;
 }
 
 async function requireGo(): Promise<void> {
