@@ -83,10 +83,18 @@ export interface RegistrationRequest {
   readonly secret?: string;
 }
 
+/**
+ * A registration attribute (kept by the CA, never put in certificates) that marks an
+ * identity this code registered, as against the CA's registrar, the network's operators or
+ * anything else registered there, whose secret it must never replace.
+ */
+export const registeredByGigLedger = { name: 'gigledger.registered', value: 'true' } as const;
+
 function attributesOf(request: RegistrationRequest): { name: string; value: string; ecert: boolean }[] {
   return [
     { name: identityAttributes.role, value: request.role, ecert: true },
     { name: identityAttributes.userId, value: request.userId, ecert: true },
+    { ...registeredByGigLedger, ecert: false },
   ];
 }
 
@@ -166,8 +174,35 @@ export class CertificateAuthority {
   }
 
   /**
+   * Whether the CA's registration of `enrollmentId` is one this code made (a client
+   * carrying {@link registeredByGigLedger}), so that its secret may be replaced.
+   *
+   * @throws CertificateAuthorityUnavailableError when the CA does not answer.
+   */
+  async registeredByGigLedger(enrollmentId: string): Promise<boolean> {
+    const registrar = await this.#registrarUser();
+    let response: { success: boolean; result?: { type?: string; attrs?: { name: string; value: string }[] } };
+    try {
+      response = (await this.#service.newIdentityService().getOne(enrollmentId, registrar));
+    } catch (error) {
+      if (isTransportFailure(error))
+        throw new CertificateAuthorityUnavailableError(this.#organization.ca.caName, { cause: error });
+      // The CA refuses to show an identity its registrar may not manage (its own registrar, say): not ours.
+      return false;
+    }
+    return (
+      response.success &&
+      response.result?.type === 'client' &&
+      (response.result.attrs ?? []).some(
+        (attribute) => attribute.name === registeredByGigLedger.name && attribute.value === registeredByGigLedger.value,
+      )
+    );
+  }
+
+  /**
    * Gives an existing registration a new secret and the attributes of `request`, for an
-   * identity whose secret was lost. Its earlier certificates stay valid.
+   * identity whose secret was lost. Its earlier certificates stay valid. Callers check
+   * {@link registeredByGigLedger} first for an identity anyone may name.
    */
   async updateRegistration(request: RegistrationRequest & { secret: string }): Promise<void> {
     const registrar = await this.#registrarUser();

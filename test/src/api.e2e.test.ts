@@ -201,4 +201,24 @@ describe('the API on the real network', () => {
       body: { checks: { peers: true, certificateAuthorities: true, database: true } },
     });
   });
+
+  it("refuses a person named as the CA's registrar or a network operator, whose secrets it must not replace, and registers others after", async () => {
+    for (const [org, userId] of [
+      ['TalentOrg', 'registrar'],
+      ['TalentOrg', 'operator-talentorg'],
+      ['ClientOrg', 'operator-clientorg'],
+    ] as const) {
+      const taken = await api.call('POST', '/v1/admin/users', await api.adminToken(org), {
+        userId,
+        org,
+        role: 'admin',
+        password: 'a long enough password',
+      });
+      expect([org, userId, taken.status]).toEqual([org, userId, 409]);
+      expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'body.userId' });
+    }
+    // The registrar's secret is unchanged: the CA still registers people for the API.
+    const person = await api.person(`after-${randomBytes(3).toString('hex')}`, 'TalentOrg', 'freelancer');
+    expect(person.party.mspId).toBe('TalentOrgMSP');
+  });
 });

@@ -11,9 +11,10 @@ import {
   userIdSchema,
   type Role,
 } from '@gigledger/chaincode/model';
+import type { SigningIdentity } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { ApiError, conflict, invalidInput, notFound, notMember, unauthenticated } from '../errors/api-error.js';
-import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import { IdentityTakenError, type IdentityIssuer } from '../identity/identity-issuer.js';
 import type { Wallet } from '../identity/wallet.js';
 import type { OrganisationMembership } from './channel-membership.js';
 import { CredentialThrottle, type CredentialThrottleOptions } from './credential-throttle.js';
@@ -205,9 +206,15 @@ export class AccountService {
    * Administrators may only do this for their own organisation; callers check that.
    *
    * @throws ApiError 422 for an unknown organisation or a user id in the service namespace;
-   *   409 USER_EXISTS when the userId is taken by a person or an API key's name.
+   *   409 USER_EXISTS when the userId is taken by a person, an API key's name, or an identity
+   *   of the organisation's CA this server did not register (its registrar, the network's operators),
+   *   unless `ownRegistrationsOnly` is false (the server's own bootstrap administrators).
    */
-  async createPerson(request: CreatePerson, source: 'local' | 'oidc' = 'local'): Promise<PersonView> {
+  async createPerson(
+    request: CreatePerson,
+    source: 'local' | 'oidc' = 'local',
+    options: { readonly ownRegistrationsOnly?: boolean } = {},
+  ): Promise<PersonView> {
     const mspId = this.#mspIdOf(request.org);
     if (isServiceUserId(request.userId)) {
       throw invalidInput('userId', `must not start with "${serviceUserIdPrefix}", which names services`);
@@ -225,12 +232,25 @@ export class AccountService {
     if (existing !== undefined || keyNamed !== undefined) {
       throw conflict('USER_EXISTS', `user ${request.userId} already exists`, 'userId');
     }
-    const identity = await this.#issuer.issue({
-      org: request.org,
-      enrollmentId: request.userId,
-      role: request.role,
-      userId: request.userId,
-    });
+    let identity: SigningIdentity;
+    try {
+      identity = await this.#issuer.issue({
+        org: request.org,
+        enrollmentId: request.userId,
+        role: request.role,
+        userId: request.userId,
+        ownRegistrationsOnly: options.ownRegistrationsOnly ?? true,
+      });
+    } catch (error) {
+      // The CA's registrar, the network's operators: names a person must not take over.
+      if (error instanceof IdentityTakenError)
+        throw conflict(
+          'USER_EXISTS',
+          `user ${request.userId} is taken: the organisation's certificate authority holds an identity of that name`,
+          'userId',
+        );
+      throw error;
+    }
     await this.#wallet.put({ ...identity, label: personIdentityLabel(request.userId), enrollmentId: request.userId });
     await this.#db
       .insertInto('users')
@@ -658,13 +678,12 @@ export class AccountService {
       const named = admins[org.name];
       const userId = named?.userId ?? (org === firstOrg ? 'admin' : bootstrapAdminId(org.name));
       const password = named?.password ?? randomBytes(18).toString('base64url');
-      await this.createPerson({
-        userId,
-        org: org.name,
-        role: 'admin',
-        displayName: `Administrator of ${org.name}`,
-        password,
-      });
+      await this.createPerson(
+        { userId, org: org.name, role: 'admin', displayName: `Administrator of ${org.name}`, password },
+        'local',
+        // Its own name, registered by an earlier start of this server (perhaps before registrations were marked).
+        { ownRegistrationsOnly: false },
+      );
       created = true;
       if (named !== undefined) continue;
       admins[org.name] = { userId, password };

@@ -13,13 +13,32 @@ export interface IdentityIssuer {
   readonly organizations: readonly { readonly name: string; readonly mspId: string }[];
   /**
    * Registers (or re-keys) `enrollmentId` in the organisation's CA with attributes
-   * `role` and `userId`, and enrolls it.
+   * `role` and `userId`, and enrolls it. With `ownRegistrationsOnly`, an identity the CA
+   * already knows is re-keyed only if this server's code registered it (never the CA's
+   * registrar or the network's operators, whose names a person could otherwise take).
    *
+   * @throws IdentityTakenError when `ownRegistrationsOnly` and the CA holds another's registration by that id.
    * @throws Error when the organisation is unknown or the CA refuses.
    */
-  issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity>;
+  issue(request: {
+    org: string;
+    enrollmentId: string;
+    role: Role;
+    userId: string;
+    ownRegistrationsOnly?: boolean;
+  }): Promise<SigningIdentity>;
   /** Whether every organisation's CA answers. */
   ready(): Promise<boolean>;
+}
+
+/** The organisation's CA holds a registration by this id that this server did not make. */
+export class IdentityTakenError extends Error {
+  constructor(readonly enrollmentId: string) {
+    super(
+      `the organisation's certificate authority already holds an identity ${enrollmentId} that this server did not register`,
+    );
+    this.name = 'IdentityTakenError';
+  }
 }
 
 /** Identities from the organisations' Fabric CAs, as listed in the connection profile. */
@@ -32,7 +51,13 @@ export class FabricCaIssuer implements IdentityIssuer {
     this.#authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
   }
 
-  async issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity> {
+  async issue(request: {
+    org: string;
+    enrollmentId: string;
+    role: Role;
+    userId: string;
+    ownRegistrationsOnly?: boolean;
+  }): Promise<SigningIdentity> {
     const authority = this.#authorities.get(request.org);
     if (authority === undefined) throw new Error(`no certificate authority for organisation ${request.org}`);
     const secret = randomBytes(18).toString('base64url');
@@ -41,6 +66,8 @@ export class FabricCaIssuer implements IdentityIssuer {
       await authority.register(registration);
     } catch (error) {
       if (!(error instanceof AlreadyRegisteredError)) throw error;
+      if (request.ownRegistrationsOnly === true && !(await authority.registeredByGigLedger(request.enrollmentId)))
+        throw new IdentityTakenError(request.enrollmentId);
       // Known to the CA but not to this server (e.g. its database was reset): new secret, same attributes.
       await authority.updateRegistration(registration);
     }
