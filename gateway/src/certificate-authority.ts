@@ -183,7 +183,7 @@ export class CertificateAuthority {
     const registrar = await this.#registrarUser();
     let response: { success: boolean; result?: { type?: string; attrs?: { name: string; value: string }[] } };
     try {
-      response = (await this.#service.newIdentityService().getOne(enrollmentId, registrar));
+      response = await this.#service.newIdentityService().getOne(enrollmentId, registrar);
     } catch (error) {
       if (isTransportFailure(error))
         throw new CertificateAuthorityUnavailableError(this.#organization.ca.caName, { cause: error });
