@@ -383,13 +383,24 @@ describe('offline-verifiable proofs of transactions on the real network', () => 
     // The newest header is the signed one: changing it breaks the orderers' signature (or, if it is the transaction's, its data hash).
     expect(failureOf(lastHeader).code).toMatch(/ORDERER_SIGNATURE|DATA_HASH/);
 
+    // Another signed envelope added to the block's data: the data no longer hashes to its header.
     const dataTampered = copy(bundle);
     const data = common.BlockData.deserializeBinary(Buffer.from(dataTampered.block.data, 'base64'));
-    data.addData(Buffer.from('an extra transaction'));
+    const entryCount = data.getDataList().length;
+    data.addData(Buffer.from(bundle.transaction.envelope, 'base64'));
     dataTampered.block.data = Buffer.from(data.serializeBinary()).toString('base64');
     expect(failureOf(dataTampered)).toMatchObject({
       code: 'DATA_HASH',
       where: `block ${bundle.block.number} data`,
+    });
+    // Bytes that are no envelope, as an entry of their own: refused before any hash.
+    const notEnvelope = copy(bundle);
+    const withJunk = common.BlockData.deserializeBinary(Buffer.from(notEnvelope.block.data, 'base64'));
+    withJunk.addData(Buffer.from('an extra transaction'));
+    notEnvelope.block.data = Buffer.from(withJunk.serializeBinary()).toString('base64');
+    expect(failureOf(notEnvelope)).toMatchObject({
+      code: 'ENCODING',
+      where: `block ${bundle.block.number} data entry ${String(entryCount)}`,
     });
 
     // Without TalentOrg's endorsement the agreement key's own policy is not met.
