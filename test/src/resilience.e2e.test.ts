@@ -42,14 +42,20 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
 
 /**
  * Sends through `session`'s organisation's peer (its Gateway service's Submit, as any
- * client of a member organisation can) an endorser transaction whose one action carries
- * no endorsed action, signed by the session's identity with a proper id and nonce so that
- * the peers get as far as its action when they validate it. Returns its id.
+ * client of a member organisation can) a malformed endorser transaction: one whose one
+ * action carries no endorsed action, one with no action at all, or one whose transaction
+ * does not decode. It is signed by the
+ * session's identity with a proper id and nonce, so that the peers get as far as its
+ * actions when they validate it. Returns its id.
  */
-async function submitWithoutEndorsedAction(
+const malformedShapes = ['no endorsed action', 'no action', 'undecodable'] as const;
+type MalformedShape = (typeof malformedShapes)[number];
+
+async function submitMalformed(
   context: E2eContext,
   session: LedgerSession,
   channel: string,
+  shape: MalformedShape,
 ): Promise<string> {
   const creator = new msp.SerializedIdentity();
   creator.setMspid(session.identity.mspId);
@@ -74,10 +80,11 @@ async function submitWithoutEndorsedAction(
   action.setHeader(signatureHeader.serializeBinary());
   action.setPayload(actionPayload.serializeBinary());
   const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
+  transaction.setActionsList(shape === 'no action' ? [] : [action]);
   const payload = new common.Payload();
   payload.setHeader(header);
-  payload.setData(transaction.serializeBinary());
+  // A transaction whose bytes end inside its first field: no Transaction decodes from them.
+  payload.setData(shape === 'undecodable' ? Uint8Array.from([0x0a, 0xff, 0x01]) : transaction.serializeBinary());
   const payloadBytes = payload.serializeBinary();
   const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
   const envelope = new common.Envelope();
@@ -244,25 +251,47 @@ describe('resilience on the real network', () => {
     }
   });
 
-  it('R3: a transaction without an endorsed action, submitted by a member, is refused by every peer, which go on committing', async () => {
+  it('R3: malformed transactions from a member (no endorsed action, no action, undecodable), alone in a block or before a command of theirs, are refused by every peer, which go on committing', async () => {
+    const channel = context.config.channel;
     const peers = context.config.peerOrgs.map((org) => context.network.registry.find(`${org.peer.name}.${org.name}`)!);
-    const transactionId = await submitWithoutEndorsedAction(context, client, context.config.channel);
-    // The peers commit it, as invalid: its validation code, as the peer's ledger records it.
-    const qscc = client.gateway.getNetwork(context.config.channel).getContract('qscc');
-    let code: number | undefined;
-    for (const deadline = Date.now() + 60_000; code === undefined && Date.now() < deadline;) {
-      try {
-        const processed = peer.ProcessedTransaction.deserializeBinary(
-          await qscc.evaluateTransaction('GetTransactionByID', context.config.channel, transactionId),
-        );
-        code = processed.getValidationcode();
-      } catch {
-        await delay(1000);
+    const qscc = client.gateway.getNetwork(channel).getContract('qscc');
+    /** Once committed: the transaction's block and its validation code, as the peer's ledger records them. */
+    const committed = async (transactionId: string) => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+        try {
+          const block = common.Block.deserializeBinary(
+            await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId),
+          );
+          const processed = peer.ProcessedTransaction.deserializeBinary(
+            await qscc.evaluateTransaction('GetTransactionByID', channel, transactionId),
+          );
+          return { block: block.getHeader()?.getNumber(), code: processed.getValidationcode() };
+        } catch {
+          await delay(500);
+        }
+      }
+      throw new Error(`transaction ${transactionId} was not committed within a minute`);
+    };
+    // Alone in its block: its own validation (unpatched Fabric 3.1 panics there).
+    for (const shape of malformedShapes) {
+      const alone = await committed(await submitMalformed(context, client, channel, shape));
+      expect([shape, alone.code === peer.TxValidationCode.VALID]).toEqual([shape, false]);
+    }
+    // Before a command in the same block, whose key-level policy check reads every earlier
+    // transaction of the block (unpatched, it panics on a missing action and waits for ever
+    // after one that does not decode). Blocks are cut every 250 ms.
+    const sharedBlocks = new Set<string>();
+    for (let attempt = 0; attempt < 6 && sharedBlocks.size < malformedShapes.length; attempt += 1) {
+      for (const shape of malformedShapes) {
+        const malformed = await submitMalformed(context, client, channel, shape);
+        const drafted = await draft(`R3-${randomBytes(3).toString('hex')}`, client, freelancer);
+        const found = await committed(malformed);
+        expect(found.code).not.toBe(peer.TxValidationCode.VALID);
+        if (found.block === Number(drafted.blockNumber)) sharedBlocks.add(shape);
       }
     }
-    expect(code).toBeDefined();
-    expect(code).not.toBe(peer.TxValidationCode.VALID);
-    // No peer stopped on that block (unpatched Fabric 3.1 panics there on every start).
+    expect([...sharedBlocks].sort()).toEqual([...malformedShapes].sort());
+    // No peer stopped on those blocks, and commands go on committing.
     const agreementId = `R3-${randomBytes(3).toString('hex')}`;
     await draft(agreementId, client, freelancer);
     expect((await freelancer.agreements.getAgreement({ agreementId })).agreement.agreementId).toBe(agreementId);

@@ -22,34 +22,90 @@ export interface SourcePatch {
   readonly name: string;
   /** Path inside the module. */
   readonly file: string;
-  /** Text that must occur exactly once in the file, and what replaces it. */
-  readonly find: string;
-  readonly replace: string;
+  /** Each a text that must occur exactly once in the file, and what replaces it. */
+  readonly edits: readonly { readonly find: string; readonly replace: string }[];
 }
 
 /**
  * Changes the pinned Fabric release needs until upstream makes them (none is in a release
  * up to 3.1.5, nor on main in December 2026).
  *
- * `nil-chaincode-action`: a client of any member organisation could submit, through any
- * peer's Gateway, an endorser transaction whose ChaincodeActionPayload has no `action`;
- * the orderers order it, and every peer dereferences the missing action while validating
- * the block (`validateEndorserTransaction`), panics, and panics again on restart at the
- * same block: the whole network stops for good. Patched, such a transaction is refused
- * like any other malformed one (the peers mark it invalid and commit the block).
+ * A client of any member organisation can submit, through any peer's Gateway, an endorser
+ * transaction with no action, or whose ChaincodeActionPayload has no `action`, or whose
+ * parts do not decode; the orderers order it, and every peer validating the block stops
+ * at it, again at the same block on every restart: the whole network stops for good.
+ *
+ * - `nil-chaincode-action`: the transaction's own validation (`validateEndorserTransaction`)
+ *   dereferenced the missing action and panicked; patched, the transaction is refused like
+ *   any other malformed one (marked invalid).
+ * - `key-level-malformed-transaction`: the key-level (state-based) endorsement check of any
+ *   later transaction of the same block reads the writes of every earlier transaction of
+ *   the block, invalid ones included (`extractDependenciesForTx`). It panicked on a
+ *   missing action, and on a transaction that does not decode it returned without saying
+ *   it had none, so the later transaction waited for it for ever. Patched, such a
+ *   transaction counts as writing no key-level policy, however it returns.
  */
 export const fabricPatches: readonly SourcePatch[] = [
   {
     name: 'nil-chaincode-action',
     file: 'core/common/validation/msgvalidation.go',
-    find: `		// extract the proposal response payload
+    edits: [
+      {
+        find: `		// extract the proposal response payload
 		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
-    replace: `		if ccActionPayload.Action == nil {
+        replace: `		if ccActionPayload.Action == nil {
 			return errors.New("the chaincode action payload carries no endorsed action")
 		}
 
 		// extract the proposal response payload
 		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
+      },
+    ],
+  },
+  {
+    name: 'key-level-malformed-transaction',
+    file: 'core/common/validation/statebased/validator_keylevel.go',
+    edits: [
+      {
+        // Whatever way it returns, the transaction has introduced its dependencies (none, for one that does not decode).
+        find: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
+	env, err := protoutil.GetEnvelopeFromBlock(envelopeBytes)`,
+        replace: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
+	extracted := false
+	defer func() {
+		if !extracted {
+			klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, nil)
+		}
+	}()
+
+	env, err := protoutil.GetEnvelopeFromBlock(envelopeBytes)`,
+      },
+      {
+        find: `	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)`,
+        replace: `	if len(tx.Actions) == 0 {
+		logger.Warningf("transaction has no action, skipping tx at height (%d,%d)", blockNum, txNum)
+		return
+	}
+
+	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)`,
+      },
+      {
+        find: `	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)`,
+        replace: `	if cap.Action == nil {
+		logger.Warningf("chaincode action payload carries no endorsed action, skipping tx at height (%d,%d)", blockNum, txNum)
+		return
+	}
+
+	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)`,
+      },
+      {
+        find: `	klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, respPayload.Results)
+}`,
+        replace: `	extracted = true
+	klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, respPayload.Results)
+}`,
+      },
+    ],
   },
 ];
 
@@ -228,14 +284,17 @@ function patchedSource(sourceDir: string, target: string, patches: readonly Sour
   cpSync(sourceDir, target, { recursive: true });
   for (const patch of patches) {
     const file = path.join(target, patch.file);
-    const text = readFileSync(file, 'utf8');
-    const occurrences = text.split(patch.find).length - 1;
-    if (occurrences !== 1)
-      throw new Error(
-        `source patch ${patch.name} does not apply to ${patch.file}: its text occurs ${occurrences} times`,
-      );
+    let text = readFileSync(file, 'utf8');
+    for (const edit of patch.edits) {
+      const occurrences = text.split(edit.find).length - 1;
+      if (occurrences !== 1)
+        throw new Error(
+          `source patch ${patch.name} does not apply to ${patch.file}: a text it changes occurs ${occurrences} times`,
+        );
+      text = text.replace(edit.find, edit.replace);
+    }
     chmodSync(file, 0o644);
-    writeFileSync(file, text.replace(patch.find, patch.replace));
+    writeFileSync(file, text);
   }
 }
 
