@@ -183,7 +183,7 @@ describe("verifyProof cuts a block's data only into the entries the orderers wro
     expect(Buffer.concat(cut)).toEqual(envelope);
     const failure = verifyProof(withEntries(cut, 0)).failures[0];
     expect(failure).toMatchObject({ code: 'ENCODING', where: `${where} entry 0` });
-    expect(failure?.message).toContain('not a signed envelope in its canonical encoding');
+    expect(failure?.message).toContain('not an envelope as the orderers write each entry');
   });
 
   it('refuses an envelope carried inside another entry presented as an entry of its own', () => {
@@ -195,6 +195,37 @@ describe("verifyProof cuts a block's data only into the entries the orderers wro
     const at = bytes.indexOf(envelope);
     const cut = [bytes.subarray(0, at), envelope, bytes.subarray(at + envelope.length)];
     expect(verifyProof(withEntries(cut, 1)).failures[0]).toMatchObject({ code: 'ENCODING', where: `${where} entry 0` });
+  });
+
+  it('accepts other entries carrying fields Fabric does not know, as its orderers keep them, and refuses an envelope cut out of one', () => {
+    const parsed = common.Envelope.deserializeBinary(envelope);
+    // Another client's envelope with an extra field 3 holding a whole envelope's bytes.
+    const unknownField = (bytes: Uint8Array) => Buffer.concat([Buffer.from([0x1a, bytes.length]), bytes]);
+    const small = new common.Envelope();
+    small.setPayload(Buffer.from('p'));
+    small.setSignature(Buffer.from('s'));
+    const other = Buffer.concat([Buffer.from(parsed.serializeBinary()), unknownField(small.serializeBinary())]);
+    // Read as the orderers wrote it: past the layout check, stopped only by the hash (this block holds no such entry).
+    expect(verifyProof(withEntries([envelope, other], 0)).failures[0]).toMatchObject({
+      code: 'DATA_HASH',
+      where,
+    });
+    // The extra field's bytes as an entry of their own, or the envelope inside it: refused.
+    const base = Buffer.from(parsed.serializeBinary());
+    const asOwnEntry = [envelope, base, unknownField(small.serializeBinary())];
+    expect(verifyProof(withEntries(asOwnEntry, 0)).failures[0]).toMatchObject({
+      code: 'ENCODING',
+      where: `${where} entry 2`,
+    });
+    const inside = [
+      envelope,
+      Buffer.concat([base, Buffer.from([0x1a, small.serializeBinary().length])]),
+      small.serializeBinary(),
+    ];
+    expect(verifyProof(withEntries(inside, 0)).failures[0]).toMatchObject({
+      code: 'ENCODING',
+      where: `${where} entry 1`,
+    });
   });
 
   it('refuses a configuration block cut into two entries', () => {

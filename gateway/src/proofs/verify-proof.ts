@@ -261,15 +261,62 @@ function identityAt(serialized: Uint8Array, config: ChannelConfig, at: SigningTi
   }
 }
 
+/** A base-128 varint at `offset` of `bytes`, and where the next field starts; undefined past the end or over 10 bytes. */
+function varintAt(bytes: Uint8Array, offset: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let index = 0; index < 10 && offset + index < bytes.length; index += 1) {
+    const byte = bytes[offset + index] ?? 0;
+    value += (byte & 0x7f) * 2 ** (7 * index);
+    if ((byte & 0x80) === 0) return { value, next: offset + index + 1 };
+  }
+  return undefined;
+}
+
 /**
- * Insists that every entry of a block's data is one signed envelope in its canonical
- * encoding, as Fabric's orderers write them. Fabric's data hash is SHA-256 over the
- * entries joined with nothing between them, so the hash alone would let a bundle cut the
- * same bytes into other entries (an envelope carried inside another transaction's payload
- * presented as an entry of its own); an envelope is a payload field followed by a signature
- * field, each length-prefixed, so entries that are each exactly that can be cut only one
- * way. A configuration block holds one entry, whose signature is empty in the genesis block
- * (`configtxgen` signs nothing).
+ * Whether `entry` is laid out as Fabric's orderers write an envelope: its payload field
+ * (1, length-delimited, not empty), then its signature field (2, length-delimited, not
+ * empty; absent only where `unsigned`), then nothing but fields numbered 3 or more (a
+ * client may add fields Fabric does not know; its orderers keep them, after the known
+ * ones), each whole within the entry.
+ */
+function envelopeLaidOut(entry: Uint8Array, unsigned: boolean): boolean {
+  let offset = 0;
+  let field = 0;
+  while (offset < entry.length) {
+    const tag = varintAt(entry, offset);
+    if (tag === undefined) return false;
+    const number = Math.floor(tag.value / 8);
+    const wireType = tag.value % 8;
+    // Field 1 first, then 2 (unless unsigned), then only unknown fields: one way to read the bytes.
+    const expected = field === 0 ? number === 1 : number === 2 ? field === 1 : number >= 3 && (field >= 2 || unsigned);
+    if (!expected) return false;
+    offset = tag.next;
+    if (wireType === 0) {
+      const value = varintAt(entry, offset);
+      if (value === undefined) return false;
+      offset = value.next;
+    } else if (wireType === 1 || wireType === 5) {
+      offset += wireType === 1 ? 8 : 4;
+    } else if (wireType === 2) {
+      const length = varintAt(entry, offset);
+      if (length === undefined || (number <= 2 && length.value === 0)) return false;
+      offset = length.next + length.value;
+    } else return false;
+    if (offset > entry.length) return false;
+    field = number <= 2 ? number : 3;
+  }
+  return field >= (unsigned ? 1 : 2);
+}
+
+/**
+ * Insists that every entry of a block's data is one envelope as Fabric's orderers write
+ * them (see {@link envelopeLaidOut}). Fabric's data hash is SHA-256 over the entries
+ * joined with nothing between them, so the hash alone would let a bundle cut the same
+ * bytes into other entries (an envelope carried inside another transaction's payload
+ * presented as an entry of its own, an empty entry before the transaction). Entries that
+ * each start with the payload field and hold no other payload or signature field can be
+ * cut only one way: where the next payload field begins. A configuration block holds one
+ * entry, whose signature is absent in the genesis block (`configtxgen` signs nothing).
  */
 function requireEnvelopeEntries(data: common.BlockData, where: string, kind: 'transactions' | 'configuration'): void {
   const entries = data.getDataList_asU8();
@@ -277,22 +324,11 @@ function requireEnvelopeEntries(data: common.BlockData, where: string, kind: 'tr
     refuse('ENCODING', where, `${where}: a configuration block holds one entry, not ${entries.length}`);
   entries.forEach((entry, index) => {
     const place = `${where} entry ${index}`;
-    let envelope: common.Envelope | undefined;
-    try {
-      envelope = common.Envelope.deserializeBinary(entry);
-    } catch {
-      envelope = undefined;
-    }
-    const canonical =
-      envelope !== undefined &&
-      Buffer.from(envelope.serializeBinary()).equals(Buffer.from(entry)) &&
-      envelope.getPayload_asU8().length > 0 &&
-      (kind === 'configuration' || envelope.getSignature_asU8().length > 0);
-    if (!canonical)
+    if (!envelopeLaidOut(entry, kind === 'configuration'))
       refuse(
         'ENCODING',
         place,
-        `${place}: not a signed envelope in its canonical encoding, as the orderers write each entry (the data hash covers the entries joined, so each must be one)`,
+        `${place}: not an envelope as the orderers write each entry, a payload and a signature first and no other (the data hash covers the entries joined, so each must be one)`,
       );
   });
 }
