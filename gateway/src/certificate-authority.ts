@@ -174,12 +174,13 @@ export class CertificateAuthority {
   }
 
   /**
-   * Whether the CA's registration of `enrollmentId` is one this code made (a client
-   * carrying {@link registeredByGigLedger}), so that its secret may be replaced.
+   * The CA's registration of `enrollmentId` when this code made it (a client carrying
+   * {@link registeredByGigLedger}), with the `userId` attribute it gives, so that a caller
+   * may replace its secret for the same user only; undefined for any other.
    *
    * @throws CertificateAuthorityUnavailableError when the CA does not answer.
    */
-  async registeredByGigLedger(enrollmentId: string): Promise<boolean> {
+  async gigLedgerRegistration(enrollmentId: string): Promise<{ readonly userId: string | undefined } | undefined> {
     const registrar = await this.#registrarUser();
     let response: { success: boolean; result?: { type?: string; attrs?: { name: string; value: string }[] } };
     try {
@@ -188,21 +189,23 @@ export class CertificateAuthority {
       if (isTransportFailure(error))
         throw new CertificateAuthorityUnavailableError(this.#organization.ca.caName, { cause: error });
       // The CA refuses to show an identity its registrar may not manage (its own registrar, say): not ours.
-      return false;
+      return undefined;
     }
-    return (
+    const attributes = response.result?.attrs ?? [];
+    const ours =
       response.success &&
       response.result?.type === 'client' &&
-      (response.result.attrs ?? []).some(
+      attributes.some(
         (attribute) => attribute.name === registeredByGigLedger.name && attribute.value === registeredByGigLedger.value,
-      )
-    );
+      );
+    if (!ours) return undefined;
+    return { userId: attributes.find((attribute) => attribute.name === identityAttributes.userId)?.value };
   }
 
   /**
    * Gives an existing registration a new secret and the attributes of `request`, for an
    * identity whose secret was lost. Its earlier certificates stay valid. Callers check
-   * {@link registeredByGigLedger} first for an identity anyone may name.
+   * {@link gigLedgerRegistration} first for an identity anyone may name.
    */
   async updateRegistration(request: RegistrationRequest & { secret: string }): Promise<void> {
     const registrar = await this.#registrarUser();

@@ -130,6 +130,54 @@ describe('administrators and service accounts', () => {
     );
   });
 
+  it("refuses a person named after an identity the organisation's CA holds that the server did not register, and keeps no row", async () => {
+    const before = await userCount();
+    for (const [token, org, userId] of [
+      [talentAdmin, 'TalentOrg', 'registrar'],
+      [clientAdmin, 'ClientOrg', 'operator-clientorg'],
+    ] as const) {
+      const taken = await createUser(token, { userId, org, role: 'admin', password: 'a long enough password' });
+      expectRefused(taken, 409, 'USER_EXISTS', 'body.userId');
+      expect((taken.body as { message: string }).message).toContain("the organisation's certificate authority holds");
+    }
+    expect(await userCount()).toBe(before);
+    // The name stays free for nobody else either: refused again, not half-created.
+    expectRefused(
+      await createUser(talentAdmin, {
+        userId: 'registrar',
+        org: 'TalentOrg',
+        role: 'freelancer',
+        password: 'another long one',
+      }),
+      409,
+      'USER_EXISTS',
+      'body.userId',
+    );
+  });
+
+  it('creates a user id asked for by two organisations at once once: one 201, one 409, and the stored person holds its own identity', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const userId = `raced-${String(round)}`;
+      const answers = await Promise.all([
+        createUser(clientAdmin, { userId, org: 'ClientOrg', role: 'client', password: 'a long enough password' }),
+        createUser(talentAdmin, { userId, org: 'TalentOrg', role: 'freelancer', password: 'a long enough password' }),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+      const refused = answers.find((answer) => answer.status === 409)!;
+      expectRefused(refused, 409, 'USER_EXISTS', 'body.userId');
+      const stored = await server.db.selectFrom('users').selectAll().where('user_id', '=', userId).executeTakeFirst();
+      expect(stored?.disabled).toBe(0);
+      const identity = await server.db
+        .selectFrom('identities')
+        .select('msp_id')
+        .where('label', '=', `person:${userId}`)
+        .executeTakeFirst();
+      expect([stored?.org, identity?.msp_id]).toEqual(
+        stored?.org === 'ClientOrg' ? ['ClientOrg', 'ClientOrgMSP'] : ['TalentOrg', 'TalentOrgMSP'],
+      );
+    }
+  });
+
   it("refuses a key named after the server's own services, and a second active key of the same name", async () => {
     const keysBefore = await keyCount();
     const reserved = await createKey(clientAdmin, { name: 'settlement-service', org: 'ClientOrg', role: 'settlement' });

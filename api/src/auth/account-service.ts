@@ -11,7 +11,6 @@ import {
   userIdSchema,
   type Role,
 } from '@gigledger/chaincode/model';
-import type { SigningIdentity } from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { ApiError, conflict, invalidInput, notFound, notMember, unauthenticated } from '../errors/api-error.js';
 import { IdentityTakenError, type IdentityIssuer } from '../identity/identity-issuer.js';
@@ -232,17 +231,39 @@ export class AccountService {
     if (existing !== undefined || keyNamed !== undefined) {
       throw conflict('USER_EXISTS', `user ${request.userId} already exists`, 'userId');
     }
-    let identity: SigningIdentity;
+    const passwordHash = request.password === undefined ? null : await hashPassword(request.password);
+    // The user id is claimed before the CA is asked, so that of two requests for one id at
+    // once (two organisations' admins, two workers) one creates it and the other is refused,
+    // rather than both registering and one wallet entry keeping the other's identity. Not
+    // usable (disabled) until its identity is in the wallet.
+    const claimed = await this.#db
+      .insertInto('users')
+      .values({
+        user_id: request.userId,
+        org: request.org,
+        role: request.role,
+        display_name: request.displayName ?? null,
+        password_hash: passwordHash,
+        source,
+        disabled: 1,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((conflicting) => conflicting.column('user_id').doNothing())
+      .executeTakeFirst();
+    if (claimed.numInsertedOrUpdatedRows === 0n)
+      throw conflict('USER_EXISTS', `user ${request.userId} already exists`, 'userId');
     try {
-      identity = await this.#issuer.issue({
+      const identity = await this.#issuer.issue({
         org: request.org,
         enrollmentId: request.userId,
         role: request.role,
         userId: request.userId,
         ownRegistrationsOnly: options.ownRegistrationsOnly ?? true,
       });
+      await this.#wallet.put({ ...identity, label: personIdentityLabel(request.userId), enrollmentId: request.userId });
     } catch (error) {
-      // The CA's registrar, the network's operators: names a person must not take over.
+      await this.#db.deleteFrom('users').where('user_id', '=', request.userId).execute();
+      // The CA's registrar, the network's operators, a service identity: names a person must not take over.
       if (error instanceof IdentityTakenError)
         throw conflict(
           'USER_EXISTS',
@@ -251,20 +272,7 @@ export class AccountService {
         );
       throw error;
     }
-    await this.#wallet.put({ ...identity, label: personIdentityLabel(request.userId), enrollmentId: request.userId });
-    await this.#db
-      .insertInto('users')
-      .values({
-        user_id: request.userId,
-        org: request.org,
-        role: request.role,
-        display_name: request.displayName ?? null,
-        password_hash: request.password === undefined ? null : await hashPassword(request.password),
-        source,
-        disabled: 0,
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+    await this.#db.updateTable('users').set({ disabled: 0 }).where('user_id', '=', request.userId).execute();
     return {
       userId: request.userId,
       org: request.org,

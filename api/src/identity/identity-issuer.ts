@@ -14,8 +14,9 @@ export interface IdentityIssuer {
   /**
    * Registers (or re-keys) `enrollmentId` in the organisation's CA with attributes
    * `role` and `userId`, and enrolls it. With `ownRegistrationsOnly`, an identity the CA
-   * already knows is re-keyed only if this server's code registered it (never the CA's
-   * registrar or the network's operators, whose names a person could otherwise take).
+   * already knows is re-keyed only if this server's code registered it for the same
+   * `userId` (never the CA's registrar, the network's operators or an API key's service
+   * identity, whose names a person could otherwise take).
    *
    * @throws IdentityTakenError when `ownRegistrationsOnly` and the CA holds another's registration by that id.
    * @throws Error when the organisation is unknown or the CA refuses.
@@ -66,7 +67,12 @@ export class FabricCaIssuer implements IdentityIssuer {
       await authority.register(registration);
     } catch (error) {
       if (!(error instanceof AlreadyRegisteredError)) throw error;
-      if (request.ownRegistrationsOnly === true && !(await authority.registeredByGigLedger(request.enrollmentId)))
+      // Only the same user's registration, made by this server: not the CA's registrar, an
+      // operator, or an API key's service identity whose enrollment id a person's name matches.
+      if (
+        request.ownRegistrationsOnly === true &&
+        (await authority.gigLedgerRegistration(request.enrollmentId))?.userId !== request.userId
+      )
         throw new IdentityTakenError(request.enrollmentId);
       // Known to the CA but not to this server (e.g. its database was reset): new secret, same attributes.
       await authority.updateRegistration(registration);

@@ -20,7 +20,7 @@ import type { Principal } from '../auth/principal.js';
 import { TokenService } from '../auth/tokens.js';
 import { parseApiConfig, type ApiConfig } from '../config.js';
 import { openDatabase, type Db } from '../db/database.js';
-import type { IdentityIssuer } from '../identity/identity-issuer.js';
+import { IdentityTakenError, type IdentityIssuer } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
 import type { SettlementRuntime } from '../settlement/settlement-runtime.js';
@@ -46,6 +46,12 @@ export const testOrganizations = [
 ] as const;
 
 /**
+ * Enrollment ids each test CA holds that the server did not register, as a real network's
+ * CAs hold their registrar and the network's operators.
+ */
+export const foreignCaIdentities = ['registrar', 'operator-clientorg', 'operator-talentorg', 'operator-auditorg'];
+
+/**
  * Issues stand-in identities: in API tests the in-memory ledger takes the caller's MSP
  * id and attributes from the principal, so no certificate is ever parsed.
  */
@@ -53,15 +59,25 @@ class TestIssuer implements IdentityIssuer {
   readonly organizations = testOrganizations;
   readonly issued: { org: string; enrollmentId: string; role: Role; userId: string }[] = [];
 
-  issue(request: { org: string; enrollmentId: string; role: Role; userId: string }): Promise<SigningIdentity> {
+  async issue(request: {
+    org: string;
+    enrollmentId: string;
+    role: Role;
+    userId: string;
+    ownRegistrationsOnly?: boolean;
+  }): Promise<SigningIdentity> {
+    // A turn of the event loop, as a CA's answer takes: requests at once interleave here.
+    await new Promise((resolve) => setImmediate(resolve));
     const org = testOrganizations.find((candidate) => candidate.name === request.org);
-    if (org === undefined) return Promise.reject(new Error(`no organisation ${request.org}`));
+    if (org === undefined) throw new Error(`no organisation ${request.org}`);
+    if (request.ownRegistrationsOnly === true && foreignCaIdentities.includes(request.enrollmentId))
+      throw new IdentityTakenError(request.enrollmentId);
     this.issued.push(request);
-    return Promise.resolve({
+    return {
       mspId: org.mspId,
       certificatePem: `test certificate of ${request.enrollmentId}`,
       privateKeyPem: `test key of ${request.enrollmentId}`,
-    });
+    };
   }
 
   ready(): Promise<boolean> {
