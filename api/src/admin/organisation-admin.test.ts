@@ -437,6 +437,31 @@ describe('administrators and service accounts', () => {
     }
   });
 
+  it("bootstraps an organisation's administrator under the next free name when another organisation took its default one", async () => {
+    const fresh = await startTestServer();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-taken-'));
+    try {
+      // ClientOrg's people first (as when AuditOrg joins later), one of them named as AuditOrg's default administrator.
+      await fresh.accounts.createPerson({ userId: 'admin', org: 'ClientOrg', role: 'admin' });
+      await fresh.accounts.createPerson({ userId: 'admin-auditorg', org: 'ClientOrg', role: 'client' });
+      await fresh.accounts.createPerson({ userId: 'admin-auditorg-2', org: 'TalentOrg', role: 'client' });
+      expect((await fresh.accounts.ensureBootstrapAdmin(dataDir)).created).toBe(true);
+      const written = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
+        admins: Record<string, { userId: string }>;
+      };
+      expect(written.admins.AuditOrg?.userId).toBe('admin-auditorg-3');
+      const stored = await fresh.db
+        .selectFrom('users')
+        .selectAll()
+        .where('user_id', '=', 'admin-auditorg-3')
+        .executeTakeFirst();
+      expect(stored).toMatchObject({ org: 'AuditOrg', role: 'admin', disabled: 0 });
+    } finally {
+      await fresh.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('bootstraps one administrator per organisation, each confined to it', async () => {
     const fresh = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-'));

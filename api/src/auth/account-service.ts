@@ -684,14 +684,30 @@ export class AccountService {
       // another database (PostgreSQL, then SQLite again) beside the same data folder, and
       // the file's passwords must keep working for every database it served.
       const named = admins[org.name];
-      const userId = named?.userId ?? (org === firstOrg ? 'admin' : bootstrapAdminId(org.name));
       const password = named?.password ?? randomBytes(18).toString('base64url');
-      await this.createPerson(
-        { userId, org: org.name, role: 'admin', displayName: `Administrator of ${org.name}`, password },
-        'local',
-        // Its own name, registered by an earlier start of this server (perhaps before registrations were marked).
-        { ownRegistrationsOnly: false },
-      );
+      const base = org === firstOrg ? 'admin' : bootstrapAdminId(org.name);
+      // User ids are global: another organisation's administrator may have taken the
+      // default name of one added later (`admin-<org>`), which must not keep the server
+      // from starting; the next free one is taken and written to the file.
+      const candidates =
+        named === undefined ? [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)] : [named.userId];
+      let userId: string | undefined;
+      for (const candidate of candidates) {
+        try {
+          await this.createPerson(
+            { userId: candidate, org: org.name, role: 'admin', displayName: `Administrator of ${org.name}`, password },
+            'local',
+            // Its own name, registered by an earlier start of this server (perhaps before registrations were marked).
+            { ownRegistrationsOnly: false },
+          );
+          userId = candidate;
+          break;
+        } catch (error) {
+          const taken = error instanceof ApiError && error.code === 'USER_EXISTS';
+          if (!taken || candidate === candidates.at(-1)) throw error;
+        }
+      }
+      if (userId === undefined) continue;
       created = true;
       if (named !== undefined) continue;
       admins[org.name] = { userId, password };
