@@ -7,6 +7,15 @@ import {
 } from '@gigledger/gateway';
 import type { Role } from '@gigledger/chaincode/model';
 
+/** Whom to register and enroll: see {@link IdentityIssuer.issue}. */
+export interface IdentityRequest {
+  readonly org: string;
+  readonly enrollmentId: string;
+  readonly role: Role;
+  readonly userId: string;
+  readonly ownRegistrationsOnly?: boolean;
+}
+
 /** Issues Fabric identities carrying GigLedger's certificate attributes. */
 export interface IdentityIssuer {
   /** Organisation names and MSP ids this issuer serves. */
@@ -21,13 +30,7 @@ export interface IdentityIssuer {
    * @throws IdentityTakenError when `ownRegistrationsOnly` and the CA holds another's registration by that id.
    * @throws Error when the organisation is unknown or the CA refuses.
    */
-  issue(request: {
-    org: string;
-    enrollmentId: string;
-    role: Role;
-    userId: string;
-    ownRegistrationsOnly?: boolean;
-  }): Promise<SigningIdentity>;
+  issue(request: IdentityRequest): Promise<SigningIdentity>;
   /** Whether every organisation's CA answers. */
   ready(): Promise<boolean>;
 }
@@ -52,13 +55,7 @@ export class FabricCaIssuer implements IdentityIssuer {
     this.#authorities = new Map(profile.organizations.map((org) => [org.name, new CertificateAuthority(org)]));
   }
 
-  async issue(request: {
-    org: string;
-    enrollmentId: string;
-    role: Role;
-    userId: string;
-    ownRegistrationsOnly?: boolean;
-  }): Promise<SigningIdentity> {
+  async issue(request: IdentityRequest): Promise<SigningIdentity> {
     const authority = this.#authorities.get(request.org);
     if (authority === undefined) throw new Error(`no certificate authority for organisation ${request.org}`);
     const secret = randomBytes(18).toString('base64url');

@@ -20,7 +20,7 @@ import type { Principal } from '../auth/principal.js';
 import { TokenService } from '../auth/tokens.js';
 import { parseApiConfig, type ApiConfig } from '../config.js';
 import { openDatabase, type Db } from '../db/database.js';
-import { IdentityTakenError, type IdentityIssuer } from '../identity/identity-issuer.js';
+import { IdentityTakenError, type IdentityIssuer, type IdentityRequest } from '../identity/identity-issuer.js';
 import { Wallet } from '../identity/wallet.js';
 import { createLogger } from '../observability/logger.js';
 import type { SettlementRuntime } from '../settlement/settlement-runtime.js';
@@ -57,15 +57,9 @@ export const foreignCaIdentities = ['registrar', 'operator-clientorg', 'operator
  */
 class TestIssuer implements IdentityIssuer {
   readonly organizations = testOrganizations;
-  readonly issued: { org: string; enrollmentId: string; role: Role; userId: string }[] = [];
+  readonly issued: IdentityRequest[] = [];
 
-  async issue(request: {
-    org: string;
-    enrollmentId: string;
-    role: Role;
-    userId: string;
-    ownRegistrationsOnly?: boolean;
-  }): Promise<SigningIdentity> {
+  async issue(request: IdentityRequest): Promise<SigningIdentity> {
     // A turn of the event loop, as a CA's answer takes: requests at once interleave here.
     await new Promise((resolve) => setImmediate(resolve));
     const org = testOrganizations.find((candidate) => candidate.name === request.org);
