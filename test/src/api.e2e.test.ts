@@ -202,11 +202,13 @@ describe('the API on the real network', () => {
     });
   });
 
-  it("refuses a person named as the CA's registrar or a network operator, whose secrets it must not replace, and registers others after", async () => {
+  it("refuses a person named as the CA's registrar, a network operator or another organisation's administrator, and registers others after", async () => {
     for (const [org, userId] of [
       ['TalentOrg', 'registrar'],
       ['TalentOrg', 'operator-talentorg'],
       ['ClientOrg', 'operator-clientorg'],
+      ['ClientOrg', 'operator-neworg'],
+      ['TalentOrg', 'admin-auditorg'],
     ] as const) {
       const taken = await api.call('POST', '/v1/admin/users', await api.adminToken(org), {
         userId,
@@ -214,8 +216,8 @@ describe('the API on the real network', () => {
         role: 'admin',
         password: 'a long enough password',
       });
-      expect([org, userId, taken.status]).toEqual([org, userId, 409]);
-      expect(taken.body).toMatchObject({ code: 'USER_EXISTS', field: 'body.userId' });
+      expect([org, userId, taken.status]).toEqual([org, userId, 422]);
+      expect(taken.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.userId' });
     }
     // The registrar's secret is unchanged: the CA still registers people for the API.
     const person = await api.person(`after-${randomBytes(3).toString('hex')}`, 'TalentOrg', 'freelancer');

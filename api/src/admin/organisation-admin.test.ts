@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { legacyServiceIdentityLabel } from '../auth/principal.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { createPasswordPerson } from '../test-support/password-people.js';
 
 describe('administrators and service accounts', () => {
   let server: TestServer;
@@ -130,11 +129,51 @@ describe('administrators and service accounts', () => {
     );
   });
 
+  it("refuses a person named as any organisation's administrator or operator, or the CA's registrar, naming the field, and keeps no row", async () => {
+    const before = await userCount();
+    for (const [token, org] of [
+      [talentAdmin, 'TalentOrg'],
+      [clientAdmin, 'ClientOrg'],
+      [auditAdmin, 'AuditOrg'],
+    ] as const) {
+      for (const userId of [
+        'admin',
+        'admin-auditorg',
+        'admin-talentorg-2',
+        'admin-neworg',
+        'operator',
+        'operator-clientorg',
+        'operator-neworg',
+        'registrar',
+      ]) {
+        const refused = await createUser(token, {
+          userId,
+          org,
+          role: 'freelancer',
+          password: 'a long enough password',
+        });
+        expect([org, userId, refused.status]).toEqual([org, userId, 422]);
+        expectRefused(refused, 422, 'VALIDATION_FAILED', 'body.userId');
+      }
+    }
+    expect(await userCount()).toBe(before);
+    // Names that only begin like them are people's names as any other.
+    for (const userId of ['administrator-ann', 'operators', 'admins-desk', 'registrar-bob']) {
+      const created = await createUser(clientAdmin, {
+        userId,
+        org: 'ClientOrg',
+        role: 'client',
+        password: 'a long enough password',
+      });
+      expect([userId, created.status]).toEqual([userId, 201]);
+    }
+  });
+
   it("refuses a person named after an identity the organisation's CA holds that the server did not register, and keeps no row", async () => {
     const before = await userCount();
     for (const [token, org, userId] of [
-      [talentAdmin, 'TalentOrg', 'registrar'],
-      [clientAdmin, 'ClientOrg', 'operator-clientorg'],
+      [talentAdmin, 'TalentOrg', 'ca-ops'],
+      [clientAdmin, 'ClientOrg', 'ca-ops'],
     ] as const) {
       const taken = await createUser(token, { userId, org, role: 'admin', password: 'a long enough password' });
       expectRefused(taken, 409, 'USER_EXISTS', 'body.userId');
@@ -144,7 +183,7 @@ describe('administrators and service accounts', () => {
     // The name stays free for nobody else either: refused again, not half-created.
     expectRefused(
       await createUser(talentAdmin, {
-        userId: 'registrar',
+        userId: 'ca-ops',
         org: 'TalentOrg',
         role: 'freelancer',
         password: 'another long one',
@@ -395,7 +434,12 @@ describe('administrators and service accounts', () => {
     const upgraded = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-old-'));
     try {
-      await createPasswordPerson(upgraded.accounts, 'admin', 'ClientOrg', 'admin', 'old admin pass');
+      // As the server's bootstrap made it, under the name reserved for it.
+      await upgraded.accounts.createPerson(
+        { userId: 'admin', org: 'ClientOrg', role: 'admin', password: 'old admin pass' },
+        'local',
+        { ownRegistrationsOnly: false },
+      );
       const file = path.join(dataDir, 'bootstrap-admin.json');
       writeFileSync(file, JSON.stringify({ userId: 'admin', password: 'old admin pass' }));
       await upgraded.accounts.ensureBootstrapAdmin(dataDir);
@@ -441,10 +485,20 @@ describe('administrators and service accounts', () => {
     const fresh = await startTestServer();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gl-bootstrap-taken-'));
     try {
-      // ClientOrg's people first (as when AuditOrg joins later), one of them named as AuditOrg's default administrator.
-      await fresh.accounts.createPerson({ userId: 'admin', org: 'ClientOrg', role: 'admin' });
-      await fresh.accounts.createPerson({ userId: 'admin-auditorg', org: 'ClientOrg', role: 'client' });
-      await fresh.accounts.createPerson({ userId: 'admin-auditorg-2', org: 'TalentOrg', role: 'client' });
+      // ClientOrg's people first (as when AuditOrg joins later), one of them named as AuditOrg's
+      // default administrator: a database written before such names were reserved for administrators.
+      const unreserved = { ownRegistrationsOnly: false };
+      await fresh.accounts.createPerson({ userId: 'admin', org: 'ClientOrg', role: 'admin' }, 'local', unreserved);
+      await fresh.accounts.createPerson(
+        { userId: 'admin-auditorg', org: 'ClientOrg', role: 'client' },
+        'local',
+        unreserved,
+      );
+      await fresh.accounts.createPerson(
+        { userId: 'admin-auditorg-2', org: 'TalentOrg', role: 'client' },
+        'local',
+        unreserved,
+      );
       expect((await fresh.accounts.ensureBootstrapAdmin(dataDir)).created).toBe(true);
       const written = JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-admin.json'), 'utf8')) as {
         admins: Record<string, { userId: string }>;

@@ -33,11 +33,25 @@ import {
   type Scope,
 } from './principal.js';
 
-/** A person's user id: never in the namespace of service identities. */
-export const personUserIdSchema = userIdSchema.refine(
-  (userId) => !isServiceUserId(userId),
-  `must not start with "${serviceUserIdPrefix}", which names services`,
-);
+/**
+ * Whether a user id is one the server or the network gives its own identities: the first
+ * organisation's bootstrap administrator (`admin`), every other's (`admin-<organisation>`,
+ * or `admin-<organisation>-<n>` when taken), each organisation's network operator
+ * (`operator-<organisation>`), and the CA's `registrar`. User ids are global across
+ * organisations, so one organisation's administrator naming a person so would take the
+ * name of another organisation's administrator or operator, perhaps of one not yet added.
+ */
+export function isReservedPersonUserId(userId: string): boolean {
+  return /^(admin|operator|registrar)$/.test(userId) || /^(admin|operator)-/.test(userId);
+}
+
+/** A person's user id: never in the namespace of service identities, nor a name reserved for administrators and operators. */
+export const personUserIdSchema = userIdSchema
+  .refine((userId) => !isServiceUserId(userId), `must not start with "${serviceUserIdPrefix}", which names services`)
+  .refine(
+    (userId) => !isReservedPersonUserId(userId),
+    'must not be "admin", "operator" or "registrar" nor start with "admin-" or "operator-": those name the organisations\' administrators and operators',
+  );
 
 /** An organisation of the network as the API names it (`ClientOrg`: its MSP id without `MSP`). */
 const organisationNameSchema = z
@@ -204,7 +218,9 @@ export class AccountService {
    * Registers and enrolls a person in their organisation's CA and records them.
    * Administrators may only do this for their own organisation; callers check that.
    *
-   * @throws ApiError 422 for an unknown organisation or a user id in the service namespace;
+   * @throws ApiError 422 for an unknown organisation, a user id in the service namespace, or
+   *   one reserved for administrators and operators (see {@link isReservedPersonUserId})
+   *   unless `ownRegistrationsOnly` is false;
    *   409 USER_EXISTS when the userId is taken by a person, an API key's name, or an identity
    *   of the organisation's CA this server did not register (its registrar, the network's operators),
    *   unless `ownRegistrationsOnly` is false (the server's own bootstrap administrators).
@@ -217,6 +233,9 @@ export class AccountService {
     const mspId = this.#mspIdOf(request.org);
     if (isServiceUserId(request.userId)) {
       throw invalidInput('userId', `must not start with "${serviceUserIdPrefix}", which names services`);
+    }
+    if (options.ownRegistrationsOnly !== false && isReservedPersonUserId(request.userId)) {
+      throw invalidInput('userId', "is reserved for the organisations' administrators and operators");
     }
     const existing = await this.#db
       .selectFrom('users')

@@ -83,7 +83,7 @@ describe('people and keys of an organisation that left the channel', () => {
 
   it('answer 403 ORGANISATION_NOT_MEMBER to a token issued before the removal and to an API key, and work again once it rejoins', async () => {
     const person = await server().person('tomas', 'TalentOrg', 'freelancer');
-    const admin = await server().person('admin-talent', 'TalentOrg', 'admin');
+    const admin = await server().person('talent-admin', 'TalentOrg', 'admin');
     const service = await server().service('talent-hr', 'TalentOrg', 'hr');
     expect((await server().request('GET', '/v1/me', { token: person.token })).status).toBe(200);
 

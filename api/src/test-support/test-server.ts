@@ -47,9 +47,16 @@ export const testOrganizations = [
 
 /**
  * Enrollment ids each test CA holds that the server did not register, as a real network's
- * CAs hold their registrar and the network's operators.
+ * CAs hold their registrar, the network's operators and whomever an operator registered
+ * with `fabric-ca-client` by hand (`ca-ops`).
  */
-export const foreignCaIdentities = ['registrar', 'operator-clientorg', 'operator-talentorg', 'operator-auditorg'];
+export const foreignCaIdentities = [
+  'registrar',
+  'operator-clientorg',
+  'operator-talentorg',
+  'operator-auditorg',
+  'ca-ops',
+];
 
 /**
  * Issues stand-in identities: in API tests the in-memory ledger takes the caller's MSP
