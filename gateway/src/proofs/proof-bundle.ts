@@ -39,7 +39,8 @@ export const readableProofVersions = [2, proofVersion] as const;
  *   signed block, in ascending block order. Consecutive blocks form a run, each header
  *   linked to the one before by its `previous_hash`; the last block of every run carries
  *   orderer signatures in the bundle: the signed block's (`signedBlock`), the transaction
- *   block's (`block.signatures`) or an entry of `anchors`. A bundle's size therefore does not
+ *   block's (`block.signatures`) or an entry of `anchors` (ascending too). Every ECDSA
+ *   signature is in the low-S form Fabric signs and accepts. A bundle's size therefore does not
  *   grow with the ledger's height (version 2 carried every header from the lowest part's
  *   block to the newest). When the configuration the signed block names no longer accepts
  *   the orderer signatures of an anchor (its orderer removed, or its certificate expired

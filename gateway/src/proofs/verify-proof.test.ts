@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { p256 } from '@noble/curves/nist';
 import { binaryParts, proofCreatorMspId, type ProofBundle } from './proof-bundle.js';
 import { evaluateSignaturePolicy } from './policy.js';
 import { keepEndorsementsOf, rewriteDefinitionPolicy, rewriteEnvelope } from './tamper.js';
@@ -316,10 +317,18 @@ describe('verifyProof on a bundle whose parts are proven by their own blocks', (
     expect(anchorRefused(flipOrdererSignature(copy(), (length) => length - 1))).toBe(false);
   });
 
-  it('refuses headers out of order or twice, an anchor twice, and an anchor of a block without a header', () => {
+  it('refuses headers or anchors out of order or twice, and an anchor of a block without a header', () => {
     const reversed = copy();
     reversed.headers = [...reversed.headers].reverse();
     expect(verifyProof(reversed).failures[0]).toMatchObject({ code: 'HEADER_CHAIN', where: 'headers.1' });
+    expect(fixture.anchors!.length).toBeGreaterThan(1);
+    const anchorsReversed = copy();
+    anchorsReversed.anchors = [...anchorsReversed.anchors!].reverse();
+    expect(verifyProof(anchorsReversed).failures[0]).toEqual({
+      code: 'HEADER_CHAIN',
+      where: 'anchors.1',
+      message: `anchors.1: block ${String(anchorsReversed.anchors[1]!.number)} after block ${String(anchorsReversed.anchors[0]!.number)}; anchors are in ascending block order`,
+    });
     const twice = copy();
     twice.headers = [twice.headers[0]!, ...twice.headers];
     expect(verifyProof(twice).failures[0]?.message).toContain('headers are in ascending block order, each block once');
@@ -516,6 +525,49 @@ describe('verifyProof names the part and the reason of a broken signature', () =
   });
 });
 
+describe('verifyProof refuses ECDSA signatures whose S is above half the curve order, as Fabric does', () => {
+  /** Every orderer signature of a `common.Metadata` rewritten as (r, n − s), which verifies wherever (r, s) does. */
+  const withHighS = (signatures: string): string => {
+    const metadata = common.Metadata.deserializeBinary(Buffer.from(signatures, 'base64'));
+    for (const entry of metadata.getSignaturesList()) {
+      const low = p256.Signature.fromBytes(entry.getSignature_asU8(), 'der');
+      expect(low.hasHighS()).toBe(false);
+      const high = new p256.Signature(low.r, p256.Point.CURVE().n - low.s);
+      entry.setSignature(high.toBytes('der'));
+    }
+    return Buffer.from(metadata.serializeBinary()).toString('base64');
+  };
+  const highSMessage = 'an ECDSA signature whose S is above half the curve order, which Fabric refuses (low-S rule)';
+
+  it("refuses the signed block's orderer signatures in their high-S form, naming the signature", () => {
+    const bundle = copy();
+    bundle.signedBlock.signatures = withHighS(bundle.signedBlock.signatures);
+    expect(verifyProof(bundle).failures[0]).toEqual({
+      code: 'ORDERER_SIGNATURE',
+      where: `orderer signature 1 of block ${fixture.signedBlock.number}`,
+      message: `orderer signature 1 of block ${fixture.signedBlock.number}: ${highSMessage}`,
+    });
+  });
+
+  it("refuses each anchor's and the transaction block's orderer signatures in their high-S form", () => {
+    for (const anchor of fixture.anchors ?? []) {
+      const bundle = copy();
+      const changed = bundle.anchors!.find((candidate) => candidate.number === anchor.number)!;
+      changed.signatures = withHighS(changed.signatures);
+      expect(verifyProof(bundle).failures[0]).toEqual({
+        code: 'ORDERER_SIGNATURE',
+        where: `orderer signature 1 of block ${anchor.number}`,
+        message: `orderer signature 1 of block ${anchor.number}: ${highSMessage}`,
+      });
+    }
+    const bundle = copy();
+    bundle.block.signatures = withHighS(bundle.block.signatures);
+    const failure = verifyProof(bundle).failures[0];
+    expect(failure?.code).toBe('ORDERER_SIGNATURE');
+    expect(failure?.message).toContain(highSMessage);
+  });
+});
+
 describe('verifyProof applies the key-level endorsement policies a bundle carries', () => {
   // The fixture accepts an agreement whose draft set the agreement key's policy (both parties' organisations).
   const entries = fixture.keyPolicies ?? [];
@@ -694,6 +746,7 @@ describe('verifyProof judges certificates at times the signatures bind, not at e
       const bundle = { ...copy(), exportedAt };
       expect([exportedAt, verifyProof(bundle).failures]).toEqual([exportedAt, []]);
     }
+    expect(verifyProof(copy()).notChecked.join('\n')).toContain('`exportedAt` is the exporter’s statement');
   });
 
   it('says in the verdict how orderer certificates are judged', () => {

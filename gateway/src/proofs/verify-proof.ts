@@ -1,5 +1,6 @@
 import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { p256, p384 } from '@noble/curves/nist';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type HeaderFields } from './block-hash.js';
 import { readChannelConfig, type ChannelConfig } from './channel-config.js';
 import { checkIdentity, type CheckedIdentity, type SigningTime } from './identities.js';
@@ -82,6 +83,7 @@ const notChecked = [
   'a key-level (state-based) policy is read from the signed transaction that set it; where that transaction sits on the ledger (unless in the proven transaction’s own block), that it committed VALID, that no transaction between it and the proven one changed the policy, and that no other written key had one are the exporting peer’s word (Fabric keeps key metadata in state, which no hash covers)',
   'the chaincode definition is the one whose sequence the transaction read, committed by a _lifecycle transaction hashed into its block’s header; that it was still in force when the transaction committed rests on the VALID flag (Fabric’s MVCC check), like the flag itself',
   'blocks a bundle proves by their own orderer signatures (the transaction’s, a configuration’s, a chaincode definition commit’s) are each the ordering service’s word for that height, as the newest block is; the headers between them are not carried, so that they are one chain rests on the same signatures',
+  '`exportedAt` is the exporter’s statement of when it wrote the bundle; nothing signs it, and no verdict depends on it',
   'certificates are judged at the transaction’s time (its channel header’s timestamp, which its creator and endorsers sign): a certificate an MSP’s revocation list names with a later date still counts; nothing dates the orderers’ signatures of a block, so an orderer’s certificate counts when it was valid and unrevoked at some moment from the transaction’s time to the verification',
 ];
 
@@ -221,9 +223,31 @@ function fieldsOf(header: common.BlockHeader): HeaderFields {
   };
 }
 
+/** ECDSA curves by the name Node gives a key's curve, for the order that bounds a low S. */
+const ecdsaCurves: Readonly<Record<string, typeof p256>> = { prime256v1: p256, secp384r1: p384 };
+
 /**
- * Whether a signature verifies, after insisting it is DER (refusing with `code` at
- * `where` when it is not).
+ * Why an ECDSA signature's S is not in its low form (at most half the curve's order), or
+ * undefined when it is or the key is not ECDSA. (r, n − s) verifies wherever (r, s) does,
+ * so without this rule anyone could change the bytes of an orderer's or endorser's
+ * signature and keep it valid; Fabric's signers write the low form and its BCCSP refuses
+ * the other (`verifyECDSA`: "Invalid S. Must be smaller than half the order").
+ */
+function highSProblem(signature: Uint8Array, certificate: X509Certificate): string | undefined {
+  const curve = ecdsaCurves[certificate.publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (curve === undefined) return undefined;
+  try {
+    return curve.Signature.fromBytes(signature, 'der').hasHighS()
+      ? 'an ECDSA signature whose S is above half the curve order, which Fabric refuses (low-S rule)'
+      : undefined;
+  } catch {
+    return "not a DER-encoded ECDSA signature of the certificate key's curve";
+  }
+}
+
+/**
+ * Whether a signature verifies, after insisting it is DER with a low S (refusing with
+ * `code` at `where` when it is not).
  */
 function verifies(
   message: Uint8Array,
@@ -232,7 +256,7 @@ function verifies(
   code: ProofFailure['code'],
   where: string,
 ): boolean {
-  const problem = derSignatureProblem(signature);
+  const problem = derSignatureProblem(signature) ?? highSProblem(signature, certificate);
   if (problem !== undefined) refuse(code, where, `${where}: ${problem}`);
   try {
     return verifySignature('sha256', message, certificate.publicKey, signature);
@@ -1018,6 +1042,14 @@ function check(bundle: ProofBundle): Checked {
         'HEADER_CHAIN',
         where,
         `${where}: block ${anchor.number}'s orderer signatures are in the bundle already; a block has one entry`,
+      );
+    // One order, as for headers, so that no two byte forms of a bundle say the same.
+    const previous = [...anchors.keys()].at(-1);
+    if (previous !== undefined && anchor.number < previous)
+      refuse(
+        'HEADER_CHAIN',
+        where,
+        `${where}: block ${anchor.number} after block ${previous}; anchors are in ascending block order`,
       );
     anchors.set(anchor.number, anchor.signatures);
   });
