@@ -43,6 +43,23 @@ export function gatewayCredentials(identity: SigningIdentity): GatewayCredential
   };
 }
 
+/**
+ * Whether a DER-encoded ECDSA signature by `publicKey` has its S above half the curve's
+ * order: (r, n − s) verifies wherever (r, s) does, so a verifier that takes both lets
+ * anyone change a signature's bytes and keep it valid. Fabric signs the low form and its
+ * BCCSP refuses the other (`verifyECDSA`: "Invalid S. Must be smaller than half the
+ * order"). False for a key on another curve or of another type.
+ *
+ * @throws Error when the bytes are not a DER ECDSA signature on the key's curve.
+ */
+export function hasHighS(signature: Uint8Array, publicKey: KeyObject): boolean {
+  const curve =
+    publicKey.asymmetricKeyType === 'ec'
+      ? curves[(publicKey.asymmetricKeyDetails?.namedCurve ?? '') as keyof typeof curves]
+      : undefined;
+  return curve !== undefined && curve.Signature.fromBytes(signature, 'der').hasHighS();
+}
+
 function nativeEcdsaSigner(key: KeyObject): Signer {
   const curveName = key.asymmetricKeyDetails?.namedCurve ?? '';
   const curve = key.asymmetricKeyType === 'ec' ? curves[curveName as keyof typeof curves] : undefined;

@@ -1,6 +1,6 @@
 import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { p256, p384 } from '@noble/curves/nist';
+import { hasHighS } from '../identity.js';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type HeaderFields } from './block-hash.js';
 import { readChannelConfig, type ChannelConfig } from './channel-config.js';
 import { checkIdentity, type CheckedIdentity, type SigningTime } from './identities.js';
@@ -223,21 +223,10 @@ function fieldsOf(header: common.BlockHeader): HeaderFields {
   };
 }
 
-/** ECDSA curves by the name Node gives a key's curve, for the order that bounds a low S. */
-const ecdsaCurves: Readonly<Record<string, typeof p256>> = { prime256v1: p256, secp384r1: p384 };
-
-/**
- * Why an ECDSA signature's S is not in its low form (at most half the curve's order), or
- * undefined when it is or the key is not ECDSA. (r, n − s) verifies wherever (r, s) does,
- * so without this rule anyone could change the bytes of an orderer's or endorser's
- * signature and keep it valid; Fabric's signers write the low form and its BCCSP refuses
- * the other (`verifyECDSA`: "Invalid S. Must be smaller than half the order").
- */
+/** Why an ECDSA signature is not in the low-S form Fabric accepts ({@link hasHighS}), or undefined when it is. */
 function highSProblem(signature: Uint8Array, certificate: X509Certificate): string | undefined {
-  const curve = ecdsaCurves[certificate.publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
-  if (curve === undefined) return undefined;
   try {
-    return curve.Signature.fromBytes(signature, 'der').hasHighS()
+    return hasHighS(signature, certificate.publicKey)
       ? 'an ECDSA signature whose S is above half the curve order, which Fabric refuses (low-S rule)'
       : undefined;
   } catch {
