@@ -297,6 +297,55 @@ describe('auditor access over HTTP', () => {
     expect([command.answer.status, command.added]).toEqual([403, 0]);
   });
 
+  it('logs reads whose input is refused: lone surrogates answered 422 as for anyone, a bad body for the record its path names', async () => {
+    const rows = async () =>
+      Number(
+        (
+          await server.db
+            .selectFrom('read_log')
+            .select((eb) => eb.fn.countAll<number | string>().as('rows'))
+            .executeTakeFirstOrThrow()
+        ).rows,
+      );
+    const freelancer = kit.cast.freelancer;
+    for (const [path, body] of [
+      ['/v1/credentials/verify', { credentialId: 'x1', revealedClaims: [], expectedSubject: '\ud800' }],
+      [`/v1/agreements/${agreementId}/terms/verify`, { a: '\ud800' }],
+      [`/v1/agreements/${agreementId}/terms/verify`, { ['\udc00key']: 'x\ud800y' }],
+      ['/v1/credentials/vc/verify', { credential: { id: '\ud800' } }],
+    ] as const) {
+      const anyone = await server.request('POST', path, { token: freelancer.token, body });
+      for (const reader of [auditor, hr]) {
+        const before = await rows();
+        const answer = await server.request('POST', path, { token: reader.token, body });
+        expect([path, reader.party.userId, answer.status]).toEqual([path, reader.party.userId, anyone.status]);
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect((await rows()) - before).toBe(1);
+        expect((await newestRow()).status).toBe(answer.status);
+      }
+    }
+    // The body is refused before any record is read, but the path names the agreement: both
+    // parties' organisations see the attempt in their log.
+    const refused = await server.request('POST', `/v1/agreements/${agreementId}/terms/verify`, {
+      token: auditor.token,
+      body: { bogus: 1 },
+    });
+    expect(refused).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED' } });
+    for (const [admin, mspId] of [
+      [talentAdmin, 'TalentOrgMSP'],
+      [clientAdmin, 'ClientOrgMSP'],
+    ] as const) {
+      const [last] = (await readLog(admin)).entries.slice(-1);
+      expect(last).toMatchObject({
+        principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
+        operation: 'POST /v1/agreements/:agreementId/terms/verify',
+        organisations: [mspId],
+        status: 422,
+      });
+    }
+  });
+
   it('refuses an anchoring request that sends fields, naming them', async () => {
     const refused = await server.request('POST', '/v1/audit/read-log/anchors', {
       token: clientAdmin.token,

@@ -82,6 +82,26 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
   return { organisations: [...organisations].sort(), count: count(value) };
 }
 
+/**
+ * The RFC 8785 text of a read's arguments, whose SHA-256 the log keeps. RFC 8785 has no
+ * form for a lone surrogate (a string that is not Unicode, which JSON's `\ud800` escape
+ * can still send), so such strings and keys are hashed with each lone surrogate as
+ * U+FFFD: the read is logged, and refused as its route refuses that input.
+ */
+function canonicalArguments(value: unknown): string {
+  try {
+    return canonicalize(value) ?? 'null';
+  } catch {
+    const wellFormed = (node: unknown): unknown => {
+      if (typeof node === 'string') return node.toWellFormed();
+      if (Array.isArray(node)) return node.map(wellFormed);
+      if (node === null || typeof node !== 'object') return node;
+      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key.toWellFormed(), wellFormed(child)]));
+    };
+    return canonicalize(wellFormed(value)) ?? 'null';
+  }
+}
+
 /** One read as the front door saw it, before it is logged. */
 export interface ObservedRead {
   readonly principal: Principal;
@@ -171,9 +191,11 @@ export class ReadRecorder {
       // The organisations a read was about see it in their log whatever it answered: the
       // records it asked for are looked up (a refusal or an empty answer names nobody, and
       // an answer names only the parties it shows, an access log its accessors rather than
-      // the dataset's controller), and the organisations it named are kept. Malformed
-      // input (400, 422, or as `inputRefused` says) asked for no record the ledger could
-      // name, and is logged without calling the ledger: only the organisations it named are kept.
+      // the dataset's controller), and the organisations it named are kept. Of a read whose
+      // input was refused (400, 422, or as `inputRefused` says) only the record its REST
+      // path names is looked up (a malformed body to `/agreements/A-100/terms/verify` still
+      // concerns A-100's parties); what its refused query, body or GraphQL arguments name
+      // is not, and only the organisations they name are kept.
       const named = read.subjects ?? { organisations: [], targets: [] };
       // What a caller named as an organisation is kept only if it could be one: a refused
       // read naming `Evil\u202EOrg` concerns no member, and its text is not the log's to keep.
@@ -182,9 +204,10 @@ export class ReadRecorder {
         organisations: named.organisations.filter((org) => mspIdSchema.safeParse(org).success),
       };
       const malformed = read.inputRefused ?? (read.status === 400 || read.status === 422);
+      const lookedUp = malformed ? { ...about, targets: about.targets.filter((target) => target.inPath) } : about;
       const concerned =
-        this.#subjects !== undefined && !malformed
-          ? await this.#subjects.organisationsOf(about, log)
+        this.#subjects !== undefined
+          ? await this.#subjects.organisationsOf(lookedUp, log)
           : [...about.organisations].sort();
       const orgs = [...new Set([...organisations, ...concerned])].sort();
       const at = new Date().toISOString();
@@ -210,7 +233,7 @@ export class ReadRecorder {
       // then came from the answer's organisations), which an organisation shown its own
       // grants on the row would learn.
       const grants = openedNothing ? [] : grantsCovering(scope, read.kinds, orgs, at);
-      const argumentsJson = canonicalize(read.arguments ?? null) ?? 'null';
+      const argumentsJson = canonicalArguments(read.arguments ?? null);
       return await this.#log.append({
         at,
         principal: {
