@@ -145,6 +145,9 @@ describe('administrators and service accounts', () => {
         'operator-clientorg',
         'operator-neworg',
         'registrar',
+        'settlement-service',
+        'read-log-anchor',
+        'audit-index-check',
       ]) {
         const refused = await createUser(token, {
           userId,

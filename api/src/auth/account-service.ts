@@ -37,12 +37,17 @@ import {
  * Whether a user id is one the server or the network gives its own identities: the first
  * organisation's bootstrap administrator (`admin`), every other's (`admin-<organisation>`,
  * or `admin-<organisation>-<n>` when taken), each organisation's network operator
- * (`operator-<organisation>`), and the CA's `registrar`. User ids are global across
+ * (`operator-<organisation>`), the CA's `registrar`, and the server's own services
+ * (`settlement-service`, …: {@link reservedServiceNames}). User ids are global across
  * organisations, so one organisation's administrator naming a person so would take the
  * name of another organisation's administrator or operator, perhaps of one not yet added.
  */
 export function isReservedPersonUserId(userId: string): boolean {
-  return /^(admin|operator|registrar)$/.test(userId) || /^(admin|operator)-/.test(userId);
+  return (
+    /^(admin|operator|registrar)$/.test(userId) ||
+    /^(admin|operator)-/.test(userId) ||
+    reservedServiceNames.includes(userId)
+  );
 }
 
 /** A person's user id: never in the namespace of service identities, nor a name reserved for administrators and operators. */
@@ -50,7 +55,7 @@ export const personUserIdSchema = userIdSchema
   .refine((userId) => !isServiceUserId(userId), `must not start with "${serviceUserIdPrefix}", which names services`)
   .refine(
     (userId) => !isReservedPersonUserId(userId),
-    'must not be "admin", "operator" or "registrar" nor start with "admin-" or "operator-": those name the organisations\' administrators and operators',
+    'must not be "admin", "operator", "registrar" or the name of one of the server\'s services, nor start with "admin-" or "operator-": those name the organisations\' administrators, operators and services',
   );
 
 /** An organisation of the network as the API names it (`ClientOrg`: its MSP id without `MSP`). */
