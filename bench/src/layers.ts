@@ -125,17 +125,17 @@ function businessWorkload(layer: BusinessPath, prefix: string, drafted: string[]
   return async (timer: CallTimer) => {
     const agreementId = `${prefix}-${next}`;
     next += 1;
-    await timer.call(1, () => layer.draft(agreementId));
+    await timer.call(1, () => layer.draft(agreementId), 'draft');
     drafted.push(agreementId);
-    const terms = await timer.call(0, () => layer.termsSha256(agreementId));
-    await timer.call(1, () => layer.accept(agreementId, terms));
-    const funded = await timer.call(1, () => layer.fund(agreementId));
-    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, funded)));
-    await timer.call(1, () => layer.deliver(agreementId));
-    await timer.call(1, () => layer.acceptMilestone(agreementId));
-    const released = await timer.call(1, () => layer.release(agreementId));
-    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, released)));
-    await timer.call(1, () => layer.issueCredential());
+    const terms = await timer.call(0, () => layer.termsSha256(agreementId), 'terms');
+    await timer.call(1, () => layer.accept(agreementId, terms), 'accept');
+    const funded = await timer.call(1, () => layer.fund(agreementId), 'fund');
+    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, funded)), 'confirm-funding');
+    await timer.call(1, () => layer.deliver(agreementId), 'deliver');
+    await timer.call(1, () => layer.acceptMilestone(agreementId), 'accept-milestone');
+    const released = await timer.call(1, () => layer.release(agreementId), 'release');
+    await timer.call(1, () => layer.confirm(agreementId, pendingInstruction(agreementId, released)), 'confirm-release');
+    await timer.call(1, () => layer.issueCredential(), 'issue-credential');
   };
 }
 

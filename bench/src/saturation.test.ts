@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { runLevel, type Workload } from './saturation.js';
+import { findKnee, runLevel, type Workload } from './saturation.js';
 
 describe('runLevel', () => {
   it('opens its window only once every worker has had an answer, and does not count the warm-up', async () => {
@@ -73,5 +73,64 @@ describe('runLevel', () => {
     expect(seen).toEqual(['opened', 'closed']);
     expect(figures.calls).toBeGreaterThan(0);
     expect(figures.throughput).toBeCloseTo(figures.calls / 0.02);
+  });
+});
+
+/** A unit of four calls of `ms` each, named by step, as the business workload's unit is of ten. */
+const unitOfFour =
+  (ms: () => number): Workload =>
+  async (timer) => {
+    for (const step of ['draft', 'accept', 'fund', 'release']) await timer.call(1, () => delay(ms()), step);
+  };
+
+describe('steady windows', () => {
+  it("says a window holding a unit's steps in their proportions is steady, and one holding mostly one step is not", async () => {
+    const steady = await runLevel(
+      unitOfFour(() => 1),
+      4,
+      0.2,
+    );
+    expect(steady.steady).toBe(true);
+    expect([...steady.steps.keys()]).toEqual(['draft', 'accept', 'fund', 'release']);
+
+    // Every worker starts at once and a step takes longer than half the window: the window
+    // holds the second step's answers alone, as a short window at a high level does.
+    const lockstep = await runLevel(
+      unitOfFour(() => 60),
+      4,
+      0.09,
+    );
+    expect(lockstep.steady).toBe(false);
+    expect(lockstep.steps.get('accept')).toBe(4);
+    expect(lockstep.steps.get('fund')).toBe(0);
+
+    // Calls without steps are one step: always steady.
+    const plain = await runLevel(async (timer) => timer.call(1, () => delay(1)), 2, 0.02);
+    expect([plain.steady, plain.steps.size]).toEqual([true, 0]);
+  });
+
+  it('takes no unsteady level for the knee, however high its throughput', async () => {
+    let level = 0;
+    const lines: string[] = [];
+    const figures = await findKnee(
+      'L3',
+      'tx/s',
+      // One worker's short steps at the first and last level (about 100 tx/s); at the
+      // second, 16 workers in step whose window holds no draft (48 answers in 0.2 s).
+      unitOfFour(() => (level === 2 ? 60 : 10)),
+      [1, 16, 1],
+      0.2,
+      (line) => lines.push(line),
+      () => {
+        level += 1;
+        return Promise.resolve({ finish: () => undefined });
+      },
+    );
+    const [first, second, third] = figures.levels;
+    expect(second?.steady).toBe(false);
+    expect(second?.throughput).toBeGreaterThan(Math.max(first?.throughput ?? 0, third?.throughput ?? 0));
+    expect([first?.steady, third?.steady]).toEqual([true, true]);
+    expect(figures.knee.steady).toBe(true);
+    expect(lines[1]).toContain('not steady (calls by step draft 0, accept 16');
   });
 });

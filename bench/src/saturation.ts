@@ -5,7 +5,12 @@ class LevelOver extends Error {}
 
 /** Times one call of a workload; `commits` is how many ledger transactions the call commits. */
 export interface CallTimer {
-  call<T>(commits: number, run: () => Promise<T>): Promise<T>;
+  /**
+   * Times one call that commits `commits` transactions when it answers. `step` names the
+   * call's place in a unit of several calls, so that a level can tell whether its window
+   * held them in their steady proportions (see {@link LevelFigures.steady}).
+   */
+  call<T>(commits: number, run: () => Promise<T>, step?: string): Promise<T>;
 }
 
 /** What one in-flight level of a closed loop achieved. */
@@ -31,7 +36,22 @@ export interface LevelFigures {
    * validation code, the HTTP status and error code, or the error's name).
    */
   readonly failures: ReadonlyMap<string, number>;
+  /** Calls answered within the window by step, for a workload whose calls name theirs. */
+  readonly steps: ReadonlyMap<string, number>;
+  /**
+   * Whether the window held the unit's steps in their steady proportions: each step's
+   * calls at least {@link steadyStepShare} of the most frequent one's (true for a
+   * workload without steps). A unit's steps differ in cost (a draft carries private data,
+   * a read commits nothing), and all workers start their first unit at once; where one
+   * call takes seconds the workers still move through their units in step when the
+   * window opens, so the window holds mostly some steps, and its throughput is theirs,
+   * not the workload's.
+   */
+  readonly steady: boolean;
 }
+
+/** The least share of the most frequent step's calls every step must have in a steady window. */
+export const steadyStepShare = 0.5;
 
 /**
  * A workload's one unit, run by a worker again and again; `worker` and `round` make its
@@ -100,6 +120,8 @@ export async function runLevel(
   };
   let commits = 0;
   let callsFailed = 0;
+  // Every step named during the level, and how many of its calls answered within the window.
+  const stepCalls = new Map<string, number>();
   const started = performance.now();
   let windowStart: number | undefined;
   let windowEnd = Number.POSITIVE_INFINITY;
@@ -132,8 +154,9 @@ export async function runLevel(
       if (workersAnswered === inFlight) open();
     };
     const timer: CallTimer = {
-      async call(committing, run) {
+      async call(committing, run, step) {
         if (closed) throw new LevelOver();
+        if (step !== undefined && !stepCalls.has(step)) stepCalls.set(step, 0);
         const callStarted = performance.now();
         try {
           const value = await run();
@@ -141,6 +164,7 @@ export async function runLevel(
           if (inWindow(answeredAt)) {
             latencies.push(answeredAt - callStarted);
             commits += committing;
+            if (step !== undefined) stepCalls.set(step, (stepCalls.get(step) ?? 0) + 1);
           }
           return value;
         } catch (error) {
@@ -180,7 +204,15 @@ export async function runLevel(
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     failures,
+    steps: stepCalls,
+    steady: steadyMix(stepCalls),
   };
+}
+
+function steadyMix(steps: ReadonlyMap<string, number>): boolean {
+  if (steps.size < 2) return true;
+  const counts = [...steps.values()];
+  return Math.min(...counts) >= steadyStepShare * Math.max(...counts);
 }
 
 /** A layer's levels and where its throughput stopped rising. */
@@ -188,7 +220,7 @@ export interface LayerFigures {
   readonly name: string;
   readonly unit: string;
   readonly levels: readonly LevelFigures[];
-  /** The level with the highest throughput. */
+  /** The steady level with the highest throughput (the highest of all when none is steady). */
   readonly knee: LevelFigures;
 }
 
@@ -237,21 +269,26 @@ export async function findKnee(
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
     const probed = await watch?.finish(figures);
     if (probed !== undefined) report(`${''.padEnd(26)} ${probed}`);
-    if (best === undefined || figures.throughput > best.throughput * 1.05) {
+    // A level whose window was not steady raises nothing: its throughput is some steps'.
+    if (figures.steady && (best === undefined || figures.throughput > best.throughput * 1.05)) {
       flat = 0;
     } else {
       flat += 1;
     }
-    if (best === undefined || figures.throughput > best.throughput) best = figures;
+    if (figures.steady && (best === undefined || figures.throughput > best.throughput)) best = figures;
     if (flat >= flatLevelsToStop) break;
   }
+  best ??= measured.reduce<LevelFigures | undefined>(
+    (highest, level) => (highest === undefined || level.throughput > highest.throughput ? level : highest),
+    undefined,
+  );
   if (best === undefined) throw new Error('a layer needs at least one level');
   return { name, unit, levels: measured, knee: best };
 }
 
-/** Every level of a layer in one line, e.g. `8: 40.1, 16: 80.3, 32: 79.9 tx/s`. */
+/** Every level of a layer in one line, e.g. `8: 40.1, 16: 80.3, 32: 79.9 tx/s`; `*` marks a window that was not steady. */
 export function formatCurve(layer: LayerFigures): string {
-  return `${layer.levels.map((level) => `${level.inFlight}: ${level.throughput.toFixed(1)}`).join(', ')} ${layer.unit}`;
+  return `${layer.levels.map((level) => `${level.inFlight}: ${level.throughput.toFixed(1)}${level.steady ? '' : '*'}`).join(', ')} ${layer.unit}`;
 }
 
 /** Failures of every level of a layer, by kind, e.g. `3× MVCC_READ_CONFLICT (at 256)`. */
@@ -274,6 +311,11 @@ export function formatLevel(figures: LevelFigures, unit: string): string {
     `${String(figures.inFlight).padStart(4)} in flight: ${figures.throughput.toFixed(1).padStart(7)} ${unit}, ` +
     `p50 ${figures.p50.toFixed(0).padStart(5)} ms, p99 ${figures.p99.toFixed(0).padStart(5)} ms, ` +
     `${figures.calls} calls in ${figures.seconds.toFixed(0)} s after ${figures.warmupSeconds.toFixed(1)} s warm-up, ` +
-    `${failureCount(figures)} failed${failures === '' ? '' : ` (${failures})`}`
+    `${failureCount(figures)} failed${failures === '' ? '' : ` (${failures})`}` +
+    (figures.steady ? '' : `; not steady (calls by step ${formatSteps(figures.steps)}): not a knee`)
   );
+}
+
+function formatSteps(steps: ReadonlyMap<string, number>): string {
+  return [...steps].map(([step, count]) => `${step} ${count}`).join(', ');
 }
