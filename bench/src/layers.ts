@@ -120,6 +120,9 @@ const claims = () => [
  * One agreement's whole life and one credential issuance: ten calls, nine commits. Each
  * agreement drafted is added to `drafted`, for the reads that follow.
  */
+/** Calls in one unit of {@link businessWorkload}: levels spread their workers' starts over a unit's duration. */
+const businessUnitCalls = 10;
+
 function businessWorkload(layer: BusinessPath, prefix: string, drafted: string[]): Workload {
   let next = 0;
   return async (timer: CallTimer) => {
@@ -655,7 +658,7 @@ async function main(): Promise<void> {
           },
         };
       };
-    const measure = async (name: string, unit: string, workload: Workload) => {
+    const measure = async (name: string, unit: string, workload: Workload, unitCalls?: number) => {
       wasted.set(name, new Map());
       // A short warm-up, so no layer pays alone for first connections and compilation.
       await findKnee(`${name} (warm-up)`, unit, workload, [2], 2, () => undefined);
@@ -667,6 +670,7 @@ async function main(): Promise<void> {
         seconds,
         log,
         cpuProbe(unit === 'tx/s' ? 'tx' : 'read', name),
+        { unitCalls },
       );
       log(
         `${name.padEnd(26)} knee at ${figures.knee.inFlight} in flight: ${figures.knee.throughput.toFixed(1)} ${unit}`,
@@ -737,11 +741,21 @@ async function main(): Promise<void> {
     }
     const apiAgreements: string[] = [];
     const l2 = wanted.has('L2')
-      ? await measure('L2 business (gateway)', 'tx/s', businessWorkload(gatewayLayer, `L2-${run}`, directAgreements))
+      ? await measure(
+          'L2 business (gateway)',
+          'tx/s',
+          businessWorkload(gatewayLayer, `L2-${run}`, directAgreements),
+          businessUnitCalls,
+        )
       : undefined;
     const restLayer = restPath(api.url, tokens, apiCast);
     const l3 = wanted.has('L3')
-      ? await measure('L3 business (REST)', 'tx/s', businessWorkload(restLayer, `L3-${run}`, apiAgreements))
+      ? await measure(
+          'L3 business (REST)',
+          'tx/s',
+          businessWorkload(restLayer, `L3-${run}`, apiAgreements),
+          businessUnitCalls,
+        )
       : undefined;
     /**
      * This build and the baseline in turn at each level, twice, so drift in the machine's
@@ -782,7 +796,12 @@ async function main(): Promise<void> {
     }
     const graphqlLayer = graphqlPath(api.url, tokens, apiCast);
     const l4 = wanted.has('L4')
-      ? await measure('L4 business (GraphQL)', 'tx/s', businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements))
+      ? await measure(
+          'L4 business (GraphQL)',
+          'tx/s',
+          businessWorkload(graphqlLayer, `L4-${run}`, apiAgreements),
+          businessUnitCalls,
+        )
       : undefined;
 
     // Reads of agreements the business layers drafted, each by their own client.

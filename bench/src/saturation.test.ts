@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { findKnee, runLevel, type Workload } from './saturation.js';
+import { findKnee, longestRampSeconds, rampFor, runLevel, type LevelFigures, type Workload } from './saturation.js';
 
 describe('runLevel', () => {
   it('opens its window only once every worker has had an answer, and does not count the warm-up', async () => {
@@ -132,5 +132,37 @@ describe('steady windows', () => {
     expect([first?.steady, third?.steady]).toEqual([true, true]);
     expect(figures.knee.steady).toBe(true);
     expect(lines[1]).toContain('not steady (calls by step draft 0, accept 16');
+  });
+});
+
+describe('workers started over a unit', () => {
+  it("spreads the workers' first calls over the ramp, so a window shorter than a unit holds every step", async () => {
+    // 16 workers, units of four 60 ms steps (0.24 s), a window of 3.5 steps: started at
+    // once, the workers answer the same steps and one step is missing from the window.
+    const inStep = await runLevel(
+      unitOfFour(() => 60),
+      16,
+      0.21,
+    );
+    expect(inStep.steady).toBe(false);
+    const spread = await runLevel(
+      unitOfFour(() => 60),
+      16,
+      0.21,
+      undefined,
+      { rampSeconds: 0.24 },
+    );
+    expect(spread.steady).toBe(true);
+    expect(Math.min(...spread.steps.values())).toBeGreaterThan(0);
+  });
+
+  it("takes the ramp from the level before by Little's law, none for single calls or the first level, and caps it", () => {
+    const before = { calls: 1_500, seconds: 15 } as LevelFigures;
+    // 100 calls/s answered: 512 workers of ten calls each take 51.2 s per unit.
+    expect(rampFor(512, 10, before)).toBeCloseTo(51.2);
+    expect(rampFor(512, undefined, before)).toBe(0);
+    expect(rampFor(512, 1, before)).toBe(0);
+    expect(rampFor(512, 10, undefined)).toBe(0);
+    expect(rampFor(100_000, 10, before)).toBe(longestRampSeconds);
   });
 });

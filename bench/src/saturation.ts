@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { percentile } from './bench-network.js';
 
 /** Thrown by {@link CallTimer.call} once a level's time is up, so a worker stops between calls. */
@@ -92,6 +93,16 @@ export interface WindowHooks {
  */
 export const longestWarmupSeconds = 120;
 
+/** How a level starts its workers. */
+export interface LevelOptions {
+  /**
+   * Seconds over which the workers' first calls are spread evenly (worker i waits
+   * i / inFlight of it), so that workers running units of several calls are at different
+   * steps when the window opens; about one unit's duration at the level. 0 by default.
+   */
+  readonly rampSeconds?: number;
+}
+
 /**
  * Runs `workload` with `inFlight` workers: a closed loop, each worker starting its next
  * call when the previous one answers, so `inFlight` calls are always outstanding.
@@ -111,7 +122,9 @@ export async function runLevel(
   inFlight: number,
   seconds: number,
   hooks?: WindowHooks,
+  options: LevelOptions = {},
 ): Promise<LevelFigures> {
+  const rampSeconds = options.rampSeconds ?? 0;
   const latencies: number[] = [];
   const failures = new Map<string, number>();
   const countFailure = (error: unknown) => {
@@ -141,7 +154,7 @@ export async function runLevel(
     if (hooks !== undefined) hooksSettled = hooksSettled.then(() => hooks.opened());
     closeTimer = setTimeout(close, seconds * 1000);
   };
-  const warmupLimit = setTimeout(open, longestWarmupSeconds * 1000);
+  const warmupLimit = setTimeout(open, (rampSeconds + longestWarmupSeconds) * 1000);
   let workersAnswered = 0;
   const inWindow = (at: number) => windowStart !== undefined && at >= windowStart && at < windowEnd;
 
@@ -176,6 +189,7 @@ export async function runLevel(
         }
       },
     };
+    if (rampSeconds > 0) await delay((index / inFlight) * rampSeconds * 1000);
     for (let round = 0; !closed; round += 1) {
       try {
         await workload(timer, index, round);
@@ -258,13 +272,16 @@ export async function findKnee(
   seconds: number,
   report: (line: string) => void,
   probe?: LevelProbe,
+  options: { readonly unitCalls?: number } = {},
 ): Promise<LayerFigures> {
   const measured: LevelFigures[] = [];
   let best: LevelFigures | undefined;
   let flat = 0;
   for (const inFlight of levels) {
     const watch = await probe?.();
-    const figures = await runLevel(workload, inFlight, seconds, watch?.window);
+    const figures = await runLevel(workload, inFlight, seconds, watch?.window, {
+      rampSeconds: rampFor(inFlight, options.unitCalls, measured.at(-1)),
+    });
     measured.push(figures);
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
     const probed = await watch?.finish(figures);
@@ -284,6 +301,22 @@ export async function findKnee(
   );
   if (best === undefined) throw new Error('a layer needs at least one level');
   return { name, unit, levels: measured, knee: best };
+}
+
+/** The longest a level spreads its workers' starts over, in seconds. */
+export const longestRampSeconds = 180;
+
+/**
+ * How long one unit of `unitCalls` calls takes with `inFlight` workers, by Little's law
+ * from the calls per second the level before answered: a level spreads its workers'
+ * starts over that (at most {@link longestRampSeconds}). None for single-call workloads
+ * or the first level.
+ */
+export function rampFor(inFlight: number, unitCalls: number | undefined, previous: LevelFigures | undefined): number {
+  if (unitCalls === undefined || unitCalls < 2 || previous === undefined || previous.seconds === 0) return 0;
+  const callsPerSecond = previous.calls / previous.seconds;
+  if (callsPerSecond <= 0) return 0;
+  return Math.min(longestRampSeconds, (inFlight * unitCalls) / callsPerSecond);
 }
 
 /** Every level of a layer in one line, e.g. `8: 40.1, 16: 80.3, 32: 79.9 tx/s`; `*` marks a window that was not steady. */
