@@ -589,7 +589,7 @@ describe('ContractClient', () => {
     expect(scripted.submissions).toBe(0);
   });
 
-  it('endorses a refused command once more when a peer was behind as it was sent or is now, waiting for the refusing peer even if lagging, and lets the refusal stand otherwise', async () => {
+  it('endorses a refused command again when a peer was behind as it was sent or is now, waiting for the refusing peer even if lagging, until it has caught up, and lets the refusal stand otherwise', async () => {
     // As after an orderer restart: the client's peer has the block that funded the milestone, the freelancer's not yet.
     const stale = () =>
       endorseError([
@@ -640,10 +640,25 @@ describe('ContractClient', () => {
     }).submit(setParameter, request);
     expect([answered.transactionId, lateStreams.proposals.length, timedOut.waits]).toEqual(['tx-2', 2, waitedForAll]);
 
-    // Level peers: the refusal stands at once; a peer still behind after the wait refuses again, and that stands.
+    // Behind for three waits, as at 1,024 commands in flight on two cores: answered after the third.
+    const saturated = new ScriptedNetwork();
+    saturated.endorseFailures = [stale(), stale(), stale()];
+    const trailing = heights([true, true], false);
+    const committed = await new ContractClient(saturated.asNetwork(), 'gigledger', {
+      peerHeights: trailing.peerHeights,
+    }).submit(setParameter, request);
+    expect([committed.transactionId, saturated.proposals.length, saturated.submissions, trailing.waits.length]).toEqual(
+      ['tx-4', 4, 1, 3],
+    );
+
+    // Level peers: the refusal stands at once. A refusing peer that caught up in the wait
+    // refuses again, and that stands. One still behind after each wait (a saturated host)
+    // is waited for again, six waits in all by default, and then its refusal stands.
     for (const [behind, catchesUp, proposals, waited] of [
       [[false, false], true, 1, []],
-      [[true, true], false, 2, waitedForAll],
+      [[true, true], true, 2, waitedForAll],
+      [[true, true], false, 7, Array.from({ length: 6 }, () => waitedForAll[0])],
+      [[true, false], false, 7, Array.from({ length: 6 }, () => waitedForAll[0])],
     ] as const) {
       const scripted = new ScriptedNetwork();
       scripted.endorseFailure = stale();

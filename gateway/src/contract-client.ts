@@ -313,9 +313,11 @@ export class ContractClient implements TransactionTransport {
     options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const retries = options.conflictRetries ?? 4;
-    let staleRetried = false;
+    const staleRounds = this.#options.staleRounds ?? 6;
+    let staleRound = 0;
+    let refusingPeerCaughtUp = false;
     const heights = this.#options.peerHeights;
-    for (let attempt = 0; ; attempt += 1) {
+    for (let attempt = 0; ;) {
       const behindWhenSent = heights?.behind() === true;
       try {
         return await this.#submitOnce(spec, request, options);
@@ -327,32 +329,37 @@ export class ContractClient implements TransactionTransport {
         // any was behind when the proposal went out, and the refusing peer is waited for as
         // long as a command's answer waits for its block (a peer that is down is lagging and
         // refuses nothing, so it is not waited for; the wait ends when the refusing peer has
-        // the block that was the newest then).
-        if (error instanceof RefusedError && staleStateCodes.has(error.code) && !staleRetried) {
-          staleRetried = true;
-          if (heights === undefined || !(behindWhenSent || heights.behind())) throw error;
-          await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
+        // the block that was the newest then). A saturated host's peers can trail each
+        // other by more than one wait (at 1,024 commands in flight on two cores, 43 of a
+        // level's commands were refused so once after one wait): while the refusing peer
+        // has not caught up, it is waited for again, up to `staleRounds` waits. A refusal
+        // after a wait that saw the refusing peer catch up stands: that peer had the state.
+        if (error instanceof RefusedError && staleStateCodes.has(error.code)) {
+          if (heights === undefined || refusingPeerCaughtUp || staleRound >= staleRounds) throw error;
+          if (staleRound === 0 && !(behindWhenSent || heights.behind())) throw error;
+          staleRound += 1;
+          refusingPeerCaughtUp = await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
             includeLagging: refusingOrganizations(error.cause),
           });
           // Endorsed once more whatever the wait saw: heights come from block streams, which
           // a process short of CPU reads seconds late, while the peer itself has caught up.
-          // A peer still behind refuses again, and that refusal stands.
           continue;
         }
+        attempt += 1;
         // A caller who named the endorsers chose them: a policy they do not meet stays unmet.
         const conflict =
           error instanceof CommitFailedError &&
           conflictCodes.has(error.validationCode) &&
           !(error.validationCode === 'ENDORSEMENT_POLICY_FAILURE' && options.endorsingOrganizations !== undefined);
         const mismatch = error instanceof EndorsementError && endorsersDisagreed(error.cause);
-        if (!(conflict || mismatch) || attempt >= retries) throw error;
+        if (!(conflict || mismatch) || attempt > retries) throw error;
         // The lagging peer commits the block it misses within a moment; endorse again once it has.
         if (mismatch) await this.#peersLevel();
         // Commands that conflicted learn it from the same block: endorsed again at once, they
         // would meet in the next block and all but one conflict again (governors voting on
         // one proposal, say). A random wait, longer each time ("full jitter", Brooker,
         // "Exponential Backoff And Jitter", AWS Architecture Blog, 2015), spreads them over blocks.
-        if (conflict) await this.#clock.sleep(Math.random() * this.#conflictBackoffMs * 2 ** attempt);
+        if (conflict) await this.#clock.sleep(Math.random() * this.#conflictBackoffMs * 2 ** (attempt - 1));
       }
     }
   }
@@ -617,6 +624,12 @@ export interface ContractClientOptions {
   readonly peerHeights?: PeerHeights;
   /** Longest wait for the other peers to catch up; then the submit returns anyway. Default 5 000. */
   readonly catchUpMs?: number;
+  /**
+   * How many times a command refused by a peer that was behind is endorsed again, each
+   * after waiting up to `catchUpMs` for the refusing peer, while that peer has not caught
+   * up. Default 6 (about 30 s at the default `catchUpMs`).
+   */
+  readonly staleRounds?: number;
   /**
    * How long one commit-status request waits before it is asked again (and whether to
    * send the transaction again is decided). Default 4 000.
