@@ -1,5 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { findKnee, longestRampSeconds, rampFor, runLevel, type LevelFigures, type Workload } from './saturation.js';
+import {
+  failureKind,
+  findKnee,
+  longestRampSeconds,
+  rampFor,
+  runLevel,
+  type LevelFigures,
+  type Workload,
+} from './saturation.js';
 
 describe('runLevel', () => {
   it('opens its window only once every worker has had an answer, and does not count the warm-up', async () => {
@@ -164,5 +172,18 @@ describe('workers started over a unit', () => {
     expect(rampFor(512, 1, before)).toBe(0);
     expect(rampFor(512, 10, undefined)).toBe(0);
     expect(rampFor(100_000, 10, before)).toBe(longestRampSeconds);
+  });
+});
+
+describe('failureKind', () => {
+  it('counts chaincode refusals by code, whatever record their message names', () => {
+    const refused = (agreementId: string) => {
+      const error = new Error(`INVALID_STATE: milestone m1 of agreement ${agreementId} is funded, not submitted`);
+      error.name = 'RefusedError';
+      return error;
+    };
+    expect(failureKind(refused('L2-1'))).toBe('RefusedError INVALID_STATE');
+    expect(failureKind(refused('L2-2'))).toBe('RefusedError INVALID_STATE');
+    expect(failureKind(new Error('answered 503 {"code":"ENDORSEMENT_FAILED"}'))).toBe('HTTP 503 ENDORSEMENT_FAILED');
   });
 });

@@ -71,6 +71,9 @@ export function failureKind(error: unknown): string {
     text,
   );
   if (validation?.[1] !== undefined) return validation[1];
+  // A chaincode refusal by its code: its message names the record, one kind per record otherwise.
+  const refusal = /^(\w*Error): ([A-Z][A-Z_]+):/.exec(text);
+  if (refusal?.[1] !== undefined && refusal[2] !== undefined) return `${refusal[1]} ${refusal[2]}`;
   const http = /answered (\d{3})\b.*?"code":"([A-Z_]+)"/.exec(text);
   if (http?.[1] !== undefined) return `HTTP ${http[1]} ${http[2] ?? ''}`.trim();
   const status = /answered (\d{3})/.exec(text);
