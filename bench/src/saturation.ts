@@ -282,8 +282,11 @@ export async function findKnee(
   let flat = 0;
   for (const inFlight of levels) {
     const watch = await probe?.();
-    const figures = await runLevel(workload, inFlight, seconds, watch?.window, {
-      rampSeconds: rampFor(inFlight, options.unitCalls, measured.at(-1)),
+    // A window shorter than a unit holds each worker's calls of a few steps only, so its mix
+    // is only as steady as the workers' phases: it lasts a unit at least.
+    const unitSeconds = rampFor(inFlight, options.unitCalls, measured.at(-1));
+    const figures = await runLevel(workload, inFlight, Math.max(seconds, unitSeconds), watch?.window, {
+      rampSeconds: unitSeconds,
     });
     measured.push(figures);
     report(`${name.padEnd(26)} ${formatLevel(figures, unit)}`);
