@@ -595,12 +595,19 @@ describe('ContractClient', () => {
       endorseError([
         'chaincode response 500, INVALID_STATE[milestoneId]: milestone m1 of agreement A-1 is funding, not funded',
       ]);
-    /** `behind` answers in turn: as the proposal is sent, then as its refusal arrives. */
-    const heights = (behind: readonly boolean[], catchesUp: boolean) => {
+    /**
+     * `behind` answers in turn: as the proposal is sent, then as its refusal arrives;
+     * `lacks` in turn whether the refusing peer, asked itself, lacks the newest block a
+     * command was answered in.
+     */
+    const heights = (behind: readonly boolean[], catchesUp: boolean, lacks: readonly boolean[] = [false]) => {
       const waits: [number, unknown][] = [];
       let asked = 0;
+      let askedLacks = 0;
       const fake = {
         behind: () => behind[Math.min((asked += 1) - 1, behind.length - 1)],
+        lacksAnsweredBlock: () => Promise.resolve(lacks[Math.min((askedLacks += 1) - 1, lacks.length - 1)]),
+        noteAnswered: () => undefined,
         waitForEvenHeights: (timeoutMs: number, options: unknown) => {
           waits.push([timeoutMs, options]);
           return Promise.resolve(catchesUp);
@@ -639,6 +646,21 @@ describe('ContractClient', () => {
       peerHeights: timedOut.peerHeights,
     }).submit(setParameter, request);
     expect([answered.transactionId, lateStreams.proposals.length, timedOut.waits]).toEqual(['tx-2', 2, waitedForAll]);
+
+    // Every peer level as this process's block streams tell, but the refusing peer, asked,
+    // lacks the block the previous command was answered in (the streams are late alike on a
+    // saturated host): endorsed again once it has caught up.
+    const lateAlike = new ScriptedNetwork();
+    lateAlike.endorseFailures = [stale()];
+    const askedItself = heights([false, false], true, [true, false]);
+    const afterAsking = await new ContractClient(lateAlike.asNetwork(), 'gigledger', {
+      peerHeights: askedItself.peerHeights,
+    }).submit(setParameter, request);
+    expect([afterAsking.transactionId, lateAlike.proposals.length, askedItself.waits]).toEqual([
+      'tx-2',
+      2,
+      waitedForAll,
+    ]);
 
     // Behind for three waits, as at 1,024 commands in flight on two cores: answered after the third.
     const saturated = new ScriptedNetwork();
@@ -689,6 +711,7 @@ describe('ContractClient', () => {
       const waits: [number, unknown][] = [];
       const fake = {
         behind: () => behind,
+        lacksAnsweredBlock: () => Promise.resolve(false),
         waitForEvenHeights: (timeoutMs: number, options: unknown) => {
           waits.push([timeoutMs, options]);
           return Promise.resolve(true);

@@ -224,7 +224,10 @@ export class ContractClient implements TransactionTransport {
       return await this.#evaluateOnce(spec, request, options);
     } catch (error) {
       if (!(error instanceof RefusedError && error.code === 'NOT_FOUND')) throw error;
-      if (heights === undefined || !(behindWhenSent || heights.behind())) throw error;
+      if (heights === undefined) throw error;
+      const stale =
+        behindWhenSent || heights.behind() || (await heights.lacksAnsweredBlock(refusingOrganizations(error.cause)));
+      if (!stale) throw error;
       await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
         includeLagging: options.organizations ?? 'all',
       });
@@ -334,12 +337,20 @@ export class ContractClient implements TransactionTransport {
         // level's commands were refused so once after one wait): while the refusing peer
         // has not caught up, it is waited for again, up to `staleRounds` waits. A refusal
         // after a wait that saw the refusing peer catch up stands: that peer had the state.
+        // Whether the refusing peer lacks a block this process answered a command in is
+        // asked of that peer too: the streams the heights come from may be late for every
+        // peer alike.
         if (error instanceof RefusedError && staleStateCodes.has(error.code)) {
-          if (heights === undefined || refusingPeerCaughtUp || staleRound >= staleRounds) throw error;
-          if (staleRound === 0 && !(behindWhenSent || heights.behind())) throw error;
+          if (heights === undefined || staleRound >= staleRounds) throw error;
+          const refusing = refusingOrganizations(error.cause);
+          const stale =
+            staleRound === 0
+              ? behindWhenSent || heights.behind() || (await heights.lacksAnsweredBlock(refusing))
+              : !refusingPeerCaughtUp || (await heights.lacksAnsweredBlock(refusing));
+          if (!stale) throw error;
           staleRound += 1;
           refusingPeerCaughtUp = await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
-            includeLagging: refusingOrganizations(error.cause),
+            includeLagging: refusing,
           });
           // Endorsed once more whatever the wait saw: heights come from block streams, which
           // a process short of CPU reads seconds late, while the peer itself has caught up.
@@ -396,6 +407,7 @@ export class ContractClient implements TransactionTransport {
       throw new CommitFailedError(validationCodeNames.get(status.code) ?? `code ${status.code}`, { transactionId });
     }
     // The caller's next command is endorsed by other peers too: let them see this block first.
+    this.#options.peerHeights?.noteAnswered(status.blockNumber);
     await this.#options.peerHeights?.waitForBlock(status.blockNumber, this.#options.catchUpMs ?? 5000);
     return {
       result: parseResult(spec, transaction.getResult(), transactionId),
@@ -426,6 +438,7 @@ export class ContractClient implements TransactionTransport {
     } catch {
       return undefined;
     }
+    this.#options.peerHeights?.noteAnswered(blockNumber);
     await this.#options.peerHeights?.waitForBlock(blockNumber, this.#options.catchUpMs ?? 5000);
     return {
       result: parseResult(spec, transaction.getResult(), actedTransactionId),

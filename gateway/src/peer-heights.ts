@@ -62,6 +62,8 @@ export class PeerHeights implements BlockProgress {
   readonly #streams: CloseableAsyncIterable<peer.FilteredBlock>[] = [];
   /** Per organisation, the transactions awaited on its peer's stream, by id; absent while that stream is not open. */
   readonly #commitWaits = new Map<string, Map<string, (seen: CommitSeen | undefined) => void>>();
+  /** The newest block a command of this process was answered in; -1 before the first. */
+  #answeredBlock = -1n;
   #closed = false;
 
   /** @param identity any member of the channel; it only reads filtered blocks (transaction ids and validation codes). */
@@ -185,6 +187,29 @@ export class PeerHeights implements BlockProgress {
   /** The height of one organisation's peer as last seen; 0 before its first block. */
   heightOf(mspId: string): bigint {
     return this.#board.heightOf(mspId);
+  }
+
+  /**
+   * Notes that a command of this process was answered as committed in `blockNumber`
+   * (or as the repeat of one committed there), which every later command and read of the
+   * process may depend on.
+   */
+  noteAnswered(blockNumber: bigint): void {
+    if (blockNumber > this.#answeredBlock) this.#answeredBlock = blockNumber;
+  }
+
+  /**
+   * Whether the peer of any of `mspIds` (every followed peer for `'all'`) has not
+   * committed the newest block a command of this process was answered in, as the peers
+   * themselves say (qscc GetChainInfo): the block streams of a process short of CPU report
+   * heights seconds late, and may show every peer level while one has not the block a
+   * refusal read past. A peer that does not answer counts as not behind.
+   */
+  async lacksAnsweredBlock(mspIds: readonly string[] | 'all'): Promise<boolean> {
+    if (this.#answeredBlock < 0n) return false;
+    const asked = mspIds === 'all' ? [...this.#gateways.keys()] : mspIds.filter((mspId) => this.#gateways.has(mspId));
+    const heights = await Promise.allSettled(asked.map((mspId) => this.#askHeight(mspId)));
+    return heights.some((height) => height.status === 'fulfilled' && height.value <= this.#answeredBlock);
   }
 
   /** See {@link HeightBoard.waitForBlock}. */
