@@ -68,10 +68,43 @@ describe('auditor access over HTTP', () => {
       .limit(1)
       .executeTakeFirstOrThrow();
 
+  const rowCount = async () =>
+    Number(
+      (
+        await server.db
+          .selectFrom('read_log')
+          .select((eb) => eb.fn.countAll<number | string>().as('rows'))
+          .executeTakeFirstOrThrow()
+      ).rows,
+    );
+  /** A POST read and the read-log rows it added, with the newest row. */
+  const posted = async (as: Person, path: string, body: unknown) => {
+    const before = await rowCount();
+    const answer = await server.request('POST', path, { token: as.token, body });
+    return { answer, added: (await rowCount()) - before, row: await newestRow() };
+  };
+
   const readLog = (as: Person, query = '') =>
     server
       .request('GET', `/v1/audit/read-log${query}`, { token: as.token })
       .then((answer) => answer.body as ReadLogPage);
+  /**
+   * The newest row each party of the agreement sees is the auditor's read, with `expected`;
+   * each sees its own MSP id alone: the other organisations a read concerned are withheld.
+   */
+  const expectNewestInBothPartiesLogs = async (expected: Record<string, unknown>) => {
+    for (const [admin, mspId] of [
+      [talentAdmin, 'TalentOrgMSP'],
+      [clientAdmin, 'ClientOrgMSP'],
+    ] as const) {
+      const [last] = (await readLog(admin)).entries.slice(-1);
+      expect(last).toMatchObject({
+        principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
+        organisations: [mspId],
+        ...expected,
+      });
+    }
+  };
 
   it('answers an auditor read without a grant as for a missing agreement, and logs the refusal', async () => {
     const answer = await server.request('GET', `/v1/agreements/${agreementId}`, { token: auditor.token });
@@ -86,22 +119,13 @@ describe('auditor access over HTTP', () => {
     expect(answer.text).not.toMatch(/ClientOrgMSP|TalentOrgMSP|20\d\d-/);
     // The answer names nobody, yet the read was about this agreement: both parties'
     // organisations find it in their log, with no grant and no record counted.
-    // Each sees its own MSP id alone: the other organisations a read concerned are withheld.
-    for (const [admin, mspId] of [
-      [talentAdmin, 'TalentOrgMSP'],
-      [clientAdmin, 'ClientOrgMSP'],
-    ] as const) {
-      const [last] = (await readLog(admin)).entries.slice(-1);
-      expect(last).toMatchObject({
-        principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
-        operation: 'GET /v1/agreements/:agreementId',
-        kinds: ['agreement'],
-        organisations: [mspId],
-        resultCount: 0,
-        status: 404,
-        grants: [],
-      });
-    }
+    await expectNewestInBothPartiesLogs({
+      operation: 'GET /v1/agreements/:agreementId',
+      kinds: ['agreement'],
+      resultCount: 0,
+      status: 404,
+      grants: [],
+    });
   });
 
   it('logs a refused GraphQL read for the organisations of the record it asked for', async () => {
@@ -252,20 +276,6 @@ describe('auditor access over HTTP', () => {
   });
 
   it('logs the reads sent by POST as the GET reads are (a terms check, a presentation, a statement), and no command', async () => {
-    const rowCount = async () =>
-      Number(
-        (
-          await server.db
-            .selectFrom('read_log')
-            .select((eb) => eb.fn.countAll<number | string>().as('rows'))
-            .executeTakeFirstOrThrow()
-        ).rows,
-      );
-    const posted = async (as: Person, path: string, body: unknown) => {
-      const before = await rowCount();
-      const answer = await server.request('POST', path, { token: as.token, body });
-      return { answer, added: (await rowCount()) - before, row: await newestRow() };
-    };
     // The kit's auditor holds grants everywhere: its check of the terms is answered, and logged with its grants.
     const check = await posted(kit.cast.auditor, `/v1/agreements/${agreementId}/terms/verify`, {
       terms: { scope: 'Anything at all' },
@@ -298,15 +308,6 @@ describe('auditor access over HTTP', () => {
   });
 
   it('logs reads whose input is refused: lone surrogates answered 422 as for anyone, a bad body for the record its path names', async () => {
-    const rows = async () =>
-      Number(
-        (
-          await server.db
-            .selectFrom('read_log')
-            .select((eb) => eb.fn.countAll<number | string>().as('rows'))
-            .executeTakeFirstOrThrow()
-        ).rows,
-      );
     const freelancer = kit.cast.freelancer;
     for (const [path, body] of [
       ['/v1/credentials/verify', { credentialId: 'x1', revealedClaims: [], expectedSubject: '\ud800' }],
@@ -316,13 +317,11 @@ describe('auditor access over HTTP', () => {
     ] as const) {
       const anyone = await server.request('POST', path, { token: freelancer.token, body });
       for (const reader of [auditor, hr]) {
-        const before = await rows();
-        const answer = await server.request('POST', path, { token: reader.token, body });
+        const { answer, added, row } = await posted(reader, path, body);
         expect([path, reader.party.userId, answer.status]).toEqual([path, reader.party.userId, anyone.status]);
         expect(answer.status).toBeGreaterThanOrEqual(400);
         expect(answer.status).toBeLessThan(500);
-        expect((await rows()) - before).toBe(1);
-        expect((await newestRow()).status).toBe(answer.status);
+        expect([added, row.status]).toEqual([1, answer.status]);
       }
     }
     // The body is refused before any record is read, but the path names the agreement: both
@@ -332,18 +331,7 @@ describe('auditor access over HTTP', () => {
       body: { bogus: 1 },
     });
     expect(refused).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED' } });
-    for (const [admin, mspId] of [
-      [talentAdmin, 'TalentOrgMSP'],
-      [clientAdmin, 'ClientOrgMSP'],
-    ] as const) {
-      const [last] = (await readLog(admin)).entries.slice(-1);
-      expect(last).toMatchObject({
-        principal: { mspId: 'AuditOrgMSP', role: 'auditor' },
-        operation: 'POST /v1/agreements/:agreementId/terms/verify',
-        organisations: [mspId],
-        status: 422,
-      });
-    }
+    await expectNewestInBothPartiesLogs({ operation: 'POST /v1/agreements/:agreementId/terms/verify', status: 422 });
   });
 
   it('refuses an anchoring request that sends fields, naming them', async () => {
