@@ -333,13 +333,13 @@ export class ContractClient implements TransactionTransport {
         // long as a command's answer waits for its block (a peer that is down is lagging and
         // refuses nothing, so it is not waited for; the wait ends when the refusing peer has
         // the block that was the newest then). A saturated host's peers can trail each
-        // other by more than one wait (at 1,024 commands in flight on two cores, 43 of a
-        // level's commands were refused so once after one wait): while the refusing peer
-        // has not caught up, it is waited for again, up to `staleRounds` waits. A refusal
-        // after a wait that saw the refusing peer catch up stands: that peer had the state.
-        // Whether the refusing peer lacks a block this process answered a command in is
-        // asked of that peer too: the streams the heights come from may be late for every
-        // peer alike.
+        // other by more than one wait (at 1,024 commands in flight on two cores, 43
+        // commands of one level were refused after the one wait there was): while the
+        // refusing peer has not caught up, it is waited for again, up to `staleRounds`
+        // waits. A refusal after a wait that saw the refusing peer catch up stands: that
+        // peer had the state. Whether the refusing peer lacks a block this process answered
+        // a command in is asked of that peer too: the streams the heights come from may be
+        // late for every peer alike.
         if (error instanceof RefusedError && staleStateCodes.has(error.code)) {
           if (heights === undefined || staleRound >= staleRounds) throw error;
           const refusing = refusingOrganizations(error.cause);
@@ -749,7 +749,8 @@ function transientOption(transient: Readonly<Record<string, unknown>> | undefine
 
 /** The organisations whose peers refused an endorsement (their details parse as a refusal); `all` when none is named. */
 function refusingOrganizations(cause: unknown): readonly string[] | 'all' {
-  if (!(cause instanceof EndorseError)) return 'all';
+  // An endorsement's or an evaluation's: both name each peer's answer with its organisation.
+  if (!(cause instanceof GatewayError)) return 'all';
   const named = cause.details.filter((detail) => parseRefusal(detail.message) !== undefined).map((d) => d.mspId);
   return named.length === 0 ? 'all' : named;
 }

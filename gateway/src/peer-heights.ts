@@ -207,7 +207,10 @@ export class PeerHeights implements BlockProgress {
    */
   async lacksAnsweredBlock(mspIds: readonly string[] | 'all'): Promise<boolean> {
     if (this.#answeredBlock < 0n) return false;
-    const asked = mspIds === 'all' ? [...this.#gateways.keys()] : mspIds.filter((mspId) => this.#gateways.has(mspId));
+    const named = mspIds === 'all' ? [...this.#gateways.keys()] : mspIds.filter((mspId) => this.#gateways.has(mspId));
+    // A stream reports a block after its peer has it, never before: a peer it shows with the
+    // block has it, and only the others are asked.
+    const asked = named.filter((mspId) => this.#board.heightOf(mspId) <= this.#answeredBlock);
     const heights = await Promise.allSettled(asked.map((mspId) => this.#askHeight(mspId)));
     return heights.some((height) => height.status === 'fulfilled' && height.value <= this.#answeredBlock);
   }
