@@ -5,7 +5,13 @@ import { z } from 'zod';
 const base64 = z
   .string()
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64')
-  .refine((value) => value.length % 4 === 0, 'must be standard base64 (length a multiple of 4)');
+  .refine((value) => value.length % 4 === 0, 'must be standard base64 (length a multiple of 4)')
+  // The unused bits of a last character may be set without changing the bytes: only the
+  // one form the exporter writes is taken, so that no two texts of a bundle say the same.
+  .refine(
+    (value) => Buffer.from(value, 'base64').toString('base64') === value,
+    'must be canonical base64 (the bits after the last byte zero)',
+  );
 
 const blockNumber = z.number().int().nonnegative();
 

@@ -568,6 +568,75 @@ describe('verifyProof refuses ECDSA signatures whose S is above half the curve o
   });
 });
 
+describe('verifyProof takes one byte form of a bundle only', () => {
+  it("refuses an orderer's signature given twice in a block's signatures, naming the repeat", () => {
+    const places: [string, (bundle: ProofBundle) => { get(): string; set(value: string): void }, number][] = [
+      [
+        'signedBlock',
+        (bundle) => ({
+          get: () => bundle.signedBlock.signatures,
+          set: (value) => (bundle.signedBlock.signatures = value),
+        }),
+        fixture.signedBlock.number,
+      ],
+      ...(fixture.anchors ?? []).map(
+        (anchor, index) =>
+          [
+            `anchors.${String(index)}`,
+            (bundle: ProofBundle) => ({
+              get: () => bundle.anchors![index]!.signatures,
+              set: (value: string) => (bundle.anchors![index]!.signatures = value),
+            }),
+            anchor.number,
+          ] as [string, (bundle: ProofBundle) => { get(): string; set(value: string): void }, number],
+      ),
+    ];
+    for (const [name, part, number] of places) {
+      const bundle = copy();
+      const metadata = common.Metadata.deserializeBinary(Buffer.from(part(bundle).get(), 'base64'));
+      const signatures = metadata.getSignaturesList();
+      metadata.setSignaturesList([...signatures, signatures[0]!]);
+      part(bundle).set(Buffer.from(metadata.serializeBinary()).toString('base64'));
+      const repeated = `orderer signature ${String(signatures.length + 1)} of block ${String(number)}`;
+      expect([name, verifyProof(bundle).failures[0]]).toEqual([
+        name,
+        {
+          code: 'ORDERER_SIGNATURE',
+          where: repeated,
+          message: `${repeated} is by the orderer of orderer signature 1; a block carries one signature per orderer`,
+        },
+      ]);
+    }
+  });
+
+  it('refuses base64 whose unused last bits are set, which decodes to the same bytes', () => {
+    const changedParts: string[] = [];
+    for (const path of binaryParts(fixture).map((candidate) => candidate.path)) {
+      const bundle = copy();
+      const part = binaryParts(bundle).find((candidate) => candidate.path === path);
+      expect(part).toBeDefined();
+      const text = part!.get();
+      const padded = /=+$/.exec(text)?.[0].length ?? 0;
+      // With one "=" the last character carries 2 unused bits, with two 4; none, no unused bit.
+      if (padded === 0) continue;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const at = text.length - padded - 1;
+      const changed = text.slice(0, at) + alphabet[alphabet.indexOf(text[at]!) ^ 1]! + text.slice(at + 1);
+      expect(Buffer.from(changed, 'base64')).toEqual(Buffer.from(text, 'base64'));
+      part!.set(changed);
+      const failure = verifyProof(bundle).failures[0];
+      expect([path, failure?.code, failure?.message]).toEqual([
+        path,
+        'BUNDLE_FORMAT',
+        expect.stringContaining('must be canonical base64'),
+      ]);
+      changedParts.push(path);
+    }
+    expect(changedParts).toEqual(expect.arrayContaining(['block.header']));
+    expect(changedParts.length).toBeGreaterThan(5);
+  });
+});
+
 describe('verifyProof applies the key-level endorsement policies a bundle carries', () => {
   // The fixture accepts an agreement whose draft set the agreement key's policy (both parties' organisations).
   const entries = fixture.keyPolicies ?? [];

@@ -380,6 +380,17 @@ function ordererSigners(
     const signer = trusted(identityAt(creator, config, at, place), place);
     if (signer.msp?.kind !== 'orderer')
       refuse('ORDERER_SIGNATURE', place, `${place} is by ${signer.mspId}, not an orderer organisation`);
+    // Fabric counts a signer once: a signature repeated would count one orderer twice
+    // towards a policy asking for more than one.
+    const earlier = signers.findIndex(
+      (other) => other.certificate.fingerprint256 === signer.certificate.fingerprint256,
+    );
+    if (earlier >= 0)
+      refuse(
+        'ORDERER_SIGNATURE',
+        place,
+        `${place} is by the orderer of orderer signature ${earlier + 1}; a block carries one signature per orderer`,
+      );
     const signed = Buffer.concat([metadata.getValue_asU8(), signatureHeader, blockHeaderBytes(header)]);
     if (!verifies(signed, signature.getSignature_asU8(), signer.certificate, 'ORDERER_SIGNATURE', place))
       refuse(
