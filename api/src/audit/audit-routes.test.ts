@@ -307,7 +307,7 @@ describe('auditor access over HTTP', () => {
     expect([command.answer.status, command.added]).toEqual([403, 0]);
   });
 
-  it('logs reads whose input is refused: lone surrogates answered 422 as for anyone, a bad body for the record its path names', async () => {
+  it('logs reads whose body holds lone surrogates, answered as for anyone', async () => {
     const freelancer = kit.cast.freelancer;
     for (const [path, body] of [
       ['/v1/credentials/verify', { credentialId: 'x1', revealedClaims: [], expectedSubject: '\ud800' }],
@@ -324,14 +324,6 @@ describe('auditor access over HTTP', () => {
         expect([added, row.status]).toEqual([1, answer.status]);
       }
     }
-    // The body is refused before any record is read, but the path names the agreement: both
-    // parties' organisations see the attempt in their log.
-    const refused = await server.request('POST', `/v1/agreements/${agreementId}/terms/verify`, {
-      token: auditor.token,
-      body: { bogus: 1 },
-    });
-    expect(refused).toMatchObject({ status: 422, body: { code: 'VALIDATION_FAILED' } });
-    await expectNewestInBothPartiesLogs({ operation: 'POST /v1/agreements/:agreementId/terms/verify', status: 422 });
   });
 
   it('refuses an anchoring request that sends fields, naming them', async () => {

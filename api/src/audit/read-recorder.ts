@@ -191,11 +191,9 @@ export class ReadRecorder {
       // The organisations a read was about see it in their log whatever it answered: the
       // records it asked for are looked up (a refusal or an empty answer names nobody, and
       // an answer names only the parties it shows, an access log its accessors rather than
-      // the dataset's controller), and the organisations it named are kept. Of a read whose
-      // input was refused (400, 422, or as `inputRefused` says) only the record its REST
-      // path names is looked up (a malformed body to `/agreements/A-100/terms/verify` still
-      // concerns A-100's parties); what its refused query, body or GraphQL arguments name
-      // is not, and only the organisations they name are kept.
+      // the dataset's controller), and the organisations it named are kept. Malformed
+      // input (400, 422, or as `inputRefused` says) asked for no record the ledger could
+      // name, and is logged without calling the ledger: only the organisations it named are kept.
       const named = read.subjects ?? { organisations: [], targets: [] };
       // What a caller named as an organisation is kept only if it could be one: a refused
       // read naming `Evil\u202EOrg` concerns no member, and its text is not the log's to keep.
@@ -204,10 +202,9 @@ export class ReadRecorder {
         organisations: named.organisations.filter((org) => mspIdSchema.safeParse(org).success),
       };
       const malformed = read.inputRefused ?? (read.status === 400 || read.status === 422);
-      const lookedUp = malformed ? { ...about, targets: about.targets.filter((target) => target.inPath) } : about;
       const concerned =
-        this.#subjects !== undefined
-          ? await this.#subjects.organisationsOf(lookedUp, log)
+        this.#subjects !== undefined && !malformed
+          ? await this.#subjects.organisationsOf(about, log)
           : [...about.organisations].sort();
       const orgs = [...new Set([...organisations, ...concerned])].sort();
       const at = new Date().toISOString();

@@ -16,13 +16,13 @@ describe('subjectsOfRead', () => {
   it('takes record ids from REST paths, decoded, and organisations from party paths', () => {
     expect(subjectsOfRead({ path: '/v1/agreements/A%2017/milestones/m1/history' })).toEqual({
       organisations: [],
-      targets: [{ kind: 'agreement', id: 'A 17', inPath: true }],
+      targets: [{ kind: 'agreement', id: 'A 17' }],
     });
     expect(subjectsOfRead({ path: '/v1/licensing/grants/G-1/periods/2026-01' }).targets).toEqual([
-      { kind: 'licenceGrant', id: 'G-1', inPath: true },
+      { kind: 'licenceGrant', id: 'G-1' },
     ]);
     expect(subjectsOfRead({ path: '/v1/provenance/datasets/DS-1/access-log' }).targets).toEqual([
-      { kind: 'dataset', id: 'DS-1', inPath: true },
+      { kind: 'dataset', id: 'DS-1' },
     ]);
     expect(subjectsOfRead({ path: '/v1/reputation/TalentOrgMSP/tara' })).toEqual({
       organisations: ['TalentOrgMSP'],
@@ -38,9 +38,9 @@ describe('subjectsOfRead', () => {
         '/v1/settlement/instructions/G-1%2Ffee%2Ffee-1',
       ].map((path) => subjectsOfRead({ path }).targets),
     ).toEqual([
-      [{ kind: 'agreement', id: 'A-1', inPath: true }],
-      [{ kind: 'licenceGrant', id: 'G-1', inPath: true }],
-      [{ kind: 'licenceGrant', id: 'G-1', inPath: true }],
+      [{ kind: 'agreement', id: 'A-1' }],
+      [{ kind: 'licenceGrant', id: 'G-1' }],
+      [{ kind: 'licenceGrant', id: 'G-1' }],
     ]);
   });
 
@@ -79,18 +79,18 @@ describe('subjectsOfRead', () => {
         `/v1/ip/content-hashes/${'c'.repeat(64)}`,
       ].map((path) => subjectsOfRead({ path }).targets),
     ).toEqual([
-      [{ kind: 'erasureReceipt', id: 'ER-1', inPath: true }],
-      [{ kind: 'erasureReceipt', id: 'ER-1', inPath: true }],
-      [{ kind: 'datasetAccessGrant', id: 'DG-1', inPath: true }],
-      [{ kind: 'auditGrant', id: 'AG-1', inPath: true }],
-      [{ kind: 'transaction', id: txId, inPath: true }],
-      [{ kind: 'transaction', id: txId, inPath: true }],
-      [{ kind: 'block', id: '42', inPath: true }],
-      [{ kind: 'workByContentHash', id: 'c'.repeat(64), inPath: true }],
+      [{ kind: 'erasureReceipt', id: 'ER-1' }],
+      [{ kind: 'erasureReceipt', id: 'ER-1' }],
+      [{ kind: 'datasetAccessGrant', id: 'DG-1' }],
+      [{ kind: 'auditGrant', id: 'AG-1' }],
+      [{ kind: 'transaction', id: txId }],
+      [{ kind: 'transaction', id: txId }],
+      [{ kind: 'block', id: '42' }],
+      [{ kind: 'workByContentHash', id: 'c'.repeat(64) }],
     ]);
     // The proof of an agreement's last write names the agreement, not a transaction.
     expect(subjectsOfRead({ path: '/v1/proofs/records/agreement/A-1' }).targets).toEqual([
-      { kind: 'agreement', id: 'A-1', inPath: true },
+      { kind: 'agreement', id: 'A-1' },
     ]);
     // A milestone's and a payout's proofs name their agreement, whether the slash was encoded or not.
     for (const path of [
@@ -98,13 +98,10 @@ describe('subjectsOfRead', () => {
       '/v1/proofs/records/payout/A-1%2fm1%2Frelease-1',
       '/v1/proofs/records/payout/A-1/m1/release-1',
     ]) {
-      expect([path, subjectsOfRead({ path }).targets]).toEqual([
-        path,
-        [{ kind: 'agreement', id: 'A-1', inPath: true }],
-      ]);
+      expect([path, subjectsOfRead({ path }).targets]).toEqual([path, [{ kind: 'agreement', id: 'A-1' }]]);
     }
     expect(subjectsOfRead({ path: '/v1/proofs/records/audit-grant/AG-1' }).targets).toEqual([
-      { kind: 'auditGrant', id: 'AG-1', inPath: true },
+      { kind: 'auditGrant', id: 'AG-1' },
     ]);
     expect(
       subjectsOfRead({ arguments: [{ receiptId: 'ER-2', datasetGrantId: 'DG-2', filter: { org: 'ClientOrgMSP' } }] }),

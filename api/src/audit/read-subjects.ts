@@ -11,8 +11,6 @@ export type ReadTargetKind = 'transaction' | 'block' | SubjectRecordKind;
 export interface ReadTarget {
   readonly kind: ReadTargetKind;
   readonly id: string;
-  /** Named by the REST path the request was routed by, not by its query or body. */
-  readonly inPath?: true;
 }
 
 /** What a read was about before anyone answered it: organisations it named and records it asked for. */
@@ -146,7 +144,7 @@ export function subjectsOfRead(read: { path?: string; arguments?: unknown }): Re
       if (segment === undefined) continue;
       const id = decoded(segment);
       if (kind === 'organisation') found.organisations.add(id);
-      else found.targets.set(`${kind}:${id}`, { kind, id, inPath: true });
+      else found.targets.set(`${kind}:${id}`, { kind, id });
     }
   }
   collect(read.arguments, found);
