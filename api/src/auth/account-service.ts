@@ -50,13 +50,14 @@ export function isReservedPersonUserId(userId: string): boolean {
   );
 }
 
+/** Why a user id {@link isReservedPersonUserId} is refused, over the API and to any other caller alike. */
+const reservedUserIdReason =
+  'must not be "admin", "operator", "registrar" or the name of one of the server\'s services, nor start with "admin-" or "operator-": those name the organisations\' administrators, operators and services';
+
 /** A person's user id: never in the namespace of service identities, nor a name reserved for administrators and operators. */
 export const personUserIdSchema = userIdSchema
   .refine((userId) => !isServiceUserId(userId), `must not start with "${serviceUserIdPrefix}", which names services`)
-  .refine(
-    (userId) => !isReservedPersonUserId(userId),
-    'must not be "admin", "operator", "registrar" or the name of one of the server\'s services, nor start with "admin-" or "operator-": those name the organisations\' administrators, operators and services',
-  );
+  .refine((userId) => !isReservedPersonUserId(userId), reservedUserIdReason);
 
 /** An organisation of the network as the API names it (`ClientOrg`: its MSP id without `MSP`). */
 const organisationNameSchema = z
@@ -240,7 +241,7 @@ export class AccountService {
       throw invalidInput('userId', `must not start with "${serviceUserIdPrefix}", which names services`);
     }
     if (options.ownRegistrationsOnly !== false && isReservedPersonUserId(request.userId)) {
-      throw invalidInput('userId', "is reserved for the organisations' administrators and operators");
+      throw invalidInput('userId', reservedUserIdReason);
     }
     const existing = await this.#db
       .selectFrom('users')
