@@ -1,7 +1,7 @@
 import { auditSchema } from './audit/audit-graphql.js';
 import { auditRoutes, type ReadLogAnchoring } from './audit/audit-routes.js';
 import { AuditScopes } from './audit/audit-scopes.js';
-import { graphqlReadLog, keepingRootResults, restReadLog } from './audit/read-log-capture.js';
+import { graphqlReadLog, graphqlRefusalReadLog, keepingRootResults, restReadLog } from './audit/read-log-capture.js';
 import { ReadLog } from './audit/read-log.js';
 import { ReadRecorder } from './audit/read-recorder.js';
 import { ReadSubjectResolver } from './audit/read-subjects.js';
@@ -19,23 +19,16 @@ import type { PassportInstance } from './auth/passport-strategies.js';
 import type { TokenService } from './auth/tokens.js';
 import type { ApiConfig } from './config.js';
 import type { Db } from './db/database.js';
-import { ApiError } from './errors/api-error.js';
 import { consolePagePaths, consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
-import {
-  assertJsonDepth,
-  assertUtf8Body,
-  assertUtf8Json,
-  maxRequestBodyBytes,
-  refuseDeclaredOversize,
-} from './http/json-limits.js';
-import { assertUniqueMemberNames } from './http/json-member-names.js';
+import { refuseDeclaredOversize } from './http/json-limits.js';
+import { answerHeldBodyRefusal, jsonBodyReaders } from './http/json-bodies.js';
 import { callerRateLimit, refusalsCounted, refusesSender } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
-import { hasSignedBody, markSignedRoutes, onSignedRoute, signedBodyReader } from './http/signed-bodies.js';
-import { mountRoutes, type RequestWithRawBody, type RouteSpec } from './http/route.js';
+import { markSignedRoutes, onSignedRoute, signedBodyReader } from './http/signed-bodies.js';
+import { mountRoutes, type RouteSpec } from './http/route.js';
 import { answerOptions, methodsServed, unknownRoute } from './http/unknown-routes.js';
 import type { IdentityIssuer } from './identity/identity-issuer.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
@@ -217,53 +210,8 @@ export function createApp(deps: AppDependencies): Express {
 
   // GraphQL reads its own request bodies (see graphqlRequestGate); only the REST routes take parsed JSON here.
   app.use(signedBodyReader(routes));
-  app.use('/v1', (request, _response, next) => {
-    if (hasSignedBody(request)) {
-      next();
-      return;
-    }
-    // A body that is not JSON would otherwise reach the routes as an empty object.
-    const hasBody =
-      request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !request.is('application/json')) {
-      next(
-        new ApiError(
-          415,
-          'UNSUPPORTED_MEDIA_TYPE',
-          'header.content-type: the request body must be JSON (Content-Type: application/json)',
-          'header.content-type',
-        ),
-      );
-      return;
-    }
-    try {
-      if (hasBody) assertUtf8Json(request.headers['content-type']);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    next();
-  });
-  app.use(
-    '/v1',
-    express.json({
-      limit: maxRequestBodyBytes,
-      // Provider callbacks are verified over the bytes that were signed, not a re-serialisation.
-      verify: (request, _response, buffer) => {
-        (request as RequestWithRawBody).rawBody = buffer;
-      },
-    }),
-    (request, _response, next) => {
-      if (hasSignedBody(request)) {
-        next();
-        return;
-      }
-      assertUtf8Body((request as RequestWithRawBody).rawBody);
-      assertJsonDepth(request.body, 'body');
-      assertUniqueMemberNames((request as RequestWithRawBody).rawBody, 'body');
-      next();
-    },
-  );
+  // Read here, refused once the route is known (see answerHeldBodyRefusal).
+  app.use('/v1', ...jsonBodyReaders());
   // A signed message's signature is its credential: an Authorization header a provider (or
   // a proxy on its way) adds is not the API's to judge, and refusing it would refuse the message.
   const identify = identifyCaller(deps.passport);
@@ -291,7 +239,10 @@ export function createApp(deps: AppDependencies): Express {
     new ReadSubjectResolver(deps.serviceLedger, { proofs: deps.proofs, db: deps.db }),
   );
   app.use('/v1', restReadLog(readRecorder, routes));
-  app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false }));
+  app.use(
+    mountRoutes(routes, { checkResponses: deps.checkResponses ?? false, firstOnEachRoute: answerHeldBodyRefusal }),
+  );
+  app.use('/v1', answerHeldBodyRefusal);
   // A callback refused (before or after its signature is read) counts as a refused callback;
   // a failure of the server's own (5xx) counts against nobody.
   app.use(refusalsCounted(callbackLimit, (request, error) => onSignedRoute(request) && refusesSender(error)));
@@ -308,6 +259,7 @@ export function createApp(deps: AppDependencies): Express {
     (request, _response, next) => {
       next(request.path.replace(/\/$/, '') === graphql.graphqlEndpoint ? undefined : 'route');
     },
+    graphqlRefusalReadLog(readRecorder),
     ...graphqlRequestGate({
       graphiql: deps.config.graphql.graphiql,
       rateLimit,

@@ -326,6 +326,112 @@ describe('auditor access over HTTP', () => {
     }
   });
 
+  it('logs reads refused before their input is read as arguments, answered as for anyone', async () => {
+    const freelancer = kit.cast.freelancer;
+    /** A request as the person sends it, with the read-log rows it added and the newest one. */
+    const sent = async (as: Person, path: string, body: string, contentType = 'application/json') => {
+      const before = await rowCount();
+      const answer = await server.request('POST', path, {
+        token: as.token,
+        body,
+        headers: { 'content-type': contentType },
+      });
+      const added = (await rowCount()) - before;
+      return { answer, added, row: added > 0 ? await newestRow() : undefined };
+    };
+    const termsCheck = `/v1/agreements/${agreementId}/terms/verify`;
+    const deep = `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`;
+    const rest: [string, string, string?][] = [
+      ['not JSON', '{"terms": '],
+      ['a repeated member', '{"terms":{},"terms":{}}'],
+      ['nested too deep', `{"terms":${deep}}`],
+      ['another media type', 'terms=x', 'text/plain'],
+      ['another charset', '{"terms":{}}', 'application/json; charset=latin1'],
+    ];
+    for (const [why, body, contentType] of rest) {
+      const anyone = await sent(freelancer, termsCheck, body, contentType);
+      expect([why, anyone.added]).toEqual([why, 0]);
+      for (const reader of [auditor, hr]) {
+        const { answer, added, row } = await sent(reader, termsCheck, body, contentType);
+        expect([why, answer.status, answer.body]).toEqual([
+          why,
+          anyone.answer.status,
+          {
+            ...(anyone.answer.body as object),
+            requestId: (answer.body as { requestId: string }).requestId,
+          },
+        ]);
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect([why, added, row?.operation, row?.status]).toEqual([
+          why,
+          1,
+          'POST /v1/agreements/:agreementId/terms/verify',
+          answer.status,
+        ]);
+      }
+    }
+    const aliases = Array.from({ length: 40 }, (_, index) => `a${String(index)}: me { __typename }`).join(' ');
+    const graphql: [string, string, string][] = [
+      ['not JSON', '{"query": ', 'graphql request'],
+      ['no GraphQL request', '{"text":"{ me { userId } }"}', 'graphql request'],
+      ['a document that does not parse', JSON.stringify({ query: '{ agreement(id: ' }), 'graphql request'],
+      [
+        'a document that does not validate',
+        JSON.stringify({ query: `{ agreement(id: "${agreementId}") { noSuchField } }` }),
+        'graphql query agreement',
+      ],
+      [
+        'variables with a lone surrogate',
+        JSON.stringify({
+          query: 'query ($id: ID!) { agreement(id: $id) { agreementId } }',
+          variables: { id: '\ud800' },
+        }),
+        'graphql query agreement',
+      ],
+      ['a document past the alias limit', JSON.stringify({ query: `{ ${aliases} }` }), 'graphql query me'],
+    ];
+    for (const [why, body, operation] of graphql) {
+      const anyone = await sent(freelancer, '/graphql', body);
+      expect([why, anyone.added]).toEqual([why, 0]);
+      for (const reader of [auditor, hr]) {
+        const { answer, added, row } = await sent(reader, '/graphql', body);
+        // Refused as anyone is, by status and errors; GraphQL answers a document it could
+        // not run 200 over application/json, and the row keeps the error's status.
+        expect([why, answer.status]).toEqual([why, anyone.answer.status]);
+        expect([why, (answer.body as { errors?: unknown[] }).errors?.length]).toEqual([
+          why,
+          (anyone.answer.body as { errors?: unknown[] }).errors?.length,
+        ]);
+        expect([why, added, row?.operation]).toEqual([why, 1, operation]);
+        expect([why, (row?.status ?? 0) >= 400]).toEqual([why, true]);
+      }
+    }
+    // Each operation of a batch is a read of its own: one that does not parse beside one that runs.
+    const batch = await sent(auditor, '/graphql', JSON.stringify([{ query: '{ __typename }' }, { query: '{ me(' }]));
+    const batchRows = await server.db
+      .selectFrom('read_log')
+      .select(['operation', 'status'])
+      .orderBy('seq', 'desc')
+      .limit(2)
+      .execute();
+    expect([batch.answer.status, batch.added]).toEqual([200, 2]);
+    expect(batchRows.map((row) => [row.operation, row.status]).sort()).toEqual([
+      ['graphql query __typename', 200],
+      ['graphql request', 400],
+    ]);
+    // A root field the caller's role may not ask for, refused before yoga reads the document.
+    const forbidden = await sent(hr, '/graphql', JSON.stringify({ query: '{ readLog { __typename } }' }));
+    expect([forbidden.answer.status, forbidden.added, forbidden.row?.operation, forbidden.row?.status]).toEqual([
+      403,
+      1,
+      'graphql query readLog',
+      403,
+    ]);
+    // A mutation reads nothing, refused or not.
+    const mutation = await sent(auditor, '/graphql', JSON.stringify({ query: 'mutation { noSuchMutation }' }));
+    expect([(mutation.answer.body as { errors?: unknown[] }).errors?.length, mutation.added]).toEqual([1, 0]);
+  });
+
   it('refuses an anchoring request that sends fields, naming them', async () => {
     const refused = await server.request('POST', '/v1/audit/read-log/anchors', {
       token: clientAdmin.token,

@@ -9,16 +9,19 @@ import {
   type ExecutionArgs,
   type FieldNode,
   type OperationDefinitionNode,
+  parse,
   valueFromASTUntyped,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { graphqlRequestBytes, maxDocumentTokens } from '../graphql/graphql-http.js';
 import type { Principal } from '../auth/principal.js';
 import type { GraphqlContext, SchemaModule } from '../graphql/context.js';
 import { errorBody } from '../errors/error-handler.js';
 import { rootFieldNodes } from '../graphql/root-fields.js';
-import { kindsOf, type ReadRecorder } from './read-recorder.js';
+import { kindsOf, type ObservedRead, type ReadRecorder } from './read-recorder.js';
 import { subjectsOfRead } from './read-subjects.js';
-import type { RouteSpec } from '../http/route.js';
+import { heldBodyRefusal } from '../http/json-bodies.js';
+import type { RequestWithRawBody, RouteSpec } from '../http/route.js';
 
 /**
  * Logs every REST read under `/v1` by an auditor or HR system, refusals included, before
@@ -51,7 +54,14 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
       const path = `${request.baseUrl}${template ?? request.path}`;
       // Which route answers is known only once Express has matched one.
       if (!byGet && !readsByPost.has(`${request.method} ${path}`)) return send(body);
-      const bodyArgument = byGet ? {} : { body: request.body as unknown };
+      // A body refused before it was read as JSON (not JSON, a repeated member, too deep,
+      // another media type, too large) is hashed as the text received, or null when none was read.
+      const bodyRefused = heldBodyRefusal(request) !== undefined;
+      const bodyArgument = bodyRefused
+        ? { body: (request as RequestWithRawBody).rawBody?.toString('utf8') ?? null }
+        : byGet
+          ? {}
+          : { body: request.body as unknown };
       const segments = path
         .split('/')
         .filter((segment) => segment !== '' && segment !== 'v1' && !segment.startsWith(':'));
@@ -69,6 +79,7 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
             kinds: kindsOf(named),
             answers: status >= 400 ? [] : [body],
             status,
+            ...(bodyRefused ? { inputRefused: true } : {}),
             subjects: subjectsOfRead({
               path: request.originalUrl.split('?')[0],
               arguments: byGet ? request.query : { query: request.query as unknown, ...bodyArgument },
@@ -214,6 +225,117 @@ function answersOf(
   };
 }
 
+/** What an operation read, for a row: its root fields through fragments, its digested arguments and kinds. */
+function operationRead(
+  args: Pick<ExecutionArgs, 'document' | 'variableValues'>,
+  operation: OperationDefinitionNode,
+): Pick<ObservedRead, 'operation' | 'arguments' | 'kinds' | 'subjects'> {
+  const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
+  const fields = rootFields(fieldNodes);
+  const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
+  return {
+    operation: `graphql ${operation.operation} ${fields.join(',')}`,
+    arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },
+    kinds: kindsOf([...fields, ...recordKindsOf(askedAbout)]),
+    subjects: subjectsOfRead({ arguments: askedAbout }),
+  };
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What one GraphQL request, refused before it executed, asked to read: its operation named
+ * as an executed read's is when its document parses, else undefined. `'mutation'` when it
+ * is a mutation, which reads nothing.
+ */
+function refusedOperation(entry: unknown): ReturnType<typeof operationRead> | 'mutation' | undefined {
+  if (!isPlainObject(entry) || typeof entry.query !== 'string') return undefined;
+  let document: DocumentNode;
+  try {
+    document = parse(entry.query, { maxTokens: maxDocumentTokens });
+  } catch {
+    return undefined;
+  }
+  const operationName = typeof entry.operationName === 'string' ? entry.operationName : undefined;
+  const operation = operationOf({ document, operationName });
+  if (operation === undefined) return undefined;
+  if (operation.operation === OperationTypeNode.MUTATION) return 'mutation';
+  const variables = isPlainObject(entry.variables) ? entry.variables : {};
+  return operationRead({ document, variableValues: variables }, operation);
+}
+
+/**
+ * A refused GraphQL request's row, as far as it can be told what it read: a single
+ * operation whose document parses is named as an executed read is; anything else (a
+ * document that does not parse, a body that is no GraphQL request, a batch) is `graphql
+ * request`, with the request as received (`received`) hashed. Undefined when every
+ * operation it holds is a mutation.
+ */
+function refusedRead(
+  requests: unknown,
+  received: unknown,
+): Pick<ObservedRead, 'operation' | 'arguments' | 'kinds' | 'subjects'> | undefined {
+  const entries = Array.isArray(requests) ? requests : [requests];
+  const operations = entries.map(refusedOperation);
+  if (operations.length > 0 && operations.every((operation) => operation === 'mutation')) return undefined;
+  const [single] = operations;
+  if (!Array.isArray(requests) && single !== undefined && single !== 'mutation') return single;
+  return { operation: 'graphql request', arguments: { request: received ?? null }, kinds: [] };
+}
+
+/**
+ * Logs a GraphQL request by an auditor or HR system that the HTTP gate refused before any
+ * operation ran (a body that is not JSON or no GraphQL request, another media type, a
+ * document nested too deep, variables with a lone surrogate, a root field the caller's
+ * role may not ask for, a batch too large), answered like a refused REST read: the
+ * refusal leaves once its row is written, or as 503 when it cannot be. A rate limit's
+ * refusal (429) is no read, and is not logged: a row for each would let a caller write
+ * past its limit. A request holding only mutations reads nothing.
+ */
+export function graphqlRefusalReadLog(recorder: ReadRecorder): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const principal: Principal | undefined = response.locals.principal;
+    if (!recorder.logs(principal)) {
+      next();
+      return;
+    }
+    const send = response.json.bind(response);
+    response.json = (body: unknown) => {
+      const status = response.statusCode;
+      if (status < 400 || status >= 500 || status === 429) return send(body);
+      const bytes = graphqlRequestBytes(request);
+      // A POST's body may not have parsed (the parser then leaves `{}`): the bytes say what was sent.
+      const requests: unknown = request.method === 'GET' ? getRequestOf(request.query) : request.body;
+      const received = bytes?.toString('utf8') ?? (request.method === 'GET' ? request.query : null);
+      const read = refusedRead(requests, received);
+      if (read === undefined) return send(body);
+      recorder.record({ principal, ...read, answers: [], status, inputRefused: true }, response.locals.log).then(
+        () => send(body),
+        (error: unknown) => {
+          const mapped = errorBody(error, response.locals.requestId);
+          response.status(mapped.status);
+          send(mapped);
+        },
+      );
+      return response;
+    };
+    next();
+  };
+}
+
+/** A GET's GraphQL request from its query string, `variables` parsed when it is JSON. */
+function getRequestOf(query: unknown): unknown {
+  if (!isPlainObject(query)) return undefined;
+  let variables: unknown;
+  try {
+    variables = typeof query.variables === 'string' ? (JSON.parse(query.variables) as unknown) : undefined;
+  } catch {
+    variables = undefined;
+  }
+  return { ...query, variables };
+}
+
 /**
  * Logs every GraphQL query by an auditor or HR system once it has executed, with the
  * operation's root fields, its document and variables (digested) and what it answered,
@@ -221,27 +343,40 @@ function answersOf(
  * written the answer (or the event) is replaced by the error.
  */
 export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
-  /** What the operation read, for a row: its root fields through fragments, its digested arguments and kinds. */
-  const readOf = (args: ExecutionArgs, operation: OperationDefinitionNode) => {
-    const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
-    const fields = rootFields(fieldNodes);
-    const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
-    return {
-      operation: `graphql ${operation.operation} ${fields.join(',')}`,
-      arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },
-      kinds: kindsOf([...fields, ...recordKindsOf(askedAbout)]),
-      subjects: subjectsOfRead({ arguments: askedAbout }),
-    };
-  };
+  // The operations that reached execution (their contexts): those that did not were
+  // refused by parsing, validation or a document limit, and are logged once answered.
+  const executed = new WeakSet<object>();
   /** The execution, its logged reader and its operation when it is of `kind` and its caller's reads are logged. */
   const loggedOperation = (untyped: unknown, kind: OperationTypeNode) => {
     const args = untyped as ExecutionArgs & { contextValue: GraphqlContext };
+    executed.add(args.contextValue);
     const principal = args.contextValue.principal;
     const operation = operationOf(args);
     if (operation?.operation !== kind || !recorder.logs(principal)) return undefined;
     return { args, context: args.contextValue, principal, operation };
   };
   return {
+    // An operation refused before it executed (a document that does not parse or
+    // validate, one past a depth, cost, alias or token limit) is logged as the HTTP gate's
+    // refusals are, once per operation of a batch.
+    async onExecutionResult(payload) {
+      const { result } = payload;
+      const context = payload.context as unknown as { readonly res?: Response; readonly params?: unknown };
+      if (executed.has(context) || result === undefined || Symbol.asyncIterator in result) return;
+      const locals = context.res?.locals;
+      const principal: Principal | undefined = locals?.principal;
+      if (locals === undefined || !recorder.logs(principal)) return;
+      const read = refusedRead(context.params, context.params ?? null);
+      if (read === undefined) return;
+      try {
+        await recorder.record(
+          { principal, ...read, answers: [], status: statusOf(result), inputRefused: true },
+          locals.log,
+        );
+      } catch (error) {
+        payload.setResult(unloggedResult(error, { requestId: locals.requestId }));
+      }
+    },
     onExecute({ args: untyped }) {
       const logged = loggedOperation(untyped, OperationTypeNode.QUERY);
       if (logged === undefined) return undefined;
@@ -254,7 +389,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
             await recorder.record(
               {
                 principal,
-                ...readOf(args, operation),
+                ...operationRead(args, operation),
                 ...answersOf(rootResults.get(context), result.data),
                 status,
                 inputRefused: onlyInputRefused(result, rootResults.get(context)),
@@ -275,7 +410,7 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
       const logged = loggedOperation(untyped, OperationTypeNode.SUBSCRIPTION);
       if (logged === undefined) return undefined;
       const { args, context, principal, operation } = logged;
-      const read = readOf(args, operation);
+      const read = operationRead(args, operation);
       return {
         onSubscribeResult({ result, setResult }) {
           const refused = !(Symbol.asyncIterator in result);
@@ -316,7 +451,9 @@ export function graphqlReadLog(recorder: ReadRecorder): Plugin<GraphqlContext> {
 }
 
 /** The operation an execution runs: the one named, or the document's only one. */
-function operationOf(args: ExecutionArgs): OperationDefinitionNode | undefined {
+function operationOf(
+  args: Pick<ExecutionArgs, 'document'> & { readonly operationName?: string | null | undefined },
+): OperationDefinitionNode | undefined {
   return args.document.definitions.find(
     (definition: DefinitionNode): definition is OperationDefinitionNode =>
       definition.kind === Kind.OPERATION_DEFINITION &&
@@ -360,7 +497,7 @@ function onlyInputRefused(
 }
 
 /** What the caller gets instead of an answer the read log could not account for. */
-function unloggedResult(error: unknown, context: GraphqlContext) {
+function unloggedResult(error: unknown, context: Pick<GraphqlContext, 'requestId'>) {
   const mapped = errorBody(error, context.requestId);
   return {
     errors: [

@@ -14,8 +14,13 @@ import { refusingCallersOfNoField } from './field-access.js';
 /** The bytes of each POST body as received, for checks JSON.parse cannot make (duplicate names). */
 const rawBodies = new WeakMap<object, Buffer>();
 
-/** Tokens a GET subscription's document may have; the same bound yoga's parser applies. */
-const maxDocumentTokens = 4000;
+/** The bytes of a POSTed GraphQL request as received, once its body was read; undefined before (or for a GET). */
+export function graphqlRequestBytes(request: Request): Buffer | undefined {
+  return rawBodies.get(request);
+}
+
+/** Tokens a document may have: the bound yoga's parser applies, and the gate's for a GET subscription. */
+export const maxDocumentTokens = 4000;
 
 function methodNotAllowed(message: string): ApiError {
   return new ApiError(405, 'METHOD_NOT_ALLOWED', message);

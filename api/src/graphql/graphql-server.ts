@@ -16,6 +16,7 @@ import { conciseVariableErrors } from './variable-errors.js';
 import { costOfShape } from './page-size-cost.js';
 import { errorRequestIds } from './error-request-ids.js';
 import { declaredAccess, guardingRootFields } from './field-access.js';
+import { maxDocumentTokens } from './graphql-http.js';
 
 interface ServerContext {
   req: Request;
@@ -143,7 +144,7 @@ export function createGraphqlServer(
         // Counted by costOfShape below instead, page sizes alike however written.
         costLimit: { enabled: false },
         maxAliases: { n: 15, onReject: refuseOver('aliases') },
-        maxTokens: { n: 4000, onReject: refuseOver('tokens') },
+        maxTokens: { n: maxDocumentTokens, onReject: refuseOver('tokens') },
         maxDirectives: { n: 20, onReject: refuseOver('directives') },
         // Suggestions would spell out the schema that introspection keeps to itself.
         blockFieldSuggestion: { enabled: !introspection },

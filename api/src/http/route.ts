@@ -1,4 +1,4 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { match } from 'path-to-regexp';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -213,6 +213,11 @@ export interface MountOptions {
    * when it disagrees. For tests: it costs a validation per response.
    */
   readonly checkResponses?: boolean;
+  /**
+   * Runs first on every route, once it is matched: what it passes to `next` as an error is
+   * answered under the route (the read log names its template).
+   */
+  readonly firstOnEachRoute?: RequestHandler;
 }
 
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
@@ -222,7 +227,12 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
   router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
     const checkResponse = check(spec);
-    router[spec.method](spec.path, async (request: Request, response: Response) => {
+    const first =
+      options.firstOnEachRoute ??
+      ((_request: Request, _response: Response, next: NextFunction) => {
+        next();
+      });
+    router[spec.method](spec.path, first, async (request: Request, response: Response) => {
       const principal =
         spec.access === 'public'
           ? response.locals.principal
