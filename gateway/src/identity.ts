@@ -53,28 +53,43 @@ export function gatewayCredentials(identity: SigningIdentity): GatewayCredential
  * @throws Error when the bytes are not a DER ECDSA signature on the key's curve.
  */
 export function hasHighS(signature: Uint8Array, publicKey: KeyObject): boolean {
-  const curve =
-    publicKey.asymmetricKeyType === 'ec'
-      ? curves[(publicKey.asymmetricKeyDetails?.namedCurve ?? '') as keyof typeof curves]
-      : undefined;
+  const curve = curveOf(publicKey);
   return curve !== undefined && curve.Signature.fromBytes(signature, 'der').hasHighS();
 }
 
-function nativeEcdsaSigner(key: KeyObject): Signer {
+/** The curve of an EC key on P-256 or P-384, or undefined for any other key. */
+function curveOf(key: KeyObject) {
   const curveName = key.asymmetricKeyDetails?.namedCurve ?? '';
-  const curve = key.asymmetricKeyType === 'ec' ? curves[curveName as keyof typeof curves] : undefined;
-  if (curve === undefined) {
-    throw new Error(
-      `private key: an EC key on P-256 or P-384 is required, not ${key.asymmetricKeyType ?? 'unknown'} ${curveName}`,
-    );
-  }
+  return key.asymmetricKeyType === 'ec' ? curves[curveName as keyof typeof curves] : undefined;
+}
+
+/**
+ * Signs SHA-256 of `message` with ECDSA, the signature DER-encoded with S in its low form
+ * (see {@link hasHighS}): the one signature of the message by this key a verifier that
+ * refuses the high form accepts.
+ *
+ * @throws Error when the private key is not an EC key on P-256 or P-384.
+ */
+export function signLowS(message: Uint8Array, key: KeyObject): Uint8Array {
+  const curve = curveOf(key);
+  if (curve === undefined) throw notP256OrP384(key);
   const order = curve.Point.Fn.ORDER;
-  return (message) => {
-    const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-    const { r, s } = curve.Signature.fromBytes(raw, 'compact');
-    const lowS = s > order >> 1n ? order - s : s;
-    return Promise.resolve(new curve.Signature(r, lowS).toBytes('der'));
-  };
+  const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+  const { r, s } = curve.Signature.fromBytes(raw, 'compact');
+  const lowS = s > order >> 1n ? order - s : s;
+  return new curve.Signature(r, lowS).toBytes('der');
+}
+
+function notP256OrP384(key: KeyObject): Error {
+  return new Error(
+    `private key: an EC key on P-256 or P-384 is required, not ${key.asymmetricKeyType ?? 'unknown'} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`,
+  );
+}
+
+function nativeEcdsaSigner(key: KeyObject): Signer {
+  // Refused when the credentials are made, not at the first transaction.
+  if (curveOf(key) === undefined) throw notP256OrP384(key);
+  return (message) => Promise.resolve(signLowS(message, key));
 }
 
 /**

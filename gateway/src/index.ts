@@ -31,7 +31,9 @@ export {
 export {
   certificateCommonName,
   gatewayCredentials,
+  hasHighS,
   readMspIdentity,
+  signLowS,
   type GatewayCredentials,
   type SigningIdentity,
 } from './identity.js';

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { createVerify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { p256 } from '@noble/curves/nist';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
 import { signStatement, statementSigningBytes, verifyStatement, type ReputationStatement } from './statement.js';
@@ -94,6 +96,33 @@ describe('portable reputation statements', () => {
       'SIGNER_MISMATCH',
       'SIGNATURE_INVALID',
     ]);
+  });
+
+  it('is signed with low S, and refuses the same signature in its high-S form or in non-canonical base64', () => {
+    const signed = p256.Signature.fromBytes(Buffer.from(statement.signature.value, 'base64'), 'der');
+    expect(signed.hasHighS()).toBe(false);
+    const highS = new p256.Signature(signed.r, p256.Point.Fn.ORDER - signed.s).toBytes('der');
+    const altered = tampered(statement, (s) => (s.signature.value = Buffer.from(highS).toString('base64')));
+    // The other form verifies as ECDSA: only the low-S rule tells the two apart.
+    expect(
+      createVerify('sha256')
+        .update(statementSigningBytes(statement.body))
+        .verify(new X509Certificate(statement.signature.certificatePem).publicKey, Buffer.from(highS)),
+    ).toBe(true);
+    expect(verifyStatement(altered, testOrganizationCa.certificatePem).reasons).toEqual([
+      {
+        code: 'SIGNATURE_INVALID',
+        message: "the signature's S is in its high form (n − s): a statement is signed, and verified, with low S only",
+      },
+    ]);
+    // A low-S P-256 signature is at most 71 bytes: its base64 ends in padding, and the character before has unused bits.
+    const text = statement.signature.value;
+    const last = text.replace(/=+$/, '').length - 1;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const unusedBitSet = alphabet[alphabet.indexOf(text[last]!) + 1]!;
+    const sameBytes = `${text.slice(0, last)}${unusedBitSet}${text.slice(last + 1)}`;
+    expect(Buffer.from(sameBytes, 'base64')).toEqual(Buffer.from(text, 'base64'));
+    expect(codes(tampered(statement, (s) => (s.signature.value = sameBytes)))).toEqual(['SIGNATURE_INVALID']);
   });
 
   it("fails with another CA's certificate, even one with the same name", () => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import {
@@ -9,7 +9,7 @@ import {
   partySchema,
   reputationSchema,
 } from '@gigledger/chaincode/model';
-import type { SigningIdentity } from '@gigledger/gateway';
+import { hasHighS, signLowS, type SigningIdentity } from '@gigledger/gateway';
 
 /*
  * Portable reputation statements
@@ -117,7 +117,7 @@ export function signStatement(body: StatementBody, signer: SigningIdentity): Rep
       algorithm: statementAlgorithm,
       mspId: signer.mspId,
       certificatePem: signer.certificatePem,
-      value: sign('sha256', statementSigningBytes(body), key).toString('base64'),
+      value: Buffer.from(signLowS(statementSigningBytes(body), key)).toString('base64'),
     },
   };
 }
@@ -177,6 +177,27 @@ function readCertificate(pem: string): X509Certificate | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why the signature is not the one form of itself a statement may carry, or undefined when
+ * it is: (r, n − s) verifies wherever (r, s) does, and base64 whose last character has
+ * unused bits set decodes to the same bytes, so either would let anyone change a valid
+ * statement's text and keep it valid. The signer writes low S and canonical base64.
+ */
+function signatureFormProblem(base64: string, key: KeyObject): string | undefined {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.toString('base64') !== base64) {
+    return 'the signature is not canonical base64 (its last character has unused bits set)';
+  }
+  try {
+    if (hasHighS(bytes, key)) {
+      return "the signature's S is in its high form (n − s): a statement is signed, and verified, with low S only";
+    }
+  } catch {
+    // Not a DER ECDSA signature: the verification below refuses it.
+  }
+  return undefined;
 }
 
 function signatureMatches(bytes: Buffer, key: KeyObject, base64: string): boolean {
@@ -281,7 +302,10 @@ export function verifyStatement(statement: unknown, caCertificatePem: string): S
   // The bytes are rebuilt from the body as received, not from the parsed value, so a field
   // the schema does not know still counts: adding one breaks the signature.
   const bytes = statementSigningBytes((statement as { body: unknown }).body);
-  if (!signatureMatches(bytes, publicKey, signature.value)) {
+  const formProblem = signatureFormProblem(signature.value, publicKey);
+  if (formProblem !== undefined) {
+    reasons.push({ code: 'SIGNATURE_INVALID', message: formProblem });
+  } else if (!signatureMatches(bytes, publicKey, signature.value)) {
     reasons.push({
       code: 'SIGNATURE_INVALID',
       message: 'the signature does not match the statement: it was altered or signed with another key',
