@@ -23,7 +23,7 @@ import { consolePagePaths, consoleRouter } from './console/console-router.js';
 import { errorHandler } from './errors/error-handler.js';
 import { healthRouter } from './health/health-router.js';
 import { refuseDeclaredOversize } from './http/json-limits.js';
-import { answerHeldBodyRefusal, jsonBodyReaders } from './http/json-bodies.js';
+import { answerHeldBodyRefusal, heldBodyRefusal, jsonBodyReaders } from './http/json-bodies.js';
 import { callerRateLimit, refusalsCounted, refusesSender } from './http/rate-limits.js';
 import { corsAllowList, noStore, securityHeaders } from './http/response-headers.js';
 import { requireOneHost } from './http/client-errors.js';
@@ -239,9 +239,7 @@ export function createApp(deps: AppDependencies): Express {
     new ReadSubjectResolver(deps.serviceLedger, { proofs: deps.proofs, db: deps.db }),
   );
   app.use('/v1', restReadLog(readRecorder, routes));
-  app.use(
-    mountRoutes(routes, { checkResponses: deps.checkResponses ?? false, firstOnEachRoute: answerHeldBodyRefusal }),
-  );
+  app.use(mountRoutes(routes, { checkResponses: deps.checkResponses ?? false, heldBodyRefusal }));
   app.use('/v1', answerHeldBodyRefusal);
   // A callback refused (before or after its signature is read) counts as a refused callback;
   // a failure of the server's own (5xx) counts against nobody.

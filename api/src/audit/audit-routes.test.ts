@@ -370,6 +370,22 @@ describe('auditor access over HTTP', () => {
         ]);
       }
     }
+    // The route checked the path before the body: the agreement it names was named validly,
+    // and both parties' organisations see the attempt in their log, whatever the body was.
+    for (const [body, status] of [
+      ['{"terms": ', 400],
+      ['{"bogus":1}', 422],
+    ] as const) {
+      expect((await sent(auditor, termsCheck, body)).answer.status).toBe(status);
+      await expectNewestInBothPartiesLogs({ operation: 'POST /v1/agreements/:agreementId/terms/verify', status });
+    }
+    // A path refused names no record: nothing is looked up, and the row concerns nobody.
+    const badPath = await sent(auditor, '/v1/agreements/A%20bad/terms/verify', '{"terms": ');
+    expect([badPath.answer.status, (badPath.answer.body as { field?: string }).field, badPath.added]).toEqual([
+      422,
+      'path.agreementId',
+      1,
+    ]);
     const aliases = Array.from({ length: 40 }, (_, index) => `a${String(index)}: me { __typename }`).join(' ');
     const graphql: [string, string, string][] = [
       ['not JSON', '{"query": ', 'graphql request'],

@@ -70,6 +70,12 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
       const named =
         template === undefined ? segments.slice(0, 1) : [...segments, ...(typeof kind === 'string' ? [kind] : [])];
       const status = statusAsSent(request, response, body);
+      const pathNamed = request.originalUrl.split('?')[0];
+      // A route checks its path before its query and body: a read refused for either of
+      // those named its path's record validly, and concerns that record's organisations,
+      // which are looked up; what the refused part named is not.
+      const refusedField = [400, 413, 415, 422].includes(status) ? fieldOf(body) : undefined;
+      const refusedPastPath = template !== undefined && refusedField !== undefined && !/^path\b/.test(refusedField);
       recorder
         .record(
           {
@@ -79,11 +85,13 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
             kinds: kindsOf(named),
             answers: status >= 400 ? [] : [body],
             status,
-            ...(bodyRefused ? { inputRefused: true } : {}),
-            subjects: subjectsOfRead({
-              path: request.originalUrl.split('?')[0],
-              arguments: byGet ? request.query : { query: request.query as unknown, ...bodyArgument },
-            }),
+            ...(refusedPastPath ? { inputRefused: false } : bodyRefused ? { inputRefused: true } : {}),
+            subjects: refusedPastPath
+              ? subjectsOfRead({ path: pathNamed })
+              : subjectsOfRead({
+                  path: pathNamed,
+                  arguments: byGet ? request.query : { query: request.query as unknown, ...bodyArgument },
+                }),
           },
           response.locals.log,
         )
@@ -101,6 +109,12 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
     };
     next();
   };
+}
+
+/** The field an error answer names (`body.terms`, `path.agreementId`), or undefined when it names none. */
+function fieldOf(answer: unknown): string | undefined {
+  const field = (answer as { field?: unknown } | null)?.field;
+  return typeof field === 'string' ? field : undefined;
 }
 
 /**

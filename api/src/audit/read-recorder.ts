@@ -193,7 +193,8 @@ export class ReadRecorder {
       // an answer names only the parties it shows, an access log its accessors rather than
       // the dataset's controller), and the organisations it named are kept. Malformed
       // input (400, 422, or as `inputRefused` says) asked for no record the ledger could
-      // name, and is logged without calling the ledger: only the organisations it named are kept.
+      // name, and is logged without calling the ledger: only the organisations it named are
+      // kept. (A REST read refused past its valid path says it is not, and names that path's record alone.)
       const named = read.subjects ?? { organisations: [], targets: [] };
       // What a caller named as an organisation is kept only if it could be one: a refused
       // read naming `Evil\u202EOrg` concerns no member, and its text is not the log's to keep.

@@ -6,12 +6,13 @@ import type { RequestWithRawBody } from './route.js';
 import { hasSignedBody } from './signed-bodies.js';
 
 // A body is read before its caller is identified, and refused only once the route it was
-// sent to is known (see answerHeldBodyRefusal): an auditor's or HR system's read refused
-// for its body is then logged under that route like any other refused read.
-const heldRefusals = new WeakMap<Request, unknown>();
+// sent to is known and its path valid: an auditor's or HR system's read refused for its
+// body is then logged under that route, for the record its path names, like any other
+// refused read.
+const heldRefusals = new WeakMap<Request, Error>();
 
 /** The refusal of the request's body, held until its route answers it; undefined when the body was accepted. */
-export function heldBodyRefusal(request: Request): unknown {
+export function heldBodyRefusal(request: Request): Error | undefined {
   return heldRefusals.get(request);
 }
 
@@ -24,7 +25,10 @@ function holdingRefusal(check: RequestHandler): RequestHandler {
     }
     void check(request, response, (error?: unknown) => {
       if (error !== undefined && error !== null && error !== 'route' && error !== 'router') {
-        heldRefusals.set(request, error);
+        heldRefusals.set(
+          request,
+          error instanceof Error ? error : new ApiError(400, 'MALFORMED_REQUEST', 'body: could not be read', 'body'),
+        );
       }
       next();
     });
@@ -34,9 +38,9 @@ function holdingRefusal(check: RequestHandler): RequestHandler {
 /**
  * The JSON body readers of the REST routes: a body must be JSON in UTF-8 (415 otherwise),
  * parse (400), fit `maxRequestBodyBytes` (413), nest no deeper than the limit and repeat no
- * member name (422). What they refuse is held, not answered, until
- * {@link answerHeldBodyRefusal} answers it once the caller is known and the route
- * matched; a signed message's body (a provider's callback) is read by its own reader.
+ * member name (422). What they refuse is held, not answered: the matched route answers it
+ * (see {@link heldBodyRefusal}), or {@link answerHeldBodyRefusal} when none matched. A
+ * signed message's body (a provider's callback) is read by its own reader.
  */
 export function jsonBodyReaders(): RequestHandler[] {
   const mediaType: RequestHandler = (request, _response, next) => {
@@ -84,15 +88,9 @@ export function jsonBodyReaders(): RequestHandler[] {
 }
 
 /**
- * Answers the body refusal {@link jsonBodyReaders} held, if any: the first handler of every
- * REST route (so the refusal is answered under the matched route), and once more after
- * the routes for a path none of them matched.
+ * Answers the body refusal {@link jsonBodyReaders} held for a path no REST route matched
+ * (a matched route answers it itself: see `MountOptions.heldBodyRefusal`).
  */
 export const answerHeldBodyRefusal: RequestHandler = (request, _response, next) => {
-  const refusal = heldRefusals.get(request);
-  if (refusal === undefined) {
-    next();
-    return;
-  }
-  next(refusal);
+  next(heldRefusals.get(request));
 };

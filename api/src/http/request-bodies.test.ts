@@ -48,7 +48,7 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
       415,
       'UNSUPPORTED_ENCODING',
     ],
-  ])('refuses a body %s, naming the body or the header at fault', async (_case, body, headers, status, code) => {
+  ])('refuses a body %s, naming the body or the header at fault', async (what, body, headers, status, code) => {
     const field = ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_CHARSET'].includes(code)
       ? 'header.content-type'
       : code === 'UNSUPPORTED_ENCODING'
@@ -59,10 +59,15 @@ describe('request bodies the framework refuses get their 4xx, never 500', () => 
     // and decoded as every other body's.
     const bytesAlone = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING'].includes(code);
     const paths = ['/v1/agreements', ...(bytesAlone ? ['/v1/settlement/callbacks/sandbox'] : []), '/v1/auth/token'];
+    // A body is refused once its route knows its caller may call it: a stranger is told
+    // 401 on a route that needs credentials, unless the body was too large to read at all.
+    const client = await server().person(`bodies-${what.replace(/[^a-z0-9]+/gi, '-')}`, 'ClientOrg', 'client');
     for (const path of paths) {
-      const answer = await send(server(), path, body, headers);
+      const answer = await send(server(), path, body, { ...headers, authorization: `Bearer ${client.token}` });
       expect([path, answer.status, answer.body.code, answer.body.field]).toEqual([path, status, code, field]);
     }
+    const stranger = await send(server(), '/v1/agreements', body, headers);
+    expect(stranger.status).toBe(code === 'PAYLOAD_TOO_LARGE' ? 413 : 401);
   });
 
   it('says a bare JSON value such as null is no object, rather than that it is not JSON, naming the body', async () => {

@@ -1,4 +1,4 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { match } from 'path-to-regexp';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -214,10 +214,10 @@ export interface MountOptions {
    */
   readonly checkResponses?: boolean;
   /**
-   * Runs first on every route, once it is matched: what it passes to `next` as an error is
-   * answered under the route (the read log names its template).
+   * The refusal of the request's body its reader held (see `jsonBodyReaders`), answered
+   * under the matched route once its caller may call it and its path parameters are valid.
    */
-  readonly firstOnEachRoute?: RequestHandler;
+  readonly heldBodyRefusal?: (request: Request) => Error | undefined;
 }
 
 /** Mounts every route on a router, with validation and access checks in front of each handler. */
@@ -227,12 +227,7 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
   router.use(refuseUndecodableParameters(routes));
   for (const spec of routes) {
     const checkResponse = check(spec);
-    const first =
-      options.firstOnEachRoute ??
-      ((_request: Request, _response: Response, next: NextFunction) => {
-        next();
-      });
-    router[spec.method](spec.path, first, async (request: Request, response: Response) => {
+    router[spec.method](spec.path, async (request: Request, response: Response) => {
       const principal =
         spec.access === 'public'
           ? response.locals.principal
@@ -244,6 +239,8 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
         refuseControlText(request.body, ['body']);
       }
       const params: unknown = spec.params === undefined ? {} : parseInput(spec.params, request.params, 'path');
+      const heldRefusal = options.heldBodyRefusal?.(request);
+      if (heldRefusal !== undefined) throw heldRefusal;
       if (spec.query === undefined) refuseAnyQuery(request.query);
       const query: unknown = spec.query === undefined ? {} : parseInput(spec.query, request.query, 'query');
       if (spec.body === undefined) refuseAnyBody(request.body);
