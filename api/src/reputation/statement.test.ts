@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { p256 } from '@noble/curves/nist';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { acceptedAgreement, completedMilestone } from '../test-support/reputation-test-kit.js';
-import { signStatement, statementSigningBytes, verifyStatement, type ReputationStatement } from './statement.js';
+import {
+  signStatement,
+  statementLowSRequiredFrom,
+  statementSigningBytes,
+  verifyStatement,
+  type ReputationStatement,
+} from './statement.js';
 import {
   createTestCa,
   issueTestIdentity,
@@ -112,9 +118,20 @@ describe('portable reputation statements', () => {
     expect(verifyStatement(altered, testOrganizationCa.certificatePem).reasons).toEqual([
       {
         code: 'SIGNATURE_INVALID',
-        message: "the signature's S is in its high form (n − s): a statement is signed, and verified, with low S only",
+        message: `the signature's S is in its high form (n − s): a statement issued from ${statementLowSRequiredFrom} on is signed, and verified, with low S only`,
       },
     ]);
+    // A statement issued before the rule keeps verifying in the form it was issued in.
+    const earlier = signStatement(
+      { ...statement.body, issuedAt: new Date(Date.parse(statementLowSRequiredFrom) - 60_000).toISOString() },
+      testStatementSigner,
+    );
+    const earlierSigned = p256.Signature.fromBytes(Buffer.from(earlier.signature.value, 'base64'), 'der');
+    const earlierHighS = new p256.Signature(earlierSigned.r, p256.Point.Fn.ORDER - earlierSigned.s).toBytes('der');
+    expect(codes(earlier)).toEqual([]);
+    expect(codes(tampered(earlier, (s) => (s.signature.value = Buffer.from(earlierHighS).toString('base64'))))).toEqual(
+      [],
+    );
     // A low-S P-256 signature is at most 71 bytes: its base64 ends in padding, and the character before has unused bits.
     const text = statement.signature.value;
     const last = text.replace(/=+$/, '').length - 1;

@@ -41,6 +41,14 @@ export const statementVersion = 'gigledger-reputation-statement/v1';
 /** ECDSA on curve P-256 with SHA-256, signature DER-encoded (as openssl writes and reads it). */
 export const statementAlgorithm = 'ECDSA-P256-SHA256-DER';
 
+/**
+ * From this signing time on (`body.issuedAt`, which the signature binds) a statement's
+ * signature must be in the low-S form. Releases before it signed with either form, about
+ * half of the time the high one, and their statements stay valid in the form they were
+ * issued in.
+ */
+export const statementLowSRequiredFrom = '2026-12-07T15:00:00.000Z';
+
 export const statementBodySchema = z.object({
   type: z.literal(statementType),
   version: z.literal(statementVersion),
@@ -185,14 +193,15 @@ function readCertificate(pem: string): X509Certificate | undefined {
  * unused bits set decodes to the same bytes, so either would let anyone change a valid
  * statement's text and keep it valid. The signer writes low S and canonical base64.
  */
-function signatureFormProblem(base64: string, key: KeyObject): string | undefined {
+function signatureFormProblem(base64: string, key: KeyObject, issuedAt: string): string | undefined {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.toString('base64') !== base64) {
     return 'the signature is not canonical base64 (its last character has unused bits set)';
   }
+  if (Date.parse(issuedAt) < Date.parse(statementLowSRequiredFrom)) return undefined;
   try {
     if (hasHighS(bytes, key)) {
-      return "the signature's S is in its high form (n − s): a statement is signed, and verified, with low S only";
+      return `the signature's S is in its high form (n − s): a statement issued from ${statementLowSRequiredFrom} on is signed, and verified, with low S only`;
     }
   } catch {
     // Not a DER ECDSA signature: the verification below refuses it.
@@ -302,7 +311,7 @@ export function verifyStatement(statement: unknown, caCertificatePem: string): S
   // The bytes are rebuilt from the body as received, not from the parsed value, so a field
   // the schema does not know still counts: adding one breaks the signature.
   const bytes = statementSigningBytes((statement as { body: unknown }).body);
-  const formProblem = signatureFormProblem(signature.value, publicKey);
+  const formProblem = signatureFormProblem(signature.value, publicKey, body.issuedAt);
   if (formProblem !== undefined) {
     reasons.push({ code: 'SIGNATURE_INVALID', message: formProblem });
   } else if (!signatureMatches(bytes, publicKey, signature.value)) {

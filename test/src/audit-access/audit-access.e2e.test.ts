@@ -322,6 +322,44 @@ describe('scoped and logged auditor access, on the real network', () => {
     ]);
   });
 
+  it('logs reads refused for their body or document, for the agreement a valid path names', async () => {
+    const raw = (where: string, body: string) =>
+      fetch(`${api.url}${where}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auditor.token}`, 'content-type': 'application/json' },
+        body,
+      }).then((answer) => answer.status);
+    const termsCheck = `/v1/agreements/${agreementId}/terms/verify`;
+    // Not JSON, a member twice, a body of the wrong shape: each refused as for anyone.
+    expect(await raw(termsCheck, '{"terms": ')).toBe(400);
+    expect(await raw(termsCheck, '{"terms":{},"terms":{}}')).toBe(422);
+    expect(await raw(termsCheck, '{"bogus":1}')).toBe(422);
+    // A document that does not parse, and one that does not validate: refused before they run.
+    expect(await raw('/graphql', JSON.stringify({ query: '{ agreement(id: ' }))).toBe(200);
+    expect(await raw('/graphql', JSON.stringify({ query: `{ agreement(id: "${agreementId}") { nope } }` }))).toBe(200);
+    const rows = (await api.call('GET', '/v1/audit/read-log?limit=500', clientAdmin)).body as { entries: ReadLogRow[] };
+    const refused = rows.entries
+      .filter((row) => row.principal.id === `audit-${suffix}` && row.operation.endsWith('/terms/verify'))
+      .slice(-3);
+    // The agreement the path names was looked up on the ledger: its client's organisation sees each attempt.
+    expect(refused.map((row) => [row.operation, row.status, row.organisations])).toEqual([
+      ['POST /v1/agreements/:agreementId/terms/verify', 400, ['ClientOrgMSP']],
+      ['POST /v1/agreements/:agreementId/terms/verify', 422, ['ClientOrgMSP']],
+      ['POST /v1/agreements/:agreementId/terms/verify', 422, ['ClientOrgMSP']],
+    ]);
+    // Every row is in the chain, those naming no organisation included.
+    const operations = await api.running.deps.db
+      .selectFrom('read_log')
+      .select(['operation', 'status'])
+      .orderBy('seq', 'desc')
+      .limit(2)
+      .execute();
+    expect(operations.map((row) => [row.operation, row.status]).reverse()).toEqual([
+      ['graphql request', 400],
+      ['graphql query agreement', 400],
+    ]);
+  });
+
   it('shows the audited organisation its log of reads with the grants, anchors the head, and catches an edited row', async () => {
     const page = (await api.call('GET', '/v1/audit/read-log?limit=500', clientAdmin)).body as { entries: ReadLogRow[] };
     const auditorReads = page.entries.filter(
