@@ -693,7 +693,7 @@ describe('ContractClient', () => {
     }
   });
 
-  it('reads a record once more when a peer was behind and answered NOT_FOUND, and lets the answer stand otherwise', async () => {
+  it('reads a record again while the peer that answered NOT_FOUND was behind, and lets the answer stand otherwise', async () => {
     // As after a peer hang: the other organisation's peer has the block that wrote the record, this one not yet.
     const notYet = () =>
       new GatewayError({
@@ -707,28 +707,46 @@ describe('ContractClient', () => {
         ],
         cause: serviceError(grpcStatus.UNKNOWN, 'evaluate call to endorser returned error'),
       });
-    const heights = (behind: boolean) => {
+    const heights = (behind: boolean, catchesUp = true) => {
       const waits: [number, unknown][] = [];
       const fake = {
         behind: () => behind,
         lacksAnsweredBlock: () => Promise.resolve(false),
         waitForEvenHeights: (timeoutMs: number, options: unknown) => {
           waits.push([timeoutMs, options]);
-          return Promise.resolve(true);
+          return Promise.resolve(catchesUp);
         },
       };
       return { waits, peerHeights: fake as unknown as PeerHeights };
     };
+    const waitedForTalent = [5000, { includeLagging: ['TalentOrgMSP'] }];
     const lagging = new ScriptedNetwork();
     lagging.evaluateFailures = [notYet()];
     const behind = heights(true);
     const read = await new ContractClient(lagging.asNetwork(), 'gigledger', {
       peerHeights: behind.peerHeights,
     }).evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' });
-    expect([read.name, lagging.evaluations.length, behind.waits]).toEqual([
-      'maxRevisions',
-      2,
-      [[5000, { includeLagging: 'all' }]],
+    // The wait is for the peer that refused, as a command's is.
+    expect([read.name, lagging.evaluations.length, behind.waits]).toEqual(['maxRevisions', 2, [waitedForTalent]]);
+    // Behind for three waits, as on a saturated host: answered after the third.
+    const trailing = new ScriptedNetwork();
+    trailing.evaluateFailures = [notYet(), notYet(), notYet()];
+    const slow = heights(true, false);
+    const readLate = await new ContractClient(trailing.asNetwork(), 'gigledger', {
+      peerHeights: slow.peerHeights,
+    }).evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' });
+    expect([readLate.name, trailing.evaluations.length, slow.waits.length]).toEqual(['maxRevisions', 4, 3]);
+    // Never catching up: six waits, then the NOT_FOUND stands.
+    const never = new ScriptedNetwork();
+    never.evaluateFailure = notYet();
+    const stalled = heights(true, false);
+    const gaveUp = await new ContractClient(never.asNetwork(), 'gigledger', { peerHeights: stalled.peerHeights })
+      .evaluate(parameterTransactions.getParameter, { name: 'maxRevisions' })
+      .catch((error: unknown) => error);
+    expect([(gaveUp as RefusedError).code, never.evaluations.length, stalled.waits.length]).toEqual([
+      'NOT_FOUND',
+      7,
+      6,
     ]);
     // Level peers: a NOT_FOUND is the answer, at once; another refusal is never asked again.
     for (const failure of [notYet(), endorseError(['chaincode response 500, FORBIDDEN: only admin may read this'])]) {
@@ -741,7 +759,7 @@ describe('ContractClient', () => {
       expect(refusal).toBeInstanceOf(RefusedError);
       expect([level.evaluations.length, watched.waits]).toEqual([1, []]);
     }
-    // Still behind after the wait: the second NOT_FOUND stands.
+    // Behind, and caught up in the wait: the second NOT_FOUND stands (the peer had the state).
     const stuck = new ScriptedNetwork();
     stuck.evaluateFailure = notYet();
     const stillBehind = heights(true);

@@ -82,6 +82,12 @@ const conflictCodes = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'E
  */
 const staleStateCodes = new Set(['INVALID_STATE', 'NOT_FOUND']);
 
+/** One call's waits for a refusing peer to catch up (see `#waitedForStaleRefusal`). */
+interface StaleRounds {
+  waited: number;
+  refusingPeerCaughtUp: boolean;
+}
+
 /**
  * What a Fabric gateway peer says of an endorser whose response differs from the first
  * endorser's (fabric internal/pkg/gateway/endorsement.go). Under load one peer may
@@ -204,8 +210,9 @@ export class ContractClient implements TransactionTransport {
 
   /**
    * Evaluates a query on one peer: the gateway's choice, or one of `options.organizations`.
-   * A NOT_FOUND while some peer was behind is asked again once the peers are level (up to
-   * `catchUpMs`), and the second answer stands.
+   * A NOT_FOUND from a peer that may not have this process's newest blocks yet is asked
+   * again once it has caught up, as a command's stale refusal is endorsed again (see
+   * {@link ContractClientOptions.staleRounds}); one from a peer that has them stands.
    *
    * @throws RefusedError when the chaincode refuses; EvaluationError when no peer answers;
    *   PeersBusyError (an EvaluationError's sibling) when it waited its deadline for a slot, unsent.
@@ -216,23 +223,53 @@ export class ContractClient implements TransactionTransport {
     options: EvaluateOptions = {},
   ): Promise<z.output<Spec['result']>> {
     // A record another organisation's command just wrote may not be on this peer yet (it
-    // lags after a hang, say): its NOT_FOUND is asked once more once the peers are level,
-    // as a command's stale refusal is endorsed again, rather than answered as "no such record".
-    const heights = this.#options.peerHeights;
-    const behindWhenSent = heights?.behind() === true;
-    try {
-      return await this.#evaluateOnce(spec, request, options);
-    } catch (error) {
-      if (!(error instanceof RefusedError && error.code === 'NOT_FOUND')) throw error;
-      if (heights === undefined) throw error;
-      const stale =
-        behindWhenSent || heights.behind() || (await heights.lacksAnsweredBlock(refusingOrganizations(error.cause)));
-      if (!stale) throw error;
-      await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
-        includeLagging: options.organizations ?? 'all',
-      });
-      return this.#evaluateOnce(spec, request, options);
+    // lags after a hang, or trails on a saturated host): its NOT_FOUND is asked again,
+    // rather than answered as "no such record".
+    const rounds: StaleRounds = { waited: 0, refusingPeerCaughtUp: false };
+    for (;;) {
+      const behindWhenSent = this.#options.peerHeights?.behind() === true;
+      try {
+        return await this.#evaluateOnce(spec, request, options);
+      } catch (error) {
+        if (!(error instanceof RefusedError && error.code === 'NOT_FOUND')) throw error;
+        if (!(await this.#waitedForStaleRefusal(error, rounds, behindWhenSent, options.organizations))) throw error;
+      }
     }
+  }
+
+  /**
+   * Whether a refusal may come from a peer without this process's newest blocks, and was
+   * waited for: on the first, when any peer was behind as the call went out or is now, or
+   * the refusing peer, asked, lacks the newest block a command of this process was
+   * answered in; after a wait, while the refusing peer has not caught up (or, asked, still
+   * lacks that block). A peer that is down is lagging and refuses nothing, so it is not
+   * waited for; each wait ends when the refusing peer has the block that was the newest
+   * then, or after `catchUpMs`. At most `staleRounds` waits per call.
+   *
+   * @param chosen the organisations a caller named to answer, waited for when the refusal names none.
+   */
+  async #waitedForStaleRefusal(
+    error: RefusedError,
+    rounds: StaleRounds,
+    behindWhenSent: boolean,
+    chosen?: readonly string[],
+  ): Promise<boolean> {
+    const heights = this.#options.peerHeights;
+    if (heights === undefined || rounds.waited >= (this.#options.staleRounds ?? 6)) return false;
+    const named = refusingOrganizations(error.cause);
+    const refusing = named === 'all' && chosen !== undefined ? chosen : named;
+    const stale =
+      rounds.waited === 0
+        ? behindWhenSent || heights.behind() || (await heights.lacksAnsweredBlock(refusing))
+        : !rounds.refusingPeerCaughtUp || (await heights.lacksAnsweredBlock(refusing));
+    if (!stale) return false;
+    rounds.waited += 1;
+    rounds.refusingPeerCaughtUp = await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
+      includeLagging: refusing,
+    });
+    // Asked again whatever the wait saw: heights come from block streams, which a process
+    // short of CPU reads seconds late, while the peer itself has caught up.
+    return true;
   }
 
   async #evaluateOnce<Spec extends AnySpec>(
@@ -316,45 +353,24 @@ export class ContractClient implements TransactionTransport {
     options: SubmitOptions,
   ): Promise<Submitted<z.output<Spec['result']>>> {
     const retries = options.conflictRetries ?? 4;
-    const staleRounds = this.#options.staleRounds ?? 6;
-    let staleRound = 0;
-    let refusingPeerCaughtUp = false;
-    const heights = this.#options.peerHeights;
+    const rounds: StaleRounds = { waited: 0, refusingPeerCaughtUp: false };
     for (let attempt = 0; ;) {
-      const behindWhenSent = heights?.behind() === true;
+      const behindWhenSent = this.#options.peerHeights?.behind() === true;
       try {
         return await this.#submitOnce(spec, request, options);
       } catch (error) {
-        // A refusal from a peer that has not committed the latest block yet: endorsed once
-        // more when the peers have caught up (nothing was ordered, so nothing repeats). The
-        // peer may have caught up by the time its refusal arrives, or be one the answer to
-        // the caller's previous command did not wait for (lagging): what counts is whether
-        // any was behind when the proposal went out, and the refusing peer is waited for as
-        // long as a command's answer waits for its block (a peer that is down is lagging and
-        // refuses nothing, so it is not waited for; the wait ends when the refusing peer has
-        // the block that was the newest then). A saturated host's peers can trail each
-        // other by more than one wait (at 1,024 commands in flight on two cores, 43
-        // commands of one level were refused after the one wait there was): while the
-        // refusing peer has not caught up, it is waited for again, up to `staleRounds`
-        // waits. A refusal after a wait that saw the refusing peer catch up stands: that
-        // peer had the state. Whether the refusing peer lacks a block this process answered
-        // a command in is asked of that peer too: the streams the heights come from may be
-        // late for every peer alike.
+        // A refusal from a peer that has not committed the latest block yet: endorsed again
+        // once it has (nothing was ordered, so nothing repeats). The peer may have caught up
+        // by the time its refusal arrives, or be one the answer to the caller's previous
+        // command did not wait for (lagging): what counts is whether any was behind when the
+        // proposal went out. A saturated host's peers can trail each other by more than one
+        // wait (at 1,024 commands in flight on two cores, 43 commands of one level were
+        // refused after the one wait there was), so the refusing peer is waited for again
+        // while it has not caught up. A refusal after a wait that saw the refusing peer
+        // catch up stands: that peer had the state.
         if (error instanceof RefusedError && staleStateCodes.has(error.code)) {
-          if (heights === undefined || staleRound >= staleRounds) throw error;
-          const refusing = refusingOrganizations(error.cause);
-          const stale =
-            staleRound === 0
-              ? behindWhenSent || heights.behind() || (await heights.lacksAnsweredBlock(refusing))
-              : !refusingPeerCaughtUp || (await heights.lacksAnsweredBlock(refusing));
-          if (!stale) throw error;
-          staleRound += 1;
-          refusingPeerCaughtUp = await heights.waitForEvenHeights(this.#options.catchUpMs ?? 5000, {
-            includeLagging: refusing,
-          });
-          // Endorsed once more whatever the wait saw: heights come from block streams, which
-          // a process short of CPU reads seconds late, while the peer itself has caught up.
-          continue;
+          if (await this.#waitedForStaleRefusal(error, rounds, behindWhenSent)) continue;
+          throw error;
         }
         attempt += 1;
         // A caller who named the endorsers chose them: a policy they do not meet stays unmet.
@@ -638,9 +654,9 @@ export interface ContractClientOptions {
   /** Longest wait for the other peers to catch up; then the submit returns anyway. Default 5 000. */
   readonly catchUpMs?: number;
   /**
-   * How many times a command refused by a peer that was behind is endorsed again, each
-   * after waiting up to `catchUpMs` for the refusing peer, while that peer has not caught
-   * up. Default 6 (about 30 s at the default `catchUpMs`).
+   * How many times a command refused by a peer that was behind is endorsed again (a read
+   * answered NOT_FOUND so, evaluated again), each after waiting up to `catchUpMs` for the
+   * refusing peer, while that peer has not caught up. Default 6 (about 30 s at the default `catchUpMs`).
    */
   readonly staleRounds?: number;
   /**
