@@ -347,6 +347,9 @@ describe('auditor access over HTTP', () => {
       ['nested too deep', `{"terms":${deep}}`],
       ['another media type', 'terms=x', 'text/plain'],
       ['another charset', '{"terms":{}}', 'application/json; charset=latin1'],
+      // JSON.parse reads 1e400 as Infinity, which RFC 8785 cannot write either.
+      ['a number past the float range', '{"terms":{"scope":"x","n":1e400}}'],
+      ['a negative one', '{"terms":-1e999}'],
     ];
     for (const [why, body, contentType] of rest) {
       const anyone = await sent(freelancer, termsCheck, body, contentType);
@@ -405,6 +408,16 @@ describe('auditor access over HTTP', () => {
         'graphql query agreement',
       ],
       ['a document past the alias limit', JSON.stringify({ query: `{ ${aliases} }` }), 'graphql query me'],
+      [
+        'a variable past the float range',
+        '{"query":"query ($n: Int) { me { userId } }","variables":{"n":1e400}}',
+        'graphql query me',
+      ],
+      [
+        'two operations, a mutation first, and no operation name',
+        JSON.stringify({ query: 'mutation M { noSuch } query Q { me { userId } }' }),
+        'graphql request',
+      ],
     ];
     for (const [why, body, operation] of graphql) {
       const anyone = await sent(freelancer, '/graphql', body);

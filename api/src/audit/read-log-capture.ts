@@ -272,6 +272,9 @@ function refusedOperation(entry: unknown): ReturnType<typeof operationRead> | 'm
     return undefined;
   }
   const operationName = typeof entry.operationName === 'string' ? entry.operationName : undefined;
+  // Several operations and no name: none of them was chosen, a mutation first or not.
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  if (operationName === undefined && operations.length > 1) return undefined;
   const operation = operationOf({ document, operationName });
   if (operation === undefined) return undefined;
   if (operation.operation === OperationTypeNode.MUTATION) return 'mutation';

@@ -85,20 +85,23 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
 /**
  * The RFC 8785 text of a read's arguments, whose SHA-256 the log keeps. RFC 8785 has no
  * form for a lone surrogate (a string that is not Unicode, which JSON's `\ud800` escape
- * can still send), so such strings and keys are hashed with each lone surrogate as
- * U+FFFD: the read is logged, and refused as its route refuses that input.
+ * can still send) nor for a number that is not finite (`1e400` parses as Infinity), so
+ * such strings and keys are hashed with each lone surrogate as U+FFFD, and such numbers as
+ * the strings `Infinity`, `-Infinity` and `NaN`: the read is logged, and refused as its
+ * route refuses that input.
  */
 function canonicalArguments(value: unknown): string {
   try {
     return canonicalize(value) ?? 'null';
   } catch {
-    const wellFormed = (node: unknown): unknown => {
+    const representable = (node: unknown): unknown => {
       if (typeof node === 'string') return node.toWellFormed();
-      if (Array.isArray(node)) return node.map(wellFormed);
+      if (typeof node === 'number') return Number.isFinite(node) ? node : String(node);
+      if (Array.isArray(node)) return node.map(representable);
       if (node === null || typeof node !== 'object') return node;
-      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key.toWellFormed(), wellFormed(child)]));
+      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key.toWellFormed(), representable(child)]));
     };
-    return canonicalize(wellFormed(value)) ?? 'null';
+    return canonicalize(representable(value)) ?? 'null';
   }
 }
 

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { proofCreatorMspId, type LedgerClient, type ProofBundle } from '@gigledger/gateway';
+import {
+  EvaluationError,
+  proofCreatorMspId,
+  RefusedError,
+  type LedgerClient,
+  type ProofBundle,
+} from '@gigledger/gateway';
 import { openDatabase, type Db } from '../db/database.js';
 import { bundleTransaction } from '../proofs/bundle-transaction.js';
 import {
@@ -186,5 +192,19 @@ describe('ReadSubjectResolver', () => {
       { kind: 'licenceGrant', id: 'L-none' },
       { kind: 'credential', id: 'urn:none' },
     ]);
+  });
+
+  it('names nobody for a record the ledger refuses to name, and fails when the ledger cannot be asked', async () => {
+    let failure: Error = new RefusedError({ code: 'VALIDATION_FAILED', message: 'id: is malformed', field: 'id' });
+    const ledger = {
+      audit: { recordOrganisations: () => Promise.reject(failure) },
+    } as unknown as LedgerClient;
+    const resolver = new ReadSubjectResolver(ledger, { db });
+    const silent = pino({ level: 'silent' });
+    const subjects = { organisations: ['AuditOrgMSP'], targets: [{ kind: 'agreement' as const, id: 'A-1' }] };
+    expect(await resolver.organisationsOf(subjects, silent)).toEqual(['AuditOrgMSP']);
+    // Its peer down: the read cannot be logged for the organisations it concerned, and is not logged for fewer.
+    failure = new EvaluationError('evaluate failed: peer0.clientorg unavailable');
+    await expect(resolver.organisationsOf(subjects, silent)).rejects.toBe(failure);
   });
 });

@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { SubjectRecordKind } from '@gigledger/chaincode/model';
-import { type BlockTransaction, type LedgerClient, type ProofExporter } from '@gigledger/gateway';
+import {
+  RefusedError,
+  TransactionNotFoundError,
+  type BlockTransaction,
+  type LedgerClient,
+  type ProofExporter,
+} from '@gigledger/gateway';
 import type { Db } from '../db/database.js';
 import { organisationsAndCount } from './read-recorder.js';
 
@@ -199,12 +205,21 @@ export class ReadSubjectResolver {
     this.#db = options.db;
   }
 
-  /** The organisations the read named and those its records concern, sorted; never throws. */
+  /**
+   * The organisations the read named and those its records concern, sorted. A record the
+   * ledger refuses to name (an unknown transaction, an id the chaincode finds malformed)
+   * names nobody.
+   *
+   * @throws Error when the ledger or the index cannot be asked (a peer or the database
+   *   down): a row naming fewer organisations than the read concerned would hide it from
+   *   them, so the read is not logged, and not answered, rather than logged for nobody.
+   */
   async organisationsOf(subjects: ReadSubjects, log: Logger): Promise<string[]> {
     const found = await Promise.all(
       subjects.targets.map((target) =>
         this.#organisationsOfTarget(target).catch((error: unknown) => {
-          log.debug({ err: error, target }, 'the read log could not tell whom a record concerns');
+          if (!(error instanceof RefusedError || error instanceof TransactionNotFoundError)) throw error;
+          log.debug({ err: error, target }, 'the ledger names nobody for a record a read asked for');
           return [] as string[];
         }),
       ),
