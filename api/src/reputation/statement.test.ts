@@ -154,6 +154,47 @@ describe('portable reputation statements', () => {
     expect(codes(statement, 'not a certificate')).toEqual(['CA_CERTIFICATE_INVALID']);
   });
 
+  it("fails when signed by another certificate of the organisation's CA than its operator's", () => {
+    // What the CA also issues: its peers', its people's; each signs a statement with a good signature.
+    for (const commonName of [
+      'peer0.clientorg.gigledger.local',
+      'User1@clientorg.gigledger.local',
+      'carol',
+      'operators',
+    ]) {
+      const other = issueTestIdentity(testOrganizationCa, 'ClientOrgMSP', commonName);
+      const forged = signStatement(
+        { ...statement.body, reputation: { ...statement.body.reputation, score: 99.5 } },
+        other,
+      );
+      expect([commonName, codes(forged)]).toEqual([commonName, ['SIGNER_NOT_OPERATOR']]);
+    }
+    for (const commonName of ['operator', 'operator-clientorg', 'operator-labelorg']) {
+      const operator = issueTestIdentity(testOrganizationCa, 'ClientOrgMSP', commonName);
+      expect([commonName, codes(signStatement(statement.body, operator))]).toEqual([commonName, []]);
+    }
+  });
+
+  it('has one text: no member beside the signed body and the signature, and the certificate exactly as written', () => {
+    expect(statement.signature.certificatePem).toBe(new X509Certificate(statement.signature.certificatePem).toString());
+    const pem = statement.signature.certificatePem;
+    const envelopes: [string, (copy: ReputationStatement) => void, string][] = [
+      ['a member in the signature', (s) => Object.assign(s.signature, { note: 'x' }), 'MALFORMED_STATEMENT'],
+      ['a member beside body and signature', (s) => Object.assign(s, { note: 'x' }), 'MALFORMED_STATEMENT'],
+      [
+        'text before the certificate',
+        (s) => (s.signature.certificatePem = `issued to us\n${pem}`),
+        'CERTIFICATE_INVALID',
+      ],
+      ['CRLF line ends', (s) => (s.signature.certificatePem = pem.replace(/\n/g, '\r\n')), 'CERTIFICATE_INVALID'],
+      ['a second certificate after it', (s) => (s.signature.certificatePem = `${pem}${pem}`), 'CERTIFICATE_INVALID'],
+      ['no final line end', (s) => (s.signature.certificatePem = pem.trimEnd()), 'CERTIFICATE_INVALID'],
+    ];
+    for (const [what, change, code] of envelopes) {
+      expect([what, codes(tampered(statement, change))]).toEqual([what, [code]]);
+    }
+  });
+
   it('fails when the signing certificate was not valid at the signing time', () => {
     const lapsed = issueTestIdentity(testOrganizationCa, 'ClientOrgMSP', 'operator-old', {
       notBefore: new Date(Date.now() - 10 * 86_400_000),

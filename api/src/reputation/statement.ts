@@ -77,7 +77,11 @@ export const statementSignatureSchema = z.object({
   value: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
 });
 
-export const reputationStatementSchema = z.object({ body: statementBodySchema, signature: statementSignatureSchema });
+// The envelope around the signed body is strict: a member nothing signs, added to it,
+// would give one statement another text that still verifies.
+export const reputationStatementSchema = z
+  .object({ body: statementBodySchema, signature: statementSignatureSchema.strict() })
+  .strict();
 export type ReputationStatement = z.output<typeof reputationStatementSchema>;
 
 /** Thrown when a statement body has no canonical encoding; names the field at fault. */
@@ -145,6 +149,12 @@ export const statementFailureCodes = [
   'CERTIFICATE_INVALID',
   /** The signer's certificate was not issued (and signed) by the given CA. */
   'CERTIFICATE_NOT_ISSUED_BY_CA',
+  /**
+   * The signer is not the organisation's operator (common name `operator` or
+   * `operator-…`, names no person may take): a peer's, an orderer's or a person's
+   * certificate from the same CA signs no statement.
+   */
+  'SIGNER_NOT_OPERATOR',
   /** The signer's certificate was not valid when the statement says it was signed. */
   'CERTIFICATE_NOT_VALID_AT_ISSUANCE',
   /** The signature names another organisation than the body. */
@@ -277,6 +287,14 @@ export function verifyStatement(statement: unknown, caCertificatePem: string): S
   if (certificate === undefined) {
     return fail('CERTIFICATE_INVALID', "the signer's certificate cannot be read as a PEM X.509 certificate");
   }
+  // OpenSSL reads the first certificate of a text and skips what surrounds it; the
+  // statement carries exactly one, in the form the signer's file holds it.
+  if (certificate.toString() !== signature.certificatePem) {
+    return fail(
+      'CERTIFICATE_INVALID',
+      "the signer's certificate must be exactly one PEM certificate (64-character lines, LF line ends, nothing before or after)",
+    );
+  }
   const signer = {
     mspId: signature.mspId,
     certificateSubject: certificate.subject,
@@ -293,6 +311,13 @@ export function verifyStatement(statement: unknown, caCertificatePem: string): S
     reasons.push({
       code: 'CERTIFICATE_NOT_ISSUED_BY_CA',
       message: `the signer's certificate (${certificate.subject}) was not issued by the given CA (${ca.subject})`,
+    });
+  }
+  const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
+  if (commonName === undefined || !/^operator(-.+)?$/.test(commonName)) {
+    reasons.push({
+      code: 'SIGNER_NOT_OPERATOR',
+      message: `the signer (${commonName ?? certificate.subject}) is not the organisation's operator, who alone signs statements`,
     });
   }
   const signedAt = Date.parse(body.issuedAt);
