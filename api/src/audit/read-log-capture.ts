@@ -98,6 +98,9 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
         .then(
           () => send(body),
           (error: unknown) => {
+            // A read the server could not answer itself (the ledger down) disclosed nothing:
+            // its own failure is the more useful answer.
+            if (status >= 500) return send(body);
             const mapped = errorBody(error, response.locals.requestId);
             // The withheld answer's ETag would tell, unlogged, whether the record changed.
             response.removeHeader('ETag');

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,23 @@ describe('ReadLog', () => {
       })
       .execute();
   };
+
+  it("digests a read's arguments under its row's salt, so a row shown tells no guess of what it named", async () => {
+    const argumentsText = canonicalize({ path: '/v1/agreements/A-100', query: {} })!;
+    const { argumentsSha256: _given, ...rest } = entry(1);
+    const first = await log.append({ ...rest, argumentsText });
+    const second = await log.append({ ...rest, argumentsText });
+    const stored = await sql<{ salt: string; arguments_sha256: string }>`
+      SELECT salt, arguments_sha256 FROM read_log ORDER BY seq`.execute(db);
+    const plain = createHash('sha256').update(argumentsText).digest('hex');
+    expect([first.argumentsSha256, second.argumentsSha256]).not.toContain(plain);
+    expect(first.argumentsSha256).not.toBe(second.argumentsSha256);
+    // Whoever holds the row's salt (the database, never a page of the log) can check it.
+    expect(stored.rows.map((row) => row.arguments_sha256)).toEqual(
+      stored.rows.map((row) => createHmac('sha256', Buffer.from(row.salt, 'hex')).update(argumentsText).digest('hex')),
+    );
+    expect(await log.verify([])).toMatchObject({ ok: true, rows: 2 });
+  });
 
   it('verifies rows written before salts were kept, and salted rows after them', async () => {
     await insertUnsalted(1, entry(1), genesisHash);

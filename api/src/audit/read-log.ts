@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecordKind, ReadLogAnchor } from '@gigledger/chaincode/model';
 import { sql, SqliteAdapter, type Kysely } from 'kysely';
@@ -20,7 +20,13 @@ export interface ReadLogEntry {
   };
   /** `GET /v1/agreements/:agreementId`, or `graphql query <root fields>`. */
   readonly operation: string;
-  /** SHA-256 hex of the RFC 8785 canonical JSON of the arguments (path, query, GraphQL variables and document). */
+  /**
+   * The digest of the RFC 8785 canonical JSON of the arguments (path, query, body, GraphQL
+   * document and variables): HMAC-SHA256 hex keyed with the row's salt for rows appended
+   * with their arguments' text (see {@link ReadLog.append}), so that an organisation shown
+   * the row cannot confirm a guess of what a read named; plain SHA-256 in rows written
+   * before.
+   */
   readonly argumentsSha256: string;
   readonly kinds: AuditRecordKind[];
   /** MSP ids of the organisations the answer concerns. */
@@ -163,8 +169,11 @@ async function underAppendLock<T>(db: Db, work: (trx: Kysely<DatabaseSchema>) =>
   });
 }
 
+/** An entry to append: with its arguments' digest, or their RFC 8785 text for the row to digest under its salt. */
+export type ReadLogAppend = ReadLogEntry | (Omit<ReadLogEntry, 'argumentsSha256'> & { readonly argumentsText: string });
+
 interface PendingAppend {
-  readonly entry: ReadLogEntry;
+  readonly entry: ReadLogAppend;
   readonly resolve: (row: ReadLogRow) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -180,6 +189,16 @@ interface ChainedBatch {
   readonly appends: PendingAppend[];
 }
 
+/** The entry with its arguments' digest: HMAC-SHA256 of their text keyed with the row's salt, when it carries the text. */
+function withArgumentsDigest(entry: ReadLogAppend, salt: string): ReadLogEntry {
+  if (!('argumentsText' in entry)) return entry;
+  const { argumentsText, ...rest } = entry;
+  return {
+    ...rest,
+    argumentsSha256: createHmac('sha256', Buffer.from(salt, 'hex')).update(argumentsText).digest('hex'),
+  };
+}
+
 /**
  * Chains a batch's entries after `head` in arrival order. An entry without canonical
  * JSON is rejected alone; the others keep their places.
@@ -193,14 +212,15 @@ function chained(head: { sequence: number; headHash: string }, batch: readonly P
   for (const [position, pending] of batch.entries()) {
     const seq = head.sequence + rows.length + 1;
     const salt = salts.toString('hex', position * saltBytes, (position + 1) * saltBytes);
+    const entry = withArgumentsDigest(pending.entry, salt);
     let hash: string;
     try {
-      hash = rowHash(previous, seq, pending.entry, salt);
+      hash = rowHash(previous, seq, entry, salt);
     } catch (error) {
       pending.reject(error);
       continue;
     }
-    rows.push({ ...pending.entry, seq, prevHash: previous, hash, salt });
+    rows.push({ ...entry, seq, prevHash: previous, hash, salt });
     appends.push(pending);
     previous = hash;
   }
@@ -277,8 +297,12 @@ export class ReadLog {
     this.#db = db;
   }
 
-  /** Appends one entry after the current head; resolves once its row is committed. */
-  append(entry: ReadLogEntry): Promise<ReadLogRow> {
+  /**
+   * Appends one entry after the current head; resolves once its row is committed. An
+   * entry given its arguments' RFC 8785 text is stored with their digest keyed with the
+   * row's salt.
+   */
+  append(entry: ReadLogAppend): Promise<ReadLogRow> {
     return new Promise<ReadLogRow>((resolve, reject) => {
       this.#pending.push({ entry, resolve, reject });
       if (!this.#writing) {
