@@ -123,6 +123,7 @@ export function auditSchema(deps: {
         at: String!
         principal: ReadLogPrincipal!
         operation: String!
+        "HMAC-SHA256 (hex) of the RFC 8785 JSON of the read's arguments, keyed with the row's salt, which no page shows."
         argumentsSha256: String!
         kinds: [AuditRecordKind!]!
         "The caller's organisation: the others a read concerned are withheld."

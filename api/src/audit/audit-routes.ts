@@ -53,7 +53,11 @@ export const readLogEntrySchema = z.object({
   at: z.string(),
   principal: z.object({ kind: z.string(), id: z.string(), userId: z.string(), mspId: z.string(), role: z.string() }),
   operation: z.string(),
-  argumentsSha256: z.string(),
+  argumentsSha256: z
+    .string()
+    .describe(
+      "HMAC-SHA256 (hex) of the RFC 8785 JSON of the read's arguments, keyed with the row's salt, which no page shows",
+    ),
   kinds: z.array(auditRecordKindSchema),
   organisations: z.array(z.string()),
   resultCount: z
