@@ -56,6 +56,20 @@ describe('what the GraphQL endpoint lets through', () => {
     expect(kit.mark()).toEqual(before);
   });
 
+  it('answers a GET subscription naming an operation its document lacks as its other refusals: one event, on a 200 stream', async () => {
+    const document = 'subscription S { agreementEvents(agreementId: "A-1") { agreementId } }';
+    const response = await fetch(`${kit.server.url}/graphql?query=${encodeURIComponent(document)}&operationName=Nope`, {
+      headers: { authorization: `Bearer ${kit.cast.evaluator.token}`, accept: 'text/event-stream' },
+    });
+    const text = await response.text();
+    expect([response.status, response.headers.get('content-type')]).toEqual([
+      200,
+      expect.stringContaining('text/event-stream'),
+    ]);
+    expect(text).toMatch(/^event: next\ndata: .*"errors":\[.*Nope/m);
+    expect(text).toMatch(/^event: complete$/m);
+  });
+
   it('refuses queries and mutations over GET, and other methods, with 405', async () => {
     const before = kit.mark();
     const mutation = `/graphql?query=${encodeURIComponent('mutation { createToken(userId: "carol", password: "x") { accessToken } }')}`;
