@@ -382,6 +382,27 @@ describe('auditor access over HTTP', () => {
       expect((await sent(auditor, termsCheck, body)).answer.status).toBe(status);
       await expectNewestInBothPartiesLogs({ operation: 'POST /v1/agreements/:agreementId/terms/verify', status });
     }
+    // Express matches a path whatever its letters' case: the record is found all the same.
+    const shouted = await server.request('GET', `/V1/Agreements/${agreementId}`, { token: auditor.token });
+    expect(shouted.status).toBe(404);
+    await expectNewestInBothPartiesLogs({ operation: 'GET /v1/agreements/:agreementId', status: 404 });
+    expect((await sent(auditor, `/v1/AGREEMENTS/${agreementId}/Terms/Verify`, '{"terms": ')).answer.status).toBe(400);
+    await expectNewestInBothPartiesLogs({ operation: 'POST /v1/agreements/:agreementId/terms/verify', status: 400 });
+    // A query refused for one parameter keeps the organisations another named, as GraphQL's arguments do.
+    const refusedQuery = await server.request('GET', '/v1/index/agreements?org=ClientOrgMSP&first=0', {
+      token: auditor.token,
+    });
+    expect([refusedQuery.status, (refusedQuery.body as { field?: string }).field]).toEqual([422, 'query.first']);
+    const queried = await server.db
+      .selectFrom('read_log')
+      .select(['operation', 'organisations'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    expect([queried.operation, JSON.parse(queried.organisations)]).toEqual([
+      'GET /v1/index/agreements',
+      ['ClientOrgMSP'],
+    ]);
     // A path refused names no record: nothing is looked up, and the row concerns nobody.
     const badPath = await sent(auditor, '/v1/agreements/A%20bad/terms/verify', '{"terms": ');
     expect([badPath.answer.status, (badPath.answer.body as { field?: string }).field, badPath.added]).toEqual([

@@ -66,16 +66,21 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
         .split('/')
         .filter((segment) => segment !== '' && segment !== 'v1' && !segment.startsWith(':'));
       // A record proof's kind is a parameter (`/proofs/records/:kind/:id`): the record's kind is read too.
-      const kind = (request.params as Record<string, unknown>).kind;
+      const kind = routeParams(request, response).kind;
       const named =
         template === undefined ? segments.slice(0, 1) : [...segments, ...(typeof kind === 'string' ? [kind] : [])];
       const status = statusAsSent(request, response, body);
-      const pathNamed = request.originalUrl.split('?')[0];
+      // The path as its route spells it, the parameters filled in: Express matches a path
+      // whatever its letters' case (and an absolute-form request line), and the records a
+      // read names must be found however the caller wrote them.
+      const pathNamed = template === undefined ? path : routePath(path, routeParams(request, response));
+      const argumentsNamed = byGet ? request.query : { query: request.query as unknown, ...bodyArgument };
       // A route checks its path before its query and body: a read refused for either of
       // those named its path's record validly, and concerns that record's organisations,
-      // which are looked up; what the refused part named is not.
+      // which are looked up; of the refused part only the organisations it named are kept.
       const refusedField = [400, 413, 415, 422].includes(status) ? fieldOf(body) : undefined;
       const refusedPastPath = template !== undefined && refusedField !== undefined && !/^path\b/.test(refusedField);
+      const subjects = subjectsOfRead({ path: pathNamed, arguments: argumentsNamed });
       recorder
         .record(
           {
@@ -87,11 +92,8 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
             status,
             ...(refusedPastPath ? { inputRefused: false } : bodyRefused ? { inputRefused: true } : {}),
             subjects: refusedPastPath
-              ? subjectsOfRead({ path: pathNamed })
-              : subjectsOfRead({
-                  path: pathNamed,
-                  arguments: byGet ? request.query : { query: request.query as unknown, ...bodyArgument },
-                }),
+              ? { organisations: subjects.organisations, targets: subjectsOfRead({ path: pathNamed }).targets }
+              : subjects,
           },
           response.locals.log,
         )
@@ -112,6 +114,27 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
     };
     next();
   };
+}
+
+/**
+ * The matched route's parameters: kept by the route as it starts (see `mountRoutes`),
+ * since Express gives `request.params` back to the application's once a route's error
+ * leaves its router.
+ */
+function routeParams(request: Request, response: Response): Record<string, unknown> {
+  return (response.locals.routeParams as Record<string, unknown> | undefined) ?? request.params;
+}
+
+/**
+ * A route's path with its parameters filled in, each percent-encoded as a path segment
+ * (`/v1/settlement/instructions/:instructionId` with `A-1/m1/release-1` gives
+ * `/v1/settlement/instructions/A-1%2Fm1%2Frelease-1`).
+ */
+function routePath(template: string, params: Record<string, unknown>): string {
+  return template.replace(/:(\w+)/g, (whole, name: string) => {
+    const value = params[name];
+    return typeof value === 'string' ? encodeURIComponent(value) : whole;
+  });
 }
 
 /** The field an error answer names (`body.terms`, `path.agreementId`), or undefined when it names none. */

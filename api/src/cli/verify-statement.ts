@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { HelpRequested, parseCommandLine } from './command-line.js';
-import { verifyStatement, type StatementVerdict } from '../reputation/statement.js';
+import { verifyStatementText, type StatementVerdict } from '../reputation/statement.js';
 
 /*
  * Verifies a portable reputation statement offline, against the CA certificate of the
@@ -79,14 +79,13 @@ function run(args: string[]): number {
     );
     return 2;
   }
-  let statement: unknown;
+  let verdict: StatementVerdict;
   try {
-    statement = JSON.parse(statementText);
+    verdict = verifyStatementText(statementText, ca);
   } catch {
     console.error(`the statement ${options.statement} is not JSON`);
     return 2;
   }
-  const verdict = verifyStatement(statement, ca);
   console.log(options.json === true ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
   return verdict.valid ? 0 : 1;
 }

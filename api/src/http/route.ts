@@ -228,6 +228,8 @@ export function mountRoutes(routes: readonly RouteSpec[], options: MountOptions 
   for (const spec of routes) {
     const checkResponse = check(spec);
     router[spec.method](spec.path, async (request: Request, response: Response) => {
+      // Express restores `request.params` once an error leaves this router; what answers it (the read log) reads them here.
+      response.locals.routeParams = request.params;
       const principal =
         spec.access === 'public'
           ? response.locals.principal

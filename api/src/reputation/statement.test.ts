@@ -222,6 +222,17 @@ describe('portable reputation statements', () => {
     expect(valid.stdout).toContain('tara (TalentOrgMSP)');
     expect(valid.stdout).toContain(`score        ${statement.body.reputation.score}`);
 
+    // The score named twice: JSON.parse keeps the signed one, a reader keeping the first shows another.
+    const signedScore = JSON.stringify(statement.body.reputation.score);
+    const twice = JSON.stringify(statement).replace(`"score":${signedScore}`, `"score":99.99,"score":${signedScore}`);
+    expect(twice).toContain('"score":99.99');
+    const repeated = runCli('--statement', file('twice.json', twice), '--ca', ca, '--json');
+    expect(repeated.status).toBe(1);
+    expect(JSON.parse(repeated.stdout)).toMatchObject({
+      valid: false,
+      reasons: [{ code: 'MALFORMED_STATEMENT', field: 'body.reputation.score' }],
+    });
+
     const altered = tampered(statement, (s) => (s.body.reputation.components.onTime.late += 1));
     const refused = runCli('--statement', file('altered.json', JSON.stringify(altered)), '--ca', ca);
     expect(refused.status).toBe(1);

@@ -10,6 +10,7 @@ import {
   reputationSchema,
 } from '@gigledger/chaincode/model';
 import { hasHighS, signLowS, type SigningIdentity } from '@gigledger/gateway';
+import { duplicateMemberName } from '@gigledger/settlement';
 
 /*
  * Portable reputation statements
@@ -172,7 +173,7 @@ export interface StatementVerdict {
   readonly reasons: readonly {
     readonly code: StatementFailureCode;
     readonly message: string;
-    /** The field at fault, for NOT_CANONICAL. */
+    /** The field at fault, for NOT_CANONICAL and a member named twice. */
     readonly field?: string;
   }[];
   /** Read from the statement when it has the expected shape, valid or not. */
@@ -231,6 +232,27 @@ function signatureMatches(bytes: Buffer, key: KeyObject, base64: string): boolea
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is invalid'}`;
+}
+
+/**
+ * Verifies a statement from its JSON text, as a file holds it: a text that names one
+ * member twice is MALFORMED_STATEMENT naming it (I-JSON, RFC 7493 §2.3: JSON.parse keeps
+ * the last value and other readers the first, so two readers would show one statement
+ * with different figures); otherwise as {@link verifyStatement}.
+ *
+ * @throws SyntaxError when the text is not JSON.
+ */
+export function verifyStatementText(text: string, caCertificatePem: string): StatementVerdict {
+  const statement: unknown = JSON.parse(text);
+  const repeated = duplicateMemberName(text);
+  if (repeated !== undefined) {
+    const field = describePath(repeated);
+    return {
+      valid: false,
+      reasons: [{ code: 'MALFORMED_STATEMENT', field, message: `${field}: appears twice in one JSON object` }],
+    };
+  }
+  return verifyStatement(statement, caCertificatePem);
 }
 
 /**
