@@ -483,6 +483,71 @@ describe('auditor access over HTTP', () => {
     expect([(mutation.answer.body as { errors?: unknown[] }).errors?.length, mutation.added]).toEqual([1, 0]);
   });
 
+  it('names the records a read asks about however it writes them: a default variable, a filter, a payout instruction', async () => {
+    // An auditor without grants: every read below is refused or empty, so only the read log's lookups name anyone.
+    const newcomer = await server.person('audit-newcomer', 'AuditOrg', 'auditor');
+    const defaulted = await server.request('POST', '/graphql', {
+      token: newcomer.token,
+      body: { query: `query Q($id: ID = "${agreementId}") { agreement(id: $id) { agreementId } }` },
+    });
+    expect((defaulted.body as { errors?: { extensions: { code: string } }[] }).errors?.[0]?.extensions.code).toBe(
+      'NOT_FOUND',
+    );
+    for (const [admin, mspId] of [
+      [talentAdmin, 'TalentOrgMSP'],
+      [clientAdmin, 'ClientOrgMSP'],
+    ] as const) {
+      const [last] = (await readLog(admin)).entries.slice(-1);
+      expect(last).toMatchObject({
+        principal: { userId: 'audit-newcomer' },
+        operation: 'graphql query agreement',
+        organisations: [mspId],
+      });
+    }
+    // A royalty period's licence grant named in a filter is looked up, over REST and GraphQL:
+    // one evaluation more than the same read naming none.
+    const evaluations = async (read: () => Promise<{ status: number }>) => {
+      const before = kit.mark().transactions;
+      expect((await read()).status).toBe(200);
+      return kit.mark().transactions - before;
+    };
+    for (const read of [
+      (filter: string) => server.request('GET', `/v1/index/royalty-periods?${filter}`, { token: newcomer.token }),
+      (filter: string) =>
+        server.request('POST', '/graphql', {
+          token: newcomer.token,
+          body: {
+            query: `{ indexedRoyaltyPeriods(filter: { ${filter.replace('=', ': "')}" }) { totalCount } }`,
+          },
+        }),
+    ]) {
+      await evaluations(() => read('status=paid'));
+      const naming = await evaluations(() => read('grantId=G-none'));
+      expect(naming - (await evaluations(() => read('status=paid')))).toBe(1);
+    }
+    // A payout instruction is read as part of the agreement it pays out of, under that agreement's grants.
+    const { instructionId } = await kit.released();
+    const instruction = await server.request(
+      'GET',
+      `/v1/settlement/instructions/${encodeURIComponent(instructionId!)}`,
+      {
+        token: kit.cast.auditor.token,
+      },
+    );
+    // (This server runs no settlement service, so it is refused; the row is what is checked.)
+    expect(instruction.status).toBe(503);
+    const row = await server.db
+      .selectFrom('read_log')
+      .select(['operation', 'kinds'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    expect([row.operation, JSON.parse(row.kinds)]).toEqual([
+      'GET /v1/settlement/instructions/:instructionId',
+      ['agreement'],
+    ]);
+  });
+
   it('refuses an anchoring request that sends fields, naming them', async () => {
     const refused = await server.request('POST', '/v1/audit/read-log/anchors', {
       token: clientAdmin.token,

@@ -14,12 +14,13 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { graphqlRequestBytes, maxDocumentTokens } from '../graphql/graphql-http.js';
+import type { AuditRecordKind } from '@gigledger/chaincode/model';
 import type { Principal } from '../auth/principal.js';
 import type { GraphqlContext, SchemaModule } from '../graphql/context.js';
 import { errorBody } from '../errors/error-handler.js';
 import { rootFieldNodes } from '../graphql/root-fields.js';
 import { kindsOf, type ObservedRead, type ReadRecorder } from './read-recorder.js';
-import { subjectsOfRead } from './read-subjects.js';
+import { subjectsOfRead, type ReadSubjects } from './read-subjects.js';
 import { heldBodyRefusal } from '../http/json-bodies.js';
 import type { RequestWithRawBody, RouteSpec } from '../http/route.js';
 
@@ -74,7 +75,9 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
       // whatever its letters' case (and an absolute-form request line), and the records a
       // read names must be found however the caller wrote them.
       const pathNamed = template === undefined ? path : routePath(path, routeParams(request, response));
-      const argumentsNamed = byGet ? request.query : { query: request.query as unknown, ...bodyArgument };
+      const queryNames = queryParameterNames[path];
+      const query: unknown = queryNames === undefined ? request.query : renamed(request.query, queryNames);
+      const argumentsNamed = byGet ? query : { query, ...bodyArgument };
       // A route checks its path before its query and body: a read refused for either of
       // those named its path's record validly, and concerns that record's organisations,
       // which are looked up; of the refused part only the organisations it named are kept.
@@ -87,7 +90,7 @@ export function restReadLog(recorder: ReadRecorder, routes: readonly RouteSpec[]
             principal,
             operation: `${request.method} ${path}`,
             arguments: { path: request.path, query: request.query as unknown, ...bodyArgument },
-            kinds: kindsOf(named),
+            kinds: path === instructionRoute ? instructionKinds(subjects) : kindsOf(named),
             answers: status >= 400 ? [] : [body],
             status,
             ...(refusedPastPath ? { inputRefused: false } : bodyRefused ? { inputRefused: true } : {}),
@@ -137,6 +140,16 @@ function routePath(template: string, params: Record<string, unknown>): string {
   });
 }
 
+// A payout instruction is part of the record it pays out of: its route answers whoever may
+// read that record, under the grants that open it.
+const instructionRoute = '/v1/settlement/instructions/:instructionId';
+
+/** The record kinds of the records an instruction's id names: an agreement's, or a licence's (royalties and fees). */
+function instructionKinds(subjects: ReadSubjects): AuditRecordKind[] {
+  const kinds = subjects.targets.map((target) => (target.kind === 'licenceGrant' ? 'licensing' : 'agreement'));
+  return kinds.length === 0 ? ['agreement'] : [...new Set(kinds)];
+}
+
 /** The field an error answer names (`body.terms`, `path.agreementId`), or undefined when it names none. */
 function fieldOf(answer: unknown): string | undefined {
   const field = (answer as { field?: unknown } | null)?.field;
@@ -170,15 +183,30 @@ function rootFields(fields: readonly FieldNode[]): string[] {
   return [...new Set(fields.map((field) => field.name.value))];
 }
 
-// Root field arguments whose plain name says less than the field does (`agreement(id:)`,
-// a licence's `grantId` beside a dataset's), named as `subjectsOfRead` knows them.
+// Root field arguments (at any depth: a filter's too) whose plain name says less than the
+// field does (`agreement(id:)`, a licence's `grantId` beside a dataset's), named as
+// `subjectsOfRead` knows them.
 export const argumentNames: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   agreement: { id: 'agreementId' },
   licenceGrant: { grantId: 'licenceGrantId' },
   royaltyPeriod: { grantId: 'licenceGrantId' },
+  indexedRoyaltyPeriods: { grantId: 'licenceGrantId' },
   datasetGrant: { grantId: 'datasetGrantId' },
   datasetAccessLog: { grantId: 'datasetGrantId' },
+  indexedDatasetAccessLog: { grantId: 'datasetGrantId' },
 };
+
+// The same for REST query parameters, by route.
+const queryParameterNames: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '/v1/index/royalty-periods': { grantId: 'licenceGrantId' },
+};
+
+/** The value with the keys `names` renames renamed, at every depth. */
+function renamed(value: unknown, names: Readonly<Record<string, string>>): unknown {
+  if (Array.isArray(value)) return value.map((item) => renamed(item, names));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [names[key] ?? key, renamed(child, names)]));
+}
 
 /** The record kinds root fields name in a top-level `kind` argument (`recordProof(kind:)`). */
 function recordKindsOf(argumentsOfFields: unknown[]): string[] {
@@ -191,14 +219,30 @@ function recordKindsOf(argumentsOfFields: unknown[]): string[] {
 /** Each root field's arguments, variables filled in: what the read asked about, whatever it answered. */
 function rootArguments(fields: readonly FieldNode[], variables: Record<string, unknown>): unknown[] {
   return fields.map((field) => {
-    const names = argumentNames[field.name.value] ?? {};
-    return Object.fromEntries(
-      (field.arguments ?? []).map((argument) => [
-        names[argument.name.value] ?? argument.name.value,
-        valueFromASTUntyped(argument.value, variables),
-      ]),
+    const values = Object.fromEntries(
+      (field.arguments ?? []).map((argument) => [argument.name.value, valueFromASTUntyped(argument.value, variables)]),
     );
+    const names = argumentNames[field.name.value];
+    return names === undefined ? values : renamed(values, names);
   });
+}
+
+/**
+ * The operation's variables as graphql-js runs it: those sent, and the default the
+ * document gives each one not sent, so an id given as a default is named as one sent is.
+ */
+function variablesWithDefaults(
+  operation: OperationDefinitionNode,
+  sent: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const variables: Record<string, unknown> = { ...sent };
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    if (!(name in variables) && definition.defaultValue !== undefined) {
+      variables[name] = valueFromASTUntyped(definition.defaultValue);
+    }
+  }
+  return variables;
 }
 
 // What each root query field's resolver returned, whole, per operation context: the
@@ -272,7 +316,7 @@ function operationRead(
 ): Pick<ObservedRead, 'operation' | 'arguments' | 'kinds' | 'subjects'> {
   const fieldNodes = rootFieldNodes(args.document, operation.selectionSet);
   const fields = rootFields(fieldNodes);
-  const askedAbout = rootArguments(fieldNodes, args.variableValues ?? {});
+  const askedAbout = rootArguments(fieldNodes, variablesWithDefaults(operation, args.variableValues ?? {}));
   return {
     operation: `graphql ${operation.operation} ${fields.join(',')}`,
     arguments: { document: printedOnce(args.document, operation), variables: args.variableValues ?? {} },

@@ -194,6 +194,20 @@ describe('ReadSubjectResolver', () => {
     ]);
   });
 
+  it('reads ids written as whole numbers, and an id beside padding, however large', () => {
+    expect(subjectsOfRead({ arguments: [{ agreementId: 12345 }] }).targets).toEqual([
+      { kind: 'agreement', id: '12345' },
+    ]);
+    const padding = { revealedClaims: Array.from({ length: 20_000 }, (_, index) => ({ claim: `c${String(index)}` })) };
+    // Another root field's padding, and the same field's nested padding written first.
+    expect(subjectsOfRead({ arguments: [padding, { agreementId: 'A-1' }] }).targets).toEqual([
+      { kind: 'agreement', id: 'A-1' },
+    ]);
+    expect(subjectsOfRead({ arguments: [{ presentation: padding, credentialId: 'C-1' }] }).targets).toEqual([
+      { kind: 'credential', id: 'C-1' },
+    ]);
+  });
+
   it('names nobody for a record the ledger refuses to name, and fails when the ledger cannot be asked', async () => {
     let failure: Error = new RefusedError({ code: 'VALIDATION_FAILED', message: 'id: is malformed', field: 'id' });
     const ledger = {

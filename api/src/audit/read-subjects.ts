@@ -89,7 +89,7 @@ const pathPatterns: readonly [RegExp, ReadTargetKind | 'organisation'][] = [
   [/^\/governance\/rules\/members\/([^/]+)$/, 'organisation'],
 ];
 
-const maxWalk = 1_000;
+const maxWalk = 10_000;
 
 // The record a proof's `kind` names (GraphQL `recordProof(kind:, id:)`, enum values with "_" for "-").
 const proofKindTargets: Readonly<Record<string, ReadTargetKind>> = {
@@ -102,29 +102,46 @@ const proofKindTargets: Readonly<Record<string, ReadTargetKind>> = {
   dataset_access_grant: 'datasetAccessGrant',
 };
 
+/**
+ * Collects the organisations and record ids a read's arguments name, breadth first, so
+ * the arguments a field names outright are read before anything nested under padding; an
+ * id written as a whole number counts as its text (GraphQL's ID takes either). Each part
+ * of `value` when it is an array of them (a GraphQL operation's root fields) has a walk of
+ * its own, so one field's padding cannot hide another's ids.
+ */
 function collect(value: unknown, into: { organisations: Set<string>; targets: Map<string, ReadTarget> }): void {
-  let visited = 0;
-  const walk = (node: unknown, key?: string): void => {
-    if (visited++ > maxWalk || node === null || node === undefined) return;
-    if (typeof node === 'string') {
-      if (key === undefined) return;
+  const queue: [unknown, string | undefined][] = [[value, undefined]];
+  for (let visited = 0; visited < queue.length && visited <= maxWalk; visited += 1) {
+    const next = queue[visited];
+    if (next === undefined) break;
+    const [node, key] = next;
+    if (node === null || node === undefined) continue;
+    const text = typeof node === 'number' && Number.isSafeInteger(node) ? String(node) : node;
+    if (typeof text === 'string') {
+      if (key === undefined) continue;
       const kind = idArguments[key];
-      if (kind !== undefined) into.targets.set(`${kind}:${node}`, { kind, id: node });
-      else if (organisationArgument.test(key)) into.organisations.add(node);
-      return;
+      if (kind !== undefined) into.targets.set(`${kind}:${text}`, { kind, id: text });
+      else if (typeof node === 'string' && organisationArgument.test(key)) into.organisations.add(node);
+      continue;
     }
+    // Nothing past the bound is visited, so nothing past it is queued: a large body costs a bounded walk.
     if (Array.isArray(node)) {
-      for (const item of node) walk(item, key);
-      return;
+      for (const item of node) {
+        if (queue.length > maxWalk) break;
+        queue.push([item, key]);
+      }
+      continue;
     }
     if (typeof node === 'object') {
       const { kind, id } = node as { kind?: unknown; id?: unknown };
       const target = typeof kind === 'string' ? proofKindTargets[kind.replaceAll('-', '_')] : undefined;
       if (target !== undefined && typeof id === 'string') into.targets.set(`${target}:${id}`, { kind: target, id });
-      for (const [name, child] of Object.entries(node)) walk(child, name);
+      for (const name of Object.keys(node)) {
+        if (queue.length > maxWalk) break;
+        queue.push([(node as Record<string, unknown>)[name], name]);
+      }
     }
-  };
-  walk(value);
+  }
 }
 
 function decoded(segment: string): string {
@@ -153,7 +170,7 @@ export function subjectsOfRead(read: { path?: string; arguments?: unknown }): Re
       else found.targets.set(`${kind}:${id}`, { kind, id });
     }
   }
-  collect(read.arguments, found);
+  for (const part of Array.isArray(read.arguments) ? read.arguments : [read.arguments]) collect(part, found);
   if (found.organisations.size === 0 && found.targets.size === 0) return noSubjects;
   return { organisations: [...found.organisations], targets: [...found.targets.values()] };
 }

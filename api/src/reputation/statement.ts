@@ -207,7 +207,7 @@ function readCertificate(pem: string): X509Certificate | undefined {
 function signatureFormProblem(base64: string, key: KeyObject, issuedAt: string): string | undefined {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.toString('base64') !== base64) {
-    return 'the signature is not canonical base64 (its last character has unused bits set)';
+    return 'the signature is not canonical base64 (its padding, or the unused bits of its last character, differ from the one encoding of its bytes)';
   }
   if (Date.parse(issuedAt) < Date.parse(statementLowSRequiredFrom)) return undefined;
   try {
