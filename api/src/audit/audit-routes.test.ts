@@ -67,6 +67,14 @@ describe('auditor access over HTTP', () => {
       .orderBy('seq', 'desc')
       .limit(1)
       .executeTakeFirstOrThrow();
+  /** The newest row's operation with the kinds and organisations it names, whoever it concerns. */
+  const newestNaming = () =>
+    server.db
+      .selectFrom('read_log')
+      .select(['operation', 'kinds', 'organisations'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
 
   const rowCount = async () =>
     Number(
@@ -394,12 +402,7 @@ describe('auditor access over HTTP', () => {
       token: auditor.token,
     });
     expect([refusedQuery.status, (refusedQuery.body as { field?: string }).field]).toEqual([422, 'query.first']);
-    const queried = await server.db
-      .selectFrom('read_log')
-      .select(['operation', 'organisations'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
+    const queried = await newestNaming();
     expect([queried.operation, JSON.parse(queried.organisations)]).toEqual([
       'GET /v1/index/agreements',
       ['ClientOrgMSP'],
@@ -493,17 +496,10 @@ describe('auditor access over HTTP', () => {
     expect((defaulted.body as { errors?: { extensions: { code: string } }[] }).errors?.[0]?.extensions.code).toBe(
       'NOT_FOUND',
     );
-    for (const [admin, mspId] of [
-      [talentAdmin, 'TalentOrgMSP'],
-      [clientAdmin, 'ClientOrgMSP'],
-    ] as const) {
-      const [last] = (await readLog(admin)).entries.slice(-1);
-      expect(last).toMatchObject({
-        principal: { userId: 'audit-newcomer' },
-        operation: 'graphql query agreement',
-        organisations: [mspId],
-      });
-    }
+    await expectNewestInBothPartiesLogs({
+      principal: { mspId: 'AuditOrgMSP', role: 'auditor', userId: 'audit-newcomer' },
+      operation: 'graphql query agreement',
+    });
     // A royalty period's licence grant named in a filter is looked up, over REST and GraphQL:
     // one evaluation more than the same read naming none.
     const evaluations = async (read: () => Promise<{ status: number }>) => {
@@ -536,12 +532,7 @@ describe('auditor access over HTTP', () => {
     );
     // (This server runs no settlement service, so it is refused; the row is what is checked.)
     expect(instruction.status).toBe(503);
-    const row = await server.db
-      .selectFrom('read_log')
-      .select(['operation', 'kinds'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
+    const row = await newestNaming();
     expect([row.operation, JSON.parse(row.kinds)]).toEqual([
       'GET /v1/settlement/instructions/:instructionId',
       ['agreement'],
