@@ -82,7 +82,7 @@ export function organisationsAndCount(value: unknown): { organisations: string[]
 }
 
 /**
- * The RFC 8785 text of a read's arguments, whose SHA-256 the log keeps. RFC 8785 has no
+ * The RFC 8785 text of a read's arguments, whose digest the log keeps (see `ReadLogEntry.argumentsSha256`). RFC 8785 has no
  * form for a lone surrogate (a string that is not Unicode, which JSON's `\ud800` escape
  * can still send) nor for a number that is not finite (`1e400` parses as Infinity), so
  * such strings and keys are hashed with each lone surrogate as U+FFFD, and such numbers as

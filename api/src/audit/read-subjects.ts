@@ -103,11 +103,9 @@ const proofKindTargets: Readonly<Record<string, ReadTargetKind>> = {
 };
 
 /**
- * Collects the organisations and record ids a read's arguments name, breadth first, so
- * the arguments a field names outright are read before anything nested under padding; an
- * id written as a whole number counts as its text (GraphQL's ID takes either). Each part
- * of `value` when it is an array of them (a GraphQL operation's root fields) has a walk of
- * its own, so one field's padding cannot hide another's ids.
+ * Collects the organisations and record ids arguments name, breadth first and at most
+ * `maxWalk` values, so the arguments named outright are read before anything nested under
+ * padding; an id written as a whole number counts as its text (GraphQL's ID takes either).
  */
 function collect(value: unknown, into: { organisations: Set<string>; targets: Map<string, ReadTarget> }): void {
   const queue: [unknown, string | undefined][] = [[value, undefined]];
@@ -170,6 +168,8 @@ export function subjectsOfRead(read: { path?: string; arguments?: unknown }): Re
       else found.targets.set(`${kind}:${id}`, { kind, id });
     }
   }
+  // Each root field's arguments (GraphQL's are given as a list of them) are walked apart:
+  // one field's padding hides no id of another's.
   for (const part of Array.isArray(read.arguments) ? read.arguments : [read.arguments]) collect(part, found);
   if (found.organisations.size === 0 && found.targets.size === 0) return noSubjects;
   return { organisations: [...found.organisations], targets: [...found.targets.values()] };
