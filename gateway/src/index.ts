@@ -102,6 +102,7 @@ export {
 } from './proofs/export-proof.js';
 export {
   binaryParts,
+  isCanonicalBase64,
   proofBundleSchema,
   proofCreatorMspId,
   proofFormat,

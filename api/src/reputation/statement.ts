@@ -9,7 +9,7 @@ import {
   partySchema,
   reputationSchema,
 } from '@gigledger/chaincode/model';
-import { hasHighS, signLowS, type SigningIdentity } from '@gigledger/gateway';
+import { hasHighS, isCanonicalBase64, signLowS, type SigningIdentity } from '@gigledger/gateway';
 import { duplicateMemberName } from '@gigledger/settlement';
 
 /*
@@ -205,13 +205,12 @@ function readCertificate(pem: string): X509Certificate | undefined {
  * statement's text and keep it valid. The signer writes low S and canonical base64.
  */
 function signatureFormProblem(base64: string, key: KeyObject, issuedAt: string): string | undefined {
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.toString('base64') !== base64) {
+  if (!isCanonicalBase64(base64)) {
     return 'the signature is not canonical base64 (its padding, or the unused bits of its last character, differ from the one encoding of its bytes)';
   }
   if (Date.parse(issuedAt) < Date.parse(statementLowSRequiredFrom)) return undefined;
   try {
-    if (hasHighS(bytes, key)) {
+    if (hasHighS(Buffer.from(base64, 'base64'), key)) {
       return `the signature's S is in its high form (n − s): a statement issued from ${statementLowSRequiredFrom} on is signed, and verified, with low S only`;
     }
   } catch {

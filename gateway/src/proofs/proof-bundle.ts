@@ -1,6 +1,15 @@
 import { common, msp } from '@hyperledger/fabric-protos';
 import { z } from 'zod';
 
+/**
+ * Whether a text is the one standard base64 encoding of its bytes: the unused bits of a
+ * last character, and the padding, may differ without changing the bytes, which would let
+ * two texts of one signed document say the same.
+ */
+export function isCanonicalBase64(text: string): boolean {
+  return Buffer.from(text, 'base64').toString('base64') === text;
+}
+
 /** Standard base64 of binary Fabric structures (protobuf bytes as the ledger holds them). */
 const base64 = z
   .string()
@@ -8,10 +17,7 @@ const base64 = z
   .refine((value) => value.length % 4 === 0, 'must be standard base64 (length a multiple of 4)')
   // The unused bits of a last character may be set without changing the bytes: only the
   // one form the exporter writes is taken, so that no two texts of a bundle say the same.
-  .refine(
-    (value) => Buffer.from(value, 'base64').toString('base64') === value,
-    'must be canonical base64 (the bits after the last byte zero)',
-  );
+  .refine(isCanonicalBase64, 'must be canonical base64 (the bits after the last byte zero)');
 
 const blockNumber = z.number().int().nonnegative();
 
