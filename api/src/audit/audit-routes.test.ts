@@ -521,6 +521,15 @@ describe('auditor access over HTTP', () => {
       const naming = await evaluations(() => read('grantId=G-none'));
       expect(naming - (await evaluations(() => read('status=paid')))).toBe(1);
     }
+    // An erasure receipts filter's target is looked up as the record its kind names, as either without one.
+    const receipts = (filter: string) => () =>
+      server.request('POST', '/graphql', {
+        token: newcomer.token,
+        body: { query: `{ indexedErasureReceipts(filter: { ${filter} }) { totalCount } }` },
+      });
+    const unnamed = await evaluations(receipts('org: "TalentOrgMSP"'));
+    expect(await evaluations(receipts('targetKind: "agreementTerms", targetId: "A-none"'))).toBe(unnamed + 1);
+    expect(await evaluations(receipts('targetId: "A-none"'))).toBe(unnamed + 2);
     // A payout instruction is read as part of the agreement it pays out of, under that agreement's grants.
     const { instructionId } = await kit.released();
     const instruction = await server.request(

@@ -208,6 +208,20 @@ describe('ReadSubjectResolver', () => {
     ]);
   });
 
+  it("reads an erasure receipts filter's target as the record its kind names, either without a kind", () => {
+    const targetsOf = (filter: Record<string, unknown>) => subjectsOfRead({ arguments: [{ filter }] }).targets;
+    expect(targetsOf({ targetKind: 'agreementTerms', targetId: 'A-1' })).toEqual([{ kind: 'agreement', id: 'A-1' }]);
+    expect(targetsOf({ targetKind: 'datasetSubjectData', targetId: 'D-1' })).toEqual([{ kind: 'dataset', id: 'D-1' }]);
+    expect(targetsOf({ targetId: 'X-1' })).toEqual([
+      { kind: 'agreement', id: 'X-1' },
+      { kind: 'dataset', id: 'X-1' },
+    ]);
+    expect(targetsOf({ targetKind: 'somethingElse', targetId: 77 })).toEqual([
+      { kind: 'agreement', id: '77' },
+      { kind: 'dataset', id: '77' },
+    ]);
+  });
+
   it('names nobody for a record the ledger refuses to name, and fails when the ledger cannot be asked', async () => {
     let failure: Error = new RefusedError({ code: 'VALIDATION_FAILED', message: 'id: is malformed', field: 'id' });
     const ledger = {

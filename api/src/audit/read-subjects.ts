@@ -102,6 +102,13 @@ const proofKindTargets: Readonly<Record<string, ReadTargetKind>> = {
   dataset_access_grant: 'datasetAccessGrant',
 };
 
+// The record an erasure receipts filter's `targetId` names, by its `targetKind`; without
+// a kind (or with one the field refuses) the id may name either.
+const erasureTargetKinds: Readonly<Record<string, ReadTargetKind>> = {
+  agreementTerms: 'agreement',
+  datasetSubjectData: 'dataset',
+};
+
 /**
  * Collects the organisations and record ids arguments name, breadth first and at most
  * `maxWalk` values, so the arguments named outright are read before anything nested under
@@ -134,6 +141,14 @@ function collect(value: unknown, into: { organisations: Set<string>; targets: Ma
       const { kind, id } = node as { kind?: unknown; id?: unknown };
       const target = typeof kind === 'string' ? proofKindTargets[kind.replaceAll('-', '_')] : undefined;
       if (target !== undefined && typeof id === 'string') into.targets.set(`${target}:${id}`, { kind: target, id });
+      const { targetKind, targetId } = node as { targetKind?: unknown; targetId?: unknown };
+      const erasedId = typeof targetId === 'number' && Number.isSafeInteger(targetId) ? String(targetId) : targetId;
+      if (typeof erasedId === 'string') {
+        const named = typeof targetKind === 'string' ? erasureTargetKinds[targetKind] : undefined;
+        for (const erased of named === undefined ? Object.values(erasureTargetKinds) : [named]) {
+          into.targets.set(`${erased}:${erasedId}`, { kind: erased, id: erasedId });
+        }
+      }
       for (const name of Object.keys(node)) {
         if (queue.length > maxWalk) break;
         queue.push([(node as Record<string, unknown>)[name], name]);
