@@ -149,6 +149,20 @@ describe('the API on the real network', () => {
         { party: freelancer.party },
       );
       expect(hrView.agreements.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
+      // One document, one root field refused: the other keeps its answer beside the refusal.
+      const partial = await api.call('POST', '/graphql', hr, {
+        query: `query ($party: PartyInput!) { agreements(party: $party, role: freelancer, completed: true) { agreement { agreementId } } credential(credentialId: "urn:uuid:00000000-0000-4000-8000-000000000000") { credentialId } }`,
+        variables: { party: freelancer.party },
+      });
+      const partialBody = partial.body as {
+        data: { agreements: { agreement: { agreementId: string } }[]; credential: null };
+        errors: { path: string[]; extensions: { code: string } }[];
+      };
+      expect(partialBody.data.agreements.map((entry) => entry.agreement.agreementId)).toContain(agreementId);
+      expect(partialBody.data.credential).toBeNull();
+      expect(partialBody.errors.map((error) => [error.path[0], error.extensions.code])).toEqual([
+        ['credential', 'NOT_FOUND'],
+      ]);
       // The peers' chaincode filters by completion; REST and the open agreements agree.
       const openForHr = await api.graphql<{ agreements: { agreement: { agreementId: string; completed: boolean } }[] }>(
         `query ($party: PartyInput!) { agreements(party: $party, role: freelancer, completed: false, first: 500) { agreement { agreementId completed } } }`,

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { printSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { schemaModules, type AppDependencies } from '../app.js';
-import { nullableMutations } from '../graphql/graphql-server.js';
+import { nullableRootFields } from '../graphql/graphql-server.js';
 import { endWhenOutputCloses } from './exit-code.js';
 
 /*
@@ -20,7 +20,7 @@ import { endWhenOutputCloses } from './exit-code.js';
 export function apiSchemaSdl(): string {
   // The modules' SDL is static; their services keep the dependencies for resolvers, which nothing calls here.
   const modules = schemaModules({} as AppDependencies);
-  const schema = nullableMutations(createSchema({ typeDefs: modules.map((module) => module.typeDefs) }));
+  const schema = nullableRootFields(createSchema({ typeDefs: modules.map((module) => module.typeDefs) }));
   return `${printSchema(schema)}\n`;
 }
 

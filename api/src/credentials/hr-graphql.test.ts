@@ -436,7 +436,7 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
     const outsider = await graphql('{ reputation(subject: { mspId: "GhostOrgMSP", userId: "gus" }) { score } }', {
       apiKey: cast.hrKey,
     });
-    expect(outsider.data).toBeNull();
+    expect(outsider.data).toEqual({ reputation: null });
     expect(outsider.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'subject.mspId' });
     const tooMany = await graphql('{ freelancersByCredential(type: Course, limit: 500) { subject { userId } } }', {
       apiKey: cast.hrKey,

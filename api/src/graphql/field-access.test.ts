@@ -201,11 +201,13 @@ describe('every GraphQL root field checks its caller before its arguments', () =
       body: { query: '{ me { role } proposals { __typename } }' },
     });
     const body = response.body as { data?: unknown; errors?: { path?: string[]; extensions?: { code?: string } }[] };
-    // Executed, not refused at the door: `proposals` is refused alone (and, being non-null, takes `data` with it).
+    // Executed, not refused at the door: `proposals` is refused alone, null beside its error,
+    // and `me` keeps its answer (every root field is nullable, whatever its module declares).
     expect(response.status).toBe(200);
     expect(body.errors?.map((error) => [error.path?.[0], error.extensions?.code])).toEqual([
       ['proposals', 'FORBIDDEN'],
     ]);
+    expect(body.data).toEqual({ me: { role: expect.any(String) as unknown }, proposals: null });
   });
 
   it('answers a signed-in caller naming only fields the schema does not have as a document that does not validate, and a stranger 401', async () => {

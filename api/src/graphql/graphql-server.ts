@@ -3,6 +3,7 @@ import {
   GraphQLError,
   isNonNullType,
   NoSchemaIntrospectionCustomRule,
+  type GraphQLFieldConfig,
   type GraphQLSchema,
   type ValidationContext,
   type ValidationRule,
@@ -71,17 +72,22 @@ function refuseOver(limit: DocumentLimit) {
 }
 
 /**
- * Makes every mutation's result nullable, whatever its module declares. GraphQL answers
- * an error in a non-null field by nulling its nearest nullable parent, and a root field
- * has none but `data`: in a document of several mutations, one refused (say
- * REQUEST_ID_REUSED) would null the answers of those that committed, and the caller would
- * not learn their transaction ids. Nullable, each failed mutation is null beside its
- * error and the others keep their results (GraphQL spec, "Handling Field Errors").
+ * Makes every query's and mutation's result nullable, whatever its module declares.
+ * GraphQL answers an error in a non-null field by nulling its nearest nullable parent,
+ * and a root field has none but `data`: in a document of several mutations, one refused
+ * (say REQUEST_ID_REUSED) would null the answers of those that committed, and the caller
+ * would not learn their transaction ids; in a query, one record the caller may not read
+ * (or that does not exist) would hide every other field it asked for. Nullable, each
+ * failed root field is null beside its error and the others keep their results (GraphQL
+ * spec, "Handling Field Errors"). Subscriptions keep their declared types: an event's
+ * error ends the stream either way.
  */
-export function nullableMutations(schema: GraphQLSchema): GraphQLSchema {
+export function nullableRootFields(schema: GraphQLSchema): GraphQLSchema {
+  const nullable = (field: GraphQLFieldConfig<unknown, unknown>) =>
+    isNonNullType(field.type) ? { ...field, type: field.type.ofType } : field;
   return mapSchema(schema, {
-    [MapperKind.MUTATION_ROOT_FIELD]: (field) =>
-      isNonNullType(field.type) ? { ...field, type: field.type.ofType } : field,
+    [MapperKind.QUERY_ROOT_FIELD]: nullable,
+    [MapperKind.MUTATION_ROOT_FIELD]: nullable,
   });
 }
 
@@ -105,7 +111,7 @@ export function createGraphqlServer(
 ): YogaServerInstance<ServerContext, GraphqlContext> {
   const { introspection, graphiql } = config.graphql;
   const guarded = guardingRootFields(modules);
-  const schema = nullableMutations(
+  const schema = nullableRootFields(
     createSchema<ServerContext & GraphqlContext>({
       typeDefs: guarded.map((module) => module.typeDefs),
       resolvers: guarded.map((module) => module.resolvers) as IResolvers<unknown, ServerContext & GraphqlContext>[],

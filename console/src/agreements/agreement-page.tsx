@@ -181,7 +181,7 @@ export function AgreementPage({ agreementId }: { agreementId: string }) {
         agreement={agreement}
         part={part}
         readTermsSha256={
-          heldTerms.data?.agreementTerms.status === 'held' ? heldTerms.data.agreementTerms.termsSha256 : undefined
+          heldTerms.data?.agreementTerms?.status === 'held' ? heldTerms.data.agreementTerms.termsSha256 : undefined
         }
         onDone={reload}
       />

@@ -41,7 +41,7 @@ export function useHeldTerms(agreementId: string, party: boolean): HeldTerms {
 /** The terms a party reads before answering an offer: scope, rates, personal data, additional terms. */
 export function TermsView({ state }: { state: HeldTerms }) {
   const { data, error } = state;
-  const held = data?.agreementTerms;
+  const held = data?.agreementTerms ?? undefined;
   return (
     <section aria-labelledby="terms-heading" className="card">
       <h2 id="terms-heading">Terms</h2>

@@ -4,7 +4,7 @@ import { useLocation } from 'wouter';
 import { graphql } from '../gql/index.js';
 import { FilterForm, FilterSelect } from '../filter-form.js';
 import { IdLookupForm } from '../id-lookup-form.js';
-import { QueryAnswer } from '../query-answer.js';
+import { answeredWhole, QueryAnswer } from '../query-answer.js';
 import { Instant, RecordLink } from '../record-labels.js';
 import { RecordTable } from '../record-table.js';
 import { useRefetchOnReturn } from '../refetch-on-return.js';
@@ -107,7 +107,7 @@ export function DisputesPage() {
           onChange={setStage}
         />
       </FilterForm>
-      <QueryAnswer state={state} select={(answer) => answer}>
+      <QueryAnswer state={state} select={(answer) => answeredWhole(answer)}>
         {({ panelDisputePage: { items: disputes, pageInfo }, governedArbitrators }) => (
           <>
             <RecordTable

@@ -28,7 +28,7 @@ export function BlockPage({ blockNumber }: { blockNumber: string }) {
       )}
       <QueryAnswer
         state={state}
-        select={(answer) => answer.indexedBlocks.edges[0]?.node}
+        select={(answer) => answer.indexedBlocks?.edges[0]?.node}
         empty={<p>The index holds no block {blockNumber} yet.</p>}
       >
         {(block) => (

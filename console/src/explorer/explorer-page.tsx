@@ -26,6 +26,7 @@ export function ExplorerPage() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const after = cursors[cursors.length - 1] ?? null;
   const [heights] = useQuery({ query: ledgerHeights });
+  const heightsNow = heights.data?.ledgerHeights ?? undefined;
   const [blocks] = useQuery({ query: blockPage, variables: { first: pageSize, after } });
   const [search, setSearch] = useState('');
   const [searchError, setSearchError] = useState<string | undefined>(undefined);
@@ -43,13 +44,13 @@ export function ExplorerPage() {
     <section>
       <h1>Block explorer</h1>
       <Problem error={heights.error} />
-      {heights.data === undefined ? null : (
+      {heightsNow === undefined ? null : (
         <dl className="facts" aria-label="Heights">
           <Fact term="Channel height" data-testid="channel-height">
-            {heights.data.ledgerHeights.channelHeight ?? 'peer not reachable'}
+            {heightsNow.channelHeight ?? 'peer not reachable'}
           </Fact>
           <Fact term="Indexed height" data-testid="indexed-height">
-            {heights.data.ledgerHeights.indexedHeight}
+            {heightsNow.indexedHeight}
           </Fact>
         </dl>
       )}

@@ -16,7 +16,7 @@ import { Fact, Instant } from '../record-labels.js';
 export function TransactionPage({ transactionId }: { transactionId: string }) {
   const { session } = useSession();
   const [state] = useQuery({ query: transactionById, variables: { transactionId } });
-  const tx = state.data?.indexedTransaction;
+  const tx = state.data?.indexedTransaction ?? undefined;
   return (
     <section>
       <p>

@@ -235,7 +235,7 @@ export function ProposalPage({ proposalId }: { proposalId: string }) {
   const [reason, setReason] = useState('');
   const [commandError, setCommandError] = useState<unknown>(undefined);
 
-  const proposal = data?.proposal;
+  const proposal = data?.proposal ?? undefined;
   if (session === undefined) return null;
   if (proposal === undefined) {
     return (

@@ -168,7 +168,7 @@ const royaltyPeriod = graphql(`
   }
 `);
 
-type Grant = WorkLicencesPageQuery['workLicences']['grants'][number];
+type Grant = NonNullable<WorkLicencesPageQuery['workLicences']>['grants'][number];
 
 /** Basis points as a percentage, e.g. 1250 → 12.5 %. */
 function percent(bps: number): string {
@@ -383,7 +383,7 @@ export function WorkPage({ workId }: { workId: string }) {
         <Link href="/ip">IP records</Link>
       </p>
       <h1>
-        <TitledId title={state.data?.work.title ?? 'Work'} id={workId} />
+        <TitledId title={state.data?.work?.title ?? 'Work'} id={workId} />
       </h1>
       <QueryAnswer state={state} select={(answer) => answer.work}>
         {(work) => (

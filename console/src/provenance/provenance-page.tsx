@@ -3,7 +3,7 @@ import { useQuery } from 'urql';
 import { useLocation } from 'wouter';
 import { IdLookupForm } from '../id-lookup-form.js';
 import { graphql } from '../gql/index.js';
-import { QueryAnswer } from '../query-answer.js';
+import { answeredWhole, QueryAnswer } from '../query-answer.js';
 import { LineageDiagram, recordPath } from './lineage-diagram.js';
 import { mergeLineage } from './lineage-layout.js';
 import { Fact, Instant, TitledId, PartyName } from '../record-labels.js';
@@ -76,7 +76,7 @@ const depths = [1, 2, 3, 5, 10] as const;
 export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
   const [depth, setDepth] = useState<number>(3);
   const [state] = useQuery({ query: provenanceRecord, variables: { id: recordId, depth } });
-  const data = state.data;
+  const data = answeredWhole(state.data);
   const graph = useMemo(
     () => (data === undefined ? undefined : mergeLineage([data.ancestors, data.descendants])),
     [data],
@@ -84,7 +84,7 @@ export function ProvenanceRecordPage({ recordId }: { recordId: string }) {
   return (
     <section>
       <h1>
-        <TitledId title={data?.provenanceRecord.title ?? 'Provenance record'} id={recordId} />
+        <TitledId title={state.data?.provenanceRecord?.title ?? 'Provenance record'} id={recordId} />
       </h1>
       <QueryAnswer state={state} select={(answer) => answer.provenanceRecord}>
         {(record) => (

@@ -1,6 +1,13 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 
+/** Whether an answer came with errors and without some root field's value (or with no data at all). */
+function refusedInPart(result: { data?: unknown; error?: unknown }): boolean {
+  if (result.data === null) return true;
+  if (result.error === undefined || typeof result.data !== 'object') return false;
+  return Object.values(result.data).some((value) => value === null);
+}
+
 /** The API is the origin that served the console; the page talks to nothing else. */
 const graphqlPath = '/graphql';
 
@@ -19,9 +26,11 @@ export function apiClient(token: string | undefined): Client {
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
     exchanges: [
-      // A refused query answers `data: null` beside its errors; pages read "no data" as
-      // undefined, so they show the refusal instead of reading fields of null.
-      mapExchange({ onResult: (result) => (result.data === null ? { ...result, data: undefined } : result) }),
+      // The API answers each root field on its own (a refused one is null beside its error,
+      // the others keep their values); a page shows one answer whole, so an answer with a
+      // root field refused reads as "no data" (undefined) and the page shows the refusal
+      // instead of reading fields of null.
+      mapExchange({ onResult: (result) => (refusedInPart(result) ? { ...result, data: undefined } : result) }),
       cacheExchange,
       fetchExchange,
       subscriptionExchange({

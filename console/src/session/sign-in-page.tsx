@@ -56,8 +56,9 @@ export function SignInPage() {
         throw token.error ?? new Error('no token');
       const { accessToken, expiresIn } = created;
       const me = await apiClient(accessToken).query(whoAmI, {}, { requestPolicy: 'network-only' }).toPromise();
-      if (me.error !== undefined || me.data === undefined) throw me.error ?? new Error('no caller');
-      signIn({ token: accessToken, person: me.data.me, expiresAt: Date.now() + expiresIn * 1000 });
+      const person = me.data?.me;
+      if (me.error !== undefined || person === undefined || person === null) throw me.error ?? new Error('no caller');
+      signIn({ token: accessToken, person, expiresAt: Date.now() + expiresIn * 1000 });
       // Only a path of this console, never another site.
       navigate(next !== null && next.startsWith('/') && !next.startsWith('//') ? next : '/');
     } catch (problem) {

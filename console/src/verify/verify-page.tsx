@@ -113,8 +113,9 @@ export function VerifyPage() {
         const answer = await client
           .query(verifyPresentation, { presentation: document as never }, { requestPolicy: 'network-only' })
           .toPromise();
-        if (answer.error !== undefined || answer.data === undefined) throw answer.error ?? new Error('no verdict');
-        const found = answer.data.verifyPresentation;
+        const found = answer.data?.verifyPresentation;
+        if (answer.error !== undefined || found === undefined || found === null)
+          throw answer.error ?? new Error('no verdict');
         setVerdict({
           valid: found.valid,
           what: 'presentation',
