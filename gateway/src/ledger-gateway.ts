@@ -126,6 +126,14 @@ export class LedgerGateway {
     this.#requestClaims = claims;
   }
 
+  /**
+   * The organisations whose peer did not answer a question of its height within 2 s
+   * (see {@link PeerHeights.silentPeers}); empty unless read-your-writes is enabled.
+   */
+  async silentPeers(): Promise<string[]> {
+    return (await this.#peerHeights?.silentPeers()) ?? [];
+  }
+
   /** Stops following peer heights; the connections stay open (they are the caller's). */
   close(): void {
     this.#peerHeights?.close();

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { connect, type CloseableAsyncIterable, type Gateway } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { PeerConnections } from './connections.js';
+import { waitedUnsentForSlot } from './gateway-call-limit.js';
 import { gatewayCredentials, type SigningIdentity } from './identity.js';
 import type { BlockProgress } from './resubmission.js';
 
@@ -168,6 +169,28 @@ export class PeerHeights implements BlockProgress {
       await network.getContract('qscc').evaluateTransaction('GetChainInfo', network.getName()),
     );
     return BigInt(info.getHeight());
+  }
+
+  /**
+   * The organisations whose peer did not say its height within 2 s: stopped, frozen
+   * (a process stopped by a signal keeps its connections open, so a gRPC channel stays
+   * READY), or too slow to serve. A question that waited unsent for one of this process's
+   * call slots names nobody: the peer is busy answering this process, not silent.
+   *
+   * @returns MSP ids, in the connection profile's order; empty before {@link start}.
+   */
+  async silentPeers(): Promise<string[]> {
+    const silent = await Promise.all(
+      [...this.#gateways.keys()].map(async (mspId) => {
+        try {
+          await this.#askHeight(mspId);
+          return undefined;
+        } catch (error) {
+          return waitedUnsentForSlot(error) ? undefined : mspId;
+        }
+      }),
+    );
+    return silent.filter((mspId): mspId is string => mspId !== undefined);
   }
 
   // A method rather than the field, so the compiler does not treat the flag as unchanged across awaits.

@@ -320,6 +320,39 @@ describe('resilience on the real network', () => {
     expect(failures).toEqual([]);
   });
 
+  it('reports not ready while a peer is frozen (its connections open, nothing answered), and ready once it answers again', async () => {
+    const api: E2eApi = await startE2eApi(e2eConfig());
+    const peer = context.config.peerOrgs.find((org) => org.name === 'ClientOrg')!;
+    const frozen = context.network.registry.find(`${peer.peer.name}.${peer.name}`)!;
+    const readiness = async () => {
+      const response = await fetch(`${api.url}/readyz`);
+      return { status: response.status, body: (await response.json()) as { checks: { peers: boolean } } };
+    };
+    const until = async (status: number) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const answer = await readiness();
+        if (answer.status === status || Date.now() > deadline) return answer;
+        // Within the probes' rate limit (60 a minute per address).
+        await delay(1500);
+      }
+    };
+    try {
+      expect((await until(200)).status).toBe(200);
+      process.kill(frozen.pid, 'SIGSTOP');
+      try {
+        const notReady = await until(503);
+        expect([notReady.status, notReady.body.checks.peers]).toEqual([503, false]);
+      } finally {
+        process.kill(frozen.pid, 'SIGCONT');
+      }
+      const ready = await until(200);
+      expect([ready.status, ready.body.checks.peers]).toEqual([200, true]);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('delivers every agreement event exactly once to an open subscription across a restart of the API’s peer', async () => {
     const api: E2eApi = await startE2eApi(e2eConfig());
     try {

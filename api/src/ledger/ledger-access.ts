@@ -9,7 +9,7 @@ import { instrumentedClient } from './instrumented-transport.js';
 export interface LedgerAccess {
   /** Typed contracts signed with the principal's own Fabric identity; calls are timed and logged. */
   clientFor(principal: Principal, log: Logger): Promise<LedgerClient>;
-  /** Whether every organisation's peer is reachable. */
+  /** Whether every organisation's peer is reachable and answers. */
   ready(): Promise<boolean>;
 }
 
@@ -69,10 +69,12 @@ export class GatewayLedgerAccess implements LedgerAccess {
   async ready(): Promise<boolean> {
     try {
       await this.#connections.waitForReady(3000);
-      return true;
     } catch {
       return false;
     }
+    // A connected channel is not an answering peer: a peer stopped by a signal keeps its
+    // connections open while every call to it waits out its deadline.
+    return (await this.#gateway.silentPeers()).length === 0;
   }
 
   close(): void {
