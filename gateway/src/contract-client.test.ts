@@ -1100,7 +1100,7 @@ describe('ContractClient', () => {
       const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(EndorsementError);
       expect(failure).not.toBeInstanceOf(RefusedError);
-      expect(failure).toMatchObject({ transactionId: 'tx-1' });
+      expect(failure).toMatchObject({ transactionId: 'tx-1', organisations: ['ClientOrgMSP'] });
       expect((failure as Error).message).toContain('127.0.0.1:7051: peer unreachable');
       expect(scripted.submissions).toBe(0);
     });

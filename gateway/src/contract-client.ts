@@ -36,6 +36,7 @@ import {
   CommitFailedError,
   CommitStatusUnknownError,
   describeGatewayError,
+  organisationsInDetails,
   EndorsementError,
   EvaluationError,
   isNonMemberRefusal,
@@ -814,15 +815,18 @@ function mapEndorseError(
       },
     );
   }
+  const organisations = organisationsInDetails(error);
   if (stage === 'evaluate') {
     return new EvaluationError(`evaluation failed: ${describeGatewayError(error)}`, {
       transactionId: id,
       cause: error,
+      organisations,
     });
   }
   return new EndorsementError(`endorsement failed: ${describeGatewayError(error)}`, {
     transactionId: id,
     cause: error,
+    organisations,
   });
 }
 

@@ -31,7 +31,21 @@ export class RefusedError extends LedgerError {
 }
 
 /** Endorsement failed for a reason other than a refusal: peers unreachable, policy unmet, timeout. */
-export class EndorsementError extends LedgerError {}
+export class EndorsementError extends LedgerError {
+  /**
+   * The MSP ids of the peers the gateway peer named as failing (its error details), in
+   * the order named; empty when it named none (it did not answer itself, or timed out).
+   */
+  readonly organisations: readonly string[];
+
+  constructor(
+    message: string,
+    options: { transactionId?: string | undefined; cause?: unknown; organisations?: readonly string[] } = {},
+  ) {
+    super(message, options);
+    this.organisations = options.organisations ?? [];
+  }
+}
 
 /** An evaluation (a query, nothing to order) failed the same way: its peer unreachable, a timeout. */
 export class EvaluationError extends EndorsementError {}
@@ -107,6 +121,16 @@ export function isNonMemberRefusal(error: unknown): boolean {
 }
 
 /** A readable summary of a fabric-gateway error, with each peer's detail. */
+/** The MSP ids a fabric-gateway error's details name, each once. */
+export function organisationsInDetails(error: unknown): string[] {
+  const details = (error as { details?: { mspId?: unknown }[] } | undefined)?.details ?? [];
+  return [
+    ...new Set(
+      details.flatMap((detail) => (typeof detail.mspId === 'string' && detail.mspId !== '' ? [detail.mspId] : [])),
+    ),
+  ];
+}
+
 export function describeGatewayError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const details = (error as { details?: { address?: string; message?: string }[] }).details ?? [];

@@ -154,7 +154,10 @@ export class PrimaryLink {
 }
 
 const ledgerErrors: Readonly<
-  Record<string, new (message: string, options: { transactionId?: string }) => LedgerError>
+  Record<
+    string,
+    new (message: string, options: { transactionId?: string; organisations?: readonly string[] }) => LedgerError
+  >
 > = {
   LedgerError,
   EndorsementError,
@@ -191,7 +194,15 @@ export function rebuildError(error: {
     return new CommitFailedError(detail.validationCode, { transactionId });
   }
   const LedgerClass = ledgerErrors[error.name];
-  if (LedgerClass !== undefined) return new LedgerClass(error.message, options);
+  const { organisations } = detail;
+  if (LedgerClass !== undefined) {
+    return new LedgerClass(error.message, {
+      ...options,
+      ...(Array.isArray(organisations)
+        ? { organisations: organisations.filter((each) => typeof each === 'string') }
+        : {}),
+    });
+  }
   const rebuilt = new Error(error.message);
   rebuilt.name = error.name;
   return rebuilt;

@@ -15,6 +15,12 @@ import { ConnectionHandoff, type HandoffListenOptions } from './connection-hando
  */
 export type PrimaryHandlers = Readonly<Record<string, (payload: unknown, worker: number) => Promise<unknown>>>;
 
+/** A field an error carries across the IPC channel: text, a number, a flag, or a list of texts. */
+function isPlainField(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every((each) => typeof each === 'string');
+  return ['string', 'number', 'boolean'].includes(typeof value);
+}
+
 /** How the primary runs its HTTP workers. */
 export interface WorkerSupervisorOptions {
   readonly workers: number;
@@ -150,13 +156,11 @@ export function superviseWorkers(options: WorkerSupervisorOptions): WorkerSuperv
         gigledger: 'answer',
         id,
         ok: false,
-        // Only the error's own plain fields (code, field, transaction id): they rebuild its class in the worker.
+        // Only the error's own plain fields (code, field, transaction id, organisations): they rebuild its class in the worker.
         error: {
           name: failure.name,
           message: failure.message,
-          detail: Object.fromEntries(
-            Object.entries(failure).filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value)),
-          ),
+          detail: Object.fromEntries(Object.entries(failure).filter(([, value]) => isPlainField(value))),
         },
       };
     }

@@ -79,6 +79,13 @@ describe('errorBody', () => {
     expect(errorBody(new EndorsementError('peers down'), 'r1')).toMatchObject({
       message: 'the peers could not endorse the transaction',
     });
+    // The organisations whose peers the gateway peer named as failing, when it named any.
+    expect(
+      errorBody(new EndorsementError('peers down', { organisations: ['TalentOrgMSP', 'AuditOrgMSP'] }), 'r1').message,
+    ).toBe('the peers could not endorse the transaction (failed at the peers of TalentOrgMSP, AuditOrgMSP)');
+    expect(errorBody(new EvaluationError('peer down', { organisations: ['ClientOrgMSP'] }), 'r1').message).toBe(
+      'the peers could not answer the query (failed at the peers of ClientOrgMSP); try again',
+    );
   });
 
   it("answers the peers' refusal of a removed organisation's identity as 403 ORGANISATION_NOT_MEMBER, not a retryable 503", () => {

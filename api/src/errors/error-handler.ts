@@ -65,6 +65,12 @@ export function retryAfterSecondsOf(body: { status: number; code: string }): num
   return body.code === peersBusyCode ? peersBusyRetryAfterSeconds : 1;
 }
 
+/** The organisations whose peers failed, as the gateway peer named them (none when it named none). */
+function failedAt(error: unknown): string {
+  const organisations = error instanceof EndorsementError ? error.organisations : [];
+  return organisations.length === 0 ? '' : ` (failed at the peers of ${organisations.join(', ')})`;
+}
+
 /**
  * How a failed transaction's stage is answered: the first entry whose failure class the
  * error is an instance of (so each subclass stands before its parent).
@@ -112,13 +118,13 @@ const failedStages: readonly {
     failure: EvaluationError,
     status: 503,
     code: 'ENDORSEMENT_FAILED',
-    message: 'the peers could not answer the query; try again',
+    message: (error) => `the peers could not answer the query${failedAt(error)}; try again`,
   },
   {
     failure: EndorsementError,
     status: 503,
     code: 'ENDORSEMENT_FAILED',
-    message: 'the peers could not endorse the transaction',
+    message: (error) => `the peers could not endorse the transaction${failedAt(error)}`,
   },
   {
     failure: CertificateAuthorityUnavailableError,
