@@ -11,7 +11,7 @@ import {
   RefusedError,
   SubmissionError,
 } from '@gigledger/gateway';
-import type { RefusalKind } from '@gigledger/chaincode/model';
+import { escapeControlText, type RefusalKind } from '@gigledger/chaincode/model';
 import { ApiError, notMemberCode } from './api-error.js';
 
 /** The one JSON shape of every REST error. */
@@ -149,7 +149,10 @@ function boundedMessage(message: string): string {
 
 /**
  * Maps any error to its status and body: the only place that does so, for REST and
- * (through `extensions`) GraphQL alike. Chaincode refusals keep their code and sentence;
+ * (through `extensions`) GraphQL alike. A refusal's message and field may quote what the
+ * caller sent (a key, an id): control and bidirectional formatting characters and lone
+ * surrogates are shown as `\uXXXX`, so the answer displays as it reads and stays
+ * well-formed Unicode (I-JSON, RFC 7493). Chaincode refusals keep their code and sentence;
  * the stages of a failed transaction get codes of their own; anything else is a 500.
  */
 export function errorBody(error: unknown, requestId: string): ErrorBody {
@@ -157,8 +160,8 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: error.status,
       code: error.code,
-      message: boundedMessage(error.message),
-      ...(error.field === undefined ? {} : { field: error.field }),
+      message: boundedMessage(escapeControlText(error.message)),
+      ...(error.field === undefined ? {} : { field: escapeControlText(error.field) }),
       requestId,
     };
   }
@@ -166,8 +169,8 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: statusByKind[error.kind],
       code: error.code,
-      message: boundedMessage(error.refusal),
-      ...(error.field === undefined ? {} : { field: error.field }),
+      message: boundedMessage(escapeControlText(error.refusal)),
+      ...(error.field === undefined ? {} : { field: escapeControlText(error.field) }),
       requestId,
       ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
     };

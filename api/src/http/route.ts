@@ -349,7 +349,7 @@ export function refuseControlText(value: unknown, prefix: readonly string[]): vo
   const part = findRefusedText(value);
   if (part === undefined) return;
   const path = [...prefix, ...part.path.map(String)];
-  const field = path.length === 0 ? 'args' : path.join('.');
+  const field = escapeControlText(path.length === 0 ? 'args' : path.join('.'));
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${part.message}`, field);
 }
 
@@ -363,6 +363,7 @@ export function refuseControlText(value: unknown, prefix: readonly string[]): vo
 function canonicalBody(body: unknown): unknown {
   const part = findNonCanonical(body ?? {});
   if (part === undefined) return body ?? {};
-  const field = ['body', ...part.path.map(String)].join('.');
+  // A key that is not well-formed is named escaped, so that the refusal stays well-formed.
+  const field = escapeControlText(['body', ...part.path.map(String)].join('.'));
   throw new ApiError(422, 'VALIDATION_FAILED', `${field}: ${part.message}`, field);
 }

@@ -62,6 +62,32 @@ describe('control and bidirectional formatting characters at the edge', () => {
     },
   );
 
+  it("names a key holding a lone surrogate or a bidirectional character escaped, so the refusal's text stays well-formed", async () => {
+    const refusals: { field: string; message: string }[] = [];
+    for (const body of [
+      draftBody({ terms: { ...terms, personalData: { 'tax\uD800Id': 'x' } } }),
+      // Member names repeated (refused before any other check): raw text, as JSON.stringify never repeats one.
+      '{"title":"x","a\\uD800b":1,"a\\uD800b":2}',
+      '{"title":"x","a\\u202Eb":1,"a\\u202Eb":2}',
+    ]) {
+      const response = await kit.server.request('POST', '/v1/agreements', { token: kit.cast.client.token, body });
+      expect([422, 400]).toContain(response.status);
+      refusals.push(response.body as { field: string; message: string });
+    }
+    expect(refusals.map(({ field }) => field)).toEqual([
+      'body.terms.personalData.tax\\uD800Id',
+      'body.a\\uD800b',
+      'body.a\\u202Eb',
+    ]);
+    for (const { field, message } of refusals) {
+      expect([field.isWellFormed(), message.isWellFormed(), message.startsWith(`${field}: `)]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+    }
+  });
+
   it('refuses a reason of a command on an existing agreement, and a query parameter', async () => {
     const target = await kit.offered();
     const before = kit.mark();

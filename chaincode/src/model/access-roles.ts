@@ -79,7 +79,13 @@ export const agreementFeedRoles: readonly Role[] = ['auditor', 'admin', 'settlem
  */
 export const proofReaderRoles: readonly Role[] = ['auditor', 'admin'];
 
-/** Roles that may read any credential's record, besides its issuer and subject. */
+/**
+ * Roles that may read any credential's record, besides its issuer and subject (an auditor
+ * under its grants). The record holds the claims' commitments, never their values, which
+ * only the holder discloses. HR systems check candidates of every organisation; an admin
+ * because the API's public verification (a presented or imported credential) reads the
+ * whole record under its organisation's operator, whose role is admin.
+ */
 export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
 
 /** Names of the licensing transactions that change the ledger. */

@@ -80,13 +80,19 @@ export interface RefusedTextPart {
   readonly message: string;
 }
 
+// In a `u` regular expression a valid surrogate pair is one code point, so only lone surrogates match.
+const loneSurrogates = /\p{Cs}/gu;
+
 /**
- * The text with each refused character written as a `\uXXXX` escape, for showing a
- * caller's text (a refused key in a field path) or a provider's (a failure reason
- * recorded on the ledger) without the characters themselves.
+ * The text with each refused character and each lone surrogate written as a `\uXXXX`
+ * escape, for showing a caller's text (a refused key in a field path) or a provider's (a
+ * failure reason recorded on the ledger) without the characters themselves: what quotes
+ * it stays well-formed Unicode (I-JSON, RFC 7493).
  */
 export function escapeControlText(text: string): string {
-  return text.replace(everyRefusedCharacter, (character) => `\\u${hexOf(character)}`);
+  return text
+    .replace(everyRefusedCharacter, (character) => `\\u${hexOf(character)}`)
+    .replace(loneSurrogates, (surrogate) => `\\u${hexOf(surrogate)}`);
 }
 
 /** Why a string is refused, or undefined when it holds no refused character. */
