@@ -307,7 +307,15 @@ describe('LicensingContract', () => {
       await accept(client, await openOffer());
     });
 
-    it('takes one report per period from the licensee, in the licence currency, once the period has started', async () => {
+    it('takes one report per period from the licensee, in the licence currency, once the period has ended', async () => {
+      // 5 January: January's usage is not known before the month is over.
+      expect(await refusal(report(client))).toMatchObject({
+        code: 'INVALID_STATE',
+        field: 'periodId',
+        message:
+          'period 2026-01 of grant G-1 ends at 2026-02-01T00:00:00.000Z; its usage is reported once it has ended',
+      });
+      driver.ledger.advanceSeconds(27 * day);
       // Someone who may not see the grant is answered as for a missing one; an owner who
       // may is told why.
       expect(await refusal(report(otherClient))).toMatchObject({
@@ -357,12 +365,14 @@ describe('LicensingContract', () => {
       (driver.ledger.lastEvent?.payload as { settlementRequests: Record<string, unknown>[] }).settlementRequests;
 
     it('closes an ended period into a collection from the licensee; its confirmation pays each owner their share', async () => {
-      await report(client);
+      // Neither reported nor closed while the month runs: its usage is not known yet.
+      expect(await refusal(report(client))).toMatchObject({ code: 'INVALID_STATE', field: 'periodId' });
       expect(await refusal(call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' }))).toMatchObject({
         code: 'INVALID_STATE',
         field: 'periodId',
       });
       driver.ledger.advanceSeconds(27 * day);
+      await report(client);
       // Neither someone who may not see the grant nor an auditor without an audit grant
       // covering it may close its period, and neither learns that it exists.
       for (const outsider of [otherClient, auditor]) {
@@ -442,8 +452,8 @@ describe('LicensingContract', () => {
     });
 
     it('pays no owner while the collection fails; the licensee or the settlement service issues it again', async () => {
-      await report(client);
       driver.ledger.advanceSeconds(27 * day);
+      await report(client);
       await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
       const reissue = (as: TestIdentity, instructionId: string) =>
         call<{ status: string; instructions: Record<string, unknown>[] }>(as, 'reissueRoyaltyPayout', {
@@ -479,8 +489,8 @@ describe('LicensingContract', () => {
     });
 
     it('issues a failed payout again for its payee, and the month is paid once the replacement is', async () => {
-      await report(client);
       driver.ledger.advanceSeconds(27 * day);
+      await report(client);
       await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
       const reissue = (as: TestIdentity, instructionId: string) =>
         call<{
@@ -514,8 +524,8 @@ describe('LicensingContract', () => {
     });
 
     it('answers a payee who has since sold their share with the instructions naming them, not the whole month', async () => {
-      await report(client);
       driver.ledger.advanceSeconds(27 * day);
+      await report(client);
       await call(client, 'closeRoyaltyPeriod', { grantId: 'G-1', periodId: '2026-01' });
       await answerMonth('G-1/2026-01/collect-1', 'paid', 'req-conf-0');
       await answerMonth('G-1/2026-01/royalty-2', 'failed', 'req-conf-b');
@@ -670,8 +680,8 @@ describe('LicensingContract', () => {
       const grant = await accept(client, await openOffer({ fee: { amount: '500' } }));
       expect(grant).toMatchObject({ royaltyBps: 750, perUnitAmount: '2', fee: { amount: '500' } });
       expect((await feeOf())?.payouts?.map((payout) => payout.amount)).toEqual(['300', '200']);
-      await report(client);
       driver.ledger.advanceSeconds(27 * day);
+      await report(client);
       const month = await call<{ royalty: string; instructions: { instructionId: string; kind: string }[] }>(
         freelancer,
         'closeRoyaltyPeriod',

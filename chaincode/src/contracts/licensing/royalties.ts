@@ -50,7 +50,8 @@ function requireWithinTerm(grant: LicenceGrantRecord, periodId: string, bounds: 
  *   calls; FORBIDDEN for an owner; VALIDATION_FAILED (currency)
  *   when the revenue is not in the licence currency, (units or revenue) when the royalty
  *   owed would exceed the 18-digit amount a payout carries; INVALID_STATE when the grant is
- *   revoked or expired, the period has not started, lies outside the term or is closed;
+ *   revoked or expired, the period has not started, has not ended (while the licence
+ *   lasts through it), lies outside the term or is closed;
  *   ALREADY_EXISTS when the period was reported already.
  */
 export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<UsageReportRecord> {
@@ -86,6 +87,17 @@ export async function reportUsage(tx: Tx, request: ReportUsageRequest): Promise<
   requireWithinTerm(grant, request.periodId, bounds);
   if (!reached(tx, bounds.start))
     refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} starts at ${bounds.start}`, 'periodId');
+  // A month's usage is known once the month is over, or once the licence ended within it;
+  // reported before, a licensee could settle the whole month on the figures of its first
+  // days, as one report per month is all a period takes.
+  const usageEnds = Date.parse(licensedUntil) < Date.parse(bounds.end) ? licensedUntil : bounds.end;
+  if (!reached(tx, usageEnds)) {
+    refuse(
+      'INVALID_STATE',
+      `${periodLabel(grant.grantId, request.periodId)} ends at ${bounds.end}; its usage is reported once it has ended`,
+      'periodId',
+    );
+  }
   if ((await royaltyPeriods.read(tx.ctx, grant.grantId, request.periodId)) !== undefined) {
     refuse('INVALID_STATE', `${periodLabel(grant.grantId, request.periodId)} is closed`, 'periodId');
   }
