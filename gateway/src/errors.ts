@@ -120,7 +120,6 @@ export function isNonMemberRefusal(error: unknown): boolean {
   );
 }
 
-/** A readable summary of a fabric-gateway error, with each peer's detail. */
 /** The MSP ids a fabric-gateway error's details name, each once. */
 export function organisationsInDetails(error: unknown): string[] {
   const details = (error as { details?: { mspId?: unknown }[] } | undefined)?.details ?? [];
@@ -131,6 +130,7 @@ export function organisationsInDetails(error: unknown): string[] {
   ];
 }
 
+/** A readable summary of a fabric-gateway error, with each peer's detail. */
 export function describeGatewayError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const details = (error as { details?: { address?: string; message?: string }[] }).details ?? [];
