@@ -140,6 +140,16 @@ const failedStages: readonly {
  */
 export const maxErrorMessageLength = 1000;
 
+/**
+ * A refusal's message or field as an answer shows it: control and bidirectional
+ * formatting characters and lone surrogates a caller sent written as `\uXXXX` (so the
+ * text displays as it reads and stays well-formed Unicode, I-JSON, RFC 7493), then cut at
+ * {@link maxErrorMessageLength}.
+ */
+export function shownText(text: string): string {
+  return boundedMessage(escapeControlText(text));
+}
+
 function boundedMessage(message: string): string {
   if (message.length <= maxErrorMessageLength) return message;
   // Not between the two halves of a surrogate pair.
@@ -150,9 +160,7 @@ function boundedMessage(message: string): string {
 /**
  * Maps any error to its status and body: the only place that does so, for REST and
  * (through `extensions`) GraphQL alike. A refusal's message and field may quote what the
- * caller sent (a key, an id): control and bidirectional formatting characters and lone
- * surrogates are shown as `\uXXXX`, so the answer displays as it reads and stays
- * well-formed Unicode (I-JSON, RFC 7493). Chaincode refusals keep their code and sentence;
+ * caller sent (a key, an id), so both are shown as {@link shownText} gives them. Chaincode refusals keep their code and sentence;
  * the stages of a failed transaction get codes of their own; anything else is a 500.
  */
 export function errorBody(error: unknown, requestId: string): ErrorBody {
@@ -160,8 +168,8 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: error.status,
       code: error.code,
-      message: boundedMessage(escapeControlText(error.message)),
-      ...(error.field === undefined ? {} : { field: escapeControlText(error.field) }),
+      message: shownText(error.message),
+      ...(error.field === undefined ? {} : { field: shownText(error.field) }),
       requestId,
     };
   }
@@ -169,8 +177,8 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     return {
       status: statusByKind[error.kind],
       code: error.code,
-      message: boundedMessage(escapeControlText(error.refusal)),
-      ...(error.field === undefined ? {} : { field: escapeControlText(error.field) }),
+      message: shownText(error.refusal),
+      ...(error.field === undefined ? {} : { field: shownText(error.field) }),
       requestId,
       ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
     };

@@ -1,6 +1,8 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Response } from 'express';
+import { escapeControlText } from '@gigledger/chaincode/model';
+import { shownText } from '../errors/error-handler.js';
 import { documentErrorField } from './document-fields.js';
 
 /**
@@ -69,6 +71,13 @@ function namedRefusal(
 function withRequestId(error: GraphQLError, requestId: string, operationName?: string | null): GraphQLError {
   const code = error.extensions.code;
   const resolution = namedRefusal(error, operationName);
+  // Yoga's and graphql-js's own sentences quote what the caller sent (an operation name, a
+  // literal), as the API's refusals do: shown the same way. The API's own (those with a
+  // status) were shown so already, and cut: cut again, their length note would be wrong.
+  const show = error.extensions.status === undefined ? shownText : escapeControlText;
+  const message = show(resolution?.message ?? error.message);
+  const sentField = resolution?.field ?? error.extensions.field;
+  const field = typeof sentField === 'string' ? show(sentField) : sentField;
   const status = error.extensions.status ?? (typeof code === 'string' && documentRefusals.has(code) ? 400 : undefined);
   // GraphQL over HTTP answers a well-formed request's request errors 200 under
   // `application/json`; yoga marks its parse and validation refusals so (`http.spec`: the
@@ -80,11 +89,13 @@ function withRequestId(error: GraphQLError, requestId: string, operationName?: s
     error.extensions.requestId === requestId &&
     error.extensions.status === status &&
     specHttp === http &&
-    resolution === undefined
+    resolution === undefined &&
+    message === error.message &&
+    field === error.extensions.field
   ) {
     return error;
   }
-  return new GraphQLError(resolution?.message ?? error.message, {
+  return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -94,7 +105,7 @@ function withRequestId(error: GraphQLError, requestId: string, operationName?: s
       ...error.extensions,
       ...(status === undefined ? {} : { status }),
       ...(specHttp === undefined ? {} : { http: specHttp }),
-      ...(resolution === undefined ? {} : { field: resolution.field }),
+      ...(field === undefined ? {} : { field }),
       ...(resolution?.code === undefined ? {} : { code: resolution.code }),
       requestId,
     },

@@ -88,6 +88,30 @@ describe('control and bidirectional formatting characters at the edge', () => {
     }
   });
 
+  it("shows what a caller sent in yoga's and graphql-js's own refusals escaped too, and keeps a field's length bounded", async () => {
+    const graphql = async (body: string) => {
+      const response = await kit.server.request('POST', '/graphql', { token: kit.cast.client.token, body });
+      return (response.body as { errors: { message: string; extensions: { field?: string } }[] }).errors[0]!;
+    };
+    // An operation name the document lacks, and a literal an argument refuses.
+    const unnamed = await graphql(
+      '{"query":"query A { __typename } query B { __typename }","operationName":"C\\u202e\\ud800\\u0007"}',
+    );
+    expect(unnamed.message).toBe('operationName: the document has no operation named "C\\u202E\\uD800\\u0007"');
+    const literal = await graphql(
+      JSON.stringify({ query: '{ agreements(first: "\u202Eabc") { agreement { agreementId } } }' }),
+    );
+    expect(literal.message).toContain('"\\u202Eabc"');
+    for (const { message } of [unnamed, literal]) expect(message.isWellFormed()).toBe(true);
+    // A key of 5,000 lone surrogates: each shown as six characters, the field cut as a message is.
+    const long = await kit.server.request('POST', '/v1/agreements', {
+      token: kit.cast.client.token,
+      body: draftBody({ terms: { ...terms, personalData: { ['\uD800'.repeat(5000)]: 'x' } } }),
+    });
+    const { field } = long.body as { field: string };
+    expect([long.status, field.length < 1100, field.isWellFormed()]).toEqual([422, true, true]);
+  });
+
   it('refuses a reason of a command on an existing agreement, and a query parameter', async () => {
     const target = await kit.offered();
     const before = kit.mark();
