@@ -79,6 +79,14 @@ describe('credentials and portable reputation on the real network', () => {
     // The issuer may read the credential, so is told why its claims are the holder's alone.
     expect(notMine.status).toBe(403);
     expect(JSON.stringify(notMine.body)).not.toContain('"claims"');
+    // An admin reads the records of its own organisation's people and issuers: TalentOrg's
+    // (the holder's) reads this one; ClientOrg's, neither the holder's nor the issuer's
+    // organisation, meets the 404 of a missing credential.
+    const recordPath = `/v1/credentials/${encodeURIComponent(credential.credentialId)}`;
+    const talentAdmin = await api.person(`talent-admin-${suffix}`, 'TalentOrg', 'admin');
+    const clientAdmin = await api.person(`client-admin-${suffix}`, 'ClientOrg', 'admin');
+    expect((await api.call('GET', recordPath, talentAdmin.token)).status).toBe(200);
+    expect((await api.call('GET', recordPath, clientAdmin.token)).status).toBe(404);
 
     const presented = await api.call(
       'POST',
@@ -105,8 +113,26 @@ describe('credentials and portable reputation on the real network', () => {
     expect((await verify({ ...presentation, revealedClaims: forged })).reasons.map((reason) => reason.code)).toEqual([
       'CLAIM_MISMATCH',
     ]);
+    // An imported document is checked against the record without the server reading it
+    // (its operator, ClientOrg's admin, may not): a hidden claim's commitment changed is caught.
     const imported = await api.call('POST', '/v1/credentials/vc/verify', undefined, verifiableCredential);
     expect(imported.body).toMatchObject({ valid: true });
+    const { credentialSubject } = verifiableCredential as unknown as {
+      credentialSubject: { claimCommitments: { name: string; commitment: string }[] };
+    };
+    const tampered = await api.call('POST', '/v1/credentials/vc/verify', undefined, {
+      ...verifiableCredential,
+      credentialSubject: {
+        ...credentialSubject,
+        claimCommitments: credentialSubject.claimCommitments.map((claim) =>
+          claim.name === 'studentNumber' ? { ...claim, commitment: '0'.repeat(64) } : claim,
+        ),
+      },
+    });
+    expect(tampered.body).toMatchObject({
+      valid: false,
+      reasons: [{ code: 'DOCUMENT_MISMATCH', field: 'credentialSubject.claimCommitments' }],
+    });
 
     const revoked = await api.call(
       'POST',

@@ -858,7 +858,7 @@ export function auditIndexSchema(deps: {
           first: Int
           after: String
         ): IndexedPayoutConnection!
-        "Credentials the caller may read (subject and issuer see theirs; HR, auditors and admins see all)."
+        "Credentials the caller may read (subject and issuer see theirs; HR sees all, auditors those their grants cover, admins those whose subject or issuer is of their organisation)."
         indexedCredentials(
           filter: CredentialIndexFilter
           sort: CredentialIndexSort

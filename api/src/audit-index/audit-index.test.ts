@@ -1,6 +1,7 @@
 import {
   agreementOrganisationReaderRoles,
   agreementReaderRoles,
+  credentialOrganisationReaderRoles,
   credentialReaderRoles,
   governedRoles,
   grantCovers,
@@ -628,7 +629,11 @@ describe.each(backends)('audit index on $name', (backend) => {
             .filter(
               (credential) =>
                 credentialReaderRoles.includes(role) ||
-                [credential.subject, issuer].some((party) => party.mspId === who.mspId && party.userId === who.userId),
+                [credential.subject, issuer].some(
+                  (party) =>
+                    party.mspId === who.mspId &&
+                    (party.userId === who.userId || credentialOrganisationReaderRoles.includes(role)),
+                ),
             )
             .map((credential) => credential.id);
           const page = await queries.credentials(caller, { sort: 'ISSUED_AT' }, firstPage);

@@ -1,6 +1,7 @@
 import {
   agreementOrganisationReaderRoles,
   agreementReaderRoles,
+  credentialOrganisationReaderRoles,
   credentialReaderRoles,
   governedRoles,
   ipOrganisationReaderRoles,
@@ -283,8 +284,10 @@ function reachedTransactions(
  *   panels); otherwise only rows of agreements that name the
  *   caller (its MSP id and userId) as client, freelancer or evaluator, as
  *   `canReadAgreement` in `contracts/agreement/access.ts` decides;
- * - credentials: every row for `credentialReaderRoles`; otherwise those whose subject
- *   or issuer is the caller (`canReadCredential`);
+ * - credentials: every row for `credentialReaderRoles` (an auditor, under its grants);
+ *   for admins (`credentialOrganisationReaderRoles`) those whose subject or issuer is of
+ *   their organisation; otherwise those whose subject or issuer is the caller
+ *   (`canReadCredential`);
  * - reputation records: every row; the chaincode answers any signed-in reader;
  * - blocks: every row for {@link ledgerExplorerRoles} but auditors, none otherwise; an
  *   auditor only blocks holding a transaction it reaches (below); transactions (with
@@ -392,6 +395,12 @@ export function indexVisibility(
         return anyOf([
           party,
           coveredByGrant(auditScope.grants, 'credential', ['subject_msp', 'issuer_msp'], 'issued_at', grantColumn),
+        ]);
+      }
+      if (credentialOrganisationReaderRoles.includes(principal.role)) {
+        return anyOf([
+          party,
+          sql<SqlBool>`(${sql.ref('subject_msp')} = ${principal.mspId} or ${sql.ref('issuer_msp')} = ${principal.mspId})`,
         ]);
       }
       if (credentialReaderRoles.includes(principal.role)) return everything;

@@ -161,6 +161,8 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         disclosedClaims: [DisclosedClaim!]!
         "Names of the claims the holder did not disclose; empty unless the presentation is bound to the holder."
         undisclosedClaims: [String!]!
+        "Whether the claim commitments presented are exactly the record's (names, commitments, order); null when none were presented or the credential does not exist."
+        claimCommitmentsMatch: Boolean
       }
 
       input RevealedClaimInput {
@@ -174,6 +176,13 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
         revealedClaims: [RevealedClaimInput!]!
         "The person the verifier expects the credential to belong to."
         expectedSubject: PartyInput
+        "The claim commitments a document presents (a W3C credential's credentialSubject.claimCommitments), to compare with the record's."
+        claimCommitments: [ClaimCommitmentInput!]
+      }
+
+      input ClaimCommitmentInput {
+        name: String!
+        commitment: String!
       }
 
       input ClaimInput {
@@ -225,7 +234,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
           includeExpired: Boolean = false
           limit: Int = 50
         ): [FreelancerMatch!]!
-        "One credential record; NOT_FOUND unless the caller is its subject or issuer, or hr, auditor or admin."
+        "One credential record; NOT_FOUND unless the caller is its subject or issuer, hr, an auditor under a grant, or an admin of the subject's or issuer's organisation."
         credential(credentialId: ID!): Credential!
         "The credentials one person holds: one page, at most first (1 to 500, 100 when left out) from the cursor after; credentialPage says where the next starts."
         credentialsOf(

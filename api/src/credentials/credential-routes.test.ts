@@ -127,12 +127,15 @@ describe('credential issuance and administration over HTTP', () => {
       });
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ credentialId: issued.credential.credentialId, claims: issued.claims });
-      // The issuer and an admin may read the credential, so are told why the claims are not
-      // theirs (403); another freelancer may not, and meets the 404 of a missing one.
+      // The issuer and an admin of the subject's organisation may read the credential, so are
+      // told why the claims are not theirs (403); another freelancer, or an admin of an
+      // organisation neither the subject's nor the issuer's, may not, and meets the 404 of a
+      // missing one.
       for (const [other, status] of [
         [cast().registrar.token, 403],
         [cast().otherFreelancer.token, 404],
-        [cast().admin.token, 403],
+        [cast().talentAdmin.token, 403],
+        [cast().admin.token, 404],
       ] as const) {
         const hidden = await server().request(
           'GET',
@@ -301,7 +304,7 @@ describe('credential issuance and administration over HTTP', () => {
   });
 
   describe('reading credentials', () => {
-    it('shows a record to its subject, its issuer, HR and auditors, and answers 404 to anyone else', async () => {
+    it("shows a record to its subject, its issuer, HR, auditors and its subject's or issuer's admins, and answers 404 to anyone else", async () => {
       const { credential } = await issue(server(), cast().registrar, cast().freelancer.party);
       const path = `/v1/credentials/${idPath(credential.credentialId)}`;
       for (const auth of [
@@ -309,6 +312,7 @@ describe('credential issuance and administration over HTTP', () => {
         { token: cast().registrar.token },
         { token: cast().auditor.token },
         { apiKey: cast().hrKey },
+        { token: cast().talentAdmin.token },
       ]) {
         const response = await server().request('GET', path, auth);
         expect(response.status).toBe(200);
@@ -318,6 +322,8 @@ describe('credential issuance and administration over HTTP', () => {
         { token: cast().otherFreelancer.token },
         { token: cast().certBody.token },
         { token: cast().client.token },
+        // ClientOrg is neither the subject's organisation (TalentOrg) nor the issuer's (AuditOrg).
+        { token: cast().admin.token },
       ]) {
         const response = await server().request('GET', path, auth);
         expect(response.status).toBe(404);
@@ -389,7 +395,10 @@ describe('credential issuance and administration over HTTP', () => {
           403,
         );
         expect((await server().request('POST', path(action), { apiKey: cast().hrKey, body })).status).toBe(403);
-        expect((await server().request('POST', path(action), { token: cast().admin.token, body })).status).toBe(403);
+        expect((await server().request('POST', path(action), { token: cast().talentAdmin.token, body })).status).toBe(
+          403,
+        );
+        expect((await server().request('POST', path(action), { token: cast().admin.token, body })).status).toBe(404);
         expect(
           await server().request('POST', path(action), { token: cast().registrar.token, body: { reason: ' ' } }),
         ).toMatchObject({ status: 422, body: { field: 'body.reason' } });

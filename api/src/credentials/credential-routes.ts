@@ -150,7 +150,8 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       method: 'get',
       path: '/v1/credentials/:credentialId',
       operationId: 'getCredential',
-      summary: 'A credential record (claim commitments, never values), for its subject, its issuer, hr and auditors',
+      summary:
+        "A credential record (claim commitments, never values), for its subject, its issuer, hr, auditors and its subject's or issuer's admins",
       tag: 'credentials',
       access: 'credentials:read',
       params: credentialParams,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ClaimSalts } from './claim-salts.js';
 import {
+  credentialOrganisationReaderRoles,
   credentialReaderRoles,
   claimNameSchema,
   claimValueSchema,
@@ -31,6 +32,7 @@ import {
   type IssuerRecord,
   type Party,
   type PresentationVerdict,
+  type Role,
   type SaltedClaim,
   type VerifyPresentationRequest,
 } from '@gigledger/chaincode/model';
@@ -179,6 +181,9 @@ export interface FreelancerMatch {
 
 const credentialLabel = (credentialId: string) => `credential ${credentialId}`;
 
+/** Who may search every issuer's credentials: what each finds is what the ledger lets it list. */
+const holderSearchRoles: readonly Role[] = [...credentialReaderRoles, ...credentialOrganisationReaderRoles];
+
 /**
  * Issuers, credentials, selective disclosure and W3C exports over the credential
  * contract, for the REST routes and the GraphQL resolvers alike. Every call runs with
@@ -316,7 +321,7 @@ export class CredentialService {
     return committed(submitted, body.requestId);
   }
 
-  /** @throws ApiError 404 unless the caller is its subject or issuer, or hr, auditor or admin. */
+  /** @throws ApiError 404 unless the caller is its subject or issuer, hr, an auditor under a grant, or an admin of the subject's or issuer's organisation. */
   async getCredential(as: Requester, credentialId: string): Promise<CredentialRecord> {
     const client = await this.client(as);
     return visible(credentialLabel(credentialId), 'credentialId', () =>
@@ -446,18 +451,30 @@ export class CredentialService {
     const client = await this.client(as);
     const credentialId = document.credentialStatus.credentialId;
     const subject = partyOfUrn(document.credentialSubject.id);
+    const presented = document.credentialSubject.claimCommitments;
+    // The chaincode compares the hidden claims' commitments and the subject with the record
+    // itself, so the document is checked without anyone here reading the record: a verifier
+    // needs no reader role, and learns only which properties differ.
     const presentation = await client.credentials.verifyPresentation({
       credentialId,
       revealedClaims: document.credentialSubject.revealedClaims ?? [],
       ...(subject === undefined ? {} : { expectedSubject: subject }),
+      claimCommitments: presented.map((claim) => ({ name: claim.name, commitment: claim.commitment })),
     });
     let mismatches: DocumentMismatch[] = [];
-    if (presentation.credential !== undefined) {
-      // The whole record, hidden claims' commitments included, is read with the server's own
-      // identity: a verifier need not be allowed to read it, and learns only which properties differ.
-      const service = this.#deps.serviceLedger;
-      const record = await service.credentials.getCredential({ credentialId });
-      mismatches = documentMismatches(document, await this.#document(service, as.log, record, undefined));
+    const summary = presentation.credential;
+    if (summary !== undefined) {
+      const expected = toVerifiableCredential({
+        // A subject the summary does not name is never compared (it is unconfirmed below).
+        credential: { ...summary, subject: summary.subject ?? summary.issuer, claims: presented },
+        issuerDisplayName: summary.issuerDisplayName,
+        blockNumber: await this.#blockOf(as.log, summary.issuedTxId),
+      });
+      mismatches = documentMismatches(document, expected, [
+        // The summary names the subject only once the presentation is bound to the record's.
+        ...(summary.subject === undefined ? ['credentialSubject.id'] : []),
+        ...(presentation.claimCommitmentsMatch === true ? [] : ['credentialSubject.claimCommitments']),
+      ]);
     }
     const reasons = [...presentation.reasons, ...mismatches];
     return {
@@ -477,6 +494,9 @@ export class CredentialService {
    * @param readLedger runs each call to the peer (the list of issuers, each page of an
    *   issuer's credentials), so that a caller can bound how many run at once and in all;
    *   whatever it throws is thrown.
+   * An admin finds the credentials whose subject or issuer is of its organisation, an
+   * auditor those its grants cover: the ledger leaves the others out of each page.
+   *
    * @throws ApiError 403 FORBIDDEN when a caller other than hr, auditor or admin names no
    *   issuer (the ledger would refuse it for whichever issuer it lists first).
    * @throws RefusedError FORBIDDEN unless hr, auditor or admin (or the issuer itself) calls.
@@ -492,9 +512,9 @@ export class CredentialService {
     },
     readLedger: <Value>(read: () => Promise<Value>) => Promise<Value> = (read) => read(),
   ): Promise<FreelancerMatch[]> {
-    if (query.issuer === undefined && !credentialReaderRoles.includes(as.principal.role)) {
+    if (query.issuer === undefined && !holderSearchRoles.includes(as.principal.role)) {
       throw forbidden(
-        `only ${credentialReaderRoles.join(', ')} may search the holders of every issuer; an issuer names itself as issuer; the caller has role ${as.principal.role}`,
+        `only ${holderSearchRoles.join(', ')} may search the holders of every issuer; an issuer names itself as issuer; the caller has role ${as.principal.role}`,
       );
     }
     const client = await this.client(as);
@@ -539,27 +559,31 @@ export class CredentialService {
       .map(([, match]) => match);
   }
 
+  /** @throws ApiError 503 LEDGER_BLOCKS_UNAVAILABLE when the block cannot be looked up. */
+  async #blockOf(log: Logger, transactionId: string): Promise<bigint> {
+    const blocks = this.#deps.ledgerBlocks;
+    if (blocks === undefined) {
+      throw new ApiError(503, 'LEDGER_BLOCKS_UNAVAILABLE', 'this server is not configured to look up blocks');
+    }
+    try {
+      return await blocks.blockNumberOf(transactionId);
+    } catch (error) {
+      log.error({ err: error, transactionId }, 'block lookup failed');
+      throw new ApiError(
+        503,
+        'LEDGER_BLOCKS_UNAVAILABLE',
+        `the block of transaction ${transactionId} could not be looked up; try again later`,
+      );
+    }
+  }
+
   async #document(
     client: LedgerClient,
     log: Logger,
     credential: CredentialRecord,
     revealedClaims: readonly SaltedClaim[] | undefined,
   ): Promise<VerifiableCredential> {
-    const blocks = this.#deps.ledgerBlocks;
-    if (blocks === undefined) {
-      throw new ApiError(503, 'LEDGER_BLOCKS_UNAVAILABLE', 'this server is not configured to look up blocks');
-    }
-    let blockNumber: bigint;
-    try {
-      blockNumber = await blocks.blockNumberOf(credential.issuedTxId);
-    } catch (error) {
-      log.error({ err: error, transactionId: credential.issuedTxId }, 'block lookup failed');
-      throw new ApiError(
-        503,
-        'LEDGER_BLOCKS_UNAVAILABLE',
-        `the block of transaction ${credential.issuedTxId} could not be looked up; try again later`,
-      );
-    }
+    const blockNumber = await this.#blockOf(log, credential.issuedTxId);
     const details = await client.credentials.getIssuer(credential.issuer);
     const version = details.versions.find((candidate) => candidate.version === credential.issuerVersion);
     return toVerifiableCredential({

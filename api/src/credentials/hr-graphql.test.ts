@@ -411,6 +411,14 @@ describe('GraphQL for HR systems: credentials and reputation', () => {
       token: cast.evaluator.token,
     });
     expect(evaluator.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    // An admin finds only the credentials whose subject or issuer is of its organisation: the
+    // Courses were issued by AuditOrg's registrar to TalentOrg's freelancers, so ClientOrg's
+    // admin finds none, TalentOrg's every holder HR finds.
+    const courses = '{ freelancersByCredential(type: Course) { subject { userId } } }';
+    const byHr = await graphql(courses, { apiKey: cast.hrKey });
+    expect((byHr.data!.freelancersByCredential as Match[]).length).toBeGreaterThan(0);
+    expect(await graphql(courses, { token: cast.admin.token })).toEqual({ data: { freelancersByCredential: [] } });
+    expect(await graphql(courses, { token: cast.talentAdmin.token })).toEqual(byHr);
     // A freelancer holds credentials:read but may not search other people's credentials.
     const freelancer = await graphql('{ freelancersByCredential(type: Course) { subject { userId } } }', {
       token: cast.freelancer.token,

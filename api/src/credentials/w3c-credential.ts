@@ -103,9 +103,25 @@ export const verifiableCredentialSchema = z.object({
 });
 export type VerifiableCredential = z.output<typeof verifiableCredentialSchema>;
 
+/** What of a credential's ledger record its document shows (its status history and last update are not shown). */
+export type ExportedRecord = Pick<
+  CredentialRecord,
+  | 'credentialId'
+  | 'type'
+  | 'issuer'
+  | 'issuerVersion'
+  | 'issuerVersionTxId'
+  | 'subject'
+  | 'issuanceDate'
+  | 'expirationDate'
+  | 'claims'
+  | 'issuedAt'
+  | 'issuedTxId'
+>;
+
 /** What the export is built from: the ledger record, the issuer's name at issuance and the issuing block. */
 export interface ExportSource {
-  readonly credential: CredentialRecord;
+  readonly credential: ExportedRecord;
   /** The display name of the issuer record version the credential names. */
   readonly issuerDisplayName: string | undefined;
   readonly blockNumber: bigint;
@@ -194,13 +210,21 @@ function at(document: unknown, path: readonly string[]): unknown {
  * Compares an imported document with the one the ledger record gives, property by
  * property. Messages say which property differs but never what the ledger holds, so a
  * verifier learns nothing beyond a yes or no from a forged document.
+ *
+ * @param unconfirmed properties (as `credentialSubject.id`) the ledger did not confirm
+ *   to be the record's, e.g. a subject it would not name: each is a mismatch, whatever
+ *   `expected` holds there.
  */
-export function documentMismatches(document: VerifiableCredential, expected: VerifiableCredential): DocumentMismatch[] {
+export function documentMismatches(
+  document: VerifiableCredential,
+  expected: VerifiableCredential,
+  unconfirmed: readonly string[] = [],
+): DocumentMismatch[] {
   return comparedPaths.flatMap((path) => {
     const given = at(document, path);
     const wanted = at(expected, path);
     const field = path.join('.');
-    if (canonicalJson(given ?? null) === canonicalJson(wanted ?? null)) return [];
+    if (!unconfirmed.includes(field) && canonicalJson(given ?? null) === canonicalJson(wanted ?? null)) return [];
     return [{ code: 'DOCUMENT_MISMATCH', field, message: `${field} does not match the ledger record` } as const];
   });
 }

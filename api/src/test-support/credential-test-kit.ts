@@ -15,7 +15,10 @@ import type { Committed } from '../ledger/committed.js';
 export type { Person };
 
 export interface CredentialCast {
+  /** ClientOrg's: neither the freelancers' nor the registrar's organisation. */
   readonly admin: Person;
+  /** TalentOrg's, the freelancers' organisation. */
+  readonly talentAdmin: Person;
   /** Active issuer of Certification and Course credentials. */
   readonly registrar: Person;
   /** Active issuer of Certification credentials only. */
@@ -38,6 +41,7 @@ export async function credentialCast(server: TestServer, prefix = ''): Promise<C
     server.person(`${prefix}${userId}`, org, role);
   const cast: CredentialCast = {
     admin: await person('cred-admin', 'ClientOrg', 'admin'),
+    talentAdmin: await person('cred-talent-admin', 'TalentOrg', 'admin'),
     registrar: await person('uni-registrar', 'AuditOrg', 'issuer'),
     certBody: await person('cert-body', 'ClientOrg', 'issuer'),
     rogue: await person('rogue-issuer', 'AuditOrg', 'issuer'),

@@ -32,6 +32,9 @@ import {
   unregisteredIssuer,
 } from '../test-support/credential-fixtures';
 
+/** An admin of the freelancers' organisation; `admin` is ClientOrg's. */
+const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
+
 describe('CredentialContract: issuing', () => {
   let driver: CredentialDriver;
 
@@ -291,7 +294,7 @@ describe('CredentialContract: claims for the subject', () => {
   it.each([
     ['the issuer', registrar],
     ['hr', hr],
-    ['an admin', admin],
+    ["an admin of the subject's organisation", talentAdmin],
   ])('refuses %s, who may read the record but not the claims', async (_, identity) => {
     await expect(secrets(identity)).rejects.toThrow(
       new RegExp(`^FORBIDDEN: only the subject of credential ${credentialId} may read its claims; the caller is `),
@@ -301,6 +304,7 @@ describe('CredentialContract: claims for the subject', () => {
   it.each([
     ['another freelancer', otherFreelancer],
     ['an identity without userId', noUserId],
+    ["an admin of neither the subject's nor the issuer's organisation", admin],
   ])('answers %s, who may not read the credential, as if it did not exist', async (_, identity) => {
     await expect(secrets(identity)).rejects.toThrow(missingCredential());
   });
@@ -411,8 +415,6 @@ describe('CredentialContract: suspension and revocation', () => {
   });
 });
 
-const talentAdmin = testIdentity('TalentOrgMSP', 'talent-ops', 'admin');
-
 describe('CredentialContract: queries for HR systems', () => {
   let driver: CredentialDriver;
 
@@ -441,6 +443,10 @@ describe('CredentialContract: queries for HR systems', () => {
     expect(ids(await bySubject(freelancer, {}))).toEqual(['cred-1', 'cred-2', 'cred-3']);
     expect(ids(await bySubject(hr, { type: 'Certification' }))).toEqual(['cred-2', 'cred-3']);
     expect(ids(await bySubject(auditor, { status: 'active' }))).toEqual(['cred-1', 'cred-3']);
+    // An admin's list keeps the credentials whose subject or issuer is of its organisation:
+    // ClientOrg's admin sees the one its organisation's issuer issued.
+    expect(ids(await bySubject(talentAdmin, {}))).toEqual(['cred-1', 'cred-2', 'cred-3']);
+    expect(ids(await bySubject(admin, {}))).toEqual(['cred-3']);
     await expect(bySubject(otherFreelancer, {})).rejects.toThrow(
       /^FORBIDDEN: only TalentOrgMSP user tara, or hr, auditor, admin, may list the credentials of TalentOrgMSP user tara; /,
     );
@@ -455,6 +461,8 @@ describe('CredentialContract: queries for HR systems', () => {
     // Key order: by type, then credential id.
     expect(ids(await byIssuer(registrar, registrarParty))).toEqual(['cred-2', 'cred-1']);
     expect(ids(await byIssuer(admin, { ...certBodyParty, type: 'Certification' }))).toEqual(['cred-3', 'cred-4']);
+    expect(ids(await byIssuer(admin, registrarParty))).toEqual([]);
+    expect(ids(await byIssuer(talentAdmin, registrarParty))).toEqual(['cred-2', 'cred-1']);
     expect(ids(await byIssuer(hr, { ...registrarParty, status: 'revoked' }))).toEqual(['cred-2']);
     await expect(byIssuer(certBody, registrarParty)).rejects.toThrow(/^FORBIDDEN: /);
   });
@@ -493,8 +501,13 @@ describe('CredentialContract: queries for HR systems', () => {
     expect((await get(freelancer)).issuer).toEqual(certBodyParty);
     expect((await get(certBody)).credentialId).toBe('cred-3');
     expect((await get(hr)).status).toBe('active');
+    // cred-3: ClientOrg's issuer to TalentOrg's freelancer, so both organisations' admins.
+    expect((await get(admin)).credentialId).toBe('cred-3');
+    expect((await get(talentAdmin)).credentialId).toBe('cred-3');
     await expect(get(registrar)).rejects.toThrow(missingCredential('cred-3'));
     await expect(get(otherFreelancer)).rejects.toThrow(missingCredential('cred-3'));
+    const auditOrgAdmin = testIdentity('AuditOrgMSP', 'audit-ops', 'admin');
+    await expect(get(auditOrgAdmin)).rejects.toThrow(missingCredential('cred-3'));
   });
 });
 

@@ -77,7 +77,7 @@ export class CredentialContract extends contractClass(credentialContractName, {
    */
   verifyPresentation: transaction(spec.verifyPresentation, (tx, request) => verifyPresentation(tx.ctx, tx.at, request)),
 
-  /** One credential's channel record, for its subject, its issuer, hr, auditors and admins. */
+  /** One credential's channel record, for its subject, its issuer, hr, auditors (under a grant) and admins of the subject's or issuer's organisation. */
   getCredential: transaction(spec.getCredential, (tx, request) =>
     queries.getCredential(tx.ctx, tx.caller, request.credentialId),
   ),

@@ -71,6 +71,34 @@ describe('CredentialContract: verifying presentations', () => {
     expect(text).not.toContain(claimCommitment(degree));
   });
 
+  it("says whether a document's claim commitments are the record's, showing none of the record's", async () => {
+    const stored = degreeClaims.map((claim) => ({ name: claim.name, commitment: claimCommitment(claim) }));
+    const [first, second, third] = stored as [
+      (typeof stored)[number],
+      (typeof stored)[number],
+      (typeof stored)[number],
+    ];
+    const matched = await present([], { claimCommitments: stored });
+    expect([matched.valid, matched.claimCommitmentsMatch]).toEqual([true, true]);
+    for (const presented of [
+      [first, second],
+      [first, third, second],
+      [first, second, { ...third, commitment: '0'.repeat(64) }],
+      [first, second, { ...third, name: 'thesis2' }],
+      [...stored, first],
+      [],
+    ]) {
+      const verdict = await present([], { claimCommitments: presented });
+      // The verdict on the presentation stands; only the comparison says no, and no commitment is shown.
+      expect([verdict.valid, verdict.claimCommitmentsMatch]).toEqual([true, false]);
+      for (const claim of stored) expect(JSON.stringify(verdict)).not.toContain(claim.commitment);
+    }
+    expect(await present([])).not.toHaveProperty('claimCommitmentsMatch');
+    expect(
+      await driver.verify({ credentialId: 'nope', revealedClaims: [], claimCommitments: stored }),
+    ).not.toHaveProperty('claimCommitmentsMatch');
+  });
+
   it('accepts every claim, or none to check only status, expiry and issuer', async () => {
     expect((await present([thesis, grade, degree])).valid).toBe(true);
     const bare = await present([]);

@@ -82,11 +82,15 @@ export const proofReaderRoles: readonly Role[] = ['auditor', 'admin'];
 /**
  * Roles that may read any credential's record, besides its issuer and subject (an auditor
  * under its grants). The record holds the claims' commitments, never their values, which
- * only the holder discloses. HR systems check candidates of every organisation; an admin
- * because the API's public verification (a presented or imported credential) reads the
- * whole record under its organisation's operator, whose role is admin.
+ * only the holder discloses. HR systems check candidates of every organisation.
  */
-export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor', 'admin'];
+export const credentialReaderRoles: readonly Role[] = ['hr', 'auditor'];
+
+/**
+ * Roles that may read the credential records whose subject or issuer is of their own
+ * organisation, as for agreements: an administrator manages its own organisation's people.
+ */
+export const credentialOrganisationReaderRoles: readonly Role[] = ['admin'];
 
 /** Names of the licensing transactions that change the ledger. */
 export type LicensingCommand = {

@@ -15,6 +15,7 @@ import {
   issuerRecordSchema,
   issuerStatusSchema,
   issuerVersionRecordSchema,
+  committedClaimSchema,
   maxClaimsPerCredential,
   saltedClaimSchema,
   type CommittedClaim,
@@ -233,6 +234,15 @@ export const verifyPresentationRequestSchema = z.strictObject({
     }),
   /** The holder the verifier expects, e.g. the person applying for a job. */
   expectedSubject: partySchema.optional(),
+  /**
+   * The claim commitments a document presents (an imported W3C credential's
+   * `credentialSubject.claimCommitments`): the verdict says whether they are the record's,
+   * every claim in the issuer's order, and never shows the record's own.
+   */
+  claimCommitments: z
+    .array(committedClaimSchema)
+    .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`)
+    .optional(),
 });
 export type VerifyPresentationRequest = z.output<typeof verifyPresentationRequestSchema>;
 
@@ -278,6 +288,11 @@ export const presentationVerdictSchema = z.object({
   reasons: z.array(verificationReasonSchema),
   /** Absent when the credential does not exist. */
   credential: credentialSummarySchema.optional(),
+  /**
+   * Whether the claim commitments presented are exactly the record's (the same names and
+   * commitments in the same order); only when some were presented and the credential exists.
+   */
+  claimCommitmentsMatch: z.boolean().optional(),
   /** Each disclosed claim, in the order given. */
   disclosedClaims: z.array(disclosedClaimResultSchema),
   /**

@@ -1,4 +1,4 @@
-import { credentialReaderRoles } from '../../model/access-roles';
+import { credentialOrganisationReaderRoles, credentialReaderRoles } from '../../model/access-roles';
 import type { Context } from 'fabric-contract-api';
 import type { Party } from '../../model/party';
 import type { Page, PageRequest } from '../../model/page';
@@ -11,7 +11,7 @@ import type {
   IssuerStatus,
   SaltedClaim,
 } from '../../model/credential-records';
-import type { Caller } from '../../model/identity';
+import type { Caller, Role } from '../../model/identity';
 import { refuse } from '../../ledger/refusal';
 import { readFilledPage } from '../../ledger/state';
 import { describeCaller, isParty } from '../../ledger/caller';
@@ -25,7 +25,10 @@ import {
   readSecrets,
   requireReadableCredentialById,
   auditGrantCoversCredential,
+  canReadCredential,
 } from './store';
+
+const listReaderRoles: readonly Role[] = [...credentialReaderRoles, ...credentialOrganisationReaderRoles];
 
 /**
  * For listings, which are not records: refusing one tells nothing about what it would
@@ -33,25 +36,31 @@ import {
  */
 function requireOwnerOrOverseer(caller: Caller, owners: readonly Party[], action: string): void {
   if (owners.some((owner) => isParty(caller, owner))) return;
-  if (caller.role !== undefined && credentialReaderRoles.includes(caller.role)) return;
+  if (caller.role !== undefined && listReaderRoles.includes(caller.role)) return;
   const named = owners.map(describeParty).join(' or ');
   refuse(
     'FORBIDDEN',
-    `only ${named}, or ${credentialReaderRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
+    `only ${named}, or ${listReaderRoles.join(', ')}, may ${action}; the caller is ${describeCaller(caller)}`,
   );
 }
 
-/** An auditor's list keeps only the credentials their grants cover; other callers' lists are unchanged. */
-async function coveredForAuditor(
+/**
+ * A list keeps only the credentials the caller may read one by one: an auditor's those
+ * their grants cover, an admin's those of a subject or issuer of its organisation; the
+ * lists of the person listed and of hr are unchanged.
+ */
+async function readableInList(
   ctx: Context,
   caller: Caller,
   credentials: CredentialRecord[],
 ): Promise<CredentialRecord[]> {
-  const covered: CredentialRecord[] = [];
+  const readable: CredentialRecord[] = [];
   for (const credential of credentials) {
-    if (await auditGrantCoversCredential(ctx, caller, credential)) covered.push(credential);
+    if (canReadCredential(caller, credential) && (await auditGrantCoversCredential(ctx, caller, credential))) {
+      readable.push(credential);
+    }
   }
-  return covered;
+  return readable;
 }
 
 function matches(
@@ -68,7 +77,8 @@ function matches(
  * One credential's channel record (commitments, never values).
  *
  * @throws RefusalError NOT_FOUND when it does not exist or the caller is neither its
- *   subject nor its issuer, nor hr, auditor or admin (one answer for both).
+ *   subject nor its issuer, nor hr, an auditor under a grant covering it, nor an admin of
+ *   its subject's or issuer's organisation (one answer for both).
  */
 export async function getCredential(ctx: Context, caller: Caller, credentialId: string): Promise<CredentialRecord> {
   return requireReadableCredentialById(ctx, caller, credentialId);
@@ -110,7 +120,8 @@ export async function getCredentialSecrets(
 
 /**
  * One page of the credentials a person holds, optionally of one type or status, filled
- * past those the filters or an auditor's grants leave out (see {@link readFilledPage}): a
+ * past those the filters leave out, or the caller may not read ({@link readableInList};
+ * see {@link readFilledPage}): a
  * page may hold fewer than `pageSize` only past many left out in a row, so only an empty
  * bookmark ends the list.
  *
@@ -127,7 +138,7 @@ export async function listCredentialsBySubject(
   return readFilledPage(request, async (page) => {
     const { credentials, bookmark } = await readCredentialsOfSubjectPage(ctx, subject, page);
     const matching = credentials.filter((credential) => matches(credential, request));
-    return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+    return { items: await readableInList(ctx, caller, matching), bookmark };
   });
 }
 
@@ -148,7 +159,7 @@ export async function listCredentialsByIssuer(
   return readFilledPage(request, async (page) => {
     const { credentials, bookmark } = await readCredentialsOfIssuerPage(ctx, issuer, request.type, page);
     const matching = credentials.filter((credential) => matches(credential, request));
-    return { items: await coveredForAuditor(ctx, caller, matching), bookmark };
+    return { items: await readableInList(ctx, caller, matching), bookmark };
   });
 }
 

@@ -1,4 +1,4 @@
-import { credentialReaderRoles } from '../../model/access-roles';
+import { credentialOrganisationReaderRoles, credentialReaderRoles } from '../../model/access-roles';
 import type { Context } from 'fabric-contract-api';
 import { z } from 'zod';
 import type { Party } from '../../model/party';
@@ -117,8 +117,6 @@ export async function readCredential(ctx: Context, credentialId: string): Promis
   return readRecord(ctx, credentialRecordSchema, credentialKey(ctx, credentialId));
 }
 
-/** Roles that may read any holder's or issuer's credential records (never claim values). */
-
 /**
  * Refuses exactly as for a credential id that names no record, so that a refusal never
  * tells someone who may not read a credential that it exists, or anything in it.
@@ -138,10 +136,17 @@ export async function requireCredential(ctx: Context, credentialId: string): Pro
   return credential;
 }
 
-/** Whether the caller may read the credential's channel record: its subject, its issuer, hr, auditor or admin. */
+/**
+ * Whether the caller may read the credential's channel record: its subject, its issuer,
+ * hr, auditor, or an admin of the subject's or the issuer's organisation.
+ */
 export function canReadCredential(caller: Caller, credential: CredentialRecord): boolean {
   if (isParty(caller, credential.subject) || isParty(caller, credential.issuer)) return true;
-  return caller.role !== undefined && credentialReaderRoles.includes(caller.role);
+  if (caller.role === undefined) return false;
+  if (credentialOrganisationReaderRoles.includes(caller.role)) {
+    return credential.subject.mspId === caller.mspId || credential.issuer.mspId === caller.mspId;
+  }
+  return credentialReaderRoles.includes(caller.role);
 }
 
 /**

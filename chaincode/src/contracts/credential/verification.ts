@@ -5,7 +5,7 @@ import {
   type VerificationReason,
   type VerifyPresentationRequest,
 } from '../../model/credential';
-import type { CredentialRecord, IssuerVersionRecord } from '../../model/credential-records';
+import type { CommittedClaim, CredentialRecord, IssuerVersionRecord } from '../../model/credential-records';
 import { describeParty, readCredential, readIssuerVersion, sameParty } from './store';
 
 /**
@@ -34,6 +34,13 @@ function authorisationFailure(
   return undefined;
 }
 
+function sameCommitments(presented: readonly CommittedClaim[], stored: readonly CommittedClaim[]): boolean {
+  if (presented.length !== stored.length) return false;
+  return stored.every(
+    (claim, index) => presented[index]?.name === claim.name && presented[index].commitment === claim.commitment,
+  );
+}
+
 /**
  * Checks a presentation against the ledger at the transaction time `at`. Never throws
  * for a forged or stale presentation: the verdict lists every reason it is not valid,
@@ -47,7 +54,10 @@ function authorisationFailure(
  * commitment (only the holder has the salts) or the verifier named the subject it
  * expected and that is the subject. Reason sentences name only what the verifier
  * presented and what the summary shows; the issuer's free-text reasons for a
- * suspension or revocation are never given.
+ * suspension or revocation are never given. Claim commitments a document presents are
+ * compared with the record's, and the verdict says only whether they are the same
+ * (`claimCommitmentsMatch`, which `valid` does not weigh: a document's other properties
+ * are the caller's to compare with the summary).
  */
 export async function verifyPresentation(
   ctx: Context,
@@ -115,6 +125,9 @@ export async function verifyPresentation(
     valid: reasons.length === 0,
     checkedAt: at,
     reasons,
+    ...(request.claimCommitments === undefined
+      ? {}
+      : { claimCommitmentsMatch: sameCommitments(request.claimCommitments, credential.claims) }),
     credential: {
       credentialId: credential.credentialId,
       type: credential.type,
