@@ -69,6 +69,8 @@ describe('control and bidirectional formatting characters at the edge', () => {
       // Member names repeated (refused before any other check): raw text, as JSON.stringify never repeats one.
       '{"title":"x","a\\uD800b":1,"a\\uD800b":2}',
       '{"title":"x","a\\u202Eb":1,"a\\u202Eb":2}',
+      // Allowed in text, but a line terminator to log viewers and older JavaScript.
+      '{"title":"x","a\\u2028b":1,"a\\u2028b":2}',
     ]) {
       const response = await kit.server.request('POST', '/v1/agreements', { token: kit.cast.client.token, body });
       expect([422, 400]).toContain(response.status);
@@ -78,6 +80,7 @@ describe('control and bidirectional formatting characters at the edge', () => {
       'body.terms.personalData.tax\\uD800Id',
       'body.a\\uD800b',
       'body.a\\u202Eb',
+      'body.a\\u2028b',
     ]);
     for (const { field, message } of refusals) {
       expect([field.isWellFormed(), message.isWellFormed(), message.startsWith(`${field}: `)]).toEqual([

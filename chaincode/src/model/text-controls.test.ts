@@ -62,6 +62,7 @@ describe('characters refused in text a caller sends', () => {
 
   it('escapes refused characters for display, leaving everything else', () => {
     expect(escapeControlText('a\u0000b\u202Ec\td\u200F')).toBe('a\\u0000b\\u202Ec\td\u200F');
+    expect(escapeControlText('line\u2028paragraph\u2029end')).toBe('line\\u2028paragraph\\u2029end');
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
         expect(refusedTextReason(escapeControlText(text))).toBeUndefined();

@@ -80,19 +80,22 @@ export interface RefusedTextPart {
   readonly message: string;
 }
 
-// In a `u` regular expression a valid surrogate pair is one code point, so only lone surrogates match.
-const loneSurrogates = /\p{Cs}/gu;
+// In a `u` regular expression a valid surrogate pair is one code point, so only lone
+// surrogates match; U+2028 and U+2029 are the line and paragraph separators.
+const shownEscaped = /[\p{Cs}\u2028\u2029]/gu;
 
 /**
- * The text with each refused character and each lone surrogate written as a `\uXXXX`
- * escape, for showing a caller's text (a refused key in a field path) or a provider's (a
- * failure reason recorded on the ledger) without the characters themselves: what quotes
- * it stays well-formed Unicode (I-JSON, RFC 7493).
+ * The text with each refused character, each lone surrogate and the line and paragraph
+ * separators (U+2028, U+2029) written as a `\uXXXX` escape, for showing a caller's text (a
+ * refused key in a field path) or a provider's (a failure reason recorded on the ledger)
+ * without the characters themselves: what quotes it stays well-formed Unicode (I-JSON,
+ * RFC 7493), and on one line where the separators would end it (log viewers, JavaScript
+ * before ES2019, which reads them as line terminators even inside a string).
  */
 export function escapeControlText(text: string): string {
   return text
     .replace(everyRefusedCharacter, (character) => `\\u${hexOf(character)}`)
-    .replace(loneSurrogates, (surrogate) => `\\u${hexOf(surrogate)}`);
+    .replace(shownEscaped, (character) => `\\u${hexOf(character)}`);
 }
 
 /** Why a string is refused, or undefined when it holds no refused character. */
