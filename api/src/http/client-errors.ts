@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors/api-error.js';
@@ -37,15 +36,19 @@ function refusalOf(error: NodeJS.ErrnoException): { status: number; reason: stri
  * and headers over 16 KB, a malformed request, headers sent too slowly) with the API's
  * own error shape, `{status, code, message, requestId}` in JSON, and closes the
  * connection: Node's default is a bare status line with no body (RFC 6585 §5 for 431).
- * A connection reset, no longer writable, or that has been sent an earlier answer is
- * closed without one, as Node does.
+ * A kept-alive connection whose earlier answers are complete is answered as a new one is;
+ * a connection reset, no longer writable, or with an answer still being written is closed
+ * without one.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // As Node's own handler: only a connection that has been sent nothing yet gets an
-    // answer, since bytes written after part of another response would corrupt it.
-    const written = (socket as Partial<Socket>).bytesWritten ?? 0;
-    if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
+    // Node attaches the response being written to its socket and detaches it once it has
+    // finished, so a kept-alive connection's next request finds none. While one is attached
+    // (a pipelined request refused during an earlier one's answer), bytes written now would
+    // interleave with it: closing is the only safe answer. Node itself also writes when the
+    // attached response has sent no header yet, which could put this answer before it.
+    const answering = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || (answering !== undefined && answering !== null)) {
       socket.destroy();
       return;
     }

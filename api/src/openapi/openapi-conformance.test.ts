@@ -164,7 +164,7 @@ describe('the server against its OpenAPI document, with requests generated from 
     expect([...statuses]).toEqual(expect.arrayContaining(['200', '401', '403', '404', '422']));
   }, 600_000);
 
-  it('declares the refusals every operation makes of what it does not take: a bad credential, a query parameter, a body not JSON, one too large', async () => {
+  it('declares the refusals every operation makes of what it does not take: a bad credential, a query parameter, headers too large, a body not JSON, one too large', async () => {
     // Its own: the test above ends by signing its callers out.
     const admin = (await server.person('conformance-refusals-admin', 'ClientOrg', 'admin')).token;
     const faults: unknown[] = [];
@@ -175,6 +175,8 @@ describe('the server against its OpenAPI document, with requests generated from 
         const tries: { name: string; path: string; headers?: Record<string, string>; body?: string }[] = [
           { name: 'an undeclared query parameter', path: `${path}${separator}unexpected=1` },
           { name: 'a bearer token not valid', path, headers: { authorization: 'Bearer not-a-token' } },
+          // Refused by the HTTP parser (431) before any route, in the same error shape.
+          { name: 'headers over 16 KB', path, headers: { 'x-padding': 'x'.repeat(17_000) } },
         ];
         // fetch sends no body with GET or HEAD.
         if (method !== 'get' && method !== 'head') {

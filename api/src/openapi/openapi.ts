@@ -29,11 +29,13 @@ const errorDescriptions: Record<number, string> = {
   401: 'No valid bearer token or API key',
   403: 'The caller may not do this',
   404: 'No such object, or not visible to the caller',
+  408: 'The request line, headers or body did not arrive in time; the connection is closed after the answer',
   409: 'Conflicts with the current state of the object',
   422: 'Input fails validation; `field` names it',
   413: 'The request body is larger than 1 MB',
   415: 'The request body is not JSON, or in an unsupported encoding or charset',
   429: 'Rate limit reached; try again after `Retry-After` seconds',
+  431: 'The request line and headers together exceed 16 KB; the connection is closed after the answer',
   500: 'Unexpected error; quote the request id',
   503: 'Endorsement or ordering failed, the peers were at capacity (PEERS_BUSY: nothing was sent), a service did not answer, or the database was busy; try again after `Retry-After` seconds',
   504: 'Sent for ordering but the commit status is not known yet; send it again with the same request id after `Retry-After` seconds',
@@ -150,6 +152,9 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
       // refused even where the operation takes none.
       413,
       415,
+      // Refused by the HTTP parser before any route (`client-errors.ts`), in the same shape.
+      408,
+      431,
       429,
       500,
       ...(spec.errors ?? []),
