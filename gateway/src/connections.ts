@@ -12,6 +12,23 @@ export interface PeerConnection {
   readonly tlsClientCertificateHash: Uint8Array;
 }
 
+/** How every connection to a peer keeps itself alive and comes back. */
+export const peerChannelOptions: grpc.ChannelOptions = {
+  // A connection the peer stopped answering on (seen after a peer restart under load:
+  // every call on it, in one process, waited out its deadline for 85 s while the same peer
+  // answered the process beside it) is closed once a ping sent while calls are under way
+  // goes unanswered for 5 s, and the next call connects again. Peers accept a ping every
+  // 5 s (CORE_PEER_KEEPALIVE_MININTERVAL in the network's settings).
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  // gRPC's reconnect backoff grows to 120 s: after a peer had been down for a minute or
+  // two, its organisation's calls kept failing for up to ~45 s after it was back. At most
+  // 5 s between attempts costs a down peer one connection attempt per 5 s.
+  'grpc.initial_reconnect_backoff_ms': 1_000,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+  'grpc.max_receive_message_length': 100 * 1024 * 1024,
+};
+
 /**
  * One gRPC connection per peer endpoint, opened on first use and reused across
  * identities and requests; fabric-gateway multiplexes calls over it.
@@ -50,14 +67,8 @@ export class PeerConnections {
       clientCertificate,
     );
     const client = new grpc.Client(organization.peer.endpoint, credentials, {
+      ...peerChannelOptions,
       'grpc.ssl_target_name_override': organization.peer.hostAlias,
-      'grpc.keepalive_time_ms': 120_000,
-      // gRPC's reconnect backoff grows to 120 s: after a peer had been down for a minute or
-      // two, its organisation's calls kept failing for up to ~45 s after it was back. At most
-      // 5 s between attempts costs a down peer one connection attempt per 5 s.
-      'grpc.initial_reconnect_backoff_ms': 1_000,
-      'grpc.max_reconnect_backoff_ms': 5_000,
-      'grpc.max_receive_message_length': 100 * 1024 * 1024,
       interceptors: [gatewayCallLimit(this.#gatewayCallsInFlight)],
     });
     const connection: PeerConnection = {
