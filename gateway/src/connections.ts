@@ -17,10 +17,13 @@ export const peerChannelOptions: grpc.ChannelOptions = {
   // A connection the peer stopped answering on (seen after a peer restart under load:
   // every call on it, in one process, waited out its deadline for 85 s while the same peer
   // answered the process beside it) is closed once a ping sent while calls are under way
-  // goes unanswered for 5 s, and the next call connects again. Peers accept a ping every
-  // 5 s (CORE_PEER_KEEPALIVE_MININTERVAL in the network's settings).
+  // goes unanswered for 20 s, and the next call connects again. Not sooner: closing a
+  // connection fails the submits on it, which are then sent again, and a copy of one the
+  // peer had already passed on lands as DUPLICATE_TXID; a busy peer on two saturated
+  // cores must not be taken for a silent one. Peers accept a ping every 5 s
+  // (CORE_PEER_KEEPALIVE_MININTERVAL in the network's settings).
   'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_timeout_ms': 20_000,
   // gRPC's reconnect backoff grows to 120 s: after a peer had been down for a minute or
   // two, its organisation's calls kept failing for up to ~45 s after it was back. At most
   // 5 s between attempts costs a down peer one connection attempt per 5 s.
