@@ -37,18 +37,17 @@ function refusalOf(error: NodeJS.ErrnoException): { status: number; reason: stri
  * own error shape, `{status, code, message, requestId}` in JSON, and closes the
  * connection: Node's default is a bare status line with no body (RFC 6585 §5 for 431).
  * A kept-alive connection whose earlier answers are complete is answered as a new one is;
- * a connection reset, no longer writable, or with an answer still being written is closed
- * without one.
+ * a connection reset, no longer writable, or with an answer already partly written is
+ * closed without one.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // Node attaches the response being written to its socket and detaches it once it has
-    // finished, so a kept-alive connection's next request finds none. While one is attached
-    // (a pipelined request refused during an earlier one's answer), bytes written now would
-    // interleave with it: closing is the only safe answer. Node itself also writes when the
-    // attached response has sent no header yet, which could put this answer before it.
-    const answering = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || (answering !== undefined && answering !== null)) {
+    // As Node's own handler: Node attaches the response under way to its socket and
+    // detaches it once it has finished, so a kept-alive connection's next request finds
+    // none, and a request whose body is late (408) finds its own, not yet begun. Only once
+    // an attached response has sent its head would bytes written now corrupt it.
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
       socket.destroy();
       return;
     }
