@@ -1,9 +1,9 @@
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { LedgerSession } from '@gigledger/gateway';
+import { decodeBlockContents, type LedgerSession } from '@gigledger/gateway';
 import { signers } from '@hyperledger/fabric-gateway';
 import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
-import { networkRestarts, Supervisor } from '@gigledger/network';
+import { networkRestarts, peerHeight, Supervisor } from '@gigledger/network';
 import { SseSubscription } from '@gigledger/api/test-support/sse-subscription';
 import { e2eConfig } from './support/e2e-environment.js';
 import { startE2eApi, type E2eApi } from './support/api-server.js';
@@ -90,6 +90,22 @@ async function submitMalformed(
   const envelope = new common.Envelope();
   envelope.setPayload(payloadBytes);
   envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
+  await submitEnvelope(context, session, channel, transactionId, envelope);
+  return transactionId;
+}
+
+/**
+ * Sends a signed transaction for ordering through the Gateway service of `session`'s
+ * organisation's peer, as any client of the organisation can; resolves once the peer
+ * answers that an orderer took it.
+ */
+async function submitEnvelope(
+  context: E2eContext,
+  session: LedgerSession,
+  channel: string,
+  transactionId: string,
+  envelope: common.Envelope,
+): Promise<void> {
   const request = new gateway.SubmitRequest();
   request.setTransactionId(transactionId);
   request.setChannelId(channel);
@@ -107,7 +123,6 @@ async function submitMalformed(
       },
     );
   });
-  return transactionId;
 }
 
 /** The orderer that leads the channel's Raft cluster now, from its operations metrics. */
@@ -297,6 +312,56 @@ describe('resilience on the real network', () => {
     expect((await freelancer.agreements.getAgreement({ agreementId })).agreement.agreementId).toBe(agreementId);
     const running = context.network.registry.running();
     for (const record of peers) expect(running.find((each) => each.name === record.name)?.pid).toBe(record.pid);
+  });
+
+  it('R4: a committed draft (it sets key-level policies) ordered again before a command on the same agreement, in one block, is marked a duplicate by every peer, which go on committing', async () => {
+    const channel = context.config.channel;
+    const qscc = client.gateway.getNetwork(channel).getContract('qscc');
+    const contract = freelancer.gateway.getNetwork(channel).getContract(context.config.chaincode.name);
+    let shared: { block: bigint; duplicate: string; acceptance: string } | undefined;
+    for (let attempt = 0; attempt < 6 && shared === undefined; attempt += 1) {
+      const agreementId = `R4-${randomBytes(3).toString('hex')}`;
+      const drafted = await draft(agreementId, client, freelancer);
+      // The very envelope the peers committed: a client, a peer's Gateway or an orderer
+      // that sends a transaction again after a lost answer sends these bytes.
+      const original = peer.ProcessedTransaction.deserializeBinary(
+        await qscc.evaluateTransaction('GetTransactionByID', channel, drafted.transactionId),
+      ).getTransactionenvelope()!;
+      const { termsSha256 } = await freelancer.agreements.getTerms({ agreementId });
+      // Endorsed first, so that it reaches the orderers right behind the copy; its
+      // key-level policy check waits for the validation of every earlier transaction of
+      // the block that sets a policy on the agreement's keys (unpatched: for ever, on
+      // every peer, for a duplicate, which is never validated).
+      const acceptance = await contract
+        .newProposal('agreement:acceptAgreement', { arguments: [JSON.stringify({ agreementId, termsSha256 })] })
+        .endorse();
+      await submitEnvelope(context, client, channel, drafted.transactionId, original);
+      const status = await (await acceptance.submit()).getStatus();
+      expect(status.code).toBe(peer.TxValidationCode.VALID);
+      const block = decodeBlockContents(
+        common.Block.deserializeBinary(
+          await qscc.evaluateTransaction('GetBlockByNumber', channel, status.blockNumber.toString()),
+        ),
+      );
+      const copy = block.transactions.find((transaction) => transaction.transactionId === drafted.transactionId);
+      const accepted = block.transactions.find((transaction) => transaction.transactionId === status.transactionId);
+      if (copy !== undefined && accepted !== undefined && copy.position < accepted.position) {
+        shared = { block: status.blockNumber, duplicate: copy.validationName, acceptance: accepted.validationName };
+      }
+      expect((await client.agreements.getAgreement({ agreementId })).agreement.status).toBe('active');
+    }
+    expect(shared).toMatchObject({ duplicate: 'DUPLICATE_TXID', acceptance: 'VALID' });
+    // Every peer, the third organisation's too, committed that block and goes on.
+    const next = await draft(`R4-${randomBytes(3).toString('hex')}`, client, freelancer);
+    for (const org of context.config.peerOrgs) {
+      const deadline = Date.now() + 30_000;
+      let height = await peerHeight(context.config, context.network.toolchain, org);
+      while (height <= Number(next.blockNumber) && Date.now() < deadline) {
+        await delay(500);
+        height = await peerHeight(context.config, context.network.toolchain, org);
+      }
+      expect([org.name, height > Number(next.blockNumber)]).toEqual([org.name, true]);
+    }
   });
 
   it('makes a command committed for one organisation visible to the next command endorsed by both', async () => {

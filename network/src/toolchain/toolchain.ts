@@ -20,20 +20,23 @@ export const fabricPin = {
 export interface SourcePatch {
   /** Named in the toolchain's folder and manifest, so that a build without it is never taken for one with it. */
   readonly name: string;
-  /** Path inside the module. */
-  readonly file: string;
-  /** Each a text that must occur exactly once in the file, and what replaces it. */
-  readonly edits: readonly { readonly find: string; readonly replace: string }[];
+  readonly files: readonly {
+    /** Path inside the module. */
+    readonly file: string;
+    /** Each a text that must occur exactly once in the file (as earlier edits left it), and what replaces it. */
+    readonly edits: readonly { readonly find: string; readonly replace: string }[];
+  }[];
 }
 
 /**
  * Changes the pinned Fabric release needs until upstream makes them (none is in a release
  * up to 3.1.5, nor on main in December 2026).
  *
- * A client of any member organisation can submit, through any peer's Gateway, an endorser
- * transaction with no action, or whose ChaincodeActionPayload has no `action`, or whose
- * parts do not decode; the orderers order it, and every peer validating the block stops
- * at it, again at the same block on every restart: the whole network stops for good.
+ * For the first two, a client of any member organisation can submit, through any peer's
+ * Gateway, an endorser transaction with no action, or whose ChaincodeActionPayload has no
+ * `action`, or whose parts do not decode; the orderers order it, and every peer validating
+ * the block stops at it, again at the same block on every restart: the whole network
+ * stops for good.
  *
  * - `nil-chaincode-action`: the transaction's own validation (`validateEndorserTransaction`)
  *   dereferenced the missing action and panicked; patched, the transaction is refused like
@@ -44,33 +47,49 @@ export interface SourcePatch {
  *   missing action, and on a transaction that does not decode it returned without saying
  *   it had none, so the later transaction waited for it for ever. Patched, such a
  *   transaction counts as writing no key-level policy, however it returns.
+ * - `key-level-unvalidated-transaction`: that check waits for the validation result of
+ *   every earlier transaction of the block that writes a key-level policy on a key it
+ *   touches, but a transaction refused before the validation plugins run (a duplicate of
+ *   one already on the ledger, a bad signature, a chaincode event of another chaincode,
+ *   a second namespace after the first failed) never gets one: the later transaction
+ *   waited for ever, on every peer, again at the same block on every restart. A
+ *   transaction sent for ordering twice (a client or gateway resending after a lost
+ *   answer) is enough. Patched, such a transaction gets a failed result in each
+ *   namespace where it writes key-level policies before the block's validation goes on,
+ *   and the later transaction takes the policy on the ledger.
  */
 export const fabricPatches: readonly SourcePatch[] = [
   {
     name: 'nil-chaincode-action',
-    file: 'core/common/validation/msgvalidation.go',
-    edits: [
+    files: [
       {
-        find: `		// extract the proposal response payload
+        file: 'core/common/validation/msgvalidation.go',
+        edits: [
+          {
+            find: `		// extract the proposal response payload
 		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
-        replace: `		if ccActionPayload.Action == nil {
+            replace: `		if ccActionPayload.Action == nil {
 			return errors.New("the chaincode action payload carries no endorsed action")
 		}
 
 		// extract the proposal response payload
 		prp, err := protoutil.UnmarshalProposalResponsePayload(ccActionPayload.Action.ProposalResponsePayload)`,
+          },
+        ],
       },
     ],
   },
   {
     name: 'key-level-malformed-transaction',
-    file: 'core/common/validation/statebased/validator_keylevel.go',
-    edits: [
+    files: [
       {
-        // Whatever way it returns, the transaction has introduced its dependencies (none, for one that does not decode).
-        find: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
+        file: 'core/common/validation/statebased/validator_keylevel.go',
+        edits: [
+          {
+            // Whatever way it returns, the transaction has introduced its dependencies (none, for one that does not decode).
+            find: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
 	env, err := protoutil.GetEnvelopeFromBlock(envelopeBytes)`,
-        replace: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
+            replace: `func (klv *KeyLevelValidator) extractDependenciesForTx(blockNum, txNum uint64, envelopeBytes []byte) {
 	extracted := false
 	defer func() {
 		if !extracted {
@@ -79,31 +98,237 @@ export const fabricPatches: readonly SourcePatch[] = [
 	}()
 
 	env, err := protoutil.GetEnvelopeFromBlock(envelopeBytes)`,
-      },
-      {
-        find: `	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)`,
-        replace: `	if len(tx.Actions) == 0 {
+          },
+          {
+            find: `	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)`,
+            replace: `	if len(tx.Actions) == 0 {
 		logger.Warningf("transaction has no action, skipping tx at height (%d,%d)", blockNum, txNum)
 		return
 	}
 
 	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)`,
-      },
-      {
-        find: `	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)`,
-        replace: `	if cap.Action == nil {
+          },
+          {
+            find: `	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)`,
+            replace: `	if cap.Action == nil {
 		logger.Warningf("chaincode action payload carries no endorsed action, skipping tx at height (%d,%d)", blockNum, txNum)
 		return
 	}
 
 	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)`,
-      },
-      {
-        find: `	klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, respPayload.Results)
+          },
+          {
+            find: `	klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, respPayload.Results)
 }`,
-        replace: `	extracted = true
+            replace: `	extracted = true
 	klv.vpmgr.ExtractValidationParameterDependency(blockNum, txNum, respPayload.Results)
 }`,
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'key-level-unvalidated-transaction',
+    files: [
+      {
+        // Results for the transactions the validation plugins never saw, given before the block's validation ends.
+        file: 'core/committer/txvalidator/v20/validator.go',
+        edits: [
+          {
+            find: `				v.validateTx(&blockValidationRequest{
+					d:     data,
+					block: block,
+					tIdx:  index,
+				}, results)`,
+            replace: `				txResult := make(chan *blockValidationResult, 1)
+				v.validateTx(&blockValidationRequest{
+					d:     data,
+					block: block,
+					tIdx:  index,
+				}, txResult)
+				result := <-txResult
+				if result.err == nil && result.validationCode != peer.TxValidationCode_VALID {
+					if releaser, ok := v.Dispatcher.(keyLevelDependencyReleaser); ok {
+						releaser.ReleaseKeyLevelDependencies(index, data, block)
+					}
+				}
+				results <- result`,
+          },
+          {
+            find: `func markTXIdDuplicates(txids []string, txsfltr txflags.ValidationFlags) {`,
+            replace: `// keyLevelDependencyReleaser gives a transaction refused before its validation plugins ran
+// (a duplicate, a bad signature, a chaincode event of another chaincode) a validation
+// result in each namespace where it writes key-level validation parameters: the key-level
+// check of every later transaction of the block touching those keys waits for one.
+type keyLevelDependencyReleaser interface {
+	ReleaseKeyLevelDependencies(seq int, envBytes []byte, block *common.Block)
+}
+
+func markTXIdDuplicates(txids []string, txsfltr txflags.ValidationFlags) {`,
+          },
+        ],
+      },
+      {
+        file: 'core/committer/txvalidator/v20/plugindispatcher/dispatcher.go',
+        edits: [
+          {
+            find: `func (v *dispatcherImpl) invokeValidationPlugin(ctx *Context) error {`,
+            replace: `// ReleaseKeyLevelDependencies passes to the validation plugin of each namespace in which
+// the transaction writes key-level validation parameters that the transaction has no
+// validation result there unless it has one. The transaction is decoded as the key-level
+// validator decodes it to find those writes.
+func (v *dispatcherImpl) ReleaseKeyLevelDependencies(seq int, envBytes []byte, block *common.Block) {
+	env, err := protoutil.GetEnvelopeFromBlock(envBytes)
+	if err != nil {
+		return
+	}
+	payl, err := protoutil.UnmarshalPayload(env.Payload)
+	if err != nil {
+		return
+	}
+	tx, err := protoutil.UnmarshalTransaction(payl.Data)
+	if err != nil || len(tx.Actions) == 0 {
+		return
+	}
+	cap, err := protoutil.UnmarshalChaincodeActionPayload(tx.Actions[0].Payload)
+	if err != nil || cap.Action == nil {
+		return
+	}
+	pRespPayload, err := protoutil.UnmarshalProposalResponsePayload(cap.Action.ProposalResponsePayload)
+	if err != nil {
+		return
+	}
+	respPayload, err := protoutil.UnmarshalChaincodeAction(pRespPayload.Extension)
+	if err != nil {
+		return
+	}
+	txRWSet := &rwsetutil.TxRwSet{}
+	if err := txRWSet.FromProtoBytes(respPayload.Results); err != nil {
+		return
+	}
+	for _, ns := range txRWSet.NsRwSets {
+		writesValidationParameters := len(ns.KvRwSet.GetMetadataWrites()) > 0
+		for _, coll := range ns.CollHashedRwSets {
+			writesValidationParameters = writesValidationParameters || len(coll.HashedRwSet.GetMetadataWrites()) > 0
+		}
+		if !writesValidationParameters {
+			continue
+		}
+		// A namespace without a usable definition fails every transaction of the block that
+		// writes in it before its plugin runs, so none of them waits there.
+		plugin, _, err := v.getCDataForCC(v.chainID, ns.NameSpace)
+		if err != nil {
+			logger.Warningf("[%s] no validation plugin to release transaction %d of block %d in namespace %s: %s", v.chainID, seq, block.Header.Number, ns.NameSpace, err)
+			continue
+		}
+		v.pluginValidator.ReleaseWithPlugin(&Context{
+			Seq:        seq,
+			Envelope:   envBytes,
+			Block:      block,
+			Channel:    v.chainID,
+			Namespace:  ns.NameSpace,
+			PluginName: plugin,
+		})
+	}
+}
+
+func (v *dispatcherImpl) invokeValidationPlugin(ctx *Context) error {`,
+          },
+        ],
+      },
+      {
+        file: 'core/committer/txvalidator/v20/plugindispatcher/plugin_validator.go',
+        edits: [
+          {
+            find: `func (pv *PluginValidator) getOrCreatePlugin(ctx *Context) (validation.Plugin, error) {`,
+            replace: `// ReleaseWithPlugin tells the plugin of ctx, when it keeps key-level validation dependencies,
+// that the transaction at ctx.Seq has no validation result in ctx.Namespace unless it has one.
+func (pv *PluginValidator) ReleaseWithPlugin(ctx *Context) {
+	plugin, err := pv.getOrCreatePlugin(ctx)
+	if err != nil {
+		return
+	}
+	if releaser, ok := plugin.(interface {
+		ReleaseTx(block *common.Block, namespace string, txPosition int)
+	}); ok {
+		releaser.ReleaseTx(ctx.Block, ctx.Namespace, ctx.Seq)
+	}
+}
+
+func (pv *PluginValidator) getOrCreatePlugin(ctx *Context) (validation.Plugin, error) {`,
+          },
+        ],
+      },
+      {
+        file: 'core/handlers/validation/builtin/default_validation.go',
+        edits: [
+          {
+            find: `func convertErrorTypeOrPanic(err error) error {`,
+            replace: `// ReleaseTx records, for the key-level validation of the block's later transactions, that
+// the transaction at txPosition has no validation result in namespace unless it has one.
+func (v *DefaultValidation) ReleaseTx(block *common.Block, namespace string, txPosition int) {
+	if !v.Capabilities.V2_0Validation() {
+		return
+	}
+	if releaser, ok := v.TxValidatorV2_0.(interface {
+		ReleaseTx(block *common.Block, namespace string, txPosition int)
+	}); ok {
+		releaser.ReleaseTx(block, namespace, txPosition)
+	}
+}
+
+func convertErrorTypeOrPanic(err error) error {`,
+          },
+        ],
+      },
+      {
+        file: 'core/handlers/validation/builtin/v20/validation_logic.go',
+        edits: [
+          {
+            find: `func (vscc *Validator) extractValidationArtifacts(`,
+            replace: `// ReleaseTx records that the transaction at txPosition has no validation result in
+// namespace unless it has one.
+func (vscc *Validator) ReleaseTx(block *common.Block, namespace string, txPosition int) {
+	if releaser, ok := vscc.stateBasedValidator.(interface {
+		ReleaseTx(namespace string, blockNum, txNum uint64)
+	}); ok {
+		releaser.ReleaseTx(namespace, block.Header.Number, uint64(txPosition))
+	}
+}
+
+func (vscc *Validator) extractValidationArtifacts(`,
+          },
+        ],
+      },
+      {
+        file: 'core/common/validation/statebased/vpmanagerimpl.go',
+        edits: [
+          {
+            find: `func (d *txDependency) signalValidationResult(ns string, err error) {`,
+            replace: `// ReleaseTx records that the transaction was not validated in namespace, unless it has a
+// result there: the transactions after it that wait for it take the ledger's policy.
+func (klv *KeyLevelValidator) ReleaseTx(namespace string, blockNum, txNum uint64) {
+	if m, ok := klv.vpmgr.(*KeyLevelValidationParameterManagerImpl); ok {
+		m.validationCtx.forBlock(blockNum).getOrCreateDependencyByTxnum(txNum).signalValidationResultIfAbsent(
+			namespace, errors.Errorf("transaction (%d,%d) was refused before its validation in namespace %s", blockNum, txNum, namespace))
+	}
+}
+
+func (d *txDependency) signalValidationResultIfAbsent(ns string, err error) {
+	d.mutex.Lock()
+	defer d.mutex.Unlock()
+
+	if _, ok := d.validationResultMap[ns]; ok {
+		return
+	}
+	d.validationResultMap[ns] = err
+	d.cond.Broadcast()
+}
+
+func (d *txDependency) signalValidationResult(ns string, err error) {`,
+          },
+        ],
       },
     ],
   },
@@ -283,18 +508,21 @@ interface ModuleBuild {
 function patchedSource(sourceDir: string, target: string, patches: readonly SourcePatch[]): void {
   cpSync(sourceDir, target, { recursive: true });
   for (const patch of patches) {
-    const file = path.join(target, patch.file);
-    let text = readFileSync(file, 'utf8');
-    for (const edit of patch.edits) {
-      const occurrences = text.split(edit.find).length - 1;
-      if (occurrences !== 1)
-        throw new Error(
-          `source patch ${patch.name} does not apply to ${patch.file}: a text it changes occurs ${occurrences} times`,
-        );
-      text = text.replace(edit.find, edit.replace);
+    for (const change of patch.files) {
+      const file = path.join(target, change.file);
+      let text = readFileSync(file, 'utf8');
+      for (const edit of change.edits) {
+        const occurrences = text.split(edit.find).length - 1;
+        if (occurrences !== 1)
+          throw new Error(
+            `source patch ${patch.name} does not apply to ${change.file}: a text it changes occurs ${occurrences} times`,
+          );
+        // A function replacement, so that `$` in Go source is never read as a pattern.
+        text = text.replace(edit.find, () => edit.replace);
+      }
+      chmodSync(file, 0o644);
+      writeFileSync(file, text);
     }
-    chmodSync(file, 0o644);
-    writeFileSync(file, text);
   }
 }
 
