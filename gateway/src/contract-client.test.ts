@@ -235,6 +235,50 @@ describe('ContractClient', () => {
     await expect(patient.submit(setParameter, request)).rejects.toThrow(CommitStatusUnknownError);
   });
 
+  it('takes a Submit whose connection to the gateway peer dropped mid-call as a hand-over that may be ordered, unlike one that never reached the peer', async () => {
+    // The peer killed after it passed the transaction to an orderer: the copy sent again
+    // is counted as unanswered, and a submit that gives up says the outcome is unknown.
+    for (const dropped of ['Connection dropped', 'read ECONNRESET', 'Received RST_STREAM with code 2']) {
+      const scripted = new ScriptedNetwork();
+      scripted.unreachableSubmits = 1;
+      scripted.unreachableCause = dropped;
+      const resent: string[] = [];
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', {
+        onResubmit: (_transactionId, reason) => resent.push(reason),
+      });
+      expect((await client.submit(setParameter, request)).transactionId).toBe('tx-1');
+      expect([dropped, scripted.submissions, resent]).toEqual([dropped, 2, ['unanswered']]);
+
+      const gone = new ScriptedNetwork();
+      gone.unreachableSubmits = 1000;
+      gone.unreachableCause = dropped;
+      const impatient = new ContractClient(gone.asNetwork(), 'gigledger', { orderingRetryMs: 300 });
+      const failure = await impatient.submit(setParameter, request).catch((error: unknown) => error);
+      expect([dropped, failure instanceof CommitStatusUnknownError]).toEqual([dropped, true]);
+    }
+    // Never reached the peer, or the peer found no orderer that took it: not ordered.
+    for (const notSent of [
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7051',
+      'no orderers could successfully process transaction',
+      'no orderer nodes available',
+    ]) {
+      const gone = new ScriptedNetwork();
+      gone.unreachableSubmits = 1000;
+      gone.unreachableCause = notSent;
+      const resent: string[] = [];
+      const impatient = new ContractClient(gone.asNetwork(), 'gigledger', {
+        orderingRetryMs: 300,
+        onResubmit: (_transactionId, reason) => resent.push(reason),
+      });
+      const failure = await impatient.submit(setParameter, request).catch((error: unknown) => error);
+      expect([notSent, failure instanceof SubmissionError, [...new Set(resent)]]).toEqual([
+        notSent,
+        true,
+        ['unreachable'],
+      ]);
+    }
+  });
+
   it('offers again a hand-over that waited unsent for a gateway slot, and says it was not ordered if it never left', async () => {
     const unsent = 'waited 10000 ms for a free slot to call /gateway.Gateway/Submit';
     const scripted = new ScriptedNetwork();

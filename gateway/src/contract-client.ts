@@ -500,14 +500,15 @@ export class ContractClient implements TransactionTransport {
   /**
    * Hands the endorsed transaction to the ordering service. While no orderer is
    * reachable (a Raft leader just died and the peer tried it first), or the hand-over
-   * timed out (an orderer that stopped answering may still have taken it), the same
+   * timed out or its connection to the gateway peer dropped mid-call (an orderer that
+   * stopped answering, or a peer that went, may still have passed it on), the same
    * signed transaction is offered again for a while: it carries the same id, so it can
    * be ordered at most once, and the commit status asked for by that id is the first
    * occurrence's, wherever it was ordered.
    *
    * @throws SubmissionError when the orderers refuse it, or stay unreachable.
    * @throws PeersBusyError when every try waited its deadline for a slot, unsent: not ordered.
-   * @throws CommitStatusUnknownError when a hand-over timed out: it may still be ordered.
+   * @throws CommitStatusUnknownError when a hand-over timed out or dropped: it may still be ordered.
    */
   async #sendForOrdering(transaction: Transaction, transactionId: string): Promise<SubmittedTransaction> {
     const clock = this.#clock;
@@ -523,7 +524,8 @@ export class ContractClient implements TransactionTransport {
         // unlike one an orderer took and did not answer, it cannot be ordered.
         const unsent = waitedUnsentForSlot(error);
         const timedOut = !unsent && handOverTimedOut(error);
-        mayBeOrdered ||= timedOut;
+        const dropped = !unsent && !timedOut && droppedAfterSending(error);
+        mayBeOrdered ||= timedOut || dropped;
         const passing = timedOut || unsent || error.code === (grpcStatus.UNAVAILABLE as number);
         if (!passing || clock.now() >= deadline) {
           const described = describeGatewayError(error);
@@ -544,7 +546,7 @@ export class ContractClient implements TransactionTransport {
             cause: error,
           });
         }
-        this.#options.onResubmit?.(transactionId, timedOut ? 'unanswered' : 'unreachable');
+        this.#options.onResubmit?.(transactionId, timedOut || dropped ? 'unanswered' : 'unreachable');
         await clock.sleep(Math.min(2000, 250 * attempt));
       }
     }
@@ -784,6 +786,25 @@ function endorsersDisagreed(cause: unknown): boolean {
  * (UNAVAILABLE "no orderers could successfully process transaction", with a timed-out
  * orderer among its details). An orderer that refused or could not be dialled did not take it.
  */
+/** The gateway peer's own answers when it could hand a transaction to no orderer (Fabric's `internal/pkg/gateway/submit.go`). */
+const noOrdererTookIt =
+  /no orderers could successfully process transaction|no orderer nodes available|insufficient number of orderers could successfully process/i;
+/** grpc-js's answers for a call that never reached the peer. */
+const neverReachedPeer = /No connection established|ECONNREFUSED|Waiting for LB pick/i;
+
+/**
+ * An UNAVAILABLE Submit that the gateway peer did not answer itself and that did reach
+ * it: the connection dropped mid-call (the peer killed or restarting, a connection closed
+ * after an unanswered ping). The peer may have passed the transaction to an orderer
+ * before it went, so the transaction may be ordered.
+ */
+function droppedAfterSending(error: GatewayError): boolean {
+  if (error.code !== (grpcStatus.UNAVAILABLE as number)) return false;
+  const cause = error.cause as { details?: unknown } | undefined;
+  const text = `${error.message} ${typeof cause?.details === 'string' ? cause.details : ''}`;
+  return !noOrdererTookIt.test(text) && !neverReachedPeer.test(text);
+}
+
 function handOverTimedOut(error: GatewayError): boolean {
   if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) return true;
   return (

@@ -7,7 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
  * - `unreachable`: no orderer took it (the gateway peer's Submit answered UNAVAILABLE),
  *   so nothing was ordered and the copy cannot land twice;
  * - `unanswered`: the hand-over to ordering timed out (an orderer that stopped
- *   answering had it), so the first may yet be ordered and a copy land as DUPLICATE_TXID;
+ *   answering had it) or its connection to the gateway peer dropped mid-call (the peer
+ *   may have passed it on), so the first may yet be ordered and a copy land as
+ *   DUPLICATE_TXID;
  * - `stalled`: its commit status has not come and no peer has committed a block for a
  *   while, so the ordering service has stopped cutting blocks (a Raft leader that took
  *   the transaction died, say) and may have lost it;
