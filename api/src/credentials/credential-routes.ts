@@ -28,7 +28,7 @@ import {
   type CredentialDependencies,
   type StatusAction,
 } from './credential-service.js';
-import { verifiableCredentialSchema } from './w3c-credential.js';
+import { importedCredentialSchema, verifiableCredentialSchema } from './w3c-credential.js';
 import { answerWithPage, nextPageLinkHeader } from '../http/ledger-pages.js';
 
 const credentialParams = z.strictObject({ credentialId: credentialIdSchema });
@@ -245,7 +245,7 @@ export function credentialRoutes(deps: CredentialDependencies): RouteSpec[] {
       summary: 'Check an exported W3C document (with any revealed claims) against the ledger record; no account needed',
       tag: 'credentials',
       access: 'public',
-      body: canonicalInput(verifiableCredentialSchema),
+      body: canonicalInput(importedCredentialSchema),
       response: documentVerdictSchema,
       errors: [503],
       handler: ({ body, ...caller }) => service.verifyDocument(caller, body),

@@ -57,6 +57,7 @@ import {
   partyOfUrn,
   toVerifiableCredential,
   type DocumentMismatch,
+  type ImportedCredential,
   type VerifiableCredential,
 } from './w3c-credential.js';
 
@@ -447,7 +448,7 @@ export class CredentialService {
    *
    * @throws ApiError 503 when blocks cannot be looked up.
    */
-  async verifyDocument(as: PublicRequester, document: VerifiableCredential): Promise<DocumentVerdict> {
+  async verifyDocument(as: PublicRequester, document: ImportedCredential): Promise<DocumentVerdict> {
     const client = await this.client(as);
     const credentialId = document.credentialStatus.credentialId;
     const subject = partyOfUrn(document.credentialSubject.id);

@@ -291,6 +291,11 @@ describe('selective disclosure and verification over HTTP', () => {
       const imported = await server().request('POST', '/v1/credentials/vc/verify', { body: document });
       expect(imported.status).toBe(200);
       expect(imported.body).toMatchObject({ credentialId: credential.credentialId, valid: true, reasons: [] });
+      // Further contexts are the holder's to add: they define terms, they issue nothing.
+      const extended = await server().request('POST', '/v1/credentials/vc/verify', {
+        body: { ...document, '@context': [...document['@context'], 'https://w3id.org/security/data-integrity/v2'] },
+      });
+      expect(extended.body).toMatchObject({ valid: true, reasons: [] });
 
       const presented = await present(credential.credentialId, ['degree', 'thesis']);
       expect(presented.verifiableCredential.credentialSubject.revealedClaims?.map((claim) => claim.name)).toEqual([
@@ -362,6 +367,46 @@ describe('selective disclosure and verification over HTTP', () => {
         ['the block', (d) => ({ ...d, proof: { ...d.proof, blockNumber: '1' } }), ['DOCUMENT_MISMATCH:proof']],
         ['the issuer', (d) => ({ ...d, issuer: { ...d.issuer, name: 'MIT' } }), ['DOCUMENT_MISMATCH:issuer.name']],
         ['the id', (d) => ({ ...d, id: 'urn:uuid:11111111-1111-4111-8111-111111111111' }), ['DOCUMENT_MISMATCH:id']],
+        // Properties the ledger never issued: each named, none passed over.
+        [
+          'a property added to the subject',
+          (d) => ({ ...d, credentialSubject: { ...d.credentialSubject, jobTitle: 'Principal ML engineer' } }),
+          ['DOCUMENT_MISMATCH:credentialSubject.jobTitle'],
+        ],
+        [
+          'a property added to the issuer',
+          (d) => ({ ...d, issuer: { ...d.issuer, description: 'Accredited by everyone' } }),
+          ['DOCUMENT_MISMATCH:issuer.description'],
+        ],
+        [
+          'evidence and a name at the top',
+          (d) => ({ ...d, evidence: [{ type: 'Evidence', verifier: 'MIT' }], name: 'Best degree' }),
+          ['DOCUMENT_MISMATCH:evidence', 'DOCUMENT_MISMATCH:name'],
+        ],
+        [
+          'a value beside a hidden claim’s commitment',
+          (d) => ({
+            ...d,
+            credentialSubject: {
+              ...d.credentialSubject,
+              claimCommitments: d.credentialSubject.claimCommitments.map((claim) =>
+                claim.name === 'grade' ? { ...claim, value: 'summa cum laude' } : claim,
+              ),
+            },
+          }),
+          [
+            `DOCUMENT_MISMATCH:credentialSubject.claimCommitments.${original.credentialSubject.claimCommitments.findIndex((claim) => claim.name === 'grade')}.value`,
+          ],
+        ],
+        [
+          'a member added to the proof and to the status',
+          (d) => ({
+            ...d,
+            proof: { ...d.proof, proofValue: 'z3FXQ' },
+            credentialStatus: { ...d.credentialStatus, statusPurpose: 'revocation' },
+          }),
+          ['DOCUMENT_MISMATCH:credentialStatus.statusPurpose', 'DOCUMENT_MISMATCH:proof.proofValue'],
+        ],
       ];
       for (const [what, tamper, expected] of tamperings) {
         const response = await server().request('POST', '/v1/credentials/vc/verify', { body: tamper(original) });

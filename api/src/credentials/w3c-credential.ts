@@ -56,51 +56,60 @@ export function credentialUrn(credentialId: string): string {
 }
 
 /**
- * A VCDM 2.0 credential as GigLedger exports it. Parsing keeps only the properties
- * import-verify compares, so a wallet that adds properties of its own does not break
- * verification.
+ * The shape of a VCDM 2.0 credential as GigLedger exports it, with `object` building each
+ * object of it: `z.object` for the export, which has exactly these properties, and
+ * `z.looseObject` for a document given to import-verify, which keeps whatever else the
+ * document holds so that the check can report it rather than drop it unseen.
  */
-export const verifiableCredentialSchema = z.object({
-  '@context': z
-    .array(z.string())
-    .min(1, `must begin with ${credentialsContextV2}`)
-    .refine((contexts) => contexts[0] === credentialsContextV2, `must begin with ${credentialsContextV2}`),
-  id: z.string().min(1),
-  type: z.tuple([z.literal('VerifiableCredential'), credentialTypeSchema]),
-  issuer: z.object({ id: z.string().min(1), name: z.string().optional() }),
-  validFrom: z.string(),
-  validUntil: z.string().optional(),
-  credentialSubject: z.object({
-    id: z.string().regex(partyUrnPattern, 'must be urn:gigledger:party:<mspId>:<userId>'),
-    /** Every claim of the credential, by name, as its salted SHA-256 commitment. */
-    claimCommitments: z.array(committedClaimSchema),
-    /** Claims the holder discloses in a presentation export, each with its salt. */
-    revealedClaims: verifyPresentationRequestSchema.shape.revealedClaims.optional(),
-  }),
-  credentialStatus: z.object({
-    id: z.string(),
-    type: z.literal(credentialStatusType),
-    /** The id of the credential record on the ledger. */
-    credentialId: credentialIdSchema,
-    /** The chaincode function that reads the record's current status. */
-    statusQuery: z.string(),
-  }),
-  proof: z.object({
-    type: z.literal(ledgerProofType),
-    proofPurpose: z.literal('assertionMethod'),
-    /** When the issuing transaction was endorsed (its transaction timestamp). */
-    created: z.string(),
-    /** The version of the issuer's grant the credential was issued under. */
-    verificationMethod: z.string(),
-    transactionId: z.string(),
-    /** Decimal: block numbers are 64-bit. */
-    blockNumber: z.string().regex(/^\d+$/, 'must be a decimal block number'),
-    issuerVersion: z.number().int(),
-    issuerVersionTxId: z.string(),
-    /** Domain tag of the claim commitment encoding; see `claimCommitment` in the chaincode model. */
-    commitmentScheme: z.literal(claimCommitmentDomain),
-  }),
-});
+function credentialDocumentSchema(object: typeof z.object | typeof z.looseObject) {
+  return object({
+    '@context': z
+      .array(z.string())
+      .min(1, `must begin with ${credentialsContextV2}`)
+      .refine((contexts) => contexts[0] === credentialsContextV2, `must begin with ${credentialsContextV2}`),
+    id: z.string().min(1),
+    type: z.tuple([z.literal('VerifiableCredential'), credentialTypeSchema]),
+    issuer: object({ id: z.string().min(1), name: z.string().optional() }),
+    validFrom: z.string(),
+    validUntil: z.string().optional(),
+    credentialSubject: object({
+      id: z.string().regex(partyUrnPattern, 'must be urn:gigledger:party:<mspId>:<userId>'),
+      /** Every claim of the credential, by name, as its salted SHA-256 commitment. */
+      claimCommitments: z.array(object(committedClaimSchema.shape)),
+      /** Claims the holder discloses in a presentation export, each with its salt. */
+      revealedClaims: verifyPresentationRequestSchema.shape.revealedClaims.optional(),
+    }),
+    credentialStatus: object({
+      id: z.string(),
+      type: z.literal(credentialStatusType),
+      /** The id of the credential record on the ledger. */
+      credentialId: credentialIdSchema,
+      /** The chaincode function that reads the record's current status. */
+      statusQuery: z.string(),
+    }),
+    proof: object({
+      type: z.literal(ledgerProofType),
+      proofPurpose: z.literal('assertionMethod'),
+      /** When the issuing transaction was endorsed (its transaction timestamp). */
+      created: z.string(),
+      /** The version of the issuer's grant the credential was issued under. */
+      verificationMethod: z.string(),
+      transactionId: z.string(),
+      /** Decimal: block numbers are 64-bit. */
+      blockNumber: z.string().regex(/^\d+$/, 'must be a decimal block number'),
+      issuerVersion: z.number().int(),
+      issuerVersionTxId: z.string(),
+      /** Domain tag of the claim commitment encoding; see `claimCommitment` in the chaincode model. */
+      commitmentScheme: z.literal(claimCommitmentDomain),
+    }),
+  });
+}
+
+/** A VCDM 2.0 credential as GigLedger exports it. */
+export const verifiableCredentialSchema = credentialDocumentSchema(z.object);
+/** A document given to import-verify: every property it holds is kept, to be compared. */
+export const importedCredentialSchema = credentialDocumentSchema(z.looseObject);
+export type ImportedCredential = z.output<typeof importedCredentialSchema>;
 export type VerifiableCredential = z.output<typeof verifiableCredentialSchema>;
 
 /** What of a credential's ledger record its document shows (its status history and last update are not shown). */
@@ -184,7 +193,11 @@ export interface DocumentMismatch {
   readonly message: string;
 }
 
-/** Every property the ledger determines; `revealedClaims` is checked by the chaincode instead. */
+/**
+ * Every property the ledger determines, each compared as a whole (of an object, only the
+ * members the ledger's document has; any other is reported on its own, see
+ * {@link unissuedMembers}); `revealedClaims` is checked by the chaincode instead.
+ */
 const comparedPaths = [
   ['id'],
   ['type'],
@@ -197,6 +210,47 @@ const comparedPaths = [
   ['credentialStatus'],
   ['proof'],
 ] as const;
+const comparedFields = new Set(comparedPaths.map((path) => path.join('.')));
+
+/** The one member a document may hold that the ledger's document has not: the claims a holder reveals (further `@context` entries are items, not members). */
+const holderMember = 'credentialSubject.revealedClaims';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `given` with only the object members `expected` has, at every depth. */
+function projected(given: unknown, expected: unknown): unknown {
+  if (Array.isArray(given) && Array.isArray(expected)) {
+    return given.map((item, index) => projected(item, expected[index]));
+  }
+  if (isPlainObject(given) && isPlainObject(expected)) {
+    return Object.fromEntries(
+      Object.entries(given)
+        .filter(([key]) => Object.hasOwn(expected, key))
+        .map(([key, value]) => [key, projected(value, expected[key])]),
+    );
+  }
+  return given;
+}
+
+/**
+ * Paths of the members of `given` that `expected` lacks, at every depth (array items by
+ * index), leaving out the compared paths, whose absence from `expected` is a mismatch
+ * of its own.
+ */
+function unissuedMembers(given: unknown, expected: unknown, path: readonly string[] = []): string[] {
+  if (Array.isArray(given) && Array.isArray(expected)) {
+    return given.flatMap((item, index) => unissuedMembers(item, expected[index], [...path, String(index)]));
+  }
+  if (!isPlainObject(given) || !isPlainObject(expected)) return [];
+  return Object.keys(given).flatMap((key) => {
+    const field = [...path, key].join('.');
+    if (field === holderMember) return [];
+    if (Object.hasOwn(expected, key)) return unissuedMembers(given[key], expected[key], [...path, key]);
+    return comparedFields.has(field) ? [] : [field];
+  });
+}
 
 function at(document: unknown, path: readonly string[]): unknown {
   let value = document;
@@ -208,23 +262,35 @@ function at(document: unknown, path: readonly string[]): unknown {
 
 /**
  * Compares an imported document with the one the ledger record gives, property by
- * property. Messages say which property differs but never what the ledger holds, so a
- * verifier learns nothing beyond a yes or no from a forged document.
+ * property, and reports every property the ledger's document does not have (a job
+ * title, an `evidence`, a member of the proof): the ledger vouches for none of them, and
+ * a verifier shown them beside `valid: true` would take them for issued. Messages say
+ * which property differs but never what the ledger holds, so a verifier learns nothing
+ * beyond a yes or no from a forged document.
  *
  * @param unconfirmed properties (as `credentialSubject.id`) the ledger did not confirm
  *   to be the record's, e.g. a subject it would not name: each is a mismatch, whatever
  *   `expected` holds there.
  */
 export function documentMismatches(
-  document: VerifiableCredential,
+  document: ImportedCredential,
   expected: VerifiableCredential,
   unconfirmed: readonly string[] = [],
 ): DocumentMismatch[] {
-  return comparedPaths.flatMap((path) => {
-    const given = at(document, path);
+  const differing = comparedPaths.flatMap((path) => {
     const wanted = at(expected, path);
+    const given = projected(at(document, path), wanted);
     const field = path.join('.');
     if (!unconfirmed.includes(field) && canonicalJson(given ?? null) === canonicalJson(wanted ?? null)) return [];
     return [{ code: 'DOCUMENT_MISMATCH', field, message: `${field} does not match the ledger record` } as const];
   });
+  const unissued = unissuedMembers(document, expected).map(
+    (field) =>
+      ({
+        code: 'DOCUMENT_MISMATCH',
+        field,
+        message: `${field} is not in the credential the ledger records`,
+      }) as const,
+  );
+  return [...differing, ...unissued];
 }
