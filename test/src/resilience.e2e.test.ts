@@ -125,6 +125,73 @@ async function submitEnvelope(
   });
 }
 
+/**
+ * The committed transaction `original` rebuilt as a new one of `session`'s identity (a new
+ * nonce and id, the proposal hash the peers recompute, signed), with the same writes and
+ * key-level policies but a chaincode event naming another chaincode, which the peers'
+ * plugin dispatcher refuses before any validation plugin runs. Its endorsements are the
+ * original's, no longer over what it carries: nothing checks them before the refusal.
+ */
+async function withEventOfAnotherChaincode(
+  original: common.Envelope,
+  session: LedgerSession,
+): Promise<{ envelope: common.Envelope; transactionId: string }> {
+  const payload = common.Payload.deserializeBinary(original.getPayload_asU8());
+  const header = payload.getHeader()!;
+  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const action = transaction.getActionsList()[0]!;
+  const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+  const endorsed = actionPayload.getAction()!;
+  const responsePayload = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
+  const chaincodeAction = peer.ChaincodeAction.deserializeBinary(responsePayload.getExtension_asU8());
+
+  const creator = new msp.SerializedIdentity();
+  creator.setMspid(session.identity.mspId);
+  creator.setIdBytes(Buffer.from(session.identity.certificatePem));
+  const nonce = randomBytes(24);
+  const transactionId = createHash('sha256')
+    .update(Buffer.concat([nonce, creator.serializeBinary()]))
+    .digest('hex');
+  const signatureHeader = new common.SignatureHeader();
+  signatureHeader.setCreator(creator.serializeBinary());
+  signatureHeader.setNonce(nonce);
+  channelHeader.setTxId(transactionId);
+  const channelHeaderBytes = channelHeader.serializeBinary();
+  const signatureHeaderBytes = signatureHeader.serializeBinary();
+
+  const event = new peer.ChaincodeEvent();
+  event.setChaincodeId('another-chaincode');
+  event.setTxId(transactionId);
+  event.setEventName('agreement.Drafted');
+  chaincodeAction.setEvents(event.serializeBinary());
+  responsePayload.setExtension$(chaincodeAction.serializeBinary());
+  // What the peers recompute: SHA-256 over the channel header, the signature header and the proposal payload.
+  responsePayload.setProposalHash(
+    createHash('sha256')
+      .update(channelHeaderBytes)
+      .update(signatureHeaderBytes)
+      .update(actionPayload.getChaincodeProposalPayload_asU8())
+      .digest(),
+  );
+  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
+  actionPayload.setAction(endorsed);
+  action.setHeader(signatureHeaderBytes);
+  action.setPayload(actionPayload.serializeBinary());
+  transaction.setActionsList([action]);
+  header.setChannelHeader(channelHeaderBytes);
+  header.setSignatureHeader(signatureHeaderBytes);
+  payload.setHeader(header);
+  payload.setData(transaction.serializeBinary());
+
+  const payloadBytes = payload.serializeBinary();
+  const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
+  const envelope = new common.Envelope();
+  envelope.setPayload(payloadBytes);
+  envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
+  return { envelope, transactionId };
+}
+
 /** The orderer that leads the channel's Raft cluster now, from its operations metrics. */
 async function raftLeader(context: E2eContext): Promise<string> {
   for (const orderer of context.config.ordererOrg.orderers) {
@@ -314,44 +381,60 @@ describe('resilience on the real network', () => {
     for (const record of peers) expect(running.find((each) => each.name === record.name)?.pid).toBe(record.pid);
   });
 
-  it('R4: a committed draft (it sets key-level policies) ordered again before a command on the same agreement, in one block, is marked a duplicate by every peer, which go on committing', async () => {
+  it('R4: a draft that sets key-level policies, ordered again (a duplicate) or under a new id with a chaincode event of another chaincode, before a command on the same agreement in one block, is refused by every peer, which go on committing', async () => {
     const channel = context.config.channel;
     const qscc = client.gateway.getNetwork(channel).getContract('qscc');
     const contract = freelancer.gateway.getNetwork(channel).getContract(context.config.chaincode.name);
-    let shared: { block: bigint; duplicate: string; acceptance: string } | undefined;
-    for (let attempt = 0; attempt < 6 && shared === undefined; attempt += 1) {
-      const agreementId = `R4-${randomBytes(3).toString('hex')}`;
-      const drafted = await draft(agreementId, client, freelancer);
-      // The very envelope the peers committed: a client, a peer's Gateway or an orderer
-      // that sends a transaction again after a lost answer sends these bytes.
-      const original = peer.ProcessedTransaction.deserializeBinary(
-        await qscc.evaluateTransaction('GetTransactionByID', channel, drafted.transactionId),
-      ).getTransactionenvelope()!;
-      const { termsSha256 } = await freelancer.agreements.getTerms({ agreementId });
-      // Endorsed first, so that it reaches the orderers right behind the copy; its
-      // key-level policy check waits for the validation of every earlier transaction of
-      // the block that sets a policy on the agreement's keys (unpatched: for ever, on
-      // every peer, for a duplicate, which is never validated).
-      const acceptance = await contract
-        .newProposal('agreement:acceptAgreement', { arguments: [JSON.stringify({ agreementId, termsSha256 })] })
-        .endorse();
-      await submitEnvelope(context, client, channel, drafted.transactionId, original);
-      const status = await (await acceptance.submit()).getStatus();
-      expect(status.code).toBe(peer.TxValidationCode.VALID);
-      const block = decodeBlockContents(
-        common.Block.deserializeBinary(
-          await qscc.evaluateTransaction('GetBlockByNumber', channel, status.blockNumber.toString()),
-        ),
-      );
-      const copy = block.transactions.find((transaction) => transaction.transactionId === drafted.transactionId);
-      const accepted = block.transactions.find((transaction) => transaction.transactionId === status.transactionId);
-      if (copy !== undefined && accepted !== undefined && copy.position < accepted.position) {
-        shared = { block: status.blockNumber, duplicate: copy.validationName, acceptance: accepted.validationName };
+    const shapes = {
+      // The very envelope the peers committed: what a client, a peer's Gateway or an
+      // orderer sends again after a lost answer.
+      'a copy of it': (original: common.Envelope) => ({ envelope: original, transactionId: undefined }),
+      // Refused by the plugin dispatcher before any validation plugin runs.
+      'its writes under a new id, with an event of another chaincode': (original: common.Envelope) =>
+        withEventOfAnotherChaincode(original, client),
+    } as const;
+    const seen: Record<string, { refused: string; acceptance: string }> = {};
+    for (const [shape, resend] of Object.entries(shapes)) {
+      for (let attempt = 0; attempt < 6 && seen[shape] === undefined; attempt += 1) {
+        const agreementId = `R4-${randomBytes(3).toString('hex')}`;
+        const drafted = await draft(agreementId, client, freelancer);
+        const original = peer.ProcessedTransaction.deserializeBinary(
+          await qscc.evaluateTransaction('GetTransactionByID', channel, drafted.transactionId),
+        ).getTransactionenvelope()!;
+        const resent = await resend(original);
+        const resentId = resent.transactionId ?? drafted.transactionId;
+        const { termsSha256 } = await freelancer.agreements.getTerms({ agreementId });
+        // Endorsed first, so that it reaches the orderers right behind the resent draft; its
+        // key-level policy check waits for the validation of every earlier transaction of
+        // the block that sets a policy on the agreement's keys (unpatched: for ever, on
+        // every peer, for one refused before its validation plugin ran).
+        const acceptance = await contract
+          .newProposal('agreement:acceptAgreement', { arguments: [JSON.stringify({ agreementId, termsSha256 })] })
+          .endorse();
+        await submitEnvelope(context, client, channel, resentId, resent.envelope);
+        const status = await (await acceptance.submit()).getStatus();
+        expect([shape, status.code]).toEqual([shape, peer.TxValidationCode.VALID]);
+        const block = decodeBlockContents(
+          common.Block.deserializeBinary(
+            await qscc.evaluateTransaction('GetBlockByNumber', channel, status.blockNumber.toString()),
+          ),
+        );
+        const refused = block.transactions.find((transaction) => transaction.transactionId === resentId);
+        const accepted = block.transactions.find((transaction) => transaction.transactionId === status.transactionId);
+        if (refused !== undefined && accepted !== undefined && refused.position < accepted.position) {
+          seen[shape] = { refused: refused.validationName, acceptance: accepted.validationName };
+        }
+        expect((await client.agreements.getAgreement({ agreementId })).agreement.status).toBe('active');
       }
-      expect((await client.agreements.getAgreement({ agreementId })).agreement.status).toBe('active');
     }
-    expect(shared).toMatchObject({ duplicate: 'DUPLICATE_TXID', acceptance: 'VALID' });
-    // Every peer, the third organisation's too, committed that block and goes on.
+    expect(seen).toEqual({
+      'a copy of it': { refused: 'DUPLICATE_TXID', acceptance: 'VALID' },
+      'its writes under a new id, with an event of another chaincode': {
+        refused: 'INVALID_OTHER_REASON',
+        acceptance: 'VALID',
+      },
+    });
+    // Every peer, the third organisation's too, committed those blocks and goes on.
     const next = await draft(`R4-${randomBytes(3).toString('hex')}`, client, freelancer);
     for (const org of context.config.peerOrgs) {
       const deadline = Date.now() + 30_000;
