@@ -92,7 +92,7 @@ export function credentialSchema(deps: CredentialDependencies): SchemaModule {
       }
 
       type VerificationReason {
-        "NOT_FOUND, CLAIM_MISMATCH, UNKNOWN_CLAIM, SUBJECT_MISMATCH, EXPIRED, REVOKED, SUSPENDED or ISSUER_NOT_AUTHORISED."
+        "NOT_FOUND, CLAIM_MISMATCH, UNKNOWN_CLAIM, SUBJECT_MISMATCH, EXPIRED, REVOKED, SUSPENDED, ISSUER_NOT_AUTHORISED or COMMITMENTS_MISMATCH."
         code: String!
         message: String!
         claim: String

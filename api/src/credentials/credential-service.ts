@@ -477,7 +477,8 @@ export class CredentialService {
         ...(presentation.claimCommitmentsMatch === true ? [] : ['credentialSubject.claimCommitments']),
       ]);
     }
-    const reasons = [...presentation.reasons, ...mismatches];
+    // The document's own mismatch names the property (credentialSubject.claimCommitments).
+    const reasons = [...presentation.reasons.filter((reason) => reason.code !== 'COMMITMENTS_MISMATCH'), ...mismatches];
     return {
       credentialId,
       valid: reasons.length === 0,

@@ -154,6 +154,20 @@ describe('selective disclosure and verification over HTTP', () => {
       expect(verdict).toMatchObject({ valid: false, reasons: [{ code: 'NOT_FOUND' }], disclosedClaims: [] });
     });
 
+    it("claim commitments that are not the record's: COMMITMENTS_MISMATCH, so that valid alone says so", async () => {
+      const presented = claims.map((claim) => ({ name: claim.name, commitment: '0'.repeat(64) }));
+      const verdict = await verify({
+        credentialId: credential.credentialId,
+        revealedClaims: [claimNamed(claims, 'degree')],
+        claimCommitments: presented,
+      });
+      expect(verdict).toMatchObject({
+        valid: false,
+        claimCommitmentsMatch: false,
+        reasons: [{ code: 'COMMITMENTS_MISMATCH' }],
+      });
+    });
+
     it('a type the issuer was not authorised for: ISSUER_NOT_AUTHORISED', async () => {
       // No issue transaction can write this record (the chaincode checks the grant), so it is
       // written straight to state: verification must not trust the record's own claim.

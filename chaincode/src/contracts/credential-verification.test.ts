@@ -89,8 +89,9 @@ describe('CredentialContract: verifying presentations', () => {
       [],
     ]) {
       const verdict = await present([], { claimCommitments: presented });
-      // The verdict on the presentation stands; only the comparison says no, and no commitment is shown.
-      expect([verdict.valid, verdict.claimCommitmentsMatch]).toEqual([true, false]);
+      // Invalid, with a reason of its own, and no commitment shown.
+      expect([verdict.valid, verdict.claimCommitmentsMatch]).toEqual([false, false]);
+      expect(verdict.reasons.map((reason) => reason.code)).toEqual(['COMMITMENTS_MISMATCH']);
       for (const claim of stored) expect(JSON.stringify(verdict)).not.toContain(claim.commitment);
     }
     expect(await present([])).not.toHaveProperty('claimCommitmentsMatch');

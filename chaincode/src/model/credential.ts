@@ -219,6 +219,11 @@ export const verificationReasonCodes = [
   'SUSPENDED',
   /** The issuer record version the credential names did not authorise its type when it was issued. */
   'ISSUER_NOT_AUTHORISED',
+  /**
+   * The claim commitments presented (an imported document's) are not the record's: a
+   * claim added, dropped, renamed, reordered or its commitment changed.
+   */
+  'COMMITMENTS_MISMATCH',
 ] as const;
 export const verificationReasonCodeSchema = z.enum(verificationReasonCodes);
 export type VerificationReasonCode = z.infer<typeof verificationReasonCodeSchema>;
@@ -290,7 +295,8 @@ export const presentationVerdictSchema = z.object({
   credential: credentialSummarySchema.optional(),
   /**
    * Whether the claim commitments presented are exactly the record's (the same names and
-   * commitments in the same order); only when some were presented and the credential exists.
+   * commitments in the same order); only when some were presented and the credential
+   * exists. When they are not, `COMMITMENTS_MISMATCH` is among the reasons.
    */
   claimCommitmentsMatch: z.boolean().optional(),
   /** Each disclosed claim, in the order given. */

@@ -56,8 +56,9 @@ function sameCommitments(presented: readonly CommittedClaim[], stored: readonly 
  * presented and what the summary shows; the issuer's free-text reasons for a
  * suspension or revocation are never given. Claim commitments a document presents are
  * compared with the record's, and the verdict says only whether they are the same
- * (`claimCommitmentsMatch`, which `valid` does not weigh: a document's other properties
- * are the caller's to compare with the summary).
+ * (`claimCommitmentsMatch`; when they are not, `COMMITMENTS_MISMATCH` makes the verdict
+ * invalid, so that a client reading only `valid` is not misled; a document's other
+ * properties are the caller's to compare with the summary).
  */
 export async function verifyPresentation(
   ctx: Context,
@@ -119,15 +120,21 @@ export async function verifyPresentation(
   const next = await readIssuerVersion(ctx, credential.issuer, credential.issuerVersion + 1);
   const failure = authorisationFailure(credential, version, next);
   if (failure !== undefined) reasons.push({ code: 'ISSUER_NOT_AUTHORISED', message: failure });
+  const commitmentsMatch =
+    request.claimCommitments === undefined ? undefined : sameCommitments(request.claimCommitments, credential.claims);
+  if (commitmentsMatch === false) {
+    reasons.push({
+      code: 'COMMITMENTS_MISMATCH',
+      message: `the claim commitments presented are not those of ${label}`,
+    });
+  }
 
   return {
     credentialId: credential.credentialId,
     valid: reasons.length === 0,
     checkedAt: at,
     reasons,
-    ...(request.claimCommitments === undefined
-      ? {}
-      : { claimCommitmentsMatch: sameCommitments(request.claimCommitments, credential.claims) }),
+    ...(commitmentsMatch === undefined ? {} : { claimCommitmentsMatch: commitmentsMatch }),
     credential: {
       credentialId: credential.credentialId,
       type: credential.type,
