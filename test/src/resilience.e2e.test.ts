@@ -40,6 +40,34 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
   );
 }
 
+/** A fresh nonce of `session`'s identity, and the transaction id Fabric derives from it (SHA-256 of nonce and creator). */
+function newTransactionIdentity(session: LedgerSession): {
+  transactionId: string;
+  signatureHeader: common.SignatureHeader;
+} {
+  const creator = new msp.SerializedIdentity();
+  creator.setMspid(session.identity.mspId);
+  creator.setIdBytes(Buffer.from(session.identity.certificatePem));
+  const nonce = randomBytes(24);
+  const signatureHeader = new common.SignatureHeader();
+  signatureHeader.setCreator(creator.serializeBinary());
+  signatureHeader.setNonce(nonce);
+  const transactionId = createHash('sha256')
+    .update(Buffer.concat([nonce, creator.serializeBinary()]))
+    .digest('hex');
+  return { transactionId, signatureHeader };
+}
+
+/** `payload` signed by `session`'s identity, as its creator. */
+async function signedEnvelope(session: LedgerSession, payload: common.Payload): Promise<common.Envelope> {
+  const payloadBytes = payload.serializeBinary();
+  const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
+  const envelope = new common.Envelope();
+  envelope.setPayload(payloadBytes);
+  envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
+  return envelope;
+}
+
 /**
  * Sends through `session`'s organisation's peer (its Gateway service's Submit, as any
  * client of a member organisation can) a malformed endorser transaction: one whose one
@@ -49,6 +77,7 @@ function draft(agreementId: string, client: LedgerSession, freelancer: LedgerSes
  * actions when they validate it. Returns its id.
  */
 const malformedShapes = ['no endorsed action', 'no action', 'undecodable'] as const;
+
 type MalformedShape = (typeof malformedShapes)[number];
 
 async function submitMalformed(
@@ -57,20 +86,11 @@ async function submitMalformed(
   channel: string,
   shape: MalformedShape,
 ): Promise<string> {
-  const creator = new msp.SerializedIdentity();
-  creator.setMspid(session.identity.mspId);
-  creator.setIdBytes(Buffer.from(session.identity.certificatePem));
-  const nonce = randomBytes(24);
-  const transactionId = createHash('sha256')
-    .update(Buffer.concat([nonce, creator.serializeBinary()]))
-    .digest('hex');
+  const { transactionId, signatureHeader } = newTransactionIdentity(session);
   const channelHeader = new common.ChannelHeader();
   channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
   channelHeader.setChannelId(channel);
   channelHeader.setTxId(transactionId);
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator.serializeBinary());
-  signatureHeader.setNonce(nonce);
   const header = new common.Header();
   header.setChannelHeader(channelHeader.serializeBinary());
   header.setSignatureHeader(signatureHeader.serializeBinary());
@@ -85,11 +105,7 @@ async function submitMalformed(
   payload.setHeader(header);
   // A transaction whose bytes end inside its first field: no Transaction decodes from them.
   payload.setData(shape === 'undecodable' ? Uint8Array.from([0x0a, 0xff, 0x01]) : transaction.serializeBinary());
-  const payloadBytes = payload.serializeBinary();
-  const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
-  const envelope = new common.Envelope();
-  envelope.setPayload(payloadBytes);
-  envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
+  const envelope = await signedEnvelope(session, payload);
   await submitEnvelope(context, session, channel, transactionId, envelope);
   return transactionId;
 }
@@ -146,16 +162,7 @@ async function withEventOfAnotherChaincode(
   const responsePayload = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
   const chaincodeAction = peer.ChaincodeAction.deserializeBinary(responsePayload.getExtension_asU8());
 
-  const creator = new msp.SerializedIdentity();
-  creator.setMspid(session.identity.mspId);
-  creator.setIdBytes(Buffer.from(session.identity.certificatePem));
-  const nonce = randomBytes(24);
-  const transactionId = createHash('sha256')
-    .update(Buffer.concat([nonce, creator.serializeBinary()]))
-    .digest('hex');
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator.serializeBinary());
-  signatureHeader.setNonce(nonce);
+  const { transactionId, signatureHeader } = newTransactionIdentity(session);
   channelHeader.setTxId(transactionId);
   const channelHeaderBytes = channelHeader.serializeBinary();
   const signatureHeaderBytes = signatureHeader.serializeBinary();
@@ -184,12 +191,7 @@ async function withEventOfAnotherChaincode(
   payload.setHeader(header);
   payload.setData(transaction.serializeBinary());
 
-  const payloadBytes = payload.serializeBinary();
-  const sign = signers.newPrivateKeySigner(createPrivateKey(session.identity.privateKeyPem));
-  const envelope = new common.Envelope();
-  envelope.setPayload(payloadBytes);
-  envelope.setSignature(await sign(createHash('sha256').update(payloadBytes).digest()));
-  return { envelope, transactionId };
+  return { envelope: await signedEnvelope(session, payload), transactionId };
 }
 
 /** The orderer that leads the channel's Raft cluster now, from its operations metrics. */
