@@ -10,7 +10,7 @@ import {
   ledgerDaysFromNow,
   ledgerState,
 } from '../test-support/credential-test-kit.js';
-import type { VerifiableCredential } from './w3c-credential.js';
+import { maxUnissuedNamed, type VerifiableCredential } from './w3c-credential.js';
 
 interface Presented {
   presentation: { credentialId: string; revealedClaims: SaltedClaim[] };
@@ -422,6 +422,17 @@ describe('selective disclosure and verification over HTTP', () => {
           ['DOCUMENT_MISMATCH:credentialStatus.statusPurpose', 'DOCUMENT_MISMATCH:proof.proofValue'],
         ],
       ];
+      // Any number of added properties: the first ones named, the rest counted, one reason each.
+      const flooded = Object.fromEntries(Array.from({ length: 5000 }, (_, index) => [`extra${index}`, index]));
+      const floodedVerdict = (
+        await server().request('POST', '/v1/credentials/vc/verify', { body: { ...original, ...flooded } })
+      ).body as DocumentVerdict;
+      expect(floodedVerdict.valid).toBe(false);
+      expect(floodedVerdict.reasons).toHaveLength(maxUnissuedNamed);
+      expect(floodedVerdict.reasons.at(-1)).toMatchObject({
+        field: `extra${maxUnissuedNamed - 1}`,
+        message: `extra${maxUnissuedNamed - 1} and ${5000 - maxUnissuedNamed} more properties are not in the credential the ledger records`,
+      });
       for (const [what, tamper, expected] of tamperings) {
         const response = await server().request('POST', '/v1/credentials/vc/verify', { body: tamper(original) });
         expect([what, response.status]).toEqual([what, 200]);

@@ -211,6 +211,8 @@ const comparedPaths = [
   ['proof'],
 ] as const;
 const comparedFields = new Set(comparedPaths.map((path) => path.join('.')));
+/** How many properties the ledger did not issue a verdict names; the last one named counts those left out. */
+export const maxUnissuedNamed = 50;
 
 /** The one member a document may hold that the ledger's document has not: the claims a holder reveals (further `@context` entries are items, not members). */
 const holderMember = 'credentialSubject.revealedClaims';
@@ -284,13 +286,16 @@ export function documentMismatches(
     if (!unconfirmed.includes(field) && canonicalJson(given ?? null) === canonicalJson(wanted ?? null)) return [];
     return [{ code: 'DOCUMENT_MISMATCH', field, message: `${field} does not match the ledger record` } as const];
   });
-  const unissued = unissuedMembers(document, expected).map(
-    (field) =>
-      ({
-        code: 'DOCUMENT_MISMATCH',
-        field,
-        message: `${field} is not in the credential the ledger records`,
-      }) as const,
-  );
+  const members = unissuedMembers(document, expected);
+  // A 1 MB body can add some 100,000 members: the verdict names the first ones, and counts the rest.
+  const named = members.slice(0, maxUnissuedNamed);
+  const unissued = named.map((field, index): DocumentMismatch => ({
+    code: 'DOCUMENT_MISMATCH',
+    field,
+    message:
+      index === maxUnissuedNamed - 1 && members.length > maxUnissuedNamed
+        ? `${field} and ${members.length - maxUnissuedNamed} more properties are not in the credential the ledger records`
+        : `${field} is not in the credential the ledger records`,
+  }));
   return [...differing, ...unissued];
 }
