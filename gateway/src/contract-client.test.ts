@@ -1149,6 +1149,23 @@ describe('ContractClient', () => {
       expect(scripted.submissions).toBe(0);
     });
 
+    it('names the organisations the gateway peer found no endorsing peer of (a peer killed), though its details name none', async () => {
+      const scripted = new ScriptedNetwork();
+      scripted.endorseFailure = new EndorseError({
+        code: grpcStatus.UNAVAILABLE,
+        details: [],
+        cause: serviceError(
+          grpcStatus.UNAVAILABLE,
+          '14 UNAVAILABLE: failed to find any endorsing peers for org(s): TalentOrgMSP, AuditOrgMSP',
+        ),
+        transactionId: 'tx-1',
+      });
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger');
+      const failure = await client.submit(setParameter, request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(EndorsementError);
+      expect(failure).toMatchObject({ organisations: ['TalentOrgMSP', 'AuditOrgMSP'] });
+    });
+
     it('tells a query shed unsent at capacity (PeersBusyError) from one the peers failed', async () => {
       const scripted = new ScriptedNetwork();
       const details = 'waited 10000 ms for a free slot to call /gateway.Gateway/Evaluate';

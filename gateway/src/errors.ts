@@ -120,14 +120,25 @@ export function isNonMemberRefusal(error: unknown): boolean {
   );
 }
 
-/** The MSP ids a fabric-gateway error's details name, each once. */
+/**
+ * The gateway peer's answer when the organisations a proposal names have no peer it can
+ * reach (`planForOrgs` in Fabric's `internal/pkg/gateway/registry.go`): a peer killed or
+ * not yet back in discovery. Its details are empty; the message names them.
+ */
+const noEndorsingPeersFor = /failed to find any endorsing peers for org\(s\): ([^;]+)/;
+
+/** The MSP ids a fabric-gateway error names, each once: in its details, or in the gateway peer's message. */
 export function organisationsInDetails(error: unknown): string[] {
   const details = (error as { details?: { mspId?: unknown }[] } | undefined)?.details ?? [];
+  const messages =
+    error instanceof Error ? [error.message, error.cause instanceof Error ? error.cause.message : ''] : [];
+  const named = messages.map((message) => noEndorsingPeersFor.exec(message)?.[1]).find((list) => list !== undefined);
   return [
-    ...new Set(
-      details.flatMap((detail) => (typeof detail.mspId === 'string' && detail.mspId !== '' ? [detail.mspId] : [])),
-    ),
-  ];
+    ...new Set([
+      ...details.flatMap((detail) => (typeof detail.mspId === 'string' && detail.mspId !== '' ? [detail.mspId] : [])),
+      ...(named === undefined ? [] : named.split(',').map((mspId) => mspId.trim())),
+    ]),
+  ].filter((mspId) => mspId !== '');
 }
 
 /** A readable summary of a fabric-gateway error, with each peer's detail. */
