@@ -305,11 +305,28 @@ describe('selective disclosure and verification over HTTP', () => {
       const imported = await server().request('POST', '/v1/credentials/vc/verify', { body: document });
       expect(imported.status).toBe(200);
       expect(imported.body).toMatchObject({ credentialId: credential.credentialId, valid: true, reasons: [] });
-      // Further contexts are the holder's to add: they define terms, they issue nothing.
+      // An added context could give GigLedger's terms (under the base context's @vocab) another meaning.
       const extended = await server().request('POST', '/v1/credentials/vc/verify', {
-        body: { ...document, '@context': [...document['@context'], 'https://w3id.org/security/data-integrity/v2'] },
+        body: { ...document, '@context': [...document['@context'], 'https://example.org/redefines-claims'] },
       });
-      expect(extended.body).toMatchObject({ valid: true, reasons: [] });
+      expect(extended.body).toMatchObject({
+        valid: false,
+        reasons: [{ code: 'DOCUMENT_MISMATCH', field: '@context' }],
+      });
+      // More claim commitments than a credential holds: refused at the edge, naming the field.
+      const overlong = await server().request('POST', '/v1/credentials/vc/verify', {
+        body: {
+          ...document,
+          credentialSubject: {
+            ...document.credentialSubject,
+            claimCommitments: Array.from({ length: 51 }, (_, index) => ({
+              name: `claim${index}`,
+              commitment: '0'.repeat(64),
+            })),
+          },
+        },
+      });
+      expect(overlong).toMatchObject({ status: 422, body: { field: 'body.credentialSubject.claimCommitments' } });
 
       const presented = await present(credential.credentialId, ['degree', 'thesis']);
       expect(presented.verifiableCredential.credentialSubject.revealedClaims?.map((claim) => claim.name)).toEqual([

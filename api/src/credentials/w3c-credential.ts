@@ -6,6 +6,7 @@ import {
   credentialIdSchema,
   credentialTransactions,
   credentialTypeSchema,
+  maxClaimsPerCredential,
   qualifiedName,
   verifyPresentationRequestSchema,
   type CredentialRecord,
@@ -75,7 +76,9 @@ function credentialDocumentSchema(object: typeof z.object | typeof z.looseObject
     credentialSubject: object({
       id: z.string().regex(partyUrnPattern, 'must be urn:gigledger:party:<mspId>:<userId>'),
       /** Every claim of the credential, by name, as its salted SHA-256 commitment. */
-      claimCommitments: z.array(object(committedClaimSchema.shape)),
+      claimCommitments: z
+        .array(object(committedClaimSchema.shape))
+        .max(maxClaimsPerCredential, `must have at most ${maxClaimsPerCredential} claims`),
       /** Claims the holder discloses in a presentation export, each with its salt. */
       revealedClaims: verifyPresentationRequestSchema.shape.revealedClaims.optional(),
     }),
@@ -199,6 +202,9 @@ export interface DocumentMismatch {
  * {@link unissuedMembers}); `revealedClaims` is checked by the chaincode instead.
  */
 const comparedPaths = [
+  // Only the base context: an added one could give the terms GigLedger puts under the
+  // base context's `@vocab` (claimCommitments, the proof's members) another meaning.
+  ['@context'],
   ['id'],
   ['type'],
   ['issuer', 'id'],
@@ -214,7 +220,7 @@ const comparedFields = new Set(comparedPaths.map((path) => path.join('.')));
 /** How many properties the ledger did not issue a verdict names; the last one named counts those left out. */
 export const maxUnissuedNamed = 50;
 
-/** The one member a document may hold that the ledger's document has not: the claims a holder reveals (further `@context` entries are items, not members). */
+/** The one member a document may hold that the ledger's document has not: the claims a holder reveals. */
 const holderMember = 'credentialSubject.revealedClaims';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

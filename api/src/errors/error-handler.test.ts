@@ -239,6 +239,15 @@ describe('errorBody', () => {
       ]).toEqual([504, '5', 'COMMIT_STATUS_UNKNOWN']);
       const broken = await fetch(`${base}/broken`);
       expect([broken.status, broken.headers.get('retry-after')]).toEqual([500, null]);
+      // A failure of a known kind (a peer restart brings hundreds) is a warning naming its
+      // code and cause; only an unexpected one is an error with its stack.
+      expect(lines.map((line) => [line.level, line.msg, line.err === undefined])).toEqual([
+        [40, 'request failed: DATABASE_BUSY', true],
+        [40, 'request failed: ENDORSEMENT_FAILED', true],
+        [40, 'request failed: COMMIT_STATUS_UNKNOWN', true],
+        [50, 'request failed', false],
+      ]);
+      expect(lines[2]).toMatchObject({ code: 'COMMIT_STATUS_UNKNOWN', cause: 'commit not seen within 60000 ms' });
       // A request shed unsent has already waited its deadline: it is told to wait longer
       // than one second, and the shedding is one warning line, not an error with a stack.
       lines.length = 0;

@@ -204,8 +204,11 @@ export function errorBody(error: unknown, requestId: string): ErrorBody {
     // Every refusal but an undecodable path's is of the body as a whole, or of the header describing it.
     return { status, code, message, ...(error instanceof URIError ? {} : { field }), requestId };
   }
-  return { status: 500, code: 'INTERNAL', message: 'an unexpected error occurred; quote the request id', requestId };
+  return { status: 500, code: internalCode, message: 'an unexpected error occurred; quote the request id', requestId };
 }
+
+/** The one answer to a failure of no known kind: logged as an error, with its stack. */
+const internalCode = 'INTERNAL';
 
 /** 503 when the database's write lock stayed taken past the wait; sent with `Retry-After`. */
 export const databaseBusyCode = 'DATABASE_BUSY';
@@ -278,8 +281,10 @@ function bodyRefusal(error: unknown): [number, string, string, string?] | undefi
 
 /**
  * Logs an answered failure as every edge logs it: a request shed unsent for busy peers as
- * one warning line (the limit doing its work, not a fault), any other 5xx as an error with
- * its stack; a 4xx not at all (the request log has it).
+ * one warning line (the limit doing its work, not a fault); a 5xx of a known kind (a peer
+ * or orderer that did not answer, a commit not seen, a busy database: what a peer restart
+ * brings by the hundred) as a warning naming its code and cause; an unexpected one
+ * (`INTERNAL`) as an error with its stack; a 4xx not at all (the request log has it).
  *
  * @param what the failing thing in the log line's words: `request`, `GraphQL resolver`.
  */
@@ -291,7 +296,10 @@ export function logFailure(
   fields: Record<string, unknown> = {},
 ): void {
   if (body.code === peersBusyCode) log.warn(fields, `peers busy: ${what} shed`);
-  else if (body.status >= 500) log.error({ err: error, ...fields }, `${what} failed`);
+  else if (body.status >= 500 && body.code !== internalCode) {
+    const cause = error instanceof Error ? error.message : String(error);
+    log.warn({ ...fields, code: body.code, cause }, `${what} failed: ${body.code}`);
+  } else if (body.status >= 500) log.error({ err: error, ...fields }, `${what} failed`);
 }
 
 /**
