@@ -780,12 +780,6 @@ function endorsersDisagreed(cause: unknown): boolean {
   return cause.details.some((detail) => detail.message.includes(responseMismatch));
 }
 
-/**
- * Whether a failed hand-over to ordering may still have reached an orderer: the call
- * timed out, or the gateway peer gave up on an orderer that did not answer in time
- * (UNAVAILABLE "no orderers could successfully process transaction", with a timed-out
- * orderer among its details). An orderer that refused or could not be dialled did not take it.
- */
 /** The gateway peer's own answers when it could hand a transaction to no orderer (Fabric's `internal/pkg/gateway/submit.go`). */
 const noOrdererTookIt =
   /no orderers could successfully process transaction|no orderer nodes available|insufficient number of orderers could successfully process/i;
@@ -805,6 +799,12 @@ function droppedAfterSending(error: GatewayError): boolean {
   return !noOrdererTookIt.test(text) && !neverReachedPeer.test(text);
 }
 
+/**
+ * Whether a failed hand-over to ordering may still have reached an orderer: the call
+ * timed out, or the gateway peer gave up on an orderer that did not answer in time
+ * (UNAVAILABLE "no orderers could successfully process transaction", with a timed-out
+ * orderer among its details). An orderer that refused or could not be dialled did not take it.
+ */
 function handOverTimedOut(error: GatewayError): boolean {
   if (error.code === (grpcStatus.DEADLINE_EXCEEDED as number)) return true;
   return (
