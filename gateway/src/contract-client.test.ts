@@ -1166,6 +1166,25 @@ describe('ContractClient', () => {
       expect(failure).toMatchObject({ organisations: ['TalentOrgMSP', 'AuditOrgMSP'] });
     });
 
+    it("names the gateway peer's organisation when a call never reached that peer (it was down)", async () => {
+      const refused = (code: grpcStatus, message: string) =>
+        new EndorseError({ code, details: [], cause: serviceError(code, message), transactionId: 'tx-1' });
+      const scripted = new ScriptedNetwork();
+      const client = new ContractClient(scripted.asNetwork(), 'gigledger', { gatewayMspId: 'TalentOrgMSP' });
+      scripted.endorseFailure = refused(
+        grpcStatus.UNAVAILABLE,
+        'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:8051',
+      );
+      expect(await client.submit(setParameter, request).catch((error: unknown) => error)).toMatchObject({
+        organisations: ['TalentOrgMSP'],
+      });
+      // A call that reached the peer and failed beyond it names no one it cannot tell.
+      scripted.endorseFailure = refused(grpcStatus.UNAVAILABLE, 'Connection dropped');
+      expect(await client.submit(setParameter, request).catch((error: unknown) => error)).toMatchObject({
+        organisations: [],
+      });
+    });
+
     it('tells a query shed unsent at capacity (PeersBusyError) from one the peers failed', async () => {
       const scripted = new ScriptedNetwork();
       const details = 'waited 10000 ms for a free slot to call /gateway.Gateway/Evaluate';

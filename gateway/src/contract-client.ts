@@ -288,7 +288,7 @@ export class ContractClient implements TransactionTransport {
       });
       bytes = await proposal.evaluate(weightedCallOptions(evaluationWeight(spec, request)));
     } catch (error) {
-      throw mapEndorseError(error, undefined, 'evaluate');
+      throw mapEndorseError(error, undefined, 'evaluate', this.#options.gatewayMspId);
     }
     return parseResult(spec, bytes, undefined);
   }
@@ -408,7 +408,7 @@ export class ContractClient implements TransactionTransport {
     try {
       transaction = await proposal.endorse();
     } catch (error) {
-      throw mapEndorseError(error, transactionId);
+      throw mapEndorseError(error, transactionId, 'endorse', this.#options.gatewayMspId);
     }
     const answeredBefore = await this.#answeredBefore(spec, transaction);
     if (answeredBefore !== undefined) return answeredBefore;
@@ -652,6 +652,11 @@ export class ContractClient implements TransactionTransport {
 
 /** How a {@link ContractClient} waits for commits. */
 export interface ContractClientOptions {
+  /**
+   * The organisation of the gateway peer the network connects through, named as the one
+   * that failed when a call never reached that peer (it was down), whose error names none.
+   */
+  readonly gatewayMspId?: string;
   /** When set, a submit returns only once every peer has the block (read-your-writes across organisations). */
   readonly peerHeights?: PeerHeights;
   /** Longest wait for the other peers to catch up; then the submit returns anyway. Default 5 000. */
@@ -786,6 +791,15 @@ const noOrdererTookIt =
 /** grpc-js's answers for a call that never reached the peer. */
 const neverReachedPeer = /No connection established|ECONNREFUSED|Waiting for LB pick/i;
 
+/** A fabric-gateway call that never reached the gateway peer (UNAVAILABLE, no connection). */
+function neverReached(error: unknown): boolean {
+  if (!(error instanceof GatewayError) || error.code !== (grpcStatus.UNAVAILABLE as number)) return false;
+  const cause = error.cause as { details?: unknown; message?: unknown } | undefined;
+  return [error.message, cause?.details, cause?.message].some(
+    (text) => typeof text === 'string' && neverReachedPeer.test(text),
+  );
+}
+
 /**
  * An UNAVAILABLE Submit that the gateway peer did not answer itself and that did reach
  * it: the connection dropped mid-call (the peer killed or restarting, a connection closed
@@ -813,10 +827,15 @@ function handOverTimedOut(error: GatewayError): boolean {
   );
 }
 
+/**
+ * @param gatewayMspId the gateway peer's organisation, named as the failed one when the
+ *   call never reached that peer.
+ */
 function mapEndorseError(
   error: unknown,
   transactionId: string | undefined,
-  stage: 'evaluate' | 'endorse' = 'endorse',
+  stage: 'evaluate' | 'endorse',
+  gatewayMspId: string | undefined,
 ): LedgerError {
   const refusal = refusalIn(error);
   if (refusal !== undefined) return new RefusedError(refusal, { transactionId, cause: error });
@@ -836,7 +855,9 @@ function mapEndorseError(
       },
     );
   }
-  const organisations = organisationsInDetails(error);
+  const named = organisationsInDetails(error);
+  const organisations =
+    named.length === 0 && gatewayMspId !== undefined && neverReached(error) ? [gatewayMspId] : named;
   if (stage === 'evaluate') {
     return new EvaluationError(`evaluation failed: ${describeGatewayError(error)}`, {
       transactionId: id,

@@ -33,8 +33,10 @@ export class RefusedError extends LedgerError {
 /** Endorsement failed for a reason other than a refusal: peers unreachable, policy unmet, timeout. */
 export class EndorsementError extends LedgerError {
   /**
-   * The MSP ids of the peers the gateway peer named as failing (its error details), in
-   * the order named; empty when it named none (it did not answer itself, or timed out).
+   * The MSP ids of the peers the gateway peer named as failing (its error details, or its
+   * message when it found no endorsing peer of an organisation), in the order named; the
+   * gateway peer's own organisation when the call never reached it; empty when no one
+   * can tell (the call timed out, or its connection dropped mid-call).
    */
   readonly organisations: readonly string[];
 

@@ -170,6 +170,8 @@ export class LedgerGateway {
     const profile = this.#connections.profile;
     const network = gateway.getNetwork(profile.channel);
     const contract = new ContractClient(network, profile.chaincode, {
+      // forMsp connects through a peer of the identity's own organisation.
+      gatewayMspId: identity.mspId,
       collectionMembers: profile.collections,
       ledgerBlocks: qsccLedgerBlocks(network),
       // Every session judges a missing commit status against the same recent latencies.
