@@ -791,13 +791,16 @@ const noOrdererTookIt =
 /** grpc-js's answers for a call that never reached the peer. */
 const neverReachedPeer = /No connection established|ECONNREFUSED|Waiting for LB pick/i;
 
+/** The texts a fabric-gateway error carries: its message, and its gRPC cause's details and message. */
+function gatewayErrorTexts(error: GatewayError): string[] {
+  const cause = error.cause as { details?: unknown; message?: unknown } | undefined;
+  return [error.message, cause?.details, cause?.message].filter((text): text is string => typeof text === 'string');
+}
+
 /** A fabric-gateway call that never reached the gateway peer (UNAVAILABLE, no connection). */
 function neverReached(error: unknown): boolean {
   if (!(error instanceof GatewayError) || error.code !== (grpcStatus.UNAVAILABLE as number)) return false;
-  const cause = error.cause as { details?: unknown; message?: unknown } | undefined;
-  return [error.message, cause?.details, cause?.message].some(
-    (text) => typeof text === 'string' && neverReachedPeer.test(text),
-  );
+  return gatewayErrorTexts(error).some((text) => neverReachedPeer.test(text));
 }
 
 /**
@@ -807,10 +810,8 @@ function neverReached(error: unknown): boolean {
  * before it went, so the transaction may be ordered.
  */
 function droppedAfterSending(error: GatewayError): boolean {
-  if (error.code !== (grpcStatus.UNAVAILABLE as number)) return false;
-  const cause = error.cause as { details?: unknown } | undefined;
-  const text = `${error.message} ${typeof cause?.details === 'string' ? cause.details : ''}`;
-  return !noOrdererTookIt.test(text) && !neverReachedPeer.test(text);
+  if (error.code !== (grpcStatus.UNAVAILABLE as number) || neverReached(error)) return false;
+  return !gatewayErrorTexts(error).some((text) => noOrdererTookIt.test(text));
 }
 
 /**
